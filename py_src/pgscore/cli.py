@@ -1,0 +1,204 @@
+"""The `pgscore` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from pgscore.errors import PgscoreError
+
+
+def _say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def _cluster(args):
+    from pgscore.localdb import Cluster
+
+    return Cluster(data_dir=args.data_dir, port=args.port, log=_say) if args.data_dir else \
+        Cluster(port=args.port, log=_say)
+
+
+def resolve_db(args) -> str:
+    """--db, else PGSCORE_DATABASE_URL, else the embedded cluster when there is one."""
+    if getattr(args, "db", None):
+        return args.db
+    env = os.environ.get("PGSCORE_DATABASE_URL")
+    if env:
+        return env
+    from pgscore.localdb import Cluster
+
+    c = Cluster()
+    if c.initialized:
+        return c.url()
+    raise PgscoreError("no database given",
+                       hint="pass --db postgresql://..., set PGSCORE_DATABASE_URL, or start the "
+                       "embedded one with: pgscore db start")
+
+
+# -- db ----------------------------------------------------------------------
+def cmd_db_start(args):
+    c = _cluster(args)
+    c.start()
+    _say(c.url())
+    return 0
+
+
+def cmd_db_stop(args):
+    c = _cluster(args)
+    if not c.initialized:
+        _say(f"no cluster in {c.data_dir}")
+        return 0
+    _say("stopped" if c.stop() else f"PostgreSQL is not running in {c.data_dir}")
+    return 0
+
+
+def cmd_db_status(args):
+    c = _cluster(args)
+    st = c.status()
+    if not st["initialized"]:
+        _say(f"no cluster in {c.data_dir} (create one with: pgscore db start)")
+        return 3
+    state = f"running (pid {st['pid']})" if st["running"] else "stopped"
+    _say(f"{state}\ndata directory: {st['data_dir']}\nport: {st['port']}\n"
+         f"server user: {st['server_user']}\nurl: {st['url']}")
+    return 0 if st["running"] else 3
+
+
+def cmd_db_url(args):
+    c = _cluster(args)
+    if not c.initialized:
+        raise PgscoreError(f"no cluster in {c.data_dir}", hint="create and start one with: pgscore db start")
+    _say(c.url(dbname=args.dbname, tcp=args.tcp))
+    return 0
+
+
+# -- schema ------------------------------------------------------------------
+def cmd_install(args):
+    from pgscore import migrate
+
+    url = resolve_db(args)
+    before = migrate.current(url)
+    report = migrate.upgrade(url, check_environment=not args.no_check)
+    after = migrate.current(url)
+    if before == after:
+        _say(f"pgscore schema is up to date (revision {after})")
+    else:
+        _say(f"installed pgscore schema: revision {before or 'none'} -> {after}")
+    if report:
+        _print_env(report)
+    return 0
+
+
+def cmd_uninstall(args):
+    from pgscore import migrate
+
+    url = resolve_db(args)
+    if migrate.current(url) is None:
+        _say("pgscore is not installed in this database")
+        return 0
+    migrate.downgrade(url, "base")
+    _say("removed the pgscore schema (and plpython3u, if pgscore had created it)")
+    return 0
+
+
+def cmd_env(args):
+    import psycopg2
+
+    url = resolve_db(args)
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT pgscore.validate_environment()")
+        _print_env(cur.fetchone()[0])
+    return 0
+
+
+def _print_env(report):
+    if isinstance(report, str):
+        report = json.loads(report)
+    keys = ["python", "pgscore", "scikit_learn", "numpy", "scipy", "joblib", "threadpoolctl"]
+    _say("inside the database: " + ", ".join(f"{k.replace('_', '-')} {report.get(k)}" for k in keys))
+
+
+# -- demo --------------------------------------------------------------------
+def cmd_demo(args):
+    from pgscore.demo import run
+
+    return run(args, say=_say)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="pgscore", description=__doc__.strip() + " "
+                                "Scikit-learn models deployed, run, audited and watched inside PostgreSQL.")
+    from pgscore import __version__
+
+    p.add_argument("--version", action="version", version=f"pgscore {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def cluster_opts(sp):
+        sp.add_argument("--data-dir", help="cluster directory (default: $PGSCORE_DATA_DIR, else "
+                        "~/.local/share/pgscore/cluster, or /var/lib/pgscore/cluster as root)")
+        sp.add_argument("--port", type=int, default=None, help="TCP port on 127.0.0.1 (default 54329)")
+
+    def db_opt(sp):
+        sp.add_argument("--db", help="database URL (default: $PGSCORE_DATABASE_URL, else the embedded cluster)")
+
+    db = sub.add_parser("db", help="the embedded local PostgreSQL: start, stop, status, url")
+    dbsub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    sp = dbsub.add_parser("start", help="initialise (if needed) and start; prints the URL last")
+    cluster_opts(sp)
+    sp.set_defaults(func=cmd_db_start)
+    sp = dbsub.add_parser("stop", help="stop the cluster")
+    cluster_opts(sp)
+    sp.set_defaults(func=cmd_db_stop)
+    sp = dbsub.add_parser("status", help="running or not, where, on which port (exit 3 when stopped)")
+    cluster_opts(sp)
+    sp.set_defaults(func=cmd_db_status)
+    sp = dbsub.add_parser("url", help="print the connection URL")
+    cluster_opts(sp)
+    sp.add_argument("--dbname", default="pgscore", help="database name in the URL (default pgscore)")
+    sp.add_argument("--tcp", action="store_true", help="a TCP URL with the password instead of the private socket")
+    sp.set_defaults(func=cmd_db_url)
+
+    sp = sub.add_parser("install", help="install or upgrade the pgscore schema (alembic upgrade head)")
+    db_opt(sp)
+    sp.add_argument("--no-check", action="store_true",
+                    help="do not run validate_environment() before committing")
+    sp.set_defaults(func=cmd_install)
+
+    sp = sub.add_parser("uninstall", help="remove the pgscore schema (alembic downgrade base)")
+    db_opt(sp)
+    sp.set_defaults(func=cmd_uninstall)
+
+    sp = sub.add_parser("env", help="print the Python environment seen inside the database")
+    db_opt(sp)
+    sp.set_defaults(func=cmd_env)
+
+    sp = sub.add_parser("demo", help="the whole product on the embedded database")
+    cluster_opts(sp)
+    sp.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except PgscoreError as e:
+        print(f"pgscore: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("pgscore: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001 - database errors get one clear line, not a traceback
+        import psycopg2
+
+        if isinstance(e, psycopg2.Error):
+            print(f"pgscore: database error: {str(e).strip()}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

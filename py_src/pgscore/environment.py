@@ -1,0 +1,81 @@
+"""What the running Python environment holds, checked against pgscore's pins."""
+
+from __future__ import annotations
+
+import importlib
+import platform
+import re
+import sys
+from importlib import metadata
+
+from pgscore.errors import EnvironmentMismatch
+
+# distribution name -> import name, for the stack that artifacts depend on
+STACK = {"scikit-learn": "sklearn", "numpy": "numpy", "scipy": "scipy", "joblib": "joblib",
+         "threadpoolctl": "threadpoolctl"}
+_FIX = ("rebuild the environment the server imports from pyproject.toml with the server's Python "
+        "(/usr/bin/python3 -m venv .venv && .venv/bin/pip install -e .; scripts/run does both) "
+        "and restart the server")
+
+
+def pinned_versions() -> dict[str, str]:
+    """The exact versions pyproject.toml pins for the scientific stack."""
+    pins = {}
+    try:
+        reqs = metadata.requires("pgscore") or []
+    except metadata.PackageNotFoundError:
+        return pins
+    for req in reqs:
+        m = re.match(r"^([A-Za-z0-9_.-]+)\s*==\s*([^;\s]+)\s*$", req)
+        if m and m.group(1).lower() in STACK:
+            pins[m.group(1).lower()] = m.group(2)
+    return pins
+
+
+def library_versions() -> dict[str, str | None]:
+    """Installed versions of the stack, None where a library cannot be imported."""
+    out = {}
+    for dist, mod in STACK.items():
+        try:
+            out[dist] = importlib.import_module(mod).__version__
+        except Exception:  # noqa: BLE001 - any import failure means "not usable"
+            out[dist] = None
+    return out
+
+
+def report(check: bool = True) -> dict:
+    """Versions seen by this interpreter; with check, raise when a library is missing or off-pin."""
+    import pgscore
+
+    libs = library_versions()
+    pins = pinned_versions()
+    info = {
+        "python": platform.python_version(),
+        "python_prefix": sys.prefix,
+        "pgscore": pgscore.__version__,
+        "pgscore_path": pgscore.__file__.rsplit("/", 2)[0],
+        **{k.replace("-", "_"): v for k, v in libs.items()},
+        "pins": pins,
+    }
+    try:
+        from threadpoolctl import threadpool_info
+
+        info["native_threads"] = sorted({p.get("num_threads") for p in threadpool_info()} - {None})
+    except Exception:  # noqa: BLE001
+        info["native_threads"] = []
+    if check:
+        missing = [d for d, v in libs.items() if v is None]
+        if missing:
+            raise EnvironmentMismatch(
+                f"the database's Python ({info['python']}) cannot import {', '.join(missing)}",
+                detail=f"sys.path = {sys.path}",
+                hint=_FIX,
+            )
+        off = [f"{d} {libs[d]} (pinned {p})" for d, p in pins.items() if libs.get(d) != p]
+        if off:
+            raise EnvironmentMismatch(
+                f"the database's Python imports {', '.join(off)}",
+                detail="models are only safe to load under the library versions that wrote them",
+                hint=_FIX,
+            )
+    return info

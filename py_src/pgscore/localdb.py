@@ -1,0 +1,416 @@
+"""A throwaway local PostgreSQL cluster (initdb + pg_ctl) that PL/Python can run pgscore in.
+
+PostgreSQL refuses to run as root, so when the caller is root every server
+command runs as an unprivileged OS user (``postgres`` unless
+``PGSCORE_SERVER_USER`` says otherwise) through ``runuser``. The server is
+started with ``PYTHONPATH`` pointing at the Python environment that runs this
+module, so the database imports exactly the pgscore and scikit-learn that the
+CLI and the tests use.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import pwd
+import secrets
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import sysconfig
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from pgscore.errors import ClusterError
+
+STATE_FILE = "pgscore-cluster.json"
+CONF_FILE = "pgscore.conf"
+DEFAULT_PORT = 54329
+DEFAULT_DB = "pgscore"
+SUPERUSER = "postgres"
+# native thread pools get one thread per backend: with several sessions the
+# default (one per core) collapses throughput, see FIELD-NOTES
+SERVER_THREAD_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "VECLIB_MAXIMUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+}
+
+
+def pg_bin_dir() -> Path:
+    """Where initdb/pg_ctl live: $PGSCORE_PG_BIN, else PostgreSQL 15's Debian location."""
+    env = os.environ.get("PGSCORE_PG_BIN")
+    if env:
+        return Path(env)
+    return Path("/usr/lib/postgresql/15/bin")
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get("PGSCORE_DATA_DIR")
+    if env:
+        return Path(env)
+    if os.geteuid() == 0:
+        # /root is not traversable by the server's OS user
+        return Path("/var/lib/pgscore/cluster")
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "pgscore" / "cluster"
+
+
+def server_python_path() -> list[str]:
+    """The sys.path entries the server needs to import pgscore and its pinned stack."""
+    import pgscore
+
+    paths = [str(Path(pgscore.__file__).resolve().parent.parent)]
+    for key in ("purelib", "platlib"):
+        p = sysconfig.get_paths()[key]
+        if p not in paths:
+            paths.append(p)
+    return paths
+
+
+def free_port() -> int:
+    """An unused TCP port on loopback (for tests)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError as e:
+            return e.errno == errno.EADDRINUSE
+    return False
+
+
+@dataclass
+class Cluster:
+    """One local cluster: its data directory, port and the OS user that runs it."""
+
+    data_dir: Path = field(default_factory=default_data_dir)
+    port: int | None = None
+    bin_dir: Path = field(default_factory=pg_bin_dir)
+    log: object = None  # a callable that prints progress; None = silent
+
+    def __post_init__(self):
+        self.data_dir = Path(self.data_dir).absolute()
+        state = self._read_state()
+        if self.port is None:
+            self.port = state.get("port", DEFAULT_PORT)
+
+    # -- who runs the server -------------------------------------------------
+    @property
+    def as_root(self) -> bool:
+        return os.geteuid() == 0
+
+    @property
+    def server_user(self) -> str:
+        if self.as_root:
+            return os.environ.get("PGSCORE_SERVER_USER", "postgres")
+        return pwd.getpwuid(os.geteuid()).pw_name
+
+    def _server_pw(self):
+        try:
+            return pwd.getpwnam(self.server_user)
+        except KeyError:
+            raise ClusterError(
+                f"the OS user {self.server_user!r} that should run PostgreSQL does not exist",
+                hint="PostgreSQL refuses to run as root; install postgresql-15 (it creates the "
+                "'postgres' user) or set PGSCORE_SERVER_USER to an unprivileged user.",
+            ) from None
+
+    def _as_server(self, argv: list[str], env: dict | None = None) -> list[str]:
+        envs = [f"{k}={v}" for k, v in (env or {}).items()]
+        if self.as_root:
+            return ["runuser", "-u", self.server_user, "--", "env", *envs, *argv]
+        return ["env", *envs, *argv] if envs else argv
+
+    def _run(self, argv, env=None, check=True):
+        proc = subprocess.run(self._as_server(argv, env), capture_output=True, text=True)
+        if check and proc.returncode != 0:
+            raise ClusterError(
+                f"{Path(argv[0]).name} failed (exit {proc.returncode})",
+                detail=(proc.stderr or proc.stdout).strip()[-2000:],
+            )
+        return proc
+
+    def _say(self, msg):
+        if self.log:
+            self.log(msg)
+
+    # -- paths and state -----------------------------------------------------
+    @property
+    def socket_dir(self) -> Path:
+        d = self.data_dir / "run"
+        # unix socket paths are limited to 107 bytes
+        if len(str(d / f".s.PGSQL.{self.port}")) > 100:
+            digest = hashlib.sha1(str(self.data_dir).encode()).hexdigest()[:10]
+            d = Path("/tmp") / f"pgscore-{digest}"
+        return d
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "log" / "server.log"
+
+    def _read_state(self) -> dict:
+        try:
+            return json.loads((self.data_dir / STATE_FILE).read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def _write_as_server(self, path: Path, text: str, mode=0o600):
+        path.write_text(text)
+        os.chmod(path, mode)
+        if self.as_root:
+            pw = self._server_pw()
+            os.chown(path, pw.pw_uid, pw.pw_gid)
+
+    @property
+    def initialized(self) -> bool:
+        return (self.data_dir / "PG_VERSION").exists()
+
+    def url(self, dbname: str = DEFAULT_DB, tcp: bool = False) -> str:
+        """A libpq/SQLAlchemy URL: over the private socket, or over TCP with the password."""
+        if tcp:
+            pw = self._read_state().get("password", "")
+            return f"postgresql://{SUPERUSER}:{quote(pw, safe='')}@127.0.0.1:{self.port}/{dbname}"
+        return f"postgresql://{SUPERUSER}@/{dbname}?host={quote(str(self.socket_dir), safe='/')}&port={self.port}"
+
+    def dsn(self, dbname: str = DEFAULT_DB) -> dict:
+        return {"host": str(self.socket_dir), "port": self.port, "user": SUPERUSER, "dbname": dbname}
+
+    # -- checks --------------------------------------------------------------
+    def _check_binaries(self):
+        for name in ("initdb", "pg_ctl", "postgres"):
+            if not (self.bin_dir / name).exists():
+                raise ClusterError(
+                    f"PostgreSQL server binaries not found in {self.bin_dir} ({name} is missing)",
+                    hint="install them with: apt-get install postgresql-15 postgresql-plpython3-15 "
+                    "(or set PGSCORE_PG_BIN to the directory holding initdb and pg_ctl)",
+                )
+        plpython = Path("/usr/share/postgresql/15/extension/plpython3u.control")
+        if self.bin_dir == Path("/usr/lib/postgresql/15/bin") and not plpython.exists():
+            raise ClusterError(
+                "PL/Python (plpython3u) is not installed for PostgreSQL 15",
+                hint="install it with: apt-get install postgresql-plpython3-15",
+            )
+
+    def _check_reachable(self, path: Path, what: str):
+        """As root, make sure the server's OS user can reach `path`; add o+x to ancestors if not."""
+        if not self.as_root:
+            return
+        probe = subprocess.run(self._as_server(["test", "-r", str(path)]), capture_output=True)
+        if probe.returncode == 0:
+            return
+        fixed = []
+        for parent in reversed(path.parents):
+            st = parent.stat()
+            if not st.st_mode & stat.S_IXOTH:
+                os.chmod(parent, st.st_mode | stat.S_IXOTH)
+                fixed.append(str(parent))
+        probe = subprocess.run(self._as_server(["test", "-r", str(path)]), capture_output=True)
+        if probe.returncode != 0:
+            raise ClusterError(
+                f"the server's OS user {self.server_user!r} cannot read {what} at {path}",
+                hint=f"make {path} readable by {self.server_user!r}, or move the checkout "
+                "somewhere it can read (for example under /opt or /srv)",
+            )
+        if fixed:
+            self._say(f"let {self.server_user} traverse (o+x) {', '.join(fixed)} to reach {what}")
+
+    def _check_data_dir_owner(self):
+        if not self.data_dir.exists():
+            return
+        st = self.data_dir.stat()
+        pw = self._server_pw()
+        if st.st_uid != pw.pw_uid:
+            try:
+                owner = pwd.getpwuid(st.st_uid).pw_name
+            except KeyError:
+                owner = f"uid {st.st_uid}"
+            raise ClusterError(
+                f"data directory {self.data_dir} is owned by {owner}, but the server runs as "
+                f"{self.server_user}",
+                hint=f"choose another --data-dir, or give it to the server user: "
+                f"chown -R {self.server_user} {self.data_dir}",
+            )
+        if not self.initialized and any(self.data_dir.iterdir()):
+            raise ClusterError(
+                f"data directory {self.data_dir} is not empty and holds no PostgreSQL cluster",
+                hint="choose another --data-dir, or empty this one",
+            )
+
+    # -- lifecycle -----------------------------------------------------------
+    def init(self):
+        """initdb a new cluster owned by the server user, with pgscore's settings."""
+        self._check_binaries()
+        self._check_data_dir_owner()
+        pw = self._server_pw()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.as_root:
+            os.chown(self.data_dir, pw.pw_uid, pw.pw_gid)
+        os.chmod(self.data_dir, 0o700)
+        self._check_reachable(self.data_dir, "the data directory")
+        password = secrets.token_urlsafe(18)
+        pwfile = self.data_dir.parent / f".pgscore-pw-{os.getpid()}"
+        try:
+            self._write_as_server(pwfile, password + "\n")
+            self._say(f"initialising a new cluster in {self.data_dir}")
+            self._run([
+                str(self.bin_dir / "initdb"), "-D", str(self.data_dir), "-U", SUPERUSER,
+                "--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}",
+                "-E", "UTF8", "--no-locale", "--no-instructions",
+            ])
+        finally:
+            pwfile.unlink(missing_ok=True)
+        state = {"port": self.port, "password": password, "created_at": time.time()}
+        self._write_as_server(self.data_dir / STATE_FILE, json.dumps(state))
+        with open(self.data_dir / "postgresql.conf", "a") as f:
+            f.write(f"\ninclude_if_exists = '{CONF_FILE}'\n")
+        (self.data_dir / "log").mkdir(exist_ok=True)
+        if self.as_root:
+            os.chown(self.data_dir / "log", pw.pw_uid, pw.pw_gid)
+
+    def _write_conf(self):
+        conf = "\n".join([
+            "# written by pgscore at every start; edit postgresql.conf to override",
+            f"port = {self.port}",
+            "listen_addresses = '127.0.0.1'",
+            f"unix_socket_directories = '{self.socket_dir}'",
+            "unix_socket_permissions = 0700",
+            "max_connections = 100",
+            "shared_buffers = '256MB'",
+            "timezone = 'UTC'",
+            "log_min_messages = warning",
+            "",
+        ])
+        self._write_as_server(self.data_dir / CONF_FILE, conf)
+        state = self._read_state()
+        state["port"] = self.port
+        self._write_as_server(self.data_dir / STATE_FILE, json.dumps(state))
+
+    def running(self) -> bool:
+        if not self.initialized:
+            return False
+        proc = self._run([str(self.bin_dir / "pg_ctl"), "status", "-D", str(self.data_dir)], check=False)
+        return proc.returncode == 0
+
+    def pid(self) -> int | None:
+        try:
+            return int((self.data_dir / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def start(self) -> bool:
+        """Start the cluster (initialising it first if needed); False if it was already running."""
+        self._check_binaries()
+        if not self.initialized:
+            self.init()
+        else:
+            self._check_data_dir_owner()
+        if self.running():
+            # a different --port for a running cluster cannot take effect
+            running_port = self._read_state().get("port")
+            if running_port and running_port != self.port:
+                raise ClusterError(
+                    f"the cluster in {self.data_dir} is already running on port {running_port}",
+                    hint="stop it first (pgscore db stop) to change its port",
+                )
+            self._say(f"PostgreSQL is already running in {self.data_dir} (pid {self.pid()})")
+            return False
+        pidfile = self.data_dir / "postmaster.pid"
+        if pidfile.exists():
+            self._say(f"removing stale pid file {pidfile} (pid {self.pid()} is not a running server)")
+            pidfile.unlink()
+        if port_in_use(self.port):
+            raise ClusterError(
+                f"port {self.port} is already in use on 127.0.0.1",
+                hint="choose another with --port, or stop whatever listens there",
+            )
+        pypath = server_python_path()
+        for p in pypath:
+            self._check_reachable(Path(p), "the Python environment")
+        sock = self.socket_dir
+        sock.mkdir(mode=0o700, exist_ok=True)
+        if self.as_root:
+            pw = self._server_pw()
+            os.chown(sock, pw.pw_uid, pw.pw_gid)
+        self._write_conf()
+        env = {"PYTHONPATH": os.pathsep.join(pypath), **SERVER_THREAD_ENV}
+        self._say(f"starting PostgreSQL on port {self.port} as {self.server_user}")
+        proc = self._run(
+            [str(self.bin_dir / "pg_ctl"), "start", "-D", str(self.data_dir), "-l", str(self.log_file),
+             "-w", "-t", "60"],
+            env=env, check=False,
+        )
+        if proc.returncode != 0:
+            raise ClusterError(
+                f"PostgreSQL did not start (pg_ctl exit {proc.returncode})",
+                detail=self.log_tail() or proc.stderr.strip(),
+                hint=f"see {self.log_file}",
+            )
+        self._ensure_database()
+        return True
+
+    def _ensure_database(self, dbname: str = DEFAULT_DB):
+        import psycopg2
+
+        conn = psycopg2.connect(**self.dsn("postgres"))
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,))
+                if cur.fetchone() is None:
+                    from psycopg2 import sql
+
+                    cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+        finally:
+            conn.close()
+
+    def stop(self) -> bool:
+        """Stop the cluster; False if it was not running."""
+        if not self.running():
+            return False
+        self._run([str(self.bin_dir / "pg_ctl"), "stop", "-D", str(self.data_dir), "-m", "fast", "-w", "-t", "60"])
+        return True
+
+    def kill(self):
+        """SIGKILL the postmaster (fault tests)."""
+        pid = self.pid()
+        if pid:
+            os.kill(pid, 9)
+
+    def destroy(self):
+        self.stop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+        sock = self.socket_dir
+        if not str(sock).startswith(str(self.data_dir)):
+            shutil.rmtree(sock, ignore_errors=True)
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def status(self) -> dict:
+        return {
+            "data_dir": str(self.data_dir),
+            "initialized": self.initialized,
+            "running": self.running(),
+            "pid": self.pid() if self.running() else None,
+            "port": self.port,
+            "server_user": self.server_user,
+            "url": self.url() if self.initialized else None,
+        }
+

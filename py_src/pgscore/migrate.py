@@ -1,0 +1,131 @@
+"""Install, upgrade and remove the pgscore schema through alembic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pgscore.errors import InstallError
+
+VERSION_TABLE = "pgscore_alembic_version"
+
+
+def create_engine(url: str):
+    """A pool-less SQLAlchemy engine on psycopg2, whatever driver the URL's scheme implies."""
+    import sqlalchemy
+    from sqlalchemy.pool import NullPool
+
+    for scheme in ("postgresql://", "postgres://"):
+        if url.startswith(scheme):
+            # SQLAlchemy 2.1 defaults to psycopg 3, which parses '%' even without parameters
+            url = "postgresql+psycopg2://" + url[len(scheme):]
+    return sqlalchemy.create_engine(url, poolclass=NullPool)
+
+
+def run_frozen(revision_file: str, name: str) -> None:
+    """Execute the SQL a revision froze beside itself (<revision>/<name>), as one driver call."""
+    from alembic import op
+
+    path = Path(revision_file).with_suffix("") / name
+    execute_script(op.get_bind(), path.read_text())
+
+
+def execute_script(conn, script: str):
+    """Run SQL text through the raw psycopg2 cursor, with no parameters.
+
+    Neither SQLAlchemy's text() (':name' binds) nor exec_driver_sql (which
+    hands psycopg2 an empty mapping, so '%' is parsed) leaves PL/Python and
+    format('%I') bodies alone; a parameterless cursor.execute does.
+    """
+    with conn.connection.cursor() as cur:
+        cur.execute(script)
+        return cur.fetchone() if cur.description else None
+
+
+def migrations_dir() -> Path:
+    import pgscore.migrations
+
+    return Path(pgscore.migrations.__file__).parent
+
+
+def alembic_config(url: str):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    cfg.attributes["db_url"] = url
+    return cfg
+
+
+def _explain(exc: Exception) -> InstallError:
+    """One paragraph that names what is wrong and how to fix it."""
+    msg = str(getattr(exc, "orig", None) or exc).strip()
+    low = msg.lower()
+    if "plpython3u" in low and ("control file" in low or "is not available" in low):
+        return InstallError("the database server has no PL/Python (plpython3u)", detail=msg,
+                            hint="install postgresql-plpython3-15 on the server, then run the install again")
+    if "permission denied to create extension" in low or ("plpython3u" in low and "permission denied" in low):
+        return InstallError("this role may not create the plpython3u extension", detail=msg,
+                            hint="ask a superuser to run CREATE EXTENSION plpython3u in this database, "
+                            "then run the install again")
+    unreachable = ("could not connect", "connection refused", "no such file or directory",
+                   "could not translate host", "password authentication failed")
+    if any(s in low for s in unreachable) or ("database" in low and "does not exist" in low):
+        return InstallError("cannot connect to the database", detail=msg,
+                            hint="check --db / PGSCORE_DATABASE_URL; for a local database run: pgscore db start")
+    return InstallError("installing pgscore failed; nothing was changed", detail=msg)
+
+
+def upgrade(url: str, revision: str = "head", check_environment: bool = True) -> dict | None:
+    """alembic upgrade in one transaction, then validate_environment() in the same one.
+
+    Any failure rolls everything back and is raised as one InstallError.
+    Returns what validate_environment() reported (None when not checked).
+    """
+    from alembic import command
+
+    cfg = alembic_config(url)
+    report = None
+    try:
+        engine = create_engine(url)
+        try:
+            with engine.connect() as conn, conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+                if check_environment:
+                    report = execute_script(conn, "SELECT pgscore.validate_environment()")[0]
+        finally:
+            engine.dispose()
+    except Exception as e:  # noqa: BLE001 - every failure becomes one clear paragraph
+        raise _explain(e) from e
+    return report
+
+
+def downgrade(url: str, revision: str = "base") -> None:
+    from alembic import command
+
+    try:
+        command.downgrade(alembic_config(url), revision)
+    except Exception as e:  # noqa: BLE001
+        raise InstallError("removing pgscore failed; nothing was changed",
+                           detail=str(getattr(e, "orig", None) or e).strip()) from e
+
+
+def current(url: str) -> str | None:
+    """The installed revision, or None when pgscore is not installed."""
+    from sqlalchemy import column, select, table, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            exists = conn.execute(text("SELECT to_regclass(:t)"), {"t": VERSION_TABLE}).scalar()
+            if not exists:
+                return None
+            return conn.execute(select(column("version_num")).select_from(table(VERSION_TABLE))).scalar()
+    finally:
+        engine.dispose()
+
+
+def head() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("unused")).get_current_head()

@@ -1,0 +1,20 @@
+/*
+ * The audit trail: one row per prediction from any path (query, batch,
+ * trigger, retry). Range-partitioned on time so retention drops partitions
+ * instead of deleting rows; the default partition catches what no dated
+ * partition covers.
+ */
+CREATE TABLE pgscore.prediction_log (
+    logged_at  timestamptz NOT NULL DEFAULT now(),
+    model_id   bigint NOT NULL,
+    entity_key text,
+    features   float8[] NOT NULL,
+    score      float8,
+    label      text,
+    source     text NOT NULL,
+    cause      jsonb,
+    CONSTRAINT prediction_log_source_check CHECK (source IN ('query', 'batch', 'trigger', 'retry'))
+) PARTITION BY RANGE (logged_at);
+CREATE TABLE pgscore.prediction_log_default PARTITION OF pgscore.prediction_log DEFAULT;
+CREATE INDEX prediction_log_model_time_idx ON pgscore.prediction_log (model_id, logged_at);
+COMMENT ON TABLE pgscore.prediction_log IS 'Every prediction: model, entity, features, score, source (query/batch/trigger/retry) and cause';

@@ -1,0 +1,9 @@
+/*
+ * Registry rows are append-only.
+ */
+CREATE TRIGGER models_immutable BEFORE UPDATE ON pgscore.models
+    FOR EACH ROW EXECUTE FUNCTION pgscore.forbid_mutation();
+CREATE TRIGGER artifacts_immutable BEFORE UPDATE ON pgscore.artifacts
+    FOR EACH ROW EXECUTE FUNCTION pgscore.forbid_mutation();
+CREATE TRIGGER deployments_immutable BEFORE UPDATE ON pgscore.deployments
+    FOR EACH ROW EXECUTE FUNCTION pgscore.forbid_mutation();
