@@ -104,10 +104,19 @@ def cmd_uninstall(args):
     return 0
 
 
+def require_installed(url: str) -> None:
+    from pgscore import migrate
+
+    if migrate.current(url) is None:
+        raise PgscoreError("pgscore is not installed in this database",
+                           hint="install it with: pgscore install --db URL")
+
+
 def cmd_env(args):
     import psycopg2
 
     url = resolve_db(args)
+    require_installed(url)
     with psycopg2.connect(url) as conn, conn.cursor() as cur:
         cur.execute("SELECT pgscore.validate_environment()")
         _print_env(cur.fetchone()[0])

@@ -101,6 +101,7 @@ class Cluster:
     port: int | None = None
     bin_dir: Path = field(default_factory=pg_bin_dir)
     log: object = None  # a callable that prints progress; None = silent
+    python_path: list[str] | None = None  # what the server imports from; None = this environment
 
     def __post_init__(self):
         self.data_dir = Path(self.data_dir).absolute()
@@ -337,7 +338,7 @@ class Cluster:
                 f"port {self.port} is already in use on 127.0.0.1",
                 hint="choose another with --port, or stop whatever listens there",
             )
-        pypath = server_python_path()
+        pypath = server_python_path() if self.python_path is None else list(self.python_path)
         for p in pypath:
             self._check_reachable(Path(p), "the Python environment")
         sock = self.socket_dir

@@ -101,10 +101,19 @@ def upgrade(url: str, revision: str = "head", check_environment: bool = True) ->
 
 
 def downgrade(url: str, revision: str = "base") -> None:
+    """alembic downgrade; to base, also drop our (then empty) version table."""
     from alembic import command
+    from sqlalchemy import Table, MetaData
 
     try:
         command.downgrade(alembic_config(url), revision)
+        if revision == "base":
+            engine = create_engine(url)
+            try:
+                with engine.begin() as conn:
+                    Table(VERSION_TABLE, MetaData()).drop(conn, checkfirst=True)
+            finally:
+                engine.dispose()
     except Exception as e:  # noqa: BLE001
         raise InstallError("removing pgscore failed; nothing was changed",
                            detail=str(getattr(e, "orig", None) or e).strip()) from e
@@ -121,6 +130,8 @@ def current(url: str) -> str | None:
             if not exists:
                 return None
             return conn.execute(select(column("version_num")).select_from(table(VERSION_TABLE))).scalar()
+    except Exception as e:  # noqa: BLE001
+        raise _explain(e) from e
     finally:
         engine.dispose()
 

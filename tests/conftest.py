@@ -1,0 +1,72 @@
+"""Fixtures: one throwaway cluster per session, the migrated schema built once as a template
+database (pytest-postgresql's DatabaseJanitor), and a fresh clone of it for every test."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+
+import psycopg2
+import pytest
+from pytest_postgresql.janitor import DatabaseJanitor
+
+from helpers import make_tmpdir
+from pgscore import migrate
+from pgscore.localdb import SUPERUSER, Cluster, free_port
+
+TEMPLATE_DB = "pgscore_template"
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    base = make_tmpdir("pgscore-test-")
+    c = Cluster(data_dir=base / "data", port=free_port())
+    c.start()
+    yield c
+    c.destroy()
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def _janitor(cluster: Cluster, dbname: str, **kw) -> DatabaseJanitor:
+    return DatabaseJanitor(user=SUPERUSER, host=str(cluster.socket_dir), port=cluster.port,
+                           dbname=dbname, **kw)
+
+
+@pytest.fixture(scope="session")
+def template_db(cluster):
+    """The schema migrated to head, once per session."""
+
+    def install(host, port, user, dbname, password, autocommit=False):
+        migrate.upgrade(cluster.url(dbname))
+
+    janitor = _janitor(cluster, TEMPLATE_DB, as_template=True)
+    with janitor:
+        janitor.load(install)
+        yield TEMPLATE_DB
+
+
+@pytest.fixture
+def db_url(cluster, template_db):
+    """URL of a fresh clone of the migrated template."""
+    name = f"t{next(_counter)}"
+    with _janitor(cluster, name, template_dbname=template_db):
+        yield cluster.url(name)
+
+
+@pytest.fixture
+def empty_db_url(cluster):
+    """URL of a fresh database without pgscore."""
+    name = f"e{next(_counter)}"
+    with _janitor(cluster, name):
+        yield cluster.url(name)
+
+
+@pytest.fixture
+def conn(db_url):
+    """An autocommit psycopg2 connection to a fresh migrated database."""
+    c = psycopg2.connect(db_url)
+    c.autocommit = True
+    yield c
+    c.close()
+

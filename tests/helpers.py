@@ -1,0 +1,104 @@
+"""Small helpers shared by the tests (not fixtures)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import psycopg2
+
+ROOT = Path(__file__).resolve().parents[1]
+PGSCORE = [sys.executable, "-m", "pgscore.cli"]
+
+
+def make_tmpdir(prefix: str) -> Path:
+    """A temp dir the server's OS user can traverse (pytest's own tmp dirs are 0700 to root)."""
+    d = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chmod(d, 0o755)
+    return d
+
+
+def query(conn_or_url, sql, params=None):
+    """Rows of one statement (None for statements without a result)."""
+    if isinstance(conn_or_url, str):
+        c = psycopg2.connect(conn_or_url)
+        c.autocommit = True
+        try:
+            return query(c, sql, params)
+        finally:
+            c.close()
+    with conn_or_url.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall() if cur.description else None
+
+
+def pgscore_cli(*args, env=None, timeout=300):
+    """Run the pgscore CLI in a subprocess; returns CompletedProcess with text output."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([*PGSCORE, *args], capture_output=True, text=True, env=full_env, timeout=timeout)
+
+
+# every object a schema holds, as the database renders it
+CATALOG_SQL = """
+SELECT 'function', p.oid::regprocedure::text, pg_get_functiondef(p.oid)
+  FROM pg_proc p WHERE p.pronamespace = %(ns)s::regnamespace
+UNION ALL
+SELECT 'view', c.oid::regclass::text, pg_get_viewdef(c.oid)
+  FROM pg_class c WHERE c.relnamespace = %(ns)s::regnamespace AND c.relkind IN ('v', 'm')
+UNION ALL
+SELECT 'column', c.oid::regclass::text || '.' || a.attname::text,
+       format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END
+       || coalesce(' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid), '')
+       || CASE WHEN a.attidentity <> '' THEN ' IDENTITY ' || a.attidentity::text ELSE '' END
+  FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+  LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
+ WHERE c.relnamespace = %(ns)s::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')
+UNION ALL
+SELECT 'relation', c.oid::regclass::text, c.relkind::text || coalesce(' ' || pg_get_partkeydef(c.oid), '')
+  FROM pg_class c WHERE c.relnamespace = %(ns)s::regnamespace AND c.relkind NOT IN ('i', 'I', 'S')
+UNION ALL
+SELECT 'index', c.oid::regclass::text, pg_get_indexdef(c.oid)
+  FROM pg_class c WHERE c.relnamespace = %(ns)s::regnamespace AND c.relkind IN ('i', 'I')
+UNION ALL
+SELECT 'constraint', k.conrelid::regclass::text || '.' || k.conname::text, pg_get_constraintdef(k.oid)
+  FROM pg_constraint k WHERE k.connamespace = %(ns)s::regnamespace
+UNION ALL
+SELECT 'trigger', t.tgrelid::regclass::text || '.' || t.tgname::text, pg_get_triggerdef(t.oid)
+  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+ WHERE c.relnamespace = %(ns)s::regnamespace AND NOT t.tgisinternal
+UNION ALL
+SELECT 'comment', pg_describe_object(d.classoid, d.objoid, d.objsubid), d.description
+  FROM pg_description d
+ WHERE (d.classoid = 'pg_class'::regclass AND d.objoid IN (SELECT oid FROM pg_class WHERE relnamespace = %(ns)s::regnamespace))
+    OR (d.classoid = 'pg_proc'::regclass AND d.objoid IN (SELECT oid FROM pg_proc WHERE pronamespace = %(ns)s::regnamespace))
+UNION ALL
+SELECT 'acl', c.oid::regclass::text, coalesce(c.relacl::text, '')
+  FROM pg_class c WHERE c.relnamespace = %(ns)s::regnamespace
+UNION ALL
+SELECT 'acl', p.oid::regprocedure::text, coalesce(p.proacl::text, '')
+  FROM pg_proc p WHERE p.pronamespace = %(ns)s::regnamespace
+ORDER BY 1, 2, 3
+"""
+
+
+def catalog(url, schema="pgscore"):
+    return query(url, CATALOG_SQL, {"ns": schema})
+
+
+def database_objects(url):
+    """Everything user-visible in a database outside the system schemas (for 'removes nothing else')."""
+    return query(url, """
+        SELECT 'schema', nspname, '' FROM pg_namespace
+         WHERE nspname NOT LIKE 'pg\\_%%' AND nspname <> 'information_schema'
+        UNION ALL SELECT 'extension', extname, extversion FROM pg_extension
+        UNION ALL SELECT 'relation', c.oid::regclass::text, c.relkind::text FROM pg_class c
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname NOT LIKE 'pg\\_%%' AND n.nspname <> 'information_schema'
+        UNION ALL SELECT 'function', p.oid::regprocedure::text, '' FROM pg_proc p
+         JOIN pg_namespace n ON n.oid = p.pronamespace
+         WHERE n.nspname NOT LIKE 'pg\\_%%' AND n.nspname <> 'information_schema'
+        UNION ALL SELECT 'role', rolname, '' FROM pg_roles WHERE rolname NOT LIKE 'pg\\_%%'
+        ORDER BY 1, 2""")

@@ -1,0 +1,82 @@
+"""validate_environment(): what PL/Python sees, checked through SQL, and the pins it checks against."""
+
+import json
+import tomllib
+
+import numpy
+import psycopg2
+import pytest
+import scipy
+import sklearn
+import joblib
+
+from helpers import ROOT, query
+from pgscore import environment
+from pgscore.errors import EnvironmentMismatch
+
+
+def test_validate_environment_reports_the_same_stack_as_the_client(conn):
+    (report,) = query(conn, "SELECT pgscore.validate_environment()")[0]
+    assert report["python"].startswith("3.11.")
+    assert report["scikit_learn"] == sklearn.__version__
+    assert report["numpy"] == numpy.__version__
+    assert report["scipy"] == scipy.__version__
+    assert report["joblib"] == joblib.__version__
+    assert report["pgscore"] == __import__("pgscore").__version__
+    # native thread pools are limited to one thread inside the server
+    assert report["native_threads"] in ([], [1])
+
+
+def test_validate_environment_declaration(conn):
+    rows = query(conn, """SELECT provolatile, proisstrict, proparallel, prosecdef, proconfig
+                          FROM pg_proc WHERE oid = 'pgscore.validate_environment()'::regprocedure""")
+    assert rows == [("s", False, "s", False, ["search_path=pg_catalog, pg_temp"])]
+
+
+def test_pins_live_in_pyproject_only():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pinned = {d.split("==")[0].lower(): d.split("==")[1] for d in project["dependencies"] if "==" in d}
+    assert environment.pinned_versions() == {k: v for k, v in pinned.items() if k in environment.STACK}
+    assert set(environment.STACK) <= set(pinned), "every library artifacts depend on is pinned exactly"
+
+
+def test_report_refuses_an_off_pin_library(monkeypatch):
+    monkeypatch.setattr(environment, "pinned_versions", lambda: {"scikit-learn": "0.0.1"})
+    with pytest.raises(EnvironmentMismatch) as e:
+        environment.report(check=True)
+    assert f"scikit-learn {sklearn.__version__} (pinned 0.0.1)" in str(e.value)
+    assert "/usr/bin/python3" in e.value.hint
+
+
+@pytest.fixture(scope="module")
+def bare_cluster():
+    """A server whose PL/Python cannot import pgscore (no PYTHONPATH)."""
+    from helpers import make_tmpdir
+    from pgscore.localdb import Cluster, free_port
+
+    base = make_tmpdir("pgscore-bare-")
+    c = Cluster(data_dir=base / "data", port=free_port(), python_path=[])
+    c.start()
+    yield c
+    c.destroy()
+
+
+def test_server_that_cannot_import_pgscore_gets_a_clear_error(bare_cluster):
+    from pgscore import migrate
+    from pgscore.errors import InstallError
+
+    url = bare_cluster.url()
+    with pytest.raises(InstallError) as e:
+        migrate.upgrade(url)
+    msg = str(e.value)
+    assert "pgscore cannot be imported by the database's Python" in msg
+    assert "PYTHONPATH" in msg
+    assert migrate.current(url) is None, "a failed install must roll back"
+    assert query(url, "SELECT to_regnamespace('pgscore')") == [(None,)]
+    # with the check skipped, the function itself raises with a SQLSTATE
+    migrate.upgrade(url, check_environment=False)
+    with pytest.raises(psycopg2.Error) as e:
+        query(url, "SELECT pgscore.validate_environment()")
+    assert e.value.pgcode == "58P01"
+    assert "pgscore cannot be imported" in e.value.pgerror
+    migrate.downgrade(url)

@@ -1,0 +1,99 @@
+"""`pgscore db start|stop|status|url`: the embedded cluster, through the CLI as a user runs it."""
+
+import os
+import pwd
+import shutil
+import socket
+import time
+
+import psycopg2
+import pytest
+
+from helpers import make_tmpdir, pgscore_cli
+from pgscore.localdb import Cluster, free_port
+
+
+@pytest.fixture
+def data_dir():
+    base = make_tmpdir("pgscore-db-")
+    yield base / "data"
+    Cluster(data_dir=base / "data").destroy()
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def test_start_status_url_stop_and_restart_after_a_crash(data_dir):
+    port = str(free_port())
+    start = pgscore_cli("db", "start", "--data-dir", str(data_dir), "--port", port)
+    assert start.returncode == 0, start.stderr
+    url = start.stdout.strip().splitlines()[-1]
+    assert url.startswith("postgresql://") and f"port={port}" in url
+    with psycopg2.connect(url) as c, c.cursor() as cur:
+        cur.execute("SELECT current_database(), current_setting('port')")
+        assert cur.fetchone() == ("pgscore", port)
+        if os.geteuid() == 0:  # the server never runs as root
+            cur.execute("SELECT 1")
+    owner = pwd.getpwuid(os.stat(data_dir).st_uid).pw_name
+    assert owner != "root"
+
+    again = pgscore_cli("db", "start", "--data-dir", str(data_dir))
+    assert again.returncode == 0
+    assert "already running" in again.stdout
+    assert again.stdout.strip().splitlines()[-1] == url
+
+    status = pgscore_cli("db", "status", "--data-dir", str(data_dir))
+    assert status.returncode == 0 and "running" in status.stdout and port in status.stdout
+    assert pgscore_cli("db", "url", "--data-dir", str(data_dir)).stdout.strip() == url
+    tcp = pgscore_cli("db", "url", "--tcp", "--data-dir", str(data_dir)).stdout.strip()
+    with psycopg2.connect(tcp) as c, c.cursor() as cur:  # password auth over loopback
+        cur.execute("SELECT inet_server_addr()::text")
+        assert cur.fetchone()[0].startswith("127.0.0.1")
+
+    # a crash leaves a stale pid file behind; start copes
+    Cluster(data_dir=data_dir).kill()
+    for _ in range(50):
+        if not Cluster(data_dir=data_dir).running():
+            break
+        time.sleep(0.1)
+    assert (data_dir / "postmaster.pid").exists()
+    restart = pgscore_cli("db", "start", "--data-dir", str(data_dir))
+    assert restart.returncode == 0, restart.stderr
+    assert "stale pid file" in restart.stdout
+
+    stop = pgscore_cli("db", "stop", "--data-dir", str(data_dir))
+    assert stop.returncode == 0 and "stopped" in stop.stdout
+    status = pgscore_cli("db", "status", "--data-dir", str(data_dir))
+    assert status.returncode == 3 and "stopped" in status.stdout
+    again = pgscore_cli("db", "stop", "--data-dir", str(data_dir))
+    assert again.returncode == 0 and "not running" in again.stdout
+
+
+def test_port_already_taken(data_dir):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        run = pgscore_cli("db", "start", "--data-dir", str(data_dir), "--port", str(port))
+    assert run.returncode == 1
+    assert f"port {port} is already in use" in run.stderr
+    assert "--port" in run.stderr
+
+
+def test_data_dir_not_ours(data_dir):
+    data_dir.mkdir()
+    (data_dir / "holiday.jpg").write_text("not a cluster")
+    if os.geteuid() == 0:
+        os.chown(data_dir, pwd.getpwnam("nobody").pw_uid, -1)
+        expect = "is owned by nobody"
+    else:
+        expect = "is not empty and holds no PostgreSQL cluster"
+    run = pgscore_cli("db", "start", "--data-dir", str(data_dir), "--port", str(free_port()))
+    assert run.returncode == 1
+    assert expect in run.stderr
+    assert (data_dir / "holiday.jpg").read_text() == "not a cluster"
+
+
+def test_url_and_status_without_a_cluster(data_dir):
+    run = pgscore_cli("db", "url", "--data-dir", str(data_dir))
+    assert run.returncode == 1 and "no cluster in" in run.stderr and "pgscore db start" in run.stderr
+    run = pgscore_cli("db", "status", "--data-dir", str(data_dir))
+    assert run.returncode == 3 and "no cluster" in run.stdout

@@ -1,0 +1,112 @@
+"""The schema through alembic: sql/ is the truth, revisions are frozen, downgrade removes only ours."""
+
+import re
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from helpers import ROOT, catalog, database_objects, query
+from pgscore import migrate, schema
+from pgscore.errors import InstallError
+
+
+def test_upgrade_head_equals_sql_dir(db_url, empty_db_url):
+    """alembic upgrade head yields exactly the objects sql/ defines, as the database renders them."""
+    conn = psycopg2.connect(empty_db_url)
+    with conn, conn.cursor() as cur:
+        cur.execute(schema.render())
+    conn.close()
+    migrated, direct = catalog(db_url), catalog(empty_db_url)
+    assert migrated, "the migrated schema is empty"
+    assert migrated == direct
+    kinds = {row[0] for row in migrated}
+    assert {"function", "column", "index", "constraint", "trigger", "comment"} <= kinds
+
+
+def test_upgrade_downgrade_upgrade(empty_db_url):
+    before = database_objects(empty_db_url)
+    migrate.upgrade(empty_db_url)
+    first = catalog(empty_db_url)
+    assert migrate.current(empty_db_url) == migrate.head()
+    migrate.downgrade(empty_db_url, "base")
+    assert migrate.current(empty_db_url) is None
+    assert database_objects(empty_db_url) == before, "downgrade base must leave the database as it found it"
+    migrate.upgrade(empty_db_url)
+    assert catalog(empty_db_url) == first
+
+
+def test_downgrade_keeps_what_pgscore_did_not_create(empty_db_url):
+    query(empty_db_url, "CREATE EXTENSION plpython3u")
+    query(empty_db_url, "CREATE TABLE public.customers (id int primary key, name text)")
+    query(empty_db_url, "INSERT INTO public.customers VALUES (1, 'ada')")
+    migrate.upgrade(empty_db_url)
+    assert query(empty_db_url, "SELECT created_plpython FROM pgscore.install_info") == [(False,)]
+    migrate.downgrade(empty_db_url, "base")
+    assert query(empty_db_url, "SELECT extname FROM pg_extension WHERE extname = 'plpython3u'") == [("plpython3u",)]
+    assert query(empty_db_url, "SELECT name FROM public.customers") == [("ada",)]
+    assert query(empty_db_url, "SELECT to_regnamespace('pgscore')") == [(None,)]
+
+
+def test_downgrade_refuses_while_user_objects_depend_on_pgscore(db_url):
+    query(db_url, "CREATE VIEW public.model_names AS SELECT name FROM pgscore.models")
+    with pytest.raises(InstallError) as e:
+        migrate.downgrade(db_url, "base")
+    assert "public.model_names" in str(e.value) or "view model_names" in str(e.value)
+    assert query(db_url, "SELECT to_regclass('pgscore.models') IS NOT NULL") == [(True,)]
+    query(db_url, "DROP VIEW public.model_names")
+    migrate.downgrade(db_url, "base")
+    assert query(db_url, "SELECT to_regnamespace('pgscore')") == [(None,)]
+
+
+def test_failed_install_rolls_back(empty_db_url):
+    """A role that may create schemas but not plpython3u: clear error, nothing left behind."""
+    query(empty_db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_owner') "
+                        "THEN CREATE ROLE pgscore_t_owner LOGIN; END IF; END $$")
+    dbname = query(empty_db_url, "SELECT current_database()")[0][0]
+    query(empty_db_url, f'GRANT CREATE ON DATABASE "{dbname}" TO pgscore_t_owner')
+    query(empty_db_url, "GRANT CREATE ON SCHEMA public TO pgscore_t_owner")
+    url = empty_db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_owner@")
+    with pytest.raises(InstallError) as e:
+        migrate.upgrade(url)
+    assert "may not create the plpython3u extension" in str(e.value)
+    assert "CREATE EXTENSION plpython3u" in str(e.value)
+    assert query(empty_db_url, "SELECT to_regnamespace('pgscore')") == [(None,)]
+    assert migrate.current(empty_db_url) is None
+
+
+def test_revisions_apply_frozen_sql_only():
+    """Each revision reads the SQL frozen beside it, never the live sql/ tree."""
+    versions = ROOT / "migrations" / "versions"
+    revisions = sorted(versions.glob("[0-9]*.py"))
+    assert revisions
+    for rev in revisions:
+        text = rev.read_text()
+        assert "pgscore.schema" not in text and "sql/" not in text, rev.name
+        folder = rev.with_suffix("")
+        assert (folder / "upgrade.sql").is_file() and (folder / "downgrade.sql").is_file(), rev.name
+
+
+def test_frozen_first_revision_is_a_render_of_sql_dir_at_its_time():
+    """0001 froze a full render; the render format must stay parseable by later tooling."""
+    frozen = (ROOT / "migrations/versions/0001_foundation/upgrade.sql").read_text()
+    assert "CREATE SCHEMA pgscore" in frozen
+    assert "@@plpython/" not in frozen, "PL/Python bodies must be inlined, not referenced"
+    assert re.search(r"CREATE FUNCTION pgscore\.validate_environment\(\)", frozen)
+
+
+def test_plain_alembic_cli_with_x_db_url(empty_db_url, tmp_path):
+    """`alembic -x db_url=... upgrade head` from the checkout works like pgscore install."""
+    import subprocess
+    import sys
+
+    alembic = Path(sys.executable).with_name("alembic")
+    run = subprocess.run([str(alembic), "-c", str(ROOT / "alembic.ini"), "-x", f"db_url={empty_db_url}",
+                          "upgrade", "head"], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert migrate.current(empty_db_url) == migrate.head()
+    run = subprocess.run([str(alembic), "-c", str(ROOT / "alembic.ini"), "downgrade", "base"],
+                         capture_output=True, text=True, cwd=tmp_path,
+                         env={"PGSCORE_DATABASE_URL": empty_db_url, "PATH": "/usr/bin:/bin"})
+    assert run.returncode == 0, run.stderr
+    assert migrate.current(empty_db_url) is None
