@@ -17,8 +17,8 @@ def _say(msg: str) -> None:
 def _cluster(args):
     from pgscore.localdb import Cluster
 
-    return Cluster(data_dir=args.data_dir, port=args.port, log=_say) if args.data_dir else \
-        Cluster(port=args.port, log=_say)
+    kw = {"port": args.port, "log": _say, "signing_key": getattr(args, "signing_key", None)}
+    return Cluster(data_dir=args.data_dir, **kw) if args.data_dir else Cluster(**kw)
 
 
 def resolve_db(args) -> str:
@@ -63,7 +63,8 @@ def cmd_db_status(args):
         return 3
     state = f"running (pid {st['pid']})" if st["running"] else "stopped"
     _say(f"{state}\ndata directory: {st['data_dir']}\nport: {st['port']}\n"
-         f"server user: {st['server_user']}\nurl: {st['url']}")
+         f"server user: {st['server_user']}\nsigning key: {st['signing_key'] or 'none (models are not signed)'}\n"
+         f"url: {st['url']}")
     return 0 if st["running"] else 3
 
 
@@ -130,6 +131,66 @@ def _print_env(report):
     _say("inside the database: " + ", ".join(f"{k.replace('_', '-')} {report.get(k)}" for k in keys))
 
 
+# -- registry ----------------------------------------------------------------
+def cmd_deploy(args):
+    from pgscore import datasets, registry
+
+    if bool(args.features) == bool(args.train):
+        raise PgscoreError("give the feature names with --features a,b,c or training data with --train CSV")
+    estimator = registry.load_artifact(args.artifact, args.sha256)
+    X = y = None
+    names = [n.strip() for n in args.features.split(",")] if args.features else None
+    if args.train:
+        X, y, names = datasets.read_csv(args.train, target=args.target, features=names)
+    rec = registry.deploy(resolve_db(args), args.name, estimator, X, y, feature_names=names,
+                          description=args.description, activate=not args.no_activate, reason=args.reason)
+    _say(f"deployed {rec['name']} version {rec['version']} (model_id {rec['model_id']}, sha256 "
+         f"{rec['sha256'][:12]}..., {'signed' if rec['signed'] else 'unsigned'}, "
+         f"{'live' if rec['live'] else 'not live'})")
+    return 0
+
+
+def cmd_models(args):
+    from pgscore import registry
+
+    rows = registry.list_models(resolve_db(args))
+    if not rows:
+        _say("no models deployed")
+        return 0
+    _say(f"{'name':<20} {'version':>7} {'task':<11} {'live':<5} {'signed':<6} {'created_at':<20} estimator")
+    for r in rows:
+        _say(f"{r['name']:<20} {r['version']:>7} {r['task']:<11} {'yes' if r['live'] else '':<5} "
+             f"{'yes' if r['signed'] else 'no':<6} {r['created_at']:%Y-%m-%d %H:%M:%S} {r['estimator']}")
+    return 0
+
+
+def cmd_show(args):
+    from pgscore import registry
+
+    r = registry.show(resolve_db(args), args.name, args.version)
+    _say(f"{r['name']} version {r['version']} (model_id {r['model_id']}){' - live' if r['live'] else ''}")
+    for k in ("task", "estimator", "classes", "n_train", "description", "created_at", "created_by", "sha256",
+              "signed"):
+        _say(f"  {k}: {r[k]}")
+    _say("  features: " + ", ".join(f"{n} {t}" for n, t in zip(r["feature_names"], r["feature_types"])))
+    _say("  environment: " + ", ".join(f"{k} {v}" for k, v in r["env"].items()))
+    _say("  metrics: " + (", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+                                    for k, v in r["metrics"].items()) or "none"))
+    _say("  history:")
+    for h in r["history"]:
+        _say(f"    {h['deployed_at']:%Y-%m-%d %H:%M:%S} {h['action']:<8} v{h['version']} by {h['deployed_by']}"
+             + (f": {h['reason']}" if h["reason"] else ""))
+    return 0
+
+
+def cmd_rollback(args):
+    from pgscore import registry
+
+    r = registry.rollback(resolve_db(args), args.name, args.to, args.reason)
+    _say(f"{r['name']} version {r['version']} is live again")
+    return 0
+
+
 # -- demo --------------------------------------------------------------------
 def cmd_demo(args):
     from pgscore.demo import run
@@ -157,6 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     dbsub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     sp = dbsub.add_parser("start", help="initialise (if needed) and start; prints the URL last")
     cluster_opts(sp)
+    sp.add_argument("--signing-key", metavar="FILE",
+                    help="sign deployed models with this key and refuse unsigned ones (remembered; '' turns it off)")
     sp.set_defaults(func=cmd_db_start)
     sp = dbsub.add_parser("stop", help="stop the cluster")
     cluster_opts(sp)
@@ -183,6 +246,36 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("env", help="print the Python environment seen inside the database")
     db_opt(sp)
     sp.set_defaults(func=cmd_env)
+
+    sp = sub.add_parser("deploy", help="deploy a joblib-pickled estimator as the next version of a model")
+    sp.add_argument("artifact", metavar="MODEL.joblib")
+    sp.add_argument("--name", required=True, help="model name")
+    sp.add_argument("--features", help="ordered feature names, comma-separated (no baseline without --train)")
+    sp.add_argument("--train", metavar="CSV", help="training data with a header row: feature names, baseline, metrics")
+    sp.add_argument("--target", help="the label column of --train (enables hold-out metrics)")
+    sp.add_argument("--sha256", help="refuse the file unless its sha256 is this")
+    sp.add_argument("--description")
+    sp.add_argument("--reason", help="why, recorded in the deployment history")
+    sp.add_argument("--no-activate", action="store_true", help="store the version without making it live")
+    db_opt(sp)
+    sp.set_defaults(func=cmd_deploy)
+
+    sp = sub.add_parser("models", help="list every model version")
+    db_opt(sp)
+    sp.set_defaults(func=cmd_models)
+
+    sp = sub.add_parser("show", help="one model's metadata, metrics and deployment history")
+    sp.add_argument("name")
+    sp.add_argument("--version", type=int, help="a version (default: the live one)")
+    db_opt(sp)
+    sp.set_defaults(func=cmd_show)
+
+    sp = sub.add_parser("rollback", help="make the previous (or given) version live again")
+    sp.add_argument("name")
+    sp.add_argument("--to", type=int, metavar="VERSION", help="the version to make live")
+    sp.add_argument("--reason", help="why, recorded in the deployment history")
+    db_opt(sp)
+    sp.set_defaults(func=cmd_rollback)
 
     sp = sub.add_parser("demo", help="the whole product on the embedded database")
     cluster_opts(sp)

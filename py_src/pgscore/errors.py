@@ -35,3 +35,31 @@ class ClusterError(PgscoreError):
 
 class InstallError(PgscoreError):
     """Installing or upgrading the pgscore schema failed; nothing was left half-done."""
+
+
+class UnknownModel(PgscoreError):
+    """No model (or no such version) under that name."""
+
+    sqlstate = "42704"  # undefined_object
+
+
+class InvalidModel(PgscoreError):
+    """What was given to deploy is not a usable fitted scikit-learn estimator, or its metadata disagrees."""
+
+    sqlstate = "22023"  # invalid_parameter_value
+
+
+class ArtifactError(PgscoreError):
+    """Artifact bytes that fail their sha256, their signature, or cannot be unpickled."""
+
+    sqlstate = "XX001"  # data_corrupted
+
+
+class SignatureError(ArtifactError):
+    """Signing is on and the artifact's HMAC-SHA256 is missing or does not verify."""
+
+    sqlstate = "42501"  # insufficient_privilege: never unpickle what the key did not sign
+
+
+class VersionMismatch(EnvironmentMismatch):
+    """The artifact was written by other library versions than the ones loading it."""

@@ -102,6 +102,7 @@ class Cluster:
     bin_dir: Path = field(default_factory=pg_bin_dir)
     log: object = None  # a callable that prints progress; None = silent
     python_path: list[str] | None = None  # what the server imports from; None = this environment
+    signing_key: str | None = None  # PGSCORE_SIGNING_KEY_FILE for the server; None = as at the last start
 
     def __post_init__(self):
         self.data_dir = Path(self.data_dir).absolute()
@@ -282,6 +283,14 @@ class Cluster:
         if self.as_root:
             os.chown(self.data_dir / "log", pw.pw_uid, pw.pw_gid)
 
+    def _signing_key(self) -> str | None:
+        """--signing-key of this start, else the one remembered from the last ('' turns signing off)."""
+        state = self._read_state()
+        if self.signing_key is not None:
+            state["signing_key"] = str(Path(self.signing_key).absolute()) if self.signing_key else ""
+            self._write_as_server(self.data_dir / STATE_FILE, json.dumps(state))
+        return state.get("signing_key") or None
+
     def _write_conf(self):
         conf = "\n".join([
             "# written by pgscore at every start; edit postgresql.conf to override",
@@ -348,6 +357,10 @@ class Cluster:
             os.chown(sock, pw.pw_uid, pw.pw_gid)
         self._write_conf()
         env = {"PYTHONPATH": os.pathsep.join(pypath), **SERVER_THREAD_ENV}
+        key = self._signing_key()
+        if key:
+            self._check_reachable(Path(key), "the signing key")
+            env["PGSCORE_SIGNING_KEY_FILE"] = key
         self._say(f"starting PostgreSQL on port {self.port} as {self.server_user}")
         proc = self._run(
             [str(self.bin_dir / "pg_ctl"), "start", "-D", str(self.data_dir), "-l", str(self.log_file),
@@ -413,5 +426,6 @@ class Cluster:
             "port": self.port,
             "server_user": self.server_user,
             "url": self.url() if self.initialized else None,
+            "signing_key": self._read_state().get("signing_key") or None,
         }
 

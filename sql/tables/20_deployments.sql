@@ -1,6 +1,7 @@
 /*
- * Append-only deployment history: the newest row per model name is the live
- * version. Deploy and rollback both append; nothing is updated in place.
+ * Append-only deployment history: the newest row per model name says which
+ * version is live ('deploy', 'rollback'), or that none is ('retire').
+ * Nothing is updated in place.
  */
 CREATE TABLE pgscore.deployments (
     deployment_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -12,7 +13,7 @@ CREATE TABLE pgscore.deployments (
     deployed_by   text NOT NULL DEFAULT current_user,
     CONSTRAINT deployments_model_fkey FOREIGN KEY (model_name, model_id)
         REFERENCES pgscore.models (name, model_id),
-    CONSTRAINT deployments_action_check CHECK (action IN ('deploy', 'rollback'))
+    CONSTRAINT deployments_action_check CHECK (action IN ('deploy', 'rollback', 'retire'))
 );
 CREATE INDEX deployments_live_idx ON pgscore.deployments (model_name, deployment_id DESC);
 COMMENT ON TABLE pgscore.deployments IS 'Append-only history of which model version is live; the newest row per name wins';

@@ -7,3 +7,5 @@ CREATE TRIGGER artifacts_immutable BEFORE UPDATE ON pgscore.artifacts
     FOR EACH ROW EXECUTE FUNCTION pgscore.forbid_mutation();
 CREATE TRIGGER deployments_immutable BEFORE UPDATE ON pgscore.deployments
     FOR EACH ROW EXECUTE FUNCTION pgscore.forbid_mutation();
+CREATE TRIGGER baselines_immutable BEFORE UPDATE ON pgscore.baselines
+    FOR EACH ROW EXECUTE FUNCTION pgscore.forbid_mutation();

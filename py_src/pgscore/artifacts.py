@@ -1,0 +1,96 @@
+"""Model artifacts: joblib bytes, their sha256, an optional HMAC-SHA256 signature, checked before unpickling."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import platform
+
+from pgscore.errors import ArtifactError, SignatureError, VersionMismatch
+
+# the libraries whose versions must match between writer and reader
+CHECKED = ("scikit-learn", "numpy")
+
+
+def writer_env() -> dict[str, str]:
+    """Versions of the environment serialising an artifact."""
+    import joblib
+    import numpy
+    import scipy
+    import sklearn
+
+    return {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
+            "numpy": numpy.__version__, "scipy": scipy.__version__, "joblib": joblib.__version__}
+
+
+def dumps(estimator) -> bytes:
+    import joblib
+
+    buf = io.BytesIO()
+    joblib.dump(estimator, buf, compress=0)
+    return buf.getvalue()
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sign(data: bytes, key: bytes) -> str:
+    return hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
+def read_key(path: str) -> bytes:
+    """The signing key: a file of at least 32 bytes (surrounding whitespace ignored)."""
+    try:
+        with open(path, "rb") as f:
+            key = f.read().strip()
+    except OSError as e:
+        raise SignatureError(f"cannot read the signing key file {path}: {e.strerror}",
+                             hint="PGSCORE_SIGNING_KEY_FILE in the server's environment must name a file its OS user can read") from e
+    if len(key) < 32:
+        raise SignatureError(f"the signing key in {path} is too short ({len(key)} bytes; at least 32)")
+    return key
+
+
+def check_env(model: str, env: dict, allow_mismatch: bool = False) -> list[str]:
+    """Raise VersionMismatch when the writer's scikit-learn/numpy differ from ours; with allow, return warnings."""
+    here = writer_env()
+    diffs = [f"{lib} {env.get(lib)} (this server has {here[lib]})"
+             for lib in CHECKED if env.get(lib) != here[lib]]
+    if diffs and not allow_mismatch:
+        raise VersionMismatch(
+            f"model {model} was written with {', '.join(diffs)}",
+            detail="a pickle is only safe to load under the library versions that wrote it",
+            hint="retrain and deploy it from the environment the server imports, or SET "
+                 "pgscore.allow_version_mismatch = on to load it anyway at your own risk",
+        )
+    return diffs
+
+
+def verify(model: str, data: bytes, expected_sha256: str, signature: str | None, key: bytes | None) -> None:
+    """Integrity (sha256) always; authenticity (HMAC) when a key is configured. Never unpickles."""
+    if not data:
+        raise ArtifactError(f"model {model} has an empty artifact")
+    actual = sha256(data)
+    if actual != expected_sha256:
+        raise ArtifactError(f"model {model}: artifact sha256 {actual[:12]}... does not match the recorded "
+                            f"{(expected_sha256 or '')[:12]}...",
+                            detail="the bytes were changed or truncated after deployment")
+    if key is not None:
+        if not signature:
+            raise SignatureError(f"model {model} is not signed and signing is on",
+                                 hint="deploy it again through pgscore.deploy (which signs it on the server)")
+        if not hmac.compare_digest(sign(data, key), signature):
+            raise SignatureError(f"model {model}: the artifact's signature does not verify with the server's key",
+                                 detail="it was not deployed through pgscore with this key; it will not be unpickled")
+
+
+def loads(model: str, data: bytes):
+    """Unpickle verified bytes; any failure is an ArtifactError naming the model."""
+    import joblib
+
+    try:
+        return joblib.load(io.BytesIO(data))
+    except Exception as e:  # noqa: BLE001 - corrupt pickles raise anything
+        raise ArtifactError(f"model {model}: the artifact cannot be loaded: {type(e).__name__}: {e}") from e

@@ -1,0 +1,65 @@
+"""Training data from CSV files (for `pgscore deploy --train`) and a synthetic churn data set."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+
+from pgscore.errors import InvalidModel
+
+
+def read_csv(path, target=None, features=None):
+    """(X, y, feature_names): numeric columns as floats (empty cells are NaN); y from `target`."""
+    with open(path, newline="") as f:
+        reader = csv.reader(f)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise InvalidModel(f"{path} is empty") from None
+        rows = list(reader)
+    if target is not None and target not in header:
+        raise InvalidModel(f"{path} has no column {target!r}", detail=f"columns: {', '.join(header)}")
+    names = list(features) if features else [h for h in header if h != target]
+    missing = [n for n in names if n not in header]
+    if missing:
+        raise InvalidModel(f"{path} has no column {', '.join(map(repr, missing))}", detail=f"columns: {', '.join(header)}")
+    idx = [header.index(n) for n in names]
+
+    def num(v, col, line):
+        try:
+            return float(v) if v.strip() != "" else np.nan
+        except ValueError:
+            raise InvalidModel(f"{path} line {line}: column {col!r} holds {v!r}, not a number") from None
+
+    X = np.array([[num(r[i], names[k], ln + 2) for k, i in enumerate(idx)] for ln, r in enumerate(rows)], dtype=float)
+    y = None
+    if target is not None:
+        t = header.index(target)
+        raw = [r[t] for r in rows]
+        try:
+            y = np.array([float(v) for v in raw])
+            if np.all(y == np.round(y)):
+                y = y.astype(int)
+        except ValueError:
+            y = np.array(raw)
+    return X, y, names
+
+
+CHURN_FEATURES = ["tenure_months", "monthly_charges", "support_calls", "complaints_30d", "late_payments",
+                  "data_usage_gb", "contract_months", "age", "num_products", "discount_pct",
+                  "days_since_last_login", "satisfaction"]
+
+
+def churn(n: int = 5000, seed: int = 0):
+    """A synthetic churn table: 12 numeric features and a 0/1 label with a known logistic link."""
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([
+        rng.integers(1, 72, n), rng.normal(70, 20, n).clip(10, 150), rng.poisson(1.5, n), rng.poisson(0.4, n),
+        rng.poisson(0.3, n), rng.gamma(2, 5, n), rng.choice([1, 12, 24], n), rng.integers(18, 80, n),
+        rng.integers(1, 5, n), rng.choice([0, 5, 10, 20], n), rng.exponential(10, n), rng.integers(1, 6, n),
+    ]).astype(float)
+    z = (-1.0 - 0.04 * X[:, 0] + 0.015 * X[:, 1] + 0.35 * X[:, 2] + 0.9 * X[:, 3] + 0.5 * X[:, 4]
+         - 0.03 * X[:, 6] + 0.03 * X[:, 10] - 0.4 * (X[:, 11] - 3))
+    y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(int)
+    return X, y, list(CHURN_FEATURES)

@@ -1,0 +1,95 @@
+"""Describe what a fitted estimator takes and gives: ordered feature names and types, task, classes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pgscore.errors import InvalidModel
+
+
+def check_fitted(estimator) -> None:
+    from sklearn.base import BaseEstimator
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    if not isinstance(estimator, BaseEstimator) or not hasattr(estimator, "predict"):
+        raise InvalidModel(f"{type(estimator).__name__} is not a scikit-learn estimator with predict()")
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError as e:
+        raise InvalidModel(f"{type(estimator).__name__} is not fitted", hint="call fit() before deploying") from e
+
+
+def task_of(estimator) -> tuple[str, list | None]:
+    from sklearn.base import is_classifier, is_regressor
+
+    if is_classifier(estimator):
+        classes = [c.item() if hasattr(c, "item") else c for c in estimator.classes_]
+        return ("binary" if len(classes) == 2 else "multiclass"), classes
+    if is_regressor(estimator):
+        return "regression", None
+    raise InvalidModel(f"{type(estimator).__name__} is neither a classifier nor a regressor")
+
+
+def _sql_type(dtype) -> str:
+    kind = np.dtype(dtype).kind if not hasattr(dtype, "kind") else dtype.kind
+    return {"f": "float8", "i": "int8", "u": "int8", "b": "bool"}.get(kind, "text")
+
+
+def describe(estimator, X, feature_names=None) -> tuple[list[str], list[str]]:
+    """Ordered feature names (argument, DataFrame columns, or feature_names_in_) and SQL types."""
+    width = getattr(estimator, "n_features_in_", None)
+    if feature_names is not None:
+        names = [str(n) for n in feature_names]
+    elif hasattr(X, "columns"):
+        names = [str(c) for c in X.columns]
+    elif hasattr(estimator, "feature_names_in_"):
+        names = [str(n) for n in estimator.feature_names_in_]
+    else:
+        raise InvalidModel("the feature names are unknown",
+                           hint="pass feature_names=[...] (or train on a DataFrame)")
+    if len(set(names)) != len(names):
+        raise InvalidModel(f"feature names repeat: {names}")
+    if width is not None and width != len(names):
+        raise InvalidModel(f"{len(names)} feature names given but the estimator takes {width} features",
+                           detail=f"names: {names}")
+    if X is None:
+        types = ["float8"] * len(names)
+    elif hasattr(X, "dtypes"):
+        types = [_sql_type(t) for t in X.dtypes]
+    else:
+        arr = np.asarray(X)
+        if arr.ndim != 2 or arr.shape[1] != len(names):
+            raise InvalidModel(f"X has shape {arr.shape}; expected (n, {len(names)})")
+        types = [_sql_type(arr.dtype)] * len(names)
+    return names, types
+
+
+def as_matrix(X) -> np.ndarray:
+    """X as a float matrix (non-numeric columns become NaN: they get no numeric baseline)."""
+    if hasattr(X, "columns"):
+        cols = []
+        for c in X.columns:
+            col = X[c]
+            try:
+                cols.append(np.asarray(col, dtype=float))
+            except (TypeError, ValueError):
+                cols.append(np.full(len(col), np.nan))
+        return np.column_stack(cols) if cols else np.empty((len(X), 0))
+    return np.asarray(X, dtype=float)
+
+
+def scores_of(estimator, task: str, X) -> np.ndarray:
+    """The score: positive-class probability (binary), top-class probability (multiclass), value (regression)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # fitted on a DataFrame, scored on an array
+        return _scores(estimator, task, X)
+
+
+def _scores(estimator, task, X):
+    if task == "regression":
+        return np.asarray(estimator.predict(X), dtype=float)
+    proba = estimator.predict_proba(X)
+    return proba[:, 1] if task == "binary" else proba.max(axis=1)

@@ -1,0 +1,51 @@
+"""Validation metrics on a held-out part of the training data."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def holdout(estimator, X, y, task: str, test_size: float = 0.2, seed: int = 0) -> dict:
+    """Refit a clone on the rest, measure on the held-out part (the deployed estimator is untouched)."""
+    from sklearn.base import clone
+    from sklearn.model_selection import train_test_split
+
+    y = np.asarray(y)
+    if len(y) < 10:
+        return {"holdout": "skipped: fewer than 10 rows"}
+    strat = y if task != "regression" and np.unique(y, return_counts=True)[1].min() >= 2 else None
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_size, random_state=seed, stratify=strat)
+    model = clone(estimator).fit(X_tr, y_tr)
+    out = {"holdout_rows": int(len(y_te)), **evaluate(model, X_te, y_te, task)}
+    return out
+
+
+def evaluate(model, X, y, task: str) -> dict:
+    from sklearn import metrics as m
+
+    if task == "regression":
+        pred = model.predict(X)
+        return {"mae": float(m.mean_absolute_error(y, pred)),
+                "rmse": float(np.sqrt(m.mean_squared_error(y, pred))),
+                "r2": float(m.r2_score(y, pred))}
+    proba = model.predict_proba(X)
+    pred = model.classes_[proba.argmax(axis=1)]
+    out = {"accuracy": float(m.accuracy_score(y, pred)),
+           "log_loss": float(m.log_loss(y, proba, labels=model.classes_))}
+    if task == "binary":
+        pos = model.classes_[1]
+        p1 = proba[:, 1]
+        yb = (y == pos).astype(int)
+        out.update({
+            "auc": float(m.roc_auc_score(yb, p1)) if len(np.unique(yb)) == 2 else None,
+            "brier": float(m.brier_score_loss(yb, p1)),
+            "precision": float(m.precision_score(yb, (p1 >= 0.5).astype(int), zero_division=0)),
+            "recall": float(m.recall_score(yb, (p1 >= 0.5).astype(int), zero_division=0)),
+            "threshold": 0.5,
+        })
+    else:
+        try:
+            out["auc_ovr"] = float(m.roc_auc_score(y, proba, multi_class="ovr", labels=model.classes_))
+        except ValueError:
+            out["auc_ovr"] = None
+    return out

@@ -1,0 +1,147 @@
+"""Client side of the registry: deploy, rollback, list and show models over a psycopg2 connection."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+
+import numpy as np
+
+from pgscore import artifacts, baseline, features, metrics
+from pgscore.errors import InvalidModel, UnknownModel
+
+MODEL_COLUMNS = ("model_id", "name", "version", "task", "estimator", "feature_names", "feature_types",
+                 "classes", "env", "metrics", "n_train", "description", "created_at", "created_by",
+                 "sha256", "signed", "live")
+
+
+@contextlib.contextmanager
+def connection(db):
+    """Yield a psycopg2 connection: for a URL, opened and committed here; a given connection's
+    transaction belongs to the caller (so an alembic revision can deploy inside its own)."""
+    import psycopg2
+
+    if isinstance(db, str):
+        conn = psycopg2.connect(db)
+        try:
+            with conn:
+                yield conn
+        finally:
+            conn.close()
+    else:
+        yield db
+
+
+def _translate(e):
+    """psycopg2 errors raised by pgscore's SQL functions become the matching Python exception."""
+    from pgscore import errors
+
+    by_state = {"42704": errors.UnknownModel, "22023": errors.InvalidModel, "XX001": errors.ArtifactError,
+                "42501": errors.SignatureError, "58P01": errors.EnvironmentMismatch}
+    cls = by_state.get(getattr(e, "pgcode", None))
+    if cls is None:
+        return e
+    diag = e.diag
+    return cls(diag.message_primary, detail=diag.message_detail, hint=diag.message_hint)
+
+
+def _call(conn, sql, params):
+    import psycopg2
+
+    with conn.cursor() as cur:
+        try:
+            cur.execute(sql, params)
+        except psycopg2.Error as e:
+            raise _translate(e) from e
+        return cur.fetchall() if cur.description else None
+
+
+def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=None, activate=True,
+           reason=None, validate=True, n_bins=baseline.DEFAULT_BINS) -> dict:
+    """Store a fitted estimator as the next version of `name`; returns the new version's record.
+
+    Records the joblib bytes and their sha256 (the server signs them when a
+    key is configured), the environment that wrote them, ordered feature
+    names and types, task and classes, hold-out metrics when y is given, and
+    a baseline of every feature and of the score on X.
+    """
+    features.check_fitted(estimator)
+    names, types = features.describe(estimator, X, feature_names)
+    task, classes = features.task_of(estimator)
+    if X is None:  # no training data: no baseline, no metrics
+        matrix, scores, y = np.empty((0, len(names))), None, None
+    else:
+        matrix = features.as_matrix(X)
+        try:
+            scores = features.scores_of(estimator, task, X)
+        except Exception as e:  # noqa: BLE001 - the estimator cannot score its own training data
+            raise InvalidModel(f"the estimator cannot score X: {type(e).__name__}: {e}") from e
+    meta = {
+        "task": task, "estimator": f"{type(estimator).__module__}.{type(estimator).__qualname__}",
+        "feature_names": names, "feature_types": types, "classes": classes,
+        "env": artifacts.writer_env(), "n_train": int(len(matrix)) if X is not None else None,
+        "description": description,
+        "metrics": metrics.holdout(estimator, X, y, task) if (y is not None and validate) else {},
+    }
+    blob = artifacts.dumps(estimator)
+    rows = baseline.capture(matrix, names, scores, n_bins) if X is not None else []
+    with connection(db) as conn:
+        (model_id, version), = _call(conn, "SELECT * FROM pgscore.register_model(%s, %s, %s, %s, %s, %s, %s)",
+                                     (name, blob, artifacts.sha256(blob), json.dumps(meta, default=_json),
+                                      json.dumps(rows), activate, reason))
+        return show(conn, name, version)
+
+
+def _json(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    raise TypeError(f"{type(o).__name__} is not JSON serialisable")
+
+
+def rollback(db, name, to_version=None, reason=None) -> dict:
+    """Make the previous live version (or `to_version`) live again, by appending a deployment."""
+    with connection(db) as conn:
+        _call(conn, "SELECT pgscore.rollback(%s, %s, %s)", (name, to_version, reason))
+        return show(conn, name)
+
+
+def activate(db, name, version, reason=None) -> dict:
+    """Make `version` of `name` live (append a deploy row)."""
+    with connection(db) as conn:
+        _call(conn, "SELECT pgscore.activate(%s, %s, %s)", (name, version, reason))
+        return show(conn, name, version)
+
+
+def list_models(db) -> list[dict]:
+    with connection(db) as conn:
+        rows = _call(conn, "SELECT " + ", ".join(MODEL_COLUMNS) + " FROM pgscore.model_versions "
+                     "ORDER BY name, version", None)
+    return [dict(zip(MODEL_COLUMNS, r)) for r in rows]
+
+
+def show(db, name, version=None) -> dict:
+    """One version's record (the live one, or the newest when none is live, by default)."""
+    with connection(db) as conn:
+        rows = _call(conn, "SELECT " + ", ".join(MODEL_COLUMNS) + " FROM pgscore.model_versions "
+                     "WHERE name = %s AND (version = %s OR (%s IS NULL)) "
+                     "ORDER BY live DESC, version DESC LIMIT 1", (name, version, version))
+        if not rows:
+            what = f"version {version} of model {name!r}" if version else f"model {name!r}"
+            raise UnknownModel(f"there is no {what}")
+        rec = dict(zip(MODEL_COLUMNS, rows[0]))
+        rec["history"] = [dict(zip(("deployment_id", "version", "action", "reason", "deployed_at", "deployed_by"), r))
+                          for r in _call(conn, "SELECT d.deployment_id, m.version, d.action, d.reason, d.deployed_at, "
+                                         "d.deployed_by FROM pgscore.deployments d JOIN pgscore.models m "
+                                         "USING (model_id) WHERE d.model_name = %s ORDER BY d.deployment_id",
+                                         (name,))]
+        return rec
+
+
+def load_artifact(path: str, expected_sha256: str | None = None):
+    """Read a joblib file for deployment, checking its sha256 first when one is given."""
+    with open(os.fspath(path), "rb") as f:
+        data = f.read()
+    if expected_sha256 is not None:
+        artifacts.verify(str(path), data, expected_sha256, None, None)
+    return artifacts.loads(str(path), data)

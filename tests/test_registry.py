@@ -1,0 +1,296 @@
+"""Model registry: deploy, baselines, rollback, signing, version checks, hot swap (issue 3)."""
+
+import os
+import pickle
+
+import joblib
+import numpy as np
+import psycopg2
+import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from helpers import make_tmpdir, pgscore_cli, query
+from pgscore import artifacts, baseline, datasets, registry
+from pgscore.errors import ArtifactError, InvalidModel, UnknownModel
+
+X, Y, NAMES = datasets.churn(600, seed=1)
+
+
+@pytest.fixture(scope="module")
+def logit():
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y)
+
+
+@pytest.fixture(scope="module")
+def hgb():
+    return HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(X, Y)
+
+
+def sql_error(conn, sql, params=None):
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, sql, params)
+    return e.value
+
+
+def test_deploy_records_everything(db_url, logit):
+    rec = registry.deploy(db_url, "churn", logit, X, Y, feature_names=NAMES, description="first")
+    assert (rec["name"], rec["version"], rec["task"], rec["live"]) == ("churn", 1, "binary", True)
+    assert rec["feature_names"] == NAMES and rec["feature_types"] == ["float8"] * 12
+    assert rec["classes"] == [0, 1]
+    assert rec["estimator"] == "sklearn.pipeline.Pipeline"
+    assert rec["env"]["scikit-learn"] == artifacts.writer_env()["scikit-learn"]
+    assert rec["n_train"] == 600 and rec["created_by"] == "postgres"
+    assert 0.5 < rec["metrics"]["auc"] <= 1 and rec["metrics"]["holdout_rows"] == 120
+    (data, sha), = query(db_url, "SELECT bytes, sha256 FROM pgscore.artifacts WHERE model_id = %s", (rec["model_id"],))
+    assert artifacts.sha256(bytes(data)) == sha == rec["sha256"]
+    rec2 = registry.deploy(db_url, "churn", logit, X, feature_names=NAMES)
+    assert rec2["version"] == 2 and rec2["metrics"] == {} and rec2["live"]
+    assert [m["live"] for m in registry.list_models(db_url)] == [False, True]
+
+
+def test_baseline_rows(db_url):
+    from sklearn.impute import SimpleImputer
+
+    Xd = X.copy()
+    Xd[:, 9] = 7.0  # constant
+    Xd[:50, 1] = np.nan  # some nulls
+    model = make_pipeline(SimpleImputer(), LogisticRegression(max_iter=500)).fit(Xd, Y)
+    rec = registry.deploy(db_url, "b", model, Xd, feature_names=NAMES)
+    rows = {r[0]: r[1:] for r in query(db_url, "SELECT feature, kind, edges, expected, null_rate, n, min, max "
+                                       "FROM pgscore.baselines WHERE model_id = %s", (rec["model_id"],))}
+    assert set(rows) == set(NAMES) | {"score"}
+    for name, (kind, edges, expected, null_rate, n, lo, hi) in rows.items():
+        assert n == 600
+        assert len(expected) == len(edges) + 1
+        assert all(f > 0 for f in expected), f"{name} has an empty bin"
+        assert len(set(edges)) == len(edges) and edges == sorted(edges)
+        assert abs(sum(expected) - 1) < 1e-9
+    assert rows["discount_pct"][1:3] == ([], [1.0])  # constant: one bin
+    assert len(rows["contract_months"][1]) == 2  # three distinct values: one bin each
+    assert rows["monthly_charges"][3] == pytest.approx(50 / 600)
+    assert len(rows["tenure_months"][1]) == 9  # deciles
+
+
+def test_baseline_bins_match_width_bucket(conn):
+    """The bins the baseline assumes are the ones SQL's width_bucket computes."""
+    vals = np.round(np.random.default_rng(3).gamma(2, 3, 500), 1)
+    edges = baseline.edges_for(vals)
+    sql = query(conn, "SELECT width_bucket(v, %s::float8[]) FROM unnest(%s::float8[]) v",
+                (edges.tolist(), vals.tolist()))
+    assert [r[0] for r in sql] == np.searchsorted(edges, vals, side="right").tolist()
+
+
+def test_score_functions_equal_the_estimator(conn, logit, hgb):
+    registry.deploy(conn, "churn", logit, X, feature_names=NAMES)
+    registry.deploy(conn, "hgb", hgb, X, feature_names=NAMES)
+    for name, est in (("churn", logit), ("hgb", hgb)):
+        for row in X[:5]:
+            (s, p, lab), = query(conn, "SELECT pgscore.score(%s, %s), pgscore.predict_proba(%s, %s), "
+                                       "pgscore.predict(%s, %s)", (name, row.tolist()) * 3)
+            want = est.predict_proba(row.reshape(1, -1))[0]
+            assert abs(s - want[1]) < 1e-12 and np.allclose(p, want, rtol=0, atol=1e-12)
+            assert lab == str(est.predict(row.reshape(1, -1))[0])
+    reg = LinearRegression().fit(X, X[:, 1])
+    registry.deploy(conn, "spend", reg, X, feature_names=NAMES)
+    (v,), = query(conn, "SELECT pgscore.score('spend', %s)", (X[0].tolist(),))
+    assert abs(v - reg.predict(X[:1])[0]) < 1e-9
+    err = sql_error(conn, "SELECT pgscore.predict_proba('spend', %s)", (X[0].tolist(),))
+    assert err.pgcode == "42809" and "regressor" in err.pgerror
+
+
+def test_rollback_and_history(db_url, logit):
+    for i in range(3):
+        registry.deploy(db_url, "churn", logit, X, feature_names=NAMES, reason=f"release {i + 1}")
+    assert registry.rollback(db_url, "churn", reason="bad release")["version"] == 2
+    assert registry.rollback(db_url, "churn")["version"] == 1
+    with pytest.raises(Exception) as e:
+        registry.rollback(db_url, "churn")
+    assert "no earlier deployed version" in str(e.value)
+    assert registry.rollback(db_url, "churn", to_version=3)["version"] == 3
+    hist = registry.show(db_url, "churn")["history"]
+    assert [(h["action"], h["version"]) for h in hist] == [
+        ("deploy", 1), ("deploy", 2), ("deploy", 3), ("rollback", 2), ("rollback", 1), ("rollback", 3)]
+    assert hist[3]["reason"] == "bad release" and hist[3]["deployed_by"] == "postgres"
+    with pytest.raises(UnknownModel):
+        registry.rollback(db_url, "churn", to_version=9)
+    with pytest.raises(UnknownModel):
+        registry.rollback(db_url, "nope")
+
+
+def test_registry_rows_are_immutable(conn, logit):
+    registry.deploy(conn, "churn", logit, X, feature_names=NAMES)
+    for table, col in (("models", "description"), ("artifacts", "sha256"), ("deployments", "reason")):
+        err = sql_error(conn, f"UPDATE pgscore.{table} SET {col} = 'x'")
+        assert err.pgcode == "42501" and "immutable" in err.pgerror
+
+
+def test_bad_deploys(db_url, logit):
+    with pytest.raises(InvalidModel, match="not fitted"):
+        registry.deploy(db_url, "m", LogisticRegression(), X, feature_names=NAMES)
+    with pytest.raises(InvalidModel, match="not a scikit-learn estimator"):
+        registry.deploy(db_url, "m", object(), X, feature_names=NAMES)
+    with pytest.raises(InvalidModel, match="3 feature names given but the estimator takes 12"):
+        registry.deploy(db_url, "m", logit, X[:, :3], feature_names=NAMES[:3])
+    with pytest.raises(InvalidModel, match="feature names are unknown"):
+        registry.deploy(db_url, "m", logit, X)
+    with pytest.raises(InvalidModel, match="invalid model name"):
+        registry.deploy(db_url, "drop table; --", logit, X, feature_names=NAMES)
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+
+
+def test_unknown_models_in_sql(conn, logit):
+    err = sql_error(conn, "SELECT pgscore.score('nope', ARRAY[1.0])")
+    assert err.pgcode == "42704" and "there is no model 'nope'" in err.pgerror
+    registry.deploy(conn, "churn", logit, X, feature_names=NAMES)
+    err = sql_error(conn, "SELECT pgscore.score('churn', %s, 7)", (X[0].tolist(),))
+    assert err.pgcode == "42704" and "no version 7" in err.pgerror
+    err = sql_error(conn, "SELECT pgscore.score('churn', ARRAY[1.0, 2.0])")
+    assert err.pgcode == "22023" and "takes 12 features, got 2" in err.pgerror and "tenure_months" in err.pgerror
+    query(conn, "SELECT pgscore.retire('churn')")
+    err = sql_error(conn, "SELECT pgscore.score('churn', %s)", (X[0].tolist(),))
+    assert err.pgcode == "55000" and "no live version" in err.pgerror
+    (v,), = query(conn, "SELECT pgscore.score('churn', %s, 1)", (X[0].tolist(),))  # pinned still works
+    assert 0 <= v <= 1
+
+
+def _insert_raw(conn, name, data, sha, hmac=None, env=None):
+    """Write a model row bypassing deploy (what an attacker with table access would do)."""
+    env = env or artifacts.writer_env()
+    import json
+
+    (mid,), = query(conn, "INSERT INTO pgscore.models (name, version, task, estimator, feature_names, feature_types, "
+                          "classes, env) VALUES (%s, 1, 'binary', 'x', %s, %s, '[0, 1]', %s) RETURNING model_id",
+                    (name, NAMES, ["float8"] * 12, json.dumps(env)))
+    query(conn, "INSERT INTO pgscore.artifacts (model_id, bytes, sha256, hmac_sha256) VALUES (%s, %s, %s, %s)",
+          (mid, psycopg2.Binary(data), sha, hmac))
+    query(conn, "INSERT INTO pgscore.deployments (model_name, model_id, action) VALUES (%s, %s, 'deploy')", (name, mid))
+
+
+class Boom:
+    def __reduce__(self):
+        return (os.system, ("touch /tmp/pgscore-pwned",))
+
+
+def test_corrupt_and_mismatched_artifacts(conn, logit):
+    good = artifacts.dumps(logit)
+    _insert_raw(conn, "tampered", good, "0" * 64)
+    err = sql_error(conn, "SELECT pgscore.score('tampered', %s)", (X[0].tolist(),))
+    assert err.pgcode == "XX001" and "does not match the recorded" in err.pgerror
+    _insert_raw(conn, "truncated", good[:100], artifacts.sha256(good[:100]))
+    err = sql_error(conn, "SELECT pgscore.score('truncated', %s)", (X[0].tolist(),))
+    assert err.pgcode == "XX001" and "cannot be loaded" in err.pgerror
+    old = {**artifacts.writer_env(), "scikit-learn": "1.2.0"}
+    _insert_raw(conn, "old", good, artifacts.sha256(good), env=old)
+    err = sql_error(conn, "SELECT pgscore.score('old', %s)", (X[0].tolist(),))
+    assert err.pgcode == "58P01"
+    assert "scikit-learn 1.2.0" in err.pgerror and f"this server has {artifacts.writer_env()['scikit-learn']}" in err.pgerror
+    query(conn, "SET pgscore.allow_version_mismatch = on")
+    (v,), = query(conn, "SELECT pgscore.score('old', %s)", (X[0].tolist(),))
+    assert abs(v - logit.predict_proba(X[:1])[0, 1]) < 1e-12
+
+
+@pytest.fixture(scope="module")
+def signed_db():
+    """A server started with a signing key in its environment, with pgscore installed."""
+    from pgscore import migrate
+    from pgscore.localdb import Cluster, free_port
+
+    d = make_tmpdir("pgscore-signed-")
+    key = d / "signing.key"
+    key.write_bytes(os.urandom(48).hex().encode())
+    os.chmod(key, 0o644)
+    c = Cluster(data_dir=d / "data", port=free_port(), signing_key=str(key))
+    c.start()
+    migrate.upgrade(c.url())
+    yield c.url(), key
+    c.destroy()
+
+
+def test_signing(signed_db, logit):
+    db_url, key = signed_db
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    rec = registry.deploy(conn, "churn", logit, X, feature_names=NAMES)
+    assert rec["signed"]
+    (sig,), = query(conn, "SELECT hmac_sha256 FROM pgscore.artifacts WHERE model_id = %s", (rec["model_id"],))
+    assert sig == artifacts.sign(artifacts.dumps(logit), artifacts.read_key(str(key)))
+    (v,), = query(conn, "SELECT pgscore.score('churn', %s)", (X[0].tolist(),))
+    assert abs(v - logit.predict_proba(X[:1])[0, 1]) < 1e-12
+
+    # a pickle that runs a command when loaded, written around deploy: never unpickled
+    evil = pickle.dumps(Boom())
+    _insert_raw(conn, "evil", evil, artifacts.sha256(evil))
+    err = sql_error(conn, "SELECT pgscore.score('evil', %s)", (X[0].tolist(),))
+    assert err.pgcode == "42501" and "not signed" in err.pgerror
+    _insert_raw(conn, "forged", evil, artifacts.sha256(evil), hmac="ab" * 32)
+    err = sql_error(conn, "SELECT pgscore.score('forged', %s)", (X[0].tolist(),))
+    assert err.pgcode == "42501" and "does not verify" in err.pgerror
+    assert not os.path.exists("/tmp/pgscore-pwned")
+
+    # a session cannot switch verification off or point it elsewhere: the key path is the server's
+    fresh = psycopg2.connect(db_url)
+    fresh.autocommit = True
+    for value in ("", "/tmp/other.key"):
+        query(fresh, "SET pgscore.signing_key_file = %s", (value,))
+        err = sql_error(fresh, "SELECT pgscore.score('evil', %s)", (X[0].tolist(),))
+        assert err.pgcode == "42501" and "not signed" in err.pgerror
+    fresh.close()
+    conn.close()
+
+
+def test_hot_swap_between_sessions(db_url, logit, hgb):
+    registry.deploy(db_url, "churn", logit, X, feature_names=NAMES)
+    scorer = psycopg2.connect(db_url)
+    scorer.autocommit = True
+    row = X[0].tolist()
+    s1 = query(scorer, "SELECT pgscore.score('churn', %s)", (row,))[0][0]
+    assert abs(s1 - logit.predict_proba(X[:1])[0, 1]) < 1e-12
+    registry.deploy(db_url, "churn", hgb, X, feature_names=NAMES)  # another session
+    s2 = query(scorer, "SELECT pgscore.score('churn', %s)", (row,))[0][0]
+    assert abs(s2 - hgb.predict_proba(X[:1])[0, 1]) < 1e-12
+    registry.rollback(db_url, "churn")
+    assert query(scorer, "SELECT pgscore.score('churn', %s)", (row,))[0][0] == s1
+    scorer.close()
+
+
+def test_cli_deploy_models_show_rollback(db_url, logit, tmp_path):
+    path = tmp_path / "churn.joblib"
+    joblib.dump(logit, path)
+    csv = tmp_path / "train.csv"
+    csv.write_text(",".join(NAMES + ["churned"]) + "\n" +
+                   "\n".join(",".join(str(v) for v in list(r) + [t]) for r, t in zip(X, Y)) + "\n")
+    run = pgscore_cli("deploy", str(path), "--name", "churn", "--train", str(csv), "--target", "churned",
+                      "--db", db_url)
+    assert run.returncode == 0, run.stderr
+    assert "deployed churn version 1" in run.stdout and "live" in run.stdout
+    run = pgscore_cli("deploy", str(path), "--name", "churn", "--features", ",".join(NAMES),
+                      "--sha256", artifacts.sha256(path.read_bytes()), "--reason", "no data", "--db", db_url)
+    assert run.returncode == 0 and "version 2" in run.stdout
+    run = pgscore_cli("deploy", str(path), "--name", "churn", "--features", "a,b", "--db", db_url)
+    assert run.returncode == 1 and "2 feature names given but the estimator takes 12" in run.stderr
+    run = pgscore_cli("deploy", str(path), "--name", "churn", "--features", ",".join(NAMES),
+                      "--sha256", "0" * 64, "--db", db_url)
+    assert run.returncode == 1 and "does not match" in run.stderr
+    models = pgscore_cli("models", "--db", db_url)
+    assert models.returncode == 0 and models.stdout.count("churn") == 2
+    show = pgscore_cli("show", "churn", "--db", db_url)
+    assert "churn version 2" in show.stdout and "no data" in show.stdout and "auc" not in show.stdout
+    assert "auc" in pgscore_cli("show", "churn", "--version", "1", "--db", db_url).stdout
+    rb = pgscore_cli("rollback", "churn", "--db", db_url)
+    assert rb.returncode == 0 and "version 1 is live again" in rb.stdout
+    bad = pgscore_cli("show", "nope", "--db", db_url)
+    assert bad.returncode == 1 and "there is no model 'nope'" in bad.stderr
+    bad = pgscore_cli("rollback", "churn", "--to", "9", "--db", db_url)
+    assert bad.returncode == 1 and "there is no version 9" in bad.stderr
+
+
+def test_artifact_core_refuses_before_unpickling():
+    data = pickle.dumps(Boom())
+    with pytest.raises(ArtifactError, match="empty artifact"):
+        artifacts.verify("m", b"", artifacts.sha256(b""), None, None)
+    with pytest.raises(ArtifactError):
+        artifacts.verify("m", data, "1" * 64, None, None)
+    assert not os.path.exists("/tmp/pgscore-pwned")
