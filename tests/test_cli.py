@@ -46,6 +46,12 @@ def test_demo_runs_end_to_end():
         assert run.returncode == 0, run.stdout + run.stderr
         assert f"revision none -> {migrate.head()}" in run.stdout
         assert "inside the database: python 3.11" in run.stdout
+        assert "deployed churn version 1" in run.stdout and "hold-out AUC 0." in run.stdout
+        scored = [ln for ln in run.stdout.splitlines() if ln.startswith("customer ")]
+        assert len(scored) == 3
+        for ln in scored:  # SQL and Python agree to the printed digits
+            sql_val, py_val = ln.split("= ")[1].split()[0], ln.split("Python: ")[1].split(")")[0]
+            assert sql_val == py_val
     finally:
         Cluster(data_dir=base / "data").destroy()
 

@@ -1,0 +1,73 @@
+"""The alembic worked example in docs/ deploys, rolls back and redeploys a model."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import joblib
+from sklearn.linear_model import LogisticRegression
+
+from helpers import ROOT, query
+from pgscore import artifacts, datasets, registry
+
+
+def alembic(example, url, *args):
+    exe = Path(sys.executable).with_name("alembic")
+    return subprocess.run([str(exe), "-c", str(example / "alembic.ini"), "-x", f"db_url={url}", *args],
+                          capture_output=True, text=True)
+
+
+def test_worked_example_upgrade_downgrade_upgrade(db_url, tmp_path):
+    example = tmp_path / "app"
+    shutil.copytree(ROOT / "docs" / "examples" / "alembic_deploy", example)
+    models = example / "models"
+    models.mkdir()
+    X, y, names = datasets.churn(300, seed=4)
+    est = LogisticRegression(max_iter=500).fit(X, y)
+    joblib.dump(est, models / "churn-1.joblib")
+    (models / "churn-1.joblib.sha256").write_text(artifacts.sha256((models / "churn-1.joblib").read_bytes()) + "\n")
+    (models / "churn-train.csv").write_text(",".join(names + ["churned"]) + "\n" + "\n".join(
+        ",".join(map(str, [*r, t])) for r, t in zip(X, y)) + "\n")
+
+    # a version deployed by hand before the migration
+    registry.deploy(db_url, "churn", est, X, feature_names=names, reason="by hand")
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode == 0, run.stderr
+    rec = registry.show(db_url, "churn")
+    assert rec["version"] == 2 and rec["live"] and rec["history"][-1]["reason"] == "alembic revision a1"
+    assert rec["metrics"]["holdout_rows"] == 60
+    assert query(db_url, "SELECT count(*) FROM pgscore.baselines WHERE model_id = %s", (rec["model_id"],)) == [(13,)]
+
+    run = alembic(example, db_url, "downgrade", "base")
+    assert run.returncode == 0, run.stderr
+    rec = registry.show(db_url, "churn")
+    assert rec["version"] == 1 and rec["live"]
+    assert rec["history"][-1]["reason"] == "alembic downgrade a1"
+
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode == 0, run.stderr
+    assert registry.show(db_url, "churn")["version"] == 3
+
+    # a tampered artifact fails the migration before unpickling, and nothing is deployed
+    alembic(example, db_url, "downgrade", "base")
+    (models / "churn-1.joblib").write_bytes(b"tampered")
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode != 0 and "does not match the recorded" in run.stderr
+    assert query(db_url, "SELECT max(version) FROM pgscore.models WHERE name = 'churn'") == [(3,)]
+
+
+def test_undeploy_retires_when_nothing_was_live_before(db_url, tmp_path):
+    example = tmp_path / "app"
+    shutil.copytree(ROOT / "docs" / "examples" / "alembic_deploy", example)
+    models = example / "models"
+    models.mkdir()
+    X, y, names = datasets.churn(200, seed=5)
+    joblib.dump(LogisticRegression(max_iter=500).fit(X, y), models / "churn-1.joblib")
+    (models / "churn-1.joblib.sha256").write_text(artifacts.sha256((models / "churn-1.joblib").read_bytes()))
+    (models / "churn-train.csv").write_text(",".join(names + ["churned"]) + "\n" + "\n".join(
+        ",".join(map(str, [*r, t])) for r, t in zip(X, y)) + "\n")
+    assert alembic(example, db_url, "upgrade", "head").returncode == 0
+    assert alembic(example, db_url, "downgrade", "base").returncode == 0
+    assert not registry.show(db_url, "churn")["live"]
+    assert registry.show(db_url, "churn")["history"][-1]["action"] == "retire"
