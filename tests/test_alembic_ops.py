@@ -18,17 +18,24 @@ def alembic(example, url, *args):
                           capture_output=True, text=True)
 
 
-def test_worked_example_upgrade_downgrade_upgrade(db_url, tmp_path):
+def make_example(tmp_path, n, seed):
+    """The docs example copied out, with a trained artifact, its sha256 and the training CSV beside it."""
     example = tmp_path / "app"
     shutil.copytree(ROOT / "docs" / "examples" / "alembic_deploy", example)
     models = example / "models"
     models.mkdir()
-    X, y, names = datasets.churn(300, seed=4)
+    X, y, names = datasets.churn(n, seed=seed)
     est = LogisticRegression(max_iter=500).fit(X, y)
     joblib.dump(est, models / "churn-1.joblib")
     (models / "churn-1.joblib.sha256").write_text(artifacts.sha256((models / "churn-1.joblib").read_bytes()) + "\n")
     (models / "churn-train.csv").write_text(",".join(names + ["churned"]) + "\n" + "\n".join(
         ",".join(map(str, [*r, t])) for r, t in zip(X, y)) + "\n")
+    return example, est, X, names
+
+
+def test_worked_example_upgrade_downgrade_upgrade(db_url, tmp_path):
+    example, est, X, names = make_example(tmp_path, 300, seed=4)
+    models = example / "models"
 
     # a version deployed by hand before the migration
     registry.deploy(db_url, "churn", est, X, feature_names=names, reason="by hand")
@@ -58,15 +65,7 @@ def test_worked_example_upgrade_downgrade_upgrade(db_url, tmp_path):
 
 
 def test_undeploy_retires_when_nothing_was_live_before(db_url, tmp_path):
-    example = tmp_path / "app"
-    shutil.copytree(ROOT / "docs" / "examples" / "alembic_deploy", example)
-    models = example / "models"
-    models.mkdir()
-    X, y, names = datasets.churn(200, seed=5)
-    joblib.dump(LogisticRegression(max_iter=500).fit(X, y), models / "churn-1.joblib")
-    (models / "churn-1.joblib.sha256").write_text(artifacts.sha256((models / "churn-1.joblib").read_bytes()))
-    (models / "churn-train.csv").write_text(",".join(names + ["churned"]) + "\n" + "\n".join(
-        ",".join(map(str, [*r, t])) for r, t in zip(X, y)) + "\n")
+    example, *_ = make_example(tmp_path, 200, seed=5)
     assert alembic(example, db_url, "upgrade", "head").returncode == 0
     assert alembic(example, db_url, "downgrade", "base").returncode == 0
     assert not registry.show(db_url, "churn")["live"]
