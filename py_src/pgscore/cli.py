@@ -195,7 +195,7 @@ def cmd_rollback(args):
 def cmd_demo(args):
     from pgscore.demo import run
 
-    return run(args, say=_say)
+    return run(args, _cluster(args), say=_say)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,12 +5,9 @@ from __future__ import annotations
 import json
 
 
-def run(args, say=print) -> int:
+def run(args, cluster, say=print) -> int:
     from pgscore import migrate
-    from pgscore.localdb import Cluster
 
-    cluster = Cluster(data_dir=args.data_dir, port=args.port, log=say) if args.data_dir else \
-        Cluster(port=args.port, log=say)
     say("== 1. embedded PostgreSQL")
     cluster.start()
     url = cluster.url()

@@ -418,11 +418,12 @@ class Cluster:
             return ""
 
     def status(self) -> dict:
+        running = self.running()  # one pg_ctl call
         return {
             "data_dir": str(self.data_dir),
             "initialized": self.initialized,
-            "running": self.running(),
-            "pid": self.pid() if self.running() else None,
+            "running": running,
+            "pid": self.pid() if running else None,
             "port": self.port,
             "server_user": self.server_user,
             "url": self.url() if self.initialized else None,

@@ -89,7 +89,7 @@ def register_model(plpy, GD, name, artifact, sha, meta, baselines, activate, rea
     if artifacts.sha256(data) != sha:
         raise ArtifactError(f"model {name}: the artifact does not match the sha256 sent with it",
                             detail="the bytes were changed or truncated on the way")
-    key = serving.signing_key(plpy)
+    key = serving.signing_key()
     signature = artifacts.sign(data, key) if key else None
     # versions number 1, 2, 3... per name; concurrent deploys of one name queue here
     plpy.execute(plpy.prepare("SELECT pg_advisory_xact_lock(hashtext('pgscore.models'), hashtext($1))",

@@ -97,7 +97,7 @@ class Runtime:
         r = rows[0]
         label = f"{r['name']} v{r['version']}"
         data = bytes(r["bytes"]) if r["bytes"] is not None else b""
-        artifacts.verify(label, data, r["sha256"], r["hmac_sha256"], signing_key(self.plpy))
+        artifacts.verify(label, data, r["sha256"], r["hmac_sha256"], signing_key())
         for diff in artifacts.check_env(label, json.loads(r["env"]), allow_mismatch=allow_mismatch(self.plpy)):
             self.plpy.warning(f"pgscore: loading model {label} written with {diff}")
         estimator = artifacts.loads(label, data)
@@ -116,7 +116,7 @@ class Runtime:
             self._threads_limited = True
 
 
-def signing_key(plpy) -> bytes | None:
+def signing_key() -> bytes | None:
     """The server's signing key (from $PGSCORE_SIGNING_KEY_FILE in its environment), or None when off."""
     path = os.environ.get(SIGNING_KEY_ENV)
     return artifacts.read_key(path) if path else None
