@@ -1,2 +1,3 @@
-from pgscore.pl import predict_proba
-return predict_proba(plpy, GD, p_model, p_features, p_version)
+if "f" not in SD:  # import once per function and backend: an import statement costs ~1 us a call
+    from pgscore.pl import predict_proba as f; SD["f"] = f
+return SD["f"](plpy, GD, p_model, p_features, p_version, p_key)

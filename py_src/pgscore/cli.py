@@ -170,7 +170,7 @@ def cmd_show(args):
     r = registry.show(resolve_db(args), args.name, args.version)
     _say(f"{r['name']} version {r['version']} (model_id {r['model_id']}){' - live' if r['live'] else ''}")
     for k in ("task", "estimator", "classes", "n_train", "description", "created_at", "created_by", "sha256",
-              "signed"):
+              "signed", "engine", "engine_note"):
         _say(f"  {k}: {r[k]}")
     _say("  features: " + ", ".join(f"{n} {t}" for n, t in zip(r["feature_names"], r["feature_types"])))
     _say("  environment: " + ", ".join(f"{k} {v}" for k, v in r["env"].items()))
@@ -188,6 +188,35 @@ def cmd_rollback(args):
 
     r = registry.rollback(resolve_db(args), args.name, args.to, args.reason)
     _say(f"{r['name']} version {r['version']} is live again")
+    return 0
+
+
+# -- scoring -----------------------------------------------------------------
+def cmd_score(args):
+    from pgscore import scoring
+
+    url = resolve_db(args)
+    try:
+        done = scoring.score_table(url, args.model, args.table, args.key, args.into, chunk_size=args.chunk_size,
+                                   version=args.version, after=args.after, log=not args.no_log,
+                                   progress=not args.quiet)
+    except KeyboardInterrupt as e:
+        state = e.args[0] if e.args else {}
+        if state.get("last_key") is not None:
+            print(f"pgscore: interrupted after {state['rows']} rows (committed); resume with: --after "
+                  f"{state['last_key']!r} --version {state['version']}", file=sys.stderr)
+        return 130
+    _say(f"scored {done['rows']} rows of {args.table} into {args.into} with {args.model} v{done['version']} "
+         f"in {done['seconds']:.1f} s ({done['rows'] / max(done['seconds'], 1e-9):,.0f} rows/s)")
+    return 0
+
+
+def cmd_maintain(args):
+    from pgscore import scoring
+
+    made, dropped = scoring.maintain(resolve_db(args), days_ahead=args.days_ahead, keep=args.keep)
+    _say(f"prediction log: {made} daily partition(s) created"
+         + (f", {dropped} dropped (older than {args.keep})" if args.keep else ""))
     return 0
 
 
@@ -276,6 +305,25 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--reason", help="why, recorded in the deployment history")
     db_opt(sp)
     sp.set_defaults(func=cmd_rollback)
+
+    sp = sub.add_parser("score", help="score a table into one of its columns, a commit per chunk, with progress")
+    sp.add_argument("--model", required=True, help="model name")
+    sp.add_argument("--table", required=True, help="table to score (schema-qualified if needed)")
+    sp.add_argument("--key", required=True, help="its unique key column: chunks go in key order")
+    sp.add_argument("--into", required=True, help="the double precision/real/numeric column that receives the score")
+    sp.add_argument("--version", type=int, help="score with this version (default: the live one when the run starts)")
+    sp.add_argument("--chunk-size", type=int, default=10000, help="rows per chunk and commit (default 10000)")
+    sp.add_argument("--after", metavar="KEY", help="resume: start after this key (printed when a run is interrupted)")
+    sp.add_argument("--no-log", action="store_true", help="do not write the predictions to pgscore.prediction_log")
+    sp.add_argument("--quiet", action="store_true", help="no progress bar")
+    db_opt(sp)
+    sp.set_defaults(func=cmd_score)
+
+    sp = sub.add_parser("maintain", help="create the coming days' prediction-log partitions; apply retention")
+    sp.add_argument("--days-ahead", type=int, default=7, help="daily partitions to have ready (default 7)")
+    sp.add_argument("--keep", metavar="INTERVAL", help="drop log partitions older than this, e.g. '90 days'")
+    db_opt(sp)
+    sp.set_defaults(func=cmd_maintain)
 
     sp = sub.add_parser("demo", help="the whole product on the embedded database")
     cluster_opts(sp)

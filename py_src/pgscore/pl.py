@@ -20,9 +20,13 @@ def raising_sql_errors(fn):
         try:
             return fn(plpy, *args, **kwargs)
         except PgscoreError as e:
-            plpy.error(e.message, detail=e.detail, hint=e.hint, sqlstate=e.sqlstate)
+            _raise(plpy, e)
 
     return wrapper
+
+
+def _raise(plpy, e: PgscoreError):
+    plpy.error(e.message, detail=e.detail, hint=e.hint, sqlstate=e.sqlstate)
 
 
 @raising_sql_errors
@@ -38,29 +42,71 @@ def _runtime(plpy, GD):
     return Runtime.get(plpy, GD)
 
 
+# the three row functions are the hot path: a few microseconds each, so no extra layers
 @raising_sql_errors
-def score(plpy, GD, model, features, version=None):
-    from pgscore import serving
-
-    m = _runtime(plpy, GD).resolve(model, version)
-    return float(serving.score(m, serving.as_row(m, features))[0])
-
-
-@raising_sql_errors
-def predict(plpy, GD, model, features, version=None):
-    from pgscore import serving
-
-    m = _runtime(plpy, GD).resolve(model, version)
-    value = serving.predict(m, serving.as_row(m, features))[0]
-    return str(value.item() if hasattr(value, "item") else value)
+def score(plpy, GD, model, features, version=None, key=None):
+    rt = GD.get("pgscore.runtime") or _runtime(plpy, GD)
+    m = rt.model(model, version)
+    x = m.vector(features)
+    s = m.score_row(x)
+    rt.log.record(m.model_id, key, x, s, None)
+    return s
 
 
 @raising_sql_errors
-def predict_proba(plpy, GD, model, features, version=None):
-    from pgscore import serving
+def predict(plpy, GD, model, features, version=None, key=None):
+    rt = GD.get("pgscore.runtime") or _runtime(plpy, GD)
+    m = rt.model(model, version)
+    x = m.vector(features)
+    label = m.predict_row(x)
+    rt.log.record(m.model_id, key, x, m.score_row(x), label)
+    return label
+
+
+@raising_sql_errors
+def predict_proba(plpy, GD, model, features, version=None, key=None):
+    rt = GD.get("pgscore.runtime") or _runtime(plpy, GD)
+    m = rt.model(model, version)
+    x = m.vector(features)
+    p = m.proba_row(x)
+    rt.log.record(m.model_id, key, x, p[1] if m.task == "binary" else max(p), None)
+    return p
+
+
+@raising_sql_errors
+def flush_query_log(plpy, GD, TD):
+    rt = GD.get("pgscore.runtime")
+    if rt is not None:
+        rt.log.at_commit()
+    else:  # a new backend cannot have buffered anything: just clear the marker
+        plpy.execute("DELETE FROM pgscore.log_pending p WHERE p.xid OPERATOR(pg_catalog.=) "
+                     "pg_catalog.pg_current_xact_id()")
+    return None
+
+
+@raising_sql_errors
+def batch_chunks(plpy, GD, model, query, version, chunk_size, log):
+    from pgscore import batch
 
     m = _runtime(plpy, GD).resolve(model, version)
-    return serving.predict_proba(m, serving.as_row(m, features))[0].tolist()
+    chunks = batch.query_chunks(plpy, GD, m, query, chunk_size, log)  # checks the query before any row
+
+    def rows():
+        try:  # PL/Python reports errors raised while iterating as "error fetching next item", the
+            yield from chunks  # message in DETAIL, the SQLSTATE kept
+        except PgscoreError as e:
+            _raise(plpy, e)
+
+    return rows()
+
+
+@raising_sql_errors
+def score_chunk(plpy, GD, model, table, key, into, after, chunk_size, version, log):
+    from pgscore import batch
+
+    m = _runtime(plpy, GD).resolve(model, version)
+    n, last = batch.table_chunk(plpy, GD, m, table, key, into, after, chunk_size, log)
+    return [(n, last, m.version)]
 
 
 _INSERT_MODEL = ("INSERT INTO pgscore.models (name, version, task, estimator, feature_names, feature_types, "
@@ -77,7 +123,8 @@ _INSERT_BASELINES = ("INSERT INTO pgscore.baselines (model_id, kind, feature, po
 
 
 @raising_sql_errors
-def register_model(plpy, GD, name, artifact, sha, meta, baselines, activate, reason):
+def register_model(plpy, GD, name, artifact, sha, meta, baselines, activate, reason, evaluator=None,
+                   evaluator_meta=None):
     from pgscore import artifacts, serving
     from pgscore.errors import ArtifactError, InvalidModel
 
@@ -101,6 +148,8 @@ def register_model(plpy, GD, name, artifact, sha, meta, baselines, activate, rea
     plpy.execute(plpy.prepare("INSERT INTO pgscore.artifacts (model_id, bytes, sha256, hmac_sha256) "
                               "VALUES ($1, $2, $3, $4)", ["int8", "bytea", "text", "text"]),
                  [model_id, data, sha, signature])
+    if evaluator_meta is not None:
+        _insert_evaluator(plpy, name, model_id, evaluator, json.loads(evaluator_meta), key)
     if baselines:
         plpy.execute(plpy.prepare(_INSERT_BASELINES, ["int8", "text"]), [model_id, baselines])
     if activate is None or activate:
@@ -108,3 +157,22 @@ def register_model(plpy, GD, name, artifact, sha, meta, baselines, activate, rea
                                   "VALUES ($1, $2, 'deploy', $3)", ["text", "int8", "text"]),
                      [name, model_id, reason])
     return [(model_id, version)]
+
+
+def _insert_evaluator(plpy, name, model_id, data, meta, key):
+    from pgscore import artifacts
+    from pgscore.errors import ArtifactError
+
+    sha = signature = None
+    if data is not None:
+        data = bytes(data)
+        sha = artifacts.sha256(data)
+        if sha != meta.get("sha256"):
+            raise ArtifactError(f"model {name}: the evaluator does not match the sha256 sent with it")
+        signature = artifacts.sign(data, key) if key else None
+    plpy.execute(plpy.prepare(
+        "INSERT INTO pgscore.evaluators (model_id, format, bytes, sha256, hmac_sha256, checked_rows, max_abs_diff, "
+        "reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        ["int8", "text", "bytea", "text", "text", "int4", "float8", "text"]),
+        [model_id, meta.get("format") or "none", data, sha, signature, meta.get("checked_rows"),
+         meta.get("max_abs_diff"), meta.get("reason")])

@@ -13,7 +13,8 @@ from pgscore.errors import InvalidModel, UnknownModel
 
 MODEL_COLUMNS = ("model_id", "name", "version", "task", "estimator", "feature_names", "feature_types",
                  "classes", "env", "metrics", "n_train", "description", "created_at", "created_by",
-                 "sha256", "signed", "live")
+                 "sha256", "signed", "live", "engine", "engine_note")
+VERIFY_ROWS = 5000  # deploy-data rows the compiled evaluator is checked on
 
 
 @contextlib.contextmanager
@@ -58,13 +59,16 @@ def _call(conn, sql, params):
 
 
 def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=None, activate=True,
-           reason=None, validate=True, n_bins=baseline.DEFAULT_BINS) -> dict:
+           reason=None, validate=True, n_bins=baseline.DEFAULT_BINS, compile=True) -> dict:
     """Store a fitted estimator as the next version of `name`; returns the new version's record.
 
     Records the joblib bytes and their sha256 (the server signs them when a
     key is configured), the environment that wrote them, ordered feature
     names and types, task and classes, hold-out metrics when y is given, and
-    a baseline of every feature and of the score on X.
+    a baseline of every feature and of the score on X, and (unless
+    compile=False) the estimator compiled to numpy arrays, proved equal to
+    it on up to VERIFY_ROWS rows of X (or scored by scikit-learn when it
+    cannot be compiled or proved).
     """
     features.check_fitted(estimator)
     names, types = features.describe(estimator, X, feature_names)
@@ -86,11 +90,36 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     }
     blob = artifacts.dumps(estimator)
     rows = baseline.capture(matrix, names, scores, n_bins) if X is not None else []
+    ev_bytes, ev_meta = compile_evaluator(estimator, task, len(names), matrix) if compile else \
+        (None, {"format": "none", "reason": "deployed with compile=False"})
     with connection(db) as conn:
-        (model_id, version), = _call(conn, "SELECT * FROM pgscore.register_model(%s, %s, %s, %s, %s, %s, %s)",
+        (model_id, version), = _call(conn, "SELECT * FROM pgscore.register_model(%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                                      (name, blob, artifacts.sha256(blob), json.dumps(meta, default=_json),
-                                      json.dumps(rows), activate, reason))
+                                      json.dumps(rows), activate, reason, ev_bytes, json.dumps(ev_meta)))
         return show(conn, name, version)
+
+
+def compile_evaluator(estimator, task, n_features, matrix) -> tuple[bytes | None, dict]:
+    """The estimator compiled to numpy and proved equal on the deploy data, or None and the reason."""
+    from pgscore import compiled
+
+    try:
+        ev = compiled.compile_estimator(estimator, task, n_features)
+    except compiled.Unsupported as e:
+        return None, {"format": "none", "reason": f"not compiled: {e}"}
+    if len(matrix) == 0:
+        return None, {"format": "none", "reason": "not compiled: no deploy data to prove the evaluator on"}
+    rng = np.random.default_rng(0)
+    sample = matrix if len(matrix) <= VERIFY_ROWS else matrix[rng.choice(len(matrix), VERIFY_ROWS, replace=False)]
+    try:
+        check = compiled.verify(ev, estimator, task, sample)
+    except compiled.Mismatch as e:
+        return None, {"format": "none", "reason": f"not compiled: differs from scikit-learn: {e}"}
+    except ValueError as e:  # the deploy data itself cannot be scored as a float matrix
+        return None, {"format": "none", "reason": f"not compiled: cannot check it on the deploy data: {e}"}
+    data = ev.to_bytes()
+    return data, {"format": f"pgscore-numpy-{compiled.FORMAT}", "sha256": artifacts.sha256(data), "checked_rows": check["rows"],
+                  "max_abs_diff": check["max_abs_diff"]}
 
 
 def _json(o):

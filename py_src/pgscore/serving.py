@@ -1,60 +1,209 @@
-"""Server side of the registry: resolve the live version, load and cache models, score rows.
+"""Server side of the registry: resolve the live version, load and cache models, score rows and chunks.
 
 Everything takes `plpy` (and the per-backend dict GD) as arguments; nothing
 here imports plpy, so the logic is tested through SQL and the math without a
-database.
+database. Queries run by the scoring path qualify every table, function,
+type and operator: the hot functions carry no `SET search_path` (it costs
+~1 us a call, as much as the call itself), so the caller's path must never
+change what they mean.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import warnings
 
 import numpy as np
 
-from pgscore import artifacts
-from pgscore.errors import InvalidModel, PgscoreError, SignatureError, UnknownModel
+from pgscore import artifacts, backend
+from pgscore.errors import ArtifactError, InvalidModel, PgscoreError, UnknownModel
 
 # the signing key's path comes from the server process's environment, which no
 # session can change; a GUC would not do: placeholder GUCs are settable by any
 # session and invisible in pg_settings, so an override could not be detected
 SIGNING_KEY_ENV = "PGSCORE_SIGNING_KEY_FILE"
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,62}$")
+EQ = "OPERATOR(pg_catalog.=)"
 
 _LIVE = ("SELECT d.model_id, d.action FROM pgscore.deployments d "
-         "WHERE d.model_name = $1 ORDER BY d.deployment_id DESC LIMIT 1")
-_BY_VERSION = "SELECT m.model_id FROM pgscore.models m WHERE m.name = $1 AND m.version = $2"
-_LOAD = ("SELECT m.name, m.version, m.task, m.feature_names, m.classes::text AS classes, m.env::text AS env, "
-         "a.bytes, a.sha256, a.hmac_sha256 FROM pgscore.models m JOIN pgscore.artifacts a "
-         "ON a.model_id = m.model_id WHERE m.model_id = $1")
+         f"WHERE d.model_name {EQ} $1 ORDER BY d.deployment_id DESC LIMIT 1")
+_BY_VERSION = f"SELECT m.model_id FROM pgscore.models m WHERE m.name {EQ} $1 AND m.version {EQ} $2"
+_EXISTS = f"SELECT 1 FROM pgscore.models m WHERE m.name {EQ} $1 LIMIT 1"
+_META = ("SELECT m.name, m.version, m.task, m.feature_names, m.classes::pg_catalog.text AS classes, "
+         "m.env::pg_catalog.text AS env, e.format, e.bytes, e.sha256, e.hmac_sha256 "
+         f"FROM pgscore.models m LEFT JOIN pgscore.evaluators e ON e.model_id {EQ} m.model_id "
+         f"WHERE m.model_id {EQ} $1")
+_ARTIFACT = f"SELECT a.bytes, a.sha256, a.hmac_sha256 FROM pgscore.artifacts a WHERE a.model_id {EQ} $1"
+_FEATURE_INDEX = re.compile(r"feature index (\d+)")
+
+
+class SklearnEvaluator:
+    """The unpickled estimator behind the evaluator interface, for models that could not be compiled."""
+
+    def __init__(self, estimator, task):
+        self.estimator, self.task = estimator, task
+        self.nan_ok = None  # scikit-learn decides, and says so in its error
+
+    def _call(self, fn, X):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # fitted on a DataFrame, scored on an array
+            return fn(X)
+
+    def proba(self, X):
+        return self._call(self.estimator.predict_proba, X)
+
+    def score(self, X):
+        if self.task == "regression":
+            return np.asarray(self._call(self.estimator.predict, X), dtype=float)
+        p = self.proba(X)
+        return p[:, 1] if self.task == "binary" else p.max(axis=1)
+
+    def predict_index(self, X):
+        if self.task == "regression":
+            return self.score(X)
+        return self.proba(X).argmax(axis=1)
+
+    def score_row(self, x):
+        return float(self.score(np.array([x], dtype=float))[0])
+
+    def proba_row(self, x):
+        return self.proba(np.array([x], dtype=float))[0].tolist()
 
 
 class Loaded:
-    """A verified, unpickled model and what scoring needs to know about it."""
+    """A verified model: its metadata and the evaluator that scores it (compiled numpy, or scikit-learn)."""
 
-    __slots__ = ("model_id", "name", "version", "task", "feature_names", "classes", "estimator")
-
-    def __init__(self, model_id, name, version, task, feature_names, classes, estimator):
+    def __init__(self, model_id, name, version, task, feature_names, classes, evaluator, engine):
         self.model_id, self.name, self.version, self.task = model_id, name, version, task
-        self.feature_names, self.classes, self.estimator = feature_names, classes, estimator
+        self.feature_names, self.classes = feature_names, classes
+        self.n = len(feature_names)
+        self.evaluator, self.engine = evaluator, engine
+        self.label = f"{name} v{version}"
 
-    @property
-    def label(self):
-        return f"{self.name} v{self.version}"
+    # -- inputs --------------------------------------------------------------
+    def vector(self, features) -> list:
+        """The feature list from a float8[] (a list) or a jsonb object (a str), checked."""
+        if type(features) is str:
+            return self.from_json(features)
+        if features is None:
+            raise InvalidModel(f"model {self.label}: the feature array is NULL", sqlstate="22004")
+        if len(features) != self.n:
+            raise InvalidModel(f"model {self.label} takes {self.n} features, got {len(features)}",
+                               detail="expected, in order: " + ", ".join(self.feature_names), sqlstate="22023")
+        if None in features:
+            return [math.nan if v is None else v for v in features]
+        return features
+
+    def from_json(self, text) -> list:
+        try:
+            obj = json.loads(text)
+        except ValueError as e:
+            raise InvalidModel(f"model {self.label}: the features are not valid JSON: {e}", sqlstate="22P02") from e
+        if not isinstance(obj, dict):
+            raise InvalidModel(f"model {self.label}: features by name must be a JSON object, got "
+                               f"{type(obj).__name__}", detail="keys: " + ", ".join(self.feature_names),
+                               sqlstate="22023")
+        out = []
+        for name in self.feature_names:
+            try:
+                v = obj[name]
+            except KeyError:
+                raise InvalidModel(f"model {self.label}: feature {name!r} is missing from the JSON object",
+                                   detail="expected keys: " + ", ".join(self.feature_names),
+                                   sqlstate="22023") from None
+            if v is None:
+                out.append(math.nan)
+            elif isinstance(v, (int, float)):  # booleans count as 0/1
+                out.append(float(v))
+            else:
+                raise InvalidModel(f"model {self.label}: feature {name!r} must be a number, got "
+                                   f"{json.dumps(v)[:60]}", sqlstate="22P02")
+        return out
+
+    # -- scoring -------------------------------------------------------------
+    def score_row(self, x) -> float:
+        try:
+            return self.evaluator.score_row(x)
+        except ValueError as e:
+            raise self._bad_input(e, [x]) from e
+
+    def proba_row(self, x) -> list:
+        self._has_classes()
+        try:
+            return self.evaluator.proba_row(x)
+        except ValueError as e:
+            raise self._bad_input(e, [x]) from e
+
+    def predict_row(self, x) -> str:
+        value = self.predict(np.array([x], dtype=float))[0]
+        return str(value)
+
+    def score(self, X) -> np.ndarray:
+        try:
+            return self.evaluator.score(X)
+        except ValueError as e:
+            raise self._bad_input(e, X) from e
+
+    def predict(self, X) -> list:
+        try:
+            idx = self.evaluator.predict_index(X)
+        except ValueError as e:
+            raise self._bad_input(e, X) from e
+        if self.task == "regression":
+            return [float(v) for v in idx]
+        return [self.classes[int(i)] for i in idx]
+
+    def _has_classes(self):
+        if self.task == "regression":
+            raise InvalidModel(f"model {self.label} is a regressor and has no class probabilities",
+                               hint="use pgscore.score or pgscore.predict", sqlstate="42809")
+
+    def _bad_input(self, e: ValueError, X) -> PgscoreError:
+        """Name the feature and what was expected in the evaluator's (or scikit-learn's) complaint."""
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        m = _FEATURE_INDEX.search(msg)
+        if m and int(m.group(1)) < self.n:
+            msg = _FEATURE_INDEX.sub(f"feature {self.feature_names[int(m.group(1))]!r}", msg)
+        elif "NaN" in msg or "infinity" in msg.lower() or "too large" in msg:
+            bad = _bad_features(self.feature_names, X)
+            msg = f"cannot take {bad}" if bad else msg
+        hint = None
+        if "NaN" in msg or "NULL" in msg:
+            hint = "this model has no imputer for missing values; pass a number"
+        return InvalidModel(f"model {self.label}: {msg}", sqlstate="22023", hint=hint)
+
+
+def _bad_features(names, X) -> str:
+    parts = []
+    for row in X[:1]:
+        for name, v in zip(names, row):
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                parts.append(f"NULL/NaN in feature {name!r}")
+            elif isinstance(v, float) and math.isinf(v):
+                parts.append(f"Infinity in feature {name!r}")
+    return ", ".join(parts)
 
 
 class Runtime:
-    """Per-backend state kept in GD: prepared plans and models cached by immutable model_id."""
+    """Per-backend state kept in GD: prepared plans, models cached by immutable model_id, and which
+    version is live, resolved once per statement."""
 
     def __init__(self, plpy):
         self.plpy = plpy
         self.models: dict[int, Loaded] = {}
-        self.live = plpy.prepare(_LIVE, ["text"])
-        self.by_version = plpy.prepare(_BY_VERSION, ["text", "int4"])
-        self.load_plan = plpy.prepare(_LOAD, ["int8"])
+        self.live_plan = plpy.prepare(_LIVE, ["pg_catalog.text"])
+        self.by_version = plpy.prepare(_BY_VERSION, ["pg_catalog.text", "pg_catalog.int4"])
+        self.meta_plan = plpy.prepare(_META, ["pg_catalog.int8"])
+        self.clock = backend.clock()
+        self.statement = None
+        self.current: dict = {}  # (name, version) -> Loaded, for self.statement
         self._threads_limited = False
+        from pgscore.auditlog import QueryLog
+
+        self.log = QueryLog(plpy, self.clock)
 
     @classmethod
     def get(cls, plpy, GD) -> "Runtime":
@@ -63,26 +212,36 @@ class Runtime:
             rt = GD["pgscore.runtime"] = cls(plpy)
         return rt
 
+    def model(self, name, version=None) -> Loaded:
+        """The model a statement scores with: resolved at its first call, then kept for the statement."""
+        stmt = self.clock.statement() if self.clock is not None else None
+        if stmt != self.statement or stmt is None:
+            self.statement = stmt
+            self.current.clear()
+            self.log.new_statement()
+        m = self.current.get((name, version))
+        if m is None:
+            m = self.current[(name, version)] = self.resolve(name, version)
+        return m
+
     def resolve(self, name, version=None) -> Loaded:
         """The live (or pinned) version of `name`, loaded."""
         if name is None:
             raise UnknownModel("model name is NULL", sqlstate="22004")
         if version is None:
-            rows = self.live.execute([name])
+            rows = self.live_plan.execute([name])
             if not rows or rows[0]["action"] == "retire":
                 self._unknown(name, retired=bool(rows))
-            model_id = rows[0]["model_id"]
         else:
             rows = self.by_version.execute([name, version])
             if not rows:
                 self._unknown(name, version=version)
-            model_id = rows[0]["model_id"]
+        model_id = rows[0]["model_id"]
         model = self.models.get(model_id)
         return model if model is not None else self.load(model_id)
 
     def _unknown(self, name, version=None, retired=False):
-        exists = self.plpy.execute(self.plpy.prepare(
-            "SELECT 1 FROM pgscore.models WHERE name = $1 LIMIT 1", ["text"]), [name])
+        exists = self.plpy.execute(self.plpy.prepare(_EXISTS, ["pg_catalog.text"]), [name])
         if not exists:
             raise UnknownModel(f"there is no model {name!r}", hint="list models with: SELECT * FROM pgscore.model_versions")
         if version is not None:
@@ -91,21 +250,42 @@ class Runtime:
                            sqlstate="55000", hint="activate one with pgscore.activate(name, version)")
 
     def load(self, model_id) -> Loaded:
-        rows = self.load_plan.execute([model_id])
+        rows = self.meta_plan.execute([model_id])
         if not rows:
             raise UnknownModel(f"there is no model with model_id {model_id}")
         r = rows[0]
         label = f"{r['name']} v{r['version']}"
+        classes = json.loads(r["classes"]) if r["classes"] else None
+        if r["bytes"] is not None:
+            evaluator, engine = self._compiled(label, r), "numpy"
+        else:
+            evaluator, engine = SklearnEvaluator(self._unpickle(model_id, label, json.loads(r["env"])), r["task"]), \
+                "scikit-learn"
+        model = Loaded(model_id, r["name"], r["version"], r["task"], list(r["feature_names"]), classes,
+                       evaluator, engine)
+        self.models[model_id] = model
+        return model
+
+    def _compiled(self, label, r):
+        from pgscore import compiled
+
+        data = bytes(r["bytes"])
+        artifacts.verify(f"{label} (evaluator)", data, r["sha256"], r["hmac_sha256"], signing_key())
+        try:
+            return compiled.Evaluator.from_bytes(data)
+        except Exception as e:  # noqa: BLE001 - a damaged evaluator raises anything
+            raise ArtifactError(f"model {label}: the compiled evaluator cannot be read: {type(e).__name__}: {e}") from e
+
+    def _unpickle(self, model_id, label, env):
+        rows = self.plpy.execute(self.plpy.prepare(_ARTIFACT, ["pg_catalog.int8"]), [model_id])
+        r = rows[0]
         data = bytes(r["bytes"]) if r["bytes"] is not None else b""
         artifacts.verify(label, data, r["sha256"], r["hmac_sha256"], signing_key())
-        for diff in artifacts.check_env(label, json.loads(r["env"]), allow_mismatch=allow_mismatch(self.plpy)):
+        for diff in artifacts.check_env(label, env, allow_mismatch=allow_mismatch(self.plpy)):
             self.plpy.warning(f"pgscore: loading model {label} written with {diff}")
         estimator = artifacts.loads(label, data)
         self._limit_threads()
-        model = Loaded(model_id, r["name"], r["version"], r["task"], list(r["feature_names"]),
-                       json.loads(r["classes"]) if r["classes"] else None, estimator)
-        self.models[model_id] = model
-        return model
+        return estimator
 
     def _limit_threads(self):
         # one native thread per backend: several sessions with one thread per core collapse throughput
@@ -123,64 +303,8 @@ def signing_key() -> bytes | None:
 
 
 def allow_mismatch(plpy) -> bool:
-    rows = plpy.execute("SELECT current_setting('pgscore.allow_version_mismatch', true) AS v")
+    rows = plpy.execute("SELECT pg_catalog.current_setting('pgscore.allow_version_mismatch', true) AS v")
     return (rows[0]["v"] or "").lower() in ("on", "true", "yes", "1")
-
-
-# -- scoring -----------------------------------------------------------------
-def as_row(model: Loaded, features) -> np.ndarray:
-    """A (1, n) float matrix from a float8[]; NULL elements become NaN (the model decides if it copes)."""
-    if features is None:
-        raise InvalidModel(f"model {model.label}: the feature array is NULL", sqlstate="22004")
-    n = len(model.feature_names)
-    if len(features) != n:
-        raise InvalidModel(f"model {model.label} takes {n} features, got {len(features)}",
-                           detail="expected, in order: " + ", ".join(model.feature_names), sqlstate="22023")
-    return np.array([[np.nan if v is None else v for v in features]], dtype=float)
-
-
-def _run(model: Loaded, fn, X):
-    try:
-        with warnings.catch_warnings():
-            # models fitted on DataFrames warn on arrays; the order is checked above
-            warnings.simplefilter("ignore", UserWarning)
-            return fn(X)
-    except ValueError as e:
-        msg = str(e)
-        bad = _bad_features(model, X)
-        if bad and ("NaN" in msg or "infinity" in msg or "too large" in msg):
-            raise InvalidModel(f"model {model.label} cannot take {bad}",
-                               detail=msg.splitlines()[0], sqlstate="22023",
-                               hint="this model has no imputer for missing values; pass a number") from e
-        raise PgscoreError(f"model {model.label} failed: {msg.splitlines()[0]}", sqlstate="22023") from e
-
-
-def _bad_features(model: Loaded, X) -> str:
-    parts = []
-    for name, v in zip(model.feature_names, X[0]):
-        if np.isnan(v):
-            parts.append(f"NULL/NaN in feature {name!r}")
-        elif np.isinf(v):
-            parts.append(f"Infinity in feature {name!r}")
-    return ", ".join(parts)
-
-
-def score(model: Loaded, X) -> np.ndarray:
-    if model.task == "regression":
-        return np.asarray(_run(model, model.estimator.predict, X), dtype=float)
-    proba = _run(model, model.estimator.predict_proba, X)
-    return proba[:, 1] if model.task == "binary" else proba.max(axis=1)
-
-
-def predict_proba(model: Loaded, X) -> np.ndarray:
-    if model.task == "regression":
-        raise InvalidModel(f"model {model.label} is a regressor and has no class probabilities",
-                           hint="use pgscore.score or pgscore.predict", sqlstate="42809")
-    return _run(model, model.estimator.predict_proba, X)
-
-
-def predict(model: Loaded, X) -> list:
-    return list(_run(model, model.estimator.predict, X))
 
 
 def check_name(name) -> None:

@@ -1,12 +1,14 @@
 /*
  * Stores one new model version (called by pgscore.deploy on the client):
- * checks the bytes against their sha256, signs them with the server's key
- * when pgscore.signing_key_file is set in the server configuration, and
- * appends the model, artifact, baseline and (optionally) deployment rows.
+ * checks the bytes (and the compiled evaluator's) against their sha256,
+ * signs them with the server's key when PGSCORE_SIGNING_KEY_FILE is set in
+ * the server's environment, and appends the model, artifact, evaluator,
+ * baseline and (optionally) deployment rows.
  */
 CREATE FUNCTION pgscore.register_model(
     p_name text, p_artifact bytea, p_sha256 text, p_meta jsonb, p_baselines jsonb,
-    p_activate boolean DEFAULT true, p_reason text DEFAULT NULL)
+    p_activate boolean DEFAULT true, p_reason text DEFAULT NULL,
+    p_evaluator bytea DEFAULT NULL, p_evaluator_meta jsonb DEFAULT NULL)
 RETURNS TABLE (model_id bigint, version integer)
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
@@ -14,4 +16,4 @@ SET search_path = pg_catalog, pg_temp
 AS $pl$
 @@plpython/register_model.py@@
 $pl$;
-COMMENT ON FUNCTION pgscore.register_model(text, bytea, text, jsonb, jsonb, boolean, text) IS 'Store the next version of a model (bytes checked against sha256, signed when a key is configured); used by pgscore.deploy';
+COMMENT ON FUNCTION pgscore.register_model(text, bytea, text, jsonb, jsonb, boolean, text, bytea, jsonb) IS 'Store the next version of a model (bytes checked against sha256, signed when a key is configured) with its compiled evaluator; used by pgscore.deploy';

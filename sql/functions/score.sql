@@ -1,37 +1,67 @@
 /*
- * Score one row in SQL with the live (or a pinned) version of a model. Thin
- * shims into pgscore.pl; the model is loaded once per backend and cached by
- * its immutable model_id, while which version is live is looked up on every
- * call, so a deployment takes effect in every session at its next statement.
- * STABLE (they read the registry), not STRICT (NULL arguments are errors
- * that name what is missing), PARALLEL UNSAFE (they run queries).
+ * Score one row in SQL with the live (or a pinned) version of a model, the
+ * features given in the model's order (float8[]) or by name (jsonb: keys
+ * matched to the model's feature names, extra keys ignored). Thin shims into
+ * pgscore.pl; the model is loaded once per backend and cached by its
+ * immutable model_id, and which version is live is resolved once per
+ * statement, so a deployment takes effect in every session at its next
+ * statement. Each prediction is written to pgscore.prediction_log (setting
+ * pgscore.log_queries: all, off, or a sampling rate), hence VOLATILE; not
+ * STRICT (a NULL argument is an error that names it); PARALLEL UNSAFE (they
+ * run queries and write). No SET search_path: it would double the cost of a
+ * call; every query they run qualifies its tables, functions, types and
+ * operators instead (see serving.py).
  */
-CREATE FUNCTION pgscore.score(p_model text, p_features float8[], p_version integer DEFAULT NULL)
+CREATE FUNCTION pgscore.score(p_model text, p_features float8[], p_version integer DEFAULT NULL, p_key text DEFAULT NULL)
 RETURNS float8
 LANGUAGE plpython3u
-STABLE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
+VOLATILE PARALLEL UNSAFE
 AS $pl$
 @@plpython/score.py@@
 $pl$;
-COMMENT ON FUNCTION pgscore.score(text, float8[], integer) IS 'Positive-class probability (binary), top-class probability (multiclass) or value (regression) for one feature vector';
+COMMENT ON FUNCTION pgscore.score(text, float8[], integer, text) IS 'Positive-class probability (binary), top-class probability (multiclass) or value (regression); features in the model''s feature order; p_version pins a version, p_key names the entity in the audit log';
 
-CREATE FUNCTION pgscore.predict(p_model text, p_features float8[], p_version integer DEFAULT NULL)
+CREATE FUNCTION pgscore.score(p_model text, p_features jsonb, p_version integer DEFAULT NULL, p_key text DEFAULT NULL)
+RETURNS float8
+LANGUAGE plpython3u
+VOLATILE PARALLEL UNSAFE
+AS $pl$
+@@plpython/score.py@@
+$pl$;
+COMMENT ON FUNCTION pgscore.score(text, jsonb, integer, text) IS 'Positive-class probability (binary), top-class probability (multiclass) or value (regression); features by feature name; p_version pins a version, p_key names the entity in the audit log';
+
+CREATE FUNCTION pgscore.predict(p_model text, p_features float8[], p_version integer DEFAULT NULL, p_key text DEFAULT NULL)
 RETURNS text
 LANGUAGE plpython3u
-STABLE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
+VOLATILE PARALLEL UNSAFE
 AS $pl$
 @@plpython/predict.py@@
 $pl$;
-COMMENT ON FUNCTION pgscore.predict(text, float8[], integer) IS 'Predicted label (classifiers) or value (regressors), as text';
+COMMENT ON FUNCTION pgscore.predict(text, float8[], integer, text) IS 'Predicted label (classifiers) or value (regressors), as text; features in the model''s feature order; p_version pins a version, p_key names the entity in the audit log';
 
-CREATE FUNCTION pgscore.predict_proba(p_model text, p_features float8[], p_version integer DEFAULT NULL)
+CREATE FUNCTION pgscore.predict(p_model text, p_features jsonb, p_version integer DEFAULT NULL, p_key text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpython3u
+VOLATILE PARALLEL UNSAFE
+AS $pl$
+@@plpython/predict.py@@
+$pl$;
+COMMENT ON FUNCTION pgscore.predict(text, jsonb, integer, text) IS 'Predicted label (classifiers) or value (regressors), as text; features by feature name; p_version pins a version, p_key names the entity in the audit log';
+
+CREATE FUNCTION pgscore.predict_proba(p_model text, p_features float8[], p_version integer DEFAULT NULL, p_key text DEFAULT NULL)
 RETURNS float8[]
 LANGUAGE plpython3u
-STABLE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
+VOLATILE PARALLEL UNSAFE
 AS $pl$
 @@plpython/predict_proba.py@@
 $pl$;
-COMMENT ON FUNCTION pgscore.predict_proba(text, float8[], integer) IS 'Class probabilities in the order of the model''s classes';
+COMMENT ON FUNCTION pgscore.predict_proba(text, float8[], integer, text) IS 'Class probabilities in the order of the model''s classes; features in the model''s feature order; p_version pins a version, p_key names the entity in the audit log';
+
+CREATE FUNCTION pgscore.predict_proba(p_model text, p_features jsonb, p_version integer DEFAULT NULL, p_key text DEFAULT NULL)
+RETURNS float8[]
+LANGUAGE plpython3u
+VOLATILE PARALLEL UNSAFE
+AS $pl$
+@@plpython/predict_proba.py@@
+$pl$;
+COMMENT ON FUNCTION pgscore.predict_proba(text, jsonb, integer, text) IS 'Class probabilities in the order of the model''s classes; features by feature name; p_version pins a version, p_key names the entity in the audit log';

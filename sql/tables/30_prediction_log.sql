@@ -1,8 +1,10 @@
 /*
  * The audit trail: one row per prediction from any path (query, batch,
- * trigger, retry). Range-partitioned on time so retention drops partitions
- * instead of deleting rows; the default partition catches what no dated
- * partition covers.
+ * trigger, retry). Range-partitioned by day on logged_at, so retention
+ * drops whole partitions instead of deleting rows
+ * (pgscore.create_log_partitions / pgscore.drop_log_partitions); the default
+ * partition catches what no dated partition covers. The (model_id,
+ * logged_at) index serves the monitoring windows.
  */
 CREATE TABLE pgscore.prediction_log (
     logged_at  timestamptz NOT NULL DEFAULT now(),

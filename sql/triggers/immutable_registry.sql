@@ -9,3 +9,5 @@ CREATE TRIGGER deployments_immutable BEFORE UPDATE ON pgscore.deployments
     FOR EACH ROW EXECUTE FUNCTION pgscore.forbid_mutation();
 CREATE TRIGGER baselines_immutable BEFORE UPDATE ON pgscore.baselines
     FOR EACH ROW EXECUTE FUNCTION pgscore.forbid_mutation();
+CREATE TRIGGER evaluators_immutable BEFORE UPDATE ON pgscore.evaluators
+    FOR EACH ROW EXECUTE FUNCTION pgscore.forbid_mutation();

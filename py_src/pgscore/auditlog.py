@@ -1,0 +1,159 @@
+"""Writing pgscore.prediction_log: buffered for the query path, set-based for batches.
+
+One INSERT per prediction would cost more than the prediction, so the query
+path keeps its rows in the backend and writes them with one INSERT per
+`FLUSH_AT` rows. What remains is written at commit by a deferred constraint
+trigger on pgscore.log_pending (one row per transaction, inserted when the
+transaction buffers its first prediction). A buffer left by a transaction
+that rolled back is dropped when the next one starts.
+"""
+
+from __future__ import annotations
+
+import random
+
+FLUSH_AT = 10_000
+EQ = "OPERATOR(pg_catalog.=)"
+
+# one row per prediction; features arrive as one flat array sliced per row
+_INSERT = (
+    "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, label, source, cause) "
+    "SELECT u.m, u.k, $3[u.lo:u.hi], u.s, u.l, $8, ($9)[u.c] "
+    "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($4), pg_catalog.unnest($5), "
+    "pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($10)) AS u(m, k, lo, hi, s, l, c)")
+_INSERT_TYPES = ["pg_catalog.int8[]", "pg_catalog.text[]", "pg_catalog.float8[]", "pg_catalog.int4[]",
+                 "pg_catalog.int4[]", "pg_catalog.float8[]", "pg_catalog.text[]", "pg_catalog.text",
+                 "pg_catalog.jsonb[]", "pg_catalog.int4[]"]
+_ARM = "INSERT INTO pgscore.log_pending DEFAULT VALUES"
+_DISARM = f"DELETE FROM pgscore.log_pending p WHERE p.xid {EQ} pg_catalog.pg_current_xact_id()"
+_SETTINGS = (
+    "SELECT pg_catalog.current_setting('pgscore.log_queries', true) AS mode, "
+    "pg_catalog.current_setting('transaction_read_only') AS read_only, "
+    "pg_catalog.json_build_object('user', CURRENT_USER, 'application', "
+    "pg_catalog.current_setting('application_name'), 'backend', pg_catalog.pg_backend_pid(), "
+    "'statement_at', pg_catalog.statement_timestamp())::pg_catalog.text AS cause")
+
+
+def parse_mode(value) -> float:
+    """pgscore.log_queries: 'all' (default) -> 1.0, 'off' -> 0.0, a fraction in [0, 1] -> that rate."""
+    from pgscore.errors import PgscoreError
+
+    v = (value or "all").strip().lower()
+    if v in ("all", "on", "true"):
+        return 1.0
+    if v in ("off", "none", "false"):
+        return 0.0
+    try:
+        rate = float(v)
+    except ValueError:
+        rate = -1.0
+    if not 0.0 <= rate <= 1.0:
+        raise PgscoreError(f"invalid value for pgscore.log_queries: {value!r}", sqlstate="22023",
+                           hint="use 'all', 'off' or a sampling rate between 0 and 1, e.g. SET pgscore.log_queries = '0.1'")
+    return rate
+
+
+class Rows:
+    """Columns of pending prediction-log rows."""
+
+    def __init__(self):
+        self.models, self.keys, self.flat, self.lo, self.hi = [], [], [], [], []
+        self.scores, self.labels, self.cause_idx, self.causes = [], [], [], []
+
+    def __len__(self):
+        return len(self.models)
+
+    def add(self, model_id, key, features, score, label, cause):
+        if not self.causes or self.causes[-1] != cause:
+            self.causes.append(cause)
+        lo = len(self.flat) + 1
+        self.flat.extend(features)
+        self.models.append(model_id)
+        self.keys.append(key)
+        self.lo.append(lo)
+        self.hi.append(len(self.flat))
+        self.scores.append(score)
+        self.labels.append(label)
+        self.cause_idx.append(len(self.causes))
+
+    def write(self, plpy, plan, source):
+        if self.models:
+            plan.execute([self.models, self.keys, self.flat, self.lo, self.hi, self.scores, self.labels,
+                          source, self.causes, self.cause_idx])
+        self.__init__()
+
+
+class QueryLog:
+    """The query path's buffer, its settings (read once per statement) and the commit-time flush."""
+
+    def __init__(self, plpy, clock):
+        self.plpy, self.clock = plpy, clock
+        self.insert = plpy.prepare(_INSERT, _INSERT_TYPES)
+        self.arm_plan = plpy.prepare(_ARM)
+        self.settings_plan = plpy.prepare(_SETTINGS)
+        self.rows = Rows()
+        self.armed = None  # the (xid, subxid) whose log_pending row will flush the buffer
+        self.write_through = False
+        self.flushes = 0
+        self.rate = None  # None: settings not read yet for this statement
+        self.cause = None
+
+    def new_statement(self):
+        self.rate = None
+
+    def _settings(self):
+        r = self.plpy.execute(self.settings_plan)[0]
+        self.rate = parse_mode(r["mode"])
+        self.cause = r["cause"]
+        if r["read_only"] == "on" and self.rate > 0:
+            self.plpy.warning("pgscore: read-only transaction: predictions of this statement are scored "
+                              "but not written to pgscore.prediction_log")
+            self.rate = 0.0
+
+    def record(self, model_id, key, features, score, label):
+        if self.rate is None or self.clock is None:
+            self._settings()
+        if self.rate < 1.0 and (self.rate == 0.0 or random.random() >= self.rate):
+            return
+        if self.clock is None:  # no cheap transaction identity: write each row now
+            self.rows.add(model_id, key, features, score, label, self.cause)
+            return self.flush()
+        tx = self.clock.transaction()
+        if tx != self.armed:
+            self._arm(tx)
+        self.rows.add(model_id, key, features, score, label, self.cause)
+        if self.write_through or len(self.rows) >= FLUSH_AT:
+            self.flush()
+
+    def _arm(self, tx):
+        if self.armed is None or tx[0] != self.armed[0]:
+            self.rows = Rows()  # left by a transaction that rolled back (commit would have flushed it)
+            self.write_through = False
+        before = self.flushes
+        self.plpy.execute(self.arm_plan)
+        # SET CONSTRAINTS ALL IMMEDIATE fires the flush at once: then write each row as it comes
+        self.write_through = self.write_through or self.flushes != before
+        self.armed = self.clock.transaction()
+
+    def flush(self):
+        self.rows.write(self.plpy, self.insert, "query")
+
+    def at_commit(self):
+        """The deferred trigger: write what is buffered and forget this transaction's marker rows."""
+        self.flushes += 1
+        if self.armed is None:
+            return
+        self.flush()
+        self.plpy.execute(_DISARM)
+        self.armed = None
+
+
+def write_batch(plpy, GD, model_id, keys, flat, width, scores, labels, source, cause):
+    """Set-based audit rows for a chunk scored by the batch path."""
+    plan = GD.get("pgscore.log_insert")
+    if plan is None:
+        plan = GD["pgscore.log_insert"] = plpy.prepare(_INSERT, _INSERT_TYPES)
+    n = len(keys)
+    lo = list(range(1, n * width + 1, width))
+    hi = list(range(width, n * width + 1, width))
+    plan.execute([[model_id] * n, keys, flat, lo, hi, scores, labels, source, [cause], [1] * n])

@@ -1,0 +1,187 @@
+"""Batch scoring inside the server: whole queries or tables in chunks, one vectorised call per chunk.
+
+Features leave PostgreSQL as one `array_send` bytea per row (NULL and NaN
+both become NaN on the way), so a chunk is decoded by numpy in one call
+instead of one Python float per value. Identifiers are quoted with
+plpy.quote_ident; the user's query runs with the caller's own rights.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pgscore.errors import InvalidModel, PgscoreError
+
+FLOAT8_ARRAY = 1022
+SCORE_TYPES = {"double precision", "real", "numeric"}
+_HEADER = 20  # array_send of a 1-D array: ndim, flags, element type, length, lower bound
+
+
+def decode(buf: bytes, n: int, width: int, keys=None) -> np.ndarray:
+    """(n, width) float64 from n concatenated array_send images of float8[width]."""
+    row = _HEADER + 12 * width
+    if len(buf) == n * row:
+        dt = np.dtype([("h", "V20"), ("v", [("len", ">i4"), ("x", ">f8")], (width,))])
+        recs = np.frombuffer(buf, dtype=dt, count=n)
+        if (recs["v"]["len"] == 8).all():
+            return recs["v"]["x"].astype(np.float64)
+    return _decode_slowly(buf, n, width, keys)
+
+
+def _decode_slowly(buf, n, width, keys):
+    """Arrays with NULL elements or of the wrong length: walk them one by one."""
+    import struct
+
+    out = np.empty((n, width))
+    pos = 0
+    for i in range(n):
+        ndim, flags, _ = struct.unpack_from(">iii", buf, pos)
+        pos += 12
+        length = 0
+        if ndim:
+            length, _ = struct.unpack_from(">ii", buf, pos)
+            pos += 8 * ndim
+        if ndim > 1 or length != width:
+            who = f" (key {keys[i]})" if keys is not None else ""
+            raise InvalidModel(f"row {i + 1}{who} has {length} features; the model takes {width}", sqlstate="22023")
+        for j in range(width):
+            (size,) = struct.unpack_from(">i", buf, pos)
+            pos += 4
+            if size < 0:
+                out[i, j] = np.nan
+            else:
+                (out[i, j],) = struct.unpack_from(">d", buf, pos)
+                pos += size
+    return out
+
+
+def feature_sql(plpy, model, columns: dict, alias: str) -> str:
+    """SQL for one row's features as an array_send bytea: a float8[] `features` column, or a column per
+    feature named as the model names it."""
+    q = plpy.quote_ident
+    if columns.get("features") == FLOAT8_ARRAY:
+        return f"pg_catalog.array_send({alias}.features)"
+    missing = [f for f in model.feature_names if f not in columns]
+    if missing:
+        raise InvalidModel(f"model {model.label} needs the column(s) {', '.join(missing)}",
+                           detail="available: " + ", ".join(columns), sqlstate="42703",
+                           hint="name a column after each feature, or give one float8[] column named features")
+    items = ", ".join(f"coalesce({alias}.{q(f)}::pg_catalog.float8, 'NaN'::pg_catalog.float8)"
+                      for f in model.feature_names)
+    return f"pg_catalog.array_send(ARRAY[{items}])"
+
+
+def check_chunk_size(chunk_size) -> int:
+    if chunk_size is None or not 1 <= chunk_size <= 1_000_000:
+        raise PgscoreError(f"chunk size must be between 1 and 1000000, got {chunk_size}", sqlstate="22023")
+    return chunk_size
+
+
+def query_chunks(plpy, GD, model, query, chunk_size, log):
+    """Check `query` now; return an iterator of (keys, scores) per chunk (first column: the key; then the
+    features)."""
+
+    if query is None or not query.strip():
+        raise PgscoreError("the query is NULL or empty", sqlstate="22004")
+    check_chunk_size(chunk_size)
+    described = plpy.execute(f"SELECT * FROM ({query}) AS q LIMIT 0")
+    names, types = described.colnames(), described.coltypes()
+    if len(names) < 2:
+        raise InvalidModel("the query must return the key first and then the features",
+                           detail=f"it returns: {', '.join(names)}", sqlstate="42601")
+    columns = dict(zip(names[1:], types[1:]))
+    sql = (f"SELECT q.{plpy.quote_ident(names[0])}::pg_catalog.text AS k, {feature_sql(plpy, model, columns, 'q')} "
+           f"AS b FROM ({query}) AS q")
+    cause = _cause(plpy, "predict_batch")
+    return _chunks(plpy, GD, model, plpy.cursor(sql), chunk_size, log, cause)
+
+
+def _chunks(plpy, GD, model, cursor, chunk_size, log, cause):
+    from pgscore import auditlog
+
+    while True:
+        rows = cursor.fetch(chunk_size)
+        if not rows:
+            break
+        keys = [r["k"] for r in rows]
+        X = decode(b"".join([r["b"] for r in rows]), len(rows), model.n, keys)
+        scores = model.score(X).tolist()
+        if log:
+            auditlog.write_batch(plpy, GD, model.model_id, keys, X.ravel().tolist(), model.n, scores,
+                                 [None] * len(keys), "batch", cause)
+        yield keys, scores
+
+
+_CAUSE = ("SELECT pg_catalog.json_build_object('via', $1::pg_catalog.text, 'user', CURRENT_USER, "
+          "'application', pg_catalog.current_setting('application_name'), 'backend', pg_catalog.pg_backend_pid(), "
+          "'started_at', pg_catalog.statement_timestamp())::pg_catalog.text AS c")
+
+
+def _cause(plpy, via):
+    """Who and what asked for a batch: the jsonb stored as the audit rows' cause."""
+    return plpy.execute(plpy.prepare(_CAUSE, ["pg_catalog.text"]), [via])[0]["c"]
+
+
+class TablePlans:
+    """Prepared read and write statements for scoring one table's key range into one of its columns."""
+
+    def __init__(self, plpy, model, table, key, into, log):
+        q = plpy.quote_ident
+        cols = plpy.execute(plpy.prepare(
+            "SELECT a.attname, a.atttypid, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type "
+            "FROM pg_catalog.pg_attribute a WHERE a.attrelid = $1::pg_catalog.regclass AND a.attnum > 0 "
+            "AND NOT a.attisdropped", ["pg_catalog.text"]), [table])
+        columns = {r["attname"]: r["atttypid"] for r in cols}
+        types = {r["attname"]: r["type"] for r in cols}
+        for what, col in (("key", key), ("score", into)):
+            if col not in columns:
+                raise InvalidModel(f"table {table} has no column {col!r} (the {what} column)", sqlstate="42703",
+                                   detail="columns: " + ", ".join(columns))
+        if types[into] not in SCORE_TYPES:
+            raise InvalidModel(f"column {into!r} of {table} is {types[into]}; scores need double precision, "
+                               "real or numeric", sqlstate="42804")
+        feats = feature_sql(plpy, model, columns, "t")
+        ktype, k = types[key], q(key)
+        select = (f"SELECT pg_catalog.array_agg(s.k) AS keys, pg_catalog.string_agg(s.b, ''::pg_catalog.bytea) AS data "
+                  f"FROM (SELECT t.{k}::pg_catalog.text AS k, {feats} AS b FROM {table} AS t {{where}} "
+                  f"ORDER BY t.{k} LIMIT $1) AS s")
+        self.first = plpy.prepare(select.format(where=""), ["pg_catalog.int4"])
+        self.next = plpy.prepare(select.format(where=f"WHERE t.{k} > $2::{ktype}"),
+                                 ["pg_catalog.int4", "pg_catalog.text"])
+        update = (f"UPDATE {table} AS t SET {q(into)} = s.s FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
+                  f"pg_catalog.unnest($2::pg_catalog.float8[])) AS s(k, s) WHERE t.{k} = s.k::{ktype} "
+                  f"AND t.{k} >= $3::{ktype} AND t.{k} <= $4::{ktype}")
+        args = ["pg_catalog.text[]", "pg_catalog.float8[]", "pg_catalog.text", "pg_catalog.text"]
+        if log:
+            raw = feats.replace("pg_catalog.array_send(", "(", 1)
+            update = (f"WITH w AS ({update} RETURNING s.k, s.s, {raw}::pg_catalog.float8[] AS f) "
+                      "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
+                      "SELECT $5, w.k, w.f, w.s, 'batch', $6::pg_catalog.jsonb FROM w")
+            args += ["pg_catalog.int8", "pg_catalog.text"]
+        self.write = plpy.prepare(update, args)
+        self.log = log
+
+
+def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
+    """Score the next `chunk_size` rows of `table` after key `after` into column `into`; returns
+    (rows scored, last key)."""
+    check_chunk_size(chunk_size)
+    for what, v in (("table", table), ("key column", key), ("score column", into)):
+        if v is None:
+            raise PgscoreError(f"the {what} is NULL", sqlstate="22004")
+    cache = GD.setdefault("pgscore.table_plans", {})
+    ident = (model.model_id, table, key, into, bool(log))
+    plans = cache.get(ident)
+    if plans is None:
+        plans = cache[ident] = TablePlans(plpy, model, table, key, into, log)
+    r = (plans.first.execute([chunk_size]) if after is None else plans.next.execute([chunk_size, after]))[0]
+    keys = r["keys"]
+    if not keys:
+        return 0, after
+    X = decode(r["data"], len(keys), model.n, keys)
+    scores = model.score(X).tolist()
+    args = [keys, scores, keys[0], keys[-1]]
+    if log:
+        args += [model.model_id, _cause(plpy, "score_table")]
+    plans.write.execute(args)
+    return len(keys), keys[-1]

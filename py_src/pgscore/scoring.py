@@ -1,0 +1,67 @@
+"""Client side of batch scoring: drive pgscore.score_chunk a chunk and a commit at a time."""
+
+from __future__ import annotations
+
+import time
+
+from pgscore.registry import _call, connection
+
+
+def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, after=None, log=True,
+                progress=True) -> dict:
+    """Score `table` into column `into` in key order, committing each chunk, so an interrupted run keeps
+    what it finished and resumes with after=<last key>. KeyboardInterrupt carries the resume state."""
+    import psycopg2
+
+    conn = psycopg2.connect(db) if isinstance(db, str) else db
+    state = {"rows": 0, "last_key": after, "version": version}
+    started = time.perf_counter()
+    bar = None
+    try:
+        total = _remaining(conn, table, key, after)
+        conn.commit()
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, unit="rows", unit_scale=True, desc=f"{model} -> {table}.{into}")
+        while True:
+            (n, last, used), = _call(conn, "SELECT * FROM pgscore.score_chunk(%s, %s::regclass, %s, %s, %s, %s, %s, %s)",
+                                     (model, table, key, into, state["last_key"], chunk_size, state["version"], log))
+            conn.commit()
+            state["version"] = used  # the rest of the run keeps the version the first chunk used
+            if n == 0:
+                break
+            state["rows"] += n
+            state["last_key"] = last
+            if bar is not None:
+                bar.update(n)
+    except KeyboardInterrupt:
+        conn.rollback()
+        raise KeyboardInterrupt(state) from None
+    finally:
+        if bar is not None:
+            bar.close()
+        if isinstance(db, str):
+            conn.close()
+    return {**state, "seconds": time.perf_counter() - started}
+
+
+def _remaining(conn, table, key, after) -> int:
+    """Rows left to score (for the progress bar); a bad table or column fails here with the server's error."""
+    from psycopg2 import sql
+
+    (schema, name), = _call(conn, "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n "
+                                  "ON n.oid = c.relnamespace WHERE c.oid = %s::regclass", (table,))
+    q = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, name))
+    if after is not None:
+        q = q + sql.SQL(" WHERE {} > %s").format(sql.Identifier(key))
+    return _call(conn, q, (after,) if after is not None else None)[0][0]
+
+
+def maintain(db, days_ahead=7, keep=None) -> tuple[int, int]:
+    """Create the coming days' prediction-log partitions; with keep (an interval), drop older ones."""
+    with connection(db) as conn:
+        made = _call(conn, "SELECT pgscore.create_log_partitions(%s)", (days_ahead,))[0][0]
+        dropped = _call(conn, "SELECT pgscore.drop_log_partitions(%s::interval)", (keep,))[0][0] if keep else 0
+    return made, dropped
+

@@ -1,0 +1,63 @@
+/*
+ * Batch scoring: a whole query or table in chunks, one vectorised call per
+ * chunk, each chunk's audit rows written in one statement (source 'batch').
+ * batch_chunks and predict_batch run the caller's query text with the
+ * caller's rights and search_path, so they carry no SET search_path; every
+ * query of their own is fully qualified. score_table is a procedure that
+ * commits after every chunk, which a SET clause would forbid.
+ */
+CREATE FUNCTION pgscore.batch_chunks(p_model text, p_query text, p_version integer, p_chunk_size integer, p_log boolean)
+RETURNS TABLE (keys text[], scores float8[])
+LANGUAGE plpython3u
+VOLATILE PARALLEL UNSAFE
+AS $pl$
+@@plpython/batch_chunks.py@@
+$pl$;
+COMMENT ON FUNCTION pgscore.batch_chunks(text, text, integer, integer, boolean) IS 'Internal: scores p_query chunk by chunk, one row of keys and scores per chunk; use pgscore.predict_batch';
+
+CREATE FUNCTION pgscore.predict_batch(p_model text, p_query text, p_version integer DEFAULT NULL,
+                                      p_chunk_size integer DEFAULT 10000, p_log boolean DEFAULT true)
+RETURNS TABLE (key text, score float8)
+LANGUAGE sql
+VOLATILE PARALLEL UNSAFE
+AS $fn$
+SELECT u.key, u.score
+  FROM pgscore.batch_chunks(p_model, p_query, p_version, p_chunk_size, p_log) AS c,
+       ROWS FROM (pg_catalog.unnest(c.keys), pg_catalog.unnest(c.scores)) AS u(key, score)
+$fn$;
+COMMENT ON FUNCTION pgscore.predict_batch(text, text, integer, integer, boolean) IS 'Score every row of a query (first column the key, then a column per feature or one float8[] named features) in chunks; returns key and score';
+
+CREATE FUNCTION pgscore.score_chunk(p_model text, p_table regclass, p_key name, p_into name,
+                                    p_after text DEFAULT NULL, p_chunk_size integer DEFAULT 10000,
+                                    p_version integer DEFAULT NULL, p_log boolean DEFAULT true)
+RETURNS TABLE (rows integer, last_key text, version integer)
+LANGUAGE plpython3u
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $pl$
+@@plpython/score_chunk.py@@
+$pl$;
+COMMENT ON FUNCTION pgscore.score_chunk(text, regclass, name, name, text, integer, integer, boolean) IS 'Score the next p_chunk_size rows of a table (in key order, after p_after) into a column and log them; returns rows scored, the last key and the version used';
+
+CREATE PROCEDURE pgscore.score_table(p_model text, p_table regclass, p_key name, p_into name,
+                                     p_chunk_size integer DEFAULT 10000, p_version integer DEFAULT NULL,
+                                     p_log boolean DEFAULT true, INOUT p_rows bigint DEFAULT NULL)
+LANGUAGE plpgsql
+AS $fn$
+DECLARE
+    v_after text;
+    v_n integer;
+    v_version integer := p_version;
+BEGIN
+    p_rows := 0;
+    LOOP
+        -- the first chunk resolves the live version; the rest of the run keeps it
+        SELECT c.rows, c.last_key, c.version INTO v_n, v_after, v_version
+          FROM pgscore.score_chunk(p_model, p_table, p_key, p_into, v_after, p_chunk_size, v_version, p_log) AS c;
+        EXIT WHEN v_n OPERATOR(pg_catalog.=) 0;
+        p_rows := p_rows OPERATOR(pg_catalog.+) v_n;
+        COMMIT;
+    END LOOP;
+END
+$fn$;
+COMMENT ON PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint) IS 'Score a whole table into a column chunk by chunk, committing after each chunk (CALL it outside a transaction block); returns the rows scored';

@@ -1,0 +1,77 @@
+/*
+ * Daily partitions of pgscore.prediction_log (UTC days) and retention.
+ * Call create_log_partitions() daily (pg_cron, cron, or `pgscore maintain`)
+ * so rows land in dated partitions; rows that arrive before their day's
+ * partition exists wait in the default partition and are moved into it when
+ * it is created. drop_log_partitions() drops whole days older than the
+ * retention period and deletes older rows still in the default partition.
+ */
+CREATE FUNCTION pgscore.create_log_partitions(p_days integer DEFAULT 7,
+                                              p_from date DEFAULT (now() AT TIME ZONE 'UTC')::date)
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_day date;
+    v_name text;
+    v_lo timestamptz;
+    v_hi timestamptz;
+    v_created integer := 0;
+BEGIN
+    IF p_days IS NULL OR p_from IS NULL OR p_days < 0 OR p_days > 366 THEN
+        RAISE EXCEPTION 'pgscore.create_log_partitions: p_days must be between 0 and 366 and p_from not NULL (got %, %)',
+            p_days, p_from USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOR i IN 0..p_days LOOP
+        v_day := p_from + i;
+        v_name := 'prediction_log_' || to_char(v_day, 'YYYYMMDD');
+        CONTINUE WHEN to_regclass(format('pgscore.%I', v_name)) IS NOT NULL;
+        v_lo := v_day::timestamp AT TIME ZONE 'UTC';
+        v_hi := (v_day + 1)::timestamp AT TIME ZONE 'UTC';
+        EXECUTE format('CREATE TABLE pgscore.%I (LIKE pgscore.prediction_log INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', v_name);
+        EXECUTE format('WITH moved AS (DELETE FROM pgscore.prediction_log_default WHERE logged_at >= %L AND logged_at < %L RETURNING *) '
+                       'INSERT INTO pgscore.%I SELECT * FROM moved', v_lo, v_hi, v_name);
+        EXECUTE format('ALTER TABLE pgscore.prediction_log ATTACH PARTITION pgscore.%I FOR VALUES FROM (%L) TO (%L)',
+                       v_name, v_lo, v_hi);
+        v_created := v_created + 1;
+    END LOOP;
+    RETURN v_created;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.create_log_partitions(integer, date) IS 'Create the daily partitions of pgscore.prediction_log from p_from (UTC) for p_days more days; returns how many were created';
+
+CREATE FUNCTION pgscore.drop_log_partitions(p_older_than interval)
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_cutoff timestamptz;
+    v_part record;
+    v_dropped integer := 0;
+BEGIN
+    IF p_older_than IS NULL OR p_older_than < interval '0' THEN
+        RAISE EXCEPTION 'pgscore.drop_log_partitions: the retention period must be a positive interval (got %)', p_older_than
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    v_cutoff := now() - p_older_than;
+    FOR v_part IN
+        SELECT c.relname, to_date(right(c.relname, 8), 'YYYYMMDD') AS day
+          FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+         WHERE i.inhparent = 'pgscore.prediction_log'::regclass AND c.relname ~ '^prediction_log_[0-9]{8}$'
+         ORDER BY 2
+    LOOP
+        CONTINUE WHEN ((v_part.day + 1)::timestamp AT TIME ZONE 'UTC') > v_cutoff;
+        EXECUTE format('DROP TABLE pgscore.%I', v_part.relname);
+        v_dropped := v_dropped + 1;
+    END LOOP;
+    DELETE FROM pgscore.prediction_log_default WHERE logged_at < v_cutoff;
+    RETURN v_dropped;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.drop_log_partitions(interval) IS 'Retention: drop the daily partitions of pgscore.prediction_log wholly older than p_older_than, delete older rows left in the default partition; returns partitions dropped';
+
+SELECT pgscore.create_log_partitions();

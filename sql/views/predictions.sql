@@ -1,0 +1,19 @@
+/*
+ * The audit log with each row's model name and version, for people and BI
+ * tools.
+ */
+CREATE VIEW pgscore.predictions AS
+SELECT l.logged_at, m.name AS model, m.version, l.model_id, l.entity_key, l.features, l.score, l.label,
+       l.source, l.cause
+  FROM pgscore.prediction_log l
+  JOIN pgscore.models m ON m.model_id = l.model_id;
+COMMENT ON VIEW pgscore.predictions IS 'Every logged prediction with its model name and version';
+COMMENT ON COLUMN pgscore.predictions.logged_at IS 'When the prediction was logged (the start of its transaction)';
+COMMENT ON COLUMN pgscore.predictions.model IS 'Model name';
+COMMENT ON COLUMN pgscore.predictions.version IS 'The model version that produced this prediction';
+COMMENT ON COLUMN pgscore.predictions.entity_key IS 'The entity scored, where known (p_key, the batch key, the profile key)';
+COMMENT ON COLUMN pgscore.predictions.features IS 'The feature vector, in the model''s feature order (NaN for missing)';
+COMMENT ON COLUMN pgscore.predictions.score IS 'Positive-class probability, top-class probability or regression value';
+COMMENT ON COLUMN pgscore.predictions.label IS 'The predicted label, for pgscore.predict';
+COMMENT ON COLUMN pgscore.predictions.source IS 'query, batch, trigger or retry';
+COMMENT ON COLUMN pgscore.predictions.cause IS 'What asked for it: user, application, backend, statement time; the events for triggers';

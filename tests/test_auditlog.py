@@ -1,0 +1,182 @@
+"""The audit log (issue 4): every prediction of a committed transaction logged once, with model, version,
+entity, features, score, source and cause; sampling; rollback; read-only transactions; partitions."""
+
+import subprocess
+
+import numpy as np
+import psycopg2
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from helpers import pgscore_cli, query
+from pgscore import datasets, registry
+
+X, Y, NAMES = datasets.churn(400, seed=5)
+ROW = X[0].tolist()
+
+
+@pytest.fixture(scope="module")
+def logit():
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y)
+
+
+@pytest.fixture
+def churn(db_url, logit):
+    registry.deploy(db_url, "churn", logit, X, Y, feature_names=NAMES)
+    c = psycopg2.connect(db_url)
+    c.autocommit = True
+    query(c, "CREATE TABLE customers AS SELECT i AS id, %s::float8[] AS f FROM generate_series(1, 25000) i", (ROW,))
+    yield c
+    c.close()
+
+
+def logged(conn, where="true"):
+    return query(conn, f"SELECT count(*) FROM pgscore.predictions WHERE {where}")[0][0]
+
+
+def test_every_prediction_is_logged_with_what_made_it(churn, logit):
+    query(churn, "SET application_name = 'crm'")
+    (s,), = query(churn, "SELECT pgscore.score('churn', %s::float8[], p_key => 'cust-1')", (ROW,))
+    query(churn, "SELECT pgscore.predict('churn', f) FROM customers WHERE id <= 3")
+    rows = query(churn, "SELECT model, version, entity_key, features, score, label, source, cause->>'application', "
+                        "cause->>'user' FROM pgscore.predictions ORDER BY entity_key NULLS LAST")
+    assert len(rows) == 4
+    model, version, key, features, score, label, source, app, user = rows[0]
+    assert (model, version, key, source, app, user) == ("churn", 1, "cust-1", "query", "crm", "postgres")
+    assert np.allclose(features, ROW) and score == s and label is None
+    assert {r[5] for r in rows[1:]} == {str(logit.predict(X[:1])[0])}
+
+
+def test_more_rows_than_the_buffer_in_one_statement(churn):
+    (n,), = query(churn, "SELECT count(pgscore.score('churn', f, NULL, id::text)) FROM customers")
+    assert n == 25000
+    assert logged(churn) == 25000
+    assert query(churn, "SELECT count(DISTINCT entity_key) FROM pgscore.prediction_log") == [(25000,)]
+
+
+def test_rollback_logs_nothing_and_leaves_nothing_behind(churn):
+    with churn.cursor() as cur:
+        cur.execute("BEGIN")
+        cur.execute("SELECT count(pgscore.score('churn', f)) FROM customers WHERE id <= 50")
+        cur.execute("ROLLBACK")
+    assert logged(churn) == 0
+    query(churn, "SELECT pgscore.score('churn', f) FROM customers WHERE id <= 2")
+    assert logged(churn) == 2  # the rolled-back buffer did not leak into the next transaction
+    assert query(churn, "SELECT count(*) FROM pgscore.log_pending") == [(0,)]
+
+
+def test_savepoints_and_immediate_constraints(churn):
+    with churn.cursor() as cur:
+        cur.execute("BEGIN")
+        cur.execute("SAVEPOINT a")
+        cur.execute("SELECT pgscore.score('churn', f) FROM customers WHERE id <= 3")
+        cur.execute("ROLLBACK TO SAVEPOINT a")
+        cur.execute("SELECT pgscore.score('churn', f) FROM customers WHERE id <= 4")
+        cur.execute("COMMIT")
+    # the 3 predictions made inside the rolled-back savepoint were still made: they are logged too
+    assert logged(churn) == 7
+    with churn.cursor() as cur:
+        cur.execute("BEGIN")
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cur.execute("SELECT pgscore.score('churn', f) FROM customers WHERE id <= 5")
+        cur.execute("COMMIT")
+    assert logged(churn) == 12
+
+
+def test_sampling_and_off(churn):
+    query(churn, "SET pgscore.log_queries = 'off'")
+    query(churn, "SELECT count(pgscore.score('churn', f)) FROM customers")
+    assert logged(churn) == 0
+    query(churn, "SET pgscore.log_queries = '0.1'")
+    query(churn, "SELECT count(pgscore.score('churn', f)) FROM customers")
+    assert 2000 < logged(churn) < 3000  # 2,500 expected; the bounds are 10 standard deviations
+    query(churn, "SET pgscore.log_queries = 'sometimes'")
+    with pytest.raises(psycopg2.Error) as e:
+        query(churn, "SELECT pgscore.score('churn', f) FROM customers WHERE id = 1")
+    assert e.value.pgcode == "22023" and "pgscore.log_queries" in e.value.pgerror
+
+
+def test_read_only_transactions_score_without_logging(churn, logit):
+    with churn.cursor() as cur:
+        cur.execute("BEGIN READ ONLY")
+        cur.execute("SELECT pgscore.score('churn', %s::float8[])", (ROW,))
+        (s,), = cur.fetchall()
+        cur.execute("COMMIT")
+    assert abs(s - logit.predict_proba(X[:1])[0, 1]) < 1e-12
+    assert any("read-only" in n for n in churn.notices)
+    assert logged(churn) == 0
+
+
+def test_log_partitions_and_retention(churn):
+    parts = query(churn, "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                         "WHERE i.inhparent = 'pgscore.prediction_log'::regclass ORDER BY 1")
+    assert len(parts) >= 8 and parts[-1][0] == "prediction_log_default"  # today and 7 days ahead, from install
+    # rows of an old day wait in the default partition and move when their partition is created
+    query(churn, "INSERT INTO pgscore.prediction_log (logged_at, model_id, features, score, source) "
+                 "SELECT now() - interval '40 days', model_id, %s, 0.5, 'batch' FROM pgscore.models", (ROW,))
+    assert query(churn, "SELECT count(*) FROM pgscore.prediction_log_default") == [(1,)]
+    (made,), = query(churn, "SELECT pgscore.create_log_partitions(1, ((now() - interval '40 days') AT TIME ZONE 'UTC')::date)")
+    assert made == 2
+    assert query(churn, "SELECT count(*) FROM pgscore.prediction_log_default") == [(0,)]
+    assert query(churn, "SELECT tableoid::regclass::text FROM pgscore.prediction_log")[0][0].startswith(
+        "pgscore.prediction_log_2")
+    query(churn, "SELECT pgscore.score('churn', %s::float8[])", (ROW,))
+    (dropped,), = query(churn, "SELECT pgscore.drop_log_partitions('30 days')")
+    assert dropped == 2
+    assert logged(churn) == 1  # today's row stays
+    for sql in ("SELECT pgscore.drop_log_partitions(NULL)", "SELECT pgscore.drop_log_partitions('-1 day')",
+                "SELECT pgscore.create_log_partitions(-1)", "SELECT pgscore.create_log_partitions(5000)"):
+        with pytest.raises(psycopg2.Error) as e:
+            query(churn, sql)
+        assert e.value.pgcode == "22023"
+
+
+def test_cli_score_and_maintain(churn):
+    url = churn.dsn
+    query(churn, "CREATE TABLE profiles (customer_id text PRIMARY KEY, "
+                 + ", ".join(f"{n} float8" for n in NAMES) + ", churn_score float8)")
+    query(churn, "INSERT INTO profiles SELECT 'c' || lpad(i::text, 5, '0'), "
+                 + ", ".join(f"%s + i" for _ in NAMES) + ", NULL FROM generate_series(1, 2500) i", ROW)
+    r = pgscore_cli("score", "--model", "churn", "--table", "profiles", "--key", "customer_id",
+                    "--into", "churn_score", "--chunk-size", "1000", "--after", "c01000", "--db", url)
+    assert r.returncode == 0, r.stderr
+    assert "scored 1500 rows" in r.stdout
+    assert query(churn, "SELECT count(churn_score), min(customer_id) FILTER (WHERE churn_score IS NOT NULL) "
+                        "FROM profiles") == [(1500, "c01001")]
+    assert logged(churn, "source = 'batch'") == 1500
+    r = pgscore_cli("score", "--model", "churn", "--table", "profiles", "--key", "nope", "--into", "churn_score",
+                    "--db", url)
+    assert r.returncode == 1 and "nope" in r.stderr
+    r = pgscore_cli("maintain", "--days-ahead", "10", "--keep", "90 days", "--db", url)
+    assert r.returncode == 0 and "3 daily partition(s) created" in r.stdout, r.stdout + r.stderr
+
+
+def test_cli_score_interrupted_keeps_finished_chunks(churn, tmp_path):
+    """SIGINT in the middle: the committed chunks stay, and the message says where to resume."""
+    import os
+    import signal
+    import sys
+    import time
+
+    query(churn, "CREATE TABLE big (id int PRIMARY KEY, features float8[], s float8)")
+    query(churn, "INSERT INTO big SELECT i, %s::float8[], NULL FROM generate_series(1, 200000) i", (ROW,))
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    p = subprocess.Popen([sys.executable, "-m", "pgscore.cli", "score", "--model", "churn", "--table", "big",
+                          "--key", "id", "--into", "s", "--chunk-size", "2000", "--quiet", "--db", churn.dsn],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.time() + 60
+    while query(churn, "SELECT count(s) FROM big")[0][0] < 4000 and time.time() < deadline:
+        time.sleep(0.05)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    (done,), = query(churn, "SELECT count(s) FROM big")
+    assert 0 < done < 200000 and done % 2000 == 0
+    assert f"interrupted after {done} rows" in err and "--after" in err
+    after = err.split("--after ")[1].split()[0].strip("'")
+    r = pgscore_cli("score", "--model", "churn", "--table", "big", "--key", "id", "--into", "s", "--after", after,
+                    "--quiet", "--db", churn.dsn)
+    assert r.returncode == 0, r.stderr
+    assert query(churn, "SELECT count(s) FROM big") == [(200000,)]

@@ -1,0 +1,239 @@
+"""Scoring in SQL (issue 4): row functions by position and by name, batch and write-back, equal to
+scikit-learn; bad input; which version scores."""
+
+import json
+
+import numpy as np
+import psycopg2
+import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import (HistGradientBoostingClassifier, HistGradientBoostingRegressor,
+                              RandomForestClassifier, RandomForestRegressor)
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from helpers import query
+from pgscore import datasets, registry
+
+X, Y, NAMES = datasets.churn(800, seed=3)
+Y3 = np.digitize(X[:, 1], [55, 85])  # three classes from monthly charges
+YR = X[:, 1] * 12 + X[:, 5]  # a regression target
+X_NAN = X.copy()
+X_NAN[np.random.default_rng(0).random(X.shape) < 0.08] = np.nan
+ONEHOT_COLS = [6, 8, 11]  # contract months, support tier, satisfaction: integer-coded categories
+
+
+def _onehot(final):
+    pre = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), ONEHOT_COLS)],
+                            remainder=StandardScaler())
+    return make_pipeline(SimpleImputer(strategy="median"), pre, final)
+
+
+MODELS = {
+    # name: (factory, X, y, task)
+    "logit": (lambda: make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)), X, Y),
+    "logit_multi": (lambda: make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)), X, Y3),
+    "onehot_imputed": (lambda: _onehot(LogisticRegression(max_iter=1000)), X_NAN, Y),
+    "ridge_imputed": (lambda: make_pipeline(SimpleImputer(), StandardScaler(), Ridge()), X_NAN, YR),
+    "forest": (lambda: RandomForestClassifier(n_estimators=30, max_depth=6, random_state=0), X, Y),
+    "forest_multi": (lambda: RandomForestClassifier(n_estimators=20, random_state=0), X, Y3),
+    "forest_reg": (lambda: RandomForestRegressor(n_estimators=20, max_depth=8, random_state=0), X, YR),
+    "hgb": (lambda: HistGradientBoostingClassifier(max_iter=40, random_state=0), X_NAN, Y),
+    "hgb_multi": (lambda: HistGradientBoostingClassifier(max_iter=20, random_state=0), X, Y3),
+    "hgb_reg": (lambda: HistGradientBoostingRegressor(max_iter=30, random_state=0), X_NAN, YR),
+}
+_fitted = {}
+
+
+def fitted(name):
+    if name not in _fitted:
+        factory, x, y = MODELS[name]
+        _fitted[name] = (factory().fit(x, y), x, y)
+    return _fitted[name]
+
+
+def deploy(url, name, compile=True, model=None):
+    est, x, y = fitted(model or name)
+    return registry.deploy(url, name, est, x, y, feature_names=NAMES, compile=compile)
+
+
+def sql_error(conn, sql, params=None):
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, sql, params)
+    return e.value
+
+
+def load_rows(conn, x, table="rows"):
+    query(conn, f"CREATE TABLE {table} (id int PRIMARY KEY, f float8[], " + ", ".join(f"{n} float8" for n in NAMES)
+          + ", s float8)")
+    with conn.cursor() as cur:
+        for i, r in enumerate(x):
+            vals = [None if np.isnan(v) else float(v) for v in r]
+            cur.execute(f"INSERT INTO {table} VALUES (%s, %s::float8[], {', '.join(['%s'] * len(NAMES))}, NULL)",
+                        (i, vals, *vals))
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_sql_equals_scikit_learn(conn, name):
+    est, x, y = fitted(name)
+    rec = deploy(conn.dsn, name)
+    assert rec["engine"] == "numpy", rec["engine_note"]
+    x = x[:150]
+    load_rows(conn, x)
+    task = rec["task"]
+    got = query(conn, "SELECT id, pgscore.score(%s, f), pgscore.predict(%s, f), "
+                      + ("pgscore.predict_proba(%s, f)" if task != "regression" else "%s") + " FROM rows ORDER BY id",
+                (name, name, name))
+    if task == "regression":
+        want = est.predict(x)
+        assert np.abs(np.array([g[1] for g in got]) - want).max() <= 1e-9
+        assert np.abs(np.array([float(g[2]) for g in got]) - want).max() <= 1e-9
+    else:
+        proba = est.predict_proba(x)
+        want = proba[:, 1] if task == "binary" else proba.max(axis=1)
+        assert np.abs(np.array([g[1] for g in got]) - want).max() <= 1e-9
+        assert [g[2] for g in got] == [str(v) for v in est.predict(x)]
+        assert np.abs(np.array([g[3] for g in got]) - proba).max() <= 1e-9
+    # by name: the row as jsonb (NULLs included) scores the same
+    by_name = query(conn, "SELECT pgscore.score(%s, to_jsonb(r) - 'f') FROM rows r ORDER BY id", (name,))
+    assert np.abs(np.array([g[0] for g in by_name]) - np.array([g[1] for g in got])).max() <= 1e-12
+    # batch: the same numbers, by key
+    batch = dict(query(conn, "SELECT key::int, score FROM pgscore.predict_batch(%s, 'SELECT id, f AS features FROM rows', "
+                             "p_chunk_size => 40)", (name,)))
+    assert np.abs(np.array([batch[i] for i in range(len(x))]) - np.array([g[1] for g in got])).max() <= 1e-12
+
+
+def test_scikit_learn_engine_when_not_compiled(conn):
+    est, x, _ = fitted("hgb")
+    rec = deploy(conn.dsn, "hgb_sk", compile=False, model="hgb")
+    assert rec["engine"] == "scikit-learn" and "compile=False" in rec["engine_note"]
+    load_rows(conn, x[:50])
+    got = [g[0] for g in query(conn, "SELECT pgscore.score('hgb_sk', f) FROM rows ORDER BY id")]
+    assert np.abs(np.array(got) - est.predict_proba(x[:50])[:, 1]).max() <= 1e-9
+    batch = query(conn, "SELECT score FROM pgscore.predict_batch('hgb_sk', 'SELECT id, f AS features FROM rows') ORDER BY key::int")
+    assert np.abs(np.array([b[0] for b in batch]) - np.array(got)).max() <= 1e-12
+
+
+def test_features_by_name(conn):
+    deploy(conn.dsn, "logit")
+    deploy(conn.dsn, "hgb")
+    row = dict(zip(NAMES, X[0].tolist()), customer="ada", extra=[1, 2])
+    (v,), = query(conn, "SELECT pgscore.score('logit', %s::jsonb)", (json.dumps(row),))
+    assert abs(v - fitted("logit")[0].predict_proba(X[:1])[0, 1]) < 1e-12
+    err = sql_error(conn, "SELECT pgscore.score('logit', %s::jsonb)", (json.dumps({k: 1 for k in NAMES[1:]}),))
+    assert err.pgcode == "22023" and NAMES[0] in err.pgerror and "missing" in err.pgerror
+    err = sql_error(conn, "SELECT pgscore.score('logit', %s::jsonb)", (json.dumps({**row, NAMES[2]: "lots"}),))
+    assert err.pgcode == "22P02" and NAMES[2] in err.pgerror and "number" in err.pgerror
+    err = sql_error(conn, "SELECT pgscore.score('logit', '[1, 2]'::jsonb)")
+    assert err.pgcode == "22023" and "JSON object" in err.pgerror
+    # null: NaN for a model that handles missing values, an error naming the feature otherwise
+    (v,), = query(conn, "SELECT pgscore.score('hgb', %s::jsonb)", (json.dumps({**row, NAMES[1]: None}),))
+    want = fitted("hgb")[0].predict_proba(np.array([[np.nan if n == NAMES[1] else row[n] for n in NAMES]]))[0, 1]
+    assert abs(v - want) < 1e-12
+    err = sql_error(conn, "SELECT pgscore.score('logit', %s::jsonb)", (json.dumps({**row, NAMES[1]: None}),))
+    assert err.pgcode == "22023" and NAMES[1] in err.pgerror and "imputer" in err.pgerror
+
+
+@pytest.mark.parametrize("features, state, words", [
+    ("NULL::float8[]", "22004", ["NULL"]),
+    ("ARRAY[]::float8[]", "22023", ["takes 12 features, got 0"]),
+    ("ARRAY[1.0, 2.0]", "22023", ["takes 12 features, got 2", "tenure_months"]),
+    ("array_fill(1.0::float8, ARRAY[100000])", "22023", ["got 100000"]),
+    ("array_fill(NULL::float8, ARRAY[12])", "22023", ["NaN"]),
+    ("array_fill('NaN'::float8, ARRAY[12])", "22023", ["NaN"]),
+    ("array_fill('Infinity'::float8, ARRAY[12])", "22023", ["nfinit"]),
+    ("ARRAY[1,2,3,4,5,6,7,8,9,10,11,NULL]::float8[]", "22023", ["satisfaction"]),
+])
+def test_bad_feature_arrays(conn, features, state, words):
+    deploy(conn.dsn, "logit")
+    err = sql_error(conn, f"SELECT pgscore.score('logit', {features})")
+    assert err.pgcode == state, err.pgerror
+    assert "logit v1" in err.pgerror or state == "22004"
+    for w in words:
+        assert w in err.pgerror
+
+
+def test_bad_model_names_and_versions(conn):
+    deploy(conn.dsn, "logit")
+    row = X[0].tolist()
+    for sql, params, state in [
+        ("SELECT pgscore.score(NULL, %s::float8[])", (row,), "22004"),
+        ("SELECT pgscore.score('nope', %s::float8[])", (row,), "42704"),
+        ("SELECT pgscore.score($$x'; DROP TABLE pgscore.models; --$$, %s::float8[])", (row,), "42704"),
+        ("SELECT pgscore.score('logit', %s::float8[], 9)", (row,), "42704"),
+        ("SELECT pgscore.predict_proba('logit', %s::float8[], 9)", (row,), "42704"),
+        ("SELECT pgscore.predict('nope', '{}'::jsonb)", (), "42704"),
+    ]:
+        assert sql_error(conn, sql, params).pgcode == state, sql
+    assert query(conn, "SELECT count(*) FROM pgscore.models") == [(1,)]
+
+
+def test_version_pinning_and_next_statement_swap(conn, db_url):
+    deploy(conn.dsn, "m", model="logit")
+    deploy(conn.dsn, "m", model="forest")
+    row = X[:1]
+    v1, v2 = (fitted(n)[0].predict_proba(row)[0, 1] for n in ("logit", "forest"))
+    (a, b), = query(conn, "SELECT pgscore.score('m', %s::float8[], 1), pgscore.score('m', %s::float8[])",
+                    (row[0].tolist(), row[0].tolist()))
+    assert abs(a - v1) < 1e-12 and abs(b - v2) < 1e-12
+    # another session rolls back to v1: this session's next statement uses it, without reconnecting
+    other = psycopg2.connect(db_url)
+    with other, other.cursor() as cur:
+        cur.execute("SELECT pgscore.rollback('m')")
+    other.close()
+    (c,), = query(conn, "SELECT pgscore.score('m', %s::float8[])", (row[0].tolist(),))
+    assert abs(c - v1) < 1e-12
+    versions = query(conn, "SELECT version FROM pgscore.predictions ORDER BY logged_at, version")
+    assert sorted(v for (v,) in versions) == [1, 1, 2]
+
+
+def test_regressor_has_no_probabilities(conn):
+    deploy(conn.dsn, "ridge_imputed")
+    err = sql_error(conn, "SELECT pgscore.predict_proba('ridge_imputed', %s::float8[])", (X[0].tolist(),))
+    assert err.pgcode == "42809" and "regressor" in err.pgerror
+
+
+def test_predict_batch_input_errors(conn):
+    deploy(conn.dsn, "logit")
+    load_rows(conn, X[:5])
+    for q, state, word in [
+        ("SELECT id FROM rows", "42601", "key first"),
+        ("SELECT id, tenure_months FROM rows", "42703", "monthly_charges"),
+        ("SELECT id, ARRAY[1.0, 2.0]::float8[] AS features FROM rows", "22023", "2 features"),
+        ("SELEKT nonsense", "42601", "syntax"),
+        ("", "22004", "empty"),
+    ]:
+        err = sql_error(conn, "SELECT * FROM pgscore.predict_batch('logit', %s)", (q,))
+        assert err.pgcode == state and word in err.pgerror, (q, err.pgerror)
+    err = sql_error(conn, "SELECT * FROM pgscore.predict_batch('logit', 'SELECT id, f AS features FROM rows', "
+                          "p_chunk_size => 0)")
+    assert err.pgcode == "22023" and "chunk size" in err.pgerror
+    # columns by name, extra columns ignored, the key may be any type
+    got = query(conn, "SELECT key, score FROM pgscore.predict_batch('logit', "
+                      "'SELECT ''c-'' || id AS cust, * FROM rows') ORDER BY key")
+    assert [k for k, _ in got] == [f"c-{i}" for i in range(5)]
+
+
+def test_write_back_chunks_and_log(conn):
+    est, x, _ = fitted("logit")
+    deploy(conn.dsn, "logit")
+    load_rows(conn, x[:230])
+    (n, last, version), = query(conn, "SELECT * FROM pgscore.score_chunk('logit', 'rows', 'id', 's', NULL, 100)")
+    assert (n, last, version) == (100, "99", 1)
+    assert query(conn, "SELECT count(s) FROM rows") == [(100,)]
+    (n, last, _), = query(conn, "SELECT * FROM pgscore.score_chunk('logit', 'rows', 'id', 's', '99', 100)")
+    assert (n, last) == (100, "199")
+    assert query(conn, "CALL pgscore.score_table('logit', 'rows', 'id', 's', 50)") == [(230,)]
+    got = np.array([s for (s,) in query(conn, "SELECT s FROM rows ORDER BY id")])
+    assert np.abs(got - est.predict_proba(x[:230])[:, 1]).max() <= 1e-9
+    logged = query(conn, "SELECT count(*), count(DISTINCT entity_key), min(source), max(version) "
+                         "FROM pgscore.predictions")
+    assert logged == [(430, 230, "batch", 1)]
+    (f,), = query(conn, "SELECT features FROM pgscore.prediction_log WHERE entity_key = '7' LIMIT 1")
+    assert np.allclose(f, x[7])
+    for args, state in [("'logit', 'rows', 'nope', 's'", "42703"), ("'logit', 'rows', 'id', 'f'", "42804"),
+                        ("'logit', 'no_such_table', 'id', 's'", "42P01"), ("'logit', NULL, 'id', 's'", "22004"),
+                        ("'nope', 'rows', 'id', 's'", "42704")]:
+        assert sql_error(conn, f"SELECT * FROM pgscore.score_chunk({args})").pgcode == state, args
