@@ -220,6 +220,19 @@ def cmd_maintain(args):
     return 0
 
 
+def cmd_bench(args):
+    from pgscore import bench
+
+    if args.db:
+        bench.run(args.db, quick=args.quick, say=_say)
+        return 0
+    c = _cluster(args)
+    c.start()
+    with bench.bench_database(lambda name: c.url(dbname=name), c.url()) as url:
+        bench.run(url, quick=args.quick, say=_say)
+    return 0
+
+
 # -- demo --------------------------------------------------------------------
 def cmd_demo(args):
     from pgscore.demo import run
@@ -324,6 +337,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--keep", metavar="INTERVAL", help="drop log partitions older than this, e.g. '90 days'")
     db_opt(sp)
     sp.set_defaults(func=cmd_maintain)
+
+    sp = sub.add_parser("bench", help="scoring throughput and latency against the model's own limit")
+    sp.add_argument("--quick", action="store_true", help="fewer rows (about a minute)")
+    sp.add_argument("--db", help="benchmark in this database (pgscore installed; tables are added) instead of a "
+                    "throwaway database in the embedded cluster")
+    cluster_opts(sp)
+    sp.set_defaults(func=cmd_bench)
 
     sp = sub.add_parser("demo", help="the whole product on the embedded database")
     cluster_opts(sp)

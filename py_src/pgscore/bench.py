@@ -1,0 +1,191 @@
+"""`pgscore bench`: scoring throughput and latency, against the model's own limit, printed as a table.
+
+Runs against a throwaway database `pgscore_bench` in the embedded cluster
+(or the database given with --db), on loopback only, bounded in rows and
+time, and drops what it created, also when interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import statistics
+import time
+
+import numpy as np
+
+BENCH_DB = "pgscore_bench"
+
+
+def _models(quick):
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from pgscore import datasets
+
+    X, y, names = datasets.churn(20000 if quick else 50000, seed=7)
+    return X, y, names, {
+        "logit": make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X, y),
+        "hgb": HistGradientBoostingClassifier(max_iter=100, random_state=0).fit(X, y),
+        "forest": RandomForestClassifier(n_estimators=100, max_depth=8, random_state=0, n_jobs=1).fit(X, y),
+    }
+
+
+class Report:
+    def __init__(self, say):
+        self.rows, self.say = [], say
+
+    def add(self, what, n, seconds, unit="rows/s", note=""):
+        rate = n / seconds if seconds else float("inf")
+        self.rows.append((what, rate, unit, note))
+        self.say(f"  {what:<62} {rate:>14,.0f} {unit:<7} {note}")
+        return rate
+
+    def latency(self, what, samples_ms, note=""):
+        med = statistics.median(samples_ms)
+        self.rows.append((what, med, "ms", note))
+        self.say(f"  {what:<62} {med:>14,.1f} ms      {note}")
+        return med
+
+
+def _timed(cur, sql, params=None) -> float:
+    t = time.perf_counter()
+    cur.execute(sql, params)
+    if cur.description:
+        cur.fetchall()
+    return time.perf_counter() - t
+
+
+def _best(cur, sql, params=None, repeat=2) -> float:
+    return min(_timed(cur, sql, params) for _ in range(repeat))
+
+
+@contextlib.contextmanager
+def bench_database(url_of, admin_url):
+    """A fresh database with pgscore installed, dropped afterwards whatever happens."""
+    import psycopg2
+
+    from pgscore import migrate
+
+    admin = psycopg2.connect(admin_url)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        cur.execute(f"CREATE DATABASE {BENCH_DB}")
+    try:
+        url = url_of(BENCH_DB)
+        migrate.upgrade(url)
+        yield url
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        admin.close()
+
+
+def run(url, quick=False, say=print) -> Report:
+    import psycopg2
+    from threadpoolctl import threadpool_limits
+
+    from pgscore import registry
+
+    n_row = 20_000 if quick else 100_000
+    n_batch = 200_000 if quick else 1_000_000
+    rep = Report(say)
+    say(f"training models; {n_row:,} rows for the row path, {n_batch:,} for batches")
+    X, y, names, models = _models(quick)
+    for name, est in models.items():
+        registry.deploy(url, name, est, X[:5000], y[:5000], feature_names=names)
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    cur = conn.cursor()
+    cols = ", ".join(f"{n} float8" for n in names)
+    rng = np.random.default_rng(1)
+    data = X[rng.integers(0, len(X), n_batch)]
+    buf = io.StringIO()
+    for i, r in enumerate(data):
+        buf.write(f"{i}\t{{{','.join(repr(float(v)) for v in r)}}}\t" + "\t".join(repr(float(v)) for v in r) + "\t\\N\n")
+    cur.execute(f"CREATE TABLE customers (id int PRIMARY KEY, features float8[], {cols}, score float8)")
+    buf.seek(0)
+    cur.copy_expert("COPY customers FROM STDIN", buf)
+    cur.execute(f"CREATE TABLE sample AS SELECT * FROM customers WHERE id < {n_row}")
+    cur.execute("VACUUM ANALYZE customers")
+    cur.execute("VACUUM ANALYZE sample")
+    cur.execute("CREATE FUNCTION empty_call(m text, f float8[]) RETURNS float8 LANGUAGE plpython3u AS "
+                "$$ return 0.5 $$")
+
+    say("\nthe limit: scikit-learn in this process, one thread")
+    with threadpool_limits(1):
+        for name in ("logit", "hgb"):
+            est = models[name]
+            t = time.perf_counter()
+            est.predict_proba(data)
+            rep.add(f"{name}: predict_proba, one batch of {len(data):,}", len(data), time.perf_counter() - t)
+            t = time.perf_counter()
+            for r in data[:300]:
+                est.predict_proba(r.reshape(1, -1))
+            rep.add(f"{name}: predict_proba, one row at a time", 300, time.perf_counter() - t)
+
+    say("\nthe row path: SELECT count(pgscore.score(model, features)) FROM sample (warm session)")
+    _timed(cur, "SELECT count(empty_call('logit', features)) FROM sample")
+    empty = rep.add("empty PL/Python function, same arguments", n_row,
+                    _best(cur, "SELECT count(empty_call('logit', features)) FROM sample"))
+    for name, mode in (("logit", "off"), ("logit", "all"), ("hgb", "off"), ("forest", "off")):
+        cur.execute("SET pgscore.log_queries = %s", (mode,))
+        _timed(cur, "SELECT pgscore.score(%s, features) FROM sample LIMIT 10", (name,))
+        rate = rep.add(f"{name}: row path, query log {mode}", n_row,
+                       _best(cur, "SELECT count(pgscore.score(%s, features)) FROM sample", (name,)))
+        if name == "logit":
+            rep.rows[-1] = (*rep.rows[-1][:3], f"{empty / rate:.1f}x the empty call")
+            say(f"  {'':<62} {'':>14} {'':<7} ({empty / rate:.1f}x the empty call)")
+    cur.execute("RESET pgscore.log_queries")
+    cur.execute("TRUNCATE pgscore.prediction_log")
+
+    say(f"\nbatch returning rows: SELECT count(*) FROM pgscore.predict_batch(model, query) over {n_batch:,} rows")
+    for name in ("logit", "hgb"):
+        for log in (False, True):
+            s = _best(cur, "SELECT count(*) FROM pgscore.predict_batch(%s, 'SELECT id, features FROM customers', "
+                           "p_log => %s)", (name, log), repeat=1)
+            rep.add(f"{name}: predict_batch, log {'on' if log else 'off'}", n_batch, s)
+    cur.execute("TRUNCATE pgscore.prediction_log")
+
+    say(f"\nbatch written back into the table, {n_batch:,} rows (logistic pipeline)")
+    s = _timed(cur, "CALL pgscore.score_table('logit', 'customers', 'id', 'score', 10000)")
+    inside = rep.add("pgscore.score_table, written back and logged", n_batch, s)
+    s = _timed(cur, "CALL pgscore.score_table('logit', 'customers', 'id', 'score', 10000, p_log => false)")
+    rep.add("pgscore.score_table, written back, not logged", n_batch, s)
+    s = client_side(conn, models["logit"], names, n_batch)
+    client = rep.add("client side: COPY out, predict, COPY in, UPDATE (no log)", n_batch, s)
+    say(f"  {'written back and logged / client side':<62} {inside / client:>14.2f} x")
+
+    say("\nfirst score in a brand-new session (connect not included)")
+    samples = []
+    for _ in range(5):
+        c = psycopg2.connect(url)
+        with c.cursor() as k:
+            samples.append(_timed(k, "SELECT pgscore.score('logit', %s::float8[])", (data[0].tolist(),)) * 1000)
+        c.close()
+    rep.latency("logit: first pgscore.score in a new backend", samples, f"runs: {', '.join(f'{v:.0f}' for v in samples)}")
+    conn.close()
+    return rep
+
+
+def client_side(conn, est, names, n) -> float:
+    """What a user builds instead: COPY the features out, predict in Python, COPY scores in, UPDATE."""
+    from threadpoolctl import threadpool_limits
+
+    cur = conn.cursor()
+    t = time.perf_counter()
+    out = io.StringIO()
+    cur.copy_expert("COPY (SELECT id, " + ", ".join(names) + " FROM customers) TO STDOUT", out)
+    arr = np.loadtxt(io.StringIO(out.getvalue()), delimiter="\t", ndmin=2)
+    with threadpool_limits(1):
+        scores = est.predict_proba(arr[:, 1:])[:, 1]
+    back = io.StringIO("".join(f"{int(i)}\t{float(s)!r}\n" for i, s in zip(arr[:, 0], scores)))
+    cur.execute("CREATE TEMP TABLE incoming (id int, score float8)")
+    cur.copy_expert("COPY incoming FROM STDIN", back)
+    cur.execute("UPDATE customers c SET score = i.score FROM incoming i WHERE c.id = i.id")
+    cur.execute("DROP TABLE incoming")
+    assert len(arr) == n
+    return time.perf_counter() - t

@@ -1,0 +1,755 @@
+"""Fitted scikit-learn estimators compiled to plain numpy arrays that score without scikit-learn.
+
+compile_estimator() turns a pipeline into per-column chains of ops feeding a linear model
+(folded into weights and per-category lookups) or a table of tree nodes; verify() proves the
+result equal to the estimator; to_bytes() is an npz with a JSON header, no pickle.
+"""
+
+from __future__ import annotations
+
+import bisect
+import io
+import json
+import math
+import operator
+import warnings
+
+import numpy as np
+
+FORMAT = 1
+_INF = math.inf
+_F32_INF = 2.0**128 - 2.0**103  # the least float64 that float32() rounds to infinity
+_ERR, _ZERO = -2, -1  # one-hot slots for an input that raises / that gives all zeros
+_CHUNK = 1 << 16  # rows x trees walked at once: the index arrays stay in cache
+_LINEAR = {"LogisticRegression", "LogisticRegressionCV", "SGDClassifier", "LinearRegression", "Ridge",
+           "RidgeCV", "Lasso", "LassoCV", "ElasticNet", "ElasticNetCV", "SGDRegressor"}
+_TREES = {"DecisionTreeClassifier", "DecisionTreeRegressor", "ExtraTreeClassifier", "ExtraTreeRegressor",
+          "RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier", "ExtraTreesRegressor"}
+_HGB_LINKS = {"IdentityLink": "identity", "LogLink": "exp", "LogitLink": "expit", "MultinomialLogit": "softmax"}
+
+
+class Unsupported(Exception):
+    """The estimator, or one of its steps, cannot be compiled; the message names the step and why."""
+
+
+class Mismatch(Exception):
+    """verify() found the evaluator and the estimator disagree beyond tolerance."""
+
+
+def _apply1(ops, v, blocks, src):
+    """One value through a column's ops in Python floats (the same IEEE operations as numpy)."""
+    raw = v
+    for op in ops:
+        kind = op[0]
+        if kind == "aff":
+            v = ((v - op[1]) / op[2]) * op[3] + op[4]
+        elif kind == "fill":
+            if v != v:
+                v = op[1]
+        elif kind == "isnan":
+            v = 1.0 if v != v else 0.0
+        else:
+            keys, unknown, nan = blocks[op[1]]
+            slot = nan if v != v else keys.get(v, unknown)
+            if slot == _ERR:
+                raise ValueError(f"feature index {src} has unknown category {raw}")
+            v = 1.0 if slot == op[2] else 0.0
+    return v
+
+
+def _lookup(keys, v):
+    """Row of each value in a table laid out as keys..., unknown, NaN."""
+    i = np.searchsorted(keys, v).clip(0, max(len(keys) - 1, 0))
+    i = np.where(keys[i] == v, i, len(keys)) if len(keys) else np.zeros(len(v), np.intp)
+    i[np.isnan(v)] = len(keys) + 1
+    return i
+
+
+def _compose(ops):
+    """The non-NaN path of a numeric chain as y = (x - a) * s + d; s == 0 means a constant."""
+    a, s, d, started = 0.0, 1.0, 0.0, False
+    for op in ops:
+        if op[0] == "isnan":
+            a, s, d = 0.0, 0.0, 0.0
+        elif op[0] == "aff":
+            _, a2, b2, c2, d2 = op
+            if not started and s:  # keep the first centring exact: it is where cancellation happens
+                a, s, d, started = a2, c2 / b2, d2, True
+            else:
+                s, d = s * c2 / b2, ((d - a2) / b2) * c2 + d2
+    return a, s, d
+
+
+def _flatten(trees, f32):
+    """All trees as one node table: right child = left + 1 and leaves loop to themselves."""
+    feat, thr, left, mr, take, roots, depth = [], [], [], [], [], [], 0
+    for t, (L, R, F, TH, M) in enumerate(trees):
+        base, order, lev = len(left), [0], [0]
+        roots.append(base)
+        i = 0
+        while i < len(order):  # breadth first, so that siblings sit side by side
+            o = order[i]
+            if L[o] < 0:
+                left.append(base + i)
+            else:
+                left.append(base + len(order))
+                order += [L[o], R[o]]
+                lev += [lev[i] + 1] * 2
+            i += 1
+        o = np.asarray(order)
+        leaf = L[o] < 0
+        feat.append(np.where(leaf, 0, F[o]))
+        thr.append(np.where(leaf, _INF, TH[o]))
+        mr.append(~leaf & ~np.asarray(M[o], bool))  # missing goes right
+        take.append((t, o))
+        depth = max(depth, max(lev))
+    thr = np.concatenate(thr)
+    if f32:  # float32(x) <= t  <=>  float32(x) <= largest float32 not above t
+        t32 = thr.astype(np.float32)
+        thr = np.where(t32 > thr, np.nextafter(t32, np.float32(-_INF)), t32)
+    arrays = {"feat": np.concatenate(feat).astype(np.intp), "thr": thr, "left": np.asarray(left, np.intp),
+              "mr": np.concatenate(mr), "roots": np.asarray(roots, np.intp)}
+    return arrays, take, depth
+
+
+class _Compiler:
+    """Walks a fitted pipeline, keeping each output column as (input index, ops)."""
+
+    def __init__(self, n):
+        self.n = n
+        self.blocks, self.dicts = [], []  # one-hot lookups as arrays and as dicts
+        self.bad_nan, self.bad_inf = np.zeros(n, bool), np.zeros(n, bool)
+
+    def probe(self, ops, v, src):
+        try:
+            return _apply1(ops, v, self.dicts, src)
+        except ValueError:
+            return None
+
+    def refuse(self, exprs, nan, inf):
+        """Mark inputs whose NaN or infinity reaches a step that refuses it."""
+        for src, ops in exprs:
+            for bad, p in ((self.bad_nan, math.nan), (self.bad_inf, _INF), (self.bad_inf, -_INF)):
+                r = self.probe(ops, p, src)
+                if r is None or (nan and r != r) or (inf and abs(r) == _INF):
+                    bad[src] = True
+
+    def steps(self, steps, exprs, sparse):
+        for name, t in steps:
+            exprs, sparse = self.transform(t, exprs, sparse, name)
+        return exprs, sparse
+
+    def transform(self, t, exprs, sparse, where):
+        if t is None or (isinstance(t, str) and t == "passthrough"):
+            return exprs, sparse
+        cls = type(t).__name__
+        where = f"{where} ({cls})"
+        if not type(t).__module__.startswith("sklearn."):
+            raise Unsupported(f"{where}: not a scikit-learn transformer")
+        if getattr(t, "n_features_in_", len(exprs)) != len(exprs):
+            raise Unsupported(f"{where}: takes {t.n_features_in_} columns but gets {len(exprs)}")
+        if cls == "Pipeline":
+            return self.steps([(f"{where} > {n}", s) for n, s in t.steps], exprs, sparse)
+        if cls == "ColumnTransformer":
+            out = []
+            for name, sub, _ in t.transformers_:
+                cols = t._transformer_to_input_indices.get(name, [])
+                if len(cols) and not (isinstance(sub, str) and sub == "drop"):
+                    out += self.transform(sub, [exprs[i] for i in cols], sparse, f"{where} > {name}")[0]
+            return out, bool(t.sparse_output_)
+        if cls == "FunctionTransformer":
+            if t.func is not None:
+                raise Unsupported(f"{where}: only func=None (the identity) compiles")
+            if t.validate:
+                self.refuse(exprs, True, True)
+            return exprs, sparse
+        if cls == "SimpleImputer":
+            return self.imputer(t, exprs, where), sparse
+        if cls in ("StandardScaler", "RobustScaler", "MinMaxScaler", "MaxAbsScaler"):
+            return self.scaler(t, exprs, sparse, cls, where), sparse
+        if cls == "OneHotEncoder":
+            return self.onehot(t, exprs, where), bool(t.sparse_output)
+        raise Unsupported(f"{where}: not a supported transformer")
+
+    def imputer(self, t, exprs, where):
+        mv = t.missing_values
+        if not (isinstance(mv, float) and mv != mv):
+            raise Unsupported(f"{where}: only missing_values=np.nan compiles")
+        try:
+            stats = np.asarray(t.statistics_, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise Unsupported(f"{where}: fill values are not numeric") from None
+        self.refuse(exprs, False, True)
+        keep = np.ones(len(stats), bool) if t.keep_empty_features else ~np.isnan(stats)
+        out = [(s, ops + (("fill", float(v)),)) for (s, ops), v, k in zip(exprs, stats, keep) if k]
+        if t.add_indicator:
+            out += [(exprs[f][0], exprs[f][1] + (("isnan",),)) for f in t.indicator_.features_]
+        return out
+
+    def scaler(self, t, exprs, sparse, cls, where):
+        if getattr(t, "clip", False):
+            raise Unsupported(f"{where}: clip=True does not compile")
+        z, o = np.zeros(len(exprs)), np.ones(len(exprs))
+        a, b, c, d = z, o, o, z  # y = ((x - a) / b) * c + d, in the order scikit-learn does it
+        if cls == "StandardScaler":
+            a, b = (t.mean_ if t.with_mean else z), (t.scale_ if t.with_std else o)
+        elif cls == "RobustScaler":
+            a, b = (t.center_ if t.with_centering else z), (t.scale_ if t.with_scaling else o)
+        elif cls == "MinMaxScaler":
+            c, d = t.scale_, t.min_
+        else:
+            b = t.scale_
+        if sparse:  # sparse input is scaled by the reciprocal
+            b, c = o, 1 / np.asarray(b)
+        self.refuse(exprs, False, True)
+        return [(s, ops + (("aff", *map(float, p)),)) for (s, ops), *p in zip(exprs, a, b, c, d)]
+
+    def onehot(self, t, exprs, where):
+        """Each input column becomes a lookup value -> slot, found by asking the encoder itself."""
+        if any(np.asarray(c).dtype.kind not in "iuf" for c in t.categories_):
+            raise Unsupported(f"{where}: only numeric categories compile")
+        self.refuse(exprs, False, True)  # the encoder refuses infinity
+        cats = [np.asarray(c, np.float64) for c in t.categories_]
+        base, out, col = np.array([c[0] for c in cats]), [], 0
+        for i, ((src, ops), c, width) in enumerate(zip(exprs, cats, t._n_features_outs)):
+            keys = c[~np.isnan(c)]
+            rows = [*keys, (keys.max() + 1.0 if len(keys) else 0.0), math.nan]  # known, unknown, NaN
+            slots = []
+            for v in rows:
+                probe = base.copy()
+                probe[i] = v
+                try:
+                    got = t.transform(probe[None, :])
+                except ValueError:
+                    slots.append(_ERR)
+                    continue
+                got = np.asarray(got.toarray() if hasattr(got, "toarray") else got, float)[0, col:col + width]
+                hot = np.flatnonzero(got)
+                if len(hot) > 1 or not set(got.tolist()) <= {0.0, 1.0}:
+                    raise Unsupported(f"{where}: column {i} does not encode as one-hot")
+                slots.append(int(hot[0]) if len(hot) else _ZERO)
+            b = len(self.blocks)
+            self.blocks.append((keys, np.asarray(slots, np.int64)))
+            self.dicts.append((dict(zip(keys.tolist(), slots)), slots[-2], slots[-1]))
+            out += [(src, ops + (("cat", b, s),)) for s in range(width)]
+            col += width
+        return out
+
+    def final(self, est, exprs, sparse, task, where):
+        cls = type(est).__name__
+        where = f"{where} ({cls})"
+        if not type(est).__module__.startswith("sklearn."):
+            raise Unsupported(f"{where}: not a scikit-learn estimator")
+        if getattr(est, "n_features_in_", len(exprs)) != len(exprs):
+            raise Unsupported(f"{where}: takes {est.n_features_in_} columns but gets {len(exprs)}")
+        classes = getattr(est, "classes_", None)
+        k = 0 if classes is None else len(classes)
+        if k == 1 or (task == "regression") != (k == 0) or (task == "binary") != (k == 2):
+            raise Unsupported(f"{where}: not a {task} model ({k} classes)")
+        if cls in _LINEAR:
+            return self.linear(est, exprs, k, where)
+        if cls in _TREES:
+            return self.forest(est, exprs, sparse, k, where)
+        if cls in ("HistGradientBoostingClassifier", "HistGradientBoostingRegressor"):
+            return self.boosting(est, exprs, k, where)
+        raise Unsupported(f"{where}: not a supported estimator")
+
+    def linear(self, est, exprs, k, where):
+        """Fold every column chain into weights: (x - centre) * slope per input, tables for one-hot."""
+        if hasattr(est.coef_, "toarray"):
+            raise Unsupported(f"{where}: sparse coef_ (call densify() first)")
+        coef = np.asarray(est.coef_, np.float64)
+        if k == 0 and coef.ndim != 1:
+            raise Unsupported(f"{where}: multi-output regression")
+        if type(est).__name__ == "SGDClassifier" and est.loss != "log_loss":
+            raise Unsupported(f"{where}: loss={est.loss!r} has no exact probabilities")
+        W = np.atleast_2d(coef).T
+        bias = np.broadcast_to(np.asarray(est.intercept_, np.float64), W.shape[1]).copy()
+        link = "identity" if k == 0 else "expit" if k == 2 else (
+            "ovr" if type(est).__name__ == "SGDClassifier" else "softmax")
+        self.refuse(exprs, True, True)
+        n, m = self.n, W.shape[1]
+        centre, slope, nanc = np.full(n, np.nan), np.zeros((n, m)), np.zeros((n, m))
+        used, cat = np.zeros(n, bool), {}
+        for (src, ops), w in zip(exprs, W):
+            kinds = [op[0] for op in ops]
+            if "cat" in kinds:
+                if set(kinds[:kinds.index("cat")]) - {"fill"}:
+                    raise Unsupported(f"{where}: one-hot of a rescaled column does not fold")
+                cat.setdefault(src, []).append((ops, w))
+                continue
+            a, s, d = _compose(ops)
+            if s and centre[src] != centre[src]:
+                centre[src] = a
+            const = d + (s * (centre[src] - a) if s else 0.0)
+            used[src] = True
+            slope[src] += s * w
+            bias += const * w
+            r = _apply1(ops, math.nan, self.dicts, src)
+            if r == r:  # what a NaN input contributes instead of its slope term
+                nanc[src] += (r - const) * w
+        src = np.flatnonzero(used)
+        arrays = {"lin_src": src, "lin_a": np.nan_to_num(centre[src]), "lin_s": slope[src],
+                  "lin_c": nanc[src], "bias": bias}
+        for j, (s, items) in enumerate(sorted(cat.items())):
+            keys = np.unique(np.concatenate([self.blocks[op[1]][0] for ops, _ in items for op in ops
+                                             if op[0] == "cat"]))
+            probes = [*keys.tolist(), (keys.max() + 1.0 if len(keys) else 0.0), math.nan]
+            vals = np.zeros((len(probes), m))  # rows: keys, unknown, NaN; NaN values raise
+            for i, v in enumerate(probes):
+                for ops, w in items:
+                    r = self.probe(ops, v, s)
+                    vals[i] += (math.nan if r is None else r) * w
+            arrays.update({f"cat{j}_src": np.array(s), f"cat{j}_k": keys, f"cat{j}_v": vals})
+        return "linear", {"link": link, "n_cats": len(cat)}, arrays
+
+    def tables(self, exprs, trees, vals, f32):
+        arrays, take, depth = _flatten(trees, f32)
+        arrays["vals"] = np.concatenate([vals[t][o] for t, o in take])
+        ident = [s for s, ops in exprs if not ops] == list(range(self.n))
+        header = {"depth": depth, "f32": f32, "z": None if ident else [[s, list(ops)] for s, ops in exprs],
+                  "n_blocks": len(self.blocks)}
+        for b, (keys, slots) in enumerate(self.blocks):
+            arrays.update({f"blk{b}_k": keys, f"blk{b}_s": slots})
+        arrays["zsrc"] = np.array([s for s, _ in exprs], np.intp)
+        return header, arrays
+
+    def forest(self, est, exprs, sparse, k, where):
+        if getattr(est, "n_outputs_", 1) != 1:
+            raise Unsupported(f"{where}: multi-output trees")
+        ests = getattr(est, "estimators_", [est])
+        nan_ok = est.__sklearn_tags__().input_tags.allow_nan and not sparse
+        self.refuse(exprs, not nan_ok, True)
+        trees = [(e.tree_.children_left, e.tree_.children_right, e.tree_.feature, e.tree_.threshold,
+                  e.tree_.missing_go_to_left) for e in ests]
+        vals = [e.tree_.value[:, 0, :k] if k else e.tree_.value[:, 0, 0] for e in ests]
+        header, arrays = self.tables(exprs, trees, vals, True)
+        header.update(link="identity", div=len(ests))
+        arrays["base"] = np.zeros(max(k, 1))
+        return "trees", header, arrays
+
+    def boosting(self, est, exprs, k, where):
+        if est.is_categorical_ is not None and np.any(est.is_categorical_):
+            raise Unsupported(f"{where}: categorical_features do not compile (one-hot them in the pipeline)")
+        link = _HGB_LINKS.get(type(est._loss.link).__name__)
+        if link is None:
+            raise Unsupported(f"{where}: loss {est.loss!r} has an unsupported link")
+        self.refuse(exprs, False, False)  # float64 input, NaN routed, infinity compared
+        nodes = [p[c].nodes for c in range(est.n_trees_per_iteration_) for p in est._predictors]
+        trees = [(np.where(nd["is_leaf"], -1, nd["left"].astype(np.int64)), nd["right"], nd["feature_idx"],
+                  nd["num_threshold"], nd["missing_go_to_left"]) for nd in nodes]
+        header, arrays = self.tables(exprs, trees, [nd["value"] for nd in nodes], False)
+        header.update(link=link, div=1)
+        arrays["base"] = np.asarray(est._baseline_prediction, np.float64).ravel()
+        return "trees", header, arrays
+
+
+def _steps(est, where=""):
+    """A pipeline as a flat list of (label, step); a nested pipeline at the end is opened too."""
+    if type(est).__name__ != "Pipeline":
+        return [(where.rstrip(" >") or "estimator", est)]
+    *pre, (name, last) = est.steps
+    return [(f"{where}{n}", s) for n, s in pre] + _steps(last, f"{where}{name} > ")
+
+
+def compile_estimator(estimator, task: str, n_features: int) -> "Evaluator":
+    """Compile a fitted estimator (or pipeline) for `task` taking `n_features` float inputs.
+
+    Raises Unsupported, naming the step and the reason, for anything it cannot reproduce exactly.
+    """
+    if task not in ("binary", "multiclass", "regression"):
+        raise ValueError(f"task must be binary, multiclass or regression, not {task!r}")
+    if getattr(estimator, "n_features_in_", n_features) != n_features:
+        raise ValueError(f"the estimator takes {estimator.n_features_in_} features, not {n_features}")
+    import sklearn
+
+    c = _Compiler(n_features)
+    *pre, (name, last) = _steps(estimator)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # probing an encoder fitted on a DataFrame with arrays
+        exprs, sparse = c.steps(pre, [(j, ()) for j in range(n_features)], False)
+        kind, header, arrays = c.final(last, exprs, sparse, task, name)
+    header.update(format=FORMAT, kind=kind, task=task, n_features=n_features,
+                  n_classes=len(getattr(last, "classes_", ())), estimator=type(last).__name__,
+                  sklearn=sklearn.__version__)
+    arrays.update(nan_ok=~c.bad_nan, inf_ok=~c.bad_inf)
+    return _KINDS[kind](header, arrays)
+
+
+def _expit1(z):
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+def _expit(z):
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+class Evaluator:
+    """A compiled estimator: numpy arrays plus a JSON header, scoring without scikit-learn.
+
+    task, n_features, n_classes (0 for regression); nan_ok[i] says whether input i may be NaN
+    and allows_nan whether any may. Inputs are float64 (n, n_features) arrays, or for the
+    *_row methods a list of floats; a refused NaN or infinity raises ValueError naming the
+    feature index, as does an unknown category under handle_unknown='error'.
+    """
+
+    def __init__(self, header, arrays):
+        self.header, self.arrays = header, arrays
+        self.task, self.n_features, self.n_classes = header["task"], header["n_features"], header["n_classes"]
+        self.nan_ok, self.inf_ok = arrays["nan_ok"].astype(bool), arrays["inf_ok"].astype(bool)
+        self.allows_nan = bool(self.nan_ok.any())
+        self._link, self._ok = header["link"], list(zip(self.nan_ok.tolist(), self.inf_ok.tolist()))
+        self._setup()
+
+    def to_bytes(self) -> bytes:
+        """The evaluator as an npz: its arrays plus a JSON header with the format version; no pickle."""
+        buf = io.BytesIO()
+        np.savez_compressed(buf, header=np.array(json.dumps(self.header)), **self.arrays)
+        return buf.getvalue()
+
+    @staticmethod
+    def from_bytes(data: bytes) -> "Evaluator":
+        """Load what to_bytes() wrote; imports neither scikit-learn nor scipy."""
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        header = json.loads(str(arrays.pop("header")))
+        if header.get("format") != FORMAT:
+            raise ValueError(f"compiled model format {header.get('format')} is not {FORMAT}")
+        return _KINDS[header["kind"]](header, arrays)
+
+    def proba(self, X) -> np.ndarray:
+        """(n, k) class probabilities, columns in the order of the estimator's classes_."""
+        if not self.n_classes:
+            raise TypeError("a regressor has no class probabilities")
+        return self._finish(self._raw(self._matrix(X)))
+
+    def value(self, X) -> np.ndarray:
+        """(n,) predicted values of a regressor."""
+        if self.n_classes:
+            raise TypeError("a classifier has no values; use proba()")
+        return self._finish(self._raw(self._matrix(X)))[:, 0]
+
+    def score(self, X) -> np.ndarray:
+        """(n,) positive-class probability (binary), top-class probability (multiclass) or value."""
+        if not self.n_classes:
+            return self.value(X)
+        p = self.proba(X)
+        return p[:, 1] if self.n_classes == 2 else p.max(axis=1)
+
+    def predict_index(self, X) -> np.ndarray:
+        """Index into classes_ of the most probable class (first on ties); a regressor's value."""
+        return self.proba(X).argmax(axis=1) if self.n_classes else self.value(X)
+
+    def score_row(self, x) -> float:
+        """score() of one row given as a list of floats (NaN for missing): the fast path."""
+        r = self._finish1(self._raw_row(x))
+        return r[0] if not self.n_classes else r[1] if self.n_classes == 2 else max(r)
+
+    def proba_row(self, x) -> list[float]:
+        """proba() of one row given as a list of floats."""
+        if not self.n_classes:
+            raise TypeError("a regressor has no class probabilities")
+        return self._finish1(self._raw_row(x))
+
+    def _matrix(self, X):
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            raise ValueError(f"X has shape {X.shape}; expected (n, {self.n_features})")
+        if not np.isfinite(X).all():
+            for bad, what in ((np.isnan(X) & ~self.nan_ok, "NaN"), (np.isinf(X) & ~self.inf_ok, "infinite")):
+                if bad.any():
+                    raise ValueError(f"feature index {np.argwhere(bad)[0, 1]} is {what}")
+        return X
+
+    def _check_row(self, x):
+        for j, v in enumerate(x):
+            if v != v and not self._ok[j][0] or v - v != 0 and v == v and not self._ok[j][1]:
+                raise ValueError(f"feature index {j} is {'NaN' if v != v else 'infinite'}")
+
+    def _slow(self, x):
+        return self._raw(self._matrix([x]))[0].tolist()
+
+    def _finish(self, R):
+        if self._link == "identity":
+            return R
+        if self._link == "exp":
+            return np.exp(R)
+        if self._link == "expit":
+            p = _expit(R[:, 0])
+            return np.stack([1.0 - p, p], axis=1)
+        if self._link == "softmax":  # as sklearn.utils.extmath.softmax
+            E = np.exp(R - R.max(axis=1, keepdims=True))
+            return E / E.sum(axis=1, keepdims=True)
+        P = _expit(R)  # one-vs-rest, normalised as scikit-learn's _predict_proba_lr
+        s = P.sum(axis=1, keepdims=True)
+        zero = s[:, 0] == 0
+        P[zero], s[zero] = 1.0, P.shape[1]
+        return P / s
+
+    def _finish1(self, r):
+        if self._link == "identity":
+            return r
+        if self._link == "expit":
+            p = _expit1(r[0])
+            return [1.0 - p, p]
+        if self._link == "exp":
+            return [math.exp(r[0]) if r[0] < 709.78 else _INF]
+        if self._link == "softmax":
+            top = max(r)
+            e = [math.exp(v - top) for v in r]
+            s = sum(e)
+            return [v / s for v in e]
+        p = [_expit1(v) for v in r]
+        s = sum(p)
+        return [v / s for v in p] if s else [1.0 / len(p)] * len(p)
+
+
+class _Linear(Evaluator):
+    """sum over inputs of (x - centre) * slope, plus one lookup per one-hot input, plus bias."""
+
+    def _setup(self):
+        a = self.arrays
+        self._src, self._ctr, self._S, self._C, self._b = (a["lin_src"], a["lin_a"], a["lin_s"], a["lin_c"],
+                                                           a["bias"])
+        self._cats = [(int(a[f"cat{j}_src"]), a[f"cat{j}_k"], a[f"cat{j}_v"])
+                      for j in range(self.header["n_cats"])]
+        # plain Python copies: summing a dozen floats is faster in map() than in numpy
+        src = self._src.tolist()
+        self._get = (None if src == list(range(self.n_features)) else operator.itemgetter(*src)
+                     if len(src) > 1 else lambda x: [x[j] for j in src])
+        self._ctr_l, self._S_l, self._b_l = self._ctr.tolist(), self._S.T.tolist(), self._b.tolist()
+        self._cat_d = [(j, dict(zip(k.tolist(), v.tolist()))) for j, k, v in self._cats]
+
+    def _raw_row(self, x):
+        if len(x) != self.n_features:
+            raise ValueError(f"row has {len(x)} values; expected {self.n_features}")
+        d = list(map(operator.sub, x if self._get is None else self._get(x), self._ctr_l))
+        r = [sum(map(operator.mul, d, s), b) for s, b in zip(self._S_l, self._b_l)]
+        for j, table in self._cat_d:
+            c = table.get(x[j])
+            if c is None:  # NaN, infinity or an unknown category: the batch path decides
+                return self._slow(x)
+            r = list(map(operator.add, r, c))
+        t = sum(r)
+        return r if t - t == 0 else self._slow(x)  # NaN or infinity
+
+    def _raw(self, X):
+        D = (X if self._get is None else X[:, self._src]) - self._ctr
+        R = D @ self._S + self._b
+        nan = np.isnan(R).any(axis=1)  # only from inputs allowed to be NaN
+        if nan.any():
+            Dn = D[nan]
+            m = np.isnan(Dn)
+            Dn[m] = 0.0
+            R[nan] = Dn @ self._S + self._b + m @ self._C
+        for j, keys, vals in self._cats:
+            v = X[:, j]
+            c = vals[_lookup(keys, v)]
+            bad = np.isnan(c).any(axis=1)
+            if bad.any():
+                r = int(bad.argmax())
+                raise ValueError(f"feature index {j} is NaN" if v[r] != v[r] else
+                                 f"feature index {j} has unknown category {v[r]}")
+            R += c
+        return R
+
+
+class _Trees(Evaluator):
+    """Every tree at once: QuickScorer leaf masks when trees have <= 64 leaves, else a level walk."""
+
+    def _setup(self):
+        a, h = self.arrays, self.header
+        self._feat, self._thr, self._left, self._mr, self._roots = a["feat"], a["thr"], a["left"], a["mr"], a["roots"]
+        self._vals, self._base, self._zsrc = a["vals"], a["base"], a["zsrc"]
+        self._depth, self._div, self._f32 = h["depth"], h["div"], h["f32"]
+        self._dt = np.float32 if self._f32 else np.float64
+        self._k, self._zx = len(self._base), h["z"]
+        self._blocks = [(a[f"blk{b}_k"], a[f"blk{b}_s"]) for b in range(h["n_blocks"])]
+        self._dicts = [(dict(zip(k.tolist(), s.tolist())), int(s[-2]), int(s[-1])) for k, s in self._blocks]
+        self._vcols = [self._vals] if self._vals.ndim == 1 else list(self._vals.T.copy())
+        self._off, self._qs = {}, self._quickscorer()
+
+    def _quickscorer(self):
+        """Per input, thresholds ascending and the AND of the leaf masks of each prefix (QuickScorer)."""
+        T, N = len(self._roots), len(self._left)
+        n_leaves = np.add.reduceat(self._left == np.arange(N), self._roots)  # trees are stored one after another
+        if n_leaves.max() > 64 or (N - n_leaves.sum() + 2 * len(self._zsrc)) * T * 8 > 64 << 20:
+            return None  # masks wider than 64 bits, or tables too big: walk the levels instead
+        left, inner, leaves = self._left.tolist(), [], [[] for _ in range(T)]
+
+        def span(n, t):  # leaves under n, numbered left to right
+            if left[n] == n:
+                leaves[t].append(n)
+                return len(leaves[t]) - 1, len(leaves[t])
+            a, m = span(left[n], t)
+            b = span(left[n] + 1, t)[1]
+            inner.append((n, t, ~(((1 << (m - a)) - 1) << a) & (2**64 - 1)))  # right: no leaf of the left
+            return a, b
+
+        for t, r in enumerate(self._roots.tolist()):
+            span(r, t)
+        node, tree, mask = (np.array(c, dt) for c, dt in zip(zip(*inner), (np.intp, np.intp, np.uint64)))
+        feat, ones, tables, index = self._feat[node], np.full(T, 2**64 - 1, np.uint64), [], []
+        for f in range(len(self._zsrc)):
+            on = np.flatnonzero(feat == f)
+            on = on[np.argsort(self._thr[node[on]], kind="stable")]
+            P = np.tile(ones, (len(on) + 2, 1))
+            P[np.arange(1, len(on) + 1), tree[on]] = mask[on]
+            P[:-1] = np.bitwise_and.accumulate(P[:-1], axis=0)
+            miss = on[self._mr[node[on]]]
+            np.bitwise_and.at(P[-1], tree[miss], mask[miss])  # last row: the input is NaN
+            base = sum(len(p) for p in tables)
+            index.append((self._thr[node[on]], base, base + len(on) + 1))
+            tables.append(P)
+        leafnode = np.zeros((T, 65), np.intp)
+        for t, ls in enumerate(leaves):
+            leafnode[t, 1:len(ls) + 1] = ls
+        return np.concatenate(tables), index, [(i[0].tolist(), i[1], i[2]) for i in index], \
+            leafnode.ravel(), np.arange(T) * 65
+
+    def _z(self, X):
+        Z = np.empty((len(X), len(self._zx)))
+        for k, (src, ops) in enumerate(self._zx):
+            v = raw = X[:, src]
+            for op in ops:
+                if op[0] == "aff":
+                    v = ((v - op[1]) / op[2]) * op[3] + op[4]
+                elif op[0] == "fill":
+                    v = np.where(np.isnan(v), op[1], v)
+                elif op[0] == "isnan":
+                    v = np.isnan(v).astype(np.float64)
+                else:
+                    keys, slots = self._blocks[op[1]]
+                    s = slots[_lookup(keys, v)]
+                    if (s == _ERR).any():
+                        raise ValueError(f"feature index {src} has unknown category {raw[(s == _ERR).argmax()]}")
+                    v = (s == op[2]).astype(np.float64)
+            Z[:, k] = v
+        return Z
+
+    def _leaves(self, Z):
+        """Leaf node (rows, trees) of every row in every tree."""
+        c, f = Z.shape
+        t, nan = len(self._roots), bool(np.isnan(Z).any())
+        if self._qs is not None:
+            P, index, _, leafnode, tpos = self._qs
+            M = np.full((c, t), 2**64 - 1, np.uint64)
+            for j, (thr, base, nanrow) in enumerate(index):
+                if len(thr):
+                    i = np.searchsorted(thr, Z[:, j]) + base  # nodes with threshold < x send x right
+                    if nan:
+                        i[np.isnan(Z[:, j])] = nanrow
+                    M &= P[i]
+            return leafnode[tpos + np.bitwise_count(M ^ (M - 1))]  # lowest set bit = leftmost live leaf
+        if c not in self._off:  # row offsets and buffers, reused: allocation costs as much as the work
+            self._off = {c: (np.repeat(np.arange(0, c * f, f, dtype=np.intp), t), np.empty(c * t, np.intp),
+                             np.empty(c * t, Z.dtype), np.empty(c * t, Z.dtype), np.empty(c * t, bool))}
+        (off, fi, v, th, go), flat, idx = self._off[c], Z.ravel(), np.tile(self._roots, c)
+        for _ in range(self._depth):
+            np.add(self._feat.take(idx, out=fi, mode="clip"), off, out=fi)
+            np.greater(flat.take(fi, out=v, mode="clip"), self._thr.take(idx, out=th, mode="clip"), out=go)
+            if nan:  # NaN compares False, so goes left unless the node sends missing right
+                go |= np.isnan(v) & self._mr[idx]
+            idx = self._left.take(idx, mode="clip")
+            idx += go
+        return idx.reshape(c, t)
+
+    def _raw(self, X):
+        Z = X if self._zx is None else self._z(X)
+        if self._f32:  # scikit-learn's trees compare float32(x) and refuse what overflows it
+            with np.errstate(over="ignore"):
+                Z = Z.astype(np.float32)
+            if np.isinf(Z).any():
+                raise ValueError(f"feature index {self._zsrc[np.argwhere(np.isinf(Z))[0, 1]]} is infinite")
+        step = max(1, _CHUNK // len(self._roots))
+        R = np.empty((len(Z), self._k))
+        for s in range(0, len(Z), step):
+            leaves = self._leaves(Z[s:s + step])
+            if self._vals.ndim == 2:
+                R[s:s + step] = np.stack([v[leaves].sum(axis=1) for v in self._vcols], axis=1)
+            else:  # one value per leaf, trees stored class by class
+                R[s:s + step] = self._vals[leaves].reshape(len(leaves), self._k, -1).sum(axis=2)
+        return R / self._div + self._base
+
+    def _raw_row(self, x):
+        if len(x) != self.n_features:
+            raise ValueError(f"row has {len(x)} values; expected {self.n_features}")
+        total = sum(x)
+        nan = total != total
+        if total - total != 0:
+            self._check_row(x)
+        z = x if self._zx is None else [_apply1(ops, x[s], self._dicts, s) for s, ops in self._zx]
+        if self._f32:  # what float32 rounds to infinity, which scikit-learn's trees refuse
+            for k, u in enumerate(z):
+                if abs(u) >= _F32_INF:
+                    raise ValueError(f"feature index {self._zsrc[k]} is infinite")
+        v = np.array(z, self._dt)
+        if self._qs is not None:
+            P, _, index, leafnode, tpos = self._qs
+            rows = [b + bisect.bisect_left(t, u) if u == u else m for u, (t, b, m) in zip(v.tolist(), index)]
+            M = np.bitwise_and.reduce(P[rows])
+            idx = leafnode[tpos + np.bitwise_count(M ^ (M - 1))]
+        else:
+            idx, feat, thr, left, mr = self._roots, self._feat, self._thr, self._left, self._mr
+            for _ in range(self._depth):
+                w = v[feat[idx]]
+                go = w > thr[idx]
+                if nan:
+                    go |= np.isnan(w) & mr[idx]
+                idx = left[idx] + go
+        leaf = self._vals[idx]
+        s = leaf.sum(axis=0) if leaf.ndim == 2 else leaf.reshape(self._k, -1).sum(axis=1)
+        return (s / self._div + self._base).tolist()
+
+
+_KINDS = {"linear": _Linear, "trees": _Trees}
+
+
+def _compare(ev, est, task, X, tol, label):
+    clf = task != "regression"
+    try:
+        ref = np.asarray(est.predict_proba(X) if clf else est.predict(X), np.float64)
+    except ValueError as e:
+        if not label:
+            raise
+        raise Mismatch(f"scikit-learn refused{label} what the evaluator allows: {e}") from e
+    try:
+        got = ev.proba(X) if clf else ev.value(X)
+    except ValueError as e:
+        raise Mismatch(f"the evaluator refused{label} what scikit-learn scored: {e}") from e
+    d = np.abs(ref - got).reshape(len(X), -1).max(axis=1) if len(X) else np.zeros(1)
+    d[np.isnan(d)] = _INF
+    r = int(d.argmax())
+    if d[r] > tol:
+        raise Mismatch(f"max abs difference {d[r]:.3g} > {tol:g}{label} at row {r}: "
+                       f"scikit-learn {ref[r]} vs compiled {got[r]}")
+    if clf and len(X):
+        top = np.sort(ref, axis=1)
+        clear = top[:, -1] - top[:, -2] > tol  # a near tie is decided by rounding, not by the model
+        bad = np.flatnonzero(clear & (np.asarray(est.predict(X)) != est.classes_[got.argmax(axis=1)]))
+        if len(bad):
+            raise Mismatch(f"predicted class differs{label} at row {bad[0]}: probabilities {ref[bad[0]]}")
+    return float(d[r])
+
+
+def verify(evaluator, estimator, task: str, X, tol: float = 1e-9) -> dict:
+    """Check the evaluator against the estimator on X and, if it allows NaN, on X with NaN holes.
+
+    Compares predict_proba (classifiers) or predict (regressors) and the predicted class
+    (ignoring rows whose top two probabilities are within tol). Returns
+    {"rows": rows checked, "max_abs_diff": float}; raises Mismatch on any difference above tol.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    sets = [(X, "")]
+    if evaluator.allows_nan:
+        holes = X.copy()
+        holes[(np.random.default_rng(0).random(X.shape) < 0.1) & evaluator.nan_ok] = np.nan
+        sets.append((holes, " with NaN"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # fitted on a DataFrame, checked on arrays
+        worst = max(_compare(evaluator, estimator, task, A, tol, label) for A, label in sets)
+    return {"rows": sum(len(A) for A, _ in sets), "max_abs_diff": worst}

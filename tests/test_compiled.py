@@ -1,0 +1,326 @@
+"""Compiled evaluators against scikit-learn: equal within 1e-9, round trip, refusals, no sklearn at load."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import (ExtraTreesClassifier, ExtraTreesRegressor, HistGradientBoostingClassifier,
+                              HistGradientBoostingRegressor, RandomForestClassifier, RandomForestRegressor)
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import (ElasticNet, Lasso, LinearRegression, LogisticRegression, Ridge, SGDClassifier,
+                                  SGDRegressor)
+from sklearn.multioutput import MultiOutputRegressor
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import (FunctionTransformer, MaxAbsScaler, MinMaxScaler, OneHotEncoder,
+                                   PolynomialFeatures, RobustScaler, StandardScaler)
+from sklearn.svm import SVC
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from pgscore.compiled import Evaluator, Mismatch, Unsupported, compile_estimator, verify
+
+N, F = 500, 6  # columns 0-3 numeric, 4 and 5 integer-coded categories
+NUM, CAT = [0, 1, 2, 3], [4, 5]
+TASKS = ["binary", "multiclass", "regression"]
+
+
+def data(task, nan=False, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(N, F)) * [1, 10, 0.1, 1000, 0, 0] + [0, 5, 0, -300, 0, 0]
+    X[:, 4], X[:, 5] = rng.integers(0, 4, N), rng.integers(0, 3, N)
+    t = X[:, 0] + X[:, 1] / 10 + (X[:, 4] == 2) - (X[:, 5] == 1) + rng.normal(scale=0.5, size=N)
+    y = {"binary": t > 0.5, "multiclass": np.digitize(t, [0, 1]), "regression": 3 * t + 10}[task]
+    if nan:
+        X[:, NUM] = np.where(rng.random((N, len(NUM))) < 0.15, np.nan, X[:, NUM])
+    return X, (y if task == "regression" else y.astype(int))
+
+
+def num_cat(num, cat):
+    return ColumnTransformer([("num", num, NUM), ("cat", cat, CAT)])
+
+
+def linear(task, **kw):
+    if task == "regression":
+        return Ridge(alpha=0.3)
+    return LogisticRegression(max_iter=2000, **kw)
+
+
+def trees(kind, task, **kw):
+    cls = {"dt": (DecisionTreeClassifier, DecisionTreeRegressor), "rf": (RandomForestClassifier, RandomForestRegressor),
+           "et": (ExtraTreesClassifier, ExtraTreesRegressor),
+           "hgb": (HistGradientBoostingClassifier, HistGradientBoostingRegressor)}[kind][task == "regression"]
+    kw = {"max_iter": 25, **kw} if kind == "hgb" else {"random_state": 0, **({} if kind == "dt" else {"n_estimators": 15}),
+                                                  **kw}
+    return cls(**kw)
+
+
+# name -> (build(task), whether X has NaN holes)
+FAMILIES = {
+    "scaler-linear": (lambda t: make_pipeline(StandardScaler(), linear(t)), False),
+    "l1-linear": (lambda t: make_pipeline(RobustScaler(), linear(t, solver="saga", l1_ratio=1.0, C=0.5)
+                                          if t != "regression" else Lasso(alpha=0.05)), False),
+    "elasticnet": (lambda t: make_pipeline(MinMaxScaler(), linear(t, solver="saga", l1_ratio=0.5)
+                                           if t != "regression" else ElasticNet(alpha=0.05)), False),
+    "unpenalised": (lambda t: make_pipeline(MaxAbsScaler(), linear(t, C=np.inf) if t != "regression"
+                                            else LinearRegression()), False),
+    "sgd": (lambda t: make_pipeline(StandardScaler(), SGDRegressor(random_state=0) if t == "regression"
+                                    else SGDClassifier(loss="log_loss", random_state=0)), False),
+    "impute-onehot-linear": (lambda t: make_pipeline(num_cat(
+        make_pipeline(SimpleImputer(strategy="median"), StandardScaler(with_mean=False)),
+        OneHotEncoder(handle_unknown="ignore", drop="first")), linear(t)), True),
+    "indicator-linear": (lambda t: make_pipeline(ColumnTransformer(
+        [("num", SimpleImputer(add_indicator=True), NUM), ("cat", OneHotEncoder(drop="if_binary"), CAT)]),
+        StandardScaler(), linear(t)), True),
+    "nested-linear": (lambda t: Pipeline([("pre", Pipeline([("id", FunctionTransformer()), ("ct", ColumnTransformer(
+        [("num", make_pipeline(SimpleImputer(strategy="constant", fill_value=-1.0), MinMaxScaler()), [0, 1]),
+         ("cat", OneHotEncoder(min_frequency=60, handle_unknown="infrequent_if_exist",
+                               sparse_output=False), [True, False, False, False, True, True])],
+        remainder=make_pipeline(SimpleImputer(strategy="most_frequent"), RobustScaler())))])),
+        ("model", Pipeline([("last", "passthrough"), ("est", linear(t))]))]), True),
+    "overlap-linear": (lambda t: make_pipeline(ColumnTransformer(  # column 4 both as a number and one-hot
+        [("num", StandardScaler(), [0, 1, 2, 3, 4]), ("cat", OneHotEncoder(), [4, 5])]), linear(t)), False),
+    "sparse-linear": (lambda t: make_pipeline(ColumnTransformer(
+        [("num", SimpleImputer(), NUM), ("cat", OneHotEncoder(), CAT)], sparse_threshold=1.0),
+        StandardScaler(with_mean=False), MaxAbsScaler(), linear(t)), True),
+    "dt": (lambda t: trees("dt", t, max_depth=7), True),
+    "rf": (lambda t: trees("rf", t, max_depth=6), True),
+    "rf-deep": (lambda t: trees("rf", t, min_samples_leaf=2), True),
+    "et": (lambda t: trees("et", t, max_depth=8), True),
+    "onehot-rf": (lambda t: make_pipeline(num_cat(SimpleImputer(), OneHotEncoder(handle_unknown="ignore")),
+                                          trees("rf", t, max_depth=9)), True),
+    "scaled-et": (lambda t: make_pipeline(ColumnTransformer([("num", StandardScaler(), NUM)],
+                                                            remainder="passthrough"), trees("et", t)), True),
+    "hgb": (lambda t: trees("hgb", t), True),
+    "hgb-wide": (lambda t: trees("hgb", t, max_leaf_nodes=90, min_samples_leaf=2), True),
+    "hgb-onehot": (lambda t: make_pipeline(num_cat("passthrough", OneHotEncoder(sparse_output=False)),
+                                           trees("hgb", t)), True),
+}
+
+
+def fitted(name, task):
+    build, nan = FAMILIES[name]
+    X, y = data(task, nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return build(task).fit(X, y), X
+
+
+def sk(est, task, X):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return est.predict(X) if task == "regression" else est.predict_proba(X)
+
+
+@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("name", FAMILIES)
+def test_equal_to_sklearn(name, task):
+    est, X = fitted(name, task)
+    ev = compile_estimator(est, task, F)
+    report = verify(ev, est, task, X)
+    assert report["max_abs_diff"] <= 1e-9 and report["rows"] == N * (2 if ev.allows_nan else 1)
+    assert ev.allows_nan == FAMILIES[name][1] and ev.n_classes == {"binary": 2, "multiclass": 3}.get(task, 0)
+    Xt, _ = data(task, FAMILIES[name][1], seed=1)  # unseen rows
+    ref = sk(est, task, Xt)
+    loaded = Evaluator.from_bytes(ev.to_bytes())
+    for e in (ev, loaded):
+        got = e.value(Xt) if task == "regression" else e.proba(Xt)
+        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-9)
+        score = ref if task == "regression" else ref[:, 1] if task == "binary" else ref.max(axis=1)
+        np.testing.assert_allclose(e.score(Xt), score, rtol=0, atol=1e-9)
+        rows = Xt[:40].tolist()
+        np.testing.assert_allclose([e.score_row(r) for r in rows], score[:40], rtol=0, atol=1e-9)
+        if task != "regression":
+            np.testing.assert_allclose([e.proba_row(r) for r in rows], ref[:40], rtol=0, atol=1e-9)
+            assert (est.classes_[e.predict_index(Xt)] == est.predict(Xt)).mean() > 0.99
+
+
+def test_hgb_poisson_and_gamma():
+    X, y = data("regression", nan=True)
+    for loss in ("poisson", "gamma"):
+        est = HistGradientBoostingRegressor(loss=loss, max_iter=30).fit(X, np.exp(y / 10))
+        assert verify(compile_estimator(est, "regression", F), est, "regression", X)["max_abs_diff"] <= 1e-9
+
+
+def test_sparse_input_to_trees_refuses_nan_like_sklearn():
+    X, y = data("binary", nan=True)
+    est = make_pipeline(ColumnTransformer([("num", StandardScaler(with_mean=False), NUM), ("cat", OneHotEncoder(), CAT)],
+                                          sparse_threshold=1.0), RandomForestClassifier(10, random_state=0))
+    est.fit(np.nan_to_num(X), y)
+    ev = compile_estimator(est, "binary", F)
+    assert not ev.allows_nan
+    with pytest.raises(ValueError, match="feature index 0 is NaN"):
+        ev.score(X[np.isnan(X[:, 0])][:1])
+    with pytest.raises(ValueError):
+        est.predict_proba(X[np.isnan(X[:, 0])][:1])
+    assert verify(ev, est, "binary", np.nan_to_num(X))["max_abs_diff"] <= 1e-9
+
+
+def test_imputer_drops_an_empty_column():
+    X, y = data("regression", nan=True)
+    X[:, 2] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = make_pipeline(SimpleImputer(), StandardScaler(), Ridge()).fit(X, y)
+    ev = compile_estimator(est, "regression", F)
+    assert ev.nan_ok.all() and not ev.inf_ok.any()
+    assert verify(ev, est, "regression", X)["max_abs_diff"] <= 1e-9
+
+
+def test_tree_thresholds_compare_in_float32():
+    est, X = fitted("rf", "binary")
+    thr = np.concatenate([e.tree_.threshold[e.tree_.feature >= 0] for e in est.estimators_])
+    feat = np.concatenate([e.tree_.feature[e.tree_.feature >= 0] for e in est.estimators_])
+    feat, thr = feat[np.isfinite(thr)], thr[np.isfinite(thr)]  # an infinite threshold splits off NaN
+    edge = np.repeat(X[:1], 3 * len(thr), axis=0)  # each threshold, and one step either side
+    for k, d in enumerate((-np.inf, None, np.inf)):
+        v = thr if d is None else np.nextafter(thr, d)
+        edge[k * len(thr) + np.arange(len(thr)), feat] = v
+    assert verify(compile_estimator(est, "binary", F), est, "binary", edge)["max_abs_diff"] <= 1e-9
+
+
+def test_loads_without_sklearn_or_scipy(tmp_path):
+    for name, task in (("impute-onehot-linear", "multiclass"), ("onehot-rf", "binary"), ("hgb", "regression")):
+        est, X = fitted(name, task)
+        ev = compile_estimator(est, task, F)
+        (tmp_path / f"{name}.npz").write_bytes(ev.to_bytes())
+        np.save(tmp_path / f"{name}.npy", ev.score(X[:20]))
+    code = (
+        "import sys, glob, numpy as np\n"
+        "from pgscore.compiled import Evaluator\n"
+        f"for p in glob.glob({str(tmp_path)!r} + '/*.npz'):\n"
+        "    ev = Evaluator.from_bytes(open(p, 'rb').read())\n"
+        "    want = np.load(p[:-4] + '.npy')\n"
+        "    X = np.zeros((20, ev.n_features))\n"
+        "    assert ev.score(X).shape == (20,) and isinstance(ev.score_row([0.0] * ev.n_features), float)\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy', 'pickle', 'joblib')]\n"
+        "assert not [m for m in bad if m != 'pickle'], bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_bytes_hold_no_pickle():
+    est, _ = fitted("indicator-linear", "binary")
+    data_ = compile_estimator(est, "binary", F).to_bytes()
+    with np.load(__import__("io").BytesIO(data_), allow_pickle=False) as z:
+        assert all(z[k].dtype != object for k in z.files)
+        header = __import__("json").loads(str(z["header"]))
+    assert header["format"] == 1 and header["estimator"] == "LogisticRegression"
+
+
+@pytest.mark.parametrize("est, where", [
+    (SVC(probability=True), "SVC"),
+    (KNeighborsClassifier(), "KNeighborsClassifier"),
+    (HistGradientBoostingClassifier(categorical_features=[4, 5], max_iter=5), "categorical"),
+    (make_pipeline(PolynomialFeatures(), LogisticRegression()), "PolynomialFeatures"),
+    (make_pipeline(MinMaxScaler(clip=True), LogisticRegression()), "clip"),
+    (make_pipeline(FunctionTransformer(np.log1p), LogisticRegression()), "FunctionTransformer"),
+    (SGDClassifier(loss="hinge"), "hinge"),
+    (make_pipeline(StandardScaler(), OneHotEncoder(handle_unknown="ignore"), LogisticRegression()), "rescaled"),
+])
+def test_unsupported(est, where):
+    X, y = data("binary")
+    X = np.abs(X)
+    est.fit(X, y)
+    with pytest.raises(Unsupported, match=where):
+        compile_estimator(est, "binary", F)
+
+
+def test_unsupported_task_and_multioutput():
+    X, y = data("regression")
+    with pytest.raises(Unsupported, match="multi-output"):
+        compile_estimator(LinearRegression().fit(X, np.c_[y, y]), "regression", F)
+    with pytest.raises(Unsupported):
+        compile_estimator(MultiOutputRegressor(Ridge()).fit(X, np.c_[y, y]), "regression", F)
+    est, _ = fitted("scaler-linear", "binary")
+    with pytest.raises(Unsupported, match="not a multiclass model"):
+        compile_estimator(est, "multiclass", F)
+    with pytest.raises(ValueError, match="takes 6 features"):
+        compile_estimator(est, "binary", 5)
+
+
+def test_linear_refuses_nan_and_infinity_like_sklearn():
+    est, X = fitted("scaler-linear", "binary")
+    ev = compile_estimator(est, "binary", F)
+    assert not ev.allows_nan and not ev.nan_ok.any()
+    for bad, what in ((np.nan, "NaN"), (np.inf, "infinite"), (-np.inf, "infinite")):
+        row = X[0].copy()
+        row[2] = bad
+        for call in (lambda: ev.score(row[None, :]), lambda: ev.score_row(row.tolist())):
+            with pytest.raises(ValueError, match=f"^feature index 2 is {what}$"):
+                call()
+        with pytest.raises(ValueError):
+            est.predict_proba(row[None, :])
+    with pytest.raises(ValueError, match="expected"):
+        ev.score_row([1.0] * (F - 1))
+
+
+def test_imputed_columns_allow_nan_others_do_not():
+    est = make_pipeline(ColumnTransformer([("num", SimpleImputer(), [0, 1]), ("rest", "passthrough", [2, 3, 4, 5])]),
+                        LogisticRegression())
+    X, y = data("binary")
+    ev = compile_estimator(est.fit(X, y), "binary", F)
+    assert ev.nan_ok.tolist() == [True, True, False, False, False, False] and ev.allows_nan
+    row = X[0].tolist()
+    row[1] = float("nan")
+    assert abs(ev.score_row(row) - est.predict_proba([row])[0, 1]) <= 1e-12
+    row[3] = float("nan")
+    with pytest.raises(ValueError, match="feature index 3 is NaN"):
+        ev.score_row(row)
+
+
+@pytest.mark.parametrize("model", ["linear", "trees"])
+def test_unknown_category(model):
+    X, y = data("binary")
+    final = LogisticRegression() if model == "linear" else RandomForestClassifier(5, random_state=0)
+    strict = make_pipeline(num_cat("passthrough", OneHotEncoder(handle_unknown="error")), final).fit(X, y)
+    ev = compile_estimator(strict, "binary", F)
+    row = X[0].tolist()
+    row[4] = 9.0
+    for call in (lambda: ev.score_row(row), lambda: ev.score(np.array([X[1], row]))):
+        with pytest.raises(ValueError, match="feature index 4 has unknown category 9"):
+            call()
+    lax = make_pipeline(num_cat("passthrough", OneHotEncoder(handle_unknown="ignore")), final).fit(X, y)
+    ev = compile_estimator(lax, "binary", F)
+    Xu = X.copy()
+    Xu[::3, 4], Xu[::4, 5] = 9.0, -1.0
+    assert verify(ev, lax, "binary", Xu)["max_abs_diff"] <= 1e-9
+    assert abs(ev.score_row(row) - lax.predict_proba([row])[0, 1]) <= 1e-12
+
+
+def test_trees_mirror_sklearn_on_infinity():
+    est, X = fitted("rf", "binary")
+    ev = compile_estimator(est, "binary", F)
+    row = X[0].tolist()
+    for bad in (np.inf, 1e39):  # 1e39 overflows float32
+        row[0] = bad
+        with pytest.raises(ValueError, match="feature index 0 is infinite"):
+            ev.score_row(row)
+        with pytest.raises(ValueError):
+            est.predict_proba([row])
+    est, X = fitted("hgb", "multiclass")  # boosting compares float64 and takes infinity
+    ev = compile_estimator(est, "multiclass", F)
+    Xi = X.copy()
+    Xi[::5, 1], Xi[1::5, 3] = np.inf, -np.inf
+    assert ev.inf_ok.all()
+    np.testing.assert_allclose(ev.proba(Xi), est.predict_proba(Xi), rtol=0, atol=1e-9)
+    np.testing.assert_allclose([ev.score_row(r) for r in Xi[:20].tolist()], est.predict_proba(Xi[:20]).max(axis=1),
+                               rtol=0, atol=1e-9)
+
+
+def test_verify_raises_mismatch():
+    est, X = fitted("scaler-linear", "regression")
+    ev = compile_estimator(est, "regression", F)
+    ev.arrays["bias"] = ev.arrays["bias"] + 1e-6
+    with pytest.raises(Mismatch, match="max abs difference"):
+        verify(Evaluator.from_bytes(ev.to_bytes()), est, "regression", X)
+    est, X = fitted("hgb", "binary")
+    ev = compile_estimator(est, "binary", F)
+    ev.arrays["nan_ok"] = np.ones(F, bool)
+    ev.arrays["vals"] = ev.arrays["vals"] * 0.5
+    with pytest.raises(Mismatch):
+        verify(Evaluator.from_bytes(ev.to_bytes()), est, "binary", X)
