@@ -21,12 +21,20 @@ from sklearn.preprocessing import (FunctionTransformer, MaxAbsScaler, MinMaxScal
                                    PolynomialFeatures, RobustScaler, StandardScaler)
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from threadpoolctl import threadpool_limits
 
 from pgscore.compiled import Evaluator, Mismatch, Unsupported, compile_estimator, verify
 
 N, F = 500, 6  # columns 0-3 numeric, 4 and 5 integer-coded categories
 NUM, CAT = [0, 1, 2, 3], [4, 5]
 TASKS = ["binary", "multiclass", "regression"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """OpenMP threads spin on a busy machine: boosting fits slow down tenfold."""
+    with threadpool_limits(1):
+        yield
 
 
 def data(task, nan=False, seed=0):

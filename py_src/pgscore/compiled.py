@@ -112,6 +112,18 @@ def _flatten(trees, f32):
     return arrays, take, depth
 
 
+def _hot(enc, rows, cols, where):
+    """Which of `cols` the encoder sets for each row: its index, _ZERO for none, _ERR if it raises."""
+    try:
+        got = enc.transform(rows)
+    except ValueError:
+        return [_ERR] * len(rows)
+    got = np.asarray(got.toarray() if hasattr(got, "toarray") else got, np.float64)[:, cols]
+    if ((got != 0) & (got != 1)).any() or (got.sum(axis=1) > 1).any():
+        raise Unsupported(f"{where}: does not encode as one-hot")
+    return np.where(got.any(axis=1), got.argmax(axis=1), _ZERO).tolist()
+
+
 class _Compiler:
     """Walks a fitted pipeline, keeping each output column as (input index, ops)."""
 
@@ -213,21 +225,10 @@ class _Compiler:
         base, out, col = np.array([c[0] for c in cats]), [], 0
         for i, ((src, ops), c, width) in enumerate(zip(exprs, cats, t._n_features_outs)):
             keys = c[~np.isnan(c)]
-            rows = [*keys, (keys.max() + 1.0 if len(keys) else 0.0), math.nan]  # known, unknown, NaN
-            slots = []
-            for v in rows:
-                probe = base.copy()
-                probe[i] = v
-                try:
-                    got = t.transform(probe[None, :])
-                except ValueError:
-                    slots.append(_ERR)
-                    continue
-                got = np.asarray(got.toarray() if hasattr(got, "toarray") else got, float)[0, col:col + width]
-                hot = np.flatnonzero(got)
-                if len(hot) > 1 or not set(got.tolist()) <= {0.0, 1.0}:
-                    raise Unsupported(f"{where}: column {i} does not encode as one-hot")
-                slots.append(int(hot[0]) if len(hot) else _ZERO)
+            probe = np.repeat(base[None, :], len(keys) + 2, axis=0)
+            probe[:, i] = [*keys, (keys.max() + 1.0 if len(keys) else 0.0), math.nan]  # known, unknown, NaN
+            slots = [s for rows in (probe[:-2], probe[-2:-1], probe[-1:])
+                     for s in _hot(t, rows, slice(col, col + width), where)]
             b = len(self.blocks)
             self.blocks.append((keys, np.asarray(slots, np.int64)))
             self.dicts.append((dict(zip(keys.tolist(), slots)), slots[-2], slots[-1]))
@@ -576,7 +577,7 @@ class _Trees(Evaluator):
     def _quickscorer(self):
         """Per input, thresholds ascending and the AND of the leaf masks of each prefix (QuickScorer)."""
         T, N = len(self._roots), len(self._left)
-        n_leaves = np.add.reduceat(self._left == np.arange(N), self._roots)  # trees are stored one after another
+        n_leaves = np.add.reduceat((self._left == np.arange(N)).astype(np.intp), self._roots)  # trees lie in order
         if n_leaves.max() > 64 or (N - n_leaves.sum() + 2 * len(self._zsrc)) * T * 8 > 64 << 20:
             return None  # masks wider than 64 bits, or tables too big: walk the levels instead
         left, inner, leaves = self._left.tolist(), [], [[] for _ in range(T)]
