@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import subprocess
 import sys
 import warnings
@@ -59,12 +61,12 @@ def linear(task, **kw):
 
 
 def trees(kind, task, **kw):
-    cls = {"dt": (DecisionTreeClassifier, DecisionTreeRegressor), "rf": (RandomForestClassifier, RandomForestRegressor),
-           "et": (ExtraTreesClassifier, ExtraTreesRegressor),
-           "hgb": (HistGradientBoostingClassifier, HistGradientBoostingRegressor)}[kind][task == "regression"]
-    kw = {"max_iter": 25, **kw} if kind == "hgb" else {"random_state": 0, **({} if kind == "dt" else {"n_estimators": 15}),
-                                                  **kw}
-    return cls(**kw)
+    pair = {"dt": (DecisionTreeClassifier, DecisionTreeRegressor), "et": (ExtraTreesClassifier, ExtraTreesRegressor),
+            "rf": (RandomForestClassifier, RandomForestRegressor),
+            "hgb": (HistGradientBoostingClassifier, HistGradientBoostingRegressor)}[kind]
+    if kind == "hgb":
+        return pair[task == "regression"](max_iter=25, **kw)
+    return pair[task == "regression"](random_state=0, **({} if kind == "dt" else {"n_estimators": 15}), **kw)
 
 
 # name -> (build(task), whether X has NaN holes)
@@ -142,6 +144,7 @@ def test_equal_to_sklearn(name, task):
         np.testing.assert_allclose(e.score(Xt), score, rtol=0, atol=1e-9)
         rows = Xt[:40].tolist()
         np.testing.assert_allclose([e.score_row(r) for r in rows], score[:40], rtol=0, atol=1e-9)
+        assert e.score(Xt[:0]).shape == (0,)
         if task != "regression":
             np.testing.assert_allclose([e.proba_row(r) for r in rows], ref[:40], rtol=0, atol=1e-9)
             assert (est.classes_[e.predict_index(Xt)] == est.predict(Xt)).mean() > 0.99
@@ -156,8 +159,9 @@ def test_hgb_poisson_and_gamma():
 
 def test_sparse_input_to_trees_refuses_nan_like_sklearn():
     X, y = data("binary", nan=True)
-    est = make_pipeline(ColumnTransformer([("num", StandardScaler(with_mean=False), NUM), ("cat", OneHotEncoder(), CAT)],
-                                          sparse_threshold=1.0), RandomForestClassifier(10, random_state=0))
+    ct = ColumnTransformer([("num", StandardScaler(with_mean=False), NUM), ("cat", OneHotEncoder(), CAT)],
+                           sparse_threshold=1.0)
+    est = make_pipeline(ct, RandomForestClassifier(10, random_state=0))
     est.fit(np.nan_to_num(X), y)
     ev = compile_estimator(est, "binary", F)
     assert not ev.allows_nan
@@ -195,41 +199,47 @@ def test_loads_without_sklearn_or_scipy(tmp_path):
     for name, task in (("impute-onehot-linear", "multiclass"), ("onehot-rf", "binary"), ("hgb", "regression")):
         est, X = fitted(name, task)
         ev = compile_estimator(est, task, F)
-        (tmp_path / f"{name}.npz").write_bytes(ev.to_bytes())
-        np.save(tmp_path / f"{name}.npy", ev.score(X[:20]))
+        (tmp_path / f"{name}.bin").write_bytes(ev.to_bytes())
+        np.save(tmp_path / f"{name}.x.npy", X[:50])
+        np.save(tmp_path / f"{name}.y.npy", sk(est, task, X[:50]))
     code = (
         "import sys, glob, numpy as np\n"
         "from pgscore.compiled import Evaluator\n"
-        f"for p in glob.glob({str(tmp_path)!r} + '/*.npz'):\n"
+        f"for p in glob.glob({str(tmp_path)!r} + '/*.bin'):\n"
         "    ev = Evaluator.from_bytes(open(p, 'rb').read())\n"
-        "    want = np.load(p[:-4] + '.npy')\n"
-        "    X = np.zeros((20, ev.n_features))\n"
-        "    assert ev.score(X).shape == (20,) and isinstance(ev.score_row([0.0] * ev.n_features), float)\n"
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy', 'pickle', 'joblib')]\n"
-        "assert not [m for m in bad if m != 'pickle'], bad\n"
+        "    X, want = np.load(p[:-4] + '.x.npy'), np.load(p[:-4] + '.y.npy')\n"
+        "    got = ev.value(X) if ev.task == 'regression' else ev.proba(X)\n"
+        "    assert np.abs(got - want).max() <= 1e-9, p\n"
+        "    assert abs(ev.score_row(X[0].tolist()) - ev.score(X[:1])[0]) <= 1e-12\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy', 'joblib'))\n"
+        "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_bytes_hold_no_pickle():
+def test_bytes_are_an_npz_without_pickle():
     est, _ = fitted("indicator-linear", "binary")
-    data_ = compile_estimator(est, "binary", F).to_bytes()
-    with np.load(__import__("io").BytesIO(data_), allow_pickle=False) as z:
+    with np.load(io.BytesIO(compile_estimator(est, "binary", F).to_bytes()), allow_pickle=False) as z:
         assert all(z[k].dtype != object for k in z.files)
-        header = __import__("json").loads(str(z["header"]))
+        header = json.loads(str(z["header"]))
     assert header["format"] == 1 and header["estimator"] == "LogisticRegression"
+    with pytest.raises(ValueError, match="format"):
+        buf = io.BytesIO()
+        np.savez(buf, header=np.array(json.dumps({**header, "format": 99})))
+        Evaluator.from_bytes(buf.getvalue())
 
 
 @pytest.mark.parametrize("est, where", [
-    (SVC(probability=True), "SVC"),
+    (SVC(), "SVC"),
     (KNeighborsClassifier(), "KNeighborsClassifier"),
     (HistGradientBoostingClassifier(categorical_features=[4, 5], max_iter=5), "categorical"),
-    (make_pipeline(PolynomialFeatures(), LogisticRegression()), "PolynomialFeatures"),
-    (make_pipeline(MinMaxScaler(clip=True), LogisticRegression()), "clip"),
-    (make_pipeline(FunctionTransformer(np.log1p), LogisticRegression()), "FunctionTransformer"),
+    (make_pipeline(PolynomialFeatures(), linear("binary")), "PolynomialFeatures"),
+    (make_pipeline(MinMaxScaler(clip=True), linear("binary")), "clip"),
+    (make_pipeline(FunctionTransformer(np.log1p), linear("binary")), "FunctionTransformer"),
     (SGDClassifier(loss="hinge"), "hinge"),
-    (make_pipeline(StandardScaler(), OneHotEncoder(handle_unknown="ignore"), LogisticRegression()), "rescaled"),
+    (make_pipeline(StandardScaler(), OneHotEncoder(handle_unknown="ignore"), linear("binary")), "rescaled"),
 ])
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_unsupported(est, where):
     X, y = data("binary")
     X = np.abs(X)
@@ -269,7 +279,7 @@ def test_linear_refuses_nan_and_infinity_like_sklearn():
 
 def test_imputed_columns_allow_nan_others_do_not():
     est = make_pipeline(ColumnTransformer([("num", SimpleImputer(), [0, 1]), ("rest", "passthrough", [2, 3, 4, 5])]),
-                        LogisticRegression())
+                        linear("binary"))
     X, y = data("binary")
     ev = compile_estimator(est.fit(X, y), "binary", F)
     assert ev.nan_ok.tolist() == [True, True, False, False, False, False] and ev.allows_nan
@@ -284,7 +294,7 @@ def test_imputed_columns_allow_nan_others_do_not():
 @pytest.mark.parametrize("model", ["linear", "trees"])
 def test_unknown_category(model):
     X, y = data("binary")
-    final = LogisticRegression() if model == "linear" else RandomForestClassifier(5, random_state=0)
+    final = linear("binary") if model == "linear" else RandomForestClassifier(5, random_state=0)
     strict = make_pipeline(num_cat("passthrough", OneHotEncoder(handle_unknown="error")), final).fit(X, y)
     ev = compile_estimator(strict, "binary", F)
     row = X[0].tolist()
@@ -300,14 +310,16 @@ def test_unknown_category(model):
     assert abs(ev.score_row(row) - lax.predict_proba([row])[0, 1]) <= 1e-12
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered in cast")
 def test_trees_mirror_sklearn_on_infinity():
     est, X = fitted("rf", "binary")
     ev = compile_estimator(est, "binary", F)
     row = X[0].tolist()
     for bad in (np.inf, 1e39):  # 1e39 overflows float32
         row[0] = bad
-        with pytest.raises(ValueError, match="feature index 0 is infinite"):
-            ev.score_row(row)
+        for call in (lambda: ev.score_row(row), lambda: ev.score(np.array([row]))):
+            with pytest.raises(ValueError, match="feature index 0 is infinite"):
+                call()
         with pytest.raises(ValueError):
             est.predict_proba([row])
     est, X = fitted("hgb", "multiclass")  # boosting compares float64 and takes infinity
@@ -326,9 +338,12 @@ def test_verify_raises_mismatch():
     ev.arrays["bias"] = ev.arrays["bias"] + 1e-6
     with pytest.raises(Mismatch, match="max abs difference"):
         verify(Evaluator.from_bytes(ev.to_bytes()), est, "regression", X)
+    ev = compile_estimator(est, "regression", F)
+    ev.arrays["nan_ok"] = np.ones(F, bool)  # claims NaN has a result where scikit-learn refuses it
+    with pytest.raises(Mismatch, match="scikit-learn refused with NaN"):
+        verify(Evaluator.from_bytes(ev.to_bytes()), est, "regression", X)
     est, X = fitted("hgb", "binary")
     ev = compile_estimator(est, "binary", F)
-    ev.arrays["nan_ok"] = np.ones(F, bool)
     ev.arrays["vals"] = ev.arrays["vals"] * 0.5
-    with pytest.raises(Mismatch):
+    with pytest.raises(Mismatch, match="at row"):
         verify(Evaluator.from_bytes(ev.to_bytes()), est, "binary", X)

@@ -20,7 +20,7 @@ FORMAT = 1
 _INF = math.inf
 _F32_INF = 2.0**128 - 2.0**103  # the least float64 that float32() rounds to infinity
 _ERR, _ZERO = -2, -1  # one-hot slots for an input that raises / that gives all zeros
-_CHUNK = 1 << 16  # rows x trees walked at once: the index arrays stay in cache
+_CHUNK = 1 << 17  # rows x trees walked at once: the index arrays stay in cache
 _LINEAR = {"LogisticRegression", "LogisticRegressionCV", "SGDClassifier", "LinearRegression", "Ridge",
            "RidgeCV", "Lasso", "LassoCV", "ElasticNet", "ElasticNetCV", "SGDRegressor"}
 _TREES = {"DecisionTreeClassifier", "DecisionTreeRegressor", "ExtraTreeClassifier", "ExtraTreeRegressor",
@@ -471,9 +471,6 @@ class Evaluator:
             if v != v and not self._ok[j][0] or v - v != 0 and v == v and not self._ok[j][1]:
                 raise ValueError(f"feature index {j} is {'NaN' if v != v else 'infinite'}")
 
-    def _slow(self, x):
-        return self._raw(self._matrix([x]))[0].tolist()
-
     def _finish(self, R):
         if self._link == "identity":
             return R
@@ -523,20 +520,39 @@ class _Linear(Evaluator):
         self._get = (None if src == list(range(self.n_features)) else operator.itemgetter(*src)
                      if len(src) > 1 else lambda x: [x[j] for j in src])
         self._ctr_l, self._S_l, self._b_l = self._ctr.tolist(), self._S.T.tolist(), self._b.tolist()
-        self._cat_d = [(j, dict(zip(k.tolist(), v.tolist()))) for j, k, v in self._cats]
+        self._cat_d = [(j, dict(zip(k.tolist(), v.tolist())), v[-2:].tolist()) for j, k, v in self._cats]
+        self._C_l = self._C.T.tolist()
+        self._plain = len(self._b_l) == 1 and not self._cats
+
+    def score_row(self, x) -> float:
+        """score() of one row given as a list of floats (NaN for missing): the fast path."""
+        if self._plain and len(x) == self.n_features:  # one output, no lookups: a sum of products
+            z = sum(map(operator.mul, map(operator.sub, x if self._get is None else self._get(x), self._ctr_l),
+                        self._S_l[0]), self._b_l[0])
+            if z - z == 0:  # else NaN or infinity, checked below
+                return _expit1(z) if self.n_classes else z
+        return super().score_row(x)
 
     def _raw_row(self, x):
         if len(x) != self.n_features:
             raise ValueError(f"row has {len(x)} values; expected {self.n_features}")
+        total = sum(x)
+        if total - total != 0:
+            self._check_row(x)  # raises for a NaN or infinity that scikit-learn refuses
         d = list(map(operator.sub, x if self._get is None else self._get(x), self._ctr_l))
-        r = [sum(map(operator.mul, d, s), b) for s, b in zip(self._S_l, self._b_l)]
-        for j, table in self._cat_d:
+        holes = [k for k, u in enumerate(d) if u != u] if total != total else ()
+        for k in holes:  # an allowed NaN adds its fixed contribution instead
+            d[k] = 0.0
+        r = [sum(map(operator.mul, d, s), b) + sum(c[k] for k in holes)
+             for s, b, c in zip(self._S_l, self._b_l, self._C_l)]
+        for j, table, miss in self._cat_d:
             c = table.get(x[j])
-            if c is None:  # NaN, infinity or an unknown category: the batch path decides
-                return self._slow(x)
+            if c is None:  # NaN or a category unseen in training: a fixed row, or an error
+                c = miss[x[j] != x[j]]
+                if c[0] != c[0]:
+                    raise ValueError(f"feature index {j} has unknown category {x[j]}")
             r = list(map(operator.add, r, c))
-        t = sum(r)
-        return r if t - t == 0 else self._slow(x)  # NaN or infinity
+        return r
 
     def _raw(self, X):
         D = (X if self._get is None else X[:, self._src]) - self._ctr
@@ -565,14 +581,14 @@ class _Trees(Evaluator):
     def _setup(self):
         a, h = self.arrays, self.header
         self._feat, self._thr, self._left, self._mr, self._roots = a["feat"], a["thr"], a["left"], a["mr"], a["roots"]
-        self._vals, self._base, self._zsrc = a["vals"], a["base"], a["zsrc"]
+        self._base, self._zsrc = a["base"], a["zsrc"]
         self._depth, self._div, self._f32 = h["depth"], h["div"], h["f32"]
         self._dt = np.float32 if self._f32 else np.float64
         self._k, self._zx = len(self._base), h["z"]
         self._blocks = [(a[f"blk{b}_k"], a[f"blk{b}_s"]) for b in range(h["n_blocks"])]
         self._dicts = [(dict(zip(k.tolist(), s.tolist())), int(s[-2]), int(s[-1])) for k, s in self._blocks]
-        self._vcols = [self._vals] if self._vals.ndim == 1 else list(self._vals.T.copy())
-        self._off, self._qs = {}, self._quickscorer()
+        self._vt = np.ascontiguousarray(np.atleast_2d(a["vals"].T))  # (outputs per leaf, nodes)
+        self._qs = self._quickscorer()
 
     def _quickscorer(self):
         """Per input, thresholds ascending and the AND of the leaf masks of each prefix (QuickScorer)."""
@@ -593,7 +609,7 @@ class _Trees(Evaluator):
 
         for t, r in enumerate(self._roots.tolist()):
             span(r, t)
-        node, tree, mask = (np.array(c, dt) for c, dt in zip(zip(*inner), (np.intp, np.intp, np.uint64)))
+        node, tree, mask = (np.array([i[k] for i in inner], dt) for k, dt in enumerate((np.intp, np.intp, np.uint64)))
         feat, ones, tables, index = self._feat[node], np.full(T, 2**64 - 1, np.uint64), [], []
         for f in range(len(self._zsrc)):
             on = np.flatnonzero(feat == f)
@@ -632,7 +648,7 @@ class _Trees(Evaluator):
             Z[:, k] = v
         return Z
 
-    def _leaves(self, Z):
+    def _leaves(self, Z, bufs):
         """Leaf node (rows, trees) of every row in every tree."""
         c, f = Z.shape
         t, nan = len(self._roots), bool(np.isnan(Z).any())
@@ -646,14 +662,19 @@ class _Trees(Evaluator):
                         i[np.isnan(Z[:, j])] = nanrow
                     M &= P[i]
             return leafnode[tpos + np.bitwise_count(M ^ (M - 1))]  # lowest set bit = leftmost live leaf
-        if c not in self._off:  # row offsets and buffers, reused: allocation costs as much as the work
-            self._off = {c: (np.repeat(np.arange(0, c * f, f, dtype=np.intp), t), np.empty(c * t, np.intp),
-                             np.empty(c * t, Z.dtype), np.empty(c * t, Z.dtype), np.empty(c * t, bool))}
-        (off, fi, v, th, go), flat, idx = self._off[c], Z.ravel(), np.tile(self._roots, c)
-        for _ in range(self._depth):
+        if c not in bufs:  # row offsets and buffers, reused across chunks: allocating costs as much as the work
+            bufs[c] = (np.repeat(np.arange(0, c * f, f, dtype=np.intp), t), np.empty(c * t, np.intp),
+                       np.empty(c * t, Z.dtype), np.empty(c * t, Z.dtype), np.empty(c * t, bool))
+        (off, fi, v, th, go), flat, r = bufs[c], Z.ravel(), self._roots
+        w = Z[:, self._feat[r]]  # the roots: a column per tree, no gathers
+        root = w > self._thr[r]  # NaN compares False, so goes left unless the node sends missing right
+        if nan:
+            root |= np.isnan(w) & self._mr[r]
+        idx = (self._left[r] + root).ravel()
+        for _ in range(self._depth - 1):
             np.add(self._feat.take(idx, out=fi, mode="clip"), off, out=fi)
             np.greater(flat.take(fi, out=v, mode="clip"), self._thr.take(idx, out=th, mode="clip"), out=go)
-            if nan:  # NaN compares False, so goes left unless the node sends missing right
+            if nan:
                 go |= np.isnan(v) & self._mr[idx]
             idx = self._left.take(idx, mode="clip")
             idx += go
@@ -666,15 +687,15 @@ class _Trees(Evaluator):
                 Z = Z.astype(np.float32)
             if np.isinf(Z).any():
                 raise ValueError(f"feature index {self._zsrc[np.argwhere(np.isinf(Z))[0, 1]]} is infinite")
-        step = max(1, _CHUNK // len(self._roots))
-        R = np.empty((len(Z), self._k))
-        for s in range(0, len(Z), step):
-            leaves = self._leaves(Z[s:s + step])
-            if self._vals.ndim == 2:
-                R[s:s + step] = np.stack([v[leaves].sum(axis=1) for v in self._vcols], axis=1)
-            else:  # one value per leaf, trees stored class by class
-                R[s:s + step] = self._vals[leaves].reshape(len(leaves), self._k, -1).sum(axis=2)
-        return R / self._div + self._base
+        step, bufs = max(1, _CHUNK // len(self._roots)), {}
+        return np.concatenate([self._sum(self._leaves(Z[s:s + step], bufs)) for s in range(0, max(len(Z), 1), step)])
+
+    def _sum(self, leaves):
+        """Leaf values summed over trees: a vector per leaf (forests), or one value per leaf with the
+        trees stored class by class (boosting)."""
+        kv, (c, t) = len(self._vt), leaves.shape
+        g = self._vt.take(leaves, axis=1).reshape(kv, c, self._k // kv, t * kv // self._k).sum(axis=3)
+        return g.transpose(1, 0, 2).reshape(c, self._k) / self._div + self._base
 
     def _raw_row(self, x):
         if len(x) != self.n_features:
@@ -702,9 +723,7 @@ class _Trees(Evaluator):
                 if nan:
                     go |= np.isnan(w) & mr[idx]
                 idx = left[idx] + go
-        leaf = self._vals[idx]
-        s = leaf.sum(axis=0) if leaf.ndim == 2 else leaf.reshape(self._k, -1).sum(axis=1)
-        return (s / self._div + self._base).tolist()
+        return self._sum(idx[None, :])[0].tolist()
 
 
 _KINDS = {"linear": _Linear, "trees": _Trees}
