@@ -237,3 +237,33 @@ def test_write_back_chunks_and_log(conn):
                         ("'logit', 'no_such_table', 'id', 's'", "42P01"), ("'logit', NULL, 'id', 's'", "22004"),
                         ("'nope', 'rows', 'id', 's'", "42704")]:
         assert sql_error(conn, f"SELECT * FROM pgscore.score_chunk({args})").pgcode == state, args
+
+
+def test_batch_functions_with_nulls_and_directly(conn):
+    deploy(conn.dsn, "logit")
+    load_rows(conn, X[:3])
+    for sql, state in [("SELECT * FROM pgscore.predict_batch(NULL, 'SELECT id, f AS features FROM rows')", "22004"),
+                       ("SELECT * FROM pgscore.predict_batch('logit', NULL)", "22004"),
+                       ("SELECT * FROM pgscore.batch_chunks('logit', 'SELECT id, f AS features FROM rows', NULL, "
+                        "NULL, false)", "22023"),
+                       ("CALL pgscore.score_table('logit', 'rows', NULL, 's')", "22004")]:
+        assert sql_error(conn, sql).pgcode == state, sql
+    (keys, scores), = query(conn, "SELECT * FROM pgscore.batch_chunks('logit', 'SELECT id, f AS features FROM rows', "
+                                  "NULL, 10, false)")
+    assert keys == ["0", "1", "2"]
+    assert np.abs(np.array(scores) - fitted("logit")[0].predict_proba(X[:3])[:, 1]).max() <= 1e-9
+    assert query(conn, "SELECT count(*) FROM pgscore.prediction_log") == [(0,)]
+
+
+def test_register_model_refuses_an_evaluator_that_does_not_match_its_sha256(conn):
+    from pgscore import artifacts
+
+    est, x, y = fitted("logit")
+    blob = artifacts.dumps(est)
+    meta = json.dumps({"task": "binary", "estimator": "x", "feature_names": NAMES, "feature_types": ["float8"] * 12,
+                       "classes": [0, 1], "env": artifacts.writer_env()})
+    err = sql_error(conn, "SELECT * FROM pgscore.register_model('bad', %s, %s, %s, NULL, true, NULL, %s, %s)",
+                    (blob, artifacts.sha256(blob), meta, b"not the evaluator",
+                     json.dumps({"format": "pgscore-numpy-1", "sha256": "0" * 64})))
+    assert err.pgcode == "XX001" and "evaluator" in err.pgerror
+    assert query(conn, "SELECT count(*) FROM pgscore.models") == [(0,)]

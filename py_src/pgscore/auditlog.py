@@ -26,12 +26,12 @@ _INSERT_TYPES = ["pg_catalog.int8[]", "pg_catalog.text[]", "pg_catalog.float8[]"
                  "pg_catalog.jsonb[]", "pg_catalog.int4[]"]
 _ARM = "INSERT INTO pgscore.log_pending DEFAULT VALUES"
 _DISARM = f"DELETE FROM pgscore.log_pending p WHERE p.xid {EQ} pg_catalog.pg_current_xact_id()"
-_SETTINGS = (
-    "SELECT pg_catalog.current_setting('pgscore.log_queries', true) AS mode, "
-    "pg_catalog.current_setting('transaction_read_only') AS read_only, "
-    "pg_catalog.json_build_object('user', CURRENT_USER, 'application', "
-    "pg_catalog.current_setting('application_name'), 'backend', pg_catalog.pg_backend_pid(), "
-    "'statement_at', pg_catalog.statement_timestamp())::pg_catalog.text AS cause")
+# who and what asked: the audit rows' cause ($1 names the path for batches, NULL for queries)
+CAUSE = ("pg_catalog.json_strip_nulls(pg_catalog.json_build_object('via', $1::pg_catalog.text, 'user', CURRENT_USER, "
+         "'application', pg_catalog.current_setting('application_name'), 'backend', pg_catalog.pg_backend_pid(), "
+         "'statement_at', pg_catalog.statement_timestamp()))::pg_catalog.text")
+_SETTINGS = ("SELECT pg_catalog.current_setting('pgscore.log_queries', true) AS mode, "
+             f"pg_catalog.current_setting('transaction_read_only') AS read_only, {CAUSE} AS cause")
 
 
 def parse_mode(value) -> float:
@@ -90,7 +90,7 @@ class QueryLog:
         self.plpy, self.clock = plpy, clock
         self.insert = plpy.prepare(_INSERT, _INSERT_TYPES)
         self.arm_plan = plpy.prepare(_ARM)
-        self.settings_plan = plpy.prepare(_SETTINGS)
+        self.settings_plan = plpy.prepare(_SETTINGS, ["pg_catalog.text"])
         self.rows = Rows()
         self.armed = None  # the (xid, subxid) whose log_pending row will flush the buffer
         self.write_through = False
@@ -102,7 +102,7 @@ class QueryLog:
         self.rate = None
 
     def _settings(self):
-        r = self.plpy.execute(self.settings_plan)[0]
+        r = self.settings_plan.execute([None])[0]
         self.rate = parse_mode(r["mode"])
         self.cause = r["cause"]
         if r["read_only"] == "on" and self.rate > 0:
@@ -148,11 +148,13 @@ class QueryLog:
         self.armed = None
 
 
-def write_batch(plpy, GD, model_id, keys, flat, width, scores, labels, source, cause):
-    """Set-based audit rows for a chunk scored by the batch path."""
-    plan = GD.get("pgscore.log_insert")
-    if plan is None:
-        plan = GD["pgscore.log_insert"] = plpy.prepare(_INSERT, _INSERT_TYPES)
+def cause(plpy, via) -> str:
+    """The cause recorded with a batch's audit rows."""
+    return plpy.execute(plpy.prepare(f"SELECT {CAUSE} AS c", ["pg_catalog.text"]), [via])[0]["c"]
+
+
+def write_batch(plan, model_id, keys, flat, width, scores, labels, source, cause):
+    """Set-based audit rows for a chunk scored by the batch path (plan: QueryLog.insert)."""
     n = len(keys)
     lo = list(range(1, n * width + 1, width))
     hi = list(range(width, n * width + 1, width))

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from pgscore import auditlog
 from pgscore.errors import InvalidModel, PgscoreError
+from pgscore.serving import Runtime
 
 FLOAT8_ARRAY = 1022
 SCORE_TYPES = {"double precision", "real", "numeric"}
@@ -56,11 +58,11 @@ def _decode_slowly(buf, n, width, keys):
 
 
 def feature_sql(plpy, model, columns: dict, alias: str) -> str:
-    """SQL for one row's features as an array_send bytea: a float8[] `features` column, or a column per
-    feature named as the model names it."""
+    """SQL for one row's features as a float8[]: a float8[] `features` column, or a column per feature
+    named as the model names it (NULL becomes NaN)."""
     q = plpy.quote_ident
     if columns.get("features") == FLOAT8_ARRAY:
-        return f"pg_catalog.array_send({alias}.features)"
+        return f"{alias}.features"
     missing = [f for f in model.feature_names if f not in columns]
     if missing:
         raise InvalidModel(f"model {model.label} needs the column(s) {', '.join(missing)}",
@@ -68,7 +70,7 @@ def feature_sql(plpy, model, columns: dict, alias: str) -> str:
                            hint="name a column after each feature, or give one float8[] column named features")
     items = ", ".join(f"coalesce({alias}.{q(f)}::pg_catalog.float8, 'NaN'::pg_catalog.float8)"
                       for f in model.feature_names)
-    return f"pg_catalog.array_send(ARRAY[{items}])"
+    return f"ARRAY[{items}]"
 
 
 def check_chunk_size(chunk_size) -> int:
@@ -90,15 +92,13 @@ def query_chunks(plpy, GD, model, query, chunk_size, log):
         raise InvalidModel("the query must return the key first and then the features",
                            detail=f"it returns: {', '.join(names)}", sqlstate="42601")
     columns = dict(zip(names[1:], types[1:]))
-    sql = (f"SELECT q.{plpy.quote_ident(names[0])}::pg_catalog.text AS k, {feature_sql(plpy, model, columns, 'q')} "
-           f"AS b FROM ({query}) AS q")
-    cause = _cause(plpy, "predict_batch")
+    sql = (f"SELECT q.{plpy.quote_ident(names[0])}::pg_catalog.text AS k, "
+           f"pg_catalog.array_send({feature_sql(plpy, model, columns, 'q')}) AS b FROM ({query}) AS q")
+    cause = auditlog.cause(plpy, "predict_batch")
     return _chunks(plpy, GD, model, plpy.cursor(sql), chunk_size, log, cause)
 
 
 def _chunks(plpy, GD, model, cursor, chunk_size, log, cause):
-    from pgscore import auditlog
-
     while True:
         rows = cursor.fetch(chunk_size)
         if not rows:
@@ -107,19 +107,9 @@ def _chunks(plpy, GD, model, cursor, chunk_size, log, cause):
         X = decode(b"".join([r["b"] for r in rows]), len(rows), model.n, keys)
         scores = model.score(X).tolist()
         if log:
-            auditlog.write_batch(plpy, GD, model.model_id, keys, X.ravel().tolist(), model.n, scores,
-                                 [None] * len(keys), "batch", cause)
+            auditlog.write_batch(Runtime.get(plpy, GD).log.insert, model.model_id, keys, X.ravel().tolist(),
+                                 model.n, scores, [None] * len(keys), "batch", cause)
         yield keys, scores
-
-
-_CAUSE = ("SELECT pg_catalog.json_build_object('via', $1::pg_catalog.text, 'user', CURRENT_USER, "
-          "'application', pg_catalog.current_setting('application_name'), 'backend', pg_catalog.pg_backend_pid(), "
-          "'started_at', pg_catalog.statement_timestamp())::pg_catalog.text AS c")
-
-
-def _cause(plpy, via):
-    """Who and what asked for a batch: the jsonb stored as the audit rows' cause."""
-    return plpy.execute(plpy.prepare(_CAUSE, ["pg_catalog.text"]), [via])[0]["c"]
 
 
 class TablePlans:
@@ -143,7 +133,7 @@ class TablePlans:
         feats = feature_sql(plpy, model, columns, "t")
         ktype, k = types[key], q(key)
         select = (f"SELECT pg_catalog.array_agg(s.k) AS keys, pg_catalog.string_agg(s.b, ''::pg_catalog.bytea) AS data "
-                  f"FROM (SELECT t.{k}::pg_catalog.text AS k, {feats} AS b FROM {table} AS t {{where}} "
+                  f"FROM (SELECT t.{k}::pg_catalog.text AS k, pg_catalog.array_send({feats}) AS b FROM {table} AS t {{where}} "
                   f"ORDER BY t.{k} LIMIT $1) AS s")
         self.first = plpy.prepare(select.format(where=""), ["pg_catalog.int4"])
         self.next = plpy.prepare(select.format(where=f"WHERE t.{k} > $2::{ktype}"),
@@ -153,13 +143,11 @@ class TablePlans:
                   f"AND t.{k} >= $3::{ktype} AND t.{k} <= $4::{ktype}")
         args = ["pg_catalog.text[]", "pg_catalog.float8[]", "pg_catalog.text", "pg_catalog.text"]
         if log:
-            raw = feats.replace("pg_catalog.array_send(", "(", 1)
-            update = (f"WITH w AS ({update} RETURNING s.k, s.s, {raw}::pg_catalog.float8[] AS f) "
+            update = (f"WITH w AS ({update} RETURNING s.k, s.s, {feats}::pg_catalog.float8[] AS f) "
                       "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
                       "SELECT $5, w.k, w.f, w.s, 'batch', $6::pg_catalog.jsonb FROM w")
             args += ["pg_catalog.int8", "pg_catalog.text"]
         self.write = plpy.prepare(update, args)
-        self.log = log
 
 
 def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
@@ -182,6 +170,6 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
     scores = model.score(X).tolist()
     args = [keys, scores, keys[0], keys[-1]]
     if log:
-        args += [model.model_id, _cause(plpy, "score_table")]
+        args += [model.model_id, auditlog.cause(plpy, "score_table")]
     plans.write.execute(args)
     return len(keys), keys[-1]

@@ -66,21 +66,23 @@ def _best(cur, sql, params=None, repeat=2) -> float:
 def bench_database(url_of, admin_url):
     """A fresh database with pgscore installed, dropped afterwards whatever happens."""
     import psycopg2
+    from psycopg2 import sql
 
     from pgscore import migrate
 
     admin = psycopg2.connect(admin_url)
     admin.autocommit = True
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB))
     with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        cur.execute(f"CREATE DATABASE {BENCH_DB}")
+        cur.execute(drop)
+        cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
     try:
         url = url_of(BENCH_DB)
         migrate.upgrade(url)
         yield url
     finally:
         with admin.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+            cur.execute(drop)
         admin.close()
 
 

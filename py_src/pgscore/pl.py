@@ -58,8 +58,8 @@ def predict(plpy, GD, model, features, version=None, key=None):
     rt = GD.get("pgscore.runtime") or _runtime(plpy, GD)
     m = rt.model(model, version)
     x = m.vector(features)
-    label = m.predict_row(x)
-    rt.log.record(m.model_id, key, x, m.score_row(x), label)
+    label, s = m.predict_row(x)
+    rt.log.record(m.model_id, key, x, s, label)
     return label
 
 

@@ -45,7 +45,6 @@ class SklearnEvaluator:
 
     def __init__(self, estimator, task):
         self.estimator, self.task = estimator, task
-        self.nan_ok = None  # scikit-learn decides, and says so in its error
 
     def _call(self, fn, X):
         with warnings.catch_warnings():
@@ -137,9 +136,14 @@ class Loaded:
         except ValueError as e:
             raise self._bad_input(e, [x]) from e
 
-    def predict_row(self, x) -> str:
-        value = self.predict(np.array([x], dtype=float))[0]
-        return str(value)
+    def predict_row(self, x) -> tuple[str, float]:
+        """The label (or value, as text) and the score, from one evaluation."""
+        if self.task == "regression":
+            value = self.score_row(x)
+            return str(value), value
+        p = self.proba_row(x)
+        top = max(range(len(p)), key=p.__getitem__)  # first on ties, as argmax
+        return str(self.classes[top]), (p[1] if self.task == "binary" else p[top])
 
     def score(self, X) -> np.ndarray:
         try:
