@@ -49,6 +49,9 @@ def test_demo_runs_end_to_end():
         assert "deployed churn version 1" in run.stdout and "hold-out AUC 0." in run.stdout
         scored = [ln for ln in run.stdout.splitlines() if ln.startswith("customer ")]
         assert len(scored) == 3
+        # rescoring: three customers' counters and scores before and after, and the audit rows behind them
+        explained = [ln for ln in run.stdout.splitlines() if "caused by public.complaints events" in ln]
+        assert len(explained) == 3 and "customer 3: score" in explained[0] and "[1, 2, 3]" in explained[0]
         for ln in scored:  # SQL and Python agree to the printed digits
             sql_val, py_val = ln.split("= ")[1].split()[0], ln.split("Python: ")[1].split(")")[0]
             assert sql_val == py_val

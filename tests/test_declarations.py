@@ -31,6 +31,10 @@ EXPECTED = {
     SCORE_TABLE: ("v", False, "u"),
     "pgscore.create_log_partitions(integer,date)": ("v", False, "u"),
     "pgscore.drop_log_partitions(interval)": ("v", False, "u"),
+    "pgscore.attach_rescoring(regclass,regclass,name,text,name,jsonb,name,name,text,boolean,name)": ("v", False, "u"),
+    "pgscore.detach_rescoring(regclass,regclass)": ("v", False, "u"),
+    "pgscore.rescore_events()": ("v", False, "u"),
+    "pgscore.retry_failed(text,integer)": ("v", False, "u"),
 }
 # no SET search_path, each for a reason; every query they run qualifies what it names instead
 # (test_look_alike_objects_are_never_picked_up proves it for the row functions)

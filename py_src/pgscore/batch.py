@@ -8,6 +8,9 @@ plpy.quote_ident; the user's query runs with the caller's own rights.
 
 from __future__ import annotations
 
+import functools
+import struct
+
 import numpy as np
 
 from pgscore import auditlog
@@ -19,12 +22,30 @@ SCORE_TYPES = {"double precision", "real", "numeric"}
 _HEADER = 20  # array_send of a 1-D array: ndim, flags, element type, length, lower bound
 
 
+@functools.lru_cache(maxsize=64)
+def _row_dtype(width):
+    return np.dtype([("h", "V20"), ("v", [("len", ">i4"), ("x", ">f8")], (width,))])
+
+
+@functools.lru_cache(maxsize=64)
+def _row_struct(width):
+    return struct.Struct(">" + "ld" * width)
+
+
+def decode_one(buf: bytes, width: int) -> list | None:
+    """One array_send image of float8[width] as a list of floats, or None when it has NULLs or another
+    length (decode() then says what is wrong); ~1 us where numpy takes ~30."""
+    if len(buf) != _HEADER + 12 * width:
+        return None
+    vals = _row_struct(width).unpack_from(buf, _HEADER)
+    return list(vals[1::2]) if all(v == 8 for v in vals[0::2]) else None
+
+
 def decode(buf: bytes, n: int, width: int, keys=None) -> np.ndarray:
     """(n, width) float64 from n concatenated array_send images of float8[width]."""
     row = _HEADER + 12 * width
     if len(buf) == n * row:
-        dt = np.dtype([("h", "V20"), ("v", [("len", ">i4"), ("x", ">f8")], (width,))])
-        recs = np.frombuffer(buf, dtype=dt, count=n)
+        recs = np.frombuffer(buf, dtype=_row_dtype(width), count=n)
         if (recs["v"]["len"] == 8).all():
             return recs["v"]["x"].astype(np.float64)
     return _decode_slowly(buf, n, width, keys)
@@ -32,8 +53,6 @@ def decode(buf: bytes, n: int, width: int, keys=None) -> np.ndarray:
 
 def _decode_slowly(buf, n, width, keys):
     """Arrays with NULL elements or of the wrong length: walk them one by one."""
-    import struct
-
     out = np.empty((n, width))
     pos = 0
     for i in range(n):
@@ -57,18 +76,20 @@ def _decode_slowly(buf, n, width, keys):
     return out
 
 
-def feature_sql(plpy, model, columns: dict, alias: str) -> str:
+def feature_sql(plpy, model, columns: dict, alias: str, exprs: dict | None = None) -> str:
     """SQL for one row's features as a float8[]: a float8[] `features` column, or a column per feature
-    named as the model names it (NULL becomes NaN)."""
+    named as the model names it (NULL becomes NaN). `exprs` replaces some columns by SQL expressions."""
     q = plpy.quote_ident
-    if columns.get("features") == FLOAT8_ARRAY:
+    exprs = exprs or {}
+    if columns.get("features") == FLOAT8_ARRAY and not exprs:
         return f"{alias}.features"
     missing = [f for f in model.feature_names if f not in columns]
     if missing:
         raise InvalidModel(f"model {model.label} needs the column(s) {', '.join(missing)}",
                            detail="available: " + ", ".join(columns), sqlstate="42703",
                            hint="name a column after each feature, or give one float8[] column named features")
-    items = ", ".join(f"coalesce({alias}.{q(f)}::pg_catalog.float8, 'NaN'::pg_catalog.float8)"
+    items = ", ".join(f"coalesce(({exprs[f]})::pg_catalog.float8, 'NaN'::pg_catalog.float8)" if f in exprs
+                      else f"coalesce({alias}.{q(f)}::pg_catalog.float8, 'NaN'::pg_catalog.float8)"
                       for f in model.feature_names)
     return f"ARRAY[{items}]"
 

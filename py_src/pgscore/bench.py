@@ -86,7 +86,7 @@ def bench_database(url_of, admin_url):
         admin.close()
 
 
-def run(url, quick=False, say=print) -> Report:
+def run(url, quick=False, say=print, only=None) -> Report:
     import psycopg2
     from threadpoolctl import threadpool_limits
 
@@ -99,6 +99,12 @@ def run(url, quick=False, say=print) -> Report:
     X, y, names, models = _models(quick)
     for name, est in models.items():
         registry.deploy(url, name, est, X[:5000], y[:5000], feature_names=names)
+    if only in (None, "rescoring"):
+        from pgscore import bench_rescoring
+
+        bench_rescoring.run(url, rep, X, quick=quick, say=say)
+    if only == "rescoring":
+        return rep
     conn = psycopg2.connect(url)
     conn.autocommit = True
     cur = conn.cursor()

@@ -224,12 +224,12 @@ def cmd_bench(args):
     from pgscore import bench
 
     if args.db:
-        bench.run(args.db, quick=args.quick, say=_say)
+        bench.run(args.db, quick=args.quick, say=_say, only=args.only)
         return 0
     c = _cluster(args)
     c.start()
     with bench.bench_database(lambda name: c.url(dbname=name), c.url()) as url:
-        bench.run(url, quick=args.quick, say=_say)
+        bench.run(url, quick=args.quick, say=_say, only=args.only)
     return 0
 
 
@@ -340,6 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("bench", help="scoring throughput and latency against the model's own limit")
     sp.add_argument("--quick", action="store_true", help="fewer rows (about a minute)")
+    sp.add_argument("--only", choices=["scoring", "rescoring"], help="run one part: scoring in SQL, or rescoring "
+                    "on INSERT")
     sp.add_argument("--db", help="benchmark in this database (pgscore installed; tables are added) instead of a "
                     "throwaway database in the embedded cluster")
     cluster_opts(sp)

@@ -50,7 +50,53 @@ def run(args, cluster, say=print) -> int:
                 f"(scikit-learn in Python: {want:.6f}), predicted label {label}")
     conn.close()
 
+    say("== 5. rescore customers when complaints arrive")
+    _rescoring(url, X, say)
+
     say("== done")
     say(f"connect with: psql '{url}'")
     say("stop the database with: pgscore db stop" + (f" --data-dir {args.data_dir}" if args.data_dir else ""))
     return 0
+
+
+def _rescoring(url, X, say):
+    """Wire complaints to customers, insert a few complaints, show scores before and after and the audit."""
+    import psycopg2
+    from psycopg2 import sql
+
+    from pgscore import sample
+
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute("DROP TABLE IF EXISTS public.complaints, public.customers")
+    sample.create_tables(cur)
+    sample.load_customers(cur, X[:1000])
+    sample.rescore_complaints(cur)
+    say("public.customers (1,000 profiles) and public.complaints created; SELECT pgscore.attach_rescoring("
+        "'complaints', 'customers', 'customer_id', 'churn', 'churn_score', '{\"support_calls\": \"count\", "
+        "\"complaints_30d\": {\"window\": \"30 days\", \"time\": \"created_at\"}, \"last_complaint_at\": "
+        "{\"max\": \"created_at\"}}', p_profile_key => 'id')")
+    ids = [3, 14, 15]
+    feats = sql.SQL(", ").join(map(sql.Identifier, sample.CHURN_FEATURES))
+    cur.execute(sql.SQL("UPDATE customers SET churn_score = pgscore.score('churn', ARRAY[{}]), scored_at = now() "
+                        "WHERE id = ANY(%s)").format(feats), (ids,))
+    show = ("SELECT id, support_calls, complaints_30d, round(churn_score::numeric, 4) FROM customers "
+            "WHERE id = ANY(%s) ORDER BY id")
+    cur.execute(show, (ids,))
+    before = {r[0]: r[1:] for r in cur.fetchall()}
+    cur.execute("INSERT INTO complaints (customer_id, kind) VALUES (3, 'billing'), (3, 'network'), (3, 'billing'), "
+                "(14, 'billing'), (15, 'outage'), (15, 'outage')")
+    say("INSERT INTO complaints (customer_id, kind) VALUES (3, 'billing'), (3, 'network'), (3, 'billing'), "
+        "(14, 'billing'), (15, 'outage'), (15, 'outage')")
+    cur.execute(show, (ids,))
+    say(f"{'id':>8}  {'support_calls':>13}  {'complaints_30d':>14}  {'churn score before':>18}  {'after':>8}")
+    for cid, calls, c30, score in cur.fetchall():
+        b = before[cid]
+        say(f"{cid:>8}  {b[0]:>5.0f} -> {calls:<5.0f}  {b[1]:>6.0f} -> {c30:<6.0f}  {b[2]:>18}  {score:>8}")
+    cur.execute("SELECT entity_key, round(score::numeric, 4), cause->>'event_table', cause->'event_ids' "
+                "FROM pgscore.prediction_log WHERE source = 'trigger' ORDER BY entity_key::int")
+    say("the audit rows that explain the change (pgscore.prediction_log, source 'trigger'):")
+    for key, score, table, events in cur.fetchall():
+        say(f"  customer {key}: score {score}, caused by {table} events {events}")
+    conn.close()

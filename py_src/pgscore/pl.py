@@ -26,7 +26,9 @@ def raising_sql_errors(fn):
 
 
 def _raise(plpy, e: PgscoreError):
-    plpy.error(e.message, detail=e.detail, hint=e.hint, sqlstate=e.sqlstate)
+    # PL/Python prints a None detail or hint as the word "None": pass only what is set
+    extra = {k: v for k, v in (("detail", e.detail), ("hint", e.hint)) if v is not None}
+    plpy.error(e.message, sqlstate=e.sqlstate, **extra)
 
 
 @raising_sql_errors
@@ -176,3 +178,24 @@ def _insert_evaluator(plpy, name, model_id, data, meta, key):
         ["int8", "text", "bytea", "text", "text", "int4", "float8", "text"]),
         [model_id, meta.get("format") or "none", data, sha, signature, meta.get("checked_rows"),
          meta.get("max_abs_diff"), meta.get("reason")])
+
+
+@raising_sql_errors
+def attach_rescoring(plpy, GD, *args):
+    from pgscore import rescoring
+
+    return rescoring.attach(plpy, GD, *args)
+
+
+@raising_sql_errors
+def rescore_events(plpy, GD, TD):
+    from pgscore import rescoring
+
+    return rescoring.on_insert(plpy, GD, TD)
+
+
+@raising_sql_errors
+def retry_failed(plpy, GD, model, limit):
+    from pgscore import rescoring
+
+    return rescoring.retry(plpy, GD, model, limit)

@@ -1,0 +1,722 @@
+"""Rescoring on INSERT: an event table wired to a profile table, counters and score updated in the
+statement that inserted the events.
+
+`attach` checks a wiring, stores it in pgscore.rescoring and creates one statement-level AFTER INSERT
+trigger with a transition table on the event table. The trigger (`on_insert`) then, once per
+statement, whatever the number of rows (INSERT, multi-row INSERT, INSERT ... SELECT, COPY):
+
+1. locks the affected profiles in key order, so concurrent statements cannot deadlock on them, and
+   reads their features with the counters' new values, as one bytea (one query; profiles that do not
+   exist are created first, or queued as errors, as the wiring says);
+2. scores them with one vectorised call;
+3. writes counters, score and scored_at, the audit rows (source 'trigger', the events that caused
+   them) and clears the profiles' queued errors, in one statement.
+
+Unless the wiring is strict, a failure in 2 or 3 never fails the INSERT: the counters are written
+without a score and each affected profile gets a row in pgscore.error_queue, which `retry` drains.
+
+SQL is built here from the wiring; identifiers are quoted by the server (plpy.quote_ident), the
+counters' expressions are the wiring owner's SQL, checked to be single expressions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from pgscore import batch
+from pgscore.errors import InvalidModel, PgscoreError, UnknownModel
+
+NEW = "pgscore_new_events"  # the transition table's name inside the trigger
+MISSING_CHOICES = ("create", "queue")
+SCORE_TYPES = batch.SCORE_TYPES
+TIME_TYPES = {"timestamp with time zone", "timestamp without time zone"}
+KINDS = {
+    # kind: (aggregate applied to the per-event expression, how it combines with the profile's value)
+    "add": ("pg_catalog.sum", "COALESCE({p}, 0) + COALESCE({a}, 0)"),
+    "max": ("pg_catalog.max", "GREATEST({p}, {a})"),
+    "min": ("pg_catalog.min", "LEAST({p}, {a})"),
+    "set": (None, "{a}"),
+}
+RECOMPUTED = ("window", "recompute")
+SAVED_PLAN_ROWS = 64  # statements touching more profiles than this are planned for their own size
+
+
+class WiringError(PgscoreError):
+    sqlstate = "22023"
+
+
+# -- the counters' specification (pure) -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Counter:
+    """How one profile column changes when events arrive."""
+
+    column: str
+    kind: str  # add | max | min | set | window | recompute
+    expr: str | None = None  # SQL over the events `e`
+    window: str | None = None  # an interval, for kind 'window'
+    time: str | None = None  # the events' time column, for kind 'window'
+
+    @property
+    def recomputed(self) -> bool:
+        return self.kind in RECOMPUTED
+
+
+def parse_counters(spec) -> list[Counter]:
+    """Counters from the wiring's jsonb: {"column": "count" | {"add"|"max"|"min": per-event expression}
+    | {"set": aggregate over the new events} | {"window": "30 days", "time": column}
+    | {"recompute": aggregate over all of the entity's events}}."""
+    if spec is None:
+        return []
+    if isinstance(spec, str):
+        spec = json.loads(spec)
+    if not isinstance(spec, dict):
+        raise WiringError(f"counters must be a JSON object of column: rule, got {type(spec).__name__}",
+                          hint='e.g. \'{"complaints": "count", "last_complaint_at": {"max": "created_at"}}\'')
+    out = []
+    for column, rule in spec.items():
+        out.append(_counter(column, rule))
+    return out
+
+
+def _counter(column, rule) -> Counter:
+    what = f"counter {column!r}"
+    if rule == "count":
+        return Counter(column, "add", "1")
+    if not isinstance(rule, dict) or not rule:
+        raise WiringError(f"{what}: a rule is \"count\" or an object such as {{\"add\": \"amount\"}}, got "
+                          f"{json.dumps(rule)[:80]}",
+                          hint="rules: count, add, max, min, set, window (with time), recompute")
+    keys = set(rule)
+    if keys == {"window", "time"}:
+        for k in ("window", "time"):
+            if not isinstance(rule[k], str) or not rule[k].strip():
+                raise WiringError(f"{what}: {k!r} must be a non-empty string")
+        return Counter(column, "window", window=rule["window"], time=rule["time"])
+    if len(keys) != 1 or not keys <= {*KINDS, "recompute"}:
+        raise WiringError(f"{what}: unknown rule {json.dumps(rule)[:80]}",
+                          hint="rules: count, add, max, min, set, window (with time), recompute")
+    (kind,) = keys
+    return Counter(column, kind, check_expression(rule[kind], what))
+
+
+_DOLLAR = re.compile(r"\$")
+
+
+def check_expression(expr, what) -> str:
+    """One SQL expression, nothing more: no ';', no comments, no backslash or dollar quoting, balanced
+    parentheses outside quotes. It is pasted inside parentheses, so it cannot end the statement."""
+    if not isinstance(expr, str) or not expr.strip():
+        raise WiringError(f"{what}: the expression must be a non-empty string")
+    depth, i, n = 0, 0, len(expr)
+    while i < n:
+        ch = expr[i]
+        if ch in "'\"":
+            j = i + 1
+            while True:
+                j = expr.find(ch, j)
+                if j < 0:
+                    raise WiringError(f"{what}: unterminated quote in {expr!r}")
+                if expr[j + 1:j + 2] == ch:  # a doubled quote stays inside
+                    j += 2
+                    continue
+                break
+            i = j + 1
+            continue
+        if expr.startswith("--", i) or expr.startswith("/*", i):
+            raise WiringError(f"{what}: comments are not allowed in {expr!r}")
+        if ch in ";\\$":
+            raise WiringError(f"{what}: {ch!r} is not allowed in an expression: {expr!r}",
+                              hint="one SQL expression; no statements, dollar quoting or backslash escapes")
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth < 0:
+            raise WiringError(f"{what}: unbalanced parentheses in {expr!r}")
+        i += 1
+    if depth:
+        raise WiringError(f"{what}: unbalanced parentheses in {expr!r}")
+    return expr
+
+
+# -- the wiring, as stored ---------------------------------------------------------------------------
+
+_WIRING = ("SELECT r.rescoring_id, r.event_table, r.profile_table, "
+           "r.event_table::pg_catalog.regclass::pg_catalog.oid AS event_oid, "
+           "r.profile_table::pg_catalog.regclass::pg_catalog.oid AS profile_oid, r.event_key, r.profile_key, r.model_name, "
+           "r.score_column, r.scored_at_column, r.counters::pg_catalog.text AS counters, r.event_id_column, "
+           "r.missing_profile, r.strict FROM pgscore.rescoring r WHERE r.rescoring_id = $1")
+_COLUMNS = ("SELECT a.attname::pg_catalog.text AS name, a.atttypid::pg_catalog.int8 AS typid, "
+            "pg_catalog.format_type(a.atttypid, a.atttypmod) AS type FROM pg_catalog.pg_attribute a "
+            "WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum")
+
+
+@dataclass
+class Table:
+    oid: int
+    name: str  # as regclass prints it: quoted and schema-qualified where needed
+    columns: dict  # name -> type oid
+    types: dict  # name -> format_type
+
+
+def table(plpy, oid, name) -> Table:
+    rows = plpy.execute(plpy.prepare(_COLUMNS, ["pg_catalog.oid"]), [oid])
+    return Table(oid, name, {r["name"]: r["typid"] for r in rows}, {r["name"]: r["type"] for r in rows})
+
+
+class Wiring:
+    """One row of pgscore.rescoring with its tables' columns and, per model version, its plans."""
+
+    def __init__(self, plpy, row):
+        self.id = row["rescoring_id"]
+        self.events = table(plpy, row["event_oid"], row["event_table"])
+        self.profiles = table(plpy, row["profile_oid"], row["profile_table"])
+        self.event_key, self.profile_key = row["event_key"], row["profile_key"]
+        self.model_name, self.score_column = row["model_name"], row["score_column"]
+        self.scored_at_column, self.event_id_column = row["scored_at_column"], row["event_id_column"]
+        self.counters = parse_counters(row["counters"])
+        self.missing_profile, self.strict = row["missing_profile"], row["strict"]
+        self.plans: dict = {}  # (model_id or None: no usable model, retry?) -> Plans
+        self.last = None  # the trigger's plans of the previous statement
+
+    @property
+    def recomputes(self) -> bool:
+        return any(c.recomputed for c in self.counters)
+
+    def plans_for(self, plpy, model, retry=False, error=None) -> "Plans":
+        key = (model.model_id if model is not None else None, retry)
+        p = self.plans.get(key)
+        if p is None:
+            p = self.plans[key] = (RetryPlans if retry else Plans)(plpy, self, model, error=error)
+        if model is None and error is not None:
+            p.error = error  # the latest reason there is no model
+        return p
+
+
+def wiring(plpy, GD, rescoring_id) -> Wiring | None:
+    cache = GD.setdefault("pgscore.rescoring", {})
+    w = cache.get(rescoring_id)
+    if w is None:
+        rows = plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [rescoring_id])
+        if not rows:
+            return None
+        w = cache[rescoring_id] = Wiring(plpy, rows[0])
+    return w
+
+
+# -- SQL built from a wiring -------------------------------------------------------------------------
+
+class Sql:
+    """The statements of one wiring and model, as text. `source` is the relation the new events are
+    read from: the transition table inside the trigger, the event table itself when attach checks them."""
+
+    def __init__(self, plpy, w: Wiring, model, source=NEW):
+        self.plpy, self.w, self.model = plpy, w, model
+        q = self.q = plpy.quote_ident
+        self.lit = plpy.quote_literal
+        self.src = source
+        self.P, E = w.profiles.name, w.events.name
+        self.ek, self.pk = q(w.event_key), q(w.profile_key)
+        self.ktype = w.profiles.types[w.profile_key]
+        idc = q(w.event_id_column) if w.event_id_column else None
+        ids = f", pg_catalog.array_agg(e.{idc} ORDER BY e.{idc}) AS ids" if idc else ", NULL::pg_catalog.text[] AS ids"
+        aggs = "".join(f", {self.aggregate(c)} AS c{i}" for i, c in enumerate(w.counters) if c.kind in KINDS)
+        # the new events per key (NULL keys form one group of their own: counted, then skipped)
+        self.agg = (f"SELECT e.{self.ek} AS k, pg_catalog.count(*) AS n{ids}{aggs} FROM {source} AS e "
+                    f"GROUP BY e.{self.ek}")
+        self.new_values = {c.column: self.combine(i, c, E) for i, c in enumerate(w.counters)}
+        self.set_counters = ", ".join(f"{q(col)} = {v}" for col, v in self.new_values.items())
+
+    def aggregate(self, c: Counter) -> str:
+        fn = KINDS[c.kind][0]
+        return f"{fn}(({c.expr}))" if fn else f"({c.expr})"
+
+    def combine(self, i, c: Counter, E) -> str:
+        """The counter's new value, from the profile `p` and the new events' aggregates `a`."""
+        p = f"p.{self.q(c.column)}"
+        if c.kind in KINDS:
+            return "(" + KINDS[c.kind][1].format(p=p, a=f"a.c{i}") + ")"
+        if c.kind == "window":
+            return (f"(SELECT pg_catalog.count(*) FROM {E} AS e WHERE e.{self.ek} = p.{self.pk} "
+                    f"AND e.{self.q(c.time)} > pg_catalog.now() - {self.lit(c.window)}::pg_catalog.interval)")
+        return f"(SELECT ({c.expr}) FROM {E} AS e WHERE e.{self.ek} = p.{self.pk})"
+
+    def features(self, new=True) -> str:
+        """The model's features from profile row `p` as float8[]; with `new`, counters at their new values."""
+        return batch.feature_sql(self.plpy, self.model, self.w.profiles.columns, "p",
+                                 self.new_values if new else None)
+
+    # -- statements -------------------------------------------------------------------------------
+    def lock(self) -> str:
+        return (f"SELECT 1 FROM {self.P} AS p WHERE p.{self.pk} IN (SELECT e.{self.ek} FROM {self.src} AS e) "
+                f"ORDER BY p.{self.pk} FOR UPDATE OF p")
+
+    def read(self, locking: bool) -> str:
+        """The keys found (in key order), their features as one bytea, how many distinct keys the events
+        name and how many events have none."""
+        data = (f"pg_catalog.array_send({self.features()})" if self.model is not None else "NULL::pg_catalog.bytea")
+        lock = " FOR UPDATE OF p" if locking else ""
+        return (f"WITH a AS MATERIALIZED ({self.agg}), "
+                f"l AS MATERIALIZED (SELECT p.{self.pk} AS k, {data} AS b FROM {self.P} AS p "
+                f"JOIN a ON p.{self.pk} = a.k ORDER BY p.{self.pk}{lock}) "
+                # which version is live now (the trigger re-plans when it is not the one planned for)
+                "SELECT (SELECT CASE WHEN d.action = 'retire' THEN NULL ELSE d.model_id END FROM pgscore.deployments d "
+                f"WHERE d.model_name = {self.lit(self.w.model_name)} ORDER BY d.deployment_id DESC LIMIT 1) AS live, "
+                "EXISTS (SELECT 1 FROM pgscore.error_queue q "
+                f"WHERE q.rescoring_id = {int(self.w.id)}) AS queued, "
+                "(SELECT pg_catalog.count(*) FROM a WHERE a.k IS NOT NULL) AS wanted, "
+                "(SELECT pg_catalog.sum(a.n) FROM a WHERE a.k IS NULL) AS null_keys, "
+                "(SELECT pg_catalog.array_agg(l.k) FROM l) AS keys, "
+                "(SELECT pg_catalog.string_agg(l.b, ''::pg_catalog.bytea) FROM l) AS data")
+
+    def keys(self, missing_only=False) -> str:
+        cond = (f" AND NOT EXISTS (SELECT 1 FROM {self.P} AS p WHERE p.{self.pk} = e.{self.ek})"
+                if missing_only else "")
+        return (f"SELECT pg_catalog.array_agg(DISTINCT e.{self.ek}::pg_catalog.text) AS keys FROM {self.src} AS e "
+                f"WHERE e.{self.ek} IS NOT NULL{cond}")
+
+    def create(self) -> str:
+        return (f"INSERT INTO {self.P} AS p ({self.pk}) SELECT DISTINCT e.{self.ek} FROM {self.src} AS e "
+                f"WHERE e.{self.ek} IS NOT NULL ORDER BY 1 ON CONFLICT ({self.pk}) DO NOTHING")
+
+    def counters_only(self) -> str:
+        if not self.w.counters:
+            return "SELECT 1"
+        return f"WITH a AS ({self.agg}) UPDATE {self.P} AS p SET {self.set_counters} FROM a WHERE p.{self.pk} = a.k"
+
+    def write(self, retry=False, clear=True) -> str:
+        """Counters (not on retry), score and scored_at; the audit rows; with `clear`, the profiles'
+        queued errors deleted. $1 keys, $2 scores (NULL: not scored), $3 rescoring_id, $4 event table,
+        $5 model_id."""
+        q, w, lit = self.q, self.w, self.lit
+        sc = q(w.score_column)
+        sets = [f"{sc} = COALESCE(s.score, p.{sc})"]
+        if w.scored_at_column:
+            ts = q(w.scored_at_column)
+            sets.append(f"{ts} = CASE WHEN s.score IS NULL THEN p.{ts} ELSE pg_catalog.now() END")
+        s = (f"s AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1::{self.ktype}[]), "
+             "pg_catalog.unnest($2::pg_catalog.float8[])) AS s(k, score))")
+        if retry:
+            head, frm, where = f"WITH {s}, ", "s", f"p.{self.pk} = s.k"
+            events = ""
+        else:
+            head, frm, where = f"WITH a AS ({self.agg}), {s}, ", "a LEFT JOIN s ON s.k = a.k", f"p.{self.pk} = a.k"
+            events = ", 'events', u.n, 'event_ids', u.ids"
+            sets = ([self.set_counters] if w.counters else []) + sets
+        source, via = ("retry", "retry_failed") if retry else ("trigger", "trigger")
+        clear_queue = ("d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id = $3 "
+                       "AND q.entity_key = u.k AND u.score IS NOT NULL) " if clear else "")
+        # the cause: what rescored, for which events (their ids, when the event table has a key)
+        cause = (f"pg_catalog.jsonb_build_object('via', {lit(via)}::pg_catalog.text, 'rescoring_id', $3, "
+                 "'event_table', $4::pg_catalog.text, 'user', CURRENT_USER, "
+                 f"'statement_at', pg_catalog.statement_timestamp(){events})")
+        return (head +
+                f"u AS (UPDATE {self.P} AS p SET {', '.join(sets)} FROM {frm} WHERE {where} "
+                f"RETURNING p.{self.pk}::pg_catalog.text AS k, s.score, {'a.n' if not retry else 'NULL'} AS n, "
+                f"{'a.ids' if not retry else 'NULL'} AS ids, {self.features(new=False)} AS f)"
+                + (", " + clear_queue if clear else " ") +
+                "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
+                f"SELECT $5, u.k, u.f, u.score, {lit(source)}, {cause} FROM u WHERE u.score IS NOT NULL")
+
+    def retry_read(self) -> str:
+        return (f"SELECT pg_catalog.array_agg(l.k) AS keys, pg_catalog.string_agg(l.b, ''::pg_catalog.bytea) AS data "
+                f"FROM (SELECT p.{self.pk} AS k, pg_catalog.array_send({self.features(new=False)}) AS b "
+                f"FROM {self.P} AS p WHERE p.{self.pk} = ANY ($1::pg_catalog.text[]::{self.ktype}[]) "
+                f"ORDER BY p.{self.pk} FOR UPDATE OF p) AS l")
+
+
+_QUEUE = ("INSERT INTO pgscore.error_queue AS q (rescoring_id, model_name, profile_table, entity_key, reason, "
+          "sqlstate, cause) SELECT $1, $2, $3, u.k, u.r, u.s, $7::pg_catalog.jsonb "
+          "FROM ROWS FROM (pg_catalog.unnest($4::pg_catalog.text[]), pg_catalog.unnest($5::pg_catalog.text[]), "
+          "pg_catalog.unnest($6::pg_catalog.text[])) AS u(k, r, s) ORDER BY u.k "
+          "ON CONFLICT (rescoring_id, entity_key) WHERE rescoring_id IS NOT NULL DO UPDATE SET "
+          "attempts = q.attempts + 1, reason = EXCLUDED.reason, sqlstate = EXCLUDED.sqlstate, "
+          "model_name = EXCLUDED.model_name, cause = EXCLUDED.cause, last_failed_at = pg_catalog.now()")
+_QUEUE_TYPES = ["pg_catalog.int8", "pg_catalog.text", "pg_catalog.text", "pg_catalog.text[]", "pg_catalog.text[]",
+                "pg_catalog.text[]", "pg_catalog.text"]
+_WRITE_TYPES = ["pg_catalog.float8[]", "pg_catalog.int8", "pg_catalog.text", "pg_catalog.int8"]
+
+
+class Plans:
+    """The trigger's prepared statements for one wiring and model version (or none: counters only,
+    with the reason there is no model)."""
+
+    def __init__(self, plpy, w: Wiring, model, error=None, source=NEW):
+        sql = self.sql = Sql(plpy, w, model, source)
+        self.model, self.error = model, error
+        self.model_id = model.model_id if model is not None else None
+        prep = plpy.prepare
+        self.lock = prep(sql.lock())
+        self.read = prep(sql.read(locking=not w.recomputes))
+        self.create = prep(sql.create()) if w.missing_profile == "create" else None
+        self.counters_only = prep(sql.counters_only())
+        self.writes = {}
+        if model is not None:
+            self.write_types = [f"{sql.ktype}[]", *_WRITE_TYPES]
+            self.write_sql = {clear: sql.write(clear=clear) for clear in (False, True)}
+            self.writes = {clear: prep(text, self.write_types) for clear, text in self.write_sql.items()}
+        self.queue = prep(_QUEUE, _QUEUE_TYPES)
+        self.plpy = plpy
+
+    def write(self, clear, n):
+        """The write plan. The saved one was planned for the few rows of a typical statement (the
+        transition table's size at planning time is all the planner knows); a big statement gets a
+        plan of its own, made for its size (~1 ms, against a nested loop over thousands of rows)."""
+        if n <= SAVED_PLAN_ROWS:
+            return self.writes[clear]
+        return self.plpy.prepare(self.write_sql[clear], self.write_types)
+
+
+class RetryPlans:
+    """retry_failed's prepared statements for one wiring and model version."""
+
+    def __init__(self, plpy, w: Wiring, model, error=None):
+        self.model, self.error = model, error
+        self.queue = plpy.prepare(_QUEUE, _QUEUE_TYPES)
+        if model is not None:
+            sql = Sql(plpy, w, model, source=w.events.name)
+            self.read = plpy.prepare(sql.retry_read(), ["pg_catalog.text[]"])
+            self.write = plpy.prepare(sql.write(retry=True), [f"{sql.ktype}[]", *_WRITE_TYPES])
+
+
+# -- the trigger -------------------------------------------------------------------------------------
+
+class Failure:
+    """Profiles that could not be rescored, why, and the SQLSTATE."""
+
+    def __init__(self, keys, reason, sqlstate):
+        self.keys, self.reason, self.sqlstate = list(keys), reason, sqlstate
+
+
+MODEL_RAISED = "38000"  # external_routine_exception: the model itself raised
+
+
+def on_insert(plpy, GD, TD):
+    """The statement-level AFTER INSERT trigger of a wired event table."""
+    rescoring_id = int(TD["args"][0])
+    w = wiring(plpy, GD, rescoring_id)
+    if w is None:
+        plpy.warning(f"pgscore: trigger {TD['name']} names rescoring {rescoring_id}, which is not attached; "
+                     "the events were inserted and no profile was rescored",
+                     hint="drop the trigger, or attach again with pgscore.attach_rescoring")
+        return None
+    plans = w.last or _plans(plpy, GD, w)
+    try:
+        r, keys, failures = _read(plpy, w, plans)
+        if r["live"] != plans.model_id:  # deployed, rolled back or retired since these plans were made
+            plans = _plans(plpy, GD, w)
+            r, keys, failures = _read(plpy, w, plans)
+    except plpy.SPIError as e:  # the counters or the profiles cannot be read: keep the events, queue all
+        if w.strict:
+            raise
+        keys = plpy.execute(plans.sql.keys())[0]["keys"] or []
+        failures = [Failure(keys, f"reading the profiles failed: {_message(e)}", _state(e))]
+        _counters_only(plpy, w, plans, keys, failures, lock=True)
+        return queue(plpy, w, plans, failures, via="trigger")
+    w.last = plans
+    model, scores = plans.model, None
+    if keys:
+        if model is None:
+            failures.append(Failure(keys, plans.error.message, plans.error.sqlstate))
+        else:
+            scores = _score(model, keys, r["data"], failures)
+    if w.strict and failures:
+        f = failures[0]
+        raise PgscoreError(f"rescoring {w.profiles.name} for {w.events.name} failed for {w.profile_key} "
+                           f"{', '.join(map(str, f.keys[:5]))}: {f.reason}", sqlstate=f.sqlstate or "P0001")
+    if scores is not None:
+        try:
+            plpy.execute(plans.write(r["queued"], len(keys)), [keys, scores, w.id, w.events.name, model.model_id])
+        except plpy.SPIError as e:
+            if w.strict:
+                raise
+            failures.append(Failure(keys, f"writing the scores failed: {_message(e)}", _state(e)))
+            scores = None
+    if scores is None and keys:
+        _counters_only(plpy, w, plans, keys, failures)
+    if failures:
+        queue(plpy, w, plans, failures, via="trigger")
+    return None
+
+
+def _plans(plpy, GD, w: Wiring, retry=False):
+    """Plans for the live version of the wiring's model (resolved now), or counters-only plans that
+    carry the reason there is none."""
+    from pgscore.serving import Runtime
+
+    try:
+        model = Runtime.get(plpy, GD).resolve(w.model_name)
+    except PgscoreError as e:  # no live model, or it cannot be loaded
+        return w.plans_for(plpy, None, retry, error=e)
+    try:
+        return w.plans_for(plpy, model, retry)
+    except PgscoreError as e:  # the profile table lacks a feature's column
+        return w.plans_for(plpy, None, retry, error=e)
+
+
+def _read(plpy, w: Wiring, plans: Plans):
+    """Lock and read the affected profiles; create or queue the missing ones; warn about NULL keys."""
+    failures = []
+    if w.recomputes:  # lock first, so the recomputed counters read the events of whoever held the lock
+        plpy.execute(plans.lock)
+    r = plpy.execute(plans.read)[0]
+    keys = r["keys"] or []
+    if r["wanted"] > len(keys):
+        if plans.create is not None:
+            plpy.execute(plans.create)
+            r = plpy.execute(plans.read)[0]
+            keys = r["keys"] or []
+        else:
+            missing = plpy.execute(plans.sql.keys(missing_only=True))[0]["keys"] or []
+            failures.append(Failure(missing, f"{w.profiles.name} has no row with this {w.profile_key}; the events "
+                                             "were kept and no counter changed", "P0002"))
+    if r["null_keys"]:
+        msg = (f"{int(r['null_keys'])} event(s) inserted into {w.events.name} have a NULL {w.event_key}; "
+               "they were kept and rescored no profile")
+        if w.strict:
+            raise PgscoreError(msg, sqlstate="23502")
+        plpy.warning("pgscore: " + msg)
+    return r, keys, failures
+
+
+def _counters_only(plpy, w, plans, keys, failures, lock=False):
+    try:
+        if lock:
+            plpy.execute(plans.lock)
+        plpy.execute(plans.counters_only)
+    except plpy.SPIError as e:
+        if w.strict:
+            raise
+        failures.append(Failure(keys, f"updating the counters failed: {_message(e)}", _state(e)))
+
+
+def _score(model, keys, data, failures) -> list:
+    """Scores in key order; None where a row cannot be scored (its reason added to failures)."""
+    try:
+        if len(keys) == 1:  # a single-row INSERT: skip numpy's per-call overhead
+            x = batch.decode_one(data, model.n)
+            if x is not None:
+                return [model.score_row(x)]
+        X = batch.decode(data, len(keys), model.n, keys)
+        return model.score(X).tolist()
+    except Exception:  # noqa: BLE001 - find the rows at fault, one by one
+        pass
+    out = []
+    for k, x in zip(keys, _rows(data, len(keys), model.n, keys)):
+        try:
+            if isinstance(x, Exception):
+                raise x
+            out.append(model.score_row(x))
+        except PgscoreError as e:
+            out.append(None)
+            failures.append(Failure([k], e.message, e.sqlstate))
+        except Exception as e:  # noqa: BLE001 - an exception inside the model must not lose the event
+            out.append(None)
+            failures.append(Failure([k], f"the model raised {type(e).__name__}: {e}", MODEL_RAISED))
+    return out
+
+
+def _rows(data, n, width, keys):
+    try:
+        return batch.decode(data, n, width, keys).tolist()
+    except PgscoreError as e:
+        return [e] * n
+
+
+def _message(e) -> str:
+    return str(e.args[0]) if getattr(e, "args", None) else str(e)
+
+
+def _state(e):
+    return getattr(e, "sqlstate", None)
+
+
+def queue(plpy, w: Wiring, plans, failures, via):
+    """One error-queue row per failed profile (attempts counted up if it is already queued)."""
+    reasons = {}
+    for f in failures:
+        for k in f.keys:
+            reasons.setdefault(str(k), (f.reason, f.sqlstate))
+    if not reasons:
+        return None
+    keys = sorted(reasons)
+    cause = json.dumps({"via": via, "rescoring_id": w.id, "event_table": w.events.name})
+    plpy.execute(plans.queue, [w.id, w.model_name, w.profiles.name, keys, [reasons[k][0] for k in keys],
+                               [reasons[k][1] for k in keys], cause])
+    if via == "trigger":
+        plpy.warning(f"pgscore: {len(keys)} profile(s) of {w.profiles.name} could not be rescored "
+                     f"({failures[0].reason}); the events were kept and the profiles queued in pgscore.error_queue",
+                     hint="fix the cause, then SELECT * FROM pgscore.retry_failed()")
+    return None
+
+
+# -- retry -------------------------------------------------------------------------------------------
+
+_QUEUED_WIRINGS = ("SELECT DISTINCT q.rescoring_id FROM pgscore.error_queue AS q JOIN pgscore.rescoring AS r "
+                   "ON r.rescoring_id = q.rescoring_id WHERE $1::pg_catalog.text IS NULL OR r.model_name = $1 "
+                   "ORDER BY 1")
+_QUEUED_KEYS = ("SELECT pg_catalog.array_agg(s.k) AS keys FROM (SELECT q.entity_key AS k FROM pgscore.error_queue q "
+                "WHERE q.rescoring_id = $1 ORDER BY q.entity_key LIMIT $2) AS s")
+
+
+def retry(plpy, GD, model_name=None, limit=None):
+    """Rescore queued profiles (up to `limit` per wiring); clear those that succeed, count up the rest.
+    Returns (rescoring_id, rescored, failed) per wiring that had queued errors."""
+    if limit is not None and limit < 1:
+        raise PgscoreError(f"the limit must be positive, got {limit}", sqlstate="22023")
+    out = []
+    for row in plpy.execute(plpy.prepare(_QUEUED_WIRINGS, ["pg_catalog.text"]), [model_name]):
+        w = wiring(plpy, GD, row["rescoring_id"])
+        keys = plpy.execute(plpy.prepare(_QUEUED_KEYS, ["pg_catalog.int8", "pg_catalog.int8"]),
+                            [w.id, limit])[0]["keys"] or []
+        plans = _plans(plpy, GD, w, retry=True)
+        model = plans.model
+        if model is None:
+            queue(plpy, w, plans, [Failure(keys, plans.error.message, plans.error.sqlstate)], via="retry")
+            out.append((w.id, 0, len(keys)))
+            continue
+        r = plpy.execute(plans.read, [keys])[0]
+        found = r["keys"] or []
+        failures = []
+        lost = set(keys) - {str(k) for k in found}
+        if lost:
+            failures.append(Failure(sorted(lost), f"{w.profiles.name} has no row with this {w.profile_key}", "P0002"))
+        scored = 0
+        if found:
+            scores = _score(model, found, r["data"], failures)
+            plpy.execute(plans.write, [found, scores, w.id, w.events.name, model.model_id])
+            scored = sum(s is not None for s in scores)
+        queue(plpy, w, plans, failures, via="retry")
+        out.append((w.id, scored, len(keys) - scored))
+    return out
+
+
+
+# -- attach ------------------------------------------------------------------------------------------
+
+_RELATION = ("SELECT c.oid::pg_catalog.int8 AS oid, c.relkind::pg_catalog.text AS kind, "
+             "c.oid::pg_catalog.regclass::pg_catalog.text AS name FROM pg_catalog.pg_class c "
+             "WHERE c.oid = $1::pg_catalog.regclass")
+_UNIQUE = ("SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid "
+           "AND a.attnum = i.indkey[0] WHERE i.indrelid = $1::pg_catalog.oid AND i.indisunique AND i.indnatts = 1 "
+           "AND i.indpred IS NULL AND i.indexprs IS NULL AND a.attname = $2::pg_catalog.name")
+_PRIMARY_KEY = ("SELECT a.attname::pg_catalog.text AS name FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
+                "ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] WHERE i.indrelid = $1::pg_catalog.oid "
+                "AND i.indisprimary AND i.indnatts = 1")
+_ATTACHED = "SELECT r.rescoring_id FROM pgscore.rescoring r WHERE r.event_table = $1 AND r.profile_table = $2"
+_INSERT = ("INSERT INTO pgscore.rescoring (rescoring_id, event_table, profile_table, event_key, profile_key, "
+           "model_name, score_column, scored_at_column, counters, event_id_column, missing_profile, strict, "
+           "trigger_name) SELECT s.id, $1, $2, "
+           "$3, $4, $5, $6, $7, $8::pg_catalog.jsonb, $9, $10, $11, 'pgscore_rescore_' || s.id "
+           "FROM (SELECT pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('pgscore.rescoring', 'rescoring_id')) "
+           "AS id) AS s RETURNING rescoring_id, trigger_name")
+_INSERT_TYPES = ["pg_catalog.text", "pg_catalog.text", "pg_catalog.name", "pg_catalog.name", "pg_catalog.text",
+                 "pg_catalog.name", "pg_catalog.name", "pg_catalog.text", "pg_catalog.name", "pg_catalog.text",
+                 "pg_catalog.bool"]
+
+
+def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, counters=None,
+           scored_at_column="scored_at", profile_key=None, missing_profile="create", strict=False,
+           event_id_column=None) -> int:
+    """Check a wiring, store it and create its trigger; returns its rescoring_id."""
+    from pgscore import serving
+
+    for what, v in (("event table", event_table), ("profile table", profile_table), ("key column", key),
+                    ("model", model_name), ("score column", score_column), ("missing-profile choice", missing_profile),
+                    ("strict flag", strict)):
+        if v is None:
+            raise WiringError(f"the {what} is NULL", sqlstate="22004")
+    serving.check_name(model_name)
+    if missing_profile not in MISSING_CHOICES:
+        raise WiringError(f"missing_profile must be 'create' or 'queue', got {missing_profile!r}")
+    profile_key = profile_key or key
+    events, profiles = (_relation(plpy, t, what) for t, what in ((event_table, "event"), (profile_table, "profile")))
+    if events.oid == profiles.oid:
+        raise WiringError(f"{events.name} cannot be both the event table and the profile table")
+    _need_column(events, key, "the key column")
+    _need_column(profiles, profile_key, "the key column")
+    _need_column(profiles, score_column, "the score column", SCORE_TYPES, "double precision, real or numeric")
+    if scored_at_column is not None:
+        _need_column(profiles, scored_at_column, "the scored_at column", TIME_TYPES, "timestamptz or timestamp",
+                     hint="pass scored_at_column => NULL to record no time")
+    if not plpy.execute(plpy.prepare(_UNIQUE, ["pg_catalog.oid", "pg_catalog.text"]), [profiles.oid, profile_key]):
+        raise WiringError(f"{profiles.name}.{profile_key} has no unique index of its own; each event must match "
+                          "at most one profile", sqlstate="42P10",
+                          hint=f"ALTER TABLE {profiles.name} ADD PRIMARY KEY ({profile_key})")
+    if event_id_column is None:
+        pk = plpy.execute(plpy.prepare(_PRIMARY_KEY, ["pg_catalog.oid"]), [events.oid])
+        event_id_column = pk[0]["name"] if pk else None
+    else:
+        _need_column(events, event_id_column, "the event id column")
+    spec = json.loads(counters) if isinstance(counters, str) else (counters or {})
+    parsed = parse_counters(spec)
+    taken = {profile_key: "the key", score_column: "the score", scored_at_column: "scored_at"}
+    for c in parsed:
+        _need_column(profiles, c.column, f"counter {c.column!r}'s column")
+        if c.column in taken:
+            raise WiringError(f"counter {c.column!r} would overwrite {taken[c.column]} column")
+        if c.kind == "window":
+            _need_column(events, c.time, f"counter {c.column!r}'s time column", TIME_TYPES | {"date"},
+                         "timestamptz, timestamp or date")
+    if plpy.execute(plpy.prepare(_ATTACHED, ["pg_catalog.text", "pg_catalog.text"]), [events.name, profiles.name]):
+        raise WiringError(f"{events.name} is already wired to {profiles.name}", sqlstate="42710",
+                          hint="detach it first with pgscore.detach_rescoring")
+    row = plpy.execute(plpy.prepare(_INSERT, _INSERT_TYPES), [
+        events.name, profiles.name, key, profile_key, model_name, score_column, scored_at_column,
+        json.dumps(spec), event_id_column, missing_profile, strict])[0]
+    w = Wiring(plpy, plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [row["rescoring_id"]])[0])
+    _check_statements(plpy, GD, w)
+    plpy.execute(f"CREATE TRIGGER {plpy.quote_ident(row['trigger_name'])} AFTER INSERT ON {events.name} "
+                 f"REFERENCING NEW TABLE AS {NEW} FOR EACH STATEMENT "
+                 f"EXECUTE FUNCTION pgscore.rescore_events({plpy.quote_literal(str(w.id))})")
+    return w.id
+
+
+def _relation(plpy, name, what) -> Table:
+    r = plpy.execute(plpy.prepare(_RELATION, ["pg_catalog.text"]), [name])[0]
+    if r["kind"] not in ("r", "p"):
+        raise WiringError(f"the {what} table {r['name']} is not a table", sqlstate="42809")
+    return table(plpy, r["oid"], r["name"])
+
+
+def _need_column(t: Table, column, what, types=None, expected=None, hint=None):
+    if column not in t.columns:
+        raise WiringError(f"{t.name} has no column {column!r} ({what})", sqlstate="42703",
+                          detail="columns: " + ", ".join(t.columns), hint=hint)
+    if types is not None and t.types[column] not in types:
+        raise WiringError(f"{t.name}.{column} ({what}) is {t.types[column]}; expected {expected}", sqlstate="42804",
+                          hint=hint)
+
+
+def _check_statements(plpy, GD, w: Wiring):
+    """Prepare (without running) what the trigger will run, with the event table in place of the
+    transition table: each counter alone first, so an error names it; then the model's statements."""
+    from pgscore.serving import Runtime
+
+    all_counters = w.counters
+    try:
+        for c in all_counters:
+            w.counters = [c]
+            try:
+                plpy.prepare(Sql(plpy, w, None, source=w.events.name).counters_only())
+            except plpy.SPIError as e:
+                raise WiringError(f"counter {c.column!r}: {_message(e)}", sqlstate=_state(e) or "42601") from None
+    finally:
+        w.counters = all_counters
+    try:
+        model = Runtime.get(plpy, GD).resolve(w.model_name)
+    except UnknownModel as e:
+        plpy.notice(f"pgscore: {e.message}; until it has a live version, events update the counters and "
+                    "queue each profile in pgscore.error_queue")
+        model = None
+    try:
+        Plans(plpy, w, model, source=w.events.name)
+    except plpy.SPIError as e:
+        raise WiringError(f"the rescoring statements for {w.profiles.name} do not compile: {_message(e)}",
+                          sqlstate=_state(e) or "42601") from None
+    except InvalidModel as e:
+        raise WiringError(f"{w.profiles.name} cannot feed model {model.label}: {e.message}",
+                          sqlstate=e.sqlstate, detail=e.detail, hint=e.hint) from None

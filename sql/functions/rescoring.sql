@@ -1,0 +1,72 @@
+/*
+ * Rescoring on INSERT (see py_src/pgscore/rescoring.py). attach_rescoring
+ * checks and stores a wiring and creates a statement-level AFTER INSERT
+ * trigger with a transition table on the event table; rescore_events is that
+ * trigger; retry_failed drains the error queue. All run with a fixed
+ * search_path: counter expressions must qualify their own objects.
+ */
+CREATE FUNCTION pgscore.attach_rescoring(
+    p_event_table regclass, p_profile_table regclass, p_key name, p_model text, p_score_column name,
+    p_counters jsonb DEFAULT '{}'::jsonb, p_scored_at_column name DEFAULT 'scored_at',
+    p_profile_key name DEFAULT NULL, p_missing_profile text DEFAULT 'create', p_strict boolean DEFAULT false,
+    p_event_id_column name DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpython3u
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $pl$
+@@plpython/attach_rescoring.py@@
+$pl$;
+COMMENT ON FUNCTION pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name) IS 'Wire an event table to a profile table: each INSERT updates the profile counters and rescores the profiles it touches in the same statement; returns the rescoring_id';
+
+CREATE FUNCTION pgscore.detach_rescoring(p_event_table regclass, p_profile_table regclass DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    r record;
+    v_n integer := 0;
+BEGIN
+    IF p_event_table IS NULL THEN
+        RAISE EXCEPTION 'pgscore.detach_rescoring: the event table is NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    FOR r IN SELECT w.rescoring_id, w.trigger_name FROM pgscore.rescoring w
+              WHERE w.event_table = p_event_table::text
+                AND (p_profile_table IS NULL OR w.profile_table = p_profile_table::text)
+              ORDER BY w.rescoring_id FOR UPDATE
+    LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', r.trigger_name, p_event_table);
+        DELETE FROM pgscore.rescoring w WHERE w.rescoring_id = r.rescoring_id;
+        v_n := v_n + 1;
+    END LOOP;
+    IF v_n = 0 THEN
+        RAISE EXCEPTION '% is not wired for rescoring%', p_event_table,
+              CASE WHEN p_profile_table IS NULL THEN '' ELSE ' to ' || p_profile_table::text END
+            USING ERRCODE = 'undefined_object', HINT = 'list wirings with: SELECT * FROM pgscore.rescoring';
+    END IF;
+    RETURN v_n;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.detach_rescoring(regclass, regclass) IS 'Remove the wiring (all of the event table''s, or the one to p_profile_table) and its trigger; queued errors stay, without their wiring; returns how many were removed';
+
+CREATE FUNCTION pgscore.rescore_events()
+RETURNS trigger
+LANGUAGE plpython3u
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $pl$
+@@plpython/rescore_events.py@@
+$pl$;
+COMMENT ON FUNCTION pgscore.rescore_events() IS 'Trigger created by attach_rescoring (argument: the rescoring_id): counters, one vectorised rescoring of the affected profiles, audit rows, error queue';
+
+CREATE FUNCTION pgscore.retry_failed(p_model text DEFAULT NULL, p_limit integer DEFAULT NULL)
+RETURNS TABLE (rescoring_id bigint, rescored integer, failed integer)
+LANGUAGE plpython3u
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $pl$
+@@plpython/retry_failed.py@@
+$pl$;
+COMMENT ON FUNCTION pgscore.retry_failed(text, integer) IS 'Rescore the profiles queued in pgscore.error_queue (of one model, up to p_limit per wiring); clears those that succeed and counts up the others; one row per wiring';
