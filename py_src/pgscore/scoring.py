@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import time
 
 from pgscore.registry import _call, connection
@@ -24,17 +27,21 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
             from tqdm import tqdm
 
             bar = tqdm(total=total, unit="rows", unit_scale=True, desc=f"{model} -> {table}.{into}")
-        while True:
-            (n, last, used), = _call(conn, "SELECT * FROM pgscore.score_chunk(%s, %s::regclass, %s, %s, %s, %s, %s, %s)",
-                                     (model, table, key, into, state["last_key"], chunk_size, state["version"], log))
-            conn.commit()
-            state["version"] = used  # the rest of the run keeps the version the first chunk used
-            if n == 0:
-                break
-            state["rows"] += n
-            state["last_key"] = last
-            if bar is not None:
-                bar.update(n)
+        with _stop_between_chunks() as stop:
+            while True:
+                (n, last, used), = _call(conn, "SELECT * FROM pgscore.score_chunk(%s, %s::regclass, %s, %s, %s, %s, "
+                                               "%s, %s)",
+                                         (model, table, key, into, state["last_key"], chunk_size, state["version"], log))
+                conn.commit()
+                state["version"] = used  # the rest of the run keeps the version the first chunk used
+                if n == 0:
+                    break
+                state["rows"] += n
+                state["last_key"] = last
+                if bar is not None:
+                    bar.update(n)
+                if stop:
+                    raise KeyboardInterrupt
     except KeyboardInterrupt:
         conn.rollback()
         raise KeyboardInterrupt(state) from None
@@ -44,6 +51,29 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
         if isinstance(db, str):
             conn.close()
     return {**state, "seconds": time.perf_counter() - started}
+
+
+@contextlib.contextmanager
+def _stop_between_chunks():
+    """A first Ctrl-C lets the chunk in flight commit and be counted, then stops (a Ctrl-C landing
+    between a commit and its bookkeeping would otherwise report a resume point one chunk behind, and
+    the resumed run would score and log that chunk twice); a second one stops at once, rolling the
+    chunk back. Outside the main thread signals cannot be caught and nothing changes."""
+    stop: list = []
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def handler(signum, frame):
+        if stop:
+            raise KeyboardInterrupt
+        stop.append(signum)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _remaining(conn, table, key, after) -> int:
