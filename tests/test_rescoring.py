@@ -250,12 +250,13 @@ def test_no_live_model_keeps_events_and_counters_then_retry_drains_the_queue(db_
 def test_a_bad_row_queues_only_its_profile(shop, trained):
     attach(shop)
     query(shop, "UPDATE customers SET age = NULL WHERE id = 20")
+    calls = profiles(shop, [20])[20][1]
     query(shop, "INSERT INTO complaints (customer_id) VALUES (20), (21)")
     assert query(shop, "SELECT entity_key, reason FROM pgscore.error_queue") == [
         ("20", "model churn v1: feature 'age' is NaN")]
     assert any("could not be rescored" in n for n in shop.notices)
     assert_scores_match_model(shop, trained[0], [21])
-    assert query(shop, "SELECT support_calls FROM customers WHERE id = 20")[0][0] == profiles(shop, [20])[20][1]
+    assert profiles(shop, [20])[20][1] == calls + 1  # its counter moved although it was not scored
     # a later successful rescoring clears the profile's queued error
     query(shop, "UPDATE customers SET age = 40 WHERE id = 20")
     query(shop, "INSERT INTO complaints (customer_id) VALUES (20)")
@@ -400,6 +401,10 @@ GOOD = {"events": "complaints", "profiles": "customers", "key": "customer_id", "
     ({"counters": '{"support_calls": {"add": "1; DROP TABLE customers"}}'}, "22023", "not allowed"),
     ({"counters": '{"support_calls": {"add": "1) FROM pg_class --"}}'}, "22023", "unbalanced"),
     ({"counters": '{"support_calls": {"add": "$$x$$"}}'}, "22023", "not allowed"),
+    # an E'' string ends where a quote-doubling scanner does not expect: backslashes are refused outright
+    ({"counters": json.dumps({"support_calls": {"add": "E'\\' ' IS NULL)::int) AS c0 FROM public.complaints AS e "
+                                                       "GROUP BY 1) SELECT 1; DROP TABLE public.customers; --'"}})},
+     "22023", "not allowed"),
     ({"counters": '{"support_calls": {"add": "no_such_column"}}'}, "42703", "counter 'support_calls'"),
     ({"counters": '{"last_complaint_at": {"add": "1"}}'}, "42804", "counter 'last_complaint_at'"),
     ({"counters": '{"support_calls": {"window": "30 days", "time": "kind"}}'}, "42804", "time column"),
@@ -492,3 +497,48 @@ def test_concurrent_inserts_for_overlapping_customers(shop, trained):
     final = {(k, tuple(f), sc) for k, f, sc in logged}
     assert all((k, tuple(after[k][0]), after[k][4]) in final for k in events)
     assert len(logged) == query(shop, "SELECT count(*) FROM pgscore.prediction_log")[0][0]
+
+
+def test_renamed_table_keeps_events_and_can_be_detached(shop):
+    attach(shop)
+    query(shop, "ALTER TABLE complaints RENAME TO grievances")
+    other = psycopg2.connect(shop.dsn)  # a new session, with nothing cached
+    other.autocommit = True
+    query(other, "INSERT INTO grievances (customer_id) VALUES (80)")
+    assert any("renamed or dropped" in n for n in other.notices)
+    assert query(other, "SELECT count(*) FROM grievances") == [(1,)]
+    other.close()
+    assert query(shop, "SELECT pgscore.detach_rescoring('grievances')") == [(1,)]
+    assert query(shop, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'grievances'::regclass "
+                       "AND NOT tgisinternal") == [(0,)]
+
+
+def test_retry_failed_survives_a_failing_write(shop):
+    attach(shop)
+    query(shop, "UPDATE customers SET age = NULL WHERE id = 90")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (90)")
+    query(shop, "UPDATE customers SET age = 40 WHERE id = 90")
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT low_scores CHECK (churn_score < 0.0001) NOT VALID")
+    rid = query(shop, "SELECT rescoring_id FROM pgscore.rescoring")[0][0]
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 0, 1)]
+    assert query(shop, "SELECT attempts, sqlstate FROM pgscore.error_queue") == [(2, "23514")]
+
+
+def test_a_column_added_later_is_seen_by_sessions_that_cached_the_table(db_url, trained):
+    model, X, y = trained
+    registry.deploy(db_url, "churn", model, X, y, feature_names=CHURN_FEATURES)
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        sample.create_tables(cur)
+        sample.load_customers(cur, X[:10])
+        cur.execute("ALTER TABLE customers DROP COLUMN age")
+    query(conn, ATTACH.replace("%(counters)s::jsonb", "'{}'::jsonb"), {**GOOD, "model": "ghost"})  # attach checks pass
+    query(conn, "UPDATE pgscore.rescoring SET model_name = 'churn'")  # now the model needs a column it lacks
+    query(conn, "INSERT INTO complaints (customer_id) VALUES (1)")
+    assert query(conn, "SELECT sqlstate FROM pgscore.error_queue") == [("42703",)]
+    query(conn, "ALTER TABLE customers ADD COLUMN age float8 DEFAULT 40")
+    query(conn, "INSERT INTO complaints (customer_id) VALUES (1)")  # same session: the cached columns are refreshed
+    assert query(conn, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    assert_scores_match_model(conn, model, [1])
+    conn.close()

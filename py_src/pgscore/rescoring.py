@@ -112,6 +112,9 @@ def check_expression(expr, what) -> str:
     parentheses outside quotes. It is pasted inside parentheses, so it cannot end the statement."""
     if not isinstance(expr, str) or not expr.strip():
         raise WiringError(f"{what}: the expression must be a non-empty string")
+    if "\\" in expr:  # E'...' strings end elsewhere than this scanner thinks: no backslashes at all
+        raise WiringError(f"{what}: '\\' is not allowed in an expression: {expr!r}",
+                          hint="one SQL expression; no statements, dollar quoting or backslash escapes")
     depth, i, n = 0, 0, len(expr)
     while i < n:
         ch = expr[i]
@@ -129,7 +132,7 @@ def check_expression(expr, what) -> str:
             continue
         if expr.startswith("--", i) or expr.startswith("/*", i):
             raise WiringError(f"{what}: comments are not allowed in {expr!r}")
-        if ch in ";\\$":
+        if ch in ";$":
             raise WiringError(f"{what}: {ch!r} is not allowed in an expression: {expr!r}",
                               hint="one SQL expression; no statements, dollar quoting or backslash escapes")
         depth += ch == "("
@@ -145,8 +148,8 @@ def check_expression(expr, what) -> str:
 # -- the wiring, as stored ---------------------------------------------------------------------------
 
 _WIRING = ("SELECT r.rescoring_id, r.event_table, r.profile_table, "
-           "r.event_table::pg_catalog.regclass::pg_catalog.oid AS event_oid, "
-           "r.profile_table::pg_catalog.regclass::pg_catalog.oid AS profile_oid, r.event_key, r.profile_key, r.model_name, "
+           "pg_catalog.to_regclass(r.event_table)::pg_catalog.oid AS event_oid, "
+           "pg_catalog.to_regclass(r.profile_table)::pg_catalog.oid AS profile_oid, r.event_key, r.profile_key, r.model_name, "
            "r.score_column, r.scored_at_column, r.counters::pg_catalog.text AS counters, r.event_id_column, "
            "r.missing_profile, r.strict FROM pgscore.rescoring r WHERE r.rescoring_id = $1")
 _COLUMNS = ("SELECT a.attname::pg_catalog.text AS name, a.atttypid::pg_catalog.int8 AS typid, "
@@ -201,8 +204,8 @@ def wiring(plpy, GD, rescoring_id) -> Wiring | None:
     w = cache.get(rescoring_id)
     if w is None:
         rows = plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [rescoring_id])
-        if not rows:
-            return None
+        if not rows or rows[0]["event_oid"] is None or rows[0]["profile_oid"] is None:
+            return None  # detached, or a wired table was renamed or dropped
         w = cache[rescoring_id] = Wiring(plpy, rows[0])
     return w
 
@@ -270,7 +273,8 @@ class Sql:
                 "(SELECT pg_catalog.count(*) FROM a WHERE a.k IS NOT NULL) AS wanted, "
                 "(SELECT pg_catalog.sum(a.n) FROM a WHERE a.k IS NULL) AS null_keys, "
                 "(SELECT pg_catalog.array_agg(l.k) FROM l) AS keys, "
-                "(SELECT pg_catalog.string_agg(l.b, ''::pg_catalog.bytea) FROM l) AS data")
+                "(SELECT pg_catalog.string_agg(COALESCE(l.b, pg_catalog.array_send('{}'::pg_catalog.float8[])), "
+                "''::pg_catalog.bytea) FROM l) AS data")
 
     def keys(self, missing_only=False) -> str:
         cond = (f" AND NOT EXISTS (SELECT 1 FROM {self.P} AS p WHERE p.{self.pk} = e.{self.ek})"
@@ -322,7 +326,8 @@ class Sql:
                 f"SELECT $5, u.k, u.f, u.score, {lit(source)}, {cause} FROM u WHERE u.score IS NOT NULL")
 
     def retry_read(self) -> str:
-        return (f"SELECT pg_catalog.array_agg(l.k) AS keys, pg_catalog.string_agg(l.b, ''::pg_catalog.bytea) AS data "
+        return (f"SELECT pg_catalog.array_agg(l.k) AS keys, pg_catalog.string_agg(COALESCE(l.b, "
+                "pg_catalog.array_send('{}'::pg_catalog.float8[])), ''::pg_catalog.bytea) AS data "
                 f"FROM (SELECT p.{self.pk} AS k, pg_catalog.array_send({self.features(new=False)}) AS b "
                 f"FROM {self.P} AS p WHERE p.{self.pk} = ANY ($1::pg_catalog.text[]::{self.ktype}[]) "
                 f"ORDER BY p.{self.pk} FOR UPDATE OF p) AS l")
@@ -399,9 +404,9 @@ def on_insert(plpy, GD, TD):
     rescoring_id = int(TD["args"][0])
     w = wiring(plpy, GD, rescoring_id)
     if w is None:
-        plpy.warning(f"pgscore: trigger {TD['name']} names rescoring {rescoring_id}, which is not attached; "
-                     "the events were inserted and no profile was rescored",
-                     hint="drop the trigger, or attach again with pgscore.attach_rescoring")
+        plpy.warning(f"pgscore: trigger {TD['name']} names rescoring {rescoring_id}, which is not attached or "
+                     "whose tables were renamed or dropped; the events were inserted and no profile was rescored",
+                     hint="detach with pgscore.detach_rescoring and attach again")
         return None
     plans = w.last or _plans(plpy, GD, w)
     try:
@@ -453,7 +458,12 @@ def _plans(plpy, GD, w: Wiring, retry=False):
         return w.plans_for(plpy, None, retry, error=e)
     try:
         return w.plans_for(plpy, model, retry)
-    except PgscoreError as e:  # the profile table lacks a feature's column
+    except PgscoreError:  # the profile table lacks a feature's column, or did when its columns were read
+        w.profiles = table(plpy, w.profiles.oid, w.profiles.name)
+        w.plans = {}
+    try:
+        return w.plans_for(plpy, model, retry)
+    except PgscoreError as e:
         return w.plans_for(plpy, None, retry, error=e)
 
 
@@ -467,6 +477,8 @@ def _read(plpy, w: Wiring, plans: Plans):
     if r["wanted"] > len(keys):
         if plans.create is not None:
             plpy.execute(plans.create)
+            if w.recomputes:  # a profile another transaction created meanwhile must be locked too
+                plpy.execute(plans.lock)
             r = plpy.execute(plans.read)[0]
             keys = r["keys"] or []
         else:
@@ -522,8 +534,8 @@ def _score(model, keys, data, failures) -> list:
 def _rows(data, n, width, keys):
     try:
         return batch.decode(data, n, width, keys).tolist()
-    except PgscoreError as e:
-        return [e] * n
+    except Exception as e:  # noqa: BLE001 - each row gets the reason
+        return [e if isinstance(e, PgscoreError) else PgscoreError(f"the features cannot be read: {e}", sqlstate="22023")] * n
 
 
 def _message(e) -> str:
@@ -578,7 +590,13 @@ def retry(plpy, GD, model_name=None, limit=None):
             queue(plpy, w, plans, [Failure(keys, plans.error.message, plans.error.sqlstate)], via="retry")
             out.append((w.id, 0, len(keys)))
             continue
-        r = plpy.execute(plans.read, [keys])[0]
+        try:
+            r = plpy.execute(plans.read, [keys])[0]
+        except plpy.SPIError as e:
+            queue(plpy, w, plans, [Failure(keys, f"reading the profiles failed: {_message(e)}", _state(e))],
+                  via="retry")
+            out.append((w.id, 0, len(keys)))
+            continue
         found = r["keys"] or []
         failures = []
         lost = set(keys) - {str(k) for k in found}
@@ -587,8 +605,11 @@ def retry(plpy, GD, model_name=None, limit=None):
         scored = 0
         if found:
             scores = _score(model, found, r["data"], failures)
-            plpy.execute(plans.write, [found, scores, w.id, w.events.name, model.model_id])
-            scored = sum(s is not None for s in scores)
+            try:
+                plpy.execute(plans.write, [found, scores, w.id, w.events.name, model.model_id])
+                scored = sum(s is not None for s in scores)
+            except plpy.SPIError as e:
+                failures.append(Failure(found, f"writing the scores failed: {_message(e)}", _state(e)))
         queue(plpy, w, plans, failures, via="retry")
         out.append((w.id, scored, len(keys) - scored))
     return out

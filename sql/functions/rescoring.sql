@@ -33,7 +33,9 @@ BEGIN
         RAISE EXCEPTION 'pgscore.detach_rescoring: the event table is NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     FOR r IN SELECT w.rescoring_id, w.trigger_name FROM pgscore.rescoring w
-              WHERE w.event_table = p_event_table::text
+              -- by name, or by its trigger on this table (the table may have been renamed since)
+              WHERE (w.event_table = p_event_table::text
+                     OR w.trigger_name IN (SELECT t.tgname FROM pg_catalog.pg_trigger t WHERE t.tgrelid = p_event_table))
                 AND (p_profile_table IS NULL OR w.profile_table = p_profile_table::text)
               ORDER BY w.rescoring_id FOR UPDATE
     LOOP
