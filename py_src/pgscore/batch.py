@@ -133,17 +133,25 @@ def _chunks(plpy, GD, model, cursor, chunk_size, log, cause):
         yield keys, scores
 
 
+_COLUMNS = ("SELECT a.attname::pg_catalog.text AS name, a.atttypid::pg_catalog.int8 AS typid, "
+            "pg_catalog.format_type(a.atttypid, a.atttypmod) AS type FROM pg_catalog.pg_attribute a "
+            "WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum")
+
+
+def columns_of(plpy, relation) -> tuple[dict, dict]:
+    """A table's columns in order: name -> type oid, and name -> type as format_type prints it.
+    `relation` is a name (text) or an oid (int)."""
+    kind = "pg_catalog.oid" if isinstance(relation, int) else "pg_catalog.regclass"
+    rows = plpy.execute(plpy.prepare(_COLUMNS, [kind]), [relation])
+    return {r["name"]: r["typid"] for r in rows}, {r["name"]: r["type"] for r in rows}
+
+
 class TablePlans:
     """Prepared read and write statements for scoring one table's key range into one of its columns."""
 
     def __init__(self, plpy, model, table, key, into, log):
         q = plpy.quote_ident
-        cols = plpy.execute(plpy.prepare(
-            "SELECT a.attname, a.atttypid, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type "
-            "FROM pg_catalog.pg_attribute a WHERE a.attrelid = $1::pg_catalog.regclass AND a.attnum > 0 "
-            "AND NOT a.attisdropped", ["pg_catalog.text"]), [table])
-        columns = {r["attname"]: r["atttypid"] for r in cols}
-        types = {r["attname"]: r["type"] for r in cols}
+        columns, types = columns_of(plpy, table)
         for what, col in (("key", key), ("score", into)):
             if col not in columns:
                 raise InvalidModel(f"table {table} has no column {col!r} (the {what} column)", sqlstate="42703",

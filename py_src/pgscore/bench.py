@@ -88,6 +88,7 @@ def bench_database(url_of, admin_url):
 
 def run(url, quick=False, say=print, only=None) -> Report:
     import psycopg2
+    from psycopg2 import sql
     from threadpoolctl import threadpool_limits
 
     from pgscore import registry
@@ -108,16 +109,16 @@ def run(url, quick=False, say=print, only=None) -> Report:
     conn = psycopg2.connect(url)
     conn.autocommit = True
     cur = conn.cursor()
-    cols = ", ".join(f"{n} float8" for n in names)
+    cols = sql.SQL(", ").join(sql.SQL("{} float8").format(sql.Identifier(n)) for n in names)
     rng = np.random.default_rng(1)
     data = X[rng.integers(0, len(X), n_batch)]
     buf = io.StringIO()
     for i, r in enumerate(data):
         buf.write(f"{i}\t{{{','.join(repr(float(v)) for v in r)}}}\t" + "\t".join(repr(float(v)) for v in r) + "\t\\N\n")
-    cur.execute(f"CREATE TABLE customers (id int PRIMARY KEY, features float8[], {cols}, score float8)")
+    cur.execute(sql.SQL("CREATE TABLE customers (id int PRIMARY KEY, features float8[], {}, score float8)").format(cols))
     buf.seek(0)
     cur.copy_expert("COPY customers FROM STDIN", buf)
-    cur.execute(f"CREATE TABLE sample AS SELECT * FROM customers WHERE id < {n_row}")
+    cur.execute("CREATE TABLE sample AS SELECT * FROM customers WHERE id < %s", (n_row,))
     cur.execute("VACUUM ANALYZE customers")
     cur.execute("VACUUM ANALYZE sample")
     cur.execute("CREATE FUNCTION empty_call(m text, f float8[]) RETURNS float8 LANGUAGE plpython3u AS "

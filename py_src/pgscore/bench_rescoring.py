@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from psycopg2 import sql
 
 SCHEMA = "rescore"
 KINDS = ("plain", "counter", "pgscore")
@@ -36,24 +37,29 @@ END $$;
 """
 
 
+def _t(name):
+    return sql.Identifier(SCHEMA, name)
+
+
 def setup(cur, X, n_customers):
     from pgscore import sample
 
-    cur.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-    cur.execute(f"CREATE SCHEMA {SCHEMA}")
+    cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(SCHEMA)))
+    cur.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(SCHEMA)))
     sample.create_tables(cur, schema=SCHEMA)
     rng = np.random.default_rng(3)
     sample.load_customers(cur, X[rng.integers(0, len(X), n_customers)], schema=SCHEMA)
     for kind in KINDS:  # one event table per variant, same shape
-        cur.execute(f"CREATE TABLE {SCHEMA}.events_{kind} (LIKE {SCHEMA}.complaints INCLUDING ALL)")
+        cur.execute(sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING ALL)").format(_t(f"events_{kind}"), _t("complaints")))
     cur.execute(_COUNTER_ROW)
-    cur.execute(f"CREATE TRIGGER bump AFTER INSERT ON {SCHEMA}.events_counter FOR EACH ROW "
-                "EXECUTE FUNCTION rescore.bump_row()")
-    cur.execute(f"CREATE TABLE {SCHEMA}.events_counter_stmt (LIKE {SCHEMA}.complaints INCLUDING ALL)")
-    cur.execute(f"CREATE TRIGGER bump AFTER INSERT ON {SCHEMA}.events_counter_stmt REFERENCING NEW TABLE AS "
-                "new_events FOR EACH STATEMENT EXECUTE FUNCTION rescore.bump_statement()")
+    cur.execute(sql.SQL("CREATE TRIGGER bump AFTER INSERT ON {} FOR EACH ROW EXECUTE FUNCTION {}()").format(
+        _t("events_counter"), _t("bump_row")))
+    cur.execute(sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING ALL)").format(_t("events_counter_stmt"), _t("complaints")))
+    cur.execute(sql.SQL("CREATE TRIGGER bump AFTER INSERT ON {} REFERENCING NEW TABLE AS new_events "
+                        "FOR EACH STATEMENT EXECUTE FUNCTION {}()").format(_t("events_counter_stmt"),
+                                                                          _t("bump_statement")))
     sample.rescore_complaints(cur, model="logit", schema=SCHEMA, complaints="events_pgscore")
-    cur.execute(f"VACUUM ANALYZE {SCHEMA}.customers")
+    cur.execute(sql.SQL("VACUUM ANALYZE {}").format(_t("customers")))
 
 
 def pgbench(url, table, clients, seconds, n_customers) -> dict:
@@ -90,10 +96,11 @@ def multi_row(cur, table, n_events, n_customers, copy=False, repeat=3) -> float:
         if copy:
             buf = io.StringIO("".join(f"{i}\n" for i in ids.tolist()))
             t = time.perf_counter()
-            cur.copy_expert(f"COPY {SCHEMA}.{table} (customer_id) FROM STDIN", buf)
+            cur.copy_expert(sql.SQL("COPY {} (customer_id) FROM STDIN").format(_t(table)).as_string(cur), buf)
         else:
             t = time.perf_counter()
-            cur.execute(f"INSERT INTO {SCHEMA}.{table} (customer_id) SELECT unnest(%s::bigint[])", (ids.tolist(),))
+            cur.execute(sql.SQL("INSERT INTO {} (customer_id) SELECT unnest(%s::bigint[])").format(_t(table)),
+                        (ids.tolist(),))
         best = min(best, time.perf_counter() - t)
     return best
 
@@ -110,7 +117,7 @@ def run(url, rep, X, quick=False, say=print):
     say(f"\nrescoring on INSERT: {n_customers:,} customers; three event tables: no trigger, a PL/pgSQL counter "
         "trigger, pgscore.attach_rescoring (3 counters, logistic pipeline, audit)")
     setup(cur, X, n_customers)
-    cur.execute(f"INSERT INTO {SCHEMA}.events_pgscore (customer_id) VALUES (1)")  # warm this backend
+    cur.execute(sql.SQL("INSERT INTO {} (customer_id) VALUES (1)").format(_t("events_pgscore")))  # warm this backend
     results = {}
     for clients in (1, 8):
         for kind in KINDS:
@@ -130,6 +137,6 @@ def run(url, rep, X, quick=False, say=print):
     queued = cur.fetchone()[0]
     if queued:
         say(f"  warning: {queued} profile(s) were queued in pgscore.error_queue during the benchmark")
-    cur.execute(f"SELECT pgscore.detach_rescoring('{SCHEMA}.events_pgscore')")
-    cur.execute(f"DROP SCHEMA {SCHEMA} CASCADE")
+    cur.execute("SELECT pgscore.detach_rescoring(%s::regclass)", (_t("events_pgscore").as_string(cur),))
+    cur.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(SCHEMA)))
     conn.close()

@@ -74,9 +74,8 @@ def _rescoring(url, X, say):
     sample.load_customers(cur, X[:1000])
     sample.rescore_complaints(cur)
     say("public.customers (1,000 profiles) and public.complaints created; SELECT pgscore.attach_rescoring("
-        "'complaints', 'customers', 'customer_id', 'churn', 'churn_score', '{\"support_calls\": \"count\", "
-        "\"complaints_30d\": {\"window\": \"30 days\", \"time\": \"created_at\"}, \"last_complaint_at\": "
-        "{\"max\": \"created_at\"}}', p_profile_key => 'id')")
+        f"'complaints', 'customers', 'customer_id', 'churn', 'churn_score', '{json.dumps(sample.COUNTERS)}', "
+        "p_profile_key => 'id')")
     ids = [3, 14, 15]
     feats = sql.SQL(", ").join(map(sql.Identifier, sample.CHURN_FEATURES))
     cur.execute(sql.SQL("UPDATE customers SET churn_score = pgscore.score('churn', ARRAY[{}]), scored_at = now() "

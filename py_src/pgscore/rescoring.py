@@ -22,10 +22,7 @@ counters' expressions are the wiring owner's SQL, checked to be single expressio
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
-
-import numpy as np
 
 from pgscore import batch
 from pgscore.errors import InvalidModel, PgscoreError, UnknownModel
@@ -104,9 +101,6 @@ def _counter(column, rule) -> Counter:
     return Counter(column, kind, check_expression(rule[kind], what))
 
 
-_DOLLAR = re.compile(r"\$")
-
-
 def check_expression(expr, what) -> str:
     """One SQL expression, nothing more: no ';', no comments, no backslash or dollar quoting, balanced
     parentheses outside quotes. It is pasted inside parentheses, so it cannot end the statement."""
@@ -152,9 +146,6 @@ _WIRING = ("SELECT r.rescoring_id, r.event_table, r.profile_table, "
            "pg_catalog.to_regclass(r.profile_table)::pg_catalog.oid AS profile_oid, r.event_key, r.profile_key, r.model_name, "
            "r.score_column, r.scored_at_column, r.counters::pg_catalog.text AS counters, r.event_id_column, "
            "r.missing_profile, r.strict FROM pgscore.rescoring r WHERE r.rescoring_id = $1")
-_COLUMNS = ("SELECT a.attname::pg_catalog.text AS name, a.atttypid::pg_catalog.int8 AS typid, "
-            "pg_catalog.format_type(a.atttypid, a.atttypmod) AS type FROM pg_catalog.pg_attribute a "
-            "WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum")
 
 
 @dataclass
@@ -166,8 +157,7 @@ class Table:
 
 
 def table(plpy, oid, name) -> Table:
-    rows = plpy.execute(plpy.prepare(_COLUMNS, ["pg_catalog.oid"]), [oid])
-    return Table(oid, name, {r["name"]: r["typid"] for r in rows}, {r["name"]: r["type"] for r in rows})
+    return Table(oid, name, *batch.columns_of(plpy, oid))
 
 
 class Wiring:
@@ -182,12 +172,9 @@ class Wiring:
         self.scored_at_column, self.event_id_column = row["scored_at_column"], row["event_id_column"]
         self.counters = parse_counters(row["counters"])
         self.missing_profile, self.strict = row["missing_profile"], row["strict"]
+        self.recomputes = any(c.recomputed for c in self.counters)  # some counter reads the event table
         self.plans: dict = {}  # (model_id or None: no usable model, retry?) -> Plans
         self.last = None  # the trigger's plans of the previous statement
-
-    @property
-    def recomputes(self) -> bool:
-        return any(c.recomputed for c in self.counters)
 
     def plans_for(self, plpy, model, retry=False, error=None) -> "Plans":
         key = (model.model_id if model is not None else None, retry)

@@ -10,6 +10,7 @@ last_complaint_at, then the churn model rescores the customer.
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 from psycopg2 import sql
@@ -50,8 +51,6 @@ def load_customers(cur, X, schema="public", customers="customers", first_id=1):
 def rescore_complaints(cur, model="churn", schema="public", customers="customers", complaints="complaints",
                        **options) -> int:
     """attach_rescoring with the sample counters; returns the rescoring_id."""
-    import json
-
     cur.execute("SELECT pgscore.attach_rescoring(%s::regclass, %s::regclass, 'customer_id', %s, 'churn_score', "
                 "%s::jsonb, p_profile_key => 'id', p_missing_profile => %s, p_strict => %s)",
                 (sql.Identifier(schema, complaints).as_string(cur), sql.Identifier(schema, customers).as_string(cur),
