@@ -35,6 +35,13 @@ EXPECTED = {
     "pgscore.detach_rescoring(regclass,regclass)": ("v", False, "u"),
     "pgscore.rescore_events()": ("v", False, "u"),
     "pgscore.retry_failed(text,integer)": ("v", False, "u"),
+    # monitoring: read-only functions are STABLE (they read the registry and the log, and use now())
+    **{f"pgscore.record_outcome(text,text,{t},timestamp with time zone)": ("v", False, "u")
+       for t in ("text", "double precision", "boolean")},
+    "pgscore.refresh_monitoring(interval,boolean)": ("v", False, "u"),
+    "pgscore.judge(text[],double precision[],bigint[])": ("s", False, "s"),
+    "pgscore.drift_stats()": ("s", False, "u"),
+    "pgscore.performance_stats()": ("s", False, "u"),
 }
 # no SET search_path, each for a reason; every query they run qualifies what it names instead
 # (test_look_alike_objects_are_never_picked_up proves it for the row functions)
@@ -64,9 +71,12 @@ def test_declarations(conn):
 def test_parallel_safe_functions_work_in_a_parallel_query(conn):
     query(conn, "SET force_parallel_mode = on")  # PostgreSQL 15: every parallel-safe query runs in a worker
     safe = [s for s, (_, _, p) in EXPECTED.items() if p == "s"]
-    assert safe == ["pgscore.validate_environment()"]
+    assert safe == ["pgscore.validate_environment()", "pgscore.judge(text[],double precision[],bigint[])"]
     (ok,), = query(conn, "SELECT (pgscore.validate_environment())::jsonb ? 'scikit_learn'")
     assert ok
+    (status, firing), = query(conn, "SELECT status, firing FROM pgscore.judge(ARRAY['psi', 'ks'], "
+                                    "ARRAY[0.25, 0.05], ARRAY[500, 500]::bigint[])")
+    assert (status, firing) == ("alert", "psi")
 
 
 def test_look_alike_objects_are_never_picked_up(db_url):

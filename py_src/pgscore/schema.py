@@ -10,7 +10,7 @@ import re
 import sys
 from pathlib import Path
 
-KINDS = ("schema", "tables", "functions", "views", "triggers")
+KINDS = ("schema", "tables", "functions", "views", "triggers", "privileges")
 _PLPYTHON = re.compile(r"^@@(plpython/[A-Za-z0-9_./-]+\.py)@@$", re.M)
 
 

@@ -19,4 +19,6 @@ CREATE TABLE pgscore.prediction_log (
 ) PARTITION BY RANGE (logged_at);
 CREATE TABLE pgscore.prediction_log_default PARTITION OF pgscore.prediction_log DEFAULT;
 CREATE INDEX prediction_log_model_time_idx ON pgscore.prediction_log (model_id, logged_at);
+-- outcomes find the prediction they judge by entity, newest first (pgscore.outcome_matches)
+CREATE INDEX prediction_log_entity_time_idx ON pgscore.prediction_log (entity_key, logged_at) WHERE entity_key IS NOT NULL;
 COMMENT ON TABLE pgscore.prediction_log IS 'Every prediction: model, entity, features, score, source (query/batch/trigger/retry) and cause';

@@ -1,0 +1,146 @@
+/*
+ * Monitoring functions: recording ground truth, and the refresh that rolls
+ * the prediction log up by hour and notes when each alert first fired.
+ */
+CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key text, p_outcome text,
+                                       p_observed_at timestamptz DEFAULT now())
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_task    text;
+    v_classes jsonb;
+    v_value   jsonb;
+    v_num     float8;
+    v_text    text := btrim(p_outcome);
+    v_id      bigint;
+BEGIN
+    IF p_model IS NULL OR p_entity_key IS NULL OR p_outcome IS NULL OR p_observed_at IS NULL THEN
+        RAISE EXCEPTION 'pgscore.record_outcome: % must not be NULL',
+            CASE WHEN p_model IS NULL THEN 'the model' WHEN p_entity_key IS NULL THEN 'the entity key'
+                 WHEN p_outcome IS NULL THEN 'the outcome' ELSE 'observed_at' END
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- the live version decides what an outcome must look like; a retired model, its newest version
+    SELECT m.task, m.classes INTO v_task, v_classes
+      FROM pgscore.models m
+      LEFT JOIN pgscore.live_models l ON l.model_id = m.model_id
+     WHERE m.name = p_model
+     ORDER BY l.model_id IS NOT NULL DESC, m.version DESC
+     LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'pgscore.record_outcome: model "%" does not exist', p_model
+            USING ERRCODE = 'undefined_object', HINT = 'SELECT name FROM pgscore.model_versions lists the models';
+    END IF;
+    IF v_task = 'regression' THEN
+        BEGIN
+            v_num := v_text::float8;
+        EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
+            RAISE EXCEPTION 'pgscore.record_outcome: outcome "%" for regression model "%" is not a number', p_outcome, p_model
+                USING ERRCODE = 'invalid_text_representation';
+        END;
+        IF v_num IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8) THEN
+            RAISE EXCEPTION 'pgscore.record_outcome: outcome % for regression model "%" is not a finite number', v_num, p_model
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        v_value := to_jsonb(v_num);
+    ELSE
+        -- one of the classes, by its text or (for numeric classes) its value; true/false for 1/0
+        SELECT c INTO v_value
+          FROM jsonb_array_elements(v_classes) c
+         WHERE c #>> '{}' = v_text
+            OR (jsonb_typeof(c) = 'number' AND v_text ~ '^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$'
+                AND (c #>> '{}')::numeric = v_text::numeric)
+            OR (jsonb_typeof(c) = 'number' AND lower(v_text) IN ('true', 'false')
+                AND (c #>> '{}')::numeric = CASE lower(v_text) WHEN 'true' THEN 1 ELSE 0 END)
+         LIMIT 1;
+        IF v_value IS NULL THEN
+            RAISE EXCEPTION 'pgscore.record_outcome: outcome "%" is not a class of % model "%"', p_outcome, v_task, p_model
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = format('classes: %s', (SELECT string_agg(c #>> '{}', ', ') FROM jsonb_array_elements(v_classes) c));
+        END IF;
+    END IF;
+    INSERT INTO pgscore.outcomes (model_name, entity_key, outcome, observed_at)
+    VALUES (p_model, p_entity_key, v_value, p_observed_at)
+    RETURNING outcome_id INTO v_id;
+    IF NOT EXISTS (SELECT 1 FROM pgscore.prediction_log l JOIN pgscore.models m ON m.model_id = l.model_id
+                    WHERE l.entity_key = p_entity_key AND l.logged_at <= p_observed_at AND m.name = p_model) THEN
+        RAISE NOTICE 'pgscore.record_outcome: no prediction of "%" for entity "%" was logged at or before %', p_model, p_entity_key, p_observed_at
+            USING DETAIL = 'The outcome is kept; it judges no prediction and pgscore.outcome_matches shows it unmatched.';
+    END IF;
+    RETURN v_id;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.record_outcome(text, text, text, timestamptz) IS 'Record what actually happened to an entity (one of a classifier''s classes, or a regressor''s number), observed at p_observed_at; it judges the newest prediction of the model for that entity logged by then. Returns the outcome_id';
+
+CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key text, p_outcome float8,
+                                       p_observed_at timestamptz DEFAULT now())
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT pgscore.record_outcome(p_model, p_entity_key, p_outcome::text, p_observed_at);
+END;
+COMMENT ON FUNCTION pgscore.record_outcome(text, text, float8, timestamptz) IS 'record_outcome with a numeric outcome (a class such as 1, or a regressor''s value)';
+
+CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key text, p_outcome boolean,
+                                       p_observed_at timestamptz DEFAULT now())
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT pgscore.record_outcome(p_model, p_entity_key, p_outcome::text, p_observed_at);
+END;
+COMMENT ON FUNCTION pgscore.record_outcome(text, text, boolean, timestamptz) IS 'record_outcome with a boolean outcome (true matches a class true or 1, false a class false or 0)';
+
+CREATE FUNCTION pgscore.refresh_monitoring(p_relook interval DEFAULT '1 hour', p_rebuild boolean DEFAULT false)
+RETURNS TABLE (rolled_from timestamptz, rolled_until timestamptz, rollup_rows bigint, firing bigint)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_until timestamptz;
+    v_from  timestamptz;
+    v_to    timestamptz := date_trunc('hour', now(), 'UTC');
+    v_rows  bigint;
+    v_firing bigint;
+BEGIN
+    IF p_relook IS NULL OR p_rebuild IS NULL OR p_relook < interval '0' THEN
+        RAISE EXCEPTION 'pgscore.refresh_monitoring: p_relook must be an interval >= 0 and p_rebuild true or false'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- one refresh at a time; a second waits and then finds little to do
+    SELECT s.rolled_until INTO v_until FROM pgscore.monitoring_state s FOR UPDATE;
+    v_from := CASE WHEN p_rebuild THEN '-infinity'::timestamptz
+                   ELSE date_trunc('hour', v_until - p_relook, 'UTC') END;
+    IF p_rebuild THEN
+        DELETE FROM pgscore.drift_rollup;
+    ELSE
+        DELETE FROM pgscore.drift_rollup r WHERE r.hour >= v_from AND r.hour < v_to;
+    END IF;
+    INSERT INTO pgscore.drift_rollup (model_id, hour, kind, position, bin, n, total, n_out)
+    SELECT v.model_id, date_trunc('hour', v.logged_at, 'UTC'), v.kind, v.position, v.bin, count(*),
+           coalesce(sum(v.x) FILTER (WHERE v.bin >= 0), 0), count(*) FILTER (WHERE v.out_of_range)
+      FROM pgscore.prediction_values v
+     WHERE v.logged_at >= v_from AND v.logged_at < v_to
+     GROUP BY 1, 2, 3, 4, 5;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    UPDATE pgscore.monitoring_state s SET rolled_until = greatest(v_to, s.rolled_until), refreshed_at = now();
+
+    -- alert_state keeps when each firing condition was first seen; cleared ones go
+    WITH f AS MATERIALIZED (SELECT * FROM pgscore.firing),
+    gone AS (
+        DELETE FROM pgscore.alert_state s
+         WHERE NOT EXISTS (SELECT 1 FROM f WHERE f.model = s.model AND f.version = s.version AND f.what = s.what
+                             AND f.subject = s.subject AND f.window_name = s.window_name
+                             AND f.metric = s.metric AND f.level = s.level)
+    )
+    INSERT INTO pgscore.alert_state (model, version, what, subject, window_name, metric, level)
+    SELECT f.model, f.version, f.what, f.subject, f.window_name, f.metric, f.level FROM f
+    ON CONFLICT DO NOTHING;
+    SELECT count(*) INTO v_firing FROM pgscore.alert_state;
+    RETURN QUERY SELECT v_from, greatest(v_to, v_until), v_rows, v_firing;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.refresh_monitoring(interval, boolean) IS 'Roll the prediction log up by whole UTC hour (re-rolling the last p_relook, for rows of transactions that committed late; p_rebuild rolls up everything again) and record when each firing alert was first seen. Run it every few minutes from pg_cron or cron';

@@ -1,0 +1,85 @@
+/*
+ * Monitoring: the windows the drift and performance views report on, the
+ * thresholds that turn a metric into ok / warn / alert, hourly rollups of the
+ * prediction log binned on each model's baseline (so a window of days reads
+ * a few thousand rollup rows instead of millions of log rows), and the first
+ * time each firing condition was seen.
+ */
+CREATE TABLE pgscore.drift_windows (
+    window_name text PRIMARY KEY,
+    length      interval,
+    sort_order  integer NOT NULL DEFAULT 0,
+    CONSTRAINT drift_windows_length_check CHECK (length IS NULL OR length > interval '0'),
+    CONSTRAINT drift_windows_name_check CHECK (window_name ~ '^[A-Za-z0-9 _.-]{1,40}$')
+);
+COMMENT ON TABLE pgscore.drift_windows IS 'The windows the drift and performance views report on: the last `length` up to now, or (length NULL) everything the live version has logged';
+COMMENT ON COLUMN pgscore.drift_windows.window_name IS 'Name shown in the views, e.g. ''1 day''';
+COMMENT ON COLUMN pgscore.drift_windows.length IS 'How far back from now() the window reaches; NULL = since deploy (every prediction of the live version)';
+COMMENT ON COLUMN pgscore.drift_windows.sort_order IS 'Display order';
+INSERT INTO pgscore.drift_windows (window_name, length, sort_order) VALUES
+    ('1 hour', interval '1 hour', 1), ('12 hours', interval '12 hours', 2), ('1 day', interval '1 day', 3),
+    ('7 days', interval '7 days', 4), ('since deploy', NULL, 5);
+
+CREATE TABLE pgscore.drift_thresholds (
+    metric      text PRIMARY KEY,
+    warn        float8 NOT NULL,
+    alert       float8 NOT NULL,
+    min_n       integer NOT NULL DEFAULT 100,
+    description text NOT NULL,
+    CONSTRAINT drift_thresholds_metric_check CHECK (metric IN (
+        'psi', 'ks', 'js', 'mean_shift', 'null_rate', 'out_of_range',
+        'auc_drop', 'accuracy_drop', 'brier_rise', 'rmse_rise')),
+    CONSTRAINT drift_thresholds_order_check CHECK (warn >= 0 AND warn <= alert),
+    CONSTRAINT drift_thresholds_min_n_check CHECK (min_n >= 1)
+);
+COMMENT ON TABLE pgscore.drift_thresholds IS 'When a metric warns or alerts, and the fewest values (or outcomes) a window needs before it is judged at all';
+COMMENT ON COLUMN pgscore.drift_thresholds.metric IS 'The metric, as named in the drift and performance views';
+COMMENT ON COLUMN pgscore.drift_thresholds.warn IS 'Level at or above which the metric warns';
+COMMENT ON COLUMN pgscore.drift_thresholds.alert IS 'Level at or above which the metric alerts';
+COMMENT ON COLUMN pgscore.drift_thresholds.min_n IS 'Below this many values in the window the metric reports insufficient_data instead of a level';
+COMMENT ON COLUMN pgscore.drift_thresholds.description IS 'What the metric measures and why the default';
+INSERT INTO pgscore.drift_thresholds (metric, warn, alert, min_n, description) VALUES
+    ('psi', 0.1, 0.2, 100, 'population stability index over the baseline bins; 0.1 and 0.2 are the customary cut-offs'),
+    ('ks', 0.1, 0.2, 100, 'largest gap between the current and baseline cumulative shares at the baseline bin edges'),
+    ('js', 0.13, 0.19, 100, 'Jensen-Shannon distance (base 2, 0..1) over the baseline bins; for small shifts these match PSI 0.1 and 0.2'),
+    ('mean_shift', 0.3, 0.5, 100, 'absolute change of the mean in baseline standard deviations; half a standard deviation moves PSI past 0.2 for a normal feature'),
+    ('null_rate', 0.05, 0.1, 100, 'rise of the share of NULL/NaN values over the baseline share (5 and 10 percentage points)'),
+    ('out_of_range', 0.02, 0.05, 100, 'share of values outside the baseline min..max (0 at training by construction)'),
+    ('auc_drop', 0.05, 0.1, 100, 'hold-out AUC at deploy minus realised AUC'),
+    ('accuracy_drop', 0.05, 0.1, 100, 'hold-out accuracy at deploy minus realised accuracy'),
+    ('brier_rise', 0.02, 0.05, 100, 'realised Brier score minus the hold-out Brier score at deploy'),
+    ('rmse_rise', 0.1, 0.25, 100, 'realised RMSE over the hold-out RMSE at deploy, minus 1 (0.1 = 10% worse)');
+
+CREATE TABLE pgscore.drift_rollup (
+    model_id bigint NOT NULL,
+    hour     timestamptz NOT NULL,
+    kind     text NOT NULL,
+    position integer NOT NULL,
+    bin      integer NOT NULL,
+    n        bigint NOT NULL,
+    total    float8 NOT NULL,
+    n_out    bigint NOT NULL,
+    PRIMARY KEY (model_id, hour, kind, position, bin)
+);
+COMMENT ON TABLE pgscore.drift_rollup IS 'Hourly counts of logged feature values and scores per baseline bin (bin -1 = NULL or NaN), with their sum and how many fell outside the baseline range; built by refresh_monitoring()';
+
+CREATE TABLE pgscore.monitoring_state (
+    singleton    boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    rolled_until timestamptz NOT NULL DEFAULT '-infinity',
+    refreshed_at timestamptz
+);
+COMMENT ON TABLE pgscore.monitoring_state IS 'One row: the rollups cover every whole UTC hour before rolled_until; the views read the log itself from there on';
+INSERT INTO pgscore.monitoring_state DEFAULT VALUES;
+
+CREATE TABLE pgscore.alert_state (
+    model      text NOT NULL,
+    version    integer NOT NULL,
+    what       text NOT NULL,
+    subject    text NOT NULL,
+    window_name text NOT NULL,
+    metric     text NOT NULL,
+    level      text NOT NULL,
+    first_seen timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (model, version, what, subject, window_name, metric, level)
+);
+COMMENT ON TABLE pgscore.alert_state IS 'Each firing condition and when refresh_monitoring() first saw it; rows go when the condition clears';

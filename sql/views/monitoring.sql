@@ -1,0 +1,410 @@
+/*
+ * Drift and realised performance, computed by PostgreSQL from the prediction
+ * log against the baseline captured at deploy.
+ *
+ * Internal views (not granted to the reader role) build up to the public
+ * ones: live_models, prediction_values (every logged value, binned),
+ * monitoring_periods (the configured windows and the last 30 UTC days),
+ * drift_counts (bin counts per period: whole hours from drift_rollup, the
+ * rest from the log itself), drift_stats, drift_checks (one row per metric
+ * with its level), judged_predictions and performance_stats.
+ *
+ * Public: feature_drift, score_drift, drift_by_day, outcome_matches,
+ * realised_performance, performance_by_day, calibration, alerts.
+ */
+
+CREATE VIEW pgscore.live_models AS
+SELECT m.model_id, m.name, m.version, m.task, m.classes, m.metrics, m.feature_names, d.deployed_at
+  FROM (SELECT DISTINCT ON (model_name) model_name, model_id, action, deployed_at
+          FROM pgscore.deployments ORDER BY model_name, deployment_id DESC) d
+  JOIN pgscore.models m ON m.model_id = d.model_id
+ WHERE d.action <> 'retire';
+COMMENT ON VIEW pgscore.live_models IS 'Internal: the live version of each model name';
+
+-- every value of every logged prediction, binned on its model's baseline (bin -1: NULL or NaN)
+CREATE VIEW pgscore.prediction_values AS
+SELECT l.model_id, l.logged_at, b.kind, b.position, v.x,
+       CASE WHEN v.x IS NULL OR v.x = 'NaN'::float8 THEN -1 ELSE width_bucket(v.x, b.edges) END AS bin,
+       (v.x < b.min OR v.x > b.max) AS out_of_range
+  FROM pgscore.prediction_log l
+ CROSS JOIN LATERAL unnest(array_append(l.features, l.score)) WITH ORDINALITY AS u(x, i)
+ CROSS JOIN LATERAL (SELECT u.x,
+                            CASE WHEN u.i > cardinality(l.features) THEN 'score' ELSE 'feature' END AS kind,
+                            CASE WHEN u.i > cardinality(l.features) THEN 0 ELSE u.i::integer - 1 END AS position) v
+  JOIN pgscore.baselines b ON b.model_id = l.model_id AND b.kind = v.kind AND b.position = v.position;
+COMMENT ON VIEW pgscore.prediction_values IS 'Internal: every logged feature value and score with its baseline bin';
+
+-- A period is [starts, ends). Whole UTC hours in [hour_from, hour_to) come from drift_rollup; the
+-- rest, [starts, hour_from) and [hour_to, ends), from the log itself.
+CREATE VIEW pgscore.monitoring_periods AS
+WITH p AS (
+    SELECT 'window'::text AS period_kind, w.window_name AS period, w.sort_order,
+           coalesce(now() - w.length, '-infinity'::timestamptz) AS starts, 'infinity'::timestamptz AS ends
+      FROM pgscore.drift_windows w
+    UNION ALL
+    SELECT 'day', to_char(d AT TIME ZONE 'UTC', 'YYYY-MM-DD'), 0, d, d + interval '24 hours'
+      FROM generate_series(date_trunc('day', now(), 'UTC') - interval '696 hours',  -- 29 days of 24 hours: UTC days
+                           date_trunc('day', now(), 'UTC'), interval '24 hours') d
+), c AS (
+    SELECT p.*, CASE WHEN date_trunc('hour', p.starts, 'UTC') = p.starts THEN p.starts
+                     ELSE date_trunc('hour', p.starts, 'UTC') + interval '1 hour' END AS hour_from
+      FROM p
+)
+SELECT c.period_kind, c.period, c.sort_order, c.starts, c.ends, c.hour_from,
+       greatest(least(greatest(s.rolled_until, c.hour_from), c.ends), c.hour_from) AS hour_to
+  FROM c CROSS JOIN pgscore.monitoring_state s;
+COMMENT ON VIEW pgscore.monitoring_periods IS 'Internal: each window and each of the last 30 UTC days, and which part of it the rollups cover';
+
+/*
+ * One definition of a metric's level: no_data, insufficient_data (fewer
+ * values than the metric's min_n), not_applicable (no value, e.g. a mean
+ * shift against a constant baseline), else ok / warn / alert against
+ * pgscore.drift_thresholds. Returns each check, the worst level, and the
+ * metrics at warn or alert.
+ */
+CREATE FUNCTION pgscore.judge(p_metrics text[], p_values float8[], p_n bigint[])
+RETURNS TABLE (checks jsonb, status text, firing text, min_n integer)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+WITH c AS (
+    SELECT m.metric, m.value, m.n, t.warn, t.alert, t.min_n,
+           CASE WHEN m.n = 0 THEN 'no_data'
+                WHEN m.n < t.min_n THEN 'insufficient_data'
+                WHEN m.value IS NULL THEN 'not_applicable'
+                WHEN m.value >= t.alert THEN 'alert'
+                WHEN m.value >= t.warn THEN 'warn'
+                ELSE 'ok' END AS level
+      FROM unnest(p_metrics, p_values, p_n) WITH ORDINALITY AS m(metric, value, n, i)
+      JOIN pgscore.drift_thresholds t ON t.metric = m.metric
+)
+SELECT jsonb_agg(jsonb_build_object('metric', c.metric, 'value', c.value, 'n', c.n, 'warn', c.warn,
+                                    'alert', c.alert, 'min_n', c.min_n, 'level', c.level) ORDER BY c.metric),
+       (ARRAY['not_applicable', 'no_data', 'insufficient_data', 'ok', 'warn', 'alert'])[max(
+           CASE c.level WHEN 'alert' THEN 6 WHEN 'warn' THEN 5 WHEN 'ok' THEN 4 WHEN 'insufficient_data' THEN 3
+                        WHEN 'no_data' THEN 2 ELSE 1 END)],
+       string_agg(c.metric, ', ' ORDER BY c.metric) FILTER (WHERE c.level IN ('warn', 'alert')),
+       max(c.min_n) FILTER (WHERE c.level = 'insufficient_data')
+  FROM c
+$fn$;
+COMMENT ON FUNCTION pgscore.judge(text[], float8[], bigint[]) IS 'Levels of metrics against pgscore.drift_thresholds: each check as jsonb, the worst level, the metrics firing and the min_n not reached';
+
+/*
+ * The drift of every live model, feature (and score) and period, in one
+ * function rather than a view: it runs as its owner with JIT off. Views
+ * that read it can then be granted to a reader who may not read the log,
+ * and a plan the planner costs high (it cannot see how few rows a window
+ * holds) is not sent to the JIT compiler, which alone took 1.5 s here.
+ */
+CREATE FUNCTION pgscore.drift_stats()
+RETURNS TABLE (model_id bigint, name text, version integer, period_kind text, period text, sort_order integer,
+               kind text, feature text, "position" integer, n bigint, n_valid bigint, null_rate float8,
+               baseline_null_rate float8, mean float8, baseline_mean float8, mean_shift float8, out_of_range float8,
+               psi float8, ks float8, js float8, constant_baseline boolean, empty_baseline boolean,
+               checks jsonb, status text, firing text, min_n integer)
+LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+ROWS 2000
+AS $fn$
+WITH live AS MATERIALIZED (SELECT lm.model_id, lm.name, lm.version FROM pgscore.live_models lm),
+periods AS MATERIALIZED (SELECT * FROM pgscore.monitoring_periods),
+raw_ranges AS MATERIALIZED (  -- the parts of each period the rollups do not cover
+    SELECT p.period_kind, p.period, r.lo, CASE WHEN r.hi > now() THEN 'infinity'::timestamptz ELSE r.hi END AS hi
+      FROM periods p
+     CROSS JOIN LATERAL (VALUES (p.starts, least(p.hour_from, p.ends)), (p.hour_to, p.ends)) r(lo, hi)
+     WHERE r.lo < r.hi
+),
+raw AS MATERIALIZED (  -- each distinct range read once, through the log's (model_id, logged_at) index
+    SELECT rg.lo, rg.hi, v.model_id, v.kind, v.position, v.bin, count(*) AS n,
+           coalesce(sum(v.x) FILTER (WHERE v.bin >= 0), 0) AS total, count(*) FILTER (WHERE v.out_of_range) AS n_out
+      FROM (SELECT DISTINCT rr.lo, rr.hi FROM raw_ranges rr) rg
+     CROSS JOIN live
+     CROSS JOIN LATERAL (SELECT pv.* FROM pgscore.prediction_values pv
+                          WHERE pv.model_id = live.model_id AND pv.logged_at >= rg.lo AND pv.logged_at < rg.hi
+                         OFFSET 0) v
+     GROUP BY rg.lo, rg.hi, v.model_id, v.kind, v.position, v.bin
+),
+rolled AS MATERIALIZED (
+    SELECT r.model_id, r.hour, r.kind, r.position, r.bin, r.n, r.total, r.n_out
+      FROM live JOIN pgscore.drift_rollup r ON r.model_id = live.model_id
+     WHERE r.hour >= (SELECT min(p.hour_from) FROM periods p)
+),
+counts AS MATERIALIZED (
+    SELECT u.model_id, u.period_kind, u.period, u.kind, u.position, u.bin, sum(u.n) AS n, sum(u.total) AS total,
+           sum(u.n_out) AS n_out
+      FROM (SELECT r.model_id, p.period_kind, p.period, r.kind, r.position, r.bin, r.n, r.total, r.n_out
+              FROM rolled r JOIN periods p ON r.hour >= p.hour_from AND r.hour < p.hour_to
+            UNION ALL
+            SELECT raw.model_id, rr.period_kind, rr.period, raw.kind, raw.position, raw.bin, raw.n, raw.total, raw.n_out
+              FROM raw JOIN raw_ranges rr ON rr.lo = raw.lo AND rr.hi = raw.hi) u
+     GROUP BY u.model_id, u.period_kind, u.period, u.kind, u.position, u.bin
+),
+base AS MATERIALIZED (
+    SELECT live.model_id, live.name, live.version, b.kind, b.feature, b.position, b.edges, b.expected, b.mean,
+           b.std, b.null_rate
+      FROM live JOIN pgscore.baselines b ON b.model_id = live.model_id
+),
+grid AS (  -- every baseline bin of every live model and period, with its current count (0 if none)
+    SELECT b.model_id, p.period_kind, p.period, b.kind, b.position, g.bin, b.expected[g.bin + 1] AS e,
+           coalesce(c.n, 0) AS n
+      FROM base b
+     CROSS JOIN periods p
+     CROSS JOIN LATERAL generate_series(0, cardinality(b.expected) - 1) g(bin)
+      LEFT JOIN counts c ON c.model_id = b.model_id AND c.period_kind = p.period_kind AND c.period = p.period
+                        AND c.kind = b.kind AND c.position = b.position AND c.bin = g.bin
+),
+shares AS (
+    SELECT g.*, g.n::float8 / nullif(sum(g.n) OVER w, 0) AS c,
+           (sum(g.n) OVER (w ORDER BY g.bin))::float8 / nullif(sum(g.n) OVER w, 0) AS c_cum,
+           sum(g.e) OVER (w ORDER BY g.bin) AS e_cum
+      FROM grid g
+    WINDOW w AS (PARTITION BY g.model_id, g.period_kind, g.period, g.kind, g.position)
+),
+dist AS (  -- PSI (shares floored at 1e-4), KS at the bin edges, Jensen-Shannon distance in base 2
+    SELECT s.model_id, s.period_kind, s.period, s.kind, s.position,
+           sum((greatest(s.c, 1e-4) - greatest(s.e, 1e-4)) * ln(greatest(s.c, 1e-4) / greatest(s.e, 1e-4))) AS psi,
+           max(abs(s.c_cum - s.e_cum)) AS ks,
+           sqrt(greatest(0, 0.5 * sum(CASE WHEN s.c > 0 THEN s.c * ln(s.c / ((s.c + s.e) / 2)) ELSE 0 END)
+                          + 0.5 * sum(CASE WHEN s.e > 0 THEN s.e * ln(s.e / ((s.c + s.e) / 2)) ELSE 0 END)) / ln(2)) AS js
+      FROM shares s
+     GROUP BY s.model_id, s.period_kind, s.period, s.kind, s.position
+),
+agg AS (
+    SELECT c.model_id, c.period_kind, c.period, c.kind, c.position,
+           sum(c.n) AS n, coalesce(sum(c.n) FILTER (WHERE c.bin = -1), 0) AS n_null,
+           coalesce(sum(c.n) FILTER (WHERE c.bin >= 0), 0) AS n_valid, sum(c.total) AS total, sum(c.n_out) AS n_out
+      FROM counts c
+     GROUP BY c.model_id, c.period_kind, c.period, c.kind, c.position
+),
+stats AS (
+    SELECT b.model_id, b.name, b.version, p.period_kind, p.period, p.sort_order, b.kind, b.feature, b.position,
+           coalesce(a.n, 0)::bigint AS n, coalesce(a.n_valid, 0)::bigint AS n_valid,
+           a.n_null::float8 / nullif(a.n, 0) AS null_rate, b.null_rate AS baseline_null_rate,
+           a.total / nullif(a.n_valid, 0) AS mean, b.mean AS baseline_mean,
+           (a.total / nullif(a.n_valid, 0) - b.mean) / nullif(b.std, 0) AS mean_shift,
+           a.n_out::float8 / nullif(a.n_valid, 0) AS out_of_range,
+           CASE WHEN a.n_valid > 0 THEN d.psi END AS psi,
+           CASE WHEN a.n_valid > 0 THEN d.ks END AS ks,
+           CASE WHEN a.n_valid > 0 THEN d.js END AS js,
+           b.std = 0 AS constant_baseline, cardinality(b.expected) = 0 AS empty_baseline
+      FROM base b
+     CROSS JOIN periods p
+      LEFT JOIN agg a ON a.model_id = b.model_id AND a.period_kind = p.period_kind AND a.period = p.period
+                     AND a.kind = b.kind AND a.position = b.position
+      LEFT JOIN dist d ON d.model_id = b.model_id AND d.period_kind = p.period_kind AND d.period = p.period
+                      AND d.kind = b.kind AND d.position = b.position
+)
+SELECT s.*, c.checks, c.status, c.firing, c.min_n
+  FROM stats s
+ CROSS JOIN LATERAL pgscore.judge(ARRAY['psi', 'ks', 'js', 'mean_shift', 'null_rate', 'out_of_range'],
+                                  ARRAY[s.psi, s.ks, s.js, abs(s.mean_shift), s.null_rate - s.baseline_null_rate,
+                                        s.out_of_range],
+                                  ARRAY[s.n_valid, s.n_valid, s.n_valid, s.n_valid, s.n, s.n_valid]) c
+$fn$;
+COMMENT ON FUNCTION pgscore.drift_stats() IS 'The drift metrics of every live model, feature (and score) and period (each window and each of the last 30 UTC days), with each metric''s level and the worst; read it through feature_drift, score_drift and drift_by_day';
+
+CREATE VIEW pgscore.drift_checks AS
+SELECT s.model_id, s.name, s.version, s.period_kind, s.period, s.sort_order, s.kind, s.feature, s.position,
+       c.metric, c.value, c.n, c.warn, c.alert, c.min_n, c.level
+  FROM pgscore.drift_stats() s
+ CROSS JOIN LATERAL jsonb_to_recordset(s.checks)
+       c(metric text, value float8, n bigint, warn float8, alert float8, min_n integer, level text);
+COMMENT ON VIEW pgscore.drift_checks IS 'Internal: one row per drift metric with its thresholds and level';
+
+-- the one definition behind feature_drift, score_drift and drift_by_day
+CREATE VIEW pgscore.drift_report AS
+SELECT s.name AS model, s.version, s.kind, s.feature, s.position, s.period_kind, s.period, s.sort_order,
+       s.n, s.null_rate, s.baseline_null_rate, s.mean, s.baseline_mean, s.mean_shift, s.out_of_range,
+       s.psi, s.ks, s.js, s.status, s.firing,
+       CASE WHEN s.empty_baseline THEN 'the baseline holds no values (all NULL at training)'
+            WHEN s.n = 0 THEN 'no predictions in this window'
+            WHEN s.status = 'insufficient_data' THEN format('%s values, fewer than the %s needed', s.n, s.min_n)
+            WHEN s.constant_baseline THEN 'constant in the baseline: mean shift undefined, any other value is out of range'
+       END AS note
+  FROM pgscore.drift_stats() s
+UNION ALL
+SELECT m.name, m.version, k.kind, NULL, NULL, 'window', w.window_name, w.sort_order,
+       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'no_baseline', NULL,
+       'deployed without training data, so there is no baseline: redeploy with --train (or X) to monitor drift'
+  FROM pgscore.live_models m
+ CROSS JOIN (VALUES ('feature'), ('score')) k(kind)
+ CROSS JOIN pgscore.drift_windows w
+ WHERE NOT EXISTS (SELECT 1 FROM pgscore.baselines b WHERE b.model_id = m.model_id AND b.kind = k.kind);
+COMMENT ON VIEW pgscore.drift_report IS 'Internal: drift rows of every kind and period, with their status and a note';
+
+CREATE VIEW pgscore.feature_drift AS
+SELECT model, version, feature, window_name, n, psi, ks, js, mean, baseline_mean, mean_shift,
+       null_rate, baseline_null_rate, out_of_range, status, firing, note
+  FROM (SELECT r.*, r.period AS window_name FROM pgscore.drift_report r) r
+ WHERE period_kind = 'window' AND kind = 'feature'
+ ORDER BY model, position, sort_order;
+COMMENT ON VIEW pgscore.feature_drift IS 'Per live model, feature and window: the current distribution of the feature in the prediction log against its training baseline';
+
+CREATE VIEW pgscore.score_drift AS
+SELECT model, version, window_name, n, psi, ks, js, mean, baseline_mean, mean_shift,
+       null_rate, baseline_null_rate, out_of_range, status, firing, note
+  FROM (SELECT r.*, r.period AS window_name FROM pgscore.drift_report r) r
+ WHERE period_kind = 'window' AND kind = 'score'
+ ORDER BY model, sort_order;
+COMMENT ON VIEW pgscore.score_drift IS 'Per live model and window: the distribution of its scores in the prediction log against the scores of its training data';
+
+CREATE VIEW pgscore.drift_by_day AS
+SELECT model, version, kind, feature, period::date AS day, n, psi, ks, js, mean, baseline_mean, mean_shift,
+       null_rate, out_of_range, status
+  FROM pgscore.drift_report
+ WHERE period_kind = 'day'
+ ORDER BY model, kind, position, day;
+COMMENT ON VIEW pgscore.drift_by_day IS 'Per live model, feature (and score) and UTC day of the last 30: the drift metrics of that day alone';
+
+-- Outcomes and the predictions they judge: the newest prediction of the model (any version) for the
+-- entity logged at or before the outcome was observed.
+CREATE VIEW pgscore.outcome_matches AS
+SELECT o.outcome_id, o.model_name AS model, o.entity_key, o.outcome, o.observed_at,
+       p.model_id, p.version, p.logged_at AS predicted_at, p.score, p.label, p.model_id IS NOT NULL AS matched
+  FROM pgscore.outcomes o
+  LEFT JOIN LATERAL (
+        SELECT l.model_id, pm.version, l.logged_at, l.score, l.label
+          FROM pgscore.prediction_log l
+          JOIN pgscore.models pm ON pm.model_id = l.model_id
+         WHERE l.entity_key = o.entity_key AND l.logged_at <= o.observed_at AND pm.name = o.model_name
+         ORDER BY l.logged_at DESC
+         LIMIT 1) p ON true;
+COMMENT ON VIEW pgscore.outcome_matches IS 'Every recorded outcome with the prediction it judges: the newest prediction of that model for that entity logged at or before the outcome was observed';
+COMMENT ON COLUMN pgscore.outcome_matches.outcome_id IS 'The outcome (pgscore.record_outcome returns it)';
+COMMENT ON COLUMN pgscore.outcome_matches.model IS 'Model name';
+COMMENT ON COLUMN pgscore.outcome_matches.entity_key IS 'The entity the outcome is about';
+COMMENT ON COLUMN pgscore.outcome_matches.outcome IS 'The observed outcome: one of the model''s classes, or a number for a regressor';
+COMMENT ON COLUMN pgscore.outcome_matches.observed_at IS 'When the outcome was observed';
+COMMENT ON COLUMN pgscore.outcome_matches.model_id IS 'The model version row of the judged prediction; NULL when none was logged before the outcome';
+COMMENT ON COLUMN pgscore.outcome_matches.version IS 'The version that made the judged prediction';
+COMMENT ON COLUMN pgscore.outcome_matches.predicted_at IS 'When the judged prediction was logged';
+COMMENT ON COLUMN pgscore.outcome_matches.score IS 'The judged prediction''s score';
+COMMENT ON COLUMN pgscore.outcome_matches.label IS 'The judged prediction''s label, where it was logged (pgscore.predict)';
+COMMENT ON COLUMN pgscore.outcome_matches.matched IS 'false when no prediction of this model for this entity was logged before the outcome';
+
+CREATE VIEW pgscore.judged_predictions AS
+SELECT m.model_id, m.name, m.version, m.task, m.metrics, om.predicted_at, om.score, om.label, om.outcome,
+       CASE WHEN m.task = 'binary' THEN (om.outcome = m.classes -> 1)::integer END AS y,
+       CASE WHEN m.task = 'regression' THEN (om.outcome #>> '{}')::float8 END AS y_value,
+       coalesce((m.metrics ->> 'threshold')::float8, 0.5) AS threshold
+  FROM pgscore.outcome_matches om
+  JOIN pgscore.live_models m ON m.model_id = om.model_id;
+COMMENT ON VIEW pgscore.judged_predictions IS 'Internal: outcomes matched to predictions of the live version, with the binary target or the regression value';
+
+-- Realised performance per live model and period: a SECURITY DEFINER function with JIT off, for the
+-- reasons given at drift_stats().
+CREATE FUNCTION pgscore.performance_stats()
+RETURNS TABLE (model_id bigint, name text, version integer, task text, period_kind text, period text,
+               sort_order integer, n bigint, positives bigint, auc float8, accuracy float8, "precision" float8,
+               recall float8, brier float8, log_loss float8, mae float8, rmse float8, deploy_auc float8,
+               deploy_accuracy float8, deploy_brier float8, deploy_log_loss float8, deploy_mae float8,
+               deploy_rmse float8, checks jsonb, status text, firing text, min_n integer, unmatched_outcomes bigint)
+LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+ROWS 100
+AS $fn$
+WITH periods AS MATERIALIZED (SELECT * FROM pgscore.monitoring_periods),
+j AS (
+    SELECT jp.*, p.period_kind, p.period
+      FROM pgscore.judged_predictions jp
+      JOIN periods p ON jp.predicted_at >= p.starts AND jp.predicted_at < p.ends
+),
+r AS (
+    SELECT j.*, rank() OVER (PARTITION BY j.model_id, j.period_kind, j.period ORDER BY j.score)
+               + (count(*) OVER (PARTITION BY j.model_id, j.period_kind, j.period, j.score) - 1) / 2.0 AS score_rank
+      FROM j
+),
+s AS (  -- AUC from the rank sum of the positives (Mann-Whitney); log loss clipped at float64 eps like scikit-learn
+    SELECT r.model_id, r.period_kind, r.period, count(*) AS n, sum(r.y) AS positives,
+           ((sum(r.score_rank) FILTER (WHERE r.y = 1) - sum(r.y) * (sum(r.y) + 1) / 2.0)
+                / nullif(sum(r.y) * (count(*) - sum(r.y)), 0))::float8 AS auc,
+           (CASE WHEN min(r.task) = 'binary' THEN avg(((r.score >= r.threshold)::integer = r.y)::integer)
+                 WHEN min(r.task) = 'multiclass' THEN avg((r.label = r.outcome #>> '{}')::integer) END)::float8 AS accuracy,
+           sum(((r.score >= r.threshold) AND r.y = 1)::integer)::float8
+               / nullif(sum((r.score >= r.threshold)::integer), 0) AS "precision",
+           sum(((r.score >= r.threshold) AND r.y = 1)::integer)::float8 / nullif(sum(r.y), 0) AS recall,
+           avg((r.score - r.y) ^ 2) AS brier,
+           -avg(r.y * ln(least(greatest(r.score, 2.220446049250313e-16), 1 - 2.220446049250313e-16))
+                + (1 - r.y) * ln(1 - least(greatest(r.score, 2.220446049250313e-16), 1 - 2.220446049250313e-16))) AS log_loss,
+           avg(abs(r.score - r.y_value)) AS mae,
+           sqrt(avg((r.score - r.y_value) ^ 2)) AS rmse
+      FROM r
+     GROUP BY r.model_id, r.period_kind, r.period
+),
+base AS (
+    SELECT m.model_id, m.name, m.version, m.task, p.period_kind, p.period, p.sort_order,
+           coalesce(s.n, 0) AS n, s.positives, s.auc, s.accuracy, s."precision", s.recall, s.brier, s.log_loss,
+           s.mae, s.rmse,
+           (m.metrics ->> 'auc')::float8 AS deploy_auc, (m.metrics ->> 'accuracy')::float8 AS deploy_accuracy,
+           (m.metrics ->> 'brier')::float8 AS deploy_brier, (m.metrics ->> 'log_loss')::float8 AS deploy_log_loss,
+           (m.metrics ->> 'mae')::float8 AS deploy_mae, (m.metrics ->> 'rmse')::float8 AS deploy_rmse
+      FROM pgscore.live_models m
+     CROSS JOIN periods p
+      LEFT JOIN s ON s.model_id = m.model_id AND s.period_kind = p.period_kind AND s.period = p.period
+)
+SELECT b.*, c.checks, c.status, c.firing, c.min_n,
+       (SELECT count(*) FROM pgscore.outcome_matches om WHERE om.model = b.name AND NOT om.matched) AS unmatched_outcomes
+  FROM base b
+ CROSS JOIN LATERAL pgscore.judge(
+        CASE b.task WHEN 'binary' THEN ARRAY['auc_drop', 'accuracy_drop', 'brier_rise']
+                    WHEN 'multiclass' THEN ARRAY['accuracy_drop'] ELSE ARRAY['rmse_rise'] END,
+        CASE b.task WHEN 'binary' THEN ARRAY[b.deploy_auc - b.auc, b.deploy_accuracy - b.accuracy, b.brier - b.deploy_brier]
+                    WHEN 'multiclass' THEN ARRAY[b.deploy_accuracy - b.accuracy]
+                    ELSE ARRAY[b.rmse / nullif(b.deploy_rmse, 0) - 1] END,
+        array_fill(b.n, ARRAY[CASE b.task WHEN 'binary' THEN 3 ELSE 1 END])) c
+$fn$;
+COMMENT ON FUNCTION pgscore.performance_stats() IS 'Realised performance of every live model and period next to its deploy metrics, with the checks; read it through realised_performance and performance_by_day';
+
+CREATE VIEW pgscore.realised_performance AS
+SELECT name AS model, version, task, period AS window_name, n, positives, auc, accuracy, precision, recall, brier,
+       log_loss, mae, rmse, deploy_auc, deploy_accuracy, deploy_brier, deploy_log_loss, deploy_mae, deploy_rmse,
+       status, firing,
+       CASE WHEN n = 0 THEN 'no outcomes matched to predictions of this version in this window'
+            WHEN status = 'insufficient_data' THEN format('%s outcomes, fewer than the %s needed', n, min_n)
+            WHEN status = 'not_applicable' THEN 'no hold-out metrics at deploy to compare with (deployed without a target)'
+       END AS note,
+       unmatched_outcomes
+  FROM pgscore.performance_stats()
+ WHERE period_kind = 'window'
+ ORDER BY model, sort_order;
+COMMENT ON VIEW pgscore.realised_performance IS 'Per live model and window (by prediction time): metrics realised on the outcomes recorded so far, next to the hold-out metrics captured at deploy';
+
+CREATE VIEW pgscore.performance_by_day AS
+SELECT name AS model, version, task, period::date AS day, n, positives, auc, accuracy, precision, recall, brier,
+       log_loss, mae, rmse, status
+  FROM pgscore.performance_stats()
+ WHERE period_kind = 'day'
+ ORDER BY model, day;
+COMMENT ON VIEW pgscore.performance_by_day IS 'Per live model and UTC day of the last 30 (by prediction time): realised metrics on the outcomes recorded so far';
+
+CREATE VIEW pgscore.calibration AS
+SELECT name AS model, version, decile, count(*) AS n, avg(score) AS mean_score, avg(y)::float8 AS observed_rate,
+       min(score) AS min_score, max(score) AS max_score
+  FROM (SELECT jp.*, ntile(10) OVER (PARTITION BY jp.model_id ORDER BY jp.score) AS decile
+          FROM pgscore.judged_predictions jp WHERE jp.task = 'binary' AND jp.score IS NOT NULL) d
+ GROUP BY name, version, decile
+ ORDER BY model, decile;
+COMMENT ON VIEW pgscore.calibration IS 'Per live binary classifier: its judged predictions in ten equal-count score deciles, mean score against the observed positive rate';
+
+CREATE VIEW pgscore.firing AS
+SELECT name AS model, version, kind AS what, feature AS subject, period AS window_name, sort_order, metric, value,
+       CASE level WHEN 'alert' THEN alert ELSE warn END AS threshold, level
+  FROM pgscore.drift_checks
+ WHERE period_kind = 'window' AND level IN ('warn', 'alert')
+UNION ALL
+SELECT r.name, r.version, 'performance', 'outcomes', r.period, r.sort_order, c.metric, (c.value)::float8,
+       (CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END)::float8, c.level
+  FROM pgscore.performance_stats() r
+ CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text)
+ WHERE r.period_kind = 'window' AND c.level IN ('warn', 'alert');
+COMMENT ON VIEW pgscore.firing IS 'Internal: every condition at warn or alert level now';
+
+CREATE VIEW pgscore.alerts AS
+SELECT f.model, f.version, f.what, f.subject, f.window_name, f.metric, f.value, f.threshold, f.level, s.first_seen AS since
+  FROM pgscore.firing f
+  LEFT JOIN pgscore.alert_state s ON s.model = f.model AND s.version = f.version AND s.what = f.what
+        AND s.subject = f.subject AND s.window_name = f.window_name AND s.metric = f.metric AND s.level = f.level
+ ORDER BY f.level = 'alert' DESC, f.model, f.what, f.subject, f.sort_order, f.metric;
+COMMENT ON VIEW pgscore.alerts IS 'Every firing condition: drift of a feature or the score, or realised performance, at warn or alert level in some window';
