@@ -1,7 +1,8 @@
 -- undo 0005 monitoring
 REVOKE ALL ON ALL TABLES IN SCHEMA pgscore FROM pgscore_reader;
 REVOKE ALL ON SCHEMA pgscore FROM pgscore_reader;
-GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pgscore TO PUBLIC;
+REVOKE ALL ON FUNCTION pgscore.drift_stats(), pgscore.performance_stats() FROM pgscore_reader;
+GRANT EXECUTE ON ALL ROUTINES IN SCHEMA pgscore TO PUBLIC;
 DROP VIEW pgscore.alerts;
 DROP VIEW pgscore.firing;
 DROP VIEW pgscore.calibration;

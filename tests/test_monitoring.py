@@ -1,0 +1,445 @@
+"""Drift, outcomes, realised performance and alerts, computed by the views, checked against numpy,
+scipy and scikit-learn on the same data and bins.
+
+Tolerance: 1e-9 absolute. The views and the checks below compute the same formulas on the same bin
+counts, so they differ only by floating-point summation order (sums of at most a few dozen terms of
+order 1, i.e. ~1e-15); 1e-9 leaves room for that and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import psycopg2
+import pytest
+from psycopg2 import errors
+from scipy import stats
+from scipy.spatial.distance import jensenshannon
+from sklearn import metrics as skm
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from helpers import query
+from pgscore import datasets, registry
+
+TOL = 1e-9
+EPS = 1e-4  # the PSI floor for empty bins, as in pgscore.drift_stats()
+
+
+@pytest.fixture(scope="module")
+def trained():
+    X, y, names = datasets.churn(3000, seed=0)
+    return X, y, names, make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X, y)
+
+
+@pytest.fixture
+def churn(db_url, trained):
+    X, y, names, model = trained
+    rec = registry.deploy(db_url, "churn", model, X, y, feature_names=names)
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    yield conn, rec["model_id"]
+    conn.close()
+
+
+def log_rows(conn, model_id, X, scores, ago=None, keys=None):
+    """Write prediction-log rows directly (ago: a PostgreSQL interval per row, before now())."""
+    n = len(X)
+    ago = ago if ago is not None else ["0 seconds"] * n
+    keys = keys if keys is not None else [str(i) for i in range(n)]
+    feats = [[None if np.isnan(v) else float(v) for v in row] for row in X]
+    query(conn, """
+        INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, source)
+        SELECT now() - a::interval, %s, k, (SELECT array_agg(x::float8) FROM jsonb_array_elements_text(f) x),
+               s, 'batch'
+          FROM unnest(%s::text[], %s::jsonb[], %s::float8[], %s::text[]) u(a, f, s, k)""",
+          (model_id, list(ago), [json.dumps(r) for r in feats], [float(s) for s in scores], list(keys)))
+
+
+def baseline(conn, model_id):
+    rows = query(conn, "SELECT feature, kind, edges, expected, mean, std, min, max, null_rate FROM pgscore.baselines "
+                       "WHERE model_id = %s", (model_id,))
+    return {(r[1], r[0]): r[2:] for r in rows}
+
+
+def expected_metrics(values, base):
+    """PSI, KS, JS, mean shift, null rate, out-of-range share of `values` against one baseline row."""
+    edges, expected, mean, std, lo, hi, _ = base
+    edges, expected = np.asarray(edges, float), np.asarray(expected, float)
+    values = np.asarray(values, float)
+    ok = values[~np.isnan(values)]
+    counts = np.bincount(np.searchsorted(edges, ok, side="right"), minlength=len(expected))
+    cur = counts / counts.sum()
+    c, e = np.maximum(cur, EPS), np.maximum(expected, EPS)
+    return {
+        "psi": float(np.sum((c - e) * np.log(c / e))),
+        "ks": float(np.max(np.abs(np.cumsum(cur) - np.cumsum(expected)))),
+        "js": float(jensenshannon(cur, expected, base=2)),
+        "mean_shift": (ok.mean() - mean) / std if std else None,
+        "null_rate": 1 - len(ok) / len(values),
+        "out_of_range": float(np.mean((ok < lo) | (ok > hi))),
+    }
+
+
+def drifted(trained, n=1500, seed=1):
+    X, *_ = trained
+    Xc, _, _ = datasets.churn(n, seed=seed)
+    Xc[:, 1] += 25           # monthly_charges moves by more than a standard deviation
+    Xc[: n // 10, 5] = np.nan  # data_usage_gb: 10% missing
+    return Xc
+
+
+def test_feature_and_score_drift_match_numpy_and_scipy(churn, trained):
+    conn, model_id = churn
+    X, _, names, model = trained
+    Xc = drifted(trained)
+    scores = model.predict_proba(np.nan_to_num(Xc))[:, 1]
+    log_rows(conn, model_id, Xc, scores)
+    base = baseline(conn, model_id)
+    rows = query(conn, "SELECT feature, n, psi, ks, js, mean_shift, null_rate, out_of_range, status, firing "
+                       "FROM pgscore.feature_drift WHERE window_name = 'since deploy'")
+    assert [r[0] for r in rows] == names
+    for feature, n, psi, ks, js, shift, null_rate, oor, status, firing in rows:
+        col = Xc[:, names.index(feature)]
+        want = expected_metrics(col, base[("feature", feature)])
+        assert n == len(Xc)
+        for got, key in ((psi, "psi"), (ks, "ks"), (js, "js"), (null_rate, "null_rate"), (oor, "out_of_range")):
+            assert got == pytest.approx(want[key], abs=TOL), (feature, key)
+        assert shift == pytest.approx(want["mean_shift"], abs=TOL)
+        # binned KS looks at the edges only, so it can never exceed the exact two-sample statistic
+        assert ks <= stats.ks_2samp(X[:, names.index(feature)], col[~np.isnan(col)]).statistic + TOL
+    by = {r[0]: r for r in rows}
+    assert by["monthly_charges"][8] == "alert" and "psi" in by["monthly_charges"][9]
+    assert by["data_usage_gb"][8] == "alert" and "null_rate" in by["data_usage_gb"][9]
+    assert by["tenure_months"][8] == "ok"
+
+    (n, psi, ks, js, shift, status), = query(conn, "SELECT n, psi, ks, js, mean_shift, status FROM pgscore.score_drift "
+                                                   "WHERE window_name = 'since deploy'")
+    want = expected_metrics(scores, base[("score", "score")])
+    assert n == len(scores)
+    assert (psi, ks, js, shift) == pytest.approx((want["psi"], want["ks"], want["js"], want["mean_shift"]), abs=TOL)
+
+
+def test_rollups_answer_exactly_as_the_log_and_windows_cut_by_time(churn, trained):
+    conn, model_id = churn
+    _, _, names, model = trained
+    Xc = drifted(trained, n=1200, seed=3)
+    scores = model.predict_proba(np.nan_to_num(Xc))[:, 1]
+    # rows 30 min, 5 h, 20 h and 3 days old
+    ago = np.array(["30 minutes", "5 hours", "20 hours", "3 days"])[np.arange(len(Xc)) % 4]
+    log_rows(conn, model_id, Xc, scores, ago=ago)
+    sql = ("SELECT feature, window_name, n, psi, ks, js, mean, null_rate, out_of_range, status "
+           "FROM pgscore.feature_drift ORDER BY 1, 2")
+    from_log = query(conn, sql)
+    counts = {r[1]: r[2] for r in from_log if r[0] == "tenure_months"}
+    assert counts == {"1 hour": 300, "12 hours": 600, "1 day": 900, "7 days": 1200, "since deploy": 1200}
+
+    (rolled_from, rolled_until, rows, _), = query(conn, "SELECT * FROM pgscore.refresh_monitoring()")
+    assert rows > 0 and rolled_from is not None
+    from_rollups = query(conn, sql)
+    assert len(from_rollups) == len(from_log)
+    for a, b in zip(from_log, from_rollups):
+        assert a[:3] == b[:3] and a[-1] == b[-1]
+        assert a[3:9] == pytest.approx(b[3:9], abs=TOL, nan_ok=True)
+    # only the rows older than the last whole hour were rolled up; the rest still come from the log
+    (rolled_n,), = query(conn, "SELECT sum(n) FROM pgscore.drift_rollup WHERE kind = 'score'")
+    (old_n,), = query(conn, "SELECT count(*) FROM pgscore.prediction_log WHERE logged_at < %s", (rolled_until,))
+    assert rolled_n == old_n
+
+    # Rows that commit late into hours already rolled up: the next refresh re-rolls the last hour
+    # (p_relook), so the one 5 minutes before the rolled hour boundary is picked up; the one 3 hours
+    # old is not, until a refresh looks back that far.
+    late = ("INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, source) "
+            "SELECT {}, model_id, 'late', features, score, source FROM pgscore.prediction_log LIMIT 1")
+    query(conn, late.format("date_trunc('hour', now(), 'UTC') - interval '5 minutes'"))
+    query(conn, late.format("now() - interval '3 hours'"))
+    day_n = "SELECT n FROM pgscore.feature_drift WHERE feature = 'tenure_months' AND window_name = '1 day'"
+    assert query(conn, day_n) == [(900,)]  # the rollups of those hours do not know them yet
+    query(conn, "SELECT * FROM pgscore.refresh_monitoring()")
+    assert query(conn, day_n) == [(901,)]
+    query(conn, "SELECT * FROM pgscore.refresh_monitoring(p_relook => '1 day')")
+    assert query(conn, day_n) == [(902,)]
+    # a rebuild gives the same rollups
+    before = query(conn, "SELECT * FROM pgscore.drift_rollup ORDER BY 1, 2, 3, 4, 5")
+    query(conn, "SELECT * FROM pgscore.refresh_monitoring(p_rebuild => true)")
+    after = query(conn, "SELECT * FROM pgscore.drift_rollup ORDER BY 1, 2, 3, 4, 5")
+    assert [r[:6] + r[7:] for r in after] == [r[:6] + r[7:] for r in before]  # keys, counts, out-of-range
+    assert [r[6] for r in after] == pytest.approx([r[6] for r in before], rel=1e-12)  # sums, in any order
+
+
+def test_drift_by_day_splits_by_utc_day(churn, trained):
+    conn, model_id = churn
+    X, _, _, model = trained
+    log_rows(conn, model_id, X[:400], model.predict_proba(X[:400])[:, 1],
+             ago=["2 days"] * 200 + ["0 seconds"] * 200)
+    rows = query(conn, "SELECT day, n FROM pgscore.drift_by_day WHERE kind = 'score' AND n > 0 ORDER BY day")
+    days = query(conn, "SELECT (now() - interval '2 days') AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'")[0]
+    assert rows == [(days[0].date(), 200), (days[1].date(), 200)]
+    (n_days,), = query(conn, "SELECT count(DISTINCT day) FROM pgscore.drift_by_day")
+    assert n_days == 30
+
+
+def test_small_empty_constant_and_missing_baselines_say_what_is_missing(db_url, trained):
+    X, y, names, model = trained
+    Xk = X.copy()
+    Xk[:, 6] = 12.0  # contract_months constant at training
+    registry.deploy(db_url, "const", LogisticRegression(max_iter=500).fit(Xk, y), Xk, y, feature_names=names)
+    registry.deploy(db_url, "nobase", LogisticRegression(max_iter=500).fit(X, y), None, feature_names=names)
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    (const_id,), = query(conn, "SELECT model_id FROM pgscore.live_models WHERE name = 'const'")
+    rows = query(conn, "SELECT window_name, n, psi, status, note FROM pgscore.feature_drift "
+                       "WHERE model = 'const' AND feature = 'tenure_months'")
+    assert {r[3] for r in rows} == {"no_data"} and rows[0][2] is None
+    assert all(r[4] == "no predictions in this window" for r in rows)
+
+    Xs = Xk[:40].copy()
+    Xs[:, 6] = 24.0  # a value the constant feature never took
+    log_rows(conn, const_id, Xs, np.full(40, 0.5))
+    (n, status, note), = query(conn, "SELECT n, status, note FROM pgscore.feature_drift WHERE model = 'const' "
+                                     "AND feature = 'tenure_months' AND window_name = '1 hour'")
+    assert (n, status) == (40, "insufficient_data") and note == "40 values, fewer than the 100 needed"
+
+    log_rows(conn, const_id, np.repeat(Xs, 5, axis=0), np.full(200, 0.5))
+    (shift, oor, status, note), = query(conn, "SELECT mean_shift, out_of_range, status, note FROM pgscore.feature_drift "
+                                              "WHERE model = 'const' AND feature = 'contract_months' "
+                                              "AND window_name = '1 hour'")
+    assert shift is None and oor == 1.0 and status == "alert" and note.startswith("constant in the baseline")
+
+    rows = query(conn, "SELECT feature, window_name, status, note FROM pgscore.feature_drift WHERE model = 'nobase'")
+    assert len(rows) == 5 and {r[2] for r in rows} == {"no_baseline"} and "redeploy with --train" in rows[0][3]
+    assert query(conn, "SELECT DISTINCT status FROM pgscore.score_drift WHERE model = 'nobase'") == [("no_baseline",)]
+    conn.close()
+
+
+def test_thresholds_table_decides_the_level(churn, trained):
+    conn, model_id = churn
+    _, _, _, model = trained
+    Xc = drifted(trained, n=500)
+    log_rows(conn, model_id, Xc, model.predict_proba(np.nan_to_num(Xc))[:, 1])
+    sql = ("SELECT status FROM pgscore.feature_drift WHERE feature = 'monthly_charges' AND window_name = '1 hour'")
+    assert query(conn, sql) == [("alert",)]
+    query(conn, "UPDATE pgscore.drift_thresholds SET warn = 100, alert = 100")
+    assert query(conn, sql) == [("ok",)]
+    query(conn, "UPDATE pgscore.drift_thresholds SET min_n = 1000")
+    assert query(conn, sql) == [("insufficient_data",)]
+    with pytest.raises(errors.CheckViolation):
+        query(conn, "UPDATE pgscore.drift_thresholds SET warn = 0.5, alert = 0.1 WHERE metric = 'psi'")
+
+
+def test_alerts_list_firing_conditions_and_since_when(churn, trained):
+    conn, model_id = churn
+    _, _, _, model = trained
+    assert query(conn, "SELECT count(*) FROM pgscore.alerts") == [(0,)]
+    Xc = drifted(trained, n=600)
+    log_rows(conn, model_id, Xc, model.predict_proba(np.nan_to_num(Xc))[:, 1])
+    rows = query(conn, "SELECT what, subject, window_name, metric, value, threshold, level, since FROM pgscore.alerts "
+                       "WHERE subject = 'monthly_charges' AND window_name = '1 day' AND metric = 'psi'")
+    (what, subject, window, metric, value, threshold, level, since), = rows
+    assert (what, level, threshold, since) == ("feature", "alert", 0.2, None) and value > 0.2
+    query(conn, "SELECT * FROM pgscore.refresh_monitoring()")
+    (since1,), = query(conn, "SELECT since FROM pgscore.alerts WHERE subject = 'monthly_charges' "
+                             "AND window_name = '1 day' AND metric = 'psi'")
+    query(conn, "SELECT * FROM pgscore.refresh_monitoring()")
+    (since2,), = query(conn, "SELECT since FROM pgscore.alerts WHERE subject = 'monthly_charges' "
+                             "AND window_name = '1 day' AND metric = 'psi'")
+    assert since1 is not None and since1 == since2
+    # cleared conditions leave alert_state
+    query(conn, "UPDATE pgscore.drift_thresholds SET warn = 100, alert = 100")
+    (_, _, _, firing), = query(conn, "SELECT * FROM pgscore.refresh_monitoring()")
+    assert firing == 0 and query(conn, "SELECT count(*) FROM pgscore.alert_state") == [(0,)]
+
+
+def test_scoring_in_sql_feeds_the_drift_views(churn, trained):
+    """End to end: predictions made by pgscore.score land in the log and in feature_drift."""
+    conn, _ = churn
+    Xc = drifted(trained, n=300)
+    query(conn, "CREATE TABLE cust (id int PRIMARY KEY, f float8[])")
+    query(conn, "INSERT INTO cust SELECT i, (SELECT array_agg(x::float8) FROM jsonb_array_elements_text(f) x) "
+                "FROM unnest(%s::int[], %s::jsonb[]) u(i, f)",
+          (list(range(300)), [json.dumps(np.nan_to_num(r).tolist()) for r in Xc]))
+    query(conn, "SELECT count(pgscore.score('churn', f, p_key => id::text)) FROM cust")
+    (n, status), = query(conn, "SELECT n, status FROM pgscore.feature_drift WHERE feature = 'monthly_charges' "
+                               "AND window_name = '1 hour'")
+    assert n == 300 and status == "alert"
+
+
+# -- outcomes and realised performance -----------------------------------------------------------
+
+def test_realised_performance_matches_scikit_learn(churn, trained):
+    conn, model_id = churn
+    _, _, _, model = trained
+    Xc, yc, _ = datasets.churn(800, seed=5)
+    p = model.predict_proba(Xc)[:, 1]
+    p[:50] = np.round(p[:50], 1)  # ties, which AUC must count half
+    log_rows(conn, model_id, Xc, p, ago=["1 minute"] * len(Xc))
+    for i, outcome in enumerate(yc):
+        query(conn, "SELECT pgscore.record_outcome('churn', %s, %s)", (str(i), int(outcome)))
+    (n, pos, auc, acc, prec, rec, brier, ll, deploy_auc, status), = query(conn, """
+        SELECT n, positives, auc, accuracy, precision, recall, brier, log_loss, deploy_auc, status
+          FROM pgscore.realised_performance WHERE window_name = 'since deploy'""")
+    pred = (p >= 0.5).astype(int)
+    assert (n, pos) == (800, int(yc.sum()))
+    assert auc == pytest.approx(skm.roc_auc_score(yc, p), abs=TOL)
+    assert acc == pytest.approx(skm.accuracy_score(yc, pred), abs=TOL)
+    assert prec == pytest.approx(skm.precision_score(yc, pred), abs=TOL)
+    assert rec == pytest.approx(skm.recall_score(yc, pred), abs=TOL)
+    assert brier == pytest.approx(skm.brier_score_loss(yc, p), abs=TOL)
+    assert ll == pytest.approx(skm.log_loss(yc, p), abs=TOL)
+    assert deploy_auc is not None and status in ("ok", "warn", "alert")
+
+    cal = query(conn, "SELECT decile, n, mean_score, observed_rate FROM pgscore.calibration ORDER BY decile")
+    order = np.argsort(p, kind="stable")
+    assert [r[1] for r in cal] == [80] * 10
+    for decile, _, mean_score, rate in cal:
+        idx = order[(decile - 1) * 80: decile * 80]
+        assert mean_score == pytest.approx(p[idx].mean(), abs=TOL)
+    assert sum(r[3] * r[1] for r in cal) == pytest.approx(yc.sum(), abs=1e-6)
+
+    by_day = query(conn, "SELECT n, auc FROM pgscore.performance_by_day WHERE n > 0")
+    assert len(by_day) in (1, 2) and sum(r[0] for r in by_day) == 800
+
+
+def test_outcomes_judge_the_newest_prediction_before_them(churn):
+    conn, model_id = churn
+    log_rows(conn, model_id, np.ones((1, 12)), [0.9], ago=["2 hours"], keys=["c1"])
+    log_rows(conn, model_id, np.ones((1, 12)), [0.2], ago=["1 hour"], keys=["c1"])
+    query(conn, "SELECT pgscore.record_outcome('churn', 'c1', 1, now() - interval '90 minutes')")
+    query(conn, "SELECT pgscore.record_outcome('churn', 'c1', true)")
+    rows = query(conn, "SELECT outcome, score, matched FROM pgscore.outcome_matches ORDER BY outcome_id")
+    assert rows == [(1, 0.9, True), (1, 0.2, True)]
+
+
+def test_record_outcome_bad_input(churn, db_url, trained):
+    conn, _ = churn
+    X, y, names, _ = trained
+    cur = conn.cursor()
+    cases = [
+        ("SELECT pgscore.record_outcome('nope', '1', 1)", errors.UndefinedObject, 'model "nope" does not exist'),
+        ("SELECT pgscore.record_outcome('churn', '1', 'maybe')", errors.InvalidParameterValue,
+         'outcome "maybe" is not a class of binary model "churn"'),
+        ("SELECT pgscore.record_outcome('churn', '1', 2)", errors.InvalidParameterValue, "is not a class"),
+        ("SELECT pgscore.record_outcome('churn', NULL, 1)", errors.NullValueNotAllowed, "the entity key must not be NULL"),
+        ("SELECT pgscore.record_outcome(NULL, '1', 1)", errors.NullValueNotAllowed, "the model must not be NULL"),
+        ("SELECT pgscore.record_outcome('churn', '1', NULL::text)", errors.NullValueNotAllowed, "the outcome"),
+        ("SELECT pgscore.record_outcome('churn', '1', 1, NULL)", errors.NullValueNotAllowed, "observed_at"),
+        ("SELECT pgscore.record_outcome('churn', '1', 'x''); DROP TABLE pgscore.outcomes; --')",
+         errors.InvalidParameterValue, "is not a class"),
+    ]
+    for sql, exc, message in cases:
+        with pytest.raises(exc) as e:
+            cur.execute(sql)
+        assert message in str(e.value), sql
+    assert query(conn, "SELECT count(*) FROM pgscore.outcomes") == [(0,)]
+    with pytest.raises(errors.InvalidParameterValue) as e:
+        cur.execute("SELECT pgscore.record_outcome('churn', '1', 'maybe')")
+    assert e.value.diag.message_detail == "classes: 0, 1"
+
+    # an entity never scored: kept, with a notice, and counted as unmatched
+    conn.notices.clear()
+    cur.execute("SELECT pgscore.record_outcome('churn', 'stranger', 0)")
+    assert any('no prediction of "churn" for entity "stranger"' in n for n in conn.notices)
+    (unmatched,), = query(conn, "SELECT DISTINCT unmatched_outcomes FROM pgscore.realised_performance")
+    assert unmatched == 1
+
+    Xr, yr = X[:500], X[:500, 1]
+    registry.deploy(db_url, "charges", LinearRegression().fit(Xr, yr), Xr, yr, feature_names=names)
+    for sql, exc, message in [
+        ("SELECT pgscore.record_outcome('charges', '1', 'abc')", errors.InvalidTextRepresentation, "is not a number"),
+        ("SELECT pgscore.record_outcome('charges', '1', 'NaN')", errors.InvalidParameterValue, "not a finite number"),
+        ("SELECT pgscore.record_outcome('charges', '1', 'Infinity'::float8)", errors.InvalidParameterValue,
+         "not a finite number"),
+    ]:
+        with pytest.raises(exc) as e:
+            cur.execute(sql)
+        assert message in str(e.value), sql
+
+
+def test_regressor_performance_matches_scikit_learn(db_url, trained):
+    X, _, names, _ = trained
+    Xr, yr = X[:600, [0, 2, 3]], X[:600, 1]
+    est = LinearRegression().fit(Xr, yr)
+    registry.deploy(db_url, "charges", est, Xr, yr, feature_names=[names[i] for i in (0, 2, 3)])
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    (model_id,), = query(conn, "SELECT model_id FROM pgscore.live_models WHERE name = 'charges'")
+    pred = est.predict(Xr)
+    log_rows(conn, model_id, Xr, pred)
+    for i, v in enumerate(yr):
+        query(conn, "SELECT pgscore.record_outcome('charges', %s, %s)", (str(i), float(v)))
+    (n, mae, rmse, auc, status), = query(conn, "SELECT n, mae, rmse, auc, status FROM pgscore.realised_performance "
+                                               "WHERE window_name = '1 hour'")
+    assert n == 600 and auc is None
+    assert mae == pytest.approx(skm.mean_absolute_error(yr, pred), abs=TOL)
+    assert rmse == pytest.approx(np.sqrt(skm.mean_squared_error(yr, pred)), abs=TOL)
+    assert status == "ok"
+    conn.close()
+
+
+# -- BI: comments, the reader role, privileges ----------------------------------------------------
+
+PUBLIC_VIEWS = ["model_versions", "predictions", "feature_drift", "score_drift", "drift_by_day", "outcome_matches",
+                "realised_performance", "performance_by_day", "calibration", "alerts"]
+
+
+def test_every_view_and_column_has_a_comment(conn):
+    missing = query(conn, """
+        SELECT c.relname, a.attname FROM pg_class c
+          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+         WHERE c.relnamespace = 'pgscore'::regnamespace AND c.relkind = 'v'
+           AND col_description(c.oid, a.attnum) IS NULL
+        UNION ALL
+        SELECT c.relname, NULL FROM pg_class c
+         WHERE c.relnamespace = 'pgscore'::regnamespace AND c.relkind IN ('v', 'r', 'p')
+           AND c.relname NOT LIKE 'prediction\\_log\\_%%' AND obj_description(c.oid, 'pg_class') IS NULL
+        UNION ALL
+        SELECT p.oid::regprocedure::text, NULL FROM pg_proc p
+         WHERE p.pronamespace = 'pgscore'::regnamespace AND obj_description(p.oid, 'pg_proc') IS NULL""")
+    assert missing == []
+
+
+def test_no_pgscore_function_is_executable_by_public(conn):
+    rows = query(conn, """SELECT p.oid::regprocedure::text FROM pg_proc p
+                           WHERE p.pronamespace = 'pgscore'::regnamespace
+                             AND has_function_privilege('public', p.oid, 'EXECUTE')""")
+    assert rows == []
+
+
+@pytest.fixture
+def reader_url(db_url, churn, trained):
+    conn, model_id = churn
+    _, _, _, model = trained
+    Xc = drifted(trained, n=300)
+    log_rows(conn, model_id, Xc, model.predict_proba(np.nan_to_num(Xc))[:, 1])
+    query(conn, "SELECT pgscore.record_outcome('churn', '1', 1)")
+    query(conn, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_bi') "
+                "THEN CREATE ROLE pgscore_t_bi LOGIN; END IF; END $$")
+    query(conn, "GRANT pgscore_reader TO pgscore_t_bi")
+    return db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_bi@")
+
+
+def test_reader_role_reads_the_views_and_nothing_else(reader_url):
+    conn = psycopg2.connect(reader_url)
+    conn.autocommit = True
+    assert query(conn, "SELECT current_user") == [("pgscore_t_bi",)]
+    for view in PUBLIC_VIEWS:
+        query(conn, f"SELECT * FROM pgscore.{view}")  # noqa: S608 - names from the list above
+    (n,), = query(conn, "SELECT count(*) FROM pgscore.feature_drift WHERE status = 'alert'")
+    assert n > 0
+    denied = [
+        "SELECT bytes FROM pgscore.artifacts", "SELECT * FROM pgscore.models", "SELECT * FROM pgscore.prediction_log",
+        "SELECT * FROM pgscore.baselines", "SELECT * FROM pgscore.outcomes", "SELECT * FROM pgscore.drift_rollup",
+        "SELECT * FROM pgscore.prediction_values", "SELECT * FROM pgscore.drift_thresholds",
+        "UPDATE pgscore.drift_thresholds SET alert = 100", "INSERT INTO pgscore.outcomes (model_name, entity_key, "
+        "outcome) VALUES ('churn', '1', '1')", "DELETE FROM pgscore.prediction_log",
+        "SELECT pgscore.record_outcome('churn', '1', 1)", "SELECT * FROM pgscore.refresh_monitoring()",
+        "SELECT pgscore.score('churn', ARRAY[1,2,3,4,5,6,7,8,9,10,11,12]::float8[])",
+        "SELECT pgscore.rollback('churn')", "SELECT * FROM pgscore.judge(ARRAY['psi'], ARRAY[1.0], ARRAY[1000])",
+        "SELECT pgscore.create_log_partitions()", "SELECT * FROM pgscore.retry_failed()",
+    ]
+    for sql in denied:
+        with pytest.raises(errors.InsufficientPrivilege):
+            query(conn, sql)
+    conn.close()
