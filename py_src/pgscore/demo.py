@@ -53,6 +53,9 @@ def run(args, cluster, say=print) -> int:
     say("== 5. rescore customers when complaints arrive")
     _rescoring(url, X, say)
 
+    say("== 6. watch drift and realised performance")
+    _monitoring(url, y, args, say)
+
     say("== done")
     say(f"connect with: psql '{url}'")
     say("stop the database with: pgscore db stop" + (f" --data-dir {args.data_dir}" if args.data_dir else ""))
@@ -98,4 +101,53 @@ def _rescoring(url, X, say):
     say("the audit rows that explain the change (pgscore.prediction_log, source 'trigger'):")
     for key, score, table, events in cur.fetchall():
         say(f"  customer {key}: score {score}, caused by {table} events {events}")
+    conn.close()
+
+
+def _monitoring(url, y, args, say):
+    """Score the customers, then a price rise on purpose; record outcomes; show drift, alerts, the report."""
+    import psycopg2
+    from psycopg2 import sql
+
+    from pgscore import sample
+
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    cur = conn.cursor()
+    feats = sql.SQL(", ").join(map(sql.Identifier, sample.CHURN_FEATURES))
+    score_ids = sql.SQL("SELECT count(pgscore.score('churn', ARRAY[{}], p_key => id::text)) FROM customers "
+                        "WHERE id BETWEEN %s AND %s").format(feats)
+    cur.execute(score_ids, (1, 600))
+    say("scored customers 1-600 as they are: SELECT pgscore.score('churn', ARRAY[...], p_key => id::text) FROM customers")
+    cur.execute("UPDATE customers SET monthly_charges = monthly_charges + 35 WHERE id > 600")
+    cur.execute(score_ids, (601, 1000))
+    say("a price rise on purpose: monthly_charges + 35 for customers 601-1000, then scored them too")
+    cur.execute("SELECT count(pgscore.record_outcome('churn', id::text, churned)) "
+                "FROM unnest(%s::int[], %s::int[]) o(id, churned)",
+                (list(range(1, 1001)), [int(v) for v in y[:1000]]))
+    say("recorded 1,000 outcomes: SELECT pgscore.record_outcome('churn', id::text, churned) FROM ...")
+    cur.execute("SELECT rollup_rows, firing FROM pgscore.refresh_monitoring()")
+    rows, firing = cur.fetchone()
+    say(f"SELECT * FROM pgscore.refresh_monitoring(): {rows} rollup rows, {firing} conditions firing")
+    cur.execute("SELECT feature, n, round(psi::numeric, 3), round(ks::numeric, 3), round(mean_shift::numeric, 2), "
+                "status FROM pgscore.feature_drift WHERE model = 'churn' AND window_name = '1 hour' "
+                "AND status <> 'ok' UNION ALL SELECT 'score', n, round(psi::numeric, 3), round(ks::numeric, 3), "
+                "round(mean_shift::numeric, 2), status FROM pgscore.score_drift WHERE model = 'churn' "
+                "AND window_name = '1 hour'")
+    say("pgscore.feature_drift and pgscore.score_drift, last hour (features not ok, and the score):")
+    say(f"  {'feature':<22} {'n':>6} {'psi':>7} {'ks':>7} {'shift':>7}  status")
+    for feature, n, psi, ks, shift, status in cur.fetchall():
+        say(f"  {feature:<22} {n:>6} {psi!s:>7} {ks!s:>7} {shift!s:>7}  {status}")
+    cur.execute("SELECT n, round(auc::numeric, 3), round(deploy_auc::numeric, 3), round(accuracy::numeric, 3), "
+                "round(brier::numeric, 3), status FROM pgscore.realised_performance "
+                "WHERE model = 'churn' AND window_name = '1 hour'")
+    n, auc, deploy_auc, acc, brier, status = cur.fetchone()
+    say(f"pgscore.realised_performance, last hour: {n} outcomes, AUC {auc} (at deploy {deploy_auc}), "
+        f"accuracy {acc}, Brier {brier}: {status}")
+    cur.execute("SELECT level, what, subject, metric, round(value::numeric, 3), threshold FROM pgscore.alerts "
+                "WHERE window_name = '1 hour' ORDER BY level = 'alert' DESC, subject, metric")
+    alerts = cur.fetchall()
+    say(f"pgscore.alerts, last hour ({len(alerts)}):")
+    for level, what, subject, metric, value, threshold in alerts:
+        say(f"  {level:<5} {what:<8} {subject:<22} {metric:<12} {value!s:>8} >= {threshold}")
     conn.close()
