@@ -96,6 +96,10 @@ def run(url, quick=False, say=print, only=None) -> Report:
     n_row = 20_000 if quick else 100_000
     n_batch = 200_000 if quick else 1_000_000
     rep = Report(say)
+    if only == "drift":
+        from pgscore import bench_drift
+
+        return bench_drift.run(url, rep, quick=quick, say=say)
     say(f"training models; {n_row:,} rows for the row path, {n_batch:,} for batches")
     X, y, names, models = _models(quick)
     for name, est in models.items():
@@ -177,6 +181,10 @@ def run(url, quick=False, say=print, only=None) -> Report:
         c.close()
     rep.latency("logit: first pgscore.score in a new backend", samples, f"runs: {', '.join(f'{v:.0f}' for v in samples)}")
     conn.close()
+    if only is None:
+        from pgscore import bench_drift
+
+        bench_drift.run(url, rep, quick=quick, say=say)
     return rep
 
 

@@ -233,6 +233,46 @@ def cmd_bench(args):
     return 0
 
 
+# -- monitoring --------------------------------------------------------------
+def cmd_drift(args):
+    """Drift, realised performance and alerts of the live models; exit 1 when an alert fires, 2 on bad arguments."""
+    import psycopg2
+
+    from pgscore import report
+    from pgscore.errors import UnknownModel
+
+    def usage_error(msg):  # exit 2, like argparse's own usage errors
+        print(f"pgscore: error: {msg}", file=sys.stderr)
+        return 2
+
+    if args.html:
+        folder = os.path.dirname(os.path.abspath(args.html))
+        if not os.path.isdir(folder) or not os.access(folder, os.W_OK) or os.path.isdir(args.html):
+            return usage_error(f"cannot write the report to {args.html}: not a writable file path")
+    url = resolve_db(args)
+    require_installed(url)
+    conn = psycopg2.connect(url)
+    try:
+        try:
+            windows = report.check_args(conn, args.name, args.window)
+        except (UnknownModel, report.UnknownWindow) as e:
+            return usage_error(e)
+        refreshed = None if args.no_refresh else report.refresh(conn)
+        data = report.collect(conn, args.name, args.window, windows, refreshed=refreshed, charts=bool(args.html))
+    finally:
+        conn.close()
+    _say(report.render_text(data))
+    if args.html:
+        page = report.render_html(data)
+        try:
+            with open(args.html, "w", encoding="utf-8") as f:
+                f.write(page)
+        except OSError as e:
+            raise PgscoreError(f"cannot write the report to {args.html}: {e.strerror}") from None
+        _say(f"wrote {args.html}")
+    return report.exit_code(data)
+
+
 # -- demo --------------------------------------------------------------------
 def cmd_demo(args):
     from pgscore.demo import run
@@ -338,10 +378,22 @@ def build_parser() -> argparse.ArgumentParser:
     db_opt(sp)
     sp.set_defaults(func=cmd_maintain)
 
+    sp = sub.add_parser("drift", help="drift, realised performance and alerts of the live models (exit 1 on alert)")
+    sp.add_argument("name", nargs="?", metavar="NAME", help="one model (default: every live model)")
+    sp.add_argument("--window", default="1 day", metavar="W",
+                    help="the window the feature table and histograms show, a row of pgscore.drift_windows "
+                    "(default '1 day'); every window's status is shown too")
+    sp.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report with charts")
+    sp.add_argument("--no-refresh", action="store_true",
+                    help="do not run pgscore.refresh_monitoring() first (the views still read the log past the last "
+                    "refresh, only slower; alerts no refresh has seen have no 'since')")
+    db_opt(sp)
+    sp.set_defaults(func=cmd_drift)
+
     sp = sub.add_parser("bench", help="scoring throughput and latency against the model's own limit")
     sp.add_argument("--quick", action="store_true", help="fewer rows (about a minute)")
-    sp.add_argument("--only", choices=["scoring", "rescoring"], help="run one part: scoring in SQL, or rescoring "
-                    "on INSERT")
+    sp.add_argument("--only", choices=["scoring", "rescoring", "drift"], help="run one part: scoring in SQL, "
+                    "rescoring on INSERT, or the drift views over a large prediction log")
     sp.add_argument("--db", help="benchmark in this database (pgscore installed; tables are added) instead of a "
                     "throwaway database in the embedded cluster")
     cluster_opts(sp)

@@ -1,0 +1,299 @@
+"""The drift part of `pgscore bench`: the drift views over a large prediction log, with and without rollups.
+
+Deploys a 12-feature churn model (logistic pipeline, with its baseline) and
+fills pgscore.prediction_log with N rows (10,000,000; 1,000,000 with --quick)
+spread evenly over the 7 days before the load started, in time order as a
+live log grows, into daily partitions; the most recent day is drifted in
+three features (and so in the score). The rows are made inside the server by
+INSERT ... SELECT over generate_series, a million per statement, from a
+sample of training-like rows. After VACUUM ANALYZE of the log (and ANALYZE
+of pgscore.baselines, see run()) it times:
+
+- the 1-day feature_drift before any refresh (every value read from the log
+  itself), once, in a fresh connection, cut off by statement_timeout;
+- the full rollup, refresh_monitoring(p_rebuild => true) (cut off by
+  statement_timeout, its sort spill capped by temp_file_limit), then, after
+  one more hour's worth of rows (N/168, logged now), the incremental
+  refresh_monitoring() a scheduler calls;
+- feature_drift and score_drift for '1 day', feature_drift for every window
+  and alerts on the rollups: each the median of 5 after a warm-up, in a
+  fresh connection.
+
+It runs in the throwaway bench database, which `pgscore bench` drops. With
+--db it runs only on an empty prediction log and rollup, and takes out again
+what it loaded (log rows, rollups, alert state, the partitions it created and
+its own schema); the deployed model version stays, like the other sections'.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+
+SCHEMA = "drift_bench"
+MODEL = "churn"
+CHUNK = 1_000_000      # rows per INSERT ... SELECT
+N_SRC = 20_000         # training-like rows the log is drawn from (and as many drifted ones)
+DAYS = 7
+# the features that drift in the most recent day: (add, multiply)
+DRIFT = {"monthly_charges": (12.0, 1.0), "support_calls": (1.0, 1.0), "days_since_last_login": (0.0, 1.6)}
+RUNS = 5
+
+_FILL = """
+INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, source)
+SELECT g.t, %(model_id)s, 'customer-' || g.k, s.features, s.score, 'batch'
+  FROM (SELECT %(t0)s::timestamptz + make_interval(secs => (i + random()) * %(step)s) AS t,
+               floor(random() * %(n_src)s)::integer AS j, floor(random() * 1000000)::integer AS k
+          FROM generate_series(%(lo)s::bigint, %(hi)s::bigint - 1) i
+        OFFSET 0) g
+  JOIN drift_bench.src s ON s.drifted = (g.t >= %(cut)s::timestamptz) AND s.id = g.j
+"""
+
+_MORE = """
+INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, source)
+SELECT now(), %(model_id)s, 'customer-' || g.k, s.features, s.score, 'batch'
+  FROM (SELECT floor(random() * %(n_src)s)::integer AS j, floor(random() * 1000000)::integer AS k
+          FROM generate_series(1, %(n)s) i OFFSET 0) g
+  JOIN drift_bench.src s ON s.drifted AND s.id = g.j
+"""
+
+QUERIES = [
+    ("feature_drift, window '1 day'", "SELECT * FROM pgscore.feature_drift WHERE window_name = '1 day'"),
+    ("score_drift, window '1 day'", "SELECT * FROM pgscore.score_drift WHERE window_name = '1 day'"),
+    ("feature_drift, all windows", "SELECT * FROM pgscore.feature_drift"),
+    ("alerts", "SELECT * FROM pgscore.alerts"),
+]
+
+
+def _connect(url):
+    import psycopg2
+
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    return conn
+
+
+def _one(cur, q, params=None):
+    cur.execute(q, params)
+    return cur.fetchone()
+
+
+def _source_rows(model, names, n_src):
+    """Training-like rows (fresh draws of the training distribution) and drifted copies, with the model's scores."""
+    from threadpoolctl import threadpool_limits
+
+    from pgscore import datasets
+
+    X, _, _ = datasets.churn(n_src, seed=23)
+    D = X.copy()
+    for name, (add, mul) in DRIFT.items():
+        i = names.index(name)
+        D[:, i] = D[:, i] * mul + add
+    with threadpool_limits(1):
+        sx, sd = model.predict_proba(X)[:, 1], model.predict_proba(D)[:, 1]
+    buf = io.StringIO()
+    for drifted, M, S in ((False, X, sx), (True, D, sd)):
+        for i, (r, s) in enumerate(zip(M, S)):
+            buf.write(f"{'t' if drifted else 'f'}\t{i}\t{{{','.join(repr(float(v)) for v in r)}}}\t{float(s)!r}\n")
+    buf.seek(0)
+    return buf
+
+
+def _guard(cur, bench_db):
+    """None when the section may load the log here, else why not."""
+    if _one(cur, "SELECT current_database()")[0] == bench_db:
+        return None
+    if _one(cur, "SELECT EXISTS (SELECT 1 FROM pgscore.prediction_log) "
+                 "OR EXISTS (SELECT 1 FROM pgscore.drift_rollup)")[0]:
+        return ("the prediction log or the rollups of this database hold rows; the drift section fills the log "
+                "with millions of rows and rebuilds the rollups, so it runs only in the throwaway bench database "
+                "or on an empty log")
+    return None
+
+
+def _partitions(cur):
+    cur.execute("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                "WHERE i.inhparent = 'pgscore.prediction_log'::regclass")
+    return {r[0] for r in cur.fetchall()}
+
+
+def _time_query(url, sql_text, runs=RUNS):
+    """Median-ready samples (ms) of `runs` executions after one warm-up, in a fresh connection; and the rows."""
+    conn = _connect(url)
+    try:
+        cur = conn.cursor()
+        cur.execute(sql_text)
+        rows = cur.fetchall()
+        samples = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            cur.execute(sql_text)
+            cur.fetchall()
+            samples.append((time.perf_counter() - t) * 1000)
+        return samples, rows
+    finally:
+        conn.close()
+
+
+def _unrolled(url, timeout_s) -> float | None:
+    """The 1-day feature_drift once, in a fresh connection, before any refresh: seconds, or None if cut off."""
+    from psycopg2 import errors
+
+    conn = _connect(url)
+    try:
+        cur = conn.cursor()
+        cur.execute("SET statement_timeout = %s", (f"{timeout_s}s",))
+        t = time.perf_counter()
+        try:
+            cur.execute(QUERIES[0][1])
+            cur.fetchall()
+        except errors.QueryCanceled:
+            return None
+        return time.perf_counter() - t
+    finally:
+        conn.close()
+
+
+def setup(url, cur):
+    """Deploy the model and the sample rows the log is drawn from; partitions for the days loaded. Returns model_id."""
+    from psycopg2 import sql
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from pgscore import datasets, registry
+
+    X, y, names = datasets.churn(20000, seed=11)
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X, y)
+    model_id = registry.deploy(url, MODEL, model, X, y, feature_names=names)["model_id"]
+    cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(SCHEMA)))
+    cur.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(SCHEMA)))
+    cur.execute("CREATE TABLE drift_bench.src (drifted boolean, id integer, features float8[] NOT NULL, "
+                "score float8 NOT NULL, PRIMARY KEY (drifted, id))")
+    cur.copy_expert("COPY drift_bench.src FROM STDIN", _source_rows(model, names, N_SRC))
+    cur.execute("ANALYZE drift_bench.src")
+    cur.execute("SELECT pgscore.create_log_partitions(10, ((now() AT TIME ZONE 'UTC') - interval '8 days')::date)")
+    return model_id
+
+
+def fill(cur, model_id, n, chunk=CHUNK) -> float:
+    """n rows evenly over the 7 days up to now, in time order, the last day drifted; seconds taken."""
+    t_end = _one(cur, "SELECT now()")[0]
+    params = {"model_id": model_id, "n_src": N_SRC, "step": DAYS * 86400 / n,
+              "t0": _one(cur, "SELECT %s::timestamptz - %s * interval '1 day'", (t_end, DAYS))[0],
+              "cut": _one(cur, "SELECT %s::timestamptz - interval '1 day'", (t_end,))[0]}
+    cur.execute("SET work_mem = '32MB'")
+    t = time.perf_counter()
+    for lo in range(0, n, chunk):
+        cur.execute(_FILL, {**params, "lo": lo, "hi": min(n, lo + chunk)})
+    s = time.perf_counter() - t
+    cur.execute("RESET work_mem")
+    return s
+
+
+def _cut_off(rep, say, what, limit_s):
+    say(f"  {what:<62} {'> ' + str(limit_s) + ' s':>14}         cut off by statement_timeout")
+    rep.rows.append((what, None, "ms", f"> {limit_s} s, cut off"))
+
+
+def run(url, rep, quick=False, say=print, n=None):
+    from psycopg2 import errors, sql
+
+    from pgscore.bench import BENCH_DB
+
+    n = n or (1_000_000 if quick else 10_000_000)
+    n_more = n // (DAYS * 24)
+    unrolled_limit = 120 if quick else 60        # seconds for the 1-day query on the log alone
+    rebuild_limit = 300 if quick else 720        # seconds for the full rollup
+    say(f"\ndrift at scale: a 12-feature churn model, {n:,} prediction-log rows over the last {DAYS} days "
+        f"(the last day drifted in {', '.join(DRIFT)})")
+    conn = _connect(url)
+    cur = conn.cursor()
+    why = _guard(cur, BENCH_DB)
+    if why:
+        say(f"  skipped: {why}")
+        conn.close()
+        return rep
+    own_db = _one(cur, "SELECT current_database()")[0] == BENCH_DB
+    before = _partitions(cur)
+    state = _one(cur, "SELECT rolled_until::text, refreshed_at::text FROM pgscore.monitoring_state")  # -infinity
+    cur.execute("SET temp_file_limit = '30GB'")  # the full rollup sorts on disk; never fill the disk
+    try:
+        if own_db:  # other sections' rows (logged now) would be read raw by every drift query
+            cur.execute("TRUNCATE pgscore.prediction_log")
+            cur.execute("DELETE FROM pgscore.drift_rollup")
+        cur.execute("UPDATE pgscore.monitoring_state SET rolled_until = '-infinity', refreshed_at = NULL")
+        model_id = setup(url, cur)
+
+        # -- load ------------------------------------------------------------------------------------
+        load_s = fill(cur, model_id, n)
+        t = time.perf_counter()
+        cur.execute("VACUUM ANALYZE pgscore.prediction_log")
+        vacuum_s = time.perf_counter() - t
+        # A handful of baseline rows never reach autovacuum's analyze threshold (50 changed rows), and
+        # without statistics the planner joins each log row to all its model's baselines before unnesting
+        # (13 x 13 values per row instead of 13): analyze them as an install with a few models would be.
+        cur.execute("ANALYZE pgscore.baselines")
+        rows = _one(cur, "SELECT count(*) FROM pgscore.prediction_log")[0]
+        assert rows == n, (rows, n)
+        size = _one(cur, "SELECT pg_size_pretty(sum(pg_total_relation_size(i.inhrelid))) FROM pg_inherits i "
+                         "WHERE i.inhparent = 'pgscore.prediction_log'::regclass")[0]
+        day = _one(cur, "SELECT count(*) FROM pgscore.prediction_log WHERE logged_at >= now() - interval '1 day'")[0]
+        in_default = _one(cur, "SELECT count(*) FROM pgscore.prediction_log_default")[0]
+        rep.add(f"load {n:,} log rows, INSERT ... SELECT by {CHUNK:,}", n, load_s, "rows/s", f"{load_s:.1f} s")
+        rep.add("VACUUM ANALYZE of the log (and ANALYZE pgscore.baselines)", n, vacuum_s, "rows/s",
+                f"{vacuum_s:.1f} s")
+        say(f"  {'':<62} log: {rows:,} rows, {size} with indexes; {day:,} in the last day; "
+            f"{in_default:,} in the default partition")
+
+        # -- the log read directly -------------------------------------------------------------------
+        what = "1-day feature_drift, no rollups (reads the log)"
+        s = _unrolled(url, unrolled_limit)
+        if s is None:
+            _cut_off(rep, say, what, unrolled_limit)
+        else:
+            rep.latency(what, [s * 1000], "once, in a fresh connection")
+
+        # -- rollups ---------------------------------------------------------------------------------
+        what = "refresh_monitoring(p_rebuild => true): every row"
+        cur.execute("SET statement_timeout = %s", (f"{rebuild_limit}s",))
+        t = time.perf_counter()
+        try:
+            r = _one(cur, "SELECT * FROM pgscore.refresh_monitoring(p_rebuild => true)")
+        except (errors.QueryCanceled, errors.ConfigurationLimitExceeded) as e:
+            _cut_off(rep, say, what, rebuild_limit)
+            say(f"  {'':<62} ({type(e).__name__}; no rollups, so nothing further is measured)")
+            return rep
+        finally:
+            cur.execute("RESET statement_timeout")
+        s = time.perf_counter() - t
+        rep.add(what, n, s, "rows/s", f"{s:.1f} s, {r[2]:,} rollup rows")
+        cur.execute(_MORE, {"model_id": model_id, "n_src": N_SRC, "n": n_more})
+        t = time.perf_counter()
+        r = _one(cur, "SELECT * FROM pgscore.refresh_monitoring()")
+        s = time.perf_counter() - t
+        rep.latency(f"refresh_monitoring() after {n_more:,} more rows logged now", [s * 1000],
+                    f"re-rolled from {r[0]:%H:%M} UTC: {r[2]:,} rollup rows; {r[3]} firing")
+
+        # -- the views on the rollups ----------------------------------------------------------------
+        for what, q in QUERIES:
+            samples, out = _time_query(url, q)
+            rep.latency(what, samples, f"{len(out)} rows; runs: {', '.join(f'{v:.0f}' for v in samples)}")
+        cur.execute("SELECT feature, round(psi::numeric, 3), status FROM pgscore.feature_drift "
+                    "WHERE model = %s AND window_name = '1 day' AND status <> 'ok' ORDER BY feature", (MODEL,))
+        flagged = ", ".join(f"{f} ({st}, PSI {p})" for f, p, st in cur.fetchall())
+        n_day = _one(cur, "SELECT n FROM pgscore.feature_drift WHERE model = %s AND window_name = '1 day' LIMIT 1",
+                     (MODEL,))[0]
+        say(f"  {'':<62} 1-day window: {n_day:,} rows; not ok: {flagged or 'none'}")
+    finally:
+        if not own_db:  # the bench database is dropped whole; elsewhere take out what was loaded
+            cur.execute("TRUNCATE pgscore.prediction_log")
+            cur.execute("DELETE FROM pgscore.drift_rollup")
+            cur.execute("DELETE FROM pgscore.alert_state")
+            cur.execute("UPDATE pgscore.monitoring_state SET rolled_until = %s::timestamptz, "
+                        "refreshed_at = %s::timestamptz", state)
+            for part in sorted(_partitions(cur) - before):
+                cur.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier("pgscore", part)))
+        cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(SCHEMA)))
+        conn.close()
+    return rep

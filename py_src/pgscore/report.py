@@ -1,0 +1,822 @@
+"""`pgscore drift`: the drift and performance views read into one snapshot, printed as text tables
+or written as a self-contained HTML report with charts.
+
+Everything is computed by PostgreSQL (pgscore.feature_drift, score_drift, drift_by_day,
+realised_performance, performance_by_day, calibration, alerts); this module only reads the views
+in one REPEATABLE READ transaction, so every table and chart describes the same moment, and lays
+them out. The histograms of the report count the window's values per baseline bin the way the
+views do: whole hours from pgscore.drift_rollup, the rest from the prediction log.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import textwrap
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from pgscore.errors import PgscoreError, UnknownModel
+
+# the short form of each status in the per-window columns of the feature table
+STATUS_CODE = {"ok": "ok", "warn": "warn", "alert": "alert", "insufficient_data": "few", "no_data": "-",
+               "not_applicable": "n/a", "no_baseline": "nobl", None: "?"}
+STATUS_LEGEND = "few = insufficient data, - = no predictions, n/a = not applicable, nobl = no baseline"
+
+
+class UnknownWindow(PgscoreError):
+    """--window names no row of pgscore.drift_windows."""
+
+    sqlstate = "22023"  # invalid_parameter_value
+
+
+@dataclass
+class Window:
+    name: str
+    length: timedelta | None
+    short: str = ""
+
+
+@dataclass
+class ModelData:
+    name: str
+    version: int
+    task: str
+    model_id: int | None
+    feature_names: list[str]
+    score: list[dict] = field(default_factory=list)          # score_drift, one row per window
+    features: dict = field(default_factory=dict)             # feature -> {window: feature_drift row}
+    no_baseline: dict | None = None                          # the feature_drift row when there is no baseline
+    performance: list[dict] = field(default_factory=list)    # realised_performance, one row per window
+    alerts: list[dict] = field(default_factory=list)
+    # for the HTML report only
+    histograms: list[dict] = field(default_factory=list)     # per feature and the score: baseline vs window
+    score_by_day: list[dict] = field(default_factory=list)
+    performance_by_day: list[dict] = field(default_factory=list)
+    calibration: list[dict] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return f"{self.name} v{self.version} ({self.task})"
+
+
+@dataclass
+class DriftData:
+    window: str
+    windows: list[Window]
+    now: datetime
+    refreshed: dict | None
+    models: list[ModelData]
+    thresholds: dict
+
+    @property
+    def alerts(self) -> list[dict]:
+        return [dict(a, model=m.name) for m in self.models for a in m.alerts]
+
+    @property
+    def n_alert(self) -> int:
+        return sum(a["level"] == "alert" for a in self.alerts)
+
+    @property
+    def n_warn(self) -> int:
+        return sum(a["level"] == "warn" for a in self.alerts)
+
+
+# -- reading -----------------------------------------------------------------------------------------
+
+def _rows(cur, sql, params=None) -> list[dict]:
+    cur.execute(sql, params)
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+def _rows_t(cur, sql, params=None) -> list[tuple]:
+    cur.execute(sql, params)
+    return cur.fetchall()
+
+
+def _short_names(windows: list[Window]) -> None:
+    """'1h', '12h', '1d', '7d', 'all' from the windows' lengths; their names when that is ambiguous."""
+    def short(w):
+        if w.length is None:
+            return "all"
+        s = int(w.length.total_seconds())
+        for unit, secs in (("d", 86400), ("h", 3600), ("m", 60)):
+            if s and s % secs == 0:
+                return f"{s // secs}{unit}"
+        return f"{s}s"
+
+    shorts = [short(w) for w in windows]
+    if len(set(shorts)) < len(shorts):
+        shorts = [w.name[:8] for w in windows]
+    for w, s in zip(windows, shorts):
+        w.short = s
+
+
+def check_args(conn, name: str | None, window: str) -> list[Window]:
+    """The configured windows; UnknownModel / UnknownWindow for a name or window that is not there."""
+    with conn, conn.cursor() as cur:
+        windows = [Window(*r) for r in _rows_t(cur, "SELECT window_name, length FROM pgscore.drift_windows "
+                                                    "ORDER BY sort_order, window_name")]
+        if window not in [w.name for w in windows]:
+            raise UnknownWindow(f"there is no drift window {window!r}",
+                                detail="windows: " + ", ".join(repr(w.name) for w in windows),
+                                hint="add one with: INSERT INTO pgscore.drift_windows (window_name, length, "
+                                     "sort_order) VALUES (...)")
+        if name is not None:
+            cur.execute("SELECT bool_or(live) FROM pgscore.model_versions WHERE name = %s", (name,))
+            live, = cur.fetchone()
+            if live is None:
+                cur.execute("SELECT string_agg(DISTINCT name, ', ' ORDER BY name) FROM pgscore.model_versions "
+                            "WHERE live")
+                names, = cur.fetchone()
+                raise UnknownModel(f"there is no model {name!r}",
+                                   detail=f"live models: {names}" if names else "no model is live")
+            if not live:
+                raise UnknownModel(f"model {name!r} has no live version (it was retired)",
+                                   hint=f"make a version live with: SELECT pgscore.activate({name!r}, VERSION)")
+    _short_names(windows)
+    return windows
+
+
+def refresh(conn) -> dict:
+    """pgscore.refresh_monitoring(), committed: rollups up to the current hour, and since-when of each alert."""
+    import psycopg2
+
+    try:
+        with conn, conn.cursor() as cur:
+            return _rows(cur, "SELECT * FROM pgscore.refresh_monitoring()")[0]
+    except psycopg2.errors.InsufficientPrivilege as e:
+        raise PgscoreError(f"cannot refresh the monitoring rollups: {e.diag.message_primary}",
+                           hint="run as a role that may call pgscore.refresh_monitoring(), or pass --no-refresh") \
+            from None
+
+
+def collect(conn, name: str | None, window: str, windows: list[Window], *, refreshed: dict | None = None,
+            charts: bool = False) -> DriftData:
+    """Read the views for the live models (or just `name`) in one REPEATABLE READ, read-only snapshot.
+
+    With charts=True, also what the HTML report draws: per-bin counts, drift by day, performance by
+    day and calibration.
+    """
+    import psycopg2.extensions as ext
+
+    conn.set_session(isolation_level=ext.ISOLATION_LEVEL_REPEATABLE_READ, readonly=True)
+    try:
+        with conn, conn.cursor() as cur:
+            return _collect(cur, name, window, windows, refreshed, charts)
+    finally:
+        conn.set_session(isolation_level=ext.ISOLATION_LEVEL_DEFAULT, readonly=False)
+
+
+def _collect(cur, name, window, windows, refreshed, charts) -> DriftData:
+    order = {w.name: i for i, w in enumerate(windows)}
+    (now,), = _rows_t(cur, "SELECT now()")
+    thresholds = {r["metric"]: r for r in _rows(cur, "SELECT metric, warn, alert, min_n FROM pgscore.drift_thresholds")}
+    names = [name] if name else None
+    models = [ModelData(**r) for r in _rows(cur, """
+        SELECT name, version, task, model_id, feature_names FROM pgscore.model_versions
+         WHERE live AND (%(names)s::text[] IS NULL OR name = ANY(%(names)s)) ORDER BY name""", {"names": names})]
+    by_name = {m.name: m for m in models}
+    if not models:
+        return DriftData(window, windows, now, refreshed, [], thresholds)
+    names = list(by_name)
+
+    for r in sorted(_rows(cur, "SELECT * FROM pgscore.score_drift WHERE model = ANY(%s)", (names,)),
+                    key=lambda r: order.get(r["window_name"], 99)):
+        by_name[r["model"]].score.append(r)
+    for r in _rows(cur, "SELECT * FROM pgscore.feature_drift WHERE model = ANY(%s)", (names,)):
+        m = by_name[r["model"]]
+        if r["status"] == "no_baseline" and r["feature"] is None:
+            if m.no_baseline is None or r["window_name"] == window:
+                m.no_baseline = r
+            continue
+        m.features.setdefault(r["feature"], {})[r["window_name"]] = r
+    for m in models:  # features in the model's order
+        pos = {f: i for i, f in enumerate(m.feature_names)}
+        m.features = dict(sorted(m.features.items(), key=lambda kv: pos.get(kv[0], len(pos))))
+    for r in sorted(_rows(cur, "SELECT * FROM pgscore.realised_performance WHERE model = ANY(%s)", (names,)),
+                    key=lambda r: order.get(r["window_name"], 99)):
+        by_name[r["model"]].performance.append(r)
+    for r in _rows(cur, "SELECT * FROM pgscore.alerts WHERE model = ANY(%s)", (names,)):
+        by_name[r["model"]].alerts.append(r)
+
+    if charts:
+        for r in _rows(cur, "SELECT * FROM pgscore.drift_by_day WHERE model = ANY(%s) AND kind = 'score' "
+                            "ORDER BY model, day", (names,)):
+            by_name[r["model"]].score_by_day.append(r)
+        for r in _rows(cur, "SELECT * FROM pgscore.performance_by_day WHERE model = ANY(%s) ORDER BY model, day",
+                       (names,)):
+            by_name[r["model"]].performance_by_day.append(r)
+        for r in _rows(cur, "SELECT * FROM pgscore.calibration WHERE model = ANY(%s) ORDER BY model, decile",
+                       (names,)):
+            by_name[r["model"]].calibration.append(r)
+        for m in models:
+            m.histograms = _histograms(cur, m, window)
+    return DriftData(window, windows, now, refreshed, models, thresholds)
+
+
+# Counts per baseline bin of one model's values in one window, as pgscore.drift_stats() counts them:
+# whole UTC hours in [hour_from, hour_to) from the hourly rollups, the rest from the log itself.
+HISTOGRAM_SQL = """
+WITH p AS (SELECT starts, hour_from, hour_to FROM pgscore.monitoring_periods
+            WHERE period_kind = 'window' AND period = %(window)s),
+counts AS MATERIALIZED (
+    SELECT u.kind, u.position, u.bin, sum(u.n)::bigint AS n
+      FROM (SELECT r.kind, r.position, r.bin, r.n
+              FROM pgscore.drift_rollup r, p
+             WHERE r.model_id = %(model_id)s AND r.hour >= p.hour_from AND r.hour < p.hour_to
+            UNION ALL
+            SELECT v.kind, v.position, v.bin, count(*)
+              FROM pgscore.prediction_values v, p
+             WHERE v.model_id = %(model_id)s AND v.logged_at >= p.starts AND v.logged_at < p.hour_from
+             GROUP BY 1, 2, 3
+            UNION ALL
+            SELECT v.kind, v.position, v.bin, count(*)
+              FROM pgscore.prediction_values v, p
+             WHERE v.model_id = %(model_id)s AND v.logged_at >= p.hour_to
+             GROUP BY 1, 2, 3) u
+     GROUP BY 1, 2, 3
+)
+SELECT b.kind, b.feature, b.position, b.edges, b.expected, b.null_rate,
+       ARRAY(SELECT coalesce(c.n, 0)
+               FROM generate_series(0, cardinality(b.expected) - 1) g(i)
+               LEFT JOIN counts c ON c.kind = b.kind AND c.position = b.position AND c.bin = g.i
+              ORDER BY g.i) AS counts,
+       coalesce((SELECT c.n FROM counts c WHERE c.kind = b.kind AND c.position = b.position AND c.bin = -1),
+                0) AS n_null
+  FROM pgscore.baselines b
+ WHERE b.model_id = %(model_id)s
+ ORDER BY b.kind = 'score', b.position
+"""
+
+
+def _histograms(cur, m: ModelData, window: str) -> list[dict]:
+    rows = _rows(cur, HISTOGRAM_SQL, {"model_id": m.model_id, "window": window})
+    for r in rows:
+        drift = m.score if r["kind"] == "score" else list(m.features.get(r["feature"], {}).values())
+        r["drift"] = next((d for d in drift if d["window_name"] == window), None)
+    return rows
+
+
+# -- formatting helpers ------------------------------------------------------------------------------
+
+def _f(v, fmt=".3f") -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float) and math.isnan(v):
+        return "nan"
+    return format(v, fmt)
+
+
+def _pct(v) -> str:
+    return "-" if v is None else f"{100 * v:.1f}"
+
+
+def _shift(v) -> str:
+    if v is None:
+        return "-"
+    return "+0.00" if abs(v) < 0.005 else f"{v:+.2f}"
+
+
+def _age(since, now) -> str:
+    if since is None:
+        return "new"
+    s = max(int((now - since).total_seconds()), 0)
+    if s < 60:
+        return "<1m"
+    if s < 3600:
+        return f"{s // 60}m"
+    if s < 86400:
+        return f"{s // 3600}h {s % 3600 // 60:02d}m"
+    return f"{s // 86400}d {s % 86400 // 3600:02d}h"
+
+
+def _utc(ts) -> str:
+    return "-" if ts is None else ts.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _table(headers, rows, right=(), indent="  ") -> list[str]:
+    """Columns as wide as their widest cell, two spaces apart; `right` = indexes of right-aligned columns."""
+    widths = [max(len(str(c)) for c in col) for col in zip(headers, *rows)]
+
+    def line(cells):
+        out = [str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths))]
+        return (indent + "  ".join(out)).rstrip()
+
+    return [line(headers)] + [line(r) for r in rows]
+
+
+# -- the tables (shared by text and HTML) ------------------------------------------------------------
+
+def score_table(m: ModelData):
+    headers = ["window", "n", "psi", "ks", "js", "mean", "shift", "null%", "oor%", "status"]
+    rows = [[r["window_name"], r["n"] if r["n"] is not None else "-", _f(r["psi"]), _f(r["ks"]), _f(r["js"]),
+             _f(r["mean"], ".4g"), _shift(r["mean_shift"]), _pct(r["null_rate"]), _pct(r["out_of_range"]),
+             r["status"]] for r in m.score]
+    return headers, rows, range(1, 9)
+
+
+def feature_table(m: ModelData, data: DriftData, js: bool = True):
+    """One line per feature: the metrics in the chosen window, then the status in every window.
+    Returns headers, rows, the right-aligned columns, the first status column and each row's view row."""
+    metrics = ["n", "psi", "ks"] + (["js"] if js else []) + ["shift", "null%", "oor%"]
+    headers = ["feature"] + metrics + [f"[{w.short}]" if w.name == data.window else w.short for w in data.windows]
+    rows, extra = [], []
+    for feature, per in m.features.items():
+        r = per.get(data.window) or {}
+        cells = {"n": r.get("n", "-"), "psi": _f(r.get("psi")), "ks": _f(r.get("ks")), "js": _f(r.get("js")),
+                 "shift": _shift(r.get("mean_shift")), "null%": _pct(r.get("null_rate")),
+                 "oor%": _pct(r.get("out_of_range"))}
+        rows.append([feature] + [cells[k] for k in metrics]
+                    + [STATUS_CODE.get((per.get(w.name) or {}).get("status"), "?") for w in data.windows])
+        extra.append(r)
+    return headers, rows, range(1, len(metrics) + 1), len(metrics) + 1, extra
+
+
+def performance_table(m: ModelData):
+    """Per window the realised metrics, after a first row 'at deploy' with the hold-out metrics (when any)."""
+    task = m.task
+    if task == "binary":
+        headers = ["window", "n", "pos", "auc", "accuracy", "precision", "recall", "brier", "log_loss", "status"]
+        keys = ["auc", "accuracy", "precision", "recall", "brier", "log_loss"]
+    elif task == "regression":
+        headers, keys = ["window", "n", "mae", "rmse", "status"], ["mae", "rmse"]
+    else:
+        headers, keys = ["window", "n", "accuracy", "status"], ["accuracy"]
+    lead = 3 if task == "binary" else 2
+    rows = []
+    first = m.performance[0] if m.performance else {}
+    if any(first.get("deploy_" + k) is not None for k in keys):
+        rows.append(["at deploy"] + [""] * (lead - 1) + [_f(first.get("deploy_" + k)) if "deploy_" + k in first
+                                                         else "" for k in keys] + ["(hold-out)"])
+    for r in m.performance:
+        row = [r["window_name"], r["n"]]
+        if task == "binary":
+            row.append(r["positives"] if r["positives"] is not None else "-")
+        rows.append(row + [_f(r[k]) for k in keys] + [r["status"]])
+    return headers, rows, range(1, len(headers) - 1)
+
+
+def alert_table(alerts, now, with_model=False):
+    headers = (["model"] if with_model else []) + ["what", "subject", "window", "metric", "value", "threshold",
+                                                   "level", "since"]
+    rows = [([a["model"]] if with_model else []) +
+            [a["what"], a["subject"], a["window_name"], a["metric"], _f(a["value"], ".4g"), _f(a["threshold"], "g"),
+             a["level"], _age(a["since"], now)] for a in alerts]
+    off = 1 if with_model else 0
+    return headers, rows, (4 + off, 5 + off)
+
+
+def grouped_alerts(alerts, windows: list[Window]) -> list[dict]:
+    """The alerts with one row per condition (what, subject, metric, level) across the windows it fires in:
+    the windows' short names, the value (or its range over those windows), the longest it has fired."""
+    short = {w.name: w.short for w in windows}
+    groups: dict = {}
+    for a in alerts:
+        groups.setdefault((a["what"], a["subject"], a["metric"], a["level"]), []).append(a)
+    out = []
+    for (what, subject, metric, level), rows in groups.items():
+        values = [r["value"] for r in rows if r["value"] is not None]
+        lo, hi = (min(values), max(values)) if values else (None, None)
+        value = _f(lo, ".4g") if _f(lo, ".4g") == _f(hi, ".4g") else f"{_f(lo, '.3g')}..{_f(hi, '.3g')}"
+        since = [r["since"] for r in rows if r["since"] is not None]
+        out.append({"what": what, "subject": subject, "metric": metric, "level": level, "value": value,
+                    "windows": " ".join(short.get(r["window_name"], r["window_name"]) for r in rows),
+                    "threshold": rows[0]["threshold"], "since": min(since) if since else None})
+    return out
+
+
+def _wrap(text, indent="    ") -> list[str]:
+    return textwrap.wrap(text, width=100, initial_indent=indent, subsequent_indent=indent + "  ")
+
+
+def _shared_note(rows) -> str | None:
+    notes = {r.get("note") for r in rows}
+    return notes.pop() if len(notes) == 1 else None
+
+
+# -- text --------------------------------------------------------------------------------------------
+
+def render_text(data: DriftData) -> str:
+    out = []
+    say = out.append
+    when = data.now.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    if not data.models:
+        say(f"pgscore drift, {when}: no live models")
+        return "\n".join(out)
+    say(f"pgscore drift, {when}: {len(data.models)} live model{'s' if len(data.models) != 1 else ''}, "
+        f"window '{data.window}'")
+    say(f"rollups refreshed up to {_utc(data.refreshed['rolled_until'])}" if data.refreshed
+        else "rollups not refreshed (--no-refresh); alerts no refresh has seen yet show since 'new'")
+    for m in data.models:
+        say("")
+        say(f"== {m.title} " + "=" * max(0, 92 - len(m.title)))
+        no_score_base = bool(m.score) and m.score[0]["status"] == "no_baseline"
+        if no_score_base and m.no_baseline is not None:
+            say("score and feature drift: no_baseline")
+            out.extend(_wrap(m.score[0]["note"]))
+        else:
+            _text_score(m, data, out)
+            say("")
+            _text_features(m, data, out)
+        say("")
+        _text_performance(m, out)
+        say("")
+        _text_alerts(m, data, out)
+    say("")
+    if data.n_alert:
+        worst = sorted({a["model"] for a in data.alerts if a["level"] == "alert"})
+        say(f"result: ALERT - {data.n_alert} condition(s) at alert level ({', '.join(worst)}), {data.n_warn} at warn")
+    elif data.n_warn:
+        say(f"result: ok with warnings - {data.n_warn} condition(s) at warn, none at alert")
+    else:
+        say("result: ok - nothing at warn or alert")
+    return "\n".join(out)
+
+
+def _text_score(m: ModelData, data: DriftData, out: list) -> None:
+    if not m.score:
+        return
+    if m.score[0]["status"] == "no_baseline":
+        out.append("score drift: no_baseline")
+        out.extend(_wrap(m.score[0]["note"]))
+        return
+    out.append(f"score drift (baseline mean {_f(m.score[0]['baseline_mean'], '.4g')}; "
+               "shift in baseline standard deviations)")
+    h, rows, right = score_table(m)
+    out.extend(_table(h, rows, right))
+    cur = next((r for r in m.score if r["window_name"] == data.window), None)
+    if cur and cur["firing"]:
+        out.append(f"    firing in '{data.window}': {cur['firing']}")
+
+
+def _text_features(m: ModelData, data: DriftData, out: list) -> None:
+    if m.no_baseline is not None:
+        out.append("feature drift: no_baseline")
+        out.extend(_wrap(m.no_baseline["note"]))
+        return
+    if not m.features:
+        return
+    out.append(f"feature drift: metrics in '{data.window}', then the status in each window")
+    h, rows, right, first_status, extra = feature_table(m, data, js=False)
+    lines = _table(h, rows, right)
+    out.append(lines[0])
+    shared = _shared_note(extra)
+    for line, r in zip(lines[1:], extra):
+        out.append(line)
+        if r.get("firing"):
+            out.extend(_wrap(f"{r['status']}: {r['firing']}", "      "))
+        if r.get("note") and not shared:
+            out.extend(_wrap(f"note: {r['note']}", "      "))
+    if shared:
+        out.extend(_wrap(f"note: {shared}"))
+    if {c for r in rows for c in r[first_status:]} - {"ok", "warn", "alert"}:
+        out.extend(_wrap(STATUS_LEGEND))
+
+
+def _text_performance(m: ModelData, out: list) -> None:
+    if not m.performance or all(r["n"] == 0 for r in m.performance):
+        out.append("realised performance: no outcomes matched to predictions of this version yet")
+    else:
+        out.append("realised performance, by prediction time")
+        h, rows, right = performance_table(m)
+        out.extend(_table(h, rows, right))
+        for note in sorted({r["note"] for r in m.performance if r["note"] and r["n"]}):
+            out.extend(_wrap(f"note: {note}"))
+    unmatched = m.performance[0]["unmatched_outcomes"] if m.performance else 0
+    if unmatched:
+        out.append(f"    {unmatched} outcome(s) match no prediction logged before them")
+
+
+def _text_alerts(m: ModelData, data: DriftData, out: list) -> None:
+    if not m.alerts:
+        out.append("alerts: none")
+        return
+    n_alert = sum(a["level"] == "alert" for a in m.alerts)
+    out.append(f"alerts: {n_alert} at alert, {len(m.alerts) - n_alert} at warn over all windows; one line per "
+               "condition, with the windows it fires in")
+    rows = [[a["what"], a["subject"], a["windows"], a["metric"], a["value"], _f(a["threshold"], "g"), a["level"],
+             _age(a["since"], data.now)] for a in grouped_alerts(m.alerts, data.windows)]
+    out.extend(_table(["what", "subject", "windows", "metric", "value", "threshold", "level", "since"], rows, (4, 5)))
+
+
+def exit_code(data: DriftData) -> int:
+    return 1 if data.n_alert else 0
+
+
+# -- HTML --------------------------------------------------------------------------------------------
+
+STATUS_COLOUR = {"ok": "#2e7d32", "warn": "#ef8f00", "alert": "#c62828"}
+GREY = "#9e9e9e"
+BASELINE_COLOUR = "#90a4ae"
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2em; color: #222;
+       max-width: 1300px; }
+h1 { font-size: 1.5em; } h2 { margin-top: 2em; border-bottom: 2px solid #ccc; } h3 { margin-top: 1.5em; }
+table { border-collapse: collapse; margin: .5em 0 1em; font-size: .9em; }
+th, td { padding: .2em .6em; border-bottom: 1px solid #e0e0e0; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+th { background: #f5f5f5; }
+.s-alert { color: #c62828; font-weight: bold; } .s-warn { color: #ef8f00; font-weight: bold; }
+.s-ok { color: #2e7d32; } .s-other { color: #757575; }
+.grid { display: flex; flex-wrap: wrap; gap: 1em; }
+figure { margin: 0; } figcaption { font-size: .85em; color: #444; }
+p.empty { color: #757575; font-style: italic; }
+p.note { color: #555; font-size: .9em; }
+"""
+
+
+def _esc(v) -> str:
+    return html.escape("" if v is None else str(v), quote=True)
+
+
+def _status_class(s) -> str:
+    return {"alert": "s-alert", "warn": "s-warn", "ok": "s-ok"}.get(s, "s-other")
+
+
+def _html_table(headers, rows, right=(), status_cols=()) -> str:
+    head = "".join(f"<th>{_esc(h)}</th>" for h in headers)
+    body = []
+    for r in rows:
+        cells = []
+        for i, c in enumerate(r):
+            cls = "num" if i in right else ""
+            if i in status_cols:
+                full = {v: k for k, v in STATUS_CODE.items()}.get(c, c)
+                cls = _status_class(full)
+            cells.append(f'<td class="{cls}">{_esc(c)}</td>' if cls else f"<td>{_esc(c)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _empty(text) -> str:
+    return f'<p class="empty">{_esc(text)}</p>'
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    # the histograms have fixed margins (a tight bounding box draws every figure twice)
+    fig.savefig(buf, format="png", bbox_inches=None if fig.get_label() == "fixed" else "tight",
+                metadata={"Software": None})
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _img(fig, alt) -> str:
+    return f'<img src="{_png(fig)}" alt="{_esc(alt)}">'
+
+
+def _figure(w, h):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(w, h), dpi=90)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _bin_edges_chart(hist: dict):
+    """Baseline share against the window's share over the baseline bins (NULL/NaN values apart)."""
+    edges, expected, counts = hist["edges"], hist["expected"], hist["counts"]
+    total = sum(counts)
+    current = [c / total for c in counts]
+    status = (hist["drift"] or {}).get("status")
+    fig = _figure(4.4, 2.6)
+    fig.set_label("fixed")
+    fig.subplots_adjust(left=0.14, right=0.98, bottom=0.26, top=0.9)
+    ax = fig.add_subplot()
+    x = list(range(len(expected)))
+    ax.bar([i - 0.2 for i in x], expected, width=0.4, color=BASELINE_COLOUR, label="baseline")
+    ax.bar([i + 0.2 for i in x], current, width=0.4, color=STATUS_COLOUR.get(status, GREY), label="window")
+    ax.set_xticks([i + 0.5 for i in range(len(edges))])
+    ax.set_xticklabels([format(e, ".3g") for e in edges], rotation=45 if len(edges) > 5 else 0, fontsize=7,
+                       ha="right" if len(edges) > 5 else "center")
+    ax.set_xlim(-0.6, len(expected) - 0.4)
+    ax.set_ylabel("share", fontsize=8)
+    ax.tick_params(axis="y", labelsize=7)
+    ax.set_title(str(hist["feature"]), fontsize=9)
+    return fig
+
+
+def _psi_chart(m: ModelData, data: DriftData):
+    items = [(f, per.get(data.window) or {}) for f, per in m.features.items()]
+    items = [(f, r) for f, r in items if r.get("psi") is not None]
+    if not items:
+        return None
+    fig = _figure(6.5, 0.3 * len(items) + 1.0)
+    ax = fig.add_subplot()
+    y = list(range(len(items)))[::-1]
+    ax.barh(y, [r["psi"] for _, r in items], color=[STATUS_COLOUR.get(r["status"], GREY) for _, r in items])
+    ax.set_yticks(y)
+    ax.set_yticklabels([f for f, _ in items], fontsize=8)
+    t = data.thresholds.get("psi")
+    if t:
+        ax.axvline(t["warn"], color=STATUS_COLOUR["warn"], linestyle="--", linewidth=1, label=f"warn {t['warn']:g}")
+        ax.axvline(t["alert"], color=STATUS_COLOUR["alert"], linestyle="--", linewidth=1,
+                   label=f"alert {t['alert']:g}")
+        ax.legend(fontsize=7, frameon=False, loc="lower right")
+    ax.set_xlabel(f"PSI in '{data.window}'", fontsize=8)
+    ax.tick_params(axis="x", labelsize=7)
+    return fig
+
+
+def _date_axis(ax, days):
+    """Ticks on whole days (a week apart at most 5 ticks), padded by a day each side."""
+    import matplotlib.dates as mdates
+
+    span = (max(days) - min(days)).days
+    ax.xaxis.set_major_locator(mdates.DayLocator(interval=max(1, math.ceil((span + 1) / 6))))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
+    ax.set_xlim(min(days) - timedelta(days=1), max(days) + timedelta(days=1))
+    ax.tick_params(axis="both", labelsize=7)
+
+
+def _score_by_day_chart(m: ModelData, data: DriftData):
+    days = [r for r in m.score_by_day if r["n"]]
+    if not days:
+        return None
+    fig = _figure(6.5, 4.0)
+    ax1, ax2 = fig.subplots(2, 1, sharex=True)
+    x = [r["day"] for r in days]
+    ax1.plot(x, [r["mean"] for r in days], marker="o", color="#1565c0", label="mean score")
+    if days[0]["baseline_mean"] is not None:
+        ax1.axhline(days[0]["baseline_mean"], color=BASELINE_COLOUR, linestyle="--", label="baseline mean")
+    ax1.legend(fontsize=7, frameon=False)
+    ax1.set_ylabel("mean score", fontsize=8)
+    ax2.bar(x, [r["psi"] or 0 for r in days], color=[STATUS_COLOUR.get(r["status"], GREY) for r in days], width=0.6)
+    t = data.thresholds.get("psi")
+    if t:
+        ax2.axhline(t["warn"], color=STATUS_COLOUR["warn"], linestyle="--", linewidth=1)
+        ax2.axhline(t["alert"], color=STATUS_COLOUR["alert"], linestyle="--", linewidth=1)
+    ax2.set_ylabel("PSI of the day", fontsize=8)
+    for ax in (ax1, ax2):
+        _date_axis(ax, x)
+    return fig
+
+
+def _performance_chart(m: ModelData):
+    days = [r for r in m.performance_by_day if r["n"]]
+    if not days:
+        return None
+    metrics = {"binary": ["auc", "accuracy"], "regression": ["mae", "rmse"]}.get(m.task, ["accuracy"])
+    first = m.performance[0] if m.performance else {}
+    fig = _figure(6.5, 2.8)
+    ax = fig.add_subplot()
+    x = [r["day"] for r in days]
+    colours = ["#1565c0", "#6a1b9a"]
+    for k, c in zip(metrics, colours):
+        ax.plot(x, [r[k] if r[k] is not None else math.nan for r in days], marker="o", color=c, label=k)
+        if first.get("deploy_" + k) is not None:
+            ax.axhline(first["deploy_" + k], color=c, linestyle="--", linewidth=1, alpha=.6, label=f"{k} at deploy")
+    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    _date_axis(ax, x)
+    return fig
+
+
+def _calibration_chart(m: ModelData):
+    fig = _figure(3.6, 3.4)
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], color=BASELINE_COLOUR, linestyle="--", linewidth=1, label="perfect")
+    ax.plot([r["mean_score"] for r in m.calibration], [r["observed_rate"] for r in m.calibration], marker="o",
+            color="#1565c0", label="deciles")
+    ax.set_xlabel("mean score", fontsize=8)
+    ax.set_ylabel("observed positive rate", fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.tick_params(axis="both", labelsize=7)
+    ax.legend(fontsize=7, frameon=False)
+    return fig
+
+
+def _model_html(m: ModelData, data: DriftData) -> str:
+    w = data.window
+    parts = [f'<h2 id="{_esc(m.name)}">{_esc(m.title)}</h2>']
+    # score
+    parts.append("<h3>Score drift</h3>")
+    if m.score and m.score[0]["status"] == "no_baseline":
+        parts.append(f'<p><span class="s-other">no_baseline</span>: {_esc(m.score[0]["note"])}</p>')
+    elif m.score:
+        h, rows, right = score_table(m)
+        parts.append(f'<p class="note">Baseline mean {_esc(_f(m.score[0]["baseline_mean"], ".4g"))}; shift in '
+                     "baseline standard deviations; null% and oor% (out of the baseline range) in percent.</p>")
+        parts.append(_html_table(h, rows, right, status_cols={len(h) - 1}))
+    if m.score and m.score[0]["status"] != "no_baseline":
+        parts.append("<h4>Score over time (last 30 UTC days)</h4>")
+        fig = _score_by_day_chart(m, data)
+        parts.append(_img(fig, f"mean score and PSI per day of {m.name}") if fig else
+                     _empty("No predictions logged in the last 30 days, so there is no score over time to show."))
+    # features
+    parts.append(f"<h3>Feature drift in &#39;{_esc(w)}&#39;</h3>")
+    if m.no_baseline is not None:
+        parts.append(f'<p><span class="s-other">no_baseline</span>: {_esc(m.no_baseline["note"])}</p>')
+    elif m.features:
+        h, rows, right, first_status, extra = feature_table(m, data)
+        h = h + ["firing", "note"]
+        rows = [r + [e.get("firing") or "", e.get("note") or ""] for r, e in zip(rows, extra)]
+        parts.append(f'<p class="note">Metrics in &#39;{_esc(w)}&#39; (shift in baseline standard deviations, '
+                     f"null% and oor% in percent), then the status in every window ({_esc(STATUS_LEGEND)}).</p>")
+        parts.append(_html_table(h, rows, right, status_cols=set(range(first_status,
+                                                                        first_status + len(data.windows)))))
+        fig = _psi_chart(m, data)
+        parts.append(f"<h4>PSI per feature in &#39;{_esc(w)}&#39;</h4>")
+        parts.append(_img(fig, f"PSI per feature of {m.name}") if fig else
+                     _empty(f"No predictions in '{w}', so no PSI to chart."))
+    # histograms
+    if m.histograms:
+        parts.append(f"<h4>Baseline against &#39;{_esc(w)}&#39;, over the baseline bins</h4>")
+        parts.append('<p class="note">Grey: share of the training data in each baseline bin; coloured (by the '
+                     "feature&#39;s status): share of the window&#39;s values. Ticks are the bin edges; NULL and NaN "
+                     "values are counted apart.</p>")
+        if not any(sum(hg["counts"]) for hg in m.histograms):
+            parts.append(_empty(f"No predictions of {m.name} v{m.version} in '{w}': nothing to compare with the "
+                                "baseline yet."))
+        else:
+            cells = []
+            for hg in m.histograms:
+                d = hg["drift"] or {}
+                n_valid, n_null = sum(hg["counts"]), hg["n_null"]
+                cap = (f"{hg['feature']}: {d.get('status', '?')}, PSI {_f(d.get('psi'))}, {n_valid} values"
+                       + (f", {n_null} NULL/NaN" if n_null else ""))
+                if not hg["expected"]:
+                    body = _empty(f"{hg['feature']}: the baseline holds no values (all NULL at training).")
+                elif not n_valid:
+                    body = _empty(f"{hg['feature']}: no values in '{w}' ({n_null} NULL/NaN).")
+                else:
+                    body = _img(_bin_edges_chart(hg), f"baseline and current distribution of {hg['feature']}")
+                cls = _status_class(d.get("status"))
+                cells.append(f'<figure>{body}<figcaption class="{cls}">{_esc(cap)}</figcaption></figure>')
+            parts.append('<div class="grid">' + "".join(cells) + "</div>")
+    # performance
+    parts.append("<h3>Realised performance</h3>")
+    h, rows, right = performance_table(m)
+    if not m.performance or all(r["n"] == 0 for r in m.performance):
+        parts.append(_empty("No outcomes matched to predictions of this version yet "
+                            "(record them with pgscore.record_outcome)."))
+    else:
+        notes = [""] * (len(rows) - len(m.performance)) + [p["note"] or "" for p in m.performance]
+        parts.append(_html_table(h + ["note"], [r + [n] for r, n in zip(rows, notes)], right,
+                                 status_cols={len(h) - 1}))
+    unmatched = m.performance[0]["unmatched_outcomes"] if m.performance else 0
+    if unmatched:
+        parts.append(f'<p class="note">{unmatched} outcome(s) match no prediction logged before them.</p>')
+    parts.append("<h4>Performance over time (by UTC day of prediction)</h4>")
+    fig = _performance_chart(m)
+    parts.append(_img(fig, f"realised performance per day of {m.name}") if fig else
+                 _empty("No outcomes for predictions of the last 30 days, so there is no performance over time."))
+    parts.append("<h4>Calibration (every judged prediction of this version, in score deciles)</h4>")
+    if m.task != "binary":
+        parts.append(_empty("Calibration is shown for binary classifiers."))
+    elif not m.calibration:
+        parts.append(_empty("No outcomes yet, so no calibration."))
+    else:
+        rows = [[r["decile"], r["n"], _f(r["mean_score"]), _f(r["observed_rate"]), _f(r["min_score"]),
+                 _f(r["max_score"])] for r in m.calibration]
+        parts.append('<div class="grid"><div>'
+                     + _html_table(["decile", "n", "mean score", "observed rate", "min score", "max score"], rows,
+                                   right=range(0, 6))
+                     + "</div><div>" + _img(_calibration_chart(m), f"calibration of {m.name}") + "</div></div>")
+    # alerts
+    parts.append("<h3>Alerts</h3>")
+    if m.alerts:
+        h, rows, right = alert_table(m.alerts, data.now)
+        rows = [r[:-1] + [_utc(a["since"]) if a["since"] else "not yet refreshed"] for r, a in zip(rows, m.alerts)]
+        parts.append(_html_table(h, rows, right, status_cols={len(h) - 2}))
+    else:
+        parts.append(_empty("Nothing at warn or alert."))
+    return "\n".join(parts)
+
+
+def render_html(data: DriftData) -> str:
+    when = _utc(data.now)
+    fresh = (f"rollups refreshed up to {_utc(data.refreshed['rolled_until'])}" if data.refreshed
+             else "rollups not refreshed (--no-refresh)")
+    if data.n_alert:
+        summary = f'<span class="s-alert">ALERT</span>: {data.n_alert} condition(s) at alert level, {data.n_warn} at warn'
+    elif data.n_warn:
+        summary = f'<span class="s-warn">warnings</span>: {data.n_warn} condition(s) at warn, none at alert'
+    else:
+        summary = '<span class="s-ok">ok</span>: nothing at warn or alert'
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             f"<title>pgscore drift report, {_esc(when)}</title>", f"<style>{CSS}</style></head><body>",
+             "<h1>pgscore drift report</h1>",
+             f'<p class="note">{_esc(when)}; window &#39;{_esc(data.window)}&#39;; {_esc(fresh)}. Computed in '
+             "PostgreSQL by the pgscore monitoring views.</p>"]
+    if not data.models:
+        parts.append(_empty("No live models."))
+    else:
+        parts.append(f"<p>{summary}.</p>")
+        parts.append("<p>Models: " + ", ".join(f'<a href="#{_esc(m.name)}">{_esc(m.title)}</a>'
+                                               for m in data.models) + "</p>")
+        if len(data.models) > 1 and data.alerts:
+            parts.append("<h2>All alerts</h2>")
+            h, rows, right = alert_table(data.alerts, data.now, with_model=True)
+            rows = [r[:-1] + [_utc(a["since"]) if a["since"] else "not yet refreshed"]
+                    for r, a in zip(rows, data.alerts)]
+            parts.append(_html_table(h, rows, right, status_cols={len(h) - 2}))
+        for m in data.models:
+            parts.append(_model_html(m, data))
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"

@@ -1,0 +1,196 @@
+"""`pgscore drift`: the monitoring views as text tables and an HTML report, and its exit codes
+(0 nothing at alert level, 1 an alert fires, 2 an unknown model or window)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from helpers import pgscore_cli, query
+from pgscore import datasets, registry
+
+
+@pytest.fixture(scope="module")
+def trained():
+    X, y, names = datasets.churn(2000, seed=0)
+    return X, y, names, LogisticRegression(max_iter=1000).fit(X, y)
+
+
+def score_rows(url, name, X):
+    """Log one prediction per row of X through pgscore.score, set-based (entity keys '0', '1', ...)."""
+    query(url, "CREATE TABLE IF NOT EXISTS incoming (id int PRIMARY KEY, f float8[])")
+    query(url, "TRUNCATE incoming")
+    query(url, "INSERT INTO incoming SELECT i, (SELECT array_agg(x::float8) FROM jsonb_array_elements_text(f) x) "
+               "FROM unnest(%s::int[], %s::jsonb[]) u(i, f)",
+          (list(range(len(X))), [json.dumps(r.tolist()) for r in X]))
+    query(url, f"SELECT count(pgscore.score('{name}', f, p_key => id::text)) FROM incoming")
+
+
+@pytest.fixture
+def churn(db_url, trained):
+    X, y, names, model = trained
+    registry.deploy(db_url, "churn", model, X, y, feature_names=names)
+    return db_url
+
+
+def drift(url, *args):
+    return pgscore_cli("drift", *args, "--db", url)
+
+
+def test_no_drift_exits_0(churn, trained):
+    X, *_ = trained
+    score_rows(churn, "churn", X[:600])  # the training data itself: nothing moves
+    r = drift(churn)
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = r.stdout
+    assert "churn v1 (binary)" in out and "window '1 day'" in out
+    lines = {ln.split()[0]: ln for ln in out.splitlines() if ln.startswith("  ") and ln.split()}
+    for feature in trained[2]:  # one line per feature, 600 values, no alert in any window
+        assert feature in lines and " 600 " in lines[feature] and "alert" not in lines[feature]
+    assert "result: ALERT" not in out and "alert level" not in out
+    assert all(len(ln) <= 100 for ln in out.splitlines()), [ln for ln in out.splitlines() if len(ln) > 100]
+
+
+def test_drifted_feature_exits_1_and_is_named(churn, trained):
+    X, *_ = trained
+    Xc = X[:600].copy()
+    Xc[:, 1] += 4 * X[:, 1].std()  # monthly_charges, four standard deviations up
+    score_rows(churn, "churn", Xc)
+    r = drift(churn, "churn", "--window", "12 hours")
+    assert r.returncode == 1, r.stdout + r.stderr
+    out = r.stdout
+    feature_line = next(ln for ln in out.splitlines() if ln.split()[:1] == ["monthly_charges"]
+                        and "  600  " in ln)
+    assert feature_line.split()[-5:] == ["alert"] * 5  # the status in every window
+    assert "[12h]" in out  # the chosen window is marked
+    # the alerts table: what, subject, windows, metric, value, threshold, level, since
+    assert re.search(r"^  feature +monthly_charges +1h 12h 1d 7d all +psi +[\d.]+ +0\.2 +alert ", out, re.M), out
+    assert "result: ALERT" in out
+    # the other features stay quiet in the feature table
+    tenure = next(ln for ln in out.splitlines() if ln.split()[:1] == ["tenure_months"])
+    assert "alert" not in tenure
+    # the rows of pgscore.alerts carry a since once the CLI has refreshed
+    assert query(churn, "SELECT count(*) FROM pgscore.alerts WHERE level = 'alert' AND since IS NULL") == [(0,)]
+
+
+def test_warnings_alone_exit_0(churn, trained):
+    X, *_ = trained
+    Xc = X[:600].copy()
+    Xc[:, 1] += 4 * X[:, 1].std()
+    score_rows(churn, "churn", Xc)
+    query(churn, "UPDATE pgscore.drift_thresholds SET alert = 1e9")  # everything firing is now a warning
+    r = drift(churn, "--no-refresh")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "warn" in r.stdout and "result: ok with warnings" in r.stdout
+    assert "rollups not refreshed" in r.stdout
+
+
+def test_unknown_model_exits_2(churn):
+    r = drift(churn, "nosuchmodel")
+    assert r.returncode == 2
+    assert "there is no model 'nosuchmodel'" in r.stderr and "live models: churn" in r.stderr
+    assert r.stdout == ""
+
+
+def test_unknown_window_exits_2_and_lists_the_windows(churn):
+    r = drift(churn, "--window", "2 days")
+    assert r.returncode == 2
+    assert "there is no drift window '2 days'" in r.stderr
+    assert "'1 hour', '12 hours', '1 day', '7 days', 'since deploy'" in r.stderr
+
+
+def test_unwritable_report_path_exits_2(churn, tmp_path):
+    r = drift(churn, "--html", str(tmp_path / "missing" / "r.html"))
+    assert r.returncode == 2 and "cannot write the report" in r.stderr
+
+
+def test_no_live_models(db_url):
+    r = drift(db_url)
+    assert r.returncode == 0, r.stderr
+    assert "no live models" in r.stdout
+
+
+def test_model_without_baseline_shows_no_baseline(db_url, trained, tmp_path):
+    X, y, names, model = trained
+    registry.deploy(db_url, "nobase", model, None, feature_names=names)
+    score_rows(db_url, "nobase", X[:150])
+    r = drift(db_url, "nobase", "--html", str(tmp_path / "r.html"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "no_baseline" in r.stdout and "deployed without training data" in r.stdout
+    assert "Traceback" not in r.stderr
+    page = (tmp_path / "r.html").read_text()
+    assert "no_baseline" in page and "deployed without training data" in page
+
+
+def test_html_report_is_self_contained(db_url, trained, tmp_path):
+    X, y, names, model = trained
+    names = ["tenure <months> & \"so on\""] + names[1:]  # text from the database is escaped
+    registry.deploy(db_url, "churn", model, X, y, feature_names=names)
+    Xc = X[:600].copy()
+    Xc[:, 1] += 4 * X[:, 1].std()
+    score_rows(db_url, "churn", Xc)
+    query(db_url, "SELECT count(pgscore.record_outcome('churn', u.k::text, u.y)) FROM unnest(%s::int[], %s::int[]) "
+                  "u(k, y)", (list(range(300)), [int(v) for v in y[:300]]))
+    path = tmp_path / "report.html"
+    r = drift(db_url, "--html", str(path))
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert f"wrote {path}" in r.stdout
+    page = path.read_text()
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    # a histogram per feature and the score, PSI per feature, score by day, performance by day, calibration
+    assert page.count('<img src="data:image/png;base64,') == len(names) + 5
+    assert "tenure &lt;months&gt; &amp; &quot;so on&quot;" in page and "<months>" not in page
+    for feature in names[1:]:
+        assert feature in page
+    # the alert rows: one table row (what, subject, window, metric, value, threshold, level, since) each
+    alerts = query(db_url, "SELECT what, subject, window_name, metric, level FROM pgscore.alerts")
+    assert ("feature", "monthly_charges", "1 day", "psi", "alert") in alerts
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", page)]
+    shown = [tuple(c[:4]) + (c[6],) for c in cells if len(c) == 8]
+    assert sorted(shown) == sorted(alerts)
+    assert not re.search(r"https?://", page)
+    assert "<script" not in page and "<link" not in page
+
+
+def test_histograms_count_what_the_views_count(churn, trained):
+    """The report's per-bin counts (rollups + log) add up to the views' n and give back their PSI."""
+    import psycopg2
+
+    from pgscore import report
+
+    X, *_ = trained
+    Xc = X[:400].copy()
+    Xc[:, 1] += 2 * X[:, 1].std()
+    score_rows(churn, "churn", Xc)
+    # copies 3 hours and 3 days old: some windows then mix rolled-up hours with the log itself
+    query(churn, "INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, source) "
+                 "SELECT logged_at - a, model_id, entity_key, features, score, source FROM pgscore.prediction_log, "
+                 "(VALUES (interval '3 hours'), (interval '3 days')) v(a) WHERE entity_key::int < 200")
+    conn = psycopg2.connect(churn)
+    try:
+        windows = report.check_args(conn, None, "1 day")
+        for w in windows:
+            data = report.collect(conn, None, w.name, windows, refreshed=report.refresh(conn), charts=True)
+            (m,) = data.models
+            for h in m.histograms:
+                d = h["drift"]
+                assert sum(h["counts"]) + h["n_null"] == d["n"], (w.name, h["feature"])
+                c = np.maximum(np.asarray(h["counts"]) / sum(h["counts"]), 1e-4)
+                e = np.maximum(np.asarray(h["expected"]), 1e-4)
+                assert float(np.sum((c - e) * np.log(c / e))) == pytest.approx(d["psi"], abs=1e-9)
+            assert {h["feature"]: h["drift"]["n"] for h in m.histograms}["score"] == \
+                {"1 hour": 400, "12 hours": 600, "1 day": 600, "7 days": 800, "since deploy": 800}[w.name]
+    finally:
+        conn.close()
+
+
+def test_html_report_without_predictions_or_outcomes(churn, tmp_path):
+    r = drift(churn, "--html", str(tmp_path / "empty.html"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    page = (tmp_path / "empty.html").read_text()
+    assert "data:image/png" not in page  # nothing to draw: sentences instead of empty charts
+    assert "No predictions" in page and "No outcomes" in page
