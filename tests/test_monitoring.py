@@ -49,7 +49,9 @@ def log_rows(conn, model_id, X, scores, ago=None, keys=None):
     n = len(X)
     ago = ago if ago is not None else ["0 seconds"] * n
     keys = keys if keys is not None else [str(i) for i in range(n)]
-    feats = [[None if np.isnan(v) else float(v) for v in row] for row in X]
+    # missing values as the scoring paths log them: NaN (PostgreSQL sorts NaN above every number,
+    # so this also checks that NaN is never counted out of range)
+    feats = [["NaN" if np.isnan(v) else float(v) for v in row] for row in X]
     query(conn, """
         INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, source)
         SELECT now() - a::interval, %s, k, (SELECT array_agg(x::float8) FROM jsonb_array_elements_text(f) x),
@@ -143,17 +145,17 @@ def test_rollups_answer_exactly_as_the_log_and_windows_cut_by_time(churn, traine
     for a, b in zip(from_log, from_rollups):
         assert a[:3] == b[:3] and a[-1] == b[-1]
         assert a[3:9] == pytest.approx(b[3:9], abs=TOL, nan_ok=True)
-    # only the rows older than the last whole hour were rolled up; the rest still come from the log
+    # only the rows older than the last whole 5 minutes were rolled up; the rest still come from the log
     (rolled_n,), = query(conn, "SELECT sum(n) FROM pgscore.drift_rollup WHERE kind = 'score'")
     (old_n,), = query(conn, "SELECT count(*) FROM pgscore.prediction_log WHERE logged_at < %s", (rolled_until,))
     assert rolled_n == old_n
 
-    # Rows that commit late into hours already rolled up: the next refresh re-rolls the last hour
-    # (p_relook), so the one 5 minutes before the rolled hour boundary is picked up; the one 3 hours
+    # Rows that commit late into buckets already rolled up: the next refresh re-rolls the last hour
+    # (p_relook), so the one 10 minutes before the rolled boundary is picked up; the one 3 hours
     # old is not, until a refresh looks back that far.
     late = ("INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, source) "
             "SELECT {}, model_id, 'late', features, score, source FROM pgscore.prediction_log LIMIT 1")
-    query(conn, late.format("date_trunc('hour', now(), 'UTC') - interval '5 minutes'"))
+    query(conn, late.format("(SELECT rolled_until FROM pgscore.monitoring_state) - interval '10 minutes'"))
     query(conn, late.format("now() - interval '3 hours'"))
     day_n = "SELECT n FROM pgscore.feature_drift WHERE feature = 'tenure_months' AND window_name = '1 day'"
     assert query(conn, day_n) == [(900,)]  # the rollups of those hours do not know them yet

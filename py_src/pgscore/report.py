@@ -5,7 +5,7 @@ Everything is computed by PostgreSQL (pgscore.feature_drift, score_drift, drift_
 realised_performance, performance_by_day, calibration, alerts); this module only reads the views
 in one REPEATABLE READ transaction, so every table and chart describes the same moment, and lays
 them out. The histograms of the report count the window's values per baseline bin the way the
-views do: whole hours from pgscore.drift_rollup, the rest from the prediction log.
+views do: whole 5-minute buckets from pgscore.drift_rollup, the rest from the prediction log.
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ def check_args(conn, name: str | None, window: str) -> list[Window]:
 
 
 def refresh(conn) -> dict:
-    """pgscore.refresh_monitoring(), committed: rollups up to the current hour, and since-when of each alert."""
+    """pgscore.refresh_monitoring(), committed: rollups up to the current 5 minutes, and since-when of each alert."""
     import psycopg2
 
     try:
@@ -219,24 +219,24 @@ def _collect(cur, name, window, windows, refreshed, charts) -> DriftData:
 
 
 # Counts per baseline bin of one model's values in one window, as pgscore.drift_stats() counts them:
-# whole UTC hours in [hour_from, hour_to) from the hourly rollups, the rest from the log itself.
+# whole 5-minute buckets in [bucket_from, bucket_to) from the rollups, the rest from the log itself.
 HISTOGRAM_SQL = """
-WITH p AS (SELECT starts, hour_from, hour_to FROM pgscore.monitoring_periods
+WITH p AS (SELECT starts, bucket_from, bucket_to FROM pgscore.monitoring_periods
             WHERE period_kind = 'window' AND period = %(window)s),
 counts AS MATERIALIZED (
     SELECT u.kind, u.position, u.bin, sum(u.n)::bigint AS n
       FROM (SELECT r.kind, r.position, r.bin, r.n
               FROM pgscore.drift_rollup r, p
-             WHERE r.model_id = %(model_id)s AND r.hour >= p.hour_from AND r.hour < p.hour_to
+             WHERE r.model_id = %(model_id)s AND r.bucket >= p.bucket_from AND r.bucket < p.bucket_to
             UNION ALL
             SELECT v.kind, v.position, v.bin, count(*)
               FROM pgscore.prediction_values v, p
-             WHERE v.model_id = %(model_id)s AND v.logged_at >= p.starts AND v.logged_at < p.hour_from
+             WHERE v.model_id = %(model_id)s AND v.logged_at >= p.starts AND v.logged_at < p.bucket_from
              GROUP BY 1, 2, 3
             UNION ALL
             SELECT v.kind, v.position, v.bin, count(*)
               FROM pgscore.prediction_values v, p
-             WHERE v.model_id = %(model_id)s AND v.logged_at >= p.hour_to
+             WHERE v.model_id = %(model_id)s AND v.logged_at >= p.bucket_to
              GROUP BY 1, 2, 3) u
      GROUP BY 1, 2, 3
 )

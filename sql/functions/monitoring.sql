@@ -1,6 +1,6 @@
 /*
  * Monitoring functions: recording ground truth, and the refresh that rolls
- * the prediction log up by hour and notes when each alert first fired.
+ * the prediction log up by 5 minutes and notes when each alert first fired.
  */
 CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key text, p_outcome text,
                                        p_observed_at timestamptz DEFAULT now())
@@ -98,11 +98,13 @@ CREATE FUNCTION pgscore.refresh_monitoring(p_relook interval DEFAULT '1 hour', p
 RETURNS TABLE (rolled_from timestamptz, rolled_until timestamptz, rollup_rows bigint, firing bigint)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET work_mem = '256MB'
 AS $fn$
 DECLARE
     v_until timestamptz;
     v_from  timestamptz;
-    v_to    timestamptz := date_trunc('hour', now(), 'UTC');
+    v_to    timestamptz := date_bin('5 minutes', now(), '2000-01-01 00:00:00+00');
     v_rows  bigint;
     v_firing bigint;
 BEGIN
@@ -113,14 +115,14 @@ BEGIN
     -- one refresh at a time; a second waits and then finds little to do
     SELECT s.rolled_until INTO v_until FROM pgscore.monitoring_state s FOR UPDATE;
     v_from := CASE WHEN p_rebuild THEN '-infinity'::timestamptz
-                   ELSE date_trunc('hour', v_until - p_relook, 'UTC') END;
+                   ELSE date_bin('5 minutes', v_until - p_relook, '2000-01-01 00:00:00+00') END;
     IF p_rebuild THEN
         DELETE FROM pgscore.drift_rollup;
     ELSE
-        DELETE FROM pgscore.drift_rollup r WHERE r.hour >= v_from AND r.hour < v_to;
+        DELETE FROM pgscore.drift_rollup r WHERE r.bucket >= v_from AND r.bucket < v_to;
     END IF;
-    INSERT INTO pgscore.drift_rollup (model_id, hour, kind, position, bin, n, total, n_out)
-    SELECT v.model_id, date_trunc('hour', v.logged_at, 'UTC'), v.kind, v.position, v.bin, count(*),
+    INSERT INTO pgscore.drift_rollup (model_id, bucket, kind, position, bin, n, total, n_out)
+    SELECT v.model_id, date_bin('5 minutes', v.logged_at, '2000-01-01 00:00:00+00'), v.kind, v.position, v.bin, count(*),
            coalesce(sum(v.x) FILTER (WHERE v.bin >= 0), 0), count(*) FILTER (WHERE v.out_of_range)
       FROM pgscore.prediction_values v
      WHERE v.logged_at >= v_from AND v.logged_at < v_to
@@ -143,4 +145,4 @@ BEGIN
     RETURN QUERY SELECT v_from, greatest(v_to, v_until), v_rows, v_firing;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.refresh_monitoring(interval, boolean) IS 'Roll the prediction log up by whole UTC hour (re-rolling the last p_relook, for rows of transactions that committed late; p_rebuild rolls up everything again) and record when each firing alert was first seen. Run it every few minutes from pg_cron or cron';
+COMMENT ON FUNCTION pgscore.refresh_monitoring(interval, boolean) IS 'Roll the prediction log up by whole 5-minute bucket (re-rolling the last p_relook, for rows of transactions that committed late; p_rebuild rolls up everything again) and record when each firing alert was first seen. Run it every few minutes from pg_cron or cron';

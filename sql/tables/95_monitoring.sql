@@ -1,6 +1,6 @@
 /*
  * Monitoring: the windows the drift and performance views report on, the
- * thresholds that turn a metric into ok / warn / alert, hourly rollups of the
+ * thresholds that turn a metric into ok / warn / alert, 5-minute rollups of the
  * prediction log binned on each model's baseline (so a window of days reads
  * a few thousand rollup rows instead of millions of log rows), and the first
  * time each firing condition was seen.
@@ -52,23 +52,23 @@ INSERT INTO pgscore.drift_thresholds (metric, warn, alert, min_n, description) V
 
 CREATE TABLE pgscore.drift_rollup (
     model_id bigint NOT NULL,
-    hour     timestamptz NOT NULL,
+    bucket   timestamptz NOT NULL,
     kind     text NOT NULL,
     position integer NOT NULL,
     bin      integer NOT NULL,
     n        bigint NOT NULL,
     total    float8 NOT NULL,
     n_out    bigint NOT NULL,
-    PRIMARY KEY (model_id, hour, kind, position, bin)
+    PRIMARY KEY (model_id, bucket, kind, position, bin)
 );
-COMMENT ON TABLE pgscore.drift_rollup IS 'Hourly counts of logged feature values and scores per baseline bin (bin -1 = NULL or NaN), with their sum and how many fell outside the baseline range; built by refresh_monitoring()';
+COMMENT ON TABLE pgscore.drift_rollup IS 'Counts per 5 minutes (bucket: its start, in UTC) of logged feature values and scores per baseline bin (bin -1 = NULL or NaN), with their sum and how many fell outside the baseline range; built by refresh_monitoring()';
 
 CREATE TABLE pgscore.monitoring_state (
     singleton    boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     rolled_until timestamptz NOT NULL DEFAULT '-infinity',
     refreshed_at timestamptz
 );
-COMMENT ON TABLE pgscore.monitoring_state IS 'One row: the rollups cover every whole UTC hour before rolled_until; the views read the log itself from there on';
+COMMENT ON TABLE pgscore.monitoring_state IS 'One row: the rollups cover every whole 5-minute bucket before rolled_until; the views read the log itself from there on';
 INSERT INTO pgscore.monitoring_state DEFAULT VALUES;
 
 CREATE TABLE pgscore.alert_state (

@@ -5,7 +5,7 @@
  * Internal views (not granted to the reader role) build up to the public
  * ones: live_models, prediction_values (every logged value, binned),
  * monitoring_periods (the configured windows and the last 30 UTC days),
- * drift_counts (bin counts per period: whole hours from drift_rollup, the
+ * drift_counts (bin counts per period: whole 5-minute buckets from drift_rollup, the
  * rest from the log itself), drift_stats, drift_checks (one row per metric
  * with its level), judged_predictions and performance_stats.
  *
@@ -25,17 +25,14 @@ COMMENT ON VIEW pgscore.live_models IS 'Internal: the live version of each model
 CREATE VIEW pgscore.prediction_values AS
 SELECT l.model_id, l.logged_at, b.kind, b.position, v.x,
        CASE WHEN v.x IS NULL OR v.x = 'NaN'::float8 THEN -1 ELSE width_bucket(v.x, b.edges) END AS bin,
-       (v.x < b.min OR v.x > b.max) AS out_of_range
+       (v.x <> 'NaN'::float8 AND (v.x < b.min OR v.x > b.max)) AS out_of_range
   FROM pgscore.prediction_log l
- CROSS JOIN LATERAL unnest(array_append(l.features, l.score)) WITH ORDINALITY AS u(x, i)
- CROSS JOIN LATERAL (SELECT u.x,
-                            CASE WHEN u.i > cardinality(l.features) THEN 'score' ELSE 'feature' END AS kind,
-                            CASE WHEN u.i > cardinality(l.features) THEN 0 ELSE u.i::integer - 1 END AS position) v
-  JOIN pgscore.baselines b ON b.model_id = l.model_id AND b.kind = v.kind AND b.position = v.position;
+  JOIN pgscore.baselines b ON b.model_id = l.model_id
+ CROSS JOIN LATERAL (SELECT CASE WHEN b.kind = 'score' THEN l.score ELSE l.features[b.position + 1] END AS x) v;
 COMMENT ON VIEW pgscore.prediction_values IS 'Internal: every logged feature value and score with its baseline bin';
 
--- A period is [starts, ends). Whole UTC hours in [hour_from, hour_to) come from drift_rollup; the
--- rest, [starts, hour_from) and [hour_to, ends), from the log itself.
+-- A period is [starts, ends). Whole 5-minute buckets in [bucket_from, bucket_to) come from drift_rollup;
+-- the rest, [starts, bucket_from) and [bucket_to, ends), from the log itself.
 CREATE VIEW pgscore.monitoring_periods AS
 WITH p AS (
     SELECT 'window'::text AS period_kind, w.window_name AS period, w.sort_order,
@@ -46,12 +43,13 @@ WITH p AS (
       FROM generate_series(date_trunc('day', now(), 'UTC') - interval '696 hours',  -- 29 days of 24 hours: UTC days
                            date_trunc('day', now(), 'UTC'), interval '24 hours') d
 ), c AS (
-    SELECT p.*, CASE WHEN date_trunc('hour', p.starts, 'UTC') = p.starts THEN p.starts
-                     ELSE date_trunc('hour', p.starts, 'UTC') + interval '1 hour' END AS hour_from
+    SELECT p.*, CASE WHEN date_bin('5 minutes', p.starts, '2000-01-01 00:00:00+00') = p.starts THEN p.starts
+                     ELSE date_bin('5 minutes', p.starts, '2000-01-01 00:00:00+00') + interval '5 minutes'
+                END AS bucket_from
       FROM p
 )
-SELECT c.period_kind, c.period, c.sort_order, c.starts, c.ends, c.hour_from,
-       greatest(least(greatest(s.rolled_until, c.hour_from), c.ends), c.hour_from) AS hour_to
+SELECT c.period_kind, c.period, c.sort_order, c.starts, c.ends, c.bucket_from,
+       greatest(least(greatest(s.rolled_until, c.bucket_from), c.ends), c.bucket_from) AS bucket_to
   FROM c CROSS JOIN pgscore.monitoring_state s;
 COMMENT ON VIEW pgscore.monitoring_periods IS 'Internal: each window and each of the last 30 UTC days, and which part of it the rollups cover';
 
@@ -105,6 +103,7 @@ RETURNS TABLE (model_id bigint, name text, version integer, period_kind text, pe
 LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+SET work_mem = '64MB'
 ROWS 2000
 AS $fn$
 WITH live AS MATERIALIZED (SELECT lm.model_id, lm.name, lm.version FROM pgscore.live_models lm),
@@ -112,7 +111,7 @@ periods AS MATERIALIZED (SELECT * FROM pgscore.monitoring_periods),
 raw_ranges AS MATERIALIZED (  -- the parts of each period the rollups do not cover
     SELECT p.period_kind, p.period, r.lo, CASE WHEN r.hi > now() THEN 'infinity'::timestamptz ELSE r.hi END AS hi
       FROM periods p
-     CROSS JOIN LATERAL (VALUES (p.starts, least(p.hour_from, p.ends)), (p.hour_to, p.ends)) r(lo, hi)
+     CROSS JOIN LATERAL (VALUES (p.starts, least(p.bucket_from, p.ends)), (p.bucket_to, p.ends)) r(lo, hi)
      WHERE r.lo < r.hi
 ),
 raw AS MATERIALIZED (  -- each distinct range read once, through the log's (model_id, logged_at) index
@@ -126,15 +125,15 @@ raw AS MATERIALIZED (  -- each distinct range read once, through the log's (mode
      GROUP BY rg.lo, rg.hi, v.model_id, v.kind, v.position, v.bin
 ),
 rolled AS MATERIALIZED (
-    SELECT r.model_id, r.hour, r.kind, r.position, r.bin, r.n, r.total, r.n_out
+    SELECT r.model_id, r.bucket, r.kind, r.position, r.bin, r.n, r.total, r.n_out
       FROM live JOIN pgscore.drift_rollup r ON r.model_id = live.model_id
-     WHERE r.hour >= (SELECT min(p.hour_from) FROM periods p)
+     WHERE r.bucket >= (SELECT min(p.bucket_from) FROM periods p)
 ),
 counts AS MATERIALIZED (
     SELECT u.model_id, u.period_kind, u.period, u.kind, u.position, u.bin, sum(u.n) AS n, sum(u.total) AS total,
            sum(u.n_out) AS n_out
       FROM (SELECT r.model_id, p.period_kind, p.period, r.kind, r.position, r.bin, r.n, r.total, r.n_out
-              FROM rolled r JOIN periods p ON r.hour >= p.hour_from AND r.hour < p.hour_to
+              FROM rolled r JOIN periods p ON r.bucket >= p.bucket_from AND r.bucket < p.bucket_to
             UNION ALL
             SELECT raw.model_id, rr.period_kind, rr.period, raw.kind, raw.position, raw.bin, raw.n, raw.total, raw.n_out
               FROM raw JOIN raw_ranges rr ON rr.lo = raw.lo AND rr.hi = raw.hi) u

@@ -8,7 +8,7 @@ CREATE INDEX prediction_log_entity_time_idx ON pgscore.prediction_log (entity_ke
 -- sql/tables/95_monitoring.sql
 /*
  * Monitoring: the windows the drift and performance views report on, the
- * thresholds that turn a metric into ok / warn / alert, hourly rollups of the
+ * thresholds that turn a metric into ok / warn / alert, 5-minute rollups of the
  * prediction log binned on each model's baseline (so a window of days reads
  * a few thousand rollup rows instead of millions of log rows), and the first
  * time each firing condition was seen.
@@ -60,23 +60,23 @@ INSERT INTO pgscore.drift_thresholds (metric, warn, alert, min_n, description) V
 
 CREATE TABLE pgscore.drift_rollup (
     model_id bigint NOT NULL,
-    hour     timestamptz NOT NULL,
+    bucket   timestamptz NOT NULL,
     kind     text NOT NULL,
     position integer NOT NULL,
     bin      integer NOT NULL,
     n        bigint NOT NULL,
     total    float8 NOT NULL,
     n_out    bigint NOT NULL,
-    PRIMARY KEY (model_id, hour, kind, position, bin)
+    PRIMARY KEY (model_id, bucket, kind, position, bin)
 );
-COMMENT ON TABLE pgscore.drift_rollup IS 'Hourly counts of logged feature values and scores per baseline bin (bin -1 = NULL or NaN), with their sum and how many fell outside the baseline range; built by refresh_monitoring()';
+COMMENT ON TABLE pgscore.drift_rollup IS 'Counts per 5 minutes (bucket: its start, in UTC) of logged feature values and scores per baseline bin (bin -1 = NULL or NaN), with their sum and how many fell outside the baseline range; built by refresh_monitoring()';
 
 CREATE TABLE pgscore.monitoring_state (
     singleton    boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     rolled_until timestamptz NOT NULL DEFAULT '-infinity',
     refreshed_at timestamptz
 );
-COMMENT ON TABLE pgscore.monitoring_state IS 'One row: the rollups cover every whole UTC hour before rolled_until; the views read the log itself from there on';
+COMMENT ON TABLE pgscore.monitoring_state IS 'One row: the rollups cover every whole 5-minute bucket before rolled_until; the views read the log itself from there on';
 INSERT INTO pgscore.monitoring_state DEFAULT VALUES;
 
 CREATE TABLE pgscore.alert_state (
@@ -95,7 +95,7 @@ COMMENT ON TABLE pgscore.alert_state IS 'Each firing condition and when refresh_
 -- sql/functions/monitoring.sql
 /*
  * Monitoring functions: recording ground truth, and the refresh that rolls
- * the prediction log up by hour and notes when each alert first fired.
+ * the prediction log up by 5 minutes and notes when each alert first fired.
  */
 CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key text, p_outcome text,
                                        p_observed_at timestamptz DEFAULT now())
@@ -193,11 +193,13 @@ CREATE FUNCTION pgscore.refresh_monitoring(p_relook interval DEFAULT '1 hour', p
 RETURNS TABLE (rolled_from timestamptz, rolled_until timestamptz, rollup_rows bigint, firing bigint)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET work_mem = '256MB'
 AS $fn$
 DECLARE
     v_until timestamptz;
     v_from  timestamptz;
-    v_to    timestamptz := date_trunc('hour', now(), 'UTC');
+    v_to    timestamptz := date_bin('5 minutes', now(), '2000-01-01 00:00:00+00');
     v_rows  bigint;
     v_firing bigint;
 BEGIN
@@ -208,14 +210,14 @@ BEGIN
     -- one refresh at a time; a second waits and then finds little to do
     SELECT s.rolled_until INTO v_until FROM pgscore.monitoring_state s FOR UPDATE;
     v_from := CASE WHEN p_rebuild THEN '-infinity'::timestamptz
-                   ELSE date_trunc('hour', v_until - p_relook, 'UTC') END;
+                   ELSE date_bin('5 minutes', v_until - p_relook, '2000-01-01 00:00:00+00') END;
     IF p_rebuild THEN
         DELETE FROM pgscore.drift_rollup;
     ELSE
-        DELETE FROM pgscore.drift_rollup r WHERE r.hour >= v_from AND r.hour < v_to;
+        DELETE FROM pgscore.drift_rollup r WHERE r.bucket >= v_from AND r.bucket < v_to;
     END IF;
-    INSERT INTO pgscore.drift_rollup (model_id, hour, kind, position, bin, n, total, n_out)
-    SELECT v.model_id, date_trunc('hour', v.logged_at, 'UTC'), v.kind, v.position, v.bin, count(*),
+    INSERT INTO pgscore.drift_rollup (model_id, bucket, kind, position, bin, n, total, n_out)
+    SELECT v.model_id, date_bin('5 minutes', v.logged_at, '2000-01-01 00:00:00+00'), v.kind, v.position, v.bin, count(*),
            coalesce(sum(v.x) FILTER (WHERE v.bin >= 0), 0), count(*) FILTER (WHERE v.out_of_range)
       FROM pgscore.prediction_values v
      WHERE v.logged_at >= v_from AND v.logged_at < v_to
@@ -238,7 +240,7 @@ BEGIN
     RETURN QUERY SELECT v_from, greatest(v_to, v_until), v_rows, v_firing;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.refresh_monitoring(interval, boolean) IS 'Roll the prediction log up by whole UTC hour (re-rolling the last p_relook, for rows of transactions that committed late; p_rebuild rolls up everything again) and record when each firing alert was first seen. Run it every few minutes from pg_cron or cron';
+COMMENT ON FUNCTION pgscore.refresh_monitoring(interval, boolean) IS 'Roll the prediction log up by whole 5-minute bucket (re-rolling the last p_relook, for rows of transactions that committed late; p_rebuild rolls up everything again) and record when each firing alert was first seen. Run it every few minutes from pg_cron or cron';
 
 -- sql/views/monitoring.sql
 /*
@@ -248,7 +250,7 @@ COMMENT ON FUNCTION pgscore.refresh_monitoring(interval, boolean) IS 'Roll the p
  * Internal views (not granted to the reader role) build up to the public
  * ones: live_models, prediction_values (every logged value, binned),
  * monitoring_periods (the configured windows and the last 30 UTC days),
- * drift_counts (bin counts per period: whole hours from drift_rollup, the
+ * drift_counts (bin counts per period: whole 5-minute buckets from drift_rollup, the
  * rest from the log itself), drift_stats, drift_checks (one row per metric
  * with its level), judged_predictions and performance_stats.
  *
@@ -268,17 +270,14 @@ COMMENT ON VIEW pgscore.live_models IS 'Internal: the live version of each model
 CREATE VIEW pgscore.prediction_values AS
 SELECT l.model_id, l.logged_at, b.kind, b.position, v.x,
        CASE WHEN v.x IS NULL OR v.x = 'NaN'::float8 THEN -1 ELSE width_bucket(v.x, b.edges) END AS bin,
-       (v.x < b.min OR v.x > b.max) AS out_of_range
+       (v.x <> 'NaN'::float8 AND (v.x < b.min OR v.x > b.max)) AS out_of_range
   FROM pgscore.prediction_log l
- CROSS JOIN LATERAL unnest(array_append(l.features, l.score)) WITH ORDINALITY AS u(x, i)
- CROSS JOIN LATERAL (SELECT u.x,
-                            CASE WHEN u.i > cardinality(l.features) THEN 'score' ELSE 'feature' END AS kind,
-                            CASE WHEN u.i > cardinality(l.features) THEN 0 ELSE u.i::integer - 1 END AS position) v
-  JOIN pgscore.baselines b ON b.model_id = l.model_id AND b.kind = v.kind AND b.position = v.position;
+  JOIN pgscore.baselines b ON b.model_id = l.model_id
+ CROSS JOIN LATERAL (SELECT CASE WHEN b.kind = 'score' THEN l.score ELSE l.features[b.position + 1] END AS x) v;
 COMMENT ON VIEW pgscore.prediction_values IS 'Internal: every logged feature value and score with its baseline bin';
 
--- A period is [starts, ends). Whole UTC hours in [hour_from, hour_to) come from drift_rollup; the
--- rest, [starts, hour_from) and [hour_to, ends), from the log itself.
+-- A period is [starts, ends). Whole 5-minute buckets in [bucket_from, bucket_to) come from drift_rollup;
+-- the rest, [starts, bucket_from) and [bucket_to, ends), from the log itself.
 CREATE VIEW pgscore.monitoring_periods AS
 WITH p AS (
     SELECT 'window'::text AS period_kind, w.window_name AS period, w.sort_order,
@@ -289,12 +288,13 @@ WITH p AS (
       FROM generate_series(date_trunc('day', now(), 'UTC') - interval '696 hours',  -- 29 days of 24 hours: UTC days
                            date_trunc('day', now(), 'UTC'), interval '24 hours') d
 ), c AS (
-    SELECT p.*, CASE WHEN date_trunc('hour', p.starts, 'UTC') = p.starts THEN p.starts
-                     ELSE date_trunc('hour', p.starts, 'UTC') + interval '1 hour' END AS hour_from
+    SELECT p.*, CASE WHEN date_bin('5 minutes', p.starts, '2000-01-01 00:00:00+00') = p.starts THEN p.starts
+                     ELSE date_bin('5 minutes', p.starts, '2000-01-01 00:00:00+00') + interval '5 minutes'
+                END AS bucket_from
       FROM p
 )
-SELECT c.period_kind, c.period, c.sort_order, c.starts, c.ends, c.hour_from,
-       greatest(least(greatest(s.rolled_until, c.hour_from), c.ends), c.hour_from) AS hour_to
+SELECT c.period_kind, c.period, c.sort_order, c.starts, c.ends, c.bucket_from,
+       greatest(least(greatest(s.rolled_until, c.bucket_from), c.ends), c.bucket_from) AS bucket_to
   FROM c CROSS JOIN pgscore.monitoring_state s;
 COMMENT ON VIEW pgscore.monitoring_periods IS 'Internal: each window and each of the last 30 UTC days, and which part of it the rollups cover';
 
@@ -348,6 +348,7 @@ RETURNS TABLE (model_id bigint, name text, version integer, period_kind text, pe
 LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+SET work_mem = '64MB'
 ROWS 2000
 AS $fn$
 WITH live AS MATERIALIZED (SELECT lm.model_id, lm.name, lm.version FROM pgscore.live_models lm),
@@ -355,7 +356,7 @@ periods AS MATERIALIZED (SELECT * FROM pgscore.monitoring_periods),
 raw_ranges AS MATERIALIZED (  -- the parts of each period the rollups do not cover
     SELECT p.period_kind, p.period, r.lo, CASE WHEN r.hi > now() THEN 'infinity'::timestamptz ELSE r.hi END AS hi
       FROM periods p
-     CROSS JOIN LATERAL (VALUES (p.starts, least(p.hour_from, p.ends)), (p.hour_to, p.ends)) r(lo, hi)
+     CROSS JOIN LATERAL (VALUES (p.starts, least(p.bucket_from, p.ends)), (p.bucket_to, p.ends)) r(lo, hi)
      WHERE r.lo < r.hi
 ),
 raw AS MATERIALIZED (  -- each distinct range read once, through the log's (model_id, logged_at) index
@@ -369,15 +370,15 @@ raw AS MATERIALIZED (  -- each distinct range read once, through the log's (mode
      GROUP BY rg.lo, rg.hi, v.model_id, v.kind, v.position, v.bin
 ),
 rolled AS MATERIALIZED (
-    SELECT r.model_id, r.hour, r.kind, r.position, r.bin, r.n, r.total, r.n_out
+    SELECT r.model_id, r.bucket, r.kind, r.position, r.bin, r.n, r.total, r.n_out
       FROM live JOIN pgscore.drift_rollup r ON r.model_id = live.model_id
-     WHERE r.hour >= (SELECT min(p.hour_from) FROM periods p)
+     WHERE r.bucket >= (SELECT min(p.bucket_from) FROM periods p)
 ),
 counts AS MATERIALIZED (
     SELECT u.model_id, u.period_kind, u.period, u.kind, u.position, u.bin, sum(u.n) AS n, sum(u.total) AS total,
            sum(u.n_out) AS n_out
       FROM (SELECT r.model_id, p.period_kind, p.period, r.kind, r.position, r.bin, r.n, r.total, r.n_out
-              FROM rolled r JOIN periods p ON r.hour >= p.hour_from AND r.hour < p.hour_to
+              FROM rolled r JOIN periods p ON r.bucket >= p.bucket_from AND r.bucket < p.bucket_to
             UNION ALL
             SELECT raw.model_id, rr.period_kind, rr.period, raw.kind, raw.position, raw.bin, raw.n, raw.total, raw.n_out
               FROM raw JOIN raw_ranges rr ON rr.lo = raw.lo AND rr.hi = raw.hi) u
@@ -720,8 +721,8 @@ DECLARE
  "feature_names": "The model's features, in order",
  "feature_types": "Each feature's type",
  "firing": "The metrics at warn or alert level, comma-separated",
- "hour_from": "Start of the whole UTC hours of the period read from the rollups",
- "hour_to": "End of the whole UTC hours of the period read from the rollups; the log itself is read from here on",
+ "bucket_from": "Start of the whole 5-minute buckets of the period read from the rollups",
+ "bucket_to": "End of the whole 5-minute buckets of the period read from the rollups; the log itself is read from here on",
  "js": "Jensen-Shannon distance (base 2, 0..1) between the current and the baseline bin shares",
  "kind": "feature or score",
  "ks": "Kolmogorov-Smirnov statistic: the largest gap between the current and the baseline cumulative shares at the baseline bin edges",
