@@ -194,3 +194,14 @@ def test_html_report_without_predictions_or_outcomes(churn, tmp_path):
     page = (tmp_path / "empty.html").read_text()
     assert "data:image/png" not in page  # nothing to draw: sentences instead of empty charts
     assert "No predictions" in page and "No outcomes" in page
+
+
+def test_a_check_that_cannot_run_exits_3_not_1(empty_db_url, db_url):
+    """cron must tell a failed check from an alert: no pgscore, or a role without privileges, exit 3."""
+    r = pgscore_cli("drift", "--db", empty_db_url)
+    assert r.returncode == 3 and "pgscore: error:" in r.stderr, r.stdout + r.stderr
+    query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_bi') "
+                  "THEN CREATE ROLE pgscore_t_bi LOGIN; END IF; END $$")
+    query(db_url, "GRANT pgscore_reader TO pgscore_t_bi")
+    r = pgscore_cli("drift", "--db", db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_bi@"))
+    assert r.returncode == 3 and "permission denied" in r.stderr, r.stdout + r.stderr

@@ -235,7 +235,19 @@ def cmd_bench(args):
 
 # -- monitoring --------------------------------------------------------------
 def cmd_drift(args):
-    """Drift, realised performance and alerts of the live models; exit 1 when an alert fires, 2 on bad arguments."""
+    """Drift, realised performance and alerts of the live models; exit 1 when an alert fires, 2 on bad
+    arguments, 3 when the check itself fails (so that cron can tell a failed check from an alert)."""
+    import psycopg2
+
+    try:
+        return _drift(args)
+    except (PgscoreError, psycopg2.Error) as e:
+        kind = "database error" if isinstance(e, psycopg2.Error) else "error"
+        print(f"pgscore: {kind}: {str(e).strip()}", file=sys.stderr)
+        return 3
+
+
+def _drift(args):
     import psycopg2
 
     from pgscore import report

@@ -54,7 +54,7 @@ def run(args, cluster, say=print) -> int:
     _rescoring(url, X, say)
 
     say("== 6. watch drift and realised performance")
-    _monitoring(url, y, args, say)
+    _monitoring(url, y, cluster.data_dir.parent / "drift-report.html", say)
 
     say("== done")
     say(f"connect with: psql '{url}'")
@@ -104,7 +104,7 @@ def _rescoring(url, X, say):
     conn.close()
 
 
-def _monitoring(url, y, args, say):
+def _monitoring(url, y, report_path, say):
     """Score the customers, then a price rise on purpose; record outcomes; show drift, alerts, the report."""
     import psycopg2
     from psycopg2 import sql
@@ -151,3 +151,15 @@ def _monitoring(url, y, args, say):
     for level, what, subject, metric, value, threshold in alerts:
         say(f"  {level:<5} {what:<8} {subject:<22} {metric:<12} {value!s:>8} >= {threshold}")
     conn.close()
+
+    from pgscore import report
+
+    conn = psycopg2.connect(url)
+    try:
+        windows = report.check_args(conn, "churn", "1 hour")
+        data = report.collect(conn, "churn", "1 hour", windows, refreshed=None, charts=True)
+    finally:
+        conn.close()
+    report_path.write_text(report.render_html(data), encoding="utf-8")
+    say(f"the report with charts (pgscore drift churn --window '1 hour' --html FILE): {report_path}")
+    say(f"pgscore drift exits {report.exit_code(data)} here (1: an alert fires), so cron or CI can act on it")
