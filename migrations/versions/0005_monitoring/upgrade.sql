@@ -195,8 +195,13 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 SET work_mem = '256MB'
+SET enable_sort = off
+SET enable_incremental_sort = off
 AS $fn$
 DECLARE
+    v_day   timestamptz;
+    v_next  timestamptz;
+    v_chunk bigint;
     v_until timestamptz;
     v_from  timestamptz;
     v_to    timestamptz := date_bin('5 minutes', now(), '2000-01-01 00:00:00+00');
@@ -216,13 +221,26 @@ BEGIN
     ELSE
         DELETE FROM pgscore.drift_rollup r WHERE r.bucket >= v_from AND r.bucket < v_to;
     END IF;
-    INSERT INTO pgscore.drift_rollup (model_id, bucket, kind, position, bin, n, total, n_out)
-    SELECT v.model_id, date_bin('5 minutes', v.logged_at, '2000-01-01 00:00:00+00'), v.kind, v.position, v.bin, count(*),
-           coalesce(sum(v.x) FILTER (WHERE v.bin >= 0), 0), count(*) FILTER (WHERE v.out_of_range)
-      FROM pgscore.prediction_values v
-     WHERE v.logged_at >= v_from AND v.logged_at < v_to
-     GROUP BY 1, 2, 3, 4, 5;
-    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    -- one UTC day at a time (the log's partitions), so each aggregate is a hash over at most a day of
+    -- values and temp space does not grow with the log; a rebuild starts at the oldest row
+    IF v_from = '-infinity' THEN
+        SELECT date_bin('5 minutes', min(l.logged_at), '2000-01-01 00:00:00+00') INTO v_from
+          FROM pgscore.prediction_log l;
+    END IF;
+    v_rows := 0;
+    v_day := v_from;
+    WHILE v_day IS NOT NULL AND v_day < v_to LOOP
+        v_next := least(date_trunc('day', v_day, 'UTC') + interval '24 hours', v_to);
+        INSERT INTO pgscore.drift_rollup (model_id, bucket, kind, position, bin, n, total, n_out)
+        SELECT v.model_id, date_bin('5 minutes', v.logged_at, '2000-01-01 00:00:00+00'), v.kind, v.position, v.bin,
+               count(*), coalesce(sum(v.x) FILTER (WHERE v.bin >= 0), 0), count(*) FILTER (WHERE v.out_of_range)
+          FROM pgscore.prediction_values v
+         WHERE v.logged_at >= v_day AND v.logged_at < v_next
+         GROUP BY 1, 2, 3, 4, 5;
+        GET DIAGNOSTICS v_chunk = ROW_COUNT;
+        v_rows := v_rows + v_chunk;
+        v_day := v_next;
+    END LOOP;
     UPDATE pgscore.monitoring_state s SET rolled_until = greatest(v_to, s.rolled_until), refreshed_at = now();
 
     -- alert_state keeps when each firing condition was first seen; cleared ones go
@@ -237,7 +255,7 @@ BEGIN
     SELECT f.model, f.version, f.what, f.subject, f.window_name, f.metric, f.level FROM f
     ON CONFLICT DO NOTHING;
     SELECT count(*) INTO v_firing FROM pgscore.alert_state;
-    RETURN QUERY SELECT v_from, greatest(v_to, v_until), v_rows, v_firing;
+    RETURN QUERY SELECT coalesce(v_from, v_to), greatest(v_to, v_until), v_rows, v_firing;
 END
 $fn$;
 COMMENT ON FUNCTION pgscore.refresh_monitoring(interval, boolean) IS 'Roll the prediction log up by whole 5-minute bucket (re-rolling the last p_relook, for rows of transactions that committed late; p_rebuild rolls up everything again) and record when each firing alert was first seen. Run it every few minutes from pg_cron or cron';
