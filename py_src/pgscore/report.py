@@ -16,7 +16,7 @@ import io
 import math
 import textwrap
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from pgscore.errors import PgscoreError, UnknownModel
 
@@ -184,10 +184,14 @@ def _collect(cur, name, window, windows, refreshed, charts) -> DriftData:
         return DriftData(window, windows, now, refreshed, [], thresholds)
     names = list(by_name)
 
-    for r in sorted(_rows(cur, "SELECT * FROM pgscore.score_drift WHERE model = ANY(%s)", (names,)),
-                    key=lambda r: order.get(r["window_name"], 99)):
+    # score_drift, feature_drift and drift_by_day are views of one pgscore.drift_report, each of which
+    # runs pgscore.drift_stats() (every window and day of every live model): read it once, not three times
+    drift = _rows(cur, "SELECT * FROM pgscore.drift_report WHERE model = ANY(%s) "
+                       "ORDER BY model, kind, position, sort_order, period", (names,))
+    windows_rows = [{**r, "window_name": r["period"]} for r in drift if r["period_kind"] == "window"]
+    for r in sorted((r for r in windows_rows if r["kind"] == "score"), key=lambda r: order.get(r["window_name"], 99)):
         by_name[r["model"]].score.append(r)
-    for r in _rows(cur, "SELECT * FROM pgscore.feature_drift WHERE model = ANY(%s)", (names,)):
+    for r in (r for r in windows_rows if r["kind"] == "feature"):
         m = by_name[r["model"]]
         if r["status"] == "no_baseline" and r["feature"] is None:
             if m.no_baseline is None or r["window_name"] == window:
@@ -204,9 +208,9 @@ def _collect(cur, name, window, windows, refreshed, charts) -> DriftData:
         by_name[r["model"]].alerts.append(r)
 
     if charts:
-        for r in _rows(cur, "SELECT * FROM pgscore.drift_by_day WHERE model = ANY(%s) AND kind = 'score' "
-                            "ORDER BY model, day", (names,)):
-            by_name[r["model"]].score_by_day.append(r)
+        for r in drift:
+            if r["period_kind"] == "day" and r["kind"] == "score":
+                by_name[r["model"]].score_by_day.append({**r, "day": date.fromisoformat(r["period"])})
         for r in _rows(cur, "SELECT * FROM pgscore.performance_by_day WHERE model = ANY(%s) ORDER BY model, day",
                        (names,)):
             by_name[r["model"]].performance_by_day.append(r)
