@@ -445,3 +445,21 @@ def test_reader_role_reads_the_views_and_nothing_else(reader_url):
         with pytest.raises(errors.InsufficientPrivilege):
             query(conn, sql)
     conn.close()
+
+
+def test_refresh_monitoring_and_judge_bad_input(conn):
+    for sql in ("SELECT * FROM pgscore.refresh_monitoring(interval '-1 hour')",
+                "SELECT * FROM pgscore.refresh_monitoring(NULL)",
+                "SELECT * FROM pgscore.refresh_monitoring(interval '1 hour', NULL)"):
+        with pytest.raises(errors.InvalidParameterValue) as e:
+            query(conn, sql)
+        assert "p_relook must be an interval >= 0" in str(e.value)
+    # an empty log: nothing to roll, nothing firing, the state moves to the current 5 minutes
+    (rolled_from, rolled_until, rows, firing), = query(conn, "SELECT * FROM pgscore.refresh_monitoring()")
+    assert (rows, firing) == (0, 0) and rolled_from == rolled_until
+    # judge: NULL values are not_applicable, n = 0 no_data, unknown metrics are ignored, NULL arrays judge nothing
+    (checks, status, firing, min_n), = query(conn, "SELECT * FROM pgscore.judge(ARRAY['psi', 'ks', 'nope'], "
+                                                   "ARRAY[NULL, 0.5, 9], ARRAY[500, 0, 500]::bigint[])")
+    assert {c["metric"]: c["level"] for c in checks} == {"psi": "not_applicable", "ks": "no_data"}
+    assert (status, firing, min_n) == ("no_data", None, None)
+    assert query(conn, "SELECT * FROM pgscore.judge(NULL, NULL, NULL)") == [(None, None, None, None)]
