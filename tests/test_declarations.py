@@ -40,6 +40,7 @@ EXPECTED = {
        for t in ("text", "double precision", "boolean")},
     "pgscore.refresh_monitoring(interval,boolean)": ("v", False, "u"),
     "pgscore.judge(text[],double precision[],bigint[])": ("s", False, "s"),
+    "pgscore.drift_counts(text,text)": ("s", False, "u"),
     "pgscore.drift_stats()": ("s", False, "u"),
     "pgscore.performance_stats()": ("s", False, "u"),
 }

@@ -134,17 +134,27 @@ def test_rollups_answer_exactly_as_the_log_and_windows_cut_by_time(churn, traine
     log_rows(conn, model_id, Xc, scores, ago=ago)
     sql = ("SELECT feature, window_name, n, psi, ks, js, mean, null_rate, out_of_range, status "
            "FROM pgscore.feature_drift ORDER BY 1, 2")
-    from_log = query(conn, sql)
+    by_day = ("SELECT kind, feature, day, n, psi, ks, js, mean, null_rate, out_of_range, status "
+              "FROM pgscore.drift_by_day WHERE n > 0 ORDER BY 1, 2, 3")
+    from_log, by_day_from_log = query(conn, sql), query(conn, by_day)
     counts = {r[1]: r[2] for r in from_log if r[0] == "tenure_months"}
     assert counts == {"1 hour": 300, "12 hours": 600, "1 day": 900, "7 days": 1200, "since deploy": 1200}
 
     (rolled_from, rolled_until, rows, _), = query(conn, "SELECT * FROM pgscore.refresh_monitoring()")
     assert rows > 0 and rolled_from is not None
-    from_rollups = query(conn, sql)
-    assert len(from_rollups) == len(from_log)
-    for a, b in zip(from_log, from_rollups):
-        assert a[:3] == b[:3] and a[-1] == b[-1]
-        assert a[3:9] == pytest.approx(b[3:9], abs=TOL, nan_ok=True)
+    # the 3-day-old rows now come from a whole UTC day of drift_rollup_day, the rest from 5-minute
+    # buckets and the log; every window and day answers as the log did
+    for sql_text, want in ((sql, from_log), (by_day, by_day_from_log)):
+        got = query(conn, sql_text)
+        assert len(got) == len(want) > 0
+        k = len(got[0]) - 8  # the leading key columns, then n, six metrics and the status
+        for a, b in zip(want, got):
+            assert a[:k + 1] == b[:k + 1] and a[-1] == b[-1]
+            assert a[k + 1:-1] == pytest.approx(b[k + 1:-1], abs=TOL, nan_ok=True)
+    assert day_rollups_are_sums_of_buckets(conn)
+    (whole_days,), = query(conn, "SELECT count(DISTINCT day) FROM pgscore.drift_rollup_day "
+                                 "WHERE day + interval '24 hours' <= %s", (rolled_until,))
+    assert whole_days >= 1
     # only the rows older than the last whole 5 minutes were rolled up; the rest still come from the log
     (rolled_n,), = query(conn, "SELECT sum(n) FROM pgscore.drift_rollup WHERE kind = 'score'")
     (old_n,), = query(conn, "SELECT count(*) FROM pgscore.prediction_log WHERE logged_at < %s", (rolled_until,))
@@ -163,12 +173,50 @@ def test_rollups_answer_exactly_as_the_log_and_windows_cut_by_time(churn, traine
     assert query(conn, day_n) == [(901,)]
     query(conn, "SELECT * FROM pgscore.refresh_monitoring(p_relook => '1 day')")
     assert query(conn, day_n) == [(902,)]
+    assert day_rollups_are_sums_of_buckets(conn)
     # a rebuild gives the same rollups
     before = query(conn, "SELECT * FROM pgscore.drift_rollup ORDER BY 1, 2, 3, 4, 5")
     query(conn, "SELECT * FROM pgscore.refresh_monitoring(p_rebuild => true)")
     after = query(conn, "SELECT * FROM pgscore.drift_rollup ORDER BY 1, 2, 3, 4, 5")
     assert [r[:6] + r[7:] for r in after] == [r[:6] + r[7:] for r in before]  # keys, counts, out-of-range
     assert [r[6] for r in after] == pytest.approx([r[6] for r in before], rel=1e-12)  # sums, in any order
+    assert day_rollups_are_sums_of_buckets(conn)
+
+
+def day_rollups_are_sums_of_buckets(conn):
+    """drift_rollup_day holds exactly drift_rollup summed per UTC day (sums to 1e-9 relative)."""
+    bucket_sums = query(conn, "SELECT model_id, date_trunc('day', bucket, 'UTC') AS day, kind, position, bin, "
+                              "sum(n)::bigint, sum(total), sum(n_out)::bigint FROM pgscore.drift_rollup "
+                              "GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5")
+    days = query(conn, "SELECT model_id, day, kind, position, bin, n, total, n_out FROM pgscore.drift_rollup_day "
+                       "ORDER BY 1, 2, 3, 4, 5")
+    assert [r[:6] + r[7:] for r in days] == [r[:6] + r[7:] for r in bucket_sums]
+    assert [r[6] for r in days] == pytest.approx([r[6] for r in bucket_sums], rel=1e-9)
+    return len(days) > 0
+
+
+def test_drift_counts_picks_periods_and_says_nothing_of_unknown_ones(churn, trained):
+    conn, model_id = churn
+    X, _, _, model = trained
+    log_rows(conn, model_id, X[:300], model.predict_proba(X[:300])[:, 1],
+             ago=["10 minutes"] * 100 + ["2 days"] * 100 + ["40 days"] * 100)
+    query(conn, "SELECT * FROM pgscore.refresh_monitoring()")
+    cols = "model_id, period_kind, period, kind, position, bin, n, total, n_out"
+    every = query(conn, f"SELECT {cols} FROM pgscore.drift_counts() ORDER BY 1, 2, 3, 4, 5, 6")
+    assert every == query(conn, f"SELECT {cols} FROM pgscore.drift_counts(NULL, NULL) ORDER BY 1, 2, 3, 4, 5, 6")
+    for kind, period in (("window", "1 day"), ("window", "since deploy"), ("day", None), (None, "7 days")):
+        got = query(conn, f"SELECT {cols} FROM pgscore.drift_counts(%s, %s) ORDER BY 1, 2, 3, 4, 5, 6",
+                    (kind, period))
+        assert got and got == [r for r in every if kind in (None, r[1]) and period in (None, r[2])]
+    n_score = {r[2]: 0 for r in every if r[1] == "window"}
+    for r in every:
+        if r[1] == "window" and r[3] == "score":
+            n_score[r[2]] += r[6]
+    assert n_score == {"1 hour": 100, "12 hours": 100, "1 day": 100, "7 days": 200, "since deploy": 300}
+    # an unknown period or period kind, or an injection string, is simply no period: no rows
+    for args in (("window", "2 days"), ("week", None), (None, "1 day'; DROP TABLE pgscore.models; --")):
+        assert query(conn, "SELECT count(*) FROM pgscore.drift_counts(%s, %s)", args) == [(0,)]
+    assert query(conn, "SELECT count(*) FROM pgscore.models") == [(1,)]
 
 
 def test_drift_by_day_splits_by_utc_day(churn, trained):
@@ -430,10 +478,12 @@ def test_reader_role_reads_the_views_and_nothing_else(reader_url):
         query(conn, f"SELECT * FROM pgscore.{view}")  # noqa: S608 - names from the list above
     (n,), = query(conn, "SELECT count(*) FROM pgscore.feature_drift WHERE status = 'alert'")
     assert n > 0
+    (n,), = query(conn, "SELECT sum(n) FROM pgscore.drift_counts('window', '1 day') WHERE kind = 'score'")
+    assert n > 0  # counts per bin, read only: what the report's histograms show
     denied = [
         "SELECT bytes FROM pgscore.artifacts", "SELECT * FROM pgscore.models", "SELECT * FROM pgscore.prediction_log",
         "SELECT * FROM pgscore.baselines", "SELECT * FROM pgscore.outcomes", "SELECT * FROM pgscore.drift_rollup",
-        "SELECT * FROM pgscore.prediction_values", "SELECT * FROM pgscore.drift_thresholds",
+        "SELECT * FROM pgscore.drift_rollup_day", "SELECT * FROM pgscore.prediction_values", "SELECT * FROM pgscore.drift_thresholds",
         "UPDATE pgscore.drift_thresholds SET alert = 100", "INSERT INTO pgscore.outcomes (model_name, entity_key, "
         "outcome) VALUES ('churn', '1', '1')", "DELETE FROM pgscore.prediction_log",
         "SELECT pgscore.record_outcome('churn', '1', 1)", "SELECT * FROM pgscore.refresh_monitoring()",

@@ -13,8 +13,12 @@ of pgscore.baselines, see run()) it times:
   itself), once, in a fresh connection, cut off by statement_timeout;
 - the full rollup, refresh_monitoring(p_rebuild => true) (cut off by
   statement_timeout, its sort spill capped by temp_file_limit), then, after
-  one more hour's worth of rows (N/168, logged now), the incremental
-  refresh_monitoring() a scheduler calls;
+  one more hour's worth of rows (N/168, spread over the last hour, as a
+  live log grows between two runs of a scheduler that fell an hour
+  behind), the incremental refresh_monitoring() a scheduler calls; what
+  the queries below then read from the log itself is what a 5-minute
+  schedule leaves: the current 5-minute bucket and each window's partial
+  first bucket;
 - feature_drift and score_drift for '1 day', feature_drift for every window
   and alerts on the rollups: each the median of 5 after a warm-up, in a
   fresh connection.
@@ -51,7 +55,7 @@ SELECT g.t, %(model_id)s, 'customer-' || g.k, s.features, s.score, 'batch'
 
 _MORE = """
 INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, source)
-SELECT now(), %(model_id)s, 'customer-' || g.k, s.features, s.score, 'batch'
+SELECT now() - random() * interval '1 hour', %(model_id)s, 'customer-' || g.k, s.features, s.score, 'batch'
   FROM (SELECT floor(random() * %(n_src)s)::integer AS j, floor(random() * 1000000)::integer AS k
           FROM generate_series(1, %(n)s) i OFFSET 0) g
   JOIN drift_bench.src s ON s.drifted AND s.id = g.j
@@ -272,7 +276,7 @@ def run(url, rep, quick=False, say=print, n=None):
         t = time.perf_counter()
         r = _one(cur, "SELECT * FROM pgscore.refresh_monitoring()")
         s = time.perf_counter() - t
-        rep.latency(f"refresh_monitoring() after {n_more:,} more rows logged now", [s * 1000],
+        rep.latency(f"refresh_monitoring() after {n_more:,} more rows over the last hour", [s * 1000],
                     f"re-rolled from {r[0]:%H:%M} UTC: {r[2]:,} rollup rows; {r[3]} firing")
 
         # -- the views on the rollups ----------------------------------------------------------------

@@ -4,8 +4,8 @@ or written as a self-contained HTML report with charts.
 Everything is computed by PostgreSQL (pgscore.feature_drift, score_drift, drift_by_day,
 realised_performance, performance_by_day, calibration, alerts); this module only reads the views
 in one REPEATABLE READ transaction, so every table and chart describes the same moment, and lays
-them out. The histograms of the report count the window's values per baseline bin the way the
-views do: whole 5-minute buckets from pgscore.drift_rollup, the rest from the prediction log.
+them out. The histograms of the report are the window's counts per baseline bin from
+pgscore.drift_counts(), the function the views count with.
 """
 
 from __future__ import annotations
@@ -222,27 +222,13 @@ def _collect(cur, name, window, windows, refreshed, charts) -> DriftData:
     return DriftData(window, windows, now, refreshed, models, thresholds)
 
 
-# Counts per baseline bin of one model's values in one window, as pgscore.drift_stats() counts them:
-# whole 5-minute buckets in [bucket_from, bucket_to) from the rollups, the rest from the log itself.
+# Counts per baseline bin of one model's values in one window, from pgscore.drift_counts(): the
+# counting behind pgscore.drift_stats() (and so behind the views), not a copy of it.
 HISTOGRAM_SQL = """
-WITH p AS (SELECT starts, bucket_from, bucket_to FROM pgscore.monitoring_periods
-            WHERE period_kind = 'window' AND period = %(window)s),
-counts AS MATERIALIZED (
-    SELECT u.kind, u.position, u.bin, sum(u.n)::bigint AS n
-      FROM (SELECT r.kind, r.position, r.bin, r.n
-              FROM pgscore.drift_rollup r, p
-             WHERE r.model_id = %(model_id)s AND r.bucket >= p.bucket_from AND r.bucket < p.bucket_to
-            UNION ALL
-            SELECT v.kind, v.position, v.bin, count(*)
-              FROM pgscore.prediction_values v, p
-             WHERE v.model_id = %(model_id)s AND v.logged_at >= p.starts AND v.logged_at < p.bucket_from
-             GROUP BY 1, 2, 3
-            UNION ALL
-            SELECT v.kind, v.position, v.bin, count(*)
-              FROM pgscore.prediction_values v, p
-             WHERE v.model_id = %(model_id)s AND v.logged_at >= p.bucket_to
-             GROUP BY 1, 2, 3) u
-     GROUP BY 1, 2, 3
+WITH counts AS MATERIALIZED (
+    SELECT c.kind, c.position, c.bin, c.n
+      FROM pgscore.drift_counts('window', %(window)s) c
+     WHERE c.model_id = %(model_id)s
 )
 SELECT b.kind, b.feature, b.position, b.edges, b.expected, b.null_rate,
        ARRAY(SELECT coalesce(c.n, 0)

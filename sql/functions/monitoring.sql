@@ -123,6 +123,7 @@ BEGIN
                    ELSE date_bin('5 minutes', v_until - p_relook, '2000-01-01 00:00:00+00') END;
     IF p_rebuild THEN
         DELETE FROM pgscore.drift_rollup;
+        DELETE FROM pgscore.drift_rollup_day;
     ELSE
         DELETE FROM pgscore.drift_rollup r WHERE r.bucket >= v_from AND r.bucket < v_to;
     END IF;
@@ -144,6 +145,14 @@ BEGIN
          GROUP BY 1, 2, 3, 4, 5;
         GET DIAGNOSTICS v_chunk = ROW_COUNT;
         v_rows := v_rows + v_chunk;
+        -- and the whole UTC day again from its 5-minute rollups (those before v_day stay as they were)
+        DELETE FROM pgscore.drift_rollup_day d WHERE d.day = date_trunc('day', v_day, 'UTC');
+        INSERT INTO pgscore.drift_rollup_day (model_id, day, kind, position, bin, n, total, n_out)
+        SELECT r.model_id, date_trunc('day', v_day, 'UTC'), r.kind, r.position, r.bin, sum(r.n), sum(r.total),
+               sum(r.n_out)
+          FROM pgscore.drift_rollup r
+         WHERE r.bucket >= date_trunc('day', v_day, 'UTC') AND r.bucket < date_trunc('day', v_day, 'UTC') + interval '24 hours'
+         GROUP BY r.model_id, r.kind, r.position, r.bin;
         v_day := v_next;
     END LOOP;
     UPDATE pgscore.monitoring_state s SET rolled_until = greatest(v_to, s.rolled_until), refreshed_at = now();
@@ -163,4 +172,4 @@ BEGIN
     RETURN QUERY SELECT coalesce(v_from, v_to), greatest(v_to, v_until), v_rows, v_firing;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.refresh_monitoring(interval, boolean) IS 'Roll the prediction log up by whole 5-minute bucket (re-rolling the last p_relook, for rows of transactions that committed late; p_rebuild rolls up everything again) and record when each firing alert was first seen. Run it every few minutes from pg_cron or cron';
+COMMENT ON FUNCTION pgscore.refresh_monitoring(interval, boolean) IS 'Roll the prediction log up by whole 5-minute bucket and by UTC day (re-rolling the last p_relook, for rows of transactions that committed late; p_rebuild rolls up everything again) and record when each firing alert was first seen. Run it every few minutes from pg_cron or cron';

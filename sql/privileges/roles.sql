@@ -22,5 +22,6 @@ GRANT SELECT ON pgscore.model_versions, pgscore.predictions, pgscore.feature_dri
     pgscore.calibration, pgscore.alerts
     TO pgscore_reader;
 -- the read-only functions behind the drift and performance views (a view runs the functions it
--- calls with the caller's privileges; these two are SECURITY DEFINER and read only)
-GRANT EXECUTE ON FUNCTION pgscore.drift_stats(), pgscore.performance_stats() TO pgscore_reader;
+-- calls with the caller's privileges; these are SECURITY DEFINER and read only)
+GRANT EXECUTE ON FUNCTION pgscore.drift_stats(), pgscore.performance_stats(), pgscore.drift_counts(text, text)
+    TO pgscore_reader;

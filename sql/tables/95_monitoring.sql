@@ -63,6 +63,21 @@ CREATE TABLE pgscore.drift_rollup (
 );
 COMMENT ON TABLE pgscore.drift_rollup IS 'Counts per 5 minutes (bucket: its start, in UTC) of logged feature values and scores per baseline bin (bin -1 = NULL or NaN), with their sum and how many fell outside the baseline range; built by refresh_monitoring()';
 
+-- The same counts per UTC day, summed from drift_rollup, so that a window of days reads a few rows per day
+-- instead of 288 buckets
+CREATE TABLE pgscore.drift_rollup_day (
+    model_id bigint NOT NULL,
+    day      timestamptz NOT NULL,
+    kind     text NOT NULL,
+    position integer NOT NULL,
+    bin      integer NOT NULL,
+    n        bigint NOT NULL,
+    total    float8 NOT NULL,
+    n_out    bigint NOT NULL,
+    PRIMARY KEY (model_id, day, kind, position, bin)
+);
+COMMENT ON TABLE pgscore.drift_rollup_day IS 'pgscore.drift_rollup summed per UTC day (day: its start); refresh_monitoring() re-sums each day it rolls up, and the views read a day from here once the rollups cover all of it';
+
 CREATE TABLE pgscore.monitoring_state (
     singleton    boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     rolled_until timestamptz NOT NULL DEFAULT '-infinity',

@@ -88,6 +88,80 @@ $fn$;
 COMMENT ON FUNCTION pgscore.judge(text[], float8[], bigint[]) IS 'Levels of metrics against pgscore.drift_thresholds: each check as jsonb, the worst level, the metrics firing and the min_n not reached';
 
 /*
+ * The counts behind every drift metric: per live model, period, feature (or
+ * score) and baseline bin, how many values, their sum and how many fell out
+ * of range. Each period is cut into parts, each read from the cheapest
+ * source that holds it whole: whole UTC days from drift_rollup_day, whole
+ * 5-minute buckets from drift_rollup, the rest (a window's partial first
+ * bucket, and everything since the last refresh) from the log. Each distinct
+ * part is counted once, however many periods share it. p_period_kind and
+ * p_period (NULL: all) pick the periods.
+ */
+CREATE FUNCTION pgscore.drift_counts(p_period_kind text DEFAULT NULL, p_period text DEFAULT NULL)
+RETURNS TABLE (model_id bigint, period_kind text, period text, kind text, "position" integer, bin integer,
+               n bigint, total float8, n_out bigint)
+LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET work_mem = '64MB'
+ROWS 20000
+AS $fn$
+WITH live AS MATERIALIZED (SELECT lm.model_id FROM pgscore.live_models lm),
+periods AS (
+    SELECT p.*, date_trunc('day', p.bucket_from, 'UTC')
+                + CASE WHEN date_trunc('day', p.bucket_from, 'UTC') = p.bucket_from THEN interval '0'
+                       ELSE interval '24 hours' END AS first_day,
+           date_trunc('day', p.bucket_to, 'UTC') AS end_day
+      FROM pgscore.monitoring_periods p
+     WHERE (p_period_kind IS NULL OR p.period_kind = p_period_kind) AND (p_period IS NULL OR p.period = p_period)
+),
+segments AS MATERIALIZED (  -- [lo, hi) of a period and where to count it; the whole days exist only if first_day < end_day
+    SELECT p.period_kind, p.period, s.src, s.lo,
+           CASE WHEN s.src = 'log' AND s.hi > now() THEN 'infinity'::timestamptz ELSE s.hi END AS hi
+      FROM periods p
+     CROSS JOIN LATERAL (VALUES (p.first_day < p.end_day)) d(whole_days)
+     CROSS JOIN LATERAL (VALUES ('log', p.starts, least(p.bucket_from, p.ends)),
+                                ('bucket', p.bucket_from, CASE WHEN d.whole_days THEN p.first_day ELSE p.bucket_to END),
+                                ('day', p.first_day, CASE WHEN d.whole_days THEN p.end_day ELSE p.first_day END),
+                                ('bucket', CASE WHEN d.whole_days THEN p.end_day ELSE p.bucket_to END, p.bucket_to),
+                                ('log', p.bucket_to, p.ends)) s(src, lo, hi)
+     WHERE s.lo < s.hi
+),
+parts AS MATERIALIZED (SELECT DISTINCT sg.src, sg.lo, sg.hi FROM segments sg),
+part_counts AS MATERIALIZED (
+    SELECT pt.src, pt.lo, pt.hi, v.model_id, v.kind, v.position, v.bin, count(*) AS n,
+           coalesce(sum(v.x) FILTER (WHERE v.bin >= 0), 0) AS total, count(*) FILTER (WHERE v.out_of_range) AS n_out
+      FROM parts pt
+     CROSS JOIN live
+     CROSS JOIN LATERAL (SELECT pv.* FROM pgscore.prediction_values pv  -- through the log's (model_id, logged_at) index
+                          WHERE pv.model_id = live.model_id AND pv.logged_at >= pt.lo AND pv.logged_at < pt.hi
+                         OFFSET 0) v
+     WHERE pt.src = 'log'
+     GROUP BY pt.src, pt.lo, pt.hi, v.model_id, v.kind, v.position, v.bin
+    UNION ALL
+    SELECT pt.src, pt.lo, pt.hi, r.model_id, r.kind, r.position, r.bin, sum(r.n), sum(r.total), sum(r.n_out)
+      FROM parts pt
+     CROSS JOIN live
+      JOIN pgscore.drift_rollup r ON r.model_id = live.model_id AND r.bucket >= pt.lo AND r.bucket < pt.hi
+     WHERE pt.src = 'bucket'
+     GROUP BY pt.src, pt.lo, pt.hi, r.model_id, r.kind, r.position, r.bin
+    UNION ALL
+    SELECT pt.src, pt.lo, pt.hi, r.model_id, r.kind, r.position, r.bin, sum(r.n), sum(r.total), sum(r.n_out)
+      FROM parts pt
+     CROSS JOIN live
+      JOIN pgscore.drift_rollup_day r ON r.model_id = live.model_id AND r.day >= pt.lo AND r.day < pt.hi
+     WHERE pt.src = 'day'
+     GROUP BY pt.src, pt.lo, pt.hi, r.model_id, r.kind, r.position, r.bin
+)
+SELECT c.model_id, sg.period_kind, sg.period, c.kind, c.position, c.bin, sum(c.n)::bigint, sum(c.total)::float8,
+       sum(c.n_out)::bigint
+  FROM segments sg
+  JOIN part_counts c ON c.src = sg.src AND c.lo = sg.lo AND c.hi = sg.hi
+ GROUP BY c.model_id, sg.period_kind, sg.period, c.kind, c.position, c.bin
+$fn$;
+COMMENT ON FUNCTION pgscore.drift_counts(text, text) IS 'Per live model, period (each window and each of the last 30 UTC days, or those picked by p_period_kind and p_period), feature (and score) and baseline bin: how many values were logged (bin -1: NULL or NaN), their sum and how many fell outside the baseline range';
+
+/*
  * The drift of every live model, feature (and score) and period, in one
  * function rather than a view: it runs as its owner with JIT off. Views
  * that read it can then be granted to a reader who may not read the log,
@@ -108,37 +182,7 @@ ROWS 2000
 AS $fn$
 WITH live AS MATERIALIZED (SELECT lm.model_id, lm.name, lm.version FROM pgscore.live_models lm),
 periods AS MATERIALIZED (SELECT * FROM pgscore.monitoring_periods),
-raw_ranges AS MATERIALIZED (  -- the parts of each period the rollups do not cover
-    SELECT p.period_kind, p.period, r.lo, CASE WHEN r.hi > now() THEN 'infinity'::timestamptz ELSE r.hi END AS hi
-      FROM periods p
-     CROSS JOIN LATERAL (VALUES (p.starts, least(p.bucket_from, p.ends)), (p.bucket_to, p.ends)) r(lo, hi)
-     WHERE r.lo < r.hi
-),
-raw AS MATERIALIZED (  -- each distinct range read once, through the log's (model_id, logged_at) index
-    SELECT rg.lo, rg.hi, v.model_id, v.kind, v.position, v.bin, count(*) AS n,
-           coalesce(sum(v.x) FILTER (WHERE v.bin >= 0), 0) AS total, count(*) FILTER (WHERE v.out_of_range) AS n_out
-      FROM (SELECT DISTINCT rr.lo, rr.hi FROM raw_ranges rr) rg
-     CROSS JOIN live
-     CROSS JOIN LATERAL (SELECT pv.* FROM pgscore.prediction_values pv
-                          WHERE pv.model_id = live.model_id AND pv.logged_at >= rg.lo AND pv.logged_at < rg.hi
-                         OFFSET 0) v
-     GROUP BY rg.lo, rg.hi, v.model_id, v.kind, v.position, v.bin
-),
-rolled AS MATERIALIZED (
-    SELECT r.model_id, r.bucket, r.kind, r.position, r.bin, r.n, r.total, r.n_out
-      FROM live JOIN pgscore.drift_rollup r ON r.model_id = live.model_id
-     WHERE r.bucket >= (SELECT min(p.bucket_from) FROM periods p)
-),
-counts AS MATERIALIZED (
-    SELECT u.model_id, u.period_kind, u.period, u.kind, u.position, u.bin, sum(u.n) AS n, sum(u.total) AS total,
-           sum(u.n_out) AS n_out
-      FROM (SELECT r.model_id, p.period_kind, p.period, r.kind, r.position, r.bin, r.n, r.total, r.n_out
-              FROM rolled r JOIN periods p ON r.bucket >= p.bucket_from AND r.bucket < p.bucket_to
-            UNION ALL
-            SELECT raw.model_id, rr.period_kind, rr.period, raw.kind, raw.position, raw.bin, raw.n, raw.total, raw.n_out
-              FROM raw JOIN raw_ranges rr ON rr.lo = raw.lo AND rr.hi = raw.hi) u
-     GROUP BY u.model_id, u.period_kind, u.period, u.kind, u.position, u.bin
-),
+counts AS MATERIALIZED (SELECT * FROM pgscore.drift_counts()),
 base AS MATERIALIZED (
     SELECT live.model_id, live.name, live.version, b.kind, b.feature, b.position, b.edges, b.expected, b.mean,
            b.std, b.null_rate
