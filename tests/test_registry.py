@@ -2,6 +2,7 @@
 
 import os
 import pickle
+import re
 
 import joblib
 import numpy as np
@@ -13,7 +14,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from helpers import make_tmpdir, pgscore_cli, query
-from pgscore import artifacts, baseline, datasets, registry
+from pgscore import artifacts, baseline, datasets, migrate, registry
 from pgscore.errors import ArtifactError, InvalidModel, UnknownModel
 
 X, Y, NAMES = datasets.churn(600, seed=1)
@@ -182,6 +183,13 @@ def test_corrupt_and_mismatched_artifacts(conn, logit):
     _insert_raw(conn, "truncated", good[:100], artifacts.sha256(good[:100]))
     err = sql_error(conn, "SELECT pgscore.score('truncated', %s)", (X[0].tolist(),))
     assert err.pgcode == "XX001" and "cannot be loaded" in err.pgerror
+    _insert_raw(conn, "empty", b"", artifacts.sha256(b""))
+    err = sql_error(conn, "SELECT pgscore.score('empty', %s)", (X[0].tolist(),))
+    assert err.pgcode == "XX001" and "model empty v1 has an empty artifact" in err.pgerror
+    junk = os.urandom(512)  # not a pickle at all
+    _insert_raw(conn, "junk", junk, artifacts.sha256(junk))
+    err = sql_error(conn, "SELECT pgscore.score('junk', %s)", (X[0].tolist(),))
+    assert err.pgcode == "XX001" and "cannot be loaded" in err.pgerror
     old = {**artifacts.writer_env(), "scikit-learn": "1.2.0"}
     _insert_raw(conn, "old", good, artifacts.sha256(good), env=old)
     err = sql_error(conn, "SELECT pgscore.score('old', %s)", (X[0].tolist(),))
@@ -229,6 +237,13 @@ def test_signing(signed_db, logit):
     err = sql_error(conn, "SELECT pgscore.score('forged', %s)", (X[0].tolist(),))
     assert err.pgcode == "42501" and "does not verify" in err.pgerror
     assert not os.path.exists("/tmp/pgscore-pwned")
+    # pgscore status says signing is on, and who may write the models table
+    run = pgscore_cli("status", "--db", db_url)
+    assert run.returncode == 0, run.stderr
+    assert "signing: on" in run.stdout and "WARNING" not in run.stdout
+    assert "may write models and artifacts: postgres (superuser)" in run.stdout
+    (unsigned,), = query(conn, "SELECT count(*) FROM pgscore.artifacts WHERE hmac_sha256 IS NULL")
+    assert unsigned >= 1 and re.search(rf"models: \d+ \(\d+ versions, \d+ live, {unsigned} unsigned\)", run.stdout)
 
     # a session cannot switch verification off or point it elsewhere: the key path is the server's
     fresh = psycopg2.connect(db_url)
@@ -239,6 +254,26 @@ def test_signing(signed_db, logit):
         assert err.pgcode == "42501" and "not signed" in err.pgerror
     fresh.close()
     conn.close()
+
+
+def test_status_says_plainly_that_unsigned_models_are_a_code_execution_surface(db_url, logit):
+    registry.deploy(db_url, "churn", logit, X, feature_names=NAMES)
+    run = pgscore_cli("status", "--db", db_url)
+    assert run.returncode == 0, run.stderr
+    out = " ".join(run.stdout.split())  # the warning is wrapped
+    assert "signing: off" in out
+    assert "WARNING: models are not signed" in out and "can run code inside the database server" in out
+    assert "Keep those tables to the admin role" in out and "PGSCORE_SIGNING_KEY_FILE" in out
+    assert f"pgscore schema: revision {migrate.head()}" in out
+    assert "models: 1 (1 versions, 1 live, 1 unsigned)" in out
+    assert "monitoring: never refreshed" in out
+    query(db_url, "SELECT * FROM pgscore.refresh_monitoring()")
+    assert "monitoring: last refresh" in pgscore_cli("status", "--db", db_url).stdout
+
+
+def test_status_on_a_database_without_pgscore(empty_db_url):
+    run = pgscore_cli("status", "--db", empty_db_url)
+    assert run.returncode == 1 and "pgscore is not installed in this database" in run.stderr
 
 
 def test_hot_swap_between_sessions(db_url, logit, hgb):

@@ -124,6 +124,58 @@ def cmd_env(args):
     return 0
 
 
+UNSIGNED_WARNING = (
+    "models are not signed: loading a model unpickles it, and a pickle can run any code, so whoever can "
+    "write pgscore.models and pgscore.artifacts can run code inside the database server as its OS user. "
+    "Keep those tables to the admin role; to refuse unsigned artifacts, start the server with "
+    "PGSCORE_SIGNING_KEY_FILE set (pgscore db start --signing-key FILE) and deploy again.")
+
+
+def cmd_status(args):
+    """What a user should know about an install: versions, signing, who may write models, models, monitoring."""
+    import textwrap
+
+    import psycopg2
+
+    from pgscore import migrate
+
+    url = resolve_db(args)
+    require_installed(url)
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT current_setting('server_version'), current_database(), current_user")
+        version, dbname, user = cur.fetchone()
+        _say(f"database: {dbname} (PostgreSQL {version}), connected as {user}")
+        _say(f"pgscore schema: revision {migrate.current(url)} (this pgscore's head: {migrate.head()})")
+        cur.execute("SELECT pgscore.validate_environment()")
+        env = cur.fetchone()[0]
+        env = json.loads(env) if isinstance(env, str) else env
+        _print_env(env)
+        signing = env.get("signing", "off")
+        _say(f"signing: {signing}")
+        cur.execute("""SELECT r.rolname, r.rolsuper FROM pg_catalog.pg_roles r
+                        WHERE r.rolname !~ '^pg_'
+                          AND (pg_catalog.has_table_privilege(r.oid, 'pgscore.artifacts', 'INSERT')
+                               OR pg_catalog.has_table_privilege(r.oid, 'pgscore.models', 'INSERT'))
+                        ORDER BY r.rolsuper DESC, r.rolname""")
+        writers = cur.fetchall()
+        who = ", ".join(f"{r}{' (superuser)' if su else ''}" for r, su in writers) or "nobody"
+        _say(f"may write models and artifacts: {who}")
+        if signing != "on":
+            _say("\n".join(textwrap.wrap("WARNING: " + UNSIGNED_WARNING, 100, subsequent_indent="  ")))
+        cur.execute("""SELECT count(*), count(DISTINCT m.name), count(l.model_id),
+                              count(*) FILTER (WHERE a.hmac_sha256 IS NULL)
+                         FROM pgscore.models m
+                         JOIN pgscore.artifacts a ON a.model_id = m.model_id
+                         LEFT JOIN pgscore.live_models l ON l.model_id = m.model_id""")
+        versions, names, live, unsigned = cur.fetchone()
+        _say(f"models: {names} ({versions} versions, {live} live, {unsigned} unsigned)")
+        cur.execute("SELECT rolled_until, refreshed_at FROM pgscore.monitoring_state")
+        rolled, refreshed = cur.fetchone()
+        _say("monitoring: " + (f"last refresh {refreshed:%Y-%m-%d %H:%M:%S %Z}, rollups until {rolled:%H:%M %Z}"
+                                if refreshed else "never refreshed (SELECT * FROM pgscore.refresh_monitoring())"))
+    return 0
+
+
 def _print_env(report):
     if isinstance(report, str):
         report = json.loads(report)
@@ -336,6 +388,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("uninstall", help="remove the pgscore schema (alembic downgrade base)")
     db_opt(sp)
     sp.set_defaults(func=cmd_uninstall)
+
+    sp = sub.add_parser("status", help="schema revision, the database's Python, signing, who may write models, "
+                                       "models, monitoring")
+    db_opt(sp)
+    sp.set_defaults(func=cmd_status)
 
     sp = sub.add_parser("env", help="print the Python environment seen inside the database")
     db_opt(sp)

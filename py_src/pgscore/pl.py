@@ -34,8 +34,15 @@ def _raise(plpy, e: PgscoreError):
 @raising_sql_errors
 def validate_environment(plpy):
     from pgscore.environment import report
+    from pgscore.errors import PgscoreError
+    from pgscore.serving import signing_key
 
-    return json.dumps(report(check=True))
+    info = report(check=True)
+    try:  # the server's own view: its environment decides whether artifacts are verified before unpickling
+        info["signing"] = "on" if signing_key() else "off"
+    except PgscoreError as e:
+        info["signing"] = f"broken: {e}"
+    return json.dumps(info)
 
 
 def _runtime(plpy, GD):
