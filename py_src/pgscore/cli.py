@@ -344,6 +344,19 @@ def cmd_demo(args):
     return run(args, _cluster(args), say=_say)
 
 
+def _int_between(lo: int, hi: int):
+    """An argparse type: an integer in [lo, hi], else a usage error (exit 2) naming the bounds."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"must be between {lo:,} and {hi:,}, got {value:,}")
+        return value
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pgscore", description=__doc__.strip() + " "
                                 "Scikit-learn models deployed, run, audited and watched inside PostgreSQL.")
@@ -434,7 +447,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--key", required=True, help="its unique key column: chunks go in key order")
     sp.add_argument("--into", required=True, help="the double precision/real/numeric column that receives the score")
     sp.add_argument("--version", type=int, help="score with this version (default: the live one when the run starts)")
-    sp.add_argument("--chunk-size", type=int, default=10000, help="rows per chunk and commit (default 10000)")
+    sp.add_argument("--chunk-size", type=_int_between(1, 1_000_000), default=10000,
+                    help="rows per chunk and commit (default 10000; at most 1,000,000)")
     sp.add_argument("--after", metavar="KEY", help="resume: start after this key (printed when a run is interrupted)")
     sp.add_argument("--no-log", action="store_true", help="do not write the predictions to pgscore.prediction_log")
     sp.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -442,7 +456,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_score)
 
     sp = sub.add_parser("maintain", help="create the coming days' prediction-log partitions; apply retention")
-    sp.add_argument("--days-ahead", type=int, default=7, help="daily partitions to have ready (default 7)")
+    sp.add_argument("--days-ahead", type=_int_between(0, 366), default=7,
+                    help="daily partitions to have ready (default 7; 0 to 366)")
     sp.add_argument("--keep", metavar="INTERVAL", help="drop log partitions older than this, e.g. '90 days'")
     db_opt(sp)
     sp.set_defaults(func=cmd_maintain)
@@ -474,6 +489,25 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def database_error_text(e) -> str:
+    """A server error as a user reads it: the message, DETAIL and HINT, not the PL/Python traceback in CONTEXT."""
+    diag = getattr(e, "diag", None)
+    primary = diag.message_primary if diag is not None else None
+    if not primary:  # not from the server: most often no server to talk to
+        import psycopg2
+
+        text = str(e).strip()
+        if isinstance(e, psycopg2.OperationalError):
+            return (f"cannot connect to the database: {text.splitlines()[0] if text else e!r}\n"
+                    "Hint: check --db / PGSCORE_DATABASE_URL, or start the embedded one with: pgscore db start")
+        return text
+    primary = primary.removeprefix("plpy.Error: ")
+    lines = [f"{primary} (SQLSTATE {diag.sqlstate})" if diag.sqlstate else primary]
+    lines += [f"{label}: {text}" for label, text in (("DETAIL", diag.message_detail), ("HINT", diag.message_hint))
+              if text]
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -488,7 +522,7 @@ def main(argv=None) -> int:
         import psycopg2
 
         if isinstance(e, psycopg2.Error):
-            print(f"pgscore: database error: {str(e).strip()}", file=sys.stderr)
+            print(f"pgscore: database error: {database_error_text(e)}", file=sys.stderr)
             return 1
         raise
 

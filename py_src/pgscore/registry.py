@@ -9,7 +9,7 @@ import os
 import numpy as np
 
 from pgscore import artifacts, baseline, features, metrics
-from pgscore.errors import InvalidModel, UnknownModel
+from pgscore.errors import ArtifactError, InvalidModel, UnknownModel
 
 MODEL_COLUMNS = ("model_id", "name", "version", "task", "estimator", "feature_names", "feature_types",
                  "classes", "env", "metrics", "n_train", "description", "created_at", "created_by",
@@ -169,8 +169,11 @@ def show(db, name, version=None) -> dict:
 
 def load_artifact(path: str, expected_sha256: str | None = None):
     """Read a joblib file for deployment, checking its sha256 first when one is given."""
-    with open(os.fspath(path), "rb") as f:
-        data = f.read()
+    try:
+        with open(os.fspath(path), "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise ArtifactError(f"cannot read the model file {path}: {e.strerror}") from None
     if expected_sha256 is not None:
         artifacts.verify(str(path), data, expected_sha256, None, None)
     return artifacts.loads(str(path), data)

@@ -1,0 +1,232 @@
+"""The bad-input matrix: every public SQL function through NULLs, unknown names, injection strings,
+wrong sizes, NaN and Infinity, huge inputs and wrong JSON types. Each gets a clear error with a SQLSTATE
+(never an internal error, never a dead backend) and leaves nothing behind. Where bad input has a
+documented non-error answer (an unknown period has no rows), the table says so."""
+
+import json
+
+import psycopg2
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from helpers import pgscore_cli, query
+from pgscore import datasets, registry, sample
+from pgscore.datasets import CHURN_FEATURES
+
+X, Y, _ = datasets.churn(500, seed=4)
+ROW = X[0].tolist()
+INJECT = "churn'; DROP TABLE pgscore.models; --"
+INJECT_ID = 'x"; DROP TABLE pgscore.models; --'
+HUGE = [0.5] * 100_000
+OK = None  # the call succeeds (a documented answer, not an error)
+
+# (what, SQL, parameters, SQLSTATE expected, a phrase the message must hold)
+SQL_CASES = [
+    # the row functions, by position and by name
+    ("score NULL model", "SELECT pgscore.score(NULL, %s::float8[])", (ROW,), "22004", "model"),
+    ("score unknown model", "SELECT pgscore.score('nope', %s::float8[])", (ROW,), "42704", "nope"),
+    ("score injection model", "SELECT pgscore.score(%s, %s::float8[])", (INJECT, ROW), "42704",
+     f'there is no model "{INJECT}"'),
+    ("score NULL features", "SELECT pgscore.score('churn', NULL::float8[])", (), "22004", "features"),
+    ("score too few features", "SELECT pgscore.score('churn', ARRAY[1.0, 2.0])", (), "22023", "takes 12 features, got 2"),
+    ("score huge array", "SELECT pgscore.score('churn', %s::float8[])", (HUGE,), "22023", "got 100000"),
+    ("score 2-D array", "SELECT pgscore.score('churn', ARRAY[[1.0, 2.0], [3.0, 4.0]])", (), "22023", ""),
+    ("score NaN feature", "SELECT pgscore.score('churn', %s::float8[])", ([float("nan")] + ROW[1:],), "22023",
+     "tenure_months"),
+    ("score Infinity feature", "SELECT pgscore.score('churn', %s::float8[])", ([float("inf")] + ROW[1:],), "22023",
+     "tenure_months"),
+    ("score unknown version", "SELECT pgscore.score('churn', %s::float8[], 99)", (ROW,), "42704", "99"),
+    ("score negative version", "SELECT pgscore.score('churn', %s::float8[], -1)", (ROW,), "42704", "-1"),
+    ("predict unknown model", "SELECT pgscore.predict('nope', %s::float8[])", (ROW,), "42704", "nope"),
+    ("predict_proba NULL features", "SELECT pgscore.predict_proba('churn', NULL::float8[])", (), "22004", "features"),
+    ("score jsonb missing key", "SELECT pgscore.score('churn', '{\"tenure_months\": 3}'::jsonb)", (), "22023",
+     "missing"),
+    ("score jsonb an array", "SELECT pgscore.score('churn', '[1, 2, 3]'::jsonb)", (), "22023", "object"),
+    ("score jsonb a string value", "SELECT pgscore.score('churn', %s::jsonb)",
+     (json.dumps({**dict(zip(CHURN_FEATURES, ROW)), "tenure_months": "three"}),), "22P02",
+     "feature 'tenure_months' must be a number"),
+    ("score jsonb NULL", "SELECT pgscore.score('churn', NULL::jsonb)", (), "22004", "features"),
+    ("predict jsonb injection model", "SELECT pgscore.predict(%s, '{}'::jsonb)", (INJECT,), "42704",
+     "there is no model"),
+    # batch
+    ("predict_batch NULL query", "SELECT * FROM pgscore.predict_batch('churn', NULL)", (), "22004", "query"),
+    ("predict_batch bad query", "SELECT * FROM pgscore.predict_batch('churn', 'SELECT FROM nowhere')", (), "42P01",
+     "nowhere"),
+    ("predict_batch injection model", "SELECT * FROM pgscore.predict_batch(%s, 'SELECT 1')", (INJECT,), "42704",
+     "there is no model"),
+    ("predict_batch chunk 0", "SELECT * FROM pgscore.predict_batch('churn', 'SELECT * FROM customers', NULL, 0)", (),
+     "22023", "chunk"),
+    ("batch_chunks chunk 0", "SELECT * FROM pgscore.batch_chunks('churn', 'SELECT * FROM customers', NULL, 0, true)",
+     (), "22023", "chunk"),
+    ("predict_batch missing columns", "SELECT * FROM pgscore.predict_batch('churn', 'SELECT id FROM customers')", (),
+     "42601", "the query must return the key first and then the features"),
+    ("score_chunk unknown table", "SELECT * FROM pgscore.score_chunk('churn', 'nope', 'id', 'churn_score')", (),
+     "42P01", "nope"),
+    ("score_chunk injection column", "SELECT * FROM pgscore.score_chunk('churn', 'customers', %s, 'churn_score')",
+     (INJECT_ID,), "42703", "DROP TABLE"),
+    ("score_chunk NULL into", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', NULL)", (), "22004",
+     ""),
+    ("score_table injection into", "CALL pgscore.score_table('churn', 'customers', 'id', %s)", (INJECT_ID,), "42703",
+     "DROP TABLE"),
+    ("score_table chunk -5", "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', -5)", (), "22023",
+     "chunk"),
+    # the registry
+    ("register_model NULL name", "SELECT * FROM pgscore.register_model(NULL, '\\x00'::bytea, '0', '{}', '[]')", (),
+     "22023", "invalid model name"),
+    ("register_model injection name", "SELECT * FROM pgscore.register_model(%s, '\\x00'::bytea, '0', '{}', '[]')",
+     (INJECT,), "22023", "invalid model name"),
+    ("register_model wrong sha256", "SELECT * FROM pgscore.register_model('m', '\\x00'::bytea, %s, '{}', '[]')",
+     ("0" * 64,), "XX001", "sha256"),
+    ("activate unknown version", "SELECT pgscore.activate('churn', 42)", (), "42704", "42"),
+    ("activate NULL", "SELECT pgscore.activate(NULL, NULL)", (), "22004", ""),
+    ("rollback unknown model", "SELECT pgscore.rollback('nope')", (), "42704", "nope"),
+    ("rollback with no earlier version", "SELECT pgscore.rollback('churn')", (), "55000", ""),
+    ("retire injection", "SELECT pgscore.retire(%s)", (INJECT,), "42704", "DROP TABLE"),
+    # the log
+    ("create_log_partitions -1 days", "SELECT pgscore.create_log_partitions(-1)", (), "22023", "between 0 and 366"),
+    ("create_log_partitions 100000 days", "SELECT pgscore.create_log_partitions(100000)", (), "22023",
+     "between 0 and 366"),
+    ("create_log_partitions NULL", "SELECT pgscore.create_log_partitions(NULL)", (), "22023", "got <NULL>"),
+    ("drop_log_partitions negative", "SELECT pgscore.drop_log_partitions('-1 day')", (), "22023", "positive"),
+    ("drop_log_partitions NULL", "SELECT pgscore.drop_log_partitions(NULL)", (), "22023", ""),
+    # rescoring
+    ("attach unknown event table", "SELECT pgscore.attach_rescoring('nope', 'customers', 'customer_id', 'churn', "
+     "'churn_score')", (), "42P01", "nope"),
+    ("attach injection key", "SELECT pgscore.attach_rescoring('complaints', 'customers', %s, 'churn', 'churn_score')",
+     (INJECT_ID,), "42703", "DROP TABLE"),
+    ("attach injection counter", "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
+     "'churn_score', %s::jsonb, p_profile_key => 'id')",
+     (json.dumps({"support_calls": {"expr": "1); DROP TABLE pgscore.models; --"}}),), "22023", ""),
+    ("attach NULL model", "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', NULL, "
+     "'churn_score')", (), "22004", ""),
+    ("detach not attached", "SELECT pgscore.detach_rescoring('complaints')", (), "42704", "complaints"),
+    ("retry_failed limit 0", "SELECT * FROM pgscore.retry_failed(NULL, 0)", (), "22023", ""),
+    ("retry_failed injection model", "SELECT * FROM pgscore.retry_failed(%s)", (INJECT,), OK, ""),
+    # monitoring
+    ("record_outcome NULL", "SELECT pgscore.record_outcome(NULL, '1', 'x')", (), "22004", "model"),
+    ("record_outcome unknown model", "SELECT pgscore.record_outcome(%s, '1', 1)", (INJECT,), "42704", "DROP TABLE"),
+    ("record_outcome not a class", "SELECT pgscore.record_outcome('churn', '1', 'maybe')", (), "22023", "maybe"),
+    ("record_outcome NaN", "SELECT pgscore.record_outcome('churn', '1', 'NaN'::float8)", (), "22023", ""),
+    ("refresh_monitoring negative relook", "SELECT * FROM pgscore.refresh_monitoring('-1 hour')", (), "22023",
+     "relook"),
+    ("refresh_monitoring NULL rebuild", "SELECT * FROM pgscore.refresh_monitoring('1 hour', NULL)", (), "22023", ""),
+    ("drift_counts unknown window", "SELECT * FROM pgscore.drift_counts('window', %s)", (INJECT,), OK, ""),
+    ("judge NULL arrays", "SELECT * FROM pgscore.judge(NULL, NULL, NULL)", (), OK, ""),
+    ("judge unequal arrays", "SELECT * FROM pgscore.judge(ARRAY['psi', 'ks'], ARRAY[0.3], ARRAY[500]::bigint[])", (),
+     OK, ""),
+    # trigger functions called directly
+    ("rescore_events called directly", "SELECT pgscore.rescore_events()", (), "0A000", "trigger"),
+    ("flush_query_log called directly", "SELECT pgscore.flush_query_log()", (), "0A000", "trigger"),
+    ("forbid_mutation called directly", "SELECT pgscore.forbid_mutation()", (), "0A000", "trigger"),
+]
+
+# the tables a failed call must leave as they were
+STATE = ["pgscore.models", "pgscore.artifacts", "pgscore.deployments", "pgscore.baselines", "pgscore.prediction_log",
+         "pgscore.outcomes", "pgscore.rescoring", "pgscore.error_queue", "pgscore.drift_rollup", "customers",
+         "complaints"]
+
+
+@pytest.fixture
+def shop(db_url):
+    est = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y)
+    registry.deploy(db_url, "churn", est, X, Y, feature_names=CHURN_FEATURES)
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        sample.create_tables(cur)
+        sample.load_customers(cur, X[:50])
+    yield conn
+    conn.close()
+
+
+def _state(conn):
+    counts = {t: query(conn, f"SELECT count(*) FROM {t}")[0][0] for t in STATE}  # noqa: S608 - fixed names
+    counts["partitions"] = query(conn, "SELECT count(*) FROM pg_inherits "
+                                       "WHERE inhparent = 'pgscore.prediction_log'::regclass")[0][0]
+    counts["scores"] = query(conn, "SELECT count(churn_score) FROM customers")[0][0]
+    return counts
+
+
+def test_the_matrix_covers_every_function_that_takes_arguments(conn):
+    rows = query(conn, "SELECT DISTINCT p.proname FROM pg_proc p WHERE p.pronamespace = 'pgscore'::regnamespace "
+                       "AND (p.pronargs > 0 OR p.prorettype = 'trigger'::regtype)")
+    covered = {name for _, sql_text, *_ in SQL_CASES for name in [n for (n,) in rows] if f"pgscore.{name}(" in sql_text}
+    assert {n for (n,) in rows} - covered == set()
+
+
+def test_every_sql_function_refuses_bad_input_clearly(shop, db_url):
+    failures = []
+    for what, sql_text, params, sqlstate, phrase in SQL_CASES:
+        before = _state(shop)
+        conn = psycopg2.connect(db_url)
+        conn.autocommit = True
+        pid = query(conn, "SELECT pg_backend_pid()")[0][0]
+        try:
+            query(conn, sql_text, params or None)
+            got, msg = OK, ""
+        except psycopg2.Error as e:
+            got, msg = e.pgcode, (e.pgerror or "")
+        if got != sqlstate or (phrase and phrase not in msg):
+            failures.append(f"{what}: want {sqlstate} with {phrase!r}, got {got}: {msg.strip().splitlines()[0] if msg else ''}")
+        # the same backend still answers, and nothing was left behind
+        if query(conn, "SELECT pg_backend_pid()")[0][0] != pid:
+            failures.append(f"{what}: the backend was replaced")
+        conn.close()
+        if got is not OK and _state(shop) != before:
+            failures.append(f"{what}: failed but changed {before} -> {_state(shop)}")
+    assert not failures, "\n".join(failures)
+    assert query(shop, "SELECT to_regclass('pgscore.models') IS NOT NULL") == [(True,)]
+
+
+# (what, arguments, exit code expected, a phrase stderr or stdout must hold)
+CLI_CASES = [
+    ("deploy a missing file", ["deploy", "/nonexistent/model.joblib", "--name", "m", "--features", "a"], 1,
+     "/nonexistent/model.joblib"),
+    ("deploy an injection name", ["deploy", "{joblib}", "--name", INJECT, "--features", ",".join(CHURN_FEATURES)], 1,
+     "invalid model name"),
+    ("deploy without features", ["deploy", "{joblib}", "--name", "m"], 1, "--features"),
+    ("show an unknown model", ["show", "nope"], 1, "nope"),
+    ("rollback an unknown model", ["rollback", INJECT], 1, "DROP TABLE"),
+    ("score an unknown table", ["score", "--model", "churn", "--table", "nope", "--key", "id", "--into", "s"], 1,
+     "nope"),
+    ("score an injection column", ["score", "--model", "churn", "--table", "customers", "--key", INJECT_ID,
+                                   "--into", "churn_score"], 1, "DROP TABLE"),
+    ("score a negative chunk", ["score", "--model", "churn", "--table", "customers", "--key", "id", "--into",
+                                "churn_score", "--chunk-size", "-1"], 2, "--chunk-size"),
+    ("drift an unknown model", ["drift", INJECT], 2, "DROP TABLE"),
+    ("drift an unknown window", ["drift", "--window", "3 weeks"], 2, "3 weeks"),
+    ("maintain negative days", ["maintain", "--days-ahead", "-3"], 2, "--days-ahead"),
+    ("maintain a bad interval", ["maintain", "--keep", "forever"], 1, "forever"),
+    ("bench an unknown part", ["bench", "--only", "everything"], 2, "invalid choice"),
+]
+# commands that take no bad input of their own, against a database that is not there
+UNREACHABLE = "postgresql://postgres@127.0.0.1:1/nope"
+NO_DB_CASES = [[c, "--db", UNREACHABLE] for c in ("models", "env", "status", "install", "uninstall")]
+
+
+def test_every_cli_command_refuses_bad_input_clearly(shop, db_url, tmp_path):
+    import joblib
+
+    path = tmp_path / "m.joblib"
+    joblib.dump(make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y), path)
+    failures = []
+    for what, args, code, phrase in CLI_CASES:
+        before = _state(shop)
+        args = [a.replace("{joblib}", str(path)) for a in args]
+        run = pgscore_cli(*args, "--db", db_url)
+        out = run.stdout + run.stderr
+        if run.returncode != code or phrase not in out or "Traceback" in out:
+            failures.append(f"{what}: want exit {code} with {phrase!r}, got {run.returncode}: {out.strip()[-300:]}")
+        if _state(shop) != before:
+            failures.append(f"{what}: changed {before} -> {_state(shop)}")
+    for args in NO_DB_CASES:
+        run = pgscore_cli(*args)
+        out = run.stdout + run.stderr
+        if run.returncode != 1 or "cannot connect to the database" not in out or "Traceback" in out:
+            failures.append(f"{args[0]} with no database: got {run.returncode}: {out.strip()[-300:]}")
+    run = pgscore_cli("db", "url", "--data-dir", str(tmp_path / "no-cluster"))
+    if run.returncode != 1 or "no cluster in" not in run.stderr:
+        failures.append(f"db url without a cluster: got {run.returncode}: {run.stderr.strip()[-300:]}")
+    assert not failures, "\n".join(failures)
