@@ -21,6 +21,23 @@ def make_tmpdir(prefix: str) -> Path:
     return d
 
 
+def make_shop(url, model, X, y, n_customers, rescore=False):
+    """Deploy `model` as churn, create customers 1..n_customers (the first rows of X) and an empty
+    complaints table, wired to rescoring when asked; returns an autocommit connection."""
+    from pgscore import registry, sample
+    from pgscore.datasets import CHURN_FEATURES
+
+    registry.deploy(url, "churn", model, X, y, feature_names=CHURN_FEATURES)
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        sample.create_tables(cur)
+        sample.load_customers(cur, X[:n_customers])
+        if rescore:
+            sample.rescore_complaints(cur)
+    return conn
+
+
 def query(conn_or_url, sql, params=None):
     """Rows of one statement (None for statements without a result)."""
     if isinstance(conn_or_url, str):

@@ -11,8 +11,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import pgscore_cli, query
-from pgscore import datasets, registry, sample
+from helpers import make_shop, pgscore_cli, query
+from pgscore import datasets
 from pgscore.datasets import CHURN_FEATURES
 
 X, Y, _ = datasets.churn(500, seed=4)
@@ -130,13 +130,7 @@ STATE = ["pgscore.models", "pgscore.artifacts", "pgscore.deployments", "pgscore.
 
 @pytest.fixture
 def shop(db_url):
-    est = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y)
-    registry.deploy(db_url, "churn", est, X, Y, feature_names=CHURN_FEATURES)
-    conn = psycopg2.connect(db_url)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        sample.create_tables(cur)
-        sample.load_customers(cur, X[:50])
+    conn = make_shop(db_url, make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y), X, Y, 50)
     yield conn
     conn.close()
 

@@ -17,8 +17,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import make_tmpdir, query
-from pgscore import datasets, migrate, registry, sample
+from helpers import make_shop, make_tmpdir, query
+from pgscore import datasets, migrate
 from pgscore.datasets import CHURN_FEATURES
 from pgscore.localdb import Cluster, free_port
 
@@ -36,15 +36,8 @@ def crashable():
     migrate.upgrade(url)
     X, y, _ = datasets.churn(2000, seed=5)
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X, y)
-    registry.deploy(url, "churn", model, X, y, feature_names=CHURN_FEATURES)
-    conn = psycopg2.connect(url)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        sample.create_tables(cur)
-        sample.load_customers(cur, X[:N_CUSTOMERS])
-        sample.rescore_complaints(cur)
-        cur.execute("SELECT id, support_calls FROM customers")
-        calls = dict(cur.fetchall())
+    conn = make_shop(url, model, X, y, N_CUSTOMERS, rescore=True)
+    calls = dict(query(conn, "SELECT id, support_calls FROM customers"))
     conn.close()
     try:
         yield c, model, calls

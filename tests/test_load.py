@@ -12,8 +12,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import query
-from pgscore import datasets, registry, sample
+from helpers import make_shop, query
+from pgscore import datasets, registry
 from pgscore.datasets import CHURN_FEATURES
 
 CLIENTS = 8
@@ -25,13 +25,7 @@ def test_eight_clients_for_sixty_seconds_with_a_deploy_halfway(db_url, capsys):
     X, y, _ = datasets.churn(3000, seed=9)
     v1 = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X, y)
     v2 = HistGradientBoostingClassifier(max_iter=40, random_state=0).fit(X, y)
-    registry.deploy(db_url, "churn", v1, X, y, feature_names=CHURN_FEATURES)
-    conn = psycopg2.connect(db_url)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        sample.create_tables(cur)
-        sample.load_customers(cur, X[:N_CUSTOMERS])
-        sample.rescore_complaints(cur)
+    conn = make_shop(db_url, v1, X, y, N_CUSTOMERS, rescore=True)
     before = dict(query(conn, "SELECT id, support_calls FROM customers"))
 
     stats = {"statements": 0, "events": 0, "errors": []}
