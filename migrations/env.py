@@ -34,6 +34,34 @@ def _migrate(conn):
                       transaction_per_migration=False)
     with context.begin_transaction():
         context.run_migrations()
+        _share_version_table(conn)
+
+
+# the pgscore roles may read which revision is installed (pgscore status, and every command's check that
+# pgscore is there); the version table is alembic's, made outside the migrations, so it is granted here
+_SHARE_VERSION = """
+DO $do$
+BEGIN
+    IF pg_catalog.to_regclass('pgscore_alembic_version') IS NOT NULL THEN
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'pgscore_admin') THEN
+            GRANT SELECT ON pgscore_alembic_version TO pgscore_admin;
+        END IF;
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'pgscore_app') THEN
+            GRANT SELECT ON pgscore_alembic_version TO pgscore_app;
+        END IF;
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'pgscore_reader') THEN
+            GRANT SELECT ON pgscore_alembic_version TO pgscore_reader;
+        END IF;
+    END IF;
+END
+$do$
+"""
+
+
+def _share_version_table(conn):
+    from pgscore.migrate import execute_script
+
+    execute_script(conn, _SHARE_VERSION)
 
 
 if context.is_offline_mode():

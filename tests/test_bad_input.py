@@ -84,6 +84,8 @@ SQL_CASES = [
     ("rollback unknown model", "SELECT pgscore.rollback('nope')", (), "42704", "nope"),
     ("rollback with no earlier version", "SELECT pgscore.rollback('churn')", (), "55000", ""),
     ("retire injection", "SELECT pgscore.retire(%s)", (INJECT,), "42704", "DROP TABLE"),
+    ("load_model NULL", "SELECT pgscore.load_model(NULL)", (), "22004", "model_id"),
+    ("load_model unknown id", "SELECT pgscore.load_model(-7)", (), "42704", "model_id -7"),
     # the log
     ("create_log_partitions -1 days", "SELECT pgscore.create_log_partitions(-1)", (), "22023", "between 0 and 366"),
     ("create_log_partitions 100000 days", "SELECT pgscore.create_log_partitions(100000)", (), "22023",

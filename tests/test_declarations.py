@@ -35,6 +35,7 @@ EXPECTED = {
     "pgscore.detach_rescoring(regclass,regclass)": ("v", False, "u"),
     "pgscore.rescore_events()": ("v", False, "u"),
     "pgscore.retry_failed(text,integer)": ("v", False, "u"),
+    "pgscore.load_model(bigint)": ("v", False, "u"),  # fills this backend's model cache
     # monitoring: read-only functions are STABLE (they read the registry and the log, and use now())
     **{f"pgscore.record_outcome(text,text,{t},timestamp with time zone)": ("v", False, "u")
        for t in ("text", "double precision", "boolean")},

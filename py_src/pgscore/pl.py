@@ -45,6 +45,15 @@ def validate_environment(plpy):
     return json.dumps(info)
 
 
+@raising_sql_errors
+def load_model(plpy, GD, model_id):
+    """pgscore.load_model: runs as its owner, so that only it reads artifact and evaluator bytes."""
+    if model_id is None:
+        raise PgscoreError("pgscore.load_model: the model_id must not be NULL", sqlstate="22004")
+    m = (GD.get("pgscore.runtime") or _runtime(plpy, GD)).load_as_owner(model_id)
+    return m.engine
+
+
 def _runtime(plpy, GD):
     from pgscore.serving import Runtime
 

@@ -37,6 +37,9 @@ _META = ("SELECT m.name, m.version, m.task, m.feature_names, m.classes::pg_catal
          f"FROM pgscore.models m LEFT JOIN pgscore.evaluators e ON e.model_id {EQ} m.model_id "
          f"WHERE m.model_id {EQ} $1")
 _ARTIFACT = f"SELECT a.bytes, a.sha256, a.hmac_sha256 FROM pgscore.artifacts a WHERE a.model_id {EQ} $1"
+# artifact and evaluator bytes are read only by pgscore.load_model, which runs as its owner: the roles
+# that score may read the registry's metadata but never the bytes
+_LOAD = "SELECT pgscore.load_model($1)"
 _FEATURE_INDEX = re.compile(r"feature index (\d+)")
 
 
@@ -201,6 +204,7 @@ class Runtime:
         self.live_plan = plpy.prepare(_LIVE, ["pg_catalog.text"])
         self.by_version = plpy.prepare(_BY_VERSION, ["pg_catalog.text", "pg_catalog.int4"])
         self.meta_plan = plpy.prepare(_META, ["pg_catalog.int8"])
+        self.load_plan = plpy.prepare(_LOAD, ["pg_catalog.int8"])
         self.clock = backend.clock()
         self.statement = None
         self.current: dict = {}  # (name, version) -> Loaded, for self.statement
@@ -254,6 +258,20 @@ class Runtime:
                            sqlstate="55000", hint="activate one with pgscore.activate(name, version)")
 
     def load(self, model_id) -> Loaded:
+        """Load a version through pgscore.load_model (SECURITY DEFINER), which puts it in self.models."""
+        try:
+            self.load_plan.execute([model_id])
+        except self.plpy.SPIError as e:  # its own error, with its SQLSTATE, not wrapped in ours
+            message = (e.args[0] if e.args else str(e)).removeprefix("plpy.Error: ")
+            raise PgscoreError(message, detail=getattr(e, "detail", None), hint=getattr(e, "hint", None),
+                               sqlstate=getattr(e, "sqlstate", None)) from None
+        model = self.models.get(model_id)
+        if model is None:
+            raise ArtifactError(f"pgscore.load_model({model_id}) did not load the model")
+        return model
+
+    def load_as_owner(self, model_id) -> Loaded:
+        """The body of pgscore.load_model: read, verify and deserialise one version, and cache it."""
         rows = self.meta_plan.execute([model_id])
         if not rows:
             raise UnknownModel(f"there is no model with model_id {model_id}")

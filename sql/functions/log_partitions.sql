@@ -1,5 +1,7 @@
 /*
- * Daily partitions of pgscore.prediction_log (UTC days) and retention.
+ * Daily partitions of pgscore.prediction_log (UTC days) and retention. Both run as
+ * their owner (SECURITY DEFINER): creating and dropping partitions takes the log's
+ * ownership, which pgscore_admin, who may call them, does not have.
  * Call create_log_partitions() daily (pg_cron, cron, or `pgscore maintain`)
  * so rows land in dated partitions; rows that arrive before their day's
  * partition exists wait in the default partition and are moved into it when
@@ -10,7 +12,7 @@ CREATE FUNCTION pgscore.create_log_partitions(p_days integer DEFAULT 7,
                                               p_from date DEFAULT (now() AT TIME ZONE 'UTC')::date)
 RETURNS integer
 LANGUAGE plpgsql
-VOLATILE PARALLEL UNSAFE
+VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
@@ -45,7 +47,7 @@ COMMENT ON FUNCTION pgscore.create_log_partitions(integer, date) IS 'Create the 
 CREATE FUNCTION pgscore.drop_log_partitions(p_older_than interval)
 RETURNS integer
 LANGUAGE plpgsql
-VOLATILE PARALLEL UNSAFE
+VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE

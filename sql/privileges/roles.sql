@@ -1,10 +1,25 @@
 /*
- * Privileges. No pgscore function or procedure is executable by PUBLIC: the superuser
- * (or the owner) grants what each role may call. The reader role, for BI
- * tools, reads the monitoring and score views and nothing else: not the
- * tables behind them, not the artifact bytes, no function that writes. Roles are global
- * to the cluster, so an install creates pgscore_reader only where it is
- * missing; grant it to a login role: GRANT pgscore_reader TO metabase;
+ * Privileges. No pgscore function or procedure is executable by PUBLIC; three
+ * roles, none a superuser, hold what each kind of user needs:
+ *
+ * - pgscore_reader (BI tools) reads the monitoring and score views and
+ *   nothing else: not the tables behind them, not the artifact bytes, no
+ *   function that writes.
+ * - pgscore_app (the application) scores (row, batch and write-back), logs
+ *   its predictions, records outcomes and drains the rescoring queue; it
+ *   reads the registry's metadata but not the artifact bytes
+ *   (pgscore.load_model reads them as its owner) and writes no model,
+ *   deployment, baseline or threshold. Inserting into a table wired by
+ *   attach_rescoring also needs UPDATE (and INSERT, to create profiles) on
+ *   the profile table, granted by its owner.
+ * - pgscore_admin deploys, activates, rolls back and retires models, edits
+ *   windows and thresholds, refreshes the monitoring, manages the log's
+ *   partitions and wires rescoring; it holds every right of the app and the
+ *   reader too (granted directly: role memberships are global to the
+ *   cluster, so pgscore grants none).
+ *
+ * Roles are global to the cluster, so an install creates each only where it
+ * is missing. Grant them to login roles: GRANT pgscore_app TO billing_svc;
  */
 REVOKE EXECUTE ON ALL ROUTINES IN SCHEMA pgscore FROM PUBLIC;
 
@@ -13,6 +28,14 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'pgscore_reader') THEN
         CREATE ROLE pgscore_reader NOLOGIN;
         COMMENT ON ROLE pgscore_reader IS 'pgscore: reads the monitoring and score views (BI tools); writes nothing';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'pgscore_app') THEN
+        CREATE ROLE pgscore_app NOLOGIN;
+        COMMENT ON ROLE pgscore_app IS 'pgscore: scores, logs predictions, records outcomes; writes no model and reads no artifact bytes';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'pgscore_admin') THEN
+        CREATE ROLE pgscore_admin NOLOGIN;
+        COMMENT ON ROLE pgscore_admin IS 'pgscore: deploys and rolls back models, edits thresholds, refreshes monitoring; holds the app''s and the reader''s rights too';
     END IF;
 END
 $do$;
@@ -24,4 +47,45 @@ GRANT SELECT ON pgscore.model_versions, pgscore.predictions, pgscore.feature_dri
 -- the read-only functions behind the drift and performance views (a view runs the functions it
 -- calls with the caller's privileges; these are SECURITY DEFINER and read only)
 GRANT EXECUTE ON FUNCTION pgscore.drift_stats(), pgscore.performance_stats(), pgscore.drift_counts(text, text)
-    TO pgscore_reader;
+    TO pgscore_reader, pgscore_admin;
+
+-- the application
+GRANT USAGE ON SCHEMA pgscore TO pgscore_app, pgscore_admin;
+GRANT SELECT ON pgscore.models, pgscore.deployments, pgscore.baselines, pgscore.rescoring, pgscore.live_models
+    TO pgscore_app, pgscore_admin;
+GRANT SELECT, INSERT ON pgscore.prediction_log, pgscore.outcomes TO pgscore_app, pgscore_admin;
+GRANT SELECT, INSERT, DELETE ON pgscore.log_pending TO pgscore_app, pgscore_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON pgscore.error_queue TO pgscore_app, pgscore_admin;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA pgscore TO pgscore_app, pgscore_admin;  -- identity columns
+GRANT EXECUTE ON FUNCTION
+    pgscore.score(text, float8[], integer, text), pgscore.score(text, jsonb, integer, text),
+    pgscore.predict(text, float8[], integer, text), pgscore.predict(text, jsonb, integer, text),
+    pgscore.predict_proba(text, float8[], integer, text), pgscore.predict_proba(text, jsonb, integer, text),
+    pgscore.predict_batch(text, text, integer, integer, boolean),
+    pgscore.batch_chunks(text, text, integer, integer, boolean),
+    pgscore.score_chunk(text, regclass, name, name, text, integer, integer, boolean),
+    pgscore.load_model(bigint),
+    pgscore.record_outcome(text, text, text, timestamptz), pgscore.record_outcome(text, text, float8, timestamptz),
+    pgscore.record_outcome(text, text, boolean, timestamptz),
+    pgscore.retry_failed(text, integer)
+    TO pgscore_app, pgscore_admin;
+GRANT EXECUTE ON PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint)
+    TO pgscore_app, pgscore_admin;
+
+-- the administrator: everything the app and the reader may do (granted above, not through membership:
+-- memberships are global to the cluster, and a downgrade in one database must not change another), and
+-- the registry
+GRANT SELECT ON ALL TABLES IN SCHEMA pgscore TO pgscore_admin;
+GRANT INSERT ON pgscore.models, pgscore.artifacts, pgscore.deployments, pgscore.baselines, pgscore.evaluators
+    TO pgscore_admin;
+GRANT INSERT, UPDATE, DELETE ON pgscore.drift_windows, pgscore.drift_thresholds, pgscore.rescoring,
+    pgscore.drift_rollup, pgscore.drift_rollup_day, pgscore.monitoring_state, pgscore.alert_state
+    TO pgscore_admin;
+GRANT EXECUTE ON FUNCTION
+    pgscore.register_model(text, bytea, text, jsonb, jsonb, boolean, text, bytea, jsonb),
+    pgscore.activate(text, integer, text), pgscore.rollback(text, integer, text), pgscore.retire(text, text),
+    pgscore.refresh_monitoring(interval, boolean), pgscore.judge(text[], float8[], bigint[]),
+    pgscore.create_log_partitions(integer, date), pgscore.drop_log_partitions(interval),
+    pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name),
+    pgscore.detach_rescoring(regclass, regclass), pgscore.rescore_events(), pgscore.validate_environment()
+    TO pgscore_admin;

@@ -1,0 +1,119 @@
+-- 0007 roles: pgscore_app and pgscore_admin beside pgscore_reader; pgscore.load_model (SECURITY DEFINER)
+-- is the only reader of artifact bytes; the log's partition functions run as their owner
+
+-- sql/functions/load_model.sql
+/*
+ * Load one model version into this backend's cache. It is the only code
+ * that reads artifact and evaluator bytes, and runs as its owner (SECURITY
+ * DEFINER) for that reason: the roles that score (pgscore_app) may read the
+ * registry's metadata but not the bytes. It returns the engine only, never
+ * the bytes; calling it directly just warms the cache. The scoring functions
+ * call it on a cache miss.
+ */
+CREATE FUNCTION pgscore.load_model(p_model_id bigint)
+RETURNS text
+LANGUAGE plpython3u
+VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $pl$
+from pgscore.pl import load_model
+return load_model(plpy, GD, p_model_id)
+$pl$;
+COMMENT ON FUNCTION pgscore.load_model(bigint) IS 'Load a model version (by model_id) into this backend''s cache after verifying its sha256 (and signature, when signing is on); returns its engine (numpy or scikit-learn). Runs as its owner so that only it reads artifact bytes';
+
+-- sql/functions/log_partitions.sql
+ALTER FUNCTION pgscore.create_log_partitions(integer, date) SECURITY DEFINER;
+ALTER FUNCTION pgscore.drop_log_partitions(interval) SECURITY DEFINER;
+
+-- sql/privileges/roles.sql
+/*
+ * Privileges. No pgscore function or procedure is executable by PUBLIC; three
+ * roles, none a superuser, hold what each kind of user needs:
+ *
+ * - pgscore_reader (BI tools) reads the monitoring and score views and
+ *   nothing else: not the tables behind them, not the artifact bytes, no
+ *   function that writes.
+ * - pgscore_app (the application) scores (row, batch and write-back), logs
+ *   its predictions, records outcomes and drains the rescoring queue; it
+ *   reads the registry's metadata but not the artifact bytes
+ *   (pgscore.load_model reads them as its owner) and writes no model,
+ *   deployment, baseline or threshold. Inserting into a table wired by
+ *   attach_rescoring also needs UPDATE (and INSERT, to create profiles) on
+ *   the profile table, granted by its owner.
+ * - pgscore_admin deploys, activates, rolls back and retires models, edits
+ *   windows and thresholds, refreshes the monitoring, manages the log's
+ *   partitions and wires rescoring; it holds every right of the app and the
+ *   reader too (granted directly: role memberships are global to the
+ *   cluster, so pgscore grants none).
+ *
+ * Roles are global to the cluster, so an install creates each only where it
+ * is missing. Grant them to login roles: GRANT pgscore_app TO billing_svc;
+ */
+REVOKE EXECUTE ON ALL ROUTINES IN SCHEMA pgscore FROM PUBLIC;
+
+DO $do$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'pgscore_reader') THEN
+        CREATE ROLE pgscore_reader NOLOGIN;
+        COMMENT ON ROLE pgscore_reader IS 'pgscore: reads the monitoring and score views (BI tools); writes nothing';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'pgscore_app') THEN
+        CREATE ROLE pgscore_app NOLOGIN;
+        COMMENT ON ROLE pgscore_app IS 'pgscore: scores, logs predictions, records outcomes; writes no model and reads no artifact bytes';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'pgscore_admin') THEN
+        CREATE ROLE pgscore_admin NOLOGIN;
+        COMMENT ON ROLE pgscore_admin IS 'pgscore: deploys and rolls back models, edits thresholds, refreshes monitoring; holds the app''s and the reader''s rights too';
+    END IF;
+END
+$do$;
+GRANT USAGE ON SCHEMA pgscore TO pgscore_reader;
+GRANT SELECT ON pgscore.model_versions, pgscore.predictions, pgscore.feature_drift, pgscore.score_drift,
+    pgscore.drift_by_day, pgscore.outcome_matches, pgscore.realised_performance, pgscore.performance_by_day,
+    pgscore.calibration, pgscore.alerts
+    TO pgscore_reader;
+-- the read-only functions behind the drift and performance views (a view runs the functions it
+-- calls with the caller's privileges; these are SECURITY DEFINER and read only)
+GRANT EXECUTE ON FUNCTION pgscore.drift_stats(), pgscore.performance_stats(), pgscore.drift_counts(text, text)
+    TO pgscore_reader, pgscore_admin;
+
+-- the application
+GRANT USAGE ON SCHEMA pgscore TO pgscore_app, pgscore_admin;
+GRANT SELECT ON pgscore.models, pgscore.deployments, pgscore.baselines, pgscore.rescoring, pgscore.live_models
+    TO pgscore_app, pgscore_admin;
+GRANT SELECT, INSERT ON pgscore.prediction_log, pgscore.outcomes TO pgscore_app, pgscore_admin;
+GRANT SELECT, INSERT, DELETE ON pgscore.log_pending TO pgscore_app, pgscore_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON pgscore.error_queue TO pgscore_app, pgscore_admin;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA pgscore TO pgscore_app, pgscore_admin;  -- identity columns
+GRANT EXECUTE ON FUNCTION
+    pgscore.score(text, float8[], integer, text), pgscore.score(text, jsonb, integer, text),
+    pgscore.predict(text, float8[], integer, text), pgscore.predict(text, jsonb, integer, text),
+    pgscore.predict_proba(text, float8[], integer, text), pgscore.predict_proba(text, jsonb, integer, text),
+    pgscore.predict_batch(text, text, integer, integer, boolean),
+    pgscore.batch_chunks(text, text, integer, integer, boolean),
+    pgscore.score_chunk(text, regclass, name, name, text, integer, integer, boolean),
+    pgscore.load_model(bigint),
+    pgscore.record_outcome(text, text, text, timestamptz), pgscore.record_outcome(text, text, float8, timestamptz),
+    pgscore.record_outcome(text, text, boolean, timestamptz),
+    pgscore.retry_failed(text, integer)
+    TO pgscore_app, pgscore_admin;
+GRANT EXECUTE ON PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint)
+    TO pgscore_app, pgscore_admin;
+
+-- the administrator: everything the app and the reader may do (granted above, not through membership:
+-- memberships are global to the cluster, and a downgrade in one database must not change another), and
+-- the registry
+GRANT SELECT ON ALL TABLES IN SCHEMA pgscore TO pgscore_admin;
+GRANT INSERT ON pgscore.models, pgscore.artifacts, pgscore.deployments, pgscore.baselines, pgscore.evaluators
+    TO pgscore_admin;
+GRANT INSERT, UPDATE, DELETE ON pgscore.drift_windows, pgscore.drift_thresholds, pgscore.rescoring,
+    pgscore.drift_rollup, pgscore.drift_rollup_day, pgscore.monitoring_state, pgscore.alert_state
+    TO pgscore_admin;
+GRANT EXECUTE ON FUNCTION
+    pgscore.register_model(text, bytea, text, jsonb, jsonb, boolean, text, bytea, jsonb),
+    pgscore.activate(text, integer, text), pgscore.rollback(text, integer, text), pgscore.retire(text, text),
+    pgscore.refresh_monitoring(interval, boolean), pgscore.judge(text[], float8[], bigint[]),
+    pgscore.create_log_partitions(integer, date), pgscore.drop_log_partitions(interval),
+    pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name),
+    pgscore.detach_rescoring(regclass, regclass), pgscore.rescore_events(), pgscore.validate_environment()
+    TO pgscore_admin;

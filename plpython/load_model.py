@@ -1,0 +1,2 @@
+from pgscore.pl import load_model
+return load_model(plpy, GD, p_model_id)

@@ -1,0 +1,202 @@
+"""The three roles, each through a login of its own: pgscore_admin deploys and rolls back, pgscore_app
+scores and inserts events (and reads no artifact bytes, writes no model), pgscore_reader reads the views.
+None is a superuser."""
+
+import json
+
+import psycopg2
+import pytest
+from psycopg2 import errors
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from helpers import query
+from pgscore import datasets, registry, sample
+from pgscore.datasets import CHURN_FEATURES
+
+X, Y, _ = datasets.churn(800, seed=12)
+ROW = X[0].tolist()
+LOGINS = {"admin": "pgscore_t_admin", "app": "pgscore_t_app", "bi": "pgscore_t_bi"}
+
+
+def connect(url):
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    return conn
+
+
+@pytest.fixture
+def urls(db_url):
+    """A login for each role (roles are global to the cluster: made once, granted again per database)."""
+    for login, role in (("admin", "pgscore_admin"), ("app", "pgscore_app"), ("bi", "pgscore_reader")):
+        name = LOGINS[login]
+        query(db_url, f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{name}') "
+                      f"THEN CREATE ROLE {name} LOGIN; END IF; END $$")
+        query(db_url, f"GRANT {role} TO {name}")
+    # the application's own tables, made by their owner (here the superuser), who grants the app what
+    # rescoring needs and the admin the right to wire them
+    conn = connect(db_url)
+    with conn.cursor() as cur:
+        sample.create_tables(cur)
+        sample.load_customers(cur, X[:50])
+        cur.execute("GRANT SELECT, INSERT, UPDATE ON customers, complaints TO pgscore_app")
+        cur.execute("GRANT SELECT, TRIGGER ON customers, complaints TO pgscore_admin")
+    conn.close()
+    return {k: db_url.replace("postgresql://postgres@", f"postgresql://{v}@") for k, v in LOGINS.items()}
+
+
+def test_no_pgscore_role_is_a_superuser(conn):
+    rows = query(conn, "SELECT rolname, rolsuper, rolcreaterole, rolcreatedb, rolbypassrls FROM pg_roles "
+                       "WHERE rolname IN ('pgscore_admin', 'pgscore_app', 'pgscore_reader') ORDER BY 1")
+    assert rows == [(r, False, False, False, False) for r in ("pgscore_admin", "pgscore_app", "pgscore_reader")]
+
+
+def test_admin_deploys_rolls_back_tunes_and_refreshes(urls):
+    admin = connect(urls["admin"])
+    assert query(admin, "SELECT current_user") == [(LOGINS["admin"],)]
+    v1 = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y)
+    v2 = HistGradientBoostingClassifier(max_iter=20, random_state=0).fit(X, Y)
+    registry.deploy(urls["admin"], "churn", v1, X, Y, feature_names=CHURN_FEATURES)
+    registry.deploy(urls["admin"], "churn", v2, X, Y, feature_names=CHURN_FEATURES)
+    (v,), = query(admin, "SELECT pgscore.score('churn', %s::float8[])", (ROW,))
+    assert abs(v - v2.predict_proba(X[:1])[0, 1]) < 1e-9
+    registry.rollback(urls["admin"], "churn")
+    (v,), = query(admin, "SELECT pgscore.score('churn', %s::float8[])", (ROW,))
+    assert abs(v - v1.predict_proba(X[:1])[0, 1]) < 1e-9
+    query(admin, "UPDATE pgscore.drift_thresholds SET warn = 0.12 WHERE metric = 'psi'")
+    query(admin, "INSERT INTO pgscore.drift_windows (window_name, length, sort_order) VALUES ('3 days', '3 days', 35)")
+    query(admin, "SELECT * FROM pgscore.refresh_monitoring(p_rebuild => true)")
+    assert query(admin, "SELECT count(*) > 0 FROM pgscore.feature_drift WHERE window_name = '3 days'") == [(True,)]
+    assert query(admin, "SELECT pgscore.create_log_partitions(2)")[0][0] >= 0
+    assert query(admin, "SELECT pgscore.drop_log_partitions('3650 days')") == [(0,)]
+    rid = query(admin, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
+                       "'churn_score', %s::jsonb, p_profile_key => 'id')", (json.dumps(sample.COUNTERS),))[0][0]
+    assert rid > 0
+    (n,), = query(admin, "SELECT count(*) FROM pgscore.artifacts WHERE length(bytes) > 0")
+    assert n == 2  # the admin may read what it deployed
+    admin.close()
+
+
+def test_app_scores_and_inserts_events_but_writes_no_model_and_reads_no_bytes(urls, db_url):
+    est = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y)
+    registry.deploy(db_url, "churn", est, X, Y, feature_names=CHURN_FEATURES)
+    registry.deploy(db_url, "tree", HistGradientBoostingClassifier(max_iter=10).fit(X, Y), X, Y,
+                    feature_names=CHURN_FEATURES, compile=False)  # loaded by unpickling, not compiled
+    with connect(db_url).cursor() as cur:
+        sample.rescore_complaints(cur)
+    app = connect(urls["app"])  # a new session: nothing cached, every model loads through load_model
+    assert query(app, "SELECT current_user") == [(LOGINS["app"],)]
+    (v,), = query(app, "SELECT pgscore.score('churn', %s::float8[], NULL, 'c1')", (ROW,))
+    assert abs(v - est.predict_proba(X[:1])[0, 1]) < 1e-9
+    (t,), = query(app, "SELECT pgscore.score('tree', %s::jsonb)", (json.dumps(dict(zip(CHURN_FEATURES, ROW))),))
+    assert 0 <= t <= 1
+    rows = query(app, "SELECT * FROM pgscore.predict_batch('churn', 'SELECT id, " + ", ".join(CHURN_FEATURES)
+                 + " FROM customers')")
+    assert len(rows) == 50
+    query(app, "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score')")
+    query(app, "INSERT INTO complaints (customer_id) VALUES (3), (4), (4)")
+    (calls, score), = query(app, "SELECT complaints_30d, churn_score FROM customers WHERE id = 4")
+    assert calls == 2 and score is not None
+    assert query(app, "SELECT pgscore.record_outcome('churn', 'c1', 1)")[0][0] > 0
+    assert query(app, "SELECT * FROM pgscore.retry_failed()") == []
+    (logged,), = query(app, "SELECT count(*) FROM pgscore.prediction_log")
+    assert logged >= 50 + 2 + 2
+
+    denied = [
+        "SELECT bytes FROM pgscore.artifacts", "SELECT bytes FROM pgscore.evaluators",
+        "SELECT * FROM pgscore.artifacts",
+        "INSERT INTO pgscore.models (name, version, task, estimator, feature_names, feature_types, env) "
+        "VALUES ('x', 9, 'binary', 'x', '{a}', '{float8}', '{}')",
+        "INSERT INTO pgscore.deployments (model_name, model_id, action) VALUES ('churn', 1, 'deploy')",
+        "INSERT INTO pgscore.baselines SELECT * FROM pgscore.baselines LIMIT 1",
+        "UPDATE pgscore.drift_thresholds SET alert = 100",
+        "DELETE FROM pgscore.drift_windows",
+        "SELECT * FROM pgscore.register_model('x', '\\x00'::bytea, '0', '{}', '[]')",
+        "SELECT pgscore.rollback('churn')", "SELECT pgscore.activate('churn', 1)", "SELECT pgscore.retire('churn')",
+        "SELECT * FROM pgscore.refresh_monitoring()", "SELECT pgscore.create_log_partitions(1)",
+        "SELECT pgscore.drop_log_partitions('1 day')",
+        "SELECT pgscore.detach_rescoring('complaints')",
+    ]
+    for sql_text in denied:
+        with pytest.raises(errors.InsufficientPrivilege):
+            query(app, sql_text)
+    # load_model gives nothing away: the engine's name, never the bytes
+    (mid,), = query(db_url, "SELECT model_id FROM pgscore.models WHERE name = 'tree'")
+    assert query(app, "SELECT pgscore.load_model(%s)", (mid,)) == [("scikit-learn",)]
+    app.close()
+
+
+def test_a_bad_artifact_still_fails_clearly_through_the_app(urls, db_url):
+    """Errors raised inside load_model reach the app with their own SQLSTATE and message."""
+    est = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y)
+    registry.deploy(db_url, "churn", est, X, Y, feature_names=CHURN_FEATURES, compile=False)
+    # a superuser damages the recorded hash (the registry's triggers refuse an UPDATE; re-create the row)
+    query(db_url, "ALTER TABLE pgscore.artifacts DISABLE TRIGGER USER")
+    query(db_url, "UPDATE pgscore.artifacts SET sha256 = %s", ("0" * 64,))
+    query(db_url, "ALTER TABLE pgscore.artifacts ENABLE TRIGGER USER")
+    app = connect(urls["app"])
+    with pytest.raises(errors.DataCorrupted) as e:
+        query(app, "SELECT pgscore.score('churn', %s::float8[])", (ROW,))
+    assert "does not match the recorded" in e.value.pgerror
+    assert e.value.pgerror.count("plpy.Error") <= 1  # one error, not one wrapped in another
+    app.close()
+
+
+def test_reader_reads_views_only(urls, db_url):
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y), X, Y,
+                    feature_names=CHURN_FEATURES)
+    bi = connect(urls["bi"])
+    assert query(bi, "SELECT count(*) FROM pgscore.model_versions") == [(1,)]
+    for sql_text in ("SELECT pgscore.score('churn', ARRAY[1.0])", "SELECT pgscore.load_model(1)",
+                     "SELECT * FROM pgscore.models", "SELECT * FROM pgscore.rescoring"):
+        with pytest.raises(errors.InsufficientPrivilege):
+            query(bi, sql_text)
+    bi.close()
+
+
+def test_look_alikes_in_public_are_never_picked_up_by_the_app(urls, db_url):
+    """A public table and function named like pgscore's, and a schema first on the app's search_path:
+    scoring, batch, rescoring and record_outcome still use pgscore's own objects."""
+    est = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y)
+    registry.deploy(db_url, "churn", est, X, Y, feature_names=CHURN_FEATURES)
+    with connect(db_url).cursor() as cur:
+        sample.rescore_complaints(cur)
+        cur.execute("""
+            CREATE TABLE public.prediction_log (LIKE pgscore.prediction_log);
+            CREATE TABLE public.deployments (model_name text, model_id bigint, action text, deployment_id bigint);
+            CREATE TABLE public.error_queue (LIKE pgscore.error_queue);
+            CREATE FUNCTION public.load_model(bigint) RETURNS text LANGUAGE plpgsql
+                AS $$ BEGIN RAISE EXCEPTION 'trap load_model fired'; END $$;
+            CREATE FUNCTION public.now() RETURNS timestamptz LANGUAGE sql AS $$ SELECT '2000-01-01'::timestamptz $$;
+            CREATE SCHEMA app_first;
+            CREATE TABLE app_first.rescoring (LIKE pgscore.rescoring);
+            CREATE TABLE app_first.models (LIKE pgscore.models);
+            GRANT ALL ON ALL TABLES IN SCHEMA public, app_first TO pgscore_app;
+            GRANT USAGE ON SCHEMA app_first TO pgscore_app;
+            GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO pgscore_app;
+        """)
+    app = connect(urls["app"])
+    query(app, "SET search_path = app_first, public, pg_catalog")
+    (v,), = query(app, "SELECT pgscore.score('churn', %s::float8[], NULL, 'k')", (ROW,))
+    assert abs(v - est.predict_proba(X[:1])[0, 1]) < 1e-9
+    assert len(query(app, "SELECT * FROM pgscore.predict_batch('churn', 'SELECT id, " + ", ".join(CHURN_FEATURES)
+                     + " FROM public.customers')")) == 50
+    query(app, "INSERT INTO public.complaints (customer_id) VALUES (7)")
+    query(app, "SELECT pgscore.record_outcome('churn', 'k', 0)")
+    for trap in ("public.prediction_log", "public.error_queue", "app_first.rescoring", "app_first.models"):
+        assert query(app, f"SELECT count(*) FROM {trap}") == [(0,)], trap  # noqa: S608 - fixed names
+    (n,), = query(app, "SELECT count(*) FROM pgscore.prediction_log WHERE logged_at > '2001-01-01'")
+    assert n == 1 + 50 + 1
+    app.close()
+
+
+def test_status_lists_the_admin_among_those_who_may_write_models(urls, db_url):
+    from helpers import pgscore_cli
+
+    run = pgscore_cli("status", "--db", urls["admin"])  # the admin may run status
+    assert run.returncode == 0, run.stderr
+    writers = next(ln for ln in run.stdout.splitlines() if ln.startswith("may write models and artifacts:"))
+    assert "pgscore_admin" in writers and LOGINS["admin"] in writers
+    assert "pgscore_app" not in writers and "pgscore_reader" not in writers and LOGINS["app"] not in writers
