@@ -108,7 +108,11 @@ def run(url, quick=False, say=print, only=None) -> Report:
         from pgscore import bench_rescoring
 
         bench_rescoring.run(url, rep, X, quick=quick, say=say)
-    if only == "rescoring":
+    if only in (None, "http"):
+        from pgscore import bench_http
+
+        bench_http.run(url, rep, X, models["logit"], quick=quick, say=say)
+    if only in ("rescoring", "http"):
         return rep
     conn = psycopg2.connect(url)
     conn.autocommit = True

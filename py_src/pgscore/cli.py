@@ -476,8 +476,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("bench", help="scoring throughput and latency against the model's own limit")
     sp.add_argument("--quick", action="store_true", help="fewer rows (about a minute)")
-    sp.add_argument("--only", choices=["scoring", "rescoring", "drift"], help="run one part: scoring in SQL, "
-                    "rescoring on INSERT, or the drift views over a large prediction log")
+    sp.add_argument("--only", choices=["scoring", "rescoring", "http", "drift"],
+                    help="run one part: scoring in SQL, rescoring on INSERT, per-customer rescoring against an "
+                    "HTTP model server, or the drift views over a large prediction log")
     sp.add_argument("--db", help="benchmark in this database (pgscore installed; tables are added) instead of a "
                     "throwaway database in the embedded cluster")
     cluster_opts(sp)

@@ -1,0 +1,73 @@
+"""The benchmark's HTTP alternative is an honest one: the model server answers what the estimator does,
+and both paths leave the same counters and scores behind."""
+
+import io
+import json
+
+import numpy as np
+import psycopg2
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from helpers import query
+from pgscore import bench_http, datasets, modelserver, registry
+from pgscore.datasets import CHURN_FEATURES
+
+X, Y, _ = datasets.churn(1000, seed=21)
+MODEL = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y)
+
+
+def _wsgi(method, path, body=b""):
+    env = {"REQUEST_METHOD": method, "PATH_INFO": path, "CONTENT_LENGTH": str(len(body)),
+           "wsgi.input": io.BytesIO(body)}
+    status = []
+    out = b"".join(modelserver.app(env, lambda s, h: status.append(s)))
+    return status[0], json.loads(out)
+
+
+def test_model_server_app_answers_the_estimators_score_and_refuses_bad_requests(tmp_path, monkeypatch):
+    import joblib
+
+    joblib.dump(MODEL, tmp_path / "m.joblib")
+    monkeypatch.setenv("PGSCORE_MODEL_FILE", str(tmp_path / "m.joblib"))
+    monkeypatch.setattr(modelserver, "_model", None)
+    status, out = _wsgi("POST", "/score", json.dumps({"features": X[3].tolist()}).encode())
+    assert status == "200 OK" and abs(out["score"] - MODEL.predict_proba(X[3:4])[0, 1]) < 1e-12
+    assert _wsgi("GET", "/score")[0].startswith("404")
+    for bad in (b"not json", b'{"x": 1}', b'{"features": ["a"]}', b'{"features": [1, 2]}'):
+        status, out = _wsgi("POST", "/score", bad)
+        assert status.startswith("400") and out["error"], bad
+
+
+def test_both_paths_do_the_same_work(db_url):
+    """Each path, run alone on fresh tables by 2 clients for a second: every complaint counted once in
+    support_calls and in the 30-day window, every touched profile scored as the model scores its final
+    features. The model server stops with its block."""
+    import os
+
+    registry.deploy(db_url, "logit", MODEL, X, Y, feature_names=CHURN_FEATURES)
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    cur = conn.cursor()
+    cols = ", ".join(CHURN_FEATURES)
+    with bench_http.model_server(MODEL, workers=2) as (port, master):
+        assert bench_http._children(master), "gunicorn started no workers"
+        for kind, table in (("pgscore", "events_pgscore"), ("http", "events_plain")):
+            sql = bench_http.prepare(cur, X, 40)
+            before = dict(query(conn, "SELECT id, support_calls FROM rescore.customers"))
+            _, lat = bench_http._run_clients(kind, db_url, port, sql[kind], 40, 2, 1.0)
+            events = dict(query(conn, f"SELECT customer_id, count(*) FROM rescore.{table} GROUP BY 1"))  # noqa: S608
+            assert len(lat) == sum(events.values()) > 0, kind
+            rows = query(conn, f"SELECT id, support_calls, complaints_30d, ARRAY[{cols}]::float8[], churn_score "
+                               "FROM rescore.customers WHERE id = ANY(%s)", (list(events),))
+            for cid, calls, c30, _, _ in rows:
+                assert calls == before[cid] + events[cid] and c30 == events[cid], (kind, cid)
+            feats = np.array([r[3] for r in rows], dtype=float)
+            got = np.array([r[4] for r in rows], dtype=float)
+            assert np.max(np.abs(got - MODEL.predict_proba(feats)[:, 1])) < 1e-9, kind
+            bench_http.cleanup(cur)
+    with pytest.raises(ProcessLookupError):
+        os.kill(master, 0)
+    conn.close()
