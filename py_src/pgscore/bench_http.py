@@ -124,7 +124,7 @@ def _client(job) -> list[float]:
 def _run_clients(kind, dsn, port, sql, n_customers, clients, seconds) -> tuple[float, list[float]]:
     """(transactions/s, latencies) of `clients` processes running together for `seconds`."""
     ctx = multiprocessing.get_context("spawn")  # no inherited connections or thread pools
-    start_at = time.time() + 3.0  # every process connected and waiting before the clock starts
+    start_at = time.time() + 2.0  # every process connected and waiting before the clock starts
     jobs = [(kind, dsn, port, sql, n_customers, start_at, seconds, 1000 * clients + i) for i in range(clients)]
     with ctx.Pool(clients) as pool:
         results = pool.map(_client, jobs, chunksize=1)
@@ -201,7 +201,7 @@ def run(url, rep, X, estimator, quick=False, say=print):
     import psycopg2
 
     n_customers = 100_000
-    seconds = 4 if quick else 15
+    seconds = 2 if quick else 15
     say(f"\nper-customer rescoring: inside the database against an HTTP model server (gunicorn, {WORKERS} "
         f"workers, keep-alive); {n_customers:,} customers, one complaint per transaction, {seconds} s per run")
     conn = psycopg2.connect(url)

@@ -109,7 +109,7 @@ def run(url, rep, X, quick=False, say=print):
     import psycopg2
 
     n_customers = 100_000
-    seconds = 3 if quick else 10
+    seconds = 2 if quick else 10
     n_events = 10_000
     conn = psycopg2.connect(url)
     conn.autocommit = True

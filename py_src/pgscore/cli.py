@@ -475,7 +475,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_drift)
 
     sp = sub.add_parser("bench", help="scoring throughput and latency against the model's own limit")
-    sp.add_argument("--quick", action="store_true", help="fewer rows (about a minute)")
+    sp.add_argument("--quick", action="store_true", help="fewer rows and shorter runs (about two minutes)")
     sp.add_argument("--only", choices=["scoring", "rescoring", "http", "drift"],
                     help="run one part: scoring in SQL, rescoring on INSERT, per-customer rescoring against an "
                     "HTTP model server, or the drift views over a large prediction log")
