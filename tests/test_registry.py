@@ -1,5 +1,6 @@
 """Model registry: deploy, baselines, rollback, signing, version checks, hot swap (issue 3)."""
 
+import json
 import os
 import pickle
 import re
@@ -186,6 +187,12 @@ def test_corrupt_and_mismatched_artifacts(conn, logit):
     _insert_raw(conn, "empty", b"", artifacts.sha256(b""))
     err = sql_error(conn, "SELECT pgscore.score('empty', %s)", (X[0].tolist(),))
     assert err.pgcode == "XX001" and "model empty v1 has an empty artifact" in err.pgerror
+    (mid,), = query(conn, "INSERT INTO pgscore.models (name, version, task, estimator, feature_names, "
+                          "feature_types, classes, env) VALUES ('bare', 1, 'binary', 'x', %s, %s, '[0, 1]', %s) "
+                          "RETURNING model_id", (NAMES, ["float8"] * 12, json.dumps(artifacts.writer_env())))
+    query(conn, "INSERT INTO pgscore.deployments (model_name, model_id, action) VALUES ('bare', %s, 'deploy')", (mid,))
+    err = sql_error(conn, "SELECT pgscore.score('bare', %s)", (X[0].tolist(),))
+    assert err.pgcode == "XX001" and "model bare v1 has no artifact" in err.pgerror
     junk = os.urandom(512)  # not a pickle at all
     _insert_raw(conn, "junk", junk, artifacts.sha256(junk))
     err = sql_error(conn, "SELECT pgscore.score('junk', %s)", (X[0].tolist(),))

@@ -74,6 +74,11 @@ def test_admin_deploys_rolls_back_tunes_and_refreshes(urls):
     rid = query(admin, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
                        "'churn_score', %s::jsonb, p_profile_key => 'id')", (json.dumps(sample.COUNTERS),))[0][0]
     assert rid > 0
+    # detaching drops the trigger, which takes the event table's owner: the admin is told so
+    with pytest.raises(errors.InsufficientPrivilege) as e:
+        query(admin, "SELECT pgscore.detach_rescoring('complaints')")
+    assert "must be owner of relation complaints" in e.value.pgerror
+    assert query(admin, "SELECT count(*) FROM pgscore.rescoring") == [(1,)]  # nothing half-done
     (n,), = query(admin, "SELECT count(*) FROM pgscore.artifacts WHERE length(bytes) > 0")
     assert n == 2  # the admin may read what it deployed
     admin.close()
@@ -101,6 +106,7 @@ def test_app_scores_and_inserts_events_but_writes_no_model_and_reads_no_bytes(ur
     assert calls == 2 and score is not None
     assert query(app, "SELECT pgscore.record_outcome('churn', 'c1', 1)")[0][0] > 0
     assert query(app, "SELECT * FROM pgscore.retry_failed()") == []
+    assert query(app, "SELECT count(*) FROM pgscore.model_versions") == [(2,)]  # pgscore models works for it
     (logged,), = query(app, "SELECT count(*) FROM pgscore.prediction_log")
     assert logged >= 50 + 2 + 2
 
@@ -118,6 +124,7 @@ def test_app_scores_and_inserts_events_but_writes_no_model_and_reads_no_bytes(ur
         "SELECT * FROM pgscore.refresh_monitoring()", "SELECT pgscore.create_log_partitions(1)",
         "SELECT pgscore.drop_log_partitions('1 day')",
         "SELECT pgscore.detach_rescoring('complaints')",
+        "INSERT INTO pgscore.outcomes (model_name, entity_key, outcome) VALUES ('churn', 'c1', '7')",
     ]
     for sql_text in denied:
         with pytest.raises(errors.InsufficientPrivilege):

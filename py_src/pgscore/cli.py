@@ -127,8 +127,9 @@ def cmd_env(args):
 UNSIGNED_WARNING = (
     "models are not signed: loading a model unpickles it, and a pickle can run any code, so whoever can "
     "write pgscore.models and pgscore.artifacts can run code inside the database server as its OS user. "
-    "Keep those tables to the admin role; to refuse unsigned artifacts, start the server with "
-    "PGSCORE_SIGNING_KEY_FILE set (pgscore db start --signing-key FILE) and deploy again.")
+    "Keep those tables to the admin role (which can deploy code, so trust it like a superuser); to refuse "
+    "artifacts that did not come through deploy, start the server with PGSCORE_SIGNING_KEY_FILE set "
+    "(pgscore db start --signing-key FILE) and deploy again.")
 
 
 def cmd_status(args):

@@ -300,6 +300,8 @@ class Runtime:
 
     def _unpickle(self, model_id, label, env):
         rows = self.plpy.execute(self.plpy.prepare(_ARTIFACT, ["pg_catalog.int8"]), [model_id])
+        if not rows:  # a models row written around register_model, with no artifact
+            raise ArtifactError(f"model {label} has no artifact", hint="deploy it again with pgscore deploy")
         r = rows[0]
         data = bytes(r["bytes"]) if r["bytes"] is not None else b""
         artifacts.verify(label, data, r["sha256"], r["hmac_sha256"], signing_key())

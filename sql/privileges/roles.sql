@@ -51,12 +51,15 @@ GRANT EXECUTE ON FUNCTION pgscore.drift_stats(), pgscore.performance_stats(), pg
 
 -- the application
 GRANT USAGE ON SCHEMA pgscore TO pgscore_app, pgscore_admin;
-GRANT SELECT ON pgscore.models, pgscore.deployments, pgscore.baselines, pgscore.rescoring, pgscore.live_models
+GRANT SELECT ON pgscore.models, pgscore.deployments, pgscore.baselines, pgscore.rescoring, pgscore.live_models,
+    pgscore.model_versions, pgscore.outcomes
     TO pgscore_app, pgscore_admin;
-GRANT SELECT, INSERT ON pgscore.prediction_log, pgscore.outcomes TO pgscore_app, pgscore_admin;
+-- the scoring functions run as their caller and write the audit rows as such: the log is a record of
+-- what was scored, not proof against a caller that writes rows of its own (outcomes go through
+-- record_outcome, which runs as its owner and checks them)
+GRANT SELECT, INSERT ON pgscore.prediction_log TO pgscore_app, pgscore_admin;
 GRANT SELECT, INSERT, DELETE ON pgscore.log_pending TO pgscore_app, pgscore_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON pgscore.error_queue TO pgscore_app, pgscore_admin;
-GRANT USAGE ON ALL SEQUENCES IN SCHEMA pgscore TO pgscore_app, pgscore_admin;  -- identity columns
 GRANT EXECUTE ON FUNCTION
     pgscore.score(text, float8[], integer, text), pgscore.score(text, jsonb, integer, text),
     pgscore.predict(text, float8[], integer, text), pgscore.predict(text, jsonb, integer, text),
@@ -78,6 +81,7 @@ GRANT EXECUTE ON PROCEDURE pgscore.score_table(text, regclass, name, name, integ
 GRANT SELECT ON ALL TABLES IN SCHEMA pgscore TO pgscore_admin;
 GRANT INSERT ON pgscore.models, pgscore.artifacts, pgscore.deployments, pgscore.baselines, pgscore.evaluators
     TO pgscore_admin;
+GRANT USAGE ON SEQUENCE pgscore.rescoring_rescoring_id_seq TO pgscore_admin;  -- attach_rescoring draws the id
 GRANT INSERT, UPDATE, DELETE ON pgscore.drift_windows, pgscore.drift_thresholds, pgscore.rescoring,
     pgscore.drift_rollup, pgscore.drift_rollup_day, pgscore.monitoring_state, pgscore.alert_state
     TO pgscore_admin;
