@@ -1,8 +1,10 @@
 """The benchmark's HTTP alternative is an honest one: the model server answers what the estimator does,
 and both paths leave the same counters and scores behind."""
 
+import http.client
 import io
 import json
+import time
 
 import numpy as np
 import psycopg2
@@ -36,6 +38,10 @@ def test_model_server_app_answers_the_estimators_score_and_refuses_bad_requests(
     status, out = _wsgi("POST", "/score", json.dumps({"features": X[3].tolist()}).encode())
     assert status == "200 OK" and abs(out["score"] - MODEL.predict_proba(X[3:4])[0, 1]) < 1e-12
     assert _wsgi("GET", "/score")[0].startswith("404")
+    monkeypatch.setenv("PGSCORE_MODEL_ENGINE", "compiled")
+    monkeypatch.setattr(modelserver, "_model", None)
+    status, out = _wsgi("POST", "/score", json.dumps({"features": X[3].tolist()}).encode())
+    assert status == "200 OK" and abs(out["score"] - MODEL.predict_proba(X[3:4])[0, 1]) < 1e-9
     for bad in (b"not json", b'{"x": 1}', b'{"features": ["a"]}', b'{"features": [1, 2]}'):
         status, out = _wsgi("POST", "/score", bad)
         assert status.startswith("400") and out["error"], bad
@@ -52,8 +58,14 @@ def test_both_paths_do_the_same_work(db_url):
     conn.autocommit = True
     cur = conn.cursor()
     cols = ", ".join(CHURN_FEATURES)
-    with bench_http.model_server(MODEL, workers=2) as (port, master):
-        assert bench_http._children(master), "gunicorn started no workers"
+    with bench_http.model_server(MODEL, workers=2, engine="compiled") as (port, master):
+        deadline = time.monotonic() + 20
+        while len(bench_http._children(master)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)  # gunicorn listens before every worker is up
+        assert len(bench_http._children(master)) == 2, "gunicorn did not start its 2 workers"
+        web = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        assert abs(bench_http._score(web, X[5].tolist()) - MODEL.predict_proba(X[5:6])[0, 1]) < 1e-9
+        web.close()
         for kind, table in (("pgscore", "events_pgscore"), ("http", "events_plain")):
             sql = bench_http.prepare(cur, X, 40)
             before = dict(query(conn, "SELECT id, support_calls FROM rescore.customers"))

@@ -7,15 +7,20 @@ connection each, on loopback):
 
 - pgscore: INSERT the complaint into a table wired by attach_rescoring; the
   trigger updates the counters, rescores the profile and writes the audit row;
-- HTTP: INSERT the complaint into an unwired table, UPDATE the same counters
-  RETURNING the profile's features, POST them to the model server (gunicorn,
-  several workers, keep-alive connections, the estimator's own
-  predict_proba), UPDATE the score and scored_at, COMMIT. It writes no audit
-  row, which favours it.
+- HTTP: "BEGIN", the profile locked, and one statement that inserts the
+  complaint into an unwired table and updates the same counters RETURNING
+  the profile's features (one round trip); POST them to the model server (gunicorn, several workers,
+  keep-alive connections); the score and scored_at written back with the
+  COMMIT (one more round trip). It writes no audit row, which favours it.
+  The model server scores either with the estimator's own predict_proba
+  (what a user would run) or with pgscore's compiled evaluator (the same
+  arithmetic as inside the database), so the report separates the cost of
+  the architecture from the cost of the engine.
 
 Each runs at 1 and 8 clients for a fixed time; the report gives
-transactions/s, p50 and p99 latency, the ratio, and the resident memory of
-a scoring backend against a model-server worker.
+transactions/s, p50 and p99 latency, the ratios, and the resident memory of
+a scoring backend (when the database runs on this machine) against a
+model-server worker.
 """
 
 from __future__ import annotations
@@ -43,42 +48,51 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _die_with_parent():
+    """In the gunicorn child before exec: SIGTERM it when the benchmark's process dies, however it dies."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 @contextlib.contextmanager
-def model_server(estimator, workers=WORKERS):
-    """gunicorn serving `estimator` on 127.0.0.1; yields (port, master pid); stopped whatever happens."""
+def model_server(estimator, workers=WORKERS, engine="sklearn"):
+    """gunicorn serving `estimator` on 127.0.0.1 (engine: sklearn's predict_proba, or pgscore's compiled
+    evaluator); yields (port, master pid); stopped, and its files removed, whatever happens."""
     import joblib
 
-    d = Path(tempfile.mkdtemp(prefix="pgscore-http-"))
-    model_file = d / "model.joblib"
-    joblib.dump(estimator, model_file)
-    port = _free_port()
-    env = {**os.environ, "PGSCORE_MODEL_FILE": str(model_file), "OMP_NUM_THREADS": "1",
-           "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--worker-class", "gthread", "--threads", "1", "--keep-alive", "60", "--log-level", "warning",
-         "pgscore.modelserver:app"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {proc.stderr.read().decode(errors='replace')[-500:]}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not start listening within 60 s")
-            time.sleep(0.1)
-        yield port, proc.pid
-    finally:
-        proc.terminate()
+    with tempfile.TemporaryDirectory(prefix="pgscore-http-") as d:
+        model_file, log_file = Path(d) / "model.joblib", Path(d) / "gunicorn.log"
+        joblib.dump(estimator, model_file)
+        port = _free_port()
+        env = {**os.environ, "PGSCORE_MODEL_FILE": str(model_file), "PGSCORE_MODEL_ENGINE": engine,
+               "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        with open(log_file, "wb") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+                 "--worker-class", "gthread", "--threads", "1", "--keep-alive", "60", "--log-level", "warning",
+                 "pgscore.modelserver:app"],
+                env=env, stdout=subprocess.DEVNULL, stderr=log, preexec_fn=_die_with_parent)
         try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        model_file.unlink(missing_ok=True)
-        d.rmdir()
+            deadline = time.monotonic() + 60
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"gunicorn exited: {log_file.read_text(errors='replace')[-500:]}")
+                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError("gunicorn did not start listening within 60 s")
+                time.sleep(0.1)
+            yield port, proc.pid
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def _score(conn: http.client.HTTPConnection, features) -> float:
@@ -98,7 +112,7 @@ def _client(job) -> list[float]:
     rng = random.Random(seed)
     db = psycopg2.connect(dsn)
     web = http.client.HTTPConnection("127.0.0.1", port, timeout=30) if kind == "http" else None
-    db.autocommit = kind == "pgscore"
+    db.autocommit = True  # the HTTP path sends BEGIN and COMMIT with its statements: 2 round trips, not 4
     cur = db.cursor()
     lat = []
     time.sleep(max(0.0, start_at - time.time()))
@@ -109,11 +123,13 @@ def _client(job) -> list[float]:
         if kind == "pgscore":
             cur.execute(sql["insert"], (cid,))
         else:
-            cur.execute(sql["insert"], (cid,))
-            cur.execute(sql["counters"], (cid,))
-            features = cur.fetchone()[0]
-            cur.execute(sql["write"], (_score(web, features), cid))
-            db.commit()
+            cur.execute(sql["counters"], (cid, cid, cid))  # BEGIN; lock; complaint and counters, RETURNING features
+            try:
+                features = cur.fetchone()[0]
+                cur.execute(sql["write"], (_score(web, features), cid))  # the score; COMMIT
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
         lat.append((time.perf_counter() - t) * 1000)
     db.close()
     if web is not None:
@@ -144,9 +160,22 @@ def _memory_kib(pid: int) -> tuple[int | None, int | None]:
 
 
 def _children(pid: int) -> list[int]:
-    with contextlib.suppress(OSError):
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    return []
+    """The processes whose parent is `pid` (gunicorn's workers), from /proc/*/stat."""
+    kids = []
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                if int((p / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    kids.append(int(p.name))
+    return sorted(kids)
+
+
+def _local(url) -> bool:
+    """Whether the database server runs on this machine (a socket directory or loopback)."""
+    from psycopg2.extensions import parse_dsn
+
+    host = parse_dsn(url).get("host") or ""
+    return host == "" or host.startswith("/") or host in ("localhost", "127.0.0.1", "::1")
 
 
 def _fmt_mem(rss, pss) -> str:
@@ -173,67 +202,91 @@ def prepare(cur, X, n_customers) -> dict:
     statements = {
         "pgscore": {"insert": q.SQL("INSERT INTO {} (customer_id) VALUES (%s)").format(_t("events_pgscore"))},
         "http": {
-            "insert": q.SQL("INSERT INTO {} (customer_id) VALUES (%s)").format(_t("events_plain")),
-            # the same counters attach_rescoring keeps (sample.COUNTERS): a count, a 30-day window, a max
+            # the profile locked first (a recount under another transaction's lock would miss its complaint:
+            # READ COMMITTED re-checks the row, not the subquery), then the complaint and the same counters
+            # attach_rescoring keeps (sample.COUNTERS: a count, a 30-day window, a max) in one statement,
+            # whose recount does not see the complaint it inserts, hence + 1; one round trip in all
             "counters": q.SQL(
+                "BEGIN; SELECT 1 FROM {c} WHERE id = %s FOR UPDATE; "
+                "WITH e AS (INSERT INTO {e} (customer_id) VALUES (%s)) "
                 "UPDATE {c} c SET support_calls = c.support_calls + 1, "
                 "last_complaint_at = greatest(c.last_complaint_at, now()), "
                 "complaints_30d = (SELECT count(*) FROM {e} e WHERE e.customer_id = c.id "
-                "AND e.created_at >= now() - interval '30 days') WHERE c.id = %s RETURNING {f}").format(
+                "AND e.created_at >= now() - interval '30 days') + 1 WHERE c.id = %s RETURNING {f}").format(
                     c=_t("customers"), e=_t("events_plain"), f=feats),
-            "write": q.SQL("UPDATE {} SET churn_score = %s, scored_at = now() WHERE id = %s").format(_t("customers")),
+            "write": q.SQL("UPDATE {} SET churn_score = %s, scored_at = now() WHERE id = %s; COMMIT").format(
+                _t("customers")),
         },
     }
     return {k: {n: s.as_string(cur) for n, s in v.items()} for k, v in statements.items()}
 
 
 def cleanup(cur):
+    """Detach what is wired in the bench schema and drop it; each step tried even if the other fails."""
+    import psycopg2
     from psycopg2 import sql as q
 
     from pgscore import bench_rescoring
 
-    cur.execute("SELECT pgscore.detach_rescoring(%s::regclass)", (_t("events_pgscore").as_string(cur),))
-    cur.execute(q.SQL("DROP SCHEMA {} CASCADE").format(q.Identifier(bench_rescoring.SCHEMA)))
+    with contextlib.suppress(psycopg2.Error):
+        bench_rescoring.detach_all(cur)
+    with contextlib.suppress(psycopg2.Error):
+        cur.execute(q.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(q.Identifier(bench_rescoring.SCHEMA)))
+
+
+LABELS = {"pgscore": "pgscore: INSERT, rescored by the trigger",
+          "sklearn": "HTTP: lock+count, POST (predict_proba), write",
+          "compiled": "HTTP: lock+count, POST (compiled), write"}
 
 
 def run(url, rep, X, estimator, quick=False, say=print):
-    """Measure both paths at 1 and 8 clients; adds rows to `rep` and prints the ratios."""
+    """Measure the three paths at 1 and 8 clients; adds rows to `rep` and prints the ratios."""
     import psycopg2
 
     n_customers = 100_000
     seconds = 2 if quick else 15
     say(f"\nper-customer rescoring: inside the database against an HTTP model server (gunicorn, {WORKERS} "
-        f"workers, keep-alive); {n_customers:,} customers, one complaint per transaction, {seconds} s per run")
+        f"workers, keep-alive), scoring with scikit-learn's predict_proba (what a user would run) or with "
+        f"pgscore's compiled evaluator; {n_customers:,} customers, one complaint per transaction, "
+        f"{seconds} s per run")
     conn = psycopg2.connect(url)
     conn.autocommit = True
     cur = conn.cursor()
-    results = {}
+    results, workers = {}, {}
     try:
         sql = prepare(cur, X, n_customers)
-        with model_server(estimator) as (port, master):
-            warm = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            for _ in range(20 * WORKERS):  # every worker loads the model before the clock starts
-                _score(warm, X[0].tolist())
-            warm.close()
+        with contextlib.ExitStack() as stack:
+            servers = {e: stack.enter_context(model_server(estimator, engine=e)) for e in ("sklearn", "compiled")}
+            for port, _ in servers.values():
+                warm = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                for _ in range(20 * WORKERS):  # every worker loads the model before the clock starts
+                    _score(warm, X[0].tolist())
+                warm.close()
             for clients in (1, 8):
-                for kind in ("pgscore", "http"):
-                    tps, lat = _run_clients(kind, url, port, sql[kind], n_customers, clients, seconds)
+                order = ["pgscore", "sklearn", "compiled"]
+                if clients == 8:  # the first run meets the freshest table: alternate
+                    order.reverse()
+                for kind in order:
+                    port = servers[kind][0] if kind in servers else 0
+                    tps, lat = _run_clients("pgscore" if kind == "pgscore" else "http", url, port,
+                                            sql["pgscore" if kind == "pgscore" else "http"], n_customers,
+                                            clients, seconds)
                     p50, p99 = statistics.median(lat), statistics.quantiles(lat, n=100)[98]
                     results[(kind, clients)] = tps
-                    label = "pgscore: INSERT, rescored by the trigger" if kind == "pgscore" else \
-                        "HTTP: fetch profile, POST /score, write back"
-                    rep.add(f"{label}, {clients} client(s)", tps, 1.0, "tx/s", f"p50 {p50:.2f} ms, p99 {p99:.2f} ms")
-                say(f"  {'pgscore / HTTP, ' + str(clients) + ' client(s)':<62} "
-                    f"{results[('pgscore', clients)] / results[('http', clients)]:>14.2f} x")
-            workers = [_memory_kib(p) for p in _children(master)]
-        cur.execute(sql["pgscore"]["insert"], (1,))  # this backend has now loaded the model and rescored
-        cur.execute("SELECT pg_backend_pid()")
-        backend = _memory_kib(cur.fetchone()[0])
-        say(f"  {'memory: a scoring backend (after rescoring)':<62} {_fmt_mem(*backend)}")
-        for i, (rss, pss) in enumerate(workers):
-            say(f"  {f'memory: model-server worker {i + 1} of {len(workers)}':<62} {_fmt_mem(rss, pss)}")
+                    rep.add(f"{LABELS[kind]}, {clients} client(s)", tps, 1.0, "tx/s",
+                            f"p50 {p50:.2f} ms, p99 {p99:.2f} ms")
+                for engine in ("sklearn", "compiled"):
+                    say(f"  {f'pgscore / HTTP ({engine}), {clients} client(s)':<62} "
+                        f"{results[('pgscore', clients)] / results[(engine, clients)]:>14.2f} x")
+            workers = {e: [_memory_kib(p) for p in _children(master)] for e, (_, master) in servers.items()}
+        if _local(url):
+            cur.execute(sql["pgscore"]["insert"], (1,))  # this backend has now loaded the model and rescored
+            cur.execute("SELECT pg_backend_pid()")
+            say(f"  {'memory: a scoring backend (after rescoring)':<62} {_fmt_mem(*_memory_kib(cur.fetchone()[0]))}")
+        for engine, mems in workers.items():
+            for i, (rss, pss) in enumerate(mems[:1]):  # the workers of one server are alike
+                say(f"  {f'memory: a model-server worker ({engine}), 1 of {len(mems)}':<62} {_fmt_mem(rss, pss)}")
     finally:
-        with contextlib.suppress(psycopg2.Error):
-            cleanup(cur)
+        cleanup(cur)
         conn.close()
     return results

@@ -41,9 +41,20 @@ def _t(name):
     return sql.Identifier(SCHEMA, name)
 
 
+def detach_all(cur):
+    """Detach every table of the bench schema wired to rescoring (a run interrupted before its cleanup
+    leaves wiring behind, and the next attach would refuse it)."""
+    cur.execute("SELECT DISTINCT pgscore.detach_rescoring(t.tgrelid::regclass) FROM pg_catalog.pg_trigger t "
+                "JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid "
+                "WHERE c.relnamespace = pg_catalog.to_regnamespace(%s) "
+                "AND t.tgfoid = 'pgscore.rescore_events'::pg_catalog.regproc", (SCHEMA,))
+
+
 def setup(cur, X, n_customers):
     from pgscore import sample
 
+    if _schema_exists(cur):
+        detach_all(cur)
     cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(SCHEMA)))
     cur.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(SCHEMA)))
     sample.create_tables(cur, schema=SCHEMA)
@@ -60,6 +71,11 @@ def setup(cur, X, n_customers):
                                                                           _t("bump_statement")))
     sample.rescore_complaints(cur, model="logit", schema=SCHEMA, complaints="events_pgscore")
     cur.execute(sql.SQL("VACUUM ANALYZE {}").format(_t("customers")))
+
+
+def _schema_exists(cur) -> bool:
+    cur.execute("SELECT pg_catalog.to_regnamespace(%s) IS NOT NULL", (SCHEMA,))
+    return cur.fetchone()[0]
 
 
 def pgbench(url, table, clients, seconds, n_customers) -> dict:
@@ -137,6 +153,6 @@ def run(url, rep, X, quick=False, say=print):
     queued = cur.fetchone()[0]
     if queued:
         say(f"  warning: {queued} profile(s) were queued in pgscore.error_queue during the benchmark")
-    cur.execute("SELECT pgscore.detach_rescoring(%s::regclass)", (_t("events_pgscore").as_string(cur),))
+    detach_all(cur)
     cur.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(SCHEMA)))
     conn.close()

@@ -274,8 +274,14 @@ def cmd_maintain(args):
 
 
 def cmd_bench(args):
+    import signal
+
     from pgscore import bench
 
+    def stop(signum, frame):  # a SIGTERM unwinds like Ctrl-C: the model server, the schema, the database go
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     if args.db:
         bench.run(args.db, quick=args.quick, say=_say, only=args.only)
         return 0

@@ -1,10 +1,12 @@
 """The model server of the benchmark's HTTP alternative: what a user would put behind gunicorn.
 
 A WSGI app: POST /score with {"features": [...]} answers {"score": p}, the
-positive-class probability from the estimator's own predict_proba. Each
-worker loads the joblib file named by $PGSCORE_MODEL_FILE on its first
-request, with native thread pools limited to one thread (several workers
-share the cores, as pgscore's backends do).
+positive-class probability. Each worker loads the joblib file named by
+$PGSCORE_MODEL_FILE on its first request, with native thread pools limited
+to one thread (several workers share the cores, as pgscore's backends do).
+With $PGSCORE_MODEL_ENGINE=compiled it scores with the same compiled numpy
+evaluator pgscore uses in the database, instead of the estimator's own
+predict_proba (what a user would run), so that the benchmark can show both.
 """
 
 from __future__ import annotations
@@ -12,17 +14,26 @@ from __future__ import annotations
 import json
 import os
 
-_model = None
+_model = None  # (number of features, row -> score)
 
 
 def _load():
     global _model
     if _model is None:
         import joblib
+        import numpy as np
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(1)
-        _model = joblib.load(os.environ["PGSCORE_MODEL_FILE"])
+        est = joblib.load(os.environ["PGSCORE_MODEL_FILE"])
+        n = int(est.n_features_in_)
+        if os.environ.get("PGSCORE_MODEL_ENGINE") == "compiled":
+            from pgscore import compiled
+
+            ev = compiled.compile_estimator(est, "binary", n)
+            _model = n, ev.score_row
+        else:
+            _model = n, lambda row: est.predict_proba(np.asarray([row], dtype=float))[0, 1]
     return _model
 
 
@@ -33,14 +44,16 @@ def _reply(start_response, status, payload):
 
 
 def app(environ, start_response):
-    import numpy as np
-
     if environ.get("REQUEST_METHOD") != "POST" or environ.get("PATH_INFO") != "/score":
         return _reply(start_response, "404 Not Found", {"error": "POST /score"})
     try:
         n = int(environ.get("CONTENT_LENGTH") or 0)
         features = json.loads(environ["wsgi.input"].read(n))["features"]
-        score = float(_load().predict_proba(np.asarray([features], dtype=float))[0, 1])
+        n_features, score = _load()
+        row = [float(v) for v in features]
+        if len(row) != n_features:
+            raise ValueError(f"expected {n_features} features, got {len(row)}")
+        p = float(score(row))
     except (ValueError, KeyError, TypeError) as e:  # not JSON, no features, not numbers, the wrong count
         return _reply(start_response, "400 Bad Request", {"error": f"{type(e).__name__}: {e}"})
-    return _reply(start_response, "200 OK", {"score": score})
+    return _reply(start_response, "200 OK", {"score": p})
