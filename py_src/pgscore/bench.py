@@ -34,20 +34,37 @@ def _models(quick):
 
 
 class Report:
+    """The rows of a run, printed as they come, and at the end one table with each row's ratio to the
+    reference it is judged against (a row measured in the same run, named by `ref`)."""
+
     def __init__(self, say):
         self.rows, self.say = [], say
 
-    def add(self, what, n, seconds, unit="rows/s", note=""):
+    def add(self, what, n, seconds, unit="rows/s", note="", ref=None):
         rate = n / seconds if seconds else float("inf")
-        self.rows.append((what, rate, unit, note))
+        self.rows.append([what, rate, unit, note, ref])
         self.say(f"  {what:<62} {rate:>14,.0f} {unit:<7} {note}")
         return rate
 
     def latency(self, what, samples_ms, note=""):
         med = statistics.median(samples_ms)
-        self.rows.append((what, med, "ms", note))
+        self.rows.append([what, med, "ms", note, None])
         self.say(f"  {what:<62} {med:>14,.1f} ms      {note}")
         return med
+
+    def summary(self):
+        """One table: value, unit, note (latencies, where measured) and the ratio to the reference."""
+        values = {r[0]: r[1] for r in self.rows}
+        self.say("\nsummary: every row of this run; ratio = this row's rate / its reference's, measured in the same run")
+        self.say(f"  {'what':<62} {'value':>14} {'unit':<8} {'ratio':>8}  {'reference':<62} latency")
+        for what, value, unit, note, ref in self.rows:
+            if value is None:  # cut off by a time limit
+                self.say(f"  {what:<62} {note:>14}")
+                continue
+            fmt = f"{value:>14,.1f}" if unit == "ms" else f"{value:>14,.0f}"
+            ratio = f"{value / values[ref]:>7.3g}x" if ref in values and values[ref] else f"{'':>8}"
+            latency = note if note.startswith(("p50", "avg")) else ""
+            self.say(f"  {what:<62} {fmt} {unit:<8} {ratio}  {ref or '':<62} {latency}".rstrip())
 
 
 def _timed(cur, sql, params=None) -> float:
@@ -99,7 +116,9 @@ def run(url, quick=False, say=print, only=None) -> Report:
     if only == "drift":
         from pgscore import bench_drift
 
-        return bench_drift.run(url, rep, quick=quick, say=say)
+        bench_drift.run(url, rep, quick=quick, say=say)
+        rep.summary()
+        return rep
     say(f"training models; {n_row:,} rows for the row path, {n_batch:,} for batches")
     X, y, names, models = _models(quick)
     for name, est in models.items():
@@ -113,6 +132,7 @@ def run(url, quick=False, say=print, only=None) -> Report:
 
         bench_http.run(url, rep, X, models["logit"], quick=quick, say=say)
     if only in ("rescoring", "http"):
+        rep.summary()
         return rep
     conn = psycopg2.connect(url)
     conn.autocommit = True
@@ -142,7 +162,8 @@ def run(url, quick=False, say=print, only=None) -> Report:
             t = time.perf_counter()
             for r in data[:300]:
                 est.predict_proba(r.reshape(1, -1))
-            rep.add(f"{name}: predict_proba, one row at a time", 300, time.perf_counter() - t)
+            rep.add(f"{name}: predict_proba, one row at a time", 300, time.perf_counter() - t,
+                    ref=f"{name}: predict_proba, one batch of {len(data):,}")
 
     say("\nthe row path: SELECT count(pgscore.score(model, features)) FROM sample (warm session)")
     _timed(cur, "SELECT count(empty_call('logit', features)) FROM sample")
@@ -152,9 +173,10 @@ def run(url, quick=False, say=print, only=None) -> Report:
         cur.execute("SET pgscore.log_queries = %s", (mode,))
         _timed(cur, "SELECT pgscore.score(%s, features) FROM sample LIMIT 10", (name,))
         rate = rep.add(f"{name}: row path, query log {mode}", n_row,
-                       _best(cur, "SELECT count(pgscore.score(%s, features)) FROM sample", (name,)))
+                       _best(cur, "SELECT count(pgscore.score(%s, features)) FROM sample", (name,)),
+                       ref="empty PL/Python function, same arguments")
         if name == "logit":
-            rep.rows[-1] = (*rep.rows[-1][:3], f"{empty / rate:.1f}x the empty call")
+            rep.rows[-1][3] = f"{empty / rate:.1f}x the empty call's cost"
             say(f"  {'':<62} {'':>14} {'':<7} ({empty / rate:.1f}x the empty call)")
     cur.execute("RESET pgscore.log_queries")
     cur.execute("TRUNCATE pgscore.prediction_log")
@@ -164,16 +186,18 @@ def run(url, quick=False, say=print, only=None) -> Report:
         for log in (False, True):
             s = _best(cur, "SELECT count(*) FROM pgscore.predict_batch(%s, 'SELECT id, features FROM customers', "
                            "p_log => %s)", (name, log), repeat=1)
-            rep.add(f"{name}: predict_batch, log {'on' if log else 'off'}", n_batch, s)
+            rep.add(f"{name}: predict_batch, log {'on' if log else 'off'}", n_batch, s,
+                    ref=f"{name}: predict_proba, one batch of {n_batch:,}")
     cur.execute("TRUNCATE pgscore.prediction_log")
 
     say(f"\nbatch written back into the table, {n_batch:,} rows (logistic pipeline)")
     s = _timed(cur, "CALL pgscore.score_table('logit', 'customers', 'id', 'score', 10000)")
-    inside = rep.add("pgscore.score_table, written back and logged", n_batch, s)
+    client_row = "client side: COPY out, predict, COPY in, UPDATE (no log)"
+    inside = rep.add("pgscore.score_table, written back and logged", n_batch, s, ref=client_row)
     s = _timed(cur, "CALL pgscore.score_table('logit', 'customers', 'id', 'score', 10000, p_log => false)")
-    rep.add("pgscore.score_table, written back, not logged", n_batch, s)
+    rep.add("pgscore.score_table, written back, not logged", n_batch, s, ref=client_row)
     s = client_side(conn, models["logit"], names, n_batch)
-    client = rep.add("client side: COPY out, predict, COPY in, UPDATE (no log)", n_batch, s)
+    client = rep.add(client_row, n_batch, s)
     say(f"  {'written back and logged / client side':<62} {inside / client:>14.2f} x")
 
     say("\nfirst score in a brand-new session (connect not included)")
@@ -189,6 +213,7 @@ def run(url, quick=False, say=print, only=None) -> Report:
         from pgscore import bench_drift
 
         bench_drift.run(url, rep, quick=quick, say=say)
+    rep.summary()
     return rep
 
 

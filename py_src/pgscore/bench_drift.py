@@ -197,7 +197,7 @@ def fill(cur, model_id, n, chunk=CHUNK) -> float:
 
 def _cut_off(rep, say, what, limit_s):
     say(f"  {what:<62} {'> ' + str(limit_s) + ' s':>14}         cut off by statement_timeout")
-    rep.rows.append((what, None, "ms", f"> {limit_s} s, cut off"))
+    rep.rows.append([what, None, "ms", f"> {limit_s} s, cut off", None])
 
 
 def run(url, rep, quick=False, say=print, n=None):

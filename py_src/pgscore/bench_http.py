@@ -274,7 +274,8 @@ def run(url, rep, X, estimator, quick=False, say=print):
                     p50, p99 = statistics.median(lat), statistics.quantiles(lat, n=100)[98]
                     results[(kind, clients)] = tps
                     rep.add(f"{LABELS[kind]}, {clients} client(s)", tps, 1.0, "tx/s",
-                            f"p50 {p50:.2f} ms, p99 {p99:.2f} ms")
+                            f"p50 {p50:.2f} ms, p99 {p99:.2f} ms",
+                            ref=None if kind == "sklearn" else f"{LABELS['sklearn']}, {clients} client(s)")
                 for engine in ("sklearn", "compiled"):
                     say(f"  {f'pgscore / HTTP ({engine}), {clients} client(s)':<62} "
                         f"{results[('pgscore', clients)] / results[(engine, clients)]:>14.2f} x")

@@ -140,7 +140,8 @@ def run(url, rep, X, quick=False, say=print):
             r = pgbench(url, f"events_{kind}", clients, seconds, n_customers)
             results[(kind, clients)] = r["tps"]
             rep.add(f"single-row INSERT, {kind}, {clients} client(s), {seconds} s", r["tps"], 1.0, "tx/s",
-                    f"avg {r['latency_ms']:.2f} ms" + (f", {r['failed']} failed" if r["failed"] else ""))
+                    f"avg {r['latency_ms']:.2f} ms" + (f", {r['failed']} failed" if r["failed"] else ""),
+                    ref=None if kind == "counter" else f"single-row INSERT, counter, {clients} client(s), {seconds} s")
         say(f"  {'pgscore / PL/pgSQL counter trigger':<62} "
             f"{results[('pgscore', clients)] / results[('counter', clients)]:>14.2f} x")
     for copy in (False, True):
@@ -148,7 +149,8 @@ def run(url, rep, X, quick=False, say=print):
         for table in ("events_plain", "events_counter_stmt", "events_pgscore"):
             s = multi_row(cur, table, n_events, n_customers, copy=copy)
             rep.add(f"{how} of {n_events:,} events, {table.removeprefix('events_')}", n_events, s, "events/s",
-                    f"{s * 1000:.0f} ms")
+                    f"{s * 1000:.0f} ms",
+                    ref=None if table == "events_counter_stmt" else f"{how} of {n_events:,} events, counter_stmt")
     cur.execute("SELECT count(*) FROM pgscore.error_queue")
     queued = cur.fetchone()[0]
     if queued:
