@@ -207,3 +207,23 @@ def test_status_lists_the_admin_among_those_who_may_write_models(urls, db_url):
     writers = next(ln for ln in run.stdout.splitlines() if ln.startswith("may write models and artifacts:"))
     assert "pgscore_admin" in writers and LOGINS["admin"] in writers
     assert "pgscore_app" not in writers and "pgscore_reader" not in writers and LOGINS["app"] not in writers
+
+
+def test_a_downgrade_elsewhere_leaves_this_databases_roles_alone(db_url, empty_db_url):
+    """Roles and their memberships are global to the cluster: pgscore grants rights per database only, so
+    uninstalling pgscore from another database takes nothing from the roles here."""
+    from pgscore import migrate
+
+    migrate.upgrade(empty_db_url)
+    migrate.downgrade(empty_db_url, "base")
+    checks = query(db_url, """
+        SELECT r, pg_catalog.has_schema_privilege(r, 'pgscore', 'USAGE'),
+               pg_catalog.has_function_privilege(r, 'pgscore.load_model(bigint)', 'EXECUTE'),
+               pg_catalog.has_table_privilege(r, 'pgscore.feature_drift', 'SELECT')
+          FROM unnest(ARRAY['pgscore_admin', 'pgscore_app', 'pgscore_reader']) r ORDER BY r""")
+    assert checks == [("pgscore_admin", True, True, True), ("pgscore_app", True, True, False),
+                      ("pgscore_reader", True, False, True)]
+    assert query(db_url, "SELECT count(*) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid "
+                         "WHERE r.rolname IN ('pgscore_admin', 'pgscore_app', 'pgscore_reader') "
+                         "AND m.member IN (SELECT oid FROM pg_roles WHERE rolname LIKE 'pgscore\\_%' "
+                         "AND rolname NOT LIKE 'pgscore\\_t\\_%')") == [(0,)]  # no pgscore role is a member of another
