@@ -18,7 +18,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from helpers import make_shop, make_tmpdir, query
-from pgscore import datasets, migrate
+from pgscore import bench_http, datasets, migrate
 from pgscore.datasets import CHURN_FEATURES
 from pgscore.localdb import Cluster, free_port
 
@@ -47,16 +47,15 @@ def crashable():
 
 def _server_pids(postmaster: int) -> list[int]:
     """The postmaster and every process it started."""
-    kids = []
-    for p in Path("/proc").iterdir():
-        if p.name.isdigit():
-            try:
-                fields = (p / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == postmaster:
-                kids.append(int(p.name))
-    return [postmaster, *kids]
+    return [postmaster, *bench_http._children(postmaster)]
+
+
+def _wait_for(ready, what, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} within {timeout} s")
+        time.sleep(0.01)
 
 
 def _wait_gone(pids, timeout=30.0):
@@ -106,11 +105,23 @@ def test_sigkill_during_copy_leaves_events_counters_scores_and_audit_consistent(
         except psycopg2.Error:
             outcome["small_errors"] += 1  # the kill: expected
 
-    threads = [threading.Thread(target=bulk_copy)] + [threading.Thread(target=small_inserts, args=(s,))
-                                                       for s in range(2)]
-    for t in threads:
+    small = [threading.Thread(target=small_inserts, args=(s,)) for s in range(2)]
+    bulk = threading.Thread(target=bulk_copy)
+    threads = [bulk, *small]
+    for t in small:
         t.start()
-    time.sleep(2.5)  # the COPY is under way (its rows are sent; the server is inserting and rescoring)
+    _wait_for(lambda: outcome["small"] >= 5, "no small insert committed")
+    bulk.start()
+    # kill once the server has inserted a third of the COPY's rows: well inside the statement, whatever the
+    # machine's speed (a fixed sleep let a fast run commit the COPY first)
+    watch = psycopg2.connect(url)
+    watch.autocommit = True
+
+    def copy_progress():
+        return (query(watch, "SELECT coalesce(max(tuples_processed), 0) FROM pg_stat_progress_copy")[0][0]
+                >= BULK // 3)
+
+    _wait_for(copy_progress, "the COPY never got a third of the way")
     pids = _server_pids(cluster.pid())
     for pid in pids:
         try:
@@ -119,6 +130,7 @@ def test_sigkill_during_copy_leaves_events_counters_scores_and_audit_consistent(
             pass
     stop.set()
     _wait_gone(pids)
+    watch.close()
     for t in threads:
         t.join(60)
     assert not any(t.is_alive() for t in threads)
