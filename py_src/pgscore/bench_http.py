@@ -267,10 +267,8 @@ def run(url, rep, X, estimator, quick=False, say=print):
                 if clients == 8:  # the first run meets the freshest table: alternate
                     order.reverse()
                 for kind in order:
-                    port = servers[kind][0] if kind in servers else 0
-                    tps, lat = _run_clients("pgscore" if kind == "pgscore" else "http", url, port,
-                                            sql["pgscore" if kind == "pgscore" else "http"], n_customers,
-                                            clients, seconds)
+                    path, port = ("pgscore", 0) if kind == "pgscore" else ("http", servers[kind][0])
+                    tps, lat = _run_clients(path, url, port, sql[path], n_customers, clients, seconds)
                     p50, p99 = statistics.median(lat), statistics.quantiles(lat, n=100)[98]
                     results[(kind, clients)] = tps
                     rep.add(f"{LABELS[kind]}, {clients} client(s)", tps, 1.0, "tx/s",
@@ -285,8 +283,8 @@ def run(url, rep, X, estimator, quick=False, say=print):
             cur.execute("SELECT pg_backend_pid()")
             say(f"  {'memory: a scoring backend (after rescoring)':<62} {_fmt_mem(*_memory_kib(cur.fetchone()[0]))}")
         for engine, mems in workers.items():
-            for i, (rss, pss) in enumerate(mems[:1]):  # the workers of one server are alike
-                say(f"  {f'memory: a model-server worker ({engine}), 1 of {len(mems)}':<62} {_fmt_mem(rss, pss)}")
+            if mems:  # the workers of one server are alike: the first stands for them
+                say(f"  {f'memory: a model-server worker ({engine}), 1 of {len(mems)}':<62} {_fmt_mem(*mems[0])}")
     finally:
         cleanup(cur)
         conn.close()

@@ -53,8 +53,7 @@ def detach_all(cur):
 def setup(cur, X, n_customers):
     from pgscore import sample
 
-    if _schema_exists(cur):
-        detach_all(cur)
+    detach_all(cur)
     cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(SCHEMA)))
     cur.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(SCHEMA)))
     sample.create_tables(cur, schema=SCHEMA)
@@ -71,11 +70,6 @@ def setup(cur, X, n_customers):
                                                                           _t("bump_statement")))
     sample.rescore_complaints(cur, model="logit", schema=SCHEMA, complaints="events_pgscore")
     cur.execute(sql.SQL("VACUUM ANALYZE {}").format(_t("customers")))
-
-
-def _schema_exists(cur) -> bool:
-    cur.execute("SELECT pg_catalog.to_regnamespace(%s) IS NOT NULL", (SCHEMA,))
-    return cur.fetchone()[0]
 
 
 def pgbench(url, table, clients, seconds, n_customers) -> dict:

@@ -34,7 +34,6 @@ def _raise(plpy, e: PgscoreError):
 @raising_sql_errors
 def validate_environment(plpy):
     from pgscore.environment import report
-    from pgscore.errors import PgscoreError
     from pgscore.serving import signing_key
 
     info = report(check=True)
@@ -50,8 +49,7 @@ def load_model(plpy, GD, model_id):
     """pgscore.load_model: runs as its owner, so that only it reads artifact and evaluator bytes."""
     if model_id is None:
         raise PgscoreError("pgscore.load_model: the model_id must not be NULL", sqlstate="22004")
-    m = (GD.get("pgscore.runtime") or _runtime(plpy, GD)).load_as_owner(model_id)
-    return m.engine
+    return _runtime(plpy, GD).load_as_owner(model_id).engine
 
 
 def _runtime(plpy, GD):
