@@ -58,8 +58,14 @@ SQL_CASES = [
      "there is no model"),
     ("predict_batch chunk 0", "SELECT * FROM pgscore.predict_batch('churn', 'SELECT * FROM customers', NULL, 0)", (),
      "22023", "chunk"),
-    ("batch_chunks chunk 0", "SELECT * FROM pgscore.batch_chunks('churn', 'SELECT * FROM customers', NULL, 0, true)",
-     (), "22023", "chunk"),
+    ("batch_chunks chunk 0", "SELECT * FROM pgscore.batch_chunks('churn', 'SELECT * FROM customers', NULL, 0, true, "
+     "'public')", (), "22023", "chunk"),
+    ("predict_batch NULL search_path", "SELECT * FROM pgscore.predict_batch('churn', 'SELECT * FROM customers', NULL, "
+     "10, true, NULL)", (), "22004", "search_path"),
+    ("predict_batch bad search_path", "SELECT * FROM pgscore.predict_batch('churn', 'SELECT * FROM customers', NULL, "
+     "10, true, 'a,,b')", (), "22023", "search_path"),
+    ("predict_batch search_path without the table", "SELECT * FROM pgscore.predict_batch('churn', "
+     "'SELECT * FROM customers', NULL, 10, true, 'pg_catalog')", (), "42P01", "customers"),
     ("predict_batch missing columns", "SELECT * FROM pgscore.predict_batch('churn', 'SELECT id FROM customers')", (),
      "42601", "the query must return the key first and then the features"),
     ("score_chunk unknown table", "SELECT * FROM pgscore.score_chunk('churn', 'nope', 'id', 'churn_score')", (),

@@ -216,6 +216,28 @@ def test_predict_batch_input_errors(conn):
     assert [k for k, _ in got] == [f"c-{i}" for i in range(5)]
 
 
+def test_predict_batch_resolves_the_query_with_the_callers_search_path(conn):
+    """predict_batch runs with a fixed search_path of its own; the query text sees the caller's (or the one
+    passed), and the function's own path is back once the query is planned."""
+    est, x, _ = fitted("logit")
+    deploy(conn.dsn, "logit")
+    load_rows(conn, x[:4])
+    query(conn, "CREATE SCHEMA shop; CREATE TABLE shop.rows AS SELECT id + 100 AS id, f FROM public.rows")
+    q = "SELECT id, f AS features FROM rows ORDER BY id"
+    query(conn, "SET search_path = shop, public")
+    assert [int(k) for k, _ in query(conn, "SELECT * FROM pgscore.predict_batch('logit', %s)", (q,))] == \
+        [100, 101, 102, 103]
+    query(conn, "RESET search_path")
+    got = query(conn, "SELECT * FROM pgscore.predict_batch('logit', %s, p_search_path => 'shop')", (q,))
+    assert [int(k) for k, _ in got] == [100, 101, 102, 103]
+    assert np.abs(np.array([s for _, s in got]) - est.predict_proba(x[:4])[:, 1]).max() <= 1e-9
+    got = query(conn, "SELECT * FROM pgscore.predict_batch('logit', %s)", (q,))
+    assert [int(k) for k, _ in got] == [0, 1, 2, 3]
+    # inside, pgscore's own statements (the audit rows) ran with its fixed path; the caller's is unchanged
+    assert query(conn, "SELECT current_setting('search_path')") == [('"$user", public',)]
+    assert query(conn, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'batch'") == [(12,)]
+
+
 def test_write_back_chunks_and_log(conn):
     est, x, _ = fitted("logit")
     deploy(conn.dsn, "logit")
@@ -245,11 +267,13 @@ def test_batch_functions_with_nulls_and_directly(conn):
     for sql, state in [("SELECT * FROM pgscore.predict_batch(NULL, 'SELECT id, f AS features FROM rows')", "22004"),
                        ("SELECT * FROM pgscore.predict_batch('logit', NULL)", "22004"),
                        ("SELECT * FROM pgscore.batch_chunks('logit', 'SELECT id, f AS features FROM rows', NULL, "
-                        "NULL, false)", "22023"),
+                        "NULL, false, 'public')", "22023"),
+                       ("SELECT * FROM pgscore.batch_chunks('logit', 'SELECT id, f AS features FROM rows', NULL, "
+                        "10, false, NULL)", "22004"),
                        ("CALL pgscore.score_table('logit', 'rows', NULL, 's')", "22004")]:
         assert sql_error(conn, sql).pgcode == state, sql
     (keys, scores), = query(conn, "SELECT * FROM pgscore.batch_chunks('logit', 'SELECT id, f AS features FROM rows', "
-                                  "NULL, 10, false)")
+                                  "NULL, 10, false, 'public')")
     assert keys == ["0", "1", "2"]
     assert np.abs(np.array(scores) - fitted("logit")[0].predict_proba(X[:3])[:, 1]).max() <= 1e-9
     assert query(conn, "SELECT count(*) FROM pgscore.prediction_log") == [(0,)]

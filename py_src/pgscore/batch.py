@@ -8,6 +8,7 @@ plpy.quote_ident; the user's query runs with the caller's own rights.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import struct
 
@@ -100,23 +101,47 @@ def check_chunk_size(chunk_size) -> int:
     return chunk_size
 
 
-def query_chunks(plpy, GD, model, query, chunk_size, log):
+_SET_PATH = "SELECT pg_catalog.set_config('search_path', $1, true)"
+
+
+@contextlib.contextmanager
+def search_path(plpy, path):
+    """Resolve names with `path` inside the block (the caller's query text), then go back to the function's
+    own fixed path. A local setting: the function's SET clause also ends it when the call returns."""
+    if path is ...:  # already in the caller's search_path (a schema before migration 0008)
+        yield
+        return
+    if path is None:
+        raise PgscoreError("the search_path for the query is NULL", sqlstate="22004",
+                           hint="leave the argument out to use your own search_path")
+    plan = plpy.prepare(_SET_PATH, ["pg_catalog.text"])
+    own = plpy.execute("SELECT pg_catalog.current_setting('search_path') AS p")[0]["p"]
+    plpy.execute(plan, [path])
+    try:
+        yield
+    finally:
+        plpy.execute(plan, [own])
+
+
+def query_chunks(plpy, GD, model, query, chunk_size, log, path):
     """Check `query` now; return an iterator of (keys, scores) per chunk (first column: the key; then the
-    features)."""
+    features). The query's names are resolved with `path`, the caller's search_path by default."""
 
     if query is None or not query.strip():
         raise PgscoreError("the query is NULL or empty", sqlstate="22004")
     check_chunk_size(chunk_size)
-    described = plpy.execute(f"SELECT * FROM ({query}) AS q LIMIT 0")
-    names, types = described.colnames(), described.coltypes()
-    if len(names) < 2:
-        raise InvalidModel("the query must return the key first and then the features",
-                           detail=f"it returns: {', '.join(names)}", sqlstate="42601")
-    columns = dict(zip(names[1:], types[1:]))
-    sql = (f"SELECT q.{plpy.quote_ident(names[0])}::pg_catalog.text AS k, "
-           f"pg_catalog.array_send({feature_sql(plpy, model, columns, 'q')}) AS b FROM ({query}) AS q")
+    with search_path(plpy, path):  # the query is parsed and planned here; fetching needs no names
+        described = plpy.execute(f"SELECT * FROM ({query}) AS q LIMIT 0")
+        names, types = described.colnames(), described.coltypes()
+        if len(names) < 2:
+            raise InvalidModel("the query must return the key first and then the features",
+                               detail=f"it returns: {', '.join(names)}", sqlstate="42601")
+        columns = dict(zip(names[1:], types[1:]))
+        sql = (f"SELECT q.{plpy.quote_ident(names[0])}::pg_catalog.text AS k, "
+               f"pg_catalog.array_send({feature_sql(plpy, model, columns, 'q')}) AS b FROM ({query}) AS q")
+        cursor = plpy.cursor(sql)
     cause = auditlog.cause(plpy, "predict_batch")
-    return _chunks(plpy, GD, model, plpy.cursor(sql), chunk_size, log, cause)
+    return _chunks(plpy, GD, model, cursor, chunk_size, log, cause)
 
 
 def _chunks(plpy, GD, model, cursor, chunk_size, log, cause):

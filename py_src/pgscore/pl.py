@@ -101,11 +101,12 @@ def flush_query_log(plpy, GD, TD):
 
 
 @raising_sql_errors
-def batch_chunks(plpy, GD, model, query, version, chunk_size, log):
+def batch_chunks(plpy, GD, model, query, version, chunk_size, log, search_path=...):
+    # ...: called by a schema before 0008, whose batch_chunks runs in the caller's search_path already
     from pgscore import batch
 
     m = _runtime(plpy, GD).resolve(model, version)
-    chunks = batch.query_chunks(plpy, GD, m, query, chunk_size, log)  # checks the query before any row
+    chunks = batch.query_chunks(plpy, GD, m, query, chunk_size, log, search_path)  # checks the query first
 
     def rows():
         try:  # PL/Python reports errors raised while iterating as "error fetching next item", the

@@ -1,31 +1,37 @@
 /*
  * Batch scoring: a whole query or table in chunks, one vectorised call per
  * chunk, each chunk's audit rows written in one statement (source 'batch').
- * batch_chunks and predict_batch run the caller's query text with the
- * caller's rights and search_path, so they carry no SET search_path; every
- * query of their own is fully qualified. score_table is a procedure that
- * commits after every chunk, which a SET clause would forbid.
+ * batch_chunks and predict_batch run with a fixed search_path like every
+ * pgscore function, and resolve the caller's query text with p_search_path,
+ * which defaults to the caller's own (a default is evaluated before the call,
+ * in the caller's setting). score_table is a procedure that commits after
+ * every chunk, which a SET clause would forbid; every query of its own is
+ * fully qualified.
  */
-CREATE FUNCTION pgscore.batch_chunks(p_model text, p_query text, p_version integer, p_chunk_size integer, p_log boolean)
+CREATE FUNCTION pgscore.batch_chunks(p_model text, p_query text, p_version integer, p_chunk_size integer, p_log boolean,
+                                     p_search_path text)
 RETURNS TABLE (keys text[], scores float8[])
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
 AS $pl$
 @@plpython/batch_chunks.py@@
 $pl$;
-COMMENT ON FUNCTION pgscore.batch_chunks(text, text, integer, integer, boolean) IS 'Internal: scores p_query chunk by chunk, one row of keys and scores per chunk; use pgscore.predict_batch';
+COMMENT ON FUNCTION pgscore.batch_chunks(text, text, integer, integer, boolean, text) IS 'Internal: scores p_query chunk by chunk, one row of keys and scores per chunk; use pgscore.predict_batch';
 
 CREATE FUNCTION pgscore.predict_batch(p_model text, p_query text, p_version integer DEFAULT NULL,
-                                      p_chunk_size integer DEFAULT 10000, p_log boolean DEFAULT true)
+                                      p_chunk_size integer DEFAULT 10000, p_log boolean DEFAULT true,
+                                      p_search_path text DEFAULT pg_catalog.current_setting('search_path'))
 RETURNS TABLE (key text, score float8)
 LANGUAGE sql
 VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
 AS $fn$
 SELECT u.key, u.score
-  FROM pgscore.batch_chunks(p_model, p_query, p_version, p_chunk_size, p_log) AS c,
+  FROM pgscore.batch_chunks(p_model, p_query, p_version, p_chunk_size, p_log, p_search_path) AS c,
        ROWS FROM (pg_catalog.unnest(c.keys), pg_catalog.unnest(c.scores)) AS u(key, score)
 $fn$;
-COMMENT ON FUNCTION pgscore.predict_batch(text, text, integer, integer, boolean) IS 'Score every row of a query (first column the key, then a column per feature or one float8[] named features) in chunks; returns key and score';
+COMMENT ON FUNCTION pgscore.predict_batch(text, text, integer, integer, boolean, text) IS 'Score every row of a query (first column the key, then a column per feature or one float8[] named features) in chunks; returns key and score; the query''s names are resolved with p_search_path (default: the caller''s)';
 
 CREATE FUNCTION pgscore.score_chunk(p_model text, p_table regclass, p_key name, p_into name,
                                     p_after text DEFAULT NULL, p_chunk_size integer DEFAULT 10000,

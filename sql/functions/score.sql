@@ -8,14 +8,15 @@
  * statement. Each prediction is written to pgscore.prediction_log (setting
  * pgscore.log_queries: all, off, or a sampling rate), hence VOLATILE; not
  * STRICT (a NULL argument is an error that names it); PARALLEL UNSAFE (they
- * run queries and write). No SET search_path: it would double the cost of a
- * call; every query they run qualifies its tables, functions, types and
- * operators instead (see serving.py).
+ * run queries and write). The SET search_path costs about 1 us a call
+ * (measured in docs/performance.md); every query they run also qualifies its
+ * tables, functions, types and operators (see serving.py).
  */
 CREATE FUNCTION pgscore.score(p_model text, p_features float8[], p_version integer DEFAULT NULL, p_key text DEFAULT NULL)
 RETURNS float8
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
 AS $pl$
 @@plpython/score.py@@
 $pl$;
@@ -25,6 +26,7 @@ CREATE FUNCTION pgscore.score(p_model text, p_features jsonb, p_version integer 
 RETURNS float8
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
 AS $pl$
 @@plpython/score.py@@
 $pl$;
@@ -34,6 +36,7 @@ CREATE FUNCTION pgscore.predict(p_model text, p_features float8[], p_version int
 RETURNS text
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
 AS $pl$
 @@plpython/predict.py@@
 $pl$;
@@ -43,6 +46,7 @@ CREATE FUNCTION pgscore.predict(p_model text, p_features jsonb, p_version intege
 RETURNS text
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
 AS $pl$
 @@plpython/predict.py@@
 $pl$;
@@ -52,6 +56,7 @@ CREATE FUNCTION pgscore.predict_proba(p_model text, p_features float8[], p_versi
 RETURNS float8[]
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
 AS $pl$
 @@plpython/predict_proba.py@@
 $pl$;
@@ -61,6 +66,7 @@ CREATE FUNCTION pgscore.predict_proba(p_model text, p_features jsonb, p_version 
 RETURNS float8[]
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
 AS $pl$
 @@plpython/predict_proba.py@@
 $pl$;
