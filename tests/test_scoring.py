@@ -233,9 +233,18 @@ def test_predict_batch_resolves_the_query_with_the_callers_search_path(conn):
     assert np.abs(np.array([s for _, s in got]) - est.predict_proba(x[:4])[:, 1]).max() <= 1e-9
     got = query(conn, "SELECT * FROM pgscore.predict_batch('logit', %s)", (q,))
     assert [int(k) for k, _ in got] == [0, 1, 2, 3]
+    # a function the query calls looks up its names while the rows are fetched: with the caller's path too
+    query(conn, "CREATE TABLE shop.offset_by AS SELECT 1000 AS n; "
+                "CREATE FUNCTION shop.shifted(i int) RETURNS int LANGUAGE plpgsql AS "
+                "$$ BEGIN RETURN i + (SELECT n FROM offset_by); END $$")
+    query(conn, "SET search_path = shop, public")
+    got = query(conn, "SELECT * FROM pgscore.predict_batch('logit', 'SELECT shifted(id), f AS features FROM rows "
+                      "ORDER BY id', p_chunk_size => 3)")
+    assert [int(k) for k, _ in got] == [1100, 1101, 1102, 1103]
+    query(conn, "RESET search_path")
     # inside, pgscore's own statements (the audit rows) ran with its fixed path; the caller's is unchanged
     assert query(conn, "SELECT current_setting('search_path')") == [('"$user", public',)]
-    assert query(conn, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'batch'") == [(12,)]
+    assert query(conn, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'batch'") == [(16,)]
 
 
 def test_write_back_chunks_and_log(conn):

@@ -130,7 +130,7 @@ def query_chunks(plpy, GD, model, query, chunk_size, log, path):
     if query is None or not query.strip():
         raise PgscoreError("the query is NULL or empty", sqlstate="22004")
     check_chunk_size(chunk_size)
-    with search_path(plpy, path):  # the query is parsed and planned here; fetching needs no names
+    with search_path(plpy, path):  # the query is parsed and planned here
         described = plpy.execute(f"SELECT * FROM ({query}) AS q LIMIT 0")
         names, types = described.colnames(), described.coltypes()
         if len(names) < 2:
@@ -141,12 +141,13 @@ def query_chunks(plpy, GD, model, query, chunk_size, log, path):
                f"pg_catalog.array_send({feature_sql(plpy, model, columns, 'q')}) AS b FROM ({query}) AS q")
         cursor = plpy.cursor(sql)
     cause = auditlog.cause(plpy, "predict_batch")
-    return _chunks(plpy, GD, model, cursor, chunk_size, log, cause)
+    return _chunks(plpy, GD, model, cursor, chunk_size, log, cause, path)
 
 
-def _chunks(plpy, GD, model, cursor, chunk_size, log, cause):
+def _chunks(plpy, GD, model, cursor, chunk_size, log, cause, path):
     while True:
-        rows = cursor.fetch(chunk_size)
+        with search_path(plpy, path):  # functions the query calls look up names as they run
+            rows = cursor.fetch(chunk_size)
         if not rows:
             break
         keys = [r["k"] for r in rows]

@@ -2,10 +2,9 @@
 
 Everything takes `plpy` (and the per-backend dict GD) as arguments; nothing
 here imports plpy, so the logic is tested through SQL and the math without a
-database. Queries run by the scoring path qualify every table, function,
-type and operator: the hot functions carry no `SET search_path` (it costs
-~1 us a call, as much as the call itself), so the caller's path must never
-change what they mean.
+database. The scoring functions run with a fixed search_path, and every
+query they run also qualifies its tables, functions, types and operators, a
+second line of defence: the caller's path never changes what they mean.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@
  * statement. Each prediction is written to pgscore.prediction_log (setting
  * pgscore.log_queries: all, off, or a sampling rate), hence VOLATILE; not
  * STRICT (a NULL argument is an error that names it); PARALLEL UNSAFE (they
- * run queries and write). The SET search_path costs about 1 us a call
+ * run queries and write). The SET search_path costs about 1.4 us a call
  * (measured in docs/performance.md); every query they run also qualifies its
  * tables, functions, types and operators (see serving.py).
  */
