@@ -6,7 +6,8 @@
  * which defaults to the caller's own (a default is evaluated before the call,
  * in the caller's setting). score_table is a procedure that commits after
  * every chunk, which a SET clause would forbid; every query of its own is
- * fully qualified.
+ * fully qualified. score_chunk runs with JIT off: compiling its chunk's
+ * UPDATE cost more than it saved (docs/performance.md).
  */
 CREATE FUNCTION pgscore.batch_chunks(p_model text, p_query text, p_version integer, p_chunk_size integer, p_log boolean,
                                      p_search_path text)
@@ -40,6 +41,7 @@ RETURNS TABLE (rows integer, last_key text, version integer)
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $pl$
 @@plpython/score_chunk.py@@
 $pl$;

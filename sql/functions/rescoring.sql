@@ -3,7 +3,11 @@
  * checks and stores a wiring and creates a statement-level AFTER INSERT
  * trigger with a transition table on the event table; rescore_events is that
  * trigger; retry_failed drains the error queue. All run with a fixed
- * search_path: counter expressions must qualify their own objects.
+ * search_path: counter expressions must qualify their own objects. The
+ * trigger and retry_failed run with JIT off: a statement touching thousands
+ * of profiles is estimated past jit_above_cost (the window counters'
+ * subqueries), and compiling it cost more than running it (measured in
+ * docs/performance.md).
  */
 CREATE FUNCTION pgscore.attach_rescoring(
     p_event_table regclass, p_profile_table regclass, p_key name, p_model text, p_score_column name,
@@ -58,6 +62,7 @@ RETURNS trigger
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $pl$
 @@plpython/rescore_events.py@@
 $pl$;
@@ -68,6 +73,7 @@ RETURNS TABLE (rescoring_id bigint, rescored integer, failed integer)
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $pl$
 @@plpython/retry_failed.py@@
 $pl$;
