@@ -83,3 +83,14 @@ def test_both_paths_do_the_same_work(db_url):
     with pytest.raises(ProcessLookupError):
         os.kill(master, 0)
     conn.close()
+
+
+def test_latency_of_a_stalled_run_does_not_fail_the_benchmark():
+    import math
+
+    from pgscore.bench_http import latency
+
+    p50, p99 = latency([float(v) for v in range(1, 101)])
+    assert p50 == 50.5 and 99.0 <= p99 <= 100.0
+    assert latency([1200.0]) == (1200.0, 1200.0)
+    assert all(math.isnan(v) for v in latency([]))

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import math
 import json
 import multiprocessing
 import os
@@ -234,6 +235,14 @@ def cleanup(cur):
         cur.execute(q.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(q.Identifier(bench_rescoring.SCHEMA)))
 
 
+def latency(ms: list) -> tuple[float, float]:
+    """p50 and p99 of a run's latencies; a run stalled so long that it finished fewer than two
+    transactions still reports what it has (NaN for none) instead of failing the benchmark."""
+    if len(ms) < 2:
+        return (ms[0], ms[0]) if ms else (math.nan, math.nan)
+    return statistics.median(ms), statistics.quantiles(ms, n=100)[98]
+
+
 LABELS = {"pgscore": "pgscore: INSERT, rescored by the trigger",
           "sklearn": "HTTP: lock+count, POST (predict_proba), write",
           "compiled": "HTTP: lock+count, POST (compiled), write"}
@@ -269,7 +278,7 @@ def run(url, rep, X, estimator, quick=False, say=print):
                 for kind in order:
                     path, port = ("pgscore", 0) if kind == "pgscore" else ("http", servers[kind][0])
                     tps, lat = _run_clients(path, url, port, sql[path], n_customers, clients, seconds)
-                    p50, p99 = statistics.median(lat), statistics.quantiles(lat, n=100)[98]
+                    p50, p99 = latency(lat)
                     results[(kind, clients)] = tps
                     rep.add(f"{LABELS[kind]}, {clients} client(s)", tps, 1.0, "tx/s",
                             f"p50 {p50:.2f} ms, p99 {p99:.2f} ms",
