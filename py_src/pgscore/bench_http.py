@@ -105,19 +105,27 @@ def _score(conn: http.client.HTTPConnection, features) -> float:
     return json.loads(body)["score"]
 
 
+_READY = None  # a client process's barrier: the clock starts once every client has connected
+
+
+def _set_ready(barrier):
+    global _READY
+    _READY = barrier
+
+
 def _client(job) -> list[float]:
-    """One client process: its transactions' latencies in ms, from start_at for `seconds`."""
+    """One client process: its transactions' latencies in ms, for `seconds` from when all are connected."""
     import psycopg2
 
-    kind, dsn, port, sql, n_customers, start_at, seconds, seed = job
+    kind, dsn, port, sql, n_customers, seconds, seed = job
     rng = random.Random(seed)
     db = psycopg2.connect(dsn)
     web = http.client.HTTPConnection("127.0.0.1", port, timeout=30) if kind == "http" else None
     db.autocommit = True  # the HTTP path sends BEGIN and COMMIT with its statements: 2 round trips, not 4
     cur = db.cursor()
     lat = []
-    time.sleep(max(0.0, start_at - time.time()))
-    end = start_at + seconds
+    _READY.wait(timeout=120)
+    end = time.time() + seconds
     while time.time() < end:
         cid = rng.randint(1, n_customers)
         t = time.perf_counter()
@@ -141,9 +149,8 @@ def _client(job) -> list[float]:
 def _run_clients(kind, dsn, port, sql, n_customers, clients, seconds) -> tuple[float, list[float]]:
     """(transactions/s, latencies) of `clients` processes running together for `seconds`."""
     ctx = multiprocessing.get_context("spawn")  # no inherited connections or thread pools
-    start_at = time.time() + 2.0  # every process connected and waiting before the clock starts
-    jobs = [(kind, dsn, port, sql, n_customers, start_at, seconds, 1000 * clients + i) for i in range(clients)]
-    with ctx.Pool(clients) as pool:
+    jobs = [(kind, dsn, port, sql, n_customers, seconds, 1000 * clients + i) for i in range(clients)]
+    with ctx.Pool(clients, initializer=_set_ready, initargs=(ctx.Barrier(clients),)) as pool:
         results = pool.map(_client, jobs, chunksize=1)
     lat = [v for r in results for v in r]
     return len(lat) / seconds, lat
@@ -252,7 +259,7 @@ def run(url, rep, X, estimator, quick=False, say=print):
     """Measure the three paths at 1 and 8 clients; adds rows to `rep` and prints the ratios."""
     import psycopg2
 
-    n_customers = 100_000
+    n_customers = 20_000 if quick else 100_000
     seconds = 2 if quick else 15
     say(f"\nper-customer rescoring: inside the database against an HTTP model server (gunicorn, {WORKERS} "
         f"workers, keep-alive), scoring with scikit-learn's predict_proba (what a user would run) or with "

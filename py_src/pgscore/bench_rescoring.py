@@ -118,7 +118,7 @@ def multi_row(cur, table, n_events, n_customers, copy=False, repeat=3) -> float:
 def run(url, rep, X, quick=False, say=print):
     import psycopg2
 
-    n_customers = 100_000
+    n_customers = 20_000 if quick else 100_000
     seconds = 2 if quick else 10
     n_events = 10_000
     conn = psycopg2.connect(url)
