@@ -5,6 +5,7 @@ import pwd
 import shutil
 import socket
 import time
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -97,3 +98,22 @@ def test_url_and_status_without_a_cluster(data_dir):
     assert run.returncode == 1 and "no cluster in" in run.stderr and "pgscore db start" in run.stderr
     run = pgscore_cli("db", "status", "--data-dir", str(data_dir))
     assert run.returncode == 3 and "no cluster" in run.stdout
+
+
+def test_compile_sources_writes_the_byte_code_of_the_pgscore_package_only(tmp_path):
+    """The server may run as a user that cannot write __pycache__ into the checkout: start() writes it."""
+    import importlib.util
+
+    from pgscore.localdb import compile_sources
+
+    pkg = tmp_path / "src" / "pgscore"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("X = 1\n")
+    (pkg / "serving.py").write_text("Y = 2\n")
+    other = tmp_path / "site" / "numpy"
+    other.mkdir(parents=True)
+    (other / "__init__.py").write_text("Z = 3\n")
+    compile_sources([str(tmp_path / "src"), str(tmp_path / "site")])
+    for f in (pkg / "__init__.py", pkg / "serving.py"):
+        assert Path(importlib.util.cache_from_source(str(f))).is_file()
+    assert not Path(importlib.util.cache_from_source(str(other / "__init__.py"))).exists()

@@ -76,6 +76,19 @@ def server_python_path() -> list[str]:
     return paths
 
 
+def compile_sources(pypath) -> None:
+    """Write the byte code of the pgscore package found on `pypath`, where it is out of date. The server
+    may run as another OS user that cannot write into the checkout (and environments often set
+    PYTHONDONTWRITEBYTECODE), so without this every new backend compiled pgscore's modules from source:
+    ~25 ms of its first score. Skips quietly what cannot be written."""
+    import compileall
+
+    for entry in pypath:
+        package = Path(entry) / "pgscore"
+        if (package / "__init__.py").is_file():
+            compileall.compile_dir(str(package), maxlevels=0, quiet=2)
+
+
 def free_port() -> int:
     """An unused TCP port on loopback (for tests)."""
     with socket.socket() as s:
@@ -350,6 +363,7 @@ class Cluster:
         pypath = server_python_path() if self.python_path is None else list(self.python_path)
         for p in pypath:
             self._check_reachable(Path(p), "the Python environment")
+        compile_sources(pypath)
         sock = self.socket_dir
         sock.mkdir(mode=0o700, exist_ok=True)
         if self.as_root:
