@@ -200,7 +200,7 @@ class TablePlans:
         if log:
             update = (f"WITH w AS ({update} RETURNING s.k, s.s, {feats}::pg_catalog.float8[] AS f) "
                       "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
-                      "SELECT $5, w.k, w.f, w.s, 'batch', $6::pg_catalog.jsonb FROM w")
+                      "SELECT $5, w.k, w.f, w.s, 'batch', (SELECT $6::pg_catalog.jsonb) FROM w")
             args += ["pg_catalog.int8", "pg_catalog.text"]
         self.write = plpy.prepare(update, args)
 
