@@ -217,15 +217,48 @@ def test_loads_without_sklearn_or_scipy(tmp_path):
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_bytes_are_an_npz_without_pickle():
-    est, _ = fitted("indicator-linear", "binary")
-    with np.load(io.BytesIO(compile_estimator(est, "binary", F).to_bytes()), allow_pickle=False) as z:
-        assert all(z[k].dtype != object for k in z.files)
-        header = json.loads(str(z["header"]))
+def test_bytes_are_a_json_index_and_raw_arrays_without_pickle():
+    import struct
+
+    from pgscore.compiled import MAGIC
+
+    est, X = fitted("indicator-linear", "binary")
+    ev = compile_estimator(est, "binary", F)
+    data = ev.to_bytes()
+    assert data.startswith(MAGIC)
+    (n,) = struct.unpack_from("<I", data, len(MAGIC))
+    meta = json.loads(data[len(MAGIC) + 4:len(MAGIC) + 4 + n])
+    header = meta["header"]
     assert header["format"] == 1 and header["estimator"] == "LogisticRegression"
+    assert all(np.dtype(dtype) != object for _, dtype, *_ in meta["arrays"])
+    assert np.array_equal(Evaluator.from_bytes(data).proba(X), ev.proba(X))
+
+    def rebuilt(meta, blob=None):
+        m = json.dumps(meta).encode()
+        return MAGIC + struct.pack("<I", len(m)) + m + (blob if blob is not None else data[len(MAGIC) + 4 + n:])
+
+    with pytest.raises(ValueError, match="format"):
+        Evaluator.from_bytes(rebuilt({**meta, "header": {**header, "format": 99}}))
+    first = meta["arrays"][0]
+    for bad in ([first[0], "|O", first[2], first[3], first[4]],  # Python objects
+                [first[0], first[1], [10 ** 6], first[3], first[4]],  # more than its bytes
+                [first[0], first[1], first[2], 10 ** 9, first[4]]):  # past the end
+        with pytest.raises(ValueError, match="not what the index says"):
+            Evaluator.from_bytes(rebuilt({**meta, "arrays": [bad, *meta["arrays"][1:]]}))
+    for damaged in (data[:len(MAGIC) + 2], rebuilt(meta, b"not zlib"), b"PGSC" + data[4:20], b""):
+        with pytest.raises(ValueError):
+            Evaluator.from_bytes(damaged)
+
+
+def test_evaluators_stored_as_npz_by_earlier_versions_still_load():
+    est, X = fitted("indicator-linear", "binary")
+    ev = compile_estimator(est, "binary", F)
+    buf = io.BytesIO()
+    np.savez_compressed(buf, header=np.array(json.dumps(ev.header)), **ev.arrays)
+    assert np.array_equal(Evaluator.from_bytes(buf.getvalue()).proba(X), ev.proba(X))
     with pytest.raises(ValueError, match="format"):
         buf = io.BytesIO()
-        np.savez(buf, header=np.array(json.dumps({**header, "format": 99})))
+        np.savez(buf, header=np.array(json.dumps({**ev.header, "format": 99})))
         Evaluator.from_bytes(buf.getvalue())
 
 

@@ -2,7 +2,7 @@
 
 compile_estimator() turns a pipeline into per-column chains of ops feeding a linear model
 (folded into weights and per-category lookups) or a table of tree nodes; verify() proves the
-result equal to the estimator; to_bytes() is an npz with a JSON header, no pickle.
+result equal to the estimator; to_bytes() is a JSON header and raw arrays, no pickle.
 """
 
 from __future__ import annotations
@@ -12,11 +12,33 @@ import io
 import json
 import math
 import operator
+import struct
 import warnings
+import zlib
 
 import numpy as np
 
 FORMAT = 1
+MAGIC = b"PGSCEVAL1\n"
+
+
+def _unpack(data: bytes) -> tuple[dict, dict]:
+    """The header and arrays of Evaluator.to_bytes(), every size checked before it is used."""
+    try:
+        start = len(MAGIC) + 4
+        (n,) = struct.unpack_from("<I", data, len(MAGIC))
+        meta = json.loads(data[start:start + n].decode())
+        blob = zlib.decompress(data[start + n:])
+        arrays = {}
+        for name, dtype, shape, offset, size in meta["arrays"]:
+            dt = np.dtype(dtype)
+            count = math.prod(shape)
+            if dt.hasobject or count * dt.itemsize != size or not 0 <= offset <= len(blob) - size:
+                raise ValueError(f"array {name!r} is not what the index says")
+            arrays[name] = np.frombuffer(blob, dtype=dt, count=count, offset=offset).reshape(shape)
+        return meta["header"], arrays
+    except (struct.error, UnicodeDecodeError, zlib.error, KeyError, TypeError) as e:
+        raise ValueError(f"the compiled evaluator is damaged: {e}") from e
 _INF = math.inf
 _F32_INF = 2.0**128 - 2.0**103  # the least float64 that float32() rounds to infinity
 _ERR, _ZERO = -2, -1  # one-hot slots for an input that raises / that gives all zeros
@@ -407,17 +429,34 @@ class Evaluator:
         self._setup()
 
     def to_bytes(self) -> bytes:
-        """The evaluator as an npz: its arrays plus a JSON header with the format version; no pickle."""
-        buf = io.BytesIO()
-        np.savez_compressed(buf, header=np.array(json.dumps(self.header)), **self.arrays)
-        return buf.getvalue()
+        """The evaluator as bytes: MAGIC, the length of a JSON index (the header with its format version,
+        and each array's name, dtype, shape, offset and size), the index, then the arrays' raw bytes,
+        zlib-compressed. No pickle; reading it needs neither numpy.load nor zipfile (~17 ms of a new
+        backend's first score)."""
+        index, raw, offset = [], [], 0
+        for name, a in self.arrays.items():
+            a = np.asarray(a)  # tobytes() writes C order; ascontiguousarray would make a 0-d array 1-d
+            if a.dtype.hasobject:
+                raise TypeError(f"array {name} holds Python objects")
+            index.append([name, a.dtype.str, list(a.shape), offset, a.nbytes])
+            raw.append(a.tobytes())
+            offset += a.nbytes
+        meta = json.dumps({"header": self.header, "arrays": index}).encode()
+        return MAGIC + struct.pack("<I", len(meta)) + meta + zlib.compress(b"".join(raw), 6)
 
     @staticmethod
     def from_bytes(data: bytes) -> "Evaluator":
-        """Load what to_bytes() wrote; imports neither scikit-learn nor scipy."""
-        with np.load(io.BytesIO(data), allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-        header = json.loads(str(arrays.pop("header")))
+        """Load what to_bytes() wrote (or the npz that versions before it wrote); imports neither
+        scikit-learn nor scipy. Raises ValueError for anything else."""
+        data = bytes(data)
+        if data[:2] == b"PK":  # an npz
+            with np.load(io.BytesIO(data), allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+            header = json.loads(str(arrays.pop("header")))
+        elif data.startswith(MAGIC):
+            header, arrays = _unpack(data)
+        else:
+            raise ValueError("these bytes are not a compiled evaluator")
         if header.get("format") != FORMAT:
             raise ValueError(f"compiled model format {header.get('format')} is not {FORMAT}")
         return _KINDS[header["kind"]](header, arrays)
