@@ -94,3 +94,14 @@ def test_latency_of_a_stalled_run_does_not_fail_the_benchmark():
     assert p50 == 50.5 and 99.0 <= p99 <= 100.0
     assert latency([1200.0]) == (1200.0, 1200.0)
     assert all(math.isnan(v) for v in latency([]))
+
+
+def test_clients_that_cannot_connect_fail_the_run_at_once(db_url):
+    """A client that cannot reach the model server fails the run before its clock starts, and the other
+    clients stop waiting for it instead of sitting out the barrier's two minutes."""
+    from pgscore.localdb import free_port
+
+    t = time.monotonic()
+    with pytest.raises(ConnectionRefusedError):
+        bench_http._run_clients("http", db_url, free_port(), {}, 40, 3, 1.0)
+    assert time.monotonic() - t < 60

@@ -219,6 +219,7 @@ def test_loads_without_sklearn_or_scipy(tmp_path):
 
 def test_bytes_are_a_json_index_and_raw_arrays_without_pickle():
     import struct
+    import zlib
 
     from pgscore.compiled import MAGIC
 
@@ -239,15 +240,29 @@ def test_bytes_are_a_json_index_and_raw_arrays_without_pickle():
 
     with pytest.raises(ValueError, match="format"):
         Evaluator.from_bytes(rebuilt({**meta, "header": {**header, "format": 99}}))
-    first = meta["arrays"][0]
+    first, second = meta["arrays"][0], meta["arrays"][1]
     for bad in ([first[0], "|O", first[2], first[3], first[4]],  # Python objects
                 [first[0], first[1], [10 ** 6], first[3], first[4]],  # more than its bytes
-                [first[0], first[1], first[2], 10 ** 9, first[4]]):  # past the end
+                [first[0], first[1], [-1], first[3], -8],  # a negative shape
+                [first[0], first[1], [True], first[3], first[4]],  # not an int
+                [first[0], first[1], first[2], 10 ** 9, first[4]],  # past the end
+                [first[0], first[1], second[2], second[3], second[4]]):  # on top of the next array
         with pytest.raises(ValueError, match="not what the index says"):
             Evaluator.from_bytes(rebuilt({**meta, "arrays": [bad, *meta["arrays"][1:]]}))
-    for damaged in (data[:len(MAGIC) + 2], rebuilt(meta, b"not zlib"), b"PGSC" + data[4:20], b""):
+    with pytest.raises(ValueError, match="more than"):  # declares more than any evaluator holds
+        Evaluator.from_bytes(rebuilt({**meta, "arrays": [[first[0], "<f8", [1 << 28], 0, 1 << 31]]}))
+    bomb = zlib.compress(bytes(50 * (1 << 20)))  # 50 MiB of zeros where the index declares far less
+    with pytest.raises(ValueError, match="not what the index says"):
+        Evaluator.from_bytes(rebuilt(meta, bomb))
+    with pytest.raises(ValueError, match="not what the index says"):  # bytes after the arrays
+        Evaluator.from_bytes(data + b"junk")
+    for damaged in (data[:len(MAGIC) + 2], rebuilt(meta, b"not zlib"), b"PGSC" + data[4:20], b"",
+                    rebuilt({**meta, "header": [1, 2]}), rebuilt({**meta, "header": {**header, "kind": "nope"}})):
         with pytest.raises(ValueError):
             Evaluator.from_bytes(damaged)
+    # the arrays are aligned, writable copies, as numpy.load gave them
+    loaded = Evaluator.from_bytes(data)
+    assert all(a.flags.writeable and a.flags.aligned for a in loaded.arrays.values())
 
 
 def test_evaluators_stored_as_npz_by_earlier_versions_still_load():

@@ -119,8 +119,14 @@ def _client(job) -> list[float]:
 
     kind, dsn, port, sql, n_customers, seconds, seed = job
     rng = random.Random(seed)
-    db = psycopg2.connect(dsn)
-    web = http.client.HTTPConnection("127.0.0.1", port, timeout=30) if kind == "http" else None
+    try:
+        db = psycopg2.connect(dsn)
+        web = http.client.HTTPConnection("127.0.0.1", port, timeout=30) if kind == "http" else None
+        if web is not None:
+            web.connect()  # before the clock starts, like the database connection
+    except BaseException:
+        _READY.abort()  # the other clients stop waiting for this one
+        raise
     db.autocommit = True  # the HTTP path sends BEGIN and COMMIT with its statements: 2 round trips, not 4
     cur = db.cursor()
     lat = []
@@ -291,8 +297,9 @@ def run(url, rep, X, estimator, quick=False, say=print):
                             f"p50 {p50:.2f} ms, p99 {p99:.2f} ms",
                             ref=None if kind == "sklearn" else f"{LABELS['sklearn']}, {clients} client(s)")
                 for engine in ("sklearn", "compiled"):
-                    say(f"  {f'pgscore / HTTP ({engine}), {clients} client(s)':<62} "
-                        f"{results[('pgscore', clients)] / results[(engine, clients)]:>14.2f} x")
+                    theirs = results[(engine, clients)]
+                    ratio = results[("pgscore", clients)] / theirs if theirs else math.nan  # a stalled run
+                    say(f"  {f'pgscore / HTTP ({engine}), {clients} client(s)':<62} {ratio:>14.2f} x")
             workers = {e: [_memory_kib(p) for p in _children(master)] for e, (_, master) in servers.items()}
         if _local(url):
             cur.execute(sql["pgscore"]["insert"], (1,))  # this backend has now loaded the model and rescored

@@ -22,23 +22,45 @@ FORMAT = 1
 MAGIC = b"PGSCEVAL1\n"
 
 
+MAX_BYTES = 1 << 30  # what all of an evaluator's arrays may hold together, decompressed (bytea stops at 1 GB)
+
+
 def _unpack(data: bytes) -> tuple[dict, dict]:
-    """The header and arrays of Evaluator.to_bytes(), every size checked before it is used."""
+    """The header and arrays of Evaluator.to_bytes(), every size checked before it is used: the index
+    first (non-negative shapes, sizes that match them, arrays that neither overlap nor run past the
+    end), then a decompression bounded by what the index declares. The arrays are copies: aligned and
+    writable, as numpy.load gives them."""
     try:
         start = len(MAGIC) + 4
         (n,) = struct.unpack_from("<I", data, len(MAGIC))
         meta = json.loads(data[start:start + n].decode())
-        blob = zlib.decompress(data[start + n:])
-        arrays = {}
-        for name, dtype, shape, offset, size in meta["arrays"]:
+        entries, end = [], 0
+        for name, dtype, shape, offset, size in sorted(meta["arrays"], key=lambda a: a[3]):
             dt = np.dtype(dtype)
-            count = math.prod(shape)
-            if dt.hasobject or count * dt.itemsize != size or not 0 <= offset <= len(blob) - size:
+            if (dt.hasobject or not isinstance(shape, list)
+                    or not all(type(d) is int and d >= 0 for d in shape)
+                    or type(offset) is not int or type(size) is not int or offset < end
+                    or math.prod(shape) * dt.itemsize != size):
                 raise ValueError(f"array {name!r} is not what the index says")
-            arrays[name] = np.frombuffer(blob, dtype=dt, count=count, offset=offset).reshape(shape)
-        return meta["header"], arrays
-    except (struct.error, UnicodeDecodeError, zlib.error, KeyError, TypeError) as e:
+            end = offset + size
+            entries.append((name, dt, shape, offset, size))
+        if end > MAX_BYTES:
+            raise ValueError(f"the arrays would take {end} bytes, more than {MAX_BYTES}")
+        inflate = zlib.decompressobj()
+        blob = inflate.decompress(data[start + n:], end)
+        if len(blob) != end or inflate.unconsumed_tail or inflate.unused_data or not inflate.eof:
+            raise ValueError("the arrays' bytes are not what the index says")
+        arrays = {name: np.frombuffer(blob, dtype=dt, count=size // dt.itemsize if dt.itemsize else 0,
+                                      offset=offset).reshape(shape).copy()
+                  for name, dt, shape, offset, size in entries}
+        header = meta["header"]
+        if not isinstance(header, dict):
+            raise ValueError("the header is not an object")
+        return header, arrays
+    except (struct.error, UnicodeDecodeError, zlib.error, KeyError, TypeError, RecursionError) as e:
         raise ValueError(f"the compiled evaluator is damaged: {e}") from e
+
+
 _INF = math.inf
 _F32_INF = 2.0**128 - 2.0**103  # the least float64 that float32() rounds to infinity
 _ERR, _ZERO = -2, -1  # one-hot slots for an input that raises / that gives all zeros
@@ -459,6 +481,8 @@ class Evaluator:
             raise ValueError("these bytes are not a compiled evaluator")
         if header.get("format") != FORMAT:
             raise ValueError(f"compiled model format {header.get('format')} is not {FORMAT}")
+        if header.get("kind") not in _KINDS:
+            raise ValueError(f"unknown compiled model kind {header.get('kind')!r}")
         return _KINDS[header["kind"]](header, arrays)
 
     def proba(self, X) -> np.ndarray:

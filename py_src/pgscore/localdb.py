@@ -85,8 +85,11 @@ def compile_sources(pypath) -> None:
 
     for entry in pypath:
         package = Path(entry) / "pgscore"
-        if (package / "__init__.py").is_file():
-            compileall.compile_dir(str(package), maxlevels=0, quiet=2)
+        try:
+            if (package / "__init__.py").is_file():
+                compileall.compile_dir(str(package), maxlevels=0, quiet=2)
+        except OSError:  # a path entry this user may not look into: the server may still read it
+            continue
 
 
 def free_port() -> int:
