@@ -69,6 +69,7 @@ def model_server(estimator, workers=WORKERS, engine="sklearn"):
         joblib.dump(estimator, model_file)
         port = _free_port()
         env = {**os.environ, "PGSCORE_MODEL_FILE": str(model_file), "PGSCORE_MODEL_ENGINE": engine,
+               "PGSCORE_MODEL_READY_DIR": d,
                "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         with open(log_file, "wb") as log:
             proc = subprocess.Popen(
@@ -81,10 +82,14 @@ def model_server(estimator, workers=WORKERS, engine="sklearn"):
             while True:
                 if proc.poll() is not None:
                     raise RuntimeError(f"gunicorn exited: {log_file.read_text(errors='replace')[-500:]}")
-                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
+                # every worker has loaded the model (a cold one would load it inside a measured run, where
+                # its first request took ~1 s), and gunicorn listens
+                if len(list(Path(d).glob("ready-*"))) >= workers:
+                    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                        break
                 if time.monotonic() > deadline:
-                    raise RuntimeError("gunicorn did not start listening within 60 s")
+                    raise RuntimeError("gunicorn did not start listening with every worker's model loaded "
+                                       "within 60 s")
                 time.sleep(0.1)
             yield port, proc.pid
         finally:
@@ -281,7 +286,7 @@ def run(url, rep, X, estimator, quick=False, say=print):
             servers = {e: stack.enter_context(model_server(estimator, engine=e)) for e in ("sklearn", "compiled")}
             for port, _ in servers.values():
                 warm = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                for _ in range(20 * WORKERS):  # every worker loads the model before the clock starts
+                for _ in range(20 * WORKERS):  # warm this connection's worker before the clock starts
                     _score(warm, X[0].tolist())
                 warm.close()
             for clients in (1, 8):

@@ -2,8 +2,12 @@
 
 A WSGI app: POST /score with {"features": [...]} answers {"score": p}, the
 positive-class probability. Each worker loads the joblib file named by
-$PGSCORE_MODEL_FILE on its first request, with native thread pools limited
-to one thread (several workers share the cores, as pgscore's backends do).
+$PGSCORE_MODEL_FILE when it starts (when gunicorn imports this module in
+it) if $PGSCORE_MODEL_READY_DIR is set, and then leaves a file ready-<pid>
+there, so that the benchmark starts its clock only once every worker can
+answer at once; otherwise on its first request. Native thread pools are
+limited to one thread (several workers share the cores, as pgscore's
+backends do).
 With $PGSCORE_MODEL_ENGINE=compiled it scores with the same compiled numpy
 evaluator pgscore uses in the database, instead of the estimator's own
 predict_proba (what a user would run), so that the benchmark can show both.
@@ -57,3 +61,9 @@ def app(environ, start_response):
     except (ValueError, KeyError, TypeError) as e:  # not JSON, no features, not numbers, the wrong count
         return _reply(start_response, "400 Bad Request", {"error": f"{type(e).__name__}: {e}"})
     return _reply(start_response, "200 OK", {"score": p})
+
+
+if os.environ.get("PGSCORE_MODEL_READY_DIR"):  # a gunicorn worker starting: load now, then say so
+    _load()
+    with open(os.path.join(os.environ["PGSCORE_MODEL_READY_DIR"], f"ready-{os.getpid()}"), "w"):
+        pass
