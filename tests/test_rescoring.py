@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import query
+from helpers import make_shop, query
 from pgscore import datasets, registry, sample
 from pgscore.datasets import CHURN_FEATURES
 from pgscore.localdb import pg_bin_dir
@@ -30,12 +30,7 @@ def trained():
 def shop(db_url, trained):
     """A database with customers 1..N_CUSTOMERS, an empty complaints table and model churn v1 live."""
     model, X, y = trained
-    registry.deploy(db_url, "churn", model, X, y, feature_names=CHURN_FEATURES)
-    conn = psycopg2.connect(db_url)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        sample.create_tables(cur)
-        sample.load_customers(cur, X[:N_CUSTOMERS])
+    conn = make_shop(db_url, model, X, y, N_CUSTOMERS)
     yield conn
     conn.close()
 

@@ -8,7 +8,6 @@ plpy.quote_ident; the user's query runs with the caller's own rights.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import struct
 
@@ -104,23 +103,28 @@ def check_chunk_size(chunk_size) -> int:
 _SET_PATH = "SELECT pg_catalog.set_config('search_path', $1, true)"
 
 
-@contextlib.contextmanager
-def search_path(plpy, path):
-    """Resolve names with `path` inside the block (the caller's query text), then go back to the function's
-    own fixed path. A local setting: the function's SET clause also ends it when the call returns."""
-    if path is ...:  # already in the caller's search_path (a schema before migration 0008)
-        yield
-        return
-    if path is None:
-        raise PgscoreError("the search_path for the query is NULL", sqlstate="22004",
-                           hint="leave the argument out to use your own search_path")
-    plan = plpy.prepare(_SET_PATH, ["pg_catalog.text"])
-    own = plpy.execute("SELECT pg_catalog.current_setting('search_path') AS p")[0]["p"]
-    plpy.execute(plan, [path])
-    try:
-        yield
-    finally:
-        plpy.execute(plan, [own])
+class CallerPath:
+    """`with` it to resolve names with the caller's search_path (for the caller's query text), then go
+    back to the function's own fixed path; the plan and that path are read once per call. A local
+    setting: the function's SET clause also ends it when the call returns."""
+
+    def __init__(self, plpy, path):
+        self.plpy, self.path = plpy, path
+        if path is ...:  # already in the caller's search_path (a schema before migration 0008)
+            return
+        if path is None:
+            raise PgscoreError("the search_path for the query is NULL", sqlstate="22004",
+                               hint="leave the argument out to use your own search_path")
+        self.plan = plpy.prepare(_SET_PATH, ["pg_catalog.text"])
+        self.own = plpy.execute("SELECT pg_catalog.current_setting('search_path') AS p")[0]["p"]
+
+    def __enter__(self):
+        if self.path is not ...:
+            self.plan.execute([self.path])
+
+    def __exit__(self, *exc):
+        if self.path is not ...:
+            self.plan.execute([self.own])
 
 
 def query_chunks(plpy, GD, model, query, chunk_size, log, path):
@@ -130,7 +134,8 @@ def query_chunks(plpy, GD, model, query, chunk_size, log, path):
     if query is None or not query.strip():
         raise PgscoreError("the query is NULL or empty", sqlstate="22004")
     check_chunk_size(chunk_size)
-    with search_path(plpy, path):  # the query is parsed and planned here
+    caller = CallerPath(plpy, path)
+    with caller:  # the query is parsed and planned here
         described = plpy.execute(f"SELECT * FROM ({query}) AS q LIMIT 0")
         names, types = described.colnames(), described.coltypes()
         if len(names) < 2:
@@ -141,12 +146,12 @@ def query_chunks(plpy, GD, model, query, chunk_size, log, path):
                f"pg_catalog.array_send({feature_sql(plpy, model, columns, 'q')}) AS b FROM ({query}) AS q")
         cursor = plpy.cursor(sql)
     cause = auditlog.cause(plpy, "predict_batch")
-    return _chunks(plpy, GD, model, cursor, chunk_size, log, cause, path)
+    return _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller)
 
 
-def _chunks(plpy, GD, model, cursor, chunk_size, log, cause, path):
+def _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller):
     while True:
-        with search_path(plpy, path):  # functions the query calls look up names as they run
+        with caller:  # functions the query calls look up names as they run
             rows = cursor.fetch(chunk_size)
         if not rows:
             break

@@ -20,8 +20,6 @@ import numpy as np
 
 FORMAT = 1
 MAGIC = b"PGSCEVAL1\n"
-
-
 MAX_BYTES = 1 << 30  # what all of an evaluator's arrays may hold together, decompressed (bytea stops at 1 GB)
 
 
@@ -43,16 +41,15 @@ def _unpack(data: bytes) -> tuple[dict, dict]:
                     or math.prod(shape) * dt.itemsize != size):
                 raise ValueError(f"array {name!r} is not what the index says")
             end = offset + size
-            entries.append((name, dt, shape, offset, size))
+            entries.append((name, dt, shape, offset))
         if end > MAX_BYTES:
             raise ValueError(f"the arrays would take {end} bytes, more than {MAX_BYTES}")
         inflate = zlib.decompressobj()
         blob = inflate.decompress(data[start + n:], end)
         if len(blob) != end or inflate.unconsumed_tail or inflate.unused_data or not inflate.eof:
             raise ValueError("the arrays' bytes are not what the index says")
-        arrays = {name: np.frombuffer(blob, dtype=dt, count=size // dt.itemsize if dt.itemsize else 0,
-                                      offset=offset).reshape(shape).copy()
-                  for name, dt, shape, offset, size in entries}
+        arrays = {name: np.frombuffer(blob, dtype=dt, count=math.prod(shape), offset=offset).reshape(shape).copy()
+                  for name, dt, shape, offset in entries}
         header = meta["header"]
         if not isinstance(header, dict):
             raise ValueError("the header is not an object")
