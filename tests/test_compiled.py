@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import subprocess
 import sys
 import warnings
@@ -395,3 +396,73 @@ def test_verify_raises_mismatch():
     ev.arrays["vals"] = ev.arrays["vals"] * 0.5
     with pytest.raises(Mismatch, match="at row"):
         verify(Evaluator.from_bytes(ev.to_bytes()), est, "binary", X)
+
+
+
+# -- score_sql: the linear score as SQL (rescoring computes it inside its write) ---------------------------
+
+def _in_postgres(conn, ev, rows):
+    """(score, z) of score_sql's expressions, evaluated by PostgreSQL, for each row."""
+    z, link = ev.score_sql([f"r.x[{j + 1}]" for j in range(ev.n_features)])
+    out = []
+    with conn.cursor() as cur:
+        for row in rows:
+            cur.execute(f"SELECT {link('s.z')}, s.z FROM (SELECT {z} AS z FROM (SELECT %s::float8[] AS x) AS r) AS s",
+                        ([float(v) for v in row],))
+            out.append(cur.fetchone())
+    return out
+
+
+def _imputed_binary():
+    X, y = data("binary", nan=True)
+    est = make_pipeline(ColumnTransformer([("num", SimpleImputer(strategy="median"), NUM), ("cat", "passthrough", CAT)]),
+                        StandardScaler(), linear("binary"))
+    return est.fit(X, y), X
+
+
+SQL_CASES = {
+    "scaler-binary": (lambda: fitted("scaler-linear", "binary"), "binary"),
+    "scaler-regression": (lambda: fitted("scaler-linear", "regression"), "regression"),
+    "sgd-binary": (lambda: fitted("sgd", "binary"), "binary"),
+    "unpenalised-regression": (lambda: fitted("unpenalised", "regression"), "regression"),
+    "imputed-binary": (_imputed_binary, "binary"),
+}
+
+
+@pytest.mark.parametrize("case", SQL_CASES)
+def test_score_sql_gives_score_row_in_postgres(conn, case):
+    make, task = SQL_CASES[case]
+    est, X = make()
+    ev = compile_estimator(est, task, F)
+    rows = X[:40].copy()
+    big = X[0].copy()
+    big[3] *= 1e6  # z far beyond +-700: exp() is clamped in SQL, the score is not changed by it
+    rows = np.vstack([rows, big, -big])
+    got = _in_postgres(conn, ev, rows)
+    assert abs(got[-1][1]) > 700 and abs(got[-2][1]) > 700
+    for row, (score, z) in zip(rows, got):
+        want = ev.score_row(row.tolist())
+        assert math.isfinite(z)
+        assert score == want or abs(score - want) < 1e-300, (row, score, want)
+        if abs(z) < 700:
+            assert score == want  # the same operations in the same order: the same float
+        ref = sk(est, task, row[None, :])
+        assert abs(score - (ref[0] if task == "regression" else ref[0, 1])) < 1e-9
+    if case == "imputed-binary":  # missing values took the fixed-term branch
+        assert ev.nan_ok[NUM].all() and np.isnan(rows[:40, NUM]).any()
+
+
+def test_score_sql_leaves_refused_values_to_score_row(conn):
+    est, X = fitted("scaler-linear", "binary")
+    ev = compile_estimator(est, "binary", F)
+    rows = [X[0].copy() for _ in range(3)]
+    rows[0][2], rows[1][2], rows[2][2] = np.nan, np.inf, -np.inf
+    for score, z in _in_postgres(conn, ev, rows):
+        assert not math.isfinite(z)  # the caller sees a non-finite z and lets score_row raise
+
+
+@pytest.mark.parametrize("name,task", [("scaler-linear", "multiclass"), ("impute-onehot-linear", "binary"),
+                                       ("hgb", "binary"), ("rf", "regression")])
+def test_score_sql_is_none_where_it_does_not_apply(name, task):
+    est, _ = fitted(name, task)
+    assert getattr(compile_estimator(est, task, F), "score_sql", lambda xs: None)(["0"] * F) is None

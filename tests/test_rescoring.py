@@ -317,6 +317,88 @@ def test_a_new_version_takes_over_at_the_next_statement(shop, trained):
     assert_scores_match_model(shop, m2, [50])
 
 
+# -- linear models are scored inside the write statement -------------------------------------------------
+
+def nested_statements(conn, sql):
+    """The text of every statement run inside `sql` (auto_explain, superuser only)."""
+    with conn.cursor() as cur:
+        cur.execute("LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; "
+                    "SET auto_explain.log_nested_statements = on; SET client_min_messages = log")
+        del conn.notices[:]
+        try:
+            cur.execute(sql)
+        finally:
+            cur.execute("RESET client_min_messages; SET auto_explain.log_min_duration = -1")
+    return [n for n in conn.notices if "Query Text:" in n]
+
+
+def test_a_linear_model_is_scored_by_the_write_statement_itself(shop, trained, db_url):
+    """Lock and one statement (counters, score, audit): no read of the features, no scoring in Python.
+    A model that SQL cannot score (boosting) takes the read, score, write path."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    model, X, y = trained
+    attach(shop)
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (2)")  # this session has read the wiring
+    ran = nested_statements(shop, "INSERT INTO complaints (customer_id) VALUES (3), (4)")
+    assert any("ok AS MATERIALIZED" in n for n in ran) and not any("array_send" in n for n in ran), ran
+    texts = [n.split("Query Text: ", 1)[1][:40] for n in ran]
+    assert len(ran) == 3, texts  # the lock, the write, then the INSERT itself
+    assert_scores_match_model(shop, model, [3, 4])
+    hgb = HistGradientBoostingClassifier(max_iter=10).fit(X, y)
+    registry.deploy(db_url, "churn", hgb, X, y, feature_names=CHURN_FEATURES)
+    # the first statement after the deploy finds its plans stale (the live version changed): it writes
+    # nothing, and the general path plans for the new version
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (5)")
+    ran = nested_statements(shop, "INSERT INTO complaints (customer_id) VALUES (6)")
+    assert any("array_send" in n for n in ran) and not any("ok AS MATERIALIZED" in n for n in ran)
+    for k in (5, 6):
+        (score,), = query(shop, "SELECT churn_score FROM customers WHERE id = %s", (k,))
+        feats = np.array([profiles(shop, [k])[k][0]], dtype=float)
+        assert abs(score - hgb.predict_proba(feats)[0, 1]) < 1e-9
+    assert [r[0] for r in query(shop, "SELECT m.version FROM pgscore.prediction_log l JOIN pgscore.models m "
+                                      "USING (model_id) WHERE l.source = 'trigger' AND l.entity_key IN ('5', '6')")] == [2, 2]
+
+
+def test_missing_values_are_imputed_in_the_write_statement(shop, trained, db_url):
+    from sklearn.impute import SimpleImputer
+
+    _, X, y = trained
+    est = make_pipeline(SimpleImputer(strategy="median"), StandardScaler(), LogisticRegression(max_iter=1000)).fit(X, y)
+    registry.deploy(db_url, "churn", est, X, y, feature_names=CHURN_FEATURES)
+    attach(shop)
+    query(shop, "UPDATE customers SET age = NULL, satisfaction = 'NaN' WHERE id = 60")
+    ran = nested_statements(shop, "INSERT INTO complaints (customer_id) VALUES (60), (61)")
+    assert any("ok AS MATERIALIZED" in n for n in ran) and not any("array_send" in n for n in ran)
+    assert_scores_match_model(shop, est, [60, 61])
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+
+
+def test_a_value_that_overflows_in_sql_is_scored_in_python(shop, trained):
+    """PostgreSQL raises where Python's floats overflow to infinity: the statement falls back to the
+    read, score, write path, which scores the profile as pgscore.score() would (a probability of 0 or 1)."""
+    from pgscore.compiled import compile_estimator
+
+    model, X, y = trained
+    attach(shop)
+    ev = compile_estimator(model, "binary", len(CHURN_FEATURES))
+    slope = ev.arrays["lin_s"][:, 0]
+    assert np.abs(slope).sum() > 1.1  # so that these values overflow the sum
+    cols = ", ".join(f"{c} = %s" for c in CHURN_FEATURES if c not in ("support_calls", "complaints_30d"))
+    vals = [float(np.sign(s) or 1) * 1.7e308 for c, s in zip(CHURN_FEATURES, slope)
+            if c not in ("support_calls", "complaints_30d")]
+    query(shop, f"UPDATE customers SET {cols} WHERE id = 70", vals)
+    ran = nested_statements(shop, "INSERT INTO complaints (customer_id) VALUES (70)")
+    # the write statement raised (auto_explain logs only what completes); the read, score, write path ran
+    assert any("array_send" in n for n in ran) and not any("ok AS MATERIALIZED" in n for n in ran)
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    (score,), = query(shop, "SELECT churn_score FROM customers WHERE id = 70")
+    assert score in (0.0, 1.0)
+    # scikit-learn refuses these values once scaled (they overflow to infinity); the compiled model,
+    # as pgscore.score() in a query, takes the limit
+    assert score == ev.score_row(profiles(shop, [70])[70][0])
+
+
 # -- wiring: list, detach, dump and restore ------------------------------------------------------------
 
 def test_wiring_is_listed_and_detach_removes_the_trigger(shop):
@@ -440,16 +522,20 @@ def test_detach_and_retry_bad_input(shop):
 
 # -- concurrency ---------------------------------------------------------------------------------------
 
-def test_concurrent_inserts_for_overlapping_customers(shop, trained):
+@pytest.mark.parametrize("window", [True, False], ids=["window-counter", "no-recount"])
+def test_concurrent_inserts_for_overlapping_customers(shop, trained, window):
     """6 clients, 150 statements each (single and multi-row, keys in any order) over 20 customers: every
     counter equals its events, every score equals the model's on the final features, no client sees an
-    error (no deadlock, no serialization failure). Bounded: about 900 statements, a 120 s timeout."""
+    error (no deadlock, no serialization failure). Bounded: about 900 statements, a 120 s timeout.
+    With a window counter the profiles are locked by a statement of their own; without one, by the
+    statement that reads and writes them (its rows re-read under the lock when another client won)."""
     import random
     import threading
     import time
 
     model = trained[0]
-    attach(shop)
+    attach(shop, **({} if window else {"counters": {"support_calls": "count",
+                                                     "last_complaint_at": {"max": "created_at"}}}))
     before = profiles(shop)
     errors_seen, deadline = [], time.monotonic() + 120
 
@@ -484,7 +570,7 @@ def test_concurrent_inserts_for_overlapping_customers(shop, trained):
     after = profiles(shop, list(events))
     for k, n in events.items():
         assert after[k][1] == before[k][1] + n, k  # support_calls
-        assert after[k][2] == n, k  # complaints_30d, recounted under the profile's lock
+        assert after[k][2] == (n if window else before[k][2]), k  # complaints_30d, recounted under the lock
     assert_scores_match_model(shop, model, list(events))
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
     # the audit log holds, for every profile, the score it ended with and the features that produced it

@@ -79,19 +79,26 @@ def _decode_slowly(buf, n, width, keys):
 def feature_sql(plpy, model, columns: dict, alias: str, exprs: dict | None = None) -> str:
     """SQL for one row's features as a float8[]: a float8[] `features` column, or a column per feature
     named as the model names it (NULL becomes NaN). `exprs` replaces some columns by SQL expressions."""
+    if columns.get("features") == FLOAT8_ARRAY and not exprs:
+        return f"{alias}.features"
+    return f"ARRAY[{', '.join(feature_items(plpy, model, columns, alias, exprs))}]"
+
+
+def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = None) -> list[str]:
+    """feature_sql's elements, one SQL float8 per feature, never NULL (NaN for missing); with no column
+    per feature, the elements of a float8[] `features` column (NULL where it is too short)."""
     q = plpy.quote_ident
     exprs = exprs or {}
     if columns.get("features") == FLOAT8_ARRAY and not exprs:
-        return f"{alias}.features"
+        return [f"{alias}.features[{j + 1}]" for j in range(model.n)]
     missing = [f for f in model.feature_names if f not in columns]
     if missing:
         raise InvalidModel(f"model {model.label} needs the column(s) {', '.join(missing)}",
                            detail="available: " + ", ".join(columns), sqlstate="42703",
                            hint="name a column after each feature, or give one float8[] column named features")
-    items = ", ".join(f"coalesce(({exprs[f]})::pg_catalog.float8, 'NaN'::pg_catalog.float8)" if f in exprs
-                      else f"coalesce({alias}.{q(f)}::pg_catalog.float8, 'NaN'::pg_catalog.float8)"
-                      for f in model.feature_names)
-    return f"ARRAY[{items}]"
+    return [f"coalesce(({exprs[f]})::pg_catalog.float8, 'NaN'::pg_catalog.float8)" if f in exprs
+            else f"coalesce({alias}.{q(f)}::pg_catalog.float8, 'NaN'::pg_catalog.float8)"
+            for f in model.feature_names]
 
 
 def check_chunk_size(chunk_size) -> int:

@@ -593,6 +593,48 @@ class _Linear(Evaluator):
                 return _expit1(z) if self.n_classes else z
         return super().score_row(x)
 
+    def score_sql(self, xs):
+        """score_row() in SQL: (z, link), z an expression over `xs` (the features' SQL expressions,
+        float8, NaN for missing, never NULL) and link(ref) the score from a reference to z's value;
+        None where the model has more than one output, one-hot lookups or a non-finite weight.
+
+        The arithmetic is score_row's step for step: the same subtractions, products and sums in the
+        same order (left to right from the bias, then the fixed terms of allowed NaNs), and the same
+        expit, so the result is the same float. z is NaN or infinite exactly where score_row would not
+        return a finite z's score (a NaN the model refuses, an infinity): callers leave those rows to
+        score_row. Where Python gives infinity PostgreSQL raises an overflow: an error for the caller
+        to catch, never another score. exp() is clamped to [-700, 700]: beyond it 1 + exp(-z) is 1.0
+        either way, and the other branch differs from score_row by less than 1e-300 (PostgreSQL refuses
+        exp() results that underflow).
+        """
+        if not self._plain or self._link not in ("identity", "expit"):
+            return None
+        if not all(math.isfinite(v) for v in (*self._ctr_l, *self._S_l[0], *self._C_l[0], self._b_l[0])):
+            return None
+        f8 = "::pg_catalog.float8"
+
+        def lit(v):
+            return f"'{v!r}'{f8}"  # repr round-trips through float8in exactly
+
+        nan = f"'NaN'{f8}"
+        main, holes = [lit(self._b_l[0])], []
+        for j, ctr, s, c in zip(self._src.tolist(), self._ctr_l, self._S_l[0], self._C_l[0]):
+            x = f"({xs[j]})"
+            term = f"(({x} - {lit(ctr)}) * {lit(s)})"
+            if self.nan_ok[j]:  # a missing value (NaN equals NaN in SQL) adds its fixed term instead
+                main.append(f"(CASE WHEN {x} = {nan} THEN 0{f8} ELSE {term} END)")
+                holes.append(f"(CASE WHEN {x} = {nan} THEN {lit(c)} ELSE 0{f8} END)")
+            else:
+                main.append(term)
+        z = "(" + " + ".join(main) + ")"
+        if holes:
+            z = f"({z} + (0{f8} + " + " + ".join(holes) + "))"
+        if self._link == "identity":
+            return z, lambda ref: ref
+        return z, lambda ref: (f"(CASE WHEN {ref} >= 0{f8} THEN 1{f8} / (1{f8} + pg_catalog.exp(-LEAST({ref}, 700{f8}))) "
+                               f"ELSE pg_catalog.exp(GREATEST({ref}, -700{f8})) / "
+                               f"(1{f8} + pg_catalog.exp(GREATEST({ref}, -700{f8}))) END)")
+
     def _raw_row(self, x):
         if len(x) != self.n_features:
             raise ValueError(f"row has {len(x)} values; expected {self.n_features}")

@@ -312,6 +312,58 @@ class Sql:
                 "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
                 f"SELECT $5, u.k, u.f, u.score, {lit(source)}, {cause} FROM u WHERE u.score IS NOT NULL")
 
+    def fast(self, score_sql) -> str | None:
+        """For a model scored in SQL (see compiled.score_sql): the new counters, the score, scored_at,
+        the audit rows and the profiles' queued errors cleared, in one statement, after the lock (or
+        locking here, when no counter reads the event table). It writes nothing unless every key the
+        events name has a profile, every z is finite and the planned version is still live; it returns
+        whether it wrote (`ok`) and how many events have no key; None when score_sql gives no SQL.
+        $1 rescoring_id, $2 event table, $3 model_id."""
+        q, w, lit = self.q, self.w, self.lit
+        cols = [c.column for c in w.counters]
+        news = ", ".join(f"{v} AS c{i}" for i, v in enumerate(self.new_values.values())) or "NULL AS c"
+        join = f"a JOIN {self.P} AS p ON p.{self.pk} = a.k"
+        if w.recomputes:  # locked by a statement before this one: nothing here waits for a lock
+            # the new values once per profile (OFFSET 0 keeps the planner from copying a recount into
+            # every place that reads it), then the features from them
+            news, join = "v.*", f"{join} CROSS JOIN LATERAL (SELECT {news} OFFSET 0) AS v"
+            exprs = {col: f"v.c{i}" for i, col in enumerate(cols)}
+        else:  # locked here; a row another client changed first is re-read and all of this recomputed
+            # from it (a subquery such as the one above would not be: its rows are kept, not re-read)
+            join, exprs = f"{join} ORDER BY p.{self.pk} FOR UPDATE OF p", self.new_values
+        items = batch.feature_items(self.plpy, self.model, w.profiles.columns, "p", exprs)
+        zl = score_sql(items)
+        if zl is None:
+            return None
+        z, link = zl
+        if items[0].startswith("p.features["):  # one float8[] column: its length is checked, as in Python
+            z = f"(CASE WHEN pg_catalog.cardinality(p.features) = {self.model.n} THEN {z} END)"
+        f8 = "::pg_catalog.float8"
+        score = link("n.z")
+        sets = [f"{q(col)} = n.c{i}" for i, col in enumerate(cols)] + [f"{q(w.score_column)} = {score}"]
+        if w.scored_at_column:
+            sets.append(f"{q(w.scored_at_column)} = pg_catalog.now()")
+        live = ("(SELECT CASE WHEN d.action = 'retire' THEN NULL ELSE d.model_id END FROM pgscore.deployments d "
+                f"WHERE d.model_name = {lit(w.model_name)} ORDER BY d.deployment_id DESC LIMIT 1)")
+        cause = ("pg_catalog.jsonb_build_object('via', 'trigger'::pg_catalog.text, 'rescoring_id', $1, "
+                 "'event_table', $2::pg_catalog.text, 'user', CURRENT_USER, "
+                 "'statement_at', pg_catalog.statement_timestamp(), 'events', u.n, 'event_ids', u.ids)")
+        return (f"WITH a AS MATERIALIZED ({self.agg}), "
+                f"n AS MATERIALIZED (SELECT a.k, a.n, a.ids, {news}, ARRAY[{', '.join(items)}] AS f, {z} AS z "
+                f"FROM {join}), "
+                "ok AS MATERIALIZED (SELECT e.wanted = c.found AND c.fine "
+                f"AND {live} IS NOT DISTINCT FROM $3 AS ok, e.null_keys "
+                "FROM (SELECT pg_catalog.count(a.k) AS wanted, pg_catalog.sum(a.n) FILTER (WHERE a.k IS NULL) "
+                "AS null_keys FROM a) AS e, (SELECT pg_catalog.count(*) AS found, COALESCE(pg_catalog.bool_and("
+                f"COALESCE(n.z > '-Infinity'{f8} AND n.z < 'Infinity'{f8}, false)), true) AS fine FROM n) AS c), "
+                f"u AS (UPDATE {self.P} AS p SET {', '.join(sets)} FROM n WHERE p.{self.pk} = n.k "
+                f"AND (SELECT ok.ok FROM ok) RETURNING p.{self.pk}::pg_catalog.text AS k, {score} AS score, n.n, "
+                "n.ids, n.f), "
+                "d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id = $1 AND q.entity_key = u.k), "
+                "l AS (INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
+                f"SELECT $3, u.k, u.f, u.score, 'trigger', {cause} FROM u) "
+                "SELECT ok.ok, ok.null_keys FROM ok")
+
     def retry_read(self) -> str:
         return (f"SELECT pg_catalog.array_agg(l.k) AS keys, pg_catalog.string_agg(COALESCE(l.b, "
                 "pg_catalog.array_send('{}'::pg_catalog.float8[])), ''::pg_catalog.bytea) AS data "
@@ -329,6 +381,7 @@ _QUEUE = ("INSERT INTO pgscore.error_queue AS q (rescoring_id, model_name, profi
           "model_name = EXCLUDED.model_name, cause = EXCLUDED.cause, last_failed_at = pg_catalog.now()")
 _QUEUE_TYPES = ["pg_catalog.int8", "pg_catalog.text", "pg_catalog.text", "pg_catalog.text[]", "pg_catalog.text[]",
                 "pg_catalog.text[]", "pg_catalog.text"]
+_FAST_TYPES = ["pg_catalog.int8", "pg_catalog.text", "pg_catalog.int8"]
 _WRITE_TYPES = ["pg_catalog.float8[]", "pg_catalog.int8", "pg_catalog.text", "pg_catalog.int8"]
 
 
@@ -352,6 +405,10 @@ class Plans:
             self.writes = {clear: prep(text, self.write_types) for clear, text in self.write_sql.items()}
         self.queue = prep(_QUEUE, _QUEUE_TYPES)
         self.plpy = plpy
+        # a linear model scored by the statement itself: lock and one write, no read, no Python scoring
+        score_sql = getattr(getattr(model, "evaluator", None), "score_sql", None)
+        fast = sql.fast(score_sql) if score_sql is not None and source == NEW else None
+        self.fast = prep(fast, _FAST_TYPES) if fast is not None else None
 
     def write(self, clear, n):
         """The write plan. The saved one was planned for the few rows of a typical statement (the
@@ -384,6 +441,7 @@ class Failure:
 
 
 MODEL_RAISED = "38000"  # external_routine_exception: the model itself raised
+QUERY_CANCELED = "57014"
 
 
 def on_insert(plpy, GD, TD):
@@ -396,6 +454,9 @@ def on_insert(plpy, GD, TD):
                      hint="detach with pgscore.detach_rescoring and attach again")
         return None
     plans = w.last or _plans(plpy, GD, w)
+    if plans.fast is not None and _fast(plpy, w, plans):
+        w.last = plans
+        return None
     try:
         r, keys, failures = _read(plpy, w, plans)
         if r["live"] != plans.model_id:  # deployed, rolled back or retired since these plans were made
@@ -454,6 +515,33 @@ def _plans(plpy, GD, w: Wiring, retry=False):
         return w.plans_for(plpy, None, retry, error=e)
 
 
+def _fast(plpy, w: Wiring, plans: Plans) -> bool:
+    """Rescore with the statement that scores in SQL; False (nothing written) when it cannot do it all:
+    a profile is missing, a row's features would take score_row's slow path, the live version changed,
+    or the statement raised. The general path then finds out which and why."""
+    try:
+        if w.recomputes:
+            plpy.execute(plans.lock)
+        r = plpy.execute(plans.fast, [w.id, w.events.name, plans.model_id])[0]
+    except plpy.SPIError as e:
+        if _state(e) == QUERY_CANCELED:  # the user asked to stop: not a reason to try another way
+            raise
+        return False
+    if not r["ok"]:
+        return False
+    _null_keys(plpy, w, r["null_keys"])
+    return True
+
+
+def _null_keys(plpy, w: Wiring, n):
+    if n:
+        msg = (f"{int(n)} event(s) inserted into {w.events.name} have a NULL {w.event_key}; "
+               "they were kept and rescored no profile")
+        if w.strict:
+            raise PgscoreError(msg, sqlstate="23502")
+        plpy.warning("pgscore: " + msg)
+
+
 def _read(plpy, w: Wiring, plans: Plans):
     """Lock and read the affected profiles; create or queue the missing ones; warn about NULL keys."""
     failures = []
@@ -472,12 +560,7 @@ def _read(plpy, w: Wiring, plans: Plans):
             missing = plpy.execute(plans.sql.keys(missing_only=True))[0]["keys"] or []
             failures.append(Failure(missing, f"{w.profiles.name} has no row with this {w.profile_key}; the events "
                                              "were kept and no counter changed", "P0002"))
-    if r["null_keys"]:
-        msg = (f"{int(r['null_keys'])} event(s) inserted into {w.events.name} have a NULL {w.event_key}; "
-               "they were kept and rescored no profile")
-        if w.strict:
-            raise PgscoreError(msg, sqlstate="23502")
-        plpy.warning("pgscore: " + msg)
+    _null_keys(plpy, w, r["null_keys"])
     return r, keys, failures
 
 
