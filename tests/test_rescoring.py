@@ -522,18 +522,25 @@ def test_detach_and_retry_bad_input(shop):
 
 # -- concurrency ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("window", [True, False], ids=["window-counter", "no-recount"])
-def test_concurrent_inserts_for_overlapping_customers(shop, trained, window):
+@pytest.mark.parametrize("window,trees", [(True, False), (False, False), (True, True), (False, True)],
+                         ids=["window-counter", "no-recount", "window-counter-trees", "no-recount-trees"])
+def test_concurrent_inserts_for_overlapping_customers(shop, trained, window, trees):
     """6 clients, 150 statements each (single and multi-row, keys in any order) over 20 customers: every
     counter equals its events, every score equals the model's on the final features, no client sees an
     error (no deadlock, no serialization failure). Bounded: about 900 statements, a 120 s timeout.
     With a window counter the profiles are locked by a statement of their own; without one, by the
-    statement that reads and writes them (its rows re-read under the lock when another client won)."""
+    statement that reads and writes them (its rows re-read under the lock when another client won).
+    The logistic model is scored inside the write statement, the trees by the read, score, write path."""
     import random
     import threading
     import time
 
-    model = trained[0]
+    from sklearn.ensemble import RandomForestClassifier
+
+    model, X, y = trained
+    if trees:
+        model = RandomForestClassifier(n_estimators=10, max_depth=5, random_state=0).fit(X, y)
+        registry.deploy(shop.dsn, "churn", model, X, y, feature_names=CHURN_FEATURES)
     attach(shop, **({} if window else {"counters": {"support_calls": "count",
                                                      "last_complaint_at": {"max": "created_at"}}}))
     before = profiles(shop)
