@@ -395,7 +395,11 @@ class Plans:
         self.model_id = model.model_id if model is not None else None
         prep = plpy.prepare
         self.lock = prep(sql.lock())
-        self.read = prep(sql.read(locking=not w.recomputes))
+        # a counter that reads the event table is recomputed after the lock, by a statement of its own
+        # (with its own snapshot: it sees the events of whoever held the lock); both go in one plan, so
+        # one call (and one subtransaction of PL/Python's) runs them
+        then = sql.lock() + "; " if w.recomputes else ""
+        self.read = prep(then + sql.read(locking=not w.recomputes))
         self.create = prep(sql.create()) if w.missing_profile == "create" else None
         self.counters_only = prep(sql.counters_only())
         self.writes = {}
@@ -408,7 +412,7 @@ class Plans:
         # a linear model scored by the statement itself: lock and one write, no read, no Python scoring
         score_sql = getattr(getattr(model, "evaluator", None), "score_sql", None)
         fast = sql.fast(score_sql) if score_sql is not None and source == NEW else None
-        self.fast = prep(fast, _FAST_TYPES) if fast is not None else None
+        self.fast = prep(then + fast, _FAST_TYPES) if fast is not None else None
 
     def write(self, clear, n):
         """The write plan. The saved one was planned for the few rows of a typical statement (the
@@ -520,8 +524,6 @@ def _fast(plpy, w: Wiring, plans: Plans) -> bool:
     a profile is missing, a row's features would take score_row's slow path, the live version changed,
     or the statement raised. The general path then finds out which and why."""
     try:
-        if w.recomputes:
-            plpy.execute(plans.lock)
         r = plpy.execute(plans.fast, [w.id, w.events.name, plans.model_id])[0]
     except plpy.SPIError as e:
         if _state(e) == QUERY_CANCELED:  # the user asked to stop: not a reason to try another way
@@ -545,16 +547,12 @@ def _null_keys(plpy, w: Wiring, n):
 def _read(plpy, w: Wiring, plans: Plans):
     """Lock and read the affected profiles; create or queue the missing ones; warn about NULL keys."""
     failures = []
-    if w.recomputes:  # lock first, so the recomputed counters read the events of whoever held the lock
-        plpy.execute(plans.lock)
-    r = plpy.execute(plans.read)[0]
+    r = plpy.execute(plans.read)[0]  # after the lock, where counters are recomputed (see Plans)
     keys = r["keys"] or []
     if r["wanted"] > len(keys):
         if plans.create is not None:
             plpy.execute(plans.create)
-            if w.recomputes:  # a profile another transaction created meanwhile must be locked too
-                plpy.execute(plans.lock)
-            r = plpy.execute(plans.read)[0]
+            r = plpy.execute(plans.read)[0]  # locks, too, a profile another transaction created meanwhile
             keys = r["keys"] or []
         else:
             missing = plpy.execute(plans.sql.keys(missing_only=True))[0]["keys"] or []
