@@ -126,7 +126,7 @@ def run(url, quick=False, say=print, only=None) -> Report:
     if only in (None, "rescoring"):
         from pgscore import bench_rescoring
 
-        bench_rescoring.run(url, rep, X, quick=quick, say=say)
+        bench_rescoring.run(url, rep, X, models["logit"], quick=quick, say=say)
     if only in (None, "http"):
         from pgscore import bench_http
 

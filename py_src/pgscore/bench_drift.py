@@ -1,7 +1,7 @@
 """The drift part of `pgscore bench`: the drift views over a large prediction log, with and without rollups.
 
 Deploys a 12-feature churn model (logistic pipeline, with its baseline) and
-fills pgscore.prediction_log with N rows (10,000,000; 500,000 with --quick)
+fills pgscore.prediction_log with N rows (10,000,000; 300,000 with --quick)
 spread evenly over the 7 days before the load started, in time order as a
 live log grows, into daily partitions; the most recent day is drifted in
 three features (and so in the score). The rows are made inside the server by
@@ -205,7 +205,7 @@ def run(url, rep, quick=False, say=print, n=None):
 
     from pgscore.bench import BENCH_DB
 
-    n = n or (500_000 if quick else 10_000_000)
+    n = n or (300_000 if quick else 10_000_000)
     n_more = n // (DAYS * 24)
     unrolled_limit = 3 if quick else 60          # seconds for the 1-day query on the log alone
     rebuild_limit = 300 if quick else 720        # seconds for the full rollup
