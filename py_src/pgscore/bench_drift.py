@@ -207,7 +207,7 @@ def run(url, rep, quick=False, say=print, n=None):
 
     n = n or (300_000 if quick else 10_000_000)
     n_more = n // (DAYS * 24)
-    unrolled_limit = 3 if quick else 60          # seconds for the 1-day query on the log alone
+    unrolled_limit = 3 if quick else 30          # seconds for the 1-day query on the log alone
     rebuild_limit = 300 if quick else 720        # seconds for the full rollup
     say(f"\ndrift at scale: a 12-feature churn model, {n:,} prediction-log rows over the last {DAYS} days "
         f"(the last day drifted in {', '.join(DRIFT)})")

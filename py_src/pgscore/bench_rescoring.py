@@ -170,7 +170,7 @@ def run(url, rep, X, model=None, quick=False, say=print):
     import psycopg2
 
     n_customers = 20_000 if quick else 100_000
-    seconds = 1 if quick else 10  # each run takes a second more: its first, left out (see pgbench)
+    seconds = 1 if quick else 8  # each run takes a second more: its first, left out (see pgbench)
     n_events = 10_000
     conn = psycopg2.connect(url)
     conn.autocommit = True
