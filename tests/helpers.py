@@ -119,3 +119,22 @@ def database_objects(url):
          WHERE n.nspname NOT LIKE 'pg\\_%%' AND n.nspname <> 'information_schema'
         UNION ALL SELECT 'role', rolname, '' FROM pg_roles WHERE rolname NOT LIKE 'pg\\_%%'
         ORDER BY 1, 2""")
+
+
+def nested_statements(conn, sql):
+    """The text of every statement run inside `sql` (auto_explain, superuser only)."""
+    with conn.cursor() as cur:
+        cur.execute("LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; "
+                    "SET auto_explain.log_nested_statements = on; SET client_min_messages = log")
+        del conn.notices[:]
+        try:
+            cur.execute(sql)
+        finally:
+            cur.execute("RESET client_min_messages; SET auto_explain.log_min_duration = -1")
+    return [n for n in conn.notices if "Query Text:" in n]
+
+
+def plans_of(ran):
+    """The plans of nested_statements' statements, without their text (a plan of two statements
+    shows the text of both with each)."""
+    return [n.split("Query Text: ", 1)[1].split("\n", 1)[1] for n in ran]

@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import make_shop, query
+from helpers import make_shop, nested_statements, plans_of, query
 from pgscore import datasets, registry, sample
 from pgscore.datasets import CHURN_FEATURES
 from pgscore.localdb import pg_bin_dir
@@ -318,25 +318,6 @@ def test_a_new_version_takes_over_at_the_next_statement(shop, trained):
 
 
 # -- linear models are scored inside the write statement -------------------------------------------------
-
-def nested_statements(conn, sql):
-    """The text of every statement run inside `sql` (auto_explain, superuser only)."""
-    with conn.cursor() as cur:
-        cur.execute("LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; "
-                    "SET auto_explain.log_nested_statements = on; SET client_min_messages = log")
-        del conn.notices[:]
-        try:
-            cur.execute(sql)
-        finally:
-            cur.execute("RESET client_min_messages; SET auto_explain.log_min_duration = -1")
-    return [n for n in conn.notices if "Query Text:" in n]
-
-
-def plans_of(ran):
-    """The plans of nested_statements' statements, without their text (a plan of two statements
-    shows the text of both with each)."""
-    return [n.split("Query Text: ", 1)[1].split("\n", 1)[1] for n in ran]
-
 
 def wrote_in_sql(ran):
     return any("CTE ok" in p for p in plans_of(ran))

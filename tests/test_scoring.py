@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from helpers import query
+from helpers import nested_statements, plans_of, query
 from pgscore import datasets, registry
 
 X, Y, NAMES = datasets.churn(800, seed=3)
@@ -103,6 +103,28 @@ def test_sql_equals_scikit_learn(conn, name):
     batch = dict(query(conn, "SELECT key::int, score FROM pgscore.predict_batch(%s, 'SELECT id, f AS features FROM rows', "
                              "p_chunk_size => 40)", (name,)))
     assert np.abs(np.array([batch[i] for i in range(len(x))]) - np.array([g[1] for g in got])).max() <= 1e-12
+    # written back (a linear model with one output by the chunk's own statement, in SQL)
+    query(conn, "CALL pgscore.score_table(%s, 'rows', 'id', 's', 40)", (name,))
+    written = [s for (s,) in query(conn, "SELECT s FROM rows ORDER BY id")]
+    assert np.abs(np.array(written) - np.array([g[1] for g in got])).max() <= 1e-12
+
+
+def test_write_back_of_a_linear_model_is_one_statement_a_chunk(conn):
+    """Scored, written and logged by one statement; a value the model refuses sends the chunk to the
+    read, score, write path, which names it and writes nothing of the chunk."""
+    est, x, _ = fitted("logit")
+    deploy(conn.dsn, "logit")
+    load_rows(conn, x[:60])
+    ran = nested_statements(conn, "SELECT * FROM pgscore.score_chunk('logit', 'rows', 'id', 's', NULL, 50)")
+    assert any("CTE ok" in p for p in plans_of(ran)) and not any("array_send" in n for n in ran)
+    got = [s for (s,) in query(conn, "SELECT s FROM rows WHERE id < 50 ORDER BY id")]
+    assert np.abs(np.array(got) - est.predict_proba(x[:50])[:, 1]).max() <= 1e-9
+    assert query(conn, "SELECT count(*), min(source) FROM pgscore.prediction_log") == [(50, "batch")]
+    query(conn, "UPDATE rows SET age = NULL WHERE id = 55")
+    err = sql_error(conn, "SELECT * FROM pgscore.score_chunk('logit', 'rows', 'id', 's', '49', 50)")
+    assert err.pgcode == "22023" and "age" in str(err), str(err)
+    assert query(conn, "SELECT count(s) FROM rows WHERE id >= 50") == [(0,)]
+    assert query(conn, "SELECT count(*) FROM pgscore.prediction_log") == [(50,)]
 
 
 def test_scikit_learn_engine_when_not_compiled(conn):

@@ -215,6 +215,37 @@ class TablePlans:
                       "SELECT $5, w.k, w.f, w.s, 'batch', (SELECT $6::pg_catalog.jsonb) FROM w")
             args += ["pg_catalog.int8", "pg_catalog.text"]
         self.write = plpy.prepare(update, args)
+        # a linear model: the chunk is scored, written and logged by one statement (compiled.score_sql),
+        # no float through Python; it writes nothing when a row's z is not finite (a refused NaN, an
+        # infinity) and the chunk then takes the statements above, which say which row and why
+        score_sql = getattr(model.evaluator, "score_sql", None)
+        zl = score_sql(feature_items(plpy, model, columns, "t")) if score_sql is not None else None
+        self.sql = None
+        if zl is not None:
+            z, link = zl
+            if feats == "t.features":  # one float8[] column: its length is checked, as decode() does
+                z = f"(CASE WHEN pg_catalog.cardinality(t.features) = {model.n} THEN {z} END)"
+            f8 = "::pg_catalog.float8"
+            chunk = (f"WITH c AS MATERIALIZED (SELECT t.{k} AS k, {z} AS z"
+                     + (f", {feats}::pg_catalog.float8[] AS f" if log else "") +
+                     f" FROM {table} AS t {{where}} ORDER BY t.{k} LIMIT $1), "
+                     "ok AS MATERIALIZED (SELECT COALESCE(pg_catalog.bool_and(COALESCE("
+                     f"c.z > '-Infinity'{f8} AND c.z < 'Infinity'{f8}, false)), true) AS ok, "
+                     "pg_catalog.count(*) AS n, (SELECT c.k FROM c ORDER BY c.k LIMIT 1) AS lo, "
+                     "(SELECT c.k FROM c ORDER BY c.k DESC LIMIT 1) AS hi FROM c), "
+                     # the key range, as the statements above give it: the planner knows nothing of the
+                     # chunk's size and would otherwise join the whole table
+                     f"u AS (UPDATE {table} AS t SET {q(into)} = {link('c.z')} FROM c WHERE t.{k} = c.k "
+                     f"AND t.{k} >= (SELECT ok.lo FROM ok) AND t.{k} <= (SELECT ok.hi FROM ok) "
+                     f"AND (SELECT ok.ok FROM ok) RETURNING c.k::pg_catalog.text AS k, {link('c.z')} AS s"
+                     + (", c.f) " if log else ") ") +
+                     ("" if not log else
+                      ", l AS (INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, "
+                      "cause) SELECT $3, u.k, u.f, u.s, 'batch', (SELECT $4::pg_catalog.jsonb) FROM u) ") +
+                     "SELECT ok.ok, ok.n, ok.hi::pg_catalog.text AS last FROM ok")
+            types = ["pg_catalog.int4", "pg_catalog.text", "pg_catalog.int8", "pg_catalog.text"]
+            self.sql = (plpy.prepare(chunk.format(where=""), types),
+                        plpy.prepare(chunk.format(where=f"WHERE t.{k} > $2::{ktype}"), types))
 
 
 def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
@@ -229,6 +260,11 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
     plans = cache.get(ident)
     if plans is None:
         plans = cache[ident] = TablePlans(plpy, model, table, key, into, log)
+    if plans.sql is not None:
+        r = plans.sql[after is not None].execute(
+            [chunk_size, after, model.model_id, auditlog.cause(plpy, "score_table") if log else None])[0]
+        if r["ok"]:
+            return r["n"], (r["last"] if r["n"] else after)
     r = (plans.first.execute([chunk_size]) if after is None else plans.next.execute([chunk_size, after]))[0]
     keys = r["keys"]
     if not keys:
