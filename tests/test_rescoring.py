@@ -394,6 +394,27 @@ def test_a_value_that_overflows_in_sql_is_scored_in_python(shop, trained):
     assert score == ev.score_row(profiles(shop, [70])[70][0])
 
 
+def test_profiles_with_a_features_array_and_no_counters(shop, trained):
+    """Features in one float8[] column: scored by the write statement when its length is right; a
+    profile whose array is short is queued with the reason, by the read, score, write path."""
+    model, X, y = trained
+    query(shop, "CREATE TABLE vec (id bigint PRIMARY KEY, features float8[], churn_score float8, scored_at timestamptz)")
+    for i, r in enumerate(X[:5], start=1):
+        query(shop, "INSERT INTO vec VALUES (%s, %s, NULL, NULL)", (i, [float(v) for v in r]))
+    query(shop, "UPDATE vec SET features = features[1:11] WHERE id = 5")
+    query(shop, "SELECT pgscore.attach_rescoring('complaints', 'vec', 'customer_id', 'churn', 'churn_score', '{}', "
+                "p_profile_key => 'id', p_missing_profile => 'queue')")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (1)")  # this session has read the wiring
+    ran = nested_statements(shop, "INSERT INTO complaints (customer_id) VALUES (2), (3)")
+    assert wrote_in_sql(ran) and not read_into_python(ran)
+    got = [s for (s,) in query(shop, "SELECT churn_score FROM vec WHERE id <= 3 ORDER BY id")]
+    assert np.abs(np.array(got) - model.predict_proba(X[:3])[:, 1]).max() < 1e-9
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (4), (5)")  # only 5 is at fault
+    (key, reason), = query(shop, "SELECT entity_key, reason FROM pgscore.error_queue")
+    assert key == "5" and "11" in reason, reason
+    assert query(shop, "SELECT count(*) FROM vec WHERE churn_score IS NOT NULL") == [(4,)]
+
+
 # -- wiring: list, detach, dump and restore ------------------------------------------------------------
 
 def test_wiring_is_listed_and_detach_removes_the_trigger(shop):

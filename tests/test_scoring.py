@@ -322,3 +322,21 @@ def test_register_model_refuses_an_evaluator_that_does_not_match_its_sha256(conn
                      json.dumps({"format": "pgscore-numpy-1", "sha256": "0" * 64})))
     assert err.pgcode == "XX001" and "evaluator" in err.pgerror
     assert query(conn, "SELECT count(*) FROM pgscore.models") == [(0,)]
+
+
+def test_write_back_from_a_features_array_column(conn):
+    """One float8[] column named features: scored in SQL when its length is right; a short one takes the
+    Python path, which refuses it."""
+    est, x, _ = fitted("logit")
+    deploy(conn.dsn, "logit")
+    query(conn, "CREATE TABLE arr (id int PRIMARY KEY, features float8[], s float8)")
+    for i, r in enumerate(x[:30]):
+        query(conn, "INSERT INTO arr VALUES (%s, %s, NULL)", (i, [float(v) for v in r]))
+    ran = nested_statements(conn, "SELECT * FROM pgscore.score_chunk('logit', 'arr', 'id', 's', NULL, 20)")
+    assert any("CTE ok" in p for p in plans_of(ran)) and not any("array_send" in n for n in ran)
+    got = [s for (s,) in query(conn, "SELECT s FROM arr WHERE id < 20 ORDER BY id")]
+    assert np.abs(np.array(got) - est.predict_proba(x[:20])[:, 1]).max() <= 1e-9
+    query(conn, "UPDATE arr SET features = features[1:11] WHERE id = 25")
+    err = sql_error(conn, "SELECT * FROM pgscore.score_chunk('logit', 'arr', 'id', 's', '19', 20)")
+    assert err.pgcode == "22023" and "11" in str(err), str(err)
+    assert query(conn, "SELECT count(s) FROM arr WHERE id >= 20") == [(0,)]

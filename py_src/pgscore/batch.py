@@ -51,6 +51,25 @@ def decode(buf: bytes, n: int, width: int, keys=None) -> np.ndarray:
     return _decode_slowly(buf, n, width, keys)
 
 
+def split(buf: bytes, n: int) -> list[bytes]:
+    """n concatenated array_send images of float8 arrays, one by one (any shape, NULLs included)."""
+    out, pos = [], 0
+    for _ in range(n):
+        start = pos
+        ndim, _, _ = struct.unpack_from(">iii", buf, pos)
+        pos += 12
+        count = 1 if ndim else 0
+        for _ in range(ndim):
+            length, _ = struct.unpack_from(">ii", buf, pos)
+            pos += 8
+            count *= length
+        for _ in range(count):
+            (size,) = struct.unpack_from(">i", buf, pos)
+            pos += 4 + max(size, 0)
+        out.append(buf[start:pos])
+    return out
+
+
 def _decode_slowly(buf, n, width, keys):
     """Arrays with NULL elements or of the wrong length: walk them one by one."""
     out = np.empty((n, width))

@@ -600,10 +600,26 @@ def _score(model, keys, data, failures) -> list:
 
 
 def _rows(data, n, width, keys):
+    """Each row's features, or the reason they cannot be read: only the rows at fault fail."""
     try:
         return batch.decode(data, n, width, keys).tolist()
-    except Exception as e:  # noqa: BLE001 - each row gets the reason
-        return [e if isinstance(e, PgscoreError) else PgscoreError(f"the features cannot be read: {e}", sqlstate="22023")] * n
+    except Exception:  # noqa: BLE001 - read them one by one
+        pass
+    try:
+        images = batch.split(data, n)
+    except Exception as e:  # noqa: BLE001 - not even the rows' bounds can be read: each row gets the reason
+        return [_unreadable(e)] * n
+    out = []
+    for k, image in zip(keys, images):
+        try:
+            out.append(batch.decode(image, 1, width, [k])[0].tolist())
+        except Exception as e:  # noqa: BLE001 - this row's reason
+            out.append(_unreadable(e))
+    return out
+
+
+def _unreadable(e) -> PgscoreError:
+    return e if isinstance(e, PgscoreError) else PgscoreError(f"the features cannot be read: {e}", sqlstate="22023")
 
 
 def _message(e) -> str:
