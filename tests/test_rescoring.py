@@ -251,6 +251,8 @@ def test_a_bad_row_queues_only_its_profile(shop, trained):
         ("20", "model churn v1: feature 'age' is NaN")]
     assert any("could not be rescored" in n for n in shop.notices)
     assert_scores_match_model(shop, trained[0], [21])
+    # the write statement wrote nothing for 21 before the read, score, write path scored it: one audit row
+    assert query(shop, "SELECT count(*) FROM pgscore.prediction_log WHERE entity_key = '21'") == [(1,)]
     assert profiles(shop, [20])[20][1] == calls + 1  # its counter moved although it was not scored
     # a later successful rescoring clears the profile's queued error
     query(shop, "UPDATE customers SET age = 40 WHERE id = 20")

@@ -110,8 +110,9 @@ def test_sql_equals_scikit_learn(conn, name):
 
 
 def test_write_back_of_a_linear_model_is_one_statement_a_chunk(conn):
-    """Scored, written and logged by one statement; a value the model refuses sends the chunk to the
-    read, score, write path, which names it and writes nothing of the chunk."""
+    """Scored, written and logged by one statement; a value that overflows in SQL (Python's floats give
+    infinity) sends the chunk to the read, score, write path, which scores it, each row logged once; a
+    value the model refuses is named by that path."""
     est, x, _ = fitted("logit")
     deploy(conn.dsn, "logit")
     load_rows(conn, x[:60])
@@ -120,11 +121,33 @@ def test_write_back_of_a_linear_model_is_one_statement_a_chunk(conn):
     got = [s for (s,) in query(conn, "SELECT s FROM rows WHERE id < 50 ORDER BY id")]
     assert np.abs(np.array(got) - est.predict_proba(x[:50])[:, 1]).max() <= 1e-9
     assert query(conn, "SELECT count(*), min(source) FROM pgscore.prediction_log") == [(50, "batch")]
-    query(conn, "UPDATE rows SET age = NULL WHERE id = 55")
-    err = sql_error(conn, "SELECT * FROM pgscore.score_chunk('logit', 'rows', 'id', 's', '49', 50)")
+    from pgscore.compiled import compile_estimator
+
+    slope = compile_estimator(est, "binary", len(NAMES)).arrays["lin_s"][:, 0]
+    assert np.abs(slope).sum() > 1.1  # so that these values overflow the sum
+    huge = [float(np.sign(v) or 1) * 1.7e308 for v in slope]
+    query(conn, f"UPDATE rows SET {', '.join(f'{n} = %s' for n in NAMES)} WHERE id = 52", huge)
+    ran = nested_statements(conn, "SELECT * FROM pgscore.score_chunk('logit', 'rows', 'id', 's', '49', 5)")
+    assert any("array_send" in n for n in ran)  # the statement raised; the chunk went through Python
+    assert query(conn, "SELECT id, s FROM rows WHERE id BETWEEN 50 AND 54 AND s IS NULL") == []
+    assert query(conn, "SELECT s FROM rows WHERE id = 52") == [(1.0,)]
+    assert query(conn, "SELECT count(*), count(DISTINCT entity_key) FROM pgscore.prediction_log") == [(55, 55)]
+    query(conn, "UPDATE rows SET age = NULL WHERE id = 57")
+    err = sql_error(conn, "SELECT * FROM pgscore.score_chunk('logit', 'rows', 'id', 's', '54', 5)")
     assert err.pgcode == "22023" and "age" in str(err), str(err)
-    assert query(conn, "SELECT count(s) FROM rows WHERE id >= 50") == [(0,)]
-    assert query(conn, "SELECT count(*) FROM pgscore.prediction_log") == [(50,)]
+
+
+@pytest.mark.parametrize("name", ["logit", "forest"])  # scored in SQL, and through Python
+def test_write_back_skips_rows_with_a_null_key(conn, name):
+    """A NULL key has no place in key order to resume after: the row is left unscored, the run ends."""
+    deploy(conn.dsn, name)
+    load_rows(conn, X[:25])
+    query(conn, "CREATE TABLE nk AS SELECT * FROM rows; UPDATE nk SET id = NULL WHERE id IN (3, 17)")
+    query(conn, "SET statement_timeout = '60s'")  # were it to start over at every chunk, it would not end
+    assert query(conn, "CALL pgscore.score_table(%s, 'nk', 'id', 's', 10)", (name,)) == [(23,)]
+    assert query(conn, "SELECT count(*) FILTER (WHERE s IS NULL), count(*) FILTER (WHERE id IS NULL) FROM nk") \
+        == [(2, 2)]
+    query(conn, "RESET statement_timeout")
 
 
 def test_scikit_learn_engine_when_not_compiled(conn):

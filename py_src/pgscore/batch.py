@@ -218,12 +218,16 @@ class TablePlans:
                                "real or numeric", sqlstate="42804")
         feats = feature_sql(plpy, model, columns, "t")
         ktype, k = types[key], q(key)
-        select = (f"SELECT pg_catalog.array_agg(s.k) AS keys, pg_catalog.string_agg(s.b, ''::pg_catalog.bytea) AS data "
-                  f"FROM (SELECT t.{k}::pg_catalog.text AS k, pg_catalog.array_send({feats}) AS b FROM {table} AS t {{where}} "
-                  f"ORDER BY t.{k} LIMIT $1) AS s")
-        self.first = plpy.prepare(select.format(where=""), ["pg_catalog.int4"])
-        self.next = plpy.prepare(select.format(where=f"WHERE t.{k} > $2::{ktype}"),
-                                 ["pg_catalog.int4", "pg_catalog.text"])
+        # rows with a NULL key are left out: no key to resume after, none to write the score by
+        wheres = (f"WHERE t.{k} IS NOT NULL", f"WHERE t.{k} > $2::{ktype}")
+
+        def select(where):
+            return (f"SELECT pg_catalog.array_agg(s.k) AS keys, pg_catalog.string_agg(s.b, ''::pg_catalog.bytea) "
+                    f"AS data FROM (SELECT t.{k}::pg_catalog.text AS k, pg_catalog.array_send({feats}) AS b "
+                    f"FROM {table} AS t {where} ORDER BY t.{k} LIMIT $1) AS s")
+
+        self.first = plpy.prepare(select(wheres[0]), ["pg_catalog.int4"])
+        self.next = plpy.prepare(select(wheres[1]), ["pg_catalog.int4", "pg_catalog.text"])
         update = (f"UPDATE {table} AS t SET {q(into)} = s.s FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
                   f"pg_catalog.unnest($2::pg_catalog.float8[])) AS s(k, s) WHERE t.{k} = s.k::{ktype} "
                   f"AND t.{k} >= $3::{ktype} AND t.{k} <= $4::{ktype}")
@@ -245,26 +249,28 @@ class TablePlans:
             if feats == "t.features":  # one float8[] column: its length is checked, as decode() does
                 z = f"(CASE WHEN pg_catalog.cardinality(t.features) = {model.n} THEN {z} END)"
             f8 = "::pg_catalog.float8"
-            chunk = (f"WITH c AS MATERIALIZED (SELECT t.{k} AS k, {z} AS z"
-                     + (f", {feats}::pg_catalog.float8[] AS f" if log else "") +
-                     f" FROM {table} AS t {{where}} ORDER BY t.{k} LIMIT $1), "
-                     "ok AS MATERIALIZED (SELECT COALESCE(pg_catalog.bool_and(COALESCE("
-                     f"c.z > '-Infinity'{f8} AND c.z < 'Infinity'{f8}, false)), true) AS ok, "
-                     "pg_catalog.count(*) AS n, (SELECT c.k FROM c ORDER BY c.k LIMIT 1) AS lo, "
-                     "(SELECT c.k FROM c ORDER BY c.k DESC LIMIT 1) AS hi FROM c), "
-                     # the key range, as the statements above give it: the planner knows nothing of the
-                     # chunk's size and would otherwise join the whole table
-                     f"u AS (UPDATE {table} AS t SET {q(into)} = {link('c.z')} FROM c WHERE t.{k} = c.k "
-                     f"AND t.{k} >= (SELECT ok.lo FROM ok) AND t.{k} <= (SELECT ok.hi FROM ok) "
-                     f"AND (SELECT ok.ok FROM ok) RETURNING c.k::pg_catalog.text AS k, {link('c.z')} AS s"
-                     + (", c.f) " if log else ") ") +
-                     ("" if not log else
-                      ", l AS (INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, "
-                      "cause) SELECT $3, u.k, u.f, u.s, 'batch', (SELECT $4::pg_catalog.jsonb) FROM u) ") +
-                     "SELECT ok.ok, ok.n, ok.hi::pg_catalog.text AS last FROM ok")
+
+            def chunk(where):
+                return (f"WITH c AS MATERIALIZED (SELECT t.{k} AS k, {z} AS z"
+                        + (f", {feats}::pg_catalog.float8[] AS f" if log else "") +
+                        f" FROM {table} AS t {where} ORDER BY t.{k} LIMIT $1), "
+                        "ok AS MATERIALIZED (SELECT COALESCE(pg_catalog.bool_and(COALESCE("
+                        f"c.z > '-Infinity'{f8} AND c.z < 'Infinity'{f8}, false)), true) AS ok, "
+                        "pg_catalog.count(*) AS n, (SELECT c.k FROM c ORDER BY c.k LIMIT 1) AS lo, "
+                        "(SELECT c.k FROM c ORDER BY c.k DESC LIMIT 1) AS hi FROM c), "
+                        # the key range, as the statements above give it: the planner knows nothing of
+                        # the chunk's size and would otherwise join the whole table
+                        f"u AS (UPDATE {table} AS t SET {q(into)} = {link('c.z')} FROM c WHERE t.{k} = c.k "
+                        f"AND t.{k} >= (SELECT ok.lo FROM ok) AND t.{k} <= (SELECT ok.hi FROM ok) "
+                        f"AND (SELECT ok.ok FROM ok) RETURNING c.k::pg_catalog.text AS k, {link('c.z')} AS s"
+                        + (", c.f) " if log else ") ") +
+                        ("" if not log else
+                         ", l AS (INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, "
+                         "source, cause) SELECT $3, u.k, u.f, u.s, 'batch', (SELECT $4::pg_catalog.jsonb) FROM u) ") +
+                        "SELECT ok.ok, ok.n, ok.hi::pg_catalog.text AS last FROM ok")
+
             types = ["pg_catalog.int4", "pg_catalog.text", "pg_catalog.int8", "pg_catalog.text"]
-            self.sql = (plpy.prepare(chunk.format(where=""), types),
-                        plpy.prepare(chunk.format(where=f"WHERE t.{k} > $2::{ktype}"), types))
+            self.sql = tuple(plpy.prepare(chunk(where), types) for where in wheres)
 
 
 def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
@@ -280,8 +286,13 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
     if plans is None:
         plans = cache[ident] = TablePlans(plpy, model, table, key, into, log)
     if plans.sql is not None:
-        r = plans.sql[after is not None].execute(
-            [chunk_size, after, model.model_id, auditlog.cause(plpy, "score_table") if log else None])[0]
+        try:
+            r = plans.sql[after is not None].execute(
+                [chunk_size, after, model.model_id, auditlog.cause(plpy, "score_table") if log else None])[0]
+        except plpy.SPIError as e:  # an overflow PostgreSQL raises where Python gives infinity, a score too
+            if getattr(e, "sqlstate", None) == "57014":  # small for a real column: Python scores the chunk
+                raise  # the user cancelled
+            r = {"ok": False}
         if r["ok"]:
             return r["n"], (r["last"] if r["n"] else after)
     r = (plans.first.execute([chunk_size]) if after is None else plans.next.execute([chunk_size, after]))[0]

@@ -8,11 +8,13 @@ result equal to the estimator; to_bytes() is a JSON header and raw arrays, no pi
 from __future__ import annotations
 
 import bisect
+import functools
 import io
 import json
 import math
 import operator
 import struct
+import sys
 import warnings
 import zlib
 
@@ -20,6 +22,11 @@ import numpy as np
 
 FORMAT = 1
 MAGIC = b"PGSCEVAL1\n"
+if sys.version_info >= (3, 12):  # sum() of floats compensates from 3.12 on; score_sql adds left to right
+    def _lsum(items, start=0):
+        return functools.reduce(operator.add, items, start)
+else:
+    _lsum = sum
 MAX_BYTES = 1 << 30  # what all of an evaluator's arrays may hold together, decompressed (bytea stops at 1 GB)
 
 
@@ -587,8 +594,8 @@ class _Linear(Evaluator):
     def score_row(self, x) -> float:
         """score() of one row given as a list of floats (NaN for missing): the fast path."""
         if self._plain and len(x) == self.n_features:  # one output, no lookups: a sum of products
-            z = sum(map(operator.mul, map(operator.sub, x if self._get is None else self._get(x), self._ctr_l),
-                        self._S_l[0]), self._b_l[0])
+            z = _lsum(map(operator.mul, map(operator.sub, x if self._get is None else self._get(x), self._ctr_l),
+                          self._S_l[0]), self._b_l[0])
             if z - z == 0:  # else NaN or infinity, checked below
                 return _expit1(z) if self.n_classes else z
         return super().score_row(x)
@@ -645,7 +652,7 @@ class _Linear(Evaluator):
         holes = [k for k, u in enumerate(d) if u != u] if total != total else ()
         for k in holes:  # an allowed NaN adds its fixed contribution instead
             d[k] = 0.0
-        r = [sum(map(operator.mul, d, s), b) + sum(c[k] for k in holes)
+        r = [_lsum(map(operator.mul, d, s), b) + _lsum(c[k] for k in holes)
              for s, b, c in zip(self._S_l, self._b_l, self._C_l)]
         for j, table, miss in self._cat_d:
             c = table.get(x[j])

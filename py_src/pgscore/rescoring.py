@@ -39,6 +39,7 @@ KINDS = {
     "set": (None, "{a}"),
 }
 RECOMPUTED = ("window", "recompute")
+LOCKED = "pgscore.rescoring_locked"  # a setting: how many profiles the statement's lock took
 SAVED_PLAN_ROWS = 64  # statements touching more profiles than this are planned for their own size
 
 
@@ -240,9 +241,15 @@ class Sql:
                                  self.new_values if new else None)
 
     # -- statements -------------------------------------------------------------------------------
-    def lock(self) -> str:
-        return (f"SELECT 1 FROM {self.P} AS p WHERE p.{self.pk} IN (SELECT e.{self.ek} FROM {self.src} AS e) "
+    def lock(self, counted=False) -> str:
+        """The affected profiles locked in key order; `counted`: their number kept in a transaction-local
+        setting (LOCKED), which the statement after it in the same plan compares with what it reads."""
+        rows = (f"SELECT 1 FROM {self.P} AS p WHERE p.{self.pk} IN (SELECT e.{self.ek} FROM {self.src} AS e) "
                 f"ORDER BY p.{self.pk} FOR UPDATE OF p")
+        if not counted:
+            return rows
+        return (f"SELECT pg_catalog.set_config({self.lit(LOCKED)}, pg_catalog.count(*)::pg_catalog.text, true) "
+                f"FROM ({rows}) AS l")
 
     def read(self, locking: bool) -> str:
         """The keys found (in key order), their features as one bytea, how many distinct keys the events
@@ -323,11 +330,15 @@ class Sql:
         cols = [c.column for c in w.counters]
         news = ", ".join(f"{v} AS c{i}" for i, v in enumerate(self.new_values.values())) or "NULL AS c"
         join = f"a JOIN {self.P} AS p ON p.{self.pk} = a.k"
+        locked = ""
         if w.recomputes:  # locked by a statement before this one: nothing here waits for a lock
             # the new values once per profile (OFFSET 0 keeps the planner from copying a recount into
             # every place that reads it), then the features from them
             news, join = "v.*", f"{join} CROSS JOIN LATERAL (SELECT {news} OFFSET 0) AS v"
             exprs = {col: f"v.c{i}" for i, col in enumerate(cols)}
+            # and every profile read here was locked there: one that another client created in between
+            # is not, and its values could be stale by the time this statement updates it
+            locked = (f" AND c.found = pg_catalog.current_setting({lit(LOCKED)})::pg_catalog.int8")
         else:  # locked here; a row another client changed first is re-read and all of this recomputed
             # from it (a subquery such as the one above would not be: its rows are kept, not re-read)
             join, exprs = f"{join} ORDER BY p.{self.pk} FOR UPDATE OF p", self.new_values
@@ -351,7 +362,7 @@ class Sql:
         return (f"WITH a AS MATERIALIZED ({self.agg}), "
                 f"n AS MATERIALIZED (SELECT a.k, a.n, a.ids, {news}, ARRAY[{', '.join(items)}] AS f, {z} AS z "
                 f"FROM {join}), "
-                "ok AS MATERIALIZED (SELECT e.wanted = c.found AND c.fine "
+                f"ok AS MATERIALIZED (SELECT e.wanted = c.found AND c.fine{locked} "
                 f"AND {live} IS NOT DISTINCT FROM $3 AS ok, e.null_keys "
                 "FROM (SELECT pg_catalog.count(a.k) AS wanted, pg_catalog.sum(a.n) FILTER (WHERE a.k IS NULL) "
                 "AS null_keys FROM a) AS e, (SELECT pg_catalog.count(*) AS found, COALESCE(pg_catalog.bool_and("
@@ -412,7 +423,10 @@ class Plans:
         # a linear model scored by the statement itself: lock and one write, no read, no Python scoring
         score_sql = getattr(getattr(model, "evaluator", None), "score_sql", None)
         fast = sql.fast(score_sql) if score_sql is not None and source == NEW else None
-        self.fast = prep(then + fast, _FAST_TYPES) if fast is not None else None
+        if fast is not None:
+            self.fast = prep((sql.lock(counted=True) + "; " if w.recomputes else "") + fast, _FAST_TYPES)
+        else:
+            self.fast = None
 
     def write(self, clear, n):
         """The write plan. The saved one was planned for the few rows of a typical statement (the
