@@ -1,7 +1,7 @@
 """The drift part of `pgscore bench`: the drift views over a large prediction log, with and without rollups.
 
 Deploys a 12-feature churn model (logistic pipeline, with its baseline) and
-fills pgscore.prediction_log with N rows (10,000,000; 300,000 with --quick)
+fills pgscore.prediction_log with N rows (10,000,000; 200,000 with --quick)
 spread evenly over the 7 days before the load started, in time order as a
 live log grows, into daily partitions; the most recent day is drifted in
 three features (and so in the score). The rows are made inside the server by
@@ -205,9 +205,9 @@ def run(url, rep, quick=False, say=print, n=None):
 
     from pgscore.bench import BENCH_DB
 
-    n = n or (300_000 if quick else 10_000_000)
+    n = n or (200_000 if quick else 10_000_000)
     n_more = n // (DAYS * 24)
-    unrolled_limit = 3 if quick else 30          # seconds for the 1-day query on the log alone
+    unrolled_limit = 1 if quick else 30          # seconds for the 1-day query on the log alone
     rebuild_limit = 300 if quick else 720        # seconds for the full rollup
     say(f"\ndrift at scale: a 12-feature churn model, {n:,} prediction-log rows over the last {DAYS} days "
         f"(the last day drifted in {', '.join(DRIFT)})")
@@ -281,7 +281,7 @@ def run(url, rep, quick=False, say=print, n=None):
 
         # -- the views on the rollups ----------------------------------------------------------------
         for what, q in QUERIES:
-            samples, out = _time_query(url, q, runs=3 if quick else RUNS)
+            samples, out = _time_query(url, q, runs=2 if quick else RUNS)
             rep.latency(what, samples, f"{len(out)} rows; runs: {', '.join(f'{v:.0f}' for v in samples)}")
         cur.execute("SELECT feature, round(psi::numeric, 3), status FROM pgscore.feature_drift "
                     "WHERE model = %s AND window_name = '1 day' AND status <> 'ok' ORDER BY feature", (MODEL,))

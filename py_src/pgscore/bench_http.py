@@ -281,7 +281,7 @@ def run(url, rep, X, estimator, quick=False, say=print):
     import psycopg2
 
     n_customers = 20_000 if quick else 100_000
-    seconds = 2 if quick else 10
+    seconds = 1.5 if quick else 10
     say(f"\nper-customer rescoring: inside the database against an HTTP model server (gunicorn, {WORKERS} "
         f"workers, keep-alive), scoring with scikit-learn's predict_proba (what a user would run) or with "
         f"pgscore's compiled evaluator; {n_customers:,} customers, one complaint per transaction, "
