@@ -14,7 +14,7 @@ import struct
 import numpy as np
 
 from pgscore import auditlog
-from pgscore.errors import InvalidModel, PgscoreError
+from pgscore.errors import QUERY_CANCELED, InvalidModel, PgscoreError
 from pgscore.serving import Runtime
 
 FLOAT8_ARRAY = 1022
@@ -98,9 +98,31 @@ def _decode_slowly(buf, n, width, keys):
 def feature_sql(plpy, model, columns: dict, alias: str, exprs: dict | None = None) -> str:
     """SQL for one row's features as a float8[]: a float8[] `features` column, or a column per feature
     named as the model names it (NULL becomes NaN). `exprs` replaces some columns by SQL expressions."""
-    if columns.get("features") == FLOAT8_ARRAY and not exprs:
+    if _one_array(columns, exprs):
         return f"{alias}.features"
     return f"ARRAY[{', '.join(feature_items(plpy, model, columns, alias, exprs))}]"
+
+
+def _one_array(columns: dict, exprs) -> bool:
+    """Whether the features are one float8[] column named features (no column replaced by an expression)."""
+    return columns.get("features") == FLOAT8_ARRAY and not exprs
+
+
+def score_in_sql(plpy, model, columns: dict, alias: str, exprs: dict | None = None):
+    """The model's score as SQL over row `alias` (compiled.score_sql): (items, z, link), or None where
+    SQL cannot score the model. With one float8[] features column, z is NULL unless its length is the
+    model's, as decode() requires."""
+    score_sql = getattr(model.evaluator, "score_sql", None)
+    if score_sql is None:
+        return None
+    items = feature_items(plpy, model, columns, alias, exprs)
+    zl = score_sql(items)
+    if zl is None:
+        return None
+    z, link = zl
+    if _one_array(columns, exprs):
+        z = f"(CASE WHEN pg_catalog.cardinality({alias}.features) = {model.n} THEN {z} END)"
+    return items, z, link
 
 
 def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = None) -> list[str]:
@@ -108,7 +130,7 @@ def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = N
     per feature, the elements of a float8[] `features` column (NULL where it is too short)."""
     q = plpy.quote_ident
     exprs = exprs or {}
-    if columns.get("features") == FLOAT8_ARRAY and not exprs:
+    if _one_array(columns, exprs):
         return [f"{alias}.features[{j + 1}]" for j in range(model.n)]
     missing = [f for f in model.feature_names if f not in columns]
     if missing:
@@ -241,13 +263,10 @@ class TablePlans:
         # a linear model: the chunk is scored, written and logged by one statement (compiled.score_sql),
         # no float through Python; it writes nothing when a row's z is not finite (a refused NaN, an
         # infinity) and the chunk then takes the statements above, which say which row and why
-        score_sql = getattr(model.evaluator, "score_sql", None)
-        zl = score_sql(feature_items(plpy, model, columns, "t")) if score_sql is not None else None
+        in_sql = score_in_sql(plpy, model, columns, "t")
         self.sql = None
-        if zl is not None:
-            z, link = zl
-            if feats == "t.features":  # one float8[] column: its length is checked, as decode() does
-                z = f"(CASE WHEN pg_catalog.cardinality(t.features) = {model.n} THEN {z} END)"
+        if in_sql is not None:
+            _, z, link = in_sql
             f8 = "::pg_catalog.float8"
 
             def chunk(where):
@@ -290,7 +309,7 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
             r = plans.sql[after is not None].execute(
                 [chunk_size, after, model.model_id, auditlog.cause(plpy, "score_table") if log else None])[0]
         except plpy.SPIError as e:  # an overflow PostgreSQL raises where Python gives infinity, a score too
-            if getattr(e, "sqlstate", None) == "57014":  # small for a real column: Python scores the chunk
+            if getattr(e, "sqlstate", None) == QUERY_CANCELED:  # small for a real column: Python scores it
                 raise  # the user cancelled
             r = {"ok": False}
         if r["ok"]:

@@ -1,6 +1,9 @@
 """Exceptions that carry a SQLSTATE, so PL/Python adapters can raise them as SQL errors."""
 
 
+QUERY_CANCELED = "57014"  # the SQLSTATE of a statement the user cancelled
+
+
 class PgscoreError(Exception):
     """Base class: a message, optional detail and hint, and a SQLSTATE."""
 

@@ -25,7 +25,7 @@ import json
 from dataclasses import dataclass
 
 from pgscore import batch
-from pgscore.errors import InvalidModel, PgscoreError, UnknownModel
+from pgscore.errors import QUERY_CANCELED, InvalidModel, PgscoreError, UnknownModel
 
 NEW = "pgscore_new_events"  # the transition table's name inside the trigger
 MISSING_CHOICES = ("create", "queue")
@@ -260,8 +260,7 @@ class Sql:
                 f"l AS MATERIALIZED (SELECT p.{self.pk} AS k, {data} AS b FROM {self.P} AS p "
                 f"JOIN a ON p.{self.pk} = a.k ORDER BY p.{self.pk}{lock}) "
                 # which version is live now (the trigger re-plans when it is not the one planned for)
-                "SELECT (SELECT CASE WHEN d.action = 'retire' THEN NULL ELSE d.model_id END FROM pgscore.deployments d "
-                f"WHERE d.model_name = {self.lit(self.w.model_name)} ORDER BY d.deployment_id DESC LIMIT 1) AS live, "
+                f"SELECT {self.live()} AS live, "
                 "EXISTS (SELECT 1 FROM pgscore.error_queue q "
                 f"WHERE q.rescoring_id = {int(self.w.id)}) AS queued, "
                 "(SELECT pg_catalog.count(*) FROM a WHERE a.k IS NOT NULL) AS wanted, "
@@ -269,6 +268,19 @@ class Sql:
                 "(SELECT pg_catalog.array_agg(l.k) FROM l) AS keys, "
                 "(SELECT pg_catalog.string_agg(COALESCE(l.b, pg_catalog.array_send('{}'::pg_catalog.float8[])), "
                 "''::pg_catalog.bytea) FROM l) AS data")
+
+    def live(self) -> str:
+        """The model_id of the wiring's live version; NULL when none is (never deployed, or retired)."""
+        return ("(SELECT CASE WHEN d.action = 'retire' THEN NULL ELSE d.model_id END FROM pgscore.deployments d "
+                f"WHERE d.model_name = {self.lit(self.w.model_name)} ORDER BY d.deployment_id DESC LIMIT 1)")
+
+    def cause(self, via, rescoring_id, event_table, events) -> str:
+        """The audit rows' cause: what rescored, for which events (their ids, when the event table has a
+        key); the ids and the table are SQL (parameters)."""
+        return (f"pg_catalog.jsonb_build_object('via', {self.lit(via)}::pg_catalog.text, 'rescoring_id', "
+                f"{rescoring_id}, 'event_table', {event_table}::pg_catalog.text, 'user', CURRENT_USER, "
+                "'statement_at', pg_catalog.statement_timestamp()"
+                + (", 'events', u.n, 'event_ids', u.ids)" if events else ")"))
 
     def keys(self, missing_only=False) -> str:
         cond = (f" AND NOT EXISTS (SELECT 1 FROM {self.P} AS p WHERE p.{self.pk} = e.{self.ek})"
@@ -299,18 +311,13 @@ class Sql:
              "pg_catalog.unnest($2::pg_catalog.float8[])) AS s(k, score))")
         if retry:
             head, frm, where = f"WITH {s}, ", "s", f"p.{self.pk} = s.k"
-            events = ""
         else:
             head, frm, where = f"WITH a AS ({self.agg}), {s}, ", "a LEFT JOIN s ON s.k = a.k", f"p.{self.pk} = a.k"
-            events = ", 'events', u.n, 'event_ids', u.ids"
             sets = ([self.set_counters] if w.counters else []) + sets
         source, via = ("retry", "retry_failed") if retry else ("trigger", "trigger")
         clear_queue = ("d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id = $3 "
                        "AND q.entity_key = u.k AND u.score IS NOT NULL) " if clear else "")
-        # the cause: what rescored, for which events (their ids, when the event table has a key)
-        cause = (f"pg_catalog.jsonb_build_object('via', {lit(via)}::pg_catalog.text, 'rescoring_id', $3, "
-                 "'event_table', $4::pg_catalog.text, 'user', CURRENT_USER, "
-                 f"'statement_at', pg_catalog.statement_timestamp(){events})")
+        cause = self.cause(via, "$3", "$4", events=not retry)
         return (head +
                 f"u AS (UPDATE {self.P} AS p SET {', '.join(sets)} FROM {frm} WHERE {where} "
                 f"RETURNING p.{self.pk}::pg_catalog.text AS k, s.score, {'a.n' if not retry else 'NULL'} AS n, "
@@ -319,12 +326,12 @@ class Sql:
                 "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
                 f"SELECT $5, u.k, u.f, u.score, {lit(source)}, {cause} FROM u WHERE u.score IS NOT NULL")
 
-    def fast(self, score_sql) -> str | None:
+    def fast(self) -> str | None:
         """For a model scored in SQL (see compiled.score_sql): the new counters, the score, scored_at,
         the audit rows and the profiles' queued errors cleared, in one statement, after the lock (or
         locking here, when no counter reads the event table). It writes nothing unless every key the
         events name has a profile, every z is finite and the planned version is still live; it returns
-        whether it wrote (`ok`) and how many events have no key; None when score_sql gives no SQL.
+        whether it wrote (`ok`) and how many events have no key; None when SQL cannot score the model.
         $1 rescoring_id, $2 event table, $3 model_id."""
         q, w, lit = self.q, self.w, self.lit
         cols = [c.column for c in w.counters]
@@ -342,28 +349,21 @@ class Sql:
         else:  # locked here; a row another client changed first is re-read and all of this recomputed
             # from it (a subquery such as the one above would not be: its rows are kept, not re-read)
             join, exprs = f"{join} ORDER BY p.{self.pk} FOR UPDATE OF p", self.new_values
-        items = batch.feature_items(self.plpy, self.model, w.profiles.columns, "p", exprs)
-        zl = score_sql(items)
-        if zl is None:
+        in_sql = batch.score_in_sql(self.plpy, self.model, w.profiles.columns, "p", exprs)
+        if in_sql is None:
             return None
-        z, link = zl
-        if items[0].startswith("p.features["):  # one float8[] column: its length is checked, as in Python
-            z = f"(CASE WHEN pg_catalog.cardinality(p.features) = {self.model.n} THEN {z} END)"
+        items, z, link = in_sql
         f8 = "::pg_catalog.float8"
         score = link("n.z")
         sets = [f"{q(col)} = n.c{i}" for i, col in enumerate(cols)] + [f"{q(w.score_column)} = {score}"]
         if w.scored_at_column:
             sets.append(f"{q(w.scored_at_column)} = pg_catalog.now()")
-        live = ("(SELECT CASE WHEN d.action = 'retire' THEN NULL ELSE d.model_id END FROM pgscore.deployments d "
-                f"WHERE d.model_name = {lit(w.model_name)} ORDER BY d.deployment_id DESC LIMIT 1)")
-        cause = ("pg_catalog.jsonb_build_object('via', 'trigger'::pg_catalog.text, 'rescoring_id', $1, "
-                 "'event_table', $2::pg_catalog.text, 'user', CURRENT_USER, "
-                 "'statement_at', pg_catalog.statement_timestamp(), 'events', u.n, 'event_ids', u.ids)")
+        cause = self.cause("trigger", "$1", "$2", events=True)
         return (f"WITH a AS MATERIALIZED ({self.agg}), "
                 f"n AS MATERIALIZED (SELECT a.k, a.n, a.ids, {news}, ARRAY[{', '.join(items)}] AS f, {z} AS z "
                 f"FROM {join}), "
                 f"ok AS MATERIALIZED (SELECT e.wanted = c.found AND c.fine{locked} "
-                f"AND {live} IS NOT DISTINCT FROM $3 AS ok, e.null_keys "
+                f"AND {self.live()} IS NOT DISTINCT FROM $3 AS ok, e.null_keys "
                 "FROM (SELECT pg_catalog.count(a.k) AS wanted, pg_catalog.sum(a.n) FILTER (WHERE a.k IS NULL) "
                 "AS null_keys FROM a) AS e, (SELECT pg_catalog.count(*) AS found, COALESCE(pg_catalog.bool_and("
                 f"COALESCE(n.z > '-Infinity'{f8} AND n.z < 'Infinity'{f8}, false)), true) AS fine FROM n) AS c), "
@@ -421,8 +421,7 @@ class Plans:
         self.queue = prep(_QUEUE, _QUEUE_TYPES)
         self.plpy = plpy
         # a linear model scored by the statement itself: lock and one write, no read, no Python scoring
-        score_sql = getattr(getattr(model, "evaluator", None), "score_sql", None)
-        fast = sql.fast(score_sql) if score_sql is not None and source == NEW else None
+        fast = sql.fast() if model is not None and source == NEW else None
         if fast is not None:
             self.fast = prep((sql.lock(counted=True) + "; " if w.recomputes else "") + fast, _FAST_TYPES)
         else:
@@ -459,7 +458,6 @@ class Failure:
 
 
 MODEL_RAISED = "38000"  # external_routine_exception: the model itself raised
-QUERY_CANCELED = "57014"
 
 
 def on_insert(plpy, GD, TD):
