@@ -103,6 +103,14 @@ def test_sql_equals_scikit_learn(conn, name):
     batch = dict(query(conn, "SELECT key::int, score FROM pgscore.predict_batch(%s, 'SELECT id, f AS features FROM rows', "
                              "p_chunk_size => 40)", (name,)))
     assert np.abs(np.array([batch[i] for i in range(len(x))]) - np.array([g[1] for g in got])).max() <= 1e-12
+    # the audit log holds each row's features bit for bit (NaN included) and the score that was returned
+    row_of = {x[i].tobytes(): i for i in range(len(x))}
+    audit = query(conn, "SELECT source, entity_key, features, score FROM pgscore.prediction_log")
+    calls = 4 if task == "regression" else 5  # score, predict, predict_proba, by name, batch
+    assert sorted({r[0] for r in audit}) == ["batch", "query"] and len(audit) == calls * len(x)
+    for source, key, features, score in audit:
+        i = row_of[np.array(features, dtype=np.float64).tobytes()]
+        assert (score == batch[int(key)]) if source == "batch" else abs(score - got[i][1]) <= 1e-12
     # written back (a linear model with one output by the chunk's own statement, in SQL)
     query(conn, "CALL pgscore.score_table(%s, 'rows', 'id', 's', 40)", (name,))
     written = [s for (s,) in query(conn, "SELECT s FROM rows ORDER BY id")]
@@ -326,8 +334,8 @@ def test_batch_functions_with_nulls_and_directly(conn):
                         "10, false, NULL)", "22004"),
                        ("CALL pgscore.score_table('logit', 'rows', NULL, 's')", "22004")]:
         assert sql_error(conn, sql).pgcode == state, sql
-    (keys, scores), = query(conn, "SELECT * FROM pgscore.batch_chunks('logit', 'SELECT id, f AS features FROM rows', "
-                                  "NULL, 10, false, 'public')")
+    (keys, scores), = query(conn, "SELECT keys, scores::float8[] FROM pgscore.batch_chunks('logit', "
+                                  "'SELECT id, f AS features FROM rows', NULL, 10, false, 'public')")
     assert keys == ["0", "1", "2"]
     assert np.abs(np.array(scores) - fitted("logit")[0].predict_proba(X[:3])[:, 1]).max() <= 1e-9
     assert query(conn, "SELECT count(*) FROM pgscore.prediction_log") == [(0,)]

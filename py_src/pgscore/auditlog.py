@@ -12,18 +12,25 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
+
+from pgscore import pgarray
+
 FLUSH_AT = 10_000
 EQ = "OPERATOR(pg_catalog.=)"
 
-# one row per prediction; features arrive as one flat array sliced per row
+# one row per prediction; features arrive as one flat array sliced per row. Numeric arrays come as
+# text literals (pgarray.literal), each cast once: the flat array in an initplan, the rest as arguments
 _INSERT = (
     "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, label, source, cause) "
-    "SELECT u.m, u.k, $3[u.lo:u.hi], u.s, u.l, $8, ($9)[u.c] "
-    "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($4), pg_catalog.unnest($5), "
-    "pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($10)) AS u(m, k, lo, hi, s, l, c)")
-_INSERT_TYPES = ["pg_catalog.int8[]", "pg_catalog.text[]", "pg_catalog.float8[]", "pg_catalog.int4[]",
-                 "pg_catalog.int4[]", "pg_catalog.float8[]", "pg_catalog.text[]", "pg_catalog.text",
-                 "pg_catalog.jsonb[]", "pg_catalog.int4[]"]
+    "SELECT u.m, u.k, ((SELECT $3::pg_catalog.float8[]))[u.lo:u.hi], u.s, u.l, $8, ($9)[u.c] "
+    "FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), pg_catalog.unnest($2), "
+    "pg_catalog.unnest($4::pg_catalog.int4[]), pg_catalog.unnest($5::pg_catalog.int4[]), "
+    "pg_catalog.unnest($6::pg_catalog.float8[]), pg_catalog.unnest($7), pg_catalog.unnest($10::pg_catalog.int4[])) "
+    "AS u(m, k, lo, hi, s, l, c)")
+_INSERT_TYPES = ["pg_catalog.text", "pg_catalog.text[]", "pg_catalog.text", "pg_catalog.text",
+                 "pg_catalog.text", "pg_catalog.text", "pg_catalog.text[]", "pg_catalog.text",
+                 "pg_catalog.jsonb[]", "pg_catalog.text"]
 _ARM = "INSERT INTO pgscore.log_pending DEFAULT VALUES"
 _DISARM = f"DELETE FROM pgscore.log_pending p WHERE p.xid {EQ} pg_catalog.pg_current_xact_id()"
 # who and what asked: the audit rows' cause ($1 names the path for batches, NULL for queries)
@@ -78,8 +85,9 @@ class Rows:
 
     def write(self, plpy, plan, source):
         if self.models:
-            plan.execute([self.models, self.keys, self.flat, self.lo, self.hi, self.scores, self.labels,
-                          source, self.causes, self.cause_idx])
+            lit = pgarray.literal
+            plan.execute([lit(self.models), self.keys, lit(self.flat), lit(self.lo), lit(self.hi),
+                          lit(self.scores), self.labels, source, self.causes, lit(self.cause_idx)])
         self.__init__()
 
 
@@ -153,9 +161,11 @@ def cause(plpy, via) -> str:
     return plpy.execute(plpy.prepare(f"SELECT {CAUSE} AS c", ["pg_catalog.text"]), [via])[0]["c"]
 
 
-def write_batch(plan, model_id, keys, flat, width, scores, labels, source, cause):
-    """Set-based audit rows for a chunk scored by the batch path (plan: QueryLog.insert)."""
-    n = len(keys)
-    lo = list(range(1, n * width + 1, width))
-    hi = list(range(width, n * width + 1, width))
-    plan.execute([[model_id] * n, keys, flat, lo, hi, scores, labels, source, [cause], [1] * n])
+def write_batch(plan, model_id, keys, X, scores, labels, source, cause):
+    """Set-based audit rows for a chunk scored by the batch path (plan: QueryLog.insert); X is the
+    chunk's (n, width) features."""
+    n, width = X.shape
+    lit = pgarray.literal
+    lo = np.arange(1, n * width + 1, width)
+    plan.execute([lit(np.full(n, model_id)), keys, lit(X.ravel()), lit(lo), lit(lo + (width - 1)), lit(scores),
+                  labels, source, [cause], lit(np.ones(n, dtype=np.int64))])

@@ -13,7 +13,7 @@ import struct
 
 import numpy as np
 
-from pgscore import auditlog
+from pgscore import auditlog, pgarray
 from pgscore.errors import QUERY_CANCELED, InvalidModel, PgscoreError
 from pgscore.serving import Runtime
 
@@ -176,8 +176,8 @@ class CallerPath:
 
 
 def query_chunks(plpy, GD, model, query, chunk_size, log, path):
-    """Check `query` now; return an iterator of (keys, scores) per chunk (first column: the key; then the
-    features). The query's names are resolved with `path`, the caller's search_path by default."""
+    """Check `query` now; return an iterator of (keys, scores as an array) per chunk (first column: the
+    key; then the features). The query's names are resolved with `path`, the caller's search_path by default."""
 
     if query is None or not query.strip():
         raise PgscoreError("the query is NULL or empty", sqlstate="22004")
@@ -205,10 +205,10 @@ def _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller):
             break
         keys = [r["k"] for r in rows]
         X = decode(b"".join([r["b"] for r in rows]), len(rows), model.n, keys)
-        scores = model.score(X).tolist()
+        scores = model.score(X)
         if log:
-            auditlog.write_batch(Runtime.get(plpy, GD).log.insert, model.model_id, keys, X.ravel().tolist(),
-                                 model.n, scores, [None] * len(keys), "batch", cause)
+            auditlog.write_batch(Runtime.get(plpy, GD).log.insert, model.model_id, keys, X, scores,
+                                 [None] * len(keys), "batch", cause)
         yield keys, scores
 
 
@@ -253,7 +253,7 @@ class TablePlans:
         update = (f"UPDATE {table} AS t SET {q(into)} = s.s FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
                   f"pg_catalog.unnest($2::pg_catalog.float8[])) AS s(k, s) WHERE t.{k} = s.k::{ktype} "
                   f"AND t.{k} >= $3::{ktype} AND t.{k} <= $4::{ktype}")
-        args = ["pg_catalog.text[]", "pg_catalog.float8[]", "pg_catalog.text", "pg_catalog.text"]
+        args = ["pg_catalog.text[]", "pg_catalog.text", "pg_catalog.text", "pg_catalog.text"]  # $2: pgarray.literal
         if log:
             update = (f"WITH w AS ({update} RETURNING s.k, s.s, {feats}::pg_catalog.float8[] AS f) "
                       "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
@@ -319,8 +319,8 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
     if not keys:
         return 0, after
     X = decode(r["data"], len(keys), model.n, keys)
-    scores = model.score(X).tolist()
-    args = [keys, scores, keys[0], keys[-1]]
+    scores = model.score(X)
+    args = [keys, pgarray.literal(scores), keys[0], keys[-1]]
     if log:
         args += [model.model_id, auditlog.cause(plpy, "score_table")]
     plans.write.execute(args)

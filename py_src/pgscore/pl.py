@@ -101,16 +101,18 @@ def flush_query_log(plpy, GD, TD):
 
 
 @raising_sql_errors
-def batch_chunks(plpy, GD, model, query, version, chunk_size, log, search_path=...):
-    # ...: called by a schema before 0008, whose batch_chunks runs in the caller's search_path already
-    from pgscore import batch
+def batch_chunks(plpy, GD, model, query, version, chunk_size, log, search_path=..., literal=False):
+    # ...: called by a schema before 0008, whose batch_chunks runs in the caller's search_path already;
+    # literal: the scores as one float8[] literal (0010 on), not a list of floats (before)
+    from pgscore import batch, pgarray
 
     m = _runtime(plpy, GD).resolve(model, version)
     chunks = batch.query_chunks(plpy, GD, m, query, chunk_size, log, search_path)  # checks the query first
 
     def rows():
         try:  # PL/Python reports errors raised while iterating as "error fetching next item", the
-            yield from chunks  # message in DETAIL, the SQLSTATE kept
+            for keys, scores in chunks:  # message in DETAIL, the SQLSTATE kept
+                yield keys, (pgarray.literal(scores) if literal else scores.tolist())
         except PgscoreError as e:
             _raise(plpy, e)
 

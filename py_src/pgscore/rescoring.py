@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from pgscore import batch
+from pgscore import batch, pgarray
 from pgscore.errors import QUERY_CANCELED, InvalidModel, PgscoreError, UnknownModel
 
 NEW = "pgscore_new_events"  # the transition table's name inside the trigger
@@ -299,7 +299,7 @@ class Sql:
 
     def write(self, retry=False, clear=True) -> str:
         """Counters (not on retry), score and scored_at; the audit rows; with `clear`, the profiles'
-        queued errors deleted. $1 keys, $2 scores (NULL: not scored), $3 rescoring_id, $4 event table,
+        queued errors deleted. $1 keys, $2 scores (a float8[] literal, pgarray; NULL: not scored), $3 rescoring_id, $4 event table,
         $5 model_id."""
         q, w, lit = self.q, self.w, self.lit
         sc = q(w.score_column)
@@ -393,7 +393,7 @@ _QUEUE = ("INSERT INTO pgscore.error_queue AS q (rescoring_id, model_name, profi
 _QUEUE_TYPES = ["pg_catalog.int8", "pg_catalog.text", "pg_catalog.text", "pg_catalog.text[]", "pg_catalog.text[]",
                 "pg_catalog.text[]", "pg_catalog.text"]
 _FAST_TYPES = ["pg_catalog.int8", "pg_catalog.text", "pg_catalog.int8"]
-_WRITE_TYPES = ["pg_catalog.float8[]", "pg_catalog.int8", "pg_catalog.text", "pg_catalog.int8"]
+_WRITE_TYPES = ["pg_catalog.text", "pg_catalog.int8", "pg_catalog.text", "pg_catalog.int8"]
 
 
 class Plans:
@@ -498,7 +498,7 @@ def on_insert(plpy, GD, TD):
                            f"{', '.join(map(str, f.keys[:5]))}: {f.reason}", sqlstate=f.sqlstate or "P0001")
     if scores is not None:
         try:
-            plpy.execute(plans.write(r["queued"], len(keys)), [keys, scores, w.id, w.events.name, model.model_id])
+            plpy.execute(plans.write(r["queued"], len(keys)), [keys, pgarray.literal(scores), w.id, w.events.name, model.model_id])
         except plpy.SPIError as e:
             if w.strict:
                 raise
@@ -702,7 +702,7 @@ def retry(plpy, GD, model_name=None, limit=None):
         if found:
             scores = _score(model, found, r["data"], failures)
             try:
-                plpy.execute(plans.write, [found, scores, w.id, w.events.name, model.model_id])
+                plpy.execute(plans.write, [found, pgarray.literal(scores), w.id, w.events.name, model.model_id])
                 scored = sum(s is not None for s in scores)
             except plpy.SPIError as e:
                 failures.append(Failure(found, f"writing the scores failed: {_message(e)}", _state(e)))

@@ -7,18 +7,20 @@
  * in the caller's setting). score_table is a procedure that commits after
  * every chunk, which a SET clause would forbid; every query of its own is
  * fully qualified. score_chunk runs with JIT off: compiling its chunk's
- * UPDATE cost more than it saved (docs/performance.md).
+ * UPDATE cost more than it saved (docs/performance.md). batch_chunks returns
+ * a chunk's scores as one float8[] literal, which predict_batch casts: PL/Python
+ * would pass a list of floats one float at a time, through repr (migration 0010).
  */
 CREATE FUNCTION pgscore.batch_chunks(p_model text, p_query text, p_version integer, p_chunk_size integer, p_log boolean,
                                      p_search_path text)
-RETURNS TABLE (keys text[], scores float8[])
+RETURNS TABLE (keys text[], scores text)
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $pl$
 @@plpython/batch_chunks.py@@
 $pl$;
-COMMENT ON FUNCTION pgscore.batch_chunks(text, text, integer, integer, boolean, text) IS 'Internal: scores p_query chunk by chunk, one row of keys and scores per chunk; use pgscore.predict_batch';
+COMMENT ON FUNCTION pgscore.batch_chunks(text, text, integer, integer, boolean, text) IS 'Internal: scores p_query chunk by chunk, one row of keys and scores (a float8[] literal) per chunk; use pgscore.predict_batch';
 
 CREATE FUNCTION pgscore.predict_batch(p_model text, p_query text, p_version integer DEFAULT NULL,
                                       p_chunk_size integer DEFAULT 10000, p_log boolean DEFAULT true,
@@ -30,7 +32,7 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 SELECT u.key, u.score
   FROM pgscore.batch_chunks(p_model, p_query, p_version, p_chunk_size, p_log, p_search_path) AS c,
-       ROWS FROM (pg_catalog.unnest(c.keys), pg_catalog.unnest(c.scores)) AS u(key, score)
+       ROWS FROM (pg_catalog.unnest(c.keys), pg_catalog.unnest(c.scores::pg_catalog.float8[])) AS u(key, score)
 $fn$;
 COMMENT ON FUNCTION pgscore.predict_batch(text, text, integer, integer, boolean, text) IS 'Score every row of a query (first column the key, then a column per feature or one float8[] named features) in chunks; returns key and score; the query''s names are resolved with p_search_path (default: the caller''s)';
 
