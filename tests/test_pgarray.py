@@ -42,3 +42,9 @@ def test_integers_and_empty_arrays(conn):
     assert read_back(conn, pgarray.literal(np.arange(5, dtype=np.int64)), "int4") == [0, 1, 2, 3, 4]
     assert read_back(conn, pgarray.literal([])) == []
     assert pgarray.literal([]) == "{}"
+
+
+def test_float32_and_columns_are_read_as_the_doubles_they_widen_to(conn):
+    a = np.array([[0.1, 1 / 3], [2.5, 1e-40]], dtype=np.float32)
+    assert bits(read_back(conn, pgarray.literal(a[:, 0]))) == bits(a[:, 0].astype(np.float64).tolist())
+    assert bits(read_back(conn, pgarray.literal(a))) == bits(a.ravel().astype(np.float64).tolist())

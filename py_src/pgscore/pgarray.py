@@ -25,6 +25,8 @@ def literal(values) -> str:
     exact for every double, NaN and infinities included; None becomes NULL."""
     if isinstance(values, np.ndarray):
         values = values.ravel()  # orjson takes C-contiguous arrays only (a column is not); 1-D
+        if values.dtype.kind == "f" and values.dtype != np.float64:  # orjson would write a float32 in its
+            values = values.astype(np.float64)  # own shortest form, a different double once read back
     s = orjson.dumps(values, option=_OPTIONS)
     if b"null" in s:  # orjson writes NaN and infinities as null, as JSON has no other way
         s = _non_finite(s, values)
