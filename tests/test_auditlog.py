@@ -56,6 +56,32 @@ def test_more_rows_than_the_buffer_in_one_statement(churn):
     assert query(churn, "SELECT count(DISTINCT entity_key) FROM pgscore.prediction_log") == [(25000,)]
 
 
+def test_one_flush_of_rows_from_two_models_and_two_statements(churn, logit):
+    """A transaction's buffer holds rows of another model (another width) and another statement (another
+    cause): each audit row keeps its own model, features, score and cause."""
+    small = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X[:, :5], Y)
+    registry.deploy(churn.dsn, "small", small, X[:, :5], Y, feature_names=NAMES[:5])
+    rows = [X[i].tolist() for i in range(3)]
+    with churn.cursor() as cur:
+        cur.execute("BEGIN")
+        cur.execute("SELECT pgscore.score('churn', %s::float8[], p_key => 'a')", (rows[0],))
+        cur.execute("SELECT pg_sleep(0.01)")
+        cur.execute("SELECT pgscore.score('small', r[1:5], p_key => 'b' || i), pgscore.score('churn', r, p_key => 'c' || i) "
+                    "FROM unnest(ARRAY[1, 2]) AS i, LATERAL (SELECT (%s::float8[])[i:i][1:12] AS r0) s, "
+                    "LATERAL (SELECT ARRAY(SELECT unnest(r0)) AS r) t", (rows[1:],))
+        cur.execute("COMMIT")
+    got = query(churn, "SELECT entity_key, model, features, score, cause->>'statement_at' FROM pgscore.predictions "
+                       "ORDER BY entity_key")
+    assert [g[0] for g in got] == ["a", "b1", "b2", "c1", "c2"]
+    want = {"a": ("churn", rows[0], logit), "b1": ("small", rows[1][:5], small), "b2": ("small", rows[2][:5], small),
+            "c1": ("churn", rows[1], logit), "c2": ("churn", rows[2], logit)}
+    for key, model, features, score, _ in got:
+        name, x, est = want[key]
+        assert (model, features) == (name, x)
+        assert abs(score - est.predict_proba([x])[0, 1]) <= 1e-9
+    assert got[0][4] != got[1][4] == got[3][4]  # the first statement's cause, then the second's
+
+
 def test_rollback_logs_nothing_and_leaves_nothing_behind(churn):
     with churn.cursor() as cur:
         cur.execute("BEGIN")

@@ -20,7 +20,8 @@ FLUSH_AT = 10_000
 EQ = "OPERATOR(pg_catalog.=)"
 
 # one row per prediction; features arrive as one flat array sliced per row. Numeric arrays come as
-# text literals (pgarray.literal), each cast once: the flat array in an initplan, the rest as arguments
+# text literals (pgarray.literal), each cast once: the flat array in an initplan, the rest as arguments.
+# _UNIFORM: rows of one model and one cause (a batch chunk, most statements); _INSERT: any rows
 _INSERT = (
     "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, label, source, cause) "
     "SELECT u.m, u.k, ((SELECT $3::pg_catalog.float8[]))[u.lo:u.hi], u.s, u.l, $8, ($9)[u.c] "
@@ -31,6 +32,13 @@ _INSERT = (
 _INSERT_TYPES = ["pg_catalog.text", "pg_catalog.text[]", "pg_catalog.text", "pg_catalog.text",
                  "pg_catalog.text", "pg_catalog.text", "pg_catalog.text[]", "pg_catalog.text",
                  "pg_catalog.jsonb[]", "pg_catalog.text"]
+_UNIFORM = (
+    "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, label, source, cause) "
+    "SELECT $1, u.k, ((SELECT $3::pg_catalog.float8[]))[(u.i - 1) * $4 + 1:u.i * $4], u.s, u.l, $6, "
+    "(SELECT $7::pg_catalog.jsonb) FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($5::pg_catalog.float8[]), "
+    "pg_catalog.unnest($8)) WITH ORDINALITY AS u(k, s, l, i)")
+_UNIFORM_TYPES = ["pg_catalog.int8", "pg_catalog.text[]", "pg_catalog.text", "pg_catalog.int4", "pg_catalog.text",
+                  "pg_catalog.text", "pg_catalog.text", "pg_catalog.text[]"]
 _ARM = "INSERT INTO pgscore.log_pending DEFAULT VALUES"
 _DISARM = f"DELETE FROM pgscore.log_pending p WHERE p.xid {EQ} pg_catalog.pg_current_xact_id()"
 # who and what asked: the audit rows' cause ($1 names the path for batches, NULL for queries)
@@ -64,7 +72,7 @@ class Rows:
     """Columns of pending prediction-log rows."""
 
     def __init__(self):
-        self.models, self.keys, self.flat, self.lo, self.hi = [], [], [], [], []
+        self.models, self.keys, self.flat, self.widths = [], [], [], []
         self.scores, self.labels, self.cause_idx, self.causes = [], [], [], []
 
     def __len__(self):
@@ -73,21 +81,26 @@ class Rows:
     def add(self, model_id, key, features, score, label, cause):
         if not self.causes or self.causes[-1] != cause:
             self.causes.append(cause)
-        lo = len(self.flat) + 1
         self.flat.extend(features)
         self.models.append(model_id)
         self.keys.append(key)
-        self.lo.append(lo)
-        self.hi.append(len(self.flat))
+        self.widths.append(len(features))
         self.scores.append(score)
         self.labels.append(label)
         self.cause_idx.append(len(self.causes))
 
-    def write(self, plpy, plan, source):
+    def write(self, plans, source):
+        """Write the rows with plans.uniform when they share a model, a width and a cause, else
+        plans.insert (plans: a QueryLog)."""
         if self.models:
             lit = pgarray.literal
-            plan.execute([lit(self.models), self.keys, lit(self.flat), lit(self.lo), lit(self.hi),
-                          lit(self.scores), self.labels, source, self.causes, lit(self.cause_idx)])
+            if len(self.causes) == 1 and len(set(self.models)) == 1 and len(set(self.widths)) == 1:
+                plans.uniform.execute([self.models[0], self.keys, lit(self.flat), self.widths[0], lit(self.scores),
+                                       source, self.causes[0], self.labels])
+            else:
+                hi = np.cumsum(self.widths)
+                plans.insert.execute([lit(self.models), self.keys, lit(self.flat), lit(hi - self.widths + 1), lit(hi),
+                                      lit(self.scores), self.labels, source, self.causes, lit(self.cause_idx)])
         self.__init__()
 
 
@@ -97,6 +110,7 @@ class QueryLog:
     def __init__(self, plpy, clock):
         self.plpy, self.clock = plpy, clock
         self.insert = plpy.prepare(_INSERT, _INSERT_TYPES)
+        self.uniform = plpy.prepare(_UNIFORM, _UNIFORM_TYPES)
         self.arm_plan = plpy.prepare(_ARM)
         self.settings_plan = plpy.prepare(_SETTINGS, ["pg_catalog.text"])
         self.rows = Rows()
@@ -144,7 +158,7 @@ class QueryLog:
         self.armed = self.clock.transaction()
 
     def flush(self):
-        self.rows.write(self.plpy, self.insert, "query")
+        self.rows.write(self, "query")
 
     def at_commit(self):
         """The deferred trigger: write what is buffered and forget this transaction's marker rows."""
@@ -161,11 +175,8 @@ def cause(plpy, via) -> str:
     return plpy.execute(plpy.prepare(f"SELECT {CAUSE} AS c", ["pg_catalog.text"]), [via])[0]["c"]
 
 
-def write_batch(plan, model_id, keys, X, scores, labels, source, cause):
-    """Set-based audit rows for a chunk scored by the batch path (plan: QueryLog.insert); X is the
+def write_batch(log, model_id, keys, X, scores, labels, source, cause):
+    """Set-based audit rows for a chunk scored by the batch path (log: the backend's QueryLog); X is the
     chunk's (n, width) features."""
-    n, width = X.shape
-    lit = pgarray.literal
-    lo = np.arange(1, n * width + 1, width)
-    plan.execute([lit(np.full(n, model_id)), keys, lit(X.ravel()), lit(lo), lit(lo + (width - 1)), lit(scores),
-                  labels, source, [cause], lit(np.ones(n, dtype=np.int64))])
+    log.uniform.execute([model_id, keys, pgarray.literal(X.ravel()), X.shape[1], pgarray.literal(scores), source,
+                         cause, labels])
