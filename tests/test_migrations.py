@@ -110,3 +110,27 @@ def test_plain_alembic_cli_with_x_db_url(empty_db_url, tmp_path):
                          env={"PGSCORE_DATABASE_URL": empty_db_url, "PATH": "/usr/bin:/bin"})
     assert run.returncode == 0, run.stderr
     assert migrate.current(empty_db_url) is None
+
+
+def test_0010_keeps_views_and_grants_on_predict_batch(empty_db_url):
+    """0010 changes batch_chunks' result type and replaces predict_batch in place: a view calling it and a
+    grant on it survive the upgrade and the downgrade."""
+    migrate.upgrade(empty_db_url, "0009")
+    query(empty_db_url, "DROP ROLE IF EXISTS r9_reader")  # roles belong to the cluster: a failed run's
+    query(empty_db_url, "CREATE ROLE r9_reader")
+    query(empty_db_url, "CREATE VIEW public.batch_scores AS SELECT * FROM pgscore.predict_batch("
+                        "'churn', 'SELECT 1, ARRAY[1.0]::float8[] AS features', p_search_path => 'public')")
+    query(empty_db_url, "GRANT EXECUTE ON FUNCTION pgscore.predict_batch(text, text, integer, integer, boolean, text) "
+                        "TO r9_reader")
+    has_grant = ("SELECT has_function_privilege('r9_reader', "
+                 "'pgscore.predict_batch(text, text, integer, integer, boolean, text)', 'EXECUTE')")
+    for rev in ("0010", "0009", "0010"):
+        if rev == "0009":
+            migrate.downgrade(empty_db_url, rev)
+        else:
+            migrate.upgrade(empty_db_url, rev)
+        assert query(empty_db_url, "SELECT to_regclass('public.batch_scores') IS NOT NULL") == [(True,)]
+        assert query(empty_db_url, has_grant) == [(True,)]
+    query(empty_db_url, "DROP VIEW public.batch_scores")
+    migrate.downgrade(empty_db_url, "base")
+    query(empty_db_url, "DROP ROLE r9_reader")

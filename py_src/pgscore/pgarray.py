@@ -12,6 +12,7 @@ docs/performance.md ("Numbers into PostgreSQL").
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -21,8 +22,9 @@ _OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 
 
 def literal(values) -> str:
-    """The array literal '{...}' of a flat sequence of floats or ints (a list or a 1-D numpy array):
-    exact for every double, NaN and infinities included; None becomes NULL."""
+    """The array literal '{...}' of a flat sequence of floats or ints (a list or a numpy array, read
+    flat): exact for every double, NaN and infinities included; None becomes NULL. A float32 array is
+    widened first; numpy float32 scalars inside a list are not (orjson writes their float32 form)."""
     if isinstance(values, np.ndarray):
         values = values.ravel()  # orjson takes C-contiguous arrays only (a column is not); 1-D
         if values.dtype.kind == "f" and values.dtype != np.float64:  # orjson would write a float32 in its
@@ -35,9 +37,14 @@ def literal(values) -> str:
 
 def _non_finite(s: bytes, values) -> bytes:
     """Put NaN and the infinities back where orjson wrote null, in order (None stays NULL)."""
-    tokens = [b"NULL" if v is None else b"NaN" if v != v else b"Infinity" if v > 0 else b"-Infinity"
-              for v in (values.tolist() if hasattr(values, "tolist") else values)
-              if v is None or not math.isfinite(v)]
+    if isinstance(values, np.ndarray):
+        odd = values[~np.isfinite(values)].tolist()
+    else:
+        try:  # at C speed: features with missing values are common
+            odd = list(itertools.filterfalse(math.isfinite, values))
+        except TypeError:  # a None among them
+            odd = [v for v in values if v is None or not math.isfinite(v)]
+    tokens = [b"NULL" if v is None else b"NaN" if v != v else b"Infinity" if v > 0 else b"-Infinity" for v in odd]
     parts = s.split(b"null")
     out = [parts[0]]
     for token, part in zip(tokens, parts[1:]):

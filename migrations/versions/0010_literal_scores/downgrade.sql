@@ -1,6 +1,5 @@
 -- 0010 undone: batch_chunks returns its scores as float8[] again (as 0008 made it)
 
-DROP FUNCTION pgscore.predict_batch(text, text, integer, integer, boolean, text);
 DROP FUNCTION pgscore.batch_chunks(text, text, integer, integer, boolean, text);
 
 CREATE FUNCTION pgscore.batch_chunks(p_model text, p_query text, p_version integer, p_chunk_size integer, p_log boolean,
@@ -15,7 +14,7 @@ return batch_chunks(plpy, GD, p_model, p_query, p_version, p_chunk_size, p_log, 
 $pl$;
 COMMENT ON FUNCTION pgscore.batch_chunks(text, text, integer, integer, boolean, text) IS 'Internal: scores p_query chunk by chunk, one row of keys and scores per chunk; use pgscore.predict_batch';
 
-CREATE FUNCTION pgscore.predict_batch(p_model text, p_query text, p_version integer DEFAULT NULL,
+CREATE OR REPLACE FUNCTION pgscore.predict_batch(p_model text, p_query text, p_version integer DEFAULT NULL,
                                       p_chunk_size integer DEFAULT 10000, p_log boolean DEFAULT true,
                                       p_search_path text DEFAULT pg_catalog.current_setting('search_path'))
 RETURNS TABLE (key text, score float8)
@@ -30,5 +29,5 @@ $fn$;
 COMMENT ON FUNCTION pgscore.predict_batch(text, text, integer, integer, boolean, text) IS 'Score every row of a query (first column the key, then a column per feature or one float8[] named features) in chunks; returns key and score; the query''s names are resolved with p_search_path (default: the caller''s)';
 
 -- sql/privileges/roles.sql
-REVOKE EXECUTE ON FUNCTION pgscore.predict_batch(text, text, integer, integer, boolean, text), pgscore.batch_chunks(text, text, integer, integer, boolean, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pgscore.predict_batch(text, text, integer, integer, boolean, text), pgscore.batch_chunks(text, text, integer, integer, boolean, text) TO pgscore_app, pgscore_admin;
+REVOKE EXECUTE ON FUNCTION pgscore.batch_chunks(text, text, integer, integer, boolean, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgscore.batch_chunks(text, text, integer, integer, boolean, text) TO pgscore_app, pgscore_admin;

@@ -1,8 +1,9 @@
 -- 0010 batch_chunks returns a chunk's scores as one float8[] literal, which predict_batch casts once
--- per chunk: PL/Python passes a list of floats one float at a time, through repr and float8in
+-- per chunk: PL/Python passes a list of floats one float at a time, through repr and float8in.
+-- Only batch_chunks is dropped (its result type changes); predict_batch is replaced in place, so
+-- that views calling it and grants on it stay
 
 -- sql/functions/batch.sql
-DROP FUNCTION pgscore.predict_batch(text, text, integer, integer, boolean, text);
 DROP FUNCTION pgscore.batch_chunks(text, text, integer, integer, boolean, text);
 
 CREATE FUNCTION pgscore.batch_chunks(p_model text, p_query text, p_version integer, p_chunk_size integer, p_log boolean,
@@ -17,7 +18,7 @@ return batch_chunks(plpy, GD, p_model, p_query, p_version, p_chunk_size, p_log, 
 $pl$;
 COMMENT ON FUNCTION pgscore.batch_chunks(text, text, integer, integer, boolean, text) IS 'Internal: scores p_query chunk by chunk, one row of keys and scores (a float8[] literal) per chunk; use pgscore.predict_batch';
 
-CREATE FUNCTION pgscore.predict_batch(p_model text, p_query text, p_version integer DEFAULT NULL,
+CREATE OR REPLACE FUNCTION pgscore.predict_batch(p_model text, p_query text, p_version integer DEFAULT NULL,
                                       p_chunk_size integer DEFAULT 10000, p_log boolean DEFAULT true,
                                       p_search_path text DEFAULT pg_catalog.current_setting('search_path'))
 RETURNS TABLE (key text, score float8)
@@ -32,5 +33,5 @@ $fn$;
 COMMENT ON FUNCTION pgscore.predict_batch(text, text, integer, integer, boolean, text) IS 'Score every row of a query (first column the key, then a column per feature or one float8[] named features) in chunks; returns key and score; the query''s names are resolved with p_search_path (default: the caller''s)';
 
 -- sql/privileges/roles.sql
-REVOKE EXECUTE ON FUNCTION pgscore.predict_batch(text, text, integer, integer, boolean, text), pgscore.batch_chunks(text, text, integer, integer, boolean, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pgscore.predict_batch(text, text, integer, integer, boolean, text), pgscore.batch_chunks(text, text, integer, integer, boolean, text) TO pgscore_app, pgscore_admin;
+REVOKE EXECUTE ON FUNCTION pgscore.batch_chunks(text, text, integer, integer, boolean, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgscore.batch_chunks(text, text, integer, integer, boolean, text) TO pgscore_app, pgscore_admin;
