@@ -66,9 +66,9 @@ def test_one_flush_of_rows_from_two_models_and_two_statements(churn, logit):
         cur.execute("BEGIN")
         cur.execute("SELECT pgscore.score('churn', %s::float8[], p_key => 'a')", (rows[0],))
         cur.execute("SELECT pg_sleep(0.01)")
-        cur.execute("SELECT pgscore.score('small', r[1:5], p_key => 'b' || i), pgscore.score('churn', r, p_key => 'c' || i) "
-                    "FROM unnest(ARRAY[1, 2]) AS i, LATERAL (SELECT (%s::float8[])[i:i][1:12] AS r0) s, "
-                    "LATERAL (SELECT ARRAY(SELECT unnest(r0)) AS r) t", (rows[1:],))
+        cur.execute("SELECT pgscore.score('small', r[1:5], p_key => 'b' || i), "
+                    "pgscore.score('churn', r, p_key => 'c' || i) "
+                    "FROM (VALUES (1, %s::float8[]), (2, %s::float8[])) AS v(i, r)", (rows[1], rows[2]))
         cur.execute("COMMIT")
     got = query(churn, "SELECT entity_key, model, features, score, cause->>'statement_at' FROM pgscore.predictions "
                        "ORDER BY entity_key")

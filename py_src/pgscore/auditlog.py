@@ -89,18 +89,18 @@ class Rows:
         self.labels.append(label)
         self.cause_idx.append(len(self.causes))
 
-    def write(self, plans, source):
-        """Write the rows with plans.uniform when they share a model, a width and a cause, else
-        plans.insert (plans: a QueryLog)."""
+    def write(self, log, source):
+        """Write the rows with log.uniform when they share a model, a width and a cause, else
+        log.insert (log: the QueryLog whose plans these are)."""
         if self.models:
             lit = pgarray.literal
             if len(self.causes) == 1 and len(set(self.models)) == 1 and len(set(self.widths)) == 1:
-                plans.uniform.execute([self.models[0], self.keys, lit(self.flat), self.widths[0], lit(self.scores),
-                                       source, self.causes[0], self.labels])
+                log.uniform.execute([self.models[0], self.keys, lit(self.flat), self.widths[0], lit(self.scores),
+                                     source, self.causes[0], self.labels])
             else:
                 hi = np.cumsum(self.widths)
-                plans.insert.execute([lit(self.models), self.keys, lit(self.flat), lit(hi - self.widths + 1), lit(hi),
-                                      lit(self.scores), self.labels, source, self.causes, lit(self.cause_idx)])
+                log.insert.execute([lit(self.models), self.keys, lit(self.flat), lit(hi - self.widths + 1), lit(hi),
+                                    lit(self.scores), self.labels, source, self.causes, lit(self.cause_idx)])
         self.__init__()
 
 

@@ -19,11 +19,9 @@ class Clock:
         self._stmt = _fn(lib, "GetCurrentStatementStartTimestamp", ctypes.c_int64)
         # GetCurrentCommandId(bool used) called with the int 0, no argtypes: converting a Python bool
         # through argtypes=[c_bool] cost ~0.4 us more a call, and this runs once a scored row
-        self._cid = _fn(lib, "GetCurrentCommandId", ctypes.c_uint32)
+        self._cid = _fn(lib, "GetCurrentCommandId", ctypes.c_uint32, argtypes=None)
         self._xid = _fn(lib, "GetTopTransactionIdIfAny", ctypes.c_uint32)
         self._subxid = _fn(lib, "GetCurrentSubTransactionId", ctypes.c_uint32)
-        for f in (self._stmt, self._xid, self._subxid):
-            f.argtypes = []
 
     def statement(self) -> tuple[int, int]:
         """Changes with every top-level statement and after every command that wrote data."""
@@ -34,9 +32,12 @@ class Clock:
         return self._xid(), self._subxid()
 
 
-def _fn(lib, name, restype):
+def _fn(lib, name, restype, argtypes=()):
+    """A getter of the server's; argtypes None leaves the arguments unchecked and unconverted."""
     f = getattr(lib, name)
     f.restype = restype
+    if argtypes is not None:
+        f.argtypes = list(argtypes)
     return f
 
 

@@ -299,8 +299,8 @@ class Sql:
 
     def write(self, retry=False, clear=True) -> str:
         """Counters (not on retry), score and scored_at; the audit rows; with `clear`, the profiles'
-        queued errors deleted. $1 keys, $2 scores (a float8[] literal, pgarray; NULL: not scored), $3 rescoring_id, $4 event table,
-        $5 model_id."""
+        queued errors deleted. $1 keys, $2 scores (a float8[] literal, pgarray; NULL: not scored),
+        $3 rescoring_id, $4 event table, $5 model_id."""
         q, w, lit = self.q, self.w, self.lit
         sc = q(w.score_column)
         sets = [f"{sc} = COALESCE(s.score, p.{sc})"]
@@ -498,7 +498,8 @@ def on_insert(plpy, GD, TD):
                            f"{', '.join(map(str, f.keys[:5]))}: {f.reason}", sqlstate=f.sqlstate or "P0001")
     if scores is not None:
         try:
-            plpy.execute(plans.write(r["queued"], len(keys)), [keys, pgarray.literal(scores), w.id, w.events.name, model.model_id])
+            plpy.execute(plans.write(r["queued"], len(keys)),
+                         [keys, pgarray.literal(scores), w.id, w.events.name, model.model_id])
         except plpy.SPIError as e:
             if w.strict:
                 raise
