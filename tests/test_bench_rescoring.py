@@ -10,6 +10,7 @@ from sklearn.preprocessing import StandardScaler
 
 from helpers import query
 from pgscore import bench_rescoring, datasets, registry
+from pgscore.bench import take_turns
 from pgscore.datasets import CHURN_FEATURES
 
 X, Y, _ = datasets.churn(1000, seed=22)
@@ -56,3 +57,16 @@ def test_pgbench_reports_the_warm_rate_and_the_whole_run(bench):
     assert r["tps"] != r["cold_tps"]  # the warm rate is read from the progress of the second second
     (n,), = query(bench, "SELECT count(*) FROM rescore.events_counter")
     assert n >= 2 * r["cold_tps"]  # three seconds at the whole run's rate: at least two seconds' worth
+
+
+def test_kinds_take_turns_in_reverse_every_other_round():
+    calls = []
+    out = take_turns(["a", "b", "c"], 3, lambda kind: calls.append(kind) or len(calls))
+    assert calls == list("abccbaabc")
+    assert out == {"a": [1, 6, 7], "b": [2, 5, 8], "c": [3, 4, 9]}
+
+
+def test_runs_of_one_kind_are_reported_as_one():
+    r = bench_rescoring._mean_run([{"tps": 100.0, "latency_ms": 1.0, "cold_tps": 90.0, "failed": 0},
+                                   {"tps": 300.0, "latency_ms": 2.0, "cold_tps": 270.0, "failed": 1}])
+    assert r == {"tps": 200.0, "latency_ms": 1.75, "cold_tps": 180.0, "failed": 1}  # latency per transaction

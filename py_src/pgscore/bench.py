@@ -67,6 +67,16 @@ class Report:
             self.say(f"  {what:<62} {fmt} {unit:<8} {ratio}  {ref or '':<62} {latency}".rstrip())
 
 
+def take_turns(kinds, rounds, run) -> dict:
+    """{kind: [run(kind) of each round]}: the kinds run in turn, in reverse order every other round, so
+    that a drift of the machine's speed during the section falls on every kind alike, not on the last."""
+    out = {k: [] for k in kinds}
+    for rnd in range(rounds):
+        for kind in (kinds if rnd % 2 == 0 else kinds[::-1]):
+            out[kind].append(run(kind))
+    return out
+
+
 def _timed(cur, sql, params=None) -> float:
     t = time.perf_counter()
     cur.execute(sql, params)

@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 from psycopg2 import sql
 
+from pgscore.bench import take_turns
+
 SCHEMA = "rescore"
 KINDS = ("plain", "counter", "pgscore", "by_hand")
 
@@ -148,6 +150,15 @@ def pgbench(url, table, clients, seconds, n_customers) -> dict:
     return {"tps": warm, "latency_ms": warm_lat, "cold_tps": tps, "failed": int(failed.group(1)) if failed else 0}
 
 
+def _mean_run(runs: list) -> dict:
+    """pgbench results of equally long runs of one kind as one: mean rates, latency weighted by
+    transactions, failures summed."""
+    tps = sum(r["tps"] for r in runs) / len(runs)
+    lat = sum(r["tps"] * r["latency_ms"] for r in runs) / (tps * len(runs)) if tps else runs[0]["latency_ms"]
+    return {"tps": tps, "latency_ms": lat, "cold_tps": sum(r["cold_tps"] for r in runs) / len(runs),
+            "failed": sum(r["failed"] for r in runs)}
+
+
 def multi_row(cur, table, n_events, n_customers, copy=False, repeat=3) -> float:
     """Best time of `repeat` statements each inserting n_events for random customers."""
     rng = np.random.default_rng(11)
@@ -182,13 +193,19 @@ def run(url, rep, X, model=None, quick=False, say=print):
     setup(cur, X, n_customers, model)
     kinds = KINDS if model is not None else KINDS[:-1]
     cur.execute(sql.SQL("INSERT INTO {} (customer_id) VALUES (1)").format(_t("events_pgscore")))  # warm this backend
+    # full mode: two rounds of half the time each, the kinds taking turns (see bench.take_turns)
+    rounds = 1 if quick else 2
     results = {}
     for clients in (1, 8):
-        for kind in kinds if not quick else kinds[1:]:  # --quick: no time for the no-trigger runs
-            r = pgbench(url, f"events_{kind}", clients, seconds, n_customers)
+        order = list(kinds if not quick else kinds[1:])  # --quick: no time for the no-trigger runs
+        runs = take_turns(order, rounds, lambda kind: pgbench(url, f"events_{kind}", clients, seconds // rounds,
+                                                                 n_customers))
+        for kind in order:
+            r = _mean_run(runs[kind])
             results[(kind, clients)] = r["tps"]
             rep.add(f"single-row INSERT, {kind}, {clients} client(s), {seconds} s", r["tps"], 1.0, "tx/s",
                     f"avg {r['latency_ms']:.2f} ms; {r['cold_tps']:,.0f} tx/s with the first second"
+                    + (f" ({rounds} runs of {seconds // rounds} s, taking turns)" if rounds > 1 else "")
                     + (f", {r['failed']} failed" if r["failed"] else ""),
                     ref=None if kind == "counter" else f"single-row INSERT, counter, {clients} client(s), {seconds} s")
         say(f"  {'pgscore / PL/pgSQL counter trigger':<62} "
