@@ -190,6 +190,63 @@ def test_missing_profile_is_created_by_default(shop):
     assert "tenure_months" in reason and state == "22023" and attempts == 1
 
 
+@pytest.mark.parametrize("trees", [False, True], ids=["linear", "trees"])
+def test_a_profile_created_while_the_statement_waits_is_locked_before_it_is_read(shop, trained, trees):
+    """Queue mode and a window counter: the profiles are locked by a statement of their own, then read
+    (and recounted) by the next. The lock waits on customer 2; meanwhile another session creates
+    customer 9001, which the same INSERT names, and commits: the lock's snapshot does not hold 9001,
+    the read's does. The trigger locks again before it goes on, so that every profile it reads and
+    writes was locked first (unlocked, another client's event for 9001 between the read and the write
+    would have its recount overwritten). The count the last lock took is kept in a transaction-local
+    setting, read here before the INSERT's transaction commits."""
+    import threading
+
+    from sklearn.ensemble import RandomForestClassifier
+
+    model, X, y = trained
+    if trees:  # no scoring in SQL: only the read, score, write path runs
+        model = RandomForestClassifier(n_estimators=10, max_depth=5, random_state=0).fit(X, y)
+        registry.deploy(shop.dsn, "churn", model, X, y, feature_names=CHURN_FEATURES)
+    attach(shop, missing_profile="queue")
+    first = profiles(shop, [1])[1]
+    holder, inserter, probe = (psycopg2.connect(shop.dsn) for _ in range(3))
+    probe.autocommit = True
+    with holder.cursor() as cur:
+        cur.execute("SELECT 1 FROM customers WHERE id = 2 FOR UPDATE")
+    got = []
+
+    def insert():
+        with inserter.cursor() as cur:
+            cur.execute("INSERT INTO complaints (customer_id) VALUES (2), (9001)")
+            cur.execute("SELECT pg_catalog.current_setting('pgscore.rescoring_locked', true)")
+            got.append(cur.fetchone()[0])
+
+    t = threading.Thread(target=insert)
+    t.start()
+    try:
+        for _ in range(200):  # wait until the insert waits on the lock
+            if query(probe, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                            "AND query LIKE 'INSERT INTO complaints%%'")[0][0]:
+                break
+            t.join(0.05)
+        cols = ", ".join(CHURN_FEATURES)
+        with holder.cursor() as cur:
+            cur.execute(f"INSERT INTO customers (id, {cols}) SELECT 9001, {cols} FROM customers WHERE id = 1")
+        holder.commit()
+        t.join(30)
+        assert not t.is_alive() and got == ["2"]
+        inserter.commit()
+    finally:
+        holder.rollback()
+        t.join(10)
+        for c in (holder, inserter, probe):
+            c.close()
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    after = profiles(shop, [9001])[9001]
+    assert (after[1], after[2]) == (first[1] + 1, 1)  # support_calls, complaints_30d
+    assert_scores_match_model(shop, model, [2, 9001])
+
+
 def test_missing_profile_queued_when_asked(shop):
     attach(shop, missing_profile="queue")
     query(shop, "INSERT INTO complaints (customer_id) VALUES (5001), (1)")

@@ -40,6 +40,7 @@ KINDS = {
 }
 RECOMPUTED = ("window", "recompute")
 LOCKED = "pgscore.rescoring_locked"  # a setting: how many profiles the statement's lock took
+RELOCKS = 3  # reads of the profiles at most, when profiles appear between the lock and the read
 SAVED_PLAN_ROWS = 64  # statements touching more profiles than this are planned for their own size
 
 
@@ -253,7 +254,7 @@ class Sql:
 
     def read(self, locking: bool) -> str:
         """The keys found (in key order), their features as one bytea, how many distinct keys the events
-        name and how many events have none."""
+        name and how many events have none; without `locking`, how many profiles the lock before it took."""
         data = (f"pg_catalog.array_send({self.features()})" if self.model is not None else "NULL::pg_catalog.bytea")
         lock = " FOR UPDATE OF p" if locking else ""
         return (f"WITH a AS MATERIALIZED ({self.agg}), "
@@ -261,6 +262,8 @@ class Sql:
                 f"JOIN a ON p.{self.pk} = a.k ORDER BY p.{self.pk}{lock}) "
                 # which version is live now (the trigger re-plans when it is not the one planned for)
                 f"SELECT {self.live()} AS live, "
+                + ("NULL::pg_catalog.int8" if locking else
+                   f"pg_catalog.current_setting({self.lit(LOCKED)})::pg_catalog.int8") + " AS locked, "
                 "EXISTS (SELECT 1 FROM pgscore.error_queue q "
                 f"WHERE q.rescoring_id = {int(self.w.id)}) AS queued, "
                 "(SELECT pg_catalog.count(*) FROM a WHERE a.k IS NOT NULL) AS wanted, "
@@ -409,7 +412,7 @@ class Plans:
         # a counter that reads the event table is recomputed after the lock, by a statement of its own
         # (with its own snapshot: it sees the events of whoever held the lock); both go in one plan, so
         # one call (and one subtransaction of PL/Python's) runs them
-        then = sql.lock() + "; " if w.recomputes else ""
+        then = sql.lock(counted=True) + "; " if w.recomputes else ""
         self.read = prep(then + sql.read(locking=not w.recomputes))
         self.create = prep(sql.create()) if w.missing_profile == "create" else None
         self.counters_only = prep(sql.counters_only())
@@ -560,19 +563,31 @@ def _null_keys(plpy, w: Wiring, n):
 def _read(plpy, w: Wiring, plans: Plans):
     """Lock and read the affected profiles; create or queue the missing ones; warn about NULL keys."""
     failures = []
-    r = plpy.execute(plans.read)[0]  # after the lock, where counters are recomputed (see Plans)
-    keys = r["keys"] or []
+    r, keys = _locked_read(plpy, plans)
     if r["wanted"] > len(keys):
         if plans.create is not None:
             plpy.execute(plans.create)
-            r = plpy.execute(plans.read)[0]  # locks, too, a profile another transaction created meanwhile
-            keys = r["keys"] or []
+            r, keys = _locked_read(plpy, plans)  # locks, too, a profile another transaction created meanwhile
         else:
             missing = plpy.execute(plans.sql.keys(missing_only=True))[0]["keys"] or []
             failures.append(Failure(missing, f"{w.profiles.name} has no row with this {w.profile_key}; the events "
                                              "were kept and no counter changed", "P0002"))
     _null_keys(plpy, w, r["null_keys"])
     return r, keys, failures
+
+
+def _locked_read(plpy, plans: Plans):
+    """plans.read, run again while it read more profiles than the lock before it took (where counters
+    are recomputed, the lock is a statement of its own: a profile another client created after the
+    lock's snapshot and before the read's is read unlocked, and another client's event for it could
+    land between this read and the write). Each run locks with a new snapshot; after RELOCKS runs the
+    last one is used."""
+    for _ in range(RELOCKS):
+        r = plpy.execute(plans.read)[0]
+        keys = r["keys"] or []
+        if r["locked"] is None or len(keys) <= r["locked"]:
+            break
+    return r, keys
 
 
 def _counters_only(plpy, w, plans, keys, failures, lock=False):
