@@ -183,6 +183,38 @@ def test_rollups_answer_exactly_as_the_log_and_windows_cut_by_time(churn, traine
     assert day_rollups_are_sums_of_buckets(conn)
 
 
+def test_a_refresh_rolls_up_again_only_the_buckets_whose_rows_changed(churn, trained):
+    """A refresh looks back p_relook but rolls up only new buckets and those whose rows are not the ones
+    their rollups counted: with nothing new it writes no rollup row, and a late row re-rolls its own
+    bucket alone; the rollups then equal a rebuild's."""
+    conn, model_id = churn
+    _, _, _, model = trained
+    Xc = drifted(trained, n=600, seed=5)
+    log_rows(conn, model_id, Xc, model.predict_proba(np.nan_to_num(Xc))[:, 1],
+             ago=["20 minutes"] * 300 + ["40 minutes"] * 300)
+    (_, _, first, _), = query(conn, "SELECT * FROM pgscore.refresh_monitoring()")
+    assert first > 0
+    rollups = "SELECT * FROM pgscore.drift_rollup ORDER BY 1, 2, 3, 4, 5"
+    before = query(conn, rollups)
+    (_, _, again, _), = query(conn, "SELECT * FROM pgscore.refresh_monitoring()")
+    assert again == 0 and query(conn, rollups) == before
+    (bucket,), = query(conn, "SELECT min(bucket) FROM pgscore.drift_rollup")
+    query(conn, "INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, source) "
+                "SELECT logged_at, model_id, 'late', features, score, source FROM pgscore.prediction_log "
+                "ORDER BY logged_at LIMIT 1")
+    (_, _, late, _), = query(conn, "SELECT * FROM pgscore.refresh_monitoring()")
+    after = query(conn, rollups)
+    assert late == query(conn, "SELECT count(*) FROM pgscore.drift_rollup WHERE bucket = %s", (bucket,))[0][0]
+    assert [r for r in after if r[1] != bucket] == [r for r in before if r[1] != bucket]
+    n_score = "SELECT sum(n) FROM pgscore.drift_rollup WHERE bucket = %s AND kind = 'score'"
+    assert query(conn, n_score, (bucket,)) == [(301,)]
+    assert day_rollups_are_sums_of_buckets(conn)
+    query(conn, "SELECT * FROM pgscore.refresh_monitoring(p_rebuild => true)")
+    rebuilt = query(conn, rollups)
+    assert [r[:6] + r[7:] for r in rebuilt] == [r[:6] + r[7:] for r in after]
+    assert [r[6] for r in rebuilt] == pytest.approx([r[6] for r in after], rel=1e-12)
+
+
 def day_rollups_are_sums_of_buckets(conn):
     """drift_rollup_day holds exactly drift_rollup summed per UTC day (sums to 1e-9 relative)."""
     bucket_sums = query(conn, "SELECT model_id, date_trunc('day', bucket, 'UTC') AS day, kind, position, bin, "

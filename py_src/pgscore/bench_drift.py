@@ -277,7 +277,14 @@ def run(url, rep, quick=False, say=print, n=None):
         r = _one(cur, "SELECT * FROM pgscore.refresh_monitoring()")
         s = time.perf_counter() - t
         rep.latency(f"refresh_monitoring() after {n_more:,} more rows over the last hour", [s * 1000],
-                    f"re-rolled from {r[0]:%H:%M} UTC: {r[2]:,} rollup rows; {r[3]} firing")
+                    f"looked back from {r[0]:%H:%M} UTC: {r[2]:,} rollup rows; {r[3]} firing")
+        # and again with nothing new, as a refresh every few minutes mostly finds: it counts the rows
+        # of the look-back window's buckets, rolls up none, and judges the alerts
+        t = time.perf_counter()
+        r = _one(cur, "SELECT * FROM pgscore.refresh_monitoring()")
+        s = time.perf_counter() - t
+        rep.latency("refresh_monitoring() again, nothing new", [s * 1000],
+                    f"{r[2]:,} rollup rows; {r[3]} firing")
 
         # -- the views on the rollups ----------------------------------------------------------------
         for what, q in QUERIES:
