@@ -128,6 +128,7 @@ SQL_CASES = [
     ("rescore_events called directly", "SELECT pgscore.rescore_events()", (), "0A000", "trigger"),
     ("flush_query_log called directly", "SELECT pgscore.flush_query_log()", (), "0A000", "trigger"),
     ("forbid_mutation called directly", "SELECT pgscore.forbid_mutation()", (), "0A000", "trigger"),
+    ("forbid_log_update called directly", "SELECT pgscore.forbid_log_update()", (), "0A000", "trigger"),
 ]
 
 # the tables a failed call must leave as they were

@@ -19,6 +19,7 @@ EXPECTED = {
     # signature: (volatility, strict, parallel)
     "pgscore.validate_environment()": ("s", False, "s"),
     "pgscore.forbid_mutation()": ("v", False, "u"),
+    "pgscore.forbid_log_update()": ("v", False, "u"),
     **{sig: ("v", False, "u") for sig in ROW_FUNCTIONS},  # they write the audit log
     "pgscore.register_model(text,bytea,text,jsonb,jsonb,boolean,text,bytea,jsonb)": ("v", False, "u"),
     "pgscore.activate(text,integer,text)": ("v", False, "u"),

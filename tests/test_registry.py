@@ -129,6 +129,26 @@ def test_registry_rows_are_immutable(conn, logit):
         assert err.pgcode == "42501" and "immutable" in err.pgerror
 
 
+def test_prediction_log_rows_are_append_only(conn, logit):
+    """No UPDATE of a logged prediction, through the partitioned table, on a partition, or on a partition
+    created later (the row trigger is cloned onto it); retention's DELETE still works."""
+    model_id = registry.deploy(conn, "churn", logit, X, feature_names=NAMES)["model_id"]
+    (later,), = query(conn, "SELECT (now() + interval '40 days')::date")
+    query(conn, "SELECT pgscore.create_log_partitions(1, %s)", (later,))
+    insert = ("INSERT INTO pgscore.prediction_log (logged_at, model_id, features, score, source) "
+              "VALUES (%s, %s, '{1, 2}', 0.5, 'query')")
+    query(conn, insert, ("now",  model_id))
+    query(conn, insert, (f"{later} 12:00+00", model_id))
+    parts = [r[0] for r in query(conn, "SELECT DISTINCT tableoid::regclass::text FROM pgscore.prediction_log")]
+    assert len(parts) == 2
+    for table in ["pgscore.prediction_log", *parts]:
+        err = sql_error(conn, f"UPDATE {table} SET score = 0.25")
+        assert err.pgcode == "42501" and "append-only" in err.pgerror, table
+    assert query(conn, "SELECT score FROM pgscore.prediction_log") == [(0.5,), (0.5,)]
+    query(conn, "DELETE FROM pgscore.prediction_log WHERE logged_at > now()")
+    assert query(conn, "SELECT count(*) FROM pgscore.prediction_log") == [(1,)]
+
+
 def test_bad_deploys(db_url, logit):
     with pytest.raises(InvalidModel, match="not fitted"):
         registry.deploy(db_url, "m", LogisticRegression(), X, feature_names=NAMES)

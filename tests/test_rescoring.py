@@ -114,6 +114,18 @@ def test_multi_row_insert_select_and_copy_rescore_once_per_statement(shop, train
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
 
 
+def wait_until_the_insert_waits(probe, t, pid=None, seconds=10) -> bool:
+    """Whether the INSERT INTO complaints of thread `t` (of backend `pid`, when known) came to wait on a
+    lock within `seconds`."""
+    for _ in range(int(seconds / 0.05)):
+        if query(probe, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND query LIKE 'INSERT INTO complaints%%' AND (%s::int IS NULL OR pid = %s::int)",
+                 (pid, pid))[0][0]:
+            return True
+        t.join(0.05)
+    return False
+
+
 def test_profiles_are_updated_in_key_order(shop):
     """The profiles a statement touches are locked in key order (FOR UPDATE over a sort): blocked at
     customer 2, a statement for customers 3, 1, 2 holds 1 and not yet 3."""
@@ -130,11 +142,7 @@ def test_profiles_are_updated_in_key_order(shop):
     probe = psycopg2.connect(shop.dsn)
     probe.autocommit = True
     try:
-        for _ in range(100):  # wait until the insert waits on the lock
-            if query(probe, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                            "AND query LIKE 'INSERT INTO complaints%%'")[0][0]:
-                break
-            t.join(0.05)
+        assert wait_until_the_insert_waits(probe, t)
         with pytest.raises(errors.LockNotAvailable):
             query(probe, "SELECT 1 FROM customers WHERE id = 1 FOR UPDATE NOWAIT")
         probe.autocommit = False
@@ -198,7 +206,9 @@ def test_a_profile_created_while_the_statement_waits_is_locked_before_it_is_read
     the read's does. The trigger locks again before it goes on, so that every profile it reads and
     writes was locked first (unlocked, another client's event for 9001 between the read and the write
     would have its recount overwritten). The count the last lock took is kept in a transaction-local
-    setting, read here before the INSERT's transaction commits."""
+    setting, read here before the INSERT's transaction commits. With the linear model the fast path's
+    own check (profiles read = profiles locked) fails first, and the general path's lock then takes
+    both; with the trees only the general path runs, and its read finds the profile it did not lock."""
     import threading
 
     from sklearn.ensemble import RandomForestClassifier
@@ -221,14 +231,11 @@ def test_a_profile_created_while_the_statement_waits_is_locked_before_it_is_read
             cur.execute("SELECT pg_catalog.current_setting('pgscore.rescoring_locked', true)")
             got.append(cur.fetchone()[0])
 
+    pid = inserter.get_backend_pid()  # before the thread uses the connection
     t = threading.Thread(target=insert)
     t.start()
     try:
-        for _ in range(200):  # wait until the insert waits on the lock
-            if query(probe, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                            "AND query LIKE 'INSERT INTO complaints%%'")[0][0]:
-                break
-            t.join(0.05)
+        assert wait_until_the_insert_waits(probe, t, pid)
         cols = ", ".join(CHURN_FEATURES)
         with holder.cursor() as cur:
             cur.execute(f"INSERT INTO customers (id, {cols}) SELECT 9001, {cols} FROM customers WHERE id = 1")

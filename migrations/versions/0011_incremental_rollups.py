@@ -1,4 +1,4 @@
-"""refresh_monitoring rolls up again only the buckets whose rows changed.
+"""refresh_monitoring rolls up again only the buckets whose rows changed; the prediction log is append-only.
 
 Revision ID: 0011
 Revises: 0010

@@ -13,3 +13,21 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION pgscore.forbid_mutation() IS 'Trigger function: refuses UPDATE on the append-only registry tables';
+
+/*
+ * The prediction log is append-only too: an audit trail that can be edited
+ * is none, and refresh_monitoring takes a bucket whose row count did not
+ * change to hold the rows it rolled up. Retention removes whole days
+ * (drop_log_partitions), never single rows' values.
+ */
+CREATE FUNCTION pgscore.forbid_log_update() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    RAISE EXCEPTION 'pgscore.prediction_log is append-only: UPDATE is not allowed'
+        USING ERRCODE = 'insufficient_privilege',
+              HINT = 'log a new prediction instead; pgscore.drop_log_partitions removes whole days';
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.forbid_log_update() IS 'Trigger function: refuses UPDATE on pgscore.prediction_log (and each of its partitions), which is append-only';

@@ -114,6 +114,7 @@ DECLARE
     v_firing  bigint;
     v_models  bigint[];
     v_buckets timestamptz[];
+    v_all     boolean;
 BEGIN
     IF p_relook IS NULL OR p_rebuild IS NULL OR p_relook < interval '0' THEN
         RAISE EXCEPTION 'pgscore.refresh_monitoring: p_relook must be an interval >= 0 and p_rebuild true or false'
@@ -123,14 +124,18 @@ BEGIN
     SELECT s.rolled_until INTO v_until FROM pgscore.monitoring_state s FOR UPDATE;
     v_from := CASE WHEN p_rebuild THEN '-infinity'::timestamptz
                    ELSE date_bin('5 minutes', v_until - p_relook, '2000-01-01 00:00:00+00') END;
+    v_all := v_from = '-infinity';  -- a rebuild, or the first refresh ever: every row of the log
     IF p_rebuild THEN
         DELETE FROM pgscore.drift_rollup;
         DELETE FROM pgscore.drift_rollup_day;
+    ELSIF v_all THEN
+        DELETE FROM pgscore.drift_rollup r WHERE r.bucket < v_to;
     ELSE
         -- the buckets of [v_from, v_to) to roll up again: those whose rows are not the ones their
         -- rollups counted (new buckets, and rows of transactions that committed late). The log's rows
-        -- are never updated and only whole old partitions are dropped, so a bucket whose count of rows
-        -- is what its rollups hold has not changed; each row counts once in every (kind, position)
+        -- are never updated (a trigger refuses it) and retention only deletes them, which lowers the
+        -- count, so a bucket whose count of rows is what its rollups hold has not changed; each row
+        -- counts once in every (kind, position)
         SELECT coalesce(array_agg(coalesce(l.model_id, r.model_id)), '{}'),
                coalesce(array_agg(coalesce(l.bucket, r.bucket)), '{}')
           INTO v_models, v_buckets
@@ -159,7 +164,7 @@ BEGIN
     v_day := v_from;
     WHILE v_day IS NOT NULL AND v_day < v_to LOOP
         v_next := least(date_trunc('day', v_day, 'UTC') + interval '24 hours', v_to);
-        IF p_rebuild THEN
+        IF v_all THEN
             INSERT INTO pgscore.drift_rollup (model_id, bucket, kind, position, bin, n, total, n_out)
             SELECT v.model_id, date_bin('5 minutes', v.logged_at, '2000-01-01 00:00:00+00'), v.kind, v.position,
                    v.bin, count(*), coalesce(sum(v.x) FILTER (WHERE v.bin >= 0), 0),

@@ -1,4 +1,8 @@
--- 0011 down: refresh_monitoring rolls up the whole of its look-back window again, as in 0006-0010
+-- 0011 down: refresh_monitoring rolls up the whole of its look-back window again, as in 0006-0010,
+-- and the prediction log's rows may be updated again
+
+DROP TRIGGER prediction_log_append_only ON pgscore.prediction_log;
+DROP FUNCTION pgscore.forbid_log_update();
 
 CREATE OR REPLACE FUNCTION pgscore.refresh_monitoring(p_relook interval DEFAULT '1 hour', p_rebuild boolean DEFAULT false)
 RETURNS TABLE (rolled_from timestamptz, rolled_until timestamptz, rollup_rows bigint, firing bigint)

@@ -1,6 +1,8 @@
 -- 0011 refresh_monitoring looks back p_relook for buckets whose rows are not those their rollups
 -- counted (new buckets, rows of transactions that committed late) and rolls up only those: it had
--- rolled up the whole last hour again at every refresh, however many rows that hour held
+-- rolled up the whole last hour again at every refresh, however many rows that hour held. It takes a
+-- bucket whose row count did not change to hold the same rows, so the prediction log becomes
+-- append-only (a row trigger refusing UPDATE, as the registry tables have)
 
 -- sql/functions/monitoring.sql
 CREATE OR REPLACE FUNCTION pgscore.refresh_monitoring(p_relook interval DEFAULT '1 hour', p_rebuild boolean DEFAULT false)
@@ -23,6 +25,7 @@ DECLARE
     v_firing  bigint;
     v_models  bigint[];
     v_buckets timestamptz[];
+    v_all     boolean;
 BEGIN
     IF p_relook IS NULL OR p_rebuild IS NULL OR p_relook < interval '0' THEN
         RAISE EXCEPTION 'pgscore.refresh_monitoring: p_relook must be an interval >= 0 and p_rebuild true or false'
@@ -32,14 +35,18 @@ BEGIN
     SELECT s.rolled_until INTO v_until FROM pgscore.monitoring_state s FOR UPDATE;
     v_from := CASE WHEN p_rebuild THEN '-infinity'::timestamptz
                    ELSE date_bin('5 minutes', v_until - p_relook, '2000-01-01 00:00:00+00') END;
+    v_all := v_from = '-infinity';  -- a rebuild, or the first refresh ever: every row of the log
     IF p_rebuild THEN
         DELETE FROM pgscore.drift_rollup;
         DELETE FROM pgscore.drift_rollup_day;
+    ELSIF v_all THEN
+        DELETE FROM pgscore.drift_rollup r WHERE r.bucket < v_to;
     ELSE
         -- the buckets of [v_from, v_to) to roll up again: those whose rows are not the ones their
         -- rollups counted (new buckets, and rows of transactions that committed late). The log's rows
-        -- are never updated and only whole old partitions are dropped, so a bucket whose count of rows
-        -- is what its rollups hold has not changed; each row counts once in every (kind, position)
+        -- are never updated (a trigger refuses it) and retention only deletes them, which lowers the
+        -- count, so a bucket whose count of rows is what its rollups hold has not changed; each row
+        -- counts once in every (kind, position)
         SELECT coalesce(array_agg(coalesce(l.model_id, r.model_id)), '{}'),
                coalesce(array_agg(coalesce(l.bucket, r.bucket)), '{}')
           INTO v_models, v_buckets
@@ -68,7 +75,7 @@ BEGIN
     v_day := v_from;
     WHILE v_day IS NOT NULL AND v_day < v_to LOOP
         v_next := least(date_trunc('day', v_day, 'UTC') + interval '24 hours', v_to);
-        IF p_rebuild THEN
+        IF v_all THEN
             INSERT INTO pgscore.drift_rollup (model_id, bucket, kind, position, bin, n, total, n_out)
             SELECT v.model_id, date_bin('5 minutes', v.logged_at, '2000-01-01 00:00:00+00'), v.kind, v.position,
                    v.bin, count(*), coalesce(sum(v.x) FILTER (WHERE v.bin >= 0), 0),
@@ -126,3 +133,31 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION pgscore.refresh_monitoring(interval, boolean) IS 'Roll the prediction log up by whole 5-minute bucket and by UTC day (looking back p_relook for buckets whose rows changed, by rows of transactions that committed late, and rolling up only those and the new ones; p_rebuild rolls up everything again) and record when each firing alert was first seen. Run it every few minutes from pg_cron or cron';
+
+-- sql/functions/forbid_mutation.sql
+/*
+ * The prediction log is append-only too: an audit trail that can be edited
+ * is none, and refresh_monitoring takes a bucket whose row count did not
+ * change to hold the rows it rolled up. Retention removes whole days
+ * (drop_log_partitions), never single rows' values.
+ */
+CREATE FUNCTION pgscore.forbid_log_update() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    RAISE EXCEPTION 'pgscore.prediction_log is append-only: UPDATE is not allowed'
+        USING ERRCODE = 'insufficient_privilege',
+              HINT = 'log a new prediction instead; pgscore.drop_log_partitions removes whole days';
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.forbid_log_update() IS 'Trigger function: refuses UPDATE on pgscore.prediction_log (and each of its partitions), which is append-only';
+REVOKE EXECUTE ON FUNCTION pgscore.forbid_log_update() FROM PUBLIC;
+
+-- sql/triggers/append_only_log.sql
+/*
+ * Prediction-log rows are never changed (a row trigger on the partitioned
+ * table: cloned onto every partition, those created later included).
+ */
+CREATE TRIGGER prediction_log_append_only BEFORE UPDATE ON pgscore.prediction_log
+    FOR EACH ROW EXECUTE FUNCTION pgscore.forbid_log_update();
