@@ -93,12 +93,11 @@ class Rows:
         """Write the rows with log.uniform when they share a model, a width and a cause, else
         log.insert (log: the QueryLog whose plans these are)."""
         if self.models:
-            lit = pgarray.literal
             if len(self.causes) == 1 and len(set(self.models)) == 1 and len(set(self.widths)) == 1:
-                log.uniform.execute([self.models[0], self.keys, lit(self.flat), self.widths[0], lit(self.scores),
-                                     source, self.causes[0], self.labels])
+                write_batch(log, self.models[0], self.keys, self.flat, self.widths[0], self.scores, self.labels,
+                            source, self.causes[0])
             else:
-                hi = np.cumsum(self.widths)
+                lit, hi = pgarray.literal, np.cumsum(self.widths)
                 log.insert.execute([lit(self.models), self.keys, lit(self.flat), lit(hi - self.widths + 1), lit(hi),
                                     lit(self.scores), self.labels, source, self.causes, lit(self.cause_idx)])
         self.__init__()
@@ -175,8 +174,9 @@ def cause(plpy, via) -> str:
     return plpy.execute(plpy.prepare(f"SELECT {CAUSE} AS c", ["pg_catalog.text"]), [via])[0]["c"]
 
 
-def write_batch(log, model_id, keys, X, scores, labels, source, cause):
-    """Set-based audit rows for a chunk scored by the batch path (log: the backend's QueryLog); X is the
-    chunk's (n, width) features."""
-    log.uniform.execute([model_id, keys, pgarray.literal(X.ravel()), X.shape[1], pgarray.literal(scores), source,
-                         cause, labels])
+def write_batch(log, model_id, keys, flat, width, scores, labels, source, cause):
+    """Set-based audit rows of one model, width and cause (log: the backend's QueryLog): `flat` holds the
+    rows' features one after the other (a list, or a numpy array read flat, such as a chunk's (n, width)
+    features), `width` of them a row."""
+    log.uniform.execute([model_id, keys, pgarray.literal(flat), width, pgarray.literal(scores), source, cause,
+                         labels])

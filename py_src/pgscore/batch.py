@@ -207,7 +207,7 @@ def _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller):
         X = decode(b"".join([r["b"] for r in rows]), len(rows), model.n, keys)
         scores = model.score(X)
         if log:
-            auditlog.write_batch(Runtime.get(plpy, GD).log, model.model_id, keys, X, scores,
+            auditlog.write_batch(Runtime.get(plpy, GD).log, model.model_id, keys, X, model.n, scores,
                                  [None] * len(keys), "batch", cause)
         yield keys, scores
 

@@ -426,7 +426,7 @@ class Plans:
         # a linear model scored by the statement itself: lock and one write, no read, no Python scoring
         fast = sql.fast() if model is not None and source == NEW else None
         if fast is not None:
-            self.fast = prep((sql.lock(counted=True) + "; " if w.recomputes else "") + fast, _FAST_TYPES)
+            self.fast = prep(then + fast, _FAST_TYPES)
         else:
             self.fast = None
 
