@@ -124,6 +124,11 @@ SQL_CASES = [
     ("judge NULL arrays", "SELECT * FROM pgscore.judge(NULL, NULL, NULL)", (), OK, ""),
     ("judge unequal arrays", "SELECT * FROM pgscore.judge(ARRAY['psi', 'ks'], ARRAY[0.3], ARRAY[500]::bigint[])", (),
      OK, ""),
+    # every float8[] has an image: NULL gives NULL (STRICT), anything else its bytes; not an array is refused
+    ("float8_image NULL", "SELECT pgscore.float8_image(NULL)", (), OK, ""),
+    ("float8_image huge, 2-D, NULLs, empty", "SELECT pgscore.float8_image(%s::float8[]), pgscore.float8_image("
+     "ARRAY[[1, NULL], [NULL, 4]]::float8[]), pgscore.float8_image('{}')", (HUGE,), OK, ""),
+    ("float8_image not an array", "SELECT pgscore.float8_image('churn')", (), "22P02", "malformed array literal"),
     # trigger functions called directly
     ("rescore_events called directly", "SELECT pgscore.rescore_events()", (), "0A000", "trigger"),
     ("flush_query_log called directly", "SELECT pgscore.flush_query_log()", (), "0A000", "trigger"),

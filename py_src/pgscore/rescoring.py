@@ -41,6 +41,7 @@ KINDS = {
 RECOMPUTED = ("window", "recompute")
 LOCKED = "pgscore.rescoring_locked"  # a setting: how many profiles the statement's lock took
 RELOCKS = 3  # reads of the profiles at most, when profiles appear between the lock and the read
+EMPTY = "'{}'::pg_catalog.float8[]"  # what a profile whose features are NULL reads as (decoded: a wrong length)
 SAVED_PLAN_ROWS = 64  # statements touching more profiles than this are planned for their own size
 
 
@@ -210,6 +211,7 @@ class Sql:
         q = self.q = plpy.quote_ident
         self.lit = plpy.quote_literal
         self.src = source
+        self.fmt = batch.features_format(plpy)
         self.P, E = w.profiles.name, w.events.name
         self.ek, self.pk = q(w.event_key), q(w.profile_key)
         self.ktype = w.profiles.types[w.profile_key]
@@ -255,7 +257,7 @@ class Sql:
     def read(self, locking: bool) -> str:
         """The keys found (in key order), their features as one bytea, how many distinct keys the events
         name and how many events have none; without `locking`, how many profiles the lock before it took."""
-        data = (f"pg_catalog.array_send({self.features()})" if self.model is not None else "NULL::pg_catalog.bytea")
+        data = self.fmt.sql(self.features()) if self.model is not None else "NULL::pg_catalog.bytea"
         lock = " FOR UPDATE OF p" if locking else ""
         return (f"WITH a AS MATERIALIZED ({self.agg}), "
                 f"l AS MATERIALIZED (SELECT p.{self.pk} AS k, {data} AS b FROM {self.P} AS p "
@@ -269,7 +271,7 @@ class Sql:
                 "(SELECT pg_catalog.count(*) FROM a WHERE a.k IS NOT NULL) AS wanted, "
                 "(SELECT pg_catalog.sum(a.n) FROM a WHERE a.k IS NULL) AS null_keys, "
                 "(SELECT pg_catalog.array_agg(l.k) FROM l) AS keys, "
-                "(SELECT pg_catalog.string_agg(COALESCE(l.b, pg_catalog.array_send('{}'::pg_catalog.float8[])), "
+                f"(SELECT pg_catalog.string_agg(COALESCE(l.b, {self.fmt.sql(EMPTY)}), "
                 "''::pg_catalog.bytea) FROM l) AS data")
 
     def live(self) -> str:
@@ -380,8 +382,8 @@ class Sql:
 
     def retry_read(self) -> str:
         return (f"SELECT pg_catalog.array_agg(l.k) AS keys, pg_catalog.string_agg(COALESCE(l.b, "
-                "pg_catalog.array_send('{}'::pg_catalog.float8[])), ''::pg_catalog.bytea) AS data "
-                f"FROM (SELECT p.{self.pk} AS k, pg_catalog.array_send({self.features(new=False)}) AS b "
+                f"{self.fmt.sql(EMPTY)}), ''::pg_catalog.bytea) AS data "
+                f"FROM (SELECT p.{self.pk} AS k, {self.fmt.sql(self.features(new=False))} AS b "
                 f"FROM {self.P} AS p WHERE p.{self.pk} = ANY ($1::pg_catalog.text[]::{self.ktype}[]) "
                 f"ORDER BY p.{self.pk} FOR UPDATE OF p) AS l")
 
@@ -405,6 +407,7 @@ class Plans:
 
     def __init__(self, plpy, w: Wiring, model, error=None, source=NEW):
         sql = self.sql = Sql(plpy, w, model, source)
+        self.fmt = sql.fmt
         self.model, self.error = model, error
         self.model_id = model.model_id if model is not None else None
         prep = plpy.prepare
@@ -445,6 +448,7 @@ class RetryPlans:
     def __init__(self, plpy, w: Wiring, model, error=None):
         self.model, self.error = model, error
         self.queue = plpy.prepare(_QUEUE, _QUEUE_TYPES)
+        self.fmt = batch.features_format(plpy)
         if model is not None:
             sql = Sql(plpy, w, model, source=w.events.name)
             self.read = plpy.prepare(sql.retry_read(), ["pg_catalog.text[]"])
@@ -494,7 +498,7 @@ def on_insert(plpy, GD, TD):
         if model is None:
             failures.append(Failure(keys, plans.error.message, plans.error.sqlstate))
         else:
-            scores = _score(model, keys, r["data"], failures)
+            scores = _score(model, keys, r["data"], failures, plans.fmt)
     if w.strict and failures:
         f = failures[0]
         raise PgscoreError(f"rescoring {w.profiles.name} for {w.events.name} failed for {w.profile_key} "
@@ -601,19 +605,19 @@ def _counters_only(plpy, w, plans, keys, failures, lock=False):
         failures.append(Failure(keys, f"updating the counters failed: {_message(e)}", _state(e)))
 
 
-def _score(model, keys, data, failures) -> list:
+def _score(model, keys, data, failures, fmt) -> list:
     """Scores in key order; None where a row cannot be scored (its reason added to failures)."""
     try:
         if len(keys) == 1:  # a single-row INSERT: skip numpy's per-call overhead
-            x = batch.decode_one(data, model.n)
+            x = fmt.decode_one(data, model.n)
             if x is not None:
                 return [model.score_row(x)]
-        X = batch.decode(data, len(keys), model.n, keys)
+        X = fmt.decode(data, len(keys), model.n, keys)
         return model.score(X).tolist()
     except Exception:  # noqa: BLE001 - find the rows at fault, one by one
         pass
     out = []
-    for k, x in zip(keys, _rows(data, len(keys), model.n, keys)):
+    for k, x in zip(keys, _rows(fmt, data, len(keys), model.n, keys)):
         try:
             if isinstance(x, Exception):
                 raise x
@@ -627,20 +631,20 @@ def _score(model, keys, data, failures) -> list:
     return out
 
 
-def _rows(data, n, width, keys):
+def _rows(fmt, data, n, width, keys):
     """Each row's features, or the reason they cannot be read: only the rows at fault fail."""
     try:
-        return batch.decode(data, n, width, keys).tolist()
+        return fmt.decode(data, n, width, keys).tolist()
     except Exception:  # noqa: BLE001 - read them one by one
         pass
     try:
-        images = batch.split(data, n)
+        images = batch.split(fmt, data, n)
     except Exception as e:  # noqa: BLE001 - not even the rows' bounds can be read: each row gets the reason
         return [_unreadable(e)] * n
     out = []
     for k, image in zip(keys, images):
         try:
-            out.append(batch.decode(image, 1, width, [k])[0].tolist())
+            out.append(fmt.decode(image, 1, width, [k])[0].tolist())
         except Exception as e:  # noqa: BLE001 - this row's reason
             out.append(_unreadable(e))
     return out
@@ -716,7 +720,7 @@ def retry(plpy, GD, model_name=None, limit=None):
             failures.append(Failure(sorted(lost), f"{w.profiles.name} has no row with this {w.profile_key}", "P0002"))
         scored = 0
         if found:
-            scores = _score(model, found, r["data"], failures)
+            scores = _score(model, found, r["data"], failures, plans.fmt)
             try:
                 plpy.execute(plans.write, [found, pgarray.literal(scores), w.id, w.events.name, model.model_id])
                 scored = sum(s is not None for s in scores)
@@ -774,7 +778,7 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
     _need_column(profiles, score_column, "the score column", SCORE_TYPES, "double precision, real or numeric")
     if scored_at_column is not None:
         _need_column(profiles, scored_at_column, "the scored_at column", TIME_TYPES, "timestamptz or timestamp",
-                     hint="pass scored_at_column => NULL to record no time")
+                     hint="pass p_scored_at_column => NULL to record no time")
     if not plpy.execute(plpy.prepare(_UNIQUE, ["pg_catalog.oid", "pg_catalog.text"]), [profiles.oid, profile_key]):
         raise WiringError(f"{profiles.name}.{profile_key} has no unique index of its own; each event must match "
                           "at most one profile", sqlstate="42P10",

@@ -11,6 +11,17 @@
  * a chunk's scores as one float8[] literal, which predict_batch casts: PL/Python
  * would pass a list of floats one float at a time, through repr (migration 0010).
  */
+-- A float8[]'s own bytes as bytea, for moving features into PL/Python: byteasend, the identity on a
+-- varlena's contents (it detoasts and copies), taking the array as its argument. No per-element send
+-- function, byte swap or length as pg_catalog.array_send has; pgscore.batch reads the layout, checks
+-- its header (dimensions, element type, NULL bitmap) and falls back to walking it.
+CREATE FUNCTION pgscore.float8_image(p_values float8[])
+RETURNS bytea
+LANGUAGE internal
+IMMUTABLE STRICT PARALLEL SAFE
+AS 'byteasend';
+COMMENT ON FUNCTION pgscore.float8_image(float8[]) IS 'Internal: the array''s bytes as PostgreSQL keeps them (header, NULL bitmap, values in the machine''s byte order), which pgscore''s batch and rescoring paths decode with numpy';
+
 CREATE FUNCTION pgscore.batch_chunks(p_model text, p_query text, p_version integer, p_chunk_size integer, p_log boolean,
                                      p_search_path text)
 RETURNS TABLE (keys text[], scores text)

@@ -64,7 +64,7 @@ GRANT EXECUTE ON FUNCTION
     pgscore.score(text, float8[], integer, text), pgscore.score(text, jsonb, integer, text),
     pgscore.predict(text, float8[], integer, text), pgscore.predict(text, jsonb, integer, text),
     pgscore.predict_proba(text, float8[], integer, text), pgscore.predict_proba(text, jsonb, integer, text),
-    pgscore.predict_batch(text, text, integer, integer, boolean, text),
+    pgscore.predict_batch(text, text, integer, integer, boolean, text), pgscore.float8_image(float8[]),
     pgscore.batch_chunks(text, text, integer, integer, boolean, text),
     pgscore.score_chunk(text, regclass, name, name, text, integer, integer, boolean),
     pgscore.load_model(bigint),

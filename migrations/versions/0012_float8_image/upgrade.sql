@@ -1,0 +1,19 @@
+-- 0012 features leave PostgreSQL for PL/Python (predict_batch, score_table's chunks read through
+-- Python, the rescoring trigger's read) as the float8[]'s own bytes instead of array_send's: about
+-- half the cost of moving a row (docs/performance.md). The code checks for the function once per
+-- backend and uses array_send where it is missing (a schema before 0012).
+
+-- sql/functions/batch.sql
+-- A float8[]'s own bytes as bytea, for moving features into PL/Python: byteasend, the identity on a
+-- varlena's contents (it detoasts and copies), taking the array as its argument. No per-element send
+-- function, byte swap or length as pg_catalog.array_send has; pgscore.batch reads the layout, checks
+-- its header (dimensions, element type, NULL bitmap) and falls back to walking it.
+CREATE FUNCTION pgscore.float8_image(p_values float8[])
+RETURNS bytea
+LANGUAGE internal
+IMMUTABLE STRICT PARALLEL SAFE
+AS 'byteasend';
+COMMENT ON FUNCTION pgscore.float8_image(float8[]) IS 'Internal: the array''s bytes as PostgreSQL keeps them (header, NULL bitmap, values in the machine''s byte order), which pgscore''s batch and rescoring paths decode with numpy';
+
+REVOKE EXECUTE ON FUNCTION pgscore.float8_image(float8[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgscore.float8_image(float8[]) TO pgscore_app, pgscore_admin;
