@@ -1,5 +1,5 @@
 """`pgscore drift`: the monitoring views as text tables and an HTML report, and its exit codes
-(0 nothing at alert level, 1 an alert fires, 2 an unknown model or window)."""
+(0 nothing at alert level, 1 an alert fires, 2 an unknown model or window, 3 the check failed)."""
 
 from __future__ import annotations
 
@@ -103,9 +103,12 @@ def test_unknown_window_exits_2_and_lists_the_windows(churn):
     assert "'1 hour', '12 hours', '1 day', '7 days', 'since deploy'" in r.stderr
 
 
-def test_unwritable_report_path_exits_2(churn, tmp_path):
+def test_unwritable_report_path_exits_3(churn, tmp_path):
+    """2 is for an unknown model or window; a report that cannot be written is a failed check."""
     r = drift(churn, "--html", str(tmp_path / "missing" / "r.html"))
-    assert r.returncode == 2 and "cannot write the report" in r.stderr
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert r.stderr == f"pgscore: error: cannot write the report to {tmp_path / 'missing' / 'r.html'}: " \
+                       "not a writable file path\n"
 
 
 def test_no_live_models(db_url):

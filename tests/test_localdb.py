@@ -68,6 +68,37 @@ def test_start_status_url_stop_and_restart_after_a_crash(data_dir):
     assert again.returncode == 0 and "not running" in again.stdout
 
 
+def test_start_refuses_a_signing_key_the_running_cluster_was_not_started_with(data_dir):
+    """Signing is a security setting: a --signing-key that cannot take effect is refused, not ignored."""
+    keys = []
+    for name in ("a.key", "b.key"):
+        key = data_dir.parent / name
+        key.write_bytes(os.urandom(32))
+        os.chmod(key, 0o644)
+        keys.append(str(key))
+    port = str(free_port())
+    assert pgscore_cli("db", "start", "--data-dir", str(data_dir), "--port", port).returncode == 0
+
+    run = pgscore_cli("db", "start", "--data-dir", str(data_dir), "--signing-key", keys[0])
+    assert run.returncode == 1, run.stdout
+    assert f"already running without a signing key; --signing-key {keys[0]} cannot take effect" in run.stderr
+    assert "pgscore db stop" in run.stderr and "Traceback" not in run.stderr
+    status = pgscore_cli("db", "status", "--data-dir", str(data_dir)).stdout
+    assert "signing key: none" in status  # nothing was recorded for the next start either
+
+    assert pgscore_cli("db", "stop", "--data-dir", str(data_dir)).returncode == 0
+    run = pgscore_cli("db", "start", "--data-dir", str(data_dir), "--signing-key", keys[0])
+    assert run.returncode == 0, run.stderr
+    again = pgscore_cli("db", "start", "--data-dir", str(data_dir), "--signing-key", keys[0])
+    assert again.returncode == 0 and "already running" in again.stdout  # the same key: nothing to change
+    assert pgscore_cli("db", "start", "--data-dir", str(data_dir)).returncode == 0
+    for other, said in ((keys[1], f"--signing-key {keys[1]}"), ("", "--signing-key ''")):
+        run = pgscore_cli("db", "start", "--data-dir", str(data_dir), "--signing-key", other)
+        assert run.returncode == 1, run.stdout
+        assert f"already running with the signing key {keys[0]}; {said} cannot take effect" in run.stderr
+    assert f"signing key: {keys[0]}" in pgscore_cli("db", "status", "--data-dir", str(data_dir)).stdout
+
+
 def test_port_already_taken(data_dir):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -5,13 +5,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 
 from pgscore.errors import PgscoreError
 
 
 def _say(msg: str) -> None:
-    print(msg, flush=True)
+    try:
+        print(msg, flush=True)
+    except BrokenPipeError:  # `pgscore models | head -1`: the reader is gone, so stop quietly
+        # what is still buffered would fail again at exit: send it nowhere (as Python's signal docs do)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(128 + signal.SIGPIPE) from None  # the status of a command killed by SIGPIPE
 
 
 def _cluster(args):
@@ -23,11 +29,11 @@ def _cluster(args):
 
 def resolve_db(args) -> str:
     """--db, else PGSCORE_DATABASE_URL, else the embedded cluster when there is one."""
-    if getattr(args, "db", None):
-        return args.db
-    env = os.environ.get("PGSCORE_DATABASE_URL")
-    if env:
-        return env
+    from pgscore.migrate import libpq_dsn
+
+    given = getattr(args, "db", None) or os.environ.get("PGSCORE_DATABASE_URL")
+    if given:
+        return libpq_dsn(given)  # the same string for psycopg2 and SQLAlchemy, or one clear error
     from pgscore.localdb import Cluster
 
     c = Cluster()
@@ -169,7 +175,7 @@ def cmd_status(args):
                          JOIN pgscore.artifacts a ON a.model_id = m.model_id
                          LEFT JOIN pgscore.live_models l ON l.model_id = m.model_id""")
         versions, names, live, unsigned = cur.fetchone()
-        _say(f"models: {names} ({versions} versions, {live} live, {unsigned} unsigned)")
+        _say(f"models: {names} ({versions} version{'' if versions == 1 else 's'}, {live} live, {unsigned} unsigned)")
         cur.execute("SELECT rolled_until, refreshed_at FROM pgscore.monitoring_state")
         rolled, refreshed = cur.fetchone()
         _say("monitoring: " + (f"last refresh {refreshed:%Y-%m-%d %H:%M:%S %Z}, rollups until {rolled:%H:%M %Z}"
@@ -188,9 +194,12 @@ def _print_env(report):
 def cmd_deploy(args):
     from pgscore import datasets, registry
 
-    if bool(args.features) == bool(args.train):
+    if args.features and args.train:
+        raise PgscoreError("--features and --train are mutually exclusive: --train CSV takes the feature names "
+                           "from the CSV's header row")
+    if not (args.features or args.train):
         raise PgscoreError("give the feature names with --features a,b,c or training data with --train CSV")
-    estimator = registry.load_artifact(args.artifact, args.sha256)
+    estimator = _load_model_file(args.artifact, args.sha256)
     X = y = None
     names = [n.strip() for n in args.features.split(",")] if args.features else None
     if args.train:
@@ -201,6 +210,26 @@ def cmd_deploy(args):
          f"{rec['sha256'][:12]}..., {'signed' if rec['signed'] else 'unsigned'}, "
          f"{'live' if rec['live'] else 'not live'})")
     return 0
+
+
+def _load_model_file(path, expected_sha256):
+    """The estimator in a joblib file, read once; with --sha256 the file's bytes must have that hash
+    (registry.load_artifact's message is about bytes already deployed, which these are not)."""
+    from pgscore import artifacts, registry
+    from pgscore.errors import ArtifactError
+
+    if expected_sha256 is None:
+        return registry.load_artifact(path)
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise ArtifactError(f"cannot read the model file {path}: {e.strerror}") from None
+    actual = artifacts.sha256(data)
+    if actual != expected_sha256.strip().lower():
+        raise ArtifactError(f"the sha256 of {path} is {actual}, not {expected_sha256} as given with --sha256: "
+                            "refusing to deploy it")
+    return artifacts.loads(str(path), data)
 
 
 def cmd_models(args):
@@ -224,11 +253,11 @@ def cmd_show(args):
     _say(f"{r['name']} version {r['version']} (model_id {r['model_id']}){' - live' if r['live'] else ''}")
     for k in ("task", "estimator", "classes", "n_train", "description", "created_at", "created_by", "sha256",
               "signed", "engine", "engine_note"):
-        _say(f"  {k}: {r[k]}")
+        _say(f"  {k}: {'-' if r[k] is None or r[k] == '' else r[k]}")  # '-' for what was not recorded
     _say("  features: " + ", ".join(f"{n} {t}" for n, t in zip(r["feature_names"], r["feature_types"])))
-    _say("  environment: " + ", ".join(f"{k} {v}" for k, v in r["env"].items()))
+    _say("  environment: " + (", ".join(f"{k} {v}" for k, v in (r["env"] or {}).items()) or "-"))
     _say("  metrics: " + (", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
-                                    for k, v in r["metrics"].items()) or "none"))
+                                    for k, v in (r["metrics"] or {}).items()) or "-"))
     _say("  history:")
     for h in r["history"]:
         _say(f"    {h['deployed_at']:%Y-%m-%d %H:%M:%S} {h['action']:<8} v{h['version']} by {h['deployed_by']}"
@@ -274,8 +303,6 @@ def cmd_maintain(args):
 
 
 def cmd_bench(args):
-    import signal
-
     from pgscore import bench
 
     def stop(signum, frame):  # a SIGTERM unwinds like Ctrl-C: the model server, the schema, the database go
@@ -294,8 +321,9 @@ def cmd_bench(args):
 
 # -- monitoring --------------------------------------------------------------
 def cmd_drift(args):
-    """Drift, realised performance and alerts of the live models; exit 1 when an alert fires, 2 on bad
-    arguments, 3 when the check itself fails (so that cron can tell a failed check from an alert)."""
+    """Drift, realised performance and alerts of the live models; exit 1 when an alert fires, 2 for an
+    unknown model or window, 3 when the check itself fails or its report cannot be written (so that cron
+    can tell a failed check from an alert)."""
     import psycopg2
 
     try:
@@ -316,10 +344,10 @@ def _drift(args):
         print(f"pgscore: error: {msg}", file=sys.stderr)
         return 2
 
-    if args.html:
+    if args.html:  # checked before the work; a report that cannot be written is a failed check (exit 3)
         folder = os.path.dirname(os.path.abspath(args.html))
         if not os.path.isdir(folder) or not os.access(folder, os.W_OK) or os.path.isdir(args.html):
-            return usage_error(f"cannot write the report to {args.html}: not a writable file path")
+            raise PgscoreError(f"cannot write the report to {args.html}: not a writable file path")
     url = resolve_db(args)
     require_installed(url)
     conn = psycopg2.connect(url)

@@ -345,12 +345,24 @@ class Cluster:
         else:
             self._check_data_dir_owner()
         if self.running():
-            # a different --port for a running cluster cannot take effect
-            running_port = self._read_state().get("port")
+            # a different --port or --signing-key for a running cluster cannot take effect
+            state = self._read_state()
+            running_port = state.get("port")
             if running_port and running_port != self.port:
                 raise ClusterError(
                     f"the cluster in {self.data_dir} is already running on port {running_port}",
                     hint="stop it first (pgscore db stop) to change its port",
+                )
+            running_key = state.get("signing_key") or None  # what the last start gave the server
+            wanted = str(Path(self.signing_key).absolute()) if self.signing_key else None
+            if self.signing_key is not None and wanted != running_key:
+                # signing is a security setting: refuse rather than leave it silently as it was
+                given = f"--signing-key {wanted or repr('')}"
+                raise ClusterError(
+                    f"the cluster in {self.data_dir} is already running "
+                    + (f"with the signing key {running_key}" if running_key else "without a signing key")
+                    + f"; {given} cannot take effect while it runs",
+                    hint=f"stop it first (pgscore db stop), then start it again with {given}",
                 )
             self._say(f"PostgreSQL is already running in {self.data_dir} (pid {self.pid()})")
             return False

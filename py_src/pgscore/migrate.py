@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pgscore.errors import InstallError
@@ -9,16 +10,32 @@ from pgscore.errors import InstallError
 VERSION_TABLE = "pgscore_alembic_version"
 
 
+def libpq_dsn(url: str) -> str:
+    """What psycopg2.connect takes for a postgresql:// URL (a SQLAlchemy '+driver' dropped) or a
+    'host=... dbname=...' string; anything else is an InstallError, not SQLAlchemy's traceback."""
+    import psycopg2.extensions
+
+    dsn = re.sub(r"^(postgres(?:ql)?)\+\w+://", r"\1://", url.strip())
+    try:
+        psycopg2.extensions.parse_dsn(dsn)
+    except psycopg2.ProgrammingError as e:
+        why = str(e).strip().removeprefix("invalid dsn: ")
+        raise InstallError("the database URL is neither a postgresql://user@host/dbname URL nor a "
+                           f"'host=... dbname=...' string ({why})") from None
+    return dsn
+
+
 def create_engine(url: str):
-    """A pool-less SQLAlchemy engine on psycopg2, whatever driver the URL's scheme implies."""
+    """A pool-less SQLAlchemy engine on psycopg2 that libpq connects, so URLs and 'key=value'
+    strings mean here what they mean to psycopg2.connect everywhere else."""
+    import psycopg2
     import sqlalchemy
     from sqlalchemy.pool import NullPool
 
-    for scheme in ("postgresql://", "postgres://"):
-        if url.startswith(scheme):
-            # SQLAlchemy 2.1 defaults to psycopg 3, which parses '%' even without parameters
-            url = "postgresql+psycopg2://" + url[len(scheme):]
-    return sqlalchemy.create_engine(url, poolclass=NullPool)
+    dsn = libpq_dsn(url)
+    # psycopg2 named explicitly: SQLAlchemy 2.1 defaults to psycopg 3, which parses '%' even without parameters
+    return sqlalchemy.create_engine("postgresql+psycopg2://", creator=lambda: psycopg2.connect(dsn),
+                                    poolclass=NullPool)
 
 
 def run_frozen(revision_file: str, name: str) -> None:
@@ -64,9 +81,10 @@ def _explain(exc: Exception) -> InstallError:
         return InstallError("the database server has no PL/Python (plpython3u)", detail=msg,
                             hint="install postgresql-plpython3-15 on the server, then run the install again")
     if "permission denied to create extension" in low or ("plpython3u" in low and "permission denied" in low):
-        return InstallError("this role may not create the plpython3u extension", detail=msg,
-                            hint="ask a superuser to run CREATE EXTENSION plpython3u in this database, "
-                            "then run the install again")
+        return InstallError("pgscore install needs a superuser: PL/Python (plpython3u) is an untrusted "
+                            "language, and only a superuser may create it or functions in it", detail=msg,
+                            hint="run the install as a superuser (e.g. --db postgresql://postgres@host/db); "
+                            "afterwards grant pgscore_app, pgscore_reader or pgscore_admin to your roles")
     unreachable = ("could not connect", "connection refused", "no such file or directory",
                    "could not translate host", "password authentication failed")
     if any(s in low for s in unreachable) or ("database" in low and "does not exist" in low):
@@ -85,8 +103,8 @@ def upgrade(url: str, revision: str = "head", check_environment: bool = True) ->
 
     cfg = alembic_config(url)
     report = None
+    engine = create_engine(url)
     try:
-        engine = create_engine(url)
         try:
             with engine.connect() as conn, conn.begin():
                 cfg.attributes["connection"] = conn
@@ -105,6 +123,7 @@ def downgrade(url: str, revision: str = "base") -> None:
     from alembic import command
     from sqlalchemy import Table, MetaData
 
+    libpq_dsn(url)  # an unparseable URL says so, not "removing pgscore failed"
     try:
         command.downgrade(alembic_config(url), revision)
         if revision == "base":
