@@ -1,11 +1,27 @@
 """pgscore install / uninstall / env / demo, through the CLI."""
 
+import os
 import re
+import subprocess
 
-from helpers import ROOT, make_tmpdir, pgscore_cli, query
-from pgscore import migrate
+import joblib
+import psycopg2.extensions
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from helpers import PGSCORE, ROOT, make_tmpdir, pgscore_cli, query
+from pgscore import artifacts, datasets, migrate, registry
 from pgscore.cli import build_parser
 from pgscore.localdb import Cluster, free_port
+
+X, Y, NAMES = datasets.churn(300, seed=2)
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "churn.joblib"
+    joblib.dump(LogisticRegression(max_iter=500).fit(X, Y), path)
+    return path
 
 
 def test_install_env_uninstall(empty_db_url):
@@ -32,6 +48,81 @@ def test_install_without_a_database():
     assert "Traceback" not in run.stderr
 
 
+def test_a_keyword_dsn_works_for_every_command(empty_db_url):
+    """libpq's 'host=... dbname=...' form (and SQLAlchemy's postgresql+psycopg2://) work where a URL does."""
+    dsn = " ".join(f"{k}={v}" for k, v in psycopg2.extensions.parse_dsn(empty_db_url).items())
+    assert "://" not in dsn
+    for args in (["install"], ["status"], ["env"], ["drift"], ["models"], ["uninstall"]):
+        run = pgscore_cli(*args, "--db", dsn)
+        assert run.returncode == 0 and "Traceback" not in run.stderr, (args, run.stdout + run.stderr)
+    assert query(empty_db_url, "SELECT to_regnamespace('pgscore')") == [(None,)]
+    sqlalchemy_url = empty_db_url.replace("postgresql://", "postgresql+psycopg2://")
+    run = pgscore_cli("install", "--db", sqlalchemy_url)
+    assert run.returncode == 0, run.stderr
+    assert pgscore_cli("models", "--db", sqlalchemy_url).returncode == 0
+
+
+@pytest.mark.parametrize("command", ["install", "uninstall", "status", "env", "models", "drift"])
+def test_an_unparseable_db_is_one_line_not_a_traceback(command):
+    run = pgscore_cli(command, "--db", "garbage::://x")
+    assert run.returncode == (3 if command == "drift" else 1), run.stderr  # drift: the check itself failed
+    assert run.stderr.startswith("pgscore: error: the database URL is neither a postgresql://")
+    assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
+
+
+def test_deploy_features_and_train_are_mutually_exclusive(db_url, model_file, tmp_path):
+    train = tmp_path / "train.csv"
+    train.write_text(",".join(NAMES) + "\n" + "\n".join(",".join(map(str, r)) for r in X[:20]) + "\n")
+    run = pgscore_cli("deploy", str(model_file), "--name", "m", "--features", ",".join(NAMES),
+                      "--train", str(train), "--db", db_url)
+    assert run.returncode == 1
+    assert "--features and --train are mutually exclusive" in run.stderr and "give the" not in run.stderr
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+
+
+def test_deploy_with_a_wrong_sha256_shows_both_hashes(db_url, model_file):
+    actual = artifacts.sha256(model_file.read_bytes())
+    run = pgscore_cli("deploy", str(model_file), "--name", "m", "--features", ",".join(NAMES),
+                      "--sha256", "deadbeef" * 8, "--db", db_url)
+    assert run.returncode == 1
+    assert f"the sha256 of {model_file} is {actual}, not {'deadbeef' * 8} as given with --sha256" in run.stderr
+    assert "recorded" not in run.stderr and "after deployment" not in run.stderr
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+    run = pgscore_cli("deploy", str(model_file), "--name", "m", "--features", ",".join(NAMES),
+                      "--sha256", actual.upper(), "--db", db_url)
+    assert run.returncode == 0, run.stderr
+
+
+def test_output_into_a_closed_pipe_ends_quietly(db_url):
+    """`pgscore show NAME | head -1`: once the reader is gone, no BrokenPipeError traceback."""
+    registry.deploy(db_url, "churn", LogisticRegression(max_iter=500).fit(X, Y), X, Y, feature_names=NAMES)
+    for args in (["show", "churn"], ["models"]):
+        r, w = os.pipe()
+        os.close(r)  # a reader that has already gone: the first write fails
+        try:
+            run = subprocess.run([*PGSCORE, *args, "--db", db_url], stdout=w, stderr=subprocess.PIPE, text=True,
+                                 timeout=120)
+        finally:
+            os.close(w)
+        assert run.stderr == "" and run.returncode == 141, (args, run.returncode, run.stderr)
+
+
+def test_show_prints_a_dash_for_what_was_not_recorded(db_url):
+    registry.deploy(db_url, "churn", LogisticRegression(max_iter=500).fit(X, Y), None, feature_names=NAMES)
+    run = pgscore_cli("show", "churn", "--db", db_url)
+    assert run.returncode == 0, run.stderr
+    assert "  n_train: -\n" in run.stdout and "  description: -\n" in run.stdout
+    assert "  metrics: -\n" in run.stdout and "None" not in run.stdout
+
+
+def test_status_counts_one_version_in_the_singular(db_url):
+    model = LogisticRegression(max_iter=500).fit(X, Y)
+    registry.deploy(db_url, "churn", model, None, feature_names=NAMES)
+    assert "models: 1 (1 version, 1 live, 1 unsigned)" in pgscore_cli("status", "--db", db_url).stdout
+    registry.deploy(db_url, "churn", model, None, feature_names=NAMES)
+    assert "models: 1 (2 versions, 1 live, 2 unsigned)" in pgscore_cli("status", "--db", db_url).stdout
+
+
 def test_env_on_a_database_without_pgscore(empty_db_url):
     run = pgscore_cli("env", "--db", empty_db_url)
     assert run.returncode == 1
@@ -55,6 +146,12 @@ def test_demo_runs_end_to_end():
         for ln in scored:  # SQL and Python agree to the printed digits
             sql_val, py_val = ln.split("= ")[1].split()[0], ln.split("Python: ")[1].split(")")[0]
             assert sql_val == py_val
+        # run again on the same cluster: it is running, the schema is there, the tables are made again
+        again = pgscore_cli("demo", "--data-dir", str(base / "data"))
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert "PostgreSQL is already running" in again.stdout and "deployed churn version 2" in again.stdout
+        explained = [ln for ln in again.stdout.splitlines() if "caused by public.complaints events" in ln]
+        assert len(explained) == 3, explained  # this run's audit rows, not the first run's too
     finally:
         Cluster(data_dir=base / "data").destroy()
 

@@ -75,7 +75,7 @@ def _rescoring(url, X, say):
     cur.execute("DROP TABLE IF EXISTS public.complaints, public.customers")
     sample.create_tables(cur)
     sample.load_customers(cur, X[:1000])
-    sample.rescore_complaints(cur)
+    rid = sample.rescore_complaints(cur)
     say("public.customers (1,000 profiles) and public.complaints created; SELECT pgscore.attach_rescoring("
         f"'complaints', 'customers', 'customer_id', 'churn', 'churn_score', '{json.dumps(sample.COUNTERS)}', "
         "p_profile_key => 'id')")
@@ -97,7 +97,8 @@ def _rescoring(url, X, say):
         b = before[cid]
         say(f"{cid:>8}  {b[0]:>5.0f} -> {calls:<5.0f}  {b[1]:>6.0f} -> {c30:<6.0f}  {b[2]:>18}  {score:>8}")
     cur.execute("SELECT entity_key, round(score::numeric, 4), cause->>'event_table', cause->'event_ids' "
-                "FROM pgscore.prediction_log WHERE source = 'trigger' ORDER BY entity_key::int")
+                "FROM pgscore.prediction_log WHERE source = 'trigger' AND (cause->>'rescoring_id')::bigint = %s "
+                "ORDER BY entity_key::int", (rid,))  # this run's: an earlier run's wiring had another id
     say("the audit rows that explain the change (pgscore.prediction_log, source 'trigger'):")
     for key, score, table, events in cur.fetchall():
         say(f"  customer {key}: score {score}, caused by {table} events {events}")
