@@ -37,6 +37,9 @@ SQL_CASES = [
      "tenure_months"),
     ("score Infinity feature", "SELECT pgscore.score('churn', %s::float8[])", ([float("inf")] + ROW[1:],), "22023",
      "tenure_months"),
+    ("score jsonb number out of range", "SELECT pgscore.score('churn', %s::jsonb)",
+     (json.dumps(dict(zip(CHURN_FEATURES, ROW))).replace(str(ROW[0]), "1e400", 1),), "22003",
+     "feature 'tenure_months' is 1000"),
     ("score unknown version", "SELECT pgscore.score('churn', %s::float8[], 99)", (ROW,), "42704", "99"),
     ("score negative version", "SELECT pgscore.score('churn', %s::float8[], -1)", (ROW,), "42704", "-1"),
     ("predict unknown model", "SELECT pgscore.predict('nope', %s::float8[])", (ROW,), "42704", "nope"),
@@ -68,6 +71,14 @@ SQL_CASES = [
      "'SELECT * FROM customers', NULL, 10, true, 'pg_catalog')", (), "42P01", "customers"),
     ("predict_batch missing columns", "SELECT * FROM pgscore.predict_batch('churn', 'SELECT id FROM customers')", (),
      "42601", "the query must return the key first and then the features"),
+    ("predict_batch NULL features array", "SELECT * FROM pgscore.predict_batch('churn', "
+     "'SELECT 7, NULL::float8[] AS features')", (), "22004", "the features of key 7 are NULL"),
+    ("score_chunk key not unique", "SELECT * FROM pgscore.score_chunk('churn', 'complaints', 'customer_id', 'kind')",
+     (), "42P10", "complaints.customer_id has no unique index"),
+    ("score_chunk into a feature", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'tenure_months')",
+     (), "22023", "'tenure_months' of public.customers is a feature"),
+    ("score_chunk NULL chunk size", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'churn_score', "
+     "NULL, NULL)", (), "22004", "chunk size is NULL"),
     ("score_chunk unknown table", "SELECT * FROM pgscore.score_chunk('churn', 'nope', 'id', 'churn_score')", (),
      "42P01", "nope"),
     ("score_chunk injection column", "SELECT * FROM pgscore.score_chunk('churn', 'customers', %s, 'churn_score')",
@@ -90,6 +101,7 @@ SQL_CASES = [
     ("rollback unknown model", "SELECT pgscore.rollback('nope')", (), "42704", "nope"),
     ("rollback with no earlier version", "SELECT pgscore.rollback('churn')", (), "55000", ""),
     ("retire injection", "SELECT pgscore.retire(%s)", (INJECT,), "42704", "DROP TABLE"),
+    ("retire NULL", "SELECT pgscore.retire(NULL)", (), "22004", "must not be NULL"),
     ("load_model NULL", "SELECT pgscore.load_model(NULL)", (), "22004", "model_id"),
     ("load_model unknown id", "SELECT pgscore.load_model(-7)", (), "42704", "model_id -7"),
     # the log
@@ -109,6 +121,8 @@ SQL_CASES = [
      (json.dumps({"support_calls": {"expr": "1); DROP TABLE pgscore.models; --"}}),), "22023", ""),
     ("attach NULL model", "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', NULL, "
      "'churn_score')", (), "22004", ""),
+    ("attach score column a feature", "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', "
+     "'churn', 'tenure_months', p_profile_key => 'id')", (), "22023", "would feed its own output back in"),
     ("detach not attached", "SELECT pgscore.detach_rescoring('complaints')", (), "42704", "complaints"),
     ("retry_failed limit 0", "SELECT * FROM pgscore.retry_failed(NULL, 0)", (), "22023", ""),
     ("retry_failed injection model", "SELECT * FROM pgscore.retry_failed(%s)", (INJECT,), OK, ""),

@@ -683,6 +683,28 @@ def test_renamed_table_keeps_events_and_can_be_detached(shop):
                        "AND NOT tgisinternal") == [(0,)]
 
 
+def test_a_table_dropped_and_created_again_can_be_attached_again(shop):
+    """Dropping a wired event table drops its trigger; attaching the new table of that name replaces the
+    wiring left behind (the demo does this each time it runs) and keeps the old wiring's queued errors."""
+    rid = attach(shop)
+    query(shop, "UPDATE customers SET age = NULL WHERE id = 70")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (70)")  # queued: age is NULL
+    query(shop, "DROP TABLE complaints")
+    query(shop, "CREATE TABLE complaints (complaint_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+                "customer_id bigint, kind text, created_at timestamptz NOT NULL DEFAULT now())")
+    del shop.notices[:]
+    new = attach(shop)
+    assert new != rid and any(f"rescoring {rid} wired a table named public.complaints" in n for n in shop.notices)
+    assert query(shop, "SELECT rescoring_id FROM pgscore.rescoring") == [(new,)]
+    assert query(shop, "SELECT entity_key, rescoring_id FROM pgscore.error_queue") == [("70", None)]
+    before = query(shop, "SELECT support_calls FROM customers WHERE id = 71")[0][0]
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (71)")
+    assert query(shop, "SELECT support_calls, scored_at IS NOT NULL FROM customers WHERE id = 71") == [(before + 1, True)]
+    # a wiring whose trigger is still there is not replaced
+    with pytest.raises(errors.DuplicateObject):
+        attach(shop)
+
+
 def test_retry_failed_survives_a_failing_write(shop):
     attach(shop)
     query(shop, "UPDATE customers SET age = NULL WHERE id = 90")

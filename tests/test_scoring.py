@@ -151,7 +151,8 @@ def test_write_back_skips_rows_with_a_null_key(conn, name):
     """A NULL key has no place in key order to resume after: the row is left unscored, the run ends."""
     deploy(conn.dsn, name)
     load_rows(conn, X[:25])
-    query(conn, "CREATE TABLE nk AS SELECT * FROM rows; UPDATE nk SET id = NULL WHERE id IN (3, 17)")
+    query(conn, "CREATE TABLE nk AS SELECT * FROM rows; UPDATE nk SET id = NULL WHERE id IN (3, 17); "
+                "CREATE UNIQUE INDEX ON nk (id)")  # a key must be unique (NULLs may repeat)
     query(conn, "SET statement_timeout = '60s'")  # were it to start over at every chunk, it would not end
     assert query(conn, "CALL pgscore.score_table(%s, 'nk', 'id', 's', 10)", (name,)) == [(23,)]
     assert query(conn, "SELECT count(*) FILTER (WHERE s IS NULL), count(*) FILTER (WHERE id IS NULL) FROM nk") \
@@ -268,6 +269,9 @@ def test_predict_batch_input_errors(conn):
     got = query(conn, "SELECT key, score FROM pgscore.predict_batch('logit', "
                       "'SELECT ''c-'' || id AS cust, * FROM rows') ORDER BY key")
     assert [k for k, _ in got] == [f"c-{i}" for i in range(5)]
+    # the key is the first column by position: `SELECT id, *` names it twice (docs/sql.md's example)
+    twice = query(conn, "SELECT key, score FROM pgscore.predict_batch('logit', 'SELECT id, * FROM rows') ORDER BY key")
+    assert [k for k, _ in twice] == [str(i) for i in range(5)] and [s for _, s in twice] == [s for _, s in got]
 
 
 def test_predict_batch_resolves_the_query_with_the_callers_search_path(conn):
@@ -330,7 +334,7 @@ def test_batch_functions_with_nulls_and_directly(conn):
     for sql, state in [("SELECT * FROM pgscore.predict_batch(NULL, 'SELECT id, f AS features FROM rows')", "22004"),
                        ("SELECT * FROM pgscore.predict_batch('logit', NULL)", "22004"),
                        ("SELECT * FROM pgscore.batch_chunks('logit', 'SELECT id, f AS features FROM rows', NULL, "
-                        "NULL, false, 'public')", "22023"),
+                        "NULL, false, 'public')", "22004"),  # a NULL chunk size
                        ("SELECT * FROM pgscore.batch_chunks('logit', 'SELECT id, f AS features FROM rows', NULL, "
                         "10, false, NULL)", "22004"),
                        ("CALL pgscore.score_table('logit', 'rows', NULL, 's')", "22004")]:

@@ -1,4 +1,4 @@
-"""Features leave PostgreSQL for PL/Python as the float8[]'s own bytes (pgscore.float8_image), not array_send.
+"""Features leave PostgreSQL for PL/Python as the float8[]'s own bytes (pgscore.float8_image), not array_send; retire(NULL) says so (22004).
 
 Revision ID: 0012
 Revises: 0011

@@ -20,6 +20,8 @@ from pgscore.serving import Runtime
 
 FLOAT8_ARRAY = 1022
 FLOAT8 = 701
+KEY = "pgscore_key"  # predict_batch's name for the first column of the caller's query
+EMPTY = "'{}'::pg_catalog.float8[]"  # read in place of NULL features (decoded: a row of the wrong length)
 SCORE_TYPES = {"double precision", "real", "numeric"}
 
 
@@ -215,7 +217,9 @@ def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = N
 
 
 def check_chunk_size(chunk_size) -> int:
-    if chunk_size is None or not 1 <= chunk_size <= 1_000_000:
+    if chunk_size is None:
+        raise PgscoreError("the chunk size is NULL", sqlstate="22004")
+    if not 1 <= chunk_size <= 1_000_000:
         raise PgscoreError(f"chunk size must be between 1 and 1000000, got {chunk_size}", sqlstate="22023")
     return chunk_size
 
@@ -263,8 +267,9 @@ def query_chunks(plpy, GD, model, query, chunk_size, log, path):
                                detail=f"it returns: {', '.join(names)}", sqlstate="42601")
         columns = dict(zip(names[1:], types[1:]))
         fmt = features_format(plpy)
-        sql = (f"SELECT q.{plpy.quote_ident(names[0])}::pg_catalog.text AS k, "
-               f"{fmt.sql(feature_sql(plpy, model, columns, 'q'))} AS b FROM ({query}) AS q")
+        # the key by position (renamed: `SELECT id, * FROM t` names it twice), the features by name
+        sql = (f"SELECT q.{KEY}::pg_catalog.text AS k, "
+               f"{fmt.sql(feature_sql(plpy, model, columns, 'q'))} AS b FROM ({query}) AS q({KEY})")
         cursor = plpy.cursor(sql)
     cause = auditlog.cause(plpy, "predict_batch")
     return _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller, fmt)
@@ -277,7 +282,13 @@ def _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller, fmt):
         if not rows:
             break
         keys = [r["k"] for r in rows]
-        X = fmt.decode(b"".join([r["b"] for r in rows]), len(rows), model.n, keys)
+        try:
+            data = b"".join([r["b"] for r in rows])
+        except TypeError:  # a NULL features array
+            i = next(i for i, r in enumerate(rows) if r["b"] is None)
+            raise InvalidModel(f"model {model.label}: the features of key {keys[i]} are NULL",
+                               sqlstate="22004") from None
+        X = fmt.decode(data, len(rows), model.n, keys)
         scores = model.score(X)
         if log:
             auditlog.write_batch(Runtime.get(plpy, GD).log, model.model_id, keys, X, model.n, scores,
@@ -288,6 +299,17 @@ def _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller, fmt):
 _COLUMNS = ("SELECT a.attname::pg_catalog.text AS name, a.atttypid::pg_catalog.int8 AS typid, "
             "pg_catalog.format_type(a.atttypid, a.atttypmod) AS type FROM pg_catalog.pg_attribute a "
             "WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum")
+
+
+_UNIQUE = ("SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid "
+           "AND a.attnum = i.indkey[0] WHERE i.indrelid = $1 AND i.indisunique AND i.indnatts = 1 "
+           "AND i.indpred IS NULL AND i.indexprs IS NULL AND a.attname = $2::pg_catalog.name")
+
+
+def has_unique_index(plpy, relation, column) -> bool:
+    """Whether `column` alone has a unique index (no predicate, no expression) on `relation`, a name or an oid."""
+    kind = "pg_catalog.oid" if isinstance(relation, int) else "pg_catalog.regclass"
+    return bool(plpy.execute(plpy.prepare(_UNIQUE, [kind, "pg_catalog.text"]), [relation, column]))
 
 
 def columns_of(plpy, relation) -> tuple[dict, dict]:
@@ -308,6 +330,13 @@ class TablePlans:
             if col not in columns:
                 raise InvalidModel(f"table {table} has no column {col!r} (the {what} column)", sqlstate="42703",
                                    detail="columns: " + ", ".join(columns))
+        if into in model.feature_names:
+            raise InvalidModel(f"column {into!r} of {table} is a feature of model {model.label}: its scores "
+                               "would replace the values it scores", sqlstate="22023")
+        if not has_unique_index(plpy, table, key):
+            raise InvalidModel(f"{table}.{key} has no unique index of its own; each score is written back by "
+                               "its key, so a key must name one row", sqlstate="42P10",
+                               hint=f"ALTER TABLE {table} ADD PRIMARY KEY ({key})")
         if types[into] not in SCORE_TYPES:
             raise InvalidModel(f"column {into!r} of {table} is {types[into]}; scores need double precision, "
                                "real or numeric", sqlstate="42804")
@@ -319,7 +348,8 @@ class TablePlans:
 
         def select(where):
             return (f"SELECT pg_catalog.array_agg(s.k) AS keys, pg_catalog.string_agg(s.b, ''::pg_catalog.bytea) "
-                    f"AS data FROM (SELECT t.{k}::pg_catalog.text AS k, {self.fmt.sql(feats)} AS b "
+                    f"AS data FROM (SELECT t.{k}::pg_catalog.text AS k, COALESCE({self.fmt.sql(feats)}, "
+                    f"{self.fmt.sql(EMPTY)}) AS b "
                     f"FROM {table} AS t {where} ORDER BY t.{k} LIMIT $1) AS s")
 
         self.first = plpy.prepare(select(wheres[0]), ["pg_catalog.int4"])

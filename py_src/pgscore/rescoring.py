@@ -41,7 +41,6 @@ KINDS = {
 RECOMPUTED = ("window", "recompute")
 LOCKED = "pgscore.rescoring_locked"  # a setting: how many profiles the statement's lock took
 RELOCKS = 3  # reads of the profiles at most, when profiles appear between the lock and the read
-EMPTY = "'{}'::pg_catalog.float8[]"  # what a profile whose features are NULL reads as (decoded: a wrong length)
 SAVED_PLAN_ROWS = 64  # statements touching more profiles than this are planned for their own size
 
 
@@ -212,6 +211,11 @@ class Sql:
         self.lit = plpy.quote_literal
         self.src = source
         self.fmt = batch.features_format(plpy)
+        for what, col in (("score", w.score_column), ("scored_at", w.scored_at_column)):
+            if model is not None and col in model.feature_names:
+                raise InvalidModel(f"{w.profiles.name}.{col} (the {what} column) is a feature of model "
+                                   f"{model.label}: each rescoring would feed its own output back in",
+                                   sqlstate="22023")
         self.P, E = w.profiles.name, w.events.name
         self.ek, self.pk = q(w.event_key), q(w.profile_key)
         self.ktype = w.profiles.types[w.profile_key]
@@ -271,7 +275,7 @@ class Sql:
                 "(SELECT pg_catalog.count(*) FROM a WHERE a.k IS NOT NULL) AS wanted, "
                 "(SELECT pg_catalog.sum(a.n) FROM a WHERE a.k IS NULL) AS null_keys, "
                 "(SELECT pg_catalog.array_agg(l.k) FROM l) AS keys, "
-                f"(SELECT pg_catalog.string_agg(COALESCE(l.b, {self.fmt.sql(EMPTY)}), "
+                f"(SELECT pg_catalog.string_agg(COALESCE(l.b, {self.fmt.sql(batch.EMPTY)}), "
                 "''::pg_catalog.bytea) FROM l) AS data")
 
     def live(self) -> str:
@@ -382,7 +386,7 @@ class Sql:
 
     def retry_read(self) -> str:
         return (f"SELECT pg_catalog.array_agg(l.k) AS keys, pg_catalog.string_agg(COALESCE(l.b, "
-                f"{self.fmt.sql(EMPTY)}), ''::pg_catalog.bytea) AS data "
+                f"{self.fmt.sql(batch.EMPTY)}), ''::pg_catalog.bytea) AS data "
                 f"FROM (SELECT p.{self.pk} AS k, {self.fmt.sql(self.features(new=False))} AS b "
                 f"FROM {self.P} AS p WHERE p.{self.pk} = ANY ($1::pg_catalog.text[]::{self.ktype}[]) "
                 f"ORDER BY p.{self.pk} FOR UPDATE OF p) AS l")
@@ -737,13 +741,14 @@ def retry(plpy, GD, model_name=None, limit=None):
 _RELATION = ("SELECT c.oid::pg_catalog.int8 AS oid, c.relkind::pg_catalog.text AS kind, "
              "c.oid::pg_catalog.regclass::pg_catalog.text AS name FROM pg_catalog.pg_class c "
              "WHERE c.oid = $1::pg_catalog.regclass")
-_UNIQUE = ("SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid "
-           "AND a.attnum = i.indkey[0] WHERE i.indrelid = $1::pg_catalog.oid AND i.indisunique AND i.indnatts = 1 "
-           "AND i.indpred IS NULL AND i.indexprs IS NULL AND a.attname = $2::pg_catalog.name")
 _PRIMARY_KEY = ("SELECT a.attname::pg_catalog.text AS name FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
                 "ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] WHERE i.indrelid = $1::pg_catalog.oid "
                 "AND i.indisprimary AND i.indnatts = 1")
-_ATTACHED = "SELECT r.rescoring_id FROM pgscore.rescoring r WHERE r.event_table = $1 AND r.profile_table = $2"
+# a wiring of these tables by name, and whether its trigger is still on the event table of that name
+_ATTACHED = ("SELECT r.rescoring_id, EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid = $1 "
+             "AND t.tgname OPERATOR(pg_catalog.=) r.trigger_name) AS live FROM pgscore.rescoring r "
+             "WHERE r.event_table OPERATOR(pg_catalog.=) $2 AND r.profile_table OPERATOR(pg_catalog.=) $3")
+_FORGET = "DELETE FROM pgscore.rescoring r WHERE r.rescoring_id OPERATOR(pg_catalog.=) $1"
 _INSERT = ("INSERT INTO pgscore.rescoring (rescoring_id, event_table, profile_table, event_key, profile_key, "
            "model_name, score_column, scored_at_column, counters, event_id_column, missing_profile, strict, "
            "trigger_name) SELECT s.id, $1, $2, "
@@ -779,7 +784,7 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
     if scored_at_column is not None:
         _need_column(profiles, scored_at_column, "the scored_at column", TIME_TYPES, "timestamptz or timestamp",
                      hint="pass p_scored_at_column => NULL to record no time")
-    if not plpy.execute(plpy.prepare(_UNIQUE, ["pg_catalog.oid", "pg_catalog.text"]), [profiles.oid, profile_key]):
+    if not batch.has_unique_index(plpy, profiles.oid, profile_key):
         raise WiringError(f"{profiles.name}.{profile_key} has no unique index of its own; each event must match "
                           "at most one profile", sqlstate="42P10",
                           hint=f"ALTER TABLE {profiles.name} ADD PRIMARY KEY ({profile_key})")
@@ -798,7 +803,13 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
         if c.kind == "window":
             _need_column(events, c.time, f"counter {c.column!r}'s time column", TIME_TYPES | {"date"},
                          "timestamptz, timestamp or date")
-    if plpy.execute(plpy.prepare(_ATTACHED, ["pg_catalog.text", "pg_catalog.text"]), [events.name, profiles.name]):
+    attached = plpy.execute(plpy.prepare(_ATTACHED, ["pg_catalog.oid", "pg_catalog.text", "pg_catalog.text"]),
+                            [events.oid, events.name, profiles.name])
+    if attached and not attached[0]["live"]:  # its table was dropped (and this one created by its name)
+        plpy.execute(plpy.prepare(_FORGET, ["pg_catalog.int8"]), [attached[0]["rescoring_id"]])
+        plpy.notice(f"pgscore: rescoring {attached[0]['rescoring_id']} wired a table named {events.name} that no "
+                    "longer exists (or lost its trigger); it was removed, its queued errors kept")
+    elif attached:
         raise WiringError(f"{events.name} is already wired to {profiles.name}", sqlstate="42710",
                           hint="detach it first with pgscore.detach_rescoring")
     row = plpy.execute(plpy.prepare(_INSERT, _INSERT_TYPES), [

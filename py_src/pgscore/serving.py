@@ -118,7 +118,11 @@ class Loaded:
             if v is None:
                 out.append(math.nan)
             elif isinstance(v, (int, float)):  # booleans count as 0/1
-                out.append(float(v))
+                try:
+                    out.append(float(v))
+                except OverflowError:  # jsonb keeps numbers such as 1e400 exactly; a double cannot
+                    raise InvalidModel(f"model {self.label}: feature {name!r} is {json.dumps(v)[:20]}..., out of "
+                                       "the range of double precision", sqlstate="22003") from None
             else:
                 raise InvalidModel(f"model {self.label}: feature {name!r} must be a number, got "
                                    f"{json.dumps(v)[:60]}", sqlstate="22P02")

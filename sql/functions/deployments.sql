@@ -85,6 +85,9 @@ AS $fn$
 DECLARE
     v_model_id bigint;
 BEGIN
+    IF p_name IS NULL THEN
+        RAISE EXCEPTION 'pgscore.retire: model name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
     SELECT d.model_id INTO v_model_id FROM pgscore.deployments d
      WHERE d.model_name = p_name ORDER BY d.deployment_id DESC LIMIT 1;
     IF NOT FOUND THEN

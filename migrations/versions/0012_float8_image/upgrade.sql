@@ -17,3 +17,29 @@ COMMENT ON FUNCTION pgscore.float8_image(float8[]) IS 'Internal: the array''s by
 
 REVOKE EXECUTE ON FUNCTION pgscore.float8_image(float8[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgscore.float8_image(float8[]) TO pgscore_app, pgscore_admin;
+
+-- retire(NULL) names the NULL (22004) instead of looking up a model called NULL
+
+-- sql/functions/deployments.sql
+CREATE OR REPLACE FUNCTION pgscore.retire(p_name text, p_reason text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_model_id bigint;
+BEGIN
+    IF p_name IS NULL THEN
+        RAISE EXCEPTION 'pgscore.retire: model name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT d.model_id INTO v_model_id FROM pgscore.deployments d
+     WHERE d.model_name = p_name ORDER BY d.deployment_id DESC LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'model % has never been deployed', quote_literal(coalesce(p_name, 'NULL'))
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    INSERT INTO pgscore.deployments (model_name, model_id, action, reason)
+    VALUES (p_name, v_model_id, 'retire', p_reason);
+END
+$fn$;
