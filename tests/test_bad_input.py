@@ -211,6 +211,10 @@ CLI_CASES = [
     ("deploy without features", ["deploy", "{joblib}", "--name", "m"], 1, "--features"),
     ("show an unknown model", ["show", "nope"], 1, "nope"),
     ("rollback an unknown model", ["rollback", INJECT], 1, "DROP TABLE"),
+    ("score an unknown model", ["score", "--model", "nope", "--table", "customers", "--key", "id", "--into",
+                                "churn_score"], 1, "error: there is no model 'nope'"),
+    ("score a key that is not unique", ["score", "--model", "churn", "--table", "complaints", "--key", "customer_id",
+                                        "--into", "kind"], 1, "has no unique index"),
     ("score an unknown table", ["score", "--model", "churn", "--table", "nope", "--key", "id", "--into", "s"], 1,
      "nope"),
     ("score an injection column", ["score", "--model", "churn", "--table", "customers", "--key", INJECT_ID,
@@ -239,7 +243,8 @@ def test_every_cli_command_refuses_bad_input_clearly(shop, db_url, tmp_path):
         args = [a.replace("{joblib}", str(path)) for a in args]
         run = pgscore_cli(*args, "--db", db_url)
         out = run.stdout + run.stderr
-        if run.returncode != code or phrase not in out or "Traceback" in out:
+        # one clear line: no traceback, no name of a PL/Python exception class
+        if run.returncode != code or phrase not in out or any(w in out for w in ("Traceback", "plpy.", "spiexceptions")):
             failures.append(f"{what}: want exit {code} with {phrase!r}, got {run.returncode}: {out.strip()[-300:]}")
         if _state(shop) != before:
             failures.append(f"{what}: changed {before} -> {_state(shop)}")

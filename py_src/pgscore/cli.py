@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 
-from pgscore.errors import PgscoreError
+from pgscore.errors import PgscoreError, server_message
 
 
 def _say(msg: str) -> None:
@@ -537,7 +537,7 @@ def database_error_text(e) -> str:
             return (f"cannot connect to the database: {text.splitlines()[0] if text else e!r}\n"
                     "Hint: check --db / PGSCORE_DATABASE_URL, or start the embedded one with: pgscore db start")
         return text
-    primary = primary.removeprefix("plpy.Error: ")
+    primary = server_message(primary)
     lines = [f"{primary} (SQLSTATE {diag.sqlstate})" if diag.sqlstate else primary]
     lines += [f"{label}: {text}" for label, text in (("DETAIL", diag.message_detail), ("HINT", diag.message_hint))
               if text]

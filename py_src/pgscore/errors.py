@@ -1,7 +1,19 @@
 """Exceptions that carry a SQLSTATE, so PL/Python adapters can raise them as SQL errors."""
 
+from __future__ import annotations
+
 
 QUERY_CANCELED = "57014"  # the SQLSTATE of a statement the user cancelled
+
+
+def server_message(primary: str | None) -> str | None:
+    """A server error's message without the exception's name that PL/Python puts before it
+    ('plpy.Error: ', 'spiexceptions.UndefinedTable: ')."""
+    if primary and primary.startswith(("plpy.", "spiexceptions.")):
+        name, sep, rest = primary.partition(": ")
+        if sep and " " not in name:
+            return rest
+    return primary
 
 
 class PgscoreError(Exception):

@@ -44,7 +44,7 @@ def _translate(e):
     if cls is None:
         return e
     diag = e.diag
-    return cls(diag.message_primary, detail=diag.message_detail, hint=diag.message_hint)
+    return cls(errors.server_message(diag.message_primary), detail=diag.message_detail, hint=diag.message_hint)
 
 
 def _call(conn, sql, params):
