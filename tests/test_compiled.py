@@ -166,7 +166,7 @@ def test_sparse_input_to_trees_refuses_nan_like_sklearn():
     est.fit(np.nan_to_num(X), y)
     ev = compile_estimator(est, "binary", F)
     assert not ev.allows_nan
-    with pytest.raises(ValueError, match="feature index 0 is NaN"):
+    with pytest.raises(ValueError, match="feature index 0 is NULL or NaN"):
         ev.score(X[np.isnan(X[:, 0])][:1])
     with pytest.raises(ValueError):
         est.predict_proba(X[np.isnan(X[:, 0])][:1])
@@ -314,7 +314,7 @@ def test_linear_refuses_nan_and_infinity_like_sklearn():
     est, X = fitted("scaler-linear", "binary")
     ev = compile_estimator(est, "binary", F)
     assert not ev.allows_nan and not ev.nan_ok.any()
-    for bad, what in ((np.nan, "NaN"), (np.inf, "infinite"), (-np.inf, "infinite")):
+    for bad, what in ((np.nan, "NULL or NaN"), (np.inf, "infinite"), (-np.inf, "infinite")):
         row = X[0].copy()
         row[2] = bad
         for call in (lambda: ev.score(row[None, :]), lambda: ev.score_row(row.tolist())):
@@ -336,7 +336,7 @@ def test_imputed_columns_allow_nan_others_do_not():
     row[1] = float("nan")
     assert abs(ev.score_row(row) - est.predict_proba([row])[0, 1]) <= 1e-12
     row[3] = float("nan")
-    with pytest.raises(ValueError, match="feature index 3 is NaN"):
+    with pytest.raises(ValueError, match="feature index 3 is NULL or NaN"):
         ev.score_row(row)
 
 

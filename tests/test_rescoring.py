@@ -312,7 +312,7 @@ def test_a_bad_row_queues_only_its_profile(shop, trained):
     calls = profiles(shop, [20])[20][1]
     query(shop, "INSERT INTO complaints (customer_id) VALUES (20), (21)")
     assert query(shop, "SELECT entity_key, reason FROM pgscore.error_queue") == [
-        ("20", "model churn v1: feature 'age' is NaN")]
+        ("20", "model churn v1: feature 'age' is NULL or NaN")]
     assert any("could not be rescored" in n for n in shop.notices)
     assert_scores_match_model(shop, trained[0], [21])
     # the write statement wrote nothing for 21 before the read, score, write path scored it: one audit row
@@ -366,7 +366,7 @@ def test_strict_mode_fails_the_insert(shop):
     query(shop, "UPDATE customers SET age = NULL WHERE id = 40")
     with pytest.raises(errors.InvalidParameterValue) as e:
         query(shop, "INSERT INTO complaints (customer_id) VALUES (40)")
-    assert "feature 'age' is NaN" in str(e.value)
+    assert "feature 'age' is NULL or NaN" in str(e.value)
     assert query(shop, "SELECT count(*) FROM complaints") == [(0,)]
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
 

@@ -528,7 +528,7 @@ class Evaluator:
         if X.ndim != 2 or X.shape[1] != self.n_features:
             raise ValueError(f"X has shape {X.shape}; expected (n, {self.n_features})")
         if not np.isfinite(X).all():
-            for bad, what in ((np.isnan(X) & ~self.nan_ok, "NaN"), (np.isinf(X) & ~self.inf_ok, "infinite")):
+            for bad, what in ((np.isnan(X) & ~self.nan_ok, "NULL or NaN"), (np.isinf(X) & ~self.inf_ok, "infinite")):
                 if bad.any():
                     raise ValueError(f"feature index {np.argwhere(bad)[0, 1]} is {what}")
         return X
@@ -536,7 +536,7 @@ class Evaluator:
     def _check_row(self, x):
         for j, v in enumerate(x):
             if v != v and not self._ok[j][0] or v - v != 0 and v == v and not self._ok[j][1]:
-                raise ValueError(f"feature index {j} is {'NaN' if v != v else 'infinite'}")
+                raise ValueError(f"feature index {j} is {'NULL or NaN' if v != v else 'infinite'}")
 
     def _finish(self, R):
         if self._link == "identity":
@@ -678,7 +678,7 @@ class _Linear(Evaluator):
             bad = np.isnan(c).any(axis=1)
             if bad.any():
                 r = int(bad.argmax())
-                raise ValueError(f"feature index {j} is NaN" if v[r] != v[r] else
+                raise ValueError(f"feature index {j} is NULL or NaN" if v[r] != v[r] else
                                  f"feature index {j} has unknown category {v[r]}")
             R += c
         return R
