@@ -168,13 +168,13 @@ def test_cli_score_and_maintain(churn):
     r = pgscore_cli("score", "--model", "churn", "--table", "profiles", "--key", "customer_id",
                     "--into", "churn_score", "--chunk-size", "1000", "--after", "c01000", "--db", url)
     assert r.returncode == 0, r.stderr
-    assert "scored 1500 rows" in r.stdout
+    assert "scored 1500 rows" in r.stdout and "1.50k/1.50k" in r.stderr  # the progress bar, at its end
     assert query(churn, "SELECT count(churn_score), min(customer_id) FILTER (WHERE churn_score IS NOT NULL) "
                         "FROM profiles") == [(1500, "c01001")]
     assert logged(churn, "source = 'batch'") == 1500
     r = pgscore_cli("score", "--model", "churn", "--table", "profiles", "--key", "nope", "--into", "churn_score",
                     "--db", url)
-    assert r.returncode == 1 and "nope" in r.stderr
+    assert r.returncode == 1 and "nope" in r.stderr and "%|" not in r.stderr  # an error, and no progress bar
     r = pgscore_cli("maintain", "--days-ahead", "10", "--keep", "90 days", "--db", url)
     assert r.returncode == 0 and "3 daily partition(s) created" in r.stdout, r.stdout + r.stderr
 

@@ -267,13 +267,14 @@ def test_missing_profile_queued_when_asked(shop):
 def test_null_keys_are_kept_with_a_warning_or_refused_when_strict(shop):
     attach(shop)
     query(shop, "INSERT INTO complaints (customer_id) VALUES (NULL), (12)")
-    assert any("NULL customer_id" in n for n in shop.notices)
+    assert any("NULL customer_id; they were kept" in n for n in shop.notices)
     assert query(shop, "SELECT count(*) FROM complaints") == [(2,)]
     assert query(shop, "SELECT churn_score IS NOT NULL FROM customers WHERE id = 12") == [(True,)]
     query(shop, "SELECT pgscore.detach_rescoring('complaints')")
     attach(shop, strict=True)
-    with pytest.raises(errors.NotNullViolation):
+    with pytest.raises(errors.NotNullViolation) as e:
         query(shop, "INSERT INTO complaints (customer_id) VALUES (NULL)")
+    assert "the wiring is strict, so the INSERT fails" in str(e.value) and "kept" not in str(e.value)
 
 
 # -- nothing lost -------------------------------------------------------------------------------------
@@ -322,6 +323,17 @@ def test_a_bad_row_queues_only_its_profile(shop, trained):
     query(shop, "UPDATE customers SET age = 40 WHERE id = 20")
     query(shop, "INSERT INTO complaints (customer_id) VALUES (20)")
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+
+
+def test_the_warning_says_when_profiles_failed_for_different_reasons(shop):
+    attach(shop)
+    query(shop, "UPDATE customers SET age = NULL WHERE id = 23; UPDATE customers SET tenure_months = NULL WHERE id = 24")
+    del shop.notices[:]
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (23), (24)")
+    assert [r for (r,) in query(shop, "SELECT reason FROM pgscore.error_queue ORDER BY entity_key")] == [
+        "model churn v1: feature 'age' is NULL or NaN", "model churn v1: feature 'tenure_months' is NULL or NaN"]
+    warning, = [n for n in shop.notices if "could not be rescored" in n]
+    assert "2 profile(s)" in warning and "'age' is NULL or NaN; and 1 other reason(s)" in warning
 
 
 def test_an_exception_inside_the_model_keeps_the_events(db_url, trained):

@@ -561,11 +561,10 @@ def _fast(plpy, w: Wiring, plans: Plans) -> bool:
 
 def _null_keys(plpy, w: Wiring, n):
     if n:
-        msg = (f"{int(n)} event(s) inserted into {w.events.name} have a NULL {w.event_key}; "
-               "they were kept and rescored no profile")
+        msg = f"{int(n)} event(s) inserted into {w.events.name} have a NULL {w.event_key}"
         if w.strict:
-            raise PgscoreError(msg, sqlstate="23502")
-        plpy.warning("pgscore: " + msg)
+            raise PgscoreError(msg + "; the wiring is strict, so the INSERT fails", sqlstate="23502")
+        plpy.warning(f"pgscore: {msg}; they were kept and rescored no profile")
 
 
 def _read(plpy, w: Wiring, plans: Plans):
@@ -679,8 +678,11 @@ def queue(plpy, w: Wiring, plans, failures, via):
     plpy.execute(plans.queue, [w.id, w.model_name, w.profiles.name, keys, [reasons[k][0] for k in keys],
                                [reasons[k][1] for k in keys], cause])
     if via == "trigger":
+        distinct = list(dict.fromkeys(reason for reason, _ in reasons.values()))
+        why = distinct[0] + (f"; and {len(distinct) - 1} other reason(s), each in its queue row"
+                             if len(distinct) > 1 else "")
         plpy.warning(f"pgscore: {len(keys)} profile(s) of {w.profiles.name} could not be rescored "
-                     f"({failures[0].reason}); the events were kept and the profiles queued in pgscore.error_queue",
+                     f"({why}); the events were kept and the profiles queued in pgscore.error_queue",
                      hint="fix the cause, then SELECT * FROM pgscore.retry_failed()")
     return None
 

@@ -23,10 +23,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
     try:
         total = _remaining(conn, table, key, after)
         conn.commit()
-        if progress:
-            from tqdm import tqdm
-
-            bar = tqdm(total=total, unit="rows", unit_scale=True, desc=f"{model} -> {table}.{into}")
+        begun = time.time()  # tqdm's clock
         with _stop_between_chunks() as stop:
             while True:
                 (n, last, used), = _call(conn, "SELECT * FROM pgscore.score_chunk(%s, %s::regclass, %s, %s, %s, %s, "
@@ -38,6 +35,11 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
                     break
                 state["rows"] += n
                 state["last_key"] = last
+                if progress and bar is None:  # drawn once the first chunk is in: bad input draws no bar
+                    from tqdm import tqdm
+
+                    bar = tqdm(total=total, unit="rows", unit_scale=True, desc=f"{model} -> {table}.{into}")
+                    bar.start_t = begun  # its clock from the start of the first chunk, for an honest rate
                 if bar is not None:
                     bar.update(n)
                 if stop:
