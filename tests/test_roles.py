@@ -207,6 +207,10 @@ def test_status_lists_the_admin_among_those_who_may_write_models(urls, db_url):
     writers = next(ln for ln in run.stdout.splitlines() if ln.startswith("may write models and artifacts:"))
     assert "pgscore_admin" in writers and LOGINS["admin"] in writers
     assert "pgscore_app" not in writers and "pgscore_reader" not in writers and LOGINS["app"] not in writers
+    for login in ("app", "bi"):  # the app and the reader may not: one clear line, not a traceback
+        run = pgscore_cli("status", "--db", urls[login])
+        assert run.returncode == 1 and "pgscore status needs a role that may read pgscore's registry" in run.stderr
+        assert "a role granted pgscore_admin" in run.stderr and "Traceback" not in run.stderr
 
 
 def test_a_downgrade_elsewhere_leaves_this_databases_roles_alone(db_url, empty_db_url):

@@ -140,14 +140,26 @@ UNSIGNED_WARNING = (
 
 def cmd_status(args):
     """What a user should know about an install: versions, signing, who may write models, models, monitoring."""
+    import psycopg2.errors
+
+    url = resolve_db(args)
+    require_installed(url)
+    try:
+        return _status(url)
+    except psycopg2.errors.InsufficientPrivilege as e:
+        raise PgscoreError(f"pgscore status needs a role that may read pgscore's registry and run "
+                           f"pgscore.validate_environment(): {server_message(e.diag.message_primary)}",
+                           hint="run it as a superuser or a role granted pgscore_admin; pgscore_app scores "
+                           "and pgscore_reader reads the views") from None
+
+
+def _status(url):
     import textwrap
 
     import psycopg2
 
     from pgscore import migrate
 
-    url = resolve_db(args)
-    require_installed(url)
     with psycopg2.connect(url) as conn, conn.cursor() as cur:
         cur.execute("SELECT current_setting('server_version'), current_database(), current_user")
         version, dbname, user = cur.fetchone()
