@@ -65,7 +65,8 @@ def _share_version_table(conn):
 
 
 if context.is_offline_mode():
-    context.configure(url=database_url(), version_table=VERSION_TABLE, literal_binds=True)
+    # the SQL is only written out: the dialect is all it needs (a keyword DSN is no SQLAlchemy URL)
+    context.configure(dialect_name="postgresql", version_table=VERSION_TABLE, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 else:

@@ -65,6 +65,9 @@ def test_a_row_of_another_length_is_named(conn, kind, bad, length):
     with pytest.raises(InvalidModel, match=f"row 2 \\(key b\\) has {length} features; the model takes 3"):
         fmt.decode(b"".join(data), 3, 3, ["a", "b", "c"])
     assert fmt.decode_one(data[1], 3) is None
+    if length == 0:  # what a NULL array is read as, too
+        with pytest.raises(InvalidModel, match="its array is empty or NULL"):
+            fmt.decode(b"".join(data), 3, 3, ["a", "b", "c"])
 
 
 @pytest.mark.parametrize("kind", FORMATS)
@@ -74,7 +77,7 @@ def test_two_dimensional_rows_are_refused_and_split_finds_every_row(conn, kind):
     rows = images(conn, fn, [[1.0, 2.0, 3.0], [None, None, 7.0], [], [8.0]])
     mixed = [rows[0], bytes(two_d), rows[1], rows[2], rows[3]]
     assert batch.split(fmt, b"".join(mixed), 5) == mixed
-    with pytest.raises(InvalidModel, match="row 2 has 2 features"):
+    with pytest.raises(InvalidModel, match="row 2 is a 2-dimensional array; the model takes 3"):
         fmt.decode(b"".join(mixed), 5, 3)
 
 

@@ -115,6 +115,26 @@ def test_plain_alembic_cli_with_x_db_url(empty_db_url, tmp_path):
     assert migrate.current(empty_db_url) is None
 
 
+def test_offline_sql_builds_what_upgrade_builds(db_url, empty_db_url, tmp_path):
+    """`alembic upgrade head --sql` writes the whole script (for a DBA to read and run), no database needed;
+    run by hand, it builds exactly what the online upgrade builds."""
+    import subprocess
+    import sys
+
+    alembic = Path(sys.executable).with_name("alembic")
+    run = subprocess.run([str(alembic), "-c", str(ROOT / "alembic.ini"), "-x", "db_url=host=/nonexistent dbname=x",
+                          "upgrade", "head", "--sql"], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "CREATE FUNCTION pgscore.float8_image" in run.stdout and "Traceback" not in run.stderr
+    conn = psycopg2.connect(empty_db_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(run.stdout)
+    conn.close()
+    assert migrate.current(empty_db_url) == migrate.head()
+    assert catalog(empty_db_url) == catalog(db_url)
+
+
 def test_0010_keeps_views_and_grants_on_predict_batch(empty_db_url):
     """0010 changes batch_chunks' result type and replaces predict_batch in place: a view calling it and a
     grant on it survive the upgrade and the downgrade."""

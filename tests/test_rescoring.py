@@ -715,6 +715,15 @@ def test_a_table_dropped_and_created_again_can_be_attached_again(shop):
     # a wiring whose trigger is still there is not replaced
     with pytest.raises(errors.DuplicateObject):
         attach(shop)
+    # nor one whose table was renamed: a new table of the old name is refused, naming where the trigger is
+    query(shop, "ALTER TABLE complaints RENAME TO old_complaints")
+    query(shop, "CREATE TABLE complaints (LIKE old_complaints INCLUDING ALL)")
+    with pytest.raises(errors.DuplicateObject) as e:
+        attach(shop)
+    assert "trigger is now on public.old_complaints" in str(e.value)
+    assert "detach_rescoring('public.old_complaints')" in str(e.value)
+    assert query(shop, "SELECT pgscore.detach_rescoring('old_complaints')") == [(1,)]
+    assert attach(shop) > new
 
 
 def test_retry_failed_survives_a_failing_write(shop):

@@ -164,7 +164,10 @@ def _decode_slowly(fmt, buf, n, width, keys):
         dims, values, pos = fmt.walk(buf, pos)
         if len(dims) > 1 or (dims[0] if dims else 0) != width:
             who = f" (key {keys[i]})" if keys is not None else ""
-            raise InvalidModel(f"row {i + 1}{who} has {dims[0] if dims else 0} features; the model takes {width}", sqlstate="22023")
+            has = (f"is a {len(dims)}-dimensional array" if len(dims) > 1 else
+                   f"has {dims[0] if dims else 0} features")
+            why = "" if dims else " (its array is empty or NULL)"
+            raise InvalidModel(f"row {i + 1}{who} {has}; the model takes {width}{why}", sqlstate="22023")
         out[i] = [np.nan if v is None else v for v in values]
     return out
 
@@ -172,12 +175,12 @@ def _decode_slowly(fmt, buf, n, width, keys):
 def feature_sql(plpy, model, columns: dict, alias: str, exprs: dict | None = None) -> str:
     """SQL for one row's features as a float8[]: a float8[] `features` column, or a column per feature
     named as the model names it (NULL becomes NaN). `exprs` replaces some columns by SQL expressions."""
-    if _one_array(columns, exprs):
+    if one_array(columns, exprs):
         return f"{alias}.features"
     return f"ARRAY[{', '.join(feature_items(plpy, model, columns, alias, exprs))}]"
 
 
-def _one_array(columns: dict, exprs) -> bool:
+def one_array(columns: dict, exprs) -> bool:
     """Whether the features are one float8[] column named features (no column replaced by an expression)."""
     return columns.get("features") == FLOAT8_ARRAY and not exprs
 
@@ -194,7 +197,7 @@ def score_in_sql(plpy, model, columns: dict, alias: str, exprs: dict | None = No
     if zl is None:
         return None
     z, link = zl
-    if _one_array(columns, exprs):
+    if one_array(columns, exprs):
         z = f"(CASE WHEN pg_catalog.cardinality({alias}.features) = {model.n} THEN {z} END)"
     return items, z, link
 
@@ -204,7 +207,7 @@ def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = N
     per feature, the elements of a float8[] `features` column (NULL where it is too short)."""
     q = plpy.quote_ident
     exprs = exprs or {}
-    if _one_array(columns, exprs):
+    if one_array(columns, exprs):
         return [f"{alias}.features[{j + 1}]" for j in range(model.n)]
     missing = [f for f in model.feature_names if f not in columns]
     if missing:
@@ -302,12 +305,13 @@ _COLUMNS = ("SELECT a.attname::pg_catalog.text AS name, a.atttypid::pg_catalog.i
 
 
 _UNIQUE = ("SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid "
-           "AND a.attnum = i.indkey[0] WHERE i.indrelid = $1 AND i.indisunique AND i.indnatts = 1 "
-           "AND i.indpred IS NULL AND i.indexprs IS NULL AND a.attname = $2::pg_catalog.name")
+           "AND a.attnum = i.indkey[0] WHERE i.indrelid = $1 AND i.indisunique AND i.indnkeyatts = 1 "
+           "AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL AND a.attname = $2::pg_catalog.name")
 
 
 def has_unique_index(plpy, relation, column) -> bool:
-    """Whether `column` alone has a unique index (no predicate, no expression) on `relation`, a name or an oid."""
+    """Whether `column` alone is the key of a valid unique index (no predicate, no expression; INCLUDE
+    columns allowed) on `relation`, a name or an oid."""
     kind = "pg_catalog.oid" if isinstance(relation, int) else "pg_catalog.regclass"
     return bool(plpy.execute(plpy.prepare(_UNIQUE, [kind, "pg_catalog.text"]), [relation, column]))
 
@@ -330,7 +334,7 @@ class TablePlans:
             if col not in columns:
                 raise InvalidModel(f"table {table} has no column {col!r} (the {what} column)", sqlstate="42703",
                                    detail="columns: " + ", ".join(columns))
-        if into in model.feature_names:
+        if into in model.feature_names and not one_array(columns, None):
             raise InvalidModel(f"column {into!r} of {table} is a feature of model {model.label}: its scores "
                                "would replace the values it scores", sqlstate="22023")
         if not has_unique_index(plpy, table, key):

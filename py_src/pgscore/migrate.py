@@ -40,9 +40,12 @@ def create_engine(url: str):
 
 def run_frozen(revision_file: str, name: str) -> None:
     """Execute the SQL a revision froze beside itself (<revision>/<name>), as one driver call."""
-    from alembic import op
+    from alembic import context, op
 
     path = Path(revision_file).with_suffix("") / name
+    if context.is_offline_mode():  # `alembic upgrade --sql`: the script is written out as it is
+        context.get_context().impl.static_output(path.read_text().rstrip() + "\n")
+        return
     execute_script(op.get_bind(), path.read_text())
 
 

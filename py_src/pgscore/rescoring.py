@@ -211,11 +211,6 @@ class Sql:
         self.lit = plpy.quote_literal
         self.src = source
         self.fmt = batch.features_format(plpy)
-        for what, col in (("score", w.score_column), ("scored_at", w.scored_at_column)):
-            if model is not None and col in model.feature_names:
-                raise InvalidModel(f"{w.profiles.name}.{col} (the {what} column) is a feature of model "
-                                   f"{model.label}: each rescoring would feed its own output back in",
-                                   sqlstate="22023")
         self.P, E = w.profiles.name, w.events.name
         self.ek, self.pk = q(w.event_key), q(w.profile_key)
         self.ktype = w.profiles.types[w.profile_key]
@@ -746,10 +741,12 @@ _RELATION = ("SELECT c.oid::pg_catalog.int8 AS oid, c.relkind::pg_catalog.text A
 _PRIMARY_KEY = ("SELECT a.attname::pg_catalog.text AS name FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
                 "ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] WHERE i.indrelid = $1::pg_catalog.oid "
                 "AND i.indisprimary AND i.indnatts = 1")
-# a wiring of these tables by name, and whether its trigger is still on the event table of that name
-_ATTACHED = ("SELECT r.rescoring_id, EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid = $1 "
-             "AND t.tgname OPERATOR(pg_catalog.=) r.trigger_name) AS live FROM pgscore.rescoring r "
-             "WHERE r.event_table OPERATOR(pg_catalog.=) $2 AND r.profile_table OPERATOR(pg_catalog.=) $3")
+# a wiring of these tables by name, and the table its trigger is on now (NULL: dropped with its table)
+_ATTACHED = ("SELECT r.rescoring_id, t.tgrelid::pg_catalog.int8 AS on_oid, "
+             "t.tgrelid::pg_catalog.regclass::pg_catalog.text AS on_name FROM pgscore.rescoring r "
+             "LEFT JOIN pg_catalog.pg_trigger t ON t.tgname OPERATOR(pg_catalog.=) r.trigger_name "
+             "AND NOT t.tgisinternal WHERE r.event_table OPERATOR(pg_catalog.=) $1 "
+             "AND r.profile_table OPERATOR(pg_catalog.=) $2")
 _FORGET = "DELETE FROM pgscore.rescoring r WHERE r.rescoring_id OPERATOR(pg_catalog.=) $1"
 _INSERT = ("INSERT INTO pgscore.rescoring (rescoring_id, event_table, profile_table, event_key, profile_key, "
            "model_name, score_column, scored_at_column, counters, event_id_column, missing_profile, strict, "
@@ -805,13 +802,18 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
         if c.kind == "window":
             _need_column(events, c.time, f"counter {c.column!r}'s time column", TIME_TYPES | {"date"},
                          "timestamptz, timestamp or date")
-    attached = plpy.execute(plpy.prepare(_ATTACHED, ["pg_catalog.oid", "pg_catalog.text", "pg_catalog.text"]),
-                            [events.oid, events.name, profiles.name])
-    if attached and not attached[0]["live"]:  # its table was dropped (and this one created by its name)
-        plpy.execute(plpy.prepare(_FORGET, ["pg_catalog.int8"]), [attached[0]["rescoring_id"]])
-        plpy.notice(f"pgscore: rescoring {attached[0]['rescoring_id']} wired a table named {events.name} that no "
-                    "longer exists (or lost its trigger); it was removed, its queued errors kept")
-    elif attached:
+    attached = plpy.execute(plpy.prepare(_ATTACHED, ["pg_catalog.text", "pg_catalog.text"]),
+                            [events.name, profiles.name])
+    old = attached[0] if attached else None
+    if old is not None and old["on_oid"] is None:  # its table was dropped (and this one created by its name)
+        plpy.execute(plpy.prepare(_FORGET, ["pg_catalog.int8"]), [old["rescoring_id"]])
+        plpy.notice(f"pgscore: rescoring {old['rescoring_id']} wired a table named {events.name} that no longer "
+                    "exists (its trigger is gone); it was removed, its queued errors kept")
+    elif old is not None and old["on_oid"] != events.oid:  # renamed, and a new table took the name
+        raise WiringError(f"{events.name} was wired to {profiles.name} by rescoring {old['rescoring_id']}, whose "
+                          f"trigger is now on {old['on_name']}", sqlstate="42710",
+                          hint=f"detach it there first: SELECT pgscore.detach_rescoring('{old['on_name']}')")
+    elif old is not None:
         raise WiringError(f"{events.name} is already wired to {profiles.name}", sqlstate="42710",
                           hint="detach it first with pgscore.detach_rescoring")
     row = plpy.execute(plpy.prepare(_INSERT, _INSERT_TYPES), [
@@ -862,6 +864,11 @@ def _check_statements(plpy, GD, w: Wiring):
         plpy.notice(f"pgscore: {e.message}; until it has a live version, events update the counters and "
                     "queue each profile in pgscore.error_queue")
         model = None
+    by_name = model is not None and not batch.one_array(w.profiles.columns, None)
+    for what, col in (("score", w.score_column), ("scored_at", w.scored_at_column)):
+        if by_name and col in model.feature_names:  # (checked here only: wirings made before stay as they are)
+            raise WiringError(f"{w.profiles.name}.{col} (the {what} column) is a feature of model {model.label}: "
+                              "each rescoring would feed its own output back in")
     try:
         Plans(plpy, w, model, source=w.events.name)
     except plpy.SPIError as e:

@@ -39,7 +39,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
                     from tqdm import tqdm
 
                     bar = tqdm(total=total, unit="rows", unit_scale=True, desc=f"{model} -> {table}.{into}")
-                    bar.start_t = begun  # its clock from the start of the first chunk, for an honest rate
+                    bar.start_t = bar.last_print_t = begun  # its clock from the first chunk's start
                 if bar is not None:
                     bar.update(n)
                 if stop:

@@ -100,7 +100,7 @@ class Loaded:
 
     def from_json(self, text) -> list:
         try:
-            obj = json.loads(text)
+            obj = json.loads(text, parse_int=float)  # as a double (jsonb keeps any number of digits)
         except ValueError as e:
             raise InvalidModel(f"model {self.label}: the features are not valid JSON: {e}", sqlstate="22P02") from e
         if not isinstance(obj, dict):
@@ -118,11 +118,10 @@ class Loaded:
             if v is None:
                 out.append(math.nan)
             elif isinstance(v, (int, float)):  # booleans count as 0/1
-                try:
-                    out.append(float(v))
-                except OverflowError:  # jsonb keeps numbers such as 1e400 exactly; a double cannot
-                    raise InvalidModel(f"model {self.label}: feature {name!r} is {json.dumps(v)[:20]}..., out of "
-                                       "the range of double precision", sqlstate="22003") from None
+                if math.isinf(v):  # JSON has no Infinity: a number such as 1e400, which jsonb keeps exactly
+                    raise InvalidModel(f"model {self.label}: feature {name!r} is out of the range of double "
+                                       "precision", sqlstate="22003")
+                out.append(float(v))
             else:
                 raise InvalidModel(f"model {self.label}: feature {name!r} must be a number, got "
                                    f"{json.dumps(v)[:60]}", sqlstate="22P02")

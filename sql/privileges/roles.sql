@@ -22,6 +22,9 @@
  * is missing. Grant them to login roles: GRANT pgscore_app TO billing_svc;
  */
 REVOKE EXECUTE ON ALL ROUTINES IN SCHEMA pgscore FROM PUBLIC;
+-- but not the function that only returns the bytes of an array its caller already has: whoever may run
+-- predict_batch, score_table or an INSERT into a wired table reads features through it
+GRANT EXECUTE ON FUNCTION pgscore.float8_image(float8[]) TO PUBLIC;
 
 DO $do$
 BEGIN
@@ -64,7 +67,7 @@ GRANT EXECUTE ON FUNCTION
     pgscore.score(text, float8[], integer, text), pgscore.score(text, jsonb, integer, text),
     pgscore.predict(text, float8[], integer, text), pgscore.predict(text, jsonb, integer, text),
     pgscore.predict_proba(text, float8[], integer, text), pgscore.predict_proba(text, jsonb, integer, text),
-    pgscore.predict_batch(text, text, integer, integer, boolean, text), pgscore.float8_image(float8[]),
+    pgscore.predict_batch(text, text, integer, integer, boolean, text),
     pgscore.batch_chunks(text, text, integer, integer, boolean, text),
     pgscore.score_chunk(text, regclass, name, name, text, integer, integer, boolean),
     pgscore.load_model(bigint),

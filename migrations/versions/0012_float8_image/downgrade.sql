@@ -1,5 +1,6 @@
--- 0012 down: features leave PostgreSQL through array_send again (backends that found the function
--- keep using it until they reconnect)
+-- 0012 down: features leave PostgreSQL through array_send again. A backend that found the function
+-- keeps looking for it and fails (42883) on its next batch or rescoring until it reconnects: reconnect
+-- pooled sessions after downgrading
 
 DROP FUNCTION pgscore.float8_image(float8[]);
 
