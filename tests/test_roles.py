@@ -53,14 +53,6 @@ def test_no_pgscore_role_is_a_superuser(conn):
     assert rows == [(r, False, False, False, False) for r in ("pgscore_admin", "pgscore_app", "pgscore_reader")]
 
 
-def test_public_may_run_only_the_function_that_returns_an_arrays_bytes(conn):
-    """Every pgscore routine is revoked from PUBLIC but float8_image, which any role reading features for
-    predict_batch, score_table or a wired table's trigger runs (as anyone may run array_send)."""
-    rows = query(conn, "SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.pronamespace = 'pgscore'::regnamespace "
-                       "AND has_function_privilege('public', p.oid, 'EXECUTE')")
-    assert rows == [("pgscore.float8_image(double precision[])",)]
-
-
 def test_admin_deploys_rolls_back_tunes_and_refreshes(urls):
     admin = connect(urls["admin"])
     assert query(admin, "SELECT current_user") == [(LOGINS["admin"],)]
