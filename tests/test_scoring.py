@@ -288,6 +288,30 @@ def test_predict_batch_input_errors(conn):
     assert [k for k, _ in twice] == [str(i) for i in range(5)] and [s for _, s in twice] == [s for _, s in got]
 
 
+@pytest.mark.parametrize("keys", [
+    ["a", "b", "c"],
+    [""],  # a lone empty key
+    ["", None, "x", None, ""],  # NULL keys among empty ones
+    ["a\x01b", "\x02", "c,d", "{e}", '"f"', "g\\h"],  # array syntax in keys
+    ["".join(map(chr, range(1, 32))), None, "k"],  # control characters
+])
+def test_predict_batch_gives_back_every_key_as_it_was(conn, keys):
+    """Whatever the keys hold, they come back in order, NULL as NULL, each with its own score, whatever
+    the chunk size."""
+    deploy(conn.dsn, "logit")
+    rows = X[: len(keys)]
+    q = ("SELECT u.k, " + ", ".join(f"(u.lit::float8[])[{i + 1}] AS {n}" for i, n in enumerate(NAMES)) +
+         " FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS u(k, lit, i) ORDER BY u.i")
+    with conn.cursor() as cur:
+        text = cur.mogrify(q, (keys, ["{" + ",".join(map(repr, r)) + "}" for r in rows.tolist()])).decode()
+    for chunk in (1, 2, 10):
+        got = query(conn, "SELECT key, score FROM pgscore.predict_batch('logit', %s, p_chunk_size => %s, "
+                          "p_log => false)", (text, chunk))
+        assert [k for k, _ in got] == keys, chunk
+        want = fitted("logit")[0].predict_proba(rows)[:, 1]
+        assert np.abs(np.array([s for _, s in got]) - want).max() <= 1e-9
+
+
 def test_predict_batch_resolves_the_query_with_the_callers_search_path(conn):
     """predict_batch runs with a fixed search_path of its own; the query text sees the caller's (or the one
     passed), and the function's own path is back once the query is planned."""
