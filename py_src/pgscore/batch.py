@@ -128,9 +128,10 @@ class Image:
         else:
             present = [True] * count
             start = pos + 12 + 8 * ndim
-        it = iter(struct.unpack_from(f"={sum(present)}d", buf, start))
+        found = sum(present)
+        it = iter(struct.unpack_from(f"={found}d", buf, start))
         values = [next(it) if p else None for p in present]
-        return dims, values, start + 8 * sum(present)
+        return dims, values, start + 8 * found
 
 
 SEND, IMAGE = Send(), Image()
@@ -340,7 +341,7 @@ class TablePlans:
         if not has_unique_index(plpy, table, key):
             raise InvalidModel(f"{table}.{key} has no unique index of its own; each score is written back by "
                                "its key, so a key must name one row", sqlstate="42P10",
-                               hint=f"ALTER TABLE {table} ADD PRIMARY KEY ({key})")
+                               hint=f"ALTER TABLE {table} ADD PRIMARY KEY ({q(key)})")
         if types[into] not in SCORE_TYPES:
             raise InvalidModel(f"column {into!r} of {table} is {types[into]}; scores need double precision, "
                                "real or numeric", sqlstate="42804")

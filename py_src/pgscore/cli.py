@@ -211,7 +211,7 @@ def cmd_deploy(args):
                            "from the CSV's header row")
     if not (args.features or args.train):
         raise PgscoreError("give the feature names with --features a,b,c or training data with --train CSV")
-    estimator = _load_model_file(args.artifact, args.sha256)
+    estimator = registry.load_artifact(args.artifact, args.sha256, given_by="--sha256")
     X = y = None
     names = [n.strip() for n in args.features.split(",")] if args.features else None
     if args.train:
@@ -222,26 +222,6 @@ def cmd_deploy(args):
          f"{rec['sha256'][:12]}..., {'signed' if rec['signed'] else 'unsigned'}, "
          f"{'live' if rec['live'] else 'not live'})")
     return 0
-
-
-def _load_model_file(path, expected_sha256):
-    """The estimator in a joblib file, read once; with --sha256 the file's bytes must have that hash
-    (registry.load_artifact's message is about bytes already deployed, which these are not)."""
-    from pgscore import artifacts, registry
-    from pgscore.errors import ArtifactError
-
-    if expected_sha256 is None:
-        return registry.load_artifact(path)
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise ArtifactError(f"cannot read the model file {path}: {e.strerror}") from None
-    actual = artifacts.sha256(data)
-    if actual != expected_sha256.strip().lower():
-        raise ArtifactError(f"the sha256 of {path} is {actual}, not {expected_sha256} as given with --sha256: "
-                            "refusing to deploy it")
-    return artifacts.loads(str(path), data)
 
 
 def cmd_models(args):

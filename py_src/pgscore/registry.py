@@ -167,13 +167,20 @@ def show(db, name, version=None) -> dict:
         return rec
 
 
-def load_artifact(path: str, expected_sha256: str | None = None):
-    """Read a joblib file for deployment, checking its sha256 first when one is given."""
+def load_artifact(path: str, expected_sha256: str | None = None, given_by: str | None = None):
+    """Read a joblib file for deployment, checking its sha256 first when one is given. `given_by` names
+    where that hash came from (`--sha256`): a file that differs is then named with both hashes, rather
+    than as bytes changed after deployment."""
     try:
         with open(os.fspath(path), "rb") as f:
             data = f.read()
     except OSError as e:
         raise ArtifactError(f"cannot read the model file {path}: {e.strerror}") from None
-    if expected_sha256 is not None:
+    if expected_sha256 is not None and given_by is None:
         artifacts.verify(str(path), data, expected_sha256, None, None)
+    elif expected_sha256 is not None:
+        actual = artifacts.sha256(data)
+        if actual != expected_sha256.strip().lower():
+            raise ArtifactError(f"the sha256 of {path} is {actual}, not {expected_sha256} as given with {given_by}: "
+                                "refusing to deploy it")
     return artifacts.loads(str(path), data)

@@ -810,9 +810,10 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
         plpy.notice(f"pgscore: rescoring {old['rescoring_id']} wired a table named {events.name} that no longer "
                     "exists (its trigger is gone); it was removed, its queued errors kept")
     elif old is not None and old["on_oid"] != events.oid:  # renamed, and a new table took the name
+        where = old["on_name"]
         raise WiringError(f"{events.name} was wired to {profiles.name} by rescoring {old['rescoring_id']}, whose "
-                          f"trigger is now on {old['on_name']}", sqlstate="42710",
-                          hint=f"detach it there first: SELECT pgscore.detach_rescoring('{old['on_name']}')")
+                          f"trigger is now on {where}", sqlstate="42710",
+                          hint=f"detach it there first: SELECT pgscore.detach_rescoring({plpy.quote_literal(where)})")
     elif old is not None:
         raise WiringError(f"{events.name} is already wired to {profiles.name}", sqlstate="42710",
                           hint="detach it first with pgscore.detach_rescoring")
