@@ -146,6 +146,14 @@ SQL_CASES = [
     ("float8_image huge, 2-D, NULLs, empty", "SELECT pgscore.float8_image(%s::float8[]), pgscore.float8_image("
      "ARRAY[[1, NULL], [NULL, 4]]::float8[]), pgscore.float8_image('{}')", (HUGE,), OK, ""),
     ("float8_image not an array", "SELECT pgscore.float8_image('churn')", (), "22P02", "malformed array literal"),
+    # raw doubles to an array: NULL gives NULL, empty an empty array; bytes that are not whole doubles are refused
+    ("float8_array NULL, empty, huge", "SELECT pgscore.float8_array(NULL), pgscore.float8_array(''::bytea), "
+     "pgscore.float8_array(%s)", (bytes(8 * len(HUGE)),), OK, ""),
+    ("float8_array not whole doubles", "SELECT pgscore.float8_array('churn')", (), "22023",
+     "5 bytes are not whole doubles"),
+    # its helper trusts its argument to be an array's image: only its owner may run it
+    ("float8_array_unchecked by another role", "SET ROLE pgscore_app; "
+     "SELECT pgscore.float8_array_unchecked(pgscore.float8_image(ARRAY[1.5]))", (), "42501", "permission denied"),
     # trigger functions called directly
     ("rescore_events called directly", "SELECT pgscore.rescore_events()", (), "0A000", "trigger"),
     ("flush_query_log called directly", "SELECT pgscore.flush_query_log()", (), "0A000", "trigger"),

@@ -15,6 +15,8 @@ BATCH = "pgscore.batch_chunks(text,text,integer,integer,boolean,text)"
 PREDICT_BATCH = "pgscore.predict_batch(text,text,integer,integer,boolean,text)"
 SCORE_TABLE = "pgscore.score_table(text,regclass,name,name,integer,integer,boolean,bigint)"
 IMAGE = "pgscore.float8_image(double precision[])"
+DOUBLES = "pgscore.float8_array(bytea)"
+UNCHECKED = "pgscore.float8_array_unchecked(bytea)"
 
 EXPECTED = {
     # signature: (volatility, strict, parallel)
@@ -47,11 +49,14 @@ EXPECTED = {
     "pgscore.drift_stats()": ("s", False, "u"),
     "pgscore.performance_stats()": ("s", False, "u"),
     IMAGE: ("i", True, "s"),  # bytes of its argument, nothing else
+    DOUBLES: ("i", True, "s"),  # an array of its argument's bytes, nothing else
+    UNCHECKED: ("i", True, "s"),
 }
 # no SET search_path, for a reason; every query it runs qualifies what it names instead
 NO_FIXED_PATH = {
     SCORE_TABLE: "a procedure with a SET clause cannot COMMIT after each chunk",
     IMAGE: "an internal function that runs no query; a SET clause would save and restore a setting per row",
+    UNCHECKED: "an internal function that runs no query, called by float8_array (which has the clause)",
 }
 
 
@@ -71,14 +76,15 @@ def test_declarations(conn):
     jit_off = {s.replace(", ", ",") for s, *_, config in rows if config and "jit=off" in config}
     assert jit_off >= {"pgscore.rescore_events()", "pgscore.retry_failed(text,integer)",
                        "pgscore.score_chunk(text,regclass,name,name,text,integer,integer,boolean)"}
-    # nothing that reads the registry may be IMMUTABLE: only the function that reads nothing is
-    assert [s for s, (v, *_) in got.items() if v == "i"] == [IMAGE]
+    # nothing that reads the registry may be IMMUTABLE: only the functions that read nothing are
+    assert sorted(s for s, (v, *_) in got.items() if v == "i") == sorted([IMAGE, DOUBLES, UNCHECKED])
 
 
 def test_parallel_safe_functions_work_in_a_parallel_query(conn):
     query(conn, "SET force_parallel_mode = on")  # PostgreSQL 15: every parallel-safe query runs in a worker
     safe = [s for s, (_, _, p) in EXPECTED.items() if p == "s"]
-    assert safe == ["pgscore.validate_environment()", "pgscore.judge(text[],double precision[],bigint[])", IMAGE]
+    assert safe == ["pgscore.validate_environment()", "pgscore.judge(text[],double precision[],bigint[])", IMAGE,
+                    DOUBLES, UNCHECKED]
     (ok,), = query(conn, "SELECT (pgscore.validate_environment())::jsonb ? 'scikit_learn'")
     assert ok
     (status, firing), = query(conn, "SELECT status, firing FROM pgscore.judge(ARRAY['psi', 'ks'], "
@@ -86,6 +92,8 @@ def test_parallel_safe_functions_work_in_a_parallel_query(conn):
     assert (status, firing) == ("alert", "psi")
     (image,), = query(conn, "SELECT pgscore.float8_image(ARRAY[1.5, NULL, -2]::float8[])")
     assert bytes(image)[:12] == np.array([1, 32, 701], dtype="=i4").tobytes()  # one dimension, a bitmap: 0b101
+    (back,), = query(conn, "SELECT pgscore.float8_array(%s)", (np.array([1.5, -2.0]).tobytes(),))
+    assert back == [1.5, -2.0]
 
 
 def test_look_alike_objects_are_never_picked_up(db_url):

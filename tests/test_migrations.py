@@ -5,9 +5,10 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+from sklearn.linear_model import LogisticRegression
 
 from helpers import ROOT, catalog, database_objects, query
-from pgscore import migrate, schema
+from pgscore import datasets, migrate, registry, schema
 from pgscore.errors import InstallError
 
 
@@ -135,25 +136,33 @@ def test_offline_sql_builds_what_upgrade_builds(db_url, empty_db_url, tmp_path):
     assert catalog(empty_db_url) == catalog(db_url)
 
 
-def test_0010_keeps_views_and_grants_on_predict_batch(empty_db_url):
-    """0010 changes batch_chunks' result type and replaces predict_batch in place: a view calling it and a
-    grant on it survive the upgrade and the downgrade."""
-    migrate.upgrade(empty_db_url, "0009")
+@pytest.mark.parametrize("before, rev", [("0009", "0010"), ("0012", "0013")])
+def test_batch_chunks_changes_keep_views_and_grants_on_predict_batch(empty_db_url, before, rev):
+    """0010 and 0013 change batch_chunks' result type and replace predict_batch in place: a view calling it
+    and a grant on it survive the upgrade and the downgrade, and the view still scores."""
+    X, Y, names = datasets.churn(200, seed=1)
+    migrate.upgrade(empty_db_url, before)
+    registry.deploy(empty_db_url, "churn", LogisticRegression(max_iter=300).fit(X, Y), X, Y, feature_names=names)
     query(empty_db_url, "DROP ROLE IF EXISTS r9_reader")  # roles belong to the cluster: a failed run's
     query(empty_db_url, "CREATE ROLE r9_reader")
     query(empty_db_url, "CREATE VIEW public.batch_scores AS SELECT * FROM pgscore.predict_batch("
-                        "'churn', 'SELECT 1, ARRAY[1.0]::float8[] AS features', p_search_path => 'public')")
+                        f"'churn', 'SELECT 1, ARRAY{X[0].tolist()}::float8[] AS features', p_search_path => 'public')")
     query(empty_db_url, "GRANT EXECUTE ON FUNCTION pgscore.predict_batch(text, text, integer, integer, boolean, text) "
                         "TO r9_reader")
     has_grant = ("SELECT has_function_privilege('r9_reader', "
                  "'pgscore.predict_batch(text, text, integer, integer, boolean, text)', 'EXECUTE')")
-    for rev in ("0010", "0009", "0010"):
-        if rev == "0009":
-            migrate.downgrade(empty_db_url, rev)
+    scores = []
+    for step in (rev, before, rev):
+        if step == before:
+            migrate.downgrade(empty_db_url, step)
         else:
-            migrate.upgrade(empty_db_url, rev)
+            migrate.upgrade(empty_db_url, step)
         assert query(empty_db_url, "SELECT to_regclass('public.batch_scores') IS NOT NULL") == [(True,)]
         assert query(empty_db_url, has_grant) == [(True,)]
+        c = psycopg2.connect(empty_db_url)  # a new backend: the code matches the schema it finds
+        scores.append(query(c, "SELECT key, score FROM public.batch_scores"))
+        c.close()
+    assert scores[0] == scores[1] == scores[2] and scores[0][0][0] == "1"
     query(empty_db_url, "DROP VIEW public.batch_scores")
     migrate.downgrade(empty_db_url, "base")
     query(empty_db_url, "DROP ROLE r9_reader")

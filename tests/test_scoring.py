@@ -377,7 +377,7 @@ def test_batch_functions_with_nulls_and_directly(conn):
                         "10, false, NULL)", "22004"),
                        ("CALL pgscore.score_table('logit', 'rows', NULL, 's')", "22004")]:
         assert sql_error(conn, sql).pgcode == state, sql
-    (keys, scores), = query(conn, "SELECT keys, scores::float8[] FROM pgscore.batch_chunks('logit', "
+    (keys, scores), = query(conn, "SELECT keys, pgscore.float8_array(scores) FROM pgscore.batch_chunks('logit', "
                                   "'SELECT id, f AS features FROM rows', NULL, 10, false, 'public')")
     assert keys == ["0", "1", "2"]
     assert np.abs(np.array(scores) - fitted("logit")[0].predict_proba(X[:3])[:, 1]).max() <= 1e-9

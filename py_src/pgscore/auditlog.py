@@ -19,26 +19,37 @@ from pgscore import pgarray
 FLUSH_AT = 10_000
 EQ = "OPERATOR(pg_catalog.=)"
 
-# one row per prediction; features arrive as one flat array sliced per row. Numeric arrays come as
-# text literals (pgarray.literal), each cast once: the flat array in an initplan, the rest as arguments.
-# _UNIFORM: rows of one model and one cause (a batch chunk, most statements); _INSERT: any rows
-_INSERT = (
-    "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, label, source, cause) "
-    "SELECT u.m, u.k, ((SELECT $3::pg_catalog.float8[]))[u.lo:u.hi], u.s, u.l, $8, ($9)[u.c] "
-    "FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), pg_catalog.unnest($2), "
-    "pg_catalog.unnest($4::pg_catalog.int4[]), pg_catalog.unnest($5::pg_catalog.int4[]), "
-    "pg_catalog.unnest($6::pg_catalog.float8[]), pg_catalog.unnest($7), pg_catalog.unnest($10::pg_catalog.int4[])) "
-    "AS u(m, k, lo, hi, s, l, c)")
-_INSERT_TYPES = ["pg_catalog.text", "pg_catalog.text[]", "pg_catalog.text", "pg_catalog.text",
-                 "pg_catalog.text", "pg_catalog.text", "pg_catalog.text[]", "pg_catalog.text",
-                 "pg_catalog.jsonb[]", "pg_catalog.text"]
-_UNIFORM = (
-    "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, label, source, cause) "
-    "SELECT $1, u.k, ((SELECT $3::pg_catalog.float8[]))[(u.i - 1) * $4 + 1:u.i * $4], u.s, u.l, $6, "
-    "(SELECT $7::pg_catalog.jsonb) FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($5::pg_catalog.float8[]), "
-    "pg_catalog.unnest($8)) WITH ORDINALITY AS u(k, s, l, i)")
-_UNIFORM_TYPES = ["pg_catalog.int8", "pg_catalog.text[]", "pg_catalog.text", "pg_catalog.int4", "pg_catalog.text",
-                  "pg_catalog.text", "pg_catalog.text", "pg_catalog.text[]"]
+# one row per prediction; features arrive as one flat array sliced per row. Numeric arrays are made once
+# each (the flat array in an initplan, the rest as arguments), from raw doubles or a text literal
+# (pgarray: {flat} and {scores} are the format's SQL for the parameter, {t} its type).
+# uniform: rows of one model and one cause (a batch chunk, most statements); insert: any rows
+_STATEMENTS = {
+    "insert": (
+        "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, label, source, cause) "
+        "SELECT u.m, u.k, ((SELECT {flat}))[u.lo:u.hi], u.s, u.l, $8, ($9)[u.c] "
+        "FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), pg_catalog.unnest($2), "
+        "pg_catalog.unnest($4::pg_catalog.int4[]), pg_catalog.unnest($5::pg_catalog.int4[]), "
+        "pg_catalog.unnest({scores}), pg_catalog.unnest($7), pg_catalog.unnest($10::pg_catalog.int4[])) "
+        "AS u(m, k, lo, hi, s, l, c)",
+        ["pg_catalog.text", "pg_catalog.text[]", "{t}", "pg_catalog.text", "pg_catalog.text", "{t}",
+         "pg_catalog.text[]", "pg_catalog.text", "pg_catalog.jsonb[]", "pg_catalog.text"], ("$3", "$6")),
+    "uniform": (
+        "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, label, source, cause) "
+        "SELECT $1, u.k, ((SELECT {flat}))[(u.i - 1) * $4 + 1:u.i * $4], u.s, u.l, $6, "
+        "(SELECT $7::pg_catalog.jsonb) FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest({scores}), "
+        "pg_catalog.unnest($8)) WITH ORDINALITY AS u(k, s, l, i)",
+        ["pg_catalog.int8", "pg_catalog.text[]", "{t}", "pg_catalog.int4", "{t}", "pg_catalog.text",
+         "pg_catalog.text", "pg_catalog.text[]"], ("$3", "$5")),
+}
+
+
+def _statement(kind, fmt):
+    """(SQL, parameter types) of statement `kind` with its numbers sent in format `fmt` (pgarray)."""
+    sql, types, (flat, scores) = _STATEMENTS[kind]
+    return (sql.format(flat=fmt.sql(flat), scores=fmt.sql(scores)),
+            [fmt.type if t == "{t}" else t for t in types])
+
+
 _ARM = "INSERT INTO pgscore.log_pending DEFAULT VALUES"
 _DISARM = f"DELETE FROM pgscore.log_pending p WHERE p.xid {EQ} pg_catalog.pg_current_xact_id()"
 # who and what asked: the audit rows' cause ($1 names the path for batches, NULL for queries)
@@ -90,16 +101,18 @@ class Rows:
         self.cause_idx.append(len(self.causes))
 
     def write(self, log, source):
-        """Write the rows with log.uniform when they share a model, a width and a cause, else
-        log.insert (log: the QueryLog whose plans these are)."""
+        """Write the rows with the 'uniform' statement when they share a model, a width and a cause,
+        else with 'insert' (log: the QueryLog whose plans these are)."""
         if self.models:
             if len(self.causes) == 1 and len(set(self.models)) == 1 and len(set(self.widths)) == 1:
                 write_batch(log, self.models[0], self.keys, self.flat, self.widths[0], self.scores, self.labels,
                             source, self.causes[0])
             else:
                 lit, hi = pgarray.literal, np.cumsum(self.widths)
-                log.insert.execute([lit(self.models), self.keys, lit(self.flat), lit(hi - self.widths + 1), lit(hi),
-                                    lit(self.scores), self.labels, source, self.causes, lit(self.cause_idx)])
+                fmt = pgarray.format_for(log.plpy, len(self.flat))
+                log.plan("insert", fmt).execute([
+                    lit(self.models), _or_null(self.keys), fmt.value(self.flat), lit(hi - self.widths + 1), lit(hi),
+                    fmt.value(self.scores), _or_null(self.labels), source, self.causes, lit(self.cause_idx)])
         self.__init__()
 
 
@@ -108,8 +121,7 @@ class QueryLog:
 
     def __init__(self, plpy, clock):
         self.plpy, self.clock = plpy, clock
-        self.insert = plpy.prepare(_INSERT, _INSERT_TYPES)
-        self.uniform = plpy.prepare(_UNIFORM, _UNIFORM_TYPES)
+        self.plans = {}  # (statement, format): its plan, prepared when first used
         self.arm_plan = plpy.prepare(_ARM)
         self.settings_plan = plpy.prepare(_SETTINGS, ["pg_catalog.text"])
         self.rows = Rows()
@@ -118,6 +130,13 @@ class QueryLog:
         self.flushes = 0
         self.rate = None  # None: settings not read yet for this statement
         self.cause = None
+
+    def plan(self, kind, fmt):
+        """The plan of audit statement `kind` ('insert', 'uniform') sending its numbers in format `fmt`."""
+        p = self.plans.get((kind, fmt))
+        if p is None:
+            p = self.plans[(kind, fmt)] = self.plpy.prepare(*_statement(kind, fmt))
+        return p
 
     def new_statement(self):
         self.rate = None
@@ -178,5 +197,12 @@ def write_batch(log, model_id, keys, flat, width, scores, labels, source, cause)
     """Set-based audit rows of one model, width and cause (log: the backend's QueryLog): `flat` holds the
     rows' features one after the other (a list, or a numpy array read flat, such as a chunk's (n, width)
     features), `width` of them a row."""
-    log.uniform.execute([model_id, keys, pgarray.literal(flat), width, pgarray.literal(scores), source, cause,
-                         labels])
+    fmt = pgarray.format_for(log.plpy, len(flat) if isinstance(flat, list) else flat.size)
+    log.plan("uniform", fmt).execute([model_id, _or_null(keys), fmt.value(flat), width, fmt.value(scores), source,
+                                      cause, _or_null(labels)])
+
+
+def _or_null(values: list):
+    """NULL for a column of NULLs (the query path's keys, a score's labels): ROWS FROM fills a shorter
+    column with NULLs, and PL/Python would otherwise turn each None into an array element (~0.4 us)."""
+    return None if values.count(None) == len(values) else values

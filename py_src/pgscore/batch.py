@@ -359,16 +359,20 @@ class TablePlans:
 
         self.first = plpy.prepare(select(wheres[0]), ["pg_catalog.int4"])
         self.next = plpy.prepare(select(wheres[1]), ["pg_catalog.int4", "pg_catalog.text"])
-        update = (f"UPDATE {table} AS t SET {q(into)} = s.s FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
-                  f"pg_catalog.unnest($2::pg_catalog.float8[])) AS s(k, s) WHERE t.{k} = s.k::{ktype} "
-                  f"AND t.{k} >= $3::{ktype} AND t.{k} <= $4::{ktype}")
-        args = ["pg_catalog.text[]", "pg_catalog.text", "pg_catalog.text", "pg_catalog.text"]  # $2: pgarray.literal
-        if log:
-            update = (f"WITH w AS ({update} RETURNING s.k, s.s, {feats}::pg_catalog.float8[] AS f) "
-                      "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
-                      "SELECT $5, w.k, w.f, w.s, 'batch', (SELECT $6::pg_catalog.jsonb) FROM w")
-            args += ["pg_catalog.int8", "pg_catalog.text"]
-        self.write = plpy.prepare(update, args)
+
+        def write(fmt):  # $2: the scores in pgarray format fmt
+            update = (f"UPDATE {table} AS t SET {q(into)} = s.s FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
+                      f"pg_catalog.unnest({fmt.sql('$2')})) AS s(k, s) WHERE t.{k} = s.k::{ktype} "
+                      f"AND t.{k} >= $3::{ktype} AND t.{k} <= $4::{ktype}")
+            args = ["pg_catalog.text[]", fmt.type, "pg_catalog.text", "pg_catalog.text"]
+            if log:
+                update = (f"WITH w AS ({update} RETURNING s.k, s.s, {feats}::pg_catalog.float8[] AS f) "
+                          "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
+                          "SELECT $5, w.k, w.f, w.s, 'batch', (SELECT $6::pg_catalog.jsonb) FROM w")
+                args += ["pg_catalog.int8", "pg_catalog.text"]
+            return plpy.prepare(update, args)
+
+        self.write = {fmt: write(fmt) for fmt in set(pgarray.formats(plpy))}
         # a linear model: the chunk is scored, written and logged by one statement (compiled.score_sql),
         # no float through Python; it writes nothing when a row's z is not finite (a refused NaN, an
         # infinity) and the chunk then takes the statements above, which say which row and why
@@ -429,8 +433,9 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
         return 0, after
     X = plans.fmt.decode(r["data"], len(keys), model.n, keys)
     scores = model.score(X)
-    args = [keys, pgarray.literal(scores), keys[0], keys[-1]]
+    fmt = pgarray.format_for(plpy, len(keys))
+    args = [keys, fmt.value(scores), keys[0], keys[-1]]
     if log:
         args += [model.model_id, auditlog.cause(plpy, "score_table")]
-    plans.write.execute(args)
+    plans.write[fmt].execute(args)
     return len(keys), keys[-1]

@@ -101,9 +101,10 @@ def flush_query_log(plpy, GD, TD):
 
 
 @raising_sql_errors
-def batch_chunks(plpy, GD, model, query, version, chunk_size, log, search_path=..., literal=False):
+def batch_chunks(plpy, GD, model, query, version, chunk_size, log, search_path=..., literal=False, doubles=False):
     # ...: called by a schema before 0008, whose batch_chunks runs in the caller's search_path already;
-    # literal: the scores as one float8[] literal (0010 on), not a list of floats (before)
+    # the scores as raw doubles with `doubles` (0013 on), as one float8[] literal with `literal` (0010-0012),
+    # else as a list of floats (before)
     from pgscore import batch, pgarray
 
     m = _runtime(plpy, GD).resolve(model, version)
@@ -112,7 +113,8 @@ def batch_chunks(plpy, GD, model, query, version, chunk_size, log, search_path=.
     def rows():
         try:  # PL/Python reports errors raised while iterating as "error fetching next item", the
             for keys, scores in chunks:  # message in DETAIL, the SQLSTATE kept
-                yield keys, (pgarray.literal(scores) if literal else scores.tolist())
+                yield keys, (pgarray.doubles(scores) if doubles else pgarray.literal(scores) if literal
+                             else scores.tolist())
         except PgscoreError as e:
             _raise(plpy, e)
 

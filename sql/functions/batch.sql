@@ -8,8 +8,10 @@
  * every chunk, which a SET clause would forbid; every query of its own is
  * fully qualified. score_chunk runs with JIT off: compiling its chunk's
  * UPDATE cost more than it saved (docs/performance.md). batch_chunks returns
- * a chunk's scores as one float8[] literal, which predict_batch casts: PL/Python
- * would pass a list of floats one float at a time, through repr (migration 0010).
+ * a chunk's scores as raw doubles, which predict_batch turns into a float8[]
+ * with float8_array (migration 0013; a float8[] literal that predict_batch cast
+ * before, 0010): PL/Python would pass a list of floats one float at a time,
+ * through repr.
  */
 -- A float8[]'s own bytes as bytea, for moving features into PL/Python: byteasend, the identity on a
 -- varlena's contents (it detoasts and copies), taking the array as its argument. No per-element send
@@ -22,16 +24,52 @@ IMMUTABLE STRICT PARALLEL SAFE
 AS 'byteasend';
 COMMENT ON FUNCTION pgscore.float8_image(float8[]) IS 'Internal: the array''s bytes as PostgreSQL keeps them (header, NULL bitmap, values in the machine''s byte order), which pgscore''s batch and rescoring paths decode with numpy';
 
+-- The way back in: numbers pgscore sends from Python (audit rows' features and scores, scores written
+-- back) as raw doubles, 8 bytes each in the machine's byte order. A float8[] parameter would go as
+-- text, one float8in per number (~0.3 us for 17 digits; 12 of them per audit row). The array is built
+-- from an image: float8_array_unchecked is byteasend declared bytea -> float8[], trusting its argument
+-- to be a valid float8[] image, so only its owner may run it. float8_array runs it as its owner and
+-- gives it only what it builds itself: the header PostgreSQL writes for an array of that many doubles,
+-- then the doubles.
+CREATE FUNCTION pgscore.float8_array_unchecked(p_image bytea)
+RETURNS float8[]
+LANGUAGE internal
+IMMUTABLE STRICT PARALLEL SAFE
+AS 'byteasend';
+COMMENT ON FUNCTION pgscore.float8_array_unchecked(bytea) IS 'Internal, owner only: a float8[] image (as pgscore.float8_image gives) as the array, unchecked; pgscore.float8_array calls it';
+
+CREATE FUNCTION pgscore.float8_array(p_doubles bytea)
+RETURNS float8[]
+LANGUAGE plpgsql
+IMMUTABLE STRICT PARALLEL SAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_empty bytea;
+BEGIN
+    IF octet_length(p_doubles) % 8 <> 0 THEN
+        RAISE EXCEPTION 'pgscore.float8_array: % bytes are not whole doubles (8 bytes each)', octet_length(p_doubles)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- the image PostgreSQL writes for that many zeros: its header, then the doubles in place of the zeros
+    v_empty := pgscore.float8_image(array_fill(0::float8, ARRAY[octet_length(p_doubles) / 8]));
+    RETURN pgscore.float8_array_unchecked(substr(v_empty, 1, octet_length(v_empty) - octet_length(p_doubles))
+                                          || p_doubles);
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.float8_array(bytea) IS 'The doubles in p_doubles (8 bytes each, in the machine''s byte order) as a float8[]; how pgscore''s Python sends numbers in bulk without one float8in each';
+
 CREATE FUNCTION pgscore.batch_chunks(p_model text, p_query text, p_version integer, p_chunk_size integer, p_log boolean,
                                      p_search_path text)
-RETURNS TABLE (keys text[], scores text)
+RETURNS TABLE (keys text[], scores bytea)
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $pl$
 @@plpython/batch_chunks.py@@
 $pl$;
-COMMENT ON FUNCTION pgscore.batch_chunks(text, text, integer, integer, boolean, text) IS 'Internal: scores p_query chunk by chunk, one row of keys and scores (a float8[] literal) per chunk; use pgscore.predict_batch';
+COMMENT ON FUNCTION pgscore.batch_chunks(text, text, integer, integer, boolean, text) IS 'Internal: scores p_query chunk by chunk, one row of keys and scores (raw doubles, for pgscore.float8_array) per chunk; use pgscore.predict_batch';
 
 CREATE FUNCTION pgscore.predict_batch(p_model text, p_query text, p_version integer DEFAULT NULL,
                                       p_chunk_size integer DEFAULT 10000, p_log boolean DEFAULT true,
@@ -43,7 +81,7 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 SELECT u.key, u.score
   FROM pgscore.batch_chunks(p_model, p_query, p_version, p_chunk_size, p_log, p_search_path) AS c,
-       ROWS FROM (pg_catalog.unnest(c.keys), pg_catalog.unnest(c.scores::pg_catalog.float8[])) AS u(key, score)
+       ROWS FROM (pg_catalog.unnest(c.keys), pg_catalog.unnest(pgscore.float8_array(c.scores))) AS u(key, score)
 $fn$;
 COMMENT ON FUNCTION pgscore.predict_batch(text, text, integer, integer, boolean, text) IS 'Score every row of a query (first column the key, then a column per feature or one float8[] named features) in chunks; returns key and score; the query''s names are resolved with p_search_path (default: the caller''s)';
 

@@ -25,6 +25,9 @@ REVOKE EXECUTE ON ALL ROUTINES IN SCHEMA pgscore FROM PUBLIC;
 -- but not the function that only returns the bytes of an array its caller already has: whoever may run
 -- predict_batch, score_table or an INSERT into a wired table reads features through it
 GRANT EXECUTE ON FUNCTION pgscore.float8_image(float8[]) TO PUBLIC;
+-- nor the one that turns doubles into an array (its unchecked helper stays its owner's): every role whose
+-- predictions are logged sends their numbers through it
+GRANT EXECUTE ON FUNCTION pgscore.float8_array(bytea) TO PUBLIC;
 
 DO $do$
 BEGIN
