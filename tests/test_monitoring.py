@@ -482,15 +482,13 @@ def test_every_view_and_column_has_a_comment(conn):
     assert missing == []
 
 
-def test_no_pgscore_function_is_executable_by_public_but_float8_image_and_float8_array(conn):
+def test_no_pgscore_function_is_executable_by_public_but_float8_image(conn):
     """float8_image only returns the bytes of an array its caller already has (as array_send, which anyone
-    may run); any role reading features for predict_batch, score_table or a wired table's trigger needs it.
-    float8_array only makes an array of the doubles it is given; any role whose predictions are logged
-    sends numbers through it. Its unchecked helper stays its owner's."""
+    may run); any role reading features for predict_batch, score_table or a wired table's trigger needs it."""
     rows = query(conn, """SELECT p.oid::regprocedure::text FROM pg_proc p
                            WHERE p.pronamespace = 'pgscore'::regnamespace
                              AND has_function_privilege('public', p.oid, 'EXECUTE')""")
-    assert sorted(rows) == [("pgscore.float8_array(bytea)",), ("pgscore.float8_image(double precision[])",)]
+    assert rows == [("pgscore.float8_image(double precision[])",)]
 
 
 @pytest.fixture

@@ -114,7 +114,8 @@ def test_audit_rows_are_the_same_sent_as_raw_doubles_or_as_a_literal(db_url):
     registry.deploy(db_url, "churn", LogisticRegression(max_iter=500).fit(X, Y), X, Y, feature_names=names)
     conn = psycopg2.connect(db_url)
     conn.autocommit = True
-    n = pgarray.DOUBLES_FROM  # 12 numbers a row: a flush of n rows is long enough, one of a single row is not
+    n = 300  # 12 numbers a row: a flush of 300 rows is long enough for raw doubles, one of a single row is not
+    assert 12 < pgarray.DOUBLES_FROM <= 12 * n
     raw, sent_raw = _logged(conn, n, hide=False)
     lit, sent_lit = _logged(conn, n, hide=True)
     one, sent_one = _logged(conn, 1, hide=False)
@@ -131,3 +132,43 @@ def test_audit_rows_are_the_same_sent_as_raw_doubles_or_as_a_literal(db_url):
     assert [r[0] for r in got] == [i * 0.1 for i in range(1, 301)] and {r[1:3] for r in got} == {(None, None)}
     assert all(0 < r[3] < 1 for r in got)
     conn.close()
+
+
+def test_a_flush_after_float8_array_went_away_still_commits(db_url):
+    """A backend that found float8_array, which then goes away (a downgrade while it stays connected), logs
+    its next flush as a literal: the COMMIT that flushes does not fail, and nothing is lost."""
+    X, Y, names = datasets.churn(300, seed=9)
+    registry.deploy(db_url, "churn", LogisticRegression(max_iter=500).fit(X, Y), X, Y, feature_names=names)
+    conn = psycopg2.connect(db_url)
+    scored = "SELECT count(pgscore.score('churn', %s::float8[])) FROM generate_series(1, 100)"
+    query(conn, scored, (X[0].tolist(),))
+    conn.commit()  # flushed as raw doubles: the backend found the function
+    admin = psycopg2.connect(db_url)
+    admin.autocommit = True
+    query(admin, "DROP FUNCTION pgscore.float8_array(bytea)")
+    query(conn, scored, (X[1].tolist(),))
+    conn.commit()
+    query(conn, scored, (X[2].tolist(),))  # and from then on, literals straight away
+    conn.commit()
+    got = query(admin, "SELECT features, count(*) FROM pgscore.prediction_log GROUP BY features ORDER BY min(logged_at)")
+    assert got == [(X[i].tolist(), 100) for i in range(3)]
+    conn.close()
+    admin.close()
+
+
+def test_only_its_owner_may_run_the_unchecked_helper_whatever_default_privileges_say(empty_db_url):
+    """ALTER DEFAULT PRIVILEGES granting every new function to a role does not reach float8_array_unchecked;
+    float8_array itself is the scoring roles'."""
+    from pgscore import migrate
+
+    query(empty_db_url, "ALTER DEFAULT PRIVILEGES GRANT EXECUTE ON FUNCTIONS TO pgscore_reader")
+    migrate.upgrade(empty_db_url)
+    acl = query(empty_db_url, "SELECT a.grantee::regrole::text, a.privilege_type FROM pg_proc p, aclexplode(p.proacl) a "
+                              "WHERE p.oid = 'pgscore.float8_array_unchecked(bytea)'::regprocedure")
+    (owner,), = query(empty_db_url, "SELECT proowner::regrole::text FROM pg_proc "
+                                    "WHERE oid = 'pgscore.float8_array_unchecked(bytea)'::regprocedure")
+    assert acl == [(owner, "EXECUTE")]
+    may = query(empty_db_url, "SELECT r, has_function_privilege(r, 'pgscore.float8_array(bytea)', 'EXECUTE') FROM "
+                              "unnest(ARRAY['pgscore_app', 'pgscore_admin', 'public']) r ORDER BY r")
+    assert may == [("pgscore_admin", True), ("pgscore_app", True), ("public", False)]
+    migrate.downgrade(empty_db_url, "base")

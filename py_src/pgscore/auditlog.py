@@ -109,8 +109,7 @@ class Rows:
                             source, self.causes[0])
             else:
                 lit, hi = pgarray.literal, np.cumsum(self.widths)
-                fmt = pgarray.format_for(log.plpy, len(self.flat))
-                log.plan("insert", fmt).execute([
+                _execute(log, "insert", len(self.flat), lambda fmt: [
                     lit(self.models), _or_null(self.keys), fmt.value(self.flat), lit(hi - self.widths + 1), lit(hi),
                     fmt.value(self.scores), _or_null(self.labels), source, self.causes, lit(self.cause_idx)])
         self.__init__()
@@ -197,9 +196,28 @@ def write_batch(log, model_id, keys, flat, width, scores, labels, source, cause)
     """Set-based audit rows of one model, width and cause (log: the backend's QueryLog): `flat` holds the
     rows' features one after the other (a list, or a numpy array read flat, such as a chunk's (n, width)
     features), `width` of them a row."""
-    fmt = pgarray.format_for(log.plpy, len(flat) if isinstance(flat, list) else flat.size)
-    log.plan("uniform", fmt).execute([model_id, _or_null(keys), fmt.value(flat), width, fmt.value(scores), source,
-                                      cause, _or_null(labels)])
+    _execute(log, "uniform", len(flat) if isinstance(flat, list) else flat.size,
+             lambda fmt: [model_id, _or_null(keys), fmt.value(flat), width, fmt.value(scores), source, cause,
+                          _or_null(labels)])
+
+
+def _execute(log, kind, count, args):
+    """Run audit statement `kind` for `count` numbers; args(fmt) gives its parameters in that format.
+    Raw doubles run in a subtransaction: where float8_array went away since the backend found it (a
+    downgrade) or may not be run, the rows go as literals instead, and so does everything after. The
+    query path flushes at COMMIT, which would otherwise fail."""
+    plpy = log.plpy
+    fmt = pgarray.format_for(plpy, count)
+    if fmt is pgarray.DOUBLES:
+        try:
+            with plpy.subtransaction():
+                return log.plan(kind, fmt).execute(args(fmt))
+        except plpy.SPIError as e:
+            if getattr(e, "sqlstate", None) not in pgarray.GONE:
+                raise
+            pgarray.send_literals()
+            fmt = pgarray.LITERAL
+    return log.plan(kind, fmt).execute(args(fmt))
 
 
 def _or_null(values: list):

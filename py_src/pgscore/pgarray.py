@@ -2,8 +2,9 @@
 
 Where the schema has pgscore.float8_array (migration 0013), a flat array of
 doubles goes as their bytes (`doubles`) and the statement turns them into a
-float8[] with that function: no number is written out or parsed. Short arrays
-still go as a literal, which costs less than the function's call (~4 us).
+float8[] with that function: no number is written out or parsed. Arrays of
+fewer than DOUBLES_FROM numbers still go as a literal, which costs less than
+the function's call.
 
 PL/Python passes a list given for a float8[] parameter element by element,
 through str() and float8in: about 1.3 us a float on the development machine,
@@ -59,8 +60,10 @@ def _non_finite(s: bytes, values) -> bytes:
 
 
 def doubles(values) -> bytes:
-    """A flat sequence of numbers (a list of floats or ints, or a numpy array, read flat) as 8-byte
-    doubles in this machine's byte order: what pgscore.float8_array reads. No None."""
+    """A flat sequence of numbers as 8-byte doubles in this machine's byte order: what pgscore.float8_array
+    reads. `values`: a list of floats or ints (no None: there is no NULL in raw doubles), or a numpy
+    array of any shape, layout or numeric dtype, read flat in row order as literal() reads it. Unlike
+    literal(), numpy float32 scalars inside a list are widened like everything else."""
     if isinstance(values, np.ndarray):
         return np.ascontiguousarray(values, dtype=np.float64).tobytes()
     return array.array("d", values).tobytes()
@@ -89,21 +92,32 @@ class Doubles:
 
 
 LITERAL, DOUBLES = Literal(), Doubles()
-DOUBLES_FROM = 256  # numbers in an array; fewer go as a literal (parsing them costs less than the call)
-_HAS_DOUBLES: list = []  # this backend's answer, found once
+# numbers in an array from which raw doubles cost less than a literal, measured inside the server
+# (docs/performance.md, "Numbers into PostgreSQL as raw doubles"): 16 random doubles 13.7 against 15.5 us
+# a statement, 32 10.2 against 15.2, 256 19.6 against 113.6; 8: 15.2 against 13.8
+DOUBLES_FROM = 32
+_SENDS: list = []  # this backend's long format, found once: DOUBLES or LITERAL
+_FIND = ("SELECT f IS NOT NULL AND pg_catalog.has_function_privilege(f, 'EXECUTE') AS ok "
+         "FROM pg_catalog.to_regprocedure('pgscore.float8_array(pg_catalog.bytea)') AS f")
+GONE = ("42883", "42501")  # what running float8_array raises where it went away, or may not be run
 
 
 def formats(plpy) -> tuple:
-    """(for short arrays, for long ones): LITERAL, and DOUBLES where the schema has pgscore.float8_array,
-    else LITERAL again (code newer than its schema)."""
-    if not _HAS_DOUBLES:
-        found = plpy.execute("SELECT pg_catalog.to_regprocedure('pgscore.float8_array(pg_catalog.bytea)') "
-                             "IS NOT NULL AS found")[0]["found"]
-        _HAS_DOUBLES.append(DOUBLES if found else LITERAL)
-    return LITERAL, _HAS_DOUBLES[0]
+    """(for short arrays, for long ones): LITERAL, and DOUBLES where the schema has pgscore.float8_array
+    and the current user may run it, else LITERAL again (code newer than its schema, a role without
+    the grant)."""
+    if not _SENDS:
+        _SENDS.append(DOUBLES if plpy.execute(_FIND)[0]["ok"] else LITERAL)
+    return LITERAL, _SENDS[0]
 
 
 def format_for(plpy, count: int):
     """The format to send `count` numbers in."""
     short, long = formats(plpy)
     return long if count >= DOUBLES_FROM else short
+
+
+def send_literals():
+    """From now on this backend sends literals: float8_array failed with one of GONE (a downgrade after
+    the backend found it, a role switched to one that may not run it)."""
+    _SENDS[:] = [LITERAL]

@@ -1,6 +1,6 @@
 /*
- * Privileges. No pgscore function or procedure is executable by PUBLIC; three
- * roles, none a superuser, hold what each kind of user needs:
+ * Privileges. No pgscore function or procedure but float8_image is executable
+ * by PUBLIC; three roles, none a superuser, hold what each kind of user needs:
  *
  * - pgscore_reader (BI tools) reads the monitoring and score views and
  *   nothing else: not the tables behind them, not the artifact bytes, no
@@ -25,9 +25,20 @@ REVOKE EXECUTE ON ALL ROUTINES IN SCHEMA pgscore FROM PUBLIC;
 -- but not the function that only returns the bytes of an array its caller already has: whoever may run
 -- predict_batch, score_table or an INSERT into a wired table reads features through it
 GRANT EXECUTE ON FUNCTION pgscore.float8_image(float8[]) TO PUBLIC;
--- nor the one that turns doubles into an array (its unchecked helper stays its owner's): every role whose
--- predictions are logged sends their numbers through it
-GRANT EXECUTE ON FUNCTION pgscore.float8_array(bytea) TO PUBLIC;
+-- float8_array_unchecked takes any bytes for an array: its owner's alone, also where default privileges
+-- (ALTER DEFAULT PRIVILEGES) granted it to someone when it was created
+DO $do$
+DECLARE
+    v_grantee regrole;
+BEGIN
+    FOR v_grantee IN SELECT a.grantee::regrole FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+                      WHERE p.oid = 'pgscore.float8_array_unchecked(bytea)'::pg_catalog.regprocedure
+                        AND a.grantee <> p.proowner AND a.grantee <> 0
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE EXECUTE ON FUNCTION pgscore.float8_array_unchecked(bytea) FROM %s', v_grantee);
+    END LOOP;
+END
+$do$;
 
 DO $do$
 BEGIN
@@ -71,7 +82,7 @@ GRANT EXECUTE ON FUNCTION
     pgscore.predict(text, float8[], integer, text), pgscore.predict(text, jsonb, integer, text),
     pgscore.predict_proba(text, float8[], integer, text), pgscore.predict_proba(text, jsonb, integer, text),
     pgscore.predict_batch(text, text, integer, integer, boolean, text),
-    pgscore.batch_chunks(text, text, integer, integer, boolean, text),
+    pgscore.batch_chunks(text, text, integer, integer, boolean, text), pgscore.float8_array(bytea),
     pgscore.score_chunk(text, regclass, name, name, text, integer, integer, boolean),
     pgscore.load_model(bigint),
     pgscore.record_outcome(text, text, text, timestamptz), pgscore.record_outcome(text, text, float8, timestamptz),

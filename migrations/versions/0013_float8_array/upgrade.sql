@@ -41,11 +41,26 @@ END
 $fn$;
 COMMENT ON FUNCTION pgscore.float8_array(bytea) IS 'The doubles in p_doubles (8 bytes each, in the machine''s byte order) as a float8[]; how pgscore''s Python sends numbers in bulk without one float8in each';
 
--- the unchecked helper is its owner's alone; float8_array may be run by everyone, as float8_image
--- (revoked first, as roles.sql revokes every routine of the schema, so that its privileges read the same)
+-- sql/privileges/roles.sql
+-- float8_array is run by the roles that score and log, like batch_chunks (revoked from PUBLIC first, as
+-- roles.sql revokes every routine of the schema, so that its privileges read the same)
 REVOKE EXECUTE ON FUNCTION pgscore.float8_array_unchecked(bytea) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION pgscore.float8_array(bytea) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pgscore.float8_array(bytea) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION pgscore.float8_array(bytea) TO pgscore_app, pgscore_admin;
+-- float8_array_unchecked takes any bytes for an array: its owner's alone, also where default privileges
+-- (ALTER DEFAULT PRIVILEGES) granted it to someone when it was created
+DO $do$
+DECLARE
+    v_grantee regrole;
+BEGIN
+    FOR v_grantee IN SELECT a.grantee::regrole FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+                      WHERE p.oid = 'pgscore.float8_array_unchecked(bytea)'::pg_catalog.regprocedure
+                        AND a.grantee <> p.proowner AND a.grantee <> 0
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE EXECUTE ON FUNCTION pgscore.float8_array_unchecked(bytea) FROM %s', v_grantee);
+    END LOOP;
+END
+$do$;
 
 -- batch_chunks returns a chunk's scores as raw doubles, which predict_batch turns into a float8[] with
 -- float8_array. Only batch_chunks is dropped (its result type changes); predict_batch is replaced in
