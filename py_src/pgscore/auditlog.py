@@ -202,21 +202,8 @@ def write_batch(log, model_id, keys, flat, width, scores, labels, source, cause)
 
 
 def _execute(log, kind, count, args):
-    """Run audit statement `kind` for `count` numbers; args(fmt) gives its parameters in that format.
-    Raw doubles run in a subtransaction: where float8_array went away since the backend found it (a
-    downgrade) or may not be run, the rows go as literals instead, and so does everything after. The
-    query path flushes at COMMIT, which would otherwise fail."""
-    plpy = log.plpy
-    fmt = pgarray.format_for(plpy, count)
-    if fmt is pgarray.DOUBLES:
-        try:
-            with plpy.subtransaction():
-                return log.plan(kind, fmt).execute(args(fmt))
-        except plpy.SPIError as e:
-            if getattr(e, "sqlstate", None) not in pgarray.GONE:
-                raise
-            pgarray.send_literals()
-            fmt = pgarray.LITERAL
+    """Run audit statement `kind` for `count` numbers; args(fmt) gives its parameters in that format."""
+    fmt = pgarray.format_for(log.plpy, count)
     return log.plan(kind, fmt).execute(args(fmt))
 
 

@@ -94,12 +94,19 @@ class Doubles:
 LITERAL, DOUBLES = Literal(), Doubles()
 # numbers in an array from which raw doubles cost less than a literal, measured inside the server
 # (docs/performance.md, "Numbers into PostgreSQL as raw doubles"): 16 random doubles 13.7 against 15.5 us
-# a statement, 32 10.2 against 15.2, 256 19.6 against 113.6; 8: 15.2 against 13.8
-DOUBLES_FROM = 32
-_SENDS: list = []  # this backend's long format, found once: DOUBLES or LITERAL
+# a statement, 32 10.2 against 15.2, 64 13.0 against 34.1, 256 19.6 against 113.6; 8: 15.2 against 13.8;
+# plus ~10 us for checking that float8_array is still there (format_for)
+DOUBLES_FROM = 64
+_SENDS: list = []  # this backend's long format: DOUBLES while float8_array is there for it, else LITERAL
 _FIND = ("SELECT f IS NOT NULL AND pg_catalog.has_function_privilege(f, 'EXECUTE') AS ok "
          "FROM pg_catalog.to_regprocedure('pgscore.float8_array(pg_catalog.bytea)') AS f")
-GONE = ("42883", "42501")  # what running float8_array raises where it went away, or may not be run
+_FIND_PLAN: list = []
+
+
+def _found(plpy) -> bool:
+    if not _FIND_PLAN:
+        _FIND_PLAN.append(plpy.prepare(_FIND))
+    return plpy.execute(_FIND_PLAN[0])[0]["ok"]
 
 
 def formats(plpy) -> tuple:
@@ -107,17 +114,20 @@ def formats(plpy) -> tuple:
     and the current user may run it, else LITERAL again (code newer than its schema, a role without
     the grant)."""
     if not _SENDS:
-        _SENDS.append(DOUBLES if plpy.execute(_FIND)[0]["ok"] else LITERAL)
+        _SENDS.append(DOUBLES if _found(plpy) else LITERAL)
     return LITERAL, _SENDS[0]
 
 
 def format_for(plpy, count: int):
-    """The format to send `count` numbers in."""
-    short, long = formats(plpy)
-    return long if count >= DOUBLES_FROM else short
-
-
-def send_literals():
-    """From now on this backend sends literals: float8_array failed with one of GONE (a downgrade after
-    the backend found it, a role switched to one that may not run it)."""
-    _SENDS[:] = [LITERAL]
+    """The format to send `count` numbers in. Raw doubles only after checking, each time, that
+    float8_array is still there for this user: a backend that found it may outlive it (a downgrade,
+    a role switched to one without the grant), and the query path writes at COMMIT, which must not
+    fail for it. Checked rather than tried in a subtransaction: a transaction of many writes would hold
+    more subtransactions than PostgreSQL keeps in shared memory per backend (64), which slows every
+    other backend's snapshots. Once missing, literals for the backend's life."""
+    if count < DOUBLES_FROM or formats(plpy)[1] is LITERAL:
+        return LITERAL
+    if not _found(plpy):
+        _SENDS[:] = [LITERAL]
+        return LITERAL
+    return DOUBLES
