@@ -82,6 +82,10 @@ def test_raw_doubles_make_a_plain_array(conn):
     assert (eq, dims, ndims, no_null, same_bytes) == (True, "[1:4]", 1, True, True)
     assert math.isnan(sliced[0]) and bits(sliced[1:]) == bits([-0.0])
     assert query(conn, "SELECT pgscore.float8_array(''::bytea) = '{}'::float8[]") == [(True,)]
+    # its helper, run by its owner (the test's superuser) on an image float8_image wrote, and on NULL
+    got = query(conn, "SELECT pgscore.float8_array_unchecked(pgscore.float8_image('{1.5,-0,NaN}'::float8[])), "
+                      "pgscore.float8_array_unchecked(NULL)")
+    assert bits(got[0][0]) == bits([1.5, -0.0, math.nan]) and got[0][1] is None
 
 
 def _logged(conn, n, hide):

@@ -125,9 +125,7 @@ def format_for(plpy, count: int):
     fail for it. Checked rather than tried in a subtransaction: a transaction of many writes would hold
     more subtransactions than PostgreSQL keeps in shared memory per backend (64), which slows every
     other backend's snapshots. Once missing, literals for the backend's life."""
-    if count < DOUBLES_FROM or formats(plpy)[1] is LITERAL:
+    if count < DOUBLES_FROM or _SENDS == [LITERAL]:
         return LITERAL
-    if not _found(plpy):
-        _SENDS[:] = [LITERAL]
-        return LITERAL
-    return DOUBLES
+    _SENDS[:] = [DOUBLES if _found(plpy) else LITERAL]
+    return _SENDS[0]
