@@ -412,12 +412,27 @@ def test_a_linear_model_is_scored_by_the_write_statement_itself(shop, trained, d
 
     model, X, y = trained
     attach(shop)
+    before = profiles(shop, [3, 4])
     query(shop, "INSERT INTO complaints (customer_id) VALUES (2)")  # this session has read the wiring
-    ran = nested_statements(shop, "INSERT INTO complaints (customer_id) VALUES (3), (4)")
-    assert wrote_in_sql(ran) and not read_into_python(ran), ran
-    texts = [n.split("Query Text: ", 1)[1][:40] for n in ran]
-    assert len(ran) == 3, texts  # the lock, the write, then the INSERT itself
-    assert_scores_match_model(shop, model, [3, 4])
+
+    def statements(sql):
+        ran = nested_statements(shop, sql)
+        assert wrote_in_sql(ran) and not read_into_python(ran), ran
+        return [n.split("Query Text: ", 1)[1][:21] for n in ran]
+
+    write, lock, insert = "WITH a AS MATERIALIZE", "SELECT pg_catalog.set", "INSERT INTO complaint"
+    # one profile: the write alone, no lock before it (the window counter's recount is checked by the
+    # UPDATE finding the row version it read; see the next test)
+    assert statements("INSERT INTO complaints (customer_id) VALUES (3)") == [write, insert]
+    # two: that write refuses (it would lock them out of key order), then the lock and the write, one plan
+    # of two statements
+    assert statements("INSERT INTO complaints (customer_id) VALUES (3), (4)") == [write, lock, lock, insert]
+    # and after a statement naming several profiles the next one locks first
+    assert statements("INSERT INTO complaints (customer_id) VALUES (4)") == [lock, lock, insert]
+    assert statements("INSERT INTO complaints (customer_id) VALUES (4)") == [write, insert]
+    after = profiles(shop, [3, 4])
+    assert [(after[k][1] - before[k][1], after[k][2]) for k in (3, 4)] == [(2, 2), (3, 3)]  # calls, 30 days
+    assert_scores_match_model(shop, model, [2, 3, 4])
     hgb = HistGradientBoostingClassifier(max_iter=10).fit(X, y)
     registry.deploy(db_url, "churn", hgb, X, y, feature_names=CHURN_FEATURES)
     # the first statement after the deploy finds its plans stale (the live version changed): it writes
@@ -431,6 +446,51 @@ def test_a_linear_model_is_scored_by_the_write_statement_itself(shop, trained, d
         assert abs(score - hgb.predict_proba(feats)[0, 1]) < 1e-9
     assert [r[0] for r in query(shop, "SELECT m.version FROM pgscore.prediction_log l JOIN pgscore.models m "
                                       "USING (model_id) WHERE l.source = 'trigger' AND l.entity_key IN ('5', '6')")] == [2, 2]
+
+
+def test_a_profile_changed_after_the_unlocked_read_is_locked_and_recounted(shop, trained):
+    """The write without a lock before it (events naming one profile) reads the profile and recounts
+    its window without waiting; here another session has rescored customer 7 for its own event and not
+    committed, so the read and the recount see neither. The UPDATE waits for that session; once it
+    commits, the row is no longer the version read: nothing is written, and the trigger locks the
+    profile and writes again, now counting both events. Without that check the second write would
+    overwrite the first (support_calls one short, complaints_30d 1)."""
+    import threading
+
+    model, _, _ = trained
+    attach(shop)
+    before = profiles(shop, [7])[7]
+    holder, inserter, probe = (psycopg2.connect(shop.dsn) for _ in range(3))
+    probe.autocommit = True
+    query(inserter, "INSERT INTO complaints (customer_id) VALUES (8)")  # plans made, the wiring read
+    inserter.commit()
+    query(holder, "INSERT INTO complaints (customer_id) VALUES (7)")  # rescored, not committed
+    pid = inserter.get_backend_pid()
+    done = []
+    t = threading.Thread(target=lambda: done.append(
+        nested_statements(inserter, "INSERT INTO complaints (customer_id) VALUES (7)")))
+    t.start()
+    try:
+        assert wait_until_the_insert_waits(probe, t, pid)
+        holder.commit()
+        t.join(30)
+        assert not t.is_alive()
+        inserter.commit()
+    finally:
+        holder.rollback()
+        t.join(10)
+        for c in (holder, inserter, probe):
+            c.close()
+    texts = [n.split("Query Text: ", 1)[1][:21] for n in done[0]]
+    assert texts == ["WITH a AS MATERIALIZE", "SELECT pg_catalog.set", "SELECT pg_catalog.set",
+                     "INSERT INTO complaint"]  # the write that found the row changed, the lock, the write
+    after = profiles(shop, [7])[7]
+    assert (after[1] - before[1], after[2]) == (2, 2)  # support_calls, complaints_30d
+    assert_scores_match_model(shop, model, [7])
+    logged = query(shop, "SELECT features[4], score FROM pgscore.prediction_log WHERE source = 'trigger' "
+                         "AND entity_key = '7' ORDER BY logged_at")
+    assert [f for f, _ in logged] == [1, 2] and logged[-1][1] == after[4]
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
 
 
 def test_missing_values_are_imputed_in_the_write_statement(shop, trained, db_url):

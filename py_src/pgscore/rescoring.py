@@ -12,6 +12,11 @@ statement, whatever the number of rows (INSERT, multi-row INSERT, INSERT ... SEL
 3. writes counters, score and scored_at, the audit rows (source 'trigger', the events that caused
    them) and clears the profiles' queued errors, in one statement.
 
+A linear model is scored by the write statement itself (Sql.fast): the lock and that statement, no
+read into Python. Where that statement recounts a window, and the events name one profile, it first
+runs without the lock and writes only if the profile is still the version it read (Sql.fast's
+`optimistic`; the single-row INSERT's common case, one statement instead of two).
+
 Unless the wiring is strict, a failure in 2 or 3 never fails the INSERT: the counters are written
 without a score and each affected profile gets a row in pgscore.error_queue, which `retry` drains.
 
@@ -177,6 +182,7 @@ class Wiring:
         self.recomputes = any(c.recomputed for c in self.counters)  # some counter reads the event table
         self.plans: dict = {}  # (model_id or None: no usable model, retry?) -> Plans
         self.last = None  # the trigger's plans of the previous statement
+        self.many = False  # whether the previous statement's events named more than one profile
 
     def plans_for(self, plpy, model, retry=False, error=None) -> "Plans":
         key = (model.model_id if model is not None else None, retry)
@@ -330,26 +336,39 @@ class Sql:
                 "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
                 f"SELECT $5, u.k, u.f, u.score, {lit(source)}, {cause} FROM u WHERE u.score IS NOT NULL")
 
-    def fast(self) -> str | None:
+    def fast(self, optimistic=False) -> str | None:
         """For a model scored in SQL (see compiled.score_sql): the new counters, the score, scored_at,
         the audit rows and the profiles' queued errors cleared, in one statement, after the lock (or
         locking here, when no counter reads the event table). It writes nothing unless every key the
         events name has a profile, every z is finite and the planned version is still live; it returns
-        whether it wrote (`ok`) and how many events have no key; None when SQL cannot score the model.
-        $1 rescoring_id, $2 event table, $3 model_id."""
+        whether it wrote (`ok`), how many events have no key and how many keys they name (`wanted`);
+        None when SQL cannot score the model. $1 rescoring_id, $2 event table, $3 model_id.
+
+        `optimistic` (where a counter reads the event table): no lock before it, for events that name
+        one profile. The profile is read unlocked and updated only if the UPDATE still finds the row
+        version it read (its ctid): a row another client changed in between (which the UPDATE waits
+        for and then re-reads) is left alone, and then nothing is written (`whole` false: the counts
+        could miss that client's events), and the caller locks and runs the statement again. Events
+        naming several profiles write nothing here either: their locks must be taken in key order."""
         q, w, lit = self.q, self.w, self.lit
         cols = [c.column for c in w.counters]
         news = ", ".join(f"{v} AS c{i}" for i, v in enumerate(self.new_values.values())) or "NULL AS c"
         join = f"a JOIN {self.P} AS p ON p.{self.pk} = a.k"
-        locked = ""
+        locked = version = one = same = ""
         if w.recomputes:  # locked by a statement before this one: nothing here waits for a lock
             # the new values once per profile (OFFSET 0 keeps the planner from copying a recount into
             # every place that reads it), then the features from them
             news, join = "v.*", f"{join} CROSS JOIN LATERAL (SELECT {news} OFFSET 0) AS v"
             exprs = {col: f"v.c{i}" for i, col in enumerate(cols)}
-            # and every profile read here was locked there: one that another client created in between
-            # is not, and its values could be stale by the time this statement updates it
-            locked = (f" AND c.found = pg_catalog.current_setting({lit(LOCKED)})::pg_catalog.int8")
+            if optimistic:  # not locked: one profile at most, updated only in the version read
+                version, same = ", p.ctid AS t", " AND p.ctid = n.t"
+                one = " WHERE (SELECT pg_catalog.count(a.k) FROM a) <= 1"
+            else:
+                # and every profile read here was locked there: one that another client created in
+                # between is not, and its values could be stale by the time this statement updates it
+                locked = (f" AND c.found = pg_catalog.current_setting({lit(LOCKED)})::pg_catalog.int8")
+        elif optimistic:
+            return None
         else:  # locked here; a row another client changed first is re-read and all of this recomputed
             # from it (a subquery such as the one above would not be: its rows are kept, not re-read)
             join, exprs = f"{join} ORDER BY p.{self.pk} FOR UPDATE OF p", self.new_values
@@ -364,20 +383,21 @@ class Sql:
             sets.append(f"{q(w.scored_at_column)} = pg_catalog.now()")
         cause = self.cause("trigger", "$1", "$2", events=True)
         return (f"WITH a AS MATERIALIZED ({self.agg}), "
-                f"n AS MATERIALIZED (SELECT a.k, a.n, a.ids, {news}, ARRAY[{', '.join(items)}] AS f, {z} AS z "
-                f"FROM {join}), "
+                f"n AS MATERIALIZED (SELECT a.k, a.n, a.ids, {news}, ARRAY[{', '.join(items)}] AS f, {z} AS z"
+                f"{version} FROM {join}{one}), "
                 f"ok AS MATERIALIZED (SELECT e.wanted = c.found AND c.fine{locked} "
-                f"AND {self.live()} IS NOT DISTINCT FROM $3 AS ok, e.null_keys "
+                f"AND {self.live()} IS NOT DISTINCT FROM $3 AS ok, e.null_keys, e.wanted "
                 "FROM (SELECT pg_catalog.count(a.k) AS wanted, pg_catalog.sum(a.n) FILTER (WHERE a.k IS NULL) "
                 "AS null_keys FROM a) AS e, (SELECT pg_catalog.count(*) AS found, COALESCE(pg_catalog.bool_and("
                 f"COALESCE(n.z > '-Infinity'{f8} AND n.z < 'Infinity'{f8}, false)), true) AS fine FROM n) AS c), "
-                f"u AS (UPDATE {self.P} AS p SET {', '.join(sets)} FROM n WHERE p.{self.pk} = n.k "
+                f"u AS (UPDATE {self.P} AS p SET {', '.join(sets)} FROM n WHERE p.{self.pk} = n.k{same} "
                 f"AND (SELECT ok.ok FROM ok) RETURNING p.{self.pk}::pg_catalog.text AS k, {score} AS score, n.n, "
                 "n.ids, n.f), "
                 "d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id = $1 AND q.entity_key = u.k), "
                 "l AS (INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
                 f"SELECT $3, u.k, u.f, u.score, 'trigger', {cause} FROM u) "
-                "SELECT ok.ok, ok.null_keys FROM ok")
+                "SELECT ok.ok, ok.null_keys, ok.wanted, (SELECT pg_catalog.count(*) FROM u) = "
+                "(SELECT pg_catalog.count(*) FROM n) AS whole FROM ok")
 
     def retry_read(self) -> str:
         return (f"SELECT pg_catalog.array_agg(l.k) AS keys, pg_catalog.string_agg(COALESCE(l.b, "
@@ -427,10 +447,10 @@ class Plans:
         self.plpy = plpy
         # a linear model scored by the statement itself: lock and one write, no read, no Python scoring
         fast = sql.fast() if model is not None and source == NEW else None
-        if fast is not None:
-            self.fast = prep(then + fast, _FAST_TYPES)
-        else:
-            self.fast = None
+        self.fast = prep(then + fast, _FAST_TYPES) if fast is not None else None
+        # and where a counter reads the event table, first without the lock (see Sql.fast)
+        optimistic = sql.fast(optimistic=True) if fast is not None and w.recomputes else None
+        self.optimistic = prep(optimistic, _FAST_TYPES) if optimistic is not None else None
 
     def write(self, clear, n):
         """The write plan. The saved one was planned for the few rows of a typical statement (the
@@ -541,17 +561,31 @@ def _plans(plpy, GD, w: Wiring, retry=False):
 def _fast(plpy, w: Wiring, plans: Plans) -> bool:
     """Rescore with the statement that scores in SQL; False (nothing written) when it cannot do it all:
     a profile is missing, a row's features would take score_row's slow path, the live version changed,
-    or the statement raised. The general path then finds out which and why."""
-    try:
-        r = plpy.execute(plans.fast, [w.id, w.events.name, plans.model_id])[0]
-    except plpy.SPIError as e:
-        if _state(e) == QUERY_CANCELED:  # the user asked to stop: not a reason to try another way
-            raise
-        return False
-    if not r["ok"]:
+    or the statement raised. The general path then finds out which and why. Where a counter reads the
+    event table, the statement runs first without a lock before it (Sql.fast's `optimistic`), unless
+    the previous statement's events named several profiles; when that does not write it all, again
+    after the lock."""
+    if plans.optimistic is not None and not w.many:
+        r = _run_fast(plpy, w, plans, plans.optimistic)
+        if r is not None and r["ok"] and r["whole"]:
+            _null_keys(plpy, w, r["null_keys"])
+            return True
+    r = _run_fast(plpy, w, plans, plans.fast)
+    if r is None or not r["ok"]:
         return False
     _null_keys(plpy, w, r["null_keys"])
     return True
+
+
+def _run_fast(plpy, w: Wiring, plans: Plans, plan):
+    try:
+        r = plpy.execute(plan, [w.id, w.events.name, plans.model_id])[0]
+    except plpy.SPIError as e:
+        if _state(e) == QUERY_CANCELED:  # the user asked to stop: not a reason to try another way
+            raise
+        return None
+    w.many = r["wanted"] > 1
+    return r
 
 
 def _null_keys(plpy, w: Wiring, n):
