@@ -397,12 +397,12 @@ def test_a_new_version_takes_over_at_the_next_statement(shop, trained):
 
 # -- linear models are scored inside the write statement -------------------------------------------------
 
-def wrote_in_sql(ran):
-    return any("CTE ok" in p for p in plans_of(ran))
+def wrote_in_sql(ran):  # the statement that scores in SQL computes the new values as CTE n
+    return any("CTE n" in p for p in plans_of(ran))
 
 
-def read_into_python(ran):
-    return any("CTE l" in p and "CTE ok" not in p for p in plans_of(ran))
+def read_into_python(ran):  # the write of scores from Python has no CTE n
+    return any("CTE l" in p and "CTE n" not in p for p in plans_of(ran))
 
 
 def test_a_linear_model_is_scored_by_the_write_statement_itself(shop, trained, db_url):

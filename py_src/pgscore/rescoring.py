@@ -344,29 +344,24 @@ class Sql:
         whether it wrote (`ok`), how many events have no key and how many keys they name (`wanted`);
         None when SQL cannot score the model. $1 rescoring_id, $2 event table, $3 model_id.
 
-        `optimistic` (where a counter reads the event table): no lock before it, for events that name
-        one profile. The profile is read unlocked and updated only if the UPDATE still finds the row
-        version it read (its ctid): a row another client changed in between (which the UPDATE waits
-        for and then re-reads) is left alone, and then nothing is written (`whole` false: the counts
-        could miss that client's events), and the caller locks and runs the statement again. Events
-        naming several profiles write nothing here either: their locks must be taken in key order."""
+        `optimistic` (where a counter reads the event table): the statement for events that name one
+        profile, with no lock before it. It reads the profile unlocked and updates it only if the
+        UPDATE still finds the row version it read (its ctid): a row another client changed in
+        between (which the UPDATE waits for and then re-reads) is left alone, as the counts could miss
+        that client's events. Its checks are those above, as conditions on the one row; it returns how
+        many profiles it wrote (`written`), and wrote everything when that is `wanted`; otherwise it
+        wrote nothing and the caller locks and runs the statement above. Events naming several
+        profiles write nothing here: their locks must be taken in key order. Lean on purpose: at a
+        few hundred microseconds a statement, each extra node and subquery shows."""
         q, w, lit = self.q, self.w, self.lit
         cols = [c.column for c in w.counters]
         news = ", ".join(f"{v} AS c{i}" for i, v in enumerate(self.new_values.values())) or "NULL AS c"
         join = f"a JOIN {self.P} AS p ON p.{self.pk} = a.k"
-        locked = version = one = same = ""
         if w.recomputes:  # locked by a statement before this one: nothing here waits for a lock
             # the new values once per profile (OFFSET 0 keeps the planner from copying a recount into
             # every place that reads it), then the features from them
             news, join = "v.*", f"{join} CROSS JOIN LATERAL (SELECT {news} OFFSET 0) AS v"
             exprs = {col: f"v.c{i}" for i, col in enumerate(cols)}
-            if optimistic:  # not locked: one profile at most, updated only in the version read
-                version, same = ", p.ctid AS t", " AND p.ctid = n.t"
-                one = " WHERE (SELECT pg_catalog.count(a.k) FROM a) <= 1"
-            else:
-                # and every profile read here was locked there: one that another client created in
-                # between is not, and its values could be stale by the time this statement updates it
-                locked = (f" AND c.found = pg_catalog.current_setting({lit(LOCKED)})::pg_catalog.int8")
         elif optimistic:
             return None
         else:  # locked here; a row another client changed first is re-read and all of this recomputed
@@ -377,27 +372,37 @@ class Sql:
             return None
         items, z, link = in_sql
         f8 = "::pg_catalog.float8"
+        finite = f"COALESCE(n.z > '-Infinity'{f8} AND n.z < 'Infinity'{f8}, false)"
         score = link("n.z")
         sets = [f"{q(col)} = n.c{i}" for i, col in enumerate(cols)] + [f"{q(w.score_column)} = {score}"]
         if w.scored_at_column:
             sets.append(f"{q(w.scored_at_column)} = pg_catalog.now()")
-        cause = self.cause("trigger", "$1", "$2", events=True)
-        return (f"WITH a AS MATERIALIZED ({self.agg}), "
-                f"n AS MATERIALIZED (SELECT a.k, a.n, a.ids, {news}, ARRAY[{', '.join(items)}] AS f, {z} AS z"
-                f"{version} FROM {join}{one}), "
-                f"ok AS MATERIALIZED (SELECT e.wanted = c.found AND c.fine{locked} "
-                f"AND {self.live()} IS NOT DISTINCT FROM $3 AS ok, e.null_keys, e.wanted "
-                "FROM (SELECT pg_catalog.count(a.k) AS wanted, pg_catalog.sum(a.n) FILTER (WHERE a.k IS NULL) "
-                "AS null_keys FROM a) AS e, (SELECT pg_catalog.count(*) AS found, COALESCE(pg_catalog.bool_and("
-                f"COALESCE(n.z > '-Infinity'{f8} AND n.z < 'Infinity'{f8}, false)), true) AS fine FROM n) AS c), "
-                f"u AS (UPDATE {self.P} AS p SET {', '.join(sets)} FROM n WHERE p.{self.pk} = n.k{same} "
-                f"AND (SELECT ok.ok FROM ok) RETURNING p.{self.pk}::pg_catalog.text AS k, {score} AS score, n.n, "
-                "n.ids, n.f), "
-                "d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id = $1 AND q.entity_key = u.k), "
-                "l AS (INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
-                f"SELECT $3, u.k, u.f, u.score, 'trigger', {cause} FROM u) "
-                "SELECT ok.ok, ok.null_keys, ok.wanted, (SELECT pg_catalog.count(*) FROM u) = "
-                "(SELECT pg_catalog.count(*) FROM n) AS whole FROM ok")
+        n = f"n AS MATERIALIZED (SELECT a.k, a.n, a.ids, {news}, ARRAY[{', '.join(items)}] AS f, {z} AS z"
+        live = f"{self.live()} IS NOT DISTINCT FROM $3"
+        written = (f"RETURNING p.{self.pk}::pg_catalog.text AS k, {score} AS score, n.n, n.ids, n.f), "
+                   "d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id = $1 "
+                   "AND q.entity_key = u.k), "
+                   "l AS (INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
+                   f"SELECT $3, u.k, u.f, u.score, 'trigger', {self.cause('trigger', '$1', '$2', events=True)} "
+                   "FROM u) ")
+        counts = "pg_catalog.count(a.k) AS wanted, pg_catalog.sum(a.n) FILTER (WHERE a.k IS NULL) AS null_keys"
+        if optimistic:
+            return (f"WITH a AS MATERIALIZED ({self.agg}), "
+                    f"{n}, p.ctid AS t FROM {join} WHERE (SELECT pg_catalog.count(a.k) FROM a) <= 1 AND {live}), "
+                    f"u AS (UPDATE {self.P} AS p SET {', '.join(sets)} FROM n WHERE p.{self.pk} = n.k "
+                    f"AND p.ctid = n.t AND {finite} {written}"
+                    f"SELECT (SELECT pg_catalog.count(*) FROM u) AS written, {counts} FROM a")
+        # and every profile read here was locked there: one that another client created in between
+        # is not, and its values could be stale by the time this statement updates it
+        locked = (f" AND c.found = pg_catalog.current_setting({lit(LOCKED)})::pg_catalog.int8"
+                  if w.recomputes else "")
+        return (f"WITH a AS MATERIALIZED ({self.agg}), {n} FROM {join}), "
+                f"ok AS MATERIALIZED (SELECT e.wanted = c.found AND c.fine{locked} AND {live} AS ok, e.null_keys, "
+                f"e.wanted FROM (SELECT {counts} FROM a) AS e, (SELECT pg_catalog.count(*) AS found, "
+                f"COALESCE(pg_catalog.bool_and({finite}), true) AS fine FROM n) AS c), "
+                f"u AS (UPDATE {self.P} AS p SET {', '.join(sets)} FROM n WHERE p.{self.pk} = n.k "
+                f"AND (SELECT ok.ok FROM ok) {written}"
+                "SELECT ok.ok, ok.null_keys, ok.wanted FROM ok")
 
     def retry_read(self) -> str:
         return (f"SELECT pg_catalog.array_agg(l.k) AS keys, pg_catalog.string_agg(COALESCE(l.b, "
@@ -567,7 +572,7 @@ def _fast(plpy, w: Wiring, plans: Plans) -> bool:
     after the lock."""
     if plans.optimistic is not None and not w.many:
         r = _run_fast(plpy, w, plans, plans.optimistic)
-        if r is not None and r["ok"] and r["whole"]:
+        if r is not None and r["written"] == r["wanted"]:
             _null_keys(plpy, w, r["null_keys"])
             return True
     r = _run_fast(plpy, w, plans, plans.fast)
