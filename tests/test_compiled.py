@@ -151,6 +151,21 @@ def test_equal_to_sklearn(name, task):
             assert (est.classes_[e.predict_index(Xt)] == est.predict(Xt)).mean() > 0.99
 
 
+@pytest.mark.parametrize("name,masks", [("hgb", np.uint32), ("rf", np.uint64), ("hgb-wide", None), ("et", None)])
+def test_trees_take_leaf_masks_of_32_or_64_bits_or_walk_the_levels(name, masks):
+    """Trees of at most 32 leaves (HistGradientBoosting's default 31) are scored with 32-bit leaf masks,
+    of at most 64 with 64-bit ones, deeper trees by walking the levels; test_equal_to_sklearn checks
+    each family's scores, this that each way is taken (through scoring a chunk and a row)."""
+    est, X = fitted(name, "binary")
+    ev = Evaluator.from_bytes(compile_estimator(est, "binary", F).to_bytes())
+    assert (ev._qs[0].dtype if ev._qs is not None else None) == masks
+    leaves = np.add.reduceat((ev._left == np.arange(len(ev._left))).astype(int), ev._roots)
+    assert (leaves.max() <= 32) == (masks == np.uint32) and (leaves.max() <= 64) == (masks is not None)
+    ref = sk(est, "binary", X)
+    assert np.abs(ev.proba(X) - ref).max() <= 1e-9
+    assert np.abs(np.array([ev.proba_row(x.tolist()) for x in X[:50]]) - ref[:50]).max() <= 1e-9
+
+
 def test_hgb_poisson_and_gamma():
     X, y = data("regression", nan=True)
     for loss in ("poisson", "gamma"):

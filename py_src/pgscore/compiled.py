@@ -700,10 +700,14 @@ class _Trees(Evaluator):
         self._qs = self._quickscorer()
 
     def _quickscorer(self):
-        """Per input, thresholds ascending and the AND of the leaf masks of each prefix (QuickScorer)."""
+        """Per input, thresholds ascending and the AND of the leaf masks of each prefix (QuickScorer).
+        Masks of 32 bits where every tree has at most 32 leaves (HistGradientBoosting's default 31):
+        the AND of a row's masks moves half the bytes."""
         T, N = len(self._roots), len(self._left)
         n_leaves = np.add.reduceat((self._left == np.arange(N)).astype(np.intp), self._roots)  # trees lie in order
-        if n_leaves.max() > 64 or (N - n_leaves.sum() + 2 * len(self._zsrc)) * T * 8 > 64 << 20:
+        bits = 32 if n_leaves.max() <= 32 else 64
+        dt, full = (np.uint32 if bits == 32 else np.uint64), 2**bits - 1
+        if n_leaves.max() > 64 or (N - n_leaves.sum() + 2 * len(self._zsrc)) * T * bits // 8 > 64 << 20:
             return None  # masks wider than 64 bits, or tables too big: walk the levels instead
         left, inner, leaves = self._left.tolist(), [], [[] for _ in range(T)]
 
@@ -713,13 +717,13 @@ class _Trees(Evaluator):
                 return len(leaves[t]) - 1, len(leaves[t])
             a, m = span(left[n], t)
             b = span(left[n] + 1, t)[1]
-            inner.append((n, t, ~(((1 << (m - a)) - 1) << a) & (2**64 - 1)))  # right: no leaf of the left
+            inner.append((n, t, ~(((1 << (m - a)) - 1) << a) & full))  # right: no leaf of the left
             return a, b
 
         for t, r in enumerate(self._roots.tolist()):
             span(r, t)
-        node, tree, mask = (np.array([i[k] for i in inner], dt) for k, dt in enumerate((np.intp, np.intp, np.uint64)))
-        feat, ones, tables, index = self._feat[node], np.full(T, 2**64 - 1, np.uint64), [], []
+        node, tree, mask = (np.array([i[k] for i in inner], t) for k, t in enumerate((np.intp, np.intp, dt)))
+        feat, ones, tables, index = self._feat[node], np.full(T, full, dt), [], []
         for f in range(len(self._zsrc)):
             on = np.flatnonzero(feat == f)
             on = on[np.argsort(self._thr[node[on]], kind="stable")]
@@ -763,7 +767,7 @@ class _Trees(Evaluator):
         t, nan = len(self._roots), bool(np.isnan(Z).any())
         if self._qs is not None:
             P, index, _, leafnode, tpos = self._qs
-            M = np.full((c, t), 2**64 - 1, np.uint64)
+            M = np.full((c, t), np.iinfo(P.dtype).max, P.dtype)
             for j, (thr, base, nanrow) in enumerate(index):
                 if len(thr):
                     i = np.searchsorted(thr, Z[:, j]) + base  # nodes with threshold < x send x right
