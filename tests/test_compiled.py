@@ -164,6 +164,14 @@ def test_trees_take_leaf_masks_of_32_or_64_bits_or_walk_the_levels(name, masks):
     ref = sk(est, "binary", X)
     assert np.abs(ev.proba(X) - ref).max() <= 1e-9
     assert np.abs(np.array([ev.proba_row(x.tolist()) for x in X[:50]]) - ref[:50]).max() <= 1e-9
+    # one output and leaf masks: the row path sums each tree's leaf value by mask position, the same
+    # float as the batch path's sum (the two apply expit differently, so compare before it)
+    assert (ev._leafval is not None) == (masks is not None and name.startswith("hgb"))
+    assert [ev._raw_row(x.tolist()) for x in X[:200]] == ev._raw(X[:200]).tolist()
+    if masks is not None:  # the row path ANDs the masks as Python ints; tables over 8 MB go through numpy
+        assert len(ev._rows_as_ints) == len(ev._qs[0])
+        ev._rows_as_ints = ()
+        assert [ev._raw_row(x.tolist()) for x in X[:200]] == ev._raw(X[:200]).tolist()
 
 
 def test_hgb_poisson_and_gamma():
