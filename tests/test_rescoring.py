@@ -126,6 +126,27 @@ def wait_until_the_insert_waits(probe, t, pid=None, seconds=10) -> bool:
     return False
 
 
+def while_the_insert_waits(inserter, holder, probe, insert, release):
+    """Run `insert` (on connection `inserter`) in a thread until it waits on a lock, then `release()`
+    (what `holder` does to let it go on); then commit the insert's transaction and close all three."""
+    import threading
+
+    pid = inserter.get_backend_pid()  # before the thread uses the connection
+    t = threading.Thread(target=insert)
+    t.start()
+    try:
+        assert wait_until_the_insert_waits(probe, t, pid)
+        release()
+        t.join(30)
+        assert not t.is_alive()
+        inserter.commit()
+    finally:
+        holder.rollback()
+        t.join(10)
+        for c in (holder, inserter, probe):
+            c.close()
+
+
 def test_profiles_are_updated_in_key_order(shop):
     """The profiles a statement touches are locked in key order (FOR UPDATE over a sort): blocked at
     customer 2, a statement for customers 3, 1, 2 holds 1 and not yet 3."""
@@ -209,8 +230,6 @@ def test_a_profile_created_while_the_statement_waits_is_locked_before_it_is_read
     setting, read here before the INSERT's transaction commits. With the linear model the fast path's
     own check (profiles read = profiles locked) fails first, and the general path's lock then takes
     both; with the trees only the general path runs, and its read finds the profile it did not lock."""
-    import threading
-
     from sklearn.ensemble import RandomForestClassifier
 
     model, X, y = trained
@@ -231,23 +250,14 @@ def test_a_profile_created_while_the_statement_waits_is_locked_before_it_is_read
             cur.execute("SELECT pg_catalog.current_setting('pgscore.rescoring_locked', true)")
             got.append(cur.fetchone()[0])
 
-    pid = inserter.get_backend_pid()  # before the thread uses the connection
-    t = threading.Thread(target=insert)
-    t.start()
-    try:
-        assert wait_until_the_insert_waits(probe, t, pid)
+    def create_9001():
         cols = ", ".join(CHURN_FEATURES)
         with holder.cursor() as cur:
             cur.execute(f"INSERT INTO customers (id, {cols}) SELECT 9001, {cols} FROM customers WHERE id = 1")
         holder.commit()
-        t.join(30)
-        assert not t.is_alive() and got == ["2"]
-        inserter.commit()
-    finally:
-        holder.rollback()
-        t.join(10)
-        for c in (holder, inserter, probe):
-            c.close()
+
+    while_the_insert_waits(inserter, holder, probe, insert, create_9001)
+    assert got == ["2"]
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
     after = profiles(shop, [9001])[9001]
     assert (after[1], after[2]) == (first[1] + 1, 1)  # support_calls, complaints_30d
@@ -455,8 +465,6 @@ def test_a_profile_changed_after_the_unlocked_read_is_locked_and_recounted(shop,
     commits, the row is no longer the version read: nothing is written, and the trigger locks the
     profile and writes again, now counting both events. Without that check the second write would
     overwrite the first (support_calls one short, complaints_30d 1)."""
-    import threading
-
     model, _, _ = trained
     attach(shop)
     before = profiles(shop, [7])[7]
@@ -465,22 +473,9 @@ def test_a_profile_changed_after_the_unlocked_read_is_locked_and_recounted(shop,
     query(inserter, "INSERT INTO complaints (customer_id) VALUES (8)")  # plans made, the wiring read
     inserter.commit()
     query(holder, "INSERT INTO complaints (customer_id) VALUES (7)")  # rescored, not committed
-    pid = inserter.get_backend_pid()
     done = []
-    t = threading.Thread(target=lambda: done.append(
-        nested_statements(inserter, "INSERT INTO complaints (customer_id) VALUES (7)")))
-    t.start()
-    try:
-        assert wait_until_the_insert_waits(probe, t, pid)
-        holder.commit()
-        t.join(30)
-        assert not t.is_alive()
-        inserter.commit()
-    finally:
-        holder.rollback()
-        t.join(10)
-        for c in (holder, inserter, probe):
-            c.close()
+    while_the_insert_waits(inserter, holder, probe, lambda: done.append(
+        nested_statements(inserter, "INSERT INTO complaints (customer_id) VALUES (7)")), holder.commit)
     texts = [n.split("Query Text: ", 1)[1][:21] for n in done[0]]
     assert texts == ["WITH a AS MATERIALIZE", "SELECT pg_catalog.set", "SELECT pg_catalog.set",
                      "INSERT INTO complaint"]  # the write that found the row changed, the lock, the write
