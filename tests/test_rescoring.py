@@ -423,6 +423,7 @@ def test_a_linear_model_is_scored_by_the_write_statement_itself(shop, trained, d
     model, X, y = trained
     attach(shop)
     before = profiles(shop, [3, 4])
+    query(shop, "LOAD 'auto_explain'; SET auto_explain.log_analyze = on")  # plans with their filters
     query(shop, "INSERT INTO complaints (customer_id) VALUES (2)")  # this session has read the wiring
 
     def statements(sql):
@@ -432,8 +433,13 @@ def test_a_linear_model_is_scored_by_the_write_statement_itself(shop, trained, d
 
     write, lock, insert = "WITH a AS MATERIALIZE", "SELECT pg_catalog.set", "INSERT INTO complaint"
     # one profile: the write alone, no lock before it (the window counter's recount is checked by the
-    # UPDATE finding the row version it read; see the next test)
-    assert statements("INSERT INTO complaints (customer_id) VALUES (3)") == [write, insert]
+    # UPDATE finding the row version it read; see the next test), its xmin an ordinary filter, which
+    # PostgreSQL re-checks on a re-read row whatever the scan (a TID scan's condition was not, before
+    # the releases of late 2025)
+    ran = nested_statements(shop, "INSERT INTO complaints (customer_id) VALUES (3)")
+    assert [n.split("Query Text: ", 1)[1][:21] for n in ran] == [write, insert]
+    update = plans_of(ran)[0].split("CTE u", 1)[1].split("CTE d", 1)[0]
+    assert "Filter:" in update and "xmin = n.x" in update, update
     # two: that write refuses (it would lock them out of key order), then the lock and the write, one plan
     # of two statements
     assert statements("INSERT INTO complaints (customer_id) VALUES (3), (4)") == [write, lock, lock, insert]
@@ -485,6 +491,57 @@ def test_a_profile_changed_after_the_unlocked_read_is_locked_and_recounted(shop,
     logged = query(shop, "SELECT features[4], score FROM pgscore.prediction_log WHERE source = 'trigger' "
                          "AND entity_key = '7' ORDER BY logged_at")
     assert [f for f, _ in logged] == [1, 2] and logged[-1][1] == after[4]
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+
+
+def test_a_profile_whose_other_writer_rolls_back_is_written_by_the_unlocked_statement(shop, trained):
+    """As above, but the other session rolls back: the UPDATE then finds the version it read, and the
+    write without a lock before it is the only statement that runs."""
+    model, _, _ = trained
+    attach(shop)
+    before = profiles(shop, [7])[7]
+    holder, inserter, probe = (psycopg2.connect(shop.dsn) for _ in range(3))
+    probe.autocommit = True
+    query(inserter, "INSERT INTO complaints (customer_id) VALUES (8)")
+    inserter.commit()
+    query(holder, "INSERT INTO complaints (customer_id) VALUES (7)")
+    done = []
+    while_the_insert_waits(inserter, holder, probe, lambda: done.append(
+        nested_statements(inserter, "INSERT INTO complaints (customer_id) VALUES (7)")), holder.rollback)
+    assert [n.split("Query Text: ", 1)[1][:21] for n in done[0]] == ["WITH a AS MATERIALIZE", "INSERT INTO complaint"]
+    after = profiles(shop, [7])[7]
+    assert (after[1] - before[1], after[2]) == (1, 1)  # support_calls, complaints_30d
+    assert_scores_match_model(shop, model, [7])
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["queue", "strict"])
+def test_serialization_failures_and_lock_timeouts_fail_the_insert(shop, strict):
+    """Errors that no other way of rescoring can help with reach the client even where the wiring
+    queues failures: under REPEATABLE READ a profile another session updated after the snapshot
+    raises 40001 (queuing instead would commit counters from a stale snapshot), and a lock_timeout
+    raises 55P03. Nothing of the failed transaction stays."""
+    attach(shop, strict=strict)
+    before = profiles(shop, [9])[9]
+    rr = psycopg2.connect(shop.dsn)
+    rr.set_session(isolation_level="REPEATABLE READ")
+    query(rr, "SELECT 1")  # the snapshot
+    query(shop.dsn, "INSERT INTO complaints (customer_id) VALUES (9)")  # another session, committed
+    with pytest.raises(errors.SerializationFailure):
+        query(rr, "INSERT INTO complaints (customer_id) VALUES (9)")
+    rr.rollback()
+    rr.close()
+    holder, waiter = psycopg2.connect(shop.dsn), psycopg2.connect(shop.dsn)
+    query(holder, "SELECT 1 FROM customers WHERE id = 9 FOR UPDATE")
+    query(waiter, "SET lock_timeout = '200ms'")
+    with pytest.raises(errors.LockNotAvailable):
+        query(waiter, "INSERT INTO complaints (customer_id) VALUES (9)")
+    waiter.rollback()
+    holder.rollback()
+    holder.close()
+    waiter.close()
+    after = profiles(shop, [9])[9]
+    assert (after[1] - before[1], after[2]) == (1, 1)  # the committed event only
+    assert query(shop, "SELECT count(*) FROM complaints") == [(1,)]
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
 
 

@@ -17,8 +17,9 @@ read into Python. Where that statement recounts a window, and the events name on
 runs without the lock and writes only if the profile is still the version it read (Sql.fast's
 `optimistic`; the single-row INSERT's common case, one statement instead of two).
 
-Unless the wiring is strict, a failure in 2 or 3 never fails the INSERT: the counters are written
-without a score and each affected profile gets a row in pgscore.error_queue, which `retry` drains.
+Unless the wiring is strict, a failure in 2 or 3 never fails the INSERT (errors of the transaction,
+`_must_raise`, do): the counters are written without a score and each affected profile gets a row in
+pgscore.error_queue, which `retry` drains.
 
 SQL is built here from the wiring; identifiers are quoted by the server (plpy.quote_ident), the
 counters' expressions are the wiring owner's SQL, checked to be single expressions.
@@ -46,6 +47,7 @@ KINDS = {
 RECOMPUTED = ("window", "recompute")
 LOCKED = "pgscore.rescoring_locked"  # a setting: how many profiles the statement's lock took
 RELOCKS = 3  # reads of the profiles at most, when profiles appear between the lock and the read
+LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout, NOWAIT
 SAVED_PLAN_ROWS = 64  # statements touching more profiles than this are planned for their own size
 
 
@@ -346,9 +348,11 @@ class Sql:
 
         `optimistic` (where a counter reads the event table): the statement for events that name one
         profile, with no lock before it. It reads the profile unlocked and updates it only if the
-        UPDATE still finds the row version it read (its ctid): a row another client changed in
-        between (which the UPDATE waits for and then re-reads) is left alone, as the counts could miss
-        that client's events. Its checks are those above, as conditions on the one row; it returns how
+        UPDATE still finds the row version it read (its ctid and xmin): a row another client changed
+        in between (which the UPDATE waits for and then re-reads) is left alone, as the counts could
+        miss that client's events. The xmin is an ordinary filter, so the re-read version is checked
+        whatever scan the planner picks (PostgreSQL releases before late 2025 did not recheck a TID
+        scan's condition on a re-read row). Its checks are those above, as conditions on the one row; it returns how
         many profiles it wrote (`written`), and wrote everything when that is `wanted`; otherwise it
         wrote nothing and the caller locks and runs the statement above. Events naming several
         profiles write nothing here: their locks must be taken in key order. Lean on purpose: at a
@@ -388,9 +392,10 @@ class Sql:
         counts = "pg_catalog.count(a.k) AS wanted, pg_catalog.sum(a.n) FILTER (WHERE a.k IS NULL) AS null_keys"
         if optimistic:
             return (f"WITH a AS MATERIALIZED ({self.agg}), "
-                    f"{n}, p.ctid AS t FROM {join} WHERE (SELECT pg_catalog.count(a.k) FROM a) <= 1 AND {live}), "
+                    f"{n}, p.ctid AS t, p.xmin AS x FROM {join} WHERE (SELECT pg_catalog.count(a.k) FROM a) <= 1 "
+                    f"AND {live}), "
                     f"u AS (UPDATE {self.P} AS p SET {', '.join(sets)} FROM n WHERE p.{self.pk} = n.k "
-                    f"AND p.ctid = n.t AND {finite} {written}"
+                    f"AND p.ctid = n.t AND p.xmin = n.x AND {finite} {written}"
                     f"SELECT (SELECT pg_catalog.count(*) FROM u) AS written, {counts} FROM a")
         # and every profile read here was locked there: one that another client created in between
         # is not, and its values could be stale by the time this statement updates it
@@ -510,7 +515,7 @@ def on_insert(plpy, GD, TD):
             plans = _plans(plpy, GD, w)
             r, keys, failures = _read(plpy, w, plans)
     except plpy.SPIError as e:  # the counters or the profiles cannot be read: keep the events, queue all
-        if w.strict:
+        if w.strict or _must_raise(e):
             raise
         keys = plpy.execute(plans.sql.keys())[0]["keys"] or []
         failures = [Failure(keys, f"reading the profiles failed: {_message(e)}", _state(e))]
@@ -532,7 +537,7 @@ def on_insert(plpy, GD, TD):
             plpy.execute(plans.write(r["queued"], len(keys)),
                          [keys, pgarray.literal(scores), w.id, w.events.name, model.model_id])
         except plpy.SPIError as e:
-            if w.strict:
+            if w.strict or _must_raise(e):
                 raise
             failures.append(Failure(keys, f"writing the scores failed: {_message(e)}", _state(e)))
             scores = None
@@ -586,7 +591,7 @@ def _run_fast(plpy, w: Wiring, plans: Plans, plan):
     try:
         r = plpy.execute(plan, [w.id, w.events.name, plans.model_id])[0]
     except plpy.SPIError as e:
-        if _state(e) == QUERY_CANCELED:  # the user asked to stop: not a reason to try another way
+        if _must_raise(e):  # not a reason to try another way
             raise
         return None
     w.many = r["wanted"] > 1
@@ -637,7 +642,7 @@ def _counters_only(plpy, w, plans, keys, failures, lock=False):
             plpy.execute(plans.lock)
         plpy.execute(plans.counters_only)
     except plpy.SPIError as e:
-        if w.strict:
+        if w.strict or _must_raise(e):
             raise
         failures.append(Failure(keys, f"updating the counters failed: {_message(e)}", _state(e)))
 
@@ -697,6 +702,15 @@ def _message(e) -> str:
 
 def _state(e):
     return getattr(e, "sqlstate", None)
+
+
+def _must_raise(e) -> bool:
+    """Errors no other way of rescoring can help with, which the INSERT must fail on even where the
+    wiring is not strict: a cancel, a serialization failure or deadlock (class 40: the client retries
+    the transaction; queuing instead would commit counters computed from a stale snapshot) and a
+    lock_timeout (55P03: what the session asked for)."""
+    state = _state(e) or ""
+    return state == QUERY_CANCELED or state.startswith("40") or state == LOCK_NOT_AVAILABLE
 
 
 def queue(plpy, w: Wiring, plans, failures, via):
