@@ -508,7 +508,8 @@ def test_a_profile_whose_other_writer_rolls_back_is_written_by_the_unlocked_stat
     done = []
     while_the_insert_waits(inserter, holder, probe, lambda: done.append(
         nested_statements(inserter, "INSERT INTO complaints (customer_id) VALUES (7)")), holder.rollback)
-    assert [n.split("Query Text: ", 1)[1][:21] for n in done[0]] == ["WITH a AS MATERIALIZE", "INSERT INTO complaint"]
+    texts = [n.split("Query Text: ", 1)[1][:21] for n in done[0]]
+    assert texts == ["WITH a AS MATERIALIZE", "INSERT INTO complaint"]
     after = profiles(shop, [7])[7]
     assert (after[1] - before[1], after[2]) == (1, 1)  # support_calls, complaints_30d
     assert_scores_match_model(shop, model, [7])

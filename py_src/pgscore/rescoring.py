@@ -352,11 +352,12 @@ class Sql:
         in between (which the UPDATE waits for and then re-reads) is left alone, as the counts could
         miss that client's events. The xmin is an ordinary filter, so the re-read version is checked
         whatever scan the planner picks (PostgreSQL releases before late 2025 did not recheck a TID
-        scan's condition on a re-read row). Its checks are those above, as conditions on the one row; it returns how
-        many profiles it wrote (`written`), and wrote everything when that is `wanted`; otherwise it
-        wrote nothing and the caller locks and runs the statement above. Events naming several
-        profiles write nothing here: their locks must be taken in key order. Lean on purpose: at a
-        few hundred microseconds a statement, each extra node and subquery shows."""
+        scan's condition on a re-read row). Its checks are those above, as conditions on the one
+        row; it returns how many profiles it wrote (`written`), and wrote everything when that is
+        `wanted`; otherwise it wrote nothing and the caller locks and runs the statement above.
+        Events naming several profiles write nothing here: their locks must be taken in key order.
+        Lean on purpose: at a few hundred microseconds a statement, each extra node and subquery
+        shows."""
         q, w, lit = self.q, self.w, self.lit
         cols = [c.column for c in w.counters]
         news = ", ".join(f"{v} AS c{i}" for i, v in enumerate(self.new_values.values())) or "NULL AS c"
