@@ -384,19 +384,20 @@ class Sql:
             sets.append(f"{q(w.scored_at_column)} = pg_catalog.now()")
         n = f"n AS MATERIALIZED (SELECT a.k, a.n, a.ids, {news}, ARRAY[{', '.join(items)}] AS f, {z} AS z"
         live = f"{self.live()} IS NOT DISTINCT FROM $3"
-        written = (f"RETURNING p.{self.pk}::pg_catalog.text AS k, {score} AS score, n.n, n.ids, n.f), "
-                   "d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id = $1 "
-                   "AND q.entity_key = u.k), "
-                   "l AS (INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
-                   f"SELECT $3, u.k, u.f, u.score, 'trigger', {self.cause('trigger', '$1', '$2', events=True)} "
-                   "FROM u) ")
+        # the UPDATE's end and what follows it: the queued errors cleared, the audit rows
+        tail = (f"RETURNING p.{self.pk}::pg_catalog.text AS k, {score} AS score, n.n, n.ids, n.f), "
+                "d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id = $1 "
+                "AND q.entity_key = u.k), "
+                "l AS (INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
+                f"SELECT $3, u.k, u.f, u.score, 'trigger', {self.cause('trigger', '$1', '$2', events=True)} "
+                "FROM u) ")
         counts = "pg_catalog.count(a.k) AS wanted, pg_catalog.sum(a.n) FILTER (WHERE a.k IS NULL) AS null_keys"
         if optimistic:
             return (f"WITH a AS MATERIALIZED ({self.agg}), "
                     f"{n}, p.ctid AS t, p.xmin AS x FROM {join} WHERE (SELECT pg_catalog.count(a.k) FROM a) <= 1 "
                     f"AND {live}), "
                     f"u AS (UPDATE {self.P} AS p SET {', '.join(sets)} FROM n WHERE p.{self.pk} = n.k "
-                    f"AND p.ctid = n.t AND p.xmin = n.x AND {finite} {written}"
+                    f"AND p.ctid = n.t AND p.xmin = n.x AND {finite} {tail}"
                     f"SELECT (SELECT pg_catalog.count(*) FROM u) AS written, {counts} FROM a")
         # and every profile read here was locked there: one that another client created in between
         # is not, and its values could be stale by the time this statement updates it
@@ -407,7 +408,7 @@ class Sql:
                 f"e.wanted FROM (SELECT {counts} FROM a) AS e, (SELECT pg_catalog.count(*) AS found, "
                 f"COALESCE(pg_catalog.bool_and({finite}), true) AS fine FROM n) AS c), "
                 f"u AS (UPDATE {self.P} AS p SET {', '.join(sets)} FROM n WHERE p.{self.pk} = n.k "
-                f"AND (SELECT ok.ok FROM ok) {written}"
+                f"AND (SELECT ok.ok FROM ok) {tail}"
                 "SELECT ok.ok, ok.null_keys, ok.wanted FROM ok")
 
     def retry_read(self) -> str:
@@ -459,8 +460,8 @@ class Plans:
         # a linear model scored by the statement itself: lock and one write, no read, no Python scoring
         fast = sql.fast() if model is not None and source == NEW else None
         self.fast = prep(then + fast, _FAST_TYPES) if fast is not None else None
-        # and where a counter reads the event table, first without the lock (see Sql.fast)
-        optimistic = sql.fast(optimistic=True) if fast is not None and w.recomputes else None
+        # and where a counter reads the event table, first without the lock (see Sql.fast; None elsewhere)
+        optimistic = sql.fast(optimistic=True) if fast is not None else None
         self.optimistic = prep(optimistic, _FAST_TYPES) if optimistic is not None else None
 
     def write(self, clear, n):
