@@ -1,0 +1,66 @@
+"""The scoring benchmark compares like with like: each write-back run starts from the same table state."""
+
+import uuid
+
+import psycopg2
+import pytest
+from psycopg2 import sql
+
+from pgscore import bench
+
+
+@pytest.fixture
+def cur(db_url):
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    cur = conn.cursor()
+    # autovacuum off: only the benchmark's own VACUUM may clean up after the UPDATE below
+    cur.execute("CREATE TABLE customers (id int PRIMARY KEY, score float8) WITH (autovacuum_enabled = off)")
+    cur.execute("INSERT INTO customers SELECT g, NULL FROM generate_series(1, 2000) AS g")
+    cur.execute("UPDATE customers SET score = 1")  # the last run's dead versions
+    yield cur
+    conn.close()
+
+
+def _state(cur):
+    cur.execute("SELECT c.relallvisible, c.relpages FROM pg_catalog.pg_class c WHERE c.oid = 'customers'::regclass")
+    visible, pages = cur.fetchone()
+    cur.execute("SELECT redo_lsn FROM pg_catalog.pg_control_checkpoint()")
+    return visible, pages, cur.fetchone()[0]
+
+
+def test_a_write_back_run_starts_vacuumed_and_after_a_checkpoint(cur):
+    visible, pages, redo = _state(cur)
+    assert visible == pages == 0  # never vacuumed: pg_class counts no page yet, no page all-visible
+    seen = []
+    assert bench._written_back(cur, lambda: seen.append(_state(cur)) or 1.25) == 1.25
+    (visible_in, pages_in, redo_in), = seen
+    assert visible_in == pages_in > 0  # VACUUM ran first: every page all-visible again
+    assert redo_in != redo  # and a checkpoint
+
+
+def test_a_write_back_run_is_a_timed_statement_too(cur):
+    assert bench._written_back(cur, "UPDATE customers SET score = 2") > 0
+    cur.execute("SELECT count(*) FILTER (WHERE score = 2), count(*) FROM customers")
+    assert cur.fetchone() == (2000, 2000)
+
+
+def test_a_role_that_may_not_checkpoint_still_runs_the_benchmark(cur):
+    role = f"bench_owner_{uuid.uuid4().hex[:8]}"
+    cur.execute(sql.SQL("CREATE ROLE {}").format(sql.Identifier(role)))
+    try:
+        cur.execute(sql.SQL("ALTER TABLE customers OWNER TO {}").format(sql.Identifier(role)))
+        cur.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))  # may VACUUM its table, not CHECKPOINT
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cur.execute("CHECKPOINT")
+        seen = []
+        assert bench._written_back(cur, lambda: seen.append(True) or 0.5) == 0.5
+        assert seen == [True]
+        cur.execute("RESET ROLE")
+        cur.execute("SELECT c.relallvisible = c.relpages AND c.relpages > 0 FROM pg_catalog.pg_class c "
+                    "WHERE c.oid = 'customers'::regclass")
+        assert cur.fetchone()[0]
+    finally:
+        cur.execute("RESET ROLE")
+        cur.execute("DROP TABLE customers")
+        cur.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
