@@ -1,12 +1,17 @@
-"""The scoring benchmark compares like with like: each write-back run starts from the same table state."""
+"""The scoring benchmark compares like with like: each write-back run starts from the same table state,
+and the client side it is compared with writes the model's own scores."""
 
 import uuid
 
+import numpy as np
 import psycopg2
 import pytest
 from psycopg2 import sql
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
-from pgscore import bench
+from pgscore import bench, datasets
 
 
 @pytest.fixture
@@ -64,3 +69,26 @@ def test_a_role_that_may_not_checkpoint_still_runs_the_benchmark(cur):
         cur.execute("RESET ROLE")
         cur.execute("DROP TABLE customers")
         cur.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+def test_the_client_side_reads_the_binary_copy_and_writes_the_models_scores(db_url):
+    X, y, names = datasets.churn(300, seed=5)
+    est = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, y)
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute(sql.SQL("CREATE TABLE customers (id int PRIMARY KEY, {}, score float8)").format(
+        sql.SQL(", ").join(sql.SQL("{} float8").format(sql.Identifier(n)) for n in names)))
+    ids = list(range(-150, 150))  # negative keys too: big-endian two's complement
+    cur.executemany(sql.SQL("INSERT INTO customers VALUES (%s, {})").format(
+        sql.SQL(", ").join(sql.Placeholder() * len(names))), [(i, *map(float, x)) for i, x in zip(ids, X)])
+    assert bench.client_side(conn, est, names, len(ids)) > 0
+    cur.execute("SELECT id, score FROM customers ORDER BY id")
+    got = cur.fetchall()
+    assert [i for i, _ in got] == ids
+    np.testing.assert_allclose([s for _, s in got], est.predict_proba(X)[:, 1], rtol=0, atol=1e-15)
+
+    cur.execute(sql.SQL("UPDATE customers SET {} = NULL WHERE id = 7").format(sql.Identifier(names[3])))
+    with pytest.raises(RuntimeError, match="none NULL"):  # a NULL changes the row's layout: refused, not misread
+        bench.client_side(conn, est, names, len(ids))
+    conn.close()
