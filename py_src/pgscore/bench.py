@@ -270,15 +270,13 @@ def read_binary_copy(data, fields) -> np.ndarray:
     type); RuntimeError unless every row has exactly these fields, none NULL (a NULL shortens its row:
     read as it is, the rows after it would be garbage), between the header this server sends and the
     trailer."""
-    dt, rows = _copy_rows(fields), None
+    dt = _copy_rows(fields)
     body = data[len(_PGCOPY):len(data) - len(_PGCOPY_END)]
-    if (len(data) >= len(_PGCOPY) + len(_PGCOPY_END) and bytes(data[:len(_PGCOPY)]) == _PGCOPY
-            and bytes(data[len(data) - len(_PGCOPY_END):]) == _PGCOPY_END and len(body) % dt.itemsize == 0):
-        rows = np.frombuffer(body, dt)
-        sizes = [(f"{name}_len", np.dtype(t).itemsize) for name, t in fields]
-        if (rows["n"] != len(fields)).any() or any((rows[k] != size).any() for k, size in sizes):
-            rows = None
-    if rows is None:
+    framed = (len(data) >= len(_PGCOPY) + len(_PGCOPY_END) and bytes(data[:len(_PGCOPY)]) == _PGCOPY
+              and bytes(data[len(data) - len(_PGCOPY_END):]) == _PGCOPY_END and len(body) % dt.itemsize == 0)
+    rows = np.frombuffer(body, dt) if framed else None
+    if rows is None or (rows["n"] != len(fields)).any() or any(
+            (rows[f"{name}_len"] != dt[name].itemsize).any() for name, _ in fields):
         raise RuntimeError(f"binary COPY output is not rows of {', '.join(t for _, t in fields)}, none NULL")
     return rows
 
