@@ -421,6 +421,27 @@ def test_verify_raises_mismatch():
         verify(Evaluator.from_bytes(ev.to_bytes()), est, "binary", X)
 
 
+@pytest.mark.parametrize("name,task,corrupt", [
+    ("hgb", "binary", lambda ev: setattr(ev, "_leafval", ev._leafval * 0.5)),  # the row path's leaf values
+    ("rf", "multiclass", lambda ev: setattr(ev, "_rows_as_ints", [m >> 1 for m in ev._rows_as_ints])),
+    ("scaler-linear", "binary", lambda ev: setattr(ev, "_b_l", [ev._b_l[0] + 1e-6])),  # score_row's bias
+    ("scaler-linear", "regression", lambda ev: setattr(ev, "_S_l", [[w * 2 for w in ev._S_l[0]]])),
+])
+def test_verify_proves_the_row_path_too(name, task, corrupt):
+    """score_row and proba_row (what the SQL row functions call) are code of their own: verify() scores
+    rows one at a time too, and a row path that disagrees fails the deploy's proof even when the chunk
+    path is right."""
+    est, X = fitted(name, task)
+    ev = Evaluator.from_bytes(compile_estimator(est, task, F).to_bytes())
+    assert verify(ev, est, task, X)["max_abs_diff"] <= 1e-9
+    ev.score_row(X[0].tolist())  # builds the row path's own tables (the leaf masks as Python ints)
+    corrupt(ev)
+    np.testing.assert_allclose(ev.proba(X) if task != "regression" else ev.value(X), sk(est, task, X),
+                               rtol=0, atol=1e-9)  # the chunk path is untouched
+    with pytest.raises(Mismatch, match="on the row path"):
+        verify(ev, est, task, X)
+
+
 
 # -- score_sql: the linear score as SQL (rescoring computes it inside its write) ---------------------------
 

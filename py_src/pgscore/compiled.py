@@ -27,6 +27,7 @@ if sys.version_info >= (3, 12):  # sum() of floats compensates from 3.12 on; sco
         return functools.reduce(operator.add, items, start)
 else:
     _lsum = sum
+ROW_CHECKS = 200  # rows of each set verify() also scores one at a time, as the row path does
 MAX_BYTES = 1 << 30  # what all of an evaluator's arrays may hold together, decompressed (bytea stops at 1 GB)
 
 
@@ -883,6 +884,29 @@ def _compare(ev, est, task, X, tol, label):
         bad = np.flatnonzero(clear & (np.asarray(est.predict(X)) != est.classes_[got.argmax(axis=1)]))
         if len(bad):
             raise Mismatch(f"predicted class differs{label} at row {bad[0]}: probabilities {ref[bad[0]]}")
+    return max(float(d[r]), _compare_rows(ev, ref[:ROW_CHECKS], X[:ROW_CHECKS], clf, tol, label))
+
+
+def _compare_rows(ev, ref, X, clf, tol, label):
+    """The row path (score_row, and proba_row for classifiers: what pgscore.score and predict_proba call
+    for each row in SQL) against scikit-learn's `ref` for the rows of X. It is separate code from the
+    chunk path (plain floats, the trees' leaf masks as Python ints, a linear model's sum of products),
+    so it is proved on its own."""
+    rows = X.tolist()
+    if not rows:
+        return 0.0
+    try:
+        score = np.array([ev.score_row(x) for x in rows], np.float64)
+        got = np.array([ev.proba_row(x) for x in rows], np.float64).reshape(ref.shape) if clf else score
+    except ValueError as e:
+        raise Mismatch(f"the row path refused{label} what scikit-learn scored: {e}") from e
+    want = ref if not clf else ref[:, 1] if ref.shape[1] == 2 else ref.max(axis=1)
+    d = np.maximum(np.abs(ref - got).reshape(len(rows), -1).max(axis=1), np.abs(want - score))
+    d[np.isnan(d)] = _INF
+    r = int(d.argmax())
+    if d[r] > tol:
+        raise Mismatch(f"max abs difference {d[r]:.3g} > {tol:g} on the row path{label} at row {r}: "
+                       f"scikit-learn {ref[r]} vs compiled {got[r]} (score {score[r]})")
     return float(d[r])
 
 
@@ -890,7 +914,8 @@ def verify(evaluator, estimator, task: str, X, tol: float = 1e-9) -> dict:
     """Check the evaluator against the estimator on X and, if it allows NaN, on X with NaN holes.
 
     Compares predict_proba (classifiers) or predict (regressors) and the predicted class
-    (ignoring rows whose top two probabilities are within tol). Returns
+    (ignoring rows whose top two probabilities are within tol), a chunk at a time and, for the
+    first ROW_CHECKS rows of each set, one row at a time (score_row, proba_row). Returns
     {"rows": rows checked, "max_abs_diff": float}; raises Mismatch on any difference above tol.
     """
     X = np.asarray(X, dtype=np.float64)

@@ -67,8 +67,9 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     names and types, task and classes, hold-out metrics when y is given, and
     a baseline of every feature and of the score on X, and (unless
     compile=False) the estimator compiled to numpy arrays, proved equal to
-    it on up to VERIFY_ROWS rows of X (or scored by scikit-learn when it
-    cannot be compiled or proved).
+    it on up to VERIFY_ROWS rows of X, a chunk at a time and row by row
+    (compiled.verify), or scored by scikit-learn when it cannot be compiled
+    or proved.
     """
     features.check_fitted(estimator)
     names, types = features.describe(estimator, X, feature_names)
