@@ -249,7 +249,7 @@ def _written_back(cur, run) -> float:
     """Seconds of one write-back run (a statement, or a function timing itself), started from the same
     state as the others: the previous run's dead row versions vacuumed away and its dirty pages
     flushed. Without it each run paid for the ones before it: the client side, last, on a table
-    carrying two million dead versions, ran at ~2/3 of its speed (docs/performance.md, session 14)."""
+    carrying two million dead versions, ran at ~2/3 of its speed (docs/performance-log.md, session 14)."""
     cur.execute("VACUUM customers")
     cur.execute("CHECKPOINT")
     return run() if callable(run) else _timed(cur, run)

@@ -13,7 +13,7 @@ its score. orjson writes the whole array in its shortest round-trip form at
 about 35 ns a number; the statement casts the text (`$n::float8[]`, once:
 in an initplan or a function argument, never per row), and float8in reads
 each number back to the same double. Measured numbers are in
-docs/performance.md ("Numbers into PostgreSQL").
+docs/performance-log.md ("Numbers into PostgreSQL").
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ class Doubles:
 
 LITERAL, DOUBLES = Literal(), Doubles()
 # numbers in an array from which raw doubles cost less than a literal, measured inside the server
-# (docs/performance.md, "Numbers into PostgreSQL as raw doubles"): 16 random doubles 13.7 against 15.5 us
+# (docs/performance-log.md, "Numbers into PostgreSQL as raw doubles"): 16 random doubles 13.7 against 15.5 us
 # a statement, 32 10.2 against 15.2, 64 13.0 against 34.1, 256 19.6 against 113.6; 8: 15.2 against 13.8;
 # plus ~10 us for checking that float8_array is still there (format_for)
 DOUBLES_FROM = 64
