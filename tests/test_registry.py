@@ -163,6 +163,49 @@ def test_bad_deploys(db_url, logit):
     assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
 
 
+class Frame:
+    """What deploy reads of a pandas DataFrame (columns, dtypes, a column by name, len), without pandas."""
+
+    def __init__(self, columns):
+        self._c = {k: np.asarray(v) for k, v in columns.items()}
+        self.columns, self.dtypes = list(self._c), [v.dtype for v in self._c.values()]
+
+    def __getitem__(self, name):
+        return self._c[name]
+
+    def __len__(self):
+        return len(next(iter(self._c.values())))
+
+
+def test_text_features_are_refused_at_deploy_with_the_way_to_code_them(db_url):
+    """A model that takes a string (OneHotEncoder on text) could never be scored: features reach it as
+    float8. Deploy says which feature, the value, and how to code the category instead; nothing is
+    written. Missing values (None, NaN) in numeric features are not text."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(0)
+    tenure, plan = rng.integers(0, 60, 300).astype(float), rng.choice(["basic", "plus", "pro"], 300)
+    mixed = np.empty((300, 2), object)
+    mixed[:, 0], mixed[:, 1] = tenure, plan
+    est = make_pipeline(ColumnTransformer([("n", StandardScaler(), [0]), ("c", OneHotEncoder(), [1])]),
+                        LogisticRegression()).fit(mixed, (tenure < 20) ^ (plan == "pro"))
+    with pytest.raises(InvalidModel, match="feature 'plan' holds 'basic', which is not a number") as e:
+        registry.deploy(db_url, "plans", est, mixed, feature_names=["tenure", "plan"])
+    assert "array_position" in e.value.hint
+    frame = Frame({"tenure": tenure, "plan": plan})
+    with pytest.raises(InvalidModel, match="feature 'plan' holds 'basic'"):
+        registry.deploy(db_url, "plans", est, frame, feature_names=["tenure", "plan"])
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+    holes = np.empty((600, 12), object)
+    holes[:] = X
+    holes[::7, 3] = None
+    hgb = HistGradientBoostingClassifier(max_iter=10, random_state=0).fit(X, Y)
+    r = registry.deploy(db_url, "holes", hgb, holes, feature_names=NAMES)
+    assert r["feature_types"] == ["float8"] * 12  # numbers held in an object array are numbers
+    assert query(db_url, "SELECT engine FROM pgscore.model_versions WHERE name = 'holes'") == [("numpy",)]
+
+
 def test_unknown_models_in_sql(conn, logit):
     err = sql_error(conn, "SELECT pgscore.score('nope', ARRAY[1.0])")
     assert err.pgcode == "42704" and "there is no model 'nope'" in err.pgerror

@@ -65,18 +65,38 @@ def describe(estimator, X, feature_names=None) -> tuple[list[str], list[str]]:
     return names, types
 
 
-def as_matrix(X) -> np.ndarray:
-    """X as a float matrix (non-numeric columns become NaN: they get no numeric baseline)."""
-    if hasattr(X, "columns"):
-        cols = []
-        for c in X.columns:
-            col = X[c]
+NUMBERS_ONLY = ("pgscore scores numbers: every feature reaches the model as a float8 (a float8[] element or "
+                "a JSON number). Train on integer codes for a category (one-hot encode the codes inside the "
+                "pipeline) and code the text in SQL, e.g. array_position(ARRAY['basic','plus','pro'], plan) - 1")
+
+
+def as_matrix(X, names) -> np.ndarray:
+    """X as a float matrix (None and NaN are missing values); InvalidModel naming the first feature in
+    `names` whose values are not numbers, such as a column of strings: the model could never be scored."""
+    if not hasattr(X, "columns"):
+        try:
+            return np.asarray(X, dtype=float)
+        except (TypeError, ValueError):
+            X = np.asarray(X, dtype=object)
+    cols = [X[c] for c in X.columns] if hasattr(X, "columns") else list(X.T)
+    out = []
+    for name, col in zip(names, cols):
+        try:
+            out.append(np.asarray(col, dtype=float))
+        except (TypeError, ValueError):
+            raise InvalidModel(f"feature {name!r} holds {_not_a_number(col)!r}, which is not a number",
+                               hint=NUMBERS_ONLY) from None
+    return np.column_stack(out) if out else np.empty((len(X), 0))
+
+
+def _not_a_number(col):
+    for v in col:
+        if v is not None:
             try:
-                cols.append(np.asarray(col, dtype=float))
+                float(v)
             except (TypeError, ValueError):
-                cols.append(np.full(len(col), np.nan))
-        return np.column_stack(cols) if cols else np.empty((len(X), 0))
-    return np.asarray(X, dtype=float)
+                return v.item() if isinstance(v, np.generic) else v  # 'basic', not np.str_('basic')
+    return None
 
 
 def scores_of(estimator, task: str, X) -> np.ndarray:

@@ -77,7 +77,8 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     if X is None:  # no training data: no baseline, no metrics
         matrix, scores, y = np.empty((0, len(names))), None, None
     else:
-        matrix = features.as_matrix(X)
+        matrix = features.as_matrix(X, names)
+        types = ["float8" if t == "text" else t for t in types]  # numbers in an object column: as_matrix checked
         try:
             scores = features.scores_of(estimator, task, X)
         except Exception as e:  # noqa: BLE001 - the estimator cannot score its own training data

@@ -7,8 +7,8 @@
  * in the caller's setting). score_table is a procedure that commits after
  * every chunk, which a SET clause would forbid; every query of its own is
  * fully qualified. score_chunk runs with JIT off: compiling its chunk's
- * UPDATE cost more than it saved (docs/performance.md). batch_chunks returns
- * a chunk's scores as raw doubles, which predict_batch turns into a float8[]
+ * UPDATE cost more than it saved (as in the rescoring trigger, migration
+ * 0009). batch_chunks returns a chunk's scores as raw doubles, which predict_batch turns into a float8[]
  * with float8_array (migration 0013; a float8[] literal that predict_batch cast
  * before, 0010): PL/Python would pass a list of floats one float at a time,
  * through repr.

@@ -8,8 +8,8 @@
  * statement. Each prediction is written to pgscore.prediction_log (setting
  * pgscore.log_queries: all, off, or a sampling rate), hence VOLATILE; not
  * STRICT (a NULL argument is an error that names it); PARALLEL UNSAFE (they
- * run queries and write). The SET search_path costs about 1.4 us a call
- * (measured in docs/performance.md); every query they run also qualifies its
+ * run queries and write). The SET search_path costs about 1.3-1.4 us a call
+ * (measured in docs/performance.md and docs/performance-log.md); every query they run also qualifies its
  * tables, functions, types and operators (see serving.py).
  */
 CREATE FUNCTION pgscore.score(p_model text, p_features float8[], p_version integer DEFAULT NULL, p_key text DEFAULT NULL)
