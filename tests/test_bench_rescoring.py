@@ -57,6 +57,24 @@ def test_pgbench_reports_the_warm_rate_and_the_whole_run(bench):
     assert r["tps"] != r["cold_tps"]  # the warm rate is read from the progress of the second second
     (n,), = query(bench, "SELECT count(*) FROM rescore.events_counter")
     assert n >= 2 * r["cold_tps"]  # three seconds at the whole run's rate: at least two seconds' worth
+    # the latencies are those of the transactions of that second: about as many as its rate says, of
+    # two clients each waiting for its INSERT, so about 2 / tps on average
+    lat = r["latencies_ms"]
+    assert 0.5 * r["tps"] <= len(lat) <= 1.5 * r["tps"] and len(lat) < n
+    assert 0.5 < (sum(lat) / len(lat)) / (2000 / r["tps"]) < 2
+    m = bench_rescoring._mean_run([r])
+    assert 0 < m["p50_ms"] <= m["p99_ms"] <= max(lat) and m["n_warm"] == len(lat)
+
+
+def test_warm_latencies_read_the_window_of_the_warm_rate(tmp_path):
+    """pgbench's per-transaction log: client, number, latency (µs), script, end (epoch s, µs); the
+    transactions that ended between 1 and 1 + seconds after the first one started, failed ones left out."""
+    (tmp_path / "tx.1").write_text("0 0 500000 0 100 500000\n"  # started at 100.0: the run's start
+                                   "0 1 2000 0 101 200000\n0 2 failed 0 101 300000\n")
+    (tmp_path / "tx.1.1").write_text("1 0 3000 0 102 100000\n1 1 4000 0 100 900000\n")
+    assert sorted(bench_rescoring.warm_latencies(tmp_path.glob("tx.*"), 1)) == [2.0]
+    assert sorted(bench_rescoring.warm_latencies(tmp_path.glob("tx.*"), 2)) == [2.0, 3.0]
+    assert bench_rescoring.warm_latencies([], 1) == []
 
 
 def test_kinds_take_turns_in_reverse_every_other_round():
@@ -67,6 +85,10 @@ def test_kinds_take_turns_in_reverse_every_other_round():
 
 
 def test_runs_of_one_kind_are_reported_as_one():
-    r = bench_rescoring._mean_run([{"tps": 100.0, "latency_ms": 1.0, "cold_tps": 90.0, "failed": 0},
-                                   {"tps": 300.0, "latency_ms": 2.0, "cold_tps": 270.0, "failed": 1}])
-    assert r == {"tps": 200.0, "latency_ms": 1.75, "cold_tps": 180.0, "failed": 1}  # latency per transaction
+    r = bench_rescoring._mean_run([
+        {"tps": 100.0, "latency_ms": 1.0, "cold_tps": 90.0, "failed": 0, "latencies_ms": [1.0] * 60 + [9.0] * 40},
+        {"tps": 300.0, "latency_ms": 2.0, "cold_tps": 270.0, "failed": 1, "latencies_ms": [2.0] * 300}])
+    p99 = r.pop("p99_ms")
+    assert r == {"tps": 200.0, "latency_ms": 1.75, "cold_tps": 180.0, "failed": 1,  # latency per transaction
+                 "p50_ms": 2.0, "n_warm": 400}  # percentiles of both runs' transactions together
+    assert p99 == 9.0

@@ -120,23 +120,23 @@ def setup(cur, X, n_customers, model=None):
 def pgbench(url, table, clients, seconds, n_customers) -> dict:
     """Single-row INSERTs into `table` with `clients` new connections for `seconds` + 2: tps and latency
     of warm sessions, the mean of pgbench's per-second progress over the `seconds` after the first
-    (pgbench reports no progress for the last, partial second), and the tps of the whole run, whose
-    first second has each new backend's first-call imports."""
+    (pgbench reports no progress for the last, partial second), the latency of each transaction that
+    ended in those seconds (pgbench's per-transaction log), and the tps of the whole run, whose first
+    second has each new backend's first-call imports."""
     from psycopg2.extensions import parse_dsn
 
     from pgscore.localdb import pg_bin_dir
 
     dsn = parse_dsn(url)
-    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
-        f.write(f"\\set cid random(1, {n_customers})\nINSERT INTO {SCHEMA}.{table} (customer_id) VALUES (:cid);\n")
-        script = f.name
-    try:
-        cmd = [str(pg_bin_dir() / "pgbench"), "-n", "-f", script, "-c", str(clients), "-j", str(clients),
-               "-T", str(seconds + 2), "-P", "1", "-h", dsn.get("host", "localhost"), "-p", str(dsn.get("port", 5432)),
+    with tempfile.TemporaryDirectory(prefix="pgscore-pgbench-") as tmp:
+        script = Path(tmp) / "insert.sql"
+        script.write_text(f"\\set cid random(1, {n_customers})\nINSERT INTO {SCHEMA}.{table} (customer_id) VALUES (:cid);\n")
+        cmd = [str(pg_bin_dir() / "pgbench"), "-n", "-f", str(script), "-c", str(clients), "-j", str(clients),
+               "-T", str(seconds + 2), "-P", "1", "-l", f"--log-prefix={Path(tmp) / 'tx'}",
+               "-h", dsn.get("host", "localhost"), "-p", str(dsn.get("port", 5432)),
                "-U", dsn.get("user", "postgres"), dsn["dbname"]]
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 62)
-    finally:
-        Path(script).unlink()
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 62, cwd=tmp)
+        latencies = warm_latencies(Path(tmp).glob("tx.*"), seconds) if out.returncode == 0 else []
     if out.returncode != 0:
         raise RuntimeError(f"pgbench failed: {out.stderr.strip()[-500:]}")
     tps = float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", out.stdout).group(1))
@@ -147,16 +147,32 @@ def pgbench(url, table, clients, seconds, n_customers) -> dict:
                                                          out.stderr)][1:seconds + 1]
     warm = sum(t for t, _ in steps) / len(steps) if steps else tps
     warm_lat = sum(t * l for t, l in steps) / sum(t for t, _ in steps) if steps and warm else lat
-    return {"tps": warm, "latency_ms": warm_lat, "cold_tps": tps, "failed": int(failed.group(1)) if failed else 0}
+    return {"tps": warm, "latency_ms": warm_lat, "cold_tps": tps, "failed": int(failed.group(1)) if failed else 0,
+            "latencies_ms": latencies}
+
+
+def warm_latencies(logs, seconds) -> list:
+    """Latencies (ms) of the transactions in pgbench's per-transaction logs (one file per thread; a line
+    per transaction: client, number, latency in µs, script, end time as epoch seconds and µs) that
+    ended within `seconds` after the first second of the run, the window of the warm rate. A failed
+    transaction's latency reads "failed": it has none, and is left out (the run counts failures)."""
+    rows = [r for log in logs for r in map(str.split, Path(log).read_text().splitlines()) if r[2].isdigit()]
+    if not rows:
+        return []
+    ends = [int(r[4]) + int(r[5]) / 1e6 for r in rows]
+    start = min(e - int(r[2]) / 1e6 for e, r in zip(ends, rows))
+    return [int(r[2]) / 1000 for e, r in zip(ends, rows) if start + 1 <= e < start + 1 + seconds]
 
 
 def _mean_run(runs: list) -> dict:
     """pgbench results of equally long runs of one kind as one: mean rates, latency weighted by
-    transactions, failures summed."""
+    transactions, failures summed, and the percentiles of every run's warm transactions together."""
     tps = sum(r["tps"] for r in runs) / len(runs)
     lat = sum(r["tps"] * r["latency_ms"] for r in runs) / (tps * len(runs)) if tps else runs[0]["latency_ms"]
+    pooled = [v for r in runs for v in r["latencies_ms"]]
+    p50, p99 = np.percentile(pooled, [50, 99]).tolist() if pooled else (float("nan"), float("nan"))
     return {"tps": tps, "latency_ms": lat, "cold_tps": sum(r["cold_tps"] for r in runs) / len(runs),
-            "failed": sum(r["failed"] for r in runs)}
+            "failed": sum(r["failed"] for r in runs), "p50_ms": p50, "p99_ms": p99, "n_warm": len(pooled)}
 
 
 def multi_row(cur, table, n_events, n_customers, copy=False, repeat=3) -> float:
@@ -204,7 +220,8 @@ def run(url, rep, X, model=None, quick=False, say=print):
             r = _mean_run(runs[kind])
             results[(kind, clients)] = r["tps"]
             rep.add(f"single-row INSERT, {kind}, {clients} client(s), {seconds} s", r["tps"], 1.0, "tx/s",
-                    f"avg {r['latency_ms']:.2f} ms; {r['cold_tps']:,.0f} tx/s with the first second"
+                    f"p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, avg {r['latency_ms']:.2f} ms; "
+                    f"{r['cold_tps']:,.0f} tx/s with the first second"
                     + (f" ({rounds} runs of {seconds // rounds} s, taking turns)" if rounds > 1 else "")
                     + (f", {r['failed']} failed" if r["failed"] else ""),
                     ref=None if kind == "counter" else f"single-row INSERT, counter, {clients} client(s), {seconds} s")
