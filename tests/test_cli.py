@@ -12,6 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from helpers import PGSCORE, ROOT, make_tmpdir, pgscore_cli, query
 from pgscore import artifacts, datasets, migrate, registry
 from pgscore.cli import build_parser
+from pgscore.errors import ArtifactError, InvalidModel
 from pgscore.localdb import Cluster, free_port
 
 X, Y, NAMES = datasets.churn(300, seed=2)
@@ -80,6 +81,46 @@ def test_deploy_features_and_train_are_mutually_exclusive(db_url, model_file, tm
     assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
 
 
+def test_training_csv_from_a_spreadsheet_and_ragged_rows(tmp_path):
+    """A byte-order mark ("CSV UTF-8" from a spreadsheet) is not part of the first name; a row with more
+    or fewer fields than the header is an error naming its line, not a value dropped or a traceback."""
+    csv = tmp_path / "train.csv"
+    csv.write_bytes(b"\xef\xbb\xbfage,income,y\r\n40,1.5,1\r\n\r\n30,2.5,0\r\n")
+    X_, y_, names = datasets.read_csv(csv, target="y")
+    assert names == ["age", "income"] and X_.tolist() == [[40.0, 1.5], [30.0, 2.5]] and y_.tolist() == [1, 0]
+    for body, line, fields in (("age,income,y\n40,1.5,1\n30,2.5,0,7\n", 3, 4), ("age,income,y\n40,1.5\n", 2, 2)):
+        csv.write_text(body)
+        with pytest.raises(InvalidModel, match=f"train.csv line {line}: {fields} fields where the header has 3"):
+            datasets.read_csv(csv, target="y")
+    csv.write_text("age,income,y\n")
+    with pytest.raises(InvalidModel, match="has a header and no rows"):
+        datasets.read_csv(csv, target="y")
+
+
+def test_deploy_train_without_target_names_the_option(db_url, model_file, tmp_path):
+    train = tmp_path / "train.csv"
+    train.write_text(",".join(NAMES + ["churned"]) + "\n" +
+                     "\n".join(",".join(map(str, [*r, t])) for r, t in zip(X[:20], Y[:20])) + "\n")
+    run = pgscore_cli("deploy", str(model_file), "--name", "m", "--train", str(train), "--db", db_url)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert "has 13 columns and the estimator takes 12 features: is one of them the label?" in run.stderr
+    assert "--target COLUMN" in run.stderr
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+
+
+def test_a_file_that_is_not_joblib_says_so(tmp_path, model_file):
+    path = tmp_path / "model.joblib"
+    path.write_text("age,income\n1,2\n")  # a CSV passed where the model goes
+    with pytest.raises(ArtifactError, match=r"cannot be loaded \(it is not a pickle, nor compressed by joblib: "
+                                            r"it starts with b'age,inco'\)") as e:
+        registry.load_artifact(path)
+    assert "joblib.dump" in e.value.hint
+    path.write_bytes(model_file.read_bytes()[:-40])  # a joblib file cut short: a pickle, so no such remark
+    with pytest.raises(ArtifactError, match="cannot be loaded: ") as e:
+        registry.load_artifact(path)
+    assert "not a pickle" not in e.value.message
+
+
 def test_deploy_with_a_wrong_sha256_shows_both_hashes(db_url, model_file):
     actual = artifacts.sha256(model_file.read_bytes())
     run = pgscore_cli("deploy", str(model_file), "--name", "m", "--features", ",".join(NAMES),
@@ -143,15 +184,23 @@ def test_demo_runs_end_to_end():
         # rescoring: three customers' counters and scores before and after, and the audit rows behind them
         explained = [ln for ln in run.stdout.splitlines() if "caused by public.complaints events" in ln]
         assert len(explained) == 3 and "customer 3: score" in explained[0] and "[1, 2, 3]" in explained[0]
+        assert "export PGSCORE_DATABASE_URL='postgresql://" in run.stdout  # a cluster other than the default
         for ln in scored:  # SQL and Python agree to the printed digits
             sql_val, py_val = ln.split("= ")[1].split()[0], ln.split("Python: ")[1].split(")")[0]
             assert sql_val == py_val
-        # run again on the same cluster: it is running, the schema is there, the tables are made again
+        # run again on the same cluster: it is running, the schema is there, the tables are made again;
+        # another model's alerts are not listed as the demo's
+        url = run.stdout.split("database: ")[1].split()[0]
+        registry.deploy(url, "other", LogisticRegression(max_iter=500).fit(X, Y), X, Y, feature_names=NAMES)
+        query(url, "SELECT pgscore.score('other', %s::float8[]) FROM generate_series(1, 500)", ([1e6] * 12,))
         again = pgscore_cli("demo", "--data-dir", str(base / "data"))
         assert again.returncode == 0, again.stdout + again.stderr
         assert "PostgreSQL is already running" in again.stdout and "deployed churn version 2" in again.stdout
         explained = [ln for ln in again.stdout.splitlines() if "caused by public.complaints events" in ln]
         assert len(explained) == 3, explained  # this run's audit rows, not the first run's too
+        (churn,), = query(url, "SELECT count(*) FROM pgscore.alerts WHERE model = 'churn' AND window_name = '1 hour'")
+        (other,), = query(url, "SELECT count(*) FROM pgscore.alerts WHERE model = 'other' AND window_name = '1 hour'")
+        assert other > 0 and f"pgscore.alerts of churn, last hour ({churn}):" in again.stdout
     finally:
         Cluster(data_dir=base / "data").destroy()
 

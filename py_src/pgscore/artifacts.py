@@ -93,4 +93,11 @@ def loads(model: str, data: bytes):
     try:
         return joblib.load(io.BytesIO(data))
     except Exception as e:  # noqa: BLE001 - corrupt pickles raise anything
-        raise ArtifactError(f"model {model}: the artifact cannot be loaded: {type(e).__name__}: {e}") from e
+        what = ("" if data.startswith(_WRITTEN_BY_JOBLIB) else
+                f" (it is not a pickle, nor compressed by joblib: it starts with {bytes(data[:8])!r})")
+        raise ArtifactError(f"model {model}: the artifact cannot be loaded{what}: {type(e).__name__}: {e}",
+                            hint="write it with joblib.dump(estimator, path) from a fitted scikit-learn estimator") from e
+
+
+# how a pickle (protocol 2 and later) or a file joblib compressed (zlib, gzip, bz2, xz, lzma, lz4) begins
+_WRITTEN_BY_JOBLIB = (b"\x80", b"x", b"\x1f\x8b", b"BZh", b"\xfd7zXZ", b"\x5d\x00", b"\x04\x22\x4d\x18")

@@ -216,6 +216,10 @@ def cmd_deploy(args):
     names = [n.strip() for n in args.features.split(",")] if args.features else None
     if args.train:
         X, y, names = datasets.read_csv(args.train, target=args.target, features=names)
+        width = getattr(estimator, "n_features_in_", None)
+        if args.target is None and width is not None and width == len(names) - 1:
+            raise PgscoreError(f"{args.train} has {len(names)} columns and the estimator takes {width} features: "
+                               "is one of them the label?", hint="name it with --target COLUMN")
     rec = registry.deploy(resolve_db(args), args.name, estimator, X, y, feature_names=names,
                           description=args.description, activate=not args.no_activate, reason=args.reason)
     _say(f"deployed {rec['name']} version {rec['version']} (model_id {rec['model_id']}, sha256 "

@@ -10,14 +10,24 @@ from pgscore.errors import InvalidModel
 
 
 def read_csv(path, target=None, features=None):
-    """(X, y, feature_names): numeric columns as floats (empty cells are NaN); y from `target`."""
-    with open(path, newline="") as f:
+    """(X, y, feature_names): numeric columns as floats (empty cells are NaN); y from `target`. A
+    byte-order mark (spreadsheets write one into "CSV UTF-8") is not part of the first column's name;
+    a row whose number of fields is not the header's is an error naming its line (blank lines skipped)."""
+    with open(path, newline="", encoding="utf-8-sig") as f:
         reader = csv.reader(f)
         try:
             header = next(reader)
         except StopIteration:
             raise InvalidModel(f"{path} is empty") from None
-        rows = list(reader)
+        rows = []
+        for r in reader:
+            if r and len(r) != len(header):
+                raise InvalidModel(f"{path} line {reader.line_num}: {len(r)} fields where the header has "
+                                   f"{len(header)}", detail=f"columns: {', '.join(header)}")
+            if r:
+                rows.append((reader.line_num, r))
+    if not rows:
+        raise InvalidModel(f"{path} has a header and no rows")
     if target is not None and target not in header:
         raise InvalidModel(f"{path} has no column {target!r}", detail=f"columns: {', '.join(header)}")
     names = list(features) if features else [h for h in header if h != target]
@@ -32,11 +42,11 @@ def read_csv(path, target=None, features=None):
         except ValueError:
             raise InvalidModel(f"{path} line {line}: column {col!r} holds {v!r}, not a number") from None
 
-    X = np.array([[num(r[i], names[k], ln + 2) for k, i in enumerate(idx)] for ln, r in enumerate(rows)], dtype=float)
+    X = np.array([[num(r[i], names[k], ln) for k, i in enumerate(idx)] for ln, r in rows], dtype=float)
     y = None
     if target is not None:
         t = header.index(target)
-        raw = [r[t] for r in rows]
+        raw = [r[t] for _, r in rows]
         try:
             y = np.array([float(v) for v in raw])
             if np.all(y == np.round(y)):

@@ -58,6 +58,8 @@ def run(args, cluster, say=print) -> int:
 
     say("== done")
     say(f"connect with: psql '{url}'")
+    if args.data_dir:  # without it, commands would use the default cluster, not this one
+        say(f"point the other commands at it with: export PGSCORE_DATABASE_URL='{url}'")
     say("stop the database with: pgscore db stop" + (f" --data-dir {args.data_dir}" if args.data_dir else ""))
     return 0
 
@@ -146,9 +148,9 @@ def _monitoring(url, y, report_path, say):
     say(f"pgscore.realised_performance, last hour: {n} outcomes, AUC {auc} (at deploy {deploy_auc}), "
         f"accuracy {acc}, Brier {brier}: {status}")
     cur.execute("SELECT level, what, subject, metric, round(value::numeric, 3), threshold FROM pgscore.alerts "
-                "WHERE window_name = '1 hour' ORDER BY level = 'alert' DESC, subject, metric")
+                "WHERE model = 'churn' AND window_name = '1 hour' ORDER BY level = 'alert' DESC, subject, metric")
     alerts = cur.fetchall()
-    say(f"pgscore.alerts, last hour ({len(alerts)}):")
+    say(f"pgscore.alerts of churn, last hour ({len(alerts)}):")
     for level, what, subject, metric, value, threshold in alerts:
         say(f"  {level:<5} {what:<8} {subject:<22} {metric:<12} {value!s:>8} >= {threshold}")
     conn.close()
