@@ -44,6 +44,9 @@ def test_start_status_url_stop_and_restart_after_a_crash(data_dir):
     status = pgscore_cli("db", "status", "--data-dir", str(data_dir))
     assert status.returncode == 0 and "running" in status.stdout and port in status.stdout
     assert pgscore_cli("db", "url", "--data-dir", str(data_dir)).stdout.strip() == url
+    for action in ("url", "status", "stop"):  # they read the cluster's own port: none to give (and get wrong)
+        wrong = pgscore_cli("db", action, "--data-dir", str(data_dir), "--port", str(int(port) + 1))
+        assert wrong.returncode == 2 and "unrecognized arguments: --port" in wrong.stderr
     tcp = pgscore_cli("db", "url", "--tcp", "--data-dir", str(data_dir)).stdout.strip()
     with psycopg2.connect(tcp) as c, c.cursor() as cur:  # password auth over loopback
         cur.execute("SELECT inet_server_addr()::text")

@@ -671,7 +671,7 @@ GOOD = {"events": "complaints", "profiles": "customers", "key": "customer_id", "
     ({"profiles": "complaints"}, "22023", "cannot be both"),
     ({"key": "cust"}, "42703", "public.complaints has no column 'cust'"),
     ({"pkey": "nope"}, "42703", "public.customers has no column 'nope'"),
-    ({"pkey": "age"}, "42P10", "has no unique index"),
+    ({"pkey": "age"}, "42P10", "with a unique index of their own: id (the primary key)"),
     ({"score": "last_complaint_at"}, "42804", "expected double precision"),
     ({"scored_at": "age"}, "42804", "expected timestamptz"),
     ({"model": "bad name;"}, "22023", "invalid model name"),

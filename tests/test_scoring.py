@@ -160,7 +160,11 @@ def test_write_back_skips_rows_with_a_null_key(conn, name):
     for index in ("", "CREATE UNIQUE INDEX nk_bad ON nk ((id + 0))", "CREATE UNIQUE INDEX nk_bad ON nk (id, s)"):
         if index:  # an expression, or a key of two columns, makes no key of its own
             query(conn, "DROP INDEX IF EXISTS nk_bad; " + index)
-        assert sql_error(conn, "CALL pgscore.score_table(%s, 'nk', 'id', 's')", (name,)).pgcode == "42P10", index
+        err = sql_error(conn, "CALL pgscore.score_table(%s, 'nk', 'id', 's')", (name,))
+        assert err.pgcode == "42P10" and "if its values are unique: ALTER TABLE public.nk ADD PRIMARY KEY (id)" in str(err)
+    # keyed by a column that is not the key: the hint names the one that is
+    err = sql_error(conn, "CALL pgscore.score_table(%s, 'rows', 'tenure_months', 's')", (name,))
+    assert err.pgcode == "42P10" and "with a unique index of their own: id (the primary key)" in str(err), str(err)
     query(conn, "DROP INDEX nk_bad; INSERT INTO nk (id) VALUES (5)")  # a duplicate key: the index build fails,
     with pytest.raises(psycopg2.errors.UniqueViolation):  # and leaves an INVALID index, which is no key either
         query(conn, "CREATE UNIQUE INDEX CONCURRENTLY nk_bad ON nk (id)")

@@ -310,6 +310,23 @@ _UNIQUE = ("SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a O
            "AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL AND a.attname = $2::pg_catalog.name")
 
 
+_KEYS = ("SELECT a.attname::pg_catalog.text AS name, i.indisprimary AS pk FROM pg_catalog.pg_index i "
+         "JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+         "WHERE i.indrelid = $1 AND i.indisunique AND i.indnkeyatts = 1 AND i.indisvalid AND i.indpred IS NULL "
+         "AND i.indexprs IS NULL ORDER BY i.indisprimary DESC, 1")
+
+
+def key_hint(plpy, relation, name, column) -> str:
+    """What to do about `column` of `relation` (a name or an oid; `name` as printed) not being a key: the
+    columns that are (the primary key first), or, where none is, how to make it one."""
+    kind = "pg_catalog.oid" if isinstance(relation, int) else "pg_catalog.regclass"
+    keys = plpy.execute(plpy.prepare(_KEYS, [kind]), [relation])
+    if keys:
+        return ("columns of " + name + " with a unique index of their own: "
+                + ", ".join(r["name"] + (" (the primary key)" if r["pk"] else "") for r in keys))
+    return f"if its values are unique: ALTER TABLE {name} ADD PRIMARY KEY ({plpy.quote_ident(column)})"
+
+
 def has_unique_index(plpy, relation, column) -> bool:
     """Whether `column` alone is the key of a valid unique index (no predicate, no expression; INCLUDE
     columns allowed) on `relation`, a name or an oid."""
@@ -341,7 +358,7 @@ class TablePlans:
         if not has_unique_index(plpy, table, key):
             raise InvalidModel(f"{table}.{key} has no unique index of its own; each score is written back by "
                                "its key, so a key must name one row", sqlstate="42P10",
-                               hint=f"ALTER TABLE {table} ADD PRIMARY KEY ({q(key)})")
+                               hint=key_hint(plpy, table, table, key))
         if types[into] not in SCORE_TYPES:
             raise InvalidModel(f"column {into!r} of {table} is {types[into]}; scores need double precision, "
                                "real or numeric", sqlstate="42804")

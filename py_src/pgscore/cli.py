@@ -396,10 +396,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"pgscore {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def cluster_opts(sp):
+    def cluster_opts(sp, port=True):
         sp.add_argument("--data-dir", help="cluster directory (default: $PGSCORE_DATA_DIR, else "
                         "~/.local/share/pgscore/cluster, or /var/lib/pgscore/cluster as root)")
-        sp.add_argument("--port", type=int, default=None, help="TCP port on 127.0.0.1 (default 54329)")
+        if port:  # stop, status and url read the port the cluster was started with: no --port to get wrong
+            sp.add_argument("--port", type=int, default=None, help="TCP port on 127.0.0.1 (default 54329)")
+        else:
+            sp.set_defaults(port=None)
 
     def db_opt(sp):
         sp.add_argument("--db", help="database URL (default: $PGSCORE_DATABASE_URL, else the embedded cluster)")
@@ -412,13 +415,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="sign deployed models with this key and refuse unsigned ones (remembered; '' turns it off)")
     sp.set_defaults(func=cmd_db_start)
     sp = dbsub.add_parser("stop", help="stop the cluster")
-    cluster_opts(sp)
+    cluster_opts(sp, port=False)
     sp.set_defaults(func=cmd_db_stop)
     sp = dbsub.add_parser("status", help="running or not, where, on which port (exit 3 when stopped)")
-    cluster_opts(sp)
+    cluster_opts(sp, port=False)
     sp.set_defaults(func=cmd_db_status)
     sp = dbsub.add_parser("url", help="print the connection URL")
-    cluster_opts(sp)
+    cluster_opts(sp, port=False)
     sp.add_argument("--dbname", default="pgscore", help="database name in the URL (default pgscore)")
     sp.add_argument("--tcp", action="store_true", help="a TCP URL with the password instead of the private socket")
     sp.set_defaults(func=cmd_db_url)

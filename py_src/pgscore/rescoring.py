@@ -841,7 +841,7 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
     if not batch.has_unique_index(plpy, profiles.oid, profile_key):
         raise WiringError(f"{profiles.name}.{profile_key} has no unique index of its own; each event must match "
                           "at most one profile", sqlstate="42P10",
-                          hint=f"ALTER TABLE {profiles.name} ADD PRIMARY KEY ({profile_key})")
+                          hint=batch.key_hint(plpy, profiles.oid, profiles.name, profile_key))
     if event_id_column is None:
         pk = plpy.execute(plpy.prepare(_PRIMARY_KEY, ["pg_catalog.oid"]), [events.oid])
         event_id_column = pk[0]["name"] if pk else None

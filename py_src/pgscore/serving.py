@@ -91,12 +91,25 @@ class Loaded:
             return self.from_json(features)
         if features is None:
             raise InvalidModel(f"model {self.label}: the feature array is NULL", sqlstate="22004")
-        if len(features) != self.n:
-            raise InvalidModel(f"model {self.label} takes {self.n} features, got {len(features)}",
-                               detail="expected, in order: " + ", ".join(self.feature_names), sqlstate="22023")
+        if len(features) != self.n or type(features[0]) is list:  # a list in it: a multidimensional array
+            raise self._shape_error(features)
         if None in features:
             return [math.nan if v is None else v for v in features]
         return features
+
+    def _shape_error(self, features) -> InvalidModel:
+        expected = "expected, in order: " + ", ".join(self.feature_names)
+        dims, inner = [], features
+        while type(inner) is list:
+            dims.append(len(inner))
+            inner = inner[0] if inner else None
+        if len(dims) > 1:
+            return InvalidModel(f"model {self.label} takes one row of {self.n} features as a one-dimensional array, "
+                                f"got a {len(dims)}-dimensional one ({' x '.join(map(str, dims))})",
+                                detail=expected, hint="score each row with its own call, or a whole query with "
+                                "pgscore.predict_batch", sqlstate="22023")
+        return InvalidModel(f"model {self.label} takes {self.n} features, got {len(features)}", detail=expected,
+                            sqlstate="22023")
 
     def from_json(self, text) -> list:
         try:
