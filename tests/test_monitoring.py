@@ -394,6 +394,28 @@ def test_outcomes_judge_the_newest_prediction_before_them(churn):
     assert rows == [(1, 0.9, True), (1, 0.2, True)]
 
 
+def test_an_outcome_recorded_again_replaces_the_earlier_in_the_metrics(churn, trained):
+    """A job that records the same outcomes twice, or a corrected outcome, judges each prediction once:
+    with the newest outcome observed for it. outcome_matches keeps every outcome."""
+    conn, model_id = churn
+    Xc, yc, _ = datasets.churn(200, seed=6)
+    p = trained[3].predict_proba(Xc)[:, 1]
+    log_rows(conn, model_id, Xc, p, ago=["1 minute"] * len(Xc))
+    wrong = 1 - yc
+    for i in range(200):  # first a wrong outcome for the first 20, then every outcome (the right ones)
+        if i < 20:
+            query(conn, "SELECT pgscore.record_outcome('churn', %s, %s, now() - interval '10 seconds')",
+                  (str(i), int(wrong[i])))
+        query(conn, "SELECT pgscore.record_outcome('churn', %s, %s)", (str(i), int(yc[i])))
+    query(conn, "SELECT pgscore.record_outcome('churn', '7', %s)", (int(yc[7]),))  # and one recorded twice
+    assert query(conn, "SELECT count(*) FROM pgscore.outcome_matches WHERE matched") == [(221,)]
+    (n, pos, auc), = query(conn, "SELECT n, positives, auc FROM pgscore.realised_performance "
+                                 "WHERE window_name = 'since deploy'")
+    assert (n, pos) == (200, int(yc.sum()))
+    assert auc == pytest.approx(skm.roc_auc_score(yc, p), abs=TOL)
+    assert sum(r[0] for r in query(conn, "SELECT n FROM pgscore.calibration")) == 200
+
+
 def test_record_outcome_bad_input(churn, db_url, trained):
     conn, _ = churn
     X, y, names, _ = trained

@@ -326,14 +326,19 @@ COMMENT ON COLUMN pgscore.outcome_matches.score IS 'The judged prediction''s sco
 COMMENT ON COLUMN pgscore.outcome_matches.label IS 'The judged prediction''s label, where it was logged (pgscore.predict)';
 COMMENT ON COLUMN pgscore.outcome_matches.matched IS 'false when no prediction of this model for this entity was logged before the outcome';
 
+-- Each judged prediction once, with the newest outcome observed for it: an outcome recorded again for
+-- the same prediction (a correction, or a job that ran twice) replaces the earlier one in the metrics;
+-- outcome_matches keeps every outcome.
 CREATE VIEW pgscore.judged_predictions AS
-SELECT m.model_id, m.name, m.version, m.task, m.metrics, om.predicted_at, om.score, om.label, om.outcome,
+SELECT DISTINCT ON (om.model_id, om.entity_key, om.predicted_at)
+       m.model_id, m.name, m.version, m.task, m.metrics, om.predicted_at, om.score, om.label, om.outcome,
        CASE WHEN m.task = 'binary' THEN (om.outcome = m.classes -> 1)::integer END AS y,
        CASE WHEN m.task = 'regression' THEN (om.outcome #>> '{}')::float8 END AS y_value,
        coalesce((m.metrics ->> 'threshold')::float8, 0.5) AS threshold
   FROM pgscore.outcome_matches om
-  JOIN pgscore.live_models m ON m.model_id = om.model_id;
-COMMENT ON VIEW pgscore.judged_predictions IS 'Internal: outcomes matched to predictions of the live version, with the binary target or the regression value';
+  JOIN pgscore.live_models m ON m.model_id = om.model_id
+ ORDER BY om.model_id, om.entity_key, om.predicted_at, om.observed_at DESC, om.outcome_id DESC;
+COMMENT ON VIEW pgscore.judged_predictions IS 'Internal: predictions of the live version that outcomes judge, each once with the newest outcome observed for it, with the binary target or the regression value';
 
 -- Realised performance per live model and period: a SECURITY DEFINER function with JIT off, for the
 -- reasons given at drift_stats().
