@@ -1,15 +1,14 @@
 """The alembic worked example in docs/ deploys, rolls back and redeploys a model."""
 
+import importlib.util
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import joblib
-from sklearn.linear_model import LogisticRegression
 
 from helpers import ROOT, query
-from pgscore import artifacts, datasets, registry
+from pgscore import registry
 
 
 def alembic(example, url, *args):
@@ -19,17 +18,14 @@ def alembic(example, url, *args):
 
 
 def make_example(tmp_path, n, seed):
-    """The docs example copied out, with a trained artifact, its sha256 and the training CSV beside it."""
+    """The docs example copied out, with a trained artifact, its sha256 and the training CSV beside it,
+    written by the example's own make_models.py (what its README says to run first)."""
     example = tmp_path / "app"
     shutil.copytree(ROOT / "docs" / "examples" / "alembic_deploy", example)
-    models = example / "models"
-    models.mkdir()
-    X, y, names = datasets.churn(n, seed=seed)
-    est = LogisticRegression(max_iter=500).fit(X, y)
-    joblib.dump(est, models / "churn-1.joblib")
-    (models / "churn-1.joblib.sha256").write_text(artifacts.sha256((models / "churn-1.joblib").read_bytes()) + "\n")
-    (models / "churn-train.csv").write_text(",".join(names + ["churned"]) + "\n" + "\n".join(
-        ",".join(map(str, [*r, t])) for r, t in zip(X, y)) + "\n")
+    spec = importlib.util.spec_from_file_location("make_models", example / "make_models.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    est, X, names = module.make_models(example, n, seed)
     return example, est, X, names
 
 
