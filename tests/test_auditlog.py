@@ -168,7 +168,8 @@ def test_cli_score_and_maintain(churn):
     r = pgscore_cli("score", "--model", "churn", "--table", "profiles", "--key", "customer_id",
                     "--into", "churn_score", "--chunk-size", "1000", "--after", "c01000", "--db", url)
     assert r.returncode == 0, r.stderr
-    assert "scored 1500 rows" in r.stdout and "1.50k/1.50k" in r.stderr  # the progress bar, at its end
+    assert "scored 1500 rows" in r.stdout and "| 1500/1500 [" in r.stderr  # the progress bar, at its end
+    assert "0.00/" not in r.stderr and ".0/" not in r.stderr  # drawn from the first chunk, in whole rows
     assert query(churn, "SELECT count(churn_score), min(customer_id) FILTER (WHERE churn_score IS NOT NULL) "
                         "FROM profiles") == [(1500, "c01001")]
     assert logged(churn, "source = 'batch'") == 1500

@@ -54,6 +54,7 @@ def test_downgrade_refuses_while_user_objects_depend_on_pgscore(db_url):
     with pytest.raises(InstallError) as e:
         migrate.downgrade(db_url, "base")
     assert "public.model_names" in str(e.value) or "view model_names" in str(e.value)
+    assert "pgscore.detach_rescoring" in e.value.hint and "CASCADE" not in e.value.hint
     assert query(db_url, "SELECT to_regclass('pgscore.models') IS NOT NULL") == [(True,)]
     query(db_url, "DROP VIEW public.model_names")
     migrate.downgrade(db_url, "base")

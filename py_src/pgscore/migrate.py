@@ -137,8 +137,14 @@ def downgrade(url: str, revision: str = "base") -> None:
             finally:
                 engine.dispose()
     except Exception as e:  # noqa: BLE001
+        orig = getattr(e, "orig", None) or e  # SQLAlchemy's wrapper, or psycopg2's own error (run_frozen)
+        hint = None
+        if getattr(orig, "pgcode", None) == "2BP01":  # objects of the user's depend on pgscore's
+            hint = ("pgscore drops nothing of yours: detach the rescoring triggers first (SELECT "
+                    "pgscore.detach_rescoring(r.event_table::regclass) FROM pgscore.rescoring r), and drop or "
+                    "change your own objects that use pgscore (the DETAIL lists them)")
         raise InstallError("removing pgscore failed; nothing was changed",
-                           detail=str(getattr(e, "orig", None) or e).strip()) from e
+                           detail=str(orig).strip(), hint=hint) from e
 
 
 def current(url: str) -> str | None:

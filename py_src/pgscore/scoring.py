@@ -38,9 +38,11 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
                 if progress and bar is None:  # drawn once the first chunk is in: bad input draws no bar
                     from tqdm import tqdm
 
-                    bar = tqdm(total=total, unit="rows", unit_scale=True, desc=f"{model} -> {table}.{into}")
+                    # whole counts (1500/2500 rows) below a million (unit_scale prints 50 as "50.0"), then 1.23M
+                    bar = tqdm(total=total, initial=n, unit=" rows", unit_scale=total >= 1_000_000,
+                               desc=f"{model} -> {table}.{into}")
                     bar.start_t = bar.last_print_t = begun  # its clock from the first chunk's start
-                if bar is not None:
+                elif bar is not None:
                     bar.update(n)
                 if stop:
                     raise KeyboardInterrupt
