@@ -121,6 +121,21 @@ def test_sql_equals_scikit_learn(conn, name):
     query(conn, "CALL pgscore.score_table(%s, 'rows', 'id', 's', 40)", (name,))
     written = [s for (s,) in query(conn, "SELECT s FROM rows ORDER BY id")]
     assert np.abs(np.array(written) - np.array([g[1] for g in got])).max() <= 1e-12
+    # inside a transaction block (psycopg2's default): every chunk in that transaction, a NOTICE saying so
+    query(conn, "UPDATE rows SET s = NULL")
+    tx = psycopg2.connect(conn.dsn)
+    with tx.cursor() as cur:
+        cur.execute("SELECT 1")  # the transaction psycopg2 opened began before the CALL
+        cur.execute("CALL pgscore.score_table(%s, 'rows', 'id', 's', 40)", (name,))
+        assert cur.fetchone() == (len(x),)
+        assert any("inside a transaction block" in n for n in tx.notices)
+    tx.rollback()  # and rolls back as a whole
+    assert query(conn, "SELECT count(s) FROM rows") == [(0,)]
+    with tx.cursor() as cur:
+        cur.execute("CALL pgscore.score_table(%s, 'rows', 'id', 's', 40)", (name,))
+    tx.commit()
+    assert query(conn, "SELECT count(s) FROM rows") == [(len(x),)]
+    tx.close()
 
 
 def test_write_back_of_a_linear_model_is_one_statement_a_chunk(conn):
