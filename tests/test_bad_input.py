@@ -194,6 +194,19 @@ def test_the_matrix_covers_every_function_that_takes_arguments(conn):
     assert {n for (n,) in rows} - covered == set()
 
 
+def test_predict_batch_says_what_is_wrong_in_its_message(db_url, shop):
+    """An error in the first chunk is predict_batch's own message; one in a later chunk comes as PL/Python
+    reports errors raised while it iterates, the message in DETAIL, the SQLSTATE kept."""
+    for rows, chunk in ((20, 10000), (25, 10)):
+        with pytest.raises(psycopg2.Error) as e:
+            query(db_url, "SELECT count(*) FROM pgscore.predict_batch('churn', 'SELECT g, CASE WHEN g = "
+                          f"{rows} THEN NULL ELSE array_fill(1.0::float8, ARRAY[12]) END AS features FROM "
+                          f"generate_series(1, {rows}) g', p_chunk_size => {chunk})")
+        assert e.value.pgcode == "22004"
+        where = e.value.diag.message_primary if chunk == 10000 else e.value.diag.message_detail
+        assert f"the features of key {rows} are NULL" in where, (e.value.diag.message_primary, chunk)
+
+
 def test_every_sql_function_refuses_bad_input_clearly(shop, db_url):
     failures = []
     for what, sql_text, params, sqlstate, phrase in SQL_CASES:

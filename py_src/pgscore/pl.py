@@ -109,12 +109,21 @@ def batch_chunks(plpy, GD, model, query, version, chunk_size, log, search_path=.
 
     m = _runtime(plpy, GD).resolve(model, version)
     chunks = batch.query_chunks(plpy, GD, m, query, chunk_size, log, search_path)  # checks the query first
+    # the first chunk is scored here, so that its errors (the usual ones: a wrong shape, a NULL) are the
+    # function's own; PL/Python reports an error raised while iterating as "error fetching next item
+    # from iterator", with the message in DETAIL (the SQLSTATE kept)
+    first = next(chunks, None)
+
+    def row(keys, scores):
+        return keys, (pgarray.doubles(scores) if doubles else pgarray.literal(scores) if literal else scores.tolist())
 
     def rows():
-        try:  # PL/Python reports errors raised while iterating as "error fetching next item", the
-            for keys, scores in chunks:  # message in DETAIL, the SQLSTATE kept
-                yield keys, (pgarray.doubles(scores) if doubles else pgarray.literal(scores) if literal
-                             else scores.tolist())
+        if first is None:
+            return
+        yield row(*first)
+        try:
+            for keys, scores in chunks:
+                yield row(keys, scores)
         except PgscoreError as e:
             _raise(plpy, e)
 
