@@ -241,7 +241,7 @@ CLI_CASES = [
     ("show an unknown model", ["show", "nope"], 1, "nope"),
     ("rollback an unknown model", ["rollback", INJECT], 1, "DROP TABLE"),
     ("score an unknown model", ["score", "--model", "nope", "--table", "customers", "--key", "id", "--into",
-                                "churn_score"], 1, "error: there is no model 'nope'"),
+                                "churn_score"], 1, "error: there is no model 'nope'\nHint: list them with: pgscore models"),
     ("score a key that is not unique", ["score", "--model", "churn", "--table", "complaints", "--key", "customer_id",
                                         "--into", "kind"], 1, "has no unique index"),
     ("score an unknown table", ["score", "--model", "churn", "--table", "nope", "--key", "id", "--into", "s"], 1,

@@ -548,6 +548,8 @@ def main(argv=None) -> int:
     try:
         return args.func(args) or 0
     except PgscoreError as e:
+        if e.hint and "SELECT * FROM pgscore.model_versions" in e.hint:  # the server's hint, for SQL users
+            e.hint = "list them with: pgscore models"
         print(f"pgscore: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
