@@ -105,3 +105,21 @@ def test_clients_that_cannot_connect_fail_the_run_at_once(db_url):
     with pytest.raises(ConnectionRefusedError):
         bench_http._run_clients("http", db_url, free_port(), {}, 40, 3, 1.0)
     assert time.monotonic() - t < 60
+
+
+def test_memory_is_a_row_of_the_summary_with_the_backend_against_a_worker():
+    """Issue 8: the table reports a scoring backend's memory against a model-server worker's."""
+    from pgscore.bench import Report
+
+    lines = []
+    rep = Report(lines.append)
+    bench_http._memory_row(rep, f"{bench_http.MEMORY_WORKER} (sklearn)", (120 * 1024, 80 * 1024), "1 of 4")
+    bench_http._memory_row(rep, bench_http.MEMORY_BACKEND, (88 * 1024, 60 * 1024),
+                           ref=f"{bench_http.MEMORY_WORKER} (sklearn)")
+    bench_http._memory_row(rep, f"{bench_http.MEMORY_WORKER} (compiled)", (None, None))  # /proc unreadable: no row
+    bench_http._memory_row(rep, "memory: elsewhere, PSS", (100 * 1024, None))  # no PSS: RSS, said so
+    assert [r[:3] for r in rep.rows] == [[f"{bench_http.MEMORY_WORKER} (sklearn)", 80.0, "MiB"],
+                                         [bench_http.MEMORY_BACKEND, 60.0, "MiB"], ["memory: elsewhere, RSS", 100.0, "MiB"]]
+    rep.summary()
+    backend = next(ln for ln in lines if ln.lstrip().startswith(bench_http.MEMORY_BACKEND) and "0.75x" in ln)
+    assert "MiB" in backend

@@ -209,6 +209,19 @@ def _local(url) -> bool:
     return host == "" or host.startswith("/") or host in ("localhost", "127.0.0.1", "::1")
 
 
+MEMORY_BACKEND = "memory: a scoring backend after rescoring, PSS"
+MEMORY_WORKER = "memory: a model-server worker, PSS"
+
+
+def _memory_row(rep, what, mem, note="", ref=None):
+    """A row of the summary: the process's PSS in MiB (what it costs the machine of its own; RSS counts
+    the shared libraries of every process again), RSS in the note; RSS where PSS is not readable."""
+    rss, pss = mem
+    if rss is not None:
+        rep.add(what if pss is not None else what.replace("PSS", "RSS"), (pss if pss is not None else rss) / 1024,
+                1.0, "MiB", ", ".join(filter(None, (_fmt_mem(rss, pss), note))), ref=ref)
+
+
 def _fmt_mem(rss, pss) -> str:
     return "?" if rss is None else f"{rss / 1024:.0f} MiB RSS" + ("" if pss is None else f", {pss / 1024:.0f} MiB PSS")
 
@@ -324,13 +337,14 @@ def run(url, rep, X, estimator, quick=False, say=print):
                     ratio = results[("pgscore", clients)] / theirs if theirs else math.nan  # a stalled run
                     say(f"  {f'pgscore / HTTP ({engine}), {clients} client(s)':<62} {ratio:>14.2f} x")
             workers = {e: [_memory_kib(p) for p in _children(master)] for e, (_, master) in servers.items()}
+        worker_row = f"{MEMORY_WORKER} (sklearn)"
+        for engine, mems in workers.items():
+            if mems:  # the workers of one server are alike: the first stands for them
+                _memory_row(rep, f"{MEMORY_WORKER} ({engine})", mems[0], f"1 of {len(mems)}")
         if _local(url):
             cur.execute(sql["pgscore"]["insert"], (1,))  # this backend has now loaded the model and rescored
             cur.execute("SELECT pg_backend_pid()")
-            say(f"  {'memory: a scoring backend (after rescoring)':<62} {_fmt_mem(*_memory_kib(cur.fetchone()[0]))}")
-        for engine, mems in workers.items():
-            if mems:  # the workers of one server are alike: the first stands for them
-                say(f"  {f'memory: a model-server worker ({engine}), 1 of {len(mems)}':<62} {_fmt_mem(*mems[0])}")
+            _memory_row(rep, MEMORY_BACKEND, _memory_kib(cur.fetchone()[0]), ref=worker_row)
     finally:
         cleanup(cur)
         conn.close()
