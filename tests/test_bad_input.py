@@ -69,8 +69,9 @@ SQL_CASES = [
      "there is no model"),
     ("predict_batch chunk 0", "SELECT * FROM pgscore.predict_batch('churn', 'SELECT * FROM customers', NULL, 0)", (),
      "22023", "chunk"),
-    ("batch_chunks chunk 0", "SELECT * FROM pgscore.batch_chunks('churn', 'SELECT * FROM customers', NULL, 0, true, "
-     "'public')", (), "22023", "chunk"),
+    # batch_chunks returns the error that stops it as a last row, which predict_batch raises with batch_error
+    ("batch_chunks chunk 0", "SELECT c.keys, pgscore.batch_error(c.error) FROM pgscore.batch_chunks('churn', "
+     "'SELECT * FROM customers', NULL, 0, true, 'public') AS c", (), "22023", "chunk"),
     ("predict_batch NULL search_path", "SELECT * FROM pgscore.predict_batch('churn', 'SELECT * FROM customers', NULL, "
      "10, true, NULL)", (), "22004", "search_path"),
     ("predict_batch bad search_path", "SELECT * FROM pgscore.predict_batch('churn', 'SELECT * FROM customers', NULL, "
@@ -156,6 +157,13 @@ SQL_CASES = [
      "pgscore.float8_array(%s)", (bytes(8 * len(HUGE)),), OK, ""),
     ("float8_array not whole doubles", "SELECT pgscore.float8_array('churn')", (), "22023",
      "5 bytes are not whole doubles"),
+    # predict_batch's error raiser: NULL is no error; it raises what it is given, or a default
+    ("batch_error NULL", "SELECT pgscore.batch_error(NULL)", (), OK, ""),
+    ("batch_error a message", "SELECT pgscore.batch_error(%s)",
+     (json.dumps({"message": "m", "sqlstate": "22023", "detail": "d", "hint": "h"}),), "22023", "m\nDETAIL:  d\nHINT:  h"),
+    ("batch_error nothing said", "SELECT pgscore.batch_error('{}')", (), "P0001", "pgscore.predict_batch failed"),
+    ("batch_error not a SQLSTATE", "SELECT pgscore.batch_error('{\"sqlstate\": \"nope\"}')", (), "42704",
+     "unrecognized exception condition \"nope\""),
     # its helper trusts its argument to be an array's image: only its owner may run it
     ("float8_array_unchecked by another role", "SET ROLE pgscore_app; "
      "SELECT pgscore.float8_array_unchecked(pgscore.float8_image(ARRAY[1.5]))", (), "42501", "permission denied"),
@@ -195,16 +203,24 @@ def test_the_matrix_covers_every_function_that_takes_arguments(conn):
 
 
 def test_predict_batch_says_what_is_wrong_in_its_message(db_url, shop):
-    """An error in the first chunk is predict_batch's own message; one in a later chunk comes as PL/Python
-    reports errors raised while it iterates, the message in DETAIL, the SQLSTATE kept."""
+    """predict_batch's errors are its own message, with their SQLSTATE, DETAIL and HINT, whether in its
+    first chunk, a later one (PL/Python would report "error fetching next item from iterator"), or a
+    query that fails as it runs; no PL/Python exception class before the message."""
     for rows, chunk in ((20, 10000), (25, 10)):
         with pytest.raises(psycopg2.Error) as e:
             query(db_url, "SELECT count(*) FROM pgscore.predict_batch('churn', 'SELECT g, CASE WHEN g = "
                           f"{rows} THEN NULL ELSE array_fill(1.0::float8, ARRAY[12]) END AS features FROM "
                           f"generate_series(1, {rows}) g', p_chunk_size => {chunk})")
         assert e.value.pgcode == "22004"
-        where = e.value.diag.message_primary if chunk == 10000 else e.value.diag.message_detail
-        assert f"the features of key {rows} are NULL" in where, (e.value.diag.message_primary, chunk)
+        assert e.value.diag.message_primary == f"model churn v1: the features of key {rows} are NULL", chunk
+    with pytest.raises(psycopg2.Error) as e:  # the query itself fails in its second chunk
+        query(db_url, "SELECT count(*) FROM pgscore.predict_batch('churn', 'SELECT g, array_fill(1.0::float8, "
+                      "ARRAY[12]) AS features FROM generate_series(1, 30) g WHERE 1 / (25 - g) IS NOT NULL', "
+                      "p_chunk_size => 10)")
+    assert e.value.pgcode == "22012" and e.value.diag.message_primary == "division by zero"
+    with pytest.raises(psycopg2.Error) as e:  # and a wrong shape keeps its DETAIL
+        query(db_url, "SELECT count(*) FROM pgscore.predict_batch('churn', 'SELECT 1, ARRAY[1.0, 2.0]::float8[] AS features')")
+    assert e.value.pgcode == "22023" and "has 2 features; the model takes 12" in e.value.diag.message_primary
 
 
 def test_every_sql_function_refuses_bad_input_clearly(shop, db_url):

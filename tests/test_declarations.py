@@ -17,6 +17,7 @@ SCORE_TABLE = "pgscore.score_table(text,regclass,name,name,integer,integer,boole
 IMAGE = "pgscore.float8_image(double precision[])"
 DOUBLES = "pgscore.float8_array(bytea)"
 UNCHECKED = "pgscore.float8_array_unchecked(bytea)"
+BATCH_ERROR = "pgscore.batch_error(jsonb)"
 
 EXPECTED = {
     # signature: (volatility, strict, parallel)
@@ -51,6 +52,7 @@ EXPECTED = {
     IMAGE: ("i", True, "s"),  # bytes of its argument, nothing else
     DOUBLES: ("i", True, "s"),  # an array of its argument's bytes, nothing else
     UNCHECKED: ("i", True, "s"),
+    BATCH_ERROR: ("i", True, "s"),  # raises what its argument says, reads nothing
 }
 # no SET search_path, for a reason; every query it runs qualifies what it names instead
 NO_FIXED_PATH = {
@@ -77,14 +79,14 @@ def test_declarations(conn):
     assert jit_off >= {"pgscore.rescore_events()", "pgscore.retry_failed(text,integer)",
                        "pgscore.score_chunk(text,regclass,name,name,text,integer,integer,boolean)"}
     # nothing that reads the registry may be IMMUTABLE: only the functions that read nothing are
-    assert sorted(s for s, (v, *_) in got.items() if v == "i") == sorted([IMAGE, DOUBLES, UNCHECKED])
+    assert sorted(s for s, (v, *_) in got.items() if v == "i") == sorted([IMAGE, DOUBLES, UNCHECKED, BATCH_ERROR])
 
 
 def test_parallel_safe_functions_work_in_a_parallel_query(conn):
     query(conn, "SET force_parallel_mode = on")  # PostgreSQL 15: every parallel-safe query runs in a worker
     safe = [s for s, (_, _, p) in EXPECTED.items() if p == "s"]
     assert safe == ["pgscore.validate_environment()", "pgscore.judge(text[],double precision[],bigint[])", IMAGE,
-                    DOUBLES, UNCHECKED]
+                    DOUBLES, UNCHECKED, BATCH_ERROR]
     (ok,), = query(conn, "SELECT (pgscore.validate_environment())::jsonb ? 'scikit_learn'")
     assert ok
     (status, firing), = query(conn, "SELECT status, firing FROM pgscore.judge(ARRAY['psi', 'ks'], "
@@ -94,6 +96,13 @@ def test_parallel_safe_functions_work_in_a_parallel_query(conn):
     assert bytes(image)[:12] == np.array([1, 32, 701], dtype="=i4").tobytes()  # one dimension, a bitmap: 0b101
     (back,), = query(conn, "SELECT pgscore.float8_array(%s)", (np.array([1.5, -2.0]).tobytes(),))
     assert back == [1.5, -2.0]
+    assert query(conn, "SELECT pgscore.batch_error(NULL)") == [(None,)]
+    try:
+        query(conn, """SELECT pgscore.batch_error('{"message": "in a worker", "sqlstate": "22023"}')""")
+    except psycopg2.Error as e:
+        assert e.pgcode == "22023" and e.diag.message_primary == "in a worker"
+    else:
+        raise AssertionError("batch_error returned")
 
 
 def test_look_alike_objects_are_never_picked_up(db_url):

@@ -137,9 +137,9 @@ def test_offline_sql_builds_what_upgrade_builds(db_url, empty_db_url, tmp_path):
     assert catalog(empty_db_url) == catalog(db_url)
 
 
-@pytest.mark.parametrize("before, rev", [("0009", "0010"), ("0012", "0013")])
+@pytest.mark.parametrize("before, rev", [("0009", "0010"), ("0012", "0013"), ("0015", "0016")])
 def test_batch_chunks_changes_keep_views_and_grants_on_predict_batch(empty_db_url, before, rev):
-    """0010 and 0013 change batch_chunks' result type and replace predict_batch in place: a view calling it
+    """0010, 0013 and 0016 change batch_chunks' result type and replace predict_batch in place: a view calling it
     and a grant on it survive the upgrade and the downgrade, and the view still scores."""
     X, Y, names = datasets.churn(200, seed=1)
     migrate.upgrade(empty_db_url, before)

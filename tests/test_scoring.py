@@ -390,14 +390,16 @@ def test_batch_functions_with_nulls_and_directly(conn):
     load_rows(conn, X[:3])
     for sql, state in [("SELECT * FROM pgscore.predict_batch(NULL, 'SELECT id, f AS features FROM rows')", "22004"),
                        ("SELECT * FROM pgscore.predict_batch('logit', NULL)", "22004"),
-                       ("SELECT * FROM pgscore.batch_chunks('logit', 'SELECT id, f AS features FROM rows', NULL, "
-                        "NULL, false, 'public')", "22004"),  # a NULL chunk size
-                       ("SELECT * FROM pgscore.batch_chunks('logit', 'SELECT id, f AS features FROM rows', NULL, "
-                        "10, false, NULL)", "22004"),
+                       # batch_chunks returns its error as a row, for predict_batch to raise with batch_error
+                       ("SELECT pgscore.batch_error(c.error) FROM pgscore.batch_chunks('logit', 'SELECT id, f AS "
+                        "features FROM rows', NULL, NULL, false, 'public') AS c", "22004"),  # a NULL chunk size
+                       ("SELECT pgscore.batch_error(c.error) FROM pgscore.batch_chunks('logit', 'SELECT id, f AS "
+                        "features FROM rows', NULL, 10, false, NULL) AS c", "22004"),
                        ("CALL pgscore.score_table('logit', 'rows', NULL, 's')", "22004")]:
         assert sql_error(conn, sql).pgcode == state, sql
-    (keys, scores), = query(conn, "SELECT keys, pgscore.float8_array(scores) FROM pgscore.batch_chunks('logit', "
-                                  "'SELECT id, f AS features FROM rows', NULL, 10, false, 'public')")
+    (keys, scores, error), = query(conn, "SELECT keys, pgscore.float8_array(scores), error FROM pgscore.batch_chunks("
+                                         "'logit', 'SELECT id, f AS features FROM rows', NULL, 10, false, 'public')")
+    assert error is None
     assert keys == ["0", "1", "2"]
     assert np.abs(np.array(scores) - fitted("logit")[0].predict_proba(X[:3])[:, 1]).max() <= 1e-9
     assert query(conn, "SELECT count(*) FROM pgscore.prediction_log") == [(0,)]

@@ -101,21 +101,30 @@ def flush_query_log(plpy, GD, TD):
 
 
 @raising_sql_errors
-def batch_chunks(plpy, GD, model, query, version, chunk_size, log, search_path=..., literal=False, doubles=False):
+def batch_chunks(plpy, GD, model, query, version, chunk_size, log, search_path=..., literal=False, doubles=False,
+                 errors=False):
     # ...: called by a schema before 0008, whose batch_chunks runs in the caller's search_path already;
     # the scores as raw doubles with `doubles` (0013 on), as one float8[] literal with `literal` (0010-0012),
-    # else as a list of floats (before)
+    # else as a list of floats (before). With `errors` (0016 on) a third column, NULL but in a last row
+    # that carries the error which stopped the run, for predict_batch to raise as its own
+    # (pgscore.batch_error): PL/Python reports an error raised while it iterates as "error fetching next
+    # item from iterator", the message in DETAIL, and prefixes every other with its exception class
     from pgscore import batch, pgarray
 
-    m = _runtime(plpy, GD).resolve(model, version)
-    chunks = batch.query_chunks(plpy, GD, m, query, chunk_size, log, search_path)  # checks the query first
-    # the first chunk is scored here, so that its errors (the usual ones: a wrong shape, a NULL) are the
-    # function's own; PL/Python reports an error raised while iterating as "error fetching next item
-    # from iterator", with the message in DETAIL (the SQLSTATE kept)
-    first = next(chunks, None)
-
     def row(keys, scores):
-        return keys, (pgarray.doubles(scores) if doubles else pgarray.literal(scores) if literal else scores.tolist())
+        out = keys, (pgarray.doubles(scores) if doubles else pgarray.literal(scores) if literal else scores.tolist())
+        return (*out, None) if errors else out
+
+    try:
+        m = _runtime(plpy, GD).resolve(model, version)
+        chunks = batch.query_chunks(plpy, GD, m, query, chunk_size, log, search_path)  # checks the query first
+        # the first chunk is scored here: without `errors`, its errors (the usual ones: a wrong shape, a
+        # NULL) are then the function's own, not the iterator's
+        first = next(chunks, None)
+    except (PgscoreError, plpy.SPIError) as e:
+        if not errors:
+            raise
+        return [(None, None, _error_row(e))]
 
     def rows():
         if first is None:
@@ -124,10 +133,25 @@ def batch_chunks(plpy, GD, model, query, version, chunk_size, log, search_path=.
         try:
             for keys, scores in chunks:
                 yield row(keys, scores)
-        except PgscoreError as e:
-            _raise(plpy, e)
+        except (PgscoreError, plpy.SPIError) as e:
+            if errors:
+                yield None, None, _error_row(e)
+            elif isinstance(e, PgscoreError):
+                _raise(plpy, e)
+            else:
+                raise
 
     return rows()
+
+
+def _error_row(e) -> str:
+    """A PgscoreError or a PL/Python SPIError as the JSON pgscore.batch_error raises."""
+    if isinstance(e, PgscoreError):
+        fields = {"message": e.message, "sqlstate": e.sqlstate, "detail": e.detail, "hint": e.hint}
+    else:  # a query failed: PostgreSQL's own message, SQLSTATE, detail and hint
+        fields = {"message": e.args[0] if e.args else str(e), "sqlstate": getattr(e, "sqlstate", None),
+                  "detail": getattr(e, "detail", None), "hint": getattr(e, "hint", None)}
+    return json.dumps({k: v for k, v in fields.items() if v is not None})
 
 
 @raising_sql_errors
