@@ -218,9 +218,16 @@ def test_predict_batch_says_what_is_wrong_in_its_message(db_url, shop):
                       "ARRAY[12]) AS features FROM generate_series(1, 30) g WHERE 1 / (25 - g) IS NOT NULL', "
                       "p_chunk_size => 10)")
     assert e.value.pgcode == "22012" and e.value.diag.message_primary == "division by zero"
-    with pytest.raises(psycopg2.Error) as e:  # and a wrong shape keeps its DETAIL
+    with pytest.raises(psycopg2.Error) as e:  # a wrong shape
         query(db_url, "SELECT count(*) FROM pgscore.predict_batch('churn', 'SELECT 1, ARRAY[1.0, 2.0]::float8[] AS features')")
     assert e.value.pgcode == "22023" and "has 2 features; the model takes 12" in e.value.diag.message_primary
+    with pytest.raises(psycopg2.Error) as e:  # pgscore's HINT is kept
+        query(db_url, "SELECT count(*) FROM pgscore.predict_batch('nope', 'SELECT 1, ARRAY[1.0]::float8[] AS features')")
+    assert e.value.pgcode == "42704" and "pgscore.model_versions" in e.value.diag.message_hint
+    with pytest.raises(psycopg2.Error) as e:  # and PostgreSQL's, for a query that fails
+        query(db_url, "SELECT count(*) FROM pgscore.predict_batch('churn', 'SELECT id, tenure_month FROM customers')")
+    assert e.value.pgcode == "42703" and e.value.diag.message_primary.startswith('column "tenure_month" does not exist')
+    assert "Perhaps you meant" in e.value.diag.message_hint and "tenure_months" in e.value.diag.message_hint
 
 
 def test_every_sql_function_refuses_bad_input_clearly(shop, db_url):

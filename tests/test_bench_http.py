@@ -117,9 +117,11 @@ def test_memory_is_a_row_of_the_summary_with_the_backend_against_a_worker():
     bench_http._memory_row(rep, bench_http.MEMORY_BACKEND, (88 * 1024, 60 * 1024),
                            ref=f"{bench_http.MEMORY_WORKER} (sklearn)")
     bench_http._memory_row(rep, f"{bench_http.MEMORY_WORKER} (compiled)", (None, None))  # /proc unreadable: no row
-    bench_http._memory_row(rep, "memory: elsewhere, PSS", (100 * 1024, None))  # no PSS: RSS, said so
+    bench_http._memory_row(rep, "memory: elsewhere, PSS", (100 * 1024, None),  # no PSS: RSS, said so, and
+                           ref=f"{bench_http.MEMORY_WORKER} (sklearn)")      # compared with no PSS row
     assert [r[:3] for r in rep.rows] == [[f"{bench_http.MEMORY_WORKER} (sklearn)", 80.0, "MiB"],
                                          [bench_http.MEMORY_BACKEND, 60.0, "MiB"], ["memory: elsewhere, RSS", 100.0, "MiB"]]
+    assert rep.rows[2][4] is None
     rep.summary()
     backend = next(ln for ln in lines if ln.lstrip().startswith(bench_http.MEMORY_BACKEND) and "0.75x" in ln)
     assert "MiB" in backend

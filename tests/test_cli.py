@@ -224,3 +224,11 @@ def test_every_sql_function_is_documented():
     assert names
     missing = [n for n in sorted(names) if f"`{n}(" not in doc]
     assert not missing, f"undocumented SQL functions: {missing}"
+
+
+def test_a_training_csv_that_is_not_utf8_says_so(tmp_path):
+    csv = tmp_path / "train.csv"
+    csv.write_bytes("age,city,y\n40,Montr\xe9al,1\n".encode("cp1252"))  # a spreadsheet's "CSV", not "CSV UTF-8"
+    with pytest.raises(InvalidModel, match=r"train.csv is not UTF-8 text: it holds the byte b'\\xe9'") as e:
+        datasets.read_csv(csv, target="y")
+    assert "CSV UTF-8" in e.value.hint

@@ -13,7 +13,7 @@ ROW_FUNCTIONS = [f"pgscore.{f}(text,{t},integer,text)" for f in ("score", "predi
                  for t in ("double precision[]", "jsonb")]
 BATCH = "pgscore.batch_chunks(text,text,integer,integer,boolean,text)"
 PREDICT_BATCH = "pgscore.predict_batch(text,text,integer,integer,boolean,text)"
-SCORE_TABLE = "pgscore.score_table(text,regclass,name,name,integer,integer,boolean,bigint)"
+SCORE_TABLE = "pgscore.score_table(text,regclass,name,name,integer,integer,boolean,bigint,boolean)"
 IMAGE = "pgscore.float8_image(double precision[])"
 DOUBLES = "pgscore.float8_array(bytea)"
 UNCHECKED = "pgscore.float8_array_unchecked(bytea)"
@@ -98,7 +98,8 @@ def test_parallel_safe_functions_work_in_a_parallel_query(conn):
     assert back == [1.5, -2.0]
     assert query(conn, "SELECT pgscore.batch_error(NULL)") == [(None,)]
     try:
-        query(conn, """SELECT pgscore.batch_error('{"message": "in a worker", "sqlstate": "22023"}')""")
+        query(conn, "SELECT pgscore.batch_error(pg_catalog.jsonb_build_object('message', 'in a worker', 'sqlstate', "
+                    "'22023', 'row', g)) FROM pg_catalog.generate_series(1, 3) AS g")  # not folded at plan time
     except psycopg2.Error as e:
         assert e.pgcode == "22023" and e.diag.message_primary == "in a worker"
     else:

@@ -196,6 +196,13 @@ def test_text_features_are_refused_at_deploy_with_the_way_to_code_them(db_url):
     frame = Frame({"tenure": tenure, "plan": plan})
     with pytest.raises(InvalidModel, match="feature 'plan' holds 'basic'"):
         registry.deploy(db_url, "plans", est, frame, feature_names=["tenure", "plan"])
+    codes = np.where(plan == "basic", "0", np.where(plan == "plus", "1", "2"))  # digits, but text: the
+    mixed[:, 1] = codes  # model takes strings, which float8 features can never be
+    coded = make_pipeline(ColumnTransformer([("n", StandardScaler(), [0]), ("c", OneHotEncoder(), [1])]),
+                          LogisticRegression()).fit(mixed, (tenure < 20) ^ (codes == "2"))
+    for X_ in (mixed, codes.reshape(-1, 1).repeat(2, axis=1), Frame({"tenure": tenure, "plan": codes})):
+        with pytest.raises(InvalidModel, match="holds '[012]', which is not a number"):
+            registry.deploy(db_url, "plans", coded, X_, feature_names=["tenure", "plan"])
     assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
     holes = np.empty((600, 12), object)
     holes[:] = X

@@ -121,21 +121,26 @@ def test_sql_equals_scikit_learn(conn, name):
     query(conn, "CALL pgscore.score_table(%s, 'rows', 'id', 's', 40)", (name,))
     written = [s for (s,) in query(conn, "SELECT s FROM rows ORDER BY id")]
     assert np.abs(np.array(written) - np.array([g[1] for g in got])).max() <= 1e-12
-    # inside a transaction block (psycopg2's default): every chunk in that transaction, a NOTICE saying so
+    # inside a transaction block (psycopg2's default): committing after each chunk fails at once, before
+    # any work; with p_commit => false every chunk is part of that transaction
     query(conn, "UPDATE rows SET s = NULL")
+    logged = query(conn, "SELECT count(*) FROM pgscore.prediction_log")
     tx = psycopg2.connect(conn.dsn)
-    with tx.cursor() as cur:
-        cur.execute("SELECT 1")  # the transaction psycopg2 opened began before the CALL
+    with tx.cursor() as cur, pytest.raises(psycopg2.errors.InvalidTransactionTermination):
         cur.execute("CALL pgscore.score_table(%s, 'rows', 'id', 's', 40)", (name,))
+    tx.rollback()
+    with tx.cursor() as cur:
+        cur.execute("CALL pgscore.score_table(%s, 'rows', 'id', 's', 40, p_commit => false)", (name,))
         assert cur.fetchone() == (len(x),)
-        assert any("inside a transaction block" in n for n in tx.notices)
     tx.rollback()  # and rolls back as a whole
     assert query(conn, "SELECT count(s) FROM rows") == [(0,)]
+    assert query(conn, "SELECT count(*) FROM pgscore.prediction_log") == logged
     with tx.cursor() as cur:
-        cur.execute("CALL pgscore.score_table(%s, 'rows', 'id', 's', 40)", (name,))
+        cur.execute("CALL pgscore.score_table(%s, 'rows', 'id', 's', 40, p_commit => false)", (name,))
     tx.commit()
     assert query(conn, "SELECT count(s) FROM rows") == [(len(x),)]
     tx.close()
+    assert sql_error(conn, "CALL pgscore.score_table(%s, 'rows', 'id', 's', p_commit => NULL)", (name,)).pgcode == "22004"
 
 
 def test_write_back_of_a_linear_model_is_one_statement_a_chunk(conn):

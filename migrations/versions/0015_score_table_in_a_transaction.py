@@ -1,4 +1,4 @@
-"""CALL pgscore.score_table inside a transaction block scores the table as part of that transaction.
+"""pgscore.score_table takes p_commit: false scores inside the caller's transaction; true fails at once inside one.
 
 Revision ID: 0015
 Revises: 0014

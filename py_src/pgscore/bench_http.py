@@ -215,11 +215,12 @@ MEMORY_WORKER = "memory: a model-server worker, PSS"
 
 def _memory_row(rep, what, mem, note="", ref=None):
     """A row of the summary: the process's PSS in MiB (what it costs the machine of its own; RSS counts
-    the shared libraries of every process again), RSS in the note; RSS where PSS is not readable."""
+    the shared libraries of every process again), RSS in the note; RSS where PSS is not readable (the
+    row then says so, and is compared with no PSS row)."""
     rss, pss = mem
     if rss is not None:
         rep.add(what if pss is not None else what.replace("PSS", "RSS"), (pss if pss is not None else rss) / 1024,
-                1.0, "MiB", ", ".join(filter(None, (_fmt_mem(rss, pss), note))), ref=ref)
+                1.0, "MiB", ", ".join(filter(None, (_fmt_mem(rss, pss), note))), ref=ref if pss is not None else None)
 
 
 def _fmt_mem(rss, pss) -> str:

@@ -9,10 +9,8 @@ import numpy as np
 from pgscore.errors import InvalidModel
 
 
-def read_csv(path, target=None, features=None):
-    """(X, y, feature_names): numeric columns as floats (empty cells are NaN); y from `target`. A
-    byte-order mark (spreadsheets write one into "CSV UTF-8") is not part of the first column's name;
-    a row whose number of fields is not the header's is an error naming its line (blank lines skipped)."""
+def _rows(path):
+    """The header and the (line number, fields) of each row that is not blank."""
     with open(path, newline="", encoding="utf-8-sig") as f:
         reader = csv.reader(f)
         try:
@@ -26,6 +24,18 @@ def read_csv(path, target=None, features=None):
                                    f"{len(header)}", detail=f"columns: {', '.join(header)}")
             if r:
                 rows.append((reader.line_num, r))
+    return header, rows
+
+
+def read_csv(path, target=None, features=None):
+    """(X, y, feature_names): numeric columns as floats (empty cells are NaN); y from `target`. A
+    byte-order mark (spreadsheets write one into "CSV UTF-8") is not part of the first column's name;
+    a row whose number of fields is not the header's is an error naming its line (blank lines skipped)."""
+    try:
+        header, rows = _rows(path)
+    except UnicodeDecodeError as e:
+        raise InvalidModel(f"{path} is not UTF-8 text: it holds the byte {e.object[e.start:e.start + 1]!r}",
+                           hint="save it as CSV UTF-8") from None
     if not rows:
         raise InvalidModel(f"{path} has a header and no rows")
     if target is not None and target not in header:

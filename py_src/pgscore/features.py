@@ -72,30 +72,37 @@ NUMBERS_ONLY = ("pgscore scores numbers: every feature reaches the model as a fl
 
 def as_matrix(X, names) -> np.ndarray:
     """X as a float matrix (None and NaN are missing values); InvalidModel naming the first feature in
-    `names` whose values are not numbers, such as a column of strings: the model could never be scored."""
+    `names` whose values are not numbers: text ('basic', and '0' too: a model trained on strings takes
+    strings), or what float() refuses. Such a model could never be scored."""
     if not hasattr(X, "columns"):
-        try:
-            return np.asarray(X, dtype=float)
-        except (TypeError, ValueError):
-            X = np.asarray(X, dtype=object)
-    cols = [X[c] for c in X.columns] if hasattr(X, "columns") else list(X.T)
+        arr = np.asarray(X)
+        if arr.dtype.kind in "biuf":
+            return arr.astype(float)
+        X = np.asarray(X, dtype=object)
+    cols = [np.asarray(X[c]) for c in X.columns] if hasattr(X, "columns") else list(X.T)
     out = []
     for name, col in zip(names, cols):
-        try:
-            out.append(np.asarray(col, dtype=float))
-        except (TypeError, ValueError):
-            raise InvalidModel(f"feature {name!r} holds {_not_a_number(col)!r}, which is not a number",
-                               hint=NUMBERS_ONLY) from None
+        bad = _not_a_number(col) if col.dtype.kind not in "biuf" else None
+        if bad is None:
+            try:
+                out.append(np.asarray(col, dtype=float))
+                continue
+            except (TypeError, ValueError):
+                bad = next(v for v in col if v is not None)
+        raise InvalidModel(f"feature {name!r} holds {bad!r}, which is not a number", hint=NUMBERS_ONLY)
     return np.column_stack(out) if out else np.empty((len(X), 0))
 
 
 def _not_a_number(col):
+    """The first value of an object or text column that is text or that float() refuses; None if none."""
     for v in col:
+        if isinstance(v, (str, bytes)):
+            return v.item() if isinstance(v, np.generic) else v  # 'basic', not np.str_('basic')
         if v is not None:
             try:
                 float(v)
             except (TypeError, ValueError):
-                return v.item() if isinstance(v, np.generic) else v  # 'basic', not np.str_('basic')
+                return v.item() if isinstance(v, np.generic) else v
     return None
 
 

@@ -148,9 +148,14 @@ def _error_row(e) -> str:
     """A PgscoreError or a PL/Python SPIError as the JSON pgscore.batch_error raises."""
     if isinstance(e, PgscoreError):
         fields = {"message": e.message, "sqlstate": e.sqlstate, "detail": e.detail, "hint": e.hint}
-    else:  # a query failed: PostgreSQL's own message, SQLSTATE, detail and hint
-        fields = {"message": e.args[0] if e.args else str(e), "sqlstate": getattr(e, "sqlstate", None),
-                  "detail": getattr(e, "detail", None), "hint": getattr(e, "hint", None)}
+    else:  # a query failed: PostgreSQL's own message, and its SQLSTATE, detail and hint from PL/Python's
+        # spidata (the SQLSTATE packed as an int, six bits a character, as PGSIXBIT packs it)
+        data = getattr(e, "spidata", None) or (None, None, None)
+        code = data[0]
+        fields = {"message": e.args[0] if e.args else str(e),
+                  "sqlstate": ("".join(chr(((code >> (6 * i)) & 0x3F) + ord("0")) for i in range(5))
+                               if isinstance(code, int) else getattr(e, "sqlstate", None)),
+                  "detail": data[1], "hint": data[2]}
     return json.dumps({k: v for k, v in fields.items() if v is not None})
 
 

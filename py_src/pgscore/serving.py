@@ -91,7 +91,7 @@ class Loaded:
             return self.from_json(features)
         if features is None:
             raise InvalidModel(f"model {self.label}: the feature array is NULL", sqlstate="22004")
-        if len(features) != self.n or type(features[0]) is list:  # a list in it: a multidimensional array
+        if len(features) != self.n or features and type(features[0]) is list:  # a list in it: more dimensions
             raise self._shape_error(features)
         if None in features:
             return [math.nan if v is None else v for v in features]

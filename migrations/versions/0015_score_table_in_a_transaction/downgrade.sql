@@ -1,5 +1,7 @@
--- 0015 back to 0014: score_table commits after every chunk, and fails inside a transaction block
-CREATE OR REPLACE PROCEDURE pgscore.score_table(p_model text, p_table regclass, p_key name, p_into name,
+-- 0015 back to 0014: score_table without p_commit, committing after every chunk
+DROP PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint, boolean);
+
+CREATE PROCEDURE pgscore.score_table(p_model text, p_table regclass, p_key name, p_into name,
                                      p_chunk_size integer DEFAULT 10000, p_version integer DEFAULT NULL,
                                      p_log boolean DEFAULT true, INOUT p_rows bigint DEFAULT NULL)
 LANGUAGE plpgsql
@@ -21,3 +23,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint) IS 'Score a whole table into a column chunk by chunk, committing after each chunk (CALL it outside a transaction block); returns the rows scored';
+
+REVOKE EXECUTE ON PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint) FROM PUBLIC;
+GRANT EXECUTE ON PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint)
+    TO pgscore_app, pgscore_admin;
