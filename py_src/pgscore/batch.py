@@ -305,33 +305,27 @@ _COLUMNS = ("SELECT a.attname::pg_catalog.text AS name, a.atttypid::pg_catalog.i
             "WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum")
 
 
-_UNIQUE = ("SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid "
-           "AND a.attnum = i.indkey[0] WHERE i.indrelid = $1 AND i.indisunique AND i.indnkeyatts = 1 "
-           "AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL AND a.attname = $2::pg_catalog.name")
+_KEYS = ("SELECT a.attname::pg_catalog.text AS name, pg_catalog.bool_or(i.indisprimary) AS pk "
+         "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid "
+         "AND a.attnum = i.indkey[0] WHERE i.indrelid = $1 AND i.indisunique AND i.indnkeyatts = 1 "
+         "AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL GROUP BY 1 ORDER BY 2 DESC, 1")
 
 
-_KEYS = ("SELECT a.attname::pg_catalog.text AS name, i.indisprimary AS pk FROM pg_catalog.pg_index i "
-         "JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
-         "WHERE i.indrelid = $1 AND i.indisunique AND i.indnkeyatts = 1 AND i.indisvalid AND i.indpred IS NULL "
-         "AND i.indexprs IS NULL ORDER BY i.indisprimary DESC, 1")
-
-
-def key_hint(plpy, relation, name, column) -> str:
-    """What to do about `column` of `relation` (a name or an oid; `name` as printed) not being a key: the
-    columns that are (the primary key first), or, where none is, how to make it one."""
+def unique_keys(plpy, relation) -> dict:
+    """The columns of `relation` (a name or an oid) that alone are the key of a valid unique index (no
+    predicate, no expression; INCLUDE columns allowed): name -> whether it is the primary key, the
+    primary key first."""
     kind = "pg_catalog.oid" if isinstance(relation, int) else "pg_catalog.regclass"
-    keys = plpy.execute(plpy.prepare(_KEYS, [kind]), [relation])
+    return {r["name"]: r["pk"] for r in plpy.execute(plpy.prepare(_KEYS, [kind]), [relation])}
+
+
+def key_hint(plpy, keys: dict, name, column) -> str:
+    """What to do about `column` of table `name` not being one of its `keys` (unique_keys): the columns
+    that are, or, where none is, how to make it one."""
     if keys:
         return ("columns of " + name + " with a unique index of their own: "
-                + ", ".join(r["name"] + (" (the primary key)" if r["pk"] else "") for r in keys))
+                + ", ".join(k + (" (the primary key)" if pk else "") for k, pk in keys.items()))
     return f"if its values are unique: ALTER TABLE {name} ADD PRIMARY KEY ({plpy.quote_ident(column)})"
-
-
-def has_unique_index(plpy, relation, column) -> bool:
-    """Whether `column` alone is the key of a valid unique index (no predicate, no expression; INCLUDE
-    columns allowed) on `relation`, a name or an oid."""
-    kind = "pg_catalog.oid" if isinstance(relation, int) else "pg_catalog.regclass"
-    return bool(plpy.execute(plpy.prepare(_UNIQUE, [kind, "pg_catalog.text"]), [relation, column]))
 
 
 def columns_of(plpy, relation) -> tuple[dict, dict]:
@@ -355,10 +349,11 @@ class TablePlans:
         if into in model.feature_names and not one_array(columns, None):
             raise InvalidModel(f"column {into!r} of {table} is a feature of model {model.label}: its scores "
                                "would replace the values it scores", sqlstate="22023")
-        if not has_unique_index(plpy, table, key):
+        keys = unique_keys(plpy, table)
+        if key not in keys:
             raise InvalidModel(f"{table}.{key} has no unique index of its own; each score is written back by "
                                "its key, so a key must name one row", sqlstate="42P10",
-                               hint=key_hint(plpy, table, table, key))
+                               hint=key_hint(plpy, keys, table, key))
         if types[into] not in SCORE_TYPES:
             raise InvalidModel(f"column {into!r} of {table} is {types[into]}; scores need double precision, "
                                "real or numeric", sqlstate="42804")

@@ -96,13 +96,15 @@ def as_matrix(X, names) -> np.ndarray:
 def _not_a_number(col):
     """The first value of an object or text column that is text or that float() refuses; None if none."""
     for v in col:
-        if isinstance(v, (str, bytes)):
-            return v.item() if isinstance(v, np.generic) else v  # 'basic', not np.str_('basic')
-        if v is not None:
+        if v is None:
+            continue
+        if not isinstance(v, (str, bytes)):
             try:
                 float(v)
+                continue
             except (TypeError, ValueError):
-                return v.item() if isinstance(v, np.generic) else v
+                pass
+        return v.item() if isinstance(v, np.generic) else v  # 'basic', not np.str_('basic')
     return None
 
 

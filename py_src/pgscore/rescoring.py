@@ -838,10 +838,11 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
     if scored_at_column is not None:
         _need_column(profiles, scored_at_column, "the scored_at column", TIME_TYPES, "timestamptz or timestamp",
                      hint="pass p_scored_at_column => NULL to record no time")
-    if not batch.has_unique_index(plpy, profiles.oid, profile_key):
+    keys = batch.unique_keys(plpy, profiles.oid)
+    if profile_key not in keys:
         raise WiringError(f"{profiles.name}.{profile_key} has no unique index of its own; each event must match "
                           "at most one profile", sqlstate="42P10",
-                          hint=batch.key_hint(plpy, profiles.oid, profiles.name, profile_key))
+                          hint=batch.key_hint(plpy, keys, profiles.name, profile_key))
     if event_id_column is None:
         pk = plpy.execute(plpy.prepare(_PRIMARY_KEY, ["pg_catalog.oid"]), [events.oid])
         event_id_column = pk[0]["name"] if pk else None
