@@ -159,6 +159,34 @@ def test_log_partitions_and_retention(churn):
         assert e.value.pgcode == "22023"
 
 
+def test_retention_drops_whole_days_and_their_rollups(churn):
+    """Retention cuts at the start of the UTC day that holds now() - period, in the partitions and the
+    default partition alike, and deletes the drift rollups of the days it drops: the drift views read
+    the rollups as if their rows were still logged."""
+    cut = "date_trunc('day', (now() - interval '5 days') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+    query(churn, "INSERT INTO pgscore.prediction_log (logged_at, model_id, features, score, source) "
+                 f"SELECT at, model_id, %s, 0.5, 'batch' FROM pgscore.models, (VALUES (now() - interval '10 days'), "
+                 f"({cut} - interval '1 second'), ({cut} + interval '1 second'), (now() - interval '2 days')) v(at)",
+                 (ROW,))
+    query(churn, "SELECT * FROM pgscore.refresh_monitoring(p_rebuild => true)")
+    rolled = "SELECT count(*) FILTER (WHERE bucket < {c}), count(*) FILTER (WHERE bucket >= {c}) FROM pgscore.drift_rollup"
+    (before, after), = query(churn, rolled.format(c=cut))
+    assert before > 0 and after > 0
+    (day_before,), = query(churn, f"SELECT count(*) FROM pgscore.drift_rollup_day WHERE day < {cut}")
+    assert day_before > 0
+    del churn.notices[:]
+    assert query(churn, "SELECT pgscore.drop_log_partitions('5 days')") == [(0,)]  # the old days were unpartitioned
+    assert query(churn, f"SELECT count(*) FILTER (WHERE logged_at < {cut}), count(*) FROM pgscore.prediction_log") \
+        == [(0, 2)]  # the second after the cut is kept with its whole day
+    assert query(churn, rolled.format(c=cut)) == [(0, after)]
+    assert query(churn, f"SELECT count(*) FROM pgscore.drift_rollup_day WHERE day < {cut}") == [(0,)]
+    said = [n for n in churn.notices if "drop_log_partitions" in n]
+    assert said and "0 daily partition(s) dropped, 2 row(s) deleted from the default partition" in said[-1], said
+    with pytest.raises(psycopg2.Error) as e:
+        query(churn, "SELECT pgscore.drop_log_partitions('0')")
+    assert e.value.pgcode == "22023" and "positive" in e.value.pgerror
+
+
 def test_cli_score_and_maintain(churn):
     url = churn.dsn
     query(churn, "CREATE TABLE profiles (customer_id text PRIMARY KEY, "
@@ -178,6 +206,28 @@ def test_cli_score_and_maintain(churn):
     assert r.returncode == 1 and "nope" in r.stderr and "%|" not in r.stderr  # an error, and no progress bar
     r = pgscore_cli("maintain", "--days-ahead", "10", "--keep", "90 days", "--db", url)
     assert r.returncode == 0 and "3 daily partition(s) created" in r.stdout, r.stdout + r.stderr
+    assert "retention '90 days', before " in r.stdout and "0 row(s) deleted from the default partition" in r.stdout
+    r = pgscore_cli("maintain", "--keep", "garbage", "--db", url)
+    assert r.returncode == 1 and "--keep 'garbage' is not an interval" in r.stderr and "90 days" in r.stderr
+
+
+def test_cli_score_failing_mid_way_says_where_to_resume(churn):
+    """A row that cannot be scored stops the run at its chunk; the chunks before it are committed, and
+    the message says so, with the arguments that go on from there once the row is fixed."""
+    query(churn, "CREATE TABLE t (id int PRIMARY KEY, features float8[], s float8)")
+    query(churn, "INSERT INTO t SELECT i, %s, NULL FROM generate_series(1, 250) i", (ROW,))
+    query(churn, "UPDATE t SET features[2] = 'NaN' WHERE id = 230")
+    r = pgscore_cli("score", "--model", "churn", "--table", "t", "--key", "id", "--into", "s", "--chunk-size",
+                    "100", "--quiet", "--db", churn.dsn)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "feature 'monthly_charges' is NULL or NaN (key 230)" in r.stderr, r.stderr
+    assert "200 rows were scored and committed before the error; once it is fixed, resume with: --after '200' " \
+           "--version 1" in r.stderr, r.stderr
+    assert query(churn, "SELECT count(s) FROM t") == [(200,)]
+    query(churn, "UPDATE t SET features[2] = 1 WHERE id = 230")
+    r = pgscore_cli("score", "--model", "churn", "--table", "t", "--key", "id", "--into", "s", "--after", "200",
+                    "--version", "1", "--quiet", "--db", churn.dsn)
+    assert r.returncode == 0 and query(churn, "SELECT count(s) FROM t") == [(250,)]
 
 
 def test_cli_score_interrupted_keeps_finished_chunks(churn, tmp_path):

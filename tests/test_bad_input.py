@@ -82,6 +82,9 @@ SQL_CASES = [
      "42601", "the query must return the key first and then the features"),
     ("predict_batch NULL features array", "SELECT * FROM pgscore.predict_batch('churn', "
      "'SELECT 7, NULL::float8[] AS features')", (), "22004", "the features of key 7 are NULL"),
+    ("predict_batch a NaN names its key", "SELECT * FROM pgscore.predict_batch('churn', 'SELECT g, "
+     "array_fill(CASE WHEN g IN (8, 9) THEN ''NaN''::float8 ELSE 1 END, ARRAY[12]) AS features "
+     "FROM generate_series(1, 20) g')", (), "22023", "is NULL or NaN (key 8 and 1 more in this chunk of 20)"),
     ("score_chunk key not unique", "SELECT * FROM pgscore.score_chunk('churn', 'complaints', 'customer_id', 'kind')",
      (), "42P10", "complaints.customer_id has no unique index"),
     ("score_chunk into a feature", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'tenure_months')",
@@ -134,7 +137,8 @@ SQL_CASES = [
      "'churn', 'tenure_months', p_profile_key => 'id')", (), "22023", "would feed its own output back in"),
     ("detach not attached", "SELECT pgscore.detach_rescoring('complaints')", (), "42704", "complaints"),
     ("retry_failed limit 0", "SELECT * FROM pgscore.retry_failed(NULL, 0)", (), "22023", ""),
-    ("retry_failed injection model", "SELECT * FROM pgscore.retry_failed(%s)", (INJECT,), OK, ""),
+    ("retry_failed injection model", "SELECT * FROM pgscore.retry_failed(%s)", (INJECT,), "42704", "DROP TABLE"),
+    ("retry_failed unknown model", "SELECT * FROM pgscore.retry_failed('nope')", (), "42704", "there is no model 'nope'"),
     # monitoring
     ("record_outcome NULL", "SELECT pgscore.record_outcome(NULL, '1', 'x')", (), "22004", "model"),
     ("record_outcome unknown model", "SELECT pgscore.record_outcome(%s, '1', 1)", (INJECT,), "42704", "DROP TABLE"),
@@ -278,6 +282,20 @@ CLI_CASES = [
     ("maintain negative days", ["maintain", "--days-ahead", "-3"], 2, "--days-ahead"),
     ("maintain a bad interval", ["maintain", "--keep", "forever"], 1, "forever"),
     ("bench an unknown part", ["bench", "--only", "everything"], 2, "invalid choice"),
+    ("deploy with a missing training CSV", ["deploy", "{joblib}", "--name", "m", "--train", "/nonexistent/t.csv"], 1,
+     "cannot read the training data /nonexistent/t.csv: No such file or directory"),
+    ("deploy with a directory as training CSV", ["deploy", "{joblib}", "--name", "m", "--train", "/tmp"], 1,
+     "cannot read the training data /tmp"),
+    ("deploy an empty feature name", ["deploy", "{joblib}", "--name", "m", "--features",
+                                      ",".join(CHURN_FEATURES[:3]) + ",," + ",".join(CHURN_FEATURES[4:])], 1,
+     "feature name 4 of 12 is empty"),
+    ("deploy a reason without activating", ["deploy", "{joblib}", "--name", "m", "--features", ",".join(CHURN_FEATURES),
+                                            "--no-activate", "--reason", "shadow"], 1, "pgscore activate NAME VERSION"),
+    ("activate an unknown version", ["activate", "churn", "99"], 1, "99"),
+    ("activate a version that is not a number", ["activate", "churn", "two"], 2, "invalid int value"),
+    ("retire an unknown model", ["retire", INJECT], 1, "DROP TABLE"),
+    ("maintain a keep that is not an interval", ["maintain", "--keep", "garbage"], 1,
+     "--keep 'garbage' is not an interval"),
 ]
 # commands that take no bad input of their own, against a database that is not there
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/nope"

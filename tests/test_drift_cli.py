@@ -206,5 +206,7 @@ def test_a_check_that_cannot_run_exits_3_not_1(empty_db_url, db_url):
     query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_bi') "
                   "THEN CREATE ROLE pgscore_t_bi LOGIN; END IF; END $$")
     query(db_url, "GRANT pgscore_reader TO pgscore_t_bi")
-    r = pgscore_cli("drift", "--db", db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_bi@"))
-    assert r.returncode == 3 and "permission denied" in r.stderr, r.stdout + r.stderr
+    for more in ([], ["--no-refresh"]):
+        r = pgscore_cli("drift", *more, "--db", db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_bi@"))
+        assert r.returncode == 3 and "permission denied" in r.stderr, r.stdout + r.stderr
+        assert "run it as a role granted pgscore_admin. pgscore_reader reads the views" in r.stderr

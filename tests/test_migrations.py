@@ -61,6 +61,26 @@ def test_downgrade_refuses_while_user_objects_depend_on_pgscore(db_url):
     assert query(db_url, "SELECT to_regnamespace('pgscore')") == [(None,)]
 
 
+def test_the_uninstall_hint_detaches_what_blocks_it(db_url):
+    """Wired tables block the uninstall; the hint's SQL detaches them, also when another wired event table
+    was dropped (its wiring row stays and names a table that is gone), and the DETAIL does not repeat the
+    server's advice to DROP ... CASCADE, which would drop the user's tables."""
+    query(db_url, "CREATE TABLE public.people (id int PRIMARY KEY, s float8, scored_at timestamptz, n int)")
+    for t in ("calls", "visits"):
+        query(db_url, f"CREATE TABLE public.{t} (person int)")
+        query(db_url, f"SELECT pgscore.attach_rescoring('{t}', 'people', 'person', 'nobody', 's', "
+                      "'{\"n\": \"count\"}', p_profile_key => 'id')")
+    query(db_url, "DROP TABLE public.visits")
+    with pytest.raises(InstallError) as e:
+        migrate.downgrade(db_url, "base")
+    assert "calls" in e.value.detail and "CASCADE" not in e.value.detail and "CASCADE" not in e.value.hint
+    sql = e.value.hint.split("first (", 1)[1].split("), and drop", 1)[0]
+    assert sql.startswith("SELECT pgscore.detach_rescoring(")
+    assert query(db_url, sql) == [(1,)]
+    migrate.downgrade(db_url, "base")
+    assert query(db_url, "SELECT count(*) FROM public.calls") == [(0,)]  # the user's tables stay
+
+
 def test_failed_install_rolls_back(empty_db_url):
     """A role that may create schemas but not plpython3u: clear error, nothing left behind."""
     query(empty_db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_owner') "

@@ -399,6 +399,63 @@ def test_cli_deploy_models_show_rollback(db_url, logit, tmp_path):
     assert bad.returncode == 1 and "there is no version 9" in bad.stderr
 
 
+def test_cli_activate_retire_and_a_deploy_not_made_live(db_url, logit, tmp_path):
+    """A version deployed with --no-activate is made live by pgscore activate (a 'deploy' in the
+    history, with its reason); retire leaves none live; the hints name CLI commands, not SQL."""
+    path = tmp_path / "churn.joblib"
+    joblib.dump(logit, path)
+    feats = ",".join(NAMES)
+    assert pgscore_cli("deploy", str(path), "--name", "churn", "--features", feats, "--db", db_url).returncode == 0
+    run = pgscore_cli("deploy", str(path), "--name", "churn", "--features", feats, "--no-activate", "--db", db_url)
+    assert run.returncode == 0 and "version 2" in run.stdout and "not live" in run.stdout
+    run = pgscore_cli("activate", "churn", "2", "--reason", "shadow test passed", "--db", db_url)
+    assert run.returncode == 0 and "churn version 2 is live" in run.stdout, run.stderr
+    show = pgscore_cli("show", "churn", "--db", db_url).stdout
+    assert "churn version 2 (model_id" in show and "deploy   v2 by postgres: shadow test passed" in show
+    run = pgscore_cli("retire", "churn", "--reason", "sunset", "--db", db_url)
+    assert run.returncode == 0 and "churn has no live version" in run.stdout
+    assert query(db_url, "SELECT count(*) FROM pgscore.model_versions WHERE name = 'churn' AND live") == [(0,)]
+    rb = pgscore_cli("rollback", "churn", "--db", db_url)
+    assert rb.returncode == 1 and "pgscore rollback NAME --to VERSION" in rb.stderr and "pgscore.rollback(" not in rb.stderr
+    assert pgscore_cli("activate", "churn", "1", "--db", db_url).returncode == 0
+
+
+def test_a_deploy_that_would_leave_a_wired_table_unfed_is_refused(db_url, logit):
+    """A version whose features a wired profile table lacks would only queue that table's profiles: it is
+    not made live (deploy, activate, rollback), and the hint says what to do; not activating is allowed."""
+    narrow = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X[:, :3], Y)
+    registry.deploy(db_url, "small", narrow, X[:, :3], feature_names=NAMES[:3])
+    query(db_url, "CREATE TABLE people (id int PRIMARY KEY, s float8, scored_at timestamptz, n int DEFAULT 0, "
+                  + ", ".join(f"{c} float8" for c in NAMES[:3]) + ")")
+    query(db_url, "CREATE TABLE calls (person int)")
+    query(db_url, "SELECT pgscore.attach_rescoring('calls', 'people', 'person', 'small', 's', '{\"n\": \"count\"}', "
+                  "p_profile_key => 'id')")
+    with pytest.raises(InvalidModel) as e:
+        registry.deploy(db_url, "small", logit, X, feature_names=NAMES)
+    assert e.value.sqlstate == "42703" and "public.people, which public.calls rescores with small" in e.value.message
+    assert repr(NAMES[3]) in e.value.message and "--no-activate" in e.value.hint
+    assert query(db_url, "SELECT max(version) FROM pgscore.models WHERE name = 'small'") == [(1,)]  # nothing stored
+    rec = registry.deploy(db_url, "small", logit, X, feature_names=NAMES, activate=False)
+    with pytest.raises(InvalidModel):
+        registry.activate(db_url, "small", rec["version"])
+    query(db_url, "ALTER TABLE people " + ", ".join(f"ADD COLUMN {c} float8" for c in NAMES[3:]))
+    registry.activate(db_url, "small", rec["version"])
+    query(db_url, "ALTER TABLE people DROP COLUMN " + NAMES[0])
+    with pytest.raises(InvalidModel):
+        registry.rollback(db_url, "small")
+    assert query(db_url, "SELECT version FROM pgscore.model_versions WHERE name = 'small' AND live") == [(2,)]
+
+
+def test_deploy_labels_that_are_not_the_models_classes_are_refused(db_url, logit):
+    """Hold-out metrics against labels of another task would describe nothing: refused, naming them."""
+    with pytest.raises(InvalidModel) as e:
+        registry.deploy(db_url, "churn", logit, X, Y + 5, feature_names=NAMES)
+    assert "not classes of the estimator" in e.value.message and "--target" in e.value.hint
+    with pytest.raises(InvalidModel):
+        registry.deploy(db_url, "churn", logit, X, Y.astype(str), feature_names=NAMES)
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+
+
 def test_artifact_core_refuses_before_unpickling():
     data = pickle.dumps(Boom())
     with pytest.raises(ArtifactError, match="empty artifact"):

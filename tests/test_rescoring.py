@@ -630,6 +630,95 @@ def test_wiring_is_listed_and_detach_removes_the_trigger(shop):
     assert "is not wired for rescoring" in str(e.value)
 
 
+def test_attaching_again_adopts_the_profiles_an_earlier_wiring_queued(shop, trained):
+    """Detach and attach again (to switch strict on, say): the profiles queued under the old wiring
+    become the new one's, so retry_failed rescores them instead of leaving them behind unowned."""
+    attach(shop)
+    query(shop, "UPDATE customers SET age = NULL WHERE id IN (60, 62)")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (60), (62)")
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue WHERE rescoring_id IS NULL") == [(2,)]
+    del shop.notices[:]
+    rid = attach(shop)
+    assert any("2 profile(s) of public.customers queued by an earlier wiring" in n for n in shop.notices), shop.notices
+    assert query(shop, "SELECT rescoring_id, entity_key FROM pgscore.error_queue ORDER BY 2") == [(rid, "60"), (rid, "62")]
+    query(shop, "UPDATE customers SET age = 40 WHERE id IN (60, 62)")
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 2, 0)]
+    assert_scores_match_model(shop, trained[0], [60, 62])
+
+
+def test_attach_warns_of_a_recount_without_an_index_and_of_partitions(shop):
+    """A window or recompute counter recounts each touched profile's events: with no index that starts
+    with the key, every INSERT reads the whole event table, so attach says so, with the index to create.
+    A partitioned event table works through the parent only, and attach says that too."""
+    query(shop, "CREATE TABLE calls (customer_id bigint, at timestamptz DEFAULT now())")
+    window = '{"complaints_30d": {"window": "30 days", "time": "at"}}'
+    del shop.notices[:]
+    query(shop, "SELECT pgscore.attach_rescoring('calls', 'customers', 'customer_id', 'churn', 'churn_score', "
+                "%s::jsonb, p_profile_key => 'id')", (window,))
+    said = [n for n in shop.notices if "recounts" in n]
+    assert said and "public.calls has no index that starts with customer_id" in said[0]
+    assert "CREATE INDEX ON public.calls (customer_id, at)" in said[0]
+    query(shop, "SELECT pgscore.detach_rescoring('calls')")
+    query(shop, "CREATE INDEX ON calls (customer_id)")
+    del shop.notices[:]
+    query(shop, "SELECT pgscore.attach_rescoring('calls', 'customers', 'customer_id', 'churn', 'churn_score', "
+                "%s::jsonb, p_profile_key => 'id')", (window,))
+    assert not [n for n in shop.notices if "WARNING" in n], shop.notices
+    query(shop, "CREATE TABLE pcalls (customer_id bigint, at timestamptz DEFAULT now()) PARTITION BY RANGE (at)")
+    query(shop, "CREATE TABLE pcalls_all PARTITION OF pcalls DEFAULT")
+    query(shop, "CREATE INDEX ON pcalls (customer_id, at)")
+    del shop.notices[:]
+    query(shop, "SELECT pgscore.attach_rescoring('pcalls', 'customers', 'customer_id', 'churn', 'churn_score', "
+                "%s::jsonb, p_profile_key => 'id')", (window,))
+    said = [n for n in shop.notices if "WARNING" in n]
+    assert len(said) == 1 and "public.pcalls is partitioned" in said[0] and "by name are not rescored" in said[0]
+    query(shop, "INSERT INTO pcalls (customer_id) VALUES (5)")  # through the parent: recounted from pcalls
+    assert query(shop, "SELECT complaints_30d FROM customers WHERE id = 5") == [(1.0,)]
+
+
+def test_event_keys_must_reach_the_profile_key_type(shop):
+    """An int event key feeds a bigint profile key; a bigint one could hold keys an int profile key cannot,
+    which would sit in the error queue forever, so it is refused at attach."""
+    query(shop, "CREATE TABLE small_profiles (id int PRIMARY KEY, churn_score float8, scored_at timestamptz, "
+                "n int DEFAULT 0)")
+    query(shop, "CREATE TABLE int_calls (customer_id int)")
+    with pytest.raises(psycopg2.Error) as e:
+        query(shop, "SELECT pgscore.attach_rescoring('complaints', 'small_profiles', 'customer_id', 'nobody', "
+                    "'churn_score', '{\"n\": \"count\"}', p_profile_key => 'id')")
+    assert e.value.pgcode == "42804" and "public.complaints.customer_id is bigint" in e.value.pgerror
+    assert "ALTER TABLE public.complaints ALTER COLUMN customer_id TYPE integer" in e.value.pgerror
+    query(shop, "SELECT pgscore.attach_rescoring('int_calls', 'customers', 'customer_id', 'churn', 'churn_score', "
+                "'{\"support_calls\": \"count\"}', p_profile_key => 'id')")
+    query(shop, "INSERT INTO int_calls VALUES (9)")
+    assert query(shop, "SELECT count(*) FROM customers WHERE id = 9 AND churn_score IS NOT NULL") == [(1,)]
+
+
+def test_retry_failed_leaves_the_reasons_of_tables_the_caller_cannot_read(shop):
+    """retry_failed run by a role that may not read a wiring's profiles skips that wiring with a WARNING
+    and leaves its queued reasons as they were: the profiles' diagnosis is not replaced by the caller's."""
+    attach(shop)
+    query(shop, "UPDATE customers SET age = NULL WHERE id = 70")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (70)")
+    (reason, attempts), = query(shop, "SELECT reason, attempts FROM pgscore.error_queue")
+    query(shop, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_app') "
+                "THEN CREATE ROLE pgscore_t_app; END IF; END $$")
+    query(shop, "GRANT pgscore_app TO pgscore_t_app")
+    query(shop, "SET ROLE pgscore_t_app")
+    del shop.notices[:]
+    try:
+        rid = query(shop, "SELECT rescoring_id FROM pgscore.rescoring")[0][0]
+        assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 0, 1)]
+    finally:
+        query(shop, "RESET ROLE")
+    said = [n for n in shop.notices if "retry_failed skipped" in n]
+    assert said and "permission denied" in said[0]
+    assert query(shop, "SELECT reason, attempts FROM pgscore.error_queue") == [(reason, attempts)]
+    with pytest.raises(errors.UndefinedObject) as e:
+        query(shop, "SELECT * FROM pgscore.retry_failed('no_such_model')")
+    assert "no_such_model" in str(e.value)
+
+
 def test_wiring_survives_dump_and_restore(shop, cluster, trained):
     attach(shop)
     query(shop, "INSERT INTO complaints (customer_id) VALUES (70)")
@@ -724,7 +813,12 @@ def test_detach_and_retry_bad_input(shop):
         query(shop, "SELECT pgscore.detach_rescoring('no_such_table')")
     with pytest.raises(errors.InvalidParameterValue):
         query(shop, "SELECT * FROM pgscore.retry_failed(NULL, 0)")
-    assert query(shop, "SELECT * FROM pgscore.retry_failed('no_such_model')") == []
+    with pytest.raises(errors.UndefinedObject):  # a name that is neither a model nor wired
+        query(shop, "SELECT * FROM pgscore.retry_failed('no_such_model')")
+    query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'not_yet', "
+                "'churn_score', '{}', p_profile_key => 'id')")
+    assert query(shop, "SELECT * FROM pgscore.retry_failed('not_yet')") == []  # wired, nothing queued
+    assert query(shop, "SELECT * FROM pgscore.retry_failed('churn')") == []  # deployed, nothing queued
 
 
 # -- concurrency ---------------------------------------------------------------------------------------
@@ -810,7 +904,7 @@ def test_renamed_table_keeps_events_and_can_be_detached(shop):
 
 def test_a_table_dropped_and_created_again_can_be_attached_again(shop):
     """Dropping a wired event table drops its trigger; attaching the new table of that name replaces the
-    wiring left behind (the demo does this each time it runs) and keeps the old wiring's queued errors."""
+    wiring left behind (the demo does this each time it runs) and takes over the old wiring's queued errors."""
     rid = attach(shop)
     query(shop, "UPDATE customers SET age = NULL WHERE id = 70")
     query(shop, "INSERT INTO complaints (customer_id) VALUES (70)")  # queued: age is NULL
@@ -821,7 +915,7 @@ def test_a_table_dropped_and_created_again_can_be_attached_again(shop):
     new = attach(shop)
     assert new != rid and any(f"rescoring {rid} wired a table named public.complaints" in n for n in shop.notices)
     assert query(shop, "SELECT rescoring_id FROM pgscore.rescoring") == [(new,)]
-    assert query(shop, "SELECT entity_key, rescoring_id FROM pgscore.error_queue") == [("70", None)]
+    assert query(shop, "SELECT entity_key, rescoring_id FROM pgscore.error_queue") == [("70", new)]
     before = query(shop, "SELECT support_calls FROM customers WHERE id = 71")[0][0]
     query(shop, "INSERT INTO complaints (customer_id) VALUES (71)")
     assert query(shop, "SELECT support_calls, scored_at IS NOT NULL FROM customers WHERE id = 71") == [(before + 1, True)]

@@ -220,7 +220,9 @@ def test_features_by_name(conn):
     err = sql_error(conn, "SELECT pgscore.score('logit', %s::jsonb)", (json.dumps({**row, NAMES[2]: "lots"}),))
     assert err.pgcode == "22P02" and NAMES[2] in err.pgerror and "number" in err.pgerror
     err = sql_error(conn, "SELECT pgscore.score('logit', '[1, 2]'::jsonb)")
-    assert err.pgcode == "22023" and "JSON object" in err.pgerror
+    assert err.pgcode == "22023" and "must be a JSON object, got an array" in err.pgerror
+    err = sql_error(conn, "SELECT pgscore.score('logit', '5'::jsonb)")
+    assert err.pgcode == "22023" and "must be a JSON object, got a number" in err.pgerror
     # null: NaN for a model that handles missing values, an error naming the feature otherwise
     (v,), = query(conn, "SELECT pgscore.score('hgb', %s::jsonb)", (json.dumps({**row, NAMES[1]: None}),))
     want = fitted("hgb")[0].predict_proba(np.array([[np.nan if n == NAMES[1] else row[n] for n in NAMES]]))[0, 1]

@@ -191,7 +191,7 @@ def score_in_sql(plpy, model, columns: dict, alias: str, exprs: dict | None = No
     SQL cannot score the model. With one float8[] features column, z is NULL unless its length is the
     model's, as decode() requires."""
     score_sql = getattr(model.evaluator, "score_sql", None)
-    if score_sql is None:
+    if score_sql is None or model.multiclass:  # score_sql: one output; a multiclass model's rows log their class
         return None
     items = feature_items(plpy, model, columns, alias, exprs)
     zl = score_sql(items)
@@ -293,11 +293,29 @@ def _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller, fmt):
             raise InvalidModel(f"model {model.label}: the features of key {keys[i]} are NULL",
                                sqlstate="22004") from None
         X = fmt.decode(data, len(rows), model.n, keys)
-        scores = model.score(X)
+        # a multiclass model's rows are logged with their predicted classes (argmax of the chunk)
+        scores, labels = scored(model, X, keys, labelled=log)
         if log:
             auditlog.write_batch(Runtime.get(plpy, GD).log, model.model_id, keys, X, model.n, scores,
-                                 [None] * len(keys), "batch", cause)
+                                 labels if labels is not None else [None] * len(keys), "batch", cause)
         yield keys, scores
+
+
+def scored(model, X, keys, labelled):
+    """A chunk's scores (and, when `labelled`, a multiclass model's labels: scores_and_labels); a row
+    the model cannot take fails the chunk with an error that names its key where a value is missing
+    or infinite, so that it can be found among millions."""
+    try:
+        return model.scores_and_labels(X) if labelled else (model.score(X), None)
+    except InvalidModel as e:
+        if not any(w in e.message for w in ("NULL", "NaN", "nfinity")):
+            raise
+        bad = np.flatnonzero(~np.isfinite(X).all(axis=1))
+        if len(bad) == 0:
+            raise
+        more = f" and {len(bad) - 1} more in this chunk of {len(keys)}" if len(bad) > 1 else ""
+        raise InvalidModel(f"{e.message} (key {keys[bad[0]]}{more})", detail=e.detail, hint=e.hint,
+                           sqlstate=e.sqlstate) from None
 
 
 _COLUMNS = ("SELECT a.attname::pg_catalog.text AS name, a.atttypid::pg_catalog.int8 AS typid, "
@@ -372,16 +390,22 @@ class TablePlans:
         self.first = plpy.prepare(select(wheres[0]), ["pg_catalog.int4"])
         self.next = plpy.prepare(select(wheres[1]), ["pg_catalog.int4", "pg_catalog.text"])
 
+        # a multiclass model's audit rows take their predicted classes from $7 (text[], in the keys' order)
+        self.labelled = bool(log) and model.multiclass
+        unnest, named, ret, col, val = ((", pg_catalog.unnest($7::pg_catalog.text[])", "k, s, l", ", s.l", "label, ",
+                                         "w.l, ") if self.labelled else ("", "k, s", "", "", ""))
+
         def write(fmt):  # $2: the scores in pgarray format fmt
             update = (f"UPDATE {table} AS t SET {q(into)} = s.s FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
-                      f"pg_catalog.unnest({fmt.sql('$2')})) AS s(k, s) WHERE t.{k} = s.k::{ktype} "
-                      f"AND t.{k} >= $3::{ktype} AND t.{k} <= $4::{ktype}")
+                      f"pg_catalog.unnest({fmt.sql('$2')}){unnest}) AS s({named}) "
+                      f"WHERE t.{k} = s.k::{ktype} AND t.{k} >= $3::{ktype} AND t.{k} <= $4::{ktype}")
             args = ["pg_catalog.text[]", fmt.type, "pg_catalog.text", "pg_catalog.text"]
             if log:
-                update = (f"WITH w AS ({update} RETURNING s.k, s.s, {feats}::pg_catalog.float8[] AS f) "
-                          "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
-                          "SELECT $5, w.k, w.f, w.s, 'batch', (SELECT $6::pg_catalog.jsonb) FROM w")
-                args += ["pg_catalog.int8", "pg_catalog.text"]
+                update = (f"WITH w AS ({update} RETURNING s.k, s.s{ret}, {feats}::pg_catalog.float8[] AS f) "
+                          "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, "
+                          f"{col}source, cause) SELECT $5, w.k, w.f, w.s, {val}'batch', "
+                          "(SELECT $6::pg_catalog.jsonb) FROM w")
+                args += ["pg_catalog.int8", "pg_catalog.text"] + (["pg_catalog.text[]"] if self.labelled else [])
             return plpy.prepare(update, args)
 
         self.write = {fmt: write(fmt) for fmt in set(pgarray.formats(plpy))}
@@ -444,10 +468,10 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
     if not keys:
         return 0, after
     X = plans.fmt.decode(r["data"], len(keys), model.n, keys)
-    scores = model.score(X)
+    scores, labels = scored(model, X, keys, plans.labelled)
     fmt = pgarray.format_for(plpy, len(keys))
     args = [keys, fmt.value(scores), keys[0], keys[-1]]
     if log:
-        args += [model.model_id, auditlog.cause(plpy, "score_table")]
+        args += [model.model_id, auditlog.cause(plpy, "score_table")] + ([labels] if plans.labelled else [])
     plans.write[fmt].execute(args)
     return len(keys), keys[-1]

@@ -211,6 +211,10 @@ def cmd_deploy(args):
                            "from the CSV's header row")
     if not (args.features or args.train):
         raise PgscoreError("give the feature names with --features a,b,c or training data with --train CSV")
+    if args.reason and args.no_activate:
+        raise PgscoreError("--reason is recorded when a version goes live, and --no-activate deploys it without "
+                           "that", hint="give the reason when you make it live: pgscore activate NAME VERSION "
+                                        "--reason TEXT (use --description to describe the version)")
     estimator = registry.load_artifact(args.artifact, args.sha256, given_by="--sha256")
     X = y = None
     names = [n.strip() for n in args.features.split(",")] if args.features else None
@@ -269,21 +273,44 @@ def cmd_rollback(args):
     return 0
 
 
+def cmd_activate(args):
+    from pgscore import registry
+
+    r = registry.activate(resolve_db(args), args.name, args.version, args.reason)
+    _say(f"{r['name']} version {r['version']} is live")
+    return 0
+
+
+def cmd_retire(args):
+    from pgscore import registry
+
+    registry.retire(resolve_db(args), args.name, args.reason)
+    _say(f"{args.name} has no live version: scoring it fails, and rescoring queues its profiles, until a "
+         f"version is made live (pgscore activate {args.name} VERSION)")
+    return 0
+
+
 # -- scoring -----------------------------------------------------------------
 def cmd_score(args):
     from pgscore import scoring
 
     url = resolve_db(args)
+    state = {}
     try:
         done = scoring.score_table(url, args.model, args.table, args.key, args.into, chunk_size=args.chunk_size,
                                    version=args.version, after=args.after, log=not args.no_log,
-                                   progress=not args.quiet)
+                                   progress=not args.quiet, state=state)
     except KeyboardInterrupt as e:
         state = e.args[0] if e.args else {}
         if state.get("last_key") is not None:
             print(f"pgscore: interrupted after {state['rows']} rows (committed); resume with: --after "
                   f"{state['last_key']!r} --version {state['version']}", file=sys.stderr)
         return 130
+    except Exception:
+        if state.get("rows"):  # chunks before the failing one are committed: say where to go on from
+            print(f"pgscore: {state['rows']} rows were scored and committed before the error; once it is "
+                  f"fixed, resume with: --after {state['last_key']!r} --version {state['version']}", file=sys.stderr)
+        raise
     _say(f"scored {done['rows']} rows of {args.table} into {args.into} with {args.model} v{done['version']} "
          f"in {done['seconds']:.1f} s ({done['rows'] / max(done['seconds'], 1e-9):,.0f} rows/s)")
     return 0
@@ -292,9 +319,9 @@ def cmd_score(args):
 def cmd_maintain(args):
     from pgscore import scoring
 
-    made, dropped = scoring.maintain(resolve_db(args), days_ahead=args.days_ahead, keep=args.keep)
+    made, deleted = scoring.maintain(resolve_db(args), days_ahead=args.days_ahead, keep=args.keep)
     _say(f"prediction log: {made} daily partition(s) created"
-         + (f", {dropped} dropped (older than {args.keep})" if args.keep else ""))
+         + (f"; retention {args.keep!r}, {deleted}" if deleted else ""))
     return 0
 
 
@@ -327,6 +354,10 @@ def cmd_drift(args):
     except (PgscoreError, psycopg2.Error) as e:
         kind = "database error" if isinstance(e, psycopg2.Error) else "error"
         print(f"pgscore: {kind}: {str(e).strip()}", file=sys.stderr)
+        if getattr(e, "pgcode", None) == "42501":
+            print("Hint: pgscore drift reads pgscore's registry and monitoring tables, and refreshes the rollups: "
+                  "run it as a role granted pgscore_admin. pgscore_reader reads the views (pgscore.alerts, "
+                  "pgscore.feature_drift, ...) in SQL", file=sys.stderr)
         return 3
 
 
@@ -475,6 +506,19 @@ def build_parser() -> argparse.ArgumentParser:
     db_opt(sp)
     sp.set_defaults(func=cmd_rollback)
 
+    sp = sub.add_parser("activate", help="make a version live (one deployed with --no-activate, or any other)")
+    sp.add_argument("name")
+    sp.add_argument("version", type=int, metavar="VERSION")
+    sp.add_argument("--reason", help="why, recorded in the deployment history")
+    db_opt(sp)
+    sp.set_defaults(func=cmd_activate)
+
+    sp = sub.add_parser("retire", help="leave a model with no live version (scoring it fails until one is made live)")
+    sp.add_argument("name")
+    sp.add_argument("--reason", help="why, recorded in the deployment history")
+    db_opt(sp)
+    sp.set_defaults(func=cmd_retire)
+
     sp = sub.add_parser("score", help="score a table into one of its columns, a commit per chunk, with progress")
     sp.add_argument("--model", required=True, help="model name")
     sp.add_argument("--table", required=True, help="table to score (schema-qualified if needed)")
@@ -524,6 +568,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+# the server's hints name SQL; on the command line the command that does the same
+CLI_HINTS = {"SELECT * FROM pgscore.model_versions": "list them with: pgscore models",
+             "pgscore.activate(name, version)": "make one live with: pgscore activate NAME VERSION",
+             "pgscore.rollback(name, version)": "name the version to make live: pgscore rollback NAME --to VERSION"}
+
+
+def cli_hint(hint):
+    return next((cli for sql, cli in CLI_HINTS.items() if hint and sql in hint), hint)
+
+
 def database_error_text(e) -> str:
     """A server error as a user reads it: the message, DETAIL and HINT, not the PL/Python traceback in CONTEXT."""
     diag = getattr(e, "diag", None)
@@ -538,8 +592,8 @@ def database_error_text(e) -> str:
         return text
     primary = server_message(primary)
     lines = [f"{primary} (SQLSTATE {diag.sqlstate})" if diag.sqlstate else primary]
-    lines += [f"{label}: {text}" for label, text in (("DETAIL", diag.message_detail), ("HINT", diag.message_hint))
-              if text]
+    lines += [f"{label}: {text}" for label, text in (("DETAIL", diag.message_detail),
+                                                     ("HINT", cli_hint(diag.message_hint))) if text]
     return "\n".join(lines)
 
 
@@ -548,8 +602,7 @@ def main(argv=None) -> int:
     try:
         return args.func(args) or 0
     except PgscoreError as e:
-        if e.hint and "SELECT * FROM pgscore.model_versions" in e.hint:  # the server's hint, for SQL users
-            e.hint = "list them with: pgscore models"
+        e.hint = cli_hint(e.hint)
         print(f"pgscore: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

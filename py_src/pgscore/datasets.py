@@ -11,7 +11,11 @@ from pgscore.errors import InvalidModel
 
 def _rows(path):
     """The header and the (line number, fields) of each row that is not blank."""
-    with open(path, newline="", encoding="utf-8-sig") as f:
+    try:
+        f = open(path, newline="", encoding="utf-8-sig")
+    except OSError as e:
+        raise InvalidModel(f"cannot read the training data {path}: {e.strerror}") from None
+    with f:
         reader = csv.reader(f)
         try:
             header = next(reader)
@@ -50,7 +54,10 @@ def read_csv(path, target=None, features=None):
         try:
             return float(v) if v.strip() != "" else np.nan
         except ValueError:
-            raise InvalidModel(f"{path} line {line}: column {col!r} holds {v!r}, not a number") from None
+            from pgscore.features import NUMBERS_ONLY
+
+            raise InvalidModel(f"{path} line {line}: column {col!r} holds {v!r}, not a number",
+                               hint=NUMBERS_ONLY) from None
 
     X = np.array([[num(r[i], names[k], ln) for k, i in enumerate(idx)] for ln, r in rows], dtype=float)
     y = None

@@ -31,6 +31,25 @@ def task_of(estimator) -> tuple[str, list | None]:
     raise InvalidModel(f"{type(estimator).__name__} is neither a classifier nor a regressor")
 
 
+def check_labels(estimator, y, classes) -> None:
+    """InvalidModel when labels y hold a value that is not one of the classifier's classes: metrics
+    computed against them would describe some other model (a label column of another task)."""
+    if classes is None or y is None:
+        return
+    y = np.asarray(y)
+    known = np.asarray(estimator.classes_)
+    try:
+        unknown = y[~np.isin(y, known)]
+    except TypeError:  # labels and classes of types that do not compare (text against numbers)
+        unknown = y
+    if len(unknown):
+        values = list(dict.fromkeys(v.item() if hasattr(v, "item") else v for v in unknown[:1000]))[:5]
+        raise InvalidModel(f"the labels hold {len(unknown)} value(s) that are not classes of the estimator, "
+                           f"first {', '.join(map(repr, values))}",
+                           detail=f"classes: {', '.join(map(repr, classes))}",
+                           hint="is --target the column the model was trained to predict?")
+
+
 def _sql_type(dtype) -> str:
     kind = np.dtype(dtype).kind if not hasattr(dtype, "kind") else dtype.kind
     return {"f": "float8", "i": "int8", "u": "int8", "b": "bool"}.get(kind, "text")
@@ -48,6 +67,10 @@ def describe(estimator, X, feature_names=None) -> tuple[list[str], list[str]]:
     else:
         raise InvalidModel("the feature names are unknown",
                            hint="pass feature_names=[...] (or train on a DataFrame)")
+    blank = [i + 1 for i, n in enumerate(names) if not n.strip()]
+    if blank:
+        raise InvalidModel(f"feature name {blank[0]} of {len(names)} is empty", detail=f"names: {names}",
+                           hint="every feature needs the name of the column or JSON key that holds it")
     if len(set(names)) != len(names):
         raise InvalidModel(f"feature names repeat: {names}")
     if width is not None and width != len(names):

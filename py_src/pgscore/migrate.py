@@ -138,13 +138,16 @@ def downgrade(url: str, revision: str = "base") -> None:
                 engine.dispose()
     except Exception as e:  # noqa: BLE001
         orig = getattr(e, "orig", None) or e  # SQLAlchemy's wrapper, or psycopg2's own error (run_frozen)
-        hint = None
+        hint, detail = None, str(orig).strip()
         if getattr(orig, "pgcode", None) == "2BP01":  # objects of the user's depend on pgscore's
+            # the server's own HINT says DROP ... CASCADE, which would drop the user's objects: not repeated
+            diag = getattr(orig, "diag", None)
+            detail = "\n".join(x for x in (diag.message_primary, diag.message_detail) if x) if diag else detail
             hint = ("pgscore drops nothing of yours: detach the rescoring triggers first (SELECT "
-                    "pgscore.detach_rescoring(r.event_table::regclass) FROM pgscore.rescoring r), and drop or "
-                    "change your own objects that use pgscore (the DETAIL lists them)")
-        raise InstallError("removing pgscore failed; nothing was changed",
-                           detail=str(orig).strip(), hint=hint) from e
+                    "pgscore.detach_rescoring(t.e) FROM (SELECT DISTINCT tgrelid::regclass AS e FROM pg_trigger "
+                    "WHERE tgfoid = 'pgscore.rescore_events'::regproc) AS t), and drop or change your own objects "
+                    "that use pgscore (the DETAIL lists them)")
+        raise InstallError("removing pgscore failed; nothing was changed", detail=detail, hint=hint) from e
 
 
 def current(url: str) -> str | None:

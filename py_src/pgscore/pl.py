@@ -64,6 +64,10 @@ def score(plpy, GD, model, features, version=None, key=None):
     rt = GD.get("pgscore.runtime") or _runtime(plpy, GD)
     m = rt.model(model, version)
     x = m.vector(features)
+    if m.multiclass:  # logged with its predicted class, as predict logs it (one evaluation for both)
+        label, s = m.predict_row(x)
+        rt.log.record(m.model_id, key, x, s, label)
+        return s
     s = m.score_row(x)
     rt.log.record(m.model_id, key, x, s, None)
     return s
@@ -85,7 +89,11 @@ def predict_proba(plpy, GD, model, features, version=None, key=None):
     m = rt.model(model, version)
     x = m.vector(features)
     p = m.proba_row(x)
-    rt.log.record(m.model_id, key, x, p[1] if m.task == "binary" else max(p), None)
+    if m.multiclass:  # the top class's probability and the class itself (first on ties, as predict)
+        top = max(range(len(p)), key=p.__getitem__)
+        rt.log.record(m.model_id, key, x, p[top], str(m.classes[top]))
+    else:
+        rt.log.record(m.model_id, key, x, p[1] if m.task == "binary" else max(p), None)
     return p
 
 

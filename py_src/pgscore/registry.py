@@ -74,6 +74,7 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     features.check_fitted(estimator)
     names, types = features.describe(estimator, X, feature_names)
     task, classes = features.task_of(estimator)
+    features.check_labels(estimator, y, classes)
     if X is None:  # no training data: no baseline, no metrics
         matrix, scores, y = np.empty((0, len(names))), None, None
     else:
@@ -95,10 +96,39 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     ev_bytes, ev_meta = compile_evaluator(estimator, task, len(names), matrix) if compile else \
         (None, {"format": "none", "reason": "deployed with compile=False"})
     with connection(db) as conn:
+        if activate:
+            _check_wirings(conn, name, names)
         (model_id, version), = _call(conn, "SELECT * FROM pgscore.register_model(%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                                      (name, blob, artifacts.sha256(blob), json.dumps(meta, default=_json),
                                       json.dumps(rows), activate, reason, ev_bytes, json.dumps(ev_meta)))
         return show(conn, name, version)
+
+
+# the profile tables wired to a model that lack some of the given features (a float8[] column named
+# features feeds any model); wirings whose profile table is gone are left out
+_UNFED = """
+SELECT r.profile_table, r.event_table, pg_catalog.array_agg(f.name ORDER BY f.i) AS missing
+  FROM pgscore.rescoring r
+ CROSS JOIN LATERAL pg_catalog.unnest(%s::text[]) WITH ORDINALITY AS f(name, i)
+ WHERE r.model_name = %s AND pg_catalog.to_regclass(r.profile_table) IS NOT NULL
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = pg_catalog.to_regclass(r.profile_table)
+                      AND a.attnum > 0 AND NOT a.attisdropped
+                      AND (a.attname = f.name OR (a.attname = 'features' AND a.atttypid = 'float8[]'::regtype)))
+ GROUP BY r.profile_table, r.event_table
+ ORDER BY 1, 2"""
+
+
+def _check_wirings(conn, name, names):
+    """InvalidModel when a table wired to rescore with `name` lacks a feature of the version about to go
+    live: every INSERT would then only update counters and queue its profiles."""
+    unfed = _call(conn, _UNFED, (list(names), name))
+    if unfed:
+        profile, events, missing = unfed[0]
+        raise InvalidModel(f"{profile}, which {events} rescores with {name}, has no column "
+                           f"{', '.join(map(repr, missing))}: once live, this version could not rescore it",
+                           sqlstate="42703", detail=f"{len(unfed)} wiring(s) affected",
+                           hint="add the column(s) to the profile table first, or deploy without activating "
+                                "(--no-activate, activate=False) and make it live once they exist")
 
 
 def compile_evaluator(estimator, task, n_features, matrix) -> tuple[bytes | None, dict]:
@@ -134,14 +164,24 @@ def rollback(db, name, to_version=None, reason=None) -> dict:
     """Make the previous live version (or `to_version`) live again, by appending a deployment."""
     with connection(db) as conn:
         _call(conn, "SELECT pgscore.rollback(%s, %s, %s)", (name, to_version, reason))
-        return show(conn, name)
+        rec = show(conn, name)
+        _check_wirings(conn, name, rec["feature_names"])  # raising undoes the rollback with the transaction
+        return rec
 
 
 def activate(db, name, version, reason=None) -> dict:
     """Make `version` of `name` live (append a deploy row)."""
     with connection(db) as conn:
         _call(conn, "SELECT pgscore.activate(%s, %s, %s)", (name, version, reason))
-        return show(conn, name, version)
+        rec = show(conn, name, version)
+        _check_wirings(conn, name, rec["feature_names"])
+        return rec
+
+
+def retire(db, name, reason=None) -> None:
+    """Leave `name` with no live version (append a retire row)."""
+    with connection(db) as conn:
+        _call(conn, "SELECT pgscore.retire(%s, %s)", (name, reason))
 
 
 def list_models(db) -> list[dict]:

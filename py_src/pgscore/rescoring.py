@@ -312,15 +312,19 @@ class Sql:
     def write(self, retry=False, clear=True) -> str:
         """Counters (not on retry), score and scored_at; the audit rows; with `clear`, the profiles'
         queued errors deleted. $1 keys, $2 scores (a float8[] literal, pgarray; NULL: not scored),
-        $3 rescoring_id, $4 event table, $5 model_id."""
+        $3 rescoring_id, $4 event table, $5 model_id; for a multiclass model $6, the predicted classes
+        (text[], logged as the audit rows' labels)."""
         q, w, lit = self.q, self.w, self.lit
+        labelled = self.model.multiclass
         sc = q(w.score_column)
         sets = [f"{sc} = COALESCE(s.score, p.{sc})"]
         if w.scored_at_column:
             ts = q(w.scored_at_column)
             sets.append(f"{ts} = CASE WHEN s.score IS NULL THEN p.{ts} ELSE pg_catalog.now() END")
         s = (f"s AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1::{self.ktype}[]), "
-             "pg_catalog.unnest($2::pg_catalog.float8[])) AS s(k, score))")
+             "pg_catalog.unnest($2::pg_catalog.float8[])"
+             + (", pg_catalog.unnest($6::pg_catalog.text[])) AS s(k, score, label))" if labelled else
+                ") AS s(k, score))"))
         if retry:
             head, frm, where = f"WITH {s}, ", "s", f"p.{self.pk} = s.k"
         else:
@@ -333,10 +337,17 @@ class Sql:
         return (head +
                 f"u AS (UPDATE {self.P} AS p SET {', '.join(sets)} FROM {frm} WHERE {where} "
                 f"RETURNING p.{self.pk}::pg_catalog.text AS k, s.score, {'a.n' if not retry else 'NULL'} AS n, "
-                f"{'a.ids' if not retry else 'NULL'} AS ids, {self.features(new=False)} AS f)"
+                f"{'a.ids' if not retry else 'NULL'} AS ids, {self.features(new=False)} AS f"
+                + (", s.label)" if labelled else ")")
                 + (", " + clear_queue if clear else " ") +
-                "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
-                f"SELECT $5, u.k, u.f, u.score, {lit(source)}, {cause} FROM u WHERE u.score IS NOT NULL")
+                "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, "
+                + ("label, " if labelled else "") + "source, cause) "
+                f"SELECT $5, u.k, u.f, u.score, {'u.label, ' if labelled else ''}{lit(source)}, {cause} "
+                "FROM u WHERE u.score IS NOT NULL")
+
+    def write_types(self) -> list[str]:
+        """The parameter types of write()."""
+        return [f"{self.ktype}[]", *_WRITE_TYPES] + (["pg_catalog.text[]"] if self.model.multiclass else [])
 
     def fast(self, optimistic=False) -> str | None:
         """For a model scored in SQL (see compiled.score_sql): the new counters, the score, scored_at,
@@ -452,7 +463,7 @@ class Plans:
         self.counters_only = prep(sql.counters_only())
         self.writes = {}
         if model is not None:
-            self.write_types = [f"{sql.ktype}[]", *_WRITE_TYPES]
+            self.write_types = sql.write_types()
             self.write_sql = {clear: sql.write(clear=clear) for clear in (False, True)}
             self.writes = {clear: prep(text, self.write_types) for clear, text in self.write_sql.items()}
         self.queue = prep(_QUEUE, _QUEUE_TYPES)
@@ -483,7 +494,7 @@ class RetryPlans:
         if model is not None:
             sql = Sql(plpy, w, model, source=w.events.name)
             self.read = plpy.prepare(sql.retry_read(), ["pg_catalog.text[]"])
-            self.write = plpy.prepare(sql.write(retry=True), [f"{sql.ktype}[]", *_WRITE_TYPES])
+            self.write = plpy.prepare(sql.write(retry=True), sql.write_types())
 
 
 # -- the trigger -------------------------------------------------------------------------------------
@@ -524,12 +535,12 @@ def on_insert(plpy, GD, TD):
         _counters_only(plpy, w, plans, keys, failures, lock=True)
         return queue(plpy, w, plans, failures, via="trigger")
     w.last = plans
-    model, scores = plans.model, None
+    model, scores, labels = plans.model, None, None
     if keys:
         if model is None:
             failures.append(Failure(keys, plans.error.message, plans.error.sqlstate))
         else:
-            scores = _score(model, keys, r["data"], failures, plans.fmt)
+            scores, labels = _score(model, keys, r["data"], failures, plans.fmt)
     if w.strict and failures:
         f = failures[0]
         raise PgscoreError(f"rescoring {w.profiles.name} for {w.events.name} failed for {w.profile_key} "
@@ -537,7 +548,7 @@ def on_insert(plpy, GD, TD):
     if scores is not None:
         try:
             plpy.execute(plans.write(r["queued"], len(keys)),
-                         [keys, pgarray.literal(scores), w.id, w.events.name, model.model_id])
+                         _write_args(keys, scores, labels, w, model))
         except plpy.SPIError as e:
             if w.strict or _must_raise(e):
                 raise
@@ -618,8 +629,8 @@ def _read(plpy, w: Wiring, plans: Plans):
             r, keys = _locked_read(plpy, plans)  # locks, too, a profile another transaction created meanwhile
         else:
             missing = plpy.execute(plans.sql.keys(missing_only=True))[0]["keys"] or []
-            failures.append(Failure(missing, f"{w.profiles.name} has no row with this {w.profile_key}; the events "
-                                             "were kept and no counter changed", "P0002"))
+            failures.append(Failure(missing, f"{w.profiles.name} has no row with this {w.profile_key}; no counter "
+                                             "changed", "P0002"))
     _null_keys(plpy, w, r["null_keys"])
     return r, keys, failures
 
@@ -649,30 +660,47 @@ def _counters_only(plpy, w, plans, keys, failures, lock=False):
         failures.append(Failure(keys, f"updating the counters failed: {_message(e)}", _state(e)))
 
 
-def _score(model, keys, data, failures, fmt) -> list:
-    """Scores in key order; None where a row cannot be scored (its reason added to failures)."""
+def _write_args(keys, scores, labels, w: Wiring, model) -> list:
+    """The write statement's parameters (Sql.write): a multiclass model's take the labels too."""
+    args = [keys, pgarray.literal(scores), w.id, w.events.name, model.model_id]
+    return args + [labels] if model.multiclass else args
+
+
+def _score(model, keys, data, failures, fmt) -> tuple[list, list | None]:
+    """Scores in key order, and for a multiclass model the predicted classes (as predict gives them;
+    None for other models); None where a row cannot be scored (its reason added to failures)."""
+    labelled = model.multiclass
     try:
         if len(keys) == 1:  # a single-row INSERT: skip numpy's per-call overhead
             x = fmt.decode_one(data, model.n)
             if x is not None:
-                return [model.score_row(x)]
+                if labelled:
+                    label, s = model.predict_row(x)
+                    return [s], [label]
+                return [model.score_row(x)], None
         X = fmt.decode(data, len(keys), model.n, keys)
-        return model.score(X).tolist()
+        scores, labels = model.scores_and_labels(X)
+        return scores.tolist(), labels
     except Exception:  # noqa: BLE001 - find the rows at fault, one by one
         pass
-    out = []
+    out, labels = [], ([] if labelled else None)
     for k, x in zip(keys, _rows(fmt, data, len(keys), model.n, keys)):
+        label = s = None
         try:
             if isinstance(x, Exception):
                 raise x
-            out.append(model.score_row(x))
+            if labelled:
+                label, s = model.predict_row(x)
+            else:
+                s = model.score_row(x)
         except PgscoreError as e:
-            out.append(None)
             failures.append(Failure([k], e.message, e.sqlstate))
         except Exception as e:  # noqa: BLE001 - an exception inside the model must not lose the event
-            out.append(None)
             failures.append(Failure([k], f"the model raised {type(e).__name__}: {e}", MODEL_RAISED))
-    return out
+        out.append(s)
+        if labelled:
+            labels.append(label)
+    return out, labels
 
 
 def _rows(fmt, data, n, width, keys):
@@ -742,6 +770,9 @@ def queue(plpy, w: Wiring, plans, failures, via):
 _QUEUED_WIRINGS = ("SELECT DISTINCT q.rescoring_id FROM pgscore.error_queue AS q JOIN pgscore.rescoring AS r "
                    "ON r.rescoring_id = q.rescoring_id WHERE $1::pg_catalog.text IS NULL OR r.model_name = $1 "
                    "ORDER BY 1")
+# a model deployed (live or not), or named by a wiring (deployed later, or never)
+_KNOWN_MODEL = ("SELECT 1 FROM pgscore.models AS m WHERE m.name OPERATOR(pg_catalog.=) $1 UNION ALL "
+                "SELECT 1 FROM pgscore.rescoring AS r WHERE r.model_name OPERATOR(pg_catalog.=) $1 LIMIT 1")
 _QUEUED_KEYS = ("SELECT pg_catalog.array_agg(s.k) AS keys FROM (SELECT q.entity_key AS k FROM pgscore.error_queue q "
                 "WHERE q.rescoring_id = $1 ORDER BY q.entity_key LIMIT $2) AS s")
 
@@ -752,7 +783,12 @@ def retry(plpy, GD, model_name=None, limit=None):
     if limit is not None and limit < 1:
         raise PgscoreError(f"the limit must be positive, got {limit}", sqlstate="22023")
     out = []
-    for row in plpy.execute(plpy.prepare(_QUEUED_WIRINGS, ["pg_catalog.text"]), [model_name]):
+    queued = plpy.execute(plpy.prepare(_QUEUED_WIRINGS, ["pg_catalog.text"]), [model_name])
+    if model_name is not None and not queued and not plpy.execute(plpy.prepare(_KNOWN_MODEL, ["pg_catalog.text"]),
+                                                                  [model_name]):
+        raise UnknownModel(f"there is no model {model_name!r}, and no table is wired to rescore with it",
+                           hint="list models with: SELECT * FROM pgscore.model_versions")
+    for row in queued:
         w = wiring(plpy, GD, row["rescoring_id"])
         keys = plpy.execute(plpy.prepare(_QUEUED_KEYS, ["pg_catalog.int8", "pg_catalog.int8"]),
                             [w.id, limit])[0]["keys"] or []
@@ -765,8 +801,9 @@ def retry(plpy, GD, model_name=None, limit=None):
         try:
             r = plpy.execute(plans.read, [keys])[0]
         except plpy.SPIError as e:
-            queue(plpy, w, plans, [Failure(keys, f"reading the profiles failed: {_message(e)}", _state(e))],
-                  via="retry")
+            if not _not_allowed(plpy, w, e):  # the queued reasons stay: they are the profiles' own
+                queue(plpy, w, plans, [Failure(keys, f"reading the profiles failed: {_message(e)}", _state(e))],
+                      via="retry")
             out.append((w.id, 0, len(keys)))
             continue
         found = r["keys"] or []
@@ -776,15 +813,29 @@ def retry(plpy, GD, model_name=None, limit=None):
             failures.append(Failure(sorted(lost), f"{w.profiles.name} has no row with this {w.profile_key}", "P0002"))
         scored = 0
         if found:
-            scores = _score(model, found, r["data"], failures, plans.fmt)
+            scores, labels = _score(model, found, r["data"], failures, plans.fmt)
             try:
-                plpy.execute(plans.write, [found, pgarray.literal(scores), w.id, w.events.name, model.model_id])
+                plpy.execute(plans.write, _write_args(found, scores, labels, w, model))
                 scored = sum(s is not None for s in scores)
             except plpy.SPIError as e:
+                if _not_allowed(plpy, w, e):
+                    out.append((w.id, 0, len(keys)))
+                    continue
                 failures.append(Failure(found, f"writing the scores failed: {_message(e)}", _state(e)))
         queue(plpy, w, plans, failures, via="retry")
         out.append((w.id, scored, len(keys) - scored))
     return out
+
+
+def _not_allowed(plpy, w: Wiring, e) -> bool:
+    """A WARNING, and True, when the caller may not read or write the wiring's tables: that is the
+    caller's, not the profiles', so their queued reasons are left as they are."""
+    if _state(e) != "42501":
+        return False
+    plpy.warning(f"pgscore: retry_failed skipped rescoring {w.id} ({w.events.name} to {w.profiles.name}): "
+                 f"{_message(e)}; its queued profiles and their reasons are left as they were",
+                 hint=f"retry as a role that may read, lock and update {w.profiles.name} and read {w.events.name}")
+    return True
 
 
 
@@ -793,6 +844,19 @@ def retry(plpy, GD, model_name=None, limit=None):
 _RELATION = ("SELECT c.oid::pg_catalog.int8 AS oid, c.relkind::pg_catalog.text AS kind, "
              "c.oid::pg_catalog.regclass::pg_catalog.text AS name FROM pg_catalog.pg_class c "
              "WHERE c.oid = $1::pg_catalog.regclass")
+# queued profiles no wiring owns any more (its table was detached or dropped), the newest row of each key:
+# they become the new wiring's, so that retry_failed rescores them
+_ADOPT = ("UPDATE pgscore.error_queue AS q SET rescoring_id = $1 WHERE q.error_id OPERATOR(pg_catalog.=) ANY ("
+          "SELECT DISTINCT ON (o.entity_key) o.error_id FROM pgscore.error_queue AS o WHERE o.rescoring_id IS NULL "
+          "AND o.profile_table OPERATOR(pg_catalog.=) $2 ORDER BY o.entity_key, o.last_failed_at DESC, o.error_id DESC) "
+          "RETURNING q.error_id")
+_IMPLICIT_CAST = ("SELECT 1 FROM pg_catalog.pg_cast c WHERE c.castsource OPERATOR(pg_catalog.=) $1 "
+                  "AND c.casttarget OPERATOR(pg_catalog.=) $2 AND c.castcontext OPERATOR(pg_catalog.=) 'i'")
+_POSITIVE = "SELECT $1::pg_catalog.interval OPERATOR(pg_catalog.>) '0'::pg_catalog.interval AS ok"
+# an index (a partitioned table's too) whose first column is the key
+_KEY_INDEX = ("SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a ON a.attrelid "
+              "OPERATOR(pg_catalog.=) i.indrelid AND a.attnum OPERATOR(pg_catalog.=) i.indkey[0] "
+              "WHERE i.indrelid OPERATOR(pg_catalog.=) $1 AND a.attname OPERATOR(pg_catalog.=) $2::pg_catalog.name")
 _PRIMARY_KEY = ("SELECT a.attname::pg_catalog.text AS name FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
                 "ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] WHERE i.indrelid = $1::pg_catalog.oid "
                 "AND i.indisprimary AND i.indnatts = 1")
@@ -833,7 +897,9 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
     if events.oid == profiles.oid:
         raise WiringError(f"{events.name} cannot be both the event table and the profile table")
     _need_column(events, key, "the key column")
-    _need_column(profiles, profile_key, "the key column")
+    _need_column(profiles, profile_key, "the key column",
+                 hint=None if profile_key != key else "name the profile's key with p_profile_key => 'column'")
+    _key_types(plpy, events, key, profiles, profile_key)
     _need_column(profiles, score_column, "the score column", SCORE_TYPES, "double precision, real or numeric")
     if scored_at_column is not None:
         _need_column(profiles, scored_at_column, "the scored_at column", TIME_TYPES, "timestamptz or timestamp",
@@ -858,6 +924,7 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
         if c.kind == "window":
             _need_column(events, c.time, f"counter {c.column!r}'s time column", TIME_TYPES | {"date"},
                          "timestamptz, timestamp or date")
+            _positive_window(plpy, c)
     attached = plpy.execute(plpy.prepare(_ATTACHED, ["pg_catalog.text", "pg_catalog.text"]),
                             [events.name, profiles.name])
     old = attached[0] if attached else None
@@ -881,7 +948,52 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
     plpy.execute(f"CREATE TRIGGER {plpy.quote_ident(row['trigger_name'])} AFTER INSERT ON {events.name} "
                  f"REFERENCING NEW TABLE AS {NEW} FOR EACH STATEMENT "
                  f"EXECUTE FUNCTION pgscore.rescore_events({plpy.quote_literal(str(w.id))})")
+    _warn_slow_or_partial(plpy, events, key, parsed)
+    adopted = plpy.execute(plpy.prepare(_ADOPT, ["pg_catalog.int8", "pg_catalog.text"]), [w.id, profiles.name])
+    if adopted:
+        plpy.notice(f"pgscore: {len(adopted)} profile(s) of {profiles.name} queued by an earlier wiring (detached, or "
+                    f"its event table dropped) are now queued for this one: pgscore.retry_failed() rescores them")
     return w.id
+
+
+def _key_types(plpy, events: Table, key, profiles: Table, profile_key):
+    """The events' key must reach the profile's key type without loss: an implicit cast (int to bigint,
+    varchar to text), not an assignment one (bigint to int), or keys would fail in the queue forever."""
+    src, dst = events.columns[key], profiles.columns[profile_key]
+    if src == dst or plpy.execute(plpy.prepare(_IMPLICIT_CAST, ["pg_catalog.oid", "pg_catalog.oid"]), [src, dst]):
+        return
+    raise WiringError(f"{events.name}.{key} is {events.types[key]} and {profiles.name}.{profile_key} is "
+                      f"{profiles.types[profile_key]}: not every event key is a profile key", sqlstate="42804",
+                      hint=f"give both the same type, e.g. ALTER TABLE {events.name} ALTER COLUMN "
+                           f"{plpy.quote_ident(key)} TYPE {profiles.types[profile_key]}")
+
+
+def _positive_window(plpy, c: Counter):
+    try:
+        ok = plpy.execute(plpy.prepare(_POSITIVE, ["pg_catalog.text"]), [c.window])[0]["ok"]
+    except plpy.SPIError as e:
+        raise WiringError(f"counter {c.column!r}: window {c.window!r} is not an interval: {_message(e)}",
+                          sqlstate="22007", hint='e.g. {"window": "30 days", "time": "created_at"}') from None
+    if not ok:
+        raise WiringError(f"counter {c.column!r}: window {c.window!r} must be a positive interval",
+                          sqlstate="22023", hint='e.g. {"window": "30 days", "time": "created_at"}')
+
+
+def _warn_slow_or_partial(plpy, events: Table, key, counters):
+    """WARNINGs for a wiring that works but not as one would expect: a recount with no index to find an
+    entity's events, and a partitioned event table, whose partitions fire no trigger of the parent's."""
+    recounted = [c for c in counters if c.recomputed]
+    if recounted and not plpy.execute(plpy.prepare(_KEY_INDEX, ["pg_catalog.oid", "pg_catalog.text"]),
+                                      [events.oid, key]):
+        c = recounted[0]
+        cols = ", ".join(plpy.quote_ident(x) for x in (key, c.time) if x)
+        plpy.warning(f"pgscore: counter {c.column!r} recounts the events of each profile a statement touches, and "
+                     f"{events.name} has no index that starts with {key}: each INSERT will read all of "
+                     f"{events.name}", hint=f"CREATE INDEX ON {events.name} ({cols})")
+    if plpy.execute(plpy.prepare(_RELATION, ["pg_catalog.text"]), [events.name])[0]["kind"] == "p":
+        plpy.warning(f"pgscore: {events.name} is partitioned: rows inserted into one of its partitions by name are "
+                     "not rescored (PostgreSQL fires a statement trigger for the table the statement names)",
+                     hint=f"insert, COPY and INSERT ... SELECT into {events.name} itself")
 
 
 def _relation(plpy, name, what) -> Table:

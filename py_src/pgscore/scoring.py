@@ -7,17 +7,20 @@ import signal
 import threading
 import time
 
+from pgscore.errors import PgscoreError
 from pgscore.registry import _call, connection
 
 
 def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, after=None, log=True,
-                progress=True) -> dict:
+                progress=True, state=None) -> dict:
     """Score `table` into column `into` in key order, committing each chunk, so an interrupted run keeps
-    what it finished and resumes with after=<last key>. KeyboardInterrupt carries the resume state."""
+    what it finished and resumes with after=<last key>. KeyboardInterrupt carries the resume state; a
+    caller's `state` dict is kept up to date too (rows committed, last key, version), for an error."""
     import psycopg2
 
     conn = psycopg2.connect(db) if isinstance(db, str) else db
-    state = {"rows": 0, "last_key": after, "version": version}
+    state = state if state is not None else {}
+    state.update({"rows": 0, "last_key": after, "version": version})
     started = time.perf_counter()
     bar = None
     try:
@@ -48,7 +51,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
                     raise KeyboardInterrupt
     except KeyboardInterrupt:
         conn.rollback()
-        raise KeyboardInterrupt(state) from None
+        raise KeyboardInterrupt(dict(state)) from None
     finally:
         if bar is not None:
             bar.close()
@@ -92,10 +95,22 @@ def _remaining(conn, table, key, after) -> int:
     return _call(conn, q, (after,) if after is not None else None)[0][0]
 
 
-def maintain(db, days_ahead=7, keep=None) -> tuple[int, int]:
-    """Create the coming days' prediction-log partitions; with keep (an interval), drop older ones."""
+def maintain(db, days_ahead=7, keep=None) -> tuple[int, str | None]:
+    """Create the coming days' prediction-log partitions; with keep (an interval), drop older days.
+    Returns the partitions created and what retention deleted (its NOTICE), or None without keep."""
     with connection(db) as conn:
         made = _call(conn, "SELECT pgscore.create_log_partitions(%s)", (days_ahead,))[0][0]
-        dropped = _call(conn, "SELECT pgscore.drop_log_partitions(%s::interval)", (keep,))[0][0] if keep else 0
-    return made, dropped
+        if not keep:
+            return made, None
+        import psycopg2
+
+        try:
+            _call(conn, "SELECT pgscore.drop_log_partitions(%s::interval)", (keep,))
+        except psycopg2.DataError as e:
+            if e.pgcode not in ("22007", "22008", "22015"):  # not an interval, or out of range
+                raise
+            raise PgscoreError(f"--keep {keep!r} is not an interval PostgreSQL reads",
+                               hint="for example --keep '90 days' or --keep '6 months'") from None
+        said = [n.split("drop_log_partitions: ", 1)[1].strip() for n in conn.notices if "drop_log_partitions: " in n]
+    return made, said[-1] if said else None
 

@@ -83,6 +83,11 @@ class Loaded:
         self.n = len(feature_names)
         self.evaluator, self.engine = evaluator, engine
         self.label = f"{name} v{version}"
+        # a multiclass model's audit rows carry the predicted class (as predict's), whatever path logged
+        # them: the multiclass accuracy is computed from it. Chosen once here, so the row functions of
+        # binary models and regressors do no work for it
+        self.multiclass = task == "multiclass" and bool(classes)
+        self._class_text = np.array([str(c) for c in classes], dtype=object) if self.multiclass else None
 
     # -- inputs --------------------------------------------------------------
     def vector(self, features) -> list:
@@ -117,8 +122,9 @@ class Loaded:
         except ValueError as e:
             raise InvalidModel(f"model {self.label}: the features are not valid JSON: {e}", sqlstate="22P02") from e
         if not isinstance(obj, dict):
-            raise InvalidModel(f"model {self.label}: features by name must be a JSON object, got "
-                               f"{type(obj).__name__}", detail="keys: " + ", ".join(self.feature_names),
+            kind = {float: "a number", str: "a string", list: "an array", bool: "a boolean"}.get(type(obj), "null")
+            raise InvalidModel(f"model {self.label}: features by name must be a JSON object, got {kind}",
+                               detail="keys: " + ", ".join(self.feature_names),
                                sqlstate="22023")
         out = []
         for name in self.feature_names:
@@ -168,6 +174,18 @@ class Loaded:
             return self.evaluator.score(X)
         except ValueError as e:
             raise self._bad_input(e, X) from e
+
+    def scores_and_labels(self, X) -> tuple[np.ndarray, list | None]:
+        """score(X), and for a multiclass model each row's predicted class as text (predict_row's, first
+        class on ties), both from one evaluation; None for the labels of other models."""
+        if not self.multiclass:
+            return self.score(X), None
+        try:
+            p = self.evaluator.proba(X)
+        except ValueError as e:
+            raise self._bad_input(e, X) from e
+        top = p.argmax(axis=1)
+        return p[np.arange(len(top)), top], self._class_text[top].tolist()
 
     def predict(self, X) -> list:
         try:

@@ -5,8 +5,9 @@
  * Call create_log_partitions() daily (pg_cron, cron, or `pgscore maintain`)
  * so rows land in dated partitions; rows that arrive before their day's
  * partition exists wait in the default partition and are moved into it when
- * it is created. drop_log_partitions() drops whole days older than the
- * retention period and deletes older rows still in the default partition.
+ * it is created. drop_log_partitions() drops the whole UTC days before the
+ * one that holds now() minus the retention period: their partitions, their
+ * rows still in the default partition, and their drift rollups.
  */
 CREATE FUNCTION pgscore.create_log_partitions(p_days integer DEFAULT 7,
                                               p_from date DEFAULT (now() AT TIME ZONE 'UTC')::date)
@@ -51,29 +52,40 @@ VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    v_cutoff timestamptz;
+    v_cut timestamptz;
     v_part record;
     v_dropped integer := 0;
+    v_rows bigint;
+    v_buckets bigint;
 BEGIN
-    IF p_older_than IS NULL OR p_older_than < interval '0' THEN
+    IF p_older_than IS NULL OR p_older_than <= interval '0' THEN
         RAISE EXCEPTION 'pgscore.drop_log_partitions: the retention period must be a positive interval (got %)', p_older_than
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    v_cutoff := now() - p_older_than;
+    -- whole UTC days: the day that holds now() - p_older_than is kept, in its partition and in the default
+    -- partition alike, so that the drift rollups of every day dropped can go with it
+    v_cut := date_trunc('day', (now() - p_older_than) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
     FOR v_part IN
         SELECT c.relname, to_date(right(c.relname, 8), 'YYYYMMDD') AS day
           FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
          WHERE i.inhparent = 'pgscore.prediction_log'::regclass AND c.relname ~ '^prediction_log_[0-9]{8}$'
          ORDER BY 2
     LOOP
-        CONTINUE WHEN ((v_part.day + 1)::timestamp AT TIME ZONE 'UTC') > v_cutoff;
+        CONTINUE WHEN (v_part.day::timestamp AT TIME ZONE 'UTC') >= v_cut;
         EXECUTE format('DROP TABLE pgscore.%I', v_part.relname);
         v_dropped := v_dropped + 1;
     END LOOP;
-    DELETE FROM pgscore.prediction_log_default WHERE logged_at < v_cutoff;
+    DELETE FROM pgscore.prediction_log_default WHERE logged_at < v_cut;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    -- the rollups of the rows gone: the drift views read them as if the rows were there
+    DELETE FROM pgscore.drift_rollup WHERE bucket < v_cut;
+    GET DIAGNOSTICS v_buckets = ROW_COUNT;
+    DELETE FROM pgscore.drift_rollup_day WHERE day < v_cut;
+    RAISE NOTICE 'pgscore.drop_log_partitions: before %: % daily partition(s) dropped, % row(s) deleted from the default partition, % rollup row(s) deleted',
+        v_cut, v_dropped, v_rows, v_buckets;
     RETURN v_dropped;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.drop_log_partitions(interval) IS 'Retention: drop the daily partitions of pgscore.prediction_log wholly older than p_older_than, delete older rows left in the default partition; returns partitions dropped';
+COMMENT ON FUNCTION pgscore.drop_log_partitions(interval) IS 'Retention in whole UTC days: drop the daily partitions of pgscore.prediction_log of the days before the one holding now() - p_older_than, delete the default partition''s rows and the drift rollups of those days; returns partitions dropped (a NOTICE gives all three counts)';
 
 SELECT pgscore.create_log_partitions();

@@ -65,7 +65,7 @@ DECLARE
  "note": "What is missing or unusual, when something is",
  "null_rate": "Share of NULL/NaN values in the window",
  "observed_rate": "Share of positive outcomes in the decile",
- "out_of_range": "Share of the window's values outside the baseline min..max",
+ "out_of_range": "Share of the window's non-NULL values outside the baseline min..max (null_rate counts the NULL ones)",
  "outcome": "The observed outcome",
  "period": "Window name or UTC day",
  "period_kind": "window or day",

@@ -323,7 +323,7 @@ COMMENT ON COLUMN pgscore.outcome_matches.model_id IS 'The model version row of 
 COMMENT ON COLUMN pgscore.outcome_matches.version IS 'The version that made the judged prediction';
 COMMENT ON COLUMN pgscore.outcome_matches.predicted_at IS 'When the judged prediction was logged';
 COMMENT ON COLUMN pgscore.outcome_matches.score IS 'The judged prediction''s score';
-COMMENT ON COLUMN pgscore.outcome_matches.label IS 'The judged prediction''s label, where it was logged (pgscore.predict)';
+COMMENT ON COLUMN pgscore.outcome_matches.label IS 'The judged prediction''s label, where it was logged (pgscore.predict; and, since migration 0017, every path for a multiclass model)';
 COMMENT ON COLUMN pgscore.outcome_matches.matched IS 'false when no prediction of this model for this entity was logged before the outcome';
 
 -- Each judged prediction once, with the newest outcome observed for it: an outcome recorded again for
@@ -411,7 +411,10 @@ SELECT name AS model, version, task, period AS window_name, n, positives, auc, a
        status, firing,
        CASE WHEN n = 0 THEN 'no outcomes matched to predictions of this version in this window'
             WHEN status = 'insufficient_data' THEN format('%s outcomes, fewer than the %s needed', n, min_n)
-            WHEN status = 'not_applicable' THEN 'no hold-out metrics at deploy to compare with (deployed without a target)'
+            WHEN status = 'not_applicable' AND coalesce(deploy_auc, deploy_accuracy, deploy_rmse) IS NULL
+                THEN 'no hold-out metrics at deploy to compare with (deployed without a target)'
+            WHEN status = 'not_applicable'
+                THEN 'the predictions matched carry no predicted class (logged before migration 0017 by score, predict_proba or in batch): accuracy compares predict''s label with the outcome'
        END AS note,
        unmatched_outcomes
   FROM pgscore.performance_stats()
@@ -455,4 +458,5 @@ SELECT f.model, f.version, f.what, f.subject, f.window_name, f.metric, f.value, 
   LEFT JOIN pgscore.alert_state s ON s.model = f.model AND s.version = f.version AND s.what = f.what
         AND s.subject = f.subject AND s.window_name = f.window_name AND s.metric = f.metric AND s.level = f.level
  ORDER BY f.level = 'alert' DESC, f.model, f.what, f.subject, f.sort_order, f.metric;
+COMMENT ON COLUMN pgscore.alerts.level IS 'warn or alert: the level the condition reached (conditions below warn are not listed)';
 COMMENT ON VIEW pgscore.alerts IS 'Every firing condition: drift of a feature or the score, or realised performance, at warn or alert level in some window';

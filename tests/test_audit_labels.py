@@ -1,0 +1,199 @@
+"""The audit log's label column: a multiclass model's rows carry its predicted class (as pgscore.predict
+logs it) whatever path scored them: score, predict_proba, predict_batch, score_table and the CLI, the
+rescoring trigger and retry_failed. Binary and regression rows are logged as before."""
+
+from collections import defaultdict
+
+import numpy as np
+import psycopg2
+import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from helpers import pgscore_cli, query
+from pgscore import datasets, sample
+
+X, Y, NAMES = datasets.churn(600, seed=11)
+BAND = np.digitize(X[:, 1], [55, 85])  # three classes from monthly charges
+Y_TEXT = np.array(["low", "mid", "high"])[BAND]  # the same, as strings
+YR = X[:, 1] * 12 + X[:, 5]
+
+MODELS = {
+    # name: (factory, y, compile): the compiled evaluators (linear with three outputs, boosting) and
+    # scikit-learn itself
+    "logit": (lambda: make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)), BAND, True),
+    "hgb_text": (lambda: HistGradientBoostingClassifier(max_iter=20, random_state=0), Y_TEXT, True),
+    "forest_sklearn": (lambda: RandomForestClassifier(n_estimators=15, max_depth=6, random_state=0), BAND, False),
+    "binary": (lambda: make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)), Y, True),
+    "binary_hgb": (lambda: HistGradientBoostingClassifier(max_iter=20, random_state=0), Y, True),
+    "regression": (lambda: make_pipeline(StandardScaler(), Ridge()), YR, True),
+}
+MULTICLASS = ["logit", "hgb_text", "forest_sklearn"]
+_fitted = {}
+
+
+def fitted(name):
+    if name not in _fitted:
+        factory, y, _ = MODELS[name]
+        _fitted[name] = factory().fit(X, y)
+    return _fitted[name]
+
+
+def deploy(url, name, as_name="m"):
+    from pgscore import registry
+
+    _, y, compile = MODELS[name]
+    rec = registry.deploy(url, as_name, fitted(name), X, y, feature_names=NAMES, compile=compile)
+    assert rec["engine"] == ("numpy" if compile else "scikit-learn"), rec.get("engine_note")
+    return rec
+
+
+def load_rows(conn, x):
+    query(conn, "CREATE TABLE rows (id int PRIMARY KEY, f float8[], " + ", ".join(f"{n} float8" for n in NAMES)
+          + ", s float8)")
+    with conn.cursor() as cur:
+        for i, r in enumerate(x.tolist()):
+            cur.execute(f"INSERT INTO rows VALUES (%s, %s::float8[], {', '.join(['%s'] * len(NAMES))}, NULL)",
+                        (i, r, *r))
+    # for the CLI: a table keyed by text, with one float8[] column named features
+    query(conn, "CREATE TABLE rows_cli AS SELECT 'cli:' || id AS k, f AS features, NULL::float8 AS s FROM rows; "
+                "ALTER TABLE rows_cli ADD PRIMARY KEY (k)")
+
+
+def score_every_way(conn, task):
+    """Score table rows through every path, each path's audit rows under keys of its own
+    ('<path>:<id>'; score_table's keys are the ids)."""
+    query(conn, "SELECT pgscore.score('m', f, p_key => 'score:' || id) FROM rows")
+    query(conn, "SELECT pgscore.score('m', to_jsonb(r) - 'f', p_key => 'json:' || id) FROM rows r")
+    query(conn, "SELECT pgscore.predict('m', f, p_key => 'predict:' || id) FROM rows")
+    if task != "regression":
+        query(conn, "SELECT pgscore.predict_proba('m', f, p_key => 'proba:' || id) FROM rows")
+    query(conn, "SELECT count(*) FROM pgscore.predict_batch('m', 'SELECT ''batch:'' || id, f AS features "
+                "FROM rows', p_chunk_size => 50)")
+    query(conn, "CALL pgscore.score_table('m', 'rows', 'id', 's', 50)")
+    r = pgscore_cli("score", "--model", "m", "--table", "rows_cli", "--key", "k", "--into", "s",
+                    "--chunk-size", "50", "--quiet", "--db", conn.dsn)
+    assert r.returncode == 0, r.stderr
+    by_path = defaultdict(dict)  # path -> {row: (score, label)}
+    for key, score, label in query(conn, "SELECT entity_key, score, label FROM pgscore.prediction_log"):
+        path, _, i = key.rpartition(":")
+        assert int(i) not in by_path[path or "score_table"], key  # each row logged once per path
+        by_path[path or "score_table"][int(i)] = (score, label)
+    return by_path
+
+
+PATHS = {"score", "json", "predict", "proba", "batch", "score_table", "cli"}
+
+
+@pytest.mark.parametrize("name", MULTICLASS)
+def test_every_path_logs_a_multiclass_models_predicted_class(conn, name):
+    est = fitted(name)
+    assert deploy(conn.dsn, name)["task"] == "multiclass"
+    x = X[:120]
+    load_rows(conn, x)
+    want = [str(v) for v in est.predict(x)]
+    top = est.predict_proba(x).max(axis=1)
+    assert len(set(want)) == 3  # every class is predicted somewhere
+    by_path = score_every_way(conn, "multiclass")
+    assert set(by_path) == PATHS
+    assert all(sorted(got) == list(range(len(x))) for got in by_path.values())
+    # every path's labels are the estimator's predictions
+    assert sorted(path for path, got in by_path.items() if [got[i][1] for i in range(len(x))] != want) == []
+    for path, got in by_path.items():  # and the score logged is still the top class's probability
+        assert np.abs(np.array([got[i][0] for i in range(len(x))]) - top).max() <= 1e-9, path
+    # the scores written back too
+    for table, order in (("rows", "id"), ("rows_cli", "substr(k, 5)::int")):
+        written = [s for (s,) in query(conn, f"SELECT s FROM {table} ORDER BY {order}")]
+        assert np.abs(np.array(written) - top).max() <= 1e-9, table
+
+
+def test_a_multiclass_model_scored_only_in_batch_gets_its_accuracy(conn):
+    est = fitted("hgb_text")
+    deploy(conn.dsn, "hgb_text")
+    x = X[:120]
+    load_rows(conn, x)
+    query(conn, "CALL pgscore.score_table('m', 'rows', 'id', 's', 50)")
+    for i in range(len(x)):
+        query(conn, "SELECT pgscore.record_outcome('m', %s, %s)", (str(i), str(Y_TEXT[i])))
+    (n, accuracy), = query(conn, "SELECT n, accuracy FROM pgscore.realised_performance "
+                                 "WHERE window_name = 'since deploy'")
+    assert n == len(x)
+    assert accuracy == pytest.approx(float(np.mean(est.predict(x) == Y_TEXT[:len(x)])), abs=1e-12)
+
+
+@pytest.mark.parametrize("name", ["binary", "binary_hgb", "regression"])
+def test_binary_and_regression_rows_are_logged_as_before(conn, name):
+    """Only predict logs a label (the class, or the value as text); every other path logs NULL."""
+    est = fitted(name)
+    task = deploy(conn.dsn, name)["task"]
+    x = X[:60]
+    load_rows(conn, x)
+    by_path = score_every_way(conn, task)
+    assert set(by_path) == PATHS - ({"proba"} if task == "regression" else set())
+    if task == "binary":
+        want_scores, want_labels = est.predict_proba(x)[:, 1], [str(v) for v in est.predict(x)]
+    else:
+        want_scores, want_labels = est.predict(x), None
+    for path, got in by_path.items():
+        assert sorted(got) == list(range(len(x))), path
+        labels = [got[i][1] for i in range(len(x))]
+        if path == "predict" and task == "regression":  # the value as text
+            assert np.abs(np.array(labels, dtype=float) - want_scores).max() <= 1e-9
+        elif path == "predict":
+            assert labels == want_labels
+        else:
+            assert labels == [None] * len(x), path
+        assert np.abs(np.array([got[i][0] for i in range(len(x))]) - want_scores).max() <= 1e-9, path
+
+
+# -- rescoring ------------------------------------------------------------------------------------------
+
+N_CUSTOMERS = 60
+
+
+@pytest.mark.parametrize("name", ["logit", "forest_sklearn", "binary", "binary_hgb"])
+def test_rescoring_logs_a_multiclass_models_predicted_class(db_url, name):
+    """The trigger (a single-row INSERT, several rows, and where the model refuses a NULL, a statement
+    whose other rows are then scored one by one) and retry_failed log the class of each profile's final
+    features; binary models log no label, as before (the linear one scored by the write statement
+    itself, the other in Python)."""
+    est = fitted(name)
+    multiclass = name in MULTICLASS
+    refuses_nan = name in ("logit", "binary")  # no imputer; trees take a NULL
+    deploy(db_url, name, as_name="churn")
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            sample.create_tables(cur)
+            sample.load_customers(cur, X[:N_CUSTOMERS])
+            sample.rescore_complaints(cur)
+        query(conn, "INSERT INTO complaints (customer_id) VALUES (7)")
+        query(conn, "INSERT INTO complaints (customer_id) VALUES (1), (2), (2), (3), (40)")
+        query(conn, "UPDATE customers SET age = NULL WHERE id = 20")
+        query(conn, "INSERT INTO complaints (customer_id) VALUES (20), (21)")
+        if refuses_nan:  # 20 is queued, 21 scored alone; then 20 by retry_failed
+            assert query(conn, "SELECT entity_key FROM pgscore.error_queue") == [("20",)]
+            query(conn, "UPDATE customers SET age = 40 WHERE id = 20")
+            assert query(conn, "SELECT rescored, failed FROM pgscore.retry_failed()") == [(1, 0)]
+        rows = query(conn, "SELECT entity_key, source, features, score, label FROM pgscore.prediction_log "
+                           "ORDER BY logged_at, entity_key")
+        assert sorted(int(r[0]) for r in rows) == [1, 2, 3, 7, 20, 21, 40]
+        assert {r[1] for r in rows} == ({"trigger", "retry"} if refuses_nan else {"trigger"})
+        feats = np.array([r[2] for r in rows], dtype=float)
+        assert not np.isnan(feats).any() or not refuses_nan
+        proba = est.predict_proba(feats)
+        scores = np.array([r[3] for r in rows])
+        if multiclass:
+            assert [r[4] for r in rows] == [str(v) for v in est.predict(feats)]
+            assert np.abs(scores - proba.max(axis=1)).max() <= 1e-9
+        else:
+            assert [r[4] for r in rows] == [None] * len(rows)
+            assert np.abs(scores - proba[:, 1]).max() <= 1e-9
+        # and the profiles hold those scores
+        stored = dict(query(conn, "SELECT id::text, churn_score FROM customers WHERE churn_score IS NOT NULL"))
+        assert {r[0]: r[3] for r in rows} == stored
+    finally:
+        conn.close()
