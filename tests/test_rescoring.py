@@ -701,10 +701,10 @@ def test_retry_failed_leaves_the_reasons_of_tables_the_caller_cannot_read(shop):
     query(shop, "UPDATE customers SET age = NULL WHERE id = 70")
     query(shop, "INSERT INTO complaints (customer_id) VALUES (70)")
     (reason, attempts), = query(shop, "SELECT reason, attempts FROM pgscore.error_queue")
-    query(shop, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_app') "
-                "THEN CREATE ROLE pgscore_t_app; END IF; END $$")
-    query(shop, "GRANT pgscore_app TO pgscore_t_app")
-    query(shop, "SET ROLE pgscore_t_app")
+    query(shop, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_retry') "
+                "THEN CREATE ROLE pgscore_t_retry; END IF; END $$")
+    query(shop, "GRANT pgscore_app TO pgscore_t_retry")
+    query(shop, "SET ROLE pgscore_t_retry")
     del shop.notices[:]
     try:
         rid = query(shop, "SELECT rescoring_id FROM pgscore.rescoring")[0][0]
