@@ -80,3 +80,24 @@ def test_server_that_cannot_import_pgscore_gets_a_clear_error(bare_cluster):
     assert e.value.pgcode == "58P01"
     assert "pgscore cannot be imported" in e.value.pgerror
     migrate.downgrade(url)
+
+
+def test_a_backend_limits_native_threads_without_the_servers_environment():
+    """A server started without OMP_NUM_THREADS and friends: pgscore's PL/Python entry module sets them
+    before numpy and scikit-learn load their thread pools, so a backend still runs one native thread
+    (a Python with the backend's import order: the shims import pgscore.pl first). A value given stays."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import pgscore.pl, sklearn.ensemble, json; from threadpoolctl import threadpool_info; "
+            "print(json.dumps(sorted({p['num_threads'] for p in threadpool_info()})))")
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [1]
+    bare = subprocess.run([sys.executable, "-c", code.replace("import pgscore.pl, ", "import ")], env=env,
+                          capture_output=True, text=True, check=True)
+    assert max(json.loads(bare.stdout)) == os.cpu_count()  # what the limit prevents (the test can fail)
+    out = subprocess.run([sys.executable, "-c", code], env={**env, "OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2"},
+                         capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [2]

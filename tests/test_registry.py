@@ -267,6 +267,13 @@ def test_corrupt_and_mismatched_artifacts(conn, logit):
     _insert_raw(conn, "junk", junk, artifacts.sha256(junk))
     err = sql_error(conn, "SELECT pgscore.score('junk', %s)", (X[0].tolist(),))
     assert err.pgcode == "XX001" and "cannot be loaded" in err.pgerror
+    # a signed artifact on a server without the key (restarted without PGSCORE_SIGNING_KEY_FILE): never
+    # loaded unverified, whatever its signature; with Boom's bytes, nothing runs
+    bomb = pickle.dumps(Boom())
+    _insert_raw(conn, "signed", bomb, artifacts.sha256(bomb), hmac="0" * 64)
+    err = sql_error(conn, "SELECT pgscore.score('signed', %s)", (X[0].tolist(),))
+    assert err.pgcode == "42501" and "is signed, and the server has no signing key" in err.pgerror
+    assert "PGSCORE_SIGNING_KEY_FILE" in err.diag.message_hint and not os.path.exists("/tmp/pgscore-pwned")
     old = {**artifacts.writer_env(), "scikit-learn": "1.2.0"}
     _insert_raw(conn, "old", good, artifacts.sha256(good), env=old)
     err = sql_error(conn, "SELECT pgscore.score('old', %s)", (X[0].tolist(),))

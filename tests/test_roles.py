@@ -211,6 +211,13 @@ def test_status_lists_the_admin_among_those_who_may_write_models(urls, db_url):
         run = pgscore_cli("status", "--db", urls[login])
         assert run.returncode == 1 and "pgscore status needs a role that may read pgscore's registry" in run.stderr
         assert "a role granted pgscore_admin" in run.stderr and "Traceback" not in run.stderr
+    # other commands a role may not run name the role they need
+    for login, args, phrase in (("app", ["env"], "pgscore env needs a superuser or a role granted pgscore_admin"),
+                                ("app", ["maintain"], "pgscore maintain needs a role granted pgscore_admin"),
+                                ("bi", ["retire", "churn"], "pgscore retire needs a role granted pgscore_admin"),
+                                ("admin", ["uninstall"], "pgscore uninstall runs as a superuser")):
+        run = pgscore_cli(*args, "--db", urls[login])
+        assert run.returncode == 1 and phrase in run.stderr and "Traceback" not in run.stderr, (args, run.stderr)
 
 
 def test_a_downgrade_elsewhere_leaves_this_databases_roles_alone(db_url, empty_db_url):

@@ -77,6 +77,10 @@ def verify(model: str, data: bytes, expected_sha256: str, signature: str | None,
         raise ArtifactError(f"model {model}: artifact sha256 {actual[:12]}... does not match the recorded "
                             f"{(expected_sha256 or '')[:12]}...",
                             detail="the bytes were changed or truncated after deployment")
+    if key is None and signature:  # fail closed: a server restarted without its key does not drop to unverified
+        raise SignatureError(f"model {model} is signed, and the server has no signing key: it will not be loaded "
+                             "unverified", hint="start the server with PGSCORE_SIGNING_KEY_FILE naming the key it "
+                             "was signed with (to turn signing off, deploy the models again without a key)")
     if key is not None:
         if not signature:
             raise SignatureError(f"model {model} is not signed and signing is on",

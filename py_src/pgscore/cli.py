@@ -200,6 +200,12 @@ def _print_env(report):
         report = json.loads(report)
     keys = ["python", "pgscore", "scikit_learn", "numpy", "scipy", "joblib", "threadpoolctl"]
     _say("inside the database: " + ", ".join(f"{k.replace('_', '-')} {report.get(k)}" for k in keys))
+    threads = [n for n in report.get("native_threads") or [] if n > 1]
+    if threads:
+        _say(f"WARNING: the server's native thread pools (BLAS, OpenMP) run {max(threads)} threads per backend: "
+             "with several sessions scoring at once they fight over the cores. Start the server with "
+             "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 (README, Installing into an existing "
+             "server)")
 
 
 # -- registry ----------------------------------------------------------------
@@ -603,6 +609,9 @@ def main(argv=None) -> int:
         return args.func(args) or 0
     except PgscoreError as e:
         e.hint = cli_hint(e.hint)
+        if e.hint is None and e.sqlstate == "42501" and "permission denied" in e.message and \
+                ROLE_NEEDED.get(args.command):
+            e.hint = f"pgscore {args.command} needs {ROLE_NEEDED[args.command]}"
         print(f"pgscore: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -612,9 +621,25 @@ def main(argv=None) -> int:
         import psycopg2
 
         if isinstance(e, psycopg2.Error):
-            print(f"pgscore: database error: {database_error_text(e)}", file=sys.stderr)
+            text = database_error_text(e)
+            needs = ROLE_NEEDED.get(args.command)
+            if e.pgcode == "42501" and needs and "\nHINT:" not in text:
+                text += f"\nHINT: pgscore {args.command} needs {needs}"
+            print(f"pgscore: database error: {text}", file=sys.stderr)
             return 1
         raise
+
+
+# who may run a command, for a permission error that does not say (docs/sql.md, "Who may do what")
+ROLE_NEEDED = {
+    "env": "a superuser or a role granted pgscore_admin (it runs pgscore.validate_environment())",
+    "maintain": "a role granted pgscore_admin (partitions and retention)",
+    "deploy": "a role granted pgscore_admin", "activate": "a role granted pgscore_admin",
+    "retire": "a role granted pgscore_admin", "rollback": "a role granted pgscore_admin",
+    "score": "a role granted pgscore_app or pgscore_admin, with SELECT and UPDATE on the table",
+    "models": "a role granted pgscore_app, pgscore_admin or pgscore_reader",
+    "show": "a role granted pgscore_app or pgscore_admin",
+}
 
 
 if __name__ == "__main__":

@@ -78,3 +78,15 @@ class SignatureError(ArtifactError):
 
 class VersionMismatch(EnvironmentMismatch):
     """The artifact was written by other library versions than the ones loading it."""
+
+
+def spi_fields(e) -> dict:
+    """A PL/Python SPIError's message, SQLSTATE, detail and hint. PL/Python keeps the last three in the
+    exception's spidata (the SQLSTATE packed as an int, six bits a character, as PGSIXBIT packs it), not
+    in attributes of its own."""
+    data = getattr(e, "spidata", None) or (None, None, None)
+    code = data[0]
+    return {"message": e.args[0] if e.args else str(e),
+            "sqlstate": ("".join(chr(((code >> (6 * i)) & 0x3F) + ord("0")) for i in range(5))
+                         if isinstance(code, int) else getattr(e, "sqlstate", None)),
+            "detail": data[1], "hint": data[2]}

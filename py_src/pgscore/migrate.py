@@ -139,6 +139,9 @@ def downgrade(url: str, revision: str = "base") -> None:
     except Exception as e:  # noqa: BLE001
         orig = getattr(e, "orig", None) or e  # SQLAlchemy's wrapper, or psycopg2's own error (run_frozen)
         hint, detail = None, str(orig).strip()
+        if getattr(orig, "pgcode", None) == "42501":
+            hint = ("pgscore uninstall runs as a superuser, like install: it drops PL/Python functions, which "
+                    "only a superuser may do")
         if getattr(orig, "pgcode", None) == "2BP01":  # objects of the user's depend on pgscore's
             # the server's own HINT says DROP ... CASCADE, which would drop the user's objects: not repeated
             diag = getattr(orig, "diag", None)

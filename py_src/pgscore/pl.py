@@ -8,8 +8,16 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 
-from pgscore.errors import PgscoreError
+from pgscore.errors import PgscoreError, spi_fields
+
+# One native thread per backend: OpenBLAS, OpenMP and MKL read these when numpy or scikit-learn first
+# loads them, which in a backend is after this module (every shim imports it first). With several
+# sessions, each with a pool of threads on the server's cores, a trigger workload dropped from 1,300
+# to 10 transactions/s. A server started with its own values keeps them.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 
 def raising_sql_errors(fn):
@@ -156,14 +164,8 @@ def _error_row(e) -> str:
     """A PgscoreError or a PL/Python SPIError as the JSON pgscore.batch_error raises."""
     if isinstance(e, PgscoreError):
         fields = {"message": e.message, "sqlstate": e.sqlstate, "detail": e.detail, "hint": e.hint}
-    else:  # a query failed: PostgreSQL's own message, and its SQLSTATE, detail and hint from PL/Python's
-        # spidata (the SQLSTATE packed as an int, six bits a character, as PGSIXBIT packs it)
-        data = getattr(e, "spidata", None) or (None, None, None)
-        code = data[0]
-        fields = {"message": e.args[0] if e.args else str(e),
-                  "sqlstate": ("".join(chr(((code >> (6 * i)) & 0x3F) + ord("0")) for i in range(5))
-                               if isinstance(code, int) else getattr(e, "sqlstate", None)),
-                  "detail": data[1], "hint": data[2]}
+    else:  # a query failed: PostgreSQL's own message, SQLSTATE, detail and hint
+        fields = spi_fields(e)
     return json.dumps({k: v for k, v in fields.items() if v is not None})
 
 

@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 
 from pgscore import artifacts, backend
-from pgscore.errors import ArtifactError, InvalidModel, PgscoreError, UnknownModel
+from pgscore.errors import ArtifactError, InvalidModel, PgscoreError, UnknownModel, spi_fields
 
 # the signing key's path comes from the server process's environment, which no
 # session can change; a GUC would not do: placeholder GUCs are settable by any
@@ -294,10 +294,10 @@ class Runtime:
         """Load a version through pgscore.load_model (SECURITY DEFINER), which puts it in self.models."""
         try:
             self.load_plan.execute([model_id])
-        except self.plpy.SPIError as e:  # its own error, with its SQLSTATE, not wrapped in ours
-            message = (e.args[0] if e.args else str(e)).removeprefix("plpy.Error: ")
-            raise PgscoreError(message, detail=getattr(e, "detail", None), hint=getattr(e, "hint", None),
-                               sqlstate=getattr(e, "sqlstate", None)) from None
+        except self.plpy.SPIError as e:  # its own error, with its SQLSTATE, detail and hint, not wrapped in ours
+            f = spi_fields(e)
+            raise PgscoreError(f["message"].removeprefix("plpy.Error: "), detail=f["detail"], hint=f["hint"],
+                               sqlstate=f["sqlstate"]) from None
         model = self.models.get(model_id)
         if model is None:
             raise ArtifactError(f"pgscore.load_model({model_id}) did not load the model")
