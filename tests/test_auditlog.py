@@ -163,7 +163,7 @@ def test_retention_drops_whole_days_and_their_rollups(churn):
     """Retention cuts at the start of the UTC day that holds now() - period, in the partitions and the
     default partition alike, and deletes the drift rollups of the days it drops: the drift views read
     the rollups as if their rows were still logged."""
-    cut = "date_trunc('day', (now() - interval '5 days') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+    cut = "date_trunc('day', (now() AT TIME ZONE 'UTC') - interval '5 days') AT TIME ZONE 'UTC'"
     query(churn, "INSERT INTO pgscore.prediction_log (logged_at, model_id, features, score, source) "
                  f"SELECT at, model_id, %s, 0.5, 'batch' FROM pgscore.models, (VALUES (now() - interval '10 days'), "
                  f"({cut} - interval '1 second'), ({cut} + interval '1 second'), (now() - interval '2 days')) v(at)",
@@ -175,6 +175,7 @@ def test_retention_drops_whole_days_and_their_rollups(churn):
     (day_before,), = query(churn, f"SELECT count(*) FROM pgscore.drift_rollup_day WHERE day < {cut}")
     assert day_before > 0
     del churn.notices[:]
+    query(churn, "SET TimeZone = 'America/New_York'")  # the cut is in UTC days whatever the session's zone
     assert query(churn, "SELECT pgscore.drop_log_partitions('5 days')") == [(0,)]  # the old days were unpartitioned
     assert query(churn, f"SELECT count(*) FILTER (WHERE logged_at < {cut}), count(*) FROM pgscore.prediction_log") \
         == [(0, 2)]  # the second after the cut is kept with its whole day
@@ -209,6 +210,25 @@ def test_cli_score_and_maintain(churn):
     assert "retention '90 days', before " in r.stdout and "0 row(s) deleted from the default partition" in r.stdout
     r = pgscore_cli("maintain", "--keep", "garbage", "--db", url)
     assert r.returncode == 1 and "--keep 'garbage' is not an interval" in r.stderr and "90 days" in r.stderr
+
+
+def test_a_chunk_error_names_the_key_of_the_row_at_fault(db_url):
+    """A feature the model takes NaN in (imputed) next to one it does not: the error names the row whose
+    refused feature is missing or infinite, not the first row holding a NaN."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+
+    pre = ColumnTransformer([("imp", SimpleImputer(), [0]), ("rest", "passthrough", list(range(1, 12)))])
+    model = make_pipeline(pre, LogisticRegression(max_iter=500)).fit(X, Y)
+    registry.deploy(db_url, "partial", model, X, Y, feature_names=NAMES)
+    rows = "SELECT g, ARRAY[CASE WHEN g <= 3 THEN 'NaN'::float8 ELSE 1 END, CASE WHEN g = 7 THEN {} ELSE 2 END, " \
+           "3, 4, 5, 6, 7, 8, 9, 10, 11, 12]::float8[] AS features FROM generate_series(1, 20) g"
+    for value, said in (("'NaN'::float8", "is NULL or NaN (key 7)"), ("'Infinity'::float8", "is infinite (key 7)")):
+        with pytest.raises(psycopg2.Error) as e:
+            query(db_url, "SELECT count(*) FROM pgscore.predict_batch('partial', %s)", (rows.format(value),))
+        assert e.value.pgcode == "22023" and f"feature '{NAMES[1]}' {said}" in e.value.pgerror, e.value.pgerror
+    (n,), = query(db_url, "SELECT count(*) FROM pgscore.predict_batch('partial', %s)", (rows.format("2"),))
+    assert n == 20  # the imputed NaN alone is no error
 
 
 def test_cli_score_failing_mid_way_says_where_to_resume(churn):

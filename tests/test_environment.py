@@ -93,11 +93,12 @@ def test_a_backend_limits_native_threads_without_the_servers_environment():
     code = ("import pgscore.pl, sklearn.ensemble, json; from threadpoolctl import threadpool_info; "
             "print(json.dumps(sorted({p['num_threads'] for p in threadpool_info()})))")
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert json.loads(out.stdout) == [1]
     bare = subprocess.run([sys.executable, "-c", code.replace("import pgscore.pl, ", "import ")], env=env,
                           capture_output=True, text=True, check=True)
-    assert max(json.loads(bare.stdout)) == os.cpu_count()  # what the limit prevents (the test can fail)
+    if max(json.loads(bare.stdout)) == 1:
+        pytest.skip("this machine's thread pools run one thread anyway: nothing to limit")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [1]
     out = subprocess.run([sys.executable, "-c", code], env={**env, "OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2"},
                          capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == [2]

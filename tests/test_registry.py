@@ -451,6 +451,14 @@ def test_a_deploy_that_would_leave_a_wired_table_unfed_is_refused(db_url, logit)
     with pytest.raises(InvalidModel):
         registry.rollback(db_url, "small")
     assert query(db_url, "SELECT version FROM pgscore.model_versions WHERE name = 'small' AND live") == [(2,)]
+    # a features array feeds any model only where the wiring has no counters; a wiring whose event
+    # table was dropped feeds nothing and blocks nothing
+    query(db_url, "ALTER TABLE people ADD COLUMN features float8[]")
+    with pytest.raises(InvalidModel):
+        registry.rollback(db_url, "small")
+    query(db_url, "DROP TABLE calls")
+    registry.rollback(db_url, "small")
+    assert query(db_url, "SELECT version FROM pgscore.model_versions WHERE name = 'small' AND live") == [(1,)]
 
 
 def test_deploy_labels_that_are_not_the_models_classes_are_refused(db_url, logit):

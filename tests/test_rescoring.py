@@ -677,6 +677,29 @@ def test_attach_warns_of_a_recount_without_an_index_and_of_partitions(shop):
     assert query(shop, "SELECT complaints_30d FROM customers WHERE id = 5") == [(1.0,)]
 
 
+def test_retry_failed_and_attach_after_an_event_table_was_dropped(shop, trained):
+    """The queued profiles of a wiring whose event table was dropped: retry_failed skips that wiring with a
+    WARNING (it has no event table to recount from) and goes on with the others; attaching any event table
+    to the same profiles takes them over, and retry_failed rescores them."""
+    attach(shop)
+    query(shop, "UPDATE customers SET age = NULL WHERE id = 80")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (80)")
+    (old,), = query(shop, "SELECT rescoring_id FROM pgscore.rescoring")
+    query(shop, "DROP TABLE complaints")
+    query(shop, "DISCARD ALL")
+    del shop.notices[:]
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(old, 0, 1)]
+    assert any("retry_failed skipped rescoring" in n and "was dropped or renamed" in n for n in shop.notices)
+    query(shop, "CREATE TABLE calls (customer_id bigint)")
+    query(shop, "SELECT pgscore.attach_rescoring('calls', 'customers', 'customer_id', 'churn', 'churn_score', "
+                "'{\"support_calls\": \"count\"}', p_profile_key => 'id')")
+    (new,), = query(shop, "SELECT rescoring_id FROM pgscore.rescoring WHERE event_table = 'public.calls'")
+    assert query(shop, "SELECT rescoring_id, entity_key FROM pgscore.error_queue") == [(new, "80")]
+    query(shop, "UPDATE customers SET age = 30 WHERE id = 80")
+    assert (new, 1, 0) in query(shop, "SELECT * FROM pgscore.retry_failed()")
+    assert_scores_match_model(shop, trained[0], [80])
+
+
 def test_event_keys_must_reach_the_profile_key_type(shop):
     """An int event key feeds a bigint profile key; a bigint one could hold keys an int profile key cannot,
     which would sit in the error queue forever, so it is refused at attach."""
@@ -687,11 +710,26 @@ def test_event_keys_must_reach_the_profile_key_type(shop):
         query(shop, "SELECT pgscore.attach_rescoring('complaints', 'small_profiles', 'customer_id', 'nobody', "
                     "'churn_score', '{\"n\": \"count\"}', p_profile_key => 'id')")
     assert e.value.pgcode == "42804" and "public.complaints.customer_id is bigint" in e.value.pgerror
+    assert "an event key may not fit a profile key" in e.value.pgerror
     assert "ALTER TABLE public.complaints ALTER COLUMN customer_id TYPE integer" in e.value.pgerror
     query(shop, "SELECT pgscore.attach_rescoring('int_calls', 'customers', 'customer_id', 'churn', 'churn_score', "
                 "'{\"support_calls\": \"count\"}', p_profile_key => 'id')")
     query(shop, "INSERT INTO int_calls VALUES (9)")
     assert query(shop, "SELECT count(*) FROM customers WHERE id = 9 AND churn_score IS NOT NULL") == [(1,)]
+    # a domain over the profile key's type, text keys for a varchar key, int events for a smallint key
+    query(shop, "CREATE DOMAIN cust_id AS bigint")
+    query(shop, "CREATE TABLE domain_calls (customer_id cust_id)")
+    query(shop, "SELECT pgscore.attach_rescoring('domain_calls', 'customers', 'customer_id', 'churn', 'churn_score', "
+                "'{\"support_calls\": \"count\"}', p_profile_key => 'id')")
+    query(shop, "CREATE TABLE named (name varchar(20) PRIMARY KEY, churn_score float8, scored_at timestamptz, n int)")
+    query(shop, "CREATE TABLE text_calls (name text)")
+    query(shop, "SELECT pgscore.attach_rescoring('text_calls', 'named', 'name', 'nobody', 'churn_score', "
+                "'{\"n\": \"count\"}')")
+    query(shop, "CREATE TABLE tiny (id smallint PRIMARY KEY, churn_score float8, scored_at timestamptz, n int)")
+    with pytest.raises(psycopg2.Error) as e:
+        query(shop, "SELECT pgscore.attach_rescoring('int_calls', 'tiny', 'customer_id', 'nobody', 'churn_score', "
+                    "'{\"n\": \"count\"}', p_profile_key => 'id')")
+    assert e.value.pgcode == "42804" and "an event key may not fit a profile key" in e.value.pgerror
 
 
 def test_retry_failed_leaves_the_reasons_of_tables_the_caller_cannot_read(shop):

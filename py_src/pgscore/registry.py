@@ -105,15 +105,18 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
 
 
 # the profile tables wired to a model that lack some of the given features (a float8[] column named
-# features feeds any model); wirings whose profile table is gone are left out
+# features feeds any model, where the wiring has no counters: batch.one_array); wirings whose trigger
+# is gone (their event table dropped) or whose profile table is gone are left out
 _UNFED = """
 SELECT r.profile_table, r.event_table, pg_catalog.array_agg(f.name ORDER BY f.i) AS missing
   FROM pgscore.rescoring r
  CROSS JOIN LATERAL pg_catalog.unnest(%s::text[]) WITH ORDINALITY AS f(name, i)
  WHERE r.model_name = %s AND pg_catalog.to_regclass(r.profile_table) IS NOT NULL
+   AND EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgname = r.trigger_name AND NOT t.tgisinternal)
    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = pg_catalog.to_regclass(r.profile_table)
                       AND a.attnum > 0 AND NOT a.attisdropped
-                      AND (a.attname = f.name OR (a.attname = 'features' AND a.atttypid = 'float8[]'::regtype)))
+                      AND (a.attname = f.name OR (a.attname = 'features' AND a.atttypid = 'float8[]'::regtype
+                                                  AND coalesce(r.counters, '{}'::jsonb) = '{}'::jsonb)))
  GROUP BY r.profile_table, r.event_table
  ORDER BY 1, 2"""
 

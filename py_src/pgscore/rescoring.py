@@ -773,6 +773,8 @@ _QUEUED_WIRINGS = ("SELECT DISTINCT q.rescoring_id FROM pgscore.error_queue AS q
 # a model deployed (live or not), or named by a wiring (deployed later, or never)
 _KNOWN_MODEL = ("SELECT 1 FROM pgscore.models AS m WHERE m.name OPERATOR(pg_catalog.=) $1 UNION ALL "
                 "SELECT 1 FROM pgscore.rescoring AS r WHERE r.model_name OPERATOR(pg_catalog.=) $1 LIMIT 1")
+_QUEUED_COUNT = ("SELECT pg_catalog.count(*)::pg_catalog.int4 AS n FROM pgscore.error_queue q "
+                 "WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1")
 _QUEUED_KEYS = ("SELECT pg_catalog.array_agg(s.k) AS keys FROM (SELECT q.entity_key AS k FROM pgscore.error_queue q "
                 "WHERE q.rescoring_id = $1 ORDER BY q.entity_key LIMIT $2) AS s")
 
@@ -789,7 +791,16 @@ def retry(plpy, GD, model_name=None, limit=None):
         raise UnknownModel(f"there is no model {model_name!r}, and no table is wired to rescore with it",
                            hint="list models with: SELECT * FROM pgscore.model_versions")
     for row in queued:
+        GD.get("pgscore.rescoring", {}).pop(row["rescoring_id"], None)  # read afresh: its tables may be gone
         w = wiring(plpy, GD, row["rescoring_id"])
+        if w is None:  # its event table was dropped (or renamed): nothing to read its counters from
+            n = plpy.execute(plpy.prepare(_QUEUED_COUNT, ["pg_catalog.int8"]), [row["rescoring_id"]])[0]["n"]
+            plpy.warning(f"pgscore: retry_failed skipped rescoring {row['rescoring_id']}: its event table was "
+                         f"dropped or renamed; its {n} queued profile(s) wait for a wiring of their profile table",
+                         hint="attach_rescoring of the profile table (from any event table) takes them over; "
+                              "detach_rescoring of a renamed one under its new name")
+            out.append((row["rescoring_id"], 0, n))
+            continue
         keys = plpy.execute(plpy.prepare(_QUEUED_KEYS, ["pg_catalog.int8", "pg_catalog.int8"]),
                             [w.id, limit])[0]["keys"] or []
         plans = _plans(plpy, GD, w, retry=True)
@@ -844,14 +855,21 @@ def _not_allowed(plpy, w: Wiring, e) -> bool:
 _RELATION = ("SELECT c.oid::pg_catalog.int8 AS oid, c.relkind::pg_catalog.text AS kind, "
              "c.oid::pg_catalog.regclass::pg_catalog.text AS name FROM pg_catalog.pg_class c "
              "WHERE c.oid = $1::pg_catalog.regclass")
-# queued profiles no wiring owns any more (its table was detached or dropped), the newest row of each key:
-# they become the new wiring's, so that retry_failed rescores them
+# queued profiles no live wiring owns (detached: no wiring; or a wiring whose trigger went with its dropped
+# event table), the newest row of each key: they become the new wiring's, so that retry_failed rescores them
 _ADOPT = ("UPDATE pgscore.error_queue AS q SET rescoring_id = $1 WHERE q.error_id OPERATOR(pg_catalog.=) ANY ("
-          "SELECT DISTINCT ON (o.entity_key) o.error_id FROM pgscore.error_queue AS o WHERE o.rescoring_id IS NULL "
-          "AND o.profile_table OPERATOR(pg_catalog.=) $2 ORDER BY o.entity_key, o.last_failed_at DESC, o.error_id DESC) "
+          "SELECT DISTINCT ON (o.entity_key) o.error_id FROM pgscore.error_queue AS o "
+          "WHERE o.profile_table OPERATOR(pg_catalog.=) $2 AND o.rescoring_id IS DISTINCT FROM $1 "
+          "AND NOT EXISTS (SELECT 1 FROM pgscore.rescoring AS r JOIN pg_catalog.pg_trigger AS t "
+          "ON t.tgname OPERATOR(pg_catalog.=) r.trigger_name AND NOT t.tgisinternal "
+          "WHERE r.rescoring_id OPERATOR(pg_catalog.=) o.rescoring_id) "
+          "ORDER BY o.entity_key, o.last_failed_at DESC, o.error_id DESC) "
           "RETURNING q.error_id")
-_IMPLICIT_CAST = ("SELECT 1 FROM pg_catalog.pg_cast c WHERE c.castsource OPERATOR(pg_catalog.=) $1 "
-                  "AND c.casttarget OPERATOR(pg_catalog.=) $2 AND c.castcontext OPERATOR(pg_catalog.=) 'i'")
+# two types, each a domain's base type where it is one, by name
+_BASE_TYPES = ("SELECT pg_catalog.format_type(CASE WHEN s.typbasetype OPERATOR(pg_catalog.<>) 0 THEN s.typbasetype "
+               "ELSE s.oid END, NULL) AS src, pg_catalog.format_type(CASE WHEN d.typbasetype OPERATOR(pg_catalog.<>) 0 "
+               "THEN d.typbasetype ELSE d.oid END, NULL) AS dst FROM pg_catalog.pg_type s, pg_catalog.pg_type d "
+               "WHERE s.oid OPERATOR(pg_catalog.=) $1 AND d.oid OPERATOR(pg_catalog.=) $2")
 _POSITIVE = "SELECT $1::pg_catalog.interval OPERATOR(pg_catalog.>) '0'::pg_catalog.interval AS ok"
 # an index (a partitioned table's too) whose first column is the key
 _KEY_INDEX = ("SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a ON a.attrelid "
@@ -957,13 +975,17 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
 
 
 def _key_types(plpy, events: Table, key, profiles: Table, profile_key):
-    """The events' key must reach the profile's key type without loss: an implicit cast (int to bigint,
-    varchar to text), not an assignment one (bigint to int), or keys would fail in the queue forever."""
-    src, dst = events.columns[key], profiles.columns[profile_key]
-    if src == dst or plpy.execute(plpy.prepare(_IMPLICIT_CAST, ["pg_catalog.oid", "pg_catalog.oid"]), [src, dst]):
+    """An integer profile key refuses event keys of a wider number type (bigint events for an int key):
+    the keys that do not fit would wait in the queue forever. Other pairs (int to bigint, varchar to
+    text, a domain over its base type, text to citext) are compared by the server as they always were."""
+    (r,) = plpy.execute(plpy.prepare(_BASE_TYPES, ["pg_catalog.oid", "pg_catalog.oid"]),
+                        [events.columns[key], profiles.columns[profile_key]])
+    rank = {"smallint": 1, "integer": 2, "bigint": 3, "numeric": 4, "real": 4, "double precision": 4}
+    src, dst = rank.get(r["src"]), rank.get(r["dst"])
+    if src is None or dst is None or dst == 4 or src <= dst:
         return
     raise WiringError(f"{events.name}.{key} is {events.types[key]} and {profiles.name}.{profile_key} is "
-                      f"{profiles.types[profile_key]}: not every event key is a profile key", sqlstate="42804",
+                      f"{profiles.types[profile_key]}: an event key may not fit a profile key", sqlstate="42804",
                       hint=f"give both the same type, e.g. ALTER TABLE {events.name} ALTER COLUMN "
                            f"{plpy.quote_ident(key)} TYPE {profiles.types[profile_key]}")
 

@@ -63,8 +63,9 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     -- whole UTC days: the day that holds now() - p_older_than is kept, in its partition and in the default
-    -- partition alike, so that the drift rollups of every day dropped can go with it
-    v_cut := date_trunc('day', (now() - p_older_than) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
+    -- partition alike, so that the drift rollups of every day dropped can go with it. The period is
+    -- taken from the UTC time, so that the session's time zone (its DST days) cannot move the cut
+    v_cut := date_trunc('day', (now() AT TIME ZONE 'UTC') - p_older_than) AT TIME ZONE 'UTC';
     FOR v_part IN
         SELECT c.relname, to_date(right(c.relname, 8), 'YYYYMMDD') AS day
           FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid

@@ -413,8 +413,9 @@ SELECT name AS model, version, task, period AS window_name, n, positives, auc, a
             WHEN status = 'insufficient_data' THEN format('%s outcomes, fewer than the %s needed', n, min_n)
             WHEN status = 'not_applicable' AND coalesce(deploy_auc, deploy_accuracy, deploy_rmse) IS NULL
                 THEN 'no hold-out metrics at deploy to compare with (deployed without a target)'
-            WHEN status = 'not_applicable'
+            WHEN status = 'not_applicable' AND task = 'multiclass'
                 THEN 'the predictions matched carry no predicted class (logged before migration 0017 by score, predict_proba or in batch): accuracy compares predict''s label with the outcome'
+            WHEN status = 'not_applicable' THEN 'no realised metric to compare with the deploy metrics'
        END AS note,
        unmatched_outcomes
   FROM pgscore.performance_stats()

@@ -24,8 +24,9 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     -- whole UTC days: the day that holds now() - p_older_than is kept, in its partition and in the default
-    -- partition alike, so that the drift rollups of every day dropped can go with it
-    v_cut := date_trunc('day', (now() - p_older_than) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
+    -- partition alike, so that the drift rollups of every day dropped can go with it. The period is
+    -- taken from the UTC time, so that the session's time zone (its DST days) cannot move the cut
+    v_cut := date_trunc('day', (now() AT TIME ZONE 'UTC') - p_older_than) AT TIME ZONE 'UTC';
     FOR v_part IN
         SELECT c.relname, to_date(right(c.relname, 8), 'YYYYMMDD') AS day
           FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
@@ -58,8 +59,9 @@ SELECT name AS model, version, task, period AS window_name, n, positives, auc, a
             WHEN status = 'insufficient_data' THEN format('%s outcomes, fewer than the %s needed', n, min_n)
             WHEN status = 'not_applicable' AND coalesce(deploy_auc, deploy_accuracy, deploy_rmse) IS NULL
                 THEN 'no hold-out metrics at deploy to compare with (deployed without a target)'
-            WHEN status = 'not_applicable'
+            WHEN status = 'not_applicable' AND task = 'multiclass'
                 THEN 'the predictions matched carry no predicted class (logged before migration 0017 by score, predict_proba or in batch): accuracy compares predict''s label with the outcome'
+            WHEN status = 'not_applicable' THEN 'no realised metric to compare with the deploy metrics'
        END AS note,
        unmatched_outcomes
   FROM pgscore.performance_stats()
