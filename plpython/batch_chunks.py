@@ -1,2 +1,6 @@
-from pgscore.pl import batch_chunks
+try:
+    from pgscore.pl import batch_chunks
+except ImportError as e:  # a server started without pgscore's environment
+    plpy.error("pgscore cannot be imported by the database's Python: %s" % e, sqlstate="58P01",
+               hint="start the server with PYTHONPATH naming the environment pgscore was installed into (README, 'Installing into an existing server'), then SELECT pgscore.validate_environment()")
 return batch_chunks(plpy, GD, p_model, p_query, p_version, p_chunk_size, p_log, p_search_path, doubles=True, errors=True)

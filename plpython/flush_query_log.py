@@ -1,2 +1,6 @@
-from pgscore.pl import flush_query_log
+try:
+    from pgscore.pl import flush_query_log
+except ImportError as e:  # a server started without pgscore's environment
+    plpy.error("pgscore cannot be imported by the database's Python: %s" % e, sqlstate="58P01",
+               hint="start the server with PYTHONPATH naming the environment pgscore was installed into (README, 'Installing into an existing server'), then SELECT pgscore.validate_environment()")
 return flush_query_log(plpy, GD, TD)

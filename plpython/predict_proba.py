@@ -1,3 +1,8 @@
 if "f" not in SD:  # import once per function and backend: an import statement costs ~1 us a call
-    from pgscore.pl import predict_proba as f; SD["f"] = f
+    try:
+        from pgscore.pl import predict_proba as f
+    except ImportError as e:  # a server started without pgscore's environment
+        plpy.error("pgscore cannot be imported by the database's Python: %s" % e, sqlstate="58P01",
+                   hint="start the server with PYTHONPATH naming the environment pgscore was installed into (README, 'Installing into an existing server'), then SELECT pgscore.validate_environment()")
+    SD["f"] = f
 return SD["f"](plpy, GD, p_model, p_features, p_version, p_key)

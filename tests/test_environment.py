@@ -102,3 +102,25 @@ def test_a_backend_limits_native_threads_without_the_servers_environment():
     out = subprocess.run([sys.executable, "-c", code], env={**env, "OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2"},
                          capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == [2]
+
+
+def test_a_backend_that_cannot_import_pgscore_says_so(db_url, conn):
+    """A server started without pgscore's environment: every pgscore function (the rescoring trigger too)
+    fails with 58P01 and the way to fix it, not PL/Python's bare ModuleNotFoundError. Simulated in one
+    backend by hiding pgscore.pl from its Python before any pgscore function was called there."""
+    query(db_url, "CREATE TABLE people (id int PRIMARY KEY, s float8, scored_at timestamptz, n int)")
+    query(db_url, "CREATE TABLE calls (person int)")
+    query(db_url, "SELECT pgscore.attach_rescoring('calls', 'people', 'person', 'churn', 's', '{\"n\": \"count\"}', "
+                  "p_profile_key => 'id')")  # in another backend, which can import it
+    query(conn, "DO $$ import sys; sys.modules['pgscore.pl'] = None $$ LANGUAGE plpython3u")
+    for sql in ("INSERT INTO calls VALUES (1)",
+                "SELECT pgscore.score('churn', ARRAY[1.0]::float8[])",
+                "SELECT * FROM pgscore.predict_batch('churn', 'SELECT 1, ARRAY[1.0]::float8[]')",
+                "SELECT * FROM pgscore.retry_failed()"):
+        with pytest.raises(psycopg2.Error) as e:
+            query(conn, sql)
+        assert e.value.pgcode == "58P01", (sql, e.value.pgerror)
+        assert "pgscore cannot be imported by the database's Python" in e.value.pgerror
+        assert "PYTHONPATH" in e.value.diag.message_hint
+    assert query(conn, "SELECT pgscore.detach_rescoring('calls')") == [(1,)]  # PL/pgSQL: the way out works
+    query(conn, "INSERT INTO calls VALUES (1)")
