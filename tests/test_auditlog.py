@@ -263,9 +263,11 @@ def test_cli_score_interrupted_keeps_finished_chunks(churn, tmp_path):
     p = subprocess.Popen([sys.executable, "-m", "pgscore.cli", "score", "--model", "churn", "--table", "big",
                           "--key", "id", "--into", "s", "--chunk-size", "2000", "--quiet", "--db", churn.dsn],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    deadline = time.time() + 60
-    while query(churn, "SELECT count(s) FROM big")[0][0] < 4000 and time.time() < deadline:
+    deadline = time.time() + 600  # a bound for a hung run, not a speed: it fails as such
+    while query(churn, "SELECT count(s) FROM big")[0][0] < 4000 and p.poll() is None:
+        assert time.time() < deadline, "pgscore score committed no 2 chunks in 10 minutes"
         time.sleep(0.05)
+    assert p.poll() is None, "the run ended before it could be interrupted: " + p.communicate()[1]
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=60)
     assert p.returncode == 130, err

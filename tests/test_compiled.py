@@ -148,7 +148,12 @@ def test_equal_to_sklearn(name, task):
         assert e.score(Xt[:0]).shape == (0,)
         if task != "regression":
             np.testing.assert_allclose([e.proba_row(r) for r in rows], ref[:40], rtol=0, atol=1e-9)
-            assert (est.classes_[e.predict_index(Xt)] == est.predict(Xt)).mean() > 0.99
+            # the same class as scikit-learn's predict, but where the top two probabilities are within the
+            # 1e-9 the probabilities may differ by (either side may then win)
+            top2 = np.sort(ref, axis=1)[:, -2:]
+            clear = (top2[:, 1] - top2[:, 0]) > 1e-9
+            assert clear.mean() > 0.9
+            assert (est.classes_[e.predict_index(Xt)] == est.predict(Xt))[clear].all()
 
 
 @pytest.mark.parametrize("name,masks", [("hgb", np.uint32), ("rf", np.uint64), ("hgb-wide", None), ("et", None)])

@@ -8,6 +8,7 @@ import re
 import joblib
 import numpy as np
 import psycopg2
+from psycopg2 import errors as pg_errors
 import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression
@@ -64,6 +65,20 @@ def test_baseline_rows(db_url):
     rows = {r[0]: r[1:] for r in query(db_url, "SELECT feature, kind, edges, expected, null_rate, n, min, max "
                                        "FROM pgscore.baselines WHERE model_id = %s", (rec["model_id"],))}
     assert set(rows) == set(NAMES) | {"score"}
+    # each value, from the training data itself: the share of the non-NULL values between consecutive
+    # edges (bin i holds edges[i-1] <= v < edges[i]), mean, std, min, max; the score's from predict_proba
+    moments = {r[0]: r[1:] for r in query(db_url, "SELECT feature, mean, std FROM pgscore.baselines "
+                                          "WHERE model_id = %s", (rec["model_id"],))}
+    columns = {**{name: Xd[:, i] for i, name in enumerate(NAMES)}, "score": model.predict_proba(Xd)[:, 1]}
+    for name, col in columns.items():
+        _, edges, expected, null_rate, n, lo, hi = rows[name]
+        ok = col[~np.isnan(col)]
+        bounds = [-np.inf, *edges, np.inf]
+        shares = [np.mean((ok >= a) & (ok < b)) for a, b in zip(bounds, bounds[1:])]
+        assert np.allclose(expected, shares, rtol=0, atol=1e-12), name
+        assert null_rate == pytest.approx(1 - len(ok) / len(col)) and (lo, hi) == (ok.min(), ok.max())
+        assert moments[name][0] == pytest.approx(np.mean(ok)) and moments[name][1] == pytest.approx(np.std(ok))
+        assert all(e in set(ok) for e in edges), f"{name}: an edge that is not a value of the data"
     for name, (kind, edges, expected, null_rate, n, lo, hi) in rows.items():
         assert n == 600
         assert len(expected) == len(edges) + 1
@@ -108,7 +123,7 @@ def test_rollback_and_history(db_url, logit):
         registry.deploy(db_url, "churn", logit, X, feature_names=NAMES, reason=f"release {i + 1}")
     assert registry.rollback(db_url, "churn", reason="bad release")["version"] == 2
     assert registry.rollback(db_url, "churn")["version"] == 1
-    with pytest.raises(Exception) as e:
+    with pytest.raises(pg_errors.ObjectNotInPrerequisiteState) as e:
         registry.rollback(db_url, "churn")
     assert "no earlier deployed version" in str(e.value)
     assert registry.rollback(db_url, "churn", to_version=3)["version"] == 3
@@ -225,7 +240,7 @@ def test_unknown_models_in_sql(conn, logit):
     err = sql_error(conn, "SELECT pgscore.score('churn', %s)", (X[0].tolist(),))
     assert err.pgcode == "55000" and "no live version" in err.pgerror
     (v,), = query(conn, "SELECT pgscore.score('churn', %s, 1)", (X[0].tolist(),))  # pinned still works
-    assert 0 <= v <= 1
+    assert abs(v - logit.predict_proba(X[:1])[0, 1]) < 1e-12
 
 
 def _insert_raw(conn, name, data, sha, hmac=None, env=None):
