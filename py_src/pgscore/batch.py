@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 import struct
 
 import numpy as np
@@ -302,9 +301,6 @@ def _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller, fmt):
         yield keys, scores
 
 
-_NAMED_FEATURE = re.compile(r"feature '([^']*)'")
-
-
 def scored(model, X, keys, labelled):
     """A chunk's scores (and, when `labelled`, a multiclass model's labels: scores_and_labels); a row
     the model cannot take fails the chunk with an error that names its key where a value is missing
@@ -312,12 +308,11 @@ def scored(model, X, keys, labelled):
     try:
         return model.scores_and_labels(X) if labelled else (model.score(X), None)
     except InvalidModel as e:
-        # the feature the message names (others may hold a NaN the model takes)
-        named = _NAMED_FEATURE.search(e.message)
-        if not named or named.group(1) not in model.feature_names or \
-                not any(w in e.message for w in ("NULL", "NaN", "nfinit")):
+        # the feature refused for a missing or infinite value (others may hold a NaN the model takes)
+        name = getattr(e, "feature", None)
+        if name is None:
             raise
-        bad = np.flatnonzero(~np.isfinite(X[:, model.feature_names.index(named.group(1))]))
+        bad = np.flatnonzero(~np.isfinite(X[:, model.feature_names.index(name)]))
         if len(bad) == 0:
             raise
         more = f" and {len(bad) - 1} more in this chunk of {len(keys)}" if len(bad) > 1 else ""

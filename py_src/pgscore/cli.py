@@ -609,9 +609,8 @@ def main(argv=None) -> int:
         return args.func(args) or 0
     except PgscoreError as e:
         e.hint = cli_hint(e.hint)
-        if e.hint is None and e.sqlstate == "42501" and "permission denied" in e.message and \
-                ROLE_NEEDED.get(args.command):
-            e.hint = f"pgscore {args.command} needs {ROLE_NEEDED[args.command]}"
+        if e.hint is None and e.sqlstate == "42501" and "permission denied" in e.message:
+            e.hint = role_needed(args.command)
         print(f"pgscore: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -622,9 +621,8 @@ def main(argv=None) -> int:
 
         if isinstance(e, psycopg2.Error):
             text = database_error_text(e)
-            needs = ROLE_NEEDED.get(args.command)
-            if e.pgcode == "42501" and needs and "\nHINT:" not in text:
-                text += f"\nHINT: pgscore {args.command} needs {needs}"
+            if e.pgcode == "42501" and "\nHINT:" not in text and role_needed(args.command):
+                text += f"\nHINT: {role_needed(args.command)}"
             print(f"pgscore: database error: {text}", file=sys.stderr)
             return 1
         raise
@@ -640,6 +638,12 @@ ROLE_NEEDED = {
     "models": "a role granted pgscore_app, pgscore_admin or pgscore_reader",
     "show": "a role granted pgscore_app or pgscore_admin",
 }
+
+
+
+def role_needed(command) -> str | None:
+    """The hint for a permission error of `command` that names no role itself."""
+    return f"pgscore {command} needs {ROLE_NEEDED[command]}" if command in ROLE_NEEDED else None
 
 
 if __name__ == "__main__":

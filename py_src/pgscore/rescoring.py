@@ -163,10 +163,11 @@ class Table:
     name: str  # as regclass prints it: quoted and schema-qualified where needed
     columns: dict  # name -> type oid
     types: dict  # name -> format_type
+    partitioned: bool = False  # (known where attach_rescoring read it)
 
 
-def table(plpy, oid, name) -> Table:
-    return Table(oid, name, *batch.columns_of(plpy, oid))
+def table(plpy, oid, name, partitioned=False) -> Table:
+    return Table(oid, name, *batch.columns_of(plpy, oid), partitioned=partitioned)
 
 
 class Wiring:
@@ -1012,7 +1013,7 @@ def _warn_slow_or_partial(plpy, events: Table, key, counters):
         plpy.warning(f"pgscore: counter {c.column!r} recounts the events of each profile a statement touches, and "
                      f"{events.name} has no index that starts with {key}: each INSERT will read all of "
                      f"{events.name}", hint=f"CREATE INDEX ON {events.name} ({cols})")
-    if plpy.execute(plpy.prepare(_RELATION, ["pg_catalog.text"]), [events.name])[0]["kind"] == "p":
+    if events.partitioned:
         plpy.warning(f"pgscore: {events.name} is partitioned: rows inserted into one of its partitions by name are "
                      "not rescored (PostgreSQL fires a statement trigger for the table the statement names)",
                      hint=f"insert, COPY and INSERT ... SELECT into {events.name} itself")
@@ -1022,7 +1023,7 @@ def _relation(plpy, name, what) -> Table:
     r = plpy.execute(plpy.prepare(_RELATION, ["pg_catalog.text"]), [name])[0]
     if r["kind"] not in ("r", "p"):
         raise WiringError(f"the {what} table {r['name']} is not a table", sqlstate="42809")
-    return table(plpy, r["oid"], r["name"])
+    return table(plpy, r["oid"], r["name"], partitioned=r["kind"] == "p")
 
 
 def _need_column(t: Table, column, what, types=None, expected=None, hint=None):

@@ -204,27 +204,36 @@ class Loaded:
     def _bad_input(self, e: ValueError, X) -> PgscoreError:
         """Name the feature and what was expected in the evaluator's (or scikit-learn's) complaint."""
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        missing = None  # the feature whose missing or infinite value the model refused, if that is the complaint
         m = _FEATURE_INDEX.search(msg)
         if m and int(m.group(1)) < self.n:
-            msg = _FEATURE_INDEX.sub(f"feature {self.feature_names[int(m.group(1))]!r}", msg)
+            name = self.feature_names[int(m.group(1))]
+            msg = _FEATURE_INDEX.sub(f"feature {name!r}", msg)
+            missing = name if any(w in msg for w in ("NULL", "NaN", "infinite")) else None
         elif "NaN" in msg or "infinity" in msg.lower() or "too large" in msg:
-            bad = _bad_features(self.feature_names, X)
+            bad, missing = _bad_features(self.feature_names, X)
             msg = f"cannot take {bad}" if bad else msg
         hint = None
         if "NaN" in msg or "NULL" in msg:
             hint = "this model has no imputer for missing values; pass a number"
-        return InvalidModel(f"model {self.label}: {msg}", sqlstate="22023", hint=hint)
+        err = InvalidModel(f"model {self.label}: {msg}", sqlstate="22023", hint=hint)
+        err.feature = missing  # batch.scored names the key of the first row with such a value in it
+        return err
 
 
-def _bad_features(names, X) -> str:
-    parts = []
+def _bad_features(names, X) -> tuple[str, str | None]:
+    """The first row's NULL/NaN or infinite features, as text, and the first one's name."""
+    parts, first = [], None
     for row in X[:1]:
         for name, v in zip(names, row):
             if v is None or (isinstance(v, float) and math.isnan(v)):
                 parts.append(f"NULL/NaN in feature {name!r}")
             elif isinstance(v, float) and math.isinf(v):
                 parts.append(f"Infinity in feature {name!r}")
-    return ", ".join(parts)
+            else:
+                continue
+            first = first or name
+    return ", ".join(parts), first
 
 
 class Runtime:
