@@ -35,7 +35,8 @@ _STATEMENTS = {
          "pg_catalog.text[]", "pg_catalog.text", "pg_catalog.jsonb[]", "pg_catalog.text"], ("$3", "$6")),
     "uniform": (
         "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, label, source, cause) "
-        "SELECT $1, u.k, ((SELECT {flat}))[(u.i - 1) * $4 + 1:u.i * $4], u.s, u.l, $6, "
+        "SELECT $1, u.k, ((SELECT {flat}))[((u.i OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.*) $4) "
+        "OPERATOR(pg_catalog.+) 1:(u.i OPERATOR(pg_catalog.*) $4)], u.s, u.l, $6, "
         "(SELECT $7::pg_catalog.jsonb) FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest({scores}), "
         "pg_catalog.unnest($8)) WITH ORDINALITY AS u(k, s, l, i)",
         ["pg_catalog.int8", "pg_catalog.text[]", "{t}", "pg_catalog.int4", "{t}", "pg_catalog.text",

@@ -8,15 +8,17 @@
  * statement. Each prediction is written to pgscore.prediction_log (setting
  * pgscore.log_queries: all, off, or a sampling rate), hence VOLATILE; not
  * STRICT (a NULL argument is an error that names it); PARALLEL UNSAFE (they
- * run queries and write). The SET search_path costs about 1.3-1.4 us a call
- * (measured in docs/performance.md and docs/performance-log.md); every query they run also qualifies its
- * tables, functions, types and operators (see serving.py).
+ * run queries and write). They run with the caller's search_path: they are not
+ * SECURITY DEFINER, and every query they run qualifies its tables, functions,
+ * types and operators (see serving.py and auditlog.py; a test plants look-alike
+ * objects ahead of pg_catalog). Migration 0019 dropped their SET search_path
+ * clause, which PostgreSQL applied and undid around every call: 1.3-1.4 us, a
+ * sixth of the logistic row path (docs/performance.md).
  */
 CREATE FUNCTION pgscore.score(p_model text, p_features float8[], p_version integer DEFAULT NULL, p_key text DEFAULT NULL)
 RETURNS float8
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
 AS $pl$
 @@plpython/score.py@@
 $pl$;
@@ -26,7 +28,6 @@ CREATE FUNCTION pgscore.score(p_model text, p_features jsonb, p_version integer 
 RETURNS float8
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
 AS $pl$
 @@plpython/score.py@@
 $pl$;
@@ -36,7 +37,6 @@ CREATE FUNCTION pgscore.predict(p_model text, p_features float8[], p_version int
 RETURNS text
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
 AS $pl$
 @@plpython/predict.py@@
 $pl$;
@@ -46,7 +46,6 @@ CREATE FUNCTION pgscore.predict(p_model text, p_features jsonb, p_version intege
 RETURNS text
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
 AS $pl$
 @@plpython/predict.py@@
 $pl$;
@@ -56,7 +55,6 @@ CREATE FUNCTION pgscore.predict_proba(p_model text, p_features float8[], p_versi
 RETURNS float8[]
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
 AS $pl$
 @@plpython/predict_proba.py@@
 $pl$;
@@ -66,7 +64,6 @@ CREATE FUNCTION pgscore.predict_proba(p_model text, p_features jsonb, p_version 
 RETURNS float8[]
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
 AS $pl$
 @@plpython/predict_proba.py@@
 $pl$;
