@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,6 +21,24 @@ def make_tmpdir(prefix: str) -> Path:
     d = Path(tempfile.mkdtemp(prefix=prefix))
     os.chmod(d, 0o755)
     return d
+
+
+@contextlib.contextmanager
+def own_cluster(prefix: str, setup=None, **kw):
+    """A started cluster of a test's own in a make_tmpdir directory (its data in `data`); `setup(base)`
+    first, for files beside it (returns extra Cluster arguments). Stopped and the directory removed after."""
+    from pgscore.localdb import Cluster, free_port
+
+    base = make_tmpdir(prefix)
+    try:
+        c = Cluster(data_dir=base / "data", port=free_port(), **kw, **(setup(base) if setup else {}))
+        try:
+            c.start()
+            yield c
+        finally:
+            c.destroy()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def make_shop(url, model, X, y, n_customers, rescore=False):

@@ -2,6 +2,7 @@
 
 import os
 import re
+import shutil
 import subprocess
 
 import joblib
@@ -185,6 +186,11 @@ def test_demo_runs_end_to_end():
         explained = [ln for ln in run.stdout.splitlines() if "caused by public.complaints events" in ln]
         assert len(explained) == 3 and "customer 3: score" in explained[0] and "[1, 2, 3]" in explained[0]
         assert "export PGSCORE_DATABASE_URL='postgresql://" in run.stdout  # a cluster other than the default
+        # the drift report lands in the cluster's own directory, not beside it
+        assert f"--html FILE): {base / 'data' / 'drift-report.html'}" in run.stdout
+        assert (base / "data" / "drift-report.html").read_text().startswith("<!DOCTYPE html>")
+        assert sorted(p.name for p in base.iterdir()) == ["data"]
+        assert run.stdout.rstrip().endswith(f"stop the database with: pgscore db stop --data-dir {base / 'data'}")
         for ln in scored:  # SQL and Python agree to the printed digits
             sql_val, py_val = ln.split("= ")[1].split()[0], ln.split("Python: ")[1].split(")")[0]
             assert sql_val == py_val
@@ -193,8 +199,13 @@ def test_demo_runs_end_to_end():
         url = run.stdout.split("database: ")[1].split()[0]
         registry.deploy(url, "other", LogisticRegression(max_iter=500).fit(X, Y), X, Y, feature_names=NAMES)
         query(url, "SELECT pgscore.score('other', %s::float8[]) FROM generate_series(1, 500)", ([1e6] * 12,))
-        again = pgscore_cli("demo", "--data-dir", str(base / "data"))
+        # run through the checkout's scripts/run (which names itself in PGSCORE_COMMAND), the report elsewhere
+        again = pgscore_cli("demo", "--data-dir", str(base / "data"), "--report", str(base / "r.html"),
+                            env={"PGSCORE_COMMAND": "scripts/run"})
         assert again.returncode == 0, again.stdout + again.stderr
+        assert (base / "r.html").read_text().startswith("<!DOCTYPE html>")
+        assert "(scripts/run drift churn --window '1 hour' --html FILE)" in again.stdout
+        assert again.stdout.rstrip().endswith(f"stop the database with: scripts/run db stop --data-dir {base / 'data'}")
         assert "PostgreSQL is already running" in again.stdout and "deployed churn version 2" in again.stdout
         explained = [ln for ln in again.stdout.splitlines() if "caused by public.complaints events" in ln]
         assert len(explained) == 3, explained  # this run's audit rows, not the first run's too
@@ -203,6 +214,26 @@ def test_demo_runs_end_to_end():
         assert other > 0 and f"pgscore.alerts of churn, last hour ({churn}):" in again.stdout
     finally:
         Cluster(data_dir=base / "data").destroy()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.parametrize("where, says", [("missing/r.html", "cannot write into"), (".", "is a directory")])
+def test_demo_refuses_a_report_path_it_cannot_write_before_starting(tmp_path, where, says):
+    run = pgscore_cli("demo", "--data-dir", str(tmp_path / "data"), "--report", str(tmp_path / where))
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert f"pgscore: error: --report {tmp_path / where}: {says}" in run.stderr
+    assert not (tmp_path / "data").exists()  # nothing was started
+
+
+def test_hints_name_the_command_as_it_was_run(tmp_path):
+    """scripts/run sets PGSCORE_COMMAND to its own path: hints then name commands that work from the checkout."""
+    for env, prog in (({}, "pgscore"), ({"PGSCORE_COMMAND": "./scripts/run"}, "./scripts/run")):
+        run = pgscore_cli("db", "url", "--data-dir", str(tmp_path / "none"), env=env)
+        assert run.returncode == 1 and f"create and start one with: {prog} db start" in run.stderr, run.stderr
+        status = pgscore_cli("db", "status", "--data-dir", str(tmp_path / "none"), env=env)
+        assert status.returncode == 3 and f"(create one with: {prog} db start)" in status.stdout, status.stdout
+    script = (ROOT / "scripts" / "run").read_text()
+    assert 'PGSCORE_COMMAND="$0" exec "$VENV/bin/pgscore"' in script
 
 
 def test_every_command_is_documented_in_the_readme():

@@ -51,14 +51,10 @@ def test_report_refuses_an_off_pin_library(monkeypatch):
 @pytest.fixture(scope="module")
 def bare_cluster():
     """A server whose PL/Python cannot import pgscore (no PYTHONPATH)."""
-    from helpers import make_tmpdir
-    from pgscore.localdb import Cluster, free_port
+    from helpers import own_cluster
 
-    base = make_tmpdir("pgscore-bare-")
-    c = Cluster(data_dir=base / "data", port=free_port(), python_path=[])
-    c.start()
-    yield c
-    c.destroy()
+    with own_cluster("pgscore-bare-", python_path=[]) as c:
+        yield c
 
 
 def test_server_that_cannot_import_pgscore_gets_a_clear_error(bare_cluster):

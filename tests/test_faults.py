@@ -17,10 +17,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import make_shop, make_tmpdir, query
+from helpers import make_shop, own_cluster, query
 from pgscore import bench_http, datasets, migrate
 from pgscore.datasets import CHURN_FEATURES
-from pgscore.localdb import Cluster, free_port
 
 N_CUSTOMERS = 200
 BULK = 300_000  # events in the COPY the kill lands in: several seconds of work at ~30k events/s
@@ -29,20 +28,15 @@ BULK = 300_000  # events in the COPY the kill lands in: several seconds of work 
 @pytest.fixture
 def crashable():
     """A cluster of its own with pgscore installed, customers, complaints wired to rescoring, churn live."""
-    d = make_tmpdir("pgscore-faults-")
-    c = Cluster(data_dir=d / "data", port=free_port())
-    c.start()
-    url = c.url()
-    migrate.upgrade(url)
-    X, y, _ = datasets.churn(2000, seed=5)
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X, y)
-    conn = make_shop(url, model, X, y, N_CUSTOMERS, rescore=True)
-    calls = dict(query(conn, "SELECT id, support_calls FROM customers"))
-    conn.close()
-    try:
+    with own_cluster("pgscore-faults-") as c:
+        url = c.url()
+        migrate.upgrade(url)
+        X, y, _ = datasets.churn(2000, seed=5)
+        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X, y)
+        conn = make_shop(url, model, X, y, N_CUSTOMERS, rescore=True)
+        calls = dict(query(conn, "SELECT id, support_calls FROM customers"))
+        conn.close()
         yield c, model, calls
-    finally:
-        c.destroy()
 
 
 def _server_pids(postmaster: int) -> list[int]:

@@ -4,6 +4,7 @@ import json
 import os
 import pickle
 import re
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -15,7 +16,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import make_tmpdir, pgscore_cli, query
+from helpers import pgscore_cli, query
 from pgscore import artifacts, baseline, datasets, migrate, registry
 from pgscore.errors import ArtifactError, InvalidModel, UnknownModel
 
@@ -302,18 +303,18 @@ def test_corrupt_and_mismatched_artifacts(conn, logit):
 @pytest.fixture(scope="module")
 def signed_db():
     """A server started with a signing key in its environment, with pgscore installed."""
+    from helpers import own_cluster
     from pgscore import migrate
-    from pgscore.localdb import Cluster, free_port
 
-    d = make_tmpdir("pgscore-signed-")
-    key = d / "signing.key"
-    key.write_bytes(os.urandom(48).hex().encode())
-    os.chmod(key, 0o644)
-    c = Cluster(data_dir=d / "data", port=free_port(), signing_key=str(key))
-    c.start()
-    migrate.upgrade(c.url())
-    yield c.url(), key
-    c.destroy()
+    def key_file(base):
+        key = base / "signing.key"
+        key.write_bytes(os.urandom(48).hex().encode())
+        os.chmod(key, 0o644)  # the server's OS user reads it (the tests may run as root)
+        return {"signing_key": str(key)}
+
+    with own_cluster("pgscore-signed-", setup=key_file) as c:
+        migrate.upgrade(c.url())
+        yield c.url(), Path(c.signing_key)
 
 
 def test_signing(signed_db, logit):

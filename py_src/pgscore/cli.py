@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 
-from pgscore.errors import PgscoreError, server_message
+from pgscore.errors import PgscoreError, command, server_message
 
 
 def _say(msg: str) -> None:
@@ -41,7 +41,7 @@ def resolve_db(args) -> str:
         return c.url()
     raise PgscoreError("no database given",
                        hint="pass --db postgresql://..., set PGSCORE_DATABASE_URL, or start the "
-                       "embedded one with: pgscore db start")
+                       "embedded one with: " + command("db start"))
 
 
 # -- db ----------------------------------------------------------------------
@@ -65,7 +65,7 @@ def cmd_db_status(args):
     c = _cluster(args)
     st = c.status()
     if not st["initialized"]:
-        _say(f"no cluster in {c.data_dir} (create one with: pgscore db start)")
+        _say(f"no cluster in {c.data_dir} (create one with: {command('db start')})")
         return 3
     state = f"running (pid {st['pid']})" if st["running"] else "stopped"
     _say(f"{state}\ndata directory: {st['data_dir']}\nport: {st['port']}\n"
@@ -77,7 +77,7 @@ def cmd_db_status(args):
 def cmd_db_url(args):
     c = _cluster(args)
     if not c.initialized:
-        raise PgscoreError(f"no cluster in {c.data_dir}", hint="create and start one with: pgscore db start")
+        raise PgscoreError(f"no cluster in {c.data_dir}", hint="create and start one with: " + command("db start"))
     _say(c.url(dbname=args.dbname, tcp=args.tcp))
     return 0
 
@@ -116,7 +116,7 @@ def require_installed(url: str) -> None:
 
     if migrate.current(url) is None:
         raise PgscoreError("pgscore is not installed in this database",
-                           hint="install it with: pgscore install --db URL")
+                           hint="install it with: " + command("install --db URL"))
 
 
 def cmd_env(args):
@@ -135,7 +135,7 @@ UNSIGNED_WARNING = (
     "write pgscore.models and pgscore.artifacts can run code inside the database server as its OS user. "
     "Keep those tables to the admin role (which can deploy code, so trust it like a superuser); to refuse "
     "artifacts that did not come through deploy, start the server with PGSCORE_SIGNING_KEY_FILE set "
-    "(pgscore db start --signing-key FILE) and deploy again.")
+    f"({command('db start --signing-key FILE')}) and deploy again.")
 
 
 def cmd_status(args):
@@ -219,8 +219,8 @@ def cmd_deploy(args):
         raise PgscoreError("give the feature names with --features a,b,c or training data with --train CSV")
     if args.reason and args.no_activate:
         raise PgscoreError("--reason is recorded when a version goes live, and --no-activate deploys it without "
-                           "that", hint="give the reason when you make it live: pgscore activate NAME VERSION "
-                                        "--reason TEXT (use --description to describe the version)")
+                           "that", hint="give the reason when you make it live: " + command(
+                               "activate NAME VERSION --reason TEXT") + " (use --description to describe the version)")
     estimator = registry.load_artifact(args.artifact, args.sha256, given_by="--sha256")
     X = y = None
     names = [n.strip() for n in args.features.split(",")] if args.features else None
@@ -292,7 +292,7 @@ def cmd_retire(args):
 
     registry.retire(resolve_db(args), args.name, args.reason)
     _say(f"{args.name} has no live version: scoring it fails, and rescoring queues its profiles, until a "
-         f"version is made live (pgscore activate {args.name} VERSION)")
+         f"version is made live ({command(f'activate {args.name} VERSION')})")
     return 0
 
 
@@ -570,18 +570,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("demo", help="the whole product on the embedded database")
     cluster_opts(sp)
+    sp.add_argument("--report", metavar="FILE", help="write the drift report (HTML) here (default: "
+                    "drift-report.html in the cluster's data directory)")
     sp.set_defaults(func=cmd_demo)
     return p
 
 
 # the server's hints name SQL; on the command line the command that does the same
-CLI_HINTS = {"SELECT * FROM pgscore.model_versions": "list them with: pgscore models",
-             "pgscore.activate(name, version)": "make one live with: pgscore activate NAME VERSION",
-             "pgscore.rollback(name, version)": "name the version to make live: pgscore rollback NAME --to VERSION"}
+CLI_HINTS = {"SELECT * FROM pgscore.model_versions": ("list them with: ", "models"),
+             "pgscore.activate(name, version)": ("make one live with: ", "activate NAME VERSION"),
+             "pgscore.rollback(name, version)": ("name the version to make live: ", "rollback NAME --to VERSION")}
 
 
 def cli_hint(hint):
-    return next((cli for sql, cli in CLI_HINTS.items() if hint and sql in hint), hint)
+    return next((say + command(rest) for sql, (say, rest) in CLI_HINTS.items() if hint and sql in hint), hint)
 
 
 def database_error_text(e) -> str:
@@ -594,7 +596,7 @@ def database_error_text(e) -> str:
         text = str(e).strip()
         if isinstance(e, psycopg2.OperationalError):
             return (f"cannot connect to the database: {text.splitlines()[0] if text else e!r}\n"
-                    "Hint: check --db / PGSCORE_DATABASE_URL, or start the embedded one with: pgscore db start")
+                    "Hint: check --db / PGSCORE_DATABASE_URL, or start the embedded one with: " + command("db start"))
         return text
     primary = server_message(primary)
     lines = [f"{primary} (SQLSTATE {diag.sqlstate})" if diag.sqlstate else primary]

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
+
+from pgscore.errors import PgscoreError, command
 
 
 def run(args, cluster, say=print) -> int:
     from pgscore import migrate
 
+    report_path = _report_path(args, cluster)
     say("== 1. embedded PostgreSQL")
     cluster.start()
     url = cluster.url()
@@ -54,14 +59,26 @@ def run(args, cluster, say=print) -> int:
     _rescoring(url, X, say)
 
     say("== 6. watch drift and realised performance")
-    _monitoring(url, y, cluster.data_dir.parent / "drift-report.html", say)
+    _monitoring(url, y, report_path, say)
 
     say("== done")
     say(f"connect with: psql '{url}'")
     if args.data_dir:  # without it, commands would use the default cluster, not this one
         say(f"point the other commands at it with: export PGSCORE_DATABASE_URL='{url}'")
-    say("stop the database with: pgscore db stop" + (f" --data-dir {args.data_dir}" if args.data_dir else ""))
+    say("stop the database with: " + command("db stop" + (f" --data-dir {args.data_dir}" if args.data_dir else "")))
     return 0
+
+
+def _report_path(args, cluster) -> Path:
+    """Where the drift report goes: --report, else the cluster's own data directory (checked before the
+    demo starts, so that a typo does not fail it at the end)."""
+    if not getattr(args, "report", None):
+        return cluster.data_dir / "drift-report.html"
+    path = Path(args.report).expanduser().absolute()
+    if path.is_dir() or not path.parent.is_dir() or not os.access(path.parent, os.W_OK):
+        raise PgscoreError(f"--report {args.report}: " + ("is a directory" if path.is_dir() else
+                           f"cannot write into {path.parent}"), hint="name a file in a directory you may write")
+    return path
 
 
 def _rescoring(url, X, say):
@@ -163,6 +180,10 @@ def _monitoring(url, y, report_path, say):
         data = report.collect(conn, "churn", "1 hour", windows, refreshed=None, charts=True)
     finally:
         conn.close()
-    report_path.write_text(report.render_html(data), encoding="utf-8")
-    say(f"the report with charts (pgscore drift churn --window '1 hour' --html FILE): {report_path}")
+    try:
+        report_path.write_text(report.render_html(data), encoding="utf-8")
+    except OSError as e:
+        raise PgscoreError(f"cannot write the drift report to {report_path}: {e.strerror}") from e
+    html = command("drift churn --window '1 hour' --html FILE")
+    say(f"the report with charts ({html}): {report_path}")
     say(f"pgscore drift exits {report.exit_code(data)} here (1: an alert fires), so cron or CI can act on it")

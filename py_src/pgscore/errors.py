@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 
 QUERY_CANCELED = "57014"  # the SQLSTATE of a statement the user cancelled
+
+
+def command(rest: str) -> str:
+    """A pgscore command as the user runs it, for hints: `pgscore REST`, or through the checkout's
+    scripts/run (which sets PGSCORE_COMMAND to the path it was run by), where `pgscore` is not on the PATH."""
+    return f"{os.environ.get('PGSCORE_COMMAND') or 'pgscore'} {rest}"
 
 
 def server_message(primary: str | None) -> str | None:

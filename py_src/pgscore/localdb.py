@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from pgscore.errors import ClusterError
+from pgscore.errors import ClusterError, command
 
 STATE_FILE = "pgscore-cluster.json"
 CONF_FILE = "pgscore.conf"
@@ -351,7 +351,7 @@ class Cluster:
             if running_port and running_port != self.port:
                 raise ClusterError(
                     f"the cluster in {self.data_dir} is already running on port {running_port}",
-                    hint="stop it first (pgscore db stop) to change its port",
+                    hint=f"stop it first ({command('db stop')}) to change its port",
                 )
             running_key = state.get("signing_key") or None  # what the last start gave the server
             wanted = str(Path(self.signing_key).absolute()) if self.signing_key else None
@@ -362,7 +362,7 @@ class Cluster:
                     f"the cluster in {self.data_dir} is already running "
                     + (f"with the signing key {running_key}" if running_key else "without a signing key")
                     + f"; {given} cannot take effect while it runs",
-                    hint=f"stop it first (pgscore db stop), then start it again with {given}",
+                    hint=f"stop it first ({command('db stop')}), then start it again with {given}",
                 )
             self._say(f"PostgreSQL is already running in {self.data_dir} (pid {self.pid()})")
             return False

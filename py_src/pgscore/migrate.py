@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pgscore.errors import InstallError
+from pgscore.errors import InstallError, command
 
 VERSION_TABLE = "pgscore_alembic_version"
 
@@ -92,7 +92,7 @@ def _explain(exc: Exception) -> InstallError:
                    "could not translate host", "password authentication failed")
     if any(s in low for s in unreachable) or ("database" in low and "does not exist" in low):
         return InstallError("cannot connect to the database", detail=msg,
-                            hint="check --db / PGSCORE_DATABASE_URL; for a local database run: pgscore db start")
+                            hint="check --db / PGSCORE_DATABASE_URL; for a local database run: " + command("db start"))
     return InstallError("installing pgscore failed; nothing was changed", detail=msg)
 
 
