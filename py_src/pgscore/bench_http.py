@@ -77,6 +77,7 @@ def model_server(estimator, workers=WORKERS, engine="sklearn"):
             proc = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
                  "--worker-class", "gthread", "--threads", "1", "--keep-alive", "60", "--log-level", "warning",
+                 "--no-control-socket",  # else gunicorn makes ~/.gunicorn/ for a socket nobody uses
                  "pgscore.modelserver:app"],
                 env=env, stdout=subprocess.DEVNULL, stderr=log, preexec_fn=_die_with_parent)
         try:
