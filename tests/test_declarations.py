@@ -60,7 +60,7 @@ NO_FIXED_PATH = {
     IMAGE: "an internal function that runs no query; a SET clause would save and restore a setting per row",
     UNCHECKED: "an internal function that runs no query, called by float8_array (which has the clause)",
     **{sig: "the row path: not SECURITY DEFINER, and the clause cost a sixth of each call (1.3-1.4 us); "
-            "test_look_alike_objects_are_never_picked_up plants traps for every query they run"
+            "tests/test_search_path.py plants look-alikes of every name their queries use"
        for sig in ROW_FUNCTIONS},
 }
 
@@ -110,8 +110,9 @@ def test_parallel_safe_functions_work_in_a_parallel_query(conn):
 
 
 def test_look_alike_objects_are_never_picked_up(db_url):
-    """A schema ahead of pg_catalog on the caller's search_path, full of traps named like what the row and
-    batch functions use: scoring and logging still work and no trap fires."""
+    """A schema ahead of pg_catalog on the caller's search_path, with traps named like what the row and
+    batch functions use: scoring and logging still work and no trap fires (the row path in every case:
+    tests/test_search_path.py)."""
     X, Y, names = datasets.churn(300, seed=2)
     est = LogisticRegression(max_iter=500).fit(X, Y)
     registry.deploy(db_url, "churn", est, X, Y, feature_names=names)
@@ -125,7 +126,8 @@ def test_look_alike_objects_are_never_picked_up(db_url):
         CREATE OPERATOR trap.= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = trap.eq8);
         CREATE FUNCTION trap.current_setting(text, boolean) RETURNS text LANGUAGE sql AS $$ SELECT 'off' $$;
         CREATE FUNCTION trap.unnest(anyarray) RETURNS SETOF anyelement LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'trap unnest fired'; END $$;
-        CREATE FUNCTION trap.json_build_object(VARIADIC text[]) RETURNS json LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'trap json fired'; END $$;
+        CREATE FUNCTION trap.json_build_object(text, text, text, name, text, text, text, integer, text, timestamptz)
+            RETURNS json LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'trap json fired'; END $$;
         CREATE FUNCTION trap.arith(bigint, integer) RETURNS bigint LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'trap arithmetic fired'; END $$;
         CREATE OPERATOR trap.- (LEFTARG = bigint, RIGHTARG = integer, FUNCTION = trap.arith);
         CREATE OPERATOR trap.* (LEFTARG = bigint, RIGHTARG = integer, FUNCTION = trap.arith);

@@ -1,0 +1,227 @@
+"""The row functions run with the caller's search_path (migration 0019): a caller whose path puts a schema of
+look-alikes ahead of pg_catalog, and temporary tables named like pgscore's, changes nothing they do.
+
+Every trap records that it fired in a sequence (nextval is not undone by a rollback, so a trap whose error
+some code caught and handled still shows) and then raises. Each scenario starts a new backend, so the model
+is loaded (pgscore.load_model, the registry's plans, the artifact checks) under the traps too."""
+
+import json
+
+import numpy as np
+import psycopg2
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from helpers import query
+from pgscore import auditlog, datasets, registry
+
+PATH = "trap, pg_catalog, public"
+TABLES = ("deployments", "models", "evaluators", "artifacts", "log_pending", "prediction_log")
+TYPES = ("float8", "int8", "int4", "jsonb", "text", "bytea", "name", "bool", "timestamptz")
+FUNCTIONS = {  # what the row path's statements call, by the names they would resolve to unqualified
+    "current_setting(text)": "text", "current_setting(text, boolean)": "text",
+    "json_build_object(text, text, text, name, text, text, text, integer, text, timestamptz)": "json",
+    "json_strip_nulls(json)": "json", "jsonb_strip_nulls(jsonb)": "jsonb",
+    "pg_backend_pid()": "integer", "statement_timestamp()": "timestamptz", "now()": "timestamptz",
+    "clock_timestamp()": "timestamptz", "transaction_timestamp()": "timestamptz",
+    "unnest(text[])": "SETOF text", "unnest(float8[])": "SETOF float8", "unnest(bigint[])": "SETOF bigint",
+    "unnest(integer[])": "SETOF integer", "unnest(anyarray)": "SETOF anyelement",
+    "to_regprocedure(text)": "regprocedure", "has_function_privilege(oid, text)": "boolean",
+    "has_function_privilege(regprocedure, text)": "boolean", "float8_array(bytea)": "float8[]",
+    "load_model(bigint)": "text", "pg_current_xact_id()": "xid8", "txid_current()": "bigint",
+    "jsonb(text)": "jsonb", "text(json)": "text", "text(jsonb)": "text", "int4(bigint)": "integer",
+    "array_length(anyarray, integer)": "integer", "cardinality(anyarray)": "integer",
+    "eq_text(text, text)": "boolean", "eq_int4(integer, integer)": "boolean", "eq_int8(bigint, bigint)": "boolean",
+    "eq_int84(bigint, integer)": "boolean", "eq_xid8(xid8, xid8)": "boolean",
+    "arith_84(bigint, integer)": "bigint", "arith_88(bigint, bigint)": "bigint",
+    "arith_44(integer, integer)": "integer", "cmp_88(bigint, bigint)": "boolean",
+    "cmp_44(integer, integer)": "boolean", "concat_text(text, text)": "text",
+}
+OPERATORS = [("=", "text", "text", "eq_text"), ("=", "integer", "integer", "eq_int4"),
+             ("=", "bigint", "bigint", "eq_int8"), ("=", "bigint", "integer", "eq_int84"),
+             ("=", "xid8", "xid8", "eq_xid8"), ("||", "text", "text", "concat_text"),
+             *[(op, "bigint", "bigint", "cmp_88") for op in ("<", ">", "<=", ">=", "<>")],
+             *[(op, "integer", "integer", "cmp_44") for op in ("<", ">", "<=", ">=", "<>")],
+             *[(op, left, right, fn) for op in "-*+/%"
+               for left, right, fn in [("bigint", "integer", "arith_84"), ("bigint", "bigint", "arith_88"),
+                                       ("integer", "integer", "arith_44")]]]
+
+
+def _trap_body(name):
+    return ("LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_catalog.nextval('trap.fired'); "
+            f"RAISE EXCEPTION 'TRAP %', '{name}'; END $$")
+
+
+def _plant(conn):
+    """The trap schema (created by the owner, whose own path does not include it)."""
+    ddl = ["CREATE SCHEMA trap", "CREATE SEQUENCE trap.fired",
+           f"CREATE FUNCTION trap.fire(text) RETURNS boolean {_trap_body('type')}"]
+    for sig, returns in FUNCTIONS.items():
+        ddl.append(f"CREATE FUNCTION trap.{sig} RETURNS {returns} {_trap_body(sig.split('(')[0])}")
+    for op, left, right, fn in OPERATORS:
+        ddl.append(f"CREATE OPERATOR trap.{op} (LEFTARG = {left}, RIGHTARG = {right}, FUNCTION = trap.{fn})")
+    for t in TABLES:
+        ddl.append(f"CREATE TABLE trap.{t} (LIKE pgscore.{t})")
+    for t in TYPES:  # a cast to the unqualified name (and its array) would run the check
+        ddl.append(f"CREATE DOMAIN trap.{t} AS pg_catalog.{t} CHECK (trap.fire('{t}'))")
+    for statement in ddl:
+        query(conn, statement)
+
+
+def _trapped(url):
+    """A new backend with temporary tables named like pgscore's and the trap schema first on its path."""
+    c = psycopg2.connect(url)
+    c.autocommit = True
+    for t in TABLES:
+        query(c, f"CREATE TEMP TABLE {t} (LIKE pgscore.{t})")
+    query(c, f"SET search_path = {PATH}")
+    return c
+
+
+def _fired(conn):
+    (value, called), = query(conn, "SELECT last_value, is_called FROM trap.fired")
+    return value if called else 0
+
+
+def _error(conn, sql, params=None):
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, sql, params)
+    return e.value
+
+
+@pytest.fixture
+def trapped(db_url):
+    """(url, owner connection, the fitted models) with churn (binary, v1 and v2), multi (3 classes) and
+    gone (retired) deployed and the traps planted."""
+    X, Y, names = datasets.churn(300, seed=2)
+    Y3 = (X[:, 0] > np.median(X[:, 0])).astype(int) + Y
+    fitted = {"churn": LogisticRegression(max_iter=500).fit(X, Y),
+              "churn2": LogisticRegression(max_iter=500, C=0.1).fit(X, Y),
+              "multi": LogisticRegression(max_iter=500).fit(X, Y3)}
+    registry.deploy(db_url, "churn", fitted["churn"], X, Y, feature_names=names)
+    registry.deploy(db_url, "churn", fitted["churn2"], X, Y, feature_names=names)
+    registry.deploy(db_url, "multi", fitted["multi"], X, Y3, feature_names=names)
+    registry.deploy(db_url, "gone", fitted["churn"], X, Y, feature_names=names)
+    registry.retire(db_url, "gone")
+    owner = psycopg2.connect(db_url)
+    owner.autocommit = True
+    _plant(owner)
+    yield db_url, owner, fitted, X, names
+    owner.close()
+
+
+def test_the_traps_fire_when_a_name_is_not_qualified(trapped):
+    """The harness itself: each kind of look-alike is what an unqualified name resolves to."""
+    url, owner, *_ = trapped
+    c = _trapped(url)
+    for sql in ["SELECT current_setting('search_path')", "SELECT 'x'::text", "SELECT '{1}'::float8[]",
+                "SELECT 'x'::pg_catalog.text = 'y'::pg_catalog.text", "SELECT 2::pg_catalog.int8 - 1",
+                "SELECT 2::pg_catalog.int8 > 1::pg_catalog.int8", "SELECT now()", "SELECT unnest(ARRAY[1])",
+                "SELECT pg_current_xact_id() OPERATOR(pg_catalog.=) pg_current_xact_id()"]:
+        assert "TRAP" in _error(c, sql).pgerror, sql
+    assert _fired(owner) == 9
+    assert query(c, "SELECT count(*) FROM models") == [(0,)]  # the temporary table
+    assert query(owner, "SELECT count(*) FROM pgscore.models") == [(4,)]
+    c.close()
+
+
+def test_the_row_functions_pick_up_no_look_alike(trapped):
+    url, owner, fitted, X, names = trapped
+    x = X[0].tolist()
+    js = json.dumps(dict(zip(names, x)))
+    n = auditlog.FLUSH_AT
+
+    def logged():
+        return query(owner, "SELECT count(*) FROM pgscore.prediction_log")[0][0]
+
+    def scenario(run):
+        before = logged()
+        c = _trapped(url)
+        try:
+            out = run(c)
+        finally:
+            c.close()
+        return out, logged() - before
+
+    # the live version, a pinned one, and a multiclass model by name (predict, predict_proba and score)
+    (got, v1, v2), = scenario(lambda c: query(
+        c, "SELECT pgscore.score('churn', %s::pg_catalog.float8[], NULL, 'k'), "
+           "pgscore.score('churn', %s::pg_catalog.float8[], 1), pgscore.predict_proba('churn', %s::pg_catalog.jsonb, 2)",
+        (x, x, js)))[0]
+    want1, want2 = fitted["churn"].predict_proba(X[:1])[0], fitted["churn2"].predict_proba(X[:1])[0]
+    assert abs(got - want2[1]) < 1e-12 and abs(v1 - want1[1]) < 1e-12 and np.allclose(v2, want2, rtol=0, atol=1e-12)
+    rows, count = scenario(lambda c: query(
+        c, "SELECT pgscore.predict('multi', %s::pg_catalog.jsonb), pgscore.predict_proba('multi', %s::pg_catalog.jsonb), "
+           "pgscore.score('multi', %s::pg_catalog.float8[])", (js, js, x)))
+    label, proba, score = rows[0]
+    want = fitted["multi"].predict_proba(X[:1])[0]
+    assert label == str(fitted["multi"].predict(X[:1])[0]) and np.allclose(proba, want, rtol=0, atol=1e-12)
+    assert abs(score - want.max()) < 1e-12 and count == 3
+
+    # the errors, with their own SQLSTATE and message (the lookups behind them run under the traps too)
+    for sql, state, message in [
+            ("SELECT pgscore.score('nope', %s::pg_catalog.float8[])", "42704", "there is no model 'nope'"),
+            ("SELECT pgscore.score('churn', %s::pg_catalog.float8[], 9)", "42704",
+             "there is no version 9 of model 'churn'"),
+            ("SELECT pgscore.predict('gone', %s::pg_catalog.float8[])", "55000",
+             "model 'gone' has no live version (it was retired)"),
+            ("SELECT pgscore.score(NULL, %s::pg_catalog.float8[])", "22004", "model name is NULL"),
+            ("SELECT pgscore.score('churn', %s::pg_catalog.float8[] OPERATOR(pg_catalog.||) 1.0::pg_catalog.float8)",
+             "22023", "takes 12 features, got 13")]:
+        err, count = scenario(lambda c: _error(c, sql, (x,)))  # noqa: B023 - called at once
+        assert err.pgcode == state and message in err.diag.message_primary and count == 0, err.pgerror
+    # a pinned version of the retired model still scores; an error first does not spoil the backend
+    (p,), = scenario(lambda c: query(c, "SELECT pgscore.score('gone', %s::pg_catalog.float8[], 1)", (x,)))[0]
+    assert abs(p - want1[1]) < 1e-12
+
+    def error_then_score(c):
+        _error(c, "SELECT pgscore.score('nope', %s::pg_catalog.float8[])", (x,))
+        return query(c, "SELECT pgscore.score('churn', %s::pg_catalog.float8[])", (x,))
+    assert scenario(error_then_score)[1] == 1
+
+    # the buffer written in the middle of a statement ('insert'), with two models in it
+    rows, count = scenario(lambda c: query(
+        c, "SELECT count(pgscore.score(CASE WHEN g OPERATOR(pg_catalog.%%) 2 OPERATOR(pg_catalog.=) 0 "
+           "THEN 'churn' ELSE 'multi' END, %s::pg_catalog.float8[])) FROM pg_catalog.generate_series(1, %s) g",
+        (x, n + 5)))
+    assert rows == [(n + 5,)] and count == n + 5
+
+    # two statements in one transaction, the second filling the buffer; then the log written row by row
+    # once the transaction asks for its constraints at once
+    def two_statements(c):
+        query(c, "BEGIN")
+        query(c, "SELECT pgscore.score('churn', %s::pg_catalog.float8[])", (x,))
+        out = query(c, "SELECT count(pgscore.predict('churn', %s::pg_catalog.float8[])) "
+                       "FROM pg_catalog.generate_series(1, %s)", (x, n))
+        query(c, "COMMIT")
+        return out
+    assert scenario(two_statements) == ([(n,)], n + 1)
+
+    def write_through(c):
+        query(c, "BEGIN")
+        query(c, "SET CONSTRAINTS ALL IMMEDIATE")
+        out = query(c, "SELECT count(pgscore.score('churn', %s::pg_catalog.float8[])) "
+                       "FROM pg_catalog.generate_series(1, 10)", (x,))
+        query(c, "COMMIT")
+        return out
+    assert scenario(write_through) == ([(10,)], 10)
+
+    # sampling, and a read-only transaction (scored, not logged, with a warning)
+    def sampled(c):
+        query(c, "SET pgscore.log_queries = '0.5'")
+        return query(c, "SELECT count(pgscore.score('churn', %s::pg_catalog.float8[])) "
+                        "FROM pg_catalog.generate_series(1, 400)", (x,))
+    rows, count = scenario(sampled)
+    assert rows == [(400,)] and 100 < count < 300
+
+    def read_only(c):
+        query(c, "BEGIN READ ONLY")
+        out = query(c, "SELECT pgscore.score('churn', %s::pg_catalog.float8[])", (x,))
+        query(c, "COMMIT")
+        return out, c.notices
+    (rows, notices), count = scenario(read_only)
+    assert abs(rows[0][0] - want2[1]) < 1e-12 and count == 0 and any("read-only" in m for m in notices)
+
+    assert _fired(owner) == 0, "a trap fired (and its error was handled somewhere)"
+    for t in TABLES:
+        assert query(owner, f"SELECT count(*) FROM trap.{t}") == [(0,)], t  # noqa: S608 - fixed names
