@@ -11,6 +11,8 @@ import numpy as np
 import psycopg2
 import pytest
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from helpers import query
 from pgscore import auditlog, datasets, registry
@@ -95,9 +97,9 @@ def trapped(db_url):
     gone (retired) deployed and the traps planted."""
     X, Y, names = datasets.churn(300, seed=2)
     Y3 = (X[:, 0] > np.median(X[:, 0])).astype(int) + Y
-    fitted = {"churn": LogisticRegression(max_iter=500).fit(X, Y),
-              "churn2": LogisticRegression(max_iter=500, C=0.1).fit(X, Y),
-              "multi": LogisticRegression(max_iter=500).fit(X, Y3)}
+    fitted = {"churn": make_pipeline(StandardScaler(), LogisticRegression()).fit(X, Y),
+              "churn2": make_pipeline(StandardScaler(), LogisticRegression(C=0.1)).fit(X, Y),
+              "multi": make_pipeline(StandardScaler(), LogisticRegression()).fit(X, Y3)}
     registry.deploy(db_url, "churn", fitted["churn"], X, Y, feature_names=names)
     registry.deploy(db_url, "churn", fitted["churn2"], X, Y, feature_names=names)
     registry.deploy(db_url, "multi", fitted["multi"], X, Y3, feature_names=names)
