@@ -217,8 +217,16 @@ def test_demo_runs_end_to_end():
         shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.mark.parametrize("where, says", [("missing/r.html", "cannot write into"), (".", "is a directory")])
+@pytest.mark.parametrize("where, says", [
+    ("missing/r.html", "cannot write into"), (".", "is a directory"),
+    ("data", "is in the cluster's data directory"), ("data/postgresql.conf", "is in the cluster's data directory"),
+    ("read-only.html", "is a file you may not write")])
 def test_demo_refuses_a_report_path_it_cannot_write_before_starting(tmp_path, where, says):
+    if where == "read-only.html":
+        if os.geteuid() == 0:
+            pytest.skip("root may write any file")
+        (tmp_path / where).write_text("keep")
+        (tmp_path / where).chmod(0o444)
     run = pgscore_cli("demo", "--data-dir", str(tmp_path / "data"), "--report", str(tmp_path / where))
     assert run.returncode == 1, run.stdout + run.stderr
     assert f"pgscore: error: --report {tmp_path / where}: {says}" in run.stderr
@@ -226,14 +234,19 @@ def test_demo_refuses_a_report_path_it_cannot_write_before_starting(tmp_path, wh
 
 
 def test_hints_name_the_command_as_it_was_run(tmp_path):
-    """scripts/run sets PGSCORE_COMMAND to its own path: hints then name commands that work from the checkout."""
-    for env, prog in (({}, "pgscore"), ({"PGSCORE_COMMAND": "./scripts/run"}, "./scripts/run")):
-        run = pgscore_cli("db", "url", "--data-dir", str(tmp_path / "none"), env=env)
-        assert run.returncode == 1 and f"create and start one with: {prog} db start" in run.stderr, run.stderr
-        status = pgscore_cli("db", "status", "--data-dir", str(tmp_path / "none"), env=env)
-        assert status.returncode == 3 and f"(create one with: {prog} db start)" in status.stdout, status.stdout
+    """scripts/run sets PGSCORE_COMMAND to its own path: hints then name commands that work from the checkout,
+    quoted for the shell, with the --data-dir of the cluster they are about."""
+    none = tmp_path / "no such dir"
+    for env, prog in (({}, "pgscore"), ({"PGSCORE_COMMAND": " "}, "pgscore"),
+                      ({"PGSCORE_COMMAND": "./scripts/run"}, "./scripts/run"),
+                      ({"PGSCORE_COMMAND": "/home/u/my work/scripts/run"}, "'/home/u/my work/scripts/run'")):
+        hint = f"{prog} db start --data-dir '{none}'"
+        run = pgscore_cli("db", "url", "--data-dir", str(none), env=env)
+        assert run.returncode == 1 and f"create and start one with: {hint}" in run.stderr, run.stderr
+        status = pgscore_cli("db", "status", "--data-dir", str(none), env=env)
+        assert status.returncode == 3 and f"(create one with: {hint})" in status.stdout, status.stdout
     script = (ROOT / "scripts" / "run").read_text()
-    assert 'PGSCORE_COMMAND="$0" exec "$VENV/bin/pgscore"' in script
+    assert 'PGSCORE_COMMAND="$ROOT/scripts/run" exec "$VENV/bin/pgscore"' in script
 
 
 def test_every_command_is_documented_in_the_readme():

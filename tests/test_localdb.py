@@ -85,7 +85,9 @@ def test_start_refuses_a_signing_key_the_running_cluster_was_not_started_with(da
     run = pgscore_cli("db", "start", "--data-dir", str(data_dir), "--signing-key", keys[0])
     assert run.returncode == 1, run.stdout
     assert f"already running without a signing key; --signing-key {keys[0]} cannot take effect" in run.stderr
-    assert "pgscore db stop" in run.stderr and "Traceback" not in run.stderr
+    # the hint stops this cluster, not the default one
+    assert f"stop it first (pgscore db stop --data-dir {data_dir.absolute()})" in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr
     status = pgscore_cli("db", "status", "--data-dir", str(data_dir)).stdout
     assert "signing key: none" in status  # nothing was recorded for the next start either
 

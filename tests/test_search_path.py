@@ -146,12 +146,15 @@ def test_the_row_functions_pick_up_no_look_alike(trapped):
         return out, logged() - before
 
     # the live version, a pinned one, and a multiclass model by name (predict, predict_proba and score)
-    (got, v1, v2), = scenario(lambda c: query(
+    rows, count = scenario(lambda c: query(
         c, "SELECT pgscore.score('churn', %s::pg_catalog.float8[], NULL, 'k'), "
-           "pgscore.score('churn', %s::pg_catalog.float8[], 1), pgscore.predict_proba('churn', %s::pg_catalog.jsonb, 2)",
-        (x, x, js)))[0]
+           "pgscore.score('churn', %s::pg_catalog.float8[], 1), pgscore.predict_proba('churn', %s::pg_catalog.jsonb, 2), "
+           "pgscore.score('churn', %s::pg_catalog.jsonb), pgscore.predict_proba('churn', %s::pg_catalog.float8[], 1)",
+        (x, x, js, js, x)))
+    got, v1, v2, by_name, p1 = rows[0]
     want1, want2 = fitted["churn"].predict_proba(X[:1])[0], fitted["churn2"].predict_proba(X[:1])[0]
     assert abs(got - want2[1]) < 1e-12 and abs(v1 - want1[1]) < 1e-12 and np.allclose(v2, want2, rtol=0, atol=1e-12)
+    assert abs(by_name - want2[1]) < 1e-12 and np.allclose(p1, want1, rtol=0, atol=1e-12) and count == 5
     rows, count = scenario(lambda c: query(
         c, "SELECT pgscore.predict('multi', %s::pg_catalog.jsonb), pgscore.predict_proba('multi', %s::pg_catalog.jsonb), "
            "pgscore.score('multi', %s::pg_catalog.float8[])", (js, js, x)))

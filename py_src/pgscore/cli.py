@@ -65,7 +65,7 @@ def cmd_db_status(args):
     c = _cluster(args)
     st = c.status()
     if not st["initialized"]:
-        _say(f"no cluster in {c.data_dir} (create one with: {command('db start')})")
+        _say(f"no cluster in {c.data_dir} (create one with: {command('db start', c.data_dir)})")
         return 3
     state = f"running (pid {st['pid']})" if st["running"] else "stopped"
     _say(f"{state}\ndata directory: {st['data_dir']}\nport: {st['port']}\n"
@@ -77,7 +77,8 @@ def cmd_db_status(args):
 def cmd_db_url(args):
     c = _cluster(args)
     if not c.initialized:
-        raise PgscoreError(f"no cluster in {c.data_dir}", hint="create and start one with: " + command("db start"))
+        raise PgscoreError(f"no cluster in {c.data_dir}",
+                           hint="create and start one with: " + command("db start", c.data_dir))
     _say(c.url(dbname=args.dbname, tcp=args.tcp))
     return 0
 
@@ -130,12 +131,14 @@ def cmd_env(args):
     return 0
 
 
-UNSIGNED_WARNING = (
-    "models are not signed: loading a model unpickles it, and a pickle can run any code, so whoever can "
-    "write pgscore.models and pgscore.artifacts can run code inside the database server as its OS user. "
-    "Keep those tables to the admin role (which can deploy code, so trust it like a superuser); to refuse "
-    "artifacts that did not come through deploy, start the server with PGSCORE_SIGNING_KEY_FILE set "
-    f"({command('db start --signing-key FILE')}) and deploy again.")
+def unsigned_warning() -> str:
+    """What `pgscore status` says while models are not signed (built when said: the hint
+    names the command as run)."""
+    return ("models are not signed: loading a model unpickles it, and a pickle can run any code, so whoever "
+            "can write pgscore.models and pgscore.artifacts can run code inside the database server as its OS "
+            "user. Keep those tables to the admin role (which can deploy code, so trust it like a superuser); to "
+            "refuse artifacts that did not come through deploy, start the server with PGSCORE_SIGNING_KEY_FILE "
+            f"set ({command('db start --signing-key FILE')}) and deploy again.")
 
 
 def cmd_status(args):
@@ -180,7 +183,7 @@ def _status(url):
         who = ", ".join(f"{r}{' (superuser)' if su else ''}" for r, su in writers) or "nobody"
         _say(f"may write models and artifacts: {who}")
         if signing != "on":
-            _say("\n".join(textwrap.wrap("WARNING: " + UNSIGNED_WARNING, 100, subsequent_indent="  ")))
+            _say("\n".join(textwrap.wrap("WARNING: " + unsigned_warning(), 100, subsequent_indent="  ")))
         cur.execute("""SELECT count(*), count(DISTINCT m.name), count(l.model_id),
                               count(*) FILTER (WHERE a.hmac_sha256 IS NULL)
                          FROM pgscore.models m

@@ -59,26 +59,35 @@ def run(args, cluster, say=print) -> int:
     _rescoring(url, X, say)
 
     say("== 6. watch drift and realised performance")
-    _monitoring(url, y, report_path, say)
+    _monitoring(url, y, report_path, say, cluster.data_dir)
 
     say("== done")
     say(f"connect with: psql '{url}'")
     if args.data_dir:  # without it, commands would use the default cluster, not this one
         say(f"point the other commands at it with: export PGSCORE_DATABASE_URL='{url}'")
-    say("stop the database with: " + command("db stop" + (f" --data-dir {args.data_dir}" if args.data_dir else "")))
+    say("stop the database with: " + command("db stop", cluster.data_dir))
     return 0
 
 
 def _report_path(args, cluster) -> Path:
     """Where the drift report goes: --report, else the cluster's own data directory (checked before the
     demo starts, so that a typo does not fail it at the end)."""
-    if not getattr(args, "report", None):
-        return cluster.data_dir / "drift-report.html"
-    path = Path(args.report).expanduser().absolute()
-    if path.is_dir() or not path.parent.is_dir() or not os.access(path.parent, os.W_OK):
-        raise PgscoreError(f"--report {args.report}: " + ("is a directory" if path.is_dir() else
-                           f"cannot write into {path.parent}"), hint="name a file in a directory you may write")
-    return path
+    default = cluster.data_dir.absolute() / "drift-report.html"
+    path = Path(args.report).expanduser().absolute() if getattr(args, "report", None) else default
+    if path == default:
+        return default
+    data = cluster.data_dir.absolute()
+    if path == data or data in path.parents:
+        why = "is in the cluster's data directory, PostgreSQL's own (leave out --report to write drift-report.html there)"
+    elif path.is_dir():
+        why = "is a directory"
+    elif not path.parent.is_dir() or not os.access(path.parent, os.W_OK):
+        why = f"cannot write into {path.parent}"
+    elif path.exists() and not os.access(path, os.W_OK):
+        why = "is a file you may not write"
+    else:
+        return path
+    raise PgscoreError(f"--report {args.report}: {why}", hint="name a file in a directory you may write")
 
 
 def _rescoring(url, X, say):
@@ -124,7 +133,7 @@ def _rescoring(url, X, say):
     conn.close()
 
 
-def _monitoring(url, y, report_path, say):
+def _monitoring(url, y, report_path, say, data_dir):
     """Score the customers, then a price rise on purpose; record outcomes; show drift, alerts, the report."""
     import psycopg2
     from psycopg2 import sql
@@ -183,7 +192,8 @@ def _monitoring(url, y, report_path, say):
     try:
         report_path.write_text(report.render_html(data), encoding="utf-8")
     except OSError as e:
-        raise PgscoreError(f"cannot write the drift report to {report_path}: {e.strerror}") from e
+        raise PgscoreError(f"cannot write the drift report to {report_path}: {e.strerror}",
+                           hint="the database is running; stop it with: " + command("db stop", data_dir)) from e
     html = command("drift churn --window '1 hour' --html FILE")
     say(f"the report with charts ({html}): {report_path}")
     say(f"pgscore drift exits {report.exit_code(data)} here (1: an alert fires), so cron or CI can act on it")

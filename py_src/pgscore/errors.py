@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import os
+import shlex
+from pathlib import Path
 
 
 QUERY_CANCELED = "57014"  # the SQLSTATE of a statement the user cancelled
 
 
-def command(rest: str) -> str:
+def command(rest: str, data_dir=None) -> str:
     """A pgscore command as the user runs it, for hints: `pgscore REST`, or through the checkout's
-    scripts/run (which sets PGSCORE_COMMAND to the path it was run by), where `pgscore` is not on the PATH."""
-    return f"{os.environ.get('PGSCORE_COMMAND') or 'pgscore'} {rest}"
+    scripts/run (which sets PGSCORE_COMMAND to its own absolute path), where `pgscore` is not on the PATH;
+    quoted for a shell. With `data_dir` (a db command's cluster), `--data-dir DIR` where it is not the
+    default cluster's, so that the hint acts on the cluster it is about."""
+    prog = os.environ.get("PGSCORE_COMMAND", "").strip() or "pgscore"
+    out = f"{shlex.quote(prog)} {rest}"
+    if data_dir is not None:
+        from pgscore.localdb import default_data_dir
+
+        if Path(data_dir).absolute() != default_data_dir().absolute():
+            out += f" --data-dir {shlex.quote(str(Path(data_dir).absolute()))}"
+    return out
 
 
 def server_message(primary: str | None) -> str | None:

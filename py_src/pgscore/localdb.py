@@ -16,6 +16,7 @@ import json
 import os
 import pwd
 import secrets
+import shlex
 import shutil
 import socket
 import stat
@@ -351,18 +352,18 @@ class Cluster:
             if running_port and running_port != self.port:
                 raise ClusterError(
                     f"the cluster in {self.data_dir} is already running on port {running_port}",
-                    hint=f"stop it first ({command('db stop')}) to change its port",
+                    hint=f"stop it first ({command('db stop', self.data_dir)}) to change its port",
                 )
             running_key = state.get("signing_key") or None  # what the last start gave the server
             wanted = str(Path(self.signing_key).absolute()) if self.signing_key else None
             if self.signing_key is not None and wanted != running_key:
                 # signing is a security setting: refuse rather than leave it silently as it was
-                given = f"--signing-key {wanted or repr('')}"
+                given = f"--signing-key {shlex.quote(wanted or '')}"
                 raise ClusterError(
                     f"the cluster in {self.data_dir} is already running "
                     + (f"with the signing key {running_key}" if running_key else "without a signing key")
                     + f"; {given} cannot take effect while it runs",
-                    hint=f"stop it first ({command('db stop')}), then start it again with {given}",
+                    hint=f"stop it first ({command('db stop', self.data_dir)}), then start it again with {given}",
                 )
             self._say(f"PostgreSQL is already running in {self.data_dir} (pid {self.pid()})")
             return False
