@@ -279,3 +279,41 @@ def test_cli_score_interrupted_keeps_finished_chunks(churn, tmp_path):
                     "--quiet", "--db", churn.dsn)
     assert r.returncode == 0, r.stderr
     assert query(churn, "SELECT count(s) FROM big") == [(200000,)]
+
+
+def test_cli_score_second_ctrl_c_cancels_the_chunk_in_flight(churn):
+    """The first Ctrl-C waits for the chunk in flight; a second one stops at once: the chunk's statement is
+    cancelled on the server and rolled back, not left to finish (here it would take 40 s)."""
+    import os
+    import signal
+    import sys
+    import time
+
+    query(churn, "CREATE TABLE slow (id int PRIMARY KEY, features float8[], s float8)")
+    query(churn, "INSERT INTO slow SELECT i, %s::float8[], NULL FROM generate_series(1, 400) i", (ROW,))
+    query(churn, "CREATE FUNCTION slow_down() RETURNS trigger LANGUAGE plpgsql "
+                 "AS $$ BEGIN PERFORM pg_sleep(0.1); RETURN NEW; END $$")
+    query(churn, "CREATE TRIGGER slow BEFORE UPDATE ON slow FOR EACH ROW EXECUTE FUNCTION slow_down()")
+    running = ("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%%score_chunk%%' "
+               "AND pid <> pg_backend_pid()")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    p = subprocess.Popen([sys.executable, "-m", "pgscore.cli", "score", "--model", "churn", "--table", "slow",
+                          "--key", "id", "--into", "s", "--chunk-size", "1000", "--quiet", "--db", churn.dsn],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.time() + 120
+    while query(churn, running) != [(1,)] and p.poll() is None:
+        assert time.time() < deadline, "the chunk never started"
+        time.sleep(0.05)
+    p.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    assert p.poll() is None, "the first Ctrl-C stopped the chunk in flight: " + p.communicate()[1]
+    sent = time.time()
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    assert time.time() - sent < 20, "the second Ctrl-C waited for the chunk"  # 40 s of pg_sleep if left to run
+    assert "interrupted before the first chunk was committed: nothing was written" in err, err
+    assert "Traceback" not in err and query(churn, "SELECT count(s) FROM slow") == [(0,)]
+    while query(churn, running) != [(0,)]:  # cancelled, not left running on the server
+        assert time.time() - sent < 20, "the chunk's statement still runs on the server"
+        time.sleep(0.05)

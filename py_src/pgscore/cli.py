@@ -312,8 +312,11 @@ def cmd_score(args):
     except KeyboardInterrupt as e:
         state = e.args[0] if e.args else {}
         if state.get("last_key") is not None:
+            version = f" --version {state['version']}" if state.get("version") is not None else ""
             print(f"pgscore: interrupted after {state['rows']} rows (committed); resume with: --after "
-                  f"{state['last_key']!r} --version {state['version']}", file=sys.stderr)
+                  f"{state['last_key']!r}{version}", file=sys.stderr)
+        else:
+            print("pgscore: interrupted before the first chunk was committed: nothing was written", file=sys.stderr)
         return 130
     except Exception:
         if state.get("rows"):  # chunks before the failing one are committed: say where to go on from

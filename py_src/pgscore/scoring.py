@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import select
 import signal
 import threading
 import time
@@ -27,7 +28,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
         total = _remaining(conn, table, key, after)
         conn.commit()
         begun = time.time()  # tqdm's clock
-        with _stop_between_chunks() as stop:
+        with _stop_between_chunks(conn) as stop:
             while True:
                 (n, last, used), = _call(conn, "SELECT * FROM pgscore.score_chunk(%s, %s::regclass, %s, %s, %s, %s, "
                                                "%s, %s)",
@@ -50,7 +51,8 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
                 if stop:
                     raise KeyboardInterrupt
     except KeyboardInterrupt:
-        conn.rollback()
+        if not conn.closed:  # a second Ctrl-C in a chunk closed it (the server rolls the chunk back)
+            conn.rollback()
         raise KeyboardInterrupt(dict(state)) from None
     finally:
         if bar is not None:
@@ -61,11 +63,16 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
 
 
 @contextlib.contextmanager
-def _stop_between_chunks():
+def _stop_between_chunks(conn):
     """A first Ctrl-C lets the chunk in flight commit and be counted, then stops (a Ctrl-C landing
     between a commit and its bookkeeping would otherwise report a resume point one chunk behind, and
-    the resumed run would score and log that chunk twice); a second one stops at once, rolling the
-    chunk back. Outside the main thread signals cannot be caught and nothing changes."""
+    the resumed run would score and log that chunk twice); a second one stops at once: it cancels the
+    chunk's statement on the server, and psycopg2 closes the connection (the chunk is rolled back).
+    While a statement runs, the process waits in select() (a psycopg2 wait callback), not inside libpq,
+    so that the handler runs when the signal arrives, not when the chunk is done. Outside the main
+    thread signals cannot be caught and nothing changes."""
+    import psycopg2.extensions
+
     stop: list = []
     if threading.current_thread() is not threading.main_thread():
         yield stop
@@ -73,14 +80,34 @@ def _stop_between_chunks():
 
     def handler(signum, frame):
         if stop:
+            conn.cancel()
             raise KeyboardInterrupt
         stop.append(signum)
 
     previous = signal.signal(signal.SIGINT, handler)
+    waiting = psycopg2.extensions.get_wait_callback()
+    psycopg2.extensions.set_wait_callback(_wait)
     try:
         yield stop
     finally:
+        psycopg2.extensions.set_wait_callback(waiting)
         signal.signal(signal.SIGINT, previous)
+
+
+def _wait(conn):
+    """psycopg2's wait callback: poll the connection, waiting for its socket in select()."""
+    import psycopg2.extensions as ext
+
+    while True:
+        state = conn.poll()
+        if state == ext.POLL_OK:
+            return
+        if state == ext.POLL_READ:
+            select.select([conn.fileno()], [], [])
+        elif state == ext.POLL_WRITE:
+            select.select([], [conn.fileno()], [])
+        else:
+            raise conn.OperationalError(f"bad state from poll: {state}")
 
 
 def _remaining(conn, table, key, after) -> int:
