@@ -494,3 +494,25 @@ def test_artifact_core_refuses_before_unpickling():
     with pytest.raises(ArtifactError):
         artifacts.verify("m", data, "1" * 64, None, None)
     assert not os.path.exists("/tmp/pgscore-pwned")
+
+
+def test_a_database_without_pgscore_says_to_install_it(empty_db_url, tmp_path):
+    """Deploying (from Python, an alembic revision or the CLI) or reading the registry where pgscore is not
+    installed: one clear error naming the command that installs it, not a missing relation's traceback."""
+    from pgscore.errors import PgscoreError
+
+    X, Y, names = datasets.churn(200, seed=1)
+    est = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, Y)
+    with pytest.raises(PgscoreError) as e:
+        registry.deploy(empty_db_url, "churn", est, X, Y, feature_names=names)
+    assert e.value.message.startswith("pgscore is not installed in this database, or its schema is older")
+    assert e.value.hint == "install or upgrade it with: pgscore install --db URL"
+    path = tmp_path / "m.joblib"
+    joblib.dump(est, path)
+    for args in (["deploy", str(path), "--name", "churn", "--features", ",".join(names)], ["show", "churn"],
+                 ["models"]):
+        r = pgscore_cli(*args, "--db", empty_db_url)
+        assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+        assert "pgscore is not installed in this database" in r.stderr and "pgscore install --db URL" in r.stderr, \
+            r.stderr
+    assert query(empty_db_url, "SELECT count(*) FROM pg_namespace WHERE nspname = 'pgscore'") == [(0,)]

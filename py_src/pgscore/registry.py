@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import os
 
 import numpy as np
@@ -40,10 +41,15 @@ def _translate(e):
 
     by_state = {"42704": errors.UnknownModel, "22023": errors.InvalidModel, "XX001": errors.ArtifactError,
                 "42501": errors.SignatureError, "58P01": errors.EnvironmentMismatch}
+    diag = getattr(e, "diag", None)
+    primary = (diag.message_primary or "") if diag is not None else ""
+    if e.pgcode in ("3F000", "42P01", "42883") and re.search(r'(schema|relation|function) "?pgscore[".]', primary):
+        return errors.PgscoreError(f"pgscore is not installed in this database, or its schema is older than this "
+                                   f"pgscore ({primary})", sqlstate=e.pgcode,
+                                   hint="install or upgrade it with: " + errors.command("install --db URL"))
     cls = by_state.get(getattr(e, "pgcode", None))
     if cls is None:
         return e
-    diag = e.diag
     return cls(errors.server_message(diag.message_primary), detail=diag.message_detail, hint=diag.message_hint)
 
 
