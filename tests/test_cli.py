@@ -185,6 +185,7 @@ def test_demo_runs_end_to_end():
         # rescoring: three customers' counters and scores before and after, and the audit rows behind them
         explained = [ln for ln in run.stdout.splitlines() if "caused by public.complaints events" in ln]
         assert len(explained) == 3 and "customer 3: score" in explained[0] and "[1, 2, 3]" in explained[0]
+        assert "complaints_30d is recounted from the complaints table over the last 30 days" in run.stdout
         assert "export PGSCORE_DATABASE_URL='postgresql://" in run.stdout  # a cluster other than the default
         # the drift report lands in the cluster's own directory, not beside it
         assert f"--html FILE): {base / 'data' / 'drift-report.html'}" in run.stdout

@@ -124,6 +124,8 @@ def _rescoring(url, X, say):
     for cid, calls, c30, score in cur.fetchall():
         b = before[cid]
         say(f"{cid:>8}  {b[0]:>5.0f} -> {calls:<5.0f}  {b[1]:>6.0f} -> {c30:<6.0f}  {b[2]:>18}  {score:>8}")
+    say("(support_calls counts up by one an event; complaints_30d is recounted from the complaints table over the "
+        "last 30 days, so it replaces the value the profiles were loaded with, which no event row backed)")
     cur.execute("SELECT entity_key, round(score::numeric, 4), cause->>'event_table', cause->'event_ids' "
                 "FROM pgscore.prediction_log WHERE source = 'trigger' AND (cause->>'rescoring_id')::bigint = %s "
                 "ORDER BY entity_key::int", (rid,))  # this run's: an earlier run's wiring had another id
