@@ -402,6 +402,52 @@ def test_a_failing_write_keeps_events_and_counters(shop):
     assert "low_scores" in reason and state == "23514"
 
 
+def test_a_write_failing_for_one_profile_keeps_the_others_counters_and_scores(shop, trained):
+    """One profile's row breaks a constraint: the others of the statement are written as if nothing
+    happened (counters, score, audit row), and only that one is queued, with what failed: its counters
+    (then none of its changes is kept) or only its score (then its counters are)."""
+    attach(shop)
+    for i in (40, 42, 44, 46):
+        query(shop, "UPDATE customers SET support_calls = 0 WHERE id = %s", (i,))
+    query(shop, "UPDATE customers SET support_calls = 9 WHERE id IN (41, 45)")
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT few_calls CHECK (support_calls < 10) NOT VALID")
+    before = profiles(shop, range(40, 47))
+    del shop.notices[:]
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (40), (41), (42), (43), (44), (45), (46)")
+    after = profiles(shop, range(40, 47))
+    for i in (40, 42, 43, 44, 46):
+        assert after[i][1] == before[i][1] + 1 and after[i][5] is not None, i
+    assert_scores_match_model(shop, trained[0], [40, 42, 43, 44, 46])
+    for i in (41, 45):  # the counter that would break the constraint: nothing of theirs changed
+        assert after[i][1:] == before[i][1:], i
+    rows = query(shop, "SELECT entity_key, sqlstate, reason FROM pgscore.error_queue ORDER BY entity_key")
+    assert [r[:2] for r in rows] == [("41", "23514"), ("45", "23514")]
+    assert all(r[2].startswith("updating the counters failed") and "few_calls" in r[2] for r in rows), rows
+    logged = query(shop, "SELECT entity_key FROM pgscore.prediction_log WHERE source = 'trigger' ORDER BY 1")
+    assert [k for (k,) in logged] == ["40", "42", "43", "44", "46"]
+    assert any("2 profile(s)" in n for n in shop.notices), shop.notices
+
+    # a score only one profile's row refuses: its counters are kept, its score is not written
+    query(shop, "ALTER TABLE customers DROP CONSTRAINT few_calls")
+    (low,), = query(shop, "SELECT churn_score FROM customers WHERE id = 50")
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT not_50 CHECK (id <> 50 OR churn_score IS NOT DISTINCT FROM %s) "
+                "NOT VALID", (low,))
+    before = profiles(shop, [50, 51])
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (50), (51)")
+    after = profiles(shop, [50, 51])
+    assert after[50][1] == before[50][1] + 1 and after[50][4] == low and after[51][1] == before[51][1] + 1
+    assert_scores_match_model(shop, trained[0], [51])
+    (state, reason), = query(shop, "SELECT sqlstate, reason FROM pgscore.error_queue WHERE entity_key = '50'")
+    assert state == "23514" and reason.startswith("writing the score failed") and "not_50" in reason
+
+    # retry_failed, the same way: 41 and 45 are rescored (from their counters as they are), 50 fails again
+    (rid,), = query(shop, "SELECT rescoring_id FROM pgscore.rescoring")
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 2, 1)]
+    assert query(shop, "SELECT entity_key, attempts FROM pgscore.error_queue") == [("50", 2)]
+    assert_scores_match_model(shop, trained[0], [41, 45])
+    assert profiles(shop, [50])[50][4] == low
+
+
 def test_strict_mode_fails_the_insert(shop):
     attach(shop, strict=True)
     query(shop, "UPDATE customers SET age = NULL WHERE id = 40")

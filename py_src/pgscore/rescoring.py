@@ -329,7 +329,8 @@ class Sql:
         if retry:
             head, frm, where = f"WITH {s}, ", "s", f"p.{self.pk} = s.k"
         else:
-            head, frm, where = f"WITH a AS ({self.agg}), {s}, ", "a LEFT JOIN s ON s.k = a.k", f"p.{self.pk} = a.k"
+            # only the keys given ($1: every profile the statement found, or a part of them, see _write)
+            head, frm, where = f"WITH a AS ({self.agg}), {s}, ", "a JOIN s ON s.k = a.k", f"p.{self.pk} = a.k"
             sets = ([self.set_counters] if w.counters else []) + sets
         source, via = ("retry", "retry_failed") if retry else ("trigger", "trigger")
         clear_queue = ("d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id = $3 "
@@ -547,15 +548,8 @@ def on_insert(plpy, GD, TD):
         raise PgscoreError(f"rescoring {w.profiles.name} for {w.events.name} failed for {w.profile_key} "
                            f"{', '.join(map(str, f.keys[:5]))}: {f.reason}", sqlstate=f.sqlstate or "P0001")
     if scores is not None:
-        try:
-            plpy.execute(plans.write(r["queued"], len(keys)),
-                         _write_args(keys, scores, labels, w, model))
-        except plpy.SPIError as e:
-            if w.strict or _must_raise(e):
-                raise
-            failures.append(Failure(keys, f"writing the scores failed: {_message(e)}", _state(e)))
-            scores = None
-    if scores is None and keys:
+        _write(plpy, w, plans, r["queued"], keys, scores, labels, failures)
+    elif keys:
         _counters_only(plpy, w, plans, keys, failures)
     if failures:
         queue(plpy, w, plans, failures, via="trigger")
@@ -648,6 +642,52 @@ def _locked_read(plpy, plans: Plans):
         if r["locked"] is None or len(keys) <= r["locked"]:
             break
     return r, keys
+
+
+def _in_parts(plpy, execute, keys, scores, labels, failed, strict=False, error=None):
+    """execute(keys, scores, labels) for all the profiles in one statement; where it fails (a constraint
+    on the profile table, say), in halves down to single profiles, so that the others are written as
+    usual and failed(keys, error) is called only for the profiles at fault (`error`: the whole statement
+    failed already with it). Each plpy.execute is a subtransaction of its own, so a failed one leaves
+    nothing behind; the profiles are locked already, so the parts take no new locks. With `strict`, the
+    first error is raised."""
+    if error is None:
+        try:
+            execute(keys, scores, labels)
+            return
+        except plpy.SPIError as e:
+            if strict or _must_raise(e):
+                raise
+            error = e
+    if len(keys) == 1:
+        failed(keys, error)
+        return
+    half = len(keys) // 2
+    for part in (slice(None, half), slice(half, None)):
+        _in_parts(plpy, execute, keys[part], scores[part], labels[part] if labels is not None else None, failed,
+                  strict)
+
+
+def _write(plpy, w: Wiring, plans: Plans, clear, keys, scores, labels, failures):
+    """Counters, scores and audit rows of the profiles `keys` (see _in_parts for a write that fails); a
+    profile whose score cannot be written keeps its new counters when they can be, and is queued
+    either way."""
+    def execute(keys, scores, labels):
+        plpy.execute(plans.write(clear, len(keys)), _write_args(keys, scores, labels, w, plans.model))
+
+    def failed(keys, error):
+        try:  # the counters alone: a NULL score writes no score, no audit row and clears nothing
+            execute(keys, [None], None if labels is None else [None])
+        except plpy.SPIError as e:
+            if _must_raise(e):
+                raise
+            failures.append(Failure(keys, f"updating the counters failed: {_message(e)}", _state(e)))
+            return
+        if scores[keys_at[keys[0]]] is not None:  # else the reason it was not scored is in failures already
+            failures.append(Failure(keys, f"writing the score failed: {_message(error)}", _state(error)))
+
+    keys_at = {k: i for i, k in enumerate(keys)}
+    _in_parts(plpy, execute, keys, scores, labels, failed, strict=w.strict)
 
 
 def _counters_only(plpy, w, plans, keys, failures, lock=False):
@@ -826,14 +866,23 @@ def retry(plpy, GD, model_name=None, limit=None):
         scored = 0
         if found:
             scores, labels = _score(model, found, r["data"], failures, plans.fmt)
+            unwritten = set()
+
+            def execute(keys, scores, labels):
+                plpy.execute(plans.write, _write_args(keys, scores, labels, w, model))  # noqa: B023 - called now
+
+            def failed(keys, e):
+                unwritten.update(keys)  # noqa: B023 - called now
+                failures.append(Failure(keys, f"writing the score failed: {_message(e)}", _state(e)))  # noqa: B023
+
             try:
                 plpy.execute(plans.write, _write_args(found, scores, labels, w, model))
-                scored = sum(s is not None for s in scores)
             except plpy.SPIError as e:
                 if _not_allowed(plpy, w, e):
                     out.append((w.id, 0, len(keys)))
                     continue
-                failures.append(Failure(found, f"writing the scores failed: {_message(e)}", _state(e)))
+                _in_parts(plpy, execute, found, scores, labels, failed, error=e)
+            scored = sum(s is not None for k, s in zip(found, scores) if k not in unwritten)
         queue(plpy, w, plans, failures, via="retry")
         out.append((w.id, scored, len(keys) - scored))
     return out
