@@ -905,6 +905,9 @@ def test_attach_twice_and_profile_missing_a_feature(shop):
     with pytest.raises(errors.UndefinedColumn) as e:
         query(shop, ATTACH, {**GOOD, "profiles": "thin_profiles", "counters": '{"support_calls": "count"}'})
     assert "cannot feed model churn v1" in str(e.value) and "tenure_months" in str(e.value)
+    # with counters, a features array would not do: the hint does not offer it
+    assert e.value.diag.message_hint == "name a column after each feature (the counters' new values are read by " \
+        "those names)", e.value.diag.message_hint
 
 
 def test_detach_and_retry_bad_input(shop):

@@ -214,7 +214,9 @@ def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = N
     if missing:
         raise InvalidModel(f"model {model.label} needs the column(s) {', '.join(missing)}",
                            detail="available: " + ", ".join(columns), sqlstate="42703",
-                           hint="name a column after each feature, or give one float8[] column named features")
+                           hint="name a column after each feature" + (
+                               " (the counters' new values are read by those names)" if exprs else
+                               ", or give one float8[] column named features"))
     return [f"coalesce(({exprs[f]})::pg_catalog.float8, 'NaN'::pg_catalog.float8)" if f in exprs
             else f"coalesce({alias}.{q(f)}::pg_catalog.float8, 'NaN'::pg_catalog.float8)"
             for f in model.feature_names]
