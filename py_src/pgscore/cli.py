@@ -308,7 +308,7 @@ def cmd_score(args):
     try:
         done = scoring.score_table(url, args.model, args.table, args.key, args.into, chunk_size=args.chunk_size,
                                    version=args.version, after=args.after, log=not args.no_log,
-                                   progress=not args.quiet, state=state)
+                                   progress=not args.quiet, state=state, cancel=True)
     except KeyboardInterrupt as e:
         state = e.args[0] if e.args else {}
         if state.get("last_key") is not None:

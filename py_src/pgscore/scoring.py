@@ -13,10 +13,12 @@ from pgscore.registry import _call, connection
 
 
 def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, after=None, log=True,
-                progress=True, state=None) -> dict:
+                progress=True, state=None, cancel=False) -> dict:
     """Score `table` into column `into` in key order, committing each chunk, so an interrupted run keeps
     what it finished and resumes with after=<last key>. KeyboardInterrupt carries the resume state; a
-    caller's `state` dict is kept up to date too (rows committed, last key, version), for an error."""
+    caller's `state` dict is kept up to date too (rows committed, last key, version), for an error.
+    With `cancel` (the CLI), a second Ctrl-C cancels the chunk in flight (see _stop_between_chunks): it
+    sets psycopg2's wait callback, which is the whole process's, for the run."""
     import psycopg2
 
     conn = psycopg2.connect(db) if isinstance(db, str) else db
@@ -28,7 +30,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
         total = _remaining(conn, table, key, after)
         conn.commit()
         begun = time.time()  # tqdm's clock
-        with _stop_between_chunks(conn) as stop:
+        with _stop_between_chunks(conn, cancel) as stop:
             while True:
                 (n, last, used), = _call(conn, "SELECT * FROM pgscore.score_chunk(%s, %s::regclass, %s, %s, %s, %s, "
                                                "%s, %s)",
@@ -63,14 +65,15 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
 
 
 @contextlib.contextmanager
-def _stop_between_chunks(conn):
+def _stop_between_chunks(conn, cancel=True):
     """A first Ctrl-C lets the chunk in flight commit and be counted, then stops (a Ctrl-C landing
     between a commit and its bookkeeping would otherwise report a resume point one chunk behind, and
     the resumed run would score and log that chunk twice); a second one stops at once: it cancels the
     chunk's statement on the server, and psycopg2 closes the connection (the chunk is rolled back).
     While a statement runs, the process waits in select() (a psycopg2 wait callback), not inside libpq,
-    so that the handler runs when the signal arrives, not when the chunk is done. Outside the main
-    thread signals cannot be caught and nothing changes."""
+    so that the handler runs when the signal arrives, not when the chunk is done (without `cancel`, the
+    second Ctrl-C takes effect when the chunk is done, rolling it back). Outside the main thread signals
+    cannot be caught and nothing changes."""
     import psycopg2.extensions
 
     stop: list = []
@@ -80,13 +83,15 @@ def _stop_between_chunks(conn):
 
     def handler(signum, frame):
         if stop:
-            conn.cancel()
+            if cancel:
+                conn.cancel()
             raise KeyboardInterrupt
         stop.append(signum)
 
     previous = signal.signal(signal.SIGINT, handler)
     waiting = psycopg2.extensions.get_wait_callback()
-    psycopg2.extensions.set_wait_callback(_wait)
+    if cancel:
+        psycopg2.extensions.set_wait_callback(_wait)
     try:
         yield stop
     finally:
