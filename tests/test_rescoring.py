@@ -447,6 +447,34 @@ def test_a_write_failing_for_one_profile_keeps_the_others_counters_and_scores(sh
     assert_scores_match_model(shop, trained[0], [41, 45])
     assert profiles(shop, [50])[50][4] == low
 
+    # with no live model, the counters alone, the same way
+    query(shop, "UPDATE customers SET support_calls = 9 WHERE id = 61")
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT few_calls CHECK (support_calls < 10) NOT VALID")
+    query(shop, "SELECT pgscore.retire('churn')")
+    before = profiles(shop, [60, 61, 62])
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (60), (61), (62)")
+    after = profiles(shop, [60, 61, 62])
+    assert [after[i][1] - before[i][1] for i in (60, 61, 62)] == [1, 0, 1]
+    assert query(shop, "SELECT entity_key, sqlstate FROM pgscore.error_queue WHERE entity_key IN ('60', '61', '62') "
+                       "ORDER BY 1") == [("60", "55000"), ("61", "55000"), ("62", "55000")]
+
+
+def test_a_write_failing_for_every_profile_keeps_every_counter_within_a_bounded_search(shop):
+    """Every profile's score breaks the constraint: the search for the rows at fault stops after
+    PARTS_BUDGET statements, and what is left is written (its counters) and queued by the part."""
+    from pgscore.rescoring import PARTS_BUDGET
+
+    attach(shop)
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT low_scores CHECK (churn_score < 0.0001) NOT VALID")
+    before = profiles(shop)
+    assert len(before) > PARTS_BUDGET // 2  # more profiles than the search can single out
+    query(shop, "INSERT INTO complaints (customer_id) SELECT id FROM customers")
+    after = profiles(shop)
+    assert all(after[i][1] == before[i][1] + 1 and after[i][4:] == before[i][4:] for i in before)
+    assert query(shop, "SELECT count(*), min(sqlstate), max(sqlstate), bool_and(reason LIKE 'writing the score "
+                       "failed%%low_scores%%') FROM pgscore.error_queue") == [(len(before), "23514", "23514", True)]
+    assert query(shop, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'trigger'") == [(0,)]
+
 
 def test_strict_mode_fails_the_insert(shop):
     attach(shop, strict=True)

@@ -305,10 +305,14 @@ class Sql:
         return (f"INSERT INTO {self.P} AS p ({self.pk}) SELECT DISTINCT e.{self.ek} FROM {self.src} AS e "
                 f"WHERE e.{self.ek} IS NOT NULL ORDER BY 1 ON CONFLICT ({self.pk}) DO NOTHING")
 
-    def counters_only(self) -> str:
+    def counters_only(self, keyed=False) -> str:
+        """The counters alone, of every profile the events name; `keyed`: of those whose key as text is
+        in $1 (text[])."""
         if not self.w.counters:
             return "SELECT 1"
-        return f"WITH a AS ({self.agg}) UPDATE {self.P} AS p SET {self.set_counters} FROM a WHERE p.{self.pk} = a.k"
+        frm = ("a JOIN pg_catalog.unnest($1::pg_catalog.text[]) AS s(k) ON a.k::pg_catalog.text = s.k"
+               if keyed else "a")
+        return f"WITH a AS ({self.agg}) UPDATE {self.P} AS p SET {self.set_counters} FROM {frm} WHERE p.{self.pk} = a.k"
 
     def write(self, retry=False, clear=True) -> str:
         """Counters (not on retry), score and scored_at; the audit rows; with `clear`, the profiles'
@@ -463,6 +467,7 @@ class Plans:
         self.read = prep(then + sql.read(locking=not w.recomputes))
         self.create = prep(sql.create()) if w.missing_profile == "create" else None
         self.counters_only = prep(sql.counters_only())
+        self.counters_for = None  # counters_only(keyed=True), prepared when a counters_only fails
         self.writes = {}
         if model is not None:
             self.write_types = sql.write_types()
@@ -644,28 +649,35 @@ def _locked_read(plpy, plans: Plans):
     return r, keys
 
 
-def _in_parts(plpy, execute, keys, scores, labels, failed, strict=False, error=None):
-    """execute(keys, scores, labels) for all the profiles in one statement; where it fails (a constraint
-    on the profile table, say), in halves down to single profiles, so that the others are written as
-    usual and failed(keys, error) is called only for the profiles at fault (`error`: the whole statement
-    failed already with it). Each plpy.execute is a subtransaction of its own, so a failed one leaves
-    nothing behind; the profiles are locked already, so the parts take no new locks. With `strict`, the
-    first error is raised."""
+PARTS_BUDGET = 256  # statements _in_parts may run to find the profiles at fault, per statement that failed
+
+
+def _in_parts(plpy, execute, keys, scores, labels, failed, strict=False, error=None, budget=None):
+    """execute(keys, scores, labels) for all the profiles in one statement; where it fails for a reason
+    that lies in some rows (a constraint or a value: SQLSTATE classes 23 and 22), in halves down to
+    single profiles, so that the others are written as usual and failed(keys, error) is called only for
+    the profiles at fault (`error`: the whole statement failed already with it). Other errors (a missing
+    column or privilege: every row's) fail all at once, and after PARTS_BUDGET statements what is left
+    fails by the part. Each plpy.execute is a subtransaction of its own, so a failed one leaves nothing
+    behind; the profiles are locked already, so the parts take no new locks. With `strict`, the first
+    error is raised."""
+    budget = budget if budget is not None else [PARTS_BUDGET]
     if error is None:
         try:
+            budget[0] -= 1
             execute(keys, scores, labels)
             return
         except plpy.SPIError as e:
             if strict or _must_raise(e):
                 raise
             error = e
-    if len(keys) == 1:
+    if len(keys) == 1 or (_state(error) or "")[:2] not in ("22", "23") or budget[0] <= 0:
         failed(keys, error)
         return
     half = len(keys) // 2
     for part in (slice(None, half), slice(half, None)):
         _in_parts(plpy, execute, keys[part], scores[part], labels[part] if labels is not None else None, failed,
-                  strict)
+                  strict, budget=budget)
 
 
 def _write(plpy, w: Wiring, plans: Plans, clear, keys, scores, labels, failures):
@@ -676,29 +688,45 @@ def _write(plpy, w: Wiring, plans: Plans, clear, keys, scores, labels, failures)
         plpy.execute(plans.write(clear, len(keys)), _write_args(keys, scores, labels, w, plans.model))
 
     def failed(keys, error):
+        nulls = [None] * len(keys)
         try:  # the counters alone: a NULL score writes no score, no audit row and clears nothing
-            execute(keys, [None], None if labels is None else [None])
+            execute(keys, nulls, None if labels is None else nulls)
         except plpy.SPIError as e:
             if _must_raise(e):
                 raise
             failures.append(Failure(keys, f"updating the counters failed: {_message(e)}", _state(e)))
             return
-        if scores[keys_at[keys[0]]] is not None:  # else the reason it was not scored is in failures already
-            failures.append(Failure(keys, f"writing the score failed: {_message(error)}", _state(error)))
+        scored = [k for k in keys if scores[keys_at[k]] is not None]  # the others' reason is in failures
+        if scored:
+            failures.append(Failure(scored, f"writing the score failed: {_message(error)}", _state(error)))
 
     keys_at = {k: i for i, k in enumerate(keys)}
     _in_parts(plpy, execute, keys, scores, labels, failed, strict=w.strict)
 
 
 def _counters_only(plpy, w, plans, keys, failures, lock=False):
+    """The counters of the profiles the events name (no score). Where the statement fails for some of
+    them, the others are updated in parts (see _in_parts) and only those are queued for it."""
     try:
         if lock:
             plpy.execute(plans.lock)
         plpy.execute(plans.counters_only)
+        return
     except plpy.SPIError as e:
         if w.strict or _must_raise(e):
             raise
+        error = e
+    if plans.counters_for is None:
+        plans.counters_for = plpy.prepare(plans.sql.counters_only(keyed=True), ["pg_catalog.text[]"])
+
+    def execute(keys, scores, labels):
+        plpy.execute(plans.counters_for, [keys])
+
+    def failed(keys, e):
         failures.append(Failure(keys, f"updating the counters failed: {_message(e)}", _state(e)))
+
+    keys = [str(k) for k in keys]
+    _in_parts(plpy, execute, keys, [None] * len(keys), None, failed, error=error)
 
 
 def _write_args(keys, scores, labels, w: Wiring, model) -> list:
