@@ -312,20 +312,25 @@ def cmd_score(args):
     except KeyboardInterrupt as e:
         state = e.args[0] if e.args else {}
         if state.get("last_key") is not None:
-            version = f" --version {state['version']}" if state.get("version") is not None else ""
-            print(f"pgscore: interrupted after {state['rows']} rows (committed); resume with: --after "
-                  f"{state['last_key']!r}{version}", file=sys.stderr)
+            print(f"pgscore: interrupted after {state['rows']} rows (committed); resume with: {_resume(state)}",
+                  file=sys.stderr)
         else:
             print("pgscore: interrupted before the first chunk was committed: nothing was written", file=sys.stderr)
         return 130
     except Exception:
         if state.get("rows"):  # chunks before the failing one are committed: say where to go on from
             print(f"pgscore: {state['rows']} rows were scored and committed before the error; once it is "
-                  f"fixed, resume with: --after {state['last_key']!r} --version {state['version']}", file=sys.stderr)
+                  f"fixed, resume with: {_resume(state)}", file=sys.stderr)
         raise
     _say(f"scored {done['rows']} rows of {args.table} into {args.into} with {args.model} v{done['version']} "
          f"in {done['seconds']:.1f} s ({done['rows'] / max(done['seconds'], 1e-9):,.0f} rows/s)")
     return 0
+
+
+def _resume(state) -> str:
+    """The options that go on from where a `pgscore score` run stopped (its version, once it has one)."""
+    version = f" --version {state['version']}" if state.get("version") is not None else ""
+    return f"--after {state['last_key']!r}{version}"
 
 
 def cmd_maintain(args):
@@ -646,7 +651,6 @@ ROLE_NEEDED = {
     "models": "a role granted pgscore_app, pgscore_admin or pgscore_reader",
     "show": "a role granted pgscore_app or pgscore_admin",
 }
-
 
 
 def role_needed(command) -> str | None:

@@ -655,7 +655,7 @@ PARTS_BUDGET = 256  # statements _in_parts may run to find the profiles at fault
 def _in_parts(plpy, execute, keys, scores, labels, failed, strict=False, error=None, budget=None):
     """execute(keys, scores, labels) for all the profiles in one statement; where it fails for a reason
     that lies in some rows (a constraint or a value: SQLSTATE classes 23 and 22), in halves down to
-    single profiles, so that the others are written as usual and failed(keys, error) is called only for
+    single profiles, so that the others are written as usual and failed(keys, scores, error) is called only for
     the profiles at fault (`error`: the whole statement failed already with it). Other errors (a missing
     column or privilege: every row's) fail all at once, and after PARTS_BUDGET statements what is left
     fails by the part. Each plpy.execute is a subtransaction of its own, so a failed one leaves nothing
@@ -672,7 +672,7 @@ def _in_parts(plpy, execute, keys, scores, labels, failed, strict=False, error=N
                 raise
             error = e
     if len(keys) == 1 or (_state(error) or "")[:2] not in ("22", "23") or budget[0] <= 0:
-        failed(keys, error)
+        failed(keys, scores, error)
         return
     half = len(keys) // 2
     for part in (slice(None, half), slice(half, None)):
@@ -687,7 +687,7 @@ def _write(plpy, w: Wiring, plans: Plans, clear, keys, scores, labels, failures)
     def execute(keys, scores, labels):
         plpy.execute(plans.write(clear, len(keys)), _write_args(keys, scores, labels, w, plans.model))
 
-    def failed(keys, error):
+    def failed(keys, scores, error):
         nulls = [None] * len(keys)
         try:  # the counters alone: a NULL score writes no score, no audit row and clears nothing
             execute(keys, nulls, None if labels is None else nulls)
@@ -696,11 +696,10 @@ def _write(plpy, w: Wiring, plans: Plans, clear, keys, scores, labels, failures)
                 raise
             failures.append(Failure(keys, f"updating the counters failed: {_message(e)}", _state(e)))
             return
-        scored = [k for k in keys if scores[keys_at[k]] is not None]  # the others' reason is in failures
+        scored = [k for k, s in zip(keys, scores) if s is not None]  # the others' reason is in failures
         if scored:
             failures.append(Failure(scored, f"writing the score failed: {_message(error)}", _state(error)))
 
-    keys_at = {k: i for i, k in enumerate(keys)}
     _in_parts(plpy, execute, keys, scores, labels, failed, strict=w.strict)
 
 
@@ -722,7 +721,7 @@ def _counters_only(plpy, w, plans, keys, failures, lock=False):
     def execute(keys, scores, labels):
         plpy.execute(plans.counters_for, [keys])
 
-    def failed(keys, e):
+    def failed(keys, scores, e):
         failures.append(Failure(keys, f"updating the counters failed: {_message(e)}", _state(e)))
 
     keys = [str(k) for k in keys]
@@ -899,12 +898,12 @@ def retry(plpy, GD, model_name=None, limit=None):
             def execute(keys, scores, labels):
                 plpy.execute(plans.write, _write_args(keys, scores, labels, w, model))  # noqa: B023 - called now
 
-            def failed(keys, e):
+            def failed(keys, scores, e):
                 unwritten.update(keys)  # noqa: B023 - called now
                 failures.append(Failure(keys, f"writing the score failed: {_message(e)}", _state(e)))  # noqa: B023
 
             try:
-                plpy.execute(plans.write, _write_args(found, scores, labels, w, model))
+                execute(found, scores, labels)
             except plpy.SPIError as e:
                 if _not_allowed(plpy, w, e):
                     out.append((w.id, 0, len(keys)))

@@ -100,7 +100,9 @@ def _stop_between_chunks(conn, cancel=True):
 
 
 def _wait(conn):
-    """psycopg2's wait callback: poll the connection, waiting for its socket in select()."""
+    """psycopg2's wait callback: poll the connection, waiting for its socket in select(). Not
+    psycopg2.extras.wait_select, which catches the KeyboardInterrupt itself and turns it into the
+    server's cancel error: here it must reach score_table, which reports where to resume."""
     import psycopg2.extensions as ext
 
     while True:
