@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import make_shop, nested_statements, plans_of, query
+from helpers import make_shop, nested_statements, pgscore_cli, plans_of, query
 from pgscore import datasets, registry, sample
 from pgscore.datasets import CHURN_FEATURES
 from pgscore.localdb import pg_bin_dir
@@ -333,6 +333,57 @@ def test_no_live_model_keeps_events_and_counters_then_retry_drains_the_queue(db_
     assert query(conn, "SELECT entity_key, cause->>'via' FROM pgscore.prediction_log WHERE source = 'retry' "
                        "ORDER BY 1") == [("1", "retry_failed"), ("2", "retry_failed")]
     assert query(conn, "SELECT * FROM pgscore.retry_failed()") == []  # nothing queued
+    conn.close()
+
+
+def test_status_shows_the_wirings_and_the_queue_and_pgscore_retry_drains_it(db_url, trained):
+    """What stops a wiring from rescoring, as `pgscore status` says it, and `pgscore retry` (exit 1 while
+    a profile still fails)."""
+    model, X, y = trained
+    status = lambda: pgscore_cli("status", "--db", db_url).stdout  # noqa: E731
+    assert "rescoring: nothing attached" in status()
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        sample.create_tables(cur)
+        sample.load_customers(cur, X[:20])
+    rid = attach(conn)  # no model churn yet
+    out = status()
+    assert (f"  {rid}: public.complaints -> public.customers.churn_score, model churn (no live version), "
+            "3 counters\n     counters only:") in out
+    assert "error queue: empty" in out
+    query(conn, "INSERT INTO complaints (customer_id) VALUES (1), (2)")
+    out = status()
+    assert "error queue: 2 profiles waiting to be rescored, the oldest failed " in out
+    assert "up to 1 attempt; " in out and "once the cause is fixed: pgscore retry" in out
+    run = pgscore_cli("retry", "--db", db_url)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert f"{rid}: public.complaints -> public.customers: 0 rescored, 2 still failing" in run.stdout
+    assert "2 profiles still queued" in run.stdout
+    registry.deploy(db_url, "churn", model, X, y, feature_names=CHURN_FEATURES)
+    assert "model churn (live version 1), 3 counters\n" in status()
+    assert pgscore_cli("retry", "--model", "other", "--db", db_url).returncode == 1  # no such model: the error
+    run = pgscore_cli("retry", "--limit", "1", "--db", db_url)
+    assert (run.returncode, run.stdout) == (0, f"{rid}: public.complaints -> public.customers: 1 rescored, "
+                                               "0 still failing\n")
+    run = pgscore_cli("retry", "--model", "churn", "--db", db_url)
+    assert (run.returncode, run.stdout) == (0, f"{rid}: public.complaints -> public.customers: 1 rescored, "
+                                               "0 still failing\n")
+    assert_scores_match_model(conn, model, [1, 2])
+    assert pgscore_cli("retry", "--db", db_url).stdout == "nothing queued\n"
+    assert "error queue: empty" in status()
+    # what stops a wiring, and what to do about it
+    query(conn, "ALTER TABLE complaints DISABLE TRIGGER ALL")
+    assert (f"NOT RESCORING: its trigger pgscore_rescore_{rid} on public.complaints is disabled; enable it with "
+            f"ALTER TABLE public.complaints ENABLE TRIGGER pgscore_rescore_{rid}") in status()
+    query(conn, f"ALTER TABLE complaints ENABLE TRIGGER ALL; DROP TRIGGER pgscore_rescore_{rid} ON complaints")
+    assert (f"NOT RESCORING: its trigger pgscore_rescore_{rid} on public.complaints was dropped; detach with "
+            "SELECT pgscore.detach_rescoring('public.complaints') and attach again") in status()
+    query(conn, "ALTER TABLE customers RENAME TO clients")
+    assert ("NOT RESCORING: the profile table public.customers was renamed or dropped; detach with "
+            "SELECT pgscore.detach_rescoring('public.complaints')") in status()
+    query(conn, "ALTER TABLE complaints RENAME TO grievances")
+    assert "NOT RESCORING: the event table public.complaints was renamed or dropped" in status()
     conn.close()
 
 

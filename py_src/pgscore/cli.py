@@ -195,7 +195,76 @@ def _status(url):
         rolled, refreshed = cur.fetchone()
         _say("monitoring: " + (f"last refresh {refreshed:%Y-%m-%d %H:%M:%S %Z}, rollups until {rolled:%H:%M %Z}"
                                 if refreshed else "never refreshed (SELECT * FROM pgscore.refresh_monitoring())"))
+        _rescoring_status(cur)
     return 0
+
+
+# a wiring as status shows it: its tables as they are named now (NULL: renamed or dropped), whether its
+# trigger is still there, its model's live version
+_WIRINGS = """
+SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.score_column,
+       (SELECT pg_catalog.count(*) FROM pg_catalog.jsonb_object_keys(
+            CASE WHEN pg_catalog.jsonb_typeof(r.counters) = 'object' THEN r.counters END)) AS counters,
+       e.oid IS NOT NULL AS event_found, p.oid IS NOT NULL AS profile_found,
+       (SELECT t.tgenabled <> 'D' FROM pg_catalog.pg_trigger t
+         WHERE t.tgrelid = e.oid AND t.tgname = r.trigger_name) AS trigger_on, r.trigger_name,
+       l.version AS live_version
+  FROM pgscore.rescoring r
+  LEFT JOIN pg_catalog.pg_class e ON e.oid = pg_catalog.to_regclass(r.event_table)
+  LEFT JOIN pg_catalog.pg_class p ON p.oid = pg_catalog.to_regclass(r.profile_table)
+  LEFT JOIN pgscore.live_models l ON l.name = r.model_name
+ ORDER BY r.rescoring_id"""
+
+_QUEUED = """
+SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE q.rescoring_id IS NULL),
+       pg_catalog.min(q.first_failed_at), pg_catalog.max(q.attempts)
+  FROM pgscore.error_queue q"""
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal, for a statement the user is told to run."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _rescoring_status(cur):
+    """The wirings of attach_rescoring, what stops one from rescoring, and the error queue."""
+    cur.execute(_WIRINGS)
+    wirings = cur.fetchall()
+    if not wirings:
+        _say("rescoring: nothing attached (SELECT pgscore.attach_rescoring(...), docs/sql.md)")
+    else:
+        _say(f"rescoring: {len(wirings)} wiring{'' if len(wirings) == 1 else 's'}")
+    for (rid, events, profiles, model, column, n_counters, event_found, profile_found, trigger_on, trigger,
+         live) in wirings:
+        line = (f"  {rid}: {events} -> {profiles}.{column}, model {model} "
+                + (f"(live version {live})" if live is not None else "(no live version)")
+                + (f", {n_counters} counter{'' if n_counters == 1 else 's'}" if n_counters else ""))
+        if not event_found:
+            line += (f"\n     NOT RESCORING: the event table {events} was renamed or dropped; detach with "
+                     "SELECT pgscore.detach_rescoring('NEW_NAME') and attach again")
+        elif not profile_found:
+            line += (f"\n     NOT RESCORING: the profile table {profiles} was renamed or dropped; detach with "
+                     f"SELECT pgscore.detach_rescoring({_literal(events)}) and attach again")
+        elif trigger_on is None:
+            line += (f"\n     NOT RESCORING: its trigger {trigger} on {events} was dropped; detach with "
+                     f"SELECT pgscore.detach_rescoring({_literal(events)}) and attach again")
+        elif not trigger_on:
+            line += (f"\n     NOT RESCORING: its trigger {trigger} on {events} is disabled; enable it with "
+                     f"ALTER TABLE {events} ENABLE TRIGGER {trigger}")
+        elif live is None:
+            line += ("\n     counters only: inserted events are counted and their profiles queued until a version "
+                     f"of {model} is live")
+        _say(line)
+    cur.execute(_QUEUED)
+    queued, orphans, oldest, attempts = cur.fetchone()
+    if queued:
+        _say(f"error queue: {queued} profile{'' if queued == 1 else 's'} waiting to be rescored"
+             + (f" ({orphans} of detached wirings, taken over when their profile table is attached again)"
+                if orphans else "")
+             + f", the oldest failed {oldest:%Y-%m-%d %H:%M %Z}, up to {attempts} attempt{'' if attempts == 1 else 's'}; "
+             f"see SELECT * FROM pgscore.error_queue; once the cause is fixed: {command('retry')}")
+    elif wirings:
+        _say("error queue: empty")
 
 
 def _print_env(report):
@@ -209,6 +278,38 @@ def _print_env(report):
              "with several sessions scoring at once they fight over the cores. Start the server with "
              "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 (README, Installing into an existing "
              "server)")
+
+
+def cmd_retry(args):
+    """pgscore.retry_failed(): rescore the profiles rescoring queued; exit 1 while some still fail."""
+    import psycopg2
+
+    url = resolve_db(args)
+    require_installed(url)
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        conn.notices = _Notices()  # retry_failed's WARNINGs (a wiring skipped) as they come
+        cur.execute("SELECT r.rescoring_id, w.event_table, w.profile_table, r.rescored, r.failed "
+                    "FROM pgscore.retry_failed(%s, %s) AS r "
+                    "LEFT JOIN pgscore.rescoring w ON w.rescoring_id = r.rescoring_id ORDER BY 1",
+                    (args.model, args.limit))
+        rows = cur.fetchall()
+    if not rows:
+        _say("nothing queued" + (f" for model {args.model}" if args.model else ""))
+        return 0
+    for rid, events, profiles, rescored, failed in rows:
+        _say(f"{rid}: {events} -> {profiles}: {rescored} rescored, {failed} still failing")
+    failing = sum(r[4] for r in rows)
+    if failing:
+        _say(f"{failing} profile{'' if failing == 1 else 's'} still queued: see their reasons with "
+             "SELECT * FROM pgscore.error_queue")
+    return 1 if failing else 0
+
+
+class _Notices(list):
+    """A psycopg2 notices list that prints each notice (a WARNING from the server) as it arrives."""
+
+    def append(self, notice):
+        _say(notice.strip())
 
 
 # -- registry ----------------------------------------------------------------
@@ -549,6 +650,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--quiet", action="store_true", help="no progress bar")
     db_opt(sp)
     sp.set_defaults(func=cmd_score)
+
+    sp = sub.add_parser("retry", help="rescore the profiles that rescoring on INSERT queued in pgscore.error_queue "
+                                      "(exit 1 while some still fail)")
+    sp.add_argument("--model", help="only the wirings of this model")
+    sp.add_argument("--limit", type=_int_between(1, 2**31 - 1), help="at most this many profiles per wiring")
+    db_opt(sp)
+    sp.set_defaults(func=cmd_retry)
 
     sp = sub.add_parser("maintain", help="create the coming days' prediction-log partitions; apply retention")
     sp.add_argument("--days-ahead", type=_int_between(0, 366), default=7,
