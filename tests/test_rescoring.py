@@ -238,6 +238,25 @@ def test_missing_profile_is_created_by_default(shop):
     assert "tenure_months" in reason and state == "22023" and attempts == 1
 
 
+def test_a_profile_that_cannot_be_created_is_queued_and_the_others_rescored(shop, trained):
+    query(shop, "ALTER TABLE customers ADD COLUMN region text NOT NULL DEFAULT 'north'; "
+                "ALTER TABLE customers ALTER COLUMN region DROP DEFAULT")
+    attach(shop)  # warned: a missing profile cannot be created
+    warned = [n for n in shop.notices if "NOT NULL column(s) without a default: region" in n]
+    assert warned and "such events will be kept and their profiles queued" in warned[0], shop.notices
+    before = profiles(shop, [1])[1]
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (5000), (1)")
+    assert query(shop, "SELECT count(*) FROM complaints") == [(2,)]  # both events kept
+    assert query(shop, "SELECT count(*) FROM customers WHERE id = 5000") == [(0,)]
+    after = profiles(shop, [1])[1]
+    assert after[1] == before[1] + 1 and after[4] is not None  # the profile that exists: counted and scored
+    assert_scores_match_model(shop, trained[0], [1])
+    (key, reason, state), = query(shop, "SELECT entity_key, reason, sqlstate FROM pgscore.error_queue")
+    assert (key, state) == ("5000", "23502")
+    assert reason.startswith("public.customers has no row with this id and creating it failed: null value in "
+                             'column "region"'), reason
+
+
 @pytest.mark.parametrize("trees", [False, True], ids=["linear", "trees"])
 def test_a_profile_created_while_the_statement_waits_is_locked_before_it_is_read(shop, trained, trees):
     """Queue mode and a window counter: the profiles are locked by a statement of their own, then read
@@ -942,6 +961,8 @@ GOOD = {"events": "complaints", "profiles": "customers", "key": "customer_id", "
     ({"profiles": "complaints"}, "22023", "cannot be both"),
     ({"key": "cust"}, "42703", "public.complaints has no column 'cust'"),
     ({"pkey": "nope"}, "42703", "public.customers has no column 'nope'"),
+    ({"key": "kind"}, "42804", "public.complaints.kind is text and public.customers.id is bigint: PostgreSQL cannot "
+                               "compare them"),
     ({"pkey": "age"}, "42P10", "with a unique index of their own: id (the primary key)"),
     ({"score": "last_complaint_at"}, "42804", "expected double precision"),
     ({"scored_at": "age"}, "42804", "expected timestamptz"),
@@ -963,6 +984,8 @@ GOOD = {"events": "complaints", "profiles": "customers", "key": "customer_id", "
     ({"counters": '{"support_calls": {"add": "no_such_column"}}'}, "42703", "counter 'support_calls'"),
     ({"counters": '{"last_complaint_at": {"add": "1"}}'}, "42804", "counter 'last_complaint_at'"),
     ({"counters": '{"support_calls": {"window": "30 days", "time": "kind"}}'}, "42804", "time column"),
+    ({"counters": '{"support_calls": {"window": "30 days"}}'}, "22023", 'a window counter needs "window" (an '
+                                                                         'interval) and "time"'),
     ({"counters": '{"support_calls": {"window": "a fortnight", "time": "created_at"}}'}, "22007",
      "counter 'support_calls'"),
 ])

@@ -103,6 +103,10 @@ def _counter(column, rule) -> Counter:
             if not isinstance(rule[k], str) or not rule[k].strip():
                 raise WiringError(f"{what}: {k!r} must be a non-empty string")
         return Counter(column, "window", window=rule["window"], time=rule["time"])
+    if keys & {"window", "time"}:
+        raise WiringError(f"{what}: a window counter needs \"window\" (an interval) and \"time\" (the events' time "
+                          f"column), and nothing else; got {json.dumps(rule)[:80]}",
+                          hint='e.g. {"window": "30 days", "time": "created_at"}')
     if len(keys) != 1 or not keys <= {*KINDS, "recompute"}:
         raise WiringError(f"{what}: unknown rule {json.dumps(rule)[:80]}",
                           hint="rules: count, add, max, min, set, window (with time), recompute")
@@ -625,8 +629,16 @@ def _read(plpy, w: Wiring, plans: Plans):
     r, keys = _locked_read(plpy, plans)
     if r["wanted"] > len(keys):
         if plans.create is not None:
-            plpy.execute(plans.create)
-            r, keys = _locked_read(plpy, plans)  # locks, too, a profile another transaction created meanwhile
+            try:
+                plpy.execute(plans.create)
+            except plpy.SPIError as e:  # a NOT NULL column without a default, say: the others go on
+                if w.strict or _must_raise(e):
+                    raise
+                missing = plpy.execute(plans.sql.keys(missing_only=True))[0]["keys"] or []
+                failures.append(Failure(missing, f"{w.profiles.name} has no row with this {w.profile_key} and "
+                                                 f"creating it failed: {_message(e)}; no counter changed", _state(e)))
+            else:
+                r, keys = _locked_read(plpy, plans)  # locks, too, a profile another transaction created meanwhile
         else:
             missing = plpy.execute(plans.sql.keys(missing_only=True))[0]["keys"] or []
             failures.append(Failure(missing, f"{w.profiles.name} has no row with this {w.profile_key}; no counter "
@@ -947,6 +959,12 @@ _BASE_TYPES = ("SELECT pg_catalog.format_type(CASE WHEN s.typbasetype OPERATOR(p
                "ELSE s.oid END, NULL) AS src, pg_catalog.format_type(CASE WHEN d.typbasetype OPERATOR(pg_catalog.<>) 0 "
                "THEN d.typbasetype ELSE d.oid END, NULL) AS dst FROM pg_catalog.pg_type s, pg_catalog.pg_type d "
                "WHERE s.oid OPERATOR(pg_catalog.=) $1 AND d.oid OPERATOR(pg_catalog.=) $2")
+# a profile table's columns that an INSERT of the key alone leaves NULL and that refuse NULL
+_NO_DEFAULT = ("SELECT pg_catalog.array_agg(a.attname::pg_catalog.text ORDER BY a.attnum) AS cols "
+               "FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) $1 "
+               "AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped AND a.attnotnull AND NOT a.atthasdef "
+               "AND a.attidentity OPERATOR(pg_catalog.=) '' AND a.attgenerated OPERATOR(pg_catalog.=) '' "
+               "AND a.attname OPERATOR(pg_catalog.<>) $2::pg_catalog.name")
 _POSITIVE = "SELECT $1::pg_catalog.interval OPERATOR(pg_catalog.>) '0'::pg_catalog.interval AS ok"
 # an index (a partitioned table's too) whose first column is the key
 _KEY_INDEX = ("SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a ON a.attrelid "
@@ -1044,6 +1062,8 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
                  f"REFERENCING NEW TABLE AS {NEW} FOR EACH STATEMENT "
                  f"EXECUTE FUNCTION pgscore.rescore_events({plpy.quote_literal(str(w.id))})")
     _warn_slow_or_partial(plpy, events, key, parsed)
+    if missing_profile == "create":
+        _warn_uncreatable(plpy, profiles, profile_key)
     adopted = plpy.execute(plpy.prepare(_ADOPT, ["pg_catalog.int8", "pg_catalog.text"]), [w.id, profiles.name])
     if adopted:
         plpy.notice(f"pgscore: {len(adopted)} profile(s) of {profiles.name} queued by an earlier wiring (detached, or "
@@ -1055,6 +1075,19 @@ def _key_types(plpy, events: Table, key, profiles: Table, profile_key):
     """An integer profile key refuses event keys of a wider number type (bigint events for an int key):
     the keys that do not fit would wait in the queue forever. Other pairs (int to bigint, varchar to
     text, a domain over its base type, text to citext) are compared by the server as they always were."""
+    same = (f"give both the same type, e.g. ALTER TABLE {events.name} ALTER COLUMN {plpy.quote_ident(key)} TYPE "
+            f"{profiles.types[profile_key]}")
+    try:  # the statements find profiles by p.key = e.key: the server must know how to compare the two
+        plpy.prepare(f"SELECT 1 FROM {events.name} AS e, {profiles.name} AS p "
+                     f"WHERE p.{plpy.quote_ident(profile_key)} = e.{plpy.quote_ident(key)} LIMIT 0")
+    except plpy.SPIError as e:
+        if _state(e) != "42883":  # undefined_function: no = operator for the pair
+            raise
+        raise WiringError(f"{events.name}.{key} is {events.types[key]} and {profiles.name}.{profile_key} is "
+                          f"{profiles.types[profile_key]}: PostgreSQL cannot compare them, so no event would find "
+                          "its profile", sqlstate="42804",
+                          hint=same + (f" USING {plpy.quote_ident(key)}::{profiles.types[profile_key]}"
+                                       if events.types[key] in ("text", "character varying") else "")) from None
     (r,) = plpy.execute(plpy.prepare(_BASE_TYPES, ["pg_catalog.oid", "pg_catalog.oid"]),
                         [events.columns[key], profiles.columns[profile_key]])
     rank = {"smallint": 1, "integer": 2, "bigint": 3, "numeric": 4, "real": 4, "double precision": 4}
@@ -1063,8 +1096,7 @@ def _key_types(plpy, events: Table, key, profiles: Table, profile_key):
         return
     raise WiringError(f"{events.name}.{key} is {events.types[key]} and {profiles.name}.{profile_key} is "
                       f"{profiles.types[profile_key]}: an event key may not fit a profile key", sqlstate="42804",
-                      hint=f"give both the same type, e.g. ALTER TABLE {events.name} ALTER COLUMN "
-                           f"{plpy.quote_ident(key)} TYPE {profiles.types[profile_key]}")
+                      hint=same)
 
 
 def _positive_window(plpy, c: Counter):
@@ -1076,6 +1108,21 @@ def _positive_window(plpy, c: Counter):
     if not ok:
         raise WiringError(f"counter {c.column!r}: window {c.window!r} must be a positive interval",
                           sqlstate="22023", hint='e.g. {"window": "30 days", "time": "created_at"}')
+
+
+def _warn_uncreatable(plpy, profiles: Table, profile_key):
+    """A WARNING when a missing profile cannot be created: the row gets its key and the columns' defaults,
+    which a NOT NULL column without a default refuses."""
+    cols = plpy.execute(plpy.prepare(_NO_DEFAULT, ["pg_catalog.oid", "pg_catalog.text"]),
+                        [profiles.oid, profile_key])[0]["cols"]
+    if cols:
+        plpy.warning(f"pgscore: an event for a missing profile creates it with only its {profile_key} and the "
+                     f"columns' defaults, and {profiles.name} has NOT NULL column(s) without a default: "
+                     f"{', '.join(cols)}; such events will be kept and their profiles queued in "
+                     "pgscore.error_queue, not created",
+                     hint=f"give them defaults (ALTER TABLE {profiles.name} ALTER COLUMN {plpy.quote_ident(cols[0])} "
+                          "SET DEFAULT ...), or create each profile before its events and attach with "
+                          "p_missing_profile => 'queue'")
 
 
 def _warn_slow_or_partial(plpy, events: Table, key, counters):
