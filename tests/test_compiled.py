@@ -427,7 +427,9 @@ def test_verify_raises_mismatch():
 
 
 @pytest.mark.parametrize("name,task,corrupt", [
-    ("hgb", "binary", lambda ev: setattr(ev, "_leafval", ev._leafval * 0.5)),  # the row path's leaf values
+    # the row path's thresholds (bisected as lists; the chunk path searches arrays of its own)
+    ("hgb", "binary", lambda ev: setattr(ev, "_qs", (*ev._qs[:2], [([u + 0.5 for u in t], b, m) for t, b, m in
+                                                                  ev._qs[2]], *ev._qs[3:]))),
     ("rf", "multiclass", lambda ev: setattr(ev, "_rows_as_ints", [m >> 1 for m in ev._rows_as_ints])),
     ("scaler-linear", "binary", lambda ev: setattr(ev, "_b_l", [ev._b_l[0] + 1e-6])),  # score_row's bias
     ("scaler-linear", "regression", lambda ev: setattr(ev, "_S_l", [[w * 2 for w in ev._S_l[0]]])),

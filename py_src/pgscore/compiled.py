@@ -766,20 +766,28 @@ class _Trees(Evaluator):
             Z[:, k] = v
         return Z
 
+    def _outputs(self, Z, bufs):
+        """The summed outputs (rows, outputs) of a step of rows."""
+        if self._qs is None:
+            return self._sum(self._leaves(Z, bufs))
+        P, index, _, leafnode, tpos = self._qs
+        c, nan = len(Z), bool(np.isnan(Z).any())
+        M = np.full((c, len(self._roots)), np.iinfo(P.dtype).max, P.dtype)
+        for j, (thr, base, nanrow) in enumerate(index):
+            if len(thr):
+                i = np.searchsorted(thr, Z[:, j]) + base  # nodes with threshold < x send x right
+                if nan:
+                    i[np.isnan(Z[:, j])] = nanrow
+                M &= P[i]
+        at = tpos + np.bitwise_count(M ^ (M - 1))  # lowest set bit = leftmost live leaf
+        if self._leafval is not None:  # one output: the leaf values by mask position, no node in between
+            return (self._leafval.take(at).sum(axis=1) / self._div + self._base)[:, None]
+        return self._sum(leafnode[at])
+
     def _leaves(self, Z, bufs):
-        """Leaf node (rows, trees) of every row in every tree."""
+        """Leaf node (rows, trees) of every row in every tree, a level at a time (trees too big for masks)."""
         c, f = Z.shape
         t, nan = len(self._roots), bool(np.isnan(Z).any())
-        if self._qs is not None:
-            P, index, _, leafnode, tpos = self._qs
-            M = np.full((c, t), np.iinfo(P.dtype).max, P.dtype)
-            for j, (thr, base, nanrow) in enumerate(index):
-                if len(thr):
-                    i = np.searchsorted(thr, Z[:, j]) + base  # nodes with threshold < x send x right
-                    if nan:
-                        i[np.isnan(Z[:, j])] = nanrow
-                    M &= P[i]
-            return leafnode[tpos + np.bitwise_count(M ^ (M - 1))]  # lowest set bit = leftmost live leaf
         if c not in bufs:  # row offsets and buffers, reused across chunks: allocating costs as much as the work
             bufs[c] = (np.repeat(np.arange(0, c * f, f, dtype=np.intp), t), np.empty(c * t, np.intp),
                        np.empty(c * t, Z.dtype), np.empty(c * t, Z.dtype), np.empty(c * t, bool))
@@ -806,7 +814,7 @@ class _Trees(Evaluator):
             if np.isinf(Z).any():
                 raise ValueError(f"feature index {self._zsrc[np.argwhere(np.isinf(Z))[0, 1]]} is infinite")
         step, bufs = max(1, _CHUNK // len(self._roots)), {}
-        return np.concatenate([self._sum(self._leaves(Z[s:s + step], bufs)) for s in range(0, max(len(Z), 1), step)])
+        return np.concatenate([self._outputs(Z[s:s + step], bufs) for s in range(0, max(len(Z), 1), step)])
 
     def _sum(self, leaves):
         """Leaf values summed over trees: a vector per leaf (forests), or one value per leaf with the
