@@ -250,6 +250,22 @@ def test_cli_score_failing_mid_way_says_where_to_resume(churn):
     assert r.returncode == 0 and query(churn, "SELECT count(s) FROM t") == [(250,)]
 
 
+def test_score_progress_off_a_terminal_is_plain_lines(churn, capsys, monkeypatch):
+    """Where stderr is not a terminal (a log file, cron's mail), progress is a line now and then, not a
+    bar redrawn with carriage returns."""
+    from pgscore import scoring
+
+    query(churn, "CREATE TABLE t (id int PRIMARY KEY, features float8[], s float8)")
+    query(churn, "INSERT INTO t SELECT i, %s, NULL FROM generate_series(1, 250) i", (ROW,))
+    monkeypatch.setattr(scoring._Lines, "LINE_EVERY", 0.0)
+    done = scoring.score_table(churn.dsn, "churn", "t", "id", "s", chunk_size=100, progress=True)
+    assert done["rows"] == 250
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    assert err.splitlines()[0].startswith("churn -> t.s: 200 of 250 rows (80%), ")
+    assert err.splitlines()[1].startswith("churn -> t.s: 250 of 250 rows (100%), ") and err.endswith(" rows/s\n")
+
+
 def test_cli_score_interrupted_keeps_finished_chunks(churn, tmp_path):
     """SIGINT in the middle: the committed chunks stay, and the message says where to resume."""
     import os

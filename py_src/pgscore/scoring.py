@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import select
 import signal
+import sys
 import threading
 import time
 
@@ -42,12 +43,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
                 state["rows"] += n
                 state["last_key"] = last
                 if progress and bar is None:  # drawn once the first chunk is in: bad input draws no bar
-                    from tqdm import tqdm
-
-                    # whole counts (1500/2500 rows) below a million (unit_scale prints 50 as "50.0"), then 1.23M
-                    bar = tqdm(total=total, initial=n, unit=" rows", unit_scale=total >= 1_000_000,
-                               desc=f"{model} -> {table}.{into}")
-                    bar.start_t = bar.last_print_t = begun  # its clock from the first chunk's start
+                    bar = _progress(total, n, begun, f"{model} -> {table}.{into}")
                 elif bar is not None:
                     bar.update(n)
                 if stop:
@@ -62,6 +58,41 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
         if isinstance(db, str):
             conn.close()
     return {**state, "seconds": time.perf_counter() - started}
+
+
+def _progress(total, n, begun, desc):
+    """tqdm's bar on a terminal; elsewhere (a log file, cron's mail) a plain line every LINE_EVERY
+    seconds, not a bar redrawn with carriage returns."""
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        # whole counts (1500/2500 rows) below a million (unit_scale prints 50 as "50.0"), then 1.23M
+        bar = tqdm(total=total, initial=n, unit=" rows", unit_scale=total >= 1_000_000, desc=desc)
+        bar.start_t = bar.last_print_t = begun  # its clock from the first chunk's start
+        return bar
+    return _Lines(total, n, begun, desc)
+
+
+class _Lines:
+    """What the bar says, as a line at most every LINE_EVERY seconds (tqdm's update and close)."""
+
+    LINE_EVERY = 30.0
+
+    def __init__(self, total, n, begun, desc):
+        self.total, self.n, self.begun, self.desc = total, n, begun, desc
+        self.said = time.time()
+
+    def update(self, n):
+        self.n += n
+        now = time.time()
+        if now - self.said >= self.LINE_EVERY:
+            self.said = now
+            pct = f" ({100 * self.n / self.total:.0f}%)" if self.total else ""
+            print(f"{self.desc}: {self.n:,} of {self.total:,} rows{pct}, "
+                  f"{self.n / max(now - self.begun, 1e-9):,.0f} rows/s", file=sys.stderr, flush=True)
+
+    def close(self):
+        pass
 
 
 @contextlib.contextmanager
