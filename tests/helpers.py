@@ -78,6 +78,43 @@ def pgscore_cli(*args, env=None, timeout=300):
     return subprocess.run([*PGSCORE, *args], capture_output=True, text=True, env=full_env, timeout=timeout)
 
 
+def pgscore_cli_on_a_terminal(*args, timeout=300):
+    """The CLI with its stderr on a pseudo-terminal (where the progress bar is drawn): CompletedProcess
+    with stdout and what the terminal received as stderr."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+    import time
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # 120 columns (a new one has 0)
+    try:
+        p = subprocess.Popen([*PGSCORE, *args], stdout=subprocess.PIPE, stderr=slave, text=True)
+        os.close(slave)
+        slave = None
+        got, deadline = b"", time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                got += chunk
+            elif p.poll() is not None:
+                break
+        out = p.communicate(timeout=max(1.0, deadline - time.monotonic()))[0]
+        return subprocess.CompletedProcess(p.args, p.returncode, out, got.decode(errors="replace"))
+    finally:
+        os.close(master)
+        if slave is not None:
+            os.close(slave)
+
+
 # every object a schema holds, as the database renders it
 CATALOG_SQL = """
 SELECT 'function', p.oid::regprocedure::text, pg_get_functiondef(p.oid)

@@ -10,7 +10,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import pgscore_cli, query
+from helpers import pgscore_cli, pgscore_cli_on_a_terminal, query
 from pgscore import datasets, registry
 
 X, Y, NAMES = datasets.churn(400, seed=5)
@@ -194,10 +194,10 @@ def test_cli_score_and_maintain(churn):
                  + ", ".join(f"{n} float8" for n in NAMES) + ", churn_score float8)")
     query(churn, "INSERT INTO profiles SELECT 'c' || lpad(i::text, 5, '0'), "
                  + ", ".join(f"%s + i" for _ in NAMES) + ", NULL FROM generate_series(1, 2500) i", ROW)
-    r = pgscore_cli("score", "--model", "churn", "--table", "profiles", "--key", "customer_id",
-                    "--into", "churn_score", "--chunk-size", "1000", "--after", "c01000", "--db", url)
+    r = pgscore_cli_on_a_terminal("score", "--model", "churn", "--table", "profiles", "--key", "customer_id",
+                                  "--into", "churn_score", "--chunk-size", "1000", "--after", "c01000", "--db", url)
     assert r.returncode == 0, r.stderr
-    assert "scored 1500 rows" in r.stdout and "| 1500/1500 [" in r.stderr  # the progress bar, at its end
+    assert "scored 1500 rows" in r.stdout and "| 1500/1500 [" in r.stderr, r.stderr  # the progress bar, at its end
     assert "0.00/" not in r.stderr and ".0/" not in r.stderr  # drawn from the first chunk, in whole rows
     assert query(churn, "SELECT count(churn_score), min(customer_id) FILTER (WHERE churn_score IS NOT NULL) "
                         "FROM profiles") == [(1500, "c01001")]
