@@ -998,6 +998,17 @@ def test_attach_bad_input(shop, change, sqlstate, message):
     assert query(shop, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'complaints'::regclass") == [(0,)]
 
 
+def test_a_counter_whose_values_an_integer_column_rounds_is_named(shop):
+    query(shop, "ALTER TABLE complaints ADD COLUMN amount numeric(10, 2); "
+                "ALTER TABLE customers ADD COLUMN spent integer DEFAULT 0, ADD COLUMN n_complaints integer")
+    attach(shop, counters={"spent": {"add": "amount"}, "n_complaints": "count", "support_calls": "count"})
+    rounded = [n for n in shop.notices if "will be rounded" in n]
+    assert len(rounded) == 1, shop.notices  # the count into an integer column is whole: not named
+    assert "counter 'spent' computes numeric values and public.customers.spent is integer" in rounded[0]
+    query(shop, "INSERT INTO complaints (customer_id, amount) VALUES (1, 2.4), (1, 0.4)")
+    assert query(shop, "SELECT spent, n_complaints FROM customers WHERE id = 1") == [(3, 2)]  # what it warned of
+
+
 def test_attach_twice_and_profile_missing_a_feature(shop):
     query(shop, ATTACH, GOOD)
     with pytest.raises(errors.DuplicateObject):

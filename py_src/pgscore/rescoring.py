@@ -45,6 +45,8 @@ KINDS = {
     "set": (None, "{a}"),
 }
 RECOMPUTED = ("window", "recompute")
+INTEGER_TYPES = {20, 21, 23}  # int8, int2, int4
+FRACTIONAL_TYPES = {700: "real", 701: "double precision", 1700: "numeric"}
 LOCKED = "pgscore.rescoring_locked"  # a setting: how many profiles the statement's lock took
 RELOCKS = 3  # reads of the profiles at most, when profiles appear between the lock and the read
 LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout, NOWAIT
@@ -1167,10 +1169,20 @@ def _check_statements(plpy, GD, w: Wiring):
     try:
         for c in all_counters:
             w.counters = [c]
+            sql = Sql(plpy, w, None, source=w.events.name)
             try:
-                plpy.prepare(Sql(plpy, w, None, source=w.events.name).counters_only())
+                plpy.prepare(sql.counters_only())
+                # the new value's type, for an assignment that rounds (LIMIT 0: nothing is read)
+                made = plpy.execute(f"SELECT {sql.new_values[c.column]} AS v FROM {w.profiles.name} AS p, "
+                                    f"({sql.agg}) AS a LIMIT 0").coltypes()[0]
             except plpy.SPIError as e:
                 raise WiringError(f"counter {c.column!r}: {_message(e)}", sqlstate=_state(e) or "42601") from None
+            if w.profiles.columns[c.column] in INTEGER_TYPES and made in FRACTIONAL_TYPES:
+                plpy.warning(f"pgscore: counter {c.column!r} computes {FRACTIONAL_TYPES[made]} values and "
+                             f"{w.profiles.name}.{c.column} is {w.profiles.types[c.column]}: each new value will be "
+                             "rounded to a whole number",
+                             hint=f"make the column numeric (ALTER TABLE {w.profiles.name} ALTER COLUMN "
+                                  f"{plpy.quote_ident(c.column)} TYPE numeric), or the expression whole")
     finally:
         w.counters = all_counters
     try:
