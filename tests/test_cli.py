@@ -165,6 +165,20 @@ def test_status_counts_one_version_in_the_singular(db_url):
     assert "models: 1 (2 versions, 1 live, 2 unsigned)" in pgscore_cli("status", "--db", db_url).stdout
 
 
+def test_status_says_when_the_schema_is_behind_or_ahead_of_this_pgscore(empty_db_url):
+    migrate.upgrade(empty_db_url, "0018")
+    out = pgscore_cli("status", "--db", empty_db_url).stdout
+    assert f"pgscore schema: revision 0018 (this pgscore's head: {migrate.head()}); upgrade it with: pgscore " \
+           "install --db URL\n" in out, out
+    query(empty_db_url, f"UPDATE {migrate.VERSION_TABLE} SET version_num = '9999'")
+    out = pgscore_cli("status", "--db", empty_db_url).stdout
+    assert "revision 9999 (this pgscore's head: " in out and "; newer than this pgscore: run the pgscore that " \
+           "installed it\n" in out, out
+    query(empty_db_url, f"UPDATE {migrate.VERSION_TABLE} SET version_num = '0018'")
+    migrate.upgrade(empty_db_url)
+    assert "upgrade it" not in pgscore_cli("status", "--db", empty_db_url).stdout
+
+
 def test_env_on_a_database_without_pgscore(empty_db_url):
     run = pgscore_cli("env", "--db", empty_db_url)
     assert run.returncode == 1

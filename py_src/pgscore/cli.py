@@ -167,7 +167,11 @@ def _status(url):
         cur.execute("SELECT current_setting('server_version'), current_database(), current_user")
         version, dbname, user = cur.fetchone()
         _say(f"database: {dbname} (PostgreSQL {version}), connected as {user}")
-        _say(f"pgscore schema: revision {migrate.current(url)} (this pgscore's head: {migrate.head()})")
+        current, head = migrate.current(url), migrate.head()
+        behind = ("" if current == head else
+                  f"; upgrade it with: {command('install --db URL')}" if current < head else  # 0001... sort
+                  "; newer than this pgscore: run the pgscore that installed it")
+        _say(f"pgscore schema: revision {current} (this pgscore's head: {head}){behind}")
         cur.execute("SELECT pgscore.validate_environment()")
         env = cur.fetchone()[0]
         env = json.loads(env) if isinstance(env, str) else env
