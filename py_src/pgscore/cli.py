@@ -211,7 +211,8 @@ SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.score_col
             CASE WHEN pg_catalog.jsonb_typeof(r.counters) = 'object' THEN r.counters END)) AS counters,
        e.oid IS NOT NULL AS event_found, p.oid IS NOT NULL AS profile_found,
        (SELECT t.tgenabled <> 'D' FROM pg_catalog.pg_trigger t
-         WHERE t.tgrelid = e.oid AND t.tgname = r.trigger_name) AS trigger_on, r.trigger_name,
+         WHERE t.tgrelid = e.oid AND t.tgname = r.trigger_name) AS trigger_on,
+       pg_catalog.quote_ident(r.trigger_name) AS trigger_name,
        l.version AS live_version
   FROM pgscore.rescoring r
   LEFT JOIN pg_catalog.pg_class e ON e.oid = pg_catalog.to_regclass(r.event_table)
@@ -225,13 +226,13 @@ SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE q.rescoring_id IS 
   FROM pgscore.error_queue q"""
 
 
-def _literal(text: str) -> str:
-    """A SQL string literal, for a statement the user is told to run."""
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _rescoring_status(cur):
     """The wirings of attach_rescoring, what stops one from rescoring, and the error queue."""
+    from psycopg2 import sql
+
+    def lit(text):  # for the statements the user is told to run
+        return sql.Literal(text).as_string(cur)
+
     cur.execute(_WIRINGS)
     wirings = cur.fetchall()
     if not wirings:
@@ -248,10 +249,10 @@ def _rescoring_status(cur):
                      "SELECT pgscore.detach_rescoring('NEW_NAME') and attach again")
         elif not profile_found:
             line += (f"\n     NOT RESCORING: the profile table {profiles} was renamed or dropped; detach with "
-                     f"SELECT pgscore.detach_rescoring({_literal(events)}) and attach again")
+                     f"SELECT pgscore.detach_rescoring({lit(events)}) and attach again")
         elif trigger_on is None:
             line += (f"\n     NOT RESCORING: its trigger {trigger} on {events} was dropped; detach with "
-                     f"SELECT pgscore.detach_rescoring({_literal(events)}) and attach again")
+                     f"SELECT pgscore.detach_rescoring({lit(events)}) and attach again")
         elif not trigger_on:
             line += (f"\n     NOT RESCORING: its trigger {trigger} on {events} is disabled; enable it with "
                      f"ALTER TABLE {events} ENABLE TRIGGER {trigger}")
