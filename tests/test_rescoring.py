@@ -1121,6 +1121,27 @@ def test_renamed_table_keeps_events_and_can_be_detached(shop):
                        "AND NOT tgisinternal") == [(0,)]
 
 
+def test_a_renamed_table_whose_old_name_another_took_is_not_rescored_in_its_place(shop):
+    """The wiring names its event table, and its statements recount events by that name: a wired table
+    renamed, with a new one created under the old name, must not have its events counted against the new
+    one's, in a session that has the wiring cached and in a new one."""
+    attach(shop)
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (90)")  # this session caches the wiring
+    (calls,), = query(shop, "SELECT support_calls FROM customers WHERE id = 90")
+    query(shop, "ALTER TABLE complaints RENAME TO complaints_old; "
+                "CREATE TABLE complaints (LIKE complaints_old INCLUDING ALL)")
+    other = psycopg2.connect(shop.dsn)
+    other.autocommit = True
+    for conn in (shop, other):
+        del conn.notices[:]
+        query(conn, "INSERT INTO complaints_old (customer_id) VALUES (90), (90)")
+        warned = [n for n in conn.notices if "trigger pgscore_rescore_" in n]
+        assert warned and "on public.complaints_old names rescoring" in warned[0], conn.notices
+    other.close()
+    assert query(shop, "SELECT support_calls FROM customers WHERE id = 90") == [(calls,)]  # nothing counted
+    assert query(shop, "SELECT count(*) FROM complaints_old") == [(5,)]  # every event kept
+
+
 def test_a_table_dropped_and_created_again_can_be_attached_again(shop):
     """Dropping a wired event table drops its trigger; attaching the new table of that name replaces the
     wiring left behind (the demo does this each time it runs) and takes over the old wiring's queued errors."""

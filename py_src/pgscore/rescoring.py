@@ -156,6 +156,7 @@ def check_expression(expr, what) -> str:
 
 # -- the wiring, as stored ---------------------------------------------------------------------------
 
+_NAMED = "SELECT pg_catalog.to_regclass($1)::pg_catalog.oid AS oid"
 _WIRING = ("SELECT r.rescoring_id, r.event_table, r.profile_table, "
            "pg_catalog.to_regclass(r.event_table)::pg_catalog.oid AS event_oid, "
            "pg_catalog.to_regclass(r.profile_table)::pg_catalog.oid AS profile_oid, r.event_key, r.profile_key, r.model_name, "
@@ -192,6 +193,7 @@ class Wiring:
         self.plans: dict = {}  # (model_id or None: no usable model, retry?) -> Plans
         self.last = None  # the trigger's plans of the previous statement
         self.many = False  # whether the previous statement's events named more than one profile
+        self.seen_as = None  # (schema, name) of the trigger's table, once found to be the one named here
 
     def plans_for(self, plpy, model, retry=False, error=None) -> "Plans":
         key = (model.model_id if model is not None else None, retry)
@@ -526,10 +528,12 @@ def on_insert(plpy, GD, TD):
     """The statement-level AFTER INSERT trigger of a wired event table."""
     rescoring_id = int(TD["args"][0])
     w = wiring(plpy, GD, rescoring_id)
-    if w is None:
-        plpy.warning(f"pgscore: trigger {TD['name']} names rescoring {rescoring_id}, which is not attached or "
-                     "whose tables were renamed or dropped; the events were inserted and no profile was rescored",
-                     hint="detach with pgscore.detach_rescoring and attach again")
+    if w is None or not _on_its_table(plpy, w, TD):
+        on = f"{plpy.quote_ident(TD['table_schema'])}.{plpy.quote_ident(TD['table_name'])}"
+        plpy.warning(f"pgscore: trigger {TD['name']} on {on} names rescoring {rescoring_id}, which is not attached "
+                     "or whose tables were renamed or dropped; the events were inserted and no profile was rescored",
+                     hint=f"detach it with SELECT pgscore.detach_rescoring({plpy.quote_literal(on)}) and attach again "
+                          "(pgscore status says what changed)")
         return None
     plans = w.last or _plans(plpy, GD, w)
     if plans.fast is not None and _fast(plpy, w, plans):
@@ -565,6 +569,21 @@ def on_insert(plpy, GD, TD):
     if failures:
         queue(plpy, w, plans, failures, via="trigger")
     return None
+
+
+def _on_its_table(plpy, w: Wiring, TD) -> bool:
+    """Whether the trigger fires on the table the wiring names. Its statements name the event table, so
+    a wired table renamed, and another created under its old name, would have its events counted in the
+    other's place. Checked by name at each call (a tuple compare once seen), by the server where the names
+    differ only in how they are written (a temporary table, say)."""
+    seen = (TD["table_schema"], TD["table_name"])
+    if seen == w.seen_as:
+        return True
+    found = plpy.execute(plpy.prepare(_NAMED, ["pg_catalog.text"]), [w.events.name])[0]["oid"]
+    if found is None or str(found) != TD["relid"]:
+        return False
+    w.seen_as = seen
+    return True
 
 
 def _plans(plpy, GD, w: Wiring, retry=False):
