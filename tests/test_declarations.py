@@ -38,6 +38,7 @@ EXPECTED = {
     "pgscore.drop_log_partitions(interval)": ("v", False, "u"),
     "pgscore.attach_rescoring(regclass,regclass,name,text,name,jsonb,name,name,text,boolean,name)": ("v", False, "u"),
     "pgscore.detach_rescoring(regclass,regclass)": ("v", False, "u"),
+    "pgscore.forget_rescoring(bigint)": ("v", False, "u"),
     "pgscore.rescore_events()": ("v", False, "u"),
     "pgscore.retry_failed(text,integer)": ("v", False, "u"),
     "pgscore.load_model(bigint)": ("v", False, "u"),  # fills this backend's model cache

@@ -28,6 +28,8 @@ def test_start_status_url_stop_and_restart_after_a_crash(data_dir):
     assert start.returncode == 0, start.stderr
     url = start.stdout.strip().splitlines()[-1]
     assert url.startswith("postgresql://") and f"port={port}" in url
+    # the way to stop it names this cluster (not the default one)
+    assert start.stdout.strip().splitlines()[-2] == f"stop it with: pgscore db stop --data-dir {data_dir.absolute()}"
     with psycopg2.connect(url) as c, c.cursor() as cur:
         cur.execute("SELECT current_database(), current_setting('port')")
         assert cur.fetchone() == ("pgscore", port)
@@ -43,6 +45,7 @@ def test_start_status_url_stop_and_restart_after_a_crash(data_dir):
 
     status = pgscore_cli("db", "status", "--data-dir", str(data_dir))
     assert status.returncode == 0 and "running" in status.stdout and port in status.stdout
+    assert f"\nstop it with: pgscore db stop --data-dir {data_dir.absolute()}\n" in status.stdout
     assert pgscore_cli("db", "url", "--data-dir", str(data_dir)).stdout.strip() == url
     for action in ("url", "status", "stop"):  # they read the cluster's own port: none to give (and get wrong)
         wrong = pgscore_cli("db", action, "--data-dir", str(data_dir), "--port", str(int(port) + 1))

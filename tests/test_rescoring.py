@@ -381,7 +381,8 @@ def test_status_shows_the_wirings_and_the_queue_and_pgscore_retry_drains_it(db_u
     assert "2 profiles still queued" in run.stdout
     registry.deploy(db_url, "churn", model, X, y, feature_names=CHURN_FEATURES)
     assert "model churn (live version 1), 3 counters\n" in status()
-    assert pgscore_cli("retry", "--model", "other", "--db", db_url).returncode == 1  # no such model: the error
+    run = pgscore_cli("retry", "--model", "other", "--db", db_url)  # no such model: a usage error
+    assert run.returncode == 2 and "there is no model 'other'" in run.stderr, run.stderr
     run = pgscore_cli("retry", "--limit", "1", "--db", db_url)
     assert (run.returncode, run.stdout) == (0, f"{rid}: public.complaints -> public.customers: 1 rescored, "
                                                "0 still failing\n")
@@ -391,18 +392,49 @@ def test_status_shows_the_wirings_and_the_queue_and_pgscore_retry_drains_it(db_u
     assert_scores_match_model(conn, model, [1, 2])
     assert pgscore_cli("retry", "--db", db_url).stdout == "nothing queued\n"
     assert "error queue: empty" in status()
-    # what stops a wiring, and what to do about it
+    # what stops a wiring, and what to do about it (each fix as printed, run)
+    again = f"and attach it again (its arguments: SELECT * FROM pgscore.rescoring WHERE rescoring_id = {rid})"
     query(conn, "ALTER TABLE complaints DISABLE TRIGGER ALL")
-    assert (f"NOT RESCORING: its trigger pgscore_rescore_{rid} on public.complaints is disabled; enable it with "
-            f"ALTER TABLE public.complaints ENABLE TRIGGER pgscore_rescore_{rid}") in status()
-    query(conn, f"ALTER TABLE complaints ENABLE TRIGGER ALL; DROP TRIGGER pgscore_rescore_{rid} ON complaints")
-    assert (f"NOT RESCORING: its trigger pgscore_rescore_{rid} on public.complaints was dropped; detach with "
-            "SELECT pgscore.detach_rescoring('public.complaints') and attach again") in status()
+    fix = f"ALTER TABLE public.complaints ENABLE TRIGGER pgscore_rescore_{rid}"
+    assert f"NOT RESCORING: its trigger pgscore_rescore_{rid} on public.complaints is disabled; enable it with {fix} " \
+           "(events inserted meanwhile were not counted;" in status()
+    query(conn, fix)
+    query(conn, f"ALTER TABLE complaints ENABLE REPLICA TRIGGER pgscore_rescore_{rid}")
+    assert "is enabled for replication sessions only; enable it with" in status()
+    query(conn, fix)
+    assert "NOT RESCORING" not in status()
     query(conn, "ALTER TABLE customers RENAME TO clients")
-    assert ("NOT RESCORING: the profile table public.customers was renamed or dropped; detach with "
-            "SELECT pgscore.detach_rescoring('public.complaints')") in status()
+    fix = "SELECT pgscore.detach_rescoring('public.complaints')"
+    assert f"NOT RESCORING: the profile table public.customers was renamed or dropped; detach with {fix} {again}" \
+        in status()
+    query(conn, "ALTER TABLE clients RENAME TO customers")
     query(conn, "ALTER TABLE complaints RENAME TO grievances")
-    assert "NOT RESCORING: the event table public.complaints was renamed or dropped" in status()
+    fix = "SELECT pgscore.detach_rescoring('public.grievances')"
+    assert (f"NOT RESCORING: the event table was renamed to public.grievances, which has the trigger (its events are "
+            f"kept, not rescored); detach with {fix} {again}") in status()
+    query(conn, "ALTER TABLE grievances RENAME TO complaints")
+    query(conn, f"DROP TRIGGER pgscore_rescore_{rid} ON complaints")
+    fix = "SELECT pgscore.detach_rescoring('public.complaints')"
+    assert (f"NOT RESCORING: its trigger pgscore_rescore_{rid} on public.complaints was dropped; detach with {fix} "
+            f"{again}") in status()
+    assert query(conn, fix) == [(1,)]
+    rid = attach(conn)
+    query(conn, "UPDATE customers SET age = NULL WHERE id = 3")
+    query(conn, "INSERT INTO complaints (customer_id) VALUES (3)")  # queued: age is NULL
+    query(conn, "DROP TABLE complaints")
+    out = status()
+    fix = f"SELECT pgscore.forget_rescoring({rid})"
+    assert f"NOT RESCORING: the event table public.complaints was dropped; forget the wiring with {fix}," in out
+    assert "; once the cause is fixed" not in out  # its profile belongs to no live wiring: retry cannot reach it
+    query(conn, fix)
+    out = status()
+    assert "rescoring: nothing attached" in out
+    assert "error queue: 1 profile waiting to be rescored" in out
+    assert ("; 1 of them belong to no wiring that can rescore them (detached, or their event table dropped or "
+            "renamed): retry rescores them once a table is attached to their profile table") in out
+    run = pgscore_cli("retry", "--db", db_url)
+    assert (run.returncode, run.stdout) == (1, "nothing queued for a wiring; 1 profile belongs to no wiring (see "
+                                               "pgscore status)\n"), run.stdout
     conn.close()
 
 
@@ -840,6 +872,17 @@ def test_attach_warns_of_a_recount_without_an_index_and_of_partitions(shop):
     assert query(shop, "SELECT complaints_30d FROM customers WHERE id = 5") == [(1.0,)]
 
 
+def test_retry_failed_names_the_profile_table_that_went(shop):
+    rid = attach(shop)
+    query(shop, "UPDATE customers SET age = NULL WHERE id = 81")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (81)")  # queued: age is NULL
+    query(shop, "ALTER TABLE customers RENAME TO clients")
+    del shop.notices[:]
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 0, 1)]
+    said = [n for n in shop.notices if "retry_failed skipped" in n]
+    assert said and f"skipped rescoring {rid}: its profile table public.customers was dropped or renamed" in said[0]
+
+
 def test_retry_failed_and_attach_after_an_event_table_was_dropped(shop, trained):
     """The queued profiles of a wiring whose event table was dropped: retry_failed skips that wiring with a
     WARNING (it has no event table to recount from) and goes on with the others; attaching any event table
@@ -1140,6 +1183,29 @@ def test_a_renamed_table_whose_old_name_another_took_is_not_rescored_in_its_plac
     other.close()
     assert query(shop, "SELECT support_calls FROM customers WHERE id = 90") == [(calls,)]  # nothing counted
     assert query(shop, "SELECT count(*) FROM complaints_old") == [(5,)]  # every event kept
+    # detached by the name it was wired under (now the new table's): its trigger goes, from the renamed one
+    del shop.notices[:]
+    assert query(shop, "SELECT pgscore.detach_rescoring('complaints')") == [(1,)]
+    assert query(shop, "SELECT count(*) FROM pg_trigger WHERE tgfoid = 'pgscore.rescore_events'::regproc") == [(0,)]
+    assert query(shop, "SELECT count(*) FROM pgscore.rescoring") == [(0,)]
+    assert not shop.notices, shop.notices  # nothing about a trigger that "does not exist, skipping"
+
+
+def test_forget_rescoring_removes_a_wiring_whose_trigger_is_gone(shop):
+    rid = attach(shop)
+    with pytest.raises(errors.ObjectInUse) as e:  # its trigger is still there: detach it instead
+        query(shop, "SELECT pgscore.forget_rescoring(%s)", (rid,))
+    assert e.value.diag.message_hint == "detach it with: SELECT pgscore.detach_rescoring('public.complaints')"
+    query(shop, "UPDATE customers SET age = NULL WHERE id = 70")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (70)")  # queued: age is NULL
+    query(shop, "DROP TABLE complaints")  # and its trigger with it
+    assert query(shop, "SELECT pgscore.forget_rescoring(%s)", (rid,)) == [("",)]
+    assert query(shop, "SELECT count(*) FROM pgscore.rescoring") == [(0,)]
+    assert query(shop, "SELECT entity_key, rescoring_id FROM pgscore.error_queue") == [("70", None)]  # kept
+    with pytest.raises(errors.UndefinedObject):
+        query(shop, "SELECT pgscore.forget_rescoring(%s)", (rid,))
+    with pytest.raises(errors.NullValueNotAllowed):
+        query(shop, "SELECT pgscore.forget_rescoring(NULL)")
 
 
 def test_a_table_dropped_and_created_again_can_be_attached_again(shop):

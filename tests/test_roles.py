@@ -128,7 +128,7 @@ def test_app_scores_and_inserts_events_but_writes_no_model_and_reads_no_bytes(ur
         "SELECT pgscore.rollback('churn')", "SELECT pgscore.activate('churn', 1)", "SELECT pgscore.retire('churn')",
         "SELECT * FROM pgscore.refresh_monitoring()", "SELECT pgscore.create_log_partitions(1)",
         "SELECT pgscore.drop_log_partitions('1 day')",
-        "SELECT pgscore.detach_rescoring('complaints')",
+        "SELECT pgscore.detach_rescoring('complaints')", "SELECT pgscore.forget_rescoring(1)",
         "INSERT INTO pgscore.outcomes (model_name, entity_key, outcome) VALUES ('churn', 'c1', '7')",
     ]
     for sql_text in denied:

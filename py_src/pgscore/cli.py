@@ -48,7 +48,8 @@ def resolve_db(args) -> str:
 def cmd_db_start(args):
     c = _cluster(args)
     c.start()
-    _say(c.url())
+    _say(f"stop it with: {command('db stop', c.data_dir)}")
+    _say(c.url())  # last: scripts read it
     return 0
 
 
@@ -70,7 +71,7 @@ def cmd_db_status(args):
     state = f"running (pid {st['pid']})" if st["running"] else "stopped"
     _say(f"{state}\ndata directory: {st['data_dir']}\nport: {st['port']}\n"
          f"server user: {st['server_user']}\nsigning key: {st['signing_key'] or 'none (models are not signed)'}\n"
-         f"url: {st['url']}")
+         f"url: {st['url']}" + (f"\nstop it with: {command('db stop', c.data_dir)}" if st["running"] else ""))
     return 0 if st["running"] else 3
 
 
@@ -203,71 +204,90 @@ def _status(url):
     return 0
 
 
-# a wiring as status shows it: its tables as they are named now (NULL: renamed or dropped), whether its
-# trigger is still there, its model's live version
+# a wiring as status shows it: its tables as they are named now (NULL: renamed or dropped), the table its
+# trigger is on and whether it fires in ordinary sessions, its model's live version
 _WIRINGS = """
 SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.score_column,
        (SELECT pg_catalog.count(*) FROM pg_catalog.jsonb_object_keys(
             CASE WHEN pg_catalog.jsonb_typeof(r.counters) = 'object' THEN r.counters END)) AS counters,
        e.oid IS NOT NULL AS event_found, p.oid IS NOT NULL AS profile_found,
-       (SELECT t.tgenabled <> 'D' FROM pg_catalog.pg_trigger t
-         WHERE t.tgrelid = e.oid AND t.tgname = r.trigger_name) AS trigger_on,
-       pg_catalog.quote_ident(r.trigger_name) AS trigger_name,
-       l.version AS live_version
+       t.tgrelid::pg_catalog.regclass::pg_catalog.text AS trigger_on, t.tgrelid = e.oid AS on_its_table,
+       t.tgenabled, pg_catalog.quote_ident(r.trigger_name) AS trigger_name, l.version AS live_version
   FROM pgscore.rescoring r
   LEFT JOIN pg_catalog.pg_class e ON e.oid = pg_catalog.to_regclass(r.event_table)
   LEFT JOIN pg_catalog.pg_class p ON p.oid = pg_catalog.to_regclass(r.profile_table)
+  LEFT JOIN LATERAL (SELECT t.tgrelid, t.tgenabled FROM pg_catalog.pg_trigger t
+                      WHERE t.tgname = r.trigger_name AND t.tgfoid = 'pgscore.rescore_events()'::pg_catalog.regprocedure
+                      ORDER BY t.tgrelid = e.oid DESC LIMIT 1) AS t ON true
   LEFT JOIN pgscore.live_models l ON l.name = r.model_name
  ORDER BY r.rescoring_id"""
 
+# the queue, and how much of it no wiring can retry: detached, or its event table gone (by its name)
 _QUEUED = """
-SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE q.rescoring_id IS NULL),
+SELECT pg_catalog.count(*),
+       pg_catalog.count(*) FILTER (WHERE w.rescoring_id IS NULL OR pg_catalog.to_regclass(w.event_table) IS NULL),
        pg_catalog.min(q.first_failed_at), pg_catalog.max(q.attempts)
-  FROM pgscore.error_queue q"""
+  FROM pgscore.error_queue q LEFT JOIN pgscore.rescoring w ON w.rescoring_id = q.rescoring_id"""
 
 
 def _rescoring_status(cur):
-    """The wirings of attach_rescoring, what stops one from rescoring, and the error queue."""
+    """The wirings of attach_rescoring, what stops one from rescoring (with the statement that fixes it),
+    and the error queue."""
     from psycopg2 import sql
 
     def lit(text):  # for the statements the user is told to run
         return sql.Literal(text).as_string(cur)
 
+    cur.execute("SET LOCAL search_path = pg_catalog, pg_temp")  # table names as regclass prints them: qualified
     cur.execute(_WIRINGS)
     wirings = cur.fetchall()
     if not wirings:
         _say("rescoring: nothing attached (SELECT pgscore.attach_rescoring(...), docs/sql.md)")
     else:
         _say(f"rescoring: {len(wirings)} wiring{'' if len(wirings) == 1 else 's'}")
-    for (rid, events, profiles, model, column, n_counters, event_found, profile_found, trigger_on, trigger,
-         live) in wirings:
+    for (rid, events, profiles, model, column, n_counters, event_found, profile_found, trigger_on, on_its_table,
+         enabled, trigger, live) in wirings:
         line = (f"  {rid}: {events} -> {profiles}.{column}, model {model} "
                 + (f"(live version {live})" if live is not None else "(no live version)")
                 + (f", {n_counters} counter{'' if n_counters == 1 else 's'}" if n_counters else ""))
-        if not event_found:
-            line += (f"\n     NOT RESCORING: the event table {events} was renamed or dropped; detach with "
-                     "SELECT pgscore.detach_rescoring('NEW_NAME') and attach again")
-        elif not profile_found:
-            line += (f"\n     NOT RESCORING: the profile table {profiles} was renamed or dropped; detach with "
-                     f"SELECT pgscore.detach_rescoring({lit(events)}) and attach again")
+        stop = "\n     NOT RESCORING: "
+        again = f"and attach it again (its arguments: SELECT * FROM pgscore.rescoring WHERE rescoring_id = {rid})"
+        if trigger_on is not None and not on_its_table:
+            line += (f"{stop}the event table was renamed to {trigger_on}, which has the trigger (its events are "
+                     f"kept, not rescored); detach with SELECT pgscore.detach_rescoring({lit(trigger_on)}) {again}")
+        elif not event_found:
+            line += (f"{stop}the event table {events} was dropped; forget the wiring with SELECT "
+                     f"pgscore.forget_rescoring({rid}), or create and attach a table of that name again")
         elif trigger_on is None:
-            line += (f"\n     NOT RESCORING: its trigger {trigger} on {events} was dropped; detach with "
-                     f"SELECT pgscore.detach_rescoring({lit(events)}) and attach again")
-        elif not trigger_on:
-            line += (f"\n     NOT RESCORING: its trigger {trigger} on {events} is disabled; enable it with "
-                     f"ALTER TABLE {events} ENABLE TRIGGER {trigger}")
+            line += (f"{stop}its trigger {trigger} on {events} was dropped; detach with SELECT "
+                     f"pgscore.detach_rescoring({lit(events)}) {again}")
+        elif not profile_found:
+            line += (f"{stop}the profile table {profiles} was renamed or dropped; detach with SELECT "
+                     f"pgscore.detach_rescoring({lit(events)}) {again}")
+        elif enabled in ("D", "R"):
+            line += (f"{stop}its trigger {trigger} on {events} is "
+                     + ("disabled" if enabled == "D" else "enabled for replication sessions only")
+                     + f"; enable it with ALTER TABLE {events} ENABLE TRIGGER {trigger} (events inserted "
+                       "meanwhile were not counted; window and recompute counters catch up at each profile's "
+                       "next event, the others do not)")
         elif live is None:
             line += ("\n     counters only: inserted events are counted and their profiles queued until a version "
-                     f"of {model} is live")
+                     f"of {model} is live (make one live with: {command(f'activate {model} VERSION')}, then: "
+                     f"{command('retry')})")
         _say(line)
     cur.execute(_QUEUED)
     queued, orphans, oldest, attempts = cur.fetchone()
     if queued:
-        _say(f"error queue: {queued} profile{'' if queued == 1 else 's'} waiting to be rescored"
-             + (f" ({orphans} of detached wirings, taken over when their profile table is attached again)"
-                if orphans else "")
-             + f", the oldest failed {oldest:%Y-%m-%d %H:%M %Z}, up to {attempts} attempt{'' if attempts == 1 else 's'}; "
-             f"see SELECT * FROM pgscore.error_queue; once the cause is fixed: {command('retry')}")
+        waiting = (f"error queue: {queued} profile{'' if queued == 1 else 's'} waiting to be rescored, the oldest "
+                   f"failed {oldest:%Y-%m-%d %H:%M %Z}, up to {attempts} attempt{'' if attempts == 1 else 's'}; "
+                   "see SELECT * FROM pgscore.error_queue")
+        if queued > orphans:
+            waiting += f"; once the cause is fixed: {command('retry')}"
+        if orphans:
+            waiting += (f"; {orphans} of them belong to no wiring that can rescore them (detached, or their event "
+                        "table dropped or renamed): retry rescores them once a table is attached to their profile "
+                        "table, which takes them over")
+        _say(waiting)
     elif wirings:
         _say("error queue: empty")
 
@@ -293,21 +313,36 @@ def cmd_retry(args):
     require_installed(url)
     with psycopg2.connect(url) as conn, conn.cursor() as cur:
         conn.notices = _Notices()  # retry_failed's WARNINGs (a wiring skipped) as they come
+        if args.model is not None:  # an unknown model is a usage error (exit 2), not profiles still failing
+            cur.execute("SELECT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = %s) OR EXISTS "
+                        "(SELECT 1 FROM pgscore.rescoring w WHERE w.model_name = %s)", (args.model, args.model))
+            if not cur.fetchone()[0]:
+                print(f"pgscore: there is no model {args.model!r}, and no table is wired to rescore with it\n"
+                      f"Hint: list them with: {command('models')}", file=sys.stderr)
+                return 2
         cur.execute("SELECT r.rescoring_id, w.event_table, w.profile_table, r.rescored, r.failed "
                     "FROM pgscore.retry_failed(%s, %s) AS r "
                     "LEFT JOIN pgscore.rescoring w ON w.rescoring_id = r.rescoring_id ORDER BY 1",
                     (args.model, args.limit))
         rows = cur.fetchall()
-    if not rows:
-        _say("nothing queued" + (f" for model {args.model}" if args.model else ""))
-        return 0
+        cur.execute("SELECT pg_catalog.count(*) FROM pgscore.error_queue q WHERE q.rescoring_id IS NULL")
+        (unowned,) = cur.fetchone()
     for rid, events, profiles, rescored, failed in rows:
         _say(f"{rid}: {events} -> {profiles}: {rescored} rescored, {failed} still failing")
     failing = sum(r[4] for r in rows)
-    if failing:
-        _say(f"{failing} profile{'' if failing == 1 else 's'} still queued: see their reasons with "
-             "SELECT * FROM pgscore.error_queue")
-    return 1 if failing else 0
+    # left by a detach: no wiring's to retry, until a table is attached to their profile table
+    stranded = (f"{unowned} profile{' belongs' if unowned == 1 else 's belong'} to no wiring (see "
+                f"{command('status')})") if unowned else ""
+    if not rows:
+        _say("nothing queued" + (f" for model {args.model}" if args.model else "")
+             + (f" for a wiring; {stranded}" if unowned else ""))
+    else:
+        if failing:
+            _say(f"{failing} profile{'' if failing == 1 else 's'} still queued: see their reasons with "
+                 "SELECT * FROM pgscore.error_queue")
+        if unowned:
+            _say(stranded)
+    return 1 if failing or unowned else 0
 
 
 class _Notices(list):

@@ -894,9 +894,11 @@ def retry(plpy, GD, model_name=None, limit=None):
     for row in queued:
         GD.get("pgscore.rescoring", {}).pop(row["rescoring_id"], None)  # read afresh: its tables may be gone
         w = wiring(plpy, GD, row["rescoring_id"])
-        if w is None:  # its event table was dropped (or renamed): nothing to read its counters from
+        if w is None:  # a wired table was dropped (or renamed): nothing to read its counters from, or write to
             n = plpy.execute(plpy.prepare(_QUEUED_COUNT, ["pg_catalog.int8"]), [row["rescoring_id"]])[0]["n"]
-            plpy.warning(f"pgscore: retry_failed skipped rescoring {row['rescoring_id']}: its event table was "
+            (gone,) = plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [row["rescoring_id"]])
+            which = ("its event table" if gone["event_oid"] is None else f"its profile table {gone['profile_table']}")
+            plpy.warning(f"pgscore: retry_failed skipped rescoring {row['rescoring_id']}: {which} was "
                          f"dropped or renamed; its {n} queued profile(s) wait for a wiring of their profile table",
                          hint="attach_rescoring of the profile table (from any event table) takes them over; "
                               "detach_rescoring of a renamed one under its new name")
@@ -1052,11 +1054,11 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
     parsed = parse_counters(spec)
     taken = {profile_key: "the key", score_column: "the score", scored_at_column: "scored_at"}
     for c in parsed:
-        _need_column(profiles, c.column, f"counter {c.column!r}'s column")
+        _need_column(profiles, c.column, f"the column of counter {c.column!r}")
         if c.column in taken:
             raise WiringError(f"counter {c.column!r} would overwrite {taken[c.column]} column")
         if c.kind == "window":
-            _need_column(events, c.time, f"counter {c.column!r}'s time column", TIME_TYPES | {"date"},
+            _need_column(events, c.time, f"the time column of counter {c.column!r}", TIME_TYPES | {"date"},
                          "timestamptz, timestamp or date")
             _positive_window(plpy, c)
     attached = plpy.execute(plpy.prepare(_ATTACHED, ["pg_catalog.text", "pg_catalog.text"]),

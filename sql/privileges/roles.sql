@@ -109,5 +109,6 @@ GRANT EXECUTE ON FUNCTION
     pgscore.refresh_monitoring(interval, boolean), pgscore.judge(text[], float8[], bigint[]),
     pgscore.create_log_partitions(integer, date), pgscore.drop_log_partitions(interval),
     pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name),
-    pgscore.detach_rescoring(regclass, regclass), pgscore.rescore_events(), pgscore.validate_environment()
+    pgscore.detach_rescoring(regclass, regclass), pgscore.forget_rescoring(bigint), pgscore.rescore_events(),
+    pgscore.validate_environment()
     TO pgscore_admin;
