@@ -393,7 +393,12 @@ def test_status_shows_the_wirings_and_the_queue_and_pgscore_retry_drains_it(db_u
     assert pgscore_cli("retry", "--db", db_url).stdout == "nothing queued\n"
     assert "error queue: empty" in status()
     # what stops a wiring, and what to do about it (each fix as printed, run)
-    again = f"and attach it again (its arguments: SELECT * FROM pgscore.rescoring WHERE rescoring_id = {rid})"
+    (counters,), = query(conn, "SELECT counters::text FROM pgscore.rescoring")
+
+    def again(events):  # the attach call status prints for the wiring
+        return (f"and attach it again: SELECT pgscore.attach_rescoring('{events}', 'public.customers', 'customer_id', "
+                f"'churn', 'churn_score', '{counters}', p_scored_at_column => 'scored_at', p_profile_key => 'id', "
+                "p_missing_profile => 'create', p_strict => false, p_event_id_column => 'complaint_id')")
     query(conn, "ALTER TABLE complaints DISABLE TRIGGER ALL")
     fix = f"ALTER TABLE public.complaints ENABLE TRIGGER pgscore_rescore_{rid}"
     assert f"NOT RESCORING: its trigger pgscore_rescore_{rid} on public.complaints is disabled; enable it with {fix} " \
@@ -405,18 +410,22 @@ def test_status_shows_the_wirings_and_the_queue_and_pgscore_retry_drains_it(db_u
     assert "NOT RESCORING" not in status()
     query(conn, "ALTER TABLE customers RENAME TO clients")
     fix = "SELECT pgscore.detach_rescoring('public.complaints')"
-    assert f"NOT RESCORING: the profile table public.customers was renamed or dropped; detach with {fix} {again}" \
-        in status()
+    assert ("NOT RESCORING: the profile table public.customers was renamed or dropped; detach with "
+            f"{fix} {again('public.complaints')}") in status()
     query(conn, "ALTER TABLE clients RENAME TO customers")
     query(conn, "ALTER TABLE complaints RENAME TO grievances")
     fix = "SELECT pgscore.detach_rescoring('public.grievances')"
     assert (f"NOT RESCORING: the event table was renamed to public.grievances, which has the trigger (its events are "
-            f"kept, not rescored); detach with {fix} {again}") in status()
+            f"kept, not rescored); detach with {fix} {again('public.grievances')}") in status()
     query(conn, "ALTER TABLE grievances RENAME TO complaints")
     query(conn, f"DROP TRIGGER pgscore_rescore_{rid} ON complaints")
     fix = "SELECT pgscore.detach_rescoring('public.complaints')"
     assert (f"NOT RESCORING: its trigger pgscore_rescore_{rid} on public.complaints was dropped; detach with {fix} "
-            f"{again}") in status()
+            f"{again('public.complaints')}") in status()
+    assert query(conn, fix) == [(1,)]
+    # the attach call status printed, run as printed, wires it again as it was
+    query(conn, again('public.complaints').removeprefix("and attach it again: "))
+    assert "NOT RESCORING" not in status()
     assert query(conn, fix) == [(1,)]
     rid = attach(conn)
     query(conn, "UPDATE customers SET age = NULL WHERE id = 3")

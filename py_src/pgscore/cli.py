@@ -212,7 +212,9 @@ SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.score_col
             CASE WHEN pg_catalog.jsonb_typeof(r.counters) = 'object' THEN r.counters END)) AS counters,
        e.oid IS NOT NULL AS event_found, p.oid IS NOT NULL AS profile_found,
        t.tgrelid::pg_catalog.regclass::pg_catalog.text AS trigger_on, t.tgrelid = e.oid AS on_its_table,
-       t.tgenabled, pg_catalog.quote_ident(r.trigger_name) AS trigger_name, l.version AS live_version
+       t.tgenabled, pg_catalog.quote_ident(r.trigger_name) AS trigger_name, l.version AS live_version,
+       r.event_key, r.profile_key, r.counters::pg_catalog.text, r.scored_at_column, r.missing_profile, r.strict,
+       r.event_id_column
   FROM pgscore.rescoring r
   LEFT JOIN pg_catalog.pg_class e ON e.oid = pg_catalog.to_regclass(r.event_table)
   LEFT JOIN pg_catalog.pg_class p ON p.oid = pg_catalog.to_regclass(r.profile_table)
@@ -245,13 +247,22 @@ def _rescoring_status(cur):
         _say("rescoring: nothing attached (SELECT pgscore.attach_rescoring(...), docs/sql.md)")
     else:
         _say(f"rescoring: {len(wirings)} wiring{'' if len(wirings) == 1 else 's'}")
+    def attach_call(events, profiles, model, column, event_key, profile_key, counters, scored_at, missing, strict,
+                    event_id):
+        args = [lit(v) for v in (events, profiles, event_key, model, column, counters)]
+        named = {"p_scored_at_column": scored_at, "p_profile_key": profile_key, "p_missing_profile": missing,
+                 "p_strict": strict, "p_event_id_column": event_id}
+        return (f"SELECT pgscore.attach_rescoring({', '.join(args)}, "
+                + ", ".join(f"{k} => {lit(v)}" for k, v in named.items()) + ")")
+
     for (rid, events, profiles, model, column, n_counters, event_found, profile_found, trigger_on, on_its_table,
-         enabled, trigger, live) in wirings:
+         enabled, trigger, live, *wiring) in wirings:
+        again = ("and attach it again: " + attach_call(trigger_on if trigger_on and not on_its_table else events,
+                                                        profiles, model, column, *wiring))
         line = (f"  {rid}: {events} -> {profiles}.{column}, model {model} "
                 + (f"(live version {live})" if live is not None else "(no live version)")
                 + (f", {n_counters} counter{'' if n_counters == 1 else 's'}" if n_counters else ""))
         stop = "\n     NOT RESCORING: "
-        again = f"and attach it again (its arguments: SELECT * FROM pgscore.rescoring WHERE rescoring_id = {rid})"
         if trigger_on is not None and not on_its_table:
             line += (f"{stop}the event table was renamed to {trigger_on}, which has the trigger (its events are "
                      f"kept, not rescored); detach with SELECT pgscore.detach_rescoring({lit(trigger_on)}) {again}")
