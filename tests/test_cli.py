@@ -41,6 +41,13 @@ def test_install_env_uninstall(empty_db_url):
     assert "not installed" in pgscore_cli("uninstall", "--db", empty_db_url).stdout
 
 
+def test_without_db_the_error_says_how_to_reach_a_cluster_started_elsewhere(tmp_path):
+    none = tmp_path / "nowhere"
+    run = pgscore_cli("install", env={"PGSCORE_DATA_DIR": str(none), "PGSCORE_DATABASE_URL": ""})
+    assert run.returncode == 1 and f"no database given, and no embedded cluster in {none}" in run.stderr, run.stderr
+    assert 'set PGSCORE_DATA_DIR=DIR (or pass --db "$(pgscore db url --data-dir DIR)")' in run.stderr
+
+
 def test_install_without_a_database():
     port = free_port()
     run = pgscore_cli("install", "--db", f"postgresql://postgres@127.0.0.1:{port}/nope")

@@ -39,9 +39,10 @@ def resolve_db(args) -> str:
     c = Cluster()
     if c.initialized:
         return c.url()
-    raise PgscoreError("no database given",
-                       hint="pass --db postgresql://..., set PGSCORE_DATABASE_URL, or start the "
-                       "embedded one with: " + command("db start"))
+    raise PgscoreError(f"no database given, and no embedded cluster in {c.data_dir}",
+                       hint="pass --db postgresql://... or set PGSCORE_DATABASE_URL; for a cluster started with "
+                       "--data-dir DIR, set PGSCORE_DATA_DIR=DIR (or pass --db \"$(" + command("db url --data-dir DIR")
+                       + ")\"); or start the embedded one with: " + command("db start"))
 
 
 # -- db ----------------------------------------------------------------------
@@ -711,7 +712,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("maintain", help="create the coming days' prediction-log partitions; apply retention")
     sp.add_argument("--days-ahead", type=_int_between(0, 366), default=7,
-                    help="daily partitions to have ready (default 7; 0 to 366)")
+                    help="daily partitions to have ready after today's (default 7; 0 to 366)")
     sp.add_argument("--keep", metavar="INTERVAL", help="drop log partitions older than this, e.g. '90 days'")
     db_opt(sp)
     sp.set_defaults(func=cmd_maintain)
