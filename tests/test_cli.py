@@ -186,6 +186,32 @@ def test_status_says_when_the_schema_is_behind_or_ahead_of_this_pgscore(empty_db
     assert "upgrade it" not in pgscore_cli("status", "--db", empty_db_url).stdout
 
 
+def test_status_says_how_far_the_log_partitions_go_and_what_alerts_fired(db_url):
+    import datetime
+
+    (today,), = query(db_url, "SELECT (now() AT TIME ZONE 'UTC')::date")
+    out = pgscore_cli("status", "--db", db_url).stdout
+    last = today + datetime.timedelta(days=7)  # what install creates: today's and the 7 days after it
+    assert f"prediction log: daily partitions until {last:%Y-%m-%d} (UTC), 7 day(s) after today's; pgscore " \
+           "maintain daily keeps them ahead\n" in out, out
+    assert "alerts at the last refresh" not in out  # never refreshed: the monitoring line says so
+    query(db_url, "SELECT * FROM pgscore.refresh_monitoring()")
+    assert "alerts at the last refresh: none (details: pgscore drift)\n" in pgscore_cli("status", "--db", db_url).stdout
+    query(db_url, "INSERT INTO pgscore.alert_state (model, version, what, subject, window_name, metric, level) "
+                  "VALUES ('m', 1, 'feature', 'x', '1 day', 'psi', 'alert'), ('m', 1, 'score', 'score', '1 day', "
+                  "'psi', 'warn'), ('m', 1, 'feature', 'y', '1 day', 'psi', 'alert')")
+    assert "alerts at the last refresh: 2 at level alert, 1 at level warn (details: pgscore drift)\n" in \
+        pgscore_cli("status", "--db", db_url).stdout
+    for (name,) in query(db_url, "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                                 "WHERE i.inhparent = 'pgscore.prediction_log'::regclass AND c.relname >= %s",
+                         (f"prediction_log_{today:%Y%m%d}",)):
+        if name != "prediction_log_default":
+            query(db_url, f"DROP TABLE pgscore.{name}")
+    out = pgscore_cli("status", "--db", db_url).stdout
+    assert "prediction log: WARNING: no partition for today (UTC): its rows go to the default partition" in out
+    assert "create them with: pgscore maintain (daily, from cron)" in out
+
+
 def test_env_on_a_database_without_pgscore(empty_db_url):
     run = pgscore_cli("env", "--db", empty_db_url)
     assert run.returncode == 1

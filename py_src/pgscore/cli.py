@@ -201,8 +201,32 @@ def _status(url):
         rolled, refreshed = cur.fetchone()
         _say("monitoring: " + (f"last refresh {refreshed:%Y-%m-%d %H:%M:%S %Z}, rollups until {rolled:%H:%M %Z}"
                                 if refreshed else "never refreshed (SELECT * FROM pgscore.refresh_monitoring())"))
+        cur.execute(_ALERTS)
+        levels = dict(cur.fetchall())
+        if refreshed:
+            _say("alerts at the last refresh: " + (", ".join(f"{n} at level {lvl}" for lvl, n in sorted(levels.items()))
+                                                    if levels else "none") + f" (details: {command('drift')})")
+        cur.execute(_PARTITIONS)
+        (last,) = cur.fetchone()
+        cur.execute("SELECT (pg_catalog.now() AT TIME ZONE 'UTC')::date")
+        (today,) = cur.fetchone()
+        if last is None or last < today:
+            _say("prediction log: WARNING: no partition for today (UTC): its rows go to the default partition, which "
+                 f"retention cannot drop by the day; create them with: {command('maintain')} (daily, from cron)")
+        else:
+            _say(f"prediction log: daily partitions until {last:%Y-%m-%d} (UTC), {(last - today).days} day(s) after "
+                 f"today's; {command('maintain')} daily keeps them ahead")
         _rescoring_status(cur)
     return 0
+
+
+_ALERTS = "SELECT a.level, pg_catalog.count(*) FROM pgscore.alert_state a GROUP BY a.level"
+# the newest daily partition of the log (named prediction_log_YYYYMMDD by create_log_partitions)
+_PARTITIONS = """
+SELECT pg_catalog.max(pg_catalog.to_date(pg_catalog.substring(c.relname, '^prediction_log_([0-9]{8})$'),
+                                         'YYYYMMDD'))
+  FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+ WHERE i.inhparent = 'pgscore.prediction_log'::pg_catalog.regclass"""
 
 
 # a wiring as status shows it: its tables as they are named now (NULL: renamed or dropped), the table its
