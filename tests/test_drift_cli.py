@@ -108,7 +108,10 @@ def test_unwritable_report_path_exits_3(churn, tmp_path):
     r = drift(churn, "--html", str(tmp_path / "missing" / "r.html"))
     assert r.returncode == 3, r.stdout + r.stderr
     assert r.stderr == f"pgscore: error: cannot write the report to {tmp_path / 'missing' / 'r.html'}: " \
-                       "not a writable file path\n"
+                       f"there is no directory {tmp_path / 'missing'}\n"
+    r = drift(churn, "--html", str(tmp_path))
+    assert r.returncode == 3 and r.stderr == f"pgscore: error: cannot write the report to {tmp_path}: it is a " \
+                                             "directory\n", r.stderr
 
 
 def test_no_live_models(db_url):
