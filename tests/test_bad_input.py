@@ -137,6 +137,8 @@ SQL_CASES = [
     ("attach score column a feature", "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', "
      "'churn', 'tenure_months', p_profile_key => 'id')", (), "22023", "would feed its own output back in"),
     ("detach not attached", "SELECT pgscore.detach_rescoring('complaints')", (), "42704", "complaints"),
+    ("forget unknown", "SELECT pgscore.forget_rescoring(424242)", (), "42704", "there is no rescoring 424242"),
+    ("forget NULL", "SELECT pgscore.forget_rescoring(NULL)", (), "22004", "the rescoring_id is NULL"),
     ("retry_failed limit 0", "SELECT * FROM pgscore.retry_failed(NULL, 0)", (), "22023", "the limit must be positive"),
     ("retry_failed injection model", "SELECT * FROM pgscore.retry_failed(%s)", (INJECT,), "42704", "DROP TABLE"),
     ("retry_failed unknown model", "SELECT * FROM pgscore.retry_failed('nope')", (), "42704", "there is no model 'nope'"),
