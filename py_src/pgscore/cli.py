@@ -201,15 +201,13 @@ def _status(url):
         rolled, refreshed = cur.fetchone()
         _say("monitoring: " + (f"last refresh {refreshed:%Y-%m-%d %H:%M:%S %Z}, rollups until {rolled:%H:%M %Z}"
                                 if refreshed else "never refreshed (SELECT * FROM pgscore.refresh_monitoring())"))
-        cur.execute(_ALERTS)
-        levels = dict(cur.fetchall())
         if refreshed:
+            cur.execute(_ALERTS)
+            levels = dict(cur.fetchall())
             _say("alerts at the last refresh: " + (", ".join(f"{n} at level {lvl}" for lvl, n in sorted(levels.items()))
                                                     if levels else "none") + f" (details: {command('drift')})")
         cur.execute(_PARTITIONS)
-        (last,) = cur.fetchone()
-        cur.execute("SELECT (pg_catalog.now() AT TIME ZONE 'UTC')::date")
-        (today,) = cur.fetchone()
+        last, today = cur.fetchone()
         if last is None or last < today:
             _say("prediction log: WARNING: no partition for today (UTC): its rows go to the default partition, which "
                  f"retention cannot drop by the day; create them with: {command('maintain')} (daily, from cron)")
@@ -224,7 +222,7 @@ _ALERTS = "SELECT a.level, pg_catalog.count(*) FROM pgscore.alert_state a GROUP 
 # the newest daily partition of the log (named prediction_log_YYYYMMDD by create_log_partitions)
 _PARTITIONS = """
 SELECT pg_catalog.max(pg_catalog.to_date(pg_catalog.substring(c.relname, '^prediction_log_([0-9]{8})$'),
-                                         'YYYYMMDD'))
+                                         'YYYYMMDD')), (pg_catalog.now() AT TIME ZONE 'UTC')::pg_catalog.date
   FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
  WHERE i.inhparent = 'pgscore.prediction_log'::pg_catalog.regclass"""
 
@@ -265,13 +263,6 @@ def _rescoring_status(cur):
     def lit(text):  # for the statements the user is told to run
         return sql.Literal(text).as_string(cur)
 
-    cur.execute("SET LOCAL search_path = pg_catalog, pg_temp")  # table names as regclass prints them: qualified
-    cur.execute(_WIRINGS)
-    wirings = cur.fetchall()
-    if not wirings:
-        _say("rescoring: nothing attached (SELECT pgscore.attach_rescoring(...), docs/sql.md)")
-    else:
-        _say(f"rescoring: {len(wirings)} wiring{'' if len(wirings) == 1 else 's'}")
     def attach_call(events, profiles, model, column, event_key, profile_key, counters, scored_at, missing, strict,
                     event_id):
         args = [lit(v) for v in (events, profiles, event_key, model, column, counters)]
@@ -280,6 +271,13 @@ def _rescoring_status(cur):
         return (f"SELECT pgscore.attach_rescoring({', '.join(args)}, "
                 + ", ".join(f"{k} => {lit(v)}" for k, v in named.items()) + ")")
 
+    cur.execute("SET LOCAL search_path = pg_catalog, pg_temp")  # table names as regclass prints them: qualified
+    cur.execute(_WIRINGS)
+    wirings = cur.fetchall()
+    if not wirings:
+        _say("rescoring: nothing attached (SELECT pgscore.attach_rescoring(...), docs/sql.md)")
+    else:
+        _say(f"rescoring: {len(wirings)} wiring{'' if len(wirings) == 1 else 's'}")
     for (rid, events, profiles, model, column, n_counters, event_found, profile_found, trigger_on, on_its_table,
          enabled, trigger, live, *wiring) in wirings:
         again = ("and attach it again: " + attach_call(trigger_on if trigger_on and not on_its_table else events,
@@ -344,22 +342,20 @@ def _print_env(report):
 def cmd_retry(args):
     """pgscore.retry_failed(): rescore the profiles rescoring queued; exit 1 while some still fail."""
     import psycopg2
+    import psycopg2.errors
 
     url = resolve_db(args)
     require_installed(url)
     with psycopg2.connect(url) as conn, conn.cursor() as cur:
         conn.notices = _Notices()  # retry_failed's WARNINGs (a wiring skipped) as they come
-        if args.model is not None:  # an unknown model is a usage error (exit 2), not profiles still failing
-            cur.execute("SELECT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = %s) OR EXISTS "
-                        "(SELECT 1 FROM pgscore.rescoring w WHERE w.model_name = %s)", (args.model, args.model))
-            if not cur.fetchone()[0]:
-                print(f"pgscore: there is no model {args.model!r}, and no table is wired to rescore with it\n"
-                      f"Hint: list them with: {command('models')}", file=sys.stderr)
-                return 2
-        cur.execute("SELECT r.rescoring_id, w.event_table, w.profile_table, r.rescored, r.failed "
-                    "FROM pgscore.retry_failed(%s, %s) AS r "
-                    "LEFT JOIN pgscore.rescoring w ON w.rescoring_id = r.rescoring_id ORDER BY 1",
-                    (args.model, args.limit))
+        try:
+            cur.execute("SELECT r.rescoring_id, w.event_table, w.profile_table, r.rescored, r.failed "
+                        "FROM pgscore.retry_failed(%s, %s) AS r "
+                        "LEFT JOIN pgscore.rescoring w ON w.rescoring_id = r.rescoring_id ORDER BY 1",
+                        (args.model, args.limit))
+        except psycopg2.errors.UndefinedObject as e:  # an unknown --model: a usage error, not profiles failing
+            print(f"pgscore: error: {database_error_text(e)}", file=sys.stderr)
+            return 2
         rows = cur.fetchall()
         cur.execute("SELECT pg_catalog.count(*) FROM pgscore.error_queue q WHERE q.rescoring_id IS NULL")
         (unowned,) = cur.fetchone()
