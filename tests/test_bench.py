@@ -28,19 +28,23 @@ def cur(db_url):
 
 
 def _state(cur):
-    cur.execute("SELECT c.relallvisible, c.relpages FROM pg_catalog.pg_class c WHERE c.oid = 'customers'::regclass")
-    visible, pages = cur.fetchone()
+    cur.execute("SELECT c.relpages, s.vacuum_count FROM pg_catalog.pg_class c"
+                " JOIN pg_catalog.pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = 'customers'::regclass")
+    pages, vacuums = cur.fetchone()
     cur.execute("SELECT redo_lsn FROM pg_catalog.pg_control_checkpoint()")
-    return visible, pages, cur.fetchone()[0]
+    return pages, vacuums, cur.fetchone()[0]
 
 
 def test_a_write_back_run_starts_vacuumed_and_after_a_checkpoint(cur):
-    visible, pages, redo = _state(cur)
-    assert visible == pages == 0  # never vacuumed: pg_class counts no page yet, no page all-visible
+    pages, vacuums, redo = _state(cur)
+    assert pages == vacuums == 0  # never vacuumed: pg_class counts no page yet
     seen = []
     assert bench._written_back(cur, lambda: seen.append(_state(cur)) or 1.25) == 1.25
-    (visible_in, pages_in, redo_in), = seen
-    assert visible_in == pages_in > 0  # VACUUM ran first: every page all-visible again
+    (pages_in, vacuums_in, redo_in), = seen
+    # VACUUM ran first. Not asserted: that it left every page all-visible. It cannot while any snapshot
+    # in this database is older than the UPDATE (autovacuum analysing the catalogs of a database this
+    # new): CI's run failed on it once, with 0 of 20 pages all-visible
+    assert vacuums_in == 1 and pages_in > 0
     assert redo_in != redo  # and a checkpoint
 
 
