@@ -149,10 +149,15 @@ SELECT 'comment', pg_describe_object(d.classoid, d.objoid, d.objsubid), d.descri
  WHERE (d.classoid = 'pg_class'::regclass AND d.objoid IN (SELECT oid FROM pg_class WHERE relnamespace = %(ns)s::regnamespace))
     OR (d.classoid = 'pg_proc'::regclass AND d.objoid IN (SELECT oid FROM pg_proc WHERE pronamespace = %(ns)s::regnamespace))
 UNION ALL
-SELECT 'acl', c.oid::regclass::text, coalesce(c.relacl::text, '')
+-- rights as a set: no ACL means the owner's default rights (which a downgrade may spell out), and the
+-- order of the entries means nothing
+SELECT 'acl', c.oid::regclass::text,
+       (SELECT string_agg(a::text, ',' ORDER BY a::text)
+          FROM unnest(coalesce(c.relacl, acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::"char", c.relowner))) a)
   FROM pg_class c WHERE c.relnamespace = %(ns)s::regnamespace
 UNION ALL
-SELECT 'acl', p.oid::regprocedure::text, coalesce(p.proacl::text, '')
+SELECT 'acl', p.oid::regprocedure::text,
+       (SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(coalesce(p.proacl, acldefault('f', p.proowner))) a)
   FROM pg_proc p WHERE p.pronamespace = %(ns)s::regnamespace
 ORDER BY 1, 2, 3
 """

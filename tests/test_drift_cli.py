@@ -213,3 +213,20 @@ def test_a_check_that_cannot_run_exits_3_not_1(empty_db_url, db_url):
         r = pgscore_cli("drift", *more, "--db", db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_bi@"))
         assert r.returncode == 3 and "permission denied" in r.stderr, r.stdout + r.stderr
         assert "run it as a role granted pgscore_admin. pgscore_reader reads the views" in r.stderr
+
+
+def test_the_at_deploy_row_shows_every_hold_out_metric(churn, trained):
+    """Over the realised performance, the 'at deploy' row shows the hold-out metrics the model was deployed
+    with, precision and recall included (realised_performance's deploy_precision and deploy_recall)."""
+    X, y, *_ = trained
+    score_rows(churn, "churn", X[:200])
+    for i, outcome in enumerate(y[:200]):
+        query(churn, "SELECT pgscore.record_outcome('churn', %s, %s)", (str(i), int(outcome)))
+    (metrics,), = query(churn, "SELECT metrics FROM pgscore.models WHERE name = 'churn'")
+    r = drift(churn)
+    assert r.returncode in (0, 1), r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    header, = [ln.split() for ln in lines if ln.split()[:3] == ["window", "n", "pos"]]
+    row, = [ln.split() for ln in r.stdout.splitlines() if ln.strip().startswith("at deploy")]
+    shown = dict(zip(header[-7:-1], row[2:8]))  # the metric columns between n, pos and status
+    assert shown == {k: f"{metrics[k]:.3f}" for k in ("auc", "accuracy", "precision", "recall", "brier", "log_loss")}

@@ -359,8 +359,9 @@ def test_realised_performance_matches_scikit_learn(churn, trained):
     log_rows(conn, model_id, Xc, p, ago=["1 minute"] * len(Xc))
     for i, outcome in enumerate(yc):
         query(conn, "SELECT pgscore.record_outcome('churn', %s, %s)", (str(i), int(outcome)))
-    (n, pos, auc, acc, prec, rec, brier, ll, deploy_auc, status), = query(conn, """
-        SELECT n, positives, auc, accuracy, precision, recall, brier, log_loss, deploy_auc, status
+    (n, pos, auc, acc, prec, rec, brier, ll, deploy_auc, deploy_prec, deploy_rec, status), = query(conn, """
+        SELECT n, positives, auc, accuracy, precision, recall, brier, log_loss, deploy_auc, deploy_precision,
+               deploy_recall, status
           FROM pgscore.realised_performance WHERE window_name = 'since deploy'""")
     pred = (p >= 0.5).astype(int)
     assert (n, pos) == (800, int(yc.sum()))
@@ -378,6 +379,9 @@ def test_realised_performance_matches_scikit_learn(churn, trained):
     held = clone(model).fit(X_tr, y_tr).predict_proba(X_te)[:, 1]
     assert deploy_auc == pytest.approx(skm.roc_auc_score(y_te, held), abs=TOL)
     deploy_acc = skm.accuracy_score(y_te, (held >= 0.5).astype(int))
+    assert deploy_prec == pytest.approx(skm.precision_score(y_te, (held >= 0.5).astype(int)), abs=TOL)
+    assert deploy_rec == pytest.approx(skm.recall_score(y_te, (held >= 0.5).astype(int)), abs=TOL)
+    assert 0 < deploy_prec < 1 and 0 < deploy_rec < 1
     deploy_brier = skm.brier_score_loss(y_te, held)
     levels = [("alert" if v >= a else "warn" if v >= w else "ok")
               for v, w, a in ((deploy_auc - auc, 0.05, 0.1), (deploy_acc - acc, 0.05, 0.1),

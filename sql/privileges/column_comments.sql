@@ -26,6 +26,8 @@ DECLARE
  "deploy_brier": "Hold-out Brier score captured at deploy",
  "deploy_log_loss": "Hold-out log loss captured at deploy",
  "deploy_mae": "Hold-out mean absolute error captured at deploy",
+ "deploy_precision": "Hold-out precision captured at deploy, at the decision threshold (binary classifiers)",
+ "deploy_recall": "Hold-out recall captured at deploy, at the decision threshold (binary classifiers)",
  "deploy_rmse": "Hold-out root mean squared error captured at deploy",
  "deployed_at": "When the live version was made live",
  "description": "Free-text description given at deploy",

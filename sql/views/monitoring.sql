@@ -417,8 +417,12 @@ SELECT name AS model, version, task, period AS window_name, n, positives, auc, a
                 THEN 'the predictions matched carry no predicted class (logged before migration 0017 by score, predict_proba or in batch): accuracy compares predict''s label with the outcome'
             WHEN status = 'not_applicable' THEN 'no realised metric to compare with the deploy metrics'
        END AS note,
-       unmatched_outcomes
-  FROM pgscore.performance_stats()
+       unmatched_outcomes,
+       -- appended (migration 0021), so that views built on this one keep their columns
+       (deploy_metrics ->> 'precision')::float8 AS deploy_precision, (deploy_metrics ->> 'recall')::float8 AS deploy_recall
+  FROM (SELECT p.*, m.metrics AS deploy_metrics
+          FROM pgscore.performance_stats() p
+          JOIN pgscore.models m ON m.model_id = p.model_id) p
  WHERE period_kind = 'window'
  ORDER BY model, sort_order;
 COMMENT ON VIEW pgscore.realised_performance IS 'Per live model and window (by prediction time): metrics realised on the outcomes recorded so far, next to the hold-out metrics captured at deploy';

@@ -1,0 +1,43 @@
+-- 0021 to 0020: realised_performance without deploy_precision and deploy_recall. A view cannot lose
+-- columns in place: it is dropped and made again as 0017 left it, with the comments its columns had
+-- and its grants. A view of the user's built on it stops the downgrade (drop it first).
+
+CREATE TEMPORARY TABLE pgscore_0021_comments AS
+SELECT a.attname, pg_catalog.col_description(a.attrelid, a.attnum) AS description
+  FROM pg_catalog.pg_attribute a
+ WHERE a.attrelid = 'pgscore.realised_performance'::pg_catalog.regclass AND a.attnum > 0 AND NOT a.attisdropped
+   AND a.attname NOT IN ('deploy_precision', 'deploy_recall');
+
+DROP VIEW pgscore.realised_performance;
+
+CREATE VIEW pgscore.realised_performance AS
+SELECT name AS model, version, task, period AS window_name, n, positives, auc, accuracy, precision, recall, brier,
+       log_loss, mae, rmse, deploy_auc, deploy_accuracy, deploy_brier, deploy_log_loss, deploy_mae, deploy_rmse,
+       status, firing,
+       CASE WHEN n = 0 THEN 'no outcomes matched to predictions of this version in this window'
+            WHEN status = 'insufficient_data' THEN format('%s outcomes, fewer than the %s needed', n, min_n)
+            WHEN status = 'not_applicable' AND coalesce(deploy_auc, deploy_accuracy, deploy_rmse) IS NULL
+                THEN 'no hold-out metrics at deploy to compare with (deployed without a target)'
+            WHEN status = 'not_applicable' AND task = 'multiclass'
+                THEN 'the predictions matched carry no predicted class (logged before migration 0017 by score, predict_proba or in batch): accuracy compares predict''s label with the outcome'
+            WHEN status = 'not_applicable' THEN 'no realised metric to compare with the deploy metrics'
+       END AS note,
+       unmatched_outcomes
+  FROM pgscore.performance_stats()
+ WHERE period_kind = 'window'
+ ORDER BY model, sort_order;
+COMMENT ON VIEW pgscore.realised_performance IS 'Per live model and window (by prediction time): metrics realised on the outcomes recorded so far, next to the hold-out metrics captured at deploy';
+
+DO $do$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT c.attname, c.description FROM pgscore_0021_comments c WHERE c.description IS NOT NULL LOOP
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN pgscore.realised_performance.%I IS %L', r.attname, r.description);
+    END LOOP;
+END
+$do$;
+DROP TABLE pgscore_0021_comments;
+
+GRANT SELECT ON pgscore.realised_performance TO pgscore_reader;
+GRANT SELECT ON pgscore.realised_performance TO pgscore_admin;
