@@ -140,6 +140,9 @@ def test_deploy_with_a_wrong_sha256_shows_both_hashes(db_url, model_file):
     run = pgscore_cli("deploy", str(model_file), "--name", "m", "--features", ",".join(NAMES),
                       "--sha256", actual.upper(), "--db", db_url)
     assert run.returncode == 0, run.stderr
+    # names alone: scored by scikit-learn, and deploy says what --train would have given
+    assert "  engine: scikit-learn (not compiled: no deploy data" in run.stdout
+    assert "without --train: no baseline" in run.stdout and "deploy with --train CSV" in run.stdout
 
 
 def test_output_into_a_closed_pipe_ends_quietly(db_url):

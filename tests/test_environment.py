@@ -1,6 +1,7 @@
 """validate_environment(): what PL/Python sees, checked through SQL, and the pins it checks against."""
 
 import json
+import os
 import tomllib
 
 import numpy
@@ -10,8 +11,8 @@ import scipy
 import sklearn
 import joblib
 
-from helpers import ROOT, query
-from pgscore import environment
+from helpers import ROOT, pgscore_cli, query
+from pgscore import environment, localdb
 from pgscore.errors import EnvironmentMismatch
 
 
@@ -66,7 +67,9 @@ def test_server_that_cannot_import_pgscore_gets_a_clear_error(bare_cluster):
         migrate.upgrade(url)
     msg = str(e.value)
     assert "pgscore cannot be imported by the database's Python" in msg
-    assert "PYTHONPATH" in msg
+    # the hint names the directories this pgscore imports from, which a PYTHONPATH naming a venv misses
+    pythonpath = "PYTHONPATH=" + os.pathsep.join(localdb.server_python_path())
+    assert pythonpath in e.value.hint and "OMP_NUM_THREADS=1" in e.value.hint
     assert migrate.current(url) is None, "a failed install must roll back"
     assert query(url, "SELECT to_regnamespace('pgscore')") == [(None,)]
     # with the check skipped, the function itself raises with a SQLSTATE
@@ -75,6 +78,9 @@ def test_server_that_cannot_import_pgscore_gets_a_clear_error(bare_cluster):
         query(url, "SELECT pgscore.validate_environment()")
     assert e.value.pgcode == "58P01"
     assert "pgscore cannot be imported" in e.value.pgerror
+    r = pgscore_cli("env", "--db", url)  # the command line adds the same fix to the server's error
+    assert r.returncode == 1 and "pgscore cannot be imported" in r.stderr, r.stderr
+    assert f"For this pgscore: restart the server (not a reload) with {pythonpath} " in r.stderr
     migrate.downgrade(url)
 
 

@@ -132,6 +132,33 @@ def test_data_dir_not_ours(data_dir):
     assert (data_dir / "holiday.jpg").read_text() == "not a cluster"
 
 
+def test_a_cluster_pgscore_did_not_create_is_refused_and_left_alone(data_dir):
+    """A cluster the user made with initdb and runs with pg_ctl (their "existing server"): pgscore db does not
+    describe it with the embedded cluster's port and password, start it with its own settings or stop it;
+    it says how to reach it with --db, with the port it runs on. PGSCORE_DATA_DIR pointing at it likewise."""
+    c = Cluster(data_dir=data_dir)  # only for running the binaries as the server's OS user
+    data_dir.mkdir(mode=0o700)
+    if c.as_root:
+        os.chown(data_dir, pwd.getpwnam(c.server_user).pw_uid, -1)
+    port = free_port()
+    c._run([str(c.bin_dir / "initdb"), "-D", str(data_dir), "--auth=trust", "--no-instructions"])
+    c._run([str(c.bin_dir / "pg_ctl"), "-D", str(data_dir), "-w", "-l", str(data_dir / "server.log"), "-o",
+            f"-p {port} -k {data_dir} -c listen_addresses=''", "start"])
+    conf = (data_dir / "postgresql.conf").read_text()
+    try:
+        for args in (["status"], ["url"], ["start"], ["stop"]):
+            run = pgscore_cli("db", *args, "--data-dir", str(data_dir))
+            assert run.returncode == 1, (args, run.stdout, run.stderr)
+            assert "holds a PostgreSQL cluster that pgscore did not create" in run.stderr, args
+            assert f"host={data_dir}&port={port}" in run.stderr and f"as it runs now on port {port}" in run.stderr
+        run = pgscore_cli("models", env={"PGSCORE_DATA_DIR": str(data_dir), "PGSCORE_DATABASE_URL": ""})
+        assert run.returncode == 1 and "pgscore did not create" in run.stderr, run.stderr
+        assert c._run([str(c.bin_dir / "pg_ctl"), "status", "-D", str(data_dir)], check=False).returncode == 0
+        assert (data_dir / "postgresql.conf").read_text() == conf and not (data_dir / "pgscore.conf").exists()
+    finally:
+        c._run([str(c.bin_dir / "pg_ctl"), "-D", str(data_dir), "-m", "immediate", "stop"], check=False)
+
+
 def test_url_and_status_without_a_cluster(data_dir):
     run = pgscore_cli("db", "url", "--data-dir", str(data_dir))
     assert run.returncode == 1 and "no cluster in" in run.stderr and "pgscore db start" in run.stderr

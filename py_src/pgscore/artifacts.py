@@ -84,7 +84,8 @@ def verify(model: str, data: bytes, expected_sha256: str, signature: str | None,
     if key is not None:
         if not signature:
             raise SignatureError(f"model {model} is not signed and signing is on",
-                                 hint="deploy it again through pgscore.deploy (which signs it on the server)")
+                                 hint="deploy it again with the pgscore command (pgscore deploy) or pgscore.registry.deploy in Python, "
+                                 "which have the server sign it; or an alembic revision that calls deploy_model")
         if not hmac.compare_digest(sign(data, key), signature):
             raise SignatureError(f"model {model}: the artifact's signature does not verify with the server's key",
                                  detail="it was not deployed through pgscore with this key; it will not be unpickled")

@@ -24,7 +24,9 @@ def _cluster(args):
     from pgscore.localdb import Cluster
 
     kw = {"port": args.port, "log": _say, "signing_key": getattr(args, "signing_key", None)}
-    return Cluster(data_dir=args.data_dir, **kw) if args.data_dir else Cluster(**kw)
+    c = Cluster(data_dir=args.data_dir, **kw) if args.data_dir else Cluster(**kw)
+    c.require_own()
+    return c
 
 
 def resolve_db(args) -> str:
@@ -38,6 +40,7 @@ def resolve_db(args) -> str:
 
     c = Cluster()
     if c.initialized:
+        c.require_own()
         return c.url()
     raise PgscoreError(f"no database given, and no embedded cluster in {c.data_dir}",
                        hint="pass --db postgresql://... or set PGSCORE_DATABASE_URL; for a cluster started with "
@@ -411,6 +414,11 @@ def cmd_deploy(args):
     _say(f"deployed {rec['name']} version {rec['version']} (model_id {rec['model_id']}, sha256 "
          f"{rec['sha256'][:12]}..., {'signed' if rec['signed'] else 'unsigned'}, "
          f"{'live' if rec['live'] else 'not live'})")
+    _say(f"  engine: {rec['engine']}" + (f" ({rec['engine_note']})" if rec.get("engine_note") else ""))
+    if not args.train:
+        _say("  without --train: no baseline (the drift views say no_baseline), no hold-out metrics, and no "
+             "compiled evaluator (it is proved equal to scikit-learn on deploy data); deploy with --train CSV "
+             "for them")
     return 0
 
 
@@ -673,7 +681,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("deploy", help="deploy a joblib-pickled estimator as the next version of a model")
     sp.add_argument("artifact", metavar="MODEL.joblib")
     sp.add_argument("--name", required=True, help="model name")
-    sp.add_argument("--features", help="ordered feature names, comma-separated (no baseline without --train)")
+    sp.add_argument("--features", help="ordered feature names, comma-separated; without --train there is no "
+                    "baseline, no hold-out metrics and no compiled evaluator (scored by scikit-learn, more slowly)")
     sp.add_argument("--train", metavar="CSV", help="training data with a header row: feature names, baseline, metrics")
     sp.add_argument("--target", help="the label column of --train (enables hold-out metrics)")
     sp.add_argument("--sha256", help="refuse the file unless its sha256 is this")
@@ -820,6 +829,10 @@ def main(argv=None) -> int:
             text = database_error_text(e)
             if e.pgcode == "42501" and "\nHINT:" not in text and role_needed(args.command):
                 text += f"\nHINT: {role_needed(args.command)}"
+            if e.pgcode == "58P01" and "cannot be imported by the database's Python" in text:
+                from pgscore.localdb import import_fix
+
+                text += f"\nFor this pgscore: {import_fix()}"
             print(f"pgscore: database error: {text}", file=sys.stderr)
             return 1
         raise

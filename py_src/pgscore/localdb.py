@@ -77,6 +77,17 @@ def server_python_path() -> list[str]:
     return paths
 
 
+def import_fix() -> str:
+    """What makes a server of one's own import this pgscore: the PYTHONPATH `db start` would give it (the
+    site-packages directory of this environment, and the checkout's py_src for an editable install; a
+    PYTHONPATH naming the venv itself does not work), and the thread settings."""
+    threads = " ".join(f"{k}={v}" for k, v in SERVER_THREAD_ENV.items())
+    return (f"restart the server (not a reload) with PYTHONPATH={shlex.quote(os.pathsep.join(server_python_path()))} "
+            f"{threads} in its environment: the directories this pgscore imports from, which the server's OS "
+            "user must be able to read, in an environment built with the server's own Python (/usr/bin/python3 "
+            "on Debian 12); README, 'Installing into an existing server'")
+
+
 def compile_sources(pypath) -> None:
     """Write the byte code of the pgscore package found on `pypath`, where it is out of date. The server
     may run as another OS user that cannot write into the checkout (and environments often set
@@ -197,6 +208,25 @@ class Cluster:
     @property
     def initialized(self) -> bool:
         return (self.data_dir / "PG_VERSION").exists()
+
+    def require_own(self) -> None:
+        """Refuse a cluster pgscore did not create (initdb'd by someone else: no state file): its port, socket,
+        password and settings are not pgscore's to know or to rewrite."""
+        if not self.initialized or (self.data_dir / STATE_FILE).exists():
+            return
+        try:  # a running server's postmaster.pid: pid, data dir, start time, port, socket directory, ...
+            pid_lines = (self.data_dir / "postmaster.pid").read_text().splitlines()
+            port, sockets = pid_lines[3].strip(), pid_lines[4].strip()
+        except (OSError, IndexError):
+            port = sockets = None
+        where = (f"postgresql://USER@/DBNAME?host={sockets}&port={port}" if port and sockets else
+                 "postgresql://USER@HOST:PORT/DBNAME")
+        raise ClusterError(
+            f"{self.data_dir} holds a PostgreSQL cluster that pgscore did not create (it has no {STATE_FILE}); "
+            "pgscore db starts, stops and describes only the clusters it creates",
+            hint=f"reach this one with --db {shlex.quote(where)} (or PGSCORE_DATABASE_URL)"
+                 + (f", as it runs now on port {port}" if port else "")
+                 + "; manage it with pg_ctl; or give pgscore db a --data-dir of its own")
 
     def url(self, dbname: str = DEFAULT_DB, tcp: bool = False) -> str:
         """A libpq/SQLAlchemy URL: over the private socket, or over TCP with the password."""

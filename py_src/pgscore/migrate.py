@@ -88,6 +88,11 @@ def _explain(exc: Exception) -> InstallError:
                             "language, and only a superuser may create it or functions in it", detail=msg,
                             hint="run the install as a superuser (e.g. --db postgresql://postgres@host/db); "
                             "afterwards grant pgscore_app, pgscore_reader or pgscore_admin to your roles")
+    if "cannot be imported by the database's python" in low:
+        from pgscore.localdb import import_fix
+
+        return InstallError("the database server's Python cannot import pgscore; nothing was changed", detail=msg,
+                            hint=import_fix() + ", then run the install again")
     unreachable = ("could not connect", "connection refused", "no such file or directory",
                    "could not translate host", "password authentication failed")
     if any(s in low for s in unreachable) or ("database" in low and "does not exist" in low):
