@@ -2,6 +2,6 @@ try:
     from pgscore.pl import register_model
 except ImportError as e:  # a server started without pgscore's environment
     plpy.error("pgscore cannot be imported by the database's Python: %s" % e, sqlstate="58P01",
-               hint="start the server with PYTHONPATH naming the environment pgscore was installed into (README, 'Installing into an existing server'), then SELECT pgscore.validate_environment()")
+               hint="restart the server with PYTHONPATH naming the site-packages directory of the environment pgscore was installed into with the server's own Python, not the venv itself (any pgscore command of that environment prints the exact value; README, 'Installing into an existing server'), then SELECT pgscore.validate_environment()")
 return register_model(plpy, GD, p_name, p_artifact, p_sha256, p_meta, p_baselines, p_activate, p_reason,
                       p_evaluator, p_evaluator_meta)

@@ -78,6 +78,7 @@ def test_server_that_cannot_import_pgscore_gets_a_clear_error(bare_cluster):
         query(url, "SELECT pgscore.validate_environment()")
     assert e.value.pgcode == "58P01"
     assert "pgscore cannot be imported" in e.value.pgerror
+    assert "PYTHONPATH naming the site-packages directory" in e.value.diag.message_hint
     r = pgscore_cli("env", "--db", url)  # the command line adds the same fix to the server's error
     assert r.returncode == 1 and "pgscore cannot be imported" in r.stderr, r.stderr
     assert f"For this pgscore: restart the server (not a reload) with {pythonpath} " in r.stderr
@@ -123,6 +124,7 @@ def test_a_backend_that_cannot_import_pgscore_says_so(db_url, conn):
             query(conn, sql)
         assert e.value.pgcode == "58P01", (sql, e.value.pgerror)
         assert "pgscore cannot be imported by the database's Python" in e.value.pgerror
-        assert "PYTHONPATH" in e.value.diag.message_hint
+        assert "PYTHONPATH naming the site-packages directory" in e.value.diag.message_hint
+        assert "not the venv itself" in e.value.diag.message_hint
     assert query(conn, "SELECT pgscore.detach_rescoring('calls')") == [(1,)]  # PL/pgSQL: the way out works
     query(conn, "INSERT INTO calls VALUES (1)")
