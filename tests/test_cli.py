@@ -100,6 +100,9 @@ def test_training_csv_from_a_spreadsheet_and_ragged_rows(tmp_path):
         csv.write_text(body)
         with pytest.raises(InvalidModel, match=f"train.csv line {line}: {fields} fields where the header has 3"):
             datasets.read_csv(csv, target="y")
+    csv.write_text("age,income,y\n40,1.5,1\n30,2.5,\n")  # one label missing: its line, not "'0', '', '1' are not classes"
+    with pytest.raises(InvalidModel, match="train.csv line 3: the target 'y' is empty"):
+        datasets.read_csv(csv, target="y")
     csv.write_text("age,income,y\n")
     with pytest.raises(InvalidModel, match="has a header and no rows"):
         datasets.read_csv(csv, target="y")

@@ -219,7 +219,18 @@ def test_text_features_are_refused_at_deploy_with_the_way_to_code_them(db_url):
     for X_ in (mixed, codes.reshape(-1, 1).repeat(2, axis=1), Frame({"tenure": tenure, "plan": codes})):
         with pytest.raises(InvalidModel, match="holds '[012]', which is not a number"):
             registry.deploy(db_url, "plans", coded, X_, feature_names=["tenure", "plan"])
+    # without training data, the fitted encoder itself shows the text: refused all the same (it went live,
+    # and every score failed)
+    for model, first in ((est, "'basic'"), (coded, "'0'")):
+        with pytest.raises(InvalidModel, match=f"OneHotEncoder was fitted on text categories for feature 'plan' "
+                                               f"\\({first}, ") as e:
+            registry.deploy(db_url, "plans", model, None, feature_names=["tenure", "plan"])
+        assert "array_position" in e.value.hint
     assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+    numeric = make_pipeline(ColumnTransformer([("n", StandardScaler(), [0]), ("c", OneHotEncoder(), [1])]),
+                            LogisticRegression())
+    numeric.fit(np.column_stack([tenure, np.unique(plan, return_inverse=True)[1]]), plan == "pro")
+    assert registry.deploy(db_url, "plans", numeric, None, feature_names=["tenure", "plan"])["version"] == 1
     holes = np.empty((600, 12), object)
     holes[:] = X
     holes[::7, 3] = None
@@ -227,6 +238,51 @@ def test_text_features_are_refused_at_deploy_with_the_way_to_code_them(db_url):
     r = registry.deploy(db_url, "holes", hgb, holes, feature_names=NAMES)
     assert r["feature_types"] == ["float8"] * 12  # numbers held in an object array are numbers
     assert query(db_url, "SELECT engine FROM pgscore.model_versions WHERE name = 'holes'") == [("numpy",)]
+
+
+def test_a_column_transformer_selecting_by_name_is_refused_at_deploy(db_url):
+    """A ColumnTransformer fitted on a pandas DataFrame with its columns named takes only a DataFrame; the
+    server gives a float array, so every score failed (ValueError: Specifying the columns using strings is
+    only supported for dataframes). Refused at deploy with the way out, with or without training data.
+    pandas is not in the environment: the transformer is fitted by position and its fitted column
+    selections are then named as a DataFrame fit leaves them (the same attribute, transformers_)."""
+    from sklearn.compose import ColumnTransformer
+
+    est = make_pipeline(ColumnTransformer([("n", StandardScaler(), [0, 1])]), LogisticRegression()).fit(X[:, :2], Y)
+    by_name = [("n", est[0].transformers_[0][1], ["tenure_months", "monthly_charges"])]
+    est[0].transformers_ = by_name + est[0].transformers_[1:]
+    for X_ in (None, X[:, :2]):
+        with pytest.raises(InvalidModel, match=r"ColumnTransformer takes its columns by name "
+                                               r"\('tenure_months', 'monthly_charges'\) from a pandas DataFrame") as e:
+            registry.deploy(db_url, "named", est, X_, feature_names=NAMES[:2])
+        assert "select the columns by position" in e.value.hint and "tenure_months, monthly_charges" in e.value.hint
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+
+
+def test_a_version_of_another_task_or_classes_is_refused_unless_allowed(db_url, logit, tmp_path):
+    """A regressor deployed under a classifier's name went live, and rescoring wrote its values into the
+    probability column: refused (22023), naming both; allowed when asked. Classes that change (0/1 to
+    text) likewise: outcomes recorded as 0/1 would stop matching."""
+    registry.deploy(db_url, "churn", logit, X, Y, feature_names=NAMES)
+    value = LinearRegression().fit(X, X[:, 1])
+    with pytest.raises(InvalidModel) as e:
+        registry.deploy(db_url, "churn", value, X, feature_names=NAMES)
+    assert e.value.sqlstate == "22023"
+    assert e.value.message.startswith("churn v1 is a binary model (classes 0, 1), and this estimator is a regression model")
+    assert "--allow-task-change" in e.value.hint
+    labelled = LogisticRegression(max_iter=500).fit(X, np.where(Y == 1, "yes", "no"))
+    with pytest.raises(InvalidModel, match=r"classes 'no', 'yes'"):
+        registry.deploy(db_url, "churn", labelled, X, feature_names=NAMES)
+    path = tmp_path / "value.joblib"
+    joblib.dump(value, path)
+    run = pgscore_cli("deploy", str(path), "--name", "churn", "--features", ",".join(NAMES), "--db", db_url)
+    assert run.returncode == 1 and "is a regression model" in run.stderr and "--allow-task-change" in run.stderr
+    assert query(db_url, "SELECT max(version) FROM pgscore.models WHERE name = 'churn'") == [(1,)]
+    run = pgscore_cli("deploy", str(path), "--name", "churn", "--features", ",".join(NAMES), "--allow-task-change",
+                      "--db", db_url)
+    assert run.returncode == 0, run.stderr
+    assert query(db_url, "SELECT task FROM pgscore.model_versions WHERE name = 'churn' AND live") == [("regression",)]
+    registry.deploy(db_url, "churn", LinearRegression().fit(X, X[:, 2]), X, feature_names=NAMES)  # the same task
 
 
 def test_unknown_models_in_sql(conn, logit):
@@ -459,13 +515,15 @@ def test_a_deploy_that_would_leave_a_wired_table_unfed_is_refused(db_url, logit)
     assert repr(NAMES[3]) in e.value.message and "--no-activate" in e.value.hint
     assert query(db_url, "SELECT max(version) FROM pgscore.models WHERE name = 'small'") == [(1,)]  # nothing stored
     rec = registry.deploy(db_url, "small", logit, X, feature_names=NAMES, activate=False)
-    with pytest.raises(InvalidModel):
+    with pytest.raises(InvalidModel) as e:
         registry.activate(db_url, "small", rec["version"])
+    assert e.value.hint == "add the column(s) to the profile table first, then activate version 2 again"
     query(db_url, "ALTER TABLE people " + ", ".join(f"ADD COLUMN {c} float8" for c in NAMES[3:]))
     registry.activate(db_url, "small", rec["version"])
     query(db_url, "ALTER TABLE people DROP COLUMN " + NAMES[0])
-    with pytest.raises(InvalidModel):
+    with pytest.raises(InvalidModel) as e:
         registry.rollback(db_url, "small")
+    assert e.value.hint == "add the column(s) to the profile table first, then roll back again (version 1)"
     assert query(db_url, "SELECT version FROM pgscore.model_versions WHERE name = 'small' AND live") == [(2,)]
     # a features array feeds any model only where the wiring has no counters; a wiring whose event
     # table was dropped feeds nothing and blocks nothing

@@ -182,6 +182,17 @@ def test_write_back_skips_rows_with_a_null_key(conn, name):
             query(conn, "DROP INDEX IF EXISTS nk_bad; " + index)
         err = sql_error(conn, "CALL pgscore.score_table(%s, 'nk', 'id', 's')", (name,))
         assert err.pgcode == "42P10" and "if its values are unique: ALTER TABLE public.nk ADD PRIMARY KEY (id)" in str(err)
+    # a view takes no primary key: the hint does not say to add one
+    query(conn, "CREATE VIEW nk_view AS SELECT * FROM rows")
+    err = sql_error(conn, "CALL pgscore.score_table(%s, 'nk_view', 'id', 's')", (name,))
+    assert err.pgcode == "42P10" and "public.nk_view is a view, which has no unique index" in str(err), str(err)
+    assert "ADD PRIMARY KEY" not in str(err)
+    # a score column of numeric with a precision: not "numeric(12,6); expected ... numeric"
+    query(conn, "ALTER TABLE rows ADD COLUMN rounded numeric(12,6)")
+    err = sql_error(conn, "CALL pgscore.score_table(%s, 'rows', 'id', 'rounded')", (name,))
+    assert err.pgcode == "42804" and "is numeric(12,6); scores need double precision, real or numeric without a " \
+        "precision (numeric(p,s) would round the scores)" in str(err), str(err)
+    query(conn, "ALTER TABLE rows DROP COLUMN rounded; DROP VIEW nk_view")
     # keyed by a column that is not the key: the hint names the one that is
     err = sql_error(conn, "CALL pgscore.score_table(%s, 'rows', 'tenure_months', 's')", (name,))
     assert err.pgcode == "42P10" and "with a unique index of their own: id (the primary key)" in str(err), str(err)

@@ -23,14 +23,14 @@ def _conn():
 
 
 def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=None, target=None,
-                 description=None):
+                 description=None, allow_task_change=False):
     """Deploy the joblib file at `path` (checked against `sha256` before unpickling) as the next version."""
     estimator = registry.load_artifact(path, sha256, given_by=f"alembic revision {revision}")
     X = y = None
     if train_csv is not None:
         X, y, feature_names = datasets.read_csv(train_csv, target=target, features=feature_names)
     return registry.deploy(_conn(), name, estimator, X, y, feature_names=feature_names,
-                           description=description, reason=_reason(revision))
+                           description=description, reason=_reason(revision), allow_task_change=allow_task_change)
 
 
 def undeploy_model(name, *, revision):

@@ -22,7 +22,8 @@ FLOAT8_ARRAY = 1022
 FLOAT8 = 701
 KEY = "pgscore_key"  # predict_batch's name for the first column of the caller's query
 EMPTY = "'{}'::pg_catalog.float8[]"  # read in place of NULL features (decoded: a row of the wrong length)
-SCORE_TYPES = {"double precision", "real", "numeric"}
+SCORE_TYPES = {"double precision", "real", "numeric"}  # as format_type prints them: numeric(12,6) is not one
+SCORE_TYPES_SAID = "double precision, real or numeric without a precision (numeric(p,s) would round the scores)"
 
 
 class Send:
@@ -347,7 +348,15 @@ def key_hint(plpy, keys: dict, name, column) -> str:
     if keys:
         return ("columns of " + name + " with a unique index of their own: "
                 + ", ".join(k + (" (the primary key)" if pk else "") for k, pk in keys.items()))
+    kind = plpy.execute(plpy.prepare(_KIND, ["pg_catalog.regclass"]), [name])[0]["kind"]
+    if kind is not None:  # a view (or the like) has no index: ALTER TABLE ... ADD PRIMARY KEY fails on it
+        return (f"{name} is a {kind}, which has no unique index and takes no primary key: use the table "
+                "it reads from (pgscore.predict_batch scores a view's rows without writing them back)")
     return f"if its values are unique: ALTER TABLE {name} ADD PRIMARY KEY ({plpy.quote_ident(column)})"
+
+
+_KIND = ("SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' "
+         "WHEN 'f' THEN 'foreign table' END AS kind FROM pg_catalog.pg_class c WHERE c.oid = $1")
 
 
 def columns_of(plpy, relation) -> tuple[dict, dict]:
@@ -377,8 +386,8 @@ class TablePlans:
                                "its key, so a key must name one row", sqlstate="42P10",
                                hint=key_hint(plpy, keys, table, key))
         if types[into] not in SCORE_TYPES:
-            raise InvalidModel(f"column {into!r} of {table} is {types[into]}; scores need double precision, "
-                               "real or numeric", sqlstate="42804")
+            raise InvalidModel(f"column {into!r} of {table} is {types[into]}; scores need {SCORE_TYPES_SAID}",
+                               sqlstate="42804")
         feats = feature_sql(plpy, model, columns, "t")
         self.fmt = features_format(plpy)
         ktype, k = types[key], q(key)

@@ -410,7 +410,8 @@ def cmd_deploy(args):
             raise PgscoreError(f"{args.train} has {len(names)} columns and the estimator takes {width} features: "
                                "is one of them the label?", hint="name it with --target COLUMN")
     rec = registry.deploy(resolve_db(args), args.name, estimator, X, y, feature_names=names,
-                          description=args.description, activate=not args.no_activate, reason=args.reason)
+                          description=args.description, activate=not args.no_activate, reason=args.reason,
+                          allow_task_change=args.allow_task_change)
     _say(f"deployed {rec['name']} version {rec['version']} (model_id {rec['model_id']}, sha256 "
          f"{rec['sha256'][:12]}..., {'signed' if rec['signed'] else 'unsigned'}, "
          f"{'live' if rec['live'] else 'not live'})")
@@ -689,6 +690,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--description")
     sp.add_argument("--reason", help="why, recorded in the deployment history")
     sp.add_argument("--no-activate", action="store_true", help="store the version without making it live")
+    sp.add_argument("--allow-task-change", action="store_true",
+                    help="deploy even if the task or classes differ from the live version's (a regressor "
+                    "under a classifier's name): refused otherwise")
     db_opt(sp)
     sp.set_defaults(func=cmd_deploy)
 

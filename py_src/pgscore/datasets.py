@@ -63,6 +63,10 @@ def read_csv(path, target=None, features=None):
     y = None
     if target is not None:
         t = header.index(target)
+        blank = next((ln for ln, r in rows if not r[t].strip()), None)
+        if blank is not None:  # else the whole column read as text, and 0/1 labels as '0', '1'
+            raise InvalidModel(f"{path} line {blank}: the target {target!r} is empty",
+                               hint="every training row needs its label; drop the rows without one")
         raw = [r[t] for _, r in rows]
         try:
             y = np.array([float(v) for v in raw])

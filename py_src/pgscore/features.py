@@ -93,6 +93,60 @@ NUMBERS_ONLY = ("pgscore scores numbers: every feature reaches the model as a fl
                 "pipeline) and code the text in SQL, e.g. array_position(ARRAY['basic','plus','pro'], plan) - 1")
 
 
+def _nested(est, cols=None):
+    """(estimator, the input columns a ColumnTransformer gives it or None) for `est` and every estimator
+    inside it: Pipeline steps, ColumnTransformer and FeatureUnion parts, a meta-estimator's fitted one."""
+    yield est, cols
+    if hasattr(est, "steps"):
+        for _, step in est.steps:
+            yield from _nested(step)
+    elif hasattr(est, "transformers_"):
+        for _, part, part_cols in est.transformers_:
+            yield from _nested(part, part_cols)
+    elif hasattr(est, "transformer_list"):
+        for _, part in est.transformer_list:
+            yield from _nested(part)
+    else:
+        for attr in ("estimator_", "regressor_", "base_estimator_"):
+            if hasattr(est, attr):
+                yield from _nested(getattr(est, attr))
+
+
+def _by_name(cols) -> list[str]:
+    """The column names in a ColumnTransformer's column selection, [] when it selects by position."""
+    if isinstance(cols, str):
+        return [cols]
+    if isinstance(cols, (list, tuple, np.ndarray)):
+        return [str(c) for c in cols if isinstance(c, str)]
+    return []
+
+
+def check_servable(estimator, names) -> None:
+    """InvalidModel for what the server can never score, found in the fitted estimator itself (so also
+    when deploy has no training data): an encoder fitted on text categories (every feature reaches the
+    model as a float8), and a ColumnTransformer that selects its columns by name (it takes only a pandas
+    DataFrame; the server passes a float array in the order of the feature names)."""
+    for est, cols in _nested(estimator):
+        by_name = [c for _, _, part_cols in getattr(est, "transformers_", []) for c in _by_name(part_cols)]
+        if by_name:
+            raise InvalidModel(
+                f"the model's {type(est).__name__} takes its columns by name ({', '.join(map(repr, by_name[:5]))}) "
+                "from a pandas DataFrame; the database gives the model a float array, in the order of its "
+                "feature names, which such a ColumnTransformer refuses",
+                hint="select the columns by position: ColumnTransformer([(..., [0, 2]), ...]) with the "
+                     f"positions in the feature names ({', '.join(names[:6])}{', ...' if len(names) > 6 else ''}), "
+                     "and train on X.to_numpy()")
+        for i, cats in enumerate(getattr(est, "categories_", None) or []):
+            text = [c for c in np.asarray(cats, dtype=object).tolist() if isinstance(c, (str, bytes))]
+            if text:
+                seen = [names[c] if isinstance(c, (int, np.integer)) and 0 <= c < len(names) else str(c)
+                        for c in (cols if isinstance(cols, (list, tuple, np.ndarray)) else [])]
+                feature = f"feature {seen[i]!r}" if i < len(seen) else f"its input {i + 1}"
+                raise InvalidModel(f"the model's {type(est).__name__} was fitted on text categories for {feature} "
+                                   f"({', '.join(map(repr, text[:5]))}); the database gives every feature "
+                                   "to the model as a number", hint=NUMBERS_ONLY)
+
+
 def as_matrix(X, names) -> np.ndarray:
     """X as a float matrix (None and NaN are missing values); InvalidModel naming the first feature in
     `names` whose values are not numbers: text ('basic', and '0' too: a model trained on strings takes

@@ -65,7 +65,8 @@ def _call(conn, sql, params):
 
 
 def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=None, activate=True,
-           reason=None, validate=True, n_bins=baseline.DEFAULT_BINS, compile=True) -> dict:
+           reason=None, validate=True, n_bins=baseline.DEFAULT_BINS, compile=True,
+           allow_task_change=False) -> dict:
     """Store a fitted estimator as the next version of `name`; returns the new version's record.
 
     Records the joblib bytes and their sha256 (the server signs them when a
@@ -75,7 +76,9 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     compile=False) the estimator compiled to numpy arrays, proved equal to
     it on up to VERIFY_ROWS rows of X, a chunk at a time and row by row
     (compiled.verify), or scored by scikit-learn when it cannot be compiled
-    or proved.
+    or proved. A version whose task or classes differ from the live one's (or, with none live, the
+    newest's) is refused unless allow_task_change: wired tables, outcomes and dashboards read the
+    name's scores as the earlier kind.
     """
     features.check_fitted(estimator)
     names, types = features.describe(estimator, X, feature_names)
@@ -86,10 +89,13 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     else:
         matrix = features.as_matrix(X, names)
         types = ["float8" if t == "text" else t for t in types]  # numbers in an object column: as_matrix checked
-        try:
-            scores = features.scores_of(estimator, task, X)
+    features.check_servable(estimator, names)
+    if X is not None:
+        try:  # the float matrix, as the server will give it (a DataFrame could score where that cannot)
+            scores = features.scores_of(estimator, task, matrix)
         except Exception as e:  # noqa: BLE001 - the estimator cannot score its own training data
-            raise InvalidModel(f"the estimator cannot score X: {type(e).__name__}: {e}") from e
+            raise InvalidModel(f"the estimator cannot score X as a float array, as the database gives it: "
+                               f"{type(e).__name__}: {e}") from e
     meta = {
         "task": task, "estimator": f"{type(estimator).__module__}.{type(estimator).__qualname__}",
         "feature_names": names, "feature_types": types, "classes": classes,
@@ -102,6 +108,8 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     ev_bytes, ev_meta = compile_evaluator(estimator, task, len(names), matrix) if compile else \
         (None, {"format": "none", "reason": "deployed with compile=False"})
     with connection(db) as conn:
+        if not allow_task_change:
+            _check_same_task(conn, name, task, classes)
         if activate:
             _check_wirings(conn, name, names)
         (model_id, version), = _call(conn, "SELECT * FROM pgscore.register_model(%s, %s, %s, %s, %s, %s, %s, %s, %s)",
@@ -127,17 +135,40 @@ SELECT r.profile_table, r.event_table, pg_catalog.array_agg(f.name ORDER BY f.i)
  ORDER BY 1, 2"""
 
 
-def _check_wirings(conn, name, names):
+def _check_same_task(conn, name, task, classes):
+    """InvalidModel when the new version of `name` predicts another kind of thing than the version live
+    (or, with none live, the newest): a regressor deployed under a classifier's name had rescoring write
+    its values into a probability column, and outcomes recorded as classes refused."""
+    known = _call(conn, "SELECT version, task, classes FROM pgscore.model_versions WHERE name = %s "
+                        "ORDER BY live DESC, version DESC LIMIT 1", (name,))
+    if not known:
+        return
+    version, old_task, old_classes = known[0]
+    if (old_task, old_classes) == (task, classes):
+        return
+    def kind(t, c):
+        return f"a {t} model" + (f" (classes {', '.join(map(repr, c))})" if c else "")
+
+    raise InvalidModel(f"{name} v{version} is {kind(old_task, old_classes)}, and this estimator is "
+                       f"{kind(task, classes)}: what reads {name}'s scores (rescored tables, outcomes, "
+                       "dashboards) reads them as the former", sqlstate="22023",
+                       hint=f"deploy it under another name; or, if every reader of {name} expects the change, "
+                            "with --allow-task-change (allow_task_change=True)")
+
+
+def _check_wirings(conn, name, names, then=None):
     """InvalidModel when a table wired to rescore with `name` lacks a feature of the version about to go
-    live: every INSERT would then only update counters and queue its profiles."""
+    live: every INSERT would then only update counters and queue its profiles. `then`: what to do once
+    the columns exist (by default, for a deploy: deploy without activating)."""
     unfed = _call(conn, _UNFED, (list(names), name))
     if unfed:
         profile, events, missing = unfed[0]
         raise InvalidModel(f"{profile}, which {events} rescores with {name}, has no column "
                            f"{', '.join(map(repr, missing))}: once live, this version could not rescore it",
                            sqlstate="42703", detail=f"{len(unfed)} wiring(s) affected",
-                           hint="add the column(s) to the profile table first, or deploy without activating "
-                                "(--no-activate, activate=False) and make it live once they exist")
+                           hint="add the column(s) to the profile table first" + (
+                               f", then {then}" if then else ", or deploy without activating (--no-activate, "
+                               "activate=False) and make it live once they exist"))
 
 
 def compile_evaluator(estimator, task, n_features, matrix) -> tuple[bytes | None, dict]:
@@ -174,7 +205,8 @@ def rollback(db, name, to_version=None, reason=None) -> dict:
     with connection(db) as conn:
         _call(conn, "SELECT pgscore.rollback(%s, %s, %s)", (name, to_version, reason))
         rec = show(conn, name)
-        _check_wirings(conn, name, rec["feature_names"])  # raising undoes the rollback with the transaction
+        # raising undoes the rollback with the transaction
+        _check_wirings(conn, name, rec["feature_names"], then=f"roll back again (version {rec['version']})")
         return rec
 
 
@@ -183,7 +215,7 @@ def activate(db, name, version, reason=None) -> dict:
     with connection(db) as conn:
         _call(conn, "SELECT pgscore.activate(%s, %s, %s)", (name, version, reason))
         rec = show(conn, name, version)
-        _check_wirings(conn, name, rec["feature_names"])
+        _check_wirings(conn, name, rec["feature_names"], then=f"activate version {version} again")
         return rec
 
 

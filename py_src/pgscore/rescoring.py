@@ -1036,7 +1036,7 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
     _need_column(profiles, profile_key, "the key column",
                  hint=None if profile_key != key else "name the profile's key with p_profile_key => 'column'")
     _key_types(plpy, events, key, profiles, profile_key)
-    _need_column(profiles, score_column, "the score column", SCORE_TYPES, "double precision, real or numeric")
+    _need_column(profiles, score_column, "the score column", SCORE_TYPES, batch.SCORE_TYPES_SAID)
     if scored_at_column is not None:
         _need_column(profiles, scored_at_column, "the scored_at column", TIME_TYPES, "timestamptz or timestamp",
                      hint="pass p_scored_at_column => NULL to record no time")
