@@ -145,15 +145,7 @@ BEGIN
     p_rows := 0;
     IF p_commit THEN
         -- inside a transaction block (BEGIN before the CALL, as psycopg2 and other drivers open by
-        -- default) COMMIT fails, with PostgreSQL's bare "invalid transaction termination". A transaction
-        -- that began before this statement did is one: say so, and what to do. (Where BEGIN and CALL
-        -- came in one query string the two times are equal, and the COMMIT below still fails first.)
-        IF pg_catalog.transaction_timestamp() OPERATOR(pg_catalog.<) pg_catalog.statement_timestamp() THEN
-            RAISE EXCEPTION 'pgscore.score_table commits after every chunk, which it cannot do inside a transaction block'
-                USING ERRCODE = 'invalid_transaction_termination',
-                      DETAIL = 'The transaction began before the CALL: a BEGIN, or a driver that opens one (psycopg2 does unless autocommit is on).',
-                      HINT = 'CALL it in autocommit mode (or use the pgscore score command), or pass p_commit => false to score inside your transaction, committed with it.';
-        END IF;
+        -- default) COMMIT fails: here, before any work, rather than after the first chunk
         COMMIT;
     END IF;
     LOOP
