@@ -140,6 +140,14 @@ def test_sql_equals_scikit_learn(conn, name):
     tx.commit()
     assert query(conn, "SELECT count(s) FROM rows") == [(len(x),)]
     tx.close()
+    # autocommit over the extended protocol (psycopg 3 with parameters; JDBC, asyncpg): Parse starts the
+    # transaction and Execute runs the CALL, which is no transaction block: it commits after every chunk
+    import psycopg
+
+    query(conn, "UPDATE rows SET s = NULL")
+    with psycopg.connect(conn.dsn, autocommit=True) as c3:
+        assert c3.execute("CALL pgscore.score_table(%s, 'rows', 'id', 's', 40)", [name]).fetchone() == (len(x),)
+    assert query(conn, "SELECT count(s) FROM rows") == [(len(x),)]
     assert sql_error(conn, "CALL pgscore.score_table(%s, 'rows', 'id', 's', p_commit => NULL)", (name,)).pgcode == "22004"
 
 
