@@ -205,3 +205,29 @@ def test_each_downgrade_restores_what_the_revision_before_built(empty_db_url):
             break
         migrate.downgrade(empty_db_url, before)
         assert catalog(empty_db_url) == built[before], f"downgrade {rev} -> {before}"
+
+
+def test_0021_downgrade_keeps_the_views_owner_and_every_grant_on_it(db_url):
+    """0021's downgrade drops and remakes realised_performance: a DBA's grant on it (with grant option, and
+    to PUBLIC) and its owner come back, as do pgscore's own grants."""
+    query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'Grafana Reader') "
+                  "THEN CREATE ROLE \"Grafana Reader\"; END IF; END $$")
+    query(db_url, 'GRANT SELECT ON pgscore.realised_performance TO "Grafana Reader" WITH GRANT OPTION')
+    query(db_url, "GRANT SELECT ON pgscore.realised_performance TO PUBLIC")
+    query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 't_views_owner') "
+                  "THEN CREATE ROLE t_views_owner; END IF; END $$")  # roles outlive a failed run's database
+    query(db_url, "ALTER VIEW pgscore.realised_performance OWNER TO t_views_owner")
+    acl = ("SELECT (SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(c.relacl) a), c.relowner::regrole "
+           "FROM pg_class c WHERE c.oid = 'pgscore.realised_performance'::regclass")
+    before = query(db_url, acl)
+    assert '"Grafana Reader"=r*/t_views_owner' in before[0][0] and "=r/t_views_owner" in before[0][0]
+    assert before[0][1] == "t_views_owner"
+    migrate.downgrade(db_url, "0020")
+    assert query(db_url, acl) == before
+    assert query(db_url, "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'pgscore' "
+                         "AND table_name = 'realised_performance' AND column_name LIKE 'deploy_pre%%'") == [(0,)]
+    migrate.upgrade(db_url)
+    query(db_url, 'REVOKE ALL ON pgscore.realised_performance FROM "Grafana Reader", PUBLIC')
+    query(db_url, "ALTER VIEW pgscore.realised_performance OWNER TO postgres")
+    query(db_url, 'DROP ROLE "Grafana Reader"')
+    query(db_url, "DROP OWNED BY t_views_owner; DROP ROLE t_views_owner")

@@ -240,6 +240,58 @@ def test_text_features_are_refused_at_deploy_with_the_way_to_code_them(db_url):
     assert query(db_url, "SELECT engine FROM pgscore.model_versions WHERE name = 'holes'") == [("numpy",)]
 
 
+def test_what_no_deploy_data_can_try_is_found_inside_wrappers_and_object_arrays(db_url):
+    """Without training data, the encoders are found inside a search, a calibrated classifier, a vote and a
+    bagging ensemble; an encoder fitted on numbers held in an object array refuses floats too; a boolean
+    mask names the right feature. A model that makes its text itself from the numbers it is given is
+    refused without data (the hint says so) and deploys with it, as it scores the float array."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import BaggingClassifier, VotingClassifier
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
+
+    rng = np.random.default_rng(1)
+    tenure, plan = rng.integers(0, 60, 200).astype(float), rng.choice(["basic", "pro"], 200)
+    mixed = np.empty((200, 2), object)
+    mixed[:, 0], mixed[:, 1] = tenure, plan
+    y = (tenure < 20) ^ (plan == "pro")
+
+    def texty():
+        return make_pipeline(ColumnTransformer([("n", StandardScaler(), [True, False]),
+                                                ("c", OneHotEncoder(), [False, True])]), LogisticRegression())
+
+    wrapped = [GridSearchCV(texty(), {"logisticregression__C": [1.0, 2.0]}, cv=2),
+               CalibratedClassifierCV(texty(), cv=2), VotingClassifier([("a", texty())], voting="soft"),
+               BaggingClassifier(texty(), n_estimators=2, random_state=0)]
+    for model in wrapped:
+        with pytest.raises(InvalidModel, match=r"OneHotEncoder was fitted on text categories for feature 'plan' "
+                                               r"\('basic', 'pro'\)"):
+            registry.deploy(db_url, "w", model.fit(mixed, y), None, feature_names=["tenure", "plan"])
+    codes = np.empty((200, 2), object)
+    codes[:, 0], codes[:, 1] = tenure, (plan == "pro").astype(int)
+    objects = texty().fit(codes, y)
+    with pytest.raises(InvalidModel, match="fitted on an object array for feature 'plan'") as e:
+        registry.deploy(db_url, "w", objects, None, feature_names=["tenure", "plan"])
+    assert "X.astype(float)" in e.value.hint
+    with pytest.raises(InvalidModel, match="fitted on an object array for feature 'plan'"):
+        registry.deploy(db_url, "w", objects, codes.astype(float), feature_names=["tenure", "plan"])
+    from functools import partial  # picklable, and importable by the server: no lambda
+
+    maker = make_pipeline(ColumnTransformer([("n", StandardScaler(), [0]), ("c", make_pipeline(
+        FunctionTransformer(partial(np.char.mod, "%d")), OneHotEncoder()), [1])]), LogisticRegression())
+    numeric = np.column_stack([tenure, plan == "pro"]).astype(float)
+    maker.fit(numeric, y)
+    with pytest.raises(InvalidModel, match=r"text categories for its input 1 \(in the part given 'plan'\) "
+                                           r"\('0', '1'\)") as e:
+        registry.deploy(db_url, "w", maker, None, feature_names=["tenure", "plan"])
+    assert "deploys with training data, on which it is tried" in e.value.hint
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+    assert registry.deploy(db_url, "w", maker, numeric, feature_names=["tenure", "plan"])["version"] == 1
+    (score,), = query(db_url, "SELECT pgscore.score('w', ARRAY[10, 1]::float8[])")
+    assert score == pytest.approx(maker.predict_proba([[10.0, 1.0]])[0, 1], abs=1e-12)
+
+
 def test_a_column_transformer_selecting_by_name_is_refused_at_deploy(db_url):
     """A ColumnTransformer fitted on a pandas DataFrame with its columns named takes only a DataFrame; the
     server gives a float array, so every score failed (ValueError: Specifying the columns using strings is

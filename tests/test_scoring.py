@@ -193,7 +193,7 @@ def test_write_back_skips_rows_with_a_null_key(conn, name):
     # a view takes no primary key: the hint does not say to add one
     query(conn, "CREATE VIEW nk_view AS SELECT * FROM rows")
     err = sql_error(conn, "CALL pgscore.score_table(%s, 'nk_view', 'id', 's')", (name,))
-    assert err.pgcode == "42P10" and "public.nk_view is a view, which has no unique index" in str(err), str(err)
+    assert err.pgcode == "42P10" and "public.nk_view is a view, which has no index and takes no primary key" in str(err), str(err)
     assert "ADD PRIMARY KEY" not in str(err)
     # a score column of numeric with a precision: not "numeric(12,6); expected ... numeric"
     query(conn, "ALTER TABLE rows ADD COLUMN rounded numeric(12,6)")

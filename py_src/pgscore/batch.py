@@ -349,14 +349,16 @@ def key_hint(plpy, keys: dict, name, column) -> str:
         return ("columns of " + name + " with a unique index of their own: "
                 + ", ".join(k + (" (the primary key)" if pk else "") for k, pk in keys.items()))
     kind = plpy.execute(plpy.prepare(_KIND, ["pg_catalog.regclass"]), [name])[0]["kind"]
-    if kind is not None:  # a view (or the like) has no index: ALTER TABLE ... ADD PRIMARY KEY fails on it
-        return (f"{name} is a {kind}, which has no unique index and takes no primary key: use the table "
-                "it reads from (pgscore.predict_batch scores a view's rows without writing them back)")
+    if kind is not None:  # ALTER TABLE ... ADD PRIMARY KEY fails on these
+        return (f"{name} is a {kind}: use the table it reads from (pgscore.predict_batch scores the rows of "
+                "any query without writing them back)")
     return f"if its values are unique: ALTER TABLE {name} ADD PRIMARY KEY ({plpy.quote_ident(column)})"
 
 
-_KIND = ("SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' "
-         "WHEN 'f' THEN 'foreign table' END AS kind FROM pg_catalog.pg_class c WHERE c.oid = $1")
+_KIND = ("SELECT CASE c.relkind WHEN 'v' THEN 'view, which has no index and takes no primary key' "
+         "WHEN 'm' THEN 'materialized view, which takes no primary key and no UPDATE' "
+         "WHEN 'f' THEN 'foreign table, which has no index' END AS kind "
+         "FROM pg_catalog.pg_class c WHERE c.oid = $1")
 
 
 def columns_of(plpy, relation) -> tuple[dict, dict]:

@@ -93,43 +93,62 @@ NUMBERS_ONLY = ("pgscore scores numbers: every feature reaches the model as a fl
                 "pipeline) and code the text in SQL, e.g. array_position(ARRAY['basic','plus','pro'], plan) - 1")
 
 
-def _nested(est, cols=None):
-    """(estimator, the input columns a ColumnTransformer gives it or None) for `est` and every estimator
-    inside it: Pipeline steps, ColumnTransformer and FeatureUnion parts, a meta-estimator's fitted one."""
-    yield est, cols
+def _nested(est, cols=None, seen=None, within=None):
+    """(estimator, the input columns a ColumnTransformer gives it or None, the columns given to the part it
+    is a step of, or None) for `est` and every estimator
+    fitted inside it: Pipeline steps, ColumnTransformer and FeatureUnion parts, and any fitted attribute
+    holding estimators (a search's best_estimator_, an ensemble's estimators_, a calibrated classifier's,
+    HistGradientBoosting's own preprocessor)."""
+    from sklearn.base import BaseEstimator
+
+    seen = set() if seen is None else seen
+    if id(est) in seen:
+        return
+    seen.add(id(est))
+    yield est, cols, within
     if hasattr(est, "steps"):
         for _, step in est.steps:
-            yield from _nested(step)
-    elif hasattr(est, "transformers_"):
+            yield from _nested(step, None, seen, cols if cols is not None else within)
+    if hasattr(est, "transformers_"):
         for _, part, part_cols in est.transformers_:
-            yield from _nested(part, part_cols)
-    elif hasattr(est, "transformer_list"):
+            yield from _nested(part, part_cols, seen)
+    if hasattr(est, "transformer_list"):
         for _, part in est.transformer_list:
-            yield from _nested(part)
-    else:
-        for attr in ("estimator_", "regressor_", "base_estimator_"):
-            if hasattr(est, attr):
-                yield from _nested(getattr(est, attr))
+            yield from _nested(part, None, seen)
+    for attr, value in vars(est).items():
+        if not (attr.endswith("_") or attr == "_preprocessor") or attr in ("steps", "transformers_"):
+            continue
+        items = value if isinstance(value, (list, tuple)) else [value]
+        for item in items:
+            for inner in (item if isinstance(item, tuple) else (item,)):
+                inner = getattr(inner, "estimator", inner) if not isinstance(inner, BaseEstimator) else inner
+                if isinstance(inner, BaseEstimator):
+                    yield from _nested(inner, None, seen)
 
 
-def _by_name(cols) -> list[str]:
-    """The column names in a ColumnTransformer's column selection, [] when it selects by position."""
-    if isinstance(cols, str):
+def _positions(cols, n) -> list:
+    """A ColumnTransformer's column selection as positions or names: a boolean mask, a slice, an int or a
+    name, or a list of either."""
+    if isinstance(cols, slice):
+        return list(range(n))[cols]
+    if isinstance(cols, (str, int, np.integer)):
         return [cols]
-    if isinstance(cols, (list, tuple, np.ndarray)):
-        return [str(c) for c in cols if isinstance(c, str)]
-    return []
+    cols = list(cols) if isinstance(cols, (list, tuple, np.ndarray)) else []
+    if cols and all(isinstance(c, (bool, np.bool_)) for c in cols):
+        return np.flatnonzero(cols).tolist()
+    return cols
 
 
-def check_servable(estimator, names) -> None:
-    """InvalidModel for what the server can never score, found in the fitted estimator itself (so also
-    when deploy has no training data): an encoder fitted on text categories (every feature reaches the
-    model as a float8), and a ColumnTransformer that selects its columns by name (it takes only a pandas
-    DataFrame; the server passes a float array in the order of the feature names)."""
-    for est, cols in _nested(estimator):
-        by_name = [c for _, _, part_cols in getattr(est, "transformers_", []) for c in _by_name(part_cols)]
+def unservable(estimator, names) -> InvalidModel | None:
+    """What in the fitted estimator itself keeps the server from ever scoring it, or None: an encoder fitted
+    on text categories or on an object array (it refuses the float array every feature reaches the model
+    as), a ColumnTransformer that selects its columns by name (it takes only a pandas DataFrame). Deploy
+    raises it when there is no training data to try the model on, and names it when that data fails."""
+    for est, cols, within in _nested(estimator):
+        by_name = [c for _, _, part_cols in getattr(est, "transformers_", []) for c in _positions(part_cols, len(names))
+                   if isinstance(c, str)]
         if by_name:
-            raise InvalidModel(
+            return InvalidModel(
                 f"the model's {type(est).__name__} takes its columns by name ({', '.join(map(repr, by_name[:5]))}) "
                 "from a pandas DataFrame; the database gives the model a float array, in the order of its "
                 "feature names, which such a ColumnTransformer refuses",
@@ -137,14 +156,25 @@ def check_servable(estimator, names) -> None:
                      f"positions in the feature names ({', '.join(names[:6])}{', ...' if len(names) > 6 else ''}), "
                      "and train on X.to_numpy()")
         for i, cats in enumerate(getattr(est, "categories_", None) or []):
-            text = [c for c in np.asarray(cats, dtype=object).tolist() if isinstance(c, (str, bytes))]
+            cats = np.asarray(cats)
+            if cats.dtype.kind not in "OUS":  # numbers; text may also come as a numpy string array
+                continue
+            def named(selection):
+                return [names[c] if isinstance(c, (int, np.integer)) and 0 <= c < len(names) else str(c)
+                        for c in _positions(selection, len(names))]
+
+            seen, part = named(cols), named(within)
+            feature = (f"feature {seen[i]!r}" if i < len(seen) else f"its input {i + 1}"
+                       + (f" (in the part given {', '.join(map(repr, part))})" if part else ""))
+            text = [c for c in cats.tolist() if isinstance(c, (str, bytes))]
             if text:
-                seen = [names[c] if isinstance(c, (int, np.integer)) and 0 <= c < len(names) else str(c)
-                        for c in (cols if isinstance(cols, (list, tuple, np.ndarray)) else [])]
-                feature = f"feature {seen[i]!r}" if i < len(seen) else f"its input {i + 1}"
-                raise InvalidModel(f"the model's {type(est).__name__} was fitted on text categories for {feature} "
-                                   f"({', '.join(map(repr, text[:5]))}); the database gives every feature "
-                                   "to the model as a number", hint=NUMBERS_ONLY)
+                return InvalidModel(f"the model's {type(est).__name__} was fitted on text categories for {feature} "
+                                    f"({', '.join(map(repr, text[:5]))}); the database gives every feature "
+                                    "to the model as a number", hint=NUMBERS_ONLY)
+            return InvalidModel(f"the model's {type(est).__name__} was fitted on an object array for {feature} "
+                                "(numbers held as Python objects): it refuses the float array the database gives "
+                                "every model", hint="fit it on floats: X.astype(float)")
+    return None
 
 
 def as_matrix(X, names) -> np.ndarray:

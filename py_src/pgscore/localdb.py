@@ -82,10 +82,13 @@ def import_fix() -> str:
     site-packages directory of this environment, and the checkout's py_src for an editable install; a
     PYTHONPATH naming the venv itself does not work), and the thread settings."""
     threads = " ".join(f"{k}={v}" for k, v in SERVER_THREAD_ENV.items())
+    python = ".".join(map(str, sys.version_info[:2]))
     return (f"restart the server (not a reload) with PYTHONPATH={shlex.quote(os.pathsep.join(server_python_path()))} "
-            f"{threads} in its environment: the directories this pgscore imports from, which the server's OS "
-            "user must be able to read, in an environment built with the server's own Python (/usr/bin/python3 "
-            "on Debian 12); README, 'Installing into an existing server'")
+            f"{threads} in its environment: the directories this pgscore (Python {python}, {sys.prefix}) imports "
+            "from. That holds if this environment is on the server's host, readable by its OS user, and was "
+            "built with the server's own Python (/usr/bin/python3, 3.11, on Debian 12; the server's version is "
+            "in the error's DETAIL from SELECT pgscore.validate_environment()); otherwise build one there "
+            "(README, 'Installing into an existing server')")
 
 
 def compile_sources(pypath) -> None:

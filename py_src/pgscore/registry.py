@@ -89,13 +89,18 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     else:
         matrix = features.as_matrix(X, names)
         types = ["float8" if t == "text" else t for t in types]  # numbers in an object column: as_matrix checked
-    features.check_servable(estimator, names)
-    if X is not None:
+    if X is None:  # nothing to try the model on: what the fitted estimator shows
+        problem = features.unservable(estimator, names)
+        if problem is not None:
+            problem.hint += ("; a model that does take numbers there (a step before the encoder makes the "
+                             "text) deploys with training data, on which it is tried")
+            raise problem
+    else:
         try:  # the float matrix, as the server will give it (a DataFrame could score where that cannot)
             scores = features.scores_of(estimator, task, matrix)
         except Exception as e:  # noqa: BLE001 - the estimator cannot score its own training data
-            raise InvalidModel(f"the estimator cannot score X as a float array, as the database gives it: "
-                               f"{type(e).__name__}: {e}") from e
+            raise features.unservable(estimator, names) or InvalidModel(
+                f"the estimator cannot score X as a float array, as the database gives it: {type(e).__name__}: {e}") from e
     meta = {
         "task": task, "estimator": f"{type(estimator).__module__}.{type(estimator).__qualname__}",
         "feature_names": names, "feature_types": types, "classes": classes,

@@ -1,12 +1,19 @@
 -- 0021 to 0020: realised_performance without deploy_precision and deploy_recall. A view cannot lose
--- columns in place: it is dropped and made again as 0017 left it, with the comments its columns had
--- and its grants. A view of the user's built on it stops the downgrade (drop it first).
+-- columns in place: it is dropped and made again as 0017 left it, with the comments its columns had, its
+-- owner and every grant on it (pgscore's roles', and any a DBA added). A view of the user's built on it
+-- stops the downgrade (drop it first).
 
 CREATE TEMPORARY TABLE pgscore_0021_comments AS
 SELECT a.attname, pg_catalog.col_description(a.attrelid, a.attnum) AS description
   FROM pg_catalog.pg_attribute a
  WHERE a.attrelid = 'pgscore.realised_performance'::pg_catalog.regclass AND a.attnum > 0 AND NOT a.attisdropped
    AND a.attname NOT IN ('deploy_precision', 'deploy_recall');
+
+CREATE TEMPORARY TABLE pgscore_0021_view AS
+SELECT c.relowner AS owner, a.grantee, a.privilege_type, a.is_grantable
+  FROM pg_catalog.pg_class c
+  LEFT JOIN LATERAL pg_catalog.aclexplode(c.relacl) a ON true
+ WHERE c.oid = 'pgscore.realised_performance'::pg_catalog.regclass;
 
 DROP VIEW pgscore.realised_performance;
 
@@ -39,5 +46,22 @@ END
 $do$;
 DROP TABLE pgscore_0021_comments;
 
-GRANT SELECT ON pgscore.realised_performance TO pgscore_reader;
-GRANT SELECT ON pgscore.realised_performance TO pgscore_admin;
+DO $do$
+DECLARE
+    r record;
+BEGIN
+    -- regrole's text is the role's name quoted as an identifier where it needs to be
+    EXECUTE pg_catalog.format('ALTER VIEW pgscore.realised_performance OWNER TO %s',
+                              (SELECT v.owner::pg_catalog.regrole FROM pgscore_0021_view v LIMIT 1));
+    FOR r IN SELECT v.grantee, v.privilege_type, v.is_grantable FROM pgscore_0021_view v
+              WHERE v.privilege_type IS NOT NULL
+                AND v.grantee IS DISTINCT FROM (SELECT c.relowner FROM pg_catalog.pg_class c
+                                                 WHERE c.oid = 'pgscore.realised_performance'::pg_catalog.regclass)
+    LOOP
+        EXECUTE pg_catalog.format('GRANT %s ON pgscore.realised_performance TO %s%s', r.privilege_type,
+                                  CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE r.grantee::pg_catalog.regrole::pg_catalog.text END,
+                                  CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+END
+$do$;
+DROP TABLE pgscore_0021_view;
