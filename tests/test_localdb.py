@@ -183,3 +183,24 @@ def test_compile_sources_writes_the_byte_code_of_the_pgscore_package_only(tmp_pa
     for f in (pkg / "__init__.py", pkg / "serving.py"):
         assert Path(importlib.util.cache_from_source(str(f))).is_file()
     assert not Path(importlib.util.cache_from_source(str(other / "__init__.py"))).exists()
+
+
+def test_start_on_a_cluster_another_pgscore_started_says_so(data_dir):
+    """db start on a running cluster that another checkout's or environment's pgscore started (the server
+    imports that one's code): it says so, and how to restart it with this one; the same one, nothing."""
+    from pgscore.localdb import server_python_path
+
+    other = make_tmpdir("pgscore-other-env-")
+    try:
+        port = str(free_port())
+        Cluster(data_dir=data_dir, port=int(port), python_path=[str(other), *server_python_path()]).start()
+        run = pgscore_cli("db", "start", "--data-dir", str(data_dir), "--port", port)
+        assert run.returncode == 0, run.stderr
+        assert f"note: it imports pgscore from {other}{os.pathsep}" in run.stdout
+        assert "restart it to serve this one:" in run.stdout and "db stop --data-dir" in run.stdout
+        pgscore_cli("db", "stop", "--data-dir", str(data_dir))
+        assert pgscore_cli("db", "start", "--data-dir", str(data_dir), "--port", port).returncode == 0
+        again = pgscore_cli("db", "start", "--data-dir", str(data_dir), "--port", port)
+        assert "already running" in again.stdout and "note:" not in again.stdout
+    finally:
+        shutil.rmtree(other, ignore_errors=True)

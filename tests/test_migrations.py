@@ -214,16 +214,29 @@ def test_0021_downgrade_keeps_the_views_owner_and_every_grant_on_it(db_url):
                   "THEN CREATE ROLE \"Grafana Reader\"; END IF; END $$")
     query(db_url, 'GRANT SELECT ON pgscore.realised_performance TO "Grafana Reader" WITH GRANT OPTION')
     query(db_url, "GRANT SELECT ON pgscore.realised_performance TO PUBLIC")
+    query(db_url, 'GRANT SELECT (model, auc) ON pgscore.realised_performance TO "Grafana Reader"')
     query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 't_views_owner') "
                   "THEN CREATE ROLE t_views_owner; END IF; END $$")  # roles outlive a failed run's database
     query(db_url, "ALTER VIEW pgscore.realised_performance OWNER TO t_views_owner")
     acl = ("SELECT (SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(c.relacl) a), c.relowner::regrole "
            "FROM pg_class c WHERE c.oid = 'pgscore.realised_performance'::regclass")
+    column_acl = ("SELECT attname, attacl::text FROM pg_attribute WHERE attrelid = 'pgscore.realised_performance'::regclass "
+                  "AND attacl IS NOT NULL ORDER BY 1")
+    columns = query(db_url, column_acl)
+    assert [c for c, _ in columns] == ["auc", "model"]
+    # a view of the user's on it stops the downgrade, named, and the hint does not say CASCADE
+    query(db_url, "CREATE VIEW public.perf AS SELECT model, auc FROM pgscore.realised_performance")
+    with pytest.raises(InstallError) as e:
+        migrate.downgrade(db_url, "0020")
+    assert "public.perf of yours depend on it" in e.value.detail and "CASCADE" not in str(e.value)
+    assert e.value.message == "downgrading pgscore to revision 0020 failed; nothing was changed"
+    assert "pg_get_viewdef" in e.value.hint and migrate.current(db_url) == migrate.head()
+    query(db_url, "DROP VIEW public.perf")
     before = query(db_url, acl)
     assert '"Grafana Reader"=r*/t_views_owner' in before[0][0] and "=r/t_views_owner" in before[0][0]
     assert before[0][1] == "t_views_owner"
     migrate.downgrade(db_url, "0020")
-    assert query(db_url, acl) == before
+    assert query(db_url, acl) == before and query(db_url, column_acl) == columns
     assert query(db_url, "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'pgscore' "
                          "AND table_name = 'realised_performance' AND column_name LIKE 'deploy_pre%%'") == [(0,)]
     migrate.upgrade(db_url)
@@ -231,3 +244,15 @@ def test_0021_downgrade_keeps_the_views_owner_and_every_grant_on_it(db_url):
     query(db_url, "ALTER VIEW pgscore.realised_performance OWNER TO postgres")
     query(db_url, 'DROP ROLE "Grafana Reader"')
     query(db_url, "DROP OWNED BY t_views_owner; DROP ROLE t_views_owner")
+
+
+def test_a_schema_newer_than_this_pgscore_says_so(db_url):
+    """A database installed by a newer pgscore (a revision this one does not know): install and uninstall
+    say so and what to do, not alembic's bare "Can't locate revision identified by '0099'"."""
+    query(db_url, f"UPDATE {migrate.VERSION_TABLE} SET version_num = '0099'")
+    for act in (lambda: migrate.upgrade(db_url), lambda: migrate.downgrade(db_url, "base")):
+        with pytest.raises(InstallError) as e:
+            act()
+        assert e.value.message.startswith(f"this database's pgscore schema is newer than this pgscore (head {migrate.head()})")
+        assert "run the pgscore that installed it" in e.value.hint and "0099" in e.value.detail
+    query(db_url, f"UPDATE {migrate.VERSION_TABLE} SET version_num = %s", (migrate.head(),))

@@ -371,6 +371,9 @@ class Cluster:
         except (OSError, ValueError, IndexError):
             return None
 
+    def _python_path(self) -> list[str]:
+        return server_python_path() if self.python_path is None else list(self.python_path)
+
     def start(self) -> bool:
         """Start the cluster (initialising it first if needed); False if it was already running."""
         self._check_binaries()
@@ -399,6 +402,11 @@ class Cluster:
                     hint=f"stop it first ({command('db stop', self.data_dir)}), then start it again with {given}",
                 )
             self._say(f"PostgreSQL is already running in {self.data_dir} (pid {self.pid()})")
+            running_path, mine = state.get("python_path"), self._python_path()
+            if running_path and running_path != mine:  # another checkout's or environment's pgscore started it
+                self._say(f"note: it imports pgscore from {os.pathsep.join(running_path)}, not from this pgscore's "
+                          f"{os.pathsep.join(mine)}; restart it to serve this one: {command('db stop', self.data_dir)}"
+                          f" then {command('db start', self.data_dir)}")
             return False
         pidfile = self.data_dir / "postmaster.pid"
         if pidfile.exists():
@@ -409,7 +417,7 @@ class Cluster:
                 f"port {self.port} is already in use on 127.0.0.1",
                 hint="choose another with --port, or stop whatever listens there",
             )
-        pypath = server_python_path() if self.python_path is None else list(self.python_path)
+        pypath = self._python_path()
         for p in pypath:
             self._check_reachable(Path(p), "the Python environment")
         compile_sources(pypath)
@@ -419,6 +427,9 @@ class Cluster:
             pw = self._server_pw()
             os.chown(sock, pw.pw_uid, pw.pw_gid)
         self._write_conf()
+        state = self._read_state()
+        state["python_path"] = pypath  # what a later start compares with, while this server runs
+        self._write_as_server(self.data_dir / STATE_FILE, json.dumps(state))
         env = {"PYTHONPATH": os.pathsep.join(pypath), **SERVER_THREAD_ENV}
         key = self._signing_key()
         if key:

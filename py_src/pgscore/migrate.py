@@ -76,6 +76,14 @@ def alembic_config(url: str):
     return cfg
 
 
+def _newer(msg) -> InstallError:
+    """Alembic's "Can't locate revision": the schema was installed by a newer pgscore."""
+    return InstallError(f"this database's pgscore schema is newer than this pgscore (head {head()}); nothing "
+                        "was changed", detail=msg,
+                        hint="run the pgscore that installed it; to go back to this release, downgrade with "
+                             f"that one first (alembic -x db_url=... downgrade {head()})")
+
+
 def _explain(exc: Exception) -> InstallError:
     """One paragraph that names what is wrong and how to fix it."""
     msg = str(getattr(exc, "orig", None) or exc).strip()
@@ -88,6 +96,8 @@ def _explain(exc: Exception) -> InstallError:
                             "language, and only a superuser may create it or functions in it", detail=msg,
                             hint="run the install as a superuser (e.g. --db postgresql://postgres@host/db); "
                             "afterwards grant pgscore_app, pgscore_reader or pgscore_admin to your roles")
+    if "can't locate revision identified by" in low:
+        return _newer(msg)
     if "cannot be imported by the database's python" in low:
         from pgscore.localdb import import_fix
 
@@ -144,18 +154,24 @@ def downgrade(url: str, revision: str = "base") -> None:
     except Exception as e:  # noqa: BLE001
         orig = getattr(e, "orig", None) or e  # SQLAlchemy's wrapper, or psycopg2's own error (run_frozen)
         hint, detail = None, str(orig).strip()
+        if "can't locate revision identified by" in detail.lower():
+            raise _newer(detail) from e
         if getattr(orig, "pgcode", None) == "42501":
             hint = ("pgscore uninstall runs as a superuser, like install: it drops PL/Python functions, which "
                     "only a superuser may do")
-        if getattr(orig, "pgcode", None) == "2BP01":  # objects of the user's depend on pgscore's
+        diag = getattr(orig, "diag", None)
+        if (revision != "base" and getattr(orig, "pgcode", None) == "2BP01" and diag and diag.message_hint
+                and "CASCADE" not in diag.message_hint):
+            detail, hint = diag.message_primary, diag.message_hint  # a revision's own, which names what to do
+        elif getattr(orig, "pgcode", None) == "2BP01":  # objects of the user's depend on pgscore's
             # the server's own HINT says DROP ... CASCADE, which would drop the user's objects: not repeated
-            diag = getattr(orig, "diag", None)
             detail = "\n".join(x for x in (diag.message_primary, diag.message_detail) if x) if diag else detail
             hint = ("pgscore drops nothing of yours: detach the rescoring triggers first (SELECT "
                     "pgscore.detach_rescoring(t.e) FROM (SELECT DISTINCT tgrelid::regclass AS e FROM pg_trigger "
                     "WHERE tgfoid = 'pgscore.rescore_events'::regproc) AS t), and drop or change your own objects "
                     "that use pgscore (the DETAIL lists them)")
-        raise InstallError("removing pgscore failed; nothing was changed", detail=detail, hint=hint) from e
+        what = "removing pgscore" if revision == "base" else f"downgrading pgscore to revision {revision}"
+        raise InstallError(f"{what} failed; nothing was changed", detail=detail, hint=hint) from e
 
 
 def current(url: str) -> str | None:

@@ -1,11 +1,40 @@
 -- 0021 to 0020: realised_performance without deploy_precision and deploy_recall. A view cannot lose
 -- columns in place: it is dropped and made again as 0017 left it, with the comments its columns had, its
--- owner and every grant on it (pgscore's roles', and any a DBA added). A view of the user's built on it
--- stops the downgrade (drop it first).
+-- owner and every grant on it and on its columns (pgscore's roles', and any a DBA added). A view of the
+-- user's built on it stops the downgrade, with its name and what to do (PostgreSQL's own error would
+-- suggest DROP ... CASCADE, which drops the user's views and, run on pgscore's, breaks the install).
+
+DO $do$
+DECLARE
+    v_users text;
+BEGIN
+    SELECT pg_catalog.string_agg(DISTINCT pg_catalog.format('%I.%I', n.nspname, c.relname), ', ') INTO v_users
+      FROM pg_catalog.pg_depend d
+      JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid
+      JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
+      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+       AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+       AND d.refobjid = 'pgscore.realised_performance'::pg_catalog.regclass
+       AND r.ev_class <> d.refobjid;
+    IF v_users IS NOT NULL THEN
+        RAISE EXCEPTION 'downgrading pgscore below revision 0021 makes pgscore.realised_performance again, and % of yours depend on it', v_users
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  HINT = 'pgscore drops nothing of yours: keep their definitions (SELECT pg_get_viewdef(''name'', true)), drop them, downgrade, then create them again. Nothing was changed.';
+    END IF;
+END
+$do$;
 
 CREATE TEMPORARY TABLE pgscore_0021_comments AS
 SELECT a.attname, pg_catalog.col_description(a.attrelid, a.attnum) AS description
   FROM pg_catalog.pg_attribute a
+ WHERE a.attrelid = 'pgscore.realised_performance'::pg_catalog.regclass AND a.attnum > 0 AND NOT a.attisdropped
+   AND a.attname NOT IN ('deploy_precision', 'deploy_recall');
+
+CREATE TEMPORARY TABLE pgscore_0021_column_grants AS
+SELECT a.attname, g.grantee, g.privilege_type, g.is_grantable
+  FROM pg_catalog.pg_attribute a
+ CROSS JOIN LATERAL pg_catalog.aclexplode(a.attacl) g
  WHERE a.attrelid = 'pgscore.realised_performance'::pg_catalog.regclass AND a.attnum > 0 AND NOT a.attisdropped
    AND a.attname NOT IN ('deploy_precision', 'deploy_recall');
 
@@ -62,6 +91,12 @@ BEGIN
                                   CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE r.grantee::pg_catalog.regrole::pg_catalog.text END,
                                   CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
     END LOOP;
+    FOR r IN SELECT g.attname, g.grantee, g.privilege_type, g.is_grantable FROM pgscore_0021_column_grants g LOOP
+        EXECUTE pg_catalog.format('GRANT %s (%I) ON pgscore.realised_performance TO %s%s', r.privilege_type, r.attname,
+                                  CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE r.grantee::pg_catalog.regrole::pg_catalog.text END,
+                                  CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
 END
 $do$;
 DROP TABLE pgscore_0021_view;
+DROP TABLE pgscore_0021_column_grants;
