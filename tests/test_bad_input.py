@@ -180,6 +180,7 @@ SQL_CASES = [
     # trigger functions called directly
     ("rescore_events called directly", "SELECT pgscore.rescore_events()", (), "0A000", "trigger"),
     ("flush_query_log called directly", "SELECT pgscore.flush_query_log()", (), "0A000", "trigger"),
+    ("check_live_version_fed called directly", "SELECT pgscore.check_live_version_fed()", (), "0A000", "trigger"),
     ("forbid_mutation called directly", "SELECT pgscore.forbid_mutation()", (), "0A000", "trigger"),
     ("forbid_log_update called directly", "SELECT pgscore.forbid_log_update()", (), "0A000", "trigger"),
 ]

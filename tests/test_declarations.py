@@ -30,6 +30,7 @@ EXPECTED = {
     "pgscore.rollback(text,integer,text)": ("v", False, "u"),
     "pgscore.retire(text,text)": ("v", False, "u"),
     "pgscore.flush_query_log()": ("v", False, "u"),
+    "pgscore.check_live_version_fed()": ("v", False, "u"),
     BATCH: ("v", False, "u"),
     PREDICT_BATCH: ("v", False, "u"),
     "pgscore.score_chunk(text,regclass,name,name,text,integer,integer,boolean)": ("v", False, "u"),

@@ -569,13 +569,22 @@ def test_a_deploy_that_would_leave_a_wired_table_unfed_is_refused(db_url, logit)
     rec = registry.deploy(db_url, "small", logit, X, feature_names=NAMES, activate=False)
     with pytest.raises(InvalidModel) as e:
         registry.activate(db_url, "small", rec["version"])
-    assert e.value.hint == "add the column(s) to the profile table first, then activate version 2 again"
+    assert e.value.hint.startswith("add the column(s) to the profile table first, then activate version 2 again")
+    assert e.value.message == (f"public.people, which public.calls rescores with small, has no column "
+                               f"{', '.join(map(repr, NAMES[3:]))}: once live, version 2 could not rescore it")
+    # from SQL too (and so from an alembic revision's undeploy_model): the server checks every deployment
+    with pytest.raises(psycopg2.errors.UndefinedColumn) as e:
+        query(db_url, "SELECT pgscore.activate('small', 2)")
+    assert "public.people, which public.calls rescores with small, has no column" in e.value.diag.message_primary
+    assert query(db_url, "SELECT version FROM pgscore.model_versions WHERE name = 'small' AND live") == [(1,)]
     query(db_url, "ALTER TABLE people " + ", ".join(f"ADD COLUMN {c} float8" for c in NAMES[3:]))
     registry.activate(db_url, "small", rec["version"])
     query(db_url, "ALTER TABLE people DROP COLUMN " + NAMES[0])
     with pytest.raises(InvalidModel) as e:
         registry.rollback(db_url, "small")
     assert e.value.hint == "add the column(s) to the profile table first, then roll back again (version 1)"
+    with pytest.raises(psycopg2.errors.UndefinedColumn):
+        query(db_url, "SELECT pgscore.rollback('small')")
     assert query(db_url, "SELECT version FROM pgscore.model_versions WHERE name = 'small' AND live") == [(2,)]
     # a features array feeds any model only where the wiring has no counters; a wiring whose event
     # table was dropped feeds nothing and blocks nothing

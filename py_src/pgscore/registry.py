@@ -40,7 +40,8 @@ def _translate(e):
     from pgscore import errors
 
     by_state = {"42704": errors.UnknownModel, "22023": errors.InvalidModel, "XX001": errors.ArtifactError,
-                "42501": errors.SignatureError, "58P01": errors.EnvironmentMismatch}
+                "42501": errors.SignatureError, "58P01": errors.EnvironmentMismatch,
+                "42703": errors.InvalidModel}  # a version made live that a wired table cannot feed
     diag = getattr(e, "diag", None)
     primary = (diag.message_primary or "") if diag is not None else ""
     if e.pgcode in ("3F000", "42P01", "42883") and re.search(r'(schema|relation|function) "?pgscore[".]', primary):
@@ -161,19 +162,19 @@ def _check_same_task(conn, name, task, classes):
                             "with --allow-task-change (allow_task_change=True)")
 
 
-def _check_wirings(conn, name, names, then=None):
-    """InvalidModel when a table wired to rescore with `name` lacks a feature of the version about to go
-    live: every INSERT would then only update counters and queue its profiles. `then`: what to do once
-    the columns exist (by default, for a deploy: deploy without activating)."""
+def _check_wirings(conn, name, names):
+    """InvalidModel when a table wired to rescore with `name` lacks a feature of the version about to be
+    deployed live: every INSERT would then only update counters and queue its profiles. Checked before
+    anything is stored, with the deploy's own way out; the server's trigger on pgscore.deployments
+    (check_live_version_fed) checks every deployment, activate and rollback included."""
     unfed = _call(conn, _UNFED, (list(names), name))
     if unfed:
         profile, events, missing = unfed[0]
         raise InvalidModel(f"{profile}, which {events} rescores with {name}, has no column "
                            f"{', '.join(map(repr, missing))}: once live, this version could not rescore it",
                            sqlstate="42703", detail=f"{len(unfed)} wiring(s) affected",
-                           hint="add the column(s) to the profile table first" + (
-                               f", then {then}" if then else ", or deploy without activating (--no-activate, "
-                               "activate=False) and make it live once they exist"))
+                           hint="add the column(s) to the profile table first, or deploy without activating "
+                                "(--no-activate, activate=False) and make it live once they exist")
 
 
 def compile_evaluator(estimator, task, n_features, matrix) -> tuple[bytes | None, dict]:
@@ -209,19 +210,14 @@ def rollback(db, name, to_version=None, reason=None) -> dict:
     """Make the previous live version (or `to_version`) live again, by appending a deployment."""
     with connection(db) as conn:
         _call(conn, "SELECT pgscore.rollback(%s, %s, %s)", (name, to_version, reason))
-        rec = show(conn, name)
-        # raising undoes the rollback with the transaction
-        _check_wirings(conn, name, rec["feature_names"], then=f"roll back again (version {rec['version']})")
-        return rec
+        return show(conn, name)  # pgscore.check_live_version_fed refused it if a wired table lacks a feature
 
 
 def activate(db, name, version, reason=None) -> dict:
     """Make `version` of `name` live (append a deploy row)."""
     with connection(db) as conn:
         _call(conn, "SELECT pgscore.activate(%s, %s, %s)", (name, version, reason))
-        rec = show(conn, name, version)
-        _check_wirings(conn, name, rec["feature_names"], then=f"activate version {version} again")
-        return rec
+        return show(conn, name, version)  # refused, like rollback, by pgscore.check_live_version_fed
 
 
 def retire(db, name, reason=None) -> None:
