@@ -116,7 +116,7 @@ def _nested(est, cols=None, seen=None, within=None):
         for _, part in est.transformer_list:
             yield from _nested(part, None, seen)
     for attr, value in vars(est).items():
-        if not (attr.endswith("_") or attr == "_preprocessor") or attr in ("steps", "transformers_"):
+        if not (attr.endswith("_") or attr == "_preprocessor") or attr == "transformers_":
             continue
         items = value if isinstance(value, (list, tuple)) else [value]
         for item in items:

@@ -341,7 +341,7 @@ class Cluster:
             self._write_as_server(self.data_dir / STATE_FILE, json.dumps(state))
         return state.get("signing_key") or None
 
-    def _write_conf(self):
+    def _write_conf(self, pypath):
         conf = "\n".join([
             "# written by pgscore at every start; edit postgresql.conf to override",
             f"port = {self.port}",
@@ -357,6 +357,7 @@ class Cluster:
         self._write_as_server(self.data_dir / CONF_FILE, conf)
         state = self._read_state()
         state["port"] = self.port
+        state["python_path"] = pypath  # what a later start compares with, while this server runs
         self._write_as_server(self.data_dir / STATE_FILE, json.dumps(state))
 
     def running(self) -> bool:
@@ -426,10 +427,7 @@ class Cluster:
         if self.as_root:
             pw = self._server_pw()
             os.chown(sock, pw.pw_uid, pw.pw_gid)
-        self._write_conf()
-        state = self._read_state()
-        state["python_path"] = pypath  # what a later start compares with, while this server runs
-        self._write_as_server(self.data_dir / STATE_FILE, json.dumps(state))
+        self._write_conf(pypath)
         env = {"PYTHONPATH": os.pathsep.join(pypath), **SERVER_THREAD_ENV}
         key = self._signing_key()
         if key:

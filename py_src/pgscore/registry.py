@@ -42,6 +42,7 @@ def _translate(e):
     by_state = {"42704": errors.UnknownModel, "22023": errors.InvalidModel, "XX001": errors.ArtifactError,
                 "42501": errors.SignatureError, "58P01": errors.EnvironmentMismatch,
                 "42703": errors.InvalidModel}  # a version made live that a wired table cannot feed
+    # (pgscore.check_live_version_fed, which checks deploy, activate and rollback alike)
     diag = getattr(e, "diag", None)
     primary = (diag.message_primary or "") if diag is not None else ""
     if e.pgcode in ("3F000", "42P01", "42883") and re.search(r'(schema|relation|function) "?pgscore[".]', primary):
@@ -51,7 +52,8 @@ def _translate(e):
     cls = by_state.get(getattr(e, "pgcode", None))
     if cls is None:
         return e
-    return cls(errors.server_message(diag.message_primary), detail=diag.message_detail, hint=diag.message_hint)
+    return cls(errors.server_message(diag.message_primary), detail=diag.message_detail, hint=diag.message_hint,
+               sqlstate=e.pgcode)
 
 
 def _call(conn, sql, params):
@@ -79,7 +81,8 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     (compiled.verify), or scored by scikit-learn when it cannot be compiled
     or proved. A version whose task or classes differ from the live one's (or, with none live, the
     newest's) is refused unless allow_task_change: wired tables, outcomes and dashboards read the
-    name's scores as the earlier kind.
+    name's scores as the earlier kind. Made live, it is refused (42703) by the server when a table wired
+    to rescore with `name` lacks one of its features (pgscore.check_live_version_fed).
     """
     features.check_fitted(estimator)
     names, types = features.describe(estimator, X, feature_names)
@@ -116,29 +119,10 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     with connection(db) as conn:
         if not allow_task_change:
             _check_same_task(conn, name, task, classes)
-        if activate:
-            _check_wirings(conn, name, names)
         (model_id, version), = _call(conn, "SELECT * FROM pgscore.register_model(%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                                      (name, blob, artifacts.sha256(blob), json.dumps(meta, default=_json),
                                       json.dumps(rows), activate, reason, ev_bytes, json.dumps(ev_meta)))
         return show(conn, name, version)
-
-
-# the profile tables wired to a model that lack some of the given features (a float8[] column named
-# features feeds any model, where the wiring has no counters: batch.one_array); wirings whose trigger
-# is gone (their event table dropped) or whose profile table is gone are left out
-_UNFED = """
-SELECT r.profile_table, r.event_table, pg_catalog.array_agg(f.name ORDER BY f.i) AS missing
-  FROM pgscore.rescoring r
- CROSS JOIN LATERAL pg_catalog.unnest(%s::text[]) WITH ORDINALITY AS f(name, i)
- WHERE r.model_name = %s AND pg_catalog.to_regclass(r.profile_table) IS NOT NULL
-   AND EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgname = r.trigger_name AND NOT t.tgisinternal)
-   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = pg_catalog.to_regclass(r.profile_table)
-                      AND a.attnum > 0 AND NOT a.attisdropped
-                      AND (a.attname = f.name OR (a.attname = 'features' AND a.atttypid = 'float8[]'::regtype
-                                                  AND coalesce(r.counters, '{}'::jsonb) = '{}'::jsonb)))
- GROUP BY r.profile_table, r.event_table
- ORDER BY 1, 2"""
 
 
 def _check_same_task(conn, name, task, classes):
@@ -160,21 +144,6 @@ def _check_same_task(conn, name, task, classes):
                        "dashboards) reads them as the former", sqlstate="22023",
                        hint=f"deploy it under another name; or, if every reader of {name} expects the change, "
                             "with --allow-task-change (allow_task_change=True)")
-
-
-def _check_wirings(conn, name, names):
-    """InvalidModel when a table wired to rescore with `name` lacks a feature of the version about to be
-    deployed live: every INSERT would then only update counters and queue its profiles. Checked before
-    anything is stored, with the deploy's own way out; the server's trigger on pgscore.deployments
-    (check_live_version_fed) checks every deployment, activate and rollback included."""
-    unfed = _call(conn, _UNFED, (list(names), name))
-    if unfed:
-        profile, events, missing = unfed[0]
-        raise InvalidModel(f"{profile}, which {events} rescores with {name}, has no column "
-                           f"{', '.join(map(repr, missing))}: once live, this version could not rescore it",
-                           sqlstate="42703", detail=f"{len(unfed)} wiring(s) affected",
-                           hint="add the column(s) to the profile table first, or deploy without activating "
-                                "(--no-activate, activate=False) and make it live once they exist")
 
 
 def compile_evaluator(estimator, task, n_features, matrix) -> tuple[bytes | None, dict]:
@@ -210,14 +179,14 @@ def rollback(db, name, to_version=None, reason=None) -> dict:
     """Make the previous live version (or `to_version`) live again, by appending a deployment."""
     with connection(db) as conn:
         _call(conn, "SELECT pgscore.rollback(%s, %s, %s)", (name, to_version, reason))
-        return show(conn, name)  # pgscore.check_live_version_fed refused it if a wired table lacks a feature
+        return show(conn, name)
 
 
 def activate(db, name, version, reason=None) -> dict:
     """Make `version` of `name` live (append a deploy row)."""
     with connection(db) as conn:
         _call(conn, "SELECT pgscore.activate(%s, %s, %s)", (name, version, reason))
-        return show(conn, name, version)  # refused, like rollback, by pgscore.check_live_version_fed
+        return show(conn, name, version)
 
 
 def retire(db, name, reason=None) -> None:
