@@ -250,11 +250,14 @@ def test_every_sql_function_refuses_bad_input_clearly(shop, db_url):
         pid = query(conn, "SELECT pg_backend_pid()")[0][0]
         try:
             query(conn, sql_text, params or None)
-            got, msg = OK, ""
+            got, msg, primary = OK, "", ""
         except psycopg2.Error as e:
-            got, msg = e.pgcode, (e.pgerror or "")
+            got, msg, primary = e.pgcode, (e.pgerror or ""), (e.diag.message_primary or "")
         if got != sqlstate or (phrase and phrase not in msg):
             failures.append(f"{what}: want {sqlstate} with {phrase!r}, got {got}: {msg.strip().splitlines()[0] if msg else ''}")
+        # pgscore's own errors read "pgscore: ...", not with the Python class PL/Python names ("plpy.Error: ")
+        if primary.startswith(("plpy.", "spiexceptions.")):
+            failures.append(f"{what}: the message names a Python class: {primary}")
         # the same backend still answers, and nothing was left behind
         if query(conn, "SELECT pg_backend_pid()")[0][0] != pid:
             failures.append(f"{what}: the backend was replaced")

@@ -27,8 +27,8 @@ def command(rest: str, data_dir=None) -> str:
 
 def server_message(primary: str | None) -> str | None:
     """A server error's message without the exception's name that PL/Python puts before it
-    ('plpy.Error: ', 'spiexceptions.UndefinedTable: ')."""
-    if primary and primary.startswith(("plpy.", "spiexceptions.")):
+    ('pgscore: ' for pgscore's own errors, 'plpy.Error: ', 'spiexceptions.UndefinedTable: ')."""
+    if primary and primary.startswith(("pgscore: ", "plpy.", "spiexceptions.")):
         name, sep, rest = primary.partition(": ")
         if sep and " " not in name:
             return rest

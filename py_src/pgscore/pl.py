@@ -34,9 +34,21 @@ def raising_sql_errors(fn):
 
 
 def _raise(plpy, e: PgscoreError):
-    # PL/Python prints a None detail or hint as the word "None": pass only what is set
-    extra = {k: v for k, v in (("detail", e.detail), ("hint", e.hint)) if v is not None}
-    plpy.error(e.message, sqlstate=e.sqlstate, **extra)
+    """Raise e as the SQL error it describes. PL/Python puts the name of an uncaught exception's class
+    before its message, with the module where it is not builtins ('plpy.Error: there is no model ...'):
+    raised as an instance of plpy.Error's subclass named pgscore, it reads 'pgscore: there is no model ...'.
+    PL/Python takes the SQLSTATE, detail and hint from the attributes plpy.error would set."""
+    err = _sql_error(plpy.Error)(e.message)
+    err.sqlstate = e.sqlstate
+    for k, v in (("detail", e.detail), ("hint", e.hint)):  # a None would be printed as the word "None"
+        if v is not None:
+            setattr(err, k, v)
+    raise err from None
+
+
+@functools.cache
+def _sql_error(base):
+    return type("pgscore", (base,), {"__module__": "builtins"})
 
 
 @raising_sql_errors

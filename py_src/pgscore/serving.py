@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 
 from pgscore import artifacts, backend
-from pgscore.errors import ArtifactError, InvalidModel, PgscoreError, UnknownModel, spi_fields
+from pgscore.errors import ArtifactError, InvalidModel, PgscoreError, UnknownModel, server_message, spi_fields
 
 # the signing key's path comes from the server process's environment, which no
 # session can change; a GUC would not do: placeholder GUCs are settable by any
@@ -315,7 +315,7 @@ class Runtime:
             self.load_plan.execute([model_id])
         except self.plpy.SPIError as e:  # its own error, with its SQLSTATE, detail and hint, not wrapped in ours
             f = spi_fields(e)
-            raise PgscoreError(f["message"].removeprefix("plpy.Error: "), detail=f["detail"], hint=f["hint"],
+            raise PgscoreError(server_message(f["message"]), detail=f["detail"], hint=f["hint"],
                                sqlstate=f["sqlstate"]) from None
         model = self.models.get(model_id)
         if model is None:
