@@ -67,3 +67,107 @@ def test_undeploy_retires_when_nothing_was_live_before(db_url, tmp_path):
     assert alembic(example, db_url, "downgrade", "base").returncode == 0
     assert not registry.show(db_url, "churn")["live"]
     assert registry.show(db_url, "churn")["history"][-1]["action"] == "retire"
+
+
+# an env.py as `alembic init` writes one, through SQLAlchemy's own engine (psycopg 3 for postgresql+psycopg://),
+# with autogenerate comparing against an empty MetaData, and pgscore's include_name where PGSCORE_TEST_INCLUDE
+# is set
+PLAIN_ENV = """
+import os
+import sqlalchemy
+from alembic import context
+from pgscore.alembic_ops import include_name
+
+url = context.get_x_argument(as_dictionary=True)["db_url"]
+options = dict(version_table="app_alembic_version", target_metadata=sqlalchemy.MetaData(), include_schemas=True)
+if os.environ.get("PGSCORE_TEST_INCLUDE"):
+    options["include_name"] = include_name
+if context.is_offline_mode():
+    context.configure(url=url, **options)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    with sqlalchemy.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1)).connect() as conn:
+        context.configure(connection=conn, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+"""
+
+
+def plain_example(tmp_path, seed):
+    example, est, X, names = make_example(tmp_path, 200, seed)
+    (example / "env.py").write_text(PLAIN_ENV)
+    return example, est, X, names
+
+
+def test_psycopg3_connections_get_pgscores_errors(db_url, empty_db_url, tmp_path):
+    """SQLAlchemy's psycopg 3 driver: the cycle works, and the server's errors arrive as pgscore's."""
+    example, est, X, names = plain_example(tmp_path, seed=6)
+    run = alembic(example, empty_db_url, "upgrade", "head")
+    assert run.returncode != 0 and "pgscore is not installed in this database" in run.stderr, run.stderr
+    assert "install or upgrade it with" in run.stderr and "psycopg.errors" not in run.stderr.splitlines()[-1]
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode == 0, run.stderr
+    assert registry.show(db_url, "churn")["live"]
+    assert alembic(example, db_url, "downgrade", "base").returncode == 0
+    # a version a wired table could not feed: refused by the server, translated, the migration rolled back
+    query(db_url, "CREATE TABLE people (id int PRIMARY KEY, s float8, scored_at timestamptz, n int DEFAULT 0)")
+    query(db_url, "CREATE TABLE calls (person int)")
+    query(db_url, "SELECT pgscore.attach_rescoring('calls', 'people', 'person', 'churn', 's', %s::jsonb, "
+                  "p_profile_key => 'id')", ('{"n": "count"}',))
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode != 0 and "pgscore.errors.InvalidModel: public.people, which public.calls rescores with " \
+        "churn, has no column" in run.stderr, run.stderr
+    assert query(db_url, "SELECT max(version) FROM pgscore.models WHERE name = 'churn'") == [(1,)]
+
+
+def test_offline_mode_says_pgscores_operations_need_a_database(db_url, tmp_path):
+    example, *_ = plain_example(tmp_path, seed=7)
+    run = alembic(example, db_url, "upgrade", "head", "--sql")
+    assert run.returncode != 0, run.stdout
+    assert "deploy_model and undeploy_model need a database: alembic's offline mode (--sql)" in run.stderr, run.stderr
+    assert "AttributeError" not in run.stderr
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+
+
+def test_autogenerate_leaves_pgscore_alone_with_include_name(db_url, tmp_path):
+    """Without include_name autogenerate proposes dropping pgscore's schema and version table (the
+    control: what the docs warn about); with it, neither."""
+    import os
+
+    example, *_ = plain_example(tmp_path, seed=8)
+    assert alembic(example, db_url, "upgrade", "head").returncode == 0
+    for include, expect_drops in (("", True), ("1", False)):
+        env = {**os.environ, "PGSCORE_TEST_INCLUDE": include}
+        exe = Path(sys.executable).with_name("alembic")
+        run = subprocess.run([str(exe), "-c", str(example / "alembic.ini"), "-x", f"db_url={db_url}", "revision",
+                              "--autogenerate", "-m", f"probe{include}"], capture_output=True, text=True, env=env)
+        assert run.returncode == 0, run.stderr
+        (made,) = [p for p in (example / "versions").glob(f"*probe{include}.py")]
+        text = made.read_text()
+        made.unlink()
+        assert ("pgscore_alembic_version" in text and "schema='pgscore'" in text) is expect_drops, text
+
+
+def test_undeploy_after_a_later_rollback_warns(db_url, tmp_path):
+    example, est, X, names = make_example(tmp_path, 200, seed=9)
+    registry.deploy(db_url, "churn", est, X, feature_names=names, reason="by hand")  # v1
+    registry.deploy(db_url, "churn", est, X, feature_names=names, reason="by hand")  # v2
+    assert alembic(example, db_url, "upgrade", "head").returncode == 0  # v3
+    registry.rollback(db_url, "churn")  # v2 live, after the revision
+    run = alembic(example, db_url, "downgrade", "base")
+    assert run.returncode == 0, run.stderr
+    assert ("churn was deployed, activated or rolled back after alembic revision a1 (version 2 is live; reason: "
+            "none given); undoing the revision replaces that: it will make version 2 live") in run.stderr, run.stderr
+    rec = registry.show(db_url, "churn")
+    assert rec["version"] == 2 and rec["history"][-1]["reason"] == "alembic downgrade a1"
+
+
+def test_deploy_model_can_store_a_version_without_making_it_live(db_url, tmp_path):
+    example, est, X, names = make_example(tmp_path, 200, seed=10)
+    rev = example / "versions" / "a1_churn_v1.py"
+    text = rev.read_text()
+    assert 'description="churn v1, shipped by migration a1")' in text
+    rev.write_text(text.replace('shipped by migration a1")', 'shipped by migration a1", activate=False)'))
+    assert alembic(example, db_url, "upgrade", "head").returncode == 0
+    assert query(db_url, "SELECT version, live FROM pgscore.model_versions WHERE name = 'churn'") == [(1, False)]

@@ -256,3 +256,16 @@ def test_a_schema_newer_than_this_pgscore_says_so(db_url):
         assert e.value.message.startswith(f"this database's pgscore schema is newer than this pgscore (head {migrate.head()})")
         assert "run the pgscore that installed it" in e.value.hint and "0099" in e.value.detail
     query(db_url, f"UPDATE {migrate.VERSION_TABLE} SET version_num = %s", (migrate.head(),))
+
+
+def test_a_schema_whose_version_table_was_dropped_says_how_to_record_it_again(db_url):
+    """Another alembic project's autogenerate dropped pgscore_alembic_version: install says what happened
+    and the SQL that records the revision again; run as printed, install and status work again."""
+    query(db_url, f"DROP TABLE {migrate.VERSION_TABLE}")
+    with pytest.raises(InstallError) as e:
+        migrate.upgrade(db_url)
+    assert e.value.message.startswith("this database has a pgscore schema but not the table that records its revision")
+    fix = e.value.hint.split(": ", 1)[1].removesuffix("; then run the install again")
+    query(db_url, fix)
+    assert migrate.current(db_url) == migrate.head()
+    migrate.upgrade(db_url)  # nothing to do, no error

@@ -96,6 +96,19 @@ def _explain(exc: Exception) -> InstallError:
                             "language, and only a superuser may create it or functions in it", detail=msg,
                             hint="run the install as a superuser (e.g. --db postgresql://postgres@host/db); "
                             "afterwards grant pgscore_app, pgscore_reader or pgscore_admin to your roles")
+    if "permission denied" in low or "must be owner of" in low:  # a login without the rights, say a pgscore role's
+        return InstallError("pgscore install needs a superuser: it creates PL/Python (untrusted) functions, three "
+                            "roles and their grants, and checks the server's Python", detail=msg,
+                            hint="run the install as a superuser (e.g. --db postgresql://postgres@host/db); "
+                            "afterwards grant pgscore_app, pgscore_reader or pgscore_admin to your roles")
+    if 'schema "pgscore" already exists' in low:  # installed, and its version table dropped since
+        return InstallError(f"this database has a pgscore schema but not the table that records its revision "
+                            f"(public.{VERSION_TABLE}): it was dropped, perhaps by another alembic project's "
+                            "autogenerate (docs/alembic.md, include_name)", detail=msg,
+                            hint=f"record the revision it was installed at again, '{head()}' if this pgscore "
+                            f"installed or last upgraded it: CREATE TABLE public.{VERSION_TABLE} (version_num "
+                            f"varchar(32) PRIMARY KEY); INSERT INTO public.{VERSION_TABLE} VALUES ('{head()}'); "
+                            "then run the install again")
     if "can't locate revision identified by" in low:
         return _newer(msg)
     if "cannot be imported by the database's python" in low:

@@ -36,33 +36,46 @@ def connection(db):
 
 
 def _translate(e):
-    """psycopg2 errors raised by pgscore's SQL functions become the matching Python exception."""
+    """Driver errors (psycopg2's or psycopg 3's) raised by pgscore's SQL functions become the matching
+    Python exception."""
     from pgscore import errors
 
     by_state = {"42704": errors.UnknownModel, "22023": errors.InvalidModel, "XX001": errors.ArtifactError,
                 "42501": errors.SignatureError, "58P01": errors.EnvironmentMismatch,
                 "42703": errors.InvalidModel}  # a version made live that a wired table cannot feed
     # (pgscore.check_live_version_fed, which checks deploy, activate and rollback alike)
+    code = getattr(e, "pgcode", None) or getattr(e, "sqlstate", None)  # psycopg2's name, psycopg 3's
     diag = getattr(e, "diag", None)
     primary = (diag.message_primary or "") if diag is not None else ""
-    if e.pgcode in ("3F000", "42P01", "42883") and re.search(r'(schema|relation|function) "?pgscore[".]', primary):
+    if code in ("3F000", "42P01", "42883") and re.search(r'(schema|relation|function) "?pgscore[".]', primary):
         return errors.PgscoreError(f"pgscore is not installed in this database, or its schema is older than this "
-                                   f"pgscore ({primary})", sqlstate=e.pgcode,
+                                   f"pgscore ({primary})", sqlstate=code,
                                    hint="install or upgrade it with: " + errors.command("install --db URL"))
-    cls = by_state.get(getattr(e, "pgcode", None))
+    cls = by_state.get(code)
     if cls is None:
         return e
     return cls(errors.server_message(diag.message_primary), detail=diag.message_detail, hint=diag.message_hint,
-               sqlstate=e.pgcode)
+               sqlstate=code)
+
+
+def _db_errors() -> tuple:
+    """The drivers' base error classes: psycopg2's, and psycopg 3's where it is installed (SQLAlchemy's
+    driver for postgresql+psycopg://, and for postgresql:// since 2.1: an alembic revision's connection
+    may be either). Only evaluated when an error is being matched, so psycopg is imported only then."""
+    import psycopg2
+
+    try:
+        import psycopg
+    except ImportError:
+        return (psycopg2.Error,)
+    return psycopg2.Error, psycopg.Error
 
 
 def _call(conn, sql, params):
-    import psycopg2
-
     with conn.cursor() as cur:
         try:
             cur.execute(sql, params)
-        except psycopg2.Error as e:
+        except _db_errors() as e:
             raise _translate(e) from e
         return cur.fetchall() if cur.description else None
 
