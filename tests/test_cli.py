@@ -330,3 +330,12 @@ def test_a_training_csv_that_is_not_utf8_says_so(tmp_path):
     with pytest.raises(InvalidModel, match=r"train.csv is not UTF-8 text: it holds the byte b'\\xe9'") as e:
         datasets.read_csv(csv, target="y")
     assert "CSV UTF-8" in e.value.hint
+
+
+def test_db_may_come_before_the_command(db_url):
+    run = pgscore_cli("--db", db_url, "models")
+    assert (run.returncode, run.stdout) == (0, "no models deployed\n"), run.stderr
+    run = pgscore_cli("--db", "postgresql://postgres@127.0.0.1:1/nope", "models", "--db", db_url)  # the command's wins
+    assert run.returncode == 0, run.stderr
+    run = pgscore_cli("--db", db_url, "demo")
+    assert run.returncode == 2 and "--db does not apply to pgscore demo" in run.stderr

@@ -128,8 +128,13 @@ def test_model_without_baseline_shows_no_baseline(db_url, trained, tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "no_baseline" in r.stdout and "deployed without training data" in r.stdout
     assert "Traceback" not in r.stderr
+    # the result line does not leave "ok" alone: nothing could have warned
+    assert ("\nresult: ok - nothing at warn or alert\nnot watched for drift: nobase (deployed without a baseline: "
+            "nothing above judged its features or scores; deploy a version with its training data, --train, to "
+            "watch it)\n") in r.stdout, r.stdout
     page = (tmp_path / "r.html").read_text()
     assert "no_baseline" in page and "deployed without training data" in page
+    assert "not watched for drift (no baseline): nobase" in page
 
 
 def test_html_report_is_self_contained(db_url, trained, tmp_path):
@@ -202,10 +207,12 @@ def test_html_report_without_predictions_or_outcomes(churn, tmp_path):
     assert "No predictions" in page and "No outcomes" in page
 
 
-def test_a_check_that_cannot_run_exits_3_not_1(empty_db_url, db_url):
+def test_a_check_that_cannot_run_exits_3_not_1(empty_db_url, db_url, trained):
     """cron must tell a failed check from an alert: no pgscore, or a role without privileges, exit 3."""
     r = pgscore_cli("drift", "--db", empty_db_url)
     assert r.returncode == 3 and "pgscore: error:" in r.stderr, r.stdout + r.stderr
+    X, y, names, model = trained
+    registry.deploy(db_url, "churn", model, X, y, feature_names=names)
     query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_bi') "
                   "THEN CREATE ROLE pgscore_t_bi LOGIN; END IF; END $$")
     query(db_url, "GRANT pgscore_reader TO pgscore_t_bi")
@@ -230,3 +237,18 @@ def test_the_at_deploy_row_shows_every_hold_out_metric(churn, trained):
     row, = [ln.split() for ln in r.stdout.splitlines() if ln.strip().startswith("at deploy")]
     shown = dict(zip(header[-7:-1], row[2:8]))  # the metric columns between n, pos and status
     assert shown == {k: f"{metrics[k]:.3f}" for k in ("auc", "accuracy", "precision", "recall", "brier", "log_loss")}
+
+
+def test_windows_are_named_short_unless_two_would_share_a_name():
+    """'1h', '7d', 'all'; two windows of the same length (or two without one) go by their full names, never cut."""
+    from datetime import timedelta
+
+    from pgscore.report import Window, _short_names
+
+    ws = [Window("1 hour", timedelta(hours=1)), Window("week", timedelta(days=7)), Window("since deploy", None)]
+    _short_names(ws)
+    assert [w.short for w in ws] == ["1h", "7d", "all"]
+    ws = [Window("1 hour", timedelta(hours=1)), Window("60 minutes", timedelta(minutes=60)),
+          Window("since deploy", None), Window("all time", None), Window("1 day", timedelta(days=1))]
+    _short_names(ws)
+    assert [w.short for w in ws] == ["1 hour", "60 minutes", "since deploy", "all time", "1d"]

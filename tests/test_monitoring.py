@@ -565,8 +565,8 @@ def test_reader_role_reads_the_views_and_nothing_else(reader_url):
     denied = [
         "SELECT bytes FROM pgscore.artifacts", "SELECT * FROM pgscore.models", "SELECT * FROM pgscore.prediction_log",
         "SELECT * FROM pgscore.baselines", "SELECT * FROM pgscore.outcomes", "SELECT * FROM pgscore.drift_rollup",
-        "SELECT * FROM pgscore.drift_rollup_day", "SELECT * FROM pgscore.prediction_values", "SELECT * FROM pgscore.drift_thresholds",
-        "UPDATE pgscore.drift_thresholds SET alert = 100", "INSERT INTO pgscore.outcomes (model_name, entity_key, "
+        "SELECT * FROM pgscore.drift_rollup_day", "SELECT * FROM pgscore.prediction_values",
+        "UPDATE pgscore.drift_thresholds SET alert = 100", "DELETE FROM pgscore.drift_windows", "INSERT INTO pgscore.outcomes (model_name, entity_key, "
         "outcome) VALUES ('churn', '1', '1')", "DELETE FROM pgscore.prediction_log",
         "SELECT pgscore.record_outcome('churn', '1', 1)", "SELECT * FROM pgscore.refresh_monitoring()",
         "SELECT pgscore.score('churn', ARRAY[1,2,3,4,5,6,7,8,9,10,11,12]::float8[])",
@@ -576,6 +576,10 @@ def test_reader_role_reads_the_views_and_nothing_else(reader_url):
     for sql in denied:
         with pytest.raises(errors.InsufficientPrivilege):
             query(conn, sql)
+    # the windows and thresholds the views are computed with, read only (since migration 0024)
+    assert query(conn, "SELECT count(*) > 0, count(*) FILTER (WHERE metric = 'psi') FROM pgscore.drift_thresholds") \
+        == [(True, 1)]
+    assert query(conn, "SELECT count(*) > 0 FROM pgscore.drift_windows") == [(True,)]
     conn.close()
 
 

@@ -565,11 +565,14 @@ def test_a_deploy_that_would_leave_a_wired_table_unfed_is_refused(db_url, logit)
         registry.deploy(db_url, "small", logit, X, feature_names=NAMES)
     assert e.value.sqlstate == "42703" and "public.people, which public.calls rescores with small" in e.value.message
     assert repr(NAMES[3]) in e.value.message and "--no-activate" in e.value.hint
+    # the version was rolled back with the deploy: deploy it again (or store it without making it live)
+    assert e.value.hint.startswith("add the column(s) to the profile table first, then deploy again; or store the "
+                                   "version without making it live") and "deploy_model(..., activate=False)" in e.value.hint
     assert query(db_url, "SELECT max(version) FROM pgscore.models WHERE name = 'small'") == [(1,)]  # nothing stored
     rec = registry.deploy(db_url, "small", logit, X, feature_names=NAMES, activate=False)
     with pytest.raises(InvalidModel) as e:
         registry.activate(db_url, "small", rec["version"])
-    assert e.value.hint.startswith("add the column(s) to the profile table first, then activate version 2 again")
+    assert e.value.hint == "add the column(s) to the profile table first, then activate version 2 again"
     assert e.value.message == (f"public.people, which public.calls rescores with small, has no column "
                                f"{', '.join(map(repr, NAMES[3:]))}: once live, version 2 could not rescore it")
     # from SQL too (and so from an alembic revision's undeploy_model): the server checks every deployment

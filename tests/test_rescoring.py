@@ -440,7 +440,8 @@ def test_status_shows_the_wirings_and_the_queue_and_pgscore_retry_drains_it(db_u
     assert "rescoring: nothing attached" in out
     assert "error queue: 1 profile waiting to be rescored" in out
     assert ("; 1 of them belong to no wiring that can rescore them (detached, or their event table dropped or "
-            "renamed): retry rescores them once a table is attached to their profile table") in out
+            "renamed): the next attach_rescoring to their profile table takes them over (a wiring attached "
+            "before does not), and retry then rescores them") in out
     run = pgscore_cli("retry", "--db", db_url)
     assert (run.returncode, run.stdout) == (1, "nothing queued for a wiring; 1 profile belongs to no wiring (see "
                                                "pgscore status)\n"), run.stdout
@@ -585,6 +586,53 @@ def test_a_write_failing_for_every_profile_keeps_every_counter_within_a_bounded_
     assert query(shop, "SELECT count(*), min(sqlstate), max(sqlstate), bool_and(reason LIKE 'writing the score "
                        "failed%%low_scores%%') FROM pgscore.error_queue") == [(len(before), "23514", "23514", True)]
     assert query(shop, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'trigger'") == [(0,)]
+
+
+@pytest.mark.parametrize("column", ["support_calls", "complaints_30d", "churn_score", "scored_at"])
+def test_a_column_the_wiring_writes_renamed_keeps_the_events_and_queues_the_profiles(shop, db_url, trained, column):
+    """A counter's, the score's or scored_at's column renamed after attach: every INSERT is kept (in the
+    session that made the plans and in a new one), no counter changes, each profile is queued with the
+    reason, and `pgscore status` names the column; renamed back, retry rescores them."""
+    model = trained[0]
+    rid = attach(shop)
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (1)")  # this session has made its plans
+    before = profiles(shop, [2, 3])
+    query(shop, f"ALTER TABLE customers RENAME COLUMN {column} TO renamed")
+    fresh = psycopg2.connect(db_url)
+    fresh.autocommit = True
+    for conn, ids in ((shop, (2, 3)), (fresh, (3,))):
+        del conn.notices[:]
+        query(conn, "INSERT INTO complaints (customer_id) VALUES " + ", ".join(f"({i})" for i in ids))
+        assert any("could not be rescored" in n and "the events were kept" in n for n in conn.notices), conn.notices
+    fresh.close()
+    assert query(shop, "SELECT count(*) FROM complaints") == [(4,)]
+    queued = query(shop, "SELECT entity_key, sqlstate, reason, attempts FROM pgscore.error_queue ORDER BY 1")
+    assert [(k, st, n) for k, st, _, n in queued] == [("2", "42703", 1), ("3", "42703", 2)]
+    assert all(column in r and "does not exist" in r for _, _, r, _ in queued), queued
+    out = pgscore_cli("status", "--db", db_url).stdout
+    what = {"churn_score": "score column", "scored_at": "scored_at column"}.get(column, "counter")
+    assert (f"NOT RESCORING: its {what} {column} of public.customers no longer exists (renamed or dropped): its "
+            "events are kept, no counter changes, and each profile they name is queued; rename it back, then ") in out
+    query(shop, f"ALTER TABLE customers RENAME COLUMN renamed TO {column}")
+    assert "NOT RESCORING" not in pgscore_cli("status", "--db", db_url).stdout
+    assert query(shop, "SELECT rescoring_id, rescored, failed FROM pgscore.retry_failed()") == [(rid, 2, 0)]
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    after = profiles(shop, [2, 3])
+    assert [after[i][1] for i in (2, 3)] == [before[i][1] for i in (2, 3)]  # the counters missed those events
+    assert_scores_match_model(shop, model, [2, 3])
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (2)")  # and rescoring goes on as before
+    assert profiles(shop, [2])[2][1] == before[2][1] + 1
+
+
+def test_a_column_a_strict_wiring_writes_renamed_fails_the_insert_clearly(shop):
+    attach(shop, strict=True)
+    query(shop, "ALTER TABLE customers RENAME COLUMN support_calls TO calls")
+    with pytest.raises(errors.UndefinedColumn) as e:
+        query(shop, "INSERT INTO complaints (customer_id) VALUES (4)")
+    assert e.value.diag.message_primary == ("pgscore: rescoring public.customers for public.complaints fails: column "
+                                            "p.support_calls does not exist; the wiring is strict, so the INSERT fails")
+    assert "pgscore status names the wiring's columns that are missing" in e.value.diag.message_hint
+    assert query(shop, "SELECT count(*) FROM complaints") == [(0,)]
 
 
 def test_strict_mode_fails_the_insert(shop):
@@ -995,6 +1043,57 @@ def test_wiring_survives_dump_and_restore(shop, cluster, trained):
         conn.close()
     finally:
         query(shop, "DROP DATABASE restored WITH (FORCE)")
+
+
+def orphan(conn, table, name):
+    """A trigger of pgscore's that no wiring owns: what restoring a dump of the table alone leaves."""
+    query(conn, f"CREATE TRIGGER {name} AFTER INSERT ON {table} REFERENCING NEW TABLE AS pgscore_new_events "
+                f"FOR EACH STATEMENT EXECUTE FUNCTION pgscore.rescore_events('{name.rsplit('_', 1)[1]}')")
+
+
+def pgscore_triggers(conn, table):
+    return [n for (n,) in query(conn, "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND tgfoid = "
+                                      "'pgscore.rescore_events()'::regprocedure ORDER BY 1", (table,))]
+
+
+def test_a_trigger_no_wiring_owns_is_removed_by_detach_and_by_attach(shop, trained):
+    """A table restored from a dump without pgscore.rescoring's rows keeps pgscore's trigger: every INSERT
+    warns, and the call the warning names removes it; attach drops such triggers (one named as the new
+    wiring's would otherwise collide with it); a trigger of the same name on another table is not a reason
+    to remove that table's wiring."""
+    orphan(shop, "complaints", "pgscore_rescore_1")
+    del shop.notices[:]
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (5)")
+    (warning,) = [n for n in shop.notices if "names rescoring 1, which is not attached" in n]
+    (fix,) = [line.split("detach it with ", 1)[1].split(" and attach again")[0] for line in warning.splitlines()
+              if "detach it with" in line]
+    assert fix == "SELECT pgscore.detach_rescoring('public.complaints')"
+    assert query(shop, fix) == [(1,)]
+    assert pgscore_triggers(shop, "complaints") == []
+    assert any("dropped trigger pgscore_rescore_1 on public.complaints, which belonged to no wiring" in n
+               for n in shop.notices)
+    # attach over leftovers, one of them named as the new wiring's trigger will be
+    orphan(shop, "complaints", "pgscore_rescore_1")
+    orphan(shop, "complaints", "pgscore_rescore_2")
+    del shop.notices[:]
+    rid = attach(shop)
+    assert sum("which belonged to no wiring" in n for n in shop.notices) == 2, shop.notices
+    assert pgscore_triggers(shop, "complaints") == [f"pgscore_rescore_{rid}"]
+    del shop.notices[:]
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (5)")
+    assert not [n for n in shop.notices if "WARNING" in n], shop.notices
+    assert_scores_match_model(shop, trained[0], [5])
+    # the same trigger name on another table: that table's trigger goes, this wiring stays
+    query(shop, "CREATE TABLE complaints2 (LIKE complaints)")
+    orphan(shop, "complaints2", f"pgscore_rescore_{rid}")
+    assert query(shop, "SELECT pgscore.detach_rescoring('complaints2')") == [(1,)]
+    assert pgscore_triggers(shop, "complaints2") == []
+    assert query(shop, "SELECT rescoring_id FROM pgscore.rescoring") == [(rid,)]
+    assert pgscore_triggers(shop, "complaints") == [f"pgscore_rescore_{rid}"]
+    # detaching the wiring takes the table's leftovers with it
+    orphan(shop, "complaints", "pgscore_rescore_77")
+    assert query(shop, "SELECT pgscore.detach_rescoring('complaints', 'customers')") == [(2,)]
+    assert pgscore_triggers(shop, "complaints") == []
 
 
 # -- bad input -----------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import query
+from helpers import pgscore_cli, query
 from pgscore import datasets, registry, sample
 from pgscore.datasets import CHURN_FEATURES
 
@@ -152,7 +152,8 @@ def test_a_bad_artifact_still_fails_clearly_through_the_app(urls, db_url):
     with pytest.raises(errors.DataCorrupted) as e:
         query(app, "SELECT pgscore.score('churn', %s::float8[])", (ROW,))
     assert "does not match the recorded" in e.value.pgerror
-    assert e.value.pgerror.count("plpy.Error") <= 1  # one error, not one wrapped in another
+    primary = e.value.diag.message_primary
+    assert primary.startswith("pgscore: ") and primary.count("pgscore: ") == 1  # one error, not one wrapped in another
     app.close()
 
 
@@ -162,10 +163,28 @@ def test_reader_reads_views_only(urls, db_url):
     bi = connect(urls["bi"])
     assert query(bi, "SELECT count(*) FROM pgscore.model_versions") == [(1,)]
     for sql_text in ("SELECT pgscore.score('churn', ARRAY[1.0])", "SELECT pgscore.load_model(1)",
-                     "SELECT * FROM pgscore.models", "SELECT * FROM pgscore.rescoring"):
+                     "SELECT * FROM pgscore.models", "SELECT * FROM pgscore.rescoring",
+                     "UPDATE pgscore.drift_thresholds SET warn = 1", "DELETE FROM pgscore.drift_windows"):
         with pytest.raises(errors.InsufficientPrivilege):
             query(bi, sql_text)
+    # the windows and thresholds the views use, for a dashboard's threshold lines (the column comments
+    # name these tables)
+    assert query(bi, "SELECT count(*) > 0 FROM pgscore.drift_windows") == [(True,)]
+    assert query(bi, "SELECT count(*) FROM pgscore.drift_thresholds WHERE metric = 'psi'") == [(1,)]
     bi.close()
+
+
+def test_the_reader_is_told_what_retry_and_install_need(urls, db_url):
+    """A privilege error is not `retry`'s exit 1 (profiles still failing) and names the role; install says
+    it needs a superuser."""
+    run = pgscore_cli("retry", "--db", urls["bi"])
+    assert run.returncode == 3, run.stdout + run.stderr
+    assert "permission denied" in run.stderr and "pgscore retry needs a role granted pgscore_app or pgscore_admin" \
+        in run.stderr, run.stderr
+    run = pgscore_cli("retry", "--db", "postgresql://postgres@127.0.0.1:1/nope")
+    assert run.returncode == 3 and "cannot connect" in run.stderr, run.stderr
+    run = pgscore_cli("install", "--db", urls["bi"])
+    assert run.returncode != 0 and "pgscore install needs a superuser" in run.stderr, run.stderr
 
 
 def test_look_alikes_in_public_are_never_picked_up_by_the_app(urls, db_url):

@@ -239,6 +239,26 @@ SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.score_col
        e.oid IS NOT NULL AS event_found, p.oid IS NOT NULL AS profile_found,
        t.tgrelid::pg_catalog.regclass::pg_catalog.text AS trigger_on, t.tgrelid = e.oid AS on_its_table,
        t.tgenabled, pg_catalog.quote_ident(r.trigger_name) AS trigger_name, l.version AS live_version,
+       (SELECT pg_catalog.array_agg(c.what || ' ' || pg_catalog.quote_ident(c.col) || ' of '
+                                    || c.rel::pg_catalog.regclass::pg_catalog.text ORDER BY c.ord, c.col)
+          FROM (SELECT 1, 'key column', r.event_key, e.oid UNION ALL
+                SELECT 2, 'event id column', r.event_id_column, e.oid UNION ALL
+                SELECT 3, 'key column', r.profile_key, p.oid UNION ALL
+                SELECT 4, 'score column', r.score_column, p.oid UNION ALL
+                SELECT 5, 'scored_at column', r.scored_at_column, p.oid UNION ALL
+                SELECT 6, 'counter', k.k, p.oid FROM pg_catalog.jsonb_object_keys(
+                    CASE WHEN pg_catalog.jsonb_typeof(r.counters) = 'object' THEN r.counters END) AS k(k)) AS c(ord, what, col, rel)
+         WHERE c.col IS NOT NULL AND c.rel IS NOT NULL AND NOT EXISTS (
+               SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.rel AND a.attname = c.col
+                  AND a.attnum > 0 AND NOT a.attisdropped)) AS missing,
+       -- the live version's features the profile table lacks (a float8[] column named features feeds any
+       -- model where the wiring has no counters, as the trigger reads it)
+       (SELECT pg_catalog.array_agg(pg_catalog.quote_ident(f.f) ORDER BY f.i)
+          FROM pg_catalog.unnest(l.feature_names) WITH ORDINALITY AS f(f, i)
+         WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = p.oid AND a.attnum > 0
+                              AND NOT a.attisdropped AND (a.attname = f.f OR (a.attname = 'features'
+                              AND a.atttypid = 'pg_catalog.float8[]'::pg_catalog.regtype
+                              AND COALESCE(r.counters, '{}'::pg_catalog.jsonb) = '{}'::pg_catalog.jsonb)))) AS unfed,
        r.event_key, r.profile_key, r.counters::pg_catalog.text, r.scored_at_column, r.missing_profile, r.strict,
        r.event_id_column
   FROM pgscore.rescoring r
@@ -282,7 +302,7 @@ def _rescoring_status(cur):
     else:
         _say(f"rescoring: {len(wirings)} wiring{'' if len(wirings) == 1 else 's'}")
     for (rid, events, profiles, model, column, n_counters, event_found, profile_found, trigger_on, on_its_table,
-         enabled, trigger, live, *wiring) in wirings:
+         enabled, trigger, live, missing, unfed, *wiring) in wirings:
         again = ("and attach it again: " + attach_call(trigger_on if trigger_on and not on_its_table else events,
                                                         profiles, model, column, *wiring))
         line = (f"  {rid}: {events} -> {profiles}.{column}, model {model} "
@@ -307,6 +327,15 @@ def _rescoring_status(cur):
                      + f"; enable it with ALTER TABLE {events} ENABLE TRIGGER {trigger} (events inserted "
                        "meanwhile were not counted; window and recompute counters catch up at each profile's "
                        "next event, the others do not)")
+        elif missing:
+            line += (f"{stop}its {', '.join(missing)} no longer exist{'s' if len(missing) == 1 else ''} (renamed "
+                     "or dropped): its events are kept, no counter changes, and each profile they name is queued; "
+                     f"rename {'it' if len(missing) == 1 else 'them'} back, then {command('retry')}, or detach with "
+                     f"SELECT pgscore.detach_rescoring({lit(events)}) and attach it again with the new names")
+        elif live is not None and unfed:
+            line += (f"{stop}{profiles} has no column {', '.join(unfed)}, which version {live} of {model} needs: its "
+                     f"events are counted and each profile they name is queued; add the column(s), then "
+                     f"{command('retry')}")
         elif live is None:
             line += ("\n     counters only: inserted events are counted and their profiles queued until a version "
                      f"of {model} is live (make one live with: {command(f'activate {model} VERSION')}, then: "
@@ -322,8 +351,8 @@ def _rescoring_status(cur):
             waiting += f"; once the cause is fixed: {command('retry')}"
         if orphans:
             waiting += (f"; {orphans} of them belong to no wiring that can rescore them (detached, or their event "
-                        "table dropped or renamed): retry rescores them once a table is attached to their profile "
-                        "table, which takes them over")
+                        "table dropped or renamed): the next attach_rescoring to their profile table takes them over "
+                        "(a wiring attached before does not), and retry then rescores them")
         _say(waiting)
     elif wirings:
         _say("error queue: empty")
@@ -343,7 +372,25 @@ def _print_env(report):
 
 
 def cmd_retry(args):
-    """pgscore.retry_failed(): rescore the profiles rescoring queued; exit 1 while some still fail."""
+    """pgscore.retry_failed(): rescore the profiles rescoring queued; exit 1 while some still fail, 2 for an
+    unknown --model, 3 when the retry itself fails (unreachable, not installed, no privilege), so that cron
+    can tell the two apart."""
+    import psycopg2
+
+    try:
+        return _retry(args)
+    except (PgscoreError, psycopg2.Error) as e:
+        if isinstance(e, psycopg2.Error):
+            text = database_error_text(e)
+            if e.pgcode == "42501" and "\nHINT:" not in text:
+                text += f"\nHINT: {role_needed('retry')}"
+            print(f"pgscore: database error: {text}", file=sys.stderr)
+        else:
+            print(f"pgscore: error: {e}", file=sys.stderr)
+        return 3
+
+
+def _retry(args):
     import psycopg2
     import psycopg2.errors
 
@@ -553,7 +600,7 @@ def cmd_drift(args):
     except (PgscoreError, psycopg2.Error) as e:
         kind = "database error" if isinstance(e, psycopg2.Error) else "error"
         print(f"pgscore: {kind}: {str(e).strip()}", file=sys.stderr)
-        if getattr(e, "pgcode", None) == "42501":
+        if "42501" in (getattr(e, "pgcode", None), getattr(e, "sqlstate", None)):
             print("Hint: pgscore drift reads pgscore's registry and monitoring tables, and refreshes the rollups: "
                   "run it as a role granted pgscore_admin. pgscore_reader reads the views (pgscore.alerts, "
                   "pgscore.feature_drift, ...) in SQL", file=sys.stderr)
@@ -628,6 +675,8 @@ def build_parser() -> argparse.ArgumentParser:
     from pgscore import __version__
 
     p.add_argument("--version", action="version", version=f"pgscore {__version__}")
+    # --db before the command too (pgscore --db URL models); after it, the command's own wins
+    p.add_argument("--db", default=None, help="database URL, for the commands that take one (also after the command)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def cluster_opts(sp, port=True):
@@ -639,7 +688,8 @@ def build_parser() -> argparse.ArgumentParser:
             sp.set_defaults(port=None)
 
     def db_opt(sp):
-        sp.add_argument("--db", help="database URL (default: $PGSCORE_DATABASE_URL, else the embedded cluster)")
+        sp.add_argument("--db", default=argparse.SUPPRESS,
+                        help="database URL (default: $PGSCORE_DATABASE_URL, else the embedded cluster)")
 
     db = sub.add_parser("db", help="the embedded local PostgreSQL: start, stop, status, url")
     dbsub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -762,7 +812,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report with charts")
     sp.add_argument("--no-refresh", action="store_true",
                     help="do not run pgscore.refresh_monitoring() first (the views still read the log past the last "
-                    "refresh, only slower; alerts no refresh has seen have no 'since')")
+                    "refresh, only slower; alerts no refresh has seen have no 'since'); it still needs a role granted "
+                    "pgscore_admin, as it reads the monitoring's internal views")
     db_opt(sp)
     sp.set_defaults(func=cmd_drift)
 
@@ -771,7 +822,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--only", choices=["scoring", "rescoring", "http", "drift"],
                     help="run one part: scoring in SQL, rescoring on INSERT, per-customer rescoring against an "
                     "HTTP model server, or the drift views over a large prediction log")
-    sp.add_argument("--db", help="benchmark in this database (pgscore installed; tables are added) instead of a "
+    sp.add_argument("--db", default=argparse.SUPPRESS, help="benchmark in this database (pgscore installed; tables are added) instead of a "
                     "throwaway database in the embedded cluster")
     cluster_opts(sp)
     sp.set_defaults(func=cmd_bench)
@@ -814,7 +865,11 @@ def database_error_text(e) -> str:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.db is not None and args.command in ("db", "demo"):
+        parser.error(f"--db does not apply to pgscore {args.command}, which runs the embedded cluster (--data-dir, "
+                     "--port)")
     try:
         return args.func(args) or 0
     except PgscoreError as e:
@@ -851,6 +906,7 @@ ROLE_NEEDED = {
     "score": "a role granted pgscore_app or pgscore_admin, with SELECT and UPDATE on the table",
     "models": "a role granted pgscore_app, pgscore_admin or pgscore_reader",
     "show": "a role granted pgscore_app or pgscore_admin",
+    "retry": "a role granted pgscore_app or pgscore_admin (it runs pgscore.retry_failed())",
 }
 
 

@@ -83,6 +83,11 @@ class DriftData:
     def n_warn(self) -> int:
         return sum(a["level"] == "warn" for a in self.alerts)
 
+    @property
+    def unwatched(self) -> list[str]:
+        """The models deployed without a baseline: no drift of theirs can warn or alert."""
+        return [m.name for m in self.models if m.no_baseline is not None]
+
 
 # -- reading -----------------------------------------------------------------------------------------
 
@@ -109,10 +114,8 @@ def _short_names(windows: list[Window]) -> None:
         return f"{s}s"
 
     shorts = [short(w) for w in windows]
-    if len(set(shorts)) < len(shorts):
-        shorts = [w.name[:8] for w in windows]
-    for w, s in zip(windows, shorts):
-        w.short = s
+    for w, s in zip(windows, shorts):  # where two windows share a short form, those two go by their names
+        w.short = s if shorts.count(s) == 1 else w.name
 
 
 def check_args(conn, name: str | None, window: str) -> list[Window]:
@@ -149,8 +152,8 @@ def refresh(conn) -> dict:
         with conn, conn.cursor() as cur:
             return _rows(cur, "SELECT * FROM pgscore.refresh_monitoring()")[0]
     except psycopg2.errors.InsufficientPrivilege as e:
-        raise PgscoreError(f"cannot refresh the monitoring rollups: {e.diag.message_primary}",
-                           hint="run as a role that may call pgscore.refresh_monitoring(), or pass --no-refresh") \
+        # (the caller names the role: pgscore_admin, which --no-refresh needs too, for the internal views)
+        raise PgscoreError(f"cannot refresh the monitoring rollups: {e.diag.message_primary}", sqlstate="42501") \
             from None
 
 
@@ -424,6 +427,9 @@ def render_text(data: DriftData) -> str:
         say(f"result: ok with warnings - {data.n_warn} condition(s) at warn, none at alert")
     else:
         say("result: ok - nothing at warn or alert")
+    if data.unwatched:
+        say(f"not watched for drift: {', '.join(data.unwatched)} (deployed without a baseline: nothing above "
+            "judged its features or scores; deploy a version with its training data, --train, to watch it)")
     return "\n".join(out)
 
 
@@ -789,6 +795,8 @@ def render_html(data: DriftData) -> str:
         summary = f'<span class="s-warn">warnings</span>: {data.n_warn} condition(s) at warn, none at alert'
     else:
         summary = '<span class="s-ok">ok</span>: nothing at warn or alert'
+    if data.unwatched:
+        summary += f"; not watched for drift (no baseline): {_esc(', '.join(data.unwatched))}"
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              f"<title>pgscore drift report, {_esc(when)}</title>", f"<style>{CSS}</style></head><body>",
              "<h1>pgscore drift report</h1>",

@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from pgscore import batch, pgarray
-from pgscore.errors import QUERY_CANCELED, InvalidModel, PgscoreError, UnknownModel
+from pgscore.errors import QUERY_CANCELED, InvalidModel, PgscoreError, UnknownModel, server_message
 
 NEW = "pgscore_new_events"  # the transition table's name inside the trigger
 MISSING_CHOICES = ("create", "queue")
@@ -535,6 +536,45 @@ def on_insert(plpy, GD, TD):
                      hint=f"detach it with SELECT pgscore.detach_rescoring({plpy.quote_literal(on)}) and attach again "
                           "(pgscore status says what changed)")
         return None
+    try:
+        return _rescore(plpy, GD, w)
+    except plpy.SPIError as e:  # a statement of the wiring's own fails for every profile (a column renamed)
+        if _must_raise(e):
+            raise
+        return _broken(plpy, GD, w, e)
+
+
+_BROKEN_HINT = ("pgscore status names the wiring's columns that are missing: rename them back (then SELECT * FROM "
+                "pgscore.retry_failed()), or detach it with pgscore.detach_rescoring and attach it again")
+
+
+def _broken(plpy, GD, w: Wiring, e):
+    """The wiring's statements cannot be made or run at all: a column it counts into, writes the score
+    or scored_at to, or reads the key from was renamed or dropped since it was attached. The events are
+    kept (unless the wiring is strict), no counter changes, and every profile they name is queued with
+    the reason; the wiring and its tables' columns are read again at the next statement."""
+    GD.get("pgscore.rescoring", {}).pop(w.id, None)
+    message = f"rescoring {w.profiles.name} for {w.events.name} fails: {_message(e)}"
+    if w.strict:
+        raise PgscoreError(message + "; the wiring is strict, so the INSERT fails", sqlstate=_state(e) or "P0001",
+                           hint=_BROKEN_HINT)
+    q = plpy.quote_ident
+    try:
+        keys = plpy.execute(f"SELECT pg_catalog.array_agg(DISTINCT e.{q(w.event_key)}::pg_catalog.text) AS keys "
+                            f"FROM {NEW} AS e WHERE e.{q(w.event_key)} IS NOT NULL")[0]["keys"] or []
+    except plpy.SPIError as e2:  # the event key itself is gone: no profile to name
+        if _must_raise(e2):
+            raise
+        keys = []
+    if keys:
+        queue(plpy, w, SimpleNamespace(queue=plpy.prepare(_QUEUE, _QUEUE_TYPES)),
+              [Failure(keys, f"{message}; no counter changed", _state(e))], via="trigger")
+    else:
+        plpy.warning(f"pgscore: {message}; the events were kept and no profile was rescored", hint=_BROKEN_HINT)
+    return None
+
+
+def _rescore(plpy, GD, w: Wiring):
     plans = w.last or _plans(plpy, GD, w)
     if plans.fast is not None and _fast(plpy, w, plans):
         w.last = plans
@@ -828,7 +868,7 @@ def _unreadable(e) -> PgscoreError:
 
 
 def _message(e) -> str:
-    return str(e.args[0]) if getattr(e, "args", None) else str(e)
+    return server_message(str(e.args[0])) if getattr(e, "args", None) else str(e)
 
 
 def _state(e):
@@ -1014,6 +1054,15 @@ _INSERT_TYPES = ["pg_catalog.text", "pg_catalog.text", "pg_catalog.name", "pg_ca
                  "pg_catalog.bool"]
 
 
+# triggers of pgscore's on a table that no wiring owns: detach_rescoring's rule (a wiring owns the trigger of
+# its name on the table it names, or wherever that trigger is when the table it names has none: renamed)
+_ORPHANS = ("SELECT t.tgname FROM pg_catalog.pg_trigger t WHERE t.tgrelid = $1 "
+            "AND t.tgfoid = 'pgscore.rescore_events()'::pg_catalog.regprocedure AND NOT EXISTS ("
+            "SELECT 1 FROM pgscore.rescoring w WHERE w.trigger_name = t.tgname "
+            "AND (pg_catalog.to_regclass(w.event_table) = t.tgrelid OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger o "
+            "WHERE o.tgrelid = pg_catalog.to_regclass(w.event_table) AND o.tgname = w.trigger_name))) ORDER BY 1")
+
+
 def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, counters=None,
            scored_at_column="scored_at", profile_key=None, missing_profile="create", strict=False,
            event_id_column=None) -> int:
@@ -1076,6 +1125,10 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
     elif old is not None:
         raise WiringError(f"{events.name} is already wired to {profiles.name}", sqlstate="42710",
                           hint="detach it first with pgscore.detach_rescoring")
+    for (name,) in (tuple(r.values()) for r in plpy.execute(plpy.prepare(_ORPHANS, ["pg_catalog.oid"]), [events.oid])):
+        plpy.execute(f"DROP TRIGGER {plpy.quote_ident(name)} ON {events.name}")
+        plpy.notice(f"pgscore: dropped trigger {name} on {events.name}, which belonged to no wiring (a dump of the "
+                    "table restored without pgscore.rescoring's rows?)")
     row = plpy.execute(plpy.prepare(_INSERT, _INSERT_TYPES), [
         events.name, profiles.name, key, profile_key, model_name, score_column, scored_at_column,
         json.dumps(spec), event_id_column, missing_profile, strict])[0]

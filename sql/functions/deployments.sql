@@ -118,6 +118,7 @@ DECLARE
     v_n integer := 0;
     v_first record;
     v_version integer;
+    v_new boolean;
 BEGIN
     FOR r IN
         SELECT w.profile_table, w.event_table,
@@ -140,13 +141,16 @@ BEGIN
         END IF;
     END LOOP;
     IF v_n > 0 THEN
-        SELECT m.version INTO v_version FROM pgscore.models m WHERE m.model_id = NEW.model_id;
+        -- a version stored in this transaction (deploy) is rolled back with it: deploy it again, not activate it
+        SELECT m.version, m.created_at = pg_catalog.now() INTO v_version, v_new
+          FROM pgscore.models m WHERE m.model_id = NEW.model_id;
         RAISE EXCEPTION '%, which % rescores with %, has no column %: once live, version % could not rescore it',
                 v_first.profile_table, v_first.event_table, NEW.model_name, v_first.missing, v_version
             USING ERRCODE = 'undefined_column', DETAIL = format('%s wiring(s) affected', v_n),
-                  HINT = CASE NEW.action
-                      WHEN 'rollback' THEN format('add the column(s) to the profile table first, then roll back again (version %s)', v_version)
-                      ELSE format('add the column(s) to the profile table first, then activate version %s again; a version being deployed can be stored without going live (--no-activate, p_activate => false)', v_version)
+                  HINT = CASE
+                      WHEN NEW.action = 'rollback' THEN format('add the column(s) to the profile table first, then roll back again (version %s)', v_version)
+                      WHEN v_new THEN 'add the column(s) to the profile table first, then deploy again; or store the version without making it live (pgscore deploy --no-activate; in an alembic revision deploy_model(..., activate=False); pgscore.register_model(..., p_activate => false))'
+                      ELSE format('add the column(s) to the profile table first, then activate version %s again', v_version)
                   END;
     END IF;
     RETURN NULL;

@@ -43,9 +43,12 @@ BEGIN
                       WHERE t.tgname = w.trigger_name AND t.tgfoid = 'pgscore.rescore_events()'::regprocedure
                       ORDER BY t.tgrelid = p_event_table DESC LIMIT 1) AS on_table
                FROM pgscore.rescoring w
-              -- by name, or by its trigger on this table (the table may have been renamed since)
+              -- by name, or by its trigger on this table when the table it names has no such trigger (the
+              -- table was renamed since; not a trigger of the same name restored on another table)
               WHERE (w.event_table = p_event_table::text
-                     OR w.trigger_name IN (SELECT t.tgname FROM pg_catalog.pg_trigger t WHERE t.tgrelid = p_event_table))
+                     OR (w.trigger_name IN (SELECT t.tgname FROM pg_catalog.pg_trigger t WHERE t.tgrelid = p_event_table)
+                         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                                          WHERE t.tgrelid = to_regclass(w.event_table) AND t.tgname = w.trigger_name)))
                 AND (p_profile_table IS NULL OR w.profile_table = p_profile_table::text)
               ORDER BY w.rescoring_id FOR UPDATE OF w
     LOOP
@@ -53,6 +56,22 @@ BEGIN
             EXECUTE format('DROP TRIGGER %I ON %s', r.trigger_name, r.on_table);
         END IF;
         DELETE FROM pgscore.rescoring w WHERE w.rescoring_id = r.rescoring_id;
+        v_n := v_n + 1;
+    END LOOP;
+    -- triggers of pgscore's on this table that no wiring owns (a dump of the table restored without
+    -- pgscore.rescoring's rows): they rescore nothing and warn at every INSERT
+    FOR r IN SELECT t.tgname FROM pg_catalog.pg_trigger t
+              WHERE t.tgrelid = p_event_table AND t.tgfoid = 'pgscore.rescore_events()'::regprocedure
+                AND NOT EXISTS (SELECT 1 FROM pgscore.rescoring w
+                                 WHERE w.trigger_name = t.tgname
+                                   AND (to_regclass(w.event_table) = p_event_table
+                                        OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger o
+                                                        WHERE o.tgrelid = to_regclass(w.event_table)
+                                                          AND o.tgname = w.trigger_name)))
+              ORDER BY t.tgname
+    LOOP
+        EXECUTE format('DROP TRIGGER %I ON %s', r.tgname, p_event_table);
+        RAISE NOTICE 'pgscore.detach_rescoring: dropped trigger % on %, which belonged to no wiring', r.tgname, p_event_table;
         v_n := v_n + 1;
     END LOOP;
     IF v_n = 0 THEN
@@ -63,7 +82,7 @@ BEGIN
     RETURN v_n;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.detach_rescoring(regclass, regclass) IS 'Remove the wiring (all of the event table''s, or the one to p_profile_table) and its trigger; queued errors stay, without their wiring; returns how many were removed';
+COMMENT ON FUNCTION pgscore.detach_rescoring(regclass, regclass) IS 'Remove the wiring (all of the event table''s, or the one to p_profile_table) and its trigger, and any trigger of pgscore''s on the table that no wiring owns; queued errors stay, without their wiring; returns how many were removed';
 
 CREATE FUNCTION pgscore.forget_rescoring(p_rescoring_id bigint)
 RETURNS void

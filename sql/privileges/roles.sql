@@ -61,6 +61,8 @@ GRANT SELECT ON pgscore.model_versions, pgscore.predictions, pgscore.feature_dri
     pgscore.drift_by_day, pgscore.outcome_matches, pgscore.realised_performance, pgscore.performance_by_day,
     pgscore.calibration, pgscore.alerts
     TO pgscore_reader;
+-- the windows and thresholds the views and alerts are computed with (dashboards draw the threshold lines)
+GRANT SELECT ON pgscore.drift_windows, pgscore.drift_thresholds TO pgscore_reader;
 -- the read-only functions behind the drift and performance views (a view runs the functions it
 -- calls with the caller's privileges; these are SECURITY DEFINER and read only)
 GRANT EXECUTE ON FUNCTION pgscore.drift_stats(), pgscore.performance_stats(), pgscore.drift_counts(text, text)

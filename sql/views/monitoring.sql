@@ -299,6 +299,7 @@ SELECT model, version, kind, feature, period::date AS day, n, psi, ks, js, mean,
  WHERE period_kind = 'day'
  ORDER BY model, kind, position, day;
 COMMENT ON VIEW pgscore.drift_by_day IS 'Per live model, feature (and score) and UTC day of the last 30: the drift metrics of that day alone';
+COMMENT ON COLUMN pgscore.drift_by_day.n IS 'How many values (logged predictions) the day holds';
 
 -- Outcomes and the predictions they judge: the newest prediction of the model (any version) for the
 -- entity logged at or before the outcome was observed.
@@ -434,6 +435,7 @@ SELECT name AS model, version, task, period::date AS day, n, positives, auc, acc
  WHERE period_kind = 'day'
  ORDER BY model, day;
 COMMENT ON VIEW pgscore.performance_by_day IS 'Per live model and UTC day of the last 30 (by prediction time): realised metrics on the outcomes recorded so far';
+COMMENT ON COLUMN pgscore.performance_by_day.n IS 'How many predictions made that day have a matched outcome';
 
 CREATE VIEW pgscore.calibration AS
 SELECT name AS model, version, decile, count(*) AS n, avg(score) AS mean_score, avg(y)::float8 AS observed_rate,
@@ -443,6 +445,7 @@ SELECT name AS model, version, decile, count(*) AS n, avg(score) AS mean_score, 
  GROUP BY name, version, decile
  ORDER BY model, decile;
 COMMENT ON VIEW pgscore.calibration IS 'Per live binary classifier: its judged predictions in ten equal-count score deciles, mean score against the observed positive rate';
+COMMENT ON COLUMN pgscore.calibration.n IS 'How many judged predictions the decile holds';
 
 CREATE VIEW pgscore.firing AS
 SELECT name AS model, version, kind AS what, feature AS subject, period AS window_name, sort_order, metric, value,

@@ -1,0 +1,125 @@
+-- 0023 to 0024: from walking through an alembic project and a BI login.
+-- detach_rescoring also drops triggers of pgscore's on the table that no wiring owns (a dump of the
+-- table restored without pgscore.rescoring's rows), and no longer takes a wiring whose trigger name a
+-- trigger on the table shares while its own table still has its trigger; a deployment refused for a
+-- wired table's missing columns says to deploy again (not activate) when the version is being stored;
+-- the reader sees the drift windows and thresholds; the per-day and per-decile views' n columns say
+-- what they count.
+
+-- sql/functions/rescoring.sql
+CREATE OR REPLACE FUNCTION pgscore.detach_rescoring(p_event_table regclass, p_profile_table regclass DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    r record;
+    v_n integer := 0;
+BEGIN
+    IF p_event_table IS NULL THEN
+        RAISE EXCEPTION 'pgscore.detach_rescoring: the event table is NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    FOR r IN SELECT w.rescoring_id, w.trigger_name,
+                    -- the table its trigger is on: this one, or the one that had its name, since renamed
+                    (SELECT t.tgrelid::regclass FROM pg_catalog.pg_trigger t
+                      WHERE t.tgname = w.trigger_name AND t.tgfoid = 'pgscore.rescore_events()'::regprocedure
+                      ORDER BY t.tgrelid = p_event_table DESC LIMIT 1) AS on_table
+               FROM pgscore.rescoring w
+              -- by name, or by its trigger on this table when the table it names has no such trigger (the
+              -- table was renamed since; not a trigger of the same name restored on another table)
+              WHERE (w.event_table = p_event_table::text
+                     OR (w.trigger_name IN (SELECT t.tgname FROM pg_catalog.pg_trigger t WHERE t.tgrelid = p_event_table)
+                         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                                          WHERE t.tgrelid = to_regclass(w.event_table) AND t.tgname = w.trigger_name)))
+                AND (p_profile_table IS NULL OR w.profile_table = p_profile_table::text)
+              ORDER BY w.rescoring_id FOR UPDATE OF w
+    LOOP
+        IF r.on_table IS NOT NULL THEN  -- (dropped by hand, it is gone already)
+            EXECUTE format('DROP TRIGGER %I ON %s', r.trigger_name, r.on_table);
+        END IF;
+        DELETE FROM pgscore.rescoring w WHERE w.rescoring_id = r.rescoring_id;
+        v_n := v_n + 1;
+    END LOOP;
+    -- triggers of pgscore's on this table that no wiring owns (a dump of the table restored without
+    -- pgscore.rescoring's rows): they rescore nothing and warn at every INSERT
+    FOR r IN SELECT t.tgname FROM pg_catalog.pg_trigger t
+              WHERE t.tgrelid = p_event_table AND t.tgfoid = 'pgscore.rescore_events()'::regprocedure
+                AND NOT EXISTS (SELECT 1 FROM pgscore.rescoring w
+                                 WHERE w.trigger_name = t.tgname
+                                   AND (to_regclass(w.event_table) = p_event_table
+                                        OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger o
+                                                        WHERE o.tgrelid = to_regclass(w.event_table)
+                                                          AND o.tgname = w.trigger_name)))
+              ORDER BY t.tgname
+    LOOP
+        EXECUTE format('DROP TRIGGER %I ON %s', r.tgname, p_event_table);
+        RAISE NOTICE 'pgscore.detach_rescoring: dropped trigger % on %, which belonged to no wiring', r.tgname, p_event_table;
+        v_n := v_n + 1;
+    END LOOP;
+    IF v_n = 0 THEN
+        RAISE EXCEPTION '% is not wired for rescoring%', p_event_table,
+              CASE WHEN p_profile_table IS NULL THEN '' ELSE ' to ' || p_profile_table::text END
+            USING ERRCODE = 'undefined_object', HINT = 'list wirings with: SELECT * FROM pgscore.rescoring';
+    END IF;
+    RETURN v_n;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.detach_rescoring(regclass, regclass) IS 'Remove the wiring (all of the event table''s, or the one to p_profile_table) and its trigger, and any trigger of pgscore''s on the table that no wiring owns; queued errors stay, without their wiring; returns how many were removed';
+
+-- sql/functions/deployments.sql
+CREATE OR REPLACE FUNCTION pgscore.check_live_version_fed() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    r record;
+    v_n integer := 0;
+    v_first record;
+    v_version integer;
+    v_new boolean;
+BEGIN
+    FOR r IN
+        SELECT w.profile_table, w.event_table,
+               array_to_string(ARRAY(SELECT quote_literal(x) FROM unnest(array_agg(f.name ORDER BY f.i)) x), ', ') AS missing
+          FROM pgscore.rescoring w
+          JOIN pgscore.models m ON m.model_id = NEW.model_id
+         CROSS JOIN LATERAL unnest(m.feature_names) WITH ORDINALITY AS f(name, i)
+         WHERE w.model_name = NEW.model_name AND to_regclass(w.profile_table) IS NOT NULL
+           AND EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgname = w.trigger_name AND NOT t.tgisinternal)
+           AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass(w.profile_table)
+                              AND a.attnum > 0 AND NOT a.attisdropped
+                              AND (a.attname = f.name OR (a.attname = 'features' AND a.atttypid = 'float8[]'::regtype
+                                                          AND coalesce(w.counters, '{}'::jsonb) = '{}'::jsonb)))
+         GROUP BY w.profile_table, w.event_table
+         ORDER BY 1, 2
+    LOOP
+        v_n := v_n + 1;
+        IF v_n = 1 THEN
+            v_first := r;
+        END IF;
+    END LOOP;
+    IF v_n > 0 THEN
+        -- a version stored in this transaction (deploy) is rolled back with it: deploy it again, not activate it
+        SELECT m.version, m.created_at = pg_catalog.now() INTO v_version, v_new
+          FROM pgscore.models m WHERE m.model_id = NEW.model_id;
+        RAISE EXCEPTION '%, which % rescores with %, has no column %: once live, version % could not rescore it',
+                v_first.profile_table, v_first.event_table, NEW.model_name, v_first.missing, v_version
+            USING ERRCODE = 'undefined_column', DETAIL = format('%s wiring(s) affected', v_n),
+                  HINT = CASE
+                      WHEN NEW.action = 'rollback' THEN format('add the column(s) to the profile table first, then roll back again (version %s)', v_version)
+                      WHEN v_new THEN 'add the column(s) to the profile table first, then deploy again; or store the version without making it live (pgscore deploy --no-activate; in an alembic revision deploy_model(..., activate=False); pgscore.register_model(..., p_activate => false))'
+                      ELSE format('add the column(s) to the profile table first, then activate version %s again', v_version)
+                  END;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+
+-- sql/views/monitoring.sql
+COMMENT ON COLUMN pgscore.drift_by_day.n IS 'How many values (logged predictions) the day holds';
+COMMENT ON COLUMN pgscore.performance_by_day.n IS 'How many predictions made that day have a matched outcome';
+COMMENT ON COLUMN pgscore.calibration.n IS 'How many judged predictions the decile holds';
+
+-- sql/privileges/roles.sql
+GRANT SELECT ON pgscore.drift_windows, pgscore.drift_thresholds TO pgscore_reader;
