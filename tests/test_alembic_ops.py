@@ -149,18 +149,72 @@ def test_autogenerate_leaves_pgscore_alone_with_include_name(db_url, tmp_path):
         assert ("pgscore_alembic_version" in text and "schema='pgscore'" in text) is expect_drops, text
 
 
-def test_undeploy_after_a_later_rollback_warns(db_url, tmp_path):
+# what `alembic init` writes: logging configured by fileConfig from alembic.ini, after env.py's imports
+INI_LOGGING = """
+[loggers]
+keys = root,sqlalchemy,alembic
+
+[handlers]
+keys = console
+
+[formatters]
+keys = generic
+
+[logger_root]
+level = WARNING
+handlers = console
+qualname =
+
+[logger_sqlalchemy]
+level = WARNING
+handlers =
+qualname = sqlalchemy.engine
+
+[logger_alembic]
+level = INFO
+handlers =
+qualname = alembic
+
+[handler_console]
+class = StreamHandler
+args = (sys.stderr,)
+level = NOTSET
+formatter = generic
+
+[formatter_generic]
+format = %(levelname)-5.5s [%(name)s] %(message)s
+"""
+
+
+def test_undeploy_warns_when_the_model_changed_after_the_revision_only(db_url, tmp_path):
+    """A rollback by hand after the revision: its downgrade says what it replaces (through alembic's own
+    logging, as `alembic init` configures it); two revisions undone in turn: no warning."""
     example, est, X, names = make_example(tmp_path, 200, seed=9)
+    ini = example / "alembic.ini"
+    ini.write_text(ini.read_text() + INI_LOGGING)
+    env = example / "env.py"
+    env.write_text("from logging.config import fileConfig\nfrom alembic import context\n"
+                   "from pgscore.alembic_ops import include_name  # noqa: F401 - imported before fileConfig\n"
+                   "fileConfig(context.config.config_file_name)\n" + env.read_text())
+    a1 = example / "versions" / "a1_churn_v1.py"
+    (example / "versions" / "a2_churn_v2.py").write_text(
+        a1.read_text().replace('revision = "a1"\ndown_revision = None', 'revision = "a2"\ndown_revision = "a1"'))
     registry.deploy(db_url, "churn", est, X, feature_names=names, reason="by hand")  # v1
-    registry.deploy(db_url, "churn", est, X, feature_names=names, reason="by hand")  # v2
-    assert alembic(example, db_url, "upgrade", "head").returncode == 0  # v3
-    registry.rollback(db_url, "churn")  # v2 live, after the revision
+    assert alembic(example, db_url, "upgrade", "head").returncode == 0  # a1: v2, a2: v3
+    run = alembic(example, db_url, "downgrade", "base")  # a2 makes v2 live again, a1 v1: no change by hand
+    assert run.returncode == 0, run.stderr
+    assert "after alembic revision" not in run.stderr, run.stderr
+    assert registry.show(db_url, "churn")["version"] == 1
+    assert alembic(example, db_url, "upgrade", "a1").returncode == 0  # v4
+    registry.rollback(db_url, "churn", 1)  # v1 live again, by hand, after the revision
+    registry.activate(db_url, "churn", 2)
     run = alembic(example, db_url, "downgrade", "base")
     assert run.returncode == 0, run.stderr
-    assert ("churn was deployed, activated or rolled back after alembic revision a1 (version 2 is live; reason: "
-            "none given); undoing the revision replaces that: it will make version 2 live") in run.stderr, run.stderr
+    assert ("WARNI [alembic.pgscore] pgscore: churn was deployed, activated or rolled back after alembic revision a1 "
+            "(version 2 is live; reason: none given); undoing the revision replaces that: it will make version 1 "
+            "live, as before the revision") in run.stderr, run.stderr
     rec = registry.show(db_url, "churn")
-    assert rec["version"] == 2 and rec["history"][-1]["reason"] == "alembic downgrade a1"
+    assert rec["version"] == 1 and rec["history"][-1]["reason"] == "alembic downgrade a1"
 
 
 def test_deploy_model_can_store_a_version_without_making_it_live(db_url, tmp_path):

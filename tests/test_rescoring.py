@@ -588,50 +588,89 @@ def test_a_write_failing_for_every_profile_keeps_every_counter_within_a_bounded_
     assert query(shop, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'trigger'") == [(0,)]
 
 
-@pytest.mark.parametrize("column", ["support_calls", "complaints_30d", "churn_score", "scored_at"])
-def test_a_column_the_wiring_writes_renamed_keeps_the_events_and_queues_the_profiles(shop, db_url, trained, column):
-    """A counter's, the score's or scored_at's column renamed after attach: every INSERT is kept (in the
-    session that made the plans and in a new one), no counter changes, each profile is queued with the
-    reason, and `pgscore status` names the column; renamed back, retry rescores them."""
+RENAMED = [("customers", "support_calls", "counter"), ("customers", "complaints_30d", "counter"),
+           ("customers", "churn_score", "score column"), ("customers", "scored_at", "scored_at column"),
+           ("customers", "id", "key column"), ("complaints", "created_at", "time column"),
+           ("complaints", "customer_id", "key column")]
+
+
+@pytest.mark.parametrize("table, column, what", RENAMED, ids=[f"{t}.{c}" for t, c, _ in RENAMED])
+def test_a_column_the_wiring_uses_renamed_keeps_the_events_and_queues_the_profiles(shop, db_url, trained, table,
+                                                                                   column, what):
+    """A column the wiring itself reads or writes renamed after attach (a counter's, the score's,
+    scored_at's, a key, a window's time column): every INSERT is kept (in the session that made the plans,
+    in a new one, and again in each), no counter changes, each profile is queued with the reason (none can
+    be named without the event key: a WARNING), retry skips the wiring, and `pgscore status` names the
+    column; renamed back, retry rescores them and rescoring goes on."""
     model = trained[0]
     rid = attach(shop)
     query(shop, "INSERT INTO complaints (customer_id) VALUES (1)")  # this session has made its plans
     before = profiles(shop, [2, 3])
-    query(shop, f"ALTER TABLE customers RENAME COLUMN {column} TO renamed")
+    query(shop, f"ALTER TABLE {table} RENAME COLUMN {column} TO renamed")
     fresh = psycopg2.connect(db_url)
     fresh.autocommit = True
-    for conn, ids in ((shop, (2, 3)), (fresh, (3,))):
+    event_key = column == "customer_id"
+    for conn, ids in ((shop, (2, 3)), (fresh, (3,)), (shop, (3,))):
         del conn.notices[:]
-        query(conn, "INSERT INTO complaints (customer_id) VALUES " + ", ".join(f"({i})" for i in ids))
-        assert any("could not be rescored" in n and "the events were kept" in n for n in conn.notices), conn.notices
+        query(conn, "INSERT INTO complaints (" + ("renamed" if event_key else "customer_id") + ") VALUES "
+              + ", ".join(f"({i})" for i in ids))
+        said = "no profile was rescored" if event_key else "could not be rescored"
+        assert any(said in n and "the events were kept" in n for n in conn.notices), conn.notices
     fresh.close()
-    assert query(shop, "SELECT count(*) FROM complaints") == [(4,)]
+    assert query(shop, "SELECT count(*) FROM complaints") == [(5,)]
     queued = query(shop, "SELECT entity_key, sqlstate, reason, attempts FROM pgscore.error_queue ORDER BY 1")
-    assert [(k, st, n) for k, st, _, n in queued] == [("2", "42703", 1), ("3", "42703", 2)]
-    assert all(column in r and "does not exist" in r for _, _, r, _ in queued), queued
+    if event_key:
+        assert queued == []
+    else:
+        assert [(k, st, n) for k, st, _, n in queued] == [("2", "42703", 1), ("3", "42703", 3)]
+        assert all(column in r for _, _, r, _ in queued), queued
+        del shop.notices[:]
+        assert query(shop, "SELECT rescoring_id, rescored, failed FROM pgscore.retry_failed()") == [(rid, 0, 2)]
+        assert any(f"retry_failed skipped rescoring {rid}: column(s) missing: public.{table}.{column}" in n
+                   for n in shop.notices), shop.notices
     out = pgscore_cli("status", "--db", db_url).stdout
-    what = {"churn_score": "score column", "scored_at": "scored_at column"}.get(column, "counter")
-    assert (f"NOT RESCORING: its {what} {column} of public.customers no longer exists (renamed or dropped): its "
-            "events are kept, no counter changes, and each profile they name is queued; rename it back, then ") in out
-    query(shop, f"ALTER TABLE customers RENAME COLUMN renamed TO {column}")
+    assert (f"NOT RESCORING: its {what} {column} of public.{table} no longer exists (renamed or dropped): its "
+            "events are kept and no counter changes, ") in out, out
+    query(shop, f"ALTER TABLE {table} RENAME COLUMN renamed TO {column}")
     assert "NOT RESCORING" not in pgscore_cli("status", "--db", db_url).stdout
-    assert query(shop, "SELECT rescoring_id, rescored, failed FROM pgscore.retry_failed()") == [(rid, 2, 0)]
+    if not event_key:
+        assert query(shop, "SELECT rescoring_id, rescored, failed FROM pgscore.retry_failed()") == [(rid, 2, 0)]
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
     after = profiles(shop, [2, 3])
     assert [after[i][1] for i in (2, 3)] == [before[i][1] for i in (2, 3)]  # the counters missed those events
-    assert_scores_match_model(shop, model, [2, 3])
+    if not event_key:
+        assert_scores_match_model(shop, model, [2, 3])
     query(shop, "INSERT INTO complaints (customer_id) VALUES (2)")  # and rescoring goes on as before
     assert profiles(shop, [2])[2][1] == before[2][1] + 1
+    assert_scores_match_model(shop, model, [2])
 
 
 def test_a_column_a_strict_wiring_writes_renamed_fails_the_insert_clearly(shop):
     attach(shop, strict=True)
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (4)")  # this session has made its plans
     query(shop, "ALTER TABLE customers RENAME COLUMN support_calls TO calls")
-    with pytest.raises(errors.UndefinedColumn) as e:
+    fresh = psycopg2.connect(shop.dsn)
+    fresh.autocommit = True
+    for conn, why in ((shop, "column p.support_calls does not exist"),
+                      (fresh, "column(s) missing: public.customers.support_calls (a counter)")):
+        with pytest.raises(errors.UndefinedColumn) as e:
+            query(conn, "INSERT INTO complaints (customer_id) VALUES (4)")
+        assert e.value.diag.message_primary == (f"pgscore: rescoring public.customers for public.complaints fails: "
+                                                f"{why}; the wiring is strict, so the INSERT fails")
+        assert "pgscore status names the wiring's columns that are missing" in e.value.diag.message_hint
+    fresh.close()
+    assert query(shop, "SELECT count(*) FROM complaints") == [(1,)]
+
+
+def test_a_strict_wirings_constraint_violation_keeps_its_own_error(shop):
+    """Row errors a strict wiring raises (a CHECK on the score column) reach the client as PostgreSQL's,
+    with their SQLSTATE and constraint, not as a wiring that cannot run."""
+    attach(shop, strict=True)
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT low_scores CHECK (churn_score < 0.0001) NOT VALID")
+    with pytest.raises(errors.CheckViolation) as e:
         query(shop, "INSERT INTO complaints (customer_id) VALUES (4)")
-    assert e.value.diag.message_primary == ("pgscore: rescoring public.customers for public.complaints fails: column "
-                                            "p.support_calls does not exist; the wiring is strict, so the INSERT fails")
-    assert "pgscore status names the wiring's columns that are missing" in e.value.diag.message_hint
+    assert e.value.diag.constraint_name == "low_scores"
+    assert "rescoring" not in e.value.diag.message_primary
     assert query(shop, "SELECT count(*) FROM complaints") == [(0,)]
 
 
@@ -1090,9 +1129,11 @@ def test_a_trigger_no_wiring_owns_is_removed_by_detach_and_by_attach(shop, train
     assert pgscore_triggers(shop, "complaints2") == []
     assert query(shop, "SELECT rescoring_id FROM pgscore.rescoring") == [(rid,)]
     assert pgscore_triggers(shop, "complaints") == [f"pgscore_rescore_{rid}"]
-    # detaching the wiring takes the table's leftovers with it
+    # detaching the table's wirings takes its leftovers with them; one profile table's wiring alone does not
     orphan(shop, "complaints", "pgscore_rescore_77")
-    assert query(shop, "SELECT pgscore.detach_rescoring('complaints', 'customers')") == [(2,)]
+    with pytest.raises(errors.UndefinedObject):
+        query(shop, "SELECT pgscore.detach_rescoring('complaints', 'complaints2')")
+    assert query(shop, "SELECT pgscore.detach_rescoring('complaints')") == [(2,)]
     assert pgscore_triggers(shop, "complaints") == []
 
 

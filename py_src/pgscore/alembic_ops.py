@@ -17,7 +17,10 @@ import logging
 from pgscore import datasets, registry
 from pgscore.errors import PgscoreError
 
-log = logging.getLogger(__name__)
+# under alembic's own logger: the env.py that `alembic init` writes calls logging.config.fileConfig, which
+# disables every logger it does not configure (or a child of one) that exists by then, this module's
+# included once env.py has imported it
+log = logging.getLogger("alembic.pgscore")
 
 
 def _conn():
@@ -57,9 +60,13 @@ def undeploy_model(name, *, revision):
     before = registry._call(conn, "SELECT m.version, d.action FROM pgscore.deployments d JOIN pgscore.models m "
                                   "ON m.model_id = d.model_id WHERE d.model_name = %s AND d.deployment_id < %s "
                                   "ORDER BY d.deployment_id DESC LIMIT 1", (name, mine))
+    # what is live now, where it is not what the revision made live (a later revision undone since, which
+    # made it live again, is no change)
     since = registry._call(conn, "SELECT m.version, d.action, d.reason FROM pgscore.deployments d JOIN pgscore.models m "
                                  "ON m.model_id = d.model_id WHERE d.model_name = %s AND d.deployment_id > %s "
-                                 "ORDER BY d.deployment_id DESC LIMIT 1", (name, mine))
+                                 "AND (d.action = 'retire' OR d.model_id <> (SELECT x.model_id FROM pgscore.deployments x "
+                                 "WHERE x.deployment_id = %s)) AND d.deployment_id = (SELECT max(y.deployment_id) "
+                                 "FROM pgscore.deployments y WHERE y.model_name = %s)", (name, mine, mine, name))
     back = "retire it" if not before or before[0][1] == "retire" else f"make version {before[0][0]} live"
     if since:
         version, action, reason = since[0]

@@ -247,10 +247,15 @@ SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.score_col
                 SELECT 4, 'score column', r.score_column, p.oid UNION ALL
                 SELECT 5, 'scored_at column', r.scored_at_column, p.oid UNION ALL
                 SELECT 6, 'counter', k.k, p.oid FROM pg_catalog.jsonb_object_keys(
-                    CASE WHEN pg_catalog.jsonb_typeof(r.counters) = 'object' THEN r.counters END) AS k(k)) AS c(ord, what, col, rel)
+                    CASE WHEN pg_catalog.jsonb_typeof(r.counters) = 'object' THEN r.counters END) AS k(k) UNION ALL
+                SELECT 7, 'time column', v.value ->> 'time', e.oid FROM pg_catalog.jsonb_each(
+                    CASE WHEN pg_catalog.jsonb_typeof(r.counters) = 'object' THEN r.counters END) AS v
+                 WHERE pg_catalog.jsonb_typeof(v.value) = 'object') AS c(ord, what, col, rel)
          WHERE c.col IS NOT NULL AND c.rel IS NOT NULL AND NOT EXISTS (
                SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.rel AND a.attname = c.col
                   AND a.attnum > 0 AND NOT a.attisdropped)) AS missing,
+       NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = e.oid AND a.attname = r.event_key
+                      AND a.attnum > 0 AND NOT a.attisdropped) AS no_event_key,
        -- the live version's features the profile table lacks (a float8[] column named features feeds any
        -- model where the wiring has no counters, as the trigger reads it)
        (SELECT pg_catalog.array_agg(pg_catalog.quote_ident(f.f) ORDER BY f.i)
@@ -302,7 +307,7 @@ def _rescoring_status(cur):
     else:
         _say(f"rescoring: {len(wirings)} wiring{'' if len(wirings) == 1 else 's'}")
     for (rid, events, profiles, model, column, n_counters, event_found, profile_found, trigger_on, on_its_table,
-         enabled, trigger, live, missing, unfed, *wiring) in wirings:
+         enabled, trigger, live, missing, no_event_key, unfed, *wiring) in wirings:
         again = ("and attach it again: " + attach_call(trigger_on if trigger_on and not on_its_table else events,
                                                         profiles, model, column, *wiring))
         line = (f"  {rid}: {events} -> {profiles}.{column}, model {model} "
@@ -328,10 +333,12 @@ def _rescoring_status(cur):
                        "meanwhile were not counted; window and recompute counters catch up at each profile's "
                        "next event, the others do not)")
         elif missing:
-            line += (f"{stop}its {', '.join(missing)} no longer exist{'s' if len(missing) == 1 else ''} (renamed "
-                     "or dropped): its events are kept, no counter changes, and each profile they name is queued; "
-                     f"rename {'it' if len(missing) == 1 else 'them'} back, then {command('retry')}, or detach with "
-                     f"SELECT pgscore.detach_rescoring({lit(events)}) and attach it again with the new names")
+            line += (f"{stop}its {', '.join(missing)} no longer exist{'s' if len(missing) == 1 else ''} (renamed or "
+                     "dropped): its events are kept and no counter changes, "
+                     + ("and no profile can be named (a WARNING at each INSERT)" if no_event_key else
+                        "and each profile they name is queued")
+                     + f"; rename {'it' if len(missing) == 1 else 'them'} back, then {command('retry')}, or detach "
+                     f"with SELECT pgscore.detach_rescoring({lit(events)}) and attach it again with the new names")
         elif live is not None and unfed:
             line += (f"{stop}{profiles} has no column {', '.join(unfed)}, which version {live} of {model} needs: its "
                      f"events are counted and each profile they name is queued; add the column(s), then "

@@ -105,10 +105,12 @@ def _explain(exc: Exception) -> InstallError:
         return InstallError(f"this database has a pgscore schema but not the table that records its revision "
                             f"(public.{VERSION_TABLE}): it was dropped, perhaps by another alembic project's "
                             "autogenerate (docs/alembic.md, include_name)", detail=msg,
-                            hint=f"record the revision it was installed at again, '{head()}' if this pgscore "
-                            f"installed or last upgraded it: CREATE TABLE public.{VERSION_TABLE} (version_num "
+                            hint=f"only if this pgscore (head '{head()}') installed or last upgraded it, record "
+                            f"that revision again: CREATE TABLE public.{VERSION_TABLE} (version_num "
                             f"varchar(32) PRIMARY KEY); INSERT INTO public.{VERSION_TABLE} VALUES ('{head()}'); "
-                            "then run the install again")
+                            "then run the install again. If an older pgscore did, record its head instead (its "
+                            "environment prints it: python -c 'from pgscore import migrate; print(migrate.head())'): "
+                            "the install then upgrades the schema from there")
     if "can't locate revision identified by" in low:
         return _newer(msg)
     if "cannot be imported by the database's python" in low:

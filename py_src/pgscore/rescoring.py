@@ -195,6 +195,7 @@ class Wiring:
         self.last = None  # the trigger's plans of the previous statement
         self.many = False  # whether the previous statement's events named more than one profile
         self.seen_as = None  # (schema, name) of the trigger's table, once found to be the one named here
+        self.missing = missing_columns(self)  # columns the wiring names that its tables no longer have
 
     def plans_for(self, plpy, model, retry=False, error=None) -> "Plans":
         key = (model.model_id if model is not None else None, retry)
@@ -207,14 +208,33 @@ class Wiring:
 
 
 def wiring(plpy, GD, rescoring_id) -> Wiring | None:
+    """The wiring, cached per backend while its tables have every column it names (one that lacks some is
+    read again at each call, so that renaming them back takes effect at the next statement)."""
     cache = GD.setdefault("pgscore.rescoring", {})
     w = cache.get(rescoring_id)
     if w is None:
         rows = plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [rescoring_id])
         if not rows or rows[0]["event_oid"] is None or rows[0]["profile_oid"] is None:
             return None  # detached, or a wired table was renamed or dropped
-        w = cache[rescoring_id] = Wiring(plpy, rows[0])
+        w = Wiring(plpy, rows[0])
+        if not w.missing:
+            cache[rescoring_id] = w
     return w
+
+
+def missing_columns(w: Wiring) -> list[str]:
+    """The columns the wiring itself reads or writes (keys, score, scored_at, counters, a window's time
+    column, the event id) that its tables lack, as 'table.column (what)'."""
+    wanted = [(w.events, w.event_key, "the event key"), (w.events, w.event_id_column, "the event id"),
+              (w.profiles, w.profile_key, "the profile key"), (w.profiles, w.score_column, "the score column"),
+              (w.profiles, w.scored_at_column, "the scored_at column")]
+    wanted += [(w.profiles, c.column, "a counter") for c in w.counters]
+    wanted += [(w.events, c.time, f"counter {c.column!r}'s time") for c in w.counters if c.time]
+    return [f"{t.name}.{col} ({what})" for t, col, what in wanted if col is not None and col not in t.columns]
+
+
+class BrokenWiring(PgscoreError):
+    sqlstate = "42703"  # undefined_column
 
 
 # -- SQL built from a wiring -------------------------------------------------------------------------
@@ -536,41 +556,52 @@ def on_insert(plpy, GD, TD):
                      hint=f"detach it with SELECT pgscore.detach_rescoring({plpy.quote_literal(on)}) and attach again "
                           "(pgscore status says what changed)")
         return None
+    if w.missing:
+        return _broken(plpy, GD, w, BrokenWiring(f"column(s) missing: {', '.join(w.missing)}"))
     try:
         return _rescore(plpy, GD, w)
-    except plpy.SPIError as e:  # a statement of the wiring's own fails for every profile (a column renamed)
-        if _must_raise(e):
+    except plpy.SPIError as e:  # a statement of the wiring's own fails for every profile
+        # (a strict wiring's row errors, a constraint say, are raised by the paths above on purpose, as they are)
+        if _must_raise(e) or (w.strict and not _unbuildable(e)):
             raise
         return _broken(plpy, GD, w, e)
 
 
-_BROKEN_HINT = ("pgscore status names the wiring's columns that are missing: rename them back (then SELECT * FROM "
-                "pgscore.retry_failed()), or detach it with pgscore.detach_rescoring and attach it again")
+_COLUMNS_HINT = ("pgscore status names the wiring's columns that are missing: rename them back (then SELECT * FROM "
+                 "pgscore.retry_failed()), or detach it with pgscore.detach_rescoring and attach it again")
+
+
+def _unbuildable(e) -> bool:
+    """Errors of SQLSTATE class 42 (an undefined column or table, a privilege): the wiring's statements
+    cannot run for any profile, not a reason in some rows."""
+    return (_state(e) or "").startswith("42")
 
 
 def _broken(plpy, GD, w: Wiring, e):
-    """The wiring's statements cannot be made or run at all: a column it counts into, writes the score
-    or scored_at to, or reads the key from was renamed or dropped since it was attached. The events are
-    kept (unless the wiring is strict), no counter changes, and every profile they name is queued with
-    the reason; the wiring and its tables' columns are read again at the next statement."""
+    """The wiring's statements cannot be made or run at all: most often a column it counts into, writes
+    the score or scored_at to, or reads a key from was renamed or dropped since it was attached. The
+    events are kept (unless the wiring is strict), no counter changes, and every profile they name is
+    queued with the reason; the wiring and its tables' columns are read again at the next statement."""
     GD.get("pgscore.rescoring", {}).pop(w.id, None)
     message = f"rescoring {w.profiles.name} for {w.events.name} fails: {_message(e)}"
+    hint = _COLUMNS_HINT if _unbuildable(e) else "fix the cause, then SELECT * FROM pgscore.retry_failed()"
     if w.strict:
         raise PgscoreError(message + "; the wiring is strict, so the INSERT fails", sqlstate=_state(e) or "P0001",
-                           hint=_BROKEN_HINT)
-    q = plpy.quote_ident
-    try:
-        keys = plpy.execute(f"SELECT pg_catalog.array_agg(DISTINCT e.{q(w.event_key)}::pg_catalog.text) AS keys "
-                            f"FROM {NEW} AS e WHERE e.{q(w.event_key)} IS NOT NULL")[0]["keys"] or []
-    except plpy.SPIError as e2:  # the event key itself is gone: no profile to name
-        if _must_raise(e2):
-            raise
-        keys = []
+                           hint=hint)
+    keys = []
+    if w.event_key in w.events.columns:  # else no profile to name
+        q = plpy.quote_ident
+        try:
+            keys = plpy.execute(f"SELECT pg_catalog.array_agg(DISTINCT e.{q(w.event_key)}::pg_catalog.text) AS keys "
+                                f"FROM {NEW} AS e WHERE e.{q(w.event_key)} IS NOT NULL")[0]["keys"] or []
+        except plpy.SPIError as e2:  # renamed since the wiring was read
+            if _must_raise(e2):
+                raise
     if keys:
         queue(plpy, w, SimpleNamespace(queue=plpy.prepare(_QUEUE, _QUEUE_TYPES)),
               [Failure(keys, f"{message}; no counter changed", _state(e))], via="trigger")
     else:
-        plpy.warning(f"pgscore: {message}; the events were kept and no profile was rescored", hint=_BROKEN_HINT)
+        plpy.warning(f"pgscore: {message}; the events were kept and no profile was rescored", hint=hint)
     return None
 
 
@@ -943,6 +974,12 @@ def retry(plpy, GD, model_name=None, limit=None):
                          hint="attach_rescoring of the profile table (from any event table) takes them over; "
                               "detach_rescoring of a renamed one under its new name")
             out.append((row["rescoring_id"], 0, n))
+            continue
+        if w.missing:  # its statements cannot be made: the queue waits, as it says
+            n = plpy.execute(plpy.prepare(_QUEUED_COUNT, ["pg_catalog.int8"]), [w.id])[0]["n"]
+            plpy.warning(f"pgscore: retry_failed skipped rescoring {w.id}: column(s) missing: {', '.join(w.missing)}; "
+                         f"its {n} queued profile(s) wait", hint=_COLUMNS_HINT)
+            out.append((w.id, 0, n))
             continue
         keys = plpy.execute(plpy.prepare(_QUEUED_KEYS, ["pg_catalog.int8", "pg_catalog.int8"]),
                             [w.id, limit])[0]["keys"] or []

@@ -59,9 +59,11 @@ BEGIN
         v_n := v_n + 1;
     END LOOP;
     -- triggers of pgscore's on this table that no wiring owns (a dump of the table restored without
-    -- pgscore.rescoring's rows): they rescore nothing and warn at every INSERT
+    -- pgscore.rescoring's rows): they rescore nothing and warn at every INSERT (not when one profile
+    -- table's wiring is asked for: that call says whether it was there)
     FOR r IN SELECT t.tgname FROM pg_catalog.pg_trigger t
-              WHERE t.tgrelid = p_event_table AND t.tgfoid = 'pgscore.rescore_events()'::regprocedure
+              WHERE p_profile_table IS NULL
+                AND t.tgrelid = p_event_table AND t.tgfoid = 'pgscore.rescore_events()'::regprocedure
                 AND NOT EXISTS (SELECT 1 FROM pgscore.rescoring w
                                  WHERE w.trigger_name = t.tgname
                                    AND (to_regclass(w.event_table) = p_event_table
@@ -82,7 +84,7 @@ BEGIN
     RETURN v_n;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.detach_rescoring(regclass, regclass) IS 'Remove the wiring (all of the event table''s, or the one to p_profile_table) and its trigger, and any trigger of pgscore''s on the table that no wiring owns; queued errors stay, without their wiring; returns how many were removed';
+COMMENT ON FUNCTION pgscore.detach_rescoring(regclass, regclass) IS 'Remove the wiring (all of the event table''s, or the one to p_profile_table) and its trigger, and (without p_profile_table) any trigger of pgscore''s on the table that no wiring owns; queued errors stay, without their wiring; returns how many were removed';
 
 CREATE FUNCTION pgscore.forget_rescoring(p_rescoring_id bigint)
 RETURNS void
