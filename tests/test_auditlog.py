@@ -133,6 +133,16 @@ def test_read_only_transactions_score_without_logging(churn, logit):
     assert abs(s - logit.predict_proba(X[:1])[0, 1]) < 1e-12
     assert any("read-only" in n for n in churn.notices)
     assert logged(churn) == 0
+    # predict_batch too: scored, not logged, with a warning (it failed with 25006 before)
+    del churn.notices[:]
+    with churn.cursor() as cur:
+        cur.execute("BEGIN READ ONLY")
+        cur.execute("SELECT * FROM pgscore.predict_batch('churn', 'SELECT 1, %s::float8[] AS features')", (ROW,))
+        (row,) = cur.fetchall()
+        cur.execute("COMMIT")
+    assert row[0] == "1" and abs(row[1] - s) < 1e-12
+    assert any("read-only transaction: predict_batch scores but does not write" in n for n in churn.notices)
+    assert logged(churn) == 0
 
 
 def test_log_partitions_and_retention(churn):
@@ -241,7 +251,7 @@ def test_cli_score_failing_mid_way_says_where_to_resume(churn):
                     "100", "--quiet", "--db", churn.dsn)
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "feature 'monthly_charges' is NULL or NaN (key 230)" in r.stderr, r.stderr
-    assert "200 rows were scored and committed before the error; once it is fixed, resume with: --after '200' " \
+    assert "200 rows were scored and committed before the error; once it is fixed, resume with: --after 200 " \
            "--version 1" in r.stderr, r.stderr
     assert query(churn, "SELECT count(s) FROM t") == [(200,)]
     query(churn, "UPDATE t SET features[2] = 1 WHERE id = 230")
@@ -266,15 +276,21 @@ def test_score_progress_off_a_terminal_is_plain_lines(churn, capsys, monkeypatch
     assert err.splitlines()[1].startswith("churn -> t.s: 250 of 250 rows (100%), ") and err.endswith(" rows/s\n")
 
 
-def test_cli_score_interrupted_keeps_finished_chunks(churn, tmp_path):
-    """SIGINT in the middle: the committed chunks stay, and the message says where to resume."""
+@pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM"])
+def test_cli_score_interrupted_keeps_finished_chunks(churn, tmp_path, signum):
+    """SIGINT (Ctrl-C) or SIGTERM (timeout, systemd) in the middle: the committed chunks stay, and the
+    message says where to resume, quoted for a shell whatever the key holds (a backslash, a quote, a
+    dollar sign); resumed as printed, every row is scored and logged once."""
     import os
+    import shlex
     import signal
     import sys
     import time
 
-    query(churn, "CREATE TABLE big (id int PRIMARY KEY, features float8[], s float8)")
-    query(churn, "INSERT INTO big SELECT i, %s::float8[], NULL FROM generate_series(1, 200000) i", (ROW,))
+    query(churn, "CREATE TABLE big (id text PRIMARY KEY, features float8[], s float8)")
+    query(churn, "INSERT INTO big SELECT 'k\\' || lpad(i::text, 7, '0') || '''$\"', %s::float8[], NULL "
+                 "FROM generate_series(1, 200000) i", (ROW,))
+    assert query(churn, "SELECT min(id) FROM big") == [("k\\0000001'$\"",)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     p = subprocess.Popen([sys.executable, "-m", "pgscore.cli", "score", "--model", "churn", "--table", "big",
                           "--key", "id", "--into", "s", "--chunk-size", "2000", "--quiet", "--db", churn.dsn],
@@ -284,17 +300,20 @@ def test_cli_score_interrupted_keeps_finished_chunks(churn, tmp_path):
         assert time.time() < deadline, "pgscore score committed no 2 chunks in 10 minutes"
         time.sleep(0.05)
     assert p.poll() is None, "the run ended before it could be interrupted: " + p.communicate()[1]
-    p.send_signal(signal.SIGINT)
+    p.send_signal(getattr(signal, signum))
     out, err = p.communicate(timeout=60)
     assert p.returncode == 130, err
     (done,), = query(churn, "SELECT count(s) FROM big")
     assert 0 < done < 200000 and done % 2000 == 0
     assert f"interrupted after {done} rows" in err and "--after" in err
-    after = err.split("--after ")[1].split()[0].strip("'")
-    r = pgscore_cli("score", "--model", "churn", "--table", "big", "--key", "id", "--into", "s", "--after", after,
+    resume = shlex.split(err.split("resume with: ")[1].strip())  # as a shell reads it
+    assert resume[:2] == ["--after", query(churn, "SELECT max(id) FROM big WHERE s IS NOT NULL")[0][0]], resume
+    r = pgscore_cli("score", "--model", "churn", "--table", "big", "--key", "id", "--into", "s", *resume,
                     "--quiet", "--db", churn.dsn)
     assert r.returncode == 0, r.stderr
     assert query(churn, "SELECT count(s) FROM big") == [(200000,)]
+    assert query(churn, "SELECT count(*), count(DISTINCT entity_key) FROM pgscore.prediction_log "
+                        "WHERE source = 'batch'") == [(200000, 200000)]
 
 
 def test_cli_score_second_ctrl_c_cancels_the_chunk_in_flight(churn):
@@ -333,3 +352,19 @@ def test_cli_score_second_ctrl_c_cancels_the_chunk_in_flight(churn):
     while query(churn, running) != [(0,)]:  # cancelled, not left running on the server
         assert time.time() - sent < 20, "the chunk's statement still runs on the server"
         time.sleep(0.05)
+
+
+def test_cli_score_says_what_it_left_out(churn):
+    """Rows with a NULL key are left out (no key to write a score by), and the summary counts them; an
+    --after past every key says so instead of a bare 'scored 0 rows'."""
+    query(churn, "CREATE TABLE t (id int UNIQUE, features float8[], s float8)")
+    query(churn, "INSERT INTO t SELECT CASE WHEN i %% 10 = 0 THEN NULL ELSE i END, %s, NULL "
+                 "FROM generate_series(1, 100) i", (ROW,))
+    r = pgscore_cli("score", "--model", "churn", "--table", "t", "--key", "id", "--into", "s", "--quiet",
+                    "--db", churn.dsn)
+    assert r.returncode == 0, r.stderr
+    assert "scored 90 rows of t into s" in r.stdout and "; 10 row(s) with a NULL id were left out" in r.stdout
+    r = pgscore_cli("score", "--model", "churn", "--table", "t", "--key", "id", "--into", "s", "--after", "1000",
+                    "--quiet", "--db", churn.dsn)
+    assert r.returncode == 0 and "nothing after --after 1000: every row was scored already, or that key sorts " \
+        "after every id of t" in r.stdout, r.stdout

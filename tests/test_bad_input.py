@@ -125,6 +125,8 @@ SQL_CASES = [
     ("create_log_partitions NULL", "SELECT pgscore.create_log_partitions(NULL)", (), "22023", "got <NULL>"),
     ("drop_log_partitions negative", "SELECT pgscore.drop_log_partitions('-1 day')", (), "22023", "positive"),
     ("drop_log_partitions NULL", "SELECT pgscore.drop_log_partitions(NULL)", (), "22023", "must be a positive interval"),
+    ("drop_log_partitions without a unit", "SELECT pgscore.drop_log_partitions('90')", (), "22023",
+     "must be at least 1 day (got 00:01:30)"),
     # rescoring
     ("attach unknown event table", "SELECT pgscore.attach_rescoring('nope', 'customers', 'customer_id', 'churn', "
      "'churn_score')", (), "42P01", "nope"),
@@ -308,6 +310,7 @@ CLI_CASES = [
     ("retire an unknown model", ["retire", INJECT], 1, "DROP TABLE"),
     ("maintain a keep that is not an interval", ["maintain", "--keep", "garbage"], 1,
      "--keep 'garbage' is not an interval"),
+    ("maintain a keep without a unit", ["maintain", "--keep", "90"], 1, "a number without a unit is seconds"),
 ]
 # commands that take no bad input of their own, against a database that is not there
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/nope"
@@ -339,3 +342,26 @@ def test_every_cli_command_refuses_bad_input_clearly(shop, db_url, tmp_path):
     if run.returncode != 1 or "no cluster in" not in run.stderr:
         failures.append(f"db url without a cluster: got {run.returncode}: {run.stderr.strip()[-300:]}")
     assert not failures, "\n".join(failures)
+
+
+def test_feature_columns_of_other_types(db_url, shop):
+    """A boolean feature column is scored as 1 and 0 (as to_jsonb gives it by name); a column that is not a
+    number at all (a date) is refused naming the feature and its type; a features array of another type
+    says so instead of listing the columns."""
+    first, rest = CHURN_FEATURES[0], CHURN_FEATURES[1:]
+    as_bool = f"SELECT id, ({first} > 40) AS {first}, {', '.join(rest)} FROM customers"
+    as_num = f"SELECT id, ({first} > 40)::int::float8 AS {first}, {', '.join(rest)} FROM customers"
+    got = dict(query(db_url, "SELECT key, score FROM pgscore.predict_batch('churn', %s)", (as_bool,)))
+    want = dict(query(db_url, "SELECT key, score FROM pgscore.predict_batch('churn', %s)", (as_num,)))
+    assert got == want and len(got) == 50
+    with pytest.raises(psycopg2.Error) as e:
+        query(db_url, "SELECT count(*) FROM pgscore.predict_batch('churn', %s)",
+              (f"SELECT id, now()::date AS {first}, {', '.join(rest)} FROM customers",))
+    assert e.value.pgcode == "42846"
+    # (predict_batch raises its errors from PL/pgSQL, as the message alone)
+    assert e.value.diag.message_primary == f"model churn v1: feature '{first}' is a column of type date, which is " \
+                                           "not a number", e.value.diag.message_primary
+    with pytest.raises(psycopg2.Error) as e:
+        query(db_url, "SELECT count(*) FROM pgscore.predict_batch('churn', %s)",
+              (f"SELECT id, ARRAY[{', '.join(CHURN_FEATURES)}]::real[] AS features FROM customers",))
+    assert e.value.pgcode == "42703" and "(features is real[], not double precision[])" in e.value.diag.message_detail

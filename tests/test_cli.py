@@ -208,6 +208,15 @@ def test_status_says_how_far_the_log_partitions_go_and_what_alerts_fired(db_url)
                   "'psi', 'warn'), ('m', 1, 'feature', 'y', '1 day', 'psi', 'alert')")
     assert "alerts at the last refresh: 2 at level alert, 1 at level warn (details: pgscore drift)\n" in \
         pgscore_cli("status", "--db", db_url).stdout
+    # today's partition alone detached (later days still there): still a warning
+    query(db_url, f"ALTER TABLE pgscore.prediction_log DETACH PARTITION pgscore.prediction_log_{today:%Y%m%d}")
+    query(db_url, "INSERT INTO pgscore.prediction_log (model_id, features, score, source) "
+                  "SELECT 1, '{1}', 0.5, 'query' FROM generate_series(1, 3)")
+    out = pgscore_cli("status", "--db", db_url).stdout
+    assert "prediction log: WARNING: no partition for today (UTC)" in out, out
+    assert "prediction log: 3 row(s) in the default partition (days that had no partition of their own)" in out, out
+    query(db_url, "DELETE FROM pgscore.prediction_log_default")
+    query(db_url, f"DROP TABLE pgscore.prediction_log_{today:%Y%m%d}")
     for (name,) in query(db_url, "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
                                  "WHERE i.inhparent = 'pgscore.prediction_log'::regclass AND c.relname >= %s",
                          (f"prediction_log_{today:%Y%m%d}",)):

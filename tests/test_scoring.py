@@ -190,6 +190,17 @@ def test_write_back_skips_rows_with_a_null_key(conn, name):
             query(conn, "DROP INDEX IF EXISTS nk_bad; " + index)
         err = sql_error(conn, "CALL pgscore.score_table(%s, 'nk', 'id', 's')", (name,))
         assert err.pgcode == "42P10" and "if its values are unique: ALTER TABLE public.nk ADD PRIMARY KEY (id)" in str(err)
+    # a primary key of two columns: no second primary key, but a unique index or a key column of its own
+    query(conn, "CREATE TABLE nk2 AS SELECT *, 1 AS part FROM rows; ALTER TABLE nk2 ADD PRIMARY KEY (id, part)")
+    err = sql_error(conn, "CALL pgscore.score_table(%s, 'nk2', 'id', 's')", (name,))
+    assert err.pgcode == "42P10" and "ADD PRIMARY KEY" not in str(err), str(err)
+    fix = "CREATE UNIQUE INDEX ON public.nk2 (id)"
+    assert f"its primary key has several columns, and no column of its own names a row; if id's values are unique: " \
+           f"{fix}; else add a key of one column: ALTER TABLE public.nk2 ADD COLUMN row_id bigint GENERATED " \
+           "ALWAYS AS IDENTITY UNIQUE" in str(err), str(err)
+    query(conn, fix)  # as the hint says: now it scores
+    query(conn, "CALL pgscore.score_table(%s, 'nk2', 'id', 's')", (name,))
+    assert query(conn, "SELECT count(s) FROM nk2") == [(25,)]
     # a view takes no primary key: the hint does not say to add one
     query(conn, "CREATE VIEW nk_view AS SELECT * FROM rows")
     err = sql_error(conn, "CALL pgscore.score_table(%s, 'nk_view', 'id', 's')", (name,))

@@ -214,13 +214,46 @@ def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = N
     missing = [f for f in model.feature_names if f not in columns]
     if missing:
         raise InvalidModel(f"model {model.label} needs the column(s) {', '.join(missing)}",
-                           detail="available: " + ", ".join(columns), sqlstate="42703",
+                           detail="available: " + ", ".join(columns)
+                           + (f" (features is {_type_name(plpy, columns['features'])}, not double precision[])"
+                              if "features" in columns else ""), sqlstate="42703",
                            hint="name a column after each feature" + (
                                " (the counters' new values are read by those names)" if exprs else
                                ", or give one float8[] column named features"))
+    as_int = _number_types(plpy, model, {f: columns[f] for f in model.feature_names if f not in exprs})
     return [f"coalesce(({exprs[f]})::pg_catalog.float8, 'NaN'::pg_catalog.float8)" if f in exprs
-            else f"coalesce({alias}.{q(f)}::pg_catalog.float8, 'NaN'::pg_catalog.float8)"
+            else f"coalesce({alias}.{q(f)}::pg_catalog.int4::pg_catalog.float8, 'NaN'::pg_catalog.float8)"
+            if f in as_int else f"coalesce({alias}.{q(f)}::pg_catalog.float8, 'NaN'::pg_catalog.float8)"
             for f in model.feature_names]
+
+
+# each type's name, whether it converts to float8 (a cast, or text's input function), and whether it is a
+# boolean (which converts through int4: true is 1); domains as their base types
+_TYPES = ("SELECT t.oid AS typid, pg_catalog.format_type(t.oid, NULL) AS name, b.typcategory = 'S' OR b.oid = "
+          "'pg_catalog.float8'::pg_catalog.regtype OR EXISTS (SELECT 1 FROM pg_catalog.pg_cast c WHERE "
+          "c.castsource = b.oid AND c.casttarget = 'pg_catalog.float8'::pg_catalog.regtype) AS numeric, "
+          "b.oid = 'pg_catalog.bool'::pg_catalog.regtype AS boolean FROM pg_catalog.pg_type t "
+          "JOIN pg_catalog.pg_type b ON b.oid = COALESCE(NULLIF(t.typbasetype, 0), t.oid) "
+          "WHERE t.oid = ANY ($1::pg_catalog.oid[])")
+
+
+def _type_name(plpy, typid) -> str:
+    return plpy.execute(plpy.prepare("SELECT pg_catalog.format_type($1, NULL) AS t", ["pg_catalog.oid"]),
+                        [typid])[0]["t"]
+
+
+def _number_types(plpy, model, columns: dict) -> set:
+    """The feature columns that are booleans (scored as 1 and 0); an InvalidModel naming the first column
+    whose type does not convert to a number at all (a date, jsonb), instead of PostgreSQL's cast error."""
+    types = {r["typid"]: r for r in plpy.execute(plpy.prepare(_TYPES, ["pg_catalog.oid[]"]),
+                                                 [sorted(set(columns.values()))])}
+    for f, typid in columns.items():
+        if not (types[typid]["numeric"] or types[typid]["boolean"]):
+            raise InvalidModel(f"model {model.label}: feature {f!r} is a column of type {types[typid]['name']}, "
+                               "which is not a number", sqlstate="42846",
+                               hint="every feature reaches the model as a float8: compute a number from it in "
+                                    "the query (docs/sql.md, 'Features are numbers')")
+    return {f for f, typid in columns.items() if types[typid]["boolean"]}
 
 
 def check_chunk_size(chunk_size) -> int:
@@ -279,7 +312,14 @@ def query_chunks(plpy, GD, model, query, chunk_size, log, path):
                f"{fmt.sql(feature_sql(plpy, model, columns, 'q'))} AS b FROM ({query}) AS q({KEY})")
         cursor = plpy.cursor(sql)
     cause = auditlog.cause(plpy, "predict_batch")
+    if log and plpy.execute(_READ_ONLY)[0]["ro"] == "on":  # as the row path does: scored, not logged
+        plpy.warning("pgscore: read-only transaction: predict_batch scores but does not write "
+                     "pgscore.prediction_log", hint="p_log => false asks for that without this warning")
+        log = False
     return _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller, fmt)
+
+
+_READ_ONLY = "SELECT pg_catalog.current_setting('transaction_read_only') AS ro"
 
 
 def _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller, fmt):
@@ -352,7 +392,16 @@ def key_hint(plpy, keys: dict, name, column) -> str:
     if kind is not None:  # ALTER TABLE ... ADD PRIMARY KEY fails on these
         return (f"{name} is a {kind}: use the table it reads from (pgscore.predict_batch scores the rows of "
                 "any query without writing them back)")
-    return f"if its values are unique: ALTER TABLE {name} ADD PRIMARY KEY ({plpy.quote_ident(column)})"
+    col = plpy.quote_ident(column)
+    if plpy.execute(plpy.prepare(_HAS_PRIMARY_KEY, ["pg_catalog.regclass"]), [name])[0]["pk"]:  # of several columns
+        return (f"its primary key has several columns, and no column of its own names a row; if {column}'s values "
+                f"are unique: CREATE UNIQUE INDEX ON {name} ({col}); else add a key of one column: ALTER TABLE "
+                f"{name} ADD COLUMN row_id bigint GENERATED ALWAYS AS IDENTITY UNIQUE")
+    return f"if its values are unique: ALTER TABLE {name} ADD PRIMARY KEY ({col})"
+
+
+_HAS_PRIMARY_KEY = ("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = $1 AND i.indisprimary) "
+                    "AS pk")
 
 
 _KIND = ("SELECT CASE c.relkind WHEN 'v' THEN 'view, which has no index and takes no primary key' "

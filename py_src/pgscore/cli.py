@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import signal
 import sys
 
@@ -210,24 +211,35 @@ def _status(url):
             _say("alerts at the last refresh: " + (", ".join(f"{n} at level {lvl}" for lvl, n in sorted(levels.items()))
                                                     if levels else "none") + f" (details: {command('drift')})")
         cur.execute(_PARTITIONS)
-        last, today = cur.fetchone()
-        if last is None or last < today:
+        last, today, has_today, in_default = cur.fetchone()
+        if not has_today:
             _say("prediction log: WARNING: no partition for today (UTC): its rows go to the default partition, which "
                  f"retention cannot drop by the day; create them with: {command('maintain')} (daily, from cron)")
         else:
             _say(f"prediction log: daily partitions until {last:%Y-%m-%d} (UTC), {(last - today).days} day(s) after "
                  f"today's; {command('maintain')} daily keeps them ahead")
+        if in_default:
+            _say(f"prediction log: {'over ' if in_default > _DEFAULT_ROWS else ''}"
+                 f"{min(in_default, _DEFAULT_ROWS):,} row(s) in the default partition (days that had no partition of "
+                 f"their own): {command('maintain')} moves a day's rows into the partition it creates for it, and "
+                 "retention (--keep) deletes them by the day")
         _rescoring_status(cur)
     return 0
 
 
 _ALERTS = "SELECT a.level, pg_catalog.count(*) FROM pgscore.alert_state a GROUP BY a.level"
 # the newest daily partition of the log (named prediction_log_YYYYMMDD by create_log_partitions)
-_PARTITIONS = """
-SELECT pg_catalog.max(pg_catalog.to_date(pg_catalog.substring(c.relname, '^prediction_log_([0-9]{8})$'),
-                                         'YYYYMMDD')), (pg_catalog.now() AT TIME ZONE 'UTC')::pg_catalog.date
-  FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
- WHERE i.inhparent = 'pgscore.prediction_log'::pg_catalog.regclass"""
+# and whether today has one (not only a later day), and the rows in the default partition (counted up to
+# _DEFAULT_ROWS + 1: a bound, not a scan of a default partition that grew large)
+_DEFAULT_ROWS = 1_000_000
+_PARTITIONS = f"""
+SELECT pg_catalog.max(d.day), (pg_catalog.now() AT TIME ZONE 'UTC')::pg_catalog.date,
+       COALESCE(pg_catalog.bool_or(d.day = (pg_catalog.now() AT TIME ZONE 'UTC')::pg_catalog.date), false),
+       (SELECT pg_catalog.count(*) FROM (SELECT 1 FROM pgscore.prediction_log_default
+                                          LIMIT {_DEFAULT_ROWS + 1}) AS x)
+  FROM (SELECT pg_catalog.to_date(pg_catalog.substring(c.relname, '^prediction_log_([0-9]{{8}})$'), 'YYYYMMDD') AS day
+          FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+         WHERE i.inhparent = 'pgscore.prediction_log'::pg_catalog.regclass) AS d"""
 
 
 # a wiring as status shows it: its tables as they are named now (NULL: renamed or dropped), the table its
@@ -559,14 +571,20 @@ def cmd_score(args):
                   f"fixed, resume with: {_resume(state)}", file=sys.stderr)
         raise
     _say(f"scored {done['rows']} rows of {args.table} into {args.into} with {args.model} v{done['version']} "
-         f"in {done['seconds']:.1f} s ({done['rows'] / max(done['seconds'], 1e-9):,.0f} rows/s)")
+         f"in {done['seconds']:.1f} s ({done['rows'] / max(done['seconds'], 1e-9):,.0f} rows/s)"
+         + (f"; {done['null_keys']:,} row(s) with a NULL {args.key} were left out (no key to write a score by)"
+            if done.get("null_keys") else ""))
+    if args.after is not None and done["rows"] == 0:
+        _say(f"nothing after --after {shlex.quote(args.after)}: every row was scored already, or that key sorts "
+             f"after every {args.key} of {args.table}")
     return 0
 
 
 def _resume(state) -> str:
-    """The options that go on from where a `pgscore score` run stopped (its version, once it has one)."""
+    """The options that go on from where a `pgscore score` run stopped (its version, once it has one),
+    quoted for a shell: a key holds any character."""
     version = f" --version {state['version']}" if state.get("version") is not None else ""
-    return f"--after {state['last_key']!r}{version}"
+    return f"--after {shlex.quote(str(state['last_key']))}{version}"
 
 
 def cmd_maintain(args):

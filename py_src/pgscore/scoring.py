@@ -22,13 +22,14 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
     sets psycopg2's wait callback, which is the whole process's, for the run."""
     import psycopg2
 
-    conn = psycopg2.connect(db) if isinstance(db, str) else db
+    # the audit rows' cause names the application: this one, unless the URL names another
+    conn = psycopg2.connect(db, fallback_application_name="pgscore score") if isinstance(db, str) else db
     state = state if state is not None else {}
     state.update({"rows": 0, "last_key": after, "version": version})
     started = time.perf_counter()
     bar = None
     try:
-        total = _remaining(conn, table, key, after)
+        total, null_keys = _remaining(conn, table, key, after)
         conn.commit()
         begun = time.time()  # tqdm's clock
         with _stop_between_chunks(conn, cancel) as stop:
@@ -57,7 +58,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
             bar.close()
         if isinstance(db, str):
             conn.close()
-    return {**state, "seconds": time.perf_counter() - started}
+    return {**state, "seconds": time.perf_counter() - started, "null_keys": null_keys}
 
 
 def _progress(total, n, begun, desc):
@@ -120,6 +121,10 @@ def _stop_between_chunks(conn, cancel=True):
         stop.append(signum)
 
     previous = signal.signal(signal.SIGINT, handler)
+    # on the command line (`cancel`), a SIGTERM (timeout, systemd, a cron wrapper) as a first Ctrl-C: the
+    # chunk in flight commits, and the run stops where it can be resumed from
+    previous_term = (signal.signal(signal.SIGTERM, lambda signum, frame: stop.append(signum) if not stop else None)
+                     if cancel else None)
     waiting = psycopg2.extensions.get_wait_callback()
     if cancel:
         psycopg2.extensions.set_wait_callback(_wait)
@@ -128,6 +133,8 @@ def _stop_between_chunks(conn, cancel=True):
     finally:
         psycopg2.extensions.set_wait_callback(waiting)
         signal.signal(signal.SIGINT, previous)
+        if cancel:
+            signal.signal(signal.SIGTERM, previous_term)
 
 
 def _wait(conn):
@@ -148,16 +155,20 @@ def _wait(conn):
             raise conn.OperationalError(f"bad state from poll: {state}")
 
 
-def _remaining(conn, table, key, after) -> int:
-    """Rows left to score (for the progress bar); a bad table or column fails here with the server's error."""
+def _remaining(conn, table, key, after) -> tuple[int, int]:
+    """Rows left to score (for the progress bar) and rows with a NULL key, which no chunk takes (no key to
+    write a score by, or to resume after); a bad table or column fails here with the server's error."""
     from psycopg2 import sql
 
     (schema, name), = _call(conn, "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n "
                                   "ON n.oid = c.relnamespace WHERE c.oid = %s::regclass", (table,))
-    q = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, name))
+    k = sql.Identifier(key)
+    q = sql.SQL("SELECT count({}), count(*) FILTER (WHERE {} IS NULL) FROM {}").format(
+        k, k, sql.Identifier(schema, name))
     if after is not None:
-        q = q + sql.SQL(" WHERE {} > %s").format(sql.Identifier(key))
-    return _call(conn, q, (after,) if after is not None else None)[0][0]
+        q = sql.SQL("SELECT count(*), 0 FROM {} WHERE {} > %s").format(sql.Identifier(schema, name), k)
+    (left, nulls), = _call(conn, q, (after,) if after is not None else None)
+    return left, nulls
 
 
 def maintain(db, days_ahead=7, keep=None) -> tuple[int, str | None]:

@@ -62,6 +62,12 @@ BEGIN
         RAISE EXCEPTION 'pgscore.drop_log_partitions: the retention period must be a positive interval (got %)', p_older_than
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- a number without a unit is seconds to PostgreSQL: '90' would keep today alone
+    IF p_older_than < interval '1 day' THEN
+        RAISE EXCEPTION 'pgscore.drop_log_partitions: the retention period must be at least 1 day (got %)', p_older_than
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'retention keeps whole UTC days; a number without a unit is seconds: write ''90 days'', not ''90''';
+    END IF;
     -- whole UTC days: the day that holds now() - p_older_than is kept, in its partition and in the default
     -- partition alike, so that the drift rollups of every day dropped can go with it. The period is
     -- taken from the UTC time, so that the session's time zone (its DST days) cannot move the cut
