@@ -251,7 +251,7 @@ def test_cli_score_failing_mid_way_says_where_to_resume(churn):
                     "100", "--quiet", "--db", churn.dsn)
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "feature 'monthly_charges' is NULL or NaN (key 230)" in r.stderr, r.stderr
-    assert "200 rows were scored and committed before the error; once it is fixed, resume with: --after 200 " \
+    assert "200 rows were scored and committed before the error; once it is fixed, resume with: --after=200 " \
            "--version 1" in r.stderr, r.stderr
     assert query(churn, "SELECT count(s) FROM t") == [(200,)]
     query(churn, "UPDATE t SET features[2] = 1 WHERE id = 230")
@@ -307,7 +307,7 @@ def test_cli_score_interrupted_keeps_finished_chunks(churn, tmp_path, signum):
     assert 0 < done < 200000 and done % 2000 == 0
     assert f"interrupted after {done} rows" in err and "--after" in err
     resume = shlex.split(err.split("resume with: ")[1].strip())  # as a shell reads it
-    assert resume[:2] == ["--after", query(churn, "SELECT max(id) FROM big WHERE s IS NOT NULL")[0][0]], resume
+    assert resume[0] == "--after=" + query(churn, "SELECT max(id) FROM big WHERE s IS NOT NULL")[0][0], resume
     r = pgscore_cli("score", "--model", "churn", "--table", "big", "--key", "id", "--into", "s", *resume,
                     "--quiet", "--db", churn.dsn)
     assert r.returncode == 0, r.stderr

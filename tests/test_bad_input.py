@@ -354,6 +354,13 @@ def test_feature_columns_of_other_types(db_url, shop):
     got = dict(query(db_url, "SELECT key, score FROM pgscore.predict_batch('churn', %s)", (as_bool,)))
     want = dict(query(db_url, "SELECT key, score FROM pgscore.predict_batch('churn', %s)", (as_num,)))
     assert got == want and len(got) == 50
+    # types that converted before still do: a smallint, numbers held as text, a domain over a domain
+    query(db_url, "CREATE DOMAIN num1 AS numeric; CREATE DOMAIN num2 AS num1")
+    plain = dict(query(db_url, "SELECT key, score FROM pgscore.predict_batch('churn', %s)",
+                       (f"SELECT id, round({first})::float8 AS {first}, {', '.join(rest)} FROM customers",)))
+    for cast in ("smallint", "text", "num2"):
+        q = f"SELECT id, round({first})::{cast} AS {first}, {', '.join(rest)} FROM customers"
+        assert dict(query(db_url, "SELECT key, score FROM pgscore.predict_batch('churn', %s)", (q,))) == plain, cast
     with pytest.raises(psycopg2.Error) as e:
         query(db_url, "SELECT count(*) FROM pgscore.predict_batch('churn', %s)",
               (f"SELECT id, now()::date AS {first}, {', '.join(rest)} FROM customers",))

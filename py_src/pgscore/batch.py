@@ -216,7 +216,7 @@ def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = N
         raise InvalidModel(f"model {model.label} needs the column(s) {', '.join(missing)}",
                            detail="available: " + ", ".join(columns)
                            + (f" (features is {_type_name(plpy, columns['features'])}, not double precision[])"
-                              if "features" in columns else ""), sqlstate="42703",
+                              if columns.get("features", FLOAT8_ARRAY) != FLOAT8_ARRAY else ""), sqlstate="42703",
                            hint="name a column after each feature" + (
                                " (the counters' new values are read by those names)" if exprs else
                                ", or give one float8[] column named features"))
@@ -227,14 +227,17 @@ def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = N
             for f in model.feature_names]
 
 
-# each type's name, whether it converts to float8 (a cast, or text's input function), and whether it is a
-# boolean (which converts through int4: true is 1); domains as their base types
-_TYPES = ("SELECT t.oid AS typid, pg_catalog.format_type(t.oid, NULL) AS name, b.typcategory = 'S' OR b.oid = "
-          "'pg_catalog.float8'::pg_catalog.regtype OR EXISTS (SELECT 1 FROM pg_catalog.pg_cast c WHERE "
-          "c.castsource = b.oid AND c.casttarget = 'pg_catalog.float8'::pg_catalog.regtype) AS numeric, "
-          "b.oid = 'pg_catalog.bool'::pg_catalog.regtype AS boolean FROM pg_catalog.pg_type t "
-          "JOIN pg_catalog.pg_type b ON b.oid = COALESCE(NULLIF(t.typbasetype, 0), t.oid) "
-          "WHERE t.oid = ANY ($1::pg_catalog.oid[])")
+# each type's name, whether it converts to float8 (a cast, or a string type's input function), and whether
+# it is a boolean, or a domain over one (which converts through int4: true is 1); operators qualified, as
+# this runs in the caller's search_path
+_TYPES = ("SELECT t.oid AS typid, pg_catalog.format_type(t.oid, NULL) AS name, "
+          # a domain is left to the server's cast (it looks through every level of domain)
+          "t.typtype OPERATOR(pg_catalog.=) 'd' OR t.typcategory OPERATOR(pg_catalog.=) 'S' "
+          "OR t.oid OPERATOR(pg_catalog.=) 'pg_catalog.float8'::pg_catalog.regtype OR EXISTS (SELECT 1 "
+          "FROM pg_catalog.pg_cast c WHERE c.castsource OPERATOR(pg_catalog.=) t.oid AND c.casttarget "
+          "OPERATOR(pg_catalog.=) 'pg_catalog.float8'::pg_catalog.regtype) AS numeric, "
+          "COALESCE(NULLIF(t.typbasetype, 0), t.oid) OPERATOR(pg_catalog.=) 'pg_catalog.bool'::pg_catalog.regtype "
+          "AS boolean FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.oid[])")
 
 
 def _type_name(plpy, typid) -> str:

@@ -221,8 +221,8 @@ def _status(url):
         if in_default:
             _say(f"prediction log: {'over ' if in_default > _DEFAULT_ROWS else ''}"
                  f"{min(in_default, _DEFAULT_ROWS):,} row(s) in the default partition (days that had no partition of "
-                 f"their own): {command('maintain')} moves a day's rows into the partition it creates for it, and "
-                 "retention (--keep) deletes them by the day")
+                 f"their own): {command('maintain')} moves those of today and later days into the partitions it "
+                 "creates; those of past days stay until retention (--keep) deletes them by the day")
         _rescoring_status(cur)
     return 0
 
@@ -584,7 +584,7 @@ def _resume(state) -> str:
     """The options that go on from where a `pgscore score` run stopped (its version, once it has one),
     quoted for a shell: a key holds any character."""
     version = f" --version {state['version']}" if state.get("version") is not None else ""
-    return f"--after {shlex.quote(str(state['last_key']))}{version}"
+    return f"--after={shlex.quote(str(state['last_key']))}{version}"  # '=': a key may start with '-'
 
 
 def cmd_maintain(args):

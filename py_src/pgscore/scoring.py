@@ -163,11 +163,9 @@ def _remaining(conn, table, key, after) -> tuple[int, int]:
     (schema, name), = _call(conn, "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n "
                                   "ON n.oid = c.relnamespace WHERE c.oid = %s::regclass", (table,))
     k = sql.Identifier(key)
-    q = sql.SQL("SELECT count({}), count(*) FILTER (WHERE {} IS NULL) FROM {}").format(
-        k, k, sql.Identifier(schema, name))
-    if after is not None:
-        q = sql.SQL("SELECT count(*), 0 FROM {} WHERE {} > %s").format(sql.Identifier(schema, name), k)
-    (left, nulls), = _call(conn, q, (after,) if after is not None else None)
+    q = sql.SQL("SELECT count(*) FILTER (WHERE {} > %s OR %s IS NULL AND {} IS NOT NULL), "
+                "count(*) FILTER (WHERE {} IS NULL) FROM {}").format(k, k, k, sql.Identifier(schema, name))
+    (left, nulls), = _call(conn, q, (after, after))
     return left, nulls
 
 
