@@ -368,3 +368,13 @@ def test_cli_score_says_what_it_left_out(churn):
                     "--quiet", "--db", churn.dsn)
     assert r.returncode == 0 and "nothing after --after 1000: every row was scored already, or that key sorts " \
         "after every id of t" in r.stdout, r.stdout
+
+
+def test_cli_score_names_itself_in_the_audit_rows(churn):
+    query(churn, "CREATE TABLE t (id int PRIMARY KEY, features float8[], s float8)")
+    query(churn, "INSERT INTO t SELECT i, %s, NULL FROM generate_series(1, 10) i", (ROW,))
+    r = pgscore_cli("score", "--model", "churn", "--table", "t", "--key", "id", "--into", "s", "--quiet",
+                    "--db", churn.dsn)
+    assert r.returncode == 0, r.stderr
+    assert query(churn, "SELECT DISTINCT cause->>'application', cause->>'via' FROM pgscore.prediction_log") == \
+        [("pgscore score", "score_table")]

@@ -472,3 +472,19 @@ def test_write_back_from_a_features_array_column(conn):
     err = sql_error(conn, "SELECT * FROM pgscore.score_chunk('logit', 'arr', 'id', 's', '19', 20)")
     assert err.pgcode == "22023" and "(key 25) has 11 features; the model takes 12" in str(err), str(err)
     assert query(conn, "SELECT count(s) FROM arr WHERE id >= 20") == [(0,)]
+
+
+@pytest.mark.parametrize("name", ["logit", "forest"])  # written back by SQL itself, and through Python
+def test_a_boolean_feature_column_is_written_back_as_one_and_zero(conn, name):
+    """score_table reads a boolean feature column as 1 and 0, on the path that scores in SQL and on the one
+    that scores in Python."""
+    deploy(conn.dsn, name)
+    load_rows(conn, X[:40])
+    first = NAMES[0]
+    query(conn, f"ALTER TABLE rows ALTER COLUMN {first} TYPE boolean USING {first} > 2")
+    query(conn, "CALL pgscore.score_table(%s, 'rows', 'id', 's')", (name,))
+    got = np.array([s for (s,) in query(conn, "SELECT s FROM rows ORDER BY id")])
+    x = X[:40].copy()
+    x[:, 0] = (x[:, 0] > 2).astype(float)
+    want = fitted(name)[0].predict_proba(x)[:, 1]
+    assert np.max(np.abs(got - want)) < 1e-9
