@@ -287,6 +287,8 @@ CLI_CASES = [
                                         "--into", "kind"], 1, "has no unique index"),
     ("score an unknown table", ["score", "--model", "churn", "--table", "nope", "--key", "id", "--into", "s"], 1,
      "nope"),
+    ("score a table name SQL cannot read", ["score", "--model", "churn", "--table", "Data.My Table", "--key", "id",
+                                            "--into", "s"], 1, "--table takes a table name as SQL writes it"),
     ("score an injection column", ["score", "--model", "churn", "--table", "customers", "--key", INJECT_ID,
                                    "--into", "churn_score"], 1, "DROP TABLE"),
     ("score a negative chunk", ["score", "--model", "churn", "--table", "customers", "--key", "id", "--into",

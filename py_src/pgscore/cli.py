@@ -913,6 +913,10 @@ def main(argv=None) -> int:
             text = database_error_text(e)
             if e.pgcode == "42501" and "\nHINT:" not in text and role_needed(args.command):
                 text += f"\nHINT: {role_needed(args.command)}"
+            if e.pgcode == "42602" and args.command == "score":  # the table name, which regclass reads
+                text += ("\nHINT: --table takes a table name as SQL writes it (quote one with capitals or spaces: "
+                         "--table '\"My Table\"', or 'data.\"My Table\"' with its schema); --key and --into take "
+                         "column names as they are")
             if e.pgcode == "58P01" and "cannot be imported by the database's Python" in text:
                 from pgscore.localdb import import_fix
 
