@@ -400,10 +400,7 @@ def cmd_retry(args):
         return _retry(args)
     except (PgscoreError, psycopg2.Error) as e:
         if isinstance(e, psycopg2.Error):
-            text = database_error_text(e)
-            if e.pgcode == "42501" and "\nHINT:" not in text:
-                text += f"\nHINT: {role_needed('retry')}"
-            print(f"pgscore: database error: {text}", file=sys.stderr)
+            print(f"pgscore: database error: {command_error_text(e, 'retry')}", file=sys.stderr)
         else:
             print(f"pgscore: error: {e}", file=sys.stderr)
         return 3
@@ -847,8 +844,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--only", choices=["scoring", "rescoring", "http", "drift"],
                     help="run one part: scoring in SQL, rescoring on INSERT, per-customer rescoring against an "
                     "HTTP model server, or the drift views over a large prediction log")
-    sp.add_argument("--db", default=argparse.SUPPRESS, help="benchmark in this database (pgscore installed; tables are added) instead of a "
-                    "throwaway database in the embedded cluster")
+    sp.add_argument("--db", default=argparse.SUPPRESS, help="benchmark in this database (pgscore installed; tables "
+                    "are added) instead of a throwaway database in the embedded cluster")
     cluster_opts(sp)
     sp.set_defaults(func=cmd_bench)
 
@@ -910,20 +907,26 @@ def main(argv=None) -> int:
         import psycopg2
 
         if isinstance(e, psycopg2.Error):
-            text = database_error_text(e)
-            if e.pgcode == "42501" and "\nHINT:" not in text and role_needed(args.command):
-                text += f"\nHINT: {role_needed(args.command)}"
-            if e.pgcode == "42602" and args.command == "score":  # the table name, which regclass reads
-                text += ("\nHINT: --table takes a table name as SQL writes it (quote one with capitals or spaces: "
-                         "--table '\"My Table\"', or 'data.\"My Table\"' with its schema); --key and --into take "
-                         "column names as they are")
-            if e.pgcode == "58P01" and "cannot be imported by the database's Python" in text:
-                from pgscore.localdb import import_fix
-
-                text += f"\nFor this pgscore: {import_fix()}"
-            print(f"pgscore: database error: {text}", file=sys.stderr)
+            print(f"pgscore: database error: {command_error_text(e, args.command)}", file=sys.stderr)
             return 1
         raise
+
+
+def command_error_text(e, command_name) -> str:
+    """database_error_text, with what the command line adds: the role a command needs, how --table is
+    written, the PYTHONPATH that lets the server import this pgscore."""
+    text = database_error_text(e)
+    if e.pgcode == "42501" and "\nHINT:" not in text and role_needed(command_name):
+        text += f"\nHINT: {role_needed(command_name)}"
+    if e.pgcode == "42602" and command_name == "score":  # the table name, which regclass reads
+        text += ("\nHINT: --table takes a table name as SQL writes it (quote one with capitals or spaces: "
+                 "--table '\"My Table\"', or 'data.\"My Table\"' with its schema); --key and --into take "
+                 "column names as they are")
+    if e.pgcode == "58P01" and "cannot be imported by the database's Python" in text:
+        from pgscore.localdb import import_fix
+
+        text += f"\nFor this pgscore: {import_fix()}"
+    return text
 
 
 # who may run a command, for a permission error that does not say (docs/sql.md, "Who may do what")

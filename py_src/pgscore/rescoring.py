@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 from pgscore import batch, pgarray
 from pgscore.errors import QUERY_CANCELED, InvalidModel, PgscoreError, UnknownModel, server_message
@@ -239,6 +238,12 @@ class BrokenWiring(PgscoreError):
 
 # -- SQL built from a wiring -------------------------------------------------------------------------
 
+def keys_sql(ek, source, cond="") -> str:
+    """The distinct non-NULL keys (as text) of the events in `source`; `ek` quoted already."""
+    return (f"SELECT pg_catalog.array_agg(DISTINCT e.{ek}::pg_catalog.text) AS keys FROM {source} AS e "
+            f"WHERE e.{ek} IS NOT NULL{cond}")
+
+
 class Sql:
     """The statements of one wiring and model, as text. `source` is the relation the new events are
     read from: the transition table inside the trigger, the event table itself when attach checks them."""
@@ -327,8 +332,7 @@ class Sql:
     def keys(self, missing_only=False) -> str:
         cond = (f" AND NOT EXISTS (SELECT 1 FROM {self.P} AS p WHERE p.{self.pk} = e.{self.ek})"
                 if missing_only else "")
-        return (f"SELECT pg_catalog.array_agg(DISTINCT e.{self.ek}::pg_catalog.text) AS keys FROM {self.src} AS e "
-                f"WHERE e.{self.ek} IS NOT NULL{cond}")
+        return keys_sql(self.ek, self.src, cond)
 
     def create(self) -> str:
         return (f"INSERT INTO {self.P} AS p ({self.pk}) SELECT DISTINCT e.{self.ek} FROM {self.src} AS e "
@@ -590,16 +594,14 @@ def _broken(plpy, GD, w: Wiring, e):
                            hint=hint)
     keys = []
     if w.event_key in w.events.columns:  # else no profile to name
-        q = plpy.quote_ident
-        try:
-            keys = plpy.execute(f"SELECT pg_catalog.array_agg(DISTINCT e.{q(w.event_key)}::pg_catalog.text) AS keys "
-                                f"FROM {NEW} AS e WHERE e.{q(w.event_key)} IS NOT NULL")[0]["keys"] or []
+        try:  # (not Sql.keys: a Sql cannot be made for a wiring that lacks its profile key)
+            keys = plpy.execute(keys_sql(plpy.quote_ident(w.event_key), NEW))[0]["keys"] or []
         except plpy.SPIError as e2:  # renamed since the wiring was read
             if _must_raise(e2):
                 raise
     if keys:
-        queue(plpy, w, SimpleNamespace(queue=plpy.prepare(_QUEUE, _QUEUE_TYPES)),
-              [Failure(keys, f"{message}; no counter changed", _state(e))], via="trigger")
+        queue(plpy, w, plpy.prepare(_QUEUE, _QUEUE_TYPES), [Failure(keys, f"{message}; no counter changed",
+                                                                     _state(e))], via="trigger")
     else:
         plpy.warning(f"pgscore: {message}; the events were kept and no profile was rescored", hint=hint)
     return None
@@ -621,7 +623,7 @@ def _rescore(plpy, GD, w: Wiring):
         keys = plpy.execute(plans.sql.keys())[0]["keys"] or []
         failures = [Failure(keys, f"reading the profiles failed: {_message(e)}", _state(e))]
         _counters_only(plpy, w, plans, keys, failures, lock=True)
-        return queue(plpy, w, plans, failures, via="trigger")
+        return queue(plpy, w, plans.queue, failures, via="trigger")
     w.last = plans
     model, scores, labels = plans.model, None, None
     if keys:
@@ -638,7 +640,7 @@ def _rescore(plpy, GD, w: Wiring):
     elif keys:
         _counters_only(plpy, w, plans, keys, failures)
     if failures:
-        queue(plpy, w, plans, failures, via="trigger")
+        queue(plpy, w, plans.queue, failures, via="trigger")
     return None
 
 
@@ -915,7 +917,7 @@ def _must_raise(e) -> bool:
     return state == QUERY_CANCELED or state.startswith("40") or state == LOCK_NOT_AVAILABLE
 
 
-def queue(plpy, w: Wiring, plans, failures, via):
+def queue(plpy, w: Wiring, plan, failures, via):
     """One error-queue row per failed profile (attempts counted up if it is already queued)."""
     reasons = {}
     for f in failures:
@@ -925,7 +927,7 @@ def queue(plpy, w: Wiring, plans, failures, via):
         return None
     keys = sorted(reasons)
     cause = json.dumps({"via": via, "rescoring_id": w.id, "event_table": w.events.name})
-    plpy.execute(plans.queue, [w.id, w.model_name, w.profiles.name, keys, [reasons[k][0] for k in keys],
+    plpy.execute(plan, [w.id, w.model_name, w.profiles.name, keys, [reasons[k][0] for k in keys],
                                [reasons[k][1] for k in keys], cause])
     if via == "trigger":
         distinct = list(dict.fromkeys(reason for reason, _ in reasons.values()))
@@ -986,14 +988,14 @@ def retry(plpy, GD, model_name=None, limit=None):
         plans = _plans(plpy, GD, w, retry=True)
         model = plans.model
         if model is None:
-            queue(plpy, w, plans, [Failure(keys, plans.error.message, plans.error.sqlstate)], via="retry")
+            queue(plpy, w, plans.queue, [Failure(keys, plans.error.message, plans.error.sqlstate)], via="retry")
             out.append((w.id, 0, len(keys)))
             continue
         try:
             r = plpy.execute(plans.read, [keys])[0]
         except plpy.SPIError as e:
             if not _not_allowed(plpy, w, e):  # the queued reasons stay: they are the profiles' own
-                queue(plpy, w, plans, [Failure(keys, f"reading the profiles failed: {_message(e)}", _state(e))],
+                queue(plpy, w, plans.queue, [Failure(keys, f"reading the profiles failed: {_message(e)}", _state(e))],
                       via="retry")
             out.append((w.id, 0, len(keys)))
             continue
@@ -1022,7 +1024,7 @@ def retry(plpy, GD, model_name=None, limit=None):
                     continue
                 _in_parts(plpy, execute, found, scores, labels, failed, error=e)
             scored = sum(s is not None for k, s in zip(found, scores) if k not in unwritten)
-        queue(plpy, w, plans, failures, via="retry")
+        queue(plpy, w, plans.queue, failures, via="retry")
         out.append((w.id, scored, len(keys) - scored))
     return out
 
@@ -1162,10 +1164,10 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
     elif old is not None:
         raise WiringError(f"{events.name} is already wired to {profiles.name}", sqlstate="42710",
                           hint="detach it first with pgscore.detach_rescoring")
-    for (name,) in (tuple(r.values()) for r in plpy.execute(plpy.prepare(_ORPHANS, ["pg_catalog.oid"]), [events.oid])):
-        plpy.execute(f"DROP TRIGGER {plpy.quote_ident(name)} ON {events.name}")
-        plpy.notice(f"pgscore: dropped trigger {name} on {events.name}, which belonged to no wiring (a dump of the "
-                    "table restored without pgscore.rescoring's rows?)")
+    for r in plpy.execute(plpy.prepare(_ORPHANS, ["pg_catalog.oid"]), [events.oid]):
+        plpy.execute(f"DROP TRIGGER {plpy.quote_ident(r['tgname'])} ON {events.name}")
+        plpy.notice(f"pgscore: dropped trigger {r['tgname']} on {events.name}, which belonged to no wiring (a dump "
+                    "of the table restored without pgscore.rescoring's rows?)")
     row = plpy.execute(plpy.prepare(_INSERT, _INSERT_TYPES), [
         events.name, profiles.name, key, profile_key, model_name, score_column, scored_at_column,
         json.dumps(spec), event_id_column, missing_profile, strict])[0]
