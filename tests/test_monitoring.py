@@ -124,6 +124,38 @@ def test_feature_and_score_drift_match_numpy_and_scipy(churn, trained):
     assert (psi, ks, js, shift) == pytest.approx((want["psi"], want["ks"], want["js"], want["mean_shift"]), abs=TOL)
 
 
+def test_the_score_baseline_comes_from_rows_the_model_did_not_learn(db_url):
+    """A fully grown forest scores its own training rows near 0 and 1, and new rows of the same kind
+    less surely: a baseline of its training scores raised score drift on the first day. With a target,
+    the score baseline is the hold-out's (a copy refit on 80% scoring the other 20%); without, the
+    training rows' (nothing else to score), and the metrics say which."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y, names = datasets.churn(2500, seed=0)
+    forest = RandomForestClassifier(n_estimators=30, random_state=0, n_jobs=1).fit(X, y)
+    rec = registry.deploy(db_url, "grown", forest, X, y, feature_names=names)
+    assert rec["metrics"]["score_baseline"] == "hold-out: 500 rows scored by the copy refit on the rest"
+    fresh, _, _ = datasets.churn(1500, seed=11)
+    scores = forest.predict_proba(fresh)[:, 1]
+    in_sample = forest.predict_proba(X)[:, 1]
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    try:
+        (ks_warn,), = query(conn, "SELECT warn FROM pgscore.drift_thresholds WHERE metric = 'ks'")
+        assert stats.ks_2samp(in_sample, scores).statistic > 2 * ks_warn  # what the training rows' baseline gave
+        log_rows(conn, rec["model_id"], fresh, scores)
+        (ks, status), = query(conn, "SELECT ks, status FROM pgscore.score_drift WHERE model = 'grown' "
+                                    "AND window_name = 'since deploy'")
+        assert ks < ks_warn and status == "ok"
+        unlabelled = registry.deploy(db_url, "grown2", forest, X, feature_names=names)
+        assert unlabelled["metrics"]["score_baseline"] == "training rows: 2500 scored by this version (in-sample)"
+        (mean,), = query(conn, "SELECT mean FROM pgscore.baselines WHERE model_id = %s AND kind = 'score'",
+                         (unlabelled["model_id"],))
+        assert mean == pytest.approx(in_sample.mean(), abs=TOL)
+    finally:
+        conn.close()
+
+
 def test_rollups_answer_exactly_as_the_log_and_windows_cut_by_time(churn, trained):
     conn, model_id = churn
     _, _, names, model = trained

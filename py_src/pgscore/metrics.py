@@ -5,19 +5,28 @@ from __future__ import annotations
 import numpy as np
 
 
-def holdout(estimator, X, y, task: str, test_size: float = 0.2, seed: int = 0) -> dict:
-    """Refit a clone on the rest, measure on the held-out part (the deployed estimator is untouched)."""
+def holdout(estimator, X, y, task: str, test_size: float = 0.2, seed: int = 0,
+            matrix=None) -> tuple[dict, np.ndarray | None]:
+    """Refit a clone on the rest, measure on the held-out part (the deployed estimator is untouched).
+
+    Returns the metrics and, given `matrix` (X as the float array the server scores), the clone's
+    scores of the held-out rows of it: scores of rows the model did not learn from, which is what it
+    will give in service (a forest or a boosted model scores its own training rows more confidently).
+    None for the scores when the hold-out was skipped."""
     from sklearn.base import clone
     from sklearn.model_selection import train_test_split
 
+    from pgscore import features
+
     y = np.asarray(y)
     if len(y) < 10:
-        return {"holdout": "skipped: fewer than 10 rows"}
+        return {"holdout": "skipped: fewer than 10 rows"}, None
     strat = y if task != "regression" and np.unique(y, return_counts=True)[1].min() >= 2 else None
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_size, random_state=seed, stratify=strat)
+    X_tr, X_te, y_tr, y_te, _, at = train_test_split(X, y, np.arange(len(y)), test_size=test_size,
+                                                     random_state=seed, stratify=strat)
     model = clone(estimator).fit(X_tr, y_tr)
     out = {"holdout_rows": int(len(y_te)), **evaluate(model, X_te, y_te, task)}
-    return out
+    return out, None if matrix is None else features.scores_of(model, task, matrix[at])
 
 
 def evaluate(model, X, y, task: str) -> dict:

@@ -16,6 +16,7 @@ MODEL_COLUMNS = ("model_id", "name", "version", "task", "estimator", "feature_na
                  "classes", "env", "metrics", "n_train", "description", "created_at", "created_by",
                  "sha256", "signed", "live", "engine", "engine_note")
 VERIFY_ROWS = 5000  # deploy-data rows the compiled evaluator is checked on
+HELD_SCORES = 100  # hold-out scores needed for the score baseline to be drawn from them (else the training rows')
 
 
 @contextlib.contextmanager
@@ -123,8 +124,15 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
         "feature_names": names, "feature_types": types, "classes": classes,
         "env": artifacts.writer_env(), "n_train": int(len(matrix)) if X is not None else None,
         "description": description,
-        "metrics": metrics.holdout(estimator, X, y, task) if (y is not None and validate) else {},
+        "metrics": {},
     }
+    if y is not None and validate:
+        meta["metrics"], held = metrics.holdout(estimator, X, y, task, matrix=matrix)
+        if held is not None and len(held) >= HELD_SCORES:  # the score baseline: what service will look like
+            scores = held
+            meta["metrics"]["score_baseline"] = f"hold-out: {len(held)} rows scored by the copy refit on the rest"
+    if scores is not None and "score_baseline" not in meta["metrics"]:
+        meta["metrics"]["score_baseline"] = f"training rows: {len(scores)} scored by this version (in-sample)"
     blob = artifacts.dumps(estimator)
     rows = baseline.capture(matrix, names, scores, n_bins) if X is not None else []
     ev_bytes, ev_meta = compile_evaluator(estimator, task, len(names), matrix) if compile else \
