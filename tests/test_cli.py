@@ -79,14 +79,31 @@ def test_an_unparseable_db_is_one_line_not_a_traceback(command):
     assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
 
 
-def test_deploy_features_and_train_are_mutually_exclusive(db_url, model_file, tmp_path):
+def test_deploy_features_pick_the_training_csvs_columns(db_url, model_file, tmp_path):
+    """A training extract with an id and another label: every column but the target was taken as a
+    feature, and naming the features was refused with --train. --features picks them, in its order."""
     train = tmp_path / "train.csv"
-    train.write_text(",".join(NAMES) + "\n" + "\n".join(",".join(map(str, r)) for r in X[:20]) + "\n")
-    run = pgscore_cli("deploy", str(model_file), "--name", "m", "--features", ",".join(NAMES),
-                      "--train", str(train), "--db", db_url)
-    assert run.returncode == 1
-    assert "--features and --train are mutually exclusive" in run.stderr and "give the" not in run.stderr
+    train.write_text(",".join(["id", *reversed(NAMES), "segment", "churned"]) + "\n" + "\n".join(
+        ",".join(map(str, [k, *reversed(r), "gold", t])) for k, (r, t) in enumerate(zip(X[:60], Y[:60]))) + "\n")
+    text = pgscore_cli("deploy", str(model_file), "--name", "m", "--train", str(train), "--target", "churned",
+                       "--db", db_url)
+    assert text.returncode == 1 and "column 'segment' holds 'gold', not a number" in text.stderr
+    assert "every column but the target is taken as a feature" in text.stderr and "--features a,b,c" in text.stderr
+    train.write_text(train.read_text().replace(",gold", ",1"))
+    extra = pgscore_cli("deploy", str(model_file), "--name", "m", "--train", str(train), "--target", "churned",
+                        "--db", db_url)
+    assert extra.returncode == 1 and "has 14 columns besides the target and the estimator takes 12" in extra.stderr
+    assert "columns: id, satisfaction" in extra.stderr and "--features a,b,c" in extra.stderr, extra.stderr
     assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+    ok = pgscore_cli("deploy", str(model_file), "--name", "m", "--train", str(train), "--target", "churned",
+                     "--features", ",".join(NAMES), "--db", db_url)
+    assert ok.returncode == 0, ok.stderr
+    (names, n_train, holdout), = query(db_url, "SELECT feature_names, n_train, metrics ? 'accuracy' "
+                                               "FROM pgscore.model_versions WHERE name = 'm'")
+    assert names == NAMES and n_train == 60 and holdout
+    (mean,), = query(db_url, "SELECT b.mean FROM pgscore.baselines b JOIN pgscore.models m USING (model_id) "
+                             "WHERE m.name = 'm' AND b.feature = %s", (NAMES[0],))
+    assert mean == pytest.approx(X[:60, 0].mean())
 
 
 def test_training_csv_from_a_spreadsheet_and_ragged_rows(tmp_path):

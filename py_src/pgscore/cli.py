@@ -454,9 +454,6 @@ class _Notices(list):
 def cmd_deploy(args):
     from pgscore import datasets, registry
 
-    if args.features and args.train:
-        raise PgscoreError("--features and --train are mutually exclusive: --train CSV takes the feature names "
-                           "from the CSV's header row")
     if not (args.features or args.train):
         raise PgscoreError("give the feature names with --features a,b,c or training data with --train CSV")
     if args.reason and args.no_activate:
@@ -469,9 +466,14 @@ def cmd_deploy(args):
     if args.train:
         X, y, names = datasets.read_csv(args.train, target=args.target, features=names)
         width = getattr(estimator, "n_features_in_", None)
-        if args.target is None and width is not None and width == len(names) - 1:
+        if args.target is None and width is not None and width == len(names) - 1 and not args.features:
             raise PgscoreError(f"{args.train} has {len(names)} columns and the estimator takes {width} features: "
                                "is one of them the label?", hint="name it with --target COLUMN")
+        if width is not None and width != len(names) and not args.features:
+            raise PgscoreError(f"{args.train} has {len(names)} columns besides the target and the estimator takes "
+                               f"{width} features", detail=f"columns: {', '.join(names)}",
+                               hint="name the features, in the order the estimator takes them, with --features "
+                                    "a,b,c: the CSV's other columns (an id, another label) are left out")
     rec = registry.deploy(resolve_db(args), args.name, estimator, X, y, feature_names=names,
                           description=args.description, activate=not args.no_activate, reason=args.reason,
                           allow_task_change=args.allow_task_change)
@@ -754,9 +756,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("deploy", help="deploy a joblib-pickled estimator as the next version of a model")
     sp.add_argument("artifact", metavar="MODEL.joblib")
     sp.add_argument("--name", required=True, help="model name")
-    sp.add_argument("--features", help="ordered feature names, comma-separated; without --train there is no "
+    sp.add_argument("--features", help="ordered feature names, comma-separated; with --train, the CSV's columns "
+                    "to take as features (default: every column but --target); without --train there is no "
                     "baseline, no hold-out metrics and no compiled evaluator (scored by scikit-learn, more slowly)")
-    sp.add_argument("--train", metavar="CSV", help="training data with a header row: feature names, baseline, metrics")
+    sp.add_argument("--train", metavar="CSV", help="training data with a header row: feature names (every column "
+                    "but --target, unless --features names them), baseline, metrics")
     sp.add_argument("--target", help="the label column of --train (enables hold-out metrics)")
     sp.add_argument("--sha256", help="refuse the file unless its sha256 is this")
     sp.add_argument("--description")

@@ -57,7 +57,10 @@ def read_csv(path, target=None, features=None):
             from pgscore.features import NUMBERS_ONLY
 
             raise InvalidModel(f"{path} line {line}: column {col!r} holds {v!r}, not a number",
-                               hint=NUMBERS_ONLY) from None
+                               hint=NUMBERS_ONLY if features else
+                               f"every column but the target is taken as a feature: if {col!r} is none (an id, "
+                               "another label), name the features (--features a,b,c; feature_names= in an alembic "
+                               "revision). " + NUMBERS_ONLY) from None
 
     X = np.array([[num(r[i], names[k], ln) for k, i in enumerate(idx)] for ln, r in rows], dtype=float)
     y = None
