@@ -117,10 +117,29 @@ def test_a_multiclass_model_scored_only_in_batch_gets_its_accuracy(conn):
     query(conn, "CALL pgscore.score_table('m', 'rows', 'id', 's', 50)")
     for i in range(len(x)):
         query(conn, "SELECT pgscore.record_outcome('m', %s, %s)", (str(i), str(Y_TEXT[i])))
-    (n, accuracy), = query(conn, "SELECT n, accuracy FROM pgscore.realised_performance "
-                                 "WHERE window_name = 'since deploy'")
+    (n, accuracy, precision, recall), = query(conn, "SELECT n, accuracy, precision, recall FROM "
+                                                    "pgscore.realised_performance WHERE window_name = 'since deploy'")
     assert n == len(x)
     assert accuracy == pytest.approx(float(np.mean(est.predict(x) == Y_TEXT[:len(x)])), abs=1e-12)
+    # no positive class: NULL, as auc and brier (they read 0, which a dashboard shows as a broken model)
+    assert (precision, recall) == (None, None)
+    assert query(conn, "SELECT DISTINCT precision, recall FROM pgscore.performance_by_day") == [(None, None)]
+
+
+def test_true_and_false_are_no_outcome_of_a_multiclass_model(conn):
+    """Classes 0, 1 and 2: true was read as the class 1, and replaced a recorded 2 in the metrics."""
+    deploy(conn.dsn, "logit")
+    (label,), = query(conn, "SELECT pgscore.predict('m', %s::float8[], p_key => 'k')", (X[0].tolist(),))
+    query(conn, "SELECT pgscore.record_outcome('m', 'k', 2)")
+    for value in ("true", "false"):
+        with pytest.raises(psycopg2.errors.InvalidParameterValue) as e:
+            query(conn, f"SELECT pgscore.record_outcome('m', 'k', {value})")
+        assert f'outcome {value} for multiclass model "m" is not one of its classes' in e.value.diag.message_primary
+        assert e.value.diag.message_detail == "classes: 0, 1, 2"
+        assert "binary classifier only" in e.value.diag.message_hint
+    assert query(conn, "SELECT outcome FROM pgscore.outcome_matches") == [(2,)]
+    (accuracy,), = query(conn, "SELECT accuracy FROM pgscore.realised_performance WHERE window_name = 'since deploy'")
+    assert accuracy == float(label == "2")
 
 
 @pytest.mark.parametrize("name", ["binary", "binary_hgb", "regression"])

@@ -46,7 +46,15 @@ BEGIN
         END IF;
         v_value := to_jsonb(v_num);
     ELSE
-        -- one of the classes, by its text or (for numeric classes) its value; true/false for 1/0
+        -- one of the classes, by its text or (for numeric classes) its value; true/false for 1/0 of a
+        -- binary classifier (of classes 0..3, true read as 1 replaced a recorded 2 in the metrics)
+        IF lower(v_text) IN ('true', 'false') AND v_task <> 'binary'
+           AND NOT EXISTS (SELECT FROM jsonb_array_elements(v_classes) c WHERE c #>> '{}' = v_text) THEN
+            RAISE EXCEPTION 'pgscore.record_outcome: outcome % for % model "%" is not one of its classes', v_text, v_task, p_model
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = format('classes: %s', (SELECT string_agg(c #>> '{}', ', ') FROM jsonb_array_elements(v_classes) c)),
+                      HINT = 'true and false stand for the classes 1 and 0 of a binary classifier only: give the class';
+        END IF;
         SELECT c INTO v_value
           FROM jsonb_array_elements(v_classes) c
          WHERE c #>> '{}' = v_text

@@ -371,9 +371,11 @@ s AS (  -- AUC from the rank sum of the positives (Mann-Whitney); log loss clipp
                 / nullif(sum(r.y) * (count(*) - sum(r.y)), 0))::float8 AS auc,
            (CASE WHEN min(r.task) = 'binary' THEN avg(((r.score >= r.threshold)::integer = r.y)::integer)
                  WHEN min(r.task) = 'multiclass' THEN avg((r.label = r.outcome #>> '{}')::integer) END)::float8 AS accuracy,
-           sum(((r.score >= r.threshold) AND r.y = 1)::integer)::float8
-               / nullif(sum((r.score >= r.threshold)::integer), 0) AS "precision",
-           sum(((r.score >= r.threshold) AND r.y = 1)::integer)::float8 / nullif(sum(r.y), 0) AS recall,
+           -- binary only: a multiclass model has no positive class (y is NULL), where these gave 0
+           CASE WHEN min(r.task) = 'binary' THEN sum(((r.score >= r.threshold) AND r.y = 1)::integer)::float8
+               / nullif(sum((r.score >= r.threshold)::integer), 0) END AS "precision",
+           CASE WHEN min(r.task) = 'binary'
+                THEN sum(((r.score >= r.threshold) AND r.y = 1)::integer)::float8 / nullif(sum(r.y), 0) END AS recall,
            avg((r.score - r.y) ^ 2) AS brier,
            -avg(r.y * ln(least(greatest(r.score, 2.220446049250313e-16), 1 - 2.220446049250313e-16))
                 + (1 - r.y) * ln(1 - least(greatest(r.score, 2.220446049250313e-16), 1 - 2.220446049250313e-16))) AS log_loss,
