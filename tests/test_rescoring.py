@@ -355,6 +355,43 @@ def test_no_live_model_keeps_events_and_counters_then_retry_drains_the_queue(db_
     conn.close()
 
 
+def test_two_retries_at_once_rescore_each_queued_profile_once(shop, db_url, trained):
+    """A retry that waited for the profiles another retry held rescored them again once it had them (a
+    cron job and a user's pgscore retry: 520 rescored and 520 audit rows for 200 queued profiles)."""
+    import threading
+
+    model, _, _ = trained
+    rid = attach(shop)
+    query(shop, "SELECT pgscore.retire('churn')")
+    query(shop, "INSERT INTO complaints (customer_id) SELECT g FROM generate_series(1, 200) g")
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(200,)]
+    query(shop, "SELECT pgscore.activate('churn', 1)")
+    first, second, probe = (psycopg2.connect(db_url) for _ in range(3))
+    second.autocommit = probe.autocommit = True
+    try:
+        assert query(first, "SELECT * FROM pgscore.retry_failed(p_limit => 120)") == [(rid, 120, 0)]  # not committed
+        pid, got = second.get_backend_pid(), []
+        t = threading.Thread(target=lambda: got.extend(query(second, "SELECT * FROM pgscore.retry_failed()")))
+        t.start()
+        for _ in range(200):  # until it waits for the profiles the first one holds
+            if query(probe, "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s", (pid,))[0][0]:
+                break
+            t.join(0.05)
+        else:
+            pytest.fail("the second retry never waited for the first one's locks")
+        first.commit()
+        t.join(30)
+        assert not t.is_alive() and got == [(rid, 80, 0)]
+    finally:
+        first.rollback()
+        for c in (first, second, probe):
+            c.close()
+    assert query(shop, "SELECT count(*), count(DISTINCT entity_key) FROM pgscore.prediction_log "
+                       "WHERE source = 'retry'") == [(200, 200)]
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    assert_scores_match_model(shop, model, range(1, 201))
+
+
 def test_status_shows_the_wirings_and_the_queue_and_pgscore_retry_drains_it(db_url, trained):
     """What stops a wiring from rescoring, as `pgscore status` says it, and `pgscore retry` (exit 1 while
     a profile still fails)."""

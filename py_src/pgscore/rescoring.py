@@ -951,6 +951,10 @@ _QUEUED_COUNT = ("SELECT pg_catalog.count(*)::pg_catalog.int4 AS n FROM pgscore.
                  "WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1")
 _QUEUED_KEYS = ("SELECT pg_catalog.array_agg(s.k) AS keys FROM (SELECT q.entity_key AS k FROM pgscore.error_queue q "
                 "WHERE q.rescoring_id = $1 ORDER BY q.entity_key LIMIT $2) AS s")
+# of those, what is queued still, read after their profiles' locks (a statement of its own, so a snapshot
+# of its own): another retry that held them has rescored and cleared them by then
+_STILL_QUEUED = ("SELECT pg_catalog.array_agg(q.entity_key ORDER BY q.entity_key) AS keys FROM pgscore.error_queue q "
+                 "WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1 AND q.entity_key OPERATOR(pg_catalog.=) ANY ($2)")
 
 
 def retry(plpy, GD, model_name=None, limit=None):
@@ -993,6 +997,11 @@ def retry(plpy, GD, model_name=None, limit=None):
             continue
         try:
             r = plpy.execute(plans.read, [keys])[0]
+            still = plpy.execute(plpy.prepare(_STILL_QUEUED, ["pg_catalog.int8", "pg_catalog.text[]"]),
+                                 [w.id, keys])[0]["keys"] or []
+            if len(still) < len(keys):  # a retry running at the same time took these: each is rescored once
+                keys = still
+                r = plpy.execute(plans.read, [keys])[0] if keys else {"keys": None}
         except plpy.SPIError as e:
             if not _not_allowed(plpy, w, e):  # the queued reasons stay: they are the profiles' own
                 queue(plpy, w, plans.queue, [Failure(keys, f"reading the profiles failed: {_message(e)}", _state(e))],
