@@ -140,6 +140,45 @@ def test_app_scores_and_inserts_events_but_writes_no_model_and_reads_no_bytes(ur
     app.close()
 
 
+def test_a_role_changed_before_commit_keeps_the_transaction_and_its_audit_rows(urls, db_url):
+    """The query path's audit rows are written at COMMIT: a SET ROLE to the reader after scoring, or a
+    SECURITY DEFINER function of the app's that a reader calls, failed the commit (42501 on the log) and
+    rolled back the event written with it."""
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
+                    X, Y, feature_names=CHURN_FEATURES)
+    # a role of the app's that may not write the log (roles belong to the cluster: made once)
+    query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_nolog') "
+                  "THEN CREATE ROLE pgscore_t_nolog; END IF; END $$")
+    query(db_url, f"GRANT pgscore_t_nolog TO {LOGINS['app']}")
+    app = psycopg2.connect(urls["app"])
+    try:
+        with app.cursor() as cur:
+            cur.execute("INSERT INTO customers (id) VALUES (9001)")
+            cur.execute("SELECT pgscore.score('churn', %s::float8[], p_key => 'k1')", (ROW,))
+            cur.execute("SET LOCAL ROLE pgscore_t_nolog")
+        app.commit()
+    finally:
+        app.close()
+        query(db_url, f"REVOKE pgscore_t_nolog FROM {LOGINS['app']}")
+    assert query(db_url, "SELECT count(*) FROM customers WHERE id = 9001") == [(1,)]
+    assert query(db_url, "SELECT cause->>'user' FROM pgscore.prediction_log WHERE entity_key = 'k1'") == \
+        [(LOGINS["app"],)]
+    query(db_url, f"CREATE FUNCTION public.churn_of(f float8[]) RETURNS float8 LANGUAGE sql SECURITY DEFINER "
+                  f"SET search_path = pg_catalog AS $$ SELECT pgscore.score('churn', f, p_key => 'k2') $$")
+    query(db_url, f"ALTER FUNCTION public.churn_of(float8[]) OWNER TO {LOGINS['app']}")
+    query(db_url, f"GRANT EXECUTE ON FUNCTION public.churn_of(float8[]) TO {LOGINS['bi']}")
+    bi = connect(urls["bi"])
+    try:
+        (score,), = query(bi, "SELECT public.churn_of(%s::float8[])", (ROW,))
+    finally:
+        bi.close()
+    assert query(db_url, "SELECT score, cause->>'user' FROM pgscore.prediction_log WHERE entity_key = 'k2'") == \
+        [(score, LOGINS["app"])]
+    # the reader still writes nothing of its own into the log
+    with pytest.raises(errors.InsufficientPrivilege):
+        query(urls["bi"], "INSERT INTO pgscore.log_pending DEFAULT VALUES")
+
+
 def test_a_bad_artifact_still_fails_clearly_through_the_app(urls, db_url):
     """Errors raised inside load_model reach the app with their own SQLSTATE and message."""
     est = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y)

@@ -1,5 +1,5 @@
 """precision and recall for binary classifiers only; record_outcome refuses true/false for a model that
-is not a binary classifier.
+is not a binary classifier; the commit-time flush of the query log runs as its owner.
 
 Revision ID: 0025
 Revises: 0024

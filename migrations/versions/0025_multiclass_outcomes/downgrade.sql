@@ -142,3 +142,6 @@ COMMENT ON COLUMN pgscore.realised_performance.precision IS 'Of the predictions 
 COMMENT ON COLUMN pgscore.performance_by_day.precision IS 'Of the predictions at or above the decision threshold, the share whose outcome is positive';
 COMMENT ON COLUMN pgscore.realised_performance.recall IS 'Of the positive outcomes, the share predicted at or above the decision threshold';
 COMMENT ON COLUMN pgscore.performance_by_day.recall IS 'Of the positive outcomes, the share predicted at or above the decision threshold';
+
+-- sql/functions/flush_query_log.sql
+ALTER FUNCTION pgscore.flush_query_log() SECURITY INVOKER;

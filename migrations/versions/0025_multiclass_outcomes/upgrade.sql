@@ -2,7 +2,8 @@
 -- realised_performance and performance_by_day give precision and recall for binary classifiers only
 -- (a multiclass model has no positive class: they read 0, where auc and brier are NULL); record_outcome
 -- refuses true and false for a model that is not a binary classifier (of classes 0..3, true was read
--- as 1 and replaced a recorded 2 in the metrics).
+-- as 1 and replaced a recorded 2 in the metrics). From a walk-through with long-lived sessions: the
+-- commit-time flush of the query path's audit rows runs as its owner (SECURITY DEFINER).
 
 -- sql/views/monitoring.sql
 CREATE OR REPLACE FUNCTION pgscore.performance_stats()
@@ -156,3 +157,8 @@ COMMENT ON COLUMN pgscore.realised_performance.precision IS 'Of the predictions 
 COMMENT ON COLUMN pgscore.performance_by_day.precision IS 'Of the predictions at or above the decision threshold, the share whose outcome is positive (binary classifiers; NULL for others)';
 COMMENT ON COLUMN pgscore.realised_performance.recall IS 'Of the positive outcomes, the share predicted at or above the decision threshold (binary classifiers; NULL for others)';
 COMMENT ON COLUMN pgscore.performance_by_day.recall IS 'Of the positive outcomes, the share predicted at or above the decision threshold (binary classifiers; NULL for others)';
+
+-- sql/functions/flush_query_log.sql: the commit-time flush of the query path's audit rows runs as its
+-- owner: a role changed before COMMIT (SET ROLE after scoring, a SECURITY DEFINER function of the app's
+-- that a reader calls) could not write the log, and the commit failed, rolling back the transaction
+ALTER FUNCTION pgscore.flush_query_log() SECURITY DEFINER;
