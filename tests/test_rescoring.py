@@ -731,6 +731,13 @@ def test_a_new_version_takes_over_at_the_next_statement(shop, trained):
     assert [r[0] for r in query(shop, "SELECT m.version FROM pgscore.prediction_log l JOIN pgscore.models m "
                                       "USING (model_id) WHERE l.source = 'trigger' ORDER BY l.logged_at")] == [1, 2]
     assert_scores_match_model(shop, m2, [50])
+    # the wiring keeps the plans of the version it scores with, not of every one it has seen
+    query(shop, "SELECT pgscore.rollback('churn')")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (50)")
+    query(shop, "CREATE FUNCTION public.planned() RETURNS int[] LANGUAGE plpython3u AS $$ "
+                "return sorted({k[0] for w in GD['pgscore.rescoring'].values() for k in w.plans}) $$")
+    assert query(shop, "SELECT public.planned()") == [([rid for (rid,) in query(
+        shop, "SELECT model_id FROM pgscore.models WHERE name = 'churn' AND version = 1")],)]
 
 
 # -- linear models are scored inside the write statement -------------------------------------------------

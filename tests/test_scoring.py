@@ -314,6 +314,26 @@ def test_version_pinning_and_next_statement_swap(conn, db_url):
     assert sorted(v for (v,) in versions) == [1, 1, 2]
 
 
+def test_a_backend_keeps_a_bounded_number_of_versions_loaded(conn, db_url):
+    """A pooled connection that scored every version deployed kept each loaded for its lifetime (~1 MB
+    a forest): it keeps the MODELS_KEPT resolved last, and loads again one it let go."""
+    from pgscore.serving import MODELS_KEPT
+
+    n = MODELS_KEPT + 2
+    for c in np.geomspace(0.01, 10, n):
+        registry.deploy(db_url, "m", make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=500)).fit(X, Y),
+                        X, Y, feature_names=NAMES, validate=False)
+    query(conn, "CREATE FUNCTION public.loaded() RETURNS int[] LANGUAGE plpython3u AS "
+                "$$ rt = GD.get('pgscore.runtime'); return [m.version for m in rt.models.values()] if rt else [] $$")
+    row = X[0].tolist()
+    first = [query(conn, "SELECT pgscore.score('m', %s::float8[], %s)", (row, v))[0][0] for v in range(1, n + 1)]
+    assert query(conn, "SELECT public.loaded()") == [(list(range(3, n + 1)),)]
+    query(conn, "SELECT pgscore.score('m', %s::float8[], 5)", (row,))  # resolved again: the newest
+    (again,), = query(conn, "SELECT pgscore.score('m', %s::float8[], 1)", (row,))  # let go: loaded again
+    assert again == first[0]
+    assert query(conn, "SELECT public.loaded()") == [([*range(4, 5), *range(6, n + 1), 5, 1],)]
+
+
 def test_regressor_has_no_probabilities(conn):
     deploy(conn.dsn, "ridge_imputed")
     err = sql_error(conn, "SELECT pgscore.predict_proba('ridge_imputed', %s::float8[])", (X[0].tolist(),))

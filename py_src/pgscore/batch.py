@@ -24,6 +24,7 @@ KEY = "pgscore_key"  # predict_batch's name for the first column of the caller's
 EMPTY = "'{}'::pg_catalog.float8[]"  # read in place of NULL features (decoded: a row of the wrong length)
 SCORE_TYPES = {"double precision", "real", "numeric"}  # as format_type prints them: numeric(12,6) is not one
 SCORE_TYPES_SAID = "double precision, real or numeric without a precision (numeric(p,s) would round the scores)"
+TABLE_PLANS_KEPT = 16  # score_table statements a backend keeps prepared (each holds its model version)
 
 
 class Send:
@@ -519,6 +520,8 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
     ident = (model.model_id, table, key, into, bool(log))
     plans = cache.get(ident)
     if plans is None:
+        while len(cache) >= TABLE_PLANS_KEPT:  # each holds its model: the oldest go
+            del cache[next(iter(cache))]
         plans = cache[ident] = TablePlans(plpy, model, table, key, into, log)
     if plans.sql is not None:
         try:

@@ -200,6 +200,9 @@ class Wiring:
         key = (model.model_id if model is not None else None, retry)
         p = self.plans.get(key)
         if p is None:
+            if key[0] is not None:  # a new version: the plans of earlier ones (and their models) go
+                for old in [k for k in self.plans if k[0] is not None and k[0] != key[0]]:
+                    del self.plans[old]
             p = self.plans[key] = (RetryPlans if retry else Plans)(plpy, self, model, error=error)
         if model is None and error is not None:
             p.error = error  # the latest reason there is no model

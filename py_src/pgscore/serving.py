@@ -240,9 +240,14 @@ def _bad_features(names, X) -> tuple[str, str | None]:
     return ", ".join(parts), first
 
 
+MODELS_KEPT = 16  # versions a backend keeps loaded; past it, the one resolved longest ago is let go
+
+
 class Runtime:
-    """Per-backend state kept in GD: prepared plans, models cached by immutable model_id, and which
-    version is live, resolved once per statement."""
+    """Per-backend state kept in GD: prepared plans, models cached by immutable model_id (up to
+    MODELS_KEPT, the least recently resolved let go first: a pooled connection that saw every version
+    deployed kept each, ~1 MB a forest, for its lifetime), and which version is live, resolved once per
+    statement."""
 
     def __init__(self, plpy):
         self.plpy = plpy
@@ -297,8 +302,11 @@ class Runtime:
             if not rows:
                 self._unknown(name, version=version)
         model_id = rows[0]["model_id"]
-        model = self.models.get(model_id)
-        return model if model is not None else self.load(model_id)
+        model = self.models.pop(model_id, None)
+        if model is None:
+            return self.load(model_id)
+        self.models[model_id] = model  # the most recently resolved last
+        return model
 
     def _unknown(self, name, version=None, retired=False):
         exists = self.plpy.execute(self.plpy.prepare(_EXISTS, ["pg_catalog.text"]), [name])
@@ -337,7 +345,10 @@ class Runtime:
                 "scikit-learn"
         model = Loaded(model_id, r["name"], r["version"], r["task"], list(r["feature_names"]), classes,
                        evaluator, engine)
+        self.models.pop(model_id, None)
         self.models[model_id] = model
+        while len(self.models) > MODELS_KEPT:
+            del self.models[next(iter(self.models))]
         return model
 
     def _compiled(self, label, r):
