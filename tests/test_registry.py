@@ -51,7 +51,8 @@ def test_deploy_records_everything(db_url, logit):
     (data, sha), = query(db_url, "SELECT bytes, sha256 FROM pgscore.artifacts WHERE model_id = %s", (rec["model_id"],))
     assert artifacts.sha256(bytes(data)) == sha == rec["sha256"]
     rec2 = registry.deploy(db_url, "churn", logit, X, feature_names=NAMES)
-    assert rec2["version"] == 2 and rec2["metrics"] == {} and rec2["live"]
+    assert rec2["version"] == 2 and rec2["live"]  # no target: no hold-out, the score baseline in-sample
+    assert rec2["metrics"] == {"score_baseline": "training rows: 600 scored by this version (in-sample)"}
     assert [m["live"] for m in registry.list_models(db_url)] == [False, True]
 
 
@@ -561,15 +562,18 @@ def test_a_deploy_that_would_leave_a_wired_table_unfed_is_refused(db_url, logit)
     query(db_url, "CREATE TABLE calls (person int)")
     query(db_url, "SELECT pgscore.attach_rescoring('calls', 'people', 'person', 'small', 's', '{\"n\": \"count\"}', "
                   "p_profile_key => 'id')")
-    with pytest.raises(InvalidModel) as e:
+    with pytest.raises(InvalidModel) as e:  # other features: refused as such first (callers by position)
         registry.deploy(db_url, "small", logit, X, feature_names=NAMES)
+    assert e.value.sqlstate == "22023" and "with " + ", ".join(NAMES[3:]) in e.value.message
+    with pytest.raises(InvalidModel) as e:
+        registry.deploy(db_url, "small", logit, X, feature_names=NAMES, allow_feature_change=True)
     assert e.value.sqlstate == "42703" and "public.people, which public.calls rescores with small" in e.value.message
     assert repr(NAMES[3]) in e.value.message and "--no-activate" in e.value.hint
     # the version was rolled back with the deploy: deploy it again (or store it without making it live)
     assert e.value.hint.startswith("add the column(s) to the profile table first, then deploy again; or store the "
                                    "version without making it live") and "deploy_model(..., activate=False)" in e.value.hint
     assert query(db_url, "SELECT max(version) FROM pgscore.models WHERE name = 'small'") == [(1,)]  # nothing stored
-    rec = registry.deploy(db_url, "small", logit, X, feature_names=NAMES, activate=False)
+    rec = registry.deploy(db_url, "small", logit, X, feature_names=NAMES, activate=False, allow_feature_change=True)
     with pytest.raises(InvalidModel) as e:
         registry.activate(db_url, "small", rec["version"])
     assert e.value.hint == "add the column(s) to the profile table first, then activate version 2 again"
@@ -597,6 +601,35 @@ def test_a_deploy_that_would_leave_a_wired_table_unfed_is_refused(db_url, logit)
     query(db_url, "DROP TABLE calls")
     registry.rollback(db_url, "small")
     assert query(db_url, "SELECT version FROM pgscore.model_versions WHERE name = 'small' AND live") == [(1,)]
+
+
+def test_a_version_with_other_features_is_refused_unless_allowed(db_url, logit, tmp_path):
+    """A caller of pgscore.score(name, ARRAY[...]) passes the features by position: a version of the same
+    width taking others (or the same in another order) scored them as the wrong ones, without an error."""
+    registry.deploy(db_url, "churn", logit, X, Y, feature_names=NAMES)
+    row = X[0].tolist()
+    renamed = NAMES[:-1] + ["nps"]
+    with pytest.raises(InvalidModel) as e:
+        registry.deploy(db_url, "churn", logit, X, Y, feature_names=renamed)
+    assert e.value.sqlstate == "22023" and f"(without {NAMES[-1]}; with nps)" in e.value.message
+    assert "--allow-feature-change" in e.value.hint and "jsonb" in e.value.hint
+    with pytest.raises(InvalidModel, match=r"\(in another order\)"):
+        registry.deploy(db_url, "churn", logit, X, Y, feature_names=NAMES[::-1])
+    # the CLI says the same, and takes the flag
+    path = tmp_path / "m.joblib"
+    joblib.dump(logit, path)
+    run = pgscore_cli("deploy", str(path), "--name", "churn", "--features", ",".join(renamed), "--db", db_url)
+    assert run.returncode == 1 and "passes them by position" in run.stderr and "Traceback" not in run.stderr
+    assert query(db_url, "SELECT max(version) FROM pgscore.models WHERE name = 'churn'") == [(1,)]
+    ok = pgscore_cli("deploy", str(path), "--name", "churn", "--features", ",".join(renamed),
+                     "--allow-feature-change", "--db", db_url)
+    assert ok.returncode == 0, ok.stderr
+    assert query(db_url, "SELECT feature_names FROM pgscore.model_versions WHERE live") == [(renamed,)]
+    assert query(db_url, "SELECT pgscore.score('churn', %s::float8[]) IS NOT NULL", (row,)) == [(True,)]
+    # with none live, the newest version is what callers knew
+    query(db_url, "SELECT pgscore.retire('churn')")
+    with pytest.raises(InvalidModel, match="churn v2 takes the features"):
+        registry.deploy(db_url, "churn", logit, X, Y, feature_names=NAMES)
 
 
 def test_deploy_labels_that_are_not_the_models_classes_are_refused(db_url, logit):

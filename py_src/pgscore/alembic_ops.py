@@ -36,7 +36,7 @@ def _conn():
 
 
 def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=None, target=None,
-                 description=None, allow_task_change=False, activate=True):
+                 description=None, allow_task_change=False, allow_feature_change=False, activate=True):
     """Deploy the joblib file at `path` (checked against `sha256` before unpickling) as the next version;
     with activate=False it is stored without going live."""
     conn = _conn()
@@ -45,7 +45,8 @@ def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=
     if train_csv is not None:
         X, y, feature_names = datasets.read_csv(train_csv, target=target, features=feature_names)
     return registry.deploy(conn, name, estimator, X, y, feature_names=feature_names, activate=activate,
-                           description=description, reason=_reason(revision), allow_task_change=allow_task_change)
+                           description=description, reason=_reason(revision), allow_task_change=allow_task_change,
+                           allow_feature_change=allow_feature_change)
 
 
 def undeploy_model(name, *, revision):

@@ -476,7 +476,8 @@ def cmd_deploy(args):
                                     "a,b,c: the CSV's other columns (an id, another label) are left out")
     rec = registry.deploy(resolve_db(args), args.name, estimator, X, y, feature_names=names,
                           description=args.description, activate=not args.no_activate, reason=args.reason,
-                          allow_task_change=args.allow_task_change)
+                          allow_task_change=args.allow_task_change,
+                          allow_feature_change=args.allow_feature_change)
     _say(f"deployed {rec['name']} version {rec['version']} (model_id {rec['model_id']}, sha256 "
          f"{rec['sha256'][:12]}..., {'signed' if rec['signed'] else 'unsigned'}, "
          f"{'live' if rec['live'] else 'not live'})")
@@ -769,6 +770,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--allow-task-change", action="store_true",
                     help="deploy even if the task or classes differ from the live version's (a regressor "
                     "under a classifier's name): refused otherwise")
+    sp.add_argument("--allow-feature-change", action="store_true",
+                    help="deploy even if the feature names or their order differ from the live version's: "
+                    "refused otherwise, as callers that pass a float8[] pass the features by position")
     db_opt(sp)
     sp.set_defaults(func=cmd_deploy)
 

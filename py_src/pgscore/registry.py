@@ -83,7 +83,7 @@ def _call(conn, sql, params):
 
 def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=None, activate=True,
            reason=None, validate=True, n_bins=baseline.DEFAULT_BINS, compile=True,
-           allow_task_change=False) -> dict:
+           allow_task_change=False, allow_feature_change=False) -> dict:
     """Store a fitted estimator as the next version of `name`; returns the new version's record.
 
     Records the joblib bytes and their sha256 (the server signs them when a
@@ -95,7 +95,8 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     (compiled.verify), or scored by scikit-learn when it cannot be compiled
     or proved. A version whose task or classes differ from the live one's (or, with none live, the
     newest's) is refused unless allow_task_change: wired tables, outcomes and dashboards read the
-    name's scores as the earlier kind. Made live, it is refused (42703) by the server when a table wired
+    name's scores as the earlier kind. So is one whose feature names or their order differ, unless
+    allow_feature_change: a caller passing a float8[] passes them by position. Made live, it is refused (42703) by the server when a table wired
     to rescore with `name` lacks one of its features (pgscore.check_live_version_fed).
     """
     features.check_fitted(estimator)
@@ -140,6 +141,8 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     with connection(db) as conn:
         if not allow_task_change:
             _check_same_task(conn, name, task, classes)
+        if not allow_feature_change:
+            _check_same_features(conn, name, names)
         (model_id, version), = _call(conn, "SELECT * FROM pgscore.register_model(%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                                      (name, blob, artifacts.sha256(blob), json.dumps(meta, default=_json),
                                       json.dumps(rows), activate, reason, ev_bytes, json.dumps(ev_meta)))
@@ -165,6 +168,27 @@ def _check_same_task(conn, name, task, classes):
                        "dashboards) reads them as the former", sqlstate="22023",
                        hint=f"deploy it under another name; or, if every reader of {name} expects the change, "
                             "with --allow-task-change (allow_task_change=True)")
+
+
+def _check_same_features(conn, name, names):
+    """InvalidModel when the new version of `name` takes other features, or the same in another order,
+    than the version live (or, with none live, the newest): every caller that passes a float8[] passes
+    them by position, and one of the same length would be scored on the wrong features, silently."""
+    known = _call(conn, "SELECT version, feature_names FROM pgscore.model_versions WHERE name = %s "
+                        "ORDER BY live DESC, version DESC LIMIT 1", (name,))
+    if not known or list(known[0][1]) == list(names):
+        return
+    version, old = known[0][0], list(known[0][1])
+    gone, new = [n for n in old if n not in names], [n for n in names if n not in old]
+    what = "; ".join(filter(None, (f"without {', '.join(gone)}" if gone else "",
+                                   f"with {', '.join(new)}" if new else "",
+                                   "in another order" if not gone and not new else "")))
+    raise InvalidModel(f"{name} v{version} takes the features {', '.join(old)}, and this estimator takes "
+                       f"{', '.join(names)} ({what}): a caller of pgscore.score('{name}', ARRAY[...]) passes "
+                       "them by position", sqlstate="22023",
+                       hint="deploy it under another name; or, once every caller that passes an array passes the "
+                            "new features in the new order (callers by name, jsonb, and rescoring read them by "
+                            "name), with --allow-feature-change (allow_feature_change=True)")
 
 
 def compile_evaluator(estimator, task, n_features, matrix) -> tuple[bytes | None, dict]:
