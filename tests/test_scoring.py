@@ -419,6 +419,46 @@ def test_predict_batch_resolves_the_query_with_the_callers_search_path(conn):
     assert query(conn, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'batch'") == [(16,)]
 
 
+@pytest.mark.parametrize("name", ["logit", "forest"])  # scored in SQL, and in Python
+def test_write_back_waits_for_a_row_being_written_and_scores_its_final_features(conn, db_url, name):
+    """A row another transaction was changing (rescoring on INSERT) had its score written over with one
+    computed from its features before the change, once the other committed (a walk-through: support_calls
+    14 on the row, its score and newest audit row from 6)."""
+    import threading
+
+    est, x, _ = fitted(name)
+    deploy(conn.dsn, name)
+    load_rows(conn, x[:40])
+    other, probe = psycopg2.connect(db_url), psycopg2.connect(db_url)
+    probe.autocommit = True
+    scorer = psycopg2.connect(db_url)
+    scorer.autocommit = True
+    try:
+        with other.cursor() as cur:  # not committed yet
+            cur.execute(f"UPDATE rows SET {NAMES[2]} = {NAMES[2]} + 9, {NAMES[3]} = {NAMES[3]} + 4 WHERE id = 5")
+        pid, done = scorer.get_backend_pid(), []
+        t = threading.Thread(target=lambda: done.append(query(
+            scorer, f"CALL pgscore.score_table('{name}', 'rows', 'id', 's', 10)")))
+        t.start()
+        for _ in range(200):
+            if query(probe, "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s", (pid,))[0][0]:
+                break
+            t.join(0.05)
+        else:
+            pytest.fail("the write-back never waited for the row being written")
+        other.commit()
+        t.join(30)
+        assert done and not t.is_alive()
+    finally:
+        other.rollback()
+        for c in (other, probe, scorer):
+            c.close()
+    cols = ", ".join(NAMES)
+    (score, feats), = query(conn, f"SELECT s, ARRAY[{cols}]::float8[] FROM rows WHERE id = 5")
+    assert score == pytest.approx(est.predict_proba(np.array([feats]))[0, 1], abs=1e-9)
+    assert query(conn, "SELECT features, score FROM pgscore.prediction_log WHERE entity_key = '5'") == [(feats, score)]
+
+
 def test_write_back_chunks_and_log(conn):
     est, x, _ = fitted("logit")
     deploy(conn.dsn, "logit")

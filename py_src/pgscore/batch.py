@@ -446,14 +446,17 @@ class TablePlans:
         feats = feature_sql(plpy, model, columns, "t")
         self.fmt = features_format(plpy)
         ktype, k = types[key], q(key)
-        # rows with a NULL key are left out: no key to resume after, none to write the score by
+        # rows with a NULL key are left out: no key to resume after, none to write the score by. The chunk's
+        # rows are locked as they are read, in key order (as rescoring locks profiles): a row another
+        # transaction is writing (rescoring on INSERT) is read once it commits, so its score is computed from
+        # its final features, not written over the other's with one from the features before
         wheres = (f"WHERE t.{k} IS NOT NULL", f"WHERE t.{k} > $2::{ktype}")
 
         def select(where):
             return (f"SELECT pg_catalog.array_agg(s.k) AS keys, pg_catalog.string_agg(s.b, ''::pg_catalog.bytea) "
                     f"AS data FROM (SELECT t.{k}::pg_catalog.text AS k, COALESCE({self.fmt.sql(feats)}, "
                     f"{self.fmt.sql(EMPTY)}) AS b "
-                    f"FROM {table} AS t {where} ORDER BY t.{k} LIMIT $1) AS s")
+                    f"FROM {table} AS t {where} ORDER BY t.{k} LIMIT $1 FOR UPDATE OF t) AS s")
 
         self.first = plpy.prepare(select(wheres[0]), ["pg_catalog.int4"])
         self.next = plpy.prepare(select(wheres[1]), ["pg_catalog.int4", "pg_catalog.text"])
@@ -489,7 +492,7 @@ class TablePlans:
             def chunk(where):
                 return (f"WITH c AS MATERIALIZED (SELECT t.{k} AS k, {z} AS z"
                         + (f", {feats}::pg_catalog.float8[] AS f" if log else "") +
-                        f" FROM {table} AS t {where} ORDER BY t.{k} LIMIT $1), "
+                        f" FROM {table} AS t {where} ORDER BY t.{k} LIMIT $1 FOR UPDATE OF t), "
                         "ok AS MATERIALIZED (SELECT COALESCE(pg_catalog.bool_and(COALESCE("
                         f"c.z > '-Infinity'{f8} AND c.z < 'Infinity'{f8}, false)), true) AS ok, "
                         "pg_catalog.count(*) AS n, (SELECT c.k FROM c ORDER BY c.k LIMIT 1) AS lo, "
