@@ -587,7 +587,7 @@ def test_a_write_failing_for_one_profile_keeps_the_others_counters_and_scores(sh
     assert after[50][1] == before[50][1] + 1 and after[50][4] == low and after[51][1] == before[51][1] + 1
     assert_scores_match_model(shop, trained[0], [51])
     (state, reason), = query(shop, "SELECT sqlstate, reason FROM pgscore.error_queue WHERE entity_key = '50'")
-    assert state == "23514" and reason.startswith("writing the score failed") and "not_50" in reason
+    assert state == "23514" and reason.startswith("writing the score and its audit row failed") and "not_50" in reason
 
     # retry_failed, the same way: 41 and 45 are rescored (from their counters as they are), 50 fails again
     (rid,), = query(shop, "SELECT rescoring_id FROM pgscore.rescoring")
@@ -621,7 +621,7 @@ def test_a_write_failing_for_every_profile_keeps_every_counter_within_a_bounded_
     after = profiles(shop)
     assert all(after[i][1] == before[i][1] + 1 and after[i][4:] == before[i][4:] for i in before)
     assert query(shop, "SELECT count(*), min(sqlstate), max(sqlstate), bool_and(reason LIKE 'writing the score "
-                       "failed%%low_scores%%') FROM pgscore.error_queue") == [(len(before), "23514", "23514", True)]
+                       "and its audit row failed%%low_scores%%') FROM pgscore.error_queue") == [(len(before), "23514", "23514", True)]
     assert query(shop, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'trigger'") == [(0,)]
 
 
@@ -862,15 +862,18 @@ def test_serialization_failures_and_lock_timeouts_fail_the_insert(shop, strict):
     rr.set_session(isolation_level="REPEATABLE READ")
     query(rr, "SELECT 1")  # the snapshot
     query(shop.dsn, "INSERT INTO complaints (customer_id) VALUES (9)")  # another session, committed
-    with pytest.raises(errors.SerializationFailure):
+    with pytest.raises(errors.SerializationFailure) as e:
         query(rr, "INSERT INTO complaints (customer_id) VALUES (9)")
+    # PostgreSQL's own message, read as pgscore's errors are (it read 'spiexceptions.SerializationFailure: ...')
+    assert e.value.diag.message_primary.startswith("pgscore: could not serialize access"), e.value.diag.message_primary
     rr.rollback()
     rr.close()
     holder, waiter = psycopg2.connect(shop.dsn), psycopg2.connect(shop.dsn)
     query(holder, "SELECT 1 FROM customers WHERE id = 9 FOR UPDATE")
     query(waiter, "SET lock_timeout = '200ms'")
-    with pytest.raises(errors.LockNotAvailable):
+    with pytest.raises(errors.LockNotAvailable) as e:
         query(waiter, "INSERT INTO complaints (customer_id) VALUES (9)")
+    assert e.value.diag.message_primary == "pgscore: canceling statement due to lock timeout"
     waiter.rollback()
     holder.rollback()
     holder.close()

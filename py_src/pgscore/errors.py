@@ -105,7 +105,11 @@ def spi_fields(e) -> dict:
     in attributes of its own."""
     data = getattr(e, "spidata", None) or (None, None, None)
     code = data[0]
+    names = dict(zip(_OBJECTS, data[5:10]))  # PostgreSQL 9.6+: the object an error is about
     return {"message": e.args[0] if e.args else str(e),
             "sqlstate": ("".join(chr(((code >> (6 * i)) & 0x3F) + ord("0")) for i in range(5))
                          if isinstance(code, int) else getattr(e, "sqlstate", None)),
-            "detail": data[1], "hint": data[2]}
+            "detail": data[1], "hint": data[2], **{k: v for k, v in names.items() if v is not None}}
+
+
+_OBJECTS = ("schema_name", "table_name", "column_name", "datatype_name", "constraint_name")

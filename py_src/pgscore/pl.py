@@ -10,7 +10,7 @@ import functools
 import json
 import os
 
-from pgscore.errors import PgscoreError, spi_fields
+from pgscore.errors import PgscoreError, server_message, spi_fields
 
 # One native thread per backend: OpenBLAS, OpenMP and MKL read these when numpy or scikit-learn first
 # loads them, which in a backend is after this module (every shim imports it first). With several
@@ -21,7 +21,11 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 
 def raising_sql_errors(fn):
-    """Re-raise PgscoreError as plpy.error with its SQLSTATE, detail and hint."""
+    """Re-raise PgscoreError as plpy.error with its SQLSTATE, detail and hint; and an error of
+    PostgreSQL's own that a query inside raised (a deadlock, a lock or statement timeout, a full disk, a
+    constraint of the caller's table) the same way, its SQLSTATE, detail and hint kept: PL/Python would
+    print it as 'spiexceptions.DeadlockDetected: deadlock detected', and an application's log is where
+    that is read."""
 
     @functools.wraps(fn)
     def wrapper(plpy, *args, **kwargs):
@@ -29,6 +33,15 @@ def raising_sql_errors(fn):
             return fn(plpy, *args, **kwargs)
         except PgscoreError as e:
             _raise(plpy, e)
+        except plpy.SPIError as e:
+            f = spi_fields(e)
+            if not f["sqlstate"]:
+                raise
+            err = _sql_error(plpy.Error)(server_message(f.pop("message")))
+            for k, v in f.items():  # the SQLSTATE, detail, hint and the constraint, table... it names
+                if v is not None:
+                    setattr(err, k, v)
+            raise err from None
 
     return wrapper
 

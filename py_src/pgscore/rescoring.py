@@ -807,7 +807,7 @@ def _write(plpy, w: Wiring, plans: Plans, clear, keys, scores, labels, failures)
             return
         scored = [k for k, s in zip(keys, scores) if s is not None]  # the others' reason is in failures
         if scored:
-            failures.append(Failure(scored, f"writing the score failed: {_message(error)}", _state(error)))
+            failures.append(Failure(scored, f"writing the score and its audit row failed: {_message(error)}", _state(error)))
 
     _in_parts(plpy, execute, keys, scores, labels, failed, strict=w.strict)
 
@@ -1026,7 +1026,7 @@ def retry(plpy, GD, model_name=None, limit=None):
 
             def failed(keys, scores, e):
                 unwritten.update(keys)  # noqa: B023 - called now
-                failures.append(Failure(keys, f"writing the score failed: {_message(e)}", _state(e)))  # noqa: B023
+                failures.append(Failure(keys, f"writing the score and its audit row failed: {_message(e)}", _state(e)))  # noqa: B023
 
             try:
                 execute(found, scores, labels)
