@@ -552,6 +552,8 @@ def cmd_score(args):
     from pgscore import scoring
 
     url = resolve_db(args)
+    if args.version is not None:
+        scoring.say_if_not_live(url, args.model, args.version)
     state = {}
     try:
         done = scoring.score_table(url, args.model, args.table, args.key, args.into, chunk_size=args.chunk_size,
@@ -930,6 +932,9 @@ def command_error_text(e, command_name) -> str:
         text += ("\nHINT: --table takes a table name as SQL writes it (quote one with capitals or spaces: "
                  "--table '\"My Table\"', or 'data.\"My Table\"' with its schema); --key and --into take "
                  "column names as they are")
+    if e.pgcode == "57014" and command_name == "score" and "statement timeout" in text:
+        text += ("\nHINT: each chunk is one statement, and a statement_timeout cancelled one: a smaller "
+                 "--chunk-size fits it (the chunks committed before stay; resume with the --after this prints)")
     if e.pgcode == "58P01" and "cannot be imported by the database's Python" in text:
         from pgscore.localdb import import_fix
 

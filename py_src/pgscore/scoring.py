@@ -61,6 +61,24 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
     return {**state, "seconds": time.perf_counter() - started, "null_keys": null_keys}
 
 
+def say_if_not_live(db, model, version):
+    """A note on stderr when the version asked for is not the live one (retired, rolled back, never made
+    live): it scores as asked, as a pinned version does, which the resume line of a run interrupted before
+    a retire also asks for."""
+    import psycopg2
+
+    with contextlib.closing(psycopg2.connect(db)) as conn, conn.cursor() as cur:
+        try:
+            cur.execute("SELECT version FROM pgscore.model_versions WHERE name = %s AND live", (model,))
+        except psycopg2.Error:
+            return  # score_chunk says what is wrong
+        live = cur.fetchone()
+    if live is None or live[0] != version:
+        print(f"pgscore: note: {model} v{version} is not the live version ("
+              + (f"v{live[0]} is" if live else "none is: the model was retired") + f"); scoring with v{version} "
+              "as --version asks", file=sys.stderr)
+
+
 def _progress(total, n, begun, desc):
     """tqdm's bar on a terminal; elsewhere (a log file, cron's mail) a plain line every LINE_EVERY
     seconds, not a bar redrawn with carriage returns."""
