@@ -72,6 +72,15 @@ def query(conn_or_url, sql, params=None):
         return cur.fetchall() if cur.description else None
 
 
+def waits_on_a_lock(probe, pid, thread, seconds=10) -> bool:
+    """Whether backend `pid` (driven by `thread`) came to wait on a lock within `seconds`."""
+    for _ in range(int(seconds / 0.05)):
+        if query(probe, "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s", (pid,))[0][0]:
+            return True
+        thread.join(0.05)
+    return False
+
+
 def pgscore_cli(*args, env=None, timeout=300):
     """Run the pgscore CLI in a subprocess; returns CompletedProcess with text output."""
     full_env = {**os.environ, **(env or {})}

@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import make_shop, nested_statements, pgscore_cli, plans_of, query
+from helpers import make_shop, nested_statements, pgscore_cli, plans_of, query, waits_on_a_lock
 from pgscore import datasets, registry, sample
 from pgscore.datasets import CHURN_FEATURES
 from pgscore.localdb import pg_bin_dir
@@ -373,12 +373,7 @@ def test_two_retries_at_once_rescore_each_queued_profile_once(shop, db_url, trai
         pid, got = second.get_backend_pid(), []
         t = threading.Thread(target=lambda: got.extend(query(second, "SELECT * FROM pgscore.retry_failed()")))
         t.start()
-        for _ in range(200):  # until it waits for the profiles the first one holds
-            if query(probe, "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s", (pid,))[0][0]:
-                break
-            t.join(0.05)
-        else:
-            pytest.fail("the second retry never waited for the first one's locks")
+        assert waits_on_a_lock(probe, pid, t), "the second retry never waited for the first one's locks"
         first.commit()
         t.join(30)
         assert not t.is_alive() and got == [(rid, 80, 0)]

@@ -25,6 +25,7 @@ EMPTY = "'{}'::pg_catalog.float8[]"  # read in place of NULL features (decoded: 
 SCORE_TYPES = {"double precision", "real", "numeric"}  # as format_type prints them: numeric(12,6) is not one
 SCORE_TYPES_SAID = "double precision, real or numeric without a precision (numeric(p,s) would round the scores)"
 TABLE_PLANS_KEPT = 16  # score_table statements a backend keeps prepared (each holds its model version)
+READS = 3  # reads of a chunk whose keys came back out of order (changed by another transaction meanwhile)
 
 
 class Send:
@@ -449,14 +450,18 @@ class TablePlans:
         # rows with a NULL key are left out: no key to resume after, none to write the score by. The chunk's
         # rows are locked as they are read, in key order (as rescoring locks profiles): a row another
         # transaction is writing (rescoring on INSERT) is read once it commits, so its score is computed from
-        # its final features, not written over the other's with one from the features before
+        # its final features, not written over the other's with one from the features before. FOR NO KEY
+        # UPDATE, as the UPDATE itself takes: a foreign key's check on a row (FOR KEY SHARE) is not blocked.
+        # A row whose key the other transaction changed comes back with its new key, out of key order: the
+        # chunk is read again (table_chunk), else its range and resume point would skip rows
         wheres = (f"WHERE t.{k} IS NOT NULL", f"WHERE t.{k} > $2::{ktype}")
 
         def select(where):
             return (f"SELECT pg_catalog.array_agg(s.k) AS keys, pg_catalog.string_agg(s.b, ''::pg_catalog.bytea) "
-                    f"AS data FROM (SELECT t.{k}::pg_catalog.text AS k, COALESCE({self.fmt.sql(feats)}, "
-                    f"{self.fmt.sql(EMPTY)}) AS b "
-                    f"FROM {table} AS t {where} ORDER BY t.{k} LIMIT $1 FOR UPDATE OF t) AS s")
+                    f"AS data, pg_catalog.array_agg(s.o) = pg_catalog.array_agg(s.o ORDER BY s.o) AS in_order "
+                    f"FROM (SELECT t.{k}::pg_catalog.text AS k, COALESCE({self.fmt.sql(feats)}, "
+                    f"{self.fmt.sql(EMPTY)}) AS b, t.{k} AS o "
+                    f"FROM {table} AS t {where} ORDER BY t.{k} LIMIT $1 FOR NO KEY UPDATE OF t) AS s")
 
         self.first = plpy.prepare(select(wheres[0]), ["pg_catalog.int4"])
         self.next = plpy.prepare(select(wheres[1]), ["pg_catalog.int4", "pg_catalog.text"])
@@ -492,9 +497,11 @@ class TablePlans:
             def chunk(where):
                 return (f"WITH c AS MATERIALIZED (SELECT t.{k} AS k, {z} AS z"
                         + (f", {feats}::pg_catalog.float8[] AS f" if log else "") +
-                        f" FROM {table} AS t {where} ORDER BY t.{k} LIMIT $1 FOR UPDATE OF t), "
+                        f" FROM {table} AS t {where} ORDER BY t.{k} LIMIT $1 FOR NO KEY UPDATE OF t), "
                         "ok AS MATERIALIZED (SELECT COALESCE(pg_catalog.bool_and(COALESCE("
-                        f"c.z > '-Infinity'{f8} AND c.z < 'Infinity'{f8}, false)), true) AS ok, "
+                        f"c.z > '-Infinity'{f8} AND c.z < 'Infinity'{f8}, false)), true) "
+                        # keys out of order: one changed while its lock was waited for (the path below reads again)
+                        "AND COALESCE(pg_catalog.array_agg(c.k) = pg_catalog.array_agg(c.k ORDER BY c.k), true) AS ok, "
                         "pg_catalog.count(*) AS n, (SELECT c.k FROM c ORDER BY c.k LIMIT 1) AS lo, "
                         "(SELECT c.k FROM c ORDER BY c.k DESC LIMIT 1) AS hi FROM c), "
                         # the key range, as the statements above give it: the planner knows nothing of
@@ -531,12 +538,19 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
             r = plans.sql[after is not None].execute(
                 [chunk_size, after, model.model_id, auditlog.cause(plpy, "score_table") if log else None])[0]
         except plpy.SPIError as e:  # an overflow PostgreSQL raises where Python gives infinity, a score too
-            if getattr(e, "sqlstate", None) == QUERY_CANCELED:  # small for a real column: Python scores it
-                raise  # the user cancelled
+            state = getattr(e, "sqlstate", None) or ""  # small for a real column: Python scores it
+            if state == QUERY_CANCELED or state.startswith("40") or state == "55P03":
+                raise  # the user cancelled; a deadlock, a serialization failure or a lock timeout is the caller's
             r = {"ok": False}
         if r["ok"]:
             return r["n"], (r["last"] if r["n"] else after)
-    r = (plans.first.execute([chunk_size]) if after is None else plans.next.execute([chunk_size, after]))[0]
+    for _ in range(READS):
+        r = (plans.first.execute([chunk_size]) if after is None else plans.next.execute([chunk_size, after]))[0]
+        if r["in_order"] is not False:
+            break
+    else:
+        raise PgscoreError(f"the keys of {table} kept changing while a chunk was read ({READS} reads)",
+                           sqlstate="40001", hint="run it again: the chunks committed so far stay")
     keys = r["keys"]
     if not keys:
         return 0, after

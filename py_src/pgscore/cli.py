@@ -933,8 +933,9 @@ def command_error_text(e, command_name) -> str:
                  "--table '\"My Table\"', or 'data.\"My Table\"' with its schema); --key and --into take "
                  "column names as they are")
     if e.pgcode == "57014" and command_name == "score" and "statement timeout" in text:
-        text += ("\nHINT: each chunk is one statement, and a statement_timeout cancelled one: a smaller "
-                 "--chunk-size fits it (the chunks committed before stay; resume with the --after this prints)")
+        text += ("\nHINT: a statement_timeout cancelled one of pgscore score's statements: the count of the rows "
+                 "to score at the start, or a chunk (one statement each, which a smaller --chunk-size shortens; "
+                 "the chunks committed before stay, and the --after printed above resumes)")
     if e.pgcode == "58P01" and "cannot be imported by the database's Python" in text:
         from pgscore.localdb import import_fix
 

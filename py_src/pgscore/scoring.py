@@ -75,7 +75,7 @@ def say_if_not_live(db, model, version):
         live = cur.fetchone()
     if live is None or live[0] != version:
         print(f"pgscore: note: {model} v{version} is not the live version ("
-              + (f"v{live[0]} is" if live else "none is: the model was retired") + f"); scoring with v{version} "
+              + (f"v{live[0]} is" if live else "no version is") + f"); scoring with v{version} "
               "as --version asks", file=sys.stderr)
 
 
