@@ -73,7 +73,9 @@ GRANT USAGE ON SCHEMA pgscore TO pgscore_app, pgscore_admin;
 GRANT SELECT ON pgscore.models, pgscore.deployments, pgscore.baselines, pgscore.rescoring, pgscore.live_models,
     pgscore.model_versions, pgscore.outcomes
     TO pgscore_app, pgscore_admin;
--- the scoring functions run as their caller and write the audit rows as such: the log is a record of
+-- the scoring functions run as their caller and write the audit rows as such (but the query path's rows
+-- buffered until COMMIT, which flush_query_log writes as its owner: the role at COMMIT may differ, and
+-- each row's cause names the role that scored): the log is a record of
 -- what was scored, not proof against a caller that writes rows of its own (outcomes go through
 -- record_outcome, which runs as its owner and checks them)
 GRANT SELECT, INSERT ON pgscore.prediction_log TO pgscore_app, pgscore_admin;
