@@ -81,6 +81,30 @@ def waits_on_a_lock(probe, pid, thread, seconds=10) -> bool:
     return False
 
 
+def run_past_a_lock(url, hold, statement, waiting_for):
+    """`hold(conn)` in a transaction left open (what it returns is returned), then `statement` in autocommit
+    on another connection, in a thread, until it waits on a lock (`waiting_for` says which, if it never
+    does); then the first transaction commits. Returns (what hold returned, the statement's rows)."""
+    import threading
+
+    holder, waiter, probe = (psycopg2.connect(url) for _ in range(3))
+    waiter.autocommit = probe.autocommit = True
+    try:
+        held, done = hold(holder), []
+        pid = waiter.get_backend_pid()
+        t = threading.Thread(target=lambda: done.append(query(waiter, statement)))
+        t.start()
+        assert waits_on_a_lock(probe, pid, t), f"the statement never waited for {waiting_for}"
+        holder.commit()
+        t.join(30)
+        assert done and not t.is_alive(), "the statement failed or did not finish"
+        return held, done[0]
+    finally:
+        holder.rollback()
+        for c in (holder, waiter, probe):
+            c.close()
+
+
 def pgscore_cli(*args, env=None, timeout=300):
     """Run the pgscore CLI in a subprocess; returns CompletedProcess with text output."""
     full_env = {**os.environ, **(env or {})}

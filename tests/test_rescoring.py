@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import make_shop, nested_statements, pgscore_cli, plans_of, query, waits_on_a_lock
+from helpers import make_shop, nested_statements, pgscore_cli, plans_of, query, run_past_a_lock
 from pgscore import datasets, registry, sample
 from pgscore.datasets import CHURN_FEATURES
 from pgscore.localdb import pg_bin_dir
@@ -358,29 +358,16 @@ def test_no_live_model_keeps_events_and_counters_then_retry_drains_the_queue(db_
 def test_two_retries_at_once_rescore_each_queued_profile_once(shop, db_url, trained):
     """A retry that waited for the profiles another retry held rescored them again once it had them (a
     cron job and a user's pgscore retry: 520 rescored and 520 audit rows for 200 queued profiles)."""
-    import threading
-
     model, _, _ = trained
     rid = attach(shop)
     query(shop, "SELECT pgscore.retire('churn')")
     query(shop, "INSERT INTO complaints (customer_id) SELECT g FROM generate_series(1, 200) g")
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(200,)]
     query(shop, "SELECT pgscore.activate('churn', 1)")
-    first, second, probe = (psycopg2.connect(db_url) for _ in range(3))
-    second.autocommit = probe.autocommit = True
-    try:
-        assert query(first, "SELECT * FROM pgscore.retry_failed(p_limit => 120)") == [(rid, 120, 0)]  # not committed
-        pid, got = second.get_backend_pid(), []
-        t = threading.Thread(target=lambda: got.extend(query(second, "SELECT * FROM pgscore.retry_failed()")))
-        t.start()
-        assert waits_on_a_lock(probe, pid, t), "the second retry never waited for the first one's locks"
-        first.commit()
-        t.join(30)
-        assert not t.is_alive() and got == [(rid, 80, 0)]
-    finally:
-        first.rollback()
-        for c in (first, second, probe):
-            c.close()
+    first, second = run_past_a_lock(  # the first not committed until the second waits for its profiles
+        db_url, lambda first: query(first, "SELECT * FROM pgscore.retry_failed(p_limit => 120)"),
+        "SELECT * FROM pgscore.retry_failed()", "the first retry's locks")
+    assert first == [(rid, 120, 0)] and second == [(rid, 80, 0)]
     assert query(shop, "SELECT count(*), count(DISTINCT entity_key) FROM pgscore.prediction_log "
                        "WHERE source = 'retry'") == [(200, 200)]
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]

@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from helpers import nested_statements, plans_of, query, waits_on_a_lock
+from helpers import nested_statements, plans_of, query, run_past_a_lock
 from pgscore import datasets, registry
 
 X, Y, NAMES = datasets.churn(800, seed=3)
@@ -424,30 +424,12 @@ def test_write_back_waits_for_a_row_being_written_and_scores_its_final_features(
     """A row another transaction was changing (rescoring on INSERT) had its score written over with one
     computed from its features before the change, once the other committed (a walk-through: support_calls
     14 on the row, its score and newest audit row from 6)."""
-    import threading
-
     est, x, _ = fitted(name)
     deploy(conn.dsn, name)
     load_rows(conn, x[:40])
-    other, probe = psycopg2.connect(db_url), psycopg2.connect(db_url)
-    probe.autocommit = True
-    scorer = psycopg2.connect(db_url)
-    scorer.autocommit = True
-    try:
-        with other.cursor() as cur:  # not committed yet
-            cur.execute(f"UPDATE rows SET {NAMES[2]} = {NAMES[2]} + 9, {NAMES[3]} = {NAMES[3]} + 4 WHERE id = 5")
-        pid, done = scorer.get_backend_pid(), []
-        t = threading.Thread(target=lambda: done.append(query(
-            scorer, f"CALL pgscore.score_table('{name}', 'rows', 'id', 's', 10)")))
-        t.start()
-        assert waits_on_a_lock(probe, pid, t), "the write-back never waited for the row being written"
-        other.commit()
-        t.join(30)
-        assert done and not t.is_alive()
-    finally:
-        other.rollback()
-        for c in (other, probe, scorer):
-            c.close()
+    run_past_a_lock(db_url, lambda other: query(  # not committed until the write-back waits for it
+        other, f"UPDATE rows SET {NAMES[2]} = {NAMES[2]} + 9, {NAMES[3]} = {NAMES[3]} + 4 WHERE id = 5"),
+        f"CALL pgscore.score_table('{name}', 'rows', 'id', 's', 10)", "the row being written")
     cols = ", ".join(NAMES)
     (score, feats), = query(conn, f"SELECT s, ARRAY[{cols}]::float8[] FROM rows WHERE id = 5")
     assert score == pytest.approx(est.predict_proba(np.array([feats]))[0, 1], abs=1e-9)
@@ -458,26 +440,10 @@ def test_write_back_of_rows_whose_key_changes_meanwhile_skips_none(conn, db_url,
     """A row whose key another transaction changed while the chunk waited for its lock came back with its
     new key, out of key order: the chunk's range and resume point then skipped every key in between (seen
     on the path that scores in SQL; the Python path reads again on the same check, not seen to fail)."""
-    import threading
-
     deploy(conn.dsn, name)
     load_rows(conn, fitted(name)[1][:40])
-    other, probe, scorer = (psycopg2.connect(db_url) for _ in range(3))
-    probe.autocommit = scorer.autocommit = True
-    try:
-        query(other, "UPDATE rows SET id = 1000 WHERE id = 1")  # not committed yet
-        pid, done = scorer.get_backend_pid(), []
-        t = threading.Thread(target=lambda: done.append(query(
-            scorer, f"CALL pgscore.score_table('{name}', 'rows', 'id', 's', 10)")))
-        t.start()
-        assert waits_on_a_lock(probe, pid, t), "the write-back never waited for the row being written"
-        other.commit()
-        t.join(30)
-        assert done and not t.is_alive()
-    finally:
-        other.rollback()
-        for c in (other, probe, scorer):
-            c.close()
+    run_past_a_lock(db_url, lambda other: query(other, "UPDATE rows SET id = 1000 WHERE id = 1"),
+                    f"CALL pgscore.score_table('{name}', 'rows', 'id', 's', 10)", "the row being written")
     assert query(conn, "SELECT count(*), count(s) FROM rows") == [(40, 40)]
     assert query(conn, "SELECT count(*), count(DISTINCT entity_key) FROM pgscore.prediction_log") == [(40, 40)]
 

@@ -15,7 +15,7 @@ import struct
 import numpy as np
 
 from pgscore import auditlog, pgarray
-from pgscore.errors import QUERY_CANCELED, InvalidModel, PgscoreError
+from pgscore.errors import InvalidModel, PgscoreError, of_the_transaction
 from pgscore.serving import Runtime
 
 FLOAT8_ARRAY = 1022
@@ -538,9 +538,8 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
             r = plans.sql[after is not None].execute(
                 [chunk_size, after, model.model_id, auditlog.cause(plpy, "score_table") if log else None])[0]
         except plpy.SPIError as e:  # an overflow PostgreSQL raises where Python gives infinity, a score too
-            state = getattr(e, "sqlstate", None) or ""  # small for a real column: Python scores it
-            if state == QUERY_CANCELED or state.startswith("40") or state == "55P03":
-                raise  # the user cancelled; a deadlock, a serialization failure or a lock timeout is the caller's
+            if of_the_transaction(getattr(e, "sqlstate", None)):  # small for a real column: Python scores it
+                raise  # a cancel, a deadlock, a serialization failure or a lock timeout is the caller's
             r = {"ok": False}
         if r["ok"]:
             return r["n"], (r["last"] if r["n"] else after)

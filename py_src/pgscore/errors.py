@@ -8,6 +8,15 @@ from pathlib import Path
 
 
 QUERY_CANCELED = "57014"  # the SQLSTATE of a statement the user cancelled
+LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout, NOWAIT
+
+
+def of_the_transaction(sqlstate) -> bool:
+    """Errors no other way of scoring can help with, which the caller must see: a cancel, a
+    serialization failure or deadlock (class 40: the client retries the transaction) and a lock_timeout
+    (55P03: what the session asked for)."""
+    state = sqlstate or ""
+    return state == QUERY_CANCELED or state.startswith("40") or state == LOCK_NOT_AVAILABLE
 
 
 def command(rest: str, data_dir=None) -> str:

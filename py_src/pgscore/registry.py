@@ -96,8 +96,9 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     or proved. A version whose task or classes differ from the live one's (or, with none live, the
     newest's) is refused unless allow_task_change: wired tables, outcomes and dashboards read the
     name's scores as the earlier kind. So is one whose feature names or their order differ, unless
-    allow_feature_change: a caller passing a float8[] passes them by position. Made live, it is refused (42703) by the server when a table wired
-    to rescore with `name` lacks one of its features (pgscore.check_live_version_fed).
+    allow_feature_change: a caller passing a float8[] passes them by position. Made live, it is refused
+    (42703) by the server when a table wired to rescore with `name` lacks one of its features
+    (pgscore.check_live_version_fed).
     """
     features.check_fitted(estimator)
     names, types = features.describe(estimator, X, feature_names)
@@ -127,37 +128,37 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
         "description": description,
         "metrics": {},
     }
+    held = None
     if y is not None and validate:
         meta["metrics"], held = metrics.holdout(estimator, X, y, task, matrix=matrix)
-        if held is not None and len(held) >= HELD_SCORES:  # the score baseline: what service will look like
-            scores = held
-            meta["metrics"]["score_baseline"] = f"hold-out: {len(held)} rows scored by the copy refit on the rest"
-    if scores is not None and "score_baseline" not in meta["metrics"]:
+    if held is not None and len(held) >= HELD_SCORES:  # the score baseline: what service will look like
+        scores = held
+        meta["metrics"]["score_baseline"] = f"hold-out: {len(held)} rows scored by the copy refit on the rest"
+    elif scores is not None:
         meta["metrics"]["score_baseline"] = f"training rows: {len(scores)} scored by this version (in-sample)"
     blob = artifacts.dumps(estimator)
     rows = baseline.capture(matrix, names, scores, n_bins) if X is not None else []
     ev_bytes, ev_meta = compile_evaluator(estimator, task, len(names), matrix) if compile else \
         (None, {"format": "none", "reason": "deployed with compile=False"})
     with connection(db) as conn:
-        if not allow_task_change:
-            _check_same_task(conn, name, task, classes)
-        if not allow_feature_change:
-            _check_same_features(conn, name, names)
+        known = _call(conn, "SELECT version, task, classes, feature_names FROM pgscore.model_versions "
+                            "WHERE name = %s ORDER BY live DESC, version DESC LIMIT 1", (name,))
+        if known and not allow_task_change:  # what callers know of the name: the live version, else the newest
+            _check_same_task(name, known[0], task, classes)
+        if known and not allow_feature_change:
+            _check_same_features(name, known[0], names)
         (model_id, version), = _call(conn, "SELECT * FROM pgscore.register_model(%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                                      (name, blob, artifacts.sha256(blob), json.dumps(meta, default=_json),
                                       json.dumps(rows), activate, reason, ev_bytes, json.dumps(ev_meta)))
         return show(conn, name, version)
 
 
-def _check_same_task(conn, name, task, classes):
-    """InvalidModel when the new version of `name` predicts another kind of thing than the version live
-    (or, with none live, the newest): a regressor deployed under a classifier's name had rescoring write
-    its values into a probability column, and outcomes recorded as classes refused."""
-    known = _call(conn, "SELECT version, task, classes FROM pgscore.model_versions WHERE name = %s "
-                        "ORDER BY live DESC, version DESC LIMIT 1", (name,))
-    if not known:
-        return
-    version, old_task, old_classes = known[0]
+def _check_same_task(name, known, task, classes):
+    """InvalidModel when the new version of `name` predicts another kind of thing than `known` (the
+    version live, or with none live the newest: version, task, classes, feature names): a regressor
+    deployed under a classifier's name had rescoring write its values into a probability column, and
+    outcomes recorded as classes refused."""
+    version, old_task, old_classes, _ = known
     if (old_task, old_classes) == (task, classes):
         return
     def kind(t, c):
@@ -170,15 +171,13 @@ def _check_same_task(conn, name, task, classes):
                             "with --allow-task-change (allow_task_change=True)")
 
 
-def _check_same_features(conn, name, names):
+def _check_same_features(name, known, names):
     """InvalidModel when the new version of `name` takes other features, or the same in another order,
-    than the version live (or, with none live, the newest): every caller that passes a float8[] passes
-    them by position, and one of the same length would be scored on the wrong features, silently."""
-    known = _call(conn, "SELECT version, feature_names FROM pgscore.model_versions WHERE name = %s "
-                        "ORDER BY live DESC, version DESC LIMIT 1", (name,))
-    if not known or list(known[0][1]) == list(names):
+    than `known` (as for _check_same_task): every caller that passes a float8[] passes them by position,
+    and one of the same length would be scored on the wrong features, silently."""
+    version, old = known[0], list(known[3])
+    if old == list(names):
         return
-    version, old = known[0][0], list(known[0][1])
     gone, new = [n for n in old if n not in names], [n for n in names if n not in old]
     what = "; ".join(filter(None, (f"without {', '.join(gone)}" if gone else "",
                                    f"with {', '.join(new)}" if new else "",

@@ -31,7 +31,7 @@ import json
 from dataclasses import dataclass
 
 from pgscore import batch, pgarray
-from pgscore.errors import QUERY_CANCELED, InvalidModel, PgscoreError, UnknownModel, server_message
+from pgscore.errors import InvalidModel, PgscoreError, UnknownModel, of_the_transaction, server_message
 
 NEW = "pgscore_new_events"  # the transition table's name inside the trigger
 MISSING_CHOICES = ("create", "queue")
@@ -49,7 +49,6 @@ INTEGER_TYPES = {20, 21, 23}  # int8, int2, int4
 FRACTIONAL_TYPES = {700: "real", 701: "double precision", 1700: "numeric"}
 LOCKED = "pgscore.rescoring_locked"  # a setting: how many profiles the statement's lock took
 RELOCKS = 3  # reads of the profiles at most, when profiles appear between the lock and the read
-LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout, NOWAIT
 SAVED_PLAN_ROWS = 64  # statements touching more profiles than this are planned for their own size
 
 
@@ -912,12 +911,9 @@ def _state(e):
 
 
 def _must_raise(e) -> bool:
-    """Errors no other way of rescoring can help with, which the INSERT must fail on even where the
-    wiring is not strict: a cancel, a serialization failure or deadlock (class 40: the client retries
-    the transaction; queuing instead would commit counters computed from a stale snapshot) and a
-    lock_timeout (55P03: what the session asked for)."""
-    state = _state(e) or ""
-    return state == QUERY_CANCELED or state.startswith("40") or state == LOCK_NOT_AVAILABLE
+    """Errors the INSERT must fail on even where the wiring is not strict (errors.of_the_transaction:
+    queuing a serialization failure instead would commit counters computed from a stale snapshot)."""
+    return of_the_transaction(_state(e))
 
 
 def queue(plpy, w: Wiring, plan, failures, via):
