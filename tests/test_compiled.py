@@ -517,3 +517,53 @@ def test_score_sql_leaves_refused_values_to_score_row(conn):
 def test_score_sql_is_none_where_it_does_not_apply(name, task):
     est, _ = fitted(name, task)
     assert getattr(compile_estimator(est, task, F), "score_sql", lambda xs: None)(["0"] * F) is None
+
+
+def test_arrays_are_read_as_python_lists_without_numpy_as_numpy_reads_them():
+    """A loaded evaluator's arrays as lists (the row path of a linear model and its SQL need no more)
+    equal numpy's tolist(), in value and in type, for every shape and dtype to_bytes() writes, and
+    reading them so makes no numpy array."""
+    from pgscore.compiled import _Arrays
+
+    samples = {"f8": np.arange(6, dtype="<f8").reshape(2, 3) / 7, "f4": np.array([0.1, -2.5, np.inf], "<f4"),
+               "i8": np.array([-3, 0, 1 << 40]), "i4": np.array([[1], [2]], "<i4"), "u1": np.array([0, 255], "u1"),
+               "u8": np.array([1 << 63], "<u8"), "b1": np.array([True, False, True]), "nan": np.array([np.nan, 1.0]),
+               "scalar": np.array(3.5), "int-scalar": np.array(7), "rows-of-nothing": np.zeros((3, 0)),
+               "no-rows": np.zeros((0, 2)), "3-d": np.arange(24.0).reshape(2, 3, 4), "empty": np.zeros(0)}
+    blob, entries = b"", {}
+    for name, a in samples.items():
+        entries[name] = (a.dtype.str, list(a.shape), len(blob))
+        blob += a.tobytes()
+    arrays = _Arrays(blob, entries)
+
+    def same(got, want):  # nested lists of the same values (NaN where NaN) and the same Python types
+        if isinstance(want, list):
+            return isinstance(got, list) and len(got) == len(want) and all(map(same, got, want))
+        return type(got) is type(want) and (got == want or got != got and want != want)
+
+    for name, a in samples.items():
+        assert same(arrays.lists(name), a.tolist()), name
+    assert arrays._np is None  # no numpy array was made
+    assert np.array_equal(arrays["3-d"], samples["3-d"]) and arrays["b1"].dtype == bool
+    assert same(arrays.lists("i4"), samples["i4"].tolist())  # and from the numpy copies once they exist
+    big = np.arange(3, dtype=">f8")  # another byte order: read through numpy
+    assert same(_Arrays(big.tobytes(), {"b": (big.dtype.str, [3], 0)}).lists("b"), big.tolist())
+
+
+@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("name", list(FAMILIES)[:10])  # the linear ones
+def test_a_loaded_linear_model_scores_rows_and_writes_its_sql_without_numpy_arrays(name, task):
+    est, X = fitted(name, task)
+    compiled = compile_estimator(est, task, F)
+    loaded = Evaluator.from_bytes(compiled.to_bytes())
+    assert type(loaded).__name__ == "_Linear"
+    rows = X[:40].tolist()
+    np.testing.assert_array_equal([loaded.score_row(r) for r in rows], [compiled.score_row(r) for r in rows])
+    sql = getattr(loaded, "score_sql", lambda xs: None)([f"x{j}" for j in range(F)])
+    ref = getattr(compiled, "score_sql", lambda xs: None)([f"x{j}" for j in range(F)])
+    assert (sql and sql[0]) == (ref and ref[0])
+    if task != "regression":
+        np.testing.assert_array_equal([loaded.proba_row(r) for r in rows], [compiled.proba_row(r) for r in rows])
+    assert loaded.arrays._np is None  # the row path made no numpy array
+    np.testing.assert_array_equal(loaded.score(X), compiled.score(X))  # the batch path makes them
+    assert loaded.arrays._np is not None

@@ -558,3 +558,36 @@ def test_a_boolean_feature_column_is_written_back_as_one_and_zero(conn, name):
     x[:, 0] = (x[:, 0] > 2).astype(float)
     want = fitted(name)[0].predict_proba(x)[:, 1]
     assert np.max(np.abs(got - want)) < 1e-9
+
+
+def test_a_new_session_scoring_linear_models_never_imports_numpy(db_url):
+    """numpy's import is most of a new session's first score (docs/performance.md, "First call in a
+    new session"): the row functions of a linear model (one-hot lookups and imputed NULLs included),
+    their audit rows and rescoring in SQL do without it; the first batch imports it."""
+    from helpers import make_shop
+
+    make_shop(db_url, fitted("logit")[0], X, Y, 20, rescore=True).close()  # 'churn', wired to complaints
+    deploy(db_url, "m", model="onehot_imputed")
+    c = psycopg2.connect(db_url)  # a new backend
+    c.autocommit = True
+    query(c, "CREATE FUNCTION pg_temp.numpy_loaded() RETURNS boolean LANGUAGE plpython3u "
+             "AS $$ import sys; return 'numpy._core' in sys.modules $$")
+    row = [None if np.isnan(v) else float(v) for v in X_NAN[0]]
+    (s, label, proba, by_name), = query(
+        c, "SELECT pgscore.score('churn', %s::float8[]), pgscore.predict('m', %s::float8[]), "
+           "pgscore.predict_proba('m', %s::float8[]), pgscore.score('m', %s::jsonb)",
+        (X[0].tolist(), row, row, json.dumps(dict(zip(NAMES, row)))))
+    query(c, "INSERT INTO complaints (customer_id) VALUES (1), (2), (2)")
+    assert query(c, "SELECT pg_temp.numpy_loaded()") == [(False,)]
+    est = fitted("onehot_imputed")[0]
+    ref = est.predict_proba(X_NAN[:1])[0]
+    assert abs(s - fitted("logit")[0].predict_proba(X[:1])[0, 1]) < 1e-9
+    assert label == str(est.predict(X_NAN[:1])[0]) and np.allclose(proba, ref, rtol=0, atol=1e-9)
+    assert abs(by_name - ref[1]) < 1e-9
+    assert query(c, "SELECT count(*) FROM pgscore.prediction_log") == [(4 + 2,)]  # 4 calls, 2 profiles
+    assert query(c, "SELECT count(*) FROM customers WHERE id IN (1, 2) AND churn_score IS NOT NULL") \
+        == [(2,)]
+    n = query(c, "SELECT count(*) FROM pgscore.predict_batch('churn', 'SELECT g, pg_catalog.array_fill("
+                 "1.0::pg_catalog.float8, ARRAY[12]) AS features FROM pg_catalog.generate_series(1, 3) g')")
+    assert n == [(3,)] and query(c, "SELECT pg_temp.numpy_loaded()") == [(True,)]
+    c.close()

@@ -10,9 +10,8 @@ that rolled back is dropped when the next one starts.
 
 from __future__ import annotations
 
+import itertools
 import random
-
-import numpy as np
 
 from pgscore import pgarray
 
@@ -109,9 +108,10 @@ class Rows:
                 write_batch(log, self.models[0], self.keys, self.flat, self.widths[0], self.scores, self.labels,
                             source, self.causes[0])
             else:
-                lit, hi = pgarray.literal, np.cumsum(self.widths)
+                lit, hi = pgarray.literal, list(itertools.accumulate(self.widths))  # where each row's features end
+                lo = [h - w + 1 for h, w in zip(hi, self.widths)]
                 _execute(log, "insert", len(self.flat), lambda fmt: [
-                    lit(self.models), _or_null(self.keys), fmt.value(self.flat), lit(hi - self.widths + 1), lit(hi),
+                    lit(self.models), _or_null(self.keys), fmt.value(self.flat), lit(lo), lit(hi),
                     fmt.value(self.scores), _or_null(self.labels), source, self.causes, lit(self.cause_idx)])
         self.__init__()
 

@@ -12,9 +12,8 @@ import functools
 import math
 import struct
 
-import numpy as np
-
 from pgscore import auditlog, pgarray
+from pgscore.lazy import np
 from pgscore.errors import InvalidModel, PgscoreError, of_the_transaction
 from pgscore.serving import Runtime
 

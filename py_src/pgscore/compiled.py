@@ -7,18 +7,21 @@ result equal to the estimator; to_bytes() is a JSON header and raw arrays, no pi
 
 from __future__ import annotations
 
+import array
 import bisect
 import functools
 import io
 import json
 import math
 import operator
+import re
 import struct
 import sys
 import warnings
 import zlib
+from collections.abc import Mapping
 
-import numpy as np
+from pgscore.lazy import np
 
 FORMAT = 1
 MAGIC = b"PGSCEVAL1\n"
@@ -31,37 +34,98 @@ ROW_CHECKS = 200  # rows of each set verify() also scores one at a time, as the 
 MAX_BYTES = 1 << 30  # what all of an evaluator's arrays may hold together, decompressed (bytea stops at 1 GB)
 
 
-def _unpack(data: bytes) -> tuple[dict, dict]:
+# the dtypes to_bytes() writes for numbers, read without numpy: (kind, bytes) -> array module typecode
+_TYPECODES = {("f", 8): "d", ("f", 4): "f", ("i", 8): "q", ("i", 4): "i", ("i", 2): "h", ("i", 1): "b",
+              ("u", 8): "Q", ("u", 4): "I", ("u", 2): "H", ("u", 1): "B", ("b", 1): "B"}
+_NUMBER = re.compile(r"([<|])([biuf])([1-9][0-9]*)")
+
+
+def _itemsize(dtype: str) -> int | None:
+    """Bytes per item of a dtype string of the index; None for Python objects. numpy is asked only for
+    a dtype other than a little-endian number (to_bytes() writes no other)."""
+    m = _NUMBER.fullmatch(dtype) if isinstance(dtype, str) else None
+    if m and array.array(_TYPECODES.get((m[2], int(m[3])), "b")).itemsize == int(m[3]):
+        return int(m[3])
+    dt = np.dtype(dtype)
+    return None if dt.hasobject else dt.itemsize
+
+
+class _Arrays(Mapping):
+    """The arrays of Evaluator.to_bytes(), read from their decompressed bytes. All become numpy arrays
+    (aligned, writable copies, as numpy.load gives them) when one is first asked for by name; lists()
+    reads one as Python lists without numpy, which is all that a linear model's row path and its SQL
+    need: a session that only scores those never imports numpy."""
+
+    def __init__(self, blob: bytes, entries: dict):
+        self._blob, self._entries, self._np = blob, entries, None
+
+    def __getitem__(self, name):
+        if self._np is None:
+            blob = self._blob
+            self._np = {k: np.frombuffer(blob, dtype=np.dtype(dt), count=math.prod(shape), offset=off)
+                        .reshape(shape).copy() for k, (dt, shape, off) in self._entries.items()}
+            self._blob = None  # the copies hold it all now
+        return self._np[name]
+
+    def __iter__(self):
+        return iter(self._entries)
+
+    def __len__(self):
+        return len(self._entries)
+
+    def lists(self, name):
+        """The array as nested Python lists (a number for a 0-d array): numpy's tolist()."""
+        dt, shape, off = self._entries[name]
+        m = _NUMBER.fullmatch(dt) if isinstance(dt, str) else None
+        code = _TYPECODES.get((m[2], int(m[3]))) if m and sys.byteorder == "little" else None
+        if self._np is not None or code is None:
+            return self[name].tolist()
+        flat = array.array(code)
+        flat.frombytes(self._blob[off:off + math.prod(shape) * flat.itemsize])
+        return _nest([bool(v) for v in flat] if m[2] == "b" else flat.tolist(), shape)
+
+
+def _nest(flat: list, shape: list):
+    """A flat list in row order as nested lists of that shape (a number for shape [])."""
+    if len(shape) < 2:
+        return flat if shape else flat[0]
+    step = math.prod(shape[1:])
+    return [_nest(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
+
+
+def _lists(arrays, name):
+    """arrays[name].tolist(), without numpy where arrays came from to_bytes()."""
+    return arrays.lists(name) if isinstance(arrays, _Arrays) else np.asarray(arrays[name]).tolist()
+
+
+def _unpack(data: bytes) -> tuple[dict, Mapping]:
     """The header and arrays of Evaluator.to_bytes(), every size checked before it is used: the index
     first (non-negative shapes, sizes that match them, arrays that neither overlap nor run past the
-    end), then a decompression bounded by what the index declares. The arrays are copies: aligned and
-    writable, as numpy.load gives them."""
+    end), then a decompression bounded by what the index declares."""
     try:
         start = len(MAGIC) + 4
         (n,) = struct.unpack_from("<I", data, len(MAGIC))
         meta = json.loads(data[start:start + n].decode())
-        entries, end = [], 0
+        entries, end = {}, 0
         for name, dtype, shape, offset, size in sorted(meta["arrays"], key=lambda a: a[3]):
-            dt = np.dtype(dtype)
-            if (dt.hasobject or not isinstance(shape, list)
+            itemsize = _itemsize(dtype)
+            if (itemsize is None or not isinstance(shape, list)
                     or not all(type(d) is int and d >= 0 for d in shape)
                     or type(offset) is not int or type(size) is not int or offset < end
-                    or math.prod(shape) * dt.itemsize != size):
+                    or math.prod(shape) * itemsize != size):
                 raise ValueError(f"array {name!r} is not what the index says")
             end = offset + size
-            entries.append((name, dt, shape, offset))
+            entries[name] = (dtype, shape, offset)
         if end > MAX_BYTES:
             raise ValueError(f"the arrays would take {end} bytes, more than {MAX_BYTES}")
         inflate = zlib.decompressobj()
         blob = inflate.decompress(data[start + n:], end)
         if len(blob) != end or inflate.unconsumed_tail or inflate.unused_data or not inflate.eof:
             raise ValueError("the arrays' bytes are not what the index says")
-        arrays = {name: np.frombuffer(blob, dtype=dt, count=math.prod(shape), offset=offset).reshape(shape).copy()
-                  for name, dt, shape, offset in entries}
         header = meta["header"]
         if not isinstance(header, dict):
             raise ValueError("the header is not an object")
-        return header, arrays
+        return header, _Arrays(blob, entries)
     except (struct.error, UnicodeDecodeError, zlib.error, KeyError, TypeError, RecursionError) as e:
         raise ValueError(f"the compiled evaluator is damaged: {e}") from e
 
@@ -426,6 +490,11 @@ def compile_estimator(estimator, task: str, n_features: int) -> "Evaluator":
     return _KINDS[kind](header, arrays)
 
 
+def _columns(rows: list, ncols: int) -> list:
+    """The columns of a 2-D array given as its rows (numpy's .T.tolist()), also when it has no rows."""
+    return [[r[c] for r in rows] for c in range(ncols)]
+
+
 def _expit1(z):
     if z >= 0:
         return 1.0 / (1.0 + math.exp(-z))
@@ -450,10 +519,14 @@ class Evaluator:
     def __init__(self, header, arrays):
         self.header, self.arrays = header, arrays
         self.task, self.n_features, self.n_classes = header["task"], header["n_features"], header["n_classes"]
-        self.nan_ok, self.inf_ok = arrays["nan_ok"].astype(bool), arrays["inf_ok"].astype(bool)
-        self.allows_nan = bool(self.nan_ok.any())
-        self._link, self._ok = header["link"], list(zip(self.nan_ok.tolist(), self.inf_ok.tolist()))
+        nan_ok, inf_ok = [bool(v) for v in _lists(arrays, "nan_ok")], [bool(v) for v in _lists(arrays, "inf_ok")]
+        self.allows_nan = any(nan_ok)
+        self._link, self._ok = header["link"], list(zip(nan_ok, inf_ok))
         self._setup()
+
+    # numpy's forms, made when first used: the row path reads _ok
+    nan_ok = functools.cached_property(lambda self: self.arrays["nan_ok"].astype(bool))
+    inf_ok = functools.cached_property(lambda self: self.arrays["inf_ok"].astype(bool))
 
     def to_bytes(self) -> bytes:
         """The evaluator as bytes: MAGIC, the length of a JSON index (the header with its format version,
@@ -578,19 +651,29 @@ class _Linear(Evaluator):
     """sum over inputs of (x - centre) * slope, plus one lookup per one-hot input, plus bias."""
 
     def _setup(self):
-        a = self.arrays
-        self._src, self._ctr, self._S, self._C, self._b = (a["lin_src"], a["lin_a"], a["lin_s"], a["lin_c"],
-                                                           a["bias"])
-        self._cats = [(int(a[f"cat{j}_src"]), a[f"cat{j}_k"], a[f"cat{j}_v"])
-                      for j in range(self.header["n_cats"])]
-        # plain Python copies: summing a dozen floats is faster in map() than in numpy
-        src = self._src.tolist()
+        # plain Python lists, read without numpy: summing a dozen floats is faster in map() than in numpy,
+        # and a session that scores only linear models row by row or in SQL never imports numpy
+        L = functools.partial(_lists, self.arrays)
+        self._src_l = src = L("lin_src")
         self._get = (None if src == list(range(self.n_features)) else operator.itemgetter(*src)
                      if len(src) > 1 else lambda x: [x[j] for j in src])
-        self._ctr_l, self._S_l, self._b_l = self._ctr.tolist(), self._S.T.tolist(), self._b.tolist()
-        self._cat_d = [(j, dict(zip(k.tolist(), v.tolist())), v[-2:].tolist()) for j, k, v in self._cats]
-        self._C_l = self._C.T.tolist()
-        self._plain = len(self._b_l) == 1 and not self._cats
+        self._ctr_l, self._b_l = L("lin_a"), L("bias")
+        self._S_l, self._C_l = _columns(L("lin_s"), len(self._b_l)), _columns(L("lin_c"), len(self._b_l))
+        self._cat_d = []
+        for j in range(self.header["n_cats"]):
+            v = L(f"cat{j}_v")
+            self._cat_d.append((int(L(f"cat{j}_src")), dict(zip(L(f"cat{j}_k"), v)), v[-2:]))
+        self._plain = len(self._b_l) == 1 and not self._cat_d
+
+    # the batch path's numpy arrays, made when first used
+    _src = functools.cached_property(lambda self: self.arrays["lin_src"])
+    _ctr = functools.cached_property(lambda self: self.arrays["lin_a"])
+    _S = functools.cached_property(lambda self: self.arrays["lin_s"])
+    _C = functools.cached_property(lambda self: self.arrays["lin_c"])
+    _b = functools.cached_property(lambda self: self.arrays["bias"])
+    _cats = functools.cached_property(lambda self: [
+        (int(self.arrays[f"cat{j}_src"]), self.arrays[f"cat{j}_k"], self.arrays[f"cat{j}_v"])
+        for j in range(self.header["n_cats"])])
 
     def score_row(self, x) -> float:
         """score() of one row given as a list of floats (NaN for missing): the fast path."""
@@ -626,10 +709,10 @@ class _Linear(Evaluator):
 
         nan = f"'NaN'{f8}"
         main, holes = [lit(self._b_l[0])], []
-        for j, ctr, s, c in zip(self._src.tolist(), self._ctr_l, self._S_l[0], self._C_l[0]):
+        for j, ctr, s, c in zip(self._src_l, self._ctr_l, self._S_l[0], self._C_l[0]):
             x = f"({xs[j]})"
             term = f"(({x} - {lit(ctr)}) * {lit(s)})"
-            if self.nan_ok[j]:  # a missing value (NaN equals NaN in SQL) adds its fixed term instead
+            if self._ok[j][0]:  # a missing value (NaN equals NaN in SQL) adds its fixed term instead
                 main.append(f"(CASE WHEN {x} = {nan} THEN 0{f8} ELSE {term} END)")
                 holes.append(f"(CASE WHEN {x} = {nan} THEN {lit(c)} ELSE 0{f8} END)")
             else:

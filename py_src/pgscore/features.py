@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from pgscore.errors import InvalidModel
+from pgscore.lazy import np
 
 
 def check_fitted(estimator) -> None:

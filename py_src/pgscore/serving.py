@@ -19,10 +19,9 @@ import os
 import re
 import warnings
 
-import numpy as np
-
 from pgscore import artifacts, backend
 from pgscore.errors import ArtifactError, InvalidModel, PgscoreError, UnknownModel, server_message, spi_fields
+from pgscore.lazy import np
 
 # the signing key's path comes from the server process's environment, which no
 # session can change; a GUC would not do: placeholder GUCs are settable by any
