@@ -13,8 +13,8 @@ import math
 import struct
 
 from pgscore import auditlog, pgarray
-from pgscore.lazy import np
 from pgscore.errors import InvalidModel, PgscoreError, of_the_transaction
+from pgscore.lazy import np
 from pgscore.serving import Runtime
 
 FLOAT8_ARRAY = 1022

@@ -40,12 +40,20 @@ _TYPECODES = {("f", 8): "d", ("f", 4): "f", ("i", 8): "q", ("i", 4): "i", ("i", 
 _NUMBER = re.compile(r"([<|])([biuf])([1-9][0-9]*)")
 
 
-def _itemsize(dtype: str) -> int | None:
+def _typecode(dtype) -> str | None:
+    """The array module's typecode for a dtype string of the index that names a little-endian number
+    of the same size, else None (numpy reads that one)."""
+    m = _NUMBER.fullmatch(dtype) if isinstance(dtype, str) else None
+    code = m and _TYPECODES.get((m[2], int(m[3])))
+    return code if code and array.array(code).itemsize == int(m[3]) else None
+
+
+def _itemsize(dtype) -> int | None:
     """Bytes per item of a dtype string of the index; None for Python objects. numpy is asked only for
     a dtype other than a little-endian number (to_bytes() writes no other)."""
-    m = _NUMBER.fullmatch(dtype) if isinstance(dtype, str) else None
-    if m and array.array(_TYPECODES.get((m[2], int(m[3])), "b")).itemsize == int(m[3]):
-        return int(m[3])
+    code = _typecode(dtype)
+    if code:
+        return array.array(code).itemsize
     dt = np.dtype(dtype)
     return None if dt.hasobject else dt.itemsize
 
@@ -76,13 +84,12 @@ class _Arrays(Mapping):
     def lists(self, name):
         """The array as nested Python lists (a number for a 0-d array): numpy's tolist()."""
         dt, shape, off = self._entries[name]
-        m = _NUMBER.fullmatch(dt) if isinstance(dt, str) else None
-        code = _TYPECODES.get((m[2], int(m[3]))) if m and sys.byteorder == "little" else None
+        code = _typecode(dt) if sys.byteorder == "little" else None
         if self._np is not None or code is None:
             return self[name].tolist()
         flat = array.array(code)
         flat.frombytes(self._blob[off:off + math.prod(shape) * flat.itemsize])
-        return _nest([bool(v) for v in flat] if m[2] == "b" else flat.tolist(), shape)
+        return _nest([bool(v) for v in flat] if dt[1] == "b" else flat.tolist(), shape)
 
 
 def _nest(flat: list, shape: list):

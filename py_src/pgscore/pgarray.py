@@ -29,11 +29,17 @@ from pgscore.lazy import np
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 
 
+def _ndarray(values) -> bool:
+    """Whether values is a numpy array; a list (the row path's audit rows) asks nothing of numpy, which
+    the server then need not import (pgscore.lazy)."""
+    return type(values) is not list and isinstance(values, np.ndarray)
+
+
 def literal(values) -> str:
     """The array literal '{...}' of a flat sequence of floats or ints (a list or a numpy array, read
     flat): exact for every double, NaN and infinities included; None becomes NULL. A float32 array is
     widened first; numpy float32 scalars inside a list are not (orjson writes their float32 form)."""
-    if type(values) is not list and isinstance(values, np.ndarray):  # a list asks nothing of numpy
+    if _ndarray(values):
         values = values.ravel()  # orjson takes C-contiguous arrays only (a column is not); 1-D
         if values.dtype.kind == "f" and values.dtype != np.float64:  # orjson would write a float32 in its
             values = values.astype(np.float64)  # own shortest form, a different double once read back
@@ -45,7 +51,7 @@ def literal(values) -> str:
 
 def _non_finite(s: bytes, values) -> bytes:
     """Put NaN and the infinities back where orjson wrote null, in order (None stays NULL)."""
-    if type(values) is not list and isinstance(values, np.ndarray):  # a list asks nothing of numpy
+    if _ndarray(values):
         odd = values[~np.isfinite(values)].tolist()
     else:
         try:  # at C speed: features with missing values are common
@@ -65,7 +71,7 @@ def doubles(values) -> bytes:
     reads. `values`: a list of floats or ints (no None: there is no NULL in raw doubles), or a numpy
     array of any shape, layout or numeric dtype, read flat in row order as literal() reads it. Unlike
     literal(), numpy float32 scalars inside a list are widened like everything else."""
-    if type(values) is not list and isinstance(values, np.ndarray):  # a list asks nothing of numpy
+    if _ndarray(values):
         return np.ascontiguousarray(values, dtype=np.float64).tobytes()
     return array.array("d", values).tobytes()
 
