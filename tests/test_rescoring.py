@@ -1446,3 +1446,70 @@ def test_a_column_added_later_is_seen_by_sessions_that_cached_the_table(db_url, 
     assert query(conn, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
     assert_scores_match_model(conn, model, [1])
     conn.close()
+
+
+@pytest.mark.parametrize("kind", ["linear", "trees"])
+def test_features_that_postgres_computes_from_the_counters_are_read_at_their_new_values(db_url, kind):
+    """A stored generated column and a column a BEFORE UPDATE trigger sets, both from a counter: the score
+    and the audit row are those of the profile as the UPDATE left it (scored in SQL or in Python)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(7)
+    X = np.column_stack([rng.integers(0, 10, 800) * 2.0, rng.integers(0, 10, 800) + 100.0, rng.normal(size=800)])
+    y = (X[:, 0] + X[:, 1] / 3 + X[:, 2] > 45).astype(int)
+    model = (make_pipeline(StandardScaler(), LogisticRegression()) if kind == "linear"
+             else HistGradientBoostingClassifier(max_iter=20)).fit(X, y)
+    registry.deploy(db_url, "gen", model, X, y, feature_names=["G", "T", "x"])
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    query(conn, """
+        CREATE TABLE prof (id int PRIMARY KEY, cnt int NOT NULL DEFAULT 0,
+                           "G" float8 GENERATED ALWAYS AS (cnt * 2) STORED, "T" float8, x float8,
+                           score float8, scored_at timestamptz);
+        CREATE FUNCTION prof_t() RETURNS trigger LANGUAGE plpgsql AS
+          $$ BEGIN NEW."T" := NEW.cnt + 100; RETURN NEW; END $$;
+        CREATE TRIGGER prof_t BEFORE INSERT OR UPDATE ON prof FOR EACH ROW EXECUTE FUNCTION prof_t();
+        INSERT INTO prof (id, x) SELECT g, g / 10.0 - 1 FROM generate_series(1, 20) g;
+        CREATE TABLE ev (id int);
+        SELECT pgscore.attach_rescoring('ev', 'prof', 'id', 'gen', 'score', '{"cnt": "count"}');""")
+    query(conn, "INSERT INTO ev SELECT 3 FROM generate_series(1, 4)")
+    query(conn, "INSERT INTO ev VALUES (5), (7), (7)")
+    query(conn, "INSERT INTO ev VALUES (9)")
+    rows = query(conn, 'SELECT id, ARRAY["G", "T", x], score FROM prof WHERE id IN (3, 5, 7, 9) ORDER BY id')
+    assert [r[1][:2] for r in rows] == [[8, 104], [2, 101], [4, 102], [2, 101]]
+    want = model.predict_proba(np.array([r[1] for r in rows]))[:, 1]
+    assert np.max(np.abs(np.array([r[2] for r in rows]) - want)) < 1e-9
+    logged = query(conn, "SELECT entity_key::int, features, score FROM pgscore.prediction_log "
+                         "WHERE source = 'trigger' ORDER BY logged_at, entity_key")
+    last = {k: (f, s) for k, f, s in logged}
+    assert {k: (f, s) for k, f, s in ((r[0], r[1], r[2]) for r in rows)} == last
+    conn.close()
+
+
+def test_a_before_trigger_created_after_the_wiring_was_read_is_seen_at_the_next_statement(db_url):
+    """The wiring is cached per session: a BEFORE UPDATE trigger created later (the column it sets a feature)
+    is found at the next INSERT of the same session, by the statement that scores in SQL too."""
+    rng = np.random.default_rng(8)
+    X = np.column_stack([rng.integers(0, 10, 500) + 100.0, rng.normal(size=500)])
+    y = (X[:, 0] / 3 + X[:, 1] > 35).astype(int)
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    registry.deploy(db_url, "late", model, X, y, feature_names=["t", "x"])
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    query(conn, """
+        CREATE TABLE prof (id int PRIMARY KEY, cnt int NOT NULL DEFAULT 0, t float8 NOT NULL DEFAULT 100, x float8,
+                           score float8, scored_at timestamptz);
+        INSERT INTO prof (id, x) SELECT g, g / 10.0 - 1 FROM generate_series(1, 20) g;
+        CREATE TABLE ev (id int);
+        SELECT pgscore.attach_rescoring('ev', 'prof', 'id', 'late', 'score', '{"cnt": "count"}');""")
+    query(conn, "INSERT INTO ev VALUES (2)")  # the wiring read, with no trigger
+    query(conn, """CREATE FUNCTION prof_t() RETURNS trigger LANGUAGE plpgsql AS
+                     $$ BEGIN NEW.t := NEW.cnt + 100; RETURN NEW; END $$;
+                   CREATE TRIGGER prof_t BEFORE UPDATE ON prof FOR EACH ROW EXECUTE FUNCTION prof_t();""")
+    query(conn, "INSERT INTO ev VALUES (2), (2)")
+    query(conn, "INSERT INTO ev VALUES (4)")
+    rows = query(conn, "SELECT ARRAY[t, x], score FROM prof WHERE id IN (2, 4) ORDER BY id")
+    assert [r[0][0] for r in rows] == [103, 101]
+    want = model.predict_proba(np.array([r[0] for r in rows]))[:, 1]
+    assert np.max(np.abs(np.array([r[1] for r in rows]) - want)) < 1e-9
+    conn.close()

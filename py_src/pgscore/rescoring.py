@@ -194,6 +194,8 @@ class Wiring:
         self.many = False  # whether the previous statement's events named more than one profile
         self.seen_as = None  # (schema, name) of the trigger's table, once found to be the one named here
         self.missing = missing_columns(self)  # columns the wiring names that its tables no longer have
+        # whether PostgreSQL computes columns of a profile as it updates it (see COMPUTED)
+        self.computed = plpy.execute(plpy.prepare(f"SELECT {computed_sql(self.profiles.oid)} AS c"))[0]["c"]
 
     def plans_for(self, plpy, model, retry=False, error=None) -> "Plans":
         key = (model.model_id if model is not None else None, retry)
@@ -206,6 +208,21 @@ class Wiring:
         if model is None and error is not None:
             p.error = error  # the latest reason there is no model
         return p
+
+
+def computed_sql(oid) -> str:
+    """Whether PostgreSQL computes columns of the profile table `oid` as an UPDATE writes a row: a stored
+    generated column, or an enabled BEFORE UPDATE row trigger (which may set any column, from the counters
+    say). The features of such a profile are read from the row the counters' UPDATE returns, never
+    computed beside it (the statement that scores in SQL, or the read with the counters' new values,
+    would read those columns at their old values). A condition, cheap at each statement: the wiring
+    is cached, and a trigger may be created after it was read."""
+    return (f"(EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid = {int(oid)}::pg_catalog.oid "
+            "AND t.tgenabled OPERATOR(pg_catalog.<>) 'D' "
+            "AND (t.tgtype::pg_catalog.int4 OPERATOR(pg_catalog.&) 19) OPERATOR(pg_catalog.=) 19) "  # ROW|BEFORE|UPDATE
+            f"OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = {int(oid)}::pg_catalog.oid "
+            "AND a.attnum OPERATOR(pg_catalog.>) 0 AND a.attgenerated OPERATOR(pg_catalog.<>) '' "
+            "AND NOT a.attisdropped))")
 
 
 def wiring(plpy, GD, rescoring_id) -> Wiring | None:
@@ -307,7 +324,7 @@ class Sql:
                 f"l AS MATERIALIZED (SELECT p.{self.pk} AS k, {data} AS b FROM {self.P} AS p "
                 f"JOIN a ON p.{self.pk} = a.k ORDER BY p.{self.pk}{lock}) "
                 # which version is live now (the trigger re-plans when it is not the one planned for)
-                f"SELECT {self.live()} AS live, "
+                f"SELECT {self.live()} AS live, {computed_sql(self.w.profiles.oid)} AS computed, "
                 + ("NULL::pg_catalog.int8" if locking else
                    f"pg_catalog.current_setting({self.lit(LOCKED)})::pg_catalog.int8") + " AS locked, "
                 "EXISTS (SELECT 1 FROM pgscore.error_queue q "
@@ -349,11 +366,21 @@ class Sql:
                if keyed else "a")
         return f"WITH a AS ({self.agg}) UPDATE {self.P} AS p SET {self.set_counters} FROM {frm} WHERE p.{self.pk} = a.k"
 
-    def write(self, retry=False, clear=True) -> str:
+    def apply(self) -> str:
+        """For a profile table whose columns PostgreSQL computes (Wiring.computed): the counters, and the
+        keys and features of the rows the UPDATE returns (after its triggers and generated columns), in
+        key order, as read() gives them. The profiles are locked by read() before it."""
+        u = (f"u AS (UPDATE {self.P} AS p SET {self.set_counters} FROM a WHERE p.{self.pk} = a.k "
+             f"RETURNING p.{self.pk} AS k, {self.fmt.sql(self.features(new=False))} AS b)")
+        return (f"WITH a AS ({self.agg}), {u} SELECT pg_catalog.array_agg(u.k ORDER BY u.k) AS keys, "
+                f"pg_catalog.string_agg(COALESCE(u.b, {self.fmt.sql(batch.EMPTY)}), ''::pg_catalog.bytea "
+                "ORDER BY u.k) AS data FROM u")
+
+    def write(self, retry=False, clear=True, counters=True) -> str:
         """Counters (not on retry), score and scored_at; the audit rows; with `clear`, the profiles'
         queued errors deleted. $1 keys, $2 scores (a float8[] literal, pgarray; NULL: not scored),
         $3 rescoring_id, $4 event table, $5 model_id; for a multiclass model $6, the predicted classes
-        (text[], logged as the audit rows' labels)."""
+        (text[], logged as the audit rows' labels). Without `counters`: applied before (apply())."""
         q, w, lit = self.q, self.w, self.lit
         labelled = self.model.multiclass
         sc = q(w.score_column)
@@ -370,7 +397,7 @@ class Sql:
         else:
             # only the keys given ($1: every profile the statement found, or a part of them, see _write)
             head, frm, where = f"WITH a AS ({self.agg}), {s}, ", "a JOIN s ON s.k = a.k", f"p.{self.pk} = a.k"
-            sets = ([self.set_counters] if w.counters else []) + sets
+            sets = ([self.set_counters] if w.counters and counters else []) + sets
         source, via = ("retry", "retry_failed") if retry else ("trigger", "trigger")
         clear_queue = ("d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id = $3 "
                        "AND q.entity_key = u.k AND u.score IS NOT NULL) " if clear else "")
@@ -411,6 +438,8 @@ class Sql:
         Lean on purpose: at a few hundred microseconds a statement, each extra node and subquery
         shows."""
         q, w, lit = self.q, self.w, self.lit
+        if w.computed:
+            return None
         cols = [c.column for c in w.counters]
         news = ", ".join(f"{v} AS c{i}" for i, v in enumerate(self.new_values.values())) or "NULL AS c"
         join = f"a JOIN {self.P} AS p ON p.{self.pk} = a.k"
@@ -435,7 +464,9 @@ class Sql:
         if w.scored_at_column:
             sets.append(f"{q(w.scored_at_column)} = pg_catalog.now()")
         n = f"n AS MATERIALIZED (SELECT a.k, a.n, a.ids, {news}, ARRAY[{', '.join(items)}] AS f, {z} AS z"
-        live = f"{self.live()} IS NOT DISTINCT FROM $3"
+        # (and no column computed by PostgreSQL, which this statement would read at its old value: a
+        # trigger created since the wiring was read; the general path then reads the wiring again)
+        live = f"{self.live()} IS NOT DISTINCT FROM $3 AND NOT {computed_sql(w.profiles.oid)}"
         # the UPDATE's end and what follows it: the queued errors cleared, the audit rows
         tail = (f"RETURNING p.{self.pk}::pg_catalog.text AS k, {score} AS score, n.n, n.ids, n.f), "
                 "d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id = $1 "
@@ -506,10 +537,11 @@ class Plans:
         self.writes = {}
         if model is not None:
             self.write_types = sql.write_types()
-            self.write_sql = {clear: sql.write(clear=clear) for clear in (False, True)}
+            self.write_sql = {clear: sql.write(clear=clear, counters=not w.computed) for clear in (False, True)}
             self.writes = {clear: prep(text, self.write_types) for clear, text in self.write_sql.items()}
         self.queue = prep(_QUEUE, _QUEUE_TYPES)
         self.plpy = plpy
+        self.apply = prep(sql.apply()) if model is not None and w.computed and w.counters else None
         # a linear model scored by the statement itself: lock and one write, no read, no Python scoring
         fast = sql.fast() if model is not None and source == NEW else None
         self.fast = prep(then + fast, _FAST_TYPES) if fast is not None else None
@@ -609,7 +641,7 @@ def _broken(plpy, GD, w: Wiring, e):
     return None
 
 
-def _rescore(plpy, GD, w: Wiring):
+def _rescore(plpy, GD, w: Wiring, again=True):
     plans = w.last or _plans(plpy, GD, w)
     if plans.fast is not None and _fast(plpy, w, plans):
         w.last = plans
@@ -626,20 +658,43 @@ def _rescore(plpy, GD, w: Wiring):
         failures = [Failure(keys, f"reading the profiles failed: {_message(e)}", _state(e))]
         _counters_only(plpy, w, plans, keys, failures, lock=True)
         return queue(plpy, w, plans.queue, failures, via="trigger")
+    if r["computed"] != w.computed and again:  # a trigger or generated column came or went: read it all again
+        # (the profiles stay locked; a profile created above is found this time)
+        GD.get("pgscore.rescoring", {}).pop(w.id, None)
+        w2 = wiring(plpy, GD, w.id)
+        if w2 is not None and not w2.missing:
+            return _rescore(plpy, GD, w2, again=False)
     w.last = plans
     model, scores, labels = plans.model, None, None
+    data, applied = r["data"], False
+    if keys and model is not None and plans.apply is not None:
+        try:  # the counters first, the features from the rows they leave (Wiring.computed)
+            ra = plpy.execute(plans.apply)[0]
+            keys, data, applied = ra["keys"] or [], ra["data"], True
+        except plpy.SPIError as e:
+            if w.strict or _must_raise(e):
+                raise
+            # the counters of the profiles that take them, in parts; the others queued for their reason
+            before = len(failures)
+            _counters_only(plpy, w, plans, keys, failures)
+            bad = {str(k) for f in failures[before:] for k in f.keys}
+            rest = [k for k in keys if str(k) not in bad]
+            if rest:
+                failures.append(Failure(rest, "not rescored: updating the counters of other profiles of the "
+                                              f"statement failed ({_message(e)})", _state(e)))
+            return queue(plpy, w, plans.queue, failures, via="trigger")
     if keys:
         if model is None:
             failures.append(Failure(keys, plans.error.message, plans.error.sqlstate))
         else:
-            scores, labels = _score(model, keys, r["data"], failures, plans.fmt)
+            scores, labels = _score(model, keys, data, failures, plans.fmt)
     if w.strict and failures:
         f = failures[0]
         raise PgscoreError(f"rescoring {w.profiles.name} for {w.events.name} failed for {w.profile_key} "
                            f"{', '.join(map(str, f.keys[:5]))}: {f.reason}", sqlstate=f.sqlstate or "P0001")
     if scores is not None:
         _write(plpy, w, plans, r["queued"], keys, scores, labels, failures)
-    elif keys:
+    elif keys and not applied:
         _counters_only(plpy, w, plans, keys, failures)
     if failures:
         queue(plpy, w, plans.queue, failures, via="trigger")
