@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -196,8 +197,15 @@ ORDER BY 1, 2, 3
 """
 
 
+# the log's daily partitions are named by the UTC day they were made on (create_log_partitions at
+# install): two builds either side of midnight hold the same schema under other dates
+DATED_PARTITION = re.compile(r"prediction_log_\d{8}")
+
+
 def catalog(url, schema="pgscore"):
-    return query(url, CATALOG_SQL, {"ns": schema})
+    rows = query(url, CATALOG_SQL, {"ns": schema})
+    return sorted((tuple(DATED_PARTITION.sub("prediction_log_<day>", v) if isinstance(v, str) else v for v in row)
+                  for row in rows), key=lambda row: tuple("" if v is None else str(v) for v in row))
 
 
 def database_objects(url):

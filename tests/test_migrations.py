@@ -269,3 +269,22 @@ def test_a_schema_whose_version_table_was_dropped_says_how_to_record_it_again(db
     query(db_url, fix)
     assert migrate.current(db_url) == migrate.head()
     migrate.upgrade(db_url)  # nothing to do, no error
+
+
+def test_schemas_built_either_side_of_midnight_compare_equal(db_url):
+    """The log's daily partitions are named by the day they were made for: the same schema made a day later
+    (as by a test's install after midnight, UTC) compares equal."""
+    def partitions_from(day):
+        query(db_url, """
+            DO $$ DECLARE r record; BEGIN
+              FOR r IN SELECT c.oid::regclass AS part FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                        WHERE i.inhparent = 'pgscore.prediction_log'::regclass AND c.relname ~ '^prediction_log_[0-9]{8}$'
+              LOOP EXECUTE format('DROP TABLE %s', r.part); END LOOP;
+            END $$""")
+        assert query(db_url, "SELECT pgscore.create_log_partitions(7, (now() AT TIME ZONE 'UTC')::date + %s)",
+                     (day,)) == [(8,)]
+        return catalog(db_url)
+
+    today = partitions_from(0)
+    assert sum(row[:2] == ("relation", "pgscore.prediction_log_<day>") for row in today) == 8
+    assert partitions_from(1) == today
