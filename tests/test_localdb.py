@@ -107,6 +107,20 @@ def test_start_refuses_a_signing_key_the_running_cluster_was_not_started_with(da
     assert f"signing key: {keys[0]}" in pgscore_cli("db", "status", "--data-dir", str(data_dir)).stdout
 
 
+def test_start_refuses_a_signing_key_the_server_would_refuse_before_making_anything(data_dir):
+    """A key under 32 bytes (or a file that cannot be read) would fail every score of a signed model: refused at
+    start, with nothing initialised or remembered."""
+    short = data_dir.parent / "short.key"
+    short.write_bytes(b"x" * 31 + b"\n")
+    for key, said in ((short, "too short (31 bytes; at least 32)"), (data_dir.parent / "none.key", "cannot read")):
+        run = pgscore_cli("db", "start", "--data-dir", str(data_dir), "--port", str(free_port()), "--signing-key",
+                          str(key))
+        assert run.returncode == 1, run.stdout
+        assert "--signing-key" in run.stderr and said in run.stderr, run.stderr
+        assert "head -c 32 /dev/urandom" in run.stderr and "Traceback" not in run.stderr
+        assert not (data_dir / "PG_VERSION").exists()
+
+
 def test_port_already_taken(data_dir):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

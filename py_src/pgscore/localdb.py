@@ -377,6 +377,15 @@ class Cluster:
 
     def start(self) -> bool:
         """Start the cluster (initialising it first if needed); False if it was already running."""
+        if self.signing_key:  # a key the server would refuse at every load: refused here, before anything
+            from pgscore.artifacts import read_key
+            from pgscore.errors import SignatureError
+
+            try:
+                read_key(self.signing_key)
+            except SignatureError as e:
+                raise ClusterError(f"--signing-key: {e}",
+                                   hint="make a key with: head -c 32 /dev/urandom | base64 > FILE") from e
         self._check_binaries()
         if not self.initialized:
             self.init()
