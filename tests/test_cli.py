@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from helpers import PGSCORE, ROOT, make_tmpdir, pgscore_cli, query
 from pgscore import artifacts, datasets, migrate, registry
 from pgscore.cli import build_parser
-from pgscore.errors import ArtifactError, InvalidModel
+from pgscore.errors import ArtifactError, InvalidModel, PgscoreError
 from pgscore.localdb import Cluster, free_port
 
 X, Y, NAMES = datasets.churn(300, seed=2)
@@ -365,3 +365,19 @@ def test_db_may_come_before_the_command(db_url):
     assert run.returncode == 0, run.stderr
     run = pgscore_cli("--db", db_url, "demo")
     assert run.returncode == 2 and "--db does not apply to pgscore demo" in run.stderr
+
+
+def test_the_demo_refuses_to_drop_tables_it_did_not_make(db_url):
+    """The demo makes public.customers and public.complaints again at each run: a user's tables of those names
+    are refused before anything changes; the demo's own (marked by their comment) are not."""
+    from pgscore import demo
+
+    query(db_url, "CREATE TABLE public.customers (id int)")
+    with pytest.raises(PgscoreError, match=r"would drop public\.customers, which an earlier demo did not make"):
+        demo._check_demo_tables(db_url)
+    query(db_url, f"COMMENT ON TABLE public.customers IS '{demo.MARK}'; CREATE TABLE public.complaints (id int)")
+    with pytest.raises(PgscoreError, match=r"would drop public\.complaints,") as e:
+        demo._check_demo_tables(db_url)
+    assert "--data-dir" in e.value.hint
+    query(db_url, f"COMMENT ON TABLE public.complaints IS '{demo.MARK}'")
+    demo._check_demo_tables(db_url)

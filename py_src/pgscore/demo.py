@@ -27,6 +27,7 @@ def run(args, cluster, say=print) -> int:
     say("inside the database: " + ", ".join(
         f"{k.replace('_', '-')} {env.get(k)}" for k in ("python", "pgscore", "scikit_learn", "numpy", "joblib")))
 
+    _check_demo_tables(url)  # before anything changes
     say("== 3. train and deploy a churn model")
     import psycopg2
     from sklearn.linear_model import LogisticRegression
@@ -90,6 +91,27 @@ def _report_path(args, cluster) -> Path:
     raise PgscoreError(f"--report {args.report}: {why}", hint="name a file in a directory you may write")
 
 
+DEMO_TABLES = ("public.customers", "public.complaints")
+MARK = "made by pgscore demo (each run drops and makes it again)"
+
+
+def _check_demo_tables(url):
+    """The demo makes public.customers and public.complaints again at each run: it refuses to drop tables of
+    those names that an earlier demo did not make (their comment says which did)."""
+    import psycopg2
+
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT t.name, pg_catalog.obj_description(pg_catalog.to_regclass(t.name), 'pg_class') "
+                    "FROM pg_catalog.unnest(%s::text[]) AS t(name) WHERE pg_catalog.to_regclass(t.name) IS NOT NULL",
+                    (list(DEMO_TABLES),))
+        theirs = [name for name, comment in cur.fetchall() if comment != MARK]
+    conn.close()
+    if theirs:
+        raise PgscoreError(f"the demo makes {' and '.join(DEMO_TABLES)} and would drop {', '.join(theirs)}, which "
+                           "an earlier demo did not make; nothing was changed",
+                           hint="run the demo on a cluster of its own: pgscore demo --data-dir DIR --port N")
+
+
 def _rescoring(url, X, say):
     """Wire complaints to customers, insert a few complaints, show scores before and after and the audit."""
     import psycopg2
@@ -100,8 +122,10 @@ def _rescoring(url, X, say):
     conn = psycopg2.connect(url)
     conn.autocommit = True
     cur = conn.cursor()
-    cur.execute("DROP TABLE IF EXISTS public.complaints, public.customers")
+    cur.execute("DROP TABLE IF EXISTS public.complaints, public.customers")  # an earlier demo's (_check_demo_tables)
     sample.create_tables(cur)
+    for name in DEMO_TABLES:
+        cur.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(sql.Identifier(*name.split(".")), sql.Literal(MARK)))
     sample.load_customers(cur, X[:1000])
     rid = sample.rescore_complaints(cur)
     say("public.customers (1,000 profiles) and public.complaints created; SELECT pgscore.attach_rescoring("
