@@ -1513,3 +1513,54 @@ def test_a_before_trigger_created_after_the_wiring_was_read_is_seen_at_the_next_
     want = model.predict_proba(np.array([r[0] for r in rows]))[:, 1]
     assert np.max(np.abs(np.array([r[1] for r in rows]) - want)) < 1e-9
     conn.close()
+
+
+@pytest.fixture
+def clerk(shop):
+    """A role of the app's (pgscore_app) that may insert complaints; SET ROLE to it on `shop`, reset after."""
+    query(shop, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_clerk') "
+                "THEN CREATE ROLE pgscore_t_clerk; END IF; END $$")
+    query(shop, "GRANT pgscore_app TO pgscore_t_clerk; GRANT SELECT, INSERT ON complaints TO pgscore_t_clerk")
+    yield "pgscore_t_clerk"
+    query(shop, "RESET ROLE")
+    query(shop, "DROP OWNED BY pgscore_t_clerk")
+
+
+def test_a_role_that_cannot_write_the_counters_fails_the_insert(shop, clerk):
+    """Events whose counters cannot be written are refused, not committed and queued: retry_failed only
+    rescores, so their counters would be lost (non-strict wirings too)."""
+    attach(shop)
+    query(shop, f"GRANT SELECT ON customers TO {clerk}")  # no UPDATE
+    (calls,), = query(shop, "SELECT support_calls FROM customers WHERE id = 5")
+    query(shop, f"SET ROLE {clerk}")
+    with pytest.raises(errors.InsufficientPrivilege) as e:
+        query(shop, "INSERT INTO complaints (customer_id) VALUES (5), (5)")
+    query(shop, "RESET ROLE")
+    assert "rescoring public.customers for public.complaints failed: permission denied for table customers" in e.value.pgerror
+    assert "needs SELECT and UPDATE on public.customers" in e.value.diag.message_hint
+    assert query(shop, "SELECT count(*) FROM complaints") == [(0,)]
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    query(shop, f"GRANT UPDATE ON customers TO {clerk}")
+    query(shop, f"SET ROLE {clerk}")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (5), (5)")
+    query(shop, "RESET ROLE")
+    assert query(shop, "SELECT support_calls FROM customers WHERE id = 5") == [(calls + 2,)]
+
+
+def test_a_profile_that_row_level_security_hides_fails_the_insert(shop, clerk):
+    """The 'create' rule cannot create a profile that exists and that a policy hides from the inserting role,
+    nor count into it: the INSERT fails (42501), with none of its events kept."""
+    attach(shop)
+    query(shop, f"GRANT SELECT, INSERT, UPDATE ON customers TO {clerk}; "
+                "ALTER TABLE customers ENABLE ROW LEVEL SECURITY; "
+                f"CREATE POLICY see ON customers FOR SELECT TO {clerk} USING (id <> 7); "
+                f"CREATE POLICY upd ON customers FOR UPDATE TO {clerk} USING (id <> 7); "
+                f"CREATE POLICY ins ON customers FOR INSERT TO {clerk} WITH CHECK (true)")
+    query(shop, f"SET ROLE {clerk}")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (6)")  # seen: counted
+    with pytest.raises(errors.InsufficientPrivilege) as e:
+        query(shop, "INSERT INTO complaints (customer_id) VALUES (6), (7)")
+    query(shop, "RESET ROLE")
+    # (PostgreSQL refuses the rule's INSERT of the hidden key: 'new row violates row-level security policy')
+    assert "rescoring public.customers for public.complaints failed: " in e.value.pgerror
+    assert query(shop, "SELECT customer_id FROM complaints") == [(6,)]

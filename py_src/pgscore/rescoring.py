@@ -599,6 +599,12 @@ def on_insert(plpy, GD, TD):
     try:
         return _rescore(plpy, GD, w)
     except plpy.SPIError as e:  # a statement of the wiring's own fails for every profile
+        if _state(e) == INSUFFICIENT_PRIVILEGE:
+            raise PgscoreError(f"rescoring {w.profiles.name} for {w.events.name} failed: {_message(e)}; the events "
+                               "were not inserted (their counters could not be written)", sqlstate=INSUFFICIENT_PRIVILEGE,
+                               hint=f"the role inserting into {w.events.name} needs SELECT and UPDATE on "
+                                    f"{w.profiles.name} (INSERT too, where missing profiles are created) and "
+                                    "pgscore_app") from e
         # (a strict wiring's row errors, a constraint say, are raised by the paths above on purpose, as they are)
         if _must_raise(e) or (w.strict and not _unbuildable(e)):
             raise
@@ -790,6 +796,15 @@ def _read(plpy, w: Wiring, plans: Plans):
                                                  f"creating it failed: {_message(e)}; no counter changed", _state(e)))
             else:
                 r, keys = _locked_read(plpy, plans)  # locks, too, a profile another transaction created meanwhile
+                if r["wanted"] > len(keys):  # neither created nor found: a row this role may not see
+                    missing = plpy.execute(plans.sql.keys(missing_only=True))[0]["keys"] or []
+                    raise PgscoreError(
+                        f"rescoring {w.profiles.name} for {w.events.name} failed: {w.profiles.name} has a row "
+                        f"with {w.profile_key} {', '.join(map(str, missing[:5]))} that the role inserting the "
+                        "events cannot see (row-level security?) and so cannot count into; the events were "
+                        "not inserted", sqlstate=INSUFFICIENT_PRIVILEGE,
+                        hint=f"let the role see the rows of {w.profiles.name} its events name (a policy), or "
+                             "insert the events as a role that does")
         else:
             missing = plpy.execute(plans.sql.keys(missing_only=True))[0]["keys"] or []
             failures.append(Failure(missing, f"{w.profiles.name} has no row with this {w.profile_key}; no counter "
@@ -967,8 +982,13 @@ def _state(e):
 
 def _must_raise(e) -> bool:
     """Errors the INSERT must fail on even where the wiring is not strict (errors.of_the_transaction:
-    queuing a serialization failure instead would commit counters computed from a stale snapshot)."""
-    return of_the_transaction(_state(e))
+    queuing a serialization failure instead would commit counters computed from a stale snapshot), and a
+    privilege the inserting role lacks (42501: on the profile table, or pgscore's): the events would
+    commit without their counters, which no retry applies (retry_failed only rescores)."""
+    return of_the_transaction(_state(e)) or _state(e) == INSUFFICIENT_PRIVILEGE
+
+
+INSUFFICIENT_PRIVILEGE = "42501"
 
 
 def queue(plpy, w: Wiring, plan, failures, via):
