@@ -1564,3 +1564,23 @@ def test_a_profile_that_row_level_security_hides_fails_the_insert(shop, clerk):
     # (PostgreSQL refuses the rule's INSERT of the hidden key: 'new row violates row-level security policy')
     assert "rescoring public.customers for public.complaints failed: " in e.value.pgerror
     assert query(shop, "SELECT customer_id FROM complaints") == [(6,)]
+
+
+@pytest.mark.parametrize("on", ["events", "profiles"])
+def test_a_key_with_a_nondeterministic_collation_is_refused_at_attach(shop, on):
+    """'B100' and 'b100' equal under a case-insensitive collation are two keys as text (the queue, the log):
+    such a key column is refused, naming the collation, with nothing attached."""
+    query(shop, "CREATE COLLATION IF NOT EXISTS ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)")
+    query(shop, f"""CREATE TABLE named (name text {'COLLATE ci' if on == 'profiles' else ''} PRIMARY KEY,
+                                        churn_score float8, scored_at timestamptz, n int);
+                    CREATE TABLE calls (name text {'COLLATE ci' if on == 'events' else ''})""")
+    with pytest.raises(psycopg2.errors.FeatureNotSupported) as e:
+        query(shop, "SELECT pgscore.attach_rescoring('calls', 'named', 'name', 'nobody', 'churn_score', "
+                    "'{\"n\": \"count\"}')")
+    table = "named" if on == "profiles" else "calls"
+    assert f"{table}.name has the nondeterministic collation ci" in e.value.pgerror
+    assert 'COLLATE "C"' in e.value.diag.message_hint
+    assert query(shop, "SELECT count(*) FROM pgscore.rescoring") == [(0,)]
+    query(shop, "ALTER TABLE named ALTER COLUMN name TYPE text COLLATE \"C\"; "
+                "ALTER TABLE calls ALTER COLUMN name TYPE text COLLATE \"C\"")
+    query(shop, "SELECT pgscore.attach_rescoring('calls', 'named', 'name', 'nobody', 'churn_score', '{\"n\": \"count\"}')")

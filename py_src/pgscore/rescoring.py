@@ -1144,6 +1144,10 @@ _BASE_TYPES = ("SELECT pg_catalog.format_type(CASE WHEN s.typbasetype OPERATOR(p
                "ELSE s.oid END, NULL) AS src, pg_catalog.format_type(CASE WHEN d.typbasetype OPERATOR(pg_catalog.<>) 0 "
                "THEN d.typbasetype ELSE d.oid END, NULL) AS dst FROM pg_catalog.pg_type s, pg_catalog.pg_type d "
                "WHERE s.oid OPERATOR(pg_catalog.=) $1 AND d.oid OPERATOR(pg_catalog.=) $2")
+# a column's collation (none: NULL) and whether it is deterministic
+_COLLATION = ("SELECT c.collname::pg_catalog.text AS name, c.collisdeterministic AS deterministic "
+              "FROM pg_catalog.pg_attribute a LEFT JOIN pg_catalog.pg_collation c ON c.oid OPERATOR(pg_catalog.=) "
+              "a.attcollation WHERE a.attrelid OPERATOR(pg_catalog.=) $1 AND a.attname OPERATOR(pg_catalog.=) $2")
 # a profile table's columns that an INSERT of the key alone leaves NULL and that refuse NULL
 _NO_DEFAULT = ("SELECT pg_catalog.array_agg(a.attname::pg_catalog.text ORDER BY a.attnum) AS cols "
                "FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) $1 "
@@ -1286,6 +1290,15 @@ def _key_types(plpy, events: Table, key, profiles: Table, profile_key):
                           "its profile", sqlstate="42804",
                           hint=same + (f" USING {plpy.quote_ident(key)}::{profiles.types[profile_key]}"
                                        if events.types[key] in ("text", "character varying") else "")) from None
+    for t, col in ((events, key), (profiles, profile_key)):
+        (c,) = plpy.execute(plpy.prepare(_COLLATION, ["pg_catalog.oid", "pg_catalog.name"]), [t.oid, col])
+        if c["deterministic"] is False:  # keys equal that differ as text: counted, queued and logged apart
+            raise WiringError(f"{t.name}.{col} has the nondeterministic collation {c['name']}: keys it holds equal "
+                              "(by case or accent, say) are different keys to the counters, the error queue and "
+                              "the audit log", sqlstate="0A000",
+                              hint=f"key the wiring on a column with a deterministic collation (ALTER TABLE {t.name} "
+                                   f"ALTER COLUMN {plpy.quote_ident(col)} TYPE {t.types[col]} COLLATE \"C\"), or "
+                                   "on a normalised key (lower(), say) in a column of its own")
     (r,) = plpy.execute(plpy.prepare(_BASE_TYPES, ["pg_catalog.oid", "pg_catalog.oid"]),
                         [events.columns[key], profiles.columns[profile_key]])
     rank = {"smallint": 1, "integer": 2, "bigint": 3, "numeric": 4, "real": 4, "double precision": 4}
