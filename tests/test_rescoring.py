@@ -1584,3 +1584,34 @@ def test_a_key_with_a_nondeterministic_collation_is_refused_at_attach(shop, on):
     query(shop, "ALTER TABLE named ALTER COLUMN name TYPE text COLLATE \"C\"; "
                 "ALTER TABLE calls ALTER COLUMN name TYPE text COLLATE \"C\"")
     query(shop, "SELECT pgscore.attach_rescoring('calls', 'named', 'name', 'nobody', 'churn_score', '{\"n\": \"count\"}')")
+
+
+def test_keys_become_text_the_same_way_whatever_the_sessions_datestyle(db_url):
+    """A date key queued under DateStyle 'SQL, DMY' is read back by retry_failed under ISO as the same day
+    (it was 04/03/2002, read as 2002-04-03: another customer rescored, the queued one never)."""
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    y = np.array([0, 0, 1, 1])
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    query(conn, """
+        CREATE TABLE dprof (d date PRIMARY KEY, n int NOT NULL DEFAULT 0, x float8 NOT NULL DEFAULT 1,
+                            score float8, scored_at timestamptz);
+        INSERT INTO dprof (d) VALUES ('2002-03-04'), ('2002-04-03');
+        CREATE TABLE dev (d date);
+        SELECT pgscore.attach_rescoring('dev', 'dprof', 'd', 'dated', 'score', '{"n": "count"}');""")
+    query(conn, "SET DateStyle = 'SQL, DMY'")
+    query(conn, "INSERT INTO dev VALUES ('2002-03-04'::date)")  # no model yet: queued
+    query(conn, "RESET DateStyle")
+    assert query(conn, "SELECT entity_key FROM pgscore.error_queue") == [("2002-03-04",)]
+    registry.deploy(db_url, "dated", LogisticRegression().fit(X, y), X, y, feature_names=["x"])
+    query(conn, "SET DateStyle = 'SQL, DMY'")
+    (rid, rescored, failed), = query(conn, "SELECT * FROM pgscore.retry_failed()")
+    query(conn, "RESET DateStyle")
+    assert (rescored, failed) == (1, 0)
+    assert query(conn, "SELECT d::text, n, score IS NOT NULL FROM dprof ORDER BY d") == \
+        [("2002-03-04", 1, True), ("2002-04-03", 0, False)]
+    assert query(conn, "SELECT entity_key FROM pgscore.prediction_log WHERE source = 'retry'") == [("2002-03-04",)]
+    query(conn, "SET DateStyle = 'SQL, DMY'")  # predict_batch's keys, too
+    assert query(conn, "SELECT key FROM pgscore.predict_batch('dated', 'SELECT d, x FROM dprof ORDER BY d')") == \
+        [("2002-03-04",), ("2002-04-03",)]
+    conn.close()

@@ -66,6 +66,9 @@ RETURNS TABLE (keys text[], scores bytea, error jsonb)
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET "DateStyle" = 'ISO, MDY'
+SET "IntervalStyle" = 'postgres'
+SET extra_float_digits = 1
 AS $pl$
 @@plpython/batch_chunks.py@@
 $pl$;
@@ -123,6 +126,9 @@ LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+SET "DateStyle" = 'ISO, MDY'
+SET "IntervalStyle" = 'postgres'
+SET extra_float_digits = 1
 AS $pl$
 @@plpython/score_chunk.py@@
 $pl$;
