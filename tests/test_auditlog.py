@@ -103,12 +103,27 @@ def test_savepoints_and_immediate_constraints(churn):
         cur.execute("COMMIT")
     # the 3 predictions made inside the rolled-back savepoint were still made: they are logged too
     assert logged(churn) == 7
+    with churn.cursor() as cur:  # and with scoring before the savepoint and none after it
+        cur.execute("BEGIN")
+        cur.execute("SELECT pgscore.score('churn', f) FROM customers WHERE id <= 2")
+        cur.execute("SAVEPOINT a")
+        cur.execute("SELECT pgscore.score('churn', f) FROM customers WHERE id <= 3")
+        cur.execute("ROLLBACK TO SAVEPOINT a")
+        cur.execute("COMMIT")
+    assert logged(churn) == 12
+    with churn.cursor() as cur:  # all of it inside: lost with the savepoint (docs/sql.md says so)
+        cur.execute("BEGIN")
+        cur.execute("SAVEPOINT a")
+        cur.execute("SELECT pgscore.score('churn', f) FROM customers WHERE id <= 3")
+        cur.execute("ROLLBACK TO SAVEPOINT a")
+        cur.execute("COMMIT")
+    assert logged(churn) == 12
     with churn.cursor() as cur:
         cur.execute("BEGIN")
         cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cur.execute("SELECT pgscore.score('churn', f) FROM customers WHERE id <= 5")
         cur.execute("COMMIT")
-    assert logged(churn) == 12
+    assert logged(churn) == 17
 
 
 def test_sampling_and_off(churn):
