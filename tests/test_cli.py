@@ -381,3 +381,12 @@ def test_the_demo_refuses_to_drop_tables_it_did_not_make(db_url):
     assert "--data-dir" in e.value.hint
     query(db_url, f"COMMENT ON TABLE public.complaints IS '{demo.MARK}'")
     demo._check_demo_tables(db_url)
+
+
+def test_status_warns_of_pgscore_roles_without_their_grants(db_url):
+    """A database restored into another cluster without its roles: status says which role lacks what."""
+    assert "WARNING: roles" not in pgscore_cli("status", "--db", db_url).stdout
+    query(db_url, "REVOKE SELECT ON pgscore.alerts FROM pgscore_reader")
+    out = pgscore_cli("status", "--db", db_url).stdout
+    assert "WARNING: roles: pgscore_reader lacks its grants (a database restored into another cluster" in out, out
+    assert "pg_dumpall --roles-only" in out

@@ -194,6 +194,14 @@ def _status(url):
         _say(f"may write models and artifacts: {who}")
         if signing != "on":
             _say("\n".join(textwrap.wrap("WARNING: " + unsigned_warning(), 100, subsequent_indent="  ")))
+        cur.execute(_ROLES)
+        lacking = [f"{name} {'does not exist' if missing else 'lacks its grants'}" for name, missing, ok in cur.fetchall()
+                   if missing or not ok]
+        if lacking:
+            _say("\n".join(textwrap.wrap(
+                f"WARNING: roles: {'; '.join(lacking)} (a database restored into another cluster without its roles, "
+                "say): restore the roles first (pg_dumpall --roles-only), then the dump; docs/sql.md, Roles", 100,
+                subsequent_indent="  ")))
         cur.execute("""SELECT count(*), count(DISTINCT m.name), count(l.model_id),
                               count(*) FILTER (WHERE a.hmac_sha256 IS NULL)
                          FROM pgscore.models m
@@ -228,6 +236,14 @@ def _status(url):
 
 
 _ALERTS = "SELECT a.level, pg_catalog.count(*) FROM pgscore.alert_state a GROUP BY a.level"
+# pgscore's roles, whether each is missing, and whether it has one grant install gives it
+_ROLES = """SELECT w.name, r.oid IS NULL AS missing,
+                   r.oid IS NOT NULL AND pg_catalog.has_table_privilege(r.oid, w.obj, w.priv) AS ok
+              FROM (VALUES ('pgscore_admin', 'pgscore.models', 'INSERT'),
+                           ('pgscore_app', 'pgscore.prediction_log', 'INSERT'),
+                           ('pgscore_reader', 'pgscore.alerts', 'SELECT')) AS w(name, obj, priv)
+              LEFT JOIN pg_catalog.pg_roles r ON r.rolname = w.name
+             ORDER BY w.name"""
 # the newest daily partition of the log (named prediction_log_YYYYMMDD by create_log_partitions)
 # and whether today has one (not only a later day), and the rows in the default partition (counted up to
 # _DEFAULT_ROWS + 1: a bound, not a scan of a default partition that grew large)
