@@ -186,8 +186,8 @@ def test_log_partitions_and_retention(churn):
 
 def test_retention_drops_whole_days_and_their_rollups(churn):
     """Retention cuts at the start of the UTC day that holds now() - period, in the partitions and the
-    default partition alike, and deletes the drift rollups of the days it drops: the drift views read
-    the rollups as if their rows were still logged."""
+    default partition alike, and deletes the drift rollups of the days it drops (the drift views read
+    the rollups as if their rows were still logged) and the outcomes observed in them."""
     cut = "date_trunc('day', (now() AT TIME ZONE 'UTC') - interval '5 days') AT TIME ZONE 'UTC'"
     query(churn, "INSERT INTO pgscore.prediction_log (logged_at, model_id, features, score, source) "
                  f"SELECT at, model_id, %s, 0.5, 'batch' FROM pgscore.models, (VALUES (now() - interval '10 days'), "
@@ -199,6 +199,9 @@ def test_retention_drops_whole_days_and_their_rollups(churn):
     assert before > 0 and after > 0
     (day_before,), = query(churn, f"SELECT count(*) FROM pgscore.drift_rollup_day WHERE day < {cut}")
     assert day_before > 0
+    # outcomes observed before the cut have no prediction left to judge: retention deletes them
+    query(churn, "INSERT INTO pgscore.outcomes (model_name, entity_key, outcome, observed_at) "
+                 f"VALUES ('churn', 'a', '1', {cut} - interval '1 second'), ('churn', 'b', '1', {cut})")
     del churn.notices[:]
     query(churn, "SET TimeZone = 'America/New_York'")  # the cut is in UTC days whatever the session's zone
     assert query(churn, "SELECT pgscore.drop_log_partitions('5 days')") == [(0,)]  # the old days were unpartitioned
@@ -208,6 +211,8 @@ def test_retention_drops_whole_days_and_their_rollups(churn):
     assert query(churn, f"SELECT count(*) FROM pgscore.drift_rollup_day WHERE day < {cut}") == [(0,)]
     said = [n for n in churn.notices if "drop_log_partitions" in n]
     assert said and "0 daily partition(s) dropped, 2 row(s) deleted from the default partition" in said[-1], said
+    assert query(churn, "SELECT entity_key FROM pgscore.outcomes") == [("b",)]
+    assert "1 outcome(s) observed before it deleted" in said[-1], said
     with pytest.raises(psycopg2.Error) as e:
         query(churn, "SELECT pgscore.drop_log_partitions('0')")
     assert e.value.pgcode == "22023" and "positive" in e.value.pgerror

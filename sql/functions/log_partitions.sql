@@ -57,6 +57,7 @@ DECLARE
     v_dropped integer := 0;
     v_rows bigint;
     v_buckets bigint;
+    v_outcomes bigint;
 BEGIN
     IF p_older_than IS NULL OR p_older_than <= interval '0' THEN
         RAISE EXCEPTION 'pgscore.drop_log_partitions: the retention period must be a positive interval (got %)', p_older_than
@@ -88,11 +89,15 @@ BEGIN
     DELETE FROM pgscore.drift_rollup WHERE bucket < v_cut;
     GET DIAGNOSTICS v_buckets = ROW_COUNT;
     DELETE FROM pgscore.drift_rollup_day WHERE day < v_cut;
-    RAISE NOTICE 'pgscore.drop_log_partitions: before %: % daily partition(s) dropped, % row(s) deleted from the default partition, % rollup row(s) deleted',
-        v_cut, v_dropped, v_rows, v_buckets;
+    -- an outcome judges the newest prediction logged before it was observed: one observed before the cut
+    -- has none left to judge, and would count as unmatched (outcome_matches) for ever
+    DELETE FROM pgscore.outcomes WHERE observed_at < v_cut;
+    GET DIAGNOSTICS v_outcomes = ROW_COUNT;
+    RAISE NOTICE 'pgscore.drop_log_partitions: before %: % daily partition(s) dropped, % row(s) deleted from the default partition, % rollup row(s) deleted, % outcome(s) observed before it deleted',
+        v_cut, v_dropped, v_rows, v_buckets, v_outcomes;
     RETURN v_dropped;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.drop_log_partitions(interval) IS 'Retention in whole UTC days: drop the daily partitions of pgscore.prediction_log of the days before the one holding now() - p_older_than, delete the default partition''s rows and the drift rollups of those days; returns partitions dropped (a NOTICE gives all three counts)';
+COMMENT ON FUNCTION pgscore.drop_log_partitions(interval) IS 'Retention in whole UTC days: drop the daily partitions of pgscore.prediction_log of the days before the one holding now() - p_older_than, delete the default partition''s rows, the drift rollups of those days and the outcomes observed in them; returns partitions dropped (a NOTICE gives all four counts)';
 
 SELECT pgscore.create_log_partitions();
