@@ -1615,3 +1615,12 @@ def test_keys_become_text_the_same_way_whatever_the_sessions_datestyle(db_url):
     assert query(conn, "SELECT key FROM pgscore.predict_batch('dated', 'SELECT d, x FROM dprof ORDER BY d')") == \
         [("2002-03-04",), ("2002-04-03",)]
     conn.close()
+
+
+def test_status_quotes_a_score_column_that_needs_it(db_url):
+    query(db_url, 'CREATE TABLE named (name text PRIMARY KEY, "Churn Score" float8, scored_at timestamptz, n int); '
+                  "CREATE TABLE calls (name text)")
+    (rid,), = query(db_url, "SELECT pgscore.attach_rescoring('calls', 'named', 'name', 'nobody', 'Churn Score', "
+                            "'{\"n\": \"count\"}')")
+    out = pgscore_cli("status", "--db", db_url).stdout
+    assert f'  {rid}: public.calls -> public.named."Churn Score", model nobody (no live version)' in out, out

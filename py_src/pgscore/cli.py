@@ -338,7 +338,8 @@ def _rescoring_status(cur):
          enabled, trigger, live, missing, no_event_key, unfed, *wiring) in wirings:
         again = ("and attach it again: " + attach_call(trigger_on if trigger_on and not on_its_table else events,
                                                         profiles, model, column, *wiring))
-        line = (f"  {rid}: {events} -> {profiles}.{column}, model {model} "
+        cur.execute("SELECT pg_catalog.quote_ident(%s)", (column,))  # quoted where it needs it, as the server does
+        line = (f"  {rid}: {events} -> {profiles}.{cur.fetchone()[0]}, model {model} "
                 + (f"(live version {live})" if live is not None else "(no live version)")
                 + (f", {n_counters} counter{'' if n_counters == 1 else 's'}" if n_counters else ""))
         stop = "\n     NOT RESCORING: "
