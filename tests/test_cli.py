@@ -373,7 +373,7 @@ def test_the_demo_refuses_to_drop_tables_it_did_not_make(db_url):
     from pgscore import demo
 
     query(db_url, "CREATE TABLE public.customers (id int)")
-    with pytest.raises(PgscoreError, match=r"would drop public\.customers, which an earlier demo did not make"):
+    with pytest.raises(PgscoreError, match=r"would drop public\.customers, which no earlier demo marked as its own"):
         demo._check_demo_tables(db_url)
     query(db_url, f"COMMENT ON TABLE public.customers IS '{demo.MARK}'; CREATE TABLE public.complaints (id int)")
     with pytest.raises(PgscoreError, match=r"would drop public\.complaints,") as e:

@@ -1582,7 +1582,12 @@ def test_a_key_with_a_nondeterministic_collation_is_refused_at_attach(shop, on):
     assert 'COLLATE "C"' in e.value.diag.message_hint
     assert query(shop, "SELECT count(*) FROM pgscore.rescoring") == [(0,)]
     query(shop, "ALTER TABLE named ALTER COLUMN name TYPE text COLLATE \"C\"; "
-                "ALTER TABLE calls ALTER COLUMN name TYPE text COLLATE \"C\"")
+                "ALTER TABLE calls ALTER COLUMN name TYPE text COLLATE \"default\"")
+    with pytest.raises(psycopg2.errors.IndeterminateCollation) as e:  # two collations: no comparison at all
+        query(shop, "SELECT pgscore.attach_rescoring('calls', 'named', 'name', 'nobody', 'churn_score', "
+                    "'{\"n\": \"count\"}')")
+    assert "calls.name has the collation default and public.named.name C" in e.value.pgerror
+    query(shop, "ALTER TABLE calls ALTER COLUMN name TYPE text COLLATE \"C\"")
     query(shop, "SELECT pgscore.attach_rescoring('calls', 'named', 'name', 'nobody', 'churn_score', '{\"n\": \"count\"}')")
 
 
@@ -1624,3 +1629,29 @@ def test_status_quotes_a_score_column_that_needs_it(db_url):
                             "'{\"n\": \"count\"}')")
     out = pgscore_cli("status", "--db", db_url).stdout
     assert f'  {rid}: public.calls -> public.named."Churn Score", model nobody (no live version)' in out, out
+
+
+def test_a_before_trigger_on_a_partition_of_the_profiles_is_seen(db_url):
+    """A BEFORE UPDATE trigger on one partition of a partitioned profile table (not on the parent) fires for the
+    counters' UPDATE too: the features it sets are read at their new values."""
+    rng = np.random.default_rng(9)
+    X = np.column_stack([rng.integers(0, 10, 500) + 100.0, rng.normal(size=500)])
+    y = (X[:, 0] / 3 + X[:, 1] > 35).astype(int)
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    registry.deploy(db_url, "parted", model, X, y, feature_names=["t", "x"])
+    query(db_url, """
+        CREATE TABLE prof (id int PRIMARY KEY, cnt int NOT NULL DEFAULT 0, t float8 NOT NULL DEFAULT 100, x float8,
+                           score float8, scored_at timestamptz) PARTITION BY RANGE (id);
+        CREATE TABLE prof_lo PARTITION OF prof FOR VALUES FROM (0) TO (10);
+        CREATE TABLE prof_hi PARTITION OF prof FOR VALUES FROM (10) TO (100);
+        CREATE FUNCTION prof_t() RETURNS trigger LANGUAGE plpgsql AS
+          $$ BEGIN NEW.t := NEW.cnt + 100; RETURN NEW; END $$;
+        CREATE TRIGGER prof_t BEFORE UPDATE ON prof_lo FOR EACH ROW EXECUTE FUNCTION prof_t();
+        INSERT INTO prof (id, x) SELECT g, g / 10.0 - 1 FROM generate_series(1, 20) g;
+        CREATE TABLE ev (id int);
+        SELECT pgscore.attach_rescoring('ev', 'prof', 'id', 'parted', 'score', '{"cnt": "count"}');
+        INSERT INTO ev VALUES (2), (2), (15);""")
+    rows = query(db_url, "SELECT ARRAY[t, x], score FROM prof WHERE id IN (2, 15) ORDER BY id")
+    assert [r[0][0] for r in rows] == [102, 100]
+    want = model.predict_proba(np.array([r[0] for r in rows]))[:, 1]
+    assert np.max(np.abs(np.array([r[1] for r in rows]) - want)) < 1e-9

@@ -1,5 +1,5 @@
 """the functions that turn entity keys into text (and back) do it under fixed output settings: DateStyle
-ISO, IntervalStyle postgres, extra_float_digits 1; retention deletes the outcomes observed before its cut.
+ISO (output only), IntervalStyle postgres, extra_float_digits 1; retention deletes the outcomes observed before its cut.
 
 Revision ID: 0026
 Revises: 0025

@@ -108,8 +108,9 @@ def _check_demo_tables(url):
     conn.close()
     if theirs:
         raise PgscoreError(f"the demo makes {' and '.join(DEMO_TABLES)} and would drop {', '.join(theirs)}, which "
-                           "an earlier demo did not make; nothing was changed",
-                           hint="run the demo on a cluster of its own: pgscore demo --data-dir DIR --port N")
+                           "no earlier demo marked as its own; nothing was changed",
+                           hint="run the demo on a cluster of its own: pgscore demo --data-dir DIR --port N (tables a "
+                                "demo made before it marked them, you may drop yourself)")
 
 
 def _rescoring(url, X, say):

@@ -217,10 +217,13 @@ def computed_sql(oid) -> str:
     computed beside it (the statement that scores in SQL, or the read with the counters' new values,
     would read those columns at their old values). A condition, cheap at each statement: the wiring
     is cached, and a trigger may be created after it was read."""
-    return (f"(EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid = {int(oid)}::pg_catalog.oid "
+    # the table and, where it is partitioned, its partitions (pg_partition_tree has no row for a plain table)
+    tree = (f"(SELECT {int(oid)}::pg_catalog.oid UNION ALL SELECT r.relid::pg_catalog.oid "
+            f"FROM pg_catalog.pg_partition_tree({int(oid)}::pg_catalog.oid) AS r)")
+    return (f"(EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) ANY {tree} "
             "AND t.tgenabled OPERATOR(pg_catalog.<>) 'D' "
             "AND (t.tgtype::pg_catalog.int4 OPERATOR(pg_catalog.&) 19) OPERATOR(pg_catalog.=) 19) "  # ROW|BEFORE|UPDATE
-            f"OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = {int(oid)}::pg_catalog.oid "
+            f"OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) ANY {tree} "
             "AND a.attnum OPERATOR(pg_catalog.>) 0 AND a.attgenerated OPERATOR(pg_catalog.<>) '' "
             "AND NOT a.attisdropped))")
 
@@ -796,21 +799,31 @@ def _read(plpy, w: Wiring, plans: Plans):
                                                  f"creating it failed: {_message(e)}; no counter changed", _state(e)))
             else:
                 r, keys = _locked_read(plpy, plans)  # locks, too, a profile another transaction created meanwhile
-                if r["wanted"] > len(keys):  # neither created nor found: a row this role may not see
+                if r["wanted"] > len(keys):  # neither created nor found
                     missing = plpy.execute(plans.sql.keys(missing_only=True))[0]["keys"] or []
-                    raise PgscoreError(
-                        f"rescoring {w.profiles.name} for {w.events.name} failed: {w.profiles.name} has a row "
-                        f"with {w.profile_key} {', '.join(map(str, missing[:5]))} that the role inserting the "
-                        "events cannot see (row-level security?) and so cannot count into; the events were "
-                        "not inserted", sqlstate=INSUFFICIENT_PRIVILEGE,
-                        hint=f"let the role see the rows of {w.profiles.name} its events name (a policy), or "
-                             "insert the events as a role that does")
+                    if not plpy.execute(f"SELECT pg_catalog.row_security_active({int(w.profiles.oid)}::pg_catalog.oid)"
+                                        " AS a")[0]["a"]:  # a key that changes as the profile key's type, say
+                        failures.append(Failure(missing, f"{w.profiles.name} has no row with this {w.profile_key} "
+                                                         "after creating it (does the key change when cast to "
+                                                         f"{w.profile_key}'s type?); no counter changed", "P0002"))
+                    else:
+                        raise _hidden(w, missing)
         else:
             missing = plpy.execute(plans.sql.keys(missing_only=True))[0]["keys"] or []
             failures.append(Failure(missing, f"{w.profiles.name} has no row with this {w.profile_key}; no counter "
                                              "changed", "P0002"))
     _null_keys(plpy, w, r["null_keys"])
     return r, keys, failures
+
+
+def _hidden(w: Wiring, missing) -> PgscoreError:
+    """Profiles that row-level security hides from the inserting role: it can neither create nor count into them."""
+    return PgscoreError(f"rescoring {w.profiles.name} for {w.events.name} failed: {w.profiles.name} has a row with "
+                        f"{w.profile_key} {', '.join(map(str, missing[:5]))} that the role inserting the events "
+                        "cannot see (row-level security) and so cannot count into; the events were not inserted",
+                        sqlstate=INSUFFICIENT_PRIVILEGE,
+                        hint=f"let the role see the rows of {w.profiles.name} its events name (a policy), or insert "
+                             "the events as a role that does")
 
 
 def _locked_read(plpy, plans: Plans):
@@ -1290,15 +1303,23 @@ def _key_types(plpy, events: Table, key, profiles: Table, profile_key):
                           "its profile", sqlstate="42804",
                           hint=same + (f" USING {plpy.quote_ident(key)}::{profiles.types[profile_key]}"
                                        if events.types[key] in ("text", "character varying") else "")) from None
+    both = []
     for t, col in ((events, key), (profiles, profile_key)):
         (c,) = plpy.execute(plpy.prepare(_COLLATION, ["pg_catalog.oid", "pg_catalog.name"]), [t.oid, col])
+        both.append(c["name"])
         if c["deterministic"] is False:  # keys equal that differ as text: counted, queued and logged apart
             raise WiringError(f"{t.name}.{col} has the nondeterministic collation {c['name']}: keys it holds equal "
                               "(by case or accent, say) are different keys to the counters, the error queue and "
                               "the audit log", sqlstate="0A000",
                               hint=f"key the wiring on a column with a deterministic collation (ALTER TABLE {t.name} "
                                    f"ALTER COLUMN {plpy.quote_ident(col)} TYPE {t.types[col]} COLLATE \"C\"), or "
-                                   "on a normalised key (lower(), say) in a column of its own")
+                                   "on a normalised key (lower(), say) in a column of its own; both key columns "
+                                   "need the same collation")
+    if None not in both and both[0] != both[1]:  # PostgreSQL cannot compare them: every statement would fail
+        raise WiringError(f"{events.name}.{key} has the collation {both[0]} and {profiles.name}.{profile_key} "
+                          f"{both[1]}: PostgreSQL cannot tell which to compare the keys by", sqlstate="42P22",
+                          hint=f"give both columns the same deterministic collation (ALTER TABLE ... ALTER COLUMN ... "
+                               f"TYPE ... COLLATE {plpy.quote_ident(both[1])})")
     (r,) = plpy.execute(plpy.prepare(_BASE_TYPES, ["pg_catalog.oid", "pg_catalog.oid"]),
                         [events.columns[key], profiles.columns[profile_key]])
     rank = {"smallint": 1, "integer": 2, "bigint": 3, "numeric": 4, "real": 4, "double precision": 4}

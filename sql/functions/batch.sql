@@ -66,7 +66,7 @@ RETURNS TABLE (keys text[], scores bytea, error jsonb)
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
-SET "DateStyle" = 'ISO, MDY'
+SET "DateStyle" = 'ISO'
 SET "IntervalStyle" = 'postgres'
 SET extra_float_digits = 1
 AS $pl$
@@ -126,7 +126,7 @@ LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
-SET "DateStyle" = 'ISO, MDY'
+SET "DateStyle" = 'ISO'
 SET "IntervalStyle" = 'postgres'
 SET extra_float_digits = 1
 AS $pl$

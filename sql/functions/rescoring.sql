@@ -123,7 +123,7 @@ LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
-SET "DateStyle" = 'ISO, MDY'
+SET "DateStyle" = 'ISO'
 SET "IntervalStyle" = 'postgres'
 SET extra_float_digits = 1
 AS $pl$
@@ -137,7 +137,7 @@ LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
-SET "DateStyle" = 'ISO, MDY'
+SET "DateStyle" = 'ISO'
 SET "IntervalStyle" = 'postgres'
 SET extra_float_digits = 1
 AS $pl$

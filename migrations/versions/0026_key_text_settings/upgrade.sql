@@ -2,17 +2,18 @@
 -- turn entity keys into text (the rescoring trigger's audit rows and error queue, retry_failed reading
 -- the queued keys back, score_chunk's resume key, predict_batch's keys) did it in the session's settings:
 -- a date key queued under DateStyle 'SQL, DMY' as 04/03/2002 was read back under ISO as 2002-04-03, a
--- different customer. They now run with fixed output settings. From a walk-through of operations over
+-- different customer. They now write keys with fixed output settings (DateStyle's output style only:
+-- the session's day and month order still reads the caller's literals, and ISO reads back under any). From a walk-through of operations over
 -- time: retention (drop_log_partitions) deletes the outcomes observed before its cut, which had no
 -- prediction left to judge and counted as unmatched for ever.
 ALTER FUNCTION pgscore.rescore_events()
-    SET "DateStyle" = 'ISO, MDY' SET "IntervalStyle" = 'postgres' SET extra_float_digits = 1;
+    SET "DateStyle" = 'ISO' SET "IntervalStyle" = 'postgres' SET extra_float_digits = 1;
 ALTER FUNCTION pgscore.retry_failed(text, integer)
-    SET "DateStyle" = 'ISO, MDY' SET "IntervalStyle" = 'postgres' SET extra_float_digits = 1;
+    SET "DateStyle" = 'ISO' SET "IntervalStyle" = 'postgres' SET extra_float_digits = 1;
 ALTER FUNCTION pgscore.score_chunk(text, regclass, name, name, text, integer, integer, boolean)
-    SET "DateStyle" = 'ISO, MDY' SET "IntervalStyle" = 'postgres' SET extra_float_digits = 1;
+    SET "DateStyle" = 'ISO' SET "IntervalStyle" = 'postgres' SET extra_float_digits = 1;
 ALTER FUNCTION pgscore.batch_chunks(text, text, integer, integer, boolean, text)
-    SET "DateStyle" = 'ISO, MDY' SET "IntervalStyle" = 'postgres' SET extra_float_digits = 1;
+    SET "DateStyle" = 'ISO' SET "IntervalStyle" = 'postgres' SET extra_float_digits = 1;
 
 -- sql/functions/log_partitions.sql
 CREATE OR REPLACE FUNCTION pgscore.drop_log_partitions(p_older_than interval)
