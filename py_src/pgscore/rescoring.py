@@ -195,7 +195,10 @@ class Wiring:
         self.seen_as = None  # (schema, name) of the trigger's table, once found to be the one named here
         self.missing = missing_columns(self)  # columns the wiring names that its tables no longer have
         # whether PostgreSQL computes columns of a profile as it updates it (see COMPUTED)
-        self.computed = plpy.execute(plpy.prepare(f"SELECT {computed_sql(self.profiles.oid)} AS c"))[0]["c"]
+        # the profile table and its partitions (read once: a partition attached later is seen when the wiring is
+        # read again), then whether PostgreSQL computes columns of theirs (see computed_sql)
+        self.tree = [int(self.profiles.oid)] + [int(o) for o in plpy.execute(_TREE % int(self.profiles.oid))[0]["o"] or []]
+        self.computed = plpy.execute(f"SELECT {computed_sql(self.tree)} AS c")[0]["c"]
 
     def plans_for(self, plpy, model, retry=False, error=None) -> "Plans":
         key = (model.model_id if model is not None else None, retry)
@@ -210,20 +213,23 @@ class Wiring:
         return p
 
 
-def computed_sql(oid) -> str:
-    """Whether PostgreSQL computes columns of the profile table `oid` as an UPDATE writes a row: a stored
-    generated column, or an enabled BEFORE UPDATE row trigger (which may set any column, from the counters
+_TREE = ("SELECT pg_catalog.array_agg(r.relid::pg_catalog.oid::pg_catalog.int8) AS o "
+         "FROM pg_catalog.pg_partition_tree(%d::pg_catalog.oid) AS r WHERE r.level OPERATOR(pg_catalog.>) 0")
+
+
+def computed_sql(oids) -> str:
+    """Whether PostgreSQL computes columns of the profile table (`oids`: it and its partitions) as an UPDATE
+    writes a row: a stored generated column, or an enabled BEFORE UPDATE row trigger (which may set any column, from the counters
     say). The features of such a profile are read from the row the counters' UPDATE returns, never
     computed beside it (the statement that scores in SQL, or the read with the counters' new values,
     would read those columns at their old values). A condition, cheap at each statement: the wiring
     is cached, and a trigger may be created after it was read."""
-    # the table and, where it is partitioned, its partitions (pg_partition_tree has no row for a plain table)
-    tree = (f"(SELECT {int(oid)}::pg_catalog.oid UNION ALL SELECT r.relid::pg_catalog.oid "
-            f"FROM pg_catalog.pg_partition_tree({int(oid)}::pg_catalog.oid) AS r)")
-    return (f"(EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) ANY {tree} "
+    # `oids`: the table and its partitions, as constants (a subquery made the catalogs' scans cost ~1 ms)
+    tree = "(" + ", ".join(f"{int(o)}::pg_catalog.oid" for o in oids) + ")"
+    return (f"(EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid IN {tree} "
             "AND t.tgenabled OPERATOR(pg_catalog.<>) 'D' "
             "AND (t.tgtype::pg_catalog.int4 OPERATOR(pg_catalog.&) 19) OPERATOR(pg_catalog.=) 19) "  # ROW|BEFORE|UPDATE
-            f"OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) ANY {tree} "
+            f"OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid IN {tree} "
             "AND a.attnum OPERATOR(pg_catalog.>) 0 AND a.attgenerated OPERATOR(pg_catalog.<>) '' "
             "AND NOT a.attisdropped))")
 
@@ -327,7 +333,7 @@ class Sql:
                 f"l AS MATERIALIZED (SELECT p.{self.pk} AS k, {data} AS b FROM {self.P} AS p "
                 f"JOIN a ON p.{self.pk} = a.k ORDER BY p.{self.pk}{lock}) "
                 # which version is live now (the trigger re-plans when it is not the one planned for)
-                f"SELECT {self.live()} AS live, {computed_sql(self.w.profiles.oid)} AS computed, "
+                f"SELECT {self.live()} AS live, {computed_sql(self.w.tree)} AS computed, "
                 + ("NULL::pg_catalog.int8" if locking else
                    f"pg_catalog.current_setting({self.lit(LOCKED)})::pg_catalog.int8") + " AS locked, "
                 "EXISTS (SELECT 1 FROM pgscore.error_queue q "
@@ -469,7 +475,7 @@ class Sql:
         n = f"n AS MATERIALIZED (SELECT a.k, a.n, a.ids, {news}, ARRAY[{', '.join(items)}] AS f, {z} AS z"
         # (and no column computed by PostgreSQL, which this statement would read at its old value: a
         # trigger created since the wiring was read; the general path then reads the wiring again)
-        live = f"{self.live()} IS NOT DISTINCT FROM $3 AND NOT {computed_sql(w.profiles.oid)}"
+        live = f"{self.live()} IS NOT DISTINCT FROM $3 AND NOT {computed_sql(w.tree)}"
         # the UPDATE's end and what follows it: the queued errors cleared, the audit rows
         tail = (f"RETURNING p.{self.pk}::pg_catalog.text AS k, {score} AS score, n.n, n.ids, n.f), "
                 "d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id = $1 "
