@@ -194,7 +194,6 @@ class Wiring:
         self.many = False  # whether the previous statement's events named more than one profile
         self.seen_as = None  # (schema, name) of the trigger's table, once found to be the one named here
         self.missing = missing_columns(self)  # columns the wiring names that its tables no longer have
-        # whether PostgreSQL computes columns of a profile as it updates it (see COMPUTED)
         # the profile table and its partitions (read once: a partition attached later is seen when the wiring is
         # read again), then whether PostgreSQL computes columns of theirs (see computed_sql)
         self.tree = [int(self.profiles.oid)] + [int(o) for o in plpy.execute(_TREE % int(self.profiles.oid))[0]["o"] or []]
