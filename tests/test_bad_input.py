@@ -86,6 +86,22 @@ SQL_CASES = [
     ("predict_batch a NaN names its key", "SELECT * FROM pgscore.predict_batch('churn', 'SELECT g, "
      "array_fill(CASE WHEN g IN (8, 9) THEN ''NaN''::float8 ELSE 1 END, ARRAY[12]) AS features "
      "FROM generate_series(1, 20) g')", (), "22023", "is NULL or NaN (key 8 and 1 more in this chunk of 20)"),
+    ("predict_batch NULL p_log", "SELECT * FROM pgscore.predict_batch('churn', 'SELECT * FROM customers', NULL, 10, "
+     "NULL)", (), "22004", "p_log must not be NULL"),
+    # nothing logged, a linear model: one SQL statement (batch_sql writes it), batch_row for a row SQL cannot score
+    ("batch_sql injection model", "SELECT * FROM pgscore.batch_sql(%s, 'SELECT 1', NULL, 10, false, 'public')",
+     (INJECT,), "42704", "there is no model"),
+    ("batch_sql chunk 0", "SELECT * FROM pgscore.batch_sql('churn', 'SELECT * FROM customers', NULL, 0, false, "
+     "'public')", (), "22023", "chunk size must be between 1 and 1000000, got 0"),
+    ("batch_sql no features", "SELECT * FROM pgscore.batch_sql('churn', 'SELECT id FROM customers', NULL, 10, false, "
+     "'public')", (), "42601", "the query must return the key first and then the features"),
+    ("batch_row NULL features", "SELECT pgscore.batch_row('churn', NULL, 'k7', NULL)", (), "22004",
+     "the features of key k7 are NULL"),
+    ("batch_row two features", "SELECT pgscore.batch_row('churn', NULL, 'k8', pgscore.float8_image('{1,2}'))", (),
+     "22023", "(key k8) has 2 features; the model takes 12"),
+    ("batch_row NaN", "SELECT pgscore.batch_row('churn', NULL, 'k9', pgscore.float8_image(array_fill('NaN'::float8, "
+     "ARRAY[12])))", (), "22023", "is NULL or NaN (key k9)"),
+    ("batch_row unknown version", "SELECT pgscore.batch_row('churn', 99, 'k', NULL)", (), "42704", "99"),
     ("score_chunk key not unique", "SELECT * FROM pgscore.score_chunk('churn', 'complaints', 'customer_id', 'kind')",
      (), "42P10", "complaints.customer_id has no unique index"),
     ("score_chunk into a feature", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'tenure_months')",

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import psycopg2
+import pytest
 from sklearn.linear_model import LogisticRegression
 
 from helpers import query
@@ -33,6 +34,8 @@ EXPECTED = {
     "pgscore.check_live_version_fed()": ("v", False, "u"),
     BATCH: ("v", False, "u"),
     PREDICT_BATCH: ("v", False, "u"),
+    "pgscore.batch_sql(text,text,integer,integer,boolean,text)": ("v", False, "u"),  # plans the caller's query
+    "pgscore.batch_row(text,integer,text,bytea)": ("s", False, "u"),  # reads the registry, writes nothing
     "pgscore.score_chunk(text,regclass,name,name,text,integer,integer,boolean)": ("v", False, "u"),
     SCORE_TABLE: ("v", False, "u"),
     "pgscore.create_log_partitions(integer,date)": ("v", False, "u"),
@@ -134,6 +137,19 @@ def test_look_alike_objects_are_never_picked_up(db_url):
         CREATE OPERATOR trap.- (LEFTARG = bigint, RIGHTARG = integer, FUNCTION = trap.arith);
         CREATE OPERATOR trap.* (LEFTARG = bigint, RIGHTARG = integer, FUNCTION = trap.arith);
         CREATE OPERATOR trap.+ (LEFTARG = bigint, RIGHTARG = integer, FUNCTION = trap.arith);
+        CREATE FUNCTION trap.arith_f8(float8, float8) RETURNS float8 LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'trap float8 arithmetic fired'; END $$;
+        CREATE FUNCTION trap.cmp_f8(float8, float8) RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'trap float8 comparison fired'; END $$;
+        CREATE FUNCTION trap.neg_f8(float8) RETURNS float8 LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'trap float8 negation fired'; END $$;
+        CREATE OPERATOR trap.- (LEFTARG = float8, RIGHTARG = float8, FUNCTION = trap.arith_f8);
+        CREATE OPERATOR trap.* (LEFTARG = float8, RIGHTARG = float8, FUNCTION = trap.arith_f8);
+        CREATE OPERATOR trap.+ (LEFTARG = float8, RIGHTARG = float8, FUNCTION = trap.arith_f8);
+        CREATE OPERATOR trap./ (LEFTARG = float8, RIGHTARG = float8, FUNCTION = trap.arith_f8);
+        CREATE OPERATOR trap.- (RIGHTARG = float8, FUNCTION = trap.neg_f8);
+        CREATE OPERATOR trap.= (LEFTARG = float8, RIGHTARG = float8, FUNCTION = trap.cmp_f8);
+        CREATE OPERATOR trap.< (LEFTARG = float8, RIGHTARG = float8, FUNCTION = trap.cmp_f8);
+        CREATE OPERATOR trap.> (LEFTARG = float8, RIGHTARG = float8, FUNCTION = trap.cmp_f8);
+        CREATE OPERATOR trap.>= (LEFTARG = float8, RIGHTARG = float8, FUNCTION = trap.cmp_f8);
+        CREATE FUNCTION trap.exp(float8) RETURNS float8 LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'trap exp fired'; END $$;
         CREATE TABLE trap.deployments (model_name text, model_id bigint, action text, deployment_id bigint);
         CREATE TABLE trap.prediction_log (LIKE pgscore.prediction_log);
         SET search_path = trap, pg_catalog, public;
@@ -164,6 +180,18 @@ def test_look_alike_objects_are_never_picked_up(db_url):
     (key, score), = query(conn, "SELECT * FROM pgscore.predict_batch('churn', %s)",
                           (f"SELECT 'k1' AS id, ARRAY{X[1].tolist()}::float8[] AS features",))
     assert key == "k1" and abs(score - est.predict_proba(X[1:2])[0, 1]) < 1e-12
+    assert query(conn, "SELECT count(*) FROM pgscore.prediction_log") == [(4 + 2 * n,)]
+    # nothing logged, the model scored in SQL: one statement in the caller's search_path, its own
+    # arithmetic and comparisons qualified (a NaN goes to batch_row, whose error is the chunks')
+    rows = [(f"k{i}", X[i].tolist()) for i in range(4)]
+    q = " UNION ALL ".join(f"SELECT '{k}' AS id, ARRAY{v}::float8[] AS features" for k, v in rows)
+    got = query(conn, "SELECT * FROM pgscore.predict_batch('churn', %s, p_log => false)", (q,))
+    assert [k for k, _ in got] == ["k0", "k1", "k2", "k3"]
+    assert np.abs(np.array([s for _, s in got]) - est.predict_proba(X[:4])[:, 1]).max() < 1e-12
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "SELECT * FROM pgscore.predict_batch('churn', %s, p_log => false)",
+              (q + " UNION ALL SELECT 'k9', array_fill('NaN'::float8, ARRAY[12])",))
+    assert e.value.pgcode == "22023" and "(key k9)" in e.value.pgerror and "trap" not in e.value.pgerror
     assert query(conn, "SELECT count(*) FROM pgscore.prediction_log") == [(4 + 2 * n,)]
     assert query(conn, "SELECT count(*) FROM trap.prediction_log") == [(0,)]
     conn.close()

@@ -109,6 +109,15 @@ def test_sql_equals_scikit_learn(conn, name):
     batch = dict(query(conn, "SELECT key::int, score FROM pgscore.predict_batch(%s, 'SELECT id, f AS features FROM rows', "
                              "p_chunk_size => 40)", (name,)))
     assert np.abs(np.array([batch[i] for i in range(len(x))]) - np.array([g[1] for g in got])).max() <= 1e-12
+    # nothing logged: a linear model with one output scores the whole query in one SQL statement (a NULL in
+    # an array goes through batch_row, NaN columns are scored in SQL), the others chunk by chunk, as above
+    (statement,), = query(conn, "SELECT statement FROM pgscore.batch_sql(%s, 'SELECT id, f AS features FROM rows', "
+                                "NULL, 40, false, 'public')", (name,))
+    assert (statement is not None) == (name in ("logit", "ridge_imputed")), statement
+    for q in ("SELECT id, f AS features FROM rows", "SELECT id, " + ", ".join(NAMES) + " FROM rows"):
+        unlogged = dict(query(conn, "SELECT key::int, score FROM pgscore.predict_batch(%s, %s, p_log => false)",
+                              (name, q)))
+        assert np.abs(np.array([unlogged[i] - batch[i] for i in range(len(x))])).max() <= 1e-12
     # the audit log holds each row's features bit for bit (NaN included) and the score that was returned
     row_of = {x[i].tobytes(): i for i in range(len(x))}
     audit = query(conn, "SELECT source, entity_key, features, score FROM pgscore.prediction_log")
@@ -362,6 +371,65 @@ def test_predict_batch_input_errors(conn):
     # the key is the first column by position: `SELECT id, *` names it twice (docs/sql.md's example)
     twice = query(conn, "SELECT key, score FROM pgscore.predict_batch('logit', 'SELECT id, * FROM rows') ORDER BY key")
     assert [k for k, _ in twice] == [str(i) for i in range(5)] and [s for _, s in twice] == [s for _, s in got]
+
+
+def calls_of(conn, model) -> dict:
+    """The PL/Python functions predict_batch called, with their numbers of calls, over `rows` unlogged."""
+    tx = psycopg2.connect(conn.dsn)
+    try:
+        with tx.cursor() as cur:
+            cur.execute("SET LOCAL track_functions = 'pl'")
+            cur.execute("SELECT count(*) FROM pgscore.predict_batch(%s, 'SELECT id, f AS features FROM rows', "
+                        "p_log => false)", (model,))
+            cur.execute("SELECT funcname, calls FROM pg_stat_xact_user_functions WHERE schemaname = 'pgscore' "
+                        "AND funcname NOT IN ('predict_batch', 'load_model')")
+            return dict(cur.fetchall())
+    finally:
+        tx.close()
+
+
+def test_predict_batch_of_a_linear_model_is_one_statement_in_sql(conn):
+    """Nothing logged, a linear model with one output: one statement scores the whole query in SQL and no
+    row passes through PL/Python but those SQL cannot score, which batch_row scores as the chunks do (a
+    NULL in an array, for a model that imputes) or fails with the chunks' error (an infinity, naming its
+    key); a value out of SQL's range is an error, never another score."""
+    est, x, _ = fitted("logit")
+    deploy(conn.dsn, "logit")
+    load_rows(conn, x[:60])
+    assert calls_of(conn, "logit") == {"batch_sql": 1}  # neither batch_chunks nor batch_row
+    got = query(conn, "SELECT key::int, score FROM pgscore.predict_batch('logit', 'SELECT id, f AS features "
+                      "FROM rows', p_log => false) ORDER BY 1")
+    assert [k for k, _ in got] == list(range(60))
+    assert np.abs(np.array([s for _, s in got]) - est.predict_proba(x[:60])[:, 1]).max() <= 1e-12
+    assert query(conn, "SELECT count(*) FROM pgscore.prediction_log") == [(0,)]
+    # an infinity: the chunks' error, naming the key, whatever rows came before it
+    query(conn, "UPDATE rows SET f[2] = 'Infinity' WHERE id IN (41, 45)")
+    err = sql_error(conn, "SELECT * FROM pgscore.predict_batch('logit', 'SELECT id, f AS features FROM rows "
+                          "ORDER BY id', p_chunk_size => 20, p_log => false)")
+    assert err.pgcode == "22023" and "'monthly_charges' is infinite (key 41 and 1 more in this chunk of 20)" in \
+        err.pgerror, err.pgerror
+    # a model that imputes: a NULL in the array is scored by batch_row, as the chunks score it
+    deploy(conn.dsn, "ridge_imputed")
+    query(conn, "UPDATE rows SET f[2] = NULL WHERE id IN (41, 45)")
+    sql_path, chunks = (dict(query(conn, "SELECT key::int, score FROM pgscore.predict_batch('ridge_imputed', "
+                                         "'SELECT id, f AS features FROM rows', p_log => %s)", (log,)))
+                        for log in (False, True))
+    assert sql_path.keys() == chunks.keys() and max(abs(sql_path[k] - chunks[k]) for k in chunks) <= 1e-12
+    want = fitted("ridge_imputed")[0].predict(np.array(query(conn, "SELECT f FROM rows ORDER BY id")[41][0],
+                                                            dtype=float).reshape(1, -1))[0]
+    assert abs(sql_path[41] - want) <= 1e-9
+    assert calls_of(conn, "ridge_imputed") == {"batch_sql": 1, "batch_row": 2}
+    # weights above 1: 1e308 times one overflows in SQL, where Python's sum is infinity
+    xs = np.random.default_rng(5).normal(size=(50, 2))
+    registry.deploy(conn.dsn, "big", Ridge(alpha=1e-9).fit(xs, 2 * xs[:, 0] + 3 * xs[:, 1]), xs,
+                    2 * xs[:, 0] + 3 * xs[:, 1], feature_names=["a", "b"])
+    (fine,), = query(conn, "SELECT score FROM pgscore.predict_batch('big', 'SELECT 1, 1e300::float8 AS a, "
+                           "1e300::float8 AS b', p_log => false)")
+    assert abs(fine / 5e300 - 1) < 1e-6
+    err = sql_error(conn, "SELECT * FROM pgscore.predict_batch('big', 'SELECT 1, 1e308::float8 AS a, "
+                          "1e308::float8 AS b', p_log => false)")
+    assert err.pgcode == "22003" and "model big scores this query in SQL, which failed: value out of range" in \
+        err.pgerror and "pgscore.score scores such a row" in err.pgerror, err.pgerror
 
 
 @pytest.mark.parametrize("keys", [

@@ -295,32 +295,90 @@ class CallerPath:
             self.plan.execute([self.own])
 
 
-def query_chunks(plpy, GD, model, query, chunk_size, log, path):
-    """Check `query` now; return an iterator of (keys, scores as an array) per chunk (first column: the
-    key; then the features). The query's names are resolved with `path`, the caller's search_path by default."""
-
+def _described(plpy, model, query, chunk_size, path) -> tuple[CallerPath, dict]:
+    """Check the arguments and `query` (planned in the caller's search_path `path`); return the
+    CallerPath and the query's feature columns (name: type oid), the key left out."""
     if query is None or not query.strip():
         raise PgscoreError("the query is NULL or empty", sqlstate="22004")
     check_chunk_size(chunk_size)
     caller = CallerPath(plpy, path)
-    with caller:  # the query is parsed and planned here
+    with caller:
         described = plpy.execute(f"SELECT * FROM ({query}) AS q LIMIT 0")
-        names, types = described.colnames(), described.coltypes()
-        if len(names) < 2:
-            raise InvalidModel("the query must return the key first and then the features",
-                               detail=f"it returns: {', '.join(names)}", sqlstate="42601")
-        columns = dict(zip(names[1:], types[1:]))
-        fmt = features_format(plpy)
+    names, types = described.colnames(), described.coltypes()
+    if len(names) < 2:
+        raise InvalidModel("the query must return the key first and then the features",
+                           detail=f"it returns: {', '.join(names)}", sqlstate="42601")
+    return caller, dict(zip(names[1:], types[1:]))
+
+
+def query_chunks(plpy, GD, model, query, chunk_size, log, path):
+    """Check `query` now; return an iterator of (keys, scores as an array) per chunk (first column: the
+    key; then the features). The query's names are resolved with `path`, the caller's search_path by default."""
+    caller, columns = _described(plpy, model, query, chunk_size, path)
+    fmt = features_format(plpy)
+    with caller:  # the query is parsed and planned here
         # the key by position (renamed: `SELECT id, * FROM t` names it twice), the features by name
         sql = (f"SELECT q.{KEY}::pg_catalog.text AS k, "
                f"{fmt.sql(feature_sql(plpy, model, columns, 'q'))} AS b FROM ({query}) AS q({KEY})")
         cursor = plpy.cursor(sql)
     cause = auditlog.cause(plpy, "predict_batch")
-    if log and plpy.execute(_READ_ONLY)[0]["ro"] == "on":  # as the row path does: scored, not logged
+    if log and _read_only(plpy):  # as the row path does: scored, not logged
         plpy.warning("pgscore: read-only transaction: predict_batch scores but does not write "
                      "pgscore.prediction_log", hint="p_log => false asks for that without this warning")
         log = False
     return _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller, fmt)
+
+
+def query_statement(plpy, model, query, chunk_size, path) -> str | None:
+    """predict_batch without logging for a model SQL scores (a linear one with one output): one statement
+    over the whole query, for predict_batch to run in the caller's search_path (every name of its own
+    qualified), returning (key text, score float8); None for other models, which go chunk by chunk. Its
+    parameters: $1 the model's name, $2 its version. A row whose score SQL does not give (a NaN or an
+    infinity, a NULL or an array of the wrong shape) is scored by pgscore.batch_row, as the chunks would
+    score it, or raises their error naming its key."""
+    _, columns = _described(plpy, model, query, chunk_size, path)
+    # a float8[] is read once per row into memory of its own: each subscript of an array stored with a
+    # short header would otherwise copy it (0.6 against 0.15 us a row for twelve; a slice keeps NULL)
+    inner, source = ((f"(SELECT q.{KEY}, q.features[:] AS features FROM ({query}) AS q({KEY}) OFFSET 0)", "r")
+                     if one_array(columns, None) else (f"({query})", "r"))
+    in_sql = score_in_sql(plpy, model, columns, source)
+    if in_sql is None:
+        return None
+    _, z, link = in_sql
+    q = plpy.quote_ident
+    zname = "pgscore_z"
+    while zname in columns or zname == KEY:
+        zname += "_"
+    names = ["features"] if one_array(columns, None) else model.feature_names
+    f8 = "::pg_catalog.float8"
+    # z once per row (OFFSET 0 keeps the subquery: the score's expression reads z three times)
+    t = (f"SELECT {source}.{KEY}::pg_catalog.text AS {KEY}, {z} AS {zname}, "
+         + ", ".join(f"{source}.{q(n)}" for n in names) + f" FROM {inner} AS {source}({KEY}) OFFSET 0")
+    finite = (f"t.{zname} OPERATOR(pg_catalog.>) '-Infinity'{f8} AND t.{zname} OPERATOR(pg_catalog.<) "
+              f"'Infinity'{f8}")
+    fallback = (f"pgscore.batch_row($1, $2, t.{KEY}, "
+                f"{features_format(plpy).sql(feature_sql(plpy, model, columns, 't'))})")
+    return (f"SELECT t.{KEY} AS key, CASE WHEN {finite} THEN {link('t.' + zname)} ELSE {fallback} END AS score "
+            f"FROM ({t}) AS t")
+
+
+def _null_features(model, key) -> InvalidModel:
+    return InvalidModel(f"model {model.label}: the features of key {key} are NULL", sqlstate="22004")
+
+
+def row_score(plpy, model, key, image) -> float:
+    """One row of predict_batch that its statement could not score in SQL, from its features' image: its
+    score, or the error the chunks would raise for it."""
+    if image is None:
+        raise _null_features(model, key)
+    fmt = features_format(plpy)
+    X = fmt.decode(image, 1, model.n, [key])
+    scores, _ = scored(model, X, [key], labelled=False)
+    return float(scores[0])
+
+
+def _read_only(plpy) -> bool:
+    return plpy.execute(_READ_ONLY)[0]["ro"] == "on"
 
 
 _READ_ONLY = "SELECT pg_catalog.current_setting('transaction_read_only') AS ro"
@@ -337,8 +395,7 @@ def _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller, fmt):
             data = b"".join([r["b"] for r in rows])
         except TypeError:  # a NULL features array
             i = next(i for i, r in enumerate(rows) if r["b"] is None)
-            raise InvalidModel(f"model {model.label}: the features of key {keys[i]} are NULL",
-                               sqlstate="22004") from None
+            raise _null_features(model, keys[i]) from None
         X = fmt.decode(data, len(rows), model.n, keys)
         # a multiclass model's rows are logged with their predicted classes (argmax of the chunk)
         scores, labels = scored(model, X, keys, labelled=log)

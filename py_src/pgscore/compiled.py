@@ -714,24 +714,29 @@ class _Linear(Evaluator):
         def lit(v):
             return f"'{v!r}'{f8}"  # repr round-trips through float8in exactly
 
+        def op(symbol):  # qualified: predict_batch runs this in the caller's search_path
+            return f"OPERATOR(pg_catalog.{symbol})"
+
         nan = f"'NaN'{f8}"
         main, holes = [lit(self._b_l[0])], []
         for j, ctr, s, c in zip(self._src_l, self._ctr_l, self._S_l[0], self._C_l[0]):
             x = f"({xs[j]})"
-            term = f"(({x} - {lit(ctr)}) * {lit(s)})"
+            term = f"(({x} {op('-')} {lit(ctr)}) {op('*')} {lit(s)})"
             if self._ok[j][0]:  # a missing value (NaN equals NaN in SQL) adds its fixed term instead
-                main.append(f"(CASE WHEN {x} = {nan} THEN 0{f8} ELSE {term} END)")
-                holes.append(f"(CASE WHEN {x} = {nan} THEN {lit(c)} ELSE 0{f8} END)")
+                main.append(f"(CASE WHEN {x} {op('=')} {nan} THEN 0{f8} ELSE {term} END)")
+                holes.append(f"(CASE WHEN {x} {op('=')} {nan} THEN {lit(c)} ELSE 0{f8} END)")
             else:
                 main.append(term)
-        z = "(" + " + ".join(main) + ")"
+        plus = f" {op('+')} "
+        z = "(" + plus.join(main) + ")"
         if holes:
-            z = f"({z} + (0{f8} + " + " + ".join(holes) + "))"
+            z = f"({z}{plus}(0{f8}{plus}" + plus.join(holes) + "))"
         if self._link == "identity":
             return z, lambda ref: ref
-        return z, lambda ref: (f"(CASE WHEN {ref} >= 0{f8} THEN 1{f8} / (1{f8} + pg_catalog.exp(-LEAST({ref}, 700{f8}))) "
-                               f"ELSE pg_catalog.exp(GREATEST({ref}, -700{f8})) / "
-                               f"(1{f8} + pg_catalog.exp(GREATEST({ref}, -700{f8}))) END)")
+        hi, lo, one = lit(700.0), lit(-700.0), f"1{f8}"
+        return z, lambda ref: (f"(CASE WHEN {ref} {op('>=')} 0{f8} THEN {one} {op('/')} ({one}{plus}pg_catalog.exp("
+                               f"{op('-')} LEAST({ref}, {hi}))) ELSE pg_catalog.exp(GREATEST({ref}, {lo})) {op('/')} "
+                               f"({one}{plus}pg_catalog.exp(GREATEST({ref}, {lo}))) END)")
 
     def _raw_row(self, x):
         if len(x) != self.n_features:

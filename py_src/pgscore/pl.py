@@ -185,6 +185,29 @@ def batch_chunks(plpy, GD, model, query, version, chunk_size, log, search_path=.
     return rows()
 
 
+@raising_sql_errors
+def batch_sql(plpy, GD, model, query, version, chunk_size, log, search_path):
+    """predict_batch's statement for a model SQL scores, when nothing is logged: (statement, version), the
+    statement NULL where the chunks must score (another model, or the log on); the version is the one
+    resolved now, for the chunks to use if the statement fails."""
+    from pgscore import batch
+
+    m = _runtime(plpy, GD).resolve(model, version)
+    if log is None:
+        raise PgscoreError("p_log must not be NULL", sqlstate="22004")
+    if log:
+        batch.check_chunk_size(chunk_size)
+        return [(None, m.version)]
+    return [(batch.query_statement(plpy, m, query, chunk_size, search_path), m.version)]
+
+
+@raising_sql_errors
+def batch_row(plpy, GD, model, version, key, image):
+    from pgscore import batch
+
+    return batch.row_score(plpy, _runtime(plpy, GD).resolve(model, version), key, image)
+
+
 def _error_row(e) -> str:
     """A PgscoreError or a PL/Python SPIError as the JSON pgscore.batch_error raises."""
     if isinstance(e, PgscoreError):

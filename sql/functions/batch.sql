@@ -103,20 +103,80 @@ END
 $fn$;
 COMMENT ON FUNCTION pgscore.batch_error(jsonb) IS 'Internal: raises the error batch_chunks reports (message, sqlstate, detail, hint) as predict_batch''s own';
 
+-- A linear model with one output, nothing logged: predict_batch runs one statement over the whole query
+-- that scores in SQL (batch_sql writes it: the caller's query with the model's arithmetic around it), no
+-- row through PL/Python but one SQL cannot score (a NaN or an infinity, a NULL, an array of the wrong
+-- shape), which batch_row scores as the chunks would, or fails with their error (migration 0027)
+CREATE FUNCTION pgscore.batch_sql(p_model text, p_query text, p_version integer, p_chunk_size integer, p_log boolean,
+                                  p_search_path text)
+RETURNS TABLE (statement text, version integer)
+LANGUAGE plpython3u
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $pl$
+@@plpython/batch_sql.py@@
+$pl$;
+COMMENT ON FUNCTION pgscore.batch_sql(text, text, integer, integer, boolean, text) IS 'Internal: checks predict_batch''s arguments and returns the statement that scores p_query in SQL (NULL where it goes chunk by chunk: another model, or the log on) and the version it scores with; use pgscore.predict_batch';
+
+CREATE FUNCTION pgscore.batch_row(p_model text, p_version integer, p_key text, p_features bytea)
+RETURNS float8
+LANGUAGE plpython3u
+STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $pl$
+@@plpython/batch_row.py@@
+$pl$;
+COMMENT ON FUNCTION pgscore.batch_row(text, integer, text, bytea) IS 'Internal: the score of one row predict_batch''s statement could not score in SQL (features as pgscore.float8_image gives them), or the error that names its key; use pgscore.predict_batch';
+
 CREATE FUNCTION pgscore.predict_batch(p_model text, p_query text, p_version integer DEFAULT NULL,
                                       p_chunk_size integer DEFAULT 10000, p_log boolean DEFAULT true,
                                       p_search_path text DEFAULT pg_catalog.current_setting('search_path'))
 RETURNS TABLE (key text, score float8)
-LANGUAGE sql
+LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET "DateStyle" = 'ISO'
+SET "IntervalStyle" = 'postgres'
+SET extra_float_digits = 1
 AS $fn$
-SELECT u.key, u.score
-  FROM pgscore.batch_chunks(p_model, p_query, p_version, p_chunk_size, p_log, p_search_path) AS c,
-       ROWS FROM (pg_catalog.unnest(CASE WHEN c.error IS NULL THEN c.keys ELSE pgscore.batch_error(c.error) END),
-                  pg_catalog.unnest(pgscore.float8_array(c.scores))) AS u(key, score)
+DECLARE
+    v_statement text;
+    v_version integer;
+    v_error jsonb;
+BEGIN
+    SELECT b.statement, b.version INTO v_statement, v_version
+      FROM pgscore.batch_sql(p_model, p_query, p_version, p_chunk_size, p_log, p_search_path) AS b;
+    IF v_statement IS NULL THEN
+        RETURN QUERY
+        SELECT u.key, u.score
+          FROM pgscore.batch_chunks(p_model, p_query, p_version, p_chunk_size, p_log, p_search_path) AS c,
+               ROWS FROM (pg_catalog.unnest(CASE WHEN c.error IS NULL THEN c.keys ELSE pgscore.batch_error(c.error) END),
+                          pg_catalog.unnest(pgscore.float8_array(c.scores))) AS u(key, score);
+        RETURN;
+    END IF;
+    BEGIN
+        -- the caller's query text is read with the caller's search_path; the statement qualifies every name
+        -- of its own. Back to this function's own path when the block ends in an error (and when it returns)
+        PERFORM pg_catalog.set_config('search_path', p_search_path, true);
+        RETURN QUERY EXECUTE v_statement USING p_model, v_version;
+    EXCEPTION WHEN data_exception THEN
+        -- rows already returned cannot be taken back: an error ends the call. The chunks raise it as they
+        -- would have (the key and how many more rows its chunk holds like it); a value out of SQL's range
+        -- (beyond about 1e300 times a weight, or a product that underflows), which the chunks score, keeps
+        -- PostgreSQL's own error
+        SELECT c.error INTO v_error
+          FROM pgscore.batch_chunks(p_model, p_query, v_version, p_chunk_size, false, p_search_path) AS c
+         WHERE c.error IS NOT NULL;
+        IF v_error IS NOT NULL THEN
+            PERFORM pgscore.batch_error(v_error);
+        END IF;
+        RAISE EXCEPTION 'pgscore.predict_batch: model % scores this query in SQL, which failed: %', p_model, SQLERRM
+            USING ERRCODE = SQLSTATE,
+                  HINT = 'a feature value beyond about 1e300 (or one whose product with a weight underflows) is out of SQL''s range; pgscore.score scores such a row';
+    END;
+END
 $fn$;
-COMMENT ON FUNCTION pgscore.predict_batch(text, text, integer, integer, boolean, text) IS 'Score every row of a query (first column the key, then a column per feature or one float8[] named features) in chunks; returns key and score; the query''s names are resolved with p_search_path (default: the caller''s)';
+COMMENT ON FUNCTION pgscore.predict_batch(text, text, integer, integer, boolean, text) IS 'Score every row of a query (first column the key, then a column per feature or one float8[] named features) in chunks, or in one SQL statement for a linear model with nothing logged; returns key and score; the query''s names are resolved with p_search_path (default: the caller''s)';
 
 CREATE FUNCTION pgscore.score_chunk(p_model text, p_table regclass, p_key name, p_into name,
                                     p_after text DEFAULT NULL, p_chunk_size integer DEFAULT 10000,

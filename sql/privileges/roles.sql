@@ -87,6 +87,7 @@ GRANT EXECUTE ON FUNCTION
     pgscore.predict_proba(text, float8[], integer, text), pgscore.predict_proba(text, jsonb, integer, text),
     pgscore.predict_batch(text, text, integer, integer, boolean, text),
     pgscore.batch_chunks(text, text, integer, integer, boolean, text), pgscore.batch_error(jsonb),
+    pgscore.batch_sql(text, text, integer, integer, boolean, text), pgscore.batch_row(text, integer, text, bytea),
     pgscore.float8_array(bytea),
     pgscore.score_chunk(text, regclass, name, name, text, integer, integer, boolean),
     pgscore.load_model(bigint),
