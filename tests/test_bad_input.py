@@ -89,12 +89,14 @@ SQL_CASES = [
     ("predict_batch NULL p_log", "SELECT * FROM pgscore.predict_batch('churn', 'SELECT * FROM customers', NULL, 10, "
      "NULL)", (), "22004", "p_log must not be NULL"),
     # nothing logged, a linear model: one SQL statement (batch_sql writes it), batch_row for a row SQL cannot score
-    ("batch_sql injection model", "SELECT * FROM pgscore.batch_sql(%s, 'SELECT 1', NULL, 10, false, 'public')",
-     (INJECT,), "42704", "there is no model"),
-    ("batch_sql chunk 0", "SELECT * FROM pgscore.batch_sql('churn', 'SELECT * FROM customers', NULL, 0, false, "
-     "'public')", (), "22023", "chunk size must be between 1 and 1000000, got 0"),
-    ("batch_sql no features", "SELECT * FROM pgscore.batch_sql('churn', 'SELECT id FROM customers', NULL, 10, false, "
-     "'public')", (), "42601", "the query must return the key first and then the features"),
+    ("batch_sql injection model", "SELECT c.statement, pgscore.batch_error(c.error) FROM pgscore.batch_sql(%s, "
+     "'SELECT 1', NULL, 10, false, 'public') AS c", (INJECT,), "42704", "there is no model"),
+    ("batch_sql chunk 0", "SELECT c.statement, pgscore.batch_error(c.error) FROM pgscore.batch_sql('churn', "
+     "'SELECT * FROM customers', NULL, 0, false, 'public') AS c", (), "22023",
+     "chunk size must be between 1 and 1000000, got 0"),
+    ("batch_sql no features", "SELECT c.statement, pgscore.batch_error(c.error) FROM pgscore.batch_sql('churn', "
+     "'SELECT id FROM customers', NULL, 10, false, 'public') AS c", (), "42601",
+     "the query must return the key first and then the features"),
     ("batch_row NULL features", "SELECT pgscore.batch_row('churn', NULL, 'k7', NULL)", (), "22004",
      "the features of key k7 are NULL"),
     ("batch_row two features", "SELECT pgscore.batch_row('churn', NULL, 'k8', pgscore.float8_image('{1,2}'))", (),

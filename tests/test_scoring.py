@@ -411,10 +411,15 @@ def test_predict_batch_of_a_linear_model_is_one_statement_in_sql(conn):
     # a model that imputes: a NULL in the array is scored by batch_row, as the chunks score it
     deploy(conn.dsn, "ridge_imputed")
     query(conn, "UPDATE rows SET f[2] = NULL WHERE id IN (41, 45)")
-    sql_path, chunks = (dict(query(conn, "SELECT key::int, score FROM pgscore.predict_batch('ridge_imputed', "
+    sql_path, logged = (dict(query(conn, "SELECT key::int, score FROM pgscore.predict_batch('ridge_imputed', "
                                          "'SELECT id, f AS features FROM rows', p_log => %s)", (log,)))
                         for log in (False, True))
-    assert sql_path.keys() == chunks.keys() and max(abs(sql_path[k] - chunks[k]) for k in chunks) <= 1e-12
+    by_row = dict(query(conn, "SELECT id, pgscore.score('ridge_imputed', f) FROM rows"))
+    assert sql_path == logged and sql_path.keys() == by_row.keys()
+    assert max(abs(sql_path[k] - by_row[k]) for k in by_row) <= 1e-12
+    # the audit rows, as the chunks write them: a NULL element as NaN
+    (f41,), = query(conn, "SELECT features FROM pgscore.prediction_log WHERE entity_key = '41' AND source = 'batch'")
+    assert np.isnan(f41[1]) and sum(np.isnan(f41)) == 1
     want = fitted("ridge_imputed")[0].predict(np.array(query(conn, "SELECT f FROM rows ORDER BY id")[41][0],
                                                             dtype=float).reshape(1, -1))[0]
     assert abs(sql_path[41] - want) <= 1e-9
@@ -631,7 +636,8 @@ def test_a_boolean_feature_column_is_written_back_as_one_and_zero(conn, name):
 def test_a_new_session_scoring_linear_models_never_imports_numpy(db_url):
     """numpy's import is most of a new session's first score (docs/performance.md, "First call in a
     new session"): the row functions of a linear model (one-hot lookups and imputed NULLs included),
-    their audit rows and rescoring in SQL do without it; the first batch imports it."""
+    their audit rows, rescoring in SQL and predict_batch do without it; the first chunk of another
+    model's batch imports it."""
     from helpers import make_shop
 
     make_shop(db_url, fitted("logit")[0], X, Y, 20, rescore=True).close()  # 'churn', wired to complaints
@@ -655,7 +661,10 @@ def test_a_new_session_scoring_linear_models_never_imports_numpy(db_url):
     assert query(c, "SELECT count(*) FROM pgscore.prediction_log") == [(4 + 2,)]  # 4 calls, 2 profiles
     assert query(c, "SELECT count(*) FROM customers WHERE id IN (1, 2) AND churn_score IS NOT NULL") \
         == [(2,)]
-    n = query(c, "SELECT count(*) FROM pgscore.predict_batch('churn', 'SELECT g, pg_catalog.array_fill("
-                 "1.0::pg_catalog.float8, ARRAY[12]) AS features FROM pg_catalog.generate_series(1, 3) g')")
-    assert n == [(3,)] and query(c, "SELECT pg_temp.numpy_loaded()") == [(True,)]
+    # predict_batch of a linear model with one output is one SQL statement (migration 0027); the chunks of
+    # another model import numpy
+    batch = ("SELECT count(*) FROM pgscore.predict_batch(%s, 'SELECT g, pg_catalog.array_fill("
+             "1.0::pg_catalog.float8, ARRAY[12]) AS features FROM pg_catalog.generate_series(1, 3) g')")
+    assert query(c, batch, ("churn",)) == [(3,)] and query(c, "SELECT pg_temp.numpy_loaded()") == [(False,)]
+    assert query(c, batch, ("m",)) == [(3,)] and query(c, "SELECT pg_temp.numpy_loaded()") == [(True,)]
     c.close()

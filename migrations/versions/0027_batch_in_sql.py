@@ -1,5 +1,5 @@
-"""predict_batch of a linear model with one output, nothing logged, scores the query in one SQL statement
-(batch_sql, batch_row); other models and the log on go chunk by chunk as before.
+"""predict_batch of a linear model with one output scores the query (and writes its audit rows) in one SQL
+statement (batch_sql, batch_row); other models go chunk by chunk as before.
 
 Revision ID: 0027
 Revises: 0026

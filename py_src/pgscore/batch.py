@@ -329,13 +329,13 @@ def query_chunks(plpy, GD, model, query, chunk_size, log, path):
     return _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller, fmt)
 
 
-def query_statement(plpy, model, query, chunk_size, path) -> str | None:
-    """predict_batch without logging for a model SQL scores (a linear one with one output): one statement
-    over the whole query, for predict_batch to run in the caller's search_path (every name of its own
-    qualified), returning (key text, score float8); None for other models, which go chunk by chunk. Its
-    parameters: $1 the model's name, $2 its version. A row whose score SQL does not give (a NaN or an
-    infinity, a NULL or an array of the wrong shape) is scored by pgscore.batch_row, as the chunks would
-    score it, or raises their error naming its key."""
+def query_statement(plpy, model, query, chunk_size, log, path) -> str | None:
+    """predict_batch for a model SQL scores (a linear one with one output): one statement over the whole
+    query, for predict_batch to run in the caller's search_path (every name of its own qualified),
+    returning (key text, score float8) and with `log` writing the audit rows as the chunks would; None
+    for other models, which go chunk by chunk. Its parameters: $1 the model's name, $2 its version. A
+    row whose score SQL does not give (a NaN or an infinity, a NULL or an array of the wrong shape) is
+    scored by pgscore.batch_row, as the chunks would score it, or raises their error naming its key."""
     _, columns = _described(plpy, model, query, chunk_size, path)
     # a float8[] is read once per row into memory of its own: each subscript of an array stored with a
     # short header would otherwise copy it (0.6 against 0.15 us a row for twelve; a slice keeps NULL)
@@ -356,10 +356,25 @@ def query_statement(plpy, model, query, chunk_size, path) -> str | None:
          + ", ".join(f"{source}.{q(n)}" for n in names) + f" FROM {inner} AS {source}({KEY}) OFFSET 0")
     finite = (f"t.{zname} OPERATOR(pg_catalog.>) '-Infinity'{f8} AND t.{zname} OPERATOR(pg_catalog.<) "
               f"'Infinity'{f8}")
-    fallback = (f"pgscore.batch_row($1, $2, t.{KEY}, "
-                f"{features_format(plpy).sql(feature_sql(plpy, model, columns, 't'))})")
-    return (f"SELECT t.{KEY} AS key, CASE WHEN {finite} THEN {link('t.' + zname)} ELSE {fallback} END AS score "
-            f"FROM ({t}) AS t")
+    feats = feature_sql(plpy, model, columns, "t")
+    fallback = f"pgscore.batch_row($1, $2, t.{KEY}, {features_format(plpy).sql(feats)})"
+    scored_rows = (f"SELECT t.{KEY} AS key, CASE WHEN {finite} THEN {link('t.' + zname)} ELSE {fallback} END "
+                   f"AS score")
+    if log and _read_only(plpy):
+        plpy.warning("pgscore: read-only transaction: predict_batch scores but does not write "
+                     "pgscore.prediction_log", hint="p_log => false asks for that without this warning")
+        log = False
+    if not log:
+        return f"{scored_rows} FROM ({t}) AS t"
+    # the audit rows as the chunks write them: the features as decoded (a NULL element is NaN), no label
+    # (one output), the cause computed now, in the same statement as theirs
+    if one_array(columns, None):
+        feats = f"pg_catalog.array_replace({feats}, NULL::pg_catalog.float8, 'NaN'{f8})"
+    return (f"WITH s AS MATERIALIZED ({scored_rows}, {feats} AS f FROM ({t}) AS t), "
+            "l AS (INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
+            f"SELECT {int(model.model_id)}, s.key, s.f, s.score, 'batch', "
+            f"{plpy.quote_literal(auditlog.cause(plpy, 'predict_batch'))}::pg_catalog.jsonb FROM s) "
+            "SELECT s.key, s.score FROM s")
 
 
 def _null_features(model, key) -> InvalidModel:

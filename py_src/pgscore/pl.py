@@ -187,18 +187,19 @@ def batch_chunks(plpy, GD, model, query, version, chunk_size, log, search_path=.
 
 @raising_sql_errors
 def batch_sql(plpy, GD, model, query, version, chunk_size, log, search_path):
-    """predict_batch's statement for a model SQL scores, when nothing is logged: (statement, version), the
-    statement NULL where the chunks must score (another model, or the log on); the version is the one
-    resolved now, for the chunks to use if the statement fails."""
+    """predict_batch's statement for a model SQL scores: (statement, version, error), the statement NULL
+    where the chunks must score (another model); the version is the one resolved now, for the chunks to
+    use if the statement fails. An error is returned (as batch_chunks returns it) for predict_batch to
+    raise with batch_error, its message alone, as it raises the chunks' errors."""
     from pgscore import batch
 
-    m = _runtime(plpy, GD).resolve(model, version)
-    if log is None:
-        raise PgscoreError("p_log must not be NULL", sqlstate="22004")
-    if log:
-        batch.check_chunk_size(chunk_size)
-        return [(None, m.version)]
-    return [(batch.query_statement(plpy, m, query, chunk_size, search_path), m.version)]
+    try:
+        m = _runtime(plpy, GD).resolve(model, version)
+        if log is None:
+            raise PgscoreError("p_log must not be NULL", sqlstate="22004")
+        return [(batch.query_statement(plpy, m, query, chunk_size, log, search_path), m.version, None)]
+    except (PgscoreError, plpy.SPIError) as e:
+        return [(None, None, _error_row(e))]
 
 
 @raising_sql_errors

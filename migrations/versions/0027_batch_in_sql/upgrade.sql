@@ -1,15 +1,15 @@
--- 0026 to 0027: predict_batch of a linear model with one output, nothing logged, scores the whole query
--- in one SQL statement (batch_sql writes it, batch_row scores a row SQL cannot), instead of moving every
--- row through PL/Python chunk by chunk; other models, and the log on, go chunk by chunk as before.
+-- 0026 to 0027: predict_batch of a linear model with one output scores the whole query in one SQL
+-- statement, which also writes the audit rows (batch_sql writes it, batch_row scores a row SQL cannot),
+-- instead of moving every row through PL/Python chunk by chunk; other models go chunk by chunk as before.
 -- predict_batch is now PL/pgSQL, with batch_chunks' fixed output settings for the keys' text.
 
--- A linear model with one output, nothing logged: predict_batch runs one statement over the whole query
--- that scores in SQL (batch_sql writes it: the caller's query with the model's arithmetic around it), no
--- row through PL/Python but one SQL cannot score (a NaN or an infinity, a NULL, an array of the wrong
--- shape), which batch_row scores as the chunks would, or fails with their error (migration 0027)
+-- A linear model with one output: predict_batch runs one statement over the whole query that scores in
+-- SQL and writes the audit rows (batch_sql writes it: the caller's query with the model's arithmetic
+-- around it), no row through PL/Python but one SQL cannot score (a NaN or an infinity, a NULL, an array
+-- of the wrong shape), which batch_row scores as the chunks would, or fails with their error (migration 0027)
 CREATE FUNCTION pgscore.batch_sql(p_model text, p_query text, p_version integer, p_chunk_size integer, p_log boolean,
                                   p_search_path text)
-RETURNS TABLE (statement text, version integer)
+RETURNS TABLE (statement text, version integer, error jsonb)
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -21,7 +21,7 @@ except ImportError as e:  # a server started without pgscore's environment
                hint="restart the server with PYTHONPATH naming the site-packages directory of the environment pgscore was installed into with the server's own Python, not the venv itself (any pgscore command of that environment prints the exact value; README, 'Installing into an existing server'), then SELECT pgscore.validate_environment()")
 return batch_sql(plpy, GD, p_model, p_query, p_version, p_chunk_size, p_log, p_search_path)
 $pl$;
-COMMENT ON FUNCTION pgscore.batch_sql(text, text, integer, integer, boolean, text) IS 'Internal: checks predict_batch''s arguments and returns the statement that scores p_query in SQL (NULL where it goes chunk by chunk: another model, or the log on) and the version it scores with; use pgscore.predict_batch';
+COMMENT ON FUNCTION pgscore.batch_sql(text, text, integer, integer, boolean, text) IS 'Internal: checks predict_batch''s arguments and returns the statement that scores p_query in SQL (NULL where it goes chunk by chunk: another model) and the version it scores with, or the error it found; use pgscore.predict_batch';
 
 CREATE FUNCTION pgscore.batch_row(p_model text, p_version integer, p_key text, p_features bytea)
 RETURNS float8
@@ -54,8 +54,11 @@ DECLARE
     v_version integer;
     v_error jsonb;
 BEGIN
-    SELECT b.statement, b.version INTO v_statement, v_version
+    SELECT b.statement, b.version, b.error INTO v_statement, v_version, v_error
       FROM pgscore.batch_sql(p_model, p_query, p_version, p_chunk_size, p_log, p_search_path) AS b;
+    IF v_error IS NOT NULL THEN  -- as the chunks' errors: the message alone, from PL/pgSQL
+        PERFORM pgscore.batch_error(v_error);
+    END IF;
     IF v_statement IS NULL THEN
         RETURN QUERY
         SELECT u.key, u.score
@@ -86,7 +89,7 @@ BEGIN
     END;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.predict_batch(text, text, integer, integer, boolean, text) IS 'Score every row of a query (first column the key, then a column per feature or one float8[] named features) in chunks, or in one SQL statement for a linear model with nothing logged; returns key and score; the query''s names are resolved with p_search_path (default: the caller''s)';
+COMMENT ON FUNCTION pgscore.predict_batch(text, text, integer, integer, boolean, text) IS 'Score every row of a query (first column the key, then a column per feature or one float8[] named features) in chunks, or in one SQL statement for a linear model with one output; returns key and score; the query''s names are resolved with p_search_path (default: the caller''s)';
 
 REVOKE EXECUTE ON FUNCTION pgscore.batch_sql(text, text, integer, integer, boolean, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION pgscore.batch_row(text, integer, text, bytea) FROM PUBLIC;
