@@ -209,6 +209,12 @@ def run(url, quick=False, say=print, only=None) -> Report:
                            "p_log => %s)", (name, log), repeat=1)
             rep.add(f"{name}: predict_batch, log {'on' if log else 'off'}", n_batch, s,
                     ref=f"{name}: predict_proba, one batch of {n_batch:,}")
+    # the same rows with a column per feature instead of one float8[]: a linear model scored in SQL reads
+    # no array (twelve subscripts a row)
+    per_column = ("SELECT id, " + ", ".join(sql.Identifier(n).as_string(conn) for n in names) + " FROM customers")
+    s = _best(cur, "SELECT count(*) FROM pgscore.predict_batch('logit', %s, p_log => false)", (per_column,), repeat=1)
+    rep.add("logit: predict_batch, log off, a column per feature", n_batch, s,
+            ref=f"logit: predict_proba, one batch of {n_batch:,}")
     cur.execute("TRUNCATE pgscore.prediction_log")
 
     say(f"\nbatch written back into the table, {n_batch:,} rows (logistic pipeline); each run starts from a "
