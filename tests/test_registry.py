@@ -671,3 +671,20 @@ def test_a_database_without_pgscore_says_to_install_it(empty_db_url, tmp_path):
         assert "pgscore is not installed in this database" in r.stderr and "pgscore install --db URL" in r.stderr, \
             r.stderr
     assert query(empty_db_url, "SELECT count(*) FROM pg_namespace WHERE nspname = 'pgscore'") == [(0,)]
+
+
+def test_a_feature_name_no_column_can_carry_deploys_with_a_note(db_url, tmp_path):
+    """A name over 63 bytes (cut short by PostgreSQL as a column name) deploys: by position and as jsonb
+    it scores; deploy says what cannot name it (a query's columns, score_table, rescoring)."""
+    long = "number_of_support_calls_in_the_thirty_days_before_the_last_bill_"  # 64 bytes
+    names = NAMES[:-1] + [long]
+    est = LogisticRegression(max_iter=500).fit(X, Y)
+    rec = registry.deploy(db_url, "longnames", est, X, Y, feature_names=names)
+    assert "1 feature name(s) longer than 63 bytes" in rec["feature_note"] and repr(long) in rec["feature_note"]
+    assert "feature_note" not in registry.deploy(db_url, "short", est, X, Y, feature_names=NAMES)
+    (by_name,), = query(db_url, "SELECT pgscore.score('longnames', %s::jsonb)", (json.dumps(dict(zip(names, X[0].tolist()))),))
+    assert abs(by_name - est.predict_proba(X[:1])[0, 1]) < 1e-9
+    path = tmp_path / "m.joblib"
+    joblib.dump(est, path)
+    run = pgscore_cli("deploy", str(path), "--name", "longnames", "--features", ",".join(names), "--db", db_url)
+    assert run.returncode == 0 and "pgscore: note: 1 feature name(s) longer than 63 bytes" in run.stderr, run.stderr

@@ -373,6 +373,17 @@ def test_predict_batch_input_errors(conn):
     assert [k for k, _ in twice] == [str(i) for i in range(5)] and [s for _, s in twice] == [s for _, s in got]
 
 
+def test_score_table_refuses_a_materialized_view_by_name(conn):
+    """A materialized view may have a unique index, but takes no UPDATE: score_table says so before any
+    work, not PostgreSQL's "cannot lock rows in materialized view"."""
+    deploy(conn.dsn, "logit")
+    load_rows(conn, X[:5])
+    query(conn, "CREATE MATERIALIZED VIEW mv AS SELECT id, f AS features, s FROM rows; CREATE UNIQUE INDEX ON mv (id)")
+    err = sql_error(conn, "CALL pgscore.score_table('logit', 'mv', 'id', 's')")
+    assert err.pgcode == "42809" and "mv is a materialized view, whose rows take no UPDATE" in err.pgerror, err.pgerror
+    assert "predict_batch" in err.diag.message_hint
+
+
 def calls_of(conn, model) -> dict:
     """The PL/Python functions predict_batch called, with their numbers of calls, over `rows` unlogged."""
     tx = psycopg2.connect(conn.dsn)

@@ -339,8 +339,9 @@ def query_statement(plpy, model, query, chunk_size, log, path) -> str | None:
     _, columns = _described(plpy, model, query, chunk_size, path)
     # a float8[] is read once per row into memory of its own: each subscript of an array stored with a
     # short header would otherwise copy it (0.6 against 0.15 us a row for twelve; a slice keeps NULL)
-    inner, source = ((f"(SELECT q.{KEY}, q.features[:] AS features FROM ({query}) AS q({KEY}) OFFSET 0)", "r")
-                     if one_array(columns, None) else (f"({query})", "r"))
+    source = "r"
+    inner = (f"(SELECT q.{KEY}, q.features[:] AS features FROM ({query}) AS q({KEY}) OFFSET 0)"
+             if one_array(columns, None) else f"({query})")
     in_sql = score_in_sql(plpy, model, columns, source)
     if in_sql is None:
         return None
@@ -476,6 +477,7 @@ def key_hint(plpy, keys: dict, name, column) -> str:
     return f"if its values are unique: ALTER TABLE {name} ADD PRIMARY KEY ({col})"
 
 
+_RELKIND = "SELECT c.relkind::pg_catalog.text AS k FROM pg_catalog.pg_class c WHERE c.oid = $1"
 _HAS_PRIMARY_KEY = ("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = $1 AND i.indisprimary) "
                     "AS pk")
 
@@ -499,6 +501,12 @@ class TablePlans:
 
     def __init__(self, plpy, model, table, key, into, log):
         q = plpy.quote_ident
+        if plpy.execute(plpy.prepare(_RELKIND, ["pg_catalog.regclass"]), [table])[0]["k"] == "m":
+            # it may have a unique index, but takes no UPDATE ("cannot lock rows in materialized view")
+            raise InvalidModel(f"{table} is a materialized view, whose rows take no UPDATE: score_table writes "
+                               "each score into its row", sqlstate="42809",
+                               hint="score into the table it reads from, or compute the score in the view's own "
+                                    "query with pgscore.score (pgscore.predict_batch scores any query's rows)")
         columns, types = columns_of(plpy, table)
         for what, col in (("key", key), ("score", into)):
             if col not in columns:

@@ -203,18 +203,15 @@ def run(url, quick=False, say=print, only=None) -> Report:
     cur.execute("TRUNCATE pgscore.prediction_log")
 
     say(f"\nbatch returning rows: SELECT count(*) FROM pgscore.predict_batch(model, query) over {n_batch:,} rows")
-    for name in ("logit", "hgb"):
-        for log in (False, True):
-            s = _best(cur, "SELECT count(*) FROM pgscore.predict_batch(%s, 'SELECT id, features FROM customers', "
-                           "p_log => %s)", (name, log), repeat=1)
-            rep.add(f"{name}: predict_batch, log {'on' if log else 'off'}", n_batch, s,
-                    ref=f"{name}: predict_proba, one batch of {n_batch:,}")
-    # the same rows with a column per feature instead of one float8[]: a linear model scored in SQL reads
-    # no array (twelve subscripts a row)
+    # the logistic model also over the same rows with a column per feature instead of one float8[]: scored
+    # in SQL, it then reads no array (twelve subscripts a row); measured before the runs that write the log
     per_column = ("SELECT id, " + ", ".join(sql.Identifier(n).as_string(conn) for n in names) + " FROM customers")
-    s = _best(cur, "SELECT count(*) FROM pgscore.predict_batch('logit', %s, p_log => false)", (per_column,), repeat=1)
-    rep.add("logit: predict_batch, log off, a column per feature", n_batch, s,
-            ref=f"logit: predict_proba, one batch of {n_batch:,}")
+    for name, log, query in [("logit", False, None), ("logit", False, per_column), ("logit", True, None),
+                             ("hgb", False, None), ("hgb", True, None)]:
+        s = _best(cur, "SELECT count(*) FROM pgscore.predict_batch(%s, %s, p_log => %s)",
+                  (name, query or "SELECT id, features FROM customers", log), repeat=1)
+        rep.add(f"{name}: predict_batch, log {'on' if log else 'off'}" + (", a column per feature" if query else ""),
+                n_batch, s, ref=f"{name}: predict_proba, one batch of {n_batch:,}")
     cur.execute("TRUNCATE pgscore.prediction_log")
 
     say(f"\nbatch written back into the table, {n_batch:,} rows (logistic pipeline); each run starts from a "

@@ -499,6 +499,8 @@ def cmd_deploy(args):
          f"{rec['sha256'][:12]}..., {'signed' if rec['signed'] else 'unsigned'}, "
          f"{'live' if rec['live'] else 'not live'})")
     _say(f"  engine: {rec['engine']}" + (f" ({rec['engine_note']})" if rec.get("engine_note") else ""))
+    if rec.get("feature_note"):
+        print(f"pgscore: note: {rec['feature_note']}", file=sys.stderr)
     if not args.train:
         _say("  without --train: no baseline (the drift views say no_baseline), no hold-out metrics, and no "
              "compiled evaluator (it is proved equal to scikit-learn on deploy data); deploy with --train CSV "

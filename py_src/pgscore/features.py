@@ -87,6 +87,20 @@ def describe(estimator, X, feature_names=None) -> tuple[list[str], list[str]]:
     return names, types
 
 
+NAMEDATALEN = 64  # PostgreSQL's identifiers: 63 bytes, longer ones cut short with a NOTICE
+
+
+def long_names_note(names) -> str | None:
+    """What deploy says of feature names no column can carry (over 63 bytes in UTF-8), or None."""
+    long = [n for n in names if len(n.encode()) >= NAMEDATALEN]
+    if not long:
+        return None
+    return (f"{len(long)} feature name(s) longer than {NAMEDATALEN - 1} bytes, which PostgreSQL cuts short as a "
+            f"column name ({', '.join(repr(n) for n in long[:3])}{', ...' if len(long) > 3 else ''}): score "
+            "them by position (a float8[]) or by name as jsonb; a query with a column per feature, "
+            "score_table and rescoring on INSERT read columns by these names and cannot find them")
+
+
 NUMBERS_ONLY = ("pgscore scores numbers: every feature reaches the model as a float8 (a float8[] element or "
                 "a JSON number). Train on integer codes for a category (one-hot encode the codes inside the "
                 "pipeline) and code the text in SQL, e.g. array_position(ARRAY['basic','plus','pro'], plan) - 1")

@@ -150,7 +150,11 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
         (model_id, version), = _call(conn, "SELECT * FROM pgscore.register_model(%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                                      (name, blob, artifacts.sha256(blob), json.dumps(meta, default=_json),
                                       json.dumps(rows), activate, reason, ev_bytes, json.dumps(ev_meta)))
-        return show(conn, name, version)
+        rec = show(conn, name, version)
+    note = features.long_names_note(names)
+    if note:
+        rec["feature_note"] = note
+    return rec
 
 
 def _check_same_task(name, known, task, classes):
