@@ -171,6 +171,10 @@ def test_log_partitions_and_retention(churn):
     (made,), = query(churn, "SELECT pgscore.create_log_partitions(1, ((now() - interval '40 days') AT TIME ZONE 'UTC')::date)")
     assert made == 2
     assert query(churn, "SELECT count(*) FROM pgscore.prediction_log_default") == [(0,)]
+    # the administrator reads every partition, those made at install and those made later alike
+    assert query(churn, "SELECT count(*), count(*) FILTER (WHERE has_table_privilege('pgscore_admin', i.inhrelid, "
+                        "'SELECT')) FROM pg_inherits i WHERE i.inhparent = 'pgscore.prediction_log'::regclass") \
+        == [(len(parts) + 2,) * 2]
     assert query(churn, "SELECT tableoid::regclass::text FROM pgscore.prediction_log")[0][0].startswith(
         "pgscore.prediction_log_2")
     query(churn, "SELECT pgscore.score('churn', %s::float8[])", (ROW,))

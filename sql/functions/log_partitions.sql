@@ -38,6 +38,10 @@ BEGIN
                        'INSERT INTO pgscore.%I SELECT * FROM moved', v_lo, v_hi, v_name);
         EXECUTE format('ALTER TABLE pgscore.prediction_log ATTACH PARTITION pgscore.%I FOR VALUES FROM (%L) TO (%L)',
                        v_name, v_lo, v_hi);
+        -- as install grants every table of the schema (migration 0027: the partitions made later had no grant)
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'pgscore_admin') THEN
+            EXECUTE format('GRANT SELECT ON pgscore.%I TO pgscore_admin', v_name);
+        END IF;
         v_created := v_created + 1;
     END LOOP;
     RETURN v_created;
