@@ -1133,6 +1133,10 @@ def test_a_trigger_no_wiring_owns_is_removed_by_detach_and_by_attach(shop, train
     del shop.notices[:]
     query(shop, "INSERT INTO complaints (customer_id) VALUES (5)")
     (warning,) = [n for n in shop.notices if "names rescoring 1, which is not attached" in n]
+    assert "pgscore status says what changed" in warning
+    out = pgscore_cli("status", "--db", shop.dsn).stdout
+    assert ("trigger pgscore_rescore_1 on public.complaints names rescoring 1, which no wiring of that table is"
+            in out and "SELECT pgscore.detach_rescoring('public.complaints')" in out), out
     (fix,) = [line.split("detach it with ", 1)[1].split(" and attach again")[0] for line in warning.splitlines()
               if "detach it with" in line]
     assert fix == "SELECT pgscore.detach_rescoring('public.complaints')"
@@ -1151,9 +1155,13 @@ def test_a_trigger_no_wiring_owns_is_removed_by_detach_and_by_attach(shop, train
     query(shop, "INSERT INTO complaints (customer_id) VALUES (5)")
     assert not [n for n in shop.notices if "WARNING" in n], shop.notices
     assert_scores_match_model(shop, trained[0], [5])
+    assert "which no wiring of that table is" not in pgscore_cli("status", "--db", shop.dsn).stdout
     # the same trigger name on another table: that table's trigger goes, this wiring stays
     query(shop, "CREATE TABLE complaints2 (LIKE complaints)")
     orphan(shop, "complaints2", f"pgscore_rescore_{rid}")
+    out = pgscore_cli("status", "--db", shop.dsn).stdout
+    assert f"trigger pgscore_rescore_{rid} on public.complaints2 names rescoring {rid}, which no wiring" in out, out
+    assert "on public.complaints names" not in out and "NOT RESCORING" not in out, out
     assert query(shop, "SELECT pgscore.detach_rescoring('complaints2')") == [(1,)]
     assert pgscore_triggers(shop, "complaints2") == []
     assert query(shop, "SELECT rescoring_id FROM pgscore.rescoring") == [(rid,)]

@@ -303,6 +303,22 @@ SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.score_col
   LEFT JOIN pgscore.live_models l ON l.name = r.model_name
  ORDER BY r.rescoring_id"""
 
+# pgscore's triggers that no wiring owns (a table restored from a dump without pgscore.rescoring's rows, or a
+# trigger copied to another table than its wiring's): each INSERT warns and rescores nothing
+_ORPHAN_TRIGGERS = """
+SELECT t.tgrelid::pg_catalog.regclass::pg_catalog.text, pg_catalog.quote_ident(t.tgname), a.arg
+  FROM pg_catalog.pg_trigger t,
+       LATERAL (SELECT pg_catalog.split_part(pg_catalog.encode(t.tgargs, 'escape'), '\\000', 1) AS arg) AS a
+ WHERE t.tgfoid = 'pgscore.rescore_events()'::pg_catalog.regprocedure
+   AND NOT EXISTS (SELECT 1 FROM pgscore.rescoring r
+                    WHERE r.rescoring_id::pg_catalog.text = a.arg AND r.trigger_name = t.tgname
+                      AND (pg_catalog.to_regclass(r.event_table) IS NULL
+                           OR pg_catalog.to_regclass(r.event_table) = t.tgrelid
+                           OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger o
+                                           WHERE o.tgrelid = pg_catalog.to_regclass(r.event_table)
+                                             AND o.tgname = r.trigger_name)))
+ ORDER BY 1, 2"""
+
 # the queue, and how much of it no wiring can retry: detached, or its event table gone (by its name)
 _QUEUED = """
 SELECT pg_catalog.count(*),
@@ -377,6 +393,12 @@ def _rescoring_status(cur):
                      f"of {model} is live (make one live with: {command(f'activate {model} VERSION')}, then: "
                      f"{command('retry')})")
         _say(line)
+    cur.execute(_ORPHAN_TRIGGERS)
+    for table, trigger, arg in cur.fetchall():
+        _say(f"  trigger {trigger} on {table} names rescoring {arg}, which no wiring of that table is: its events "
+             f"are inserted with a WARNING and rescore nothing (a table restored without pgscore.rescoring's rows?); "
+             f"remove it with SELECT pgscore.detach_rescoring({lit(table)}), then attach the table again if it "
+             "should rescore")
     cur.execute(_QUEUED)
     queued, orphans, oldest, attempts = cur.fetchone()
     if queued:
