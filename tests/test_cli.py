@@ -390,3 +390,20 @@ def test_status_warns_of_pgscore_roles_without_their_grants(db_url):
     out = pgscore_cli("status", "--db", db_url).stdout
     assert "WARNING: roles: pgscore_reader lacks its grants (a database restored into another cluster" in out, out
     assert "pg_dumpall --roles-only" in out
+
+
+def test_a_session_lost_mid_command_is_not_called_a_failure_to_connect(db_url):
+    """A session that ends under a command (a crash, a killed backend: libpq's own words, no server
+    message) reads as lost, not as 'cannot connect' with a hint about --db; a connection that never opens
+    still reads as that."""
+    from pgscore.cli import database_error_text
+
+    conn = psycopg2.connect(db_url)
+    os.close(conn.fileno())  # the socket gone under libpq, as when the backend dies
+    with pytest.raises(psycopg2.Error) as e:
+        conn.cursor().execute("SELECT 1")
+    text = database_error_text(e.value)
+    assert text.startswith("the connection to the database was lost: ") and "--db" not in text, text
+    with pytest.raises(psycopg2.OperationalError) as e:
+        psycopg2.connect("host=/nonexistent-pgscore port=1 dbname=x connect_timeout=1")
+    assert database_error_text(e.value).startswith("cannot connect to the database: ")

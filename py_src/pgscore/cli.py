@@ -918,6 +918,12 @@ def cli_hint(hint):
     return next((say + command(rest) for sql, (say, rest) in CLI_HINTS.items() if hint and sql in hint), hint)
 
 
+# libpq's words for a session that was open and ended under it (not a connection that never opened)
+_LOST = ("server closed the connection unexpectedly", "SSL connection has been closed unexpectedly",
+         "could not receive data from server", "could not send data to server", "connection already closed",
+         "terminating connection")
+
+
 def database_error_text(e) -> str:
     """A server error as a user reads it: the message, DETAIL and HINT, not the PL/Python traceback in CONTEXT."""
     diag = getattr(e, "diag", None)
@@ -926,8 +932,14 @@ def database_error_text(e) -> str:
         import psycopg2
 
         text = str(e).strip()
+        first = text.splitlines()[0].strip() if text else repr(e)
+        if isinstance(e, psycopg2.InterfaceError) or (isinstance(e, psycopg2.OperationalError)
+                                                      and first.startswith(_LOST)):
+            return (f"the connection to the database was lost: {first}\n"
+                    "Hint: the server ended this session (a restart or a crash, or its backend was killed); what "
+                    "was committed before stays: run the command again once the server is back")
         if isinstance(e, psycopg2.OperationalError):
-            return (f"cannot connect to the database: {text.splitlines()[0] if text else e!r}\n"
+            return (f"cannot connect to the database: {first}\n"
                     "Hint: check --db / PGSCORE_DATABASE_URL, or start the embedded one with: " + command("db start"))
         return text
     primary = server_message(primary)
