@@ -926,18 +926,19 @@ _LOST = ("server closed the connection unexpectedly", "SSL connection has been c
 
 def database_error_text(e) -> str:
     """A server error as a user reads it: the message, DETAIL and HINT, not the PL/Python traceback in CONTEXT."""
+    import psycopg2
+
     diag = getattr(e, "diag", None)
     primary = diag.message_primary if diag is not None else None
+    text = str(e).strip()
+    first = text.splitlines()[0].strip() if text else repr(e)
+    # libpq's own words (no SQLSTATE; psycopg2 raises some as a bare DatabaseError)
+    if not getattr(diag, "sqlstate", None) and (isinstance(e, psycopg2.InterfaceError) or (
+            isinstance(e, psycopg2.DatabaseError) and first.startswith(_LOST))):
+        return (f"the connection to the database was lost: {first}\n"
+                "Hint: the server ended this session (a restart or a crash, or its backend was killed); what "
+                "was committed before stays: run the command again once the server is back")
     if not primary:  # not from the server: most often no server to talk to
-        import psycopg2
-
-        text = str(e).strip()
-        first = text.splitlines()[0].strip() if text else repr(e)
-        if isinstance(e, psycopg2.InterfaceError) or (isinstance(e, psycopg2.OperationalError)
-                                                      and first.startswith(_LOST)):
-            return (f"the connection to the database was lost: {first}\n"
-                    "Hint: the server ended this session (a restart or a crash, or its backend was killed); what "
-                    "was committed before stays: run the command again once the server is back")
         if isinstance(e, psycopg2.OperationalError):
             return (f"cannot connect to the database: {first}\n"
                     "Hint: check --db / PGSCORE_DATABASE_URL, or start the embedded one with: " + command("db start"))
