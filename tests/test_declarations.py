@@ -149,6 +149,8 @@ def test_look_alike_objects_are_never_picked_up(db_url):
         CREATE OPERATOR trap.< (LEFTARG = float8, RIGHTARG = float8, FUNCTION = trap.cmp_f8);
         CREATE OPERATOR trap.> (LEFTARG = float8, RIGHTARG = float8, FUNCTION = trap.cmp_f8);
         CREATE OPERATOR trap.>= (LEFTARG = float8, RIGHTARG = float8, FUNCTION = trap.cmp_f8);
+        CREATE FUNCTION trap.eq4(integer, integer) RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'trap int4 = fired'; END $$;
+        CREATE OPERATOR trap.= (LEFTARG = integer, RIGHTARG = integer, FUNCTION = trap.eq4);
         CREATE FUNCTION trap.exp(float8) RETURNS float8 LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'trap exp fired'; END $$;
         CREATE TABLE trap.deployments (model_name text, model_id bigint, action text, deployment_id bigint);
         CREATE TABLE trap.prediction_log (LIKE pgscore.prediction_log);

@@ -109,8 +109,9 @@ def test_sql_equals_scikit_learn(conn, name):
     batch = dict(query(conn, "SELECT key::int, score FROM pgscore.predict_batch(%s, 'SELECT id, f AS features FROM rows', "
                              "p_chunk_size => 40)", (name,)))
     assert np.abs(np.array([batch[i] for i in range(len(x))]) - np.array([g[1] for g in got])).max() <= 1e-12
-    # nothing logged: a linear model with one output scores the whole query in one SQL statement (a NULL in
-    # an array goes through batch_row, NaN columns are scored in SQL), the others chunk by chunk, as above
+    # a linear model with one output scores the whole query in one SQL statement, logged (above) or not (a
+    # NULL in an array goes through batch_row, NaN columns are scored in SQL); the others chunk by chunk.
+    # Either way the scores are the row functions' (`got`, compared with `batch` above)
     (statement,), = query(conn, "SELECT statement FROM pgscore.batch_sql(%s, 'SELECT id, f AS features FROM rows', "
                                 "NULL, 40, false, 'public')", (name,))
     assert (statement is not None) == (name in ("logit", "ridge_imputed")), statement

@@ -201,7 +201,7 @@ def score_in_sql(plpy, model, columns: dict, alias: str, exprs: dict | None = No
         return None
     z, link = zl
     if one_array(columns, exprs):
-        z = f"(CASE WHEN pg_catalog.cardinality({alias}.features) = {model.n} THEN {z} END)"
+        z = f"(CASE WHEN pg_catalog.cardinality({alias}.features) OPERATOR(pg_catalog.=) {model.n} THEN {z} END)"
     return items, z, link
 
 

@@ -173,9 +173,12 @@ BEGIN
         IF v_error IS NOT NULL THEN
             PERFORM pgscore.batch_error(v_error);
         END IF;
-        RAISE EXCEPTION 'pgscore.predict_batch: model % scores this query in SQL, which failed: %', p_model, SQLERRM
-            USING ERRCODE = SQLSTATE,
-                  HINT = 'a feature value beyond about 1e300 (or one whose product with a weight underflows) is out of SQL''s range; pgscore.score scores such a row';
+        IF SQLSTATE = '22003' THEN
+            RAISE EXCEPTION 'pgscore.predict_batch: model % scores this query in SQL, which failed: %', p_model, SQLERRM
+                USING ERRCODE = SQLSTATE,
+                      HINT = 'a feature value beyond about 1e300 (or one whose product with a weight underflows) is out of SQL''s range; pgscore.score scores such a row';
+        END IF;
+        RAISE;  -- not raised again chunk by chunk (a query whose rows changed in between): as it was
     END;
 END
 $fn$;
