@@ -995,6 +995,15 @@ def test_attach_warns_of_a_recount_without_an_index_and_of_partitions(shop):
     assert len(said) == 1 and "public.pcalls is partitioned" in said[0] and "by name are not rescored" in said[0]
     query(shop, "INSERT INTO pcalls (customer_id) VALUES (5)")  # through the parent: recounted from pcalls
     assert query(shop, "SELECT complaints_30d FROM customers WHERE id = 5") == [(1.0,)]
+    # a parent of inheritance children: a row inserted into a child fires no trigger of the parent's
+    query(shop, "CREATE TABLE icalls (customer_id bigint, at timestamptz DEFAULT now()); "
+                "CREATE TABLE icalls_web () INHERITS (icalls); CREATE INDEX ON icalls (customer_id, at)")
+    del shop.notices[:]
+    query(shop, "SELECT pgscore.attach_rescoring('icalls', 'customers', 'customer_id', 'churn', 'churn_score', "
+                "%s::jsonb, p_profile_key => 'id')", (window,))
+    said = [n for n in shop.notices if "WARNING" in n]
+    assert len(said) == 1 and "public.icalls has inheritance children (public.icalls_web): rows inserted into a child " \
+        "are not rescored" in said[0], said
 
 
 def test_retry_failed_names_the_profile_table_that_went(shop):

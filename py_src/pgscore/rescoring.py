@@ -1377,6 +1377,17 @@ def _warn_slow_or_partial(plpy, events: Table, key, counters):
         plpy.warning(f"pgscore: {events.name} is partitioned: rows inserted into one of its partitions by name are "
                      "not rescored (PostgreSQL fires a statement trigger for the table the statement names)",
                      hint=f"insert, COPY and INSERT ... SELECT into {events.name} itself")
+    else:
+        children = [r["name"] for r in plpy.execute(plpy.prepare(_CHILDREN, ["pg_catalog.oid"]), [events.oid])]
+        if children:  # (an INSERT into the parent adds no row to a child: only inserts into a child miss)
+            plpy.warning(f"pgscore: {events.name} has inheritance children ({', '.join(children[:3])}"
+                         f"{', ...' if len(children) > 3 else ''}): rows inserted into a child are not rescored, "
+                         f"though counters that recount read them through {events.name}",
+                         hint=f"insert into {events.name} itself, or attach each child as an event table of its own")
+
+
+_CHILDREN = ("SELECT i.inhrelid::pg_catalog.regclass::pg_catalog.text AS name FROM pg_catalog.pg_inherits i "
+             "WHERE i.inhparent OPERATOR(pg_catalog.=) $1 ORDER BY 1")
 
 
 def _relation(plpy, name, what) -> Table:
