@@ -41,6 +41,20 @@ def test_install_env_uninstall(empty_db_url):
     assert "not installed" in pgscore_cli("uninstall", "--db", empty_db_url).stdout
 
 
+def test_install_over_a_version_table_restored_without_the_schema(empty_db_url):
+    """pg_dump -n public carries pgscore's version table: restored into a database without pgscore, it
+    names a revision that describes nothing there. install installs (it would otherwise find head and
+    do nothing), and says so."""
+    query(empty_db_url, f"CREATE TABLE public.{migrate.VERSION_TABLE} (version_num varchar(32) NOT NULL PRIMARY KEY); "
+                        f"INSERT INTO public.{migrate.VERSION_TABLE} VALUES ('{migrate.head()}')")
+    assert migrate.current(empty_db_url) is None
+    run = pgscore_cli("install", "--db", empty_db_url)
+    assert run.returncode == 0 and f"revision none -> {migrate.head()}" in run.stdout, run.stdout + run.stderr
+    assert query(empty_db_url, "SELECT pg_catalog.to_regprocedure('pgscore.predict_batch(text,text,integer,integer,"
+                               "boolean,text)') IS NOT NULL") == [(True,)]
+    assert migrate.current(empty_db_url) == migrate.head()
+
+
 def test_without_db_the_error_says_how_to_reach_a_cluster_started_elsewhere(tmp_path):
     none = tmp_path / "nowhere"
     run = pgscore_cli("install", env={"PGSCORE_DATA_DIR": str(none), "PGSCORE_DATABASE_URL": ""})

@@ -141,6 +141,7 @@ def upgrade(url: str, revision: str = "head", check_environment: bool = True) ->
         try:
             with engine.connect() as conn, conn.begin():
                 cfg.attributes["connection"] = conn
+                _forget_a_stale_revision(conn)
                 command.upgrade(cfg, revision)
                 if check_environment:
                     report = execute_script(conn, "SELECT pgscore.validate_environment()")[0]
@@ -189,15 +190,30 @@ def downgrade(url: str, revision: str = "base") -> None:
         raise InstallError(f"{what} failed; nothing was changed", detail=detail, hint=hint) from e
 
 
+# the version table says a revision, and there is no pgscore schema: a dump of the public schema alone (pg_dump
+# -n public carries the table) restored into a database without pgscore; the revision describes nothing here
+_STALE = "SELECT pg_catalog.to_regclass(:t) IS NOT NULL AND pg_catalog.to_regnamespace('pgscore') IS NULL"
+
+
+def _forget_a_stale_revision(conn) -> None:
+    """Empty a version table that describes no pgscore schema, so that upgrade installs from the start (it
+    would otherwise find head recorded and do nothing)."""
+    from sqlalchemy import table, text
+
+    if conn.execute(text(_STALE), {"t": VERSION_TABLE}).scalar():
+        conn.execute(table(VERSION_TABLE).delete())
+
+
 def current(url: str) -> str | None:
-    """The installed revision, or None when pgscore is not installed."""
+    """The installed revision, or None when pgscore is not installed (also where a version table restored
+    without the pgscore schema names one)."""
     from sqlalchemy import column, select, table, text
 
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
             exists = conn.execute(text("SELECT to_regclass(:t)"), {"t": VERSION_TABLE}).scalar()
-            if not exists:
+            if not exists or conn.execute(text(_STALE), {"t": VERSION_TABLE}).scalar():
                 return None
             return conn.execute(select(column("version_num")).select_from(table(VERSION_TABLE))).scalar()
     except Exception as e:  # noqa: BLE001
