@@ -421,3 +421,7 @@ def test_a_session_lost_mid_command_is_not_called_a_failure_to_connect(db_url):
     with pytest.raises(psycopg2.OperationalError) as e:
         psycopg2.connect("host=/nonexistent-pgscore port=1 dbname=x connect_timeout=1")
     assert database_error_text(e.value).startswith("cannot connect to the database: ")
+    # libpq's words over SSL (TCP's default sslmode=prefer), and a client-side misuse that is no lost session
+    assert database_error_text(psycopg2.OperationalError("SSL SYSCALL error: EOF detected\n")).startswith(
+        "the connection to the database was lost: SSL SYSCALL error")
+    assert database_error_text(psycopg2.InterfaceError("cursor already closed")) == "cursor already closed"

@@ -1165,6 +1165,10 @@ def test_a_trigger_no_wiring_owns_is_removed_by_detach_and_by_attach(shop, train
     assert not [n for n in shop.notices if "WARNING" in n], shop.notices
     assert_scores_match_model(shop, trained[0], [5])
     assert "which no wiring of that table is" not in pgscore_cli("status", "--db", shop.dsn).stdout
+    # rescore_events checks its wiring's table, not its own name: a trigger renamed still rescores, and is no orphan
+    query(shop, f"ALTER TRIGGER pgscore_rescore_{rid} ON complaints RENAME TO renamed_by_hand")
+    assert "which no wiring of that table is" not in pgscore_cli("status", "--db", shop.dsn).stdout
+    query(shop, f"ALTER TRIGGER renamed_by_hand ON complaints RENAME TO pgscore_rescore_{rid}")
     # the same trigger name on another table: that table's trigger goes, this wiring stays
     query(shop, "CREATE TABLE complaints2 (LIKE complaints)")
     orphan(shop, "complaints2", f"pgscore_rescore_{rid}")

@@ -308,15 +308,18 @@ SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.score_col
 _ORPHAN_TRIGGERS = """
 SELECT t.tgrelid::pg_catalog.regclass::pg_catalog.text, pg_catalog.quote_ident(t.tgname), a.arg
   FROM pg_catalog.pg_trigger t,
-       LATERAL (SELECT pg_catalog.split_part(pg_catalog.encode(t.tgargs, 'escape'), '\\000', 1) AS arg) AS a
+       LATERAL (SELECT pg_catalog.split_part(pg_catalog.encode(t.tgargs, 'escape'), E'\\\\000', 1) AS arg) AS a
  WHERE t.tgfoid = 'pgscore.rescore_events()'::pg_catalog.regprocedure
+   -- the trigger rescores where its wiring's event table is the table it is on (as rescore_events checks,
+   -- whatever the trigger is named); a wiring whose table was renamed away from its trigger is the wiring
+   -- loop's to report
    AND NOT EXISTS (SELECT 1 FROM pgscore.rescoring r
-                    WHERE r.rescoring_id::pg_catalog.text = a.arg AND r.trigger_name = t.tgname
-                      AND (pg_catalog.to_regclass(r.event_table) IS NULL
-                           OR pg_catalog.to_regclass(r.event_table) = t.tgrelid
-                           OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger o
-                                           WHERE o.tgrelid = pg_catalog.to_regclass(r.event_table)
-                                             AND o.tgname = r.trigger_name)))
+                    WHERE r.rescoring_id::pg_catalog.text = a.arg
+                      AND (pg_catalog.to_regclass(r.event_table) = t.tgrelid
+                           OR (r.trigger_name = t.tgname
+                               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger o
+                                                WHERE o.tgrelid = pg_catalog.to_regclass(r.event_table)
+                                                  AND o.tgname = r.trigger_name))))
  ORDER BY 1, 2"""
 
 # the queue, and how much of it no wiring can retry: detached, or its event table gone (by its name)
@@ -920,8 +923,8 @@ def cli_hint(hint):
 
 # libpq's words for a session that was open and ended under it (not a connection that never opened)
 _LOST = ("server closed the connection unexpectedly", "SSL connection has been closed unexpectedly",
-         "could not receive data from server", "could not send data to server", "connection already closed",
-         "terminating connection")
+         "SSL SYSCALL error", "could not receive data from server", "could not send data to server",
+         "no connection to the server", "connection already closed", "terminating connection")
 
 
 def database_error_text(e) -> str:
@@ -932,9 +935,9 @@ def database_error_text(e) -> str:
     primary = diag.message_primary if diag is not None else None
     text = str(e).strip()
     first = text.splitlines()[0].strip() if text else repr(e)
-    # libpq's own words (no SQLSTATE; psycopg2 raises some as a bare DatabaseError)
-    if not getattr(diag, "sqlstate", None) and (isinstance(e, psycopg2.InterfaceError) or (
-            isinstance(e, psycopg2.DatabaseError) and first.startswith(_LOST))):
+    # libpq's own words, no SQLSTATE (psycopg2 raises them as OperationalError, a bare DatabaseError, or
+    # InterfaceError for a connection it already knows closed)
+    if not getattr(diag, "sqlstate", None) and isinstance(e, psycopg2.Error) and first.startswith(_LOST):
         return (f"the connection to the database was lost: {first}\n"
                 "Hint: the server ended this session (a restart or a crash, or its backend was killed); what "
                 "was committed before stays: run the command again once the server is back")

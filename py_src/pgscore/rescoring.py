@@ -1364,7 +1364,8 @@ def _warn_uncreatable(plpy, profiles: Table, profile_key):
 
 def _warn_slow_or_partial(plpy, events: Table, key, counters):
     """WARNINGs for a wiring that works but not as one would expect: a recount with no index to find an
-    entity's events, and a partitioned event table, whose partitions fire no trigger of the parent's."""
+    entity's events, and a partitioned event table or a parent of inheritance children, whose partitions or
+    children fire no trigger of the parent's."""
     recounted = [c for c in counters if c.recomputed]
     if recounted and not plpy.execute(plpy.prepare(_KEY_INDEX, ["pg_catalog.oid", "pg_catalog.text"]),
                                       [events.oid, key]):
@@ -1383,7 +1384,8 @@ def _warn_slow_or_partial(plpy, events: Table, key, counters):
             plpy.warning(f"pgscore: {events.name} has inheritance children ({', '.join(children[:3])}"
                          f"{', ...' if len(children) > 3 else ''}): rows inserted into a child are not rescored, "
                          f"though counters that recount read them through {events.name}",
-                         hint=f"insert into {events.name} itself, or attach each child as an event table of its own")
+                         hint=f"insert into {events.name} itself (a child attached as an event table of its own "
+                              "would recount over the child alone what the parent recounts over all)")
 
 
 _CHILDREN = ("SELECT i.inhrelid::pg_catalog.regclass::pg_catalog.text AS name FROM pg_catalog.pg_inherits i "
