@@ -1167,7 +1167,11 @@ def test_a_trigger_no_wiring_owns_is_removed_by_detach_and_by_attach(shop, train
     assert "which no wiring of that table is" not in pgscore_cli("status", "--db", shop.dsn).stdout
     # rescore_events checks its wiring's table, not its own name: a trigger renamed still rescores, and is no orphan
     query(shop, f"ALTER TRIGGER pgscore_rescore_{rid} ON complaints RENAME TO renamed_by_hand")
-    assert "which no wiring of that table is" not in pgscore_cli("status", "--db", shop.dsn).stdout
+    out = pgscore_cli("status", "--db", shop.dsn).stdout
+    assert "which no wiring of that table is" not in out and "NOT RESCORING" not in out, out
+    assert (f"was renamed to renamed_by_hand: it rescores, but detach_rescoring and attach_rescoring know it by its "
+            f"name; rename it back with ALTER TRIGGER renamed_by_hand ON public.complaints RENAME TO "
+            f"pgscore_rescore_{rid}") in out, out
     query(shop, f"ALTER TRIGGER renamed_by_hand ON complaints RENAME TO pgscore_rescore_{rid}")
     # the same trigger name on another table: that table's trigger goes, this wiring stays
     query(shop, "CREATE TABLE complaints2 (LIKE complaints)")

@@ -292,6 +292,12 @@ SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.score_col
                               AND NOT a.attisdropped AND (a.attname = f.f OR (a.attname = 'features'
                               AND a.atttypid = 'pg_catalog.float8[]'::pg_catalog.regtype
                               AND COALESCE(r.counters, '{}'::pg_catalog.jsonb) = '{}'::pg_catalog.jsonb)))) AS unfed,
+       -- the wiring's trigger under another name on its table (renamed by hand: it still rescores)
+       (SELECT pg_catalog.quote_ident(o.tgname) FROM pg_catalog.pg_trigger o
+         WHERE o.tgrelid = e.oid AND o.tgfoid = 'pgscore.rescore_events()'::pg_catalog.regprocedure
+           AND o.tgname <> r.trigger_name AND pg_catalog.split_part(pg_catalog.encode(o.tgargs, 'escape'),
+                                                                  E'\\\\000', 1) = r.rescoring_id::pg_catalog.text
+         ORDER BY o.tgname LIMIT 1) AS renamed_to,
        r.event_key, r.profile_key, r.counters::pg_catalog.text, r.scored_at_column, r.missing_profile, r.strict,
        r.event_id_column
   FROM pgscore.rescoring r
@@ -354,7 +360,7 @@ def _rescoring_status(cur):
     else:
         _say(f"rescoring: {len(wirings)} wiring{'' if len(wirings) == 1 else 's'}")
     for (rid, events, profiles, model, column, n_counters, event_found, profile_found, trigger_on, on_its_table,
-         enabled, trigger, live, missing, no_event_key, unfed, *wiring) in wirings:
+         enabled, trigger, live, missing, no_event_key, unfed, renamed_to, *wiring) in wirings:
         again = ("and attach it again: " + attach_call(trigger_on if trigger_on and not on_its_table else events,
                                                         profiles, model, column, *wiring))
         cur.execute("SELECT pg_catalog.quote_ident(%s)", (column,))  # quoted where it needs it, as the server does
@@ -368,6 +374,10 @@ def _rescoring_status(cur):
         elif not event_found:
             line += (f"{stop}the event table {events} was dropped; forget the wiring with SELECT "
                      f"pgscore.forget_rescoring({rid}), or create and attach a table of that name again")
+        elif trigger_on is None and renamed_to is not None:
+            line += (f"\n     its trigger {trigger} on {events} was renamed to {renamed_to}: it rescores, but "
+                     f"detach_rescoring and attach_rescoring know it by its name; rename it back with ALTER TRIGGER "
+                     f"{renamed_to} ON {events} RENAME TO {trigger}")
         elif trigger_on is None:
             line += (f"{stop}its trigger {trigger} on {events} was dropped; detach with SELECT "
                      f"pgscore.detach_rescoring({lit(events)}) {again}")
