@@ -188,15 +188,20 @@ def one_array(columns: dict, exprs) -> bool:
     return columns.get("features") == FLOAT8_ARRAY and not exprs
 
 
+def may_score_in_sql(model) -> bool:
+    """Whether SQL may score the model (compiled.score_sql: one output; a multiclass model's rows log their
+    class), before its columns are known: score_in_sql can still say no (one-hot lookups, say)."""
+    return getattr(model.evaluator, "score_sql", None) is not None and not model.multiclass
+
+
 def score_in_sql(plpy, model, columns: dict, alias: str, exprs: dict | None = None):
     """The model's score as SQL over row `alias` (compiled.score_sql): (items, z, link), or None where
     SQL cannot score the model. With one float8[] features column, z is NULL unless its length is the
     model's, as decode() requires."""
-    score_sql = getattr(model.evaluator, "score_sql", None)
-    if score_sql is None or model.multiclass:  # score_sql: one output; a multiclass model's rows log their class
+    if not may_score_in_sql(model):
         return None
     items = feature_items(plpy, model, columns, alias, exprs)
-    zl = score_sql(items)
+    zl = model.evaluator.score_sql(items)
     if zl is None:
         return None
     z, link = zl
@@ -295,28 +300,31 @@ class CallerPath:
             self.plan.execute([self.own])
 
 
-def _described(plpy, model, query, chunk_size, path) -> tuple[CallerPath, dict]:
-    """Check the arguments and `query` (planned in the caller's search_path `path`); return the
-    CallerPath and the query's feature columns (name: type oid), the key left out."""
+def _checked(plpy, query, chunk_size, path) -> CallerPath:
+    """The arguments checked; the CallerPath that reads the query in the caller's search_path `path`."""
     if query is None or not query.strip():
         raise PgscoreError("the query is NULL or empty", sqlstate="22004")
     check_chunk_size(chunk_size)
-    caller = CallerPath(plpy, path)
-    with caller:
-        described = plpy.execute(f"SELECT * FROM ({query}) AS q LIMIT 0")
+    return CallerPath(plpy, path)
+
+
+def _described(plpy, query) -> dict:
+    """The query's feature columns (name: type oid), the key left out; run in the caller's search_path."""
+    described = plpy.execute(f"SELECT * FROM ({query}) AS q LIMIT 0")
     names, types = described.colnames(), described.coltypes()
     if len(names) < 2:
         raise InvalidModel("the query must return the key first and then the features",
                            detail=f"it returns: {', '.join(names)}", sqlstate="42601")
-    return caller, dict(zip(names[1:], types[1:]))
+    return dict(zip(names[1:], types[1:]))
 
 
 def query_chunks(plpy, GD, model, query, chunk_size, log, path):
     """Check `query` now; return an iterator of (keys, scores as an array) per chunk (first column: the
     key; then the features). The query's names are resolved with `path`, the caller's search_path by default."""
-    caller, columns = _described(plpy, model, query, chunk_size, path)
+    caller = _checked(plpy, query, chunk_size, path)
     fmt = features_format(plpy)
     with caller:  # the query is parsed and planned here
+        columns = _described(plpy, query)
         # the key by position (renamed: `SELECT id, * FROM t` names it twice), the features by name
         sql = (f"SELECT q.{KEY}::pg_catalog.text AS k, "
                f"{fmt.sql(feature_sql(plpy, model, columns, 'q'))} AS b FROM ({query}) AS q({KEY})")
@@ -336,7 +344,11 @@ def query_statement(plpy, model, query, chunk_size, log, path) -> str | None:
     for other models, which go chunk by chunk. Its parameters: $1 the model's name, $2 its version. A
     row whose score SQL does not give (a NaN or an infinity, a NULL or an array of the wrong shape) is
     scored by pgscore.batch_row, as the chunks would score it, or raises their error naming its key."""
-    _, columns = _described(plpy, model, query, chunk_size, path)
+    caller = _checked(plpy, query, chunk_size, path)
+    if not may_score_in_sql(model):  # the chunks check and plan the query themselves
+        return None
+    with caller:
+        columns = _described(plpy, query)
     # a float8[] is read once per row into memory of its own: each subscript of an array stored with a
     # short header would otherwise copy it (0.6 against 0.15 us a row for twelve; a slice keeps NULL)
     source = "r"

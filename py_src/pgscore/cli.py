@@ -258,6 +258,11 @@ SELECT pg_catalog.max(d.day), (pg_catalog.now() AT TIME ZONE 'UTC')::pg_catalog.
          WHERE i.inhparent = 'pgscore.prediction_log'::pg_catalog.regclass) AS d"""
 
 
+def _trigger_arg(alias) -> str:
+    """SQL for the first argument of trigger `alias` (pg_trigger): the rescoring_id rescore_events reads."""
+    return f"pg_catalog.split_part(pg_catalog.encode({alias}.tgargs, 'escape'), E'\\\\000', 1)"
+
+
 # a wiring as status shows it: its tables as they are named now (NULL: renamed or dropped), the table its
 # trigger is on and whether it fires in ordinary sessions, its model's live version
 _WIRINGS = """
@@ -295,8 +300,7 @@ SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.score_col
        -- the wiring's trigger under another name on its table (renamed by hand: it still rescores)
        (SELECT pg_catalog.quote_ident(o.tgname) FROM pg_catalog.pg_trigger o
          WHERE o.tgrelid = e.oid AND o.tgfoid = 'pgscore.rescore_events()'::pg_catalog.regprocedure
-           AND o.tgname <> r.trigger_name AND pg_catalog.split_part(pg_catalog.encode(o.tgargs, 'escape'),
-                                                                  E'\\\\000', 1) = r.rescoring_id::pg_catalog.text
+           AND o.tgname <> r.trigger_name AND """ + _trigger_arg("o") + """ = r.rescoring_id::pg_catalog.text
          ORDER BY o.tgname LIMIT 1) AS renamed_to,
        r.event_key, r.profile_key, r.counters::pg_catalog.text, r.scored_at_column, r.missing_profile, r.strict,
        r.event_id_column
@@ -314,7 +318,7 @@ SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.score_col
 _ORPHAN_TRIGGERS = """
 SELECT t.tgrelid::pg_catalog.regclass::pg_catalog.text, pg_catalog.quote_ident(t.tgname), a.arg
   FROM pg_catalog.pg_trigger t,
-       LATERAL (SELECT pg_catalog.split_part(pg_catalog.encode(t.tgargs, 'escape'), E'\\\\000', 1) AS arg) AS a
+       LATERAL (SELECT """ + _trigger_arg("t") + """ AS arg) AS a
  WHERE t.tgfoid = 'pgscore.rescore_events()'::pg_catalog.regprocedure
    -- the trigger rescores where its wiring's event table is the table it is on (as rescore_events checks,
    -- whatever the trigger is named); a wiring whose table was renamed away from its trigger is the wiring
