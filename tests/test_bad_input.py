@@ -97,6 +97,12 @@ SQL_CASES = [
     ("batch_sql no features", "SELECT c.statement, pgscore.batch_error(c.error) FROM pgscore.batch_sql('churn', "
      "'SELECT id FROM customers', NULL, 10, false, 'public') AS c", (), "42601",
      "the query must return the key first and then the features"),
+    ("batch_sql NULL query", "SELECT c.statement, pgscore.batch_error(c.error) FROM pgscore.batch_sql('churn', NULL, "
+     "NULL, 10, false, 'public') AS c", (), "22004", "the query is NULL or empty"),
+    ("batch_sql NULL search_path", "SELECT c.statement, pgscore.batch_error(c.error) FROM pgscore.batch_sql('churn', "
+     "'SELECT * FROM customers', NULL, 10, false, NULL) AS c", (), "22004", "the search_path for the query is NULL"),
+    ("batch_sql NULL p_log", "SELECT c.statement, pgscore.batch_error(c.error) FROM pgscore.batch_sql('churn', "
+     "'SELECT * FROM customers', NULL, 10, NULL, 'public') AS c", (), "22004", "p_log must not be NULL"),
     ("batch_row NULL features", "SELECT pgscore.batch_row('churn', NULL, 'k7', NULL)", (), "22004",
      "the features of key k7 are NULL"),
     ("batch_row two features", "SELECT pgscore.batch_row('churn', NULL, 'k8', pgscore.float8_image('{1,2}'))", (),

@@ -409,6 +409,10 @@ def test_predict_batch_of_a_linear_model_is_one_statement_in_sql(conn):
     deploy(conn.dsn, "logit")
     load_rows(conn, x[:60])
     assert calls_of(conn, "logit") == {"batch_sql": 1}  # neither batch_chunks nor batch_row
+    # batch_row by itself: one row's score from its features' image, as the row functions give it
+    (one,), = query(conn, "SELECT pgscore.batch_row('logit', NULL, 'k', pgscore.float8_image(%s::float8[]))",
+                    (x[0].tolist(),))
+    assert abs(one - est.predict_proba(x[:1])[0, 1]) <= 1e-12
     got = query(conn, "SELECT key::int, score FROM pgscore.predict_batch('logit', 'SELECT id, f AS features "
                       "FROM rows', p_log => false) ORDER BY 1")
     assert [k for k, _ in got] == list(range(60))
