@@ -5,6 +5,7 @@ Every trap records that it fired in a sequence (nextval is not undone by a rollb
 some code caught and handled still shows) and then raises. Each scenario starts a new backend, so the model
 is loaded (pgscore.load_model, the registry's plans, the artifact checks) under the traps too."""
 
+import io
 import json
 
 import numpy as np
@@ -19,7 +20,7 @@ from pgscore import auditlog, datasets, registry
 
 PATH = "trap, pg_catalog, public"
 TABLES = ("deployments", "models", "evaluators", "artifacts", "log_pending", "prediction_log")
-TYPES = ("float8", "int8", "int4", "jsonb", "text", "bytea", "name", "bool", "timestamptz")
+TYPES = ("float8", "int8", "int4", "jsonb", "text", "bytea", "name", "bool", "timestamptz", "date", "interval")
 FUNCTIONS = {  # what the row path's statements call, by the names they would resolve to unqualified
     "current_setting(text)": "text", "current_setting(text, boolean)": "text",
     "json_build_object(text, text, text, name, text, text, text, integer, text, timestamptz)": "json",
@@ -48,6 +49,15 @@ OPERATORS = [("=", "text", "text", "eq_text"), ("=", "integer", "integer", "eq_i
                for left, right, fn in [("bigint", "integer", "arith_84"), ("bigint", "bigint", "arith_88"),
                                        ("integer", "integer", "arith_44")]]]
 
+# and what the rescoring trigger's statements compare and add (a function of its own each, made by _plant)
+MORE_OPERATORS = [("+", "float8", "float8", "float8"), ("+", "integer", "bigint", "bigint"),
+                  ("<=", "bigint", "integer", "boolean"),
+                  *[(op, "float8", "float8", "boolean") for op in ("=", "<", ">", "<=", ">=", "<>")],
+                  *[(op, "timestamptz", "timestamptz", "boolean") for op in ("=", "<", ">", "<=", ">=")],
+                  ("-", "timestamptz", "interval", "timestamptz"), ("=", "tid", "tid", "boolean"),
+                  ("=", "xid", "xid", "boolean"), ("=", "date", "date", "boolean"), ("<>", '"char"', '"char"', "boolean"),
+                  ("=", '"char"', '"char"', "boolean")]
+
 
 def _trap_body(name):
     return ("LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_catalog.nextval('trap.fired'); "
@@ -62,6 +72,9 @@ def _plant(conn):
         ddl.append(f"CREATE FUNCTION trap.{sig} RETURNS {returns} {_trap_body(sig.split('(')[0])}")
     for op, left, right, fn in OPERATORS:
         ddl.append(f"CREATE OPERATOR trap.{op} (LEFTARG = {left}, RIGHTARG = {right}, FUNCTION = trap.{fn})")
+    for i, (op, left, right, returns) in enumerate(MORE_OPERATORS):
+        ddl.append(f"CREATE FUNCTION trap.op_{i}({left}, {right}) RETURNS {returns} {_trap_body(op)}")
+        ddl.append(f"CREATE OPERATOR trap.{op} (LEFTARG = {left}, RIGHTARG = {right}, FUNCTION = trap.op_{i})")
     for t in TABLES:
         ddl.append(f"CREATE TABLE trap.{t} (LIKE pgscore.{t})")
     for t in TYPES:  # a cast to the unqualified name (and its array) would run the check
@@ -230,3 +243,78 @@ def test_the_row_functions_pick_up_no_look_alike(trapped):
     assert _fired(owner) == 0, "a trap fired (and its error was handled somewhere)"
     for t in TABLES:
         assert query(owner, f"SELECT count(*) FROM trap.{t}") == [(0,)], t  # noqa: S608 - fixed names
+
+
+def test_the_rescoring_trigger_picks_up_no_look_alike(trapped):
+    """The trigger runs with the inserting session's search_path (migration 0028): events inserted by a
+    session with the traps first on its path and temporary tables named like pgscore's are counted and
+    rescored as anywhere else, on every path of the trigger: a linear model scored by its statement (one
+    profile without a lock, several after it; COPY), a profile created for an event, a NULL key, a tree
+    model scored in Python, a profile queued as missing, and a date key whose text the trigger writes
+    under output settings of its own (and gives the session's back)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from pgscore import sample
+
+    url, owner, fitted, X, names = trapped
+    y = (X[:, 0] > np.median(X[:, 0])).astype(int)
+    tree = HistGradientBoostingClassifier(max_iter=5, random_state=0).fit(X, y)
+    registry.deploy(url, "tree", tree, X, y, feature_names=names)
+    registry.deploy(url, "dated", LogisticRegression().fit(X[:, :1], y), X[:, :1], y, feature_names=[names[0]])
+    with owner.cursor() as cur:
+        sample.create_tables(cur)
+        sample.load_customers(cur, X[:5])
+        sample.rescore_complaints(cur)  # churn: counters, a 30-day window, the score in SQL
+        sample.create_tables(cur, customers="tcust", complaints="tcomp")
+        sample.load_customers(cur, X[:5], customers="tcust")
+        sample.rescore_complaints(cur, model="tree", customers="tcust", complaints="tcomp", missing_profile="queue")
+    query(owner, f"""CREATE TABLE dprof (d date PRIMARY KEY, {names[0]} float8 NOT NULL DEFAULT 1, n int NOT NULL DEFAULT 0,
+                                         score float8, scored_at timestamptz);
+                     INSERT INTO dprof (d) VALUES ('2002-03-04'), ('2002-04-03');
+                     CREATE TABLE dev (d date);
+                     SELECT pgscore.attach_rescoring('dev', 'dprof', 'd', 'dated', 'score', '{{"n": "count"}}')""")
+
+    before = {t: dict(query(owner, f"SELECT id, support_calls FROM public.{t}")) for t in ("customers", "tcust")}  # noqa: S608
+    c = _trapped(url)
+    try:
+        query(c, "INSERT INTO public.complaints (customer_id) VALUES (1)")  # one profile, no lock first
+        query(c, "INSERT INTO public.complaints (customer_id) VALUES (1), (2), (3), (3)")  # locked, in key order
+        with c.cursor() as cur:
+            cur.copy_expert("COPY public.complaints (customer_id) FROM STDIN", io.StringIO("2\n4\n"))
+        query(c, "INSERT INTO public.complaints (customer_id) VALUES (9)")  # created, and queued: its NULLs
+        query(c, "INSERT INTO public.complaints (customer_id) VALUES (NULL)")  # kept, rescores nothing
+        query(c, "INSERT INTO public.tcomp (customer_id) VALUES (1)")
+        query(c, "INSERT INTO public.tcomp (customer_id) VALUES (2), (5), (8)")  # 8 has no profile: queued
+        query(c, "SET DateStyle = 'SQL, DMY'")
+        query(c, "SET extra_float_digits = 0")
+        query(c, "INSERT INTO public.dev VALUES ('2002-03-04'::pg_catalog.date)")
+        settings = query(c, "SELECT pg_catalog.current_setting('DateStyle'), "
+                            "pg_catalog.current_setting('extra_float_digits')")
+        notices = list(c.notices)
+    finally:
+        c.close()
+    assert _fired(owner) == 0, "a trap fired (and its error was handled somewhere)"
+    for t in TABLES:
+        assert query(owner, f"SELECT count(*) FROM trap.{t}") == [(0,)], t  # noqa: S608 - fixed names
+    assert settings == [("SQL, DMY", "0")]  # the session's own, given back
+    assert any("have a NULL customer_id" in n for n in notices), notices
+
+    cols = ", ".join(names)
+    for table, model, events, want in [("customers", fitted["churn2"], "complaints", {1: 2, 2: 2, 3: 2, 4: 1}),
+                                       ("tcust", tree, "tcomp", {1: 1, 2: 1, 5: 1})]:
+        rows = query(owner, f"SELECT id, support_calls, complaints_30d, churn_score, {cols} FROM public.{table} "  # noqa: S608
+                            "WHERE churn_score IS NOT NULL ORDER BY id")
+        assert {r[0]: r[2] for r in rows} == want, table  # the window counts every event: all are recent
+        assert {r[0]: r[1] for r in rows} == {k: before[table][k] + n for k, n in want.items()}, table
+        feats = np.array([[np.nan if v is None else v for v in r[4:]] for r in rows], dtype=float)
+        np.testing.assert_allclose([r[3] for r in rows], model.predict_proba(feats)[:, 1], rtol=0, atol=1e-9)
+        logged = query(owner, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'trigger' "
+                              "AND cause->>'event_table' = %s", (f"public.{events}",))
+        assert logged == [({"complaints": 6, "tcomp": 3}[events],)], events  # one a profile a statement
+    assert query(owner, "SELECT entity_key, sqlstate FROM pgscore.error_queue ORDER BY 1") == \
+        [("8", "P0002"), ("9", "22023")]
+    assert query(owner, "SELECT support_calls, churn_score FROM public.customers WHERE id = 9") == [(1, None)]
+    assert query(owner, "SELECT d::text, n, score IS NOT NULL, scored_at IS NOT NULL FROM dprof ORDER BY d") == \
+        [("2002-03-04", 1, True, True), ("2002-04-03", 0, False, False)]
+    assert query(owner, "SELECT entity_key FROM pgscore.prediction_log WHERE cause->>'event_table' = 'public.dev'") == \
+        [("2002-03-04",)]

@@ -454,7 +454,8 @@ def scored(model, X, keys, labelled):
 
 _COLUMNS = ("SELECT a.attname::pg_catalog.text AS name, a.atttypid::pg_catalog.int8 AS typid, "
             "pg_catalog.format_type(a.atttypid, a.atttypmod) AS type FROM pg_catalog.pg_attribute a "
-            "WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum")
+            "WHERE a.attrelid OPERATOR(pg_catalog.=) $1 AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped "
+            "ORDER BY a.attnum")  # (read by the trigger too, in the inserting session's search_path)
 
 
 _KEYS = ("SELECT a.attname::pg_catalog.text AS name, pg_catalog.bool_or(i.indisprimary) AS pk "

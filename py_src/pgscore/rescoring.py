@@ -37,9 +37,13 @@ NEW = "pgscore_new_events"  # the transition table's name inside the trigger
 MISSING_CHOICES = ("create", "queue")
 SCORE_TYPES = batch.SCORE_TYPES
 TIME_TYPES = {"timestamp with time zone", "timestamp without time zone"}
+# operators, qualified: the trigger runs with the inserting session's search_path (migration 0028), on
+# which a look-alike could stand ahead of pg_catalog
+EQ, NE, LT, GT, LE = (f"OPERATOR(pg_catalog.{o})" for o in ("=", "<>", "<", ">", "<="))
+PLUS, MINUS = "OPERATOR(pg_catalog.+)", "OPERATOR(pg_catalog.-)"
 KINDS = {
     # kind: (aggregate applied to the per-event expression, how it combines with the profile's value)
-    "add": ("pg_catalog.sum", "COALESCE({p}, 0) + COALESCE({a}, 0)"),
+    "add": ("pg_catalog.sum", f"COALESCE({{p}}, 0) {PLUS} COALESCE({{a}}, 0)"),
     "max": ("pg_catalog.max", "GREATEST({p}, {a})"),
     "min": ("pg_catalog.min", "LEAST({p}, {a})"),
     "set": (None, "{a}"),
@@ -160,7 +164,23 @@ _WIRING = ("SELECT r.rescoring_id, r.event_table, r.profile_table, "
            "pg_catalog.to_regclass(r.event_table)::pg_catalog.oid AS event_oid, "
            "pg_catalog.to_regclass(r.profile_table)::pg_catalog.oid AS profile_oid, r.event_key, r.profile_key, r.model_name, "
            "r.score_column, r.scored_at_column, r.counters::pg_catalog.text AS counters, r.event_id_column, "
-           "r.missing_profile, r.strict FROM pgscore.rescoring r WHERE r.rescoring_id = $1")
+           "r.missing_profile, r.strict FROM pgscore.rescoring r WHERE r.rescoring_id OPERATOR(pg_catalog.=) $1")
+# a type's name, schema-qualified (format_type leaves out the schema of a type the search_path shows,
+# and the trigger's search_path is the inserting session's), without its modifier
+_TYPE_NAME = ("SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) "
+              "pg_catalog.quote_ident(t.typname) AS name FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n "
+              "ON n.oid OPERATOR(pg_catalog.=) t.typnamespace WHERE t.oid OPERATOR(pg_catalog.=) $1")
+# key types whose text form no setting changes (DateStyle, IntervalStyle, extra_float_digits, ...)
+PLAIN_KEY_TYPES = {16, 19, 20, 21, 23, 25, 26, 1042, 1043, 1700, 2950}  # bool name int8 int2 int4 text oid bpchar
+# varchar numeric uuid
+# the output settings keys of other types are turned into text under (the trigger sets them around its work
+# for such a wiring; the other functions that write keys as text have them as SET clauses)
+_FIX_SETTINGS = ("SELECT pg_catalog.current_setting('DateStyle') AS d, pg_catalog.current_setting('IntervalStyle') AS i, "
+                 "pg_catalog.current_setting('extra_float_digits') AS f, "
+                 "pg_catalog.set_config('DateStyle', 'ISO', true), pg_catalog.set_config('IntervalStyle', 'postgres', true), "
+                 "pg_catalog.set_config('extra_float_digits', '1', true)")
+_RESTORE_SETTINGS = ("SELECT pg_catalog.set_config('DateStyle', $1, true), pg_catalog.set_config('IntervalStyle', $2, true), "
+                     "pg_catalog.set_config('extra_float_digits', $3, true)")
 
 
 @dataclass
@@ -194,6 +214,11 @@ class Wiring:
         self.many = False  # whether the previous statement's events named more than one profile
         self.seen_as = None  # (schema, name) of the trigger's table, once found to be the one named here
         self.missing = missing_columns(self)  # columns the wiring names that its tables no longer have
+        # the profile key's type, qualified; whether the keys' text depends on the session's output settings
+        pk_type = self.profiles.columns.get(self.profile_key)
+        self.key_type = (plpy.execute(plpy.prepare(_TYPE_NAME, ["pg_catalog.oid"]), [pk_type])[0]["name"]
+                         if pk_type is not None else None)
+        self.plain_keys = {pk_type, self.events.columns.get(self.event_key)} <= PLAIN_KEY_TYPES
         # the profile table and its partitions (read once: a partition attached later is seen when the wiring is
         # read again), then whether PostgreSQL computes columns of theirs (see computed_sql)
         self.tree = [int(self.profiles.oid)] + [int(o) for o in plpy.execute(_TREE % int(self.profiles.oid))[0]["o"] or []]
@@ -226,7 +251,7 @@ def computed_sql(oids) -> str:
     # `oids`: the table and its partitions, as constants (a subquery made the catalogs' scans cost ~1 ms)
     tree = "(" + ", ".join(f"{int(o)}::pg_catalog.oid" for o in oids) + ")"
     return (f"(EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid IN {tree} "
-            "AND t.tgenabled OPERATOR(pg_catalog.<>) 'D' "
+            "AND t.tgenabled OPERATOR(pg_catalog.<>) 'D'::pg_catalog.\"char\" "
             "AND (t.tgtype::pg_catalog.int4 OPERATOR(pg_catalog.&) 19) OPERATOR(pg_catalog.=) 19) "  # ROW|BEFORE|UPDATE
             f"OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid IN {tree} "
             "AND a.attnum OPERATOR(pg_catalog.>) 0 AND a.attgenerated OPERATOR(pg_catalog.<>) '' "
@@ -283,7 +308,7 @@ class Sql:
         self.fmt = batch.features_format(plpy)
         self.P, E = w.profiles.name, w.events.name
         self.ek, self.pk = q(w.event_key), q(w.profile_key)
-        self.ktype = w.profiles.types[w.profile_key]
+        self.ktype = w.key_type
         idc = q(w.event_id_column) if w.event_id_column else None
         ids = f", pg_catalog.array_agg(e.{idc} ORDER BY e.{idc}) AS ids" if idc else ", NULL::pg_catalog.text[] AS ids"
         aggs = "".join(f", {self.aggregate(c)} AS c{i}" for i, c in enumerate(w.counters) if c.kind in KINDS)
@@ -303,9 +328,10 @@ class Sql:
         if c.kind in KINDS:
             return "(" + KINDS[c.kind][1].format(p=p, a=f"a.c{i}") + ")"
         if c.kind == "window":
-            return (f"(SELECT pg_catalog.count(*) FROM {E} AS e WHERE e.{self.ek} = p.{self.pk} "
-                    f"AND e.{self.q(c.time)} > pg_catalog.now() - {self.lit(c.window)}::pg_catalog.interval)")
-        return f"(SELECT ({c.expr}) FROM {E} AS e WHERE e.{self.ek} = p.{self.pk})"
+            return (f"(SELECT pg_catalog.count(*) FROM {E} AS e WHERE e.{self.ek} {EQ} p.{self.pk} "
+                    f"AND e.{self.q(c.time)} {GT} (pg_catalog.now() {MINUS} "
+                    f"{self.lit(c.window)}::pg_catalog.interval))")
+        return f"(SELECT ({c.expr}) FROM {E} AS e WHERE e.{self.ek} {EQ} p.{self.pk})"
 
     def features(self, new=True) -> str:
         """The model's features from profile row `p` as float8[]; with `new`, counters at their new values."""
@@ -316,7 +342,7 @@ class Sql:
     def lock(self, counted=False) -> str:
         """The affected profiles locked in key order; `counted`: their number kept in a transaction-local
         setting (LOCKED), which the statement after it in the same plan compares with what it reads."""
-        rows = (f"SELECT 1 FROM {self.P} AS p WHERE p.{self.pk} IN (SELECT e.{self.ek} FROM {self.src} AS e) "
+        rows = (f"SELECT 1 FROM {self.P} AS p WHERE p.{self.pk} {EQ} ANY (SELECT e.{self.ek} FROM {self.src} AS e) "
                 f"ORDER BY p.{self.pk} FOR UPDATE OF p")
         if not counted:
             return rows
@@ -330,13 +356,13 @@ class Sql:
         lock = " FOR UPDATE OF p" if locking else ""
         return (f"WITH a AS MATERIALIZED ({self.agg}), "
                 f"l AS MATERIALIZED (SELECT p.{self.pk} AS k, {data} AS b FROM {self.P} AS p "
-                f"JOIN a ON p.{self.pk} = a.k ORDER BY p.{self.pk}{lock}) "
+                f"JOIN a ON p.{self.pk} {EQ} a.k ORDER BY p.{self.pk}{lock}) "
                 # which version is live now (the trigger re-plans when it is not the one planned for)
                 f"SELECT {self.live()} AS live, {computed_sql(self.w.tree)} AS computed, "
                 + ("NULL::pg_catalog.int8" if locking else
                    f"pg_catalog.current_setting({self.lit(LOCKED)})::pg_catalog.int8") + " AS locked, "
                 "EXISTS (SELECT 1 FROM pgscore.error_queue q "
-                f"WHERE q.rescoring_id = {int(self.w.id)}) AS queued, "
+                f"WHERE q.rescoring_id {EQ} {int(self.w.id)}::pg_catalog.int8) AS queued, "
                 "(SELECT pg_catalog.count(*) FROM a WHERE a.k IS NOT NULL) AS wanted, "
                 "(SELECT pg_catalog.sum(a.n) FROM a WHERE a.k IS NULL) AS null_keys, "
                 "(SELECT pg_catalog.array_agg(l.k) FROM l) AS keys, "
@@ -345,8 +371,9 @@ class Sql:
 
     def live(self) -> str:
         """The model_id of the wiring's live version; NULL when none is (never deployed, or retired)."""
-        return ("(SELECT CASE WHEN d.action = 'retire' THEN NULL ELSE d.model_id END FROM pgscore.deployments d "
-                f"WHERE d.model_name = {self.lit(self.w.model_name)} ORDER BY d.deployment_id DESC LIMIT 1)")
+        return (f"(SELECT CASE WHEN d.action {EQ} 'retire'::pg_catalog.text THEN NULL ELSE d.model_id END "
+                f"FROM pgscore.deployments d WHERE d.model_name {EQ} {self.lit(self.w.model_name)}::pg_catalog.text "
+                "ORDER BY d.deployment_id DESC LIMIT 1)")
 
     def cause(self, via, rescoring_id, event_table, events) -> str:
         """The audit rows' cause: what rescored, for which events (their ids, when the event table has a
@@ -357,7 +384,7 @@ class Sql:
                 + (", 'events', u.n, 'event_ids', u.ids)" if events else ")"))
 
     def keys(self, missing_only=False) -> str:
-        cond = (f" AND NOT EXISTS (SELECT 1 FROM {self.P} AS p WHERE p.{self.pk} = e.{self.ek})"
+        cond = (f" AND NOT EXISTS (SELECT 1 FROM {self.P} AS p WHERE p.{self.pk} {EQ} e.{self.ek})"
                 if missing_only else "")
         return keys_sql(self.ek, self.src, cond)
 
@@ -370,15 +397,16 @@ class Sql:
         in $1 (text[])."""
         if not self.w.counters:
             return "SELECT 1"
-        frm = ("a JOIN pg_catalog.unnest($1::pg_catalog.text[]) AS s(k) ON a.k::pg_catalog.text = s.k"
+        frm = (f"a JOIN pg_catalog.unnest($1::pg_catalog.text[]) AS s(k) ON a.k::pg_catalog.text {EQ} s.k"
                if keyed else "a")
-        return f"WITH a AS ({self.agg}) UPDATE {self.P} AS p SET {self.set_counters} FROM {frm} WHERE p.{self.pk} = a.k"
+        return (f"WITH a AS ({self.agg}) UPDATE {self.P} AS p SET {self.set_counters} FROM {frm} "
+                f"WHERE p.{self.pk} {EQ} a.k")
 
     def apply(self) -> str:
         """For a profile table whose columns PostgreSQL computes (Wiring.computed): the counters, and the
         keys and features of the rows the UPDATE returns (after its triggers and generated columns), in
         key order, as read() gives them. The profiles are locked by read() before it."""
-        u = (f"u AS (UPDATE {self.P} AS p SET {self.set_counters} FROM a WHERE p.{self.pk} = a.k "
+        u = (f"u AS (UPDATE {self.P} AS p SET {self.set_counters} FROM a WHERE p.{self.pk} {EQ} a.k "
              f"RETURNING p.{self.pk} AS k, {self.fmt.sql(self.features(new=False))} AS b)")
         return (f"WITH a AS ({self.agg}), {u} SELECT pg_catalog.array_agg(u.k ORDER BY u.k) AS keys, "
                 f"pg_catalog.string_agg(COALESCE(u.b, {self.fmt.sql(batch.EMPTY)}), ''::pg_catalog.bytea "
@@ -401,14 +429,14 @@ class Sql:
              + (", pg_catalog.unnest($6::pg_catalog.text[])) AS s(k, score, label))" if labelled else
                 ") AS s(k, score))"))
         if retry:
-            head, frm, where = f"WITH {s}, ", "s", f"p.{self.pk} = s.k"
+            head, frm, where = f"WITH {s}, ", "s", f"p.{self.pk} {EQ} s.k"
         else:
             # only the keys given ($1: every profile the statement found, or a part of them, see _write)
-            head, frm, where = f"WITH a AS ({self.agg}), {s}, ", "a JOIN s ON s.k = a.k", f"p.{self.pk} = a.k"
+            head, frm, where = f"WITH a AS ({self.agg}), {s}, ", f"a JOIN s ON s.k {EQ} a.k", f"p.{self.pk} {EQ} a.k"
             sets = ([self.set_counters] if w.counters and counters else []) + sets
         source, via = ("retry", "retry_failed") if retry else ("trigger", "trigger")
-        clear_queue = ("d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id = $3 "
-                       "AND q.entity_key = u.k AND u.score IS NOT NULL) " if clear else "")
+        clear_queue = (f"d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id {EQ} $3 "
+                       f"AND q.entity_key {EQ} u.k AND u.score IS NOT NULL) " if clear else "")
         cause = self.cause(via, "$3", "$4", events=not retry)
         return (head +
                 f"u AS (UPDATE {self.P} AS p SET {', '.join(sets)} FROM {frm} WHERE {where} "
@@ -418,7 +446,7 @@ class Sql:
                 + (", " + clear_queue if clear else " ") +
                 "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, "
                 + ("label, " if labelled else "") + "source, cause) "
-                f"SELECT $5, u.k, u.f, u.score, {'u.label, ' if labelled else ''}{lit(source)}, {cause} "
+                f"SELECT $5, u.k, u.f, u.score, {'u.label, ' if labelled else ''}{lit(source)}::pg_catalog.text, {cause} "
                 "FROM u WHERE u.score IS NOT NULL")
 
     def write_types(self) -> list[str]:
@@ -450,7 +478,7 @@ class Sql:
             return None
         cols = [c.column for c in w.counters]
         news = ", ".join(f"{v} AS c{i}" for i, v in enumerate(self.new_values.values())) or "NULL AS c"
-        join = f"a JOIN {self.P} AS p ON p.{self.pk} = a.k"
+        join = f"a JOIN {self.P} AS p ON p.{self.pk} {EQ} a.k"
         if w.recomputes:  # locked by a statement before this one: nothing here waits for a lock
             # the new values once per profile (OFFSET 0 keeps the planner from copying a recount into
             # every place that reads it), then the features from them
@@ -466,7 +494,7 @@ class Sql:
             return None
         items, z, link = in_sql
         f8 = "::pg_catalog.float8"
-        finite = f"COALESCE(n.z > '-Infinity'{f8} AND n.z < 'Infinity'{f8}, false)"
+        finite = f"COALESCE(n.z {GT} '-Infinity'{f8} AND n.z {LT} 'Infinity'{f8}, false)"
         score = link("n.z")
         sets = [f"{q(col)} = n.c{i}" for i, col in enumerate(cols)] + [f"{q(w.score_column)} = {score}"]
         if w.scored_at_column:
@@ -474,31 +502,32 @@ class Sql:
         n = f"n AS MATERIALIZED (SELECT a.k, a.n, a.ids, {news}, ARRAY[{', '.join(items)}] AS f, {z} AS z"
         # (and no column computed by PostgreSQL, which this statement would read at its old value: a
         # trigger created since the wiring was read; the general path then reads the wiring again)
-        live = f"{self.live()} IS NOT DISTINCT FROM $3 AND NOT {computed_sql(w.tree)}"
+        # ($3, the planned version, is never NULL: IS NOT DISTINCT FROM would name an unqualified =)
+        live = f"COALESCE({self.live()} {EQ} $3, false) AND NOT {computed_sql(w.tree)}"
         # the UPDATE's end and what follows it: the queued errors cleared, the audit rows
         tail = (f"RETURNING p.{self.pk}::pg_catalog.text AS k, {score} AS score, n.n, n.ids, n.f), "
-                "d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id = $1 "
-                "AND q.entity_key = u.k), "
+                f"d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id {EQ} $1 "
+                f"AND q.entity_key {EQ} u.k), "
                 "l AS (INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
                 f"SELECT $3, u.k, u.f, u.score, 'trigger', {self.cause('trigger', '$1', '$2', events=True)} "
                 "FROM u) ")
         counts = "pg_catalog.count(a.k) AS wanted, pg_catalog.sum(a.n) FILTER (WHERE a.k IS NULL) AS null_keys"
         if optimistic:
             return (f"WITH a AS MATERIALIZED ({self.agg}), "
-                    f"{n}, p.ctid AS t, p.xmin AS x FROM {join} WHERE (SELECT pg_catalog.count(a.k) FROM a) <= 1 "
+                    f"{n}, p.ctid AS t, p.xmin AS x FROM {join} WHERE (SELECT pg_catalog.count(a.k) FROM a) {LE} 1::pg_catalog.int8 "
                     f"AND {live}), "
-                    f"u AS (UPDATE {self.P} AS p SET {', '.join(sets)} FROM n WHERE p.{self.pk} = n.k "
-                    f"AND p.ctid = n.t AND p.xmin = n.x AND {finite} {tail}"
+                    f"u AS (UPDATE {self.P} AS p SET {', '.join(sets)} FROM n WHERE p.{self.pk} {EQ} n.k "
+                    f"AND p.ctid {EQ} n.t AND p.xmin {EQ} n.x AND {finite} {tail}"
                     f"SELECT (SELECT pg_catalog.count(*) FROM u) AS written, {counts} FROM a")
         # and every profile read here was locked there: one that another client created in between
         # is not, and its values could be stale by the time this statement updates it
-        locked = (f" AND c.found = pg_catalog.current_setting({lit(LOCKED)})::pg_catalog.int8"
+        locked = (f" AND c.found {EQ} pg_catalog.current_setting({lit(LOCKED)})::pg_catalog.int8"
                   if w.recomputes else "")
         return (f"WITH a AS MATERIALIZED ({self.agg}), {n} FROM {join}), "
-                f"ok AS MATERIALIZED (SELECT e.wanted = c.found AND c.fine{locked} AND {live} AS ok, e.null_keys, "
+                f"ok AS MATERIALIZED (SELECT e.wanted {EQ} c.found AND c.fine{locked} AND {live} AS ok, e.null_keys, "
                 f"e.wanted FROM (SELECT {counts} FROM a) AS e, (SELECT pg_catalog.count(*) AS found, "
                 f"COALESCE(pg_catalog.bool_and({finite}), true) AS fine FROM n) AS c), "
-                f"u AS (UPDATE {self.P} AS p SET {', '.join(sets)} FROM n WHERE p.{self.pk} = n.k "
+                f"u AS (UPDATE {self.P} AS p SET {', '.join(sets)} FROM n WHERE p.{self.pk} {EQ} n.k "
                 f"AND (SELECT ok.ok FROM ok) {tail}"
                 "SELECT ok.ok, ok.null_keys, ok.wanted FROM ok")
 
@@ -506,7 +535,7 @@ class Sql:
         return (f"SELECT pg_catalog.array_agg(l.k) AS keys, pg_catalog.string_agg(COALESCE(l.b, "
                 f"{self.fmt.sql(batch.EMPTY)}), ''::pg_catalog.bytea) AS data "
                 f"FROM (SELECT p.{self.pk} AS k, {self.fmt.sql(self.features(new=False))} AS b "
-                f"FROM {self.P} AS p WHERE p.{self.pk} = ANY ($1::pg_catalog.text[]::{self.ktype}[]) "
+                f"FROM {self.P} AS p WHERE p.{self.pk} {EQ} ANY ($1::pg_catalog.text[]::{self.ktype}[]) "
                 f"ORDER BY p.{self.pk} FOR UPDATE OF p) AS l")
 
 
@@ -515,7 +544,7 @@ _QUEUE = ("INSERT INTO pgscore.error_queue AS q (rescoring_id, model_name, profi
           "FROM ROWS FROM (pg_catalog.unnest($4::pg_catalog.text[]), pg_catalog.unnest($5::pg_catalog.text[]), "
           "pg_catalog.unnest($6::pg_catalog.text[])) AS u(k, r, s) ORDER BY u.k "
           "ON CONFLICT (rescoring_id, entity_key) WHERE rescoring_id IS NOT NULL DO UPDATE SET "
-          "attempts = q.attempts + 1, reason = EXCLUDED.reason, sqlstate = EXCLUDED.sqlstate, "
+          "attempts = q.attempts OPERATOR(pg_catalog.+) 1, reason = EXCLUDED.reason, sqlstate = EXCLUDED.sqlstate, "
           "model_name = EXCLUDED.model_name, cause = EXCLUDED.cause, last_failed_at = pg_catalog.now()")
 _QUEUE_TYPES = ["pg_catalog.int8", "pg_catalog.text", "pg_catalog.text", "pg_catalog.text[]", "pg_catalog.text[]",
                 "pg_catalog.text[]", "pg_catalog.text"]
@@ -604,6 +633,17 @@ def on_insert(plpy, GD, TD):
         return None
     if w.missing:
         return _broken(plpy, GD, w, BrokenWiring(f"column(s) missing: {', '.join(w.missing)}"))
+    if w.plain_keys:
+        return _on_insert(plpy, GD, w)
+    # keys whose text the output settings change (a date, say): under fixed ones, restored after
+    old = plpy.execute(_FIX_SETTINGS)[0]
+    try:
+        return _on_insert(plpy, GD, w)
+    finally:
+        plpy.execute(plpy.prepare(_RESTORE_SETTINGS, ["pg_catalog.text"] * 3), [old["d"], old["i"], old["f"]])
+
+
+def _on_insert(plpy, GD, w: Wiring):
     try:
         return _rescore(plpy, GD, w)
     except plpy.SPIError as e:  # a statement of the wiring's own fails for every profile
