@@ -68,7 +68,7 @@ NO_FIXED_PATH = {
             "tests/test_search_path.py plants look-alikes of every name their queries use"
        for sig in ROW_FUNCTIONS},
     "pgscore.rescore_events()": "the rescoring trigger: the five SET clauses it had cost a sixth of a single-row "
-                                "INSERT; it fixes the output settings itself where a wiring's keys need them, and "
+                                "INSERT; it sets pgscore's itself where a wiring's keys or expressions need them, and "
                                 "tests/test_search_path.py inserts events under look-alikes of what it names",
 }
 # the SET clauses of a function listed above, if it has any (jit is off where a statement's estimate may pass

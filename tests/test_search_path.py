@@ -37,7 +37,7 @@ FUNCTIONS = {  # what the row path's statements call, by the names they would re
     "eq_text(text, text)": "boolean", "eq_int4(integer, integer)": "boolean", "eq_int8(bigint, bigint)": "boolean",
     "eq_int84(bigint, integer)": "boolean", "eq_xid8(xid8, xid8)": "boolean",
     "arith_84(bigint, integer)": "bigint", "arith_88(bigint, bigint)": "bigint",
-    "arith_44(integer, integer)": "integer", "cmp_88(bigint, bigint)": "boolean",
+    "arith_44(integer, integer)": "integer", "cmp_88(bigint, bigint)": "boolean", "length(text)": "integer",
     "cmp_44(integer, integer)": "boolean", "concat_text(text, text)": "text",
 }
 OPERATORS = [("=", "text", "text", "eq_text"), ("=", "integer", "integer", "eq_int4"),
@@ -250,8 +250,9 @@ def test_the_rescoring_trigger_picks_up_no_look_alike(trapped):
     session with the traps first on its path and temporary tables named like pgscore's are counted and
     rescored as anywhere else, on every path of the trigger: a linear model scored by its statement (one
     profile without a lock, several after it; COPY), a profile created for an event, a NULL key, a tree
-    model scored in Python, a profile queued as missing, and a date key whose text the trigger writes
-    under output settings of its own (and gives the session's back)."""
+    model scored in Python, a profile queued as missing, a counter whose expression calls a function, and
+    a date key whose text the trigger writes under output settings of its own (and gives the session's
+    back)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     from pgscore import sample
@@ -267,7 +268,9 @@ def test_the_rescoring_trigger_picks_up_no_look_alike(trapped):
         sample.rescore_complaints(cur)  # churn: counters, a 30-day window, the score in SQL
         sample.create_tables(cur, customers="tcust", complaints="tcomp")
         sample.load_customers(cur, X[:5], customers="tcust")
-        sample.rescore_complaints(cur, model="tree", customers="tcust", complaints="tcomp", missing_profile="queue")
+        cur.execute("ALTER TABLE public.tcust ADD COLUMN kind_chars bigint NOT NULL DEFAULT 0")
+        sample.rescore_complaints(cur, model="tree", customers="tcust", complaints="tcomp", missing_profile="queue",
+                                  counters={**sample.COUNTERS, "kind_chars": {"add": "length(kind)"}})
     query(owner, f"""CREATE TABLE dprof (d date PRIMARY KEY, {names[0]} float8 NOT NULL DEFAULT 1, n int NOT NULL DEFAULT 0,
                                          score float8, scored_at timestamptz);
                      INSERT INTO dprof (d) VALUES ('2002-03-04'), ('2002-04-03');
@@ -289,14 +292,14 @@ def test_the_rescoring_trigger_picks_up_no_look_alike(trapped):
         query(c, "SET extra_float_digits = 0")
         query(c, "INSERT INTO public.dev VALUES ('2002-03-04'::pg_catalog.date)")
         settings = query(c, "SELECT pg_catalog.current_setting('DateStyle'), "
-                            "pg_catalog.current_setting('extra_float_digits')")
+                            "pg_catalog.current_setting('extra_float_digits'), pg_catalog.current_setting('search_path')")
         notices = list(c.notices)
     finally:
         c.close()
     assert _fired(owner) == 0, "a trap fired (and its error was handled somewhere)"
     for t in TABLES:
         assert query(owner, f"SELECT count(*) FROM trap.{t}") == [(0,)], t  # noqa: S608 - fixed names
-    assert settings == [("SQL, DMY", "0")]  # the session's own, given back
+    assert settings == [("SQL, DMY", "0", PATH)]  # the session's own, given back
     assert any("have a NULL customer_id" in n for n in notices), notices
 
     cols = ", ".join(names)
@@ -311,6 +314,9 @@ def test_the_rescoring_trigger_picks_up_no_look_alike(trapped):
         logged = query(owner, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'trigger' "
                               "AND cause->>'event_table' = %s", (f"public.{events}",))
         assert logged == [({"complaints": 6, "tcomp": 3}[events],)], events  # one a profile a statement
+    # an expression that calls a function: resolved with pgscore's own search_path, not the session's
+    assert query(owner, "SELECT id, kind_chars FROM public.tcust WHERE kind_chars > 0 ORDER BY id") == \
+        [(1, 7), (2, 7), (5, 7)]
     assert query(owner, "SELECT entity_key, sqlstate FROM pgscore.error_queue ORDER BY 1") == \
         [("8", "P0002"), ("9", "22023")]
     assert query(owner, "SELECT support_calls, churn_score FROM public.customers WHERE id = 9") == [(1, None)]

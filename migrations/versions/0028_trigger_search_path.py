@@ -1,6 +1,6 @@
 """The rescoring trigger runs with the inserting session's search_path and output settings (its statements
-qualify what they name; it fixes the output settings itself where a wiring's keys need them): the five SET
-clauses cost a sixth of a single-row INSERT.
+qualify what they name; it sets the fixed ones itself where a wiring's keys or counters' expressions need
+them): the five SET clauses cost a sixth of a single-row INSERT.
 
 Revision ID: 0028
 Revises: 0027

@@ -28,6 +28,7 @@ counters' expressions are the wiring owner's SQL, checked to be single expressio
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from pgscore import batch, pgarray
@@ -170,17 +171,27 @@ _WIRING = ("SELECT r.rescoring_id, r.event_table, r.profile_table, "
 _TYPE_NAME = ("SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) "
               "pg_catalog.quote_ident(t.typname) AS name FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n "
               "ON n.oid OPERATOR(pg_catalog.=) t.typnamespace WHERE t.oid OPERATOR(pg_catalog.=) $1")
-# key types whose text form no setting changes (DateStyle, IntervalStyle, extra_float_digits, ...)
+# The trigger has no SET clauses (migration 0028: they cost a sixth of a single-row INSERT); the settings
+# the other functions fix with them it sets around its work, and gives back after, for a wiring that needs
+# them: a key whose text the output settings change, or a counter's expression that names more than a
+# column or a number (it resolves its functions and operators with pg_catalog's, as it always did, never
+# with look-alikes on the inserting session's path).
 PLAIN_KEY_TYPES = {16, 19, 20, 21, 23, 25, 26, 1042, 1043, 1700, 2950}  # bool name int8 int2 int4 text oid bpchar
-# varchar numeric uuid
-# the output settings keys of other types are turned into text under (the trigger sets them around its work
-# for such a wiring; the other functions that write keys as text have them as SET clauses)
-_FIX_SETTINGS = ("SELECT pg_catalog.current_setting('DateStyle') AS d, pg_catalog.current_setting('IntervalStyle') AS i, "
-                 "pg_catalog.current_setting('extra_float_digits') AS f, "
-                 "pg_catalog.set_config('DateStyle', 'ISO', true), pg_catalog.set_config('IntervalStyle', 'postgres', true), "
-                 "pg_catalog.set_config('extra_float_digits', '1', true)")
-_RESTORE_SETTINGS = ("SELECT pg_catalog.set_config('DateStyle', $1, true), pg_catalog.set_config('IntervalStyle', $2, true), "
-                     "pg_catalog.set_config('extra_float_digits', $3, true)")
+# varchar numeric uuid: no setting changes their text
+_NAME = r'(?:[A-Za-z_][A-Za-z0-9_$]*|"(?:[^"]|"")+")'
+_PLAIN_EXPRESSION = re.compile(rf"\s*(?:{_NAME}(?:\s*\.\s*{_NAME})?|[0-9]+(?:\.[0-9]*)?)\s*")
+SETTINGS = {"search_path": "pg_catalog, pg_temp", "DateStyle": "ISO", "IntervalStyle": "postgres",
+            "extra_float_digits": "1"}
+_FIX_SETTINGS = "SELECT " + ", ".join(
+    f"pg_catalog.current_setting('{k}') AS s{i}, pg_catalog.set_config('{k}', '{v}', true)"
+    for i, (k, v) in enumerate(SETTINGS.items()))
+_RESTORE_SETTINGS = "SELECT " + ", ".join(f"pg_catalog.set_config('{k}', ${i + 1}, true)" for i, k in enumerate(SETTINGS))
+
+
+def plain_expression(expr) -> bool:
+    """Whether a counter's expression is a column (e.created_at, "Amount") or a number: nothing in it is
+    looked up on the search_path."""
+    return expr is None or _PLAIN_EXPRESSION.fullmatch(expr) is not None
 
 
 @dataclass
@@ -218,7 +229,9 @@ class Wiring:
         pk_type = self.profiles.columns.get(self.profile_key)
         self.key_type = (plpy.execute(plpy.prepare(_TYPE_NAME, ["pg_catalog.oid"]), [pk_type])[0]["name"]
                          if pk_type is not None else None)
-        self.plain_keys = {pk_type, self.events.columns.get(self.event_key)} <= PLAIN_KEY_TYPES
+        # whether the trigger runs with the session's settings (see SETTINGS), or sets pgscore's around its work
+        self.plain = ({pk_type, self.events.columns.get(self.event_key)} <= PLAIN_KEY_TYPES
+                      and all(plain_expression(c.expr) for c in self.counters))
         # the profile table and its partitions (read once: a partition attached later is seen when the wiring is
         # read again), then whether PostgreSQL computes columns of theirs (see computed_sql)
         self.tree = [int(self.profiles.oid)] + [int(o) for o in plpy.execute(_TREE % int(self.profiles.oid))[0]["o"] or []]
@@ -633,14 +646,14 @@ def on_insert(plpy, GD, TD):
         return None
     if w.missing:
         return _broken(plpy, GD, w, BrokenWiring(f"column(s) missing: {', '.join(w.missing)}"))
-    if w.plain_keys:
+    if w.plain:
         return _on_insert(plpy, GD, w)
-    # keys whose text the output settings change (a date, say): under fixed ones, restored after
-    old = plpy.execute(_FIX_SETTINGS)[0]
+    old = plpy.execute(_FIX_SETTINGS)[0]  # see SETTINGS
     try:
         return _on_insert(plpy, GD, w)
     finally:
-        plpy.execute(plpy.prepare(_RESTORE_SETTINGS, ["pg_catalog.text"] * 3), [old["d"], old["i"], old["f"]])
+        plpy.execute(plpy.prepare(_RESTORE_SETTINGS, ["pg_catalog.text"] * len(SETTINGS)),
+                     [old[f"s{i}"] for i in range(len(SETTINGS))])
 
 
 def _on_insert(plpy, GD, w: Wiring):

@@ -122,8 +122,8 @@ RETURNS trigger
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
 -- no fixed search_path or output settings (migration 0028: the five SET clauses cost a sixth of a single-row
--- INSERT): every statement it runs qualifies what it names, and it fixes the output settings itself, around
--- its work, for a wiring whose keys' text they change
+-- INSERT): every statement it runs qualifies what it names, and it sets them itself, around its work, for a
+-- wiring whose keys' text they change or whose counters' expressions call functions (rescoring.SETTINGS)
 SET jit = off
 AS $pl$
 @@plpython/rescore_events.py@@
