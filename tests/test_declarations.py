@@ -67,13 +67,7 @@ NO_FIXED_PATH = {
     **{sig: "the row path: not SECURITY DEFINER, and the clause cost a sixth of each call (1.3-1.4 us); "
             "tests/test_search_path.py plants look-alikes of every name their queries use"
        for sig in ROW_FUNCTIONS},
-    "pgscore.rescore_events()": "the rescoring trigger: the five SET clauses it had cost a sixth of a single-row "
-                                "INSERT; it sets pgscore's itself where a wiring's keys or expressions need them, and "
-                                "tests/test_search_path.py inserts events under look-alikes of what it names",
 }
-# the SET clauses of a function listed above, if it has any (jit is off where a statement's estimate may pass
-# jit_above_cost, see below)
-CONFIG_WITHOUT_PATH = {"pgscore.rescore_events()": ["jit=off"]}
 
 
 def test_declarations(conn):
@@ -84,7 +78,7 @@ def test_declarations(conn):
     for sig, *_, config in rows:
         sig = sig.replace(", ", ",")
         if sig in NO_FIXED_PATH:
-            assert config == CONFIG_WITHOUT_PATH.get(sig), f"{sig} is listed as having no SET clause but {config}"
+            assert not config, f"{sig} is listed as having no SET clause"
         else:
             assert config and "search_path=pg_catalog, pg_temp" in config, f"{sig} has no fixed search_path"
     # the statements of these touch thousands of rows at once and are estimated past jit_above_cost;

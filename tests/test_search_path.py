@@ -246,13 +246,14 @@ def test_the_row_functions_pick_up_no_look_alike(trapped):
 
 
 def test_the_rescoring_trigger_picks_up_no_look_alike(trapped):
-    """The trigger runs with the inserting session's search_path (migration 0028): events inserted by a
-    session with the traps first on its path and temporary tables named like pgscore's are counted and
-    rescored as anywhere else, on every path of the trigger: a linear model scored by its statement (one
-    profile without a lock, several after it; COPY), a profile created for an event, a NULL key, a tree
-    model scored in Python, a profile queued as missing, a counter whose expression calls a function, and
-    a date key whose text the trigger writes under output settings of its own (and gives the session's
-    back)."""
+    """Events inserted by a session with the traps first on its path and temporary tables named like
+    pgscore's are counted and rescored as anywhere else, on every path of the trigger: a linear model
+    scored by its statement (one profile without a lock, several after it; COPY), a profile created for
+    an event, a NULL key, a tree model scored in Python, a profile queued as missing, a counter whose
+    expression calls a function, and a date key written as text in ISO whatever the session's DateStyle
+    (which it gets back). The trigger has a fixed search_path of its own (its SET clause); its statements
+    qualify what they name all the same, and run as well without the clause (the second round of
+    INSERTs, the clause dropped: all but the counter expression, which is the wiring owner's SQL)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     from pgscore import sample
@@ -268,14 +269,13 @@ def test_the_rescoring_trigger_picks_up_no_look_alike(trapped):
         sample.rescore_complaints(cur)  # churn: counters, a 30-day window, the score in SQL
         sample.create_tables(cur, customers="tcust", complaints="tcomp")
         sample.load_customers(cur, X[:5], customers="tcust")
-        cur.execute("ALTER TABLE public.tcust ADD COLUMN kind_chars bigint NOT NULL DEFAULT 0")
-        sample.rescore_complaints(cur, model="tree", customers="tcust", complaints="tcomp", missing_profile="queue",
-                                  counters={**sample.COUNTERS, "kind_chars": {"add": "length(kind)"}})
+        sample.rescore_complaints(cur, model="tree", customers="tcust", complaints="tcomp", missing_profile="queue")
     query(owner, f"""CREATE TABLE dprof (d date PRIMARY KEY, {names[0]} float8 NOT NULL DEFAULT 1, n int NOT NULL DEFAULT 0,
-                                         score float8, scored_at timestamptz);
+                                         kind_chars bigint NOT NULL DEFAULT 0, score float8, scored_at timestamptz);
                      INSERT INTO dprof (d) VALUES ('2002-03-04'), ('2002-04-03');
-                     CREATE TABLE dev (d date);
-                     SELECT pgscore.attach_rescoring('dev', 'dprof', 'd', 'dated', 'score', '{{"n": "count"}}')""")
+                     CREATE TABLE dev (d date, kind text DEFAULT 'billing');
+                     SELECT pgscore.attach_rescoring('dev', 'dprof', 'd', 'dated', 'score',
+                                                     '{{"n": "count", "kind_chars": {{"add": "length(kind)"}}}}')""")
 
     before = {t: dict(query(owner, f"SELECT id, support_calls FROM public.{t}")) for t in ("customers", "tcust")}  # noqa: S608
     c = _trapped(url)
@@ -290,21 +290,36 @@ def test_the_rescoring_trigger_picks_up_no_look_alike(trapped):
         query(c, "INSERT INTO public.tcomp (customer_id) VALUES (2), (5), (8)")  # 8 has no profile: queued
         query(c, "SET DateStyle = 'SQL, DMY'")
         query(c, "SET extra_float_digits = 0")
-        query(c, "INSERT INTO public.dev VALUES ('2002-03-04'::pg_catalog.date)")
+        query(c, "INSERT INTO public.dev (d) VALUES ('2002-03-04'::pg_catalog.date)")
         settings = query(c, "SELECT pg_catalog.current_setting('DateStyle'), "
                             "pg_catalog.current_setting('extra_float_digits'), pg_catalog.current_setting('search_path')")
         notices = list(c.notices)
     finally:
         c.close()
     assert _fired(owner) == 0, "a trap fired (and its error was handled somewhere)"
-    for t in TABLES:
-        assert query(owner, f"SELECT count(*) FROM trap.{t}") == [(0,)], t  # noqa: S608 - fixed names
     assert settings == [("SQL, DMY", "0", PATH)]  # the session's own, given back
     assert any("have a NULL customer_id" in n for n in notices), notices
 
+    query(owner, "ALTER FUNCTION pgscore.rescore_events() RESET search_path")
+    try:
+        c = _trapped(url)
+        try:
+            query(c, "INSERT INTO public.complaints (customer_id) VALUES (5)")
+            query(c, "INSERT INTO public.complaints (customer_id) VALUES (1), (4)")
+            query(c, "INSERT INTO public.tcomp (customer_id) VALUES (3)")
+            query(c, "INSERT INTO public.tcomp (customer_id) VALUES (4), (9)")
+        finally:
+            c.close()
+    finally:
+        query(owner, "ALTER FUNCTION pgscore.rescore_events() SET search_path = pg_catalog, pg_temp")
+    assert _fired(owner) == 0, "a trap fired without the trigger's SET clause: a name is not qualified"
+    for t in TABLES:
+        assert query(owner, f"SELECT count(*) FROM trap.{t}") == [(0,)], t  # noqa: S608 - fixed names
+
     cols = ", ".join(names)
-    for table, model, events, want in [("customers", fitted["churn2"], "complaints", {1: 2, 2: 2, 3: 2, 4: 1}),
-                                       ("tcust", tree, "tcomp", {1: 1, 2: 1, 5: 1})]:
+    for table, model, events, want in [
+            ("customers", fitted["churn2"], "complaints", {1: 3, 2: 2, 3: 2, 4: 2, 5: 1}),
+            ("tcust", tree, "tcomp", {1: 1, 2: 1, 3: 1, 4: 1, 5: 1})]:
         rows = query(owner, f"SELECT id, support_calls, complaints_30d, churn_score, {cols} FROM public.{table} "  # noqa: S608
                             "WHERE churn_score IS NOT NULL ORDER BY id")
         assert {r[0]: r[2] for r in rows} == want, table  # the window counts every event: all are recent
@@ -313,14 +328,12 @@ def test_the_rescoring_trigger_picks_up_no_look_alike(trapped):
         np.testing.assert_allclose([r[3] for r in rows], model.predict_proba(feats)[:, 1], rtol=0, atol=1e-9)
         logged = query(owner, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'trigger' "
                               "AND cause->>'event_table' = %s", (f"public.{events}",))
-        assert logged == [({"complaints": 6, "tcomp": 3}[events],)], events  # one a profile a statement
-    # an expression that calls a function: resolved with pgscore's own search_path, not the session's
-    assert query(owner, "SELECT id, kind_chars FROM public.tcust WHERE kind_chars > 0 ORDER BY id") == \
-        [(1, 7), (2, 7), (5, 7)]
-    assert query(owner, "SELECT entity_key, sqlstate FROM pgscore.error_queue ORDER BY 1") == \
-        [("8", "P0002"), ("9", "22023")]
+        assert logged == [({"complaints": 9, "tcomp": 5}[events],)], events  # one a profile a statement
+    assert query(owner, "SELECT entity_key, sqlstate FROM pgscore.error_queue ORDER BY 1, 2") == \
+        [("8", "P0002"), ("9", "22023"), ("9", "P0002")]
     assert query(owner, "SELECT support_calls, churn_score FROM public.customers WHERE id = 9") == [(1, None)]
-    assert query(owner, "SELECT d::text, n, score IS NOT NULL, scored_at IS NOT NULL FROM dprof ORDER BY d") == \
-        [("2002-03-04", 1, True, True), ("2002-04-03", 0, False, False)]
+    # the date key as text in ISO; the expression that calls a function resolved in pg_catalog
+    assert query(owner, "SELECT d::text, n, kind_chars, score IS NOT NULL, scored_at IS NOT NULL FROM dprof "
+                        "ORDER BY d") == [("2002-03-04", 1, 7, True, True), ("2002-04-03", 0, 0, False, False)]
     assert query(owner, "SELECT entity_key FROM pgscore.prediction_log WHERE cause->>'event_table' = 'public.dev'") == \
         [("2002-03-04",)]

@@ -28,7 +28,6 @@ counters' expressions are the wiring owner's SQL, checked to be single expressio
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 
 from pgscore import batch, pgarray
@@ -38,8 +37,8 @@ NEW = "pgscore_new_events"  # the transition table's name inside the trigger
 MISSING_CHOICES = ("create", "queue")
 SCORE_TYPES = batch.SCORE_TYPES
 TIME_TYPES = {"timestamp with time zone", "timestamp without time zone"}
-# operators, qualified: the trigger runs with the inserting session's search_path (migration 0028), on
-# which a look-alike could stand ahead of pg_catalog
+# operators, qualified, as in every statement here: the trigger runs with a fixed search_path (its SET
+# clause), but its statements do not depend on it (tests/test_search_path.py)
 EQ, NE, LT, GT, LE = (f"OPERATOR(pg_catalog.{o})" for o in ("=", "<>", "<", ">", "<="))
 PLUS, MINUS = "OPERATOR(pg_catalog.+)", "OPERATOR(pg_catalog.-)"
 KINDS = {
@@ -166,32 +165,11 @@ _WIRING = ("SELECT r.rescoring_id, r.event_table, r.profile_table, "
            "pg_catalog.to_regclass(r.profile_table)::pg_catalog.oid AS profile_oid, r.event_key, r.profile_key, r.model_name, "
            "r.score_column, r.scored_at_column, r.counters::pg_catalog.text AS counters, r.event_id_column, "
            "r.missing_profile, r.strict FROM pgscore.rescoring r WHERE r.rescoring_id OPERATOR(pg_catalog.=) $1")
-# a type's name, schema-qualified (format_type leaves out the schema of a type the search_path shows,
-# and the trigger's search_path is the inserting session's), without its modifier
+# a type's name, schema-qualified (format_type leaves out the schema of a type the search_path shows),
+# without its modifier
 _TYPE_NAME = ("SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) "
               "pg_catalog.quote_ident(t.typname) AS name FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n "
               "ON n.oid OPERATOR(pg_catalog.=) t.typnamespace WHERE t.oid OPERATOR(pg_catalog.=) $1")
-# The trigger has no SET clauses (migration 0028: they cost a sixth of a single-row INSERT); the settings
-# the other functions fix with them it sets around its work, and gives back after, for a wiring that needs
-# them: a key whose text the output settings change, or a counter's expression that names more than a
-# column or a number (it resolves its functions and operators with pg_catalog's, as it always did, never
-# with look-alikes on the inserting session's path).
-PLAIN_KEY_TYPES = {16, 19, 20, 21, 23, 25, 26, 1042, 1043, 1700, 2950}  # bool name int8 int2 int4 text oid bpchar
-# varchar numeric uuid: no setting changes their text
-_NAME = r'(?:[A-Za-z_][A-Za-z0-9_$]*|"(?:[^"]|"")+")'
-_PLAIN_EXPRESSION = re.compile(rf"\s*(?:{_NAME}(?:\s*\.\s*{_NAME})?|[0-9]+(?:\.[0-9]*)?)\s*")
-SETTINGS = {"search_path": "pg_catalog, pg_temp", "DateStyle": "ISO", "IntervalStyle": "postgres",
-            "extra_float_digits": "1"}
-_FIX_SETTINGS = "SELECT " + ", ".join(
-    f"pg_catalog.current_setting('{k}') AS s{i}, pg_catalog.set_config('{k}', '{v}', true)"
-    for i, (k, v) in enumerate(SETTINGS.items()))
-_RESTORE_SETTINGS = "SELECT " + ", ".join(f"pg_catalog.set_config('{k}', ${i + 1}, true)" for i, k in enumerate(SETTINGS))
-
-
-def plain_expression(expr) -> bool:
-    """Whether a counter's expression is a column (e.created_at, "Amount") or a number: nothing in it is
-    looked up on the search_path."""
-    return expr is None or _PLAIN_EXPRESSION.fullmatch(expr) is not None
 
 
 @dataclass
@@ -225,13 +203,10 @@ class Wiring:
         self.many = False  # whether the previous statement's events named more than one profile
         self.seen_as = None  # (schema, name) of the trigger's table, once found to be the one named here
         self.missing = missing_columns(self)  # columns the wiring names that its tables no longer have
-        # the profile key's type, qualified; whether the keys' text depends on the session's output settings
+        # the profile key's type, qualified (the statements cast key parameters to it)
         pk_type = self.profiles.columns.get(self.profile_key)
         self.key_type = (plpy.execute(plpy.prepare(_TYPE_NAME, ["pg_catalog.oid"]), [pk_type])[0]["name"]
                          if pk_type is not None else None)
-        # whether the trigger runs with the session's settings (see SETTINGS), or sets pgscore's around its work
-        self.plain = ({pk_type, self.events.columns.get(self.event_key)} <= PLAIN_KEY_TYPES
-                      and all(plain_expression(c.expr) for c in self.counters))
         # the profile table and its partitions (read once: a partition attached later is seen when the wiring is
         # read again), then whether PostgreSQL computes columns of theirs (see computed_sql)
         self.tree = [int(self.profiles.oid)] + [int(o) for o in plpy.execute(_TREE % int(self.profiles.oid))[0]["o"] or []]
@@ -646,17 +621,6 @@ def on_insert(plpy, GD, TD):
         return None
     if w.missing:
         return _broken(plpy, GD, w, BrokenWiring(f"column(s) missing: {', '.join(w.missing)}"))
-    if w.plain:
-        return _on_insert(plpy, GD, w)
-    old = plpy.execute(_FIX_SETTINGS)[0]  # see SETTINGS
-    try:
-        return _on_insert(plpy, GD, w)
-    finally:
-        plpy.execute(plpy.prepare(_RESTORE_SETTINGS, ["pg_catalog.text"] * len(SETTINGS)),
-                     [old[f"s{i}"] for i in range(len(SETTINGS))])
-
-
-def _on_insert(plpy, GD, w: Wiring):
     try:
         return _rescore(plpy, GD, w)
     except plpy.SPIError as e:  # a statement of the wiring's own fails for every profile

@@ -121,10 +121,11 @@ CREATE FUNCTION pgscore.rescore_events()
 RETURNS trigger
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
--- no fixed search_path or output settings (migration 0028: the five SET clauses cost a sixth of a single-row
--- INSERT): every statement it runs qualifies what it names, and it sets them itself, around its work, for a
--- wiring whose keys' text they change or whose counters' expressions call functions (rescoring.SETTINGS)
+SET search_path = pg_catalog, pg_temp
 SET jit = off
+SET "DateStyle" = 'ISO'
+SET "IntervalStyle" = 'postgres'
+SET extra_float_digits = 1
 AS $pl$
 @@plpython/rescore_events.py@@
 $pl$;
