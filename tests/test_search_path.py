@@ -55,7 +55,8 @@ MORE_OPERATORS = [("+", "float8", "float8", "float8"), ("+", "integer", "bigint"
                   *[(op, "float8", "float8", "boolean") for op in ("=", "<", ">", "<=", ">=", "<>")],
                   *[(op, "timestamptz", "timestamptz", "boolean") for op in ("=", "<", ">", "<=", ">=")],
                   ("-", "timestamptz", "interval", "timestamptz"), ("=", "tid", "tid", "boolean"),
-                  ("=", "xid", "xid", "boolean"), ("=", "date", "date", "boolean"), ("<>", '"char"', '"char"', "boolean"),
+                  ("=", "xid", "xid", "boolean"), ("=", "date", "date", "boolean"), ("=", "oid", "oid", "boolean"),
+                  ("<>", '"char"', '"char"', "boolean"),
                   ("=", '"char"', '"char"', "boolean")]
 
 
@@ -249,11 +250,12 @@ def test_the_rescoring_trigger_picks_up_no_look_alike(trapped):
     """Events inserted by a session with the traps first on its path and temporary tables named like
     pgscore's are counted and rescored as anywhere else, on every path of the trigger: a linear model
     scored by its statement (one profile without a lock, several after it; COPY), a profile created for
-    an event, a NULL key, a tree model scored in Python, a profile queued as missing, a counter whose
-    expression calls a function, and a date key written as text in ISO whatever the session's DateStyle
-    (which it gets back). The trigger has a fixed search_path of its own (its SET clause); its statements
-    qualify what they name all the same, and run as well without the clause (the second round of
-    INSERTs, the clause dropped: all but the counter expression, which is the wiring owner's SQL)."""
+    an event, a NULL key, a tree model scored in Python, a profile queued as missing (and again), a counter
+    whose expression calls a function, and a date key (a tree model's, written back by key) kept as text in
+    ISO whatever the session's DateStyle. The trigger has a fixed search_path of its own (its SET clause);
+    its statements qualify what they name all the same, and run as well without the clause (the second
+    round of INSERTs, the clause dropped: all but the counter expression, which is the wiring owner's
+    SQL)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     from pgscore import sample
@@ -262,7 +264,9 @@ def test_the_rescoring_trigger_picks_up_no_look_alike(trapped):
     y = (X[:, 0] > np.median(X[:, 0])).astype(int)
     tree = HistGradientBoostingClassifier(max_iter=5, random_state=0).fit(X, y)
     registry.deploy(url, "tree", tree, X, y, feature_names=names)
-    registry.deploy(url, "dated", LogisticRegression().fit(X[:, :1], y), X[:, :1], y, feature_names=[names[0]])
+    registry.deploy(url, "dated", HistGradientBoostingClassifier(max_iter=5).fit(X[:, :1], y), X[:, :1], y,
+                    feature_names=[names[0]])
+    registry.deploy(url, "one", LogisticRegression().fit(X[:, :1], y), X[:, :1], y, feature_names=[names[0]])
     with owner.cursor() as cur:
         sample.create_tables(cur)
         sample.load_customers(cur, X[:5])
@@ -271,11 +275,16 @@ def test_the_rescoring_trigger_picks_up_no_look_alike(trapped):
         sample.load_customers(cur, X[:5], customers="tcust")
         sample.rescore_complaints(cur, model="tree", customers="tcust", complaints="tcomp", missing_profile="queue")
     query(owner, f"""CREATE TABLE dprof (d date PRIMARY KEY, {names[0]} float8 NOT NULL DEFAULT 1, n int NOT NULL DEFAULT 0,
-                                         kind_chars bigint NOT NULL DEFAULT 0, score float8, scored_at timestamptz);
-                     INSERT INTO dprof (d) VALUES ('2002-03-04'), ('2002-04-03');
-                     CREATE TABLE dev (d date, kind text DEFAULT 'billing');
-                     SELECT pgscore.attach_rescoring('dev', 'dprof', 'd', 'dated', 'score',
-                                                     '{{"n": "count", "kind_chars": {{"add": "length(kind)"}}}}')""")
+                                         score float8, scored_at timestamptz);
+                     INSERT INTO dprof (d) VALUES ('2002-03-04'), ('2002-04-03'), ('2002-05-06');
+                     CREATE TABLE dev (d date);
+                     SELECT pgscore.attach_rescoring('dev', 'dprof', 'd', 'dated', 'score', '{{"n": "count"}}');
+                     CREATE TABLE xprof (k int PRIMARY KEY, {names[0]} float8 NOT NULL DEFAULT 1,
+                                         kind_chars bigint NOT NULL DEFAULT 0, score float8);
+                     INSERT INTO xprof (k) VALUES (1);
+                     CREATE TABLE xev (k int, kind text DEFAULT 'billing');
+                     SELECT pgscore.attach_rescoring('xev', 'xprof', 'k', 'one', 'score',
+                                                     '{{"kind_chars": {{"add": "length(kind)"}}}}', NULL)""")
 
     before = {t: dict(query(owner, f"SELECT id, support_calls FROM public.{t}")) for t in ("customers", "tcust")}  # noqa: S608
     c = _trapped(url)
@@ -288,16 +297,13 @@ def test_the_rescoring_trigger_picks_up_no_look_alike(trapped):
         query(c, "INSERT INTO public.complaints (customer_id) VALUES (NULL)")  # kept, rescores nothing
         query(c, "INSERT INTO public.tcomp (customer_id) VALUES (1)")
         query(c, "INSERT INTO public.tcomp (customer_id) VALUES (2), (5), (8)")  # 8 has no profile: queued
+        query(c, "INSERT INTO public.xev (k) VALUES (1)")
         query(c, "SET DateStyle = 'SQL, DMY'")
-        query(c, "SET extra_float_digits = 0")
         query(c, "INSERT INTO public.dev (d) VALUES ('2002-03-04'::pg_catalog.date)")
-        settings = query(c, "SELECT pg_catalog.current_setting('DateStyle'), "
-                            "pg_catalog.current_setting('extra_float_digits'), pg_catalog.current_setting('search_path')")
         notices = list(c.notices)
     finally:
         c.close()
     assert _fired(owner) == 0, "a trap fired (and its error was handled somewhere)"
-    assert settings == [("SQL, DMY", "0", PATH)]  # the session's own, given back
     assert any("have a NULL customer_id" in n for n in notices), notices
 
     query(owner, "ALTER FUNCTION pgscore.rescore_events() RESET search_path")
@@ -306,8 +312,16 @@ def test_the_rescoring_trigger_picks_up_no_look_alike(trapped):
         try:
             query(c, "INSERT INTO public.complaints (customer_id) VALUES (5)")
             query(c, "INSERT INTO public.complaints (customer_id) VALUES (1), (4)")
+            query(c, "INSERT INTO public.complaints (customer_id) VALUES (10), (NULL)")  # created; a NULL key
             query(c, "INSERT INTO public.tcomp (customer_id) VALUES (3)")
-            query(c, "INSERT INTO public.tcomp (customer_id) VALUES (4), (9)")
+            query(c, "INSERT INTO public.tcomp (customer_id) VALUES (4), (9), (8)")  # 8 queued again
+            query(c, "SET DateStyle = 'SQL, DMY'")
+            # the wiring read and its statements prepared under the default path, then run under the traps
+            # (where format_type would have named the key's type "date", the look-alike)
+            query(c, "RESET search_path")
+            query(c, "INSERT INTO public.dev (d) VALUES ('2002-04-03'::pg_catalog.date)")
+            query(c, f"SET search_path = {PATH}")
+            query(c, "INSERT INTO public.dev (d) VALUES ('2002-05-06'::pg_catalog.date)")
         finally:
             c.close()
     finally:
@@ -329,11 +343,12 @@ def test_the_rescoring_trigger_picks_up_no_look_alike(trapped):
         logged = query(owner, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'trigger' "
                               "AND cause->>'event_table' = %s", (f"public.{events}",))
         assert logged == [({"complaints": 9, "tcomp": 5}[events],)], events  # one a profile a statement
-    assert query(owner, "SELECT entity_key, sqlstate FROM pgscore.error_queue ORDER BY 1, 2") == \
-        [("8", "P0002"), ("9", "22023"), ("9", "P0002")]
+    assert query(owner, "SELECT entity_key, sqlstate, attempts FROM pgscore.error_queue ORDER BY 1, 2") == \
+        [("10", "22023", 1), ("8", "P0002", 2), ("9", "22023", 1), ("9", "P0002", 1)]
     assert query(owner, "SELECT support_calls, churn_score FROM public.customers WHERE id = 9") == [(1, None)]
-    # the date key as text in ISO; the expression that calls a function resolved in pg_catalog
-    assert query(owner, "SELECT d::text, n, kind_chars, score IS NOT NULL, scored_at IS NOT NULL FROM dprof "
-                        "ORDER BY d") == [("2002-03-04", 1, 7, True, True), ("2002-04-03", 0, 0, False, False)]
-    assert query(owner, "SELECT entity_key FROM pgscore.prediction_log WHERE cause->>'event_table' = 'public.dev'") == \
-        [("2002-03-04",)]
+    # the date keys as text in ISO; the expression that calls a function resolved in pg_catalog
+    assert query(owner, "SELECT d::text, n, scored_at IS NOT NULL FROM dprof ORDER BY d") == \
+        [("2002-03-04", 1, True), ("2002-04-03", 1, True), ("2002-05-06", 1, True)]
+    assert query(owner, "SELECT entity_key FROM pgscore.prediction_log WHERE cause->>'event_table' = 'public.dev' "
+                        "ORDER BY 1") == [("2002-03-04",), ("2002-04-03",), ("2002-05-06",)]
+    assert query(owner, "SELECT kind_chars, score IS NOT NULL FROM xprof") == [(7, True)]

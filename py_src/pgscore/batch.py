@@ -242,7 +242,9 @@ _TYPES = ("SELECT t.oid AS typid, pg_catalog.format_type(t.oid, NULL) AS name, "
           "OR t.oid OPERATOR(pg_catalog.=) 'pg_catalog.float8'::pg_catalog.regtype OR EXISTS (SELECT 1 "
           "FROM pg_catalog.pg_cast c WHERE c.castsource OPERATOR(pg_catalog.=) t.oid AND c.casttarget "
           "OPERATOR(pg_catalog.=) 'pg_catalog.float8'::pg_catalog.regtype) AS numeric, "
-          "COALESCE(NULLIF(t.typbasetype, 0), t.oid) OPERATOR(pg_catalog.=) 'pg_catalog.bool'::pg_catalog.regtype "
+          # (a CASE, not NULLIF, which names an unqualified =)
+          "CASE WHEN t.typbasetype OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN t.oid ELSE t.typbasetype END "
+          "OPERATOR(pg_catalog.=) 'pg_catalog.bool'::pg_catalog.regtype "
           "AS boolean FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.oid[])")
 
 
@@ -455,7 +457,7 @@ def scored(model, X, keys, labelled):
 _COLUMNS = ("SELECT a.attname::pg_catalog.text AS name, a.atttypid::pg_catalog.int8 AS typid, "
             "pg_catalog.format_type(a.atttypid, a.atttypmod) AS type FROM pg_catalog.pg_attribute a "
             "WHERE a.attrelid OPERATOR(pg_catalog.=) $1 AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped "
-            "ORDER BY a.attnum")  # (read by the trigger too, in the inserting session's search_path)
+            "ORDER BY a.attnum")
 
 
 _KEYS = ("SELECT a.attname::pg_catalog.text AS name, pg_catalog.bool_or(i.indisprimary) AS pk "

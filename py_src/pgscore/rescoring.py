@@ -166,10 +166,15 @@ _WIRING = ("SELECT r.rescoring_id, r.event_table, r.profile_table, "
            "r.score_column, r.scored_at_column, r.counters::pg_catalog.text AS counters, r.event_id_column, "
            "r.missing_profile, r.strict FROM pgscore.rescoring r WHERE r.rescoring_id OPERATOR(pg_catalog.=) $1")
 # a type's name, schema-qualified (format_type leaves out the schema of a type the search_path shows),
-# without its modifier
+# without its modifier; an array type as its element type's name and []
 _TYPE_NAME = ("SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) "
-              "pg_catalog.quote_ident(t.typname) AS name FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n "
-              "ON n.oid OPERATOR(pg_catalog.=) t.typnamespace WHERE t.oid OPERATOR(pg_catalog.=) $1")
+              "pg_catalog.quote_ident(e.typname) OPERATOR(pg_catalog.||) "
+              "CASE WHEN e.oid OPERATOR(pg_catalog.=) t.oid THEN '' ELSE '[]' END AS name "
+              "FROM pg_catalog.pg_type t JOIN pg_catalog.pg_type e ON e.oid OPERATOR(pg_catalog.=) "
+              "CASE WHEN t.typcategory OPERATOR(pg_catalog.=) 'A' AND t.typelem OPERATOR(pg_catalog.<>) 0 "
+              "THEN t.typelem ELSE t.oid END "
+              "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.typnamespace "
+              "WHERE t.oid OPERATOR(pg_catalog.=) $1")
 
 
 @dataclass
@@ -237,11 +242,11 @@ def computed_sql(oids) -> str:
     would read those columns at their old values). A condition, cheap at each statement: the wiring
     is cached, and a trigger may be created after it was read."""
     # `oids`: the table and its partitions, as constants (a subquery made the catalogs' scans cost ~1 ms)
-    tree = "(" + ", ".join(f"{int(o)}::pg_catalog.oid" for o in oids) + ")"
-    return (f"(EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid IN {tree} "
+    tree = "ANY (ARRAY[" + ", ".join(f"{int(o)}::pg_catalog.oid" for o in oids) + "])"
+    return (f"(EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) {tree} "
             "AND t.tgenabled OPERATOR(pg_catalog.<>) 'D'::pg_catalog.\"char\" "
             "AND (t.tgtype::pg_catalog.int4 OPERATOR(pg_catalog.&) 19) OPERATOR(pg_catalog.=) 19) "  # ROW|BEFORE|UPDATE
-            f"OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid IN {tree} "
+            f"OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) {tree} "
             "AND a.attnum OPERATOR(pg_catalog.>) 0 AND a.attgenerated OPERATOR(pg_catalog.<>) '' "
             "AND NOT a.attisdropped))")
 
