@@ -126,6 +126,10 @@ SQL_CASES = [
      "DROP TABLE"),
     ("score_table chunk -5", "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', -5)", (), "22023",
      "chunk"),
+    ("score_table negative progress", "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', "
+     "p_progress => '-1 second')", (), "22023", "p_progress must not be negative"),
+    ("score_table p_after not a key", "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', "
+     "p_after => 'x')", (), "22P02", "invalid input syntax"),
     # the registry
     ("register_model NULL name", "SELECT * FROM pgscore.register_model(NULL, '\\x00'::bytea, '0', '{}', '[]')", (),
      "22023", "invalid model name"),

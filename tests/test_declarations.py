@@ -14,7 +14,7 @@ ROW_FUNCTIONS = [f"pgscore.{f}(text,{t},integer,text)" for f in ("score", "predi
                  for t in ("double precision[]", "jsonb")]
 BATCH = "pgscore.batch_chunks(text,text,integer,integer,boolean,text)"
 PREDICT_BATCH = "pgscore.predict_batch(text,text,integer,integer,boolean,text)"
-SCORE_TABLE = "pgscore.score_table(text,regclass,name,name,integer,integer,boolean,bigint,boolean)"
+SCORE_TABLE = "pgscore.score_table(text,regclass,name,name,integer,integer,boolean,bigint,boolean,text,interval)"
 IMAGE = "pgscore.float8_image(double precision[])"
 DOUBLES = "pgscore.float8_array(bytea)"
 UNCHECKED = "pgscore.float8_array_unchecked(bytea)"

@@ -385,6 +385,42 @@ def test_score_table_refuses_a_materialized_view_by_name(conn):
     assert "predict_batch" in err.diag.message_hint
 
 
+@pytest.mark.parametrize("name", ["logit", "forest"])  # a chunk scored in SQL, and in Python
+def test_score_table_resumes_after_a_key_and_says_how_far_it_got(conn, name):
+    """p_after: the rows after that key only, as `pgscore score --after`; p_progress: a NOTICE at most that
+    often (0: after every chunk) with the rows so far, the last key and the p_after that goes on from there;
+    NULL: none."""
+    deploy(conn.dsn, name)
+    load_rows(conn, X[:30])
+    want = dict(query(conn, "SELECT key::int, score FROM pgscore.predict_batch(%s, 'SELECT id, f AS features "
+                            "FROM rows', p_log => false)", (name,)))
+    del conn.notices[:]
+    assert query(conn, "CALL pgscore.score_table(%s, 'rows', 'id', 's', 7, p_after => '19', p_progress => '0')",
+                 (name,)) == [(10,)]
+    got = dict(query(conn, "SELECT id, s FROM rows"))
+    assert [i for i in range(30) if got[i] is not None] == list(range(20, 30))
+    assert max(abs(got[i] - want[i]) for i in range(20, 30)) <= 1e-12
+    notes = [n for n in conn.notices if "pgscore.score_table" in n]
+    assert len(notes) == 2, conn.notices  # chunks of 7 and 3
+    assert "pgscore.score_table: 7 rows of rows scored, up to id 26" in notes[0]
+    assert "CALL it again with p_after => '26' to go on after them" in notes[0]
+    assert "10 rows of rows scored, up to id 29" in notes[1]
+    # every p_progress: none within an hour; none at all with NULL; in a transaction, nothing to resume from
+    del conn.notices[:]
+    query(conn, "CALL pgscore.score_table(%s, 'rows', 'id', 's', 7, p_after => '19')", (name,))
+    query(conn, "CALL pgscore.score_table(%s, 'rows', 'id', 's', 7, p_progress => NULL)", (name,))
+    assert not [n for n in conn.notices if "pgscore.score_table" in n], conn.notices
+    assert query(conn, "CALL pgscore.score_table(%s, 'rows', 'id', 's', 50, p_commit => false, "
+                       "p_progress => '0')", (name,)) == [(30,)]
+    assert "they commit or roll back with your transaction" in conn.notices[-1]
+    # a key after every row's: nothing to do
+    assert query(conn, "CALL pgscore.score_table(%s, 'rows', 'id', 's', p_after => '1000')", (name,)) == [(0,)]
+    err = sql_error(conn, "CALL pgscore.score_table(%s, 'rows', 'id', 's', p_progress => '-1 second')", (name,))
+    assert err.pgcode == "22023" and "p_progress must not be negative" in err.pgerror
+    err = sql_error(conn, "CALL pgscore.score_table(%s, 'rows', 'id', 's', p_after => 'x')", (name,))
+    assert err.pgcode == "22P02" and 'invalid input syntax for type integer: "x"' in err.pgerror, err.pgerror
+
+
 def calls_of(conn, model) -> dict:
     """The PL/Python functions predict_batch called, with their numbers of calls, over `rows` unlogged."""
     tx = psycopg2.connect(conn.dsn)

@@ -203,16 +203,22 @@ COMMENT ON FUNCTION pgscore.score_chunk(text, regclass, name, name, text, intege
 CREATE PROCEDURE pgscore.score_table(p_model text, p_table regclass, p_key name, p_into name,
                                      p_chunk_size integer DEFAULT 10000, p_version integer DEFAULT NULL,
                                      p_log boolean DEFAULT true, INOUT p_rows bigint DEFAULT NULL,
-                                     p_commit boolean DEFAULT true)
+                                     p_commit boolean DEFAULT true, p_after text DEFAULT NULL,
+                                     p_progress interval DEFAULT '10 seconds')
 LANGUAGE plpgsql
 AS $fn$
 DECLARE
-    v_after text;
+    v_after text := p_after;  -- resume: the rows after this key (as text; NULL: from the first)
     v_n integer;
     v_version integer := p_version;
+    v_noted timestamptz := pg_catalog.clock_timestamp();
 BEGIN
     IF p_commit IS NULL THEN
         RAISE EXCEPTION 'pgscore.score_table: p_commit must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF p_progress OPERATOR(pg_catalog.<) '0'::pg_catalog.interval THEN
+        RAISE EXCEPTION 'pgscore.score_table: p_progress must not be negative, got %', p_progress
+              USING ERRCODE = 'invalid_parameter_value', HINT = 'NULL for no progress notices, 0 for one a chunk';
     END IF;
     p_rows := 0;
     IF p_commit THEN
@@ -229,7 +235,16 @@ BEGIN
         IF p_commit THEN
             COMMIT;
         END IF;
+        -- progress, at most once every p_progress: how far it got, and how to go on from there
+        IF pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) v_noted OPERATOR(pg_catalog.>=) p_progress THEN
+            RAISE NOTICE 'pgscore.score_table: % rows of % scored, up to % %', p_rows, p_table, p_key, v_after
+                  USING HINT = CASE WHEN p_commit
+                                    THEN pg_catalog.format('they are committed; after an interruption, CALL it again '
+                                                           'with p_after => %L to go on after them', v_after)
+                                    ELSE 'they commit or roll back with your transaction (p_commit => false)' END;
+            v_noted := pg_catalog.clock_timestamp();
+        END IF;
     END LOOP;
 END
 $fn$;
-COMMENT ON PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint, boolean) IS 'Score a whole table into a column chunk by chunk, committing after each chunk (outside a transaction block; with p_commit => false, as part of the caller''s transaction); returns the rows scored';
+COMMENT ON PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint, boolean, text, interval) IS 'Score a whole table into a column chunk by chunk, committing after each chunk (outside a transaction block; with p_commit => false, as part of the caller''s transaction), from the first key or after p_after, with a progress NOTICE every p_progress; returns the rows scored';

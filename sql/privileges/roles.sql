@@ -95,7 +95,7 @@ GRANT EXECUTE ON FUNCTION
     pgscore.record_outcome(text, text, boolean, timestamptz),
     pgscore.retry_failed(text, integer)
     TO pgscore_app, pgscore_admin;
-GRANT EXECUTE ON PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint, boolean)
+GRANT EXECUTE ON PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint, boolean, text, interval)
     TO pgscore_app, pgscore_admin;
 
 -- the administrator: everything the app and the reader may do (granted above, not through membership:
