@@ -267,6 +267,7 @@ def _trigger_arg(alias) -> str:
 # trigger is on and whether it fires in ordinary sessions, its model's live version
 _WIRINGS = """
 SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.score_column,
+       pg_catalog.quote_ident(r.score_column) AS score_quoted,  -- quoted where it needs it, as the server does
        (SELECT pg_catalog.count(*) FROM pg_catalog.jsonb_object_keys(
             CASE WHEN pg_catalog.jsonb_typeof(r.counters) = 'object' THEN r.counters END)) AS counters,
        e.oid IS NOT NULL AS event_found, p.oid IS NOT NULL AS profile_found,
@@ -363,12 +364,11 @@ def _rescoring_status(cur):
         _say("rescoring: nothing attached (SELECT pgscore.attach_rescoring(...), docs/sql.md)")
     else:
         _say(f"rescoring: {len(wirings)} wiring{'' if len(wirings) == 1 else 's'}")
-    for (rid, events, profiles, model, column, n_counters, event_found, profile_found, trigger_on, on_its_table,
-         enabled, trigger, live, missing, no_event_key, unfed, renamed_to, *wiring) in wirings:
+    for (rid, events, profiles, model, column, column_quoted, n_counters, event_found, profile_found, trigger_on,
+         on_its_table, enabled, trigger, live, missing, no_event_key, unfed, renamed_to, *wiring) in wirings:
         again = ("and attach it again: " + attach_call(trigger_on if trigger_on and not on_its_table else events,
                                                         profiles, model, column, *wiring))
-        cur.execute("SELECT pg_catalog.quote_ident(%s)", (column,))  # quoted where it needs it, as the server does
-        line = (f"  {rid}: {events} -> {profiles}.{cur.fetchone()[0]}, model {model} "
+        line = (f"  {rid}: {events} -> {profiles}.{column_quoted}, model {model} "
                 + (f"(live version {live})" if live is not None else "(no live version)")
                 + (f", {n_counters} counter{'' if n_counters == 1 else 's'}" if n_counters else ""))
         stop = "\n     NOT RESCORING: "
