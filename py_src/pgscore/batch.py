@@ -332,11 +332,7 @@ def query_chunks(plpy, GD, model, query, chunk_size, log, path):
                f"{fmt.sql(feature_sql(plpy, model, columns, 'q'))} AS b FROM ({query}) AS q({KEY})")
         cursor = plpy.cursor(sql)
     cause = auditlog.cause(plpy, "predict_batch")
-    if log and _read_only(plpy):  # as the row path does: scored, not logged
-        plpy.warning("pgscore: read-only transaction: predict_batch scores but does not write "
-                     "pgscore.prediction_log", hint="p_log => false asks for that without this warning")
-        log = False
-    return _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller, fmt)
+    return _chunks(plpy, GD, model, cursor, chunk_size, _logging(plpy, log), cause, caller, fmt)
 
 
 def query_statement(plpy, model, query, chunk_size, log, path) -> str | None:
@@ -375,11 +371,7 @@ def query_statement(plpy, model, query, chunk_size, log, path) -> str | None:
     fallback = f"pgscore.batch_row($1, $2, t.{KEY}, {features_format(plpy).sql(feats)})"
     scored_rows = (f"SELECT t.{KEY} AS key, CASE WHEN {finite} THEN {link('t.' + zname)} ELSE {fallback} END "
                    f"AS score")
-    if log and _read_only(plpy):
-        plpy.warning("pgscore: read-only transaction: predict_batch scores but does not write "
-                     "pgscore.prediction_log", hint="p_log => false asks for that without this warning")
-        log = False
-    if not log:
+    if not _logging(plpy, log):
         return f"{scored_rows} FROM ({t}) AS t"
     # the audit rows as the chunks write them: the features as decoded (a NULL element is NaN), no label
     # (one output), the cause computed now, in the same statement as theirs
@@ -407,8 +399,14 @@ def row_score(plpy, model, key, image) -> float:
     return float(scores[0])
 
 
-def _read_only(plpy) -> bool:
-    return plpy.execute(_READ_ONLY)[0]["ro"] == "on"
+def _logging(plpy, log) -> bool:
+    """Whether predict_batch writes the audit rows: as asked, but not in a read-only transaction, where it
+    scores and says so (as the row path does)."""
+    if log and plpy.execute(_READ_ONLY)[0]["ro"] == "on":
+        plpy.warning("pgscore: read-only transaction: predict_batch scores but does not write "
+                     "pgscore.prediction_log", hint="p_log => false asks for that without this warning")
+        return False
+    return log
 
 
 _READ_ONLY = "SELECT pg_catalog.current_setting('transaction_read_only') AS ro"

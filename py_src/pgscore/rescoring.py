@@ -39,7 +39,7 @@ SCORE_TYPES = batch.SCORE_TYPES
 TIME_TYPES = {"timestamp with time zone", "timestamp without time zone"}
 # operators, qualified, as in every statement here: the trigger runs with a fixed search_path (its SET
 # clause), but its statements do not depend on it (tests/test_search_path.py)
-EQ, NE, LT, GT, LE = (f"OPERATOR(pg_catalog.{o})" for o in ("=", "<>", "<", ">", "<="))
+EQ, LT, GT, LE = (f"OPERATOR(pg_catalog.{o})" for o in ("=", "<", ">", "<="))
 PLUS, MINUS = "OPERATOR(pg_catalog.+)", "OPERATOR(pg_catalog.-)"
 KINDS = {
     # kind: (aggregate applied to the per-event expression, how it combines with the profile's value)
