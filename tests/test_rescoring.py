@@ -190,6 +190,16 @@ def test_windowed_and_max_counters(shop):
     assert last is True  # the 1-day complaint's time: the counter saw only it (the others came untriggered)
 
 
+@pytest.mark.parametrize("window", ["P30D", "720:00:00", "30 days"])
+def test_a_window_with_its_unit_in_any_notation_is_taken(shop, window):
+    """ISO 8601 and a clock's hours count as units: only a bare number (seconds to PostgreSQL) is refused."""
+    query(shop, ATTACH, {**GOOD, "counters": json.dumps(
+        {"support_calls": "count", "complaints_30d": {"window": window, "time": "created_at"}})})
+    query(shop, "INSERT INTO complaints (customer_id, created_at) VALUES (9, now() - interval '40 days'), "
+                "(9, now() - interval '29 days'), (9, now() - interval '1 minute')")
+    assert query(shop, "SELECT complaints_30d FROM customers WHERE id = 9") == [(2,)]
+
+
 def test_add_max_and_min_counters_keep_their_extremes(shop):
     """Several events in one statement: count adds them all, max and min take the extremes of the
     statement and of the value before (an older event leaves max alone, a newer one leaves min)."""
@@ -1234,6 +1244,11 @@ GOOD = {"events": "complaints", "profiles": "customers", "key": "customer_id", "
                                                                          'interval) and "time"'),
     ({"counters": '{"support_calls": {"window": "a fortnight", "time": "created_at"}}'}, "22007",
      "counter 'support_calls'"),
+    # a bare number is seconds to PostgreSQL: a "30" meant as days would count nothing, silently
+    ({"counters": '{"support_calls": {"window": "30", "time": "created_at"}}'}, "22023",
+     "window '30' has no unit, and PostgreSQL would read it as 30 seconds"),
+    ({"counters": '{"support_calls": {"window": " 0.5 ", "time": "created_at"}}'}, "22023", "has no unit"),
+    ({"counters": '{"support_calls": {"window": "1e3", "time": "created_at"}}'}, "22023", "has no unit"),
 ])
 def test_attach_bad_input(shop, change, sqlstate, message):
     with pytest.raises(psycopg2.Error) as e:

@@ -28,6 +28,7 @@ counters' expressions are the wiring owner's SQL, checked to be single expressio
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from pgscore import batch, pgarray
@@ -1358,7 +1359,16 @@ def _key_types(plpy, events: Table, key, profiles: Table, profile_key):
                       hint=same)
 
 
+# a window written as a bare number ('30', '0.5', '+1e3'): PostgreSQL reads it as seconds
+_UNITLESS = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*")
+
+
 def _positive_window(plpy, c: Counter):
+    if _UNITLESS.fullmatch(c.window):
+        raise WiringError(f"counter {c.column!r}: window {c.window!r} has no unit, and PostgreSQL would read it as "
+                          f"{c.window.strip()} seconds", sqlstate="22023",
+                          hint=f'name the unit: {{"window": "{c.window.strip()} days", "time": "{c.time}"}} (or '
+                               f'"{c.window.strip()} seconds", if seconds are meant)')
     try:
         ok = plpy.execute(plpy.prepare(_POSITIVE, ["pg_catalog.text"]), [c.window])[0]["ok"]
     except plpy.SPIError as e:
