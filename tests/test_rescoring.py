@@ -3,6 +3,7 @@
 import io
 import json
 import subprocess
+import time
 
 import numpy as np
 import psycopg2
@@ -384,6 +385,28 @@ def test_two_retries_at_once_rescore_each_queued_profile_once(shop, db_url, trai
     assert_scores_match_model(shop, model, range(1, 201))
 
 
+def test_retry_recounts_the_windows_and_queues_a_profile_whose_recount_fails(shop, trained):
+    """retry_failed recounts the counters that read the event table before it rescores: a window made
+    current (events aged out since the queueing drop out). A profile whose recount cannot be written
+    (a constraint on the counter) stays queued with that reason; the others are rescored."""
+    model, _, _ = trained
+    rid = attach(shop)
+    query(shop, "SELECT pgscore.retire('churn')")
+    query(shop, "INSERT INTO complaints (customer_id, created_at) VALUES (2, now()), (2, now()), (2, now()), "
+                "(3, now() - interval '29 days 23 hours 59 minutes 59 seconds'), (4, now())")
+    counted = "SELECT id, complaints_30d FROM customers WHERE id IN (2, 3, 4) ORDER BY id"
+    assert query(shop, counted) == [(2, 3), (3, 1), (4, 1)]
+    time.sleep(1.5)  # customer 3's complaint is now out of the window
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT few CHECK (complaints_30d < 3) NOT VALID")
+    query(shop, "SELECT pgscore.activate('churn', 1)")
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 2, 1)]
+    assert query(shop, counted) == [(2, 3), (3, 0), (4, 1)]
+    assert_scores_match_model(shop, model, [3, 4])
+    (key, state, reason), = query(shop, "SELECT entity_key, sqlstate, reason FROM pgscore.error_queue")
+    assert (key, state) == ("2", "23514")
+    assert reason.startswith("recounting the counters that read public.complaints failed: ") and "few" in reason
+
+
 def test_status_shows_the_wirings_and_the_queue_and_pgscore_retry_drains_it(db_url, trained):
     """What stops a wiring from rescoring, as `pgscore status` says it, and `pgscore retry` (exit 1 while
     a profile still fails)."""
@@ -666,8 +689,12 @@ def test_a_column_the_wiring_uses_renamed_keeps_the_events_and_queues_the_profil
         assert query(shop, "SELECT rescoring_id, rescored, failed FROM pgscore.retry_failed()") == [(rid, 2, 0)]
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
     after = profiles(shop, [2, 3])
-    assert [after[i][1] for i in (2, 3)] == [before[i][1] for i in (2, 3)]  # the counters missed those events
+    assert [after[i][1] for i in (2, 3)] == [before[i][1] for i in (2, 3)]  # the counts missed those events
     if not event_key:
+        # the window was recounted by the retry (it reads the event table), and the scores are of that
+        recount = "SELECT count(*) FROM complaints WHERE customer_id = %s AND created_at > now() - interval '30 days'"
+        assert [after[i][2] for i in (2, 3)] == [query(shop, recount, (i,))[0][0] for i in (2, 3)]
+        assert [after[i][2] for i in (2, 3)] != [before[i][2] for i in (2, 3)]
         assert_scores_match_model(shop, model, [2, 3])
     query(shop, "INSERT INTO complaints (customer_id) VALUES (2)")  # and rescoring goes on as before
     assert profiles(shop, [2])[2][1] == before[2][1] + 1

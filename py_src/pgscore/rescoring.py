@@ -525,6 +525,17 @@ class Sql:
                 f"AND (SELECT ok.ok FROM ok) {tail}"
                 "SELECT ok.ok, ok.null_keys, ok.wanted FROM ok")
 
+    def recount(self) -> str | None:
+        """retry_failed's recount of the counters that read the event table (a window, a recompute) for the
+        profiles $1, locked in key order: what the statements that queued them may not have applied (a
+        column missing then), made current. None where no counter reads the event table."""
+        sets = [f"{self.q(c.column)} = {self.new_values[c.column]}" for c in self.w.counters if c.recomputed]
+        if not sets:
+            return None
+        return (f"WITH l AS (SELECT p.{self.pk} AS k FROM {self.P} AS p WHERE p.{self.pk} {EQ} "
+                f"ANY ($1::pg_catalog.text[]::{self.ktype}[]) ORDER BY p.{self.pk} FOR UPDATE OF p) "
+                f"UPDATE {self.P} AS p SET {', '.join(sets)} FROM l WHERE p.{self.pk} {EQ} l.k")
+
     def retry_read(self) -> str:
         return (f"SELECT pg_catalog.array_agg(l.k) AS keys, pg_catalog.string_agg(COALESCE(l.b, "
                 f"{self.fmt.sql(batch.EMPTY)}), ''::pg_catalog.bytea) AS data "
@@ -600,6 +611,8 @@ class RetryPlans:
             sql = Sql(plpy, w, model, source=w.events.name)
             self.read = plpy.prepare(sql.retry_read(), ["pg_catalog.text[]"])
             self.write = plpy.prepare(sql.write(retry=True), sql.write_types())
+            recount = sql.recount()
+            self.recount = plpy.prepare(recount, ["pg_catalog.text[]"]) if recount is not None else None
 
 
 # -- the trigger -------------------------------------------------------------------------------------
@@ -1110,6 +1123,27 @@ def retry(plpy, GD, model_name=None, limit=None):
             queue(plpy, w, plans.queue, [Failure(keys, plans.error.message, plans.error.sqlstate)], via="retry")
             out.append((w.id, 0, len(keys)))
             continue
+        failures, unrecounted = [], []
+        if plans.recount is not None and keys:  # windows and recomputes recounted first (Sql.recount)
+            def recount(keys, _scores, _labels):
+                plpy.execute(plans.recount, [keys])  # noqa: B023 - called now
+
+            def not_recounted(keys, _scores, e):
+                unrecounted.extend(keys)  # noqa: B023 - called now
+                failures.append(Failure(keys, f"recounting the counters that read {w.events.name} failed: "  # noqa: B023
+                                              f"{_message(e)}", _state(e)))
+
+            try:
+                recount(keys, None, None)
+            except plpy.SPIError as e:
+                if _not_allowed(plpy, w, e):
+                    out.append((w.id, 0, len(keys)))
+                    continue
+                if _must_raise(e):
+                    raise
+                _in_parts(plpy, recount, keys, [None] * len(keys), None, not_recounted, error=e)
+                held = set(unrecounted)
+                keys = [k for k in keys if k not in held]
         try:
             r = plpy.execute(plans.read, [keys])[0]
             still = plpy.execute(plpy.prepare(_STILL_QUEUED, ["pg_catalog.int8", "pg_catalog.text[]"]),
@@ -1119,12 +1153,11 @@ def retry(plpy, GD, model_name=None, limit=None):
                 r = plpy.execute(plans.read, [keys])[0] if keys else {"keys": None}
         except plpy.SPIError as e:
             if not _not_allowed(plpy, w, e):  # the queued reasons stay: they are the profiles' own
-                queue(plpy, w, plans.queue, [Failure(keys, f"reading the profiles failed: {_message(e)}", _state(e))],
-                      via="retry")
-            out.append((w.id, 0, len(keys)))
+                queue(plpy, w, plans.queue, failures + [Failure(keys, f"reading the profiles failed: {_message(e)}",
+                                                                _state(e))], via="retry")
+            out.append((w.id, 0, len(keys) + len(unrecounted)))
             continue
         found = r["keys"] or []
-        failures = []
         lost = set(keys) - {str(k) for k in found}
         if lost:
             failures.append(Failure(sorted(lost), f"{w.profiles.name} has no row with this {w.profile_key}", "P0002"))
@@ -1149,7 +1182,7 @@ def retry(plpy, GD, model_name=None, limit=None):
                 _in_parts(plpy, execute, found, scores, labels, failed, error=e)
             scored = sum(s is not None for k, s in zip(found, scores) if k not in unwritten)
         queue(plpy, w, plans.queue, failures, via="retry")
-        out.append((w.id, scored, len(keys) - scored))
+        out.append((w.id, scored, len(keys) + len(unrecounted) - scored))
     return out
 
 
