@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg2
 
 from helpers import ROOT, query
 from pgscore import registry
@@ -130,6 +131,30 @@ def test_offline_mode_says_pgscores_operations_need_a_database(db_url, tmp_path)
     assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
 
 
+def test_the_worked_examples_env_takes_a_libpq_string_and_offline_mode_needs_no_url(db_url, tmp_path):
+    """The docs' env.py: a `host=... dbname=...` string works as every pgscore command takes it; `--sql`
+    needs no database (with a libpq string or no URL at all: before, a URL parse error or a KeyError),
+    and stops at deploy_model with pgscore's error; online without a URL it says what to give."""
+    import os
+
+    example, *_ = make_example(tmp_path, 200, seed=14)
+    params = psycopg2.extensions.parse_dsn(db_url)
+    libpq = " ".join(f"{k}={v}" for k, v in params.items())
+    exe = str(Path(sys.executable).with_name("alembic"))
+    env = {k: v for k, v in os.environ.items() if k != "PGSCORE_DATABASE_URL"}
+    for args in (["-x", f"db_url={libpq}"], []):
+        run = subprocess.run([exe, "-c", str(example / "alembic.ini"), *args, "upgrade", "head", "--sql"],
+                             capture_output=True, text=True, env=env)
+        assert run.returncode != 0 and "deploy_model and undeploy_model need a database" in run.stderr, run.stderr
+        assert "ArgumentError" not in run.stderr and "KeyError" not in run.stderr, run.stderr
+    run = subprocess.run([exe, "-c", str(example / "alembic.ini"), "upgrade", "head"], capture_output=True, text=True,
+                         env=env)
+    assert run.returncode != 0 and "which database? alembic -x db_url=URL" in run.stderr, run.stderr
+    run = alembic(example, libpq, "upgrade", "head")
+    assert run.returncode == 0, run.stderr
+    assert registry.show(db_url, "churn")["live"]
+
+
 def test_autogenerate_leaves_pgscore_alone_with_include_name(db_url, tmp_path):
     """Without include_name autogenerate proposes dropping pgscore's schema and version table (the
     control: what the docs warn about); with it, neither."""
@@ -186,16 +211,21 @@ format = %(levelname)-5.5s [%(name)s] %(message)s
 """
 
 
-def test_undeploy_warns_when_the_model_changed_after_the_revision_only(db_url, tmp_path):
-    """A rollback by hand after the revision: its downgrade says what it replaces (through alembic's own
-    logging, as `alembic init` configures it); two revisions undone in turn: no warning."""
-    example, est, X, names = make_example(tmp_path, 200, seed=9)
+def with_logging(example):
+    """The example's alembic.ini and env.py with logging as `alembic init` configures it."""
     ini = example / "alembic.ini"
     ini.write_text(ini.read_text() + INI_LOGGING)
     env = example / "env.py"
     env.write_text("from logging.config import fileConfig\nfrom alembic import context\n"
                    "from pgscore.alembic_ops import include_name  # noqa: F401 - imported before fileConfig\n"
                    "fileConfig(context.config.config_file_name)\n" + env.read_text())
+
+
+def test_undeploy_warns_when_the_model_changed_after_the_revision_only(db_url, tmp_path):
+    """A rollback by hand after the revision: its downgrade says what it replaces (through alembic's own
+    logging, as `alembic init` configures it); two revisions undone in turn: no warning."""
+    example, est, X, names = make_example(tmp_path, 200, seed=9)
+    with_logging(example)
     a1 = example / "versions" / "a1_churn_v1.py"
     (example / "versions" / "a2_churn_v2.py").write_text(
         a1.read_text().replace('revision = "a1"\ndown_revision = None', 'revision = "a2"\ndown_revision = "a1"'))
@@ -225,3 +255,70 @@ def test_deploy_model_can_store_a_version_without_making_it_live(db_url, tmp_pat
     rev.write_text(text.replace('shipped by migration a1")', 'shipped by migration a1", activate=False)'))
     assert alembic(example, db_url, "upgrade", "head").returncode == 0
     assert query(db_url, "SELECT version, live FROM pgscore.model_versions WHERE name = 'churn'") == [(1, False)]
+
+
+def history(db_url):
+    return query(db_url, "SELECT m.version, d.action, d.reason FROM pgscore.deployments d JOIN pgscore.models m "
+                         "ON m.model_id = d.model_id WHERE d.model_name = 'churn' ORDER BY d.deployment_id")
+
+
+def test_undeploy_of_an_unknown_model_or_of_a_revision_that_stored_none_fails_the_migration(db_url, tmp_path):
+    """A misspelt model name or revision= in downgrade() fails the downgrade, with what to check; nothing
+    changes and alembic stays at the revision (before: it did nothing, and the model stayed live)."""
+    example, *_ = make_example(tmp_path, 200, seed=11)
+    rev = example / "versions" / "a1_churn_v1.py"
+    text = rev.read_text()
+    assert alembic(example, db_url, "upgrade", "head").returncode == 0
+    for wrong, said in (('undeploy_model("chrun", revision=revision)', "there is no model 'chrun'"),
+                        ('undeploy_model("churn", revision="a9")', "alembic revision a9 stored no version of model "
+                                                                   "'churn'")):
+        rev.write_text(text.replace('undeploy_model("churn", revision=revision)', wrong))
+        run = alembic(example, db_url, "downgrade", "base")
+        assert run.returncode != 0 and "pgscore.errors.UnknownModel" in run.stderr and said in run.stderr, run.stderr
+        assert query(db_url, "SELECT version_num FROM app_alembic_version") == [("a1",)]
+        assert history(db_url) == [(1, "deploy", "alembic revision a1")]
+
+
+def test_undeploy_undoes_a_version_stored_without_going_live_once_it_went_live(db_url, tmp_path):
+    """deploy_model(activate=False), then `pgscore activate` (as docs/alembic.md suggests): the downgrade
+    makes live again what was live before (before migration 0029 it found nothing and left the version
+    live). Never activated, the downgrade leaves everything as it is."""
+    example, est, X, names = make_example(tmp_path, 200, seed=12)
+    rev = example / "versions" / "a1_churn_v1.py"
+    rev.write_text(rev.read_text().replace('shipped by migration a1")', 'shipped by migration a1", activate=False)'))
+    registry.deploy(db_url, "churn", est, X, feature_names=names, reason="by hand")  # v1, live
+    assert alembic(example, db_url, "upgrade", "head").returncode == 0  # v2, stored
+    assert query(db_url, "SELECT reason FROM pgscore.models WHERE version = 2") == [("alembic revision a1",)]
+    run = alembic(example, db_url, "downgrade", "base")
+    assert run.returncode == 0, run.stderr
+    assert history(db_url) == [(1, "deploy", "by hand")]  # v2 never went live: nothing to undo
+    assert alembic(example, db_url, "upgrade", "head").returncode == 0  # v3, stored
+    registry.activate(db_url, "churn", 3, reason="go live")
+    run = alembic(example, db_url, "downgrade", "base")
+    assert run.returncode == 0, run.stderr
+    assert history(db_url)[-2:] == [(3, "deploy", "go live"), (1, "rollback", "alembic downgrade a1")]
+    assert registry.show(db_url, "churn")["version"] == 1
+
+
+def test_a_revision_undone_already_or_whose_model_is_back_as_before_changes_nothing(db_url, tmp_path):
+    """Downgrading a revision again (alembic stamp, then downgrade) does not bring back what its first
+    downgrade replaced; nor does a downgrade append a rollback to the version live already."""
+    example, est, X, names = make_example(tmp_path, 200, seed=13)
+    with_logging(example)
+    assert alembic(example, db_url, "upgrade", "head").returncode == 0  # v1, live: nothing before it
+    assert alembic(example, db_url, "downgrade", "base").returncode == 0  # retired
+    assert alembic(example, db_url, "stamp", "a1").returncode == 0
+    run = alembic(example, db_url, "downgrade", "base")
+    assert run.returncode == 0, run.stderr
+    assert "churn: alembic revision a1 was undone already" in run.stderr, run.stderr
+    assert history(db_url) == [(1, "deploy", "alembic revision a1"), (1, "retire", "alembic downgrade a1")]
+    # a version live before the revision, made live again by hand: the downgrade has nothing to do
+    registry.deploy(db_url, "churn", est, X, feature_names=names, reason="by hand")  # v2
+    assert alembic(example, db_url, "upgrade", "head").returncode == 0  # v3
+    registry.rollback(db_url, "churn", 2, reason="by hand again")
+    before = history(db_url)
+    run = alembic(example, db_url, "downgrade", "base")
+    assert run.returncode == 0, run.stderr
+    assert history(db_url) == before and before[-1] == (2, "rollback", "by hand again")
+    assert "after alembic revision" not in run.stderr, run.stderr
+    assert "churn is as it was before alembic revision a1 (version 2 live): nothing to do" in run.stderr, run.stderr

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 
 from pgscore import datasets, registry
-from pgscore.errors import PgscoreError
+from pgscore.errors import PgscoreError, UnknownModel
 
 # under alembic's own logger: the env.py that `alembic init` writes calls logging.config.fileConfig, which
 # disables every logger it does not configure (or a child of one) that exists by then, this module's
@@ -50,36 +50,69 @@ def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=
 
 
 def undeploy_model(name, *, revision):
-    """Make live again what was live before `revision` deployed (or retire the model if nothing was); a
-    warning when the model was deployed, activated or rolled back since."""
+    """Undo what `revision`'s deploy_model did to model `name`: make live again what was live before the
+    version it stored first went live (or retire the model if nothing was). That version may have gone
+    live with the revision, or later (activate=False, then pgscore activate). Nothing happens where it
+    never went live, where a downgrade of the revision undid it already (and it is not live again), or
+    where what was live before is live again; a warning where another version is live, or none. An unknown model, or a
+    revision that stored no version of it (a misspelt name or revision), is an error: the migration fails."""
     conn = _conn()
-    rows = registry._call(conn, "SELECT max(deployment_id) FROM pgscore.deployments WHERE model_name = %s "
-                                "AND reason = %s", (name, _reason(revision)))
-    (mine,), = rows
-    if mine is None:
+    why = f"alembic downgrade {revision}"
+    if not registry._call(conn, "SELECT 1 FROM pgscore.models WHERE name = %s LIMIT 1", (name,)):
+        raise UnknownModel(f"undeploy_model of alembic revision {revision}: there is no model {name!r}",
+                           hint="the name deploy_model was given in the revision's upgrade(); list the models with: "
+                                "pgscore models")
+    # the version the revision stored: the newest made live with its reason, or (activate=False) stored with it
+    stored = registry._call(conn, _STORED, (name, _reason(revision), name, _reason(revision)))
+    if not stored:
+        raise UnknownModel(f"undeploy_model: alembic revision {revision} stored no version of model {name!r}",
+                           hint="check the name and revision= in the revision's downgrade() against its upgrade(); "
+                                "a version stored with activate=False before pgscore's migration 0029 records no "
+                                "revision: undo it by hand (pgscore rollback) and `alembic stamp` past it")
+    (model_id, version), = stored
+    made_live = registry._call(conn, _MADE_LIVE, (name, model_id))
+    if not made_live:
+        log.info("pgscore: version %s of %s, stored by alembic revision %s, never went live: nothing to undo "
+                 "(the version stays stored)", version, name, revision)
         return
-    before = registry._call(conn, "SELECT m.version, d.action FROM pgscore.deployments d JOIN pgscore.models m "
-                                  "ON m.model_id = d.model_id WHERE d.model_name = %s AND d.deployment_id < %s "
-                                  "ORDER BY d.deployment_id DESC LIMIT 1", (name, mine))
-    # what is live now, where it is not what the revision made live (a later revision undone since, which
-    # made it live again, is no change)
-    since = registry._call(conn, "SELECT m.version, d.action, d.reason FROM pgscore.deployments d JOIN pgscore.models m "
-                                 "ON m.model_id = d.model_id WHERE d.model_name = %s AND d.deployment_id > %s "
-                                 "AND (d.action = 'retire' OR d.model_id <> (SELECT x.model_id FROM pgscore.deployments x "
-                                 "WHERE x.deployment_id = %s)) AND d.deployment_id = (SELECT max(y.deployment_id) "
-                                 "FROM pgscore.deployments y WHERE y.model_name = %s)", (name, mine, mine, name))
-    back = "retire it" if not before or before[0][1] == "retire" else f"make version {before[0][0]} live"
-    if since:
-        version, action, reason = since[0]
-        now = "it is retired" if action == "retire" else f"version {version} is live"
+    (live_id,), = made_live
+    now = registry._call(conn, _AT, (name, None))
+    current = None if now[0][1] == "retire" else now[0][0]  # None: retired
+    if current != version and registry._call(conn, "SELECT 1 FROM pgscore.deployments WHERE model_name = %s AND "
+                                                   "deployment_id > %s AND reason = %s LIMIT 1", (name, live_id, why)):
+        log.warning("pgscore: %s: alembic revision %s was undone already (a deployment with reason %r): nothing to "
+                    "do", name, revision, why)
+        return
+    before = registry._call(conn, _AT, (name, live_id))
+    target = None if not before or before[0][1] == "retire" else before[0][0]
+    back = "retire it" if target is None else f"make version {target} live"
+    if current == target:
+        log.info("pgscore: %s is as it was before alembic revision %s (%s): nothing to do", name, revision,
+                 "retired" if target is None else f"version {target} live")
+        return
+    if current != version:
+        said = "it is retired" if current is None else f"version {current} is live"
         log.warning("pgscore: %s was deployed, activated or rolled back after alembic revision %s (%s; reason: "
                     "%s); undoing the revision replaces that: it will %s, as before the revision", name, revision,
-                    now, reason or "none given", back)
-    why = f"alembic downgrade {revision}"
-    if back == "retire it":
+                    said, now[0][3] or "none given", back)
+    if target is None:
         registry._call(conn, "SELECT pgscore.retire(%s, %s)", (name, why))
     else:
-        registry._call(conn, "SELECT pgscore.rollback(%s, %s, %s)", (name, before[0][0], why))
+        registry._call(conn, "SELECT pgscore.rollback(%s, %s, %s)", (name, target, why))
+
+
+# the version a revision stored (reason $2): made live with that reason, or stored with it (models.reason,
+# migration 0029), the newest
+_STORED = ("SELECT m.model_id, m.version FROM pgscore.models m WHERE m.name = %s AND (m.reason = %s OR m.model_id IN "
+           "(SELECT d.model_id FROM pgscore.deployments d WHERE d.model_name = %s AND d.reason = %s "
+           "AND d.action = 'deploy')) ORDER BY m.version DESC LIMIT 1")
+# the deployment that first made that version live: the revision's own, or a later activation
+_MADE_LIVE = ("SELECT min(d.deployment_id) FROM pgscore.deployments d WHERE d.model_name = %s AND d.model_id = %s "
+              "AND d.action IN ('deploy', 'rollback') HAVING min(d.deployment_id) IS NOT NULL")
+# the deployment before deployment $2 (NULL: the newest): version, action, id, reason
+_AT = ("SELECT m.version, d.action, d.deployment_id, d.reason FROM pgscore.deployments d JOIN pgscore.models m "
+       "ON m.model_id = d.model_id WHERE d.model_name = %s AND d.deployment_id < coalesce(%s, 'infinity'::float8) "
+       "ORDER BY d.deployment_id DESC LIMIT 1")
 
 
 def include_name(name, type_, parent_names) -> bool:

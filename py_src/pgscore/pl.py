@@ -227,12 +227,15 @@ def score_chunk(plpy, GD, model, table, key, into, after, chunk_size, version, l
     return [(n, last, m.version)]
 
 
+# @C and @V: ", reason" and ", $4" where pgscore.models has the column (migration 0029), else nothing
 _INSERT_MODEL = ("INSERT INTO pgscore.models (name, version, task, estimator, feature_names, feature_types, "
-                 "classes, env, metrics, n_train, description) SELECT $1, $2, j->>'task', j->>'estimator', "
+                 "classes, env, metrics, n_train, description@C) SELECT $1, $2, j->>'task', j->>'estimator', "
                  "ARRAY(SELECT jsonb_array_elements_text(j->'feature_names')), "
                  "ARRAY(SELECT jsonb_array_elements_text(j->'feature_types')), "
                  "NULLIF(j->'classes', 'null'::jsonb), j->'env', coalesce(NULLIF(j->'metrics', 'null'::jsonb), '{}'), "
-                 "(j->>'n_train')::bigint, j->>'description' FROM (SELECT $3::jsonb AS j) s RETURNING model_id")
+                 "(j->>'n_train')::bigint, j->>'description'@V FROM (SELECT $3::jsonb AS j) s RETURNING model_id")
+_HAS_REASON = ("SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = 'pgscore.models'::pg_catalog.regclass "
+               "AND attname = 'reason' AND NOT attisdropped")
 _INSERT_BASELINES = ("INSERT INTO pgscore.baselines (model_id, kind, feature, position, edges, expected, mean, "
                      "std, min, max, null_rate, n) SELECT $1, b.kind, b.feature, b.position, b.edges, b.expected, "
                      "b.mean, b.std, b.min, b.max, b.null_rate, b.n FROM jsonb_to_recordset($2::jsonb) AS b("
@@ -261,8 +264,13 @@ def register_model(plpy, GD, name, artifact, sha, meta, baselines, activate, rea
                               ["text"]), [name])
     version = plpy.execute(plpy.prepare("SELECT coalesce(max(version), 0) + 1 AS v FROM pgscore.models "
                                         "WHERE name = $1", ["text"]), [name])[0]["v"]
-    model_id = plpy.execute(plpy.prepare(_INSERT_MODEL, ["text", "int4", "text"]),
-                            [name, version, meta])[0]["model_id"]
+    # the reason goes with the version too, live or not (a schema before 0029 has no column for it: the
+    # migrations' tests deploy with this code at every revision)
+    if plpy.execute(_HAS_REASON):
+        insert, types, args = _INSERT_MODEL.replace("@C", ", reason").replace("@V", ", $4"), ["text", "int4", "text", "text"], [reason]
+    else:
+        insert, types, args = _INSERT_MODEL.replace("@C", "").replace("@V", ""), ["text", "int4", "text"], []
+    model_id = plpy.execute(plpy.prepare(insert, types), [name, version, meta, *args])[0]["model_id"]
     plpy.execute(plpy.prepare("INSERT INTO pgscore.artifacts (model_id, bytes, sha256, hmac_sha256) "
                               "VALUES ($1, $2, $3, $4)", ["int8", "bytea", "text", "text"]),
                  [model_id, data, sha, signature])

@@ -6,12 +6,16 @@ from alembic import context
 
 from pgscore.migrate import create_engine
 
-url = context.get_x_argument(as_dictionary=True).get("db_url") or os.environ["PGSCORE_DATABASE_URL"]
-if context.is_offline_mode():  # `alembic upgrade --sql`: pgscore's operations refuse it, your own DDL is written
-    context.configure(url=url, version_table="app_alembic_version")
+if context.is_offline_mode():  # `alembic upgrade --sql`: no database; pgscore's operations refuse it, your own DDL is written
+    context.configure(dialect_name="postgresql", version_table="app_alembic_version")
     with context.begin_transaction():
         context.run_migrations()
 else:
+    # a postgresql:// URL or a libpq string ("host=... dbname=..."), as every pgscore command takes
+    url = context.get_x_argument(as_dictionary=True).get("db_url") or os.environ.get("PGSCORE_DATABASE_URL")
+    if not url:
+        raise SystemExit("which database? alembic -x db_url=URL ... (a postgresql:// URL or 'host=... dbname=...'), "
+                         "or set PGSCORE_DATABASE_URL")
     with create_engine(url).connect() as conn:
         context.configure(connection=conn, version_table="app_alembic_version")
         with context.begin_transaction():

@@ -1,0 +1,22 @@
+"""pgscore.models.reason: the reason given when a version was stored, also one stored without going live,
+so that an alembic revision's undeploy_model finds the version its deploy_model stored with activate=False.
+
+Revision ID: 0029
+Revises: 0028
+Create Date: 2026-12-01
+"""
+
+from pgscore.migrate import run_frozen
+
+revision = "0029"
+down_revision = "0028"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    run_frozen(__file__, "upgrade.sql")
+
+
+def downgrade():
+    run_frozen(__file__, "downgrade.sql")
