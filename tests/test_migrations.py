@@ -288,3 +288,20 @@ def test_schemas_built_either_side_of_midnight_compare_equal(db_url):
     today = partitions_from(0)
     assert sum(row[:2] == ("relation", "pgscore.prediction_log_<day>") for row in today) == 8
     assert partitions_from(1) == today
+
+
+def test_0029_refuses_a_drift_window_shorter_than_5_minutes_and_says_which(empty_db_url):
+    """A window written as a bare number ('30': seconds to PostgreSQL) stops the upgrade to 0029 before
+    anything changes, naming it; fixed, the upgrade goes through and the new check holds."""
+    migrate.upgrade(empty_db_url, "0028")
+    query(empty_db_url, "INSERT INTO pgscore.drift_windows (window_name, length, sort_order) VALUES ('30', '30', 9)")
+    with pytest.raises(InstallError) as e:
+        migrate.upgrade(empty_db_url, "0029")
+    assert "drift window 30 is 00:00:30 long; a window is now at least 5 minutes" in str(e.value), str(e.value)
+    assert migrate.current(empty_db_url) == "0028"
+    query(empty_db_url, "UPDATE pgscore.drift_windows SET length = '30 days' WHERE window_name = '30'")
+    migrate.upgrade(empty_db_url, "0029")
+    with pytest.raises(psycopg2.errors.CheckViolation):
+        query(empty_db_url, "INSERT INTO pgscore.drift_windows (window_name, length) VALUES ('7', '7')")
+    query(empty_db_url, "INSERT INTO pgscore.drift_windows (window_name, length) VALUES ('5 minutes', '5 minutes')")
+    migrate.downgrade(empty_db_url, "base")

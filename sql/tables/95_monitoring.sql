@@ -9,12 +9,13 @@ CREATE TABLE pgscore.drift_windows (
     window_name text PRIMARY KEY,
     length      interval,
     sort_order  integer NOT NULL DEFAULT 0,
-    CONSTRAINT drift_windows_length_check CHECK (length IS NULL OR length > interval '0'),
+    -- at least one 5-minute bucket: '30', a bare number meant as days, is 30 seconds to PostgreSQL
+    CONSTRAINT drift_windows_length_check CHECK (length IS NULL OR length >= interval '5 minutes'),
     CONSTRAINT drift_windows_name_check CHECK (window_name ~ '^[A-Za-z0-9 _.-]{1,40}$')
 );
 COMMENT ON TABLE pgscore.drift_windows IS 'The windows the drift and performance views report on: the last `length` up to now, or (length NULL) everything the live version has logged';
 COMMENT ON COLUMN pgscore.drift_windows.window_name IS 'Name shown in the views, e.g. ''1 day''';
-COMMENT ON COLUMN pgscore.drift_windows.length IS 'How far back from now() the window reaches; NULL = since deploy (every prediction of the live version)';
+COMMENT ON COLUMN pgscore.drift_windows.length IS 'How far back from now() the window reaches, at least 5 minutes; NULL = since deploy (every prediction of the live version)';
 COMMENT ON COLUMN pgscore.drift_windows.sort_order IS 'Display order';
 INSERT INTO pgscore.drift_windows (window_name, length, sort_order) VALUES
     ('1 hour', interval '1 hour', 1), ('12 hours', interval '12 hours', 2), ('1 day', interval '1 day', 3),

@@ -1,5 +1,6 @@
 """pgscore.models.reason: the reason given when a version was stored, also one stored without going live,
 so that an alembic revision's undeploy_model finds the version its deploy_model stored with activate=False.
+A drift window is at least 5 minutes long: '30', a bare number, is 30 seconds to PostgreSQL.
 
 Revision ID: 0029
 Revises: 0028

@@ -1,2 +1,0 @@
--- 0029 to 0028: the versions' reasons go (the deployments keep theirs).
-ALTER TABLE pgscore.models DROP COLUMN reason;
