@@ -1633,6 +1633,25 @@ def test_a_profile_that_row_level_security_hides_fails_the_insert(shop, clerk):
     assert query(shop, "SELECT customer_id FROM complaints") == [(6,)]
 
 
+def test_with_the_queue_rule_a_profile_that_row_level_security_hides_is_queued_as_missing(shop, clerk):
+    """'queue' creates nothing, so a profile a policy hides looks missing to the inserting role: its events are
+    kept, its key queued (P0002) with no counter changed; retry_failed by a role that sees it rescores it
+    (recounting the window from the event table)."""
+    rid = attach(shop, missing_profile="queue")
+    query(shop, f"GRANT SELECT, UPDATE ON customers TO {clerk}; ALTER TABLE customers ENABLE ROW LEVEL SECURITY; "
+                f"CREATE POLICY see ON customers FOR SELECT TO {clerk} USING (id <> 7); "
+                f"CREATE POLICY upd ON customers FOR UPDATE TO {clerk} USING (id <> 7)")
+    (calls, window), = query(shop, "SELECT support_calls, complaints_30d FROM customers WHERE id = 7")
+    query(shop, f"SET ROLE {clerk}")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (6), (7)")
+    query(shop, "RESET ROLE")
+    assert query(shop, "SELECT customer_id FROM complaints ORDER BY 1") == [(6,), (7,)]
+    assert query(shop, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("7", "P0002")]
+    assert query(shop, "SELECT support_calls, complaints_30d FROM customers WHERE id = 7") == [(calls, window)]
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 1, 0)]
+    assert query(shop, "SELECT support_calls, complaints_30d FROM customers WHERE id = 7") == [(calls, window + 1)]
+
+
 @pytest.mark.parametrize("on", ["events", "profiles"])
 def test_a_key_with_a_nondeterministic_collation_is_refused_at_attach(shop, on):
     """'B100' and 'b100' equal under a case-insensitive collation are two keys as text (the queue, the log):
