@@ -385,6 +385,57 @@ def test_score_table_refuses_a_materialized_view_by_name(conn):
     assert "predict_batch" in err.diag.message_hint
 
 
+def test_score_table_refuses_the_key_as_its_score_column_and_a_read_only_transaction(conn):
+    """`--into` the same as `--key` (a typo) on a float key would have replaced every key with a score and
+    said it scored them; a read-only transaction is refused before anything is read, pointing to predict_batch."""
+    deploy(conn.dsn, "logit")
+    load_rows(conn, X[:20])
+    query(conn, "CREATE TABLE fk AS SELECT id::float8 AS id, f AS features, s FROM rows; ALTER TABLE fk ADD PRIMARY KEY (id)")
+    for call in ("CALL pgscore.score_table('logit', 'fk', 'id', 'id')",
+                 "SELECT * FROM pgscore.score_chunk('logit', 'fk', 'id', 'id')"):
+        err = sql_error(conn, call)
+        assert err.pgcode == "22023" and "the score column of public.fk is its key column 'id': the scores would " \
+            "replace the keys" in err.pgerror, err.pgerror
+    assert query(conn, "SELECT array_agg(id ORDER BY id) FROM fk") == [([float(i) for i in range(20)],)]
+    query(conn, "SET default_transaction_read_only = on")
+    try:
+        err = sql_error(conn, "CALL pgscore.score_table('logit', 'fk', 'id', 's')")
+    finally:
+        query(conn, "RESET default_transaction_read_only")
+    assert err.pgcode == "25006" and "not in a read-only transaction" in err.pgerror, err.pgerror
+    assert "predict_batch" in err.diag.message_hint
+    assert query(conn, "SELECT count(s) FROM fk") == [(0,)]
+
+
+def test_a_score_that_a_real_column_cannot_hold_names_its_key(conn):
+    """A regressor's score beyond a real's range: the chunk fails with 22003 naming the key (from the
+    statement that scores in SQL, then in Python), where PostgreSQL's own error named nothing."""
+    deploy(conn.dsn, "ridge_imputed")
+    load_rows(conn, X[:20])
+    query(conn, "CREATE TABLE rr AS SELECT id, f AS features, NULL::real AS s FROM rows; ALTER TABLE rr ADD PRIMARY KEY (id); "
+                "UPDATE rr SET features = array_fill(1e60::float8, ARRAY[12]) WHERE id IN (3, 11)")
+    err = sql_error(conn, "CALL pgscore.score_table('ridge_imputed', 'rr', 'id', 's')")
+    assert err.pgcode == "22003", err.pgerror
+    assert "the score of key 3, " in err.pgerror and "does not fit column 's' of public.rr, a real (and 1 more score of this chunk)" \
+        in err.pgerror, err.pgerror
+    assert err.diag.message_hint == "score into a double precision column"
+    query(conn, "UPDATE rr SET features = (SELECT f FROM rows WHERE rows.id = rr.id)")
+    assert query(conn, "CALL pgscore.score_table('ridge_imputed', 'rr', 'id', 's')") == [(20,)]
+
+
+@pytest.mark.parametrize("name", ["logit", "forest"])  # one SQL statement, and chunks through Python
+def test_predict_batch_takes_a_query_ending_in_a_semicolon_or_a_comment(conn, name):
+    deploy(conn.dsn, name)
+    load_rows(conn, X[:10])
+    plain = query(conn, "SELECT key, score FROM pgscore.predict_batch(%s, 'SELECT id, f AS features FROM rows') "
+                        "ORDER BY key", (name,))
+    assert len(plain) == 10
+    for ending in (";", " ; ;\n", "\n-- the last line: a comment"):
+        got = query(conn, "SELECT key, score FROM pgscore.predict_batch(%s, %s) ORDER BY key",
+                    (name, "SELECT id, f AS features FROM rows" + ending))
+        assert got == plain, ending
+
+
 @pytest.mark.parametrize("name", ["logit", "forest"])  # a chunk scored in SQL, and in Python
 def test_score_table_resumes_after_a_key_and_says_how_far_it_got(conn, name):
     """p_after: the rows after that key only, as `pgscore score --after`; p_progress: a NOTICE at most that

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import struct
 
 from pgscore import auditlog, pgarray
@@ -302,12 +303,18 @@ class CallerPath:
             self.plan.execute([self.own])
 
 
-def _checked(plpy, query, chunk_size, path) -> CallerPath:
-    """The arguments checked; the CallerPath that reads the query in the caller's search_path `path`."""
-    if query is None or not query.strip():
+_ENDING = re.compile(r"[\s;]+\Z")  # what ends a statement: its semicolons and the blanks around them
+
+
+def _checked(plpy, query, chunk_size, path) -> tuple[CallerPath, str]:
+    """The arguments checked; the CallerPath that reads the query in the caller's search_path `path`, and
+    the query as a subquery takes it: without the semicolons that end a statement, and ending a line, so
+    that a comment at its end (-- ...) does not swallow what follows it."""
+    query = _ENDING.sub("", query or "")
+    if not query:
         raise PgscoreError("the query is NULL or empty", sqlstate="22004")
     check_chunk_size(chunk_size)
-    return CallerPath(plpy, path)
+    return CallerPath(plpy, path), query + "\n"
 
 
 def _described(plpy, query) -> dict:
@@ -323,7 +330,7 @@ def _described(plpy, query) -> dict:
 def query_chunks(plpy, GD, model, query, chunk_size, log, path):
     """Check `query` now; return an iterator of (keys, scores as an array) per chunk (first column: the
     key; then the features). The query's names are resolved with `path`, the caller's search_path by default."""
-    caller = _checked(plpy, query, chunk_size, path)
+    caller, query = _checked(plpy, query, chunk_size, path)
     fmt = features_format(plpy)
     with caller:  # the query is parsed and planned here
         columns = _described(plpy, query)
@@ -342,7 +349,7 @@ def query_statement(plpy, model, query, chunk_size, log, path) -> str | None:
     for other models, which go chunk by chunk. Its parameters: $1 the model's name, $2 its version. A
     row whose score SQL does not give (a NaN or an infinity, a NULL or an array of the wrong shape) is
     scored by pgscore.batch_row, as the chunks would score it, or raises their error naming its key."""
-    caller = _checked(plpy, query, chunk_size, path)
+    caller, query = _checked(plpy, query, chunk_size, path)
     if not may_score_in_sql(model):  # the chunks check and plan the query themselves
         return None
     with caller:
@@ -525,6 +532,10 @@ class TablePlans:
             if col not in columns:
                 raise InvalidModel(f"table {table} has no column {col!r} (the {what} column)", sqlstate="42703",
                                    detail="columns: " + ", ".join(columns))
+        if into == key:
+            raise InvalidModel(f"the score column of {table} is its key column {key!r}: the scores would replace "
+                               "the keys", sqlstate="22023",
+                               hint="score into a column of its own: ALTER TABLE ... ADD COLUMN score float8")
         if into in model.feature_names and not one_array(columns, None):
             raise InvalidModel(f"column {into!r} of {table} is a feature of model {model.label}: its scores "
                                "would replace the values it scores", sqlstate="22023")
@@ -538,6 +549,7 @@ class TablePlans:
                                sqlstate="42804")
         feats = feature_sql(plpy, model, columns, "t")
         self.fmt = features_format(plpy)
+        self.into, self.into_type, self.table = into, types[into], table
         ktype, k = types[key], q(key)
         # rows with a NULL key are left out: no key to resume after, none to write the score by. The chunk's
         # rows are locked as they are read, in key order (as rescoring locks profiles): a row another
@@ -618,6 +630,9 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
     for what, v in (("table", table), ("key column", key), ("score column", into)):
         if v is None:
             raise PgscoreError(f"the {what} is NULL", sqlstate="22004")
+    if plpy.execute(_READ_ONLY)[0]["ro"] == "on":
+        raise PgscoreError(f"score_table writes each score into its row of {table}: not in a read-only transaction",
+                           sqlstate="25006", hint="pgscore.predict_batch scores the rows of a query in one")
     cache = GD.setdefault("pgscore.table_plans", {})
     ident = (model.model_id, table, key, into, bool(log))
     plans = cache.get(ident)
@@ -651,5 +666,27 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
     args = [keys, fmt.value(scores), keys[0], keys[-1]]
     if log:
         args += [model.model_id, auditlog.cause(plpy, "score_table")] + ([labels] if plans.labelled else [])
-    plans.write[fmt].execute(args)
+    try:
+        plans.write[fmt].execute(args)
+    except plpy.SPIError as e:
+        if getattr(e, "sqlstate", None) == "22003":  # a score a real cannot hold: say which
+            _unfit(model, plans, keys, scores)
+        raise
     return len(keys), keys[-1]
+
+
+def _unfit(model, plans, keys, scores):
+    """Raise the error for the first score that the score column's type cannot hold, naming its key (a
+    real: beyond its range, or too small not to round to 0); return where every score fits."""
+    if plans.into_type != "real":
+        return
+    s = np.asarray(scores, dtype=np.float64)
+    with np.errstate(over="ignore", under="ignore"):
+        f = s.astype(np.float32)
+    bad = np.flatnonzero((np.isinf(f) & np.isfinite(s)) | ((f == 0) & (s != 0)))
+    if len(bad):
+        i = int(bad[0])
+        more = f" (and {len(bad) - 1} more score of this chunk)" if len(bad) > 1 else ""
+        raise InvalidModel(f"model {model.label}: the score of key {keys[i]}, {float(s[i])!r}, does not fit column "
+                           f"{plans.into!r} of {plans.table}, a real{more}", sqlstate="22003",
+                           hint="score into a double precision column")

@@ -184,7 +184,8 @@ def _monitoring(url, y, report_path, say, data_dir):
     say("recorded 1,000 outcomes: SELECT pgscore.record_outcome('churn', id::text, churned) FROM ...")
     cur.execute("SELECT rollup_rows, firing FROM pgscore.refresh_monitoring()")
     rows, firing = cur.fetchone()
-    say(f"SELECT * FROM pgscore.refresh_monitoring(): {rows} rollup rows, {firing} conditions firing")
+    say(f"SELECT * FROM pgscore.refresh_monitoring(): {rows} rollup rows, {firing} conditions firing "
+        "(a metric of a feature, the score or the performance at warn or alert in a window; every window counts)")
     cur.execute("SELECT feature, n, round(psi::numeric, 3), round(ks::numeric, 3), round(mean_shift::numeric, 2), "
                 "status FROM pgscore.feature_drift WHERE model = 'churn' AND window_name = '1 hour' "
                 "AND status <> 'ok' UNION ALL SELECT 'score', n, round(psi::numeric, 3), round(ks::numeric, 3), "
@@ -222,5 +223,6 @@ def _monitoring(url, y, report_path, say, data_dir):
         raise PgscoreError(f"cannot write the drift report to {report_path}: {e.strerror}",
                            hint="the database is running; stop it with: " + command("db stop", data_dir)) from e
     html = command("drift churn --window '1 hour' --html FILE")
-    say(f"the report with charts ({html}): {report_path}")
+    say(f"wrote the drift report with charts to {report_path}")
+    say(f"  (another any time, to a FILE of yours: {html})")
     say(f"pgscore drift exits {report.exit_code(data)} here (1: an alert fires), so cron or CI can act on it")
