@@ -394,9 +394,13 @@ base AS (
       FROM pgscore.live_models m
      CROSS JOIN periods p
       LEFT JOIN s ON s.model_id = m.model_id AND s.period_kind = p.period_kind AND s.period = p.period
+),
+-- once per model, not once per model and period (each reads every outcome: 35 times over, 2.9 s for 1,000)
+unmatched AS MATERIALIZED (
+    SELECT om.model, count(*) AS n FROM pgscore.outcome_matches om WHERE NOT om.matched GROUP BY om.model
 )
 SELECT b.*, c.checks, c.status, c.firing, c.min_n,
-       (SELECT count(*) FROM pgscore.outcome_matches om WHERE om.model = b.name AND NOT om.matched) AS unmatched_outcomes
+       coalesce((SELECT u.n FROM unmatched u WHERE u.model = b.name), 0) AS unmatched_outcomes
   FROM base b
  CROSS JOIN LATERAL pgscore.judge(
         CASE b.task WHEN 'binary' THEN ARRAY['auc_drop', 'accuracy_drop', 'brier_rise']
