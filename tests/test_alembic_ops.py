@@ -322,3 +322,17 @@ def test_a_revision_undone_already_or_whose_model_is_back_as_before_changes_noth
     assert history(db_url) == before and before[-1] == (2, "rollback", "by hand again")
     assert "after alembic revision" not in run.stderr, run.stderr
     assert "churn is as it was before alembic revision a1 (version 2 live): nothing to do" in run.stderr, run.stderr
+
+
+def test_undeploy_on_a_schema_before_0029_finds_the_revision_by_its_deployment(empty_db_url, tmp_path):
+    """A database whose pgscore schema is older than this pgscore (no pgscore.models.reason): deploy_model and
+    undeploy_model still work, by the deployments' reasons."""
+    from pgscore import migrate
+
+    migrate.upgrade(empty_db_url, "0028")
+    example, *_ = make_example(tmp_path, 200, seed=15)
+    assert alembic(example, empty_db_url, "upgrade", "head").returncode == 0
+    run = alembic(example, empty_db_url, "downgrade", "base")
+    assert run.returncode == 0, run.stderr
+    assert history(empty_db_url) == [(1, "deploy", "alembic revision a1"), (1, "retire", "alembic downgrade a1")]
+    migrate.downgrade(empty_db_url, "base")

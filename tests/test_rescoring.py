@@ -407,6 +407,25 @@ def test_retry_recounts_the_windows_and_queues_a_profile_whose_recount_fails(sho
     assert reason.startswith("recounting the counters that read public.complaints failed: ") and "few" in reason
 
 
+def test_a_retry_that_waits_for_a_profile_recounts_with_the_events_committed_meanwhile(shop, db_url, trained):
+    """The retry's recount runs once it holds the profiles' locks, in a statement of its own: an INSERT that
+    held the profile and committed while the retry waited is counted (counted in the same statement as the
+    lock, its snapshot from before the wait wrote the count without that event over the INSERT's)."""
+    rid = attach(shop)
+    query(shop, "SELECT pgscore.retire('churn')")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (5)")  # queued, counted
+    query(shop, "SELECT pgscore.activate('churn', 1)")
+
+    def hold(conn):  # another event for 5, its trigger holding the profile (and clearing its queued row)
+        query(conn, "INSERT INTO complaints (customer_id) VALUES (5)")
+
+    _, out = run_past_a_lock(db_url, hold, "SELECT * FROM pgscore.retry_failed()", "the INSERT's lock on profile 5")
+    assert out == [(rid, 0, 0)]  # the INSERT rescored it and cleared it from the queue meanwhile
+    assert query(shop, "SELECT complaints_30d FROM customers WHERE id = 5") == \
+        query(shop, "SELECT count(*) FROM complaints WHERE customer_id = 5 AND created_at > now() - interval '30 days'")
+    assert_scores_match_model(shop, trained[0], [5])
+
+
 def test_status_shows_the_wirings_and_the_queue_and_pgscore_retry_drains_it(db_url, trained):
     """What stops a wiring from rescoring, as `pgscore status` says it, and `pgscore retry` (exit 1 while
     a profile still fails)."""
@@ -1275,7 +1294,10 @@ GOOD = {"events": "complaints", "profiles": "customers", "key": "customer_id", "
     ({"counters": '{"support_calls": {"window": "30", "time": "created_at"}}'}, "22023",
      "window '30' has no unit, and PostgreSQL would read it as 30 seconds"),
     ({"counters": '{"support_calls": {"window": " 0.5 ", "time": "created_at"}}'}, "22023", "has no unit"),
-    ({"counters": '{"support_calls": {"window": "1e3", "time": "created_at"}}'}, "22023", "has no unit"),
+    ({"counters": '{"support_calls": {"window": "+30", "time": "created_at"}}'}, "22023",
+     'has no unit, and PostgreSQL would read it as 30 seconds'),
+    ({"counters": '{"support_calls": {"window": "-30", "time": "created_at"}}'}, "22023", "must be a positive interval"),
+    ({"counters": '{"support_calls": {"window": "1e3", "time": "created_at"}}'}, "22007", "is not an interval"),
 ])
 def test_attach_bad_input(shop, change, sqlstate, message):
     with pytest.raises(psycopg2.Error) as e:

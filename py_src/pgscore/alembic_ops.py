@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 
-from pgscore import datasets, registry
+from pgscore import datasets, registry, schema
 from pgscore.errors import PgscoreError, UnknownModel
 
 # under alembic's own logger: the env.py that `alembic init` writes calls logging.config.fileConfig, which
@@ -63,7 +63,10 @@ def undeploy_model(name, *, revision):
                            hint="the name deploy_model was given in the revision's upgrade(); list the models with: "
                                 "pgscore models")
     # the version the revision stored: the newest made live with its reason, or (activate=False) stored with it
-    stored = registry._call(conn, _STORED, (name, _reason(revision), name, _reason(revision)))
+    # (a schema before 0029 keeps no reason with the versions: the deployments alone say)
+    versions_say = bool(registry._call(conn, schema.VERSION_REASON, None))
+    stored = registry._call(conn, _STORED.replace("@R", "m.reason = %s OR " if versions_say else ""),
+                            ((name, _reason(revision)) if versions_say else (name,)) + (name, _reason(revision)))
     if not stored:
         raise UnknownModel(f"undeploy_model: alembic revision {revision} stored no version of model {name!r}",
                            hint="check the name and revision= in the revision's downgrade() against its upgrade(); "
@@ -103,7 +106,7 @@ def undeploy_model(name, *, revision):
 
 # the version a revision stored (reason $2): made live with that reason, or stored with it (models.reason,
 # migration 0029), the newest
-_STORED = ("SELECT m.model_id, m.version FROM pgscore.models m WHERE m.name = %s AND (m.reason = %s OR m.model_id IN "
+_STORED = ("SELECT m.model_id, m.version FROM pgscore.models m WHERE m.name = %s AND (@Rm.model_id IN "
            "(SELECT d.model_id FROM pgscore.deployments d WHERE d.model_name = %s AND d.reason = %s "
            "AND d.action = 'deploy')) ORDER BY m.version DESC LIMIT 1")
 # the deployment that first made that version live: the revision's own, or a later activation

@@ -234,8 +234,6 @@ _INSERT_MODEL = ("INSERT INTO pgscore.models (name, version, task, estimator, fe
                  "ARRAY(SELECT jsonb_array_elements_text(j->'feature_types')), "
                  "NULLIF(j->'classes', 'null'::jsonb), j->'env', coalesce(NULLIF(j->'metrics', 'null'::jsonb), '{}'), "
                  "(j->>'n_train')::bigint, j->>'description'@V FROM (SELECT $3::jsonb AS j) s RETURNING model_id")
-_HAS_REASON = ("SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = 'pgscore.models'::pg_catalog.regclass "
-               "AND attname = 'reason' AND NOT attisdropped")
 _INSERT_BASELINES = ("INSERT INTO pgscore.baselines (model_id, kind, feature, position, edges, expected, mean, "
                      "std, min, max, null_rate, n) SELECT $1, b.kind, b.feature, b.position, b.edges, b.expected, "
                      "b.mean, b.std, b.min, b.max, b.null_rate, b.n FROM jsonb_to_recordset($2::jsonb) AS b("
@@ -246,7 +244,7 @@ _INSERT_BASELINES = ("INSERT INTO pgscore.baselines (model_id, kind, feature, po
 @raising_sql_errors
 def register_model(plpy, GD, name, artifact, sha, meta, baselines, activate, reason, evaluator=None,
                    evaluator_meta=None):
-    from pgscore import artifacts, serving
+    from pgscore import artifacts, schema, serving
     from pgscore.errors import ArtifactError, InvalidModel
 
     serving.check_name(name)
@@ -266,7 +264,7 @@ def register_model(plpy, GD, name, artifact, sha, meta, baselines, activate, rea
                                         "WHERE name = $1", ["text"]), [name])[0]["v"]
     # the reason goes with the version too, live or not (a schema before 0029 has no column for it: the
     # migrations' tests deploy with this code at every revision)
-    if plpy.execute(_HAS_REASON):
+    if plpy.execute(schema.VERSION_REASON):
         insert, types, args = _INSERT_MODEL.replace("@C", ", reason").replace("@V", ", $4"), ["text", "int4", "text", "text"], [reason]
     else:
         insert, types, args = _INSERT_MODEL.replace("@C", "").replace("@V", ""), ["text", "int4", "text"], []

@@ -532,9 +532,11 @@ class Sql:
         sets = [f"{self.q(c.column)} = {self.new_values[c.column]}" for c in self.w.counters if c.recomputed]
         if not sets:
             return None
-        return (f"WITH l AS (SELECT p.{self.pk} AS k FROM {self.P} AS p WHERE p.{self.pk} {EQ} "
-                f"ANY ($1::pg_catalog.text[]::{self.ktype}[]) ORDER BY p.{self.pk} FOR UPDATE OF p) "
-                f"UPDATE {self.P} AS p SET {', '.join(sets)} FROM l WHERE p.{self.pk} {EQ} l.k")
+        # two statements in one plan: the recount's own snapshot is taken once the locks are held, so it
+        # counts the events of whoever held them (in one statement it would count as of before the wait)
+        keys = f"p.{self.pk} {EQ} ANY ($1::pg_catalog.text[]::{self.ktype}[])"
+        return (f"SELECT 1 FROM {self.P} AS p WHERE {keys} ORDER BY p.{self.pk} FOR UPDATE OF p; "
+                f"UPDATE {self.P} AS p SET {', '.join(sets)} WHERE {keys}")
 
     def retry_read(self) -> str:
         return (f"SELECT pg_catalog.array_agg(l.k) AS keys, pg_catalog.string_agg(COALESCE(l.b, "
@@ -1177,7 +1179,7 @@ def retry(plpy, GD, model_name=None, limit=None):
                 execute(found, scores, labels)
             except plpy.SPIError as e:
                 if _not_allowed(plpy, w, e):
-                    out.append((w.id, 0, len(keys)))
+                    out.append((w.id, 0, len(keys) + len(unrecounted)))
                     continue
                 _in_parts(plpy, execute, found, scores, labels, failed, error=e)
             scored = sum(s is not None for k, s in zip(found, scores) if k not in unwritten)
@@ -1392,16 +1394,19 @@ def _key_types(plpy, events: Table, key, profiles: Table, profile_key):
                       hint=same)
 
 
-# a window written as a bare number ('30', '0.5', '+1e3'): PostgreSQL reads it as seconds
-_UNITLESS = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*")
+# a window written as a bare number ('30', '0.5', '+30'): PostgreSQL reads it as seconds (a negative one is
+# refused as such below; '1e3' is no interval at all)
+_UNITLESS = re.compile(r"\s*\+?(\d+\.?\d*|\.\d+)\s*")
 
 
 def _positive_window(plpy, c: Counter):
-    if _UNITLESS.fullmatch(c.window):
+    bare = _UNITLESS.fullmatch(c.window)
+    if bare:
+        n = bare.group(1)
         raise WiringError(f"counter {c.column!r}: window {c.window!r} has no unit, and PostgreSQL would read it as "
-                          f"{c.window.strip()} seconds", sqlstate="22023",
-                          hint=f'name the unit: {{"window": "{c.window.strip()} days", "time": "{c.time}"}} (or '
-                               f'"{c.window.strip()} seconds", if seconds are meant)')
+                          f"{n} seconds", sqlstate="22023",
+                          hint=f'name the unit: {{"window": "{n} days", "time": "{c.time}"}} (or "{n} seconds", '
+                               "if seconds are meant)")
     try:
         ok = plpy.execute(plpy.prepare(_POSITIVE, ["pg_catalog.text"]), [c.window])[0]["ok"]
     except plpy.SPIError as e:

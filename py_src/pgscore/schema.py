@@ -10,6 +10,11 @@ import re
 import sys
 from pathlib import Path
 
+# whether pgscore.models keeps the reason each version was stored with (migration 0029); code that writes
+# or reads it also runs against older schemas (pgscore install upgrades; the migrations' tests deploy at each)
+VERSION_REASON = ("SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = 'pgscore.models'::pg_catalog.regclass "
+                  "AND attname = 'reason' AND NOT attisdropped")
+
 KINDS = ("schema", "tables", "functions", "views", "triggers", "privileges")
 _PLPYTHON = re.compile(r"^@@(plpython/[A-Za-z0-9_./-]+\.py)@@$", re.M)
 
