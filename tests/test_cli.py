@@ -1,5 +1,6 @@
 """pgscore install / uninstall / env / demo, through the CLI."""
 
+import json
 import os
 import re
 import shutil
@@ -137,6 +138,38 @@ def test_training_csv_from_a_spreadsheet_and_ragged_rows(tmp_path):
     csv.write_text("age,income,y\n")
     with pytest.raises(InvalidModel, match="has a header and no rows"):
         datasets.read_csv(csv, target="y")
+
+
+def test_deploy_of_a_model_fitted_on_named_columns_reads_them_by_name(db_url, tmp_path):
+    """An estimator fitted on a DataFrame (feature_names_in_; set by hand here: no pandas) takes its inputs in that
+    order: --train picks the CSV's columns by those names, whatever the CSV's order; feature names that
+    reorder or rename them are refused (before, each value reached the model in another's place, and the
+    hold-out metrics, refit in the CSV's order, hid it)."""
+    import numpy as np
+
+    order = [3, 0, 1, 2] + list(range(4, 12))  # fitted with the columns in this order
+    fitted = [NAMES[i] for i in order]
+    est = LogisticRegression(max_iter=500).fit(X[:, order], Y)
+    est.feature_names_in_ = np.array(fitted, dtype=object)
+    path = tmp_path / "named.joblib"
+    joblib.dump(est, path)
+    train = tmp_path / "train.csv"  # the columns in NAMES' order, not the model's
+    train.write_text(",".join([*NAMES, "churned"]) + "\n" + "\n".join(
+        ",".join(map(str, [*r, t])) for r, t in zip(X[:80], Y[:80])) + "\n")
+    for wrong, how in ((NAMES, "in another order"), ([f"x{i}" for i in range(12)], "with other names")):
+        run = pgscore_cli("deploy", str(path), "--name", "named", "--features", ",".join(wrong), "--db", db_url)
+        assert run.returncode == 1 and f"name them {how}, and each value would reach the model in the place of " \
+            "another" in run.stderr, run.stderr
+        assert "--features " + ",".join(fitted) in run.stderr
+    assert query(db_url, "SELECT count(*) FROM pgscore.models WHERE name = 'named'") == [(0,)]
+    run = pgscore_cli("deploy", str(path), "--name", "named", "--train", str(train), "--target", "churned",
+                      "--db", db_url)
+    assert run.returncode == 0, run.stderr
+    assert query(db_url, "SELECT feature_names FROM pgscore.model_versions WHERE name = 'named'") == [(fitted,)]
+    got = query(db_url, "SELECT pgscore.score('named', %s::jsonb)", (json.dumps(dict(zip(NAMES, X[5].tolist()))),))
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):  # a DataFrame's, in truth
+        want = est.predict_proba(X[5:6, order])[0, 1]
+    assert got[0][0] == pytest.approx(want, abs=1e-12)
 
 
 def test_deploy_train_without_target_names_the_option(db_url, model_file, tmp_path):
@@ -281,7 +314,7 @@ def test_demo_runs_end_to_end():
         assert "complaints_30d is recounted from the complaints table over the last 30 days" in run.stdout
         assert "export PGSCORE_DATABASE_URL='postgresql://" in run.stdout  # a cluster other than the default
         # the drift report lands in the cluster's own directory, not beside it
-        assert f"--html FILE): {base / 'data' / 'drift-report.html'}" in run.stdout
+        assert f"wrote the drift report with charts to {base / 'data' / 'drift-report.html'}\n" in run.stdout
         assert (base / "data" / "drift-report.html").read_text().startswith("<!DOCTYPE html>")
         assert sorted(p.name for p in base.iterdir()) == ["data"]
         assert run.stdout.rstrip().endswith(f"stop the database with: pgscore db stop --data-dir {base / 'data'}")
@@ -298,7 +331,8 @@ def test_demo_runs_end_to_end():
                             env={"PGSCORE_COMMAND": "scripts/run"})
         assert again.returncode == 0, again.stdout + again.stderr
         assert (base / "r.html").read_text().startswith("<!DOCTYPE html>")
-        assert "(scripts/run drift churn --window '1 hour' --html FILE)" in again.stdout
+        assert "(another any time, to a FILE of yours: scripts/run drift churn --window '1 hour' --html FILE)" \
+            in again.stdout
         assert again.stdout.rstrip().endswith(f"stop the database with: scripts/run db stop --data-dir {base / 'data'}")
         assert "PostgreSQL is already running" in again.stdout and "deployed churn version 2" in again.stdout
         explained = [ln for ln in again.stdout.splitlines() if "caused by public.complaints events" in ln]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 
-from pgscore import datasets, registry, schema
+from pgscore import datasets, features, registry, schema
 from pgscore.errors import PgscoreError, UnknownModel
 
 # under alembic's own logger: the env.py that `alembic init` writes calls logging.config.fileConfig, which
@@ -43,7 +43,8 @@ def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=
     estimator = registry.load_artifact(path, sha256, given_by=f"alembic revision {revision}")
     X = y = None
     if train_csv is not None:
-        X, y, feature_names = datasets.read_csv(train_csv, target=target, features=feature_names)
+        X, y, feature_names = datasets.read_csv(train_csv, target=target,
+                                                features=feature_names or features.fitted_names(estimator))
     return registry.deploy(conn, name, estimator, X, y, feature_names=feature_names, activate=activate,
                            description=description, reason=_reason(revision), allow_task_change=allow_task_change,
                            allow_feature_change=allow_feature_change)

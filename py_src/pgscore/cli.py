@@ -509,6 +509,7 @@ class _Notices(list):
 # -- registry ----------------------------------------------------------------
 def cmd_deploy(args):
     from pgscore import datasets, registry
+    from pgscore.features import fitted_names
 
     if not (args.features or args.train):
         raise PgscoreError("give the feature names with --features a,b,c or training data with --train CSV")
@@ -520,7 +521,7 @@ def cmd_deploy(args):
     X = y = None
     names = [n.strip() for n in args.features.split(",")] if args.features else None
     if args.train:
-        X, y, names = datasets.read_csv(args.train, target=args.target, features=names)
+        X, y, names = datasets.read_csv(args.train, target=args.target, features=names or fitted_names(estimator))
         width = getattr(estimator, "n_features_in_", None)
         if args.target is None and width is not None and width == len(names) - 1 and not args.features:
             raise PgscoreError(f"{args.train} has {len(names)} columns and the estimator takes {width} features: "

@@ -54,6 +54,12 @@ def _sql_type(dtype) -> str:
     return {"f": "float8", "i": "int8", "u": "int8", "b": "bool"}.get(kind, "text")
 
 
+def fitted_names(estimator) -> list[str] | None:
+    """The column names the estimator was fitted with (a DataFrame's: feature_names_in_), or None."""
+    names = getattr(estimator, "feature_names_in_", None)
+    return None if names is None else [str(n) for n in names]
+
+
 def describe(estimator, X, feature_names=None) -> tuple[list[str], list[str]]:
     """Ordered feature names (argument, DataFrame columns, or feature_names_in_) and SQL types."""
     width = getattr(estimator, "n_features_in_", None)
@@ -75,6 +81,14 @@ def describe(estimator, X, feature_names=None) -> tuple[list[str], list[str]]:
     if width is not None and width != len(names):
         raise InvalidModel(f"{len(names)} feature names given but the estimator takes {width} features",
                            detail=f"names: {names}")
+    fitted = fitted_names(estimator)
+    if fitted is not None and names != fitted:
+        how = ("in another order" if sorted(names) == sorted(fitted) else "with other names")
+        raise InvalidModel(f"the estimator was fitted on named columns {', '.join(fitted)}; the feature names given "
+                           f"({', '.join(names)}) name them {how}, and each value would reach the model in the "
+                           "place of another", sqlstate="22023",
+                           hint="give the names it was fitted with, in that order (--features " + ",".join(fitted)
+                                + "; with --train the CSV's columns are picked by name, in any order)")
     if X is None:
         types = ["float8"] * len(names)
     elif hasattr(X, "dtypes"):
