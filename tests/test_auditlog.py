@@ -188,6 +188,23 @@ def test_log_partitions_and_retention(churn):
         assert e.value.pgcode == "22023"
 
 
+def test_a_detached_partition_of_a_days_name_stops_partitioning_and_says_so(churn):
+    """A day's partition detached (to archive it) and left under its name: creating the partitions raised
+    nothing and created nothing (the day's rows went on into the default partition, and `pgscore status`
+    kept asking for `pgscore maintain`); now it is an error naming the table and how to clear it."""
+    (day,), = query(churn, "SELECT 'prediction_log_' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD')")
+    query(churn, f"ALTER TABLE pgscore.prediction_log DETACH PARTITION pgscore.{day}")
+    with pytest.raises(psycopg2.errors.DuplicateTable) as e:
+        query(churn, "SELECT pgscore.create_log_partitions()")
+    assert f"pgscore.{day} exists and is not a partition of pgscore.prediction_log" in e.value.pgerror
+    hint = e.value.diag.message_hint
+    assert hint.startswith(f"rename it (ALTER TABLE pgscore.{day} RENAME TO {day}_archived)"), hint
+    query(churn, f"ALTER TABLE pgscore.{day} RENAME TO {day}_archived")
+    assert query(churn, "SELECT pgscore.create_log_partitions()") == [(1,)]
+    assert query(churn, "SELECT count(*) FROM pg_inherits WHERE inhrelid = %s::regclass",
+                 (f"pgscore.{day}",)) == [(1,)]
+
+
 def test_retention_drops_whole_days_and_their_rollups(churn):
     """Retention cuts at the start of the UTC day that holds now() - period, in the partitions and the
     default partition alike, and deletes the drift rollups of the days it drops (the drift views read
@@ -244,6 +261,9 @@ def test_cli_score_and_maintain(churn):
     assert "retention '90 days', before " in r.stdout and "0 row(s) deleted from the default partition" in r.stdout
     r = pgscore_cli("maintain", "--keep", "garbage", "--db", url)
     assert r.returncode == 1 and "--keep 'garbage' is not an interval" in r.stderr and "90 days" in r.stderr
+    for empty in ("", "  "):  # `--keep "$KEEP"` with KEEP unset in a cron job: refused, not a run without retention
+        r = pgscore_cli("maintain", "--keep", empty, "--db", url)
+        assert r.returncode == 1 and "--keep is empty: retention needs an interval" in r.stderr, r.stderr
 
 
 def test_a_chunk_error_names_the_key_of_the_row_at_fault(db_url):

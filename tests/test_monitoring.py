@@ -295,6 +295,24 @@ def test_drift_by_day_splits_by_utc_day(churn, trained):
     assert n_days == 30
 
 
+def test_log_rows_stamped_in_the_future_are_in_no_window_nor_today(churn, trained):
+    """A backfill's rows stamped days or years ahead: before, every window (which ended at infinity) and
+    today counted them, for ever (no retention reaches a day ahead); now a window ends at the statement, and
+    maintenance or a refresh changes nothing of that."""
+    conn, model_id = churn
+    X, _, _, model = trained
+    scores = model.predict_proba(X[:300])[:, 1]
+    log_rows(conn, model_id, X[:200], scores[:200])
+    log_rows(conn, model_id, X[200:300], scores[200:300], ago=["-3 days"] * 50 + ["-2000 days"] * 50)
+    query(conn, "SELECT pgscore.refresh_monitoring()")
+    windows = dict(query(conn, "SELECT window_name, n FROM pgscore.score_drift WHERE model = 'churn'"))
+    assert windows == {"1 hour": 200, "12 hours": 200, "1 day": 200, "7 days": 200, "since deploy": 200}, windows
+    (today,), = query(conn, "SELECT n FROM pgscore.drift_by_day WHERE kind = 'score' AND day = "
+                            "(now() AT TIME ZONE 'UTC')::date")
+    assert today == 200
+    assert query(conn, "SELECT count(*) FROM pgscore.prediction_log WHERE model_id = %s", (model_id,)) == [(300,)]
+
+
 def test_small_empty_constant_and_missing_baselines_say_what_is_missing(db_url, trained):
     X, y, names, model = trained
     Xk = X.copy()

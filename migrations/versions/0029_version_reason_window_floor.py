@@ -1,6 +1,9 @@
 """pgscore.models.reason: the reason given when a version was stored, also one stored without going live,
 so that an alembic revision's undeploy_model finds the version its deploy_model stored with activate=False.
-A drift window is at least 5 minutes long: '30', a bare number, is 30 seconds to PostgreSQL.
+A drift window is at least 5 minutes long: '30', a bare number, is 30 seconds to PostgreSQL. The monitoring
+counts each model's unmatched outcomes once, and ends its windows (and today) at the statement's start, not at
+infinity (a log row stamped in the future counted in every window). create_log_partitions refuses a table of a
+day's name that is no partition of the log.
 
 Revision ID: 0029
 Revises: 0028

@@ -190,9 +190,12 @@ def _remaining(conn, table, key, after) -> tuple[int, int]:
 def maintain(db, days_ahead=7, keep=None) -> tuple[int, str | None]:
     """Create the coming days' prediction-log partitions; with keep (an interval), drop older days.
     Returns the partitions created and what retention deleted (its NOTICE), or None without keep."""
+    if keep is not None and not keep.strip():  # `--keep "$KEEP"` with KEEP unset: retention would stop, silently
+        raise PgscoreError("--keep is empty: retention needs an interval", hint="for example --keep '90 days'; "
+                           "leave --keep out to create partitions only")
     with connection(db) as conn:
         made = _call(conn, "SELECT pgscore.create_log_partitions(%s)", (days_ahead,))[0][0]
-        if not keep:
+        if keep is None:
             return made, None
         import psycopg2
 

@@ -30,7 +30,19 @@ BEGIN
     FOR i IN 0..p_days LOOP
         v_day := p_from + i;
         v_name := 'prediction_log_' || to_char(v_day, 'YYYYMMDD');
-        CONTINUE WHEN to_regclass(format('pgscore.%I', v_name)) IS NOT NULL;
+        IF to_regclass(format('pgscore.%I', v_name)) IS NOT NULL THEN
+            -- a table of the day's name that is no partition of the log (detached to archive it, say): the day's
+            -- rows would wait in the default partition while the call said it had nothing to do
+            IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i
+                            WHERE i.inhrelid = to_regclass(format('pgscore.%I', v_name))
+                              AND i.inhparent = 'pgscore.prediction_log'::regclass) THEN
+                RAISE EXCEPTION 'pgscore.create_log_partitions: pgscore.% exists and is not a partition of pgscore.prediction_log', v_name
+                      USING ERRCODE = 'duplicate_table',
+                            HINT = format('rename it (ALTER TABLE pgscore.%I RENAME TO %I) or attach it again, then create the partitions again',
+                                          v_name, v_name || '_archived');
+            END IF;
+            CONTINUE;
+        END IF;
         v_lo := v_day::timestamp AT TIME ZONE 'UTC';
         v_hi := (v_day + 1)::timestamp AT TIME ZONE 'UTC';
         EXECUTE format('CREATE TABLE pgscore.%I (LIKE pgscore.prediction_log INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', v_name);

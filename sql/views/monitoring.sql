@@ -36,7 +36,10 @@ COMMENT ON VIEW pgscore.prediction_values IS 'Internal: every logged feature val
 CREATE VIEW pgscore.monitoring_periods AS
 WITH p AS (
     SELECT 'window'::text AS period_kind, w.window_name AS period, w.sort_order,
-           coalesce(now() - w.length, '-infinity'::timestamptz) AS starts, 'infinity'::timestamptz AS ends
+           coalesce(now() - w.length, '-infinity'::timestamptz) AS starts,
+           -- up to now: every row this statement can see was logged before it began (a minute's margin);
+           -- a row stamped later (a backfill's mistake) is in no window until its time comes
+           statement_timestamp() + interval '1 minute' AS ends
       FROM pgscore.drift_windows w
     UNION ALL
     SELECT 'day', to_char(d AT TIME ZONE 'UTC', 'YYYY-MM-DD'), 0, d, d + interval '24 hours'
@@ -117,7 +120,9 @@ periods AS (
 ),
 segments AS MATERIALIZED (  -- [lo, hi) of a period and where to count it; the whole days exist only if first_day < end_day
     SELECT p.period_kind, p.period, s.src, s.lo,
-           CASE WHEN s.src = 'log' AND s.hi > now() THEN 'infinity'::timestamptz ELSE s.hi END AS hi
+           -- today's rows up to where the windows end (monitoring_periods): one part read once for both
+           CASE WHEN s.src = 'log' AND s.hi > now() THEN least(s.hi, statement_timestamp() + interval '1 minute')
+                ELSE s.hi END AS hi
       FROM periods p
      CROSS JOIN LATERAL (VALUES (p.first_day < p.end_day)) d(whole_days)
      CROSS JOIN LATERAL (VALUES ('log', p.starts, least(p.bucket_from, p.ends)),

@@ -68,3 +68,127 @@ SELECT b.*, c.checks, c.status, c.firing, c.min_n,
         array_fill(b.n, ARRAY[CASE b.task WHEN 'binary' THEN 3 ELSE 1 END])) c
 $fn$;
 COMMENT ON FUNCTION pgscore.performance_stats() IS 'Realised performance of every live model and period next to its deploy metrics, with the checks; read it through realised_performance and performance_by_day';
+
+CREATE OR REPLACE VIEW pgscore.monitoring_periods AS
+WITH p AS (
+    SELECT 'window'::text AS period_kind, w.window_name AS period, w.sort_order,
+           coalesce(now() - w.length, '-infinity'::timestamptz) AS starts, 'infinity'::timestamptz AS ends
+      FROM pgscore.drift_windows w
+    UNION ALL
+    SELECT 'day', to_char(d AT TIME ZONE 'UTC', 'YYYY-MM-DD'), 0, d, d + interval '24 hours'
+      FROM generate_series(date_trunc('day', now(), 'UTC') - interval '696 hours',  -- 29 days of 24 hours: UTC days
+                           date_trunc('day', now(), 'UTC'), interval '24 hours') d
+), c AS (
+    SELECT p.*, CASE WHEN date_bin('5 minutes', p.starts, '2000-01-01 00:00:00+00') = p.starts THEN p.starts
+                     ELSE date_bin('5 minutes', p.starts, '2000-01-01 00:00:00+00') + interval '5 minutes'
+                END AS bucket_from
+      FROM p
+)
+SELECT c.period_kind, c.period, c.sort_order, c.starts, c.ends, c.bucket_from,
+       greatest(least(greatest(s.rolled_until, c.bucket_from), c.ends), c.bucket_from) AS bucket_to
+  FROM c CROSS JOIN pgscore.monitoring_state s;
+COMMENT ON VIEW pgscore.monitoring_periods IS 'Internal: each window and each of the last 30 UTC days, and which part of it the rollups cover';
+
+CREATE OR REPLACE FUNCTION pgscore.drift_counts(p_period_kind text DEFAULT NULL, p_period text DEFAULT NULL)
+RETURNS TABLE (model_id bigint, period_kind text, period text, kind text, "position" integer, bin integer,
+               n bigint, total float8, n_out bigint)
+LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET work_mem = '64MB'
+ROWS 20000
+AS $fn$
+WITH live AS MATERIALIZED (SELECT lm.model_id FROM pgscore.live_models lm),
+periods AS (
+    SELECT p.*, date_trunc('day', p.bucket_from, 'UTC')
+                + CASE WHEN date_trunc('day', p.bucket_from, 'UTC') = p.bucket_from THEN interval '0'
+                       ELSE interval '24 hours' END AS first_day,
+           date_trunc('day', p.bucket_to, 'UTC') AS end_day
+      FROM pgscore.monitoring_periods p
+     WHERE (p_period_kind IS NULL OR p.period_kind = p_period_kind) AND (p_period IS NULL OR p.period = p_period)
+),
+segments AS MATERIALIZED (  -- [lo, hi) of a period and where to count it; the whole days exist only if first_day < end_day
+    SELECT p.period_kind, p.period, s.src, s.lo,
+           CASE WHEN s.src = 'log' AND s.hi > now() THEN 'infinity'::timestamptz ELSE s.hi END AS hi
+      FROM periods p
+     CROSS JOIN LATERAL (VALUES (p.first_day < p.end_day)) d(whole_days)
+     CROSS JOIN LATERAL (VALUES ('log', p.starts, least(p.bucket_from, p.ends)),
+                                ('bucket', p.bucket_from, CASE WHEN d.whole_days THEN p.first_day ELSE p.bucket_to END),
+                                ('day', p.first_day, CASE WHEN d.whole_days THEN p.end_day ELSE p.first_day END),
+                                ('bucket', CASE WHEN d.whole_days THEN p.end_day ELSE p.bucket_to END, p.bucket_to),
+                                ('log', p.bucket_to, p.ends)) s(src, lo, hi)
+     WHERE s.lo < s.hi
+),
+parts AS MATERIALIZED (SELECT DISTINCT sg.src, sg.lo, sg.hi FROM segments sg),
+part_counts AS MATERIALIZED (
+    SELECT pt.src, pt.lo, pt.hi, v.model_id, v.kind, v.position, v.bin, count(*) AS n,
+           coalesce(sum(v.x) FILTER (WHERE v.bin >= 0), 0) AS total, count(*) FILTER (WHERE v.out_of_range) AS n_out
+      FROM parts pt
+     CROSS JOIN live
+     CROSS JOIN LATERAL (SELECT pv.* FROM pgscore.prediction_values pv  -- through the log's (model_id, logged_at) index
+                          WHERE pv.model_id = live.model_id AND pv.logged_at >= pt.lo AND pv.logged_at < pt.hi
+                         OFFSET 0) v
+     WHERE pt.src = 'log'
+     GROUP BY pt.src, pt.lo, pt.hi, v.model_id, v.kind, v.position, v.bin
+    UNION ALL
+    SELECT pt.src, pt.lo, pt.hi, r.model_id, r.kind, r.position, r.bin, sum(r.n), sum(r.total), sum(r.n_out)
+      FROM parts pt
+     CROSS JOIN live
+      JOIN pgscore.drift_rollup r ON r.model_id = live.model_id AND r.bucket >= pt.lo AND r.bucket < pt.hi
+     WHERE pt.src = 'bucket'
+     GROUP BY pt.src, pt.lo, pt.hi, r.model_id, r.kind, r.position, r.bin
+    UNION ALL
+    SELECT pt.src, pt.lo, pt.hi, r.model_id, r.kind, r.position, r.bin, sum(r.n), sum(r.total), sum(r.n_out)
+      FROM parts pt
+     CROSS JOIN live
+      JOIN pgscore.drift_rollup_day r ON r.model_id = live.model_id AND r.day >= pt.lo AND r.day < pt.hi
+     WHERE pt.src = 'day'
+     GROUP BY pt.src, pt.lo, pt.hi, r.model_id, r.kind, r.position, r.bin
+)
+SELECT c.model_id, sg.period_kind, sg.period, c.kind, c.position, c.bin, sum(c.n)::bigint, sum(c.total)::float8,
+       sum(c.n_out)::bigint
+  FROM segments sg
+  JOIN part_counts c ON c.src = sg.src AND c.lo = sg.lo AND c.hi = sg.hi
+ GROUP BY c.model_id, sg.period_kind, sg.period, c.kind, c.position, c.bin
+$fn$;
+COMMENT ON FUNCTION pgscore.drift_counts(text, text) IS 'Per live model, period (each window and each of the last 30 UTC days, or those picked by p_period_kind and p_period), feature (and score) and baseline bin: how many values were logged (bin -1: NULL or NaN), their sum and how many fell outside the baseline range';
+
+CREATE OR REPLACE FUNCTION pgscore.create_log_partitions(p_days integer DEFAULT 7,
+                                              p_from date DEFAULT (now() AT TIME ZONE 'UTC')::date)
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_day date;
+    v_name text;
+    v_lo timestamptz;
+    v_hi timestamptz;
+    v_created integer := 0;
+BEGIN
+    IF p_days IS NULL OR p_from IS NULL OR p_days < 0 OR p_days > 366 THEN
+        RAISE EXCEPTION 'pgscore.create_log_partitions: p_days must be between 0 and 366 and p_from not NULL (got %, %)',
+            p_days, p_from USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOR i IN 0..p_days LOOP
+        v_day := p_from + i;
+        v_name := 'prediction_log_' || to_char(v_day, 'YYYYMMDD');
+        CONTINUE WHEN to_regclass(format('pgscore.%I', v_name)) IS NOT NULL;
+        v_lo := v_day::timestamp AT TIME ZONE 'UTC';
+        v_hi := (v_day + 1)::timestamp AT TIME ZONE 'UTC';
+        EXECUTE format('CREATE TABLE pgscore.%I (LIKE pgscore.prediction_log INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', v_name);
+        EXECUTE format('WITH moved AS (DELETE FROM pgscore.prediction_log_default WHERE logged_at >= %L AND logged_at < %L RETURNING *) '
+                       'INSERT INTO pgscore.%I SELECT * FROM moved', v_lo, v_hi, v_name);
+        EXECUTE format('ALTER TABLE pgscore.prediction_log ATTACH PARTITION pgscore.%I FOR VALUES FROM (%L) TO (%L)',
+                       v_name, v_lo, v_hi);
+        -- as install grants every table of the schema (migration 0027: the partitions made later had no grant)
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'pgscore_admin') THEN
+            EXECUTE format('GRANT SELECT ON pgscore.%I TO pgscore_admin', v_name);
+        END IF;
+        v_created := v_created + 1;
+    END LOOP;
+    RETURN v_created;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.create_log_partitions(integer, date) IS 'Create the daily partitions of pgscore.prediction_log from p_from (UTC) for p_days more days; returns how many were created';
