@@ -32,6 +32,7 @@ EXPECTED = {
     "pgscore.retire(text,text)": ("v", False, "u"),
     "pgscore.flush_query_log()": ("v", False, "u"),
     "pgscore.check_live_version_fed()": ("v", False, "u"),
+    "pgscore.signing_on()": ("s", False, "s"),  # the server's environment, fixed while it runs
     BATCH: ("v", False, "u"),
     PREDICT_BATCH: ("v", False, "u"),
     "pgscore.batch_sql(text,text,integer,integer,boolean,text)": ("v", False, "u"),  # plans the caller's query
@@ -93,10 +94,11 @@ def test_declarations(conn):
 def test_parallel_safe_functions_work_in_a_parallel_query(conn):
     query(conn, "SET force_parallel_mode = on")  # PostgreSQL 15: every parallel-safe query runs in a worker
     safe = [s for s, (_, _, p) in EXPECTED.items() if p == "s"]
-    assert safe == ["pgscore.validate_environment()", "pgscore.judge(text[],double precision[],bigint[])", IMAGE,
-                    DOUBLES, UNCHECKED, BATCH_ERROR]
+    assert safe == ["pgscore.validate_environment()", "pgscore.signing_on()",
+                    "pgscore.judge(text[],double precision[],bigint[])", IMAGE, DOUBLES, UNCHECKED, BATCH_ERROR]
     (ok,), = query(conn, "SELECT (pgscore.validate_environment())::jsonb ? 'scikit_learn'")
     assert ok
+    assert query(conn, "SELECT pgscore.signing_on()") == [(False,)]  # the test clusters have no key
     (status, firing), = query(conn, "SELECT status, firing FROM pgscore.judge(ARRAY['psi', 'ks'], "
                                     "ARRAY[0.25, 0.05], ARRAY[500, 500]::bigint[])")
     assert (status, firing) == ("alert", "psi")

@@ -354,7 +354,10 @@ def test_unknown_models_in_sql(conn, logit):
 
 
 def _insert_raw(conn, name, data, sha, hmac=None, env=None):
-    """Write a model row bypassing deploy (what an attacker with table access would do)."""
+    """Write a model row bypassing deploy (what an attacker with table access would do), and its deployment
+    with the deployments' triggers off (as a restore with --disable-triggers would): a version whose signing
+    does not match the server's is refused there (test_a_version_the_server_would_not_load_is_not_made_live),
+    and scoring refuses it again."""
     env = env or artifacts.writer_env()
     import json
 
@@ -363,7 +366,9 @@ def _insert_raw(conn, name, data, sha, hmac=None, env=None):
                     (name, NAMES, ["float8"] * 12, json.dumps(env)))
     query(conn, "INSERT INTO pgscore.artifacts (model_id, bytes, sha256, hmac_sha256) VALUES (%s, %s, %s, %s)",
           (mid, psycopg2.Binary(data), sha, hmac))
-    query(conn, "INSERT INTO pgscore.deployments (model_name, model_id, action) VALUES (%s, %s, 'deploy')", (name, mid))
+    query(conn, "SET session_replication_role = replica; "
+                "INSERT INTO pgscore.deployments (model_name, model_id, action) VALUES (%s, %s, 'deploy'); "
+                "RESET session_replication_role", (name, mid))
 
 
 class Boom:
@@ -463,6 +468,47 @@ def test_signing(signed_db, logit):
         assert err.pgcode == "42501" and "not signed" in err.pgerror
     fresh.close()
     conn.close()
+
+
+def test_a_version_the_server_would_not_load_is_not_made_live(signed_db, db_url, logit):
+    """With signing on, activating or rolling back to a version stored unsigned (before the key) is refused:
+    every score would fail (an emergency rollback would have been an outage); with signing off, a signed
+    one (the server restarted without its key). The version live before stays live."""
+    signed_url, _ = signed_db
+    for url, other in ((signed_url, db_url), (db_url, signed_url)):
+        conn = psycopg2.connect(url)
+        conn.autocommit = True
+        registry.deploy(conn, "keyed", logit, X, feature_names=NAMES)  # v1, as this server stores it
+        (mid,), = query(conn, "SELECT model_id FROM pgscore.models WHERE name = 'keyed' AND version = 1")
+        # v2: the same bytes with the other server's kind of signature (a version stored before the key changed)
+        query(conn, "INSERT INTO pgscore.models (name, version, task, estimator, feature_names, feature_types, "
+                    "classes, env) SELECT name, 2, task, estimator, feature_names, feature_types, classes, env "
+                    "FROM pgscore.models WHERE model_id = %s", (mid,))
+        query(conn, "INSERT INTO pgscore.artifacts (model_id, bytes, sha256, hmac_sha256) SELECT m.model_id, a.bytes, "
+                    "a.sha256, CASE WHEN a.hmac_sha256 IS NULL THEN repeat('ab', 32) END FROM pgscore.artifacts a, "
+                    "pgscore.models m WHERE a.model_id = %s AND m.name = 'keyed' AND m.version = 2", (mid,))
+        signed = url == db_url  # v2 is signed where the server has no key
+        for call in ("SELECT pgscore.activate('keyed', 2)", "SELECT pgscore.rollback('keyed', 2)"):
+            err = sql_error(conn, call)
+            assert err.pgcode == "42501", err.pgerror
+            assert ("version 2 of 'keyed' is signed, and this server has no signing key to verify it with" if signed
+                    else "version 2 of 'keyed' is not signed, and this server signs its models") in err.pgerror
+            assert ("--signing-key" if signed else "deploy its artifact again") in err.diag.message_hint
+        assert query(conn, "SELECT version FROM pgscore.model_versions WHERE name = 'keyed' AND live") == [(1,)]
+        conn.close()
+
+
+def test_signing_on_says_whether_the_server_signs_and_raises_when_its_key_is_unreadable(signed_db, db_url):
+    signed_url, key = signed_db
+    assert query(signed_url, "SELECT pgscore.signing_on()") == [(True,)]
+    assert query(db_url, "SELECT pgscore.signing_on()") == [(False,)]
+    key.chmod(0o000)  # the server's OS user (never root) can no longer read it
+    try:
+        err = sql_error(psycopg2.connect(signed_url), "SELECT pgscore.signing_on()")
+    finally:
+        key.chmod(0o644)
+    assert err.pgcode == "42501" and f"cannot read the signing key file {key}" in err.pgerror, err.pgerror
+    assert query(signed_url, "SELECT pgscore.signing_on()") == [(True,)]
 
 
 def test_status_says_plainly_that_unsigned_models_are_a_code_execution_surface(db_url, logit):

@@ -3,7 +3,8 @@ so that an alembic revision's undeploy_model finds the version its deploy_model 
 A drift window is at least 5 minutes long: '30', a bare number, is 30 seconds to PostgreSQL. The monitoring
 counts each model's unmatched outcomes once, and ends its windows (and today) at the statement's start, not at
 infinity (a log row stamped in the future counted in every window). create_log_partitions refuses a table of a
-day's name that is no partition of the log.
+day's name that is no partition of the log. A deployment may not make live a version the server would refuse to load
+(unsigned with signing on, signed with it off): pgscore.signing_on() tells.
 
 Revision ID: 0029
 Revises: 0028

@@ -85,6 +85,14 @@ def load_model(plpy, GD, model_id):
     return _runtime(plpy, GD).load_as_owner(model_id).engine
 
 
+@raising_sql_errors
+def signing_on(plpy, GD) -> bool:
+    """pgscore.signing_on: whether this server signs and verifies models (a key in its environment)."""
+    from pgscore.serving import signing_key
+
+    return signing_key() is not None
+
+
 def _runtime(plpy, GD):
     from pgscore.serving import Runtime
 

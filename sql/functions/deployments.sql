@@ -109,6 +109,19 @@ COMMENT ON FUNCTION pgscore.retire(text, text) IS 'Leave a model with no live ve
  * block nothing; a float8[] column named features feeds any model where the
  * wiring has no counters (as the rescoring trigger reads it).
  */
+/*
+ * Whether this server signs and verifies model artifacts: a signing key in
+ * its environment (PGSCORE_SIGNING_KEY_FILE). A key it cannot read raises.
+ */
+CREATE FUNCTION pgscore.signing_on() RETURNS boolean
+LANGUAGE plpython3u
+STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $pl$
+@@plpython/signing_on.py@@
+$pl$;
+COMMENT ON FUNCTION pgscore.signing_on() IS 'Whether this server signs and verifies model artifacts (a signing key in its environment); raises when its key cannot be read';
+
 CREATE FUNCTION pgscore.check_live_version_fed() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -119,7 +132,22 @@ DECLARE
     v_first record;
     v_version integer;
     v_new boolean;
+    v_signed boolean;
 BEGIN
+    -- a version the server would refuse to load, live: every score would fail (signing on and it unsigned, or
+    -- signing off and it signed: fail closed). Only a version stored before the key changed can be either
+    SELECT a.hmac_sha256 IS NOT NULL, m.version INTO v_signed, v_version
+      FROM pgscore.artifacts a JOIN pgscore.models m ON m.model_id = a.model_id WHERE a.model_id = NEW.model_id;
+    IF v_signed <> pgscore.signing_on() THEN  -- (no artifact: NULL, as scoring says)
+        RAISE EXCEPTION 'version % of % is %, and this server %: once live, no call could score it', v_version,
+                quote_literal(NEW.model_name), CASE WHEN v_signed THEN 'signed' ELSE 'not signed' END,
+                CASE WHEN v_signed THEN 'has no signing key to verify it with' ELSE 'signs its models' END
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = CASE WHEN v_signed
+                      THEN 'start the server with the key it was signed with (pgscore db start --signing-key FILE, or PGSCORE_SIGNING_KEY_FILE), or deploy its artifact again without a key'
+                      ELSE 'deploy its artifact again (pgscore deploy, or an alembic revision''s deploy_model), which has the server sign it, and make that version live'
+                  END;
+    END IF;
     FOR r IN
         SELECT w.profile_table, w.event_table,
                array_to_string(ARRAY(SELECT quote_literal(x) FROM unnest(array_agg(f.name ORDER BY f.i)) x), ', ') AS missing

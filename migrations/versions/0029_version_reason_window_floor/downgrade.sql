@@ -192,3 +192,53 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION pgscore.create_log_partitions(integer, date) IS 'Create the daily partitions of pgscore.prediction_log from p_from (UTC) for p_days more days; returns how many were created';
+
+CREATE OR REPLACE FUNCTION pgscore.check_live_version_fed() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    r record;
+    v_n integer := 0;
+    v_first record;
+    v_version integer;
+    v_new boolean;
+BEGIN
+    FOR r IN
+        SELECT w.profile_table, w.event_table,
+               array_to_string(ARRAY(SELECT quote_literal(x) FROM unnest(array_agg(f.name ORDER BY f.i)) x), ', ') AS missing
+          FROM pgscore.rescoring w
+          JOIN pgscore.models m ON m.model_id = NEW.model_id
+         CROSS JOIN LATERAL unnest(m.feature_names) WITH ORDINALITY AS f(name, i)
+         WHERE w.model_name = NEW.model_name AND to_regclass(w.profile_table) IS NOT NULL
+           AND EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgname = w.trigger_name AND NOT t.tgisinternal)
+           AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass(w.profile_table)
+                              AND a.attnum > 0 AND NOT a.attisdropped
+                              AND (a.attname = f.name OR (a.attname = 'features' AND a.atttypid = 'float8[]'::regtype
+                                                          AND coalesce(w.counters, '{}'::jsonb) = '{}'::jsonb)))
+         GROUP BY w.profile_table, w.event_table
+         ORDER BY 1, 2
+    LOOP
+        v_n := v_n + 1;
+        IF v_n = 1 THEN
+            v_first := r;
+        END IF;
+    END LOOP;
+    IF v_n > 0 THEN
+        -- a version stored in this transaction (deploy) is rolled back with it: deploy it again, not activate it
+        SELECT m.version, m.created_at = pg_catalog.now() INTO v_version, v_new
+          FROM pgscore.models m WHERE m.model_id = NEW.model_id;
+        RAISE EXCEPTION '%, which % rescores with %, has no column %: once live, version % could not rescore it',
+                v_first.profile_table, v_first.event_table, NEW.model_name, v_first.missing, v_version
+            USING ERRCODE = 'undefined_column', DETAIL = format('%s wiring(s) affected', v_n),
+                  HINT = CASE
+                      WHEN NEW.action = 'rollback' THEN format('add the column(s) to the profile table first, then roll back again (version %s)', v_version)
+                      WHEN v_new THEN 'add the column(s) to the profile table first, then deploy again; or store the version without making it live (pgscore deploy --no-activate; in an alembic revision deploy_model(..., activate=False); pgscore.register_model(..., p_activate => false))'
+                      ELSE format('add the column(s) to the profile table first, then activate version %s again', v_version)
+                  END;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.check_live_version_fed() IS 'Trigger function: refuses a deployment that makes live a version whose features a profile table wired to rescore with its name lacks';
+DROP FUNCTION pgscore.signing_on();
