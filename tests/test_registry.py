@@ -404,6 +404,9 @@ def test_corrupt_and_mismatched_artifacts(conn, logit):
     err = sql_error(conn, "SELECT pgscore.score('signed', %s)", (X[0].tolist(),))
     assert err.pgcode == "42501" and "is signed, and the server has no signing key" in err.pgerror
     assert "PGSCORE_SIGNING_KEY_FILE" in err.diag.message_hint and not os.path.exists("/tmp/pgscore-pwned")
+    said = " ".join(pgscore_cli("status", "--db", conn.dsn).stdout.split())
+    assert ("WARNING: live: signed v1: signed, and this server has no signing key to verify them with; every score "
+            "of them fails: start the server with the key they were signed with") in said, said
     old = {**artifacts.writer_env(), "scikit-learn": "1.2.0"}
     _insert_raw(conn, "old", good, artifacts.sha256(good), env=old)
     err = sql_error(conn, "SELECT pgscore.score('old', %s)", (X[0].tolist(),))
@@ -454,7 +457,11 @@ def test_signing(signed_db, logit):
     # pgscore status says signing is on, and who may write the models table
     run = pgscore_cli("status", "--db", db_url)
     assert run.returncode == 0, run.stderr
-    assert "signing: on" in run.stdout and "WARNING" not in run.stdout
+    assert "signing: on" in run.stdout and "models are not signed" not in run.stdout
+    # the one warning: the live version written around deploy, which this server will not load
+    assert run.stdout.count("WARNING") == 1 and ("WARNING: live: evil v1: unsigned, and this server signs its models; "
+                                                 "every score of them fails: deploy them again (pgscore deploy), which "
+                                                 "signs them") in " ".join(run.stdout.split()), run.stdout
     assert "may write models and artifacts: postgres (superuser)" in run.stdout
     (unsigned,), = query(conn, "SELECT count(*) FROM pgscore.artifacts WHERE hmac_sha256 IS NULL")
     assert unsigned >= 1 and re.search(rf"models: \d+ \(\d+ versions?, \d+ live, {unsigned} unsigned\)", run.stdout)

@@ -209,6 +209,19 @@ def _status(url):
                          LEFT JOIN pgscore.live_models l ON l.model_id = m.model_id""")
         versions, names, live, unsigned = cur.fetchone()
         _say(f"models: {names} ({versions} version{'' if versions == 1 else 's'}, {live} live, {unsigned} unsigned)")
+        if signing in ("on", "off"):  # live versions this server refuses to load: every score of them fails
+            cur.execute("""SELECT l.name || ' v' || l.version FROM pgscore.live_models l
+                             JOIN pgscore.artifacts a ON a.model_id = l.model_id
+                            WHERE (a.hmac_sha256 IS NULL) = %s ORDER BY l.name""", (signing == "on",))
+            unloadable = [r[0] for r in cur.fetchall()]
+            if unloadable:
+                why = ("unsigned, and this server signs its models" if signing == "on" else
+                       "signed, and this server has no signing key to verify them with")
+                fix = ("deploy them again (pgscore deploy), which signs them" if signing == "on" else
+                       "start the server with the key they were signed with (db start --signing-key FILE)")
+                _say("\n".join(textwrap.wrap(
+                    f"WARNING: live: {', '.join(unloadable)}: {why}; every score of them fails: {fix}", 100,
+                    subsequent_indent="  ")))
         cur.execute("SELECT rolled_until, refreshed_at FROM pgscore.monitoring_state")
         rolled, refreshed = cur.fetchone()
         _say("monitoring: " + (f"last refresh {refreshed:%Y-%m-%d %H:%M:%S %Z}, rollups until {rolled:%H:%M %Z}"
