@@ -741,3 +741,30 @@ def test_a_feature_name_no_column_can_carry_deploys_with_a_note(db_url, tmp_path
     joblib.dump(est, path)
     run = pgscore_cli("deploy", str(path), "--name", "longnames", "--features", ",".join(names), "--db", db_url)
     assert run.returncode == 0 and "pgscore: note: 1 feature name(s) longer than 63 bytes" in run.stderr, run.stderr
+
+
+def test_a_model_whose_classes_the_server_cannot_import_is_not_deployed(db_url, tmp_path, monkeypatch):
+    """A pipeline with a transformer class of the user's own, importable where it was trained but not by the
+    server: before, it deployed, went live and failed at every score (with a hint about joblib.dump); now
+    the deploy loads it in the server, in the statement that stores it, and fails naming the module."""
+    import sys
+
+    (tmp_path / "mytmod.py").write_text(
+        "from sklearn.base import BaseEstimator, TransformerMixin\n\n"
+        "class Doubler(TransformerMixin, BaseEstimator):\n"
+        "    def fit(self, X, y=None):\n        return self\n\n"
+        "    def transform(self, X):\n        return X * 2.0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import mytmod
+
+    est = make_pipeline(mytmod.Doubler(), LogisticRegression(max_iter=500)).fit(X, Y)
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True  # no transaction of the caller's to roll the stored version back
+    for data in ((X, Y), (None, None)):  # compiled: refused (a class of its own); without data: never tried
+        with pytest.raises(ArtifactError) as e:
+            registry.deploy(conn, "mine", est, *data, feature_names=NAMES)
+        assert "the artifact cannot be loaded here: it needs the module 'mytmod'" in str(e.value), str(e.value)
+        assert "install the package that defines 'mytmod' into the environment the database server" in e.value.hint
+    assert query(conn, "SELECT count(*) FROM pgscore.models WHERE name = 'mine'") == [(0,)]
+    conn.close()
+    sys.modules.pop("mytmod", None)

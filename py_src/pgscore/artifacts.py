@@ -97,6 +97,14 @@ def loads(model: str, data: bytes):
 
     try:
         return joblib.load(io.BytesIO(data))
+    except ModuleNotFoundError as e:  # a class of the user's own, defined in a module this Python lacks
+        import sys
+
+        raise ArtifactError(f"model {model}: the artifact cannot be loaded here: it needs the module {e.name!r}, "
+                            f"which this Python ({sys.executable}) cannot import",
+                            hint=f"a class of your own must be importable where the model is loaded: install the "
+                                 f"package that defines {e.name!r} into the environment the database server imports "
+                                 "pgscore from, or build the model from scikit-learn's classes alone") from e
     except Exception as e:  # noqa: BLE001 - corrupt pickles raise anything
         what = ("" if data.startswith(_WRITTEN_BY_JOBLIB) else
                 f" (it is not a pickle, nor compressed by joblib: it starts with {bytes(data[:8])!r})")

@@ -147,9 +147,13 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
             _check_same_task(name, known[0], task, classes)
         if known and not allow_feature_change:
             _check_same_features(name, known[0], names)
-        (model_id, version), = _call(conn, "SELECT * FROM pgscore.register_model(%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                                     (name, blob, artifacts.sha256(blob), json.dumps(meta, default=_json),
-                                      json.dumps(rows), activate, reason, ev_bytes, json.dumps(ev_meta)))
+        # a version the server scores by unpickling it (not compiled) is loaded there in the same statement:
+        # one whose classes the server cannot import is not stored (a connection in autocommit included)
+        load = ", pgscore.load_model(r.model_id)" if ev_bytes is None else ""
+        (model_id, version, *_), = _call(
+            conn, f"SELECT r.model_id, r.version{load} FROM pgscore.register_model(%s, %s, %s, %s, %s, %s, %s, %s, "
+                  "%s) AS r", (name, blob, artifacts.sha256(blob), json.dumps(meta, default=_json), json.dumps(rows),
+                               activate, reason, ev_bytes, json.dumps(ev_meta)))
         rec = show(conn, name, version)
     note = features.long_names_note(names)
     if note:
