@@ -7,6 +7,7 @@ import shutil
 import subprocess
 
 import joblib
+import numpy as np
 import psycopg2.extensions
 import pytest
 from sklearn.linear_model import LogisticRegression
@@ -138,6 +139,15 @@ def test_training_csv_from_a_spreadsheet_and_ragged_rows(tmp_path):
     csv.write_text("age,income,y\n")
     with pytest.raises(InvalidModel, match="has a header and no rows"):
         datasets.read_csv(csv, target="y")
+    # a missing value as R, a database export or Python writes it; blanks after the commas
+    csv.write_text("age, income, y\nNA, 1.5, 1\n30, NULL, 0\nn/a, None, 1\nnan, null, 0\n")
+    X_, y_, names = datasets.read_csv(csv, target="y")
+    assert names == ["age", "income"] and np.isnan(X_).tolist() == [[True, False], [False, True], [True, True],
+                                                                     [True, True]] and y_.tolist() == [1, 0, 1, 0]
+    csv.write_text("age;income;y\n40;1.5;1\n")  # a spreadsheet's export in a locale of decimal commas
+    with pytest.raises(InvalidModel, match="has no column 'y'") as e:
+        datasets.read_csv(csv, target="y")
+    assert e.value.hint.startswith("the file seems to separate its columns with semicolons"), e.value.hint
 
 
 def test_deploy_of_a_model_fitted_on_named_columns_reads_them_by_name(db_url, tmp_path):
@@ -145,7 +155,6 @@ def test_deploy_of_a_model_fitted_on_named_columns_reads_them_by_name(db_url, tm
     order: --train picks the CSV's columns by those names, whatever the CSV's order; feature names that
     reorder or rename them are refused (before, each value reached the model in another's place, and the
     hold-out metrics, refit in the CSV's order, hid it)."""
-    import numpy as np
 
     order = [3, 0, 1, 2] + list(range(4, 12))  # fitted with the columns in this order
     fitted = [NAMES[i] for i in order]

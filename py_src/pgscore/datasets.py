@@ -16,7 +16,7 @@ def _rows(path):
     except OSError as e:
         raise InvalidModel(f"cannot read the training data {path}: {e.strerror}") from None
     with f:
-        reader = csv.reader(f)
+        reader = csv.reader(f, skipinitialspace=True)  # "a, b": the names and values after ", " alike
         try:
             header = next(reader)
         except StopIteration:
@@ -31,10 +31,24 @@ def _rows(path):
     return header, rows
 
 
+MISSING = {"", "na", "n/a", "null", "none", "nan"}  # a missing value as R, databases, Python and spreadsheets write it
+
+
+def _separator_hint(header) -> str | None:
+    """For a header read as one column: the separator the file seems to use instead of commas."""
+    if len(header) == 1:
+        for sep, said in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if sep in header[0]:
+                return (f"the file seems to separate its columns with {said}: pgscore reads comma-separated values "
+                        "(save it as CSV with commas)")
+    return None
+
+
 def read_csv(path, target=None, features=None):
-    """(X, y, feature_names): numeric columns as floats (empty cells are NaN); y from `target`. A
-    byte-order mark (spreadsheets write one into "CSV UTF-8") is not part of the first column's name;
-    a row whose number of fields is not the header's is an error naming its line (blank lines skipped)."""
+    """(X, y, feature_names): numeric columns as floats (an empty cell, NA, N/A, NULL, None or NaN, in any
+    case, is missing: NaN); y from `target`. A byte-order mark (spreadsheets write one into "CSV UTF-8") is
+    not part of the first column's name; a row whose number of fields is not the header's is an error
+    naming its line (blank lines skipped)."""
     try:
         header, rows = _rows(path)
     except UnicodeDecodeError as e:
@@ -43,16 +57,18 @@ def read_csv(path, target=None, features=None):
     if not rows:
         raise InvalidModel(f"{path} has a header and no rows")
     if target is not None and target not in header:
-        raise InvalidModel(f"{path} has no column {target!r}", detail=f"columns: {', '.join(header)}")
+        raise InvalidModel(f"{path} has no column {target!r}", detail=f"columns: {', '.join(header)}",
+                           hint=_separator_hint(header))
     names = list(features) if features else [h for h in header if h != target]
     missing = [n for n in names if n not in header]
     if missing:
-        raise InvalidModel(f"{path} has no column {', '.join(map(repr, missing))}", detail=f"columns: {', '.join(header)}")
+        raise InvalidModel(f"{path} has no column {', '.join(map(repr, missing))}", detail=f"columns: {', '.join(header)}",
+                           hint=_separator_hint(header))
     idx = [header.index(n) for n in names]
 
     def num(v, col, line):
         try:
-            return float(v) if v.strip() != "" else np.nan
+            return np.nan if v.strip().lower() in MISSING else float(v)
         except ValueError:
             from pgscore.features import NUMBERS_ONLY
 
