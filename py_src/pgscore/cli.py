@@ -232,10 +232,15 @@ def _status(url):
             _say("alerts at the last refresh: " + (", ".join(f"{n} at level {lvl}" for lvl, n in sorted(levels.items()))
                                                     if levels else "none") + f" (details: {command('drift')})")
         cur.execute(_PARTITIONS)
-        last, today, has_today, in_default = cur.fetchone()
+        last, today, has_today, in_default, gap = cur.fetchone()
         if not has_today:
             _say("prediction log: WARNING: no partition for today (UTC): its rows go to the default partition, which "
                  f"retention cannot drop by the day; create them with: {command('maintain')} (daily, from cron)")
+        elif gap is not None:  # a day dropped by hand, or partitions made ahead of a day that has none
+            ahead = (last - today).days
+            _say(f"prediction log: WARNING: no partition for {gap:%Y-%m-%d} (UTC), though later days have one (until "
+                 f"{last:%Y-%m-%d}): that day's rows will go to the default partition; create it with: "
+                 + command("maintain" + (f" --days-ahead {ahead}" if ahead > 7 else "")))
         else:
             _say(f"prediction log: daily partitions until {last:%Y-%m-%d} (UTC), {(last - today).days} day(s) after "
                  f"today's; {command('maintain')} daily keeps them ahead")
@@ -258,17 +263,23 @@ _ROLES = """SELECT w.name, r.oid IS NULL AS missing,
               LEFT JOIN pg_catalog.pg_roles r ON r.rolname = w.name
              ORDER BY w.name"""
 # the newest daily partition of the log (named prediction_log_YYYYMMDD by create_log_partitions)
-# and whether today has one (not only a later day), and the rows in the default partition (counted up to
-# _DEFAULT_ROWS + 1: a bound, not a scan of a default partition that grew large)
+# and whether today has one (not only a later day), the rows in the default partition (counted up to
+# _DEFAULT_ROWS + 1: a bound, not a scan of a default partition that grew large), and the first day from
+# today to the newest partition's that has none
 _DEFAULT_ROWS = 1_000_000
 _PARTITIONS = f"""
-SELECT pg_catalog.max(d.day), (pg_catalog.now() AT TIME ZONE 'UTC')::pg_catalog.date,
-       COALESCE(pg_catalog.bool_or(d.day = (pg_catalog.now() AT TIME ZONE 'UTC')::pg_catalog.date), false),
+WITH d AS (SELECT pg_catalog.to_date(pg_catalog.substring(c.relname, '^prediction_log_([0-9]{{8}})$'), 'YYYYMMDD') AS day
+             FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = 'pgscore.prediction_log'::pg_catalog.regclass),
+     t AS (SELECT (pg_catalog.now() AT TIME ZONE 'UTC')::pg_catalog.date AS today)
+SELECT pg_catalog.max(d.day), t.today, COALESCE(pg_catalog.bool_or(d.day = t.today), false),
        (SELECT pg_catalog.count(*) FROM (SELECT 1 FROM pgscore.prediction_log_default
-                                          LIMIT {_DEFAULT_ROWS + 1}) AS x)
-  FROM (SELECT pg_catalog.to_date(pg_catalog.substring(c.relname, '^prediction_log_([0-9]{{8}})$'), 'YYYYMMDD') AS day
-          FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
-         WHERE i.inhparent = 'pgscore.prediction_log'::pg_catalog.regclass) AS d"""
+                                          LIMIT {_DEFAULT_ROWS + 1}) AS x),
+       (SELECT pg_catalog.min(g.day)::pg_catalog.date
+          FROM pg_catalog.generate_series(t.today::pg_catalog.timestamp, (SELECT pg_catalog.max(e.day) FROM d AS e),
+                                          '1 day'::pg_catalog.interval) AS g(day)
+         WHERE NOT EXISTS (SELECT 1 FROM d AS f WHERE f.day = g.day::pg_catalog.date))
+  FROM t LEFT JOIN d ON true GROUP BY t.today"""
 
 
 def _trigger_arg(alias) -> str:
