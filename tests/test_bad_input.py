@@ -334,7 +334,7 @@ CLI_CASES = [
                                       ",".join(CHURN_FEATURES[:3]) + ",," + ",".join(CHURN_FEATURES[4:])], 1,
      "feature name 4 of 12 is empty"),
     ("deploy a reason without activating", ["deploy", "{joblib}", "--name", "m", "--features", ",".join(CHURN_FEATURES),
-                                            "--no-activate", "--reason", "shadow"], 1, "pgscore activate NAME VERSION"),
+                                            "--no-activate", "--reason", "shadow"], 1, "pgscore activate m VERSION --reason TEXT"),
     ("activate an unknown version", ["activate", "churn", "99"], 1, "99"),
     ("activate a version that is not a number", ["activate", "churn", "two"], 2, "invalid int value"),
     ("retire an unknown model", ["retire", INJECT], 1, "DROP TABLE"),

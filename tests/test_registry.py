@@ -601,7 +601,7 @@ def test_cli_activate_retire_and_a_deploy_not_made_live(db_url, logit, tmp_path)
     assert run.returncode == 0 and "churn has no live version" in run.stdout
     assert query(db_url, "SELECT count(*) FROM pgscore.model_versions WHERE name = 'churn' AND live") == [(0,)]
     rb = pgscore_cli("rollback", "churn", "--db", db_url)
-    assert rb.returncode == 1 and "pgscore rollback NAME --to VERSION" in rb.stderr and "pgscore.rollback(" not in rb.stderr
+    assert rb.returncode == 1 and "pgscore rollback churn --to VERSION" in rb.stderr and "pgscore.rollback(" not in rb.stderr
     assert pgscore_cli("activate", "churn", "1", "--db", db_url).returncode == 0
 
 

@@ -540,7 +540,7 @@ def cmd_deploy(args):
     if args.reason and args.no_activate:
         raise PgscoreError("--reason is recorded when a version goes live, and --no-activate deploys it without "
                            "that", hint="give the reason when you make it live: " + command(
-                               "activate NAME VERSION --reason TEXT") + " (use --description to describe the version)")
+                               f"activate {shlex.quote(args.name)} VERSION --reason TEXT") + " (use --description to describe the version)")
     estimator = registry.load_artifact(args.artifact, args.sha256, given_by="--sha256")
     X = y = None
     names = [n.strip() for n in args.features.split(",")] if args.features else None
@@ -956,8 +956,12 @@ CLI_HINTS = {"SELECT * FROM pgscore.model_versions": ("list them with: ", "model
              "pgscore.rollback(name, version)": ("name the version to make live: ", "rollback NAME --to VERSION")}
 
 
-def cli_hint(hint):
-    return next((say + command(rest) for sql, (say, rest) in CLI_HINTS.items() if hint and sql in hint), hint)
+def cli_hint(hint, name=None):
+    """The command line's form of a server hint; NAME filled in with the model the command names, if any."""
+    def filled(rest):
+        return rest.replace("NAME", shlex.quote(name), 1) if name else rest
+
+    return next((say + command(filled(rest)) for sql, (say, rest) in CLI_HINTS.items() if hint and sql in hint), hint)
 
 
 # libpq's words for a session that was open and ended under it (not a connection that never opened)
@@ -966,7 +970,7 @@ _LOST = ("server closed the connection unexpectedly", "SSL connection has been c
          "no connection to the server", "connection already closed", "terminating connection")
 
 
-def database_error_text(e) -> str:
+def database_error_text(e, name=None) -> str:
     """A server error as a user reads it: the message, DETAIL and HINT, not the PL/Python traceback in CONTEXT."""
     import psycopg2
 
@@ -988,7 +992,7 @@ def database_error_text(e) -> str:
     primary = server_message(primary)
     lines = [f"{primary} (SQLSTATE {diag.sqlstate})" if diag.sqlstate else primary]
     lines += [f"{label}: {text}" for label, text in (("DETAIL", diag.message_detail),
-                                                     ("HINT", cli_hint(diag.message_hint))) if text]
+                                                     ("HINT", cli_hint(diag.message_hint, name))) if text]
     return "\n".join(lines)
 
 
@@ -1001,7 +1005,7 @@ def main(argv=None) -> int:
     try:
         return args.func(args) or 0
     except PgscoreError as e:
-        e.hint = cli_hint(e.hint)
+        e.hint = cli_hint(e.hint, getattr(args, "name", None))
         if e.hint is None and e.sqlstate == "42501" and "permission denied" in e.message:
             e.hint = role_needed(args.command)
         print(f"pgscore: error: {e}", file=sys.stderr)
@@ -1013,15 +1017,15 @@ def main(argv=None) -> int:
         import psycopg2
 
         if isinstance(e, psycopg2.Error):
-            print(f"pgscore: database error: {command_error_text(e, args.command)}", file=sys.stderr)
+            print(f"pgscore: database error: {command_error_text(e, args.command, getattr(args, 'name', None))}", file=sys.stderr)
             return 1
         raise
 
 
-def command_error_text(e, command_name) -> str:
+def command_error_text(e, command_name, name=None) -> str:
     """database_error_text, with what the command line adds: the role a command needs, how --table is
     written, the PYTHONPATH that lets the server import this pgscore."""
-    text = database_error_text(e)
+    text = database_error_text(e, name)
     if e.pgcode == "42501" and "\nHINT:" not in text and role_needed(command_name):
         text += f"\nHINT: {role_needed(command_name)}"
     if e.pgcode == "42602" and command_name == "score":  # the table name, which regclass reads
