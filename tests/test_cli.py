@@ -144,6 +144,12 @@ def test_training_csv_from_a_spreadsheet_and_ragged_rows(tmp_path):
     X_, y_, names = datasets.read_csv(csv, target="y")
     assert names == ["age", "income"] and np.isnan(X_).tolist() == [[True, False], [False, True], [True, True],
                                                                      [True, True]] and y_.tolist() == [1, 0, 1, 0]
+    for labels, line, said in (("1,NA,0", 3, "NA"), ("0,1,NaN", 4, "NaN")):  # numeric labels, one missing
+        csv.write_text("age,y\n" + "".join(f"{40 + i},{v}\n" for i, v in enumerate(labels.split(","))))
+        with pytest.raises(InvalidModel, match=f"train.csv line {line}: the target 'y' is missing \\({said}\\)"):
+            datasets.read_csv(csv, target="y")
+    csv.write_text("age,y\n40,NA\n41,EU\n")  # text labels: 'NA' is one of them (North America, say)
+    assert datasets.read_csv(csv, target="y")[1].tolist() == ["NA", "EU"]
     csv.write_text("age;income;y\n40;1.5;1\n")  # a spreadsheet's export in a locale of decimal commas
     with pytest.raises(InvalidModel, match="has no column 'y'") as e:
         datasets.read_csv(csv, target="y")
@@ -292,7 +298,7 @@ def test_status_says_how_far_the_log_partitions_go_and_what_alerts_fired(db_url)
     query(db_url, "SELECT pgscore.create_log_partitions(7)")  # the gap filled; days 8 to 29 are not there
     out = pgscore_cli("status", "--db", db_url).stdout
     assert f"no partition for {last + datetime.timedelta(days=1):%Y-%m-%d} (UTC)" in out and \
-        "create it with: pgscore maintain --days-ahead 30\n" in out, out
+        "create it with: pgscore maintain --days-ahead 8\n" in out, out
     # today's partition alone detached (later days still there): still a warning
     query(db_url, f"ALTER TABLE pgscore.prediction_log DETACH PARTITION pgscore.prediction_log_{today:%Y%m%d}")
     query(db_url, "INSERT INTO pgscore.prediction_log (model_id, features, score, source) "

@@ -764,7 +764,25 @@ def test_a_model_whose_classes_the_server_cannot_import_is_not_deployed(db_url, 
         with pytest.raises(ArtifactError) as e:
             registry.deploy(conn, "mine", est, *data, feature_names=NAMES)
         assert "the artifact cannot be loaded here: it needs the module 'mytmod'" in str(e.value), str(e.value)
-        assert "install the package that defines 'mytmod' into the environment the database server" in e.value.hint
+        assert "the environment the database server imports pgscore from; install the package that defines " \
+            "'mytmod' into both" in e.value.hint, e.value.hint
     assert query(conn, "SELECT count(*) FROM pgscore.models WHERE name = 'mine'") == [(0,)]
     conn.close()
     sys.modules.pop("mytmod", None)
+
+
+class _FromAnotherVersion:
+    def __reduce__(self):  # what a pickle of a class that a later scikit-learn moved or removed does when loaded
+        import importlib
+
+        return importlib.import_module, ("sklearn._a_module_of_another_version",)
+
+
+def test_an_artifact_of_another_library_version_says_so():
+    """A module missing from a library that is installed (a private module scikit-learn renamed between
+    versions): the error says the artifact was written by another version, not to install a package."""
+    with pytest.raises(ArtifactError) as e:
+        artifacts.loads("old", pickle.dumps(_FromAnotherVersion()))
+    assert "it needs 'sklearn._a_module_of_another_version', which sklearn" in e.value.message
+    assert "it was written by another version of sklearn" in e.value.message
+    assert "the versions pgscore pins" in e.value.hint

@@ -97,14 +97,28 @@ def loads(model: str, data: bytes):
 
     try:
         return joblib.load(io.BytesIO(data))
-    except ModuleNotFoundError as e:  # a class of the user's own, defined in a module this Python lacks
+    except ModuleNotFoundError as e:  # a class of the user's own, or of another version of a library
+        import importlib.util
         import sys
 
+        top = (e.name or "").split(".")[0]
+        if top and top != e.name and importlib.util.find_spec(top) is not None:
+            from importlib.metadata import PackageNotFoundError, version
+
+            try:
+                have = f" {version(top)}"
+            except (PackageNotFoundError, ValueError):
+                have = ""
+            raise ArtifactError(f"model {model}: the artifact cannot be loaded here: it needs {e.name!r}, which "
+                                f"{top}{have} in this Python ({sys.executable}) lacks: it was written by another "
+                                f"version of {top}", hint="write it again with the versions pgscore pins (the "
+                                "environment `pgscore env` reports)") from e
         raise ArtifactError(f"model {model}: the artifact cannot be loaded here: it needs the module {e.name!r}, "
                             f"which this Python ({sys.executable}) cannot import",
-                            hint=f"a class of your own must be importable where the model is loaded: install the "
-                                 f"package that defines {e.name!r} into the environment the database server imports "
-                                 "pgscore from, or build the model from scikit-learn's classes alone") from e
+                            hint=f"a class of your own must be importable wherever the model is loaded: by the "
+                                 "Python that deploys it and by the environment the database server imports "
+                                 f"pgscore from; install the package that defines {e.name!r} into both, or build "
+                                 "the model from scikit-learn's classes alone") from e
     except Exception as e:  # noqa: BLE001 - corrupt pickles raise anything
         what = ("" if data.startswith(_WRITTEN_BY_JOBLIB) else
                 f" (it is not a pickle, nor compressed by joblib: it starts with {bytes(data[:8])!r})")

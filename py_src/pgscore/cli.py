@@ -210,9 +210,10 @@ def _status(url):
         versions, names, live, unsigned = cur.fetchone()
         _say(f"models: {names} ({versions} version{'' if versions == 1 else 's'}, {live} live, {unsigned} unsigned)")
         if signing in ("on", "off"):  # live versions this server refuses to load: every score of them fails
-            cur.execute("""SELECT l.name || ' v' || l.version FROM pgscore.live_models l
-                             JOIN pgscore.artifacts a ON a.model_id = l.model_id
-                            WHERE (a.hmac_sha256 IS NULL) = %s ORDER BY l.name""", (signing == "on",))
+            cur.execute("""SELECT pg_catalog.format('%%s v%%s', l.name, l.version) FROM pgscore.live_models l
+                             JOIN pgscore.artifacts a ON a.model_id OPERATOR(pg_catalog.=) l.model_id
+                            WHERE (a.hmac_sha256 IS NULL) OPERATOR(pg_catalog.=) %s ORDER BY l.name""",
+                        (signing == "on",))
             unloadable = [r[0] for r in cur.fetchall()]
             if unloadable:
                 why = ("unsigned, and this server signs its models" if signing == "on" else
@@ -237,10 +238,11 @@ def _status(url):
             _say("prediction log: WARNING: no partition for today (UTC): its rows go to the default partition, which "
                  f"retention cannot drop by the day; create them with: {command('maintain')} (daily, from cron)")
         elif gap is not None:  # a day dropped by hand, or partitions made ahead of a day that has none
-            ahead = (last - today).days
+            need = (gap - today).days  # maintain creates up to 366 days ahead
+            fix = (command("maintain" + (f" --days-ahead {need}" if need > 7 else "")) if need <= 366 else
+                   f"SELECT pgscore.create_log_partitions(0, '{gap:%Y-%m-%d}')")
             _say(f"prediction log: WARNING: no partition for {gap:%Y-%m-%d} (UTC), though later days have one (until "
-                 f"{last:%Y-%m-%d}): that day's rows will go to the default partition; create it with: "
-                 + command("maintain" + (f" --days-ahead {ahead}" if ahead > 7 else "")))
+                 f"{last:%Y-%m-%d}): that day's rows will go to the default partition; create it with: {fix}")
         else:
             _say(f"prediction log: daily partitions until {last:%Y-%m-%d} (UTC), {(last - today).days} day(s) after "
                  f"today's; {command('maintain')} daily keeps them ahead")
@@ -272,13 +274,13 @@ WITH d AS (SELECT pg_catalog.to_date(pg_catalog.substring(c.relname, '^predictio
              FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
             WHERE i.inhparent = 'pgscore.prediction_log'::pg_catalog.regclass),
      t AS (SELECT (pg_catalog.now() AT TIME ZONE 'UTC')::pg_catalog.date AS today)
-SELECT pg_catalog.max(d.day), t.today, COALESCE(pg_catalog.bool_or(d.day = t.today), false),
+SELECT pg_catalog.max(d.day), t.today, COALESCE(pg_catalog.bool_or(d.day OPERATOR(pg_catalog.=) t.today), false),
        (SELECT pg_catalog.count(*) FROM (SELECT 1 FROM pgscore.prediction_log_default
                                           LIMIT {_DEFAULT_ROWS + 1}) AS x),
        (SELECT pg_catalog.min(g.day)::pg_catalog.date
           FROM pg_catalog.generate_series(t.today::pg_catalog.timestamp, (SELECT pg_catalog.max(e.day) FROM d AS e),
                                           '1 day'::pg_catalog.interval) AS g(day)
-         WHERE NOT EXISTS (SELECT 1 FROM d AS f WHERE f.day = g.day::pg_catalog.date))
+         WHERE NOT EXISTS (SELECT 1 FROM d AS f WHERE f.day OPERATOR(pg_catalog.=) g.day::pg_catalog.date))
   FROM t LEFT JOIN d ON true GROUP BY t.today"""
 
 

@@ -34,6 +34,14 @@ def _rows(path):
 MISSING = {"", "na", "n/a", "null", "none", "nan"}  # a missing value as R, databases, Python and spreadsheets write it
 
 
+def _number(v) -> bool:
+    try:
+        float(v)
+        return True
+    except ValueError:
+        return False
+
+
 def _separator_hint(header) -> str | None:
     """For a header read as one column: the separator the file seems to use instead of commas."""
     if len(header) == 1:
@@ -87,6 +95,12 @@ def read_csv(path, target=None, features=None):
             raise InvalidModel(f"{path} line {blank}: the target {target!r} is empty",
                                hint="every training row needs its label; drop the rows without one")
         raw = [r[t] for _, r in rows]
+        absent = [ln for ln, r in rows if r[t].strip().lower() in MISSING]
+        if absent and all(_number(r[t]) for _, r in rows if r[t].strip().lower() not in MISSING):
+            # numeric labels with a missing one (NA, NULL...): its line; as text, every label would be refused
+            raise InvalidModel(f"{path} line {absent[0]}: the target {target!r} is missing "
+                               f"({next(r[t] for ln, r in rows if ln == absent[0]).strip()})",
+                               hint="every training row needs its label; drop the rows without one")
         try:
             y = np.array([float(v) for v in raw])
             if np.all(y == np.round(y)):

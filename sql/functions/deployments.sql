@@ -101,15 +101,6 @@ $fn$;
 COMMENT ON FUNCTION pgscore.retire(text, text) IS 'Leave a model with no live version (appends a retire row); scoring it then fails until a version is activated';
 
 /*
- * A version made live (deploy, activate, rollback; through SQL, the command
- * line, Python or an alembic revision) must feed every table wired to rescore
- * with its name: a profile table without one of its features would have every
- * INSERT update counters and queue its profiles. Wirings whose trigger is gone
- * (the event table dropped) or whose profile table is gone feed nothing and
- * block nothing; a float8[] column named features feeds any model where the
- * wiring has no counters (as the rescoring trigger reads it).
- */
-/*
  * Whether this server signs and verifies model artifacts: a signing key in
  * its environment (PGSCORE_SIGNING_KEY_FILE). A key it cannot read raises.
  */
@@ -122,6 +113,16 @@ AS $pl$
 $pl$;
 COMMENT ON FUNCTION pgscore.signing_on() IS 'Whether this server signs and verifies model artifacts (a signing key in its environment); raises when its key cannot be read';
 
+/*
+ * A version made live (deploy, activate, rollback; through SQL, the command
+ * line, Python or an alembic revision) must feed every table wired to rescore
+ * with its name: a profile table without one of its features would have every
+ * INSERT update counters and queue its profiles. Wirings whose trigger is gone
+ * (the event table dropped) or whose profile table is gone feed nothing and
+ * block nothing; a float8[] column named features feeds any model where the
+ * wiring has no counters (as the rescoring trigger reads it). Nor may it be a
+ * version the server would refuse to load (its signing not the server's).
+ */
 CREATE FUNCTION pgscore.check_live_version_fed() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
