@@ -336,6 +336,7 @@ CLI_CASES = [
     ("deploy a reason without activating", ["deploy", "{joblib}", "--name", "m", "--features", ",".join(CHURN_FEATURES),
                                             "--no-activate", "--reason", "shadow"], 1, "pgscore activate m VERSION --reason TEXT"),
     ("activate an unknown version", ["activate", "churn", "99"], 1, "99"),
+    ("activate an unknown model", ["activate", "nope", "1"], 1, "there is no model 'nope'"),
     ("activate a version that is not a number", ["activate", "churn", "two"], 2, "invalid int value"),
     ("retire an unknown model", ["retire", INJECT], 1, "DROP TABLE"),
     ("maintain a keep that is not an interval", ["maintain", "--keep", "garbage"], 1,

@@ -15,6 +15,9 @@ BEGIN
         RAISE EXCEPTION 'pgscore.activate: model name and version must not be NULL'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    IF NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = p_name) THEN
+        RAISE EXCEPTION 'there is no model %', quote_literal(p_name) USING ERRCODE = 'undefined_object';
+    END IF;
     SELECT m.model_id INTO v_model_id FROM pgscore.models m WHERE m.name = p_name AND m.version = p_version;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'there is no version % of model %', p_version, quote_literal(p_name)

@@ -242,3 +242,28 @@ END
 $fn$;
 COMMENT ON FUNCTION pgscore.check_live_version_fed() IS 'Trigger function: refuses a deployment that makes live a version whose features a profile table wired to rescore with its name lacks';
 DROP FUNCTION pgscore.signing_on();
+
+CREATE OR REPLACE FUNCTION pgscore.activate(p_name text, p_version integer, p_reason text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_model_id bigint;
+BEGIN
+    IF p_name IS NULL OR p_version IS NULL THEN
+        RAISE EXCEPTION 'pgscore.activate: model name and version must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT m.model_id INTO v_model_id FROM pgscore.models m WHERE m.name = p_name AND m.version = p_version;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'there is no version % of model %', p_version, quote_literal(p_name)
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    INSERT INTO pgscore.deployments (model_name, model_id, action, reason)
+    VALUES (p_name, v_model_id, 'deploy', p_reason);
+    RETURN v_model_id;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.activate(text, integer, text) IS 'Make a version of a model live (appends a deployment); returns its model_id';
