@@ -234,6 +234,7 @@ def test_retention_drops_whole_days_and_their_rollups(churn):
     assert said and "0 daily partition(s) dropped, 2 row(s) deleted from the default partition" in said[-1], said
     assert query(churn, "SELECT entity_key FROM pgscore.outcomes") == [("b",)]
     assert "1 outcome(s) observed before it deleted" in said[-1], said
+    assert f"{before + day_before} rollup row(s) deleted ({before} of 5 minutes, {day_before} of a day)" in said[-1]
     with pytest.raises(psycopg2.Error) as e:
         query(churn, "SELECT pgscore.drop_log_partitions('0')")
     assert e.value.pgcode == "22023" and "positive" in e.value.pgerror

@@ -73,6 +73,7 @@ DECLARE
     v_dropped integer := 0;
     v_rows bigint;
     v_buckets bigint;
+    v_days bigint;
     v_outcomes bigint;
 BEGIN
     IF p_older_than IS NULL OR p_older_than <= interval '0' THEN
@@ -105,12 +106,13 @@ BEGIN
     DELETE FROM pgscore.drift_rollup WHERE bucket < v_cut;
     GET DIAGNOSTICS v_buckets = ROW_COUNT;
     DELETE FROM pgscore.drift_rollup_day WHERE day < v_cut;
+    GET DIAGNOSTICS v_days = ROW_COUNT;
     -- an outcome judges the newest prediction logged before it was observed: one observed before the cut
     -- has none left to judge, and would count as unmatched (outcome_matches) for ever
     DELETE FROM pgscore.outcomes WHERE observed_at < v_cut;
     GET DIAGNOSTICS v_outcomes = ROW_COUNT;
-    RAISE NOTICE 'pgscore.drop_log_partitions: before %: % daily partition(s) dropped, % row(s) deleted from the default partition, % rollup row(s) deleted, % outcome(s) observed before it deleted',
-        v_cut, v_dropped, v_rows, v_buckets, v_outcomes;
+    RAISE NOTICE 'pgscore.drop_log_partitions: before %: % daily partition(s) dropped, % row(s) deleted from the default partition, % rollup row(s) deleted (% of 5 minutes, % of a day), % outcome(s) observed before it deleted',
+        v_cut, v_dropped, v_rows, v_buckets + v_days, v_buckets, v_days, v_outcomes;
     RETURN v_dropped;
 END
 $fn$;
