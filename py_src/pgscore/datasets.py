@@ -34,6 +34,10 @@ def _rows(path):
 MISSING = {"", "na", "n/a", "null", "none", "nan"}  # a missing value as R, databases, Python and spreadsheets write it
 
 
+def _missing(v) -> bool:
+    return v.strip().lower() in MISSING
+
+
 def _number(v) -> bool:
     try:
         float(v)
@@ -76,7 +80,7 @@ def read_csv(path, target=None, features=None):
 
     def num(v, col, line):
         try:
-            return np.nan if v.strip().lower() in MISSING else float(v)
+            return np.nan if _missing(v) else float(v)
         except ValueError:
             from pgscore.features import NUMBERS_ONLY
 
@@ -95,11 +99,10 @@ def read_csv(path, target=None, features=None):
             raise InvalidModel(f"{path} line {blank}: the target {target!r} is empty",
                                hint="every training row needs its label; drop the rows without one")
         raw = [r[t] for _, r in rows]
-        absent = [ln for ln, r in rows if r[t].strip().lower() in MISSING]
-        if absent and all(_number(r[t]) for _, r in rows if r[t].strip().lower() not in MISSING):
+        absent = [(ln, r[t].strip()) for ln, r in rows if _missing(r[t])]
+        if absent and all(_number(v) for v in raw if not _missing(v)):
             # numeric labels with a missing one (NA, NULL...): its line; as text, every label would be refused
-            raise InvalidModel(f"{path} line {absent[0]}: the target {target!r} is missing "
-                               f"({next(r[t] for ln, r in rows if ln == absent[0]).strip()})",
+            raise InvalidModel(f"{path} line {absent[0][0]}: the target {target!r} is missing ({absent[0][1]})",
                                hint="every training row needs its label; drop the rows without one")
         try:
             y = np.array([float(v) for v in raw])

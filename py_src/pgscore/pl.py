@@ -272,11 +272,12 @@ def register_model(plpy, GD, name, artifact, sha, meta, baselines, activate, rea
                                         "WHERE name = $1", ["text"]), [name])[0]["v"]
     # the reason goes with the version too, live or not (a schema before 0029 has no column for it: the
     # migrations' tests deploy with this code at every revision)
-    if plpy.execute(schema.VERSION_REASON):
-        insert, types, args = _INSERT_MODEL.replace("@C", ", reason").replace("@V", ", $4"), ["text", "int4", "text", "text"], [reason]
-    else:
-        insert, types, args = _INSERT_MODEL.replace("@C", "").replace("@V", ""), ["text", "int4", "text"], []
-    model_id = plpy.execute(plpy.prepare(insert, types), [name, version, meta, *args])[0]["model_id"]
+    with_reason = bool(plpy.execute(schema.VERSION_REASON))
+    insert = _INSERT_MODEL.replace("@C", ", reason" if with_reason else "").replace("@V", ", $4" if with_reason else "")
+    types, args = ["text", "int4", "text"], [name, version, meta]
+    if with_reason:
+        types, args = types + ["text"], args + [reason]
+    model_id = plpy.execute(plpy.prepare(insert, types), args)[0]["model_id"]
     plpy.execute(plpy.prepare("INSERT INTO pgscore.artifacts (model_id, bytes, sha256, hmac_sha256) "
                               "VALUES ($1, $2, $3, $4)", ["int8", "bytea", "text", "text"]),
                  [model_id, data, sha, signature])
