@@ -1655,6 +1655,37 @@ def test_a_profile_that_row_level_security_hides_fails_the_insert(shop, clerk):
     assert query(shop, "SELECT customer_id FROM complaints") == [(6,)]
 
 
+@pytest.mark.parametrize("missing_profile", ["create", "queue"])
+@pytest.mark.parametrize("counters", ["window", "count"])
+def test_a_profile_the_role_sees_but_a_policy_keeps_it_from_updating_fails_the_insert(shop, clerk, counters,
+                                                                                       missing_profile):
+    """A policy for UPDATE narrower than the one for SELECT: the role reads profile 7 but cannot count into
+    it (the lock and the UPDATE skip it, silently). Its events would commit with no counter, no score and
+    nothing queued; the INSERT fails instead (42501), naming the key, and keeps none of its events."""
+    spec = {"support_calls": "count"} if counters == "count" else None
+    attach(shop, missing_profile=missing_profile, **({"counters": spec} if spec else {}))
+    query(shop, f"GRANT SELECT, INSERT, UPDATE ON customers TO {clerk}; "
+                "ALTER TABLE customers ENABLE ROW LEVEL SECURITY; "
+                f"CREATE POLICY see ON customers FOR SELECT TO {clerk} USING (true); "
+                f"CREATE POLICY upd ON customers FOR UPDATE TO {clerk} USING (id <> 7); "
+                f"CREATE POLICY ins ON customers FOR INSERT TO {clerk} WITH CHECK (true)")
+    before = profiles(shop, [6, 7])
+    query(shop, f"SET ROLE {clerk}")
+    for values in ("(7)", "(6), (7)"):
+        with pytest.raises(errors.InsufficientPrivilege) as e:
+            query(shop, f"INSERT INTO complaints (customer_id) VALUES {values}")
+        assert ("public.customers has a row with id 7 that the role inserting the events may read but not update "
+                "(row-level security)") in e.value.pgerror, e.value.pgerror
+        assert "a policy for UPDATE" in e.value.diag.message_hint
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (6)")  # updatable: counted as usual
+    query(shop, "RESET ROLE")
+    assert query(shop, "SELECT customer_id FROM complaints") == [(6,)]
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    after = profiles(shop, [6, 7])
+    assert after[7] == before[7]
+    assert after[6][1] == before[6][1] + 1
+
+
 def test_with_the_queue_rule_a_profile_that_row_level_security_hides_is_queued_as_missing(shop, clerk):
     """'queue' creates nothing, so a profile a policy hides looks missing to the inserting role: its events are
     kept, its key queued (P0002) with no counter changed; retry_failed by a role that sees it rescores it

@@ -382,6 +382,18 @@ class Sql:
                 if missing_only else "")
         return keys_sql(self.ek, self.src, cond)
 
+    def unlockable(self) -> str:
+        """The keys (as text) of the profiles the events name that the inserting role may read but not lock:
+        a row-level security policy for UPDATE narrower than the one for SELECT. FOR UPDATE applies both (the
+        lock skips such a row), a plain read only the one for SELECT, and an UPDATE skips it without an
+        error. NULL keys where row-level security is not active on the profile table."""
+        rows = (f"SELECT p.{self.pk} AS k FROM {self.P} AS p WHERE p.{self.pk} {EQ} ANY (SELECT e.{self.ek} FROM "
+                f"{self.src} AS e) FOR UPDATE OF p")
+        cond = (f" AND pg_catalog.row_security_active({int(self.w.profiles.oid)}::pg_catalog.oid) "
+                f"AND EXISTS (SELECT 1 FROM {self.P} AS p WHERE p.{self.pk} {EQ} e.{self.ek}) "
+                f"AND NOT EXISTS (SELECT 1 FROM l WHERE l.k {EQ} e.{self.ek})")
+        return f"WITH l AS MATERIALIZED ({rows}) " + keys_sql(self.ek, self.src, cond)
+
     def create(self) -> str:
         return (f"INSERT INTO {self.P} AS p ({self.pk}) SELECT DISTINCT e.{self.ek} FROM {self.src} AS e "
                 f"WHERE e.{self.ek} IS NOT NULL ORDER BY 1 ON CONFLICT ({self.pk}) DO NOTHING")
@@ -578,6 +590,7 @@ class Plans:
         self.create = prep(sql.create()) if w.missing_profile == "create" else None
         self.counters_only = prep(sql.counters_only())
         self.counters_for = None  # counters_only(keyed=True), prepared when a counters_only fails
+        self.unlockable = None  # sql.unlockable(), prepared when the lock takes fewer profiles than the events name
         self.writes = {}
         if model is not None:
             self.write_types = sql.write_types()
@@ -829,8 +842,9 @@ def _null_keys(plpy, w: Wiring, n):
 def _read(plpy, w: Wiring, plans: Plans):
     """Lock and read the affected profiles; create or queue the missing ones; warn about NULL keys."""
     failures = []
-    r, keys = _locked_read(plpy, plans)
+    r, keys = _locked_read(plpy, w, plans)
     if r["wanted"] > len(keys):
+        _refuse_unlockable(plpy, w, plans)
         if plans.create is not None:
             try:
                 plpy.execute(plans.create)
@@ -841,7 +855,7 @@ def _read(plpy, w: Wiring, plans: Plans):
                 failures.append(Failure(missing, f"{w.profiles.name} has no row with this {w.profile_key} and "
                                                  f"creating it failed: {_message(e)}; no counter changed", _state(e)))
             else:
-                r, keys = _locked_read(plpy, plans)  # locks, too, a profile another transaction created meanwhile
+                r, keys = _locked_read(plpy, w, plans)  # locks, too, a profile another transaction created meanwhile
                 if r["wanted"] > len(keys):  # neither created nor found
                     missing = plpy.execute(plans.sql.keys(missing_only=True))[0]["keys"] or []
                     if not plpy.execute(f"SELECT pg_catalog.row_security_active({int(w.profiles.oid)}::pg_catalog.oid)"
@@ -869,17 +883,37 @@ def _hidden(w: Wiring, missing) -> PgscoreError:
                              "the events as a role that does")
 
 
-def _locked_read(plpy, plans: Plans):
+def _refuse_unlockable(plpy, w: Wiring, plans: Plans):
+    """Raise (42501) where the inserting role may read profiles its events name but a policy keeps it from
+    updating them: the lock and the counters' UPDATE would skip them without an error, and their events
+    would commit with no counter, no score and nothing queued."""
+    if plans.unlockable is None:
+        plans.unlockable = plpy.prepare(plans.sql.unlockable())
+    hidden = plpy.execute(plans.unlockable)[0]["keys"]
+    if hidden:
+        raise PgscoreError(f"rescoring {w.profiles.name} for {w.events.name} failed: {w.profiles.name} has a row "
+                           f"with {w.profile_key} {', '.join(sorted(hidden)[:5])} that the role inserting the events "
+                           "may read but not update (row-level security), and so cannot count into; the events "
+                           "were not inserted", sqlstate=INSUFFICIENT_PRIVILEGE,
+                           hint=f"a policy for UPDATE on {w.profiles.name} must let the role update every row its "
+                                "events name, as its policy for SELECT lets it read them; or insert the events as a "
+                                "role that may")
+
+
+def _locked_read(plpy, w: Wiring, plans: Plans):
     """plans.read, run again while it read more profiles than the lock before it took (where counters
     are recomputed, the lock is a statement of its own: a profile another client created after the
     lock's snapshot and before the read's is read unlocked, and another client's event for it could
     land between this read and the write). Each run locks with a new snapshot; after RELOCKS runs the
-    last one is used."""
-    for _ in range(RELOCKS):
+    last one is used. A profile the lock skips because a policy keeps the role from updating it is no
+    such race: refused (_refuse_unlockable)."""
+    for i in range(RELOCKS):
         r = plpy.execute(plans.read)[0]
         keys = r["keys"] or []
         if r["locked"] is None or len(keys) <= r["locked"]:
             break
+        if i == 0:
+            _refuse_unlockable(plpy, w, plans)
     return r, keys
 
 
