@@ -126,6 +126,45 @@ def test_savepoints_and_immediate_constraints(churn):
     assert logged(churn) == 17
 
 
+def by_prefix(conn):
+    return dict(query(conn, "SELECT left(entity_key, 1), count(*) FROM pgscore.prediction_log GROUP BY 1"))
+
+
+@pytest.mark.parametrize("after", [True, False])
+def test_a_buffer_written_inside_a_savepoint_that_rolls_back_is_written_again(churn, after):
+    """More predictions inside a savepoint than the buffer holds write it there, with the rows buffered
+    before the savepoint: rolled back with it, they were lost (and some of the savepoint's kept). Each is
+    logged once, as the rows of a rolled-back savepoint are, with scoring after the savepoint or not."""
+    with churn.cursor() as cur:
+        cur.execute("BEGIN")
+        cur.execute("SELECT count(pgscore.score('churn', f, p_key => 'A' || id)) FROM customers WHERE id <= 100")
+        cur.execute("SAVEPOINT s")
+        cur.execute("SELECT count(pgscore.score('churn', f, p_key => 'B' || id)) FROM customers WHERE id <= 24000")
+        cur.execute("ROLLBACK TO SAVEPOINT s")
+        if after:
+            cur.execute("SELECT count(pgscore.score('churn', f, p_key => 'C' || id)) FROM customers WHERE id <= 100")
+        cur.execute("COMMIT")
+    assert by_prefix(churn) == {"A": 100, "B": 24000, **({"C": 100} if after else {})}
+    assert query(churn, "SELECT count(DISTINCT entity_key) FROM pgscore.prediction_log") == [(24200 if after else 24100,)]
+
+
+def test_a_buffer_written_in_a_plpgsql_exception_block_that_catches_an_error_is_written_again(churn):
+    """The same through a PL/pgSQL block whose EXCEPTION clause catches an error (a subtransaction), nested
+    in a savepoint that is released: what the block wrote is rolled back with it, and written again."""
+    with churn.cursor() as cur:
+        cur.execute("BEGIN")
+        cur.execute("SELECT count(pgscore.score('churn', f, p_key => 'A' || id)) FROM customers WHERE id <= 100")
+        cur.execute("SAVEPOINT s")
+        cur.execute("""DO $$ BEGIN
+                         PERFORM count(pgscore.score('churn', f, p_key => 'B' || id)) FROM customers WHERE id <= 15000;
+                         RAISE EXCEPTION 'caught';
+                       EXCEPTION WHEN raise_exception THEN NULL; END $$""")
+        cur.execute("SELECT count(pgscore.score('churn', f, p_key => 'C' || id)) FROM customers WHERE id <= 12000")
+        cur.execute("RELEASE SAVEPOINT s")
+        cur.execute("COMMIT")
+    assert by_prefix(churn) == {"A": 100, "B": 15000, "C": 12000}
+
+
 def test_sampling_and_off(churn):
     query(churn, "SET pgscore.log_queries = 'off'")
     query(churn, "SELECT count(pgscore.score('churn', f)) FROM customers")

@@ -113,7 +113,6 @@ class Rows:
                 _execute(log, "insert", len(self.flat), lambda fmt: [
                     lit(self.models), _or_null(self.keys), fmt.value(self.flat), lit(lo), lit(hi),
                     fmt.value(self.scores), _or_null(self.labels), source, self.causes, lit(self.cause_idx)])
-        self.__init__()
 
 
 class QueryLog:
@@ -125,6 +124,9 @@ class QueryLog:
         self.arm_plan = plpy.prepare(_ARM)
         self.settings_plan = plpy.prepare(_SETTINGS, ["pg_catalog.text"])
         self.rows = Rows()
+        # (top xid, subtransaction xid, Rows) written inside a subtransaction: a rollback of it takes them
+        # with it, rows buffered before it included; written again if it did (settle)
+        self.kept = []
         self.armed = None  # the (xid, subxid) whose log_pending row will flush the buffer
         self.write_through = False
         self.flushes = 0
@@ -140,6 +142,8 @@ class QueryLog:
 
     def new_statement(self):
         self.rate = None
+        if self.kept and not self.clock.nested():
+            self.settle()
 
     def _settings(self):
         r = self.settings_plan.execute([None])[0]
@@ -168,6 +172,7 @@ class QueryLog:
     def _arm(self, tx):
         if self.armed is None or tx[0] != self.armed[0]:
             self.rows = Rows()  # left by a transaction that rolled back (commit would have flushed it)
+            self.kept = []
             self.write_through = False
         before = self.flushes
         self.plpy.execute(self.arm_plan)
@@ -176,13 +181,30 @@ class QueryLog:
         self.armed = self.clock.transaction()
 
     def flush(self):
-        self.rows.write(self, "query")
+        rows = self.rows
+        rows.write(self, "query")  # (one that fails, a cancel say, leaves the rows buffered)
+        self.rows = Rows()
+        if self.clock is not None and self.clock.nested():
+            self.kept.append((*self.clock.written_in(), rows))
+
+    def settle(self):
+        """Back at the transaction's top level: write again the rows written inside a subtransaction that
+        rolled back since (they were predicted all the same, as those still buffered are), forget the others
+        (committed into the transaction)."""
+        top = self.clock.transaction()[0]
+        while self.kept:
+            xid, sub, rows = self.kept[0]
+            if xid == top and self.clock.aborted(sub):
+                rows.write(self, "query")
+            del self.kept[0]
 
     def at_commit(self):
         """The deferred trigger: write what is buffered and forget this transaction's marker rows."""
         self.flushes += 1
         if self.armed is None:
             return
+        if self.kept and not self.clock.nested():  # (SET CONSTRAINTS ALL IMMEDIATE fires it inside one too)
+            self.settle()
         self.flush()
         self.plpy.execute(_DISARM)
         self.armed = None

@@ -22,6 +22,9 @@ class Clock:
         self._cid = _fn(lib, "GetCurrentCommandId", ctypes.c_uint32, argtypes=None)
         self._xid = _fn(lib, "GetTopTransactionIdIfAny", ctypes.c_uint32)
         self._subxid = _fn(lib, "GetCurrentSubTransactionId", ctypes.c_uint32)
+        self._level = _fn(lib, "GetCurrentTransactionNestLevel", ctypes.c_int)
+        self._own_xid = _fn(lib, "GetCurrentTransactionIdIfAny", ctypes.c_uint32)
+        self._did_abort = _fn(lib, "TransactionIdDidAbort", ctypes.c_bool, [ctypes.c_uint32])
 
     def statement(self) -> tuple[int, int]:
         """Changes with every top-level statement and after every command that wrote data."""
@@ -30,6 +33,19 @@ class Clock:
     def transaction(self) -> tuple[int, int]:
         """(top-level xid or 0 before one is assigned, subtransaction id)."""
         return self._xid(), self._subxid()
+
+    def nested(self) -> bool:
+        """Whether a subtransaction is running: a savepoint, a PL/pgSQL block with an EXCEPTION clause."""
+        return self._level() > 1
+
+    def written_in(self) -> tuple[int, int]:
+        """(top-level xid, the xid of the current subtransaction, or of the transaction at the top level),
+        0 where none is assigned (nothing written yet)."""
+        return self._xid(), self._own_xid()
+
+    def aborted(self, xid) -> bool:
+        """Whether (sub)transaction `xid` rolled back; one released into its parent has not, until that does."""
+        return bool(self._did_abort(xid))
 
 
 def _fn(lib, name, restype, argtypes=()):
