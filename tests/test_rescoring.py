@@ -1794,3 +1794,49 @@ def test_a_before_trigger_on_a_partition_of_the_profiles_is_seen(db_url):
     assert [r[0][0] for r in rows] == [102, 100]
     want = model.predict_proba(np.array([r[0] for r in rows]))[:, 1]
     assert np.max(np.abs(np.array([r[1] for r in rows]) - want)) < 1e-9
+
+
+def test_a_profile_key_whose_type_changed_since_the_wiring_was_read_is_counted(shop):
+    """int to bigint, the usual migration, after this backend read the wiring (its statements cast keys to
+    the key's type): a key past int4's range is counted and queued for its own reason, not lost to an
+    overflow of the old type (counters are not replayed by retry_failed)."""
+    query(shop, "CREATE TABLE p1 (LIKE customers INCLUDING DEFAULTS); ALTER TABLE p1 ALTER COLUMN id TYPE int, "
+                "ADD PRIMARY KEY (id); INSERT INTO p1 SELECT * FROM customers WHERE id <= 20; "
+                "CREATE TABLE e1 (eid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, cid int)")
+    query(shop, "SELECT pgscore.attach_rescoring('e1', 'p1', 'cid', 'churn', 'churn_score', "
+                "'{\"support_calls\": \"count\"}', p_profile_key => 'id')")
+    query(shop, "INSERT INTO e1 (cid) VALUES (1)")  # the wiring read, and kept by this backend
+    query(shop, "ALTER TABLE e1 ALTER COLUMN cid TYPE bigint; ALTER TABLE p1 ALTER COLUMN id TYPE bigint")
+    query(shop, "UPDATE p1 SET id = 3000000002 WHERE id = 2")
+    (calls,), = query(shop, "SELECT support_calls FROM p1 WHERE id = 3000000002")
+    query(shop, "INSERT INTO e1 (cid) VALUES (3000000000), (3000000002)")  # one created (its features NULL), one found
+    assert query(shop, "SELECT id, support_calls FROM p1 WHERE id > 2147483647 ORDER BY id") == [
+        (3000000000, 1), (3000000002, calls + 1)]
+    assert query(shop, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("3000000000", "22023")]
+    (score,), = query(shop, "SELECT churn_score FROM p1 WHERE id = 3000000002")
+    assert score == query(shop, "SELECT pgscore.score('churn', ARRAY[%s]::float8[]) FROM p1 WHERE id = 3000000002"
+                          % ", ".join(CHURN_FEATURES))[0][0]
+
+
+@pytest.mark.parametrize("key_type", ["float8", "numeric(12,2)"])
+def test_queued_keys_are_cleared_by_the_retry_that_rescores_them(shop, key_type):
+    """A key queues and clears as the same text whatever its type: 5 is '5' for a float8 key (Python's
+    str gave '5.0', which nothing cleared: retried and logged again at every retry_failed), and an event's
+    42 queued for a missing numeric(12,2) profile is the profile 42.00 once it exists (the retry called it
+    missing, P0002, and kept it queued)."""
+    query(shop, f"CREATE TABLE pf (LIKE customers INCLUDING DEFAULTS); ALTER TABLE pf ALTER COLUMN id TYPE {key_type}, "
+                "ADD PRIMARY KEY (id); INSERT INTO pf SELECT * FROM customers WHERE id <= 10; "
+                "CREATE TABLE ef (cid int)")
+    rid, = query(shop, "SELECT pgscore.attach_rescoring('ef', 'pf', 'cid', 'churn', 'churn_score', "
+                       "'{\"support_calls\": \"count\"}', p_profile_key => 'id', p_missing_profile => 'queue')")[0]
+    feature = CHURN_FEATURES[0]
+    query(shop, f"UPDATE pf SET {feature} = NULL WHERE id = 5")
+    query(shop, "INSERT INTO ef (cid) VALUES (5), (42)")
+    queued = dict(query(shop, "SELECT entity_key, sqlstate FROM pgscore.error_queue"))
+    assert queued == {query(shop, "SELECT id::text FROM pf WHERE id = 5")[0][0]: "22023", "42": "P0002"}
+    query(shop, f"UPDATE pf SET {feature} = 1 WHERE id = 5; UPDATE pf SET id = 42 WHERE id = 6")
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 2, 0)]
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == []
+    assert query(shop, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'retry'") == [(2,)]
+    assert query(shop, "SELECT count(*) FROM pf WHERE id IN (5, 42) AND churn_score IS NOT NULL") == [(2,)]

@@ -210,7 +210,7 @@ class Wiring:
         self.seen_as = None  # (schema, name) of the trigger's table, once found to be the one named here
         self.missing = missing_columns(self)  # columns the wiring names that its tables no longer have
         # the profile key's type, qualified (the statements cast key parameters to it)
-        pk_type = self.profiles.columns.get(self.profile_key)
+        pk_type = self.key_type_oid = self.profiles.columns.get(self.profile_key)
         self.key_type = (plpy.execute(plpy.prepare(_TYPE_NAME, ["pg_catalog.oid"]), [pk_type])[0]["name"]
                          if pk_type is not None else None)
         # the profile table and its partitions (read once: a partition attached later is seen when the wiring is
@@ -352,14 +352,14 @@ class Sql:
                 f"l AS MATERIALIZED (SELECT p.{self.pk} AS k, {data} AS b FROM {self.P} AS p "
                 f"JOIN a ON p.{self.pk} {EQ} a.k ORDER BY p.{self.pk}{lock}) "
                 # which version is live now (the trigger re-plans when it is not the one planned for)
-                f"SELECT {self.live()} AS live, {computed_sql(self.w.tree)} AS computed, "
+                f"SELECT {self.live()} AS live, {computed_sql(self.w.tree)} AS computed, {self.retyped()} AS retyped, "
                 + ("NULL::pg_catalog.int8" if locking else
                    f"pg_catalog.current_setting({self.lit(LOCKED)})::pg_catalog.int8") + " AS locked, "
                 "EXISTS (SELECT 1 FROM pgscore.error_queue q "
                 f"WHERE q.rescoring_id {EQ} {int(self.w.id)}::pg_catalog.int8) AS queued, "
                 "(SELECT pg_catalog.count(*) FROM a WHERE a.k IS NOT NULL) AS wanted, "
                 "(SELECT pg_catalog.sum(a.n) FROM a WHERE a.k IS NULL) AS null_keys, "
-                "(SELECT pg_catalog.array_agg(l.k) FROM l) AS keys, "
+                "(SELECT pg_catalog.array_agg(l.k::pg_catalog.text) FROM l) AS keys, "
                 f"(SELECT pg_catalog.string_agg(COALESCE(l.b, {self.fmt.sql(batch.EMPTY)}), "
                 "''::pg_catalog.bytea) FROM l) AS data")
 
@@ -368,6 +368,14 @@ class Sql:
         return (f"(SELECT CASE WHEN d.action {EQ} 'retire'::pg_catalog.text THEN NULL ELSE d.model_id END "
                 f"FROM pgscore.deployments d WHERE d.model_name {EQ} {self.lit(self.w.model_name)}::pg_catalog.text "
                 "ORDER BY d.deployment_id DESC LIMIT 1)")
+
+    def retyped(self) -> str:
+        """Whether the profile key's type is no longer the one the wiring was read with (an ALTER COLUMN
+        ... TYPE since, int to bigint say): the statements cast keys to it, and the wiring is read again."""
+        return (f"NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) "
+                f"{int(self.w.profiles.oid)}::pg_catalog.oid AND a.attname OPERATOR(pg_catalog.=) "
+                f"{self.lit(self.w.profile_key)}::pg_catalog.name AND a.atttypid OPERATOR(pg_catalog.=) "
+                f"{int(self.w.key_type_oid or 0)}::pg_catalog.oid)")
 
     def cause(self, via, rescoring_id, event_table, events) -> str:
         """The audit rows' cause: what rescored, for which events (their ids, when the event table has a
@@ -403,10 +411,9 @@ class Sql:
         in $1 (text[])."""
         if not self.w.counters:
             return "SELECT 1"
-        frm = (f"a JOIN pg_catalog.unnest($1::pg_catalog.text[]) AS s(k) ON a.k::pg_catalog.text {EQ} s.k"
-               if keyed else "a")
-        return (f"WITH a AS ({self.agg}) UPDATE {self.P} AS p SET {self.set_counters} FROM {frm} "
-                f"WHERE p.{self.pk} {EQ} a.k")
+        only = f" AND p.{self.pk} {EQ} ANY ($1::pg_catalog.text[]::{self.ktype}[])" if keyed else ""
+        return (f"WITH a AS ({self.agg}) UPDATE {self.P} AS p SET {self.set_counters} FROM a "
+                f"WHERE p.{self.pk} {EQ} a.k{only}")
 
     def apply(self) -> str:
         """For a profile table whose columns PostgreSQL computes (Wiring.computed): the counters, and the
@@ -414,7 +421,7 @@ class Sql:
         key order, as read() gives them. The profiles are locked by read() before it."""
         u = (f"u AS (UPDATE {self.P} AS p SET {self.set_counters} FROM a WHERE p.{self.pk} {EQ} a.k "
              f"RETURNING p.{self.pk} AS k, {self.fmt.sql(self.features(new=False))} AS b)")
-        return (f"WITH a AS ({self.agg}), {u} SELECT pg_catalog.array_agg(u.k ORDER BY u.k) AS keys, "
+        return (f"WITH a AS ({self.agg}), {u} SELECT pg_catalog.array_agg(u.k::pg_catalog.text ORDER BY u.k) AS keys, "
                 f"pg_catalog.string_agg(COALESCE(u.b, {self.fmt.sql(batch.EMPTY)}), ''::pg_catalog.bytea "
                 "ORDER BY u.k) AS data FROM u")
 
@@ -430,10 +437,12 @@ class Sql:
         if w.scored_at_column:
             ts = q(w.scored_at_column)
             sets.append(f"{ts} = CASE WHEN s.score IS NULL THEN p.{ts} ELSE pg_catalog.now() END")
-        s = (f"s AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1::{self.ktype}[]), "
+        # the keys as text ($1: the profile key's own text, or a queued key's as it was queued), each cast
+        # to the key's type (Wiring.key_type: current, see retyped)
+        s = (f"s AS (SELECT s.q::{self.ktype} AS k, s.* FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
              "pg_catalog.unnest($2::pg_catalog.float8[])"
-             + (", pg_catalog.unnest($6::pg_catalog.text[])) AS s(k, score, label))" if labelled else
-                ") AS s(k, score))"))
+             + (", pg_catalog.unnest($6::pg_catalog.text[])) AS s(q, score, label))" if labelled else
+                ") AS s(q, score))"))
         if retry:
             head, frm, where = f"WITH {s}, ", "s", f"p.{self.pk} {EQ} s.k"
         else:
@@ -442,11 +451,11 @@ class Sql:
             sets = ([self.set_counters] if w.counters and counters else []) + sets
         source, via = ("retry", "retry_failed") if retry else ("trigger", "trigger")
         clear_queue = (f"d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id {EQ} $3 "
-                       f"AND q.entity_key {EQ} u.k AND u.score IS NOT NULL) " if clear else "")
+                       f"AND q.entity_key {EQ} u.q AND u.score IS NOT NULL) " if clear else "")
         cause = self.cause(via, "$3", "$4", events=not retry)
         return (head +
                 f"u AS (UPDATE {self.P} AS p SET {', '.join(sets)} FROM {frm} WHERE {where} "
-                f"RETURNING p.{self.pk}::pg_catalog.text AS k, s.score, {'a.n' if not retry else 'NULL'} AS n, "
+                f"RETURNING p.{self.pk}::pg_catalog.text AS k, s.q, s.score, {'a.n' if not retry else 'NULL'} AS n, "
                 f"{'a.ids' if not retry else 'NULL'} AS ids, {self.features(new=False)} AS f"
                 + (", s.label)" if labelled else ")")
                 + (", " + clear_queue if clear else " ") +
@@ -457,7 +466,7 @@ class Sql:
 
     def write_types(self) -> list[str]:
         """The parameter types of write()."""
-        return [f"{self.ktype}[]", *_WRITE_TYPES] + (["pg_catalog.text[]"] if self.model.multiclass else [])
+        return ["pg_catalog.text[]", *_WRITE_TYPES] + (["pg_catalog.text[]"] if self.model.multiclass else [])
 
     def fast(self, optimistic=False) -> str | None:
         """For a model scored in SQL (see compiled.score_sql): the new counters, the score, scored_at,
@@ -509,7 +518,7 @@ class Sql:
         # (and no column computed by PostgreSQL, which this statement would read at its old value: a
         # trigger created since the wiring was read; the general path then reads the wiring again)
         # ($3, the planned version, is never NULL: IS NOT DISTINCT FROM would name an unqualified =)
-        live = f"COALESCE({self.live()} {EQ} $3, false) AND NOT {computed_sql(w.tree)}"
+        live = f"COALESCE({self.live()} {EQ} $3, false) AND NOT {computed_sql(w.tree)} AND NOT {self.retyped()}"
         # the UPDATE's end and what follows it: the queued errors cleared, the audit rows
         tail = (f"RETURNING p.{self.pk}::pg_catalog.text AS k, {score} AS score, n.n, n.ids, n.f), "
                 f"d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id {EQ} $1 "
@@ -551,11 +560,13 @@ class Sql:
                 f"UPDATE {self.P} AS p SET {', '.join(sets)} WHERE {keys}")
 
     def retry_read(self) -> str:
-        return (f"SELECT pg_catalog.array_agg(l.k) AS keys, pg_catalog.string_agg(COALESCE(l.b, "
+        # (a key is queued as the profile key's text, or for a missing profile as the event key's, which
+        # may differ: 42 for 42.00; each profile found is named by the key it was queued as)
+        return (f"SELECT pg_catalog.array_agg(l.q) AS keys, pg_catalog.string_agg(COALESCE(l.b, "
                 f"{self.fmt.sql(batch.EMPTY)}), ''::pg_catalog.bytea) AS data "
-                f"FROM (SELECT p.{self.pk} AS k, {self.fmt.sql(self.features(new=False))} AS b "
-                f"FROM {self.P} AS p WHERE p.{self.pk} {EQ} ANY ($1::pg_catalog.text[]::{self.ktype}[]) "
-                f"ORDER BY p.{self.pk} FOR UPDATE OF p) AS l")
+                f"FROM (SELECT s.q, {self.fmt.sql(self.features(new=False))} AS b "
+                f"FROM pg_catalog.unnest($1::pg_catalog.text[]) AS s(q) JOIN {self.P} AS p "
+                f"ON p.{self.pk} {EQ} s.q::{self.ktype} ORDER BY p.{self.pk} FOR UPDATE OF p) AS l")
 
 
 _QUEUE = ("INSERT INTO pgscore.error_queue AS q (rescoring_id, model_name, profile_table, entity_key, reason, "
@@ -723,7 +734,8 @@ def _rescore(plpy, GD, w: Wiring, again=True):
         failures = [Failure(keys, f"reading the profiles failed: {_message(e)}", _state(e))]
         _counters_only(plpy, w, plans, keys, failures, lock=True)
         return queue(plpy, w, plans.queue, failures, via="trigger")
-    if r["computed"] != w.computed and again:  # a trigger or generated column came or went: read it all again
+    # a trigger or generated column came or went, or the key's type changed: read it all again
+    if (r["computed"] != w.computed or r["retyped"]) and again:
         # (the profiles stay locked; a profile created above is found this time)
         GD.get("pgscore.rescoring", {}).pop(w.id, None)
         w2 = wiring(plpy, GD, w.id)
