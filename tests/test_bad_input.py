@@ -122,6 +122,10 @@ SQL_CASES = [
      (INJECT_ID,), "42703", "DROP TABLE"),
     ("score_chunk NULL into", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', NULL)", (), "22004",
      ""),
+    ("score_chunk NULL p_log", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'churn_score', "
+     "p_log => NULL)", (), "22004", "p_log must not be NULL"),
+    ("score_table NULL p_log", "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', p_log => NULL)",
+     (), "22004", "p_log must not be NULL"),
     ("score_table injection into", "CALL pgscore.score_table('churn', 'customers', 'id', %s)", (INJECT_ID,), "42703",
      "DROP TABLE"),
     ("score_table chunk -5", "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', -5)", (), "22023",

@@ -494,7 +494,8 @@ def key_hint(plpy, keys: dict, name, column) -> str:
         return (f"its primary key has several columns, and no column of its own names a row; if {column}'s values "
                 f"are unique: CREATE UNIQUE INDEX ON {name} ({col}); else add a key of one column: ALTER TABLE "
                 f"{name} ADD COLUMN row_id bigint GENERATED ALWAYS AS IDENTITY UNIQUE")
-    return f"if its values are unique: ALTER TABLE {name} ADD PRIMARY KEY ({col})"
+    return (f"if its values are unique: ALTER TABLE {name} ADD PRIMARY KEY ({col}); where it holds NULLs (which a "
+            f"primary key refuses): CREATE UNIQUE INDEX ON {name} ({col})")
 
 
 _RELKIND = "SELECT c.relkind::pg_catalog.text AS k FROM pg_catalog.pg_class c WHERE c.oid = $1"
@@ -630,8 +631,11 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
     for what, v in (("table", table), ("key column", key), ("score column", into)):
         if v is None:
             raise PgscoreError(f"the {what} is NULL", sqlstate="22004")
+    if log is None:  # (as predict_batch's: a NULL would log nothing, and no audit row would say so)
+        raise PgscoreError("p_log must not be NULL: true writes an audit row per score, false none", sqlstate="22004")
     if plpy.execute(_READ_ONLY)[0]["ro"] == "on":
-        raise PgscoreError(f"score_table writes each score into its row of {table}: not in a read-only transaction",
+        raise PgscoreError(f"score_table and score_chunk write each score into its row of {table}: not in a "
+                           "read-only transaction",
                            sqlstate="25006", hint="pgscore.predict_batch scores the rows of a query in one")
     cache = GD.setdefault("pgscore.table_plans", {})
     ident = (model.model_id, table, key, into, bool(log))
