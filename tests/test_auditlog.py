@@ -343,6 +343,12 @@ def test_cli_score_failing_mid_way_says_where_to_resume(churn):
                     "--version", "1", "--quiet", "--db", churn.dsn)
     assert r.returncode == 0 and query(churn, "SELECT count(s) FROM t") == [(250,)]
     assert "note" not in r.stderr  # v1 is live
+    # an --after that is no value of the key (edited by hand) names the option and the column
+    r = pgscore_cli("score", "--model", "churn", "--table", "t", "--key", "id", "--into", "s", "--after", "abc",
+                    "--quiet", "--db", churn.dsn)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "--after abc is not a value of id, the key of t: invalid input syntax for type integer" \
+        in r.stderr, r.stderr
     # a resume line run after the model was retired scores with the version it names, and says so
     query(churn, "SELECT pgscore.retire('churn')")
     r = pgscore_cli("score", "--model", "churn", "--table", "t", "--key", "id", "--into", "s", "--after", "240",

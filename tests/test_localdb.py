@@ -221,3 +221,30 @@ def test_start_on_a_cluster_another_pgscore_started_says_so(data_dir):
         assert "already running" in again.stdout and "note:" not in again.stdout
     finally:
         shutil.rmtree(other, ignore_errors=True)
+
+
+def test_url_names_any_database_as_it_is(cluster):
+    """--dbname goes into the URL percent-encoded: a name holding % would name another database (a%41b is
+    aAb to libpq), one holding ? or # no database at all."""
+    names = ["a%41b", "q?x#y", "sp ace/é"]
+    admin = psycopg2.connect(cluster.url())
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            for name in names:
+                cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                cur.execute(f'CREATE DATABASE "{name}"')
+        for name in names:
+            for tcp in (False, True):
+                c = psycopg2.connect(cluster.url(name, tcp=tcp))
+                try:
+                    with c.cursor() as cur:
+                        cur.execute("SELECT current_database()")
+                        assert cur.fetchone()[0] == name
+                finally:
+                    c.close()
+    finally:
+        with admin.cursor() as cur:
+            for name in names:
+                cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.close()

@@ -633,6 +633,9 @@ def cmd_retire(args):
 
 
 # -- scoring -----------------------------------------------------------------
+_NOT_A_VALUE = ("22P02", "22003", "22007", "22008")  # invalid text, out of range, bad datetime format or field
+
+
 def cmd_score(args):
     from pgscore import scoring
 
@@ -652,7 +655,13 @@ def cmd_score(args):
         else:
             print("pgscore: interrupted before the first chunk was committed: nothing was written", file=sys.stderr)
         return 130
-    except Exception:
+    except Exception as e:
+        if (args.after is not None and not state.get("rows") and getattr(e, "pgcode", None) in _NOT_A_VALUE
+                and args.after in str(e)):  # the key column's type cannot read --after (a line edited by hand)
+            raise PgscoreError(f"--after {shlex.quote(args.after)} is not a value of {args.key}, the key of "
+                               f"{args.table}: {server_message(e.diag.message_primary)}",
+                               hint=f"give --after a value of {args.key} as PostgreSQL writes it as text (as in the "
+                                    "--after= line an interrupted run prints)") from None
         if state.get("rows"):  # chunks before the failing one are committed: say where to go on from
             print(f"pgscore: {state['rows']} rows were scored and committed before the error; once it is "
                   f"fixed, resume with: {_resume(state)}", file=sys.stderr)

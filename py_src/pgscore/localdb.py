@@ -233,10 +233,11 @@ class Cluster:
 
     def url(self, dbname: str = DEFAULT_DB, tcp: bool = False) -> str:
         """A libpq/SQLAlchemy URL: over the private socket, or over TCP with the password."""
+        db = quote(dbname, safe="")  # libpq decodes it: a name holding %, ? or # names itself so
         if tcp:
             pw = self._read_state().get("password", "")
-            return f"postgresql://{SUPERUSER}:{quote(pw, safe='')}@127.0.0.1:{self.port}/{dbname}"
-        return f"postgresql://{SUPERUSER}@/{dbname}?host={quote(str(self.socket_dir), safe='/')}&port={self.port}"
+            return f"postgresql://{SUPERUSER}:{quote(pw, safe='')}@127.0.0.1:{self.port}/{db}"
+        return f"postgresql://{SUPERUSER}@/{db}?host={quote(str(self.socket_dir), safe='/')}&port={self.port}"
 
     def dsn(self, dbname: str = DEFAULT_DB) -> dict:
         return {"host": str(self.socket_dir), "port": self.port, "user": SUPERUSER, "dbname": dbname}
