@@ -7,7 +7,7 @@ import psycopg2
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from helpers import ROOT, catalog, database_objects, query
+from helpers import ROOT, catalog, database_objects, pgscore_cli, query
 from pgscore import datasets, migrate, registry, schema
 from pgscore.errors import InstallError
 
@@ -269,6 +269,41 @@ def test_a_schema_whose_version_table_was_dropped_says_how_to_record_it_again(db
     query(db_url, fix)
     assert migrate.current(db_url) == migrate.head()
     migrate.upgrade(db_url)  # nothing to do, no error
+
+
+def test_a_schema_only_restore_says_its_revision_table_is_empty_and_how_to_record_it(db_url):
+    """pg_dump --schema-only restores the version table without its row: install and status say so (not
+    that the table was dropped, with a CREATE TABLE that fails on it), and the INSERT their hint gives works."""
+    query(db_url, f"DELETE FROM {migrate.VERSION_TABLE}")
+    with pytest.raises(InstallError) as e:
+        migrate.upgrade(db_url)
+    assert e.value.message.startswith(f"this database has a pgscore schema, and the table that records its revision "
+                                      f"(public.{migrate.VERSION_TABLE}) is empty"), e.value.message
+    assert "CREATE TABLE" not in e.value.hint
+    run = pgscore_cli("status", "--db", db_url)
+    assert run.returncode == 1 and "is empty" in run.stderr and "not installed" not in run.stderr, run.stderr
+    fix = e.value.hint.split(": ", 1)[1].split("; then run the install again")[0]
+    query(db_url, fix)
+    assert migrate.current(db_url) == migrate.head()
+    migrate.upgrade(db_url)  # nothing to do, no error
+    assert pgscore_cli("status", "--db", db_url).returncode == 0
+
+
+def test_a_schema_restored_without_plpython_says_so(db_url):
+    """pg_dump -n pgscore (or -n public -n pgscore) leaves extensions out: restored, the tables are there and
+    every PL/Python function is not. install and status name PL/Python, not a function that does not exist."""
+    query(db_url, "DROP EXTENSION plpython3u CASCADE")  # what such a restore leaves: no language, no functions
+    for act in (lambda: migrate.upgrade(db_url), lambda: pgscore_cli("status", "--db", db_url)):
+        try:
+            run = act()
+        except InstallError as e:
+            text = f"{e.message}\n{e.hint}"
+        else:
+            assert run.returncode == 1
+            text = run.stderr
+        assert "has a pgscore schema but no PL/Python (plpython3u)" in text, text
+        assert "CREATE EXTENSION plpython3u" in text and "restore the dump again" in text, text
+        assert "42883" not in text
 
 
 def test_schemas_built_either_side_of_midnight_compare_equal(db_url):

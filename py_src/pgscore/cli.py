@@ -121,6 +121,7 @@ def cmd_uninstall(args):
 def require_installed(url: str) -> None:
     from pgscore import migrate
 
+    migrate.check(url)  # a schema a restore left without PL/Python, or without its revision recorded
     if migrate.current(url) is None:
         raise PgscoreError("pgscore is not installed in this database",
                            hint="install it with: " + command("install --db URL"))

@@ -84,6 +84,67 @@ def _newer(msg) -> InstallError:
                              f"that one first (alembic -x db_url=... downgrade {head()})")
 
 
+def _unrecorded(missing: bool, detail=None) -> InstallError:
+    """A pgscore schema whose revision is not recorded: the version table dropped (`missing`), or restored
+    empty (pg_dump --schema-only)."""
+    create = f"CREATE TABLE public.{VERSION_TABLE} (version_num varchar(32) PRIMARY KEY); " if missing else ""
+    why = ("not the table that records its revision (public.{t}): it was dropped, perhaps by another alembic "
+           "project's autogenerate (docs/alembic.md, include_name)" if missing else
+           ", and the table that records its revision (public.{t}) is empty: a restore of a dump taken with "
+           "pg_dump --schema-only, which writes no rows (restore the data with pg_restore --data-only "
+           "--disable-triggers: the rescoring triggers would otherwise fire on the restored events)")
+    return InstallError("this database has a pgscore schema" + (" but " if missing else "")
+                        + why.format(t=VERSION_TABLE), detail=detail,
+                        hint=f"only if this pgscore (head '{head()}') installed or last upgraded it, record "
+                        f"that revision{' again' if missing else ''}: {create}INSERT INTO public.{VERSION_TABLE} "
+                        f"VALUES ('{head()}'); then run the install again. If an older pgscore did, record its head "
+                        "instead (its environment prints it: python -c 'from pgscore import migrate; "
+                        "print(migrate.head())'): the install then upgrades the schema from there")
+
+
+# what a restore can leave of an install: the schema, whether PL/Python is there, the version table and its rows
+_STATE = ("SELECT pg_catalog.to_regnamespace('pgscore') IS NOT NULL AS schema, EXISTS (SELECT 1 FROM "
+          "pg_catalog.pg_language l WHERE l.lanname OPERATOR(pg_catalog.=) 'plpython3u') AS plpython, "
+          "pg_catalog.to_regclass(:t) IS NOT NULL AS versions")
+
+
+def damage(conn) -> InstallError | None:
+    """What is wrong with a pgscore schema that a restore brought, before anything runs against it (a
+    SQLAlchemy connection): no PL/Python (pg_dump -n leaves extensions out, and with them every function in
+    it), or no revision recorded. None where there is no pgscore schema, or nothing wrong."""
+    from sqlalchemy import func, select, table, text
+
+    s = conn.execute(text(_STATE), {"t": VERSION_TABLE}).mappings().one()
+    if not s["schema"]:
+        return None
+    if not s["plpython"]:
+        return InstallError(
+            "this database has a pgscore schema but no PL/Python (plpython3u), and so none of pgscore's "
+            "PL/Python functions: a restore of a dump taken with pg_dump -n or --schema, which leaves extensions "
+            "out", hint="as a superuser, CREATE EXTENSION plpython3u in the database, then restore the dump again "
+                        "(pg_restore --clean --if-exists -d DB DUMP; or into a new database where you create the "
+                        "extension first)")
+    if not s["versions"]:
+        return _unrecorded(missing=True)
+    if not conn.execute(select(func.count()).select_from(table(VERSION_TABLE))).scalar():
+        return _unrecorded(missing=False)
+    return None
+
+
+def check(url: str) -> None:
+    """Raise damage()'s InstallError, if any."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            problem = damage(conn)
+    except Exception as e:  # noqa: BLE001
+        raise _explain(e) from e
+    finally:
+        engine.dispose()
+    if problem is not None:
+        raise problem
+
+
 def _explain(exc: Exception) -> InstallError:
     """One paragraph that names what is wrong and how to fix it."""
     msg = str(getattr(exc, "orig", None) or exc).strip()
@@ -102,15 +163,7 @@ def _explain(exc: Exception) -> InstallError:
                             hint="run the install as a superuser (e.g. --db postgresql://postgres@host/db); "
                             "afterwards grant pgscore_app, pgscore_reader or pgscore_admin to your roles")
     if 'schema "pgscore" already exists' in low:  # installed, and its version table dropped since
-        return InstallError(f"this database has a pgscore schema but not the table that records its revision "
-                            f"(public.{VERSION_TABLE}): it was dropped, perhaps by another alembic project's "
-                            "autogenerate (docs/alembic.md, include_name)", detail=msg,
-                            hint=f"only if this pgscore (head '{head()}') installed or last upgraded it, record "
-                            f"that revision again: CREATE TABLE public.{VERSION_TABLE} (version_num "
-                            f"varchar(32) PRIMARY KEY); INSERT INTO public.{VERSION_TABLE} VALUES ('{head()}'); "
-                            "then run the install again. If an older pgscore did, record its head instead (its "
-                            "environment prints it: python -c 'from pgscore import migrate; print(migrate.head())'): "
-                            "the install then upgrades the schema from there")
+        return _unrecorded(missing=True, detail=msg)
     if "can't locate revision identified by" in low:
         return _newer(msg)
     if "cannot be imported by the database's python" in low:
@@ -141,12 +194,17 @@ def upgrade(url: str, revision: str = "head", check_environment: bool = True) ->
         try:
             with engine.connect() as conn, conn.begin():
                 cfg.attributes["connection"] = conn
+                problem = damage(conn)
+                if problem is not None:
+                    raise problem
                 _forget_a_stale_revision(conn)
                 command.upgrade(cfg, revision)
                 if check_environment:
                     report = execute_script(conn, "SELECT pgscore.validate_environment()")[0]
         finally:
             engine.dispose()
+    except InstallError:
+        raise
     except Exception as e:  # noqa: BLE001 - every failure becomes one clear paragraph
         raise _explain(e) from e
     return report
