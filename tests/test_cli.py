@@ -474,9 +474,15 @@ def test_a_session_lost_mid_command_is_not_called_a_failure_to_connect(db_url):
     from pgscore.cli import database_error_text
 
     conn = psycopg2.connect(db_url)
-    os.close(conn.fileno())  # the socket gone under libpq, as when the backend dies
+    # the socket gone under libpq, as when the backend dies: /dev/null in its place (its descriptor closed
+    # outright, libpq would close that number again when the connection is collected: by then another
+    # test's connection may hold it)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, conn.fileno())
+    os.close(null)
     with pytest.raises(psycopg2.Error) as e:
         conn.cursor().execute("SELECT 1")
+    conn.close()
     text = database_error_text(e.value)
     assert text.startswith("the connection to the database was lost: ") and "--db" not in text, text
     with pytest.raises(psycopg2.OperationalError) as e:
