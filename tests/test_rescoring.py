@@ -1615,6 +1615,28 @@ def clerk(shop):
     query(shop, "DROP OWNED BY pgscore_t_clerk")
 
 
+def test_a_role_without_pgscore_app_inserting_into_a_wired_table_is_told_what_it_needs(shop):
+    """Rescoring reads its wiring from pgscore's schema as the inserting role: one granted the event and
+    profile tables but not pgscore_app fails the INSERT (42501), with a hint naming the role to grant."""
+    attach(shop)
+    query(shop, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_plain') "
+                "THEN CREATE ROLE pgscore_t_plain; END IF; END $$")
+    query(shop, "GRANT SELECT, INSERT ON complaints TO pgscore_t_plain; "
+                "GRANT SELECT, INSERT, UPDATE ON customers TO pgscore_t_plain")
+    try:
+        query(shop, "SET ROLE pgscore_t_plain")
+        with pytest.raises(errors.InsufficientPrivilege) as e:
+            query(shop, "INSERT INTO complaints (customer_id) VALUES (5)")
+    finally:
+        query(shop, "RESET ROLE")
+        query(shop, "DROP OWNED BY pgscore_t_plain; DROP ROLE pgscore_t_plain")
+    assert "public.complaints is wired to rescore profiles (rescoring 1), and the role inserting into it cannot " \
+        "read the wiring: permission denied for schema pgscore; the events were not inserted" in e.value.pgerror, \
+        e.value.pgerror
+    assert "GRANT pgscore_app TO pgscore_t_plain" in e.value.diag.message_hint
+    assert query(shop, "SELECT count(*) FROM complaints") == [(0,)]
+
+
 def test_a_role_that_cannot_write_the_counters_fails_the_insert(shop, clerk):
     """Events whose counters cannot be written are refused, not committed and queued: retry_failed only
     rescores, so their counters would be lost (non-strict wirings too)."""

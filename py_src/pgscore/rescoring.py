@@ -656,7 +656,17 @@ MODEL_RAISED = "38000"  # external_routine_exception: the model itself raised
 def on_insert(plpy, GD, TD):
     """The statement-level AFTER INSERT trigger of a wired event table."""
     rescoring_id = int(TD["args"][0])
-    w = wiring(plpy, GD, rescoring_id)
+    try:
+        w = wiring(plpy, GD, rescoring_id)
+    except plpy.SPIError as e:  # pgscore's own tables: the role lacks pgscore_app
+        if _state(e) != INSUFFICIENT_PRIVILEGE:
+            raise
+        on = f"{plpy.quote_ident(TD['table_schema'])}.{plpy.quote_ident(TD['table_name'])}"
+        raise PgscoreError(f"{on} is wired to rescore profiles (rescoring {rescoring_id}), and the role inserting "
+                           f"into it cannot read the wiring: {_message(e)}; the events were not inserted",
+                           sqlstate=INSUFFICIENT_PRIVILEGE,
+                           hint="rescoring reads its wiring and writes its audit rows as the inserting role: "
+                                f"GRANT pgscore_app TO {plpy.quote_ident(_current_user(plpy))}") from e
     if w is None or not _on_its_table(plpy, w, TD):
         on = f"{plpy.quote_ident(TD['table_schema'])}.{plpy.quote_ident(TD['table_name'])}"
         plpy.warning(f"pgscore: trigger {TD['name']} on {on} names rescoring {rescoring_id}, which is not attached "
@@ -683,6 +693,10 @@ def on_insert(plpy, GD, TD):
 
 _COLUMNS_HINT = ("pgscore status names the wiring's columns that are missing: rename them back (then SELECT * FROM "
                  "pgscore.retry_failed()), or detach it with pgscore.detach_rescoring and attach it again")
+
+
+def _current_user(plpy) -> str:
+    return plpy.execute("SELECT CURRENT_USER AS u")[0]["u"]
 
 
 def _unbuildable(e) -> bool:
