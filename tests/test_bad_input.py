@@ -148,6 +148,7 @@ SQL_CASES = [
      "has no earlier deployed version than 1"),
     ("retire injection", "SELECT pgscore.retire(%s)", (INJECT,), "42704", "DROP TABLE"),
     ("retire NULL", "SELECT pgscore.retire(NULL)", (), "22004", "must not be NULL"),
+    ("retire unknown model", "SELECT pgscore.retire('nope')", (), "42704", "there is no model 'nope'"),
     ("load_model NULL", "SELECT pgscore.load_model(NULL)", (), "22004", "model_id"),
     ("load_model unknown id", "SELECT pgscore.load_model(-7)", (), "42704", "model_id -7"),
     # the log

@@ -603,6 +603,14 @@ def test_cli_activate_retire_and_a_deploy_not_made_live(db_url, logit, tmp_path)
     rb = pgscore_cli("rollback", "churn", "--db", db_url)
     assert rb.returncode == 1 and "pgscore rollback churn --to VERSION" in rb.stderr and "pgscore.rollback(" not in rb.stderr
     assert pgscore_cli("activate", "churn", "1", "--db", db_url).returncode == 0
+    # retire of a model never made live, and of one that does not exist (migration 0030)
+    assert pgscore_cli("deploy", str(path), "--name", "shadow", "--features", feats, "--no-activate",
+                       "--db", db_url).returncode == 0
+    run = pgscore_cli("retire", "shadow", "--db", db_url)
+    assert run.returncode == 1 and "model 'shadow' has no live version to retire: none of its versions was ever " \
+        "made live (SQLSTATE 55000)" in run.stderr, run.stderr
+    run = pgscore_cli("retire", "nope", "--db", db_url)
+    assert run.returncode == 1 and "there is no model 'nope'" in run.stderr, run.stderr
 
 
 def test_a_deploy_that_would_leave_a_wired_table_unfed_is_refused(db_url, logit):

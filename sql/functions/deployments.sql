@@ -94,8 +94,11 @@ BEGIN
     SELECT d.model_id INTO v_model_id FROM pgscore.deployments d
      WHERE d.model_name = p_name ORDER BY d.deployment_id DESC LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'model % has never been deployed', quote_literal(coalesce(p_name, 'NULL'))
-            USING ERRCODE = 'undefined_object';
+        IF EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = p_name) THEN  -- stored, never made live
+            RAISE EXCEPTION 'model % has no live version to retire: none of its versions was ever made live',
+                  quote_literal(p_name) USING ERRCODE = 'object_not_in_prerequisite_state';
+        END IF;
+        RAISE EXCEPTION 'there is no model %', quote_literal(p_name) USING ERRCODE = 'undefined_object';
     END IF;
     INSERT INTO pgscore.deployments (model_name, model_id, action, reason)
     VALUES (p_name, v_model_id, 'retire', p_reason);

@@ -10,7 +10,7 @@ DECLARE
  "accuracy": "Share of predictions whose label (at the decision threshold, for a binary classifier) equals the outcome",
  "alert": "Level at or above which the metric alerts (pgscore.drift_thresholds)",
  "auc": "Area under the ROC curve on the outcomes (binary classifiers; ties count half)",
- "baseline_mean": "Mean of the feature (or score) on the training data",
+ "baseline_mean": "Mean of the feature on the training data; for the score, of the score baseline (the hold-out rows' scores when deployed with a target, else the training data's)",
  "baseline_null_rate": "Share of NULL/NaN values in the training data",
  "bin": "Baseline bin: the number of baseline edges at or below the value (SQL width_bucket); -1 for NULL or NaN",
  "brier": "Mean squared difference between the score and the 0/1 outcome (binary classifiers)",

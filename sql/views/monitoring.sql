@@ -295,7 +295,7 @@ SELECT model, version, window_name, n, psi, ks, js, mean, baseline_mean, mean_sh
   FROM (SELECT r.*, r.period AS window_name FROM pgscore.drift_report r) r
  WHERE period_kind = 'window' AND kind = 'score'
  ORDER BY model, sort_order;
-COMMENT ON VIEW pgscore.score_drift IS 'Per live model and window: the distribution of its scores in the prediction log against the scores of its training data';
+COMMENT ON VIEW pgscore.score_drift IS 'Per live model and window: the distribution of its scores in the prediction log against its score baseline (the scores of the hold-out rows when it was deployed with a target, else of its training data)';
 
 CREATE VIEW pgscore.drift_by_day AS
 SELECT model, version, kind, feature, period::date AS day, n, psi, ks, js, mean, baseline_mean, mean_shift,
@@ -305,6 +305,10 @@ SELECT model, version, kind, feature, period::date AS day, n, psi, ks, js, mean,
  ORDER BY model, kind, position, day;
 COMMENT ON VIEW pgscore.drift_by_day IS 'Per live model, feature (and score) and UTC day of the last 30: the drift metrics of that day alone';
 COMMENT ON COLUMN pgscore.drift_by_day.n IS 'How many values (logged predictions) the day holds';
+COMMENT ON COLUMN pgscore.drift_by_day.mean IS 'Mean of the day''s non-NULL values';
+COMMENT ON COLUMN pgscore.drift_by_day.null_rate IS 'Share of NULL/NaN values among the day''s';
+COMMENT ON COLUMN pgscore.drift_by_day.out_of_range IS 'Share of the day''s non-NULL values outside the baseline min..max (null_rate counts the NULL ones)';
+COMMENT ON COLUMN pgscore.drift_by_day.status IS 'The worst level among the day''s metrics: alert, warn, ok; or insufficient_data, no_data, not_applicable';
 
 -- Outcomes and the predictions they judge: the newest prediction of the model (any version) for the
 -- entity logged at or before the outcome was observed.
