@@ -1862,3 +1862,24 @@ def test_queued_keys_are_cleared_by_the_retry_that_rescores_them(shop, key_type)
     assert query(shop, "SELECT * FROM pgscore.retry_failed()") == []
     assert query(shop, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'retry'") == [(2,)]
     assert query(shop, "SELECT count(*) FROM pf WHERE id IN (5, 42) AND churn_score IS NOT NULL") == [(2,)]
+
+
+def test_a_profile_table_swapped_in_under_its_name_is_read_afresh(shop):
+    """A profile table rebuilt and renamed into the wired one's name (create, copy, drop, rename) after this
+    backend read the wiring: its BEFORE UPDATE trigger is seen, and the score is the model's on the row the
+    trigger leaves, not on the one before it (the wiring looked for triggers on the dropped table)."""
+    attach(shop)
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (1)")  # the wiring read, and kept by this backend
+    query(shop, "CREATE TABLE customers_new (LIKE customers INCLUDING ALL); "
+                "INSERT INTO customers_new SELECT * FROM customers; "
+                "CREATE FUNCTION loyal() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN NEW.tenure_months := 99; RETURN NEW; END $$; "
+                "CREATE TRIGGER loyal BEFORE UPDATE ON customers_new FOR EACH ROW EXECUTE FUNCTION loyal(); "
+                "DROP TABLE customers; ALTER TABLE customers_new RENAME TO customers")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (5)")
+    (tenure, stored, calls), = query(shop, "SELECT tenure_months, churn_score, support_calls FROM customers "
+                                           "WHERE id = 5")
+    assert tenure == 99
+    (want,), = query(shop, "SELECT pgscore.score('churn', ARRAY[%s]::float8[]) FROM customers WHERE id = 5"
+                     % ", ".join(CHURN_FEATURES))
+    assert stored == want

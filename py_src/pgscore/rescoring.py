@@ -370,8 +370,10 @@ class Sql:
                 "ORDER BY d.deployment_id DESC LIMIT 1)")
 
     def retyped(self) -> str:
-        """Whether the profile key's type is no longer the one the wiring was read with (an ALTER COLUMN
-        ... TYPE since, int to bigint say): the statements cast keys to it, and the wiring is read again."""
+        """Whether the profile table the wiring was read with no longer has its key column of that type: the
+        key's type changed (ALTER COLUMN ... TYPE, int to bigint: the statements cast keys to it), or another
+        table took the profile table's name (rebuilt, then renamed: its triggers and generated columns are
+        looked for by the old table's oid). Either way the wiring is read again."""
         return (f"NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) "
                 f"{int(self.w.profiles.oid)}::pg_catalog.oid AND a.attname OPERATOR(pg_catalog.=) "
                 f"{self.lit(self.w.profile_key)}::pg_catalog.name AND a.atttypid OPERATOR(pg_catalog.=) "
