@@ -165,6 +165,36 @@ def test_a_buffer_written_in_a_plpgsql_exception_block_that_catches_an_error_is_
     assert by_prefix(churn) == {"A": 100, "B": 15000, "C": 12000}
 
 
+def test_a_rolled_back_buffer_is_written_again_when_immediate_constraints_flush_inside_a_savepoint(churn):
+    """SET CONSTRAINTS ALL IMMEDIATE inside a savepoint fires the commit-time flush there: what a rolled-back
+    savepoint took is written again then, not forgotten with the flush's marker."""
+    with churn.cursor() as cur:
+        cur.execute("BEGIN")
+        cur.execute("SELECT count(pgscore.score('churn', f, p_key => 'A' || id)) FROM customers WHERE id <= 100")
+        cur.execute("SAVEPOINT s")
+        cur.execute("SELECT count(pgscore.score('churn', f, p_key => 'B' || id)) FROM customers WHERE id <= 15000")
+        cur.execute("ROLLBACK TO SAVEPOINT s")
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cur.execute("COMMIT")
+    assert by_prefix(churn) == {"A": 100, "B": 15000}
+
+
+def test_what_is_kept_for_savepoints_is_bounded_and_says_so(churn):
+    """A transaction that stays inside a savepoint (a driver's autosave) keeps what it wrote there only up to
+    100,000 rows, with one WARNING; released, every row is logged once."""
+    churn.notices.clear()
+    with churn.cursor() as cur:
+        cur.execute("BEGIN")
+        cur.execute("SAVEPOINT s")
+        for i in range(5):
+            cur.execute(f"SELECT count(pgscore.score('churn', f, p_key => '{i}-' || id)) FROM customers")
+        cur.execute("RELEASE SAVEPOINT s")
+        cur.execute("COMMIT")
+    assert logged(churn) == 125000
+    warned = [n for n in churn.notices if "more than 100,000 predictions of this transaction" in n]
+    assert len(warned) == 1, churn.notices
+
+
 def test_sampling_and_off(churn):
     query(churn, "SET pgscore.log_queries = 'off'")
     query(churn, "SELECT count(pgscore.score('churn', f)) FROM customers")

@@ -1883,3 +1883,42 @@ def test_a_profile_table_swapped_in_under_its_name_is_read_afresh(shop):
     (want,), = query(shop, "SELECT pgscore.score('churn', ARRAY[%s]::float8[]) FROM customers WHERE id = 5"
                      % ", ".join(CHURN_FEATURES))
     assert stored == want
+
+
+def test_a_profile_queued_under_its_event_key_and_its_own_is_rescored_and_cleared_once(shop):
+    """numeric(12,2) profiles, int events: 42 queued while the profile was missing, then 42.00 for a value the
+    model refuses; once both are fixed, one retry rescores the profile once (one audit row) and clears both."""
+    query(shop, "CREATE TABLE pn (LIKE customers INCLUDING DEFAULTS); ALTER TABLE pn ALTER COLUMN id TYPE "
+                "numeric(12,2), ADD PRIMARY KEY (id); INSERT INTO pn SELECT * FROM customers WHERE id <= 10; "
+                "CREATE TABLE en (cid int)")
+    rid, = query(shop, "SELECT pgscore.attach_rescoring('en', 'pn', 'cid', 'churn', 'churn_score', "
+                       "'{\"support_calls\": \"count\"}', p_profile_key => 'id', p_missing_profile => 'queue')")[0]
+    query(shop, "INSERT INTO en (cid) VALUES (42)")
+    query(shop, f"UPDATE pn SET id = 42, {CHURN_FEATURES[0]} = 'Infinity' WHERE id = 6")
+    query(shop, "INSERT INTO en (cid) VALUES (42)")
+    assert dict(query(shop, "SELECT entity_key, sqlstate FROM pgscore.error_queue")) == {"42": "P0002",
+                                                                                         "42.00": "22023"}
+    query(shop, f"UPDATE pn SET {CHURN_FEATURES[0]} = 1 WHERE id = 42")
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 1, 0)]
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == []
+    assert query(shop, "SELECT entity_key FROM pgscore.prediction_log WHERE source = 'retry'") == [("42.00",)]
+    assert query(shop, "SELECT rescoring_id FROM pgscore.rescoring WHERE profile_table = 'public.pn'") == [(rid,)]
+
+
+def test_array_profile_keys_keep_the_counters_of_the_profiles_that_take_them(shop):
+    """int[] keys, no live model (counters only), one profile whose counter overflows: the others are counted
+    in parts (the keyed statement cast keys to int4[][] and failed for all of them)."""
+    query(shop, "CREATE TABLE pa (LIKE customers INCLUDING DEFAULTS); ALTER TABLE pa ALTER COLUMN id TYPE int[] "
+                "USING ARRAY[id::int], ALTER COLUMN support_calls TYPE numeric(3,0), ADD PRIMARY KEY (id); "
+                "INSERT INTO pa SELECT * FROM (SELECT ARRAY[id::int], tenure_months, monthly_charges, 1, "
+                "complaints_30d, late_payments, data_usage_gb, contract_months, age, num_products, discount_pct, "
+                "days_since_last_login, satisfaction, last_complaint_at, churn_score, scored_at FROM customers "
+                "WHERE id <= 3) s; UPDATE pa SET support_calls = 999 WHERE id = '{2}'; CREATE TABLE ea (cid int[])")
+    query(shop, "SELECT pgscore.attach_rescoring('ea', 'pa', 'cid', 'churn', 'churn_score', "
+                "'{\"support_calls\": \"count\"}', p_profile_key => 'id')")
+    query(shop, "SELECT pgscore.retire('churn')")
+    query(shop, "INSERT INTO ea (cid) VALUES ('{1}'), ('{2}'), ('{3}')")
+    assert query(shop, "SELECT id::text, support_calls FROM pa ORDER BY id") == [("{1}", 2), ("{2}", 999), ("{3}", 2)]
+    # all three queued (no live model; the first reason is the queue row's), and {2}'s count alone lost
+    assert query(shop, "SELECT entity_key FROM pgscore.error_queue ORDER BY 1") == [("{1}",), ("{2}",), ("{3}",)]

@@ -16,6 +16,7 @@ import random
 from pgscore import pgarray
 
 FLUSH_AT = 10_000
+KEEP_AT_MOST = 100_000  # rows written inside subtransactions kept to be written again (QueryLog.kept)
 EQ = "OPERATOR(pg_catalog.=)"
 
 # one row per prediction; features arrive as one flat array sliced per row. Numeric arrays are made once
@@ -127,9 +128,12 @@ class QueryLog:
         # (top xid, subtransaction xid, Rows) written inside a subtransaction: a rollback of it takes them
         # with it, rows buffered before it included; written again if it did (settle)
         self.kept = []
+        self.kept_rows = 0
+        self.top = None  # the top-level xid of the transaction the buffer and `kept` belong to
         self.armed = None  # the (xid, subxid) whose log_pending row will flush the buffer
         self.write_through = False
         self.flushes = 0
+        self.warned_kept = False
         self.rate = None  # None: settings not read yet for this statement
         self.cause = None
 
@@ -170,40 +174,69 @@ class QueryLog:
             self.flush()
 
     def _arm(self, tx):
-        if self.armed is None or tx[0] != self.armed[0]:
+        if tx[0] != self.top:  # a new transaction (the xid is 0 until the marker row below assigns one)
             self.rows = Rows()  # left by a transaction that rolled back (commit would have flushed it)
-            self.kept = []
+            self.kept, self.kept_rows, self.warned_kept = [], 0, False
             self.write_through = False
         before = self.flushes
         self.plpy.execute(self.arm_plan)
         # SET CONSTRAINTS ALL IMMEDIATE fires the flush at once: then write each row as it comes
         self.write_through = self.write_through or self.flushes != before
         self.armed = self.clock.transaction()
+        self.top = self.armed[0]
 
     def flush(self):
         rows = self.rows
         rows.write(self, "query")  # (one that fails, a cancel say, leaves the rows buffered)
         self.rows = Rows()
         if self.clock is not None and self.clock.nested():
-            self.kept.append((*self.clock.written_in(), rows))
+            self._keep(rows)
+
+    def _keep(self, rows):
+        """Keep rows written inside a subtransaction, to write them again if it rolls back; past KEEP_AT_MOST
+        rows the oldest go, with a WARNING (a driver that wraps every statement in a savepoint keeps the
+        whole transaction nested)."""
+        self.kept.append((*self.clock.written_in(), rows))
+        self.kept_rows += len(rows)
+        if self.kept_rows > KEEP_AT_MOST:
+            while self.kept_rows > KEEP_AT_MOST and len(self.kept) > 1:
+                self.kept_rows -= len(self.kept.pop(0)[2])
+            if not self.warned_kept:
+                self.warned_kept = True
+                self.plpy.warning(f"pgscore: more than {KEEP_AT_MOST:,} predictions of this transaction were written "
+                                  "to pgscore.prediction_log inside savepoints or EXCEPTION blocks that are still "
+                                  "open; if one of them rolls back, those beyond the newest "
+                                  f"{KEEP_AT_MOST:,} go with it", hint="score outside savepoints (a driver's "
+                                  "autosave wraps every statement in one), or commit more often")
 
     def settle(self):
-        """Back at the transaction's top level: write again the rows written inside a subtransaction that
-        rolled back since (they were predicted all the same, as those still buffered are), forget the others
-        (committed into the transaction)."""
-        top = self.clock.transaction()[0]
-        while self.kept:
-            xid, sub, rows = self.kept[0]
-            if xid == top and self.clock.aborted(sub):
-                rows.write(self, "query")
-            del self.kept[0]
+        """Write again the rows written inside a subtransaction that rolled back since (they were predicted
+        all the same, as those still buffered are). At the top level the others are safe and forgotten;
+        inside a subtransaction everything stays kept, what was written again too."""
+        top, nested = self.clock.transaction()[0], self.clock.nested()
+        kept, self.kept, self.kept_rows = self.kept, [], 0
+        for i, (xid, sub, rows) in enumerate(kept):
+            try:
+                if xid != top:
+                    continue
+                if self.clock.aborted(sub):
+                    rows.write(self, "query")
+                    if nested:
+                        self._keep(rows)
+                elif nested:
+                    self.kept.append((xid, sub, rows))
+                    self.kept_rows += len(rows)
+            except BaseException:
+                self.kept = kept[i:] + self.kept  # (the statement fails; what is left stays kept)
+                self.kept_rows = sum(len(k[2]) for k in self.kept)
+                raise
 
     def at_commit(self):
         """The deferred trigger: write what is buffered and forget this transaction's marker rows."""
         self.flushes += 1
         if self.armed is None:
             return
-        if self.kept and not self.clock.nested():  # (SET CONSTRAINTS ALL IMMEDIATE fires it inside one too)
+        if self.kept:  # (SET CONSTRAINTS ALL IMMEDIATE fires it inside a subtransaction too)
             self.settle()
         self.flush()
         self.plpy.execute(_DISARM)

@@ -353,6 +353,7 @@ class Sql:
                 f"JOIN a ON p.{self.pk} {EQ} a.k ORDER BY p.{self.pk}{lock}) "
                 # which version is live now (the trigger re-plans when it is not the one planned for)
                 f"SELECT {self.live()} AS live, {computed_sql(self.w.tree)} AS computed, {self.retyped()} AS retyped, "
+                f"pg_catalog.row_security_active({int(self.w.profiles.oid)}::pg_catalog.oid) AS rls, "
                 + ("NULL::pg_catalog.int8" if locking else
                    f"pg_catalog.current_setting({self.lit(LOCKED)})::pg_catalog.int8") + " AS locked, "
                 "EXISTS (SELECT 1 FROM pgscore.error_queue q "
@@ -413,7 +414,7 @@ class Sql:
         in $1 (text[])."""
         if not self.w.counters:
             return "SELECT 1"
-        only = f" AND p.{self.pk} {EQ} ANY ($1::pg_catalog.text[]::{self.ktype}[])" if keyed else ""
+        only = f" AND p.{self.pk} {EQ} ANY ({self.typed_keys()})" if keyed else ""
         return (f"WITH a AS ({self.agg}) UPDATE {self.P} AS p SET {self.set_counters} FROM a "
                 f"WHERE p.{self.pk} {EQ} a.k{only}")
 
@@ -557,18 +558,29 @@ class Sql:
             return None
         # two statements in one plan: the recount's own snapshot is taken once the locks are held, so it
         # counts the events of whoever held them (in one statement it would count as of before the wait)
-        keys = f"p.{self.pk} {EQ} ANY ($1::pg_catalog.text[]::{self.ktype}[])"
+        keys = f"p.{self.pk} {EQ} ANY ({self.typed_keys()})"
         return (f"SELECT 1 FROM {self.P} AS p WHERE {keys} ORDER BY p.{self.pk} FOR UPDATE OF p; "
                 f"UPDATE {self.P} AS p SET {', '.join(sets)} WHERE {keys}")
 
     def retry_read(self) -> str:
-        # (a key is queued as the profile key's text, or for a missing profile as the event key's, which
-        # may differ: 42 for 42.00; each profile found is named by the key it was queued as)
-        return (f"SELECT pg_catalog.array_agg(l.q) AS keys, pg_catalog.string_agg(COALESCE(l.b, "
-                f"{self.fmt.sql(batch.EMPTY)}), ''::pg_catalog.bytea) AS data "
-                f"FROM (SELECT s.q, {self.fmt.sql(self.features(new=False))} AS b "
-                f"FROM pg_catalog.unnest($1::pg_catalog.text[]) AS s(q) JOIN {self.P} AS p "
-                f"ON p.{self.pk} {EQ} s.q::{self.ktype} ORDER BY p.{self.pk} FOR UPDATE OF p) AS l")
+        # A key is queued as the profile key's text, or for a missing profile as the event key's, which
+        # may differ (42 for 42.00): each profile found is named by one key it was queued as (`keys`), and
+        # `dups` are its others, for the caller to clear
+        return (f"WITH l0 AS MATERIALIZED (SELECT p.{self.pk} AS k, {self.fmt.sql(self.features(new=False))} AS b "
+                f"FROM {self.P} AS p WHERE p.{self.pk} {EQ} ANY ({self.typed_keys()}) "
+                f"ORDER BY p.{self.pk} FOR UPDATE OF p), "
+                f"m AS MATERIALIZED (SELECT s.q, l0.k FROM pg_catalog.unnest($1::pg_catalog.text[]) AS s(q) "
+                f"JOIN l0 ON l0.k {EQ} s.q::{self.ktype}), "
+                f"l AS MATERIALIZED (SELECT l0.k, l0.b, (SELECT pg_catalog.min(m.q) FROM m WHERE m.k {EQ} l0.k) AS q "
+                "FROM l0) "
+                "SELECT (SELECT pg_catalog.array_agg(l.q ORDER BY l.k) FROM l) AS keys, "
+                f"(SELECT pg_catalog.string_agg(COALESCE(l.b, {self.fmt.sql(batch.EMPTY)}), ''::pg_catalog.bytea "
+                "ORDER BY l.k) FROM l) AS data, (SELECT pg_catalog.array_agg(m.q) FROM m WHERE m.q "
+                "OPERATOR(pg_catalog.<>) ALL (SELECT l.q FROM l)) AS dups")
+
+    def typed_keys(self) -> str:
+        """The keys $1 (text[]) cast to the profile key's type, as a subquery (an array type's keys too)."""
+        return f"SELECT s.x::{self.ktype} FROM pg_catalog.unnest($1::pg_catalog.text[]) AS s(x)"
 
 
 _QUEUE = ("INSERT INTO pgscore.error_queue AS q (rescoring_id, model_name, profile_table, entity_key, reason, "
@@ -638,6 +650,7 @@ class RetryPlans:
         if model is not None:
             sql = Sql(plpy, w, model, source=w.events.name)
             self.read = plpy.prepare(sql.retry_read(), ["pg_catalog.text[]"])
+            self.forget = plpy.prepare(_FORGET_QUEUED, ["pg_catalog.int8", "pg_catalog.text[]"])
             self.write = plpy.prepare(sql.write(retry=True), sql.write_types())
             recount = sql.recount()
             self.recount = plpy.prepare(recount, ["pg_catalog.text[]"]) if recount is not None else None
@@ -872,7 +885,8 @@ def _read(plpy, w: Wiring, plans: Plans):
     failures = []
     r, keys = _locked_read(plpy, w, plans)
     if r["wanted"] > len(keys):
-        _refuse_unlockable(plpy, w, plans)
+        if r["rls"]:  # (a profile a policy keeps from the role is no missing one)
+            _refuse_unlockable(plpy, w, plans)
         if plans.create is not None:
             try:
                 plpy.execute(plans.create)
@@ -940,7 +954,7 @@ def _locked_read(plpy, w: Wiring, plans: Plans):
         keys = r["keys"] or []
         if r["locked"] is None or len(keys) <= r["locked"]:
             break
-        if i == 0:
+        if i == 0 and r["rls"]:
             _refuse_unlockable(plpy, w, plans)
     return r, keys
 
@@ -1145,6 +1159,8 @@ _QUEUED_KEYS = ("SELECT pg_catalog.array_agg(s.k) AS keys FROM (SELECT q.entity_
                 "WHERE q.rescoring_id = $1 ORDER BY q.entity_key LIMIT $2) AS s")
 # of those, what is queued still, read after their profiles' locks (a statement of its own, so a snapshot
 # of its own): another retry that held them has rescored and cleared them by then
+_FORGET_QUEUED = ("DELETE FROM pgscore.error_queue AS q WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1 "
+                  "AND q.entity_key OPERATOR(pg_catalog.=) ANY ($2)")
 _STILL_QUEUED = ("SELECT pg_catalog.array_agg(q.entity_key ORDER BY q.entity_key) AS keys FROM pgscore.error_queue q "
                  "WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1 AND q.entity_key OPERATOR(pg_catalog.=) ANY ($2)")
 
@@ -1221,6 +1237,10 @@ def retry(plpy, GD, model_name=None, limit=None):
                                                                 _state(e))], via="retry")
             out.append((w.id, 0, len(keys) + len(unrecounted)))
             continue
+        dups = set(r.get("dups") or [])
+        if dups:  # a profile queued under two keys (its event's 42, its own 42.00): rescored once, under one
+            plpy.execute(plans.forget, [w.id, sorted(dups)])
+            keys = [k for k in keys if k not in dups]
         found = r["keys"] or []
         lost = set(keys) - {str(k) for k in found}
         if lost:
