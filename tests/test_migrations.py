@@ -306,6 +306,27 @@ def test_a_schema_restored_without_plpython_says_so(db_url):
         assert "42883" not in text
 
 
+def test_deploying_to_a_schema_behind_this_pgscore_says_so(empty_db_url, tmp_path):
+    """The checks a deployment gets from the server are its schema's revision's: deploy, activate and
+    rollback to an older schema note that it is behind, and how to upgrade it; at head they say nothing."""
+    import joblib
+
+    migrate.upgrade(empty_db_url, "0022")
+    X, Y, NAMES = datasets.churn(300, seed=3)
+    path = tmp_path / "m.joblib"
+    joblib.dump(LogisticRegression(max_iter=500).fit(X, Y), path)
+    deploy = ["deploy", str(path), "--name", "m", "--features", ",".join(NAMES), "--db", empty_db_url]
+    for args in (deploy, ["activate", "m", "1", "--db", empty_db_url]):
+        run = pgscore_cli(*args)
+        assert run.returncode == 0, run.stderr
+        assert (f"note: this database's pgscore schema is at revision 0022, behind this pgscore's {migrate.head()}"
+                in run.stderr), run.stderr
+        assert "install --db URL" in run.stderr
+    migrate.upgrade(empty_db_url)
+    run = pgscore_cli(*deploy)
+    assert run.returncode == 0 and "note: this database" not in run.stderr, run.stderr
+
+
 def test_schemas_built_either_side_of_midnight_compare_equal(db_url):
     """The log's daily partitions are named by the day they were made for: the same schema made a day later
     (as by a test's install after midnight, UTC) compares equal."""

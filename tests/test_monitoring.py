@@ -516,6 +516,17 @@ def test_record_outcome_bad_input(churn, db_url, trained):
     with pytest.raises(errors.InvalidParameterValue) as e:
         cur.execute("SELECT pgscore.record_outcome('churn', '1', 'maybe')")
     assert e.value.diag.message_detail == "classes: 0, 1"
+    # a session with standard_conforming_strings off reads the same (it read the number test's '\.' as any
+    # character: '1x' got past it and failed the cast, 22P02, with no word of the classes)
+    cur.execute("SET standard_conforming_strings = off")
+    for outcome in ("1x", "1a0"):
+        with pytest.raises(errors.InvalidParameterValue) as e:
+            cur.execute(f"SELECT pgscore.record_outcome('churn', '1', '{outcome}')")
+        assert f'outcome "{outcome}" is not a class of binary model "churn"' in str(e.value)
+    cur.execute("SELECT pgscore.record_outcome('churn', 'dotted', '1.0')")  # 1.0 is still the class 1
+    assert query(conn, "SELECT outcome FROM pgscore.outcomes WHERE entity_key = 'dotted'") == [(1,)]
+    cur.execute("RESET standard_conforming_strings")
+    cur.execute("DELETE FROM pgscore.outcomes")
 
     # an entity never scored: kept, with a notice, and counted as unmatched
     conn.notices.clear()

@@ -1,6 +1,7 @@
 """pgscore.retire of an unknown model says "there is no model", as activate and rollback do; of a model whose
 versions were never made live, that it has none to retire. Comments brought up to date: the log's label, the
-score baseline, drift_by_day's columns.
+score baseline, drift_by_day's columns. record_outcome reads a number outcome alike whatever the session's
+standard_conforming_strings.
 
 Revision ID: 0030
 Revises: 0029

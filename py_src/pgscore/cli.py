@@ -127,6 +127,23 @@ def require_installed(url: str) -> None:
                            hint="install it with: " + command("install --db URL"))
 
 
+def note_if_behind(url: str) -> None:
+    """A note on stderr where the database's pgscore schema is older than this pgscore: what a deployment
+    checks in the server (that every wired table can feed the version made live, from revision 0023; that
+    the server would load it, from 0029) is its revision's until pgscore install upgrades it."""
+    from pgscore import migrate
+
+    try:
+        current, head = migrate.current(url), migrate.head()
+    except PgscoreError:
+        return  # (the command itself says what is wrong)
+    if current is not None and current < head:  # revisions are numbered 0001, 0002, ...
+        print(f"pgscore: note: this database's pgscore schema is at revision {current}, behind this pgscore's "
+              f"{head}: the checks the server makes of a deployment are those of {current} (from 0023 a version "
+              "that a wired table cannot feed is refused) until it is upgraded with: " + command("install --db URL"),
+              file=sys.stderr)
+
+
 def cmd_env(args):
     import psycopg2
 
@@ -558,7 +575,9 @@ def cmd_deploy(args):
                                f"{width} features", detail=f"columns: {', '.join(names)}",
                                hint="name the features, in the order the estimator takes them, with --features "
                                     "a,b,c: the CSV's other columns (an id, another label) are left out")
-    rec = registry.deploy(resolve_db(args), args.name, estimator, X, y, feature_names=names,
+    url = resolve_db(args)
+    note_if_behind(url)
+    rec = registry.deploy(url, args.name, estimator, X, y, feature_names=names,
                           description=args.description, activate=not args.no_activate, reason=args.reason,
                           allow_task_change=args.allow_task_change,
                           allow_feature_change=args.allow_feature_change)
@@ -611,7 +630,9 @@ def cmd_show(args):
 def cmd_rollback(args):
     from pgscore import registry
 
-    r = registry.rollback(resolve_db(args), args.name, args.to, args.reason)
+    url = resolve_db(args)
+    note_if_behind(url)
+    r = registry.rollback(url, args.name, args.to, args.reason)
     _say(f"{r['name']} version {r['version']} is live again")
     return 0
 
@@ -619,7 +640,9 @@ def cmd_rollback(args):
 def cmd_activate(args):
     from pgscore import registry
 
-    r = registry.activate(resolve_db(args), args.name, args.version, args.reason)
+    url = resolve_db(args)
+    note_if_behind(url)
+    r = registry.activate(url, args.name, args.version, args.reason)
     _say(f"{r['name']} version {r['version']} is live")
     return 0
 

@@ -58,7 +58,8 @@ BEGIN
         SELECT c INTO v_value
           FROM jsonb_array_elements(v_classes) c
          WHERE c #>> '{}' = v_text
-            OR (jsonb_typeof(c) = 'number' AND v_text ~ '^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$'
+            -- ([.], not a backslash: a session with standard_conforming_strings off reads '\.' as '.')
+            OR (jsonb_typeof(c) = 'number' AND v_text ~ '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
                 AND (c #>> '{}')::numeric = v_text::numeric)
             OR (jsonb_typeof(c) = 'number' AND lower(v_text) IN ('true', 'false')
                 AND (c #>> '{}')::numeric = CASE lower(v_text) WHEN 'true' THEN 1 ELSE 0 END)
