@@ -1922,3 +1922,13 @@ def test_array_profile_keys_keep_the_counters_of_the_profiles_that_take_them(sho
     assert query(shop, "SELECT id::text, support_calls FROM pa ORDER BY id") == [("{1}", 2), ("{2}", 999), ("{3}", 2)]
     # all three queued (no live model; the first reason is the queue row's), and {2}'s count alone lost
     assert query(shop, "SELECT entity_key FROM pgscore.error_queue ORDER BY 1") == [("{1}",), ("{2}",), ("{3}",)]
+
+
+def test_keys_of_a_type_without_equality_are_refused_saying_so(shop):
+    """json keys on both sides: no = operator for json at all; the error says so, and does not tell to give
+    both columns the same type, which they have."""
+    query(shop, "CREATE TABLE pj (k json, churn_score float8, scored_at timestamptz); CREATE TABLE ej (k json)")
+    with pytest.raises(psycopg2.errors.DatatypeMismatch) as e:
+        query(shop, "SELECT pgscore.attach_rescoring('ej', 'pj', 'k', 'churn', 'churn_score')")
+    assert "public.ej.k and public.pj.k are json, a type PostgreSQL has no equality operator for" in e.value.pgerror
+    assert "jsonb for json" in e.value.diag.message_hint and "ALTER" not in e.value.diag.message_hint

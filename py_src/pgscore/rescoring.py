@@ -1443,6 +1443,11 @@ def _key_types(plpy, events: Table, key, profiles: Table, profile_key):
     except plpy.SPIError as e:
         if _state(e) != "42883":  # undefined_function: no = operator for the pair
             raise
+        if events.types[key] == profiles.types[profile_key]:  # json, xml, point: a type with no = at all
+            raise WiringError(f"{events.name}.{key} and {profiles.name}.{profile_key} are {events.types[key]}, a type "
+                              "PostgreSQL has no equality operator for, so no event could find its profile",
+                              sqlstate="42804", hint="key both tables by a column of a type that compares (text, "
+                              "bigint, uuid; jsonb for json)") from None
         raise WiringError(f"{events.name}.{key} is {events.types[key]} and {profiles.name}.{profile_key} is "
                           f"{profiles.types[profile_key]}: PostgreSQL cannot compare them, so no event would find "
                           "its profile", sqlstate="42804",
