@@ -1932,3 +1932,14 @@ def test_keys_of_a_type_without_equality_are_refused_saying_so(shop):
         query(shop, "SELECT pgscore.attach_rescoring('ej', 'pj', 'k', 'churn', 'churn_score')")
     assert "public.ej.k and public.pj.k are json, a type PostgreSQL has no equality operator for" in e.value.pgerror
     assert "jsonb for json" in e.value.diag.message_hint and "ALTER" not in e.value.diag.message_hint
+
+
+def test_a_timestamptz_profile_key_is_attached_with_a_warning_about_time_zones(shop):
+    """A timestamptz key's text (the log's, the queue's, record_outcome's) carries the writer's TimeZone: the
+    wiring is made, with a WARNING that says so."""
+    query(shop, "CREATE TABLE pt (k timestamptz PRIMARY KEY, features float8[], churn_score float8, "
+                "scored_at timestamptz); CREATE TABLE et (k timestamptz)")
+    shop.notices.clear()
+    query(shop, "SELECT pgscore.attach_rescoring('et', 'pt', 'k', 'churn', 'churn_score')")
+    assert any("public.pt.k is timestamptz: its key is logged, queued and matched to outcomes as text" in n
+               for n in shop.notices), shop.notices

@@ -1424,6 +1424,12 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
     _warn_slow_or_partial(plpy, events, key, parsed)
     if missing_profile == "create":
         _warn_uncreatable(plpy, profiles, profile_key)
+    if profiles.types[profile_key] == "timestamp with time zone":
+        plpy.warning(f"pgscore: {profiles.name}.{profile_key} is timestamptz: its key is logged, queued and matched "
+                     "to outcomes as text, which carries the TimeZone of the session that wrote it, so sessions of "
+                     "different TimeZones name one profile by different keys",
+                     hint="insert its events, and record its outcomes, from sessions of one TimeZone; or key the "
+                          "profiles by another column")
     adopted = plpy.execute(plpy.prepare(_ADOPT, ["pg_catalog.int8", "pg_catalog.text"]), [w.id, profiles.name])
     if adopted:
         plpy.notice(f"pgscore: {len(adopted)} profile(s) of {profiles.name} queued by an earlier wiring (detached, or "
