@@ -179,6 +179,22 @@ def test_a_rolled_back_buffer_is_written_again_when_immediate_constraints_flush_
     assert by_prefix(churn) == {"A": 100, "B": 15000}
 
 
+def test_immediate_constraints_from_the_start_still_log_a_rolled_back_savepoint_at_commit(churn):
+    """SET CONSTRAINTS ALL IMMEDIATE before any scoring: the flush's marker fired at once and every row was
+    written through, inside the savepoint that then rolled back, with nothing left to write it again at
+    commit. pgscore defers its own flush again; each prediction is logged once, and no marker row is left."""
+    with churn.cursor() as cur:
+        cur.execute("BEGIN")
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cur.execute("SELECT count(pgscore.score('churn', f, p_key => 'A' || id)) FROM customers WHERE id <= 2")
+        cur.execute("SAVEPOINT a")
+        cur.execute("SELECT count(pgscore.score('churn', f, p_key => 'B' || id)) FROM customers WHERE id <= 3")
+        cur.execute("ROLLBACK TO SAVEPOINT a")
+        cur.execute("COMMIT")
+    assert by_prefix(churn) == {"A": 2, "B": 3}
+    assert query(churn, "SELECT count(*) FROM pgscore.log_pending") == [(0,)]
+
+
 def test_what_is_kept_for_savepoints_is_bounded_and_says_so(churn):
     """A transaction that stays inside a savepoint (a driver's autosave) keeps what it wrote there only up to
     100,000 rows, with one WARNING; released, every row is logged once."""

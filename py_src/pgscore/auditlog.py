@@ -52,6 +52,7 @@ def _statement(kind, fmt):
 
 
 _ARM = "INSERT INTO pgscore.log_pending DEFAULT VALUES"
+_DEFER = "SET CONSTRAINTS pgscore.log_pending_flush DEFERRED"
 _DISARM = f"DELETE FROM pgscore.log_pending p WHERE p.xid {EQ} pg_catalog.pg_current_xact_id()"
 # who and what asked: the audit rows' cause ($1 names the path for batches, NULL for queries)
 CAUSE = ("pg_catalog.json_strip_nulls(pg_catalog.json_build_object('via', $1::pg_catalog.text, 'user', CURRENT_USER, "
@@ -180,7 +181,13 @@ class QueryLog:
             self.write_through = False
         before = self.flushes
         self.plpy.execute(self.arm_plan)
-        # SET CONSTRAINTS ALL IMMEDIATE fires the flush at once: then write each row as it comes
+        if self.flushes != before:  # SET CONSTRAINTS ALL IMMEDIATE fired the flush at once: defer it again
+            # (rows written through as they come would go with a savepoint rolled back, with nothing at
+            # commit to write them again; the setting is the transaction's, and rolls back with a savepoint)
+            self.plpy.execute(_DEFER)
+            before = self.flushes
+            self.plpy.execute(self.arm_plan)
+        # still fired at once (the deferral refused): then write each row as it comes
         self.write_through = self.write_through or self.flushes != before
         self.armed = self.clock.transaction()
         self.top = self.armed[0]
@@ -189,7 +196,7 @@ class QueryLog:
         rows = self.rows
         rows.write(self, "query")  # (one that fails, a cancel say, leaves the rows buffered)
         self.rows = Rows()
-        if self.clock is not None and self.clock.nested():
+        if self.clock is not None and rows.models and self.clock.nested():
             self._keep(rows)
 
     def _keep(self, rows):
@@ -199,8 +206,11 @@ class QueryLog:
         self.kept.append((*self.clock.written_in(), rows))
         self.kept_rows += len(rows)
         if self.kept_rows > KEEP_AT_MOST:
-            while self.kept_rows > KEEP_AT_MOST and len(self.kept) > 1:
-                self.kept_rows -= len(self.kept.pop(0)[2])
+            drop = 0  # the oldest, in one go (rows written one by one would make popping them one by one slow)
+            while self.kept_rows > KEEP_AT_MOST and drop < len(self.kept) - 1:
+                self.kept_rows -= len(self.kept[drop][2])
+                drop += 1
+            del self.kept[:drop]
             if not self.warned_kept:
                 self.warned_kept = True
                 self.plpy.warning(f"pgscore: more than {KEEP_AT_MOST:,} predictions of this transaction were written "

@@ -1159,10 +1159,11 @@ _QUEUED_KEYS = ("SELECT pg_catalog.array_agg(s.k) AS keys FROM (SELECT q.entity_
                 "WHERE q.rescoring_id = $1 ORDER BY q.entity_key LIMIT $2) AS s")
 # of those, what is queued still, read after their profiles' locks (a statement of its own, so a snapshot
 # of its own): another retry that held them has rescored and cleared them by then
-_FORGET_QUEUED = ("DELETE FROM pgscore.error_queue AS q WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1 "
-                  "AND q.entity_key OPERATOR(pg_catalog.=) ANY ($2)")
 _STILL_QUEUED = ("SELECT pg_catalog.array_agg(q.entity_key ORDER BY q.entity_key) AS keys FROM pgscore.error_queue q "
                  "WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1 AND q.entity_key OPERATOR(pg_catalog.=) ANY ($2)")
+# queued keys that name a profile rescored under another of its keys (retry_read's dups)
+_FORGET_QUEUED = ("DELETE FROM pgscore.error_queue AS q WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1 "
+                  "AND q.entity_key OPERATOR(pg_catalog.=) ANY ($2)")
 
 
 def retry(plpy, GD, model_name=None, limit=None):
@@ -1424,7 +1425,7 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
     _warn_slow_or_partial(plpy, events, key, parsed)
     if missing_profile == "create":
         _warn_uncreatable(plpy, profiles, profile_key)
-    if profiles.types[profile_key] == "timestamp with time zone":
+    if profiles.types[profile_key].endswith("with time zone") and profiles.types[profile_key].startswith("timestamp"):
         plpy.warning(f"pgscore: {profiles.name}.{profile_key} is timestamptz: its key is logged, queued and matched "
                      "to outcomes as text, which carries the TimeZone of the session that wrote it, so sessions of "
                      "different TimeZones name one profile by different keys",
