@@ -1943,3 +1943,51 @@ def test_a_timestamptz_profile_key_is_attached_with_a_warning_about_time_zones(s
     query(shop, "SELECT pgscore.attach_rescoring('et', 'pt', 'k', 'churn', 'churn_score')")
     assert any("public.pt.k is timestamptz: its key is logged, queued and matched to outcomes as text" in n
                for n in shop.notices), shop.notices
+
+
+@pytest.mark.parametrize("clearing", ["retry", "next event, in SQL", "next event, in Python"])
+def test_events_whose_rescoring_failed_are_named_by_the_audit_row_that_rescores_them(shop, trained, clearing):
+    """Events inserted while the model is retired are counted and their profiles queued; the queue row names
+    them (cause->'event_ids', across the statements that queued it), and the audit row of the rescoring that
+    clears it names them as queued_event_ids: retry_failed's, or the next event's (scored in SQL, or in
+    Python), beside its own event_ids. So every event is named by one audit row."""
+    model, X, y = trained
+    attach(shop)
+    if clearing == "next event, in Python":  # a version SQL does not score: the read, score and write path
+        from sklearn.ensemble import RandomForestClassifier
+        registry.deploy(shop.dsn, "churn", RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y), X, y,
+                        feature_names=CHURN_FEATURES)
+    live, = query(shop, "SELECT version FROM pgscore.live_models WHERE name = 'churn'")[0]
+    query(shop, "SELECT pgscore.retire('churn')")
+    failed = [query(shop, "INSERT INTO complaints (customer_id) VALUES (5), (5) RETURNING complaint_id"),
+              query(shop, "INSERT INTO complaints (customer_id) VALUES (5) RETURNING complaint_id")]
+    failed = sorted(r[0] for rows in failed for r in rows)
+    (ids,), = query(shop, "SELECT cause->'event_ids' FROM pgscore.error_queue WHERE entity_key = '5'")
+    assert ids == failed
+    query(shop, "SELECT pgscore.activate('churn', %s)", (live,))
+    if clearing == "retry":
+        query(shop, "SELECT * FROM pgscore.retry_failed()")
+        (cause,), = query(shop, "SELECT cause FROM pgscore.prediction_log WHERE source = 'retry'")
+        assert cause["queued_event_ids"] == failed and "event_ids" not in cause
+    else:
+        (new,), = query(shop, "INSERT INTO complaints (customer_id) VALUES (5) RETURNING complaint_id")
+        (cause,), = query(shop, "SELECT cause FROM pgscore.prediction_log WHERE source = 'trigger' AND entity_key = '5'")
+        assert cause["event_ids"] == [new] and cause["queued_event_ids"] == failed
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    # every event named once, by event_ids or queued_event_ids
+    named = query(shop, "SELECT x::bigint FROM pgscore.prediction_log l, jsonb_array_elements(coalesce(l.cause->"
+                        "'event_ids', '[]') || coalesce(l.cause->'queued_event_ids', '[]')) x")
+    assert sorted(r[0] for r in named) == [r[0] for r in query(shop, "SELECT complaint_id FROM complaints ORDER BY 1")]
+
+
+def test_a_queue_row_keeps_the_first_thousand_event_ids(shop):
+    """A profile that fails for a long time under many events: its queue row names the first 1,000 of them,
+    not an ever longer list rewritten at each failure."""
+    attach(shop)
+    query(shop, "SELECT pgscore.retire('churn')")
+    query(shop, "INSERT INTO complaints (customer_id) SELECT 5 FROM generate_series(1, 1001)")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (5)")
+    (n, first, last), = query(shop, "SELECT jsonb_array_length(cause->'event_ids'), cause->'event_ids'->0, "
+                                    "cause->'event_ids'->-1 FROM pgscore.error_queue")
+    (lo,), = query(shop, "SELECT min(complaint_id) FROM complaints")
+    assert (n, first, last) == (1000, lo, lo + 999)

@@ -393,6 +393,14 @@ class Sql:
                 if missing_only else "")
         return keys_sql(self.ek, self.src, cond)
 
+    def queue(self) -> str:
+        """queue_sql() for the trigger: each queued profile's row names the ids of the statement's events for
+        it (a key queued as the profile key's text, or the event key's for a missing profile: cast to the
+        profile key's type, it finds the events either way)."""
+        idc = self.q(self.w.event_id_column)
+        return queue_sql(f"SELECT pg_catalog.jsonb_agg(x.i ORDER BY x.i) FROM (SELECT e.{idc} AS i FROM {self.src} AS e "
+                         f"WHERE e.{self.ek} {EQ} u.k::{self.ktype} ORDER BY e.{idc} LIMIT {QUEUED_IDS}) AS x")
+
     def unlockable(self) -> str:
         """The keys (as text) of the profiles the events name that the inserting role may read but not lock:
         a row-level security policy for UPDATE narrower than the one for SELECT. FOR UPDATE applies both (the
@@ -454,8 +462,8 @@ class Sql:
             sets = ([self.set_counters] if w.counters and counters else []) + sets
         source, via = ("retry", "retry_failed") if retry else ("trigger", "trigger")
         clear_queue = (f"d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id {EQ} $3 "
-                       f"AND q.entity_key {EQ} u.q AND u.score IS NOT NULL) " if clear else "")
-        cause = self.cause(via, "$3", "$4", events=not retry)
+                       f"AND q.entity_key {EQ} u.q AND u.score IS NOT NULL {_CLEARED}) " if clear else "")
+        cause = self.cause(via, "$3", "$4", events=not retry) + (_queued_ids("u.q") if clear else "")
         return (head +
                 f"u AS (UPDATE {self.P} AS p SET {', '.join(sets)} FROM {frm} WHERE {where} "
                 f"RETURNING p.{self.pk}::pg_catalog.text AS k, s.q, s.score, {'a.n' if not retry else 'NULL'} AS n, "
@@ -525,10 +533,10 @@ class Sql:
         # the UPDATE's end and what follows it: the queued errors cleared, the audit rows
         tail = (f"RETURNING p.{self.pk}::pg_catalog.text AS k, {score} AS score, n.n, n.ids, n.f), "
                 f"d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id {EQ} $1 "
-                f"AND q.entity_key {EQ} u.k), "
+                f"AND q.entity_key {EQ} u.k {_CLEARED}), "
                 "l AS (INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
-                f"SELECT $3, u.k, u.f, u.score, 'trigger', {self.cause('trigger', '$1', '$2', events=True)} "
-                "FROM u) ")
+                f"SELECT $3, u.k, u.f, u.score, 'trigger', {self.cause('trigger', '$1', '$2', events=True)}"
+                f"{_queued_ids('u.k')} FROM u) ")
         counts = "pg_catalog.count(a.k) AS wanted, pg_catalog.sum(a.n) FILTER (WHERE a.k IS NULL) AS null_keys"
         if optimistic:
             return (f"WITH a AS MATERIALIZED ({self.agg}), "
@@ -583,17 +591,47 @@ class Sql:
         return f"SELECT s.x::{self.ktype} FROM pg_catalog.unnest($1::pg_catalog.text[]) AS s(x)"
 
 
-_QUEUE = ("INSERT INTO pgscore.error_queue AS q (rescoring_id, model_name, profile_table, entity_key, reason, "
-          "sqlstate, cause) SELECT $1, $2, $3, u.k, u.r, u.s, $7::pg_catalog.jsonb "
-          "FROM ROWS FROM (pg_catalog.unnest($4::pg_catalog.text[]), pg_catalog.unnest($5::pg_catalog.text[]), "
-          "pg_catalog.unnest($6::pg_catalog.text[])) AS u(k, r, s) ORDER BY u.k "
-          "ON CONFLICT (rescoring_id, entity_key) WHERE rescoring_id IS NOT NULL DO UPDATE SET "
-          "attempts = q.attempts OPERATOR(pg_catalog.+) 1, reason = EXCLUDED.reason, sqlstate = EXCLUDED.sqlstate, "
-          "model_name = EXCLUDED.model_name, cause = EXCLUDED.cause, last_failed_at = pg_catalog.now()")
+QUEUED_IDS = 1000  # event ids a queue row keeps (the first ones), for the audit row that clears it
+_JSONB_CAT = "OPERATOR(pg_catalog.||)"
+
+
+def queue_sql(ids=None) -> str:
+    """The error queue's INSERT: $1 rescoring_id, $2 model, $3 profile table, $4 keys, $5 reasons, $6
+    SQLSTATEs (text[] each), $7 the cause. `ids`: for the trigger, the ids of the statement's events for the
+    profile u.k (a jsonb array, NULL for none), kept in the cause as event_ids; a row queued again keeps
+    those it held and adds the new ones (QUEUED_IDS at most), whatever queues it again (a retry too)."""
+    own = (f"CASE WHEN i.ids IS NULL THEN $7::pg_catalog.jsonb ELSE $7::pg_catalog.jsonb {_JSONB_CAT} "
+           "pg_catalog.jsonb_build_object('event_ids', i.ids) END" if ids else "$7::pg_catalog.jsonb")
+    merged = (f"(SELECT pg_catalog.jsonb_build_object('event_ids', pg_catalog.jsonb_agg(x.v)) FROM (SELECT x.v FROM "
+              f"pg_catalog.jsonb_array_elements(COALESCE(q.cause OPERATOR(pg_catalog.->) 'event_ids', '[]') {_JSONB_CAT} "
+              "COALESCE(EXCLUDED.cause OPERATOR(pg_catalog.->) 'event_ids', '[]')) AS x(v) "
+              f"LIMIT {QUEUED_IDS}) AS x HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0)")
+    return ("INSERT INTO pgscore.error_queue AS q (rescoring_id, model_name, profile_table, entity_key, reason, "
+            f"sqlstate, cause) SELECT $1, $2, $3, u.k, u.r, u.s, {own} "
+            "FROM ROWS FROM (pg_catalog.unnest($4::pg_catalog.text[]), pg_catalog.unnest($5::pg_catalog.text[]), "
+            "pg_catalog.unnest($6::pg_catalog.text[])) AS u(k, r, s) "
+            + (f"LEFT JOIN LATERAL ({ids}) AS i(ids) ON true " if ids else "") + "ORDER BY u.k "
+            "ON CONFLICT (rescoring_id, entity_key) WHERE rescoring_id IS NOT NULL DO UPDATE SET "
+            "attempts = q.attempts OPERATOR(pg_catalog.+) 1, reason = EXCLUDED.reason, sqlstate = EXCLUDED.sqlstate, "
+            f"model_name = EXCLUDED.model_name, cause = EXCLUDED.cause {_JSONB_CAT} COALESCE({merged}, "
+            "'{}'::pg_catalog.jsonb), last_failed_at = pg_catalog.now()")
+
+
+_QUEUE = queue_sql()
 _QUEUE_TYPES = ["pg_catalog.int8", "pg_catalog.text", "pg_catalog.text", "pg_catalog.text[]", "pg_catalog.text[]",
                 "pg_catalog.text[]", "pg_catalog.text"]
 _FAST_TYPES = ["pg_catalog.int8", "pg_catalog.text", "pg_catalog.int8"]
 _WRITE_TYPES = ["pg_catalog.text", "pg_catalog.int8", "pg_catalog.text", "pg_catalog.int8"]
+
+
+# the queued errors a write clears, with the ids of the events whose rescoring failed (queue_sql), for its
+# audit rows: each names them as queued_event_ids (`key`: the key its queue row was cleared by)
+_CLEARED = "RETURNING q.entity_key AS k, q.cause OPERATOR(pg_catalog.->) 'event_ids' AS ids"
+
+
+def _queued_ids(key) -> str:
+    return (f" {_JSONB_CAT} COALESCE((SELECT pg_catalog.jsonb_build_object('queued_event_ids', d.ids) FROM d "
+            f"WHERE d.k {EQ} {key} AND d.ids IS NOT NULL LIMIT 1), '{{}}'::pg_catalog.jsonb)")
 
 
 class Plans:
@@ -621,7 +659,7 @@ class Plans:
             self.write_types = sql.write_types()
             self.write_sql = {clear: sql.write(clear=clear, counters=not w.computed) for clear in (False, True)}
             self.writes = {clear: prep(text, self.write_types) for clear, text in self.write_sql.items()}
-        self.queue = prep(_QUEUE, _QUEUE_TYPES)
+        self.queue = prep(sql.queue() if w.event_id_column else _QUEUE, _QUEUE_TYPES)
         self.plpy = plpy
         self.apply = prep(sql.apply()) if model is not None and w.computed and w.counters else None
         # a linear model scored by the statement itself: lock and one write, no read, no Python scoring
