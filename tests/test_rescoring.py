@@ -1991,3 +1991,28 @@ def test_a_queue_row_keeps_the_first_thousand_event_ids(shop):
                                     "cause->'event_ids'->-1 FROM pgscore.error_queue")
     (lo,), = query(shop, "SELECT min(complaint_id) FROM complaints")
     assert (n, first, last) == (1000, lo, lo + 999)
+
+
+def test_a_missing_profile_whose_event_key_the_profile_key_cannot_read_is_queued_with_its_events(shop):
+    """An event key column altered after the wiring (bigint to numeric): a key 42.5 names no profile, and the
+    profile key's type cannot read it. It is queued as missing, with its event's id, as before the queue
+    named events (the queue statement failed on the cast, and the wiring was called broken)."""
+    query(shop, "CREATE TABLE ev2 (eid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer_id bigint)")
+    query(shop, "SELECT pgscore.attach_rescoring('ev2', 'customers', 'customer_id', 'churn', 'churn_score', "
+                "'{\"support_calls\": \"count\"}', p_profile_key => 'id', p_missing_profile => 'queue')")
+    query(shop, "ALTER TABLE ev2 ALTER COLUMN customer_id TYPE numeric")
+    (calls,), = query(shop, "SELECT support_calls FROM customers WHERE id = 3")
+    query(shop, "INSERT INTO ev2 (customer_id) VALUES (42.5), (3)")
+    rows = query(shop, "SELECT entity_key, sqlstate, reason, cause->'event_ids' FROM pgscore.error_queue")
+    assert len(rows) == 1 and rows[0][:2] == ("42.5", "P0002") and "has no row with this id" in rows[0][2], rows
+    assert rows[0][3] == [1]
+    assert query(shop, "SELECT support_calls FROM customers WHERE id = 3") == [(calls + 1,)]
+
+
+def test_a_wiring_that_cannot_run_queues_its_profiles_with_their_events(shop):
+    """A counter column renamed after attaching (the wiring's statements cannot be made): the profiles are
+    queued with the ids of their events, which the rescoring that clears them names later."""
+    attach(shop)
+    query(shop, "ALTER TABLE customers RENAME COLUMN support_calls TO calls")
+    ids = sorted(r[0] for r in query(shop, "INSERT INTO complaints (customer_id) VALUES (4), (4) RETURNING complaint_id"))
+    assert query(shop, "SELECT entity_key, sqlstate, cause->'event_ids' FROM pgscore.error_queue") == [("4", "42703", ids)]

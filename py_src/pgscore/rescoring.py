@@ -395,11 +395,9 @@ class Sql:
 
     def queue(self) -> str:
         """queue_sql() for the trigger: each queued profile's row names the ids of the statement's events for
-        it (a key queued as the profile key's text, or the event key's for a missing profile: cast to the
-        profile key's type, it finds the events either way)."""
-        idc = self.q(self.w.event_id_column)
-        return queue_sql(f"SELECT pg_catalog.jsonb_agg(x.i ORDER BY x.i) FROM (SELECT e.{idc} AS i FROM {self.src} AS e "
-                         f"WHERE e.{self.ek} {EQ} u.k::{self.ktype} ORDER BY e.{idc} LIMIT {QUEUED_IDS}) AS x")
+        it (a key queued as the profile key's text, or as the event key's for a missing profile: ids_sql
+        gives both)."""
+        return queue_sql(ids_sql(self.ek, self.q(self.w.event_id_column), self.src, self.P, self.pk))
 
     def unlockable(self) -> str:
         """The keys (as text) of the profiles the events name that the inserting role may read but not lock:
@@ -463,7 +461,7 @@ class Sql:
         source, via = ("retry", "retry_failed") if retry else ("trigger", "trigger")
         clear_queue = (f"d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id {EQ} $3 "
                        f"AND q.entity_key {EQ} u.q AND u.score IS NOT NULL {_CLEARED}) " if clear else "")
-        cause = self.cause(via, "$3", "$4", events=not retry) + (_queued_ids("u.q") if clear else "")
+        cause = self.cause(via, "$3", "$4", events=not retry) + (_QUEUED_IDS if clear else "")
         return (head +
                 f"u AS (UPDATE {self.P} AS p SET {', '.join(sets)} FROM {frm} WHERE {where} "
                 f"RETURNING p.{self.pk}::pg_catalog.text AS k, s.q, s.score, {'a.n' if not retry else 'NULL'} AS n, "
@@ -473,7 +471,7 @@ class Sql:
                 "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, "
                 + ("label, " if labelled else "") + "source, cause) "
                 f"SELECT $5, u.k, u.f, u.score, {'u.label, ' if labelled else ''}{lit(source)}::pg_catalog.text, {cause} "
-                "FROM u WHERE u.score IS NOT NULL")
+                f"FROM {_with_cleared('u.q') if clear else 'u'} WHERE u.score IS NOT NULL")
 
     def write_types(self) -> list[str]:
         """The parameter types of write()."""
@@ -536,7 +534,7 @@ class Sql:
                 f"AND q.entity_key {EQ} u.k {_CLEARED}), "
                 "l AS (INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
                 f"SELECT $3, u.k, u.f, u.score, 'trigger', {self.cause('trigger', '$1', '$2', events=True)}"
-                f"{_queued_ids('u.k')} FROM u) ")
+                f"{_QUEUED_IDS} FROM {_with_cleared('u.k')}) ")
         counts = "pg_catalog.count(a.k) AS wanted, pg_catalog.sum(a.n) FILTER (WHERE a.k IS NULL) AS null_keys"
         if optimistic:
             return (f"WITH a AS MATERIALIZED ({self.agg}), "
@@ -595,11 +593,25 @@ QUEUED_IDS = 1000  # event ids a queue row keeps (the first ones), for the audit
 _JSONB_CAT = "OPERATOR(pg_catalog.||)"
 
 
+def ids_sql(ek, idc, source, profiles=None, pk=None) -> str:
+    """For the trigger's queue (queue_sql): (t, ids) per key text t of the events in `source` (ek and idc
+    quoted), the first QUEUED_IDS ids as a jsonb array. A key is queued as the profile key's text, or as the
+    event key's for a missing profile: both texts are given, with `profiles` (and its key `pk`), for each
+    event whose key finds a profile. Set-based, and no text cast to a key type (one may not read it)."""
+    texts = f"SELECT e.{ek}::pg_catalog.text AS t, e.{idc} AS i FROM {source} AS e WHERE e.{ek} IS NOT NULL"
+    if profiles is not None:
+        texts += (f" UNION SELECT p.{pk}::pg_catalog.text, e.{idc} FROM {source} AS e JOIN {profiles} AS p "
+                  f"ON p.{pk} {EQ} e.{ek}")
+    return ("SELECT m.t, pg_catalog.jsonb_agg(m.i ORDER BY m.i) AS ids FROM (SELECT x.t, x.i, "
+            f"pg_catalog.row_number() OVER (PARTITION BY x.t ORDER BY x.i) AS r FROM ({texts}) AS x) AS m "
+            f"WHERE m.r OPERATOR(pg_catalog.<=) {QUEUED_IDS} GROUP BY m.t")
+
+
 def queue_sql(ids=None) -> str:
     """The error queue's INSERT: $1 rescoring_id, $2 model, $3 profile table, $4 keys, $5 reasons, $6
-    SQLSTATEs (text[] each), $7 the cause. `ids`: for the trigger, the ids of the statement's events for the
-    profile u.k (a jsonb array, NULL for none), kept in the cause as event_ids; a row queued again keeps
-    those it held and adds the new ones (QUEUED_IDS at most), whatever queues it again (a retry too)."""
+    SQLSTATEs (text[] each), $7 the cause. `ids` (ids_sql): for the trigger, the ids of the statement's
+    events for each key, kept in the cause as event_ids; a row queued again keeps those it held and adds the
+    new ones (QUEUED_IDS at most), whatever queues it again (a retry too)."""
     own = (f"CASE WHEN i.ids IS NULL THEN $7::pg_catalog.jsonb ELSE $7::pg_catalog.jsonb {_JSONB_CAT} "
            "pg_catalog.jsonb_build_object('event_ids', i.ids) END" if ids else "$7::pg_catalog.jsonb")
     merged = (f"(SELECT pg_catalog.jsonb_build_object('event_ids', pg_catalog.jsonb_agg(x.v)) FROM (SELECT x.v FROM "
@@ -610,7 +622,7 @@ def queue_sql(ids=None) -> str:
             f"sqlstate, cause) SELECT $1, $2, $3, u.k, u.r, u.s, {own} "
             "FROM ROWS FROM (pg_catalog.unnest($4::pg_catalog.text[]), pg_catalog.unnest($5::pg_catalog.text[]), "
             "pg_catalog.unnest($6::pg_catalog.text[])) AS u(k, r, s) "
-            + (f"LEFT JOIN LATERAL ({ids}) AS i(ids) ON true " if ids else "") + "ORDER BY u.k "
+            + (f"LEFT JOIN ({ids}) AS i ON i.t {EQ} u.k " if ids else "") + "ORDER BY u.k "
             "ON CONFLICT (rescoring_id, entity_key) WHERE rescoring_id IS NOT NULL DO UPDATE SET "
             "attempts = q.attempts OPERATOR(pg_catalog.+) 1, reason = EXCLUDED.reason, sqlstate = EXCLUDED.sqlstate, "
             f"model_name = EXCLUDED.model_name, cause = EXCLUDED.cause {_JSONB_CAT} COALESCE({merged}, "
@@ -629,9 +641,13 @@ _WRITE_TYPES = ["pg_catalog.text", "pg_catalog.int8", "pg_catalog.text", "pg_cat
 _CLEARED = "RETURNING q.entity_key AS k, q.cause OPERATOR(pg_catalog.->) 'event_ids' AS ids"
 
 
-def _queued_ids(key) -> str:
-    return (f" {_JSONB_CAT} COALESCE((SELECT pg_catalog.jsonb_build_object('queued_event_ids', d.ids) FROM d "
-            f"WHERE d.k {EQ} {key} AND d.ids IS NOT NULL LIMIT 1), '{{}}'::pg_catalog.jsonb)")
+_QUEUED_IDS = (f" {_JSONB_CAT} CASE WHEN d.ids IS NULL THEN '{{}}'::pg_catalog.jsonb ELSE "
+               "pg_catalog.jsonb_build_object('queued_event_ids', d.ids) END")
+
+
+def _with_cleared(key) -> str:
+    """The audit rows' FROM: each written row u with the queue row it cleared, if any (one at most: a key's)."""
+    return f"u LEFT JOIN d ON d.k {EQ} {key}"
 
 
 class Plans:
@@ -777,7 +793,10 @@ def _broken(plpy, GD, w: Wiring, e):
             if _must_raise(e2):
                 raise
     if keys:
-        queue(plpy, w, plpy.prepare(_QUEUE, _QUEUE_TYPES), [Failure(keys, f"{message}; no counter changed",
+        named = (w.event_id_column is not None and w.event_id_column in w.events.columns)  # the events, by key
+        plan = plpy.prepare(queue_sql(ids_sql(plpy.quote_ident(w.event_key), plpy.quote_ident(w.event_id_column), NEW))
+                            if named else _QUEUE, _QUEUE_TYPES)
+        queue(plpy, w, plan, [Failure(keys, f"{message}; no counter changed",
                                                                      _state(e))], via="trigger")
     else:
         plpy.warning(f"pgscore: {message}; the events were kept and no profile was rescored", hint=hint)
