@@ -129,10 +129,8 @@ class QueryLog:
         # (top xid, subtransaction xid, Rows) written inside a subtransaction: a rollback of it takes them
         # with it, rows buffered before it included; written again if it did (settle)
         self.kept = []
-        self.kept_rows = 0
         self.top = None  # the top-level xid of the transaction the buffer and `kept` belong to
         self.armed = None  # the (xid, subxid) whose log_pending row will flush the buffer
-        self.write_through = False
         self.flushes = 0
         self.warned_kept = False
         self.rate = None  # None: settings not read yet for this statement
@@ -171,24 +169,20 @@ class QueryLog:
         if tx != self.armed:
             self._arm(tx)
         self.rows.add(model_id, key, features, score, label, self.cause)
-        if self.write_through or len(self.rows) >= FLUSH_AT:
+        if len(self.rows) >= FLUSH_AT:
             self.flush()
 
     def _arm(self, tx):
         if tx[0] != self.top:  # a new transaction (the xid is 0 until the marker row below assigns one)
             self.rows = Rows()  # left by a transaction that rolled back (commit would have flushed it)
-            self.kept, self.kept_rows, self.warned_kept = [], 0, False
-            self.write_through = False
+            self.kept, self.warned_kept = [], False
         before = self.flushes
         self.plpy.execute(self.arm_plan)
         if self.flushes != before:  # SET CONSTRAINTS ALL IMMEDIATE fired the flush at once: defer it again
             # (rows written through as they come would go with a savepoint rolled back, with nothing at
             # commit to write them again; the setting is the transaction's, and rolls back with a savepoint)
             self.plpy.execute(_DEFER)
-            before = self.flushes
             self.plpy.execute(self.arm_plan)
-        # still fired at once (the deferral refused): then write each row as it comes
-        self.write_through = self.write_through or self.flushes != before
         self.armed = self.clock.transaction()
         self.top = self.armed[0]
 
@@ -204,11 +198,11 @@ class QueryLog:
         rows the oldest go, with a WARNING (a driver that wraps every statement in a savepoint keeps the
         whole transaction nested)."""
         self.kept.append((*self.clock.written_in(), rows))
-        self.kept_rows += len(rows)
-        if self.kept_rows > KEEP_AT_MOST:
-            drop = 0  # the oldest, in one go (rows written one by one would make popping them one by one slow)
-            while self.kept_rows > KEEP_AT_MOST and drop < len(self.kept) - 1:
-                self.kept_rows -= len(self.kept[drop][2])
+        total = sum(len(k[2]) for k in self.kept)  # (a few chunks of up to FLUSH_AT rows)
+        if total > KEEP_AT_MOST:
+            drop = 0  # the oldest, in one go
+            while total > KEEP_AT_MOST and drop < len(self.kept) - 1:
+                total -= len(self.kept[drop][2])
                 drop += 1
             del self.kept[:drop]
             if not self.warned_kept:
@@ -224,7 +218,7 @@ class QueryLog:
         all the same, as those still buffered are). At the top level the others are safe and forgotten;
         inside a subtransaction everything stays kept, what was written again too."""
         top, nested = self.clock.transaction()[0], self.clock.nested()
-        kept, self.kept, self.kept_rows = self.kept, [], 0
+        kept, self.kept = self.kept, []
         for i, (xid, sub, rows) in enumerate(kept):
             try:
                 if xid != top:
@@ -235,10 +229,8 @@ class QueryLog:
                         self._keep(rows)
                 elif nested:
                     self.kept.append((xid, sub, rows))
-                    self.kept_rows += len(rows)
             except BaseException:
                 self.kept = kept[i:] + self.kept  # (the statement fails; what is left stays kept)
-                self.kept_rows = sum(len(k[2]) for k in self.kept)
                 raise
 
     def at_commit(self):

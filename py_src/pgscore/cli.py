@@ -127,6 +127,13 @@ def require_installed(url: str) -> None:
                            hint="install it with: " + command("install --db URL"))
 
 
+def _db_for_deploying(args) -> str:
+    """The database of deploy, activate and rollback, with a note where its schema is behind (note_if_behind)."""
+    url = resolve_db(args)
+    note_if_behind(url)
+    return url
+
+
 def note_if_behind(url: str) -> None:
     """A note on stderr where the database's pgscore schema is older than this pgscore: what a deployment
     checks in the server (that every wired table can feed the version made live, from revision 0023; that
@@ -575,8 +582,7 @@ def cmd_deploy(args):
                                f"{width} features", detail=f"columns: {', '.join(names)}",
                                hint="name the features, in the order the estimator takes them, with --features "
                                     "a,b,c: the CSV's other columns (an id, another label) are left out")
-    url = resolve_db(args)
-    note_if_behind(url)
+    url = _db_for_deploying(args)
     rec = registry.deploy(url, args.name, estimator, X, y, feature_names=names,
                           description=args.description, activate=not args.no_activate, reason=args.reason,
                           allow_task_change=args.allow_task_change,
@@ -630,8 +636,7 @@ def cmd_show(args):
 def cmd_rollback(args):
     from pgscore import registry
 
-    url = resolve_db(args)
-    note_if_behind(url)
+    url = _db_for_deploying(args)
     r = registry.rollback(url, args.name, args.to, args.reason)
     _say(f"{r['name']} version {r['version']} is live again")
     return 0
@@ -640,8 +645,7 @@ def cmd_rollback(args):
 def cmd_activate(args):
     from pgscore import registry
 
-    url = resolve_db(args)
-    note_if_behind(url)
+    url = _db_for_deploying(args)
     r = registry.activate(url, args.name, args.version, args.reason)
     _say(f"{r['name']} version {r['version']} is live")
     return 0
