@@ -1887,22 +1887,24 @@ def test_a_profile_table_swapped_in_under_its_name_is_read_afresh(shop):
 
 def test_a_profile_queued_under_its_event_key_and_its_own_is_rescored_and_cleared_once(shop):
     """numeric(12,2) profiles, int events: 42 queued while the profile was missing, then 42.00 for a value the
-    model refuses; once both are fixed, one retry rescores the profile once (one audit row) and clears both."""
+    model refuses; once both are fixed, one retry rescores the profile once (one audit row) and clears both.
+    That audit row names the events of both queue rows (the one cleared as a duplicate gave its ids up)."""
     query(shop, "CREATE TABLE pn (LIKE customers INCLUDING DEFAULTS); ALTER TABLE pn ALTER COLUMN id TYPE "
                 "numeric(12,2), ADD PRIMARY KEY (id); INSERT INTO pn SELECT * FROM customers WHERE id <= 10; "
-                "CREATE TABLE en (cid int)")
+                "CREATE TABLE en (event_id int PRIMARY KEY, cid int)")
     rid, = query(shop, "SELECT pgscore.attach_rescoring('en', 'pn', 'cid', 'churn', 'churn_score', "
                        "'{\"support_calls\": \"count\"}', p_profile_key => 'id', p_missing_profile => 'queue')")[0]
-    query(shop, "INSERT INTO en (cid) VALUES (42)")
+    query(shop, "INSERT INTO en (event_id, cid) VALUES (7, 42)")
     query(shop, f"UPDATE pn SET id = 42, {CHURN_FEATURES[0]} = 'Infinity' WHERE id = 6")
-    query(shop, "INSERT INTO en (cid) VALUES (42)")
+    query(shop, "INSERT INTO en (event_id, cid) VALUES (8, 42)")
     assert dict(query(shop, "SELECT entity_key, sqlstate FROM pgscore.error_queue")) == {"42": "P0002",
                                                                                          "42.00": "22023"}
     query(shop, f"UPDATE pn SET {CHURN_FEATURES[0]} = 1 WHERE id = 42")
     assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 1, 0)]
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
     assert query(shop, "SELECT * FROM pgscore.retry_failed()") == []
-    assert query(shop, "SELECT entity_key FROM pgscore.prediction_log WHERE source = 'retry'") == [("42.00",)]
+    assert query(shop, "SELECT entity_key, cause -> 'queued_event_ids' FROM pgscore.prediction_log "
+                       "WHERE source = 'retry'") == [("42.00", [7, 8])]
     assert query(shop, "SELECT rescoring_id FROM pgscore.rescoring WHERE profile_table = 'public.pn'") == [(rid,)]
 
 

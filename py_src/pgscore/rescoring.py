@@ -570,7 +570,7 @@ class Sql:
     def retry_read(self) -> str:
         # A key is queued as the profile key's text, or for a missing profile as the event key's, which
         # may differ (42 for 42.00): each profile found is named by one key it was queued as (`keys`), and
-        # `dups` are its others, for the caller to clear
+        # `dups` are its others, for the caller to clear, each with the key it is rescored under (`kept`)
         return (f"WITH l0 AS MATERIALIZED (SELECT p.{self.pk} AS k, {self.fmt.sql(self.features(new=False))} AS b "
                 f"FROM {self.P} AS p WHERE p.{self.pk} {EQ} ANY ({self.typed_keys()}) "
                 f"ORDER BY p.{self.pk} FOR UPDATE OF p), "
@@ -580,8 +580,9 @@ class Sql:
                 f"FROM m GROUP BY m.k) AS c ON c.k {EQ} l0.k) "
                 "SELECT (SELECT pg_catalog.array_agg(l.q ORDER BY l.k) FROM l) AS keys, "
                 f"(SELECT pg_catalog.string_agg(COALESCE(l.b, {self.fmt.sql(batch.EMPTY)}), ''::pg_catalog.bytea "
-                "ORDER BY l.k) FROM l) AS data, (SELECT pg_catalog.array_agg(m.q) FROM m WHERE NOT EXISTS "
-                f"(SELECT 1 FROM l WHERE l.q {EQ} m.q)) AS dups")
+                "ORDER BY l.k) FROM l) AS data, (SELECT pg_catalog.array_agg(m.q ORDER BY m.q) FROM m JOIN l "
+                f"ON l.k {EQ} m.k WHERE l.q OPERATOR(pg_catalog.<>) m.q) AS dups, (SELECT pg_catalog.array_agg(l.q "
+                f"ORDER BY m.q) FROM m JOIN l ON l.k {EQ} m.k WHERE l.q OPERATOR(pg_catalog.<>) m.q) AS kept")
 
     def typed_keys(self) -> str:
         """The keys $1 (text[]) cast to the profile key's type, as a subquery (an array type's keys too)."""
@@ -703,7 +704,7 @@ class RetryPlans:
         if model is not None:
             sql = Sql(plpy, w, model, source=w.events.name)
             self.read = plpy.prepare(sql.retry_read(), ["pg_catalog.text[]"])
-            self.forget = plpy.prepare(_FORGET_QUEUED, ["pg_catalog.int8", "pg_catalog.text[]"])
+            self.forget = plpy.prepare(_FORGET_QUEUED, ["pg_catalog.int8", "pg_catalog.text[]", "pg_catalog.text[]"])
             self.write = plpy.prepare(sql.write(retry=True), sql.write_types())
             recount = sql.recount()
             self.recount = plpy.prepare(recount, ["pg_catalog.text[]"]) if recount is not None else None
@@ -1216,9 +1217,21 @@ _QUEUED_KEYS = ("SELECT pg_catalog.array_agg(s.k) AS keys FROM (SELECT q.entity_
 # of its own): another retry that held them has rescored and cleared them by then
 _STILL_QUEUED = ("SELECT pg_catalog.array_agg(q.entity_key ORDER BY q.entity_key) AS keys FROM pgscore.error_queue q "
                  "WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1 AND q.entity_key OPERATOR(pg_catalog.=) ANY ($2)")
-# queued keys that name a profile rescored under another of its keys (retry_read's dups)
-_FORGET_QUEUED = ("DELETE FROM pgscore.error_queue AS q WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1 "
-                  "AND q.entity_key OPERATOR(pg_catalog.=) ANY ($2)")
+# queued keys $2 that name a profile rescored under another of its keys $3 (retry_read's dups and kept):
+# cleared, and the ids of their events added to the kept key's row, for the audit row that clears it
+_FORGET_QUEUED = ("WITH d AS (DELETE FROM pgscore.error_queue AS q WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1 "
+                  "AND q.entity_key OPERATOR(pg_catalog.=) ANY ($2) RETURNING q.entity_key AS k, "
+                  "q.cause OPERATOR(pg_catalog.->) 'event_ids' AS ids), "
+                  "i AS (SELECT u.kept, x.v FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.text[]), "
+                  "pg_catalog.unnest($3::pg_catalog.text[])) AS u(dup, kept) JOIN d ON d.k OPERATOR(pg_catalog.=) u.dup, "
+                  "pg_catalog.jsonb_array_elements(d.ids) AS x(v) WHERE pg_catalog.jsonb_typeof(d.ids) "
+                  "OPERATOR(pg_catalog.=) 'array') "
+                  "UPDATE pgscore.error_queue AS q SET cause = q.cause OPERATOR(pg_catalog.||) "
+                  "pg_catalog.jsonb_build_object('event_ids', (SELECT pg_catalog.jsonb_agg(y.v) FROM (SELECT y.v "
+                  "FROM pg_catalog.jsonb_array_elements(COALESCE(q.cause OPERATOR(pg_catalog.->) 'event_ids', '[]') "
+                  "OPERATOR(pg_catalog.||) (SELECT pg_catalog.jsonb_agg(i.v) FROM i WHERE i.kept "
+                  f"OPERATOR(pg_catalog.=) q.entity_key)) AS y(v) LIMIT {QUEUED_IDS}) AS y)) "
+                  "WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1 AND q.entity_key IN (SELECT i.kept FROM i)")
 
 
 def retry(plpy, GD, model_name=None, limit=None):
@@ -1295,7 +1308,7 @@ def retry(plpy, GD, model_name=None, limit=None):
             continue
         dups = set(r.get("dups") or [])
         if dups:  # a profile queued under two keys (its event's 42, its own 42.00): rescored once, under one
-            plpy.execute(plans.forget, [w.id, sorted(dups)])
+            plpy.execute(plans.forget, [w.id, r["dups"], r["kept"]])
             keys = [k for k in keys if k not in dups]
         found = r["keys"] or []
         lost = set(keys) - {str(k) for k in found}
