@@ -174,51 +174,12 @@ def test_autogenerate_leaves_pgscore_alone_with_include_name(db_url, tmp_path):
         assert ("pgscore_alembic_version" in text and "schema='pgscore'" in text) is expect_drops, text
 
 
-# what `alembic init` writes: logging configured by fileConfig from alembic.ini, after env.py's imports
-INI_LOGGING = """
-[loggers]
-keys = root,sqlalchemy,alembic
-
-[handlers]
-keys = console
-
-[formatters]
-keys = generic
-
-[logger_root]
-level = WARNING
-handlers = console
-qualname =
-
-[logger_sqlalchemy]
-level = WARNING
-handlers =
-qualname = sqlalchemy.engine
-
-[logger_alembic]
-level = INFO
-handlers =
-qualname = alembic
-
-[handler_console]
-class = StreamHandler
-args = (sys.stderr,)
-level = NOTSET
-formatter = generic
-
-[formatter_generic]
-format = %(levelname)-5.5s [%(name)s] %(message)s
-"""
-
-
 def with_logging(example):
-    """The example's alembic.ini and env.py with logging as `alembic init` configures it."""
-    ini = example / "alembic.ini"
-    ini.write_text(ini.read_text() + INI_LOGGING)
+    """The example's env.py with pgscore's alembic_ops imported before alembic.ini's logging is configured
+    (fileConfig disables the loggers that exist by then and that it does not configure)."""
     env = example / "env.py"
-    env.write_text("from logging.config import fileConfig\nfrom alembic import context\n"
-                   "from pgscore.alembic_ops import include_name  # noqa: F401 - imported before fileConfig\n"
-                   "fileConfig(context.config.config_file_name)\n" + env.read_text())
+    env.write_text("from pgscore.alembic_ops import include_name  # noqa: F401 - imported before fileConfig\n"
+                   + env.read_text())
 
 
 def test_undeploy_warns_when_the_model_changed_after_the_revision_only(db_url, tmp_path):
@@ -336,3 +297,54 @@ def test_undeploy_on_a_schema_before_0029_finds_the_revision_by_its_deployment(e
     assert run.returncode == 0, run.stderr
     assert history(empty_db_url) == [(1, "deploy", "alembic revision a1"), (1, "retire", "alembic downgrade a1")]
     migrate.downgrade(empty_db_url, "base")
+
+
+def test_a_revision_that_deploys_a_model_twice_is_undone_to_what_was_live_before_it(db_url, tmp_path):
+    """A revision storing two versions of one model (v2, then v3 live): its downgrade makes live again what
+    was live before the first of them (v1), not the revision's own v2 (which it did, silently: alembic
+    said the revision was undone and the wrong model scored)."""
+    example, est, X, names = make_example(tmp_path, 200, seed=15)
+    with_logging(example)
+    rev = example / "versions" / "a1_churn_v1.py"
+    text = rev.read_text()
+    deploy = text[text.index("    deploy_model("):text.index("\n\n\ndef downgrade")]
+    rev.write_text(text.replace(deploy, deploy + "\n" + deploy.replace("churn v1", "churn v1 again")))
+    registry.deploy(db_url, "churn", est, X, feature_names=names, reason="by hand")  # v1
+    assert alembic(example, db_url, "upgrade", "head").returncode == 0  # v2, then v3 live
+    assert registry.show(db_url, "churn")["version"] == 3
+    run = alembic(example, db_url, "downgrade", "base")
+    assert run.returncode == 0, run.stderr
+    assert "after alembic revision" not in run.stderr, run.stderr
+    assert history(db_url)[-1] == (1, "rollback", "alembic downgrade a1")
+    assert registry.show(db_url, "churn")["version"] == 1
+    # stored by the revision, none of them live: nothing to undo, said for both
+    rev.write_text(rev.read_text().replace('shipped by migration a1")', 'shipped by migration a1", activate=False)')
+                   .replace('shipped by migration a1 again")', 'shipped by migration a1 again", activate=False)'))
+    assert alembic(example, db_url, "upgrade", "head").returncode == 0  # v4, v5 stored
+    run = alembic(example, db_url, "downgrade", "base")
+    assert run.returncode == 0 and "versions 4, 5 of churn, stored by alembic revision a1, never went live" \
+        in run.stderr, run.stderr
+    assert registry.show(db_url, "churn")["version"] == 1
+
+
+def test_your_revisions_downgrade_after_pgscore_was_uninstalled(empty_db_url, tmp_path):
+    """pgscore uninstalled after the revision (and installed again): no model is left to undo, and the
+    downgrade goes on, with a warning, to your revision's own DDL (before: 'pgscore is not installed', whose
+    hint led to 'there is no model', and alembic stayed at the revision)."""
+    from helpers import pgscore_cli
+
+    example, *_ = make_example(tmp_path, 200, seed=16)
+    with_logging(example)
+    assert pgscore_cli("install", "--db", empty_db_url).returncode == 0
+    for again in (False, True):
+        assert alembic(example, empty_db_url, "upgrade", "head").returncode == 0
+        assert pgscore_cli("uninstall", "--db", empty_db_url).returncode == 0
+        if again:
+            assert pgscore_cli("install", "--db", empty_db_url).returncode == 0
+        run = alembic(example, empty_db_url, "downgrade", "base")
+        assert run.returncode == 0, run.stderr
+        said = ("no model is stored in this database" if again else "pgscore is not installed in this database")
+        assert f"undeploy_model of alembic revision a1: {said}" in run.stderr, run.stderr
+        assert query(empty_db_url, "SELECT count(*) FROM app_alembic_version") == [(0,)]
+        if not again:
+            assert pgscore_cli("install", "--db", empty_db_url).returncode == 0

@@ -52,18 +52,29 @@ def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=
 
 def undeploy_model(name, *, revision):
     """Undo what `revision`'s deploy_model did to model `name`: make live again what was live before the
-    version it stored first went live (or retire the model if nothing was). That version may have gone
+    first of the versions it stored went live (or retire the model if nothing was): a revision may store
+    more than one. That version may have gone
     live with the revision, or later (activate=False, then pgscore activate). Nothing happens where it
     never went live, where a downgrade of the revision undid it already (and it is not live again), or
-    where what was live before is live again; a warning where another version is live, or none. An unknown model, or a
-    revision that stored no version of it (a misspelt name or revision), is an error: the migration fails."""
+    where what was live before is live again; a warning where another version is live, or none, and where
+    the database holds no model at all (pgscore uninstalled since, or never installed: nothing to undo). An
+    unknown model among others, or a revision that stored no version of it (a misspelt name or revision),
+    is an error: the migration fails."""
     conn = _conn()
     why = f"alembic downgrade {revision}"
+    (models,), = registry._call(conn, "SELECT pg_catalog.to_regclass('pgscore.models') IS NOT NULL", None)
+    if not models or not registry._call(conn, "SELECT 1 FROM pgscore.models LIMIT 1", None):
+        # pgscore uninstalled (and maybe installed again) since the upgrade: no version of any model is
+        # left to undo, and the revision's own DDL must still be able to go
+        log.warning("pgscore: undeploy_model of alembic revision %s: %s: nothing of model %r to undo", revision,
+                    "pgscore is not installed in this database" if not models else "no model is stored in this "
+                    "database (pgscore was uninstalled since the revision, say)", name)
+        return
     if not registry._call(conn, "SELECT 1 FROM pgscore.models WHERE name = %s LIMIT 1", (name,)):
         raise UnknownModel(f"undeploy_model of alembic revision {revision}: there is no model {name!r}",
                            hint="the name deploy_model was given in the revision's upgrade(); list the models with: "
                                 "pgscore models")
-    # the version the revision stored: the newest made live with its reason, or (activate=False) stored with it
+    # the versions the revision stored: made live with its reason, or (activate=False) stored with it
     # (a schema before 0029 keeps no reason with the versions: the deployments alone say)
     versions_say = bool(registry._call(conn, schema.VERSION_REASON, None))
     stored = registry._call(conn, _STORED.replace("@R", "m.reason = %s OR " if versions_say else ""),
@@ -73,13 +84,13 @@ def undeploy_model(name, *, revision):
                            hint="check the name and revision= in the revision's downgrade() against its upgrade(); "
                                 "a version stored with activate=False before pgscore's migration 0029 records no "
                                 "revision: undo it by hand (pgscore rollback) and `alembic stamp` past it")
-    (model_id, version), = stored
-    made_live = registry._call(conn, _MADE_LIVE, (name, model_id))
+    ids = [model_id for model_id, _ in stored]
+    made_live = registry._call(conn, _MADE_LIVE, (name, ids))
     if not made_live:
-        log.info("pgscore: version %s of %s, stored by alembic revision %s, never went live: nothing to undo "
-                 "(the version stays stored)", version, name, revision)
+        log.info("pgscore: %s of %s, stored by alembic revision %s, never went live: nothing to undo (%s stored)",
+                 _versions(stored), name, revision, "it stays" if len(stored) == 1 else "they stay")
         return
-    (live_id,), = made_live
+    (live_id, version), = made_live  # the first of them to go live, and the one made live last
     now = registry._call(conn, _AT, (name, None))
     current = None if now[0][1] == "retire" else now[0][0]  # None: retired
     if current != version and registry._call(conn, "SELECT 1 FROM pgscore.deployments WHERE model_name = %s AND "
@@ -105,13 +116,19 @@ def undeploy_model(name, *, revision):
         registry._call(conn, "SELECT pgscore.rollback(%s, %s, %s)", (name, target, why))
 
 
-# the version a revision stored (reason $2): made live with that reason, or stored with it (models.reason,
-# migration 0029), the newest
-_STORED = ("SELECT m.model_id, m.version FROM pgscore.models m WHERE m.name = %s AND (@Rm.model_id IN "
-           "(SELECT d.model_id FROM pgscore.deployments d WHERE d.model_name = %s AND d.reason = %s "
-           "AND d.action = 'deploy')) ORDER BY m.version DESC LIMIT 1")
-# the deployment that first made that version live: the revision's own, or a later activation
-_MADE_LIVE = ("SELECT min(d.deployment_id) FROM pgscore.deployments d WHERE d.model_name = %s AND d.model_id = %s "
+# the versions a revision stored (reason $2), one or more: made live with that reason, or stored with it
+# (models.reason, migration 0029); of its newest upgrade only (an upgrade, downgrade and upgrade again stores
+# new versions each time): those stored in its transaction, whose created_at (now()) is the same
+_STORED = ("WITH s AS (SELECT m.model_id, m.version, m.created_at FROM pgscore.models m WHERE m.name = %s AND "
+           "(@Rm.model_id IN (SELECT d.model_id FROM pgscore.deployments d WHERE d.model_name = %s "
+           "AND d.reason = %s AND d.action = 'deploy'))) "
+           "SELECT s.model_id, s.version FROM s WHERE s.created_at = (SELECT max(s.created_at) FROM s) "
+           "ORDER BY s.version")
+# the deployment that first made one of those versions live (the revision's own, or a later activation), and
+# the version of them made live last
+_MADE_LIVE = ("SELECT min(d.deployment_id), (pg_catalog.array_agg(m.version ORDER BY d.deployment_id DESC))[1] "
+              "FROM pgscore.deployments d JOIN pgscore.models m ON m.model_id = d.model_id "
+              "WHERE d.model_name = %s AND d.model_id = ANY (%s) "
               "AND d.action IN ('deploy', 'rollback') HAVING min(d.deployment_id) IS NOT NULL")
 # the deployment before deployment $2 (NULL: the newest): version, action, id, reason
 _AT = ("SELECT m.version, d.action, d.deployment_id, d.reason FROM pgscore.deployments d JOIN pgscore.models m "
@@ -127,6 +144,10 @@ def include_name(name, type_, parent_names) -> bool:
     if type_ == "table":
         return not (name == "pgscore_alembic_version" and parent_names.get("schema_name") in (None, "public"))
     return True
+
+
+def _versions(stored) -> str:
+    return ("version " if len(stored) == 1 else "versions ") + ", ".join(str(v) for _, v in stored)
 
 
 def _reason(revision):

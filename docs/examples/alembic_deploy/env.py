@@ -1,10 +1,14 @@
 """A minimal alembic env.py for an application that deploys pgscore models (pgscore itself is installed)."""
 
 import os
+from logging.config import fileConfig
 
 from alembic import context
 
 from pgscore.migrate import create_engine
+
+if context.config.config_file_name is not None:  # alembic.ini's logging: what runs, and pgscore's notes
+    fileConfig(context.config.config_file_name)
 
 if context.is_offline_mode():  # `alembic upgrade --sql`: no database; pgscore's operations refuse it, your own DDL is written
     context.configure(dialect_name="postgresql", version_table="app_alembic_version")
