@@ -660,3 +660,32 @@ def test_refresh_monitoring_and_judge_bad_input(conn):
     assert {c["metric"]: c["level"] for c in checks} == {"psi": "not_applicable", "ks": "no_data"}
     assert (status, firing, min_n) == ("no_data", None, None)
     assert query(conn, "SELECT * FROM pgscore.judge(NULL, NULL, NULL)") == [(None, None, None, None)]
+
+
+def test_huge_feature_values_are_drift_not_an_error(churn, trained):
+    """Values a float8 holds and the model scores (1e308, -1e308) are summed for the mean: two of them
+    overflowed float8 and every drift view failed, for every model, with 22003 (refresh_monitoring too, so
+    the rollups held it until retention removed the day). Now the mean shift is huge, and the views answer
+    from the log and from the rollups; so does a baseline whose std is tiny against such a mean."""
+    conn, model_id = churn
+    X, y, names, model = trained
+    rows = X[:300].copy()
+    rows[:3, 0], rows[:3, 1] = 1e308, -1e308
+    log_rows(conn, model_id, rows, model.predict_proba(X[:300])[:, 1])
+    query(conn, "SET session_replication_role = replica; "  # past the trigger that keeps baselines as deployed
+                "UPDATE pgscore.baselines SET std = 1e-300 WHERE model_id = %s AND kind = 'feature' "
+                "AND position = 2; RESET session_replication_role", (model_id,))
+    rows[:3, 2] = 1e300
+    log_rows(conn, model_id, rows[:3], model.predict_proba(X[:3])[:, 1])
+    for refreshed in (False, True):
+        if refreshed:
+            query(conn, "SELECT pgscore.refresh_monitoring()")
+        got = {f: (shift, status) for f, shift, status in query(
+            conn, "SELECT feature, mean_shift, status FROM pgscore.feature_drift WHERE model = 'churn' "
+                  "AND window_name = '1 day'")}
+        assert got[names[0]][0] > 1e250 and got[names[0]][1] == "alert", got
+        assert got[names[1]][0] < -1e250 and got[names[1]][1] == "alert", got
+        assert got[names[2]][0] >= 1e300 and got[names[2]][1] == "alert", got
+        assert query(conn, "SELECT count(*) > 0 FROM pgscore.alerts WHERE model = 'churn'") == [(True,)]
+        for view in ("score_drift", "drift_by_day"):
+            assert query(conn, f"SELECT count(*) > 0 FROM pgscore.{view}") == [(True,)]

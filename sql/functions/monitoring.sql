@@ -163,6 +163,7 @@ BEGIN
         DELETE FROM pgscore.drift_rollup r USING unnest(v_models, v_buckets) AS c(model_id, bucket)
          WHERE r.model_id = c.model_id AND r.bucket = c.bucket;
     END IF;
+    -- (values beyond +-1e290 summed as +-1e290, as drift_counts sums them: no sum overflows)
     -- one UTC day at a time (the log's partitions), so each aggregate is a hash over at most a day of
     -- values and temp space does not grow with the log; a rebuild starts at the oldest row
     IF v_from = '-infinity' THEN
@@ -176,7 +177,7 @@ BEGIN
         IF v_all THEN
             INSERT INTO pgscore.drift_rollup (model_id, bucket, kind, position, bin, n, total, n_out)
             SELECT v.model_id, date_bin('5 minutes', v.logged_at, '2000-01-01 00:00:00+00'), v.kind, v.position,
-                   v.bin, count(*), coalesce(sum(v.x) FILTER (WHERE v.bin >= 0), 0),
+                   v.bin, count(*), coalesce(sum(least(greatest(v.x, -1e290), 1e290)) FILTER (WHERE v.bin >= 0), 0),
                    count(*) FILTER (WHERE v.out_of_range)
               FROM pgscore.prediction_values v
              WHERE v.logged_at >= v_day AND v.logged_at < v_next
@@ -186,7 +187,7 @@ BEGIN
             -- planner from scanning the whole span once for every baseline row and bucket)
             INSERT INTO pgscore.drift_rollup (model_id, bucket, kind, position, bin, n, total, n_out)
             SELECT c.model_id, c.bucket, v.kind, v.position, v.bin, count(*),
-                   coalesce(sum(v.x) FILTER (WHERE v.bin >= 0), 0), count(*) FILTER (WHERE v.out_of_range)
+                   coalesce(sum(least(greatest(v.x, -1e290), 1e290)) FILTER (WHERE v.bin >= 0), 0), count(*) FILTER (WHERE v.out_of_range)
               FROM unnest(v_models, v_buckets) AS c(model_id, bucket)
              CROSS JOIN LATERAL (SELECT pv.* FROM pgscore.prediction_values pv
                                   WHERE pv.model_id = c.model_id AND pv.logged_at >= c.bucket

@@ -98,7 +98,9 @@ COMMENT ON FUNCTION pgscore.judge(text[], float8[], bigint[]) IS 'Levels of metr
  * 5-minute buckets from drift_rollup, the rest (a window's partial first
  * bucket, and everything since the last refresh) from the log. Each distinct
  * part is counted once, however many periods share it. p_period_kind and
- * p_period (NULL: all) pick the periods.
+ * p_period (NULL: all) pick the periods. A value beyond +-1e290 (a float8
+ * the model scores, 1e308, say) is summed as +-1e290, so that no sum
+ * overflows: two of 1e308 made every view fail.
  */
 CREATE FUNCTION pgscore.drift_counts(p_period_kind text DEFAULT NULL, p_period text DEFAULT NULL)
 RETURNS TABLE (model_id bigint, period_kind text, period text, kind text, "position" integer, bin integer,
@@ -135,7 +137,7 @@ segments AS MATERIALIZED (  -- [lo, hi) of a period and where to count it; the w
 parts AS MATERIALIZED (SELECT DISTINCT sg.src, sg.lo, sg.hi FROM segments sg),
 part_counts AS MATERIALIZED (
     SELECT pt.src, pt.lo, pt.hi, v.model_id, v.kind, v.position, v.bin, count(*) AS n,
-           coalesce(sum(v.x) FILTER (WHERE v.bin >= 0), 0) AS total, count(*) FILTER (WHERE v.out_of_range) AS n_out
+           coalesce(sum(least(greatest(v.x, -1e290), 1e290)) FILTER (WHERE v.bin >= 0), 0) AS total, count(*) FILTER (WHERE v.out_of_range) AS n_out
       FROM parts pt
      CROSS JOIN live
      CROSS JOIN LATERAL (SELECT pv.* FROM pgscore.prediction_values pv  -- through the log's (model_id, logged_at) index
@@ -229,8 +231,12 @@ stats AS (
     SELECT b.model_id, b.name, b.version, p.period_kind, p.period, p.sort_order, b.kind, b.feature, b.position,
            coalesce(a.n, 0)::bigint AS n, coalesce(a.n_valid, 0)::bigint AS n_valid,
            a.n_null::float8 / nullif(a.n, 0) AS null_rate, b.null_rate AS baseline_null_rate,
-           a.total / nullif(a.n_valid, 0) AS mean, b.mean AS baseline_mean,
-           (a.total / nullif(a.n_valid, 0) - b.mean) / nullif(b.std, 0) AS mean_shift,
+           -- in numeric, kept within float8's range: huge means over a tiny std (or tiny over huge) raise no
+           -- overflow or underflow
+           round(a.total::numeric / nullif(a.n_valid, 0), 330)::float8 AS mean, b.mean AS baseline_mean,
+           CASE WHEN b.std <> 0 AND a.n_valid > 0  -- (greatest and least take no NULL for an answer)
+                THEN least(greatest(round((a.total::numeric / a.n_valid - b.mean::numeric) / b.std::numeric, 330),
+                                    -1e300), 1e300)::float8 END AS mean_shift,
            a.n_out::float8 / nullif(a.n_valid, 0) AS out_of_range,
            CASE WHEN a.n_valid > 0 THEN d.psi END AS psi,
            CASE WHEN a.n_valid > 0 THEN d.ks END AS ks,
