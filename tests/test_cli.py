@@ -492,3 +492,36 @@ def test_a_session_lost_mid_command_is_not_called_a_failure_to_connect(db_url):
     assert database_error_text(psycopg2.OperationalError("SSL SYSCALL error: EOF detected\n")).startswith(
         "the connection to the database was lost: SSL SYSCALL error")
     assert database_error_text(psycopg2.InterfaceError("cursor already closed")) == "cursor already closed"
+
+
+def test_usage_mistakes_are_refused_before_anything_starts(tmp_path):
+    """A port out of range is refused by the parser (it ended in a traceback after the cluster was made, and
+    was remembered); an empty --db (an unset variable in --db "$URL") is not the default database; bench
+    takes --db or a cluster, not both; scripts/run alone prints what it runs (it ran the demo)."""
+    for port in ("99999", "0", "-5", "x"):
+        run = pgscore_cli("db", "start", "--data-dir", str(tmp_path / "c"), "--port", port)
+        assert run.returncode == 2 and "argument --port" in run.stderr and "Traceback" not in run.stderr, run.stderr
+        assert not (tmp_path / "c").exists()
+    for args in (["models", "--db", ""], ["--db", "", "models"], ["deploy", "x.joblib", "--name", "a", "--db", ""]):
+        run = pgscore_cli(*args)
+        assert run.returncode == 2 and "--db is empty" in run.stderr, (args, run.stderr)
+    run = pgscore_cli("bench", "--db", "postgresql://x@127.0.0.1:1/x", "--port", "55999")
+    assert run.returncode == 2 and "takes --db, or --data-dir and --port, not both" in run.stderr, run.stderr
+    run = subprocess.run([str(ROOT / "scripts" / "run")], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "scripts/run demo" in run.stderr and "scripts/run test" in run.stderr, run.stderr
+    assert run.stdout == ""
+
+
+def test_output_that_cannot_be_written_is_one_line_not_a_traceback():
+    """stdout on a full device (/dev/full) or a reader gone: an error line, or a quiet stop, not Python's
+    traceback (--help and --version raised one; every command at exit)."""
+    for args in (["--help"], ["--version"], ["db", "url", "--data-dir", "/nonexistent/pgscore-test"]):
+        with open("/dev/full", "w") as full:
+            run = subprocess.run([*PGSCORE, *args], stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+        assert "Traceback" not in run.stderr and "Exception ignored" not in run.stderr, (args, run.stderr)
+        assert run.returncode != 0, args
+    r, w = os.pipe()
+    os.close(r)  # the reader is gone before anything is written
+    run = subprocess.run([*PGSCORE, "--help"], stdout=w, stderr=subprocess.PIPE, text=True, timeout=60)
+    os.close(w)
+    assert run.returncode == 141 and run.stderr == "", run.stderr

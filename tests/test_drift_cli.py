@@ -219,7 +219,8 @@ def test_a_check_that_cannot_run_exits_3_not_1(empty_db_url, db_url, trained):
     for more in ([], ["--no-refresh"]):
         r = pgscore_cli("drift", *more, "--db", db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_bi@"))
         assert r.returncode == 3 and "permission denied" in r.stderr, r.stdout + r.stderr
-        assert "run it as a role granted pgscore_admin. pgscore_reader reads the views" in r.stderr
+        assert "Hint: pgscore drift needs a role granted pgscore_admin" in r.stderr, r.stderr
+        assert "pgscore_reader reads the views" in r.stderr, r.stderr
 
 
 def test_the_at_deploy_row_shows_every_hold_out_metric(churn, trained):

@@ -304,3 +304,24 @@ def test_a_downgrade_elsewhere_leaves_this_databases_roles_alone(db_url, empty_d
                          "WHERE r.rolname IN ('pgscore_admin', 'pgscore_app', 'pgscore_reader') "
                          "AND m.member IN (SELECT oid FROM pg_roles WHERE rolname LIKE 'pgscore\\_%' "
                          "AND rolname NOT LIKE 'pgscore\\_t\\_%')") == [(0,)]  # no pgscore role is a member of another
+
+
+def test_a_login_with_no_pgscore_role_is_told_which_role_each_command_needs(db_url):
+    """A login granted none of pgscore's roles: each command names the role it needs, in one style (before:
+    status, env, drift, retry and uninstall said 'pgscore install needs a superuser ... run the install as a
+    superuser')."""
+    query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_none') "
+                  "THEN CREATE ROLE pgscore_t_none LOGIN; END IF; END $$")
+    url = db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_none@")
+    for args, phrase in ((["status"], "pgscore status needs a superuser or a role granted pgscore_admin"),
+                         (["env"], "pgscore env needs a superuser or a role granted pgscore_admin"),
+                         (["drift"], "pgscore drift needs a role granted pgscore_admin"),
+                         (["retry"], "pgscore retry needs a role granted pgscore_app or pgscore_admin"),
+                         (["uninstall"], "pgscore uninstall needs a superuser"),
+                         (["models"], "pgscore models needs a role granted pgscore_app, pgscore_admin or "
+                                      "pgscore_reader")):
+        run = pgscore_cli(*args, "--db", url)
+        err = run.stderr
+        assert run.returncode != 0 and phrase in err, (args, err)
+        assert "pgscore install needs a superuser" not in err and "Traceback" not in err, (args, err)
+        assert err.startswith("pgscore: error: ") and "database error" not in err, (args, err)

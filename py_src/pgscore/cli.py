@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import shlex
@@ -16,9 +17,13 @@ def _say(msg: str) -> None:
     try:
         print(msg, flush=True)
     except BrokenPipeError:  # `pgscore models | head -1`: the reader is gone, so stop quietly
-        # what is still buffered would fail again at exit: send it nowhere (as Python's signal docs do)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise SystemExit(128 + signal.SIGPIPE) from None  # the status of a command killed by SIGPIPE
+        _gone()
+
+
+def _gone():
+    # what is still buffered would fail again at exit: send it nowhere (as Python's signal docs do)
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    raise SystemExit(128 + signal.SIGPIPE) from None  # the status of a command killed by SIGPIPE
 
 
 def _cluster(args):
@@ -506,10 +511,7 @@ def cmd_retry(args):
     try:
         return _retry(args)
     except (PgscoreError, psycopg2.Error) as e:
-        if isinstance(e, psycopg2.Error):
-            print(f"pgscore: database error: {command_error_text(e, 'retry')}", file=sys.stderr)
-        else:
-            print(f"pgscore: error: {e}", file=sys.stderr)
+        say_error(e, "retry")
         return 3
 
 
@@ -747,12 +749,7 @@ def cmd_drift(args):
     try:
         return _drift(args)
     except (PgscoreError, psycopg2.Error) as e:
-        kind = "database error" if isinstance(e, psycopg2.Error) else "error"
-        print(f"pgscore: {kind}: {str(e).strip()}", file=sys.stderr)
-        if "42501" in (getattr(e, "pgcode", None), getattr(e, "sqlstate", None)):
-            print("Hint: pgscore drift reads pgscore's registry and monitoring tables, and refreshes the rollups: "
-                  "run it as a role granted pgscore_admin. pgscore_reader reads the views (pgscore.alerts, "
-                  "pgscore.feature_drift, ...) in SQL", file=sys.stderr)
+        say_error(e, "drift", getattr(args, "name", None))
         return 3
 
 
@@ -818,6 +815,18 @@ def _int_between(lo: int, hi: int):
     return parse
 
 
+def _port(text: str) -> int:
+    """--port: a TCP port, 1 to 65535 (refused before anything is created or remembered)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a TCP port: give one from 1 to 65535 (one of 1024 or above "
+                                         "for a server not run as root)")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pgscore", description=__doc__.strip() + " "
                                 "Scikit-learn models deployed, run, audited and watched inside PostgreSQL.")
@@ -832,7 +841,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--data-dir", help="cluster directory (default: $PGSCORE_DATA_DIR, else "
                         "~/.local/share/pgscore/cluster, or /var/lib/pgscore/cluster as root)")
         if port:  # stop, status and url read the port the cluster was started with: no --port to get wrong
-            sp.add_argument("--port", type=int, default=None, help="TCP port on 127.0.0.1 (default 54329)")
+            sp.add_argument("--port", type=_port, default=None, help="TCP port on 127.0.0.1 (default 54329)")
         else:
             sp.set_defaults(port=None)
 
@@ -1024,30 +1033,68 @@ def database_error_text(e, name=None) -> str:
                 "Hint: the server ended this session (a restart or a crash, or its backend was killed); what "
                 "was committed before stays: run the command again once the server is back")
     if not primary:  # not from the server: most often no server to talk to
-        if isinstance(e, psycopg2.OperationalError):
-            return (f"cannot connect to the database: {first}\n"
-                    "Hint: check --db / PGSCORE_DATABASE_URL, or start the embedded one with: " + command("db start"))
+        from pgscore.migrate import connect_problem
+
+        problem = connect_problem(text)
+        if isinstance(e, psycopg2.OperationalError) and problem is not None:
+            return f"cannot connect to the database: {first}\nHint: {problem}"
         return text
     primary = server_message(primary)
+    # labelled as pgscore's own errors are (PgscoreError's str): one style on the command line
     lines = [f"{primary} (SQLSTATE {diag.sqlstate})" if diag.sqlstate else primary]
-    lines += [f"{label}: {text}" for label, text in (("DETAIL", diag.message_detail),
-                                                     ("HINT", cli_hint(diag.message_hint, name))) if text]
+    lines += [f"{label}: {text}" for label, text in (("Detail", diag.message_detail),
+                                                     ("Hint", cli_hint(diag.message_hint, name))) if text]
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
+    try:
+        status = _main(argv)
+    except SystemExit:  # argparse's --help, --version and usage errors, a command's own exit
+        _flush()
+        raise
+    except BrokenPipeError:  # stdout's reader went away (`| head -1`): stop quietly, as _say does
+        _gone()
+    except OSError as e:
+        if e.errno == errno.ENOSPC and e.filename is None:  # print() to a full stdout (/dev/full)
+            _cannot_write(e)
+        raise
+    _flush()
+    return status
+
+
+def _flush():
+    """Write what stdout still buffers now, where a reader gone (`--help | head -1`) or a full disk can still
+    be told apart (at exit Python prints a traceback for either)."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _gone()
+    except OSError as e:
+        _cannot_write(e)
+
+
+def _cannot_write(e: OSError):
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # (nothing left to fail at exit)
+    print(f"pgscore: error: cannot write the output: {e.strerror}", file=sys.stderr)
+    raise SystemExit(1) from None
+
+
+def _main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.db is not None and args.command in ("db", "demo"):
         parser.error(f"--db does not apply to pgscore {args.command}, which runs the embedded cluster (--data-dir, "
                      "--port)")
+    if args.db == "":  # --db "$URL" with URL unset: not the default database
+        parser.error("--db is empty: give a database URL (or leave --db out for $PGSCORE_DATABASE_URL, else the "
+                     "embedded cluster)")
+    if args.command == "bench" and args.db is not None and (args.data_dir or args.port):
+        parser.error("pgscore bench takes --db, or --data-dir and --port, not both")
     try:
         return args.func(args) or 0
     except PgscoreError as e:
-        e.hint = cli_hint(e.hint, getattr(args, "name", None))
-        if e.hint is None and e.sqlstate == "42501" and "permission denied" in e.message:
-            e.hint = role_needed(args.command)
-        print(f"pgscore: error: {e}", file=sys.stderr)
+        say_error(e, args.command, getattr(args, "name", None))
         return 1
     except KeyboardInterrupt:
         print("pgscore: interrupted", file=sys.stderr)
@@ -1056,23 +1103,39 @@ def main(argv=None) -> int:
         import psycopg2
 
         if isinstance(e, psycopg2.Error):
-            print(f"pgscore: database error: {command_error_text(e, args.command, getattr(args, 'name', None))}", file=sys.stderr)
+            say_error(e, args.command, getattr(args, "name", None))
             return 1
         raise
+
+
+def say_error(e, command_name, name=None) -> None:
+    """`pgscore: error: ...` on stderr, in one style for pgscore's errors and the database's: the message
+    (the database's with its SQLSTATE), then its detail and `Hint: `, with the role a command needs where a
+    permission error names none."""
+    import psycopg2
+
+    if isinstance(e, psycopg2.Error):
+        text = command_error_text(e, command_name, name)
+    else:
+        e.hint = cli_hint(e.hint, name)
+        if e.hint is None and e.sqlstate == "42501" and "permission denied" in e.message:
+            e.hint = role_needed(command_name)
+        text = str(e).strip()
+    print(f"pgscore: error: {text}", file=sys.stderr)
 
 
 def command_error_text(e, command_name, name=None) -> str:
     """database_error_text, with what the command line adds: the role a command needs, how --table is
     written, the PYTHONPATH that lets the server import this pgscore."""
     text = database_error_text(e, name)
-    if e.pgcode == "42501" and "\nHINT:" not in text and role_needed(command_name):
-        text += f"\nHINT: {role_needed(command_name)}"
+    if e.pgcode == "42501" and "\nHint:" not in text and role_needed(command_name):
+        text += f"\nHint: {role_needed(command_name)}"
     if e.pgcode == "42602" and command_name == "score":  # the table name, which regclass reads
-        text += ("\nHINT: --table takes a table name as SQL writes it (quote one with capitals or spaces: "
+        text += ("\nHint: --table takes a table name as SQL writes it (quote one with capitals or spaces: "
                  "--table '\"My Table\"', or 'data.\"My Table\"' with its schema); --key and --into take "
                  "column names as they are")
     if e.pgcode == "57014" and command_name == "score" and "statement timeout" in text:
-        text += ("\nHINT: a statement_timeout cancelled one of pgscore score's statements: the count of the rows "
+        text += ("\nHint: a statement_timeout cancelled one of pgscore score's statements: the count of the rows "
                  "to score at the start, or a chunk (one statement each, which a smaller --chunk-size shortens; "
                  "the chunks committed before stay, and the --after printed above resumes)")
     if e.pgcode == "58P01" and "cannot be imported by the database's Python" in text:
@@ -1092,6 +1155,10 @@ ROLE_NEEDED = {
     "models": "a role granted pgscore_app, pgscore_admin or pgscore_reader",
     "show": "a role granted pgscore_app or pgscore_admin",
     "retry": "a role granted pgscore_app or pgscore_admin (it runs pgscore.retry_failed())",
+    "status": "a superuser or a role granted pgscore_admin (it reads pgscore's registry and settings)",
+    "drift": "a role granted pgscore_admin: it reads pgscore's registry and monitoring tables, and refreshes the "
+             "rollups (pgscore_reader reads the views, pgscore.alerts, pgscore.feature_drift, ..., in SQL)",
+    "uninstall": "a superuser, like install: it drops PL/Python functions, which only a superuser may do",
 }
 
 

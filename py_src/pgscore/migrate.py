@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pgscore.errors import InstallError, command
+from pgscore.errors import InstallError, PgscoreError, command
 
 VERSION_TABLE = "pgscore_alembic_version"
 
@@ -138,17 +138,26 @@ def check(url: str) -> None:
         with engine.connect() as conn:
             problem = damage(conn)
     except Exception as e:  # noqa: BLE001
-        raise _explain(e) from e
+        raise _explain(e, installing=False) from e
     finally:
         engine.dispose()
     if problem is not None:
         raise problem
 
 
-def _explain(exc: Exception) -> InstallError:
-    """One paragraph that names what is wrong and how to fix it."""
+def _explain(exc: Exception, installing=True) -> PgscoreError:
+    """One paragraph that names what is wrong and how to fix it; `installing` False for a command that only
+    reads what is installed (a role without pgscore's grants is then told it may not read it, not that
+    install needs a superuser)."""
     msg = str(getattr(exc, "orig", None) or exc).strip()
     low = msg.lower()
+    problem = connect_problem(msg)
+    if problem is not None:
+        return InstallError("cannot connect to the database", detail=msg, hint=problem)
+    if not installing:
+        if "permission denied" in low:  # the command line adds the role the command needs
+            return PgscoreError(f"permission denied reading pgscore's schema: {msg.splitlines()[0]}", sqlstate="42501")
+        return PgscoreError("reading pgscore's schema failed", detail=msg)
     if "plpython3u" in low and ("control file" in low or "is not available" in low):
         return InstallError("the database server has no PL/Python (plpython3u)", detail=msg,
                             hint="install postgresql-plpython3-15 on the server, then run the install again")
@@ -171,12 +180,24 @@ def _explain(exc: Exception) -> InstallError:
 
         return InstallError("the database server's Python cannot import pgscore; nothing was changed", detail=msg,
                             hint=import_fix() + ", then run the install again")
-    unreachable = ("could not connect", "connection refused", "no such file or directory",
-                   "could not translate host", "password authentication failed")
-    if any(s in low for s in unreachable) or ("database" in low and "does not exist" in low):
-        return InstallError("cannot connect to the database", detail=msg,
-                            hint="check --db / PGSCORE_DATABASE_URL; for a local database run: " + command("db start"))
     return InstallError("installing pgscore failed; nothing was changed", detail=msg)
+
+
+def connect_problem(msg: str) -> str | None:
+    """The hint for libpq's message when a connection could not be made (None: it was made): what to check
+    for a wrong password or database name, how to start a local server for one that is not running."""
+    low = msg.lower().strip()
+    if not low.startswith(("connection to server", "could not connect", "could not translate host")):
+        return None  # (libpq's words for a connection it could not make begin so)
+    if "password authentication failed" in low or "no password supplied" in low:
+        return "check the user and password in --db / PGSCORE_DATABASE_URL"
+    if "database" in low and "does not exist" in low:
+        return ("check the database name in --db / PGSCORE_DATABASE_URL (or create it, then: "
+                + command("install --db URL") + ")")
+    if "role" in low and "does not exist" in low and "fatal" in low:
+        return "check the user in --db / PGSCORE_DATABASE_URL"
+    return ("is the server running? check the host and port in --db / PGSCORE_DATABASE_URL; for the embedded "
+            "one run: " + command("db start"))
 
 
 def upgrade(url: str, revision: str = "head", check_environment: bool = True) -> dict | None:
@@ -275,7 +296,7 @@ def current(url: str) -> str | None:
                 return None
             return conn.execute(select(column("version_num")).select_from(table(VERSION_TABLE))).scalar()
     except Exception as e:  # noqa: BLE001
-        raise _explain(e) from e
+        raise _explain(e, installing=False) from e
     finally:
         engine.dispose()
 
