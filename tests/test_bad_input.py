@@ -88,6 +88,16 @@ SQL_CASES = [
      "FROM generate_series(1, 20) g')", (), "22023", "is NULL or NaN (key 8 and 1 more in this chunk of 20)"),
     ("predict_batch NULL p_log", "SELECT * FROM pgscore.predict_batch('churn', 'SELECT * FROM customers', NULL, 10, "
      "NULL)", (), "22004", "p_log must not be NULL"),
+    # a statement that is no query, or a comment after its semicolon: what predict_batch takes, not "syntax
+    # error at or near INTO"; a feature's column twice: which, not "ambiguous" (or, by the chunks, one silently)
+    ("predict_batch not a query", "SELECT * FROM pgscore.predict_batch('churn', 'INSERT INTO customers (id) VALUES "
+     "(999999) RETURNING *')", (), "42601", "not INSERT, UPDATE or DELETE ... RETURNING"),
+    ("predict_batch comment after the semicolon", "SELECT * FROM pgscore.predict_batch('churn', 'SELECT * FROM "
+     "customers; -- all of them')", (), "42601", "but not a comment after them"),
+    ("predict_batch a feature twice", "SELECT * FROM pgscore.predict_batch('churn', 'SELECT *, 0::float8 AS "
+     "tenure_months FROM customers')", (), "42702", "returns the column(s) tenure_months more than once"),
+    ("predict_batch a feature twice, chunks", "SELECT * FROM pgscore.predict_batch('churn', 'SELECT *, 0::float8 AS "
+     "tenure_months FROM customers', p_version => 1)", (), "42702", "returns the column(s) tenure_months"),
     # nothing logged, a linear model: one SQL statement (batch_sql writes it), batch_row for a row SQL cannot score
     ("batch_sql injection model", "SELECT c.statement, pgscore.batch_error(c.error) FROM pgscore.batch_sql(%s, "
      "'SELECT 1', NULL, 10, false, 'public') AS c", (INJECT,), "42704", "there is no model"),
@@ -265,6 +275,13 @@ def test_predict_batch_says_what_is_wrong_in_its_message(db_url, shop):
                       "ARRAY[12]) AS features FROM generate_series(1, 30) g WHERE 1 / (25 - g) IS NOT NULL', "
                       "p_chunk_size => 10)")
     assert e.value.pgcode == "22012" and e.value.diag.message_primary == "division by zero"
+    # a query failing as SQL scores it runs once: it ran again chunk by chunk, and with it its nextval
+    query(db_url, "CREATE SEQUENCE seen")
+    with pytest.raises(psycopg2.Error) as e:
+        query(db_url, "SELECT count(*) FROM pgscore.predict_batch('churn', 'SELECT nextval(''seen''), "
+                      "array_fill(1.0::float8 / (500 - g), ARRAY[12]) AS features FROM generate_series(1, 1000) g')")
+    assert e.value.pgcode == "22012" and e.value.diag.message_primary == "division by zero"
+    assert query(db_url, "SELECT last_value FROM seen") == [(500,)]
     with pytest.raises(psycopg2.Error) as e:  # a wrong shape
         query(db_url, "SELECT count(*) FROM pgscore.predict_batch('churn', 'SELECT 1, ARRAY[1.0, 2.0]::float8[] AS features')")
     assert e.value.pgcode == "22023" and "has 2 features; the model takes 12" in e.value.diag.message_primary

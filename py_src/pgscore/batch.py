@@ -317,13 +317,30 @@ def _checked(plpy, query, chunk_size, path) -> tuple[CallerPath, str]:
     return CallerPath(plpy, path), query + "\n"
 
 
-def _described(plpy, query) -> dict:
+_ONE_QUERY = ("predict_batch reads the query as a subquery: one statement that returns rows (SELECT, VALUES, "
+              "TABLE, or WITH ... SELECT), not INSERT, UPDATE or DELETE ... RETURNING, nor two statements; its "
+              "semicolons at the end are dropped, but not a comment after them (docs/sql.md, predict_batch)")
+
+
+def _described(plpy, query, model) -> dict:
     """The query's feature columns (name: type oid), the key left out; run in the caller's search_path."""
-    described = plpy.execute(f"SELECT * FROM ({query}) AS q LIMIT 0")
+    try:
+        described = plpy.execute(f"SELECT * FROM ({query}) AS q LIMIT 0")
+    except plpy.SPIError as e:
+        if getattr(e, "sqlstate", None) != "42601":
+            raise
+        raise PgscoreError(f"the query cannot be read: {e.args[0] if e.args else e}", sqlstate="42601",
+                           hint="a syntax error in it, or a statement of another kind: " + _ONE_QUERY) from None
     names, types = described.colnames(), described.coltypes()
     if len(names) < 2:
         raise InvalidModel("the query must return the key first and then the features",
                            detail=f"it returns: {', '.join(names)}", sqlstate="42601")
+    wanted = {*model.feature_names, "features"}
+    twice = sorted({n for n in names[1:] if n in wanted and names[1:].count(n) > 1})
+    if twice:  # one would be read, by name: say which, rather than PostgreSQL's "ambiguous" (or a silent pick)
+        raise InvalidModel(f"model {model.label}: the query returns the column(s) {', '.join(twice)} more than "
+                           "once", sqlstate="42702", hint="give each feature one column (rename or leave out "
+                           "the others: SELECT id, * FROM t names id twice, which is allowed for the key only)")
     return dict(zip(names[1:], types[1:]))
 
 
@@ -333,7 +350,7 @@ def query_chunks(plpy, GD, model, query, chunk_size, log, path):
     caller, query = _checked(plpy, query, chunk_size, path)
     fmt = features_format(plpy)
     with caller:  # the query is parsed and planned here
-        columns = _described(plpy, query)
+        columns = _described(plpy, query, model)
         # the key by position (renamed: `SELECT id, * FROM t` names it twice), the features by name
         sql = (f"SELECT q.{KEY}::pg_catalog.text AS k, "
                f"{fmt.sql(feature_sql(plpy, model, columns, 'q'))} AS b FROM ({query}) AS q({KEY})")
@@ -353,7 +370,7 @@ def query_statement(plpy, model, query, chunk_size, log, path) -> str | None:
     if not may_score_in_sql(model):  # the chunks check and plan the query themselves
         return None
     with caller:
-        columns = _described(plpy, query)
+        columns = _described(plpy, query, model)
     # a float8[] is read once per row into memory of its own: each subscript of an array stored with a
     # short header would otherwise copy it (0.6 against 0.15 us a row for twelve; a slice keeps NULL)
     source = "r"

@@ -143,6 +143,7 @@ DECLARE
     v_statement text;
     v_version integer;
     v_error jsonb;
+    v_context text;
 BEGIN
     SELECT b.statement, b.version, b.error INTO v_statement, v_version, v_error
       FROM pgscore.batch_sql(p_model, p_query, p_version, p_chunk_size, p_log, p_search_path) AS b;
@@ -163,6 +164,12 @@ BEGIN
         PERFORM pg_catalog.set_config('search_path', p_search_path, true);
         RETURN QUERY EXECUTE v_statement USING p_model, v_version;
     EXCEPTION WHEN data_exception THEN
+        GET STACKED DIAGNOSTICS v_context = PG_EXCEPTION_CONTEXT;
+        IF SQLSTATE <> '22003' AND v_context NOT LIKE '%PL/Python function "batch_row"%' THEN
+            -- the caller's query's own error (a division by zero, a cast it makes): the chunks would meet it
+            -- again, after running the query a second time, and what it does with it (a sequence's nextval)
+            RAISE;
+        END IF;
         -- rows already returned cannot be taken back: an error ends the call. The chunks raise it as they
         -- would have (the key and how many more rows its chunk holds like it); a value out of SQL's range
         -- (beyond about 1e300 times a weight, or a product that underflows), which the chunks score, keeps

@@ -1,0 +1,66 @@
+-- 0031 to 0032: predict_batch of a model SQL scores runs the caller's query once when the query itself fails
+-- (a division by zero, say): it ran it again chunk by chunk to find the row, doubling the time and what the
+-- query does (a sequence's nextval). Errors of pgscore's own (batch_row's, naming the key) and SQL's
+-- arithmetic out of range (22003) are raised as the chunks raise them, as before.
+CREATE OR REPLACE FUNCTION pgscore.predict_batch(p_model text, p_query text, p_version integer DEFAULT NULL,
+                                      p_chunk_size integer DEFAULT 10000, p_log boolean DEFAULT true,
+                                      p_search_path text DEFAULT pg_catalog.current_setting('search_path'))
+RETURNS TABLE (key text, score float8)
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET "DateStyle" = 'ISO'
+SET "IntervalStyle" = 'postgres'
+SET extra_float_digits = 1
+AS $fn$
+DECLARE
+    v_statement text;
+    v_version integer;
+    v_error jsonb;
+    v_context text;
+BEGIN
+    SELECT b.statement, b.version, b.error INTO v_statement, v_version, v_error
+      FROM pgscore.batch_sql(p_model, p_query, p_version, p_chunk_size, p_log, p_search_path) AS b;
+    IF v_error IS NOT NULL THEN  -- as the chunks' errors: the message alone, from PL/pgSQL
+        PERFORM pgscore.batch_error(v_error);
+    END IF;
+    IF v_statement IS NULL THEN
+        RETURN QUERY
+        SELECT u.key, u.score
+          FROM pgscore.batch_chunks(p_model, p_query, p_version, p_chunk_size, p_log, p_search_path) AS c,
+               ROWS FROM (pg_catalog.unnest(CASE WHEN c.error IS NULL THEN c.keys ELSE pgscore.batch_error(c.error) END),
+                          pg_catalog.unnest(pgscore.float8_array(c.scores))) AS u(key, score);
+        RETURN;
+    END IF;
+    BEGIN
+        -- the caller's query text is read with the caller's search_path; the statement qualifies every name
+        -- of its own. Back to this function's own path when the block ends in an error (and when it returns)
+        PERFORM pg_catalog.set_config('search_path', p_search_path, true);
+        RETURN QUERY EXECUTE v_statement USING p_model, v_version;
+    EXCEPTION WHEN data_exception THEN
+        GET STACKED DIAGNOSTICS v_context = PG_EXCEPTION_CONTEXT;
+        IF SQLSTATE <> '22003' AND v_context NOT LIKE '%PL/Python function "batch_row"%' THEN
+            -- the caller's query's own error (a division by zero, a cast it makes): the chunks would meet it
+            -- again, after running the query a second time, and what it does with it (a sequence's nextval)
+            RAISE;
+        END IF;
+        -- rows already returned cannot be taken back: an error ends the call. The chunks raise it as they
+        -- would have (the key and how many more rows its chunk holds like it); a value out of SQL's range
+        -- (beyond about 1e300 times a weight, or a product that underflows), which the chunks score, keeps
+        -- PostgreSQL's own error
+        SELECT c.error INTO v_error
+          FROM pgscore.batch_chunks(p_model, p_query, v_version, p_chunk_size, false, p_search_path) AS c
+         WHERE c.error IS NOT NULL;
+        IF v_error IS NOT NULL THEN
+            PERFORM pgscore.batch_error(v_error);
+        END IF;
+        IF SQLSTATE = '22003' THEN
+            RAISE EXCEPTION 'pgscore.predict_batch: model % scores this query in SQL, which failed: %', p_model, SQLERRM
+                USING ERRCODE = SQLSTATE,
+                      HINT = 'a feature value beyond about 1e300 (or one whose product with a weight underflows) is out of SQL''s range; pgscore.score scores such a row';
+        END IF;
+        RAISE;  -- not raised again chunk by chunk (a query whose rows changed in between): as it was
+    END;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.predict_batch(text, text, integer, integer, boolean, text) IS 'Score every row of a query (first column the key, then a column per feature or one float8[] named features) in chunks, or in one SQL statement for a linear model with one output; returns key and score; the query''s names are resolved with p_search_path (default: the caller''s)';
