@@ -371,6 +371,26 @@ def test_a_chunk_error_names_the_key_of_the_row_at_fault(db_url):
     assert n == 20  # the imputed NaN alone is no error
 
 
+def test_cli_score_names_the_key_scikit_learn_refuses_and_no_version_it_lacks(churn):
+    """A model scikit-learn scores (deployed without compiling it): the row it refuses for a NaN is named by
+    its key and feature, as the compiled models' are (it said "Input X contains NaN." alone); a --version
+    that does not exist is an error without the note that it scores with it."""
+    registry.deploy(churn.dsn, "sk", LogisticRegression(max_iter=500).fit(X, Y), X, Y, feature_names=NAMES,
+                    compile=False)
+    query(churn, "CREATE TABLE t (id int PRIMARY KEY, features float8[], s float8)")
+    query(churn, "INSERT INTO t SELECT i, %s, NULL FROM generate_series(1, 50) i", (ROW,))
+    query(churn, "UPDATE t SET features[2] = 'NaN' WHERE id IN (30, 40)")
+    r = pgscore_cli("score", "--model", "sk", "--table", "t", "--key", "id", "--into", "s", "--quiet",
+                    "--db", churn.dsn)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "Input X contains NaN. (key 30, feature 'monthly_charges' and 1 more in this chunk of 50)" \
+        in r.stderr, r.stderr
+    r = pgscore_cli("score", "--model", "sk", "--table", "t", "--key", "id", "--into", "s", "--version", "9",
+                    "--quiet", "--db", churn.dsn)
+    assert r.returncode == 1 and "there is no version 9 of model 'sk'" in r.stderr, r.stderr
+    assert "note" not in r.stderr and "scoring with v9" not in r.stderr, r.stderr
+
+
 def test_cli_score_failing_mid_way_says_where_to_resume(churn):
     """A row that cannot be scored stops the run at its chunk; the chunks before it are committed, and
     the message says so, with the arguments that go on from there once the row is fixed."""

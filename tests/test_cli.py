@@ -224,7 +224,7 @@ def test_deploy_with_a_wrong_sha256_shows_both_hashes(db_url, model_file):
     assert run.returncode == 0, run.stderr
     # names alone: scored by scikit-learn, and deploy says what --train would have given
     assert "  engine: scikit-learn (not compiled: no deploy data" in run.stdout
-    assert "without --train: no baseline" in run.stdout and "deploy with --train CSV" in run.stdout
+    assert "pgscore: note: without --train: no baseline" in run.stderr and "deploy with --train CSV" in run.stderr
 
 
 def test_output_into_a_closed_pipe_ends_quietly(db_url):
@@ -507,6 +507,14 @@ def test_usage_mistakes_are_refused_before_anything_starts(tmp_path):
         assert run.returncode == 2 and "--db is empty" in run.stderr, (args, run.stderr)
     run = pgscore_cli("bench", "--db", "postgresql://x@127.0.0.1:1/x", "--port", "55999")
     assert run.returncode == 2 and "takes --db, or --data-dir and --port, not both" in run.stderr, run.stderr
+    not_a_dir = tmp_path / "train.csv"
+    not_a_dir.write_text("a,b\n")
+    run = pgscore_cli("db", "start", "--data-dir", str(not_a_dir), "--port", "55998")
+    assert run.returncode == 1 and "is not a directory" in run.stderr and "chown" not in run.stderr, run.stderr
+    for args, said in ((["--features", ""], "--features is empty"),
+                       (["--features", "a,b", "--target", "y"], "--target names the label column of --train CSV")):
+        run = pgscore_cli("deploy", str(not_a_dir), "--name", "m", *args, "--db", "postgresql://x@127.0.0.1:1/x")
+        assert run.returncode == 1 and said in run.stderr, (args, run.stderr)
     run = subprocess.run([str(ROOT / "scripts" / "run")], capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "scripts/run demo" in run.stderr and "scripts/run test" in run.stderr, run.stderr
     assert run.stdout == ""

@@ -454,9 +454,10 @@ def test_status_shows_the_wirings_and_the_queue_and_pgscore_retry_drains_it(db_u
     assert "model churn (live version 1), 3 counters\n" in status()
     run = pgscore_cli("retry", "--model", "other", "--db", db_url)  # no such model: a usage error
     assert run.returncode == 2 and "there is no model 'other'" in run.stderr, run.stderr
-    run = pgscore_cli("retry", "--limit", "1", "--db", db_url)
+    run = pgscore_cli("retry", "--limit", "1", "--db", db_url)  # and says what the limit left queued
     assert (run.returncode, run.stdout) == (0, f"{rid}: public.complaints -> public.customers: 1 rescored, "
-                                               "0 still failing\n")
+                                               "0 still failing\n1 profile still queued (1 not tried: --limit 1): "
+                                               "see their reasons with SELECT * FROM pgscore.error_queue\n")
     run = pgscore_cli("retry", "--model", "churn", "--db", db_url)
     assert (run.returncode, run.stdout) == (0, f"{rid}: public.complaints -> public.customers: 1 rescored, "
                                                "0 still failing\n")

@@ -466,8 +466,14 @@ def scored(model, X, keys, labelled):
     except InvalidModel as e:
         # the feature refused for a missing or infinite value (others may hold a NaN the model takes)
         name = getattr(e, "feature", None)
-        if name is None:
-            raise
+        if name is None:  # scikit-learn's own ("Input X contains NaN."): the first row it cannot take
+            bad = np.flatnonzero(~np.isfinite(X).all(axis=1))
+            if len(bad) == 0 or not any(w in e.message for w in ("NaN", "infinity", "Infinity")):
+                raise
+            j = int(np.flatnonzero(~np.isfinite(X[bad[0]]))[0])
+            more = f" and {len(bad) - 1} more in this chunk of {len(keys)}" if len(bad) > 1 else ""
+            raise InvalidModel(f"{e.message} (key {keys[bad[0]]}, feature {model.feature_names[j]!r}{more})",
+                               detail=e.detail, hint=e.hint, sqlstate=e.sqlstate) from None
         bad = np.flatnonzero(~np.isfinite(X[:, model.feature_names.index(name)]))
         if len(bad) == 0:
             raise

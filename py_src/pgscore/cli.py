@@ -534,6 +534,10 @@ def _retry(args):
         rows = cur.fetchall()
         cur.execute("SELECT pg_catalog.count(*) FROM pgscore.error_queue q WHERE q.rescoring_id IS NULL")
         (unowned,) = cur.fetchone()
+        # what --limit left untried, beside what failed (the queue of the wirings retried, after the retry)
+        cur.execute("SELECT pg_catalog.count(*) FROM pgscore.error_queue q WHERE q.rescoring_id = ANY (%s)",
+                    ([r[0] for r in rows],))
+        (queued,) = cur.fetchone()
     for rid, events, profiles, rescored, failed in rows:
         _say(f"{rid}: {events} -> {profiles}: {rescored} rescored, {failed} still failing")
     failing = sum(r[4] for r in rows)
@@ -544,9 +548,11 @@ def _retry(args):
         _say("nothing queued" + (f" for model {args.model}" if args.model else "")
              + (f" for a wiring; {stranded}" if unowned else ""))
     else:
-        if failing:
-            _say(f"{failing} profile{'' if failing == 1 else 's'} still queued: see their reasons with "
-                 "SELECT * FROM pgscore.error_queue")
+        if failing or queued:
+            untried = queued - failing
+            _say(f"{queued} profile{'' if queued == 1 else 's'} still queued"
+                 + (f" ({untried} not tried: --limit {args.limit})" if untried > 0 and args.limit else "")
+                 + ": see their reasons with SELECT * FROM pgscore.error_queue")
         if unowned:
             _say(stranded)
     return 1 if failing or unowned else 0
@@ -564,8 +570,14 @@ def cmd_deploy(args):
     from pgscore import datasets, registry
     from pgscore.features import fitted_names
 
+    if args.features is not None and not args.features.strip(", "):
+        raise PgscoreError("--features is empty: give the feature names, comma-separated (--features a,b,c)")
     if not (args.features or args.train):
         raise PgscoreError("give the feature names with --features a,b,c or training data with --train CSV")
+    if args.target and not args.train:
+        raise PgscoreError("--target names the label column of --train CSV: without --train it does nothing",
+                           hint="add --train CSV (the baseline and hold-out metrics come from it), or leave "
+                                "--target out")
     if args.reason and args.no_activate:
         raise PgscoreError("--reason is recorded when a version goes live, and --no-activate deploys it without "
                            "that", hint="give the reason when you make it live: " + command(
@@ -595,10 +607,10 @@ def cmd_deploy(args):
     _say(f"  engine: {rec['engine']}" + (f" ({rec['engine_note']})" if rec.get("engine_note") else ""))
     if rec.get("feature_note"):
         print(f"pgscore: note: {rec['feature_note']}", file=sys.stderr)
-    if not args.train:
-        _say("  without --train: no baseline (the drift views say no_baseline), no hold-out metrics, and no "
-             "compiled evaluator (it is proved equal to scikit-learn on deploy data); deploy with --train CSV "
-             "for them")
+    if not args.train:  # a note, on stderr as the others are
+        print("pgscore: note: without --train: no baseline (the drift views say no_baseline), no hold-out metrics, "
+              "and no compiled evaluator (it is proved equal to scikit-learn on deploy data); deploy with --train "
+              "CSV for them", file=sys.stderr)
     return 0
 
 
@@ -1137,7 +1149,7 @@ def command_error_text(e, command_name, name=None) -> str:
     if e.pgcode == "57014" and command_name == "score" and "statement timeout" in text:
         text += ("\nHint: a statement_timeout cancelled one of pgscore score's statements: the count of the rows "
                  "to score at the start, or a chunk (one statement each, which a smaller --chunk-size shortens; "
-                 "the chunks committed before stay, and the --after printed above resumes)")
+                 "the chunks committed before it stay: where there were some, the --after printed above resumes)")
     if e.pgcode == "58P01" and "cannot be imported by the database's Python" in text:
         from pgscore.localdb import import_fix
 

@@ -284,6 +284,9 @@ class Cluster:
     def _check_data_dir_owner(self):
         if not self.data_dir.exists():
             return
+        if not self.data_dir.is_dir():
+            raise ClusterError(f"{self.data_dir} is not a directory", hint="give --data-dir a directory (a new "
+                               "one is created, with the server's user as its owner)")
         st = self.data_dir.stat()
         pw = self._server_pw()
         if st.st_uid != pw.pw_uid:

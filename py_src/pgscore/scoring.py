@@ -69,10 +69,14 @@ def say_if_not_live(db, model, version):
 
     with contextlib.closing(psycopg2.connect(db)) as conn, conn.cursor() as cur:
         try:
-            cur.execute("SELECT version FROM pgscore.model_versions WHERE name = %s AND live", (model,))
+            cur.execute("SELECT version, live FROM pgscore.model_versions WHERE name = %s AND (live OR version = %s) "
+                        "ORDER BY live DESC", (model, version))
         except psycopg2.Error:
             return  # score_chunk says what is wrong
-        live = cur.fetchone()
+        rows = cur.fetchall()
+    if version not in [v for v, _ in rows]:
+        return  # no such version: score_chunk says so, and nothing is scored with it
+    live = rows[0] if rows[0][1] else None
     if live is None or live[0] != version:
         print(f"pgscore: note: {model} v{version} is not the live version ("
               + (f"v{live[0]} is" if live else "no version is") + f"); scoring with v{version} "
