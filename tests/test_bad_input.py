@@ -197,6 +197,7 @@ SQL_CASES = [
      "is not a class of binary model"),
     ("refresh_monitoring negative relook", "SELECT * FROM pgscore.refresh_monitoring('-1 hour')", (), "22023",
      "relook"),
+    ("match_outcomes NULL", "SELECT pgscore.match_outcomes(NULL)", (), "22004", "p_recorded_since"),
     ("refresh_monitoring NULL rebuild", "SELECT * FROM pgscore.refresh_monitoring('1 hour', NULL)", (), "22023",
      "p_rebuild true or false"),
     ("drift_counts unknown window", "SELECT * FROM pgscore.drift_counts('window', %s)", (INJECT,), OK, ""),

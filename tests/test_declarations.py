@@ -51,6 +51,7 @@ EXPECTED = {
     **{f"pgscore.record_outcome(text,text,{t},timestamp with time zone)": ("v", False, "u")
        for t in ("text", "double precision", "boolean")},
     "pgscore.refresh_monitoring(interval,boolean)": ("v", False, "u"),
+    "pgscore.match_outcomes(timestamp with time zone)": ("v", False, "u"),  # updates the outcomes
     "pgscore.judge(text[],double precision[],bigint[])": ("s", False, "s"),
     "pgscore.drift_counts(text,text)": ("s", False, "u"),
     "pgscore.drift_stats()": ("s", False, "u"),

@@ -470,6 +470,31 @@ def test_outcomes_judge_the_newest_prediction_before_them(churn):
     assert rows == [(1, 0.9, True), (1, 0.2, True)]
 
 
+def test_outcomes_keep_their_prediction_and_find_one_logged_after_them(churn):
+    """The prediction an outcome judges is kept with it (migration 0033): deleting the log's rows (as retention
+    does) leaves it judged (it became unmatched, and unmatched_outcomes counted it); an outcome recorded before
+    its prediction was logged (a transaction that committed late) finds it at the next refresh_monitoring, and
+    a prediction logged later but before the outcome was observed replaces an older one there."""
+    conn, model_id = churn
+    log_rows(conn, model_id, np.ones((1, 12)), [0.9], ago=["3 hours"], keys=["c1"])
+    query(conn, "SELECT pgscore.record_outcome('churn', 'c1', 1)")
+    query(conn, "SELECT pgscore.record_outcome('churn', 'c2', 0)")  # nothing logged for c2 yet
+    query(conn, "SELECT pgscore.refresh_monitoring()")
+    assert query(conn, "SELECT entity_key, score, matched FROM pgscore.outcome_matches ORDER BY entity_key") == [
+        ("c1", 0.9, True), ("c2", None, False)]
+    log_rows(conn, model_id, np.ones((2, 12)), [0.3, 0.4], ago=["2 hours", "1 hour"], keys=["c2", "c1"])
+    assert query(conn, "SELECT pgscore.match_outcomes('infinity')") == [(0,)]  # none recorded since then
+    query(conn, "SELECT pgscore.refresh_monitoring()")  # outcomes recorded within its p_relook
+    assert query(conn, "SELECT entity_key, score, matched FROM pgscore.outcome_matches ORDER BY entity_key") == [
+        ("c1", 0.4, True), ("c2", 0.3, True)]
+    query(conn, "DELETE FROM pgscore.prediction_log")
+    assert query(conn, "SELECT pgscore.match_outcomes('-infinity')") == [(0,)]
+    assert query(conn, "SELECT entity_key, score, matched FROM pgscore.outcome_matches ORDER BY entity_key") == [
+        ("c1", 0.4, True), ("c2", 0.3, True)]
+    assert query(conn, "SELECT n, unmatched_outcomes FROM pgscore.realised_performance "
+                       "WHERE window_name = '1 day'") == [(2, 0)]
+
+
 def test_an_outcome_recorded_again_replaces_the_earlier_in_the_metrics(churn, trained):
     """A job that records the same outcomes twice, or a corrected outcome, judges each prediction once:
     with the newest outcome observed for it. outcome_matches keeps every outcome."""

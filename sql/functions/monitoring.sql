@@ -15,6 +15,7 @@ DECLARE
     v_num     float8;
     v_text    text := btrim(p_outcome);
     v_id      bigint;
+    v_judged  record;
 BEGIN
     IF p_model IS NULL OR p_entity_key IS NULL OR p_outcome IS NULL OR p_observed_at IS NULL THEN
         RAISE EXCEPTION 'pgscore.record_outcome: % must not be NULL',
@@ -70,13 +71,20 @@ BEGIN
                       DETAIL = format('classes: %s', (SELECT string_agg(c #>> '{}', ', ') FROM jsonb_array_elements(v_classes) c));
         END IF;
     END IF;
-    INSERT INTO pgscore.outcomes (model_name, entity_key, outcome, observed_at)
-    VALUES (p_model, p_entity_key, v_value, p_observed_at)
+    -- the prediction it judges, kept with it (pgscore.match_outcomes finds it for a prediction logged later)
+    SELECT l.model_id, l.logged_at, l.score, l.label INTO v_judged
+      FROM pgscore.prediction_log l JOIN pgscore.models m ON m.model_id = l.model_id
+     WHERE l.entity_key = p_entity_key AND l.logged_at <= p_observed_at AND m.name = p_model
+     ORDER BY l.logged_at DESC
+     LIMIT 1;
+    INSERT INTO pgscore.outcomes (model_name, entity_key, outcome, observed_at, judged_model_id, predicted_at,
+                                  judged_score, judged_label)
+    VALUES (p_model, p_entity_key, v_value, p_observed_at, v_judged.model_id, v_judged.logged_at, v_judged.score,
+            v_judged.label)
     RETURNING outcome_id INTO v_id;
-    IF NOT EXISTS (SELECT 1 FROM pgscore.prediction_log l JOIN pgscore.models m ON m.model_id = l.model_id
-                    WHERE l.entity_key = p_entity_key AND l.logged_at <= p_observed_at AND m.name = p_model) THEN
+    IF v_judged.model_id IS NULL THEN
         RAISE NOTICE 'pgscore.record_outcome: no prediction of "%" for entity "%" was logged at or before %', p_model, p_entity_key, p_observed_at
-            USING DETAIL = 'The outcome is kept; it judges no prediction and pgscore.outcome_matches shows it unmatched.';
+            USING DETAIL = 'The outcome is kept; it judges no prediction and pgscore.outcome_matches shows it unmatched, until pgscore.refresh_monitoring finds one logged later (within its p_relook of when the outcome was recorded).';
     END IF;
     RETURN v_id;
 END
@@ -102,6 +110,41 @@ BEGIN ATOMIC
     SELECT pgscore.record_outcome(p_model, p_entity_key, p_outcome::text, p_observed_at);
 END;
 COMMENT ON FUNCTION pgscore.record_outcome(text, text, boolean, timestamptz) IS 'record_outcome with a boolean outcome (true matches a class true or 1, false a class false or 0)';
+
+/*
+ * The prediction each outcome recorded since p_recorded_since judges, found again in the log: an outcome
+ * recorded before its prediction was logged (a transaction that committed late, a backfill) finds it here.
+ * Only a newer prediction replaces the one an outcome holds: retention deletes predictions, and their
+ * outcomes keep judging them. Returns how many outcomes changed.
+ */
+CREATE FUNCTION pgscore.match_outcomes(p_recorded_since timestamptz)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER  -- outcomes are written only by pgscore's functions
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_rows bigint;
+BEGIN
+    IF p_recorded_since IS NULL THEN
+        RAISE EXCEPTION 'pgscore.match_outcomes: p_recorded_since must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    UPDATE pgscore.outcomes o
+       SET judged_model_id = p.model_id, predicted_at = p.logged_at, judged_score = p.score, judged_label = p.label
+      FROM pgscore.outcomes o2
+     CROSS JOIN LATERAL (
+            SELECT l.model_id, l.logged_at, l.score, l.label
+              FROM pgscore.prediction_log l
+              JOIN pgscore.models pm ON pm.model_id = l.model_id
+             WHERE l.entity_key = o2.entity_key AND l.logged_at <= o2.observed_at AND pm.name = o2.model_name
+             ORDER BY l.logged_at DESC
+             LIMIT 1) p
+     WHERE o.outcome_id = o2.outcome_id AND o2.recorded_at >= p_recorded_since
+       AND (o2.predicted_at IS NULL OR p.logged_at > o2.predicted_at);
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    RETURN v_rows;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.match_outcomes(timestamptz) IS 'Internal: finds again the prediction each outcome recorded since p_recorded_since judges (one logged after the outcome was recorded); refresh_monitoring calls it. Returns how many outcomes changed';
 
 CREATE FUNCTION pgscore.refresh_monitoring(p_relook interval DEFAULT '1 hour', p_rebuild boolean DEFAULT false)
 RETURNS TABLE (rolled_from timestamptz, rolled_until timestamptz, rollup_rows bigint, firing bigint)
@@ -211,6 +254,8 @@ BEGIN
         v_day := v_next;
     END LOOP;
     UPDATE pgscore.monitoring_state s SET rolled_until = greatest(v_to, s.rolled_until), refreshed_at = now();
+    -- outcomes recorded since the relook (all of them on a rebuild) find a prediction logged after them
+    PERFORM pgscore.match_outcomes(CASE WHEN v_all THEN '-infinity'::timestamptz ELSE v_until - p_relook END);
 
     -- the alerts are planned as any query: with the sorts turned off (for the rollups' hash aggregates)
     -- the firing view took five times as long; the function's SET clauses end these with the call

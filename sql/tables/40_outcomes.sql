@@ -9,7 +9,18 @@ CREATE TABLE pgscore.outcomes (
     outcome     jsonb NOT NULL,
     observed_at timestamptz NOT NULL DEFAULT now(),
     recorded_at timestamptz NOT NULL DEFAULT now(),
-    recorded_by text NOT NULL DEFAULT current_user
+    recorded_by text NOT NULL DEFAULT current_user,
+    -- the prediction it judges, found when it is recorded (and by refresh_monitoring, for a prediction logged
+    -- late): kept with it, so that reading the metrics probes no partition of the log, and retention of the
+    -- log leaves the outcome judged (migration 0033)
+    judged_model_id bigint,
+    predicted_at    timestamptz,
+    judged_score    float8,
+    judged_label    text
 );
 CREATE INDEX outcomes_model_entity_idx ON pgscore.outcomes (model_name, entity_key, observed_at);
 COMMENT ON TABLE pgscore.outcomes IS 'Observed outcomes (ground truth) per model and entity, recorded after the fact';
+COMMENT ON COLUMN pgscore.outcomes.judged_model_id IS 'The model version row of the prediction the outcome judges: the newest of the model for the entity logged at or before observed_at, found when the outcome was recorded or by a later refresh_monitoring; NULL when none was found';
+COMMENT ON COLUMN pgscore.outcomes.predicted_at IS 'When the judged prediction was logged';
+COMMENT ON COLUMN pgscore.outcomes.judged_score IS 'The judged prediction''s score';
+COMMENT ON COLUMN pgscore.outcomes.judged_label IS 'The judged prediction''s label, where one was logged';
