@@ -383,8 +383,17 @@ def test_cli_score_names_the_key_scikit_learn_refuses_and_no_version_it_lacks(ch
     r = pgscore_cli("score", "--model", "sk", "--table", "t", "--key", "id", "--into", "s", "--quiet",
                     "--db", churn.dsn)
     assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
-    assert "Input X contains NaN. (key 30, feature 'monthly_charges' and 1 more in this chunk of 50)" \
+    assert "Input X contains NaN. (key 30, feature 'monthly_charges'; 1 more row(s) in this chunk of 50)" \
         in r.stderr, r.stderr
+    # a forest takes a NaN, and refuses a value beyond float32's range: that row is named, not the NaN's
+    from sklearn.ensemble import RandomForestClassifier
+
+    registry.deploy(churn.dsn, "rf", RandomForestClassifier(n_estimators=5, random_state=0).fit(X, Y), X, Y,
+                    feature_names=NAMES, compile=False)
+    query(churn, "UPDATE t SET features[3] = 1e39 WHERE id = 45")
+    r = pgscore_cli("score", "--model", "rf", "--table", "t", "--key", "id", "--into", "s", "--quiet",
+                    "--db", churn.dsn)
+    assert r.returncode == 1 and f"(key 45, feature {NAMES[2]!r})" in r.stderr, r.stderr
     r = pgscore_cli("score", "--model", "sk", "--table", "t", "--key", "id", "--into", "s", "--version", "9",
                     "--quiet", "--db", churn.dsn)
     assert r.returncode == 1 and "there is no version 9 of model 'sk'" in r.stderr, r.stderr

@@ -283,6 +283,9 @@ def test_predict_batch_says_what_is_wrong_in_its_message(db_url, shop):
                       "array_fill(1.0::float8 / (500 - g), ARRAY[12]) AS features FROM generate_series(1, 1000) g')")
     assert e.value.pgcode == "22012" and e.value.diag.message_primary == "division by zero"
     assert query(db_url, "SELECT last_value FROM seen") == [(500,)]
+    # and its CONTEXT does not quote pgscore's statement, which holds the model's weights
+    context = e.value.diag.context or ""
+    assert "pgscore_z" not in context and "OPERATOR(pg_catalog" not in context, context
     with pytest.raises(psycopg2.Error) as e:  # a wrong shape
         query(db_url, "SELECT count(*) FROM pgscore.predict_batch('churn', 'SELECT 1, ARRAY[1.0, 2.0]::float8[] AS features')")
     assert e.value.pgcode == "22023" and "has 2 features; the model takes 12" in e.value.diag.message_primary

@@ -520,6 +520,21 @@ def test_usage_mistakes_are_refused_before_anything_starts(tmp_path):
     assert run.stdout == ""
 
 
+def test_a_connection_that_fails_is_told_what_to_check():
+    """The hint follows what the server said (a wrong user or database name is no reason to start one), read
+    from its FATAL line alone (a host named *.database.* is not a database that does not exist)."""
+    from pgscore.migrate import connect_problem
+
+    server = 'connection to server at "db.postgres.database.azure.com" (10.0.0.1), port 5432 failed: FATAL:  '
+    assert "check the user in" in connect_problem(server + 'role "bob" does not exist')
+    assert "check the database name" in connect_problem(server + 'database "nope" does not exist')
+    assert "password" in connect_problem(server + 'password authentication failed for user "bob"')
+    assert "pg_hba.conf" in connect_problem(server + 'no pg_hba.conf entry for host "10.0.0.2", user "bob"')
+    refused = connect_problem('connection to server at "127.0.0.1", port 1 failed: Connection refused')
+    assert "is the server running?" in refused and "db start" in refused
+    assert connect_problem("permission denied for schema pgscore") is None
+
+
 def test_output_that_cannot_be_written_is_one_line_not_a_traceback():
     """stdout on a full device (/dev/full) or a reader gone: an error line, or a quiet stop, not Python's
     traceback (--help and --version raised one; every command at exit)."""
@@ -533,3 +548,22 @@ def test_output_that_cannot_be_written_is_one_line_not_a_traceback():
     run = subprocess.run([*PGSCORE, "--help"], stdout=w, stderr=subprocess.PIPE, text=True, timeout=60)
     os.close(w)
     assert run.returncode == 141 and run.stderr == "", run.stderr
+
+
+def test_install_waits_for_a_lock_no_longer_than_its_lock_timeout(empty_db_url):
+    """An upgrade that alters a table waits for a session left in a transaction that used it, and every
+    session after waits behind the upgrade: --lock-timeout bounds that, and the install then changes
+    nothing and says what to look for."""
+    migrate.upgrade(empty_db_url, "0032")
+    holder = psycopg2.connect(empty_db_url)
+    try:
+        with holder.cursor() as cur:  # an application's transaction left open after it read the outcomes
+            cur.execute("SELECT count(*) FROM pgscore.outcomes")
+        run = pgscore_cli("install", "--lock-timeout", "1s", "--db", empty_db_url)
+        assert run.returncode == 1 and "waited too long for a lock" in run.stderr, run.stderr
+        assert "pg_stat_activity" in run.stderr and "Traceback" not in run.stderr, run.stderr
+        assert migrate.current(empty_db_url) == "0032"
+    finally:
+        holder.close()
+    run = pgscore_cli("install", "--db", empty_db_url)
+    assert run.returncode == 0 and migrate.current(empty_db_url) == migrate.head(), run.stderr

@@ -699,9 +699,15 @@ def test_huge_feature_values_are_drift_not_an_error(churn, trained):
     log_rows(conn, model_id, rows, model.predict_proba(X[:300])[:, 1])
     query(conn, "SET session_replication_role = replica; "  # past the trigger that keeps baselines as deployed
                 "UPDATE pgscore.baselines SET std = 1e-300 WHERE model_id = %s AND kind = 'feature' "
-                "AND position = 2; RESET session_replication_role", (model_id,))
+                "AND position = 2; UPDATE pgscore.baselines SET mean = 0, std = 1e305 WHERE model_id = %s "
+                "AND kind = 'feature' AND position = 4; RESET session_replication_role", (model_id, model_id))
     rows[:3, 2] = 1e300
     log_rows(conn, model_id, rows[:3], model.predict_proba(X[:3])[:, 1])
+    # and tiny ones: a mean below the smallest float8 (5e-324 over 300 values), a shift of 1e-325
+    query(conn, "CREATE TEMP TABLE tiny AS SELECT * FROM pgscore.prediction_log; "
+                "UPDATE tiny SET features[4] = CASE WHEN entity_key IN ('0', '1') THEN 5e-324 ELSE 0 END, "
+                "features[5] = 1e-20; DELETE FROM pgscore.prediction_log; "
+                "INSERT INTO pgscore.prediction_log SELECT * FROM tiny")
     for refreshed in (False, True):
         if refreshed:
             query(conn, "SELECT pgscore.refresh_monitoring()")
@@ -711,6 +717,10 @@ def test_huge_feature_values_are_drift_not_an_error(churn, trained):
         assert got[names[0]][0] > 1e250 and got[names[0]][1] == "alert", got
         assert got[names[1]][0] < -1e250 and got[names[1]][1] == "alert", got
         assert got[names[2]][0] >= 1e300 and got[names[2]][1] == "alert", got
+        assert got[names[4]][0] == 0.0, got
+        (mean,), = query(conn, "SELECT mean FROM pgscore.feature_drift WHERE model = 'churn' AND feature = %s "
+                               "AND window_name = '1 day'", (names[3],))
+        assert 0 <= mean < 1e-320, mean
         assert query(conn, "SELECT count(*) > 0 FROM pgscore.alerts WHERE model = 'churn'") == [(True,)]
         for view in ("score_drift", "drift_by_day"):
             assert query(conn, f"SELECT count(*) > 0 FROM pgscore.{view}") == [(True,)]

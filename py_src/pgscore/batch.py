@@ -457,6 +457,19 @@ def _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller, fmt):
         yield keys, scores
 
 
+def _refused(X, message):
+    """The values scikit-learn's check_array refused, by its message: NaN, or infinity (or, where it names
+    float32, a value beyond float32's range, as trees cast their input); None for another message."""
+    if "infinity" in message:
+        out = np.isinf(X)
+        if "float32" in message:
+            out |= np.abs(np.nan_to_num(X, nan=0.0)) > np.finfo(np.float32).max
+        return out
+    if "NaN" in message:
+        return np.isnan(X)
+    return None
+
+
 def scored(model, X, keys, labelled):
     """A chunk's scores (and, when `labelled`, a multiclass model's labels: scores_and_labels); a row
     the model cannot take fails the chunk with an error that names its key where a value is missing
@@ -467,11 +480,12 @@ def scored(model, X, keys, labelled):
         # the feature refused for a missing or infinite value (others may hold a NaN the model takes)
         name = getattr(e, "feature", None)
         if name is None:  # scikit-learn's own ("Input X contains NaN."): the first row it cannot take
-            bad = np.flatnonzero(~np.isfinite(X).all(axis=1))
-            if len(bad) == 0 or not any(w in e.message for w in ("NaN", "infinity", "Infinity")):
+            refused = _refused(X, e.message)
+            if refused is None or not refused.any():
                 raise
-            j = int(np.flatnonzero(~np.isfinite(X[bad[0]]))[0])
-            more = f" and {len(bad) - 1} more in this chunk of {len(keys)}" if len(bad) > 1 else ""
+            bad = np.flatnonzero(refused.any(axis=1))
+            j = int(np.flatnonzero(refused[bad[0]])[0])
+            more = f"; {len(bad) - 1} more row(s) in this chunk of {len(keys)}" if len(bad) > 1 else ""
             raise InvalidModel(f"{e.message} (key {keys[bad[0]]}, feature {model.feature_names[j]!r}{more})",
                                detail=e.detail, hint=e.hint, sqlstate=e.sqlstate) from None
         bad = np.flatnonzero(~np.isfinite(X[:, model.feature_names.index(name)]))

@@ -100,7 +100,7 @@ def cmd_install(args):
 
     url = resolve_db(args)
     before = migrate.current(url)
-    report = migrate.upgrade(url, check_environment=not args.no_check)
+    report = migrate.upgrade(url, check_environment=not args.no_check, lock_timeout=args.lock_timeout)
     after = migrate.current(url)
     if before == after:
         _say(f"pgscore schema is up to date (revision {after})")
@@ -884,6 +884,10 @@ def build_parser() -> argparse.ArgumentParser:
     db_opt(sp)
     sp.add_argument("--no-check", action="store_true",
                     help="do not run validate_environment() before committing")
+    sp.add_argument("--lock-timeout", default="10s", metavar="DURATION",
+                    help="how long to wait for a lock another session holds on pgscore's tables (as PostgreSQL "
+                         "reads it: 10s, 1min; 0 waits for ever), then fail, changing nothing (default 10s): "
+                         "sessions that use a table an upgrade alters wait behind it meanwhile")
     sp.set_defaults(func=cmd_install)
 
     sp = sub.add_parser("uninstall", help="remove the pgscore schema (alembic downgrade base)")
@@ -1129,10 +1133,12 @@ def say_error(e, command_name, name=None) -> None:
     if isinstance(e, psycopg2.Error):
         text = command_error_text(e, command_name, name)
     else:
-        e.hint = cli_hint(e.hint, name)
-        if e.hint is None and e.sqlstate == "42501" and "permission denied" in e.message:
-            e.hint = role_needed(command_name)
-        text = str(e).strip()
+        hint = cli_hint(e.hint, name)
+        if hint is None and e.sqlstate == "42501" and "permission denied" in e.message:
+            hint = role_needed(command_name)
+        # labelled as the database's errors are (database_error_text)
+        text = "\n".join([e.message.strip()] + [f"{label}: {v}" for label, v in (("Detail", e.detail), ("Hint", hint))
+                                                if v])
     print(f"pgscore: error: {text}", file=sys.stderr)
 
 
@@ -1171,6 +1177,7 @@ ROLE_NEEDED = {
     "drift": "a role granted pgscore_admin: it reads pgscore's registry and monitoring tables, and refreshes the "
              "rollups (pgscore_reader reads the views, pgscore.alerts, pgscore.feature_drift, ..., in SQL)",
     "uninstall": "a superuser, like install: it drops PL/Python functions, which only a superuser may do",
+    "install": "a superuser: it creates PL/Python (untrusted) functions, three roles and their grants",
 }
 
 

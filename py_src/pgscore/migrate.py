@@ -171,6 +171,13 @@ def _explain(exc: Exception, installing=True) -> PgscoreError:
                             "roles and their grants, and checks the server's Python", detail=msg,
                             hint="run the install as a superuser (e.g. --db postgresql://postgres@host/db); "
                             "afterwards grant pgscore_app, pgscore_reader or pgscore_admin to your roles")
+    if getattr(getattr(exc, "orig", None), "pgcode", None) == "55P03" or "lock timeout" in low:
+        return InstallError("installing pgscore waited too long for a lock another session holds on one of "
+                            "pgscore's tables; nothing was changed", detail=msg,
+                            hint="find the session in pg_stat_activity (a transaction left open after it used "
+                                 "pgscore: state 'idle in transaction'), let it end, and run the install again; "
+                                 "or wait longer with --lock-timeout (0: for ever; sessions that use the table "
+                                 "wait behind the install meanwhile)")
     if 'schema "pgscore" already exists' in low:  # installed, and its version table dropped since
         return _unrecorded(missing=True, detail=msg)
     if "can't locate revision identified by" in low:
@@ -189,24 +196,37 @@ def connect_problem(msg: str) -> str | None:
     low = msg.lower().strip()
     if not low.startswith(("connection to server", "could not connect", "could not translate host")):
         return None  # (libpq's words for a connection it could not make begin so)
-    if "password authentication failed" in low or "no password supplied" in low:
+    fatal = low.partition("fatal:")[2]  # what the server said, if it answered (not the host's name)
+    if "password authentication failed" in fatal or "no password supplied" in low:
         return "check the user and password in --db / PGSCORE_DATABASE_URL"
-    if "database" in low and "does not exist" in low:
+    if re.search(r'role "[^"]*" does not exist', fatal):
+        return "check the user in --db / PGSCORE_DATABASE_URL"
+    if re.search(r'database "[^"]*" does not exist', fatal):
         return ("check the database name in --db / PGSCORE_DATABASE_URL (or create it, then: "
                 + command("install --db URL") + ")")
-    if "role" in low and "does not exist" in low and "fatal" in low:
-        return "check the user in --db / PGSCORE_DATABASE_URL"
+    if "pg_hba.conf" in fatal:
+        return ("the server refuses this host, user or database (its pg_hba.conf): check --db / "
+                "PGSCORE_DATABASE_URL, or ask its administrator")
+    if fatal.strip():
+        return "the server refused the connection: check --db / PGSCORE_DATABASE_URL"
     return ("is the server running? check the host and port in --db / PGSCORE_DATABASE_URL; for the embedded "
             "one run: " + command("db start"))
 
 
-def upgrade(url: str, revision: str = "head", check_environment: bool = True) -> dict | None:
+LOCK_TIMEOUT = "10s"  # how long an install waits for a lock another session holds on pgscore's tables
+
+
+def upgrade(url: str, revision: str = "head", check_environment: bool = True,
+            lock_timeout: str = LOCK_TIMEOUT) -> dict | None:
     """alembic upgrade in one transaction, then validate_environment() in the same one.
 
     Any failure rolls everything back and is raised as one InstallError.
-    Returns what validate_environment() reported (None when not checked).
+    Returns what validate_environment() reported (None when not checked). A revision that alters a table
+    waits for the sessions using it, and sessions that come after wait behind it: `lock_timeout` (as
+    PostgreSQL reads it; '0' waits for ever) bounds that wait, and the install then fails, changing nothing.
     """
     from alembic import command
+    from sqlalchemy import text
 
     cfg = alembic_config(url)
     report = None
@@ -215,6 +235,7 @@ def upgrade(url: str, revision: str = "head", check_environment: bool = True) ->
         try:
             with engine.connect() as conn, conn.begin():
                 cfg.attributes["connection"] = conn
+                conn.execute(text("SELECT pg_catalog.set_config('lock_timeout', :t, true)"), {"t": lock_timeout})
                 problem = damage(conn)
                 if problem is not None:
                     raise problem
@@ -264,7 +285,7 @@ def downgrade(url: str, revision: str = "base") -> None:
             hint = ("pgscore drops nothing of yours: detach the rescoring triggers first (SELECT "
                     "pgscore.detach_rescoring(t.e) FROM (SELECT DISTINCT tgrelid::regclass AS e FROM pg_trigger "
                     "WHERE tgfoid = 'pgscore.rescore_events'::regproc) AS t), and drop or change your own objects "
-                    "that use pgscore (the DETAIL lists them)")
+                    "that use pgscore (the Detail line lists them)")
         what = "removing pgscore" if revision == "base" else f"downgrading pgscore to revision {revision}"
         raise InstallError(f"{what} failed; nothing was changed", detail=detail, hint=hint) from e
 

@@ -1226,7 +1226,7 @@ _FORGET_QUEUED = ("WITH d AS (DELETE FROM pgscore.error_queue AS q WHERE q.resco
                   "pg_catalog.unnest($3::pg_catalog.text[])) AS u(dup, kept) JOIN d ON d.k OPERATOR(pg_catalog.=) u.dup, "
                   "pg_catalog.jsonb_array_elements(d.ids) AS x(v) WHERE pg_catalog.jsonb_typeof(d.ids) "
                   "OPERATOR(pg_catalog.=) 'array') "
-                  "UPDATE pgscore.error_queue AS q SET cause = q.cause OPERATOR(pg_catalog.||) "
+                  "UPDATE pgscore.error_queue AS q SET cause = COALESCE(q.cause, '{}') OPERATOR(pg_catalog.||) "
                   "pg_catalog.jsonb_build_object('event_ids', (SELECT pg_catalog.jsonb_agg(y.v) FROM (SELECT y.v "
                   "FROM pg_catalog.jsonb_array_elements(COALESCE(q.cause OPERATOR(pg_catalog.->) 'event_ids', '[]') "
                   "OPERATOR(pg_catalog.||) (SELECT pg_catalog.jsonb_agg(i.v) FROM i WHERE i.kept "

@@ -78,6 +78,7 @@ LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 SET work_mem = '64MB'
+SET extra_float_digits = 1
 ROWS 2000
 AS $fn$
 WITH live AS MATERIALIZED (SELECT lm.model_id, lm.name, lm.version FROM pgscore.live_models lm),
@@ -124,12 +125,13 @@ stats AS (
     SELECT b.model_id, b.name, b.version, p.period_kind, p.period, p.sort_order, b.kind, b.feature, b.position,
            coalesce(a.n, 0)::bigint AS n, coalesce(a.n_valid, 0)::bigint AS n_valid,
            a.n_null::float8 / nullif(a.n, 0) AS null_rate, b.null_rate AS baseline_null_rate,
-           -- in numeric, kept within float8's range: huge means over a tiny std (or tiny over huge) raise no
-           -- overflow or underflow
-           round(a.total::numeric / nullif(a.n_valid, 0), 330)::float8 AS mean, b.mean AS baseline_mean,
+           -- in numeric (from each float8's exact text: a cast keeps 15 digits), kept within float8's range:
+           -- huge means over a tiny std, or tiny over huge, raise no overflow or underflow (a value rounded
+           -- to 323 places is 0 or at least 1e-323, which float8 holds)
+           round(a.total::text::numeric / nullif(a.n_valid, 0), 323)::float8 AS mean, b.mean AS baseline_mean,
            CASE WHEN b.std <> 0 AND a.n_valid > 0  -- (greatest and least take no NULL for an answer)
-                THEN least(greatest(round((a.total::numeric / a.n_valid - b.mean::numeric) / b.std::numeric, 330),
-                                    -1e300), 1e300)::float8 END AS mean_shift,
+                THEN least(greatest(round((a.total::text::numeric / a.n_valid - b.mean::text::numeric)
+                                          / b.std::text::numeric, 323), -1e300), 1e300)::float8 END AS mean_shift,
            a.n_out::float8 / nullif(a.n_valid, 0) AS out_of_range,
            CASE WHEN a.n_valid > 0 THEN d.psi END AS psi,
            CASE WHEN a.n_valid > 0 THEN d.ks END AS ks,

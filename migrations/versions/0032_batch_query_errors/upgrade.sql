@@ -17,7 +17,8 @@ DECLARE
     v_statement text;
     v_version integer;
     v_error jsonb;
-    v_context text;
+    v_detail text;
+    v_hint text;
 BEGIN
     SELECT b.statement, b.version, b.error INTO v_statement, v_version, v_error
       FROM pgscore.batch_sql(p_model, p_query, p_version, p_chunk_size, p_log, p_search_path) AS b;
@@ -38,28 +39,31 @@ BEGIN
         PERFORM pg_catalog.set_config('search_path', p_search_path, true);
         RETURN QUERY EXECUTE v_statement USING p_model, v_version;
     EXCEPTION WHEN data_exception THEN
-        GET STACKED DIAGNOSTICS v_context = PG_EXCEPTION_CONTEXT;
-        IF SQLSTATE <> '22003' AND v_context NOT LIKE '%PL/Python function "batch_row"%' THEN
+        GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
+        -- raised again as its message, SQLSTATE, DETAIL and HINT alone: its CONTEXT quotes the statement,
+        -- which holds the model's weights (a role that may score may not read them)
+        v_error := pg_catalog.jsonb_build_object('message', SQLERRM, 'sqlstate', SQLSTATE,
+                                                 'detail', nullif(v_detail, ''), 'hint', nullif(v_hint, ''));
+        -- (pgscore's errors raised in PL/Python, batch_row's among them, begin with the name of their Python
+        -- class, which no lc_messages translates, as the context's words are)
+        IF SQLSTATE <> '22003' AND SQLERRM NOT LIKE 'pgscore: %' THEN
             -- the caller's query's own error (a division by zero, a cast it makes): the chunks would meet it
             -- again, after running the query a second time, and what it does with it (a sequence's nextval)
-            RAISE;
+            PERFORM pgscore.batch_error(v_error);
         END IF;
         -- rows already returned cannot be taken back: an error ends the call. The chunks raise it as they
         -- would have (the key and how many more rows its chunk holds like it); a value out of SQL's range
         -- (beyond about 1e300 times a weight, or a product that underflows), which the chunks score, keeps
         -- PostgreSQL's own error
-        SELECT c.error INTO v_error
-          FROM pgscore.batch_chunks(p_model, p_query, v_version, p_chunk_size, false, p_search_path) AS c
-         WHERE c.error IS NOT NULL;
-        IF v_error IS NOT NULL THEN
-            PERFORM pgscore.batch_error(v_error);
-        END IF;
+        PERFORM pgscore.batch_error(c.error)
+           FROM pgscore.batch_chunks(p_model, p_query, v_version, p_chunk_size, false, p_search_path) AS c
+          WHERE c.error IS NOT NULL;
         IF SQLSTATE = '22003' THEN
             RAISE EXCEPTION 'pgscore.predict_batch: model % scores this query in SQL, which failed: %', p_model, SQLERRM
                 USING ERRCODE = SQLSTATE,
                       HINT = 'a feature value beyond about 1e300 (or one whose product with a weight underflows) is out of SQL''s range; pgscore.score scores such a row';
         END IF;
-        RAISE;  -- not raised again chunk by chunk (a query whose rows changed in between): as it was
+        PERFORM pgscore.batch_error(v_error);  -- not raised again chunk by chunk (rows changed in between)
     END;
 END
 $fn$;
