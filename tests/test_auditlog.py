@@ -430,6 +430,12 @@ def test_cli_score_failing_mid_way_says_where_to_resume(churn):
                     "--version", "1", "--quiet", "--db", churn.dsn)
     assert r.returncode == 0 and "pgscore: note: churn v1 is not the live version (no version is); scoring " \
         "with v1 as --version asks" in r.stderr, r.stderr
+    # without --version: the hint names the model, in the command that makes one live (and so does drift's)
+    r = pgscore_cli("score", "--model", "churn", "--table", "t", "--key", "id", "--into", "s", "--quiet",
+                    "--db", churn.dsn)
+    assert r.returncode == 1 and "activate churn VERSION" in r.stderr and "NAME" not in r.stderr, r.stderr
+    r = pgscore_cli("drift", "churn", "--db", churn.dsn)
+    assert r.returncode == 2 and "activate churn VERSION" in r.stderr and "SELECT" not in r.stderr, r.stderr
     # a chunk longer than the role's statement_timeout: the hint says what to lower
     query(churn, "SELECT pgscore.activate('churn', 1)")
     query(churn, "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS "

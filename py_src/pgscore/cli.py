@@ -1110,7 +1110,7 @@ def _main(argv=None) -> int:
     try:
         return args.func(args) or 0
     except PgscoreError as e:
-        say_error(e, args.command, getattr(args, "name", None))
+        say_error(e, args.command, getattr(args, "name", None) or getattr(args, "model", None))
         return 1
     except KeyboardInterrupt:
         print("pgscore: interrupted", file=sys.stderr)
@@ -1119,7 +1119,7 @@ def _main(argv=None) -> int:
         import psycopg2
 
         if isinstance(e, psycopg2.Error):
-            say_error(e, args.command, getattr(args, "name", None))
+            say_error(e, args.command, getattr(args, "name", None) or getattr(args, "model", None))
             return 1
         raise
 

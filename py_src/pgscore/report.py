@@ -14,11 +14,12 @@ import base64
 import html
 import io
 import math
+import shlex
 import textwrap
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from pgscore.errors import PgscoreError, UnknownModel
+from pgscore.errors import PgscoreError, UnknownModel, command
 
 # the short form of each status in the per-window columns of the feature table
 STATUS_CODE = {"ok": "ok", "warn": "warn", "alert": "alert", "insufficient_data": "few", "no_data": "-",
@@ -139,7 +140,7 @@ def check_args(conn, name: str | None, window: str) -> list[Window]:
                                    detail=f"live models: {names}" if names else "no model is live")
             if not live:
                 raise UnknownModel(f"model {name!r} has no live version (it was retired)",
-                                   hint=f"make a version live with: SELECT pgscore.activate({name!r}, VERSION)")
+                                   hint="make a version live with: " + command(f"activate {shlex.quote(name)} VERSION"))
     _short_names(windows)
     return windows
 
