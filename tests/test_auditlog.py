@@ -293,7 +293,7 @@ def test_a_detached_partition_of_a_days_name_stops_partitioning_and_says_so(chur
 def test_retention_drops_whole_days_and_their_rollups(churn):
     """Retention cuts at the start of the UTC day that holds now() - period, in the partitions and the
     default partition alike, and deletes the drift rollups of the days it drops (the drift views read
-    the rollups as if their rows were still logged) and the outcomes observed in them."""
+    the rollups as if their rows were still logged) and the outcomes of the predictions it deletes."""
     cut = "date_trunc('day', (now() AT TIME ZONE 'UTC') - interval '5 days') AT TIME ZONE 'UTC'"
     query(churn, "INSERT INTO pgscore.prediction_log (logged_at, model_id, features, score, source) "
                  f"SELECT at, model_id, %s, 0.5, 'batch' FROM pgscore.models, (VALUES (now() - interval '10 days'), "
@@ -305,9 +305,13 @@ def test_retention_drops_whole_days_and_their_rollups(churn):
     assert before > 0 and after > 0
     (day_before,), = query(churn, f"SELECT count(*) FROM pgscore.drift_rollup_day WHERE day < {cut}")
     assert day_before > 0
-    # outcomes observed before the cut have no prediction left to judge: retention deletes them
-    query(churn, "INSERT INTO pgscore.outcomes (model_name, entity_key, outcome, observed_at) "
-                 f"VALUES ('churn', 'a', '1', {cut} - interval '1 second'), ('churn', 'b', '1', {cut})")
+    # an outcome of a prediction before the cut goes with it, whenever it was observed (c); one judging
+    # nothing, observed before the cut, has nothing left to judge (a); the others stay (b, d)
+    query(churn, "INSERT INTO pgscore.outcomes (model_name, entity_key, outcome, observed_at, predicted_at, "
+                 "judged_at) VALUES "
+                 f"('churn', 'a', '1', {cut} - interval '1 second', NULL, now()), ('churn', 'b', '1', {cut}, NULL, now()), "
+                 f"('churn', 'c', '1', now(), {cut} - interval '1 second', now()), "
+                 f"('churn', 'd', '1', now(), {cut} + interval '1 second', now())")
     del churn.notices[:]
     query(churn, "SET TimeZone = 'America/New_York'")  # the cut is in UTC days whatever the session's zone
     assert query(churn, "SELECT pgscore.drop_log_partitions('5 days')") == [(0,)]  # the old days were unpartitioned
@@ -317,8 +321,8 @@ def test_retention_drops_whole_days_and_their_rollups(churn):
     assert query(churn, f"SELECT count(*) FROM pgscore.drift_rollup_day WHERE day < {cut}") == [(0,)]
     said = [n for n in churn.notices if "drop_log_partitions" in n]
     assert said and "0 daily partition(s) dropped, 2 row(s) deleted from the default partition" in said[-1], said
-    assert query(churn, "SELECT entity_key FROM pgscore.outcomes") == [("b",)]
-    assert "1 outcome(s) observed before it deleted" in said[-1], said
+    assert query(churn, "SELECT entity_key FROM pgscore.outcomes ORDER BY 1") == [("b",), ("d",)]
+    assert "2 outcome(s) of those days deleted" in said[-1], said
     assert f"{before + day_before} rollup row(s) deleted ({before} of 5 minutes, {day_before} of a day)" in said[-1]
     with pytest.raises(psycopg2.Error) as e:
         query(churn, "SELECT pgscore.drop_log_partitions('0')")
@@ -383,7 +387,7 @@ def test_cli_score_names_the_key_scikit_learn_refuses_and_no_version_it_lacks(ch
     r = pgscore_cli("score", "--model", "sk", "--table", "t", "--key", "id", "--into", "s", "--quiet",
                     "--db", churn.dsn)
     assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
-    assert "Input X contains NaN. (key 30, feature 'monthly_charges'; 1 more row(s) in this chunk of 50)" \
+    assert "Input X contains NaN. (key 30 and 1 more in this chunk of 50; feature 'monthly_charges')" \
         in r.stderr, r.stderr
     # a forest takes a NaN, and refuses a value beyond float32's range: that row is named, not the NaN's
     from sklearn.ensemble import RandomForestClassifier
@@ -393,7 +397,7 @@ def test_cli_score_names_the_key_scikit_learn_refuses_and_no_version_it_lacks(ch
     query(churn, "UPDATE t SET features[3] = 1e39 WHERE id = 45")
     r = pgscore_cli("score", "--model", "rf", "--table", "t", "--key", "id", "--into", "s", "--quiet",
                     "--db", churn.dsn)
-    assert r.returncode == 1 and f"(key 45, feature {NAMES[2]!r})" in r.stderr, r.stderr
+    assert r.returncode == 1 and f"(key 45; feature {NAMES[2]!r})" in r.stderr, r.stderr
     r = pgscore_cli("score", "--model", "sk", "--table", "t", "--key", "id", "--into", "s", "--version", "9",
                     "--quiet", "--db", churn.dsn)
     assert r.returncode == 1 and "there is no version 9 of model 'sk'" in r.stderr, r.stderr

@@ -197,7 +197,7 @@ SQL_CASES = [
      "is not a class of binary model"),
     ("refresh_monitoring negative relook", "SELECT * FROM pgscore.refresh_monitoring('-1 hour')", (), "22023",
      "relook"),
-    ("match_outcomes NULL", "SELECT pgscore.match_outcomes(NULL)", (), "22004", "p_recorded_since"),
+    ("match_outcomes NULL", "SELECT pgscore.match_outcomes(NULL)", (), "22004", "p_since"),
     ("refresh_monitoring NULL rebuild", "SELECT * FROM pgscore.refresh_monitoring('1 hour', NULL)", (), "22023",
      "p_rebuild true or false"),
     ("drift_counts unknown window", "SELECT * FROM pgscore.drift_counts('window', %s)", (INJECT,), OK, ""),
@@ -286,6 +286,12 @@ def test_predict_batch_says_what_is_wrong_in_its_message(db_url, shop):
     # and its CONTEXT does not quote pgscore's statement, which holds the model's weights
     context = e.value.diag.context or ""
     assert "pgscore_z" not in context and "OPERATOR(pg_catalog" not in context, context
+    with pytest.raises(psycopg2.Error) as e:  # nor does an error of another class (a statement timeout)
+        query(db_url, "SET statement_timeout = '300ms'; SELECT count(*) FROM pgscore.predict_batch('churn', "
+                      "'SELECT g, (SELECT array_fill(1.0::float8, ARRAY[12]) FROM pg_sleep(0.05 + 0 * g)) AS features "
+                      "FROM generate_series(1, 100) g')")
+    context = e.value.diag.context or ""
+    assert e.value.pgcode == "57014" and "pgscore_z" not in context and "OPERATOR(pg_catalog" not in context, context
     with pytest.raises(psycopg2.Error) as e:  # a wrong shape
         query(db_url, "SELECT count(*) FROM pgscore.predict_batch('churn', 'SELECT 1, ARRAY[1.0, 2.0]::float8[] AS features')")
     assert e.value.pgcode == "22023" and "has 2 features; the model takes 12" in e.value.diag.message_primary

@@ -505,6 +505,8 @@ def test_usage_mistakes_are_refused_before_anything_starts(tmp_path):
     for args in (["models", "--db", ""], ["--db", "", "models"], ["deploy", "x.joblib", "--name", "a", "--db", ""]):
         run = pgscore_cli(*args)
         assert run.returncode == 2 and "--db is empty" in run.stderr, (args, run.stderr)
+    run = pgscore_cli("install", "--lock-timeout", "30", "--db", "postgresql://x@127.0.0.1:1/x")
+    assert run.returncode == 2 and "a bare number is milliseconds" in run.stderr, run.stderr
     run = pgscore_cli("bench", "--db", "postgresql://x@127.0.0.1:1/x", "--port", "55999")
     assert run.returncode == 2 and "takes --db, or --data-dir and --port, not both" in run.stderr, run.stderr
     not_a_dir = tmp_path / "train.csv"
@@ -533,6 +535,7 @@ def test_a_connection_that_fails_is_told_what_to_check():
     refused = connect_problem('connection to server at "127.0.0.1", port 1 failed: Connection refused')
     assert "is the server running?" in refused and "db start" in refused
     assert connect_problem("permission denied for schema pgscore") is None
+    assert "--db" not in connect_problem(server + "sorry, too many clients already")
 
 
 def test_output_that_cannot_be_written_is_one_line_not_a_traceback():

@@ -471,28 +471,53 @@ def test_outcomes_judge_the_newest_prediction_before_them(churn):
 
 
 def test_outcomes_keep_their_prediction_and_find_one_logged_after_them(churn):
-    """The prediction an outcome judges is kept with it (migration 0033): deleting the log's rows (as retention
-    does) leaves it judged (it became unmatched, and unmatched_outcomes counted it); an outcome recorded before
-    its prediction was logged (a transaction that committed late) finds it at the next refresh_monitoring, and
-    a prediction logged later but before the outcome was observed replaces an older one there."""
+    """The prediction an outcome judges is kept with it (migration 0033). An outcome recorded before its
+    prediction was logged (a transaction that committed late) finds it at the next refresh_monitoring, and a
+    prediction logged later but before the outcome was observed replaces an older one; a deleted prediction
+    is never replaced by an older one; a prediction logged further back than the refresh's p_relook is found
+    by p_rebuild only; an outcome observed in the future is looked at again until then; one recorded before
+    0033 (never looked at) is looked up by the view, then paired by a refresh."""
     conn, model_id = churn
-    log_rows(conn, model_id, np.ones((1, 12)), [0.9], ago=["3 hours"], keys=["c1"])
+    one = np.ones((1, 12))
+    log_rows(conn, model_id, one, [0.9], ago=["3 hours"], keys=["c1"])
     query(conn, "SELECT pgscore.record_outcome('churn', 'c1', 1)")
     query(conn, "SELECT pgscore.record_outcome('churn', 'c2', 0)")  # nothing logged for c2 yet
     query(conn, "SELECT pgscore.refresh_monitoring()")
-    assert query(conn, "SELECT entity_key, score, matched FROM pgscore.outcome_matches ORDER BY entity_key") == [
-        ("c1", 0.9, True), ("c2", None, False)]
-    log_rows(conn, model_id, np.ones((2, 12)), [0.3, 0.4], ago=["2 hours", "1 hour"], keys=["c2", "c1"])
-    assert query(conn, "SELECT pgscore.match_outcomes('infinity')") == [(0,)]  # none recorded since then
+    matches = "SELECT entity_key, score, matched FROM pgscore.outcome_matches ORDER BY entity_key"
+    assert query(conn, matches) == [("c1", 0.9, True), ("c2", None, False)]
+    log_rows(conn, model_id, np.ones((2, 12)), [0.3, 0.4], ago=["10 minutes", "5 minutes"], keys=["c2", "c1"])
+    assert query(conn, matches) == [("c1", 0.9, True), ("c2", None, False)]  # until a refresh
     query(conn, "SELECT pgscore.refresh_monitoring()")  # outcomes recorded within its p_relook
-    assert query(conn, "SELECT entity_key, score, matched FROM pgscore.outcome_matches ORDER BY entity_key") == [
-        ("c1", 0.4, True), ("c2", 0.3, True)]
-    query(conn, "DELETE FROM pgscore.prediction_log")
+    assert query(conn, matches) == [("c1", 0.4, True), ("c2", 0.3, True)]
+    # the newer prediction deleted: its outcome goes on judging it, not the older one still logged
+    query(conn, "DELETE FROM pgscore.prediction_log WHERE entity_key = 'c1' AND score = 0.4")
     assert query(conn, "SELECT pgscore.match_outcomes('-infinity')") == [(0,)]
-    assert query(conn, "SELECT entity_key, score, matched FROM pgscore.outcome_matches ORDER BY entity_key") == [
-        ("c1", 0.4, True), ("c2", 0.3, True)]
+    assert query(conn, matches) == [("c1", 0.4, True), ("c2", 0.3, True)]
     assert query(conn, "SELECT n, unmatched_outcomes FROM pgscore.realised_performance "
                        "WHERE window_name = '1 day'") == [(2, 0)]
+    # recorded two hours ago, its prediction committed late with a time before the look-back: a rebuild finds it
+    query(conn, "SELECT pgscore.record_outcome('churn', 'c3', 1)")
+    query(conn, "UPDATE pgscore.outcomes SET recorded_at = now() - interval '2 hours', "
+                "judged_at = now() - interval '2 hours' WHERE entity_key = 'c3'")
+    log_rows(conn, model_id, one, [0.7], ago=["90 minutes"], keys=["c3"])
+    query(conn, "SELECT pgscore.refresh_monitoring()")
+    assert query(conn, matches)[2] == ("c3", None, False)
+    query(conn, "SELECT pgscore.refresh_monitoring(p_rebuild => true)")
+    assert query(conn, matches)[2] == ("c3", 0.7, True)
+    # observed tomorrow, recorded two hours ago: a prediction logged now is the newest before it
+    log_rows(conn, model_id, one, [0.1], ago=["3 hours"], keys=["c4"])
+    query(conn, "SELECT pgscore.record_outcome('churn', 'c4', 1, now() + interval '1 day')")
+    query(conn, "UPDATE pgscore.outcomes SET recorded_at = now() - interval '2 hours' WHERE entity_key = 'c4'")
+    log_rows(conn, model_id, one, [0.2], ago=["1 minute"], keys=["c4"])
+    query(conn, "SELECT pgscore.refresh_monitoring()")
+    assert query(conn, matches)[3] == ("c4", 0.2, True)
+    # recorded before 0033 (as its INSERT wrote it: no pairing, never looked at)
+    log_rows(conn, model_id, one, [0.6], ago=["4 hours"], keys=["c5"])
+    query(conn, "INSERT INTO pgscore.outcomes (model_name, entity_key, outcome) VALUES ('churn', 'c5', '1')")
+    assert query(conn, matches)[4] == ("c5", 0.6, True)
+    query(conn, "SELECT pgscore.refresh_monitoring()")
+    assert query(conn, "SELECT judged_score, judged_at IS NOT NULL FROM pgscore.outcomes "
+                       "WHERE entity_key = 'c5'") == [(0.6, True)]
 
 
 def test_an_outcome_recorded_again_replaces_the_earlier_in_the_metrics(churn, trained):

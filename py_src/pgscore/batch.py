@@ -485,8 +485,8 @@ def scored(model, X, keys, labelled):
                 raise
             bad = np.flatnonzero(refused.any(axis=1))
             j = int(np.flatnonzero(refused[bad[0]])[0])
-            more = f"; {len(bad) - 1} more row(s) in this chunk of {len(keys)}" if len(bad) > 1 else ""
-            raise InvalidModel(f"{e.message} (key {keys[bad[0]]}, feature {model.feature_names[j]!r}{more})",
+            more = f" and {len(bad) - 1} more in this chunk of {len(keys)}" if len(bad) > 1 else ""
+            raise InvalidModel(f"{e.message} (key {keys[bad[0]]}{more}; feature {model.feature_names[j]!r})",
                                detail=e.detail, hint=e.hint, sqlstate=e.sqlstate) from None
         bad = np.flatnonzero(~np.isfinite(X[:, model.feature_names.index(name)]))
         if len(bad) == 0:

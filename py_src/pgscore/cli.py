@@ -827,6 +827,14 @@ def _int_between(lo: int, hi: int):
     return parse
 
 
+def _duration(text: str) -> str:
+    """--lock-timeout: a duration with its unit (a bare number is milliseconds to PostgreSQL), or 0."""
+    if text.strip().isdigit() and int(text) != 0:
+        raise argparse.ArgumentTypeError(f"give {text!r} a unit: {text}s or {text}min (a bare number is "
+                                         "milliseconds to PostgreSQL)")
+    return text
+
+
 def _port(text: str) -> int:
     """--port: a TCP port, 1 to 65535 (refused before anything is created or remembered)."""
     try:
@@ -884,7 +892,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_opt(sp)
     sp.add_argument("--no-check", action="store_true",
                     help="do not run validate_environment() before committing")
-    sp.add_argument("--lock-timeout", default="10s", metavar="DURATION",
+    sp.add_argument("--lock-timeout", default="10s", metavar="DURATION", type=_duration,
                     help="how long to wait for a lock another session holds on pgscore's tables (as PostgreSQL "
                          "reads it: 10s, 1min; 0 waits for ever), then fail, changing nothing (default 10s): "
                          "sessions that use a table an upgrade alters wait behind it meanwhile")

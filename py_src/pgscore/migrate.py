@@ -207,8 +207,8 @@ def connect_problem(msg: str) -> str | None:
     if "pg_hba.conf" in fatal:
         return ("the server refuses this host, user or database (its pg_hba.conf): check --db / "
                 "PGSCORE_DATABASE_URL, or ask its administrator")
-    if fatal.strip():
-        return "the server refused the connection: check --db / PGSCORE_DATABASE_URL"
+    if fatal.strip():  # too many clients, starting up, shutting down...: the server's own words say
+        return "the server refused the connection, for the reason it gives above"
     return ("is the server running? check the host and port in --db / PGSCORE_DATABASE_URL; for the embedded "
             "one run: " + command("db start"))
 

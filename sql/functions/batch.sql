@@ -164,15 +164,15 @@ BEGIN
         -- of its own. Back to this function's own path when the block ends in an error (and when it returns)
         PERFORM pg_catalog.set_config('search_path', p_search_path, true);
         RETURN QUERY EXECUTE v_statement USING p_model, v_version;
-    EXCEPTION WHEN data_exception THEN
+    EXCEPTION WHEN OTHERS OR query_canceled THEN
         GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
-        -- raised again as its message, SQLSTATE, DETAIL and HINT alone: its CONTEXT quotes the statement,
-        -- which holds the model's weights (a role that may score may not read them)
+        -- every error raised again as its message, SQLSTATE, DETAIL and HINT alone: its CONTEXT quotes the
+        -- statement, which holds the model's weights (a role that may score may not read them)
         v_error := pg_catalog.jsonb_build_object('message', SQLERRM, 'sqlstate', SQLSTATE,
                                                  'detail', nullif(v_detail, ''), 'hint', nullif(v_hint, ''));
         -- (pgscore's errors raised in PL/Python, batch_row's among them, begin with the name of their Python
         -- class, which no lc_messages translates, as the context's words are)
-        IF SQLSTATE <> '22003' AND SQLERRM NOT LIKE 'pgscore: %' THEN
+        IF SQLSTATE NOT LIKE '22%' OR (SQLSTATE <> '22003' AND SQLERRM NOT LIKE 'pgscore: %') THEN
             -- the caller's query's own error (a division by zero, a cast it makes): the chunks would meet it
             -- again, after running the query a second time, and what it does with it (a sequence's nextval)
             PERFORM pgscore.batch_error(v_error);

@@ -107,15 +107,17 @@ BEGIN
     GET DIAGNOSTICS v_buckets = ROW_COUNT;
     DELETE FROM pgscore.drift_rollup_day WHERE day < v_cut;
     GET DIAGNOSTICS v_days = ROW_COUNT;
-    -- an outcome judges the newest prediction logged before it was observed: one observed before the cut
-    -- has none left to judge, and would count as unmatched (outcome_matches) for ever
-    DELETE FROM pgscore.outcomes WHERE observed_at < v_cut;
+    -- the outcomes of the predictions gone (each keeps the prediction it judges, migration 0033): realised
+    -- performance is by the day of the prediction, and a day goes whole, its outcomes with it, whenever
+    -- they were observed; and those that judge nothing, observed before the cut, which have none left to
+    -- judge and would count as unmatched for ever
+    DELETE FROM pgscore.outcomes WHERE predicted_at < v_cut OR (predicted_at IS NULL AND observed_at < v_cut);
     GET DIAGNOSTICS v_outcomes = ROW_COUNT;
-    RAISE NOTICE 'pgscore.drop_log_partitions: before %: % daily partition(s) dropped, % row(s) deleted from the default partition, % rollup row(s) deleted (% of 5 minutes, % of a day), % outcome(s) observed before it deleted',
+    RAISE NOTICE 'pgscore.drop_log_partitions: before %: % daily partition(s) dropped, % row(s) deleted from the default partition, % rollup row(s) deleted (% of 5 minutes, % of a day), % outcome(s) of those days deleted',
         v_cut, v_dropped, v_rows, v_buckets + v_days, v_buckets, v_days, v_outcomes;
     RETURN v_dropped;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.drop_log_partitions(interval) IS 'Retention in whole UTC days: drop the daily partitions of pgscore.prediction_log of the days before the one holding now() - p_older_than, delete the default partition''s rows, the drift rollups of those days and the outcomes observed in them; returns partitions dropped (a NOTICE gives all four counts)';
+COMMENT ON FUNCTION pgscore.drop_log_partitions(interval) IS 'Retention in whole UTC days: drop the daily partitions of pgscore.prediction_log of the days before the one holding now() - p_older_than, delete the default partition''s rows, the drift rollups of those days, the outcomes that judge predictions of those days and the unmatched outcomes observed in them; returns partitions dropped (a NOTICE gives all four counts)';
 
 SELECT pgscore.create_log_partitions();

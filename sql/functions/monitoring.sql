@@ -78,13 +78,13 @@ BEGIN
      ORDER BY l.logged_at DESC
      LIMIT 1;
     INSERT INTO pgscore.outcomes (model_name, entity_key, outcome, observed_at, judged_model_id, predicted_at,
-                                  judged_score, judged_label)
+                                  judged_score, judged_label, judged_at)
     VALUES (p_model, p_entity_key, v_value, p_observed_at, v_judged.model_id, v_judged.logged_at, v_judged.score,
-            v_judged.label)
+            v_judged.label, now())
     RETURNING outcome_id INTO v_id;
     IF v_judged.model_id IS NULL THEN
         RAISE NOTICE 'pgscore.record_outcome: no prediction of "%" for entity "%" was logged at or before %', p_model, p_entity_key, p_observed_at
-            USING DETAIL = 'The outcome is kept; it judges no prediction and pgscore.outcome_matches shows it unmatched, until pgscore.refresh_monitoring finds one logged later (within its p_relook of when the outcome was recorded).';
+            USING DETAIL = 'The outcome is kept; it judges no prediction and pgscore.outcome_matches shows it unmatched, until pgscore.refresh_monitoring finds one logged later (within its p_relook; a prediction scored in this transaction is logged at its commit).';
     END IF;
     RETURN v_id;
 END
@@ -112,39 +112,57 @@ END;
 COMMENT ON FUNCTION pgscore.record_outcome(text, text, boolean, timestamptz) IS 'record_outcome with a boolean outcome (true matches a class true or 1, false a class false or 0)';
 
 /*
- * The prediction each outcome recorded since p_recorded_since judges, found again in the log: an outcome
- * recorded before its prediction was logged (a transaction that committed late, a backfill) finds it here.
- * Only a newer prediction replaces the one an outcome holds: retention deletes predictions, and their
- * outcomes keep judging them. Returns how many outcomes changed.
+ * The prediction each outcome judges, looked for again: among the predictions logged since p_since, for the
+ * outcomes observed since then (a transaction that committed late, an outcome observed after it was
+ * recorded: one observed before p_since has no prediction there to find); in the whole log, for those never
+ * looked at (recorded before migration 0033). A prediction logged before p_since and committed after it is
+ * as late as neither this nor the drift rollups' look-back sees. Only a newer prediction replaces the one an
+ * outcome holds (retention deletes predictions). Returns how many outcomes changed.
  */
-CREATE FUNCTION pgscore.match_outcomes(p_recorded_since timestamptz)
+CREATE FUNCTION pgscore.match_outcomes(p_since timestamptz)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER  -- outcomes are written only by pgscore's functions
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     v_rows bigint;
+    v_chunk bigint;
 BEGIN
-    IF p_recorded_since IS NULL THEN
-        RAISE EXCEPTION 'pgscore.match_outcomes: p_recorded_since must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    IF p_since IS NULL THEN
+        RAISE EXCEPTION 'pgscore.match_outcomes: p_since must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    -- never looked at: each in the whole log, newest first
     UPDATE pgscore.outcomes o
-       SET judged_model_id = p.model_id, predicted_at = p.logged_at, judged_score = p.score, judged_label = p.label
+       SET judged_model_id = p.model_id, predicted_at = p.logged_at, judged_score = p.score,
+           judged_label = p.label, judged_at = now()
       FROM pgscore.outcomes o2
-     CROSS JOIN LATERAL (
+      LEFT JOIN LATERAL (
             SELECT l.model_id, l.logged_at, l.score, l.label
               FROM pgscore.prediction_log l
               JOIN pgscore.models pm ON pm.model_id = l.model_id
              WHERE l.entity_key = o2.entity_key AND l.logged_at <= o2.observed_at AND pm.name = o2.model_name
              ORDER BY l.logged_at DESC
-             LIMIT 1) p
-     WHERE o.outcome_id = o2.outcome_id AND o2.recorded_at >= p_recorded_since
-       AND (o2.predicted_at IS NULL OR p.logged_at > o2.predicted_at);
+             LIMIT 1) p ON true
+     WHERE o.outcome_id = o2.outcome_id AND o2.judged_at IS NULL AND o.judged_at IS NULL;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
-    RETURN v_rows;
+    -- observed since p_since: the predictions logged since then, joined as a set (not a probe of the log's
+    -- partitions per outcome), the newest for each outcome where it is newer than the one it holds
+    UPDATE pgscore.outcomes o
+       SET judged_model_id = p.model_id, predicted_at = p.logged_at, judged_score = p.score,
+           judged_label = p.label, judged_at = now()
+      FROM (SELECT DISTINCT ON (c.outcome_id) c.outcome_id, l.model_id, l.logged_at, l.score, l.label
+              FROM pgscore.outcomes c
+              JOIN pgscore.models pm ON pm.name = c.model_name
+              JOIN pgscore.prediction_log l ON l.model_id = pm.model_id AND l.entity_key = c.entity_key
+                                           AND l.logged_at <= c.observed_at AND l.logged_at >= p_since
+             WHERE c.observed_at >= p_since AND c.judged_at IS NOT NULL
+             ORDER BY c.outcome_id, l.logged_at DESC) p
+     WHERE o.outcome_id = p.outcome_id AND p.logged_at > coalesce(o.predicted_at, '-infinity'::timestamptz);
+    GET DIAGNOSTICS v_chunk = ROW_COUNT;
+    RETURN v_rows + v_chunk;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.match_outcomes(timestamptz) IS 'Internal: finds again the prediction each outcome recorded since p_recorded_since judges (one logged after the outcome was recorded); refresh_monitoring calls it. Returns how many outcomes changed';
+COMMENT ON FUNCTION pgscore.match_outcomes(timestamptz) IS 'Internal: looks again for the prediction each outcome observed since p_since judges, among those logged since then, and for every outcome never looked at; refresh_monitoring calls it. Returns how many outcomes changed';
 
 CREATE FUNCTION pgscore.refresh_monitoring(p_relook interval DEFAULT '1 hour', p_rebuild boolean DEFAULT false)
 RETURNS TABLE (rolled_from timestamptz, rolled_until timestamptz, rollup_rows bigint, firing bigint)
@@ -255,7 +273,7 @@ BEGIN
     END LOOP;
     UPDATE pgscore.monitoring_state s SET rolled_until = greatest(v_to, s.rolled_until), refreshed_at = now();
     -- outcomes recorded since the relook (all of them on a rebuild) find a prediction logged after them
-    PERFORM pgscore.match_outcomes(CASE WHEN v_all THEN '-infinity'::timestamptz ELSE v_until - p_relook END);
+    PERFORM pgscore.match_outcomes(coalesce(CASE WHEN NOT v_all THEN v_until - p_relook END, '-infinity'));
 
     -- the alerts are planned as any query: with the sorts turned off (for the rollups' hash aggregates)
     -- the firing view took five times as long; the function's SET clauses end these with the call

@@ -320,13 +320,27 @@ COMMENT ON COLUMN pgscore.drift_by_day.status IS 'The worst level among the day'
 
 -- Outcomes and the predictions they judge: the newest prediction of the model (any version) for the
 -- entity logged at or before the outcome was observed, kept with the outcome when it was recorded (and
--- found by refresh_monitoring for a prediction logged after that: pgscore.match_outcomes).
+-- found by refresh_monitoring for a prediction logged after that: pgscore.match_outcomes); looked up in
+-- the log for an outcome recorded before migration 0033 that no refresh has looked at yet.
 CREATE VIEW pgscore.outcome_matches AS
-SELECT o.outcome_id, o.model_name AS model, o.entity_key, o.outcome, o.observed_at,
-       o.judged_model_id AS model_id, pm.version, o.predicted_at, o.judged_score AS score, o.judged_label AS label,
+SELECT o.outcome_id, o.model_name AS model, o.entity_key, o.outcome, o.observed_at, o.judged_model_id AS model_id,
+       pm.version, o.predicted_at, o.judged_score AS score, o.judged_label AS label,
        o.judged_model_id IS NOT NULL AS matched
   FROM pgscore.outcomes o
-  LEFT JOIN pgscore.models pm ON pm.model_id = o.judged_model_id;
+  LEFT JOIN pgscore.models pm ON pm.model_id = o.judged_model_id
+ WHERE o.judged_at IS NOT NULL
+UNION ALL
+SELECT o.outcome_id, o.model_name, o.entity_key, o.outcome, o.observed_at, p.model_id, p.version, p.logged_at,
+       p.score, p.label, p.model_id IS NOT NULL
+  FROM pgscore.outcomes o
+  LEFT JOIN LATERAL (
+        SELECT l.model_id, lm.version, l.logged_at, l.score, l.label
+          FROM pgscore.prediction_log l
+          JOIN pgscore.models lm ON lm.model_id = l.model_id
+         WHERE l.entity_key = o.entity_key AND l.logged_at <= o.observed_at AND lm.name = o.model_name
+         ORDER BY l.logged_at DESC
+         LIMIT 1) p ON true
+ WHERE o.judged_at IS NULL;
 COMMENT ON VIEW pgscore.outcome_matches IS 'Every recorded outcome with the prediction it judges: the newest prediction of that model for that entity logged at or before the outcome was observed (found when the outcome was recorded, or by a later refresh_monitoring; kept when retention deletes the prediction)';
 COMMENT ON COLUMN pgscore.outcome_matches.outcome_id IS 'The outcome (pgscore.record_outcome returns it)';
 COMMENT ON COLUMN pgscore.outcome_matches.model IS 'Model name';

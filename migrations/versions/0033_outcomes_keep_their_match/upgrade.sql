@@ -1,43 +1,64 @@
 -- 0032 to 0033: each outcome keeps the prediction it judges, found when it is recorded (record_outcome) and,
 -- for a prediction logged later, by refresh_monitoring (pgscore.match_outcomes): outcome_matches reads it
 -- instead of probing every partition of the log for every outcome (100,000 outcomes over 30 daily
--- partitions: 3.8 s for outcome_matches, 8 s for realised_performance), and retention of the log no
--- longer turns judged outcomes into unmatched ones. The outcomes recorded before are matched here.
+-- partitions: 3.8 s for outcome_matches, 7.4 s for realised_performance). The outcomes recorded before
+-- are paired by the first refresh after this (their judged_at NULL: the view looks them up meanwhile),
+-- not here, where the outcomes table would stay locked while the log is probed. Retention deletes the
+-- outcomes of the predictions it deletes, and the unmatched ones observed before its cut.
 ALTER TABLE pgscore.outcomes ADD COLUMN judged_model_id bigint, ADD COLUMN predicted_at timestamptz,
-    ADD COLUMN judged_score float8, ADD COLUMN judged_label text;
+    ADD COLUMN judged_score float8, ADD COLUMN judged_label text, ADD COLUMN judged_at timestamptz;
+CREATE INDEX outcomes_observed_at_idx ON pgscore.outcomes (observed_at);
+CREATE INDEX outcomes_unjudged_idx ON pgscore.outcomes (outcome_id) WHERE judged_at IS NULL;
 COMMENT ON COLUMN pgscore.outcomes.judged_model_id IS 'The model version row of the prediction the outcome judges: the newest of the model for the entity logged at or before observed_at, found when the outcome was recorded or by a later refresh_monitoring; NULL when none was found';
 COMMENT ON COLUMN pgscore.outcomes.predicted_at IS 'When the judged prediction was logged';
 COMMENT ON COLUMN pgscore.outcomes.judged_score IS 'The judged prediction''s score';
 COMMENT ON COLUMN pgscore.outcomes.judged_label IS 'The judged prediction''s label, where one was logged';
+COMMENT ON COLUMN pgscore.outcomes.judged_at IS 'When the judged prediction was last looked for; NULL for an outcome recorded before migration 0033 and not yet looked at by refresh_monitoring (outcome_matches then looks it up in the log)';
 
-CREATE FUNCTION pgscore.match_outcomes(p_recorded_since timestamptz)
+CREATE FUNCTION pgscore.match_outcomes(p_since timestamptz)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER  -- outcomes are written only by pgscore's functions
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     v_rows bigint;
+    v_chunk bigint;
 BEGIN
-    IF p_recorded_since IS NULL THEN
-        RAISE EXCEPTION 'pgscore.match_outcomes: p_recorded_since must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    IF p_since IS NULL THEN
+        RAISE EXCEPTION 'pgscore.match_outcomes: p_since must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    -- never looked at: each in the whole log, newest first
     UPDATE pgscore.outcomes o
-       SET judged_model_id = p.model_id, predicted_at = p.logged_at, judged_score = p.score, judged_label = p.label
+       SET judged_model_id = p.model_id, predicted_at = p.logged_at, judged_score = p.score,
+           judged_label = p.label, judged_at = now()
       FROM pgscore.outcomes o2
-     CROSS JOIN LATERAL (
+      LEFT JOIN LATERAL (
             SELECT l.model_id, l.logged_at, l.score, l.label
               FROM pgscore.prediction_log l
               JOIN pgscore.models pm ON pm.model_id = l.model_id
              WHERE l.entity_key = o2.entity_key AND l.logged_at <= o2.observed_at AND pm.name = o2.model_name
              ORDER BY l.logged_at DESC
-             LIMIT 1) p
-     WHERE o.outcome_id = o2.outcome_id AND o2.recorded_at >= p_recorded_since
-       AND (o2.predicted_at IS NULL OR p.logged_at > o2.predicted_at);
+             LIMIT 1) p ON true
+     WHERE o.outcome_id = o2.outcome_id AND o2.judged_at IS NULL AND o.judged_at IS NULL;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
-    RETURN v_rows;
+    -- observed since p_since: the predictions logged since then, joined as a set (not a probe of the log's
+    -- partitions per outcome), the newest for each outcome where it is newer than the one it holds
+    UPDATE pgscore.outcomes o
+       SET judged_model_id = p.model_id, predicted_at = p.logged_at, judged_score = p.score,
+           judged_label = p.label, judged_at = now()
+      FROM (SELECT DISTINCT ON (c.outcome_id) c.outcome_id, l.model_id, l.logged_at, l.score, l.label
+              FROM pgscore.outcomes c
+              JOIN pgscore.models pm ON pm.name = c.model_name
+              JOIN pgscore.prediction_log l ON l.model_id = pm.model_id AND l.entity_key = c.entity_key
+                                           AND l.logged_at <= c.observed_at AND l.logged_at >= p_since
+             WHERE c.observed_at >= p_since AND c.judged_at IS NOT NULL
+             ORDER BY c.outcome_id, l.logged_at DESC) p
+     WHERE o.outcome_id = p.outcome_id AND p.logged_at > coalesce(o.predicted_at, '-infinity'::timestamptz);
+    GET DIAGNOSTICS v_chunk = ROW_COUNT;
+    RETURN v_rows + v_chunk;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.match_outcomes(timestamptz) IS 'Internal: finds again the prediction each outcome recorded since p_recorded_since judges (one logged after the outcome was recorded); refresh_monitoring calls it. Returns how many outcomes changed';
+COMMENT ON FUNCTION pgscore.match_outcomes(timestamptz) IS 'Internal: looks again for the prediction each outcome observed since p_since judges, among those logged since then, and for every outcome never looked at; refresh_monitoring calls it. Returns how many outcomes changed';
 REVOKE EXECUTE ON FUNCTION pgscore.match_outcomes(timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgscore.match_outcomes(timestamptz) TO pgscore_admin;
 
@@ -117,13 +138,13 @@ BEGIN
      ORDER BY l.logged_at DESC
      LIMIT 1;
     INSERT INTO pgscore.outcomes (model_name, entity_key, outcome, observed_at, judged_model_id, predicted_at,
-                                  judged_score, judged_label)
+                                  judged_score, judged_label, judged_at)
     VALUES (p_model, p_entity_key, v_value, p_observed_at, v_judged.model_id, v_judged.logged_at, v_judged.score,
-            v_judged.label)
+            v_judged.label, now())
     RETURNING outcome_id INTO v_id;
     IF v_judged.model_id IS NULL THEN
         RAISE NOTICE 'pgscore.record_outcome: no prediction of "%" for entity "%" was logged at or before %', p_model, p_entity_key, p_observed_at
-            USING DETAIL = 'The outcome is kept; it judges no prediction and pgscore.outcome_matches shows it unmatched, until pgscore.refresh_monitoring finds one logged later (within its p_relook of when the outcome was recorded).';
+            USING DETAIL = 'The outcome is kept; it judges no prediction and pgscore.outcome_matches shows it unmatched, until pgscore.refresh_monitoring finds one logged later (within its p_relook; a prediction scored in this transaction is logged at its commit).';
     END IF;
     RETURN v_id;
 END
@@ -239,7 +260,7 @@ BEGIN
     END LOOP;
     UPDATE pgscore.monitoring_state s SET rolled_until = greatest(v_to, s.rolled_until), refreshed_at = now();
     -- outcomes recorded since the relook (all of them on a rebuild) find a prediction logged after them
-    PERFORM pgscore.match_outcomes(CASE WHEN v_all THEN '-infinity'::timestamptz ELSE v_until - p_relook END);
+    PERFORM pgscore.match_outcomes(coalesce(CASE WHEN NOT v_all THEN v_until - p_relook END, '-infinity'));
 
     -- the alerts are planned as any query: with the sorts turned off (for the rollups' hash aggregates)
     -- the firing view took five times as long; the function's SET clauses end these with the call
@@ -262,12 +283,82 @@ END
 $fn$;
 COMMENT ON FUNCTION pgscore.refresh_monitoring(interval, boolean) IS 'Roll the prediction log up by whole 5-minute bucket and by UTC day (looking back p_relook for buckets whose rows changed, by rows of transactions that committed late, and rolling up only those and the new ones; p_rebuild rolls up everything again) and record when each firing alert was first seen. Run it every few minutes from pg_cron or cron';
 
+CREATE OR REPLACE FUNCTION pgscore.drop_log_partitions(p_older_than interval)
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_cut timestamptz;
+    v_part record;
+    v_dropped integer := 0;
+    v_rows bigint;
+    v_buckets bigint;
+    v_days bigint;
+    v_outcomes bigint;
+BEGIN
+    IF p_older_than IS NULL OR p_older_than <= interval '0' THEN
+        RAISE EXCEPTION 'pgscore.drop_log_partitions: the retention period must be a positive interval (got %)', p_older_than
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- a number without a unit is seconds to PostgreSQL: '90' would keep today alone
+    IF p_older_than < interval '1 day' THEN
+        RAISE EXCEPTION 'pgscore.drop_log_partitions: the retention period must be at least 1 day (got %)', p_older_than
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'retention keeps whole UTC days; a number without a unit is seconds: write ''90 days'', not ''90''';
+    END IF;
+    -- whole UTC days: the day that holds now() - p_older_than is kept, in its partition and in the default
+    -- partition alike, so that the drift rollups of every day dropped can go with it. The period is
+    -- taken from the UTC time, so that the session's time zone (its DST days) cannot move the cut
+    v_cut := date_trunc('day', (now() AT TIME ZONE 'UTC') - p_older_than) AT TIME ZONE 'UTC';
+    FOR v_part IN
+        SELECT c.relname, to_date(right(c.relname, 8), 'YYYYMMDD') AS day
+          FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+         WHERE i.inhparent = 'pgscore.prediction_log'::regclass AND c.relname ~ '^prediction_log_[0-9]{8}$'
+         ORDER BY 2
+    LOOP
+        CONTINUE WHEN (v_part.day::timestamp AT TIME ZONE 'UTC') >= v_cut;
+        EXECUTE format('DROP TABLE pgscore.%I', v_part.relname);
+        v_dropped := v_dropped + 1;
+    END LOOP;
+    DELETE FROM pgscore.prediction_log_default WHERE logged_at < v_cut;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    -- the rollups of the rows gone: the drift views read them as if the rows were there
+    DELETE FROM pgscore.drift_rollup WHERE bucket < v_cut;
+    GET DIAGNOSTICS v_buckets = ROW_COUNT;
+    DELETE FROM pgscore.drift_rollup_day WHERE day < v_cut;
+    GET DIAGNOSTICS v_days = ROW_COUNT;
+    -- the outcomes of the predictions gone (each keeps the prediction it judges, migration 0033): realised
+    -- performance is by the day of the prediction, and a day goes whole, its outcomes with it, whenever
+    -- they were observed; and those that judge nothing, observed before the cut, which have none left to
+    -- judge and would count as unmatched for ever
+    DELETE FROM pgscore.outcomes WHERE predicted_at < v_cut OR (predicted_at IS NULL AND observed_at < v_cut);
+    GET DIAGNOSTICS v_outcomes = ROW_COUNT;
+    RAISE NOTICE 'pgscore.drop_log_partitions: before %: % daily partition(s) dropped, % row(s) deleted from the default partition, % rollup row(s) deleted (% of 5 minutes, % of a day), % outcome(s) of those days deleted',
+        v_cut, v_dropped, v_rows, v_buckets + v_days, v_buckets, v_days, v_outcomes;
+    RETURN v_dropped;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.drop_log_partitions(interval) IS 'Retention in whole UTC days: drop the daily partitions of pgscore.prediction_log of the days before the one holding now() - p_older_than, delete the default partition''s rows, the drift rollups of those days, the outcomes that judge predictions of those days and the unmatched outcomes observed in them; returns partitions dropped (a NOTICE gives all four counts)';
+
 CREATE OR REPLACE VIEW pgscore.outcome_matches AS
-SELECT o.outcome_id, o.model_name AS model, o.entity_key, o.outcome, o.observed_at,
-       o.judged_model_id AS model_id, pm.version, o.predicted_at, o.judged_score AS score, o.judged_label AS label,
+SELECT o.outcome_id, o.model_name AS model, o.entity_key, o.outcome, o.observed_at, o.judged_model_id AS model_id,
+       pm.version, o.predicted_at, o.judged_score AS score, o.judged_label AS label,
        o.judged_model_id IS NOT NULL AS matched
   FROM pgscore.outcomes o
-  LEFT JOIN pgscore.models pm ON pm.model_id = o.judged_model_id;
+  LEFT JOIN pgscore.models pm ON pm.model_id = o.judged_model_id
+ WHERE o.judged_at IS NOT NULL
+UNION ALL
+SELECT o.outcome_id, o.model_name, o.entity_key, o.outcome, o.observed_at, p.model_id, p.version, p.logged_at,
+       p.score, p.label, p.model_id IS NOT NULL
+  FROM pgscore.outcomes o
+  LEFT JOIN LATERAL (
+        SELECT l.model_id, lm.version, l.logged_at, l.score, l.label
+          FROM pgscore.prediction_log l
+          JOIN pgscore.models lm ON lm.model_id = l.model_id
+         WHERE l.entity_key = o.entity_key AND l.logged_at <= o.observed_at AND lm.name = o.model_name
+         ORDER BY l.logged_at DESC
+         LIMIT 1) p ON true
+ WHERE o.judged_at IS NULL;
 COMMENT ON VIEW pgscore.outcome_matches IS 'Every recorded outcome with the prediction it judges: the newest prediction of that model for that entity logged at or before the outcome was observed (found when the outcome was recorded, or by a later refresh_monitoring; kept when retention deletes the prediction)';
-
-SELECT pgscore.match_outcomes('-infinity');
