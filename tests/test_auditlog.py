@@ -312,6 +312,11 @@ def test_retention_drops_whole_days_and_their_rollups(churn):
                  f"('churn', 'a', '1', {cut} - interval '1 second', NULL, now()), ('churn', 'b', '1', {cut}, NULL, now()), "
                  f"('churn', 'c', '1', now(), {cut} - interval '1 second', now()), "
                  f"('churn', 'd', '1', now(), {cut} + interval '1 second', now())")
+    # and one recorded before migration 0033, not yet paired by a refresh: paired first, then deleted with its
+    # prediction (it was kept, and counted as unmatched)
+    query(churn, "INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, source) "
+                 f"SELECT {cut} - interval '2 seconds', model_id, 'e', %s, 0.5, 'batch' FROM pgscore.models", (ROW,))
+    query(churn, "INSERT INTO pgscore.outcomes (model_name, entity_key, outcome) VALUES ('churn', 'e', '1')")
     del churn.notices[:]
     query(churn, "SET TimeZone = 'America/New_York'")  # the cut is in UTC days whatever the session's zone
     assert query(churn, "SELECT pgscore.drop_log_partitions('5 days')") == [(0,)]  # the old days were unpartitioned
@@ -320,9 +325,9 @@ def test_retention_drops_whole_days_and_their_rollups(churn):
     assert query(churn, rolled.format(c=cut)) == [(0, after)]
     assert query(churn, f"SELECT count(*) FROM pgscore.drift_rollup_day WHERE day < {cut}") == [(0,)]
     said = [n for n in churn.notices if "drop_log_partitions" in n]
-    assert said and "0 daily partition(s) dropped, 2 row(s) deleted from the default partition" in said[-1], said
+    assert said and "0 daily partition(s) dropped, 3 row(s) deleted from the default partition" in said[-1], said
     assert query(churn, "SELECT entity_key FROM pgscore.outcomes ORDER BY 1") == [("b",), ("d",)]
-    assert "2 outcome(s) of those days deleted" in said[-1], said
+    assert "3 outcome(s) of those days deleted" in said[-1], said
     assert f"{before + day_before} rollup row(s) deleted ({before} of 5 minutes, {day_before} of a day)" in said[-1]
     with pytest.raises(psycopg2.Error) as e:
         query(churn, "SELECT pgscore.drop_log_partitions('0')")

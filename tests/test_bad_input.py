@@ -292,6 +292,13 @@ def test_predict_batch_says_what_is_wrong_in_its_message(db_url, shop):
                       "FROM generate_series(1, 100) g')")
     context = e.value.diag.context or ""
     assert e.value.pgcode == "57014" and "pgscore_z" not in context and "OPERATOR(pg_catalog" not in context, context
+    with pytest.raises(psycopg2.Error) as e:  # nor an ASSERT (which WHEN OTHERS does not catch)
+        query(db_url, "CREATE FUNCTION pg_temp.chk(f float8[]) RETURNS float8[] LANGUAGE plpgsql AS "
+                      "$$ BEGIN ASSERT f[1] < 0, 'not negative'; RETURN f; END $$; "
+                      "SELECT count(*) FROM pgscore.predict_batch('churn', 'SELECT g, pg_temp.chk(array_fill(1.0::float8, "
+                      "ARRAY[12])) AS features FROM generate_series(1, 10) g')")
+    context = e.value.diag.context or ""
+    assert e.value.pgcode == "P0004" and "pgscore_z" not in context and "OPERATOR(pg_catalog" not in context, context
     with pytest.raises(psycopg2.Error) as e:  # a wrong shape
         query(db_url, "SELECT count(*) FROM pgscore.predict_batch('churn', 'SELECT 1, ARRAY[1.0, 2.0]::float8[] AS features')")
     assert e.value.pgcode == "22023" and "has 2 features; the model takes 12" in e.value.diag.message_primary

@@ -90,6 +90,9 @@ BEGIN
     -- partition alike, so that the drift rollups of every day dropped can go with it. The period is
     -- taken from the UTC time, so that the session's time zone (its DST days) cannot move the cut
     v_cut := date_trunc('day', (now() AT TIME ZONE 'UTC') - p_older_than) AT TIME ZONE 'UTC';
+    -- outcomes recorded before migration 0033 that no refresh has paired yet: paired while their
+    -- predictions are there, so that they go with them (below)
+    PERFORM pgscore.match_outcomes('infinity');
     FOR v_part IN
         SELECT c.relname, to_date(right(c.relname, 8), 'YYYYMMDD') AS day
           FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid

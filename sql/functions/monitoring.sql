@@ -131,7 +131,7 @@ BEGIN
     IF p_since IS NULL THEN
         RAISE EXCEPTION 'pgscore.match_outcomes: p_since must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    -- never looked at: each in the whole log, newest first
+    -- never looked at (and every outcome on a rebuild): each in the whole log, newest first
     UPDATE pgscore.outcomes o
        SET judged_model_id = p.model_id, predicted_at = p.logged_at, judged_score = p.score,
            judged_label = p.label, judged_at = now()
@@ -143,8 +143,12 @@ BEGIN
              WHERE l.entity_key = o2.entity_key AND l.logged_at <= o2.observed_at AND pm.name = o2.model_name
              ORDER BY l.logged_at DESC
              LIMIT 1) p ON true
-     WHERE o.outcome_id = o2.outcome_id AND o2.judged_at IS NULL AND o.judged_at IS NULL;
+     WHERE o.outcome_id = o2.outcome_id AND (o2.judged_at IS NULL OR p_since = '-infinity')
+       AND (o.judged_at IS NULL OR p.logged_at > coalesce(o.predicted_at, '-infinity'::timestamptz));
     GET DIAGNOSTICS v_rows = ROW_COUNT;
+    IF p_since = '-infinity' THEN
+        RETURN v_rows;
+    END IF;
     -- observed since p_since: the predictions logged since then, joined as a set (not a probe of the log's
     -- partitions per outcome), the newest for each outcome where it is newer than the one it holds
     UPDATE pgscore.outcomes o
@@ -272,13 +276,13 @@ BEGIN
         v_day := v_next;
     END LOOP;
     UPDATE pgscore.monitoring_state s SET rolled_until = greatest(v_to, s.rolled_until), refreshed_at = now();
-    -- outcomes recorded since the relook (all of them on a rebuild) find a prediction logged after them
-    PERFORM pgscore.match_outcomes(coalesce(CASE WHEN NOT v_all THEN v_until - p_relook END, '-infinity'));
 
     -- the alerts are planned as any query: with the sorts turned off (for the rollups' hash aggregates)
     -- the firing view took five times as long; the function's SET clauses end these with the call
     SET LOCAL enable_sort = on;
     SET LOCAL enable_incremental_sort = on;
+    -- outcomes observed within the look-back (all of them on a rebuild) find a prediction logged late
+    PERFORM pgscore.match_outcomes(coalesce(CASE WHEN NOT v_all THEN v_until - p_relook END, '-infinity'));
     -- alert_state keeps when each firing condition was first seen; cleared ones go
     WITH f AS MATERIALIZED (SELECT * FROM pgscore.firing),
     gone AS (

@@ -11,8 +11,8 @@ CREATE TABLE pgscore.outcomes (
     recorded_at timestamptz NOT NULL DEFAULT now(),
     recorded_by text NOT NULL DEFAULT current_user,
     -- the prediction it judges, found when it is recorded (and by refresh_monitoring, for a prediction logged
-    -- late): kept with it, so that reading the metrics probes no partition of the log, and retention of the
-    -- log leaves the outcome judged (migration 0033)
+    -- late): kept with it, so that reading the metrics probes no partition of the log (migration 0033);
+    -- retention deletes it with the prediction
     judged_model_id bigint,
     predicted_at    timestamptz,
     judged_score    float8,
@@ -29,4 +29,4 @@ COMMENT ON COLUMN pgscore.outcomes.judged_model_id IS 'The model version row of 
 COMMENT ON COLUMN pgscore.outcomes.predicted_at IS 'When the judged prediction was logged';
 COMMENT ON COLUMN pgscore.outcomes.judged_score IS 'The judged prediction''s score';
 COMMENT ON COLUMN pgscore.outcomes.judged_label IS 'The judged prediction''s label, where one was logged';
-COMMENT ON COLUMN pgscore.outcomes.judged_at IS 'When the judged prediction was last looked for; NULL for an outcome recorded before migration 0033 and not yet looked at by refresh_monitoring (outcome_matches then looks it up in the log)';
+COMMENT ON COLUMN pgscore.outcomes.judged_at IS 'When the judged prediction was found (or, finding none, first looked for); NULL for an outcome recorded before migration 0033 and not yet looked at by refresh_monitoring (outcome_matches then looks it up in the log)';

@@ -341,7 +341,7 @@ SELECT o.outcome_id, o.model_name, o.entity_key, o.outcome, o.observed_at, p.mod
          ORDER BY l.logged_at DESC
          LIMIT 1) p ON true
  WHERE o.judged_at IS NULL;
-COMMENT ON VIEW pgscore.outcome_matches IS 'Every recorded outcome with the prediction it judges: the newest prediction of that model for that entity logged at or before the outcome was observed (found when the outcome was recorded, or by a later refresh_monitoring; kept when retention deletes the prediction)';
+COMMENT ON VIEW pgscore.outcome_matches IS 'Every recorded outcome with the prediction it judges: the newest prediction of that model for that entity logged at or before the outcome was observed (found when the outcome was recorded, or by a later refresh_monitoring for one logged late; retention deletes the outcome with its prediction)';
 COMMENT ON COLUMN pgscore.outcome_matches.outcome_id IS 'The outcome (pgscore.record_outcome returns it)';
 COMMENT ON COLUMN pgscore.outcome_matches.model IS 'Model name';
 COMMENT ON COLUMN pgscore.outcome_matches.entity_key IS 'The entity the outcome is about';

@@ -38,7 +38,7 @@ BEGIN
         -- of its own. Back to this function's own path when the block ends in an error (and when it returns)
         PERFORM pg_catalog.set_config('search_path', p_search_path, true);
         RETURN QUERY EXECUTE v_statement USING p_model, v_version;
-    EXCEPTION WHEN OTHERS OR query_canceled THEN
+    EXCEPTION WHEN OTHERS OR query_canceled OR assert_failure THEN
         GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
         -- every error raised again as its message, SQLSTATE, DETAIL and HINT alone: its CONTEXT quotes the
         -- statement, which holds the model's weights (a role that may score may not read them)

@@ -13,7 +13,7 @@ COMMENT ON COLUMN pgscore.outcomes.judged_model_id IS 'The model version row of 
 COMMENT ON COLUMN pgscore.outcomes.predicted_at IS 'When the judged prediction was logged';
 COMMENT ON COLUMN pgscore.outcomes.judged_score IS 'The judged prediction''s score';
 COMMENT ON COLUMN pgscore.outcomes.judged_label IS 'The judged prediction''s label, where one was logged';
-COMMENT ON COLUMN pgscore.outcomes.judged_at IS 'When the judged prediction was last looked for; NULL for an outcome recorded before migration 0033 and not yet looked at by refresh_monitoring (outcome_matches then looks it up in the log)';
+COMMENT ON COLUMN pgscore.outcomes.judged_at IS 'When the judged prediction was found (or, finding none, first looked for); NULL for an outcome recorded before migration 0033 and not yet looked at by refresh_monitoring (outcome_matches then looks it up in the log)';
 
 CREATE FUNCTION pgscore.match_outcomes(p_since timestamptz)
 RETURNS bigint
@@ -27,7 +27,7 @@ BEGIN
     IF p_since IS NULL THEN
         RAISE EXCEPTION 'pgscore.match_outcomes: p_since must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    -- never looked at: each in the whole log, newest first
+    -- never looked at (and every outcome on a rebuild): each in the whole log, newest first
     UPDATE pgscore.outcomes o
        SET judged_model_id = p.model_id, predicted_at = p.logged_at, judged_score = p.score,
            judged_label = p.label, judged_at = now()
@@ -39,8 +39,12 @@ BEGIN
              WHERE l.entity_key = o2.entity_key AND l.logged_at <= o2.observed_at AND pm.name = o2.model_name
              ORDER BY l.logged_at DESC
              LIMIT 1) p ON true
-     WHERE o.outcome_id = o2.outcome_id AND o2.judged_at IS NULL AND o.judged_at IS NULL;
+     WHERE o.outcome_id = o2.outcome_id AND (o2.judged_at IS NULL OR p_since = '-infinity')
+       AND (o.judged_at IS NULL OR p.logged_at > coalesce(o.predicted_at, '-infinity'::timestamptz));
     GET DIAGNOSTICS v_rows = ROW_COUNT;
+    IF p_since = '-infinity' THEN
+        RETURN v_rows;
+    END IF;
     -- observed since p_since: the predictions logged since then, joined as a set (not a probe of the log's
     -- partitions per outcome), the newest for each outcome where it is newer than the one it holds
     UPDATE pgscore.outcomes o
@@ -259,13 +263,13 @@ BEGIN
         v_day := v_next;
     END LOOP;
     UPDATE pgscore.monitoring_state s SET rolled_until = greatest(v_to, s.rolled_until), refreshed_at = now();
-    -- outcomes recorded since the relook (all of them on a rebuild) find a prediction logged after them
-    PERFORM pgscore.match_outcomes(coalesce(CASE WHEN NOT v_all THEN v_until - p_relook END, '-infinity'));
 
     -- the alerts are planned as any query: with the sorts turned off (for the rollups' hash aggregates)
     -- the firing view took five times as long; the function's SET clauses end these with the call
     SET LOCAL enable_sort = on;
     SET LOCAL enable_incremental_sort = on;
+    -- outcomes observed within the look-back (all of them on a rebuild) find a prediction logged late
+    PERFORM pgscore.match_outcomes(coalesce(CASE WHEN NOT v_all THEN v_until - p_relook END, '-infinity'));
     -- alert_state keeps when each firing condition was first seen; cleared ones go
     WITH f AS MATERIALIZED (SELECT * FROM pgscore.firing),
     gone AS (
@@ -312,6 +316,9 @@ BEGIN
     -- partition alike, so that the drift rollups of every day dropped can go with it. The period is
     -- taken from the UTC time, so that the session's time zone (its DST days) cannot move the cut
     v_cut := date_trunc('day', (now() AT TIME ZONE 'UTC') - p_older_than) AT TIME ZONE 'UTC';
+    -- outcomes recorded before migration 0033 that no refresh has paired yet: paired while their
+    -- predictions are there, so that they go with them (below)
+    PERFORM pgscore.match_outcomes('infinity');
     FOR v_part IN
         SELECT c.relname, to_date(right(c.relname, 8), 'YYYYMMDD') AS day
           FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
@@ -361,4 +368,4 @@ SELECT o.outcome_id, o.model_name, o.entity_key, o.outcome, o.observed_at, p.mod
          ORDER BY l.logged_at DESC
          LIMIT 1) p ON true
  WHERE o.judged_at IS NULL;
-COMMENT ON VIEW pgscore.outcome_matches IS 'Every recorded outcome with the prediction it judges: the newest prediction of that model for that entity logged at or before the outcome was observed (found when the outcome was recorded, or by a later refresh_monitoring; kept when retention deletes the prediction)';
+COMMENT ON VIEW pgscore.outcome_matches IS 'Every recorded outcome with the prediction it judges: the newest prediction of that model for that entity logged at or before the outcome was observed (found when the outcome was recorded, or by a later refresh_monitoring for one logged late; retention deletes the outcome with its prediction)';
