@@ -8,6 +8,7 @@ plpy.quote_ident; the user's query runs with the caller's own rights.
 
 from __future__ import annotations
 
+import collections
 import functools
 import math
 import re
@@ -336,7 +337,7 @@ def _described(plpy, query, model) -> dict:
         raise InvalidModel("the query must return the key first and then the features",
                            detail=f"it returns: {', '.join(names)}", sqlstate="42601")
     wanted = {*model.feature_names, "features"}
-    twice = sorted({n for n in names[1:] if n in wanted and names[1:].count(n) > 1})
+    twice = sorted(n for n, k in collections.Counter(names[1:]).items() if k > 1 and n in wanted)
     if twice:  # one would be read, by name: say which, rather than PostgreSQL's "ambiguous" (or a silent pick)
         raise InvalidModel(f"model {model.label}: the query returns the column(s) {', '.join(twice)} more than "
                            "once", sqlstate="42702", hint="give each feature one column (rename or leave out "

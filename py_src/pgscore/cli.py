@@ -21,9 +21,13 @@ def _say(msg: str) -> None:
 
 
 def _gone():
+    _stdout_to_null()
+    raise SystemExit(128 + signal.SIGPIPE) from None  # the status of a command killed by SIGPIPE
+
+
+def _stdout_to_null():
     # what is still buffered would fail again at exit: send it nowhere (as Python's signal docs do)
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    raise SystemExit(128 + signal.SIGPIPE) from None  # the status of a command killed by SIGPIPE
 
 
 def _cluster(args):
@@ -126,8 +130,8 @@ def cmd_uninstall(args):
 def require_installed(url: str) -> None:
     from pgscore import migrate
 
-    migrate.check(url)  # a schema a restore left without PL/Python, or without its revision recorded
-    if migrate.current(url) is None:
+    # (checked too: a schema a restore left without PL/Python, or without its revision recorded)
+    if migrate.current(url, check=True) is None:
         raise PgscoreError("pgscore is not installed in this database",
                            hint="install it with: " + command("install --db URL"))
 
@@ -1099,7 +1103,7 @@ def _flush():
 
 
 def _cannot_write(e: OSError):
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # (nothing left to fail at exit)
+    _stdout_to_null()
     print(f"pgscore: error: cannot write the output: {e.strerror}", file=sys.stderr)
     raise SystemExit(1) from None
 
@@ -1115,10 +1119,11 @@ def _main(argv=None) -> int:
                      "embedded cluster)")
     if args.command == "bench" and args.db is not None and (args.data_dir or args.port):
         parser.error("pgscore bench takes --db, or --data-dir and --port, not both")
+    name = getattr(args, "name", None) or getattr(args, "model", None)  # the model a hint may name
     try:
         return args.func(args) or 0
     except PgscoreError as e:
-        say_error(e, args.command, getattr(args, "name", None) or getattr(args, "model", None))
+        say_error(e, args.command, name)
         return 1
     except KeyboardInterrupt:
         print("pgscore: interrupted", file=sys.stderr)
@@ -1127,7 +1132,7 @@ def _main(argv=None) -> int:
         import psycopg2
 
         if isinstance(e, psycopg2.Error):
-            say_error(e, args.command, getattr(args, "name", None) or getattr(args, "model", None))
+            say_error(e, args.command, name)
             return 1
         raise
 

@@ -131,20 +131,6 @@ def damage(conn) -> InstallError | None:
     return None
 
 
-def check(url: str) -> None:
-    """Raise damage()'s InstallError, if any."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            problem = damage(conn)
-    except Exception as e:  # noqa: BLE001
-        raise _explain(e, installing=False) from e
-    finally:
-        engine.dispose()
-    if problem is not None:
-        raise problem
-
-
 def _explain(exc: Exception, installing=True) -> PgscoreError:
     """One paragraph that names what is wrong and how to fix it; `installing` False for a command that only
     reads what is installed (a role without pgscore's grants is then told it may not read it, not that
@@ -304,22 +290,26 @@ def _forget_a_stale_revision(conn) -> None:
         conn.execute(table(VERSION_TABLE).delete())
 
 
-def current(url: str) -> str | None:
+def current(url: str, check: bool = False) -> str | None:
     """The installed revision, or None when pgscore is not installed (also where a version table restored
-    without the pgscore schema names one)."""
+    without the pgscore schema names one). With `check`, damage()'s InstallError first, if any."""
     from sqlalchemy import column, select, table, text
 
     engine = create_engine(url)
+    problem = None
     try:
         with engine.connect() as conn:
-            exists = conn.execute(text("SELECT to_regclass(:t)"), {"t": VERSION_TABLE}).scalar()
-            if not exists or conn.execute(text(_STALE), {"t": VERSION_TABLE}).scalar():
-                return None
-            return conn.execute(select(column("version_num")).select_from(table(VERSION_TABLE))).scalar()
+            problem = damage(conn) if check else None
+            if problem is None:
+                exists = conn.execute(text("SELECT to_regclass(:t)"), {"t": VERSION_TABLE}).scalar()
+                if not exists or conn.execute(text(_STALE), {"t": VERSION_TABLE}).scalar():
+                    return None
+                return conn.execute(select(column("version_num")).select_from(table(VERSION_TABLE))).scalar()
     except Exception as e:  # noqa: BLE001
         raise _explain(e, installing=False) from e
     finally:
         engine.dispose()
+    raise problem
 
 
 def head() -> str:

@@ -577,12 +577,12 @@ class Sql:
                 f"m AS MATERIALIZED (SELECT s.q, l0.k FROM pg_catalog.unnest($1::pg_catalog.text[]) AS s(q) "
                 f"JOIN l0 ON l0.k {EQ} s.q::{self.ktype}), "
                 f"l AS MATERIALIZED (SELECT l0.k, l0.b, c.q FROM l0 JOIN (SELECT m.k, pg_catalog.min(m.q) AS q "
-                f"FROM m GROUP BY m.k) AS c ON c.k {EQ} l0.k) "
+                f"FROM m GROUP BY m.k) AS c ON c.k {EQ} l0.k), "
+                f"x AS (SELECT m.q AS dup, l.q AS kept FROM m JOIN l ON l.k {EQ} m.k WHERE l.q OPERATOR(pg_catalog.<>) m.q) "
                 "SELECT (SELECT pg_catalog.array_agg(l.q ORDER BY l.k) FROM l) AS keys, "
                 f"(SELECT pg_catalog.string_agg(COALESCE(l.b, {self.fmt.sql(batch.EMPTY)}), ''::pg_catalog.bytea "
-                "ORDER BY l.k) FROM l) AS data, (SELECT pg_catalog.array_agg(m.q ORDER BY m.q) FROM m JOIN l "
-                f"ON l.k {EQ} m.k WHERE l.q OPERATOR(pg_catalog.<>) m.q) AS dups, (SELECT pg_catalog.array_agg(l.q "
-                f"ORDER BY m.q) FROM m JOIN l ON l.k {EQ} m.k WHERE l.q OPERATOR(pg_catalog.<>) m.q) AS kept")
+                "ORDER BY l.k) FROM l) AS data, (SELECT pg_catalog.array_agg(x.dup ORDER BY x.dup) FROM x) AS dups, "
+                "(SELECT pg_catalog.array_agg(x.kept ORDER BY x.dup) FROM x) AS kept")
 
     def typed_keys(self) -> str:
         """The keys $1 (text[]) cast to the profile key's type, as a subquery (an array type's keys too)."""
@@ -607,6 +607,13 @@ def ids_sql(ek, idc, source, profiles=None, pk=None) -> str:
             f"WHERE m.r OPERATOR(pg_catalog.<=) {QUEUED_IDS} GROUP BY m.t")
 
 
+def capped_ids(a, b) -> str:
+    """The event ids of jsonb arrays `a` then `b` (either NULL), the first QUEUED_IDS, as one jsonb array;
+    NULL when there are none."""
+    return (f"(SELECT pg_catalog.jsonb_agg(x.v) FROM (SELECT x.v FROM pg_catalog.jsonb_array_elements("
+            f"COALESCE({a}, '[]') {_JSONB_CAT} COALESCE({b}, '[]')) AS x(v) LIMIT {QUEUED_IDS}) AS x)")
+
+
 def queue_sql(ids=None) -> str:
     """The error queue's INSERT: $1 rescoring_id, $2 model, $3 profile table, $4 keys, $5 reasons, $6
     SQLSTATEs (text[] each), $7 the cause. `ids` (ids_sql): for the trigger, the ids of the statement's
@@ -614,10 +621,9 @@ def queue_sql(ids=None) -> str:
     new ones (QUEUED_IDS at most), whatever queues it again (a retry too)."""
     own = (f"CASE WHEN i.ids IS NULL THEN $7::pg_catalog.jsonb ELSE $7::pg_catalog.jsonb {_JSONB_CAT} "
            "pg_catalog.jsonb_build_object('event_ids', i.ids) END" if ids else "$7::pg_catalog.jsonb")
-    merged = (f"(SELECT pg_catalog.jsonb_build_object('event_ids', pg_catalog.jsonb_agg(x.v)) FROM (SELECT x.v FROM "
-              f"pg_catalog.jsonb_array_elements(COALESCE(q.cause OPERATOR(pg_catalog.->) 'event_ids', '[]') {_JSONB_CAT} "
-              "COALESCE(EXCLUDED.cause OPERATOR(pg_catalog.->) 'event_ids', '[]')) AS x(v) "
-              f"LIMIT {QUEUED_IDS}) AS x HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0)")
+    ids_of = "{}.cause OPERATOR(pg_catalog.->) 'event_ids'"
+    merged = (f"(SELECT pg_catalog.jsonb_build_object('event_ids', c.ids) FROM (SELECT "
+              f"{capped_ids(ids_of.format('q'), ids_of.format('EXCLUDED'))} AS ids) AS c WHERE c.ids IS NOT NULL)")
     return ("INSERT INTO pgscore.error_queue AS q (rescoring_id, model_name, profile_table, entity_key, reason, "
             f"sqlstate, cause) SELECT $1, $2, $3, u.k, u.r, u.s, {own} "
             "FROM ROWS FROM (pg_catalog.unnest($4::pg_catalog.text[]), pg_catalog.unnest($5::pg_catalog.text[]), "
@@ -1227,10 +1233,10 @@ _FORGET_QUEUED = ("WITH d AS (DELETE FROM pgscore.error_queue AS q WHERE q.resco
                   "pg_catalog.jsonb_array_elements(d.ids) AS x(v) WHERE pg_catalog.jsonb_typeof(d.ids) "
                   "OPERATOR(pg_catalog.=) 'array') "
                   "UPDATE pgscore.error_queue AS q SET cause = COALESCE(q.cause, '{}') OPERATOR(pg_catalog.||) "
-                  "pg_catalog.jsonb_build_object('event_ids', (SELECT pg_catalog.jsonb_agg(y.v) FROM (SELECT y.v "
-                  "FROM pg_catalog.jsonb_array_elements(COALESCE(q.cause OPERATOR(pg_catalog.->) 'event_ids', '[]') "
-                  "OPERATOR(pg_catalog.||) (SELECT pg_catalog.jsonb_agg(i.v) FROM i WHERE i.kept "
-                  f"OPERATOR(pg_catalog.=) q.entity_key)) AS y(v) LIMIT {QUEUED_IDS}) AS y)) "
+                  "pg_catalog.jsonb_build_object('event_ids', "
+                  + capped_ids("q.cause OPERATOR(pg_catalog.->) 'event_ids'",
+                               "(SELECT pg_catalog.jsonb_agg(i.v) FROM i WHERE i.kept OPERATOR(pg_catalog.=) q.entity_key)")
+                  + ") "
                   "WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1 AND q.entity_key IN (SELECT i.kept FROM i)")
 
 
