@@ -402,10 +402,10 @@ def test_cli_score_names_the_key_scikit_learn_refuses_and_no_version_it_lacks(ch
     query(churn, "UPDATE t SET features[3] = 1e39 WHERE id = 45")
     r = pgscore_cli("score", "--model", "rf", "--table", "t", "--key", "id", "--into", "s", "--quiet",
                     "--db", churn.dsn)
-    assert r.returncode == 1 and f"(key 45; feature {NAMES[2]!r})" in r.stderr, r.stderr
+    assert r.returncode == 1 and f"(key 45; feature {NAMES[2]!r}) (SQLSTATE 22023)" in r.stderr, r.stderr
     r = pgscore_cli("score", "--model", "sk", "--table", "t", "--key", "id", "--into", "s", "--version", "9",
                     "--quiet", "--db", churn.dsn)
-    assert r.returncode == 1 and "there is no version 9 of model 'sk'" in r.stderr, r.stderr
+    assert r.returncode == 1 and "there is no version 9 of model 'sk' (SQLSTATE 42704)" in r.stderr, r.stderr
     assert "note" not in r.stderr and "scoring with v9" not in r.stderr, r.stderr
 
 

@@ -205,6 +205,10 @@ def test_a_file_that_is_not_joblib_says_so(tmp_path, model_file):
                                             r"it starts with b'age,inco'\)") as e:
         registry.load_artifact(path)
     assert "joblib.dump" in e.value.hint
+    # one whose header begins with "c" (an old pickle's opcode naming a module): not a module to install
+    path.write_text("customer_id,tenure,churned\n1,2,0\n")
+    with pytest.raises(ArtifactError, match=r"it is not a pickle, nor compressed by joblib: it starts with b'customer'"):
+        registry.load_artifact(path)
     path.write_bytes(model_file.read_bytes()[:-40])  # a joblib file cut short: a pickle, so no such remark
     with pytest.raises(ArtifactError, match="cannot be loaded: ") as e:
         registry.load_artifact(path)

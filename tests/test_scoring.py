@@ -426,6 +426,31 @@ def test_a_score_that_a_real_column_cannot_hold_names_its_key(conn):
     assert query(conn, "CALL pgscore.score_table('ridge_imputed', 'rr', 'id', 's')") == [(20,)]
 
 
+def test_a_chunk_names_the_row_the_model_refuses_and_what_its_value_is(conn):
+    """A forest takes a NULL and refuses what float32 cannot hold: the error names the key of the row beyond
+    float32's range, not the NULL row before it, and does not call 1e100 infinite; an infinity is named as
+    one, the 1e100 counted with it. A model that imputes NULLs and takes 1e100 counts the infinity alone."""
+    est, x, _ = fitted("forest")
+    deploy(conn.dsn, "forest")
+    deploy(conn.dsn, "ridge_imputed")
+    load_rows(conn, x[:10])
+    query(conn, "UPDATE rows SET f[2] = NULL WHERE id = 2")
+    query(conn, "UPDATE rows SET f[2] = 1e100 WHERE id = 5")
+    batch = "SELECT * FROM pgscore.predict_batch(%s, 'SELECT id, f AS features FROM rows ORDER BY id', p_log => false)"
+    err = sql_error(conn, batch, ("forest",))
+    assert err.pgcode == "22023" and f"feature '{NAMES[1]}' is beyond float32's range (±3.4e38), in which this " \
+        "model's trees compare (key 5)" in err.pgerror, err.pgerror
+    assert "clip the value" in err.pgerror
+    err = sql_error(conn, "SELECT pgscore.score('forest', f) FROM rows WHERE id = 5")
+    assert err.pgcode == "22023" and f"feature '{NAMES[1]}' is beyond float32's range" in err.pgerror, err.pgerror
+    assert len(query(conn, "SELECT pgscore.score('forest', f) FROM rows WHERE id = 2")) == 1
+    query(conn, "UPDATE rows SET f[2] = 'Infinity' WHERE id = 7")
+    err = sql_error(conn, batch, ("forest",))
+    assert f"feature '{NAMES[1]}' is infinite (key 7 and 1 more in this chunk of 10)" in err.pgerror, err.pgerror
+    err = sql_error(conn, batch, ("ridge_imputed",))
+    assert err.pgcode == "22023" and f"feature '{NAMES[1]}' is infinite (key 7)" in err.pgerror, err.pgerror
+
+
 @pytest.mark.parametrize("name", ["logit", "forest"])  # one SQL statement, and chunks through Python
 def test_predict_batch_takes_a_query_ending_in_a_semicolon_or_a_comment(conn, name):
     deploy(conn.dsn, name)

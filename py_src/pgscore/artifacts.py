@@ -101,6 +101,9 @@ def loads(model: str, data: bytes):
         import importlib.util
         import sys
 
+        if not data.startswith(_WRITTEN_BY_JOBLIB) and not all(p.isidentifier() for p in (e.name or "").split(".")):
+            # text read as an old pickle's opcodes (a CSV whose header begins with "c" names a "module")
+            raise _not_loadable(model, data, e) from e
         top = (e.name or "").split(".")[0]
         if top and top != e.name and importlib.util.find_spec(top) is not None:
             from importlib.metadata import PackageNotFoundError, version
@@ -120,10 +123,14 @@ def loads(model: str, data: bytes):
                                  f"pgscore from; install the package that defines {e.name!r} into both, or build "
                                  "the model from scikit-learn's classes alone") from e
     except Exception as e:  # noqa: BLE001 - corrupt pickles raise anything
-        what = ("" if data.startswith(_WRITTEN_BY_JOBLIB) else
-                f" (it is not a pickle, nor compressed by joblib: it starts with {bytes(data[:8])!r})")
-        raise ArtifactError(f"model {model}: the artifact cannot be loaded{what}: {type(e).__name__}: {e}",
-                            hint="write it with joblib.dump(estimator, path) from a fitted scikit-learn estimator") from e
+        raise _not_loadable(model, data, e) from e
+
+
+def _not_loadable(model, data, e) -> ArtifactError:
+    what = ("" if data.startswith(_WRITTEN_BY_JOBLIB) else
+            f" (it is not a pickle, nor compressed by joblib: it starts with {bytes(data[:8])!r})")
+    return ArtifactError(f"model {model}: the artifact cannot be loaded{what}: {type(e).__name__}: {e}",
+                         hint="write it with joblib.dump(estimator, path) from a fitted scikit-learn estimator")
 
 
 # how a pickle (protocol 2 and later) or a file joblib compressed (zlib, gzip, bz2, xz, lzma, lz4) begins

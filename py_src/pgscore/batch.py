@@ -17,7 +17,7 @@ import struct
 from pgscore import auditlog, pgarray
 from pgscore.errors import InvalidModel, PgscoreError, of_the_transaction
 from pgscore.lazy import np
-from pgscore.serving import Runtime
+from pgscore.serving import Runtime, refused_values
 
 FLOAT8_ARRAY = 1022
 FLOAT8 = 701
@@ -458,42 +458,30 @@ def _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller, fmt):
         yield keys, scores
 
 
-def _refused(X, message):
-    """The values scikit-learn's check_array refused, by its message: NaN, or infinity (or, where it names
-    float32, a value beyond float32's range, as trees cast their input); None for another message."""
-    if "infinity" in message:
-        out = np.isinf(X)
-        if "float32" in message:
-            out |= np.abs(np.nan_to_num(X, nan=0.0)) > np.finfo(np.float32).max
-        return out
-    if "NaN" in message:
-        return np.isnan(X)
-    return None
-
-
 def scored(model, X, keys, labelled):
     """A chunk's scores (and, when `labelled`, a multiclass model's labels: scores_and_labels); a row
-    the model cannot take fails the chunk with an error that names its key where a value is missing
-    or infinite, so that it can be found among millions."""
+    the model cannot take fails the chunk with an error that names its key where a value is missing,
+    infinite or beyond float32's range, so that it can be found among millions."""
     try:
         return model.scores_and_labels(X) if labelled else (model.score(X), None)
     except InvalidModel as e:
-        # the feature refused for a missing or infinite value (others may hold a NaN the model takes)
+        kind = getattr(e, "refusal", None)  # serving.refusal: what kind of value the model refused
+        if kind is None:
+            raise
+        # the feature whose value it refused (others may hold a NaN the model takes); without one
+        # (scikit-learn's own "Input X contains NaN."), the first row holding such a value anywhere
         name = getattr(e, "feature", None)
-        if name is None:  # scikit-learn's own ("Input X contains NaN."): the first row it cannot take
-            refused = _refused(X, e.message)
-            if refused is None or not refused.any():
-                raise
-            bad = np.flatnonzero(refused.any(axis=1))
-            j = int(np.flatnonzero(refused[bad[0]])[0])
-            more = f" and {len(bad) - 1} more in this chunk of {len(keys)}" if len(bad) > 1 else ""
-            raise InvalidModel(f"{e.message} (key {keys[bad[0]]}{more}; feature {model.feature_names[j]!r})",
-                               detail=e.detail, hint=e.hint, sqlstate=e.sqlstate) from None
-        bad = np.flatnonzero(~np.isfinite(X[:, model.feature_names.index(name)]))
+        values = X if name is None else X[:, [model.feature_names.index(name)]]
+        refused = refused_values(values, kind)
+        bad = np.flatnonzero(refused.any(axis=1))
         if len(bad) == 0:
             raise
+        if kind == "infinite" and model.in_float32:  # named: a row with an infinity; counted: every row refused
+            bad = np.concatenate((bad[:1], np.setdiff1d(np.flatnonzero(refused_values(values, "float32").any(axis=1)),
+                                                        bad[:1])))
         more = f" and {len(bad) - 1} more in this chunk of {len(keys)}" if len(bad) > 1 else ""
-        raise InvalidModel(f"{e.message} (key {keys[bad[0]]}{more})", detail=e.detail, hint=e.hint,
+        which = "" if name is not None else f"; feature {model.feature_names[int(np.flatnonzero(refused[bad[0]])[0])]!r}"
+        raise InvalidModel(f"{e.message} (key {keys[bad[0]]}{more}{which})", detail=e.detail, hint=e.hint,
                            sqlstate=e.sqlstate) from None
 
 

@@ -1149,9 +1149,14 @@ def say_error(e, command_name, name=None) -> None:
         hint = cli_hint(e.hint, name)
         if hint is None and e.sqlstate == "42501" and "permission denied" in e.message:
             hint = role_needed(command_name)
-        # labelled as the database's errors are (database_error_text)
-        text = "\n".join([e.message.strip()] + [f"{label}: {v}" for label, v in (("Detail", e.detail), ("Hint", hint))
-                                                if v])
+        # labelled as the database's errors are (database_error_text): with its SQLSTATE where the database
+        # raised it (registry._translate makes pgscore's exception of the driver's)
+        from pgscore.registry import _db_errors
+
+        first = e.message.strip()
+        if isinstance(e.__cause__, _db_errors()) and e.sqlstate:
+            first += f" (SQLSTATE {e.sqlstate})"
+        text = "\n".join([first] + [f"{label}: {v}" for label, v in (("Detail", e.detail), ("Hint", hint)) if v])
     print(f"pgscore: error: {text}", file=sys.stderr)
 
 

@@ -138,7 +138,13 @@ def _unpack(data: bytes) -> tuple[dict, Mapping]:
 
 
 _INF = math.inf
-_F32_INF = 2.0**128 - 2.0**103  # the least float64 that float32() rounds to infinity
+F32_INF = 2.0**128 - 2.0**103  # the least float64 that float32() rounds to infinity
+# what a tree comparing in float32 says of a finite input it refuses (batch.refused_values reads "float32")
+_BEYOND_F32 = "beyond float32's range (±3.4e38), in which this model's trees compare"
+
+
+def _f32_refusal(v) -> str:
+    return "infinite" if math.isinf(v) else _BEYOND_F32
 _ERR, _ZERO = -2, -1  # one-hot slots for an input that raises / that gives all zeros
 _CHUNK = 1 << 17  # rows x trees walked at once: the index arrays stay in cache
 _LINEAR = {"LogisticRegression", "LogisticRegressionCV", "SGDClassifier", "LinearRegression", "Ridge",
@@ -531,6 +537,9 @@ class Evaluator:
         self._link, self._ok = header["link"], list(zip(nan_ok, inf_ok))
         self._setup()
 
+    # whether the input is compared in float32 (scikit-learn's trees but HistGradientBoosting), which
+    # refuses what float32 cannot hold
+    in_float32 = property(lambda self: bool(self.header.get("f32")))
     # numpy's forms, made when first used: the row path reads _ok
     nan_ok = functools.cached_property(lambda self: self.arrays["nan_ok"].astype(bool))
     inf_ok = functools.cached_property(lambda self: self.arrays["inf_ok"].astype(bool))
@@ -905,9 +914,11 @@ class _Trees(Evaluator):
         Z = X if self._zx is None else self._z(X)
         if self._f32:  # scikit-learn's trees compare float32(x) and refuse what overflows it
             with np.errstate(over="ignore"):
-                Z = Z.astype(np.float32)
-            if np.isinf(Z).any():
-                raise ValueError(f"feature index {self._zsrc[np.argwhere(np.isinf(Z))[0, 1]]} is infinite")
+                Z32 = Z.astype(np.float32)
+            if np.isinf(Z32).any():
+                i, k = np.argwhere(np.isinf(Z32))[0]
+                raise ValueError(f"feature index {self._zsrc[k]} is {_f32_refusal(Z[i, k])}")
+            Z = Z32
         step, bufs = max(1, _CHUNK // len(self._roots)), {}
         return np.concatenate([self._outputs(Z[s:s + step], bufs) for s in range(0, max(len(Z), 1), step)])
 
@@ -928,8 +939,8 @@ class _Trees(Evaluator):
         z = x if self._zx is None else [_apply1(ops, x[s], self._dicts, s) for s, ops in self._zx]
         if self._f32:  # what float32 rounds to infinity, which scikit-learn's trees refuse
             for k, u in enumerate(z):
-                if abs(u) >= _F32_INF:
-                    raise ValueError(f"feature index {self._zsrc[k]} is infinite")
+                if abs(u) >= F32_INF:
+                    raise ValueError(f"feature index {self._zsrc[k]} is {_f32_refusal(u)}")
         if self._qs is not None:
             P, _, index, leafnode, tpos = self._qs
             if self._f32:  # the comparisons of scikit-learn's trees, in float32

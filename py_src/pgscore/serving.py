@@ -204,35 +204,76 @@ class Loaded:
             raise InvalidModel(f"model {self.label} is a regressor and has no class probabilities",
                                hint="use pgscore.score or pgscore.predict", sqlstate="42809")
 
+    @property
+    def in_float32(self) -> bool:
+        """Whether its trees compare their input in float32, and so refuse what float32 cannot hold too."""
+        return getattr(self.evaluator, "in_float32", False)
+
     def _bad_input(self, e: ValueError, X) -> PgscoreError:
         """Name the feature and what was expected in the evaluator's (or scikit-learn's) complaint."""
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-        missing = None  # the feature whose missing or infinite value the model refused, if that is the complaint
+        kind = refusal(msg)
+        missing = None  # the feature whose value of that kind the model refused, if that is the complaint
         m = _FEATURE_INDEX.search(msg)
         if m and int(m.group(1)) < self.n:
             name = self.feature_names[int(m.group(1))]
             msg = _FEATURE_INDEX.sub(f"feature {name!r}", msg)
-            missing = name if any(w in msg for w in ("NULL", "NaN", "infinite")) else None
-        elif "NaN" in msg or "infinity" in msg.lower() or "too large" in msg:
-            bad, missing = _bad_features(self.feature_names, X)
+            missing = name if kind else None
+        elif kind:
+            bad, missing = _bad_features(self.feature_names, X, kind)
             msg = f"cannot take {bad}" if bad else msg
         hint = None
-        if "NaN" in msg or "NULL" in msg:
+        if kind == "NaN":
             hint = "this model has no imputer for missing values; pass a number"
+        elif kind == "float32" or kind == "infinite" and self.in_float32:
+            hint = ("this model's trees read their input as float32, as scikit-learn's do, and refuse what float32 "
+                    "cannot hold; clip the value within ±3.4e38")
         err = InvalidModel(f"model {self.label}: {msg}", sqlstate="22023", hint=hint)
         err.feature = missing  # batch.scored names the key of the first row with such a value in it
+        err.refusal = kind
         return err
 
 
-def _bad_features(names, X) -> tuple[str, str | None]:
-    """The first row's NULL/NaN or infinite features, as text, and the first one's name."""
+def refusal(message) -> str | None:
+    """What a model's complaint (the compiled evaluator's, or scikit-learn's) says it refused: "NaN" (a NULL
+    too), "infinite", "float32" (a value float32 cannot hold, infinities included: trees compare their input
+    in float32, scikit-learn's and the compiled ones, Evaluator.in_float32), or None for another complaint."""
+    if "float32" in message:
+        return "float32"
+    if "NaN" in message:
+        return "NaN"
+    if "infinit" in message or "too large" in message:
+        return "infinite"
+    return None
+
+
+def refused_values(X, kind):
+    """Where X (numpy) holds values of the kind `refusal` named."""
+    from pgscore.compiled import F32_INF
+
+    if kind == "NaN":
+        return np.isnan(X)
+    if kind == "infinite":
+        return np.isinf(X)
+    with np.errstate(invalid="ignore"):
+        return np.abs(X) >= F32_INF  # (NaN compares False)
+
+
+def _bad_features(names, X, kind) -> tuple[str, str | None]:
+    """The first row's features holding values of the kind `refusal` named, as text, and the first one's name."""
+    from pgscore.compiled import F32_INF
+
     parts, first = [], None
     for row in X[:1]:
         for name, v in zip(names, row):
             if v is None or (isinstance(v, float) and math.isnan(v)):
+                if kind != "NaN":
+                    continue
                 parts.append(f"NULL/NaN in feature {name!r}")
-            elif isinstance(v, float) and math.isinf(v):
-                parts.append(f"Infinity in feature {name!r}")
+            elif isinstance(v, float) and (math.isinf(v) or kind == "float32" and abs(v) >= F32_INF):
+                if kind == "NaN":
+                    continue
+                parts.append(f"{'Infinity' if math.isinf(v) else repr(float(v))} in feature {name!r}")
             else:
                 continue
             first = first or name
