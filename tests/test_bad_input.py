@@ -130,6 +130,8 @@ SQL_CASES = [
      "42P01", "nope"),
     ("score_chunk injection column", "SELECT * FROM pgscore.score_chunk('churn', 'customers', %s, 'churn_score')",
      (INJECT_ID,), "42703", "DROP TABLE"),
+    ("score_chunk no such score column", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'upsell')",
+     (), "42703", "HINT:  add it first: ALTER TABLE public.customers ADD COLUMN upsell float8"),
     ("score_chunk NULL into", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', NULL)", (), "22004",
      ""),
     ("score_chunk NULL p_log", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'churn_score', "
@@ -349,7 +351,7 @@ CLI_CASES = [
     ("show an unknown model", ["show", "nope"], 1, "nope"),
     ("rollback an unknown model", ["rollback", INJECT], 1, "DROP TABLE"),
     ("score an unknown model", ["score", "--model", "nope", "--table", "customers", "--key", "id", "--into",
-                                "churn_score"], 1, "error: there is no model 'nope'\nHint: list them with: pgscore models"),
+                                "churn_score"], 1, "error: there is no model 'nope' (SQLSTATE 42704)\nHint: list them with: pgscore models"),
     ("score a key that is not unique", ["score", "--model", "churn", "--table", "complaints", "--key", "customer_id",
                                         "--into", "kind"], 1, "has no unique index"),
     ("score an unknown table", ["score", "--model", "churn", "--table", "nope", "--key", "id", "--into", "s"], 1,

@@ -343,7 +343,15 @@ def test_demo_runs_end_to_end():
         explained = [ln for ln in run.stdout.splitlines() if "caused by public.complaints events" in ln]
         assert len(explained) == 3 and "customer 3: score" in explained[0] and "[1, 2, 3]" in explained[0]
         assert "complaints_30d is recounted from the complaints table over the last 30 days" in run.stdout
-        assert "export PGSCORE_DATABASE_URL='postgresql://" in run.stdout  # a cluster other than the default
+        # a cluster other than the default: the variable that every command reads, the db ones too
+        assert f"export PGSCORE_DATA_DIR={base / 'data'}\n" in run.stdout
+        status = pgscore_cli("db", "status", env={"PGSCORE_DATA_DIR": str(base / "data")})
+        assert status.returncode == 0 and "running" in status.stdout, status.stdout + status.stderr
+        # pgscore status's way to signing restarts this cluster, not the default one (a running cluster
+        # takes no new key)
+        said = " ".join(pgscore_cli("status", "--db", run.stdout.split("database: ")[1].split()[0]).stdout.split())
+        assert (f"pgscore db stop --data-dir {base / 'data'}, then pgscore db start --signing-key FILE --data-dir "
+                f"{base / 'data'}") in said, said
         # the drift report lands in the cluster's own directory, not beside it
         assert f"wrote the drift report with charts to {base / 'data' / 'drift-report.html'}\n" in run.stdout
         assert (base / "data" / "drift-report.html").read_text().startswith("<!DOCTYPE html>")

@@ -179,8 +179,12 @@ def test_a_cluster_pgscore_did_not_create_is_refused_and_left_alone(data_dir):
 def test_url_and_status_without_a_cluster(data_dir):
     run = pgscore_cli("db", "url", "--data-dir", str(data_dir))
     assert run.returncode == 1 and "no cluster in" in run.stderr and "pgscore db start" in run.stderr
+    assert "PGSCORE_DATA_DIR" in run.stderr  # how to name a cluster elsewhere
     run = pgscore_cli("db", "status", "--data-dir", str(data_dir))
-    assert run.returncode == 3 and "no cluster" in run.stdout
+    assert run.returncode == 3 and "no cluster" in run.stdout and "PGSCORE_DATA_DIR" in run.stdout
+    # stopping a cluster that is not there stops nothing: an error, not the quiet success it was
+    run = pgscore_cli("db", "stop", "--data-dir", str(data_dir))
+    assert run.returncode == 1 and f"no cluster in {data_dir}: nothing stopped" in run.stderr, run.stderr
 
 
 def test_compile_sources_writes_the_byte_code_of_the_pgscore_package_only(tmp_path):

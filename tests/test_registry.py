@@ -407,6 +407,7 @@ def test_corrupt_and_mismatched_artifacts(conn, logit):
     said = " ".join(pgscore_cli("status", "--db", conn.dsn).stdout.split())
     assert ("WARNING: live: signed v1: signed, and this server has no signing key to verify them with; every score "
             "of them fails: start the server with the key they were signed with") in said, said
+    assert "db start --signing-key FILE" in said and "PGSCORE_SIGNING_KEY_FILE" in said, said
     old = {**artifacts.writer_env(), "scikit-learn": "1.2.0"}
     _insert_raw(conn, "old", good, artifacts.sha256(good), env=old)
     err = sql_error(conn, "SELECT pgscore.score('old', %s)", (X[0].tolist(),))

@@ -558,7 +558,9 @@ class TablePlans:
         for what, col in (("key", key), ("score", into)):
             if col not in columns:
                 raise InvalidModel(f"table {table} has no column {col!r} (the {what} column)", sqlstate="42703",
-                                   detail="columns: " + ", ".join(columns))
+                                   detail="columns: " + ", ".join(columns),
+                                   hint=f"add it first: ALTER TABLE {table} ADD COLUMN {q(col)} float8"
+                                   if what == "score" else None)
         if into == key:
             raise InvalidModel(f"the score column of {table} is its key column {key!r}: the scores would replace "
                                "the keys", sqlstate="22023",

@@ -9,6 +9,7 @@ import os
 import shlex
 import signal
 import sys
+from pathlib import Path
 
 from pgscore.errors import PgscoreError, command, server_message
 
@@ -67,11 +68,14 @@ def cmd_db_start(args):
     return 0
 
 
+# where a db command found no cluster: which one it looked at, and how to name another
+_ELSEWHERE = "a cluster elsewhere (the demo's --data-dir): --data-dir DIR, or export PGSCORE_DATA_DIR=DIR"
+
+
 def cmd_db_stop(args):
     c = _cluster(args)
-    if not c.initialized:
-        _say(f"no cluster in {c.data_dir}")
-        return 0
+    if not c.initialized:  # an error, not "stopped": a cluster named wrongly keeps running
+        raise PgscoreError(f"no cluster in {c.data_dir}: nothing stopped", hint=_ELSEWHERE)
     _say("stopped" if c.stop() else f"PostgreSQL is not running in {c.data_dir}")
     return 0
 
@@ -80,7 +84,7 @@ def cmd_db_status(args):
     c = _cluster(args)
     st = c.status()
     if not st["initialized"]:
-        _say(f"no cluster in {c.data_dir} (create one with: {command('db start', c.data_dir)})")
+        _say(f"no cluster in {c.data_dir} (create one with: {command('db start', c.data_dir)}; for {_ELSEWHERE})")
         return 3
     state = f"running (pid {st['pid']})" if st["running"] else "stopped"
     _say(f"{state}\ndata directory: {st['data_dir']}\nport: {st['port']}\n"
@@ -93,7 +97,7 @@ def cmd_db_url(args):
     c = _cluster(args)
     if not c.initialized:
         raise PgscoreError(f"no cluster in {c.data_dir}",
-                           hint="create and start one with: " + command("db start", c.data_dir))
+                           hint=f"create and start one with: {command('db start', c.data_dir)}; for {_ELSEWHERE}")
     _say(c.url(dbname=args.dbname, tcp=args.tcp))
     return 0
 
@@ -171,14 +175,32 @@ def cmd_env(args):
     return 0
 
 
-def unsigned_warning() -> str:
+def unsigned_warning(url=None) -> str:
     """What `pgscore status` says while models are not signed (built when said: the hint
-    names the command as run)."""
+    names the command as run, and the cluster `url` reaches where pgscore started it)."""
     return ("models are not signed: loading a model unpickles it, and a pickle can run any code, so whoever "
             "can write pgscore.models and pgscore.artifacts can run code inside the database server as its OS "
             "user. Keep those tables to the admin role (which can deploy code, so trust it like a superuser); to "
-            "refuse artifacts that did not come through deploy, start the server with PGSCORE_SIGNING_KEY_FILE "
-            f"set ({command('db start --signing-key FILE')}) and deploy again.")
+            "refuse artifacts that did not come through deploy, restart the server with a signing key "
+            f"({with_signing_key(url)}) and deploy again.")
+
+
+def with_signing_key(url) -> str:
+    """How to restart the server `url` reaches with a signing key: the db commands that do it where it is an
+    embedded cluster (a key cannot be given to one that runs), else the variable its environment needs."""
+    from psycopg2.extensions import parse_dsn
+
+    from pgscore.localdb import STATE_FILE
+
+    try:
+        host = Path(parse_dsn(url).get("host") or "") if url else None
+    except Exception:  # noqa: BLE001 - a DSN psycopg2 cannot parse: no cluster of ours to name
+        host = None
+    if host is not None and host.name == "run" and (host.parent / STATE_FILE).exists():
+        return (f"{command('db stop', host.parent)}, then {command('db start --signing-key FILE', host.parent)}, "
+                "which sets PGSCORE_SIGNING_KEY_FILE for the server, FILE a secret of 32 bytes or more")
+    return ("a server of your own: set PGSCORE_SIGNING_KEY_FILE in its environment and restart it; the embedded "
+            f"cluster: {command('db stop')}, then {command('db start --signing-key FILE')}")
 
 
 def cmd_status(args):
@@ -227,7 +249,7 @@ def _status(url):
         who = ", ".join(f"{r}{' (superuser)' if su else ''}" for r, su in writers) or "nobody"
         _say(f"may write models and artifacts: {who}")
         if signing != "on":
-            _say("\n".join(textwrap.wrap("WARNING: " + unsigned_warning(), 100, subsequent_indent="  ")))
+            _say("\n".join(textwrap.wrap("WARNING: " + unsigned_warning(url), 100, subsequent_indent="  ")))
         cur.execute(_ROLES)
         lacking = [f"{name} {'does not exist' if missing else 'lacks its grants'}" for name, missing, ok in cur.fetchall()
                    if missing or not ok]
@@ -252,8 +274,8 @@ def _status(url):
             if unloadable:
                 why = ("unsigned, and this server signs its models" if signing == "on" else
                        "signed, and this server has no signing key to verify them with")
-                fix = ("deploy them again (pgscore deploy), which signs them" if signing == "on" else
-                       "start the server with the key they were signed with (db start --signing-key FILE)")
+                fix = (f"deploy them again ({command('deploy')}), which signs them" if signing == "on" else
+                       f"start the server with the key they were signed with ({with_signing_key(url)})")
                 _say("\n".join(textwrap.wrap(
                     f"WARNING: live: {', '.join(unloadable)}: {why}; every score of them fails: {fix}", 100,
                     subsequent_indent="  ")))

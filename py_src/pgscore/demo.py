@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from pathlib import Path
 
 from pgscore.errors import PgscoreError, command
@@ -65,7 +66,8 @@ def run(args, cluster, say=print) -> int:
     say("== done")
     say(f"connect with: psql '{url}'")
     if args.data_dir:  # without it, commands would use the default cluster, not this one
-        say(f"point the other commands at it with: export PGSCORE_DATABASE_URL='{url}'")
+        say("point the other commands at it (the db commands too) with: export PGSCORE_DATA_DIR="
+            + shlex.quote(str(cluster.data_dir.absolute())))
     say("stop the database with: " + command("db stop", cluster.data_dir))
     return 0
 
