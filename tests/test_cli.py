@@ -187,6 +187,22 @@ def test_deploy_of_a_model_fitted_on_named_columns_reads_them_by_name(db_url, tm
     assert got[0][0] == pytest.approx(want, abs=1e-12)
 
 
+def test_deploy_train_with_a_missing_value_the_model_refuses_names_its_row(db_url, model_file, tmp_path):
+    """A missing value in --train for a model with no imputer: the row and feature, not scikit-learn's
+    paragraph blaming "the database"."""
+    rows = [[*r, t] for r, t in zip(X[:20].tolist(), Y[:20])]
+    rows[6][3] = "NA"
+    train = tmp_path / "train.csv"
+    train.write_text(",".join(NAMES + ["churned"]) + "\n" + "\n".join(",".join(map(str, r)) for r in rows) + "\n")
+    run = pgscore_cli("deploy", str(model_file), "--name", "m", "--train", str(train), "--target", "churned",
+                      "--db", db_url)
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    assert (f"the estimator cannot take a missing value, and the training data holds 1 row with one: the first is "
+            f"row 7 (counted from 1, after a CSV's header), feature {NAMES[3]!r}") in run.stderr, run.stderr
+    assert "SimpleImputer" in run.stderr and "as the database gives it" not in run.stderr
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+
+
 def test_deploy_train_without_target_names_the_option(db_url, model_file, tmp_path):
     train = tmp_path / "train.csv"
     train.write_text(",".join(NAMES + ["churned"]) + "\n" +
