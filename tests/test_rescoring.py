@@ -1904,8 +1904,8 @@ def test_a_profile_queued_under_its_event_key_and_its_own_is_rescored_and_cleare
     assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 1, 0)]
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
     assert query(shop, "SELECT * FROM pgscore.retry_failed()") == []
-    assert query(shop, "SELECT entity_key, cause -> 'queued_event_ids' FROM pgscore.prediction_log "
-                       "WHERE source = 'retry'") == [("42.00", [7, 8])]
+    assert query(shop, "SELECT entity_key, cause -> 'queued_event_ids', cause -> 'queued_events' FROM "
+                       "pgscore.prediction_log WHERE source = 'retry'") == [("42.00", [7, 8], 2)]
     assert query(shop, "SELECT rescoring_id FROM pgscore.rescoring WHERE profile_table = 'public.pn'") == [(rid,)]
 
 
@@ -1965,17 +1965,17 @@ def test_events_whose_rescoring_failed_are_named_by_the_audit_row_that_rescores_
     failed = [query(shop, "INSERT INTO complaints (customer_id) VALUES (5), (5) RETURNING complaint_id"),
               query(shop, "INSERT INTO complaints (customer_id) VALUES (5) RETURNING complaint_id")]
     failed = sorted(r[0] for rows in failed for r in rows)
-    (ids,), = query(shop, "SELECT cause->'event_ids' FROM pgscore.error_queue WHERE entity_key = '5'")
-    assert ids == failed
+    (ids, n), = query(shop, "SELECT cause->'event_ids', cause->'events' FROM pgscore.error_queue WHERE entity_key = '5'")
+    assert ids == failed and n == 3
     query(shop, "SELECT pgscore.activate('churn', %s)", (live,))
     if clearing == "retry":
         query(shop, "SELECT * FROM pgscore.retry_failed()")
         (cause,), = query(shop, "SELECT cause FROM pgscore.prediction_log WHERE source = 'retry'")
-        assert cause["queued_event_ids"] == failed and "event_ids" not in cause
+        assert cause["queued_event_ids"] == failed and cause["queued_events"] == 3 and "event_ids" not in cause
     else:
         (new,), = query(shop, "INSERT INTO complaints (customer_id) VALUES (5) RETURNING complaint_id")
         (cause,), = query(shop, "SELECT cause FROM pgscore.prediction_log WHERE source = 'trigger' AND entity_key = '5'")
-        assert cause["event_ids"] == [new] and cause["queued_event_ids"] == failed
+        assert cause["event_ids"] == [new] and cause["queued_event_ids"] == failed and cause["queued_events"] == 3
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
     # every event named once, by event_ids or queued_event_ids
     named = query(shop, "SELECT x::bigint FROM pgscore.prediction_log l, jsonb_array_elements(coalesce(l.cause->"
@@ -1983,17 +1983,23 @@ def test_events_whose_rescoring_failed_are_named_by_the_audit_row_that_rescores_
     assert sorted(r[0] for r in named) == [r[0] for r in query(shop, "SELECT complaint_id FROM complaints ORDER BY 1")]
 
 
-def test_a_queue_row_keeps_the_first_thousand_event_ids(shop):
+def test_a_queue_row_keeps_the_first_thousand_event_ids_and_counts_them_all(shop):
     """A profile that fails for a long time under many events: its queue row names the first 1,000 of them,
-    not an ever longer list rewritten at each failure."""
+    not an ever longer list rewritten at each failure, and counts every one (`events`), which the audit row
+    that clears it gives as `queued_events`: the events no audit row names are counted, not lost from view."""
     attach(shop)
+    live, = query(shop, "SELECT version FROM pgscore.live_models WHERE name = 'churn'")[0]
     query(shop, "SELECT pgscore.retire('churn')")
     query(shop, "INSERT INTO complaints (customer_id) SELECT 5 FROM generate_series(1, 1001)")
     query(shop, "INSERT INTO complaints (customer_id) VALUES (5)")
-    (n, first, last), = query(shop, "SELECT jsonb_array_length(cause->'event_ids'), cause->'event_ids'->0, "
-                                    "cause->'event_ids'->-1 FROM pgscore.error_queue")
+    (n, first, last, events), = query(shop, "SELECT jsonb_array_length(cause->'event_ids'), cause->'event_ids'->0, "
+                                            "cause->'event_ids'->-1, cause->'events' FROM pgscore.error_queue")
     (lo,), = query(shop, "SELECT min(complaint_id) FROM complaints")
-    assert (n, first, last) == (1000, lo, lo + 999)
+    assert (n, first, last, events) == (1000, lo, lo + 999, 1002)
+    query(shop, "SELECT pgscore.activate('churn', %s)", (live,))
+    query(shop, "SELECT * FROM pgscore.retry_failed()")
+    (cause,), = query(shop, "SELECT cause FROM pgscore.prediction_log WHERE source = 'retry'")
+    assert len(cause["queued_event_ids"]) == 1000 and cause["queued_events"] == 1002
 
 
 def test_a_missing_profile_whose_event_key_the_profile_key_cannot_read_is_queued_with_its_events(shop):

@@ -594,17 +594,25 @@ _JSONB_CAT = "OPERATOR(pg_catalog.||)"
 
 
 def ids_sql(ek, idc, source, profiles=None, pk=None) -> str:
-    """For the trigger's queue (queue_sql): (t, ids) per key text t of the events in `source` (ek and idc
-    quoted), the first QUEUED_IDS ids as a jsonb array. A key is queued as the profile key's text, or as the
+    """For the trigger's queue (queue_sql): (t, ids, n) per key text t of the events in `source` (ek and idc
+    quoted), the first QUEUED_IDS ids as a jsonb array, and how many there are. A key is queued as the profile key's text, or as the
     event key's for a missing profile: both texts are given, with `profiles` (and its key `pk`), for each
     event whose key finds a profile. Set-based, and no text cast to a key type (one may not read it)."""
     texts = f"SELECT e.{ek}::pg_catalog.text AS t, e.{idc} AS i FROM {source} AS e WHERE e.{ek} IS NOT NULL"
     if profiles is not None:
         texts += (f" UNION SELECT p.{pk}::pg_catalog.text, e.{idc} FROM {source} AS e JOIN {profiles} AS p "
                   f"ON p.{pk} {EQ} e.{ek}")
-    return ("SELECT m.t, pg_catalog.jsonb_agg(m.i ORDER BY m.i) AS ids FROM (SELECT x.t, x.i, "
-            f"pg_catalog.row_number() OVER (PARTITION BY x.t ORDER BY x.i) AS r FROM ({texts}) AS x) AS m "
-            f"WHERE m.r OPERATOR(pg_catalog.<=) {QUEUED_IDS} GROUP BY m.t")
+    return ("SELECT m.t, pg_catalog.jsonb_agg(m.i ORDER BY m.i) AS ids, pg_catalog.max(m.n) AS n FROM (SELECT x.t, "
+            "x.i, pg_catalog.row_number() OVER (PARTITION BY x.t ORDER BY x.i) AS r, pg_catalog.count(*) OVER "
+            f"(PARTITION BY x.t) AS n FROM ({texts}) AS x) AS m WHERE m.r OPERATOR(pg_catalog.<=) {QUEUED_IDS} "
+            "GROUP BY m.t")
+
+
+def events_of(cause) -> str:
+    """How many events a queue row's `cause` (SQL, jsonb) stands for: its count, else (a row queued before the
+    count was kept) its ids; NULL where it names none."""
+    return (f"COALESCE(({cause} OPERATOR(pg_catalog.->>) 'events')::pg_catalog.int8, "
+            f"pg_catalog.jsonb_array_length({cause} OPERATOR(pg_catalog.->) 'event_ids'))")
 
 
 def capped_ids(a, b) -> str:
@@ -620,9 +628,11 @@ def queue_sql(ids=None) -> str:
     events for each key, kept in the cause as event_ids; a row queued again keeps those it held and adds the
     new ones (QUEUED_IDS at most), whatever queues it again (a retry too)."""
     own = (f"CASE WHEN i.ids IS NULL THEN $7::pg_catalog.jsonb ELSE $7::pg_catalog.jsonb {_JSONB_CAT} "
-           "pg_catalog.jsonb_build_object('event_ids', i.ids) END" if ids else "$7::pg_catalog.jsonb")
+           "pg_catalog.jsonb_build_object('event_ids', i.ids, 'events', i.n) END" if ids else "$7::pg_catalog.jsonb")
     ids_of = "{}.cause OPERATOR(pg_catalog.->) 'event_ids'"
-    merged = (f"(SELECT pg_catalog.jsonb_build_object('event_ids', c.ids) FROM (SELECT "
+    # the ids kept, and every event counted: those beyond the ids kept are named by no audit row but counted
+    merged = (f"(SELECT pg_catalog.jsonb_build_object('event_ids', c.ids, 'events', COALESCE({events_of('q.cause')}, "
+              f"0) OPERATOR(pg_catalog.+) COALESCE({events_of('EXCLUDED.cause')}, 0)) FROM (SELECT "
               f"{capped_ids(ids_of.format('q'), ids_of.format('EXCLUDED'))} AS ids) AS c WHERE c.ids IS NOT NULL)")
     return ("INSERT INTO pgscore.error_queue AS q (rescoring_id, model_name, profile_table, entity_key, reason, "
             f"sqlstate, cause) SELECT $1, $2, $3, u.k, u.r, u.s, {own} "
@@ -644,11 +654,12 @@ _WRITE_TYPES = ["pg_catalog.text", "pg_catalog.int8", "pg_catalog.text", "pg_cat
 
 # the queued errors a write clears, with the ids of the events whose rescoring failed (queue_sql), for its
 # audit rows: each names them as queued_event_ids (`key`: the key its queue row was cleared by)
-_CLEARED = "RETURNING q.entity_key AS k, q.cause OPERATOR(pg_catalog.->) 'event_ids' AS ids"
+_CLEARED = ("RETURNING q.entity_key AS k, q.cause OPERATOR(pg_catalog.->) 'event_ids' AS ids, "
+            f"{events_of('q.cause')} AS n")
 
 
 _QUEUED_IDS = (f" {_JSONB_CAT} CASE WHEN d.ids IS NULL THEN '{{}}'::pg_catalog.jsonb ELSE "
-               "pg_catalog.jsonb_build_object('queued_event_ids', d.ids) END")
+               "pg_catalog.jsonb_build_object('queued_event_ids', d.ids, 'queued_events', d.n) END")
 
 
 def _with_cleared(key) -> str:
@@ -1227,7 +1238,10 @@ _STILL_QUEUED = ("SELECT pg_catalog.array_agg(q.entity_key ORDER BY q.entity_key
 # cleared, and the ids of their events added to the kept key's row, for the audit row that clears it
 _FORGET_QUEUED = ("WITH d AS (DELETE FROM pgscore.error_queue AS q WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1 "
                   "AND q.entity_key OPERATOR(pg_catalog.=) ANY ($2) RETURNING q.entity_key AS k, "
-                  "q.cause OPERATOR(pg_catalog.->) 'event_ids' AS ids), "
+                  f"q.cause OPERATOR(pg_catalog.->) 'event_ids' AS ids, {events_of('q.cause')} AS n), "
+                  "c AS (SELECT u.kept, pg_catalog.sum(d.n) AS n FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.text[]), "
+                  "pg_catalog.unnest($3::pg_catalog.text[])) AS u(dup, kept) JOIN d ON d.k OPERATOR(pg_catalog.=) u.dup "
+                  "WHERE d.n IS NOT NULL GROUP BY u.kept), "
                   "i AS (SELECT u.kept, x.v FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.text[]), "
                   "pg_catalog.unnest($3::pg_catalog.text[])) AS u(dup, kept) JOIN d ON d.k OPERATOR(pg_catalog.=) u.dup, "
                   "pg_catalog.jsonb_array_elements(d.ids) AS x(v) WHERE pg_catalog.jsonb_typeof(d.ids) "
@@ -1236,8 +1250,9 @@ _FORGET_QUEUED = ("WITH d AS (DELETE FROM pgscore.error_queue AS q WHERE q.resco
                   "pg_catalog.jsonb_build_object('event_ids', "
                   + capped_ids("q.cause OPERATOR(pg_catalog.->) 'event_ids'",
                                "(SELECT pg_catalog.jsonb_agg(i.v) FROM i WHERE i.kept OPERATOR(pg_catalog.=) q.entity_key)")
-                  + ") "
-                  "WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1 AND q.entity_key IN (SELECT i.kept FROM i)")
+                  + f", 'events', COALESCE({events_of('q.cause')}, 0) OPERATOR(pg_catalog.+) (SELECT c.n FROM c "
+                  "WHERE c.kept OPERATOR(pg_catalog.=) q.entity_key)) "
+                  "WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1 AND q.entity_key IN (SELECT c.kept FROM c)")
 
 
 def retry(plpy, GD, model_name=None, limit=None):
