@@ -133,10 +133,19 @@ def test_app_scores_and_inserts_events_but_writes_no_model_and_reads_no_bytes(ur
         "SELECT pgscore.drop_log_partitions('1 day')",
         "SELECT pgscore.detach_rescoring('complaints')", "SELECT pgscore.forget_rescoring(1)",
         "INSERT INTO pgscore.outcomes (model_name, entity_key, outcome) VALUES ('churn', 'c1', '7')",
+        # the marker of buffered audit rows: set, never deleted nor locked by the app (a lock stalled every
+        # session's logged scoring; flush_query_log deletes it at commit as its owner)
+        "DELETE FROM pgscore.log_pending", "SELECT * FROM pgscore.log_pending",
     ]
     for sql_text in denied:
         with pytest.raises(errors.InsufficientPrivilege):
             query(app, sql_text)
+    locker = psycopg2.connect(urls["app"])  # in a transaction, as LOCK TABLE needs
+    try:
+        with pytest.raises(errors.InsufficientPrivilege), locker.cursor() as cur:
+            cur.execute("LOCK TABLE pgscore.log_pending IN ACCESS EXCLUSIVE MODE")
+    finally:
+        locker.close()
     # load_model gives nothing away: the engine's name, never the bytes
     (mid,), = query(db_url, "SELECT model_id FROM pgscore.models WHERE name = 'tree'")
     assert query(app, "SELECT pgscore.load_model(%s)", (mid,)) == [("scikit-learn",)]

@@ -79,7 +79,9 @@ GRANT SELECT ON pgscore.models, pgscore.deployments, pgscore.baselines, pgscore.
 -- what was scored, not proof against a caller that writes rows of its own (outcomes go through
 -- record_outcome, which runs as its owner and checks them)
 GRANT SELECT, INSERT ON pgscore.prediction_log TO pgscore_app, pgscore_admin;
-GRANT SELECT, INSERT, DELETE ON pgscore.log_pending TO pgscore_app, pgscore_admin;
+-- the marker of a transaction with buffered audit rows: set by the scoring role, deleted at commit by
+-- flush_query_log as its owner (a DELETE would let a role lock the table, and stall every session's scoring)
+GRANT INSERT ON pgscore.log_pending TO pgscore_app, pgscore_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON pgscore.error_queue TO pgscore_app, pgscore_admin;
 GRANT EXECUTE ON FUNCTION
     pgscore.score(text, float8[], integer, text), pgscore.score(text, jsonb, integer, text),
