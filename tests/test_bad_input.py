@@ -119,6 +119,10 @@ SQL_CASES = [
      "22023", "(key k8) has 2 features; the model takes 12"),
     ("batch_row NaN", "SELECT pgscore.batch_row('churn', NULL, 'k9', pgscore.float8_image(array_fill('NaN'::float8, "
      "ARRAY[12])))", (), "22023", "is NULL or NaN (key k9)"),
+    # an image whose header claims 100,000,000 values in its 20 bytes: refused before a list is made for them
+    ("batch_row image claiming too much", "SELECT pgscore.batch_row('churn', NULL, 'k', "
+     "'\\x0100000000000000bd02000000e1f50501000000'::bytea)", (), "22023",
+     "its header claims 100000000 values in 1 dimensions, more than its 20 bytes hold"),
     ("batch_row unknown version", "SELECT pgscore.batch_row('churn', 99, 'k', NULL)", (), "42704", "99"),
     ("score_chunk key not unique", "SELECT * FROM pgscore.score_chunk('churn', 'complaints', 'customer_id', 'kind')",
      (), "42P10", "complaints.customer_id has no unique index"),

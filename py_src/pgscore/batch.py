@@ -123,8 +123,14 @@ class Image:
         ndim, offset, elemtype = struct.unpack_from("=iiI", buf, pos)
         if elemtype != FLOAT8:
             raise ValueError(f"an array of type {elemtype}, not float8")
-        dims = list(struct.unpack_from(f"={ndim}i", buf, pos + 12)) if ndim else []
+        dims = list(struct.unpack_from(f"={ndim}i", buf, pos + 12)) if ndim > 0 else []
         count = math.prod(dims) if ndim else 0
+        # what the header claims, against the bytes there are (batch_row takes an image from its caller): no
+        # list made for a count that they cannot hold
+        least = pos + 12 + 8 * ndim + ((count + 7) // 8 if offset else 8 * count)
+        if ndim < 0 or count < 0 or least > len(buf):
+            raise ValueError(f"its header claims {count} values in {ndim} dimensions, more than its "
+                             f"{len(buf) - pos} bytes hold")
         if offset:  # a NULL bitmap follows the bounds: bit i set when element i is not NULL
             bits = buf[pos + 12 + 8 * ndim: pos + 12 + 8 * ndim + (count + 7) // 8]
             present = [bool(bits[i >> 3] >> (i & 7) & 1) for i in range(count)]
@@ -166,7 +172,12 @@ def _decode_slowly(fmt, buf, n, width, keys):
     out = np.empty((n, width))
     pos = 0
     for i in range(n):
-        dims, values, pos = fmt.walk(buf, pos)
+        try:
+            dims, values, pos = fmt.walk(buf, pos)
+        except (ValueError, struct.error, IndexError) as e:
+            who = f" (key {keys[i]})" if keys is not None else ""
+            raise InvalidModel(f"row {i + 1}{who}: its features' image is not a float8[]'s: {e}",
+                               sqlstate="22023") from None
         if len(dims) > 1 or (dims[0] if dims else 0) != width:
             who = f" (key {keys[i]})" if keys is not None else ""
             has = (f"is a {len(dims)}-dimensional array" if len(dims) > 1 else
