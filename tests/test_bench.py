@@ -127,3 +127,32 @@ def test_the_client_side_reads_the_binary_copy_and_writes_the_models_scores(db_u
     with pytest.raises(RuntimeError, match="none NULL"):  # a NULL changes the row's layout: refused, not misread
         bench.client_side(conn, est, names, len(ids))
     conn.close()
+
+
+def test_bench_db_refuses_a_database_in_use_before_it_trains_or_writes_anything(db_url):
+    """bench --db deploys its models, empties pgscore.prediction_log between its sections and makes tables of its
+    own: in a database that holds a model and audit rows, or a table of one of its names, it is refused with
+    what is there, and nothing changes (it emptied the user's audit log, and a second run failed after
+    deploying its models again)."""
+    from helpers import pgscore_cli, query
+    from pgscore import registry
+
+    X, y, names = datasets.churn(300, seed=5)
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y), X, y,
+                    feature_names=names)
+    query(db_url, "SELECT pgscore.score('churn', %s::float8[], p_key => 'c1')", (X[0].tolist(),))
+    before = query(db_url, "SELECT (SELECT count(*) FROM pgscore.models), (SELECT count(*) FROM pgscore.prediction_log)")
+    run = pgscore_cli("bench", "--quick", "--db", db_url, timeout=120)
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    assert ("pgscore bench --db needs a database of its own, and this one holds 1 model version; audit rows in "
+            "pgscore.prediction_log") in run.stderr, run.stderr
+    assert "training models" not in run.stdout and "CREATE DATABASE" in run.stderr
+    assert query(db_url, "SELECT (SELECT count(*) FROM pgscore.models), (SELECT count(*) FROM pgscore.prediction_log)") \
+        == before == [(1, 1)]
+    # an empty install, but a table of the benchmark's name (the demo's customers)
+    query(db_url, "TRUNCATE pgscore.prediction_log, pgscore.deployments, pgscore.evaluators, pgscore.baselines, "
+                  "pgscore.artifacts, pgscore.models CASCADE")
+    query(db_url, "CREATE TABLE customers (id int)")
+    run = pgscore_cli("bench", "--quick", "--db", db_url, timeout=120)
+    assert run.returncode == 1 and "holds objects named customers" in run.stderr, run.stderr
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]

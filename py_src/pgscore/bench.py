@@ -14,6 +14,8 @@ import time
 
 import numpy as np
 
+from pgscore.errors import PgscoreError, command
+
 BENCH_DB = "pgscore_bench"
 
 
@@ -55,7 +57,8 @@ class Report:
     def summary(self):
         """One table: value, unit, note (latencies, where measured) and the ratio to the reference."""
         values = {r[0]: r[1] for r in self.rows}
-        self.say("\nsummary: every row of this run; ratio = this row's rate / its reference's, measured in the same run")
+        self.say("\nsummary: every row of this run; ratio = this row's rate / its reference's, measured in the same run "
+                 "(docs/performance.md says what each row measures, and reads a full run)")
         self.say(f"  {'what':<62} {'value':>14} {'unit':<8} {'ratio':>8}  {'reference':<62} latency")
         for what, value, unit, note, ref in self.rows:
             if value is None:  # cut off by a time limit
@@ -113,6 +116,49 @@ def bench_database(url_of, admin_url):
         admin.close()
 
 
+# what the benchmark makes in the database it runs in, besides its models and audit rows
+BENCH_TABLES = ("customers", "sample")
+BENCH_FUNCTION = "empty_call"
+
+
+def refuse_a_database_in_use(url) -> None:
+    """`bench --db`: the benchmark deploys its models into that database's registry, empties its prediction log
+    (TRUNCATE, between sections), and makes and drops tables and schemas of its own. So it runs only in a
+    database of its own: pgscore installed, no model, nothing logged, none of those names taken; refused
+    before anything is trained or written otherwise (PgscoreError naming what is there)."""
+    import psycopg2
+    from psycopg2 import sql
+
+    from pgscore import bench_drift, bench_rescoring
+
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT (SELECT count(*) FROM pgscore.models), EXISTS (SELECT 1 FROM pgscore.prediction_log), "
+                    "EXISTS (SELECT 1 FROM pgscore.outcomes), EXISTS (SELECT 1 FROM pgscore.rescoring)")
+        models, logged, outcomes, wired = cur.fetchone()
+        cur.execute(sql.SQL("SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE n.nspname IN ({}) UNION ALL "
+                            "SELECT c.relname FROM pg_catalog.pg_class c WHERE c.relnamespace "
+                            "OPERATOR(pg_catalog.=) pg_catalog.current_schema()::pg_catalog.regnamespace "
+                            "AND c.relname IN ({}) UNION ALL SELECT p.proname || '()' FROM pg_catalog.pg_proc p "
+                            "WHERE p.pronamespace OPERATOR(pg_catalog.=) pg_catalog.current_schema()::"
+                            "pg_catalog.regnamespace AND p.proname OPERATOR(pg_catalog.=) {} ORDER BY 1").format(
+            sql.SQL(", ").join(map(sql.Literal, (bench_rescoring.SCHEMA, bench_drift.SCHEMA))),
+            sql.SQL(", ").join(map(sql.Literal, BENCH_TABLES)), sql.Literal(BENCH_FUNCTION)))
+        taken = [r[0] for r in cur.fetchall()]
+        conn.rollback()
+    conn.close()
+    held = ([f"{models} model version{'' if models == 1 else 's'}"] if models else []) + \
+        (["audit rows in pgscore.prediction_log"] if logged else []) + (["outcomes"] if outcomes else []) + \
+        (["tables wired for rescoring"] if wired else []) + ([f"objects named {', '.join(taken)}"] if taken else [])
+    if held:
+        raise PgscoreError(
+            f"pgscore bench --db needs a database of its own, and this one holds {'; '.join(held)}",
+            detail="the benchmark deploys its models (logit, hgb, forest) into it, empties pgscore.prediction_log "
+                   "between its sections, and makes tables, schemas and a function of its own",
+            hint="create one for it, then install pgscore there: CREATE DATABASE bench; "
+                 + command("install --db URL-OF-BENCH") + "; or leave out --db for a throwaway database in the "
+                 "embedded cluster")
+
+
 def run(url, quick=False, say=print, only=None) -> Report:
     import psycopg2
     from psycopg2 import sql
@@ -126,7 +172,7 @@ def run(url, quick=False, say=print, only=None) -> Report:
     if only == "drift":
         from pgscore import bench_drift
 
-        bench_drift.run(url, rep, quick=quick, say=say)
+        bench_drift.run(url, rep, quick=quick, say=say, own=True)
         rep.summary()
         return rep
     say(f"training models; {n_row:,} rows for the row path, {n_batch:,} for batches")
@@ -198,7 +244,7 @@ def run(url, quick=False, say=print, only=None) -> Report:
                        ref="empty PL/Python function, same arguments")
         if name == "logit":
             rep.rows[-1][3] = f"{empty / rate:.1f}x the empty call's cost"
-            say(f"  {'':<62} {'':>14} {'':<7} ({empty / rate:.1f}x the empty call)")
+            say(f"  {'':<62} {'':>14} {'':<7} (costs {empty / rate:.1f}x the empty call)")
     cur.execute("RESET pgscore.log_queries")
     cur.execute("TRUNCATE pgscore.prediction_log")
 
@@ -243,7 +289,7 @@ def run(url, quick=False, say=print, only=None) -> Report:
     if only is None:
         from pgscore import bench_drift
 
-        bench_drift.run(url, rep, quick=quick, say=say)
+        bench_drift.run(url, rep, quick=quick, say=say, own=True)
     rep.summary()
     return rep
 

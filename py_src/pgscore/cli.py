@@ -768,6 +768,8 @@ def cmd_bench(args):
 
     signal.signal(signal.SIGTERM, stop)
     if args.db:
+        require_installed(args.db)
+        bench.refuse_a_database_in_use(args.db)  # before anything is trained or written
         bench.run(args.db, quick=args.quick, say=_say, only=args.only)
         return 0
     c = _cluster(args)
