@@ -123,6 +123,10 @@ SQL_CASES = [
     ("batch_row image claiming too much", "SELECT pgscore.batch_row('churn', NULL, 'k', "
      "'\\x0100000000000000bd02000000e1f50501000000'::bytea)", (), "22023",
      "its header claims 100000000 values in 1 dimensions, more than its 20 bytes hold"),
+    # one with a NULL bitmap claiming 80 values: refused for its shape, before a list is made for its values
+    ("batch_row image with a bitmap claiming 80", "SELECT pgscore.batch_row('churn', NULL, 'k', "
+     "'\\x0100000030000000bd0200005000000001000000ffffffffffffffffffff'::bytea)", (), "22023",
+     "row 1 (key k) has 80 features; the model takes 12"),
     ("batch_row unknown version", "SELECT pgscore.batch_row('churn', 99, 'k', NULL)", (), "42704", "99"),
     ("score_chunk key not unique", "SELECT * FROM pgscore.score_chunk('churn', 'complaints', 'customer_id', 'kind')",
      (), "42P10", "complaints.customer_id has no unique index"),

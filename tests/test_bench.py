@@ -156,3 +156,21 @@ def test_bench_db_refuses_a_database_in_use_before_it_trains_or_writes_anything(
     run = pgscore_cli("bench", "--quick", "--db", db_url, timeout=120)
     assert run.returncode == 1 and "holds objects named customers" in run.stderr, run.stderr
     assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+
+
+def test_bench_db_drift_takes_out_what_it_loaded(db_url):
+    """In a database of its own given with --db, the drift section runs (the earlier sections' rows no longer
+    stop it) and takes out its log rows, rollups and partitions afterwards: only the throwaway database is
+    dropped whole."""
+    from helpers import pgscore_cli, query
+
+    parts = "SELECT count(*) FROM pg_inherits WHERE inhparent = 'pgscore.prediction_log'::regclass"
+    (before,), = query(db_url, parts)
+    state = query(db_url, "SELECT rolled_until, refreshed_at FROM pgscore.monitoring_state")
+    run = pgscore_cli("bench", "--quick", "--only", "drift", "--db", db_url, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "feature_drift, window '1 day'" in run.stdout and "skipped" not in run.stdout, run.stdout
+    assert query(db_url, "SELECT count(*) FROM pgscore.prediction_log") == [(0,)]
+    assert query(db_url, "SELECT count(*) FROM pgscore.drift_rollup") == [(0,)]
+    assert query(db_url, parts) == [(before,)]
+    assert query(db_url, "SELECT rolled_until, refreshed_at FROM pgscore.monitoring_state") == state

@@ -451,6 +451,42 @@ def test_a_chunk_names_the_row_the_model_refuses_and_what_its_value_is(conn):
     assert err.pgcode == "22023" and f"feature '{NAMES[1]}' is infinite (key 7)" in err.pgerror, err.pgerror
 
 
+def test_a_chunk_names_the_row_refused_among_rows_of_values_the_model_takes(conn):
+    """The refused row is told apart from rows holding values of the same kind that the model takes: a
+    pipeline scikit-learn scores (not compiled) that imputes only its first feature, its first row missing
+    that one (taken) and a later row missing another (refused); a forest behind a scaler, whose input is
+    finite but scaled beyond float32's range; and a compiled model's count of every row refused, in any
+    feature."""
+    pre = ColumnTransformer([("imp", SimpleImputer(), [0])], remainder="passthrough")
+    registry.deploy(conn.dsn, "partial", make_pipeline(pre, LogisticRegression(max_iter=500)).fit(X, Y), X, Y,
+                    feature_names=NAMES, compile=False)
+    load_rows(conn, X[:10])
+    query(conn, "UPDATE rows SET f[1] = NULL WHERE id = 0")
+    query(conn, "UPDATE rows SET f[3] = NULL WHERE id = 4")
+    batch = "SELECT * FROM pgscore.predict_batch(%s, 'SELECT id, f AS features FROM rows ORDER BY id', p_log => false)"
+    err = sql_error(conn, batch, ("partial",))
+    assert err.pgcode == "22023" and f"(key 4; feature {NAMES[2]!r})" in err.pgerror, err.pgerror
+    query(conn, "UPDATE rows SET f[3] = 1 WHERE id = 4")
+    assert len(query(conn, batch, ("partial",))) == 10  # the first feature's NULL alone is taken
+    # scaled beyond float32's range: 1e37 over a spread of ~0.01 (the value itself is no float32 overflow)
+    x = np.random.default_rng(1).normal(size=(300, 12)) * 0.01
+    scaled = make_pipeline(StandardScaler(), RandomForestClassifier(n_estimators=5, random_state=0)).fit(x, Y[:300])
+    registry.deploy(conn.dsn, "scaled", scaled, x, Y[:300], feature_names=NAMES)
+    query(conn, "UPDATE rows SET f = %s::float8[]", (x[0].tolist(),))
+    query(conn, "UPDATE rows SET f[5] = 1e37 WHERE id = 6")
+    err = sql_error(conn, batch, ("scaled",))
+    assert err.pgcode == "22023" and "1e+37, beyond float32's range" in err.pgerror and "(key 6)" in err.pgerror, \
+        err.pgerror
+    # compiled: the row named holds the feature named; the count takes every row refused
+    deploy(conn.dsn, "forest")
+    query(conn, "UPDATE rows SET f = %s::float8[]", (X[0].tolist(),))
+    query(conn, "UPDATE rows SET f[2] = 1e39 WHERE id = 3")
+    query(conn, "UPDATE rows SET f[4] = -1e39 WHERE id = 8")
+    err = sql_error(conn, batch, ("forest",))
+    assert f"feature {NAMES[1]!r} is beyond float32's range" in err.pgerror and \
+        "(key 3 and 1 more in this chunk of 10)" in err.pgerror, err.pgerror
+
+
 @pytest.mark.parametrize("name", ["logit", "forest"])  # one SQL statement, and chunks through Python
 def test_predict_batch_takes_a_query_ending_in_a_semicolon_or_a_comment(conn, name):
     deploy(conn.dsn, name)

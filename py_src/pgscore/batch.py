@@ -17,7 +17,7 @@ import struct
 from pgscore import auditlog, pgarray
 from pgscore.errors import InvalidModel, PgscoreError, of_the_transaction
 from pgscore.lazy import np
-from pgscore.serving import Runtime, refused_values
+from pgscore.serving import Runtime, refused_columns, refused_values
 
 FLOAT8_ARRAY = 1022
 FLOAT8 = 701
@@ -63,8 +63,9 @@ class Send:
         return _decode_slowly(self, buf, n, width, keys)
 
     @staticmethod
-    def walk(buf: bytes, pos: int):
-        """One image at `pos`: (its dimensions, its values with None for NULL, where the next begins)."""
+    def walk(buf: bytes, pos: int, width=None):
+        """One image at `pos`: (its dimensions, its values with None for NULL, where the next begins); with
+        `width`, the values only of a one-dimensional array of that many (else None: its shape is the error)."""
         ndim, _, _ = struct.unpack_from(">iii", buf, pos)
         pos += 12
         dims = []
@@ -72,6 +73,8 @@ class Send:
             length, _ = struct.unpack_from(">ii", buf, pos)
             pos += 8
             dims.append(length)
+        if width is not None and (ndim > 1 or (math.prod(dims) if ndim else 0) != width):
+            return dims, None, None
         values = []
         for _ in range(math.prod(dims) if ndim else 0):
             (size,) = struct.unpack_from(">i", buf, pos)
@@ -119,7 +122,9 @@ class Image:
         return _decode_slowly(self, buf, n, width, keys)
 
     @staticmethod
-    def walk(buf: bytes, pos: int):
+    def walk(buf: bytes, pos: int, width=None):
+        """One image at `pos`: (its dimensions, its values with None for NULL, where the next begins); with
+        `width`, the values only of a one-dimensional array of that many (else None: its shape is the error)."""
         ndim, offset, elemtype = struct.unpack_from("=iiI", buf, pos)
         if elemtype != FLOAT8:
             raise ValueError(f"an array of type {elemtype}, not float8")
@@ -131,6 +136,8 @@ class Image:
         if ndim < 0 or count < 0 or least > len(buf):
             raise ValueError(f"its header claims {count} values in {ndim} dimensions, more than its "
                              f"{len(buf) - pos} bytes hold")
+        if width is not None and (ndim > 1 or count != width):  # not a row of the model's: its shape is the error
+            return dims, None, None
         if offset:  # a NULL bitmap follows the bounds: bit i set when element i is not NULL
             bits = buf[pos + 12 + 8 * ndim: pos + 12 + 8 * ndim + (count + 7) // 8]
             present = [bool(bits[i >> 3] >> (i & 7) & 1) for i in range(count)]
@@ -173,7 +180,7 @@ def _decode_slowly(fmt, buf, n, width, keys):
     pos = 0
     for i in range(n):
         try:
-            dims, values, pos = fmt.walk(buf, pos)
+            dims, values, pos = fmt.walk(buf, pos, width)
         except (ValueError, struct.error, IndexError) as e:
             who = f" (key {keys[i]})" if keys is not None else ""
             raise InvalidModel(f"row {i + 1}{who}: its features' image is not a float8[]'s: {e}",
@@ -479,21 +486,43 @@ def scored(model, X, keys, labelled):
         kind = getattr(e, "refusal", None)  # serving.refusal: what kind of value the model refused
         if kind is None:
             raise
-        # the feature whose value it refused (others may hold a NaN the model takes); without one
-        # (scikit-learn's own "Input X contains NaN."), the first row holding such a value anywhere
-        name = getattr(e, "feature", None)
-        values = X if name is None else X[:, [model.feature_names.index(name)]]
-        refused = refused_values(values, kind)
-        bad = np.flatnonzero(refused.any(axis=1))
-        if len(bad) == 0:
+        refused = _refused(model, X, kind)
+        rows = np.flatnonzero(refused.any(axis=1))
+        name = getattr(e, "feature", None)  # the feature the error names, whose row is named (a compiled model's)
+        if name is not None:  # a row holding what the message says (an infinity, where it says infinite)
+            j = model.feature_names.index(name)
+            said = (model.evaluator.beyond_float32(X)[:, j] if kind == "float32" and model.in_float32 else
+                    refused_values(X[:, j], kind))  # (as the trees see it: after the steps before them)
+            of_name = np.flatnonzero(refused[:, j] & said)
+        else:
+            of_name = rows
+        if len(of_name) == 0:
             raise
-        if kind == "infinite" and model.in_float32:  # named: a row with an infinity; counted: every row refused
-            bad = np.concatenate((bad[:1], np.setdiff1d(np.flatnonzero(refused_values(values, "float32").any(axis=1)),
-                                                        bad[:1])))
-        more = f" and {len(bad) - 1} more in this chunk of {len(keys)}" if len(bad) > 1 else ""
-        which = "" if name is not None else f"; feature {model.feature_names[int(np.flatnonzero(refused[bad[0]])[0])]!r}"
-        raise InvalidModel(f"{e.message} (key {keys[bad[0]]}{more}{which})", detail=e.detail, hint=e.hint,
+        first = of_name[0]
+        more = f" and {len(rows) - 1} more in this chunk of {len(keys)}" if len(rows) > 1 else ""
+        which = "" if name is not None else f"; feature {model.feature_names[int(np.flatnonzero(refused[first])[0])]!r}"
+        raise InvalidModel(f"{e.message} (key {keys[first]}{more}{which})", detail=e.detail, hint=e.hint,
                            sqlstate=e.sqlstate) from None
+
+
+def _refused(model, X, kind):
+    """The values of a chunk the model refuses (a boolean array of X's shape): for a compiled model every one,
+    by what it takes in each column (NaN, infinity, float32's range for trees); for one scikit-learn scores,
+    those of the kind its error named, by trying each column (refused_columns)."""
+    ev = model.evaluator
+    if hasattr(ev, "nan_ok"):  # compiled: every value it refuses, of any kind (all of them to fix)
+        out = np.isnan(X) & ~ev.nan_ok | np.isinf(X) & ~ev.inf_ok
+        return out | ev.beyond_float32(X) if ev.in_float32 else out
+    candidates = refused_values(X, kind)
+
+    def refuses(trial):
+        try:
+            model.score(trial)
+        except InvalidModel as err:
+            return getattr(err, "refusal", None) == kind
+        return False
+
+    return candidates & refused_columns(refuses, X, candidates)
 
 
 _COLUMNS = ("SELECT a.attname::pg_catalog.text AS name, a.atttypid::pg_catalog.int8 AS typid, "

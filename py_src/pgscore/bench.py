@@ -136,11 +136,12 @@ def refuse_a_database_in_use(url) -> None:
                     "EXISTS (SELECT 1 FROM pgscore.outcomes), EXISTS (SELECT 1 FROM pgscore.rescoring)")
         models, logged, outcomes, wired = cur.fetchone()
         cur.execute(sql.SQL("SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE n.nspname IN ({}) UNION ALL "
-                            "SELECT c.relname FROM pg_catalog.pg_class c WHERE c.relnamespace "
-                            "OPERATOR(pg_catalog.=) pg_catalog.current_schema()::pg_catalog.regnamespace "
+                            "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) "
+                            "c.relnamespace WHERE n.nspname OPERATOR(pg_catalog.=) pg_catalog.current_schema() "
                             "AND c.relname IN ({}) UNION ALL SELECT p.proname || '()' FROM pg_catalog.pg_proc p "
-                            "WHERE p.pronamespace OPERATOR(pg_catalog.=) pg_catalog.current_schema()::"
-                            "pg_catalog.regnamespace AND p.proname OPERATOR(pg_catalog.=) {} ORDER BY 1").format(
+                            "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace "
+                            "WHERE n.nspname OPERATOR(pg_catalog.=) pg_catalog.current_schema() "
+                            "AND p.proname OPERATOR(pg_catalog.=) {} ORDER BY 1").format(
             sql.SQL(", ").join(map(sql.Literal, (bench_rescoring.SCHEMA, bench_drift.SCHEMA))),
             sql.SQL(", ").join(map(sql.Literal, BENCH_TABLES)), sql.Literal(BENCH_FUNCTION)))
         taken = [r[0] for r in cur.fetchall()]

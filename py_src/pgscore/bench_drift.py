@@ -221,12 +221,12 @@ def run(url, rep, quick=False, say=print, n=None, own=False):
         say(f"  skipped: {why}")
         conn.close()
         return rep
-    own_db = own or _one(cur, "SELECT current_database()")[0] == BENCH_DB
+    dropped = _one(cur, "SELECT current_database()")[0] == BENCH_DB  # at the end, whole
     before = _partitions(cur)
     state = _one(cur, "SELECT rolled_until::text, refreshed_at::text FROM pgscore.monitoring_state")  # -infinity
     cur.execute("SET temp_file_limit = '30GB'")  # the full rollup sorts on disk; never fill the disk
     try:
-        if own_db:  # other sections' rows (logged now) would be read raw by every drift query
+        if own or dropped:  # other sections' rows (logged now) would be read raw by every drift query
             cur.execute("TRUNCATE pgscore.prediction_log")
             cur.execute("DELETE FROM pgscore.drift_rollup")
         cur.execute("UPDATE pgscore.monitoring_state SET rolled_until = '-infinity', refreshed_at = NULL")
@@ -300,7 +300,7 @@ def run(url, rep, quick=False, say=print, n=None, own=False):
                      (MODEL,))[0]
         say(f"  {'':<62} 1-day window: {n_day:,} rows; not ok: {flagged or 'none'}")
     finally:
-        if not own_db:  # the bench database is dropped whole; elsewhere take out what was loaded
+        if not dropped:  # the throwaway bench database is dropped whole; elsewhere take out what was loaded
             cur.execute("TRUNCATE pgscore.prediction_log")
             cur.execute("DELETE FROM pgscore.drift_rollup")
             cur.execute("DELETE FROM pgscore.alert_state")

@@ -84,7 +84,7 @@ def cmd_db_status(args):
     c = _cluster(args)
     st = c.status()
     if not st["initialized"]:
-        _say(f"no cluster in {c.data_dir} (create one with: {command('db start', c.data_dir)}; for {_ELSEWHERE})")
+        _say(f"no cluster in {c.data_dir} (create one with: {command('db start', c.data_dir)}); for {_ELSEWHERE}")
         return 3
     state = f"running (pid {st['pid']})" if st["running"] else "stopped"
     _say(f"{state}\ndata directory: {st['data_dir']}\nport: {st['port']}\n"
@@ -1178,8 +1178,11 @@ def say_error(e, command_name, name=None) -> None:
         from pgscore.registry import _db_errors
 
         first = e.message.strip()
-        if isinstance(e.__cause__, _db_errors()) and e.sqlstate:
-            first += f" (SQLSTATE {e.sqlstate})"
+        cause = e.__cause__
+        state = (getattr(cause, "pgcode", None) or getattr(cause, "sqlstate", None)) \
+            if isinstance(cause, _db_errors()) else None
+        if state:  # the database's own code (pgscore's exception may carry a default of its own)
+            first += f" (SQLSTATE {state})"
         text = "\n".join([first] + [f"{label}: {v}" for label, v in (("Detail", e.detail), ("Hint", hint)) if v])
     print(f"pgscore: error: {text}", file=sys.stderr)
 

@@ -917,10 +917,35 @@ class _Trees(Evaluator):
                 Z32 = Z.astype(np.float32)
             if np.isinf(Z32).any():
                 i, k = np.argwhere(np.isinf(Z32))[0]
-                raise ValueError(f"feature index {self._zsrc[k]} is {_f32_refusal(Z[i, k])}")
+                raise ValueError(f"feature index {self._zsrc[k]} is {self._f32_refusal(X[i, self._zsrc[k]])}")
             Z = Z32
         step, bufs = max(1, _CHUNK // len(self._roots)), {}
         return np.concatenate([self._outputs(Z[s:s + step], bufs) for s in range(0, max(len(Z), 1), step)])
+
+    def _f32_refusal(self, v) -> str:
+        """What is said of input value v, whose value at the trees float32 cannot hold: the value itself, or
+        (scaled by the steps before the trees) what those steps made of it."""
+        if self._zx is None or math.isinf(v):
+            return _f32_refusal(v)
+        return f"{float(v)!r}, {_BEYOND_F32}, once the steps before them have transformed it"
+
+    def beyond_float32(self, X) -> np.ndarray:
+        """Where the input (n, n_features) holds a value the trees refuse as float32 cannot hold it, as
+        they see it (after the steps before them): a boolean array of X's shape."""
+        out = np.zeros(X.shape, bool)
+        if not self._f32:
+            return out
+        try:
+            Z = X if self._zx is None else self._z(X)
+        except ValueError:  # (an unknown category: not what is asked here) the input as it is
+            Z, zsrc = X, range(X.shape[1])
+        else:
+            zsrc = self._zsrc if self._zx is not None else range(X.shape[1])
+        with np.errstate(invalid="ignore"):
+            far = np.abs(Z) >= F32_INF
+        for k in np.flatnonzero(far.any(axis=0)):
+            out[:, zsrc[k]] |= far[:, k]
+        return out
 
     def _sum(self, leaves):
         """Leaf values summed over trees: a vector per leaf (forests), or one value per leaf with the
@@ -940,7 +965,7 @@ class _Trees(Evaluator):
         if self._f32:  # what float32 rounds to infinity, which scikit-learn's trees refuse
             for k, u in enumerate(z):
                 if abs(u) >= F32_INF:
-                    raise ValueError(f"feature index {self._zsrc[k]} is {_f32_refusal(u)}")
+                    raise ValueError(f"feature index {self._zsrc[k]} is {self._f32_refusal(x[self._zsrc[k]])}")
         if self._qs is not None:
             P, _, index, leafnode, tpos = self._qs
             if self._f32:  # the comparisons of scikit-learn's trees, in float32

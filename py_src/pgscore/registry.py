@@ -36,13 +36,26 @@ def connection(db):
         yield db
 
 
-def _missing_refused(e, matrix, names):
-    """The training data's missing values, where the estimator refused them (it has no imputer): the first row
-    and feature holding one, not scikit-learn's paragraph."""
+def _missing_refused(e, estimator, task, matrix, names):
+    """The training data's missing values, where the estimator refused them (it has no imputer for their
+    columns): the first row and feature holding one, not scikit-learn's paragraph."""
+    from pgscore.serving import refused_columns
+
     if not isinstance(e, ValueError) or "NaN" not in str(e) or not np.isnan(matrix).any():
         return None
-    rows = np.flatnonzero(np.isnan(matrix).any(axis=1))
-    j = int(np.flatnonzero(np.isnan(matrix[rows[0]]))[0])
+
+    def refuses(trial):
+        try:
+            features.scores_of(estimator, task, trial)
+        except ValueError as err:
+            return "NaN" in str(err)
+        return False
+
+    refused = np.isnan(matrix) & refused_columns(refuses, matrix, np.isnan(matrix))
+    rows = np.flatnonzero(refused.any(axis=1))
+    if len(rows) == 0:
+        return None
+    j = int(np.flatnonzero(refused[rows[0]])[0])
     return InvalidModel(f"the estimator cannot take a missing value, and the training data holds {len(rows)} row"
                         f"{'' if len(rows) == 1 else 's'} with one: the first is row {rows[0] + 1} (counted from 1, "
                         f"after a CSV's header), feature {names[j]!r}",
@@ -133,7 +146,7 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
         try:  # the float matrix, as the server will give it (a DataFrame could score where that cannot)
             scores = features.scores_of(estimator, task, matrix)
         except Exception as e:  # noqa: BLE001 - the estimator cannot score its own training data
-            raise features.unservable(estimator, names) or _missing_refused(e, matrix, names) or InvalidModel(
+            raise features.unservable(estimator, names) or _missing_refused(e, estimator, task, matrix, names) or InvalidModel(
                 f"the estimator cannot score X as a float array, as the database gives it: {type(e).__name__}: {e}") from e
     meta = {
         "task": task, "estimator": f"{type(estimator).__module__}.{type(estimator).__qualname__}",

@@ -219,7 +219,7 @@ class Loaded:
             name = self.feature_names[int(m.group(1))]
             msg = _FEATURE_INDEX.sub(f"feature {name!r}", msg)
             missing = name if kind else None
-        elif kind:
+        elif kind and len(X) == 1:  # one row (a chunk's rows are told apart by batch.scored)
             bad, missing = _bad_features(self.feature_names, X, kind)
             msg = f"cannot take {bad}" if bad else msg
         hint = None
@@ -257,6 +257,22 @@ def refused_values(X, kind):
         return np.isinf(X)
     with np.errstate(invalid="ignore"):
         return np.abs(X) >= F32_INF  # (NaN compares False)
+
+
+def refused_columns(refuses, X, candidates) -> np.ndarray:
+    """Which columns' `candidates` (a boolean array of X's shape: values of one kind) a model refuses, where
+    the model cannot say (scikit-learn's "Input X contains NaN." names none, and an imputer may take some
+    columns' NaN): X scored with one column's candidates left in and every other's set to 0, once per
+    column that has any. `refuses(X)` says whether scoring X fails for that kind."""
+    out = np.zeros(X.shape[1], bool)
+    held = np.flatnonzero(candidates.any(axis=0))
+    for j in held:
+        trial = X.copy()
+        others = candidates.copy()
+        others[:, j] = False
+        trial[others] = 0.0
+        out[j] = refuses(trial)
+    return out
 
 
 def _bad_features(names, X, kind) -> tuple[str, str | None]:
