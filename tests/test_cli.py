@@ -533,6 +533,9 @@ def test_usage_mistakes_are_refused_before_anything_starts(tmp_path):
     for args in (["models", "--db", ""], ["--db", "", "models"], ["deploy", "x.joblib", "--name", "a", "--db", ""]):
         run = pgscore_cli(*args)
         assert run.returncode == 2 and "--db is empty" in run.stderr, (args, run.stderr)
+    run = pgscore_cli("bench", "--db", "")  # which reads no $PGSCORE_DATABASE_URL
+    assert run.returncode == 2 and "leave --db out for a throwaway database in the embedded cluster" in run.stderr, \
+        run.stderr
     run = pgscore_cli("install", "--lock-timeout", "30", "--db", "postgresql://x@127.0.0.1:1/x")
     assert run.returncode == 2 and "a bare number is milliseconds" in run.stderr, run.stderr
     run = pgscore_cli("bench", "--db", "postgresql://x@127.0.0.1:1/x", "--port", "55999")

@@ -1139,8 +1139,9 @@ def _main(argv=None) -> int:
         parser.error(f"--db does not apply to pgscore {args.command}, which runs the embedded cluster (--data-dir, "
                      "--port)")
     if args.db == "":  # --db "$URL" with URL unset: not the default database
-        parser.error("--db is empty: give a database URL (or leave --db out for $PGSCORE_DATABASE_URL, else the "
-                     "embedded cluster)")
+        parser.error("--db is empty: give a database URL (or leave --db out for " +
+                     ("a throwaway database in the embedded cluster)" if args.command == "bench" else
+                      "$PGSCORE_DATABASE_URL, else the embedded cluster)"))
     if args.command == "bench" and args.db is not None and (args.data_dir or args.port):
         parser.error("pgscore bench takes --db, or --data-dir and --port, not both")
     name = getattr(args, "name", None) or getattr(args, "model", None)  # the model a hint may name
