@@ -197,7 +197,7 @@ def test_deploy_train_with_a_missing_value_the_model_refuses_names_its_row(db_ur
     run = pgscore_cli("deploy", str(model_file), "--name", "m", "--train", str(train), "--target", "churned",
                       "--db", db_url)
     assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
-    assert (f"the estimator cannot take a missing value, and the training data holds 1 row with one: the first is "
+    assert (f"the estimator cannot take a missing value, and the training data holds one it refuses: the first in "
             f"row 7 (counted from 1, after a CSV's header), feature {NAMES[3]!r}") in run.stderr, run.stderr
     assert "SimpleImputer" in run.stderr and "as the database gives it" not in run.stderr
     assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]

@@ -1996,6 +1996,11 @@ def test_a_queue_row_keeps_the_first_thousand_event_ids_and_counts_them_all(shop
                                             "cause->'event_ids'->-1, cause->'events' FROM pgscore.error_queue")
     (lo,), = query(shop, "SELECT min(complaint_id) FROM complaints")
     assert (n, first, last, events) == (1000, lo, lo + 999, 1002)
+    # a count edited by hand into something else does not stop the profile's next failures being queued
+    for odd in ('"x"', "1e19", "null"):
+        query(shop, f"UPDATE pgscore.error_queue SET cause = cause || jsonb_build_object('events', '{odd}'::jsonb)")
+        query(shop, "INSERT INTO complaints (customer_id) VALUES (5)")
+    query(shop, "UPDATE pgscore.error_queue SET cause = cause || '{\"events\": 1002}'")
     query(shop, "SELECT pgscore.activate('churn', %s)", (live,))
     query(shop, "SELECT * FROM pgscore.retry_failed()")
     (cause,), = query(shop, "SELECT cause FROM pgscore.prediction_log WHERE source = 'retry'")

@@ -466,8 +466,26 @@ def test_a_chunk_names_the_row_refused_among_rows_of_values_the_model_takes(conn
     batch = "SELECT * FROM pgscore.predict_batch(%s, 'SELECT id, f AS features FROM rows ORDER BY id', p_log => false)"
     err = sql_error(conn, batch, ("partial",))
     assert err.pgcode == "22023" and f"(key 4; feature {NAMES[2]!r})" in err.pgerror, err.pgerror
+    # a chunk of one row, missing both (the one named first is taken): its key is named still
+    query(conn, "UPDATE rows SET f[1] = NULL WHERE id = 4")
+    err = sql_error(conn, "SELECT * FROM pgscore.predict_batch('partial', 'SELECT id, f AS features FROM rows "
+                          "WHERE id = 4', p_chunk_size => 1, p_log => false)")
+    assert f"NULL/NaN in feature {NAMES[2]!r} (key 4)" in err.pgerror, err.pgerror
     query(conn, "UPDATE rows SET f[3] = 1 WHERE id = 4")
     assert len(query(conn, batch, ("partial",))) == 10  # the first feature's NULL alone is taken
+    # scikit-learn's forest behind a scaler: the row whose value is refused once scaled, not one beyond
+    # float32's range that the scaler brings back within it
+    x = np.random.default_rng(2).normal(size=(300, 12))
+    x[:, 0] *= 1e30
+    x[:, 1] *= 1e-10
+    sk = make_pipeline(StandardScaler(), RandomForestClassifier(n_estimators=5, random_state=0)).fit(x, Y[:300])
+    registry.deploy(conn.dsn, "skscaled", sk, x, Y[:300], feature_names=NAMES, compile=False)
+    query(conn, "UPDATE rows SET f = %s::float8[]", ([0.0] * 12,))
+    query(conn, "UPDATE rows SET f[1] = 1e39 WHERE id = 2")
+    query(conn, "UPDATE rows SET f[2] = 1e30 WHERE id = 5")
+    query(conn, "UPDATE rows SET f[2] = 1e30 WHERE id = 7")
+    err = sql_error(conn, batch, ("skscaled",))
+    assert f"(key 5 and 1 more in this chunk of 10; feature {NAMES[1]!r})" in err.pgerror, err.pgerror
     # scaled beyond float32's range: 1e37 over a spread of ~0.01 (the value itself is no float32 overflow)
     x = np.random.default_rng(1).normal(size=(300, 12)) * 0.01
     scaled = make_pipeline(StandardScaler(), RandomForestClassifier(n_estimators=5, random_state=0)).fit(x, Y[:300])

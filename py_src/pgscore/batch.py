@@ -17,7 +17,7 @@ import struct
 from pgscore import auditlog, pgarray
 from pgscore.errors import InvalidModel, PgscoreError, of_the_transaction
 from pgscore.lazy import np
-from pgscore.serving import Runtime, refused_columns, refused_values
+from pgscore.serving import Runtime, first_refused, refused_count, refused_features, refused_values
 
 FLOAT8_ARRAY = 1022
 FLOAT8 = 701
@@ -486,43 +486,58 @@ def scored(model, X, keys, labelled):
         kind = getattr(e, "refusal", None)  # serving.refusal: what kind of value the model refused
         if kind is None:
             raise
-        refused = _refused(model, X, kind)
-        rows = np.flatnonzero(refused.any(axis=1))
-        name = getattr(e, "feature", None)  # the feature the error names, whose row is named (a compiled model's)
-        if name is not None:  # a row holding what the message says (an infinity, where it says infinite)
-            j = model.feature_names.index(name)
-            said = (model.evaluator.beyond_float32(X)[:, j] if kind == "float32" and model.in_float32 else
-                    refused_values(X[:, j], kind))  # (as the trees see it: after the steps before them)
-            of_name = np.flatnonzero(refused[:, j] & said)
+        ev = model.evaluator
+        if hasattr(ev, "nan_ok"):  # compiled: it names the feature, and what it takes in each column is known
+            first, more, which = _refused_compiled(model, X, kind, getattr(e, "feature", None))
         else:
-            of_name = rows
-        if len(of_name) == 0:
+            first, more, which = _refused_by_trying(model, X, kind)
+        if first is None:
             raise
-        first = of_name[0]
-        more = f" and {len(rows) - 1} more in this chunk of {len(keys)}" if len(rows) > 1 else ""
-        which = "" if name is not None else f"; feature {model.feature_names[int(np.flatnonzero(refused[first])[0])]!r}"
+        more = (f" and {more} more in this chunk of {len(keys)}" if 0 < more < _COUNTED else
+                f" and at least {_COUNTED} more in this chunk of {len(keys)}" if more else "")
         raise InvalidModel(f"{e.message} (key {keys[first]}{more}{which})", detail=e.detail, hint=e.hint,
                            sqlstate=e.sqlstate) from None
 
 
-def _refused(model, X, kind):
-    """The values of a chunk the model refuses (a boolean array of X's shape): for a compiled model every one,
-    by what it takes in each column (NaN, infinity, float32's range for trees); for one scikit-learn scores,
-    those of the kind its error named, by trying each column (refused_columns)."""
-    ev = model.evaluator
-    if hasattr(ev, "nan_ok"):  # compiled: every value it refuses, of any kind (all of them to fix)
-        out = np.isnan(X) & ~ev.nan_ok | np.isinf(X) & ~ev.inf_ok
-        return out | ev.beyond_float32(X) if ev.in_float32 else out
-    candidates = refused_values(X, kind)
+_COUNTED = 10  # rows refused counted beyond the first where a model (scikit-learn's) is asked row set by row set
 
-    def refuses(trial):
+
+def _refused_compiled(model, X, kind, name):
+    """(the first row holding what the message says in feature `name`, how many other rows hold a value the
+    model refuses (of any kind: all of them to fix), the feature clause ('' where the message names it))."""
+    ev = model.evaluator
+    refused = np.isnan(X) & ~ev.nan_ok | np.isinf(X) & ~ev.inf_ok
+    if ev.in_float32:
+        refused |= ev.beyond_float32(X)
+    rows = np.flatnonzero(refused.any(axis=1))
+    if name is None:
+        return (rows[0] if len(rows) else None), max(len(rows) - 1, 0), (
+            f"; feature {model.feature_names[int(np.flatnonzero(refused[rows[0]])[0])]!r}" if len(rows) else "")
+    j = model.feature_names.index(name)
+    said = (ev.beyond_float32(X)[:, j] if kind == "float32" and ev.in_float32 else
+            refused_values(X[:, j], kind))  # (as the trees see it: after the steps before them)
+    of_name = np.flatnonzero(refused[:, j] & said)
+    return (of_name[0] if len(of_name) else None), max(len(rows) - 1, 0), ""
+
+
+def _refused_by_trying(model, X, kind):
+    """The same for a model scikit-learn scores, whose message names no feature: the first row it refuses
+    found by bisection, the others counted (up to _COUNTED), the feature by trying another row's value."""
+
+    def refuses(rows):
         try:
-            model.score(trial)
+            model.score(rows)
         except InvalidModel as err:
             return getattr(err, "refusal", None) == kind
         return False
 
-    return candidates & refused_columns(refuses, X, candidates)
+    first = first_refused(refuses, X)
+    if first is None:
+        return None, 0, ""
+    more = refused_count(refuses, X[first + 1:], _COUNTED)
+    cols = refused_features(refuses, X, first)
+    which = f"; feature {', '.join(repr(model.feature_names[j]) for j in cols)}" if cols else ""
+    return first, more, which
 
 
 _COLUMNS = ("SELECT a.attname::pg_catalog.text AS name, a.atttypid::pg_catalog.int8 AS typid, "

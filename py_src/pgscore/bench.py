@@ -160,7 +160,7 @@ def refuse_a_database_in_use(url) -> None:
                  "embedded cluster")
 
 
-def run(url, quick=False, say=print, only=None) -> Report:
+def run(url, quick=False, say=print, only=None, throwaway=False) -> Report:
     import psycopg2
     from psycopg2 import sql
     from threadpoolctl import threadpool_limits
@@ -173,7 +173,7 @@ def run(url, quick=False, say=print, only=None) -> Report:
     if only == "drift":
         from pgscore import bench_drift
 
-        bench_drift.run(url, rep, quick=quick, say=say, own=True)
+        bench_drift.run(url, rep, quick=quick, say=say, own=True, dropped=throwaway)
         rep.summary()
         return rep
     say(f"training models; {n_row:,} rows for the row path, {n_batch:,} for batches")
@@ -290,7 +290,7 @@ def run(url, quick=False, say=print, only=None) -> Report:
     if only is None:
         from pgscore import bench_drift
 
-        bench_drift.run(url, rep, quick=quick, say=say, own=True)
+        bench_drift.run(url, rep, quick=quick, say=say, own=True, dropped=throwaway)
     rep.summary()
     return rep
 

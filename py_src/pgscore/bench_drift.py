@@ -200,10 +200,11 @@ def _cut_off(rep, say, what, limit_s):
     rep.rows.append([what, None, "ms", f"> {limit_s} s, cut off", None])
 
 
-def run(url, rep, quick=False, say=print, n=None, own=False):
+def run(url, rep, quick=False, say=print, n=None, own=False, dropped=None):
     """The drift section; `own`: the database is the benchmark's (the throwaway one, or one `bench --db` found
     holding nothing of anyone's: bench.refuse_a_database_in_use), whose log the earlier sections' rows may
-    be emptied of."""
+    be emptied of; `dropped`: it is the throwaway one, dropped whole at the end (else what was loaded is
+    taken out; None: the throwaway one is known by its name)."""
     from psycopg2 import errors, sql
 
     from pgscore.bench import BENCH_DB
@@ -221,7 +222,8 @@ def run(url, rep, quick=False, say=print, n=None, own=False):
         say(f"  skipped: {why}")
         conn.close()
         return rep
-    dropped = _one(cur, "SELECT current_database()")[0] == BENCH_DB  # at the end, whole
+    if dropped is None:
+        dropped = _one(cur, "SELECT current_database()")[0] == BENCH_DB  # at the end, whole
     before = _partitions(cur)
     state = _one(cur, "SELECT rolled_until::text, refreshed_at::text FROM pgscore.monitoring_state")  # -infinity
     cur.execute("SET temp_file_limit = '30GB'")  # the full rollup sorts on disk; never fill the disk

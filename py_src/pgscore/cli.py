@@ -775,7 +775,7 @@ def cmd_bench(args):
     c = _cluster(args)
     c.start()
     with bench.bench_database(lambda name: c.url(dbname=name), c.url()) as url:
-        bench.run(url, quick=args.quick, say=_say, only=args.only)
+        bench.run(url, quick=args.quick, say=_say, only=args.only, throwaway=True)
     return 0
 
 

@@ -39,26 +39,25 @@ def connection(db):
 def _missing_refused(e, estimator, task, matrix, names):
     """The training data's missing values, where the estimator refused them (it has no imputer for their
     columns): the first row and feature holding one, not scikit-learn's paragraph."""
-    from pgscore.serving import refused_columns
+    from pgscore.serving import first_refused, refused_features
 
     if not isinstance(e, ValueError) or "NaN" not in str(e) or not np.isnan(matrix).any():
         return None
 
-    def refuses(trial):
+    def refuses(rows):
         try:
-            features.scores_of(estimator, task, trial)
+            features.scores_of(estimator, task, rows)
         except ValueError as err:
             return "NaN" in str(err)
         return False
 
-    refused = np.isnan(matrix) & refused_columns(refuses, matrix, np.isnan(matrix))
-    rows = np.flatnonzero(refused.any(axis=1))
-    if len(rows) == 0:
+    first = first_refused(refuses, matrix)
+    if first is None:
         return None
-    j = int(np.flatnonzero(refused[rows[0]])[0])
-    return InvalidModel(f"the estimator cannot take a missing value, and the training data holds {len(rows)} row"
-                        f"{'' if len(rows) == 1 else 's'} with one: the first is row {rows[0] + 1} (counted from 1, "
-                        f"after a CSV's header), feature {names[j]!r}",
+    cols = refused_features(refuses, matrix, first) or list(np.flatnonzero(np.isnan(matrix[first])))
+    return InvalidModel(f"the estimator cannot take a missing value, and the training data holds one it refuses: "
+                        f"the first in row {first + 1} (counted from 1, after a CSV's header), feature "
+                        f"{', '.join(repr(names[j]) for j in cols)}",
                         hint="fill or drop those rows, or fit a Pipeline with a SimpleImputer before the estimator "
                              "(scoring in the database passes a NULL to the model as NaN)")
 

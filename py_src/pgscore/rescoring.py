@@ -612,9 +612,11 @@ def events_of(cause) -> str:
     """How many events a queue row's `cause` (SQL, jsonb) stands for: its count, else (a row queued before the
     count was kept) its ids; NULL where it names none, or holds something else there (a row edited by hand
     must not fail every later write of its profile)."""
+    # (LEAST and GREATEST are SQL's own constructs, not functions a search_path could find)
     typeof = "pg_catalog.jsonb_typeof({} OPERATOR(pg_catalog.->) '{}') OPERATOR(pg_catalog.=) '{}'"
-    return (f"CASE WHEN {typeof.format(cause, 'events', 'number')} THEN pg_catalog.trunc(({cause} "
-            "OPERATOR(pg_catalog.->>) 'events')::pg_catalog.numeric)::pg_catalog.int8 "
+    return (f"CASE WHEN {typeof.format(cause, 'events', 'number')} THEN LEAST(GREATEST("
+            f"pg_catalog.trunc(({cause} OPERATOR(pg_catalog.->>) 'events')::pg_catalog.numeric), 0), "
+            "1000000000000)::pg_catalog.int8 "
             f"WHEN {typeof.format(cause, 'event_ids', 'array')} THEN pg_catalog.jsonb_array_length({cause} "
             "OPERATOR(pg_catalog.->) 'event_ids') END")
 

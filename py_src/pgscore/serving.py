@@ -259,19 +259,51 @@ def refused_values(X, kind):
         return np.abs(X) >= F32_INF  # (NaN compares False)
 
 
-def refused_columns(refuses, X, candidates) -> np.ndarray:
-    """Which columns' `candidates` (a boolean array of X's shape: values of one kind) a model refuses, where
-    the model cannot say (scikit-learn's "Input X contains NaN." names none, and an imputer may take some
-    columns' NaN): X scored with one column's candidates left in and every other's set to 0, once per
-    column that has any. `refuses(X)` says whether scoring X fails for that kind."""
-    out = np.zeros(X.shape[1], bool)
-    held = np.flatnonzero(candidates.any(axis=0))
-    for j in held:
-        trial = X.copy()
-        others = candidates.copy()
-        others[:, j] = False
-        trial[others] = 0.0
-        out[j] = refuses(trial)
+def first_refused(refuses, X) -> int | None:
+    """The first row of X a model refuses, where it cannot say which (scikit-learn's "Input X contains NaN."
+    names none, and an imputer may take some columns' NaN): `refuses(rows)` says whether scoring those rows
+    fails for the kind of value asked about, which holds for a set of rows as soon as for one of them, so a
+    bisection finds it in log2(len(X)) tries. None when X is taken."""
+    if not len(X) or not refuses(X):
+        return None
+    lo, hi = 0, len(X)  # X[:lo] taken, X[:hi] refused
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if refuses(X[:mid]):
+            hi = mid
+        else:
+            lo = mid
+    return hi - 1
+
+
+def refused_count(refuses, X, cap=10) -> int:
+    """How many rows of X `refuses` refuses (first_refused), counted up to `cap`: halves tried in turn."""
+    found, parts = 0, [X]
+    while parts and found < cap:
+        part = parts.pop()
+        if not len(part) or not refuses(part):
+            continue
+        if len(part) == 1:
+            found += 1
+        else:
+            parts += [part[len(part) // 2:], part[:len(part) // 2]]  # the first half first
+    return found
+
+
+def refused_features(refuses, X, i) -> list[int]:
+    """The columns of row i whose value, replaced by that of a row the model takes (one before it, else
+    after it), makes the model take the row; [] where no single one does, or no row is taken."""
+    taken = next((r for r in [*range(i - 1, -1, -1), *range(i + 1, min(len(X), i + 50))]
+                  if not refuses(X[r:r + 1])), None)
+    if taken is None:
+        return []
+    out = []
+    for j in range(X.shape[1]):
+        if X[i, j] != X[taken, j] and not (X[i, j] != X[i, j] and X[taken, j] != X[taken, j]):
+            trial = X[i:i + 1].copy()
+            trial[0, j] = X[taken, j]
+            if not refuses(trial):
+                out.append(j)
     return out
 
 
