@@ -486,8 +486,7 @@ def scored(model, X, keys, labelled):
         kind = getattr(e, "refusal", None)  # serving.refusal: what kind of value the model refused
         if kind is None:
             raise
-        ev = model.evaluator
-        if hasattr(ev, "nan_ok"):  # compiled: it names the feature, and what it takes in each column is known
+        if model.engine == "numpy":  # compiled: it names the feature, and what it takes in each column is known
             first, more, which = _refused_compiled(model, X, kind, getattr(e, "feature", None))
         else:
             first, more, which = _refused_by_trying(model, X, kind)
@@ -506,16 +505,16 @@ def _refused_compiled(model, X, kind, name):
     """(the first row holding what the message says in feature `name`, how many other rows hold a value the
     model refuses (of any kind: all of them to fix), the feature clause ('' where the message names it))."""
     ev = model.evaluator
+    far = ev.beyond_float32(X) if ev.in_float32 else None  # (as the trees see it: after the steps before them)
     refused = np.isnan(X) & ~ev.nan_ok | np.isinf(X) & ~ev.inf_ok
-    if ev.in_float32:
-        refused |= ev.beyond_float32(X)
+    if far is not None:
+        refused |= far
     rows = np.flatnonzero(refused.any(axis=1))
     if name is None:
         return (rows[0] if len(rows) else None), max(len(rows) - 1, 0), (
             f"; feature {model.feature_names[int(np.flatnonzero(refused[rows[0]])[0])]!r}" if len(rows) else "")
     j = model.feature_names.index(name)
-    said = (ev.beyond_float32(X)[:, j] if kind == "float32" and ev.in_float32 else
-            refused_values(X[:, j], kind))  # (as the trees see it: after the steps before them)
+    said = far[:, j] if kind == "float32" and far is not None else refused_values(X[:, j], kind)
     of_name = np.flatnonzero(refused[:, j] & said)
     return (of_name[0] if len(of_name) else None), max(len(rows) - 1, 0), ""
 

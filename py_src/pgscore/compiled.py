@@ -139,12 +139,8 @@ def _unpack(data: bytes) -> tuple[dict, Mapping]:
 
 _INF = math.inf
 F32_INF = 2.0**128 - 2.0**103  # the least float64 that float32() rounds to infinity
-# what a tree comparing in float32 says of a finite input it refuses (batch.refused_values reads "float32")
+# what a tree comparing in float32 says of a finite input it refuses (serving.refusal reads "float32")
 _BEYOND_F32 = "beyond float32's range (±3.4e38), in which this model's trees compare"
-
-
-def _f32_refusal(v) -> str:
-    return "infinite" if math.isinf(v) else _BEYOND_F32
 _ERR, _ZERO = -2, -1  # one-hot slots for an input that raises / that gives all zeros
 _CHUNK = 1 << 17  # rows x trees walked at once: the index arrays stay in cache
 _LINEAR = {"LogisticRegression", "LogisticRegressionCV", "SGDClassifier", "LinearRegression", "Ridge",
@@ -152,6 +148,10 @@ _LINEAR = {"LogisticRegression", "LogisticRegressionCV", "SGDClassifier", "Linea
 _TREES = {"DecisionTreeClassifier", "DecisionTreeRegressor", "ExtraTreeClassifier", "ExtraTreeRegressor",
           "RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier", "ExtraTreesRegressor"}
 _HGB_LINKS = {"IdentityLink": "identity", "LogLink": "exp", "LogitLink": "expit", "MultinomialLogit": "softmax"}
+
+
+def _f32_refusal(v) -> str:
+    return "infinite" if math.isinf(v) else _BEYOND_F32
 
 
 class Unsupported(Exception):
