@@ -174,3 +174,19 @@ def test_bench_db_drift_takes_out_what_it_loaded(db_url):
     assert query(db_url, "SELECT count(*) FROM pgscore.drift_rollup") == [(0,)]
     assert query(db_url, parts) == [(before,)]
     assert query(db_url, "SELECT rolled_until, refreshed_at FROM pgscore.monitoring_state") == state
+
+
+def test_the_rescoring_and_http_sections_train_the_logistic_pipeline_alone(db_url, monkeypatch):
+    """`bench --only rescoring` (or `http`) uses the logistic pipeline alone: it neither trains nor deploys
+    the trees, which the scoring section alone measures."""
+    from pgscore import bench_http, bench_rescoring, registry
+
+    deployed, sections = [], []
+    monkeypatch.setattr(registry, "deploy", lambda url, name, *a, **k: deployed.append(name))
+    monkeypatch.setattr(bench_rescoring, "run", lambda url, rep, X, model, **k: sections.append(("rescoring", model)))
+    monkeypatch.setattr(bench_http, "run", lambda url, rep, X, model, **k: sections.append(("http", model)))
+    for only in ("rescoring", "http"):
+        bench.run(db_url, quick=True, say=lambda *a: None, only=only)
+    assert deployed == ["logit", "logit"]
+    assert [s for s, _ in sections] == ["rescoring", "http"]
+    assert all(type(m).__name__ == "Pipeline" for _, m in sections)
