@@ -471,7 +471,16 @@ def test_a_chunk_names_the_row_refused_among_rows_of_values_the_model_takes(conn
     err = sql_error(conn, "SELECT * FROM pgscore.predict_batch('partial', 'SELECT id, f AS features FROM rows "
                           "WHERE id = 4', p_chunk_size => 1, p_log => false)")
     assert f"NULL/NaN in feature {NAMES[2]!r} (key 4)" in err.pgerror, err.pgerror
-    query(conn, "UPDATE rows SET f[3] = 1 WHERE id = 4")
+    assert f"feature {NAMES[0]!r}" not in err.pgerror, err.pgerror  # the imputed one is no reason
+    err = sql_error(conn, "SELECT pgscore.score('partial', f) FROM rows WHERE id = 4")  # the row path alike
+    assert err.pgcode == "22023" and f"cannot take NULL/NaN in feature {NAMES[2]!r}" in err.pgerror, err.pgerror
+    assert f"feature {NAMES[0]!r}" not in err.pgerror, err.pgerror
+    query(conn, "UPDATE rows SET f[5] = NULL WHERE id = 4")  # two it refuses, next to the imputed one: both
+    err = sql_error(conn, "SELECT pgscore.score('partial', f) FROM rows WHERE id = 4")
+    assert f"cannot take NULL/NaN in feature {NAMES[2]!r}, NULL/NaN in feature {NAMES[4]!r}" in err.pgerror, \
+        err.pgerror
+    assert f"feature {NAMES[0]!r}" not in err.pgerror, err.pgerror
+    query(conn, "UPDATE rows SET f[3] = 1, f[5] = 1 WHERE id = 4")
     assert len(query(conn, batch, ("partial",))) == 10  # the first feature's NULL alone is taken
     # scikit-learn's forest behind a scaler: the row whose value is refused once scaled, not one beyond
     # float32's range that the scaler brings back within it

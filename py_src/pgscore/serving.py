@@ -204,6 +204,22 @@ class Loaded:
             raise InvalidModel(f"model {self.label} is a regressor and has no class probabilities",
                                hint="use pgscore.score or pgscore.predict", sqlstate="42809")
 
+    def _refused_alone(self, row, cols, kind) -> list[int]:
+        """Of the columns `cols` of one row that hold values of the kind the model refused, those it refuses
+        alone: each tried with the others' values replaced by 0 (a pipeline's imputer may take some columns'
+        NaN and not others', and scikit-learn's message names none)."""
+        x = np.array([math.nan if v is None else v for v in row], dtype=float)
+        out = []
+        for j in cols:
+            trial = x.copy()
+            trial[[c for c in cols if c != j]] = 0.0
+            try:
+                self.evaluator.score(trial[None, :])
+            except ValueError as e:
+                if refusal(str(e).splitlines()[0] if str(e) else "") == kind:
+                    out.append(j)
+        return out
+
     @property
     def in_float32(self) -> bool:
         """Whether its trees compare their input in float32, and so refuse what float32 cannot hold too."""
@@ -220,7 +236,7 @@ class Loaded:
             msg = _FEATURE_INDEX.sub(f"feature {name!r}", msg)
             missing = name if kind else None
         elif kind and len(X) == 1:  # one row (a chunk's rows are told apart by batch.scored)
-            bad, missing = _bad_features(self.feature_names, X, kind)
+            bad, missing = _bad_features(self.feature_names, X, kind, self._refused_alone)
             msg = f"cannot take {bad}" if bad else msg
         hint = None
         if kind == "NaN":
@@ -307,25 +323,25 @@ def refused_features(refuses, X, i) -> list[int]:
     return out
 
 
-def _bad_features(names, X, kind) -> tuple[str, str | None]:
-    """The first row's features holding values of the kind `refusal` named, as text, and the first one's name."""
+def _bad_features(names, X, kind, alone=None) -> tuple[str, str | None]:
+    """The first row's features holding values of the kind `refusal` named, as text, and the first one's name.
+    Where several do, `alone(row, cols, kind)` says which of them the model refuses on their own (an
+    imputer takes the others'); all are named where it names none."""
     from pgscore.compiled import F32_INF
 
-    parts, first = [], None
-    for row in X[:1]:
-        for name, v in zip(names, row):
-            if v is None or (isinstance(v, float) and math.isnan(v)):
-                if kind != "NaN":
-                    continue
-                parts.append(f"NULL/NaN in feature {name!r}")
-            elif isinstance(v, float) and (math.isinf(v) or kind == "float32" and abs(v) >= F32_INF):
-                if kind == "NaN":
-                    continue
-                parts.append(f"{'Infinity' if math.isinf(v) else repr(float(v))} in feature {name!r}")
-            else:
-                continue
-            first = first or name
-    return ", ".join(parts), first
+    row = list(X[0])
+    found = []  # (column, text)
+    for j, (name, v) in enumerate(zip(names, row)):
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            if kind == "NaN":
+                found.append((j, f"NULL/NaN in feature {name!r}"))
+        elif isinstance(v, float) and (math.isinf(v) or kind == "float32" and abs(v) >= F32_INF):
+            if kind != "NaN":
+                found.append((j, f"{'Infinity' if math.isinf(v) else repr(float(v))} in feature {name!r}"))
+    if len(found) > 1 and alone is not None:
+        refused = set(alone(row, [j for j, _ in found], kind))
+        found = [f for f in found if f[0] in refused] or found
+    return ", ".join(t for _, t in found), (names[found[0][0]] if found else None)
 
 
 MODELS_KEPT = 16  # versions a backend keeps loaded; past it, the one resolved longest ago is let go
