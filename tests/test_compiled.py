@@ -567,3 +567,21 @@ def test_a_loaded_linear_model_scores_rows_and_writes_its_sql_without_numpy_arra
     assert loaded.arrays._np is None  # the row path made no numpy array
     np.testing.assert_array_equal(loaded.score(X), compiled.score(X))  # the batch path makes them
     assert loaded.arrays._np is not None
+
+
+def test_beyond_float32_reads_the_trees_input_past_a_row_of_unknown_category():
+    """Which values a forest behind a scaler refuses as beyond float32 is asked of the scaled input, also in
+    rows next to one whose category the encoder does not know (another refusal): a raw 1e39 that the scaler
+    brings within range is taken, a finite 3e8 that it takes beyond it is refused."""
+    rng = np.random.default_rng(4)
+    X = np.column_stack([rng.integers(0, 3, 400).astype(float), rng.normal(size=400) * 1e30,
+                         rng.normal(size=400) * 1e-31])
+    y = (X[:, 1] > 0).astype(int)
+    pre = ColumnTransformer([("cat", OneHotEncoder(), [0]), ("num", StandardScaler(), [1, 2])])
+    ev = compile_estimator(make_pipeline(pre, RandomForestClassifier(n_estimators=3, random_state=0)).fit(X, y),
+                           "binary", 3)
+    rows = np.array([[7.0, 1.0, 0.0],     # an unknown category
+                     [1.0, 1e39, 0.0],    # raw beyond float32's range, ~1 once scaled: taken
+                     [1.0, 1.0, 3e8]])    # ~3e39 once scaled: refused
+    far = ev.beyond_float32(rows)
+    assert far.tolist() == [[False, False, False], [False, False, False], [False, False, True]]

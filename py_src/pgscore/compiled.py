@@ -850,7 +850,9 @@ class _Trees(Evaluator):
         return np.concatenate(tables), index, [(i[0].tolist(), i[1], i[2]) for i in index], \
             leafnode.ravel(), np.arange(T) * 65
 
-    def _z(self, X):
+    def _z(self, X, unknown_nan=False):
+        """The trees' input: the steps before them applied column by column. An unknown category raises, or
+        with `unknown_nan` gives NaN in the columns it makes (for beyond_float32, which asks of other values)."""
         Z = np.empty((len(X), len(self._zx)))
         for k, (src, ops) in enumerate(self._zx):
             v = raw = X[:, src]
@@ -864,9 +866,13 @@ class _Trees(Evaluator):
                 else:
                     keys, slots = self._blocks[op[1]]
                     s = slots[_lookup(keys, v)]
-                    if (s == _ERR).any():
-                        raise ValueError(f"feature index {src} has unknown category {raw[(s == _ERR).argmax()]}")
-                    v = (s == op[2]).astype(np.float64)
+                    unknown = s == _ERR
+                    if unknown.any():
+                        if not unknown_nan:
+                            raise ValueError(f"feature index {src} has unknown category {raw[unknown.argmax()]}")
+                        v = np.where(unknown, np.nan, (s == op[2]).astype(np.float64))
+                    else:
+                        v = (s == op[2]).astype(np.float64)
             Z[:, k] = v
         return Z
 
@@ -935,12 +941,9 @@ class _Trees(Evaluator):
         out = np.zeros(X.shape, bool)
         if not self._f32:
             return out
-        try:
-            Z = X if self._zx is None else self._z(X)
-        except ValueError:  # (an unknown category: not what is asked here) the input as it is
-            Z, zsrc = X, range(X.shape[1])
-        else:
-            zsrc = self._zsrc if self._zx is not None else range(X.shape[1])
+        # (a row's unknown category is another refusal, not asked about here: NaN in the columns it makes)
+        Z = X if self._zx is None else self._z(X, unknown_nan=True)
+        zsrc = self._zsrc if self._zx is not None else range(X.shape[1])
         with np.errstate(invalid="ignore"):
             far = np.abs(Z) >= F32_INF
         for k in np.flatnonzero(far.any(axis=0)):
