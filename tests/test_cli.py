@@ -307,7 +307,7 @@ def test_status_says_how_far_the_log_partitions_go_and_what_alerts_fired(db_url)
                   "'psi', 'warn'), ('m', 1, 'feature', 'y', '1 day', 'psi', 'alert')")
     assert "alerts at the last refresh: 2 at level alert, 1 at level warn (details: pgscore drift)\n" in \
         pgscore_cli("status", "--db", db_url).stdout
-    # a day ahead dropped (later ones there), then a partition made far ahead: the first missing day is named
+    # a day ahead dropped (later ones there), then a partition made far ahead: every missing day is named
     gap = today + datetime.timedelta(days=2)
     query(db_url, f"DROP TABLE pgscore.prediction_log_{gap:%Y%m%d}")
     out = pgscore_cli("status", "--db", db_url).stdout
@@ -317,8 +317,18 @@ def test_status_says_how_far_the_log_partitions_go_and_what_alerts_fired(db_url)
     query(db_url, "SELECT pgscore.create_log_partitions(0, %s)", (today + datetime.timedelta(days=30),))
     query(db_url, "SELECT pgscore.create_log_partitions(7)")  # the gap filled; days 8 to 29 are not there
     out = pgscore_cli("status", "--db", db_url).stdout
-    assert f"no partition for {last + datetime.timedelta(days=1):%Y-%m-%d} (UTC)" in out and \
-        "create it with: pgscore maintain --days-ahead 8\n" in out, out
+    days = ", ".join(f"{last + datetime.timedelta(days=d):%Y-%m-%d}" for d in range(1, 6))
+    assert f"no partition for {days} and 17 more (UTC), though later days have one (until " \
+           f"{today + datetime.timedelta(days=30):%Y-%m-%d}): their rows will go to the default partition; create " \
+           "them with: pgscore maintain --days-ahead 29\n" in out, out
+    # two days dropped, today's one of them: both said
+    query(db_url, "SELECT pgscore.create_log_partitions(30)")
+    for d in (0, 3):
+        query(db_url, f"DROP TABLE pgscore.prediction_log_{today + datetime.timedelta(days=d):%Y%m%d}")
+    out = pgscore_cli("status", "--db", db_url).stdout
+    assert "prediction log: WARNING: no partition for today (UTC)" in out, out
+    assert f"no partition for {today + datetime.timedelta(days=3):%Y-%m-%d} (UTC), though later days" in out, out
+    query(db_url, "SELECT pgscore.create_log_partitions(7)")
     # today's partition alone detached (later days still there): still a warning
     query(db_url, f"ALTER TABLE pgscore.prediction_log DETACH PARTITION pgscore.prediction_log_{today:%Y%m%d}")
     query(db_url, "INSERT INTO pgscore.prediction_log (model_id, features, score, source) "

@@ -289,17 +289,21 @@ def _status(url):
             _say("alerts at the last refresh: " + (", ".join(f"{n} at level {lvl}" for lvl, n in sorted(levels.items()))
                                                     if levels else "none") + f" (details: {command('drift')})")
         cur.execute(_PARTITIONS)
-        last, today, has_today, in_default, gap = cur.fetchone()
+        last, today, has_today, in_default, gaps = cur.fetchone()
+        gaps = gaps or []
         if not has_today:
             _say("prediction log: WARNING: no partition for today (UTC): its rows go to the default partition, which "
                  f"retention cannot drop by the day; create them with: {command('maintain')} (daily, from cron)")
-        elif gap is not None:  # a day dropped by hand, or partitions made ahead of a day that has none
-            need = (gap - today).days  # maintain creates up to 366 days ahead
+        if gaps:  # days dropped by hand, or partitions made ahead of days that have none
+            need = (gaps[-1] - today).days  # maintain creates up to 366 days ahead
             fix = (command("maintain" + (f" --days-ahead {need}" if need > 7 else "")) if need <= 366 else
-                   f"SELECT pgscore.create_log_partitions(0, '{gap:%Y-%m-%d}')")
-            _say(f"prediction log: WARNING: no partition for {gap:%Y-%m-%d} (UTC), though later days have one (until "
-                 f"{last:%Y-%m-%d}): that day's rows will go to the default partition; create it with: {fix}")
-        else:
+                   f"SELECT pgscore.create_log_partitions({min((gaps[-1] - gaps[0]).days, 366)}, "
+                   f"'{gaps[0]:%Y-%m-%d}')")
+            days = ", ".join(f"{g:%Y-%m-%d}" for g in gaps[:5]) + (f" and {len(gaps) - 5} more" if len(gaps) > 5 else "")
+            _say(f"prediction log: WARNING: no partition for {days} (UTC), though later days have one (until "
+                 f"{last:%Y-%m-%d}): {'their' if len(gaps) > 1 else 'that day' + chr(39) + 's'} rows will go to the "
+                 f"default partition; create {'them' if len(gaps) > 1 else 'it'} with: {fix}")
+        if has_today and not gaps:
             _say(f"prediction log: daily partitions until {last:%Y-%m-%d} (UTC), {(last - today).days} day(s) after "
                  f"today's; {command('maintain')} daily keeps them ahead")
         if in_default:
@@ -322,8 +326,8 @@ _ROLES = """SELECT w.name, r.oid IS NULL AS missing,
              ORDER BY w.name"""
 # the newest daily partition of the log (named prediction_log_YYYYMMDD by create_log_partitions)
 # and whether today has one (not only a later day), the rows in the default partition (counted up to
-# _DEFAULT_ROWS + 1: a bound, not a scan of a default partition that grew large), and the first day from
-# today to the newest partition's that has none
+# _DEFAULT_ROWS + 1: a bound, not a scan of a default partition that grew large), and the days after today,
+# up to the newest partition's, that have none
 _DEFAULT_ROWS = 1_000_000
 _PARTITIONS = f"""
 WITH d AS (SELECT pg_catalog.to_date(pg_catalog.substring(c.relname, '^prediction_log_([0-9]{{8}})$'), 'YYYYMMDD') AS day
@@ -333,10 +337,11 @@ WITH d AS (SELECT pg_catalog.to_date(pg_catalog.substring(c.relname, '^predictio
 SELECT pg_catalog.max(d.day), t.today, COALESCE(pg_catalog.bool_or(d.day OPERATOR(pg_catalog.=) t.today), false),
        (SELECT pg_catalog.count(*) FROM (SELECT 1 FROM pgscore.prediction_log_default
                                           LIMIT {_DEFAULT_ROWS + 1}) AS x),
-       (SELECT pg_catalog.min(g.day)::pg_catalog.date
+       (SELECT pg_catalog.array_agg(g.day::pg_catalog.date ORDER BY g.day)
           FROM pg_catalog.generate_series(t.today::pg_catalog.timestamp, (SELECT pg_catalog.max(e.day) FROM d AS e),
                                           '1 day'::pg_catalog.interval) AS g(day)
-         WHERE NOT EXISTS (SELECT 1 FROM d AS f WHERE f.day OPERATOR(pg_catalog.=) g.day::pg_catalog.date))
+         WHERE g.day OPERATOR(pg_catalog.>) t.today::pg_catalog.timestamp
+           AND NOT EXISTS (SELECT 1 FROM d AS f WHERE f.day OPERATOR(pg_catalog.=) g.day::pg_catalog.date))
   FROM t LEFT JOIN d ON true GROUP BY t.today"""
 
 
