@@ -795,3 +795,25 @@ def test_an_artifact_of_another_library_version_says_so():
     assert "it needs 'sklearn._a_module_of_another_version', which sklearn" in e.value.message
     assert "it was written by another version of sklearn" in e.value.message
     assert "the versions pgscore pins" in e.value.hint
+
+
+def test_deploy_without_training_data_takes_a_dropped_column_and_categorical_trees(db_url):
+    """A ColumnTransformer that drops a column (an id left out) and a HistGradientBoosting model with
+    categorical features (whose own preprocessor drops nothing but says 'drop' all the same) deploy without
+    training data, and score as scikit-learn does (deploy crashed on the 'drop' with a TypeError)."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    cat = X.copy()
+    cat[:, 3] = np.arange(len(X)) % 4
+    models = {
+        "dropping": make_pipeline(ColumnTransformer([("s", StandardScaler(), [0]), ("c", OneHotEncoder(
+            handle_unknown="ignore"), [3])], remainder="drop"), LogisticRegression(max_iter=500)).fit(cat, Y),
+        "categorical": HistGradientBoostingClassifier(max_iter=10, categorical_features=[3],
+                                                      random_state=0).fit(cat, Y),
+    }
+    for name, model in models.items():
+        assert registry.deploy(db_url, name, model, None, feature_names=NAMES)["version"] == 1
+        got = [s for (s,) in query(db_url, "SELECT pgscore.score(%s, %s::float8[]) FROM generate_series(1, 1)",
+                                   (name, [float(v) for v in cat[5]]))]
+        assert abs(got[0] - model.predict_proba(cat[5:6])[0, 1]) <= 1e-9, name

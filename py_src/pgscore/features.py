@@ -138,11 +138,12 @@ def _nested(est, cols=None, seen=None, within=None):
             yield from _nested(step, None, seen, cols if cols is not None else within)
     if hasattr(est, "transformers_"):
         for _, part, part_cols in est.transformers_:
-            yield from _nested(part, part_cols, seen)
+            if not isinstance(part, str):  # ('remainder', 'drop', [...]): no estimator
+                yield from _nested(part, part_cols, seen)
     if hasattr(est, "transformer_list"):
         for _, part in est.transformer_list:
             yield from _nested(part, None, seen)
-    for attr, value in vars(est).items():
+    for attr, value in getattr(est, "__dict__", {}).items():
         if not (attr.endswith("_") or attr == "_preprocessor") or attr == "transformers_":
             continue
         items = value if isinstance(value, (list, tuple)) else [value]
