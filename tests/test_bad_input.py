@@ -116,7 +116,7 @@ SQL_CASES = [
     ("batch_row NULL features", "SELECT pgscore.batch_row('churn', NULL, 'k7', NULL)", (), "22004",
      "the features of key k7 are NULL"),
     ("batch_row two features", "SELECT pgscore.batch_row('churn', NULL, 'k8', pgscore.float8_image('{1,2}'))", (),
-     "22023", "(key k8) has 2 features; the model takes 12"),
+     "22023", "model churn v1 takes 12 features; row 1 (key k8) has 2 features"),
     ("batch_row NaN", "SELECT pgscore.batch_row('churn', NULL, 'k9', pgscore.float8_image(array_fill('NaN'::float8, "
      "ARRAY[12])))", (), "22023", "is NULL or NaN (key k9)"),
     # an image whose header claims 100,000,000 values in its 20 bytes: refused before a list is made for them
@@ -126,7 +126,7 @@ SQL_CASES = [
     # one with a NULL bitmap claiming 80 values: refused for its shape, before a list is made for its values
     ("batch_row image with a bitmap claiming 80", "SELECT pgscore.batch_row('churn', NULL, 'k', "
      "'\\x0100000030000000bd0200005000000001000000ffffffffffffffffffff'::bytea)", (), "22023",
-     "row 1 (key k) has 80 features; the model takes 12"),
+     "model churn v1 takes 12 features; row 1 (key k) has 80 features"),
     ("batch_row unknown version", "SELECT pgscore.batch_row('churn', 99, 'k', NULL)", (), "42704", "99"),
     ("score_chunk key not unique", "SELECT * FROM pgscore.score_chunk('churn', 'complaints', 'customer_id', 'kind')",
      (), "42P10", "complaints.customer_id has no unique index"),
@@ -311,7 +311,9 @@ def test_predict_batch_says_what_is_wrong_in_its_message(db_url, shop):
     assert e.value.pgcode == "P0004" and "pgscore_z" not in context and "OPERATOR(pg_catalog" not in context, context
     with pytest.raises(psycopg2.Error) as e:  # a wrong shape
         query(db_url, "SELECT count(*) FROM pgscore.predict_batch('churn', 'SELECT 1, ARRAY[1.0, 2.0]::float8[] AS features')")
-    assert e.value.pgcode == "22023" and "has 2 features; the model takes 12" in e.value.diag.message_primary
+    assert e.value.pgcode == "22023" and "model churn v1 takes 12 features; row 1 (key 1) has 2 features" in \
+        e.value.diag.message_primary, e.value.diag.message_primary
+    assert (e.value.diag.message_detail or "").startswith("expected, in order: "), e.value.diag.message_detail
     with pytest.raises(psycopg2.Error) as e:  # pgscore's HINT is kept
         query(db_url, "SELECT count(*) FROM pgscore.predict_batch('nope', 'SELECT 1, ARRAY[1.0]::float8[] AS features')")
     assert e.value.pgcode == "42704" and "pgscore.model_versions" in e.value.diag.message_hint

@@ -807,7 +807,8 @@ def test_write_back_from_a_features_array_column(conn):
     assert np.abs(np.array(got) - est.predict_proba(x[:20])[:, 1]).max() <= 1e-9
     query(conn, "UPDATE arr SET features = features[1:11] WHERE id = 25")
     err = sql_error(conn, "SELECT * FROM pgscore.score_chunk('logit', 'arr', 'id', 's', '19', 20)")
-    assert err.pgcode == "22023" and "(key 25) has 11 features; the model takes 12" in str(err), str(err)
+    assert err.pgcode == "22023" and "model logit v1 takes 12 features; row 6 (key 25) has 11 features" in str(err), \
+        str(err)
     assert query(conn, "SELECT count(s) FROM arr WHERE id >= 20") == [(0,)]
 
 

@@ -55,12 +55,12 @@ class Send:
         vals = self._struct(width).unpack_from(buf, self.HEADER)
         return list(vals[1::2]) if all(v == 8 for v in vals[0::2]) else None
 
-    def decode(self, buf: bytes, n: int, width: int, keys=None) -> np.ndarray:
+    def decode(self, buf: bytes, n: int, width: int, keys=None, model=None) -> np.ndarray:
         if len(buf) == n * (self.HEADER + 12 * width):
             recs = np.frombuffer(buf, dtype=self._dtype(width), count=n)
             if (recs["v"]["len"] == 8).all():
                 return recs["v"]["x"].astype(np.float64)
-        return _decode_slowly(self, buf, n, width, keys)
+        return _decode_slowly(self, buf, n, width, keys, model)
 
     @staticmethod
     def walk(buf: bytes, pos: int, width=None):
@@ -114,12 +114,12 @@ class Image:
         vals = self._struct(width).unpack(buf)
         return list(vals[5:]) if vals[:5] == (1, 0, FLOAT8, width, 1) else None
 
-    def decode(self, buf: bytes, n: int, width: int, keys=None) -> np.ndarray:
+    def decode(self, buf: bytes, n: int, width: int, keys=None, model=None) -> np.ndarray:
         if len(buf) == n * (self.HEADER + 8 * width):
             recs = np.frombuffer(buf, dtype=self._dtype(width), count=n)
             if (recs["h"] == np.array([1, 0, FLOAT8, width, 1], dtype=np.int32)).all():
                 return recs["x"].copy()
-        return _decode_slowly(self, buf, n, width, keys)
+        return _decode_slowly(self, buf, n, width, keys, model)
 
     @staticmethod
     def walk(buf: bytes, pos: int, width=None):
@@ -174,8 +174,9 @@ def split(fmt, buf: bytes, n: int) -> list[bytes]:
     return out
 
 
-def _decode_slowly(fmt, buf, n, width, keys):
-    """Arrays with NULL elements or of the wrong length: walk them one by one (NULL becomes NaN)."""
+def _decode_slowly(fmt, buf, n, width, keys, model=None):
+    """Arrays with NULL elements or of the wrong length: walk them one by one (NULL becomes NaN). A row of
+    another length is an error naming the model (where given) and its features, as the row path's."""
     out = np.empty((n, width))
     pos = 0
     for i in range(n):
@@ -190,7 +191,10 @@ def _decode_slowly(fmt, buf, n, width, keys):
             has = (f"is a {len(dims)}-dimensional array" if len(dims) > 1 else
                    f"has {dims[0] if dims else 0} features")
             why = "" if dims else " (its array is empty or NULL)"
-            raise InvalidModel(f"row {i + 1}{who} {has}; the model takes {width}{why}", sqlstate="22023")
+            if model is None:
+                raise InvalidModel(f"row {i + 1}{who} {has}; the model takes {width}{why}", sqlstate="22023")
+            raise InvalidModel(f"model {model.label} takes {width} features; row {i + 1}{who} {has}{why}",
+                               detail="expected, in order: " + ", ".join(model.feature_names), sqlstate="22023")
         out[i] = [np.nan if v is None else v for v in values]
     return out
 
@@ -437,7 +441,7 @@ def row_score(plpy, model, key, image) -> float:
     if image is None:
         raise _null_features(model, key)
     fmt = features_format(plpy)
-    X = fmt.decode(image, 1, model.n, [key])
+    X = fmt.decode(image, 1, model.n, [key], model)
     scores, _ = scored(model, X, [key], labelled=False)
     return float(scores[0])
 
@@ -467,7 +471,7 @@ def _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller, fmt):
         except TypeError:  # a NULL features array
             i = next(i for i, r in enumerate(rows) if r["b"] is None)
             raise _null_features(model, keys[i]) from None
-        X = fmt.decode(data, len(rows), model.n, keys)
+        X = fmt.decode(data, len(rows), model.n, keys, model)
         # a multiclass model's rows are logged with their predicted classes (argmax of the chunk)
         scores, labels = scored(model, X, keys, labelled=log)
         if log:
@@ -746,7 +750,7 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
     keys = r["keys"]
     if not keys:
         return 0, after
-    X = plans.fmt.decode(r["data"], len(keys), model.n, keys)
+    X = plans.fmt.decode(r["data"], len(keys), model.n, keys, model)
     scores, labels = scored(model, X, keys, plans.labelled)
     fmt = pgarray.format_for(plpy, len(keys))
     args = [keys, fmt.value(scores), keys[0], keys[-1]]
