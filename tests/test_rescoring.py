@@ -426,6 +426,39 @@ def test_a_retry_that_waits_for_a_profile_recounts_with_the_events_committed_mea
     assert_scores_match_model(shop, trained[0], [5])
 
 
+def test_status_says_a_strict_wiring_fails_its_inserts_where_another_would_queue(db_url, trained):
+    """A strict wiring whose model has no live version, or whose profile table lacks a feature or a column it
+    names, fails every INSERT: attach_rescoring's notice and `pgscore status` say so (they said its events were
+    counted and its profiles queued, as for a wiring that is not strict)."""
+    model, X, y = trained
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    conn.notices = []
+    with conn.cursor() as cur:
+        sample.create_tables(cur)
+        sample.load_customers(cur, X[:20])
+    rid = attach(conn, strict=True)  # no model churn yet
+    assert any("until it has a live version, every INSERT into the event table fails (the wiring is strict)" in n
+               for n in conn.notices), conn.notices
+    out = pgscore_cli("status", "--db", db_url).stdout
+    assert (f"  {rid}: public.complaints -> public.customers.churn_score, model churn (no live version), 3 counters\n"
+            "     NOT RESCORING: no version of churn is live, and the wiring is strict: every INSERT into "
+            "public.complaints fails until one is (make one live with: pgscore activate churn VERSION)") \
+        in out, out
+    assert "counters only" not in out
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "INSERT INTO complaints (customer_id) VALUES (1)")
+    assert e.value.pgcode == "42704"  # (no model churn: a retired one's would be 55000)
+    registry.deploy(db_url, "churn", model, X, y, feature_names=CHURN_FEATURES)
+    query(conn, "ALTER TABLE customers RENAME COLUMN support_calls TO calls")  # a counter's column
+    out = pgscore_cli("status", "--db", db_url).stdout
+    assert "no longer exists (renamed or dropped), and the wiring is strict: every INSERT into public.complaints " \
+           "fails; rename it back" in out, out
+    with pytest.raises(psycopg2.Error):
+        query(conn, "INSERT INTO complaints (customer_id) VALUES (1)")
+    assert query(conn, "SELECT count(*) FROM complaints") == [(0,)]
+
+
 def test_status_shows_the_wirings_and_the_queue_and_pgscore_retry_drains_it(db_url, trained):
     """What stops a wiring from rescoring, as `pgscore status` says it, and `pgscore retry` (exit 1 while
     a profile still fails)."""

@@ -453,6 +453,7 @@ def _rescoring_status(cur):
         _say(f"rescoring: {len(wirings)} wiring{'' if len(wirings) == 1 else 's'}")
     for (rid, events, profiles, model, column, column_quoted, n_counters, event_found, profile_found, trigger_on,
          on_its_table, enabled, trigger, live, missing, no_event_key, unfed, renamed_to, *wiring) in wirings:
+        strict = wiring[5]
         again = ("and attach it again: " + attach_call(trigger_on if trigger_on and not on_its_table else events,
                                                         profiles, model, column, *wiring))
         line = (f"  {rid}: {events} -> {profiles}.{column_quoted}, model {model} "
@@ -481,6 +482,11 @@ def _rescoring_status(cur):
                      + f"; enable it with ALTER TABLE {events} ENABLE TRIGGER {trigger} (events inserted "
                        "meanwhile were not counted; window and recompute counters catch up at each profile's "
                        "next event, the others do not)")
+        elif missing and strict:
+            line += (f"{stop}its {', '.join(missing)} no longer exist{'s' if len(missing) == 1 else ''} (renamed or "
+                     f"dropped), and the wiring is strict: every INSERT into {events} fails; rename "
+                     f"{'it' if len(missing) == 1 else 'them'} back, or detach with SELECT "
+                     f"pgscore.detach_rescoring({lit(events)}) and attach it again with the new names")
         elif missing:
             line += (f"{stop}its {', '.join(missing)} no longer exist{'s' if len(missing) == 1 else ''} (renamed or "
                      "dropped): its events are kept and no counter changes, "
@@ -489,9 +495,13 @@ def _rescoring_status(cur):
                      + f"; rename {'it' if len(missing) == 1 else 'them'} back, then {command('retry')}, or detach "
                      f"with SELECT pgscore.detach_rescoring({lit(events)}) and attach it again with the new names")
         elif live is not None and unfed:
-            line += (f"{stop}{profiles} has no column {', '.join(unfed)}, which version {live} of {model} needs: its "
-                     f"events are counted and each profile they name is queued; add the column(s), then "
-                     f"{command('retry')}")
+            line += (f"{stop}{profiles} has no column {', '.join(unfed)}, which version {live} of {model} needs: "
+                     + (f"the wiring is strict, so every INSERT into {events} fails; add the column(s)" if strict else
+                        "its events are counted and each profile they name is queued; add the column(s), then "
+                        f"{command('retry')}"))
+        elif live is None and strict:
+            line += (f"{stop}no version of {model} is live, and the wiring is strict: every INSERT into {events} "
+                     f"fails until one is (make one live with: {command(f'activate {model} VERSION')})")
         elif live is None:
             line += ("\n     counters only: inserted events are counted and their profiles queued until a version "
                      f"of {model} is live (make one live with: {command(f'activate {model} VERSION')}, then: "

@@ -1695,8 +1695,9 @@ def _check_statements(plpy, GD, w: Wiring):
     try:
         model = Runtime.get(plpy, GD).resolve(w.model_name)
     except UnknownModel as e:
-        plpy.notice(f"pgscore: {e.message}; until it has a live version, events update the counters and "
-                    "queue each profile in pgscore.error_queue")
+        plpy.notice(f"pgscore: {e.message}; until it has a live version, "
+                    + ("every INSERT into the event table fails (the wiring is strict)" if w.strict else
+                       "events update the counters and queue each profile in pgscore.error_queue"))
         model = None
     by_name = model is not None and not batch.one_array(w.profiles.columns, None)
     for what, col in (("score", w.score_column), ("scored_at", w.scored_at_column)):
