@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 
 import joblib
 import numpy as np
@@ -611,3 +612,24 @@ def test_install_waits_for_a_lock_no_longer_than_its_lock_timeout(empty_db_url):
         holder.close()
     run = pgscore_cli("install", "--db", empty_db_url)
     assert run.returncode == 0 and migrate.current(empty_db_url) == migrate.head(), run.stderr
+
+
+def test_uninstall_waits_for_a_lock_no_longer_than_its_lock_timeout(db_url):
+    """Uninstall waits for a session left in a transaction that used pgscore, and every session after (a
+    score, a BI read) waits behind it: --lock-timeout bounds that as install's does (it waited for ever), and
+    the uninstall then changes nothing and says what to look for."""
+    holder = psycopg2.connect(db_url)
+    try:
+        with holder.cursor() as cur:  # a BI tool's transaction left open after it read a view
+            cur.execute("SELECT count(*) FROM pgscore.predictions")
+        t0 = time.monotonic()
+        run = pgscore_cli("uninstall", "--lock-timeout", "1s", "--db", db_url)
+        assert run.returncode == 1 and "removing pgscore waited too long for a lock" in run.stderr, run.stderr
+        assert "pg_stat_activity" in run.stderr and "Traceback" not in run.stderr, run.stderr
+        assert time.monotonic() - t0 < 60
+        assert migrate.current(db_url) == migrate.head()
+        assert query(db_url, "SELECT to_regclass('pgscore.models') IS NOT NULL") == [(True,)]
+    finally:
+        holder.close()
+    run = pgscore_cli("uninstall", "--db", db_url)
+    assert run.returncode == 0 and migrate.current(db_url) is None, run.stderr

@@ -126,7 +126,7 @@ def cmd_uninstall(args):
     if migrate.current(url) is None:
         _say("pgscore is not installed in this database")
         return 0
-    migrate.downgrade(url, "base")
+    migrate.downgrade(url, "base", lock_timeout=args.lock_timeout)
     _say("removed the pgscore schema (and plpython3u, if pgscore had created it)")
     return 0
 
@@ -943,6 +943,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("uninstall", help="remove the pgscore schema (alembic downgrade base)")
     db_opt(sp)
+    sp.add_argument("--lock-timeout", default="10s", metavar="DURATION", type=_duration,
+                    help="how long to wait for a lock another session holds on pgscore's objects (as PostgreSQL "
+                         "reads it: 10s, 1min; 0 waits for ever), then fail, changing nothing (default 10s): "
+                         "sessions that use pgscore wait behind the uninstall meanwhile")
     sp.set_defaults(func=cmd_uninstall)
 
     sp = sub.add_parser("status", help="schema revision, the database's Python, signing, who may write models, "

@@ -238,21 +238,26 @@ def upgrade(url: str, revision: str = "head", check_environment: bool = True,
     return report
 
 
-def downgrade(url: str, revision: str = "base") -> None:
-    """alembic downgrade; to base, also drop our (then empty) version table."""
+def downgrade(url: str, revision: str = "base", lock_timeout: str = LOCK_TIMEOUT) -> None:
+    """alembic downgrade in one transaction; to base, also drop our (then empty) version table. Like an
+    upgrade, it waits at most `lock_timeout` for a lock another session holds (every session that uses
+    pgscore waits behind it meanwhile), then fails, changing nothing."""
     from alembic import command
-    from sqlalchemy import Table, MetaData
+    from sqlalchemy import MetaData, Table, text
 
     libpq_dsn(url)  # an unparseable URL says so, not "removing pgscore failed"
+    cfg = alembic_config(url)
     try:
-        command.downgrade(alembic_config(url), revision)
-        if revision == "base":
-            engine = create_engine(url)
-            try:
-                with engine.begin() as conn:
+        engine = create_engine(url)
+        try:
+            with engine.connect() as conn, conn.begin():
+                cfg.attributes["connection"] = conn
+                conn.execute(text("SELECT pg_catalog.set_config('lock_timeout', :t, true)"), {"t": lock_timeout})
+                command.downgrade(cfg, revision)
+                if revision == "base":
                     Table(VERSION_TABLE, MetaData()).drop(conn, checkfirst=True)
-            finally:
-                engine.dispose()
+        finally:
+            engine.dispose()
     except Exception as e:  # noqa: BLE001
         orig = getattr(e, "orig", None) or e  # SQLAlchemy's wrapper, or psycopg2's own error (run_frozen)
         hint, detail = None, str(orig).strip()
@@ -273,6 +278,13 @@ def downgrade(url: str, revision: str = "base") -> None:
                     "WHERE tgfoid = 'pgscore.rescore_events'::regproc) AS t), and drop or change your own objects "
                     "that use pgscore (the Detail line lists them)")
         what = "removing pgscore" if revision == "base" else f"downgrading pgscore to revision {revision}"
+        if getattr(orig, "pgcode", None) == "55P03":
+            raise InstallError(f"{what} waited too long for a lock another session holds on one of pgscore's "
+                               "objects; nothing was changed", detail=detail,
+                               hint="find the session in pg_stat_activity (a transaction left open after it used "
+                                    "pgscore: state 'idle in transaction'), let it end, and run it again; or wait "
+                                    "longer with --lock-timeout (0: for ever; sessions that use pgscore wait behind "
+                                    "it meanwhile)") from e
         raise InstallError(f"{what} failed; nothing was changed", detail=detail, hint=hint) from e
 
 
