@@ -48,6 +48,7 @@ def test_worked_example_upgrade_downgrade_upgrade(db_url, tmp_path):
     rec = registry.show(db_url, "churn")
     assert rec["version"] == 1 and rec["live"]
     assert rec["history"][-1]["reason"] == "alembic downgrade a1"
+    assert "pgscore: churn version 1 is live again, as before alembic revision a1" in run.stderr, run.stderr
 
     run = alembic(example, db_url, "upgrade", "head")
     assert run.returncode == 0, run.stderr
@@ -65,7 +66,9 @@ def test_worked_example_upgrade_downgrade_upgrade(db_url, tmp_path):
 def test_undeploy_retires_when_nothing_was_live_before(db_url, tmp_path):
     example, *_ = make_example(tmp_path, 200, seed=5)
     assert alembic(example, db_url, "upgrade", "head").returncode == 0
-    assert alembic(example, db_url, "downgrade", "base").returncode == 0
+    run = alembic(example, db_url, "downgrade", "base")
+    assert run.returncode == 0 and "pgscore: churn retired (no version was live before alembic revision a1)" \
+        in run.stderr, run.stderr
     assert not registry.show(db_url, "churn")["live"]
     assert registry.show(db_url, "churn")["history"][-1]["action"] == "retire"
 

@@ -112,8 +112,10 @@ def undeploy_model(name, *, revision):
                     said, now[0][3] or "none given", back)
     if target is None:
         registry._call(conn, "SELECT pgscore.retire(%s, %s)", (name, why))
+        log.info("pgscore: %s retired (no version was live before alembic revision %s)", name, revision)
     else:
         registry._call(conn, "SELECT pgscore.rollback(%s, %s, %s)", (name, target, why))
+        log.info("pgscore: %s version %s is live again, as before alembic revision %s", name, target, revision)
 
 
 # the versions a revision stored (reason $2), one or more: made live with that reason, or stored with it
