@@ -205,6 +205,10 @@ SQL_CASES = [
     # (a regression model's NaN outcome, "not a finite number": tests/test_monitoring.py)
     ("record_outcome NaN", "SELECT pgscore.record_outcome('churn', '1', 'NaN'::float8)", (), "22023",
      "is not a class of binary model"),
+    ("record_outcome observed at infinity", "SELECT pgscore.record_outcome('churn', '1', 1, 'infinity')", (), "22023",
+     "observed_at infinity is not a point in time"),
+    ("record_outcome observed at -infinity", "SELECT pgscore.record_outcome('churn', '1', true, '-infinity')", (),
+     "22023", "observed_at -infinity is not a point in time"),
     ("refresh_monitoring negative relook", "SELECT * FROM pgscore.refresh_monitoring('-1 hour')", (), "22023",
      "relook"),
     ("match_outcomes NULL", "SELECT pgscore.match_outcomes(NULL)", (), "22004", "p_since"),

@@ -470,6 +470,29 @@ def test_outcomes_judge_the_newest_prediction_before_them(churn):
     assert rows == [(1, 0.9, True), (1, 0.2, True)]
 
 
+def test_an_outcome_observed_at_no_point_in_time_is_refused_and_one_days_ahead_noted(churn):
+    """observed_at 'infinity' (a sentinel date) is refused: such an outcome judged each newer prediction of
+    its entity in turn, for ever, whichever version made it (migration 0035); one days ahead is kept, with a
+    NOTICE that it pairs with the predictions logged until then."""
+    conn, model_id = churn
+    log_rows(conn, model_id, np.ones((1, 12)), [0.9], ago=["2 hours"], keys=["c1"])
+    for when in ("infinity", "-infinity"):
+        with pytest.raises(psycopg2.Error) as e:
+            query(conn, "SELECT pgscore.record_outcome('churn', 'c1', 1, %s::timestamptz)", (when,))
+        assert e.value.pgcode == "22023" and f"observed_at {when} is not a point in time" in e.value.pgerror
+    c = psycopg2.connect(conn.dsn)
+    try:
+        c.autocommit = True
+        with c.cursor() as cur:
+            cur.execute("SELECT pgscore.record_outcome('churn', 'c1', 1, now() + interval '3 days')")
+            cur.execute("SELECT pgscore.record_outcome('churn', 'c1', 0, now() + interval '1 hour')")
+        future = [n for n in c.notices if "is in the future" in n]
+        assert len(future) == 1 and "judges the newest prediction of the entity logged by then" in future[0], c.notices
+    finally:
+        c.close()
+    assert query(conn, "SELECT count(*) FROM pgscore.outcomes") == [(2,)]
+
+
 def test_outcomes_keep_their_prediction_and_find_one_logged_after_them(churn):
     """The prediction an outcome judges is kept with it (migration 0033). An outcome recorded before its
     prediction was logged (a transaction that committed late) finds it at the next refresh_monitoring, and a

@@ -23,6 +23,17 @@ BEGIN
                  WHEN p_outcome IS NULL THEN 'the outcome' ELSE 'observed_at' END
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    -- an outcome judges the newest prediction logged by observed_at: at infinity (a sentinel date) it would
+    -- judge each newer prediction in turn, for ever (migration 0035)
+    IF NOT isfinite(p_observed_at) THEN
+        RAISE EXCEPTION 'pgscore.record_outcome: observed_at % is not a point in time', p_observed_at
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'give when the outcome was observed (now() when it is not known); an outcome observed at infinity would judge every newer prediction of the entity in turn';
+    END IF;
+    IF p_observed_at > now() + interval '1 day' THEN
+        RAISE NOTICE 'pgscore.record_outcome: observed_at % is in the future', p_observed_at
+            USING DETAIL = 'The outcome judges the newest prediction of the entity logged by then: until then each refresh_monitoring pairs it with any newer one, of whichever version is live.';
+    END IF;
     -- the live version decides what an outcome must look like; a retired model, its newest version
     SELECT m.task, m.classes INTO v_task, v_classes
       FROM pgscore.models m
