@@ -251,13 +251,17 @@ def _status(url):
         if signing != "on":
             _say("\n".join(textwrap.wrap("WARNING: " + unsigned_warning(url), 100, subsequent_indent="  ")))
         cur.execute(_ROLES)
-        lacking = [f"{name} {'does not exist' if missing else 'lacks its grants'}" for name, missing, ok in cur.fetchall()
+        roles = cur.fetchall()
+        lacking = [f"{name} {'does not exist' if missing else 'lacks its grants'}" for name, missing, ok in roles
                    if missing or not ok]
         if lacking:
+            fix = ("restore the roles first (pg_dumpall --roles-only), then the dump" if any(m for _, m, _ in roles)
+                   else "its grants are in the dump's access lists, restored alone with: pg_restore -l DUMP | grep "
+                        "' ACL ' > acl.list; pg_restore -L acl.list -d DB DUMP (or restore the roles first, then the "
+                        "dump)")
             _say("\n".join(textwrap.wrap(
                 f"WARNING: roles: {'; '.join(lacking)} (a database restored into another cluster without its roles, "
-                "say): restore the roles first (pg_dumpall --roles-only), then the dump; docs/sql.md, Roles", 100,
-                subsequent_indent="  ")))
+                f"say): {fix}; docs/sql.md, Roles", 100, subsequent_indent="  ", break_on_hyphens=False)))
         cur.execute("""SELECT count(*), count(DISTINCT m.name), count(l.model_id),
                               count(*) FILTER (WHERE a.hmac_sha256 IS NULL)
                          FROM pgscore.models m
