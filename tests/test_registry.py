@@ -587,7 +587,8 @@ def test_cli_deploy_models_show_rollback(db_url, logit, tmp_path):
 
 def test_cli_activate_retire_and_a_deploy_not_made_live(db_url, logit, tmp_path):
     """A version deployed with --no-activate is made live by pgscore activate (a 'deploy' in the
-    history, with its reason); retire leaves none live; the hints name CLI commands, not SQL."""
+    history, with its reason); a version live before and made live again by activate is shown as 'activate'
+    (a 'deploy' in the deployments); retire leaves none live; the hints name CLI commands, not SQL."""
     path = tmp_path / "churn.joblib"
     joblib.dump(logit, path)
     feats = ",".join(NAMES)
@@ -597,7 +598,12 @@ def test_cli_activate_retire_and_a_deploy_not_made_live(db_url, logit, tmp_path)
     run = pgscore_cli("activate", "churn", "2", "--reason", "shadow test passed", "--db", db_url)
     assert run.returncode == 0 and "churn version 2 is live" in run.stdout, run.stderr
     show = pgscore_cli("show", "churn", "--db", db_url).stdout
-    assert "churn version 2 (model_id" in show and "deploy   v2 by postgres: shadow test passed" in show
+    assert "churn version 2 (model_id" in show and "deploy   v2 by postgres: shadow test passed" in show, show
+    assert "activate" not in show, show
+    assert pgscore_cli("activate", "churn", "1", "--reason", "back", "--db", db_url).returncode == 0
+    assert "activate v1 by postgres: back" in pgscore_cli("show", "churn", "--db", db_url).stdout
+    assert [h["action"] for h in registry.show(db_url, "churn")["history"]] == ["deploy", "deploy", "deploy"]
+    assert pgscore_cli("activate", "churn", "2", "--db", db_url).returncode == 0
     run = pgscore_cli("retire", "churn", "--reason", "sunset", "--db", db_url)
     assert run.returncode == 0 and "churn has no live version" in run.stdout
     assert query(db_url, "SELECT count(*) FROM pgscore.model_versions WHERE name = 'churn' AND live") == [(0,)]

@@ -687,7 +687,8 @@ def cmd_show(args):
                                     for k, v in (r["metrics"] or {}).items()) or "-"))
     _say("  history:")
     for h in r["history"]:
-        _say(f"    {h['deployed_at']:%Y-%m-%d %H:%M:%S} {h['action']:<8} v{h['version']} by {h['deployed_by']}"
+        action = "activate" if h.get("activated") else h["action"]  # (a version live before, made live again)
+        _say(f"    {h['deployed_at']:%Y-%m-%d %H:%M:%S} {action:<8} v{h['version']} by {h['deployed_by']}"
              + (f": {h['reason']}" if h["reason"] else ""))
     return 0
 

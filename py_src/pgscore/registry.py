@@ -290,9 +290,13 @@ def show(db, name, version=None) -> dict:
             what = f"version {version} of model {name!r}" if version else f"model {name!r}"
             raise UnknownModel(f"there is no {what}")
         rec = dict(zip(MODEL_COLUMNS, rows[0]))
-        rec["history"] = [dict(zip(("deployment_id", "version", "action", "reason", "deployed_at", "deployed_by"), r))
+        # (`activated`: a 'deploy' of a version that was live before, made live again by activate)
+        rec["history"] = [dict(zip(("deployment_id", "version", "action", "reason", "deployed_at", "deployed_by",
+                                    "activated"), r))
                           for r in _call(conn, "SELECT d.deployment_id, m.version, d.action, d.reason, d.deployed_at, "
-                                         "d.deployed_by FROM pgscore.deployments d JOIN pgscore.models m "
+                                         "d.deployed_by, d.action = 'deploy' AND EXISTS (SELECT 1 FROM pgscore.deployments e "
+                                         "WHERE e.model_id = d.model_id AND e.deployment_id < d.deployment_id) "
+                                         "FROM pgscore.deployments d JOIN pgscore.models m "
                                          "USING (model_id) WHERE d.model_name = %s ORDER BY d.deployment_id",
                                          (name,))]
         return rec
