@@ -450,6 +450,13 @@ def test_status_says_a_strict_wiring_fails_its_inserts_where_another_would_queue
         query(conn, "INSERT INTO complaints (customer_id) VALUES (1)")
     assert e.value.pgcode == "42704"  # (no model churn: a retired one's would be 55000)
     registry.deploy(db_url, "churn", model, X, y, feature_names=CHURN_FEATURES)
+    run = pgscore_cli("retire", "churn", "--db", db_url)  # says what it does to the strict wiring
+    assert run.returncode == 0 and "WARNING: public.complaints is wired to rescore with churn in strict mode: every " \
+        "INSERT into it fails until a version is made live" in run.stdout, run.stdout + run.stderr
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "INSERT INTO complaints (customer_id) VALUES (1)")
+    assert e.value.pgcode == "55000", e.value.pgerror
+    assert pgscore_cli("activate", "churn", "1", "--db", db_url).returncode == 0
     query(conn, "ALTER TABLE customers RENAME COLUMN support_calls TO calls")  # a counter's column
     out = pgscore_cli("status", "--db", db_url).stdout
     assert "no longer exists (renamed or dropped), and the wiring is strict: every INSERT into public.complaints " \

@@ -714,9 +714,20 @@ def cmd_activate(args):
 def cmd_retire(args):
     from pgscore import registry
 
-    registry.retire(resolve_db(args), args.name, args.reason)
+    import psycopg2
+
+    url = resolve_db(args)
+    registry.retire(url, args.name, args.reason)
     _say(f"{args.name} has no live version: scoring it fails, and rescoring queues its profiles, until a "
          f"version is made live ({command(f'activate {args.name} VERSION')})")
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT pg_catalog.string_agg(r.event_table, ', ' ORDER BY r.event_table) FROM pgscore.rescoring r "
+                    "WHERE r.model_name = %s AND r.strict", (args.name,))
+        (strict,), = cur.fetchall()
+    conn.close()
+    if strict:
+        _say(f"WARNING: {strict} {'is' if ', ' not in strict else 'are'} wired to rescore with {args.name} in strict "
+             f"mode: every INSERT into {'it' if ', ' not in strict else 'them'} fails until a version is made live")
     return 0
 
 

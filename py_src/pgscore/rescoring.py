@@ -836,6 +836,8 @@ def _rescore(plpy, GD, w: Wiring, again=True):
         if r["live"] != plans.model_id:  # deployed, rolled back or retired since these plans were made
             plans = _plans(plpy, GD, w)
             r, keys, failures = _read(plpy, w, plans)
+        elif plans.model is None:  # still none live: the reason as it is now (a model deployed and retired
+            plans = _plans(plpy, GD, w)  # since this backend found there was none, say)
     except plpy.SPIError as e:  # the counters or the profiles cannot be read: keep the events, queue all
         if w.strict or _must_raise(e):
             raise
