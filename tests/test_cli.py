@@ -381,7 +381,9 @@ def test_demo_runs_end_to_end():
                 f"{base / 'data'}") in said, said
         # the drift report lands in the cluster's own directory, not beside it
         assert f"wrote the drift report with charts to {base / 'data' / 'drift-report.html'}\n" in run.stdout
-        assert (base / "data" / "drift-report.html").read_text().startswith("<!DOCTYPE html>")
+        html = (base / "data" / "drift-report.html").read_text()
+        assert html.startswith("<!DOCTYPE html>") and "rollups refreshed up to" in html
+        assert "--no-refresh" not in html  # (the demo refreshes; the report said it had not)
         assert sorted(p.name for p in base.iterdir()) == ["data"]
         assert run.stdout.rstrip().endswith(f"stop the database with: pgscore db stop --data-dir {base / 'data'}")
         for ln in scored:  # SQL and Python agree to the printed digits

@@ -216,7 +216,8 @@ def _monitoring(url, y, report_path, say, data_dir):
     conn = psycopg2.connect(url)
     try:
         windows = report.check_args(conn, "churn", "1 hour")
-        data = report.collect(conn, "churn", "1 hour", windows, refreshed=None, charts=True)
+        # (refreshed again, as pgscore drift does: the report says up to when its rollups go)
+        data = report.collect(conn, "churn", "1 hour", windows, refreshed=report.refresh(conn), charts=True)
     finally:
         conn.close()
     try:
