@@ -2070,3 +2070,37 @@ def test_a_wiring_that_cannot_run_queues_its_profiles_with_their_events(shop):
     query(shop, "ALTER TABLE customers RENAME COLUMN support_calls TO calls")
     ids = sorted(r[0] for r in query(shop, "INSERT INTO complaints (customer_id) VALUES (4), (4) RETURNING complaint_id"))
     assert query(shop, "SELECT entity_key, sqlstate, cause->'event_ids' FROM pgscore.error_queue") == [("4", "42703", ids)]
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["scored-in-sql", "scored-in-python"])
+def test_a_profile_table_with_inheritance_children_counts_and_scores_its_own_rows(shop, trained, fast):
+    """A profile table that others inherit from (an archive of old customers, say): its unique key covers its
+    own rows only, and a child's row of the same key was counted and scored as well (UPDATE without ONLY).
+    Rescoring and score_table touch the table's own rows; the child's stay as they were."""
+    model, X, y = trained
+    if not fast:  # a model SQL does not score: the profiles are read into Python and written back
+        from sklearn.ensemble import RandomForestClassifier
+
+        model = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
+        registry.deploy(shop.dsn, "churn", model, X, y, feature_names=CHURN_FEATURES)
+    attach(shop)
+    query(shop, "CREATE TABLE archived (archived_on date) INHERITS (customers)")
+    query(shop, "INSERT INTO archived SELECT * FROM ONLY customers WHERE id <= 5")  # same keys, other rows
+    query(shop, "UPDATE archived SET support_calls = 100, churn_score = -1")
+    before = dict(query(shop, "SELECT id, support_calls FROM ONLY customers WHERE id <= 3"))
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (1), (2), (2), (3)")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (3)")  # a single-row statement too
+    after = dict(query(shop, "SELECT id, support_calls FROM ONLY customers WHERE id <= 3"))
+    assert {k: after[k] - before[k] for k in after} == {1: 1, 2: 2, 3: 2}
+    assert query(shop, "SELECT id, support_calls, churn_score FROM archived ORDER BY id") == \
+        [(i, 100, -1.0) for i in range(1, 6)]
+    assert query(shop, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'trigger'") == [(4,)]
+    rows = query(shop, f"SELECT ARRAY[{', '.join(CHURN_FEATURES)}]::float8[], churn_score FROM ONLY customers "
+                       "WHERE id <= 3 ORDER BY id")
+    want = model.predict_proba(np.array([r[0] for r in rows], dtype=float))[:, 1]
+    assert np.max(np.abs(np.array([r[1] for r in rows]) - want)) < 1e-9
+    n_rows = query(shop, "SELECT count(*) FROM ONLY customers")[0][0]
+    query(shop, "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', p_chunk_size => 7)")
+    assert query(shop, "SELECT count(DISTINCT entity_key), count(*) FROM pgscore.prediction_log "
+                       "WHERE source = 'batch'") == [(n_rows, n_rows)]
+    assert query(shop, "SELECT count(*) FROM archived WHERE churn_score <> -1 OR support_calls <> 100") == [(0,)]

@@ -582,7 +582,8 @@ def key_hint(plpy, keys: dict, name, column) -> str:
             f"primary key refuses): CREATE UNIQUE INDEX ON {name} ({col})")
 
 
-_RELKIND = "SELECT c.relkind::pg_catalog.text AS k FROM pg_catalog.pg_class c WHERE c.oid = $1"
+# (qualified: the rescoring trigger reads it too, and its statements run under any search_path)
+RELKIND = "SELECT c.relkind::pg_catalog.text AS k FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $1"
 _HAS_PRIMARY_KEY = ("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = $1 AND i.indisprimary) "
                     "AS pk")
 
@@ -606,7 +607,12 @@ class TablePlans:
 
     def __init__(self, plpy, model, table, key, into, log):
         q = plpy.quote_ident
-        if plpy.execute(plpy.prepare(_RELKIND, ["pg_catalog.regclass"]), [table])[0]["k"] == "m":
+        relkind = plpy.execute(plpy.prepare(RELKIND, ["pg_catalog.regclass"]), [table])[0]["k"]
+        # the table's own rows, not those of tables that inherit from it: its unique index covers its own
+        # only, and a child's row of the same key would be scored and written as the parent's (a
+        # partitioned table's rows are its partitions', which its unique index covers)
+        rows = table if relkind == "p" else f"ONLY {table}"
+        if relkind == "m":
             # it may have a unique index, but takes no UPDATE ("cannot lock rows in materialized view")
             raise InvalidModel(f"{table} is a materialized view, whose rows take no UPDATE: score_table writes "
                                "each score into its row", sqlstate="42809",
@@ -652,7 +658,7 @@ class TablePlans:
                     f"AS data, pg_catalog.array_agg(s.o) = pg_catalog.array_agg(s.o ORDER BY s.o) AS in_order "
                     f"FROM (SELECT t.{k}::pg_catalog.text AS k, COALESCE({self.fmt.sql(feats)}, "
                     f"{self.fmt.sql(EMPTY)}) AS b, t.{k} AS o "
-                    f"FROM {table} AS t {where} ORDER BY t.{k} LIMIT $1 FOR NO KEY UPDATE OF t) AS s")
+                    f"FROM {rows} AS t {where} ORDER BY t.{k} LIMIT $1 FOR NO KEY UPDATE OF t) AS s")
 
         self.first = plpy.prepare(select(wheres[0]), ["pg_catalog.int4"])
         self.next = plpy.prepare(select(wheres[1]), ["pg_catalog.int4", "pg_catalog.text"])
@@ -663,7 +669,7 @@ class TablePlans:
                                          "w.l, ") if self.labelled else ("", "k, s", "", "", ""))
 
         def write(fmt):  # $2: the scores in pgarray format fmt
-            update = (f"UPDATE {table} AS t SET {q(into)} = s.s FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
+            update = (f"UPDATE {rows} AS t SET {q(into)} = s.s FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
                       f"pg_catalog.unnest({fmt.sql('$2')}){unnest}) AS s({named}) "
                       f"WHERE t.{k} = s.k::{ktype} AND t.{k} >= $3::{ktype} AND t.{k} <= $4::{ktype}")
             args = ["pg_catalog.text[]", fmt.type, "pg_catalog.text", "pg_catalog.text"]
@@ -688,7 +694,7 @@ class TablePlans:
             def chunk(where):
                 return (f"WITH c AS MATERIALIZED (SELECT t.{k} AS k, {z} AS z"
                         + (f", {feats}::pg_catalog.float8[] AS f" if log else "") +
-                        f" FROM {table} AS t {where} ORDER BY t.{k} LIMIT $1 FOR NO KEY UPDATE OF t), "
+                        f" FROM {rows} AS t {where} ORDER BY t.{k} LIMIT $1 FOR NO KEY UPDATE OF t), "
                         "ok AS MATERIALIZED (SELECT COALESCE(pg_catalog.bool_and(COALESCE("
                         f"c.z > '-Infinity'{f8} AND c.z < 'Infinity'{f8}, false)), true) "
                         # keys out of order: one changed while its lock was waited for (the path below reads again)
@@ -697,7 +703,7 @@ class TablePlans:
                         "(SELECT c.k FROM c ORDER BY c.k DESC LIMIT 1) AS hi FROM c), "
                         # the key range, as the statements above give it: the planner knows nothing of
                         # the chunk's size and would otherwise join the whole table
-                        f"u AS (UPDATE {table} AS t SET {q(into)} = {link('c.z')} FROM c WHERE t.{k} = c.k "
+                        f"u AS (UPDATE {rows} AS t SET {q(into)} = {link('c.z')} FROM c WHERE t.{k} = c.k "
                         f"AND t.{k} >= (SELECT ok.lo FROM ok) AND t.{k} <= (SELECT ok.hi FROM ok) "
                         f"AND (SELECT ok.ok FROM ok) RETURNING c.k::pg_catalog.text AS k, {link('c.z')} AS s"
                         + (", c.f) " if log else ") ") +

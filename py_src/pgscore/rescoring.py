@@ -216,6 +216,11 @@ class Wiring:
         # the profile table and its partitions (read once: a partition attached later is seen when the wiring is
         # read again), then whether PostgreSQL computes columns of theirs (see computed_sql)
         self.tree = [int(self.profiles.oid)] + [int(o) for o in plpy.execute(_TREE % int(self.profiles.oid))[0]["o"] or []]
+        # the profile table's own rows, not those of tables that inherit from it (its unique key covers its
+        # own only: a child's row of the same key would be counted and scored as well); a partitioned
+        # table's rows are its partitions'
+        kind = plpy.execute(plpy.prepare(batch.RELKIND, ["pg_catalog.oid"]), [self.profiles.oid])[0]["k"]
+        self.profile_rows = self.profiles.name if kind == "p" else f"ONLY {self.profiles.name}"
         self.computed = plpy.execute(f"SELECT {computed_sql(self.tree)} AS c")[0]["c"]
 
     def plans_for(self, plpy, model, retry=False, error=None) -> "Plans":
@@ -300,7 +305,7 @@ class Sql:
         self.lit = plpy.quote_literal
         self.src = source
         self.fmt = batch.features_format(plpy)
-        self.P, E = w.profiles.name, w.events.name
+        self.P, E = w.profile_rows, w.events.name
         self.ek, self.pk = q(w.event_key), q(w.profile_key)
         self.ktype = w.key_type
         idc = q(w.event_id_column) if w.event_id_column else None
@@ -411,7 +416,7 @@ class Sql:
         return f"WITH l AS MATERIALIZED ({rows}) " + keys_sql(self.ek, self.src, cond)
 
     def create(self) -> str:
-        return (f"INSERT INTO {self.P} AS p ({self.pk}) SELECT DISTINCT e.{self.ek} FROM {self.src} AS e "
+        return (f"INSERT INTO {self.w.profiles.name} AS p ({self.pk}) SELECT DISTINCT e.{self.ek} FROM {self.src} AS e "
                 f"WHERE e.{self.ek} IS NOT NULL ORDER BY 1 ON CONFLICT ({self.pk}) DO NOTHING")
 
     def counters_only(self, keyed=False) -> str:
