@@ -638,3 +638,28 @@ def test_uninstall_waits_for_a_lock_no_longer_than_its_lock_timeout(db_url):
         holder.close()
     run = pgscore_cli("uninstall", "--db", db_url)
     assert run.returncode == 0 and migrate.current(db_url) is None, run.stderr
+
+
+def test_status_gives_the_statement_that_fills_gaps_of_partitions_beyond_a_year(db_url):
+    """Partitions made far ahead (over a year) leave days that `maintain --days-ahead` (366 at most) cannot
+    reach: status gives one statement that creates them all, in blocks of 367 days; run, status is clean."""
+    import datetime
+
+    (today,), = query(db_url, "SELECT (now() AT TIME ZONE 'UTC')::date")
+    far = today + datetime.timedelta(days=800)
+    query(db_url, "SELECT pgscore.create_log_partitions(0, %s)", (far,))
+    try:
+        out = pgscore_cli("status", "--db", db_url).stdout.replace("\n  ", " ")
+        assert "and 787 more (UTC), though later days have one" in out, out  # days 8 to 799
+        fix = out.split("create them with: ")[1].split("\n")[0]
+        assert fix.startswith("SELECT pgscore.create_log_partitions(366, d::date) FROM"), fix
+        query(db_url, fix)
+        out = pgscore_cli("status", "--db", db_url).stdout
+        assert "WARNING: no partition" not in out, out
+        assert "prediction log: daily partitions until " in out, out  # (the last block goes past `far`)
+    finally:
+        for (name,) in query(db_url, "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                                     "WHERE i.inhparent = 'pgscore.prediction_log'::regclass AND c.relname > %s "
+                                     "AND c.relname <> 'prediction_log_default'",
+                             (f"prediction_log_{today + datetime.timedelta(days=7):%Y%m%d}",)):
+            query(db_url, f"DROP TABLE pgscore.{name}")

@@ -361,3 +361,28 @@ def test_0029_refuses_a_drift_window_shorter_than_5_minutes_and_says_which(empty
         query(empty_db_url, "INSERT INTO pgscore.drift_windows (window_name, length) VALUES ('7', '7')")
     query(empty_db_url, "INSERT INTO pgscore.drift_windows (window_name, length) VALUES ('5 minutes', '5 minutes')")
     migrate.downgrade(empty_db_url, "base")
+
+
+def test_0035_takes_an_outcome_recorded_at_infinity_as_observed_when_recorded(empty_db_url):
+    """Outcomes recorded at infinity before 0035 (which refuses it) judged each newer prediction in turn: the
+    upgrade takes them as observed when they were recorded, to be paired again by the next refresh, and
+    leaves the others as they are."""
+    migrate.upgrade(empty_db_url, "0034")
+    X, y, names = datasets.churn(300, seed=2)
+    registry.deploy(empty_db_url, "churn", LogisticRegression(max_iter=500).fit(X, y), X, y, feature_names=names)
+    query(empty_db_url, "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, logged_at) "
+                        "SELECT 1, k, '{1}', s, 'query', now() - interval '1 hour' "
+                        "FROM (VALUES ('a', 0.1), ('b', 0.2)) AS v(k, s)")
+    for key, when in (("a", "infinity"), ("b", "now")):
+        query(empty_db_url, "SELECT pgscore.record_outcome('churn', %s, 1, %s::timestamptz)", (key, when))
+    query(empty_db_url, "UPDATE pgscore.outcomes SET recorded_at = now() - interval '10 minutes'")
+    (kept,), = query(empty_db_url, "SELECT observed_at FROM pgscore.outcomes WHERE entity_key = 'b'")
+    migrate.upgrade(empty_db_url)
+    rows = query(empty_db_url, "SELECT entity_key, observed_at = recorded_at, judged_at IS NULL FROM pgscore.outcomes "
+                               "ORDER BY entity_key")
+    assert rows == [("a", True, True), ("b", False, False)], rows
+    assert query(empty_db_url, "SELECT observed_at FROM pgscore.outcomes WHERE entity_key = 'b'") == [(kept,)]
+    query(empty_db_url, "SELECT * FROM pgscore.refresh_monitoring()")
+    assert query(empty_db_url, "SELECT entity_key, judged_score FROM pgscore.outcomes ORDER BY 1") == \
+        [("a", 0.1), ("b", 0.2)]
+    migrate.downgrade(empty_db_url, "base")

@@ -1,6 +1,8 @@
 """record_outcome refuses an observed_at that is not a point in time (infinity, a sentinel date some applications
 use: the outcome would judge each newer prediction of its entity in turn, for ever, whichever version made it),
 with SQLSTATE 22023, and notes one more than a day ahead (it pairs with the predictions logged until then).
+Outcomes recorded at infinity before are taken as observed when they were recorded, and paired again by the
+next refresh_monitoring (the downgrade keeps them so).
 
 Revision ID: 0035
 Revises: 0034

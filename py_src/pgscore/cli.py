@@ -300,9 +300,10 @@ def _status(url):
                  f"retention cannot drop by the day; create them with: {command('maintain')} (daily, from cron)")
         if gaps:  # days dropped by hand, or partitions made ahead of days that have none
             need = (gaps[-1] - today).days  # maintain creates up to 366 days ahead
+            # (beyond maintain's 366 days: blocks of 367 days from the first missing one to the last)
             fix = (command("maintain" + (f" --days-ahead {need}" if need > 7 else "")) if need <= 366 else
-                   f"SELECT pgscore.create_log_partitions({min((gaps[-1] - gaps[0]).days, 366)}, "
-                   f"'{gaps[0]:%Y-%m-%d}')")
+                   f"SELECT pgscore.create_log_partitions(366, d::date) FROM pg_catalog.generate_series("
+                   f"'{gaps[0]:%Y-%m-%d}'::date, '{gaps[-1]:%Y-%m-%d}'::date, '367 days') AS d")
             days = ", ".join(f"{g:%Y-%m-%d}" for g in gaps[:5]) + (f" and {len(gaps) - 5} more" if len(gaps) > 5 else "")
             _say(f"prediction log: WARNING: no partition for {days} (UTC), though later days have one (until "
                  f"{last:%Y-%m-%d}): {'their' if len(gaps) > 1 else 'that day' + chr(39) + 's'} rows will go to the "
@@ -717,14 +718,22 @@ def cmd_retire(args):
     import psycopg2
 
     url = resolve_db(args)
+    # the tables wired to it in strict mode, whose INSERTs fail meanwhile (asked first: the retire is the last
+    # thing that can fail); a role that may retire reads the wirings (pgscore_admin)
+    conn = psycopg2.connect(url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT pg_catalog.string_agg(r.event_table, ', ' ORDER BY r.event_table) "
+                        "FROM pgscore.rescoring r WHERE r.model_name = %s AND r.strict", (args.name,))
+            (strict,), = cur.fetchall()
+    except psycopg2.errors.InsufficientPrivilege:
+        strict = None  # (retire itself then says what the role lacks)
+    finally:
+        conn.close()
     registry.retire(url, args.name, args.reason)
-    _say(f"{args.name} has no live version: scoring it fails, and rescoring queues its profiles, until a "
-         f"version is made live ({command(f'activate {args.name} VERSION')})")
-    with psycopg2.connect(url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT pg_catalog.string_agg(r.event_table, ', ' ORDER BY r.event_table) FROM pgscore.rescoring r "
-                    "WHERE r.model_name = %s AND r.strict", (args.name,))
-        (strict,), = cur.fetchall()
-    conn.close()
+    _say(f"{args.name} has no live version: scoring it fails, and rescoring on INSERT queues its profiles (fails "
+         f"the INSERT, where wired in strict mode), until a version is made live "
+         f"({command(f'activate {args.name} VERSION')})")
     if strict:
         _say(f"WARNING: {strict} {'is' if ', ' not in strict else 'are'} wired to rescore with {args.name} in strict "
              f"mode: every INSERT into {'it' if ', ' not in strict else 'them'} fails until a version is made live")

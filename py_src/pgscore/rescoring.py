@@ -1142,13 +1142,13 @@ def _score(model, keys, data, failures, fmt) -> tuple[list, list | None]:
                     label, s = model.predict_row(x)
                     return [s], [label]
                 return [model.score_row(x)], None
-        X = fmt.decode(data, len(keys), model.n, keys)
+        X = fmt.decode(data, len(keys), model.n, keys, model)
         scores, labels = model.scores_and_labels(X)
         return scores.tolist(), labels
     except Exception:  # noqa: BLE001 - find the rows at fault, one by one
         pass
     out, labels = [], ([] if labelled else None)
-    for k, x in zip(keys, _rows(fmt, data, len(keys), model.n, keys)):
+    for k, x in zip(keys, _rows(fmt, data, len(keys), model.n, keys, model)):
         label = s = None
         try:
             if isinstance(x, Exception):
@@ -1167,10 +1167,10 @@ def _score(model, keys, data, failures, fmt) -> tuple[list, list | None]:
     return out, labels
 
 
-def _rows(fmt, data, n, width, keys):
+def _rows(fmt, data, n, width, keys, model=None):
     """Each row's features, or the reason they cannot be read: only the rows at fault fail."""
     try:
-        return fmt.decode(data, n, width, keys).tolist()
+        return fmt.decode(data, n, width, keys, model).tolist()
     except Exception:  # noqa: BLE001 - read them one by one
         pass
     try:
@@ -1180,7 +1180,7 @@ def _rows(fmt, data, n, width, keys):
     out = []
     for k, image in zip(keys, images):
         try:
-            out.append(fmt.decode(image, 1, width, [k])[0].tolist())
+            out.append(fmt.decode(image, 1, width, [k], model)[0].tolist())
         except Exception as e:  # noqa: BLE001 - this row's reason
             out.append(_unreadable(e))
     return out

@@ -323,10 +323,14 @@ def refused_features(refuses, X, i) -> list[int]:
     return out
 
 
+_TRIED_ALONE = 8  # a row holding more values of the kind than this names them all, untried (an error path
+# that rescoring may take row by row, each try a call of scikit-learn's)
+
+
 def _bad_features(names, X, kind, alone=None) -> tuple[str, str | None]:
     """The first row's features holding values of the kind `refusal` named, as text, and the first one's name.
-    Where several do, `alone(row, cols, kind)` says which of them the model refuses on their own (an
-    imputer takes the others'); all are named where it names none."""
+    Where several do (up to _TRIED_ALONE), `alone(row, cols, kind)` says which of them the model refuses on
+    their own (an imputer takes the others'); all are named where it names none."""
     from pgscore.compiled import F32_INF
 
     row = list(X[0])
@@ -338,7 +342,7 @@ def _bad_features(names, X, kind, alone=None) -> tuple[str, str | None]:
         elif isinstance(v, float) and (math.isinf(v) or kind == "float32" and abs(v) >= F32_INF):
             if kind != "NaN":
                 found.append((j, f"{'Infinity' if math.isinf(v) else repr(float(v))} in feature {name!r}"))
-    if len(found) > 1 and alone is not None:
+    if 1 < len(found) <= _TRIED_ALONE and alone is not None:
         refused = set(alone(row, [j for j, _ in found], kind))
         found = [f for f in found if f[0] in refused] or found
     return ", ".join(t for _, t in found), (names[found[0][0]] if found else None)
@@ -361,6 +365,7 @@ class Runtime:
         self.row_plans = None  # the row path's own (live_plan, by_version), made at its first call
         self.meta_plan = plpy.prepare(_META, ["pg_catalog.int8"])
         self.load_plan = plpy.prepare(_LOAD, ["pg_catalog.int8"])
+        self._exists = None  # _EXISTS, prepared when first asked (_unknown)
         self.clock = backend.clock()
         self.statement = None
         self.current: dict = {}  # (name, version) -> Loaded, for self.statement
@@ -413,8 +418,11 @@ class Runtime:
         return model
 
     def _unknown(self, name, version=None, retired=False):
-        exists = self.plpy.execute(self.plpy.prepare(_EXISTS, ["pg_catalog.text"]), [name])
-        if not exists:
+        if not retired:  # (a model retired exists; rescoring asks at each statement while none is live)
+            if self._exists is None:
+                self._exists = self.plpy.prepare(_EXISTS, ["pg_catalog.text"])
+            exists = self._exists.execute([name])
+        if not retired and not exists:
             raise UnknownModel(f"there is no model {name!r}", hint="list models with: SELECT * FROM pgscore.model_versions")
         if version is not None:
             raise UnknownModel(f"there is no version {version} of model {name!r}")

@@ -100,3 +100,10 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION pgscore.record_outcome(text, text, text, timestamptz) IS 'Record what actually happened to an entity (one of a classifier''s classes, or a regressor''s number), observed at p_observed_at; it judges the newest prediction of the model for that entity logged by then. Returns the outcome_id';
+-- outcomes recorded at infinity before: observed when they were recorded (what record_outcome takes for an
+-- outcome whose time is not given), and paired again by the next refresh_monitoring, as one never looked at
+-- (the infinity is not kept: a downgrade leaves them so)
+UPDATE pgscore.outcomes
+   SET observed_at = recorded_at, judged_model_id = NULL, predicted_at = NULL, judged_score = NULL,
+       judged_label = NULL, judged_at = NULL
+ WHERE observed_at = 'infinity'::timestamptz OR observed_at = '-infinity'::timestamptz;
