@@ -1690,6 +1690,8 @@ def test_a_role_that_cannot_write_the_counters_fails_the_insert(shop, clerk):
     query(shop, "RESET ROLE")
     assert "rescoring public.customers for public.complaints failed: permission denied for table customers" in e.value.pgerror
     assert "needs SELECT and UPDATE on public.customers" in e.value.diag.message_hint
+    # the sample wiring's window counter recounts the event table: its SELECT is named too
+    assert "SELECT on public.complaints (a counter recounts it)" in e.value.diag.message_hint
     assert query(shop, "SELECT count(*) FROM complaints") == [(0,)]
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
     query(shop, f"GRANT UPDATE ON customers TO {clerk}")
@@ -1715,6 +1717,9 @@ def test_a_profile_that_row_level_security_hides_fails_the_insert(shop, clerk):
     query(shop, "RESET ROLE")
     # (PostgreSQL refuses the rule's INSERT of the hidden key: 'new row violates row-level security policy')
     assert "rescoring public.customers for public.complaints failed: " in e.value.pgerror
+    hint = e.value.diag.message_hint or ""  # the policy, not a grant, as the reason
+    assert "a row-level security policy on public.customers keeps the role inserting into public.complaints " \
+        "from writing the profiles its events name" in hint and "needs SELECT" not in hint, hint
     assert query(shop, "SELECT customer_id FROM complaints") == [(6,)]
 
 

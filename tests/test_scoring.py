@@ -214,6 +214,17 @@ def test_write_back_skips_rows_with_a_null_key(conn, name):
     query(conn, fix)  # as the hint says: now it scores
     query(conn, "CALL pgscore.score_table(%s, 'nk2', 'id', 's')", (name,))
     assert query(conn, "SELECT count(s) FROM nk2") == [(25,)]
+    # partitioned by another column: no unique index of id alone can be made; the hint says what can be done
+    query(conn, "CREATE TABLE nk3 (LIKE rows, part int NOT NULL DEFAULT 1, PRIMARY KEY (id, part)) "
+                "PARTITION BY LIST (part); CREATE TABLE nk3_1 PARTITION OF nk3 FOR VALUES IN (1); "
+                "INSERT INTO nk3 SELECT * FROM rows")
+    err = sql_error(conn, "CALL pgscore.score_table(%s, 'nk3', 'id', 's')", (name,))
+    assert err.pgcode == "42P10" and "public.nk3 is partitioned by part, and PostgreSQL makes no unique index of it " \
+        "without that column, so id alone cannot be one: score each partition by its own key" in str(err), str(err)
+    assert "ALTER TABLE public.nk3 ADD" not in str(err) and "CREATE UNIQUE INDEX ON public.nk3 (" not in str(err)
+    query(conn, "CREATE UNIQUE INDEX ON nk3_1 (id)")  # as the hint says: the partition scores
+    query(conn, "CALL pgscore.score_table(%s, 'nk3_1', 'id', 's')", (name,))
+    assert query(conn, "SELECT count(s) FROM nk3") == [(25,)]
     # a view takes no primary key: the hint does not say to add one
     query(conn, "CREATE VIEW nk_view AS SELECT * FROM rows")
     err = sql_error(conn, "CALL pgscore.score_table(%s, 'nk_view', 'id', 's')", (name,))

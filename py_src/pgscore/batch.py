@@ -574,6 +574,13 @@ def key_hint(plpy, keys: dict, name, column) -> str:
         return (f"{name} is a {kind}: use the table it reads from (pgscore.predict_batch scores the rows of "
                 "any query without writing them back)")
     col = plpy.quote_ident(column)
+    parts = plpy.execute(plpy.prepare(_PARTITION_KEY, ["pg_catalog.regclass"]), [name])[0]["cols"]
+    if parts is not None and column not in parts:  # a unique index of a partitioned table holds its partition key
+        return (f"{name} is partitioned by {', '.join(parts)}, and PostgreSQL makes no unique index of it without "
+                f"{'that column' if len(parts) == 1 else 'those columns'}, so {column} alone cannot be one: score "
+                f"each partition by its own key (CREATE UNIQUE INDEX ON <partition> ({col}), then score the "
+                "partition), or use pgscore.predict_batch, which scores the rows of any query without writing them "
+                "back")
     if plpy.execute(plpy.prepare(_HAS_PRIMARY_KEY, ["pg_catalog.regclass"]), [name])[0]["pk"]:  # of several columns
         return (f"its primary key has several columns, and no column of its own names a row; if {column}'s values "
                 f"are unique: CREATE UNIQUE INDEX ON {name} ({col}); else add a key of one column: ALTER TABLE "
@@ -584,6 +591,12 @@ def key_hint(plpy, keys: dict, name, column) -> str:
 
 # (qualified: the rescoring trigger reads it too, and its statements run under any search_path)
 RELKIND = "SELECT c.relkind::pg_catalog.text AS k FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $1"
+# a partitioned table's partition key columns (NULL for another table; an expression shows as its text)
+_PARTITION_KEY = ("SELECT (SELECT pg_catalog.array_agg(COALESCE(a.attname::pg_catalog.text, '(an expression)') "
+                  "ORDER BY k.i) FROM pg_catalog.unnest(p.partattrs) WITH ORDINALITY AS k(n, i) "
+                  "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = k.n) AS cols "
+                  "FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_partitioned_table p ON p.partrelid = c.oid "
+                  "WHERE c.oid = $1")
 _HAS_PRIMARY_KEY = ("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = $1 AND i.indisprimary) "
                     "AS pk")
 

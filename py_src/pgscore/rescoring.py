@@ -777,11 +777,18 @@ def on_insert(plpy, GD, TD):
         return _rescore(plpy, GD, w)
     except plpy.SPIError as e:  # a statement of the wiring's own fails for every profile
         if _state(e) == INSUFFICIENT_PRIVILEGE:
+            if "row-level security" in _message(e):  # a policy, not a grant
+                hint = (f"a row-level security policy on {w.profiles.name} keeps the role inserting into "
+                        f"{w.events.name} from writing the profiles its events name: let the policy's USING and "
+                        "WITH CHECK cover them, or insert those events as a role it does")
+            else:
+                hint = (f"the role inserting into {w.events.name} needs SELECT and UPDATE on {w.profiles.name} "
+                        "(INSERT too, where missing profiles are created)"
+                        + (f", SELECT on {w.events.name} (a counter recounts it)" if w.recomputes else "")
+                        + " and pgscore_app")
             raise PgscoreError(f"rescoring {w.profiles.name} for {w.events.name} failed: {_message(e)}; the events "
                                "were not inserted (their counters could not be written)", sqlstate=INSUFFICIENT_PRIVILEGE,
-                               hint=f"the role inserting into {w.events.name} needs SELECT and UPDATE on "
-                                    f"{w.profiles.name} (INSERT too, where missing profiles are created) and "
-                                    "pgscore_app") from e
+                               hint=hint) from e
         # (a strict wiring's row errors, a constraint say, are raised by the paths above on purpose, as they are)
         if _must_raise(e) or (w.strict and not _unbuildable(e)):
             raise
