@@ -2109,3 +2109,19 @@ def test_a_profile_table_with_inheritance_children_counts_and_scores_its_own_row
     assert query(shop, "SELECT count(DISTINCT entity_key), count(*) FROM pgscore.prediction_log "
                        "WHERE source = 'batch'") == [(n_rows, n_rows)]
     assert query(shop, "SELECT count(*) FROM archived WHERE churn_score <> -1 OR support_calls <> 100") == [(0,)]
+
+
+def test_attach_without_the_scored_at_column_says_how_to_add_it(shop):
+    """The scored_at column missing: the hint gives the column to add, and the other way (no time kept)."""
+    with pytest.raises(psycopg2.Error) as e:
+        query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', 'churn_score', "
+                    "p_profile_key => 'id', p_scored_at_column => 'last_scored')")
+    assert e.value.pgcode == "42703" and "has no column 'last_scored' (the scored_at column)" in e.value.pgerror
+    hint = e.value.diag.message_hint or ""
+    assert "ALTER TABLE public.customers ADD COLUMN last_scored timestamptz" in hint, hint
+    assert "p_scored_at_column => NULL" in hint, hint
+    query(shop, "ALTER TABLE customers ADD COLUMN last_scored timestamptz")  # as the hint says
+    query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', 'churn_score', "
+                "p_profile_key => 'id', p_scored_at_column => 'last_scored')")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (4)")
+    assert query(shop, "SELECT last_scored IS NOT NULL FROM customers WHERE id = 4") == [(True,)]

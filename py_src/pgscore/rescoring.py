@@ -1482,7 +1482,9 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
     _need_column(profiles, score_column, "the score column", SCORE_TYPES, batch.SCORE_TYPES_SAID)
     if scored_at_column is not None:
         _need_column(profiles, scored_at_column, "the scored_at column", TIME_TYPES, "timestamptz or timestamp",
-                     hint="pass p_scored_at_column => NULL to record no time")
+                     hint=f"where it has none: ALTER TABLE {profiles.name} ADD COLUMN "
+                          f"{plpy.quote_ident(scored_at_column)} timestamptz; or pass p_scored_at_column => NULL to "
+                          "record no time")
     keys = batch.unique_keys(plpy, profiles.oid)
     if profile_key not in keys:
         raise WiringError(f"{profiles.name}.{profile_key} has no unique index of its own; each event must match "
