@@ -2125,3 +2125,28 @@ def test_attach_without_the_scored_at_column_says_how_to_add_it(shop):
                 "p_profile_key => 'id', p_scored_at_column => 'last_scored')")
     query(shop, "INSERT INTO complaints (customer_id) VALUES (4)")
     assert query(shop, "SELECT last_scored IS NOT NULL FROM customers WHERE id = 4") == [(True,)]
+
+
+def test_a_foreign_key_to_the_profiles_does_not_block_rescoring(shop):
+    """A transaction that inserts a row referencing a profile (a foreign key's check: FOR KEY SHARE on it)
+    does not hold up the rescoring of that profile, which locks it as an UPDATE that keeps its key does (FOR
+    NO KEY UPDATE); with FOR UPDATE every INSERT for the profile waited for that transaction to end, and the
+    two deadlocked when it inserted an event for the profile too."""
+    attach(shop)
+    query(shop, "CREATE TABLE tickets (id serial PRIMARY KEY, customer_id int REFERENCES customers (id))")
+    other = psycopg2.connect(shop.dsn)
+    try:
+        with other.cursor() as cur:  # left open: its foreign key check holds customer 5 FOR KEY SHARE
+            cur.execute("INSERT INTO tickets (customer_id) VALUES (5)")
+        (calls,), = query(shop, "SELECT support_calls FROM customers WHERE id = 5")
+        query(shop, "SET lock_timeout = '2s'")
+        for values in ("(5)", "(5), (6)"):  # one profile (the statement without the lock first), and two
+            query(shop, f"INSERT INTO complaints (customer_id) VALUES {values}")
+        with other.cursor() as cur:  # and the other transaction's own event for it
+            cur.execute("SET lock_timeout = '2s'")
+            cur.execute("INSERT INTO complaints (customer_id) VALUES (5)")
+        other.commit()
+    finally:
+        other.close()
+        query(shop, "RESET lock_timeout")
+    assert query(shop, "SELECT support_calls FROM customers WHERE id = 5") == [(calls + 3,)]

@@ -342,7 +342,7 @@ class Sql:
         """The affected profiles locked in key order; `counted`: their number kept in a transaction-local
         setting (LOCKED), which the statement after it in the same plan compares with what it reads."""
         rows = (f"SELECT 1 FROM {self.P} AS p WHERE p.{self.pk} {EQ} ANY (SELECT e.{self.ek} FROM {self.src} AS e) "
-                f"ORDER BY p.{self.pk} FOR UPDATE OF p")
+                f"ORDER BY p.{self.pk} FOR NO KEY UPDATE OF p")
         if not counted:
             return rows
         return (f"SELECT pg_catalog.set_config({self.lit(LOCKED)}, pg_catalog.count(*)::pg_catalog.text, true) "
@@ -352,7 +352,7 @@ class Sql:
         """The keys found (in key order), their features as one bytea, how many distinct keys the events
         name and how many events have none; without `locking`, how many profiles the lock before it took."""
         data = self.fmt.sql(self.features()) if self.model is not None else "NULL::pg_catalog.bytea"
-        lock = " FOR UPDATE OF p" if locking else ""
+        lock = " FOR NO KEY UPDATE OF p" if locking else ""
         return (f"WITH a AS MATERIALIZED ({self.agg}), "
                 f"l AS MATERIALIZED (SELECT p.{self.pk} AS k, {data} AS b FROM {self.P} AS p "
                 f"JOIN a ON p.{self.pk} {EQ} a.k ORDER BY p.{self.pk}{lock}) "
@@ -406,11 +406,11 @@ class Sql:
 
     def unlockable(self) -> str:
         """The keys (as text) of the profiles the events name that the inserting role may read but not lock:
-        a row-level security policy for UPDATE narrower than the one for SELECT. FOR UPDATE applies both (the
+        a row-level security policy for UPDATE narrower than the one for SELECT. FOR NO KEY UPDATE applies both (the
         lock skips such a row), a plain read only the one for SELECT, and an UPDATE skips it without an
         error. Asked only where row-level security is active on the profile table (read() says)."""
         rows = (f"SELECT p.{self.pk} AS k FROM {self.P} AS p WHERE p.{self.pk} {EQ} ANY (SELECT e.{self.ek} FROM "
-                f"{self.src} AS e) FOR UPDATE OF p")
+                f"{self.src} AS e) FOR NO KEY UPDATE OF p")
         cond = (f" AND EXISTS (SELECT 1 FROM {self.P} AS p WHERE p.{self.pk} {EQ} e.{self.ek}) "
                 f"AND NOT EXISTS (SELECT 1 FROM l WHERE l.k {EQ} e.{self.ek})")
         return f"WITH l AS MATERIALIZED ({rows}) " + keys_sql(self.ek, self.src, cond)
@@ -516,7 +516,7 @@ class Sql:
             return None
         else:  # locked here; a row another client changed first is re-read and all of this recomputed
             # from it (a subquery such as the one above would not be: its rows are kept, not re-read)
-            join, exprs = f"{join} ORDER BY p.{self.pk} FOR UPDATE OF p", self.new_values
+            join, exprs = f"{join} ORDER BY p.{self.pk} FOR NO KEY UPDATE OF p", self.new_values
         in_sql = batch.score_in_sql(self.plpy, self.model, w.profiles.columns, "p", exprs)
         if in_sql is None:
             return None
@@ -569,7 +569,7 @@ class Sql:
         # two statements in one plan: the recount's own snapshot is taken once the locks are held, so it
         # counts the events of whoever held them (in one statement it would count as of before the wait)
         keys = f"p.{self.pk} {EQ} ANY ({self.typed_keys()})"
-        return (f"SELECT 1 FROM {self.P} AS p WHERE {keys} ORDER BY p.{self.pk} FOR UPDATE OF p; "
+        return (f"SELECT 1 FROM {self.P} AS p WHERE {keys} ORDER BY p.{self.pk} FOR NO KEY UPDATE OF p; "
                 f"UPDATE {self.P} AS p SET {', '.join(sets)} WHERE {keys}")
 
     def retry_read(self) -> str:
@@ -578,7 +578,7 @@ class Sql:
         # `dups` are its others, for the caller to clear, each with the key it is rescored under (`kept`)
         return (f"WITH l0 AS MATERIALIZED (SELECT p.{self.pk} AS k, {self.fmt.sql(self.features(new=False))} AS b "
                 f"FROM {self.P} AS p WHERE p.{self.pk} {EQ} ANY ({self.typed_keys()}) "
-                f"ORDER BY p.{self.pk} FOR UPDATE OF p), "
+                f"ORDER BY p.{self.pk} FOR NO KEY UPDATE OF p), "
                 f"m AS MATERIALIZED (SELECT s.q, l0.k FROM pg_catalog.unnest($1::pg_catalog.text[]) AS s(q) "
                 f"JOIN l0 ON l0.k {EQ} s.q::{self.ktype}), "
                 f"l AS MATERIALIZED (SELECT l0.k, l0.b, c.q FROM l0 JOIN (SELECT m.k, pg_catalog.min(m.q) AS q "
