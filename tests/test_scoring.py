@@ -874,3 +874,20 @@ def test_a_new_session_scoring_linear_models_never_imports_numpy(db_url):
     assert query(c, batch, ("churn",)) == [(3,)] and query(c, "SELECT pg_temp.numpy_loaded()") == [(False,)]
     assert query(c, batch, ("m",)) == [(3,)] and query(c, "SELECT pg_temp.numpy_loaded()") == [(True,)]
     c.close()
+
+
+@pytest.mark.parametrize("model", ["logit", "hgb"])
+def test_score_table_on_a_table_made_again_under_its_name_scores_the_new_one(conn, model):
+    """A session's score_table plans are the table's, not its name's: a plain table replaced by a partitioned
+    one of the same name (the usual way to partition a table) is scored whole, in the same session (its plans,
+    made with ONLY for the plain table, read no row of the partitioned one: 0 rows scored, no error)."""
+    deploy(conn.dsn, model)
+    load_rows(conn, X[:30])
+    query(conn, "CALL pgscore.score_table(%s, 'rows', 'id', 's', p_chunk_size => 10)", (model,))
+    query(conn, "ALTER TABLE rows RENAME TO old_rows")
+    query(conn, "CREATE TABLE rows (LIKE old_rows) PARTITION BY RANGE (id); ALTER TABLE rows ADD PRIMARY KEY (id); "
+                "CREATE TABLE rows_a PARTITION OF rows FOR VALUES FROM (0) TO (15); "
+                "CREATE TABLE rows_b PARTITION OF rows FOR VALUES FROM (15) TO (100); "
+                "INSERT INTO rows SELECT id, f, " + ", ".join(NAMES) + ", NULL FROM old_rows")
+    (rows,), = query(conn, "CALL pgscore.score_table(%s, 'rows', 'id', 's', p_chunk_size => 10)", (model,))
+    assert rows == 30 and query(conn, "SELECT count(s) FROM rows") == [(30,)]

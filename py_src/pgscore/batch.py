@@ -589,6 +589,7 @@ def key_hint(plpy, keys: dict, name, column) -> str:
             f"primary key refuses): CREATE UNIQUE INDEX ON {name} ({col})")
 
 
+_TABLE_OID = "SELECT $1::pg_catalog.oid::pg_catalog.int8 AS oid"
 # (qualified: the rescoring trigger reads it too, and its statements run under any search_path)
 RELKIND = "SELECT c.relkind::pg_catalog.text AS k FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $1"
 # a partitioned table's partition key columns (NULL for another table; an expression shows as its text)
@@ -743,7 +744,13 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
                            "read-only transaction",
                            sqlstate="25006", hint="pgscore.predict_batch scores the rows of a query in one")
     cache = GD.setdefault("pgscore.table_plans", {})
-    ident = (model.model_id, table, key, into, bool(log))
+    # by the table's oid, not its name: a table made again under the name (a plain one replaced by a
+    # partitioned one, whose rows the plans' ONLY would not see) or another one the name reaches under
+    # another search_path has plans of its own
+    oid_plan = GD.get("pgscore.table_oid")
+    if oid_plan is None:
+        oid_plan = GD["pgscore.table_oid"] = plpy.prepare(_TABLE_OID, ["pg_catalog.regclass"])
+    ident = (model.model_id, oid_plan.execute([table])[0]["oid"], key, into, bool(log))
     plans = cache.get(ident)
     if plans is None:
         while len(cache) >= TABLE_PLANS_KEPT:  # each holds its model: the oldest go
