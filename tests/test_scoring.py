@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from helpers import nested_statements, plans_of, query, run_past_a_lock
+from helpers import nested_statements, pgscore_cli, plans_of, query, run_past_a_lock
 from pgscore import datasets, registry
 
 X, Y, NAMES = datasets.churn(800, seed=3)
@@ -891,3 +891,19 @@ def test_score_table_on_a_table_made_again_under_its_name_scores_the_new_one(con
                 "INSERT INTO rows SELECT id, f, " + ", ".join(NAMES) + ", NULL FROM old_rows")
     (rows,), = query(conn, "CALL pgscore.score_table(%s, 'rows', 'id', 's', p_chunk_size => 10)", (model,))
     assert rows == 30 and query(conn, "SELECT count(s) FROM rows") == [(30,)]
+
+
+def test_pgscore_score_counts_the_rows_it_scores_not_an_inheriting_tables(conn):
+    """`pgscore score` on a table that others inherit from scores the table's own rows (as score_table does):
+    its summary counts them, not the children's, nor the children's NULL keys."""
+    deploy(conn.dsn, "logit")
+    load_rows(conn, X[:12])
+    query(conn, "CREATE TABLE ut AS SELECT * FROM rows; ALTER TABLE ut ADD UNIQUE (id); "
+                "CREATE TABLE ut_old () INHERITS (ut); INSERT INTO ut_old SELECT * FROM ONLY ut; "
+                "UPDATE ut_old SET id = NULL WHERE id < 5")
+    r = pgscore_cli("score", "--model", "logit", "--table", "ut", "--key", "id", "--into", "s", "--quiet",
+                    "--db", conn.dsn)
+    assert r.returncode == 0, r.stderr
+    assert "scored 12 rows" in r.stdout and "NULL" not in r.stdout, r.stdout
+    assert query(conn, "SELECT count(s) FROM ONLY ut") == [(12,)]
+    assert query(conn, "SELECT count(s) FROM ut_old") == [(0,)]

@@ -182,11 +182,13 @@ def _remaining(conn, table, key, after) -> tuple[int, int]:
     write a score by, or to resume after); a bad table or column fails here with the server's error."""
     from psycopg2 import sql
 
-    (schema, name), = _call(conn, "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n "
-                                  "ON n.oid = c.relnamespace WHERE c.oid = %s::regclass", (table,))
+    (schema, name, kind), = _call(conn, "SELECT n.nspname, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n "
+                                        "ON n.oid = c.relnamespace WHERE c.oid = %s::regclass", (table,))
     k = sql.Identifier(key)
+    # the rows score_table scores: the table's own (ONLY), a partitioned table's in its partitions
     q = sql.SQL("SELECT count(*) FILTER (WHERE {} > %s OR %s IS NULL AND {} IS NOT NULL), "
-                "count(*) FILTER (WHERE {} IS NULL) FROM {}").format(k, k, k, sql.Identifier(schema, name))
+                "count(*) FILTER (WHERE {} IS NULL) FROM {}{}").format(
+                    k, k, k, sql.SQL("" if kind == "p" else "ONLY "), sql.Identifier(schema, name))
     (left, nulls), = _call(conn, q, (after, after))
     return left, nulls
 
