@@ -2150,3 +2150,19 @@ def test_a_foreign_key_to_the_profiles_does_not_block_rescoring(shop):
         other.close()
         query(shop, "RESET lock_timeout")
     assert query(shop, "SELECT support_calls FROM customers WHERE id = 5") == [(calls + 3,)]
+
+
+def test_attach_to_profiles_partitioned_by_another_column_says_what_can_be_wired(shop):
+    """A profile table partitioned by another column than its key has no unique index of the key alone, which
+    PostgreSQL cannot make either: the hint says what can be wired, not to score partitions or use
+    predict_batch (the write-back's way out)."""
+    query(shop, "CREATE TABLE pcust (id bigint, region int NOT NULL DEFAULT 1, support_calls int, churn_score float8, "
+                "scored_at timestamptz, PRIMARY KEY (id, region)) PARTITION BY LIST (region); "
+                "CREATE TABLE pcust_1 PARTITION OF pcust FOR VALUES IN (1)")
+    with pytest.raises(psycopg2.Error) as e:
+        query(shop, "SELECT pgscore.attach_rescoring('complaints', 'pcust', 'customer_id', 'churn', 'churn_score', "
+                    "'{\"support_calls\": \"count\"}', p_profile_key => 'id')")
+    hint = e.value.diag.message_hint or ""
+    assert e.value.pgcode == "42P10" and "public.pcust is partitioned by region" in hint, hint
+    assert "wire a profile table partitioned by id alone (PARTITION BY HASH (id), say)" in hint, hint
+    assert "predict_batch" not in hint and "CREATE UNIQUE INDEX ON public.pcust" not in hint, hint

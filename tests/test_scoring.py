@@ -222,6 +222,12 @@ def test_write_back_skips_rows_with_a_null_key(conn, name):
     assert err.pgcode == "42P10" and "public.nk3 is partitioned by part, and PostgreSQL makes no unique index of it " \
         "without that column, so id alone cannot be one: score each partition by its own key" in str(err), str(err)
     assert "ALTER TABLE public.nk3 ADD" not in str(err) and "CREATE UNIQUE INDEX ON public.nk3 (" not in str(err)
+    # partitioned by a key of two columns, the key among them: no unique index of it alone either
+    query(conn, "CREATE TABLE nk4 (LIKE rows, part int NOT NULL DEFAULT 1, PRIMARY KEY (id, part)) "
+                "PARTITION BY RANGE (id, part)")
+    err = sql_error(conn, "CALL pgscore.score_table(%s, 'nk4', 'id', 's')", (name,))
+    assert "public.nk4 is partitioned by id, part, and PostgreSQL makes no unique index of it without those " \
+        "columns" in str(err), str(err)
     query(conn, "CREATE UNIQUE INDEX ON nk3_1 (id)")  # as the hint says: the partition scores
     query(conn, "CALL pgscore.score_table(%s, 'nk3_1', 'id', 's')", (name,))
     assert query(conn, "SELECT count(s) FROM nk3") == [(25,)]

@@ -563,7 +563,7 @@ def unique_keys(plpy, relation) -> dict:
     return {r["name"]: r["pk"] for r in plpy.execute(plpy.prepare(_KEYS, [kind]), [relation])}
 
 
-def key_hint(plpy, keys: dict, name, column) -> str:
+def key_hint(plpy, keys: dict, name, column, rescoring=False) -> str:
     """What to do about `column` of table `name` not being one of its `keys` (unique_keys): the columns
     that are, or, where none is, how to make it one."""
     if keys:
@@ -575,12 +575,15 @@ def key_hint(plpy, keys: dict, name, column) -> str:
                 "any query without writing them back)")
     col = plpy.quote_ident(column)
     parts = plpy.execute(plpy.prepare(_PARTITION_KEY, ["pg_catalog.regclass"]), [name])[0]["cols"]
-    if parts is not None and column not in parts:  # a unique index of a partitioned table holds its partition key
-        return (f"{name} is partitioned by {', '.join(parts)}, and PostgreSQL makes no unique index of it without "
-                f"{'that column' if len(parts) == 1 else 'those columns'}, so {column} alone cannot be one: score "
-                f"each partition by its own key (CREATE UNIQUE INDEX ON <partition> ({col}), then score the "
-                "partition), or use pgscore.predict_batch, which scores the rows of any query without writing them "
-                "back")
+    if parts is not None and parts != [column]:  # a unique index of a partitioned table holds its partition key
+        why = (f"{name} is partitioned by {', '.join(parts)}, and PostgreSQL makes no unique index of it without "
+               f"{'that column' if len(parts) == 1 else 'those columns'}, so {column} alone cannot be one")
+        if rescoring:  # (each profile is written by its key)
+            return (f"{why}: wire a profile table partitioned by {column} alone (PARTITION BY HASH ({col}), say), "
+                    "or one that is not partitioned")
+        return (f"{why}: score each partition by its own key (CREATE UNIQUE INDEX ON <partition> ({col}), then "
+                "score the partition), or use pgscore.predict_batch, which scores the rows of any query without "
+                "writing them back")
     if plpy.execute(plpy.prepare(_HAS_PRIMARY_KEY, ["pg_catalog.regclass"]), [name])[0]["pk"]:  # of several columns
         return (f"its primary key has several columns, and no column of its own names a row; if {column}'s values "
                 f"are unique: CREATE UNIQUE INDEX ON {name} ({col}); else add a key of one column: ALTER TABLE "

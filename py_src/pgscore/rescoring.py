@@ -1489,7 +1489,7 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
     if profile_key not in keys:
         raise WiringError(f"{profiles.name}.{profile_key} has no unique index of its own; each event must match "
                           "at most one profile", sqlstate="42P10",
-                          hint=batch.key_hint(plpy, keys, profiles.name, profile_key))
+                          hint=batch.key_hint(plpy, keys, profiles.name, profile_key, rescoring=True))
     if event_id_column is None:
         pk = plpy.execute(plpy.prepare(_PRIMARY_KEY, ["pg_catalog.oid"]), [events.oid])
         event_id_column = pk[0]["name"] if pk else None
