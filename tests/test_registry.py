@@ -733,7 +733,7 @@ def test_a_database_without_pgscore_says_to_install_it(empty_db_url, tmp_path):
     path = tmp_path / "m.joblib"
     joblib.dump(est, path)
     for args in (["deploy", str(path), "--name", "churn", "--features", ",".join(names)], ["show", "churn"],
-                 ["models"]):
+                 ["models"], ["retire", "churn"], ["rollback", "churn"], ["activate", "churn", "1"]):
         r = pgscore_cli(*args, "--db", empty_db_url)
         assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
         assert "pgscore is not installed in this database" in r.stderr and "pgscore install --db URL" in r.stderr, \

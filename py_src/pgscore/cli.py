@@ -302,7 +302,8 @@ def _status(url):
             need = (gaps[-1] - today).days  # maintain creates up to 366 days ahead
             # (beyond maintain's 366 days: blocks of 367 days from the first missing one to the last)
             fix = (command("maintain" + (f" --days-ahead {need}" if need > 7 else "")) if need <= 366 else
-                   f"SELECT pgscore.create_log_partitions(366, d::date) FROM pg_catalog.generate_series("
+                   f"SELECT pgscore.create_log_partitions(LEAST(366, '{gaps[-1]:%Y-%m-%d}'::date - d::date), d::date) "
+                   "FROM pg_catalog.generate_series("
                    f"'{gaps[0]:%Y-%m-%d}'::date, '{gaps[-1]:%Y-%m-%d}'::date, '367 days') AS d")
             days = ", ".join(f"{g:%Y-%m-%d}" for g in gaps[:5]) + (f" and {len(gaps) - 5} more" if len(gaps) > 5 else "")
             _say(f"prediction log: WARNING: no partition for {days} (UTC), though later days have one (until "
@@ -718,6 +719,7 @@ def cmd_retire(args):
     import psycopg2
 
     url = resolve_db(args)
+    require_installed(url)
     # the tables wired to it in strict mode, whose INSERTs fail meanwhile (asked first: the retire is the last
     # thing that can fail); a role that may retire reads the wirings (pgscore_admin)
     conn = psycopg2.connect(url)

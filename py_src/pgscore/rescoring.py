@@ -777,7 +777,7 @@ def on_insert(plpy, GD, TD):
         return _rescore(plpy, GD, w)
     except plpy.SPIError as e:  # a statement of the wiring's own fails for every profile
         if _state(e) == INSUFFICIENT_PRIVILEGE:
-            if "row-level security" in _message(e):  # a policy, not a grant
+            if _row_security_active(plpy, w):  # a policy, not a grant (the message's words depend on lc_messages)
                 hint = (f"a row-level security policy on {w.profiles.name} keeps the role inserting into "
                         f"{w.events.name} from writing the profiles its events name: let the policy's USING and "
                         "WITH CHECK cover them, or insert those events as a role it does")
@@ -793,6 +793,18 @@ def on_insert(plpy, GD, TD):
         if _must_raise(e) or (w.strict and not _unbuildable(e)):
             raise
         return _broken(plpy, GD, w, e)
+
+
+def _row_security_active(plpy, w: Wiring) -> bool:
+    """Whether a row-level security policy, not a missing grant, is what kept the inserting role from the
+    profiles: it holds SELECT and UPDATE on the table, and row-level security applies to it there (an
+    error path's question)."""
+    try:
+        return bool(plpy.execute(plpy.prepare(
+            "SELECT pg_catalog.row_security_active($1) AND pg_catalog.has_table_privilege($1, 'SELECT') "
+            "AND pg_catalog.has_table_privilege($1, 'UPDATE') AS a", ["pg_catalog.oid"]), [w.profiles.oid])[0]["a"])
+    except plpy.SPIError:
+        return False
 
 
 _COLUMNS_HINT = ("pgscore status names the wiring's columns that are missing: rename them back (then SELECT * FROM "
