@@ -2088,8 +2088,12 @@ def test_a_profile_table_with_inheritance_children_counts_and_scores_its_own_row
 
         model = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
         registry.deploy(shop.dsn, "churn", model, X, y, feature_names=CHURN_FEATURES)
-    attach(shop)
     query(shop, "CREATE TABLE archived (archived_on date) INHERITS (customers)")
+    shop.notices.clear()
+    attach(shop)
+    assert any("public.customers has inheritance children (public.archived): rescoring counts and scores "
+               "public.customers's own rows only, and an event whose key has a row in a child alone creates a row "
+               "of that key in public.customers" in n for n in shop.notices), shop.notices
     query(shop, "INSERT INTO archived SELECT * FROM ONLY customers WHERE id <= 5")  # same keys, other rows
     query(shop, "UPDATE archived SET support_calls = 100, churn_score = -1")
     before = dict(query(shop, "SELECT id, support_calls FROM ONLY customers WHERE id <= 3"))

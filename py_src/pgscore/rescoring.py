@@ -1546,6 +1546,7 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
                  f"REFERENCING NEW TABLE AS {NEW} FOR EACH STATEMENT "
                  f"EXECUTE FUNCTION pgscore.rescore_events({plpy.quote_literal(str(w.id))})")
     _warn_slow_or_partial(plpy, events, key, parsed)
+    _warn_profile_children(plpy, profiles, missing_profile)
     if missing_profile == "create":
         _warn_uncreatable(plpy, profiles, profile_key)
     if profiles.types[profile_key].endswith("with time zone") and profiles.types[profile_key].startswith("timestamp"):
@@ -1632,6 +1633,22 @@ def _positive_window(plpy, c: Counter):
     if not ok:
         raise WiringError(f"counter {c.column!r}: window {c.window!r} must be a positive interval",
                           sqlstate="22023", hint='e.g. {"window": "30 days", "time": "created_at"}')
+
+
+def _warn_profile_children(plpy, profiles: Table, missing_profile):
+    """A WARNING when tables inherit from the profile table: rescoring counts and scores its own rows only
+    (its unique key covers them), so a key whose row is in a child alone is a missing profile."""
+    if profiles.partitioned:
+        return
+    children = [r["name"] for r in plpy.execute(plpy.prepare(_CHILDREN, ["pg_catalog.oid"]), [profiles.oid])]
+    if children:
+        plpy.warning(f"pgscore: {profiles.name} has inheritance children ({', '.join(children[:3])}"
+                     f"{', ...' if len(children) > 3 else ''}): rescoring counts and scores {profiles.name}'s own "
+                     "rows only, and an event whose key has a row in a child alone "
+                     + ("creates a row of that key in " + profiles.name if missing_profile == "create" else
+                        "is queued as a missing profile"),
+                     hint="keep each profile's row in the table wired (a child's rows are another table's, scored "
+                          "by a wiring of their own)")
 
 
 def _warn_uncreatable(plpy, profiles: Table, profile_key):
