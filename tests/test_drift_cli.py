@@ -69,6 +69,9 @@ def test_drifted_feature_exits_1_and_is_named(churn, trained):
     assert "[12h]" in out  # the chosen window is marked
     # the alerts table: what, subject, windows, metric, value, threshold, level, since
     assert re.search(r"^  feature +monthly_charges +1h 12h 1d 7d all +psi +[\d.]+ +0\.2 +alert ", out, re.M), out
+    # a rate (out of the baseline's range) in percent, as the feature table's oor% column shows it
+    assert re.search(r"^  feature +monthly_charges +1h 12h 1d 7d all +out_of_range +[\d.]+% +\d+(\.\d+)?% +alert ",
+                     out, re.M), out
     assert "result: ALERT" in out
     # the other features stay quiet in the feature table
     tenure = next(ln for ln in out.splitlines() if ln.split()[:1] == ["tenure_months"])

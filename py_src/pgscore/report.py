@@ -354,12 +354,22 @@ def performance_table(m: ModelData):
     return headers, rows, range(1, len(headers) - 1)
 
 
+_RATES = ("null_rate", "out_of_range")  # shares of the rows: in percent, as the feature tables show them
+
+
+def _metric(metric, v, fmt) -> str:
+    """A metric's value or threshold as the tables show it: a rate in percent, the others as they are."""
+    if metric in _RATES and v is not None:
+        return f"{_f(100 * v, fmt)}%"
+    return _f(v, fmt)
+
+
 def alert_table(alerts, now, with_model=False):
     headers = (["model"] if with_model else []) + ["what", "subject", "window", "metric", "value", "threshold",
                                                    "level", "since"]
     rows = [([a["model"]] if with_model else []) +
-            [a["what"], a["subject"], a["window_name"], a["metric"], _f(a["value"], ".4g"), _f(a["threshold"], "g"),
-             a["level"], _age(a["since"], now)] for a in alerts]
+            [a["what"], a["subject"], a["window_name"], a["metric"], _metric(a["metric"], a["value"], ".4g"),
+             _metric(a["metric"], a["threshold"], "g"), a["level"], _age(a["since"], now)] for a in alerts]
     off = 1 if with_model else 0
     return headers, rows, (4 + off, 5 + off)
 
@@ -375,7 +385,8 @@ def grouped_alerts(alerts, windows: list[Window]) -> list[dict]:
     for (what, subject, metric, level), rows in groups.items():
         values = [r["value"] for r in rows if r["value"] is not None]
         lo, hi = (min(values), max(values)) if values else (None, None)
-        value = _f(lo, ".4g") if _f(lo, ".4g") == _f(hi, ".4g") else f"{_f(lo, '.3g')}..{_f(hi, '.3g')}"
+        value = (_metric(metric, lo, ".4g") if _f(lo, ".4g") == _f(hi, ".4g") else
+                 f"{_metric(metric, lo, '.3g')}..{_metric(metric, hi, '.3g')}")
         since = [r["since"] for r in rows if r["since"] is not None]
         out.append({"what": what, "subject": subject, "metric": metric, "level": level, "value": value,
                     "windows": " ".join(short.get(r["window_name"], r["window_name"]) for r in rows),
@@ -495,7 +506,8 @@ def _text_alerts(m: ModelData, data: DriftData, out: list) -> None:
     n_alert = sum(a["level"] == "alert" for a in m.alerts)
     out.append(f"alerts: {n_alert} at alert, {len(m.alerts) - n_alert} at warn over all windows; one line per "
                "condition, with the windows it fires in")
-    rows = [[a["what"], a["subject"], a["windows"], a["metric"], a["value"], _f(a["threshold"], "g"), a["level"],
+    rows = [[a["what"], a["subject"], a["windows"], a["metric"], a["value"], _metric(a["metric"], a["threshold"], "g"),
+             a["level"],
              _age(a["since"], data.now)] for a in grouped_alerts(m.alerts, data.windows)]
     out.extend(_table(["what", "subject", "windows", "metric", "value", "threshold", "level", "since"], rows, (4, 5)))
 
