@@ -118,7 +118,7 @@ def test_a_schema_without_float8_image_reads_through_array_send(db_url):
         assert [got[str(r[0])] for r in now] == pytest.approx(want.tolist(), abs=1e-12), kind
         ran = nested_statements(conn, "INSERT INTO complaints (customer_id) SELECT unnest(%s::bigint[])"
                                       .replace("%s", "ARRAY" + str(customers + customers[:1])))
-        assert [n for n in ran if fn in n and "FOR UPDATE" in n], kind  # the trigger's read
+        assert [n for n in ran if fn in n and "FOR NO KEY UPDATE" in n], kind  # the trigger's read
         rows = query(conn, features, (customers,))
         scores = est.predict_proba(np.array([r[:-1] for r in rows], dtype=float))[:, 1]
         assert [r[-1] for r in rows] == pytest.approx(scores.tolist(), abs=1e-12), kind
