@@ -593,8 +593,7 @@ def key_hint(plpy, keys: dict, name, column, rescoring=False) -> str:
 
 
 _TABLE_OID = "SELECT $1::pg_catalog.oid::pg_catalog.int8 AS oid"
-# (qualified: the rescoring trigger reads it too, and its statements run under any search_path)
-RELKIND = "SELECT c.relkind::pg_catalog.text AS k FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $1"
+_RELKIND = "SELECT c.relkind::pg_catalog.text AS k FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $1"
 # a partitioned table's partition key columns (NULL for another table; an expression shows as its text)
 _PARTITION_KEY = ("SELECT (SELECT pg_catalog.array_agg(COALESCE(a.attname::pg_catalog.text, '(an expression)') "
                   "ORDER BY k.i) FROM pg_catalog.unnest(p.partattrs) WITH ORDINALITY AS k(n, i) "
@@ -624,7 +623,7 @@ class TablePlans:
 
     def __init__(self, plpy, model, table, key, into, log):
         q = plpy.quote_ident
-        relkind = plpy.execute(plpy.prepare(RELKIND, ["pg_catalog.regclass"]), [table])[0]["k"]
+        relkind = plpy.execute(plpy.prepare(_RELKIND, ["pg_catalog.regclass"]), [table])[0]["k"]
         # the table's own rows, not those of tables that inherit from it: its unique index covers its own
         # only, and a child's row of the same key would be scored and written as the parent's (a
         # partitioned table's rows are its partitions', which its unique index covers)

@@ -163,7 +163,9 @@ def check_expression(expr, what) -> str:
 _NAMED = "SELECT pg_catalog.to_regclass($1)::pg_catalog.oid AS oid"
 _WIRING = ("SELECT r.rescoring_id, r.event_table, r.profile_table, "
            "pg_catalog.to_regclass(r.event_table)::pg_catalog.oid AS event_oid, "
-           "pg_catalog.to_regclass(r.profile_table)::pg_catalog.oid AS profile_oid, r.event_key, r.profile_key, r.model_name, "
+           "pg_catalog.to_regclass(r.profile_table)::pg_catalog.oid AS profile_oid, "
+           "(SELECT c.relkind::pg_catalog.text FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) "
+           "pg_catalog.to_regclass(r.profile_table)) AS profile_kind, r.event_key, r.profile_key, r.model_name, "
            "r.score_column, r.scored_at_column, r.counters::pg_catalog.text AS counters, r.event_id_column, "
            "r.missing_profile, r.strict FROM pgscore.rescoring r WHERE r.rescoring_id OPERATOR(pg_catalog.=) $1")
 # a type's name, schema-qualified (format_type leaves out the schema of a type the search_path shows),
@@ -219,8 +221,7 @@ class Wiring:
         # the profile table's own rows, not those of tables that inherit from it (its unique key covers its
         # own only: a child's row of the same key would be counted and scored as well); a partitioned
         # table's rows are its partitions'
-        kind = plpy.execute(plpy.prepare(batch.RELKIND, ["pg_catalog.oid"]), [self.profiles.oid])[0]["k"]
-        self.profile_rows = self.profiles.name if kind == "p" else f"ONLY {self.profiles.name}"
+        self.profile_rows = self.profiles.name if row["profile_kind"] == "p" else f"ONLY {self.profiles.name}"
         self.computed = plpy.execute(f"SELECT {computed_sql(self.tree)} AS c")[0]["c"]
 
     def plans_for(self, plpy, model, retry=False, error=None) -> "Plans":

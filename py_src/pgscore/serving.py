@@ -421,9 +421,9 @@ class Runtime:
         if not retired:  # (a model retired exists; rescoring asks at each statement while none is live)
             if self._exists is None:
                 self._exists = self.plpy.prepare(_EXISTS, ["pg_catalog.text"])
-            exists = self._exists.execute([name])
-        if not retired and not exists:
-            raise UnknownModel(f"there is no model {name!r}", hint="list models with: SELECT * FROM pgscore.model_versions")
+            if not self._exists.execute([name]):
+                raise UnknownModel(f"there is no model {name!r}",
+                                   hint="list models with: SELECT * FROM pgscore.model_versions")
         if version is not None:
             raise UnknownModel(f"there is no version {version} of model {name!r}")
         raise UnknownModel(f"model {name!r} has no live version" + (" (it was retired)" if retired else ""),
