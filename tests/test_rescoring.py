@@ -1616,6 +1616,43 @@ def test_features_that_postgres_computes_from_the_counters_are_read_at_their_new
     conn.close()
 
 
+@pytest.mark.parametrize("kind", ["linear", "trees"])
+def test_a_computed_profile_whose_counters_fail_leaves_the_others_rescored(db_url, kind):
+    """A profile table whose columns PostgreSQL computes: where one profile's counters break a constraint,
+    that profile is queued for it and the statement's other profiles take their counters and are scored
+    on the rows those counters left (not queued for another profile's reason)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(9)
+    X = np.column_stack([rng.integers(0, 10, 800) * 2.0, rng.normal(size=800)])
+    y = (X[:, 0] / 4 + X[:, 1] > 2).astype(int)
+    model = (make_pipeline(StandardScaler(), LogisticRegression()) if kind == "linear"
+             else HistGradientBoostingClassifier(max_iter=20)).fit(X, y)
+    registry.deploy(db_url, "gen", model, X, y, feature_names=["G", "x"])
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    query(conn, """
+        CREATE TABLE prof (id int PRIMARY KEY, cnt int NOT NULL DEFAULT 0,
+                           "G" float8 GENERATED ALWAYS AS (cnt * 2) STORED, x float8,
+                           score float8, scored_at timestamptz, CHECK (id <> 5 OR cnt < 2));
+        INSERT INTO prof (id, x) SELECT g, g / 10.0 - 1 FROM generate_series(1, 9) g;
+        CREATE TABLE ev (eid serial, id int);
+        SELECT pgscore.attach_rescoring('ev', 'prof', 'id', 'gen', 'score', '{"cnt": "count"}',
+                                        p_event_id_column => 'eid');""")
+    query(conn, "INSERT INTO ev (id) VALUES (5)")
+    query(conn, "INSERT INTO ev (id) VALUES (3), (5), (7), (7)")
+    assert query(conn, "SELECT count(*) FROM ev") == [(5,)]  # the events are kept
+    rows = query(conn, 'SELECT id, cnt, ARRAY["G", x], score FROM prof WHERE id IN (3, 5, 7) ORDER BY id')
+    assert [(r[0], r[1]) for r in rows] == [(3, 1), (5, 1), (7, 2)]
+    want = model.predict_proba(np.array([r[2] for r in rows]))[:, 1]
+    assert np.max(np.abs(np.array([r[3] for r in rows]) - want)) < 1e-9  # 5 as its first event left it
+    assert query(conn, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("5", "23514")]
+    logged = query(conn, "SELECT entity_key, cause->'event_ids' FROM pgscore.prediction_log "
+                         "WHERE source = 'trigger' ORDER BY logged_at, entity_key")
+    assert logged == [("5", [1]), ("3", [2]), ("7", [4, 5])]
+    conn.close()
+
+
 def test_a_before_trigger_created_after_the_wiring_was_read_is_seen_at_the_next_statement(db_url):
     """The wiring is cached per session: a BEFORE UPDATE trigger created later (the column it sets a feature)
     is found at the next INSERT of the same session, by the statement that scores in SQL too."""

@@ -439,6 +439,16 @@ class Sql:
                 f"pg_catalog.string_agg(COALESCE(u.b, {self.fmt.sql(batch.EMPTY)}), ''::pg_catalog.bytea "
                 "ORDER BY u.k) AS data FROM u")
 
+    def reread(self) -> str:
+        """The keys (as text, in key order) and features of the profiles whose key as text is in $1
+        (text[]), as their rows are now: for a profile table whose columns PostgreSQL computes, after
+        apply() failed and the counters were written without it (locked by read() before)."""
+        return (f"WITH l AS MATERIALIZED (SELECT p.{self.pk} AS k, {self.fmt.sql(self.features(new=False))} AS b "
+                f"FROM {self.P} AS p WHERE p.{self.pk} {EQ} ANY ({self.typed_keys()})) "
+                "SELECT pg_catalog.array_agg(l.k::pg_catalog.text ORDER BY l.k) AS keys, "
+                f"pg_catalog.string_agg(COALESCE(l.b, {self.fmt.sql(batch.EMPTY)}), ''::pg_catalog.bytea "
+                "ORDER BY l.k) AS data FROM l")
+
     def write(self, retry=False, clear=True, counters=True) -> str:
         """Counters (not on retry), score and scored_at; the audit rows; with `clear`, the profiles'
         queued errors deleted. $1 keys, $2 scores (a float8[] literal, pgarray; NULL: not scored),
@@ -707,6 +717,7 @@ class Plans:
         self.queue = prep(sql.queue() if w.event_id_column else _QUEUE, _QUEUE_TYPES)
         self.plpy = plpy
         self.apply = prep(sql.apply()) if model is not None and w.computed and w.counters else None
+        self.reread = None  # sql.reread(), prepared when apply fails
         # a linear model scored by the statement itself: lock and one write, no read, no Python scoring
         fast = sql.fast() if model is not None and source == NEW else None
         self.fast = prep(then + fast, _FAST_TYPES) if fast is not None else None
@@ -891,11 +902,20 @@ def _rescore(plpy, GD, w: Wiring, again=True):
             before = len(failures)
             _counters_only(plpy, w, plans, keys, failures)
             bad = {str(k) for f in failures[before:] for k in f.keys}
-            rest = [k for k in keys if str(k) not in bad]
-            if rest:
-                failures.append(Failure(rest, "not rescored: updating the counters of other profiles of the "
-                                              f"statement failed ({_message(e)})", _state(e)))
-            return queue(plpy, w, plans.queue, failures, via="trigger")
+            rest = [str(k) for k in keys if str(k) not in bad]
+            if not rest:
+                return queue(plpy, w, plans.queue, failures, via="trigger")
+            try:  # the others took their counters: scored from their rows as those counters left them
+                if plans.reread is None:
+                    plans.reread = plpy.prepare(plans.sql.reread(), ["pg_catalog.text[]"])
+                rr = plpy.execute(plans.reread, [rest])[0]
+                keys, data, applied = rr["keys"] or [], rr["data"], True
+            except plpy.SPIError as e2:
+                if _must_raise(e2):
+                    raise
+                failures.append(Failure(rest, f"not rescored: reading the features failed: {_message(e2)}",
+                                        _state(e2)))
+                return queue(plpy, w, plans.queue, failures, via="trigger")
     if keys:
         if model is None:
             failures.append(Failure(keys, plans.error.message, plans.error.sqlstate))
