@@ -413,7 +413,8 @@ def test_realised_performance_matches_scikit_learn(churn, trained):
         SELECT n, positives, auc, accuracy, precision, recall, brier, log_loss, deploy_auc, deploy_precision,
                deploy_recall, status
           FROM pgscore.realised_performance WHERE window_name = 'since deploy'""")
-    pred = (p >= 0.5).astype(int)
+    pred = (p > 0.5).astype(int)  # predict's class: a score of exactly 0.5 (rounded below) is the negative one
+    assert (p == 0.5).any()
     assert (n, pos) == (800, int(yc.sum()))
     assert auc == pytest.approx(skm.roc_auc_score(yc, p), abs=TOL)
     assert acc == pytest.approx(skm.accuracy_score(yc, pred), abs=TOL)
@@ -428,9 +429,9 @@ def test_realised_performance_matches_scikit_learn(churn, trained):
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
     held = clone(model).fit(X_tr, y_tr).predict_proba(X_te)[:, 1]
     assert deploy_auc == pytest.approx(skm.roc_auc_score(y_te, held), abs=TOL)
-    deploy_acc = skm.accuracy_score(y_te, (held >= 0.5).astype(int))
-    assert deploy_prec == pytest.approx(skm.precision_score(y_te, (held >= 0.5).astype(int)), abs=TOL)
-    assert deploy_rec == pytest.approx(skm.recall_score(y_te, (held >= 0.5).astype(int)), abs=TOL)
+    deploy_acc = skm.accuracy_score(y_te, (held > 0.5).astype(int))
+    assert deploy_prec == pytest.approx(skm.precision_score(y_te, (held > 0.5).astype(int)), abs=TOL)
+    assert deploy_rec == pytest.approx(skm.recall_score(y_te, (held > 0.5).astype(int)), abs=TOL)
     assert 0 < deploy_prec < 1 and 0 < deploy_rec < 1
     deploy_brier = skm.brier_score_loss(y_te, held)
     levels = [("alert" if v >= a else "warn" if v >= w else "ok")
@@ -438,26 +439,97 @@ def test_realised_performance_matches_scikit_learn(churn, trained):
                               (brier - deploy_brier, 0.02, 0.05))]
     assert status == max(levels, key=["ok", "warn", "alert"].index)
 
+    # deciles by rank: equal scores share one (ntile split the ties by entity key, each side with its own rate)
     cal = query(conn, "SELECT decile, n, mean_score, observed_rate FROM pgscore.calibration ORDER BY decile")
-    order = np.argsort(p, kind="stable")
-    assert [r[1] for r in cal] == [80] * 10
-    clean = 0
-    for decile, _, mean_score, rate in cal:
-        idx = order[(decile - 1) * 80: decile * 80]
-        assert mean_score == pytest.approx(p[idx].mean(), abs=TOL)
-        # where no score is shared across the decile's edges, its members are known: its rate is theirs
-        lo_ok = decile == 1 or p[order[(decile - 1) * 80 - 1]] < p[idx[0]]
-        hi_ok = decile == 10 or p[idx[-1]] < p[order[decile * 80]]
-        if lo_ok and hi_ok:
-            assert rate == pytest.approx(yc[idx].mean(), abs=TOL), decile
-            clean += 1
-    assert clean >= 5
-    assert sum(r[3] * r[1] for r in cal) == pytest.approx(yc.sum(), abs=1e-6)
+    decile = 1 + (10 * (stats.rankdata(p, method="min").astype(int) - 1)) // len(p)
+    assert [(d, n) for d, n, *_ in cal] == [(d, int((decile == d).sum())) for d in np.unique(decile)]
+    assert any(n != 80 for _, n, *_ in cal)  # ties across the edges of ntile's deciles, which split them
+    for d, _, mean_score, rate in cal:
+        assert mean_score == pytest.approx(p[decile == d].mean(), abs=TOL)
+        assert rate == pytest.approx(yc[decile == d].mean(), abs=TOL), d
 
     by_day = query(conn, "SELECT n, auc FROM pgscore.performance_by_day WHERE n > 0")
     assert len(by_day) in (1, 2) and sum(r[0] for r in by_day) == 800
     if len(by_day) == 1:  # (two when the minute before crossed midnight UTC)
         assert by_day[0][1] == pytest.approx(skm.roc_auc_score(yc, p), abs=TOL)
+
+
+def test_a_score_of_exactly_the_threshold_is_the_class_predict_gives(churn):
+    """predict gives the negative class for a score of exactly 0.5 (a tree's leaf of equal counts, a linear
+    model's z of 0): realised accuracy, precision and recall judge the label that was served."""
+    conn, model_id = churn
+    log_rows(conn, model_id, np.ones((150, 12)), np.full(150, 0.5), ago=["1 minute"] * 150)
+    query(conn, "SELECT pgscore.record_outcome('churn', k::text, '0') FROM generate_series(0, 149) k")
+    (n, acc, prec, rec), = query(conn, "SELECT n, accuracy, precision, recall FROM pgscore.realised_performance "
+                                       "WHERE window_name = 'since deploy'")
+    assert (n, acc, prec, rec) == (150, 1.0, None, None)
+
+
+def test_a_regressor_exact_at_deploy_alerts_on_any_error_in_service(db_url):
+    """A hold-out RMSE of 0 (a tree on an integer target): any error in service is a rise (it had none)."""
+    from sklearn.tree import DecisionTreeRegressor
+
+    rng = np.random.default_rng(3)
+    X = rng.integers(0, 5, (600, 2)).astype(float)
+    y = X[:, 0] * 10 + X[:, 1]
+    est = DecisionTreeRegressor(random_state=0).fit(X, y)
+    model_id = registry.deploy(db_url, "exact", est, X, y, feature_names=["a", "b"])["model_id"]
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    log_rows(conn, model_id, X[:200], est.predict(X[:200]))
+    query(conn, "SELECT pgscore.record_outcome('exact', k::text, v::text) FROM unnest(%s::float8[]) "
+                "WITH ORDINALITY AS u(v, i), LATERAL (SELECT u.i - 1 AS k) s", ([float(v) for v in y[:200] + 1],))
+    (rmse, deploy_rmse, status, firing), = query(conn, "SELECT rmse, deploy_rmse, status, firing "
+                                                       "FROM pgscore.realised_performance WHERE window_name = '1 hour'")
+    assert (rmse, deploy_rmse, status) == (1.0, 0.0, "alert") and "rmse_rise" in firing
+    conn.close()
+
+
+def test_a_constant_feature_whose_value_floats_cannot_hold_is_constant(db_url, trained):
+    """A feature constant at training at 0.3 (whose float mean of 2,400 is 0.2999999999999999 and std 1.1e-16):
+    no mean shift for the same 0.3 in service, in a baseline captured now or before 0036."""
+    X, y, names, _ = trained
+    Xk = X.copy()
+    Xk[:, 6] = 0.3
+    model_id = registry.deploy(db_url, "const", LogisticRegression(max_iter=500).fit(Xk, y), Xk, y,
+                               feature_names=names)["model_id"]
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    edges, expected, mean, std, lo, hi, _ = baseline(conn, model_id)[("feature", names[6])]
+    assert (mean, std, lo, hi) == (0.3, 0.0, 0.3, 0.3)
+    log_rows(conn, model_id, Xk[:300], np.full(300, 0.5))
+    sql = ("SELECT mean_shift, out_of_range, status, note FROM pgscore.feature_drift WHERE model = 'const' "
+           "AND feature = %s AND window_name = '1 hour'")
+    (shift, oor, status, note), = query(conn, sql, (names[6],))
+    assert shift is None and oor == 0 and status != "alert" and note.startswith("constant in the baseline")
+    # a baseline as numpy left it before (the views tell a constant by min = max)
+    query(conn, "ALTER TABLE pgscore.baselines DISABLE TRIGGER baselines_immutable; "
+                "UPDATE pgscore.baselines SET mean = %s, std = %s WHERE model_id = %s AND feature = %s; "
+                "ALTER TABLE pgscore.baselines ENABLE TRIGGER baselines_immutable",
+          (float(np.full(2400, 0.3).mean()), float(np.full(2400, 0.3).std()), model_id, names[6]))
+    assert query(conn, "SELECT std > 0 FROM pgscore.baselines WHERE model_id = %s AND feature = %s",
+                 (model_id, names[6])) == [(True,)]
+    assert query(conn, sql, (names[6],)) == [(shift, oor, status, note)]
+    conn.close()
+
+
+def test_windows_reach_back_the_same_hours_in_every_time_zone(conn):
+    """A window of N days is N times 24 hours back from now() whatever the reader's TimeZone (in the reader's
+    zone a day across a DST change was 23 or 25 hours, and the views' counts depended on who read them)."""
+    query(conn, "INSERT INTO pgscore.drift_windows (window_name, length, sort_order) "
+                "SELECT d || ' d', d * interval '1 day', 100 + d FROM generate_series(10, 360, 10) d")
+    off = differs = 0
+    for zone in ("America/New_York", "Europe/Berlin", "Australia/Sydney", "UTC"):
+        query(conn, "SET TimeZone = %s", (zone,))
+        (a, b), = query(conn, """
+            SELECT count(*) FILTER (WHERE p.starts <> now() - extract(day FROM w.length) * interval '24 hours'),
+                   count(*) FILTER (WHERE now() - w.length <> now() - extract(day FROM w.length) * interval '24 hours')
+              FROM pgscore.monitoring_periods p JOIN pgscore.drift_windows w ON w.window_name = p.period
+             WHERE p.period_kind = 'window' AND w.window_name LIKE '%% d'""")
+        off, differs = off + a, differs + b
+    query(conn, "RESET TimeZone")
+    assert off == 0
+    assert differs > 0  # the reader's zone would have moved some of them
 
 
 def test_outcomes_judge_the_newest_prediction_before_them(churn):

@@ -48,8 +48,9 @@ def evaluate(model, X, y, task: str) -> dict:
         out.update({
             "auc": float(m.roc_auc_score(yb, p1)) if len(np.unique(yb)) == 2 else None,
             "brier": float(m.brier_score_loss(yb, p1)),
-            "precision": float(m.precision_score(yb, (p1 >= 0.5).astype(int), zero_division=0)),
-            "recall": float(m.recall_score(yb, (p1 >= 0.5).astype(int), zero_division=0)),
+            # the class predict gives (a score of exactly 0.5 is the negative one), as the accuracy's
+            "precision": float(m.precision_score(yb, (pred == pos).astype(int), zero_division=0)),
+            "recall": float(m.recall_score(yb, (pred == pos).astype(int), zero_division=0)),
             "threshold": 0.5,
         })
     else:

@@ -36,7 +36,8 @@ COMMENT ON VIEW pgscore.prediction_values IS 'Internal: every logged feature val
 CREATE VIEW pgscore.monitoring_periods AS
 WITH p AS (
     SELECT 'window'::text AS period_kind, w.window_name AS period, w.sort_order,
-           coalesce(now() - w.length, '-infinity'::timestamptz) AS starts,
+           -- (in UTC: a day is 24 hours whatever the reader's TimeZone, where a DST change makes it 23 or 25)
+           coalesce((now() AT TIME ZONE 'UTC' - w.length) AT TIME ZONE 'UTC', '-infinity'::timestamptz) AS starts,
            -- up to now: every row this statement can see was logged before it began (a minute's margin);
            -- a row stamped later (a backfill's mistake) is in no window until its time comes
            statement_timestamp() + interval '1 minute' AS ends
@@ -193,7 +194,10 @@ periods AS MATERIALIZED (SELECT * FROM pgscore.monitoring_periods),
 counts AS MATERIALIZED (SELECT * FROM pgscore.drift_counts()),
 base AS MATERIALIZED (
     SELECT live.model_id, live.name, live.version, b.kind, b.feature, b.position, b.edges, b.expected, b.mean,
-           b.std, b.null_rate
+           b.std, b.null_rate,
+           -- constant at training (min = max), whatever std the float arithmetic left (before 0036: 1.1e-16
+           -- for a column of 0.3, which made any mean shift of it an alert)
+           b.std = 0 OR b.min = b.max AS constant
       FROM live JOIN pgscore.baselines b ON b.model_id = live.model_id
 ),
 grid AS (  -- every baseline bin of every live model and period, with its current count (0 if none)
@@ -236,14 +240,14 @@ stats AS (
            -- huge means over a tiny std, or tiny over huge, raise no overflow or underflow (a value rounded
            -- to 323 places is 0 or at least 1e-323, which float8 holds)
            round(a.total::text::numeric / nullif(a.n_valid, 0), 323)::float8 AS mean, b.mean AS baseline_mean,
-           CASE WHEN b.std <> 0 AND a.n_valid > 0  -- (greatest and least take no NULL for an answer)
+           CASE WHEN NOT b.constant AND a.n_valid > 0  -- (greatest and least take no NULL for an answer)
                 THEN least(greatest(round((a.total::text::numeric / a.n_valid - b.mean::text::numeric)
                                           / b.std::text::numeric, 323), -1e300), 1e300)::float8 END AS mean_shift,
            a.n_out::float8 / nullif(a.n_valid, 0) AS out_of_range,
            CASE WHEN a.n_valid > 0 THEN d.psi END AS psi,
            CASE WHEN a.n_valid > 0 THEN d.ks END AS ks,
            CASE WHEN a.n_valid > 0 THEN d.js END AS js,
-           b.std = 0 AS constant_baseline, cardinality(b.expected) = 0 AS empty_baseline
+           b.constant AS constant_baseline, cardinality(b.expected) = 0 AS empty_baseline
       FROM base b
      CROSS JOIN periods p
       LEFT JOIN agg a ON a.model_id = b.model_id AND a.period_kind = p.period_kind AND a.period = p.period
@@ -396,13 +400,14 @@ s AS (  -- AUC from the rank sum of the positives (Mann-Whitney); log loss clipp
     SELECT r.model_id, r.period_kind, r.period, count(*) AS n, sum(r.y) AS positives,
            ((sum(r.score_rank) FILTER (WHERE r.y = 1) - sum(r.y) * (sum(r.y) + 1) / 2.0)
                 / nullif(sum(r.y) * (count(*) - sum(r.y)), 0))::float8 AS auc,
-           (CASE WHEN min(r.task) = 'binary' THEN avg(((r.score >= r.threshold)::integer = r.y)::integer)
+           -- positive above the threshold: a score of exactly 0.5 is the negative class, as predict gives it
+           (CASE WHEN min(r.task) = 'binary' THEN avg(((r.score > r.threshold)::integer = r.y)::integer)
                  WHEN min(r.task) = 'multiclass' THEN avg((r.label = r.outcome #>> '{}')::integer) END)::float8 AS accuracy,
            -- binary only: a multiclass model has no positive class (y is NULL), where these gave 0
-           CASE WHEN min(r.task) = 'binary' THEN sum(((r.score >= r.threshold) AND r.y = 1)::integer)::float8
-               / nullif(sum((r.score >= r.threshold)::integer), 0) END AS "precision",
+           CASE WHEN min(r.task) = 'binary' THEN sum(((r.score > r.threshold) AND r.y = 1)::integer)::float8
+               / nullif(sum((r.score > r.threshold)::integer), 0) END AS "precision",
            CASE WHEN min(r.task) = 'binary'
-                THEN sum(((r.score >= r.threshold) AND r.y = 1)::integer)::float8 / nullif(sum(r.y), 0) END AS recall,
+                THEN sum(((r.score > r.threshold) AND r.y = 1)::integer)::float8 / nullif(sum(r.y), 0) END AS recall,
            avg((r.score - r.y) ^ 2) AS brier,
            -avg(r.y * ln(least(greatest(r.score, 2.220446049250313e-16), 1 - 2.220446049250313e-16))
                 + (1 - r.y) * ln(1 - least(greatest(r.score, 2.220446049250313e-16), 1 - 2.220446049250313e-16))) AS log_loss,
@@ -434,7 +439,9 @@ SELECT b.*, c.checks, c.status, c.firing, c.min_n,
                     WHEN 'multiclass' THEN ARRAY['accuracy_drop'] ELSE ARRAY['rmse_rise'] END,
         CASE b.task WHEN 'binary' THEN ARRAY[b.deploy_auc - b.auc, b.deploy_accuracy - b.accuracy, b.brier - b.deploy_brier]
                     WHEN 'multiclass' THEN ARRAY[b.deploy_accuracy - b.accuracy]
-                    ELSE ARRAY[b.rmse / nullif(b.deploy_rmse, 0) - 1] END,
+                    -- (a hold-out RMSE of 0, a tree fitted to an integer target: any error in service is a rise)
+                    ELSE ARRAY[CASE WHEN b.deploy_rmse <> 0 THEN b.rmse / b.deploy_rmse - 1
+                                    WHEN b.rmse > 0 THEN 1e300 WHEN b.rmse = 0 THEN 0 END] END,
         array_fill(b.n, ARRAY[CASE b.task WHEN 'binary' THEN 3 ELSE 1 END])) c
 $fn$;
 COMMENT ON FUNCTION pgscore.performance_stats() IS 'Realised performance of every live model and period next to its deploy metrics, with the checks; read it through realised_performance and performance_by_day';
@@ -473,7 +480,10 @@ COMMENT ON COLUMN pgscore.performance_by_day.n IS 'How many predictions made tha
 CREATE VIEW pgscore.calibration AS
 SELECT name AS model, version, decile, count(*) AS n, avg(score) AS mean_score, avg(y)::float8 AS observed_rate,
        min(score) AS min_score, max(score) AS max_score
-  FROM (SELECT jp.*, ntile(10) OVER (PARTITION BY jp.model_id ORDER BY jp.score) AS decile
+  -- deciles by rank, so that equal scores share one (ntile split them by entity key): with ties they hold
+  -- unequal counts, and a decile a tie fills is not listed
+  FROM (SELECT jp.*, (1 + floor(10.0 * (rank() OVER (PARTITION BY jp.model_id ORDER BY jp.score) - 1)
+                                / count(*) OVER (PARTITION BY jp.model_id)))::integer AS decile
           FROM pgscore.judged_predictions jp WHERE jp.task = 'binary' AND jp.score IS NOT NULL) d
  GROUP BY name, version, decile
  ORDER BY model, decile;
