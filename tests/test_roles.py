@@ -113,6 +113,8 @@ def test_app_scores_and_inserts_events_but_writes_no_model_and_reads_no_bytes(ur
     (calls, score), = query(app, "SELECT complaints_30d, churn_score FROM customers WHERE id = 4")
     assert calls == 2 and score is not None
     assert query(app, "SELECT pgscore.record_outcome('churn', 'c1', 1)")[0][0] > 0
+    # by the app's role, not pgscore's owner, as which record_outcome runs (before migration 0037)
+    assert query(db_url, "SELECT recorded_by FROM pgscore.outcomes") == [(LOGINS["app"],)]
     assert query(app, "SELECT * FROM pgscore.retry_failed()") == []
     assert query(app, "SELECT count(*) FROM pgscore.model_versions") == [(2,)]  # pgscore models works for it
     (logged,), = query(app, "SELECT count(*) FROM pgscore.prediction_log")

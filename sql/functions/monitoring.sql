@@ -88,10 +88,12 @@ BEGIN
      WHERE l.entity_key = p_entity_key AND l.logged_at <= p_observed_at AND m.name = p_model
      ORDER BY l.logged_at DESC
      LIMIT 1;
+    -- recorded_by: the session's role (this function runs as pgscore's owner, whom current_user names;
+    -- before migration 0037 every outcome was recorded by it)
     INSERT INTO pgscore.outcomes (model_name, entity_key, outcome, observed_at, judged_model_id, predicted_at,
-                                  judged_score, judged_label, judged_at)
+                                  judged_score, judged_label, judged_at, recorded_by)
     VALUES (p_model, p_entity_key, v_value, p_observed_at, v_judged.model_id, v_judged.logged_at, v_judged.score,
-            v_judged.label, now())
+            v_judged.label, now(), session_user)
     RETURNING outcome_id INTO v_id;
     IF v_judged.model_id IS NULL THEN
         RAISE NOTICE 'pgscore.record_outcome: no prediction of "%" for entity "%" was logged at or before %', p_model, p_entity_key, p_observed_at
