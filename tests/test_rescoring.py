@@ -1499,6 +1499,34 @@ def test_a_renamed_table_whose_old_name_another_took_is_not_rescored_in_its_plac
     assert not shop.notices, shop.notices  # nothing about a trigger that "does not exist, skipping"
 
 
+@pytest.mark.parametrize("new_table", ["like the old", "of other columns"])
+def test_retry_failed_skips_a_wiring_whose_event_table_was_renamed_and_another_took_its_name(shop, new_table):
+    """Archive and recreate: the wired event table renamed and a new one created under its name. The wiring's
+    statements name the event table, so retry_failed must not recount the new table's events into the
+    wiring's window, score from them and clear the queue: it skips the wiring, its profiles wait, and its
+    WARNING says to detach the renamed table (not to rename columns back)."""
+    rid = attach(shop)
+    query(shop, "UPDATE customers SET age = NULL WHERE id = 81")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (81)")  # queued: age is NULL
+    (reason,), = query(shop, "SELECT reason FROM pgscore.error_queue WHERE entity_key = '81'")
+    before = query(shop, "SELECT complaints_30d, churn_score FROM customers WHERE id = 81")
+    query(shop, "ALTER TABLE complaints RENAME TO complaints_old")
+    if new_table == "like the old":
+        query(shop, "CREATE TABLE complaints (LIKE complaints_old INCLUDING ALL); "
+                    "INSERT INTO complaints (customer_id) VALUES (81), (81), (81)")
+    else:
+        query(shop, "CREATE TABLE complaints (id bigint)")
+    query(shop, "UPDATE customers SET age = 30 WHERE id = 81")  # the queued cause fixed
+    del shop.notices[:]
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 0, 1)]
+    assert query(shop, "SELECT complaints_30d, churn_score FROM customers WHERE id = 81") == before
+    assert query(shop, "SELECT entity_key, reason FROM pgscore.error_queue") == [("81", reason)]
+    said = [n for n in shop.notices if "retry_failed skipped" in n]
+    assert said and f"skipped rescoring {rid}: its event table public.complaints was renamed to " \
+                     "public.complaints_old" in said[0], shop.notices
+    assert "pgscore.detach_rescoring('public.complaints_old')" in said[0] and "rename them back" not in said[0]
+
+
 def test_forget_rescoring_removes_a_wiring_whose_trigger_is_gone(shop):
     rid = attach(shop)
     with pytest.raises(errors.ObjectInUse) as e:  # its trigger is still there: detach it instead

@@ -1279,6 +1279,13 @@ _QUEUED_WIRINGS = ("SELECT DISTINCT q.rescoring_id FROM pgscore.error_queue AS q
 # a model deployed (live or not), or named by a wiring (deployed later, or never)
 _KNOWN_MODEL = ("SELECT 1 FROM pgscore.models AS m WHERE m.name OPERATOR(pg_catalog.=) $1 UNION ALL "
                 "SELECT 1 FROM pgscore.rescoring AS r WHERE r.model_name OPERATOR(pg_catalog.=) $1 LIMIT 1")
+# where the wiring's trigger is, when it is not on the table its event table's name finds ($2): that table was
+# renamed (the trigger went with it) and another took its name, whose events are not the wiring's
+_MOVED = ("SELECT t.tgrelid::pg_catalog.regclass::pg_catalog.text AS on_name FROM pgscore.rescoring r "
+          "JOIN pg_catalog.pg_trigger t ON t.tgname OPERATOR(pg_catalog.=) r.trigger_name AND NOT t.tgisinternal "
+          "WHERE r.rescoring_id OPERATOR(pg_catalog.=) $1 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger o "
+          "WHERE o.tgrelid OPERATOR(pg_catalog.=) $2 AND o.tgname OPERATOR(pg_catalog.=) r.trigger_name) "
+          "ORDER BY 1 LIMIT 1")
 _QUEUED_COUNT = ("SELECT pg_catalog.count(*)::pg_catalog.int4 AS n FROM pgscore.error_queue q "
                  "WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1")
 _QUEUED_KEYS = ("SELECT pg_catalog.array_agg(s.k) AS keys FROM (SELECT q.entity_key AS k FROM pgscore.error_queue q "
@@ -1331,6 +1338,17 @@ def retry(plpy, GD, model_name=None, limit=None):
                          hint="attach_rescoring of the profile table (from any event table) takes them over; "
                               "detach_rescoring of a renamed one under its new name")
             out.append((row["rescoring_id"], 0, n))
+            continue
+        moved = plpy.execute(plpy.prepare(_MOVED, ["pg_catalog.int8", "pg_catalog.oid"]), [w.id, w.events.oid])
+        if moved:  # its statements name the event table: they would recount another table's events (_on_its_table)
+            n = plpy.execute(plpy.prepare(_QUEUED_COUNT, ["pg_catalog.int8"]), [w.id])[0]["n"]
+            where = moved[0]["on_name"]
+            plpy.warning(f"pgscore: retry_failed skipped rescoring {w.id}: its event table {w.events.name} was renamed "
+                         f"to {where} (its trigger is there), and {w.events.name} is now another table; its {n} queued "
+                         "profile(s) wait",
+                         hint=f"detach it with SELECT pgscore.detach_rescoring({plpy.quote_literal(where)}), then "
+                              "attach_rescoring of the profile table takes them over")
+            out.append((w.id, 0, n))
             continue
         if w.missing:  # its statements cannot be made: the queue waits, as it says
             n = plpy.execute(plpy.prepare(_QUEUED_COUNT, ["pg_catalog.int8"]), [w.id])[0]["n"]
