@@ -268,6 +268,31 @@ def test_a_profile_that_cannot_be_created_is_queued_and_the_others_rescored(shop
                              'column "region"'), reason
 
 
+def test_a_missing_profile_that_cannot_be_created_leaves_the_others_created_and_counted(shop, trained):
+    """With 'create', one missing profile that a constraint refuses must not cost the statement's other
+    missing profiles their rows and counters: they are created and counted, and only its key is queued,
+    with its reason. retry_failed does not create it later (its events' counters were never applied), and
+    says so."""
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT below_7000 CHECK (id < 7000)")
+    attach(shop)
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (5000), (5000), (7000), (5001), (1)")
+    assert query(shop, "SELECT count(*) FROM complaints") == [(5,)]  # every event kept
+    assert query(shop, "SELECT id, support_calls FROM customers WHERE id >= 5000 ORDER BY id") == [(5000, 2), (5001, 1)]
+    assert_scores_match_model(shop, trained[0], [1])
+    queued = {k: (s, r) for k, s, r in query(shop, "SELECT entity_key, sqlstate, reason FROM pgscore.error_queue")}
+    assert sorted(queued) == ["5000", "5001", "7000"], queued  # (5000 and 5001: created with NULL features)
+    assert queued["5000"][0] == queued["5001"][0] == "22023", queued
+    state, reason = queued["7000"]
+    assert state == "23514" and reason.startswith(
+        "public.customers has no row with this id and creating it failed: new row for relation \"customers\" "
+        "violates check constraint \"below_7000\""), reason
+    query(shop, "ALTER TABLE customers DROP CONSTRAINT below_7000")
+    query(shop, "SELECT * FROM pgscore.retry_failed()")
+    assert query(shop, "SELECT count(*) FROM customers WHERE id = 7000") == [(0,)]
+    (state, reason), = query(shop, "SELECT sqlstate, reason FROM pgscore.error_queue WHERE entity_key = '7000'")
+    assert state == "P0002" and "retry_failed does not create a missing profile" in reason, reason
+
+
 @pytest.mark.parametrize("trees", [False, True], ids=["linear", "trees"])
 def test_a_profile_created_while_the_statement_waits_is_locked_before_it_is_read(shop, trained, trees):
     """Queue mode and a window counter: the profiles are locked by a statement of their own, then read

@@ -416,9 +416,11 @@ class Sql:
                 f"AND NOT EXISTS (SELECT 1 FROM l WHERE l.k {EQ} e.{self.ek})")
         return f"WITH l AS MATERIALIZED ({rows}) " + keys_sql(self.ek, self.src, cond)
 
-    def create(self) -> str:
+    def create(self, keyed=False) -> str:
+        """The missing profiles' rows; `keyed`: of the event keys whose text is in $1 (text[])."""
+        only = f" AND e.{self.ek}::pg_catalog.text {EQ} ANY ($1::pg_catalog.text[])" if keyed else ""
         return (f"INSERT INTO {self.w.profiles.name} AS p ({self.pk}) SELECT DISTINCT e.{self.ek} FROM {self.src} AS e "
-                f"WHERE e.{self.ek} IS NOT NULL ORDER BY 1 ON CONFLICT ({self.pk}) DO NOTHING")
+                f"WHERE e.{self.ek} IS NOT NULL{only} ORDER BY 1 ON CONFLICT ({self.pk}) DO NOTHING")
 
     def counters_only(self, keyed=False) -> str:
         """The counters alone, of every profile the events name; `keyed`: of those whose key as text is
@@ -706,6 +708,7 @@ class Plans:
         then = sql.lock(counted=True) + "; " if w.recomputes else ""
         self.read = prep(then + sql.read(locking=not w.recomputes))
         self.create = prep(sql.create()) if w.missing_profile == "create" else None
+        self.create_for = None  # create(keyed=True), prepared when a create fails
         self.counters_only = prep(sql.counters_only())
         self.counters_for = None  # counters_only(keyed=True), prepared when a counters_only fails
         self.unlockable = None  # sql.unlockable(), prepared when the lock takes fewer profiles than the events name
@@ -1015,18 +1018,34 @@ def _read(plpy, w: Wiring, plans: Plans):
         if r["rls"]:  # (a profile a policy keeps from the role is no missing one)
             _refuse_unlockable(plpy, w, plans)
         if plans.create is not None:
+            uncreated = set()
             try:
                 plpy.execute(plans.create)
-            except plpy.SPIError as e:  # a NOT NULL column without a default, say: the others go on
+            except plpy.SPIError as e:  # a NOT NULL column without a default, a CHECK, a key no partition takes
                 if w.strict or _must_raise(e):
                     raise
                 missing = plpy.execute(plans.sql.keys(missing_only=True))[0]["keys"] or []
-                failures.append(Failure(missing, f"{w.profiles.name} has no row with this {w.profile_key} and "
-                                                 f"creating it failed: {_message(e)}; no counter changed", _state(e)))
+                if plans.create_for is None:
+                    plans.create_for = plpy.prepare(plans.sql.create(keyed=True), ["pg_catalog.text[]"])
+
+                def create(keys, _scores, _labels):
+                    plpy.execute(plans.create_for, [keys])
+
+                def not_created(keys, _scores, e):
+                    uncreated.update(keys)
+                    failures.append(Failure(keys, f"{w.profiles.name} has no row with this {w.profile_key} and "
+                                                  f"creating it failed: {_message(e)}; no counter changed", _state(e)))
+
+                # where the reason lies in some rows, the others are created (and counted), as _write writes them
+                _in_parts(plpy, create, missing, [None] * len(missing), None, not_created, error=e)
+                created = len(uncreated) < len(missing)
             else:
+                created = True
+            if created:
                 r, keys = _locked_read(plpy, w, plans)  # locks, too, a profile another transaction created meanwhile
-                if r["wanted"] > len(keys):  # neither created nor found
-                    missing = plpy.execute(plans.sql.keys(missing_only=True))[0]["keys"] or []
+                if r["wanted"] > len(keys) + len(uncreated):  # neither created nor found
+                    missing = [k for k in plpy.execute(plans.sql.keys(missing_only=True))[0]["keys"] or []
+                               if k not in uncreated]
                     if not r["rls"]:  # a key that changes as the profile key's type, say
                         failures.append(Failure(missing, f"{w.profiles.name} has no row with this {w.profile_key} "
                                                          "after creating it (does the key change when cast to "
@@ -1404,8 +1423,10 @@ def retry(plpy, GD, model_name=None, limit=None):
             keys = [k for k in keys if k not in dups]
         found = r["keys"] or []
         lost = set(keys) - {str(k) for k in found}
-        if lost:
-            failures.append(Failure(sorted(lost), f"{w.profiles.name} has no row with this {w.profile_key}", "P0002"))
+        if lost:  # (one that could not be created is not created here: its events' counters were never applied)
+            failures.append(Failure(sorted(lost), f"{w.profiles.name} has no row with this {w.profile_key}" + (
+                "; retry_failed does not create a missing profile (the counters of its events were not applied): "
+                "insert its row, with its counters, and retry" if w.missing_profile == "create" else ""), "P0002"))
         scored = 0
         if found:
             scores, labels = _score(model, found, r["data"], failures, plans.fmt)
