@@ -1954,6 +1954,43 @@ def test_a_before_trigger_on_a_partition_of_the_profiles_is_seen(db_url):
     assert np.max(np.abs(np.array([r[1] for r in rows]) - want)) < 1e-9
 
 
+@pytest.mark.parametrize("kind", ["linear", "trees"])
+def test_a_partition_added_later_with_a_before_trigger_is_seen_by_a_session_that_cached_the_wiring(db_url, kind):
+    """The profile table's partitions are read with the wiring, which is cached per session: a partition
+    attached later, with a BEFORE UPDATE trigger that sets a feature, is found at the next INSERT of the
+    same session (the statement that scores in SQL too), and its profiles scored at their new values."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(9)
+    X = np.column_stack([rng.integers(0, 10, 500) + 100.0, rng.normal(size=500)])
+    y = (X[:, 0] / 3 + X[:, 1] > 35).astype(int)
+    model = (make_pipeline(StandardScaler(), LogisticRegression()) if kind == "linear"
+             else HistGradientBoostingClassifier(max_iter=20)).fit(X, y)
+    registry.deploy(db_url, "parted", model, X, y, feature_names=["t", "x"])
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    query(conn, """
+        CREATE TABLE prof (id int PRIMARY KEY, cnt int NOT NULL DEFAULT 0, t float8 NOT NULL DEFAULT 100, x float8,
+                           score float8, scored_at timestamptz) PARTITION BY RANGE (id);
+        CREATE TABLE prof_lo PARTITION OF prof FOR VALUES FROM (0) TO (100);
+        INSERT INTO prof (id, x) SELECT g, g / 10.0 - 1 FROM generate_series(1, 20) g;
+        CREATE TABLE ev (id int);
+        SELECT pgscore.attach_rescoring('ev', 'prof', 'id', 'parted', 'score', '{"cnt": "count"}');""")
+    query(conn, "INSERT INTO ev VALUES (2)")  # the wiring read (and cached), with one partition and no trigger
+    query(conn, """CREATE TABLE prof_hi PARTITION OF prof FOR VALUES FROM (100) TO (200);
+                   CREATE FUNCTION prof_t() RETURNS trigger LANGUAGE plpgsql AS
+                     $$ BEGIN NEW.t := NEW.cnt + 100; RETURN NEW; END $$;
+                   CREATE TRIGGER prof_t BEFORE UPDATE ON prof_hi FOR EACH ROW EXECUTE FUNCTION prof_t();
+                   INSERT INTO prof (id, x) VALUES (150, 0.5), (160, -0.5);""")
+    query(conn, "INSERT INTO ev VALUES (150), (150)")
+    query(conn, "INSERT INTO ev VALUES (160)")
+    rows = query(conn, "SELECT ARRAY[t, x], score FROM prof WHERE id IN (2, 150, 160) ORDER BY id")
+    assert [r[0][0] for r in rows] == [100, 102, 101]
+    want = model.predict_proba(np.array([r[0] for r in rows]))[:, 1]
+    assert np.max(np.abs(np.array([r[1] for r in rows]) - want)) < 1e-9
+    conn.close()
+
+
 def test_a_profile_key_whose_type_changed_since_the_wiring_was_read_is_counted(shop):
     """int to bigint, the usual migration, after this backend read the wiring (its statements cast keys to
     the key's type): a key past int4's range is counted and queued for its own reason, not lost to an

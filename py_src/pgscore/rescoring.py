@@ -216,13 +216,15 @@ class Wiring:
         self.key_type = (plpy.execute(plpy.prepare(_TYPE_NAME, ["pg_catalog.oid"]), [pk_type])[0]["name"]
                          if pk_type is not None else None)
         # the profile table and its partitions (read once: a partition attached later is seen when the wiring is
-        # read again), then whether PostgreSQL computes columns of theirs (see computed_sql)
-        self.tree = [int(self.profiles.oid)] + [int(o) for o in plpy.execute(_TREE % int(self.profiles.oid))[0]["o"] or []]
+        # read again, see computed_sql), those that have partitions, then whether PostgreSQL computes columns of theirs
+        tree = plpy.execute(_TREE % int(self.profiles.oid))[0]
+        self.tree = [int(self.profiles.oid)] + [int(o) for o in tree["o"] or []]
+        self.parents = [int(o) for o in tree["parents"] or []] if row["profile_kind"] == "p" else []
         # the profile table's own rows, not those of tables that inherit from it (its unique key covers its
         # own only: a child's row of the same key would be counted and scored as well); a partitioned
         # table's rows are its partitions'
         self.profile_rows = self.profiles.name if row["profile_kind"] == "p" else f"ONLY {self.profiles.name}"
-        self.computed = plpy.execute(f"SELECT {computed_sql(self.tree)} AS c")[0]["c"]
+        self.computed = plpy.execute(f"SELECT {computed_sql(self.tree, self.parents)} AS c")[0]["c"]
 
     def plans_for(self, plpy, model, retry=False, error=None) -> "Plans":
         key = (model.model_id if model is not None else None, retry)
@@ -237,25 +239,32 @@ class Wiring:
         return p
 
 
-_TREE = ("SELECT pg_catalog.array_agg(r.relid::pg_catalog.oid::pg_catalog.int8) AS o "
-         "FROM pg_catalog.pg_partition_tree(%d::pg_catalog.oid) AS r WHERE r.level OPERATOR(pg_catalog.>) 0")
+_TREE = ("SELECT pg_catalog.array_agg(r.relid::pg_catalog.oid::pg_catalog.int8) FILTER (WHERE r.level "
+         "OPERATOR(pg_catalog.>) 0) AS o, pg_catalog.array_agg(r.relid::pg_catalog.oid::pg_catalog.int8) FILTER (WHERE "
+         "NOT r.isleaf) AS parents FROM pg_catalog.pg_partition_tree(%d::pg_catalog.oid) AS r")
 
 
-def computed_sql(oids) -> str:
+def computed_sql(oids, parents=()) -> str:
     """Whether PostgreSQL computes columns of the profile table (`oids`: it and its partitions) as an UPDATE
     writes a row: a stored generated column, or an enabled BEFORE UPDATE row trigger (which may set any column, from the counters
     say). The features of such a profile are read from the row the counters' UPDATE returns, never
     computed beside it (the statement that scores in SQL, or the read with the counters' new values,
     would read those columns at their old values). A condition, cheap at each statement: the wiring
-    is cached, and a trigger may be created after it was read."""
+    is cached, and a trigger may be created after it was read. `parents` (of a partitioned profile
+    table: those of `oids` that have partitions): true too where one of them has a partition not in
+    `oids`, attached since, whose triggers the condition cannot see, so that the wiring is read again
+    (one probe of pg_inherits' index on inhparent per parent)."""
     # `oids`: the table and its partitions, as constants (a subquery made the catalogs' scans cost ~1 ms)
     tree = "ANY (ARRAY[" + ", ".join(f"{int(o)}::pg_catalog.oid" for o in oids) + "])"
+    new = (" OR EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhparent OPERATOR(pg_catalog.=) ANY (ARRAY["
+           + ", ".join(f"{int(o)}::pg_catalog.oid" for o in parents) + f"]) AND NOT i.inhrelid OPERATOR(pg_catalog.=) "
+           f"{tree})" if parents else "")
     return (f"(EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) {tree} "
             "AND t.tgenabled OPERATOR(pg_catalog.<>) 'D'::pg_catalog.\"char\" "
             "AND (t.tgtype::pg_catalog.int4 OPERATOR(pg_catalog.&) 19) OPERATOR(pg_catalog.=) 19) "  # ROW|BEFORE|UPDATE
             f"OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) {tree} "
             "AND a.attnum OPERATOR(pg_catalog.>) 0 AND a.attgenerated OPERATOR(pg_catalog.<>) '' "
-            "AND NOT a.attisdropped))")
+            f"AND NOT a.attisdropped){new})")
 
 
 def wiring(plpy, GD, rescoring_id) -> Wiring | None:
@@ -358,7 +367,7 @@ class Sql:
                 f"l AS MATERIALIZED (SELECT p.{self.pk} AS k, {data} AS b FROM {self.P} AS p "
                 f"JOIN a ON p.{self.pk} {EQ} a.k ORDER BY p.{self.pk}{lock}) "
                 # which version is live now (the trigger re-plans when it is not the one planned for)
-                f"SELECT {self.live()} AS live, {computed_sql(self.w.tree)} AS computed, {self.retyped()} AS retyped, "
+                f"SELECT {self.live()} AS live, {computed_sql(self.w.tree, self.w.parents)} AS computed, {self.retyped()} AS retyped, "
                 f"pg_catalog.row_security_active({int(self.w.profiles.oid)}::pg_catalog.oid) AS rls, "
                 + ("NULL::pg_catalog.int8" if locking else
                    f"pg_catalog.current_setting({self.lit(LOCKED)})::pg_catalog.int8") + " AS locked, "
@@ -544,7 +553,7 @@ class Sql:
         # (and no column computed by PostgreSQL, which this statement would read at its old value: a
         # trigger created since the wiring was read; the general path then reads the wiring again)
         # ($3, the planned version, is never NULL: IS NOT DISTINCT FROM would name an unqualified =)
-        live = f"COALESCE({self.live()} {EQ} $3, false) AND NOT {computed_sql(w.tree)} AND NOT {self.retyped()}"
+        live = f"COALESCE({self.live()} {EQ} $3, false) AND NOT {computed_sql(w.tree, w.parents)} AND NOT {self.retyped()}"
         # the UPDATE's end and what follows it: the queued errors cleared, the audit rows
         tail = (f"RETURNING p.{self.pk}::pg_catalog.text AS k, {score} AS score, n.n, n.ids, n.f), "
                 f"d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id {EQ} $1 "
