@@ -192,6 +192,22 @@ SQL_CASES = [
      "'churn_score')", (), "22004", "the model is NULL"),
     ("attach score column a feature", "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', "
      "'churn', 'tenure_months', p_profile_key => 'id')", (), "22023", "would feed its own output back in"),
+    # keys attach refuses (the tables made in the same statement, rolled back with it)
+    ("attach char(n) profile key, text event key",
+     "CREATE TABLE padded (LIKE customers); ALTER TABLE padded ALTER COLUMN id TYPE char(8), ADD PRIMARY KEY (id); "
+     "CREATE TABLE padded_events (customer_id text); SELECT pgscore.attach_rescoring('padded_events', 'padded', "
+     "'customer_id', 'churn', 'churn_score', p_profile_key => 'id')", (), "42804",
+     "public.padded_events.customer_id is text and public.padded.id is character(8): an event key with trailing "
+     "blanks"),
+    ("attach composite key",
+     "CREATE TYPE pair AS (a int, b int); CREATE TABLE paired (LIKE customers); "
+     "ALTER TABLE paired DROP COLUMN id, ADD COLUMN id pair PRIMARY KEY; CREATE TABLE paired_events (customer_id pair); "
+     "SELECT pgscore.attach_rescoring('paired_events', 'paired', 'customer_id', 'churn', 'churn_score', "
+     "p_profile_key => 'id')", (), "0A000", "public.paired_events.customer_id is of the composite type public.pair"),
+    ("attach deferrable profile key with 'create'",
+     "CREATE TABLE deferred (LIKE customers); ALTER TABLE deferred ADD PRIMARY KEY (id) DEFERRABLE; "
+     "SELECT pgscore.attach_rescoring('complaints', 'deferred', 'customer_id', 'churn', 'churn_score', "
+     "p_profile_key => 'id')", (), "42P10", "public.deferred.id has a DEFERRABLE unique constraint"),
     ("detach not attached", "SELECT pgscore.detach_rescoring('complaints')", (), "42704", "complaints"),
     ("forget unknown", "SELECT pgscore.forget_rescoring(424242)", (), "42704", "there is no rescoring 424242"),
     ("forget NULL", "SELECT pgscore.forget_rescoring(NULL)", (), "22004", "the rescoring_id is NULL"),

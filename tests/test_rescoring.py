@@ -2099,6 +2099,24 @@ def test_array_profile_keys_keep_the_counters_of_the_profiles_that_take_them(sho
     assert query(shop, "SELECT entity_key FROM pgscore.error_queue ORDER BY 1") == [("{1}",), ("{2}",), ("{3}",)]
 
 
+def test_a_deferrable_profile_key_is_refused_with_the_create_rule_and_wired_with_queue(shop):
+    """Missing profiles are created by INSERT ... ON CONFLICT, which cannot use a deferrable unique index
+    (also beside an immediate one on the same column): with 'create', every new profile would be queued
+    forever, so attach refuses it; 'queue' creates nothing and is wired."""
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT id_again UNIQUE (id) DEFERRABLE")
+    with pytest.raises(psycopg2.Error) as e:
+        attach(shop)
+    assert e.value.pgcode == "42P10", e.value.pgerror
+    assert "public.customers.id has a DEFERRABLE unique constraint (id_again)" in e.value.pgerror
+    assert "p_missing_profile => 'queue'" in (e.value.diag.message_hint or "")
+    assert query(shop, "SELECT count(*) FROM pgscore.rescoring") == [(0,)]
+    attach(shop, missing_profile="queue")
+    (calls,), = query(shop, "SELECT support_calls FROM customers WHERE id = 7")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (7), (5000)")
+    assert query(shop, "SELECT support_calls FROM customers WHERE id = 7") == [(calls + 1,)]
+    assert query(shop, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("5000", "P0002")]
+
+
 def test_keys_of_a_type_without_equality_are_refused_saying_so(shop):
     """json keys on both sides: no = operator for json at all; the error says so, and does not tell to give
     both columns the same type, which they have."""

@@ -1488,11 +1488,24 @@ _ADOPT = ("UPDATE pgscore.error_queue AS q SET rescoring_id = $1 WHERE q.error_i
           "WHERE r.rescoring_id OPERATOR(pg_catalog.=) o.rescoring_id) "
           "ORDER BY o.entity_key, o.last_failed_at DESC, o.error_id DESC) "
           "RETURNING q.error_id")
-# two types, each a domain's base type where it is one, by name
-_BASE_TYPES = ("SELECT pg_catalog.format_type(CASE WHEN s.typbasetype OPERATOR(pg_catalog.<>) 0 THEN s.typbasetype "
-               "ELSE s.oid END, NULL) AS src, pg_catalog.format_type(CASE WHEN d.typbasetype OPERATOR(pg_catalog.<>) 0 "
-               "THEN d.typbasetype ELSE d.oid END, NULL) AS dst FROM pg_catalog.pg_type s, pg_catalog.pg_type d "
-               "WHERE s.oid OPERATOR(pg_catalog.=) $1 AND d.oid OPERATOR(pg_catalog.=) $2")
+# two types, each a domain's base type where it is one, by name, and whether each is a composite type (a row)
+_BASE_TYPES = ("SELECT pg_catalog.format_type(sb.oid, NULL) AS src, pg_catalog.format_type(db.oid, NULL) AS dst, "
+               "sb.typtype OPERATOR(pg_catalog.=) 'c' AS src_row, db.typtype OPERATOR(pg_catalog.=) 'c' AS dst_row "
+               "FROM pg_catalog.pg_type s, pg_catalog.pg_type d, pg_catalog.pg_type sb, pg_catalog.pg_type db "
+               "WHERE s.oid OPERATOR(pg_catalog.=) $1 AND d.oid OPERATOR(pg_catalog.=) $2 AND sb.oid OPERATOR(pg_catalog.=) "
+               "CASE WHEN s.typbasetype OPERATOR(pg_catalog.<>) 0 THEN s.typbasetype ELSE s.oid END "
+               "AND db.oid OPERATOR(pg_catalog.=) CASE WHEN d.typbasetype OPERATOR(pg_catalog.<>) 0 THEN d.typbasetype "
+               "ELSE d.oid END")
+# a deferrable unique index of the key alone, which INSERT ... ON CONFLICT (key) would infer and then refuse to use
+# (also beside an immediate one), and the constraint it belongs to
+_DEFERRABLE_KEY = ("SELECT COALESCE(c.conname, i.indexrelid::pg_catalog.regclass::pg_catalog.text)::pg_catalog.text "
+                   "AS name FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a ON a.attrelid "
+                   "OPERATOR(pg_catalog.=) i.indrelid AND a.attnum OPERATOR(pg_catalog.=) i.indkey[0] "
+                   "LEFT JOIN pg_catalog.pg_constraint c ON c.conindid OPERATOR(pg_catalog.=) i.indexrelid "
+                   "AND c.conrelid OPERATOR(pg_catalog.=) i.indrelid "
+                   "WHERE i.indrelid OPERATOR(pg_catalog.=) $1 AND a.attname OPERATOR(pg_catalog.=) $2::pg_catalog.name "
+                   "AND i.indisunique AND NOT i.indimmediate AND i.indnkeyatts OPERATOR(pg_catalog.=) 1 "
+                   "AND i.indpred IS NULL AND i.indexprs IS NULL ORDER BY 1 LIMIT 1")
 # a column's collation (none: NULL) and whether it is deterministic
 _COLLATION = ("SELECT c.collname::pg_catalog.text AS name, c.collisdeterministic AS deterministic "
               "FROM pg_catalog.pg_attribute a LEFT JOIN pg_catalog.pg_collation c ON c.oid OPERATOR(pg_catalog.=) "
@@ -1571,6 +1584,17 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
         raise WiringError(f"{profiles.name}.{profile_key} has no unique index of its own; each event must match "
                           "at most one profile", sqlstate="42P10",
                           hint=batch.key_hint(plpy, keys, profiles.name, profile_key, rescoring=True))
+    if missing_profile == "create":
+        deferrable = plpy.execute(plpy.prepare(_DEFERRABLE_KEY, ["pg_catalog.oid", "pg_catalog.text"]),
+                                  [profiles.oid, profile_key])
+        if deferrable:
+            name = deferrable[0]["name"]
+            raise WiringError(f"{profiles.name}.{profile_key} has a DEFERRABLE unique constraint ({name}): a missing "
+                              "profile is created by INSERT ... ON CONFLICT, which PostgreSQL refuses for it, so every "
+                              "new profile's events would be queued and never counted", sqlstate="42P10",
+                              hint="attach with p_missing_profile => 'queue' (the application creates the profiles), "
+                                   f"or make the key immediate: drop {name} and add it again NOT DEFERRABLE "
+                                   "(PostgreSQL cannot alter it in place)")
     if event_id_column is None:
         pk = plpy.execute(plpy.prepare(_PRIMARY_KEY, ["pg_catalog.oid"]), [events.oid])
         event_id_column = pk[0]["name"] if pk else None
@@ -1672,6 +1696,20 @@ def _key_types(plpy, events: Table, key, profiles: Table, profile_key):
                                f"TYPE ... COLLATE {plpy.quote_ident(both[1])})")
     (r,) = plpy.execute(plpy.prepare(_BASE_TYPES, ["pg_catalog.oid", "pg_catalog.oid"]),
                         [events.columns[key], profiles.columns[profile_key]])
+    for t, col, row in ((events, key, r["src_row"]), (profiles, profile_key, r["dst_row"])):
+        if row:  # the statements skip keys that are NULL, and a row with a NULL field IS NOT NULL is false
+            raise WiringError(f"{t.name}.{col} is of the composite type {t.types[col]}: an event whose key has a NULL "
+                              "field would be kept without counting, scoring or queuing its profile", sqlstate="0A000",
+                              hint="key both tables by a scalar column (one that holds the row's fields as text, "
+                                   "say, or a surrogate key)")
+    if r["dst"] == "character" and r["src"] != "character":
+        # the keys are compared as text (a char(n) key's trailing blanks dropped) but created and retried as
+        # char(n) (an event key's kept and padded): an event key with trailing blanks is never counted
+        raise WiringError(f"{events.name}.{key} is {events.types[key]} and {profiles.name}.{profile_key} is "
+                          f"{profiles.types[profile_key]}: an event key with trailing blanks would never find its "
+                          "profile, and retry_failed would clear it as rescored", sqlstate="42804",
+                          hint=same + f" USING {plpy.quote_ident(key)}::{profiles.types[profile_key]}, or make "
+                               f"{profiles.name}.{profile_key} {events.types[key]}")
     rank = {"smallint": 1, "integer": 2, "bigint": 3, "numeric": 4, "real": 4, "double precision": 4}
     src, dst = rank.get(r["src"]), rank.get(r["dst"])
     if src is None or dst is None or dst == 4 or src <= dst:
