@@ -823,3 +823,82 @@ def test_deploy_without_training_data_takes_a_dropped_column_and_categorical_tre
         got = [s for (s,) in query(db_url, "SELECT pgscore.score(%s, %s::float8[]) FROM generate_series(1, 1)",
                                    (name, [float(v) for v in cat[5]]))]
         assert abs(got[0] - model.predict_proba(cat[5:6])[0, 1]) <= 1e-9, name
+
+
+def _csv(path, x, y, target="y"):
+    path.write_text(",".join(NAMES + [target]) + "\n"
+                    + "\n".join(",".join(map(str, [*r, t])) for r, t in zip(x.tolist(), y.tolist())) + "\n")
+    return path
+
+
+def test_a_model_that_predicts_several_outputs_a_row_is_refused_at_deploy(db_url, tmp_path):
+    """A regressor fitted on a y of two columns deployed, and every path then misread its (n, 2) values:
+    predict_batch and score_table zipped them, flattened, with the keys (each row got another's), the row
+    functions failed with a TypeError, the score baseline counted 2n values. A MultiOutputClassifier crashed
+    deploy with a traceback (its classes_ is a list of arrays), and one fitted on a y of one column in two
+    dimensions gives a column no row function takes. Refused, with data and without, through the CLI too;
+    a regressor of one output whose coef_ is two-dimensional (PLSRegression) deploys."""
+    from sklearn.cross_decomposition import PLSRegression
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.multioutput import MultiOutputClassifier, MultiOutputRegressor
+    from sklearn.tree import DecisionTreeClassifier
+
+    two = np.c_[X[:, 1], -X[:, 1]]
+    several = {
+        "RandomForestRegressor predicts 2 outputs": RandomForestRegressor(5, max_depth=3, random_state=0).fit(X, two),
+        "LinearRegression predicts 2 outputs": LinearRegression().fit(X, two),
+        "Pipeline predicts 2 outputs": make_pipeline(StandardScaler(), LinearRegression()).fit(X, two),
+        "MultiOutputRegressor predicts 2 outputs": MultiOutputRegressor(LinearRegression()).fit(X, two),
+        "MultiOutputClassifier predicts 2 outputs": MultiOutputClassifier(
+            DecisionTreeClassifier(max_depth=3)).fit(X, np.c_[Y, X[:, 0] > 30]),
+        r"LinearRegression predicts a column \(shape \(\d+, 1\)\)": LinearRegression().fit(X, X[:, 1:2]),
+    }
+    for says, model in several.items():
+        for data in (X, None):
+            with pytest.raises(InvalidModel, match=says) as e:
+                registry.deploy(db_url, "multi", model, data, feature_names=NAMES)
+            assert "one value a row" in e.value.message and "y" in e.value.hint
+    path, train = tmp_path / "multi.joblib", _csv(tmp_path / "train.csv", X, X[:, 1])
+    joblib.dump(several["LinearRegression predicts 2 outputs"], path)
+    for how in (["--features", ",".join(NAMES)], ["--train", str(train), "--target", "y"]):
+        run = pgscore_cli("deploy", str(path), "--name", "multi", *how, "--db", db_url)
+        assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+        assert "pgscore: error: LinearRegression predicts 2 outputs a row" in run.stderr, run.stderr
+        assert "deploy one model per output" in run.stderr
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+    pls = PLSRegression(2).fit(X, X[:, 1])
+    assert np.ndim(pls.coef_) == 2 and pls.predict(X[:3]).shape == (3,)
+    for data in (X, None):
+        registry.deploy(db_url, "pls", pls, data, feature_names=NAMES)
+    (score,), = query(db_url, "SELECT pgscore.score('pls', %s::float8[])", (X[7].tolist(),))
+    assert score == pytest.approx(pls.predict(X[7:8])[0], abs=1e-9)
+
+
+def _register_unchecked(conn, name, est, task, classes=None):
+    """Store `est` as a live version of `name` as a pgscore before the checks of deploy did (through
+    pgscore.register_model, scored by scikit-learn), for what the server does with one."""
+    blob = artifacts.dumps(est)
+    meta = {"task": task, "estimator": type(est).__name__, "feature_names": NAMES, "feature_types": ["float8"] * 12,
+            "classes": classes, "env": artifacts.writer_env()}
+    query(conn, "SELECT pgscore.register_model(%s, %s, %s, %s, '[]', true, NULL, NULL, %s)",
+          (name, blob, artifacts.sha256(blob), json.dumps(meta), json.dumps({"format": "none", "reason": "old"})))
+
+
+def test_a_stored_model_of_several_outputs_fails_cleanly_on_every_path(conn):
+    """A multi-output regressor stored before deploy refused it: each path raises 22023 naming the model,
+    rather than give each key another row's value (predict_batch, score_table) or a TypeError (score)."""
+    from sklearn.ensemble import RandomForestRegressor
+
+    _register_unchecked(conn, "multi", RandomForestRegressor(5, max_depth=3, random_state=0).fit(
+        X, np.c_[X[:, 1], -X[:, 1]]), "regression")
+    query(conn, "CREATE TABLE rows (id int PRIMARY KEY, features float8[], s float8)")
+    query(conn, "INSERT INTO rows SELECT i, %s::float8[], NULL FROM generate_series(1, 5) i", (X[0].tolist(),))
+    for sql in ("SELECT pgscore.score('multi', features) FROM rows", "SELECT pgscore.predict('multi', features) FROM rows",
+                "SELECT * FROM pgscore.predict_batch('multi', 'SELECT id, features FROM rows')",
+                "CALL pgscore.score_table('multi', 'rows', 'id', 's')"):
+        err = sql_error(conn, sql)
+        assert err.pgcode == "22023", (sql, err.pgerror)
+        assert "model multi v1: RandomForestRegressor predicts values of shape (2,) a row, not one value" \
+            in err.pgerror, (sql, err.pgerror)
+    assert query(conn, "SELECT count(*) FROM rows WHERE s IS NOT NULL") == [(0,)]
+    assert query(conn, "SELECT count(*) FROM pgscore.prediction_log") == [(0,)]

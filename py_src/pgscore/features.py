@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from pgscore.errors import InvalidModel
 from pgscore.lazy import np
 
@@ -20,14 +22,57 @@ def check_fitted(estimator) -> None:
 
 
 def task_of(estimator) -> tuple[str, list | None]:
+    """The task and a classifier's classes; InvalidModel for a model pgscore cannot score: one that predicts
+    several outputs a row, as far as the fitted estimator shows it (deploy checks the values it gives too:
+    one_value_a_row)."""
     from sklearn.base import is_classifier, is_regressor
 
     if is_classifier(estimator):
+        if any(np.ndim(c) for c in estimator.classes_):  # a list of arrays: the classes of each output
+            raise _several_outputs(estimator, len(estimator.classes_))
         classes = [c.item() if hasattr(c, "item") else c for c in estimator.classes_]
         return ("binary" if len(classes) == 2 else "multiclass"), classes
     if is_regressor(estimator):
+        final = _final_step(estimator)
+        coef = getattr(final, "coef_", None)
+        outputs = max(getattr(final, "n_outputs_", 1),
+                      np.shape(coef)[0] if is_regressor(final) and np.ndim(coef) == 2 else 1)
+        if outputs > 1:  # a forest's n_outputs_; a linear model has none, its coef_ a row an output
+            raise _several_outputs(estimator, outputs)
         return "regression", None
     raise InvalidModel(f"{type(estimator).__name__} is neither a classifier nor a regressor")
+
+
+def _final_step(estimator):
+    """The estimator at the end of a pipeline (of pipelines), which predicts; the estimator itself otherwise."""
+    while hasattr(estimator, "steps"):
+        estimator = estimator.steps[-1][1]
+    return estimator
+
+
+def _several_outputs(estimator, outputs) -> InvalidModel:
+    return InvalidModel(f"{type(estimator).__name__} predicts {outputs} outputs a row (it was fitted on a y of "
+                        f"{outputs} columns); pgscore scores one value a row",
+                        hint="deploy one model per output, each fitted on one column of y")
+
+
+def one_value_a_row(estimator, values, rows) -> None:
+    """InvalidModel unless `values`, what the estimator gave for `rows` rows, is one value a row in one
+    dimension, as every path that scores reads them: a model fitted on a y of several columns gives a row of
+    values for each (pgscore zipped them, flattened, with the keys: each row got another's), and one fitted
+    on a y of one column gives a column, which the row functions cannot take as a number."""
+    shape = np.shape(values)
+    if shape == (rows,):
+        return
+    if len(shape) == 2 and shape[0] == rows and shape[1] == 1:
+        raise InvalidModel(f"{type(estimator).__name__} predicts a column (shape {shape}), not one value a row: it "
+                           "was fitted on a y of one column in two dimensions",
+                           hint="fit it on a one-dimensional y: y.ravel(), or df['target'] rather than "
+                                "df[['target']]")
+    if len(shape) > 1 and shape[0] == rows:
+        raise _several_outputs(estimator, math.prod(shape[1:]))
+    raise InvalidModel(f"{type(estimator).__name__} gives values of shape {shape} for {rows} rows, not one value "
+                       "a row")
 
 
 def check_labels(estimator, y, classes) -> None:

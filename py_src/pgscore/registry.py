@@ -141,12 +141,20 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
             problem.hint += ("; a model that does take numbers there (a step before the encoder makes the "
                              "text) deploys with training data, on which it is tried")
             raise problem
+        if task == "regression":  # what it gives for a row, where it takes a row of zeros
+            try:
+                values = features.scores_of(estimator, task, np.zeros((1, len(names))))
+            except Exception:  # noqa: BLE001 - a row it refuses shows nothing
+                values = None
+            if values is not None:
+                features.one_value_a_row(estimator, values, 1)
     else:
         try:  # the float matrix, as the server will give it (a DataFrame could score where that cannot)
             scores = features.scores_of(estimator, task, matrix)
         except Exception as e:  # noqa: BLE001 - the estimator cannot score its own training data
             raise features.unservable(estimator, names) or _missing_refused(e, estimator, task, matrix, names) or InvalidModel(
                 f"the estimator cannot score X as a float array, as the database gives it: {type(e).__name__}: {e}") from e
+        features.one_value_a_row(estimator, scores, len(matrix))
     meta = {
         "task": task, "estimator": f"{type(estimator).__module__}.{type(estimator).__qualname__}",
         "feature_names": names, "feature_types": types, "classes": classes,

@@ -48,8 +48,8 @@ _FEATURE_INDEX = re.compile(r"feature index (\d+)")
 class SklearnEvaluator:
     """The unpickled estimator behind the evaluator interface, for models that could not be compiled."""
 
-    def __init__(self, estimator, task):
-        self.estimator, self.task = estimator, task
+    def __init__(self, estimator, task, label):
+        self.estimator, self.task, self.label = estimator, task, label
 
     def _call(self, fn, X):
         with warnings.catch_warnings():
@@ -61,7 +61,14 @@ class SklearnEvaluator:
 
     def score(self, X):
         if self.task == "regression":
-            return np.asarray(self._call(self.estimator.predict, X), dtype=float)
+            values = np.asarray(self._call(self.estimator.predict, X), dtype=float)
+            if values.shape != (len(X),):  # stored before deploy refused it (features.one_value_a_row): the
+                # values of several outputs, flattened, would go to the keys of other rows
+                raise InvalidModel(f"model {self.label}: {type(self.estimator).__name__} predicts values of shape "
+                                   f"{values.shape[1:]} a row, not one value", sqlstate="22023",
+                                   hint="deploy one model per output, each fitted on one column of y as one "
+                                        "dimension")
+            return values
         p = self.proba(X)
         return p[:, 1] if self.task == "binary" else p.max(axis=1)
 
@@ -453,8 +460,8 @@ class Runtime:
         if r["bytes"] is not None:
             evaluator, engine = self._compiled(label, r), "numpy"
         else:
-            evaluator, engine = SklearnEvaluator(self._unpickle(model_id, label, json.loads(r["env"])), r["task"]), \
-                "scikit-learn"
+            evaluator, engine = SklearnEvaluator(self._unpickle(model_id, label, json.loads(r["env"])), r["task"],
+                                                 label), "scikit-learn"
         model = Loaded(model_id, r["name"], r["version"], r["task"], list(r["feature_names"]), classes,
                        evaluator, engine)
         self.models.pop(model_id, None)
