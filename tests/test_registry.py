@@ -902,3 +902,37 @@ def test_a_stored_model_of_several_outputs_fails_cleanly_on_every_path(conn):
             in err.pgerror, (sql, err.pgerror)
     assert query(conn, "SELECT count(*) FROM rows WHERE s IS NOT NULL") == [(0,)]
     assert query(conn, "SELECT count(*) FROM pgscore.prediction_log") == [(0,)]
+
+
+def test_a_classifier_without_predict_proba_is_refused_at_deploy(db_url, tmp_path):
+    """A classifier whose score (a class probability) cannot be computed deployed without --train and every
+    score, predict and predict_batch then failed with a raw AttributeError; with --train the refusal read
+    "cannot score X as a float array", which sent the user to their data. Refused either way, saying what
+    to wrap it in; one stored before fails with 22023 naming the model."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import VotingClassifier
+    from sklearn.linear_model import RidgeClassifier
+    from sklearn.svm import SVC, LinearSVC
+
+    models = [make_pipeline(StandardScaler(), LinearSVC()), SVC(), RidgeClassifier(),
+              VotingClassifier([("a", LogisticRegression(max_iter=500)), ("b", RidgeClassifier())], voting="hard")]
+    for model in models:
+        model.fit(X, Y)
+        for data in ((X, Y), (None, None)):
+            with pytest.raises(InvalidModel, match=f"{type(model).__name__} has no predict_proba") as e:
+                registry.deploy(db_url, "noproba", model, *data, feature_names=NAMES)
+            assert "CalibratedClassifierCV" in e.value.hint
+    path, train = tmp_path / "svc.joblib", _csv(tmp_path / "train.csv", X, Y)
+    joblib.dump(models[0], path)
+    for how in (["--features", ",".join(NAMES)], ["--train", str(train), "--target", "y"]):
+        run = pgscore_cli("deploy", str(path), "--name", "noproba", *how, "--db", db_url)
+        assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+        assert "pgscore: error: Pipeline has no predict_proba" in run.stderr, run.stderr
+        assert "CalibratedClassifierCV" in run.stderr and "as a float array" not in run.stderr
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+    wrapped = CalibratedClassifierCV(make_pipeline(StandardScaler(), LinearSVC()), cv=3).fit(X, Y)
+    registry.deploy(db_url, "calibrated", wrapped, X, Y, feature_names=NAMES)
+    _register_unchecked(db_url, "noproba", models[0], "binary", [0, 1])
+    for fn in ("score", "predict", "predict_proba"):
+        err = sql_error(db_url, f"SELECT pgscore.{fn}('noproba', %s::float8[])", (X[0].tolist(),))
+        assert err.pgcode == "22023" and "model noproba v1: Pipeline has no predict_proba" in err.pgerror, err.pgerror

@@ -24,12 +24,17 @@ def check_fitted(estimator) -> None:
 def task_of(estimator) -> tuple[str, list | None]:
     """The task and a classifier's classes; InvalidModel for a model pgscore cannot score: one that predicts
     several outputs a row, as far as the fitted estimator shows it (deploy checks the values it gives too:
-    one_value_a_row)."""
+    one_value_a_row), and a classifier without predict_proba (its score is a class probability)."""
     from sklearn.base import is_classifier, is_regressor
 
     if is_classifier(estimator):
         if any(np.ndim(c) for c in estimator.classes_):  # a list of arrays: the classes of each output
             raise _several_outputs(estimator, len(estimator.classes_))
+        if not hasattr(estimator, "predict_proba"):
+            raise InvalidModel(f"{type(estimator).__name__} has no predict_proba: pgscore's score of a classifier is "
+                               "a class probability, and this one gives none",
+                               hint="wrap it in CalibratedClassifierCV (CalibratedClassifierCV(model).fit(X, y)), "
+                                    "or use a classifier with predict_proba")
         classes = [c.item() if hasattr(c, "item") else c for c in estimator.classes_]
         return ("binary" if len(classes) == 2 else "multiclass"), classes
     if is_regressor(estimator):

@@ -57,7 +57,12 @@ class SklearnEvaluator:
             return fn(X)
 
     def proba(self, X):
-        return self._call(self.estimator.predict_proba, X)
+        fn = getattr(self.estimator, "predict_proba", None)
+        if fn is None:  # stored before deploy refused a classifier without it (features.task_of)
+            raise InvalidModel(f"model {self.label}: {type(self.estimator).__name__} has no predict_proba, and a "
+                               "classifier's score is a class probability", sqlstate="22023",
+                               hint="deploy it again wrapped in CalibratedClassifierCV")
+        return self._call(fn, X)
 
     def score(self, X):
         if self.task == "regression":
