@@ -216,3 +216,48 @@ def test_rescoring_logs_a_multiclass_models_predicted_class(db_url, name):
         assert {r[0]: r[3] for r in rows} == stored
     finally:
         conn.close()
+
+
+def test_labels_are_the_estimators_own_predict_where_it_is_not_the_most_probable_class(conn):
+    """pgscore.predict (and the label a multiclass model's rows are logged with) was argmax(predict_proba),
+    not the estimator's predict: for a tuned decision threshold (FixedThresholdClassifier) or
+    SVC(probability=True), whose predict follows its decision function, they differ. Every path now gives
+    predict's class; the score stays the probability. Neither model compiles, and were one compiled from
+    the classifier inside, verify refuses it (its class differs from predict's)."""
+    import warnings
+
+    from sklearn.model_selection import FixedThresholdClassifier
+    from sklearn.svm import SVC
+
+    from pgscore import compiled, registry
+
+    x = X[:240]
+    load_rows(conn, x)
+    tuned = FixedThresholdClassifier(make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
+                                     threshold=0.3).fit(X, Y)
+    rec = registry.deploy(conn.dsn, "tuned", tuned, X, Y, feature_names=NAMES)
+    assert rec["engine"] == "scikit-learn", rec["engine_note"]
+    with pytest.raises(compiled.Mismatch, match="predicted class differs"):
+        compiled.verify(compiled.compile_estimator(tuned.estimator_, "binary", len(NAMES)), tuned, "binary", x)
+    want, proba = tuned.predict(x), tuned.predict_proba(x)
+    assert (want != tuned.classes_[proba.argmax(axis=1)]).sum() > 10  # what the test is about
+    got = query(conn, "SELECT pgscore.predict('tuned', f, p_key => id::text), pgscore.score('tuned', f) FROM rows "
+                      "ORDER BY id")
+    assert [g[0] for g in got] == [str(v) for v in want]
+    assert np.abs(np.array([g[1] for g in got]) - proba[:, 1]).max() <= 1e-9
+    assert query(conn, "SELECT label FROM pgscore.prediction_log WHERE entity_key IS NOT NULL "
+                       "ORDER BY entity_key::int") == [(str(v),) for v in want]
+    query(conn, "TRUNCATE pgscore.prediction_log")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # probability=True: deprecated in scikit-learn 1.9
+        svc = make_pipeline(StandardScaler(), SVC(probability=True, random_state=0)).fit(X, BAND)
+        rec = registry.deploy(conn.dsn, "m", svc, X, BAND, feature_names=NAMES)  # (its hold-out refit)
+    assert rec["engine"] == "scikit-learn" and rec["task"] == "multiclass"
+    want, top = [str(v) for v in svc.predict(x)], svc.predict_proba(x).max(axis=1)
+    assert sum(w != str(c) for w, c in zip(want, svc.classes_[svc.predict_proba(x).argmax(axis=1)])) >= 5
+    by_path = score_every_way(conn, "multiclass")
+    assert set(by_path) == PATHS
+    assert sorted(path for path, got in by_path.items() if [got[i][1] for i in range(len(x))] != want) == []
+    for path, got in by_path.items():  # the score logged is still the top class's probability
+        assert np.abs(np.array([got[i][0] for i in range(len(x))]) - top).max() <= 1e-9, path

@@ -78,9 +78,18 @@ class SklearnEvaluator:
         return p[:, 1] if self.task == "binary" else p.max(axis=1)
 
     def predict_index(self, X):
+        """Index into classes_ of the class the estimator's own predict gives, which need not be the most
+        probable one (a tuned decision threshold, SVC's decision function); a regressor's value."""
         if self.task == "regression":
             return self.score(X)
-        return self.proba(X).argmax(axis=1)
+        classes = np.asarray(self.estimator.classes_)
+        labels = np.asarray(self._call(self.estimator.predict, X))
+        order = np.argsort(classes, kind="stable")
+        index = order[np.minimum(np.searchsorted(classes, labels, sorter=order), len(classes) - 1)]
+        if not np.array_equal(classes[index], labels):
+            raise InvalidModel(f"model {self.label}: {type(self.estimator).__name__}.predict gave a class that is not "
+                               "one of its classes_", sqlstate="22023")
+        return index
 
     def score_row(self, x):
         return float(self.score(np.array([x], dtype=float))[0])
@@ -102,6 +111,9 @@ class Loaded:
         # them: the multiclass accuracy is computed from it. Chosen once here, so the row functions of
         # binary models and regressors do no work for it
         self.multiclass = task == "multiclass" and bool(classes)
+        # a classifier's label: scikit-learn's predict where it scores the model (SklearnEvaluator.predict_index),
+        # else the most probable class
+        self.own_labels = isinstance(evaluator, SklearnEvaluator)
         self._class_text = np.array([str(c) for c in classes], dtype=object) if self.multiclass else None
 
     # -- inputs --------------------------------------------------------------
@@ -176,13 +188,29 @@ class Loaded:
             raise self._bad_input(e, [x]) from e
 
     def predict_row(self, x) -> tuple[str, float]:
-        """The label (or value, as text) and the score, from one evaluation."""
+        """The label (or value, as text) and the score, from one evaluation (two where scikit-learn gives
+        the label: label_row)."""
         if self.task == "regression":
             value = self.score_row(x)
             return str(value), value
         p = self.proba_row(x)
+        if self.own_labels:
+            return self.label_row(x, p), (p[1] if self.task == "binary" else max(p))
         top = max(range(len(p)), key=p.__getitem__)  # first on ties, as argmax
         return str(self.classes[top]), (p[1] if self.task == "binary" else p[top])
+
+    def label_row(self, x, p) -> str:
+        """A classifier's predicted class for row x, whose class probabilities are p, as text: the estimator's
+        own predict where scikit-learn scores it (it need not be the most probable class), else the most
+        probable class, first on ties, as argmax (compiled.verify proved it the estimator's predict)."""
+        if self.own_labels:
+            try:
+                top = int(self.evaluator.predict_index(np.array([x], dtype=float))[0])
+            except ValueError as e:
+                raise self._bad_input(e, [x]) from e
+        else:
+            top = max(range(len(p)), key=p.__getitem__)
+        return str(self.classes[top])
 
     def score(self, X) -> np.ndarray:
         try:
@@ -191,16 +219,24 @@ class Loaded:
             raise self._bad_input(e, X) from e
 
     def scores_and_labels(self, X) -> tuple[np.ndarray, list | None]:
-        """score(X), and for a multiclass model each row's predicted class as text (predict_row's, first
-        class on ties), both from one evaluation; None for the labels of other models."""
+        """score(X), and for a multiclass model each row's predicted class as text (predict_row's: the most
+        probable, first on ties, or where scikit-learn scores it its own predict's), both from one evaluation
+        (two for scikit-learn's labels); None for the labels of other models."""
         if not self.multiclass:
             return self.score(X), None
         try:
             p = self.evaluator.proba(X)
         except ValueError as e:
             raise self._bad_input(e, X) from e
-        top = p.argmax(axis=1)
-        return p[np.arange(len(top)), top], self._class_text[top].tolist()
+        scores = p.max(axis=1)
+        if self.own_labels:
+            try:
+                top = self.evaluator.predict_index(X)
+            except ValueError as e:
+                raise self._bad_input(e, X) from e
+        else:
+            top = p.argmax(axis=1)
+        return scores, self._class_text[top].tolist()
 
     def predict(self, X) -> list:
         try:
