@@ -893,7 +893,8 @@ def test_a_stored_model_of_several_outputs_fails_cleanly_on_every_path(conn):
         X, np.c_[X[:, 1], -X[:, 1]]), "regression")
     query(conn, "CREATE TABLE rows (id int PRIMARY KEY, features float8[], s float8)")
     query(conn, "INSERT INTO rows SELECT i, %s::float8[], NULL FROM generate_series(1, 5) i", (X[0].tolist(),))
-    for sql in ("SELECT pgscore.score('multi', features) FROM rows", "SELECT pgscore.predict('multi', features) FROM rows",
+    for sql in ("SELECT pgscore.score('multi', features) FROM rows",
+                "SELECT pgscore.predict('multi', features) FROM rows",
                 "SELECT * FROM pgscore.predict_batch('multi', 'SELECT id, features FROM rows')",
                 "CALL pgscore.score_table('multi', 'rows', 'id', 's')"):
         err = sql_error(conn, sql)

@@ -302,6 +302,19 @@ def scores_of(estimator, task: str, X) -> np.ndarray:
         return _scores(estimator, task, X)
 
 
+def of_zeros(estimator, task: str, n_features: int):
+    """What the estimator gives for one row of zeros (scores_of), or None where it refuses that row; quietly
+    (a log of 0): it shows what a model deployed without training data gives a row."""
+    import warnings
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            return _scores(estimator, task, np.zeros((1, n_features)))
+        except Exception:  # noqa: BLE001 - a row it refuses shows nothing
+            return None
+
+
 def _scores(estimator, task, X):
     if task == "regression":
         return np.asarray(estimator.predict(X), dtype=float)

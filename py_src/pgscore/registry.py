@@ -141,13 +141,9 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
             problem.hint += ("; a model that does take numbers there (a step before the encoder makes the "
                              "text) deploys with training data, on which it is tried")
             raise problem
-        if task == "regression":  # what it gives for a row, where it takes a row of zeros
-            try:
-                values = features.scores_of(estimator, task, np.zeros((1, len(names))))
-            except Exception:  # noqa: BLE001 - a row it refuses shows nothing
-                values = None
-            if values is not None:
-                features.one_value_a_row(estimator, values, 1)
+        values = features.of_zeros(estimator, task, len(names)) if task == "regression" else None
+        if values is not None:  # what it gives for a row, where it takes a row of zeros
+            features.one_value_a_row(estimator, values, 1)
     else:
         try:  # the float matrix, as the server will give it (a DataFrame could score where that cannot)
             scores = features.scores_of(estimator, task, matrix)
