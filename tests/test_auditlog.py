@@ -550,6 +550,42 @@ def test_cli_score_second_ctrl_c_cancels_the_chunk_in_flight(churn):
         time.sleep(0.05)
 
 
+def test_score_a_second_ctrl_c_during_a_commit_waits_for_it(churn):
+    """A second Ctrl-C while a chunk's COMMIT is in flight (the server may have committed it already) waits
+    until the chunk is committed and counted, then stops: the resume point is the last committed key, not a
+    chunk behind (resuming would score and log that chunk twice). Not a race against a timer: the two
+    Ctrl-Cs are raised inside commit() once the server has committed (signal.raise_signal runs the handler
+    before it returns), where a Ctrl-C arriving while COMMIT's reply is awaited lands."""
+    import signal
+
+    from pgscore import scoring
+
+    query(churn, "CREATE TABLE t (id int PRIMARY KEY, features float8[], s float8)")
+    query(churn, "INSERT INTO t SELECT i, %s, NULL FROM generate_series(1, 300) i", (ROW,))
+
+    class Interrupted(psycopg2.extensions.connection):
+        commits = 0
+
+        def commit(self):
+            super().commit()
+            Interrupted.commits += 1
+            if Interrupted.commits == 2:  # the first chunk's (the first ends the count of the rows to score)
+                signal.raise_signal(signal.SIGINT)
+                signal.raise_signal(signal.SIGINT)
+
+    before = signal.getsignal(signal.SIGINT)
+    conn = psycopg2.connect(churn.dsn, connection_factory=Interrupted)
+    try:
+        with pytest.raises(KeyboardInterrupt) as e:
+            scoring.score_table(conn, "churn", "t", "id", "s", chunk_size=100, progress=False, cancel=True)
+    finally:
+        conn.close()
+    state = e.value.args[0]
+    assert query(churn, "SELECT count(s), max(id) FILTER (WHERE s IS NOT NULL) FROM t") == [(100, 100)]
+    assert state["rows"] == 100 and str(state["last_key"]) == "100", state
+    assert signal.getsignal(signal.SIGINT) is before  # the handler is put back
+
+
 def test_cli_score_says_what_it_left_out(churn):
     """Rows with a NULL key are left out (no key to write a score by), and the summary counts them; an
     --after past every key says so instead of a bare 'scored 0 rows'."""

@@ -37,12 +37,20 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
                 (n, last, used), = _call(conn, "SELECT * FROM pgscore.score_chunk(%s, %s::regclass, %s, %s, %s, %s, "
                                                "%s, %s)",
                                          (model, table, key, into, state["last_key"], chunk_size, state["version"], log))
-                conn.commit()
-                state["version"] = used  # the rest of the run keeps the version the first chunk used
+                # a second Ctrl-C during the COMMIT cannot undo it (the server may have committed already): it
+                # is held off until the chunk is committed and counted (else the resume line would be a chunk
+                # behind, and resuming would score and log that chunk twice), and the run stops just after
+                stop.shielded = True
+                try:
+                    conn.commit()
+                    state["version"] = used  # the rest of the run keeps the version the first chunk used
+                    if n:
+                        state["rows"] += n
+                        state["last_key"] = last
+                finally:
+                    stop.shielded = False
                 if n == 0:
                     break
-                state["rows"] += n
-                state["last_key"] = last
                 if progress and bar is None:  # drawn once the first chunk is in: bad input draws no bar
                     bar = _progress(total, n, begun, f"{model} -> {table}.{into}")
                 elif bar is not None:
@@ -123,19 +131,23 @@ def _stop_between_chunks(conn, cancel=True):
     """A first Ctrl-C lets the chunk in flight commit and be counted, then stops (a Ctrl-C landing
     between a commit and its bookkeeping would otherwise report a resume point one chunk behind, and
     the resumed run would score and log that chunk twice); a second one stops at once: it cancels the
-    chunk's statement on the server, and psycopg2 closes the connection (the chunk is rolled back).
+    chunk's statement on the server, and psycopg2 closes the connection (the chunk is rolled back), unless
+    it comes during a chunk's COMMIT, which the server may have done already: then the run stops right after
+    the chunk is committed and counted (score_table sets `shielded` meanwhile).
     While a statement runs, the process waits in select() (a psycopg2 wait callback), not inside libpq,
     so that the handler runs when the signal arrives, not when the chunk is done (without `cancel`, the
     second Ctrl-C takes effect when the chunk is done, rolling it back). Outside the main thread signals
     cannot be caught and nothing changes."""
     import psycopg2.extensions
 
-    stop: list = []
+    stop = _Stop()
     if threading.current_thread() is not threading.main_thread():
         yield stop
         return
 
     def handler(signum, frame):
+        if stop and stop.shielded:  # a chunk's COMMIT in flight: score_table stops right after it
+            return
         if stop:
             if cancel:
                 conn.cancel()
@@ -157,6 +169,13 @@ def _stop_between_chunks(conn, cancel=True):
         signal.signal(signal.SIGINT, previous)
         if cancel:
             signal.signal(signal.SIGTERM, previous_term)
+
+
+class _Stop(list):
+    """The signals received (a first one stops between chunks); `shielded` while a chunk's COMMIT and its
+    bookkeeping run, which a second Ctrl-C must not interrupt."""
+
+    shielded = False
 
 
 def _wait(conn):
