@@ -586,6 +586,57 @@ def test_score_a_second_ctrl_c_during_a_commit_waits_for_it(churn):
     assert signal.getsignal(signal.SIGINT) is before  # the handler is put back
 
 
+def test_cli_score_refuses_a_second_run_on_the_same_column(churn):
+    """Two runs on the same table and column at once (a cron job overrunning its interval) would both score
+    every row and log every prediction twice: the second is refused while the first holds the column,
+    naming the first's process; once it is gone, a run goes ahead. (The second run's lock_timeout bounds a
+    run that would instead wait on the first's rows.)"""
+    import os
+    import sys
+    import time
+
+    query(churn, "CREATE TABLE slow (id int PRIMARY KEY, features float8[], s float8)")
+    query(churn, "INSERT INTO slow SELECT i, %s::float8[], NULL FROM generate_series(1, 400) i", (ROW,))
+    query(churn, "CREATE FUNCTION slow_down() RETURNS trigger LANGUAGE plpgsql "
+                 "AS $$ BEGIN PERFORM pg_sleep(0.1); RETURN NEW; END $$")
+    query(churn, "CREATE TRIGGER slow BEFORE UPDATE ON slow FOR EACH ROW EXECUTE FUNCTION slow_down()")
+    running = ("SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%%score_chunk%%' "
+               "AND pid <> pg_backend_pid()")
+    score = ["score", "--model", "churn", "--table", "slow", "--key", "id", "--into", "s", "--quiet", "--db", churn.dsn]
+    p = subprocess.Popen([sys.executable, "-m", "pgscore.cli", *score, "--chunk-size", "1000"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        deadline = time.time() + 120
+        while not query(churn, running) and p.poll() is None:
+            assert time.time() < deadline, "the chunk never started"
+            time.sleep(0.05)
+        (pid,), = query(churn, running)
+        r = pgscore_cli(*score, env={"PGOPTIONS": "-c lock_timeout=5s"}, timeout=120)
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert f"pgscore: error: another session is scoring slow.s (process {pid}, pgscore score, connected since " \
+            in r.stderr and "nothing was scored" in r.stderr and "Traceback" not in r.stderr, r.stderr
+        assert p.poll() is None, "the first run ended under the second: " + p.communicate()[1]
+    finally:
+        query(churn, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
+                     "'pgscore score' AND pid <> pg_backend_pid()")
+        p.communicate(timeout=60)
+    query(churn, "DROP TRIGGER slow ON slow")
+    r = pgscore_cli(*score)  # the first run's session is gone, and its lock with it
+    assert r.returncode == 0 and "scored 400 rows" in r.stdout, r.stdout + r.stderr
+    assert query(churn, "SELECT count(*), count(DISTINCT entity_key) FROM pgscore.prediction_log "
+                        "WHERE source = 'batch'") == [(400, 400)]
+    from pgscore import scoring
+
+    conn = psycopg2.connect(churn.dsn)  # a caller's own connection: the lock goes when the run ends
+    try:
+        assert scoring.score_table(conn, "churn", "slow", "id", "s", progress=False)["rows"] == 400
+        assert query(conn, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                           "AND pid = pg_backend_pid()") == [(0,)]
+    finally:
+        conn.close()
+
+
 def test_cli_score_says_what_it_left_out(churn):
     """Rows with a NULL key are left out (no key to write a score by), and the summary counts them; an
     --after past every key says so instead of a bare 'scored 0 rows'."""

@@ -28,8 +28,10 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
     state.update({"rows": 0, "last_key": after, "version": version})
     started = time.perf_counter()
     bar = None
+    held = None
     try:
         total, null_keys = _remaining(conn, table, key, after)
+        held = _hold_column(conn, table, into)
         conn.commit()
         begun = time.time()  # tqdm's clock
         with _stop_between_chunks(conn, cancel) as stop:
@@ -65,7 +67,13 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
         if bar is not None:
             bar.close()
         if isinstance(db, str):
-            conn.close()
+            conn.close()  # (and so its lock on the column goes)
+        elif held and not conn.closed:  # a caller's connection: its lock on the column goes now
+            with contextlib.suppress(psycopg2.Error):  # (a broken connection's went with its session)
+                if conn.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_INERROR:
+                    conn.rollback()  # the failed chunk, which the server rolled back already
+                _call(conn, "SELECT pg_advisory_unlock(%s, %s)", held)
+                conn.commit()
     return {**state, "seconds": time.perf_counter() - started, "null_keys": null_keys}
 
 
@@ -194,6 +202,33 @@ def _wait(conn):
             select.select([], [conn.fileno()], [])
         else:
             raise conn.OperationalError(f"bad state from poll: {state}")
+
+
+def _hold_column(conn, table, into):
+    """Take the session's advisory lock on the table's column `into` (its oid and the column's number) for the
+    run, or refuse: two runs at once (a cron job overrunning its interval) would both score every row and
+    log every prediction twice. Returns the lock's keys (None where there is no such column: score_chunk
+    says so)."""
+    rows = _call(conn, "SELECT a.attrelid::int4, a.attnum::int4 FROM pg_attribute a WHERE a.attrelid = %s::regclass "
+                       "AND a.attname = %s AND a.attnum > 0 AND NOT a.attisdropped", (table, into))
+    if not rows:
+        return None
+    held = rows[0]
+    if _call(conn, "SELECT pg_try_advisory_lock(%s, %s)", held)[0][0]:
+        return held
+    # who holds it: the other run's backend (pg_locks keeps the keys as oids; classid is the table's oid)
+    who = _call(conn, "SELECT a.pid, a.application_name, a.backend_start FROM pg_locks l "
+                      "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+                      "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                      "AND l.classid = %s::regclass AND l.objid = %s::int4::oid AND l.objsubid = 2",
+                (table, held[1]))
+    pid, app, since = who[0] if who else (None, None, None)
+    by = (f" (process {pid}" + (f", {app}" if app else "") + (f", connected since {since:%Y-%m-%d %H:%M:%S}"
+                                                                if since else "") + ")") if pid else ""
+    raise PgscoreError(f"another session is scoring {table}.{into}{by}: two runs at once would both score every "
+                       "row and log every prediction twice; nothing was scored",
+                       hint="wait for it to finish, or stop it where it runs (Ctrl-C) and go on with the --after "
+                            "that it prints")
 
 
 def _remaining(conn, table, key, after) -> tuple[int, int]:
