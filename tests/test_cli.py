@@ -569,6 +569,23 @@ def test_usage_mistakes_are_refused_before_anything_starts(tmp_path):
     assert run.stdout == ""
 
 
+def test_empty_paths_are_refused_not_taken_for_the_default(tmp_path):
+    """--data-dir "$DIR" with DIR unset is not the default cluster (db stop stopped it), and an empty --html,
+    --report or --train is no file name: each is refused as an empty --db is (exit 2, naming the option),
+    before anything starts. (db status first: before, it reported the default cluster.)"""
+    nowhere = "postgresql://x@127.0.0.1:1/x"
+    for args, opt in ((["db", "status", "--data-dir", ""], "--data-dir"), (["db", "stop", "--data-dir", ""], "--data-dir"),
+                      (["db", "url", "--data-dir", ""], "--data-dir"), (["db", "start", "--data-dir", ""], "--data-dir"),
+                      (["bench", "--data-dir", ""], "--data-dir"), (["demo", "--data-dir", ""], "--data-dir"),
+                      (["drift", "--html", "", "--db", nowhere], "--html"),
+                      (["deploy", "m.joblib", "--name", "m", "--train", "", "--db", nowhere], "--train"),
+                      (["demo", "--data-dir", str(tmp_path / "d"), "--report", ""], "--report")):
+        run = pgscore_cli(*args)
+        assert run.returncode == 2 and f"pgscore: error: {opt} is empty: give " in run.stderr, (args, run.stderr)
+        assert run.stdout == "" and "Traceback" not in run.stderr
+    assert not (tmp_path / "d").exists()
+
+
 def test_a_connection_that_fails_is_told_what_to_check():
     """The hint follows what the server said (a wrong user or database name is no reason to start one), read
     from its FATAL line alone (a host named *.database.* is not a database that does not exist)."""

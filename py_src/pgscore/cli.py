@@ -1178,6 +1178,18 @@ def _cannot_write(e: OSError):
     raise SystemExit(1) from None
 
 
+# options an empty value ("$VAR" with VAR unset) would turn into another meaning (the default cluster) or a
+# baffling error: refused as an empty --db is (exit 2)
+_NOT_EMPTY = (
+    ("data_dir", "--data-dir", "the cluster's directory (or leave --data-dir out for $PGSCORE_DATA_DIR, else the "
+                               "default cluster)"),
+    ("html", "--html", "the report's file name (or leave --html out)"),
+    ("report", "--report", "the report's file name (or leave --report out for drift-report.html in the cluster's "
+                           "data directory)"),
+    ("train", "--train", "the training CSV (or leave --train out and name the features with --features)"),
+)
+
+
 def _main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -1188,6 +1200,9 @@ def _main(argv=None) -> int:
         parser.error("--db is empty: give a database URL (or leave --db out for " +
                      ("a throwaway database in the embedded cluster)" if args.command == "bench" else
                       "$PGSCORE_DATABASE_URL, else the embedded cluster)"))
+    for dest, opt, give in _NOT_EMPTY:  # --data-dir "$DIR" with DIR unset: not the default cluster, nor file ''
+        if getattr(args, dest, None) == "":
+            parser.error(f"{opt} is empty: give {give}")
     if args.command == "bench" and args.db is not None and (args.data_dir or args.port):
         parser.error("pgscore bench takes --db, or --data-dir and --port, not both")
     name = getattr(args, "name", None) or getattr(args, "model", None)  # the model a hint may name
