@@ -106,6 +106,15 @@ def run_past_a_lock(url, hold, statement, waiting_for):
             c.close()
 
 
+def a_folder_its_user_may_not_write(folder: Path) -> dict:
+    """Leave `folder` (a make_tmpdir) unwritable to whoever runs the subprocess the returned keywords start
+    (nobody for root, whom no permission stops; else the tests' own user), a file in it still writable."""
+    if os.geteuid() == 0:
+        return {"user": "nobody", "cwd": "/"}  # (folder is root's, 0755)
+    folder.chmod(0o555)
+    return {}
+
+
 def pgscore_cli(*args, env=None, timeout=300):
     """Run the pgscore CLI in a subprocess; returns CompletedProcess with text output."""
     full_env = {**os.environ, **(env or {})}

@@ -429,6 +429,26 @@ def test_demo_refuses_a_report_path_it_cannot_write_before_starting(tmp_path, wh
     assert not (tmp_path / "data").exists()  # nothing was started
 
 
+def test_demo_rewrites_a_report_file_of_yours_in_a_directory_you_may_not_write():
+    """The report is written in place: an existing file you may write is taken even where its directory is
+    not yours to write (it was refused as 'cannot write into' the directory)."""
+    from helpers import a_folder_its_user_may_not_write
+
+    folder = make_tmpdir("pgscore-report-")
+    try:
+        page = folder / "r.html"
+        page.write_text("last week's")
+        page.chmod(0o666)
+        as_them = a_folder_its_user_may_not_write(folder)
+        check = ("from pathlib import Path; from types import SimpleNamespace as N; from pgscore import demo; "
+                 f"print(demo._report_path(N(report={str(page)!r}), N(data_dir=Path({str(folder / 'data')!r}))))")
+        run = subprocess.run([PGSCORE[0], "-c", check], capture_output=True, text=True, timeout=60, **as_them)
+        assert run.returncode == 0 and run.stdout == f"{page}\n", run.stderr
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def test_hints_name_the_command_as_it_was_run(tmp_path):
     """scripts/run sets PGSCORE_COMMAND to its own path: hints then name commands that work from the checkout,
     quoted for the shell, with the --data-dir of the cluster they are about."""

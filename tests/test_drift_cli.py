@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from helpers import pgscore_cli, query
+from helpers import PGSCORE, a_folder_its_user_may_not_write, make_tmpdir, pgscore_cli, query
 from pgscore import datasets, registry
 
 
@@ -256,3 +258,23 @@ def test_windows_are_named_short_unless_two_would_share_a_name():
           Window("since deploy", None), Window("all time", None), Window("1 day", timedelta(days=1))]
     _short_names(ws)
     assert [w.short for w in ws] == ["1 hour", "60 minutes", "since deploy", "all time", "1d"]
+
+
+def test_html_rewrites_a_file_of_yours_in_a_directory_you_may_not_write(churn, cluster, trained):
+    """The report is written in place: an existing file you may write is rewritten even where its directory
+    is not yours to write (it was refused, the directory checked first)."""
+    score_rows(churn, "churn", trained[0][:200])
+    folder = make_tmpdir("pgscore-report-")
+    try:
+        page = folder / "report.html"
+        page.write_text("last week's")
+        page.chmod(0o666)
+        as_them = a_folder_its_user_may_not_write(folder)
+        url = cluster.url(churn.split("@/", 1)[1].split("?", 1)[0], tcp=True)  # (the socket is the server's)
+        r = subprocess.run([*PGSCORE, "drift", "--html", str(page), "--db", url], capture_output=True, text=True,
+                           timeout=300, **as_them)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert f"wrote {page}" in r.stdout and page.read_text().startswith("<!DOCTYPE html>")
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -847,10 +847,11 @@ def _drift(args):
 
     if args.html:  # checked before the work; a report that cannot be written is a failed check (exit 3)
         folder = os.path.dirname(os.path.abspath(args.html))
+        # an existing file is rewritten in place (its directory need not be writable); a new one is created
         why = ("it is a directory" if os.path.isdir(args.html) else
                f"there is no directory {folder}" if not os.path.isdir(folder) else
-               f"{folder} is not writable" if not os.access(folder, os.W_OK) else
-               "it is not writable" if os.path.exists(args.html) and not os.access(args.html, os.W_OK) else None)
+               ("it is not writable" if not os.access(args.html, os.W_OK) else None) if os.path.exists(args.html) else
+               f"{folder} is not writable" if not os.access(folder, os.W_OK) else None)
         if why:
             raise PgscoreError(f"cannot write the report to {args.html}: {why}")
     url = resolve_db(args)

@@ -84,10 +84,12 @@ def _report_path(args, cluster) -> Path:
         why = "is in the cluster's data directory, PostgreSQL's own (leave out --report to write drift-report.html there)"
     elif path.is_dir():
         why = "is a directory"
+    elif path.exists():  # rewritten in place: its directory need not be writable
+        if os.access(path, os.W_OK):
+            return path
+        why = "is a file you may not write"
     elif not path.parent.is_dir() or not os.access(path.parent, os.W_OK):
         why = f"cannot write into {path.parent}"
-    elif path.exists() and not os.access(path, os.W_OK):
-        why = "is a file you may not write"
     else:
         return path
     raise PgscoreError(f"--report {args.report}: {why}", hint="name a file in a directory you may write")
