@@ -558,6 +558,45 @@ def test_a_session_lost_mid_command_is_not_called_a_failure_to_connect(db_url):
     assert database_error_text(psycopg2.InterfaceError("cursor already closed")) == "cursor already closed"
 
 
+def test_a_backend_terminated_mid_statement_reads_as_a_lost_session(db_url):
+    """A backend terminated while a statement runs (pg_terminate_backend, a shutdown) under pgscore score's
+    wait callback: libpq's text starts with the server's "FATAL:  terminating connection" and goes on with
+    its CONTEXT (for a chunk, ~2 KB of generated SQL); it reads as the lost session it is, in one line."""
+    import threading
+
+    from pgscore import scoring
+    from pgscore.cli import database_error_text
+
+    conn = psycopg2.connect(db_url)
+    pid, failed = conn.get_backend_pid(), []
+
+    def run():
+        try:
+            conn.cursor().execute("DO $$ BEGIN PERFORM pg_sleep(60); END $$")
+        except psycopg2.Error as e:
+            failed.append(e)
+
+    waiting = psycopg2.extensions.get_wait_callback()
+    psycopg2.extensions.set_wait_callback(scoring._wait)  # as pgscore score sets it
+    try:
+        t = threading.Thread(target=run)
+        t.start()
+        deadline = time.monotonic() + 30
+        while query(db_url, "SELECT state FROM pg_stat_activity WHERE pid = %s", (pid,)) != [("active",)]:
+            assert time.monotonic() < deadline, "the statement never started"
+            time.sleep(0.05)
+        query(db_url, "SELECT pg_terminate_backend(%s)", (pid,))
+        t.join(30)
+    finally:
+        psycopg2.extensions.set_wait_callback(waiting)
+        conn.close()
+    assert failed and str(failed[0]).startswith("FATAL:  terminating connection"), failed
+    text = database_error_text(failed[0])
+    assert text.startswith("the connection to the database was lost: terminating connection due to administrator "
+                           "command\nHint: the server ended this session"), text
+    assert "CONTEXT" not in text and "FATAL" not in text, text
+
+
 def test_usage_mistakes_are_refused_before_anything_starts(tmp_path):
     """A port out of range is refused by the parser (it ended in a traceback after the cluster was made, and
     was remembered); an empty --db (an unset variable in --db "$URL") is not the default database; bench

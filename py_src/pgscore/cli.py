@@ -1127,8 +1127,11 @@ def database_error_text(e, name=None) -> str:
     first = text.splitlines()[0].strip() if text else repr(e)
     # libpq's own words, no SQLSTATE (psycopg2 raises them as OperationalError, a bare DatabaseError, or
     # InterfaceError for a connection it already knows closed)
-    if not getattr(diag, "sqlstate", None) and isinstance(e, psycopg2.Error) and first.startswith(_LOST):
-        return (f"the connection to the database was lost: {first}\n"
+    # (a backend terminated by a shutdown or pg_terminate_backend: libpq's text starts with the server's
+    # "FATAL:  terminating connection ...", then a CONTEXT that may hold a whole generated statement)
+    bare = first.removeprefix("FATAL:").strip()
+    if not getattr(diag, "sqlstate", None) and isinstance(e, psycopg2.Error) and bare.startswith(_LOST):
+        return (f"the connection to the database was lost: {bare}\n"
                 "Hint: the server ended this session (a restart or a crash, or its backend was killed); what "
                 "was committed before stays: run the command again once the server is back")
     if not primary:  # not from the server: most often no server to talk to
