@@ -519,6 +519,21 @@ def test_the_demo_refuses_to_drop_tables_it_did_not_make(db_url):
     demo._check_demo_tables(db_url)
 
 
+def test_the_demo_refuses_a_users_tables_before_it_installs_anything():
+    """A cluster whose database holds a user's own customers table: the demo refuses before it installs the
+    pgscore schema too, as its "nothing was changed" says (it installed the schema first)."""
+    from helpers import own_cluster
+
+    with own_cluster("pgscore-demo-theirs-") as c:
+        url = c.url()
+        query(url, "CREATE TABLE public.customers (id int)")
+        run = pgscore_cli("demo", "--data-dir", str(c.data_dir))
+        assert run.returncode == 1 and "would drop public.customers" in run.stderr, run.stdout + run.stderr
+        assert "nothing was changed" in run.stderr and "== 2. schema" not in run.stdout, run.stdout
+        assert migrate.current(url) is None
+        assert query(url, "SELECT to_regnamespace('pgscore') IS NULL") == [(True,)]
+
+
 def test_status_warns_of_pgscore_roles_without_their_grants(db_url):
     """A database restored into another cluster without its roles: status says which role lacks what."""
     assert "WARNING: roles" not in pgscore_cli("status", "--db", db_url).stdout

@@ -19,6 +19,7 @@ def run(args, cluster, say=print) -> int:
     url = cluster.url()
     say(f"database: {url}")
 
+    _check_demo_tables(url)  # before anything changes (the schema too: "nothing was changed" must hold)
     say("== 2. schema")
     before = migrate.current(url)
     report = migrate.upgrade(url)
@@ -28,7 +29,6 @@ def run(args, cluster, say=print) -> int:
     say("inside the database: " + ", ".join(
         f"{k.replace('_', '-')} {env.get(k)}" for k in ("python", "pgscore", "scikit_learn", "numpy", "joblib")))
 
-    _check_demo_tables(url)  # before anything changes
     say("== 3. train and deploy a churn model")
     import psycopg2
     from sklearn.linear_model import LogisticRegression
