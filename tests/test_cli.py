@@ -660,6 +660,27 @@ def test_empty_paths_are_refused_not_taken_for_the_default(tmp_path):
     assert not (tmp_path / "d").exists()
 
 
+def test_empty_names_and_a_lock_timeout_postgresql_cannot_read_are_usage_errors(tmp_path):
+    """An empty --key, --into, --sha256, --dbname or model path gave a raw syntax error, an `ADD COLUMN ""`
+    hint, a hash compared with '' or a URL of the database postgres; a --lock-timeout that is no duration
+    failed at the server without naming the option. Each is refused by the parser, naming it (exit 2)."""
+    nowhere = "postgresql://x@127.0.0.1:1/x"
+    score = ["score", "--model", "m", "--table", "t", "--db", nowhere]
+    for args, said in ((["install", "--lock-timeout", "abc", "--db", nowhere], "argument --lock-timeout: not a duration"),
+                       (["uninstall", "--lock-timeout", "5 sec", "--db", nowhere], "argument --lock-timeout: not a duration"),
+                       ([*score, "--key", "", "--into", "s"], "--key is empty"),
+                       ([*score, "--key", "id", "--into", ""], "--into is empty"),
+                       (["deploy", "", "--name", "m", "--features", "a", "--db", nowhere], "MODEL.joblib is empty"),
+                       (["deploy", "m.joblib", "--sha256", "", "--name", "m", "--features", "a", "--db", nowhere],
+                        "--sha256 is empty"),
+                       (["db", "url", "--dbname", "", "--data-dir", str(tmp_path)], "--dbname is empty")):
+        run = pgscore_cli(*args)
+        assert run.returncode == 2 and said in run.stderr and "Traceback" not in run.stderr, (args, run.stderr)
+    for fine in ("10s", "1.5s", "500 ms", "0"):  # as PostgreSQL reads them: on to the (absent) server
+        run = pgscore_cli("install", "--lock-timeout", fine, "--db", nowhere)
+        assert run.returncode == 1 and "cannot connect to the database" in run.stderr, (fine, run.stderr)
+
+
 def test_a_connection_that_fails_is_told_what_to_check():
     """The hint follows what the server said (a wrong user or database name is no reason to start one), read
     from its FATAL line alone (a host named *.database.* is not a database that does not exist)."""

@@ -6,6 +6,7 @@ import argparse
 import errno
 import json
 import os
+import re
 import shlex
 import signal
 import sys
@@ -900,6 +901,9 @@ def _int_between(lo: int, hi: int):
 
 def _duration(text: str) -> str:
     """--lock-timeout: a duration with its unit (a bare number is milliseconds to PostgreSQL), or 0."""
+    if not re.fullmatch(r"\s*(\d+(\.\d*)?|\.\d+)\s*(us|ms|s|min|h|d)?\s*", text):
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r}: give a number and its unit as PostgreSQL "
+                                         "reads them: 10s, 1min, 500ms (0 waits for ever)")
     if text.strip().isdigit() and int(text) != 0:
         raise argparse.ArgumentTypeError(f"give {text!r} a unit: {text}s or {text}min (a bare number is "
                                          "milliseconds to PostgreSQL)")
@@ -1191,6 +1195,11 @@ _NOT_EMPTY = (
     ("report", "--report", "the report's file name (or leave --report out for drift-report.html in the cluster's "
                            "data directory)"),
     ("train", "--train", "the training CSV (or leave --train out and name the features with --features)"),
+    ("artifact", "MODEL.joblib", "the model file's path"),
+    ("sha256", "--sha256", "the file's sha256 (or leave --sha256 out)"),
+    ("key", "--key", "the key column's name"),
+    ("into", "--into", "the name of the column that receives the score"),
+    ("dbname", "--dbname", "a database name (or leave --dbname out for pgscore)"),
 )
 
 
