@@ -620,6 +620,21 @@ def test_cli_activate_retire_and_a_deploy_not_made_live(db_url, logit, tmp_path)
     assert run.returncode == 1 and "there is no model 'nope'" in run.stderr, run.stderr
 
 
+def test_cli_retire_of_a_model_retired_already_changes_nothing(db_url, logit):
+    """Retiring a model that has no live version since a retire says so and changes nothing (exit 0, as its
+    end is reached): it appended a second 'retire' to the history."""
+    registry.deploy(db_url, "churn", logit, X, Y, feature_names=NAMES)
+    run = pgscore_cli("retire", "churn", "--reason", "sunset", "--db", db_url)
+    assert run.returncode == 0 and "churn has no live version: scoring it fails" in run.stdout, run.stderr
+    run = pgscore_cli("retire", "churn", "--reason", "again", "--db", db_url)
+    assert run.returncode == 0 and "churn has no live version already (retired " in run.stdout, run.stdout + run.stderr
+    assert "nothing was changed" in run.stdout
+    assert [h["action"] for h in registry.show(db_url, "churn")["history"]] == ["deploy", "retire"]
+    registry.activate(db_url, "churn", 1)  # live again: retire retires it
+    assert pgscore_cli("retire", "churn", "--db", db_url).returncode == 0
+    assert [h["action"] for h in registry.show(db_url, "churn")["history"]] == ["deploy", "retire", "deploy", "retire"]
+
+
 def test_a_deploy_that_would_leave_a_wired_table_unfed_is_refused(db_url, logit):
     """A version whose features a wired profile table lacks would only queue that table's profiles: it is
     not made live (deploy, activate, rollback), and the hint says what to do; not activating is allowed."""

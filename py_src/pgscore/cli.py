@@ -724,15 +724,24 @@ def cmd_retire(args):
     # the tables wired to it in strict mode, whose INSERTs fail meanwhile (asked first: the retire is the last
     # thing that can fail); a role that may retire reads the wirings (pgscore_admin)
     conn = psycopg2.connect(url)
+    retired = strict = None
     try:
         with conn, conn.cursor() as cur:
+            # retired already (the last entry of its history): a second retire would only append another
+            cur.execute("SELECT d.deployed_at FROM pgscore.deployments d WHERE d.model_name = %s AND d.deployment_id = "
+                        "(SELECT max(e.deployment_id) FROM pgscore.deployments e WHERE e.model_name = %s) "
+                        "AND d.action = 'retire'", (args.name, args.name))
+            retired = next(iter(cur.fetchall()), (None,))[0]
             cur.execute("SELECT pg_catalog.string_agg(r.event_table, ', ' ORDER BY r.event_table) "
                         "FROM pgscore.rescoring r WHERE r.model_name = %s AND r.strict", (args.name,))
             (strict,), = cur.fetchall()
     except psycopg2.errors.InsufficientPrivilege:
-        strict = None  # (retire itself then says what the role lacks)
+        pass  # (retire itself then says what the role lacks)
     finally:
         conn.close()
+    if retired is not None:
+        _say(f"{args.name} has no live version already (retired {retired:%Y-%m-%d %H:%M:%S}): nothing was changed")
+        return 0
     registry.retire(url, args.name, args.reason)
     _say(f"{args.name} has no live version: scoring it fails, and rescoring on INSERT queues its profiles (fails "
          f"the INSERT, where wired in strict mode), until a version is made live "
