@@ -361,6 +361,16 @@ def test_cli_score_and_maintain(churn):
         assert r.returncode == 1 and "--keep is empty: retention needs an interval" in r.stderr, r.stderr
 
 
+def test_maintain_keep_too_long_is_said_to_be_too_long(churn):
+    """--keep '1000000 years' is an interval, too long to subtract from now (timestamp out of range, 22008):
+    said so, not 'not an interval PostgreSQL reads'; an interval out of range itself is not one it reads."""
+    r = pgscore_cli("maintain", "--keep", "1000000 years", "--db", churn.dsn)
+    assert r.returncode == 1 and "--keep '1000000 years' reaches back before the earliest time PostgreSQL " \
+        "holds" in r.stderr and "not an interval" not in r.stderr, r.stderr
+    r = pgscore_cli("maintain", "--keep", "300000000 years", "--db", churn.dsn)
+    assert r.returncode == 1 and "--keep '300000000 years' is not an interval PostgreSQL reads" in r.stderr, r.stderr
+
+
 def test_a_chunk_error_names_the_key_of_the_row_at_fault(db_url):
     """A feature the model takes NaN in (imputed) next to one it does not: the error names the row whose
     refused feature is missing or infinite, not the first row holding a NaN."""

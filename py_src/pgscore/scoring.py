@@ -264,6 +264,10 @@ def maintain(db, days_ahead=7, keep=None) -> tuple[int, str | None]:
         except psycopg2.DataError as e:
             if e.pgcode not in ("22007", "22008", "22015"):  # not an interval, or out of range
                 raise
+            if e.pgcode == "22008" and "timestamp" in (e.diag.message_primary or ""):  # an interval, too long
+                raise PgscoreError(f"--keep {keep!r} reaches back before the earliest time PostgreSQL holds (4713 "
+                                   "BC): timestamp out of range", hint="for example --keep '90 days' or --keep "
+                                   "'6 months'") from None
             raise PgscoreError(f"--keep {keep!r} is not an interval PostgreSQL reads",
                                hint="for example --keep '90 days' or --keep '6 months'") from None
         said = [n.split("drop_log_partitions: ", 1)[1].strip() for n in conn.notices if "drop_log_partitions: " in n]
