@@ -635,6 +635,22 @@ def test_cli_retire_of_a_model_retired_already_changes_nothing(db_url, logit):
     assert [h["action"] for h in registry.show(db_url, "churn")["history"]] == ["deploy", "retire", "deploy", "retire"]
 
 
+def test_sql_retire_of_a_model_retired_already_changes_nothing(db_url, logit):
+    """pgscore.retire of a model retired already leaves its history as it is, with a notice (before migration
+    0038 it appended a second 'retire')."""
+    registry.deploy(db_url, "churn", logit, X, Y, feature_names=NAMES)
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT pgscore.retire('churn', 'sunset')")
+        cur.execute("SELECT pgscore.retire('churn', 'again')")
+        assert any("model 'churn' has no live version already (retired " in n and "nothing was changed" in n
+                   for n in conn.notices), conn.notices
+        cur.execute("SELECT action, reason FROM pgscore.deployments WHERE model_name = 'churn' ORDER BY deployment_id")
+        assert cur.fetchall() == [("deploy", None), ("retire", "sunset")]
+    conn.close()
+
+
 def test_a_deploy_that_would_leave_a_wired_table_unfed_is_refused(db_url, logit):
     """A version whose features a wired profile table lacks would only queue that table's profiles: it is
     not made live (deploy, activate, rollback), and the hint says what to do; not activating is allowed."""
