@@ -128,6 +128,21 @@ SQL_CASES = [
      "'\\x0100000030000000bd0200005000000001000000ffffffffffffffffffff'::bytea)", (), "22023",
      "model churn v1 takes 12 features; row 1 (key k) has 80 features"),
     ("batch_row unknown version", "SELECT pgscore.batch_row('churn', 99, 'k', NULL)", (), "42704", "99"),
+    # a feature column that holds numbers as text: the value that is none names the model and the feature
+    ("feature_number not a number", "SELECT pgscore.feature_number('abc', 'churn v1', 'age')", (), "22P02",
+     "model churn v1: feature 'age' must be a number, got 'abc' (its column holds text)"),
+    ("feature_number out of range", "SELECT pgscore.feature_number('1e400', 'churn v1', 'age')", (), "22003",
+     "model churn v1: feature 'age' is out of the range of double precision, got '1e400'"),
+    ("feature_number injection", "SELECT pgscore.feature_number(%s, %s, %s)", (INJECT, INJECT, INJECT_ID), "22P02",
+     "must be a number"),
+    ("predict_batch text column not a number", "SELECT count(*) FROM pgscore.predict_batch('churn', 'SELECT id, "
+     "CASE WHEN id = 7 THEN ''abc'' ELSE tenure_months::text END AS tenure_months, "
+     + ", ".join(CHURN_FEATURES[1:]) + " FROM customers')", (), "22P02",
+     "model churn v1: feature 'tenure_months' must be a number, got 'abc'"),
+    ("predict_batch text column not a number, not logged", "SELECT count(*) FROM pgscore.predict_batch('churn', "
+     "'SELECT id, CASE WHEN id = 7 THEN ''1e999'' ELSE tenure_months::text END AS tenure_months, "
+     + ", ".join(CHURN_FEATURES[1:]) + " FROM customers', p_log => false)", (), "22003",
+     "model churn v1: feature 'tenure_months' is out of the range of double precision, got '1e999'"),
     ("score_chunk key not unique", "SELECT * FROM pgscore.score_chunk('churn', 'complaints', 'customer_id', 'kind')",
      (), "42P10", "complaints.customer_id has no unique index"),
     ("score_chunk into a feature", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'tenure_months')",
@@ -474,3 +489,23 @@ def test_feature_columns_of_other_types(db_url, shop):
         query(db_url, "SELECT count(*) FROM pgscore.predict_batch('churn', %s)",
               (f"SELECT id, ARRAY[{', '.join(CHURN_FEATURES)}]::real[] AS features FROM customers",))
     assert e.value.pgcode == "42703" and "(features is real[], not double precision[])" in e.value.diag.message_detail
+    # text that is no number: in the chunks (a model SQL does not score) and written back, the model and the
+    # feature named (a bare cast named neither)
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from pgscore import registry
+
+    registry.deploy(db_url, "tree", HistGradientBoostingClassifier(max_iter=10).fit(X, Y), X, Y,
+                    feature_names=CHURN_FEATURES)
+    bad = f"SELECT id, CASE WHEN id = 9 THEN 'n/a' ELSE {first}::text END AS {first}, {', '.join(rest)} FROM customers"
+    with pytest.raises(psycopg2.Error) as e:
+        query(db_url, "SELECT count(*) FROM pgscore.predict_batch('tree', %s)", (bad,))
+    assert e.value.pgcode == "22P02"
+    assert e.value.diag.message_primary == f"model tree v1: feature '{first}' must be a number, got 'n/a' (its " \
+                                           "column holds text)", e.value.diag.message_primary
+    query(db_url, f"ALTER TABLE customers ALTER COLUMN {first} TYPE text; UPDATE customers SET {first} = 'n/a' "
+                  "WHERE id = 9; ALTER TABLE customers ADD COLUMN s float8")
+    with pytest.raises(psycopg2.Error) as e:
+        query(db_url, "CALL pgscore.score_table('churn', 'customers', 'id', 's')")
+    assert e.value.pgcode == "22P02" and f"model churn v1: feature '{first}' must be a number, got 'n/a'" in \
+        e.value.diag.message_primary, e.value.diag.message_primary

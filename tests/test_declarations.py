@@ -37,6 +37,7 @@ EXPECTED = {
     PREDICT_BATCH: ("v", False, "u"),
     "pgscore.batch_sql(text,text,integer,integer,boolean,text)": ("v", False, "u"),  # plans the caller's query
     "pgscore.batch_row(text,integer,text,bytea)": ("s", False, "u"),  # reads the registry, writes nothing
+    "pgscore.feature_number(text,text,text)": ("i", True, "s"),  # its arguments alone
     "pgscore.score_chunk(text,regclass,name,name,text,integer,integer,boolean)": ("v", False, "u"),
     SCORE_TABLE: ("v", False, "u"),
     "pgscore.create_log_partitions(integer,date)": ("v", False, "u"),
@@ -89,13 +90,14 @@ def test_declarations(conn):
     assert jit_off >= {"pgscore.rescore_events()", "pgscore.retry_failed(text,integer)",
                        "pgscore.score_chunk(text,regclass,name,name,text,integer,integer,boolean)"}
     # nothing that reads the registry may be IMMUTABLE: only the functions that read nothing are
-    assert sorted(s for s, (v, *_) in got.items() if v == "i") == sorted([IMAGE, DOUBLES, UNCHECKED, BATCH_ERROR])
+    assert sorted(s for s, (v, *_) in got.items() if v == "i") == sorted([IMAGE, DOUBLES, UNCHECKED, BATCH_ERROR,
+                                                                               "pgscore.feature_number(text,text,text)"])
 
 
 def test_parallel_safe_functions_work_in_a_parallel_query(conn):
     query(conn, "SET force_parallel_mode = on")  # PostgreSQL 15: every parallel-safe query runs in a worker
     safe = [s for s, (_, _, p) in EXPECTED.items() if p == "s"]
-    assert safe == ["pgscore.validate_environment()", "pgscore.signing_on()",
+    assert safe == ["pgscore.validate_environment()", "pgscore.signing_on()", "pgscore.feature_number(text,text,text)",
                     "pgscore.judge(text[],double precision[],bigint[])", IMAGE, DOUBLES, UNCHECKED, BATCH_ERROR]
     (ok,), = query(conn, "SELECT (pgscore.validate_environment())::jsonb ? 'scikit_learn'")
     assert ok
@@ -108,6 +110,7 @@ def test_parallel_safe_functions_work_in_a_parallel_query(conn):
     (back,), = query(conn, "SELECT pgscore.float8_array(%s)", (np.array([1.5, -2.0]).tobytes(),))
     assert back == [1.5, -2.0]
     assert query(conn, "SELECT pgscore.batch_error(NULL)") == [(None,)]
+    assert query(conn, "SELECT pgscore.feature_number(' 2.5 ', 'm v1', 'f')") == [(2.5,)]
     try:
         query(conn, "SELECT pgscore.batch_error(pg_catalog.jsonb_build_object('message', 'in a worker', 'sqlstate', "
                     "'22023', 'row', g)) FROM pg_catalog.generate_series(1, 3) AS g")  # not folded at plan time

@@ -250,11 +250,19 @@ def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = N
                            hint="name a column after each feature" + (
                                " (the counters' new values are read by those names)" if exprs else
                                ", or give one float8[] column named features"))
-    as_int = _number_types(plpy, model, {f: columns[f] for f in model.feature_names if f not in exprs})
-    return [f"coalesce(({exprs[f]})::pg_catalog.float8, 'NaN'::pg_catalog.float8)" if f in exprs
-            else f"coalesce({alias}.{q(f)}::pg_catalog.int4::pg_catalog.float8, 'NaN'::pg_catalog.float8)"
-            if f in as_int else f"coalesce({alias}.{q(f)}::pg_catalog.float8, 'NaN'::pg_catalog.float8)"
-            for f in model.feature_names]
+    as_int, as_text = _number_types(plpy, model, {f: columns[f] for f in model.feature_names if f not in exprs})
+    lit = plpy.quote_literal
+
+    def number(f):
+        if f in exprs:
+            return f"({exprs[f]})::pg_catalog.float8"
+        if f in as_int:
+            return f"{alias}.{q(f)}::pg_catalog.int4::pg_catalog.float8"
+        if f in as_text:
+            return f"pgscore.feature_number({alias}.{q(f)}::pg_catalog.text, {lit(model.label)}, {lit(f)})"
+        return f"{alias}.{q(f)}::pg_catalog.float8"
+
+    return [f"coalesce({number(f)}, 'NaN'::pg_catalog.float8)" for f in model.feature_names]
 
 
 # each type's name, whether it converts to float8 (a cast, or a string type's input function), and whether
@@ -269,7 +277,10 @@ _TYPES = ("SELECT t.oid AS typid, pg_catalog.format_type(t.oid, NULL) AS name, "
           # (a CASE, not NULLIF, which names an unqualified =)
           "CASE WHEN t.typbasetype OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN t.oid ELSE t.typbasetype END "
           "OPERATOR(pg_catalog.=) 'pg_catalog.bool'::pg_catalog.regtype "
-          "AS boolean FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.oid[])")
+          "AS boolean, t.typcategory OPERATOR(pg_catalog.=) 'S' AS text "
+          "FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.oid[])")
+_FEATURE_NUMBER = ("SELECT pg_catalog.to_regprocedure('pgscore.feature_number(pg_catalog.text, pg_catalog.text, "
+                   "pg_catalog.text)') IS NOT NULL AS found")
 
 
 def _type_name(plpy, typid) -> str:
@@ -277,9 +288,11 @@ def _type_name(plpy, typid) -> str:
                         [typid])[0]["t"]
 
 
-def _number_types(plpy, model, columns: dict) -> set:
-    """The feature columns that are booleans (scored as 1 and 0); an InvalidModel naming the first column
-    whose type does not convert to a number at all (a date, jsonb), instead of PostgreSQL's cast error."""
+def _number_types(plpy, model, columns: dict) -> tuple[set, set]:
+    """The feature columns that are booleans (scored as 1 and 0), and those of a string type (text,
+    varchar: read through pgscore.feature_number, whose error names the model and the feature, where the
+    server has it); an InvalidModel naming the first column whose type does not convert to a number at
+    all (a date, jsonb), instead of PostgreSQL's cast error."""
     types = {r["typid"]: r for r in plpy.execute(plpy.prepare(_TYPES, ["pg_catalog.oid[]"]),
                                                  [sorted(set(columns.values()))])}
     for f, typid in columns.items():
@@ -288,7 +301,10 @@ def _number_types(plpy, model, columns: dict) -> set:
                                "which is not a number", sqlstate="42846",
                                hint="every feature reaches the model as a float8: compute a number from it in "
                                     "the query (docs/sql.md, 'Features are numbers')")
-    return {f for f, typid in columns.items() if types[typid]["boolean"]}
+    texts = {f for f, typid in columns.items() if types[typid]["text"]}
+    if texts and not plpy.execute(_FEATURE_NUMBER)[0]["found"]:  # a schema before migration 0039
+        texts = set()
+    return {f for f, typid in columns.items() if types[typid]["boolean"]}, texts
 
 
 def check_chunk_size(chunk_size) -> int:

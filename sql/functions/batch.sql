@@ -118,6 +118,34 @@ AS $pl$
 $pl$;
 COMMENT ON FUNCTION pgscore.batch_sql(text, text, integer, integer, boolean, text) IS 'Internal: checks predict_batch''s arguments and returns the statement that scores p_query in SQL (NULL where it goes chunk by chunk: another model) and the version it scores with, or the error it found; use pgscore.predict_batch';
 
+/*
+ * A feature read from a column of a string type (text, varchar) that holds numbers as text: its number, or
+ * an error naming the model and the feature, where the cast alone names neither (migration 0039). The
+ * statements of predict_batch, score_table and rescoring call it for such columns only (a subtransaction a
+ * value: ~µs, against a bare cast).
+ */
+CREATE FUNCTION pgscore.feature_number(p_value text, p_model text, p_feature text)
+RETURNS float8
+LANGUAGE plpgsql
+IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    RETURN p_value::float8;
+EXCEPTION
+    WHEN invalid_text_representation THEN
+        RAISE EXCEPTION 'model %: feature % must be a number, got % (its column holds text)', p_model,
+              quote_literal(p_feature), quote_literal(left(p_value, 60))
+            USING ERRCODE = 'invalid_text_representation',
+                  HINT = 'every feature reaches the model as a float8: compute a number from the text in the query (docs/sql.md, ''Features are numbers'')';
+    WHEN numeric_value_out_of_range THEN
+        RAISE EXCEPTION 'model %: feature % is out of the range of double precision, got % (its column holds text)',
+              p_model, quote_literal(p_feature), quote_literal(left(p_value, 60))
+            USING ERRCODE = 'numeric_value_out_of_range';
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.feature_number(text, text, text) IS 'Internal: a feature''s number from a text column, or an error naming the model and the feature; used by the statements of predict_batch, score_table and rescoring';
+
 CREATE FUNCTION pgscore.batch_row(p_model text, p_version integer, p_key text, p_features bytea)
 RETURNS float8
 LANGUAGE plpython3u
