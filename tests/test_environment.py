@@ -12,7 +12,7 @@ import sklearn
 import joblib
 
 from helpers import ROOT, pgscore_cli, query
-from pgscore import environment, localdb
+from pgscore import environment, localdb, migrate
 from pgscore.errors import EnvironmentMismatch
 
 
@@ -24,6 +24,7 @@ def test_validate_environment_reports_the_same_stack_as_the_client(conn):
     assert report["scipy"] == scipy.__version__
     assert report["joblib"] == joblib.__version__
     assert report["pgscore"] == __import__("pgscore").__version__
+    assert report["head"] == migrate.head() == environment.report(check=False)["head"]  # this release's code
     # native thread pools are limited to one thread inside the server
     assert report["native_threads"] in ([], [1])
 
@@ -82,6 +83,87 @@ def test_server_that_cannot_import_pgscore_gets_a_clear_error(bare_cluster):
     r = pgscore_cli("env", "--db", url)  # the command line adds the same fix to the server's error
     assert r.returncode == 1 and "pgscore cannot be imported" in r.stderr, r.stderr
     assert f"For this pgscore: restart the server (not a reload) with {pythonpath} " in r.stderr
+    migrate.downgrade(url)
+
+
+@pytest.fixture(scope="module")
+def release_cluster():
+    """A server that imports pgscore from a release of its own (`release`/py_src, with its migrations beside
+    it, as in a checkout), and the stack from this environment; each test puts a release there, which every
+    new backend then imports."""
+    from helpers import own_cluster
+
+    def setup(base):
+        (base / "release" / "py_src").mkdir(parents=True)
+        return {"python_path": [str(base / "release" / "py_src"), *localdb.server_python_path()[1:]]}
+
+    with own_cluster("pgscore-release-", setup=setup) as c:
+        yield c, c.data_dir.parent / "release"
+
+
+def _serve(release, tree, drop=()):
+    """Put py_src and migrations of `tree` (a directory) in `release`, without the revisions `drop`."""
+    import shutil
+
+    shutil.rmtree(release)
+    for part in ("py_src", "migrations"):
+        shutil.copytree(tree / part, release / part, ignore=shutil.ignore_patterns("__pycache__", *drop))
+
+
+def test_install_refuses_a_server_that_runs_code_from_before_it_reported_its_head(release_cluster, tmp_path):
+    """The server still ran an older release's pgscore code (the last before validate_environment() named
+    the schema revision its code knows): install from this release succeeded, both saying 0.1.0, and every
+    deploy then failed with `cannot import name ... from pgscore.pl`. It refuses now, and rolls back."""
+    import subprocess
+
+    from pgscore.errors import InstallError
+
+    cluster, release = release_cluster
+    old = tmp_path / "old"
+    old.mkdir()
+    archive = subprocess.run(f"git -C {ROOT} archive 576a64e py_src migrations | tar -x -C {old}", shell=True,
+                             capture_output=True, text=True)
+    if archive.returncode != 0:
+        pytest.skip(f"the release before this check is not in this checkout's git history: {archive.stderr}")
+    _serve(release, old)
+    url = cluster.url()
+    with pytest.raises(InstallError) as e:
+        migrate.upgrade(url)
+    assert ("the database server runs an older release's pgscore code, from before pgscore reported the schema "
+            f"revision it knows, this pgscore up to {migrate.head()}; both say version 0.1.0") in e.value.message
+    assert e.value.detail == f"the server imports pgscore from {release / 'py_src'}"
+    assert "restart the server (not a reload)" in e.value.hint and e.value.hint.endswith("run the install again")
+    assert migrate.current(url) is None, "a refused install must roll back"
+    assert query(url, "SELECT to_regnamespace('pgscore')") == [(None,)]
+
+
+def test_install_refuses_a_server_that_runs_another_releases_code_and_status_says_so(release_cluster):
+    """A server that imports a release knowing one revision less than this pgscore: install refuses, naming
+    the revision each knows, and rolls back; status (of a schema installed without the check) warns; once
+    the server imports this release, the install goes through."""
+    from pgscore.errors import InstallError
+
+    cluster, release = release_cluster
+    url = cluster.url()
+    head = migrate.head()
+    before = sorted(p.name[:4] for p in (ROOT / "migrations" / "versions").glob("[0-9]*.py"))[-2]
+    _serve(release, ROOT, drop=(f"{head}_*",))
+    with pytest.raises(InstallError) as e:
+        migrate.upgrade(url)
+    assert (f"the database server runs an older release's pgscore code, which knows schema revisions up to {before}, "
+            f"this pgscore up to {head}; both say version 0.1.0; nothing was changed") == e.value.message
+    assert str(release / "py_src") in e.value.detail
+    assert migrate.current(url) is None
+    migrate.upgrade(url, check_environment=False)
+    run = pgscore_cli("status", "--db", url)
+    assert run.returncode == 0, run.stderr
+    assert (f"WARNING: the database server runs an older release's pgscore code, which knows schema revisions up "
+            f"to {before}, this pgscore up to {head}") in run.stdout
+    migrate.downgrade(url)
+    _serve(release, ROOT)  # this release's code: what the embedded and the test clusters run
+    assert migrate.upgrade(url)["head"] == head
+    assert migrate.current(url) == head
+    assert "WARNING: the database server runs" not in pgscore_cli("status", "--db", url).stdout
     migrate.downgrade(url)
 
 

@@ -538,10 +538,17 @@ def _rescoring_status(cur):
 
 
 def _print_env(report):
+    from pgscore import migrate
+
     if isinstance(report, str):
         report = json.loads(report)
     keys = ["python", "pgscore", "scikit_learn", "numpy", "scipy", "joblib", "threadpoolctl"]
     _say("inside the database: " + ", ".join(f"{k.replace('_', '-')} {report.get(k)}" for k in keys))
+    other = migrate.other_release(report)
+    if other is not None:  # every deploy fails until the server runs this release's code
+        what, where, fix = other
+        _say(f"WARNING: {what} ({where}); pgscore's functions may fail there (a deploy with `cannot import name "
+             f"... from pgscore.pl`): {fix}")
     threads = [n for n in report.get("native_threads") or [] if n > 1]
     if threads:
         _say(f"WARNING: the server's native thread pools (BLAS, OpenMP) run {max(threads)} threads per backend: "

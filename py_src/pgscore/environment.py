@@ -7,6 +7,7 @@ import platform
 import re
 import sys
 from importlib import metadata
+from pathlib import Path
 
 from pgscore.errors import EnvironmentMismatch
 
@@ -43,6 +44,22 @@ def library_versions() -> dict[str, str | None]:
     return out
 
 
+def schema_head() -> str | None:
+    """The last schema revision this pgscore ships (revisions are numbered 0001, 0002...): the one whose SQL
+    functions its code serves, and so which release's code a server runs. Read from the files, not alembic,
+    which a backend need not load. None where no revision is found beside the code."""
+    import pgscore
+
+    try:
+        import pgscore.migrations
+
+        where = Path(pgscore.migrations.__file__).parent
+    except ImportError:  # a checkout's py_src on a server's PYTHONPATH: the editable install's mapping is not read
+        where = Path(pgscore.__file__).resolve().parents[2] / "migrations"
+    revisions = sorted(p.name[:4] for p in where.glob("versions/[0-9][0-9][0-9][0-9]_*.py"))
+    return revisions[-1] if revisions else None
+
+
 def report(check: bool = True) -> dict:
     """Versions seen by this interpreter; with check, raise when a library is missing or off-pin."""
     import pgscore
@@ -56,6 +73,7 @@ def report(check: bool = True) -> dict:
         "pgscore_path": pgscore.__file__.rsplit("/", 2)[0],
         **{k.replace("-", "_"): v for k, v in libs.items()},
         "pins": pins,
+        "head": schema_head(),
     }
     try:
         from threadpoolctl import threadpool_info

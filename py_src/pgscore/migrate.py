@@ -229,6 +229,10 @@ def upgrade(url: str, revision: str = "head", check_environment: bool = True,
                 command.upgrade(cfg, revision)
                 if check_environment:
                     report = execute_script(conn, "SELECT pgscore.validate_environment()")[0]
+                    problem = other_release(report)
+                    if problem is not None:
+                        raise InstallError(problem[0] + "; nothing was changed", detail=problem[1],
+                                           hint=problem[2] + ", then run the install again")
         finally:
             engine.dispose()
     except InstallError:
@@ -236,6 +240,37 @@ def upgrade(url: str, revision: str = "head", check_environment: bool = True,
     except Exception as e:  # noqa: BLE001 - every failure becomes one clear paragraph
         raise _explain(e) from e
     return report
+
+
+def other_release(report) -> tuple[str, str, str] | None:
+    """Where the server's Python runs another release's pgscore code than this one (from `report`, what
+    validate_environment() returned): what is wrong, where the server imports it from, and what to do. An
+    install from a new release while the server ran the old one's code succeeded, and every deploy then
+    failed: both may say version 0.1.0, the schema revision each knows tells them apart. None where the server
+    runs this release's code."""
+    import json
+
+    import pgscore
+    from pgscore.localdb import import_fix
+
+    info = json.loads(report) if isinstance(report, str) else report
+    theirs, ours = info.get("head"), head()
+    if theirs == ours:
+        return None
+    if theirs is None or theirs < ours:  # code from before its report named its head is older than this
+        what = ("an older release's pgscore code, from before pgscore reported the schema revision it knows"
+                if theirs is None else f"an older release's pgscore code, which knows schema revisions up to {theirs}")
+        fix = ("install this release into the environment the server imports pgscore from (README, 'Installing "
+               "into an existing server') and restart the server (not a reload); or, to have it import this "
+               "environment, " + import_fix())
+    else:
+        what = f"a newer release's pgscore code, which knows schema revisions up to {theirs}"
+        fix = ("install with the pgscore of the release the server runs (its environment's pgscore command); or, "
+               "to have it import this environment, " + import_fix())
+    same = (f"; both say version {info.get('pgscore')}" if info.get("pgscore") == pgscore.__version__ else
+            f"; it says version {info.get('pgscore')}, this one {pgscore.__version__}")
+    return (f"the database server runs {what}, this pgscore up to {ours}{same}",
+            f"the server imports pgscore from {info.get('pgscore_path')}", fix)
 
 
 def downgrade(url: str, revision: str = "base", lock_timeout: str = LOCK_TIMEOUT) -> None:
