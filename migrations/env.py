@@ -69,5 +69,8 @@ if context.is_offline_mode():
     context.configure(dialect_name="postgresql", version_table=VERSION_TABLE, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
+        # the grants an online run makes (_share_version_table): without them the pgscore roles could not read
+        # the revision of a schema installed with this script (pgscore status, drift and retry refused them)
+        context.get_context().impl.static_output(_SHARE_VERSION.strip() + ";\n")
 else:
     run()

@@ -139,7 +139,9 @@ def test_plain_alembic_cli_with_x_db_url(empty_db_url, tmp_path):
 
 def test_offline_sql_builds_what_upgrade_builds(db_url, empty_db_url, tmp_path):
     """`alembic upgrade head --sql` writes the whole script (for a DBA to read and run), no database needed;
-    run by hand, it builds exactly what the online upgrade builds."""
+    run by hand, it builds exactly what the online upgrade builds, the grants on the version table included
+    (without them a member of pgscore_admin or pgscore_app was refused the revision: `permission denied for
+    table pgscore_alembic_version` from status, drift and retry)."""
     import subprocess
     import sys
 
@@ -155,6 +157,15 @@ def test_offline_sql_builds_what_upgrade_builds(db_url, empty_db_url, tmp_path):
     conn.close()
     assert migrate.current(empty_db_url) == migrate.head()
     assert catalog(empty_db_url) == catalog(db_url)
+    acl = "SELECT relacl::text[] FROM pg_class WHERE oid = 'pgscore_alembic_version'::regclass"
+    assert query(empty_db_url, acl) == query(db_url, acl)
+    query(empty_db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_dba') "
+                        "THEN CREATE ROLE pgscore_t_dba LOGIN; END IF; END $$")
+    query(empty_db_url, "GRANT pgscore_admin TO pgscore_t_dba")
+    admin = empty_db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_dba@")
+    for command in ("status", "drift", "retry"):
+        run = pgscore_cli(command, "--db", admin)
+        assert run.returncode == 0 and "permission denied" not in run.stderr, (command, run.stderr)
 
 
 @pytest.mark.parametrize("before, rev", [("0009", "0010"), ("0012", "0013"), ("0015", "0016")])
