@@ -539,6 +539,7 @@ def _rescoring_status(cur):
 
 def _print_env(report):
     from pgscore import migrate
+    from pgscore.localdb import SERVER_THREAD_ENV
 
     if isinstance(report, str):
         report = json.loads(report)
@@ -553,7 +554,7 @@ def _print_env(report):
     if threads:
         _say(f"WARNING: the server's native thread pools (BLAS, OpenMP) run {max(threads)} threads per backend: "
              "with several sessions scoring at once they fight over the cores. Start the server with "
-             "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 (README, Installing into an existing "
+             f"{' '.join(f'{k}={v}' for k, v in SERVER_THREAD_ENV.items())} (README, Installing into an existing "
              "server)")
 
 
