@@ -1,11 +1,14 @@
 """Alembic environment for pgscore: one transaction per run, a version table of its own."""
 
 import os
+from logging.config import fileConfig
 
 from alembic import context
 from pgscore.migrate import VERSION_TABLE, create_engine
 
 config = context.config
+if config.config_file_name is not None:  # plain alembic with alembic.ini: it says which revisions it runs
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 
 def database_url():

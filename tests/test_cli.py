@@ -34,6 +34,7 @@ def test_install_env_uninstall(empty_db_url):
     assert run.returncode == 0, run.stderr
     assert f"revision none -> {migrate.head()}" in run.stdout
     assert "scikit-learn 1." in run.stdout
+    assert "Running upgrade" not in run.stdout + run.stderr  # alembic.ini's logging is plain alembic's alone
     again = pgscore_cli("install", env={"PGSCORE_DATABASE_URL": empty_db_url})
     assert again.returncode == 0 and "up to date" in again.stdout
     env = pgscore_cli("env", "--db", empty_db_url)

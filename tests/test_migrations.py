@@ -121,7 +121,8 @@ def test_frozen_first_revision_is_a_render_of_sql_dir_at_its_time():
 
 
 def test_plain_alembic_cli_with_x_db_url(empty_db_url, tmp_path):
-    """`alembic -x db_url=... upgrade head` from the checkout works like pgscore install."""
+    """`alembic -x db_url=... upgrade head` from the checkout works like pgscore install, and says which
+    revisions it runs (alembic.ini's logging: it printed nothing)."""
     import subprocess
     import sys
 
@@ -130,6 +131,7 @@ def test_plain_alembic_cli_with_x_db_url(empty_db_url, tmp_path):
                           "upgrade", "head"], capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert migrate.current(empty_db_url) == migrate.head()
+    assert "Running upgrade  -> 0001" in run.stderr and f"-> {migrate.head()}, " in run.stderr, run.stderr
     run = subprocess.run([str(alembic), "-c", str(ROOT / "alembic.ini"), "downgrade", "base"],
                          capture_output=True, text=True, cwd=tmp_path,
                          env={"PGSCORE_DATABASE_URL": empty_db_url, "PATH": "/usr/bin:/bin"})
