@@ -14,9 +14,11 @@ from pgscore.errors import EnvironmentMismatch
 # distribution name -> import name, for the stack that artifacts depend on
 STACK = {"scikit-learn": "sklearn", "numpy": "numpy", "scipy": "scipy", "joblib": "joblib",
          "threadpoolctl": "threadpoolctl"}
-_FIX = ("rebuild the environment the server imports from pyproject.toml with the server's Python "
-        "(/usr/bin/python3 -m venv .venv && .venv/bin/pip install -e .; scripts/run does both) "
-        "and restart the server")
+_FIX = ("rebuild the environment the server imports with the server's own Python and pgscore's pins "
+        "(/usr/bin/python3 -m venv /opt/pgscore/venv && /opt/pgscore/venv/bin/pip install /path/to/pgscore, a "
+        "checkout or a wheel; the embedded cluster's is the checkout's .venv, which scripts/run builds) and restart "
+        "the server (not a reload) with PYTHONPATH naming its site-packages directory (README, 'Installing into an "
+        "existing server')")
 
 
 def pinned_versions() -> dict[str, str]:
