@@ -485,6 +485,25 @@ def test_a_regressor_exact_at_deploy_alerts_on_any_error_in_service(db_url):
     conn.close()
 
 
+def test_a_regressor_without_hold_out_metrics_has_no_rmse_rise(db_url):
+    """A regressor deployed without a target has no deploy RMSE: nothing to compare its realised RMSE with
+    (not_applicable), where a hold-out RMSE of 0 alerts on any error."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(300, 2))
+    est = LinearRegression().fit(X, X[:, 0] * 3 + X[:, 1])
+    model_id = registry.deploy(db_url, "plain", est, X, None, feature_names=["a", "b"])["model_id"]
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    log_rows(conn, model_id, X[:150], est.predict(X[:150]))
+    query(conn, "SELECT pgscore.record_outcome('plain', (u.i - 1)::text, u.v::text) FROM unnest(%s::float8[]) "
+                "WITH ORDINALITY AS u(v, i)", ([float(v) + 1 for v in est.predict(X[:150])],))
+    (rmse, deploy_rmse, status, firing), = query(conn, "SELECT rmse, deploy_rmse, status, firing "
+                                                       "FROM pgscore.realised_performance WHERE window_name = '1 hour'")
+    assert rmse == pytest.approx(1.0, abs=TOL) and deploy_rmse is None
+    assert (status, firing) == ("not_applicable", None)
+    conn.close()
+
+
 def test_a_constant_feature_whose_value_floats_cannot_hold_is_constant(db_url, trained):
     """A feature constant at training at 0.3 (whose float mean of 2,400 is 0.2999999999999999 and std 1.1e-16):
     no mean shift for the same 0.3 in service, in a baseline captured now or before 0036."""

@@ -651,6 +651,29 @@ def test_sql_retire_of_a_model_retired_already_changes_nothing(db_url, logit):
     conn.close()
 
 
+def test_two_retires_at_once_append_one(db_url, logit):
+    """A retire waits for one in flight of the same model, then finds it retired (two at once both found it
+    live and appended two)."""
+    import threading
+
+    registry.deploy(db_url, "churn", logit, X, Y, feature_names=NAMES)
+    first = psycopg2.connect(db_url)
+    with first.cursor() as cur:
+        cur.execute("SELECT pgscore.retire('churn', 'first')")  # in its transaction, not committed yet
+    done = []
+    second = threading.Thread(target=lambda: done.append(query(db_url, "SET lock_timeout = '30s'; "
+                                                                      "SELECT pgscore.retire('churn', 'second')")))
+    second.start()
+    second.join(1.0)
+    assert second.is_alive()  # waiting for the first
+    first.commit()
+    first.close()
+    second.join(30)
+    assert done and not second.is_alive()
+    assert query(db_url, "SELECT action, reason FROM pgscore.deployments WHERE model_name = 'churn' "
+                         "ORDER BY deployment_id") == [("deploy", None), ("retire", "first")]
+
+
 def test_a_deploy_that_would_leave_a_wired_table_unfed_is_refused(db_url, logit):
     """A version whose features a wired profile table lacks would only queue that table's profiles: it is
     not made live (deploy, activate, rollback), and the hint says what to do; not activating is allowed."""

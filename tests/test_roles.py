@@ -115,6 +115,15 @@ def test_app_scores_and_inserts_events_but_writes_no_model_and_reads_no_bytes(ur
     assert query(app, "SELECT pgscore.record_outcome('churn', 'c1', 1)")[0][0] > 0
     # by the app's role, not pgscore's owner, as which record_outcome runs (before migration 0037)
     assert query(db_url, "SELECT recorded_by FROM pgscore.outcomes") == [(LOGINS["app"],)]
+    # and by the role a pooled login takes for its user (SET ROLE), not the login's
+    query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_user') "
+                  "THEN CREATE ROLE pgscore_t_user; END IF; END $$")
+    query(db_url, f"GRANT pgscore_app TO pgscore_t_user; GRANT pgscore_t_user TO {LOGINS['app']}")
+    query(app, "SET ROLE pgscore_t_user")
+    query(app, "SELECT pgscore.record_outcome('churn', 'c1', 0)")
+    query(app, "RESET ROLE")
+    assert query(db_url, "SELECT recorded_by FROM pgscore.outcomes ORDER BY outcome_id") == \
+        [(LOGINS["app"],), ("pgscore_t_user",)]
     assert query(app, "SELECT * FROM pgscore.retry_failed()") == []
     assert query(app, "SELECT count(*) FROM pgscore.model_versions") == [(2,)]  # pgscore models works for it
     (logged,), = query(app, "SELECT count(*) FROM pgscore.prediction_log")

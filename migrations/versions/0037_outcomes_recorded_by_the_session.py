@@ -1,4 +1,4 @@
-"""record_outcome records the session's role (session_user) in outcomes.recorded_by: it runs as pgscore's
+"""record_outcome records the caller's role in outcomes.recorded_by (SET ROLE's, else the login's): it runs as pgscore's
 owner (SECURITY DEFINER, the app records outcomes only through it), so the column's default, current_user,
 named the owner for every outcome. Outcomes recorded before keep the owner: who recorded them is not known.
 

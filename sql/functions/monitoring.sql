@@ -88,12 +88,14 @@ BEGIN
      WHERE l.entity_key = p_entity_key AND l.logged_at <= p_observed_at AND m.name = p_model
      ORDER BY l.logged_at DESC
      LIMIT 1;
-    -- recorded_by: the session's role (this function runs as pgscore's owner, whom current_user names;
+    -- recorded_by: the caller's role (this function runs as pgscore's owner, whom current_user names;
     -- before migration 0037 every outcome was recorded by it)
     INSERT INTO pgscore.outcomes (model_name, entity_key, outcome, observed_at, judged_model_id, predicted_at,
                                   judged_score, judged_label, judged_at, recorded_by)
     VALUES (p_model, p_entity_key, v_value, p_observed_at, v_judged.model_id, v_judged.logged_at, v_judged.score,
-            v_judged.label, now(), session_user)
+            v_judged.label, now(),
+            -- the role the caller acts as: SET ROLE's (a pooled login that takes each user's role), else its login
+            coalesce(nullif(current_setting('role'), 'none'), session_user))
     RETURNING outcome_id INTO v_id;
     IF v_judged.model_id IS NULL THEN
         RAISE NOTICE 'pgscore.record_outcome: no prediction of "%" for entity "%" was logged at or before %', p_model, p_entity_key, p_observed_at

@@ -182,8 +182,10 @@ SELECT b.*, c.checks, c.status, c.firing, c.min_n,
         CASE b.task WHEN 'binary' THEN ARRAY[b.deploy_auc - b.auc, b.deploy_accuracy - b.accuracy, b.brier - b.deploy_brier]
                     WHEN 'multiclass' THEN ARRAY[b.deploy_accuracy - b.accuracy]
                     -- (a hold-out RMSE of 0, a tree fitted to an integer target: any error in service is a rise)
+                    -- (no hold-out RMSE at all, a regressor deployed without a target: nothing to compare)
                     ELSE ARRAY[CASE WHEN b.deploy_rmse <> 0 THEN b.rmse / b.deploy_rmse - 1
-                                    WHEN b.rmse > 0 THEN 1e300 WHEN b.rmse = 0 THEN 0 END] END,
+                                    WHEN b.deploy_rmse = 0 THEN CASE WHEN b.rmse > 0 THEN 1e300
+                                                                     WHEN b.rmse = 0 THEN 0 END END] END,
         array_fill(b.n, ARRAY[CASE b.task WHEN 'binary' THEN 3 ELSE 1 END])) c
 $fn$;
 
