@@ -596,6 +596,33 @@ def test_score_a_second_ctrl_c_during_a_commit_waits_for_it(churn):
     assert signal.getsignal(signal.SIGINT) is before  # the handler is put back
 
 
+def test_score_table_refuses_a_chunk_while_another_session_scores_the_column(churn, db_url):
+    """CALL pgscore.score_table takes the score column's lock for each chunk, as pgscore score does for its run:
+    a second run at once is refused (55P03) naming the session that holds it, not run beside it (both scored
+    every row and logged every prediction twice); it goes ahead once that transaction ends."""
+    query(churn, "ALTER TABLE customers ADD PRIMARY KEY (id); ALTER TABLE customers ADD COLUMN s float8; "
+                 "ALTER TABLE customers RENAME COLUMN f TO features")
+    first = psycopg2.connect(db_url)
+    first.set_session(autocommit=False)
+    with first.cursor() as cur:  # a chunk of a run, its transaction still open
+        cur.execute("SELECT pg_backend_pid(), (pgscore.score_chunk('churn', 'customers', 'id', 's', NULL, 100)).rows")
+        (pid, n), = cur.fetchall()
+    assert n == 100
+    with pytest.raises(psycopg2.errors.LockNotAvailable) as e:
+        query(churn, "SET lock_timeout = '10s'")  # (a run beside the first would wait on its uncommitted rows)
+        query(churn, "CALL pgscore.score_table('churn', 'customers', 'id', 's', p_chunk_size => 1000)")
+    assert e.value.diag.message_primary.startswith(f"pgscore: another session is scoring public.customers.s (process {pid}, idle in "
+                                              "transaction, its transaction begun "), \
+        e.value.diag.message_primary
+    assert "this chunk was not scored" in e.value.diag.message_primary
+    assert query(churn, "SELECT count(s) FROM customers") == [(0,)]  # the first's uncommitted
+    first.rollback()
+    first.close()
+    assert query(churn, "CALL pgscore.score_table('churn', 'customers', 'id', 's', p_chunk_size => 10000)") == [(25000,)]
+    assert query(churn, "SELECT count(*), count(DISTINCT entity_key) FROM pgscore.prediction_log "
+                        "WHERE source = 'batch'") == [(25000, 25000)]
+
+
 def test_cli_score_refuses_a_second_run_on_the_same_column(churn):
     """Two runs on the same table and column at once (a cron job overrunning its interval) would both score
     every row and log every prediction twice: the second is refused while the first holds the column,

@@ -748,6 +748,43 @@ class TablePlans:
             self.sql = tuple(plpy.prepare(chunk(where), types) for where in wheres)
 
 
+# the chunk's transaction-level lock on the score column: the key `pgscore score` holds for its whole run
+# (scoring._hold_column: the table's oid and the column's number), so that two runs at once, a CALL of
+# score_table among them, do not both score every row and log every prediction twice
+_COLUMN_LOCK = ("SELECT pg_catalog.pg_try_advisory_xact_lock(a.attrelid::pg_catalog.int4, a.attnum::pg_catalog.int4) "
+                "AS locked, a.attnum::pg_catalog.int4 AS attnum FROM pg_catalog.pg_attribute a "
+                "WHERE a.attrelid OPERATOR(pg_catalog.=) $1 AND a.attname OPERATOR(pg_catalog.=) $2 "
+                "AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped")
+# who holds it (pg_locks keeps the keys as oids: classid the table's, objid the column's number)
+_COLUMN_HOLDER = ("SELECT a.pid, a.application_name AS app, a.state, pg_catalog.date_trunc('second', a.xact_start)::pg_catalog.text AS since "
+                  "FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) l.pid "
+                  "WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.granted AND l.database "
+                  "OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname "
+                  "OPERATOR(pg_catalog.=) pg_catalog.current_database()) AND l.classid OPERATOR(pg_catalog.=) $1 "
+                  "AND l.objid OPERATOR(pg_catalog.=) $2::pg_catalog.oid AND l.objsubid OPERATOR(pg_catalog.=) 2 "
+                  "AND l.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid() LIMIT 1")
+
+
+def _hold_column(plpy, GD, oid, table, into):
+    """Take the chunk's lock on the score column, or refuse (55P03) naming the session that holds it."""
+    plan = GD.get("pgscore.column_lock")
+    if plan is None:
+        plan = GD["pgscore.column_lock"] = plpy.prepare(_COLUMN_LOCK, ["pg_catalog.oid", "pg_catalog.name"])
+    got = plan.execute([oid, into])
+    if not got or got[0]["locked"]:  # (no such column: TablePlans said so first)
+        return
+    who = plpy.execute(plpy.prepare(_COLUMN_HOLDER, ["pg_catalog.oid", "pg_catalog.int8"]), [oid, got[0]["attnum"]])
+    by = ""
+    if who:
+        w = who[0]
+        by = (f" (process {w['pid']}" + (f", {w['app']}" if w["app"] else "") + (f", {w['state']}" if w["state"] else "")
+              + (f", its transaction begun {w['since']}" if w["since"] else "") + ")")
+    raise PgscoreError(f"another session is scoring {table}.{into}{by}: two runs at once would both score every row "
+                       "and log every prediction twice; this chunk was not scored", sqlstate="55P03",
+                       hint="wait for it to finish, then go on after the last key committed (score_table's p_after, "
+                            "pgscore score's --after)")
+
+
 def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
     """Score the next `chunk_size` rows of `table` after key `after` into column `into`; returns
     (rows scored, last key)."""
@@ -774,6 +811,7 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
         while len(cache) >= TABLE_PLANS_KEPT:  # each holds its model: the oldest go
             del cache[next(iter(cache))]
         plans = cache[ident] = TablePlans(plpy, model, table, key, into, log)
+    _hold_column(plpy, GD, ident[1], table, into)
     if plans.sql is not None:
         try:
             r = plans.sql[after is not None].execute(
