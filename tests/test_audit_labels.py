@@ -261,3 +261,125 @@ def test_labels_are_the_estimators_own_predict_where_it_is_not_the_most_probable
     assert sorted(path for path, got in by_path.items() if [got[i][1] for i in range(len(x))] != want) == []
     for path, got in by_path.items():  # the score logged is still the top class's probability
         assert np.abs(np.array([got[i][0] for i in range(len(x))]) - top).max() <= 1e-9, path
+
+
+# -- one evaluation where predict is the most probable class ------------------------------------------------
+
+class _MyForest(RandomForestClassifier):
+    """A user's subclass: its predict may be anything, so it is asked."""
+
+
+def _argmax_models():
+    """(name, fitted classifier, whether its predict is by construction argmax(predict_proba))."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import BaggingClassifier, GradientBoostingClassifier, VotingClassifier
+    from sklearn.linear_model import SGDClassifier
+    from sklearn.model_selection import FixedThresholdClassifier, GridSearchCV, TunedThresholdClassifierCV
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.naive_bayes import GaussianNB
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.svm import SVC, NuSVC
+    from sklearn.tree import DecisionTreeClassifier
+
+    def scaled(est):
+        return make_pipeline(StandardScaler(), est)
+
+    models = [
+        ("logit", scaled(LogisticRegression(max_iter=1000)), Y, True),
+        ("logit_multi", scaled(LogisticRegression(max_iter=1000)), BAND, True),
+        ("forest", RandomForestClassifier(n_estimators=10, max_depth=5, random_state=0), BAND, True),
+        ("tree", DecisionTreeClassifier(max_depth=4, random_state=0), Y, True),
+        ("hgb", HistGradientBoostingClassifier(max_iter=10), Y, True),
+        ("gb_multi", GradientBoostingClassifier(n_estimators=10, random_state=0), BAND, True),
+        ("knn", scaled(KNeighborsClassifier()), BAND, True),
+        ("knn_distance", scaled(KNeighborsClassifier(weights="distance")), Y, True),
+        ("nb", GaussianNB(), BAND, True),
+        ("mlp", scaled(MLPClassifier((8,), max_iter=300, random_state=0)), Y, True),
+        ("calibrated_svc", scaled(CalibratedClassifierCV(SVC(), cv=3)), BAND, True),
+        ("soft_vote", VotingClassifier([("lr", scaled(LogisticRegression(max_iter=1000))), ("nb", GaussianNB())],
+                                       voting="soft"), BAND, True),
+        ("bagging", BaggingClassifier(DecisionTreeClassifier(max_depth=3), n_estimators=5, random_state=0), Y, True),
+        ("sgd_log", scaled(SGDClassifier(loss="log_loss", random_state=0)), Y, True),
+        ("grid", GridSearchCV(scaled(LogisticRegression(max_iter=1000)), {"logisticregression__C": [0.1, 1]},
+                              cv=3), Y, True),
+        # predict is not (always) the most probable class
+        ("fixed_threshold", FixedThresholdClassifier(scaled(LogisticRegression(max_iter=1000)), threshold=0.3),
+         Y, False),
+        ("tuned_threshold", TunedThresholdClassifierCV(scaled(LogisticRegression(max_iter=1000)), cv=3), Y, False),
+        ("svc", scaled(SVC(probability=True, random_state=0)), BAND, False),
+        ("nusvc", scaled(NuSVC(nu=0.3, probability=True, random_state=0)), Y, False),
+        ("gb_binary", GradientBoostingClassifier(n_estimators=10, random_state=0), Y, False),  # raw >= 0
+        ("sgd_huber", scaled(SGDClassifier(loss="modified_huber", random_state=0)), BAND, False),
+        ("sgd_log_multi", scaled(SGDClassifier(loss="log_loss", random_state=0)), BAND, False),  # expits saturate
+        ("ovr", OneVsRestClassifier(scaled(LogisticRegression(max_iter=1000))), BAND, False),  # last on ties
+        ("knn_callable", KNeighborsClassifier(weights=lambda d: d), Y, False),
+        ("subclass", _MyForest(n_estimators=10, max_depth=5, random_state=0), BAND, False),
+    ]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # probability=True deprecated, an MLP's convergence
+        return [(name, est.fit(X, y), on) for name, est, y, on in models]
+
+
+def test_predict_is_argmax_only_for_final_estimators_whose_predict_is_by_construction():
+    """The decision made once a model loads: the label is read from the probabilities (one scikit-learn
+    call) only where predict is the argmax of predict_proba in scikit-learn's code; everything else, a
+    user's subclass of a listed class too, is asked its predict."""
+    from pgscore.serving import SklearnEvaluator, predict_is_argmax
+
+    models = _argmax_models()
+    assert {name: predict_is_argmax(est) for name, est, _ in models} == {name: on for name, _, on in models}
+    for name, est, on in models:
+        if on:  # what the list promises, on these rows
+            assert (est.predict(X) == est.classes_[est.predict_proba(X).argmax(axis=1)]).all(), name
+        task = "binary" if len(est.classes_) == 2 else "multiclass"
+        assert SklearnEvaluator(est, task, name).predict_is_argmax is on
+    regressor = make_pipeline(StandardScaler(), Ridge()).fit(X, YR)
+    assert not SklearnEvaluator(regressor, "regression", "r").predict_is_argmax
+
+
+def _counted(est, task):
+    """A Loaded model scored by scikit-learn, and the list of the estimator's methods it calls."""
+    from pgscore.serving import Loaded, SklearnEvaluator
+
+    ev = SklearnEvaluator(est, task, "m v1")
+    calls, call = [], ev._call
+    ev._call = lambda fn, X_: calls.append(fn.__name__) or call(fn, X_)
+    return Loaded(1, "m", 1, task, NAMES, est.classes_.tolist(), ev, "scikit-learn"), calls
+
+
+@pytest.mark.parametrize("name, evaluations", [("forest_sklearn", 1), ("binary", 1), ("tuned", 2)])
+def test_a_label_costs_one_evaluation_where_predict_is_the_most_probable_class(name, evaluations):
+    """Every path that gives a label (predict_row: predict, and score of a multiclass model; label_row:
+    predict_proba's log; scores_and_labels: batches and rescoring; predict: predict_batch) called
+    predict_proba and then predict for any model scikit-learn scores, twice the time a row for a forest;
+    now once, where predict is by construction the most probable class. Labels stay predict's."""
+    from sklearn.model_selection import FixedThresholdClassifier
+
+    if name == "tuned":
+        est = FixedThresholdClassifier(make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
+                                       threshold=0.3).fit(X, Y)
+    else:
+        est = fitted(name)
+    task = "binary" if len(est.classes_) == 2 else "multiclass"
+    m, calls = _counted(est, task)
+    x = X[:40]
+    want = [str(v) for v in est.predict(x)]
+    assert (est.predict(x) != est.classes_[est.predict_proba(x).argmax(axis=1)]).any() == (name == "tuned")
+    got = []
+    for row in x.tolist():
+        calls.clear()
+        got.append(m.predict_row(row)[0])
+        assert len(calls) == evaluations, calls
+        calls.clear()
+        p = m.proba_row(row)  # pgscore.predict_proba's log, as pl.predict_proba takes it
+        assert m.label_row(row, p) == got[-1] and len(calls) == evaluations, calls
+    assert got == want
+    calls.clear()
+    _, labels = m.scores_and_labels(x)
+    if task == "multiclass":
+        assert labels == want and len(calls) == evaluations, calls
+    calls.clear()
+    assert [str(v) for v in m.predict(x)] == want and len(calls) == 1

@@ -45,11 +45,62 @@ _LOAD = "SELECT pgscore.load_model($1)"
 _FEATURE_INDEX = re.compile(r"feature index (\d+)")
 
 
+# final estimators whose predict is, in scikit-learn's code (1.9), the argmax of their predict_proba, first on
+# ties: their predict calls predict_proba (or the same array) and takes its argmax, or takes the argmax (or,
+# binary, the sign > 0, a probability above 0.5) of a decision function that predict_proba maps through a
+# monotone link (expit, softmax, exp of log-likelihoods), so the two differ only where rounding makes the
+# probabilities of two classes equal while their decision values are not (a decision within ~1e-16 of the
+# boundary), as for the compiled engine, which takes the argmax of the same links. Each maps to a condition
+# on the fitted estimator; a subclass (a user's) is not on the list, nor any other class (a tuned threshold,
+# SVC's decision function, one-vs-rest's last class on ties): its predict is called
+_ARGMAX_PREDICT = {
+    "LogisticRegression": None, "LogisticRegressionCV": None,
+    # modified_huber clips its probabilities (ties); a multiclass log_loss one normalises one-vs-rest
+    # expits, which saturate at 1 for two classes far on their side (a tie predict breaks by margin)
+    "SGDClassifier": lambda est: est.loss == "log_loss" and len(est.classes_) == 2,
+    "DecisionTreeClassifier": None, "ExtraTreeClassifier": None,
+    "RandomForestClassifier": None, "ExtraTreesClassifier": None,
+    "HistGradientBoostingClassifier": None,
+    # binary predict is raw >= 0: a raw score of 0 predicts the positive class, argmax of 0.5/0.5 the other
+    "GradientBoostingClassifier": lambda est: len(est.classes_) > 2,
+    # the mode of the neighbours' classes (smallest on ties) or of their weights; a callable weighs as it likes
+    "KNeighborsClassifier": lambda est: est.weights in ("uniform", "distance"),
+    "GaussianNB": None, "MultinomialNB": None, "ComplementNB": None, "BernoulliNB": None, "CategoricalNB": None,
+    "MLPClassifier": None,  # binary: output > 0.5 against [1 - output, output]
+    "CalibratedClassifierCV": None, "BaggingClassifier": None,
+    "VotingClassifier": lambda est: est.voting == "soft",
+}
+# wrappers whose predict and predict_proba are those of the estimator inside (Pipeline: after the same transforms)
+_LOOK_THROUGH = {
+    "Pipeline": lambda est: est.steps[-1][1],
+    "GridSearchCV": lambda est: getattr(est, "best_estimator_", None),
+    "RandomizedSearchCV": lambda est: getattr(est, "best_estimator_", None),
+}
+
+
+def predict_is_argmax(estimator) -> bool:
+    """Whether a fitted classifier's predict is by construction the argmax of its predict_proba, first on
+    ties (_ARGMAX_PREDICT), so that its label can be read from the probabilities scored anyway; decided
+    from the exact type of the final estimator, looking through a Pipeline or a search's best estimator."""
+    est = estimator
+    while est is not None and type(est).__module__.startswith("sklearn.") and type(est).__name__ in _LOOK_THROUGH:
+        est = _LOOK_THROUGH[type(est).__name__](est)
+    if est is None or not type(est).__module__.startswith("sklearn.") or type(est).__name__ not in _ARGMAX_PREDICT:
+        return False
+    condition = _ARGMAX_PREDICT[type(est).__name__]
+    try:
+        return condition is None or bool(condition(est))
+    except AttributeError:  # (an estimator unpickled from another version lacking one): ask predict
+        return False
+
+
 class SklearnEvaluator:
     """The unpickled estimator behind the evaluator interface, for models that could not be compiled."""
 
     def __init__(self, estimator, task, label):
         self.estimator, self.task, self.label = estimator, task, label
+        # where its predict is the most probable class, a label is read from the probabilities (one call)
+        self.predict_is_argmax = task != "regression" and predict_is_argmax(estimator)
 
     def _call(self, fn, X):
         with warnings.catch_warnings():
@@ -111,9 +162,9 @@ class Loaded:
         # them: the multiclass accuracy is computed from it. Chosen once here, so the row functions of
         # binary models and regressors do no work for it
         self.multiclass = task == "multiclass" and bool(classes)
-        # a classifier's label: scikit-learn's predict where it scores the model (SklearnEvaluator.predict_index),
-        # else the most probable class
-        self.own_labels = isinstance(evaluator, SklearnEvaluator)
+        # a classifier's label: scikit-learn's predict where it scores the model (SklearnEvaluator.predict_index)
+        # and that need not be the most probable class, else the most probable class (one evaluation less)
+        self.own_labels = isinstance(evaluator, SklearnEvaluator) and not evaluator.predict_is_argmax
         self._class_text = np.array([str(c) for c in classes], dtype=object) if self.multiclass else None
 
     # -- inputs --------------------------------------------------------------
@@ -188,8 +239,8 @@ class Loaded:
             raise self._bad_input(e, [x]) from e
 
     def predict_row(self, x) -> tuple[str, float]:
-        """The label (or value, as text) and the score, from one evaluation (two where scikit-learn gives
-        the label: label_row)."""
+        """The label (or value, as text) and the score, from one evaluation (two where the label is the
+        estimator's predict, which need not be the most probable class: label_row)."""
         if self.task == "regression":
             value = self.score_row(x)
             return str(value), value
@@ -201,8 +252,9 @@ class Loaded:
 
     def label_row(self, x, p) -> str:
         """A classifier's predicted class for row x, whose class probabilities are p, as text: the estimator's
-        own predict where scikit-learn scores it (it need not be the most probable class), else the most
-        probable class, first on ties, as argmax (compiled.verify proved it the estimator's predict)."""
+        own predict where scikit-learn scores it and that need not be the most probable class (own_labels),
+        else the most probable class, first on ties, as argmax (the estimator's predict: compiled.verify
+        proved it for a compiled model, predict_is_argmax holds for the others)."""
         if self.own_labels:
             try:
                 top = int(self.evaluator.predict_index(np.array([x], dtype=float))[0])
@@ -220,8 +272,8 @@ class Loaded:
 
     def scores_and_labels(self, X) -> tuple[np.ndarray, list | None]:
         """score(X), and for a multiclass model each row's predicted class as text (predict_row's: the most
-        probable, first on ties, or where scikit-learn scores it its own predict's), both from one evaluation
-        (two for scikit-learn's labels); None for the labels of other models."""
+        probable, first on ties, or where that need not be its predict's, its predict's), both from one
+        evaluation (two for those labels); None for the labels of other models."""
         if not self.multiclass:
             return self.score(X), None
         try:
