@@ -383,3 +383,29 @@ def test_a_label_costs_one_evaluation_where_predict_is_the_most_probable_class(n
         assert labels == want and len(calls) == evaluations, calls
     calls.clear()
     assert [str(v) for v in m.predict(x)] == want and len(calls) == 1
+
+
+def test_a_multiclass_models_deploy_accuracy_judges_its_predict(conn):
+    """The realised multiclass accuracy judges the logged label, predict's class; the deploy accuracy it is
+    compared with (accuracy_drop) judged the most probable class, which for SVC(probability=True) is not
+    always predict's. Both judge predict's now."""
+    import warnings
+
+    from sklearn import metrics as skm
+    from sklearn.base import clone
+    from sklearn.model_selection import train_test_split
+    from sklearn.svm import SVC
+
+    from pgscore import registry
+
+    svc = make_pipeline(StandardScaler(), SVC(probability=True, random_state=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # probability=True: deprecated in scikit-learn 1.9
+        rec = registry.deploy(conn.dsn, "m", clone(svc).fit(X, BAND), X, BAND, feature_names=NAMES)
+        X_tr, X_te, y_tr, y_te = train_test_split(X, BAND, test_size=0.2, random_state=0, stratify=BAND)
+        held = clone(svc).fit(X_tr, y_tr)  # the hold-out's refit clone
+    assert rec["engine"] == "scikit-learn" and rec["task"] == "multiclass"
+    by_predict = skm.accuracy_score(y_te, held.predict(X_te))
+    assert by_predict != skm.accuracy_score(y_te, held.classes_[held.predict_proba(X_te).argmax(axis=1)])
+    (deploy_accuracy,), = query(conn, "SELECT (metrics ->> 'accuracy')::float8 FROM pgscore.models")
+    assert deploy_accuracy == pytest.approx(by_predict, abs=1e-12)

@@ -38,7 +38,12 @@ def evaluate(model, X, y, task: str) -> dict:
                 "rmse": float(np.sqrt(m.mean_squared_error(y, pred))),
                 "r2": float(m.r2_score(y, pred))}
     proba = model.predict_proba(X)
-    pred = model.classes_[proba.argmax(axis=1)]
+    if task == "binary":
+        # positive above a score of 0.5, as the realised metrics count it (score > threshold): for a model whose
+        # predict has a threshold of its own (FixedThresholdClassifier), not always the class its predict gives
+        pred = model.classes_[proba.argmax(axis=1)]
+    else:  # predict's class, which every path logs and the realised accuracy judges (not always the most probable)
+        pred = model.predict(X)
     out = {"accuracy": float(m.accuracy_score(y, pred)),
            "log_loss": float(m.log_loss(y, proba, labels=model.classes_))}
     if task == "binary":
@@ -48,7 +53,7 @@ def evaluate(model, X, y, task: str) -> dict:
         out.update({
             "auc": float(m.roc_auc_score(yb, p1)) if len(np.unique(yb)) == 2 else None,
             "brier": float(m.brier_score_loss(yb, p1)),
-            # the class predict gives (a score of exactly 0.5 is the negative one), as the accuracy's
+            # positive above 0.5 (a score of exactly 0.5 is the negative one), as the accuracy's
             "precision": float(m.precision_score(yb, (pred == pos).astype(int), zero_division=0)),
             "recall": float(m.recall_score(yb, (pred == pos).astype(int), zero_division=0)),
             "threshold": 0.5,
