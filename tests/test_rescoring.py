@@ -293,6 +293,25 @@ def test_a_missing_profile_that_cannot_be_created_leaves_the_others_created_and_
     assert state == "P0002" and "retry_failed does not create a missing profile" in reason, reason
 
 
+def test_the_parts_of_a_create_that_failed_create_the_profiles_in_key_order(shop):
+    """Where the INSERT of the missing profiles fails (a CHECK refuses 7000), its parts create them in the
+    key's order, as every other statement does (not the keys' text order, "1000" before "900"): a concurrent
+    statement creating 900 then 1000 would otherwise deadlock with it. A BEFORE INSERT trigger on the
+    profile table says each row it is given, in a NOTICE (sent even from a statement that fails)."""
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT below_7000 CHECK (id < 7000)")
+    query(shop, "CREATE FUNCTION say_created() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$BEGIN RAISE NOTICE 'creating %', NEW.id; RETURN NEW; END$$; "
+                "CREATE TRIGGER say_created BEFORE INSERT ON customers FOR EACH ROW EXECUTE FUNCTION say_created()")
+    attach(shop)
+    shop.notices.clear()
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (1000), (7000), (900)")
+    tried = [int(n.split("NOTICE:  creating ")[1]) for n in shop.notices if "NOTICE:  creating " in n]
+    assert tried[:3] == [900, 1000, 7000], tried  # the INSERT of them all, in key order, refused at 7000
+    parts = tried[3:]
+    assert parts and parts.index(900) < parts.index(1000), tried
+    assert query(shop, "SELECT id, support_calls FROM customers WHERE id >= 900 ORDER BY id") == [(900, 1), (1000, 1)]
+
+
 @pytest.mark.parametrize("trees", [False, True], ids=["linear", "trees"])
 def test_a_profile_created_while_the_statement_waits_is_locked_before_it_is_read(shop, trained, trees):
     """Queue mode and a window counter: the profiles are locked by a statement of their own, then read

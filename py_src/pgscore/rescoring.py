@@ -431,6 +431,14 @@ class Sql:
         return (f"INSERT INTO {self.w.profiles.name} AS p ({self.pk}) SELECT DISTINCT e.{self.ek} FROM {self.src} AS e "
                 f"WHERE e.{self.ek} IS NOT NULL{only} ORDER BY 1 ON CONFLICT ({self.pk}) DO NOTHING")
 
+    def missing_keys(self) -> str:
+        """The keys (as text) of the events whose profile is missing, in the event key's own order, as create()
+        inserts them (not keys_sql's text order, "10" before "9"): the parts of a create that failed take their
+        rows' locks in the order every other statement does, so two statements cannot deadlock on them."""
+        return (f"SELECT pg_catalog.array_agg(s.t ORDER BY s.k, s.t) AS keys FROM (SELECT DISTINCT e.{self.ek} AS k, "
+                f"e.{self.ek}::pg_catalog.text AS t FROM {self.src} AS e WHERE e.{self.ek} IS NOT NULL AND NOT EXISTS "
+                f"(SELECT 1 FROM {self.P} AS p WHERE p.{self.pk} {EQ} e.{self.ek})) AS s")
+
     def counters_only(self, keyed=False) -> str:
         """The counters alone, of every profile the events name; `keyed`: of those whose key as text is
         in $1 (text[])."""
@@ -1033,7 +1041,7 @@ def _read(plpy, w: Wiring, plans: Plans):
             except plpy.SPIError as e:  # a NOT NULL column without a default, a CHECK, a key no partition takes
                 if w.strict or _must_raise(e):
                     raise
-                missing = plpy.execute(plans.sql.keys(missing_only=True))[0]["keys"] or []
+                missing = plpy.execute(plans.sql.missing_keys())[0]["keys"] or []
                 if plans.create_for is None:
                     plans.create_for = plpy.prepare(plans.sql.create(keyed=True), ["pg_catalog.text[]"])
 
