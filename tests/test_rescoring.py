@@ -293,6 +293,34 @@ def test_a_missing_profile_that_cannot_be_created_leaves_the_others_created_and_
     assert state == "P0002" and "retry_failed does not create a missing profile" in reason, reason
 
 
+def test_a_create_every_row_of_which_fails_is_not_tried_again_in_parts(shop):
+    """A NOT NULL column without a default (attach warns) refuses every missing profile's row: the INSERT
+    gives the key alone. It is tried once, not once per part (each a scan of the statement's events): a
+    column whose default is nextval() counts the rows tried, one per statement (each fails at its first)."""
+    query(shop, "CREATE SEQUENCE tries; ALTER TABLE customers ADD COLUMN try bigint DEFAULT nextval('tries'), "
+                "ADD COLUMN region text NOT NULL DEFAULT 'north'; ALTER TABLE customers ALTER COLUMN region DROP DEFAULT")
+    attach(shop)
+    before = query(shop, "SELECT nextval('tries')")[0][0]
+    query(shop, "INSERT INTO complaints (customer_id) SELECT g FROM generate_series(1001, 1100) g")
+    assert query(shop, "SELECT nextval('tries')")[0][0] - before == 2  # the one INSERT, then this nextval
+    assert query(shop, "SELECT count(*), min(sqlstate), max(sqlstate) FROM pgscore.error_queue") == [(100, "23502", "23502")]
+    assert query(shop, "SELECT count(*) FROM customers WHERE id > 1000") == [(0,)]
+
+
+def test_a_not_null_column_a_trigger_sets_for_some_rows_is_still_created_in_parts(shop, trained):
+    """23502 lies in some rows where a BEFORE INSERT trigger sets the NOT NULL column for some keys only
+    (so too a NOT NULL column of one partition, or a generated one): the others are created and counted."""
+    query(shop, "ALTER TABLE customers ADD COLUMN region text NOT NULL DEFAULT 'north'; "
+                "ALTER TABLE customers ALTER COLUMN region DROP DEFAULT")
+    query(shop, "CREATE FUNCTION set_region() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$BEGIN IF NEW.id < 7000 THEN NEW.region := 'south'; END IF; RETURN NEW; END$$; "
+                "CREATE TRIGGER set_region BEFORE INSERT ON customers FOR EACH ROW EXECUTE FUNCTION set_region()")
+    attach(shop)
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (5000), (7000), (5001)")
+    assert query(shop, "SELECT id, support_calls FROM customers WHERE id >= 5000 ORDER BY id") == [(5000, 1), (5001, 1)]
+    assert query(shop, "SELECT sqlstate FROM pgscore.error_queue WHERE entity_key = '7000'") == [("23502",)]
+
+
 def test_the_parts_of_a_create_that_failed_create_the_profiles_in_key_order(shop):
     """Where the INSERT of the missing profiles fails (a CHECK refuses 7000), its parts create them in the
     key's order, as every other statement does (not the keys' text order, "1000" before "900"): a concurrent

@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass
 
 from pgscore import batch, pgarray
-from pgscore.errors import InvalidModel, PgscoreError, UnknownModel, of_the_transaction, server_message
+from pgscore.errors import InvalidModel, PgscoreError, UnknownModel, of_the_transaction, server_message, spi_fields
 
 NEW = "pgscore_new_events"  # the transition table's name inside the trigger
 MISSING_CHOICES = ("create", "queue")
@@ -426,10 +426,12 @@ class Sql:
         return f"WITH l AS MATERIALIZED ({rows}) " + keys_sql(self.ek, self.src, cond)
 
     def create(self, keyed=False) -> str:
-        """The missing profiles' rows; `keyed`: of the event keys whose text is in $1 (text[])."""
-        only = f" AND e.{self.ek}::pg_catalog.text {EQ} ANY ($1::pg_catalog.text[])" if keyed else ""
-        return (f"INSERT INTO {self.w.profiles.name} AS p ({self.pk}) SELECT DISTINCT e.{self.ek} FROM {self.src} AS e "
-                f"WHERE e.{self.ek} IS NOT NULL{only} ORDER BY 1 ON CONFLICT ({self.pk}) DO NOTHING")
+        """The missing profiles' rows, in the event key's order; `keyed`: of the event keys whose text is in $1
+        (text[]), joined (hashable), not `= ANY` (a scan of $1 per event, in each part of a create that failed)."""
+        keys = (f" JOIN pg_catalog.unnest($1::pg_catalog.text[]) AS s(t) ON s.t {EQ} e.{self.ek}::pg_catalog.text"
+                if keyed else "")
+        return (f"INSERT INTO {self.w.profiles.name} AS p ({self.pk}) SELECT DISTINCT e.{self.ek} FROM {self.src} AS e"
+                f"{keys} WHERE e.{self.ek} IS NOT NULL ORDER BY 1 ON CONFLICT ({self.pk}) DO NOTHING")
 
     def missing_keys(self) -> str:
         """The keys (as text) of the events whose profile is missing, in the event key's own order, as create()
@@ -1053,8 +1055,12 @@ def _read(plpy, w: Wiring, plans: Plans):
                     failures.append(Failure(keys, f"{w.profiles.name} has no row with this {w.profile_key} and "
                                                   f"creating it failed: {_message(e)}; no counter changed", _state(e)))
 
-                # where the reason lies in some rows, the others are created (and counted), as _write writes them
-                _in_parts(plpy, create, missing, [None] * len(missing), None, not_created, error=e)
+                # where the reason lies in some rows, the others are created (and counted), as _write writes them;
+                # not where it lies in every row (each part would fail, each a scan of the statement's events)
+                if _every_row_fails(plpy, w, e):
+                    not_created(missing, None, e)
+                else:
+                    _in_parts(plpy, create, missing, [None] * len(missing), None, not_created, error=e)
                 created = len(uncreated) < len(missing)
             else:
                 created = True
@@ -1075,6 +1081,19 @@ def _read(plpy, w: Wiring, plans: Plans):
                                              "changed", "P0002"))
     _null_keys(plpy, w, r["null_keys"])
     return r, keys, failures
+
+
+def _every_row_fails(plpy, w: Wiring, e) -> bool:
+    """Whether the missing profiles' INSERT failed for a reason every row has: a NOT NULL column of the
+    profile table itself without a default (the INSERT gives the key alone), where no BEFORE INSERT row
+    trigger may set it. Not a NOT NULL column of one partition's, nor a generated column, nor one a trigger
+    sets: those refuse some rows only (23502 too)."""
+    f = spi_fields(e)
+    if f["sqlstate"] != "23502" or not f.get("column_name") or not f.get("table_name"):
+        return False
+    return plpy.execute(plpy.prepare(_EVERY_ROW_NULL, ["pg_catalog.oid", "pg_catalog.text", "pg_catalog.text",
+                                                       "pg_catalog.text"]),
+                        [w.profiles.oid, f.get("schema_name"), f["table_name"], f["column_name"]])[0]["every"]
 
 
 def _hidden(w: Wiring, missing) -> PgscoreError:
@@ -1524,6 +1543,18 @@ _NO_DEFAULT = ("SELECT pg_catalog.array_agg(a.attname::pg_catalog.text ORDER BY 
                "AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped AND a.attnotnull AND NOT a.atthasdef "
                "AND a.attidentity OPERATOR(pg_catalog.=) '' AND a.attgenerated OPERATOR(pg_catalog.=) '' "
                "AND a.attname OPERATOR(pg_catalog.<>) $2::pg_catalog.name")
+# whether the profile table $1, named $2.$3 by an error, has a NOT NULL column $4 without a default (as _NO_DEFAULT)
+# and no enabled BEFORE INSERT row trigger (tgtype: ROW 1 | BEFORE 2 | INSERT 4)
+_EVERY_ROW_NULL = ("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid "
+                   "OPERATOR(pg_catalog.=) c.relnamespace JOIN pg_catalog.pg_attribute a ON a.attrelid "
+                   "OPERATOR(pg_catalog.=) c.oid WHERE c.oid OPERATOR(pg_catalog.=) $1 AND n.nspname::pg_catalog.text "
+                   "OPERATOR(pg_catalog.=) $2 AND c.relname::pg_catalog.text OPERATOR(pg_catalog.=) $3 "
+                   "AND a.attname::pg_catalog.text OPERATOR(pg_catalog.=) $4 AND a.attnum OPERATOR(pg_catalog.>) 0 "
+                   "AND NOT a.attisdropped AND a.attnotnull AND NOT a.atthasdef AND a.attidentity "
+                   "OPERATOR(pg_catalog.=) '' AND a.attgenerated OPERATOR(pg_catalog.=) '') "
+                   "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 "
+                   "AND t.tgenabled OPERATOR(pg_catalog.<>) 'D'::pg_catalog.\"char\" "
+                   "AND (t.tgtype::pg_catalog.int4 OPERATOR(pg_catalog.&) 7) OPERATOR(pg_catalog.=) 7) AS every")
 _POSITIVE = "SELECT $1::pg_catalog.interval OPERATOR(pg_catalog.>) '0'::pg_catalog.interval AS ok"
 # an index (a partitioned table's too) whose first column is the key
 _KEY_INDEX = ("SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a ON a.attrelid "
