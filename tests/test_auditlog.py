@@ -371,6 +371,25 @@ def test_maintain_keep_too_long_is_said_to_be_too_long(churn):
     assert r.returncode == 1 and "--keep '300000000 years' is not an interval PostgreSQL reads" in r.stderr, r.stderr
 
 
+def test_maintain_keep_too_long_is_said_so_whatever_the_servers_language(churn):
+    """The SQLSTATE tells a --keep too long from one that is no interval, not the server's message, which
+    lc_messages translates (Ukrainian: "позначка часу поза діапазоном"; skipped where the system has no
+    uk_UA.UTF-8 locale)."""
+    try:
+        query(churn, "SET lc_messages = 'uk_UA.UTF-8'")
+    except psycopg2.Error:
+        pytest.skip("no uk_UA.UTF-8 locale: localedef -i uk_UA -f UTF-8 uk_UA.UTF-8")
+    finally:
+        query(churn, "RESET lc_messages")
+    ukrainian = {"PGOPTIONS": "-c lc_messages=uk_UA.UTF-8"}
+    r = pgscore_cli("maintain", "--keep", "1000000 years", "--db", churn.dsn, env=ukrainian)
+    assert r.returncode == 1 and "--keep '1000000 years' reaches back before the earliest time PostgreSQL " \
+        "holds" in r.stderr, r.stderr
+    for garbage in ("300000000 years", "garbage"):
+        r = pgscore_cli("maintain", "--keep", garbage, "--db", churn.dsn, env=ukrainian)
+        assert r.returncode == 1 and f"--keep '{garbage}' is not an interval PostgreSQL reads" in r.stderr, r.stderr
+
+
 def test_a_chunk_error_names_the_key_of_the_row_at_fault(db_url):
     """A feature the model takes NaN in (imputed) next to one it does not: the error names the row whose
     refused feature is missing or infinite, not the first row holding a NaN."""

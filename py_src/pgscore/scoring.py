@@ -260,16 +260,20 @@ def maintain(db, days_ahead=7, keep=None) -> tuple[int, str | None]:
         import psycopg2
 
         try:
-            _call(conn, "SELECT pgscore.drop_log_partitions(%s::interval)", (keep,))
+            _call(conn, "SELECT %s::interval", (keep,))
         except psycopg2.DataError as e:
             if e.pgcode not in ("22007", "22008", "22015"):  # not an interval, or out of range
                 raise
-            if e.pgcode == "22008" and "timestamp" in (e.diag.message_primary or ""):  # an interval, too long
-                raise PgscoreError(f"--keep {keep!r} reaches back before the earliest time PostgreSQL holds (4713 "
-                                   "BC): timestamp out of range", hint="for example --keep '90 days' or --keep "
-                                   "'6 months'") from None
             raise PgscoreError(f"--keep {keep!r} is not an interval PostgreSQL reads",
                                hint="for example --keep '90 days' or --keep '6 months'") from None
+        try:
+            _call(conn, "SELECT pgscore.drop_log_partitions(%s::interval)", (keep,))
+        except psycopg2.DataError as e:
+            if e.pgcode != "22008":  # an interval, too long (datetime_field_overflow; the message is lc_messages')
+                raise
+            raise PgscoreError(f"--keep {keep!r} reaches back before the earliest time PostgreSQL holds (4713 "
+                               "BC): timestamp out of range", hint="for example --keep '90 days' or --keep "
+                               "'6 months'") from None
         said = [n.split("drop_log_partitions: ", 1)[1].strip() for n in conn.notices if "drop_log_partitions: " in n]
     return made, said[-1] if said else None
 
