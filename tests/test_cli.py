@@ -466,6 +466,16 @@ def test_hints_name_the_command_as_it_was_run(tmp_path):
     assert 'PGSCORE_COMMAND="$ROOT/scripts/run" exec "$VENV/bin/pgscore"' in script
 
 
+def test_lock_timeout_refuses_a_bare_fraction_as_it_does_a_bare_number():
+    """--lock-timeout 0.5 is half a millisecond to PostgreSQL: a number without its unit is refused, a
+    fraction too (exit 2); 0 (for ever) and a fraction with its unit are taken."""
+    for bare in ("0.5", ".5", "2.5", " 1.0 "):
+        run = pgscore_cli("install", "--lock-timeout", bare, "--db", "postgresql://x@127.0.0.1:1/x")
+        assert run.returncode == 2 and "a bare number is milliseconds" in run.stderr, (bare, run.stderr)
+    for taken in ("0", "0.0", "0.5s", "1.5min", "500ms"):
+        assert build_parser().parse_args(["install", "--lock-timeout", taken]).lock_timeout == taken
+
+
 def test_every_command_is_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text()
     parser = build_parser()

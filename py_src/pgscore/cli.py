@@ -918,10 +918,11 @@ def _int_between(lo: int, hi: int):
 
 def _duration(text: str) -> str:
     """--lock-timeout: a duration with its unit (a bare number is milliseconds to PostgreSQL), or 0."""
-    if not re.fullmatch(r"\s*(\d+(\.\d*)?|\.\d+)\s*(us|ms|s|min|h|d)?\s*", text):
+    m = re.fullmatch(r"\s*(\d+(\.\d*)?|\.\d+)\s*(us|ms|s|min|h|d)?\s*", text)
+    if not m:
         raise argparse.ArgumentTypeError(f"not a duration: {text!r}: give a number and its unit as PostgreSQL "
                                          "reads them: 10s, 1min, 500ms (0 waits for ever)")
-    if text.strip().isdigit() and int(text) != 0:
+    if m.group(3) is None and float(m.group(1)) != 0:  # (a fraction too: 0.5 is half a millisecond)
         raise argparse.ArgumentTypeError(f"give {text!r} a unit: {text}s or {text}min (a bare number is "
                                          "milliseconds to PostgreSQL)")
     return text
