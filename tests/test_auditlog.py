@@ -2,6 +2,7 @@
 entity, features, score, source and cause; sampling; rollback; read-only transactions; partitions."""
 
 import subprocess
+import time
 
 import numpy as np
 import psycopg2
@@ -640,6 +641,144 @@ def test_score_table_refuses_a_chunk_while_another_session_scores_the_column(chu
     assert query(churn, "CALL pgscore.score_table('churn', 'customers', 'id', 's', p_chunk_size => 10000)") == [(25000,)]
     assert query(churn, "SELECT count(*), count(DISTINCT entity_key) FROM pgscore.prediction_log "
                         "WHERE source = 'batch'") == [(25000, 25000)]
+
+
+def test_score_a_third_ctrl_c_stops_a_commit_that_does_not_end_and_says_the_chunk_is_in_doubt(churn):
+    """A COMMIT that does not end (a synchronous standby down; here a deferred trigger waiting on a lock
+    the test holds): the second Ctrl-C is held off, a third stops the run at once, and the chunk's fate is
+    asked on a new connection: its transaction still in progress, the state says both resume points. The
+    first two Ctrl-Cs are raised inside commit() (handled before it goes on), the third sent to the main
+    thread once the COMMIT waits; where it is held off too, the lock goes after 15 s and the test fails."""
+    import signal
+    import threading
+
+    from pgscore import scoring
+
+    query(churn, "CREATE TABLE t (id int PRIMARY KEY, features float8[], s float8)")
+    query(churn, "INSERT INTO t SELECT i, %s, NULL FROM generate_series(1, 300) i", (ROW,))
+    query(churn, "CREATE FUNCTION wait_at_commit() RETURNS trigger LANGUAGE plpgsql AS "
+                 "$$BEGIN PERFORM pg_advisory_xact_lock(4242); RETURN NULL; END$$; "
+                 "CREATE CONSTRAINT TRIGGER wait_at_commit AFTER UPDATE ON t DEFERRABLE INITIALLY DEFERRED "
+                 "FOR EACH ROW EXECUTE FUNCTION wait_at_commit()")
+    holder = psycopg2.connect(churn.dsn)
+    holder.autocommit = True
+    query(holder, "SELECT pg_advisory_lock(4242)")
+    main, done = threading.main_thread().ident, threading.Event()
+
+    class Hanging(psycopg2.extensions.connection):
+        commits = 0
+
+        def commit(self):
+            Hanging.commits += 1
+            if Hanging.commits == 2:  # the first chunk's (the first ends the count of the rows to score)
+                signal.raise_signal(signal.SIGINT)
+                signal.raise_signal(signal.SIGINT)
+                pid = self.get_backend_pid()
+
+                def third():
+                    probe = psycopg2.connect(churn.dsn)
+                    probe.autocommit = True
+                    try:
+                        for _ in range(200):
+                            if query(probe, "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s",
+                                     (pid,)) == [(True,)]:
+                                signal.pthread_kill(main, signal.SIGINT)
+                                break
+                            time.sleep(0.05)
+                        if not done.wait(15):
+                            holder.close()  # its lock goes, and so the held-off run goes on
+                    finally:
+                        probe.close()
+
+                threading.Thread(target=third, daemon=True).start()
+            super().commit()
+
+    conn = psycopg2.connect(churn.dsn, connection_factory=Hanging)
+    try:
+        with pytest.raises(KeyboardInterrupt) as e:
+            scoring.score_table(conn, "churn", "t", "id", "s", chunk_size=100, progress=False, cancel=True)
+    finally:
+        done.set()
+        conn.close()
+    state = e.value.args[0]
+    assert state["rows"] == 0 and state["last_key"] is None, state
+    doubt = state.get("in_doubt")
+    assert doubt and doubt["status"] == "in progress" and doubt["rows"] == 100 and str(doubt["last_key"]) == "100" \
+        and doubt["version"] == 1, state
+    assert query(churn, "SELECT pg_xact_status(%s::xid8)", (doubt["xid"],)) == [("in progress",)]
+    holder.close()  # the COMMIT goes on, and so the chunk is committed after all
+    for _ in range(200):
+        if query(churn, "SELECT pg_xact_status(%s::xid8)", (doubt["xid"],)) != [("in progress",)]:
+            break
+        time.sleep(0.05)
+    assert query(churn, "SELECT pg_xact_status(%s::xid8), (SELECT count(s) FROM t)",
+                 (doubt["xid"],)) == [("committed", 100)]
+
+
+def test_score_a_third_ctrl_c_after_the_server_committed_counts_the_chunk(churn):
+    """The third Ctrl-C lands once the server has committed the chunk (its reply not yet read): asked on a
+    new connection, the chunk's transaction is committed, so the resume point is after it."""
+    import signal
+
+    from pgscore import scoring
+
+    query(churn, "CREATE TABLE t (id int PRIMARY KEY, features float8[], s float8)")
+    query(churn, "INSERT INTO t SELECT i, %s, NULL FROM generate_series(1, 300) i", (ROW,))
+
+    class Interrupted(psycopg2.extensions.connection):
+        commits = 0
+
+        def commit(self):
+            super().commit()
+            Interrupted.commits += 1
+            if Interrupted.commits == 2:
+                for _ in range(3):
+                    signal.raise_signal(signal.SIGINT)
+
+    conn = psycopg2.connect(churn.dsn, connection_factory=Interrupted)
+    try:
+        with pytest.raises(KeyboardInterrupt) as e:
+            scoring.score_table(conn, "churn", "t", "id", "s", chunk_size=100, progress=False, cancel=True)
+    finally:
+        conn.close()
+    state = e.value.args[0]
+    assert state["rows"] == 100 and str(state["last_key"]) == "100" and "in_doubt" not in state, state
+    assert query(churn, "SELECT count(s) FROM t") == [(100,)]
+
+
+def test_score_a_connection_lost_during_a_commit_asks_how_the_chunk_ended(churn):
+    """The connection goes during a chunk's COMMIT (a deferred trigger terminates its own backend, which
+    rolls the chunk back): the chunk's transaction, asked on a new connection, is aborted, so the run fails
+    with the connection's error and the resume point stays before the chunk. (The backend sends its FATAL
+    before it ends the transaction: asked that early, it is still in progress, and the chunk in doubt.)"""
+    from pgscore import scoring
+
+    query(churn, "CREATE TABLE t (id int PRIMARY KEY, features float8[], s float8)")
+    query(churn, "INSERT INTO t SELECT i, %s, NULL FROM generate_series(1, 300) i", (ROW,))
+    query(churn, "CREATE FUNCTION gone_at_commit() RETURNS trigger LANGUAGE plpgsql AS "
+                 "$$BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END$$; "
+                 "CREATE CONSTRAINT TRIGGER gone_at_commit AFTER UPDATE ON t DEFERRABLE INITIALLY DEFERRED "
+                 "FOR EACH ROW EXECUTE FUNCTION gone_at_commit()")
+    state = {}
+    with pytest.raises(psycopg2.OperationalError):
+        scoring.score_table(churn.dsn, "churn", "t", "id", "s", chunk_size=100, progress=False, cancel=True,
+                            state=state)
+    assert state["rows"] == 0 and state["last_key"] is None, state
+    assert "in_doubt" not in state or state["in_doubt"]["status"] == "in progress", state
+    assert query(churn, "SELECT count(s) FROM t") == [(0,)]
+
+
+def test_score_says_both_resume_lines_where_the_last_chunk_is_in_doubt(capsys):
+    from pgscore import cli
+
+    cli._say_in_doubt({"rows": 100, "last_key": 100, "version": 1,
+                       "in_doubt": {"rows": 200, "last_key": "x y", "version": 1, "xid": "777", "status": "in progress"}},
+                      "interrupted")
+    said = capsys.readouterr().err
+    assert said.startswith("pgscore: interrupted while the last chunk was being committed, and whether it committed is "
+                           "unknown: its transaction 777 is still in progress; ask with: SELECT pg_xact_status('777')"), said
+    assert "if 'committed', 200 rows are, resume with: --after='x y' --version 1; if 'aborted', 100 rows are, resume " \
+        "with: --after=100 --version 1" in said, said
 
 
 def test_cli_score_refuses_a_second_run_on_the_same_column(churn):

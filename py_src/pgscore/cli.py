@@ -777,7 +777,9 @@ def cmd_score(args):
                                    progress=not args.quiet, state=state, cancel=True)
     except KeyboardInterrupt as e:
         state = e.args[0] if e.args else {}
-        if state.get("last_key") is not None:
+        if state.get("in_doubt"):
+            _say_in_doubt(state, "interrupted")
+        elif state.get("last_key") is not None:
             print(f"pgscore: interrupted after {state['rows']} rows (committed); resume with: {_resume(state)}",
                   file=sys.stderr)
         else:
@@ -790,7 +792,9 @@ def cmd_score(args):
                                f"{args.table}: {server_message(e.diag.message_primary)}",
                                hint=f"give --after a value of {args.key} as PostgreSQL writes it as text (as in the "
                                     "--after= line an interrupted run prints)") from None
-        if state.get("rows"):  # chunks before the failing one are committed: say where to go on from
+        if state.get("in_doubt"):  # the connection was lost during a chunk's COMMIT
+            _say_in_doubt(state, "the connection was lost")
+        elif state.get("rows"):  # chunks before the failing one are committed: say where to go on from
             print(f"pgscore: {state['rows']} rows were scored and committed before the error; once it is "
                   f"fixed, resume with: {_resume(state)}", file=sys.stderr)
         raise
@@ -802,6 +806,19 @@ def cmd_score(args):
         _say(f"nothing after --after {shlex.quote(args.after)}: every row was scored already, or that key sorts "
              f"after every {args.key} of {args.table}")
     return 0
+
+
+def _say_in_doubt(state, what):
+    """Where the last chunk's COMMIT got no answer and the server did not say (or could not be asked) how
+    it ended: both resume lines, and how to ask."""
+    d = state["in_doubt"]
+    status = f"is still {d['status']}" if d["status"] else "cannot be asked about (no connection)"
+    before = (f"resume with: {_resume(state)}" if state.get("last_key") is not None else
+              "run it again as it was (no chunk of it was committed)")
+    print(f"pgscore: {what} while the last chunk was being committed, and whether it committed is unknown: its "
+          f"transaction {d['xid']} {status}; ask with: SELECT pg_xact_status('{d['xid']}'); if 'committed', "
+          f"{d['rows']} rows are, resume with: {_resume(d)}; if 'aborted', {state['rows']} rows are, {before}",
+          file=sys.stderr)
 
 
 def _resume(state) -> str:

@@ -36,19 +36,33 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
         begun = time.time()  # tqdm's clock
         with _stop_between_chunks(conn, cancel) as stop:
             while True:
-                (n, last, used), = _call(conn, "SELECT * FROM pgscore.score_chunk(%s, %s::regclass, %s, %s, %s, %s, "
-                                               "%s, %s)",
-                                         (model, table, key, into, state["last_key"], chunk_size, state["version"], log))
+                # (the chunk's transaction id: whether it committed can be asked where its COMMIT's reply is lost)
+                (n, last, used, xid), = _call(conn, "SELECT c.*, pg_current_xact_id()::text FROM pgscore.score_chunk("
+                                                    "%s, %s::regclass, %s, %s, %s, %s, %s, %s) AS c",
+                                              (model, table, key, into, state["last_key"], chunk_size,
+                                               state["version"], log))
                 # a second Ctrl-C during the COMMIT cannot undo it (the server may have committed already): it
                 # is held off until the chunk is committed and counted (else the resume line would be a chunk
-                # behind, and resuming would score and log that chunk twice), and the run stops just after
+                # behind, and resuming would score and log that chunk twice), and the run stops just after; a
+                # third one stops at once (a COMMIT that does not end: a synchronous standby down)
                 stop.shielded = True
                 try:
-                    conn.commit()
-                    state["version"] = used  # the rest of the run keeps the version the first chunk used
-                    if n:
-                        state["rows"] += n
-                        state["last_key"] = last
+                    try:
+                        conn.commit()
+                    except (KeyboardInterrupt, psycopg2.OperationalError) as e:
+                        if not isinstance(e, KeyboardInterrupt) and not conn.closed:
+                            raise  # the server answered: the chunk is rolled back
+                        # no answer: whether the chunk committed is asked on a new connection
+                        dsn = db if isinstance(db, str) else conn.dsn
+                        conn.close()
+                        status = _xact_status(dsn, xid)
+                        if status == "committed":
+                            _count(state, n, last, used)
+                        elif status != "aborted":  # in progress (the COMMIT still waits), or not known
+                            state["in_doubt"] = {"rows": state["rows"] + n, "last_key": last if n else
+                                                 state["last_key"], "version": used, "xid": xid, "status": status}
+                        raise
+                    _count(state, n, last, used)
                 finally:
                     stop.shielded = False
                 if n == 0:
@@ -75,6 +89,14 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
                 _call(conn, "SELECT pg_advisory_unlock(%s, %s)", held)
                 conn.commit()
     return {**state, "seconds": time.perf_counter() - started, "null_keys": null_keys}
+
+
+def _count(state, n, last, used):
+    """A chunk committed: its rows, its last key, and the version it used, which the rest of the run keeps."""
+    state["version"] = used
+    if n:
+        state["rows"] += n
+        state["last_key"] = last
 
 
 def say_if_not_live(db, model, version):
@@ -141,7 +163,8 @@ def _stop_between_chunks(conn, cancel=True):
     the resumed run would score and log that chunk twice); a second one stops at once: it cancels the
     chunk's statement on the server, and psycopg2 closes the connection (the chunk is rolled back), unless
     it comes during a chunk's COMMIT, which the server may have done already: then the run stops right after
-    the chunk is committed and counted (score_table sets `shielded` meanwhile).
+    the chunk is committed and counted (score_table sets `shielded` meanwhile). A third one stops a COMMIT
+    that does not end (score_table then asks the server whether the chunk committed).
     While a statement runs, the process waits in select() (a psycopg2 wait callback), not inside libpq,
     so that the handler runs when the signal arrives, not when the chunk is done (without `cancel`, the
     second Ctrl-C takes effect when the chunk is done, rolling it back). Outside the main thread signals
@@ -155,6 +178,9 @@ def _stop_between_chunks(conn, cancel=True):
 
     def handler(signum, frame):
         if stop and stop.shielded:  # a chunk's COMMIT in flight: score_table stops right after it
+            stop.held += 1
+            if stop.held > 1:  # a third Ctrl-C: out of a COMMIT that does not end (score_table asks how it ended)
+                raise KeyboardInterrupt
             return
         if stop:
             if cancel:
@@ -181,9 +207,24 @@ def _stop_between_chunks(conn, cancel=True):
 
 class _Stop(list):
     """The signals received (a first one stops between chunks); `shielded` while a chunk's COMMIT and its
-    bookkeeping run, which a second Ctrl-C must not interrupt."""
+    bookkeeping run, which a second Ctrl-C must not interrupt (`held`: the Ctrl-Cs held off; a third
+    interrupts it all the same)."""
 
     shielded = False
+    held = 0
+
+
+def _xact_status(dsn, xid):
+    """pg_xact_status of transaction `xid` ('committed', 'aborted', 'in progress'), asked on a new
+    connection; None where the server cannot be asked."""
+    import psycopg2
+
+    try:
+        with contextlib.closing(psycopg2.connect(dsn, connect_timeout=10)) as conn, conn.cursor() as cur:
+            cur.execute("SELECT pg_xact_status(%s::xid8)", (xid,))
+            return cur.fetchone()[0]
+    except psycopg2.Error:
+        return None
 
 
 def _wait(conn):
