@@ -1,7 +1,13 @@
 """The audit log (issue 4): every prediction of a committed transaction logged once, with model, version,
 entity, features, score, source and cause; sampling; rollback; read-only transactions; partitions."""
 
+import os
+import shutil
+import signal
+import socket
 import subprocess
+import tempfile
+import threading
 import time
 
 import numpy as np
@@ -860,3 +866,102 @@ def test_cli_score_names_itself_in_the_audit_rows(churn):
     assert r.returncode == 0, r.stderr
     assert query(churn, "SELECT DISTINCT cause->>'application', cause->>'via' FROM pgscore.prediction_log") == \
         [("pgscore score", "score_table")]
+
+
+class _Partition:
+    """A unix-socket proxy to the cluster: `cut` set drops the server's replies and leaves new connections
+    unanswered (accepted, never forwarded), as a network partition would after the COMMIT went out."""
+
+    def __init__(self, sockdir, port):
+        self.target = os.path.join(sockdir, f".s.PGSQL.{port}")
+        self.dir = tempfile.mkdtemp(prefix="proxy-")
+        self.port = port
+        self.srv = socket.socket(socket.AF_UNIX)
+        self.srv.bind(os.path.join(self.dir, f".s.PGSQL.{port}"))
+        self.srv.listen(16)
+        self.cut = threading.Event()
+        self.socks = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                return
+            self.socks.append(c)
+            if self.cut.is_set():
+                continue  # never answered
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(self.target)
+            self.socks.append(s)
+            threading.Thread(target=self._pump, args=(c, s, False), daemon=True).start()
+            threading.Thread(target=self._pump, args=(s, c, True), daemon=True).start()
+
+    def _pump(self, a, b, reply):
+        while True:
+            try:
+                d = a.recv(65536)
+            except OSError:
+                return
+            if not d:
+                return
+            if reply and self.cut.is_set():
+                continue  # the server's reply is lost
+            try:
+                b.sendall(d)
+            except OSError:
+                return
+
+    def close(self):
+        self.srv.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        for s in self.socks:
+            try:
+                s.close()
+            except OSError:
+                pass
+
+
+def test_score_a_ctrl_c_while_the_server_is_asked_how_the_chunk_ended_leaves_it_in_doubt(db_url, cluster):
+    """The chunk's COMMIT goes out and its answer is lost (a network partition, through a proxy): the third
+    Ctrl-C gets out of it, and a fourth stops the asking on a new connection (which the partition leaves
+    unanswered). The chunk committed on the server: the run must not say it did not (resuming from there
+    would score and log it twice), but that it is in doubt."""
+    from pgscore import scoring
+
+    registry.deploy(db_url, "churn", LogisticRegression(max_iter=500).fit(X, Y), X, Y, feature_names=NAMES)
+    query(db_url, "CREATE TABLE t (id int PRIMARY KEY, features float8[], s float8)")
+    query(db_url, "INSERT INTO t SELECT i, %s, NULL FROM generate_series(1, 300) i", (ROW,))
+    proxy = _Partition(str(cluster.socket_dir), cluster.port)
+    dsn = f"dbname={db_url.split('/')[3].split('?')[0]} user={cluster.dsn()['user']} host={proxy.dir} port={cluster.port}"
+    main = threading.main_thread().ident
+
+    class Cut(psycopg2.extensions.connection):
+        commits = 0
+
+        def commit(self):
+            Cut.commits += 1
+            if Cut.commits == 2:  # the first chunk's COMMIT goes out, its reply is lost
+                proxy.cut.set()
+
+                def ctrl_c():
+                    for _ in range(4):  # 3 to get out of the COMMIT, a 4th while the status is asked
+                        time.sleep(1.5)
+                        signal.pthread_kill(main, signal.SIGINT)
+
+                threading.Thread(target=ctrl_c, daemon=True).start()
+            super().commit()
+
+    conn = psycopg2.connect(dsn, connection_factory=Cut)
+    t0 = time.time()
+    try:
+        with pytest.raises(KeyboardInterrupt) as e:
+            scoring.score_table(conn, "churn", "t", "id", "s", chunk_size=100, progress=False, cancel=True)
+    finally:
+        conn.close()
+        proxy.close()
+    state = e.value.args[0]
+    committed = query(db_url, "SELECT count(s) FROM t")[0][0]
+    assert committed == 100 and time.time() - t0 < 60
+    assert state["rows"] == 0 and state["in_doubt"]["status"] is None, state  # in doubt: both resume lines

@@ -46,23 +46,31 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
                 # behind, and resuming would score and log that chunk twice), and the run stops just after; a
                 # third one stops at once (a COMMIT that does not end: a synchronous standby down)
                 stop.shielded = True
+                # the state once this chunk is committed, applied in one C call (a Ctrl-C cannot split it) and
+                # idempotent (applied again where a Ctrl-C lands just after it and the server says committed)
+                counted = _counted(state, n, last, used)
                 try:
                     try:
                         conn.commit()
+                        state.update(counted)
                     except (KeyboardInterrupt, psycopg2.OperationalError) as e:
                         if not isinstance(e, KeyboardInterrupt) and not conn.closed:
                             raise  # the server answered: the chunk is rolled back
-                        # no answer: whether the chunk committed is asked on a new connection
+                        # no answer: whether the chunk committed is asked on a new connection; in doubt until
+                        # it answers (so whatever stops the asking, the resume lines say both)
                         dsn = db if isinstance(db, str) else conn.dsn
                         conn.close()
+                        if n and state["rows"] != counted["rows"]:  # (not counted: its commit did not return)
+                            state["in_doubt"] = {**counted, "xid": xid, "status": None}
                         status = _xact_status(dsn, xid)
                         if status == "committed":
-                            _count(state, n, last, used)
-                        elif status != "aborted":  # in progress (the COMMIT still waits), or not known
-                            state["in_doubt"] = {"rows": state["rows"] + n, "last_key": last if n else
-                                                 state["last_key"], "version": used, "xid": xid, "status": status}
+                            state.pop("in_doubt", None)
+                            state.update(counted)
+                        elif status == "aborted":
+                            state.pop("in_doubt", None)
+                        elif "in_doubt" in state:  # in progress (the COMMIT still waits), or not known
+                            state["in_doubt"]["status"] = status
                         raise
-                    _count(state, n, last, used)
                 finally:
                     stop.shielded = False
                 if n == 0:
@@ -91,12 +99,10 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
     return {**state, "seconds": time.perf_counter() - started, "null_keys": null_keys}
 
 
-def _count(state, n, last, used):
-    """A chunk committed: its rows, its last key, and the version it used, which the rest of the run keeps."""
-    state["version"] = used
-    if n:
-        state["rows"] += n
-        state["last_key"] = last
+def _counted(state, n, last, used):
+    """The state once a chunk is committed: its rows, its last key, and the version it used, which the rest
+    of the run keeps."""
+    return {"version": used, "rows": state["rows"] + n, "last_key": last if n else state["last_key"]}
 
 
 def say_if_not_live(db, model, version):
@@ -214,17 +220,41 @@ class _Stop(list):
     held = 0
 
 
-def _xact_status(dsn, xid):
+def _xact_status(dsn, xid, seconds=10):
     """pg_xact_status of transaction `xid` ('committed', 'aborted', 'in progress'), asked on a new
-    connection; None where the server cannot be asked."""
+    connection; None where the server cannot be asked in `seconds`, or a Ctrl-C stops the asking. (Under
+    score_table's wait callback libpq's connect_timeout does not apply: psycopg2 connects with
+    PQconnectStart and polls; the deadline is this function's own.)"""
     import psycopg2
+    import psycopg2.extensions as ext
 
+    deadline = time.monotonic() + seconds
+
+    def wait(conn):
+        while True:
+            state = conn.poll()
+            if state == ext.POLL_OK:
+                return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise psycopg2.OperationalError(f"no answer in {seconds} s")
+            if state == ext.POLL_READ:
+                select.select([conn.fileno()], [], [], left)
+            elif state == ext.POLL_WRITE:
+                select.select([], [conn.fileno()], [], left)
+            else:
+                raise psycopg2.OperationalError(f"bad state from poll: {state}")
+
+    previous = ext.get_wait_callback()
+    ext.set_wait_callback(wait)
     try:
-        with contextlib.closing(psycopg2.connect(dsn, connect_timeout=10)) as conn, conn.cursor() as cur:
+        with contextlib.closing(psycopg2.connect(dsn, connect_timeout=seconds)) as conn, conn.cursor() as cur:
             cur.execute("SELECT pg_xact_status(%s::xid8)", (xid,))
             return cur.fetchone()[0]
-    except psycopg2.Error:
+    except (psycopg2.Error, KeyboardInterrupt):
         return None
+    finally:
+        ext.set_wait_callback(previous)
 
 
 def _wait(conn):
