@@ -63,8 +63,10 @@ _ARGMAX_PREDICT = {
     "HistGradientBoostingClassifier": None,
     # binary predict is raw >= 0: a raw score of 0 predicts the positive class, argmax of 0.5/0.5 the other
     "GradientBoostingClassifier": lambda est: len(est.classes_) > 2,
-    # the mode of the neighbours' classes (smallest on ties) or of their weights; a callable weighs as it likes
-    "KNeighborsClassifier": lambda est: est.weights in ("uniform", "distance"),
+    # uniform: the mode of the neighbours' classes (smallest on ties), or predict_proba's argmax itself. Not
+    # distance weights: predict sums each class's weights with np.sum (pairwise from 8 neighbours on), predict_proba
+    # one neighbour at a time, so an exact tie (integer features) comes out 1 ulp apart, either way; nor a callable
+    "KNeighborsClassifier": lambda est: est.weights == "uniform",
     "GaussianNB": None, "MultinomialNB": None, "ComplementNB": None, "BernoulliNB": None, "CategoricalNB": None,
     "MLPClassifier": None,  # binary: output > 0.5 against [1 - output, output]
     "CalibratedClassifierCV": None, "BaggingClassifier": None,
