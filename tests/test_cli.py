@@ -472,8 +472,11 @@ def test_lock_timeout_refuses_a_bare_fraction_as_it_does_a_bare_number():
     for bare in ("0.5", ".5", "2.5", " 1.0 "):
         run = pgscore_cli("install", "--lock-timeout", bare, "--db", "postgresql://x@127.0.0.1:1/x")
         assert run.returncode == 2 and "a bare number is milliseconds" in run.stderr, (bare, run.stderr)
-    for taken in ("0", "0.0", "0.5s", "1.5min", "500ms"):
+    for taken in ("0", "0.0", "0.5s", "1.5min", "500ms", "1ms", "1000us"):
         assert build_parser().parse_args(["install", "--lock-timeout", taken]).lock_timeout == taken
+    for below in ("100us", "0.4ms", "999us"):  # PostgreSQL rounds them to 0: no time limit at all
+        run = pgscore_cli("install", "--lock-timeout", below, "--db", "postgresql://x@127.0.0.1:1/x")
+        assert run.returncode == 2 and "less than a millisecond" in run.stderr, (below, run.stderr)
 
 
 def test_every_command_is_documented_in_the_readme():

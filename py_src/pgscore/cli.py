@@ -939,9 +939,14 @@ def _duration(text: str) -> str:
     if not m:
         raise argparse.ArgumentTypeError(f"not a duration: {text!r}: give a number and its unit as PostgreSQL "
                                          "reads them: 10s, 1min, 500ms (0 waits for ever)")
-    if m.group(3) is None and float(m.group(1)) != 0:  # (a fraction too: 0.5 is half a millisecond)
+    if m.group(3) is None and float(m.group(1)) != 0:  # (a fraction too)
         raise argparse.ArgumentTypeError(f"give {text!r} a unit: {text}s or {text}min (a bare number is "
                                          "milliseconds to PostgreSQL)")
+    ms = float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}.get(
+        m.group(3), 1)
+    if 0 < ms < 1:  # PostgreSQL rounds it to 0, which waits for ever
+        raise argparse.ArgumentTypeError(f"{text.strip()} is less than a millisecond, which PostgreSQL takes for 0: "
+                                         "no time limit; give 1ms or more (or 0 to wait for ever)")
     return text
 
 
