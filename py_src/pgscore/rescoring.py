@@ -1061,7 +1061,9 @@ def _read(plpy, w: Wiring, plans: Plans):
                     not_created(missing, None, e)
                 else:
                     _in_parts(plpy, create, missing, [None] * len(missing), None, not_created, error=e)
-                created = len(uncreated) < len(missing)
+                # (and where another session created one of them meanwhile, neither found above nor missing now:
+                # the read below finds it, and counts its events)
+                created = len(uncreated) < len(missing) or len(keys) + len(missing) < r["wanted"]
             else:
                 created = True
             if created:
