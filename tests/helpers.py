@@ -106,13 +106,43 @@ def run_past_a_lock(url, hold, statement, waiting_for):
             c.close()
 
 
-def a_folder_its_user_may_not_write(folder: Path) -> dict:
-    """Leave `folder` (a make_tmpdir) unwritable to whoever runs the subprocess the returned keywords start
-    (nobody for root, whom no permission stops; else the tests' own user), a file in it still writable."""
-    if os.geteuid() == 0:
-        return {"user": "nobody", "cwd": "/"}  # (folder is root's, 0755)
-    folder.chmod(0o555)
-    return {}
+def where_its_user_may_not_write(folder: Path, fn):
+    """fn() run by a user who may not write in `folder` (a make_tmpdir; a file in it still writable): as
+    root, whom no permission stops, in a forked child that has become nobody (forked, not a new process: it
+    needs no access to the checkout, which may lie in a directory private to root, as a CI's clone does;
+    what fn uses must be imported before); else by the tests' own user, the folder made read-only. Returns
+    fn's result (picklable); what it raised fails the test."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        return fn()
+    import pickle
+    import pwd
+
+    nobody = pwd.getpwnam("nobody")  # (folder is root's, 0755)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never back into pytest
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setgid(nobody.pw_gid)
+            os.setuid(nobody.pw_uid)
+            os.chdir("/")
+            try:
+                out = ("ok", fn())
+            except BaseException as e:  # noqa: BLE001 - reported to the parent
+                out = ("raised", repr(e))
+            with os.fdopen(w, "wb") as f:
+                pickle.dump(out, f)
+        finally:
+            os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        data = f.read()
+    os.waitpid(pid, 0)
+    kind, value = pickle.loads(data) if data else ("raised", "the child died")
+    assert kind == "ok", f"as nobody: {value}"
+    return value
 
 
 def pgscore_cli(*args, env=None, timeout=300):
