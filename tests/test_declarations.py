@@ -111,6 +111,7 @@ def test_parallel_safe_functions_work_in_a_parallel_query(conn):
     assert back == [1.5, -2.0]
     assert query(conn, "SELECT pgscore.batch_error(NULL)") == [(None,)]
     assert query(conn, "SELECT pgscore.feature_number(' 2.5 ', 'm v1', 'f')") == [(2.5,)]
+    assert query(conn, "SELECT pgscore.feature_number(NULL, 'm v1', 'f')") == [(None,)]  # STRICT: a missing value
     try:
         query(conn, "SELECT pgscore.batch_error(pg_catalog.jsonb_build_object('message', 'in a worker', 'sqlstate', "
                     "'22023', 'row', g)) FROM pg_catalog.generate_series(1, 3) AS g")  # not folded at plan time

@@ -130,9 +130,8 @@ def predict_proba(plpy, GD, model, features, version=None, key=None):
     m = rt.model(model, version)
     x = m.vector(features)
     p = m.proba_row(x)
-    if m.multiclass:  # the top class's probability and the class predict gives (first on ties, as argmax)
-        top = max(range(len(p)), key=p.__getitem__)
-        rt.log.record(m.model_id, key, x, p[top], m.label_row(x, p) if m.own_labels else str(m.classes[top]))
+    if m.multiclass:  # the top class's probability and the class predict gives (label_row)
+        rt.log.record(m.model_id, key, x, max(p), m.label_row(x, p))
     else:
         rt.log.record(m.model_id, key, x, p[1] if m.task == "binary" else max(p), None)
     return p

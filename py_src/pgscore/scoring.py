@@ -225,28 +225,13 @@ def _xact_status(dsn, xid, seconds=10):
     connection; None where the server cannot be asked in `seconds`, or a Ctrl-C stops the asking. (Under
     score_table's wait callback libpq's connect_timeout does not apply: psycopg2 connects with
     PQconnectStart and polls; the deadline is this function's own.)"""
+    import functools
+
     import psycopg2
     import psycopg2.extensions as ext
 
-    deadline = time.monotonic() + seconds
-
-    def wait(conn):
-        while True:
-            state = conn.poll()
-            if state == ext.POLL_OK:
-                return
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise psycopg2.OperationalError(f"no answer in {seconds} s")
-            if state == ext.POLL_READ:
-                select.select([conn.fileno()], [], [], left)
-            elif state == ext.POLL_WRITE:
-                select.select([], [conn.fileno()], [], left)
-            else:
-                raise psycopg2.OperationalError(f"bad state from poll: {state}")
-
     previous = ext.get_wait_callback()
-    ext.set_wait_callback(wait)
+    ext.set_wait_callback(functools.partial(_wait, deadline=time.monotonic() + seconds))
     try:
         with contextlib.closing(psycopg2.connect(dsn, connect_timeout=seconds)) as conn, conn.cursor() as cur:
             cur.execute("SELECT pg_xact_status(%s::xid8)", (xid,))
@@ -257,20 +242,24 @@ def _xact_status(dsn, xid, seconds=10):
         ext.set_wait_callback(previous)
 
 
-def _wait(conn):
-    """psycopg2's wait callback: poll the connection, waiting for its socket in select(). Not
-    psycopg2.extras.wait_select, which catches the KeyboardInterrupt itself and turns it into the
-    server's cancel error: here it must reach score_table, which reports where to resume."""
+def _wait(conn, deadline=None):
+    """psycopg2's wait callback: poll the connection, waiting for its socket in select() (until
+    time.monotonic() `deadline`, where given). Not psycopg2.extras.wait_select, which catches the
+    KeyboardInterrupt itself and turns it into the server's cancel error: here it must reach score_table,
+    which reports where to resume."""
     import psycopg2.extensions as ext
 
     while True:
         state = conn.poll()
         if state == ext.POLL_OK:
             return
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            raise conn.OperationalError("no answer in time")
         if state == ext.POLL_READ:
-            select.select([conn.fileno()], [], [])
+            select.select([conn.fileno()], [], [], left)
         elif state == ext.POLL_WRITE:
-            select.select([], [conn.fileno()], [])
+            select.select([], [conn.fileno()], [], left)
         else:
             raise conn.OperationalError(f"bad state from poll: {state}")
 

@@ -247,10 +247,7 @@ class Loaded:
             value = self.score_row(x)
             return str(value), value
         p = self.proba_row(x)
-        if self.own_labels:
-            return self.label_row(x, p), (p[1] if self.task == "binary" else max(p))
-        top = max(range(len(p)), key=p.__getitem__)  # first on ties, as argmax
-        return str(self.classes[top]), (p[1] if self.task == "binary" else p[top])
+        return self.label_row(x, p), (p[1] if self.task == "binary" else max(p))
 
     def label_row(self, x, p) -> str:
         """A classifier's predicted class for row x, whose class probabilities are p, as text: the estimator's
