@@ -454,6 +454,49 @@ def test_realised_performance_matches_scikit_learn(churn, trained):
         assert by_day[0][1] == pytest.approx(skm.roc_auc_score(yc, p), abs=TOL)
 
 
+@pytest.mark.parametrize("kind", ["fixed", "tuned"])
+def test_realised_and_deploy_metrics_of_a_model_with_its_own_decision_threshold(db_url, trained, kind):
+    """A FixedThresholdClassifier (threshold 0.3) or a TunedThresholdClassifierCV gives the positive class
+    at its threshold and above, not above 0.5: the realised accuracy, precision and recall count what its
+    predict gives (deploy records the threshold, as the float just below it: positive above it), and so do
+    the deploy ones (the hold-out copy's own threshold). Before, both counted above 0.5, and judged a
+    predict the model never made. Scores exactly at the threshold are the positive class, as predict says."""
+    from sklearn.base import clone
+    from sklearn.model_selection import FixedThresholdClassifier, TunedThresholdClassifierCV, train_test_split
+
+    X, y, names, _ = trained
+    inner = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    model = (FixedThresholdClassifier(inner, threshold=0.3) if kind == "fixed"
+             else TunedThresholdClassifierCV(inner, scoring="f1", cv=3, random_state=0)).fit(X, y)
+    rec = registry.deploy(db_url, "churn", model, X, y, feature_names=names)
+    cut = 0.3 if kind == "fixed" else model.best_threshold_
+    assert abs(cut - 0.5) > 0.05  # what the test is about
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    try:
+        Xc, yc, _ = datasets.churn(800, seed=5)
+        p = model.predict_proba(Xc)[:, 1]
+        p[:20] = cut  # exactly at the threshold: predict's positive class
+        pred = (p >= cut).astype(int)
+        assert (pred[20:] == model.predict(Xc[20:])).all()
+        assert (pred != (p > 0.5)).sum() > 50
+        log_rows(conn, rec["model_id"], Xc, p, ago=["1 minute"] * len(Xc))
+        for i, outcome in enumerate(yc):
+            query(conn, "SELECT pgscore.record_outcome('churn', %s, %s)", (str(i), int(outcome)))
+        (acc, prec, rec_, dacc, dprec, drec), = query(conn, """
+            SELECT accuracy, precision, recall, deploy_accuracy, deploy_precision, deploy_recall
+              FROM pgscore.realised_performance WHERE window_name = 'since deploy'""")
+        assert acc == pytest.approx(skm.accuracy_score(yc, pred), abs=TOL)
+        assert prec == pytest.approx(skm.precision_score(yc, pred), abs=TOL)
+        assert rec_ == pytest.approx(skm.recall_score(yc, pred), abs=TOL)
+        X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
+        held = clone(model).fit(X_tr, y_tr).predict(X_te)  # the hold-out copy's own predict, at its own threshold
+        assert dacc == pytest.approx(skm.accuracy_score(y_te, held), abs=TOL)
+        assert dprec == pytest.approx(skm.precision_score(y_te, held), abs=TOL)
+        assert drec == pytest.approx(skm.recall_score(y_te, held), abs=TOL)
+    finally:
+        conn.close()
+
 def test_a_score_of_exactly_the_threshold_is_the_class_predict_gives(churn):
     """predict gives the negative class for a score of exactly 0.5 (a tree's leaf of equal counts, a linear
     model's z of 0): realised accuracy, precision and recall judge the label that was served."""

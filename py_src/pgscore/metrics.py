@@ -39,9 +39,10 @@ def evaluate(model, X, y, task: str) -> dict:
                 "r2": float(m.r2_score(y, pred))}
     proba = model.predict_proba(X)
     if task == "binary":
-        # positive above a score of 0.5, as the realised metrics count it (score > threshold): for a model whose
-        # predict has a threshold of its own (FixedThresholdClassifier), not always the class its predict gives
-        pred = model.classes_[proba.argmax(axis=1)]
+        # positive above the threshold, as the realised metrics count it (score > threshold): 0.5 but for a
+        # model whose predict thresholds the score itself (positive_above)
+        threshold = positive_above(model)
+        pred = model.classes_[(proba[:, 1] > threshold).astype(int)]
     else:  # predict's class, which every path logs and the realised accuracy judges (not always the most probable)
         pred = model.predict(X)
     out = {"accuracy": float(m.accuracy_score(y, pred)),
@@ -53,10 +54,10 @@ def evaluate(model, X, y, task: str) -> dict:
         out.update({
             "auc": float(m.roc_auc_score(yb, p1)) if len(np.unique(yb)) == 2 else None,
             "brier": float(m.brier_score_loss(yb, p1)),
-            # positive above 0.5 (a score of exactly 0.5 is the negative one), as the accuracy's
+            # positive above the threshold (with 0.5, a score of exactly 0.5 is the negative one), as the accuracy's
             "precision": float(m.precision_score(yb, (pred == pos).astype(int), zero_division=0)),
             "recall": float(m.recall_score(yb, (pred == pos).astype(int), zero_division=0)),
-            "threshold": 0.5,
+            "threshold": threshold,
         })
     else:
         try:
@@ -64,3 +65,26 @@ def evaluate(model, X, y, task: str) -> dict:
         except ValueError:
             out["auc_ovr"] = None
     return out
+
+
+def positive_above(model) -> float:
+    """The score (the probability of classes_[1]) above which a binary classifier's predict gives classes_[1],
+    which the realised accuracy, precision and recall count as predicted positive: 0.5 where predict takes
+    the most probable class (a score of exactly 0.5 is classes_[0], as argmax gives it). A classifier that
+    thresholds that probability itself, FixedThresholdClassifier or TunedThresholdClassifierCV (alone or the
+    last step of a Pipeline) deciding on predict_proba with classes_[1] as its positive label, gives
+    classes_[1] at its threshold and above: the float just below the threshold, so that "above" counts the
+    threshold itself, as its predict does. Where it decides on decision_function, or on classes_[0]'s
+    probability, no threshold on the score says what its predict gives: 0.5, as for the others."""
+    est = model.steps[-1][1] if hasattr(model, "steps") else model
+    kind = type(est).__name__
+    if kind not in ("FixedThresholdClassifier", "TunedThresholdClassifierCV") or \
+            getattr(est, "response_method", None) not in ("auto", "predict_proba"):
+        return 0.5
+    if getattr(est, "pos_label", None) is not None and est.pos_label != est.classes_[1]:
+        return 0.5
+    if kind == "FixedThresholdClassifier":
+        threshold = 0.5 if est.threshold == "auto" else est.threshold
+    else:
+        threshold = est.best_threshold_
+    return float(np.nextafter(float(threshold), -np.inf))
