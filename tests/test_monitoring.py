@@ -494,6 +494,9 @@ def test_realised_and_deploy_metrics_of_a_model_with_its_own_decision_threshold(
         assert dacc == pytest.approx(skm.accuracy_score(y_te, held), abs=TOL)
         assert dprec == pytest.approx(skm.precision_score(y_te, held), abs=TOL)
         assert drec == pytest.approx(skm.recall_score(y_te, held), abs=TOL)
+        # deployed without a target (no hold-out metrics), it records its threshold all the same
+        bare = registry.deploy(db_url, "bare", model, X, feature_names=names)
+        assert bare["metrics"]["threshold"] == np.nextafter(cut, -np.inf) and "accuracy" not in bare["metrics"]
     finally:
         conn.close()
 

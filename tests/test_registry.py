@@ -52,9 +52,7 @@ def test_deploy_records_everything(db_url, logit):
     assert artifacts.sha256(bytes(data)) == sha == rec["sha256"]
     rec2 = registry.deploy(db_url, "churn", logit, X, feature_names=NAMES)
     assert rec2["version"] == 2 and rec2["live"]  # no target: no hold-out, the score baseline in-sample
-    # (and the threshold the realised metrics count a positive above, which needs no target)
-    assert rec2["metrics"] == {"score_baseline": "training rows: 600 scored by this version (in-sample)",
-                               "threshold": 0.5}
+    assert rec2["metrics"] == {"score_baseline": "training rows: 600 scored by this version (in-sample)"}
     assert [m["live"] for m in registry.list_models(db_url)] == [False, True]
 
 

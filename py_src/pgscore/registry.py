@@ -161,8 +161,11 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     held = None
     if y is not None and validate:
         meta["metrics"], held = metrics.holdout(estimator, X, y, task, matrix=matrix)
-    if task == "binary":  # what the realised metrics count as predicted positive: this version's own predict's
-        meta["metrics"]["threshold"] = metrics.positive_above(estimator)
+    # what the realised metrics count as predicted positive (0.5 where none is recorded): this version's own
+    # predict's threshold, where it has one (not the hold-out copy's, which a tuned threshold refits)
+    threshold = metrics.positive_above(estimator) if task == "binary" else 0.5
+    if threshold != 0.5:
+        meta["metrics"]["threshold"] = threshold
     if held is not None and len(held) >= HELD_SCORES:  # the score baseline: what service will look like
         scores = held
         meta["metrics"]["score_baseline"] = f"hold-out: {len(held)} rows scored by the copy refit on the rest"
