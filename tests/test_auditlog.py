@@ -252,6 +252,35 @@ def test_read_only_transactions_score_without_logging(churn, logit):
     assert logged(churn) == 0
 
 
+def test_a_transaction_made_read_only_after_it_scored_fails_at_commit_saying_why(churn):
+    """A transaction may turn read-only after its first query (SET TRANSACTION READ ONLY, SET LOCAL
+    transaction_read_only = on), never back. Its predictions made before are buffered for the commit, which
+    cannot write them then: the commit failed with 'pgscore: cannot execute INSERT in a read-only transaction'
+    from a trigger the caller never heard of. It still fails (every prediction returned is logged or the
+    transaction rolls back, as with a full disk), now saying what happened and what to do."""
+    for switch in ("SET TRANSACTION READ ONLY", "SET LOCAL transaction_read_only = on"):
+        with churn.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.execute("SELECT count(pgscore.score('churn', f)) FROM customers WHERE id <= 3")
+            cur.execute(switch)
+            cur.execute("SELECT count(pgscore.score('churn', f)) FROM customers WHERE id <= 2")
+            with pytest.raises(psycopg2.Error) as e:
+                cur.execute("COMMIT")
+        churn.rollback()
+        assert e.value.pgcode == "25006"
+        assert "scored 3 predictions before it was made read-only" in e.value.diag.message_primary
+        assert "BEGIN READ ONLY" in e.value.diag.message_hint
+    assert logged(churn) == 0
+    assert query(churn, "SELECT count(*) FROM pgscore.log_pending") == [(0,)]
+    # made read-only before it scores, a transaction commits, unlogged (one WARNING a statement)
+    with churn.cursor() as cur:
+        cur.execute("BEGIN")
+        cur.execute("SET TRANSACTION READ ONLY")
+        cur.execute("SELECT count(pgscore.score('churn', f)) FROM customers WHERE id <= 3")
+        cur.execute("COMMIT")
+    assert logged(churn) == 0
+
+
 def test_log_partitions_and_retention(churn):
     parts = query(churn, "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
                          "WHERE i.inhparent = 'pgscore.prediction_log'::regclass ORDER BY 1")

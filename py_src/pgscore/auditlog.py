@@ -238,10 +238,29 @@ class QueryLog:
         self.flushes += 1
         if self.armed is None:
             return
-        if self.kept:  # (SET CONSTRAINTS ALL IMMEDIATE fires it inside a subtransaction too)
-            self.settle()
-        self.flush()
-        self.plpy.execute(_DISARM)
+        buffered = len(self.rows)
+        try:
+            if self.kept:  # (SET CONSTRAINTS ALL IMMEDIATE fires it inside a subtransaction too)
+                self.settle()
+            self.flush()
+            self.plpy.execute(_DISARM)
+        except self.plpy.SPIError as e:
+            from pgscore.errors import PgscoreError, spi_fields
+
+            if spi_fields(e)["sqlstate"] != "25006":
+                raise
+            # made read-only after it scored (SET TRANSACTION READ ONLY, SET LOCAL transaction_read_only = on
+            # may come after the first query, never the other way): what it buffered cannot be written now,
+            # and a prediction returned is logged or its transaction rolls back (as with a full disk)
+            scored = f"scored {buffered:,} predictions" if buffered else "scored"
+            raise PgscoreError(
+                f"this transaction {scored} before it was made read-only, and at its commit a read-only "
+                "transaction cannot write them to pgscore.prediction_log: it is rolled back",
+                sqlstate="25006",
+                detail="pgscore writes a transaction's audit rows when it commits; SET TRANSACTION READ ONLY "
+                       "or SET LOCAL transaction_read_only = on came after the transaction's first predictions",
+                hint="make a transaction read-only before it scores (BEGIN READ ONLY, or SET TRANSACTION READ "
+                     "ONLY as its first statement): it then scores without logging") from None
         self.armed = None
 
 
