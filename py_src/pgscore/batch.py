@@ -473,6 +473,7 @@ def _logging(plpy, log) -> bool:
 
 
 _READ_ONLY = "SELECT pg_catalog.current_setting('transaction_read_only') AS ro"
+_STANDBY = "SELECT pg_catalog.pg_is_in_recovery() AS standby"
 
 
 def _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller, fmt):
@@ -795,6 +796,12 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
     if log is None:  # (as predict_batch's: a NULL would log nothing, and no audit row would say so)
         raise PgscoreError("p_log must not be NULL: true writes an audit row per score, false none", sqlstate="22004")
     if plpy.execute(_READ_ONLY)[0]["ro"] == "on":
+        if plpy.execute(_STANDBY)[0]["standby"]:  # (no transaction there can write: say where to run it)
+            raise PgscoreError(f"score_table and score_chunk write each score into its row of {table}: not on a "
+                               "standby, whose transactions are all read-only",
+                               sqlstate="25006", hint="run it on the primary (the scores reach the standby by "
+                               "replication); on the standby, pgscore.predict_batch scores the rows of a query "
+                               "without writing them")
         raise PgscoreError(f"score_table and score_chunk write each score into its row of {table}: not in a "
                            "read-only transaction",
                            sqlstate="25006", hint="pgscore.predict_batch scores the rows of a query in one")

@@ -1,0 +1,123 @@
+"""A read replica: a streaming hot standby of a cluster of the module's own (pg_basebackup -R), where
+analysts and read-only applications score, read the views and run the commands that only read."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import psycopg2
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from helpers import own_cluster, query
+from pgscore import datasets, migrate, registry
+from pgscore.localdb import SUPERUSER, Cluster, free_port
+
+X, Y, NAMES = datasets.churn(400, seed=3)
+ROW = X[0].tolist()
+
+
+@pytest.fixture(scope="module")
+def replica():
+    """(primary, standby) URLs: the primary installed, with churn v1 live and a table `customers`
+    (id, features, s); the standby streaming from it, started the way pgscore db start starts a cluster
+    (as root, its files and processes the server's OS user's)."""
+    with own_cluster("pgscore-standby-") as primary:
+        url = primary.url()
+        migrate.upgrade(url)
+        registry.deploy(url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
+                        X, Y, feature_names=NAMES)
+        with psycopg2.connect(url) as c, c.cursor() as cur:
+            cur.execute("CREATE TABLE customers (id int PRIMARY KEY, features float8[], s float8)")
+            cur.execute("INSERT INTO customers SELECT i, %s::float8[] FROM generate_series(1, 50) i", (ROW,))
+        c.close()
+        target = primary.data_dir.parent / "standby"
+        target.mkdir(mode=0o700)
+        if primary.as_root:
+            pw = primary._server_pw()
+            os.chown(target, pw.pw_uid, pw.pw_gid)
+        primary._run([str(primary.bin_dir / "pg_basebackup"), "-R", "-X", "stream", "-c", "fast", "-D", str(target),
+                      "-d", f"host={primary.socket_dir} port={primary.port} user={SUPERUSER}"])
+        standby = Cluster(data_dir=target, port=free_port())  # the copied pgscore-cluster.json: a cluster of pgscore's
+        try:
+            standby.start()
+            assert query(psycopg2.connect(standby.url()), "SELECT pg_is_in_recovery()") == [(True,)]
+            yield url, standby.url()
+        finally:
+            standby.destroy()
+
+
+def replayed(primary, standby):
+    """Wait until the standby has replayed everything the primary wrote so far."""
+    p = psycopg2.connect(primary)
+    try:
+        (lsn,), = query(p, "SELECT pg_current_wal_lsn()")
+    finally:
+        p.close()
+    s = psycopg2.connect(standby)
+    try:
+        for _ in range(200):
+            if query(s, "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (lsn,)) == [(True,)]:
+                return
+            time.sleep(0.05)
+    finally:
+        s.close()
+    raise AssertionError("the standby did not replay the primary's WAL in 10 s")
+
+
+def test_a_standby_scores_unlogged_and_a_session_there_follows_the_primarys_deployments(replica):
+    primary, standby = replica
+    s = psycopg2.connect(standby)
+    s.autocommit = True
+    try:
+        score = lambda v=None: query(s, "SELECT pgscore.score('churn', %s::float8[], p_version => %s)", (ROW, v))[0][0]
+        v1 = score()
+        assert any("read-only transaction: predictions of this statement are scored but not written" in n
+                   for n in s.notices)
+        assert len(query(s, "SELECT * FROM pgscore.predict_batch('churn', 'SELECT id, features FROM customers')")) == 50
+        assert query(s, "SELECT count(*) FROM pgscore.predictions") == [(0,)]
+        # the same session, open across the primary's deploy, rollback and retire: each seen at its next statement
+        flipped = make_pipeline(StandardScaler(), LogisticRegression(C=0.001, max_iter=500)).fit(X, 1 - Y)
+        registry.deploy(primary, "churn", flipped, X, 1 - Y, feature_names=NAMES, allow_task_change=True)
+        replayed(primary, standby)
+        v2 = score()
+        assert v2 == score(2) and v2 != v1
+        p = psycopg2.connect(primary)
+        p.autocommit = True
+        query(p, "SELECT pgscore.rollback('churn')")
+        replayed(primary, standby)
+        assert score() == v1
+        query(p, "SELECT pgscore.retire('churn')")
+        p.close()
+        replayed(primary, standby)
+        with pytest.raises(psycopg2.Error) as e:
+            score()
+        assert e.value.pgcode == "55000"
+        assert score(2) == v2  # a version asked for by number still scores
+    finally:
+        s.close()
+        p = psycopg2.connect(primary)
+        p.autocommit = True
+        query(p, "SELECT pgscore.activate('churn', 1)")
+        p.close()
+        replayed(primary, standby)
+
+
+def test_score_table_on_a_standby_says_to_run_it_on_the_primary(replica):
+    """It said 'not in a read-only transaction', with a hint to score in a read-only transaction: on a
+    standby every transaction is read-only, and the fix is the primary."""
+    _, standby = replica
+    s = psycopg2.connect(standby)
+    s.autocommit = True
+    try:
+        with pytest.raises(psycopg2.Error) as e:
+            query(s, "CALL pgscore.score_table('churn', 'customers', 'id', 's')")
+    finally:
+        s.close()
+    assert e.value.pgcode == "25006"
+    assert "not on a standby" in e.value.diag.message_primary
+    assert "run it on the primary" in e.value.diag.message_hint
+
