@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import own_cluster, query
+from helpers import own_cluster, pgscore_cli, query
 from pgscore import datasets, migrate, registry
 from pgscore.localdb import SUPERUSER, Cluster, free_port
 
@@ -121,3 +121,20 @@ def test_score_table_on_a_standby_says_to_run_it_on_the_primary(replica):
     assert "not on a standby" in e.value.diag.message_primary
     assert "run it on the primary" in e.value.diag.message_hint
 
+
+def test_commands_on_a_standby_read_and_those_that_write_say_where_to_run(replica):
+    """Every command that writes failed on a standby with PostgreSQL's bare 'cannot execute INSERT in a
+    read-only transaction' and no hint; pgscore drift (which refreshes the rollups first) alike."""
+    _, standby = replica
+    for args in (["models"], ["show", "churn"], ["env"], ["status"]):
+        r = pgscore_cli("--db", standby, *args)
+        assert r.returncode == 0, (args, r.stderr)
+    r = pgscore_cli("--db", standby, "drift", "--no-refresh")
+    assert r.returncode in (0, 1) and "Traceback" not in r.stderr, r.stderr
+    r = pgscore_cli("--db", standby, "drift")
+    assert r.returncode != 0 and "(SQLSTATE 25006)" in r.stderr, r.stderr
+    assert "hot standby" in r.stderr and "pgscore drift --no-refresh" in r.stderr, r.stderr
+    for args in (["retire", "churn"], ["activate", "churn", "1"]):
+        r = pgscore_cli("--db", standby, *args)
+        assert r.returncode == 1 and "(SQLSTATE 25006)" in r.stderr, r.stderr
+        assert f"run pgscore {args[0]} against the primary" in r.stderr, r.stderr

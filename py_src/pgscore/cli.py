@@ -1298,8 +1298,22 @@ def say_error(e, command_name, name=None) -> None:
             if isinstance(cause, _db_errors()) else None
         if state:  # the database's own code (pgscore's exception may carry a default of its own)
             first += f" (SQLSTATE {state})"
+        if hint is None and (state or e.sqlstate) == "25006":
+            hint = read_only_hint(command_name)
         text = "\n".join([first] + [f"{label}: {v}" for label, v in (("Detail", e.detail), ("Hint", hint)) if v])
     print(f"pgscore: error: {text}", file=sys.stderr)
+
+
+def read_only_hint(command_name) -> str:
+    """What to do where a command that writes met a read-only server (25006): a hot standby, or a session
+    whose transactions are read-only by default. PostgreSQL's own message names only the statement."""
+    hint = ("this server takes no writes from this session: a hot standby (a read replica) takes none, and a "
+            "session with default_transaction_read_only = on none by default; "
+            f"run pgscore {command_name} against the primary")
+    if command_name == "drift":
+        hint += (", or pgscore drift --no-refresh here, which reads the views without refreshing the rollups "
+                 "(a standby has those the primary's last refresh wrote)")
+    return hint
 
 
 def command_error_text(e, command_name, name=None) -> str:
@@ -1316,6 +1330,8 @@ def command_error_text(e, command_name, name=None) -> str:
         text += ("\nHint: a statement_timeout cancelled one of pgscore score's statements: the count of the rows "
                  "to score at the start, or a chunk (one statement each, which a smaller --chunk-size shortens; "
                  "the chunks committed before it stay: where there were some, the --after printed above resumes)")
+    if e.pgcode == "25006" and "\nHint:" not in text:
+        text += f"\nHint: {read_only_hint(command_name)}"
     if e.pgcode == "58P01" and "cannot be imported by the database's Python" in text:
         from pgscore.localdb import import_fix
 
