@@ -129,6 +129,7 @@ def test_commands_on_a_standby_read_and_those_that_write_say_where_to_run(replic
     for args in (["models"], ["show", "churn"], ["env"], ["status"]):
         r = pgscore_cli("--db", standby, *args)
         assert r.returncode == 0, (args, r.stderr)
+    assert "server: a hot standby (a read replica)" in r.stdout and "not logged" in r.stdout, r.stdout
     r = pgscore_cli("--db", standby, "drift", "--no-refresh")
     assert r.returncode in (0, 1) and "Traceback" not in r.stderr, r.stderr
     r = pgscore_cli("--db", standby, "drift")

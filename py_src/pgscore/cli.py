@@ -230,6 +230,15 @@ def _status(url):
         cur.execute("SELECT current_setting('server_version'), current_database(), current_user")
         version, dbname, user = cur.fetchone()
         _say(f"database: {dbname} (PostgreSQL {version}), connected as {user}")
+        cur.execute("SELECT pg_catalog.pg_is_in_recovery(), pg_catalog.pg_last_xact_replay_timestamp()")
+        standby, replayed = cur.fetchone()
+        if standby:  # a read replica: what follows is the primary's, as far as replayed; nothing here writes
+            _say("\n".join(textwrap.wrap(
+                "server: a hot standby (a read replica), replayed up to "
+                + (f"a transaction of {replayed:%Y-%m-%d %H:%M:%S %Z}" if replayed else "its base backup")
+                + ": scoring here works and is not logged (docs/sql.md, 'On a standby'); deploy, rollback, "
+                "retire, maintain, retry and the monitoring refresh run against the primary, and the fixes "
+                "below too", 100, subsequent_indent="  ")))
         current, head = migrate.current(url), migrate.head()
         behind = ("" if current == head else
                   f"; upgrade it with: {command('install --db URL')}" if current < head else  # 0001... sort
