@@ -18,7 +18,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from helpers import pgscore_cli, pgscore_cli_on_a_terminal, query
-from pgscore import datasets, registry
+from pgscore import datasets, registry, scoring
+from pgscore.errors import PgscoreError
 
 X, Y, NAMES = datasets.churn(400, seed=5)
 ROW = X[0].tolist()
@@ -869,6 +870,81 @@ def test_cli_score_refuses_a_second_run_on_the_same_column(churn):
                            "AND pid = pg_backend_pid()") == [(0,)]
     finally:
         conn.close()
+
+
+class _TransactionPooler:
+    """What score_table sees through a pooler in transaction mode (PgBouncer's pool_mode = transaction), over
+    two real sessions: each transaction may run in another server session, and closing the client's
+    connection leaves the server sessions open. `spread`: each transaction in the other session (a busy
+    pool); without it, in the same one (a pool with one client)."""
+
+    def __init__(self, dsn, spread, connect=psycopg2.connect):
+        self.sessions = [connect(dsn), connect(dsn)]
+        self.spread, self.at, self.dsn, self.closed = spread, 0, dsn, 0
+
+    def pids(self):
+        return [s.info.backend_pid for s in self.sessions]
+
+    def cursor(self, *a, **kw):
+        return self.sessions[self.at].cursor(*a, **kw)
+
+    def _ended(self):
+        if self.spread:
+            self.at ^= 1
+
+    def commit(self):
+        self.sessions[self.at].commit()
+        self._ended()
+
+    def rollback(self):
+        self.sessions[self.at].rollback()
+        self._ended()
+
+    def get_transaction_status(self):
+        return self.sessions[self.at].get_transaction_status()
+
+    def close(self):
+        self.closed = 1  # the server sessions stay, in the pool
+
+
+def _column_locks(conn):
+    return query(conn, "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = 'customers'::regclass "
+                       "AND objsubid = 2")
+
+
+@pytest.mark.parametrize("spread", [False, True])
+def test_score_through_a_transaction_pooler_leaves_no_lock_behind(churn, monkeypatch, spread):
+    """pgscore score's lock on the column is its session's: through a pooler in transaction mode closing the
+    connection did not end the server session, whose lock then stayed, and every later run and CALL
+    score_table on the column was refused, naming a run that had ended (\"process N, pgscore score, idle\"). The
+    run gives the lock back itself; where a chunk lands in another server session than the lock's, the run
+    stops saying that its connection is pooled (before, score_chunk refused it naming the run's own lock)."""
+    query(churn, "ALTER TABLE customers ADD PRIMARY KEY (id); ALTER TABLE customers ADD COLUMN s float8; "
+                 "ALTER TABLE customers RENAME COLUMN f TO features")
+    pooled = []
+    real = psycopg2.connect
+
+    def connect(dsn, **kw):
+        pooled.append(_TransactionPooler(dsn, spread, real))
+        return pooled[-1]
+
+    monkeypatch.setattr(psycopg2, "connect", connect)
+    try:
+        if spread:
+            with pytest.raises(PgscoreError) as e:
+                scoring.score_table(churn.dsn, "churn", "customers", "id", "s", chunk_size=5000, progress=False)
+            msg = str(e.value)
+            assert "pooler in transaction mode" in msg and "pool_mode = transaction" in msg, msg
+            assert "another session is scoring" not in msg, msg
+        else:
+            r = scoring.score_table(churn.dsn, "churn", "customers", "id", "s", chunk_size=5000, progress=False)
+            assert r["rows"] == 25000
+    finally:
+        monkeypatch.setattr(psycopg2, "connect", real)
+    assert _column_locks(churn) == []  # the pool's sessions, still open, hold nothing
+    assert query(churn, "CALL pgscore.score_table('churn', 'customers', 'id', 's', p_chunk_size => 10000)") == [(25000,)]
+    for s in pooled[0].sessions:
+        s.close()
 
 
 def test_cli_score_says_what_it_left_out(churn):

@@ -31,11 +31,13 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
     held = None
     try:
         total, null_keys = _remaining(conn, table, key, after)
-        held = _hold_column(conn, table, into)
+        held, holder = _hold_column(conn, table, into)
         conn.commit()
         begun = time.time()  # tqdm's clock
         with _stop_between_chunks(conn, cancel) as stop:
             while True:
+                if held:
+                    _same_session(conn, holder, table, into)
                 # (the chunk's transaction id: whether it committed can be asked where its COMMIT's reply is lost)
                 (n, last, used, xid), = _call(conn, "SELECT c.*, pg_current_xact_id()::text FROM pgscore.score_chunk("
                                                     "%s, %s::regclass, %s, %s, %s, %s, %s, %s) AS c",
@@ -88,14 +90,12 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
     finally:
         if bar is not None:
             bar.close()
+        if held and not conn.closed:  # its lock on the column goes now, also where the run made the connection:
+            # through a pooler in transaction mode, closing it leaves the server session, and the lock, in the
+            # pool, and every later run on the column was refused (naming this one, ended)
+            _let_go(conn, held, holder, table, into)
         if isinstance(db, str):
-            conn.close()  # (and so its lock on the column goes)
-        elif held and not conn.closed:  # a caller's connection: its lock on the column goes now
-            with contextlib.suppress(psycopg2.Error):  # (a broken connection's went with its session)
-                if conn.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_INERROR:
-                    conn.rollback()  # the failed chunk, which the server rolled back already
-                _call(conn, "SELECT pg_advisory_unlock(%s, %s)", held)
-                conn.commit()
+            conn.close()  # (a lock not let go above goes with the session, where nothing pools it)
     return {**state, "seconds": time.perf_counter() - started, "null_keys": null_keys}
 
 
@@ -268,14 +268,15 @@ def _hold_column(conn, table, into):
     """Take the session's advisory lock on the table's column `into` (its oid and the column's number) for the
     run, or refuse: two runs at once (a cron job overrunning its interval) would both score every row and
     log every prediction twice. Returns the lock's keys (None where there is no such column: score_chunk
-    says so)."""
+    says so) and the server process that holds it."""
     rows = _call(conn, "SELECT a.attrelid::int4, a.attnum::int4 FROM pg_attribute a WHERE a.attrelid = %s::regclass "
                        "AND a.attname = %s AND a.attnum > 0 AND NOT a.attisdropped", (table, into))
     if not rows:
-        return None
+        return None, None
     held = rows[0]
-    if _call(conn, "SELECT pg_try_advisory_lock(%s, %s)", held)[0][0]:
-        return held
+    (got, pid), = _call(conn, "SELECT pg_try_advisory_lock(%s, %s), pg_backend_pid()", held)
+    if got:
+        return held, pid
     # who holds it: the other run's backend (pg_locks keeps the keys as oids; classid is the table's oid)
     who = _call(conn, "SELECT a.pid, a.application_name, a.backend_start FROM pg_locks l "
                       "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
@@ -289,6 +290,51 @@ def _hold_column(conn, table, into):
                        "row and log every prediction twice; nothing was scored",
                        hint="wait for it to finish, or stop it where it runs (Ctrl-C) and go on with the --after "
                             "that it prints")
+
+
+POOLED_HINT = ("connect to the server directly, or through a pool in session mode (pool_mode = session), where a "
+               "client keeps its server session; then go on with the --after it printed")
+
+
+def _same_session(conn, holder, table, into):
+    """Refuse a chunk that would run in another server session than the one holding the run's lock: the
+    connection goes through a pooler in transaction mode, where each transaction may run in any server
+    session (score_chunk would refuse it, naming the run's own lock as another run's)."""
+    (pid,), = _call(conn, "SELECT pg_backend_pid()", None)
+    if pid != holder:
+        conn.rollback()
+        raise PgscoreError(f"pgscore score needs a connection of its own: this chunk would run in server process "
+                           f"{pid}, its lock on {table}.{into} is held by process {holder}, so the connection goes "
+                           "through a pooler in transaction mode (PgBouncer's pool_mode = transaction), where each "
+                           "transaction may run in another server session; nothing more was scored",
+                           sqlstate="55000", hint=POOLED_HINT)
+
+
+LET_GO_TRIES = 20
+
+
+def _let_go(conn, held, holder, table, into):
+    """Give back the run's lock on the column, in the server session that holds it; through a pooler in
+    transaction mode each transaction may run in another one: it tries a few, then says where the lock stays."""
+    import psycopg2
+
+    try:
+        if conn.get_transaction_status() != psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+            conn.rollback()  # a failed chunk, which the server rolled back already, or one not counted (the
+            # commit below would keep it, and the resume line would score and log it again)
+        for _ in range(LET_GO_TRIES):  # (a pooler gives each transaction a server session of its pool's)
+            (done,), = _call(conn, "SELECT CASE WHEN pg_backend_pid() = %s THEN pg_advisory_unlock(%s, %s) END",
+                             (holder, *held))
+            conn.commit()
+            if done is not None:
+                return
+    except (psycopg2.Error, PgscoreError):  # a broken connection's went with its session
+        return
+    if done is None:
+        print(f"pgscore: warning: the lock on {table}.{into} stays with server process {holder}, which this "
+              "connection could not reach again (a pooler in transaction mode shares it): later runs on the "
+              "column are refused until that session ends (PgBouncer: RECONNECT; or SELECT "
+              f"pg_terminate_backend({holder})). {POOLED_HINT[0].upper()}{POOLED_HINT[1:]}.", file=sys.stderr)
 
 
 def _remaining(conn, table, key, after) -> tuple[int, int]:
