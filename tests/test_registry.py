@@ -418,6 +418,34 @@ def test_corrupt_and_mismatched_artifacts(conn, logit):
     assert abs(v - logit.predict_proba(X[:1])[0, 1]) < 1e-12
 
 
+def test_a_version_loaded_under_the_mismatch_override_is_not_scored_once_the_setting_is_off(conn, logit):
+    """pgscore.allow_version_mismatch = on loads a pickle another scikit-learn wrote, for the transaction or
+    session that set it. The loaded model was cached in the backend and scored from then on without the
+    setting: after a SET LOCAL's transaction ended, and, behind a pooler in transaction mode, for every other
+    client sharing the server session. Each statement that resolves it checks the setting again."""
+    good = artifacts.dumps(logit)
+    _insert_raw(conn, "old", good, artifacts.sha256(good), env={**artifacts.writer_env(), "scikit-learn": "1.2.0"})
+    row = X[0].tolist()
+    conn.autocommit = False
+    with conn.cursor() as cur:
+        cur.execute("SET LOCAL pgscore.allow_version_mismatch = on")
+        cur.execute("SELECT pgscore.score('old', %s), pgscore.predict('old', %s)", (row, row))
+        (v, _), = cur.fetchall()
+    conn.commit()
+    assert abs(v - logit.predict_proba(X[:1])[0, 1]) < 1e-12
+    conn.autocommit = True
+    for q in ("SELECT pgscore.score('old', %s)", "SELECT pgscore.predict_proba('old', %s)",
+              "SELECT pgscore.score('old', %s, 1)"):
+        err = sql_error(conn, q, (row,))
+        assert err.pgcode == "58P01" and "scikit-learn 1.2.0" in err.pgerror, (q, err.pgerror)
+    err = sql_error(conn, "SELECT * FROM pgscore.predict_batch('old', %s)",
+                    (f"SELECT 1 AS id, ARRAY{row}::float8[] AS features",))
+    assert err.pgcode == "58P01", err.pgerror
+    query(conn, "SET pgscore.allow_version_mismatch = on")  # on again: it scores, from the cache
+    (w,), = query(conn, "SELECT pgscore.score('old', %s)", (row,))
+    assert w == v
+
+
 @pytest.fixture(scope="module")
 def signed_db():
     """A server started with a signing key in its environment, with pgscore installed."""

@@ -168,6 +168,9 @@ class Loaded:
         # and that need not be the most probable class, else the most probable class (one evaluation less)
         self.own_labels = isinstance(evaluator, SklearnEvaluator) and not evaluator.predict_is_argmax
         self._class_text = np.array([str(c) for c in classes], dtype=object) if self.multiclass else None
+        # the writer's environment of a pickle loaded under pgscore.allow_version_mismatch, which another
+        # version of scikit-learn or numpy wrote: checked again each time it is resolved (Runtime.resolve)
+        self.mismatched_env = None
 
     # -- inputs --------------------------------------------------------------
     def vector(self, features) -> list:
@@ -514,6 +517,9 @@ class Runtime:
         if model is None:
             return self.load(model_id)
         self.models[model_id] = model  # the most recently resolved last
+        if model.mismatched_env is not None:  # loaded under the override: only while the setting is on (it
+            # was the setting of one transaction, or of one client of a pooler sharing this backend)
+            artifacts.check_env(model.label, model.mismatched_env, allow_mismatch=allow_mismatch(self.plpy))
         return model
 
     def _unknown(self, name, version=None, retired=False):
@@ -552,10 +558,13 @@ class Runtime:
         if r["bytes"] is not None:
             evaluator, engine = self._compiled(label, r), "numpy"
         else:
-            evaluator, engine = SklearnEvaluator(self._unpickle(model_id, label, json.loads(r["env"])), r["task"],
+            env = json.loads(r["env"])
+            evaluator, engine = SklearnEvaluator(self._unpickle(model_id, label, env), r["task"],
                                                  label), "scikit-learn"
         model = Loaded(model_id, r["name"], r["version"], r["task"], list(r["feature_names"]), classes,
                        evaluator, engine)
+        if engine == "scikit-learn" and artifacts.check_env(label, env, allow_mismatch=True):
+            model.mismatched_env = env
         self.models.pop(model_id, None)
         self.models[model_id] = model
         while len(self.models) > MODELS_KEPT:
