@@ -232,6 +232,25 @@ def test_sampling_and_off(churn):
     assert e.value.pgcode == "22023" and "pgscore.log_queries" in e.value.pgerror
 
 
+def test_log_queries_set_local_lasts_one_transaction(churn):
+    """Behind a pooler in transaction mode a plain SET stays with the server session, and governs the next
+    client's logging: docs/sql.md says to use SET LOCAL (or set_config(..., true)), which the setting,
+    read at each statement, obeys for the transaction and no further."""
+    churn.autocommit = False
+    with churn.cursor() as cur:
+        cur.execute("SET LOCAL pgscore.log_queries = 'off'")
+        cur.execute("SELECT count(pgscore.score('churn', f)) FROM customers WHERE id <= 100")
+    churn.commit()
+    with churn.cursor() as cur:
+        cur.execute("SELECT pg_catalog.set_config('pgscore.log_queries', '0', true)")
+        cur.execute("SELECT count(pgscore.score('churn', f)) FROM customers WHERE id <= 100")
+    churn.commit()
+    churn.autocommit = True
+    assert logged(churn) == 0
+    query(churn, "SELECT count(pgscore.score('churn', f)) FROM customers WHERE id <= 100")  # the next transaction
+    assert logged(churn) == 100
+
+
 def test_read_only_transactions_score_without_logging(churn, logit):
     with churn.cursor() as cur:
         cur.execute("BEGIN READ ONLY")
