@@ -489,7 +489,7 @@ SELECT name AS model, version, decile, count(*) AS n, avg(score) AS mean_score, 
           FROM pgscore.judged_predictions jp WHERE jp.task = 'binary' AND jp.score IS NOT NULL) d
  GROUP BY name, version, decile
  ORDER BY model, decile;
-COMMENT ON VIEW pgscore.calibration IS 'Per live binary classifier: its judged predictions in ten equal-count score deciles, mean score against the observed positive rate';
+COMMENT ON VIEW pgscore.calibration IS 'Per live binary classifier: its judged predictions in ten score deciles by rank (equal scores share one, so with ties the counts differ), mean score against the observed positive rate';
 COMMENT ON COLUMN pgscore.calibration.n IS 'How many judged predictions the decile holds';
 
 CREATE VIEW pgscore.firing AS
