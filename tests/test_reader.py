@@ -69,3 +69,34 @@ def test_comments_say_what_precision_recall_and_the_deciles_compute(bi):
     assert "of equal counts" not in decile and "by rank" in decile and "unequal counts" in decile
     (comment,), = query(bi, "SELECT pg_catalog.obj_description('pgscore.calibration'::regclass, 'pg_class')")
     assert "equal-count" not in comment and "by rank" in comment
+
+
+def test_maintain_waits_a_bounded_time_behind_a_readers_open_transaction(db_url, bi):
+    """A BI tool's transaction left open after it read pgscore.predictions holds the log's ACCESS SHARE
+    lock: retention (DROP of a day's partition) queued behind it for as long as it stayed open, and every
+    scoring statement that logs queued behind retention. maintain now waits --lock-timeout (default 10s),
+    then fails, changing nothing, saying where to look."""
+    import time
+
+    from helpers import pgscore_cli
+
+    query(db_url, "SELECT pgscore.create_log_partitions(0, ((now() AT TIME ZONE 'UTC') - interval '10 days')::date)")
+    old = query(db_url, "SELECT 'prediction_log_' || to_char((now() AT TIME ZONE 'UTC') - interval '10 days', "
+                        "'YYYYMMDD')")[0][0]
+    bi.autocommit = False
+    with bi.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pgscore.predictions")  # and the transaction stays open
+    started = time.monotonic()
+    r = pgscore_cli("maintain", "--keep", "3 days", "--lock-timeout", "1s", "--db", db_url, timeout=60)
+    assert time.monotonic() - started < 30
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert "waited 1s for a lock another session holds on the prediction log; nothing was changed" in r.stderr
+    assert "pg_stat_activity" in r.stderr and "idle in transaction" in r.stderr
+    bi.rollback()
+    assert query(db_url, "SELECT to_regclass(%s) IS NOT NULL", (f"pgscore.{old}",)) == [(True,)]
+    # once the reader's transaction is over, the same retention goes through
+    r = pgscore_cli("maintain", "--keep", "3 days", "--lock-timeout", "1s", "--db", db_url, timeout=60)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert query(db_url, "SELECT to_regclass(%s) IS NULL", (f"pgscore.{old}",)) == [(True,)]
+    r = pgscore_cli("maintain", "--lock-timeout", "10", "--db", db_url)
+    assert r.returncode == 2 and "--lock-timeout" in r.stderr

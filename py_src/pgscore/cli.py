@@ -840,7 +840,8 @@ def _resume(state) -> str:
 def cmd_maintain(args):
     from pgscore import scoring
 
-    made, deleted = scoring.maintain(resolve_db(args), days_ahead=args.days_ahead, keep=args.keep)
+    made, deleted = scoring.maintain(resolve_db(args), days_ahead=args.days_ahead, keep=args.keep,
+                                     lock_timeout=args.lock_timeout)
     _say(f"prediction log: {made} daily partition(s) created"
          + (f"; retention {args.keep!r}, {deleted}" if deleted else ""))
     return 0
@@ -1116,6 +1117,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--days-ahead", type=_int_between(0, 366), default=7,
                     help="daily partitions to have ready after today's (default 7; 0 to 366)")
     sp.add_argument("--keep", metavar="INTERVAL", help="drop log partitions older than this, e.g. '90 days'")
+    sp.add_argument("--lock-timeout", default="10s", metavar="DURATION", type=_duration,
+                    help="how long to wait for a lock another session holds on the prediction log (as PostgreSQL "
+                         "reads it: 10s, 1min; 0 waits for ever), then fail, changing nothing (default 10s): "
+                         "scoring that logs waits behind maintain meanwhile")
     db_opt(sp)
     sp.set_defaults(func=cmd_maintain)
 

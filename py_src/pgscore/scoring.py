@@ -353,33 +353,53 @@ def _remaining(conn, table, key, after) -> tuple[int, int]:
     return left, nulls
 
 
-def maintain(db, days_ahead=7, keep=None) -> tuple[int, str | None]:
+MAINTAIN_LOCK_TIMEOUT = "10s"  # how long maintain waits for a lock another session holds on the log
+
+
+def maintain(db, days_ahead=7, keep=None, lock_timeout=MAINTAIN_LOCK_TIMEOUT) -> tuple[int, str | None]:
     """Create the coming days' prediction-log partitions; with keep (an interval), drop older days.
-    Returns the partitions created and what retention deleted (its NOTICE), or None without keep."""
+    Returns the partitions created and what retention deleted (its NOTICE), or None without keep.
+
+    Dropping a day's partition takes the log's ACCESS EXCLUSIVE lock (and attaching one the default
+    partition's): while it waits for a session whose transaction read the log (a BI tool's left open after
+    it read pgscore.predictions or a drift view), every scoring statement that logs and every INSERT into a
+    wired table waits behind it. So it waits at most `lock_timeout` (as PostgreSQL reads it; "0" for ever),
+    then fails, changing nothing."""
     if keep is not None and not keep.strip():  # `--keep "$KEEP"` with KEEP unset: retention would stop, silently
         raise PgscoreError("--keep is empty: retention needs an interval", hint="for example --keep '90 days'; "
                            "leave --keep out to create partitions only")
-    with connection(db) as conn:
-        made = _call(conn, "SELECT pgscore.create_log_partitions(%s)", (days_ahead,))[0][0]
-        if keep is None:
-            return made, None
-        import psycopg2
+    import psycopg2
+    from psycopg2 import errors as pg_errors
 
+    with connection(db) as conn:
+        _call(conn, "SELECT pg_catalog.set_config('lock_timeout', %s, true)", (lock_timeout,))
         try:
-            _call(conn, "SELECT %s::interval", (keep,))
-        except psycopg2.DataError as e:
-            if e.pgcode not in ("22007", "22008", "22015"):  # not an interval, or out of range
-                raise
-            raise PgscoreError(f"--keep {keep!r} is not an interval PostgreSQL reads",
-                               hint="for example --keep '90 days' or --keep '6 months'") from None
-        try:
-            _call(conn, "SELECT pgscore.drop_log_partitions(%s::interval)", (keep,))
-        except psycopg2.DataError as e:
-            if e.pgcode != "22008":  # an interval, too long (datetime_field_overflow; the message is lc_messages')
-                raise
-            raise PgscoreError(f"--keep {keep!r} reaches back before the earliest time PostgreSQL holds (4713 "
-                               "BC): timestamp out of range", hint="for example --keep '90 days' or --keep "
-                               "'6 months'") from None
+            made = _call(conn, "SELECT pgscore.create_log_partitions(%s)", (days_ahead,))[0][0]
+            if keep is None:
+                return made, None
+            try:
+                _call(conn, "SELECT %s::interval", (keep,))
+            except psycopg2.DataError as e:
+                if e.pgcode not in ("22007", "22008", "22015"):  # not an interval, or out of range
+                    raise
+                raise PgscoreError(f"--keep {keep!r} is not an interval PostgreSQL reads",
+                                   hint="for example --keep '90 days' or --keep '6 months'") from None
+            try:
+                _call(conn, "SELECT pgscore.drop_log_partitions(%s::interval)", (keep,))
+            except psycopg2.DataError as e:
+                if e.pgcode != "22008":  # an interval, too long (datetime_field_overflow; the message is lc_messages')
+                    raise
+                raise PgscoreError(f"--keep {keep!r} reaches back before the earliest time PostgreSQL holds (4713 "
+                                   "BC): timestamp out of range", hint="for example --keep '90 days' or --keep "
+                                   "'6 months'") from None
+        except pg_errors.LockNotAvailable as e:
+            raise PgscoreError(
+                f"pgscore maintain waited {lock_timeout} for a lock another session holds on the prediction log; "
+                "nothing was changed", detail=e.diag.message_primary, sqlstate="55P03",
+                hint="find the session in pg_stat_activity (a transaction left open after it read the log or the "
+                     "views, as a BI tool's can be: state 'idle in transaction'), let it end, and run maintain "
+                     "again; or wait longer with --lock-timeout (0: for ever; scoring that logs and INSERTs into "
+                     "wired tables wait behind maintain meanwhile)") from None
         said = [n.split("drop_log_partitions: ", 1)[1].strip() for n in conn.notices if "drop_log_partitions: " in n]
     return made, said[-1] if said else None
 
