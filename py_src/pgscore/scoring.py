@@ -364,7 +364,8 @@ def maintain(db, days_ahead=7, keep=None, lock_timeout=MAINTAIN_LOCK_TIMEOUT) ->
     partition's): while it waits for a session whose transaction read the log (a BI tool's left open after
     it read pgscore.predictions or a drift view), every scoring statement that logs and every INSERT into a
     wired table waits behind it. So it waits at most `lock_timeout` (as PostgreSQL reads it; "0" for ever),
-    then fails, changing nothing."""
+    then fails, changing nothing (on a connection of the caller's, the setting lasts until its transaction
+    ends; None leaves the session's as it is)."""
     if keep is not None and not keep.strip():  # `--keep "$KEEP"` with KEEP unset: retention would stop, silently
         raise PgscoreError("--keep is empty: retention needs an interval", hint="for example --keep '90 days'; "
                            "leave --keep out to create partitions only")
@@ -372,7 +373,8 @@ def maintain(db, days_ahead=7, keep=None, lock_timeout=MAINTAIN_LOCK_TIMEOUT) ->
     from psycopg2 import errors as pg_errors
 
     with connection(db) as conn:
-        _call(conn, "SELECT pg_catalog.set_config('lock_timeout', %s, true)", (lock_timeout,))
+        if lock_timeout is not None:
+            _call(conn, "SELECT pg_catalog.set_config('lock_timeout', %s, true)", (lock_timeout,))
         try:
             made = _call(conn, "SELECT pgscore.create_log_partitions(%s)", (days_ahead,))[0][0]
             if keep is None:
