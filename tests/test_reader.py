@@ -69,6 +69,10 @@ def test_comments_say_what_precision_recall_and_the_deciles_compute(bi):
     assert "of equal counts" not in decile and "by rank" in decile and "unequal counts" in decile
     (comment,), = query(bi, "SELECT pg_catalog.obj_description('pgscore.calibration'::regclass, 'pg_class')")
     assert "equal-count" not in comment and "by rank" in comment
+    # realised performance's n counts judged predictions, and no performance view reports no_baseline
+    assert columns[("realised_performance", "n")][1] == "How many predictions made in the window have a matched outcome"
+    for view in ("realised_performance", "performance_by_day"):
+        assert "no_baseline" not in columns[(view, "status")][1]
 
 
 def test_maintain_waits_a_bounded_time_behind_a_readers_open_transaction(db_url, bi):

@@ -478,6 +478,9 @@ SELECT name AS model, version, task, period::date AS day, n, positives, auc, acc
  ORDER BY model, day;
 COMMENT ON VIEW pgscore.performance_by_day IS 'Per live model and UTC day of the last 30 (by prediction time): realised metrics on the outcomes recorded so far';
 COMMENT ON COLUMN pgscore.performance_by_day.n IS 'How many predictions made that day have a matched outcome';
+COMMENT ON COLUMN pgscore.realised_performance.n IS 'How many predictions made in the window have a matched outcome';
+COMMENT ON COLUMN pgscore.realised_performance.status IS 'The worst level among the metrics: alert, warn, ok; or insufficient_data, no_data, not_applicable';
+COMMENT ON COLUMN pgscore.performance_by_day.status IS 'The worst level among the metrics: alert, warn, ok; or insufficient_data, no_data, not_applicable';
 
 CREATE VIEW pgscore.calibration AS
 SELECT name AS model, version, decile, count(*) AS n, avg(score) AS mean_score, avg(y)::float8 AS observed_rate,
