@@ -1089,3 +1089,25 @@ def test_score_a_ctrl_c_while_the_server_is_asked_how_the_chunk_ended_leaves_it_
     committed = query(db_url, "SELECT count(s) FROM t")[0][0]
     assert committed == 100 and time.time() - t0 < 60
     assert state["rows"] == 0 and state["in_doubt"]["status"] is None, state  # in doubt: both resume lines
+
+
+@pytest.mark.parametrize("zone", ["Asia/Kolkata", "Asia/Shanghai", "Asia/Jakarta", "Pacific/Chatham"])
+def test_a_days_partition_is_the_utc_day_whatever_the_sessions_datestyle_and_timezone(db_url, zone):
+    """create_log_partitions wrote each bound into its SQL as the session's text of a timestamptz: under a
+    DateStyle that prints the zone's abbreviation (SQL, Postgres, German) PostgreSQL read it back by its own
+    abbreviations, so from Asia/Kolkata ('IST', Israel's to PostgreSQL) a day began at 03:30 UTC, from
+    Asia/Shanghai ('CST', US Central) at 14:00 UTC, and from Asia/Jakarta ('WIB', unknown) the call failed."""
+    c = psycopg2.connect(db_url)
+    c.autocommit = True
+    try:
+        for style in ("SQL, DMY", "Postgres, MDY", "German"):
+            query(c, "SELECT set_config('TimeZone', %s, false), set_config('DateStyle', %s, false)", (zone, style))
+            assert query(c, "SELECT pgscore.create_log_partitions(0, '2031-03-09')") == [(1,)]
+            query(c, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, MDY'")
+            bounds = query(c, "SELECT pg_get_expr(c.relpartbound, c.oid) FROM pg_class c "
+                              "WHERE c.oid = 'pgscore.prediction_log_20310309'::regclass")
+            assert bounds == [("FOR VALUES FROM ('2031-03-09 00:00:00+00') TO ('2031-03-10 00:00:00+00')",)], (
+                style, bounds)
+            query(c, "DROP TABLE pgscore.prediction_log_20310309")
+    finally:
+        c.close()

@@ -15,6 +15,11 @@ RETURNS integer
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- each bound is written into the statements below as text: ISO, in UTC, so that PostgreSQL reads back the
+-- instant it was (the session's DateStyle could print a zone abbreviation, 'IST' for Asia/Kolkata, which
+-- PostgreSQL reads as Israel's; migration 0041)
+SET DateStyle = 'ISO, YMD'
+SET TimeZone = 'UTC'
 AS $fn$
 DECLARE
     v_day date;
