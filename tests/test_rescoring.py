@@ -2389,3 +2389,60 @@ def test_attach_to_profiles_partitioned_by_another_column_says_what_can_be_wired
     assert e.value.pgcode == "42P10" and "public.pcust is partitioned by region" in hint, hint
     assert "wire a profile table partitioned by id alone (PARTITION BY HASH (id), say)" in hint, hint
     assert "predict_batch" not in hint and "CREATE UNIQUE INDEX ON public.pcust" not in hint, hint
+
+
+@pytest.mark.parametrize("zone", ["Asia/Kolkata", "America/New_York", "Pacific/Chatham"])
+def test_a_window_over_times_without_zone_counts_them_in_the_zone_it_names(shop, trained, zone):
+    """A window counter over a `timestamp` (or `date`) column compared it with now() in the TimeZone of the
+    session that inserted: the same events counted in another window from each zone (times written in UTC,
+    an event 2 hours inside the 30 days was left out from Asia/Kolkata, one 2 hours outside counted from
+    America/New_York). With "zone" the column's times are read in that zone whatever the session's."""
+    model, X, y = trained
+    query(shop, "ALTER TABLE complaints ALTER COLUMN created_at TYPE timestamp USING created_at AT TIME ZONE 'UTC', "
+                "ALTER COLUMN created_at SET DEFAULT now() AT TIME ZONE 'UTC'")
+    query(shop, ATTACH, {**GOOD, "counters": json.dumps(
+        {"support_calls": "count", "complaints_30d": {"window": "30 days", "time": "created_at", "zone": "UTC"}})})
+    utc = "(now() AT TIME ZONE 'UTC')"
+    query(shop, "SELECT set_config('TimeZone', %s, false)", (zone,))
+    query(shop, f"INSERT INTO complaints (customer_id, created_at) VALUES (9, {utc} - interval '30 days 2 hours'), "
+                f"(9, {utc} - interval '29 days 22 hours'), (10, {utc} - interval '30 days 2 hours')")
+    query(shop, f"INSERT INTO complaints (customer_id, created_at) VALUES (11, {utc} - interval '29 days 22 hours')")
+    query(shop, "RESET TimeZone")
+    got = query(shop, "SELECT id, complaints_30d FROM customers WHERE id IN (9, 10, 11) ORDER BY id")
+    want = query(shop, "SELECT c.id, (SELECT count(*) FROM complaints e WHERE e.customer_id = c.id AND "
+                       f"e.created_at > {utc} - interval '30 days')::float8 FROM customers c "
+                       "WHERE c.id IN (9, 10, 11) ORDER BY c.id")
+    assert got == want == [(9, 1.0), (10, 0.0), (11, 1.0)]
+    assert_scores_match_model(shop, model, [9, 10, 11])
+    # retry_failed's recount reads them in the zone too
+    query(shop, "SELECT pgscore.retire('churn')")
+    query(shop, "SELECT set_config('TimeZone', %s, false)", (zone,))
+    query(shop, f"INSERT INTO complaints (customer_id, created_at) VALUES (12, {utc} - interval '29 days 22 hours'), "
+                f"(12, {utc} - interval '30 days 2 hours')")
+    query(shop, "UPDATE customers SET complaints_30d = 7 WHERE id = 12")
+    query(shop, "SELECT pgscore.activate('churn', 1)")
+    assert query(shop, "SELECT rescored, failed FROM pgscore.retry_failed()") == [(1, 0)]
+    query(shop, "RESET TimeZone")
+    assert query(shop, "SELECT complaints_30d FROM customers WHERE id = 12") == [(1.0,)]
+
+
+def test_a_window_zone_is_checked_when_attaching(shop):
+    """An unknown zone is refused naming the counter; a zone over a timestamptz column (whose times are
+    instants already) is refused; a timestamp or date column without one is taken with a WARNING that
+    says the session's TimeZone reads it."""
+    def counters(rule):
+        return {**GOOD, "counters": json.dumps({"complaints_30d": rule})}
+    with pytest.raises(psycopg2.Error) as e:
+        query(shop, ATTACH, counters({"window": "30 days", "time": "created_at", "zone": "Mars/Olympus"}))
+    assert e.value.pgcode == "22023" and "counter 'complaints_30d'" in e.value.pgerror, e.value.pgerror
+    with pytest.raises(psycopg2.Error) as e:
+        query(shop, ATTACH, counters({"window": "30 days", "time": "created_at", "zone": "UTC"}))
+    assert e.value.pgcode == "22023" and "timestamptz" in e.value.pgerror, e.value.pgerror
+    with pytest.raises(psycopg2.Error) as e:
+        query(shop, ATTACH, counters({"window": "30 days", "time": "created_at", "zone": ""}))
+    assert e.value.pgcode == "22023"
+    query(shop, "ALTER TABLE complaints ALTER COLUMN created_at TYPE date")
+    shop.notices.clear()
+    query(shop, ATTACH, counters({"window": "30 days", "time": "created_at"}))
+    said = "".join(shop.notices)
+    assert "WARNING:" in said and '"zone"' in said and "TimeZone" in said, said

@@ -72,6 +72,7 @@ class Counter:
     expr: str | None = None  # SQL over the events `e`
     window: str | None = None  # an interval, for kind 'window'
     time: str | None = None  # the events' time column, for kind 'window'
+    zone: str | None = None  # the time zone a `timestamp` or `date` time column's values are in, for 'window'
 
     @property
     def recomputed(self) -> bool:
@@ -80,7 +81,7 @@ class Counter:
 
 def parse_counters(spec) -> list[Counter]:
     """Counters from the wiring's jsonb: {"column": "count" | {"add"|"max"|"min": per-event expression}
-    | {"set": aggregate over the new events} | {"window": "30 days", "time": column}
+    | {"set": aggregate over the new events} | {"window": "30 days", "time": column[, "zone": "UTC"]}
     | {"recompute": aggregate over all of the entity's events}}."""
     if spec is None:
         return []
@@ -104,14 +105,15 @@ def _counter(column, rule) -> Counter:
                           f"{json.dumps(rule)[:80]}",
                           hint="rules: count, add, max, min, set, window (with time), recompute")
     keys = set(rule)
-    if keys == {"window", "time"}:
-        for k in ("window", "time"):
+    if keys in ({"window", "time"}, {"window", "time", "zone"}):
+        for k in sorted(keys):
             if not isinstance(rule[k], str) or not rule[k].strip():
                 raise WiringError(f"{what}: {k!r} must be a non-empty string")
-        return Counter(column, "window", window=rule["window"], time=rule["time"])
-    if keys & {"window", "time"}:
+        return Counter(column, "window", window=rule["window"], time=rule["time"], zone=rule.get("zone"))
+    if keys & {"window", "time", "zone"}:
         raise WiringError(f"{what}: a window counter needs \"window\" (an interval) and \"time\" (the events' time "
-                          f"column), and nothing else; got {json.dumps(rule)[:80]}",
+                          f"column), and may name the \"zone\" of a time column without one, nothing else; got "
+                          f"{json.dumps(rule)[:80]}",
                           hint='e.g. {"window": "30 days", "time": "created_at"}')
     if len(keys) != 1 or not keys <= {*KINDS, "recompute"}:
         raise WiringError(f"{what}: unknown rule {json.dumps(rule)[:80]}",
@@ -337,9 +339,11 @@ class Sql:
         if c.kind in KINDS:
             return "(" + KINDS[c.kind][1].format(p=p, a=f"a.c{i}") + ")"
         if c.kind == "window":
+            since = f"(pg_catalog.now() {MINUS} {self.lit(c.window)}::pg_catalog.interval)"
+            if c.zone is not None:  # a timestamp or date column's times, read in the zone they are in
+                since = f"pg_catalog.timezone({self.lit(c.zone)}::pg_catalog.text, {since})"
             return (f"(SELECT pg_catalog.count(*) FROM {E} AS e WHERE e.{self.ek} {EQ} p.{self.pk} "
-                    f"AND e.{self.q(c.time)} {GT} (pg_catalog.now() {MINUS} "
-                    f"{self.lit(c.window)}::pg_catalog.interval))")
+                    f"AND e.{self.q(c.time)} {GT} {since})")
         return f"(SELECT ({c.expr}) FROM {E} AS e WHERE e.{self.ek} {EQ} p.{self.pk})"
 
     def features(self, new=True) -> str:
@@ -1652,6 +1656,7 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
             _need_column(events, c.time, f"the time column of counter {c.column!r}", TIME_TYPES | {"date"},
                          "timestamptz, timestamp or date")
             _positive_window(plpy, c)
+            _window_zone(plpy, c, events)
     attached = plpy.execute(plpy.prepare(_ATTACHED, ["pg_catalog.text", "pg_catalog.text"]),
                             [events.name, profiles.name])
     old = attached[0] if attached else None
@@ -1781,6 +1786,33 @@ def _positive_window(plpy, c: Counter):
     if not ok:
         raise WiringError(f"counter {c.column!r}: window {c.window!r} must be a positive interval",
                           sqlstate="22023", hint='e.g. {"window": "30 days", "time": "created_at"}')
+
+
+_ZONE = "SELECT pg_catalog.timezone($1::pg_catalog.text, pg_catalog.now()) AS t"
+
+
+def _window_zone(plpy, c: Counter, events: Table):
+    """A window over a `timestamp` or `date` column: its times are read in the zone the counter names, or,
+    without one, in the TimeZone of each inserting session (a WARNING says so); a zone over a timestamptz
+    column, whose values are instants already, is refused, as is one PostgreSQL does not know."""
+    kind = events.types[c.time]
+    if c.zone is None:
+        if kind != "timestamp with time zone":
+            plpy.warning(f"pgscore: counter {c.column!r} counts {events.name}.{c.time} ({kind}, no time zone) "
+                         "against now() in the TimeZone of each session that inserts: sessions of different "
+                         "TimeZones count the same events in windows hours apart",
+                         hint=f'name the zone its times are in: {{"window": "{c.window}", "time": "{c.time}", '
+                              '"zone": "UTC"}')
+        return
+    if kind == "timestamp with time zone":
+        raise WiringError(f"counter {c.column!r}: \"zone\" is for a time column without one, and "
+                          f"{events.name}.{c.time} is timestamptz (its values are instants)", sqlstate="22023",
+                          hint=f'leave "zone" out: {{"window": "{c.window}", "time": "{c.time}"}}')
+    try:
+        plpy.execute(plpy.prepare(_ZONE, ["pg_catalog.text"]), [c.zone])
+    except plpy.SPIError as e:
+        raise WiringError(f"counter {c.column!r}: zone {c.zone!r} is not a time zone: {_message(e)}",
+                          sqlstate="22023", hint='a name of pg_timezone_names, e.g. "UTC" or "Europe/Paris"') from None
 
 
 def _warn_profile_children(plpy, profiles: Table, missing_profile):
