@@ -2446,3 +2446,19 @@ def test_a_window_zone_is_checked_when_attaching(shop):
     query(shop, ATTACH, counters({"window": "30 days", "time": "created_at"}))
     said = "".join(shop.notices)
     assert "WARNING:" in said and '"zone"' in said and "TimeZone" in said, said
+
+
+def test_a_scored_at_column_without_time_zone_is_taken_with_a_warning(shop):
+    """now() written into a `timestamp` scored_at column is the wall-clock time of the inserting session's
+    TimeZone: the same moment read 05:30 later from Asia/Kolkata than from UTC, with no word of it."""
+    query(shop, "ALTER TABLE customers ALTER COLUMN scored_at TYPE timestamp")
+    shop.notices.clear()
+    attach(shop)
+    said = "".join(shop.notices)
+    assert "WARNING:  pgscore: public.customers.scored_at is timestamp without time zone" in said, said
+    assert "ALTER TABLE public.customers ALTER COLUMN scored_at TYPE timestamptz" in said, said
+    query(shop, "SET TimeZone = 'Asia/Kolkata'")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (9)")
+    query(shop, "RESET TimeZone")
+    assert query(shop, "SELECT scored_at - (now() AT TIME ZONE 'UTC') BETWEEN interval '5 hours' AND "
+                       "interval '6 hours' FROM customers WHERE id = 9") == [(True,)]  # as the warning says

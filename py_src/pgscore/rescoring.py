@@ -1688,6 +1688,13 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
     _warn_profile_children(plpy, profiles, missing_profile)
     if missing_profile == "create":
         _warn_uncreatable(plpy, profiles, profile_key)
+    if scored_at_column is not None and profiles.types[scored_at_column] == "timestamp without time zone":
+        plpy.warning(f"pgscore: {profiles.name}.{scored_at_column} is timestamp without time zone: now() is written "
+                     "into it as the wall-clock time of the TimeZone of each session that inserts (or retries), so "
+                     "scores of sessions of different TimeZones are dated hours apart",
+                     hint=f"ALTER TABLE {profiles.name} ALTER COLUMN {plpy.quote_ident(scored_at_column)} TYPE "
+                          f"timestamptz USING {plpy.quote_ident(scored_at_column)} AT TIME ZONE 'UTC' (naming the "
+                          "zone its times are in)")
     if profiles.types[profile_key].endswith("with time zone") and profiles.types[profile_key].startswith("timestamp"):
         plpy.warning(f"pgscore: {profiles.name}.{profile_key} is timestamptz: its key is logged, queued and matched "
                      "to outcomes as text, which carries the TimeZone of the session that wrote it, so sessions of "
