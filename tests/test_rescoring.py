@@ -2462,3 +2462,30 @@ def test_a_scored_at_column_without_time_zone_is_taken_with_a_warning(shop):
     query(shop, "RESET TimeZone")
     assert query(shop, "SELECT scored_at - (now() AT TIME ZONE 'UTC') BETWEEN interval '5 hours' AND "
                        "interval '6 hours' FROM customers WHERE id = 9") == [(True,)]  # as the warning says
+
+
+def test_a_window_across_a_dst_change_is_the_same_from_every_time_zone(shop, trained):
+    """now() - '31 days' is computed in the session's TimeZone: across a DST change a window counted from
+    America/New_York (or Pacific/Chatham) began an hour before or after the one counted from UTC, so an event
+    near its edge counted from one session and not from the other. Windows over timestamptz are days of 24
+    hours now, as the monitoring windows are (migration 0036)."""
+    model, X, y = trained
+    for zone in ("America/New_York", "Pacific/Chatham"):
+        # the first window of whole days from now whose start is across a DST change of the zone
+        (days,), = query(shop, "SELECT min(n) FROM generate_series(1, 400) AS n WHERE "
+                               "(now() AT TIME ZONE %s) - make_interval(days => n) <> "
+                               "((now() AT TIME ZONE 'UTC' - make_interval(days => n)) AT TIME ZONE 'UTC') "
+                               "AT TIME ZONE %s", (zone, zone))
+        query(shop, "SELECT pgscore.detach_rescoring('complaints') FROM pgscore.rescoring")
+        query(shop, "TRUNCATE complaints")
+        query(shop, "UPDATE customers SET complaints_30d = NULL WHERE id IN (9, 10)")
+        query(shop, ATTACH, {**GOOD, "counters": json.dumps(
+            {"support_calls": "count", "complaints_30d": {"window": f"{days} days", "time": "created_at"}})})
+        start = f"((now() AT TIME ZONE 'UTC' - interval '{days} days') AT TIME ZONE 'UTC')"
+        query(shop, "SELECT set_config('TimeZone', %s, false)", (zone,))
+        query(shop, f"INSERT INTO complaints (customer_id, created_at) VALUES (9, {start} + interval '30 minutes')")
+        query(shop, f"INSERT INTO complaints (customer_id, created_at) VALUES (10, {start} - interval '30 minutes')")
+        query(shop, "RESET TimeZone")
+        assert query(shop, "SELECT id, complaints_30d FROM customers WHERE id IN (9, 10) ORDER BY id") == \
+            [(9, 1.0), (10, 0.0)], (zone, days)
+        assert_scores_match_model(shop, model, [9, 10])

@@ -339,9 +339,16 @@ class Sql:
         if c.kind in KINDS:
             return "(" + KINDS[c.kind][1].format(p=p, a=f"a.c{i}") + ")"
         if c.kind == "window":
-            since = f"(pg_catalog.now() {MINUS} {self.lit(c.window)}::pg_catalog.interval)"
-            if c.zone is not None:  # a timestamp or date column's times, read in the zone they are in
-                since = f"pg_catalog.timezone({self.lit(c.zone)}::pg_catalog.text, {since})"
+            window = f"{self.lit(c.window)}::pg_catalog.interval"
+            if c.zone is not None:  # a timestamp or date column's times: the window's start in their zone
+                since = f"(pg_catalog.timezone({self.lit(c.zone)}::pg_catalog.text, pg_catalog.now()) {MINUS} {window})"
+            elif self.w.events.types.get(c.time) == "timestamp with time zone":
+                # days of 24 hours (UTC's), whatever the session's TimeZone: a window across a DST change
+                # was an hour longer or shorter from a session of that zone than from UTC
+                since = (f"pg_catalog.timezone('UTC'::pg_catalog.text, pg_catalog.timezone('UTC'::pg_catalog.text, "
+                         f"pg_catalog.now()) {MINUS} {window})")
+            else:  # timestamp or date without "zone": read in the session's TimeZone (attach warns of it)
+                since = f"(pg_catalog.now() {MINUS} {window})"
             return (f"(SELECT pg_catalog.count(*) FROM {E} AS e WHERE e.{self.ek} {EQ} p.{self.pk} "
                     f"AND e.{self.q(c.time)} {GT} {since})")
         return f"(SELECT ({c.expr}) FROM {E} AS e WHERE e.{self.ek} {EQ} p.{self.pk})"
