@@ -487,10 +487,13 @@ def test_signing(signed_db, logit):
     run = pgscore_cli("status", "--db", db_url)
     assert run.returncode == 0, run.stderr
     assert "signing: on" in run.stdout and "models are not signed" not in run.stdout
-    # the one warning: the live version written around deploy, which this server will not load
-    assert run.stdout.count("WARNING") == 1 and ("WARNING: live: evil v1: unsigned, and this server signs its models; "
+    # the two warnings: the live versions written around deploy, which this server will not load (unsigned, and
+    # forged: signed, but not with this server's key)
+    assert run.stdout.count("WARNING") == 2 and ("WARNING: live: evil v1: unsigned, and this server signs its models; "
                                                  "every score of them fails: deploy them again (pgscore deploy), which "
                                                  "signs them") in " ".join(run.stdout.split()), run.stdout
+    assert ("WARNING: live: forged v1: signed with another key than this server's (the signature does not verify"
+            in " ".join(run.stdout.split())), run.stdout
     assert "may write models and artifacts: postgres (superuser)" in run.stdout
     (unsigned,), = query(conn, "SELECT count(*) FROM pgscore.artifacts WHERE hmac_sha256 IS NULL")
     assert unsigned >= 1 and re.search(rf"models: \d+ \(\d+ versions?, \d+ live, {unsigned} unsigned\)", run.stdout)
@@ -1019,3 +1022,38 @@ def test_a_classifier_without_predict_proba_is_refused_at_deploy(db_url, tmp_pat
     for fn in ("score", "predict", "predict_proba"):
         err = sql_error(db_url, f"SELECT pgscore.{fn}('noproba', %s::float8[])", (X[0].tolist(),))
         assert err.pgcode == "22023" and "model noproba v1: Pipeline has no predict_proba" in err.pgerror, err.pgerror
+
+
+def test_status_names_live_versions_signed_with_another_key(signed_db, logit):
+    """A database restored into a cluster with another signing key: signing is on and the versions are signed,
+    yet the server refuses every one of them (the signature does not verify). status loads each live version as a
+    score would, and names those it cannot load, with what to do (it said nothing: every score failed, every
+    rescoring queued its profiles)."""
+    db_url, _ = signed_db
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    rec = registry.deploy(conn, "moved", logit, X, feature_names=NAMES)  # signed with this server's key
+    mid = rec["model_id"]
+    # v2: the same bytes signed with another cluster's key, made live as a restore's deployment would be
+    query(conn, "INSERT INTO pgscore.models (name, version, task, estimator, feature_names, feature_types, classes, "
+                "env) SELECT name, 2, task, estimator, feature_names, feature_types, classes, env FROM pgscore.models "
+                "WHERE model_id = %s", (mid,))
+    query(conn, "INSERT INTO pgscore.artifacts (model_id, bytes, sha256, hmac_sha256) SELECT m.model_id, a.bytes, "
+                "a.sha256, %s FROM pgscore.artifacts a, pgscore.models m "
+                "WHERE a.model_id = %s AND m.name = 'moved' AND m.version = 2",
+          (artifacts.sign(artifacts.dumps(logit), os.urandom(48)), mid))
+    query(conn, "SELECT pgscore.activate('moved', 2)")  # signed: the deployments' trigger lets it go live
+    err = sql_error(conn, "SELECT pgscore.score('moved', %s)", (X[0].tolist(),))
+    assert err.pgcode == "42501" and "does not verify" in err.pgerror
+    try:
+        run = pgscore_cli("status", "--db", db_url)
+        assert run.returncode == 0, run.stderr
+        out = " ".join(run.stdout.split())
+        assert re.search(r"WARNING: live: (\S+ v\d+, )*moved v2(, \S+ v\d+)*: signed with another key than this "
+                         r"server's \(the signature does not verify", out), out
+        assert "every score of them fails" in out and "PGSCORE_SIGNING_KEY_FILE" in out
+        query(conn, "SELECT pgscore.rollback('moved', 1)")  # v1 verifies: named no more
+        assert "moved v" not in " ".join(pgscore_cli("status", "--db", db_url).stdout.split())
+    finally:
+        query(conn, "SELECT pgscore.retire('moved')")  # the module's server is shared: leave no live version behind
+        conn.close()

@@ -293,6 +293,9 @@ def _status(url):
                 _say("\n".join(textwrap.wrap(
                     f"WARNING: live: {', '.join(unloadable)}: {why}; every score of them fails: {fix}", 100,
                     subsequent_indent="  ")))
+        else:
+            unloadable = []
+        _say_live_versions_that_do_not_load(cur, url, set(unloadable))
         cur.execute("SELECT rolled_until, refreshed_at FROM pgscore.monitoring_state")
         rolled, refreshed = cur.fetchone()
         _say("monitoring: " + (f"last refresh {refreshed:%Y-%m-%d %H:%M:%S %Z}, rollups until {rolled:%H:%M %Z}"
@@ -329,6 +332,46 @@ def _status(url):
                  "creates; those of past days stay until retention (--keep) deletes them by the day")
         _rescoring_status(cur)
     return 0
+
+
+def _say_live_versions_that_do_not_load(cur, url, named):
+    """Each live version (but those `named` already) that this server fails to load, as its first score would:
+    pgscore.load_model verifies the artifact's sha256 and signature with the server's key and reads it. A
+    database restored into a cluster with another signing key (or a version stored signed with another) says
+    signing on and signed, and every score of it fails; a restore that lost the artifacts likewise."""
+    import textwrap
+
+    import psycopg2
+
+    from pgscore.errors import server_message
+
+    cur.execute("SELECT l.model_id, pg_catalog.format('%s v%s', l.name, l.version) FROM pgscore.live_models l "
+                "ORDER BY l.name")
+    failed = []
+    for model_id, label in cur.fetchall():
+        if label in named:
+            continue
+        cur.execute("SAVEPOINT pgscore_status_load")
+        try:
+            cur.execute("SELECT pgscore.load_model(%s)", (model_id,))
+        except psycopg2.Error as e:
+            cur.execute("ROLLBACK TO SAVEPOINT pgscore_status_load")
+            failed.append((label, e.pgcode, server_message(e.diag.message_primary) or str(e).strip()))
+        cur.execute("RELEASE SAVEPOINT pgscore_status_load")
+    keyed = [label for label, _, msg in failed if "does not verify" in msg]
+    if keyed:  # one warning, one fix, for the versions signed with another key
+        _say("\n".join(textwrap.wrap(
+            f"WARNING: live: {', '.join(keyed)}: signed with another key than this server's (the signature does not "
+            "verify: a database restored from another cluster, say); every score of them fails, and rescoring "
+            f"queues their profiles: start the server with the key they were signed with ({with_signing_key(url)}), "
+            f"or deploy them again ({command('deploy')}), which signs them with this server's", 100,
+            subsequent_indent="  ", break_on_hyphens=False)))
+    for label, code, msg in failed:
+        if label not in keyed:
+            _say("\n".join(textwrap.wrap(
+                f"WARNING: live: {label}: this server cannot load it ({code}: {msg}); every score of it fails, and "
+                f"rescoring queues its profiles: deploy it again ({command('deploy')}), or make another version "
+                f"live ({command('rollback')})", 100, subsequent_indent="  ", break_on_hyphens=False)))
 
 
 _ALERTS = "SELECT a.level, pg_catalog.count(*) FROM pgscore.alert_state a GROUP BY a.level"
