@@ -790,3 +790,23 @@ def test_status_gives_the_statement_that_fills_gaps_of_partitions_beyond_a_year(
                                      "AND c.relname <> 'prediction_log_default'",
                              (f"prediction_log_{today + datetime.timedelta(days=7):%Y%m%d}",)):
             query(db_url, f"DROP TABLE pgscore.{name}")
+
+
+def test_status_counts_and_names_model_versions_without_their_artifact(db_url):
+    """What a partial restore leaves (pg_restore into a database pgscore install had made, whose foreign keys
+    refuse the artifacts loaded before their models): models rows without artifacts. status counted versions
+    through the artifacts ('models: 0 (0 versions ...)' over rows that exist) and said nothing."""
+    import json
+
+    from pgscore import artifacts
+
+    for v in (1, 2):
+        query(db_url, "INSERT INTO pgscore.models (name, version, task, estimator, feature_names, feature_types, "
+                      "classes, env) VALUES ('lost', %s, 'binary', 'x', %s, %s, '[0, 1]', %s)",
+              (v, ["a", "b"], ["float8"] * 2, json.dumps(artifacts.writer_env())))
+    run = pgscore_cli("status", "--db", db_url)
+    assert run.returncode == 0, run.stderr
+    out = " ".join(run.stdout.split())
+    assert "models: 1 (2 versions, 0 live, 0 unsigned)" in out, out
+    assert "WARNING: 2 model version(s) without their artifact: lost v1, lost v2; they cannot be scored" in out
+    assert "new, empty database" in out

@@ -272,13 +272,24 @@ def _status(url):
             _say("\n".join(textwrap.wrap(
                 f"WARNING: roles: {'; '.join(lacking)} (a database restored into another cluster without its roles, "
                 f"say): {fix}; docs/sql.md, Roles", 100, subsequent_indent="  ", break_on_hyphens=False)))
+        # (every version, also one without its artifact: a partial restore, which the views leave out)
         cur.execute("""SELECT count(*), count(DISTINCT m.name), count(l.model_id),
-                              count(*) FILTER (WHERE a.hmac_sha256 IS NULL)
+                              count(*) FILTER (WHERE a.model_id IS NOT NULL AND a.hmac_sha256 IS NULL),
+                              pg_catalog.array_agg(pg_catalog.format('%s v%s', m.name, m.version)
+                                                   ORDER BY m.name, m.version) FILTER (WHERE a.model_id IS NULL)
                          FROM pgscore.models m
-                         JOIN pgscore.artifacts a ON a.model_id = m.model_id
+                         LEFT JOIN pgscore.artifacts a ON a.model_id = m.model_id
                          LEFT JOIN pgscore.live_models l ON l.model_id = m.model_id""")
-        versions, names, live, unsigned = cur.fetchone()
+        versions, names, live, unsigned, bare = cur.fetchone()
         _say(f"models: {names} ({versions} version{'' if versions == 1 else 's'}, {live} live, {unsigned} unsigned)")
+        if bare:
+            shown = ", ".join(bare[:10]) + (f" and {len(bare) - 10} more" if len(bare) > 10 else "")
+            _say("\n".join(textwrap.wrap(
+                f"WARNING: {len(bare)} model version(s) without their artifact: {shown}; they cannot be scored, "
+                "and pgscore models and the views leave them out. A partial restore leaves this: pg_restore into "
+                "a database where pgscore install had run (its constraints refuse the dump's artifacts, "
+                "deployments and baselines) or with -t/-L. Restore the whole dump into a new, empty database "
+                "instead (docs/sql.md, Moving a database)", 100, subsequent_indent="  ", break_on_hyphens=False)))
         if signing in ("on", "off"):  # live versions this server refuses to load: every score of them fails
             cur.execute("""SELECT pg_catalog.format('%%s v%%s', l.name, l.version) FROM pgscore.live_models l
                              JOIN pgscore.artifacts a ON a.model_id OPERATOR(pg_catalog.=) l.model_id
