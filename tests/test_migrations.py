@@ -399,3 +399,16 @@ def test_0035_takes_an_outcome_recorded_at_infinity_as_observed_when_recorded(em
     assert query(empty_db_url, "SELECT entity_key, judged_score FROM pgscore.outcomes ORDER BY 1") == \
         [("a", 0.1), ("b", 0.2)]
     migrate.downgrade(empty_db_url, "base")
+
+
+def test_a_restore_of_the_pgscore_schema_alone_names_the_version_table_it_left_out(db_url):
+    """pg_dump -n pgscore leaves out public.pgscore_alembic_version (the install makes it where an unqualified
+    name lands): install and status blamed another alembic project's autogenerate alone, and the fix offered
+    was guessing the revision; the table from the database dumped records the one the dump's schema has."""
+    query(db_url, f"DROP TABLE {migrate.VERSION_TABLE}")
+    with pytest.raises(InstallError) as e:
+        migrate.upgrade(db_url)
+    assert "left out of a dump taken with pg_dump -n pgscore" in e.value.message, e.value.message
+    assert f"pg_dump -t public.{migrate.VERSION_TABLE}" in e.value.message
+    run = pgscore_cli("status", "--db", db_url)
+    assert run.returncode == 1 and "pg_dump -n pgscore" in run.stderr, run.stderr

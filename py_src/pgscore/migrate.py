@@ -89,7 +89,9 @@ def _unrecorded(missing: bool, detail=None) -> InstallError:
     empty (pg_dump --schema-only)."""
     create = f"CREATE TABLE public.{VERSION_TABLE} (version_num varchar(32) PRIMARY KEY); " if missing else ""
     why = ("not the table that records its revision (public.{t}): it was dropped, perhaps by another alembic "
-           "project's autogenerate (docs/alembic.md, include_name)" if missing else
+           "project's autogenerate (docs/alembic.md, include_name), or left out of a dump taken with pg_dump -n "
+           "pgscore (it lies in public: restore it from the database dumped, pg_dump -t public.{t}, which records "
+           "the revision the dump's schema has)" if missing else
            ", and the table that records its revision (public.{t}) is empty: a restore of a dump taken with "
            "pg_dump --schema-only, which writes no rows (restore the data with pg_restore --data-only "
            "--disable-triggers: the rescoring triggers would otherwise fire on the restored events)")
