@@ -1057,3 +1057,33 @@ def test_status_names_live_versions_signed_with_another_key(signed_db, logit):
     finally:
         query(conn, "SELECT pgscore.retire('moved')")  # the module's server is shared: leave no live version behind
         conn.close()
+
+
+def test_a_session_does_not_score_with_a_model_cached_under_a_model_id_that_another_version_took(db_url):
+    """A database restored over (pg_restore --clean) or pgscore uninstalled and installed again numbers its versions
+    from where the dump (or 1) left off: another version takes a model_id a session loaded before. That session
+    scored with the model it had cached by the number, without an error, and logged those scores under the other
+    version (found by hand: a pg_restore --clean, then a deploy; the pool's sessions kept the old model)."""
+    rng = np.random.default_rng(3)
+    X2 = rng.normal(size=(200, 2))
+    first = LinearRegression().fit(X2, X2 @ [2.0, 3.0] + 1)
+    second = LinearRegression().fit(X2, X2 @ [-1.0, 5.0] - 7)
+    row = [1.0, 2.0]
+    scorer = psycopg2.connect(db_url)
+    scorer.autocommit = True
+    try:
+        mid = registry.deploy(db_url, "m", first, X2, feature_names=["a", "b"])["model_id"]
+        query(scorer, "CREATE TABLE t (id int PRIMARY KEY, a float8, b float8, s float8)")
+        query(scorer, "INSERT INTO t VALUES (1, 1, 2)")
+        assert abs(query(scorer, "SELECT pgscore.score('m', %s)", (row,))[0][0] - 9.0) < 1e-9
+        query(scorer, "CALL pgscore.score_table('m', 't', 'id', 's')")
+        assert abs(query(scorer, "SELECT s FROM t")[0][0] - 9.0) < 1e-9
+        migrate.downgrade(db_url, "base")  # pgscore uninstall, and install again: the versions start again
+        migrate.upgrade(db_url)
+        assert registry.deploy(db_url, "m", second, X2, feature_names=["a", "b"])["model_id"] == mid
+        (s,), = query(scorer, "SELECT pgscore.score('m', %s)", (row,))
+        assert abs(s - 2.0) < 1e-9, s  # the second model's, not the one the session had under that number
+        query(scorer, "CALL pgscore.score_table('m', 't', 'id', 's')")
+        assert abs(query(scorer, "SELECT s FROM t")[0][0] - 2.0) < 1e-9
+    finally:
+        scorer.close()

@@ -812,7 +812,8 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
     oid_plan = GD.get("pgscore.table_oid")
     if oid_plan is None:
         oid_plan = GD["pgscore.table_oid"] = plpy.prepare(_TABLE_OID, ["pg_catalog.regclass"])
-    ident = (model.model_id, oid_plan.execute([table])[0]["oid"], key, into, bool(log))
+    # (and by the version's `made`: another version under the same model_id has plans of its own)
+    ident = (model.model_id, oid_plan.execute([table])[0]["oid"], key, into, bool(log), model.made)
     plans = cache.get(ident)
     if plans is None:
         while len(cache) >= TABLE_PLANS_KEPT:  # each holds its model: the oldest go

@@ -208,7 +208,7 @@ class Wiring:
         self.counters = parse_counters(row["counters"])
         self.missing_profile, self.strict = row["missing_profile"], row["strict"]
         self.recomputes = any(c.recomputed for c in self.counters)  # some counter reads the event table
-        self.plans: dict = {}  # (model_id or None: no usable model, retry?) -> Plans
+        self.plans: dict = {}  # (model_id or None: no usable model, retry?, its made) -> Plans
         self.last = None  # the trigger's plans of the previous statement
         self.many = False  # whether the previous statement's events named more than one profile
         self.seen_as = None  # (schema, name) of the trigger's table, once found to be the one named here
@@ -229,11 +229,13 @@ class Wiring:
         self.computed = plpy.execute(f"SELECT {computed_sql(self.tree, self.parents)} AS c")[0]["c"]
 
     def plans_for(self, plpy, model, retry=False, error=None) -> "Plans":
-        key = (model.model_id if model is not None else None, retry)
+        # (a version by its model_id and `made`: another one under the same model_id, after a restore over the
+        # database, has plans of its own)
+        key = (model.model_id, retry, model.made) if model is not None else (None, retry, None)
         p = self.plans.get(key)
         if p is None:
             if key[0] is not None:  # a new version: the plans of earlier ones (and their models) go
-                for old in [k for k in self.plans if k[0] is not None and k[0] != key[0]]:
+                for old in [k for k in self.plans if k[0] is not None and (k[0], k[2]) != (key[0], key[2])]:
                     del self.plans[old]
             p = self.plans[key] = (RetryPlans if retry else Plans)(plpy, self, model, error=error)
         if model is None and error is not None:

@@ -30,11 +30,15 @@ SIGNING_KEY_ENV = "PGSCORE_SIGNING_KEY_FILE"
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,62}$")
 EQ = "OPERATOR(pg_catalog.=)"
 
-_LIVE = ("SELECT d.model_id, d.action FROM pgscore.deployments d "
-         f"WHERE d.model_name {EQ} $1 ORDER BY d.deployment_id DESC LIMIT 1")
-_BY_VERSION = f"SELECT m.model_id FROM pgscore.models m WHERE m.name {EQ} $1 AND m.version {EQ} $2"
+# `made`: when the version's row was written, which tells a version from another under the same model_id (a
+# database restored over with pg_restore --clean, or pgscore uninstalled and installed again, numbers its
+# versions from where the dump or 1 left off, while a session keeps the models it loaded before)
+_MADE = "pg_catalog.date_part('epoch', m.created_at) AS made"
+_LIVE = (f"SELECT d.model_id, d.action, (SELECT {_MADE} FROM pgscore.models m WHERE m.model_id {EQ} d.model_id) "
+         f"AS made FROM pgscore.deployments d WHERE d.model_name {EQ} $1 ORDER BY d.deployment_id DESC LIMIT 1")
+_BY_VERSION = f"SELECT m.model_id, {_MADE} FROM pgscore.models m WHERE m.name {EQ} $1 AND m.version {EQ} $2"
 _EXISTS = f"SELECT 1 FROM pgscore.models m WHERE m.name {EQ} $1 LIMIT 1"
-_META = ("SELECT m.name, m.version, m.task, m.feature_names, m.classes::pg_catalog.text AS classes, "
+_META = (f"SELECT m.name, m.version, m.task, m.feature_names, m.classes::pg_catalog.text AS classes, {_MADE}, "
          "m.env::pg_catalog.text AS env, e.format, e.bytes, e.sha256, e.hmac_sha256 "
          f"FROM pgscore.models m LEFT JOIN pgscore.evaluators e ON e.model_id {EQ} m.model_id "
          f"WHERE m.model_id {EQ} $1")
@@ -156,6 +160,7 @@ class Loaded:
 
     def __init__(self, model_id, name, version, task, feature_names, classes, evaluator, engine):
         self.model_id, self.name, self.version, self.task = model_id, name, version, task
+        self.made = None  # when its row was written (_MADE), set by load_as_owner
         self.feature_names, self.classes = feature_names, classes
         self.n = len(feature_names)
         self.evaluator, self.engine = evaluator, engine
@@ -514,7 +519,7 @@ class Runtime:
                 self._unknown(name, version=version)
         model_id = rows[0]["model_id"]
         model = self.models.pop(model_id, None)
-        if model is None:
+        if model is None or model.made != rows[0]["made"]:  # (another version under its model_id: load it)
             return self.load(model_id)
         self.models[model_id] = model  # the most recently resolved last
         if model.mismatched_env is not None:  # loaded under the override: only while the setting is on (it
@@ -565,6 +570,7 @@ class Runtime:
                        evaluator, engine)
         if engine == "scikit-learn" and artifacts.check_env(label, env, allow_mismatch=True):
             model.mismatched_env = env
+        model.made = r["made"]
         self.models.pop(model_id, None)
         self.models[model_id] = model
         while len(self.models) > MODELS_KEPT:
