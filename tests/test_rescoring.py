@@ -2489,3 +2489,47 @@ def test_a_window_across_a_dst_change_is_the_same_from_every_time_zone(shop, tra
         assert query(shop, "SELECT id, complaints_30d FROM customers WHERE id IN (9, 10) ORDER BY id") == \
             [(9, 1.0), (10, 0.0)], (zone, days)
         assert_scores_match_model(shop, model, [9, 10])
+
+
+def test_a_session_rescores_through_the_wiring_that_took_the_id_of_one_it_cached(db_url):
+    """pgscore uninstalled and installed again (or the database restored over) numbers its wirings again: a
+    session that had read wiring 1 of e1 -> p1 and then inserted into e2, wired as 1 now, was told the trigger
+    'names rescoring 1, which is not attached or whose tables were renamed or dropped' and rescored nothing, for
+    as long as it lived (found by hand; a new session rescored). It reads the wiring again where the one it
+    cached names another table."""
+    from sklearn.linear_model import LinearRegression
+
+    from pgscore import migrate
+
+    rng = np.random.default_rng(4)
+    X2 = rng.normal(size=(100, 2))
+    est = LinearRegression().fit(X2, X2 @ [2.0, 3.0] + 1)
+    setup = psycopg2.connect(db_url)
+    setup.autocommit = True
+    session = psycopg2.connect(db_url)
+    session.autocommit = True
+    try:
+        registry.deploy(db_url, "m", est, X2, feature_names=["a", "b"])
+        for t in ("1", "2"):
+            query(setup, f"CREATE TABLE p{t} (id int PRIMARY KEY, a float8, b float8, n int DEFAULT 0, s float8, "
+                         f"scored_at timestamptz); CREATE TABLE e{t} (id bigserial PRIMARY KEY, pid int); "
+                         f"INSERT INTO p{t} (id, a, b) VALUES (1, 1, 2)")
+        wire = """SELECT pgscore.attach_rescoring(%s, %s, 'pid', 'm', 's', '{"n": "count"}', p_profile_key => 'id')"""
+        query(setup, wire, ("e1", "p1"))
+        query(session, "INSERT INTO e1 (pid) VALUES (1)")
+        assert query(setup, "SELECT n FROM p1") == [(1,)]
+        query(setup, "SELECT pgscore.detach_rescoring('e1')")
+        migrate.downgrade(db_url, "base")
+        migrate.upgrade(db_url)
+        registry.deploy(db_url, "m", est, X2, feature_names=["a", "b"])
+        query(setup, wire, ("e2", "p2"))
+        assert query(setup, "SELECT rescoring_id FROM pgscore.rescoring") == [(1,)]  # the id the session cached
+        del session.notices[:]
+        query(session, "INSERT INTO e2 (pid) VALUES (1)")
+        assert not [n for n in session.notices if "WARNING" in n], session.notices
+        (n, s), = query(setup, "SELECT n, s FROM p2")
+        assert n == 1 and abs(s - 9.0) < 1e-9
+        assert query(setup, "SELECT n FROM p1") == [(1,)]
+    finally:
+        session.close()
+        setup.close()

@@ -811,6 +811,12 @@ def on_insert(plpy, GD, TD):
                            sqlstate=INSUFFICIENT_PRIVILEGE,
                            hint="rescoring reads its wiring and writes its audit rows as the inserting role: "
                                 f"GRANT pgscore_app TO {plpy.quote_ident(_current_user(plpy))}") from e
+    if w is not None and not _on_its_table(plpy, w, TD):
+        # the wiring as this session cached it names another table: read it again, since another wiring may
+        # have its id now (pgscore uninstalled and installed again, or the database restored over, number the
+        # wirings again), whose trigger this is
+        GD.get("pgscore.rescoring", {}).pop(rescoring_id, None)
+        w = wiring(plpy, GD, rescoring_id)
     if w is None or not _on_its_table(plpy, w, TD):
         on = f"{plpy.quote_ident(TD['table_schema'])}.{plpy.quote_ident(TD['table_name'])}"
         plpy.warning(f"pgscore: trigger {TD['name']} on {on} names rescoring {rescoring_id}, which is not attached "
