@@ -810,3 +810,24 @@ def test_status_counts_and_names_model_versions_without_their_artifact(db_url):
     assert "models: 1 (2 versions, 0 live, 0 unsigned)" in out, out
     assert "WARNING: 2 model version(s) without their artifact: lost v1, lost v2; they cannot be scored" in out
     assert "new, empty database" in out
+
+
+def test_status_on_a_database_restored_without_its_roles_gives_the_grants_alone_not_the_dump_again():
+    """Restored into a cluster without pgscore's roles, status said: restore the roles first, then the dump.
+    Done in that database, the dump loaded every audit row a second time (the log has no unique key: 2,029
+    rows became 4,058, with 248 errors, found by hand). It says to restore the grants alone once the roles exist."""
+    from helpers import own_cluster
+
+    with own_cluster("pgscore-noroles-") as c:
+        url = c.url()
+        migrate.upgrade(url)
+        for role in ("pgscore_admin", "pgscore_app", "pgscore_reader"):  # (the roles of this cluster alone)
+            query(url, f"DROP OWNED BY {role}; DROP ROLE {role}")
+        run = pgscore_cli("status", "--db", url)
+        assert run.returncode == 0, run.stderr
+        said = " ".join(run.stdout.split())
+        assert "WARNING: roles: pgscore_admin does not exist; pgscore_app does not exist; pgscore_reader does not " \
+               "exist" in said, said
+        assert "then restore the grants alone from the dump's access lists: pg_restore -l DUMP | grep ' ACL ' > " \
+               "acl.list; pg_restore -L acl.list -d DB DUMP" in said, said
+        assert "then the dump;" not in said

@@ -265,10 +265,14 @@ def _status(url):
         lacking = [f"{name} {'does not exist' if missing else 'lacks its grants'}" for name, missing, ok in roles
                    if missing or not ok]
         if lacking:
-            fix = ("restore the roles first (pg_dumpall --roles-only), then the dump" if any(m for _, m, _ in roles)
-                   else "its grants are in the dump's access lists, restored alone with: pg_restore -l DUMP | grep "
-                        "' ACL ' > acl.list; pg_restore -L acl.list -d DB DUMP (or restore the roles first, then the "
-                        "dump)")
+            acl = "pg_restore -l DUMP | grep ' ACL ' > acl.list; pg_restore -L acl.list -d DB DUMP"
+            # (not the whole dump again into this database: its audit log has no unique key, and every row of it
+            # would be there twice)
+            fix = ("create the roles (the pgscore_* lines of pg_dumpall --roles-only on the old cluster), then "
+                   f"restore the grants alone from the dump's access lists: {acl} (restoring the whole dump again "
+                   "into this database would load its audit rows a second time)" if any(m for _, m, _ in roles)
+                   else f"its grants are in the dump's access lists, restored alone with: {acl} (or restore the "
+                        "roles first, then the dump into a new database)")
             _say("\n".join(textwrap.wrap(
                 f"WARNING: roles: {'; '.join(lacking)} (a database restored into another cluster without its roles, "
                 f"say): {fix}; docs/sql.md, Roles", 100, subsequent_indent="  ", break_on_hyphens=False)))
