@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from helpers import pgscore_cli, query
-from pgscore import datasets, registry, sample
+from pgscore import auditlog, datasets, registry, sample
 from pgscore.datasets import CHURN_FEATURES
 
 X, Y, _ = datasets.churn(800, seed=12)
@@ -348,3 +348,33 @@ def test_a_login_with_no_pgscore_role_is_told_which_role_each_command_needs(db_u
         assert ("pgscore install needs a superuser" not in err or args == ["install"]) and "Traceback" not in err, \
             (args, err)
         assert err.startswith("pgscore: error: ") and "database error" not in err, (args, err)
+
+
+def test_the_app_cannot_leave_markers_that_slow_every_sessions_commit(urls, db_url):
+    """pgscore.log_pending: the app may set its own transaction's marker (DEFAULT VALUES), not name another
+    transaction. With INSERT on the whole table, one session granted pgscore_app left 2 million rows with a
+    made-up xid (the flush deletes only its own transaction's), and every logged scoring transaction of every
+    role then read them all at its commit (+300 ms each; migration 0042)."""
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
+                    X, Y, feature_names=CHURN_FEATURES)
+    app = connect(urls["app"])
+    try:
+        for sql_text in ("INSERT INTO pgscore.log_pending (xid) VALUES ('1')",
+                         "INSERT INTO pgscore.log_pending (xid, backend) SELECT '1', 1 FROM generate_series(1, 10)",
+                         "INSERT INTO pgscore.log_pending (backend) VALUES (1)"):
+            with pytest.raises(errors.InsufficientPrivilege):
+                query(app, sql_text)
+        query(app, "INSERT INTO pgscore.log_pending DEFAULT VALUES")  # (what the query path does)
+        (v,), = query(app, "SELECT pgscore.score('churn', %s::float8[], NULL, 'm1')", (ROW,))
+        assert v is not None
+    finally:
+        app.close()
+    assert query(db_url, "SELECT count(*) FROM pgscore.log_pending") == [(0,)]
+    assert query(db_url, "SELECT count(*) FROM pgscore.prediction_log WHERE entity_key = 'm1'") == [(1,)]
+    # markers left by anyone (the owner here) are found by the flush's own xid, not read one by one
+    # (without firing the flush 50,000 times at commit: session_replication_role = replica)
+    query(db_url, "SET session_replication_role = replica; "
+                  "INSERT INTO pgscore.log_pending (xid) SELECT '1' FROM generate_series(1, 50000)")
+    query(db_url, "ANALYZE pgscore.log_pending")
+    plan = "\n".join(r[0] for r in query(db_url, "EXPLAIN " + auditlog._DISARM))
+    assert "Seq Scan" not in plan, plan

@@ -80,8 +80,11 @@ GRANT SELECT ON pgscore.models, pgscore.deployments, pgscore.baselines, pgscore.
 -- record_outcome, which runs as its owner and checks them)
 GRANT SELECT, INSERT ON pgscore.prediction_log TO pgscore_app, pgscore_admin;
 -- the marker of a transaction with buffered audit rows: set by the scoring role, deleted at commit by
--- flush_query_log as its owner (a DELETE would let a role lock the table, and stall every session's scoring)
-GRANT INSERT ON pgscore.log_pending TO pgscore_app, pgscore_admin;
+-- flush_query_log as its owner (a DELETE would let a role lock the table, and stall every session's scoring).
+-- INSERT on created_at alone: the marker's xid and backend are their defaults, this transaction's and this
+-- backend's (INSERT ... DEFAULT VALUES needs INSERT on one column). A role that could write xid left rows of
+-- made-up transactions, which no flush deletes (migration 0042)
+GRANT INSERT (created_at) ON pgscore.log_pending TO pgscore_app, pgscore_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON pgscore.error_queue TO pgscore_app, pgscore_admin;
 GRANT EXECUTE ON FUNCTION
     pgscore.score(text, float8[], integer, text), pgscore.score(text, jsonb, integer, text),
