@@ -378,3 +378,37 @@ def test_the_app_cannot_leave_markers_that_slow_every_sessions_commit(urls, db_u
     query(db_url, "ANALYZE pgscore.log_pending")
     plan = "\n".join(r[0] for r in query(db_url, "EXPLAIN " + auditlog._DISARM))
     assert "Seq Scan" not in plan, plan
+
+
+def test_a_superusers_retry_runs_no_code_of_a_profile_tables_owner(urls, db_url):
+    """retry_failed updates the profile table as its caller, and the table's triggers (indexes' expressions,
+    checks) run as that caller: run by a superuser (`pgscore retry` from cron over the superuser's URL), a
+    trigger of a table the app owns ran as the superuser, and its owner, granted pgscore_app, made itself a
+    superuser (ALTER ROLE ... SUPERUSER in the trigger). A superuser's retry now leaves such a wiring's
+    queue as it is, with a WARNING; the owner (or any role not a superuser) retries it."""
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
+                    X, Y, feature_names=CHURN_FEATURES)
+    app = LOGINS["app"]
+    query(db_url, "CREATE TABLE public.spied (who name)")
+    query(db_url, "GRANT INSERT, SELECT ON public.spied TO PUBLIC")
+    query(db_url, "CREATE FUNCTION public.spy() RETURNS trigger LANGUAGE plpgsql AS "
+                  "$$ BEGIN INSERT INTO public.spied VALUES (current_user); RETURN NEW; END $$")
+    query(db_url, f"ALTER FUNCTION public.spy() OWNER TO {app}")
+    query(db_url, f"ALTER TABLE public.customers OWNER TO {app}")
+    with connect(urls["app"]).cursor() as cur:  # the app's own trigger on its own table
+        cur.execute("CREATE TRIGGER spy BEFORE UPDATE ON public.customers FOR EACH ROW EXECUTE FUNCTION public.spy()")
+    with connect(db_url).cursor() as cur:
+        rid = sample.rescore_complaints(cur)
+    query(urls["app"], "INSERT INTO pgscore.error_queue (rescoring_id, model_name, profile_table, entity_key, "
+                       "reason, sqlstate) VALUES (%s, 'churn', 'public.customers', '3', 'queued', 'XX000')", (rid,))
+    owner = connect(db_url)
+    owner.notices.clear()
+    assert query(owner, "SELECT * FROM pgscore.retry_failed()") == [(rid, 0, 1)]
+    assert query(db_url, "SELECT count(*) FROM public.spied") == [(0,)]  # nothing ran as the superuser
+    assert any("superuser" in n and app in n for n in owner.notices), owner.notices
+    owner.close()
+    assert query(db_url, "SELECT reason FROM pgscore.error_queue") == [("queued",)]
+    # the owner's own retry rescores it, its trigger running as itself
+    assert query(urls["app"], "SELECT * FROM pgscore.retry_failed()") == [(rid, 1, 0)]
+    assert query(db_url, "SELECT DISTINCT who::text FROM public.spied") == [(app,)]
+    assert query(db_url, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]

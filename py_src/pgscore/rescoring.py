@@ -1432,6 +1432,17 @@ def retry(plpy, GD, model_name=None, limit=None):
                          f"its {n} queued profile(s) wait", hint=_COLUMNS_HINT)
             out.append((w.id, 0, n))
             continue
+        others = _others_code(plpy, w)
+        if others:  # a superuser's UPDATE would run their triggers (and checks, indexes' expressions) as itself
+            n = plpy.execute(plpy.prepare(_QUEUED_COUNT, ["pg_catalog.int8"]), [w.id])[0]["n"]
+            plpy.warning(f"pgscore: retry_failed skipped rescoring {w.id} ({w.events.name} to {w.profiles.name}): "
+                         f"a superuser does not update {w.profiles.name}, whose owner or triggers belong to "
+                         f"roles that are not: {', '.join(others)} (their code would run as the superuser); its {n} "
+                         "queued profile(s) and their reasons are left as they were",
+                         hint="retry as a role that is not a superuser, granted pgscore_app and UPDATE on the "
+                              "profile table (its owner, say)")
+            out.append((w.id, 0, n))
+            continue
         keys = plpy.execute(plpy.prepare(_QUEUED_KEYS, ["pg_catalog.int8", "pg_catalog.int8"]),
                             [w.id, limit])[0]["keys"] or []
         plans = _plans(plpy, GD, w, retry=True)
@@ -1507,6 +1518,25 @@ def retry(plpy, GD, model_name=None, limit=None):
         queue(plpy, w, plans.queue, failures, via="retry")
         out.append((w.id, scored, len(keys) + len(unrecounted) - scored))
     return out
+
+
+# for a superuser's retry: the roles, not superusers, that own the profile table or one of its partitions, or
+# a trigger function on one of them that would fire on its UPDATE (empty for a caller that is no superuser)
+_OTHERS_CODE = ("SELECT pg_catalog.array_agg(DISTINCT r.rolname::pg_catalog.text) AS roles FROM ("
+                "SELECT c.relowner AS o FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) "
+                "ANY ($1::pg_catalog.oid[]) UNION ALL SELECT p.proowner FROM pg_catalog.pg_trigger t "
+                "JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) t.tgfoid "
+                "WHERE t.tgrelid OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.oid[]) "
+                "AND t.tgenabled OPERATOR(pg_catalog.<>) 'D') AS x "
+                "JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) x.o WHERE NOT r.rolsuper "
+                "AND (SELECT u.rolsuper FROM pg_catalog.pg_roles u WHERE u.rolname OPERATOR(pg_catalog.=) CURRENT_USER)")
+
+
+def _others_code(plpy, w: Wiring) -> list[str]:
+    """For a superuser's retry, the roles (not superusers) whose code an UPDATE of the profile table would run
+    as the superuser: its owner's (triggers, checks, indexes' expressions) and its triggers' functions'."""
+    rows = plpy.execute(plpy.prepare(_OTHERS_CODE, ["pg_catalog.oid[]"]), [w.tree])
+    return sorted(rows[0]["roles"] or [])
 
 
 def _not_allowed(plpy, w: Wiring, e) -> bool:
