@@ -412,3 +412,36 @@ def test_a_superusers_retry_runs_no_code_of_a_profile_tables_owner(urls, db_url)
     assert query(urls["app"], "SELECT * FROM pgscore.retry_failed()") == [(rid, 1, 0)]
     assert query(db_url, "SELECT DISTINCT who::text FROM public.spied") == [(app,)]
     assert query(db_url, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+
+
+def test_a_login_granted_nothing_cannot_hold_up_deploys_and_retires(urls, db_url, monkeypatch):
+    """Deploys and retires of one model queue on a lock of pgscore's own (pgscore.model_locks, migration 0043),
+    which only pgscore_admin may take. On an advisory lock (hashtext('pgscore.models'), hashtext(name)), which
+    any login may take, a login granted nothing held every deploy and retire of the model for ever."""
+    est = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y)
+    registry.deploy(db_url, "churn", est, X, Y, feature_names=CHURN_FEATURES)
+    query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_nobody') "
+                  "THEN CREATE ROLE pgscore_t_nobody LOGIN; END IF; END $$")
+    nobody = connect(db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_nobody@"))
+    try:
+        query(nobody, "SELECT pg_advisory_lock(hashtext('pgscore.models'), hashtext('churn'))")
+        with pytest.raises(errors.InsufficientPrivilege):
+            query(nobody, "SELECT * FROM pgscore.model_locks FOR UPDATE")
+        monkeypatch.setenv("PGOPTIONS", "-c lock_timeout=5s")  # (the deploy's own connection)
+        r = registry.deploy(urls["admin"], "churn", est, X, Y, feature_names=CHURN_FEATURES)
+        assert r["version"] == 2
+        query(urls["admin"], "SET lock_timeout = '5s'; SELECT pgscore.retire('churn', 'held')")
+    finally:
+        nobody.close()
+    assert query(db_url, "SELECT action, reason FROM pgscore.deployments WHERE model_name = 'churn' "
+                         "ORDER BY deployment_id")[-1] == ("retire", "held")
+    # the app, which may read the registry, may not take the lock either
+    for sql_text in ("SELECT * FROM pgscore.model_locks FOR KEY SHARE",
+                     "INSERT INTO pgscore.model_locks (name) VALUES ('churn')",
+                     "LOCK TABLE pgscore.model_locks IN ROW SHARE MODE"):
+        app = psycopg2.connect(urls["app"])  # in a transaction, as LOCK TABLE needs
+        try:
+            with pytest.raises(errors.InsufficientPrivilege), app.cursor() as cur:
+                cur.execute(sql_text)
+        finally:
+            app.close()

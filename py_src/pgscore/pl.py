@@ -248,6 +248,11 @@ _INSERT_BASELINES = ("INSERT INTO pgscore.baselines (model_id, kind, feature, po
                      "std float8, min float8, max float8, null_rate float8, n bigint)")
 
 
+_HAS_MODEL_LOCKS = "SELECT pg_catalog.to_regclass('pgscore.model_locks') IS NOT NULL AS t"
+_LOCK_NAME = ("INSERT INTO pgscore.model_locks AS l (name) VALUES ($1) "
+              "ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name")
+
+
 @raising_sql_errors
 def register_model(plpy, GD, name, artifact, sha, meta, baselines, activate, reason, evaluator=None,
                    evaluator_meta=None):
@@ -264,9 +269,14 @@ def register_model(plpy, GD, name, artifact, sha, meta, baselines, activate, rea
                             detail="the bytes were changed or truncated on the way")
     key = serving.signing_key()
     signature = artifacts.sign(data, key) if key else None
-    # versions number 1, 2, 3... per name; concurrent deploys of one name queue here
-    plpy.execute(plpy.prepare("SELECT pg_advisory_xact_lock(hashtext('pgscore.models'), hashtext($1))",
-                              ["text"]), [name])
+    # versions number 1, 2, 3... per name; concurrent deploys of one name (and retires) queue here, on the name's
+    # row of pgscore.model_locks, which only pgscore_admin may lock (0043 on; before, an advisory lock, which a
+    # login granted nothing could take and hold)
+    if plpy.execute(_HAS_MODEL_LOCKS)[0]["t"]:
+        plpy.execute(plpy.prepare(_LOCK_NAME, ["text"]), [name])
+    else:  # a schema before 0043 (the migrations' tests deploy with this code at every revision)
+        plpy.execute(plpy.prepare("SELECT pg_advisory_xact_lock(hashtext('pgscore.models'), hashtext($1))",
+                                  ["text"]), [name])
     version = plpy.execute(plpy.prepare("SELECT coalesce(max(version), 0) + 1 AS v FROM pgscore.models "
                                         "WHERE name = $1", ["text"]), [name])[0]["v"]
     # the reason goes with the version too, live or not (a schema before 0029 has no column for it: the

@@ -93,8 +93,11 @@ BEGIN
     IF p_name IS NULL THEN
         RAISE EXCEPTION 'pgscore.retire: model name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    -- one retire at a time per model (as register_model takes it): two at once would both find it live
-    PERFORM pg_advisory_xact_lock(hashtext('pgscore.models'), hashtext(p_name));
+    -- one retire at a time per model (as register_model takes it): two at once would both find it live. The
+    -- name's row in pgscore.model_locks, which only pgscore_admin may lock (an advisory lock, before 0043, any
+    -- role could take and hold)
+    INSERT INTO pgscore.model_locks AS l (name) VALUES (p_name)
+        ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name;
     SELECT d.model_id, d.action, d.deployed_at INTO v_model_id, v_action, v_at FROM pgscore.deployments d
      WHERE d.model_name = p_name ORDER BY d.deployment_id DESC LIMIT 1;
     IF NOT FOUND THEN

@@ -110,6 +110,9 @@ GRANT SELECT ON ALL TABLES IN SCHEMA pgscore TO pgscore_admin;
 GRANT INSERT ON pgscore.models, pgscore.artifacts, pgscore.deployments, pgscore.baselines, pgscore.evaluators
     TO pgscore_admin;
 GRANT USAGE ON SEQUENCE pgscore.rescoring_rescoring_id_seq TO pgscore_admin;  -- attach_rescoring draws the id
+-- the lock register_model and retire take per model name (a row of its own: an advisory lock, which any role
+-- may take, let a login granted nothing hold up every deploy and retire of a model; migration 0043)
+GRANT INSERT, UPDATE ON pgscore.model_locks TO pgscore_admin;
 GRANT INSERT, UPDATE, DELETE ON pgscore.drift_windows, pgscore.drift_thresholds, pgscore.rescoring,
     pgscore.drift_rollup, pgscore.drift_rollup_day, pgscore.monitoring_state, pgscore.alert_state
     TO pgscore_admin;
