@@ -339,3 +339,10 @@ def retry_failed(plpy, GD, model, limit):
     from pgscore import rescoring
 
     return rescoring.retry(plpy, GD, model, limit)
+
+
+@raising_sql_errors
+def refresh_windows(plpy, GD, event_table, limit):
+    from pgscore import rescoring
+
+    return rescoring.refresh(plpy, GD, event_table, limit)

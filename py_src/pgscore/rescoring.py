@@ -79,6 +79,17 @@ class Counter:
         return self.kind in RECOMPUTED
 
 
+# a recompute that reads the clock (the aggregate's text names one of these) changes as time passes
+_CLOCK = re.compile(r"\b(now|current_timestamp|current_date|current_time|localtimestamp|localtime|clock_timestamp|"
+                    r"statement_timestamp|transaction_timestamp|timeofday)\b", re.IGNORECASE)
+
+
+def ages(c: Counter) -> bool:
+    """Whether a counter's value can change with no new event, as time passes: a window, and a recompute
+    whose aggregate reads the clock (`count(*) FILTER (WHERE e.at > now() - interval '7 days')`)."""
+    return c.kind == "window" or (c.kind == "recompute" and bool(_CLOCK.search(c.expr or "")))
+
+
 def parse_counters(spec) -> list[Counter]:
     """Counters from the wiring's jsonb: {"column": "count" | {"add"|"max"|"min": per-event expression}
     | {"set": aggregate over the new events} | {"window": "30 days", "time": column[, "zone": "UTC"]}
@@ -237,7 +248,8 @@ class Wiring:
             if key[0] is not None:  # a new version: the plans of earlier ones (and their models) go
                 for old in [k for k in self.plans if k[0] is not None and (k[0], k[2]) != (key[0], key[2])]:
                     del self.plans[old]
-            p = self.plans[key] = (RetryPlans if retry else Plans)(plpy, self, model, error=error)
+            cls = RefreshPlans if retry == "refresh" else RetryPlans if retry else Plans
+            p = self.plans[key] = cls(plpy, self, model, error=error)
         if model is None and error is not None:
             p.error = error  # the latest reason there is no model
         return p
@@ -483,11 +495,13 @@ class Sql:
                 f"pg_catalog.string_agg(COALESCE(l.b, {self.fmt.sql(batch.EMPTY)}), ''::pg_catalog.bytea "
                 "ORDER BY l.k) AS data FROM l")
 
-    def write(self, retry=False, clear=True, counters=True) -> str:
+    def write(self, retry=False, clear=True, counters=True, refresh=False) -> str:
         """Counters (not on retry), score and scored_at; the audit rows; with `clear`, the profiles'
         queued errors deleted. $1 keys, $2 scores (a float8[] literal, pgarray; NULL: not scored),
         $3 rescoring_id, $4 event table, $5 model_id; for a multiclass model $6, the predicted classes
-        (text[], logged as the audit rows' labels). Without `counters`: applied before (apply())."""
+        (text[], logged as the audit rows' labels). Without `counters`: applied before (apply()).
+        `refresh`: retry's statement for refresh_windows (its audit rows' source 'refresh')."""
+        retry = retry or refresh
         q, w, lit = self.q, self.w, self.lit
         labelled = self.model.multiclass
         sc = q(w.score_column)
@@ -507,7 +521,8 @@ class Sql:
             # only the keys given ($1: every profile the statement found, or a part of them, see _write)
             head, frm, where = f"WITH a AS ({self.agg}), {s}, ", f"a JOIN s ON s.k {EQ} a.k", f"p.{self.pk} {EQ} a.k"
             sets = ([self.set_counters] if w.counters and counters else []) + sets
-        source, via = ("retry", "retry_failed") if retry else ("trigger", "trigger")
+        source, via = (("refresh", "refresh_windows") if refresh else ("retry", "retry_failed") if retry
+                       else ("trigger", "trigger"))
         clear_queue = (f"d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id {EQ} $3 "
                        f"AND q.entity_key {EQ} u.q AND u.score IS NOT NULL {_CLEARED}) " if clear else "")
         cause = self.cause(via, "$3", "$4", events=not retry) + (_QUEUED_IDS if clear else "")
@@ -616,6 +631,50 @@ class Sql:
         keys = f"p.{self.pk} {EQ} ANY ({self.typed_keys()})"
         return (f"SELECT 1 FROM {self.P} AS p WHERE {keys} ORDER BY p.{self.pk} FOR NO KEY UPDATE OF p; "
                 f"UPDATE {self.P} AS p SET {', '.join(sets)} WHERE {keys}")
+
+    def differs(self, c: Counter, stored, new) -> str:
+        """Whether a recomputed counter's stored value is not its new one (SQL; NULL equals NULL), the new
+        value as the column holds it."""
+        new = f"({new})::{self.w.profiles.types[c.column]}"
+        return (f"(CASE WHEN {stored} IS NULL THEN {new} IS NOT NULL "
+                f"ELSE COALESCE({stored} OPERATOR(pg_catalog.<>) {new}, true) END)")
+
+    def stale(self) -> str:
+        """refresh_windows' candidates: the keys (as text, in key order, at most $1) of the profiles whose
+        counters that age (ages(): a window, a recompute that reads the clock) are not what a recount gives
+        now: a window counter that is not 0 and counts more events than its window holds now (time only
+        takes events out of a window), a recompute that reads the clock that differs. Profiles queued in
+        pgscore.error_queue are left to retry_failed, which recounts them. Unlocked: the recount locks."""
+        conds = []
+        for c in self.w.counters:
+            col = f"p.{self.q(c.column)}"
+            if c.kind == "window":
+                conds.append(f"({col} OPERATOR(pg_catalog.<>) 0 AND {self.differs(c, col, self.new_values[c.column])})")
+            elif ages(c):
+                conds.append(self.differs(c, col, self.new_values[c.column]))
+        if not conds:
+            return None
+        return (f"SELECT pg_catalog.array_agg(s.t ORDER BY s.k) AS keys FROM (SELECT p.{self.pk} AS k, "
+                f"p.{self.pk}::pg_catalog.text AS t FROM {self.P} AS p WHERE ({' OR '.join(conds)}) "
+                f"AND NOT EXISTS (SELECT 1 FROM pgscore.error_queue q WHERE q.rescoring_id {EQ} "
+                f"{int(self.w.id)}::pg_catalog.int8 AND q.entity_key {EQ} p.{self.pk}::pg_catalog.text) "
+                f"ORDER BY p.{self.pk} LIMIT $1) AS s")
+
+    def refresh_recount(self) -> str:
+        """refresh_windows' recount of the profiles $1 (text[]): locked in key order, as the trigger locks
+        them, then, in a statement of its own (its snapshot taken once the locks are held, as Sql.recount's),
+        every counter that reads the event table recounted with the trigger's SQL, written only where one
+        changed (a profile another statement recounted meanwhile is not rewritten); returns the keys written
+        (as text, in key order)."""
+        rec = [(i, c) for i, c in enumerate(self.w.counters) if c.recomputed]
+        keys = f"p.{self.pk} {EQ} ANY ({self.typed_keys()})"
+        news = ", ".join(f"{self.new_values[c.column]} AS c{i}" for i, c in rec)
+        sets = ", ".join(f"{self.q(c.column)} = v.c{i}" for i, c in rec)
+        changed = " OR ".join(self.differs(c, f"t.{self.q(c.column)}", f"v.c{i}") for i, c in rec)
+        return (f"SELECT 1 FROM {self.P} AS p WHERE {keys} ORDER BY p.{self.pk} FOR NO KEY UPDATE OF p; "
+                f"WITH u AS (UPDATE {self.P} AS t SET {sets} FROM (SELECT p.{self.pk} AS k, {news} "
+                f"FROM {self.P} AS p WHERE {keys}) AS v WHERE t.{self.pk} {EQ} v.k AND ({changed}) "
+                f"RETURNING t.{self.pk} AS k) SELECT pg_catalog.array_agg(u.k::pg_catalog.text ORDER BY u.k) AS keys FROM u")
 
     def retry_read(self) -> str:
         # A key is queued as the profile key's text, or for a missing profile as the event key's, which
@@ -783,6 +842,23 @@ class RetryPlans:
             self.write = plpy.prepare(sql.write(retry=True), sql.write_types())
             recount = sql.recount()
             self.recount = plpy.prepare(recount, ["pg_catalog.text[]"]) if recount is not None else None
+
+
+class RefreshPlans:
+    """refresh_windows' prepared statements for one wiring and model version (or none: the recount alone,
+    with the reason there is no model)."""
+
+    def __init__(self, plpy, w: Wiring, model, error=None):
+        self.model, self.error = model, error
+        self.queue = plpy.prepare(_QUEUE, _QUEUE_TYPES)
+        self.fmt = batch.features_format(plpy)
+        sql = Sql(plpy, w, model, source=w.events.name)
+        stale = sql.stale()
+        self.stale = plpy.prepare(stale, ["pg_catalog.int8"]) if stale is not None else None
+        self.recount = plpy.prepare(sql.refresh_recount(), ["pg_catalog.text[]"]) if stale is not None else None
+        if model is not None:
+            self.read = plpy.prepare(sql.retry_read(), ["pg_catalog.text[]"])
+            self.write = plpy.prepare(sql.write(refresh=True), sql.write_types())
 
 
 # -- the trigger -------------------------------------------------------------------------------------
@@ -1539,13 +1615,140 @@ def _others_code(plpy, w: Wiring) -> list[str]:
     return sorted(rows[0]["roles"] or [])
 
 
-def _not_allowed(plpy, w: Wiring, e) -> bool:
+# -- refresh_windows ---------------------------------------------------------------------------------
+
+# the wirings of the event table $1 (all where NULL): by its name, or by their trigger on it (renamed since)
+_REFRESH_WIRINGS = ("SELECT r.rescoring_id, r.counters::pg_catalog.text AS counters FROM pgscore.rescoring r "
+                    "WHERE $1::pg_catalog.text IS NULL OR r.event_table OPERATOR(pg_catalog.=) "
+                    "$1::pg_catalog.regclass::pg_catalog.text OR r.trigger_name OPERATOR(pg_catalog.=) ANY (SELECT "
+                    "t.tgname FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) "
+                    "$1::pg_catalog.regclass::pg_catalog.oid) ORDER BY 1")
+_ON_TABLE = ("SELECT t.tgrelid::pg_catalog.int8 AS oid FROM pgscore.rescoring r JOIN pg_catalog.pg_trigger t "
+             "ON t.tgname OPERATOR(pg_catalog.=) r.trigger_name AND t.tgfoid OPERATOR(pg_catalog.=) "
+             "'pgscore.rescore_events()'::pg_catalog.regprocedure WHERE r.rescoring_id OPERATOR(pg_catalog.=) $1 "
+             "ORDER BY 1 LIMIT 1")
+
+
+def refresh(plpy, GD, event_table=None, limit=None):
+    """Bring the counters that age (ages(): windows, recomputes that read the clock) up to date and rescore
+    the profiles whose counters changed, wiring by wiring (all, or those of `event_table`, its name as regclass
+    prints it), at most
+    `limit` profiles in all, in key order: those done are current, so the next call goes on after them.
+    Returns (rescoring_id, event table oid, profile table oid, recounted, rescored, failed) per wiring
+    with such counters; a wiring skipped (its event table dropped or renamed, a column missing, the
+    caller's privileges) has NULL counts and a WARNING."""
+    if limit is not None and limit < 1:
+        raise PgscoreError(f"the limit must be positive, got {limit}", sqlstate="22023")
+    rows = plpy.execute(plpy.prepare(_REFRESH_WIRINGS, ["pg_catalog.text"]), [event_table])
+    if event_table is not None and not rows:
+        raise PgscoreError(f"{event_table} is not wired for rescoring", sqlstate="42704",
+                           hint="list wirings with: SELECT * FROM pgscore.rescoring")
+    out, left = [], limit
+    for row in rows:
+        if not any(ages(c) for c in parse_counters(row["counters"])):
+            continue  # nothing of it changes as time passes
+        rid = row["rescoring_id"]
+        on = plpy.execute(plpy.prepare(_ON_TABLE, ["pg_catalog.int8"]), [rid])
+        on_oid = on[0]["oid"] if on else None
+        GD.get("pgscore.rescoring", {}).pop(rid, None)  # read afresh: its tables may be gone
+        w = wiring(plpy, GD, rid)
+        if w is None:
+            (gone,) = plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [rid])
+            which = ("its event table" if gone["event_oid"] is None else f"its profile table {gone['profile_table']}")
+            plpy.warning(f"pgscore: refresh_windows skipped rescoring {rid}: {which} was dropped or renamed",
+                         hint="detach_rescoring of a renamed event table under its new name, then attach it again; "
+                              "forget_rescoring of one whose event table was dropped")
+            out.append((rid, on_oid, gone["profile_oid"], None, None, None))
+            continue
+        moved = plpy.execute(plpy.prepare(_MOVED, ["pg_catalog.int8", "pg_catalog.oid"]), [w.id, w.events.oid])
+        if moved:  # its statements name the event table: they would recount another table's events
+            where = moved[0]["on_name"]
+            plpy.warning(f"pgscore: refresh_windows skipped rescoring {w.id}: its event table {w.events.name} was "
+                         f"renamed to {where} (its trigger is there), and {w.events.name} is now another table",
+                         hint=f"detach it with SELECT pgscore.detach_rescoring({plpy.quote_literal(where)}), then "
+                              "attach the table whose events it should count")
+            out.append((w.id, on_oid, w.profiles.oid, None, None, None))
+            continue
+        if w.missing:
+            plpy.warning(f"pgscore: refresh_windows skipped rescoring {w.id}: column(s) missing: "
+                         f"{', '.join(w.missing)}", hint=_COLUMNS_HINT)
+            out.append((w.id, w.events.oid, w.profiles.oid, None, None, None))
+            continue
+        if left is not None and left <= 0:
+            out.append((w.id, w.events.oid, w.profiles.oid, 0, 0, 0))  # the limit is spent: the next call
+            continue
+        plans = _plans(plpy, GD, w, retry="refresh")
+        skipped = (w.id, w.events.oid, w.profiles.oid, None, None, None)
+        try:
+            keys = plpy.execute(plans.stale, [left])[0]["keys"] or []
+        except plpy.SPIError as e:
+            if not _not_allowed(plpy, w, e, "refresh_windows"):
+                raise
+            out.append(skipped)
+            continue
+        if left is not None:
+            left -= len(keys)
+        failures, changed = [], []
+
+        def recount(keys, _scores, _labels):
+            changed.extend(plpy.execute(plans.recount, [keys])[0]["keys"] or [])  # noqa: B023 - called now
+
+        def not_recounted(keys, _scores, e):
+            failures.append(Failure(keys, f"recounting the counters that read {w.events.name} failed: "  # noqa: B023
+                                          f"{_message(e)}", _state(e)))
+
+        if keys:
+            try:
+                recount(keys, None, None)
+            except plpy.SPIError as e:
+                if _not_allowed(plpy, w, e, "refresh_windows"):
+                    out.append(skipped)
+                    continue
+                if _must_raise(e):
+                    raise
+                _in_parts(plpy, recount, keys, [None] * len(keys), None, not_recounted, error=e)
+        scored = 0
+        if changed and plans.model is None:
+            failures.append(Failure(changed, plans.error.message, plans.error.sqlstate))
+        elif changed:
+            model = plans.model
+            try:
+                r = plpy.execute(plans.read, [changed])[0]
+            except plpy.SPIError as e:
+                if _must_raise(e) or _state(e) == INSUFFICIENT_PRIVILEGE:
+                    raise  # (the recount is written: failing here would lose it with the transaction)
+                r = {"keys": None}
+                failures.append(Failure(changed, f"reading the profiles failed: {_message(e)}", _state(e)))
+            found = r["keys"] or []
+            if found:
+                scores, labels = _score(model, found, r["data"], failures, plans.fmt)
+                unwritten = set()
+
+                def execute(keys, scores, labels):
+                    plpy.execute(plans.write, _write_args(keys, scores, labels, w, model))  # noqa: B023
+
+                def failed(keys, scores, e):
+                    unwritten.update(keys)  # noqa: B023 - called now
+                    failures.append(Failure(keys, f"writing the score and its audit row failed: {_message(e)}",  # noqa: B023
+                                            _state(e)))
+
+                _in_parts(plpy, execute, found, scores, labels, failed)
+                scored = sum(s is not None for k, s in zip(found, scores) if k not in unwritten)
+        queue(plpy, w, plans.queue, failures, via="refresh_windows")
+        failed_n = len({k for f in failures for k in f.keys})
+        out.append((w.id, w.events.oid, w.profiles.oid, len(changed), scored, failed_n))
+    return out
+
+
+def _not_allowed(plpy, w: Wiring, e, by="retry_failed") -> bool:
     """A WARNING, and True, when the caller may not read or write the wiring's tables: that is the
     caller's, not the profiles', so their queued reasons are left as they are."""
     if _state(e) != "42501":
         return False
-    plpy.warning(f"pgscore: retry_failed skipped rescoring {w.id} ({w.events.name} to {w.profiles.name}): "
-                 f"{_message(e)}; its queued profiles and their reasons are left as they were",
+    what = ("its queued profiles and their reasons are left as they were" if by == "retry_failed"
+            else "its counters are left as they were")
+    plpy.warning(f"pgscore: {by} skipped rescoring {w.id} ({w.events.name} to {w.profiles.name}): "
+                 f"{_message(e)}; {what}",
                  hint=f"retry as a role that may read, lock and update {w.profiles.name} and read {w.events.name}")
     return True
 

@@ -144,3 +144,18 @@ AS $pl$
 @@plpython/retry_failed.py@@
 $pl$;
 COMMENT ON FUNCTION pgscore.retry_failed(text, integer) IS 'Rescore the profiles queued in pgscore.error_queue (of one model, up to p_limit per wiring); clears those that succeed and counts up the others; one row per wiring';
+
+CREATE FUNCTION pgscore.refresh_windows(p_event_table regclass DEFAULT NULL, p_limit integer DEFAULT NULL)
+RETURNS TABLE (rescoring_id bigint, event_table regclass, profile_table regclass, recounted bigint, rescored bigint,
+               failed bigint)
+LANGUAGE plpython3u
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET "DateStyle" = 'ISO'
+SET "IntervalStyle" = 'postgres'
+SET extra_float_digits = 1
+AS $pl$
+@@plpython/refresh_windows.py@@
+$pl$;
+COMMENT ON FUNCTION pgscore.refresh_windows(regclass, integer) IS 'Recount the window counters (and the recomputes that read the clock) of the profiles whose events have left a window since, and rescore those that changed (audit source refresh); up to p_limit profiles per call, in key order; one row per wiring with such counters';

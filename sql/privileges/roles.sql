@@ -98,7 +98,7 @@ GRANT EXECUTE ON FUNCTION
     pgscore.load_model(bigint),
     pgscore.record_outcome(text, text, text, timestamptz), pgscore.record_outcome(text, text, float8, timestamptz),
     pgscore.record_outcome(text, text, boolean, timestamptz),
-    pgscore.retry_failed(text, integer)
+    pgscore.retry_failed(text, integer), pgscore.refresh_windows(regclass, integer)
     TO pgscore_app, pgscore_admin;
 GRANT EXECUTE ON PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint, boolean, text, interval)
     TO pgscore_app, pgscore_admin;
