@@ -20,6 +20,7 @@ X, Y, _ = datasets.churn(500, seed=4)
 ROW = X[0].tolist()
 INJECT = "churn'; DROP TABLE pgscore.models; --"
 INJECT_ID = 'x"; DROP TABLE pgscore.models; --'
+QUOTED_ID = '"' + INJECT_ID.replace('"', '""') + '"'  # INJECT_ID as an identifier
 HUGE = [0.5] * 100_000
 OK = None  # the call succeeds (a documented answer, not an error)
 
@@ -229,6 +230,17 @@ SQL_CASES = [
     ("retry_failed limit 0", "SELECT * FROM pgscore.retry_failed(NULL, 0)", (), "22023", "the limit must be positive"),
     ("retry_failed injection model", "SELECT * FROM pgscore.retry_failed(%s)", (INJECT,), "42704", "DROP TABLE"),
     ("retry_failed unknown model", "SELECT * FROM pgscore.retry_failed('nope')", (), "42704", "there is no model 'nope'"),
+    ("refresh_windows NULLs, nothing wired", "SELECT * FROM pgscore.refresh_windows(NULL, NULL)", (), OK, ""),
+    ("refresh_windows limit 0", "SELECT * FROM pgscore.refresh_windows(NULL, 0)", (), "22023",
+     "the limit must be positive, got 0"),
+    ("refresh_windows negative limit", "SELECT * FROM pgscore.refresh_windows(p_limit => -1)", (), "22023",
+     "the limit must be positive, got -1"),
+    ("refresh_windows not wired", "SELECT * FROM pgscore.refresh_windows('customers')", (), "42704",
+     "public.customers is not wired for rescoring"),
+    ("refresh_windows unknown table", "SELECT * FROM pgscore.refresh_windows('nope')", (), "42P01", "nope"),
+    ("refresh_windows injection table",
+     f"CREATE TABLE {QUOTED_ID} (id int); SELECT * FROM pgscore.refresh_windows(%s::regclass)", (QUOTED_ID,),
+     "42704", 'DROP TABLE pgscore.models; --" is not wired for rescoring'),
     # monitoring
     ("record_outcome NULL", "SELECT pgscore.record_outcome(NULL, '1', 'x')", (), "22004", "model"),
     ("record_outcome unknown model", "SELECT pgscore.record_outcome(%s, '1', 1)", (INJECT,), "42704", "DROP TABLE"),

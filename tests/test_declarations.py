@@ -47,6 +47,7 @@ EXPECTED = {
     "pgscore.forget_rescoring(bigint)": ("v", False, "u"),
     "pgscore.rescore_events()": ("v", False, "u"),
     "pgscore.retry_failed(text,integer)": ("v", False, "u"),
+    "pgscore.refresh_windows(regclass,integer)": ("v", False, "u"),  # writes counters, scores and audit rows
     "pgscore.load_model(bigint)": ("v", False, "u"),  # fills this backend's model cache
     # monitoring: read-only functions are STABLE (they read the registry and the log, and use now())
     **{f"pgscore.record_outcome(text,text,{t},timestamp with time zone)": ("v", False, "u")
@@ -88,6 +89,7 @@ def test_declarations(conn):
     # compiling them cost more than running them
     jit_off = {s.replace(", ", ",") for s, *_, config in rows if config and "jit=off" in config}
     assert jit_off >= {"pgscore.rescore_events()", "pgscore.retry_failed(text,integer)",
+                       "pgscore.refresh_windows(regclass,integer)",
                        "pgscore.score_chunk(text,regclass,name,name,text,integer,integer,boolean)"}
     # nothing that reads the registry may be IMMUTABLE: only the functions that read nothing are
     assert sorted(s for s, (v, *_) in got.items() if v == "i") == sorted([IMAGE, DOUBLES, UNCHECKED, BATCH_ERROR,
