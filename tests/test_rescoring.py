@@ -2533,3 +2533,205 @@ def test_a_session_rescores_through_the_wiring_that_took_the_id_of_one_it_cached
     finally:
         session.close()
         setup.close()
+
+
+# -- refresh_windows: windows brought up to date as time passes ----------------------------------------------
+
+EDGE = "now() - interval '29 days 23 hours 59 minutes 59 seconds'"  # in the 30 days now, out of them in a second
+REFRESH = "SELECT rescoring_id, event_table::text, profile_table::text, recounted, rescored, failed " \
+          "FROM pgscore.refresh_windows(%s, %s)"
+
+
+def no_counts(conn):
+    """The sample customers' window counts are the dataset's, backed by no event: a recount makes them 0."""
+    query(conn, "UPDATE customers SET complaints_30d = 0")
+
+
+def refresh(conn, table=None, limit=None):
+    return query(conn, REFRESH, (table, limit))
+
+
+def versions(conn, ids):
+    return dict(query(conn, "SELECT id, xmin::text FROM customers WHERE id = ANY(%s)", (list(ids),)))
+
+
+def test_refresh_windows_recounts_the_windows_events_have_left_and_rescores_only_those(shop, trained):
+    """A window counter is exact as of the profile's last event: a second after an event 30 days old
+    leaves the window, complaints_30d still counted it and the score was computed from it. refresh_windows
+    recounts it and rescores that profile, with an audit row (source refresh); the profiles whose windows
+    did not change keep their row version and get no audit row; a second call finds nothing."""
+    model = trained[0]
+    no_counts(shop)
+    rid = attach(shop)
+    query(shop, f"INSERT INTO complaints (customer_id, created_at) VALUES (3, {EDGE}), (3, now()), (4, {EDGE}), "
+                "(5, now()), (6, now() - interval '40 days')")
+    counted = "SELECT id, complaints_30d FROM customers WHERE id IN (3, 4, 5, 6) ORDER BY id"
+    assert query(shop, counted) == [(3, 2), (4, 1), (5, 1), (6, 0)]
+    time.sleep(1.5)  # the edge complaints of 3 and 4 are now out of the window
+    before, scored_before = versions(shop, range(1, N_CUSTOMERS + 1)), profiles(shop, [3, 4])
+    logged = query(shop, "SELECT count(*) FROM pgscore.prediction_log")[0][0]
+    assert refresh(shop) == [(rid, "complaints", "customers", 2, 2, 0)]
+    assert query(shop, counted) == [(3, 1), (4, 0), (5, 1), (6, 0)]
+    assert_scores_match_model(shop, model, [3, 4])
+    after = profiles(shop, [3, 4])
+    assert all(after[k][4] != scored_before[k][4] and after[k][5] > scored_before[k][5] for k in (3, 4))
+    # the others were not rewritten, nor audited
+    changed = {k for k, v in versions(shop, range(1, N_CUSTOMERS + 1)).items() if before[k] != v}
+    assert changed == {3, 4}
+    rows = query(shop, "SELECT entity_key, source, cause->>'via', (cause->>'rescoring_id')::bigint, "
+                       "cause->>'event_table' FROM pgscore.prediction_log ORDER BY logged_at, entity_key OFFSET %s",
+                 (logged,))
+    assert rows == [("3", "refresh", "refresh_windows", rid, "public.complaints"),
+                    ("4", "refresh", "refresh_windows", rid, "public.complaints")]
+    # nothing more to do: no write, no audit row
+    again = versions(shop, [3, 4])
+    assert refresh(shop) == [(rid, "complaints", "customers", 0, 0, 0)]
+    assert versions(shop, [3, 4]) == again
+    assert query(shop, "SELECT count(*) FROM pgscore.prediction_log")[0][0] == logged + 2
+    assert refresh(shop, "public.complaints") == [(rid, "complaints", "customers", 0, 0, 0)]
+
+
+def test_refresh_windows_goes_in_slices_of_p_limit_in_key_order_and_resumes(shop, trained):
+    """p_limit bounds the profiles of one call (a cron job runs it in slices): the first ones in key order,
+    and the next call goes on after them, since those done are current."""
+    no_counts(shop)
+    rid = attach(shop)
+    ids = [12, 10, 7, 20, 15]
+    query(shop, "INSERT INTO complaints (customer_id, created_at) SELECT g, " + EDGE + " FROM unnest(%s::int[]) g",
+          (ids,))
+    time.sleep(1.5)
+    stale = "SELECT array_agg(id ORDER BY id) FROM customers WHERE complaints_30d <> 0"
+    assert query(shop, stale) == [([7, 10, 12, 15, 20],)]
+    assert refresh(shop, None, 2) == [(rid, "complaints", "customers", 2, 2, 0)]
+    assert query(shop, stale) == [([12, 15, 20],)]
+    assert refresh(shop, None, 2) == [(rid, "complaints", "customers", 2, 2, 0)]
+    assert query(shop, stale) == [([20],)]
+    assert refresh(shop, "complaints", 2) == [(rid, "complaints", "customers", 1, 1, 0)]
+    assert refresh(shop, None, 2) == [(rid, "complaints", "customers", 0, 0, 0)]
+    assert query(shop, "SELECT array_agg(entity_key::int ORDER BY logged_at, entity_key::int) "
+                       "FROM pgscore.prediction_log WHERE source = 'refresh'") == [([7, 10, 12, 15, 20],)]
+    assert_scores_match_model(shop, trained[0], ids)
+
+
+def test_refresh_windows_waits_for_an_insert_that_holds_the_profile_and_counts_its_event(shop, db_url, trained):
+    """An INSERT for a stale profile, its transaction open, holds the profile: refresh_windows waits for it
+    (the lock in key order, as the trigger's: no deadlock), then recounts in a statement of its own, seeing
+    the INSERT's event, and finds the count the trigger wrote current: nothing rewritten."""
+    no_counts(shop)
+    rid = attach(shop)
+    query(shop, f"INSERT INTO complaints (customer_id, created_at) VALUES (5, {EDGE}), (6, {EDGE})")
+    time.sleep(1.5)
+
+    def hold(conn):
+        query(conn, "INSERT INTO complaints (customer_id) VALUES (5)")  # recounts 5: 1, the old one out
+
+    _, out = run_past_a_lock(db_url, hold, REFRESH % ("NULL", "NULL"), "the INSERT's lock on profile 5")
+    assert out == [(rid, "complaints", "customers", 1, 1, 0)]  # 6 alone: 5 was current once it had the lock
+    assert query(shop, "SELECT id, complaints_30d FROM customers WHERE id IN (5, 6) ORDER BY id") == [(5, 1), (6, 0)]
+    assert query(shop, "SELECT entity_key, source FROM pgscore.prediction_log WHERE entity_key IN ('5', '6') "
+                       "ORDER BY logged_at, entity_key") == [("5", "trigger"), ("6", "trigger"), ("5", "trigger"),
+                                                              ("6", "refresh")]
+    assert_scores_match_model(shop, trained[0], [5, 6])
+
+    # and the other way round: an INSERT waits for the refresh that holds the profile, then counts from it
+    query(shop, f"INSERT INTO complaints (customer_id, created_at) VALUES (8, {EDGE})")
+    time.sleep(1.5)
+
+    def hold_refresh(conn):
+        return query(conn, REFRESH % ("NULL", "NULL"))
+
+    held, _ = run_past_a_lock(db_url, hold_refresh, "INSERT INTO complaints (customer_id) VALUES (8)",
+                              "the refresh's lock on profile 8")
+    assert held == [(rid, "complaints", "customers", 1, 1, 0)]
+    assert query(shop, "SELECT complaints_30d FROM customers WHERE id = 8") == [(1,)]  # the new one alone
+    assert_scores_match_model(shop, trained[0], [8])
+
+
+def test_refresh_windows_queues_what_it_cannot_score_and_keeps_the_recount(shop, trained):
+    """With no live version the recount is written and the profiles queued (retry_failed rescores them once a
+    version is live); a profile whose recount cannot be written is queued with that reason, and the next
+    refresh leaves queued profiles to retry_failed."""
+    model = trained[0]
+    no_counts(shop)
+    rid = attach(shop)
+    query(shop, f"INSERT INTO complaints (customer_id, created_at) VALUES (2, {EDGE}), (2, now()), (2, now()), "
+                f"(3, {EDGE}), (4, {EDGE})")
+    time.sleep(1.5)
+    query(shop, "SELECT pgscore.retire('churn')")
+    assert refresh(shop, None, 1) == [(rid, "complaints", "customers", 1, 0, 1)]
+    assert query(shop, "SELECT complaints_30d FROM customers WHERE id = 2") == [(2,)]  # recounted all the same
+    assert query(shop, "SELECT entity_key, sqlstate, cause->>'via' FROM pgscore.error_queue") == \
+        [("2", "55000", "refresh_windows")]
+    query(shop, "SELECT pgscore.activate('churn', 1)")
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT not_zero CHECK (complaints_30d <> 0 OR id <> 3) NOT VALID")
+    assert refresh(shop) == [(rid, "complaints", "customers", 1, 1, 1)]  # 4 rescored, 3 not recounted, 2 left
+    assert query(shop, "SELECT id, complaints_30d FROM customers WHERE id IN (2, 3, 4) ORDER BY id") == \
+        [(2, 2), (3, 1), (4, 0)]
+    queued = query(shop, "SELECT entity_key, sqlstate, reason FROM pgscore.error_queue ORDER BY 1")
+    assert [q[:2] for q in queued] == [("2", "55000"), ("3", "23514")]
+    assert queued[1][2].startswith("recounting the counters that read public.complaints failed: ")
+    assert refresh(shop) == [(rid, "complaints", "customers", 0, 0, 0)]  # queued: retry_failed's
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 1, 1)]
+    assert_scores_match_model(shop, model, [2, 4])
+
+
+def test_refresh_windows_of_a_window_over_times_without_zone_counts_in_its_zone(shop, trained):
+    """A "zone" window (a timestamp column, times in UTC) is recounted in that zone whatever the session's."""
+    query(shop, "ALTER TABLE complaints ALTER COLUMN created_at TYPE timestamp USING created_at AT TIME ZONE 'UTC', "
+                "ALTER COLUMN created_at SET DEFAULT now() AT TIME ZONE 'UTC'")
+    no_counts(shop)
+    (rid,), = query(shop, ATTACH, {**GOOD, "counters": json.dumps(
+        {"support_calls": "count", "complaints_30d": {"window": "30 days", "time": "created_at", "zone": "UTC"}})})
+    edge = "(now() AT TIME ZONE 'UTC') - interval '29 days 23 hours 59 minutes 59 seconds'"
+    query(shop, f"INSERT INTO complaints (customer_id, created_at) VALUES (9, {edge}), "
+                "(10, (now() AT TIME ZONE 'UTC') - interval '29 days 22 hours')")
+    time.sleep(1.5)
+    query(shop, "SET TimeZone = 'Asia/Kolkata'")  # 5:30 ahead: read in it, 10's complaint would be out too
+    assert refresh(shop) == [(rid, "complaints", "customers", 1, 1, 0)]
+    query(shop, "RESET TimeZone")
+    assert query(shop, "SELECT id, complaints_30d FROM customers WHERE id IN (9, 10) ORDER BY id") == [(9, 0), (10, 1)]
+    assert_scores_match_model(shop, trained[0], [9])
+
+
+def test_refresh_windows_recounts_a_recompute_that_reads_the_clock(shop, trained):
+    """A recompute whose aggregate reads the clock ages as a window does; one that does not is left alone."""
+    no_counts(shop)
+    (rid,), = query(shop, ATTACH, {**GOOD, "counters": json.dumps(
+        {"complaints_30d": {"recompute": "count(*) FILTER (WHERE e.created_at > now() - interval '30 days')"},
+         "support_calls": {"recompute": "count(*)"}})})
+    query(shop, f"INSERT INTO complaints (customer_id, created_at) VALUES (9, {EDGE}), (10, now())")
+    query(shop, "UPDATE customers SET support_calls = 42 WHERE id = 11")  # no clock: not refreshed
+    time.sleep(1.5)
+    assert refresh(shop) == [(rid, "complaints", "customers", 1, 1, 0)]
+    assert query(shop, "SELECT id, complaints_30d, support_calls FROM customers WHERE id IN (9, 10, 11) "
+                       "ORDER BY id") == [(9, 0, 1), (10, 1, 1), (11, 0, 42)]
+    # a wiring with no counter that ages has no row
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    (rid,), = query(shop, ATTACH, {**GOOD, "counters": json.dumps({"support_calls": "count"})})
+    assert refresh(shop) == [] and refresh(shop, "complaints") == []
+
+
+@pytest.mark.parametrize("how", ["renamed and another took its name", "dropped"])
+def test_refresh_windows_skips_a_wiring_whose_event_table_went(shop, how):
+    """As retry_failed does: a wiring whose event table was renamed (another created under its name: its
+    events are not the wiring's) or dropped is skipped, with a WARNING that says what to do, and its
+    profiles are left as they are; its counts are NULL."""
+    no_counts(shop)
+    rid = attach(shop)
+    query(shop, f"INSERT INTO complaints (customer_id, created_at) VALUES (81, {EDGE})")
+    time.sleep(1.5)
+    before = query(shop, "SELECT complaints_30d, churn_score, xmin::text FROM customers WHERE id = 81")
+    if how == "dropped":
+        query(shop, "DROP TABLE complaints")
+        want, said = [(rid, None, "customers", None, None, None)], "its event table was dropped or renamed"
+    else:
+        query(shop, "ALTER TABLE complaints RENAME TO complaints_old; "
+                    "CREATE TABLE complaints (LIKE complaints_old INCLUDING ALL)")
+        want, said = [(rid, "complaints_old", "customers", None, None, None)], \
+            "pgscore.detach_rescoring('public.complaints_old')"
+    del shop.notices[:]
+    assert refresh(shop) == want
+    assert any(f"refresh_windows skipped rescoring {rid}" in n and said in n for n in shop.notices), shop.notices
+    assert query(shop, "SELECT complaints_30d, churn_score, xmin::text FROM customers WHERE id = 81") == before
+    if how != "dropped":  # found by its name, and by its trigger on the renamed table
+        assert refresh(shop, "complaints") == refresh(shop, "complaints_old") == want
