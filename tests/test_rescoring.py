@@ -2735,3 +2735,34 @@ def test_refresh_windows_skips_a_wiring_whose_event_table_went(shop, how):
     assert query(shop, "SELECT complaints_30d, churn_score, xmin::text FROM customers WHERE id = 81") == before
     if how != "dropped":  # found by its name, and by its trigger on the renamed table
         assert refresh(shop, "complaints") == refresh(shop, "complaints_old") == want
+
+
+def test_pgscore_refresh_windows_says_what_it_did_per_wiring_with_exit_codes_for_cron(shop, db_url):
+    """`pgscore refresh-windows`: a line per wiring, exit 0 when all is done, 1 when some profile was
+    queued (or a wiring skipped), 2 for a --table that is not wired or does not exist, 3 when it cannot
+    run at all."""
+    no_counts(shop)
+    rid = attach(shop)
+    query(shop, f"INSERT INTO complaints (customer_id, created_at) SELECT g, {EDGE} FROM generate_series(1, 3) g")
+    time.sleep(1.5)
+    run = pgscore_cli("refresh-windows", "--limit", "2", "--db", db_url)
+    assert (run.returncode, run.stdout) == (0, f"{rid}: complaints -> customers: 2 recounted, 2 rescored, 0 queued\n"
+                                               "--limit 2 reached: run it again for any profiles after these\n"), run
+    query(shop, "SELECT pgscore.retire('churn')")
+    run = pgscore_cli("refresh-windows", "--table", "complaints", "--db", db_url)
+    assert run.returncode == 1, run
+    assert run.stdout.startswith(f"{rid}: complaints -> customers: 1 recounted, 0 rescored, 1 queued\n"
+                                 "1 profile queued: see their reasons with SELECT * FROM pgscore.error_queue"), run
+    run = pgscore_cli("refresh-windows", "--db", db_url)
+    assert (run.returncode, run.stdout) == (0, f"{rid}: complaints -> customers: 0 recounted, 0 rescored, 0 queued\n")
+    for table, said in (("customers", "public.customers is not wired for rescoring"),
+                        ("nope", 'relation "nope" does not exist')):
+        run = pgscore_cli("refresh-windows", "--table", table, "--db", db_url)
+        assert run.returncode == 2 and said in run.stderr, run
+    query(shop, "ALTER TABLE complaints RENAME TO complaints_old; CREATE TABLE complaints (LIKE complaints_old)")
+    run = pgscore_cli("refresh-windows", "--db", db_url)
+    assert run.returncode == 1 and f"{rid}: complaints_old -> customers: skipped" in run.stdout, run
+    assert "refresh_windows skipped rescoring" in run.stdout, run
+    query(shop, "CREATE ROLE nobody_here LOGIN")
+    run = pgscore_cli("refresh-windows", "--db", db_url.replace("postgres@", "nobody_here@"))
+    assert run.returncode == 3 and "pgscore refresh-windows needs a role granted pgscore_app" in run.stderr, run

@@ -681,6 +681,58 @@ def _retry(args):
     return 1 if failing or unowned else 0
 
 
+def cmd_refresh_windows(args):
+    """pgscore.refresh_windows(): recount the window counters that time has made stale and rescore the profiles
+    whose counters changed; exit 1 when some profile was queued or a wiring skipped, 2 for a --table that does
+    not exist or is not wired, 3 when the refresh itself fails (unreachable, not installed, no privilege)."""
+    import psycopg2
+
+    try:
+        return _refresh_windows(args)
+    except (PgscoreError, psycopg2.Error) as e:
+        say_error(e, "refresh-windows")
+        return 3
+
+
+def _refresh_windows(args):
+    import psycopg2
+    import psycopg2.errors
+
+    url = resolve_db(args)
+    require_installed(url)
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        conn.notices = _Notices()  # refresh_windows' WARNINGs (a wiring skipped) as they come
+        try:
+            # the table as a name: to_regclass reads it as SQL writes it (quoted where it has capitals)
+            cur.execute("SELECT r.rescoring_id, r.event_table::text, r.profile_table::text, w.event_table, "
+                        "w.profile_table, r.recounted, r.rescored, r.failed "
+                        "FROM pgscore.refresh_windows(%s::regclass, %s) AS r "
+                        "LEFT JOIN pgscore.rescoring w ON w.rescoring_id = r.rescoring_id ORDER BY 1",
+                        (args.table, args.limit))
+        except (psycopg2.errors.UndefinedObject, psycopg2.errors.UndefinedTable, psycopg2.errors.InvalidName) as e:
+            print(f"pgscore: error: {database_error_text(e)}", file=sys.stderr)  # a usage error
+            return 2
+        rows = cur.fetchall()
+    skipped = failing = done = 0
+    for rid, events, profiles, wired_events, wired_profiles, recounted, rescored, failed in rows:
+        where = f"{events or wired_events} -> {profiles or wired_profiles}"
+        if recounted is None:
+            skipped += 1
+            _say(f"{rid}: {where}: skipped (see the warning above)")
+            continue
+        failing += failed
+        done += recounted + failed
+        _say(f"{rid}: {where}: {recounted} recounted, {rescored} rescored, {failed} queued")
+    if not rows:
+        _say("no wiring has a window counter" + (f" on {args.table}" if args.table else ""))
+    if failing:
+        _say(f"{failing} profile{'' if failing == 1 else 's'} queued: see their reasons with SELECT * FROM "
+             f"pgscore.error_queue, then {command('retry')}")
+    if args.limit and done >= args.limit:
+        _say(f"--limit {args.limit} reached: run it again for any profiles after these")
+    return 1 if failing or skipped else 0
+
+
 class _Notices(list):
     """A psycopg2 notices list that prints each notice (a WARNING from the server) as it arrives."""
 
@@ -1171,6 +1223,15 @@ def build_parser() -> argparse.ArgumentParser:
     db_opt(sp)
     sp.set_defaults(func=cmd_retry)
 
+    sp = sub.add_parser("refresh-windows", help="recount the window counters that time has made stale and rescore "
+                                                "the profiles whose counters changed (for cron; exit 1 when some "
+                                                "were queued or a wiring skipped)")
+    sp.add_argument("--table", metavar="EVENTS", help="only the wirings of this event table (as SQL writes its name)")
+    sp.add_argument("--limit", type=_int_between(1, 2**31 - 1),
+                    help="at most this many profiles in all, in key order; the next run goes on after them")
+    db_opt(sp)
+    sp.set_defaults(func=cmd_refresh_windows)
+
     sp = sub.add_parser("maintain", help="create the coming days' prediction-log partitions; apply retention")
     sp.add_argument("--days-ahead", type=_int_between(0, 366), default=7,
                     help="daily partitions to have ready after today's (default 7; 0 to 366)")
@@ -1421,6 +1482,8 @@ ROLE_NEEDED = {
     "models": "a role granted pgscore_app, pgscore_admin or pgscore_reader",
     "show": "a role granted pgscore_app or pgscore_admin",
     "retry": "a role granted pgscore_app or pgscore_admin (it runs pgscore.retry_failed())",
+    "refresh-windows": "a role granted pgscore_app or pgscore_admin (it runs pgscore.refresh_windows()), with "
+                       "SELECT and UPDATE on the profile tables and SELECT on the event tables",
     "status": "a superuser or a role granted pgscore_admin (it reads pgscore's registry and settings)",
     "drift": "a role granted pgscore_admin: it reads pgscore's registry and monitoring tables, and refreshes the "
              "rollups (pgscore_reader reads the views, pgscore.alerts, pgscore.feature_drift, ..., in SQL)",
