@@ -125,6 +125,10 @@ def test_app_scores_and_inserts_events_but_writes_no_model_and_reads_no_bytes(ur
     assert query(db_url, "SELECT recorded_by FROM pgscore.outcomes ORDER BY outcome_id") == \
         [(LOGINS["app"],), ("pgscore_t_user",)]
     assert query(app, "SELECT * FROM pgscore.retry_failed()") == []
+    # the windows brought up to date by the app (the sample's counts, backed by no event, recounted)
+    (recounted, rescored, failed), = query(app, "SELECT recounted, rescored, failed FROM pgscore.refresh_windows()")
+    assert recounted == rescored > 0 and failed == 0
+    assert query(app, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'refresh'") == [(rescored,)]
     assert query(app, "SELECT count(*) FROM pgscore.model_versions") == [(2,)]  # pgscore models works for it
     (logged,), = query(app, "SELECT count(*) FROM pgscore.prediction_log")
     assert logged >= 50 + 2 + 2
@@ -226,6 +230,7 @@ def test_reader_reads_views_only(urls, db_url):
     assert query(bi, "SELECT count(*) FROM pgscore.model_versions") == [(1,)]
     for sql_text in ("SELECT pgscore.score('churn', ARRAY[1.0])", "SELECT pgscore.load_model(1)",
                      "SELECT * FROM pgscore.models", "SELECT * FROM pgscore.rescoring",
+                     "SELECT * FROM pgscore.refresh_windows()",
                      "UPDATE pgscore.drift_thresholds SET warn = 1", "DELETE FROM pgscore.drift_windows"):
         with pytest.raises(errors.InsufficientPrivilege):
             query(bi, sql_text)
