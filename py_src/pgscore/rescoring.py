@@ -634,8 +634,10 @@ class Sql:
 
     def differs(self, c: Counter, stored, new) -> str:
         """Whether a recomputed counter's stored value is not its new one (SQL; NULL equals NULL), the new
-        value as the column holds it."""
-        new = f"({new})::{self.w.profiles.types[c.column]}"
+        value as the column holds it. Compared as text: every type has it (a json recompute has no `<>`),
+        and a value written and read back gives the same text, so a profile written is current after."""
+        new = f"(({new})::{self.w.profiles.types[c.column]})::pg_catalog.text"
+        stored = f"({stored})::pg_catalog.text"
         return (f"(CASE WHEN {stored} IS NULL THEN {new} IS NOT NULL "
                 f"ELSE COALESCE({stored} OPERATOR(pg_catalog.<>) {new}, true) END)")
 
@@ -649,7 +651,9 @@ class Sql:
         for c in self.w.counters:
             col = f"p.{self.q(c.column)}"
             if c.kind == "window":
-                conds.append(f"({col} OPERATOR(pg_catalog.<>) 0 AND {self.differs(c, col, self.new_values[c.column])})")
+                zero = f"(0::{self.w.profiles.types[c.column]})::pg_catalog.text"  # (as text, as differs compares)
+                conds.append(f"(({col})::pg_catalog.text OPERATOR(pg_catalog.<>) {zero} AND "
+                             f"{self.differs(c, col, self.new_values[c.column])})")
             elif ages(c):
                 conds.append(self.differs(c, col, self.new_values[c.column]))
         if not conds:
@@ -1632,8 +1636,8 @@ _ON_TABLE = ("SELECT t.tgrelid::pg_catalog.int8 AS oid FROM pgscore.rescoring r 
 def refresh(plpy, GD, event_table=None, limit=None):
     """Bring the counters that age (ages(): windows, recomputes that read the clock) up to date and rescore
     the profiles whose counters changed, wiring by wiring (all, or those of `event_table`, its name as regclass
-    prints it), at most
-    `limit` profiles in all, in key order: those done are current, so the next call goes on after them.
+    prints it), at most `limit` profiles in all, in key order: those done are current, so the next call goes
+    on after them.
     Returns (rescoring_id, event table oid, profile table oid, recounted, rescored, failed) per wiring
     with such counters; a wiring skipped (its event table dropped or renamed, a column missing, the
     caller's privileges) has NULL counts and a WARNING."""
