@@ -352,3 +352,35 @@ def test_the_rescoring_trigger_picks_up_no_look_alike(trapped):
     assert query(owner, "SELECT entity_key FROM pgscore.prediction_log WHERE cause->>'event_table' = 'public.dev' "
                         "ORDER BY 1") == [("2002-03-04",), ("2002-04-03",), ("2002-05-06",)]
     assert query(owner, "SELECT kind_chars, score IS NOT NULL FROM xprof") == [(7, True)]
+
+
+def test_refresh_windows_picks_up_no_look_alike(trapped):
+    """refresh_windows called by a session with the traps first on its path and temporary tables named like
+    pgscore's recounts the stale windows and rescores as anywhere else (its SET clause fixes the path; its
+    statements qualify their operators and functions as the trigger's do)."""
+    import time
+
+    from pgscore import sample
+
+    url, owner, fitted, X, names = trapped
+    with owner.cursor() as cur:
+        sample.create_tables(cur)
+        sample.load_customers(cur, X[:6])
+        cur.execute("UPDATE public.customers SET complaints_30d = 0")
+        sample.rescore_complaints(cur)
+    edge = "now() - interval '29 days 23 hours 59 minutes 59 seconds'"
+    query(owner, f"INSERT INTO public.complaints (customer_id, created_at) VALUES (1, {edge}), (2, {edge}), (2, now())")
+    time.sleep(1.5)
+    c = _trapped(url)
+    try:
+        assert query(c, "SELECT recounted, rescored, failed FROM pgscore.refresh_windows('public.complaints'::"
+                        "pg_catalog.regclass, 10)") == [(2, 2, 0)]
+    finally:
+        c.close()
+    assert _fired(owner) == 0, "a trap fired (and its error was handled somewhere)"
+    for t in TABLES:
+        assert query(owner, f"SELECT count(*) FROM trap.{t}") == [(0,)], t  # noqa: S608 - fixed names
+    assert query(owner, "SELECT id, complaints_30d FROM public.customers WHERE id IN (1, 2) ORDER BY id") == \
+        [(1, 0), (2, 1)]
+    assert query(owner, "SELECT entity_key FROM pgscore.prediction_log WHERE source = 'refresh' ORDER BY 1") == \
+        [("1",), ("2",)]
