@@ -2759,6 +2759,8 @@ def test_pgscore_refresh_windows_says_what_it_did_per_wiring_with_exit_codes_for
                         ("nope", 'relation "nope" does not exist')):
         run = pgscore_cli("refresh-windows", "--table", table, "--db", db_url)
         assert run.returncode == 2 and said in run.stderr, run
+    run = pgscore_cli("refresh-windows", "--table", "", "--db", db_url)  # --table "$T", T unset: not every wiring
+    assert run.returncode == 2 and "--table is empty" in run.stderr, run
     query(shop, "ALTER TABLE complaints RENAME TO complaints_old; CREATE TABLE complaints (LIKE complaints_old)")
     run = pgscore_cli("refresh-windows", "--db", db_url)
     assert run.returncode == 1 and f"{rid}: complaints_old -> customers: skipped" in run.stdout, run

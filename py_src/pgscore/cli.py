@@ -708,7 +708,7 @@ def _refresh_windows(args):
                         "w.profile_table, r.recounted, r.rescored, r.failed "
                         "FROM pgscore.refresh_windows(%s::regclass, %s) AS r "
                         "LEFT JOIN pgscore.rescoring w ON w.rescoring_id = r.rescoring_id ORDER BY 1",
-                        (args.table, args.limit))
+                        (args.event_table, args.limit))
         except (psycopg2.errors.UndefinedObject, psycopg2.errors.UndefinedTable, psycopg2.errors.InvalidName) as e:
             print(f"pgscore: error: {database_error_text(e)}", file=sys.stderr)  # a usage error
             return 2
@@ -724,7 +724,7 @@ def _refresh_windows(args):
         done += recounted + failed
         _say(f"{rid}: {where}: {recounted} recounted, {rescored} rescored, {failed} queued")
     if not rows:
-        _say("no wiring has a window counter" + (f" on {args.table}" if args.table else ""))
+        _say("no wiring has a window counter" + (f" on {args.event_table}" if args.event_table else ""))
     if failing:
         _say(f"{failing} profile{'' if failing == 1 else 's'} queued: see their reasons with SELECT * FROM "
              f"pgscore.error_queue, then {command('retry')}")
@@ -1226,7 +1226,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("refresh-windows", help="recount the window counters that time has made stale and rescore "
                                                 "the profiles whose counters changed (for cron; exit 1 when some "
                                                 "were queued or a wiring skipped)")
-    sp.add_argument("--table", metavar="EVENTS", help="only the wirings of this event table (as SQL writes its name)")
+    sp.add_argument("--table", metavar="EVENTS", dest="event_table",
+                    help="only the wirings of this event table (as SQL writes its name)")
     sp.add_argument("--limit", type=_int_between(1, 2**31 - 1),
                     help="at most this many profiles in all, in key order; the next run goes on after them")
     db_opt(sp)
@@ -1373,6 +1374,7 @@ _NOT_EMPTY = (
     ("key", "--key", "the key column's name"),
     ("into", "--into", "the name of the column that receives the score"),
     ("dbname", "--dbname", "a database name (or leave --dbname out for pgscore)"),
+    ("event_table", "--table", "the event table's name (or leave --table out for every wiring)"),
 )
 
 
