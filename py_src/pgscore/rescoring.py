@@ -857,9 +857,7 @@ class RefreshPlans:
         self.queue = plpy.prepare(_QUEUE, _QUEUE_TYPES)
         self.fmt = batch.features_format(plpy)
         sql = Sql(plpy, w, model, source=w.events.name)
-        stale = sql.stale()
-        self.stale = plpy.prepare(stale, ["pg_catalog.int8"]) if stale is not None else None
-        self.recount = plpy.prepare(sql.refresh_recount(), ["pg_catalog.text[]"]) if stale is not None else None
+        self.recount = plpy.prepare(sql.refresh_recount(), ["pg_catalog.text[]"])
         if model is not None:
             self.read = plpy.prepare(sql.retry_read(), ["pg_catalog.text[]"])
             self.write = plpy.prepare(sql.write(refresh=True), sql.write_types())
@@ -1681,17 +1679,21 @@ def refresh(plpy, GD, event_table=None, limit=None):
         if left is not None and left <= 0:
             out.append((w.id, w.events.oid, w.profiles.oid, 0, 0, 0))  # the limit is spent: the next call
             continue
-        plans = _plans(plpy, GD, w, retry="refresh")
         skipped = (w.id, w.events.oid, w.profiles.oid, None, None, None)
-        try:
-            keys = plpy.execute(plans.stale, [left])[0]["keys"] or []
+        try:  # (the model is resolved, and loaded in a new backend, only where some profile is stale)
+            stale = plpy.prepare(Sql(plpy, w, None, source=w.events.name).stale(), ["pg_catalog.int8"])
+            keys = plpy.execute(stale, [left])[0]["keys"] or []
         except plpy.SPIError as e:
             if not _not_allowed(plpy, w, e, "refresh_windows"):
                 raise
             out.append(skipped)
             continue
+        if not keys:
+            out.append((w.id, w.events.oid, w.profiles.oid, 0, 0, 0))
+            continue
         if left is not None:
             left -= len(keys)
+        plans = _plans(plpy, GD, w, retry="refresh")
         failures, changed = [], []
 
         def recount(keys, _scores, _labels):
@@ -1701,7 +1703,7 @@ def refresh(plpy, GD, event_table=None, limit=None):
             failures.append(Failure(keys, f"recounting the counters that read {w.events.name} failed: "  # noqa: B023
                                           f"{_message(e)}", _state(e)))
 
-        if keys:
+        if keys:  # (always: a wiring with none stopped above)
             try:
                 recount(keys, None, None)
             except plpy.SPIError as e:
