@@ -644,8 +644,8 @@ class Sql:
     def stale(self) -> str:
         """refresh_windows' candidates: the keys (as text, in key order, at most $1) of the profiles whose
         counters that age (ages(): a window, a recompute that reads the clock) are not what a recount gives
-        now: a window counter that is not 0 and counts more events than its window holds now (time only
-        takes events out of a window), a recompute that reads the clock that differs. Profiles queued in
+        now: a window counter that is not 0 (time only takes events out of a window: a 0 stays exact) and
+        differs from what its window holds now, a recompute that reads the clock that differs. Profiles queued in
         pgscore.error_queue are left to retry_failed, which recounts them. Unlocked: the recount locks."""
         conds = []
         for c in self.w.counters:
