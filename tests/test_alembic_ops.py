@@ -6,10 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import joblib
 import psycopg2
+import pytest
 
 from helpers import ROOT, query
-from pgscore import registry
+from pgscore import artifacts, registry
+from pgscore.errors import InvalidModel
 
 
 def alembic(example, url, *args):
@@ -351,3 +354,39 @@ def test_your_revisions_downgrade_after_pgscore_was_uninstalled(empty_db_url, tm
         assert query(empty_db_url, "SELECT count(*) FROM app_alembic_version") == [(0,)]
         if not again:
             assert pgscore_cli("install", "--db", empty_db_url).returncode == 0
+
+
+def test_downgrade_base_and_upgrade_again_after_a_revision_that_changed_the_features(db_url, tmp_path):
+    """a1 deploys churn, a2 a version with another feature (allow_feature_change=True). Down to base
+    (churn retired, its last live version a1's) and up again: a1's deploy is compared with the version live
+    last, not with a2's newest one, never live since, and goes through (before: refused, `churn v2 takes
+    the features ...`, so a CI cycle of downgrade base and upgrade head failed)."""
+    example, est, X, names = make_example(tmp_path, 200, seed=21)
+    models = example / "models"
+    wider = sklearn_logit_with_extra_feature(X, est)
+    joblib.dump(wider, models / "churn-2.joblib")
+    (example / "versions" / "a2_churn_wider.py").write_text(
+        "from pathlib import Path\nfrom pgscore.alembic_ops import deploy_model, undeploy_model\n"
+        "revision = 'a2'\ndown_revision = 'a1'\nHERE = Path(__file__).resolve().parent\n"
+        f"def upgrade():\n    deploy_model('churn', HERE.parent / 'models' / 'churn-2.joblib', "
+        f"'{artifacts.sha256((models / 'churn-2.joblib').read_bytes())}', revision=revision, "
+        f"feature_names={names + ['extra']!r}, allow_feature_change=True)\n"
+        "def downgrade():\n    undeploy_model('churn', revision=revision)\n")
+    for _ in range(2):
+        run = alembic(example, db_url, "upgrade", "head")
+        assert run.returncode == 0, run.stderr
+        assert registry.show(db_url, "churn")["feature_names"] == names + ["extra"]
+        run = alembic(example, db_url, "downgrade", "base")
+        assert run.returncode == 0, run.stderr
+        assert not registry.show(db_url, "churn")["live"]
+    # the rule still holds against the version live last: a1's features, in another order, are refused
+    with pytest.raises(InvalidModel, match=r"churn v3 takes the features .*\(in another order\)"):
+        registry.deploy(db_url, "churn", est, X, feature_names=names[::-1])
+
+
+def sklearn_logit_with_extra_feature(X, est):
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    y = est.predict(X)
+    return LogisticRegression(max_iter=500).fit(np.column_stack([X, X[:, 0]]), y)

@@ -176,9 +176,13 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     ev_bytes, ev_meta = compile_evaluator(estimator, task, len(names), matrix) if compile else \
         (None, {"format": "none", "reason": "deployed with compile=False"})
     with connection(db) as conn:
-        known = _call(conn, "SELECT version, task, classes, feature_names FROM pgscore.model_versions "
-                            "WHERE name = %s ORDER BY live DESC, version DESC LIMIT 1", (name,))
-        if known and not allow_task_change:  # what callers know of the name: the live version, else the newest
+        # what callers know of the name: the live version; with none live, the one live last (a retire, or an
+        # alembic downgrade to before the model's first revision, leaves it the latest deployment's); else the newest
+        known = _call(conn, "SELECT v.version, v.task, v.classes, v.feature_names FROM pgscore.model_versions v "
+                            "WHERE v.name = %s ORDER BY v.live DESC, (SELECT max(d.deployment_id) FROM "
+                            "pgscore.deployments d WHERE d.model_id = v.model_id) DESC NULLS LAST, v.version DESC "
+                            "LIMIT 1", (name,))
+        if known and not allow_task_change:
             _check_same_task(name, known[0], task, classes)
         if known and not allow_feature_change:
             _check_same_features(name, known[0], names)
@@ -198,7 +202,7 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
 
 def _check_same_task(name, known, task, classes):
     """InvalidModel when the new version of `name` predicts another kind of thing than `known` (the
-    version live, or with none live the newest: version, task, classes, feature names): a regressor
+    version live, or with none live the one live last, else the newest: version, task, classes, feature names): a regressor
     deployed under a classifier's name had rescoring write its values into a probability column, and
     outcomes recorded as classes refused."""
     version, old_task, old_classes, _ = known
