@@ -390,3 +390,36 @@ def sklearn_logit_with_extra_feature(X, est):
 
     y = est.predict(X)
     return LogisticRegression(max_iter=500).fit(np.column_stack([X, X[:, 0]]), y)
+
+
+def test_a_missing_or_corrupt_model_file_names_the_revision_and_changes_nothing(db_url, tmp_path):
+    """In an `upgrade head` of many revisions the error says which revision's file it is (before: only the
+    path, for a missing or unloadable artifact or training CSV); nothing of the revision is left, and
+    upgrade runs again once the file is back."""
+    example, *_ = make_example(tmp_path, 200, seed=22)
+    models = example / "models"
+    good = (models / "churn-1.joblib").read_bytes()
+    (models / "churn-1.joblib").unlink()
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode != 0 and "ArtifactError: alembic revision a1, deploy_model('churn'): cannot read the " \
+        "model file" in run.stderr and "churn-1.joblib" in run.stderr, run.stderr
+    # a corrupt file whose sha256 file was written from it: refused as not loadable, naming the revision
+    (models / "churn-1.joblib").write_bytes(b"garbage")
+    (models / "churn-1.joblib.sha256").write_text(artifacts.sha256(b"garbage") + "\n")
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode != 0 and "alembic revision a1, deploy_model('churn'): model " in run.stderr \
+        and "cannot be loaded" in run.stderr, run.stderr
+    (models / "churn-1.joblib").write_bytes(good)
+    (models / "churn-1.joblib.sha256").write_text(artifacts.sha256(good) + "\n")
+    csv = (models / "churn-train.csv").read_bytes()
+    (models / "churn-train.csv").unlink()
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode != 0 and "alembic revision a1, deploy_model('churn'): cannot read" in run.stderr \
+        and "churn-train.csv" in run.stderr, run.stderr
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+    # the transaction that would have created alembic's version table is rolled back with it
+    assert query(db_url, "SELECT to_regclass('public.app_alembic_version')") == [(None,)]
+    (models / "churn-train.csv").write_bytes(csv)
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode == 0, run.stderr
+    assert registry.show(db_url, "churn")["version"] == 1

@@ -40,11 +40,19 @@ def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=
     """Deploy the joblib file at `path` (checked against `sha256` before unpickling) as the next version;
     with activate=False it is stored without going live."""
     conn = _conn()
-    estimator = registry.load_artifact(path, sha256, given_by=f"alembic revision {revision}")
-    X = y = None
-    if train_csv is not None:
-        X, y, feature_names = datasets.read_csv(train_csv, target=target,
-                                                features=feature_names or features.fitted_names(estimator))
+    # the files the revision names: an error says which revision and which model, whatever file it is about
+    # (a missing or corrupt artifact or training CSV), so that a failed `upgrade head` of many revisions
+    # names the one to fix
+    try:
+        estimator = registry.load_artifact(path, sha256, given_by=f"alembic revision {revision}")
+        X = y = None
+        if train_csv is not None:
+            X, y, feature_names = datasets.read_csv(train_csv, target=target,
+                                                    features=feature_names or features.fitted_names(estimator))
+    except PgscoreError as e:
+        e.message = f"alembic revision {revision}, deploy_model({name!r}): {e.message}"
+        e.args = (e.message,)
+        raise
     return registry.deploy(conn, name, estimator, X, y, feature_names=feature_names, activate=activate,
                            description=description, reason=_reason(revision), allow_task_change=allow_task_change,
                            allow_feature_change=allow_feature_change)
