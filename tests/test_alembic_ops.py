@@ -423,3 +423,47 @@ def test_a_missing_or_corrupt_model_file_names_the_revision_and_changes_nothing(
     run = alembic(example, db_url, "upgrade", "head")
     assert run.returncode == 0, run.stderr
     assert registry.show(db_url, "churn")["version"] == 1
+
+
+def test_a_revision_that_retires_a_model_is_undone_by_its_downgrade(db_url, tmp_path):
+    """retire_model in upgrade(), undeploy_model in downgrade(): the downgrade makes the retired version live
+    again (before: no operation retired a model in a revision; pgscore.retire in op.execute had no undo, and
+    undeploy_model of such a revision failed, 'stored no version')."""
+    example, *_ = make_example(tmp_path, 200, seed=23)
+    with_logging(example)
+    (example / "versions" / "a2_retire.py").write_text(
+        "from pgscore.alembic_ops import retire_model, undeploy_model\nrevision = 'a2'\ndown_revision = 'a1'\n"
+        "def upgrade():\n    retire_model('churn', revision=revision)\n"
+        "def downgrade():\n    undeploy_model('churn', revision=revision)\n")
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode == 0, run.stderr
+    assert "pgscore: churn retired by alembic revision a2 (version 1 was live)" in run.stderr, run.stderr
+    assert not registry.show(db_url, "churn")["live"]
+    run = alembic(example, db_url, "downgrade", "-1")
+    assert run.returncode == 0, run.stderr
+    assert "pgscore: churn version 1 is live again, as before alembic revision a2" in run.stderr, run.stderr
+    assert history(db_url) == [(1, "deploy", "alembic revision a1"), (1, "retire", "alembic revision a2"),
+                               (1, "rollback", "alembic downgrade a2")]
+    # up and down again, then to base: each downgrade undoes its own upgrade's retire
+    assert alembic(example, db_url, "upgrade", "head").returncode == 0
+    run = alembic(example, db_url, "downgrade", "base")
+    assert run.returncode == 0, run.stderr
+    assert history(db_url)[-2:] == [(1, "rollback", "alembic downgrade a2"), (1, "retire", "alembic downgrade a1")]
+    # a model retired already (by hand) is left as it is, with a warning; its downgrade finds the revision
+    # undone already (the earlier cycle's) and changes nothing
+    assert alembic(example, db_url, "upgrade", "a1").returncode == 0
+    query(db_url, "SELECT pgscore.retire('churn', 'by hand')")
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode == 0 and "churn has no live version already (reason: by hand): nothing changed" \
+        in run.stderr, run.stderr
+    before = history(db_url)
+    run = alembic(example, db_url, "downgrade", "-1")
+    assert run.returncode == 0 and "alembic revision a2 was undone already" in run.stderr, run.stderr
+    assert history(db_url) == before
+    # a model that does not exist fails the upgrade, naming it; alembic stays where it was
+    (example / "versions" / "a2_retire.py").write_text(
+        (example / "versions" / "a2_retire.py").read_text().replace("retire_model('churn'", "retire_model('chrun'"))
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode != 0 and "UnknownModel: retire_model of alembic revision a2: there is no model 'chrun'" \
+        in run.stderr, run.stderr
+    assert query(db_url, "SELECT version_num FROM app_alembic_version") == [("a1",)]

@@ -1,6 +1,6 @@
 """Deploy models from alembic revisions: the artifact is referenced by path and sha256, never pasted in.
 
-    from pgscore.alembic_ops import deploy_model, undeploy_model
+    from pgscore.alembic_ops import deploy_model, retire_model, undeploy_model
 
     def upgrade():
         deploy_model("churn", HERE / "models/churn-3.joblib", "9f2c...", revision=revision,
@@ -88,8 +88,15 @@ def undeploy_model(name, *, revision):
     stored = registry._call(conn, _STORED.replace("@R", "m.reason = %s OR " if versions_say else ""),
                             ((name, _reason(revision)) if versions_say else (name,)) + (name, _reason(revision)))
     if not stored:
+        retired = registry._call(conn, "SELECT deployment_id FROM pgscore.deployments WHERE model_name = %s AND "
+                                       "action = 'retire' AND reason = %s ORDER BY deployment_id DESC LIMIT 1",
+                                 (name, _reason(revision)))
+        if retired:  # the revision's retire_model: make live again the version it retired
+            return _undo_retire(conn, name, revision, retired[0][0], why)
         raise UnknownModel(f"undeploy_model: alembic revision {revision} stored no version of model {name!r}",
-                           hint="check the name and revision= in the revision's downgrade() against its upgrade(); "
+                           hint="check the name and revision= in the revision's downgrade() against its upgrade() "
+                                "(a retire_model that found the model retired already changed nothing: `alembic "
+                                "stamp` past the revision); "
                                 "a version stored with activate=False before pgscore's migration 0029 records no "
                                 "revision: undo it by hand (pgscore rollback) and `alembic stamp` past it")
     ids = [model_id for model_id, _ in stored]
@@ -124,6 +131,52 @@ def undeploy_model(name, *, revision):
     else:
         registry._call(conn, "SELECT pgscore.rollback(%s, %s, %s)", (name, target, why))
         log.info("pgscore: %s version %s is live again, as before alembic revision %s", name, target, revision)
+
+
+def retire_model(name, *, revision):
+    """Leave model `name` with no live version, in the revision's transaction (pgscore.retire, with the
+    reason `alembic revision <id>`); undeploy_model(name, revision=revision) in downgrade() makes live again
+    the version it retired. A model retired already is left as it is (a warning): there is then nothing
+    for the downgrade to undo, and it fails saying so."""
+    conn = _conn()
+    if not registry._call(conn, "SELECT 1 FROM pgscore.models WHERE name = %s LIMIT 1", (name,)):
+        raise UnknownModel(f"retire_model of alembic revision {revision}: there is no model {name!r}",
+                           hint="list the models with: pgscore models")
+    now = registry._call(conn, _AT, (name, None))
+    if now and now[0][1] == "retire":
+        log.warning("pgscore: retire_model of alembic revision %s: %s has no live version already (reason: %s): "
+                    "nothing changed", revision, name, now[0][3] or "none given")
+        return
+    registry._call(conn, "SELECT pgscore.retire(%s, %s)", (name, _reason(revision)))
+    log.info("pgscore: %s retired by alembic revision %s (version %s was live)", name, revision,
+             now[0][0] if now else None)
+
+
+def _undo_retire(conn, name, revision, retire_id, why):
+    """undeploy_model of a revision whose retire_model appended deployment `retire_id`: make the version it
+    retired live again; nothing where a downgrade undid it already or that version is live; a warning where
+    another version has gone live since."""
+    if registry._call(conn, "SELECT 1 FROM pgscore.deployments WHERE model_name = %s AND deployment_id > %s AND "
+                            "reason = %s LIMIT 1", (name, retire_id, why)):
+        log.warning("pgscore: %s: alembic revision %s was undone already (a deployment with reason %r): nothing to "
+                    "do", name, revision, why)
+        return
+    (target, *_), = registry._call(conn, "SELECT m.version FROM pgscore.deployments d JOIN pgscore.models m ON "
+                                         "m.model_id = d.model_id WHERE d.deployment_id = %s", (retire_id,))
+    now = registry._call(conn, _AT, (name, None))
+    current = None if now[0][1] == "retire" else now[0][0]
+    if current == target:
+        log.info("pgscore: %s is as it was before alembic revision %s (version %s live): nothing to do", name,
+                 revision, target)
+        return
+    if now[0][2] != retire_id:
+        said = "it is retired" if current is None else f"version {current} is live"
+        log.warning("pgscore: %s was deployed, activated, rolled back or retired after alembic revision %s (%s; "
+                    "reason: %s); undoing the revision replaces that: it will make version %s live, as before the "
+                    "revision", name, revision, said, now[0][3] or "none given", target)
+    registry._call(conn, "SELECT pgscore.rollback(%s, %s, %s)", (name, target, why))
+    log.info("pgscore: %s version %s is live again, as before alembic revision %s (which retired it)", name, target,
+             revision)
 
 
 # the versions a revision stored (reason $2), one or more: made live with that reason, or stored with it
