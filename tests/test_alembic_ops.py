@@ -467,3 +467,16 @@ def test_a_revision_that_retires_a_model_is_undone_by_its_downgrade(db_url, tmp_
     assert run.returncode != 0 and "UnknownModel: retire_model of alembic revision a2: there is no model 'chrun'" \
         in run.stderr, run.stderr
     assert query(db_url, "SELECT version_num FROM app_alembic_version") == [("a1",)]
+
+
+def test_the_worked_examples_revision_reads_its_files_only_when_it_runs(db_url, tmp_path):
+    """alembic imports every revision for every command: `alembic history` and `current` work before
+    make_models.py has written models/ (before: FileNotFoundError of the .sha256, read at import), and
+    upgrade says which revision's file is missing."""
+    example = tmp_path / "app"
+    shutil.copytree(ROOT / "docs" / "examples" / "alembic_deploy", example)
+    run = alembic(example, db_url, "history")
+    assert run.returncode == 0 and "<base> -> a1 (head)" in run.stdout, run.stderr
+    assert alembic(example, db_url, "current").returncode == 0
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode != 0 and "churn-1.joblib.sha256" in run.stderr and "a1_churn_v1.py" in run.stderr, run.stderr
