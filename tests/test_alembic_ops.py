@@ -133,6 +133,8 @@ def test_offline_mode_says_pgscores_operations_need_a_database(db_url, tmp_path)
     run = alembic(example, db_url, "upgrade", "head", "--sql")
     assert run.returncode != 0, run.stdout
     assert "deploy_model and undeploy_model need a database: alembic's offline mode (--sql)" in run.stderr, run.stderr
+    # it names the revision, and how to write the SQL of those before it
+    assert "(alembic revision a1)" in run.stderr and "upgrade <the revision before it> --sql" in run.stderr, run.stderr
     assert "AttributeError" not in run.stderr
     assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
 

@@ -23,14 +23,15 @@ from pgscore.errors import PgscoreError, UnknownModel
 log = logging.getLogger("alembic.pgscore")
 
 
-def _conn():
+def _conn(revision=None):
     from alembic import op
 
     if op.get_context().as_sql:
         raise PgscoreError("pgscore's deploy_model and undeploy_model need a database: alembic's offline mode "
                            "(--sql) writes SQL without one, and a deployment reads the registry and stores the "
-                           "model's bytes", hint="run the revision against the database (alembic upgrade "
-                           "without --sql)")
+                           "model's bytes" + (f" (alembic revision {revision})" if revision is not None else ""),
+                           hint="run the revision against the database (alembic upgrade without --sql); `alembic "
+                                "upgrade <the revision before it> --sql` writes the SQL of those before it")
     # the raw DB-API connection (psycopg2's or psycopg 3's) inside alembic's transaction
     return op.get_bind().connection.dbapi_connection
 
@@ -39,7 +40,7 @@ def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=
                  description=None, allow_task_change=False, allow_feature_change=False, activate=True):
     """Deploy the joblib file at `path` (checked against `sha256` before unpickling) as the next version;
     with activate=False it is stored without going live."""
-    conn = _conn()
+    conn = _conn(revision)
     # the files the revision names: an error says which revision and which model, whatever file it is about
     # (a missing or corrupt artifact or training CSV), so that a failed `upgrade head` of many revisions
     # names the one to fix
@@ -68,7 +69,7 @@ def undeploy_model(name, *, revision):
     the database holds no model at all (pgscore uninstalled since, or never installed: nothing to undo). An
     unknown model among others, or a revision that stored no version of it (a misspelt name or revision),
     is an error: the migration fails."""
-    conn = _conn()
+    conn = _conn(revision)
     why = f"alembic downgrade {revision}"
     (models,), = registry._call(conn, "SELECT pg_catalog.to_regclass('pgscore.models') IS NOT NULL", None)
     if not models or not registry._call(conn, "SELECT 1 FROM pgscore.models LIMIT 1", None):
@@ -136,9 +137,9 @@ def undeploy_model(name, *, revision):
 def retire_model(name, *, revision):
     """Leave model `name` with no live version, in the revision's transaction (pgscore.retire, with the
     reason `alembic revision <id>`); undeploy_model(name, revision=revision) in downgrade() makes live again
-    the version it retired. A model retired already is left as it is (a warning): there is then nothing
-    for the downgrade to undo, and it fails saying so."""
-    conn = _conn()
+    the version it retired. A model retired already is left as it is (a warning): the revision records
+    nothing, and its downgrade does nothing where an earlier cycle's downgrade undid it, else fails saying so."""
+    conn = _conn(revision)
     if not registry._call(conn, "SELECT 1 FROM pgscore.models WHERE name = %s LIMIT 1", (name,)):
         raise UnknownModel(f"retire_model of alembic revision {revision}: there is no model {name!r}",
                            hint="list the models with: pgscore models")
