@@ -482,3 +482,41 @@ def test_the_worked_examples_revision_reads_its_files_only_when_it_runs(db_url, 
     assert alembic(example, db_url, "current").returncode == 0
     run = alembic(example, db_url, "upgrade", "head")
     assert run.returncode != 0 and "churn-1.joblib.sha256" in run.stderr and "a1_churn_v1.py" in run.stderr, run.stderr
+
+
+def test_two_branches_deploying_one_model_are_undone_each_to_the_state_without_it(db_url, tmp_path):
+    """Teams A and B each deploy churn on a branch of their own after a1. Downgrading A's branch leaves B's
+    version live (before: it retired or replaced it, with a warning, though alembic still held B applied);
+    then downgrading B's makes a1's version live, as before both (before: A's, whose revision was undone)."""
+    example, *_ = make_example(tmp_path, 200, seed=24)
+    with_logging(example)
+    a1 = example / "versions" / "a1_churn_v1.py"
+    for team in ("A", "B"):
+        (example / "versions" / f"b{team}.py").write_text(a1.read_text().replace(
+            'revision = "a1"\ndown_revision = None\nbranch_labels = None',
+            f'revision = "b{team}"\ndown_revision = "a1"\nbranch_labels = ("team{team}",)'))
+    assert alembic(example, db_url, "upgrade", "a1").returncode == 0  # v1
+    for cycle in range(2):
+        for team in ("A", "B"):
+            run = alembic(example, db_url, "upgrade", f"team{team}@head")
+            assert run.returncode == 0, run.stderr
+        a, b = 2 + 2 * cycle, 3 + 2 * cycle
+        assert registry.show(db_url, "churn")["version"] == b
+        run = alembic(example, db_url, "downgrade", "bA@-1")
+        assert run.returncode == 0, run.stderr
+        assert f"version {b} is live, set by alembic revision bB (still applied) after alembic revision bA" in \
+            run.stderr and "WARN" not in run.stderr, run.stderr
+        rec = registry.show(db_url, "churn")
+        assert rec["live"] and rec["version"] == b
+        run = alembic(example, db_url, "downgrade", "bB@-1")
+        assert run.returncode == 0, run.stderr
+        assert query(db_url, "SELECT version_num FROM app_alembic_version") == [("a1",)]
+        rec = registry.show(db_url, "churn")
+        assert rec["live"] and rec["version"] == 1, (a, rec["history"])
+    # the other order: B's branch first makes A's version live (A is still applied), then A's a1's
+    for team in ("A", "B"):
+        assert alembic(example, db_url, "upgrade", f"team{team}@head").returncode == 0
+    assert alembic(example, db_url, "downgrade", "bB@-1").returncode == 0
+    assert registry.show(db_url, "churn")["version"] == 6
+    assert alembic(example, db_url, "downgrade", "bA@-1").returncode == 0
+    assert registry.show(db_url, "churn")["version"] == 1

@@ -114,7 +114,24 @@ def undeploy_model(name, *, revision):
         log.warning("pgscore: %s: alembic revision %s was undone already (a deployment with reason %r): nothing to "
                     "do", name, revision, why)
         return
-    before = registry._call(conn, _AT, (name, live_id))
+    applied = _applied()
+    other = _revision_of(now[0][3])
+    if applied is not None and now[0][2] > live_id and other not in (None, revision) and other in applied:
+        # another revision still applied (a branch of another team, say) made its own version live, or retired
+        # the model, after this one: undoing this one leaves it (before: replaced, and downgrading that other
+        # revision later made this undone revision's version live again)
+        log.info("pgscore: %s: %s, set by alembic revision %s (still applied) after alembic revision %s, stays: "
+                 "nothing to undo", name, "it is retired" if current is None else f"version {current} is live",
+                 other, revision)
+        return
+    # what was live before the revision: the latest deployment that is not of this revision, nor of one no
+    # longer applied (downgraded on another branch, or stamped away), nor a downgrade's (each says what was
+    # live before its revision as things stood then, which a later downgrade on another branch may have
+    # changed): the state the history would have without them. Operators' deployments stay.
+    before = registry._call(conn, _BEFORE if applied is not None else _AT, (name, live_id))
+    if applied is not None:
+        before = [row for row in before if not (row[3] or "").startswith("alembic downgrade ")
+                  and _revision_of(row[3]) in (None, *(applied - {revision}))][:1]
     target = None if not before or before[0][1] == "retire" else before[0][0]
     back = "retire it" if target is None else f"make version {target} live"
     if current == target:
@@ -132,6 +149,32 @@ def undeploy_model(name, *, revision):
     else:
         registry._call(conn, "SELECT pgscore.rollback(%s, %s, %s)", (name, target, why))
         log.info("pgscore: %s version %s is live again, as before alembic revision %s", name, target, revision)
+
+
+def _revision_of(reason):
+    """The alembic revision a deployment's reason names as having made it (`alembic revision <id>`), or None."""
+    prefix = "alembic revision "
+    return reason[len(prefix):] if reason and reason.startswith(prefix) else None
+
+
+def _applied():
+    """The revisions alembic holds applied now (ancestors of the heads in its version table, the revision being
+    downgraded included), or None where the migration context has no script directory to walk."""
+    from alembic import op
+
+    ctx = op.get_context()
+    script = getattr(ctx, "script", None)
+    if script is None:
+        return None
+    seen, todo = set(), list(ctx.get_current_heads())
+    while todo:
+        rev = todo.pop()
+        if rev in seen:
+            continue
+        seen.add(rev)
+        down = script.get_revision(rev).down_revision
+        todo.extend(down if isinstance(down, (tuple, list)) else [down] if down else [])
+    return seen
 
 
 def retire_model(name, *, revision):
@@ -194,6 +237,9 @@ _MADE_LIVE = ("SELECT min(d.deployment_id), (pg_catalog.array_agg(m.version ORDE
               "FROM pgscore.deployments d JOIN pgscore.models m ON m.model_id = d.model_id "
               "WHERE d.model_name = %s AND d.model_id = ANY (%s) "
               "AND d.action IN ('deploy', 'rollback') HAVING min(d.deployment_id) IS NOT NULL")
+# the deployments before deployment $2, newest first: version, action, id, reason
+_BEFORE = ("SELECT m.version, d.action, d.deployment_id, d.reason FROM pgscore.deployments d JOIN pgscore.models m "
+           "ON m.model_id = d.model_id WHERE d.model_name = %s AND d.deployment_id < %s ORDER BY d.deployment_id DESC")
 # the deployment before deployment $2 (NULL: the newest): version, action, id, reason
 _AT = ("SELECT m.version, d.action, d.deployment_id, d.reason FROM pgscore.deployments d JOIN pgscore.models m "
        "ON m.model_id = d.model_id WHERE d.model_name = %s AND d.deployment_id < coalesce(%s, 'infinity'::float8) "
