@@ -202,9 +202,9 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
 
 def _check_same_task(name, known, task, classes):
     """InvalidModel when the new version of `name` predicts another kind of thing than `known` (the
-    version live, or with none live the one live last, else the newest: version, task, classes, feature names): a regressor
-    deployed under a classifier's name had rescoring write its values into a probability column, and
-    outcomes recorded as classes refused."""
+    version live, or with none live the one live last, else the newest: version, task, classes, feature
+    names): a regressor deployed under a classifier's name had rescoring write its values into a probability
+    column, and outcomes recorded as classes refused."""
     version, old_task, old_classes, _ = known
     if (old_task, old_classes) == (task, classes):
         return
