@@ -419,6 +419,44 @@ def test_a_superusers_retry_runs_no_code_of_a_profile_tables_owner(urls, db_url)
     assert query(db_url, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
 
 
+
+def test_a_superusers_refresh_windows_runs_no_code_of_a_profile_tables_owner(urls, db_url):
+    """refresh_windows, as retry_failed, updates the profile table as its caller: a superuser's call (cron over
+    the superuser's URL) would run the triggers of a table the app owns as the superuser. It skips such a
+    wiring with a WARNING, its stale counters left as they are; the owner's own call refreshes them."""
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
+                    X, Y, feature_names=CHURN_FEATURES)
+    app = LOGINS["app"]
+    query(db_url, "CREATE TABLE public.spied (who name)")
+    query(db_url, "GRANT INSERT, SELECT ON public.spied TO PUBLIC")
+    query(db_url, "CREATE FUNCTION public.spy() RETURNS trigger LANGUAGE plpgsql AS "
+                  "$$ BEGIN INSERT INTO public.spied VALUES (current_user); RETURN NEW; END $$")
+    query(db_url, f"ALTER FUNCTION public.spy() OWNER TO {app}")
+    query(db_url, f"ALTER TABLE public.customers OWNER TO {app}")
+    with connect(db_url).cursor() as cur:
+        rid = sample.rescore_complaints(cur)
+    # a complaint that has left the 30 days since it was counted: customer 3's complaints_30d is stale
+    query(db_url, "INSERT INTO complaints (customer_id, created_at) VALUES (3, now() - interval '29 days 23 hours')")
+    query(db_url, "UPDATE complaints SET created_at = now() - interval '31 days' WHERE customer_id = 3")
+    with connect(urls["app"]).cursor() as cur:  # the app's own trigger on its own table
+        cur.execute("CREATE TRIGGER spy BEFORE UPDATE ON public.customers FOR EACH ROW EXECUTE FUNCTION public.spy()")
+    owner = connect(db_url)
+    owner.notices.clear()
+    assert query(owner, "SELECT rescoring_id, recounted FROM pgscore.refresh_windows()") == [(rid, None)]
+    assert query(db_url, "SELECT count(*) FROM public.spied") == [(0,)]  # nothing ran as the superuser
+    assert any("superuser" in n and app in n for n in owner.notices), owner.notices
+    owner.close()
+    assert query(db_url, "SELECT complaints_30d FROM customers WHERE id = 3") == [(1,)]  # left stale
+    # the owner's own call refreshes it (and every other profile whose count its events do not back), its
+    # trigger running as itself
+    (stale,), = query(db_url, "SELECT count(*) FROM customers c WHERE complaints_30d <> (SELECT count(*) FROM "
+                              "complaints e WHERE e.customer_id = c.id AND e.created_at > now() - interval '30 days')")
+    assert stale >= 1
+    assert query(urls["app"], "SELECT rescoring_id, recounted, rescored FROM pgscore.refresh_windows()") == [
+        (rid, stale, stale)]
+    assert query(db_url, "SELECT DISTINCT who::text FROM public.spied") == [(app,)]
+    assert query(db_url, "SELECT complaints_30d FROM customers WHERE id = 3") == [(0,)]
+
 def test_a_login_granted_nothing_cannot_hold_up_deploys_and_retires(urls, db_url, monkeypatch):
     """Deploys and retires of one model queue on a lock of pgscore's own (pgscore.model_locks, migration 0043),
     which only pgscore_admin may take. On an advisory lock (hashtext('pgscore.models'), hashtext(name)), which

@@ -1676,6 +1676,15 @@ def refresh(plpy, GD, event_table=None, limit=None):
                          f"{', '.join(w.missing)}", hint=_COLUMNS_HINT)
             out.append((w.id, w.events.oid, w.profiles.oid, None, None, None))
             continue
+        others = _others_code(plpy, w)
+        if others:  # as retry_failed: a superuser's UPDATE would run their code (triggers, checks) as itself
+            plpy.warning(f"pgscore: refresh_windows skipped rescoring {w.id} ({w.events.name} to "
+                         f"{w.profiles.name}): a superuser does not update {w.profiles.name}, whose owner or triggers "
+                         f"belong to roles that are not: {', '.join(others)} (their code would run as the superuser)",
+                         hint="run it as a role that is not a superuser, granted pgscore_app and UPDATE on the "
+                              "profile table (its owner, say)")
+            out.append((w.id, w.events.oid, w.profiles.oid, None, None, None))
+            continue
         if left is not None and left <= 0:
             out.append((w.id, w.events.oid, w.profiles.oid, 0, 0, 0))  # the limit is spent: the next call
             continue
