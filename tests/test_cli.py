@@ -478,6 +478,14 @@ def test_lock_timeout_refuses_a_bare_fraction_as_it_does_a_bare_number():
     for below in ("100us", "0.4ms", "999us"):  # PostgreSQL rounds them to 0: no time limit at all
         run = pgscore_cli("install", "--lock-timeout", below, "--db", "postgresql://x@127.0.0.1:1/x")
         assert run.returncode == 2 and "less than a millisecond" in run.stderr, (below, run.stderr)
+    # beyond lock_timeout's int of milliseconds: refused here (exit 2), not by the server after connecting
+    # (22023 "exceeds integer range", exit 1); install, uninstall and maintain alike
+    for command in ("install", "uninstall", "maintain"):
+        for beyond in ("100000000s", "25d", "2147483648ms"):
+            run = pgscore_cli(command, "--lock-timeout", beyond, "--db", "postgresql://x@127.0.0.1:1/x")
+            assert run.returncode == 2 and "longest lock_timeout" in run.stderr, (command, beyond, run.stderr)
+        for taken in ("2147483647ms", "24d"):
+            assert build_parser().parse_args([command, "--lock-timeout", taken]).lock_timeout == taken
 
 
 def test_every_command_is_documented_in_the_readme():

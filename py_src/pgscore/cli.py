@@ -1067,6 +1067,9 @@ def _duration(text: str) -> str:
     if 0 < ms < 1:  # PostgreSQL rounds it to 0, which waits for ever
         raise argparse.ArgumentTypeError(f"{text.strip()} is less than a millisecond, which PostgreSQL takes for 0: "
                                          "no time limit; give 1ms or more (or 0 to wait for ever)")
+    if ms > 2_147_483_647:  # lock_timeout is an int of milliseconds: the server would refuse it after connecting
+        raise argparse.ArgumentTypeError(f"{text.strip()} is longer than PostgreSQL's longest lock_timeout, "
+                                         "2147483647ms (about 24 days); give less, or 0 to wait for ever")
     return text
 
 
