@@ -139,6 +139,20 @@ def test_offline_mode_says_pgscores_operations_need_a_database(db_url, tmp_path)
     assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
 
 
+def test_offline_mode_names_retire_model_where_it_stops(db_url, tmp_path):
+    """A revision that retires a model stops offline mode with an error naming retire_model (before: it named
+    deploy_model and undeploy_model, and a deployment storing the model's bytes, which a retire does not)."""
+    example, *_ = plain_example(tmp_path, seed=24)
+    (example / "versions" / "a2_retire.py").write_text(
+        "from pgscore.alembic_ops import retire_model, undeploy_model\nrevision = 'a2'\ndown_revision = 'a1'\n"
+        "def upgrade():\n    retire_model('churn', revision=revision)\n"
+        "def downgrade():\n    undeploy_model('churn', revision=revision)\n")
+    run = alembic(example, db_url, "upgrade", "a1:head", "--sql")
+    assert run.returncode != 0, run.stdout
+    assert "retire_model needs a database: alembic's offline mode (--sql)" in run.stderr, run.stderr
+    assert "deploy_model" not in run.stderr.splitlines()[-2] and "(alembic revision a2)" in run.stderr, run.stderr
+
+
 def test_the_worked_examples_env_takes_a_libpq_string_and_offline_mode_needs_no_url(db_url, tmp_path):
     """The docs' env.py: a `host=... dbname=...` string works as every pgscore command takes it; `--sql`
     needs no database (with a libpq string or no URL at all: before, a URL parse error or a KeyError),

@@ -23,13 +23,15 @@ from pgscore.errors import PgscoreError, UnknownModel
 log = logging.getLogger("alembic.pgscore")
 
 
-def _conn(revision=None):
+def _conn(revision=None, operation=None):
     from alembic import op
 
     if op.get_context().as_sql:
-        raise PgscoreError("pgscore's deploy_model and undeploy_model need a database: alembic's offline mode "
-                           "(--sql) writes SQL without one, and a deployment reads the registry and stores the "
-                           "model's bytes" + (f" (alembic revision {revision})" if revision is not None else ""),
+        what = ("pgscore's retire_model needs a database: alembic's offline mode (--sql) writes SQL without one, "
+                "and a retirement reads the registry" if operation == "retire_model" else
+                "pgscore's deploy_model and undeploy_model need a database: alembic's offline mode (--sql) writes "
+                "SQL without one, and a deployment reads the registry and stores the model's bytes")
+        raise PgscoreError(what + (f" (alembic revision {revision})" if revision is not None else ""),
                            hint="run the revision against the database (alembic upgrade without --sql); `alembic "
                                 "upgrade <the revision before it> --sql` writes the SQL of those before it")
     # the raw DB-API connection (psycopg2's or psycopg 3's) inside alembic's transaction
@@ -182,7 +184,7 @@ def retire_model(name, *, revision):
     reason `alembic revision <id>`); undeploy_model(name, revision=revision) in downgrade() makes live again
     the version it retired. A model retired already is left as it is (a warning): the revision records
     nothing, and its downgrade does nothing where an earlier cycle's downgrade undid it, else fails saying so."""
-    conn = _conn(revision)
+    conn = _conn(revision, "retire_model")
     if not registry._call(conn, "SELECT 1 FROM pgscore.models WHERE name = %s LIMIT 1", (name,)):
         raise UnknownModel(f"retire_model of alembic revision {revision}: there is no model {name!r}",
                            hint="list the models with: pgscore models")
