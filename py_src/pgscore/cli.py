@@ -235,10 +235,11 @@ def _status(url):
         if standby:  # a read replica: what follows is the primary's, as far as replayed; nothing here writes
             _say("\n".join(textwrap.wrap(
                 "server: a hot standby (a read replica), replayed up to "
-                + (f"a transaction of {replayed:%Y-%m-%d %H:%M:%S %Z}" if replayed else "its base backup")
+                + (f"a transaction of {replayed:%Y-%m-%d %H:%M:%S %Z}" if replayed
+                   else "where it started (no transaction replayed since)")
                 + ": scoring here works and is not logged (docs/sql.md, 'On a standby'); deploy, rollback, "
-                "retire, maintain, retry and the monitoring refresh run against the primary, and the fixes "
-                "below too", 100, subsequent_indent="  ")))
+                "retire, maintain, retry, refresh-windows and the monitoring refresh run against the primary, "
+                "and the fixes below too", 100, subsequent_indent="  ")))
         current, head = migrate.current(url), migrate.head()
         behind = ("" if current == head else
                   f"; upgrade it with: {command('install --db URL')}" if current < head else  # 0001... sort
