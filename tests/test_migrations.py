@@ -412,3 +412,25 @@ def test_a_restore_of_the_pgscore_schema_alone_names_the_version_table_it_left_o
     assert f"pg_dump -t public.{migrate.VERSION_TABLE}" in e.value.message
     run = pgscore_cli("status", "--db", db_url)
     assert run.returncode == 1 and "pg_dump -n pgscore" in run.stderr, run.stderr
+
+
+def test_0044_downgrade_relabels_refresh_rows_of_the_append_only_log(empty_db_url):
+    """0044's downgrade relabels the log's 'refresh' audit rows 'retry' so that 0043's CHECK holds again: the
+    log is append-only (a row trigger refuses every UPDATE), so the relabelling must get past it, in every
+    partition, and leave the trigger on afterwards."""
+    migrate.upgrade(empty_db_url, "0044")
+    query(empty_db_url, "SELECT pgscore.create_log_partitions(1)")
+    X, y, names = datasets.churn(300, seed=2)
+    registry.deploy(empty_db_url, "churn", LogisticRegression(max_iter=500).fit(X, y), X, y, feature_names=names)
+    query(empty_db_url, "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, logged_at) "
+                        "SELECT 1, k, '{1}', 0.5, s, t FROM (VALUES ('a', 'refresh', now()), "
+                        "('b', 'refresh', now() - interval '400 days'), ('c', 'trigger', now())) AS v(k, s, t)")
+    migrate.downgrade(empty_db_url, "0043")
+    assert query(empty_db_url, "SELECT entity_key, source FROM pgscore.prediction_log ORDER BY 1") == \
+        [("a", "retry"), ("b", "retry"), ("c", "trigger")]
+    with pytest.raises(psycopg2.Error, match="append-only"):  # the trigger is on again, on every partition
+        query(empty_db_url, "UPDATE pgscore.prediction_log SET score = 0.4 WHERE entity_key = 'a'")
+    with pytest.raises(psycopg2.Error, match="append-only"):
+        query(empty_db_url, "UPDATE pgscore.prediction_log_default SET score = 0.4")
+    migrate.upgrade(empty_db_url)
+    migrate.downgrade(empty_db_url, "base")
