@@ -534,3 +534,34 @@ def test_two_branches_deploying_one_model_are_undone_each_to_the_state_without_i
     assert registry.show(db_url, "churn")["version"] == 6
     assert alembic(example, db_url, "downgrade", "bA@-1").returncode == 0
     assert registry.show(db_url, "churn")["version"] == 1
+
+
+def test_a_branch_retiring_a_model_is_undone_leaving_another_branchs_later_version_live(db_url, tmp_path):
+    """Team A retires churn on its branch, team B deploys a version of its own after it on another. Downgrading
+    A's branch leaves B's version live, as a deploy's undo does across branches (before: it warned that churn
+    had changed since and made a1's version live in place of B's, though alembic still held bB applied)."""
+    example, *_ = make_example(tmp_path, 200, seed=25)
+    with_logging(example)
+    a1 = example / "versions" / "a1_churn_v1.py"
+    (example / "versions" / "bA.py").write_text(
+        "from pgscore.alembic_ops import retire_model, undeploy_model\nrevision = 'bA'\ndown_revision = 'a1'\n"
+        "branch_labels = ('teamA',)\ndepends_on = None\n"
+        "def upgrade():\n    retire_model('churn', revision=revision)\n"
+        "def downgrade():\n    undeploy_model('churn', revision=revision)\n")
+    (example / "versions" / "bB.py").write_text(a1.read_text().replace(
+        'revision = "a1"\ndown_revision = None\nbranch_labels = None',
+        'revision = "bB"\ndown_revision = "a1"\nbranch_labels = ("teamB",)'))
+    assert alembic(example, db_url, "upgrade", "a1").returncode == 0  # v1
+    for team in ("A", "B"):
+        run = alembic(example, db_url, "upgrade", f"team{team}@head")
+        assert run.returncode == 0, run.stderr
+    assert registry.show(db_url, "churn")["version"] == 2
+    run = alembic(example, db_url, "downgrade", "bA@-1")
+    assert run.returncode == 0, run.stderr
+    assert "WARN" not in run.stderr, run.stderr
+    rec = registry.show(db_url, "churn")
+    assert rec["live"] and rec["version"] == 2, rec["history"]
+    run = alembic(example, db_url, "downgrade", "bB@-1")
+    assert run.returncode == 0, run.stderr
+    rec = registry.show(db_url, "churn")
+    assert rec["live"] and rec["version"] == 1, rec["history"]

@@ -215,8 +215,15 @@ def _undo_retire(conn, name, revision, retire_id, why):
         log.info("pgscore: %s is as it was before alembic revision %s (version %s live): nothing to do", name,
                  revision, target)
         return
+    said = "it is retired" if current is None else f"version {current} is live"
+    applied, other = _applied(), _revision_of(now[0][3])
+    if applied is not None and now[0][2] > retire_id and other not in (None, revision) and other in applied:
+        # as undeploy_model's: another revision still applied (another team's branch) deployed, activated or
+        # retired the model after this one's retire: that stays
+        log.info("pgscore: %s: %s, set by alembic revision %s (still applied) after alembic revision %s, stays: "
+                 "nothing to undo", name, said, other, revision)
+        return
     if now[0][2] != retire_id:
-        said = "it is retired" if current is None else f"version {current} is live"
         log.warning("pgscore: %s was deployed, activated, rolled back or retired after alembic revision %s (%s; "
                     "reason: %s); undoing the revision replaces that: it will make version %s live, as before the "
                     "revision", name, revision, said, now[0][3] or "none given", target)
