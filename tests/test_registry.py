@@ -1087,3 +1087,35 @@ def test_a_session_does_not_score_with_a_model_cached_under_a_model_id_that_anot
         assert abs(query(scorer, "SELECT s FROM t")[0][0] - 2.0) < 1e-9
     finally:
         scorer.close()
+
+
+def test_rescoring_does_not_score_with_a_model_cached_under_a_model_id_that_another_version_took(db_url):
+    """As the row path and score_table: a session whose rescoring trigger ran before pgscore was uninstalled and
+    installed again (the wiring attached again under the same rescoring_id, a new version under the same
+    model_id) rescores with the new version, not with the model of the plans its previous statement kept."""
+    rng = np.random.default_rng(4)
+    X2 = rng.normal(size=(200, 2))
+    first = LinearRegression().fit(X2, X2 @ [2.0, 3.0] + 1)
+    second = LinearRegression().fit(X2, X2 @ [-1.0, 5.0] - 7)
+    attach = ("SELECT pgscore.attach_rescoring('ev', 'prof', 'pid', 'm', 's', '{\"a\": \"count\"}'::jsonb, "
+              "p_scored_at_column => NULL, p_profile_key => 'id')")
+    inserter = psycopg2.connect(db_url)
+    inserter.autocommit = True
+    try:
+        mid = registry.deploy(db_url, "m", first, X2, feature_names=["a", "b"])["model_id"]
+        query(db_url, "CREATE TABLE prof (id int PRIMARY KEY, a float8 NOT NULL DEFAULT 0, b float8 NOT NULL "
+                      "DEFAULT 2, s float8); INSERT INTO prof (id) VALUES (1); CREATE TABLE ev (pid int)")
+        (rid,), = query(db_url, attach)
+        for _ in range(2):  # (the second statement runs on the plans the first kept)
+            query(inserter, "INSERT INTO ev VALUES (1)")
+        assert abs(query(db_url, "SELECT s FROM prof")[0][0] - (2 * 2 + 3 * 2 + 1)) < 1e-9
+        query(db_url, "SELECT pgscore.detach_rescoring('ev')")
+        migrate.downgrade(db_url, "base")  # pgscore uninstall, and install again: versions and wirings start again
+        migrate.upgrade(db_url)
+        assert registry.deploy(db_url, "m", second, X2, feature_names=["a", "b"])["model_id"] == mid
+        assert query(db_url, attach) == [(rid,)]
+        query(inserter, "INSERT INTO ev VALUES (1)")  # a = 3
+        (s,), = query(db_url, "SELECT s FROM prof")
+        assert abs(s - (-1 * 3 + 5 * 2 - 7)) < 1e-9, s  # the second model's
+    finally:
+        inserter.close()

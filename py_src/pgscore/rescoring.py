@@ -405,7 +405,18 @@ class Sql:
                 "''::pg_catalog.bytea) FROM l) AS data")
 
     def live(self) -> str:
-        """The model_id of the wiring's live version; NULL when none is (never deployed, or retired)."""
+        """The model_id of the wiring's live version; NULL when none is (never deployed, or retired), and for
+        plans of a version, when the live one under that model_id is another (its row written at another time
+        than the planned one's `made`: a database restored over, or pgscore installed again, numbers its
+        versions again), so that the trigger resolves it again rather than score with the plans it kept."""
+        made = getattr(self.model, "made", None) if self.model is not None else None
+        if made is not None:
+            other = (f"NOT COALESCE((SELECT pg_catalog.date_part('epoch'::pg_catalog.text, m.created_at) "
+                     f"FROM pgscore.models m WHERE m.model_id {EQ} d.model_id) {EQ} "
+                     f"{float(made)!r}::pg_catalog.float8, false)")
+            return (f"(SELECT CASE WHEN d.action {EQ} 'retire'::pg_catalog.text OR {other} THEN NULL "
+                    f"ELSE d.model_id END FROM pgscore.deployments d WHERE d.model_name {EQ} "
+                    f"{self.lit(self.w.model_name)}::pg_catalog.text ORDER BY d.deployment_id DESC LIMIT 1)")
         return (f"(SELECT CASE WHEN d.action {EQ} 'retire'::pg_catalog.text THEN NULL ELSE d.model_id END "
                 f"FROM pgscore.deployments d WHERE d.model_name {EQ} {self.lit(self.w.model_name)}::pg_catalog.text "
                 "ORDER BY d.deployment_id DESC LIMIT 1)")
