@@ -2768,3 +2768,32 @@ def test_pgscore_refresh_windows_says_what_it_did_per_wiring_with_exit_codes_for
     query(shop, "CREATE ROLE nobody_here LOGIN")
     run = pgscore_cli("refresh-windows", "--db", db_url.replace("postgres@", "nobody_here@"))
     assert run.returncode == 3 and "pgscore refresh-windows needs a role granted pgscore_app" in run.stderr, run
+
+
+def test_the_trigger_does_not_rescore_with_a_version_loaded_under_the_mismatch_override_once_it_is_off(
+        shop, db_url, trained):
+    """As the row path (Runtime.resolve): a version another scikit-learn wrote, loaded under
+    pgscore.allow_version_mismatch = on, is scored only while the setting is on. The trigger kept its previous
+    statement's plans, and their model, and rescored with it after a RESET (for every later client of a pooled
+    server session too); now it queues the profiles with the 58P01 a session that never set it gets."""
+    model, X, y = trained
+    registry.deploy(db_url, "churn", model, X, y, feature_names=CHURN_FEATURES, compile=False)
+    query(shop, "SET session_replication_role = replica; UPDATE pgscore.models SET env = jsonb_set(env, "
+                "'{scikit-learn}', '\"1.2.0\"') WHERE name = 'churn' AND version = 2; "
+                "RESET session_replication_role")
+    query(shop, "SET pgscore.allow_version_mismatch = on")
+    rid = attach(shop)
+    ins = psycopg2.connect(db_url)
+    ins.autocommit = True
+    try:
+        query(ins, "SET pgscore.allow_version_mismatch = on")
+        for k in (3, 3):
+            query(ins, "INSERT INTO complaints (customer_id) VALUES (%s)", (k,))
+        assert query(ins, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+        query(ins, "RESET pgscore.allow_version_mismatch")
+        (before,), = query(ins, "SELECT churn_score FROM customers WHERE id = 4")
+        query(ins, "INSERT INTO complaints (customer_id) VALUES (4)")
+        assert query(ins, "SELECT rescoring_id, entity_key, sqlstate FROM pgscore.error_queue") == [(rid, "4", "58P01")]
+        assert query(ins, "SELECT churn_score FROM customers WHERE id = 4") == [(before,)]
+    finally:
+        ins.close()

@@ -993,7 +993,11 @@ def _broken(plpy, GD, w: Wiring, e):
 
 
 def _rescore(plpy, GD, w: Wiring, again=True):
-    plans = w.last or _plans(plpy, GD, w)
+    plans = w.last
+    if plans is None or getattr(plans.model, "mismatched_env", None) is not None:
+        # (a version loaded under pgscore.allow_version_mismatch is resolved again at each statement, as the row
+        # path's: Runtime.resolve scores it only while the setting is on)
+        plans = _plans(plpy, GD, w)
     if plans.fast is not None and _fast(plpy, w, plans):
         w.last = plans
         return None
