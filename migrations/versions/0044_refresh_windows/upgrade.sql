@@ -1,7 +1,9 @@
 -- 0043 to 0044: pgscore.refresh_windows recounts the window counters (and the recomputes that read the clock)
 -- of the profiles whose events have left a window since their last event, and rescores those that changed;
--- its audit rows carry the source 'refresh', which the log's CHECK now allows. The constraint is added
--- NOT VALID, then validated: validating takes no lock that stops the log's INSERTs while it reads the log.
+-- its audit rows carry the source 'refresh', which the log's CHECK now allows. The DROP takes the log's
+-- ACCESS EXCLUSIVE lock until the upgrade's transaction ends, so validating the new constraint, which reads every
+-- row of the log, holds up every statement that logs (or reads the log) meanwhile: on a log of tens of millions
+-- of rows, upgrade when scoring is quiet (pgscore install --lock-timeout bounds only the wait for the lock).
 ALTER TABLE pgscore.prediction_log DROP CONSTRAINT prediction_log_source_check;
 ALTER TABLE pgscore.prediction_log ADD CONSTRAINT prediction_log_source_check
     CHECK (source IN ('query', 'batch', 'trigger', 'retry', 'refresh')) NOT VALID;
