@@ -1653,7 +1653,9 @@ def refresh(plpy, GD, event_table=None, limit=None):
     on after them.
     Returns (rescoring_id, event table oid, profile table oid, recounted, rescored, failed) per wiring
     with such counters; a wiring skipped (its event table dropped or renamed, a column missing, the
-    caller's privileges) has NULL counts and a WARNING."""
+    caller's privileges to read its tables, a superuser's call over tables others own) has NULL counts and a
+    WARNING. A privilege the caller lacks to lock or write the profiles it found stale raises: skipped there,
+    its counters would be current and its scores not, and no later call would find them stale."""
     if limit is not None and limit < 1:
         raise PgscoreError(f"the limit must be positive, got {limit}", sqlstate="22023")
     rows = plpy.execute(plpy.prepare(_REFRESH_WIRINGS, ["pg_catalog.text"]), [event_table])
