@@ -410,14 +410,10 @@ class Sql:
         than the planned one's `made`: a database restored over, or pgscore installed again, numbers its
         versions again), so that the trigger resolves it again rather than score with the plans it kept."""
         made = getattr(self.model, "made", None) if self.model is not None else None
-        if made is not None:
-            other = (f"NOT COALESCE((SELECT pg_catalog.date_part('epoch'::pg_catalog.text, m.created_at) "
-                     f"FROM pgscore.models m WHERE m.model_id {EQ} d.model_id) {EQ} "
-                     f"{float(made)!r}::pg_catalog.float8, false)")
-            return (f"(SELECT CASE WHEN d.action {EQ} 'retire'::pg_catalog.text OR {other} THEN NULL "
-                    f"ELSE d.model_id END FROM pgscore.deployments d WHERE d.model_name {EQ} "
-                    f"{self.lit(self.w.model_name)}::pg_catalog.text ORDER BY d.deployment_id DESC LIMIT 1)")
-        return (f"(SELECT CASE WHEN d.action {EQ} 'retire'::pg_catalog.text THEN NULL ELSE d.model_id END "
+        other = (f" OR NOT COALESCE((SELECT pg_catalog.date_part('epoch'::pg_catalog.text, m.created_at) "
+                 f"FROM pgscore.models m WHERE m.model_id {EQ} d.model_id) {EQ} {float(made)!r}::pg_catalog.float8, "
+                 "false)" if made is not None else "")
+        return (f"(SELECT CASE WHEN d.action {EQ} 'retire'::pg_catalog.text{other} THEN NULL ELSE d.model_id END "
                 f"FROM pgscore.deployments d WHERE d.model_name {EQ} {self.lit(self.w.model_name)}::pg_catalog.text "
                 "ORDER BY d.deployment_id DESC LIMIT 1)")
 
@@ -900,13 +896,15 @@ def on_insert(plpy, GD, TD):
                            sqlstate=INSUFFICIENT_PRIVILEGE,
                            hint="rescoring reads its wiring and writes its audit rows as the inserting role: "
                                 f"GRANT pgscore_app TO {plpy.quote_ident(_current_user(plpy))}") from e
-    if w is not None and not _on_its_table(plpy, w, TD):
+    ours = w is not None and _on_its_table(plpy, w, TD)
+    if w is not None and not ours:
         # the wiring as this session cached it names another table: read it again, since another wiring may
         # have its id now (pgscore uninstalled and installed again, or the database restored over, number the
         # wirings again), whose trigger this is
         GD.get("pgscore.rescoring", {}).pop(rescoring_id, None)
         w = wiring(plpy, GD, rescoring_id)
-    if w is None or not _on_its_table(plpy, w, TD):
+        ours = w is not None and _on_its_table(plpy, w, TD)
+    if not ours:
         on = f"{plpy.quote_ident(TD['table_schema'])}.{plpy.quote_ident(TD['table_name'])}"
         plpy.warning(f"pgscore: trigger {TD['name']} on {on} names rescoring {rescoring_id}, which is not attached "
                      "or whose tables were renamed or dropped; the events were inserted and no profile was rescored",
@@ -1526,14 +1524,10 @@ def retry(plpy, GD, model_name=None, limit=None):
             out.append((w.id, 0, n))
             continue
         others = _others_code(plpy, w)
-        if others:  # a superuser's UPDATE would run their triggers (and checks, indexes' expressions) as itself
+        if others:  # a superuser's UPDATE would run their code as itself
             n = plpy.execute(plpy.prepare(_QUEUED_COUNT, ["pg_catalog.int8"]), [w.id])[0]["n"]
-            plpy.warning(f"pgscore: retry_failed skipped rescoring {w.id} ({w.events.name} to {w.profiles.name}): "
-                         f"a superuser does not update {w.profiles.name}, whose owner or triggers belong to "
-                         f"roles that are not: {', '.join(others)} (their code would run as the superuser); its {n} "
-                         "queued profile(s) and their reasons are left as they were",
-                         hint="retry as a role that is not a superuser, granted pgscore_app and UPDATE on the "
-                              "profile table (its owner, say)")
+            _warn_others_code(plpy, w, "retry_failed", others, "retry",
+                              f"; its {n} queued profile(s) and their reasons are left as they were")
             out.append((w.id, 0, n))
             continue
         keys = plpy.execute(plpy.prepare(_QUEUED_KEYS, ["pg_catalog.int8", "pg_catalog.int8"]),
@@ -1626,10 +1620,21 @@ _OTHERS_CODE = ("SELECT pg_catalog.array_agg(DISTINCT r.rolname::pg_catalog.text
 
 
 def _others_code(plpy, w: Wiring) -> list[str]:
-    """For a superuser's retry, the roles (not superusers) whose code an UPDATE of the profile table would run
-    as the superuser: its owner's (triggers, checks, indexes' expressions) and its triggers' functions'."""
+    """For a superuser's retry_failed or refresh_windows, the roles (not superusers) whose code an UPDATE of the
+    profile table would run as the superuser: its owner's (triggers, checks, indexes' expressions) and its
+    triggers' functions'; empty for a caller that is no superuser."""
     rows = plpy.execute(plpy.prepare(_OTHERS_CODE, ["pg_catalog.oid[]"]), [w.tree])
     return sorted(rows[0]["roles"] or [])
+
+
+def _warn_others_code(plpy, w: Wiring, by, others, do, left=""):
+    """The WARNING of a wiring that a superuser's `by` skips for the code of `others` (_others_code): `left`
+    says what it leaves, `do` how to run it instead."""
+    plpy.warning(f"pgscore: {by} skipped rescoring {w.id} ({w.events.name} to {w.profiles.name}): a superuser does "
+                 f"not update {w.profiles.name}, whose owner or triggers belong to roles that are not: "
+                 f"{', '.join(others)} (their code would run as the superuser){left}",
+                 hint=f"{do} as a role that is not a superuser, granted pgscore_app and UPDATE on the profile table "
+                      "(its owner, say)")
 
 
 # -- refresh_windows ---------------------------------------------------------------------------------
@@ -1694,12 +1699,8 @@ def refresh(plpy, GD, event_table=None, limit=None):
             out.append((w.id, w.events.oid, w.profiles.oid, None, None, None))
             continue
         others = _others_code(plpy, w)
-        if others:  # as retry_failed: a superuser's UPDATE would run their code (triggers, checks) as itself
-            plpy.warning(f"pgscore: refresh_windows skipped rescoring {w.id} ({w.events.name} to "
-                         f"{w.profiles.name}): a superuser does not update {w.profiles.name}, whose owner or triggers "
-                         f"belong to roles that are not: {', '.join(others)} (their code would run as the superuser)",
-                         hint="run it as a role that is not a superuser, granted pgscore_app and UPDATE on the "
-                              "profile table (its owner, say)")
+        if others:  # as retry_failed
+            _warn_others_code(plpy, w, "refresh_windows", others, "run it")
             out.append((w.id, w.events.oid, w.profiles.oid, None, None, None))
             continue
         if left is not None and left <= 0:
