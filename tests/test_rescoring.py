@@ -590,7 +590,12 @@ def test_status_shows_the_wirings_and_the_queue_and_pgscore_retry_drains_it(db_u
     assert f"{rid}: public.complaints -> public.customers: 0 rescored, 2 still failing" in run.stdout
     assert "2 profiles still queued" in run.stdout
     registry.deploy(db_url, "churn", model, X, y, feature_names=CHURN_FEATURES)
-    assert "model churn (live version 1), 3 counters\n" in status()
+    out = status()
+    # the window counter ages with no event: status says what recounts it (before, nothing said so, and a
+    # profile's complaints_30d stayed at 1 for good after its last complaint left the 30 days)
+    assert ("model churn (live version 1), 3 counters\n     complaints_30d changes as time passes (a window, or a "
+            "count that reads the clock): an event recounts its own profile, nothing recounts the others but "
+            "pgscore refresh-windows: run it daily from cron (docs/sql.md, refresh_windows)\n") in out, out
     run = pgscore_cli("retry", "--model", "other", "--db", db_url)  # no such model: a usage error
     assert run.returncode == 2 and "there is no model 'other'" in run.stderr, run.stderr
     run = pgscore_cli("retry", "--limit", "1", "--db", db_url)  # and says what the limit left queued
@@ -612,8 +617,10 @@ def test_status_shows_the_wirings_and_the_queue_and_pgscore_retry_drains_it(db_u
                 "p_missing_profile => 'create', p_strict => false, p_event_id_column => 'complaint_id')")
     query(conn, "ALTER TABLE complaints DISABLE TRIGGER ALL")
     fix = f"ALTER TABLE public.complaints ENABLE TRIGGER pgscore_rescore_{rid}"
+    out = status()
     assert f"NOT RESCORING: its trigger pgscore_rescore_{rid} on public.complaints is disabled; enable it with {fix} " \
-           "(events inserted meanwhile were not counted;" in status()
+           "(events inserted meanwhile were not counted;" in out
+    assert "changes as time passes" not in out  # what stops it comes first, alone
     query(conn, fix)
     query(conn, f"ALTER TABLE complaints ENABLE REPLICA TRIGGER pgscore_rescore_{rid}")
     assert "is enabled for replication sessions only; enable it with" in status()
@@ -2589,6 +2596,24 @@ def test_refresh_windows_recounts_the_windows_events_have_left_and_rescores_only
     assert versions(shop, [3, 4]) == again
     assert query(shop, "SELECT count(*) FROM pgscore.prediction_log")[0][0] == logged + 2
     assert refresh(shop, "public.complaints") == [(rid, "complaints", "customers", 0, 0, 0)]
+
+
+def test_refresh_windows_leaves_a_null_window_count_for_the_profiles_first_event(shop, trained):
+    """A NULL window counter is a profile no event has reached since its table was loaded, not a count time
+    made stale: refresh_windows leaves it (and its row, and the log) alone, whatever events the table holds
+    from before the wiring; the profile's first event counts them all (docs/sql.md, refresh_windows)."""
+    no_counts(shop)
+    query(shop, "INSERT INTO complaints (customer_id, created_at) VALUES (8, now() - interval '2 days')")
+    rid = attach(shop)
+    query(shop, "UPDATE customers SET complaints_30d = NULL WHERE id = 8")
+    before = versions(shop, [8])
+    assert refresh(shop) == [(rid, "complaints", "customers", 0, 0, 0)]
+    assert versions(shop, [8]) == before
+    assert query(shop, "SELECT complaints_30d FROM customers WHERE id = 8") == [(None,)]
+    assert query(shop, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'refresh'") == [(0,)]
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (8)")
+    assert query(shop, "SELECT complaints_30d FROM customers WHERE id = 8") == [(2,)]
+    assert_scores_match_model(shop, trained[0], [8])
 
 
 def test_refresh_windows_goes_in_slices_of_p_limit_in_key_order_and_resumes(shop, trained):

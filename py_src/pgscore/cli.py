@@ -503,6 +503,22 @@ SELECT pg_catalog.count(*),
   FROM pgscore.error_queue q LEFT JOIN pgscore.rescoring w ON w.rescoring_id = q.rescoring_id"""
 
 
+def _aging_counters(cur, counters) -> list[str]:
+    """The wiring's counters that age with no event (rescoring.ages), quoted as identifiers where they need it;
+    none where the stored counters cannot be read (status reports what it can)."""
+    from pgscore import rescoring
+
+    try:
+        aging = [c.column for c in rescoring.parse_counters(counters) if rescoring.ages(c)]
+    except (PgscoreError, ValueError, TypeError):
+        return []
+    if not aging:
+        return []
+    cur.execute("SELECT pg_catalog.array_agg(pg_catalog.quote_ident(u.n) ORDER BY u.o) "
+                "FROM pg_catalog.unnest(%s::pg_catalog.text[]) WITH ORDINALITY AS u(n, o)", (aging,))
+    return cur.fetchone()[0]
+
+
 def _rescoring_status(cur):
     """The wirings of attach_rescoring, what stops one from rescoring (with the statement that fixes it),
     and the error queue."""
@@ -581,6 +597,11 @@ def _rescoring_status(cur):
             line += ("\n     counters only: inserted events are counted and their profiles queued until a version "
                      f"of {model} is live (make one live with: {command(f'activate {model} VERSION')}, then: "
                      f"{command('retry')})")
+        aging = _aging_counters(cur, wiring[2])
+        if aging and stop not in line:  # stale in every profile no event reaches (issue 5's 30 days)
+            line += (f"\n     {', '.join(aging)} change{'s' if len(aging) == 1 else ''} as time passes (a window, or "
+                     "a count that reads the clock): an event recounts its own profile, nothing recounts the others "
+                     f"but {command('refresh-windows')}: run it daily from cron (docs/sql.md, refresh_windows)")
         _say(line)
     cur.execute(_ORPHAN_TRIGGERS)
     for table, trigger, arg in cur.fetchall():
