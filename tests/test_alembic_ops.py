@@ -1,5 +1,6 @@
 """The alembic worked example in docs/ deploys, rolls back and redeploys a model."""
 
+import hashlib
 import importlib.util
 import shutil
 import subprocess
@@ -44,6 +45,11 @@ def test_worked_example_upgrade_downgrade_upgrade(db_url, tmp_path):
     rec = registry.show(db_url, "churn")
     assert rec["version"] == 2 and rec["live"] and rec["history"][-1]["reason"] == "alembic revision a1"
     assert rec["metrics"]["holdout_rows"] == 60
+    # the file it came from, with the sha256 the revision checked (the stored bytes' own is another)
+    assert rec["env"]["source"] == {"file": "churn-1.joblib",
+                                    "sha256": hashlib.sha256((models / "churn-1.joblib").read_bytes()).hexdigest()}
+    assert rec["sha256"] != rec["env"]["source"]["sha256"]
+    assert "source" not in registry.show(db_url, "churn", 1)["env"]  # deployed from Python: not recorded
     assert query(db_url, "SELECT count(*) FROM pgscore.baselines WHERE model_id = %s", (rec["model_id"],)) == [(13,)]
 
     run = alembic(example, db_url, "downgrade", "base")

@@ -269,6 +269,7 @@ def test_show_prints_a_dash_for_what_was_not_recorded(db_url):
     assert run.returncode == 0, run.stderr
     assert "  n_train: -\n" in run.stdout and "  description: -\n" in run.stdout
     assert "  metrics: -\n" in run.stdout and "None" not in run.stdout
+    assert "  from: - (not recorded: deployed from Python, or before this release)\n" in run.stdout
 
 
 def test_status_counts_one_version_in_the_singular(db_url):

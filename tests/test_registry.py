@@ -595,6 +595,9 @@ def test_cli_deploy_models_show_rollback(db_url, logit, tmp_path):
                       "--db", db_url)
     assert run.returncode == 0, run.stderr
     assert "deployed churn version 1" in run.stdout and "live" in run.stdout
+    # the file's own sha256 (what sha256sum prints), as the stored bytes' differs
+    file_sha = artifacts.sha256(path.read_bytes())
+    assert f"\n  from: churn.joblib, sha256 {file_sha}\n" in run.stdout, run.stdout
     run = pgscore_cli("deploy", str(path), "--name", "churn", "--features", ",".join(NAMES),
                       "--sha256", artifacts.sha256(path.read_bytes()), "--reason", "no data", "--db", db_url)
     assert run.returncode == 0 and "version 2" in run.stdout
@@ -607,6 +610,8 @@ def test_cli_deploy_models_show_rollback(db_url, logit, tmp_path):
     assert models.returncode == 0 and models.stdout.count("churn") == 2
     show = pgscore_cli("show", "churn", "--db", db_url)
     assert "churn version 2" in show.stdout and "no data" in show.stdout and "auc" not in show.stdout
+    assert f"\n  from: churn.joblib, sha256 {file_sha}\n" in show.stdout, show.stdout
+    assert "source" not in show.stdout.split("  environment: ")[1].split("\n")[0]
     assert "auc" in pgscore_cli("show", "churn", "--version", "1", "--db", db_url).stdout
     rb = pgscore_cli("rollback", "churn", "--db", db_url)
     assert rb.returncode == 0 and "version 1 is live again" in rb.stdout

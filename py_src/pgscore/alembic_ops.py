@@ -47,7 +47,8 @@ def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=
     # (a missing or corrupt artifact or training CSV), so that a failed `upgrade head` of many revisions
     # names the one to fix
     try:
-        estimator = registry.load_artifact(path, sha256, given_by=f"alembic revision {revision}")
+        estimator, source = registry.load_artifact(path, sha256, given_by=f"alembic revision {revision}",
+                                                   source=True)
         X = y = None
         if train_csv is not None:
             X, y, feature_names = datasets.read_csv(train_csv, target=target,
@@ -58,7 +59,7 @@ def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=
         raise
     return registry.deploy(conn, name, estimator, X, y, feature_names=feature_names, activate=activate,
                            description=description, reason=_reason(revision), allow_task_change=allow_task_change,
-                           allow_feature_change=allow_feature_change)
+                           allow_feature_change=allow_feature_change, source=source)
 
 
 def undeploy_model(name, *, revision):

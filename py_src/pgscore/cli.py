@@ -779,7 +779,7 @@ def cmd_deploy(args):
         raise PgscoreError("--reason is recorded when a version goes live, and --no-activate deploys it without "
                            "that", hint="give the reason when you make it live: " + command(
                                f"activate {shlex.quote(args.name)} VERSION --reason TEXT") + " (use --description to describe the version)")
-    estimator = registry.load_artifact(args.artifact, args.sha256, given_by="--sha256")
+    estimator, source = registry.load_artifact(args.artifact, args.sha256, given_by="--sha256", source=True)
     X = y = None
     names = [n.strip() for n in args.features.split(",")] if args.features else None
     if args.train:
@@ -797,10 +797,11 @@ def cmd_deploy(args):
     rec = registry.deploy(url, args.name, estimator, X, y, feature_names=names,
                           description=args.description, activate=not args.no_activate, reason=args.reason,
                           allow_task_change=args.allow_task_change,
-                          allow_feature_change=args.allow_feature_change)
+                          allow_feature_change=args.allow_feature_change, source=source)
     _say(f"deployed {rec['name']} version {rec['version']} (model_id {rec['model_id']}, sha256 "
          f"{rec['sha256'][:12]}..., {'signed' if rec['signed'] else 'unsigned'}, "
          f"{'live' if rec['live'] else 'not live'})")
+    _say(f"  from: {_source(rec)}")
     _say(f"  engine: {rec['engine']}" + (f" ({rec['engine_note']})" if rec.get("engine_note") else ""))
     if rec.get("feature_note"):
         print(f"pgscore: note: {rec['feature_note']}", file=sys.stderr)
@@ -809,6 +810,15 @@ def cmd_deploy(args):
               "and no compiled evaluator (it is proved equal to scikit-learn on deploy data); deploy with --train "
               "CSV for them", file=sys.stderr)
     return 0
+
+
+def _source(rec) -> str:
+    """The file a version was deployed from, as recorded (env.source: its name and sha256, which `sha256sum`
+    prints; the sha256 of the stored bytes, the estimator serialised again, is another)."""
+    src = (rec.get("env") or {}).get("source")
+    if not isinstance(src, dict) or not src.get("sha256"):
+        return "- (not recorded: deployed from Python, or before this release)"
+    return f"{src.get('file') or '-'}, sha256 {src['sha256']}"
 
 
 def cmd_models(args):
@@ -834,7 +844,8 @@ def cmd_show(args):
               "signed", "engine", "engine_note"):
         _say(f"  {k}: {'-' if r[k] is None or r[k] == '' else r[k]}")  # '-' for what was not recorded
     _say("  features: " + ", ".join(f"{n} {t}" for n, t in zip(r["feature_names"], r["feature_types"])))
-    _say("  environment: " + (", ".join(f"{k} {v}" for k, v in (r["env"] or {}).items()) or "-"))
+    _say(f"  from: {_source(r)}")
+    _say("  environment: " + (", ".join(f"{k} {v}" for k, v in (r["env"] or {}).items() if k != "source") or "-"))
     _say("  metrics: " + (", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
                                     for k, v in (r["metrics"] or {}).items()) or "-"))
     _say("  history:")

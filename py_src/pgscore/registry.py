@@ -109,7 +109,7 @@ def _call(conn, sql, params):
 
 def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=None, activate=True,
            reason=None, validate=True, n_bins=baseline.DEFAULT_BINS, compile=True,
-           allow_task_change=False, allow_feature_change=False) -> dict:
+           allow_task_change=False, allow_feature_change=False, source=None) -> dict:
     """Store a fitted estimator as the next version of `name`; returns the new version's record.
 
     Records the joblib bytes and their sha256 (the server signs them when a
@@ -124,7 +124,9 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     name's scores as the earlier kind. So is one whose feature names or their order differ, unless
     allow_feature_change: a caller passing a float8[] passes them by position. Made live, it is refused
     (42703) by the server when a table wired to rescore with `name` lacks one of its features
-    (pgscore.check_live_version_fed).
+    (pgscore.check_live_version_fed). `source` (the file's name and sha256, load_artifact(source=True)) is
+    recorded with the environment, as `env.source`: the sha256 a user can check the file against, where the
+    stored bytes' own differs.
     """
     features.check_fitted(estimator)
     names, types = features.describe(estimator, X, feature_names)
@@ -154,7 +156,7 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     meta = {
         "task": task, "estimator": f"{type(estimator).__module__}.{type(estimator).__qualname__}",
         "feature_names": names, "feature_types": types, "classes": classes,
-        "env": artifacts.writer_env(), "n_train": int(len(matrix)) if X is not None else None,
+        "env": {**artifacts.writer_env(), **({"source": dict(source)} if source else {})}, "n_train": int(len(matrix)) if X is not None else None,
         "description": description,
         "metrics": {},
     }
@@ -315,10 +317,11 @@ def show(db, name, version=None) -> dict:
         return rec
 
 
-def load_artifact(path: str, expected_sha256: str | None = None, given_by: str | None = None):
+def load_artifact(path: str, expected_sha256: str | None = None, given_by: str | None = None, *, source=False):
     """Read a joblib file for deployment, checking its sha256 first when one is given. `given_by` names
     where that hash came from (`--sha256`): a file that differs is then named with both hashes, rather
-    than as bytes changed after deployment."""
+    than as bytes changed after deployment. With source=True, also the file's name and sha256 as read
+    (deploy's `source`: the bytes stored are the estimator serialised again, whose sha256 is another)."""
     try:
         with open(os.fspath(path), "rb") as f:
             data = f.read()
@@ -331,4 +334,7 @@ def load_artifact(path: str, expected_sha256: str | None = None, given_by: str |
         if actual != expected_sha256.strip().lower():
             raise ArtifactError(f"the sha256 of {path} is {actual}, not {expected_sha256} as given with {given_by}: "
                                 "refusing to deploy it")
-    return artifacts.loads(str(path), data)
+    estimator = artifacts.loads(str(path), data)
+    if source:
+        return estimator, {"file": os.path.basename(os.fspath(path)), "sha256": artifacts.sha256(data)}
+    return estimator
