@@ -176,6 +176,19 @@ class QueryLog:
         if tx[0] != self.top:  # a new transaction (the xid is 0 until the marker row below assigns one)
             self.rows = Rows()  # left by a transaction that rolled back (commit would have flushed it)
             self.kept, self.warned_kept = [], False
+        if self.clock.restricted():  # the marker's deferred trigger would fail with PostgreSQL's bare
+            # "cannot fire deferred trigger within security-restricted operation"
+            from pgscore.errors import PgscoreError
+
+            raise PgscoreError(
+                "cannot log predictions made inside CREATE or REFRESH MATERIALIZED VIEW: PostgreSQL runs "
+                "their query as a security-restricted operation, which may not queue the commit-time trigger "
+                "that writes pgscore.prediction_log", sqlstate="0A000",
+                detail="where the transaction logged a prediction before the refresh, the trigger is queued "
+                       "already and the refresh's predictions are logged at commit",
+                hint="score into a table instead (CREATE TABLE AS, INSERT INTO ... SELECT, CALL pgscore.score_table) "
+                     "and build the view on it, or refresh with SET LOCAL pgscore.log_queries = off, which logs "
+                     "nothing (docs/sql.md, 'In the SQL you write')")
         before = self.flushes
         self.plpy.execute(self.arm_plan)
         if self.flushes != before:  # SET CONSTRAINTS ALL IMMEDIATE fired the flush at once: defer it again

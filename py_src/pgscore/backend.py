@@ -25,6 +25,7 @@ class Clock:
         self._level = _fn(lib, "GetCurrentTransactionNestLevel", ctypes.c_int)
         self._own_xid = _fn(lib, "GetCurrentTransactionIdIfAny", ctypes.c_uint32)
         self._did_abort = _fn(lib, "TransactionIdDidAbort", ctypes.c_bool, [ctypes.c_uint32])
+        self._restricted = _fn(lib, "InSecurityRestrictedOperation", ctypes.c_bool)
 
     def statement(self) -> tuple[int, int]:
         """Changes with every top-level statement and after every command that wrote data."""
@@ -42,6 +43,11 @@ class Clock:
         """(top-level xid, the xid of the current subtransaction, or of the transaction at the top level),
         0 where none is assigned (nothing written yet)."""
         return self._xid(), self._own_xid()
+
+    def restricted(self) -> bool:
+        """Whether a security-restricted operation runs (CREATE or REFRESH MATERIALIZED VIEW's query), where
+        PostgreSQL refuses to queue a deferred trigger."""
+        return bool(self._restricted())
 
     def aborted(self, xid) -> bool:
         """Whether (sub)transaction `xid` rolled back; one released into its parent has not, until that does."""
