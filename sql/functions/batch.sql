@@ -122,12 +122,13 @@ COMMENT ON FUNCTION pgscore.batch_sql(text, text, integer, integer, boolean, tex
  * A feature read from a column of a string type (text, varchar) that holds numbers as text: its number, or
  * an error naming the model and the feature, where the cast alone names neither (migration 0039). The
  * statements of predict_batch, score_table and rescoring call it for such columns only (a subtransaction a
- * value: ~µs, against a bare cast).
+ * value: ~µs, against a bare cast). PARALLEL UNSAFE: a parallel worker, and the leader while workers run,
+ * may not start the subtransaction its EXCEPTION block needs (migration 0045).
  */
 CREATE FUNCTION pgscore.feature_number(p_value text, p_model text, p_feature text)
 RETURNS float8
 LANGUAGE plpgsql
-IMMUTABLE STRICT PARALLEL SAFE
+IMMUTABLE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
