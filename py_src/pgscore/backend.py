@@ -25,7 +25,9 @@ class Clock:
         self._level = _fn(lib, "GetCurrentTransactionNestLevel", ctypes.c_int)
         self._own_xid = _fn(lib, "GetCurrentTransactionIdIfAny", ctypes.c_uint32)
         self._did_abort = _fn(lib, "TransactionIdDidAbort", ctypes.c_bool, [ctypes.c_uint32])
-        self._restricted = _fn(lib, "InSecurityRestrictedOperation", ctypes.c_bool)
+        # (optional: without it the clock still serves, and PostgreSQL's own error stands)
+        self._restricted = (_fn(lib, "InSecurityRestrictedOperation", ctypes.c_bool)
+                            if hasattr(lib, "InSecurityRestrictedOperation") else (lambda: False))
 
     def statement(self) -> tuple[int, int]:
         """Changes with every top-level statement and after every command that wrote data."""
