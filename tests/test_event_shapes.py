@@ -1,0 +1,124 @@
+"""Rescoring for events that reach a wired table in other shapes than a plain INSERT: MERGE, INSERT ... ON
+CONFLICT, nested in another trigger, a writable CTE, a view's INSTEAD OF trigger, inside a savepoint or an
+EXCEPTION block that rolls back."""
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from helpers import make_shop, query
+from pgscore import datasets
+from pgscore.datasets import CHURN_FEATURES
+
+N_CUSTOMERS = 20
+
+
+@pytest.fixture(scope="module")
+def trained():
+    X, y, _ = datasets.churn(1000, seed=3)
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X, y), X, y
+
+
+@pytest.fixture
+def shop(db_url, trained):
+    """Customers 1..N_CUSTOMERS, complaints wired to rescore them (the sample counters); their support_calls
+    as loaded, in a table calls_before."""
+    model, X, y = trained
+    conn = make_shop(db_url, model, X, y, N_CUSTOMERS, rescore=True)
+    query(conn, "CREATE TABLE calls_before AS SELECT id, support_calls FROM customers")
+    yield conn
+    conn.close()
+
+
+def assert_as_documented(conn, model):
+    """Counters equal their events, each touched profile's score is the model's on its final features, and
+    each event is named by exactly one trigger audit row; nothing queued."""
+    cols = ", ".join(CHURN_FEATURES)
+    before = dict(query(conn, "SELECT id, support_calls FROM calls_before"))
+    rows = query(conn, f"SELECT c.id, c.support_calls, c.complaints_30d, c.churn_score, ARRAY[{cols}]::float8[], "
+                       "(SELECT count(*) FROM complaints e WHERE e.customer_id = c.id) FROM customers c "
+                       "WHERE EXISTS (SELECT 1 FROM complaints e WHERE e.customer_id = c.id) ORDER BY c.id")
+    assert rows, "no event was inserted"
+    for id_, calls, c30, score, features, n in rows:
+        assert (calls, c30) == (before[id_] + n, n), id_
+        assert abs(score - model.predict_proba(np.array([features]))[0, 1]) < 1e-9, id_
+    named = query(conn, "SELECT i::bigint FROM pgscore.prediction_log l, "
+                        "jsonb_array_elements_text(l.cause->'event_ids') i WHERE l.source = 'trigger' ORDER BY 1")
+    assert [i for (i,) in named] == [i for (i,) in query(conn, "SELECT complaint_id FROM complaints ORDER BY 1")]
+    assert query(conn, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+
+
+def test_merge_counts_the_rows_it_inserts_and_not_those_it_updates(shop, trained):
+    query(shop, "MERGE INTO complaints c USING (VALUES (1), (2), (1)) s(id) ON false "
+                "WHEN NOT MATCHED THEN INSERT (customer_id) VALUES (s.id)")
+    # complaint 1 matched (updated, not counted again), 1000 not (inserted for customer 3)
+    query(shop, "MERGE INTO complaints c USING (VALUES (1), (1000)) s(id) ON c.complaint_id = s.id "
+                "WHEN MATCHED THEN UPDATE SET kind = 'merged' WHEN NOT MATCHED THEN INSERT (customer_id) VALUES (3)")
+    # nothing inserted: the statement trigger fires on an empty transition table, and writes nothing
+    query(shop, "MERGE INTO complaints c USING (VALUES (2)) s(id) ON c.complaint_id = s.id "
+                "WHEN MATCHED THEN UPDATE SET kind = 'merged' WHEN NOT MATCHED THEN INSERT (customer_id) VALUES (4)")
+    assert query(shop, "SELECT entity_key, cause->'events' FROM pgscore.prediction_log ORDER BY logged_at, 1") == [
+        ("1", 2), ("2", 1), ("3", 1)]
+    assert_as_documented(shop, trained[0])
+
+
+def test_insert_on_conflict_counts_only_the_rows_it_inserts(shop, trained):
+    query(shop, "ALTER TABLE complaints ADD ext text UNIQUE")
+    query(shop, "INSERT INTO complaints (customer_id, ext) VALUES (1, 'a'), (2, 'b')")
+    query(shop, "INSERT INTO complaints (customer_id, ext) VALUES (1, 'a'), (3, 'c') ON CONFLICT DO NOTHING")
+    query(shop, "INSERT INTO complaints (customer_id, ext) VALUES (2, 'b'), (4, 'd') "
+                "ON CONFLICT (ext) DO UPDATE SET kind = 'again'")
+    query(shop, "INSERT INTO complaints (customer_id, ext) VALUES (1, 'a') ON CONFLICT (ext) DO UPDATE SET kind = 'x'")
+    assert query(shop, "SELECT count(*) FROM pgscore.prediction_log") == [(4,)]
+    assert_as_documented(shop, trained[0])
+
+
+def test_events_inserted_by_triggers_ctes_and_views_are_counted_once(shop, trained):
+    query(shop, """
+        CREATE TABLE staging (customer_id bigint);
+        CREATE FUNCTION forward() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN INSERT INTO complaints (customer_id) VALUES (NEW.customer_id); RETURN NEW; END $$;
+        CREATE TRIGGER forward AFTER INSERT ON staging FOR EACH ROW EXECUTE FUNCTION forward();
+        CREATE VIEW complaints_in AS SELECT customer_id FROM complaints;
+        CREATE TRIGGER forward INSTEAD OF INSERT ON complaints_in FOR EACH ROW EXECUTE FUNCTION forward();""")
+    query(shop, "INSERT INTO staging VALUES (1), (2), (1)")  # one rescoring statement per row
+    query(shop, "INSERT INTO complaints_in VALUES (3), (3)")
+    # two CTEs inserting into the wired table: one statement trigger, over the rows of both
+    query(shop, "WITH a AS (INSERT INTO complaints (customer_id) VALUES (4) RETURNING 1), "
+                "b AS (INSERT INTO complaints (customer_id) VALUES (4), (5) RETURNING 1) "
+                "SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b)")
+    assert query(shop, "SELECT entity_key, cause->'events' FROM pgscore.prediction_log "
+                       "WHERE entity_key IN ('4', '5') ORDER BY 1") == [("4", 2), ("5", 1)]
+    assert_as_documented(shop, trained[0])
+
+
+def test_events_of_a_rolled_back_savepoint_leave_no_counter_audit_row_or_queued_error(shop, trained):
+    query(shop, """
+        CREATE FUNCTION insert_then_fail(p bigint) RETURNS text LANGUAGE plpgsql AS $$
+        BEGIN
+          BEGIN
+            INSERT INTO complaints (customer_id) VALUES (p), (p);
+            INSERT INTO complaints (customer_id) VALUES (500);  -- created, NULL features: queued
+            PERFORM 1 / 0;
+          EXCEPTION WHEN division_by_zero THEN RETURN 'caught';
+          END;
+          RETURN 'not reached';
+        END $$""")
+    shop.autocommit = False
+    with shop.cursor() as cur:
+        cur.execute("INSERT INTO complaints (customer_id) VALUES (1)")
+        cur.execute("SELECT insert_then_fail(1), insert_then_fail(2)")
+        assert cur.fetchone() == ("caught", "caught")
+        cur.execute("SAVEPOINT a")
+        cur.execute("INSERT INTO complaints (customer_id) VALUES (3), (501)")
+        cur.execute("SELECT count(*) FROM pgscore.error_queue")
+        assert cur.fetchone() == (1,)
+        cur.execute("ROLLBACK TO SAVEPOINT a")
+        cur.execute("INSERT INTO complaints (customer_id) VALUES (3)")
+    shop.commit()
+    shop.autocommit = True
+    assert query(shop, "SELECT count(*) FROM customers WHERE id > %s", (N_CUSTOMERS,)) == [(0,)]
+    assert query(shop, "SELECT entity_key FROM pgscore.prediction_log ORDER BY 1") == [("1",), ("3",)]
+    assert_as_documented(shop, trained[0])
