@@ -1,14 +1,15 @@
 """Rescoring for events that reach a wired table in other shapes than a plain INSERT: MERGE, INSERT ... ON
 CONFLICT, nested in another trigger, a writable CTE, a view's INSTEAD OF trigger, inside a savepoint or an
-EXCEPTION block that rolls back."""
+EXCEPTION block that rolls back, and from logical replication."""
 
 import numpy as np
+import psycopg2
 import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import make_shop, query
+from helpers import make_shop, pgscore_cli, query
 from pgscore import datasets
 from pgscore.datasets import CHURN_FEATURES
 
@@ -122,3 +123,33 @@ def test_events_of_a_rolled_back_savepoint_leave_no_counter_audit_row_or_queued_
     assert query(shop, "SELECT count(*) FROM customers WHERE id > %s", (N_CUSTOMERS,)) == [(0,)]
     assert query(shop, "SELECT entity_key FROM pgscore.prediction_log ORDER BY 1") == [("1",), ("3",)]
     assert_as_documented(shop, trained[0])
+
+
+def test_a_wired_table_that_a_subscription_writes_is_reported(shop, db_url, empty_db_url):
+    """The apply worker of logical replication fires no statement trigger: attach_rescoring warns and pgscore
+    status says the replicated rows are not rescored (a subscription created disabled, without a slot: no
+    replication runs, pg_subscription_rel lists the table)."""
+    pub = psycopg2.connect(empty_db_url)
+    pub.autocommit = True
+    query(pub, "CREATE TABLE complaints (complaint_id bigint PRIMARY KEY, customer_id bigint, kind text, "
+               "created_at timestamptz); CREATE PUBLICATION pgscore_test_pub FOR TABLE complaints")
+    p = pub.get_dsn_parameters()
+    conninfo = f"host={p['host']} port={p['port']} dbname={p['dbname']} user={p['user']}"
+    url = db_url
+    try:
+        query(shop, f"CREATE SUBSCRIPTION pgscore_test_sub CONNECTION '{conninfo}' PUBLICATION pgscore_test_pub "
+                    "WITH (enabled = false, create_slot = false, slot_name = 'pgscore_test_sub')")
+        run = pgscore_cli("status", "--db", url)
+        assert ("NOT RESCORING: the rows subscription pgscore_test_sub applies to public.complaints (logical "
+                "replication) fire no statement trigger, not even one enabled ALWAYS") in run.stdout, run.stdout
+        query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+        shop.notices.clear()
+        query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
+                    "'churn_score', p_profile_key => 'id')")
+        assert any("complaints is written by subscription pgscore_test_sub: the rows logical replication applies "
+                   "fire no statement trigger" in n for n in shop.notices), shop.notices
+    finally:
+        query(shop, "ALTER SUBSCRIPTION pgscore_test_sub SET (slot_name = NONE)")
+        query(shop, "DROP SUBSCRIPTION pgscore_test_sub")
+        pub.close()
+    assert "NOT RESCORING" not in pgscore_cli("status", "--db", url).stdout

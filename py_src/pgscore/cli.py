@@ -465,6 +465,11 @@ SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.score_col
          WHERE o.tgrelid = e.oid AND o.tgfoid = 'pgscore.rescore_events()'::pg_catalog.regprocedure
            AND o.tgname <> r.trigger_name AND """ + _trigger_arg("o") + """ = r.rescoring_id::pg_catalog.text
          ORDER BY o.tgname LIMIT 1) AS renamed_to,
+       -- subscriptions of logical replication that write the event table: their apply worker fires no
+       -- statement trigger, whatever ENABLE ALWAYS says
+       (SELECT pg_catalog.array_agg(pg_catalog.quote_ident(s.subname) ORDER BY s.subname)
+          FROM pg_catalog.pg_subscription_rel sr JOIN pg_catalog.pg_subscription s ON s.oid = sr.srsubid
+         WHERE sr.srrelid = e.oid) AS subscriptions,
        r.event_key, r.profile_key, r.counters::pg_catalog.text, r.scored_at_column, r.missing_profile, r.strict,
        r.event_id_column
   FROM pgscore.rescoring r
@@ -543,7 +548,8 @@ def _rescoring_status(cur):
     else:
         _say(f"rescoring: {len(wirings)} wiring{'' if len(wirings) == 1 else 's'}")
     for (rid, events, profiles, model, column, column_quoted, n_counters, event_found, profile_found, trigger_on,
-         on_its_table, enabled, trigger, live, missing, no_event_key, unfed, renamed_to, *wiring) in wirings:
+         on_its_table, enabled, trigger, live, missing, no_event_key, unfed, renamed_to, subscriptions,
+         *wiring) in wirings:
         strict = wiring[5]
         again = ("and attach it again: " + attach_call(trigger_on if trigger_on and not on_its_table else events,
                                                         profiles, model, column, *wiring))
@@ -597,6 +603,11 @@ def _rescoring_status(cur):
             line += ("\n     counters only: inserted events are counted and their profiles queued until a version "
                      f"of {model} is live (make one live with: {command(f'activate {model} VERSION')}, then: "
                      f"{command('retry')})")
+        if subscriptions and trigger_on is not None and on_its_table:
+            line += (f"{stop}the rows subscription {', '.join(subscriptions)} applies to {events} (logical "
+                     "replication) fire no statement trigger, not even one enabled ALWAYS: they are kept, not "
+                     "counted or rescored; wire a local table fed by a row trigger enabled ALWAYS on "
+                     f"{events} instead (docs/sql.md, 'Events from logical replication')")
         aging = _aging_counters(cur, wiring[2])
         if aging and stop not in line:  # stale in every profile no event reaches (issue 5's 30 days)
             line += (f"\n     {', '.join(aging)} change{'s' if len(aging) == 1 else ''} as time passes (a window, or "

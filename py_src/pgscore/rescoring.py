@@ -1966,6 +1966,7 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
                  f"REFERENCING NEW TABLE AS {NEW} FOR EACH STATEMENT "
                  f"EXECUTE FUNCTION pgscore.rescore_events({plpy.quote_literal(str(w.id))})")
     _warn_slow_or_partial(plpy, events, key, parsed)
+    _warn_subscribed(plpy, events)
     _warn_profile_children(plpy, profiles, missing_profile)
     if missing_profile == "create":
         _warn_uncreatable(plpy, profiles, profile_key)
@@ -2158,6 +2159,22 @@ def _warn_slow_or_partial(plpy, events: Table, key, counters):
                          f"though counters that recount read them through {events.name}",
                          hint=f"insert into {events.name} itself (a child attached as an event table of its own "
                               "would recount over the child alone what the parent recounts over all)")
+
+
+_SUBSCRIBED = ("SELECT s.subname AS name FROM pg_catalog.pg_subscription_rel r JOIN pg_catalog.pg_subscription s "
+               "ON s.oid OPERATOR(pg_catalog.=) r.srsubid WHERE r.srrelid OPERATOR(pg_catalog.=) $1 ORDER BY 1")
+
+
+def _warn_subscribed(plpy, events: Table):
+    """A WARNING where a subscription of logical replication writes the event table: its apply worker fires
+    no statement trigger, so the rows it applies are kept and never counted or rescored."""
+    names = [r["name"] for r in plpy.execute(plpy.prepare(_SUBSCRIBED, ["pg_catalog.oid"]), [events.oid])]
+    if names:
+        plpy.warning(f"pgscore: {events.name} is written by subscription {', '.join(names)}: the rows logical "
+                     "replication applies fire no statement trigger, not even one enabled ALWAYS, so they are not "
+                     "counted or rescored (only the initial copy of a table and local INSERTs are)",
+                     hint="wire a local table instead, fed by a row trigger (ENABLE ALWAYS) on the replicated one; "
+                          "docs/sql.md, 'Events from logical replication'")
 
 
 _CHILDREN = ("SELECT i.inhrelid::pg_catalog.regclass::pg_catalog.text AS name FROM pg_catalog.pg_inherits i "
