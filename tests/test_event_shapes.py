@@ -10,7 +10,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from helpers import make_shop, pgscore_cli, query
-from pgscore import datasets
+from pgscore import datasets, migrate
 from pgscore.datasets import CHURN_FEATURES
 
 N_CUSTOMERS = 20
@@ -153,3 +153,67 @@ def test_a_wired_table_that_a_subscription_writes_is_reported(shop, db_url, empt
         query(shop, "DROP SUBSCRIPTION pgscore_test_sub")
         pub.close()
     assert "NOT RESCORING" not in pgscore_cli("status", "--db", url).stdout
+
+
+def test_events_from_logical_replication_rescore_through_a_row_trigger_enabled_always(trained):
+    """What docs/sql.md, 'Events from logical replication', describes, on a cluster of its own (wal_level =
+    logical; publisher and subscriber two databases of it): the pgscore trigger on the replicated table, even
+    enabled ALWAYS, rescores the initial copy and not the rows replication applies after it; a local wired
+    table fed by a row trigger enabled ALWAYS on the replicated one rescores them all."""
+    import time
+
+    from helpers import own_cluster
+
+    model, X, y = trained
+    with own_cluster("pgscore-logical-") as c:
+        query(c.url("postgres"), "ALTER SYSTEM SET wal_level = logical")
+        c.stop()
+        c.start()
+        query(c.url("postgres"), "CREATE DATABASE pub")
+        pub, sub = c.url("pub"), c.url()
+        migrate.upgrade(sub)
+        conn = make_shop(sub, model, X, y, N_CUSTOMERS, rescore=True)
+        events = ("(complaint_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer_id bigint, "
+                  "kind text NOT NULL DEFAULT 'billing', created_at timestamptz NOT NULL DEFAULT now())")
+        # (the publisher's complaint ids apart from those the subscriber's forwarded rows take)
+        query(pub, f"CREATE TABLE complaints {events}; ALTER TABLE complaints ALTER complaint_id RESTART WITH 1000; "
+                   f"CREATE TABLE landed {events}; INSERT INTO complaints (customer_id) VALUES (1), (2); "
+                   "INSERT INTO landed (customer_id) VALUES (3), (4); CREATE PUBLICATION p FOR TABLE complaints, landed")
+        query(pub, "SELECT pg_create_logical_replication_slot('s', 'pgoutput')")
+        query(conn, f"""
+            ALTER TABLE complaints ENABLE ALWAYS TRIGGER pgscore_rescore_1;
+            CREATE TABLE landed {events};
+            CREATE FUNCTION forward() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN INSERT INTO public.complaints (customer_id, kind, created_at)
+                  VALUES (NEW.customer_id, NEW.kind, NEW.created_at); RETURN NULL; END $$;
+            CREATE TRIGGER forward AFTER INSERT ON landed FOR EACH ROW EXECUTE FUNCTION forward();
+            ALTER TABLE landed ENABLE ALWAYS TRIGGER forward""")
+        p = c.dsn("pub")
+        query(conn, f"CREATE SUBSCRIPTION s CONNECTION 'host={p['host']} port={p['port']} dbname=pub "
+                    f"user={p['user']}' PUBLICATION p WITH (create_slot = false, slot_name = 's')")
+
+        def events_arrive(n):
+            for _ in range(300):
+                if query(conn, "SELECT count(*) FROM complaints") == [(n,)]:
+                    return True
+                time.sleep(0.05)
+            return False
+
+        def rescored():
+            return [k for (k,) in query(conn, "SELECT DISTINCT entity_key::int FROM pgscore.prediction_log "
+                                              "ORDER BY 1")]
+
+        try:
+            # the initial copy of both tables is rescored (a COPY, as a statement, fires the statement trigger)
+            assert events_arrive(4)
+            assert rescored() == [1, 2, 3, 4]
+            query(pub, "INSERT INTO complaints (customer_id) VALUES (5), (6); "
+                       "INSERT INTO landed (customer_id) VALUES (7), (8)")
+            assert events_arrive(8)
+            assert rescored() == [1, 2, 3, 4, 7, 8]  # not 5 and 6: applied to the wired table itself
+            assert query(conn, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+        finally:
+            query(conn, "ALTER SUBSCRIPTION s DISABLE")
+            query(conn, "ALTER SUBSCRIPTION s SET (slot_name = NONE)")
+            query(conn, "DROP SUBSCRIPTION s")
+            conn.close()
