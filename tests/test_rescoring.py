@@ -2542,6 +2542,64 @@ def test_a_session_rescores_through_the_wiring_that_took_the_id_of_one_it_cached
         setup.close()
 
 
+@pytest.mark.parametrize("kind", ["linear", "tree"])
+def test_a_session_rescores_through_the_wiring_attached_again_to_the_table_under_the_id_it_cached(db_url, kind):
+    """pgscore uninstalled and installed again, and e1 wired again under the same rescoring_id but to another
+    profile table and model (tenants' tables swapped, say): a session that had read the first wiring kept
+    counting into p1 and scoring with m1, the wiring it cached for the id, since its trigger still fired on the
+    table that wiring named (found by hand; a new session used the new wiring). The trigger now checks that
+    the wiring's row is the one it read (a linear model's statement in SQL, a tree's before it reads)."""
+    from sklearn.linear_model import LinearRegression
+    from sklearn.tree import DecisionTreeRegressor
+
+    from pgscore import migrate
+
+    rng = np.random.default_rng(5)
+    X2 = rng.normal(size=(200, 2))
+
+    def fit(w):
+        y = X2 @ w
+        return LinearRegression().fit(X2, y) if kind == "linear" else DecisionTreeRegressor(max_depth=6).fit(X2, y)
+
+    m1, m2 = fit([2.0, 3.0]), fit([-1.0, 5.0])
+    setup = psycopg2.connect(db_url)
+    setup.autocommit = True
+    session = psycopg2.connect(db_url)  # a pooled session that lives through the reinstall
+    session.autocommit = True
+    wire = ("""SELECT pgscore.attach_rescoring('e1', %s, 'pid', %s, 's', '{"a": "count"}', """
+            "p_scored_at_column => NULL, p_profile_key => 'id')")
+    try:
+        def deploy():
+            registry.deploy(db_url, "m1", m1, X2, feature_names=["a", "b"])
+            registry.deploy(db_url, "m2", m2, X2, feature_names=["a", "b"])
+
+        deploy()
+        query(setup, "CREATE TABLE e1 (id bigserial PRIMARY KEY, pid int)")
+        for t in ("p1", "p2"):
+            query(setup, f"CREATE TABLE {t} (id int PRIMARY KEY, a float8 NOT NULL DEFAULT 0, b float8 NOT NULL "
+                         f"DEFAULT 2, s float8); INSERT INTO {t} (id) VALUES (1)")
+        (rid,), = query(setup, wire, ("p1", "m1"))
+        for _ in range(2):  # (the second statement runs on the plans the first kept)
+            query(session, "INSERT INTO e1 (pid) VALUES (1)")
+        assert query(setup, "SELECT a FROM p1") == [(2.0,)]
+        query(setup, "SELECT pgscore.detach_rescoring('e1')")
+        migrate.downgrade(db_url, "base")
+        migrate.upgrade(db_url)
+        deploy()
+        assert query(setup, wire, ("p2", "m2")) == [(rid,)]  # the id the session cached, on the same table
+        del session.notices[:]
+        query(session, "INSERT INTO e1 (pid) VALUES (1)")
+        assert not [n for n in session.notices if "WARNING" in n], session.notices
+        assert query(setup, "SELECT a FROM p1") == [(2.0,)]  # not counted into the first wiring's table
+        (a, s), = query(setup, "SELECT a, s FROM p2")
+        assert a == 1.0 and abs(s - m2.predict([[1.0, 2.0]])[0]) < 1e-9, (a, s, m1.predict([[1.0, 2.0]])[0])
+        (model,), = query(setup, "SELECT m.name FROM pgscore.prediction_log l JOIN pgscore.models m USING (model_id)")
+        assert model == "m2"
+    finally:
+        session.close()
+        setup.close()
+
+
 # -- refresh_windows: windows brought up to date as time passes ----------------------------------------------
 
 EDGE = "now() - interval '29 days 23 hours 59 minutes 59 seconds'"  # in the 30 days now, out of them in a second

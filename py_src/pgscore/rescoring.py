@@ -180,7 +180,13 @@ _WIRING = ("SELECT r.rescoring_id, r.event_table, r.profile_table, "
            "(SELECT c.relkind::pg_catalog.text FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) "
            "pg_catalog.to_regclass(r.profile_table)) AS profile_kind, r.event_key, r.profile_key, r.model_name, "
            "r.score_column, r.scored_at_column, r.counters::pg_catalog.text AS counters, r.event_id_column, "
-           "r.missing_profile, r.strict FROM pgscore.rescoring r WHERE r.rescoring_id OPERATOR(pg_catalog.=) $1")
+           "r.missing_profile, r.strict, r.xmin::pg_catalog.text AS stamp "
+           "FROM pgscore.rescoring r WHERE r.rescoring_id OPERATOR(pg_catalog.=) $1")
+# whether the wiring's row is no longer the one read (its xmin, `stamp`): pgscore uninstalled and installed
+# again, or the database restored over, numbers its wirings again, and one attached again to the same event
+# table may name another model, profile table or counters; an UPDATE of the row changes it too
+_REWIRED = ("SELECT NOT EXISTS (SELECT 1 FROM pgscore.rescoring r WHERE r.rescoring_id OPERATOR(pg_catalog.=) $1 "
+            "AND r.xmin OPERATOR(pg_catalog.=) $2::pg_catalog.xid) AS rewired")
 # a type's name, schema-qualified (format_type leaves out the schema of a type the search_path shows),
 # without its modifier; an array type as its element type's name and []
 _TYPE_NAME = ("SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) "
@@ -218,6 +224,8 @@ class Wiring:
         self.scored_at_column, self.event_id_column = row["scored_at_column"], row["event_id_column"]
         self.counters = parse_counters(row["counters"])
         self.missing_profile, self.strict = row["missing_profile"], row["strict"]
+        self.stamp = row["stamp"]  # the row's xmin: another row under this id (or the row changed) is told apart
+        self._rewired = None  # _REWIRED, prepared at its first use
         self.recomputes = any(c.recomputed for c in self.counters)  # some counter reads the event table
         self.plans: dict = {}  # (model_id or None: no usable model, retry?, its made) -> Plans
         self.last = None  # the trigger's plans of the previous statement
@@ -253,6 +261,12 @@ class Wiring:
         if model is None and error is not None:
             p.error = error  # the latest reason there is no model
         return p
+
+    def rewired(self, plpy) -> bool:
+        """Whether the row under this wiring's id is no longer the one it was read from (see _REWIRED)."""
+        if self._rewired is None:
+            self._rewired = plpy.prepare(_REWIRED, ["pg_catalog.int8", "pg_catalog.text"])
+        return plpy.execute(self._rewired, [self.id, self.stamp])[0]["rewired"]
 
 
 _TREE = ("SELECT pg_catalog.array_agg(r.relid::pg_catalog.oid::pg_catalog.int8) FILTER (WHERE r.level "
@@ -416,6 +430,12 @@ class Sql:
         return (f"(SELECT CASE WHEN d.action {EQ} 'retire'::pg_catalog.text{other} THEN NULL ELSE d.model_id END "
                 f"FROM pgscore.deployments d WHERE d.model_name {EQ} {self.lit(self.w.model_name)}::pg_catalog.text "
                 "ORDER BY d.deployment_id DESC LIMIT 1)")
+
+    def same_wiring(self) -> str:
+        """Whether the wiring's row is still the one read (_REWIRED): else the trigger's general path reads it
+        again before it writes anything."""
+        return (f"EXISTS (SELECT 1 FROM pgscore.rescoring r WHERE r.rescoring_id {EQ} {int(self.w.id)}::pg_catalog.int8 "
+                f"AND r.xmin {EQ} {self.lit(self.w.stamp)}::pg_catalog.xid)")
 
     def retyped(self) -> str:
         """Whether the profile table the wiring was read with no longer has its key column of that type: the
@@ -598,7 +618,8 @@ class Sql:
         # (and no column computed by PostgreSQL, which this statement would read at its old value: a
         # trigger created since the wiring was read; the general path then reads the wiring again)
         # ($3, the planned version, is never NULL: IS NOT DISTINCT FROM would name an unqualified =)
-        live = f"COALESCE({self.live()} {EQ} $3, false) AND NOT {computed_sql(w.tree, w.parents)} AND NOT {self.retyped()}"
+        live = (f"COALESCE({self.live()} {EQ} $3, false) AND NOT {computed_sql(w.tree, w.parents)} AND NOT {self.retyped()} "
+                f"AND {self.same_wiring()}")
         # the UPDATE's end and what follows it: the queued errors cleared, the audit rows
         tail = (f"RETURNING p.{self.pk}::pg_catalog.text AS k, {score} AS score, n.n, n.ids, n.f), "
                 f"d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id {EQ} $1 "
@@ -999,6 +1020,8 @@ def _rescore(plpy, GD, w: Wiring, again=True):
     if plans.fast is not None and _fast(plpy, w, plans):
         w.last = plans
         return None
+    if again and w.rewired(plpy):  # before anything is written with it (the fast statement checks it itself)
+        return _rewired(plpy, GD, w)
     try:
         r, keys, failures = _read(plpy, w, plans)
         if r["live"] != plans.model_id:  # deployed, rolled back or retired since these plans were made
@@ -1064,6 +1087,22 @@ def _rescore(plpy, GD, w: Wiring, again=True):
     if failures:
         queue(plpy, w, plans.queue, failures, via="trigger")
     return None
+
+
+def _rewired(plpy, GD, w: Wiring):
+    """Rescore with the wiring now under w's id, read again, where it still names this event table; else
+    warn, as on_insert does for a trigger whose wiring names another table."""
+    GD.get("pgscore.rescoring", {}).pop(w.id, None)
+    w2 = wiring(plpy, GD, w.id)
+    if w2 is None or w2.events.oid != w.events.oid:
+        plpy.warning(f"pgscore: the trigger on {w.events.name} names rescoring {w.id}, which is not attached to it "
+                     "any longer; the events were inserted and no profile was rescored",
+                     hint=f"detach it with SELECT pgscore.detach_rescoring({plpy.quote_literal(w.events.name)}) and "
+                          "attach again (pgscore status says what changed)")
+        return None
+    if w2.missing:
+        return _broken(plpy, GD, w2, BrokenWiring(f"column(s) missing: {', '.join(w2.missing)}"))
+    return _rescore(plpy, GD, w2, again=False)
 
 
 def _on_its_table(plpy, w: Wiring, TD) -> bool:
