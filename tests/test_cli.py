@@ -840,3 +840,21 @@ def test_status_on_a_database_restored_without_its_roles_gives_the_grants_alone_
         assert "then restore the grants alone from the dump's access lists: pg_restore -l DUMP | grep ' ACL ' > " \
                "acl.list; pg_restore -L acl.list -d DB DUMP" in said, said
         assert "then the dump;" not in said
+
+
+def test_status_refused_for_lack_of_privileges_says_the_sqlstate(db_url):
+    """pgscore status run by a role that may not read pgscore's schema, or its registry, prints the permission
+    error with its SQLSTATE, as every other error of the database's (it printed the message alone)."""
+    query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_nobody') "
+                  "THEN CREATE ROLE pgscore_t_nobody LOGIN; END IF; END $$; REVOKE pgscore_reader FROM pgscore_t_nobody")
+    nobody = db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_nobody@")
+    for grant, phrase in ((None, "permission denied reading pgscore's schema: permission denied for table "
+                                 "pgscore_alembic_version (SQLSTATE 42501)\nHint: "),
+                          ("pgscore_reader", "pgscore status needs a role that may read pgscore's registry and run "
+                                             "pgscore.validate_environment(): permission denied for function "
+                                             "validate_environment (SQLSTATE 42501)\nHint: ")):
+        if grant:
+            query(db_url, f"GRANT {grant} TO pgscore_t_nobody")
+        run = pgscore_cli("status", "--db", nobody)
+        assert run.returncode == 1 and f"pgscore: error: {phrase}" in run.stderr, run.stderr
+        assert "Traceback" not in run.stderr

@@ -216,7 +216,7 @@ def cmd_status(args):
         raise PgscoreError(f"pgscore status needs a role that may read pgscore's registry and run "
                            f"pgscore.validate_environment(): {server_message(e.diag.message_primary)}",
                            hint="run it as a superuser or a role granted pgscore_admin; pgscore_app scores "
-                           "and pgscore_reader reads the views") from None
+                           "and pgscore_reader reads the views") from e  # (its SQLSTATE: say_error)
 
 
 def _status(url):
@@ -1476,6 +1476,7 @@ def say_error(e, command_name, name=None) -> None:
 
         first = e.message.strip()
         cause = e.__cause__
+        cause = getattr(cause, "orig", None) or cause  # (SQLAlchemy's error wraps the driver's)
         state = (getattr(cause, "pgcode", None) or getattr(cause, "sqlstate", None)) \
             if isinstance(cause, _db_errors()) else None
         if state:  # the database's own code (pgscore's exception may carry a default of its own)
