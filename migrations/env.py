@@ -41,11 +41,13 @@ def _migrate(conn):
 
 
 # the pgscore roles may read which revision is installed (pgscore status, and every command's check that
-# pgscore is there); the version table is alembic's, made outside the migrations, so it is granted here
+# pgscore is there); the version table is alembic's, made outside the migrations, so it is granted (and
+# commented, for whoever browses the schema it lies in) here
 _SHARE_VERSION = """
 DO $do$
 BEGIN
     IF pg_catalog.to_regclass('pgscore_alembic_version') IS NOT NULL THEN
+        COMMENT ON TABLE pgscore_alembic_version IS 'pgscore''s schema revision: the alembic migration of the pgscore schema installed here (pgscore install upgrades it, pgscore status compares it with the release); kept apart from an application''s own alembic history. Not data: do not edit';
         IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'pgscore_admin') THEN
             GRANT SELECT ON pgscore_alembic_version TO pgscore_admin;
         END IF;

@@ -161,6 +161,11 @@ def test_offline_sql_builds_what_upgrade_builds(db_url, empty_db_url, tmp_path):
     assert catalog(empty_db_url) == catalog(db_url)
     acl = "SELECT relacl::text[] FROM pg_class WHERE oid = 'pgscore_alembic_version'::regclass"
     assert query(empty_db_url, acl) == query(db_url, acl)
+    # and its comment: BI users browsing public see what the table is
+    comment = "SELECT obj_description('pgscore_alembic_version'::regclass, 'pg_class')"
+    assert query(empty_db_url, comment) == query(db_url, comment)
+    assert query(db_url, comment)[0][0].startswith("pgscore's schema revision: the alembic migration"), \
+        query(db_url, comment)
     query(empty_db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_dba') "
                         "THEN CREATE ROLE pgscore_t_dba LOGIN; END IF; END $$")
     query(empty_db_url, "GRANT pgscore_admin TO pgscore_t_dba")
