@@ -150,6 +150,10 @@ SQL_CASES = [
      (), "22023", "'tenure_months' of public.customers is a feature"),
     ("score_chunk NULL chunk size", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'churn_score', "
      "NULL, NULL)", (), "22004", "chunk size is NULL"),
+    ("score_chunk an oid of no relation", "SELECT * FROM pgscore.score_chunk('churn', 4242424::oid::regclass, 'id', "
+     "'churn_score')", (), "42P01", "there is no relation with oid 4242424 (the table to score)"),
+    ("score_table an oid of no relation", "CALL pgscore.score_table('churn', 0::oid::regclass, 'id', 'churn_score')", (),
+     "42P01", "there is no relation with oid 0 (the table to score)"),
     ("score_chunk unknown table", "SELECT * FROM pgscore.score_chunk('churn', 'nope', 'id', 'churn_score')", (),
      "42P01", "nope"),
     ("score_chunk injection column", "SELECT * FROM pgscore.score_chunk('churn', 'customers', %s, 'churn_score')",
@@ -197,6 +201,10 @@ SQL_CASES = [
     ("drop_log_partitions without a unit", "SELECT pgscore.drop_log_partitions('90')", (), "22023",
      "must be at least 1 day (got 00:01:30)"),
     # rescoring
+    ("attach an oid of no relation", "SELECT pgscore.attach_rescoring(0::oid::regclass, 'customers', 'customer_id', "
+     "'churn', 'churn_score')", (), "42P01", "there is no relation with oid 0 (the event table)"),
+    ("attach to an oid of no relation", "SELECT pgscore.attach_rescoring('complaints', 4242424::oid::regclass, "
+     "'customer_id', 'churn', 'churn_score')", (), "42P01", "there is no relation with oid 4242424 (the profile table)"),
     ("attach unknown event table", "SELECT pgscore.attach_rescoring('nope', 'customers', 'customer_id', 'churn', "
      "'churn_score')", (), "42P01", "nope"),
     ("attach injection key", "SELECT pgscore.attach_rescoring('complaints', 'customers', %s, 'churn', 'churn_score')",
@@ -225,6 +233,10 @@ SQL_CASES = [
      "SELECT pgscore.attach_rescoring('complaints', 'deferred', 'customer_id', 'churn', 'churn_score', "
      "p_profile_key => 'id')", (), "42P10", "public.deferred.id has a DEFERRABLE unique constraint"),
     ("detach not attached", "SELECT pgscore.detach_rescoring('complaints')", (), "42704", "complaints"),
+    ("detach an oid of no relation", "SELECT pgscore.detach_rescoring(0::oid::regclass)", (), "42P01",
+     "there is no relation with oid 0 (the event table)"),
+    ("detach to an oid of no relation", "SELECT pgscore.detach_rescoring('complaints', 4242424::oid::regclass)", (),
+     "42P01", "there is no relation with oid 4242424 (the profile table)"),
     ("forget unknown", "SELECT pgscore.forget_rescoring(424242)", (), "42704", "there is no rescoring 424242"),
     ("forget NULL", "SELECT pgscore.forget_rescoring(NULL)", (), "22004", "the rescoring_id is NULL"),
     ("retry_failed limit 0", "SELECT * FROM pgscore.retry_failed(NULL, 0)", (), "22023", "the limit must be positive"),
@@ -238,6 +250,8 @@ SQL_CASES = [
     ("refresh_windows not wired", "SELECT * FROM pgscore.refresh_windows('customers')", (), "42704",
      "public.customers is not wired for rescoring"),
     ("refresh_windows unknown table", "SELECT * FROM pgscore.refresh_windows('nope')", (), "42P01", "nope"),
+    ("refresh_windows an oid of no relation", "SELECT * FROM pgscore.refresh_windows(0::oid::regclass, 10)", (), "42P01",
+     "there is no relation with oid 0 (the event table)"),
     ("refresh_windows injection table",
      f"CREATE TABLE {QUOTED_ID} (id int); SELECT * FROM pgscore.refresh_windows(%s::regclass)", (QUOTED_ID,),
      "42704", 'DROP TABLE pgscore.models; --" is not wired for rescoring'),
@@ -368,6 +382,54 @@ def test_predict_batch_says_what_is_wrong_in_its_message(db_url, shop):
         query(db_url, "SELECT count(*) FROM pgscore.predict_batch('churn', 'SELECT id, tenure_month FROM customers')")
     assert e.value.pgcode == "42703" and e.value.diag.message_primary.startswith('column "tenure_month" does not exist')
     assert "Perhaps you meant" in e.value.diag.message_hint and "tenure_months" in e.value.diag.message_hint
+
+
+def test_predict_batch_keeps_the_object_an_error_names(db_url, shop):
+    """An error of the caller's query raised again by predict_batch keeps the schema, table, column, type and
+    constraint it names (psycopg2's e.diag.constraint_name, table_name), in SQL and chunk by chunk, with its
+    message, SQLSTATE and DETAIL: they were dropped."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from pgscore import registry
+
+    X, Y, _ = datasets.churn(300, seed=3)
+    registry.deploy(db_url, "tree", HistGradientBoostingClassifier(max_iter=10).fit(X, Y), X, Y,
+                    feature_names=CHURN_FEATURES)
+    query(db_url, "CREATE TABLE seen (id bigint CONSTRAINT seen_once PRIMARY KEY, note text NOT NULL); "
+                  "INSERT INTO seen VALUES (7, 'x'); CREATE DOMAIN positive AS float8 CONSTRAINT above_zero CHECK (VALUE > 0); "
+                  "CREATE FUNCTION see(k bigint, n text) RETURNS float8 LANGUAGE sql AS "
+                  "'INSERT INTO public.seen VALUES (k, n) RETURNING 1.0::float8'")
+    cols = ", ".join(CHURN_FEATURES[1:])
+    cases = [  # (the first feature's expression, SQLSTATE, the fields it names)
+        ("see(id, 'y')", "23505", ("public", "seen", None, None, "seen_once")),  # a table's constraint
+        ("see(id + 100, NULL)", "23502", ("public", "seen", "note", None, None)),  # a table's column
+        ("(-1 - id)::positive::float8", "23514", ("public", None, None, "positive", "above_zero")),  # a type's
+    ]
+    for model in ("churn", "tree"):  # in SQL (a linear model), and chunk by chunk
+        for expr, sqlstate, names in cases:
+            q = f"SELECT id, {expr} AS {CHURN_FEATURES[0]}, {cols} FROM customers WHERE id >= 7 ORDER BY id"
+            with pytest.raises(psycopg2.Error) as e:
+                query(db_url, "SELECT count(*) FROM pgscore.predict_batch(%s, %s)", (model, q))
+            d = e.value.diag
+            assert e.value.pgcode == sqlstate, (model, expr, e.value.pgerror)
+            assert (d.schema_name, d.table_name, d.column_name, d.datatype_name, d.constraint_name) == names, \
+                (model, expr, e.value.pgerror)
+            assert not d.message_primary.startswith("pgscore"), d.message_primary
+    # the fields alone, as batch_chunks reports them: each set PostgreSQL's errors carry, with and without
+    # DETAIL and HINT
+    for names in ({}, {"schema_name": "s", "table_name": "t"}, {"schema_name": "s", "table_name": "t", "column_name": "c"},
+                  {"schema_name": "s", "table_name": "t", "constraint_name": "k"}, {"schema_name": "s", "datatype_name": "d"},
+                  {"schema_name": "s", "datatype_name": "d", "constraint_name": "k"}):
+        for extra in ({}, {"detail": "D"}, {"hint": "H"}, {"detail": "D", "hint": "H"}):
+            with pytest.raises(psycopg2.Error) as e:
+                query(db_url, "SELECT pgscore.batch_error(%s::jsonb)",
+                      (json.dumps({"message": "m", "sqlstate": "23505", **names, **extra}),))
+            d = e.value.diag
+            got = {"schema_name": d.schema_name, "table_name": d.table_name, "column_name": d.column_name,
+                   "datatype_name": d.datatype_name, "constraint_name": d.constraint_name,
+                   "detail": d.message_detail, "hint": d.message_hint}
+            assert e.value.pgcode == "23505" and d.message_primary == "m"
+            assert {k: v for k, v in got.items() if v is not None} == {**names, **extra}, (names, extra)
 
 
 def test_every_sql_function_refuses_bad_input_clearly(shop, db_url):
@@ -521,3 +583,23 @@ def test_feature_columns_of_other_types(db_url, shop):
         query(db_url, "CALL pgscore.score_table('churn', 'customers', 'id', 's')")
     assert e.value.pgcode == "22P02" and f"model churn v1: feature '{first}' must be a number, got 'n/a'" in \
         e.value.diag.message_primary, e.value.diag.message_primary
+
+
+def test_a_feature_name_with_both_quotes_is_printed_as_written(db_url):
+    """A feature name holding a single and a double quote is quoted in messages as SQL's quote_literal writes
+    it (as the SQL messages quote features), not with Python's escapes ('it\\'s "x"')."""
+    from pgscore import registry
+    from pgscore.errors import literal
+
+    assert literal("tenure") == "'tenure'" and literal('it\'s "x"') == "'it''s \"x\"'" and literal("a\\b") == "E'a\\\\b'"
+    X, Y, _ = datasets.churn(200, seed=5)
+    names = ['it\'s "x"'] + list(CHURN_FEATURES[1:])
+    registry.deploy(db_url, "quoted", LogisticRegression(max_iter=500).fit(X, Y), X, Y, feature_names=names)
+    with pytest.raises(psycopg2.Error) as e:
+        query(db_url, "SELECT pgscore.score('quoted', %s::jsonb)", (json.dumps({n: 1.0 for n in names[1:]}),))
+    msg = e.value.diag.message_primary
+    assert "feature 'it''s \"x\"' is missing from the JSON object" in msg and "\\'" not in msg, msg
+    with pytest.raises(psycopg2.Error) as e:
+        query(db_url, "SELECT pgscore.score('quoted', %s::jsonb)", (json.dumps({**{n: 1.0 for n in names}, names[0]: "n/a"}),))
+    msg = e.value.diag.message_primary
+    assert "feature 'it''s \"x\"' must be a number" in msg and "\\'" not in msg, msg

@@ -15,7 +15,7 @@ import re
 import struct
 
 from pgscore import auditlog, pgarray
-from pgscore.errors import InvalidModel, PgscoreError, of_the_transaction
+from pgscore.errors import InvalidModel, PgscoreError, check_relation, literal, of_the_transaction
 from pgscore.lazy import np
 from pgscore.serving import Runtime, first_refused, refused_count, refused_features, refused_values
 
@@ -297,7 +297,7 @@ def _number_types(plpy, model, columns: dict) -> tuple[set, set]:
                                                  [sorted(set(columns.values()))])}
     for f, typid in columns.items():
         if not (types[typid]["numeric"] or types[typid]["boolean"]):
-            raise InvalidModel(f"model {model.label}: feature {f!r} is a column of type {types[typid]['name']}, "
+            raise InvalidModel(f"model {model.label}: feature {literal(f)} is a column of type {types[typid]['name']}, "
                                "which is not a number", sqlstate="42846",
                                hint="every feature reaches the model as a float8: compute a number from it in "
                                     "the query (docs/sql.md, 'Features are numbers')")
@@ -516,7 +516,7 @@ def scored(model, X, keys, labelled):
         more = (f" and {more} more in this chunk of {len(keys)}" if 0 < more < _COUNTED else
                 f" and at least {_COUNTED} more in this chunk of {len(keys)}" if more else "")
         raise InvalidModel(f"{e.message} (key {keys[first]}{more}{which})", detail=e.detail, hint=e.hint,
-                           sqlstate=e.sqlstate) from None
+                           sqlstate=e.sqlstate, **e.objects) from None
 
 
 _COUNTED = 10  # rows refused counted beyond the first where a model (scikit-learn's) is asked row set by row set
@@ -533,7 +533,7 @@ def _refused_compiled(model, X, kind, name):
     rows = np.flatnonzero(refused.any(axis=1))
     if name is None:
         return (rows[0] if len(rows) else None), max(len(rows) - 1, 0), (
-            f"; feature {model.feature_names[int(np.flatnonzero(refused[rows[0]])[0])]!r}" if len(rows) else "")
+            f"; feature {literal(model.feature_names[int(np.flatnonzero(refused[rows[0]])[0])])}" if len(rows) else "")
     j = model.feature_names.index(name)
     said = far[:, j] if kind == "float32" and far is not None else refused_values(X[:, j], kind)
     of_name = np.flatnonzero(refused[:, j] & said)
@@ -556,7 +556,7 @@ def _refused_by_trying(model, X, kind):
         return None, 0, ""
     more = refused_count(refuses, X[first + 1:], _COUNTED)
     cols = refused_features(refuses, X, first)
-    which = f"; feature {', '.join(repr(model.feature_names[j]) for j in cols)}" if cols else ""
+    which = f"; feature {', '.join(literal(model.feature_names[j]) for j in cols)}" if cols else ""
     return first, more, which
 
 
@@ -654,16 +654,16 @@ class TablePlans:
         columns, types = columns_of(plpy, table)
         for what, col in (("key", key), ("score", into)):
             if col not in columns:
-                raise InvalidModel(f"table {table} has no column {col!r} (the {what} column)", sqlstate="42703",
+                raise InvalidModel(f"table {table} has no column {literal(col)} (the {what} column)", sqlstate="42703",
                                    detail="columns: " + ", ".join(columns),
                                    hint=f"add it first: ALTER TABLE {table} ADD COLUMN {q(col)} float8"
                                    if what == "score" else None)
         if into == key:
-            raise InvalidModel(f"the score column of {table} is its key column {key!r}: the scores would replace "
+            raise InvalidModel(f"the score column of {table} is its key column {literal(key)}: the scores would replace "
                                "the keys", sqlstate="22023",
                                hint="score into a column of its own: ALTER TABLE ... ADD COLUMN score float8")
         if into in model.feature_names and not one_array(columns, None):
-            raise InvalidModel(f"column {into!r} of {table} is a feature of model {model.label}: its scores "
+            raise InvalidModel(f"column {literal(into)} of {table} is a feature of model {model.label}: its scores "
                                "would replace the values it scores", sqlstate="22023")
         keys = unique_keys(plpy, table)
         if key not in keys:
@@ -671,7 +671,7 @@ class TablePlans:
                                "its key, so a key must name one row", sqlstate="42P10",
                                hint=key_hint(plpy, keys, table, key))
         if types[into] not in SCORE_TYPES:
-            raise InvalidModel(f"column {into!r} of {table} is {types[into]}; scores need {SCORE_TYPES_SAID}",
+            raise InvalidModel(f"column {literal(into)} of {table} is {types[into]}; scores need {SCORE_TYPES_SAID}",
                                sqlstate="42804")
         feats = feature_sql(plpy, model, columns, "t")
         self.fmt = features_format(plpy)
@@ -793,6 +793,7 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
     for what, v in (("table", table), ("key column", key), ("score column", into)):
         if v is None:
             raise PgscoreError(f"the {what} is NULL", sqlstate="22004")
+    check_relation(table, "table to score")
     if log is None:  # (as predict_batch's: a NULL would log nothing, and no audit row would say so)
         raise PgscoreError("p_log must not be NULL: true writes an audit row per score, false none", sqlstate="22004")
     if plpy.execute(_READ_ONLY)[0]["ro"] == "on":
@@ -868,5 +869,5 @@ def _unfit(model, plans, keys, scores):
         i = int(bad[0])
         more = f" (and {len(bad) - 1} more score of this chunk)" if len(bad) > 1 else ""
         raise InvalidModel(f"model {model.label}: the score of key {keys[i]}, {float(s[i])!r}, does not fit column "
-                           f"{plans.into!r} of {plans.table}, a real{more}", sqlstate="22003",
+                           f"{literal(plans.into)} of {plans.table}, a real{more}", sqlstate="22003",
                            hint="score into a double precision column")

@@ -45,17 +45,29 @@ def server_message(primary: str | None) -> str | None:
 
 
 class PgscoreError(Exception):
-    """Base class: a message, optional detail and hint, and a SQLSTATE."""
+    """Base class: a message, optional detail and hint, a SQLSTATE, and the object an error of PostgreSQL's
+    names (schema_name, table_name, column_name, datatype_name, constraint_name: what a client reads as
+    psycopg2's e.diag.constraint_name), kept where such an error is raised again as pgscore's."""
 
     sqlstate = "P0001"  # raise_exception
 
-    def __init__(self, message, *, detail=None, hint=None, sqlstate=None):
+    def __init__(self, message, *, detail=None, hint=None, sqlstate=None, **objects):
         super().__init__(message)
         self.message = message
         self.detail = detail
         self.hint = hint
         if sqlstate:
             self.sqlstate = sqlstate
+        unknown = set(objects) - set(OBJECT_FIELDS)
+        if unknown:
+            raise TypeError(f"unexpected keyword arguments: {', '.join(sorted(unknown))}")
+        self.objects = {k: v for k, v in objects.items() if v is not None}
+
+    def fields(self) -> dict:
+        """Message, SQLSTATE, detail, hint and object names, the ones set only (as spi_fields gives them)."""
+        out = {"message": self.message, "sqlstate": self.sqlstate, "detail": self.detail, "hint": self.hint,
+               **self.objects}
+        return {k: v for k, v in out.items() if v is not None}
 
     def __str__(self):
         parts = [self.message]
@@ -108,17 +120,43 @@ class VersionMismatch(EnvironmentMismatch):
     """The artifact was written by other library versions than the ones loading it."""
 
 
+def literal(name: str) -> str:
+    """A name (a feature's, a column's) quoted in a message as SQL's quote_literal quotes it, as pgscore's SQL
+    messages do: 'churn_30d', 'it''s "x"'. Python's repr escaped a name holding both quotes ('it\\'s "x"')."""
+    name = str(name)
+    body = "'" + name.replace("'", "''").replace("\\", "\\\\") + "'"
+    return "E" + body if "\\" in name else body
+
+
+def check_relation(value, what: str) -> None:
+    """Refuse a regclass argument that names no relation: an oid cast to regclass is not checked, and reaches
+    PL/Python as regclass prints it, the oid's number ('-' for 0), which no statement can use."""
+    if value is not None and (value == "-" or value.isdigit()):
+        oid = 0 if value == "-" else int(value)
+        raise PgscoreError(f"there is no relation with oid {oid} (the {what})", sqlstate="42P01",
+                           hint="name the table, as 'schema.table'::regclass does (which checks that it exists); "
+                                "an oid cast to regclass is not checked")
+
+
 def spi_fields(e) -> dict:
-    """A PL/Python SPIError's message, SQLSTATE, detail and hint. PL/Python keeps the last three in the
+    """A PL/Python SPIError's message, SQLSTATE, detail and hint, and the names of the object it is about
+    (the set ones). PL/Python keeps the last three in the
     exception's spidata (the SQLSTATE packed as an int, six bits a character, as PGSIXBIT packs it), not
     in attributes of its own."""
     data = getattr(e, "spidata", None) or (None, None, None)
     code = data[0]
-    names = dict(zip(_OBJECTS, data[5:10]))  # PostgreSQL 9.6+: the object an error is about
+    names = dict(zip(OBJECT_FIELDS, data[5:10]))  # PostgreSQL 9.6+: the object an error is about
     return {"message": e.args[0] if e.args else str(e),
             "sqlstate": ("".join(chr(((code >> (6 * i)) & 0x3F) + ord("0")) for i in range(5))
                          if isinstance(code, int) else getattr(e, "sqlstate", None)),
             "detail": data[1], "hint": data[2], **{k: v for k, v in names.items() if v is not None}}
 
 
-_OBJECTS = ("schema_name", "table_name", "column_name", "datatype_name", "constraint_name")
+def spi_objects(e) -> dict:
+    """The object names a PL/Python SPIError carries (see spi_fields), as PgscoreError's keywords."""
+    return {k: v for k, v in spi_fields(e).items() if k in OBJECT_FIELDS}
+
+
+# the fields of an error that name its object, as PostgreSQL's errtable/errtablecol/errtableconstraint/
+# errdatatype/errdomainconstraint set them, and as plpy.error and PL/Python's exceptions take them
+OBJECT_FIELDS = ("schema_name", "table_name", "column_name", "datatype_name", "constraint_name")

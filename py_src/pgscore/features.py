@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from pgscore.errors import InvalidModel
+from pgscore.errors import InvalidModel, literal
 from pgscore.lazy import np
 
 
@@ -160,7 +160,7 @@ def long_names_note(names) -> str | None:
     if not long:
         return None
     return (f"{len(long)} feature name(s) longer than {NAMEDATALEN - 1} bytes, which PostgreSQL cuts short as a "
-            f"column name ({', '.join(repr(n) for n in long[:3])}{', ...' if len(long) > 3 else ''}): score "
+            f"column name ({', '.join(literal(n) for n in long[:3])}{', ...' if len(long) > 3 else ''}): score "
             "them by position (a float8[]) or by name as jsonb; a query with a column per feature, "
             "score_table and rescoring on INSERT read columns by these names and cannot find them")
 
@@ -242,7 +242,7 @@ def unservable(estimator, names) -> InvalidModel | None:
                         for c in _positions(selection, len(names))]
 
             seen, part = named(cols), named(within)
-            feature = (f"feature {seen[i]!r}" if i < len(seen) else f"its input {i + 1}"
+            feature = (f"feature {literal(seen[i])}" if i < len(seen) else f"its input {i + 1}"
                        + (f" (in the part given {', '.join(map(repr, part))})" if part else ""))
             text = [c for c in cats.tolist() if isinstance(c, (str, bytes))]
             if text:
@@ -274,7 +274,7 @@ def as_matrix(X, names) -> np.ndarray:
                 continue
             except (TypeError, ValueError):
                 bad = next(v for v in col if v is not None)
-        raise InvalidModel(f"feature {name!r} holds {bad!r}, which is not a number", hint=NUMBERS_ONLY)
+        raise InvalidModel(f"feature {literal(name)} holds {bad!r}, which is not a number", hint=NUMBERS_ONLY)
     return np.column_stack(out) if out else np.empty((len(X), 0))
 
 

@@ -50,11 +50,11 @@ def _raise(plpy, e: PgscoreError):
     """Raise e as the SQL error it describes. PL/Python puts the name of an uncaught exception's class
     before its message, with the module where it is not builtins ('plpy.Error: there is no model ...'):
     raised as an instance of plpy.Error's subclass named pgscore, it reads 'pgscore: there is no model ...'.
-    PL/Python takes the SQLSTATE, detail and hint from the attributes plpy.error would set."""
+    PL/Python takes the SQLSTATE, detail, hint and the object's names (the table, the constraint... of an
+    error of PostgreSQL's that pgscore raises again) from the attributes plpy.error would set."""
     err = _sql_error(plpy.Error)(e.message)
-    err.sqlstate = e.sqlstate
-    for k, v in (("detail", e.detail), ("hint", e.hint)):  # a None would be printed as the word "None"
-        if v is not None:
+    for k, v in e.fields().items():  # a None would be printed as the word "None"
+        if k != "message":
             setattr(err, k, v)
     raise err from None
 
@@ -218,10 +218,8 @@ def batch_row(plpy, GD, model, version, key, image):
 
 def _error_row(e) -> str:
     """A PgscoreError or a PL/Python SPIError as the JSON pgscore.batch_error raises."""
-    if isinstance(e, PgscoreError):
-        fields = {"message": e.message, "sqlstate": e.sqlstate, "detail": e.detail, "hint": e.hint}
-    else:  # a query failed: PostgreSQL's own message, SQLSTATE, detail and hint
-        fields = spi_fields(e)
+    # (with the names of the object it is about: the table and constraint of a violation, say)
+    fields = e.fields() if isinstance(e, PgscoreError) else spi_fields(e)  # a query failed: PostgreSQL's own
     return json.dumps({k: v for k, v in fields.items() if v is not None})
 
 

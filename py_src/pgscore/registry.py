@@ -10,7 +10,7 @@ import re
 import numpy as np
 
 from pgscore import artifacts, baseline, features, metrics
-from pgscore.errors import ArtifactError, InvalidModel, UnknownModel
+from pgscore.errors import ArtifactError, InvalidModel, UnknownModel, literal
 
 MODEL_COLUMNS = ("model_id", "name", "version", "task", "estimator", "feature_names", "feature_types",
                  "classes", "env", "metrics", "n_train", "description", "created_at", "created_by",
@@ -57,7 +57,7 @@ def _missing_refused(e, estimator, task, matrix, names):
     cols = refused_features(refuses, matrix, first) or list(np.flatnonzero(np.isnan(matrix[first])))
     return InvalidModel(f"the estimator cannot take a missing value, and the training data holds one it refuses: "
                         f"the first in row {first + 1} (counted from 1, after a CSV's header), feature "
-                        f"{', '.join(repr(names[j]) for j in cols)}",
+                        f"{', '.join(literal(names[j]) for j in cols)}",
                         hint="fill or drop those rows, or fit a Pipeline with a SimpleImputer before the estimator "
                              "(scoring in the database passes a NULL to the model as NaN)")
 

@@ -32,7 +32,8 @@ import re
 from dataclasses import dataclass
 
 from pgscore import batch, pgarray
-from pgscore.errors import InvalidModel, PgscoreError, UnknownModel, of_the_transaction, server_message, spi_fields
+from pgscore.errors import (InvalidModel, PgscoreError, UnknownModel, check_relation, of_the_transaction, server_message,
+                            spi_fields, spi_objects)
 
 NEW = "pgscore_new_events"  # the transition table's name inside the trigger
 MISSING_CHOICES = ("create", "queue")
@@ -949,7 +950,7 @@ def on_insert(plpy, GD, TD):
                         + " and pgscore_app")
             raise PgscoreError(f"rescoring {w.profiles.name} for {w.events.name} failed: {_message(e)}; the events "
                                "were not inserted (their counters could not be written)", sqlstate=INSUFFICIENT_PRIVILEGE,
-                               hint=hint) from e
+                               hint=hint, **spi_objects(e)) from e
         # (a strict wiring's row errors, a constraint say, are raised by the paths above on purpose, as they are)
         if _must_raise(e) or (w.strict and not _unbuildable(e)):
             raise
@@ -992,7 +993,7 @@ def _broken(plpy, GD, w: Wiring, e):
     hint = _COLUMNS_HINT if _unbuildable(e) else "fix the cause, then SELECT * FROM pgscore.retry_failed()"
     if w.strict:
         raise PgscoreError(message + "; the wiring is strict, so the INSERT fails", sqlstate=_state(e) or "P0001",
-                           hint=hint)
+                           hint=hint, **spi_objects(e))
     keys = []
     if w.event_key in w.events.columns:  # else no profile to name
         try:  # (not Sql.keys: a Sql cannot be made for a wiring that lacks its profile key)
@@ -1702,6 +1703,7 @@ def refresh(plpy, GD, event_table=None, limit=None):
     its counters would be current and its scores not, and no later call would find them stale."""
     if limit is not None and limit < 1:
         raise PgscoreError(f"the limit must be positive, got {limit}", sqlstate="22023")
+    check_relation(event_table, "event table")
     rows = plpy.execute(plpy.prepare(_REFRESH_WIRINGS, ["pg_catalog.text"]), [event_table])
     if event_table is not None and not rows:
         raise PgscoreError(f"{event_table} is not wired for rescoring", sqlstate="42704",
@@ -1927,6 +1929,8 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
                     ("strict flag", strict)):
         if v is None:
             raise WiringError(f"the {what} is NULL", sqlstate="22004")
+    check_relation(event_table, "event table")
+    check_relation(profile_table, "profile table")
     serving.check_name(model_name)
     if missing_profile not in MISSING_CHOICES:
         raise WiringError(f"missing_profile must be 'create' or 'queue', got {missing_profile!r}")
@@ -2277,7 +2281,7 @@ def _check_statements(plpy, GD, w: Wiring):
         Plans(plpy, w, model, source=w.events.name)
     except plpy.SPIError as e:
         raise WiringError(f"the rescoring statements for {w.profiles.name} do not compile: {_message(e)}",
-                          sqlstate=_state(e) or "42601") from None
+                          sqlstate=_state(e) or "42601", **spi_objects(e)) from None
     except InvalidModel as e:
         raise WiringError(f"{w.profiles.name} cannot feed model {model.label}: {e.message}",
-                          sqlstate=e.sqlstate, detail=e.detail, hint=e.hint) from None
+                          sqlstate=e.sqlstate, detail=e.detail, hint=e.hint, **e.objects) from None

@@ -20,7 +20,7 @@ import re
 import warnings
 
 from pgscore import artifacts, backend
-from pgscore.errors import ArtifactError, InvalidModel, PgscoreError, UnknownModel, server_message, spi_fields
+from pgscore.errors import ArtifactError, InvalidModel, PgscoreError, UnknownModel, literal, server_message, spi_fields
 from pgscore.lazy import np
 
 # the signing key's path comes from the server process's environment, which no
@@ -219,18 +219,18 @@ class Loaded:
             try:
                 v = obj[name]
             except KeyError:
-                raise InvalidModel(f"model {self.label}: feature {name!r} is missing from the JSON object",
+                raise InvalidModel(f"model {self.label}: feature {literal(name)} is missing from the JSON object",
                                    detail="expected keys: " + ", ".join(self.feature_names),
                                    sqlstate="22023") from None
             if v is None:
                 out.append(math.nan)
             elif isinstance(v, (int, float)):  # booleans count as 0/1
                 if math.isinf(v):  # JSON has no Infinity: a number such as 1e400, which jsonb keeps exactly
-                    raise InvalidModel(f"model {self.label}: feature {name!r} is out of the range of double "
+                    raise InvalidModel(f"model {self.label}: feature {literal(name)} is out of the range of double "
                                        "precision", sqlstate="22003")
                 out.append(float(v))
             else:
-                raise InvalidModel(f"model {self.label}: feature {name!r} must be a number, got "
+                raise InvalidModel(f"model {self.label}: feature {literal(name)} must be a number, got "
                                    f"{json.dumps(v)[:60]}", sqlstate="22P02")
         return out
 
@@ -340,7 +340,7 @@ class Loaded:
         m = _FEATURE_INDEX.search(msg)
         if m and int(m.group(1)) < self.n:
             name = self.feature_names[int(m.group(1))]
-            msg = _FEATURE_INDEX.sub(f"feature {name!r}", msg)
+            msg = _FEATURE_INDEX.sub(lambda _: f"feature {literal(name)}", msg)  # (no escapes read in the name)
             missing = name if kind else None
         elif kind and len(X) == 1:  # one row (a chunk's rows are told apart by batch.scored)
             bad, missing = _bad_features(self.feature_names, X, kind, self._refused_alone)
@@ -445,10 +445,10 @@ def _bad_features(names, X, kind, alone=None) -> tuple[str, str | None]:
     for j, (name, v) in enumerate(zip(names, row)):
         if v is None or (isinstance(v, float) and math.isnan(v)):
             if kind == "NaN":
-                found.append((j, f"NULL/NaN in feature {name!r}"))
+                found.append((j, f"NULL/NaN in feature {literal(name)}"))
         elif isinstance(v, float) and (math.isinf(v) or kind == "float32" and abs(v) >= F32_INF):
             if kind != "NaN":
-                found.append((j, f"{'Infinity' if math.isinf(v) else repr(float(v))} in feature {name!r}"))
+                found.append((j, f"{'Infinity' if math.isinf(v) else repr(float(v))} in feature {literal(name)}"))
     if 1 < len(found) <= _TRIED_ALONE and alone is not None:
         refused = set(alone(row, [j for j, _ in found], kind))
         found = [f for f in found if f[0] in refused] or found
@@ -545,8 +545,7 @@ class Runtime:
             self.load_plan.execute([model_id])
         except self.plpy.SPIError as e:  # its own error, with its SQLSTATE, detail and hint, not wrapped in ours
             f = spi_fields(e)
-            raise PgscoreError(server_message(f["message"]), detail=f["detail"], hint=f["hint"],
-                               sqlstate=f["sqlstate"]) from None
+            raise PgscoreError(server_message(f.pop("message")), **f) from None
         model = self.models.get(model_id)
         if model is None:
             raise ArtifactError(f"pgscore.load_model({model_id}) did not load the model")

@@ -74,10 +74,10 @@ AS $pl$
 $pl$;
 COMMENT ON FUNCTION pgscore.batch_chunks(text, text, integer, integer, boolean, text) IS 'Internal: scores p_query chunk by chunk, one row of keys and scores (raw doubles, for pgscore.float8_array) per chunk, or a last row with the error that stopped it; use pgscore.predict_batch';
 
--- batch_chunks hands predict_batch the error that stopped it as a row (message, sqlstate, detail, hint),
--- and batch_error raises it: PL/Python would report an error raised while it iterates as "error
--- fetching next item from iterator", the message in DETAIL, and every other one prefixed with its
--- Python exception class
+-- batch_chunks hands predict_batch the error that stopped it as a row (message, sqlstate, detail, hint and
+-- the names of the object it is about), and batch_error raises it: PL/Python would report an error raised
+-- while it iterates as "error fetching next item from iterator", the message in DETAIL, and every other one
+-- prefixed with its Python exception class
 CREATE FUNCTION pgscore.batch_error(p_error jsonb)
 RETURNS text[]
 LANGUAGE plpgsql
@@ -89,8 +89,79 @@ DECLARE
     v_state text := coalesce(p_error ->> 'sqlstate', 'P0001');
     v_detail text := p_error ->> 'detail';
     v_hint text := p_error ->> 'hint';
+    v_schema text := p_error ->> 'schema_name';
+    v_table text := p_error ->> 'table_name';
+    v_column text := p_error ->> 'column_name';
+    v_type text := p_error ->> 'datatype_name';
+    v_constraint text := p_error ->> 'constraint_name';
 BEGIN
-    -- RAISE takes no NULL option, and an empty DETAIL or HINT would still print its label
+    -- RAISE takes no NULL option, and an empty DETAIL or HINT would still print its label (an empty
+    -- TABLE or CONSTRAINT would still reach the client): one RAISE for each set of fields. The object an
+    -- error names (a client reads it as psycopg2's e.diag.constraint_name) goes as PostgreSQL's own errors
+    -- name one: a table, its column or constraint; a type, its constraint
+    IF v_schema IS NOT NULL AND v_table IS NOT NULL AND v_column IS NOT NULL THEN
+        IF v_detail IS NULL AND v_hint IS NULL THEN
+            RAISE EXCEPTION USING MESSAGE = v_message, ERRCODE = v_state, SCHEMA = v_schema, TABLE = v_table, COLUMN = v_column;
+        ELSIF v_hint IS NULL THEN
+            RAISE EXCEPTION USING MESSAGE = v_message, ERRCODE = v_state, SCHEMA = v_schema, TABLE = v_table, COLUMN = v_column,
+                DETAIL = v_detail;
+        ELSIF v_detail IS NULL THEN
+            RAISE EXCEPTION USING MESSAGE = v_message, ERRCODE = v_state, SCHEMA = v_schema, TABLE = v_table, COLUMN = v_column,
+                HINT = v_hint;
+        END IF;
+        RAISE EXCEPTION USING MESSAGE = v_message, ERRCODE = v_state, SCHEMA = v_schema, TABLE = v_table, COLUMN = v_column,
+            DETAIL = v_detail, HINT = v_hint;
+    ELSIF v_schema IS NOT NULL AND v_table IS NOT NULL AND v_constraint IS NOT NULL THEN
+        IF v_detail IS NULL AND v_hint IS NULL THEN
+            RAISE EXCEPTION USING MESSAGE = v_message, ERRCODE = v_state, SCHEMA = v_schema, TABLE = v_table,
+                CONSTRAINT = v_constraint;
+        ELSIF v_hint IS NULL THEN
+            RAISE EXCEPTION USING MESSAGE = v_message, ERRCODE = v_state, SCHEMA = v_schema, TABLE = v_table,
+                CONSTRAINT = v_constraint, DETAIL = v_detail;
+        ELSIF v_detail IS NULL THEN
+            RAISE EXCEPTION USING MESSAGE = v_message, ERRCODE = v_state, SCHEMA = v_schema, TABLE = v_table,
+                CONSTRAINT = v_constraint, HINT = v_hint;
+        END IF;
+        RAISE EXCEPTION USING MESSAGE = v_message, ERRCODE = v_state, SCHEMA = v_schema, TABLE = v_table,
+            CONSTRAINT = v_constraint, DETAIL = v_detail, HINT = v_hint;
+    ELSIF v_schema IS NOT NULL AND v_table IS NOT NULL THEN
+        IF v_detail IS NULL AND v_hint IS NULL THEN
+            RAISE EXCEPTION USING MESSAGE = v_message, ERRCODE = v_state, SCHEMA = v_schema, TABLE = v_table;
+        ELSIF v_hint IS NULL THEN
+            RAISE EXCEPTION USING MESSAGE = v_message, ERRCODE = v_state, SCHEMA = v_schema, TABLE = v_table,
+                DETAIL = v_detail;
+        ELSIF v_detail IS NULL THEN
+            RAISE EXCEPTION USING MESSAGE = v_message, ERRCODE = v_state, SCHEMA = v_schema, TABLE = v_table,
+                HINT = v_hint;
+        END IF;
+        RAISE EXCEPTION USING MESSAGE = v_message, ERRCODE = v_state, SCHEMA = v_schema, TABLE = v_table,
+            DETAIL = v_detail, HINT = v_hint;
+    ELSIF v_schema IS NOT NULL AND v_type IS NOT NULL AND v_constraint IS NOT NULL THEN
+        IF v_detail IS NULL AND v_hint IS NULL THEN
+            RAISE EXCEPTION USING MESSAGE = v_message, ERRCODE = v_state, SCHEMA = v_schema, DATATYPE = v_type,
+                CONSTRAINT = v_constraint;
+        ELSIF v_hint IS NULL THEN
+            RAISE EXCEPTION USING MESSAGE = v_message, ERRCODE = v_state, SCHEMA = v_schema, DATATYPE = v_type,
+                CONSTRAINT = v_constraint, DETAIL = v_detail;
+        ELSIF v_detail IS NULL THEN
+            RAISE EXCEPTION USING MESSAGE = v_message, ERRCODE = v_state, SCHEMA = v_schema, DATATYPE = v_type,
+                CONSTRAINT = v_constraint, HINT = v_hint;
+        END IF;
+        RAISE EXCEPTION USING MESSAGE = v_message, ERRCODE = v_state, SCHEMA = v_schema, DATATYPE = v_type,
+            CONSTRAINT = v_constraint, DETAIL = v_detail, HINT = v_hint;
+    ELSIF v_schema IS NOT NULL AND v_type IS NOT NULL THEN
+        IF v_detail IS NULL AND v_hint IS NULL THEN
+            RAISE EXCEPTION USING MESSAGE = v_message, ERRCODE = v_state, SCHEMA = v_schema, DATATYPE = v_type;
+        ELSIF v_hint IS NULL THEN
+            RAISE EXCEPTION USING MESSAGE = v_message, ERRCODE = v_state, SCHEMA = v_schema, DATATYPE = v_type,
+                DETAIL = v_detail;
+        ELSIF v_detail IS NULL THEN
+            RAISE EXCEPTION USING MESSAGE = v_message, ERRCODE = v_state, SCHEMA = v_schema, DATATYPE = v_type,
+                HINT = v_hint;
+        END IF;
+        RAISE EXCEPTION USING MESSAGE = v_message, ERRCODE = v_state, SCHEMA = v_schema, DATATYPE = v_type,
+            DETAIL = v_detail, HINT = v_hint;
+    END IF;
     IF v_detail IS NULL AND v_hint IS NULL THEN
         RAISE EXCEPTION USING MESSAGE = v_message, ERRCODE = v_state;
     ELSIF v_hint IS NULL THEN
@@ -101,7 +172,7 @@ BEGIN
     RAISE EXCEPTION USING MESSAGE = v_message, ERRCODE = v_state, DETAIL = v_detail, HINT = v_hint;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.batch_error(jsonb) IS 'Internal: raises the error batch_chunks reports (message, sqlstate, detail, hint) as predict_batch''s own';
+COMMENT ON FUNCTION pgscore.batch_error(jsonb) IS 'Internal: raises the error batch_chunks reports (message, sqlstate, detail, hint, and the schema, table, column, type or constraint it names) as predict_batch''s own';
 
 -- A linear model with one output: predict_batch runs one statement over the whole query that scores in
 -- SQL and writes the audit rows (batch_sql writes it: the caller's query with the model's arithmetic
@@ -174,6 +245,11 @@ DECLARE
     v_error jsonb;
     v_detail text;
     v_hint text;
+    v_schema text;
+    v_table text;
+    v_column text;
+    v_type text;
+    v_constraint text;
 BEGIN
     SELECT b.statement, b.version, b.error INTO v_statement, v_version, v_error
       FROM pgscore.batch_sql(p_model, p_query, p_version, p_chunk_size, p_log, p_search_path) AS b;
@@ -194,11 +270,16 @@ BEGIN
         PERFORM pg_catalog.set_config('search_path', p_search_path, true);
         RETURN QUERY EXECUTE v_statement USING p_model, v_version;
     EXCEPTION WHEN OTHERS OR query_canceled OR assert_failure THEN
-        GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
-        -- every error raised again as its message, SQLSTATE, DETAIL and HINT alone: its CONTEXT quotes the
-        -- statement, which holds the model's weights (a role that may score may not read them)
-        v_error := pg_catalog.jsonb_build_object('message', SQLERRM, 'sqlstate', SQLSTATE,
-                                                 'detail', nullif(v_detail, ''), 'hint', nullif(v_hint, ''));
+        GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT, v_schema = SCHEMA_NAME,
+                                v_table = TABLE_NAME, v_column = COLUMN_NAME, v_type = PG_DATATYPE_NAME,
+                                v_constraint = CONSTRAINT_NAME;
+        -- every error raised again as its message, SQLSTATE, DETAIL, HINT and the object it names (a
+        -- constraint's table and name, which clients read) alone: its CONTEXT quotes the statement, which
+        -- holds the model's weights (a role that may score may not read them)
+        v_error := pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+            'message', SQLERRM, 'sqlstate', SQLSTATE, 'detail', nullif(v_detail, ''), 'hint', nullif(v_hint, ''),
+            'schema_name', nullif(v_schema, ''), 'table_name', nullif(v_table, ''), 'column_name', nullif(v_column, ''),
+            'datatype_name', nullif(v_type, ''), 'constraint_name', nullif(v_constraint, '')));
         -- (pgscore's errors raised in PL/Python, batch_row's among them, begin with the name of their Python
         -- class, which no lc_messages translates, as the context's words are)
         IF SQLSTATE NOT LIKE '22%' OR (SQLSTATE <> '22003' AND SQLERRM NOT LIKE 'pgscore: %') THEN

@@ -33,9 +33,21 @@ AS $fn$
 DECLARE
     r record;
     v_n integer := 0;
+    v_missing text;
 BEGIN
     IF p_event_table IS NULL THEN
         RAISE EXCEPTION 'pgscore.detach_rescoring: the event table is NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- an oid cast to regclass is not checked: it would read as "- is not wired" (regclass prints 0 as -)
+    v_missing := CASE WHEN NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = p_event_table) THEN 'event'
+                      WHEN p_profile_table IS NOT NULL
+                           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = p_profile_table) THEN 'profile'
+                 END;
+    IF v_missing IS NOT NULL THEN
+        RAISE EXCEPTION 'pgscore.detach_rescoring: there is no relation with oid % (the % table)',
+              CASE v_missing WHEN 'event' THEN p_event_table::oid ELSE p_profile_table::oid END, v_missing
+            USING ERRCODE = 'undefined_table',
+                  HINT = 'name the table, as ''schema.table''::regclass does; a wiring whose table was dropped is removed with pgscore.forget_rescoring(rescoring_id) (SELECT * FROM pgscore.rescoring lists them)';
     END IF;
     FOR r IN SELECT w.rescoring_id, w.trigger_name,
                     -- the table its trigger is on: this one, or the one that had its name, since renamed
