@@ -1129,6 +1129,36 @@ def test_profiles_with_a_features_array_and_no_counters(shop, trained):
     assert query(shop, "SELECT count(*) FROM vec WHERE churn_score IS NOT NULL") == [(4,)]
 
 
+def test_profiles_with_a_wide_features_array_are_scored_from_one_read_of_it(shop, db_url):
+    """A linear model of 300 features over one float8[] profile column (2.4 kB: stored out of line): scored
+    in Python from one read of the array, not by the write statement, where each of its 300 subscripts (and
+    the audit row's 300 more) read the stored array whole again (3,000 features: 186 ms a single-row INSERT,
+    5 s for 100 events, against 2 ms and 0.16 s now). Equal to scikit-learn, one audit row each."""
+    from pgscore.batch import WIDE_ARRAY
+
+    n = 300
+    assert n > WIDE_ARRAY
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(400, n))
+    est = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(x, (x[:, :4].sum(1) > 0).astype(int))
+    registry.deploy(db_url, "wide", est, x, feature_names=[f"f{i}" for i in range(n)])
+    query(shop, "CREATE TABLE vec (id bigint PRIMARY KEY, features float8[], s float8, scored_at timestamptz)")
+    for i, r in enumerate(x[:6], start=1):
+        query(shop, "INSERT INTO vec VALUES (%s, %s, NULL, NULL)", (i, [float(v) for v in r]))
+    query(shop, "SELECT pgscore.attach_rescoring('complaints', 'vec', 'customer_id', 'wide', 's', '{}', "
+                "p_profile_key => 'id', p_missing_profile => 'queue')")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (1)")  # this session has read the wiring
+    ran = nested_statements(shop, "INSERT INTO complaints (customer_id) VALUES (2), (3), (3)")
+    assert read_into_python(ran) and not wrote_in_sql(ran)
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (4)")
+    got = [s for (s,) in query(shop, "SELECT s FROM vec WHERE id <= 4 ORDER BY id")]
+    assert np.abs(np.array(got) - est.predict_proba(x[:4])[:, 1]).max() < 1e-9
+    assert query(shop, "SELECT count(*), count(DISTINCT entity_key) FROM pgscore.prediction_log l JOIN vec "
+                       "ON vec.id::text = l.entity_key WHERE l.source = 'trigger' AND l.features = vec.features "
+                       "AND l.score = vec.s") == [(4, 4)]
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+
+
 # -- wiring: list, detach, dump and restore ------------------------------------------------------------
 
 def test_wiring_is_listed_and_detach_removes_the_trigger(shop):

@@ -829,6 +829,42 @@ def test_write_back_from_a_features_array_column(conn):
     assert query(conn, "SELECT count(s) FROM arr WHERE id >= 20") == [(0,)]
 
 
+def test_write_back_of_a_wide_features_array_reads_each_row_once(conn, db_url):
+    """A linear model of 300 features over one float8[] column (2.4 kB a row: stored out of line, in TOAST):
+    the chunk scores a copy of each locked row's array, where each of its 300 subscripts read the stored
+    array whole again (a model of 3,000 features: 37 ms a row, 7.2 s for 200 rows, against 0.3 s now).
+    Equal to scikit-learn, logged with the row's features; a row changed while its lock was waited for is
+    scored on its final features."""
+    from pgscore.batch import WIDE_ARRAY
+
+    n = 300
+    assert n > WIDE_ARRAY
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(400, n))
+    est = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(x, (x[:, :4].sum(1) > 0).astype(int))
+    registry.deploy(db_url, "wide", est, x, feature_names=[f"f{i}" for i in range(n)])
+    query(conn, "CREATE TABLE arr (id int PRIMARY KEY, features float8[], s float8)")
+    for i, r in enumerate(x[:30]):
+        query(conn, "INSERT INTO arr VALUES (%s, %s, NULL)", (i, [float(v) for v in r]))
+    assert query(conn, "SELECT pg_column_size(features) < 2400 FROM arr WHERE id = 0") == [(False,)]  # not compressed
+    ran = nested_statements(conn, "SELECT * FROM pgscore.score_chunk('wide', 'arr', 'id', 's', NULL, 20)")
+    assert any("CTE a" in p and "CTE ok" in p for p in plans_of(ran)) and not read_into_python(ran)
+    got = [s for (s,) in query(conn, "SELECT s FROM arr WHERE id < 20 ORDER BY id")]
+    assert np.abs(np.array(got) - est.predict_proba(x[:20])[:, 1]).max() <= 1e-9
+    assert query(conn, "SELECT count(*) FROM pgscore.prediction_log l JOIN arr ON arr.id::text = l.entity_key "
+                       "WHERE l.features = arr.features AND l.score = arr.s") == [(20,)]
+    # the rest, one row changed by another transaction while the chunk waits for its lock
+    run_past_a_lock(db_url, lambda other: query(other, "UPDATE arr SET features[1] = features[1] + 7, "
+                                                       "features[2] = features[2] - 3 WHERE id = 25"),
+                    "CALL pgscore.score_table('wide', 'arr', 'id', 's', 5)", "the row being written")
+    (score, feats), = query(conn, "SELECT s, features FROM arr WHERE id = 25")
+    assert feats[0] == pytest.approx(x[25, 0] + 7)
+    assert score == pytest.approx(est.predict_proba(np.array([feats]))[0, 1], abs=1e-9)
+    assert query(conn, "SELECT features, score FROM pgscore.prediction_log WHERE entity_key = '25' "
+                       "ORDER BY logged_at DESC LIMIT 1") == [(feats, score)]
+    assert query(conn, "SELECT count(s) FROM arr") == [(30,)]
+
+
 @pytest.mark.parametrize("name", ["logit", "forest"])  # written back by SQL itself, and through Python
 def test_a_boolean_feature_column_is_written_back_as_one_and_zero(conn, name):
     """score_table reads a boolean feature column as 1 and 0, on the path that scores in SQL and on the one

@@ -207,6 +207,10 @@ def feature_sql(plpy, model, columns: dict, alias: str, exprs: dict | None = Non
     return f"ARRAY[{', '.join(feature_items(plpy, model, columns, alias, exprs))}]"
 
 
+# score_table's chunk scores a float8[] of more features than this from a copy of it (see TablePlans)
+WIDE_ARRAY = 64
+
+
 def one_array(columns: dict, exprs) -> bool:
     """Whether the features are one float8[] column named features (no column replaced by an expression)."""
     return columns.get("features") == FLOAT8_ARRAY and not exprs
@@ -718,16 +722,31 @@ class TablePlans:
         # a linear model: the chunk is scored, written and logged by one statement (compiled.score_sql),
         # no float through Python; it writes nothing when a row's z is not finite (a refused NaN, an
         # infinity) and the chunk then takes the statements above, which say which row and why
-        in_sql = score_in_sql(plpy, model, columns, "t")
+        # With one float8[] column of more than WIDE_ARRAY features the locking read takes a copy of the
+        # array (a slice), and z is computed from that copy: each subscript of the stored array reads it whole
+        # again (from TOAST, where a row holds more than ~2 kB), 3,000 times a row for a model of 3,000
+        # features (37 ms a row, against 1.6 ms from the copy). The copy is the locked row's (a row changed
+        # meanwhile is read again with it, as z is). Shorter arrays are read in place: the copy and the
+        # second CTE cost more than their subscripts
+        wide = one_array(columns, None) and model.n > WIDE_ARRAY
+        in_sql = score_in_sql(plpy, model, columns, "a" if wide else "t")
         self.sql = None
         if in_sql is not None:
             _, z, link = in_sql
             f8 = "::pg_catalog.float8"
 
-            def chunk(where):
+            def read(where):  # c: the chunk's keys, z (and the features, logged), its rows locked
+                if wide:
+                    return (f"WITH a AS MATERIALIZED (SELECT t.{k} AS k, t.features[:] AS features FROM {rows} AS t "
+                            f"{where} ORDER BY t.{k} LIMIT $1 FOR NO KEY UPDATE OF t), "
+                            f"c AS MATERIALIZED (SELECT a.k, {z} AS z" + (", a.features AS f" if log else "")
+                            + " FROM a), ")
                 return (f"WITH c AS MATERIALIZED (SELECT t.{k} AS k, {z} AS z"
                         + (f", {feats}::pg_catalog.float8[] AS f" if log else "") +
-                        f" FROM {rows} AS t {where} ORDER BY t.{k} LIMIT $1 FOR NO KEY UPDATE OF t), "
+                        f" FROM {rows} AS t {where} ORDER BY t.{k} LIMIT $1 FOR NO KEY UPDATE OF t), ")
+
+            def chunk(where):
+                return (read(where) +
                         "ok AS MATERIALIZED (SELECT COALESCE(pg_catalog.bool_and(COALESCE("
                         f"c.z > '-Infinity'{f8} AND c.z < 'Infinity'{f8}, false)), true) "
                         # keys out of order: one changed while its lock was waited for (the path below reads again)
