@@ -56,6 +56,22 @@ def test_deploy_records_everything(db_url, logit):
     assert [m["live"] for m in registry.list_models(db_url)] == [False, True]
 
 
+def test_a_multiclass_model_whose_hold_out_lacks_a_class_deploys_without_that_auc(db_url):
+    """40 classes, some seen once: the hold-out lacks some of them, and scikit-learn's one-vs-rest AUC is
+    NaN (a warning, not an error). The deploy failed on it ("invalid input syntax for type json": JSON has
+    no NaN); the AUC is now recorded as null, the other metrics as measured."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(3000, 10))
+    y = np.argmax(x[:, :5] @ rng.normal(size=(5, 40)), 1)
+    assert np.unique(y, return_counts=True)[1].min() == 1
+    est = LogisticRegression(max_iter=300).fit(x, y)
+    rec = registry.deploy(db_url, "many", est, x, y, feature_names=[f"f{i}" for i in range(10)])
+    assert rec["task"] == "multiclass" and rec["metrics"]["auc_ovr"] is None
+    assert 0 < rec["metrics"]["accuracy"] <= 1 and np.isfinite(rec["metrics"]["log_loss"])
+    show = pgscore_cli("show", "many", "--db", db_url)
+    assert show.returncode == 0 and "auc_ovr -" in show.stdout and "None" not in show.stdout, show.stdout
+
+
 def test_baseline_rows(db_url):
     from sklearn.impute import SimpleImputer
 

@@ -857,7 +857,7 @@ def cmd_show(args):
     _say("  features: " + ", ".join(f"{n} {t}" for n, t in zip(r["feature_names"], r["feature_types"])))
     _say(f"  from: {_source(r)}")
     _say("  environment: " + (", ".join(f"{k} {v}" for k, v in (r["env"] or {}).items() if k != "source") or "-"))
-    _say("  metrics: " + (", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+    _say("  metrics: " + (", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {'-' if v is None else v}"
                                     for k, v in (r["metrics"] or {}).items()) or "-"))
     _say("  history:")
     for h in r["history"]:

@@ -29,7 +29,18 @@ def holdout(estimator, X, y, task: str, test_size: float = 0.2, seed: int = 0,
     return out, None if matrix is None else features.scores_of(model, task, matrix[at])
 
 
+def _finite(metrics: dict) -> dict:
+    """The metrics with a value scikit-learn could not define (NaN: a multiclass AUC where the hold-out lacks
+    a class, with a warning rather than an error) as None, as the others undefined are: JSON has no NaN, and
+    the deploy that stored it failed with "invalid input syntax for type json"."""
+    return {k: None if isinstance(v, float) and not np.isfinite(v) else v for k, v in metrics.items()}
+
+
 def evaluate(model, X, y, task: str) -> dict:
+    return _finite(_evaluate(model, X, y, task))
+
+
+def _evaluate(model, X, y, task: str) -> dict:
     from sklearn import metrics as m
 
     if task == "regression":
