@@ -49,3 +49,56 @@ def test_console_script_and_python_floor():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["scripts"]["pgscore"] == "pgscore.cli:main"
     assert project["requires-python"] == ">=3.11"
+
+
+def _dockerfile_instructions():
+    """(instruction, arguments) of Dockerfile.postgres, its continued lines joined and its comments left out."""
+    lines = [line for line in (ROOT / "Dockerfile.postgres").read_text().splitlines()
+             if not line.lstrip().startswith("#")]
+    joined = re.sub(r"\\\n", " ", "\n".join(lines))
+    return [tuple(line.strip().split(None, 1)) for line in joined.splitlines() if line.strip()]
+
+
+def test_the_image_copies_files_that_exist_and_builds_from_all_that_pip_needs():
+    """Every COPY source exists in the checkout and is not left out of the build context by .dockerignore
+    (`docker build` would fail, or install a pgscore without its migrations); and what pyproject.toml builds
+    the package from (the readme, each package directory) is among them."""
+    import fnmatch
+
+    ignored = [p.strip().rstrip("/") for p in (ROOT / ".dockerignore").read_text().splitlines()
+               if p.strip() and not p.lstrip().startswith("#")]
+    copied = []
+    for instruction, args in _dockerfile_instructions():
+        if instruction.upper() == "COPY":
+            words = [w for w in args.split() if not w.startswith("--")]
+            assert len(words) >= 2, args
+            for source in words[:-1]:
+                assert (ROOT / source).exists(), f"Dockerfile.postgres copies {source}, which is not in the checkout"
+                assert not any(fnmatch.fnmatch(source, p) or fnmatch.fnmatch(source, p.removeprefix("**/"))
+                               for p in ignored), f".dockerignore leaves {source} out of the build context"
+                copied.append(source.rstrip("/"))
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    needed = {"pyproject.toml", project["project"]["readme"], *project["tool"]["setuptools"]["package-dir"].values()}
+    assert needed <= set(copied), f"the image builds pgscore without {sorted(needed - set(copied))}"
+
+
+def test_the_image_installs_the_debian_packages_scripts_run_does_and_says_when_it_is_healthy():
+    """The packages scripts/run installs on a machine (postgresql-15 comes with the base image) are the
+    image's too, and the image has a HEALTHCHECK: it had none, so `docker ps`, Compose's
+    `depends_on: condition: service_healthy` and orchestrators could not tell a server that was up."""
+    instructions = _dockerfile_instructions()
+    base = next(args for instruction, args in instructions if instruction.upper() == "FROM")
+    assert re.fullmatch(r"postgres:15-bookworm\b.*", base)
+    run_script = (ROOT / "scripts" / "run").read_text()
+    wanted = set(re.search(r"^APT_PACKAGES=\((.*)\)$", run_script, re.M).group(1).split())
+    installed = set()
+    for instruction, args in instructions:
+        if instruction.upper() == "RUN" and "apt-get install" in args:
+            words = args.split("apt-get install", 1)[1].split("&&", 1)[0].split()
+            installed |= {w.strip('"').split("=", 1)[0].replace("${PG_MAJOR}", "15")
+                          for w in words if not w.startswith("-")}
+    assert wanted - {"postgresql-15"} <= installed, f"the image lacks {sorted(wanted - {'postgresql-15'} - installed)}"
+    healthchecks = [args for instruction, args in instructions if instruction.upper() == "HEALTHCHECK"]
+    assert len(healthchecks) == 1, "Dockerfile.postgres needs one HEALTHCHECK"
+    # over TCP: the first start's initialisation server listens on the socket only
+    assert re.search(r'CMD \["pg_isready", "-q", "-h", "127\.0\.0\.1"\]', healthchecks[0])
