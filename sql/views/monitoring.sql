@@ -21,12 +21,21 @@ SELECT m.model_id, m.name, m.version, m.task, m.classes, m.metrics, m.feature_na
  WHERE d.action <> 'retire';
 COMMENT ON VIEW pgscore.live_models IS 'Internal: the live version of each model name';
 
--- every value of every logged prediction, binned on its model's baseline (bin -1: NULL or NaN). Each row's
--- features are read once, unnested, and each value joined to its baseline by position: a subscript of the
--- stored array per baseline row read it whole again, from TOAST where it is long (a model of 3,000
--- features: 8.3-9.2 s for 200 logged rows, 0.17-0.24 s unnested; 12 features: 3.3-3.9 s for 1,000,000
--- rows, 2.8-3.0 s unnested; migration 0047)
+-- every value of every logged prediction, binned on its model's baseline (bin -1: NULL or NaN). A row whose
+-- features are stored in more than 1 kB (over ~120 features; out of line, in TOAST, past ~2 kB) has them
+-- read once, unnested, each value joined to its baseline by position: a subscript of such an array per
+-- baseline row read it whole again (a model of 3,000 features: 8.3-9.2 s for 200 logged rows, 0.17-0.24 s
+-- unnested; migration 0047). A shorter one is read by subscripts, as before: unnesting it cost more (a
+-- day's rollup of 1,000,000 rows of 12 features: 8.5-10.2 s against 6.8-8.3 s)
 CREATE VIEW pgscore.prediction_values AS
+SELECT l.model_id, l.logged_at, b.kind, b.position, v.x,
+       CASE WHEN v.x IS NULL OR v.x = 'NaN'::float8 THEN -1 ELSE width_bucket(v.x, b.edges) END AS bin,
+       (v.x <> 'NaN'::float8 AND (v.x < b.min OR v.x > b.max)) AS out_of_range
+  FROM pgscore.prediction_log l
+  JOIN pgscore.baselines b ON b.model_id = l.model_id
+ CROSS JOIN LATERAL (SELECT CASE WHEN b.kind = 'score' THEN l.score ELSE l.features[b.position + 1] END AS x) v
+ WHERE pg_column_size(l.features) <= 1024
+UNION ALL
 SELECT l.model_id, l.logged_at, b.kind, b.position, v.x,
        CASE WHEN v.x IS NULL OR v.x = 'NaN'::float8 THEN -1 ELSE width_bucket(v.x, b.edges) END AS bin,
        (v.x <> 'NaN'::float8 AND (v.x < b.min OR v.x > b.max)) AS out_of_range
@@ -35,7 +44,8 @@ SELECT l.model_id, l.logged_at, b.kind, b.position, v.x,
                      UNION ALL
                      SELECT 'feature'::text, (u.i - 1)::integer, u.x
                        FROM unnest(l.features) WITH ORDINALITY AS u(x, i)) v
-  JOIN pgscore.baselines b ON b.model_id = l.model_id AND b.kind = v.kind AND b.position = v.position;
+  JOIN pgscore.baselines b ON b.model_id = l.model_id AND b.kind = v.kind AND b.position = v.position
+ WHERE pg_column_size(l.features) > 1024;
 COMMENT ON VIEW pgscore.prediction_values IS 'Internal: every logged feature value and score with its baseline bin';
 
 -- A period is [starts, ends). Whole 5-minute buckets in [bucket_from, bucket_to) come from drift_rollup;
