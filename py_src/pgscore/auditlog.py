@@ -184,8 +184,9 @@ class QueryLog:
                 "cannot log predictions made inside CREATE or REFRESH MATERIALIZED VIEW: PostgreSQL runs "
                 "their query as a security-restricted operation, which may not queue the commit-time trigger "
                 "that writes pgscore.prediction_log", sqlstate="0A000",
-                detail="where the transaction logged a prediction before the refresh, the trigger is queued "
-                       "already and the refresh's predictions are logged at commit",
+                detail="where the transaction logged a prediction before the refresh, at the same level (not "
+                       "since a SAVEPOINT, nor inside a PL/pgSQL block with an EXCEPTION clause), the trigger is "
+                       "queued already and the refresh's predictions are logged at commit",
                 hint="score into a table instead (CREATE TABLE AS, INSERT INTO ... SELECT, CALL pgscore.score_table) "
                      "and build the view on it, or refresh with SET LOCAL pgscore.log_queries = off, which logs "
                      "nothing (docs/sql.md, 'In the SQL you write')")

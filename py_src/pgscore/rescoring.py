@@ -2217,7 +2217,8 @@ def _warn_subscribed(plpy, events: Table):
     if names:
         plpy.warning(f"pgscore: {events.name} is written by subscription {', '.join(names)}: the rows logical "
                      "replication applies fire no statement trigger, not even one enabled ALWAYS, so they are not "
-                     "counted or rescored (only the initial copy of a table and local INSERTs are)",
+                     "counted or rescored (local INSERTs are, and the initial copy of a table only where the trigger "
+                     "is enabled ALWAYS)",
                      hint="wire a local table instead, fed by a row trigger (ENABLE ALWAYS) on the replicated one; "
                           "docs/sql.md, 'Events from logical replication'")
 
