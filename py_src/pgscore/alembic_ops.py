@@ -47,8 +47,7 @@ def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=
     # (a missing or corrupt artifact or training CSV), so that a failed `upgrade head` of many revisions
     # names the one to fix
     try:
-        estimator, source = registry.load_artifact(path, sha256, given_by=f"alembic revision {revision}",
-                                                   source=True)
+        estimator, source = registry.load_artifact(path, sha256, given_by=f"alembic revision {revision}")
         X = y = None
         if train_csv is not None:
             X, y, feature_names = datasets.read_csv(train_csv, target=target,

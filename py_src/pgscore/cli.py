@@ -790,7 +790,7 @@ def cmd_deploy(args):
         raise PgscoreError("--reason is recorded when a version goes live, and --no-activate deploys it without "
                            "that", hint="give the reason when you make it live: " + command(
                                f"activate {shlex.quote(args.name)} VERSION --reason TEXT") + " (use --description to describe the version)")
-    estimator, source = registry.load_artifact(args.artifact, args.sha256, given_by="--sha256", source=True)
+    estimator, source = registry.load_artifact(args.artifact, args.sha256, given_by="--sha256")
     X = y = None
     names = [n.strip() for n in args.features.split(",")] if args.features else None
     if args.train:

@@ -124,7 +124,7 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     name's scores as the earlier kind. So is one whose feature names or their order differ, unless
     allow_feature_change: a caller passing a float8[] passes them by position. Made live, it is refused
     (42703) by the server when a table wired to rescore with `name` lacks one of its features
-    (pgscore.check_live_version_fed). `source` (the file's name and sha256, load_artifact(source=True)) is
+    (pgscore.check_live_version_fed). `source` (the file's name and sha256, as load_artifact gives them) is
     recorded with the environment, as `env.source`: the sha256 a user can check the file against, where the
     stored bytes' own differs.
     """
@@ -317,10 +317,10 @@ def show(db, name, version=None) -> dict:
         return rec
 
 
-def load_artifact(path: str, expected_sha256: str | None = None, given_by: str | None = None, *, source=False):
+def load_artifact(path: str, expected_sha256: str | None = None, given_by: str | None = None):
     """Read a joblib file for deployment, checking its sha256 first when one is given. `given_by` names
     where that hash came from (`--sha256`): a file that differs is then named with both hashes, rather
-    than as bytes changed after deployment. With source=True, also the file's name and sha256 as read
+    than as bytes changed after deployment. Returns the estimator and the file's name and sha256 as read
     (deploy's `source`: the bytes stored are the estimator serialised again, whose sha256 is another)."""
     try:
         with open(os.fspath(path), "rb") as f:
@@ -334,7 +334,5 @@ def load_artifact(path: str, expected_sha256: str | None = None, given_by: str |
         if actual != expected_sha256.strip().lower():
             raise ArtifactError(f"the sha256 of {path} is {actual}, not {expected_sha256} as given with {given_by}: "
                                 "refusing to deploy it")
-    estimator = artifacts.loads(str(path), data)
-    if source:
-        return estimator, {"file": os.path.basename(os.fspath(path)), "sha256": artifacts.sha256(data)}
-    return estimator
+    return (artifacts.loads(str(path), data),
+            {"file": os.path.basename(os.fspath(path)), "sha256": artifacts.sha256(data)})

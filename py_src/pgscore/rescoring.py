@@ -904,10 +904,13 @@ class Failure:
 
 
 MODEL_RAISED = "38000"  # external_routine_exception: the model itself raised
+# what _rescore returns where its wiring's row changed under the cache (Wiring.rewired): on_insert reads it again
+REWIRED = object()
 
 
-def on_insert(plpy, GD, TD):
-    """The statement-level AFTER INSERT trigger of a wired event table."""
+def on_insert(plpy, GD, TD, again=True):
+    """The statement-level AFTER INSERT trigger of a wired event table. `again`: whether a wiring whose row
+    is not the one this session cached may be read again and the statement rescored anew (once)."""
     rescoring_id = int(TD["args"][0])
     try:
         w = wiring(plpy, GD, rescoring_id)
@@ -938,7 +941,7 @@ def on_insert(plpy, GD, TD):
     if w.missing:
         return _broken(plpy, GD, w, BrokenWiring(f"column(s) missing: {', '.join(w.missing)}"))
     try:
-        return _rescore(plpy, GD, w)
+        done = _rescore(plpy, GD, w, again)
     except plpy.SPIError as e:  # a statement of the wiring's own fails for every profile
         if _state(e) == INSUFFICIENT_PRIVILEGE:
             if _row_security_active(plpy, w):  # a policy, not a grant (the message's words depend on lc_messages)
@@ -957,6 +960,9 @@ def on_insert(plpy, GD, TD):
         if _must_raise(e) or (w.strict and not _unbuildable(e)):
             raise
         return _broken(plpy, GD, w, e)
+    if done is REWIRED:  # the row under this id is not the one cached: all of the above from the row as it is
+        return on_insert(plpy, GD, TD, again=False)
+    return done
 
 
 def _row_security_active(plpy, w: Wiring) -> bool:
@@ -1024,7 +1030,8 @@ def _rescore(plpy, GD, w: Wiring, again=True):
         w.last = plans
         return None
     if again and w.rewired(plpy):  # before anything is written with it (the fast statement checks it itself)
-        return _rewired(plpy, GD, w)
+        GD.get("pgscore.rescoring", {}).pop(w.id, None)
+        return REWIRED
     try:
         r, keys, failures = _read(plpy, w, plans)
         if r["live"] != plans.model_id:  # deployed, rolled back or retired since these plans were made
@@ -1090,22 +1097,6 @@ def _rescore(plpy, GD, w: Wiring, again=True):
     if failures:
         queue(plpy, w, plans.queue, failures, via="trigger")
     return None
-
-
-def _rewired(plpy, GD, w: Wiring):
-    """Rescore with the wiring now under w's id, read again, where it still names this event table; else
-    warn, as on_insert does for a trigger whose wiring names another table."""
-    GD.get("pgscore.rescoring", {}).pop(w.id, None)
-    w2 = wiring(plpy, GD, w.id)
-    if w2 is None or w2.events.oid != w.events.oid:
-        plpy.warning(f"pgscore: the trigger on {w.events.name} names rescoring {w.id}, which is not attached to it "
-                     "any longer; the events were inserted and no profile was rescored",
-                     hint=f"detach it with SELECT pgscore.detach_rescoring({plpy.quote_literal(w.events.name)}) and "
-                          "attach again (pgscore status says what changed)")
-        return None
-    if w2.missing:
-        return _broken(plpy, GD, w2, BrokenWiring(f"column(s) missing: {', '.join(w2.missing)}"))
-    return _rescore(plpy, GD, w2, again=False)
 
 
 def _on_its_table(plpy, w: Wiring, TD) -> bool:
