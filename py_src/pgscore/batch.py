@@ -216,6 +216,13 @@ def one_array(columns: dict, exprs) -> bool:
     return columns.get("features") == FLOAT8_ARRAY and not exprs
 
 
+def wide_array(model, columns: dict, exprs) -> bool:
+    """Whether the features are one float8[] column of more than WIDE_ARRAY of them: each subscript of
+    the stored array reads it whole again (from TOAST past ~2 kB), so score_table's chunk scores a copy of
+    it and rescoring scores in Python."""
+    return one_array(columns, exprs) and model.n > WIDE_ARRAY
+
+
 def may_score_in_sql(model) -> bool:
     """Whether SQL may score the model (compiled.score_sql: one output; a multiclass model's rows log their
     class), before its columns are known: score_in_sql can still say no (one-hot lookups, say)."""
@@ -728,7 +735,7 @@ class TablePlans:
         # features (37 ms a row, against 1.6 ms from the copy). The copy is the locked row's (a row changed
         # meanwhile is read again with it, as z is). Shorter arrays are read in place: the copy and the
         # second CTE cost more than their subscripts
-        wide = one_array(columns, None) and model.n > WIDE_ARRAY
+        wide = wide_array(model, columns, None)
         in_sql = score_in_sql(plpy, model, columns, "a" if wide else "t")
         self.sql = None
         if in_sql is not None:

@@ -605,8 +605,8 @@ class Sql:
         else:  # locked here; a row another client changed first is re-read and all of this recomputed
             # from it (a subquery such as the one above would not be: its rows are kept, not re-read)
             join, exprs = f"{join} ORDER BY p.{self.pk} FOR NO KEY UPDATE OF p", self.new_values
-        if batch.one_array(w.profiles.columns, exprs) and self.model.n > batch.WIDE_ARRAY:
-            return None  # each of its subscripts would read the stored array whole again: scored in Python
+        if batch.wide_array(self.model, w.profiles.columns, exprs):
+            return None  # scored in Python (batch.wide_array)
         in_sql = batch.score_in_sql(self.plpy, self.model, w.profiles.columns, "p", exprs)
         if in_sql is None:
             return None
