@@ -86,6 +86,66 @@ def test_the_uninstall_hint_detaches_what_blocks_it(db_url):
     assert query(db_url, "SELECT count(*) FROM public.calls") == [(0,)]  # the user's tables stay
 
 
+def test_uninstall_refuses_a_wired_table_before_it_waits_for_the_traffic(db_url):
+    """An uninstall that the rescoring triggers refuse is refused at once, from the catalogs: the refusal came
+    from the first revision's downgrade, after every later one had run, so behind a transaction left open after
+    an INSERT into the wired table it waited --lock-timeout and said to look for that session (55P03), and under
+    traffic it held up every client meanwhile and could deadlock with one (40P01: a client's INSERT failed, or
+    the uninstall did, without the hint), to be refused in the end all the same."""
+    import threading
+    import time
+
+    from helpers import make_shop
+
+    X, y, _ = datasets.churn(400, seed=3)
+    conn = make_shop(db_url, LogisticRegression(max_iter=500).fit(X, y), X, y, 20, rescore=True)
+    holder = psycopg2.connect(db_url)
+    stop, errors, slow = threading.Event(), [], []
+
+    def client(i):  # events keep coming (single-row INSERTs), each its own transaction
+        c = psycopg2.connect(db_url)
+        c.autocommit = True
+        try:
+            while not stop.is_set():
+                t = time.monotonic()
+                try:
+                    query(c, "INSERT INTO complaints (customer_id) VALUES (%s)", (i + 1,))
+                except psycopg2.Error as e:
+                    errors.append((e.pgcode, str(e).splitlines()[0]))
+                slow.append(time.monotonic() - t)
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(2)]
+    try:
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        with holder.cursor() as cur:  # an application's transaction left open after it inserted an event
+            cur.execute("INSERT INTO complaints (customer_id) VALUES (3)")
+        t0 = time.monotonic()
+        with pytest.raises(InstallError) as e:
+            migrate.downgrade(db_url, "base", lock_timeout="5s")
+        took = time.monotonic() - t0
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
+        holder.rollback()
+        holder.close()
+    assert not any(t.is_alive() for t in threads)
+    assert "waited too long" not in e.value.message and "pgscore.detach_rescoring(" in e.value.hint, str(e.value)
+    assert "trigger pgscore_rescore_1 on table complaints" in e.value.detail, e.value.detail
+    assert getattr(e.value.__cause__, "orig", e.value.__cause__).pgcode == "2BP01"
+    assert took < 5, took  # not after the lock timeout
+    assert not errors, errors[:3]
+    assert max(slow) < 2, max(slow)  # no client waited behind the uninstall
+    assert migrate.current(db_url) == migrate.head()
+    assert query(conn, "SELECT count(*) > 0 FROM complaints") == [(True,)]  # the clients' events went in
+    conn.close()
+
+
 def test_failed_install_rolls_back(empty_db_url):
     """A role that may create schemas but not plpython3u: clear error, nothing left behind."""
     query(empty_db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_owner') "

@@ -275,6 +275,58 @@ def other_release(report) -> tuple[str, str, str] | None:
             f"the server imports pgscore from {info.get('pgscore_path')}", fix)
 
 
+# what refuses an uninstall (the first revision's downgrade checks it last, after every later revision's
+# downgrade has locked and changed pgscore's tables): objects outside pgscore that depend on it, as a rescoring
+# trigger on an event table does. Checked first, from the catalogs alone: under traffic the downgrades before
+# it waited for the sessions using pgscore, held up every session after, and could deadlock with a client's
+# statement (40P01, the client's or the uninstall's), to be refused in the end all the same
+_DEPENDENTS = """DO $do$
+DECLARE
+    v_schema oid := pg_catalog.to_regnamespace('pgscore');
+    v_dependents text;
+BEGIN
+    IF v_schema IS NULL THEN
+        RETURN;
+    END IF;
+    WITH ours AS (
+        SELECT 'pg_catalog.pg_class'::pg_catalog.regclass AS classid, c.oid AS objid
+          FROM pg_catalog.pg_class c WHERE c.relnamespace OPERATOR(pg_catalog.=) v_schema
+        UNION ALL
+        SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass, p.oid
+          FROM pg_catalog.pg_proc p WHERE p.pronamespace OPERATOR(pg_catalog.=) v_schema
+        UNION ALL
+        SELECT 'pg_catalog.pg_type'::pg_catalog.regclass, t.oid
+          FROM pg_catalog.pg_type t WHERE t.typnamespace OPERATOR(pg_catalog.=) v_schema
+    ), dependents AS (
+        SELECT DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, 0) AS what
+          FROM pg_catalog.pg_depend d
+          JOIN ours o ON d.refclassid OPERATOR(pg_catalog.=) o.classid AND d.refobjid OPERATOR(pg_catalog.=) o.objid
+         WHERE d.deptype OPERATOR(pg_catalog.=) 'n'
+           AND NOT EXISTS (SELECT 1 FROM ours o2 WHERE o2.classid OPERATOR(pg_catalog.=) d.classid
+                              AND o2.objid OPERATOR(pg_catalog.=) d.objid)
+           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite r
+                            WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+                              AND r.oid OPERATOR(pg_catalog.=) d.objid AND r.ev_class IN (SELECT objid FROM ours))
+           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                            WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass
+                              AND t.oid OPERATOR(pg_catalog.=) d.objid AND t.tgrelid IN (SELECT objid FROM ours))
+           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
+                            WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass
+                              AND k.oid OPERATOR(pg_catalog.=) d.objid AND k.conrelid IN (SELECT objid FROM ours))
+           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attrdef a
+                            WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_attrdef'::pg_catalog.regclass
+                              AND a.oid OPERATOR(pg_catalog.=) d.objid AND a.adrelid IN (SELECT objid FROM ours))
+    )
+    SELECT pg_catalog.string_agg(what, ', ' ORDER BY what) INTO v_dependents FROM dependents;
+    IF v_dependents IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot remove pgscore: objects outside it depend on it: %', v_dependents
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  HINT = 'drop or detach them first; pgscore removes only what it created';
+    END IF;
+END
+$do$"""
+
+
 def downgrade(url: str, revision: str = "base", lock_timeout: str = LOCK_TIMEOUT) -> None:
     """alembic downgrade in one transaction; to base, also drop our (then empty) version table. Like an
     upgrade, it waits at most `lock_timeout` for a lock another session holds (every session that uses
@@ -290,6 +342,8 @@ def downgrade(url: str, revision: str = "base", lock_timeout: str = LOCK_TIMEOUT
             with engine.connect() as conn, conn.begin():
                 cfg.attributes["connection"] = conn
                 conn.execute(text("SELECT pg_catalog.set_config('lock_timeout', :t, true)"), {"t": lock_timeout})
+                if revision == "base":  # refused before any lock is taken (_DEPENDENTS)
+                    execute_script(conn, _DEPENDENTS)
                 command.downgrade(cfg, revision)
                 if revision == "base":
                     Table(VERSION_TABLE, MetaData()).drop(conn, checkfirst=True)
