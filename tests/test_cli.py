@@ -755,6 +755,53 @@ def test_install_waits_for_a_lock_no_longer_than_its_lock_timeout(empty_db_url):
     assert run.returncode == 0 and migrate.current(empty_db_url) == migrate.head(), run.stderr
 
 
+def test_an_install_a_deadlock_cancelled_says_so_and_what_to_do(empty_db_url):
+    """An upgrade locks pgscore's tables one after another (0042 pgscore.log_pending, 0044 the log) to the end of
+    its transaction; a statement that rescores locks the log, then log_pending, so a transaction that holds the
+    log when the upgrade waits for it deadlocks with it, and PostgreSQL cancels one of them: measured under
+    traffic from 0040, the clients' (40P01, theirs to retry); here the install's, which said only 'installing
+    pgscore failed' over the server's 'deadlock detected'. It says what happened, that nothing changed, and to
+    run it again."""
+    import threading
+
+    from helpers import make_shop
+
+    migrate.upgrade(empty_db_url, "0041")
+    X, y, _ = datasets.churn(400, seed=3)
+    make_shop(empty_db_url, LogisticRegression(max_iter=500).fit(X, y), X, y, 5, rescore=True).close()
+    holder, probe = psycopg2.connect(empty_db_url), psycopg2.connect(empty_db_url)
+    probe.autocommit = True
+    done = []
+    try:
+        with holder.cursor() as cur:
+            cur.execute("SET deadlock_timeout = '20s'")  # the install, waiting first, finds the deadlock
+            cur.execute("SELECT count(*) FROM pgscore.prediction_log")  # a read of the log, then an event
+        t = threading.Thread(target=lambda: done.append(
+            pgscore_cli("install", "--lock-timeout", "30s", "--db", empty_db_url, timeout=120)))
+        t.start()
+        for _ in range(400):  # the install's backend waits for the log
+            waiting = query(probe, "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                   "AND wait_event_type = 'Lock' AND pid <> %s", (holder.get_backend_pid(),))
+            if waiting:
+                break
+            t.join(0.05)
+        assert waiting, "the install never waited for the log"
+        with holder.cursor() as cur:  # rescored: log_pending, which the install holds
+            cur.execute("INSERT INTO complaints (customer_id) VALUES (1)")
+        t.join(60)
+        holder.commit()
+    finally:
+        holder.rollback()
+        holder.close()
+        probe.close()
+    run = done[0]
+    assert run.returncode == 1 and "a deadlock with another session's transaction" in run.stderr, run.stderr
+    assert "nothing was changed (SQLSTATE 40P01)" in run.stderr and "Hint: run it again" in run.stderr, run.stderr
+    assert migrate.current(empty_db_url) == "0041"
+    run = pgscore_cli("install", "--db", empty_db_url)
+    assert run.returncode == 0 and migrate.current(empty_db_url) == migrate.head(), run.stderr
+
+
 def test_uninstall_waits_for_a_lock_no_longer_than_its_lock_timeout(db_url):
     """Uninstall waits for a session left in a transaction that used pgscore, and every session after (a
     score, a BI read) waits behind it: --lock-timeout bounds that as install's does (it waited for ever), and

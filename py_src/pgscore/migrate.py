@@ -166,6 +166,10 @@ def _explain(exc: Exception, installing=True) -> PgscoreError:
                                  "pgscore: state 'idle in transaction'), let it end, and run the install again; "
                                  "or wait longer with --lock-timeout (0: for ever; sessions that use the table "
                                  "wait behind the install meanwhile)")
+    if getattr(getattr(exc, "orig", None) or exc, "pgcode", None) == "40P01":  # (run_frozen's: psycopg2's own)
+        return InstallError("installing pgscore failed: a deadlock with another session's transaction that uses "
+                            "pgscore, which PostgreSQL ended by cancelling the install; nothing was changed",
+                            detail=msg, hint=DEADLOCK_HINT)
     if 'schema "pgscore" already exists' in low:  # installed, and its version table dropped since
         return _unrecorded(missing=True, detail=msg)
     if "can't locate revision identified by" in low:
@@ -200,6 +204,13 @@ def connect_problem(msg: str) -> str | None:
     return ("is the server running? check the host and port in --db / PGSCORE_DATABASE_URL; for the embedded "
             "one run: " + command("db start"))
 
+
+# an upgrade or uninstall locks pgscore's tables one after another, each to the end of its transaction: a client's
+# transaction of several statements that holds one of them and asks for another then deadlocks with it, and
+# PostgreSQL cancels one of the two (40P01): measured, 3 of 4 clients' transactions (an INSERT into a wired table,
+# then a score) during an upgrade from 0040; or the install, where it waited first
+DEADLOCK_HINT = ("run it again; if it keeps failing so, run it when fewer transactions use pgscore (an "
+                 "application's transaction cancelled by such a deadlock fails with 40P01 and may be retried)")
 
 LOCK_TIMEOUT = "10s"  # how long an install waits for a lock another session holds on pgscore's tables
 
@@ -369,6 +380,10 @@ def downgrade(url: str, revision: str = "base", lock_timeout: str = LOCK_TIMEOUT
                     "WHERE tgfoid = 'pgscore.rescore_events'::regproc) AS t), and drop or change your own objects "
                     "that use pgscore (the Detail line lists them)")
         what = "removing pgscore" if revision == "base" else f"downgrading pgscore to revision {revision}"
+        if getattr(orig, "pgcode", None) == "40P01":
+            raise InstallError(f"{what} failed: a deadlock with another session's transaction that uses pgscore, "
+                               "which PostgreSQL ended by cancelling it; nothing was changed", detail=detail,
+                               hint=DEADLOCK_HINT) from e
         if getattr(orig, "pgcode", None) == "55P03":
             raise InstallError(f"{what} waited too long for a lock another session holds on one of pgscore's "
                                "objects; nothing was changed", detail=detail,
