@@ -3,7 +3,7 @@
 Features leave PostgreSQL as one bytea per row, the float8[]'s own bytes
 (pgscore.float8_image; NULL and NaN both become NaN on the way), so a chunk is
 decoded by numpy in one call instead of one Python float per value. Identifiers are quoted with
-plpy.quote_ident; the user's query runs with the caller's own rights.
+plpy.quote_ident (through pgscore.quoting); the user's query runs with the caller's own rights.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import struct
 from pgscore import auditlog, pgarray
 from pgscore.errors import InvalidModel, PgscoreError, check_relation, literal, of_the_transaction
 from pgscore.lazy import np
+from pgscore.quoting import quote_ident, quote_literal
 from pgscore.serving import Runtime, first_refused, refused_count, refused_features, refused_values
 
 FLOAT8_ARRAY = 1022
@@ -248,7 +249,7 @@ def score_in_sql(plpy, model, columns: dict, alias: str, exprs: dict | None = No
 def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = None) -> list[str]:
     """feature_sql's elements, one SQL float8 per feature, never NULL (NaN for missing); with no column
     per feature, the elements of a float8[] `features` column (NULL where it is too short)."""
-    q = plpy.quote_ident
+    q = functools.partial(quote_ident, plpy)
     exprs = exprs or {}
     if one_array(columns, exprs):
         return [f"{alias}.features[{j + 1}]" for j in range(model.n)]
@@ -262,7 +263,7 @@ def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = N
                                " (the counters' new values are read by those names)" if exprs else
                                ", or give one float8[] column named features"))
     as_int, as_text = _number_types(plpy, model, {f: columns[f] for f in model.feature_names if f not in exprs})
-    lit = plpy.quote_literal
+    lit = functools.partial(quote_literal, plpy)
 
     def number(f):
         if f in exprs:
@@ -430,7 +431,7 @@ def query_statement(plpy, model, query, chunk_size, log, path) -> str | None:
     if in_sql is None:
         return None
     _, z, link = in_sql
-    q = plpy.quote_ident
+    q = functools.partial(quote_ident, plpy)
     zname = "pgscore_z"
     while zname in columns or zname == KEY:
         zname += "_"
@@ -454,7 +455,7 @@ def query_statement(plpy, model, query, chunk_size, log, path) -> str | None:
     return (f"WITH s AS MATERIALIZED ({scored_rows}, {feats} AS f FROM ({t}) AS t), "
             "l AS (INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
             f"SELECT {int(model.model_id)}, s.key, s.f, s.score, 'batch', "
-            f"{plpy.quote_literal(auditlog.cause(plpy, 'predict_batch'))}::pg_catalog.jsonb FROM s) "
+            f"{quote_literal(plpy, auditlog.cause(plpy, 'predict_batch'))}::pg_catalog.jsonb FROM s) "
             "SELECT s.key, s.score FROM s")
 
 
@@ -601,7 +602,7 @@ def key_hint(plpy, keys: dict, name, column, rescoring=False) -> str:
     if kind is not None:  # ALTER TABLE ... ADD PRIMARY KEY fails on these
         return (f"{name} is a {kind}: use the table it reads from (pgscore.predict_batch scores the rows of "
                 "any query without writing them back)")
-    col = plpy.quote_ident(column)
+    col = quote_ident(plpy, column)
     parts = plpy.execute(plpy.prepare(_PARTITION_KEY, ["pg_catalog.regclass"]), [name])[0]["cols"]
     if parts is not None and parts != [column]:  # a unique index of a partitioned table holds its partition key
         why = (f"{name} is partitioned by {', '.join(parts)}, and PostgreSQL makes no unique index of it without "
@@ -650,7 +651,7 @@ class TablePlans:
     """Prepared read and write statements for scoring one table's key range into one of its columns."""
 
     def __init__(self, plpy, model, table, key, into, log):
-        q = plpy.quote_ident
+        q = functools.partial(quote_ident, plpy)
         relkind = plpy.execute(plpy.prepare(_RELKIND, ["pg_catalog.regclass"]), [table])[0]["k"]
         # the table's own rows, not those of tables that inherit from it: its unique index covers its own
         # only, and a child's row of the same key would be scored and written as the parent's (a

@@ -11,6 +11,7 @@ import json
 import os
 
 from pgscore.errors import PgscoreError, server_message, spi_fields
+from pgscore.quoting import in_server_encoding
 
 # One native thread per backend: OpenBLAS, OpenMP and MKL read these when numpy or scikit-learn first
 # loads them, which in a backend is after this module (every shim imports it first). With several
@@ -29,6 +30,7 @@ def raising_sql_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(plpy, *args, **kwargs):
+        plpy = in_server_encoding(plpy)  # (PL/Python passes a statement's UTF-8 bytes, whatever the database's)
         try:
             return fn(plpy, *args, **kwargs)
         except PgscoreError as e:

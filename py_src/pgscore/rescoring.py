@@ -21,7 +21,7 @@ Unless the wiring is strict, a failure in 2 or 3 never fails the INSERT (errors 
 `_must_raise`, do): the counters are written without a score and each affected profile gets a row in
 pgscore.error_queue, which `retry` drains.
 
-SQL is built here from the wiring; identifiers are quoted by the server (plpy.quote_ident), the
+SQL is built here from the wiring; identifiers are quoted by the server (plpy.quote_ident, through pgscore.quoting), the
 counters' expressions are the wiring owner's SQL, checked to be single expressions.
 """
 
@@ -30,10 +30,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import partial
 
 from pgscore import batch, pgarray
 from pgscore.errors import (InvalidModel, PgscoreError, UnknownModel, check_relation, of_the_transaction, server_message,
                             spi_fields, spi_objects)
+from pgscore.quoting import quote_ident, quote_literal
 
 NEW = "pgscore_new_events"  # the transition table's name inside the trigger
 MISSING_CHOICES = ("create", "queue")
@@ -342,8 +344,8 @@ class Sql:
 
     def __init__(self, plpy, w: Wiring, model, source=NEW):
         self.plpy, self.w, self.model = plpy, w, model
-        q = self.q = plpy.quote_ident
-        self.lit = plpy.quote_literal
+        q = self.q = partial(quote_ident, plpy)
+        self.lit = partial(quote_literal, plpy)
         self.src = source
         self.fmt = batch.features_format(plpy)
         self.P, E = w.profile_rows, w.events.name
@@ -917,12 +919,12 @@ def on_insert(plpy, GD, TD, again=True):
     except plpy.SPIError as e:  # pgscore's own tables: the role lacks pgscore_app
         if _state(e) != INSUFFICIENT_PRIVILEGE:
             raise
-        on = f"{plpy.quote_ident(TD['table_schema'])}.{plpy.quote_ident(TD['table_name'])}"
+        on = f"{quote_ident(plpy, TD['table_schema'])}.{quote_ident(plpy, TD['table_name'])}"
         raise PgscoreError(f"{on} is wired to rescore profiles (rescoring {rescoring_id}), and the role inserting "
                            f"into it cannot read the wiring: {_message(e)}; the events were not inserted",
                            sqlstate=INSUFFICIENT_PRIVILEGE,
                            hint="rescoring reads its wiring and writes its audit rows as the inserting role: "
-                                f"GRANT pgscore_app TO {plpy.quote_ident(_current_user(plpy))}") from e
+                                f"GRANT pgscore_app TO {quote_ident(plpy, _current_user(plpy))}") from e
     ours = w is not None and _on_its_table(plpy, w, TD)
     if w is not None and not ours:
         # the wiring as this session cached it names another table: read it again, since another wiring may
@@ -932,10 +934,10 @@ def on_insert(plpy, GD, TD, again=True):
         w = wiring(plpy, GD, rescoring_id)
         ours = w is not None and _on_its_table(plpy, w, TD)
     if not ours:
-        on = f"{plpy.quote_ident(TD['table_schema'])}.{plpy.quote_ident(TD['table_name'])}"
+        on = f"{quote_ident(plpy, TD['table_schema'])}.{quote_ident(plpy, TD['table_name'])}"
         plpy.warning(f"pgscore: trigger {TD['name']} on {on} names rescoring {rescoring_id}, which is not attached "
                      "or whose tables were renamed or dropped; the events were inserted and no profile was rescored",
-                     hint=f"detach it with SELECT pgscore.detach_rescoring({plpy.quote_literal(on)}) and attach again "
+                     hint=f"detach it with SELECT pgscore.detach_rescoring({quote_literal(plpy, on)}) and attach again "
                           "(pgscore status says what changed)")
         return None
     if w.missing:
@@ -1005,13 +1007,13 @@ def _broken(plpy, GD, w: Wiring, e):
     keys = []
     if w.event_key in w.events.columns:  # else no profile to name
         try:  # (not Sql.keys: a Sql cannot be made for a wiring that lacks its profile key)
-            keys = plpy.execute(keys_sql(plpy.quote_ident(w.event_key), NEW))[0]["keys"] or []
+            keys = plpy.execute(keys_sql(quote_ident(plpy, w.event_key), NEW))[0]["keys"] or []
         except plpy.SPIError as e2:  # renamed since the wiring was read
             if _must_raise(e2):
                 raise
     if keys:
         named = (w.event_id_column is not None and w.event_id_column in w.events.columns)  # the events, by key
-        plan = plpy.prepare(queue_sql(ids_sql(plpy.quote_ident(w.event_key), plpy.quote_ident(w.event_id_column), NEW))
+        plan = plpy.prepare(queue_sql(ids_sql(quote_ident(plpy, w.event_key), quote_ident(plpy, w.event_id_column), NEW))
                             if named else _QUEUE, _QUEUE_TYPES)
         queue(plpy, w, plan, [Failure(keys, f"{message}; no counter changed",
                                                                      _state(e))], via="trigger")
@@ -1546,7 +1548,7 @@ def retry(plpy, GD, model_name=None, limit=None):
             plpy.warning(f"pgscore: retry_failed skipped rescoring {w.id}: its event table {w.events.name} was renamed "
                          f"to {where} (its trigger is there), and {w.events.name} is now another table; its {n} queued "
                          "profile(s) wait",
-                         hint=f"detach it with SELECT pgscore.detach_rescoring({plpy.quote_literal(where)}), then "
+                         hint=f"detach it with SELECT pgscore.detach_rescoring({quote_literal(plpy, where)}), then "
                               "attach_rescoring of the profile table takes them over")
             out.append((w.id, 0, n))
             continue
@@ -1723,7 +1725,7 @@ def refresh(plpy, GD, event_table=None, limit=None):
             where = moved[0]["on_name"]
             plpy.warning(f"pgscore: refresh_windows skipped rescoring {w.id}: its event table {w.events.name} was "
                          f"renamed to {where} (its trigger is there), and {w.events.name} is now another table",
-                         hint=f"detach it with SELECT pgscore.detach_rescoring({plpy.quote_literal(where)}), then "
+                         hint=f"detach it with SELECT pgscore.detach_rescoring({quote_literal(plpy, where)}), then "
                               "attach the table whose events it should count")
             out.append((w.id, on_oid, w.profiles.oid, None, None, None))
             continue
@@ -1939,7 +1941,7 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
     if scored_at_column is not None:
         _need_column(profiles, scored_at_column, "the scored_at column", TIME_TYPES, "timestamptz or timestamp",
                      hint=f"where it has none: ALTER TABLE {profiles.name} ADD COLUMN "
-                          f"{plpy.quote_ident(scored_at_column)} timestamptz; or pass p_scored_at_column => NULL to "
+                          f"{quote_ident(plpy, scored_at_column)} timestamptz; or pass p_scored_at_column => NULL to "
                           "record no time")
     keys = batch.unique_keys(plpy, profiles.oid)
     if profile_key not in keys:
@@ -1985,12 +1987,12 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
         where = old["on_name"]
         raise WiringError(f"{events.name} was wired to {profiles.name} by rescoring {old['rescoring_id']}, whose "
                           f"trigger is now on {where}", sqlstate="42710",
-                          hint=f"detach it there first: SELECT pgscore.detach_rescoring({plpy.quote_literal(where)})")
+                          hint=f"detach it there first: SELECT pgscore.detach_rescoring({quote_literal(plpy, where)})")
     elif old is not None:
         raise WiringError(f"{events.name} is already wired to {profiles.name}", sqlstate="42710",
                           hint="detach it first with pgscore.detach_rescoring")
     for r in plpy.execute(plpy.prepare(_ORPHANS, ["pg_catalog.oid"]), [events.oid]):
-        plpy.execute(f"DROP TRIGGER {plpy.quote_ident(r['tgname'])} ON {events.name}")
+        plpy.execute(f"DROP TRIGGER {quote_ident(plpy, r['tgname'])} ON {events.name}")
         plpy.notice(f"pgscore: dropped trigger {r['tgname']} on {events.name}, which belonged to no wiring (a dump "
                     "of the table restored without pgscore.rescoring's rows?)")
     row = plpy.execute(plpy.prepare(_INSERT, _INSERT_TYPES), [
@@ -1998,9 +2000,9 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
         json.dumps(spec), event_id_column, missing_profile, strict])[0]
     w = Wiring(plpy, plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [row["rescoring_id"]])[0])
     _check_statements(plpy, GD, w)
-    plpy.execute(f"CREATE TRIGGER {plpy.quote_ident(row['trigger_name'])} AFTER INSERT ON {events.name} "
+    plpy.execute(f"CREATE TRIGGER {quote_ident(plpy, row['trigger_name'])} AFTER INSERT ON {events.name} "
                  f"REFERENCING NEW TABLE AS {NEW} FOR EACH STATEMENT "
-                 f"EXECUTE FUNCTION pgscore.rescore_events({plpy.quote_literal(str(w.id))})")
+                 f"EXECUTE FUNCTION pgscore.rescore_events({quote_literal(plpy, str(w.id))})")
     _warn_slow_or_partial(plpy, events, key, parsed)
     _warn_subscribed(plpy, events)
     _warn_profile_children(plpy, profiles, missing_profile)
@@ -2010,8 +2012,8 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
         plpy.warning(f"pgscore: {profiles.name}.{scored_at_column} is timestamp without time zone: now() is written "
                      "into it as the wall-clock time of the TimeZone of each session that inserts (or retries), so "
                      "scores of sessions of different TimeZones are dated hours apart",
-                     hint=f"ALTER TABLE {profiles.name} ALTER COLUMN {plpy.quote_ident(scored_at_column)} TYPE "
-                          f"timestamptz USING {plpy.quote_ident(scored_at_column)} AT TIME ZONE 'UTC' (naming the "
+                     hint=f"ALTER TABLE {profiles.name} ALTER COLUMN {quote_ident(plpy, scored_at_column)} TYPE "
+                          f"timestamptz USING {quote_ident(plpy, scored_at_column)} AT TIME ZONE 'UTC' (naming the "
                           "zone its times are in)")
     if profiles.types[profile_key].endswith("with time zone") and profiles.types[profile_key].startswith("timestamp"):
         plpy.warning(f"pgscore: {profiles.name}.{profile_key} is timestamptz: its key is logged, queued and matched "
@@ -2030,11 +2032,11 @@ def _key_types(plpy, events: Table, key, profiles: Table, profile_key):
     """An integer profile key refuses event keys of a wider number type (bigint events for an int key):
     the keys that do not fit would wait in the queue forever. Other pairs (int to bigint, varchar to
     text, a domain over its base type, text to citext) are compared by the server as they always were."""
-    same = (f"give both the same type, e.g. ALTER TABLE {events.name} ALTER COLUMN {plpy.quote_ident(key)} TYPE "
+    same = (f"give both the same type, e.g. ALTER TABLE {events.name} ALTER COLUMN {quote_ident(plpy, key)} TYPE "
             f"{profiles.types[profile_key]}")
     try:  # the statements find profiles by p.key = e.key: the server must know how to compare the two
         plpy.prepare(f"SELECT 1 FROM {events.name} AS e, {profiles.name} AS p "
-                     f"WHERE p.{plpy.quote_ident(profile_key)} = e.{plpy.quote_ident(key)} LIMIT 0")
+                     f"WHERE p.{quote_ident(plpy, profile_key)} = e.{quote_ident(plpy, key)} LIMIT 0")
     except plpy.SPIError as e:
         if _state(e) != "42883":  # undefined_function: no = operator for the pair
             raise
@@ -2046,7 +2048,7 @@ def _key_types(plpy, events: Table, key, profiles: Table, profile_key):
         raise WiringError(f"{events.name}.{key} is {events.types[key]} and {profiles.name}.{profile_key} is "
                           f"{profiles.types[profile_key]}: PostgreSQL cannot compare them, so no event would find "
                           "its profile", sqlstate="42804",
-                          hint=same + (f" USING {plpy.quote_ident(key)}::{profiles.types[profile_key]}"
+                          hint=same + (f" USING {quote_ident(plpy, key)}::{profiles.types[profile_key]}"
                                        if events.types[key] in ("text", "character varying") else "")) from None
     both = []
     for t, col in ((events, key), (profiles, profile_key)):
@@ -2057,14 +2059,14 @@ def _key_types(plpy, events: Table, key, profiles: Table, profile_key):
                               "(by case or accent, say) are different keys to the counters, the error queue and "
                               "the audit log", sqlstate="0A000",
                               hint=f"key the wiring on a column with a deterministic collation (ALTER TABLE {t.name} "
-                                   f"ALTER COLUMN {plpy.quote_ident(col)} TYPE {t.types[col]} COLLATE \"C\"), or "
+                                   f"ALTER COLUMN {quote_ident(plpy, col)} TYPE {t.types[col]} COLLATE \"C\"), or "
                                    "on a normalised key (lower(), say) in a column of its own; both key columns "
                                    "need the same collation")
     if None not in both and both[0] != both[1]:  # PostgreSQL cannot compare them: every statement would fail
         raise WiringError(f"{events.name}.{key} has the collation {both[0]} and {profiles.name}.{profile_key} "
                           f"{both[1]}: PostgreSQL cannot tell which to compare the keys by", sqlstate="42P22",
                           hint=f"give both columns the same deterministic collation (ALTER TABLE ... ALTER COLUMN ... "
-                               f"TYPE ... COLLATE {plpy.quote_ident(both[1])})")
+                               f"TYPE ... COLLATE {quote_ident(plpy, both[1])})")
     (r,) = plpy.execute(plpy.prepare(_BASE_TYPES, ["pg_catalog.oid", "pg_catalog.oid"]),
                         [events.columns[key], profiles.columns[profile_key]])
     for t, col, row in ((events, key, r["src_row"]), (profiles, profile_key, r["dst_row"])):
@@ -2079,7 +2081,7 @@ def _key_types(plpy, events: Table, key, profiles: Table, profile_key):
         raise WiringError(f"{events.name}.{key} is {events.types[key]} and {profiles.name}.{profile_key} is "
                           f"{profiles.types[profile_key]}: an event key with trailing blanks would never find its "
                           "profile, and retry_failed would clear it as rescored", sqlstate="42804",
-                          hint=same + f" USING {plpy.quote_ident(key)}::{profiles.types[profile_key]}, or make "
+                          hint=same + f" USING {quote_ident(plpy, key)}::{profiles.types[profile_key]}, or make "
                                f"{profiles.name}.{profile_key} {events.types[key]}")
     rank = {"smallint": 1, "integer": 2, "bigint": 3, "numeric": 4, "real": 4, "double precision": 4}
     src, dst = rank.get(r["src"]), rank.get(r["dst"])
@@ -2166,7 +2168,7 @@ def _warn_uncreatable(plpy, profiles: Table, profile_key):
                      f"columns' defaults, and {profiles.name} has NOT NULL column(s) without a default: "
                      f"{', '.join(cols)}; such events will be kept and their profiles queued in "
                      "pgscore.error_queue, not created",
-                     hint=f"give them defaults (ALTER TABLE {profiles.name} ALTER COLUMN {plpy.quote_ident(cols[0])} "
+                     hint=f"give them defaults (ALTER TABLE {profiles.name} ALTER COLUMN {quote_ident(plpy, cols[0])} "
                           "SET DEFAULT ...), or create each profile before its events and attach with "
                           "p_missing_profile => 'queue'")
 
@@ -2179,7 +2181,7 @@ def _warn_slow_or_partial(plpy, events: Table, key, counters):
     if recounted and not plpy.execute(plpy.prepare(_KEY_INDEX, ["pg_catalog.oid", "pg_catalog.text"]),
                                       [events.oid, key]):
         c = recounted[0]
-        cols = ", ".join(plpy.quote_ident(x) for x in (key, c.time) if x)
+        cols = ", ".join(quote_ident(plpy, x) for x in (key, c.time) if x)
         plpy.warning(f"pgscore: counter {c.column!r} recounts the events of each profile a statement touches, and "
                      f"{events.name} has no index that starts with {key}: each INSERT will read all of "
                      f"{events.name}", hint=f"CREATE INDEX ON {events.name} ({cols})")
@@ -2256,7 +2258,7 @@ def _check_statements(plpy, GD, w: Wiring):
                              f"{w.profiles.name}.{c.column} is {w.profiles.types[c.column]}: each new value will be "
                              "rounded to a whole number",
                              hint=f"make the column numeric (ALTER TABLE {w.profiles.name} ALTER COLUMN "
-                                  f"{plpy.quote_ident(c.column)} TYPE numeric), or the expression whole")
+                                  f"{quote_ident(plpy, c.column)} TYPE numeric), or the expression whole")
     finally:
         w.counters = all_counters
     try:
