@@ -293,3 +293,14 @@ def test_html_rewrites_a_file_of_yours_in_a_directory_you_may_not_write(churn, c
     finally:
         folder.chmod(0o755)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.parametrize("style", ["postgres_verbose", "sql_standard", "iso_8601"])
+def test_drift_reads_the_windows_under_any_interval_style(churn, trained, style):
+    """A database whose IntervalStyle is not 'postgres' (which psycopg2 alone reads): before, a traceback
+    (ValueError: invalid literal for int() with base 10: '@ 1 hour')."""
+    score_rows(churn, "churn", trained[0][:50])
+    r = pgscore_cli("drift", "--db", churn, env={"PGOPTIONS": f"-c IntervalStyle={style}"})
+    assert "Traceback" not in r.stderr, r.stderr
+    assert r.returncode in (0, 1), r.stdout + r.stderr
+    assert "window '1 day'" in r.stdout and "  12 hours " in r.stdout

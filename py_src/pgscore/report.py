@@ -122,8 +122,11 @@ def _short_names(windows: list[Window]) -> None:
 def check_args(conn, name: str | None, window: str) -> list[Window]:
     """The configured windows; UnknownModel / UnknownWindow for a name or window that is not there."""
     with conn, conn.cursor() as cur:
-        windows = [Window(*r) for r in _rows_t(cur, "SELECT window_name, length FROM pgscore.drift_windows "
-                                                    "ORDER BY sort_order, window_name")]
+        # (the length in seconds: psycopg2 reads an interval only as IntervalStyle 'postgres' prints it, and
+        # a database or role may set 'postgres_verbose', 'sql_standard' or 'iso_8601')
+        windows = [Window(n, None if s is None else timedelta(seconds=s)) for n, s in _rows_t(
+            cur, "SELECT window_name, pg_catalog.date_part('epoch', length) FROM pgscore.drift_windows "
+                 "ORDER BY sort_order, window_name")]
         if window not in [w.name for w in windows]:
             raise UnknownWindow(f"there is no drift window {window!r}",
                                 detail="windows: " + ", ".join(repr(w.name) for w in windows),
