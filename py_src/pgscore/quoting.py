@@ -163,11 +163,6 @@ class _InEncoding:
     def _sql(self, query):
         if not isinstance(query, str) or query.isascii():
             return query
-        if not _encoding:
-            _encoding.append(self._plpy.execute(
-                "SELECT pg_catalog.current_setting('server_encoding') AS e")[0]["e"])
-        if _encoding[0] in _PASS:
-            return query
         on = self._plpy.execute("SELECT pg_catalog.current_setting('standard_conforming_strings') = 'on' AS on")
         return ascii_sql(query, on[0]["on"], _encoding[0])
 
@@ -186,7 +181,12 @@ _wrapped = {}  # id(plpy) -> (plpy, its _InEncoding)
 
 
 def in_server_encoding(plpy):
-    """plpy, with statements beyond ASCII written in ASCII where the database's encoding needs it."""
+    """plpy, with statements beyond ASCII written in ASCII where the database's encoding needs it; plpy itself
+    in a UTF8 or SQL_ASCII database (asked once a backend), so that the calls there cost nothing more."""
+    if not _encoding:
+        _encoding.append(plpy.execute("SELECT pg_catalog.current_setting('server_encoding') AS e")[0]["e"])
+    if _encoding[0] in _PASS:
+        return plpy
     got = _wrapped.get(id(plpy))
     if got is None or got[0] is not plpy:
         got = _wrapped[id(plpy)] = (plpy, _InEncoding(plpy))
