@@ -196,6 +196,57 @@ def test_bad_deploys(db_url, logit):
     assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
 
 
+def test_the_artifact_reaches_the_server_in_binary_not_in_the_statements_text(db_url):
+    """psycopg2 sent the joblib bytes as a hex literal in the statement: an artifact over 256 MB failed with
+    `invalid memory alloc request size 1073741824` (XX000; PostgreSQL's parser holds a literal in under 512 MB)
+    after ~50 s and 3.4 GB in the client, and any error the statement raised wrote the whole hex text (twice
+    the artifact) into the server log. The bytes go through a large object now, unlinked with the deploy."""
+    from psycopg2.extras import LoggingConnection
+    from sklearn.ensemble import RandomForestClassifier
+
+    forest = RandomForestClassifier(n_estimators=20, random_state=0).fit(X, Y)
+    size = len(artifacts.dumps(forest))
+    sent = []
+
+    class Recording(LoggingConnection):
+        def filter(self, msg, curs):
+            sent.append(len(msg))  # (nothing written to a log)
+
+    conn = psycopg2.connect(db_url, connection_factory=Recording)
+    conn.initialize(None)
+    try:
+        with conn:
+            rec = registry.deploy(conn, "forest", forest, X, Y, feature_names=NAMES)
+        assert sent and max(sent) < size / 4, (max(sent), size)
+        with pytest.raises(InvalidModel, match="invalid model name"):  # refused by the server: rolled back whole
+            with conn:
+                registry.deploy(conn, "no good", forest, X, feature_names=NAMES)
+    finally:
+        conn.close()
+    (data, sha), = query(db_url, "SELECT bytes, sha256 FROM pgscore.artifacts WHERE model_id = %s", (rec["model_id"],))
+    assert len(bytes(data)) == size and artifacts.sha256(bytes(data)) == sha == rec["sha256"]
+    assert query(db_url, "SELECT count(*) FROM pg_catalog.pg_largeobject_metadata") == [(0,)]
+    assert query(db_url, "SELECT pgscore.score('forest', %s::float8[])", ([float(v) for v in X[0]],))[0][0] == pytest.approx(
+        forest.predict_proba(X[:1])[0, 1])
+    c = psycopg2.connect(db_url)  # a connection in autocommit (no large object outside a transaction) deploys too
+    c.autocommit = True
+    try:
+        assert registry.deploy(c, "forest", forest, X, feature_names=NAMES)["version"] == 2
+    finally:
+        c.close()
+
+
+def test_a_model_too_big_for_pg_dump_is_refused_before_anything_is_sent(db_url, logit, monkeypatch):
+    """A bytea over ~512 MB is stored, but COPY writes it as hex over PostgreSQL's 1 GB limit: every pg_dump of
+    the database failed. Refused, with its size and what to do, before the server is asked anything."""
+    monkeypatch.setattr(registry, "MAX_ARTIFACT_BYTES", 1000)
+    with pytest.raises(InvalidModel, match=r"model churn: the estimator serialised by joblib is \d+ MB, and "
+                       r"pgscore stores at most 0 MB a version: pg_dump") as e:
+        registry.deploy(db_url, "churn", logit, X, Y, feature_names=NAMES)
+    assert e.value.sqlstate == "54000" and "fewer or shallower trees" in e.value.hint
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+
+
 class Frame:
     """What deploy reads of a pandas DataFrame (columns, dtypes, a column by name, len), without pandas."""
 

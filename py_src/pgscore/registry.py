@@ -174,9 +174,12 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     elif scores is not None:
         meta["metrics"]["score_baseline"] = f"training rows: {len(scores)} scored by this version (in-sample)"
     blob = artifacts.dumps(estimator)
+    check_size(name, "the estimator serialised by joblib", blob)
     rows = baseline.capture(matrix, names, scores, n_bins) if X is not None else []
     ev_bytes, ev_meta = compile_evaluator(estimator, task, len(names), matrix) if compile else \
         (None, {"format": "none", "reason": "deployed with compile=False"})
+    if ev_bytes is not None:
+        check_size(name, "its compiled evaluator", ev_bytes)
     with connection(db) as conn:
         # what callers know of the name: the live version; with none live, the one live last (a retire, or an
         # alembic downgrade to before the model's first revision, leaves it the latest deployment's); else the newest
@@ -191,15 +194,59 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
         # a version the server scores by unpickling it (not compiled) is loaded there in the same statement:
         # one whose classes the server cannot import is not stored (a connection in autocommit included)
         load = ", pgscore.load_model(r.model_id)" if ev_bytes is None else ""
+        blob_sql, blob_arg, blob_lo = _bytes_arg(conn, blob)
+        ev_sql, ev_arg, ev_lo = _bytes_arg(conn, ev_bytes)
         (model_id, version, *_), = _call(
-            conn, f"SELECT r.model_id, r.version{load} FROM pgscore.register_model(%s, %s, %s, %s, %s, %s, %s, %s, "
-                  "%s) AS r", (name, blob, artifacts.sha256(blob), json.dumps(meta, default=_json), json.dumps(rows),
-                               activate, reason, ev_bytes, json.dumps(ev_meta)))
+            conn, f"SELECT r.model_id, r.version{load} FROM pgscore.register_model(%s, {blob_sql}, %s, %s, %s, %s, "
+                  f"%s, {ev_sql}, %s) AS r", (name, blob_arg, artifacts.sha256(blob), json.dumps(meta, default=_json),
+                                               json.dumps(rows), activate, reason, ev_arg, json.dumps(ev_meta)))
+        for oid in filter(None, (blob_lo, ev_lo)):
+            _call(conn, "SELECT pg_catalog.lo_unlink(%s::pg_catalog.oid)", (oid,))
         rec = show(conn, name, version)
     note = features.long_names_note(names)
     if note:
         rec["feature_note"] = note
     return rec
+
+
+# PostgreSQL's largest value is 1 GB, and COPY writes a bytea as hex, twice its size: pg_dump (COPY) of a row
+# over ~512 MB fails, and with it every dump of the database. Below that, with room for the row's other columns.
+MAX_ARTIFACT_BYTES = 500 * 2**20
+_LO_CHUNK = 32 * 2**20  # bytes a large-object write sends at a time
+
+
+def check_size(name, what, data) -> None:
+    """InvalidModel (54000) for bytes the registry could store but pg_dump could not dump (see
+    MAX_ARTIFACT_BYTES): refused before anything is sent to the server."""
+    if len(data) > MAX_ARTIFACT_BYTES:
+        raise InvalidModel(f"model {name}: {what} is {len(data) / 2**20:,.0f} MB, and pgscore stores at most "
+                           f"{MAX_ARTIFACT_BYTES // 2**20} MB a version: pg_dump writes a bytea as hex, twice its "
+                           "size, and cannot dump a value over PostgreSQL's 1 GB limit (every dump of the database "
+                           "would fail)", sqlstate="54000",
+                           hint="make the model smaller: fewer or shallower trees (max_depth, min_samples_leaf, "
+                                "max_leaf_nodes), or a model that does not keep its training data")
+
+
+def _bytes_arg(conn, data):
+    """How register_model is given `data` (bytes or None): (SQL, parameter, large object to unlink after). Over a
+    psycopg2 connection in a transaction, through a large object, written in binary a chunk at a time: psycopg2
+    sends a bytes parameter as a hex literal in the statement's text, which failed over 256 MB (`invalid memory
+    alloc request size`: PostgreSQL's parser holds a literal in under 512 MB), took ~6 times the artifact's size in
+    the backend, and put the whole hex text into the server log with any error the statement raised."""
+    import psycopg2.extensions
+
+    if data is None or not isinstance(conn, psycopg2.extensions.connection) or conn.autocommit:
+        return "%s", data, None  # (psycopg 3 binds its parameters; a large object needs a transaction)
+    lo = conn.lobject(0, "wb")
+    try:
+        view = memoryview(data)
+        for at in range(0, len(data), _LO_CHUNK):
+            lo.write(bytes(view[at:at + _LO_CHUNK]))
+    except psycopg2.Error as e:
+        raise _translate(e) from e
+    finally:
+        lo.close()
+    return "pg_catalog.lo_get(%s::pg_catalog.oid)", lo.oid, lo.oid
 
 
 def _check_same_task(name, known, task, classes):
