@@ -176,6 +176,7 @@ class Loaded:
         # the writer's environment of a pickle loaded under pgscore.allow_version_mismatch, which another
         # version of scikit-learn or numpy wrote: checked again each time it is resolved (Runtime.resolve)
         self.mismatched_env = None
+        self.footprint = 0  # bytes it holds, near enough (set by load_as_owner; Runtime's cache counts them)
 
     # -- inputs --------------------------------------------------------------
     def vector(self, features) -> list:
@@ -456,6 +457,30 @@ def _bad_features(names, X, kind, alone=None) -> tuple[str, str | None]:
 
 
 MODELS_KEPT = 16  # versions a backend keeps loaded; past it, the one resolved longest ago is let go
+# and past this many bytes held by those versions (footprint), likewise, down to the one loaded last: 16 versions
+# of a forest of 60 deep trees (288 MB as joblib writes it, 180 MB compiled) took a backend to ~3.8 GB
+MODELS_KEPT_BYTES = 512 * 2**20
+
+
+def footprint(obj, seen=None) -> int:
+    """The bytes of the numpy arrays and bytes objects reachable from obj through its attributes, dicts, lists
+    and tuples, each buffer counted once (a view as its base): what a compiled model holds, near enough."""
+    seen = set() if seen is None else seen
+    if isinstance(obj, np.ndarray):
+        while isinstance(obj, np.ndarray) and obj.base is not None:
+            obj = obj.base
+    if id(obj) in seen:
+        return 0
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes
+    if isinstance(obj, (bytes, bytearray, memoryview)):
+        return len(obj)
+    if isinstance(obj, dict):
+        return sum(footprint(v, seen) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return sum(footprint(v, seen) for v in obj)
+    return sum(footprint(v, seen) for v in vars(obj).values()) if hasattr(obj, "__dict__") else 0
 
 
 class Runtime:
@@ -561,19 +586,22 @@ class Runtime:
         classes = json.loads(r["classes"]) if r["classes"] else None
         if r["bytes"] is not None:
             evaluator, engine = self._compiled(label, r), "numpy"
+            held = footprint(evaluator)
         else:
             env = json.loads(r["env"])
-            evaluator, engine = SklearnEvaluator(self._unpickle(model_id, label, env), r["task"],
-                                                 label), "scikit-learn"
+            estimator, held = self._unpickle(model_id, label, env)  # (a pickle's size: its arrays, near enough)
+            evaluator, engine = SklearnEvaluator(estimator, r["task"], label), "scikit-learn"
         model = Loaded(model_id, r["name"], r["version"], r["task"], list(r["feature_names"]), classes,
                        evaluator, engine)
         if engine == "scikit-learn" and artifacts.check_env(label, env, allow_mismatch=True):
             model.mismatched_env = env
         model.made = r["made"]
+        model.footprint = held
         self.models.pop(model_id, None)
         self.models[model_id] = model
-        while len(self.models) > MODELS_KEPT:
-            del self.models[next(iter(self.models))]
+        while len(self.models) > 1 and (len(self.models) > MODELS_KEPT or
+                                        sum(m.footprint for m in self.models.values()) > MODELS_KEPT_BYTES):
+            del self.models[next(iter(self.models))]  # (the one loaded now is last: kept, however big)
         return model
 
     def _compiled(self, label, r):
@@ -597,7 +625,7 @@ class Runtime:
             self.plpy.warning(f"pgscore: loading model {label} written with {diff}")
         estimator = artifacts.loads(label, data)
         self._limit_threads()
-        return estimator
+        return estimator, len(data)
 
     def _limit_threads(self):
         # one native thread per backend: several sessions with one thread per core collapse throughput
