@@ -196,7 +196,7 @@ def test_bad_deploys(db_url, logit):
     assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
 
 
-def test_the_artifact_reaches_the_server_in_binary_not_in_the_statements_text(db_url):
+def test_the_artifact_reaches_the_server_in_binary_not_in_the_statements_text(db_url, monkeypatch):
     """psycopg2 sent the joblib bytes as a hex literal in the statement: an artifact over 256 MB failed with
     `invalid memory alloc request size 1073741824` (XX000; PostgreSQL's parser holds a literal in under 512 MB)
     after ~50 s and 3.4 GB in the client, and any error the statement raised wrote the whole hex text (twice
@@ -232,6 +232,10 @@ def test_the_artifact_reaches_the_server_in_binary_not_in_the_statements_text(db
     c.autocommit = True
     try:
         assert registry.deploy(c, "forest", forest, X, feature_names=NAMES)["version"] == 2
+        monkeypatch.setattr(registry, "_LITERAL_MAX", size - 1)  # (as a model over 255 MB: PostgreSQL's parser refuses the literal)
+        with pytest.raises(InvalidModel, match="cannot be sent over a psycopg2 connection in autocommit") as e:
+            registry.deploy(c, "forest", forest, X, feature_names=NAMES)
+        assert e.value.sqlstate == "54000" and "autocommit off" in e.value.hint
     finally:
         c.close()
 

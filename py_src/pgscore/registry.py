@@ -213,6 +213,8 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
 # over ~512 MB fails, and with it every dump of the database. Below that, with room for the row's other columns.
 MAX_ARTIFACT_BYTES = 500 * 2**20
 _LO_CHUNK = 32 * 2**20  # bytes a large-object write sends at a time
+_LITERAL_MAX = 255 * 2**20  # bytes psycopg2 can send in a statement's text: PostgreSQL's parser holds a literal
+# (hex: twice the bytes) in under 512 MB
 
 
 def check_size(name, what, data) -> None:
@@ -235,8 +237,15 @@ def _bytes_arg(conn, data):
     the backend, and put the whole hex text into the server log with any error the statement raised."""
     import psycopg2.extensions
 
-    if data is None or not isinstance(conn, psycopg2.extensions.connection) or conn.autocommit:
-        return "%s", data, None  # (psycopg 3 binds its parameters; a large object needs a transaction)
+    if data is None or not isinstance(conn, psycopg2.extensions.connection):
+        return "%s", data, None  # (psycopg 3 binds its parameters)
+    if conn.autocommit:  # a large object needs a transaction
+        if len(data) > _LITERAL_MAX:
+            raise InvalidModel(f"{len(data) / 2**20:,.0f} MB of model bytes cannot be sent over a psycopg2 connection "
+                               f"in autocommit: at most {_LITERAL_MAX // 2**20} MB go in a statement's text",
+                               sqlstate="54000", hint="deploy over a connection in a transaction (autocommit off, "
+                                                      "as pgscore deploy and alembic's deploy_model do)")
+        return "%s", data, None
     lo = conn.lobject(0, "wb")
     try:
         view = memoryview(data)
