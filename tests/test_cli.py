@@ -124,6 +124,24 @@ def test_deploy_features_pick_the_training_csvs_columns(db_url, model_file, tmp_
     assert mean == pytest.approx(X[:60, 0].mean())
 
 
+def test_deploy_on_a_terminal_says_what_it_does_next(db_url, model_file, tmp_path):
+    """A forest of 60 deep trees (275 MB) took a minute to deploy, silent until the end: on a terminal each step
+    is said on stderr as it starts, with the seconds since the start; elsewhere (a log, cron's mail) nothing."""
+    from helpers import pgscore_cli_on_a_terminal
+
+    train = tmp_path / "train.csv"
+    train.write_text(",".join([*NAMES, "churned"]) + "\n" + "\n".join(
+        ",".join(map(str, [*r, t])) for r, t in zip(X[:60], Y[:60])) + "\n")
+    args = ("deploy", str(model_file), "--name", "m", "--train", str(train), "--target", "churned", "--db", db_url)
+    r = pgscore_cli_on_a_terminal(*args)
+    assert r.returncode == 0 and "deployed m version 1" in r.stdout, r.stderr
+    steps = re.findall(r"pgscore: +\d+\.\ds (\w+)", r.stderr)
+    assert steps == ["reading", "hold", "serialising", "compiling", "sending"], r.stderr
+    assert f"reading {model_file} (0.0 MB)" in r.stderr and "on 80% of 60 rows" in r.stderr, r.stderr
+    quiet = pgscore_cli(*args)
+    assert quiet.returncode == 0 and "pgscore: " not in quiet.stderr, quiet.stderr
+
+
 def test_training_csv_from_a_spreadsheet_and_ragged_rows(tmp_path):
     """A byte-order mark ("CSV UTF-8" from a spreadsheet) is not part of the first name; a row with more
     or fewer fields than the header is an error naming its line, not a value dropped or a traceback."""

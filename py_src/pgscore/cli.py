@@ -790,6 +790,9 @@ def cmd_deploy(args):
         raise PgscoreError("--reason is recorded when a version goes live, and --no-activate deploys it without "
                            "that", hint="give the reason when you make it live: " + command(
                                f"activate {shlex.quote(args.name)} VERSION --reason TEXT") + " (use --description to describe the version)")
+    progress = _deploy_progress()
+    if progress is not None and os.path.isfile(args.artifact):
+        progress(f"reading {args.artifact} ({os.path.getsize(args.artifact) / 2**20:,.1f} MB)")
     estimator, source = registry.load_artifact(args.artifact, args.sha256, given_by="--sha256")
     X = y = None
     names = [n.strip() for n in args.features.split(",")] if args.features else None
@@ -808,7 +811,7 @@ def cmd_deploy(args):
     rec = registry.deploy(url, args.name, estimator, X, y, feature_names=names,
                           description=args.description, activate=not args.no_activate, reason=args.reason,
                           allow_task_change=args.allow_task_change,
-                          allow_feature_change=args.allow_feature_change, source=source)
+                          allow_feature_change=args.allow_feature_change, source=source, progress=progress)
     _say(f"deployed {rec['name']} version {rec['version']} (model_id {rec['model_id']}, sha256 "
          f"{rec['sha256'][:12]}..., {'signed' if rec['signed'] else 'unsigned'}, "
          f"{'live' if rec['live'] else 'not live'})")
@@ -821,6 +824,20 @@ def cmd_deploy(args):
               "and no compiled evaluator (it is proved equal to scikit-learn on deploy data); deploy with --train "
               "CSV for them", file=sys.stderr)
     return 0
+
+
+def _deploy_progress():
+    """On a terminal, what deploy does next, on stderr with the seconds since it began (a big model's deploy
+    took a minute, silent); elsewhere (a log file, cron's mail) nothing."""
+    if not sys.stderr.isatty():
+        return None
+    import time
+
+    start = time.monotonic()
+
+    def say(what):
+        print(f"pgscore: {time.monotonic() - start:5.1f}s {what}...", file=sys.stderr, flush=True)
+    return say
 
 
 def _source(rec) -> str:

@@ -109,7 +109,7 @@ def _call(conn, sql, params):
 
 def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=None, activate=True,
            reason=None, validate=True, n_bins=baseline.DEFAULT_BINS, compile=True,
-           allow_task_change=False, allow_feature_change=False, source=None) -> dict:
+           allow_task_change=False, allow_feature_change=False, source=None, progress=None) -> dict:
     """Store a fitted estimator as the next version of `name`; returns the new version's record.
 
     Records the joblib bytes and their sha256 (the server signs them when a
@@ -126,8 +126,10 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     (42703) by the server when a table wired to rescore with `name` lacks one of its features
     (pgscore.check_live_version_fed). `source` (the file's name and sha256, as load_artifact gives them) is
     recorded with the environment, as `env.source`: the sha256 a user can check the file against, where the
-    stored bytes' own differs.
+    stored bytes' own differs. `progress`, if given, is called with a line saying what the deploy does next
+    (a big model takes a minute or more).
     """
+    say = progress or (lambda _: None)
     features.check_fitted(estimator)
     names, types = features.describe(estimator, X, feature_names)
     task, classes = features.task_of(estimator)
@@ -162,6 +164,7 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     }
     held = None
     if y is not None and validate:
+        say(f"hold-out metrics: refitting a copy of the estimator on 80% of {len(matrix):,} rows")
         meta["metrics"], held = metrics.holdout(estimator, X, y, task, matrix=matrix)
     # what the realised metrics count as predicted positive (0.5 where none is recorded): this version's own
     # predict's threshold, where it has one (not the hold-out copy's, which a tuned threshold refits)
@@ -173,9 +176,12 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
         meta["metrics"]["score_baseline"] = f"hold-out: {len(held)} rows scored by the copy refit on the rest"
     elif scores is not None:
         meta["metrics"]["score_baseline"] = f"training rows: {len(scores)} scored by this version (in-sample)"
+    say("serialising the estimator")
     blob = artifacts.dumps(estimator)
     check_size(name, "the estimator serialised by joblib", blob)
     rows = baseline.capture(matrix, names, scores, n_bins) if X is not None else []
+    if compile:
+        say(f"compiling it to numpy and proving it equal on up to {min(len(matrix), VERIFY_ROWS):,} rows")
     ev_bytes, ev_meta = compile_evaluator(estimator, task, len(names), matrix) if compile else \
         (None, {"format": "none", "reason": "deployed with compile=False"})
     if ev_bytes is not None:
@@ -194,6 +200,8 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
         # a version the server scores by unpickling it (not compiled) is loaded there in the same statement:
         # one whose classes the server cannot import is not stored (a connection in autocommit included)
         load = ", pgscore.load_model(r.model_id)" if ev_bytes is None else ""
+        say(f"sending {(len(blob) + len(ev_bytes or b'')) / 2**20:,.1f} MB to the server, which checks and stores it"
+            + (" and loads it" if ev_bytes is None else ""))
         blob_sql, blob_arg, blob_lo = _bytes_arg(conn, blob)
         ev_sql, ev_arg, ev_lo = _bytes_arg(conn, ev_bytes)
         (model_id, version, *_), = _call(
