@@ -365,7 +365,7 @@ def test_a_backend_keeps_a_bounded_number_of_versions_loaded(conn, db_url):
 
 
 def test_a_backend_keeps_a_bounded_number_of_bytes_of_models_loaded(conn, db_url):
-    """Versions were let go by count alone: 16 versions of a forest of 60 deep trees (288 MB as joblib writes
+    """Versions were let go by count alone: 16 versions of a forest of 60 deep trees (275 MB as joblib writes
     it, 181 MB compiled) held ~3.8 GB in one backend (3 of them: 730 MB, measured). Past
     MODELS_KEPT_BYTES of footprint those resolved longest ago are let go too, down to the one loaded last."""
     for c in (0.1, 1.0, 10.0):

@@ -458,7 +458,7 @@ def _bad_features(names, X, kind, alone=None) -> tuple[str, str | None]:
 
 MODELS_KEPT = 16  # versions a backend keeps loaded; past it, the one resolved longest ago is let go
 # and past this many bytes held by those versions (footprint), likewise, down to the one loaded last: 16 versions
-# of a forest of 60 deep trees (288 MB as joblib writes it, 180 MB compiled) took a backend to ~3.8 GB
+# of a forest of 60 deep trees (275 MB as joblib writes it, 181 MB compiled) took a backend to ~3.8 GB
 MODELS_KEPT_BYTES = 512 * 2**20
 
 
