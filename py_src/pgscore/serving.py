@@ -17,6 +17,7 @@ import json
 import math
 import os
 import re
+import sys
 import warnings
 
 from pgscore import artifacts, backend
@@ -462,25 +463,29 @@ MODELS_KEPT = 16  # versions a backend keeps loaded; past it, the one resolved l
 MODELS_KEPT_BYTES = 512 * 2**20
 
 
-def footprint(obj, seen=None) -> int:
+def footprint(obj, seen=None, ndarray=None) -> int:
     """The bytes of the numpy arrays and bytes objects reachable from obj through its attributes, dicts, lists
-    and tuples, each buffer counted once (a view as its base): what a compiled model holds, near enough."""
-    seen = set() if seen is None else seen
-    if isinstance(obj, np.ndarray):
-        while isinstance(obj, np.ndarray) and obj.base is not None:
+    and tuples, each buffer counted once (a view as its base): what a compiled model holds, near enough. Does not
+    import numpy (a linear model scores without it): where it is not imported, no array can be reached."""
+    if seen is None:
+        # (sys.modules' numpy may be pgscore.lazy's, which an attribute imports: numpy._core says it is loaded)
+        loaded = "numpy._core" in sys.modules or "numpy.core" in sys.modules
+        seen, ndarray = set(), sys.modules["numpy"].ndarray if loaded else ()  # (isinstance of () is False)
+    if isinstance(obj, ndarray):
+        while isinstance(obj, ndarray) and obj.base is not None:
             obj = obj.base
-    if id(obj) in seen:
+    if obj is None or id(obj) in seen:
         return 0
     seen.add(id(obj))
-    if isinstance(obj, np.ndarray):
+    if isinstance(obj, ndarray):
         return obj.nbytes
     if isinstance(obj, (bytes, bytearray, memoryview)):
         return len(obj)
     if isinstance(obj, dict):
-        return sum(footprint(v, seen) for v in obj.values())
+        return sum(footprint(v, seen, ndarray) for v in obj.values())
     if isinstance(obj, (list, tuple)):
-        return sum(footprint(v, seen) for v in obj)
-    return sum(footprint(v, seen) for v in vars(obj).values()) if hasattr(obj, "__dict__") else 0
+        return sum(footprint(v, seen, ndarray) for v in obj)
+    return sum(footprint(v, seen, ndarray) for v in vars(obj).values()) if hasattr(obj, "__dict__") else 0
 
 
 class Runtime:
