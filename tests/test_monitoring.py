@@ -440,6 +440,73 @@ def test_thresholds_table_decides_the_level(churn, trained):
         query(conn, "UPDATE pgscore.drift_thresholds SET warn = 0.5, alert = 0.1 WHERE metric = 'psi'")
 
 
+JUDGED_AS_JUDGE = """
+    SELECT count(*), count(*) FILTER (WHERE (s.checks::text, s.status, s.firing, s.min_n)
+                                      IS DISTINCT FROM (j.checks::text, j.status, j.firing, j.min_n))
+      FROM pgscore.drift_stats() s
+     CROSS JOIN LATERAL pgscore.judge(ARRAY['psi', 'ks', 'js', 'mean_shift', 'null_rate', 'out_of_range'],
+                                      ARRAY[s.psi, s.ks, s.js, abs(s.mean_shift), s.null_rate - s.baseline_null_rate,
+                                            s.out_of_range],
+                                      ARRAY[s.n_valid, s.n_valid, s.n_valid, s.n_valid, s.n, s.n_valid]) j"""
+
+
+def test_drift_stats_judges_each_metric_as_judge_does(churn, trained):
+    """drift_stats judges each metric in place and builds its checks as text (migration 0049: a call of
+    pgscore.judge per feature and period cost ~55 us, 105,000 calls for a model of 3,000 features). Every row's
+    checks, status, firing and min_n are those judge gives for the row's metrics, whatever drift_thresholds
+    holds: the defaults, thresholds moved (an alert at Infinity, a larger min_n), metrics deleted from it, none
+    left; and the drifted feature among the others is the one at alert, as the thresholds say."""
+    conn, model_id = churn
+    _, _, _, model = trained
+    Xc = drifted(trained, n=300)
+    log_rows(conn, model_id, Xc, model.predict_proba(np.nan_to_num(Xc))[:, 1])
+    log_rows(conn, model_id, Xc[:60], model.predict_proba(np.nan_to_num(Xc[:60]))[:, 1], ago=["2 days"] * 60)
+    one = ("SELECT status, firing, min_n, checks FROM pgscore.drift_stats() WHERE feature = %s "
+           "AND period = %s AND kind = 'feature'")
+    levels = "SELECT array_agg(DISTINCT level ORDER BY level) FROM pgscore.drift_checks"
+
+    total, differ = query(conn, JUDGED_AS_JUDGE)[0]
+    assert total > 100 and differ == 0
+    assert query(conn, levels) == [(["alert", "insufficient_data", "no_data", "ok", "warn"],)]
+    status, firing, _, checks = query(conn, one, ("monthly_charges", "1 hour"))[0]
+    assert status == "alert" and "psi" in firing.split(", ") and [c["metric"] for c in checks] == \
+        ["js", "ks", "mean_shift", "null_rate", "out_of_range", "psi"]
+    assert {r[0] for r in query(conn, "SELECT feature FROM pgscore.drift_stats() WHERE period = '1 hour' "
+                                      "AND kind = 'feature' AND firing LIKE '%%psi%%'")} == {"monthly_charges"}
+    assert query(conn, one, ("monthly_charges", to_day(conn, 2)))[0][:3] == ("insufficient_data", None, 100)
+
+    # a value exactly at its thresholds is at that level
+    query(conn, "UPDATE pgscore.drift_thresholds SET warn = v, alert = v FROM (SELECT psi FROM pgscore.drift_stats() "
+                "WHERE feature = 'tenure_months' AND period = '1 hour') s(v) WHERE metric = 'psi'")
+    assert query(conn, JUDGED_AS_JUDGE)[0][1] == 0
+    assert [c["level"] for c in query(conn, one, ("tenure_months", "1 hour"))[0][3] if c["metric"] == "psi"] == ["alert"]
+    query(conn, "UPDATE pgscore.drift_thresholds SET warn = 0.01, alert = 'Infinity' WHERE metric = 'psi'")
+    query(conn, "UPDATE pgscore.drift_thresholds SET min_n = 250 WHERE metric = 'ks'")
+    query(conn, "UPDATE pgscore.drift_thresholds SET min_n = 50 WHERE metric IN ('js', 'null_rate')")
+    assert query(conn, JUDGED_AS_JUDGE)[0][1] == 0
+    status, firing, _, checks = query(conn, one, ("monthly_charges", "1 hour"))[0]
+    psi, = [c for c in checks if c["metric"] == "psi"]
+    assert (psi["level"], psi["alert"], psi["warn"]) == ("warn", "Infinity", 0.01)
+    status, firing, min_n, checks = query(conn, one, ("monthly_charges", to_day(conn, 2)))[0]
+    assert min_n == 250 and {c["metric"]: c["level"] for c in checks}["js"] != "insufficient_data"
+
+    query(conn, "DELETE FROM pgscore.drift_thresholds WHERE metric IN ('ks', 'null_rate')")
+    assert query(conn, JUDGED_AS_JUDGE)[0][1] == 0
+    assert [c["metric"] for c in query(conn, one, ("monthly_charges", "1 hour"))[0][3]] == \
+        ["js", "mean_shift", "out_of_range", "psi"]
+
+    query(conn, "DELETE FROM pgscore.drift_thresholds WHERE metric IN ('psi', 'js', 'mean_shift', 'out_of_range')")
+    assert query(conn, JUDGED_AS_JUDGE)[0][1] == 0
+    assert query(conn, one, ("monthly_charges", "1 hour")) == [(None, None, None, None)]
+
+
+def to_day(conn, days_ago):
+    """The drift period of the UTC day `days_ago` days before today."""
+    (day,), = query(conn, "SELECT to_char((now() AT TIME ZONE 'UTC') - %s * interval '24 hours', 'YYYY-MM-DD')",
+                    (days_ago,))
+    return day
+
+
 def test_alerts_list_firing_conditions_and_since_when(churn, trained):
     conn, model_id = churn
     _, _, _, model = trained
