@@ -74,3 +74,17 @@ def clock() -> Clock | None:
         return Clock(lib)
     except (OSError, AttributeError):
         return None
+
+
+def database_encoding() -> str | None:
+    """The server encoding's name (GetDatabaseEncodingName, as server_encoding shows it), without SPI: SPI runs
+    each statement of PL/Python's in a subtransaction, which a parallel worker may not start. None outside a
+    backend or where the server does not export it."""
+    try:
+        lib = ctypes.CDLL(None)
+        if not hasattr(lib, "SPI_connect") or not hasattr(lib, "GetDatabaseEncodingName"):
+            return None
+        name = _fn(lib, "GetDatabaseEncodingName", ctypes.c_char_p)()
+        return name.decode("ascii") if name else None
+    except (OSError, AttributeError, UnicodeDecodeError):
+        return None

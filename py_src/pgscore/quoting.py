@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from pgscore import backend
 from pgscore.errors import PgscoreError, literal
 
 _PASS = ("UTF8", "SQL_ASCII")  # encodings PL/Python passes text to unchanged
@@ -163,6 +164,10 @@ class _InEncoding:
     def _sql(self, query):
         if not isinstance(query, str) or query.isascii():
             return query
+        if _encoding[0] is None:  # (not known without SPI: asked here, where a statement goes through SPI anyway)
+            _encoding[0] = self._plpy.execute("SELECT pg_catalog.current_setting('server_encoding') AS e")[0]["e"]
+        if _encoding[0] in _PASS:
+            return query
         on = self._plpy.execute("SELECT pg_catalog.current_setting('standard_conforming_strings') = 'on' AS on")
         return ascii_sql(query, on[0]["on"], _encoding[0])
 
@@ -182,9 +187,9 @@ _wrapped = {}  # id(plpy) -> (plpy, its _InEncoding)
 
 def in_server_encoding(plpy):
     """plpy, with statements beyond ASCII written in ASCII where the database's encoding needs it; plpy itself
-    in a UTF8 or SQL_ASCII database (asked once a backend), so that the calls there cost nothing more."""
-    if not _encoding:
-        _encoding.append(plpy.execute("SELECT pg_catalog.current_setting('server_encoding') AS e")[0]["e"])
+    in a UTF8 or SQL_ASCII database (read once a backend), so that the calls there cost nothing more."""
+    if not _encoding:  # (by ctypes: a parallel worker may not run a statement through SPI; None: unknown)
+        _encoding.append(backend.database_encoding())
     if _encoding[0] in _PASS:
         return plpy
     got = _wrapped.get(id(plpy))
