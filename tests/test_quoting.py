@@ -105,3 +105,28 @@ def test_a_bare_name_beyond_ascii_is_refused_in_latin1(lat):
                    "FROM kunden_bare')")
     assert "größe" in e.value.diag.message_primary and "LATIN1" in e.value.diag.message_primary
     assert "U&" in e.value.diag.message_hint
+
+
+def test_the_cli_refuses_text_beyond_ascii_for_a_sql_ascii_database_clearly(cluster, template_db):
+    """psycopg2 sends only ASCII to a SQL_ASCII database: a --reason beyond ASCII ended in a Python traceback
+    (UnicodeEncodeError); now an error naming the text, exit 1, and the retire not done."""
+    from helpers import pgscore_cli
+
+    admin = psycopg2.connect(cluster.url("postgres"))
+    admin.autocommit = True
+    query(admin, "CREATE DATABASE pgscore_sqlascii TEMPLATE template0 ENCODING 'SQL_ASCII' LC_COLLATE 'C' "
+                 "LC_CTYPE 'C'")
+    url = cluster.url("pgscore_sqlascii")
+    try:
+        migrate.upgrade(url)
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(100, 2))
+        y = (X[:, 0] > 0).astype(int)
+        registry.deploy(url, "plain", LogisticRegression().fit(X, y), X, y, feature_names=["a", "b"])
+        r = pgscore_cli("retire", "plain", "--reason", "Größe", "--db", url)
+        assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+        assert "'öß'" in r.stderr and "SQL_ASCII" in r.stderr, r.stderr
+        assert query(url, "SELECT count(*) FROM pgscore.live_models") == [(1,)]  # not retired
+    finally:
+        query(admin, "DROP DATABASE pgscore_sqlascii WITH (FORCE)")
+        admin.close()

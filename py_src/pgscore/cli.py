@@ -1403,6 +1403,12 @@ def main(argv=None) -> int:
         if e.errno == errno.ENOSPC and e.filename is None:  # print() to a full stdout (/dev/full)
             _cannot_write(e)
         raise
+    except UnicodeEncodeError as e:  # psycopg2 sends only ASCII to a SQL_ASCII database (a --reason of yours)
+        print(f"pgscore: error: {e.object[e.start:e.end]!r} cannot be sent as {e.encoding}: a database whose "
+              "encoding is SQL_ASCII takes only ASCII text from pgscore's commands, and the command stopped before sending it\n"
+              "Hint: write it in ASCII (docs/sql.md, \"Databases that are not UTF-8, C or English\")",
+              file=sys.stderr)
+        return 1
     _flush()
     return status
 
