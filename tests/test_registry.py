@@ -1195,3 +1195,25 @@ def test_rescoring_does_not_score_with_a_model_cached_under_a_model_id_that_anot
         assert abs(s - (-1 * 3 + 5 * 2 - 7)) < 1e-9, s  # the second model's
     finally:
         inserter.close()
+
+
+@pytest.mark.parametrize("locale", ["de_DE.UTF-8", "uk_UA.UTF-8"])
+def test_a_database_without_pgscore_says_to_install_it_whatever_the_servers_language(empty_db_url, locale):
+    """The server's "schema does not exist" in another lc_messages (German: Schema »pgscore« existiert nicht)
+    is still told as pgscore not installed, with the command that installs it: before, the pattern read only
+    English quotes, and the user got the bare German error without the hint (skipped where the system has
+    no such locale)."""
+    from pgscore.errors import PgscoreError
+
+    try:
+        query(empty_db_url, f"SET lc_messages = '{locale}'")
+    except psycopg2.Error:
+        pytest.skip(f"no {locale} locale: localedef -i {locale.split('.')[0]} -f UTF-8 {locale}")
+    X, Y, names = datasets.churn(200, seed=1)
+    est = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, Y)
+    url = f"{empty_db_url}{'&' if '?' in empty_db_url else '?'}options=-c%20lc_messages%3D{locale}"
+    with pytest.raises(PgscoreError) as e:
+        registry.deploy(url, "churn", est, X, Y, feature_names=names)
+    assert e.value.message.startswith("pgscore is not installed in this database, or its schema is older"), \
+        e.value.message
+    assert e.value.hint == "install or upgrade it with: pgscore install --db URL"

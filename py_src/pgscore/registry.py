@@ -62,6 +62,11 @@ def _missing_refused(e, estimator, task, matrix, names):
                              "(scoring in the database passes a NULL to the model as NaN)")
 
 
+# the object a "does not exist" names is pgscore's schema or one of its objects: "pgscore" or "pgscore.x" in
+# quotes, in the server's words whatever its lc_messages (English "...", German »...«, French « ... »)
+_NAMES_PGSCORE = re.compile("(?:^|[\\s\"'(\u00ab\u00bb\u201c\u201e\u2018\u201a])pgscore(?:\\s*[\"'\u00ab\u00bb\u201c\u201d\u2019]|\\.)")
+
+
 def _translate(e):
     """Driver errors (psycopg2's or psycopg 3's) raised by pgscore's SQL functions become the matching
     Python exception."""
@@ -74,7 +79,7 @@ def _translate(e):
     code = getattr(e, "pgcode", None) or getattr(e, "sqlstate", None)  # psycopg2's name, psycopg 3's
     diag = getattr(e, "diag", None)
     primary = (diag.message_primary or "") if diag is not None else ""
-    if code in ("3F000", "42P01", "42883") and re.search(r'(schema|relation|function) "?pgscore[".]', primary):
+    if code in ("3F000", "42P01", "42883") and _NAMES_PGSCORE.search(primary):
         return errors.PgscoreError(f"pgscore is not installed in this database, or its schema is older than this "
                                    f"pgscore ({primary})", sqlstate=code,
                                    hint="install or upgrade it with: " + errors.command("install --db URL"))
