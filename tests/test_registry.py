@@ -240,6 +240,27 @@ def test_the_artifact_reaches_the_server_in_binary_not_in_the_statements_text(db
         c.close()
 
 
+def test_a_failed_large_object_write_raises_its_own_error_not_the_aborted_transactions(db_url):
+    """The artifact's large object was closed in a `finally`: when a write failed (a statement_timeout, a
+    cancel), closing it in the transaction the error had aborted failed too, and the deploy raised 'current
+    transaction is aborted, commands ignored until end of transaction block' in place of the cause."""
+    class TimingOut(psycopg2.extensions.connection):
+        def lobject(self, *args, **kwargs):
+            lo = super().lobject(*args, **kwargs)
+            self.cursor().execute("SET statement_timeout = '1ms'")  # (once it is open: a 32 MB write takes longer)
+            return lo
+
+    conn = psycopg2.connect(db_url, connection_factory=TimingOut)
+    try:
+        with pytest.raises(Exception) as e:
+            registry._bytes_arg(conn, b"x" * (32 * 2**20))
+        assert "statement timeout" in str(e.value) and "transaction is aborted" not in str(e.value), e.value
+        conn.rollback()
+    finally:
+        conn.close()
+    assert query(db_url, "SELECT count(*) FROM pg_catalog.pg_largeobject_metadata") == [(0,)]
+
+
 def test_a_model_too_big_for_pg_dump_is_refused_before_anything_is_sent(db_url, logit, monkeypatch):
     """A bytea over ~512 MB is stored, but COPY writes it as hex over PostgreSQL's 1 GB limit: every pg_dump of
     the database failed. Refused, with its size and what to do, before the server is asked anything."""

@@ -259,15 +259,23 @@ def _bytes_arg(conn, data):
                                sqlstate="54000", hint="deploy over a connection in a transaction (autocommit off, "
                                                       "as pgscore deploy and alembic's deploy_model do)")
         return "%s", data, None
-    lo = conn.lobject(0, "wb")
+    try:
+        lo = conn.lobject(0, "wb")
+    except psycopg2.Error as e:
+        raise _translate(e) from e
     try:
         view = memoryview(data)
         for at in range(0, len(data), _LO_CHUNK):
             lo.write(bytes(view[at:at + _LO_CHUNK]))
-    except psycopg2.Error as e:
-        raise _translate(e) from e
-    finally:
         lo.close()
+    except BaseException as e:
+        # the write's error is the one to raise: closing in the transaction it aborted fails too ("current
+        # transaction is aborted"), which in a finally replaced it; the rollback closes and drops the object
+        with contextlib.suppress(psycopg2.Error):
+            lo.close()
+        if isinstance(e, psycopg2.Error):
+            raise _translate(e) from e
+        raise
     return "pg_catalog.lo_get(%s::pg_catalog.oid)", lo.oid, lo.oid
 
 
