@@ -96,6 +96,19 @@ def test_rescoring_names_and_strings_beyond_ascii_in_latin1(lat, model):
     assert query(lat, "SELECT pgscore.predict(%s, ARRAY[1, 1, 0]::float8[])", (model,)) == [("übrig",)]
 
 
+@pytest.mark.parametrize("standard", [True, False])
+def test_ascii_sql_reads_as_the_statement_it_rewrites(lat, standard):
+    """The server reads each rewritten statement as it reads the statement itself (sent by psycopg2, in the
+    database's encoding). A backslash before a character beyond ASCII in a string read with escapes (E'\\Ä';
+    '\\Ä' with standard_conforming_strings off), which stands for the character, was written E'\\\\u00C4': a
+    backslash and 'u00C4'."""
+    query(lat, "SET standard_conforming_strings = " + ("on" if standard else "off"))
+    query(lat, "SET escape_string_warning = off")
+    for stmt in ["SELECT E'\\Ä', E'\\\\Ö', E'x\\'ü', E'\\\\\\é'", "SELECT 'it''s é', 'a\\b ü', N'ñ', '\\Ä'",
+                 'SELECT 1 AS "Ä""b", \'ü\' /* \'ö */ -- é\n']:
+        assert query(lat, ascii_sql(stmt, standard, "LATIN1")) == query(lat, stmt), stmt
+
+
 def test_a_bare_name_beyond_ascii_is_refused_in_latin1(lat):
     """A name the server would downcase (written without quotes) cannot be escaped: refused, naming it, where
     before its mangled name was 'column ... does not exist'."""

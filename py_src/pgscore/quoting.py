@@ -51,6 +51,21 @@ def _escaped(text: str, escape: str = "\\") -> str:
     return "".join(out)
 
 
+def _backslash_dropped(inner: str) -> str:
+    r"""The text of a string read with backslash escapes (E'...'), each backslash before a character beyond ASCII
+    dropped: such a character escaped stands for itself, where the escape written for it after a backslash
+    (\u00C4) would read as a backslash and 'u00C4'."""
+    out, i = [], 0
+    while i < len(inner):
+        if inner[i] == "\\" and i + 1 < len(inner):
+            out.append(inner[i + 1] if not inner[i + 1].isascii() else inner[i:i + 2])
+            i += 2
+        else:
+            out.append(inner[i])
+            i += 1
+    return "".join(out)
+
+
 def _refuse(what: str, sql: str, encoding: str):
     return PgscoreError(
         f"{what} beyond ASCII cannot be passed to this database (encoding {encoding}) from PL/Python, which "
@@ -125,7 +140,7 @@ def ascii_sql(sql: str, standard_strings: bool, encoding: str) -> str:
             if not body.isascii():
                 if prefix == "U&":
                     raise _refuse("a U&'...' string", sql, encoding)
-                inner = body[1:-1] if backslashes else body[1:-1].replace("\\", "\\\\")
+                inner = _backslash_dropped(body[1:-1]) if backslashes else body[1:-1].replace("\\", "\\\\")
                 if prefix == "N":  # (N'...' is text, as E'...' is; NE'...' would be no string)
                     out.pop()
                 body = ("" if prefix == "E" else "E") + "'" + _escaped(inner, "u") + body[-1:]
