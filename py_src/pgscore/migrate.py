@@ -167,9 +167,7 @@ def _explain(exc: Exception, installing=True) -> PgscoreError:
                                  "or wait longer with --lock-timeout (0: for ever; sessions that use the table "
                                  "wait behind the install meanwhile)")
     if getattr(getattr(exc, "orig", None) or exc, "pgcode", None) == "40P01":  # (run_frozen's: psycopg2's own)
-        return InstallError("installing pgscore failed: a deadlock with another session's transaction that uses "
-                            "pgscore, which PostgreSQL ended by cancelling the install; nothing was changed",
-                            detail=msg, hint=DEADLOCK_HINT)
+        return _deadlocked("installing pgscore", msg)
     if 'schema "pgscore" already exists' in low:  # installed, and its version table dropped since
         return _unrecorded(missing=True, detail=msg)
     if "can't locate revision identified by" in low:
@@ -211,6 +209,12 @@ def connect_problem(msg: str) -> str | None:
 # then a score) during an upgrade from 0040; or the install, where it waited first
 DEADLOCK_HINT = ("run it again; if it keeps failing so, run it when fewer transactions use pgscore (an "
                  "application's transaction cancelled by such a deadlock fails with 40P01 and may be retried)")
+
+
+def _deadlocked(what: str, detail: str) -> InstallError:
+    """An install, upgrade or uninstall that PostgreSQL cancelled to end a deadlock (40P01, DEADLOCK_HINT)."""
+    return InstallError(f"{what} failed: a deadlock with another session's transaction that uses pgscore, which "
+                        "PostgreSQL ended by cancelling it; nothing was changed", detail=detail, hint=DEADLOCK_HINT)
 
 LOCK_TIMEOUT = "10s"  # how long an install waits for a lock another session holds on pgscore's tables
 
@@ -381,9 +385,7 @@ def downgrade(url: str, revision: str = "base", lock_timeout: str = LOCK_TIMEOUT
                     "that use pgscore (the Detail line lists them)")
         what = "removing pgscore" if revision == "base" else f"downgrading pgscore to revision {revision}"
         if getattr(orig, "pgcode", None) == "40P01":
-            raise InstallError(f"{what} failed: a deadlock with another session's transaction that uses pgscore, "
-                               "which PostgreSQL ended by cancelling it; nothing was changed", detail=detail,
-                               hint=DEADLOCK_HINT) from e
+            raise _deadlocked(what, detail) from e
         if getattr(orig, "pgcode", None) == "55P03":
             raise InstallError(f"{what} waited too long for a lock another session holds on one of pgscore's "
                                "objects; nothing was changed", detail=detail,
