@@ -2726,6 +2726,35 @@ def test_refresh_windows_goes_in_slices_of_p_limit_in_key_order_and_resumes(shop
     assert_scores_match_model(shop, trained[0], ids)
 
 
+def test_trigger_retry_and_refresh_audit_rows_name_the_application_and_backend(shop, db_url, trained):
+    """Rescoring's audit rows say which application and backend caused them, as a query's rows do: a login
+    shared by two applications told their triggered scores apart only by the event table before."""
+    no_counts(shop)
+    rid = attach(shop)
+
+    def app(name):
+        conn = psycopg2.connect(db_url, application_name=name)
+        conn.autocommit = True
+        return conn, query(conn, "SELECT pg_backend_pid()")[0][0]
+
+    shop_app, shop_pid = app("shop-frontend")
+    query(shop_app, "INSERT INTO complaints (customer_id, created_at) VALUES (7, " + EDGE + ")")
+    query(shop, "UPDATE pgscore.rescoring SET model_name = 'nope' WHERE rescoring_id = %s", (rid,))
+    query(shop_app, "INSERT INTO complaints (customer_id) VALUES (8)")  # queued: no model 'nope'
+    query(shop, "UPDATE pgscore.rescoring SET model_name = 'churn' WHERE rescoring_id = %s", (rid,))
+    ops, ops_pid = app("ops-cron")
+    assert query(ops, "SELECT * FROM pgscore.retry_failed()") == [(rid, 1, 0)]
+    time.sleep(1.5)  # customer 7's complaint leaves the 30 days
+    assert refresh(ops) == [(rid, "complaints", "customers", 1, 1, 0)]
+    rows = query(shop, "SELECT entity_key, source, cause->>'via', cause->>'application', (cause->>'backend')::int "
+                       "FROM pgscore.prediction_log ORDER BY logged_at, source")
+    assert rows == [("7", "trigger", "trigger", "shop-frontend", shop_pid),
+                    ("8", "retry", "retry_failed", "ops-cron", ops_pid),
+                    ("7", "refresh", "refresh_windows", "ops-cron", ops_pid)]
+    shop_app.close()
+    ops.close()
+
+
 def test_refresh_windows_waits_for_an_insert_that_holds_the_profile_and_counts_its_event(shop, db_url, trained):
     """An INSERT for a stale profile, its transaction open, holds the profile: refresh_windows waits for it
     (the lock in key order, as the trigger's: no deadlock), then recounts in a statement of its own, seeing

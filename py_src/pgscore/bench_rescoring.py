@@ -82,7 +82,8 @@ def _by_hand(cur, model):
           RETURNING p.id::text AS k, p.churn_score AS score, n.n, n.ids, n.f)
     INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause)
     SELECT {model_id}, u.k, u.f, u.score, 'trigger', jsonb_build_object('via', 'trigger', 'event_table', {et},
-        'user', CURRENT_USER, 'statement_at', statement_timestamp(), 'events', u.n, 'event_ids', u.ids) FROM u;
+        'user', CURRENT_USER, 'application', (SELECT current_setting('application_name')), 'backend', pg_backend_pid(),
+        'statement_at', statement_timestamp(), 'events', u.n, 'event_ids', u.ids) FROM u;
     RETURN NULL;
 END""").format(c=_t("customers"), e=_t("events_by_hand"), items=sql.SQL(", ".join(items)), z=sql.SQL(z),
                score=sql.SQL(link("n.z")), model_id=sql.Literal(model_id),

@@ -452,10 +452,12 @@ class Sql:
 
     def cause(self, via, rescoring_id, event_table, events) -> str:
         """The audit rows' cause: what rescored, for which events (their ids, when the event table has a
-        key); the ids and the table are SQL (parameters)."""
+        key), and who asked (role, application_name, backend pid, as a query's rows name them); the ids and
+        the table are SQL (parameters)."""
         return (f"pg_catalog.jsonb_build_object('via', {self.lit(via)}::pg_catalog.text, 'rescoring_id', "
                 f"{rescoring_id}, 'event_table', {event_table}::pg_catalog.text, 'user', CURRENT_USER, "
-                "'statement_at', pg_catalog.statement_timestamp()"
+                "'application', (SELECT pg_catalog.current_setting('application_name')), 'backend', "
+                "pg_catalog.pg_backend_pid(), 'statement_at', pg_catalog.statement_timestamp()"
                 + (", 'events', u.n, 'event_ids', u.ids)" if events else ")"))
 
     def keys(self, missing_only=False) -> str:
