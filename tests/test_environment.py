@@ -48,7 +48,7 @@ def test_report_refuses_an_off_pin_library(monkeypatch):
         environment.report(check=True)
     assert f"scikit-learn {sklearn.__version__} (pinned 0.0.1)" in str(e.value)
     assert "/usr/bin/python3" in e.value.hint
-    # a server's environment as the README builds it: not editable, its site-packages on PYTHONPATH
+    # a server's environment as docs/operations.md builds it: not editable, its site-packages on PYTHONPATH
     assert "/opt/pgscore/venv/bin/pip install /path/to/pgscore" in e.value.hint and "-e ." not in e.value.hint
     assert "restart the server (not a reload) with PYTHONPATH naming its site-packages directory" in e.value.hint
 

@@ -32,7 +32,7 @@ def test_upgrade_downgrade_upgrade(empty_db_url):
     assert migrate.current(empty_db_url) == migrate.head()
     migrate.downgrade(empty_db_url, "base")
     assert migrate.current(empty_db_url) is None
-    # as it found it, but for pgscore's roles, which belong to the whole cluster and stay (README, uninstall):
+    # as it found it, but for pgscore's roles, which belong to the whole cluster and stay (docs/cli.md, uninstall):
     # they were in `before` only where another test's install had made them (run alone, this failed)
     after = database_objects(empty_db_url)
     assert [o for o in before if o not in after] == [], "downgrade base must leave the database as it found it"

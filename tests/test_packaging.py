@@ -21,15 +21,15 @@ def test_dockerfile_uses_bookworm_plpython_and_the_project_pins():
 def test_the_image_reaches_its_own_server_and_every_place_names_the_same_thread_settings():
     """`docker exec pgscore pgscore deploy ...` had no database (no --db, no PGSCORE_DATABASE_URL) and looked
     for the embedded cluster; and the thread variables of pgscore's hint (what db start gives its cluster),
-    the README's and the image's differed."""
+    the README's and the image's differed (the README's server environment now lives in docs/operations.md)."""
     from pgscore.localdb import SERVER_THREAD_ENV
 
     docker = (ROOT / "Dockerfile.postgres").read_text()
     env = docker.split("\nENV ", 1)[1]
     assert 'PGSCORE_DATABASE_URL="postgresql://postgres@/postgres?host=/var/run/postgresql"' in env
-    readme = (ROOT / "README.md").read_text()
-    environment_file = readme.split("/etc/postgresql/15/main/environment", 1)[1].split("```", 2)[1]
-    pg_ctl = readme.split("su postgres -c '", 1)[1].split("'", 1)[0]
+    operations = (ROOT / "docs" / "operations.md").read_text()
+    environment_file = operations.split("/etc/postgresql/15/main/environment", 1)[1].split("```", 2)[1]
+    pg_ctl = operations.split("su postgres -c '", 1)[1].split("'", 1)[0]
     assert "pg_ctl -D DIR -l LOGFILE start" in pg_ctl
     threads = set(SERVER_THREAD_ENV)
     assert set(re.findall(r"^\s*(\w+_THREADS)=1\b", env, re.M)) == threads

@@ -654,8 +654,8 @@ def _print_env(report):
     if threads:
         _say(f"WARNING: the server's native thread pools (BLAS, OpenMP) run {max(threads)} threads per backend: "
              "with several sessions scoring at once they fight over the cores. Start the server with "
-             f"{' '.join(f'{k}={v}' for k, v in SERVER_THREAD_ENV.items())} (README, Installing into an existing "
-             "server)")
+             f"{' '.join(f'{k}={v}' for k, v in SERVER_THREAD_ENV.items())} (docs/operations.md, "
+             "'Installing into an existing server')")
 
 
 def cmd_retry(args):

@@ -17,8 +17,8 @@ STACK = {"scikit-learn": "sklearn", "numpy": "numpy", "scipy": "scipy", "joblib"
 _FIX = ("rebuild the environment the server imports with the server's own Python and pgscore's pins "
         "(/usr/bin/python3 -m venv /opt/pgscore/venv && /opt/pgscore/venv/bin/pip install /path/to/pgscore, a "
         "checkout or a wheel; the embedded cluster's is the checkout's .venv, which scripts/run builds) and restart "
-        "the server (not a reload) with PYTHONPATH naming its site-packages directory (README, 'Installing into an "
-        "existing server')")
+        "the server (not a reload) with PYTHONPATH naming its site-packages directory "
+        "(docs/operations.md, 'Installing into an existing server')")
 
 
 def pinned_versions() -> dict[str, str]:

@@ -88,7 +88,7 @@ def import_fix() -> str:
             "from. That holds if this environment is on the server's host, readable by its OS user, and was "
             "built with the server's own Python (/usr/bin/python3, 3.11, on Debian 12; the server's version is "
             "in the error's DETAIL from SELECT pgscore.validate_environment()); otherwise build one there "
-            "(README, 'Installing into an existing server')")
+            "(docs/operations.md, 'Installing into an existing server')")
 
 
 def compile_sources(pypath) -> None:

@@ -277,9 +277,9 @@ def other_release(report) -> tuple[str, str, str] | None:
     if theirs is None or theirs < ours:  # code from before its report named its head is older than this
         what = ("an older release's pgscore code, from before pgscore reported the schema revision it knows"
                 if theirs is None else f"an older release's pgscore code, which knows schema revisions up to {theirs}")
-        fix = ("install this release into the environment the server imports pgscore from (README, 'Installing "
-               "into an existing server') and restart the server (not a reload); or, to have it import this "
-               "environment, " + import_fix())
+        fix = ("install this release into the environment the server imports pgscore from "
+               "(docs/operations.md, 'Installing into an existing server') and restart the server (not a reload); "
+               "or, to have it import this environment, " + import_fix())
     else:
         what = f"a newer release's pgscore code, which knows schema revisions up to {theirs}"
         fix = ("install with the pgscore of the release the server runs (its environment's pgscore command); or, "
