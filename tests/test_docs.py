@@ -1,0 +1,59 @@
+"""The docs hold together: every markdown link and anchor resolves, and every section a message names exists."""
+
+import re
+
+from helpers import ROOT
+
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def _headings(path):
+    """A page's headings, outside code blocks."""
+    text = re.sub(r"```.*?```", "", path.read_text(), flags=re.S)
+    return [re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", h).strip() for h in re.findall(r"^#{1,6} (.*)$", text, re.M)]
+
+
+def _sections(path):
+    """What a message may name: a heading, or a paragraph's italic title (docs/sql.md's `*Features are numbers.*`)."""
+    return _headings(path) + re.findall(r"^\*([^*\n]+)\.\*", path.read_text(), re.M)
+
+
+def _anchors(path):
+    """GitHub's anchors: lowercase, punctuation but hyphens left out, spaces to hyphens, -1, -2 for repeats."""
+    anchors, seen = set(), {}
+    for heading in _headings(path):
+        anchor = re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+        n = seen.get(anchor, 0)
+        seen[anchor] = n + 1
+        anchors.add(anchor if n == 0 else f"{anchor}-{n}")
+    return anchors
+
+
+def test_every_link_and_anchor_in_the_docs_resolves():
+    broken = []
+    for page in PAGES:
+        text = re.sub(r"```.*?```", "", page.read_text(), flags=re.S)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue
+            path, _, fragment = target.partition("#")
+            dest = (page.parent / path).resolve() if path else page
+            if not dest.exists():
+                broken.append(f"{page.name}: {target} (no such file)")
+            elif fragment and dest.suffix == ".md" and fragment not in _anchors(dest):
+                broken.append(f"{page.name}: {target} (no such heading)")
+    assert not broken, broken
+
+
+def test_every_section_a_message_names_exists():
+    """A hint's "(README, 'Installing into an existing server')" or "(docs/sql.md, 'On a standby')" names a
+    heading of that page (its beginning), in the Python package and the PL/Python bodies alike. The bodies'
+    hints live in the database, changed only by a migration: the README keeps the short section they name."""
+    named = re.compile(r"\b(README|docs/[\w-]+\.md), ['\"]([^'\"\n]+)['\"]")
+    missing = []
+    for source in [*(ROOT / "py_src" / "pgscore").rglob("*.py"), *(ROOT / "plpython").glob("*.py")]:
+        for page, title in set(named.findall(source.read_text())):
+            path = ROOT / ("README.md" if page == "README" else page)
+            if not path.exists() or not any(h.strip("`").startswith(title) for h in _sections(path)):
+                missing.append(f"{source.relative_to(ROOT)}: ({page}, '{title}')")
+    assert not missing, missing
