@@ -1224,7 +1224,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "but --target, unless --features names them), baseline, metrics")
     sp.add_argument("--target", help="the label column of --train (enables hold-out metrics)")
     sp.add_argument("--sha256", help="refuse the file unless its sha256 is this")
-    sp.add_argument("--description")
+    sp.add_argument("--description", help="what the version is, shown by pgscore show")
     sp.add_argument("--reason", help="why, recorded in the deployment history")
     sp.add_argument("--no-activate", action="store_true", help="store the version without making it live")
     sp.add_argument("--allow-task-change", action="store_true",
@@ -1326,8 +1326,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--only", choices=["scoring", "rescoring", "http", "drift"],
                     help="run one part: scoring in SQL, rescoring on INSERT, per-customer rescoring against an "
                     "HTTP model server, or the drift views over a large prediction log")
-    sp.add_argument("--db", default=argparse.SUPPRESS, help="benchmark in this database (pgscore installed; tables "
-                    "are added) instead of a throwaway database in the embedded cluster")
+    sp.add_argument("--db", default=argparse.SUPPRESS, help="benchmark in this database, one of its own (pgscore "
+                    "installed, no model, nothing logged; its tables are added and kept) instead of a throwaway "
+                    "database in the embedded cluster")
     cluster_opts(sp)
     sp.set_defaults(func=cmd_bench)
 
