@@ -1148,7 +1148,8 @@ def _port(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pgscore", description=__doc__.strip() + " "
-                                "Scikit-learn models deployed, run, audited and watched inside PostgreSQL.")
+                                "Scikit-learn models deployed, run, audited and watched inside PostgreSQL.",
+                                epilog="Every command, its options, refusals and exit codes: docs/cli.md.")
     from pgscore import __version__
 
     p.add_argument("--version", action="version", version=f"pgscore {__version__}")
