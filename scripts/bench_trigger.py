@@ -100,8 +100,10 @@ def main():
             cpu = statistics.median(r[0] for r in runs)
             wall = statistics.median(r[1] for r in runs)
             # against the first kind, round by round (the machine's speed drifts between rounds)
-            paired = statistics.median(r[0] / f[0] for r, f in zip(runs, got[kinds[0]]) if f[0])
-            print(f"  {kind:<12} CPU {cpu:6.1f} us   wall {wall:6.1f} us   {paired:5.2f}x {kinds[0]}'s CPU "
+            # (a round too short for the CPU clock's 10 ms ticks reads 0 and has no ratio)
+            ratios = [r[0] / f[0] for r, f in zip(runs, got[kinds[0]]) if f[0]]
+            paired = f"{statistics.median(ratios):5.2f}x" if ratios else "  n/a"
+            print(f"  {kind:<12} CPU {cpu:6.1f} us   wall {wall:6.1f} us   {paired} {kinds[0]}'s CPU "
                   "(median of the rounds' ratios)   [" + " ".join(f"{r[0]:.0f}" for r in runs) + "]", flush=True)
         for _, (c, *_rest) in sessions.items():
             c.close()
