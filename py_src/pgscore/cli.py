@@ -341,6 +341,12 @@ def _status(url):
         if has_today and not gaps:
             _say(f"prediction log: daily partitions until {last:%Y-%m-%d} (UTC), {(last - today).days} day(s) after "
                  f"today's; {command('maintain')} daily keeps them ahead")
+        cur.execute(_LOG_SIZE)
+        total, oldest = cur.fetchone()
+        _say(f"prediction log: {_size(total)} on disk (indexes included)"
+             + (f", its oldest day holding rows {oldest:%Y-%m-%d} (UTC)" if oldest else "")
+             + f"; {command('maintain')} --keep '90 days' deletes the days older than that "
+             "(docs/operations-disk.md)")
         if in_default:
             _say(f"prediction log: {'over ' if in_default > _DEFAULT_ROWS else ''}"
                  f"{min(in_default, _DEFAULT_ROWS):,} row(s) in the default partition (days that had no partition of "
@@ -418,6 +424,26 @@ SELECT pg_catalog.max(d.day), t.today, COALESCE(pg_catalog.bool_or(d.day OPERATO
          WHERE g.day OPERATOR(pg_catalog.>) t.today::pg_catalog.timestamp
            AND NOT EXISTS (SELECT 1 FROM d AS f WHERE f.day OPERATOR(pg_catalog.=) g.day::pg_catalog.date))
   FROM t LEFT JOIN d ON true GROUP BY t.today"""
+
+
+# how big the audit log is, and its oldest day partition with a page of rows (a size, not a count: a count
+# reads the log; the default partition's rows have no day here): what fills a disk first
+_LOG_SIZE = """
+WITH p AS (SELECT i.inhrelid AS oid, pg_catalog.to_date(pg_catalog.substring(c.relname, '^prediction_log_([0-9]{8})$'),
+                                                        'YYYYMMDD') AS day
+             FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = 'pgscore.prediction_log'::pg_catalog.regclass)
+SELECT COALESCE(pg_catalog.sum(pg_catalog.pg_total_relation_size(p.oid)), 0)::pg_catalog.int8,
+       pg_catalog.min(p.day) FILTER (WHERE pg_catalog.pg_relation_size(p.oid) OPERATOR(pg_catalog.>) 0)
+  FROM p"""
+
+
+def _size(n) -> str:
+    """Bytes as pg_size_pretty writes them, in the units an operator reads df in."""
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if n < 10 * 1024 or unit == "GB":
+            return f"{n:,.0f} {unit}"
+        n /= 1024
 
 
 def _trigger_arg(alias) -> str:
