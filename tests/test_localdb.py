@@ -252,3 +252,19 @@ def test_url_names_any_database_as_it_is(cluster):
             for name in names:
                 cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.close()
+
+
+def test_a_start_that_failed_on_a_full_disk_says_what_frees_it(tmp_path):
+    """A server on a full disk does not start (its recovery writes a WAL segment first), and no tool of
+    pgscore's reaches it until then: the hint says to free space outside the data directory, not in pg_wal,
+    then to drop old days of the log (before, it said only to read the log)."""
+    from pgscore.localdb import start_hint
+
+    tail = ('2026-12-02 08:32:55.321 UTC [26834] FATAL:  could not write to file "pg_wal/xlogtemp.26834": '
+            "No space left on device\n2026-12-02 08:32:55.357 UTC [26831] LOG:  database system is shut down")
+    hint = start_hint(tail, tmp_path, tmp_path / "log" / "server.log")
+    assert hint.startswith(f"the disk holding {tmp_path} is full (") and " MB free): PostgreSQL needs room for " \
+        "at least a 16 MB WAL segment to start. Free space on that disk outside the data directory (never delete " \
+        "files under pg_wal), start it again, then drop old days of the prediction log with " in hint, hint
+    assert hint.endswith(" maintain --keep (docs/operations-disk.md)"), hint
+    assert start_hint("FATAL:  lock file \"postmaster.pid\" already exists", tmp_path, "L") == "see L"

@@ -124,6 +124,21 @@ def port_in_use(port: int) -> bool:
     return False
 
 
+def start_hint(log_tail: str, data_dir, log_file) -> str:
+    """What to do when the server did not start. On a full disk it cannot: its crash recovery writes a new
+    WAL segment (16 MB) before it accepts a connection, so no tool of pgscore's can free space until then."""
+    if "No space left on device" in log_tail:
+        try:
+            free = shutil.disk_usage(data_dir).free // 2**20
+        except OSError:
+            free = None
+        return (f"the disk holding {data_dir} is full" + (f" ({free} MB free)" if free is not None else "")
+                + ": PostgreSQL needs room for at least a 16 MB WAL segment to start. Free space on that disk "
+                "outside the data directory (never delete files under pg_wal), start it again, then drop old "
+                f"days of the prediction log with {command('maintain')} --keep (docs/operations-disk.md)")
+    return f"see {log_file}"
+
+
 @dataclass
 class Cluster:
     """One local cluster: its data directory, port and the OS user that runs it."""
@@ -453,10 +468,11 @@ class Cluster:
             env=env, check=False,
         )
         if proc.returncode != 0:
+            tail = self.log_tail()
             raise ClusterError(
                 f"PostgreSQL did not start (pg_ctl exit {proc.returncode})",
-                detail=self.log_tail() or proc.stderr.strip(),
-                hint=f"see {self.log_file}",
+                detail=tail or proc.stderr.strip(),
+                hint=start_hint(tail, self.data_dir, self.log_file),
             )
         self._ensure_database()
         return True
