@@ -2939,3 +2939,30 @@ def test_the_trigger_does_not_rescore_with_a_version_loaded_under_the_mismatch_o
         assert query(ins, "SELECT churn_score FROM customers WHERE id = 4") == [(before,)]
     finally:
         ins.close()
+
+
+def test_an_insert_whose_profiles_cannot_be_queued_for_a_full_disk_fails_saying_so(shop):
+    """The score cannot be written (a full disk under the log, here a constraint) and the queue cannot grow
+    either (53100, injected as the server raises it): the INSERT fails, its events with it, saying in pgscore's
+    words what was not written and what to do, the SQLSTATE kept (before: the server's message alone, which
+    names a file, as 'pgscore: could not extend file ...')."""
+    attach(shop)
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT low_scores CHECK (churn_score < 0.0001)")
+    query(shop, """CREATE FUNCTION public.disk_full() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN
+                   RAISE EXCEPTION 'could not extend file "base/1/2": No space left on device'
+                   USING ERRCODE = 'disk_full', HINT = 'Check free disk space.'; END$$""")
+    query(shop, "CREATE TRIGGER disk_full BEFORE INSERT ON pgscore.error_queue "
+                "FOR EACH ROW EXECUTE FUNCTION public.disk_full()")
+    (n,), = query(shop, "SELECT count(*) FROM complaints")
+    with pytest.raises(psycopg2.Error) as e:
+        query(shop, "INSERT INTO complaints (customer_id) VALUES (30), (31)")
+    assert e.value.pgcode == "53100", e.value
+    assert e.value.diag.message_primary.startswith(
+        "pgscore: rescoring public.customers for public.complaints: 2 profile(s) could not be rescored (writing the "
+        "score and its audit row failed: "), e.value.diag.message_primary
+    assert e.value.diag.message_primary.endswith(
+        "), nor queued in pgscore.error_queue: could not extend file \"base/1/2\": No space left on device; the "
+        "INSERT fails, and none of its events is kept"), e.value.diag.message_primary
+    assert e.value.diag.message_hint == ("free disk space (pgscore maintain --keep drops old days of the prediction "
+                                         "log: docs/operations-disk.md), then insert the events again")
+    assert query(shop, "SELECT count(*) FROM complaints") == [(n,)]

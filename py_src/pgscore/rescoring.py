@@ -1463,8 +1463,21 @@ def queue(plpy, w: Wiring, plan, failures, via):
         return None
     keys = sorted(reasons)
     cause = json.dumps({"via": via, "rescoring_id": w.id, "event_table": w.events.name})
-    plpy.execute(plan, [w.id, w.model_name, w.profiles.name, keys, [reasons[k][0] for k in keys],
-                               [reasons[k][1] for k in keys], cause])
+    try:
+        plpy.execute(plan, [w.id, w.model_name, w.profiles.name, keys, [reasons[k][0] for k in keys],
+                                   [reasons[k][1] for k in keys], cause])
+    except plpy.SPIError as e:
+        if via != "trigger" or not (_state(e) or "").startswith("53"):
+            raise
+        # a full disk (53100) under the queue too: the INSERT fails, rather than commit events no queue row
+        # names; said in pgscore's words (the server's names only a file), its SQLSTATE and fields kept
+        first = next(iter(reasons.values()))[0]
+        raise PgscoreError(
+            f"rescoring {w.profiles.name} for {w.events.name}: {len(keys)} profile(s) could not be rescored "
+            f"({first}), nor queued in pgscore.error_queue: {_message(e)}; the INSERT fails, and none of its "
+            "events is kept", sqlstate=_state(e), detail=spi_fields(e).get("detail"),
+            hint="free disk space (pgscore maintain --keep drops old days of the prediction log: "
+                 "docs/operations-disk.md), then insert the events again") from None
     if via == "trigger":
         distinct = list(dict.fromkeys(reason for reason, _ in reasons.values()))
         why = distinct[0] + (f"; and {len(distinct) - 1} other reason(s), each in its queue row"
