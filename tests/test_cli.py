@@ -15,7 +15,7 @@ from sklearn.linear_model import LogisticRegression
 
 from helpers import PGSCORE, ROOT, make_tmpdir, pgscore_cli, query
 from pgscore import artifacts, datasets, migrate, registry
-from pgscore.cli import _size, build_parser
+from pgscore.cli import build_parser
 from pgscore.errors import ArtifactError, InvalidModel, PgscoreError
 from pgscore.localdb import Cluster, free_port
 
@@ -316,17 +316,17 @@ def test_status_says_how_big_the_log_is_and_its_oldest_day_with_the_retention_th
     """The audit log is what fills a disk: status says its size and oldest day, and what drops days, before the
     disk is full (before, it said how far the partitions went ahead, nothing of their size)."""
     out = pgscore_cli("status", "--db", db_url).stdout
-    assert re.search(r"^prediction log: [0-9,]+ (bytes|kB) on disk \(indexes included\); pgscore maintain --keep "
+    assert re.search(r"^prediction log: [0-9]+ (bytes|kB) on disk \(indexes included\); pgscore maintain --keep "
                      r"'90 days' deletes the days older than that \(docs/operations-disk.md\)$", out, re.M), out
     query(db_url, "SELECT pgscore.create_log_partitions(1, (now() AT TIME ZONE 'UTC')::date - 40)")
     query(db_url, "INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, source) "
                   "SELECT now() - interval '40 days', 1, g::text, ARRAY[g, g]::float8[], 0.5, 'query' "
                   "FROM generate_series(1, 20000) g")
     (day, size), = query(db_url, "SELECT ((now() AT TIME ZONE 'UTC')::date - 40)::text, "
-                                 "sum(pg_total_relation_size(inhrelid)) FROM pg_inherits "
+                                 "pg_size_pretty(sum(pg_total_relation_size(inhrelid))) FROM pg_inherits "
                                  "WHERE inhparent = 'pgscore.prediction_log'::regclass")
     out = pgscore_cli("status", "--db", db_url).stdout
-    assert f"prediction log: {_size(int(size))} on disk (indexes included), its oldest day holding rows {day} " \
+    assert f"prediction log: {size} on disk (indexes included), its oldest day holding rows {day} " \
            "(UTC); pgscore maintain --keep '90 days' deletes the days older than that (docs/operations-disk.md)\n" \
            in out, out
 

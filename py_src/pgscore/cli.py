@@ -343,7 +343,7 @@ def _status(url):
                  f"today's; {command('maintain')} daily keeps them ahead")
         cur.execute(_LOG_SIZE)
         total, oldest = cur.fetchone()
-        _say(f"prediction log: {_size(total)} on disk (indexes included)"
+        _say(f"prediction log: {total} on disk (indexes included)"
              + (f", its oldest day holding rows {oldest:%Y-%m-%d} (UTC)" if oldest else "")
              + f"; {command('maintain')} --keep '90 days' deletes the days older than that "
              "(docs/operations-disk.md)")
@@ -433,17 +433,9 @@ WITH p AS (SELECT i.inhrelid AS oid, pg_catalog.to_date(pg_catalog.substring(c.r
                                                         'YYYYMMDD') AS day
              FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
             WHERE i.inhparent = 'pgscore.prediction_log'::pg_catalog.regclass)
-SELECT COALESCE(pg_catalog.sum(pg_catalog.pg_total_relation_size(p.oid)), 0)::pg_catalog.int8,
+SELECT pg_catalog.pg_size_pretty(COALESCE(pg_catalog.sum(pg_catalog.pg_total_relation_size(p.oid)), 0)),
        pg_catalog.min(p.day) FILTER (WHERE pg_catalog.pg_relation_size(p.oid) OPERATOR(pg_catalog.>) 0)
   FROM p"""
-
-
-def _size(n) -> str:
-    """Bytes as pg_size_pretty writes them, in the units an operator reads df in."""
-    for unit in ("bytes", "kB", "MB", "GB"):
-        if n < 10 * 1024 or unit == "GB":
-            return f"{n:,.0f} {unit}"
-        n /= 1024
 
 
 def _trigger_arg(alias) -> str:
