@@ -13,6 +13,7 @@ import time
 import numpy as np
 import psycopg2
 import pytest
+from psycopg2 import sql
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -327,6 +328,55 @@ def test_log_partitions_and_retention(churn):
         with pytest.raises(psycopg2.Error) as e:
             query(churn, sql)
         assert e.value.pgcode == "22023"
+
+
+INDEXES = ("prediction_log_model_time_idx", "prediction_log_entity_time_idx")
+
+
+def test_new_days_go_to_the_logs_tablespace_as_partition_of_would_put_them(churn):
+    """A log moved to a volume of its own (ALTER TABLE pgscore.prediction_log SET TABLESPACE, as
+    docs/operations-disk.md says) gets each new day's partition there, its indexes following the log's; before
+    migration 0050 create_log_partitions made every new day in default_tablespace, filling the full disk."""
+    space = f"pgscore_test_{os.getpid()}"
+    (data_dir,), = query(churn, "SELECT current_setting('data_directory')")
+    where = tempfile.mkdtemp(prefix="pgscore-ts-")
+    os.chmod(where, 0o700)
+    os.chown(where, os.stat(data_dir).st_uid, os.stat(data_dir).st_gid)  # the server's OS user (root's test: postgres)
+    ident = sql.Identifier(space)
+
+    def back():
+        for index in INDEXES:
+            query(churn, sql.SQL("ALTER INDEX {} SET TABLESPACE pg_default").format(sql.Identifier("pgscore", index)))
+        query(churn, "ALTER TABLE pgscore.prediction_log SET TABLESPACE pg_default")
+
+    query(churn, sql.SQL("CREATE TABLESPACE {} LOCATION {}").format(ident, sql.Literal(where)))
+    try:
+        query(churn, sql.SQL("ALTER TABLE pgscore.prediction_log SET TABLESPACE {}").format(ident))
+        for index in INDEXES:
+            query(churn, sql.SQL("ALTER INDEX {} SET TABLESPACE {}").format(sql.Identifier("pgscore", index), ident))
+        day = "((now() AT TIME ZONE 'UTC')::date + 30)"
+        assert query(churn, f"SELECT pgscore.create_log_partitions(0, {day})") == [(1,)]
+        rows = query(churn, "SELECT c.relkind::text, coalesce(t.spcname, '-') FROM pg_class c "
+                            "JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_tablespace t ON "
+                            "t.oid = c.reltablespace WHERE n.nspname = 'pgscore' AND c.relname LIKE "
+                            f"'prediction_log_' || to_char({day}, 'YYYYMMDD') || '%' ORDER BY 1, 2")
+        assert rows == [("i", space), ("i", space), ("r", space)], rows
+        # the days made before stay where they were, and a log without a tablespace of its own puts new days in
+        # default_tablespace as before
+        assert query(churn, "SELECT count(*) FROM pg_class WHERE relname = 'prediction_log_default' "
+                            "AND reltablespace = 0") == [(1,)]
+        back()
+        assert query(churn, f"SELECT pgscore.create_log_partitions(0, {day} + 1)") == [(1,)]
+        assert query(churn, "SELECT count(*), count(*) FILTER (WHERE c.reltablespace = 0) FROM pg_class c "
+                            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'pgscore' AND c.relname "
+                            f"LIKE 'prediction_log_' || to_char({day} + 1, 'YYYYMMDD') || '%'") == [(3, 3)]
+    finally:
+        back()
+        for t in query(churn, "SELECT c.relname FROM pg_class c JOIN pg_tablespace t ON t.oid = "
+                              "c.reltablespace WHERE t.spcname = %s AND c.relkind = 'r'", (space,)):
+            query(churn, sql.SQL("DROP TABLE {}").format(sql.Identifier("pgscore", t[0])))  # its indexes with it
+        query(churn, sql.SQL("DROP TABLESPACE {}").format(ident))
+        shutil.rmtree(where, ignore_errors=True)
 
 
 def test_a_detached_partition_of_a_days_name_stops_partitioning_and_says_so(churn):

@@ -26,12 +26,20 @@ DECLARE
     v_name text;
     v_lo timestamptz;
     v_hi timestamptz;
+    v_space name;
     v_created integer := 0;
 BEGIN
     IF p_days IS NULL OR p_from IS NULL OR p_days < 0 OR p_days > 366 THEN
         RAISE EXCEPTION 'pgscore.create_log_partitions: p_days must be between 0 and 366 and p_from not NULL (got %, %)',
             p_days, p_from USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- each day in the log's tablespace where it has one (ALTER TABLE pgscore.prediction_log SET TABLESPACE), as
+    -- CREATE TABLE ... PARTITION OF would put it (its indexes follow the log's indexes' at ATTACH); else in
+    -- default_tablespace (migration 0050: the log's was ignored, so a log moved to a volume of its own went on
+    -- filling the default one with each new day)
+    SELECT t.spcname INTO v_space
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace
+     WHERE c.oid = 'pgscore.prediction_log'::regclass;
     FOR i IN 0..p_days LOOP
         v_day := p_from + i;
         v_name := 'prediction_log_' || to_char(v_day, 'YYYYMMDD');
@@ -50,7 +58,8 @@ BEGIN
         END IF;
         v_lo := v_day::timestamp AT TIME ZONE 'UTC';
         v_hi := (v_day + 1)::timestamp AT TIME ZONE 'UTC';
-        EXECUTE format('CREATE TABLE pgscore.%I (LIKE pgscore.prediction_log INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', v_name);
+        EXECUTE format('CREATE TABLE pgscore.%I (LIKE pgscore.prediction_log INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
+                       v_name) || CASE WHEN v_space IS NULL THEN '' ELSE format(' TABLESPACE %I', v_space) END;
         EXECUTE format('WITH moved AS (DELETE FROM pgscore.prediction_log_default WHERE logged_at >= %L AND logged_at < %L RETURNING *) '
                        'INSERT INTO pgscore.%I SELECT * FROM moved', v_lo, v_hi, v_name);
         EXECUTE format('ALTER TABLE pgscore.prediction_log ATTACH PARTITION pgscore.%I FOR VALUES FROM (%L) TO (%L)',
