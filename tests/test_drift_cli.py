@@ -8,13 +8,12 @@ import io
 import json
 import re
 import shutil
-import subprocess
 
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from helpers import PGSCORE, make_tmpdir, pgscore_cli, query, where_its_user_may_not_write
+from helpers import make_tmpdir, pgscore_cli, query, where_its_user_may_not_write
 from pgscore import cli, datasets, registry
 
 
