@@ -2,8 +2,11 @@
 
 Features leave PostgreSQL as one bytea per row, the float8[]'s own bytes
 (pgscore.float8_image; NULL and NaN both become NaN on the way), so a chunk is
-decoded by numpy in one call instead of one Python float per value. Identifiers are quoted with
-plpy.quote_ident (through pgscore.quoting); the user's query runs with the caller's own rights.
+decoded by numpy in one call instead of one Python float per value. A model SQL can score (a linear
+one with one output: score_in_sql) is scored by the statements themselves, with no features read into
+Python: predict_batch's one statement (query_statement), score_table's chunk (TablePlans). Identifiers
+are quoted with plpy.quote_ident (through pgscore.quoting); the user's query runs with the caller's own
+rights.
 """
 
 from __future__ import annotations

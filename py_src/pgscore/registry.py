@@ -1,4 +1,5 @@
-"""Client side of the registry: deploy, rollback, list and show models over a psycopg2 connection."""
+"""Client side of the registry: deploy, activate, roll back, retire, list and show models, over a psycopg2
+connection (or, inside an alembic revision, its driver's: psycopg2's or psycopg 3's)."""
 
 from __future__ import annotations
 
@@ -124,10 +125,10 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     compile=False) the estimator compiled to numpy arrays, proved equal to
     it on up to VERIFY_ROWS rows of X, a chunk at a time and row by row
     (compiled.verify), or scored by scikit-learn when it cannot be compiled
-    or proved. A version whose task or classes differ from the live one's (or, with none live, the
-    newest's) is refused unless allow_task_change: wired tables, outcomes and dashboards read the
-    name's scores as the earlier kind. So is one whose feature names or their order differ, unless
-    allow_feature_change: a caller passing a float8[] passes them by position. Made live, it is refused
+    or proved. A version whose task or classes differ from the live one's (with none live, the one
+    live last's, else the newest's) is refused unless allow_task_change: wired tables, outcomes and
+    dashboards read the name's scores as the earlier kind. So is one whose feature names or their order
+    differ, unless allow_feature_change: a caller passing a float8[] passes them by position. Made live, it is refused
     (42703) by the server when a table wired to rescore with `name` lacks one of its features
     (pgscore.check_live_version_fed). `source` (the file's name and sha256, as load_artifact gives them) is
     recorded with the environment, as `env.source`: the sha256 a user can check the file against, where the

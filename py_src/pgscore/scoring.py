@@ -1,4 +1,5 @@
-"""Client side of batch scoring: drive pgscore.score_chunk a chunk and a commit at a time."""
+"""Client side of batch scoring: drive pgscore.score_chunk a chunk and a commit at a time; and `maintain`,
+the prediction log's day partitions (pgscore maintain)."""
 
 from __future__ import annotations
 

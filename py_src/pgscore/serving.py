@@ -490,9 +490,9 @@ def footprint(obj, seen=None, ndarray=None) -> int:
 
 class Runtime:
     """Per-backend state kept in GD: prepared plans, models cached by immutable model_id (up to
-    MODELS_KEPT, the least recently resolved let go first: a pooled connection that saw every version
-    deployed kept each, ~1 MB a forest, for its lifetime), and which version is live, resolved once per
-    statement."""
+    MODELS_KEPT versions and MODELS_KEPT_BYTES of their footprint, the least recently resolved let go first,
+    the one loaded last kept however big: a pooled connection that saw every version deployed kept each for
+    its lifetime), and which version is live, resolved once per statement."""
 
     def __init__(self, plpy):
         self.plpy = plpy
