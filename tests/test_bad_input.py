@@ -95,6 +95,12 @@ SQL_CASES = [
      "(999999) RETURNING *')", (), "42601", "not INSERT, UPDATE or DELETE ... RETURNING"),
     ("predict_batch comment after the semicolon", "SELECT * FROM pgscore.predict_batch('churn', 'SELECT * FROM "
      "customers; -- all of them')", (), "42601", "but not a comment after them"),
+    # a driver's bind parameter written into the query: what to do, not PostgreSQL's bare "there is no parameter $1"
+    ("predict_batch a bind parameter in the query", "SELECT * FROM pgscore.predict_batch('churn', 'SELECT * FROM "
+     "customers WHERE id < $1')", (), "42P02", "the query takes no parameters: there is no parameter $1"),
+    ("batch_sql a bind parameter in the query", "SELECT c.statement, pgscore.batch_error(c.error) FROM "
+     "pgscore.batch_sql('churn', 'SELECT * FROM customers WHERE id = $1', NULL, 10, false, 'public') AS c", (),
+     "42P02", "the query takes no parameters"),
     ("predict_batch a feature twice", "SELECT * FROM pgscore.predict_batch('churn', 'SELECT *, 0::float8 AS "
      "tenure_months FROM customers')", (), "42702", "returns the column(s) tenure_months more than once"),
     ("predict_batch a feature twice, chunks", "SELECT * FROM pgscore.predict_batch('churn', 'SELECT *, 0::float8 AS "
@@ -382,6 +388,10 @@ def test_predict_batch_says_what_is_wrong_in_its_message(db_url, shop):
         query(db_url, "SELECT count(*) FROM pgscore.predict_batch('churn', 'SELECT id, tenure_month FROM customers')")
     assert e.value.pgcode == "42703" and e.value.diag.message_primary.startswith('column "tenure_month" does not exist')
     assert "Perhaps you meant" in e.value.diag.message_hint and "tenure_months" in e.value.diag.message_hint
+    with pytest.raises(psycopg2.Error) as e:  # a driver's $1 in the query: the hint says to use format()
+        query(db_url, "PREPARE pb(text) AS SELECT count(*) FROM pgscore.predict_batch('churn', "
+                      "'SELECT id, * FROM customers WHERE id < $1'); EXECUTE pb('x')")
+    assert e.value.pgcode == "42P02" and "format(" in e.value.diag.message_hint, e.value.diag.message_hint
 
 
 def test_predict_batch_keeps_the_object_an_error_names(db_url, shop):

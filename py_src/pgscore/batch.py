@@ -376,11 +376,20 @@ _ONE_QUERY = ("predict_batch reads the query as a subquery: one statement that r
               "semicolons at the end are dropped, but not a comment after them (docs/sql.md, predict_batch)")
 
 
+_NO_PARAMETERS = ("the query is text that predict_batch runs itself, so a $1 in it is bound to nothing (a driver's "
+                  "parameters go to predict_batch's own arguments, not into the query); put values in with "
+                  "format(): pgscore.predict_batch('m', format('SELECT id, * FROM t WHERE region = %L', $2)) "
+                  "(docs/sql.md, predict_batch)")
+
+
 def _described(plpy, query, model) -> dict:
     """The query's feature columns (name: type oid), the key left out; run in the caller's search_path."""
     try:
         described = plpy.execute(f"SELECT * FROM ({query}) AS q LIMIT 0")
     except plpy.SPIError as e:
+        if getattr(e, "sqlstate", None) == "42P02":  # a driver's bind parameter ($1) written into the query
+            raise PgscoreError(f"the query takes no parameters: {e.args[0] if e.args else e}", sqlstate="42P02",
+                               hint=_NO_PARAMETERS) from None
         if getattr(e, "sqlstate", None) != "42601":
             raise
         raise PgscoreError(f"the query cannot be read: {e.args[0] if e.args else e}", sqlstate="42601",
