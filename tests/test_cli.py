@@ -251,6 +251,54 @@ def test_a_file_that_is_not_joblib_says_so(tmp_path, model_file):
     assert "not a pickle" not in e.value.message
 
 
+def _pickled_under(path, estimator, version, monkeypatch):
+    """joblib.dump of `estimator` as scikit-learn `version` writes it: its estimators' pickled state names the
+    version they were written with (BaseEstimator.__getstate__), which is all that differs."""
+    import sklearn.base
+
+    with monkeypatch.context() as m:
+        m.setattr(sklearn.base, "__version__", version)
+        joblib.dump(estimator, path)
+    return path
+
+
+def test_deploy_refuses_a_file_pickled_under_another_scikit_learn(db_url, tmp_path, monkeypatch):
+    """A file another scikit-learn pickled was deployed as this one loaded it (scikit-learn's
+    InconsistentVersionWarning on stderr, exit 0), serialised again and recorded as written with this
+    environment's versions: the server's check of the writer's versions then passed, and a model scikit-learn
+    does not support loading across versions was served. Refused now, naming both versions, unless
+    --allow-version-mismatch, which records the version it was written with."""
+    import sklearn
+
+    est = LogisticRegression(max_iter=300).fit(X, Y)
+    path = _pickled_under(tmp_path / "old.joblib", est, "1.8.0", monkeypatch)
+    feats = ",".join(NAMES)
+    run = pgscore_cli("deploy", str(path), "--name", "old", "--features", feats, "--db", db_url)
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    assert f"{path} was written with scikit-learn 1.8.0, and this Python has {sklearn.__version__}\n" in run.stderr
+    assert "fit the estimator again in this environment" in run.stderr
+    assert "--allow-version-mismatch" in run.stderr and "InconsistentVersionWarning" not in run.stderr
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+    with pytest.raises(PgscoreError, match="written with scikit-learn 1.8.0") as e:
+        registry.load_artifact(path)
+    assert e.value.sqlstate == "58P01"
+    run = pgscore_cli("deploy", str(path), "--name", "old", "--features", feats, "--allow-version-mismatch",
+                      "--db", db_url)
+    assert run.returncode == 0, run.stderr
+    assert "InconsistentVersionWarning" not in run.stderr, run.stderr
+    assert (f"was written with scikit-learn 1.8.0 and is deployed as this Python's {sklearn.__version__} loads it "
+            "(--allow-version-mismatch)") in run.stderr
+    assert "written with scikit-learn 1.8.0 (deployed with --allow-version-mismatch)" in run.stdout
+    (src,), = query(db_url, "SELECT env->'source' FROM pgscore.models WHERE name = 'old'")
+    assert src["scikit-learn"] == "1.8.0"
+    show = pgscore_cli("show", "old", "--db", db_url)
+    assert "written with scikit-learn 1.8.0" in show.stdout, show.stdout
+    # a file of this version: deployed as before, nothing more recorded
+    joblib.dump(est, tmp_path / "new.joblib")
+    estimator, src = registry.load_artifact(tmp_path / "new.joblib")
+    assert set(src) == {"file", "sha256"}
+
+
 def test_deploy_with_a_wrong_sha256_shows_both_hashes(db_url, model_file):
     actual = artifacts.sha256(model_file.read_bytes())
     run = pgscore_cli("deploy", str(model_file), "--name", "m", "--features", ",".join(NAMES),

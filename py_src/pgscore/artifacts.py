@@ -91,10 +91,57 @@ def verify(model: str, data: bytes, expected_sha256: str, signature: str | None,
                                  detail="it was not deployed through pgscore with this key; it will not be unpickled")
 
 
-def loads(model: str, data: bytes):
-    """Unpickle verified bytes; any failure is an ArtifactError naming the model."""
+def loads(model: str, data: bytes, allow_mismatch: bool = True):
+    """Unpickle verified bytes; any failure is an ArtifactError naming the model. Without allow_mismatch, a
+    pickle whose estimators scikit-learn wrote under another version (its InconsistentVersionWarning) is
+    refused with VersionMismatch: a file given to deploy, which is stored serialised again, under this
+    environment's versions, where the server's check of the writer's versions could no longer see it."""
+    import warnings
+
     import joblib
 
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        try:
+            estimator = _load(model, data, joblib)
+        except ArtifactError as e:
+            written = _written_with(seen)
+            if written is None:
+                raise
+            raise _cross_version(model, written, cause=str(e.message)) from e
+    written = _written_with(seen)
+    for w in seen:  # the other warnings, as they would have been shown
+        if w.category.__name__ != "InconsistentVersionWarning" or allow_mismatch:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if written is not None and not allow_mismatch:
+        raise _cross_version(model, written)
+    return estimator
+
+
+def _written_with(seen) -> str | None:
+    """The scikit-learn version scikit-learn's InconsistentVersionWarning says a pickle's estimators were
+    written with (the first one's), or None where it gave none."""
+    for w in seen:
+        if w.category.__name__ == "InconsistentVersionWarning":
+            return str(getattr(w.message, "original_sklearn_version", None) or "another version")
+    return None
+
+
+def _cross_version(model, written, cause=None) -> VersionMismatch:
+    import sklearn
+
+    return VersionMismatch(
+        f"{model} was written with scikit-learn {written}, and this Python has {sklearn.__version__}"
+        + (f" (it cannot be loaded here: {cause})" if cause else ""),
+        detail="scikit-learn does not support loading a model pickled under another of its versions: it may load "
+               "and score differently, and deploy would store it as written with these versions",
+        hint=f"fit the estimator again in this environment (the versions pgscore pins: pgscore env) and deploy "
+             f"that; or deploy the file from an environment with scikit-learn {written}, to a server that imports "
+             "the same (docs/sql.md, 'Upgrading scikit-learn, numpy or Python')"
+             + ("" if cause else "; pgscore deploy --allow-version-mismatch deploys it anyway, at your own risk"))
+
+
+def _load(model: str, data: bytes, joblib):
     try:
         return joblib.load(io.BytesIO(data))
     except ModuleNotFoundError as e:  # a class of the user's own, or of another version of a library

@@ -811,7 +811,15 @@ def cmd_deploy(args):
     progress = _deploy_progress()
     if progress is not None and os.path.isfile(args.artifact):
         progress(f"reading {args.artifact} ({os.path.getsize(args.artifact) / 2**20:,.1f} MB)")
-    estimator, source = registry.load_artifact(args.artifact, args.sha256, given_by="--sha256")
+    estimator, source = registry.load_artifact(args.artifact, args.sha256, given_by="--sha256",
+                                               allow_version_mismatch=args.allow_version_mismatch)
+    if source.get("scikit-learn"):
+        import sklearn
+
+        print(f"pgscore: warning: {args.artifact} was written with scikit-learn {source['scikit-learn']} and is "
+              f"deployed as this Python's {sklearn.__version__} loads it (--allow-version-mismatch): scikit-learn does "
+              "not support that, and it may score otherwise than where it was fitted; pgscore show names the "
+              "version it was written with", file=sys.stderr)
     X = y = None
     names = [n.strip() for n in args.features.split(",")] if args.features else None
     if args.train:
@@ -864,7 +872,9 @@ def _source(rec) -> str:
     src = (rec.get("env") or {}).get("source")
     if not isinstance(src, dict) or not src.get("sha256"):
         return "- (not recorded: deployed from Python, or before this release)"
-    return f"{src.get('file') or '-'}, sha256 {src['sha256']}"
+    written = (f", written with scikit-learn {src['scikit-learn']} (deployed with --allow-version-mismatch)"
+               if src.get("scikit-learn") else "")
+    return f"{src.get('file') or '-'}, sha256 {src['sha256']}{written}"
 
 
 def cmd_models(args):
@@ -1252,6 +1262,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--allow-feature-change", action="store_true",
                     help="deploy even if the feature names or their order differ from the live version's: "
                     "refused otherwise, as callers that pass a float8[] pass the features by position")
+    sp.add_argument("--allow-version-mismatch", action="store_true",
+                    help="deploy a file scikit-learn pickled under another of its versions, loaded as this "
+                    "environment loads it, at your own risk: refused otherwise (scikit-learn does not support it)")
     db_opt(sp)
     sp.set_defaults(func=cmd_deploy)
 

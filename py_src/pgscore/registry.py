@@ -395,11 +395,14 @@ def show(db, name, version=None) -> dict:
         return rec
 
 
-def load_artifact(path: str, expected_sha256: str | None = None, given_by: str | None = None):
+def load_artifact(path: str, expected_sha256: str | None = None, given_by: str | None = None,
+                  allow_version_mismatch: bool = False):
     """Read a joblib file for deployment, checking its sha256 first when one is given. `given_by` names
     where that hash came from (`--sha256`): a file that differs is then named with both hashes, rather
     than as bytes changed after deployment. Returns the estimator and the file's name and sha256 as read
-    (deploy's `source`: the bytes stored are the estimator serialised again, whose sha256 is another)."""
+    (deploy's `source`: the bytes stored are the estimator serialised again, whose sha256 is another). A file
+    scikit-learn pickled under another of its versions is refused (VersionMismatch), unless
+    allow_version_mismatch: then its version is recorded in the source too, as `scikit-learn`."""
     try:
         with open(os.fspath(path), "rb") as f:
             data = f.read()
@@ -412,5 +415,16 @@ def load_artifact(path: str, expected_sha256: str | None = None, given_by: str |
         if actual != expected_sha256.strip().lower():
             raise ArtifactError(f"the sha256 of {path} is {actual}, not {expected_sha256} as given with {given_by}: "
                                 "refusing to deploy it")
-    return (artifacts.loads(str(path), data),
-            {"file": os.path.basename(os.fspath(path)), "sha256": artifacts.sha256(data)})
+    import warnings
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        estimator = artifacts.loads(str(path), data, allow_mismatch=allow_version_mismatch)
+    source = {"file": os.path.basename(os.fspath(path)), "sha256": artifacts.sha256(data)}
+    written = artifacts._written_with(seen)  # (only with allow_version_mismatch: loads refused it otherwise)
+    for w in seen:  # shown as they would have been, but scikit-learn's paragraph: the note below says it
+        if w.category.__name__ != "InconsistentVersionWarning":
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if written is not None:
+        source["scikit-learn"] = written
+    return estimator, source
