@@ -213,3 +213,44 @@ def test_a_backend_that_cannot_import_pgscore_says_so(db_url, conn):
         assert "not the venv itself" in e.value.diag.message_hint
     assert query(conn, "SELECT pgscore.detach_rescoring('calls')") == [(1,)]  # PL/pgSQL: the way out works
     query(conn, "INSERT INTO calls VALUES (1)")
+
+
+def test_a_server_that_lost_a_library_of_the_stack_says_so_and_what_to_do(db_url):
+    """The environment the server imports moved or deleted (its site-packages gone, pgscore's checkout left):
+    the first score of a model scikit-learn scores failed with `pgscore: ModuleNotFoundError: No module named
+    'joblib'` (SQLSTATE 38000, no hint), and rescoring queued its profiles with that reason. Now 58P01, naming
+    the library, with the fix; a compiled model, which needs neither, still scores. The session's imports are
+    made to fail as they would (None in sys.modules)."""
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    from pgscore import datasets, registry
+
+    X, Y, names = datasets.churn(300, seed=3)
+    registry.deploy(db_url, "forest", RandomForestClassifier(n_estimators=5, random_state=0).fit(X, Y), None,
+                    feature_names=names)  # no data: not compiled, scikit-learn scores it
+    registry.deploy(db_url, "lin", LogisticRegression(max_iter=300).fit(X, Y), X, feature_names=names)
+    cols = ", ".join(f"{psycopg2.extensions.quote_ident(n, psycopg2.connect(db_url))} float8" for n in names)
+    query(db_url, f"CREATE TABLE prof (id text PRIMARY KEY, {cols}, score float8, scored_at timestamptz); "
+                  "CREATE TABLE ev (event_id bigserial PRIMARY KEY, id text)")
+    query(db_url, "SELECT pgscore.attach_rescoring('ev', 'prof', 'id', 'forest', 'score')")
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    query(conn, "DO $$ import sys; sys.modules['joblib'] = None $$ LANGUAGE plpython3u")
+    row = X[0].tolist()
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "SELECT pgscore.score('forest', %s)", (row,))
+    assert e.value.pgcode == "58P01", e.value.pgerror
+    assert "the database's Python" in e.value.pgerror and "cannot import joblib" in e.value.pgerror
+    assert "ModuleNotFoundError" not in e.value.diag.message_primary
+    assert "restart the server (not a reload) with PYTHONPATH" in e.value.diag.message_hint
+    assert "retry_failed" in e.value.diag.message_hint
+    (v,), = query(conn, "SELECT pgscore.score('lin', %s)", (row,))
+    assert 0 <= v <= 1
+    query(conn, "INSERT INTO prof (id) VALUES ('a'); INSERT INTO ev (id) VALUES ('a')")  # kept, and queued
+    assert query(conn, "SELECT count(*) FROM ev") == [(1,)]
+    (reason, state), = query(conn, "SELECT reason, sqlstate FROM pgscore.error_queue")
+    assert state == "58P01" and "cannot import joblib" in reason, reason
+    conn.close()
+    (n,), = query(db_url, "SELECT rescored FROM pgscore.retry_failed()")  # another backend: imports it
+    assert n == 1 and query(db_url, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]

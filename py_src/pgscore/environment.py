@@ -21,6 +21,23 @@ _FIX = ("rebuild the environment the server imports with the server's own Python
         "(docs/operations.md, 'Installing into an existing server')")
 
 
+def missing_library(e: ImportError) -> EnvironmentMismatch | None:
+    """The EnvironmentMismatch (58P01, with the fix) for an ImportError of a library of the stack: the
+    environment the server imports was moved, deleted or rebuilt without it. None for another module's (a
+    class of a user's own in a pickle, say: its caller says what that is)."""
+    top = (getattr(e, "name", None) or "").split(".")[0]
+    if top not in STACK.values():
+        return None
+    import sys
+
+    dist = next(d for d, m in STACK.items() if m == top)
+    return EnvironmentMismatch(
+        f"the database's Python ({platform.python_version()}) cannot import {dist} ({e}): a model that "
+        f"{'scikit-learn' if top in ('sklearn', 'joblib', 'scipy') else 'numpy'} scores cannot be loaded or scored",
+        detail=f"sys.path = {sys.path}", hint=_FIX + "; then SELECT * FROM pgscore.retry_failed() rescores the "
+        "profiles rescoring queued meanwhile")
+
+
 def pinned_versions() -> dict[str, str]:
     """The exact versions pyproject.toml pins for the scientific stack."""
     pins = {}

@@ -35,6 +35,13 @@ def raising_sql_errors(fn):
             return fn(plpy, *args, **kwargs)
         except PgscoreError as e:
             _raise(plpy, e)
+        except ImportError as e:  # the environment the server imports lost a library (moved, deleted)
+            from pgscore.environment import missing_library
+
+            found = missing_library(e)
+            if found is None:
+                raise
+            _raise(plpy, found)
         except plpy.SPIError as e:
             f = spi_fields(e)
             if not f["sqlstate"]:

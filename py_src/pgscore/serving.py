@@ -616,6 +616,11 @@ class Runtime:
         artifacts.verify(f"{label} (evaluator)", data, r["sha256"], r["hmac_sha256"], signing_key())
         try:
             return compiled.Evaluator.from_bytes(data)
+        except ImportError as e:  # numpy, where the server's environment lost it: not a damaged evaluator
+            from pgscore.environment import missing_library
+
+            raise missing_library(e) or ArtifactError(
+                f"model {label}: the compiled evaluator cannot be read: {type(e).__name__}: {e}") from e
         except Exception as e:  # noqa: BLE001 - a damaged evaluator raises anything
             raise ArtifactError(f"model {label}: the compiled evaluator cannot be read: {type(e).__name__}: {e}") from e
 
