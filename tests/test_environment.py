@@ -254,3 +254,27 @@ def test_a_server_that_lost_a_library_of_the_stack_says_so_and_what_to_do(db_url
     conn.close()
     (n,), = query(db_url, "SELECT rescored FROM pgscore.retry_failed()")  # another backend: imports it
     assert n == 1 and query(db_url, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+
+
+def test_a_version_mismatch_says_when_the_server_is_what_left_the_pins(monkeypatch):
+    """A server whose environment had scikit-learn upgraded in place (pip install -U) refused every model
+    deployed under the pins with the hint "retrain and deploy it from the environment the server imports":
+    deploying from the off-pin environment. Where the server's versions are not pgscore's pins, the hint now
+    says to put them back (or to move with a release that pins the new ones); where they are, to fit the
+    model again under them."""
+    from pgscore import artifacts
+    from pgscore.errors import VersionMismatch
+
+    here = artifacts.writer_env()
+    with pytest.raises(VersionMismatch) as e:
+        artifacts.check_env("m v1", {**here, "scikit-learn": "1.2.0"})
+    assert "model m v1 was written with scikit-learn 1.2.0 (this server has" in e.value.message
+    assert "fit it again in an environment with pgscore's pins" in e.value.hint and "pinned versions back" not in e.value.hint
+    monkeypatch.setattr(environment, "pinned_versions", lambda: {"scikit-learn": "1.2.0", "numpy": here["numpy"]})
+    with pytest.raises(VersionMismatch) as e:
+        artifacts.check_env("m v1", {**here, "scikit-learn": "1.2.0"})
+    assert (f"this server imports scikit-learn {here['scikit-learn']} where pgscore pins 1.2.0 (pgscore env): put the "
+            "pinned versions back into the environment it imports and restart it") in e.value.hint
+    assert "Upgrading scikit-learn, numpy or Python" in e.value.hint
+    assert artifacts.check_env("m v1", {**here, "scikit-learn": "1.2.0"}, allow_mismatch=True) == [
+        f"scikit-learn 1.2.0 (this server has {here['scikit-learn']})"]

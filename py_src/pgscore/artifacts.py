@@ -59,11 +59,26 @@ def check_env(model: str, env: dict, allow_mismatch: bool = False) -> list[str]:
     diffs = [f"{lib} {env.get(lib)} (this server has {here[lib]})"
              for lib in CHECKED if env.get(lib) != here[lib]]
     if diffs and not allow_mismatch:
+        from pgscore.environment import pinned_versions
+
+        pins = pinned_versions()
+        off = [f"{lib} {here[lib]} where pgscore pins {pins[lib]}" for lib in CHECKED
+               if pins.get(lib) and pins[lib] != here[lib]]
+        if off:  # the server is what changed (a pip install -U in its environment, say): not the model
+            hint = (f"this server imports {', '.join(off)} (pgscore env): put the pinned versions back into the "
+                    "environment it imports and restart it (not a reload), which loads every model deployed under "
+                    "the pins again; to move to other versions, install a pgscore release that pins them and "
+                    "deploy again from it each version scikit-learn scores (docs/sql.md, 'Upgrading scikit-learn, "
+                    "numpy or Python'); or SET pgscore.allow_version_mismatch = on to load it anyway at your own "
+                    "risk")
+        else:
+            hint = ("fit it again in an environment with pgscore's pins (the server's versions) and deploy it, or "
+                    "make a version deployed under them live (pgscore rollback); or SET "
+                    "pgscore.allow_version_mismatch = on to load it anyway at your own risk")
         raise VersionMismatch(
             f"model {model} was written with {', '.join(diffs)}",
             detail="a pickle is only safe to load under the library versions that wrote it",
-            hint="retrain and deploy it from the environment the server imports, or SET "
-                 "pgscore.allow_version_mismatch = on to load it anyway at your own risk",
+            hint=hint,
         )
     return diffs
 
