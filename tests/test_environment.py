@@ -51,6 +51,8 @@ def test_report_refuses_an_off_pin_library(monkeypatch):
     # a server's environment as docs/operations.md builds it: not editable, its site-packages on PYTHONPATH
     assert "/opt/pgscore/venv/bin/pip install /path/to/pgscore" in e.value.hint and "-e ." not in e.value.hint
     assert "restart the server (not a reload) with PYTHONPATH naming its site-packages directory" in e.value.hint
+    # a checkout's .venv changed by a pip install keeps its stamp: scripts/run rebuilds it only without one
+    assert "rm .venv/.pgscore-stamp and any scripts/run command installs the pins again" in e.value.hint
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,8 @@ STACK = {"scikit-learn": "sklearn", "numpy": "numpy", "scipy": "scipy", "joblib"
          "threadpoolctl": "threadpoolctl"}
 _FIX = ("rebuild the environment the server imports with the server's own Python and pgscore's pins "
         "(/usr/bin/python3 -m venv /opt/pgscore/venv && /opt/pgscore/venv/bin/pip install /path/to/pgscore, a "
-        "checkout or a wheel; the embedded cluster's is the checkout's .venv, which scripts/run builds) and restart "
+        "checkout or a wheel; the embedded cluster's is the checkout's .venv, which scripts/run builds: after a pip "
+        "install in it, rm .venv/.pgscore-stamp and any scripts/run command installs the pins again) and restart "
         "the server (not a reload) with PYTHONPATH naming its site-packages directory "
         "(docs/operations.md, 'Installing into an existing server')")
 
