@@ -155,6 +155,30 @@ def test_rollback_and_history(db_url, logit):
         registry.rollback(db_url, "nope")
 
 
+def test_rollback_skips_a_version_rolled_back_from(db_url, logit, hgb):
+    # a monthly retrain: v2 went live, did worse and was rolled back; v3 goes live: its rollback is to v1,
+    # not to v2, which the team took away (before 0051 it was v2: the newest version below ever live)
+    registry.deploy(db_url, "churn", logit, X, feature_names=NAMES)
+    registry.deploy(db_url, "churn", hgb, X, feature_names=NAMES)
+    assert registry.rollback(db_url, "churn", reason="worse")["version"] == 1
+    registry.deploy(db_url, "churn", logit, X, feature_names=NAMES, activate=False)
+    registry.activate(db_url, "churn", 3)
+    assert registry.rollback(db_url, "churn")["version"] == 1
+    with pytest.raises(pg_errors.ObjectNotInPrerequisiteState) as e:
+        registry.rollback(db_url, "churn")
+    assert "no earlier deployed version" in str(e.value)
+    # named, it is made live; a version live again since (activate) and replaced by a deploy is a rollback's target
+    assert registry.rollback(db_url, "churn", to_version=2)["version"] == 2
+    registry.activate(db_url, "churn", 3)
+    assert registry.rollback(db_url, "churn")["version"] == 2
+    # a rollback --to a newer version (a roll forward) does not take the one it left away
+    assert registry.rollback(db_url, "churn", to_version=3)["version"] == 3
+    assert registry.rollback(db_url, "churn")["version"] == 2
+    # from SQL too: only the version left by a rollback to an older one is skipped
+    (model_id,), = query(db_url, "SELECT pgscore.rollback('churn')")
+    assert query(db_url, "SELECT version FROM pgscore.models WHERE model_id = %s", (model_id,)) == [(1,)]
+
+
 def test_registry_rows_are_immutable(conn, logit):
     registry.deploy(conn, "churn", logit, X, feature_names=NAMES)
     for table, col in (("models", "description"), ("artifacts", "sha256"), ("deployments", "reason")):

@@ -62,14 +62,27 @@ BEGIN
                       HINT = 'name the version to make live: pgscore.rollback(name, version)';
         END IF;
         SELECT m.version INTO v_current_version FROM pgscore.models m WHERE m.model_id = v_live.model_id;
-        -- the newest version below the live one that has ever been live
+        -- the newest version below the live one that has ever been live, but not one a rollback to an older
+        -- version took away the last time it was live (a challenger that did worse: migration 0051)
         SELECT m.model_id INTO v_target FROM pgscore.models m
          WHERE m.name = p_name AND m.version < v_current_version
            AND EXISTS (SELECT 1 FROM pgscore.deployments d WHERE d.model_id = m.model_id AND d.action <> 'retire')
+           AND NOT EXISTS (
+                SELECT 1
+                  FROM (SELECT d.deployment_id FROM pgscore.deployments d
+                         WHERE d.model_id = m.model_id AND d.action <> 'retire'
+                         ORDER BY d.deployment_id DESC LIMIT 1) last_live
+                  JOIN LATERAL (SELECT n.action, nm.version FROM pgscore.deployments n
+                                  JOIN pgscore.models nm ON nm.model_id = n.model_id
+                                 WHERE n.model_name = p_name AND n.deployment_id > last_live.deployment_id
+                                 ORDER BY n.deployment_id LIMIT 1) ended ON true
+                 WHERE ended.action = 'rollback' AND ended.version < m.version)
          ORDER BY m.version DESC LIMIT 1;
         IF NOT FOUND THEN
             RAISE EXCEPTION 'model % has no earlier deployed version than %', quote_literal(p_name), v_current_version
-                USING ERRCODE = 'object_not_in_prerequisite_state';
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      DETAIL = 'A rollback goes to the newest earlier version that was live, leaving out those rolled back from.',
+                      HINT = 'name the version to make live: pgscore.rollback(name, version)';
         END IF;
     END IF;
     INSERT INTO pgscore.deployments (model_name, model_id, action, reason)
@@ -77,7 +90,7 @@ BEGIN
     RETURN v_target;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.rollback(text, integer, text) IS 'Make the previous deployed version (or the given one) live again (appends a deployment); returns its model_id';
+COMMENT ON FUNCTION pgscore.rollback(text, integer, text) IS 'Make the previous deployed version (or the given one) live again (appends a deployment): the newest earlier version that was live, leaving out one rolled back from; returns its model_id';
 
 CREATE FUNCTION pgscore.retire(p_name text, p_reason text DEFAULT NULL)
 RETURNS void
