@@ -2966,3 +2966,32 @@ def test_an_insert_whose_profiles_cannot_be_queued_for_a_full_disk_fails_saying_
     assert e.value.diag.message_hint == ("free disk space (pgscore maintain --keep drops old days of the prediction "
                                          "log: docs/operations-disk.md), then insert the events again")
     assert query(shop, "SELECT count(*) FROM complaints") == [(n,)]
+
+
+def test_an_insert_whose_queue_cannot_grow_for_want_of_memory_is_not_told_to_free_disk_space(shop):
+    """The queue's INSERT fails with another error of class 53 than a full disk (out of memory, 53200): the
+    INSERT fails in pgscore's words as on a full disk, but the hint names what the server ran out of, keeping its
+    own hint (before: "free disk space (pgscore maintain --keep ...)", for every error of class 53)."""
+    attach(shop)
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT low_scores CHECK (churn_score < 0.0001)")
+    query(shop, """CREATE FUNCTION public.no_memory() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN
+                   RAISE EXCEPTION 'out of memory' USING ERRCODE = 'out_of_memory',
+                   DETAIL = 'Failed on request of size 8192.', HINT = 'Lower work_mem.'; END$$""")
+    query(shop, "CREATE TRIGGER no_memory BEFORE INSERT ON pgscore.error_queue "
+                "FOR EACH ROW EXECUTE FUNCTION public.no_memory()")
+    (n,), = query(shop, "SELECT count(*) FROM complaints")
+    with pytest.raises(psycopg2.Error) as e:
+        query(shop, "INSERT INTO complaints (customer_id) VALUES (30)")
+    assert e.value.pgcode == "53200", e.value
+    assert e.value.diag.message_primary.startswith(
+        "pgscore: rescoring public.customers for public.complaints: 1 profile(s) could not be rescored ("), \
+        e.value.diag.message_primary
+    assert e.value.diag.message_primary.endswith(
+        "nor queued in pgscore.error_queue: out of memory; the INSERT fails, and none of its events is kept"), \
+        e.value.diag.message_primary
+    assert e.value.diag.message_detail == "Failed on request of size 8192."
+    assert e.value.diag.message_hint == ("Lower work_mem.; the server ran out of what the message names (SQLSTATE "
+                                         "53200): once it has it again, insert the events again"), \
+        e.value.diag.message_hint
+    assert "disk" not in e.value.diag.message_hint
+    assert query(shop, "SELECT count(*) FROM complaints") == [(n,)]

@@ -1451,6 +1451,7 @@ def _must_raise(e) -> bool:
 
 
 INSUFFICIENT_PRIVILEGE = "42501"
+DISK_FULL = "53100"
 
 
 def queue(plpy, w: Wiring, plan, failures, via):
@@ -1469,15 +1470,23 @@ def queue(plpy, w: Wiring, plan, failures, via):
     except plpy.SPIError as e:
         if via != "trigger" or not (_state(e) or "").startswith("53"):
             raise
-        # a full disk (53100) under the queue too: the INSERT fails, rather than commit events no queue row
-        # names; said in pgscore's words (the server's names only a file), its SQLSTATE and fields kept
+        # a full disk (53100) under the queue too, or another resource the server ran out of (class 53: memory,
+        # temp_file_limit): the INSERT fails, rather than commit events no queue row names; said in pgscore's
+        # words (the server's names only a file), its SQLSTATE and fields kept. Only a full disk's hint says to
+        # free disk space (it said so for out of memory, 53200, too)
         first = next(iter(reasons.values()))[0]
+        fields = spi_fields(e)
+        if _state(e) == DISK_FULL:
+            hint = ("free disk space (pgscore maintain --keep drops old days of the prediction log: "
+                    "docs/operations-disk.md), then insert the events again")
+        else:
+            hint = ((fields.get("hint") + "; " if fields.get("hint") else "")
+                    + f"the server ran out of what the message names (SQLSTATE {_state(e)}): once it has it "
+                    "again, insert the events again")
         raise PgscoreError(
             f"rescoring {w.profiles.name} for {w.events.name}: {len(keys)} profile(s) could not be rescored "
             f"({first}), nor queued in pgscore.error_queue: {_message(e)}; the INSERT fails, and none of its "
-            "events is kept", sqlstate=_state(e), detail=spi_fields(e).get("detail"),
-            hint="free disk space (pgscore maintain --keep drops old days of the prediction log: "
-                 "docs/operations-disk.md), then insert the events again") from None
+            "events is kept", sqlstate=_state(e), detail=fields.get("detail"), hint=hint) from None
     if via == "trigger":
         distinct = list(dict.fromkeys(reason for reason, _ in reasons.values()))
         why = distinct[0] + (f"; and {len(distinct) - 1} other reason(s), each in its queue row"
