@@ -377,6 +377,9 @@ def test_status_says_how_big_the_log_is_and_its_oldest_day_with_the_retention_th
     assert f"prediction log: {size} on disk (indexes included), its oldest day holding rows {day} " \
            "(UTC); pgscore maintain --keep '90 days' deletes the days older than that (docs/operations-disk.md)\n" \
            in out, out
+    # and docs/cli.md's list of what status says has it (the session that added it left it out there)
+    status = (ROOT / "docs" / "cli.md").read_text().split("### pgscore status", 1)[1].split("\n### ", 1)[0]
+    assert "the prediction log's size on disk (indexes included) and its oldest day" in " ".join(status.split())
 
 
 def test_status_says_how_far_the_log_partitions_go_and_what_alerts_fired(db_url):
