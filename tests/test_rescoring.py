@@ -595,7 +595,8 @@ def test_status_shows_the_wirings_and_the_queue_and_pgscore_retry_drains_it(db_u
     # profile's complaints_30d stayed at 1 for good after its last complaint left the 30 days)
     assert ("model churn (live version 1), 3 counters\n     complaints_30d changes as time passes (a window, or a "
             "count that reads the clock): an event recounts its own profile, nothing recounts the others but "
-            "pgscore refresh-windows: run it daily from cron (docs/sql.md, refresh_windows)\n") in out, out
+            "pgscore refresh-windows: run it from cron, hourly for a window of days "
+            "(docs/sql.md, refresh_windows)\n") in out, out
     run = pgscore_cli("retry", "--model", "other", "--db", db_url)  # no such model: a usage error
     assert run.returncode == 2 and "there is no model 'other'" in run.stderr, run.stderr
     run = pgscore_cli("retry", "--limit", "1", "--db", db_url)  # and says what the limit left queued

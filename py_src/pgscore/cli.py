@@ -630,7 +630,8 @@ def _rescoring_status(cur):
         if aging and stop not in line:  # stale in every profile no event reaches (issue 5's 30 days)
             line += (f"\n     {', '.join(aging)} change{'s' if len(aging) == 1 else ''} as time passes (a window, or "
                      "a count that reads the clock): an event recounts its own profile, nothing recounts the others "
-                     f"but {command('refresh-windows')}: run it daily from cron (docs/sql.md, refresh_windows)")
+                     f"but {command('refresh-windows')}: run it from cron, hourly for a window of days "
+                     "(docs/sql.md, refresh_windows)")
         _say(line)
     cur.execute(_ORPHAN_TRIGGERS)
     for table, trigger, arg in cur.fetchall():
