@@ -2818,6 +2818,39 @@ def test_refresh_windows_queues_what_it_cannot_score_and_keeps_the_recount(shop,
     assert_scores_match_model(shop, model, [2, 4])
 
 
+def test_retry_failed_and_refresh_windows_warn_of_the_profiles_they_leave_queued(shop, trained):
+    """Run by a scheduler, the rows retry_failed and refresh_windows return are read by no one: pg_cron records
+    such a run as succeeded ('SELECT 1') and keeps only the server log, where a WARNING goes. Each now says
+    with one how many profiles of which table still fail (or were queued), and why; before, neither said
+    anything (docs/operations.md, "Scheduling with pg_cron"). The session is as pg_cron's background worker
+    opens it: no application_name, the default search_path."""
+    no_counts(shop)
+    rid = attach(shop)
+    query(shop, "SET application_name = ''; RESET search_path")
+    query(shop, f"INSERT INTO complaints (customer_id, created_at) VALUES (3, {EDGE})")  # stale in a second
+    query(shop, "SELECT pgscore.retire('churn')")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (1), (2)")  # queued by the trigger
+    time.sleep(1.5)
+    retired = "model 'churn' has no live version (it was retired)"
+    del shop.notices[:]
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 0, 2)]
+    (warning,) = [n for n in shop.notices if "WARNING" in n]
+    assert warning.startswith(f"WARNING:  pgscore: retry_failed: 2 profile(s) of public.customers still could not "
+                              f"be rescored ({retired}); they stay queued in pgscore.error_queue\n"), warning
+    assert "HINT:  fix the cause, then SELECT * FROM pgscore.retry_failed() again" in warning
+    del shop.notices[:]
+    assert refresh(shop) == [(rid, "complaints", "customers", 1, 0, 1)]
+    (warning,) = [n for n in shop.notices if "WARNING" in n]
+    assert warning.startswith(f"WARNING:  pgscore: refresh_windows: 1 profile(s) of public.customers could not be "
+                              f"rescored ({retired}); they were queued in pgscore.error_queue\n"), warning
+    query(shop, "SELECT pgscore.activate('churn', 1)")
+    del shop.notices[:]
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 3, 0)]
+    assert refresh(shop) == [(rid, "complaints", "customers", 0, 0, 0)]
+    assert not [n for n in shop.notices if "WARNING" in n], shop.notices  # nothing failed: nothing said
+    assert_scores_match_model(shop, trained[0], [1, 2, 3])
+
+
 def test_refresh_windows_of_a_window_over_times_without_zone_counts_in_its_zone(shop, trained):
     """A "zone" window (a timestamp column, times in UTC) is recounted in that zone whatever the session's."""
     query(shop, "ALTER TABLE complaints ALTER COLUMN created_at TYPE timestamp USING created_at AT TIME ZONE 'UTC', "

@@ -786,10 +786,15 @@ def _refresh_windows(args):
 
 
 class _Notices(list):
-    """A psycopg2 notices list that prints each notice (a WARNING from the server) as it arrives."""
+    """A psycopg2 notices list that prints each notice (a WARNING from the server) as it arrives, but the
+    function's own WARNING that profiles were queued (or stay queued): the command's lines say that per
+    wiring, with the exit code (the WARNING is for those who see only the server log, as under pg_cron)."""
+
+    QUEUED = re.compile(r"WARNING:  pgscore: (retry_failed|refresh_windows): \d+ profile\(s\) of ")
 
     def append(self, notice):
-        _say(notice.strip())
+        if not self.QUEUED.match(notice):
+            _say(notice.strip())
 
 
 # -- registry ----------------------------------------------------------------

@@ -1487,12 +1487,22 @@ def queue(plpy, w: Wiring, plan, failures, via):
             f"rescoring {w.profiles.name} for {w.events.name}: {len(keys)} profile(s) could not be rescored "
             f"({first}), nor queued in pgscore.error_queue: {_message(e)}; the INSERT fails, and none of its "
             "events is kept", sqlstate=_state(e), detail=fields.get("detail"), hint=hint) from None
+    distinct = list(dict.fromkeys(reason for reason, _ in reasons.values()))
+    why = distinct[0] + (f"; and {len(distinct) - 1} other reason(s), each in its queue row"
+                         if len(distinct) > 1 else "")
+    # said for a retry and a refresh too: run by a scheduler (pg_cron records a run that returned rows as
+    # succeeded, and only the server log keeps a WARNING), the result rows alone are seen by no one
     if via == "trigger":
-        distinct = list(dict.fromkeys(reason for reason, _ in reasons.values()))
-        why = distinct[0] + (f"; and {len(distinct) - 1} other reason(s), each in its queue row"
-                             if len(distinct) > 1 else "")
         plpy.warning(f"pgscore: {len(keys)} profile(s) of {w.profiles.name} could not be rescored "
                      f"({why}); the events were kept and the profiles queued in pgscore.error_queue",
+                     hint="fix the cause, then SELECT * FROM pgscore.retry_failed()")
+    elif via == "retry":
+        plpy.warning(f"pgscore: retry_failed: {len(keys)} profile(s) of {w.profiles.name} still could not be "
+                     f"rescored ({why}); they stay queued in pgscore.error_queue",
+                     hint="fix the cause, then SELECT * FROM pgscore.retry_failed() again")
+    else:
+        plpy.warning(f"pgscore: {via}: {len(keys)} profile(s) of {w.profiles.name} could not be rescored "
+                     f"({why}); they were queued in pgscore.error_queue",
                      hint="fix the cause, then SELECT * FROM pgscore.retry_failed()")
     return None
 
