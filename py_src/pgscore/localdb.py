@@ -362,7 +362,8 @@ class Cluster:
 
     def _write_conf(self, pypath):
         conf = "\n".join([
-            "# written by pgscore at every start; edit postgresql.conf to override",
+            "# written by pgscore at every start, and read after postgresql.conf, whose settings these override; "
+            "ALTER SYSTEM (postgresql.auto.conf, read last) overrides them",
             f"port = {self.port}",
             "listen_addresses = '127.0.0.1'",
             f"unix_socket_directories = '{self.socket_dir}'",
