@@ -315,6 +315,18 @@ def test_deploy_with_a_wrong_sha256_shows_both_hashes(db_url, model_file):
     assert "pgscore: note: without --train: no baseline" in run.stderr and "deploy with --train CSV" in run.stderr
 
 
+def test_models_prints_when_each_version_was_created_in_utc_whatever_the_sessions_time_zone(db_url):
+    """pgscore models printed created_at in the session's TimeZone (a role's setting, PGTZ) with no zone, so the
+    same version read 10:00 for one operator and 15:30 for another; its column now says UTC, and is."""
+    registry.deploy(db_url, "churn", LogisticRegression(max_iter=500).fit(X, Y), X, Y, feature_names=NAMES)
+    (utc,), = query(db_url, "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM pgscore.models")
+    for zone in ("UTC", "Asia/Kolkata", "America/St_Johns"):
+        run = pgscore_cli("models", "--db", db_url, env={"PGTZ": zone})
+        assert run.returncode == 0, run.stderr
+        header, line = run.stdout.splitlines()
+        assert "created (UTC)" in header and f" {utc} " in line, (zone, run.stdout)
+
+
 def test_output_into_a_closed_pipe_ends_quietly(db_url):
     """`pgscore show NAME | head -1`: once the reader is gone, no BrokenPipeError traceback."""
     registry.deploy(db_url, "churn", LogisticRegression(max_iter=500).fit(X, Y), X, Y, feature_names=NAMES)

@@ -890,10 +890,13 @@ def cmd_models(args):
     if not rows:
         _say("no models deployed")
         return 0
-    _say(f"{'name':<20} {'version':>7} {'task':<11} {'live':<5} {'signed':<6} {'created_at':<20} estimator")
-    for r in rows:
+    import datetime
+
+    _say(f"{'name':<20} {'version':>7} {'task':<11} {'live':<5} {'signed':<6} {'created (UTC)':<20} estimator")
+    for r in rows:  # in UTC whatever the session's TimeZone (a role's, PGTZ), which it printed bare before
         _say(f"{r['name']:<20} {r['version']:>7} {r['task']:<11} {'yes' if r['live'] else '':<5} "
-             f"{'yes' if r['signed'] else 'no':<6} {r['created_at']:%Y-%m-%d %H:%M:%S} {r['estimator']}")
+             f"{'yes' if r['signed'] else 'no':<6} {r['created_at'].astimezone(datetime.timezone.utc):%Y-%m-%d %H:%M:%S} "
+             f"{r['estimator']}")
     return 0
 
 
