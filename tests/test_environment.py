@@ -6,6 +6,7 @@ import tomllib
 
 import numpy
 import psycopg2
+from psycopg2 import sql
 import pytest
 import scipy
 import sklearn
@@ -232,9 +233,9 @@ def test_a_server_that_lost_a_library_of_the_stack_says_so_and_what_to_do(db_url
     registry.deploy(db_url, "forest", RandomForestClassifier(n_estimators=5, random_state=0).fit(X, Y), None,
                     feature_names=names)  # no data: not compiled, scikit-learn scores it
     registry.deploy(db_url, "lin", LogisticRegression(max_iter=300).fit(X, Y), X, feature_names=names)
-    cols = ", ".join(f"{psycopg2.extensions.quote_ident(n, psycopg2.connect(db_url))} float8" for n in names)
-    query(db_url, f"CREATE TABLE prof (id text PRIMARY KEY, {cols}, score float8, scored_at timestamptz); "
-                  "CREATE TABLE ev (event_id bigserial PRIMARY KEY, id text)")
+    cols = sql.SQL(", ").join(sql.SQL("{} float8").format(sql.Identifier(n)) for n in names)
+    query(db_url, sql.SQL("CREATE TABLE prof (id text PRIMARY KEY, {}, score float8, scored_at timestamptz); "
+                          "CREATE TABLE ev (event_id bigserial PRIMARY KEY, id text)").format(cols))
     query(db_url, "SELECT pgscore.attach_rescoring('ev', 'prof', 'id', 'forest', 'score')")
     conn = psycopg2.connect(db_url)
     conn.autocommit = True
