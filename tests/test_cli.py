@@ -262,6 +262,26 @@ def _pickled_under(path, estimator, version, monkeypatch):
     return path
 
 
+def test_deploy_from_an_environment_off_the_pins_says_a_server_on_them_will_refuse_it(db_url, model_file, monkeypatch,
+                                                                                        capsys):
+    """An environment whose scikit-learn is not pgscore's pin (a pip install -U) deployed with no word: the
+    version is stored as written with it, and a server on the pins then refuses to load it where scikit-learn
+    scores it. deploy says so on stderr (and nothing where the environment is on the pins)."""
+    from pgscore import cli, environment
+
+    args = ["deploy", str(model_file), "--name", "m", "--features", ",".join(NAMES), "--db", db_url]
+    assert cli.main(args) == 0
+    assert "pgscore: note: this environment imports" not in capsys.readouterr().err
+    pins = environment.pinned_versions()
+    monkeypatch.setattr(environment, "pinned_versions", lambda: {**pins, "scikit-learn": "0.0.1"})
+    assert cli.main(args) == 0
+    err = capsys.readouterr().err
+    assert (f"pgscore: note: this environment imports scikit-learn {environment.library_versions()['scikit-learn']} "
+            "(pgscore pins 0.0.1): the version is stored as written with them, and a server on the pins will refuse "
+            "to load it wherever scikit-learn scores it") in err, err
+    assert query(db_url, "SELECT count(*) FROM pgscore.models WHERE name = 'm'") == [(2,)]
+
+
 def test_deploy_refuses_a_file_pickled_under_another_scikit_learn(db_url, tmp_path, monkeypatch):
     """A file another scikit-learn pickled was deployed as this one loaded it (scikit-learn's
     InconsistentVersionWarning on stderr, exit 0), serialised again and recorded as written with this

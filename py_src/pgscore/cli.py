@@ -798,6 +798,21 @@ class _Notices(list):
 
 
 # -- registry ----------------------------------------------------------------
+def _note_off_pins():
+    """A note on stderr where this environment's scikit-learn or numpy is not pgscore's pins: the version is
+    stored as written with them, and a server on the pins refuses to load it wherever scikit-learn scores it
+    (the server checks the writer's versions against its own; compiled versions are not affected)."""
+    from pgscore import artifacts, environment
+
+    libs, pins = environment.library_versions(), environment.pinned_versions()
+    off = [f"{lib} {libs.get(lib)} (pgscore pins {pins[lib]})" for lib in artifacts.CHECKED
+           if pins.get(lib) and libs.get(lib) != pins[lib]]
+    if off:
+        print(f"pgscore: note: this environment imports {', '.join(off)}: the version is stored as written with "
+              "them, and a server on the pins will refuse to load it wherever scikit-learn scores it (docs/sql.md, "
+              "'Upgrading scikit-learn, numpy or Python')", file=sys.stderr)
+
+
 def cmd_deploy(args):
     from pgscore import datasets, registry
     from pgscore.features import fitted_names
@@ -826,6 +841,7 @@ def cmd_deploy(args):
               f"deployed as this Python's {sklearn.__version__} loads it (--allow-version-mismatch): scikit-learn does "
               "not support that, and it may score otherwise than where it was fitted; pgscore show names the "
               "version it was written with", file=sys.stderr)
+    _note_off_pins()
     X = y = None
     names = [n.strip() for n in args.features.split(",")] if args.features else None
     if args.train:
