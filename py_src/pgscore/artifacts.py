@@ -59,11 +59,9 @@ def check_env(model: str, env: dict, allow_mismatch: bool = False) -> list[str]:
     diffs = [f"{lib} {env.get(lib)} (this server has {here[lib]})"
              for lib in CHECKED if env.get(lib) != here[lib]]
     if diffs and not allow_mismatch:
-        from pgscore.environment import pinned_versions
+        from pgscore.environment import off_pins
 
-        pins = pinned_versions()
-        off = [f"{lib} {here[lib]} where pgscore pins {pins[lib]}" for lib in CHECKED
-               if pins.get(lib) and pins[lib] != here[lib]]
+        off = [f"{lib} {have} where pgscore pins {p}" for lib, (have, p) in off_pins(CHECKED).items()]
         if off:  # the server is what changed (a pip install -U in its environment, say): not the model
             hint = (f"this server imports {', '.join(off)} (pgscore env): put the pinned versions back into the "
                     "environment it imports and restart it (not a reload), which loads every model deployed under "
@@ -106,11 +104,26 @@ def verify(model: str, data: bytes, expected_sha256: str, signature: str | None,
                                  detail="it was not deployed through pgscore with this key; it will not be unpickled")
 
 
-def loads(model: str, data: bytes, allow_mismatch: bool = True):
-    """Unpickle verified bytes; any failure is an ArtifactError naming the model. Without allow_mismatch, a
-    pickle whose estimators scikit-learn wrote under another version (its InconsistentVersionWarning) is
-    refused with VersionMismatch: a file given to deploy, which is stored serialised again, under this
-    environment's versions, where the server's check of the writer's versions could no longer see it."""
+def loads(model: str, data: bytes):
+    """Unpickle verified bytes; any failure is an ArtifactError naming the model (a VersionMismatch naming both
+    versions where another scikit-learn wrote a pickle this one cannot load). Warnings are shown as they come."""
+    return _loads(model, data, show_version_warning=True)[0]
+
+
+def loads_file(model: str, data: bytes, allow_mismatch: bool = False):
+    """loads() for a file given to deploy, which is stored serialised again, under this environment's versions,
+    where the server's check of the writer's versions could no longer see them: a pickle whose estimators
+    scikit-learn wrote under another version (its InconsistentVersionWarning, not shown) is refused with
+    VersionMismatch unless allow_mismatch. Returns the estimator and that version (None for this one's)."""
+    estimator, written = _loads(model, data, show_version_warning=False)
+    if written is not None and not allow_mismatch:
+        raise _cross_version(model, written)
+    return estimator, written
+
+
+def _loads(model, data, show_version_warning):
+    """(estimator, the scikit-learn version its InconsistentVersionWarning names, else None), the warnings
+    recorded meanwhile shown after (scikit-learn's own about versions only with show_version_warning)."""
     import warnings
 
     import joblib
@@ -124,13 +137,10 @@ def loads(model: str, data: bytes, allow_mismatch: bool = True):
             if written is None:
                 raise
             raise _cross_version(model, written, cause=str(e.message)) from e
-    written = _written_with(seen)
-    for w in seen:  # the other warnings, as they would have been shown
-        if w.category.__name__ != "InconsistentVersionWarning" or allow_mismatch:
+    for w in seen:  # as they would have been shown
+        if show_version_warning or w.category.__name__ != "InconsistentVersionWarning":
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    if written is not None and not allow_mismatch:
-        raise _cross_version(model, written)
-    return estimator
+    return estimator, _written_with(seen)
 
 
 def _written_with(seen) -> str | None:

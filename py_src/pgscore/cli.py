@@ -804,9 +804,7 @@ def _note_off_pins():
     (the server checks the writer's versions against its own; compiled versions are not affected)."""
     from pgscore import artifacts, environment
 
-    libs, pins = environment.library_versions(), environment.pinned_versions()
-    off = [f"{lib} {libs.get(lib)} (pgscore pins {pins[lib]})" for lib in artifacts.CHECKED
-           if pins.get(lib) and libs.get(lib) != pins[lib]]
+    off = [f"{lib} {have} (pgscore pins {p})" for lib, (have, p) in environment.off_pins(artifacts.CHECKED).items()]
     if off:
         print(f"pgscore: note: this environment imports {', '.join(off)}: the version is stored as written with "
               "them, and a server on the pins will refuse to load it wherever scikit-learn scores it (docs/sql.md, "

@@ -64,6 +64,14 @@ def library_versions() -> dict[str, str | None]:
     return out
 
 
+def off_pins(names=None) -> dict[str, tuple[str | None, str]]:
+    """{library: (version imported, version pinned)} for each of `names` (in that order; default: every pinned
+    library of the stack) whose version here is not pgscore's pin; one that cannot be imported counts (None)."""
+    pins, have = pinned_versions(), library_versions()
+    return {d: (have.get(d), pins[d]) for d in (pins if names is None else names)
+            if d in pins and have.get(d) != pins[d]}
+
+
 def schema_head() -> str | None:
     """The last schema revision this pgscore ships (revisions are numbered 0001, 0002...): the one whose SQL
     functions its code serves, and so which release's code a server runs. Read from the files, not alembic,
@@ -109,7 +117,7 @@ def report(check: bool = True) -> dict:
                 detail=f"sys.path = {sys.path}",
                 hint=_FIX,
             )
-        off = [f"{d} {libs[d]} (pinned {p})" for d, p in pins.items() if libs.get(d) != p]
+        off = [f"{d} {have} (pinned {p})" for d, (have, p) in off_pins().items()]
         if off:
             raise EnvironmentMismatch(
                 f"the database's Python imports {', '.join(off)}",

@@ -415,16 +415,8 @@ def load_artifact(path: str, expected_sha256: str | None = None, given_by: str |
         if actual != expected_sha256.strip().lower():
             raise ArtifactError(f"the sha256 of {path} is {actual}, not {expected_sha256} as given with {given_by}: "
                                 "refusing to deploy it")
-    import warnings
-
-    with warnings.catch_warnings(record=True) as seen:
-        warnings.simplefilter("always")
-        estimator = artifacts.loads(str(path), data, allow_mismatch=allow_version_mismatch)
+    estimator, written = artifacts.loads_file(str(path), data, allow_mismatch=allow_version_mismatch)
     source = {"file": os.path.basename(os.fspath(path)), "sha256": artifacts.sha256(data)}
-    written = artifacts._written_with(seen)  # (only with allow_version_mismatch: loads refused it otherwise)
-    for w in seen:  # shown as they would have been, but scikit-learn's paragraph: the note below says it
-        if w.category.__name__ != "InconsistentVersionWarning":
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    if written is not None:
+    if written is not None:  # (only with allow_version_mismatch: refused otherwise)
         source["scikit-learn"] = written
     return estimator, source
