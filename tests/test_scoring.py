@@ -401,6 +401,44 @@ def test_a_backend_keeps_a_bounded_number_of_bytes_of_models_loaded(conn, db_url
     assert loaded == [1] and held == size > 0
 
 
+def test_the_setting_model_cache_bounds_the_bytes_of_models_a_backend_keeps(conn, db_url):
+    """The bytes a backend keeps were fixed at 512 MB: a pool scoring two versions of ~300 MB in turn loaded one
+    again at each switch (seconds each). SET pgscore.model_cache sizes it; a bad value is a clear error."""
+    for c in (0.1, 1.0, 10.0):
+        registry.deploy(db_url, "m", make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=500)).fit(X, Y),
+                        X, Y, feature_names=NAMES, validate=False)
+    query(conn, "CREATE FUNCTION public.loaded() RETURNS int[] LANGUAGE plpython3u AS "
+                "$$ rt = GD.get('pgscore.runtime'); return [m.version for m in rt.models.values()] if rt else [] $$")
+    row = X[0].tolist()
+
+    def score(v):
+        return query(conn, "SELECT pgscore.score('m', %s::float8[], %s)", (row, v))[0][0]
+
+    score(1), score(2), score(3)
+    assert query(conn, "SELECT public.loaded()") == [([1, 2, 3],)]  # a few hundred bytes each: all kept
+    (held,), = query(conn, "CREATE FUNCTION public.held() RETURNS bigint[] LANGUAGE plpython3u AS "
+                           "$$ return [m.footprint for m in GD['pgscore.runtime'].models.values()] $$; "
+                           "SELECT public.held()")
+    assert len(set(held)) == 1 and held[0] > 0, held  # three versions of one shape: room for two is 2 * that
+    held = held[0]
+    query(conn, "SET pgscore.model_cache = '0'")  # none but the one loaded last
+    score(3)  # cached: nothing loaded, nothing let go
+    assert query(conn, "SELECT public.loaded()") == [([1, 2, 3],)]
+    query(conn, "SELECT pgscore.load_model(model_id) FROM pgscore.models WHERE name = 'm' AND version = 1")
+    assert query(conn, "SELECT public.loaded()") == [([1],)]
+    query(conn, "SET pgscore.model_cache = %s", (f"{2 * held} bytes",))
+    score(2), score(3)
+    assert query(conn, "SELECT public.loaded()") == [([2, 3],)]
+    query(conn, "RESET pgscore.model_cache")  # the default, 512 MB
+    score(1)
+    assert query(conn, "SELECT public.loaded()") == [([2, 3, 1],)]
+    query(conn, "SET pgscore.model_cache = 'plenty'")
+    score(2)  # cached: the setting is read when a version is loaded
+    err = sql_error(conn, "SELECT pgscore.load_model(model_id) FROM pgscore.models WHERE name = 'm' AND version = 3")
+    assert err.pgcode == "22023" and "pgscore.model_cache" in err.pgerror and "'plenty'" in err.pgerror
+    assert "2GB" in err.diag.message_hint
+
+
 def test_regressor_has_no_probabilities(conn):
     deploy(conn.dsn, "ridge_imputed")
     err = sql_error(conn, "SELECT pgscore.predict_proba('ridge_imputed', %s::float8[])", (X[0].tolist(),))

@@ -460,7 +460,24 @@ def _bad_features(names, X, kind, alone=None) -> tuple[str, str | None]:
 MODELS_KEPT = 16  # versions a backend keeps loaded; past it, the one resolved longest ago is let go
 # and past this many bytes held by those versions (footprint), likewise, down to the one loaded last: 16 versions
 # of a forest of 60 deep trees (275 MB as joblib writes it, 181 MB compiled) took a backend to ~3.8 GB
-MODELS_KEPT_BYTES = 512 * 2**20
+MODELS_KEPT_BYTES = 512 * 2**20  # the default of the setting pgscore.model_cache (cache_limit)
+_CACHE_SETTING = "SELECT pg_catalog.current_setting('pgscore.model_cache', true) AS v"
+_SIZE = re.compile(r"\s*(\d+)\s*(b|bytes|kb|mb|gb|tb)?\s*", re.IGNORECASE)
+_UNITS = {None: 1, "b": 1, "bytes": 1, "kb": 2**10, "mb": 2**20, "gb": 2**30, "tb": 2**40}
+
+
+def cache_limit(value: str | None) -> int:
+    """The setting pgscore.model_cache ('512MB', '2GB', a number of bytes; unset or '' -> the default): the bytes
+    of model footprint a backend keeps loaded. A pool that scores two versions of ~300 MB in turn loaded one again
+    at each switch (seconds) under the fixed 512 MB."""
+    if value is None or not value.strip():
+        return MODELS_KEPT_BYTES
+    m = _SIZE.fullmatch(value)
+    if not m:
+        raise PgscoreError(f"invalid value for pgscore.model_cache: {value!r}", sqlstate="22023",
+                           hint="a size such as '512MB' or '2GB' (the bytes of models one backend keeps loaded), "
+                                "e.g. SET pgscore.model_cache = '2GB'")
+    return int(m.group(1)) * _UNITS[(m.group(2) or "").lower() or None]
 
 
 def footprint(obj, seen=None, ndarray=None) -> int:
@@ -604,8 +621,9 @@ class Runtime:
         model.footprint = held
         self.models.pop(model_id, None)
         self.models[model_id] = model
+        limit = cache_limit(self.plpy.execute(_CACHE_SETTING)[0]["v"])
         while len(self.models) > 1 and (len(self.models) > MODELS_KEPT or
-                                        sum(m.footprint for m in self.models.values()) > MODELS_KEPT_BYTES):
+                                        sum(m.footprint for m in self.models.values()) > limit):
             del self.models[next(iter(self.models))]  # (the one loaded now is last: kept, however big)
         return model
 
