@@ -197,6 +197,8 @@ SQL_CASES = [
     ("retire unknown model", "SELECT pgscore.retire('nope')", (), "42704", "there is no model 'nope'"),
     ("load_model NULL", "SELECT pgscore.load_model(NULL)", (), "22004", "model_id"),
     ("load_model unknown id", "SELECT pgscore.load_model(-7)", (), "42704", "model_id -7"),
+    ("resign_models without a key", "SELECT * FROM pgscore.resign_models()", (), "55000",
+     "this server has no signing key"),
     # the log
     ("create_log_partitions -1 days", "SELECT pgscore.create_log_partitions(-1)", (), "22023", "between 0 and 366"),
     ("create_log_partitions 100000 days", "SELECT pgscore.create_log_partitions(100000)", (), "22023",

@@ -50,6 +50,7 @@ EXPECTED = {
     "pgscore.retry_failed(text,integer)": ("v", False, "u"),
     "pgscore.refresh_windows(regclass,integer)": ("v", False, "u"),  # writes counters, scores and audit rows
     "pgscore.load_model(bigint)": ("v", False, "u"),  # fills this backend's model cache
+    "pgscore.resign_models()": ("v", False, "u"),  # writes the registry's signatures
     # monitoring: read-only functions are STABLE (they read the registry and the log, and use now())
     **{f"pgscore.record_outcome(text,text,{t},timestamp with time zone)": ("v", False, "u")
        for t in ("text", "double precision", "boolean")},

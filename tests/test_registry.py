@@ -586,7 +586,9 @@ def test_signing(signed_db, logit):
     rec = registry.deploy(conn, "churn", logit, X, feature_names=NAMES)
     assert rec["signed"]
     (sig,), = query(conn, "SELECT hmac_sha256 FROM pgscore.artifacts WHERE model_id = %s", (rec["model_id"],))
-    assert sig == artifacts.sign(artifacts.dumps(logit), artifacts.read_key(str(key)))
+    # bound to the model and version (the bytes through their sha256, which loading checks against them)
+    assert sig == artifacts.sign(artifacts.read_key(str(key)), "artifact", "churn", rec["version"],
+                                 artifacts.sha256(artifacts.dumps(logit)))
     (v,), = query(conn, "SELECT pgscore.score('churn', %s)", (X[0].tolist(),))
     assert abs(v - logit.predict_proba(X[:1])[0, 1]) < 1e-12
 
@@ -623,6 +625,111 @@ def test_signing(signed_db, logit):
         assert err.pgcode == "42501" and "not signed" in err.pgerror
     fresh.close()
     conn.close()
+
+
+def _copy_version(conn, src_id, name, version, artifact_sig=None, evaluator_sig=None, evaluator=True):
+    """Copy a version's rows (bytes, sha256 and, unless given, signature) as `version` of `name`, made live as a
+    restore's deployment would be: what whoever may write pgscore.models (or restores a dump) can do."""
+    (mid,), = query(conn, "INSERT INTO pgscore.models (name, version, task, estimator, feature_names, feature_types, "
+                          "classes, env) SELECT %s, %s, task, estimator, feature_names, feature_types, classes, env "
+                          "FROM pgscore.models WHERE model_id = %s RETURNING model_id", (name, version, src_id))
+    query(conn, "INSERT INTO pgscore.artifacts (model_id, bytes, sha256, hmac_sha256) SELECT %s, bytes, sha256, "
+                "coalesce(%s, hmac_sha256) FROM pgscore.artifacts WHERE model_id = %s", (mid, artifact_sig, src_id))
+    if evaluator:
+        query(conn, "INSERT INTO pgscore.evaluators (model_id, format, bytes, sha256, hmac_sha256, checked_rows, "
+                    "max_abs_diff, reason) SELECT %s, format, bytes, sha256, coalesce(%s, hmac_sha256), checked_rows, "
+                    "max_abs_diff, reason FROM pgscore.evaluators WHERE model_id = %s", (mid, evaluator_sig, src_id))
+    query(conn, "SET session_replication_role = replica; "
+                "INSERT INTO pgscore.deployments (model_name, model_id, action) VALUES (%s, %s, 'deploy'); "
+                "RESET session_replication_role", (name, mid))
+    return mid
+
+
+def test_a_signed_version_copied_into_another_model_or_version_does_not_verify(signed_db, logit):
+    """A signature covered the bytes alone: version 1 of 'fraud' copied (bytes, sha256, signature) into version 7
+    of 'replayed', or into version 2 of 'fraud', verified there and scored as that version. Now each signature
+    binds the bytes to their model, version and kind: the copies are refused (42501), the compiled evaluator and
+    the pickle alike, and nothing is loaded."""
+    db_url, _ = signed_db
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    try:
+        rec = registry.deploy(conn, "fraud", logit, X, feature_names=NAMES)
+        assert rec["engine"] == "numpy"  # (an evaluator row, signed too, besides the pickle)
+        _copy_version(conn, rec["model_id"], "replayed", 7)  # another model: its evaluator is what loads
+        _copy_version(conn, rec["model_id"], "replayed_pickle", 3, evaluator=False)  # its pickle is what loads
+        _copy_version(conn, rec["model_id"], "fraud", 2)  # another version of the same model
+        for name, label in (("replayed", "replayed v7 (evaluator)"), ("replayed_pickle", "replayed_pickle v3"),
+                            ("fraud", "fraud v2 (evaluator)")):
+            err = sql_error(conn, "SELECT pgscore.score(%s, %s)", (name, X[0].tolist()))
+            assert err.pgcode == "42501", (name, err.pgerror)
+            assert f"model {label}: the artifact's signature does not verify with the server's key" in err.pgerror
+            assert "copied into another model or version do not verify there" in err.diag.message_detail
+        (v,), = query(conn, "SELECT pgscore.score('fraud', %s, 1)", (X[0].tolist(),))  # the original still scores
+        assert abs(v - logit.predict_proba(X[:1])[0, 1]) < 1e-12
+    finally:
+        for name in ("fraud", "replayed", "replayed_pickle"):  # the module's server is shared: nothing live left
+            query(conn, "SELECT pgscore.retire(%s)", (name,))
+        conn.close()
+
+
+def test_first_scheme_signatures_verify_until_pgscore_resign_binds_them(signed_db, logit):
+    """Signatures stored before they were bound (the HMAC of the bytes alone) verify the old way, so that an
+    upgrade scores every version as before; pgscore status names them, and pgscore resign (resign_models) signs
+    each again bound to its model and version once its old signature verifies, leaving one that does not. The
+    registry's immutability trigger lets that change through, and no other."""
+    db_url, key_path = signed_db
+    key = artifacts.read_key(str(key_path))
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    try:
+        rec = registry.deploy(conn, "legacy", logit, X, feature_names=NAMES)
+        (blob, ev), = query(conn, "SELECT a.bytes, e.bytes FROM pgscore.artifacts a JOIN pgscore.evaluators e "
+                                  "USING (model_id) WHERE model_id = %s", (rec["model_id"],))
+        blob, ev = bytes(blob), bytes(ev)
+        old = _copy_version(conn, rec["model_id"], "legacy", 2, artifact_sig=artifacts.sign_v1(blob, key),
+                            evaluator_sig=artifacts.sign_v1(ev, key))
+        other_key = os.urandom(48)
+        _copy_version(conn, rec["model_id"], "legacy_moved", 1, artifact_sig=artifacts.sign_v1(blob, other_key),
+                      evaluator_sig=artifacts.sign_v1(ev, other_key))
+        (v,), = query(conn, "SELECT pgscore.score('legacy', %s)", (X[0].tolist(),))  # v2, verified the old way
+        assert abs(v - logit.predict_proba(X[:1])[0, 1]) < 1e-12
+        said = " ".join(pgscore_cli("status", "--db", db_url).stdout.split())
+        assert re.search(r"WARNING: \d+ model version\(s\) signed under the first scheme, the bytes alone \(their rows "
+                         r"copied into another model or version verify there too\), live: [^:]*legacy v2", said), said
+        assert "resign signs them again, bound to their model and version, and names each" in said, said
+        # the trigger: no other change of an artifact's row, nor a bound signature replaced
+        sig = artifacts.sign(key, "artifact", "legacy", 2, "0" * 64)
+        for sql, mid in (("UPDATE pgscore.artifacts SET sha256 = repeat('0', 64), hmac_sha256 = %s "
+                          "WHERE model_id = %s", old),  # a first-scheme row: its signature and more
+                         ("UPDATE pgscore.artifacts SET hmac_sha256 = %s WHERE model_id = %s", rec["model_id"])):
+            err = sql_error(conn, sql, (sig, mid))
+            assert err.pgcode == "42501" and "rows are immutable" in err.pgerror, err.pgerror
+
+        run = pgscore_cli("resign", "--db", db_url)
+        out = " ".join(run.stdout.split())
+        assert run.returncode == 1, (run.stdout, run.stderr)  # legacy_moved's did not verify
+        assert "signed again: legacy v2 signed again: legacy v2 (evaluator)" in out or (
+            "signed again: legacy v2 " in out and "signed again: legacy v2 (evaluator)" in out), out
+        assert ("not signed again: legacy_moved v1: model legacy_moved v1: the artifact's signature does not verify "
+                "with the server's key") in out, out
+        assert "did not verify with the server's key and were left as they are" in out, out
+        got = query(conn, "SELECT a.hmac_sha256, a.sha256, e.hmac_sha256, e.sha256 FROM pgscore.artifacts a "
+                          "JOIN pgscore.evaluators e USING (model_id) WHERE model_id = %s", (old,))
+        (a_sig, a_sha, e_sig, e_sha), = got
+        assert a_sig == artifacts.sign(key, "artifact", "legacy", 2, a_sha)
+        assert e_sig == artifacts.sign(key, "evaluator", "legacy", 2, e_sha)
+        fresh = psycopg2.connect(db_url)  # (a backend without the cached model)
+        fresh.autocommit = True
+        (w,), = query(fresh, "SELECT pgscore.score('legacy', %s)", (X[0].tolist(),))
+        fresh.close()
+        assert w == v
+        said = " ".join(pgscore_cli("status", "--db", db_url).stdout.split())
+        assert "legacy v2" not in said and "legacy_moved v1" in said, said  # (live, and it does not load)
+    finally:
+        for name in ("legacy", "legacy_moved"):
+            query(conn, "SELECT pgscore.retire(%s)", (name,))
+        conn.close()
 
 
 def test_a_version_the_server_would_not_load_is_not_made_live(signed_db, db_url, logit):
@@ -1162,7 +1269,7 @@ def test_status_names_live_versions_signed_with_another_key(signed_db, logit):
     query(conn, "INSERT INTO pgscore.artifacts (model_id, bytes, sha256, hmac_sha256) SELECT m.model_id, a.bytes, "
                 "a.sha256, %s FROM pgscore.artifacts a, pgscore.models m "
                 "WHERE a.model_id = %s AND m.name = 'moved' AND m.version = 2",
-          (artifacts.sign(artifacts.dumps(logit), os.urandom(48)), mid))
+          (artifacts.sign_v1(artifacts.dumps(logit), os.urandom(48)), mid))
     query(conn, "SELECT pgscore.activate('moved', 2)")  # signed: the deployments' trigger lets it go live
     err = sql_error(conn, "SELECT pgscore.score('moved', %s)", (X[0].tolist(),))
     assert err.pgcode == "42501" and "does not verify" in err.pgerror

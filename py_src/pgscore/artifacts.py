@@ -36,8 +36,32 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def sign(data: bytes, key: bytes) -> str:
+# A signature binds the bytes (through their sha256, which verify checks against the bytes) to the model's name
+# and version and to what they are (the joblib artifact or the compiled evaluator): "v2:" and the HMAC-SHA256 of
+# SCHEME's message. The first scheme, the HMAC of the bytes alone, 64 hex digits with no prefix,
+# verified for any row holding those bytes: a signed version copied into another model or version (its bytes,
+# sha256 and signature; whoever can write pgscore.models, or a restored dump) verified there too. Such signatures
+# still verify, the old way, until pgscore.resign_models() signs them again under this scheme.
+SCHEME = "v2"
+KINDS = ("artifact", "evaluator")
+
+
+def sign(key: bytes, kind: str, name: str, version: int, sha: str) -> str:
+    """The signature of `kind`'s bytes (of sha256 `sha`) as version `version` of model `name`."""
+    if kind not in KINDS:
+        raise ValueError(f"kind {kind!r} is not one of {KINDS}")
+    message = "\0".join(("pgscore-signature-" + SCHEME, kind, name, str(int(version)), sha)).encode()
+    return f"{SCHEME}:{hmac.new(key, message, hashlib.sha256).hexdigest()}"
+
+
+def sign_v1(data: bytes, key: bytes) -> str:
+    """The first scheme's signature: the HMAC of the bytes alone (verified for old rows; never written now)."""
     return hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
+def old_scheme(signature: str | None) -> bool:
+    """Whether a stored signature is of the first scheme (bytes only), which pgscore.resign_models replaces."""
+    return bool(signature) and not signature.startswith(SCHEME + ":")
 
 
 def read_key(path: str) -> bytes:
@@ -81,8 +105,10 @@ def check_env(model: str, env: dict, allow_mismatch: bool = False) -> list[str]:
     return diffs
 
 
-def verify(model: str, data: bytes, expected_sha256: str, signature: str | None, key: bytes | None) -> None:
-    """Integrity (sha256) always; authenticity (HMAC) when a key is configured. Never unpickles."""
+def verify(model: str, data: bytes, expected_sha256: str, signature: str | None, key: bytes | None,
+           bound: tuple[str, str, int] | None = None) -> None:
+    """Integrity (sha256) always; authenticity (HMAC) when a key is configured, of the bytes as `bound`'s (kind,
+    model name, version): a signature of the first scheme, of the bytes alone, the old way. Never unpickles."""
     if not data:
         raise ArtifactError(f"model {model} has an empty artifact")
     actual = sha256(data)
@@ -99,9 +125,21 @@ def verify(model: str, data: bytes, expected_sha256: str, signature: str | None,
             raise SignatureError(f"model {model} is not signed and signing is on",
                                  hint="deploy it again with the pgscore command (pgscore deploy) or pgscore.registry.deploy in Python, "
                                  "which have the server sign it; or an alembic revision that calls deploy_model")
-        if not hmac.compare_digest(sign(data, key), signature):
+        if old_scheme(signature):
+            expected = sign_v1(data, key)
+        elif bound is None:
+            raise SignatureError(f"model {model}: the signature binds the artifact to its model and version, and "
+                                 "none was given to check it against")
+        else:
+            expected = sign(key, *bound, expected_sha256)
+        if not hmac.compare_digest(expected, signature):
+            detail = "it was not deployed through pgscore with this key; it will not be unpickled"
+            if bound is not None and not old_scheme(signature):
+                detail = (f"it was not deployed through pgscore with this key as {bound[0]} of version {bound[2]} of "
+                          f"model {bound[1]} (a signed version's rows copied into another model or version do not "
+                          "verify there); it will not be unpickled")
             raise SignatureError(f"model {model}: the artifact's signature does not verify with the server's key",
-                                 detail="it was not deployed through pgscore with this key; it will not be unpickled")
+                                 detail=detail)
 
 
 def loads(model: str, data: bytes):

@@ -311,7 +311,8 @@ def _status(url):
                     subsequent_indent="  ")))
         else:
             unloadable = []
-        _say_live_versions_that_do_not_load(cur, url, set(unloadable))
+        failing = _say_live_versions_that_do_not_load(cur, url, set(unloadable))
+        _say_first_scheme_signatures(cur, url, signing, set(unloadable) | failing)
         cur.execute("SELECT rolled_until, refreshed_at FROM pgscore.monitoring_state")
         rolled, refreshed = cur.fetchone()
         _say("monitoring: " + (f"last refresh {refreshed:%Y-%m-%d %H:%M:%S %Z}, rollups until {rolled:%H:%M %Z}"
@@ -394,6 +395,33 @@ def _say_live_versions_that_do_not_load(cur, url, named):
                 f"WARNING: live: {label}: this server cannot load it ({code}: {msg}); every score of it fails, and "
                 f"rescoring queues its profiles: deploy it again ({command('deploy')}), or make another version "
                 f"live ({command('rollback')})", 100, subsequent_indent="  ", break_on_hyphens=False)))
+    return {label for label, _, _ in failed}
+
+
+def _say_first_scheme_signatures(cur, url, signing, named):
+    """How many versions (but the live ones `named` already, which do not load) carry a signature of the first
+    scheme, the bytes alone: their rows copied into another model or version verify there too, until pgscore
+    resign signs them again bound to their model and version. The live ones by name."""
+    import textwrap
+
+    cur.execute("""SELECT pg_catalog.format('%s v%s', m.name, m.version), l.model_id IS NOT NULL
+                     FROM pgscore.models m
+                     LEFT JOIN pgscore.artifacts a ON a.model_id = m.model_id
+                     LEFT JOIN pgscore.evaluators e ON e.model_id = m.model_id
+                     LEFT JOIN pgscore.live_models l ON l.model_id = m.model_id
+                    WHERE a.hmac_sha256 !~ '^v2:' OR e.hmac_sha256 !~ '^v2:'
+                    ORDER BY m.name, m.version""")
+    rows = [(label, live) for label, live in cur.fetchall() if label not in named]
+    if not rows:
+        return
+    live = [label for label, is_live in rows if is_live]
+    fix = f"{command('resign')} signs them again, bound to their model and version, and names each"
+    if signing != "on":
+        fix = f"with the server started with the key they were signed with ({with_signing_key(url)}), {fix}"
+    _say("\n".join(textwrap.wrap(
+        f"WARNING: {len(rows)} model version(s) signed under the first scheme, the bytes alone (their rows copied "
+        "into another model or version verify there too)" + (f", live: {', '.join(live)}" if live else "")
+        + f": {fix} (docs/operations.md, 'Signing')", 100, subsequent_indent="  ", break_on_hyphens=False)))
 
 
 _ALERTS = "SELECT a.level, pg_catalog.count(*) FROM pgscore.alert_state a GROUP BY a.level"
@@ -953,6 +981,33 @@ def cmd_activate(args):
     return 0
 
 
+def cmd_resign(args):
+    """pgscore resign: pgscore.resign_models(), each version it signed again (or could not) on a line."""
+    import psycopg2
+
+    url = resolve_db(args)
+    require_installed(url)
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT name, version, kind, resigned, reason FROM pgscore.resign_models()")
+        rows = cur.fetchall()
+    conn.close()
+    failed = 0
+    for name, version, kind, resigned, reason in rows:
+        what = f"{name} v{version}" + (" (evaluator)" if kind == "evaluator" else "")
+        if resigned:
+            _say(f"signed again: {what}")
+        else:
+            failed += 1
+            _say(f"not signed again: {what}: {reason}")
+    done = len(rows) - failed
+    _say(f"{done} signature(s) of the first scheme signed again, bound to their model and version"
+         + (f"; {failed} did not verify with the server's key and were left as they are (loading refuses them: "
+            f"deploy those versions again with {command('deploy')}, or start the server with the key they were "
+            "signed with and run resign again)" if failed else "")
+         if rows else "no signature of the first scheme: every signed version is bound to its model and version")
+    return 1 if failed else 0
+
+
 def cmd_retire(args):
     from pgscore import registry
 
@@ -1314,6 +1369,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--reason", help="why, recorded in the deployment history")
     db_opt(sp)
     sp.set_defaults(func=cmd_activate)
+
+    sp = sub.add_parser("resign", help="sign again, bound to their model and version, the versions signed under the "
+                        "first scheme (the bytes alone); exit 1 when one did not verify")
+    db_opt(sp)
+    sp.set_defaults(func=cmd_resign)
 
     sp = sub.add_parser("retire", help="leave a model with no live version (scoring it fails until one is made live)")
     sp.add_argument("name")

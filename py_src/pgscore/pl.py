@@ -275,7 +275,6 @@ def register_model(plpy, GD, name, artifact, sha, meta, baselines, activate, rea
         raise ArtifactError(f"model {name}: the artifact does not match the sha256 sent with it",
                             detail="the bytes were changed or truncated on the way")
     key = serving.signing_key()
-    signature = artifacts.sign(data, key) if key else None
     # versions number 1, 2, 3... per name; concurrent deploys of one name (and retires) queue here, on the name's
     # row of pgscore.model_locks, which only pgscore_admin may lock (0043 on; before, an advisory lock, which a
     # login granted nothing could take and hold)
@@ -294,11 +293,13 @@ def register_model(plpy, GD, name, artifact, sha, meta, baselines, activate, rea
     if with_reason:
         types, args = types + ["text"], args + [reason]
     model_id = plpy.execute(plpy.prepare(insert, types), args)[0]["model_id"]
+    # signed as this name's version: its rows copied into another model or version do not verify there
+    signature = artifacts.sign(key, "artifact", name, version, sha) if key else None
     plpy.execute(plpy.prepare("INSERT INTO pgscore.artifacts (model_id, bytes, sha256, hmac_sha256) "
                               "VALUES ($1, $2, $3, $4)", ["int8", "bytea", "text", "text"]),
                  [model_id, data, sha, signature])
     if evaluator_meta is not None:
-        _insert_evaluator(plpy, name, model_id, evaluator, json.loads(evaluator_meta), key)
+        _insert_evaluator(plpy, name, version, model_id, evaluator, json.loads(evaluator_meta), key)
     if baselines:
         plpy.execute(plpy.prepare(_INSERT_BASELINES, ["int8", "text"]), [model_id, baselines])
     if activate is None or activate:
@@ -308,7 +309,7 @@ def register_model(plpy, GD, name, artifact, sha, meta, baselines, activate, rea
     return [(model_id, version)]
 
 
-def _insert_evaluator(plpy, name, model_id, data, meta, key):
+def _insert_evaluator(plpy, name, version, model_id, data, meta, key):
     from pgscore import artifacts
     from pgscore.errors import ArtifactError
 
@@ -318,7 +319,7 @@ def _insert_evaluator(plpy, name, model_id, data, meta, key):
         sha = artifacts.sha256(data)
         if sha != meta.get("sha256"):
             raise ArtifactError(f"model {name}: the evaluator does not match the sha256 sent with it")
-        signature = artifacts.sign(data, key) if key else None
+        signature = artifacts.sign(key, "evaluator", name, version, sha) if key else None
     plpy.execute(plpy.prepare(
         "INSERT INTO pgscore.evaluators (model_id, format, bytes, sha256, hmac_sha256, checked_rows, max_abs_diff, "
         "reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -353,3 +354,56 @@ def refresh_windows(plpy, GD, event_table, limit):
     from pgscore import rescoring
 
     return rescoring.refresh(plpy, GD, event_table, limit)
+
+
+# the rows signed under the first scheme (the bytes alone), and one row's bytes: a query per table (no table name
+# formatted into SQL)
+_OLD_SIGNED = {
+    "artifact": "SELECT a.model_id, m.name, m.version, a.hmac_sha256 FROM pgscore.artifacts a "
+                "JOIN pgscore.models m ON m.model_id OPERATOR(pg_catalog.=) a.model_id "
+                "WHERE a.hmac_sha256 OPERATOR(pg_catalog.!~) '^v2:' ORDER BY m.name, m.version",
+    "evaluator": "SELECT e.model_id, m.name, m.version, e.hmac_sha256 FROM pgscore.evaluators e "
+                 "JOIN pgscore.models m ON m.model_id OPERATOR(pg_catalog.=) e.model_id "
+                 "WHERE e.hmac_sha256 OPERATOR(pg_catalog.!~) '^v2:' ORDER BY m.name, m.version",
+}
+_SIGNED_BYTES = {
+    "artifact": "SELECT a.bytes, a.sha256 FROM pgscore.artifacts a WHERE a.model_id OPERATOR(pg_catalog.=) $1",
+    "evaluator": "SELECT e.bytes, e.sha256 FROM pgscore.evaluators e WHERE e.model_id OPERATOR(pg_catalog.=) $1",
+}
+_RESIGN = {  # only the signature changes, and only from the first scheme's (the registry's trigger allows no other)
+    "artifact": "UPDATE pgscore.artifacts SET hmac_sha256 = $2 WHERE model_id OPERATOR(pg_catalog.=) $1 "
+                "AND hmac_sha256 OPERATOR(pg_catalog.=) $3",
+    "evaluator": "UPDATE pgscore.evaluators SET hmac_sha256 = $2 WHERE model_id OPERATOR(pg_catalog.=) $1 "
+                 "AND hmac_sha256 OPERATOR(pg_catalog.=) $3",
+}
+
+
+@raising_sql_errors
+def resign_models(plpy, GD):
+    """pgscore.resign_models: every artifact and evaluator signed under the first scheme (the HMAC of its bytes
+    alone), whose signature verifies with the server's key, signed again bound to its model and version. Those
+    that do not verify are left as they are (loading refuses them) and named."""
+    from pgscore import artifacts, serving
+    from pgscore.errors import ArtifactError
+
+    key = serving.signing_key()
+    if key is None:
+        raise PgscoreError("pgscore.resign_models: this server has no signing key: there is nothing to verify the "
+                           "old signatures with, nor to sign them", sqlstate="55000",
+                           hint="start the server with the key the models were signed with (PGSCORE_SIGNING_KEY_FILE "
+                                "in its environment; pgscore db start --signing-key FILE), then call it again")
+    out = []
+    for kind in artifacts.KINDS:
+        for r in plpy.execute(_OLD_SIGNED[kind]):
+            row = plpy.execute(plpy.prepare(_SIGNED_BYTES[kind], ["int8"]), [r["model_id"]])[0]
+            label = f"{r['name']} v{r['version']}" + (" (evaluator)" if kind == "evaluator" else "")
+            try:
+                artifacts.verify(label, bytes(row["bytes"]), row["sha256"], r["hmac_sha256"], key)
+            except ArtifactError as e:
+                out.append((r["name"], r["version"], kind, False, e.message))
+                continue
+            signature = artifacts.sign(key, kind, r["name"], r["version"], row["sha256"])
+            plpy.execute(plpy.prepare(_RESIGN[kind], ["int8", "text", "text"]),
+                         [r["model_id"], signature, r["hmac_sha256"]])
+            out.append((r["name"], r["version"], kind, True, None))
+    return out

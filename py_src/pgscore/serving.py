@@ -611,7 +611,8 @@ class Runtime:
             held = footprint(evaluator)
         else:
             env = json.loads(r["env"])
-            estimator, held = self._unpickle(model_id, label, env)  # (a pickle's size: its arrays, near enough)
+            # (held: a pickle's size: its arrays, near enough)
+            estimator, held = self._unpickle(model_id, label, env, (r["name"], r["version"]))
             evaluator, engine = SklearnEvaluator(estimator, r["task"], label), "scikit-learn"
         model = Loaded(model_id, r["name"], r["version"], r["task"], list(r["feature_names"]), classes,
                        evaluator, engine)
@@ -631,7 +632,8 @@ class Runtime:
         from pgscore import compiled
 
         data = bytes(r["bytes"])
-        artifacts.verify(f"{label} (evaluator)", data, r["sha256"], r["hmac_sha256"], signing_key())
+        artifacts.verify(f"{label} (evaluator)", data, r["sha256"], r["hmac_sha256"], signing_key(),
+                         ("evaluator", r["name"], r["version"]))
         try:
             return compiled.Evaluator.from_bytes(data)
         except ImportError as e:  # numpy, where the server's environment lost it: not a damaged evaluator
@@ -642,13 +644,13 @@ class Runtime:
         except Exception as e:  # noqa: BLE001 - a damaged evaluator raises anything
             raise ArtifactError(f"model {label}: the compiled evaluator cannot be read: {type(e).__name__}: {e}") from e
 
-    def _unpickle(self, model_id, label, env):
+    def _unpickle(self, model_id, label, env, name_version):
         rows = self.plpy.execute(self.plpy.prepare(_ARTIFACT, ["pg_catalog.int8"]), [model_id])
         if not rows:  # a models row written around register_model, with no artifact
             raise ArtifactError(f"model {label} has no artifact", hint="deploy it again with pgscore deploy")
         r = rows[0]
         data = bytes(r["bytes"]) if r["bytes"] is not None else b""
-        artifacts.verify(label, data, r["sha256"], r["hmac_sha256"], signing_key())
+        artifacts.verify(label, data, r["sha256"], r["hmac_sha256"], signing_key(), ("artifact", *name_version))
         for diff in artifacts.check_env(label, env, allow_mismatch=allow_mismatch(self.plpy)):
             self.plpy.warning(f"pgscore: loading model {label} written with {diff}")
         estimator = artifacts.loads(label, data)

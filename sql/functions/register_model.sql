@@ -17,3 +17,21 @@ AS $pl$
 @@plpython/register_model.py@@
 $pl$;
 COMMENT ON FUNCTION pgscore.register_model(text, bytea, text, jsonb, jsonb, boolean, text, bytea, jsonb) IS 'Store the next version of a model (bytes checked against sha256, signed when a key is configured) with its compiled evaluator; used by pgscore.deploy';
+
+/*
+ * Signs again every artifact and evaluator signed under the first scheme (the
+ * HMAC of its bytes alone, which verified wherever those bytes were copied:
+ * another model, another version), bound to its model and version as deploy
+ * signs now, once that signature verifies with the server's key; those that
+ * do not verify are left as they are and returned with why. Runs as its owner:
+ * it reads the bytes, as load_model does.
+ */
+CREATE FUNCTION pgscore.resign_models()
+RETURNS TABLE (name text, version integer, kind text, resigned boolean, reason text)
+LANGUAGE plpython3u
+VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $pl$
+@@plpython/resign_models.py@@
+$pl$;
+COMMENT ON FUNCTION pgscore.resign_models() IS 'Sign again, bound to their model and version, the artifacts and evaluators signed under the first scheme (their bytes alone) whose signature verifies with the server''s key; returns each with whether it was';

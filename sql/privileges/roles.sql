@@ -124,5 +124,5 @@ GRANT EXECUTE ON FUNCTION
     pgscore.create_log_partitions(integer, date), pgscore.drop_log_partitions(interval),
     pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name),
     pgscore.detach_rescoring(regclass, regclass), pgscore.forget_rescoring(bigint), pgscore.rescore_events(),
-    pgscore.validate_environment(), pgscore.signing_on()
+    pgscore.validate_environment(), pgscore.signing_on(), pgscore.resign_models()
     TO pgscore_admin;

@@ -38,6 +38,6 @@ CREATE TABLE pgscore.artifacts (
     sha256      text NOT NULL,
     hmac_sha256 text,
     CONSTRAINT artifacts_sha256_check CHECK (sha256 ~ '^[0-9a-f]{64}$'),
-    CONSTRAINT artifacts_hmac_check CHECK (hmac_sha256 ~ '^[0-9a-f]{64}$')
+    CONSTRAINT artifacts_hmac_check CHECK (hmac_sha256 ~ '^(v2:)?[0-9a-f]{64}$')
 );
 COMMENT ON TABLE pgscore.artifacts IS 'Serialised model bytes, their sha256 and optional HMAC-SHA256 signature; readable only by the admin role';

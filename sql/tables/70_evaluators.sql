@@ -16,6 +16,6 @@ CREATE TABLE pgscore.evaluators (
     CONSTRAINT evaluators_bytes_check CHECK ((bytes IS NULL) = (sha256 IS NULL)),
     CONSTRAINT evaluators_reason_check CHECK (bytes IS NOT NULL OR reason IS NOT NULL),
     CONSTRAINT evaluators_sha256_check CHECK (sha256 ~ '^[0-9a-f]{64}$'),
-    CONSTRAINT evaluators_hmac_check CHECK (hmac_sha256 ~ '^[0-9a-f]{64}$')
+    CONSTRAINT evaluators_hmac_check CHECK (hmac_sha256 ~ '^(v2:)?[0-9a-f]{64}$')
 );
 COMMENT ON TABLE pgscore.evaluators IS 'Each model compiled to numpy arrays at deploy and checked against scikit-learn; bytes NULL (with a reason) means scikit-learn scores it';
