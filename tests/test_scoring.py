@@ -1024,3 +1024,62 @@ def test_pgscore_score_counts_the_rows_it_scores_not_an_inheriting_tables(conn):
     assert "scored 12 rows" in r.stdout and "NULL" not in r.stdout, r.stdout
     assert query(conn, "SELECT count(s) FROM ONLY ut") == [(12,)]
     assert query(conn, "SELECT count(s) FROM ut_old") == [(0,)]
+
+
+def test_temporary_files_past_temp_file_limit_are_said_in_pgscores_words(db_url):
+    """predict_batch, score_table and pgscore score past temp_file_limit gave PostgreSQL's bare 'temporary file size
+    exceeds temp_file_limit (64kB)', naming neither the model nor the query or table, nor what went to disk or
+    what to do. Each now says which model, what spilled (the query scored in one statement with its audit rows'
+    features, the rows returned, the caller's query's own sort, a chunk of the table) and what to do; 53400 kept."""
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    registry.deploy(conn, "lin", LogisticRegression(max_iter=500).fit(X, Y), X, feature_names=NAMES)
+    registry.deploy(conn, "tree", HistGradientBoostingClassifier(max_iter=10).fit(X, Y), X, feature_names=NAMES)
+    query(conn, "CREATE TABLE t AS SELECT g AS id, ARRAY(SELECT (g * 7 + i) % 50 + 0.5 FROM generate_series(1, 12) i)"
+                "::float8[] AS features, NULL::float8 AS s FROM generate_series(1, 20000) g")
+    query(conn, "ALTER TABLE t ADD PRIMARY KEY (id)")
+    query(conn, "SET work_mem = '64kB'; SET temp_file_limit = '1MB'")  # (both a superuser's, as the tests run)
+    raise_it = "have a superuser raise temp_file_limit"
+    cases = [
+        # a linear model: one statement, holding each row's features for the audit rows
+        ("SELECT count(*) FROM pgscore.predict_batch('lin', 'SELECT id, features FROM t')",
+         ["pgscore.predict_batch: model lin scores this query in one statement, whose temporary files exceeded "
+          "temp_file_limit (1MB)", "with each row's features kept for its audit row"],
+         ["score fewer rows a call", "pgscore score", "p_log => false", raise_it]),
+        # chunk by chunk: the rows returned, held until the call ends
+        ("SELECT count(*) FROM pgscore.predict_batch('tree', 'SELECT id, features FROM t', p_log => false)",
+         ["pgscore.predict_batch: model tree: the rows it returns, held until it ends", "temp_file_limit (1MB)"],
+         ["score fewer rows a call", "pgscore score", raise_it]),
+        # the caller's query's own sort
+        ("SELECT count(*) FROM pgscore.predict_batch('tree', 'SELECT id, features FROM t ORDER BY random()', "
+         "p_log => false)",
+         ["pgscore.predict_batch: model tree v1: the query's temporary files exceeded temp_file_limit (1MB) while "
+          "its rows were read"], ["an index that returns its rows without a sort", raise_it]),
+        # a chunk of a table, linear (one statement) and not
+        ("CALL pgscore.score_table('lin', 't', 'id', 's', 20000)",
+         ["model lin v1: a chunk of 20000 rows of public.t took more temporary file space than temp_file_limit "
+          "(1MB) allows", "with each row's features for its audit row", "nothing of this chunk was written"],
+         ["score smaller chunks (score_table's p_chunk_size, pgscore score's --chunk-size)", "--no-log", raise_it]),
+        ("CALL pgscore.score_table('tree', 't', 'id', 's', 20000, p_log => false)",
+         ["model tree v1: a chunk of 20000 rows of public.t took more temporary file space"],
+         ["score smaller chunks", raise_it]),
+    ]
+    for sql, said, hinted in cases:
+        err = sql_error(conn, sql)
+        assert err.pgcode == "53400", (sql, err.pgerror)
+        for words in said:
+            assert words in err.diag.message_primary, (sql, words, err.diag.message_primary)
+        assert "temporary file size exceeds temp_file_limit" in err.diag.message_detail, err.diag.message_detail
+        for words in hinted:
+            assert words in err.diag.message_hint, (sql, words, err.diag.message_hint)
+    # what the hint says works: smaller chunks
+    query(conn, "CALL pgscore.score_table('lin', 't', 'id', 's', 2000)")
+    assert query(conn, "SELECT count(*) FROM t WHERE s IS NULL") == [(0,)]
+    # pgscore score says it too, and where to go on from
+    run = pgscore_cli("score", "--model", "tree", "--table", "t", "--key", "id", "--into", "s", "--chunk-size", "5000",
+                      "--db", db_url, env={"PGOPTIONS": "-c work_mem=64kB -c temp_file_limit=100kB"})
+    assert run.returncode == 1, (run.stdout, run.stderr)
+    err = " ".join(run.stderr.split())
+    assert "53400" in err and "model tree v1: a chunk of 5000 rows of public.t took more temporary file space" in err
+    assert "pgscore score's --chunk-size" in err, err
+    conn.close()

@@ -2,7 +2,8 @@
 bytes alone, verified wherever the rows were copied (version 3 of one model copied, bytes, sha256 and signature,
 into version 7 of another verified there). Signatures of the new scheme are stored as "v2:" and the HMAC; those
 of the first keep verifying the old way until pgscore.resign_models() signs them again, the one UPDATE the
-registry's immutability trigger lets through.
+registry's immutability trigger lets through. And predict_batch, score_table and pgscore score say where
+temporary files exceeded temp_file_limit (53400) in pgscore's words: the model, what went to disk, what to do.
 
 Revision ID: 0052
 Revises: 0051

@@ -500,10 +500,30 @@ _READ_ONLY = "SELECT pg_catalog.current_setting('transaction_read_only') AS ro"
 _STANDBY = "SELECT pg_catalog.pg_is_in_recovery() AS standby"
 
 
+TEMP_FILE_LIMIT = "53400"  # temporary file size exceeds temp_file_limit
+RAISE_TEMP_FILE_LIMIT = ("or have a superuser raise temp_file_limit (ALTER ROLE ... SET temp_file_limit, or "
+                         "postgresql.conf; docs/operations-disk.md, 'Temporary space')")
+
+
+def _temp_file_limit(plpy) -> str:
+    return plpy.execute("SELECT pg_catalog.current_setting('temp_file_limit') AS v")[0]["v"]
+
+
 def _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller, fmt):
     while True:
         with caller:  # functions the query calls look up names as they run
-            rows = cursor.fetch(chunk_size)
+            try:
+                rows = cursor.fetch(chunk_size)
+            except plpy.SPIError as e:  # the caller's query's own sort, hash or materialised result, on disk
+                if getattr(e, "sqlstate", None) != TEMP_FILE_LIMIT:
+                    raise
+                raise PgscoreError(
+                    f"pgscore.predict_batch: model {model.label}: the query's temporary files exceeded "
+                    f"temp_file_limit ({_temp_file_limit(plpy)}) while its rows were read: a sort, a hash or a "
+                    "result the query itself holds went to disk past work_mem", sqlstate=TEMP_FILE_LIMIT,
+                    detail=f"the server said: {e.args[0] if e.args else e}",
+                    hint="score fewer rows a call (a range of keys in the query), or give the query an index that "
+                         f"returns its rows without a sort; {RAISE_TEMP_FILE_LIMIT}") from None
         if not rows:
             break
         keys = [r["k"] for r in rows]
@@ -860,6 +880,24 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
             del cache[next(iter(cache))]
         plans = cache[ident] = TablePlans(plpy, model, table, key, into, log)
     _hold_column(plpy, GD, ident[1], table, into)
+    try:
+        return _table_chunk(plpy, model, plans, after, chunk_size, log, table)
+    except plpy.SPIError as e:
+        if getattr(e, "sqlstate", None) != TEMP_FILE_LIMIT:
+            raise
+        raise PgscoreError(
+            f"model {model.label}: a chunk of {chunk_size} rows of {table} took more temporary file space than "
+            f"temp_file_limit ({_temp_file_limit(plpy)}) allows: its rows, read in key order"
+            + (" and held with each row's features for its audit row" if log else " and held") + ", went to disk "
+            "past work_mem; nothing of this chunk was written", sqlstate=TEMP_FILE_LIMIT,
+            detail=f"the server said: {e.args[0] if e.args else e}",
+            hint="score smaller chunks (score_table's p_chunk_size, pgscore score's --chunk-size): the chunks "
+                 "committed before are kept, and p_after (--after) goes on after the last of them"
+                 + ("; p_log => false (--no-log) keeps no features for audit rows, where you need none" if log
+                    else "") + f"; {RAISE_TEMP_FILE_LIMIT}") from None
+
+
+def _table_chunk(plpy, model, plans, after, chunk_size, log, table):
     if plans.sql is not None:
         try:
             r = plans.sql[after is not None].execute(
@@ -867,7 +905,7 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
         except plpy.SPIError as e:  # an overflow PostgreSQL raises where Python gives infinity, a score too
             if of_the_transaction(getattr(e, "sqlstate", None)):  # small for a real column: Python scores it
                 raise  # a cancel, a deadlock, a serialization failure or a lock timeout is the caller's
-            r = {"ok": False}
+            r = {"ok": False}  # (temp_file_limit too: the path below holds less, and table_chunk words its error)
         if r["ok"]:
             return r["n"], (r["last"] if r["n"] else after)
     for _ in range(READS):

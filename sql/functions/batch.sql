@@ -257,11 +257,20 @@ BEGIN
         PERFORM pgscore.batch_error(v_error);
     END IF;
     IF v_statement IS NULL THEN
-        RETURN QUERY
-        SELECT u.key, u.score
-          FROM pgscore.batch_chunks(p_model, p_query, p_version, p_chunk_size, p_log, p_search_path) AS c,
-               ROWS FROM (pg_catalog.unnest(CASE WHEN c.error IS NULL THEN c.keys ELSE pgscore.batch_error(c.error) END),
-                          pg_catalog.unnest(pgscore.float8_array(c.scores))) AS u(key, score);
+        BEGIN
+            RETURN QUERY
+            SELECT u.key, u.score
+              FROM pgscore.batch_chunks(p_model, p_query, p_version, p_chunk_size, p_log, p_search_path) AS c,
+                   ROWS FROM (pg_catalog.unnest(CASE WHEN c.error IS NULL THEN c.keys ELSE pgscore.batch_error(c.error) END),
+                              pg_catalog.unnest(pgscore.float8_array(c.scores))) AS u(key, score);
+        EXCEPTION WHEN SQLSTATE '53400' THEN  -- temporary files past temp_file_limit
+            IF SQLERRM LIKE 'pgscore.predict_batch: %' THEN
+                RAISE;  -- the caller's query's own, worded by the chunks
+            END IF;
+            RAISE EXCEPTION 'pgscore.predict_batch: model %: the rows it returns, held until it ends (and the chunks'' scores), took more temporary file space than temp_file_limit (%) allows', p_model, pg_catalog.current_setting('temp_file_limit')
+                USING ERRCODE = SQLSTATE, DETAIL = 'the server said: ' || SQLERRM,
+                      HINT = 'score fewer rows a call (a range of keys in the query), or write the scores back with pgscore score (pgscore.score_table), whose chunks each fit; or have a superuser raise temp_file_limit (ALTER ROLE ... SET temp_file_limit, or postgresql.conf; docs/operations-disk.md, ''Temporary space'')';
+        END;
         RETURN;
     END IF;
     BEGIN
@@ -282,6 +291,11 @@ BEGIN
             'datatype_name', nullif(v_type, ''), 'constraint_name', nullif(v_constraint, '')));
         -- (pgscore's errors raised in PL/Python, batch_row's among them, begin with the name of their Python
         -- class, which no lc_messages translates, as the context's words are)
+        IF SQLSTATE = '53400' THEN  -- temporary files past temp_file_limit: not run again chunk by chunk either
+            RAISE EXCEPTION 'pgscore.predict_batch: model % scores this query in one statement, whose temporary files exceeded temp_file_limit (%): the query''s own sorts and hashes and the rows predict_batch returns, held until it ends%', p_model, pg_catalog.current_setting('temp_file_limit'), CASE WHEN p_log THEN ', with each row''s features kept for its audit row' ELSE '' END
+                USING ERRCODE = SQLSTATE, DETAIL = 'the server said: ' || SQLERRM,
+                      HINT = 'score fewer rows a call (a range of keys in the query), or write the scores back with pgscore score (pgscore.score_table), whose chunks each fit' || CASE WHEN p_log THEN '; p_log => false keeps no features for audit rows, where you need none' ELSE '' END || '; or have a superuser raise temp_file_limit (ALTER ROLE ... SET temp_file_limit, or postgresql.conf; docs/operations-disk.md, ''Temporary space'')';
+        END IF;
         IF SQLSTATE NOT LIKE '22%' OR (SQLSTATE <> '22003' AND SQLERRM NOT LIKE 'pgscore: %') THEN
             -- the caller's query's own error (a division by zero, a cast it makes): the chunks would meet it
             -- again, after running the query a second time, and what it does with it (a sequence's nextval)
