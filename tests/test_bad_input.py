@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from helpers import make_shop, pgscore_cli, query
-from pgscore import datasets
+from pgscore import artifacts, datasets
 from pgscore.datasets import CHURN_FEATURES
 
 X, Y, _ = datasets.churn(500, seed=4)
@@ -189,7 +189,13 @@ SQL_CASES = [
      ("0" * 64,), "XX001", "sha256"),
     ("activate unknown version", "SELECT pgscore.activate('churn', 42)", (), "42704", "42"),
     ("activate NULL", "SELECT pgscore.activate(NULL, NULL)", (), "22004", "must not be NULL"),
+    ("activate NULL p_force", "SELECT pgscore.activate('churn', 1, NULL, NULL)", (), "22004", "p_force must not be NULL"),
+    ("activate a version the server cannot load", "SELECT pgscore.activate('churn', 2)", (), "58P01",
+     "version 2 of 'churn' cannot be made live: this server cannot load it"),
     ("rollback unknown model", "SELECT pgscore.rollback('nope')", (), "42704", "nope"),
+    ("rollback NULL p_force", "SELECT pgscore.rollback('churn', 1, NULL, NULL)", (), "22004", "p_force must not be NULL"),
+    ("rollback to a version the server cannot load", "SELECT pgscore.rollback('churn', 2)", (), "58P01",
+     "version 2 of 'churn' cannot be made live: this server cannot load it"),
     ("rollback with no earlier version", "SELECT pgscore.rollback('churn')", (), "55000",
      "has no earlier deployed version than 1"),
     ("retire injection", "SELECT pgscore.retire(%s)", (INJECT,), "42704", "DROP TABLE"),
@@ -446,6 +452,14 @@ def test_predict_batch_keeps_the_object_an_error_names(db_url, shop):
 
 def test_every_sql_function_refuses_bad_input_clearly(shop, db_url):
     failures = []
+    # churn v2, stored (not live) as written under another scikit-learn: activate and rollback refuse it
+    env = json.dumps({**artifacts.writer_env(), "scikit-learn": "1.2.0"})
+    (mid,), = query(shop, "INSERT INTO pgscore.models (name, version, task, estimator, feature_names, feature_types, "
+                          "classes, env) SELECT name, 2, task, estimator, feature_names, feature_types, classes, %s "
+                          "FROM pgscore.models WHERE name = 'churn' RETURNING model_id", (env,))
+    query(shop, "INSERT INTO pgscore.artifacts (model_id, bytes, sha256) SELECT %s, bytes, sha256 FROM "
+                "pgscore.artifacts a JOIN pgscore.models m USING (model_id) WHERE m.name = 'churn' AND m.version = 1",
+          (mid,))
     for what, sql_text, params, sqlstate, phrase in SQL_CASES:
         before = _state(shop)
         conn = psycopg2.connect(db_url)

@@ -27,8 +27,8 @@ EXPECTED = {
     "pgscore.forbid_log_update()": ("v", False, "u"),
     **{sig: ("v", False, "u") for sig in ROW_FUNCTIONS},  # they write the audit log
     "pgscore.register_model(text,bytea,text,jsonb,jsonb,boolean,text,bytea,jsonb)": ("v", False, "u"),
-    "pgscore.activate(text,integer,text)": ("v", False, "u"),
-    "pgscore.rollback(text,integer,text)": ("v", False, "u"),
+    "pgscore.activate(text,integer,text,boolean)": ("v", False, "u"),
+    "pgscore.rollback(text,integer,text,boolean)": ("v", False, "u"),
     "pgscore.retire(text,text)": ("v", False, "u"),
     "pgscore.flush_query_log()": ("v", False, "u"),
     "pgscore.check_live_version_fed()": ("v", False, "u"),

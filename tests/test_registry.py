@@ -179,6 +179,102 @@ def test_rollback_skips_a_version_rolled_back_from(db_url, logit, hgb):
     assert query(db_url, "SELECT version FROM pgscore.models WHERE model_id = %s", (model_id,)) == [(1,)]
 
 
+def test_rollback_undoes_the_last_go_live(db_url, logit):
+    """A rollback follows the deployment history, not version numbers: v1, v2, v3 live, a rollback to v1, v4
+    live: `rollback` goes back to v1, live before v4 (before this migration v2, the newest version below v4,
+    which the operator had skipped)."""
+    live = lambda: registry.show(db_url, "churn")["version"]  # noqa: E731
+    for _ in range(3):
+        registry.deploy(db_url, "churn", logit, X, feature_names=NAMES)
+    assert registry.rollback(db_url, "churn", to_version=1)["version"] == 1
+    registry.deploy(db_url, "churn", logit, X, feature_names=NAMES)
+    assert registry.rollback(db_url, "churn")["version"] == 1
+    # v2 and v3, rolled back from (the rollback to v1 took them away), are left out: nothing before v1
+    with pytest.raises(pg_errors.ObjectNotInPrerequisiteState) as e:
+        registry.rollback(db_url, "churn")
+    assert "no earlier deployed version than 1" in str(e.value) and live() == 1
+    # a version activated again is the one a rollback returns to, whatever the numbers: v4, v2 activated, v3
+    registry.activate(db_url, "churn", 4)
+    registry.activate(db_url, "churn", 2)
+    registry.activate(db_url, "churn", 3)
+    assert [registry.rollback(db_url, "churn")["version"] for _ in range(3)] == [2, 4, 1]
+
+
+def test_rollback_across_a_retire(db_url, logit):
+    """A retire takes the model away, not a version: after v1, v2, a retire and v3, a rollback goes to v2; a
+    rollback while retired is refused, naming what was live before."""
+    registry.deploy(db_url, "churn", logit, X, feature_names=NAMES)
+    registry.deploy(db_url, "churn", logit, X, feature_names=NAMES)
+    registry.retire(db_url, "churn")
+    with pytest.raises(pg_errors.ObjectNotInPrerequisiteState) as e:
+        registry.rollback(db_url, "churn")
+    assert "has no live version to roll back from" in str(e.value)
+    assert e.value.diag.message_detail == "It was retired; version 2 was live before."
+    assert e.value.diag.message_hint == "name the version to make live: pgscore.rollback(name, version)"
+    registry.deploy(db_url, "churn", logit, X, feature_names=NAMES)
+    assert registry.rollback(db_url, "churn", reason="v3 worse")["version"] == 2
+    assert registry.rollback(db_url, "churn")["version"] == 1
+    run = pgscore_cli("rollback", "churn", "--db", db_url)
+    assert run.returncode == 1 and "has no earlier deployed version than 1" in run.stderr, run.stderr
+
+
+def _store(conn, name, data, env=None, hmac=None):
+    """The next version of `name`, stored (not live) around deploy with these bytes and writer's versions."""
+    (mid,), = query(conn, "INSERT INTO pgscore.models (name, version, task, estimator, feature_names, feature_types, "
+                          "classes, env) SELECT %s, coalesce(max(version), 0) + 1, 'binary', 'x', %s, %s, '[0, 1]', %s "
+                          "FROM pgscore.models WHERE name = %s RETURNING model_id",
+                    (name, NAMES, ["float8"] * 12, json.dumps(env or artifacts.writer_env()), name))
+    query(conn, "INSERT INTO pgscore.artifacts (model_id, bytes, sha256, hmac_sha256) VALUES (%s, %s, %s, %s)",
+          (mid, psycopg2.Binary(data), artifacts.sha256(data), hmac))
+    return mid
+
+
+def test_activate_and_rollback_refuse_a_version_the_server_cannot_load(conn, logit):
+    """A version pickled under another scikit-learn (deploy --allow-version-mismatch stores one), or whose
+    artifact does not unpickle, is refused by activate and rollback before anything changes: live, every
+    score of it would fail (before this migration both made it live). p_force / --force make it live anyway."""
+    registry.deploy(conn, "churn", logit, X, feature_names=NAMES)  # v1
+    good = artifacts.dumps(logit)
+    _store(conn, "churn", good, env={**artifacts.writer_env(), "scikit-learn": "1.2.0"})  # v2
+    _store(conn, "churn", good[:200])  # v3: truncated
+    history = lambda: query(conn, "SELECT count(*) FROM pgscore.deployments")[0][0]  # noqa: E731
+    query(conn, "SET pgscore.allow_version_mismatch = on")  # this session's override is not the server's
+    err = sql_error(conn, "SELECT pgscore.activate('churn', 2)")
+    assert err.pgcode == "58P01", err.pgerror
+    assert err.diag.message_primary.startswith("version 2 of 'churn' cannot be made live: this server cannot load "
+                                               "it: model churn v2 was written with scikit-learn 1.2.0 (this server "
+                                               f"has {artifacts.writer_env()['scikit-learn']})"), err.pgerror
+    assert "pgscore.activate('churn', 2, p_force => true) (pgscore activate churn 2 --force)" in err.diag.message_hint
+    err = sql_error(conn, "SELECT pgscore.activate('churn', 3, 'retrained')")
+    assert err.pgcode == "XX001" and "version 3 of 'churn' cannot be made live" in err.pgerror
+    assert "cannot be loaded" in err.pgerror and history() == 1
+    run = pgscore_cli("activate", "churn", "2", "--db", conn.dsn)
+    assert run.returncode == 1 and "cannot be made live: this server cannot load it" in run.stderr, run.stderr
+    assert "--force" in run.stderr and history() == 1
+    # forced: live, and said so by status; positional callers of the old signature still work
+    run = pgscore_cli("activate", "churn", "2", "--force", "--reason", "knows", "--db", conn.dsn)
+    assert run.returncode == 0 and "churn version 2 is live" in run.stdout, run.stderr
+    assert registry.activate(conn, "churn", 3, force=True)["live"]
+    assert query(conn, "SELECT pgscore.activate('churn', 1, 'back')")
+    # v1, v2, v3, v1 live: a rollback goes to v3, which it cannot load: refused, the one before named
+    err = sql_error(conn, "SELECT pgscore.rollback('churn')")
+    assert err.pgcode == "XX001" and "version 3 of 'churn' cannot be made live" in err.pgerror
+    assert "roll back to the version before it: pgscore.rollback('churn', 2) (pgscore rollback churn --to 2)" in \
+        err.diag.message_hint
+    assert "pgscore.rollback('churn', 3, p_force => true)" in err.diag.message_hint
+    err = sql_error(conn, "SELECT pgscore.rollback('churn', 2, 'older')")
+    assert err.pgcode == "58P01" and "version 2 of 'churn' cannot be made live" in err.pgerror
+    run = pgscore_cli("rollback", "churn", "--db", conn.dsn)
+    assert run.returncode == 1 and "version 3 of 'churn' cannot be made live" in run.stderr, run.stderr
+    assert registry.show(conn, "churn")["version"] == 1 and history() == 4
+    run = pgscore_cli("rollback", "churn", "--force", "--db", conn.dsn)
+    assert run.returncode == 0 and "churn version 3 is live again" in run.stdout, run.stderr
+    (mid,), = query(conn, "SELECT pgscore.rollback('churn', p_force => true)")  # v2, forced
+    assert query(conn, "SELECT version FROM pgscore.models WHERE model_id = %s", (mid,)) == [(2,)]
+    err = sql_error(conn, "SELECT pgscore.rollback('churn', 1, NULL, NULL)")
+    assert err.pgcode == "22004"
+
+
 def test_registry_rows_are_immutable(conn, logit):
     registry.deploy(conn, "churn", logit, X, feature_names=NAMES)
     for table, col in (("models", "description"), ("artifacts", "sha256"), ("deployments", "reason")):
@@ -577,6 +673,22 @@ def signed_db():
     with own_cluster("pgscore-signed-", setup=key_file) as c:
         migrate.upgrade(c.url())
         yield c.url(), Path(c.signing_key)
+
+
+def test_activate_refuses_a_version_whose_signature_does_not_verify(signed_db, logit):
+    """Signed, but not with this server's key (a restore from another cluster): the deployments' trigger lets it
+    through (it is signed, and signing is on), activate's load refuses it (before this migration it went live)."""
+    db_url, _ = signed_db
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    registry.deploy(conn, "rekeyed", logit, X, feature_names=NAMES)
+    _store(conn, "rekeyed", artifacts.dumps(logit), hmac="cd" * 32)
+    err = sql_error(conn, "SELECT pgscore.activate('rekeyed', 2)")
+    assert err.pgcode == "42501" and "version 2 of 'rekeyed' cannot be made live: this server cannot load it: model " \
+        "rekeyed v2: the artifact's signature does not verify with the server's key" in err.pgerror, err.pgerror
+    assert err.diag.message_detail.startswith("it was not deployed through pgscore with this key")
+    assert query(conn, "SELECT version FROM pgscore.live_models WHERE name = 'rekeyed'") == [(1,)]
+    conn.close()
 
 
 def test_signing(signed_db, logit):
@@ -1270,7 +1382,8 @@ def test_status_names_live_versions_signed_with_another_key(signed_db, logit):
                 "a.sha256, %s FROM pgscore.artifacts a, pgscore.models m "
                 "WHERE a.model_id = %s AND m.name = 'moved' AND m.version = 2",
           (artifacts.sign_v1(artifacts.dumps(logit), os.urandom(48)), mid))
-    query(conn, "SELECT pgscore.activate('moved', 2)")  # signed: the deployments' trigger lets it go live
+    # signed: the deployments' trigger lets it go live; activate's load refuses it unless forced (as a restore's row)
+    query(conn, "SELECT pgscore.activate('moved', 2, p_force => true)")
     err = sql_error(conn, "SELECT pgscore.score('moved', %s)", (X[0].tolist(),))
     assert err.pgcode == "42501" and "does not verify" in err.pgerror
     try:

@@ -61,7 +61,7 @@ def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=
                            allow_feature_change=allow_feature_change, source=source)
 
 
-def undeploy_model(name, *, revision):
+def undeploy_model(name, *, revision, force=False):
     """Undo what `revision`'s deploy_model did to model `name`: make live again what was live before the
     first of the versions it stored went live (or retire the model if nothing was): a revision may store
     more than one. That version may have gone
@@ -70,7 +70,8 @@ def undeploy_model(name, *, revision):
     where what was live before is live again; a warning where another version is live, or none, and where
     the database holds no model at all (pgscore uninstalled since, or never installed: nothing to undo). An
     unknown model among others, or a revision that stored no version of it (a misspelt name or revision),
-    is an error: the migration fails."""
+    is an error: the migration fails, as where this server cannot load the version to make live again
+    (pgscore.rollback's check), unless `force`."""
     conn = _conn(revision)
     why = f"alembic downgrade {revision}"
     (models,), = registry._call(conn, "SELECT pg_catalog.to_regclass('pgscore.models') IS NOT NULL", None)
@@ -95,7 +96,7 @@ def undeploy_model(name, *, revision):
                                        "action = 'retire' AND reason = %s ORDER BY deployment_id DESC LIMIT 1",
                                  (name, _reason(revision)))
         if retired:  # the revision's retire_model: make live again the version it retired
-            return _undo_retire(conn, name, revision, retired[0][0], why)
+            return _undo_retire(conn, name, revision, retired[0][0], why, force)
         raise UnknownModel(f"undeploy_model: alembic revision {revision} stored no version of model {name!r}",
                            hint="check the name and revision= in the revision's downgrade() against its upgrade() "
                                 "(a retire_model that found the model retired already changed nothing: `alembic "
@@ -149,7 +150,8 @@ def undeploy_model(name, *, revision):
         registry._call(conn, "SELECT pgscore.retire(%s, %s)", (name, why))
         log.info("pgscore: %s retired (no version was live before alembic revision %s)", name, revision)
     else:
-        registry._call(conn, "SELECT pgscore.rollback(%s, %s, %s)", (name, target, why))
+        registry._call(conn, "SELECT pgscore.rollback(%s, %s, %s" + (", p_force => true)" if force else ")"),
+                       (name, target, why))
         log.info("pgscore: %s version %s is live again, as before alembic revision %s", name, target, revision)
 
 
@@ -198,7 +200,7 @@ def retire_model(name, *, revision):
              now[0][0] if now else None)
 
 
-def _undo_retire(conn, name, revision, retire_id, why):
+def _undo_retire(conn, name, revision, retire_id, why, force=False):
     """undeploy_model of a revision whose retire_model appended deployment `retire_id`: make the version it
     retired live again; nothing where a downgrade undid it already or that version is live; a warning where
     another version has gone live since."""
@@ -227,7 +229,8 @@ def _undo_retire(conn, name, revision, retire_id, why):
         log.warning("pgscore: %s was deployed, activated, rolled back or retired after alembic revision %s (%s; "
                     "reason: %s); undoing the revision replaces that: it will make version %s live, as before the "
                     "revision", name, revision, said, now[0][3] or "none given", target)
-    registry._call(conn, "SELECT pgscore.rollback(%s, %s, %s)", (name, target, why))
+    registry._call(conn, "SELECT pgscore.rollback(%s, %s, %s" + (", p_force => true)" if force else ")"),
+                       (name, target, why))
     log.info("pgscore: %s version %s is live again, as before alembic revision %s (which retired it)", name, target,
              revision)
 

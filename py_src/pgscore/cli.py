@@ -967,7 +967,7 @@ def cmd_rollback(args):
     from pgscore import registry
 
     url = _db_for_deploying(args)
-    r = registry.rollback(url, args.name, args.to, args.reason)
+    r = registry.rollback(url, args.name, args.to, args.reason, force=args.force)
     _say(f"{r['name']} version {r['version']} is live again")
     return 0
 
@@ -976,7 +976,7 @@ def cmd_activate(args):
     from pgscore import registry
 
     url = _db_for_deploying(args)
-    r = registry.activate(url, args.name, args.version, args.reason)
+    r = registry.activate(url, args.name, args.version, args.reason, force=args.force)
     _say(f"{r['name']} version {r['version']} is live")
     return 0
 
@@ -1356,10 +1356,12 @@ def build_parser() -> argparse.ArgumentParser:
     db_opt(sp)
     sp.set_defaults(func=cmd_show)
 
-    sp = sub.add_parser("rollback", help="make the previous (or given) version live again")
+    sp = sub.add_parser("rollback", help="undo the last go-live: make the version live before it (or the given one) live again")
     sp.add_argument("name")
     sp.add_argument("--to", type=int, metavar="VERSION", help="the version to make live")
     sp.add_argument("--reason", help="why, recorded in the deployment history")
+    sp.add_argument("--force", action="store_true",
+                    help="make it live even where the server cannot load it (every score of it then fails)")
     db_opt(sp)
     sp.set_defaults(func=cmd_rollback)
 
@@ -1367,6 +1369,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("name")
     sp.add_argument("version", type=int, metavar="VERSION")
     sp.add_argument("--reason", help="why, recorded in the deployment history")
+    sp.add_argument("--force", action="store_true",
+                    help="make it live even where the server cannot load it (every score of it then fails)")
     db_opt(sp)
     sp.set_defaults(func=cmd_activate)
 

@@ -346,17 +346,23 @@ def _json(o):
     raise TypeError(f"{type(o).__name__} is not JSON serialisable")
 
 
-def rollback(db, name, to_version=None, reason=None) -> dict:
-    """Make the previous live version (or `to_version`) live again, by appending a deployment."""
+def rollback(db, name, to_version=None, reason=None, force=False) -> dict:
+    """Undo the last go-live (the version live before the live one went live, leaving out those rolled back
+    from), or make `to_version` live, by appending a deployment; refused where the server cannot load that
+    version, unless `force`."""
     with connection(db) as conn:
-        _call(conn, "SELECT pgscore.rollback(%s, %s, %s)", (name, to_version, reason))
+        # p_force named only when given: a schema before it (pgscore install not run yet) still rolls back
+        _call(conn, "SELECT pgscore.rollback(%s, %s, %s" + (", p_force => true)" if force else ")"),
+              (name, to_version, reason))
         return show(conn, name)
 
 
-def activate(db, name, version, reason=None) -> dict:
-    """Make `version` of `name` live (append a deploy row)."""
+def activate(db, name, version, reason=None, force=False) -> dict:
+    """Make `version` of `name` live (append a deploy row); refused where the server cannot load it, unless
+    `force`."""
     with connection(db) as conn:
-        _call(conn, "SELECT pgscore.activate(%s, %s, %s)", (name, version, reason))
+        _call(conn, "SELECT pgscore.activate(%s, %s, %s" + (", p_force => true)" if force else ")"),
+              (name, version, reason))
         return show(conn, name, version)
 
 

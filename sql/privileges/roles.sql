@@ -118,7 +118,7 @@ GRANT INSERT, UPDATE, DELETE ON pgscore.drift_windows, pgscore.drift_thresholds,
     TO pgscore_admin;
 GRANT EXECUTE ON FUNCTION
     pgscore.register_model(text, bytea, text, jsonb, jsonb, boolean, text, bytea, jsonb),
-    pgscore.activate(text, integer, text), pgscore.rollback(text, integer, text), pgscore.retire(text, text),
+    pgscore.activate(text, integer, text, boolean), pgscore.rollback(text, integer, text, boolean), pgscore.retire(text, text),
     pgscore.refresh_monitoring(interval, boolean), pgscore.match_outcomes(timestamptz),
     pgscore.judge(text[], float8[], bigint[]),
     pgscore.create_log_partitions(integer, date), pgscore.drop_log_partitions(interval),
