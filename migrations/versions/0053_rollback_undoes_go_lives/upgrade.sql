@@ -50,7 +50,7 @@ BEGIN
                     quote_literal(p_name), regexp_replace(v_msg, '^pgscore: ', '')
                 USING ERRCODE = v_state,
                       DETAIL = coalesce(nullif(v_detail, ''), 'pgscore.load_model failed, as every score of it would'),
-                      HINT = concat_ws('; or ', nullif(v_hint, ''), format(
+                      HINT = concat_ws('; ', nullif(v_hint, ''), format(
                           'to make it live anyway (every score of it fails while this server cannot load it): '
                           'pgscore.activate(%L, %s, p_force => true) (pgscore activate %s %s --force)',
                           p_name, p_version, p_name, p_version));
@@ -167,7 +167,7 @@ BEGIN
                     quote_literal(p_name), regexp_replace(v_msg, '^pgscore: ', '')
                 USING ERRCODE = v_state,
                       DETAIL = coalesce(nullif(v_detail, ''), 'pgscore.load_model failed, as every score of it would'),
-                      HINT = concat_ws('; or ', nullif(v_hint, ''),
+                      HINT = concat_ws('; ', nullif(v_hint, ''),
                           CASE WHEN v_next IS NOT NULL
                                THEN format('roll back to the version before it: pgscore.rollback(%L, %s) (pgscore rollback %s --to %s)',
                                            p_name, v_next, p_name, v_next) END,
