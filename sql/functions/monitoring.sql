@@ -86,6 +86,7 @@ BEGIN
     SELECT l.model_id, l.logged_at, l.score, l.label INTO v_judged
       FROM pgscore.prediction_log l JOIN pgscore.models m ON m.model_id = l.model_id
      WHERE l.entity_key = p_entity_key AND l.logged_at <= p_observed_at AND m.name = p_model
+       AND l.source <> 'shadow'  -- (a shadow's prediction was never served)
      ORDER BY l.logged_at DESC
      LIMIT 1;
     -- recorded_by: the caller's role (this function runs as pgscore's owner, whom current_user names;
@@ -156,6 +157,7 @@ BEGIN
               FROM pgscore.prediction_log l
               JOIN pgscore.models pm ON pm.model_id = l.model_id
              WHERE l.entity_key = o2.entity_key AND l.logged_at <= o2.observed_at AND pm.name = o2.model_name
+               AND l.source <> 'shadow'
              ORDER BY l.logged_at DESC
              LIMIT 1) p ON true
      WHERE o.outcome_id = o2.outcome_id AND (o2.judged_at IS NULL OR p_since = '-infinity')
@@ -174,6 +176,7 @@ BEGIN
               JOIN pgscore.models pm ON pm.name = c.model_name
               JOIN pgscore.prediction_log l ON l.model_id = pm.model_id AND l.entity_key = c.entity_key
                                            AND l.logged_at <= c.observed_at AND l.logged_at >= p_since
+                                           AND l.source <> 'shadow'
              WHERE c.observed_at >= p_since AND c.judged_at IS NOT NULL
              ORDER BY c.outcome_id, l.logged_at DESC) p
      WHERE o.outcome_id = p.outcome_id AND p.logged_at > coalesce(o.predicted_at, '-infinity'::timestamptz);

@@ -59,7 +59,7 @@ $do$;
 GRANT USAGE ON SCHEMA pgscore TO pgscore_reader;
 GRANT SELECT ON pgscore.model_versions, pgscore.predictions, pgscore.feature_drift, pgscore.score_drift,
     pgscore.drift_by_day, pgscore.outcome_matches, pgscore.realised_performance, pgscore.performance_by_day,
-    pgscore.calibration, pgscore.alerts
+    pgscore.calibration, pgscore.alerts, pgscore.shadow_versions
     TO pgscore_reader;
 -- the windows and thresholds the views and alerts are computed with (dashboards draw the threshold lines)
 GRANT SELECT ON pgscore.drift_windows, pgscore.drift_thresholds TO pgscore_reader;
@@ -71,7 +71,7 @@ GRANT EXECUTE ON FUNCTION pgscore.drift_stats(), pgscore.performance_stats(), pg
 -- the application
 GRANT USAGE ON SCHEMA pgscore TO pgscore_app, pgscore_admin;
 GRANT SELECT ON pgscore.models, pgscore.deployments, pgscore.baselines, pgscore.rescoring, pgscore.live_models,
-    pgscore.model_versions, pgscore.outcomes
+    pgscore.model_versions, pgscore.outcomes, pgscore.shadows, pgscore.shadow_versions
     TO pgscore_app, pgscore_admin;
 -- the scoring functions run as their caller and write the audit rows as such (but the query path's rows
 -- buffered until COMMIT, which flush_query_log writes as its owner: the role at COMMIT may differ, and
@@ -107,7 +107,8 @@ GRANT EXECUTE ON PROCEDURE pgscore.score_table(text, regclass, name, name, integ
 -- memberships are global to the cluster, and a downgrade in one database must not change another), and
 -- the registry
 GRANT SELECT ON ALL TABLES IN SCHEMA pgscore TO pgscore_admin;
-GRANT INSERT ON pgscore.models, pgscore.artifacts, pgscore.deployments, pgscore.baselines, pgscore.evaluators
+GRANT INSERT ON pgscore.models, pgscore.artifacts, pgscore.deployments, pgscore.baselines, pgscore.evaluators,
+    pgscore.shadows
     TO pgscore_admin;
 GRANT USAGE ON SEQUENCE pgscore.rescoring_rescoring_id_seq TO pgscore_admin;  -- attach_rescoring draws the id
 -- the lock register_model and retire take per model name (a row of its own: an advisory lock, which any role
@@ -119,6 +120,7 @@ GRANT INSERT, UPDATE, DELETE ON pgscore.drift_windows, pgscore.drift_thresholds,
 GRANT EXECUTE ON FUNCTION
     pgscore.register_model(text, bytea, text, jsonb, jsonb, boolean, text, bytea, jsonb),
     pgscore.activate(text, integer, text, boolean), pgscore.rollback(text, integer, text, boolean), pgscore.retire(text, text),
+    pgscore.set_shadow(text, integer, text), pgscore.clear_shadow(text, integer, text),
     pgscore.refresh_monitoring(interval, boolean), pgscore.match_outcomes(timestamptz),
     pgscore.judge(text[], float8[], bigint[]),
     pgscore.create_log_partitions(integer, date), pgscore.drop_log_partitions(interval),

@@ -15,10 +15,10 @@ CREATE TABLE pgscore.prediction_log (
     label      text,
     source     text NOT NULL,
     cause      jsonb,
-    CONSTRAINT prediction_log_source_check CHECK (source IN ('query', 'batch', 'trigger', 'retry', 'refresh'))
+    CONSTRAINT prediction_log_source_check CHECK (source IN ('query', 'batch', 'trigger', 'retry', 'refresh', 'shadow'))
 ) PARTITION BY RANGE (logged_at);
 CREATE TABLE pgscore.prediction_log_default PARTITION OF pgscore.prediction_log DEFAULT;
 CREATE INDEX prediction_log_model_time_idx ON pgscore.prediction_log (model_id, logged_at);
 -- outcomes find the prediction they judge by entity, newest first (pgscore.outcome_matches)
 CREATE INDEX prediction_log_entity_time_idx ON pgscore.prediction_log (entity_key, logged_at) WHERE entity_key IS NOT NULL;
-COMMENT ON TABLE pgscore.prediction_log IS 'Every prediction: model, entity, features, score, source (query/batch/trigger/retry/refresh) and cause';
+COMMENT ON TABLE pgscore.prediction_log IS 'Every prediction: model, entity, features, score, source (query/batch/trigger/retry/refresh/shadow) and cause';

@@ -11,3 +11,5 @@ CREATE TRIGGER baselines_immutable BEFORE UPDATE ON pgscore.baselines
     FOR EACH ROW EXECUTE FUNCTION pgscore.forbid_mutation();
 CREATE TRIGGER evaluators_immutable BEFORE UPDATE ON pgscore.evaluators
     FOR EACH ROW EXECUTE FUNCTION pgscore.forbid_mutation();
+CREATE TRIGGER shadows_immutable BEFORE UPDATE ON pgscore.shadows
+    FOR EACH ROW EXECUTE FUNCTION pgscore.forbid_mutation();

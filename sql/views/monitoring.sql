@@ -453,6 +453,7 @@ SELECT o.outcome_id, o.model_name, o.entity_key, o.outcome, o.observed_at, p.mod
           FROM pgscore.prediction_log l
           JOIN pgscore.models lm ON lm.model_id = l.model_id
          WHERE l.entity_key = o.entity_key AND l.logged_at <= o.observed_at AND lm.name = o.model_name
+           AND l.source <> 'shadow'
          ORDER BY l.logged_at DESC
          LIMIT 1) p ON true
  WHERE o.judged_at IS NULL;
