@@ -17,6 +17,14 @@ read into Python. Where that statement recounts a window, and the events name on
 runs without the lock and writes only if the profile is still the version it read (Sql.fast's
 `optimistic`; the single-row INSERT's common case, one statement instead of two).
 
+Where versions of the model are scored in shadow (pgscore.shadow_versions, read by the same statement that
+says which version is live: no statement of its own), each is then scored on the profiles the live version
+wrote, one read of their features and one vectorised call per shadow, and its scores go to
+pgscore.prediction_log alone (source 'shadow', the live version's model_id in the cause's 'shadow_of'). A shadow
+that fails (it cannot be loaded, lacks a column, raises) never fails the INSERT, queues nothing and changes
+nothing of the live version's: a WARNING names it and why (_shadow). The statement that scores in SQL writes
+nothing while a shadow is set (its condition says so), and is not tried until the set is empty again.
+
 Unless the wiring is strict, a failure in 2 or 3 never fails the INSERT (errors of the transaction,
 `_must_raise`, do): the counters are written without a score and each affected profile gets a row in
 pgscore.error_queue, which `retry` drains.
@@ -233,6 +241,9 @@ class Wiring:
         self.plans: dict = {}  # (model_id or None: no usable model, retry?, its made) -> Plans
         self.last = None  # the trigger's plans of the previous statement
         self.many = False  # whether the previous statement's events named more than one profile
+        self.shadowing = ()  # the model_ids scored in shadow, as the previous statement's read found them
+        self.shadow_plans: dict = {}  # model_id -> ShadowPlans, or the Failure its load or plans raised (and when)
+        self.shadow_labels: dict = {}  # model_id -> 'name vN', for the WARNINGs
         self.seen_as = None  # (schema, name) of the trigger's table, once found to be the one named here
         self.missing = missing_columns(self)  # columns the wiring names that its tables no longer have
         # the profile key's type, qualified (the statements cast key parameters to it)
@@ -409,7 +420,8 @@ class Sql:
                 f"l AS MATERIALIZED (SELECT p.{self.pk} AS k, {data} AS b FROM {self.P} AS p "
                 f"JOIN a ON p.{self.pk} {EQ} a.k ORDER BY p.{self.pk}{lock}) "
                 # which version is live now (the trigger re-plans when it is not the one planned for)
-                f"SELECT {self.live()} AS live, {computed_sql(self.w.tree, self.w.parents)} AS computed, {self.retyped()} AS retyped, "
+                f"SELECT {self.live()} AS live, {self.shadows()} AS shadows, "
+                f"{computed_sql(self.w.tree, self.w.parents)} AS computed, {self.retyped()} AS retyped, "
                 f"pg_catalog.row_security_active({int(self.w.profiles.oid)}::pg_catalog.oid) AS rls, "
                 + ("NULL::pg_catalog.int8" if locking else
                    f"pg_catalog.current_setting({self.lit(LOCKED)})::pg_catalog.int8") + " AS locked, "
@@ -433,6 +445,30 @@ class Sql:
         return (f"(SELECT CASE WHEN d.action {EQ} 'retire'::pg_catalog.text{other} THEN NULL ELSE d.model_id END "
                 f"FROM pgscore.deployments d WHERE d.model_name {EQ} {self.lit(self.w.model_name)}::pg_catalog.text "
                 "ORDER BY d.deployment_id DESC LIMIT 1)")
+
+    def shadows(self) -> str:
+        """The model_ids of the wiring's model scored in shadow now (int8[], NULL when none): one probe of
+        pgscore.shadows' index, which finds nothing for a model that never had a shadow."""
+        return ("(SELECT pg_catalog.array_agg(s.model_id ORDER BY s.model_id) FROM pgscore.shadow_versions s "
+                f"WHERE s.name {EQ} {self.lit(self.w.model_name)}::pg_catalog.text)")
+
+    def shadow_log(self, live_model_id) -> str:
+        """The audit rows of a shadow version (this Sql's model) for the profiles $1 (text[]) it scored $2
+        (float8[] literal; NULL: not scored), from their rows as they are now: source 'shadow', the cause
+        the trigger's, with the live version's model_id as 'shadow_of'. $3 rescoring_id, $4 event table,
+        $5 the shadow's model_id; for a multiclass model $6, the predicted classes."""
+        labelled = self.model.multiclass
+        cause = self.cause("trigger", "$3", "$4", events=False)
+        cause = cause[:-1] + f", 'shadow_of', {int(live_model_id)}::pg_catalog.int8)"
+        return (f"WITH s AS (SELECT s.q::{self.ktype} AS k, s.* FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
+                "pg_catalog.unnest($2::pg_catalog.float8[])"
+                + (", pg_catalog.unnest($6::pg_catalog.text[])) AS s(q, score, label)) " if labelled else
+                   ") AS s(q, score)) ") +
+                "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, "
+                + ("label, " if labelled else "") + "source, cause) "
+                f"SELECT $5, p.{self.pk}::pg_catalog.text, {self.features(new=False)}, s.score, "
+                + ("s.label, " if labelled else "") + f"'shadow'::pg_catalog.text, {cause} "
+                f"FROM s JOIN {self.P} AS p ON p.{self.pk} {EQ} s.k WHERE s.score IS NOT NULL")
 
     def same_wiring(self) -> str:
         """Whether the wiring's row is still the one read (_REWIRED): else the trigger's general path reads it
@@ -625,8 +661,9 @@ class Sql:
         # (and no column computed by PostgreSQL, which this statement would read at its old value: a
         # trigger created since the wiring was read; the general path then reads the wiring again)
         # ($3, the planned version, is never NULL: IS NOT DISTINCT FROM would name an unqualified =)
-        live = (f"COALESCE({self.live()} {EQ} $3, false) AND NOT {computed_sql(w.tree, w.parents)} AND NOT {self.retyped()} "
-                f"AND {self.same_wiring()}")
+        # (and no version scored in shadow: the general path scores it, next to the live one's)
+        live = (f"COALESCE({self.live()} {EQ} $3, false) AND {self.shadows()} IS NULL "
+                f"AND NOT {computed_sql(w.tree, w.parents)} AND NOT {self.retyped()} AND {self.same_wiring()}")
         # the UPDATE's end and what follows it: the queued errors cleared, the audit rows
         tail = (f"RETURNING p.{self.pk}::pg_catalog.text AS k, {score} AS score, n.n, n.ids, n.f), "
                 f"d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id {EQ} $1 "
@@ -1030,7 +1067,7 @@ def _rescore(plpy, GD, w: Wiring, again=True):
         # (a version loaded under pgscore.allow_version_mismatch is resolved again at each statement, as the row
         # path's: Runtime.resolve scores it only while the setting is on)
         plans = _plans(plpy, GD, w)
-    if plans.fast is not None and _fast(plpy, w, plans):
+    if plans.fast is not None and not w.shadowing and _fast(plpy, w, plans):
         w.last = plans
         return None
     if again and w.rewired(plpy):  # before anything is written with it (the fast statement checks it itself)
@@ -1058,6 +1095,7 @@ def _rescore(plpy, GD, w: Wiring, again=True):
         if w2 is not None and not w2.missing:
             return _rescore(plpy, GD, w2, again=False)
     w.last = plans
+    w.shadowing = tuple(r["shadows"] or ()) if plans.model is not None else ()
     model, scores, labels = plans.model, None, None
     data, applied = r["data"], False
     if keys and model is not None and plans.apply is not None:
@@ -1096,11 +1134,103 @@ def _rescore(plpy, GD, w: Wiring, again=True):
                            f"{', '.join(map(str, f.keys[:5]))}: {f.reason}", sqlstate=f.sqlstate or "P0001")
     if scores is not None:
         _write(plpy, w, plans, r["queued"], keys, scores, labels, failures)
+        if w.shadowing:
+            _shadow(plpy, GD, w, plans, keys, scores, failures)
     elif keys and not applied:
         _counters_only(plpy, w, plans, keys, failures)
     if failures:
         queue(plpy, w, plans.queue, failures, via="trigger")
     return None
+
+
+class ShadowPlans:
+    """A shadow version's statements for one wiring: its features read from the profiles the live version
+    wrote, and its audit rows."""
+
+    def __init__(self, plpy, w: Wiring, model, live_model_id):
+        sql = Sql(plpy, w, model)
+        self.model, self.live_model_id, self.fmt = model, live_model_id, sql.fmt
+        self.read = plpy.prepare(sql.reread(), ["pg_catalog.text[]"])
+        self.log = plpy.prepare(sql.shadow_log(live_model_id), ["pg_catalog.text[]", *_WRITE_TYPES]
+                                + (["pg_catalog.text[]"] if model.multiclass else []))
+
+
+SHADOW_RETRY_SECONDS = 60  # a shadow that could not be loaded or planned is tried again after this long
+
+
+def _shadow(plpy, GD, w: Wiring, plans: Plans, keys, scores, failures):
+    """Score the versions in shadow (w.shadowing) on the profiles the live version scored and wrote in this
+    statement, and log their scores (source 'shadow'). Never raises for a shadow's own failure (its load, its
+    plans, its statements, the model raising): a WARNING names the version, the table and why, and the
+    statement goes on; errors of the transaction (a cancel, a deadlock) are raised as everywhere."""
+    import time
+
+    bad = {str(k) for f in failures for k in f.keys}
+    done = [str(k) for k, s in zip(keys, scores) if s is not None and str(k) not in bad]
+    if not done:
+        return
+    for model_id in w.shadowing:
+        sp = w.shadow_plans.get(model_id)
+        if isinstance(sp, tuple) and time.monotonic() - sp[1] < SHADOW_RETRY_SECONDS:
+            _shadow_failed(plpy, w, model_id, sp[0], len(done))
+            continue
+        if not isinstance(sp, ShadowPlans) or sp.live_model_id != plans.model_id:
+            try:
+                sp = w.shadow_plans[model_id] = ShadowPlans(plpy, w, _shadow_model(plpy, GD, model_id), plans.model_id)
+            except plpy.SPIError as e:
+                if of_the_transaction(_state(e)):
+                    raise
+                w.shadow_plans[model_id] = (Failure([], _message(e), _state(e)), time.monotonic())
+            except PgscoreError as e:
+                w.shadow_plans[model_id] = (Failure([], e.message, e.sqlstate), time.monotonic())
+            if isinstance(w.shadow_plans[model_id], tuple):
+                _shadow_failed(plpy, w, model_id, w.shadow_plans[model_id][0], len(done))
+                continue
+        model, shadow_failures = sp.model, []
+        try:
+            rr = plpy.execute(sp.read, [done])[0]
+            skeys = rr["keys"] or []
+            if not skeys:
+                continue
+            sscores, slabels = _score(model, skeys, rr["data"], shadow_failures, sp.fmt)
+            args = [skeys, pgarray.literal(sscores), w.id, w.events.name, model.model_id]
+            plpy.execute(sp.log, args + [slabels] if model.multiclass else args)
+        except plpy.SPIError as e:
+            if of_the_transaction(_state(e)):
+                raise
+            w.shadow_plans.pop(model_id, None)  # (planned again at the next statement: a column back, say)
+            _shadow_failed(plpy, w, model_id, Failure([], _message(e), _state(e)), len(done))
+            continue
+        if shadow_failures:
+            f = shadow_failures[0]
+            n = sum(len(x.keys) for x in shadow_failures)
+            _shadow_failed(plpy, w, model_id, Failure(f.keys, f.reason, f.sqlstate), n,
+                           of=f" ({w.profile_key} {', '.join(map(str, f.keys[:5]))})")
+
+
+def _shadow_model(plpy, GD, model_id):
+    """The shadow version, loaded (pgscore.load_model: verified, cached by the runtime)."""
+    from pgscore import artifacts
+    from pgscore.serving import Runtime, allow_mismatch
+
+    rt = Runtime.get(plpy, GD)
+    model = rt.models.get(model_id) or rt.load(model_id)
+    if model.mismatched_env is not None:  # (as Runtime.resolve: only while the setting is on)
+        artifacts.check_env(model.label, model.mismatched_env, allow_mismatch=allow_mismatch(plpy))
+    return model
+
+
+def _shadow_failed(plpy, w: Wiring, model_id, f: Failure, n, of=""):
+    label = w.shadow_labels.get(model_id)
+    if label is None:
+        rows = plpy.execute(plpy.prepare("SELECT m.version FROM pgscore.models m WHERE m.model_id "
+                                         f"{EQ} $1", ["pg_catalog.int8"]), [model_id])
+        label = f"{w.model_name} v{rows[0]['version']}" if rows else f"model_id {model_id}"
+        w.shadow_labels[model_id] = label
+    plpy.warning(f"pgscore: shadow version {label} did not score {n} profile(s) of {w.profiles.name}{of}: {f.reason}; "
+                 "the live version's scores were written as usual, and the shadow's were not logged",
+                 hint=f"fix the cause, or stop the shadow: pgscore shadow {w.model_name} --off "
+                      f"(SELECT pgscore.clear_shadow({quote_literal(plpy, w.model_name)}))")
 
 
 def _on_its_table(plpy, w: Wiring, TD) -> bool:

@@ -1,0 +1,123 @@
+"""Shadow scoring: a version that is not live scored next to the live one wherever that one's scores are
+written (the rescoring trigger, score_table), logged under its own model_id with source 'shadow', never
+served; set_shadow's refusals; a shadow that fails never fails the statement."""
+
+import numpy as np
+import psycopg2
+import pytest
+from psycopg2 import errors
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from helpers import make_shop, query
+from pgscore import datasets, registry, sample
+from pgscore.datasets import CHURN_FEATURES
+
+N = 50
+
+
+@pytest.fixture(scope="module")
+def trained():
+    X, y, _ = datasets.churn(1500, seed=5)
+    v1 = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X, y)
+    v2 = RandomForestClassifier(n_estimators=5, max_depth=3, random_state=0).fit(X, y)
+    return v1, v2, X, y
+
+
+@pytest.fixture
+def shop(db_url, trained):
+    """churn v1 live (linear: the trigger's statement scores it in SQL), v2 stored, complaints wired."""
+    v1, v2, X, y = trained
+    conn = make_shop(db_url, v1, X, y, N, rescore=True)
+    registry.deploy(db_url, "churn", v2, X, y, feature_names=CHURN_FEATURES, activate=False)
+    yield conn
+    conn.close()
+
+
+def features(conn, ids):
+    cols = ", ".join(CHURN_FEATURES)
+    return {r[0]: r[1] for r in query(conn, f"SELECT id, ARRAY[{cols}]::float8[] FROM customers WHERE id = ANY(%s)",
+                                      (list(ids),))}
+
+
+def log(conn, source):
+    return query(conn, "SELECT m.version, l.entity_key, l.score, l.features, l.cause FROM pgscore.prediction_log l "
+                       "JOIN pgscore.models m USING (model_id) WHERE l.source = %s ORDER BY l.entity_key, m.version",
+                 (source,))
+
+
+def insert(conn, *ids):
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO complaints (customer_id, kind) SELECT i, 'billing' FROM unnest(%s::int[]) i",
+                    (list(ids),))
+
+
+
+def test_the_trigger_scores_the_shadow_next_to_the_live_version_and_serves_only_the_live_one(shop, trained):
+    v1, v2, *_ = trained
+    insert(shop, 1)  # v1 alone: the statement that scores in SQL
+    assert [r[:2] for r in log(shop, "trigger")] == [(1, "1")] and log(shop, "shadow") == []
+    assert query(shop, "SELECT pgscore.set_shadow('churn', 2, 'try the forest')") == [(query(
+        shop, "SELECT model_id FROM pgscore.models WHERE version = 2")[0][0],)]
+    assert query(shop, "SELECT version, live, shadow FROM pgscore.model_versions ORDER BY version") == [
+        (1, True, False), (2, False, True)]
+    insert(shop, 2, 3, 3, 4)  # several profiles: one vectorised call per version
+    insert(shop, 5)  # one
+    f = features(shop, [2, 3, 4, 5])
+    shadow = {r[1]: r for r in log(shop, "shadow")}
+    assert sorted(shadow) == ["2", "3", "4", "5"] and {r[0] for r in shadow.values()} == {2}
+    live_id = query(shop, "SELECT model_id FROM pgscore.models WHERE version = 1")[0][0]
+    for k, (_, _, score, feats, cause) in shadow.items():
+        assert feats == f[int(k)]
+        assert score == pytest.approx(v2.predict_proba(np.array([feats]))[0, 1], abs=1e-12)
+        assert cause["shadow_of"] == live_id and cause["via"] == "trigger"
+    # the profile holds the live version's score, and the live version logged as before
+    got = dict(query(shop, "SELECT id, churn_score FROM customers WHERE id IN (2, 3, 4, 5)"))
+    for k, feats in f.items():
+        assert got[k] == pytest.approx(v1.predict_proba(np.array([feats]))[0, 1], abs=1e-9)
+    assert sorted(r[1] for r in log(shop, "trigger") if r[0] == 1) == ["1", "2", "3", "4", "5"]
+    # stopped: the live version alone again (the statement in SQL)
+    assert query(shop, "SELECT pgscore.clear_shadow('churn')") == [(1,)]
+    insert(shop, 6)
+    assert "6" not in {r[1] for r in log(shop, "shadow")}
+    assert query(shop, "SELECT action FROM pgscore.shadows ORDER BY shadow_id") == [("start",), ("stop",)]
+
+
+def test_a_shadow_made_live_is_no_shadow_and_is_not_scored_twice(shop):
+    query(shop, "SELECT pgscore.set_shadow('churn', 2)")
+    query(shop, "SELECT pgscore.activate('churn', 2)")
+    assert query(shop, "SELECT count(*) FROM pgscore.shadow_versions") == [(0,)]
+    insert(shop, 7)
+    assert log(shop, "shadow") == []
+    assert [r[:2] for r in log(shop, "trigger")] == [(2, "7")]
+    query(shop, "SELECT pgscore.rollback('churn', 1)")  # v2 no shadow again by being live once
+    insert(shop, 8)
+    assert log(shop, "shadow") == []
+
+
+def test_a_shadow_that_fails_never_fails_the_insert_queues_nothing_and_warns(shop, db_url, trained):
+    v1, _, X, y = trained
+    # v3 reads a column the profile table lacks: its statements cannot be made
+    X3 = np.column_stack([X, X[:, 0]])
+    v3 = LogisticRegression(max_iter=500).fit(X3, y)
+    registry.deploy(db_url, "churn", v3, X3, y, feature_names=[*CHURN_FEATURES, "loyalty"], activate=False,
+                    allow_feature_change=True)
+    query(shop, "SELECT pgscore.set_shadow('churn', 3)")
+    for strict in (False, True):
+        if strict:
+            with shop.cursor() as cur:
+                cur.execute("UPDATE pgscore.rescoring SET strict = true")
+        shop.notices.clear()
+        insert(shop, 10 + strict, 20 + strict)
+        warned = [n for n in shop.notices if "shadow version churn v3" in n]
+        assert len(warned) == 1 and "did not score 2 profile(s) of public.customers" in warned[0], shop.notices
+        assert "loyalty" in warned[0] and "the live version's scores were written" in warned[0]
+        assert "pgscore shadow churn --off" in warned[0]
+    assert query(shop, "SELECT count(*) FROM complaints") == [(4,)]
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    assert log(shop, "shadow") == []
+    got = dict(query(shop, "SELECT id, churn_score FROM customers WHERE id IN (10, 11, 20, 21)"))
+    for k, feats in features(shop, [10, 11, 20, 21]).items():
+        assert got[k] == pytest.approx(v1.predict_proba(np.array([feats]))[0, 1], abs=1e-9)
