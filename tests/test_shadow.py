@@ -121,3 +121,72 @@ def test_a_shadow_that_fails_never_fails_the_insert_queues_nothing_and_warns(sho
     got = dict(query(shop, "SELECT id, churn_score FROM customers WHERE id IN (10, 11, 20, 21)"))
     for k, feats in features(shop, [10, 11, 20, 21]).items():
         assert got[k] == pytest.approx(v1.predict_proba(np.array([feats]))[0, 1], abs=1e-9)
+
+
+def test_score_table_scores_the_shadow_on_each_chunk_and_writes_only_the_live_score(shop, trained):
+    v1, v2, *_ = trained
+    query(shop, "SELECT pgscore.set_shadow('churn', 2)")
+    query(shop, "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', 20)")  # 3 chunks
+    f = features(shop, range(1, N + 1))
+    batch = {r[1]: r for r in log(shop, "batch")}
+    shadow = {r[1]: r for r in log(shop, "shadow")}
+    assert sorted(batch, key=int) == sorted(shadow, key=int) == [str(i) for i in range(1, N + 1)]
+    assert {r[0] for r in batch.values()} == {1} and {r[0] for r in shadow.values()} == {2}
+    X = np.array([f[i] for i in range(1, N + 1)])
+    want2 = v2.predict_proba(X)[:, 1]
+    assert [shadow[str(i)][2] for i in range(1, N + 1)] == pytest.approx(want2, abs=1e-12)
+    assert [shadow[str(i)][3] for i in range(1, N + 1)] == [f[i] for i in range(1, N + 1)]
+    assert {r[4]["via"] for r in shadow.values()} == {"score_table"}
+    got = dict(query(shop, "SELECT id, churn_score FROM customers"))
+    assert [got[i] for i in range(1, N + 1)] == pytest.approx(v1.predict_proba(X)[:, 1], abs=1e-9)
+    # rows scored without a log are not shadowed, nor those of a version that is not live
+    query(shop, "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', 100, p_log => false)")
+    query(shop, "SELECT pgscore.clear_shadow('churn')")
+    query(shop, "SELECT pgscore.set_shadow('churn', 2)")
+    query(shop, "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', 100, p_version => 2)")
+    assert len(log(shop, "shadow")) == N
+
+
+def test_an_outcome_judges_the_live_prediction_not_the_shadows(shop):
+    query(shop, "SELECT pgscore.set_shadow('churn', 2)")
+    insert(shop, 12)  # the live row and the shadow's, logged at the same now()
+    query(shop, "SELECT pgscore.record_outcome('churn', '12', '1', now() + interval '1 second')")
+    assert query(shop, "SELECT version FROM pgscore.outcome_matches") == [(1,)]
+    query(shop, "SELECT * FROM pgscore.refresh_monitoring(p_rebuild => true)")
+    assert query(shop, "SELECT m.version FROM pgscore.outcomes o JOIN pgscore.models m "
+                       "ON m.model_id = o.judged_model_id") == [(1,)]
+
+
+@pytest.mark.parametrize("call, state, words", [
+    ("pgscore.set_shadow('nope', 1)", "42704", "there is no model 'nope'"),
+    ("pgscore.set_shadow('churn', 9)", "42704", "there is no version 9 of model 'churn'"),
+    ("pgscore.set_shadow('churn', 1)", "55000", "version 1 of 'churn' is its live version"),
+    ("pgscore.set_shadow('churn', NULL)", "22004", "must not be NULL"),
+    ("pgscore.clear_shadow('nope')", "42704", "there is no model 'nope'"),
+    ("pgscore.clear_shadow('churn', 9)", "42704", "there is no version 9"),
+])
+def test_set_shadow_refuses(shop, call, state, words):
+    with pytest.raises(psycopg2.Error) as e:
+        query(shop, f"SELECT {call}")
+    assert e.value.pgcode == state and words in str(e.value)
+    assert query(shop, "SELECT count(*) FROM pgscore.shadows") == [(0,)]
+
+
+def test_set_shadow_refuses_a_retired_model_and_one_it_cannot_load(shop, db_url):
+    query(shop, "SELECT pgscore.retire('churn')")
+    with pytest.raises(errors.ObjectNotInPrerequisiteState, match="has no live version \\(it was retired\\)"):
+        query(shop, "SELECT pgscore.set_shadow('churn', 2)")
+    query(shop, "SELECT pgscore.activate('churn', 1)")
+    # a version whose artifact no longer verifies (its bytes changed behind the registry's back)
+    with shop.cursor() as cur:
+        cur.execute("ALTER TABLE pgscore.artifacts DISABLE TRIGGER artifacts_immutable")
+        cur.execute("UPDATE pgscore.artifacts SET sha256 = repeat('0', 64) FROM pgscore.models m "
+                    "WHERE m.model_id = artifacts.model_id AND m.version = 2")
+        cur.execute("DELETE FROM pgscore.evaluators e USING pgscore.models m WHERE m.model_id = e.model_id "
+                    "AND m.version = 2")
+    with pytest.raises(psycopg2.Error, match="version 2 of 'churn' cannot be loaded by this server, so it cannot "
+                                             "shadow version 1"):
+        query(shop, "SELECT pgscore.set_shadow('churn', 2)")
+    shop.notices.clear()
+    query(shop, "SELECT pgscore.clear_shadow('churn')")
+    assert "model 'churn' has no shadow version" in shop.notices[-1]

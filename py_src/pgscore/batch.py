@@ -933,6 +933,108 @@ def _table_chunk(plpy, model, plans, after, chunk_size, log, table):
     return len(keys), keys[-1]
 
 
+# the versions in shadow of $1, where $2 is its live version (a chunk of another, pinned, version has none)
+_SHADOWS = ("SELECT s.model_id FROM pgscore.shadow_versions s WHERE s.name OPERATOR(pg_catalog.=) $1 "
+            "AND (SELECT CASE WHEN d.action OPERATOR(pg_catalog.=) 'retire' THEN NULL ELSE d.model_id END "
+            "FROM pgscore.deployments d WHERE d.model_name OPERATOR(pg_catalog.=) $1 "
+            "ORDER BY d.deployment_id DESC LIMIT 1) OPERATOR(pg_catalog.=) $2 ORDER BY s.model_id")
+SHADOW_PLANS_KEPT = 8
+
+
+class ShadowTablePlans:
+    """A shadow version's statements for score_table's chunks of one table: its features read for the keys
+    of a chunk the live version wrote (its rows locked already), and its audit rows."""
+
+    def __init__(self, plpy, model, table, key):
+        q = functools.partial(quote_ident, plpy)
+        relkind = plpy.execute(plpy.prepare(_RELKIND, ["pg_catalog.regclass"]), [table])[0]["k"]
+        rows = table if relkind == "p" else f"ONLY {table}"
+        columns, types = columns_of(plpy, table)
+        feats = feature_sql(plpy, model, columns, "t")  # (a missing column raises here: the caller warns)
+        self.fmt, self.model = features_format(plpy), model
+        k, ktype = q(key), types[key]
+        self.read = plpy.prepare(
+            "SELECT pg_catalog.array_agg(s.k ORDER BY s.o) AS keys, pg_catalog.string_agg(s.b, ''::pg_catalog.bytea "
+            f"ORDER BY s.o) AS data FROM (SELECT t.{k}::pg_catalog.text AS k, COALESCE({self.fmt.sql(feats)}, "
+            f"{self.fmt.sql(EMPTY)}) AS b, t.{k} AS o FROM {rows} AS t "
+            f"WHERE t.{k} > $1::{ktype} AND t.{k} <= $2::{ktype}) AS s", ["pg_catalog.text", "pg_catalog.text"])
+        self.first = plpy.prepare(
+            "SELECT pg_catalog.array_agg(s.k ORDER BY s.o) AS keys, pg_catalog.string_agg(s.b, ''::pg_catalog.bytea "
+            f"ORDER BY s.o) AS data FROM (SELECT t.{k}::pg_catalog.text AS k, COALESCE({self.fmt.sql(feats)}, "
+            f"{self.fmt.sql(EMPTY)}) AS b, t.{k} AS o FROM {rows} AS t "
+            f"WHERE t.{k} IS NOT NULL AND t.{k} <= $1::{ktype}) AS s", ["pg_catalog.text"])
+        labelled = model.multiclass
+        self.log = plpy.prepare(
+            f"WITH s AS (SELECT s.k::{ktype} AS o, s.* FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
+            "pg_catalog.unnest($2::pg_catalog.float8[])" + (", pg_catalog.unnest($5::pg_catalog.text[])" if labelled else "")
+            + ") AS s(k, s" + (", l" if labelled else "") + ")) "
+            "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, " + ("label, " if labelled else "")
+            + f"source, cause) SELECT $3, s.k, {feats}::pg_catalog.float8[], s.s, " + ("s.l, " if labelled else "")
+            + f"'shadow', $4::pg_catalog.jsonb FROM s JOIN {rows} AS t ON t.{k} = s.o WHERE s.s IS NOT NULL",
+            ["pg_catalog.text[]", "pg_catalog.text", "pg_catalog.int8", "pg_catalog.text"]
+            + (["pg_catalog.text[]"] if labelled else []))
+
+
+def shadow_chunk(plpy, GD, live, table, key, after, last):
+    """score_table's shadows: where `live` is its name's live version (score_table pins the version its first
+    chunk found for the chunks after it), each version of its name scored in shadow (pgscore.shadow_versions) scores
+    the rows of the chunk the live version just wrote (keys after `after` up to `last`), one vectorised call,
+    and logs them (source 'shadow', the cause's shadow_of the live model_id). A shadow's failure never fails
+    the chunk: a WARNING names it (errors of the transaction, a cancel say, are raised)."""
+    plan = GD.get("pgscore.shadows_plan")
+    if plan is None:
+        plan = GD["pgscore.shadows_plan"] = plpy.prepare(_SHADOWS, ["pg_catalog.text", "pg_catalog.int8"])
+    ids = [r["model_id"] for r in plan.execute([live.name, live.model_id])]
+    if not ids or last is None:
+        return
+    import json
+
+    cache = GD.setdefault("pgscore.shadow_table_plans", {})
+    oid = GD["pgscore.table_oid"].execute([table])[0]["oid"]
+    for model_id in ids:
+        label = f"model_id {model_id}"
+        try:
+            rt = Runtime.get(plpy, GD)
+            model = rt.models.get(model_id) or rt.load(model_id)
+            label = model.label
+            if model.mismatched_env is not None:
+                from pgscore import artifacts
+                from pgscore.serving import allow_mismatch
+
+                artifacts.check_env(model.label, model.mismatched_env, allow_mismatch=allow_mismatch(plpy))
+            ident = (model_id, model.made, oid, key)
+            sp = cache.get(ident)
+            if sp is None:
+                while len(cache) >= SHADOW_PLANS_KEPT:
+                    del cache[next(iter(cache))]
+                sp = cache[ident] = ShadowTablePlans(plpy, model, table, key)
+            r = (sp.first.execute([last]) if after is None else sp.read.execute([after, last]))[0]
+            keys = r["keys"] or []
+            if not keys:
+                continue
+            X = sp.fmt.decode(r["data"], len(keys), model.n, keys, model)
+            scores, labels = scored(model, X, keys, model.multiclass)
+            cause = json.loads(auditlog.cause(plpy, "score_table"))
+            cause["shadow_of"] = live.model_id
+            args = [keys, pgarray.literal(np.asarray(scores, dtype=float).tolist()), model_id, json.dumps(cause)]
+            sp.log.execute(args + [labels] if model.multiclass else args)
+        except plpy.SPIError as e:
+            if of_the_transaction(getattr(e, "sqlstate", None)):
+                raise
+            _shadow_warning(plpy, live.name, label, table, str(e.args[0]) if e.args else str(e))
+        except PgscoreError as e:
+            _shadow_warning(plpy, live.name, label, table, e.message)
+        except Exception as e:  # noqa: BLE001 - the shadow's model raised: the live chunk stands
+            _shadow_warning(plpy, live.name, label, table, f"the model raised {type(e).__name__}: {e}")
+
+
+def _shadow_warning(plpy, name, label, table, reason):
+    plpy.warning(f"pgscore: shadow version {label} did not score this chunk of {table}: {reason}; the live "
+                 "version's scores were written as usual, and the shadow's were not logged",
+                 hint=f"fix the cause, or stop the shadow: pgscore shadow {name} --off "
+                      f"(SELECT pgscore.clear_shadow({quote_literal(plpy, name)}))")
+
+
 def _unfit(model, plans, keys, scores):
     """Raise the error for the first score that the score column's type cannot hold, naming its key (a
     real: beyond its range, or too small not to round to 0); return where every score fits."""
