@@ -11,7 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import make_shop, query
+from helpers import make_shop, pgscore_cli, query
 from pgscore import datasets, registry, sample
 from pgscore.datasets import CHURN_FEATURES
 
@@ -190,3 +190,20 @@ def test_set_shadow_refuses_a_retired_model_and_one_it_cannot_load(shop, db_url)
     shop.notices.clear()
     query(shop, "SELECT pgscore.clear_shadow('churn')")
     assert "model 'churn' has no shadow version" in shop.notices[-1]
+
+
+def test_the_cli_sets_lists_and_stops_a_shadow(shop, db_url):
+    run = pgscore_cli("shadow", "churn", "2", "--reason", "the forest", "--db", db_url)
+    assert run.returncode == 0 and "churn version 2 is scored in shadow" in run.stdout, run.stderr
+    run = pgscore_cli("models", "--db", db_url)
+    lines = run.stdout.splitlines()
+    assert " yes " in lines[1] and " shadow " in lines[2], run.stdout
+    run = pgscore_cli("show", "churn", "--version", "2", "--db", db_url)
+    assert "churn version 2 (model_id" in run.stdout and "- in shadow" in run.stdout
+    assert " shadow   v2 by " in run.stdout and ": the forest" in run.stdout, run.stdout
+    run = pgscore_cli("shadow", "churn", "--off", "--db", db_url)
+    assert run.returncode == 0 and "churn: 1 shadow versions stopped" in run.stdout, run.stderr
+    run = pgscore_cli("show", "churn", "--version", "2", "--db", db_url)
+    assert "- in shadow" not in run.stdout and " unshadow v2 by " in run.stdout, run.stdout
+    run = pgscore_cli("shadow", "churn", "--db", db_url)
+    assert run.returncode == 2 and "give a VERSION to score in shadow, or --off" in run.stderr

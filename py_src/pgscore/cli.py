@@ -934,9 +934,10 @@ def cmd_models(args):
         return 0
     import datetime
 
-    _say(f"{'name':<20} {'version':>7} {'task':<11} {'live':<5} {'signed':<6} {'created (UTC)':<20} estimator")
+    _say(f"{'name':<20} {'version':>7} {'task':<11} {'live':<6} {'signed':<6} {'created (UTC)':<20} estimator")
     for r in rows:  # in UTC whatever the session's TimeZone (a role's, PGTZ), which it printed bare before
-        _say(f"{r['name']:<20} {r['version']:>7} {r['task']:<11} {'yes' if r['live'] else '':<5} "
+        live = "yes" if r["live"] else "shadow" if r["shadow"] else ""
+        _say(f"{r['name']:<20} {r['version']:>7} {r['task']:<11} {live:<6} "
              f"{'yes' if r['signed'] else 'no':<6} {r['created_at'].astimezone(datetime.timezone.utc):%Y-%m-%d %H:%M:%S} "
              f"{r['estimator']}")
     return 0
@@ -946,7 +947,8 @@ def cmd_show(args):
     from pgscore import registry
 
     r = registry.show(resolve_db(args), args.name, args.version)
-    _say(f"{r['name']} version {r['version']} (model_id {r['model_id']}){' - live' if r['live'] else ''}")
+    _say(f"{r['name']} version {r['version']} (model_id {r['model_id']})"
+         f"{' - live' if r['live'] else ' - in shadow' if r['shadow'] else ''}")
     for k in ("task", "estimator", "classes", "n_train", "description", "created_at", "created_by", "sha256",
               "signed", "engine", "engine_note"):
         _say(f"  {k}: {'-' if r[k] is None or r[k] == '' else r[k]}")  # '-' for what was not recorded
@@ -1006,6 +1008,26 @@ def cmd_resign(args):
             "signed with and run resign again)" if failed else "")
          if rows else "no signature of the first scheme: every signed version is bound to its model and version")
     return 1 if failed else 0
+
+
+def cmd_shadow(args):
+    from pgscore import registry
+
+    if args.version is None and not args.off:
+        print("usage: pgscore shadow NAME VERSION | pgscore shadow NAME [VERSION] --off\n"
+              "pgscore shadow: error: give a VERSION to score in shadow, or --off to stop", file=sys.stderr)
+        return 2
+    url = _db_for_deploying(args)
+    if args.off:
+        n = registry.clear_shadow(url, args.name, args.version, args.reason)
+        what = f"version {args.version}" if args.version is not None else "versions"
+        _say(f"{args.name}: {n} shadow {what} stopped" if n else
+             f"{args.name}: no shadow {what} to stop: nothing was changed")
+        return 0
+    r = registry.set_shadow(url, args.name, args.version, args.reason)
+    _say(f"{r['name']} version {r['version']} is scored in shadow: next to the live version wherever its scores are "
+         "written (rescoring on INSERT, pgscore score), logged with source 'shadow', never served")
+    return 0
 
 
 def cmd_retire(args):
@@ -1379,6 +1401,15 @@ def build_parser() -> argparse.ArgumentParser:
     db_opt(sp)
     sp.set_defaults(func=cmd_resign)
 
+    sp = sub.add_parser("shadow", help="score a version that is not live next to the live one, logged and never "
+                                       "served (or stop it: --off)")
+    sp.add_argument("name")
+    sp.add_argument("version", type=int, nargs="?", metavar="VERSION")
+    sp.add_argument("--off", action="store_true", help="stop scoring VERSION (default: every version) in shadow")
+    sp.add_argument("--reason", help="why, recorded in pgscore.shadows")
+    db_opt(sp)
+    sp.set_defaults(func=cmd_shadow)
+
     sp = sub.add_parser("retire", help="leave a model with no live version (scoring it fails until one is made live)")
     sp.add_argument("name")
     sp.add_argument("--reason", help="why, recorded in the deployment history")
@@ -1671,6 +1702,7 @@ ROLE_NEEDED = {
     "maintain": "a role granted pgscore_admin (partitions and retention)",
     "deploy": "a role granted pgscore_admin", "activate": "a role granted pgscore_admin",
     "retire": "a role granted pgscore_admin", "rollback": "a role granted pgscore_admin",
+    "shadow": "a role granted pgscore_admin",
     "score": "a role granted pgscore_app or pgscore_admin, with SELECT and UPDATE on the table",
     "models": "a role granted pgscore_app, pgscore_admin or pgscore_reader",
     "show": "a role granted pgscore_app or pgscore_admin",

@@ -15,7 +15,7 @@ from pgscore.errors import ArtifactError, InvalidModel, UnknownModel, literal
 
 MODEL_COLUMNS = ("model_id", "name", "version", "task", "estimator", "feature_names", "feature_types",
                  "classes", "env", "metrics", "n_train", "description", "created_at", "created_by",
-                 "sha256", "signed", "live", "engine", "engine_note")
+                 "sha256", "signed", "live", "engine", "engine_note", "shadow")
 VERIFY_ROWS = 5000  # deploy-data rows the compiled evaluator is checked on
 HELD_SCORES = 100  # hold-out scores needed for the score baseline to be drawn from them (else the training rows')
 
@@ -372,6 +372,19 @@ def retire(db, name, reason=None) -> None:
         _call(conn, "SELECT pgscore.retire(%s, %s)", (name, reason))
 
 
+def set_shadow(db, name, version, reason=None) -> dict:
+    """Score `version` of `name` in shadow next to its live version (append a 'start' row to pgscore.shadows)."""
+    with connection(db) as conn:
+        _call(conn, "SELECT pgscore.set_shadow(%s, %s, %s)", (name, version, reason))
+        return show(conn, name, version)
+
+
+def clear_shadow(db, name, version=None, reason=None) -> int:
+    """Stop scoring `version` (or every version) of `name` in shadow; returns how many stopped."""
+    with connection(db) as conn:
+        return _call(conn, "SELECT pgscore.clear_shadow(%s, %s, %s)", (name, version, reason))[0][0]
+
+
 def list_models(db) -> list[dict]:
     with connection(db) as conn:
         rows = _call(conn, "SELECT " + ", ".join(MODEL_COLUMNS) + " FROM pgscore.model_versions "
@@ -398,6 +411,13 @@ def show(db, name, version=None) -> dict:
                                          "FROM pgscore.deployments d JOIN pgscore.models m "
                                          "USING (model_id) WHERE d.model_name = %s ORDER BY d.deployment_id",
                                          (name,))]
+        # shadow scoring's marks, as history entries of their own ('shadow', 'unshadow')
+        rec["history"] += [dict(zip(("version", "action", "reason", "deployed_at", "deployed_by"), r))
+                           for r in _call(conn, "SELECT m.version, CASE s.action WHEN 'start' THEN 'shadow' "
+                                          "ELSE 'unshadow' END, s.reason, s.changed_at, s.changed_by "
+                                          "FROM pgscore.shadows s JOIN pgscore.models m USING (model_id) "
+                                          "WHERE s.model_name = %s ORDER BY s.shadow_id", (name,))]
+        rec["history"].sort(key=lambda h: h["deployed_at"])
         return rec
 
 
