@@ -5,7 +5,8 @@ The event tables of `pgscore bench`'s rescoring section (bench_rescoring.setup: 
 logistic pipeline): `counter` (a PL/pgSQL row trigger bumping one counter, the issue's reference),
 `pgscore` (attach_rescoring: three counters, one a 30-day window, the score and the audit row), the same
 with four of rescore_events' five SET clauses dropped for the timing (`pgscore-SET`: search_path, DateStyle,
-IntervalStyle, extra_float_digits; jit stays off), and `by_hand` (pgscore's work written by hand as a PL/pgSQL statement trigger, no checks, no error queue).
+IntervalStyle, extra_float_digits; jit stays off), `pgscore` with a second version of the model scored in
+shadow during its turns (`pgscore-shadow`: pgscore.set_shadow before the turn, clear_shadow after), and `by_hand` (pgscore's work written by hand as a PL/pgSQL statement trigger, no checks, no error queue).
 One session per kind, autocommit, synchronous_commit off (the flush is not the backend's CPU); each turn
 inserts --inserts single rows for random customers and reads the backend's utime + stime from
 /proc/<pid>/stat (Linux, the embedded cluster on this machine; 10 ms ticks: 2,000 inserts resolve 5 us);
@@ -34,7 +35,7 @@ N_CUSTOMERS = 100_000
 CLAUSES = ("SET search_path = pg_catalog, pg_temp SET jit = off SET \"DateStyle\" = 'ISO' "
            "SET \"IntervalStyle\" = 'postgres' SET extra_float_digits = 1")  # as installed, in this order
 KINDS = {"counter": "events_counter", "pgscore": "events_pgscore", "pgscore-SET": "events_pgscore",
-         "by_hand": "events_by_hand"}
+         "pgscore-shadow": "events_pgscore", "by_hand": "events_by_hand"}
 
 
 def cpu_seconds(pid) -> float:
@@ -61,6 +62,9 @@ def main():
         X, y, names = datasets.churn(20_000, seed=7)
         model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X, y)
         registry.deploy(url, "logit", model, X[:5000], y[:5000], feature_names=names)
+        if "pgscore-shadow" in kinds:  # the shadow: another linear version, not live
+            shadow = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=1000)).fit(X, y)
+            registry.deploy(url, "logit", shadow, X[:5000], y[:5000], feature_names=names, activate=False)
         admin = psycopg2.connect(url)
         admin.autocommit = True
         acur = admin.cursor()
@@ -76,11 +80,21 @@ def main():
                                                         "VALUES (%s)")
 
         def turn(kind):
+            if kind == "pgscore-shadow":
+                acur.execute("SELECT pgscore.set_shadow('logit', 2)")
+                try:
+                    return timed(kind)
+                finally:
+                    acur.execute("SELECT pgscore.clear_shadow('logit')")
+            return timed(kind)
+
+        def timed(kind):
             _, cur, pid, insert = sessions[kind]
             if kind.startswith("pgscore"):
                 acur.execute("ALTER FUNCTION pgscore.rescore_events() RESET ALL")
                 acur.execute("ALTER FUNCTION pgscore.rescore_events() " +
                              ("SET jit = off" if kind == "pgscore-SET" else CLAUSES))
+                # (and pgscore-shadow's shadow found: its first statements write with the shadow's plans)
                 for k in rng.integers(1, N_CUSTOMERS + 1, 50).tolist():  # the function's new definition, compiled
                     cur.execute(insert, (k,))
             keys = rng.integers(1, N_CUSTOMERS + 1, args.inserts).tolist()

@@ -17,13 +17,15 @@ read into Python. Where that statement recounts a window, and the events name on
 runs without the lock and writes only if the profile is still the version it read (Sql.fast's
 `optimistic`; the single-row INSERT's common case, one statement instead of two).
 
-Where versions of the model are scored in shadow (pgscore.shadow_versions, read by the same statement that
-says which version is live: no statement of its own), each is then scored on the profiles the live version
+Where versions of the model are scored in shadow (pgscore.shadow_versions), each is then scored on the profiles the live version
 wrote, one read of their features and one vectorised call per shadow, and its scores go to
 pgscore.prediction_log alone (source 'shadow', the live version's model_id in the cause's 'shadow_of'). A shadow
 that fails (it cannot be loaded, lacks a column, raises) never fails the INSERT, queues nothing and changes
-nothing of the live version's: a WARNING names it and why (_shadow). The statement that scores in SQL writes
-nothing while a shadow is set (its condition says so), and is not tried until the set is empty again.
+nothing of the live version's: a WARNING names it and why (_shadow). Which versions are shadows costs a
+model that never had one a probe of pgscore.shadows' index, in the statements that already say which version
+is live (Sql.ever_shadowed: ~5 us; the view itself, ~30 us, is asked only where the model had a shadow once).
+The statement that scores in SQL writes nothing while a shadow is set (its condition says so), and is not
+tried until the set is empty again.
 
 Unless the wiring is strict, a failure in 2 or 3 never fails the INSERT (errors of the transaction,
 `_must_raise`, do): the counters are written without a score and each affected profile gets a row in
@@ -242,6 +244,8 @@ class Wiring:
         self.last = None  # the trigger's plans of the previous statement
         self.many = False  # whether the previous statement's events named more than one profile
         self.shadowing = ()  # the model_ids scored in shadow, as the previous statement's read found them
+        self.ever_shadowed = False  # whether the model had a shadow once (the read's `shadowed`): see Sql.fast
+        self._shadows = None  # Sql.shadows() as a plan of its own, prepared at its first use
         self.shadow_plans: dict = {}  # model_id -> ShadowPlans, or the Failure its load or plans raised (and when)
         self.shadow_labels: dict = {}  # model_id -> 'name vN', for the WARNINGs
         self.seen_as = None  # (schema, name) of the trigger's table, once found to be the one named here
@@ -420,7 +424,7 @@ class Sql:
                 f"l AS MATERIALIZED (SELECT p.{self.pk} AS k, {data} AS b FROM {self.P} AS p "
                 f"JOIN a ON p.{self.pk} {EQ} a.k ORDER BY p.{self.pk}{lock}) "
                 # which version is live now (the trigger re-plans when it is not the one planned for)
-                f"SELECT {self.live()} AS live, {self.shadows()} AS shadows, "
+                f"SELECT {self.live()} AS live, {self.ever_shadowed()} AS shadowed, "
                 f"{computed_sql(self.w.tree, self.w.parents)} AS computed, {self.retyped()} AS retyped, "
                 f"pg_catalog.row_security_active({int(self.w.profiles.oid)}::pg_catalog.oid) AS rls, "
                 + ("NULL::pg_catalog.int8" if locking else
@@ -446,9 +450,16 @@ class Sql:
                 f"FROM pgscore.deployments d WHERE d.model_name {EQ} {self.lit(self.w.model_name)}::pg_catalog.text "
                 "ORDER BY d.deployment_id DESC LIMIT 1)")
 
+    def ever_shadowed(self) -> str:
+        """Whether the wiring's model had a shadow once (a row in pgscore.shadows): one probe of its index,
+        ~5 us. Where it did, shadows() says which versions are shadows now."""
+        return (f"EXISTS (SELECT 1 FROM pgscore.shadows s WHERE s.model_name {EQ} "
+                f"{self.lit(self.w.model_name)}::pg_catalog.text)")
+
     def shadows(self) -> str:
-        """The model_ids of the wiring's model scored in shadow now (int8[], NULL when none): one probe of
-        pgscore.shadows' index, which finds nothing for a model that never had a shadow."""
+        """The model_ids of the wiring's model scored in shadow now (int8[], NULL when none). A dozen plan
+        nodes (~30 us a statement, most of it their start-up, even unexecuted): asked only where
+        ever_shadowed() is true."""
         return ("(SELECT pg_catalog.array_agg(s.model_id ORDER BY s.model_id) FROM pgscore.shadow_versions s "
                 f"WHERE s.name {EQ} {self.lit(self.w.model_name)}::pg_catalog.text)")
 
@@ -609,7 +620,7 @@ class Sql:
         """The parameter types of write()."""
         return ["pg_catalog.text[]", *_WRITE_TYPES] + (["pg_catalog.text[]"] if self.model.multiclass else [])
 
-    def fast(self, optimistic=False) -> str | None:
+    def fast(self, optimistic=False, shadowed=False) -> str | None:
         """For a model scored in SQL (see compiled.score_sql): the new counters, the score, scored_at,
         the audit rows and the profiles' queued errors cleared, in one statement, after the lock (or
         locking here, when no counter reads the event table). It writes nothing unless every key the
@@ -627,6 +638,9 @@ class Sql:
         row; it returns how many profiles it wrote (`written`), and wrote everything when that is
         `wanted`; otherwise it wrote nothing and the caller locks and runs the statement above.
         Events naming several profiles write nothing here: their locks must be taken in key order.
+        Neither writes while a version is scored in shadow: `shadowed` (the model had a shadow once) asks
+        pgscore.shadow_versions, else the model must have had none (ever_shadowed(): the cheap probe; one
+        set since fails it, and the general path finds out).
         Lean on purpose: at a few hundred microseconds a statement, each extra node and subquery
         shows."""
         q, w, lit = self.q, self.w, self.lit
@@ -662,7 +676,8 @@ class Sql:
         # trigger created since the wiring was read; the general path then reads the wiring again)
         # ($3, the planned version, is never NULL: IS NOT DISTINCT FROM would name an unqualified =)
         # (and no version scored in shadow: the general path scores it, next to the live one's)
-        live = (f"COALESCE({self.live()} {EQ} $3, false) AND {self.shadows()} IS NULL "
+        none = f"{self.shadows()} IS NULL" if shadowed else f"NOT {self.ever_shadowed()}"
+        live = (f"COALESCE({self.live()} {EQ} $3, false) AND {none} "
                 f"AND NOT {computed_sql(w.tree, w.parents)} AND NOT {self.retyped()} AND {self.same_wiring()}")
         # the UPDATE's end and what follows it: the queued errors cleared, the audit rows
         tail = (f"RETURNING p.{self.pk}::pg_catalog.text AS k, {score} AS score, n.n, n.ids, n.f), "
@@ -894,6 +909,19 @@ class Plans:
         # and where a counter reads the event table, first without the lock (see Sql.fast; None elsewhere)
         optimistic = sql.fast(optimistic=True) if fast is not None else None
         self.optimistic = prep(optimistic, _FAST_TYPES) if optimistic is not None else None
+        self.then = then
+        self.shadowed = None  # (fast, optimistic) for a model that had a shadow once: see fast_plans
+
+    def fast_plans(self, w: Wiring):
+        """(fast, optimistic): for a model that never had a shadow, those above; else those that ask
+        pgscore.shadow_versions (Sql.fast's `shadowed`), prepared at their first use."""
+        if not w.ever_shadowed or self.fast is None:
+            return self.fast, self.optimistic
+        if self.shadowed is None:
+            o = self.sql.fast(optimistic=True, shadowed=True) if self.optimistic is not None else None
+            self.shadowed = (self.plpy.prepare(self.then + self.sql.fast(shadowed=True), _FAST_TYPES),
+                             self.plpy.prepare(o, _FAST_TYPES) if o is not None else None)
+        return self.shadowed
 
     def write(self, clear, n):
         """The write plan. The saved one was planned for the few rows of a typical statement (the
@@ -1095,7 +1123,8 @@ def _rescore(plpy, GD, w: Wiring, again=True):
         if w2 is not None and not w2.missing:
             return _rescore(plpy, GD, w2, again=False)
     w.last = plans
-    w.shadowing = tuple(r["shadows"] or ()) if plans.model is not None else ()
+    w.ever_shadowed = bool(r["shadowed"])
+    w.shadowing = _shadowing(plpy, w) if w.ever_shadowed and plans.model is not None else ()
     model, scores, labels = plans.model, None, None
     data, applied = r["data"], False
     if keys and model is not None and plans.apply is not None:
@@ -1141,6 +1170,13 @@ def _rescore(plpy, GD, w: Wiring, again=True):
     if failures:
         queue(plpy, w, plans.queue, failures, via="trigger")
     return None
+
+
+def _shadowing(plpy, w: Wiring) -> tuple:
+    """The model_ids scored in shadow now (asked where the model had a shadow once)."""
+    if w._shadows is None:
+        w._shadows = plpy.prepare(f"SELECT {Sql(plpy, w, None).shadows()} AS ids")
+    return tuple(plpy.execute(w._shadows)[0]["ids"] or ())
 
 
 class ShadowPlans:
@@ -1275,12 +1311,13 @@ def _fast(plpy, w: Wiring, plans: Plans) -> bool:
     event table, the statement runs first without a lock before it (Sql.fast's `optimistic`), unless
     the previous statement's events named several profiles; when that does not write it all, again
     after the lock."""
-    if plans.optimistic is not None and not w.many:
-        r = _run_fast(plpy, w, plans, plans.optimistic)
+    fast, optimistic = plans.fast_plans(w)
+    if optimistic is not None and not w.many:
+        r = _run_fast(plpy, w, plans, optimistic)
         if r is not None and r["written"] == r["wanted"]:
             _null_keys(plpy, w, r["null_keys"])
             return True
-    r = _run_fast(plpy, w, plans, plans.fast)
+    r = _run_fast(plpy, w, plans, fast)
     if r is None or not r["ok"]:
         return False
     _null_keys(plpy, w, r["null_keys"])
