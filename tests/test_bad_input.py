@@ -238,6 +238,11 @@ SQL_CASES = [
      "'churn_score')", (), "22004", "the model is NULL"),
     ("attach score column a feature", "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', "
      "'churn', 'tenure_months', p_profile_key => 'id')", (), "22023", "would feed its own output back in"),
+    ("attach replicated rows of a partitioned table",
+     "CREATE TABLE parted_events (customer_id bigint) PARTITION BY RANGE (customer_id); "
+     "SELECT pgscore.attach_rescoring('parted_events', 'customers', 'customer_id', 'churn', 'churn_score', "
+     "p_profile_key => 'id', p_replicated => true)", (), "0A000",
+     "public.parted_events is partitioned: the rows logical replication applies to it cannot be rescored"),
     # keys attach refuses (the tables made in the same statement, rolled back with it)
     ("attach char(n) profile key, text event key",
      "CREATE TABLE padded (LIKE customers); ALTER TABLE padded ALTER COLUMN id TYPE char(8), ADD PRIMARY KEY (id); "
@@ -319,6 +324,7 @@ SQL_CASES = [
      "SELECT pgscore.float8_array_unchecked(pgscore.float8_image(ARRAY[1.5]))", (), "42501", "permission denied"),
     # trigger functions called directly
     ("rescore_events called directly", "SELECT pgscore.rescore_events()", (), "0A000", "trigger"),
+    ("rescore_replicated called directly", "SELECT pgscore.rescore_replicated()", (), "0A000", "trigger"),
     ("flush_query_log called directly", "SELECT pgscore.flush_query_log()", (), "0A000", "trigger"),
     ("check_live_version_fed called directly", "SELECT pgscore.check_live_version_fed()", (), "0A000", "trigger"),
     ("forbid_mutation called directly", "SELECT pgscore.forbid_mutation()", (), "0A000", "trigger"),

@@ -45,10 +45,11 @@ EXPECTED = {
     SCORE_TABLE: ("v", False, "u"),
     "pgscore.create_log_partitions(integer,date)": ("v", False, "u"),
     "pgscore.drop_log_partitions(interval)": ("v", False, "u"),
-    "pgscore.attach_rescoring(regclass,regclass,name,text,name,jsonb,name,name,text,boolean,name)": ("v", False, "u"),
+    "pgscore.attach_rescoring(regclass,regclass,name,text,name,jsonb,name,name,text,boolean,name,boolean)": ("v", False, "u"),
     "pgscore.detach_rescoring(regclass,regclass)": ("v", False, "u"),
     "pgscore.forget_rescoring(bigint)": ("v", False, "u"),
     "pgscore.rescore_events()": ("v", False, "u"),
+    "pgscore.rescore_replicated()": ("v", False, "u"),
     "pgscore.retry_failed(text,integer)": ("v", False, "u"),
     "pgscore.refresh_windows(regclass,integer)": ("v", False, "u"),  # writes counters, scores and audit rows
     "pgscore.load_model(bigint)": ("v", False, "u"),  # fills this backend's model cache

@@ -2,6 +2,8 @@
 CONFLICT, nested in another trigger, a writable CTE, a view's INSTEAD OF trigger, inside a savepoint or an
 EXCEPTION block that rolls back, and from logical replication."""
 
+import json
+
 import numpy as np
 import psycopg2
 import pytest
@@ -12,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from helpers import make_shop, pgscore_cli, query
 from pgscore import datasets, migrate
 from pgscore.datasets import CHURN_FEATURES
+from pgscore.sample import COUNTERS
 
 N_CUSTOMERS = 20
 
@@ -126,9 +129,10 @@ def test_events_of_a_rolled_back_savepoint_leave_no_counter_audit_row_or_queued_
 
 
 def test_a_wired_table_that_a_subscription_writes_is_reported(shop, db_url, empty_db_url):
-    """The apply worker of logical replication fires no statement trigger: attach_rescoring warns and pgscore
-    status says the replicated rows are not rescored (a subscription created disabled, without a slot: no
-    replication runs, pg_subscription_rel lists the table)."""
+    """The apply worker of logical replication fires no statement trigger: a wiring without the row trigger for
+    replicated rows (attached before the subscription, or with p_replicated => false) is reported: attach_rescoring
+    warns and pgscore status says the replicated rows are not rescored (a subscription created disabled, without a
+    slot: no replication runs, pg_subscription_rel lists the table)."""
     pub = psycopg2.connect(empty_db_url)
     pub.autocommit = True
     query(pub, "CREATE TABLE complaints (complaint_id bigint PRIMARY KEY, customer_id bigint, kind text, "
@@ -145,9 +149,10 @@ def test_a_wired_table_that_a_subscription_writes_is_reported(shop, db_url, empt
         query(shop, "SELECT pgscore.detach_rescoring('complaints')")
         shop.notices.clear()
         query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
-                    "'churn_score', p_profile_key => 'id')")
+                    "'churn_score', p_profile_key => 'id', p_replicated => false)")
         assert any("complaints is written by subscription pgscore_test_sub: the rows logical replication applies "
                    "fire no statement trigger" in n for n in shop.notices), shop.notices
+        assert any("p_replicated => true" in n for n in shop.notices), shop.notices
     finally:
         query(shop, "ALTER SUBSCRIPTION pgscore_test_sub SET (slot_name = NONE)")
         query(shop, "DROP SUBSCRIPTION pgscore_test_sub")
@@ -156,10 +161,11 @@ def test_a_wired_table_that_a_subscription_writes_is_reported(shop, db_url, empt
 
 
 def test_events_from_logical_replication_rescore_through_a_row_trigger_enabled_always(trained):
-    """What docs/sql.md, 'Events from logical replication', describes, on a cluster of its own (wal_level =
-    logical; publisher and subscriber two databases of it): the pgscore trigger on the replicated table, even
-    enabled ALWAYS, rescores the initial copy and not the rows replication applies after it; a local wired
-    table fed by a row trigger enabled ALWAYS on the replicated one rescores them all."""
+    """The hand-built way docs/sql.md gave before p_replicated (still works), on a cluster of its own (wal_level =
+    logical; publisher and subscriber two databases of it): the pgscore statement trigger on the replicated table
+    (a wiring attached before the subscription: no row trigger), even enabled ALWAYS, rescores the initial copy
+    and not the rows replication applies after it; a local wired table fed by a row trigger enabled ALWAYS on the
+    replicated one rescores them all."""
     import time
 
     from helpers import own_cluster
@@ -212,6 +218,126 @@ def test_events_from_logical_replication_rescore_through_a_row_trigger_enabled_a
             assert events_arrive(8)
             assert rescored() == [1, 2, 3, 4, 7, 8]  # not 5 and 6: applied to the wired table itself
             assert query(conn, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+        finally:
+            query(conn, "ALTER SUBSCRIPTION s DISABLE")
+            query(conn, "ALTER SUBSCRIPTION s SET (slot_name = NONE)")
+            query(conn, "DROP SUBSCRIPTION s")
+            conn.close()
+
+
+def test_events_from_logical_replication_are_rescored_by_the_wirings_row_trigger(trained):
+    """attach_rescoring on a table a subscription writes creates, beside the statement trigger, a row trigger
+    enabled for replication sessions only (p_replicated, automatic there): the table's initial copy and every
+    row the apply worker applies are counted once and rescored, audit rows naming replication and the
+    subscription; a strict wiring queues a replicated row it cannot score (replication goes on) while a local
+    INSERT still fails; a local INSERT is rescored by the statement trigger alone; status reports it healthy;
+    dump and restore keep it; detach drops both triggers. On a cluster of its own (wal_level = logical)."""
+    import subprocess
+    import time
+
+    from helpers import own_cluster
+    from pgscore.localdb import pg_bin_dir
+
+    model, X, y = trained
+    with own_cluster("pgscore-replicated-") as c:
+        query(c.url("postgres"), "ALTER SYSTEM SET wal_level = logical")
+        c.stop()
+        c.start()
+        query(c.url("postgres"), "CREATE DATABASE pub")
+        pub, sub = c.url("pub"), c.url()
+        migrate.upgrade(sub)
+        conn = make_shop(sub, model, X, y, N_CUSTOMERS)
+        query(conn, "CREATE TABLE calls_before AS SELECT id, support_calls FROM customers")
+        # (the publisher's complaint ids apart from those of the subscriber's local rows)
+        query(pub, "CREATE TABLE complaints (complaint_id bigint GENERATED ALWAYS AS IDENTITY (START 1000) PRIMARY KEY, "
+                   "customer_id bigint, kind text NOT NULL DEFAULT 'billing', created_at timestamptz NOT NULL DEFAULT "
+                   "now()); INSERT INTO complaints (customer_id) VALUES (1), (2), (2); "
+                   "CREATE PUBLICATION p FOR TABLE complaints")
+        query(pub, "SELECT pg_create_logical_replication_slot('s', 'pgoutput')")
+        p = c.dsn()
+        query(conn, f"CREATE SUBSCRIPTION s CONNECTION 'host={p['host']} port={p['port']} dbname=pub "
+                    f"user={p['user']}' PUBLICATION p WITH (create_slot = false, slot_name = 's', enabled = false)")
+        conn.notices.clear()
+        rid = query(conn, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
+                          "'churn_score', %s::jsonb, p_profile_key => 'id', p_strict => true)",
+                    (json.dumps(COUNTERS),))[0][0]
+        assert not [n for n in conn.notices if "subscription" in n], conn.notices  # no warning: it is rescored
+        assert query(conn, "SELECT t.tgname::text, t.tgenabled::text, t.tgtype & 1 FROM pg_trigger t "
+                           "WHERE t.tgrelid = 'complaints'::regclass ORDER BY 1") == [
+            (f"pgscore_replicated_{rid}", "R", 1), (f"pgscore_rescore_{rid}", "O", 0)]
+        assert query(conn, "SELECT replication_trigger::text FROM pgscore.rescoring") == [(f"pgscore_replicated_{rid}",)]
+
+        def events_arrive(n):
+            for _ in range(600):
+                if query(conn, "SELECT count(*) FROM complaints") == [(n,)]:
+                    return True
+                time.sleep(0.05)
+            return False
+
+        try:
+            query(conn, "ALTER SUBSCRIPTION s ENABLE")
+            assert events_arrive(3)  # the initial copy (a COPY by the table sync worker): each row once
+            query(pub, "INSERT INTO complaints (customer_id) VALUES (3), (4), (3); "
+                       "BEGIN; INSERT INTO complaints (customer_id) VALUES (5); "
+                       "INSERT INTO complaints (customer_id) VALUES (500); COMMIT")  # 500: no profile, created
+            query(conn, "INSERT INTO complaints (customer_id) VALUES (6), (1)")  # local: the statement trigger
+            assert events_arrive(10)
+            with pytest.raises(psycopg2.Error) as e:  # the wiring is strict, for local INSERTs
+                query(conn, "INSERT INTO complaints (customer_id) VALUES (501)")
+            assert "501" in str(e.value)
+            query(pub, "INSERT INTO complaints (customer_id) VALUES (7)")  # replication went on past 500
+            assert events_arrive(11)
+            before = dict(query(conn, "SELECT id, support_calls FROM calls_before"))
+            cols = ", ".join(CHURN_FEATURES)
+            rows = query(conn, f"SELECT c.id, c.support_calls, c.complaints_30d, c.churn_score, "
+                               f"ARRAY[{cols}]::float8[], (SELECT count(*) FROM complaints e WHERE e.customer_id = c.id) "
+                               "FROM customers c WHERE c.id <= %s AND EXISTS (SELECT 1 FROM complaints e "
+                               "WHERE e.customer_id = c.id) ORDER BY c.id", (N_CUSTOMERS,))
+            assert [r[0] for r in rows] == [1, 2, 3, 4, 5, 6, 7]
+            for id_, calls, c30, score, features, n in rows:
+                assert (calls, c30) == (before[id_] + n, n), id_
+                assert abs(score - model.predict_proba(np.array([features]))[0, 1]) < 1e-9, id_
+            # every event named by one audit row (500's by its queue row), the replicated ones as such
+            named = query(conn, "SELECT i::bigint, l.cause->>'via', l.cause->>'subscription' FROM pgscore.prediction_log l, "
+                                "jsonb_array_elements_text(l.cause->'event_ids') i WHERE l.source = 'trigger' ORDER BY 1")
+            local = {i for (i,) in query(conn, "SELECT complaint_id FROM complaints WHERE complaint_id < 1000")}
+            assert [i for i, *_ in named] == [i for (i,) in query(conn, "SELECT complaint_id FROM complaints "
+                                                                     "WHERE customer_id <> 500 ORDER BY 1")]
+            assert all((via, s) == (("trigger", None) if i in local else ("replication", "s")) for i, via, s in named)
+            assert len(local) == 2
+            assert query(conn, "SELECT entity_key, cause->>'via', cause->>'subscription', "
+                               "jsonb_array_length(cause->'event_ids') FROM pgscore.error_queue") == [
+                ("500", "replication", "s", 1)]
+            assert query(conn, "SELECT support_calls FROM customers WHERE id = 500") == [(1,)]
+            run = pgscore_cli("status", "--db", sub)
+            assert "NOT RESCORING" not in run.stdout, run.stdout
+            assert (f"rows subscription s applies to public.complaints are rescored one at a time by its row trigger "
+                    f"pgscore_replicated_{rid}") in run.stdout, run.stdout
+            # dump and restore keep the row trigger, enabled for replication sessions only, and its wiring
+            query(conn, "CREATE DATABASE restored")
+            env = {"PGHOST": p["host"], "PGPORT": str(p["port"]), "PGUSER": "postgres"}
+            dump = subprocess.run([str(pg_bin_dir() / "pg_dump"), "--no-subscriptions", "-d", p["dbname"]],
+                                  capture_output=True, env=env, check=True, timeout=120)
+            subprocess.run([str(pg_bin_dir() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "restored"],
+                           input=dump.stdout, capture_output=True, env=env, check=True, timeout=120)
+            restored = psycopg2.connect(c.url("restored"))
+            restored.autocommit = True
+            try:
+                assert query(restored, "SELECT t.tgenabled::text FROM pgscore.rescoring r JOIN pg_trigger t "
+                                       "ON t.tgname = r.replication_trigger AND t.tgrelid = 'complaints'::regclass") == [
+                    ("R",)]
+                # a session in the replica role (as an apply worker is) fires it, and the statement trigger not
+                query(restored, "SET session_replication_role = replica; "
+                                "INSERT INTO complaints (customer_id) VALUES (8), (8); RESET session_replication_role")
+                assert query(restored, "SELECT support_calls - (SELECT support_calls FROM calls_before WHERE id = 8), "
+                                       "complaints_30d FROM customers WHERE id = 8") == [(2, 2)]
+                assert query(restored, "SELECT count(*), count(*) FILTER (WHERE cause ? 'subscription' AND "
+                                       "cause->>'subscription' IS NULL) FROM pgscore.prediction_log "
+                                       "WHERE entity_key = '8'") == [(2, 2)]
+            finally:
+                restored.close()
+            assert query(conn, "SELECT pgscore.detach_rescoring('complaints')") == [(1,)]
+            assert query(conn, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'complaints'::regclass") == [(0,)]
         finally:
             query(conn, "ALTER SUBSCRIPTION s DISABLE")
             query(conn, "ALTER SUBSCRIPTION s SET (slot_name = NONE)")

@@ -516,6 +516,11 @@ SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.score_col
        (SELECT pg_catalog.array_agg(pg_catalog.quote_ident(s.subname) ORDER BY s.subname)
           FROM pg_catalog.pg_subscription_rel sr JOIN pg_catalog.pg_subscription s ON s.oid = sr.srsubid
          WHERE sr.srrelid = e.oid) AS subscriptions,
+       -- the wiring's row trigger for replicated rows (p_replicated), and how it is enabled on the event table
+       pg_catalog.quote_ident(r.replication_trigger) AS replication_trigger,
+       (SELECT rt.tgenabled FROM pg_catalog.pg_trigger rt
+         WHERE rt.tgrelid = e.oid AND rt.tgname = r.replication_trigger
+           AND rt.tgfoid = 'pgscore.rescore_replicated()'::pg_catalog.regprocedure) AS replication_enabled,
        r.event_key, r.profile_key, r.counters::pg_catalog.text, r.scored_at_column, r.missing_profile, r.strict,
        r.event_id_column
   FROM pgscore.rescoring r
@@ -579,10 +584,12 @@ def _rescoring_status(cur):
         return sql.Literal(text).as_string(cur)
 
     def attach_call(events, profiles, model, column, event_key, profile_key, counters, scored_at, missing, strict,
-                    event_id):
+                    event_id, replicated=False):
         args = [lit(v) for v in (events, profiles, event_key, model, column, counters)]
         named = {"p_scored_at_column": scored_at, "p_profile_key": profile_key, "p_missing_profile": missing,
                  "p_strict": strict, "p_event_id_column": event_id}
+        if replicated:  # (else as attach decides: where a subscription writes the table)
+            named["p_replicated"] = True
         return (f"SELECT pgscore.attach_rescoring({', '.join(args)}, "
                 + ", ".join(f"{k} => {lit(v)}" for k, v in named.items()) + ")")
 
@@ -595,10 +602,11 @@ def _rescoring_status(cur):
         _say(f"rescoring: {len(wirings)} wiring{'' if len(wirings) == 1 else 's'}")
     for (rid, events, profiles, model, column, column_quoted, n_counters, event_found, profile_found, trigger_on,
          on_its_table, enabled, trigger, live, missing, no_event_key, unfed, renamed_to, subscriptions,
-         *wiring) in wirings:
+         replication_trigger, replication_enabled, *wiring) in wirings:
         strict = wiring[5]
         again = ("and attach it again: " + attach_call(trigger_on if trigger_on and not on_its_table else events,
-                                                        profiles, model, column, *wiring))
+                                                        profiles, model, column, *wiring,
+                                                        replicated=replication_trigger is not None))
         line = (f"  {rid}: {events} -> {profiles}.{column_quoted}, model {model} "
                 + (f"(live version {live})" if live is not None else "(no live version)")
                 + (f", {n_counters} counter{'' if n_counters == 1 else 's'}" if n_counters else ""))
@@ -649,11 +657,27 @@ def _rescoring_status(cur):
             line += ("\n     counters only: inserted events are counted and their profiles queued until a version "
                      f"of {model} is live (make one live with: {command(f'activate {model} VERSION')}, then: "
                      f"{command('retry')})")
-        if subscriptions and trigger_on is not None and on_its_table:
+        if replication_trigger is not None and event_found and replication_enabled != "R":
+            fix = (f"ALTER TABLE {events} ENABLE REPLICA TRIGGER {replication_trigger}" if replication_enabled else
+                   f"detach with SELECT pgscore.detach_rescoring({lit(events)}) and attach it again with "
+                   "p_replicated => true")
+            line += (f"{stop}its row trigger for replicated rows, {replication_trigger} on {events}, "
+                     + ("was dropped" if replication_enabled is None else "is disabled" if replication_enabled == "D"
+                        else "is enabled for local sessions too: their rows are counted twice"
+                        + (", replicated ones never" if replication_enabled == "O" else ""))
+                     + f"; {fix}")
+        elif subscriptions and replication_trigger is not None and trigger_on is not None and on_its_table:
+            line += (f"\n     the rows subscription {', '.join(subscriptions)} applies to {events} are rescored one at "
+                     f"a time by its row trigger {replication_trigger} (enabled for replication sessions only)"
+                     + (f"; its statement trigger {trigger} is enabled ALWAYS, so a table's initial copy by the "
+                        f"subscription is counted twice: ALTER TABLE {events} ENABLE TRIGGER {trigger}"
+                        if enabled == "A" else ""))
+        elif subscriptions and trigger_on is not None and on_its_table:
             line += (f"{stop}the rows subscription {', '.join(subscriptions)} applies to {events} (logical "
                      "replication) fire no statement trigger, not even one enabled ALWAYS: they are kept, not "
-                     "counted or rescored; wire a local table fed by a row trigger enabled ALWAYS on "
-                     f"{events} instead (docs/sql.md, 'Events from logical replication')")
+                     "counted or rescored; detach with SELECT "
+                     f"pgscore.detach_rescoring({lit(events)}) and attach it again with p_replicated => true "
+                     "(docs/sql.md, 'Events from logical replication')")
         aging = _aging_counters(cur, wiring[2])
         if aging and stop not in line:  # stale in every profile no event reaches (issue 5's 30 days)
             line += (f"\n     {', '.join(aging)} change{'s' if len(aging) == 1 else ''} as time passes (a window, or "

@@ -345,6 +345,13 @@ def rescore_events(plpy, GD, TD):
 
 
 @raising_sql_errors
+def rescore_replicated(plpy, GD, TD):
+    from pgscore import rescoring
+
+    return rescoring.on_insert(plpy, GD, TD, replicated=True)
+
+
+@raising_sql_errors
 def retry_failed(plpy, GD, model, limit):
     from pgscore import rescoring
 

@@ -48,6 +48,10 @@ from pgscore.errors import (InvalidModel, PgscoreError, UnknownModel, check_rela
 from pgscore.quoting import quote_ident, quote_literal
 
 NEW = "pgscore_new_events"  # the transition table's name inside the trigger
+CACHE = "pgscore.rescoring"  # GD's wirings, by rescoring_id: the statement trigger's, retry's, refresh's
+# the row trigger's for replicated rows (rescore_replicated): each Wiring reads its events from a table of its own
+REPLICATED_CACHE = "pgscore.rescoring.replicated"
+STAGES = "pgscore.rescoring.stages"  # GD: rescoring_id -> Stage, the temporary table a replicated row is put in
 MISSING_CHOICES = ("create", "queue")
 SCORE_TYPES = batch.SCORE_TYPES
 TIME_TYPES = {"timestamp with time zone", "timestamp without time zone"}
@@ -226,17 +230,28 @@ def table(plpy, oid, name, partitioned=False) -> Table:
 
 
 class Wiring:
-    """One row of pgscore.rescoring with its tables' columns and, per model version, its plans."""
+    """One row of pgscore.rescoring with its tables' columns and, per model version, its plans. `replicated`:
+    as the row trigger for replicated rows (rescore_replicated) reads it: its new events are one row, put in
+    a temporary table of this backend's (Stage) where the statement trigger reads the transition table; never
+    strict (an error would stop the subscription, whose apply worker retries the transaction for ever); its
+    audit rows say replication and the subscription."""
 
-    def __init__(self, plpy, row):
+    def __init__(self, plpy, row, replicated=False):
         self.id = row["rescoring_id"]
+        self.replicated = replicated
+        self.cache = REPLICATED_CACHE if replicated else CACHE
+        self.source, self.via, self.subscription = NEW, "trigger", None
+        if replicated:
+            self.source = f"pg_temp.{quote_ident(plpy, f'pgscore_replicated_{int(self.id)}')}"
+            self.via = "replication"
+            self.subscription = plpy.execute(_SUBSCRIPTION)[0]["name"]
         self.events = table(plpy, row["event_oid"], row["event_table"])
         self.profiles = table(plpy, row["profile_oid"], row["profile_table"])
         self.event_key, self.profile_key = row["event_key"], row["profile_key"]
         self.model_name, self.score_column = row["model_name"], row["score_column"]
         self.scored_at_column, self.event_id_column = row["scored_at_column"], row["event_id_column"]
         self.counters = parse_counters(row["counters"])
-        self.missing_profile, self.strict = row["missing_profile"], row["strict"]
+        self.missing_profile, self.strict = row["missing_profile"], row["strict"] and not replicated
         self.stamp = row["stamp"]  # the row's xmin: another row under this id (or the row changed) is told apart
         self._rewired = None  # _REWIRED, prepared at its first use
         self.recomputes = any(c.recomputed for c in self.counters)  # some counter reads the event table
@@ -315,19 +330,70 @@ def computed_sql(oids, parents=()) -> str:
             f"AND NOT a.attisdropped){new})")
 
 
-def wiring(plpy, GD, rescoring_id) -> Wiring | None:
+def wiring(plpy, GD, rescoring_id, replicated=False) -> Wiring | None:
     """The wiring, cached per backend while its tables have every column it names (one that lacks some is
-    read again at each call, so that renaming them back takes effect at the next statement)."""
-    cache = GD.setdefault("pgscore.rescoring", {})
+    read again at each call, so that renaming them back takes effect at the next statement); `replicated`:
+    as the row trigger for replicated rows reads it (a cache of its own)."""
+    cache = GD.setdefault(REPLICATED_CACHE if replicated else CACHE, {})
     w = cache.get(rescoring_id)
     if w is None:
         rows = plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [rescoring_id])
         if not rows or rows[0]["event_oid"] is None or rows[0]["profile_oid"] is None:
             return None  # detached, or a wired table was renamed or dropped
-        w = Wiring(plpy, rows[0])
+        w = Wiring(plpy, rows[0], replicated)
         if not w.missing:
             cache[rescoring_id] = w
     return w
+
+
+def forget(GD, w: Wiring):
+    """Drop the wiring from its cache: read again at the next call."""
+    GD.get(w.cache, {}).pop(w.id, None)
+
+
+# the subscription whose apply (or table sync) worker this backend is; NULL in another session
+_SUBSCRIPTION = ("SELECT (SELECT s.subname::pg_catalog.text FROM pg_catalog.pg_stat_subscription s "
+                 "WHERE s.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid() LIMIT 1) AS name")
+_EXISTS = "SELECT pg_catalog.to_regclass($1) IS NOT NULL AS e"
+
+
+class Stage:
+    """The temporary table (this backend's, one per wiring) that the row trigger for replicated rows puts
+    the row in, for the statement trigger's statements to read it as they read the transition table: the
+    same SQL, the same code. Made like the event table (its columns, no constraint but NOT NULL, no default,
+    identity or generated column), again where the event table's columns changed; analyzed with its one row,
+    so that the statements are planned for one row, not for the ten pages the planner assumes of a table
+    never analyzed."""
+
+    def __init__(self, plpy, w: Wiring):
+        self.columns = tuple(w.events.types.items())
+        if plpy.execute(plpy.prepare(_EXISTS, ["pg_catalog.text"]), [w.source])[0]["e"]:
+            plpy.execute(f"DROP TABLE {w.source}")
+        plpy.execute(f"CREATE TEMPORARY TABLE {w.source} (LIKE {w.events.name})")
+        cols = ", ".join(quote_ident(plpy, c) for c, _ in self.columns)
+        args = ", ".join(f"${i}" for i in range(1, len(self.columns) + 1))
+        self.put = plpy.prepare(f"INSERT INTO {w.source} ({cols}) VALUES ({args})", [t for _, t in self.columns])
+        self.clear = plpy.prepare(f"DELETE FROM {w.source}")
+        self.analyze = f"ANALYZE {w.source}"
+
+    @classmethod
+    def put_row(cls, plpy, GD, w: Wiring, row) -> "Stage":
+        stages = GD.setdefault(STAGES, {})
+        st = stages.get(w.id)
+        if st is None or st.columns != tuple(w.events.types.items()):
+            st = stages[w.id] = cls(plpy, w)
+        values = [row.get(c) for c, _ in st.columns]
+        try:
+            plpy.execute(st.put, values)
+        except plpy.SPIError as e:  # made in a transaction that rolled back since (an apply retried, say)
+            if _state(e) != "42P01":
+                raise
+            st = stages[w.id] = cls(plpy, w)
+            plpy.execute(st.put, values)
+        if st.analyze is not None:
+            plpy.execute(st.analyze)
+            st.analyze = None
+        return st
 
 
 def missing_columns(w: Wiring) -> list[str]:
@@ -501,7 +567,13 @@ class Sql:
         """The audit rows' cause: what rescored, for which events (their ids, when the event table has a
         key), and who asked (role, application_name, backend pid, as a query's rows name them); the ids and
         the table are SQL (parameters)."""
-        return (f"pg_catalog.jsonb_build_object('via', {self.lit(via)}::pg_catalog.text, 'rescoring_id', "
+        if via == "replication":  # the row trigger's for replicated rows: and which subscription applied them
+            sub = self.lit(self.w.subscription) if self.w.subscription is not None else "NULL"
+            head = (f"pg_catalog.jsonb_build_object('via', 'replication'::pg_catalog.text, 'subscription', "
+                    f"{sub}::pg_catalog.text")
+        else:
+            head = f"pg_catalog.jsonb_build_object('via', {self.lit(via)}::pg_catalog.text"
+        return (f"{head}, 'rescoring_id', "
                 f"{rescoring_id}, 'event_table', {event_table}::pg_catalog.text, 'user', CURRENT_USER, "
                 "'application', (SELECT pg_catalog.current_setting('application_name')), 'backend', "
                 "pg_catalog.pg_backend_pid(), 'statement_at', pg_catalog.statement_timestamp()"
@@ -601,7 +673,7 @@ class Sql:
             head, frm, where = f"WITH a AS ({self.agg}), {s}, ", f"a JOIN s ON s.k {EQ} a.k", f"p.{self.pk} {EQ} a.k"
             sets = ([self.set_counters] if w.counters and counters else []) + sets
         source, via = (("refresh", "refresh_windows") if refresh else ("retry", "retry_failed") if retry
-                       else ("trigger", "trigger"))
+                       else ("trigger", w.via))
         clear_queue = (f"d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id {EQ} $3 "
                        f"AND q.entity_key {EQ} u.q AND u.score IS NOT NULL {_CLEARED}) " if clear else "")
         cause = self.cause(via, "$3", "$4", events=not retry) + (_QUEUED_IDS if clear else "")
@@ -684,7 +756,7 @@ class Sql:
                 f"d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id {EQ} $1 "
                 f"AND q.entity_key {EQ} u.k {_CLEARED}), "
                 "l AS (INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
-                f"SELECT $3, u.k, u.f, u.score, 'trigger', {self.cause('trigger', '$1', '$2', events=True)}"
+                f"SELECT $3, u.k, u.f, u.score, 'trigger', {self.cause(w.via, '$1', '$2', events=True)}"
                 f"{_QUEUED_IDS} FROM {_with_cleared('u.k')}) ")
         counts = "pg_catalog.count(a.k) AS wanted, pg_catalog.sum(a.n) FILTER (WHERE a.k IS NULL) AS null_keys"
         if optimistic:
@@ -877,8 +949,9 @@ class Plans:
     """The trigger's prepared statements for one wiring and model version (or none: counters only,
     with the reason there is no model)."""
 
-    def __init__(self, plpy, w: Wiring, model, error=None, source=NEW):
-        sql = self.sql = Sql(plpy, w, model, source)
+    def __init__(self, plpy, w: Wiring, model, error=None, source=None):
+        trigger = source is None  # the trigger's (attach's check reads the event table itself)
+        sql = self.sql = Sql(plpy, w, model, w.source if trigger else source)
         self.fmt = sql.fmt
         self.model, self.error = model, error
         self.model_id = model.model_id if model is not None else None
@@ -904,7 +977,7 @@ class Plans:
         self.apply = prep(sql.apply()) if model is not None and w.computed and w.counters else None
         self.reread = None  # sql.reread(), prepared when apply fails
         # a linear model scored by the statement itself: lock and one write, no read, no Python scoring
-        fast = sql.fast() if model is not None and source == NEW else None
+        fast = sql.fast() if model is not None and trigger else None
         self.fast = prep(then + fast, _FAST_TYPES) if fast is not None else None
         # and where a counter reads the event table, first without the lock (see Sql.fast; None elsewhere)
         optimistic = sql.fast(optimistic=True) if fast is not None else None
@@ -977,12 +1050,15 @@ MODEL_RAISED = "38000"  # external_routine_exception: the model itself raised
 REWIRED = object()
 
 
-def on_insert(plpy, GD, TD, again=True):
+def on_insert(plpy, GD, TD, again=True, replicated=False):
     """The statement-level AFTER INSERT trigger of a wired event table. `again`: whether a wiring whose row
-    is not the one this session cached may be read again and the statement rescored anew (once)."""
+    is not the one this session cached may be read again and the statement rescored anew (once).
+    `replicated`: the row trigger for replicated rows (rescore_replicated), which fires in a session with
+    session_replication_role = replica (a subscription's apply or table sync worker) alone: its row is put in
+    the wiring's Stage, and rescored from there as a statement of one event."""
     rescoring_id = int(TD["args"][0])
     try:
-        w = wiring(plpy, GD, rescoring_id)
+        w = wiring(plpy, GD, rescoring_id, replicated)
     except plpy.SPIError as e:  # pgscore's own tables: the role lacks pgscore_app
         if _state(e) != INSUFFICIENT_PRIVILEGE:
             raise
@@ -997,8 +1073,8 @@ def on_insert(plpy, GD, TD, again=True):
         # the wiring as this session cached it names another table: read it again, since another wiring may
         # have its id now (pgscore uninstalled and installed again, or the database restored over, number the
         # wirings again), whose trigger this is
-        GD.get("pgscore.rescoring", {}).pop(rescoring_id, None)
-        w = wiring(plpy, GD, rescoring_id)
+        GD.get(REPLICATED_CACHE if replicated else CACHE, {}).pop(rescoring_id, None)
+        w = wiring(plpy, GD, rescoring_id, replicated)
         ours = w is not None and _on_its_table(plpy, w, TD)
     if not ours:
         on = f"{quote_ident(plpy, TD['table_schema'])}.{quote_ident(plpy, TD['table_name'])}"
@@ -1007,6 +1083,19 @@ def on_insert(plpy, GD, TD, again=True):
                      hint=f"detach it with SELECT pgscore.detach_rescoring({quote_literal(plpy, on)}) and attach again "
                           "(pgscore status says what changed)")
         return None
+    if replicated:  # the row, where the statements read the new events from; taken out once rescored (an
+        stage = Stage.put_row(plpy, GD, w, TD["new"])  # error rolls it back with the row itself)
+        done = _on_wired(plpy, GD, w, again)
+        plpy.execute(stage.clear)
+    else:
+        done = _on_wired(plpy, GD, w, again)
+    if done is REWIRED:  # the row under this id is not the one cached: all of the above from the row as it is
+        return on_insert(plpy, GD, TD, again=False, replicated=replicated)
+    return done
+
+
+def _on_wired(plpy, GD, w: Wiring, again):
+    """on_insert's rescoring of the events, on the wiring of the table they are in."""
     if w.missing:
         return _broken(plpy, GD, w, BrokenWiring(f"column(s) missing: {', '.join(w.missing)}"))
     try:
@@ -1029,8 +1118,6 @@ def on_insert(plpy, GD, TD, again=True):
         if _must_raise(e) or (w.strict and not _unbuildable(e)):
             raise
         return _broken(plpy, GD, w, e)
-    if done is REWIRED:  # the row under this id is not the one cached: all of the above from the row as it is
-        return on_insert(plpy, GD, TD, again=False)
     return done
 
 
@@ -1065,7 +1152,7 @@ def _broken(plpy, GD, w: Wiring, e):
     the score or scored_at to, or reads a key from was renamed or dropped since it was attached. The
     events are kept (unless the wiring is strict), no counter changes, and every profile they name is
     queued with the reason; the wiring and its tables' columns are read again at the next statement."""
-    GD.get("pgscore.rescoring", {}).pop(w.id, None)
+    forget(GD, w)
     message = f"rescoring {w.profiles.name} for {w.events.name} fails: {_message(e)}"
     hint = _COLUMNS_HINT if _unbuildable(e) else "fix the cause, then SELECT * FROM pgscore.retry_failed()"
     if w.strict:
@@ -1074,13 +1161,14 @@ def _broken(plpy, GD, w: Wiring, e):
     keys = []
     if w.event_key in w.events.columns:  # else no profile to name
         try:  # (not Sql.keys: a Sql cannot be made for a wiring that lacks its profile key)
-            keys = plpy.execute(keys_sql(quote_ident(plpy, w.event_key), NEW))[0]["keys"] or []
+            keys = plpy.execute(keys_sql(quote_ident(plpy, w.event_key), w.source))[0]["keys"] or []
         except plpy.SPIError as e2:  # renamed since the wiring was read
             if _must_raise(e2):
                 raise
     if keys:
         named = (w.event_id_column is not None and w.event_id_column in w.events.columns)  # the events, by key
-        plan = plpy.prepare(queue_sql(ids_sql(quote_ident(plpy, w.event_key), quote_ident(plpy, w.event_id_column), NEW))
+        plan = plpy.prepare(queue_sql(ids_sql(quote_ident(plpy, w.event_key), quote_ident(plpy, w.event_id_column),
+                                              w.source))
                             if named else _QUEUE, _QUEUE_TYPES)
         queue(plpy, w, plan, [Failure(keys, f"{message}; no counter changed",
                                                                      _state(e))], via="trigger")
@@ -1099,7 +1187,7 @@ def _rescore(plpy, GD, w: Wiring, again=True):
         w.last = plans
         return None
     if again and w.rewired(plpy):  # before anything is written with it (the fast statement checks it itself)
-        GD.get("pgscore.rescoring", {}).pop(w.id, None)
+        forget(GD, w)
         return REWIRED
     try:
         r, keys, failures = _read(plpy, w, plans)
@@ -1118,8 +1206,8 @@ def _rescore(plpy, GD, w: Wiring, again=True):
     # a trigger or generated column came or went, or the key's type changed: read it all again
     if (r["computed"] != w.computed or r["retyped"]) and again:
         # (the profiles stay locked; a profile created above is found this time)
-        GD.get("pgscore.rescoring", {}).pop(w.id, None)
-        w2 = wiring(plpy, GD, w.id)
+        forget(GD, w)
+        w2 = wiring(plpy, GD, w.id, w.replicated)
         if w2 is not None and not w2.missing:
             return _rescore(plpy, GD, w2, again=False)
     w.last = plans
@@ -1630,7 +1718,11 @@ def queue(plpy, w: Wiring, plan, failures, via):
     if not reasons:
         return None
     keys = sorted(reasons)
-    cause = json.dumps({"via": via, "rescoring_id": w.id, "event_table": w.events.name})
+    cause = {"via": via, "rescoring_id": w.id, "event_table": w.events.name}
+    if via == "trigger" and w.replicated:  # the row trigger's for replicated rows
+        cause = {"via": "replication", "subscription": w.subscription, "rescoring_id": w.id,
+                 "event_table": w.events.name}
+    cause = json.dumps(cause)
     try:
         plpy.execute(plan, [w.id, w.model_name, w.profiles.name, keys, [reasons[k][0] for k in keys],
                                    [reasons[k][1] for k in keys], cause])
@@ -2096,28 +2188,31 @@ _ATTACHED = ("SELECT r.rescoring_id, t.tgrelid::pg_catalog.int8 AS on_oid, "
 _FORGET = "DELETE FROM pgscore.rescoring r WHERE r.rescoring_id OPERATOR(pg_catalog.=) $1"
 _INSERT = ("INSERT INTO pgscore.rescoring (rescoring_id, event_table, profile_table, event_key, profile_key, "
            "model_name, score_column, scored_at_column, counters, event_id_column, missing_profile, strict, "
-           "trigger_name) SELECT s.id, $1, $2, "
-           "$3, $4, $5, $6, $7, $8::pg_catalog.jsonb, $9, $10, $11, 'pgscore_rescore_' || s.id "
+           "trigger_name, replication_trigger) SELECT s.id, $1, $2, "
+           "$3, $4, $5, $6, $7, $8::pg_catalog.jsonb, $9, $10, $11, 'pgscore_rescore_' || s.id, "
+           "CASE WHEN $12 THEN 'pgscore_replicated_' || s.id END "
            "FROM (SELECT pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('pgscore.rescoring', 'rescoring_id')) "
-           "AS id) AS s RETURNING rescoring_id, trigger_name")
+           "AS id) AS s RETURNING rescoring_id, trigger_name, replication_trigger")
 _INSERT_TYPES = ["pg_catalog.text", "pg_catalog.text", "pg_catalog.name", "pg_catalog.name", "pg_catalog.text",
                  "pg_catalog.name", "pg_catalog.name", "pg_catalog.text", "pg_catalog.name", "pg_catalog.text",
-                 "pg_catalog.bool"]
+                 "pg_catalog.bool", "pg_catalog.bool"]
 
 
 # triggers of pgscore's on a table that no wiring owns: detach_rescoring's rule (a wiring owns the trigger of
 # its name on the table it names, or wherever that trigger is when the table it names has none: renamed)
 _ORPHANS = ("SELECT t.tgname FROM pg_catalog.pg_trigger t WHERE t.tgrelid = $1 "
-            "AND t.tgfoid = 'pgscore.rescore_events()'::pg_catalog.regprocedure AND NOT EXISTS ("
-            "SELECT 1 FROM pgscore.rescoring w WHERE w.trigger_name = t.tgname "
+            "AND t.tgfoid IN ('pgscore.rescore_events()'::pg_catalog.regprocedure, "
+            "'pgscore.rescore_replicated()'::pg_catalog.regprocedure) AND NOT EXISTS ("
+            "SELECT 1 FROM pgscore.rescoring w WHERE t.tgname IN (w.trigger_name, w.replication_trigger) "
             "AND (pg_catalog.to_regclass(w.event_table) = t.tgrelid OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger o "
-            "WHERE o.tgrelid = pg_catalog.to_regclass(w.event_table) AND o.tgname = w.trigger_name))) ORDER BY 1")
+            "WHERE o.tgrelid = pg_catalog.to_regclass(w.event_table) AND o.tgname = t.tgname))) ORDER BY 1")
 
 
 def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, counters=None,
            scored_at_column="scored_at", profile_key=None, missing_profile="create", strict=False,
-           event_id_column=None) -> int:
-    """Check a wiring, store it and create its trigger; returns its rescoring_id."""
+           event_id_column=None, replicated=None) -> int:
+    """Check a wiring, store it and create its trigger (and, with `replicated`, the row trigger for the rows
+    logical replication applies; None: where a subscription writes the event table); returns its rescoring_id."""
     from pgscore import serving
 
     for what, v in (("event table", event_table), ("profile table", profile_table), ("key column", key),
@@ -2196,16 +2291,24 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
         plpy.execute(f"DROP TRIGGER {quote_ident(plpy, r['tgname'])} ON {events.name}")
         plpy.notice(f"pgscore: dropped trigger {r['tgname']} on {events.name}, which belonged to no wiring (a dump "
                     "of the table restored without pgscore.rescoring's rows?)")
+    subscriptions = [r["name"] for r in plpy.execute(plpy.prepare(_SUBSCRIBED, ["pg_catalog.oid"]), [events.oid])]
+    replicated = _replicated(events, replicated, subscriptions)
     row = plpy.execute(plpy.prepare(_INSERT, _INSERT_TYPES), [
         events.name, profiles.name, key, profile_key, model_name, score_column, scored_at_column,
-        json.dumps(spec), event_id_column, missing_profile, strict])[0]
+        json.dumps(spec), event_id_column, missing_profile, strict, replicated])[0]
     w = Wiring(plpy, plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [row["rescoring_id"]])[0])
     _check_statements(plpy, GD, w)
     plpy.execute(f"CREATE TRIGGER {quote_ident(plpy, row['trigger_name'])} AFTER INSERT ON {events.name} "
                  f"REFERENCING NEW TABLE AS {NEW} FOR EACH STATEMENT "
                  f"EXECUTE FUNCTION pgscore.rescore_events({quote_literal(plpy, str(w.id))})")
+    if replicated:  # fired only where session_replication_role = replica: no work at all in other sessions
+        rt = quote_ident(plpy, row["replication_trigger"])
+        plpy.execute(f"CREATE TRIGGER {rt} AFTER INSERT ON {events.name} FOR EACH ROW "
+                     f"EXECUTE FUNCTION pgscore.rescore_replicated({quote_literal(plpy, str(w.id))})")
+        plpy.execute(f"ALTER TABLE {events.name} ENABLE REPLICA TRIGGER {rt}")
     _warn_slow_or_partial(plpy, events, key, parsed)
-    _warn_subscribed(plpy, events)
+    if not replicated:
+        _warn_subscribed(plpy, events, subscriptions)
     _warn_profile_children(plpy, profiles, missing_profile)
     if missing_profile == "create":
         _warn_uncreatable(plpy, profiles, profile_key)
@@ -2404,17 +2507,35 @@ _SUBSCRIBED = ("SELECT s.subname AS name FROM pg_catalog.pg_subscription_rel r J
                "ON s.oid OPERATOR(pg_catalog.=) r.srsubid WHERE r.srrelid OPERATOR(pg_catalog.=) $1 ORDER BY 1")
 
 
-def _warn_subscribed(plpy, events: Table):
-    """A WARNING where a subscription of logical replication writes the event table: its apply worker fires
-    no statement trigger, so the rows it applies are kept and never counted or rescored."""
-    names = [r["name"] for r in plpy.execute(plpy.prepare(_SUBSCRIBED, ["pg_catalog.oid"]), [events.oid])]
+def _replicated(events: Table, replicated, subscriptions) -> bool:
+    """Whether the wiring gets the row trigger for replicated rows: as asked, or (None) where a subscription
+    writes the event table. Not on a partitioned table: a row trigger there fires on the partition a row
+    lands in, which the wiring does not name."""
+    if replicated is False or (replicated is None and (not subscriptions or events.partitioned)):
+        return False  # (a partitioned one: the WARNING that its replicated rows are not rescored follows)
+    if events.partitioned:
+        raise WiringError(f"{events.name} is partitioned: the rows logical replication applies to it cannot be "
+                          "rescored (a row trigger fires on the partition each row lands in)", sqlstate="0A000",
+                          hint="attach with p_replicated => false, and replicate into a table of your own whose row "
+                               f"trigger, enabled ALWAYS, inserts each row into {events.name}: docs/sql.md, "
+                               "'Events from logical replication'")
+    return True
+
+
+def _warn_subscribed(plpy, events: Table, names):
+    """A WARNING where a subscription of logical replication writes the event table and the wiring has no row
+    trigger for replicated rows (p_replicated => false): its apply worker fires no statement trigger, so the
+    rows it applies are kept and never counted or rescored."""
     if names:
         plpy.warning(f"pgscore: {events.name} is written by subscription {', '.join(names)}: the rows logical "
                      "replication applies fire no statement trigger, not even one enabled ALWAYS, so they are not "
                      "counted or rescored (local INSERTs are, and the initial copy of a table only where the trigger "
                      "is enabled ALWAYS)",
-                     hint="wire a local table instead, fed by a row trigger (ENABLE ALWAYS) on the replicated one; "
-                          "docs/sql.md, 'Events from logical replication'")
+                     hint=(("replicate into a table of your own whose row trigger, enabled ALWAYS, inserts each row "
+                            f"into {events.name}")
+                           if events.partitioned else
+                           "attach it with p_replicated => true (a row trigger rescores each replicated row)")
+                          + "; docs/sql.md, 'Events from logical replication'")
 
 
 _CHILDREN = ("SELECT i.inhrelid::pg_catalog.regclass::pg_catalog.text AS name FROM pg_catalog.pg_inherits i "

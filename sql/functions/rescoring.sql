@@ -2,7 +2,9 @@
  * Rescoring on INSERT (see py_src/pgscore/rescoring.py). attach_rescoring
  * checks and stores a wiring and creates a statement-level AFTER INSERT
  * trigger with a transition table on the event table; rescore_events is that
- * trigger; retry_failed drains the error queue. All run with a fixed
+ * trigger; rescore_replicated, a row trigger enabled for replication sessions
+ * only, does the same for each row a subscription's apply worker applies
+ * (which fires no statement trigger); retry_failed drains the error queue. All run with a fixed
  * search_path: counter expressions must qualify their own objects. The
  * trigger and retry_failed run with JIT off: a statement touching thousands
  * of profiles is estimated past jit_above_cost (the window counters'
@@ -14,7 +16,7 @@ CREATE FUNCTION pgscore.attach_rescoring(
     p_event_table regclass, p_profile_table regclass, p_key name, p_model text, p_score_column name,
     p_counters jsonb DEFAULT '{}'::jsonb, p_scored_at_column name DEFAULT 'scored_at',
     p_profile_key name DEFAULT NULL, p_missing_profile text DEFAULT 'create', p_strict boolean DEFAULT false,
-    p_event_id_column name DEFAULT NULL)
+    p_event_id_column name DEFAULT NULL, p_replicated boolean DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
@@ -22,7 +24,7 @@ SET search_path = pg_catalog, pg_temp
 AS $pl$
 @@plpython/attach_rescoring.py@@
 $pl$;
-COMMENT ON FUNCTION pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name) IS 'Wire an event table to a profile table: each INSERT updates the profile counters and rescores the profiles it touches in the same statement; returns the rescoring_id';
+COMMENT ON FUNCTION pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name, boolean) IS 'Wire an event table to a profile table: each INSERT updates the profile counters and rescores the profiles it touches in the same statement (p_replicated: and each row logical replication applies, by a row trigger enabled for replication; NULL: where a subscription writes the table); returns the rescoring_id';
 
 CREATE FUNCTION pgscore.detach_rescoring(p_event_table regclass, p_profile_table regclass DEFAULT NULL)
 RETURNS integer
@@ -49,11 +51,15 @@ BEGIN
             USING ERRCODE = 'undefined_table',
                   HINT = 'name the table, as ''schema.table''::regclass does; a wiring whose table was dropped is removed with pgscore.forget_rescoring(rescoring_id) (SELECT * FROM pgscore.rescoring lists them)';
     END IF;
-    FOR r IN SELECT w.rescoring_id, w.trigger_name,
+    FOR r IN SELECT w.rescoring_id, w.trigger_name, w.replication_trigger,
                     -- the table its trigger is on: this one, or the one that had its name, since renamed
                     (SELECT t.tgrelid::regclass FROM pg_catalog.pg_trigger t
                       WHERE t.tgname = w.trigger_name AND t.tgfoid = 'pgscore.rescore_events()'::regprocedure
-                      ORDER BY t.tgrelid = p_event_table DESC LIMIT 1) AS on_table
+                      ORDER BY t.tgrelid = p_event_table DESC LIMIT 1) AS on_table,
+                    -- and its row trigger for replicated rows, where it has one
+                    (SELECT t.tgrelid::regclass FROM pg_catalog.pg_trigger t
+                      WHERE t.tgname = w.replication_trigger AND t.tgfoid = 'pgscore.rescore_replicated()'::regprocedure
+                      ORDER BY t.tgrelid = p_event_table DESC LIMIT 1) AS replicated_on
                FROM pgscore.rescoring w
               -- by name, or by its trigger on this table when the table it names has no such trigger (the
               -- table was renamed since; not a trigger of the same name restored on another table)
@@ -67,6 +73,9 @@ BEGIN
         IF r.on_table IS NOT NULL THEN  -- (dropped by hand, it is gone already)
             EXECUTE format('DROP TRIGGER %I ON %s', r.trigger_name, r.on_table);
         END IF;
+        IF r.replicated_on IS NOT NULL THEN
+            EXECUTE format('DROP TRIGGER %I ON %s', r.replication_trigger, r.replicated_on);
+        END IF;
         DELETE FROM pgscore.rescoring w WHERE w.rescoring_id = r.rescoring_id;
         v_n := v_n + 1;
     END LOOP;
@@ -75,13 +84,14 @@ BEGIN
     -- table's wiring is asked for: that call says whether it was there)
     FOR r IN SELECT t.tgname FROM pg_catalog.pg_trigger t
               WHERE p_profile_table IS NULL
-                AND t.tgrelid = p_event_table AND t.tgfoid = 'pgscore.rescore_events()'::regprocedure
+                AND t.tgrelid = p_event_table
+                AND t.tgfoid IN ('pgscore.rescore_events()'::regprocedure, 'pgscore.rescore_replicated()'::regprocedure)
                 AND NOT EXISTS (SELECT 1 FROM pgscore.rescoring w
-                                 WHERE w.trigger_name = t.tgname
+                                 WHERE t.tgname IN (w.trigger_name, w.replication_trigger)
                                    AND (to_regclass(w.event_table) = p_event_table
                                         OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger o
                                                         WHERE o.tgrelid = to_regclass(w.event_table)
-                                                          AND o.tgname = w.trigger_name)))
+                                                          AND o.tgname = t.tgname)))
               ORDER BY t.tgname
     LOOP
         EXECUTE format('DROP TRIGGER %I ON %s', r.tgname, p_event_table);
@@ -96,7 +106,7 @@ BEGIN
     RETURN v_n;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.detach_rescoring(regclass, regclass) IS 'Remove the wiring (all of the event table''s, or the one to p_profile_table) and its trigger, and (without p_profile_table) any trigger of pgscore''s on the table that no wiring owns; queued errors stay, without their wiring; returns how many were removed';
+COMMENT ON FUNCTION pgscore.detach_rescoring(regclass, regclass) IS 'Remove the wiring (all of the event table''s, or the one to p_profile_table) and its triggers (the statement trigger, and the row trigger for replicated rows), and (without p_profile_table) any trigger of pgscore''s on the table that no wiring owns; queued errors stay, without their wiring; returns how many were removed';
 
 CREATE FUNCTION pgscore.forget_rescoring(p_rescoring_id bigint)
 RETURNS void
@@ -116,8 +126,9 @@ BEGIN
             USING ERRCODE = 'undefined_object', HINT = 'list wirings with: SELECT * FROM pgscore.rescoring';
     END IF;
     SELECT t.tgrelid::regclass INTO v_on FROM pgscore.rescoring w
-      JOIN pg_catalog.pg_trigger t ON t.tgname = w.trigger_name
-                                  AND t.tgfoid = 'pgscore.rescore_events()'::regprocedure
+      JOIN pg_catalog.pg_trigger t ON (t.tgname = w.trigger_name AND t.tgfoid = 'pgscore.rescore_events()'::regprocedure)
+                                   OR (t.tgname = w.replication_trigger
+                                       AND t.tgfoid = 'pgscore.rescore_replicated()'::regprocedure)
      WHERE w.rescoring_id = p_rescoring_id LIMIT 1;
     IF v_on IS NOT NULL THEN
         RAISE EXCEPTION 'rescoring % still has its trigger, on %', p_rescoring_id, v_on
@@ -142,6 +153,20 @@ AS $pl$
 @@plpython/rescore_events.py@@
 $pl$;
 COMMENT ON FUNCTION pgscore.rescore_events() IS 'Trigger created by attach_rescoring (argument: the rescoring_id): counters, one vectorised rescoring of the affected profiles, audit rows, error queue';
+
+CREATE FUNCTION pgscore.rescore_replicated()
+RETURNS trigger
+LANGUAGE plpython3u
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET "DateStyle" = 'ISO'
+SET "IntervalStyle" = 'postgres'
+SET extra_float_digits = 1
+AS $pl$
+@@plpython/rescore_replicated.py@@
+$pl$;
+COMMENT ON FUNCTION pgscore.rescore_replicated() IS 'Row trigger created by attach_rescoring with p_replicated (argument: the rescoring_id), enabled for replication sessions only (ENABLE REPLICA): rescores each row logical replication applies as rescore_events does a statement''s, never failing the apply (a strict wiring queues there too)';
 
 CREATE FUNCTION pgscore.retry_failed(p_model text DEFAULT NULL, p_limit integer DEFAULT NULL)
 RETURNS TABLE (rescoring_id bigint, rescored integer, failed integer)

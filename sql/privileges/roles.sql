@@ -124,7 +124,8 @@ GRANT EXECUTE ON FUNCTION
     pgscore.refresh_monitoring(interval, boolean), pgscore.match_outcomes(timestamptz),
     pgscore.judge(text[], float8[], bigint[]),
     pgscore.create_log_partitions(integer, date), pgscore.drop_log_partitions(interval),
-    pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name),
+    pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name, boolean),
     pgscore.detach_rescoring(regclass, regclass), pgscore.forget_rescoring(bigint), pgscore.rescore_events(),
+    pgscore.rescore_replicated(),
     pgscore.validate_environment(), pgscore.signing_on(), pgscore.resign_models()
     TO pgscore_admin;

@@ -22,12 +22,14 @@ CREATE TABLE pgscore.rescoring (
     trigger_name     name NOT NULL,
     created_at       timestamptz NOT NULL DEFAULT now(),
     created_by       text NOT NULL DEFAULT current_user,
+    replication_trigger name,
     CONSTRAINT rescoring_tables_key UNIQUE (event_table, profile_table),
     CONSTRAINT rescoring_missing_profile_check CHECK (missing_profile IN ('create', 'queue'))
 );
 COMMENT ON TABLE pgscore.rescoring IS 'Event tables wired to profile tables: counters, model, score and scored_at columns; written by attach_rescoring and detach_rescoring';
 COMMENT ON COLUMN pgscore.rescoring.counters IS 'Profile column -> rule: "count", {"add"|"max"|"min": expression over each event e}, {"set": aggregate over the new events}, {"window": interval, "time": column}, {"recompute": aggregate over all of the entity''s events}';
 COMMENT ON COLUMN pgscore.rescoring.missing_profile IS 'Events for a key with no profile: create the profile row, or queue an error';
+COMMENT ON COLUMN pgscore.rescoring.replication_trigger IS 'The row trigger (ENABLE REPLICA) that rescores the rows logical replication applies to the event table, one at a time; NULL: none, those rows are not rescored';
 COMMENT ON COLUMN pgscore.rescoring.strict IS 'true: a rescoring failure fails the INSERT; false: the events commit and the profiles are queued';
 
 -- a failed rescoring names its wiring; one queue row per wiring and profile

@@ -1,0 +1,167 @@
+-- 0054 to 0055: rescoring of the rows logical replication applies. A subscription's apply worker fires row
+-- triggers only (session_replication_role = replica), never the statement trigger: attach_rescoring's
+-- p_replicated (NULL: where a subscription writes the event table) also creates a row trigger, enabled for
+-- replication sessions only, that rescores each applied row with the same statements; the wiring records it
+-- (pgscore.rescoring.replication_trigger), detach_rescoring drops it, forget_rescoring looks for it.
+ALTER TABLE pgscore.rescoring ADD COLUMN replication_trigger name;
+COMMENT ON COLUMN pgscore.rescoring.replication_trigger IS 'The row trigger (ENABLE REPLICA) that rescores the rows logical replication applies to the event table, one at a time; NULL: none, those rows are not rescored';
+
+DROP FUNCTION pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name);
+CREATE FUNCTION pgscore.attach_rescoring(
+    p_event_table regclass, p_profile_table regclass, p_key name, p_model text, p_score_column name,
+    p_counters jsonb DEFAULT '{}'::jsonb, p_scored_at_column name DEFAULT 'scored_at',
+    p_profile_key name DEFAULT NULL, p_missing_profile text DEFAULT 'create', p_strict boolean DEFAULT false,
+    p_event_id_column name DEFAULT NULL, p_replicated boolean DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpython3u
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $pl$
+try:
+    from pgscore.pl import attach_rescoring
+except ImportError as e:  # a server started without pgscore's environment
+    plpy.error("pgscore cannot be imported by the database's Python: %s" % e, sqlstate="58P01",
+               hint="restart the server with PYTHONPATH naming the site-packages directory of the environment pgscore was installed into with the server's own Python, not the venv itself (any pgscore command of that environment prints the exact value; README, 'Installing into an existing server'), then SELECT pgscore.validate_environment()")
+return attach_rescoring(plpy, GD, p_event_table, p_profile_table, p_key, p_model, p_score_column, p_counters,
+                        p_scored_at_column, p_profile_key, p_missing_profile, p_strict, p_event_id_column,
+                        p_replicated)
+$pl$;
+COMMENT ON FUNCTION pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name, boolean) IS 'Wire an event table to a profile table: each INSERT updates the profile counters and rescores the profiles it touches in the same statement (p_replicated: and each row logical replication applies, by a row trigger enabled for replication; NULL: where a subscription writes the table); returns the rescoring_id';
+
+CREATE OR REPLACE FUNCTION pgscore.detach_rescoring(p_event_table regclass, p_profile_table regclass DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    r record;
+    v_n integer := 0;
+    v_missing text;
+BEGIN
+    IF p_event_table IS NULL THEN
+        RAISE EXCEPTION 'pgscore.detach_rescoring: the event table is NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- an oid cast to regclass is not checked: it would read as "- is not wired" (regclass prints 0 as -)
+    v_missing := CASE WHEN NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = p_event_table) THEN 'event'
+                      WHEN p_profile_table IS NOT NULL
+                           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = p_profile_table) THEN 'profile'
+                 END;
+    IF v_missing IS NOT NULL THEN
+        RAISE EXCEPTION 'pgscore.detach_rescoring: there is no relation with oid % (the % table)',
+              CASE v_missing WHEN 'event' THEN p_event_table::oid ELSE p_profile_table::oid END, v_missing
+            USING ERRCODE = 'undefined_table',
+                  HINT = 'name the table, as ''schema.table''::regclass does; a wiring whose table was dropped is removed with pgscore.forget_rescoring(rescoring_id) (SELECT * FROM pgscore.rescoring lists them)';
+    END IF;
+    FOR r IN SELECT w.rescoring_id, w.trigger_name, w.replication_trigger,
+                    -- the table its trigger is on: this one, or the one that had its name, since renamed
+                    (SELECT t.tgrelid::regclass FROM pg_catalog.pg_trigger t
+                      WHERE t.tgname = w.trigger_name AND t.tgfoid = 'pgscore.rescore_events()'::regprocedure
+                      ORDER BY t.tgrelid = p_event_table DESC LIMIT 1) AS on_table,
+                    -- and its row trigger for replicated rows, where it has one
+                    (SELECT t.tgrelid::regclass FROM pg_catalog.pg_trigger t
+                      WHERE t.tgname = w.replication_trigger AND t.tgfoid = 'pgscore.rescore_replicated()'::regprocedure
+                      ORDER BY t.tgrelid = p_event_table DESC LIMIT 1) AS replicated_on
+               FROM pgscore.rescoring w
+              -- by name, or by its trigger on this table when the table it names has no such trigger (the
+              -- table was renamed since; not a trigger of the same name restored on another table)
+              WHERE (w.event_table = p_event_table::text
+                     OR (w.trigger_name IN (SELECT t.tgname FROM pg_catalog.pg_trigger t WHERE t.tgrelid = p_event_table)
+                         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                                          WHERE t.tgrelid = to_regclass(w.event_table) AND t.tgname = w.trigger_name)))
+                AND (p_profile_table IS NULL OR w.profile_table = p_profile_table::text)
+              ORDER BY w.rescoring_id FOR UPDATE OF w
+    LOOP
+        IF r.on_table IS NOT NULL THEN  -- (dropped by hand, it is gone already)
+            EXECUTE format('DROP TRIGGER %I ON %s', r.trigger_name, r.on_table);
+        END IF;
+        IF r.replicated_on IS NOT NULL THEN
+            EXECUTE format('DROP TRIGGER %I ON %s', r.replication_trigger, r.replicated_on);
+        END IF;
+        DELETE FROM pgscore.rescoring w WHERE w.rescoring_id = r.rescoring_id;
+        v_n := v_n + 1;
+    END LOOP;
+    -- triggers of pgscore's on this table that no wiring owns (a dump of the table restored without
+    -- pgscore.rescoring's rows): they rescore nothing and warn at every INSERT (not when one profile
+    -- table's wiring is asked for: that call says whether it was there)
+    FOR r IN SELECT t.tgname FROM pg_catalog.pg_trigger t
+              WHERE p_profile_table IS NULL
+                AND t.tgrelid = p_event_table
+                AND t.tgfoid IN ('pgscore.rescore_events()'::regprocedure, 'pgscore.rescore_replicated()'::regprocedure)
+                AND NOT EXISTS (SELECT 1 FROM pgscore.rescoring w
+                                 WHERE t.tgname IN (w.trigger_name, w.replication_trigger)
+                                   AND (to_regclass(w.event_table) = p_event_table
+                                        OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger o
+                                                        WHERE o.tgrelid = to_regclass(w.event_table)
+                                                          AND o.tgname = t.tgname)))
+              ORDER BY t.tgname
+    LOOP
+        EXECUTE format('DROP TRIGGER %I ON %s', r.tgname, p_event_table);
+        RAISE NOTICE 'pgscore.detach_rescoring: dropped trigger % on %, which belonged to no wiring', r.tgname, p_event_table;
+        v_n := v_n + 1;
+    END LOOP;
+    IF v_n = 0 THEN
+        RAISE EXCEPTION '% is not wired for rescoring%', p_event_table,
+              CASE WHEN p_profile_table IS NULL THEN '' ELSE ' to ' || p_profile_table::text END
+            USING ERRCODE = 'undefined_object', HINT = 'list wirings with: SELECT * FROM pgscore.rescoring';
+    END IF;
+    RETURN v_n;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.detach_rescoring(regclass, regclass) IS 'Remove the wiring (all of the event table''s, or the one to p_profile_table) and its triggers (the statement trigger, and the row trigger for replicated rows), and (without p_profile_table) any trigger of pgscore''s on the table that no wiring owns; queued errors stay, without their wiring; returns how many were removed';
+
+CREATE OR REPLACE FUNCTION pgscore.forget_rescoring(p_rescoring_id bigint)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_on regclass;
+BEGIN
+    IF p_rescoring_id IS NULL THEN
+        RAISE EXCEPTION 'pgscore.forget_rescoring: the rescoring_id is NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM 1 FROM pgscore.rescoring w WHERE w.rescoring_id = p_rescoring_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'there is no rescoring %', p_rescoring_id
+            USING ERRCODE = 'undefined_object', HINT = 'list wirings with: SELECT * FROM pgscore.rescoring';
+    END IF;
+    SELECT t.tgrelid::regclass INTO v_on FROM pgscore.rescoring w
+      JOIN pg_catalog.pg_trigger t ON (t.tgname = w.trigger_name AND t.tgfoid = 'pgscore.rescore_events()'::regprocedure)
+                                   OR (t.tgname = w.replication_trigger
+                                       AND t.tgfoid = 'pgscore.rescore_replicated()'::regprocedure)
+     WHERE w.rescoring_id = p_rescoring_id LIMIT 1;
+    IF v_on IS NOT NULL THEN
+        RAISE EXCEPTION 'rescoring % still has its trigger, on %', p_rescoring_id, v_on
+            USING ERRCODE = 'object_in_use',
+                  HINT = format('detach it with: SELECT pgscore.detach_rescoring(%L)', v_on::text);
+    END IF;
+    DELETE FROM pgscore.rescoring w WHERE w.rescoring_id = p_rescoring_id;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.forget_rescoring(bigint) IS 'Remove a wiring whose trigger is gone (its event table dropped, or the trigger dropped by hand); queued errors stay, without their wiring';
+
+CREATE FUNCTION pgscore.rescore_replicated()
+RETURNS trigger
+LANGUAGE plpython3u
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET "DateStyle" = 'ISO'
+SET "IntervalStyle" = 'postgres'
+SET extra_float_digits = 1
+AS $pl$
+if "f" not in SD:
+    try:
+        from pgscore.pl import rescore_replicated as f
+    except ImportError as e:  # a server started without pgscore's environment
+        plpy.error("pgscore cannot be imported by the database's Python: %s" % e, sqlstate="58P01",
+                   hint="restart the server with PYTHONPATH naming the site-packages directory of the environment pgscore was installed into with the server's own Python, not the venv itself (any pgscore command of that environment prints the exact value; README, 'Installing into an existing server'), then SELECT pgscore.validate_environment()")
+    SD["f"] = f
+return SD["f"](plpy, GD, TD)
+$pl$;
+COMMENT ON FUNCTION pgscore.rescore_replicated() IS 'Row trigger created by attach_rescoring with p_replicated (argument: the rescoring_id), enabled for replication sessions only (ENABLE REPLICA): rescores each row logical replication applies as rescore_events does a statement''s, never failing the apply (a strict wiring queues there too)';
+
+REVOKE EXECUTE ON FUNCTION pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name, boolean), pgscore.rescore_replicated() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name, boolean), pgscore.rescore_replicated() TO pgscore_admin;
