@@ -2516,9 +2516,9 @@ def _replicated(events: Table, replicated, subscriptions) -> bool:
     if events.partitioned:
         raise WiringError(f"{events.name} is partitioned: the rows logical replication applies to it cannot be "
                           "rescored (a row trigger fires on the partition each row lands in)", sqlstate="0A000",
-                          hint="attach with p_replicated => false, and replicate into a table of your own whose row "
-                               f"trigger, enabled ALWAYS, inserts each row into {events.name}: docs/sql.md, "
-                               "'Events from logical replication'")
+                          hint="attach with p_replicated => false, replicate into a table of your own whose row "
+                               f"trigger, enabled ALWAYS, inserts each row into {events.name}, and enable the "
+                               "wiring's trigger ALWAYS too: docs/sql.md, 'Events from logical replication'")
     return True
 
 
@@ -2532,7 +2532,7 @@ def _warn_subscribed(plpy, events: Table, names):
                      "counted or rescored (local INSERTs are, and the initial copy of a table only where the trigger "
                      "is enabled ALWAYS)",
                      hint=(("replicate into a table of your own whose row trigger, enabled ALWAYS, inserts each row "
-                            f"into {events.name}")
+                            f"into {events.name}, and enable this wiring's trigger ALWAYS too")
                            if events.partitioned else
                            "attach it with p_replicated => true (a row trigger rescores each replicated row)")
                           + "; docs/sql.md, 'Events from logical replication'")
