@@ -2193,6 +2193,16 @@ _INSERT = ("INSERT INTO pgscore.rescoring (rescoring_id, event_table, profile_ta
            "CASE WHEN $12 THEN 'pgscore_replicated_' || s.id END "
            "FROM (SELECT pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('pgscore.rescoring', 'rescoring_id')) "
            "AS id) AS s RETURNING rescoring_id, trigger_name, replication_trigger")
+# whether the schema has the row trigger for replicated rows (attach runs against older schemas too: pgscore
+# install upgrades them); before it, _INSERT and _ORPHANS without it
+_REPLICATION = ("SELECT pg_catalog.to_regprocedure('pgscore.rescore_replicated()') IS NOT NULL AS ok")
+_INSERT_BEFORE = ("INSERT INTO pgscore.rescoring (rescoring_id, event_table, profile_table, event_key, profile_key, "
+                  "model_name, score_column, scored_at_column, counters, event_id_column, missing_profile, strict, "
+                  "trigger_name) SELECT s.id, $1, $2, "
+                  "$3, $4, $5, $6, $7, $8::pg_catalog.jsonb, $9, $10, $11, 'pgscore_rescore_' || s.id "
+                  "FROM (SELECT pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('pgscore.rescoring', "
+                  "'rescoring_id')) AS id) AS s RETURNING rescoring_id, trigger_name, NULL::pg_catalog.name AS "
+                  "replication_trigger")
 _INSERT_TYPES = ["pg_catalog.text", "pg_catalog.text", "pg_catalog.name", "pg_catalog.name", "pg_catalog.text",
                  "pg_catalog.name", "pg_catalog.name", "pg_catalog.text", "pg_catalog.name", "pg_catalog.text",
                  "pg_catalog.bool", "pg_catalog.bool"]
@@ -2206,6 +2216,8 @@ _ORPHANS = ("SELECT t.tgname FROM pg_catalog.pg_trigger t WHERE t.tgrelid = $1 "
             "SELECT 1 FROM pgscore.rescoring w WHERE t.tgname IN (w.trigger_name, w.replication_trigger) "
             "AND (pg_catalog.to_regclass(w.event_table) = t.tgrelid OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger o "
             "WHERE o.tgrelid = pg_catalog.to_regclass(w.event_table) AND o.tgname = t.tgname))) ORDER BY 1")
+_ORPHANS_BEFORE = (_ORPHANS.replace(", 'pgscore.rescore_replicated()'::pg_catalog.regprocedure", "")
+                   .replace("t.tgname IN (w.trigger_name, w.replication_trigger)", "w.trigger_name = t.tgname"))
 
 
 def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, counters=None,
@@ -2287,13 +2299,14 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
     elif old is not None:
         raise WiringError(f"{events.name} is already wired to {profiles.name}", sqlstate="42710",
                           hint="detach it first with pgscore.detach_rescoring")
-    for r in plpy.execute(plpy.prepare(_ORPHANS, ["pg_catalog.oid"]), [events.oid]):
+    replication = plpy.execute(_REPLICATION)[0]["ok"]  # (a schema that has it)
+    for r in plpy.execute(plpy.prepare(_ORPHANS if replication else _ORPHANS_BEFORE, ["pg_catalog.oid"]), [events.oid]):
         plpy.execute(f"DROP TRIGGER {quote_ident(plpy, r['tgname'])} ON {events.name}")
         plpy.notice(f"pgscore: dropped trigger {r['tgname']} on {events.name}, which belonged to no wiring (a dump "
                     "of the table restored without pgscore.rescoring's rows?)")
     subscriptions = [r["name"] for r in plpy.execute(plpy.prepare(_SUBSCRIBED, ["pg_catalog.oid"]), [events.oid])]
-    replicated = _replicated(events, replicated, subscriptions)
-    row = plpy.execute(plpy.prepare(_INSERT, _INSERT_TYPES), [
+    replicated = replication and _replicated(events, replicated, subscriptions)
+    row = plpy.execute(plpy.prepare(_INSERT if replication else _INSERT_BEFORE, _INSERT_TYPES), [
         events.name, profiles.name, key, profile_key, model_name, score_column, scored_at_column,
         json.dumps(spec), event_id_column, missing_profile, strict, replicated])[0]
     w = Wiring(plpy, plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [row["rescoring_id"]])[0])
