@@ -63,6 +63,11 @@ EXPECTED = {
     "pgscore.drift_counts(text,text)": ("s", False, "u"),
     "pgscore.drift_stats()": ("s", False, "u"),
     "pgscore.performance_stats()": ("s", False, "u"),
+    # per version, live or not (realised_performance_by_version, version_drift)
+    "pgscore.drift_counts_of(bigint[],text,text)": ("s", False, "u"),
+    "pgscore.drift_stats_of(bigint[],text)": ("s", False, "u"),
+    "pgscore.performance_stats(boolean)": ("s", False, "u"),
+    "pgscore.version_drift(text,integer)": ("s", False, "u"),
     IMAGE: ("i", True, "s"),  # bytes of its argument, nothing else
     DOUBLES: ("i", True, "s"),  # an array of its argument's bytes, nothing else
     UNCHECKED: ("i", True, "s"),

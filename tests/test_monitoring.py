@@ -928,7 +928,7 @@ def test_regressor_performance_matches_scikit_learn(db_url, trained):
 # -- BI: comments, the reader role, privileges ----------------------------------------------------
 
 PUBLIC_VIEWS = ["model_versions", "predictions", "feature_drift", "score_drift", "drift_by_day", "outcome_matches",
-                "realised_performance", "performance_by_day", "calibration", "alerts"]
+                "realised_performance", "performance_by_day", "calibration", "alerts", "realised_performance_by_version"]
 
 
 def test_every_view_and_column_has_a_comment(conn):
@@ -979,10 +979,12 @@ def test_reader_role_reads_the_views_and_nothing_else(reader_url):
     assert n > 0
     (n,), = query(conn, "SELECT sum(n) FROM pgscore.drift_counts('window', '1 day') WHERE kind = 'score'")
     assert n > 0  # counts per bin, read only: what the report's histograms show
+    assert query(conn, "SELECT count(*) > 0 FROM pgscore.version_drift('churn', 1)") == [(True,)]
     denied = [
         "SELECT bytes FROM pgscore.artifacts", "SELECT * FROM pgscore.models", "SELECT * FROM pgscore.prediction_log",
         "SELECT * FROM pgscore.baselines", "SELECT * FROM pgscore.outcomes", "SELECT * FROM pgscore.drift_rollup",
         "SELECT * FROM pgscore.drift_rollup_day", "SELECT * FROM pgscore.prediction_values",
+        "SELECT * FROM pgscore.outcome_version_matches", "SELECT * FROM pgscore.drift_stats_of(ARRAY[1]::bigint[], NULL)",
         "UPDATE pgscore.drift_thresholds SET alert = 100", "DELETE FROM pgscore.drift_windows", "INSERT INTO pgscore.outcomes (model_name, entity_key, "
         "outcome) VALUES ('churn', '1', '1')", "DELETE FROM pgscore.prediction_log",
         "SELECT pgscore.record_outcome('churn', '1', 1)", "SELECT * FROM pgscore.refresh_monitoring()",
@@ -1055,3 +1057,119 @@ def test_huge_feature_values_are_drift_not_an_error(churn, trained):
         assert query(conn, "SELECT count(*) > 0 FROM pgscore.alerts WHERE model = 'churn'") == [(True,)]
         for view in ("score_drift", "drift_by_day"):
             assert query(conn, f"SELECT count(*) > 0 FROM pgscore.{view}") == [(True,)]
+
+
+@pytest.fixture
+def champion_challenger(churn, trained):
+    """churn version 1 live (the fixture's) and version 2, another fit, deployed beside it without going live."""
+    conn, v1 = churn
+    X, y, names, _ = trained
+    # another fit (on half the rows, regularised harder): other scores of the same 12 features
+    v2_model = make_pipeline(StandardScaler(), LogisticRegression(C=0.001, max_iter=1000)).fit(X[:1500], y[:1500])
+    rec = registry.deploy(conn.dsn, "churn", v2_model, X, y, feature_names=names, activate=False)
+    return conn, v1, rec["model_id"], trained[3], v2_model
+
+
+def test_each_version_is_judged_on_the_same_outcomes_by_its_own_predictions(champion_challenger):
+    """Both versions log a prediction of every customer (the challenger last); each outcome judges the newest
+    of either in realised_performance (as before), and each version's own in realised_performance_by_version:
+    the two are compared on the same outcomes, each against scikit-learn. A prediction a version logs late is
+    found by the next refresh; unmatched_outcomes counts the outcomes a version has no prediction for."""
+    conn, v1, v2, m1, m2 = champion_challenger
+    Xc, yc, _ = datasets.churn(600, seed=7)
+    p1, p2 = m1.predict_proba(Xc)[:, 1], m2.predict_proba(Xc)[:, 1]
+    log_rows(conn, v1, Xc, p1, ago=["3 minutes"] * len(Xc))
+    log_rows(conn, v2, Xc, p2, ago=["2 minutes"] * len(Xc))
+    for i, outcome in enumerate(yc):
+        query(conn, "SELECT pgscore.record_outcome('churn', %s, %s)", (str(i), int(outcome)))
+    query(conn, "SELECT pgscore.record_outcome('churn', 'nobody', 1)")
+    # the live version's view as before: every outcome judged the challenger's (newer) prediction
+    assert query(conn, "SELECT version, n FROM pgscore.realised_performance WHERE window_name = 'since deploy'") \
+        == [(1, 0)]
+    rows = query(conn, """SELECT version, live, n, positives, auc, accuracy, brier, log_loss, deploy_auc IS NOT NULL,
+                                 unmatched_outcomes, status
+                            FROM pgscore.realised_performance_by_version WHERE window_name = 'since deploy'""")
+    assert [r[:4] for r in rows] == [(1, True, 600, int(yc.sum())), (2, False, 600, int(yc.sum()))]
+    for (_, _, _, _, auc, acc, brier, ll, has_deploy, unmatched, status), p in zip(rows, (p1, p2)):
+        assert auc == pytest.approx(skm.roc_auc_score(yc, p), abs=TOL)
+        assert acc == pytest.approx(skm.accuracy_score(yc, (p > 0.5).astype(int)), abs=TOL)
+        assert brier == pytest.approx(skm.brier_score_loss(yc, p), abs=TOL)
+        assert ll == pytest.approx(skm.log_loss(yc, p), abs=TOL)
+        assert has_deploy and unmatched == 1 and status in ("ok", "warn", "alert")
+    assert rows[0][4] != pytest.approx(rows[1][4], abs=1e-3)  # two models, two AUCs
+    # windows as realised_performance's, per version
+    assert query(conn, "SELECT version, window_name, n FROM pgscore.realised_performance_by_version "
+                       "WHERE window_name IN ('1 hour', '7 days') ORDER BY version, window_name") \
+        == [(1, "1 hour", 600), (1, "7 days", 600), (2, "1 hour", 600), (2, "7 days", 600)]
+
+    # 'nobody' scored by version 1 after the outcome was recorded, with a time before it (committed late)
+    log_rows(conn, v1, np.ones((1, 12)), [0.8], ago=["1 minute"], keys=["nobody"])
+    query(conn, "UPDATE pgscore.outcomes SET observed_at = now() WHERE entity_key = 'nobody'")
+    query(conn, "SELECT pgscore.refresh_monitoring()")
+    assert query(conn, "SELECT version, n, unmatched_outcomes FROM pgscore.realised_performance_by_version "
+                       "WHERE window_name = 'since deploy' ORDER BY version") == [(1, 601, 0), (2, 600, 1)]
+    assert query(conn, "SELECT count(*) FROM pgscore.outcome_version_matches") == [(1201,)]
+
+
+def test_outcomes_recorded_before_per_version_matching_are_matched_by_a_refresh(champion_challenger):
+    """An outcome recorded before outcome_version_matches existed (versions_judged_at NULL, as the migration
+    leaves them) is matched per version by the next refresh_monitoring; a rebuild replaces a match only by a
+    newer prediction; retention deletes a version's match with its prediction, and every match with its
+    outcome."""
+    conn, v1, v2, *_ = champion_challenger
+    log_rows(conn, v1, np.ones((1, 12)), [0.3], ago=["3 days"], keys=["c1"])
+    log_rows(conn, v2, np.ones((1, 12)), [0.6], ago=["1 hour"], keys=["c1"])
+    log_rows(conn, v1, np.ones((1, 12)), [0.4], ago=["3 days"], keys=["c2"])
+    query(conn, "SELECT pgscore.record_outcome('churn', 'c1', 1)")
+    query(conn, "SELECT pgscore.record_outcome('churn', 'c2', 0)")
+    query(conn, "DELETE FROM pgscore.outcome_version_matches")
+    query(conn, "UPDATE pgscore.outcomes SET versions_judged_at = NULL")
+    matches = ("SELECT o.entity_key, m.version, vm.score FROM pgscore.outcome_version_matches vm "
+               "JOIN pgscore.outcomes o USING (outcome_id) JOIN pgscore.models m USING (model_id) ORDER BY 1, 2")
+    query(conn, "SELECT pgscore.refresh_monitoring()")
+    assert query(conn, matches) == [("c1", 1, 0.3), ("c1", 2, 0.6), ("c2", 1, 0.4)]
+    assert query(conn, "SELECT count(*) FROM pgscore.outcomes WHERE versions_judged_at IS NULL") == [(0,)]
+    query(conn, "SELECT * FROM pgscore.refresh_monitoring(p_rebuild => true)")
+    assert query(conn, matches) == [("c1", 1, 0.3), ("c1", 2, 0.6), ("c2", 1, 0.4)]
+    # retention at 2 days: c2's outcome (its prediction 3 days old) goes with its match; c1 stays, judging
+    # version 2's prediction, and version 1's match (3 days old) goes
+    query(conn, "SELECT pgscore.drop_log_partitions('2 days')")
+    assert query(conn, matches) == [("c1", 2, 0.6)]
+
+
+def test_version_drift_gives_the_drift_of_any_version_against_its_own_baseline(champion_challenger):
+    """version_drift: a version not live (no row in feature_drift) against its own baseline, as numpy
+    computes it; for the live version the rows of feature_drift and score_drift, unchanged."""
+    conn, v1, v2, m1, m2 = champion_challenger
+    names = [f for (f,) in query(conn, "SELECT feature FROM pgscore.baselines WHERE model_id = %s "
+                                       "AND kind = 'feature' ORDER BY position", (v2,))]
+    Xc = drifted(((),))
+    s1, s2 = m1.predict_proba(np.nan_to_num(Xc))[:, 1], m2.predict_proba(np.nan_to_num(Xc))[:, 1]
+    log_rows(conn, v1, Xc[:500], s1[:500])
+    log_rows(conn, v2, Xc, s2)
+    query(conn, "SELECT pgscore.refresh_monitoring()")
+    base = baseline(conn, v2)
+    rows = query(conn, "SELECT version, live, kind, feature, n, psi, ks, js, mean_shift, null_rate, out_of_range, "
+                       "status FROM pgscore.version_drift('churn', 2) WHERE window_name = 'since deploy'")
+    assert [r[3] for r in rows] == names + ["score"]
+    for version, live, kind, feature, n, psi, ks, js, shift, null_rate, oor, status in rows:
+        assert (version, live, n) == (2, False, len(Xc))
+        want = expected_metrics(Xc[:, names.index(feature)] if kind == "feature" else s2,
+                                base[(kind, feature)])
+        for got, key in ((psi, "psi"), (ks, "ks"), (js, "js"), (null_rate, "null_rate"), (oor, "out_of_range"),
+                         (shift, "mean_shift")):
+            assert got == pytest.approx(want[key], abs=TOL), (feature, key)
+    assert {r[3]: r[11] for r in rows}["monthly_charges"] == "alert"
+    windows = [w for (w,) in query(conn, "SELECT window_name FROM pgscore.drift_windows ORDER BY sort_order")]
+    assert [w for (w,) in query(conn, "SELECT window_name FROM pgscore.version_drift('churn', 2) "
+                                      "WHERE feature = 'tenure_months'")] == windows
+    assert query(conn, "SELECT DISTINCT version FROM pgscore.feature_drift") == [(1,)]
+    # the live version: feature_drift's and score_drift's rows
+    cols = "window_name, n, psi, ks, js, mean, baseline_mean, mean_shift, null_rate, baseline_null_rate, " \
+           "out_of_range, status, firing, note"
+    assert query(conn, f"SELECT feature, {cols} FROM pgscore.version_drift('churn', 1) WHERE kind = 'feature'") \
+        == query(conn, f"SELECT feature, {cols} FROM pgscore.feature_drift")  # noqa: S608 - fixed columns
+    assert query(conn, f"SELECT {cols} FROM pgscore.version_drift('churn', 1) WHERE kind = 'score'") \
+        == query(conn, f"SELECT {cols} FROM pgscore.score_drift")  # noqa: S608 - fixed columns
+    assert query(conn, "SELECT DISTINCT n FROM pgscore.version_drift('churn', 1) "
+                       "WHERE window_name = 'since deploy'") == [(500,)]

@@ -128,8 +128,17 @@ BEGIN
     -- performance is by the day of the prediction, and a day goes whole, its outcomes with it, whenever
     -- they were observed; and those that judge nothing, observed before the cut, which have none left to
     -- judge and would count as unmatched for ever
-    DELETE FROM pgscore.outcomes WHERE predicted_at < v_cut OR (predicted_at IS NULL AND observed_at < v_cut);
-    GET DIAGNOSTICS v_outcomes = ROW_COUNT;
+    -- with each version's prediction they judge (outcome_version_matches)
+    WITH gone AS (
+        DELETE FROM pgscore.outcomes WHERE predicted_at < v_cut OR (predicted_at IS NULL AND observed_at < v_cut)
+        RETURNING outcome_id
+    ), versions AS (
+        DELETE FROM pgscore.outcome_version_matches m USING gone WHERE m.outcome_id = gone.outcome_id
+    )
+    SELECT count(*) INTO v_outcomes FROM gone;
+    -- and each version's judged prediction of those days where the outcome stays, judging a newer prediction
+    -- of another version
+    DELETE FROM pgscore.outcome_version_matches WHERE predicted_at < v_cut;
     RAISE NOTICE 'pgscore.drop_log_partitions: before %: % daily partition(s) dropped, % row(s) deleted from the default partition, % rollup row(s) deleted (% of 5 minutes, % of a day), % outcome(s) of those days deleted',
         v_cut, v_dropped, v_rows, v_buckets + v_days, v_buckets, v_days, v_outcomes;
     RETURN v_dropped;

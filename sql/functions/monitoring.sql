@@ -15,6 +15,10 @@ DECLARE
     v_num     float8;
     v_text    text := btrim(p_outcome);
     v_id      bigint;
+    v_models  bigint[];
+    v_times   timestamptz[];
+    v_scores  float8[];
+    v_labels  text[];
     v_judged  record;
 BEGIN
     IF p_model IS NULL OR p_entity_key IS NULL OR p_outcome IS NULL OR p_observed_at IS NULL THEN
@@ -89,15 +93,26 @@ BEGIN
        AND l.source <> 'shadow'  -- (a shadow's prediction was never served)
      ORDER BY l.logged_at DESC
      LIMIT 1;
+    -- the prediction each version of the model made of the entity last by then, served or in shadow, kept in
+    -- outcome_version_matches (pgscore.match_outcomes finds them for a prediction logged later)
+    SELECT array_agg(p.model_id), array_agg(p.logged_at), array_agg(p.score), array_agg(p.label)
+      INTO v_models, v_times, v_scores, v_labels
+      FROM (SELECT DISTINCT ON (l.model_id) l.model_id, l.logged_at, l.score, l.label
+              FROM pgscore.prediction_log l JOIN pgscore.models m ON m.model_id = l.model_id
+             WHERE l.entity_key = p_entity_key AND l.logged_at <= p_observed_at AND m.name = p_model
+             ORDER BY l.model_id, l.logged_at DESC) p;
     -- recorded_by: the caller's role (this function runs as pgscore's owner, whom current_user names;
     -- before migration 0037 every outcome was recorded by it)
     INSERT INTO pgscore.outcomes (model_name, entity_key, outcome, observed_at, judged_model_id, predicted_at,
-                                  judged_score, judged_label, judged_at, recorded_by)
+                                  judged_score, judged_label, judged_at, recorded_by, versions_judged_at)
     VALUES (p_model, p_entity_key, v_value, p_observed_at, v_judged.model_id, v_judged.logged_at, v_judged.score,
             v_judged.label, now(),
             -- the role the caller acts as: SET ROLE's (a pooled login that takes each user's role), else its login
-            coalesce(nullif(current_setting('role'), 'none'), session_user))
+            coalesce(nullif(current_setting('role'), 'none'), session_user), now())
     RETURNING outcome_id INTO v_id;
+    INSERT INTO pgscore.outcome_version_matches (outcome_id, model_id, predicted_at, score, label)
+    SELECT v_id, u.model_id, u.logged_at, u.score, u.label
+      FROM unnest(v_models, v_times, v_scores, v_labels) AS u(model_id, logged_at, score, label);
     IF v_judged.model_id IS NULL THEN
         RAISE NOTICE 'pgscore.record_outcome: no prediction of "%" for entity "%" was logged at or before %', p_model, p_entity_key, p_observed_at
             USING DETAIL = 'The outcome is kept; it judges no prediction and pgscore.outcome_matches shows it unmatched, until pgscore.refresh_monitoring finds one logged later (within its p_relook; a prediction scored in this transaction is logged at its commit).';
@@ -105,7 +120,7 @@ BEGIN
     RETURN v_id;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.record_outcome(text, text, text, timestamptz) IS 'Record what actually happened to an entity (one of a classifier''s classes, or a regressor''s number), observed at p_observed_at; it judges the newest prediction of the model for that entity logged by then. Returns the outcome_id';
+COMMENT ON FUNCTION pgscore.record_outcome(text, text, text, timestamptz) IS 'Record what actually happened to an entity (one of a classifier''s classes, or a regressor''s number), observed at p_observed_at; it judges the newest prediction of the model for that entity logged by then (never a shadow''s), and each version''s newest, served or in shadow (outcome_version_matches). Returns the outcome_id';
 
 CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key text, p_outcome float8,
                                        p_observed_at timestamptz DEFAULT now())
@@ -163,28 +178,71 @@ BEGIN
      WHERE o.outcome_id = o2.outcome_id AND (o2.judged_at IS NULL OR p_since = '-infinity')
        AND (o.judged_at IS NULL OR p.logged_at > coalesce(o.predicted_at, '-infinity'::timestamptz));
     GET DIAGNOSTICS v_rows = ROW_COUNT;
+    -- each version's own prediction, for the outcomes never looked at for it (recorded before
+    -- outcome_version_matches was added; marked here in the same statement) and every outcome on a rebuild:
+    -- each version's newest before the outcome, in one read of the entity's predictions; only a newer
+    -- prediction replaces the one a row holds
+    WITH todo AS (
+        UPDATE pgscore.outcomes o SET versions_judged_at = now()
+         WHERE o.versions_judged_at IS NULL
+     RETURNING o.outcome_id, o.model_name, o.entity_key, o.observed_at
+    )
+    INSERT INTO pgscore.outcome_version_matches AS vm (outcome_id, model_id, predicted_at, score, label)
+    SELECT o.outcome_id, p.model_id, p.logged_at, p.score, p.label
+      FROM (SELECT t.outcome_id, t.model_name, t.entity_key, t.observed_at FROM todo t WHERE p_since <> '-infinity'
+            UNION ALL
+            SELECT a.outcome_id, a.model_name, a.entity_key, a.observed_at FROM pgscore.outcomes a
+             WHERE p_since = '-infinity') o
+     CROSS JOIN LATERAL (
+            SELECT DISTINCT ON (l.model_id) l.model_id, l.logged_at, l.score, l.label
+              FROM pgscore.prediction_log l
+              JOIN pgscore.models pm ON pm.model_id = l.model_id
+             WHERE l.entity_key = o.entity_key AND l.logged_at <= o.observed_at AND pm.name = o.model_name
+             ORDER BY l.model_id, l.logged_at DESC) p
+    ON CONFLICT (outcome_id, model_id) DO UPDATE
+       SET predicted_at = excluded.predicted_at, score = excluded.score, label = excluded.label, matched_at = now()
+     WHERE excluded.predicted_at > vm.predicted_at;
     IF p_since = '-infinity' THEN
         RETURN v_rows;
     END IF;
     -- observed since p_since: the predictions logged since then, joined as a set (not a probe of the log's
-    -- partitions per outcome), the newest for each outcome where it is newer than the one it holds
+    -- partitions per outcome), each version's newest for each outcome, read once for both: where newer than
+    -- the one a version's row holds, it replaces it (rows that would not change are left untouched, not
+    -- locked), and the newest of all where newer than the one the outcome holds
+    -- (each version's newest served and newest in shadow: the outcome judges the newest served, a version's
+    -- row holds its newest of either; a shadow's prediction was never served)
+    WITH p AS MATERIALIZED (
+        SELECT DISTINCT ON (c.outcome_id, l.model_id, l.source <> 'shadow')
+               c.outcome_id, l.model_id, l.logged_at, l.score, l.label, l.source <> 'shadow' AS served
+          FROM pgscore.outcomes c
+          JOIN pgscore.models pm ON pm.name = c.model_name
+          JOIN pgscore.prediction_log l ON l.model_id = pm.model_id AND l.entity_key = c.entity_key
+                                       AND l.logged_at <= c.observed_at AND l.logged_at >= p_since
+         WHERE c.observed_at >= p_since AND c.judged_at IS NOT NULL
+         ORDER BY c.outcome_id, l.model_id, l.source <> 'shadow', l.logged_at DESC
+    ),
+    versions AS (
+        INSERT INTO pgscore.outcome_version_matches AS vm (outcome_id, model_id, predicted_at, score, label)
+        SELECT DISTINCT ON (p.outcome_id, p.model_id) p.outcome_id, p.model_id, p.logged_at, p.score, p.label
+          FROM p
+         WHERE NOT EXISTS (SELECT 1 FROM pgscore.outcome_version_matches e
+                            WHERE e.outcome_id = p.outcome_id AND e.model_id = p.model_id
+                              AND e.predicted_at >= p.logged_at)
+         ORDER BY p.outcome_id, p.model_id, p.logged_at DESC
+        ON CONFLICT (outcome_id, model_id) DO UPDATE
+           SET predicted_at = excluded.predicted_at, score = excluded.score, label = excluded.label, matched_at = now()
+         WHERE excluded.predicted_at > vm.predicted_at
+    )
     UPDATE pgscore.outcomes o
-       SET judged_model_id = p.model_id, predicted_at = p.logged_at, judged_score = p.score,
-           judged_label = p.label, judged_at = now()
-      FROM (SELECT DISTINCT ON (c.outcome_id) c.outcome_id, l.model_id, l.logged_at, l.score, l.label
-              FROM pgscore.outcomes c
-              JOIN pgscore.models pm ON pm.name = c.model_name
-              JOIN pgscore.prediction_log l ON l.model_id = pm.model_id AND l.entity_key = c.entity_key
-                                           AND l.logged_at <= c.observed_at AND l.logged_at >= p_since
-                                           AND l.source <> 'shadow'
-             WHERE c.observed_at >= p_since AND c.judged_at IS NOT NULL
-             ORDER BY c.outcome_id, l.logged_at DESC) p
-     WHERE o.outcome_id = p.outcome_id AND p.logged_at > coalesce(o.predicted_at, '-infinity'::timestamptz);
+       SET judged_model_id = n.model_id, predicted_at = n.logged_at, judged_score = n.score,
+           judged_label = n.label, judged_at = now()
+      FROM (SELECT DISTINCT ON (p.outcome_id) p.* FROM p WHERE p.served ORDER BY p.outcome_id, p.logged_at DESC) n
+     WHERE o.outcome_id = n.outcome_id AND n.logged_at > coalesce(o.predicted_at, '-infinity'::timestamptz);
     GET DIAGNOSTICS v_chunk = ROW_COUNT;
     RETURN v_rows + v_chunk;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.match_outcomes(timestamptz) IS 'Internal: looks again for the prediction each outcome observed since p_since judges, among those logged since then, and for every outcome never looked at; refresh_monitoring calls it. Returns how many outcomes changed';
+COMMENT ON FUNCTION pgscore.match_outcomes(timestamptz) IS 'Internal: looks again for the prediction each outcome observed since p_since judges (the newest served of any version, never a shadow''s, and each version''s own, served or in shadow, in outcome_version_matches), among those logged since then, and for every outcome never looked at; refresh_monitoring calls it. Returns how many outcomes changed';
 
 CREATE FUNCTION pgscore.refresh_monitoring(p_relook interval DEFAULT '1 hour', p_rebuild boolean DEFAULT false)
 RETURNS TABLE (rolled_from timestamptz, rolled_until timestamptz, rollup_rows bigint, firing bigint)

@@ -59,13 +59,16 @@ $do$;
 GRANT USAGE ON SCHEMA pgscore TO pgscore_reader;
 GRANT SELECT ON pgscore.model_versions, pgscore.predictions, pgscore.feature_drift, pgscore.score_drift,
     pgscore.drift_by_day, pgscore.outcome_matches, pgscore.realised_performance, pgscore.performance_by_day,
-    pgscore.calibration, pgscore.alerts, pgscore.shadow_versions
+    pgscore.calibration, pgscore.alerts, pgscore.shadow_versions, pgscore.realised_performance_by_version
     TO pgscore_reader;
 -- the windows and thresholds the views and alerts are computed with (dashboards draw the threshold lines)
 GRANT SELECT ON pgscore.drift_windows, pgscore.drift_thresholds TO pgscore_reader;
 -- the read-only functions behind the drift and performance views (a view runs the functions it
 -- calls with the caller's privileges; these are SECURITY DEFINER and read only)
 GRANT EXECUTE ON FUNCTION pgscore.drift_stats(), pgscore.performance_stats(), pgscore.drift_counts(text, text)
+    TO pgscore_reader, pgscore_admin;
+-- per version (realised_performance_by_version; version_drift, the drift of a version live or not)
+GRANT EXECUTE ON FUNCTION pgscore.performance_stats(boolean), pgscore.version_drift(text, integer)
     TO pgscore_reader, pgscore_admin;
 
 -- the application

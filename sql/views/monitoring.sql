@@ -10,7 +10,8 @@
  * with its level), judged_predictions and performance_stats.
  *
  * Public: feature_drift, score_drift, drift_by_day, outcome_matches,
- * realised_performance, performance_by_day, calibration, alerts.
+ * realised_performance, performance_by_day, calibration, alerts; per version,
+ * live or not: realised_performance_by_version and version_drift().
  */
 
 CREATE VIEW pgscore.live_models AS
@@ -122,7 +123,7 @@ COMMENT ON FUNCTION pgscore.judge(text[], float8[], bigint[]) IS 'Levels of metr
  * the model scores, 1e308, say) is summed as +-1e290, so that no sum
  * overflows: two of 1e308 made every view fail.
  */
-CREATE FUNCTION pgscore.drift_counts(p_period_kind text DEFAULT NULL, p_period text DEFAULT NULL)
+CREATE FUNCTION pgscore.drift_counts_of(p_model_ids bigint[], p_period_kind text, p_period text)
 RETURNS TABLE (model_id bigint, period_kind text, period text, kind text, "position" integer, bin integer,
                n bigint, total float8, n_out bigint)
 LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
@@ -131,7 +132,7 @@ SET jit = off
 SET work_mem = '64MB'
 ROWS 20000
 AS $fn$
-WITH live AS MATERIALIZED (SELECT lm.model_id FROM pgscore.live_models lm),
+WITH live AS MATERIALIZED (SELECT DISTINCT u.model_id FROM unnest(p_model_ids) AS u(model_id) WHERE u.model_id IS NOT NULL),
 periods AS (
     SELECT p.*, date_trunc('day', p.bucket_from, 'UTC')
                 + CASE WHEN date_trunc('day', p.bucket_from, 'UTC') = p.bucket_from THEN interval '0'
@@ -186,6 +187,19 @@ SELECT c.model_id, sg.period_kind, sg.period, c.kind, c.position, c.bin, sum(c.n
   JOIN part_counts c ON c.src = sg.src AND c.lo = sg.lo AND c.hi = sg.hi
  GROUP BY c.model_id, sg.period_kind, sg.period, c.kind, c.position, c.bin
 $fn$;
+COMMENT ON FUNCTION pgscore.drift_counts_of(bigint[], text, text) IS 'drift_counts for the model versions p_model_ids (live or not: each version''s rows against its own baseline), the periods picked by p_period_kind and p_period (NULL: all)';
+
+CREATE FUNCTION pgscore.drift_counts(p_period_kind text DEFAULT NULL, p_period text DEFAULT NULL)
+RETURNS TABLE (model_id bigint, period_kind text, period text, kind text, "position" integer, bin integer,
+               n bigint, total float8, n_out bigint)
+LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET work_mem = '64MB'
+ROWS 20000
+AS $fn$
+SELECT * FROM pgscore.drift_counts_of(ARRAY(SELECT lm.model_id FROM pgscore.live_models lm), p_period_kind, p_period)
+$fn$;
 COMMENT ON FUNCTION pgscore.drift_counts(text, text) IS 'Per live model, period (each window and each of the last 30 UTC days, or those picked by p_period_kind and p_period), feature (and score) and baseline bin: how many values were logged (bin -1: NULL or NaN), their sum and how many fell outside the baseline range';
 
 /*
@@ -202,7 +216,7 @@ COMMENT ON FUNCTION pgscore.drift_counts(text, text) IS 'Per live model, period 
  * call of judge per feature and period cost ~55 us. 3,000 features: each view
  * 3-4x faster, the same rows to the bit (docs/performance.md).
  */
-CREATE FUNCTION pgscore.drift_stats()
+CREATE FUNCTION pgscore.drift_stats_of(p_model_ids bigint[], p_period_kind text)
 RETURNS TABLE (model_id bigint, name text, version integer, period_kind text, period text, sort_order integer,
                kind text, feature text, "position" integer, n bigint, n_valid bigint, null_rate float8,
                baseline_null_rate float8, mean float8, baseline_mean float8, mean_shift float8, out_of_range float8,
@@ -215,9 +229,11 @@ SET work_mem = '64MB'
 SET extra_float_digits = 1
 ROWS 2000
 AS $fn$
-WITH live AS MATERIALIZED (SELECT lm.model_id, lm.name, lm.version FROM pgscore.live_models lm),
-periods AS MATERIALIZED (SELECT * FROM pgscore.monitoring_periods),
-counts AS MATERIALIZED (SELECT * FROM pgscore.drift_counts()),
+WITH live AS MATERIALIZED (SELECT m.model_id, m.name, m.version FROM pgscore.models m
+                            WHERE m.model_id = ANY (p_model_ids)),
+periods AS MATERIALIZED (SELECT * FROM pgscore.monitoring_periods mp
+                          WHERE p_period_kind IS NULL OR mp.period_kind = p_period_kind),
+counts AS MATERIALIZED (SELECT * FROM pgscore.drift_counts_of(p_model_ids, p_period_kind, NULL)),
 base AS MATERIALIZED (
     SELECT live.model_id, live.name, live.version, b.kind, b.feature, b.position, b.edges, b.expected, b.mean,
            b.std, b.null_rate,
@@ -373,6 +389,23 @@ SELECT s.*,
                                 WHEN s.out_of_range IS NULL THEN 'not_applicable' WHEN s.out_of_range >= th.out_of_range_alert THEN 'alert'
                                 WHEN s.out_of_range >= th.out_of_range_warn THEN 'warn' ELSE 'ok' END AS out_of_range) l
 $fn$;
+COMMENT ON FUNCTION pgscore.drift_stats_of(bigint[], text) IS 'drift_stats for the model versions p_model_ids, live or not, each against its own baseline, in the periods of kind p_period_kind (window or day; NULL: both); pgscore.version_drift reads it for one version';
+
+CREATE FUNCTION pgscore.drift_stats()
+RETURNS TABLE (model_id bigint, name text, version integer, period_kind text, period text, sort_order integer,
+               kind text, feature text, "position" integer, n bigint, n_valid bigint, null_rate float8,
+               baseline_null_rate float8, mean float8, baseline_mean float8, mean_shift float8, out_of_range float8,
+               psi float8, ks float8, js float8, constant_baseline boolean, empty_baseline boolean,
+               checks jsonb, status text, firing text, min_n integer)
+LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET work_mem = '64MB'
+SET extra_float_digits = 1
+ROWS 2000
+AS $fn$
+SELECT * FROM pgscore.drift_stats_of(ARRAY(SELECT lm.model_id FROM pgscore.live_models lm), NULL)
+$fn$;
 COMMENT ON FUNCTION pgscore.drift_stats() IS 'The drift metrics of every live model, feature (and score) and period (each window and each of the last 30 UTC days), with each metric''s level and the worst; read it through feature_drift, score_drift and drift_by_day';
 
 CREATE VIEW pgscore.drift_checks AS
@@ -433,6 +466,72 @@ COMMENT ON COLUMN pgscore.drift_by_day.null_rate IS 'Share of NULL/NaN values am
 COMMENT ON COLUMN pgscore.drift_by_day.out_of_range IS 'Share of the day''s non-NULL values outside the baseline min..max (null_rate counts the NULL ones)';
 COMMENT ON COLUMN pgscore.drift_by_day.status IS 'The worst level among the day''s metrics: alert, warn, ok; or insufficient_data, no_data, not_applicable';
 
+/*
+ * feature_drift and score_drift for one version, live or not (a challenger deployed with --no-activate, a
+ * version scored alongside the live one, an old one): its own logged predictions in each window against
+ * its own baseline, captured when it was deployed; 'since deploy' (a window without a length) holds every
+ * prediction it logged. The feature rows in their order, then the score's.
+ */
+CREATE FUNCTION pgscore.version_drift(p_model text, p_version integer)
+RETURNS TABLE (model text, version integer, live boolean, kind text, feature text, window_name text, n bigint,
+               psi float8, ks float8, js float8, mean float8, baseline_mean float8, mean_shift float8,
+               null_rate float8, baseline_null_rate float8, out_of_range float8, status text, firing text,
+               note text)
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+ROWS 100
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    v_id   bigint;
+    v_live boolean;
+BEGIN
+    IF p_model IS NULL OR p_version IS NULL THEN
+        RAISE EXCEPTION 'pgscore.version_drift: % must not be NULL', CASE WHEN p_model IS NULL THEN 'the model' ELSE 'the version' END
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'give the model''s name and the version to read: SELECT name, version FROM pgscore.model_versions lists them';
+    END IF;
+    SELECT m.model_id INTO v_id FROM pgscore.models m WHERE m.name = p_model AND m.version = p_version;
+    IF NOT FOUND THEN
+        IF NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = p_model) THEN
+            RAISE EXCEPTION 'pgscore.version_drift: model "%" does not exist', p_model
+                USING ERRCODE = 'undefined_object', HINT = 'SELECT name FROM pgscore.model_versions lists the models';
+        END IF;
+        RAISE EXCEPTION 'pgscore.version_drift: model "%" has no version %', p_model, p_version
+            USING ERRCODE = 'undefined_object',
+                  DETAIL = format('versions: %s', (SELECT string_agg(m.version::text, ', ' ORDER BY m.version)
+                                                     FROM pgscore.models m WHERE m.name = p_model)),
+                  HINT = 'SELECT version, live FROM pgscore.model_versions WHERE name = ... lists its versions';
+    END IF;
+    v_live := EXISTS (SELECT 1 FROM pgscore.live_models l WHERE l.model_id = v_id);
+    RETURN QUERY
+    SELECT r.name, r.version, v_live, r.kind, r.feature, r.period, r.n, r.psi, r.ks, r.js, r.mean, r.baseline_mean,
+           r.mean_shift, r.null_rate, r.baseline_null_rate, r.out_of_range, r.status, r.firing, r.note
+      FROM (SELECT s.name, s.version, s.kind, s.feature, s.position, s.period, s.sort_order, s.n, s.psi, s.ks, s.js,
+                   s.mean, s.baseline_mean, s.mean_shift, s.null_rate, s.baseline_null_rate, s.out_of_range,
+                   s.status, s.firing,
+                   -- as drift_report notes them
+                   CASE WHEN s.empty_baseline THEN 'the baseline holds no values (all NULL at training)'
+                        WHEN s.n = 0 THEN 'no predictions of this version in this window'
+                        WHEN s.status = 'insufficient_data' THEN format('%s values, fewer than the %s needed', s.n, s.min_n)
+                        WHEN s.constant_baseline THEN 'constant in the baseline: mean shift undefined, any other value is out of range'
+                   END AS note
+              FROM pgscore.drift_stats_of(ARRAY[v_id], 'window') s
+            UNION ALL
+            SELECT m.name, m.version, k.kind, NULL, NULL, w.window_name, w.sort_order, NULL, NULL, NULL, NULL,
+                   NULL, NULL, NULL, NULL, NULL, NULL, 'no_baseline', NULL,
+                   'deployed without training data, so there is no baseline: redeploy with --train (or X) to monitor drift'
+              FROM pgscore.models m
+             CROSS JOIN (VALUES ('feature'), ('score')) k(kind)
+             CROSS JOIN pgscore.drift_windows w
+             WHERE m.model_id = v_id
+               AND NOT EXISTS (SELECT 1 FROM pgscore.baselines b WHERE b.model_id = m.model_id AND b.kind = k.kind)) r
+     ORDER BY r.kind = 'score', r.position, r.sort_order;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.version_drift(text, integer) IS 'feature_drift and score_drift for one version of a model, live or not: the predictions it logged in each window against its own baseline captured at its deploy; a version not live has no row in the drift views';
+
 -- Outcomes and the predictions they judge: the newest prediction of the model (any version) for the
 -- entity logged at or before the outcome was observed, kept with the outcome when it was recorded (and
 -- found by refresh_monitoring for a prediction logged after that: pgscore.match_outcomes); looked up in
@@ -484,9 +583,25 @@ SELECT DISTINCT ON (om.model_id, om.entity_key, om.predicted_at)
  ORDER BY om.model_id, om.entity_key, om.predicted_at, om.observed_at DESC, om.outcome_id DESC;
 COMMENT ON VIEW pgscore.judged_predictions IS 'Internal: predictions of the live version that outcomes judge, each once with the newest outcome observed for it, with the binary target or the regression value';
 
--- Realised performance per live model and period: a SECURITY DEFINER function with JIT off, for the
--- reasons given at drift_stats().
-CREATE FUNCTION pgscore.performance_stats()
+-- The same per version: every version's own predictions that outcomes judge (pgscore.outcome_version_matches),
+-- each once with the newest outcome observed for it, whichever version is live
+CREATE VIEW pgscore.judged_predictions_by_version AS
+SELECT DISTINCT ON (vm.model_id, o.entity_key, vm.predicted_at)
+       m.model_id, m.name, m.version, m.task, m.metrics, vm.predicted_at, vm.score, vm.label, o.outcome,
+       CASE WHEN m.task = 'binary' THEN (o.outcome = m.classes -> 1)::integer END AS y,
+       CASE WHEN m.task = 'regression' THEN (o.outcome #>> '{}')::float8 END AS y_value,
+       coalesce((m.metrics ->> 'threshold')::float8, 0.5) AS threshold
+  FROM pgscore.outcome_version_matches vm
+  JOIN pgscore.outcomes o ON o.outcome_id = vm.outcome_id
+  JOIN pgscore.models m ON m.model_id = vm.model_id
+ ORDER BY vm.model_id, o.entity_key, vm.predicted_at, o.observed_at DESC, o.outcome_id DESC;
+COMMENT ON VIEW pgscore.judged_predictions_by_version IS 'Internal: predictions of every version that outcomes judge (each outcome against each version''s own newest prediction of the entity before it), each once with the newest outcome observed for it';
+
+-- Realised performance per live model and period (p_by_version false: each outcome against the newest
+-- prediction of any version, judged_predictions), or per version (true: each outcome against each
+-- version's own, judged_predictions_by_version; every version an outcome judges, and each live one): a
+-- SECURITY DEFINER function with JIT off, for the reasons given at drift_stats().
+CREATE FUNCTION pgscore.performance_stats(p_by_version boolean)
 RETURNS TABLE (model_id bigint, name text, version integer, task text, period_kind text, period text,
                sort_order integer, n bigint, positives bigint, auc float8, accuracy float8, "precision" float8,
                recall float8, brier float8, log_loss float8, mae float8, rmse float8, deploy_auc float8,
@@ -500,7 +615,9 @@ AS $fn$
 WITH periods AS MATERIALIZED (SELECT * FROM pgscore.monitoring_periods),
 j AS (
     SELECT jp.*, p.period_kind, p.period
-      FROM pgscore.judged_predictions jp
+      FROM (SELECT * FROM pgscore.judged_predictions WHERE NOT p_by_version
+            UNION ALL
+            SELECT * FROM pgscore.judged_predictions_by_version WHERE p_by_version) jp
       JOIN periods p ON jp.predicted_at >= p.starts AND jp.predicted_at < p.ends
 ),
 r AS (
@@ -528,6 +645,13 @@ s AS (  -- AUC from the rank sum of the positives (Mann-Whitney); log loss clipp
       FROM r
      GROUP BY r.model_id, r.period_kind, r.period
 ),
+-- the live versions; per version also every version an outcome judges (each is in s: the window without
+-- a length holds every judged prediction)
+versions AS (
+    SELECT lm.model_id FROM pgscore.live_models lm
+    UNION
+    SELECT s.model_id FROM s WHERE p_by_version
+),
 base AS (
     SELECT m.model_id, m.name, m.version, m.task, p.period_kind, p.period, p.sort_order,
            coalesce(s.n, 0) AS n, s.positives, s.auc, s.accuracy, s."precision", s.recall, s.brier, s.log_loss,
@@ -535,16 +659,28 @@ base AS (
            (m.metrics ->> 'auc')::float8 AS deploy_auc, (m.metrics ->> 'accuracy')::float8 AS deploy_accuracy,
            (m.metrics ->> 'brier')::float8 AS deploy_brier, (m.metrics ->> 'log_loss')::float8 AS deploy_log_loss,
            (m.metrics ->> 'mae')::float8 AS deploy_mae, (m.metrics ->> 'rmse')::float8 AS deploy_rmse
-      FROM pgscore.live_models m
+      FROM versions v
+      JOIN pgscore.models m ON m.model_id = v.model_id
      CROSS JOIN periods p
       LEFT JOIN s ON s.model_id = m.model_id AND s.period_kind = p.period_kind AND s.period = p.period
 ),
--- once per model, not once per model and period (each reads every outcome: 35 times over, 2.9 s for 1,000)
+-- once per model, not once per model and period (each reads every outcome: 35 times over, 2.9 s for 1,000);
+-- per version: the model's outcomes that judge no prediction of the version
 unmatched AS MATERIALIZED (
-    SELECT om.model, count(*) AS n FROM pgscore.outcome_matches om WHERE NOT om.matched GROUP BY om.model
+    SELECT om.model, NULL::bigint AS model_id, count(*) AS n
+      FROM pgscore.outcome_matches om WHERE NOT om.matched AND NOT p_by_version GROUP BY om.model
+    UNION ALL
+    SELECT t.model_name, v.model_id, t.n - coalesce(k.n, 0)
+      FROM (SELECT o.model_name, count(*) AS n FROM pgscore.outcomes o WHERE p_by_version GROUP BY o.model_name) t
+      JOIN pgscore.models vm ON vm.name = t.model_name
+      JOIN versions v ON v.model_id = vm.model_id
+      LEFT JOIN (SELECT c.model_id, count(*) AS n FROM pgscore.outcome_version_matches c
+                  WHERE p_by_version GROUP BY c.model_id) k ON k.model_id = v.model_id
 )
 SELECT b.*, c.checks, c.status, c.firing, c.min_n,
-       coalesce((SELECT u.n FROM unmatched u WHERE u.model = b.name), 0) AS unmatched_outcomes
+       coalesce((SELECT u.n FROM unmatched u WHERE u.model = b.name
+                    AND u.model_id IS NOT DISTINCT FROM CASE WHEN p_by_version THEN b.model_id END), 0)
+           AS unmatched_outcomes
   FROM base b
  CROSS JOIN LATERAL pgscore.judge(
         CASE b.task WHEN 'binary' THEN ARRAY['auc_drop', 'accuracy_drop', 'brier_rise']
@@ -557,6 +693,21 @@ SELECT b.*, c.checks, c.status, c.firing, c.min_n,
                                     WHEN b.deploy_rmse = 0 THEN CASE WHEN b.rmse > 0 THEN 1e300
                                                                      WHEN b.rmse = 0 THEN 0 END END] END,
         array_fill(b.n, ARRAY[CASE b.task WHEN 'binary' THEN 3 ELSE 1 END])) c
+$fn$;
+COMMENT ON FUNCTION pgscore.performance_stats(boolean) IS 'Realised performance of every live model (p_by_version false) or of every version outcomes judge and every live one (true: each outcome against each version''s own prediction) per period, next to its deploy metrics, with the checks; read it through realised_performance, performance_by_day and realised_performance_by_version';
+
+CREATE FUNCTION pgscore.performance_stats()
+RETURNS TABLE (model_id bigint, name text, version integer, task text, period_kind text, period text,
+               sort_order integer, n bigint, positives bigint, auc float8, accuracy float8, "precision" float8,
+               recall float8, brier float8, log_loss float8, mae float8, rmse float8, deploy_auc float8,
+               deploy_accuracy float8, deploy_brier float8, deploy_log_loss float8, deploy_mae float8,
+               deploy_rmse float8, checks jsonb, status text, firing text, min_n integer, unmatched_outcomes bigint)
+LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+ROWS 100
+AS $fn$
+SELECT * FROM pgscore.performance_stats(false)
 $fn$;
 COMMENT ON FUNCTION pgscore.performance_stats() IS 'Realised performance of every live model and period next to its deploy metrics, with the checks; read it through realised_performance and performance_by_day';
 
@@ -581,6 +732,34 @@ SELECT name AS model, version, task, period AS window_name, n, positives, auc, a
  WHERE period_kind = 'window'
  ORDER BY model, sort_order;
 COMMENT ON VIEW pgscore.realised_performance IS 'Per live model and window (by prediction time): metrics realised on the outcomes recorded so far, next to the hold-out metrics captured at deploy';
+
+-- realised_performance per version: each outcome judges each version's own newest prediction of the entity
+-- before it, so that a champion and a challenger that both logged predictions are compared on the same outcomes
+CREATE VIEW pgscore.realised_performance_by_version AS
+SELECT name AS model, version, live, task, period AS window_name, n, positives, auc, accuracy, precision, recall,
+       brier, log_loss, mae, rmse, deploy_auc, deploy_accuracy, deploy_brier, deploy_log_loss, deploy_mae,
+       deploy_rmse, deploy_precision, deploy_recall, status, firing,
+       CASE WHEN n = 0 THEN 'no outcomes matched to predictions of this version in this window'
+            WHEN status = 'insufficient_data' THEN format('%s outcomes, fewer than the %s needed', n, min_n)
+            WHEN status = 'not_applicable' AND coalesce(deploy_auc, deploy_accuracy, deploy_rmse) IS NULL
+                THEN 'no hold-out metrics at deploy to compare with (deployed without a target)'
+            WHEN status = 'not_applicable' AND task = 'multiclass'
+                THEN 'the predictions matched carry no predicted class (logged before migration 0017 by score, predict_proba or in batch): accuracy compares predict''s label with the outcome'
+            WHEN status = 'not_applicable' THEN 'no realised metric to compare with the deploy metrics'
+       END AS note,
+       unmatched_outcomes
+  FROM (SELECT p.*, l.model_id IS NOT NULL AS live, (m.metrics ->> 'precision')::float8 AS deploy_precision,
+               (m.metrics ->> 'recall')::float8 AS deploy_recall
+          FROM pgscore.performance_stats(true) p
+          JOIN pgscore.models m ON m.model_id = p.model_id
+          LEFT JOIN pgscore.live_models l ON l.model_id = p.model_id) p
+ WHERE period_kind = 'window'
+ ORDER BY model, version, sort_order;
+COMMENT ON VIEW pgscore.realised_performance_by_version IS 'Per model version that outcomes judge (and each live one) and window (by prediction time): metrics realised on the outcomes recorded so far, each outcome against that version''s own newest prediction of the entity before it, next to the version''s hold-out metrics captured at deploy';
+COMMENT ON COLUMN pgscore.realised_performance_by_version.n IS 'How many predictions of this version made in the window have a matched outcome';
+COMMENT ON COLUMN pgscore.realised_performance_by_version.status IS 'The worst level among the metrics against this version''s deploy metrics: alert, warn, ok; or insufficient_data, no_data, not_applicable';
+COMMENT ON COLUMN pgscore.realised_performance_by_version.live IS 'true for the version live now';
+COMMENT ON COLUMN pgscore.realised_performance_by_version.unmatched_outcomes IS 'Outcomes of the model that judge no prediction of this version (none logged for the entity before the outcome)';
 
 CREATE VIEW pgscore.performance_by_day AS
 SELECT name AS model, version, task, period::date AS day, n, positives, auc, accuracy, precision, recall, brier,
