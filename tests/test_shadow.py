@@ -157,6 +157,30 @@ def test_an_outcome_judges_the_live_prediction_not_the_shadows(shop):
                        "ON m.model_id = o.judged_model_id") == [(1,)]
 
 
+def test_each_version_is_judged_on_its_own_prediction_the_shadows_too(shop):
+    """realised_performance judges what was served; realised_performance_by_version judges each version's own
+    newest prediction, a shadow's included: both when the outcome is recorded after the predictions and when
+    refresh_monitoring finds predictions logged after the outcome was recorded."""
+    query(shop, "SELECT pgscore.set_shadow('churn', 2)")
+    query(shop, "SELECT pgscore.record_outcome('churn', '14', '0', now() + interval '1 second')")  # nothing yet
+    insert(shop, 12, 14)
+    query(shop, "SELECT pgscore.record_outcome('churn', '12', '1', now() + interval '1 second')")
+    logged = {(v, k): s for v, k, s, _, _ in log(shop, "trigger") + log(shop, "shadow")}
+    assert {v for v, _ in logged} == {1, 2}
+    query(shop, "SELECT * FROM pgscore.refresh_monitoring()")  # finds 14's, logged after its outcome
+    got = query(shop, "SELECT o.entity_key, jm.version, m.version, vm.score FROM pgscore.outcomes o "
+                      "JOIN pgscore.models jm ON jm.model_id = o.judged_model_id "
+                      "JOIN pgscore.outcome_version_matches vm USING (outcome_id) "
+                      "JOIN pgscore.models m ON m.model_id = vm.model_id ORDER BY 1, 3")
+    assert [(k, j, v) for k, j, v, _ in got] == [("12", 1, 1), ("12", 1, 2), ("14", 1, 1), ("14", 1, 2)]
+    assert all(abs(score - logged[(v, k)]) < 1e-12 for k, _, v, score in got)
+    rows = query(shop, "SELECT version, n FROM pgscore.realised_performance_by_version "
+                       "WHERE model = 'churn' AND window_name = 'since deploy' ORDER BY version")
+    assert rows == [(1, 2), (2, 2)], rows
+    assert query(shop, "SELECT version, n FROM pgscore.realised_performance "
+                       "WHERE model = 'churn' AND window_name = 'since deploy'") == [(1, 2)]
+
+
 @pytest.mark.parametrize("call, state, words", [
     ("pgscore.set_shadow('nope', 1)", "42704", "there is no model 'nope'"),
     ("pgscore.set_shadow('churn', 9)", "42704", "there is no version 9 of model 'churn'"),
