@@ -385,9 +385,21 @@ def clear_shadow(db, name, version=None, reason=None) -> int:
         return _call(conn, "SELECT pgscore.clear_shadow(%s, %s, %s)", (name, version, reason))[0][0]
 
 
+def _shadowing(conn) -> bool:
+    """Whether the schema has shadow scoring (pgscore.shadows): an older one, which deploy, models and show
+    serve too (an alembic revision of its own deploys before the upgrade), has no shadow column to read."""
+    return _call(conn, "SELECT pg_catalog.to_regclass('pgscore.shadows') IS NOT NULL", None)[0][0]
+
+
+def _version_columns(conn) -> str:
+    """MODEL_COLUMNS as pgscore.model_versions has them (`shadow` false where the schema predates it)."""
+    shadowing = _shadowing(conn)
+    return ", ".join(c if c != "shadow" or shadowing else "false AS shadow" for c in MODEL_COLUMNS)
+
+
 def list_models(db) -> list[dict]:
     with connection(db) as conn:
-        rows = _call(conn, "SELECT " + ", ".join(MODEL_COLUMNS) + " FROM pgscore.model_versions "
+        rows = _call(conn, "SELECT " + _version_columns(conn) + " FROM pgscore.model_versions "
                      "ORDER BY name, version", None)
     return [dict(zip(MODEL_COLUMNS, r)) for r in rows]
 
@@ -395,7 +407,7 @@ def list_models(db) -> list[dict]:
 def show(db, name, version=None) -> dict:
     """One version's record (the live one, or the newest when none is live, by default)."""
     with connection(db) as conn:
-        rows = _call(conn, "SELECT " + ", ".join(MODEL_COLUMNS) + " FROM pgscore.model_versions "
+        rows = _call(conn, "SELECT " + _version_columns(conn) + " FROM pgscore.model_versions "
                      "WHERE name = %s AND (version = %s OR (%s IS NULL)) "
                      "ORDER BY live DESC, version DESC LIMIT 1", (name, version, version))
         if not rows:
@@ -413,10 +425,11 @@ def show(db, name, version=None) -> dict:
                                          (name,))]
         # shadow scoring's marks, as history entries of their own ('shadow', 'unshadow')
         rec["history"] += [dict(zip(("version", "action", "reason", "deployed_at", "deployed_by"), r))
-                           for r in _call(conn, "SELECT m.version, CASE s.action WHEN 'start' THEN 'shadow' "
-                                          "ELSE 'unshadow' END, s.reason, s.changed_at, s.changed_by "
-                                          "FROM pgscore.shadows s JOIN pgscore.models m USING (model_id) "
-                                          "WHERE s.model_name = %s ORDER BY s.shadow_id", (name,))]
+                           for r in (_call(conn, "SELECT m.version, CASE s.action WHEN 'start' THEN 'shadow' "
+                                           "ELSE 'unshadow' END, s.reason, s.changed_at, s.changed_by "
+                                           "FROM pgscore.shadows s JOIN pgscore.models m USING (model_id) "
+                                           "WHERE s.model_name = %s ORDER BY s.shadow_id", (name,))
+                                     if _shadowing(conn) else [])]
         rec["history"].sort(key=lambda h: h["deployed_at"])
         return rec
 
