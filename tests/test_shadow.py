@@ -97,6 +97,26 @@ def test_a_shadow_made_live_is_no_shadow_and_is_not_scored_twice(shop):
     assert log(shop, "shadow") == []
 
 
+def test_a_shadows_rows_from_the_row_trigger_for_replicated_rows_say_replication_as_the_live_ones_do(shop):
+    """The row trigger for replicated rows (attach_rescoring's p_replicated, enabled REPLICA: a session with
+    session_replication_role = replica stands in for the apply worker here) scores the shadow too, and its
+    audit rows say what the live version's say: via 'replication' (they said 'trigger'); no subscription
+    outside a worker's session, as the live ones."""
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', 'churn_score', "
+                "p_profile_key => 'id', p_replicated => true)")
+    query(shop, "SELECT pgscore.set_shadow('churn', 2)")
+    query(shop, "SET session_replication_role = replica")
+    try:
+        insert(shop, 1, 2)
+    finally:
+        query(shop, "SET session_replication_role = origin")
+    rows = query(shop, "SELECT m.version, l.entity_key, l.source, l.cause->>'via', l.cause ? 'subscription' "
+                       "FROM pgscore.prediction_log l JOIN pgscore.models m USING (model_id) ORDER BY 1, 2")
+    assert rows == [(1, "1", "trigger", "replication", True), (1, "2", "trigger", "replication", True),
+                    (2, "1", "shadow", "replication", True), (2, "2", "shadow", "replication", True)]
+
+
 def test_a_shadow_that_fails_never_fails_the_insert_queues_nothing_and_warns(shop, db_url, trained):
     v1, _, X, y = trained
     # v3 reads a column the profile table lacks: its statements cannot be made

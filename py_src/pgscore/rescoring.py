@@ -532,10 +532,11 @@ class Sql:
     def shadow_log(self, live_model_id) -> str:
         """The audit rows of a shadow version (this Sql's model) for the profiles $1 (text[]) it scored $2
         (float8[] literal; NULL: not scored), from their rows as they are now: source 'shadow', the cause
-        the trigger's, with the live version's model_id as 'shadow_of'. $3 rescoring_id, $4 event table,
+        the trigger's (the row trigger's for replicated rows: via 'replication' and the subscription), with the live version's model_id as 'shadow_of'. $3 rescoring_id, $4 event table,
         $5 the shadow's model_id; for a multiclass model $6, the predicted classes."""
         labelled = self.model.multiclass
-        cause = self.cause("trigger", "$3", "$4", events=False)
+        # (the live version's audit rows' via: 'replication', with the subscription, for the row trigger's)
+        cause = self.cause(self.w.via, "$3", "$4", events=False)
         cause = cause[:-1] + f", 'shadow_of', {int(live_model_id)}::pg_catalog.int8)"
         return (f"WITH s AS (SELECT s.q::{self.ktype} AS k, s.* FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
                 "pg_catalog.unnest($2::pg_catalog.float8[])"
