@@ -275,6 +275,32 @@ def test_activate_and_rollback_refuse_a_version_the_server_cannot_load(conn, log
     assert err.pgcode == "22004"
 
 
+def test_activate_and_rollback_raise_a_lock_timeout_as_it_is_not_as_a_version_they_cannot_load(db_url, logit):
+    """A lock timeout (or a deadlock, a serialization failure) met while activate or rollback loads the version
+    is the transaction's, not the version's: raised as the server raised it, as set_shadow does, not reworded as
+    'this server cannot load it' with a hint to make the version live with p_force (which a retry needs not)."""
+    registry.deploy(db_url, "churn", logit, X, feature_names=NAMES)
+    registry.deploy(db_url, "churn", logit, X, feature_names=NAMES, activate=False)
+    holder = psycopg2.connect(db_url)
+    caller = psycopg2.connect(db_url)
+    caller.autocommit = True
+    try:
+        with holder.cursor() as cur:  # load_model reads the evaluator; the call waits for the lock, and times out
+            cur.execute("LOCK TABLE pgscore.evaluators IN ACCESS EXCLUSIVE MODE")
+        query(caller, "SET lock_timeout = '200ms'")
+        for call in ("SELECT pgscore.activate('churn', 2)", "SELECT pgscore.rollback('churn', 2)"):
+            with pytest.raises(psycopg2.Error) as e:
+                query(caller, call)
+            assert e.value.pgcode == "55P03", e.value.pgerror
+            assert "cannot be made live" not in e.value.pgerror and "lock timeout" in e.value.pgerror, e.value.pgerror
+            assert "p_force" not in (e.value.diag.message_hint or ""), e.value.diag.message_hint
+        holder.rollback()
+        assert registry.activate(db_url, "churn", 2)["live"]
+    finally:
+        holder.close()
+        caller.close()
+
+
 def test_registry_rows_are_immutable(conn, logit):
     registry.deploy(conn, "churn", logit, X, feature_names=NAMES)
     for table, col in (("models", "description"), ("artifacts", "sha256"), ("deployments", "reason")):

@@ -46,6 +46,9 @@ BEGIN
         EXCEPTION WHEN OTHERS THEN
             GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT,
                                     v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
+            IF v_state IN ('40001', '40P01', '57014', '55P03') THEN  -- the transaction's, not the version's
+                RAISE;
+            END IF;
             RAISE EXCEPTION 'version % of % cannot be made live: this server cannot load it: %', p_version,
                     quote_literal(p_name), regexp_replace(v_msg, '^pgscore: ', '')
                 USING ERRCODE = v_state,
@@ -158,6 +161,9 @@ BEGIN
         EXCEPTION WHEN OTHERS THEN
             GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT,
                                     v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
+            IF v_state IN ('40001', '40P01', '57014', '55P03') THEN  -- the transaction's, not the version's
+                RAISE;
+            END IF;
             SELECT m.version INTO v_version FROM pgscore.models m WHERE m.model_id = v_target;
             IF p_to_version IS NULL THEN  -- the one a rollback from there would go to, for the hint
                 SELECT m.version INTO v_next FROM pgscore.models m
