@@ -1,5 +1,6 @@
--- 0056 to 0055: no per-version matches or views; record_outcome, match_outcomes, retention, drift_counts,
--- drift_stats and performance_stats() as 0051 left them.
+-- 0056 to 0055: no per-version matches or views; record_outcome and match_outcomes as 0055 has them (0054's,
+-- which leave shadows' predictions out), retention, drift_counts, drift_stats and performance_stats() as 0051
+-- left them.
 DROP VIEW pgscore.realised_performance_by_version;
 DROP FUNCTION pgscore.version_drift(text, integer);
 
