@@ -251,3 +251,40 @@ def test_the_cli_sets_lists_and_stops_a_shadow(shop, db_url):
     assert "- in shadow" not in run.stdout and " unshadow v2 by " in run.stdout, run.stdout
     run = pgscore_cli("shadow", "churn", "--db", db_url)
     assert run.returncode == 2 and "give a VERSION to score in shadow, or --off" in run.stderr
+
+
+def test_code_newer_than_its_schema_rescores_and_scores_tables_as_before_then_shadows_once_installed(empty_db_url,
+                                                                                                    trained):
+    """The server restarted with this release and pgscore install not run yet (docs/operations.md, 'Upgrading';
+    here a schema at 0051 under a wiring attached at head): the trigger's statements and score_table named
+    pgscore.shadows, which that schema lacks, so every INSERT of a strict wiring failed (queued where not strict)
+    and score_table failed; pgscore status failed on the wiring's row trigger for replicated rows. They rescore,
+    score and report as before; once the schema is upgraded, the same session
+    scores a shadow set then (the wiring it cached is read again)."""
+    from pgscore import migrate
+
+    v1, v2, X, y = trained
+    migrate.upgrade(empty_db_url)
+    conn = make_shop(empty_db_url, v1, X, y, N)  # linear: the statement that scores in SQL, and the general one
+    registry.deploy(empty_db_url, "churn", v2, X, y, feature_names=CHURN_FEATURES, activate=False)
+    with conn.cursor() as cur:
+        sample.rescore_complaints(cur, strict=True)
+    conn.close()
+    migrate.downgrade(empty_db_url, "0051")
+    conn = psycopg2.connect(empty_db_url)
+    conn.autocommit = True
+    try:
+        insert(conn, 1, 2)
+        insert(conn, 3)
+        assert query(conn, "SELECT count(*) FROM customers WHERE churn_score IS NOT NULL AND id <= 3") == [(3,)]
+        assert query(conn, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+        query(conn, "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score')")
+        assert query(conn, "SELECT count(*) FROM customers WHERE churn_score IS NULL") == [(0,)]
+        run = pgscore_cli("status", "--db", empty_db_url)  # (it read the replication trigger's column: an error)
+        assert "error" not in run.stderr and "rescoring: 1 wiring" in run.stdout, run.stdout + run.stderr
+        migrate.upgrade(empty_db_url)
+        query(conn, "SELECT pgscore.set_shadow('churn', 2)")
+        insert(conn, 4)
+        assert [r[:2] for r in log(conn, "shadow")] == [(2, "4")]
+    finally:
+        conn.close()

@@ -981,6 +981,13 @@ def shadow_chunk(plpy, GD, live, table, key, after, last):
     the rows of the chunk the live version just wrote (keys after `after` up to `last`), one vectorised call,
     and logs them (source 'shadow', the cause's shadow_of the live model_id). A shadow's failure never fails
     the chunk: a WARNING names it (errors of the transaction, a cancel say, are raised)."""
+    # a schema without shadow scoring (the server's code newer than its schema: pgscore install not run yet) has
+    # none; looked for at each chunk until found
+    if not GD.get("pgscore.shadowable"):
+        GD["pgscore.shadowable"] = plpy.execute("SELECT pg_catalog.to_regclass('pgscore.shadows') IS NOT NULL "
+                                                "AS ok")[0]["ok"]
+        if not GD["pgscore.shadowable"]:
+            return
     plan = GD.get("pgscore.shadows_plan")
     if plan is None:
         plan = GD["pgscore.shadows_plan"] = plpy.prepare(_SHADOWS, ["pg_catalog.text", "pg_catalog.int8"])

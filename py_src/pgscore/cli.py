@@ -532,6 +532,16 @@ SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.score_col
   LEFT JOIN pgscore.live_models l ON l.name = r.model_name
  ORDER BY r.rescoring_id"""
 
+# the same against a schema before the row trigger for replicated rows (the server's code newer than its schema:
+# pgscore install not run yet), whose wirings have none
+_WIRINGS_BEFORE_REPLICATED = (
+    _WIRINGS.replace("pg_catalog.quote_ident(r.replication_trigger) AS replication_trigger",
+                     "NULL::pg_catalog.text AS replication_trigger")
+    .replace("""(SELECT rt.tgenabled FROM pg_catalog.pg_trigger rt
+         WHERE rt.tgrelid = e.oid AND rt.tgname = r.replication_trigger
+           AND rt.tgfoid = 'pgscore.rescore_replicated()'::pg_catalog.regprocedure) AS replication_enabled""",
+             "NULL::pg_catalog.\"char\" AS replication_enabled"))
+
 # pgscore's triggers that no wiring owns (a table restored from a dump without pgscore.rescoring's rows, or a
 # trigger copied to another table than its wiring's): each INSERT warns and rescores nothing
 _ORPHAN_TRIGGERS = """
@@ -594,7 +604,8 @@ def _rescoring_status(cur):
                 + ", ".join(f"{k} => {lit(v)}" for k, v in named.items()) + ")")
 
     cur.execute("SET LOCAL search_path = pg_catalog, pg_temp")  # table names as regclass prints them: qualified
-    cur.execute(_WIRINGS)
+    cur.execute("SELECT pg_catalog.to_regprocedure('pgscore.rescore_replicated()') IS NOT NULL")
+    cur.execute(_WIRINGS if cur.fetchone()[0] else _WIRINGS_BEFORE_REPLICATED)
     wirings = cur.fetchall()
     if not wirings:
         _say("rescoring: nothing attached (SELECT pgscore.attach_rescoring(...), docs/sql.md)")

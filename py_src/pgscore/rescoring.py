@@ -261,6 +261,9 @@ class Wiring:
         self.shadowing = ()  # the model_ids scored in shadow, as the previous statement's read found them
         self.ever_shadowed = False  # whether the model had a shadow once (the read's `shadowed`): see Sql.fast
         self._shadows = None  # Sql.shadows() as a plan of its own, prepared at its first use
+        # whether the schema has shadow scoring (pgscore.shadows): the server's code newer than its schema (restarted
+        # with a new release, pgscore install not run yet) rescores as before, naming no table the schema lacks
+        self.shadowable = plpy.execute(_SHADOWABLE)[0]["ok"]
         self.shadow_plans: dict = {}  # model_id -> ShadowPlans, or the Failure its load or plans raised (and when)
         self.shadow_labels: dict = {}  # model_id -> 'name vN', for the WARNINGs
         self.seen_as = None  # (schema, name) of the trigger's table, once found to be the one named here
@@ -333,9 +336,13 @@ def computed_sql(oids, parents=()) -> str:
 def wiring(plpy, GD, rescoring_id, replicated=False) -> Wiring | None:
     """The wiring, cached per backend while its tables have every column it names (one that lacks some is
     read again at each call, so that renaming them back takes effect at the next statement); `replicated`:
-    as the row trigger for replicated rows reads it (a cache of its own)."""
+    as the row trigger for replicated rows reads it (a cache of its own). One read where the schema had no
+    shadow scoring is read again once it has (pgscore install has run since)."""
     cache = GD.setdefault(REPLICATED_CACHE if replicated else CACHE, {})
     w = cache.get(rescoring_id)
+    if w is not None and not w.shadowable and plpy.execute(_SHADOWABLE)[0]["ok"]:
+        cache.pop(rescoring_id, None)
+        w = None
     if w is None:
         rows = plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [rescoring_id])
         if not rows or rows[0]["event_oid"] is None or rows[0]["profile_oid"] is None:
@@ -355,6 +362,7 @@ def forget(GD, w: Wiring):
 _SUBSCRIPTION = ("SELECT (SELECT s.subname::pg_catalog.text FROM pg_catalog.pg_stat_subscription s "
                  "WHERE s.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid() LIMIT 1) AS name")
 _EXISTS = "SELECT pg_catalog.to_regclass($1) IS NOT NULL AS e"
+_SHADOWABLE = "SELECT pg_catalog.to_regclass('pgscore.shadows') IS NOT NULL AS ok"
 
 
 class Stage:
@@ -518,7 +526,10 @@ class Sql:
 
     def ever_shadowed(self) -> str:
         """Whether the wiring's model had a shadow once (a row in pgscore.shadows): one probe of its index,
-        ~5 us. Where it did, shadows() says which versions are shadows now."""
+        ~5 us. Where it did, shadows() says which versions are shadows now. A schema without shadow scoring:
+        false."""
+        if not self.w.shadowable:
+            return "false"
         return (f"EXISTS (SELECT 1 FROM pgscore.shadows s WHERE s.model_name {EQ} "
                 f"{self.lit(self.w.model_name)}::pg_catalog.text)")
 
@@ -526,6 +537,8 @@ class Sql:
         """The model_ids of the wiring's model scored in shadow now (int8[], NULL when none). A dozen plan
         nodes (~30 us a statement, most of it their start-up, even unexecuted): asked only where
         ever_shadowed() is true."""
+        if not self.w.shadowable:
+            return "NULL::pg_catalog.int8[]"
         return ("(SELECT pg_catalog.array_agg(s.model_id ORDER BY s.model_id) FROM pgscore.shadow_versions s "
                 f"WHERE s.name {EQ} {self.lit(self.w.model_name)}::pg_catalog.text)")
 
