@@ -953,16 +953,12 @@ class ShadowTablePlans:
         feats = feature_sql(plpy, model, columns, "t")  # (a missing column raises here: the caller warns)
         self.fmt, self.model = features_format(plpy), model
         k, ktype = q(key), types[key]
-        self.read = plpy.prepare(
-            "SELECT pg_catalog.array_agg(s.k ORDER BY s.o) AS keys, pg_catalog.string_agg(s.b, ''::pg_catalog.bytea "
-            f"ORDER BY s.o) AS data FROM (SELECT t.{k}::pg_catalog.text AS k, COALESCE({self.fmt.sql(feats)}, "
-            f"{self.fmt.sql(EMPTY)}) AS b, t.{k} AS o FROM {rows} AS t "
-            f"WHERE t.{k} > $1::{ktype} AND t.{k} <= $2::{ktype}) AS s", ["pg_catalog.text", "pg_catalog.text"])
-        self.first = plpy.prepare(
-            "SELECT pg_catalog.array_agg(s.k ORDER BY s.o) AS keys, pg_catalog.string_agg(s.b, ''::pg_catalog.bytea "
-            f"ORDER BY s.o) AS data FROM (SELECT t.{k}::pg_catalog.text AS k, COALESCE({self.fmt.sql(feats)}, "
-            f"{self.fmt.sql(EMPTY)}) AS b, t.{k} AS o FROM {rows} AS t "
-            f"WHERE t.{k} IS NOT NULL AND t.{k} <= $1::{ktype}) AS s", ["pg_catalog.text"])
+        read = ("SELECT pg_catalog.array_agg(s.k ORDER BY s.o) AS keys, pg_catalog.string_agg(s.b, "
+                f"''::pg_catalog.bytea ORDER BY s.o) AS data FROM (SELECT t.{k}::pg_catalog.text AS k, "
+                f"COALESCE({self.fmt.sql(feats)}, {self.fmt.sql(EMPTY)}) AS b, t.{k} AS o FROM {rows} AS t WHERE ")
+        self.read = plpy.prepare(read + f"t.{k} > $1::{ktype} AND t.{k} <= $2::{ktype}) AS s",
+                                 ["pg_catalog.text", "pg_catalog.text"])
+        self.first = plpy.prepare(read + f"t.{k} IS NOT NULL AND t.{k} <= $1::{ktype}) AS s", ["pg_catalog.text"])
         labelled = model.multiclass
         self.log = plpy.prepare(
             f"WITH s AS (SELECT s.k::{ktype} AS o, s.* FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
@@ -1001,14 +997,8 @@ def shadow_chunk(plpy, GD, live, table, key, after, last):
     for model_id in ids:
         label = f"model_id {model_id}"
         try:
-            rt = Runtime.get(plpy, GD)
-            model = rt.models.get(model_id) or rt.load(model_id)
+            model = Runtime.get(plpy, GD).by_id(model_id)
             label = model.label
-            if model.mismatched_env is not None:
-                from pgscore import artifacts
-                from pgscore.serving import allow_mismatch
-
-                artifacts.check_env(model.label, model.mismatched_env, allow_mismatch=allow_mismatch(plpy))
             ident = (model_id, model.made, oid, key)
             sp = cache.get(ident)
             if sp is None:

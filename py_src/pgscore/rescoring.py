@@ -1303,6 +1303,8 @@ def _shadow(plpy, GD, w: Wiring, plans: Plans, keys, scores, failures):
     statement goes on; errors of the transaction (a cancel, a deadlock) are raised as everywhere."""
     import time
 
+    from pgscore.serving import Runtime
+
     bad = {str(k) for f in failures for k in f.keys}
     done = [str(k) for k, s in zip(keys, scores) if s is not None and str(k) not in bad]
     if not done:
@@ -1313,8 +1315,9 @@ def _shadow(plpy, GD, w: Wiring, plans: Plans, keys, scores, failures):
             _shadow_failed(plpy, w, model_id, sp[0], len(done))
             continue
         if not isinstance(sp, ShadowPlans) or sp.live_model_id != plans.model_id:
-            try:
-                sp = w.shadow_plans[model_id] = ShadowPlans(plpy, w, _shadow_model(plpy, GD, model_id), plans.model_id)
+            try:  # (the version loaded: pgscore.load_model verifies it; cached by the runtime)
+                sp = w.shadow_plans[model_id] = ShadowPlans(plpy, w, Runtime.get(plpy, GD).by_id(model_id),
+                                                            plans.model_id)
             except plpy.SPIError as e:
                 if of_the_transaction(_state(e)):
                     raise
@@ -1344,18 +1347,6 @@ def _shadow(plpy, GD, w: Wiring, plans: Plans, keys, scores, failures):
             n = sum(len(x.keys) for x in shadow_failures)
             _shadow_failed(plpy, w, model_id, Failure(f.keys, f.reason, f.sqlstate), n,
                            of=f" ({w.profile_key} {', '.join(map(str, f.keys[:5]))})")
-
-
-def _shadow_model(plpy, GD, model_id):
-    """The shadow version, loaded (pgscore.load_model: verified, cached by the runtime)."""
-    from pgscore import artifacts
-    from pgscore.serving import Runtime, allow_mismatch
-
-    rt = Runtime.get(plpy, GD)
-    model = rt.models.get(model_id) or rt.load(model_id)
-    if model.mismatched_env is not None:  # (as Runtime.resolve: only while the setting is on)
-        artifacts.check_env(model.label, model.mismatched_env, allow_mismatch=allow_mismatch(plpy))
-    return model
 
 
 def _shadow_failed(plpy, w: Wiring, model_id, f: Failure, n, of=""):
@@ -2210,13 +2201,9 @@ _INSERT = ("INSERT INTO pgscore.rescoring (rescoring_id, event_table, profile_ta
 # whether the schema has the row trigger for replicated rows (attach runs against older schemas too: pgscore
 # install upgrades them); before it, _INSERT and _ORPHANS without it
 _REPLICATION = ("SELECT pg_catalog.to_regprocedure('pgscore.rescore_replicated()') IS NOT NULL AS ok")
-_INSERT_BEFORE = ("INSERT INTO pgscore.rescoring (rescoring_id, event_table, profile_table, event_key, profile_key, "
-                  "model_name, score_column, scored_at_column, counters, event_id_column, missing_profile, strict, "
-                  "trigger_name) SELECT s.id, $1, $2, "
-                  "$3, $4, $5, $6, $7, $8::pg_catalog.jsonb, $9, $10, $11, 'pgscore_rescore_' || s.id "
-                  "FROM (SELECT pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('pgscore.rescoring', "
-                  "'rescoring_id')) AS id) AS s RETURNING rescoring_id, trigger_name, NULL::pg_catalog.name AS "
-                  "replication_trigger")
+_INSERT_BEFORE = (_INSERT.replace(", replication_trigger) SELECT", ") SELECT")
+                  .replace(", CASE WHEN $12 THEN 'pgscore_replicated_' || s.id END ", " ")
+                  .replace("trigger_name, replication_trigger", "trigger_name, NULL::pg_catalog.name AS replication_trigger"))
 _INSERT_TYPES = ["pg_catalog.text", "pg_catalog.text", "pg_catalog.name", "pg_catalog.name", "pg_catalog.text",
                  "pg_catalog.name", "pg_catalog.name", "pg_catalog.text", "pg_catalog.name", "pg_catalog.text",
                  "pg_catalog.bool", "pg_catalog.bool"]

@@ -569,6 +569,13 @@ class Runtime:
         if model is None or model.made != rows[0]["made"]:  # (another version under its model_id: load it)
             return self.load(model_id)
         self.models[model_id] = model  # the most recently resolved last
+        return self._allowed(model)
+
+    def by_id(self, model_id) -> Loaded:
+        """A version by its model_id (a shadow's), as cached or loaded now; see _allowed."""
+        return self._allowed(self.models.get(model_id) or self.load(model_id))
+
+    def _allowed(self, model) -> Loaded:
         if model.mismatched_env is not None:  # loaded under the override: only while the setting is on (it
             # was the setting of one transaction, or of one client of a pooler sharing this backend)
             artifacts.check_env(model.label, model.mismatched_env, allow_mismatch=allow_mismatch(self.plpy))
