@@ -150,7 +150,7 @@ def undeploy_model(name, *, revision, force=False):
         registry._call(conn, "SELECT pgscore.retire(%s, %s)", (name, why))
         log.info("pgscore: %s retired (no version was live before alembic revision %s)", name, revision)
     else:
-        registry._call(conn, "SELECT pgscore.rollback(%s, %s, %s" + (", p_force => true)" if force else ")"),
+        registry._call(conn, registry.forcing("SELECT pgscore.rollback(%s, %s, %s)", force),
                        (name, target, why))
         log.info("pgscore: %s version %s is live again, as before alembic revision %s", name, target, revision)
 
@@ -229,7 +229,7 @@ def _undo_retire(conn, name, revision, retire_id, why, force=False):
         log.warning("pgscore: %s was deployed, activated, rolled back or retired after alembic revision %s (%s; "
                     "reason: %s); undoing the revision replaces that: it will make version %s live, as before the "
                     "revision", name, revision, said, now[0][3] or "none given", target)
-    registry._call(conn, "SELECT pgscore.rollback(%s, %s, %s" + (", p_force => true)" if force else ")"),
+    registry._call(conn, registry.forcing("SELECT pgscore.rollback(%s, %s, %s)", force),
                        (name, target, why))
     log.info("pgscore: %s version %s is live again, as before alembic revision %s (which retired it)", name, target,
              revision)

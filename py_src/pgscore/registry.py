@@ -346,14 +346,18 @@ def _json(o):
     raise TypeError(f"{type(o).__name__} is not JSON serialisable")
 
 
+def forcing(call: str, force: bool) -> str:
+    """An activate or rollback call (ending in its closing parenthesis) with p_force => true where `force`:
+    named only then, so that a schema from before it (pgscore install not run yet) still takes the call."""
+    return call[:-1] + ", p_force => true)" if force else call
+
+
 def rollback(db, name, to_version=None, reason=None, force=False) -> dict:
     """Undo the last go-live (the version live before the live one went live, leaving out those rolled back
     from), or make `to_version` live, by appending a deployment; refused where the server cannot load that
     version, unless `force`."""
     with connection(db) as conn:
-        # p_force named only when given: a schema before it (pgscore install not run yet) still rolls back
-        _call(conn, "SELECT pgscore.rollback(%s, %s, %s" + (", p_force => true)" if force else ")"),
-              (name, to_version, reason))
+        _call(conn, forcing("SELECT pgscore.rollback(%s, %s, %s)", force), (name, to_version, reason))
         return show(conn, name)
 
 
@@ -361,8 +365,7 @@ def activate(db, name, version, reason=None, force=False) -> dict:
     """Make `version` of `name` live (append a deploy row); refused where the server cannot load it, unless
     `force`."""
     with connection(db) as conn:
-        _call(conn, "SELECT pgscore.activate(%s, %s, %s" + (", p_force => true)" if force else ")"),
-              (name, version, reason))
+        _call(conn, forcing("SELECT pgscore.activate(%s, %s, %s)", force), (name, version, reason))
         return show(conn, name, version)
 
 
@@ -391,9 +394,9 @@ def _shadowing(conn) -> bool:
     return _call(conn, "SELECT pg_catalog.to_regclass('pgscore.shadows') IS NOT NULL", None)[0][0]
 
 
-def _version_columns(conn) -> str:
+def _version_columns(conn, shadowing=None) -> str:
     """MODEL_COLUMNS as pgscore.model_versions has them (`shadow` false where the schema predates it)."""
-    shadowing = _shadowing(conn)
+    shadowing = _shadowing(conn) if shadowing is None else shadowing
     return ", ".join(c if c != "shadow" or shadowing else "false AS shadow" for c in MODEL_COLUMNS)
 
 
@@ -407,7 +410,8 @@ def list_models(db) -> list[dict]:
 def show(db, name, version=None) -> dict:
     """One version's record (the live one, or the newest when none is live, by default)."""
     with connection(db) as conn:
-        rows = _call(conn, "SELECT " + _version_columns(conn) + " FROM pgscore.model_versions "
+        shadowing = _shadowing(conn)
+        rows = _call(conn, "SELECT " + _version_columns(conn, shadowing) + " FROM pgscore.model_versions "
                      "WHERE name = %s AND (version = %s OR (%s IS NULL)) "
                      "ORDER BY live DESC, version DESC LIMIT 1", (name, version, version))
         if not rows:
@@ -429,7 +433,7 @@ def show(db, name, version=None) -> dict:
                                            "ELSE 'unshadow' END, s.reason, s.changed_at, s.changed_by "
                                            "FROM pgscore.shadows s JOIN pgscore.models m USING (model_id) "
                                            "WHERE s.model_name = %s ORDER BY s.shadow_id", (name,))
-                                     if _shadowing(conn) else [])]
+                                     if shadowing else [])]
         rec["history"].sort(key=lambda h: h["deployed_at"])
         return rec
 
