@@ -30,7 +30,7 @@ EXPECTED = {
     "pgscore.activate(text,integer,text,boolean)": ("v", False, "u"),
     "pgscore.rollback(text,integer,text,boolean)": ("v", False, "u"),
     "pgscore.retire(text,text)": ("v", False, "u"),
-    "pgscore.set_shadow(text,integer,text)": ("v", False, "u"),
+    "pgscore.set_shadow(text,integer,text,boolean)": ("v", False, "u"),
     "pgscore.clear_shadow(text,integer,text)": ("v", False, "u"),
     "pgscore.flush_query_log()": ("v", False, "u"),
     "pgscore.check_live_version_fed()": ("v", False, "u"),

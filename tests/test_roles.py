@@ -488,3 +488,23 @@ def test_a_login_granted_nothing_cannot_hold_up_deploys_and_retires(urls, db_url
                 cur.execute(sql_text)
         finally:
             app.close()
+
+
+def test_admin_writes_shadows_through_set_shadow_and_clear_shadow_alone(urls, db_url):
+    """pgscore_admin could INSERT into pgscore.shadows directly, past set_shadow's checks (a version the server
+    cannot load, or the wired profile tables cannot feed): 42501 now; set_shadow and clear_shadow, which run as
+    their owner, write it and name the admin's role."""
+    v1 = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y)
+    registry.deploy(db_url, "churn", v1, X, Y, feature_names=CHURN_FEATURES)
+    registry.deploy(db_url, "churn", v1, X, Y, feature_names=CHURN_FEATURES, activate=False)
+    with connect(db_url).cursor() as cur:
+        sample.rescore_complaints(cur)
+    admin = connect(urls["admin"])
+    with pytest.raises(errors.InsufficientPrivilege):
+        query(admin, "INSERT INTO pgscore.shadows (model_name, model_id, action) SELECT name, model_id, 'start' "
+                     "FROM pgscore.models WHERE version = 2")
+    assert query(admin, "SELECT pgscore.set_shadow('churn', 2, 'try it')")[0][0] > 0
+    assert query(admin, "SELECT version, set_by FROM pgscore.shadow_versions") == [(2, LOGINS["admin"])]
+    assert query(admin, "SELECT pgscore.clear_shadow('churn')") == [(1,)]
+    assert query(admin, "SELECT changed_by FROM pgscore.shadows ORDER BY shadow_id") == [(LOGINS["admin"],)] * 2
+    admin.close()

@@ -117,22 +117,37 @@ def test_a_shadows_rows_from_the_row_trigger_for_replicated_rows_say_replication
                     (2, "1", "shadow", "replication", True), (2, "2", "shadow", "replication", True)]
 
 
-def test_a_shadow_that_fails_never_fails_the_insert_queues_nothing_and_warns(shop, db_url, trained):
-    v1, _, X, y = trained
-    # v3 reads a column the profile table lacks: its statements cannot be made
+def deploy_v3(db_url, trained):
+    """churn v3, which reads a column the profile table lacks (loyalty), stored not live."""
+    _, _, X, y = trained
     X3 = np.column_stack([X, X[:, 0]])
     v3 = LogisticRegression(max_iter=500).fit(X3, y)
     registry.deploy(db_url, "churn", v3, X3, y, feature_names=[*CHURN_FEATURES, "loyalty"], activate=False,
                     allow_feature_change=True)
-    query(shop, "SELECT pgscore.set_shadow('churn', 3)")
+
+
+def connect(db_url):
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    return conn
+
+
+def test_a_shadow_that_fails_never_fails_the_insert_queues_nothing_and_warns(shop, db_url, trained):
+    v1, _, X, y = trained
+    # v3 reads a column the profile table lacks: its statements cannot be made (set_shadow refuses it unless forced)
+    deploy_v3(db_url, trained)
+    query(shop, "SELECT pgscore.set_shadow('churn', 3, p_force => true)")
     for strict in (False, True):
         if strict:
             with shop.cursor() as cur:
                 cur.execute("UPDATE pgscore.rescoring SET strict = true")
-        shop.notices.clear()
-        insert(shop, 10 + strict, 20 + strict)
-        warned = [n for n in shop.notices if "shadow version churn v3" in n]
-        assert len(warned) == 1 and "did not score 2 profile(s) of public.customers" in warned[0], shop.notices
+        conn = connect(db_url)  # (a session of its own: each warns once of a version and SQLSTATE)
+        try:
+            insert(conn, 10 + strict, 20 + strict)
+            warned = [n for n in conn.notices if "shadow version churn v3" in n]
+        finally:
+            conn.close()
+        assert len(warned) == 1 and "did not score 2 profile(s) of public.customers" in warned[0], warned
         assert "loyalty" in warned[0] and "the live version's scores were written" in warned[0]
         assert "pgscore shadow churn --off" in warned[0]
     assert query(shop, "SELECT count(*) FROM complaints") == [(4,)]
@@ -141,6 +156,56 @@ def test_a_shadow_that_fails_never_fails_the_insert_queues_nothing_and_warns(sho
     got = dict(query(shop, "SELECT id, churn_score FROM customers WHERE id IN (10, 11, 20, 21)"))
     for k, feats in features(shop, [10, 11, 20, 21]).items():
         assert got[k] == pytest.approx(v1.predict_proba(np.array([feats]))[0, 1], abs=1e-9)
+
+
+def test_set_shadow_refuses_a_version_a_wired_profile_table_cannot_feed(shop, db_url, trained):
+    """set_shadow checked that the version loads, not that the wired profile tables have its features: every
+    INSERT into the event table then warned, and the shadow scored nothing. Refused now, naming the model,
+    the versions, the profile table and the columns, unless p_force (--force)."""
+    deploy_v3(db_url, trained)
+    with pytest.raises(errors.UndefinedColumn) as e:
+        query(shop, "SELECT pgscore.set_shadow('churn', 3)")
+    d = e.value.diag
+    assert d.message_primary == ("version 3 of 'churn' cannot shadow version 1: public.customers, which "
+                                 "public.complaints rescores with 'churn', has no column 'loyalty'; every INSERT "
+                                 "into public.complaints would score nothing in shadow"), d.message_primary
+    assert d.message_detail == "1 wiring(s) affected"
+    assert "add the feature column(s) to the profile table first" in d.message_hint
+    assert "pgscore.set_shadow('churn', 3, p_force => true) (pgscore shadow churn 3 --force)" in d.message_hint
+    run = pgscore_cli("shadow", "churn", "3", "--db", db_url)
+    assert run.returncode == 1 and "has no column 'loyalty'" in run.stderr and "42703" in run.stderr, run.stderr
+    assert query(shop, "SELECT count(*) FROM pgscore.shadows") == [(0,)]
+    run = pgscore_cli("shadow", "churn", "3", "--force", "--db", db_url)
+    assert run.returncode == 0 and "churn version 3 is scored in shadow" in run.stdout, run.stderr
+    run = pgscore_cli("shadow", "churn", "--off", "--force", "--db", db_url)
+    assert run.returncode == 2 and "--force sets a shadow, --off stops one" in run.stderr
+    query(shop, "SELECT pgscore.clear_shadow('churn')")
+    # the column added: set
+    query(shop, "ALTER TABLE customers ADD COLUMN loyalty float8")
+    query(shop, "SELECT pgscore.set_shadow('churn', 3)")
+    query(shop, "SELECT pgscore.clear_shadow('churn')")
+    # a model with no wiring at all: set (score_table can still shadow-score)
+    query(shop, "ALTER TABLE customers DROP COLUMN loyalty")
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    query(shop, "SELECT pgscore.set_shadow('churn', 3)")
+
+
+def test_set_shadow_refuses_a_version_of_another_count_than_the_features_array_holds(shop, db_url, trained):
+    """A profile table of one float8[] column features, read by the live version: its arrays hold that
+    version's count, and a shadow of another count could score none of them."""
+    deploy_v3(db_url, trained)
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    query(shop, "CREATE TABLE vec_profiles (id int PRIMARY KEY, features float8[], churn_score float8, scored_at timestamptz)")
+    query(shop, "CREATE TABLE vec_events (customer_id int)")
+    query(shop, "SELECT pgscore.attach_rescoring('vec_events', 'vec_profiles', 'customer_id', 'churn', 'churn_score', "
+                "p_profile_key => 'id')")
+    with pytest.raises(errors.ObjectNotInPrerequisiteState) as e:
+        query(shop, "SELECT pgscore.set_shadow('churn', 3)")
+    assert ("public.vec_profiles, which public.vec_events rescores with 'churn', its float8[] column features holds "
+            "the 12 features of live version 1, and version 3 has 13") in e.value.diag.message_primary
+    query(shop, "SELECT pgscore.set_shadow('churn', 2)")  # of the same count: fed
+    query(shop, "SELECT pgscore.set_shadow('churn', 3, p_force => true)")
+    assert query(shop, "SELECT version FROM pgscore.shadow_versions ORDER BY 1") == [(2,), (3,)]
 
 
 def test_score_table_scores_the_shadow_on_each_chunk_and_writes_only_the_live_score(shop, trained):
@@ -206,6 +271,7 @@ def test_each_version_is_judged_on_its_own_prediction_the_shadows_too(shop):
     ("pgscore.set_shadow('churn', 9)", "42704", "there is no version 9 of model 'churn'"),
     ("pgscore.set_shadow('churn', 1)", "55000", "version 1 of 'churn' is its live version"),
     ("pgscore.set_shadow('churn', NULL)", "22004", "must not be NULL"),
+    ("pgscore.set_shadow('churn', 2, NULL, NULL)", "22004", "p_force must not be NULL"),
     ("pgscore.clear_shadow('nope')", "42704", "there is no model 'nope'"),
     ("pgscore.clear_shadow('churn', 9)", "42704", "there is no version 9"),
 ])

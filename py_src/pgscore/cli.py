@@ -1052,6 +1052,10 @@ def cmd_shadow(args):
         print("usage: pgscore shadow NAME VERSION | pgscore shadow NAME [VERSION] --off\n"
               "pgscore shadow: error: give a VERSION to score in shadow, or --off to stop", file=sys.stderr)
         return 2
+    if args.off and args.force:
+        print("usage: pgscore shadow NAME VERSION [--force] | pgscore shadow NAME [VERSION] --off\n"
+              "pgscore shadow: error: --force sets a shadow, --off stops one: give one of them", file=sys.stderr)
+        return 2
     url = _db_for_deploying(args)
     if args.off:
         n = registry.clear_shadow(url, args.name, args.version, args.reason)
@@ -1059,7 +1063,7 @@ def cmd_shadow(args):
         _say(f"{args.name}: {n} shadow {what} stopped" if n else
              f"{args.name}: no shadow {what} to stop: nothing was changed")
         return 0
-    r = registry.set_shadow(url, args.name, args.version, args.reason)
+    r = registry.set_shadow(url, args.name, args.version, args.reason, force=args.force)
     _say(f"{r['name']} version {r['version']} is scored in shadow: next to the live version wherever its scores are "
          "written (rescoring on INSERT, pgscore score), logged with source 'shadow', never served")
     return 0
@@ -1442,6 +1446,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("version", type=int, nargs="?", metavar="VERSION")
     sp.add_argument("--off", action="store_true", help="stop scoring VERSION (default: every version) in shadow")
     sp.add_argument("--reason", help="why, recorded in pgscore.shadows")
+    sp.add_argument("--force", action="store_true",
+                    help="set it even where the server cannot load it or a wired profile table lacks its features "
+                         "(it scores where it can; its failures are counted, see pgscore status)")
     db_opt(sp)
     sp.set_defaults(func=cmd_shadow)
 

@@ -347,7 +347,7 @@ def _json(o):
 
 
 def forcing(call: str, force: bool) -> str:
-    """An activate or rollback call (ending in its closing parenthesis) with p_force => true where `force`:
+    """An activate, rollback or set_shadow call (ending in its closing parenthesis) with p_force => true where `force`:
     named only then, so that a schema from before it (pgscore install not run yet) still takes the call."""
     return call[:-1] + ", p_force => true)" if force else call
 
@@ -375,10 +375,12 @@ def retire(db, name, reason=None) -> None:
         _call(conn, "SELECT pgscore.retire(%s, %s)", (name, reason))
 
 
-def set_shadow(db, name, version, reason=None) -> dict:
-    """Score `version` of `name` in shadow next to its live version (append a 'start' row to pgscore.shadows)."""
+def set_shadow(db, name, version, reason=None, force=False) -> dict:
+    """Score `version` of `name` in shadow next to its live version (append a 'start' row to pgscore.shadows);
+    refused where the server cannot load it or a profile table wired to rescore with `name` cannot feed it,
+    unless `force`."""
     with connection(db) as conn:
-        _call(conn, "SELECT pgscore.set_shadow(%s, %s, %s)", (name, version, reason))
+        _call(conn, forcing("SELECT pgscore.set_shadow(%s, %s, %s)", force), (name, version, reason))
         return show(conn, name, version)
 
 

@@ -89,6 +89,9 @@ GRANT SELECT, INSERT ON pgscore.prediction_log TO pgscore_app, pgscore_admin;
 -- made-up transactions, which no flush deletes (migration 0042)
 GRANT INSERT (created_at) ON pgscore.log_pending TO pgscore_app, pgscore_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON pgscore.error_queue TO pgscore_app, pgscore_admin;
+-- a shadow's failures, counted by the rescoring trigger and score_table as the role that scores (each backend its
+-- own row: ON CONFLICT DO UPDATE reads it)
+GRANT SELECT, INSERT, UPDATE ON pgscore.shadow_failures TO pgscore_app, pgscore_admin;
 GRANT EXECUTE ON FUNCTION
     pgscore.score(text, float8[], integer, text), pgscore.score(text, jsonb, integer, text),
     pgscore.predict(text, float8[], integer, text), pgscore.predict(text, jsonb, integer, text),
@@ -110,9 +113,9 @@ GRANT EXECUTE ON PROCEDURE pgscore.score_table(text, regclass, name, name, integ
 -- memberships are global to the cluster, and a downgrade in one database must not change another), and
 -- the registry
 GRANT SELECT ON ALL TABLES IN SCHEMA pgscore TO pgscore_admin;
-GRANT INSERT ON pgscore.models, pgscore.artifacts, pgscore.deployments, pgscore.baselines, pgscore.evaluators,
-    pgscore.shadows
+GRANT INSERT ON pgscore.models, pgscore.artifacts, pgscore.deployments, pgscore.baselines, pgscore.evaluators
     TO pgscore_admin;
+-- (pgscore.shadows: written by set_shadow and clear_shadow alone, as their owner, after set_shadow's checks)
 GRANT USAGE ON SEQUENCE pgscore.rescoring_rescoring_id_seq TO pgscore_admin;  -- attach_rescoring draws the id
 -- the lock register_model and retire take per model name (a row of its own: an advisory lock, which any role
 -- may take, let a login granted nothing hold up every deploy and retire of a model; migration 0043)
@@ -123,7 +126,7 @@ GRANT INSERT, UPDATE, DELETE ON pgscore.drift_windows, pgscore.drift_thresholds,
 GRANT EXECUTE ON FUNCTION
     pgscore.register_model(text, bytea, text, jsonb, jsonb, boolean, text, bytea, jsonb),
     pgscore.activate(text, integer, text, boolean), pgscore.rollback(text, integer, text, boolean), pgscore.retire(text, text),
-    pgscore.set_shadow(text, integer, text), pgscore.clear_shadow(text, integer, text),
+    pgscore.set_shadow(text, integer, text, boolean), pgscore.clear_shadow(text, integer, text),
     pgscore.refresh_monitoring(interval, boolean), pgscore.match_outcomes(timestamptz),
     pgscore.judge(text[], float8[], bigint[]),
     pgscore.create_log_partitions(integer, date), pgscore.drop_log_partitions(interval),

@@ -23,3 +23,30 @@ CREATE TABLE pgscore.shadows (
 );
 CREATE INDEX shadows_current_idx ON pgscore.shadows (model_name, model_id, shadow_id DESC);
 COMMENT ON TABLE pgscore.shadows IS 'Append-only history of shadow scoring (set_shadow, clear_shadow); the newest row per version wins, and a version made live since its mark is no shadow';
+
+/*
+ * What a shadow failed to score, counted where an operator reads it (pgscore
+ * status): each statement of the rescoring trigger and each chunk of
+ * score_table in which a version scored in shadow could not score (it could
+ * not be loaded or planned, a profile or table lacks one of its features, the
+ * model raised) adds one to its row, which a WARNING announces once per
+ * session, model version and SQLSTATE. One row per backend, so that
+ * concurrent sessions never wait on one another's count; set_shadow and
+ * clear_shadow delete a version's rows.
+ */
+CREATE TABLE pgscore.shadow_failures (
+    model_id     bigint NOT NULL,
+    relation     text NOT NULL,
+    sqlstate     text NOT NULL,
+    backend_pid  integer NOT NULL,
+    statements   bigint NOT NULL,
+    profiles     bigint NOT NULL,
+    first_at     timestamptz NOT NULL,
+    last_at      timestamptz NOT NULL,
+    last_message text NOT NULL,
+    CONSTRAINT shadow_failures_pkey PRIMARY KEY (model_id, relation, sqlstate, backend_pid)
+);
+COMMENT ON TABLE pgscore.shadow_failures IS 'Statements and chunks in which a shadow version could not score, per version, table, SQLSTATE and backend (pgscore status sums them); emptied for a version by set_shadow and clear_shadow';
+COMMENT ON COLUMN pgscore.shadow_failures.relation IS 'The profile table the rescoring trigger wrote, or the table score_table scored';
+COMMENT ON COLUMN pgscore.shadow_failures.statements IS 'Statements (rescoring) and chunks (score_table) in which the shadow scored nothing or not every row';
+COMMENT ON COLUMN pgscore.shadow_failures.profiles IS 'Profiles or rows the shadow did not score in them';
