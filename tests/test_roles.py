@@ -493,10 +493,12 @@ def test_a_login_granted_nothing_cannot_hold_up_deploys_and_retires(urls, db_url
 def test_admin_writes_shadows_through_set_shadow_and_clear_shadow_alone(urls, db_url):
     """pgscore_admin could INSERT into pgscore.shadows directly, past set_shadow's checks (a version the server
     cannot load, or the wired profile tables cannot feed): 42501 now; set_shadow and clear_shadow, which run as
-    their owner, write it and name the admin's role."""
+    their owner, write it and name the admin's role. The app's INSERT counts a failing shadow's statements."""
     v1 = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y)
     registry.deploy(db_url, "churn", v1, X, Y, feature_names=CHURN_FEATURES)
     registry.deploy(db_url, "churn", v1, X, Y, feature_names=CHURN_FEATURES, activate=False)
+    registry.deploy(db_url, "churn", v1, X, Y, feature_names=[*CHURN_FEATURES[:11], "loyalty"], activate=False,
+                    allow_feature_change=True)  # v3: a column the profile table lacks
     with connect(db_url).cursor() as cur:
         sample.rescore_complaints(cur)
     admin = connect(urls["admin"])
@@ -507,4 +509,10 @@ def test_admin_writes_shadows_through_set_shadow_and_clear_shadow_alone(urls, db
     assert query(admin, "SELECT version, set_by FROM pgscore.shadow_versions") == [(2, LOGINS["admin"])]
     assert query(admin, "SELECT pgscore.clear_shadow('churn')") == [(1,)]
     assert query(admin, "SELECT changed_by FROM pgscore.shadows ORDER BY shadow_id") == [(LOGINS["admin"],)] * 2
+    # a shadow that fails where the app inserts events: the statement stands, the failure is counted
+    query(admin, "SELECT pgscore.set_shadow('churn', 3, p_force => true)")
+    app = connect(urls["app"])
+    query(app, "INSERT INTO complaints (customer_id) VALUES (3)")
+    assert query(db_url, "SELECT statements, profiles FROM pgscore.shadow_failures") == [(1, 1)]
     admin.close()
+    app.close()

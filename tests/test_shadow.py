@@ -158,6 +158,58 @@ def test_a_shadow_that_fails_never_fails_the_insert_queues_nothing_and_warns(sho
         assert got[k] == pytest.approx(v1.predict_proba(np.array([feats]))[0, 1], abs=1e-9)
 
 
+def test_a_failing_shadow_warns_once_per_session_and_is_counted_where_status_reads_it(shop, db_url, trained):
+    """A shadow that fails warned at every statement (a busy event table flooded the client and the server
+    log): once per session, version and SQLSTATE now, each statement and chunk counted in
+    pgscore.shadow_failures, which pgscore status reads; the live version's scores as before."""
+    v1, *_ = trained
+    deploy_v3(db_url, trained)
+    query(shop, "SELECT pgscore.set_shadow('churn', 3, p_force => true)")
+    shop.notices.clear()
+    for i in range(5):
+        insert(shop, 30 + i, 40 + i)
+    warned = [n for n in shop.notices if "shadow version churn v3" in n]
+    assert len(warned) == 1, shop.notices
+    assert "this session warns of it once" in warned[0] and "42703" in warned[0]
+    assert "counted in pgscore.shadow_failures (pgscore status)" in warned[0]
+    # score_table's chunks: counted, and not warned of again in this session (the same version and SQLSTATE)
+    query(shop, "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', 20)")  # 3 chunks
+    assert [n for n in shop.notices if "shadow version churn v3" in n] == warned
+    rows = query(shop, "SELECT relation, sqlstate, statements, profiles FROM pgscore.shadow_failures ORDER BY 1")
+    assert rows == [("public.customers", "42703", 5 + 3, 10 + N)], rows  # (one row: the table, whoever scored it)
+    other = connect(db_url)  # another session warns once too, and counts in a row of its own
+    try:
+        insert(other, 50)
+        assert len([n for n in other.notices if "shadow version churn v3" in n]) == 1
+    finally:
+        other.close()
+    assert query(shop, "SELECT sum(statements), count(*) FROM pgscore.shadow_failures "
+                       "WHERE relation = 'public.customers'") == [(9, 2)]
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    got = dict(query(shop, "SELECT id, churn_score FROM customers WHERE id IN (30, 44, 50)"))
+    for k, feats in features(shop, [30, 44, 50]).items():
+        assert got[k] == pytest.approx(v1.predict_proba(np.array([feats]))[0, 1], abs=1e-9)
+    run = pgscore_cli("status", "--db", db_url)
+    out = " ".join(run.stdout.split())
+    assert run.returncode == 0 and "shadow: churn v3, next to v1, since " in out, run.stdout + run.stderr
+    assert ("WARNING: shadow churn v3: 9 statement(s) or chunk(s) of public.customers in which it did not score "
+            f"({10 + N + 1} profile(s) or row(s)), SQLSTATE 42703") in out, out
+    assert "loyalty" in out and "shadow churn 3 --off" in out
+    # stopped: its counts go with it
+    query(shop, "SELECT pgscore.clear_shadow('churn', 3)")
+    assert query(shop, "SELECT count(*) FROM pgscore.shadow_failures") == [(0,)]
+    run = pgscore_cli("status", "--db", db_url)
+    assert "shadows: none" in run.stdout and "WARNING: shadow" not in run.stdout, run.stdout
+
+
+def test_status_lists_each_shadow_with_the_live_version_it_shadows(shop, db_url):
+    query(shop, "SELECT pgscore.set_shadow('churn', 2, 'the forest')")
+    run = pgscore_cli("status", "--db", db_url)
+    lines = [x for x in run.stdout.splitlines() if x.startswith("shadow")]
+    assert len(lines) == 1 and lines[0].startswith("shadow: churn v2, next to v1, since ") and lines[0].endswith(
+        ": the forest, no failure counted"), run.stdout
+
+
 def test_set_shadow_refuses_a_version_a_wired_profile_table_cannot_feed(shop, db_url, trained):
     """set_shadow checked that the version loads, not that the wired profile tables have its features: every
     INSERT into the event table then warned, and the shadow scored nothing. Refused now, naming the model,

@@ -17,7 +17,7 @@ import math
 import re
 import struct
 
-from pgscore import auditlog, pgarray
+from pgscore import auditlog, pgarray, shadowing
 from pgscore.errors import InvalidModel, PgscoreError, check_relation, literal, of_the_transaction
 from pgscore.lazy import np
 from pgscore.quoting import quote_ident, quote_literal
@@ -971,12 +971,13 @@ class ShadowTablePlans:
             + (["pg_catalog.text[]"] if labelled else []))
 
 
-def shadow_chunk(plpy, GD, live, table, key, after, last):
+def shadow_chunk(plpy, GD, live, table, key, after, last, n=0):
     """score_table's shadows: where `live` is its name's live version (score_table pins the version its first
     chunk found for the chunks after it), each version of its name scored in shadow (pgscore.shadow_versions) scores
     the rows of the chunk the live version just wrote (keys after `after` up to `last`), one vectorised call,
     and logs them (source 'shadow', the cause's shadow_of the live model_id). A shadow's failure never fails
-    the chunk: a WARNING names it (errors of the transaction, a cancel say, are raised)."""
+    the chunk: it is counted, with the chunk's `n` rows, and a WARNING names it once per session, version and
+    SQLSTATE (shadowing.failed; errors of the transaction, a cancel say, are raised)."""
     # a schema without shadow scoring (the server's code newer than its schema: pgscore install not run yet) has
     # none; looked for at each chunk until found
     if not GD.get("pgscore.shadowable"):
@@ -1018,18 +1019,19 @@ def shadow_chunk(plpy, GD, live, table, key, after, last):
         except plpy.SPIError as e:
             if of_the_transaction(getattr(e, "sqlstate", None)):
                 raise
-            _shadow_warning(plpy, live.name, label, table, str(e.args[0]) if e.args else str(e))
+            _shadow_failed(plpy, GD, live.name, model_id, label, table, n, getattr(e, "sqlstate", None),
+                           str(e.args[0]) if e.args else str(e))
         except PgscoreError as e:
-            _shadow_warning(plpy, live.name, label, table, e.message)
+            _shadow_failed(plpy, GD, live.name, model_id, label, table, n, e.sqlstate, e.message)
         except Exception as e:  # noqa: BLE001 - the shadow's model raised: the live chunk stands
-            _shadow_warning(plpy, live.name, label, table, f"the model raised {type(e).__name__}: {e}")
+            _shadow_failed(plpy, GD, live.name, model_id, label, table, n, shadowing.MODEL_RAISED,
+                           f"the model raised {type(e).__name__}: {e}")
 
 
-def _shadow_warning(plpy, name, label, table, reason):
-    plpy.warning(f"pgscore: shadow version {label} did not score this chunk of {table}: {reason}; the live "
-                 "version's scores were written as usual, and the shadow's were not logged",
-                 hint=f"fix the cause, or stop the shadow: pgscore shadow {name} --off "
-                      f"(SELECT pgscore.clear_shadow({quote_literal(plpy, name)}))")
+def _shadow_failed(plpy, GD, name, model_id, label, table, n, sqlstate, reason):
+    """A chunk the shadow did not score: counted, and warned of once per session (shadowing.failed)."""
+    shadowing.failed(plpy, GD, model_id, label, name, str(table), sqlstate, n, f"{n} row(s) of a chunk of {table}",
+                     reason)
 
 
 def _unfit(model, plans, keys, scores):

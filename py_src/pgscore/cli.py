@@ -313,6 +313,7 @@ def _status(url):
             unloadable = []
         failing = _say_live_versions_that_do_not_load(cur, url, set(unloadable))
         _say_first_scheme_signatures(cur, url, signing, set(unloadable) | failing)
+        _say_shadows(cur)
         cur.execute("SELECT rolled_until, refreshed_at FROM pgscore.monitoring_state")
         rolled, refreshed = cur.fetchone()
         _say("monitoring: " + (f"last refresh {refreshed:%Y-%m-%d %H:%M:%S %Z}, rollups until {rolled:%H:%M %Z}"
@@ -422,6 +423,47 @@ def _say_first_scheme_signatures(cur, url, signing, named):
         f"WARNING: {len(rows)} model version(s) signed under the first scheme, the bytes alone (their rows copied "
         "into another model or version verify there too)" + (f", live: {', '.join(live)}" if live else "")
         + f": {fix} (docs/operations.md, 'Signing')", 100, subsequent_indent="  ", break_on_hyphens=False)))
+
+
+def _say_shadows(cur):
+    """The versions scored in shadow, each with the live version it shadows, and what each failed to score since
+    it was set (pgscore.shadow_failures, summed over the backends: per table and SQLSTATE, the newest reason).
+    Nothing on a schema from before shadow scoring; no counts on one from before they were kept."""
+    import textwrap
+
+    cur.execute("SELECT pg_catalog.to_regclass('pgscore.shadows') IS NOT NULL, "
+                "pg_catalog.to_regclass('pgscore.shadow_failures') IS NOT NULL")
+    shadowing, counted = cur.fetchone()
+    if not shadowing:
+        return
+    cur.execute("""SELECT s.name, s.version, s.model_id, l.version, s.since, s.set_by, s.reason
+                     FROM pgscore.shadow_versions s LEFT JOIN pgscore.live_models l ON l.name = s.name
+                    ORDER BY s.name, s.version""")
+    shadows = cur.fetchall()
+    if not shadows:
+        _say(f"shadows: none ({command('shadow NAME VERSION')} scores a version next to the live one)")
+        return
+    failures = {}
+    if counted:
+        cur.execute("""SELECT f.model_id, f.relation, f.sqlstate, sum(f.statements)::bigint, sum(f.profiles)::bigint,
+                              max(f.last_at), (pg_catalog.array_agg(f.last_message ORDER BY f.last_at DESC))[1]
+                         FROM pgscore.shadow_failures f WHERE f.model_id = ANY (%s)
+                        GROUP BY f.model_id, f.relation, f.sqlstate ORDER BY 1, 4 DESC""",
+                    ([r[2] for r in shadows],))
+        for model_id, *rest in cur.fetchall():
+            failures.setdefault(model_id, []).append(rest)
+    for name, version, model_id, live, since, by, reason in shadows:
+        next_to = f"next to v{live}" if live is not None else "no live version: scores nothing until one is made live"
+        _say(f"shadow: {name} v{version}, {next_to}, since {since:%Y-%m-%d %H:%M %Z} by {by}"
+             + (f": {reason}" if reason else "") + (", no failure counted" if counted and model_id not in failures
+                                                     else ""))
+        for relation, state, statements, profiles, last, message in failures.get(model_id, []):
+            _say("\n".join(textwrap.wrap(
+                f"WARNING: shadow {name} v{version}: {statements:,} statement(s) or chunk(s) of {relation} in which it "
+                f"did not score ({profiles:,} profile(s) or row(s)), SQLSTATE {state}, the last at "
+                f"{last:%Y-%m-%d %H:%M:%S %Z}: {message}; the live version's scores were written: fix the cause, or "
+                f"stop the shadow: {command(f'shadow {name} {version} --off')}", 100, subsequent_indent="  ",
+                break_on_hyphens=False)))
 
 
 _ALERTS = "SELECT a.level, pg_catalog.count(*) FROM pgscore.alert_state a GROUP BY a.level"

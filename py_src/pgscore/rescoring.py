@@ -21,7 +21,8 @@ Where versions of the model are scored in shadow (pgscore.shadow_versions), each
 wrote, one read of their features and one vectorised call per shadow, and its scores go to
 pgscore.prediction_log alone (source 'shadow', the live version's model_id in the cause's 'shadow_of'). A shadow
 that fails (it cannot be loaded, lacks a column, raises) never fails the INSERT, queues nothing and changes
-nothing of the live version's: a WARNING names it and why (_shadow). Which versions are shadows costs a
+nothing of the live version's: each statement it fails in is counted in pgscore.shadow_failures, and a WARNING
+names it and why once per session, version and SQLSTATE (_shadow, shadowing.failed). Which versions are shadows costs a
 model that never had one a probe of pgscore.shadows' index, in the statements that already say which version
 is live (Sql.ever_shadowed: ~5 us; the view itself, ~30 us, is asked only where the model had a shadow once).
 The statement that scores in SQL writes nothing while a shadow is set (its condition says so), and is not
@@ -42,7 +43,7 @@ import re
 from dataclasses import dataclass
 from functools import partial
 
-from pgscore import batch, pgarray
+from pgscore import batch, pgarray, shadowing
 from pgscore.errors import (InvalidModel, PgscoreError, UnknownModel, check_relation, of_the_transaction, server_message,
                             spi_fields, spi_objects)
 from pgscore.quoting import quote_ident, quote_literal
@@ -1299,8 +1300,9 @@ SHADOW_RETRY_SECONDS = 60  # a shadow that could not be loaded or planned is tri
 def _shadow(plpy, GD, w: Wiring, plans: Plans, keys, scores, failures):
     """Score the versions in shadow (w.shadowing) on the profiles the live version scored and wrote in this
     statement, and log their scores (source 'shadow'). Never raises for a shadow's own failure (its load, its
-    plans, its statements, the model raising): a WARNING names the version, the table and why, and the
-    statement goes on; errors of the transaction (a cancel, a deadlock) are raised as everywhere."""
+    plans, its statements, the model raising): it is counted (pgscore.shadow_failures), a WARNING names the
+    version, the table and why once per session, version and SQLSTATE (shadowing.failed), and the statement
+    goes on; errors of the transaction (a cancel, a deadlock) are raised as everywhere."""
     import time
 
     from pgscore.serving import Runtime
@@ -1312,7 +1314,7 @@ def _shadow(plpy, GD, w: Wiring, plans: Plans, keys, scores, failures):
     for model_id in w.shadowing:
         sp = w.shadow_plans.get(model_id)
         if isinstance(sp, tuple) and time.monotonic() - sp[1] < SHADOW_RETRY_SECONDS:
-            _shadow_failed(plpy, w, model_id, sp[0], len(done))
+            _shadow_failed(plpy, GD, w, model_id, sp[0], len(done))
             continue
         if not isinstance(sp, ShadowPlans) or sp.live_model_id != plans.model_id:
             try:  # (the version loaded: pgscore.load_model verifies it; cached by the runtime)
@@ -1325,7 +1327,7 @@ def _shadow(plpy, GD, w: Wiring, plans: Plans, keys, scores, failures):
             except PgscoreError as e:
                 w.shadow_plans[model_id] = (Failure([], e.message, e.sqlstate), time.monotonic())
             if isinstance(w.shadow_plans[model_id], tuple):
-                _shadow_failed(plpy, w, model_id, w.shadow_plans[model_id][0], len(done))
+                _shadow_failed(plpy, GD, w, model_id, w.shadow_plans[model_id][0], len(done))
                 continue
         model, shadow_failures = sp.model, []
         try:
@@ -1340,26 +1342,24 @@ def _shadow(plpy, GD, w: Wiring, plans: Plans, keys, scores, failures):
             if of_the_transaction(_state(e)):
                 raise
             w.shadow_plans.pop(model_id, None)  # (planned again at the next statement: a column back, say)
-            _shadow_failed(plpy, w, model_id, Failure([], _message(e), _state(e)), len(done))
+            _shadow_failed(plpy, GD, w, model_id, Failure([], _message(e), _state(e)), len(done))
             continue
         if shadow_failures:
             f = shadow_failures[0]
             n = sum(len(x.keys) for x in shadow_failures)
-            _shadow_failed(plpy, w, model_id, Failure(f.keys, f.reason, f.sqlstate), n,
+            _shadow_failed(plpy, GD, w, model_id, Failure(f.keys, f.reason, f.sqlstate), n,
                            of=f" ({w.profile_key} {', '.join(map(str, f.keys[:5]))})")
 
 
-def _shadow_failed(plpy, w: Wiring, model_id, f: Failure, n, of=""):
+def _shadow_failed(plpy, GD, w: Wiring, model_id, f: Failure, n, of=""):
     label = w.shadow_labels.get(model_id)
     if label is None:
         rows = plpy.execute(plpy.prepare("SELECT m.version FROM pgscore.models m WHERE m.model_id "
                                          f"{EQ} $1", ["pg_catalog.int8"]), [model_id])
         label = f"{w.model_name} v{rows[0]['version']}" if rows else f"model_id {model_id}"
         w.shadow_labels[model_id] = label
-    plpy.warning(f"pgscore: shadow version {label} did not score {n} profile(s) of {w.profiles.name}{of}: {f.reason}; "
-                 "the live version's scores were written as usual, and the shadow's were not logged",
-                 hint=f"fix the cause, or stop the shadow: pgscore shadow {w.model_name} --off "
-                      f"(SELECT pgscore.clear_shadow({quote_literal(plpy, w.model_name)}))")
+    shadowing.failed(plpy, GD, model_id, label, w.model_name, w.profiles.name, f.sqlstate, n,
+                     f"{n} profile(s) of {w.profiles.name}{of}", f.reason)
 
 
 def _on_its_table(plpy, w: Wiring, TD) -> bool:

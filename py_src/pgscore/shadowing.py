@@ -1,0 +1,60 @@
+"""A shadow version's failures, as the rescoring trigger and score_table meet them (see docs/sql.md, set_shadow).
+
+A shadow that fails never fails the statement or the chunk. Each failure is counted in pgscore.shadow_failures
+(one row per version, table, SQLSTATE and backend: concurrent sessions never wait on one another's count), which
+pgscore status reads; a WARNING says so once per backend, version and SQLSTATE, not at every statement: a busy
+event table flooded the client and the server log with one per INSERT.
+"""
+
+from __future__ import annotations
+
+from pgscore.errors import of_the_transaction
+from pgscore.quoting import quote_literal
+
+MODEL_RAISED = "38000"  # external_routine_exception: the model itself raised
+WARNED = "pgscore.shadow_warned"  # GD: the (model_id, sqlstate) this backend has warned of
+_PLAN = "pgscore.shadow_failures_plan"
+_COUNT = ("INSERT INTO pgscore.shadow_failures AS f (model_id, relation, sqlstate, backend_pid, statements, profiles, "
+          "first_at, last_at, last_message) VALUES ($1, $2, $3, pg_catalog.pg_backend_pid(), 1, $4, "
+          "pg_catalog.clock_timestamp(), pg_catalog.clock_timestamp(), $5) "
+          "ON CONFLICT (model_id, relation, sqlstate, backend_pid) DO UPDATE SET "
+          "statements = f.statements OPERATOR(pg_catalog.+) 1, "
+          "profiles = f.profiles OPERATOR(pg_catalog.+) EXCLUDED.profiles, last_at = EXCLUDED.last_at, "
+          "last_message = EXCLUDED.last_message")
+
+
+def failed(plpy, GD, model_id, label: str, name: str, relation: str, sqlstate, n: int, what: str, reason: str):
+    """Count a statement (or chunk) in which shadow version `label` (`model_id`, of model `name`) did not score
+    `n` profiles or rows of `relation`, and WARN the first time this backend meets the version with this
+    SQLSTATE. `what` completes "did not score": "2 profile(s) of public.customers", say. Never raises for
+    the count itself (a schema from before it, a role without its grant): only errors of the transaction."""
+    sqlstate = sqlstate or MODEL_RAISED
+    counted = _count(plpy, GD, model_id, relation, sqlstate, n, reason)
+    warned = GD.setdefault(WARNED, set())
+    if (model_id, sqlstate) in warned:
+        return
+    warned.add((model_id, sqlstate))
+    counts = {True: "counted in pgscore.shadow_failures (pgscore status)",
+              None: "not counted (this schema has no pgscore.shadow_failures: pgscore install)",
+              False: "not counted (writing pgscore.shadow_failures failed)"}[counted]
+    then = f"; this session warns of it once: its later failures with SQLSTATE {sqlstate} are {counts}"
+    plpy.warning(f"pgscore: shadow version {label} did not score {what}: {reason}; the live version's scores were "
+                 f"written as usual, and the shadow's were not logged{then}",
+                 hint=f"fix the cause, or stop the shadow: pgscore shadow {name} --off "
+                      f"(SELECT pgscore.clear_shadow({quote_literal(plpy, name)}))")
+
+
+def _count(plpy, GD, model_id, relation, sqlstate, n, reason):
+    """True where counted; False where the count failed; None where the schema has no pgscore.shadow_failures."""
+    try:
+        plan = GD.get(_PLAN)
+        if plan is None:
+            plan = GD[_PLAN] = plpy.prepare(_COUNT, ["pg_catalog.int8", "pg_catalog.text", "pg_catalog.text",
+                                                     "pg_catalog.int8", "pg_catalog.text"])
+        plpy.execute(plan, [model_id, relation, sqlstate, n, reason])
+        return True
+    except plpy.SPIError as e:
+        state = getattr(e, "sqlstate", None)
+        if of_the_transaction(state):
+            raise
+        return None if state == "42P01" else False
