@@ -11,7 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import make_shop, pgscore_cli, query
+from helpers import make_shop, pgscore_cli, query, waits_on_a_lock
 from pgscore import datasets, registry, sample
 from pgscore.datasets import CHURN_FEATURES
 
@@ -406,3 +406,69 @@ def test_code_newer_than_its_schema_rescores_and_scores_tables_as_before_then_sh
         assert [r[:2] for r in log(conn, "shadow")] == [(2, "4")]
     finally:
         conn.close()
+
+
+# -- what another session changes while a statement scores --------------------------------------------------
+
+def pause_before(conn, module, function, lock):
+    """In `conn`'s backend, make pgscore's `module`.`function` wait for advisory lock `lock` (which the test
+    holds) before it runs: a point inside a statement where another session's commits become visible to the
+    statements after it (READ COMMITTED), as they may at any moment on a busy server."""
+    query(conn, "CREATE FUNCTION pg_temp.pause_before(m text, f text, k int8) RETURNS void LANGUAGE plpython3u AS $$\n"
+                "import importlib\n"
+                "mod = importlib.import_module(m)\n"
+                "orig = getattr(mod, f)\n"
+                "def paused(plpy, *a, **kw):\n"
+                "    plpy.execute('SELECT pg_catalog.pg_advisory_lock(%d)' % k)\n"
+                "    plpy.execute('SELECT pg_catalog.pg_advisory_unlock(%d)' % k)\n"
+                "    return orig(plpy, *a, **kw)\n"
+                "setattr(mod, f, paused)\n"
+                "$$")
+    query(conn, "SELECT pg_temp.pause_before(%s, %s, %s)", (module, function, lock))
+
+
+def while_paused(db_url, conn, statement, lock, changes):
+    """`statement` on `conn` (paused by pause_before on `lock`) in a thread; once it waits, `changes` run and
+    commit on another connection; then it goes on. Returns the notices it raised."""
+    import threading
+
+    other, probe = psycopg2.connect(db_url), psycopg2.connect(db_url)
+    other.autocommit = probe.autocommit = True
+    try:
+        query(other, "SELECT pg_catalog.pg_advisory_lock(%s)", (lock,))
+        done, pid = [], conn.get_backend_pid()
+        conn.notices.clear()
+        t = threading.Thread(target=lambda: done.append(query(conn, statement)))
+        t.start()
+        assert waits_on_a_lock(probe, pid, t), "the statement never came to the pause"
+        for c in changes:
+            query(other, c)
+        query(other, "SELECT pg_catalog.pg_advisory_unlock(%s)", (lock,))
+        t.join(30)
+        assert done and not t.is_alive(), "the statement failed or did not finish"
+        return list(conn.notices)
+    finally:
+        other.close()
+        probe.close()
+
+
+def test_a_version_made_live_elsewhere_and_marked_a_shadow_while_the_trigger_scores_is_not_its_own_shadow(
+        shop, db_url, trained):
+    """The trigger reads which version is live, then (a statement later) which are shadows. Another session
+    that in between makes v2 live and marks v1 (live for this statement) a shadow: v1 wrote the profiles, and
+    was scored again as its own shadow (its rows logged twice, 'shadow_of' itself). The live version of the
+    statement is never one of its shadows; the others (v3) still score."""
+    v1, v2, X, y = trained
+    registry.deploy(db_url, "churn", v2, X, y, feature_names=CHURN_FEATURES, activate=False)  # v3
+    query(shop, "SELECT pgscore.set_shadow('churn', 3)")
+    insert(shop, 1)  # (the modules loaded, the wiring's plans made)
+    pause_before(shop, "pgscore.rescoring", "_shadowing", 424201)
+    notices = while_paused(db_url, shop, "INSERT INTO complaints (customer_id, kind) VALUES (2, 'billing')", 424201,
+                           ["SELECT pgscore.activate('churn', 2)", "SELECT pgscore.set_shadow('churn', 1)"])
+    assert not [n for n in notices if "WARNING" in n], notices
+    ids = dict(query(shop, "SELECT version, model_id FROM pgscore.models"))
+    rows = query(shop, "SELECT m.version, l.source, (l.cause->>'shadow_of')::int8 FROM pgscore.prediction_log l "
+                       "JOIN pgscore.models m USING (model_id) WHERE l.entity_key = '2' ORDER BY 1, 2")
+    assert rows == [(1, "trigger", None), (3, "shadow", ids[1])], rows
+    got = query(shop, "SELECT churn_score FROM customers WHERE id = 2")[0][0]
+    assert got == pytest.approx(v1.predict_proba(np.array([features(shop, [2])[2]]))[0, 1], abs=1e-9)

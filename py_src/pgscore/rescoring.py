@@ -1227,7 +1227,7 @@ def _rescore(plpy, GD, w: Wiring, again=True):
             return _rescore(plpy, GD, w2, again=False)
     w.last = plans
     w.ever_shadowed = bool(r["shadowed"])
-    w.shadowing = _shadowing(plpy, w) if w.ever_shadowed and plans.model is not None else ()
+    w.shadowing = _shadowing(plpy, w, plans.model_id) if w.ever_shadowed and plans.model is not None else ()
     model, scores, labels = plans.model, None, None
     data, applied = r["data"], False
     if keys and model is not None and plans.apply is not None:
@@ -1275,11 +1275,14 @@ def _rescore(plpy, GD, w: Wiring, again=True):
     return None
 
 
-def _shadowing(plpy, w: Wiring) -> tuple:
-    """The model_ids scored in shadow now (asked where the model had a shadow once)."""
+def _shadowing(plpy, w: Wiring, live_model_id) -> tuple:
+    """The model_ids scored in shadow now (asked where the model had a shadow once), but `live_model_id`, the
+    version the statement's read found live: this is another statement, which sees what committed since that
+    read (READ COMMITTED), where that version may have been replaced and marked a shadow; it wrote the profiles,
+    and is not scored again as its own shadow."""
     if w._shadows is None:
         w._shadows = plpy.prepare(f"SELECT {Sql(plpy, w, None).shadows()} AS ids")
-    return tuple(plpy.execute(w._shadows)[0]["ids"] or ())
+    return tuple(m for m in plpy.execute(w._shadows)[0]["ids"] or () if m != live_model_id)
 
 
 class ShadowPlans:
