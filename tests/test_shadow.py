@@ -472,3 +472,27 @@ def test_a_version_made_live_elsewhere_and_marked_a_shadow_while_the_trigger_sco
     assert rows == [(1, "trigger", None), (3, "shadow", ids[1])], rows
     got = query(shop, "SELECT churn_score FROM customers WHERE id = 2")[0][0]
     assert got == pytest.approx(v1.predict_proba(np.array([features(shop, [2])[2]]))[0, 1], abs=1e-9)
+
+
+@pytest.mark.parametrize("live, shadow", [(1, 2), (2, 1)])  # the chunk scored in SQL (linear), in Python (forest)
+def test_score_tables_shadow_scores_the_rows_the_live_version_wrote_not_a_row_inserted_since(shop, db_url, live,
+                                                                                             shadow):
+    """score_table's shadow read the chunk's rows again by their key range, in a later statement: a row
+    inserted into that range by another session in between (its key between two the live version scored)
+    was scored and logged by the shadow alone, never by the live version in this run. The shadow scores the
+    rows the live version wrote, those only."""
+    query(shop, "CREATE TABLE scored AS SELECT 1000 + id * 10 AS id, " + ", ".join(CHURN_FEATURES)
+                + ", NULL::float8 AS churn_score FROM customers WHERE id <= 3")
+    query(shop, "ALTER TABLE scored ADD PRIMARY KEY (id)")
+    query(shop, "SELECT pgscore.activate('churn', %s)", (live,))
+    query(shop, "SELECT pgscore.set_shadow('churn', %s)", (shadow,))
+    query(shop, "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', 5)")  # (modules loaded)
+    pause_before(shop, "pgscore.batch", "shadow_chunk", 424202)
+    while_paused(db_url, shop, "CALL pgscore.score_table('churn', 'scored', 'id', 'churn_score', 10)", 424202,
+                 ["INSERT INTO scored SELECT 1015, " + ", ".join(CHURN_FEATURES) + " FROM customers WHERE id = 4"])
+    rows = query(shop, "SELECT m.version, l.entity_key, l.source FROM pgscore.prediction_log l JOIN pgscore.models m "
+                       "USING (model_id) WHERE l.cause->>'via' = 'score_table' AND l.entity_key IN "
+                       "('1010', '1015', '1020', '1030') ORDER BY l.entity_key, 1")
+    assert rows == [(v, k, src) for k in ("1010", "1020", "1030")
+                    for v, src in sorted([(live, "batch"), (shadow, "shadow")])], rows
+    assert query(shop, "SELECT id FROM scored WHERE churn_score IS NULL") == [(1015,)]

@@ -942,7 +942,7 @@ SHADOW_PLANS_KEPT = 8
 
 
 class ShadowTablePlans:
-    """A shadow version's statements for score_table's chunks of one table: its features read for the keys
+    """A shadow version's statements for score_table's chunks of one table: its features read from the rows
     of a chunk the live version wrote (its rows locked already), and its audit rows."""
 
     def __init__(self, plpy, model, table, key):
@@ -956,9 +956,15 @@ class ShadowTablePlans:
         read = ("SELECT pg_catalog.array_agg(s.k ORDER BY s.o) AS keys, pg_catalog.string_agg(s.b, "
                 f"''::pg_catalog.bytea ORDER BY s.o) AS data FROM (SELECT t.{k}::pg_catalog.text AS k, "
                 f"COALESCE({self.fmt.sql(feats)}, {self.fmt.sql(EMPTY)}) AS b, t.{k} AS o FROM {rows} AS t WHERE ")
-        self.read = plpy.prepare(read + f"t.{k} > $1::{ktype} AND t.{k} <= $2::{ktype}) AS s",
+        # the rows the live version's statement wrote: in the chunk's key range, with the xmin of its last row (one
+        # UPDATE writes the chunk, in one PL/Python subtransaction). A row another session inserted into the
+        # range since (this is a later statement, READ COMMITTED) was not scored by the live version: nor here
+        wrote = (f" AND t.xmin OPERATOR(pg_catalog.=) (SELECT w.xmin FROM {rows} AS w WHERE w.{k} = $LAST::{ktype})"
+                 ") AS s")
+        self.read = plpy.prepare(read + f"t.{k} > $1::{ktype} AND t.{k} <= $2::{ktype}" + wrote.replace("$LAST", "$2"),
                                  ["pg_catalog.text", "pg_catalog.text"])
-        self.first = plpy.prepare(read + f"t.{k} IS NOT NULL AND t.{k} <= $1::{ktype}) AS s", ["pg_catalog.text"])
+        self.first = plpy.prepare(read + f"t.{k} IS NOT NULL AND t.{k} <= $1::{ktype}" + wrote.replace("$LAST", "$1"),
+                                  ["pg_catalog.text"])
         labelled = model.multiclass
         self.log = plpy.prepare(
             f"WITH s AS (SELECT s.k::{ktype} AS o, s.* FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
