@@ -495,6 +495,11 @@ def test_demo_runs_end_to_end():
         explained = [ln for ln in run.stdout.splitlines() if "caused by public.complaints events" in ln]
         assert len(explained) == 3 and "customer 3: score" in explained[0] and "[1, 2, 3]" in explained[0]
         assert "complaints_30d is recounted from the complaints table over the last 30 days" in run.stdout
+        # the customers scored in SQL are numbered as the table numbers them: customer 3's score there is the
+        # one its row shows before its complaints (they were numbered from 0, so 'customer 2' was id 3)
+        assert [ln.split(":")[0] for ln in scored] == ["customer 1", "customer 2", "customer 3"], scored
+        row3 = next(ln.split() for ln in run.stdout.splitlines() if ln.split()[:1] == ["3"] and "->" in ln)
+        assert f"{float(scored[2].split('= ')[1].split()[0]):.4f}" == row3[-2], (scored, row3)
         # a cluster other than the default: the variable that every command reads, the db ones too
         assert f"export PGSCORE_DATA_DIR={base / 'data'}\n" in run.stdout
         status = pgscore_cli("db", "status", env={"PGSCORE_DATA_DIR": str(base / "data")})

@@ -53,7 +53,8 @@ def run(args, cluster, say=print) -> int:
                         (X[i].tolist(), X[i].tolist()))
             s, label = cur.fetchone()
             want = model.predict_proba(X[i:i + 1])[0, 1]
-            say(f"customer {i}: SELECT pgscore.score('churn', ARRAY[...]) = {s:.6f} "
+            # (numbered as public.customers will hold these rows, from id 1: section 5 shows customer 3 again)
+            say(f"customer {i + 1}: SELECT pgscore.score('churn', ARRAY[...]) = {s:.6f} "
                 f"(scikit-learn in Python: {want:.6f}), predicted label {label}")
     conn.close()
 
