@@ -225,6 +225,8 @@ def test_a_check_that_cannot_run_exits_3_not_1(empty_db_url, db_url, trained):
     for more in ([], ["--no-refresh"]):
         r = pgscore_cli("drift", *more, "--db", db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_bi@"))
         assert r.returncode == 3 and "permission denied" in r.stderr, r.stdout + r.stderr
+        # the database's error, with its SQLSTATE, with the refresh or without (the refresh's lacked it)
+        assert r.stderr.splitlines()[0].endswith(" (SQLSTATE 42501)"), r.stderr
         assert "Hint: pgscore drift needs a role granted pgscore_admin" in r.stderr, r.stderr
         assert "pgscore_reader reads the views" in r.stderr, r.stderr
 
