@@ -201,6 +201,17 @@ SQL_CASES = [
     ("retire injection", "SELECT pgscore.retire(%s)", (INJECT,), "42704", "DROP TABLE"),
     ("retire NULL", "SELECT pgscore.retire(NULL)", (), "22004", "must not be NULL"),
     ("retire unknown model", "SELECT pgscore.retire('nope')", (), "42704", "there is no model 'nope'"),
+    # a model or version that is not there: the hint says where the models are listed (they had none)
+    ("activate unknown model: the hint", "SELECT pgscore.activate('nope', 1)", (), "42704",
+     "there is no model 'nope'\nHINT:  list models with: SELECT * FROM pgscore.model_versions"),
+    ("activate unknown version: the hint", "SELECT pgscore.activate('churn', 42)", (), "42704",
+     "there is no version 42 of model 'churn'\nHINT:  list models with: SELECT * FROM pgscore.model_versions"),
+    ("rollback unknown model: the hint", "SELECT pgscore.rollback('nope')", (), "42704",
+     "there is no model 'nope'\nHINT:  list models with: SELECT * FROM pgscore.model_versions"),
+    ("rollback to an unknown version: the hint", "SELECT pgscore.rollback('churn', 42)", (), "42704",
+     "there is no version 42 of model 'churn'\nHINT:  list models with: SELECT * FROM pgscore.model_versions"),
+    ("retire unknown model: the hint", "SELECT pgscore.retire('nope')", (), "42704",
+     "there is no model 'nope'\nHINT:  list models with: SELECT * FROM pgscore.model_versions"),
     ("set_shadow NULL", "SELECT pgscore.set_shadow(NULL, 2)", (), "22004", "must not be NULL"),
     ("set_shadow injection", "SELECT pgscore.set_shadow(%s, 2)", (INJECT,), "42704", "DROP TABLE"),
     ("set_shadow unknown version", "SELECT pgscore.set_shadow('churn', 42)", (), "42704", "no version 42"),
@@ -226,6 +237,9 @@ SQL_CASES = [
     ("drop_log_partitions NULL", "SELECT pgscore.drop_log_partitions(NULL)", (), "22023", "must be a positive interval"),
     ("drop_log_partitions without a unit", "SELECT pgscore.drop_log_partitions('90')", (), "22023",
      "must be at least 1 day (got 00:01:30)"),
+    ("drop_log_partitions zero: an example", "SELECT pgscore.drop_log_partitions('0 days')", (), "22023",
+     "must be a positive interval (got 00:00:00)\nHINT:  retention keeps whole UTC days, at least one: for "
+     "example '90 days'"),
     # rescoring
     ("attach an oid of no relation", "SELECT pgscore.attach_rescoring(0::oid::regclass, 'customers', 'customer_id', "
      "'churn', 'churn_score')", (), "42P01", "there is no relation with oid 0 (the event table)"),
@@ -562,6 +576,19 @@ CLI_CASES = [
     ("maintain a keep that is not an interval", ["maintain", "--keep", "garbage"], 1,
      "--keep 'garbage' is not an interval"),
     ("maintain a keep without a unit", ["maintain", "--keep", "90"], 1, "a number without a unit is seconds"),
+    ("maintain a keep of no days", ["maintain", "--keep", "0 days"], 1,
+     "(SQLSTATE 22023)\nHint: retention keeps whole UTC days, at least one: for example '90 days'"),
+    # a model or version that is not there: the command that lists them (score's error had it, these not)
+    ("show an unknown model: the command that lists them", ["show", "nope"], 1,
+     "error: there is no model 'nope'\nHint: list them with: pgscore models"),
+    ("show an unknown version", ["show", "churn", "--version", "99"], 1,
+     "error: there is no version 99 of model 'churn'\nHint: list them with: pgscore models"),
+    ("activate an unknown version: the command that lists them", ["activate", "churn", "99"], 1,
+     "error: there is no version 99 of model 'churn' (SQLSTATE 42704)\nHint: list them with: pgscore models"),
+    ("rollback to an unknown version", ["rollback", "churn", "--to", "99"], 1,
+     "error: there is no version 99 of model 'churn' (SQLSTATE 42704)\nHint: list them with: pgscore models"),
+    ("retire an unknown model: the command that lists them", ["retire", "nope"], 1,
+     "error: there is no model 'nope' (SQLSTATE 42704)\nHint: list them with: pgscore models"),
 ]
 # commands that take no bad input of their own, against a database that is not there
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/nope"

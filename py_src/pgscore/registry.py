@@ -418,7 +418,8 @@ def show(db, name, version=None) -> dict:
                      "ORDER BY live DESC, version DESC LIMIT 1", (name, version, version))
         if not rows:
             what = f"version {version} of model {name!r}" if version else f"model {name!r}"
-            raise UnknownModel(f"there is no {what}")
+            # (the server's hint for a model it does not know; the command line turns it into `pgscore models`)
+            raise UnknownModel(f"there is no {what}", hint="list models with: SELECT * FROM pgscore.model_versions")
         rec = dict(zip(MODEL_COLUMNS, rows[0]))
         # (`activated`: a 'deploy' of a version that was live before, made live again by activate)
         rec["history"] = [dict(zip(("deployment_id", "version", "action", "reason", "deployed_at", "deployed_by",

@@ -22,12 +22,13 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = p_name) THEN
-        RAISE EXCEPTION 'there is no model %', quote_literal(p_name) USING ERRCODE = 'undefined_object';
+        RAISE EXCEPTION 'there is no model %', quote_literal(p_name) USING ERRCODE = 'undefined_object',
+            HINT = 'list models with: SELECT * FROM pgscore.model_versions';
     END IF;
     SELECT m.model_id INTO v_model_id FROM pgscore.models m WHERE m.name = p_name AND m.version = p_version;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'there is no version % of model %', p_version, quote_literal(p_name)
-            USING ERRCODE = 'undefined_object';
+            USING ERRCODE = 'undefined_object', HINT = 'list models with: SELECT * FROM pgscore.model_versions';
     END IF;
     INSERT INTO pgscore.deployments (model_name, model_id, action, reason)
     VALUES (p_name, v_model_id, 'deploy', p_reason);
@@ -103,7 +104,8 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = p_name) THEN
-        RAISE EXCEPTION 'there is no model %', quote_literal(p_name) USING ERRCODE = 'undefined_object';
+        RAISE EXCEPTION 'there is no model %', quote_literal(p_name) USING ERRCODE = 'undefined_object',
+            HINT = 'list models with: SELECT * FROM pgscore.model_versions';
     END IF;
     -- the stack of go-lives (model_ids), replayed from the history; v_live: the live version, NULL when none
     FOR r IN SELECT d.model_id, d.action FROM pgscore.deployments d
@@ -129,7 +131,7 @@ BEGIN
         SELECT m.model_id INTO v_target FROM pgscore.models m WHERE m.name = p_name AND m.version = p_to_version;
         IF NOT FOUND THEN
             RAISE EXCEPTION 'there is no version % of model %', p_to_version, quote_literal(p_name)
-                USING ERRCODE = 'undefined_object';
+                USING ERRCODE = 'undefined_object', HINT = 'list models with: SELECT * FROM pgscore.model_versions';
         END IF;
     ELSE
         IF v_live IS NULL THEN
@@ -210,7 +212,8 @@ BEGIN
             RAISE EXCEPTION 'model % has no live version to retire: none of its versions was ever made live',
                   quote_literal(p_name) USING ERRCODE = 'object_not_in_prerequisite_state';
         END IF;
-        RAISE EXCEPTION 'there is no model %', quote_literal(p_name) USING ERRCODE = 'undefined_object';
+        RAISE EXCEPTION 'there is no model %', quote_literal(p_name) USING ERRCODE = 'undefined_object',
+            HINT = 'list models with: SELECT * FROM pgscore.model_versions';
     END IF;
     IF v_action = 'retire' THEN  -- a second retire would only append another to its history (before 0038)
         RAISE NOTICE 'model % has no live version already (retired %): nothing was changed', quote_literal(p_name), v_at;

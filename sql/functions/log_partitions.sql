@@ -92,7 +92,8 @@ DECLARE
 BEGIN
     IF p_older_than IS NULL OR p_older_than <= interval '0' THEN
         RAISE EXCEPTION 'pgscore.drop_log_partitions: the retention period must be a positive interval (got %)', p_older_than
-            USING ERRCODE = 'invalid_parameter_value';
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'retention keeps whole UTC days, at least one: for example ''90 days''';
     END IF;
     -- a number without a unit is seconds to PostgreSQL: '90' would keep today alone
     IF p_older_than < interval '1 day' THEN
