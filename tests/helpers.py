@@ -145,6 +145,13 @@ def where_its_user_may_not_write(folder: Path, fn):
     return value
 
 
+def hinted(url: str) -> str:
+    """How a command in a hint names the database its command was run with (--db URL): `pgscore --db URL ...`."""
+    import shlex
+
+    return f"--db {shlex.quote(url)} "
+
+
 def pgscore_cli(*args, env=None, timeout=300):
     """Run the pgscore CLI in a subprocess; returns CompletedProcess with text output."""
     full_env = {**os.environ, **(env or {})}

@@ -5,6 +5,7 @@ documented non-error answer (an unknown period has no rows), the table says so."
 
 import json
 import re
+import shlex
 
 import psycopg2
 import pytest
@@ -529,7 +530,8 @@ def test_every_sql_function_refuses_bad_input_clearly(shop, db_url):
     assert query(shop, "SELECT to_regclass('pgscore.models') IS NOT NULL") == [(True,)]
 
 
-# (what, arguments, exit code expected, a phrase stderr or stdout must hold)
+# (what, arguments, exit code expected, a phrase stderr or stdout must hold; {db} the --db the command was given,
+# which a hint naming a command passes on)
 CLI_CASES = [
     ("deploy a missing file", ["deploy", "/nonexistent/model.joblib", "--name", "m", "--features", "a"], 1,
      "/nonexistent/model.joblib"),
@@ -539,7 +541,7 @@ CLI_CASES = [
     ("show an unknown model", ["show", "nope"], 1, "nope"),
     ("rollback an unknown model", ["rollback", INJECT], 1, "DROP TABLE"),
     ("score an unknown model", ["score", "--model", "nope", "--table", "customers", "--key", "id", "--into",
-                                "churn_score"], 1, "error: there is no model 'nope' (SQLSTATE 42704)\nHint: list them with: pgscore models"),
+                                "churn_score"], 1, "error: there is no model 'nope' (SQLSTATE 42704)\nHint: list them with: pgscore {db}models"),
     ("score a key that is not unique", ["score", "--model", "churn", "--table", "complaints", "--key", "customer_id",
                                         "--into", "kind"], 1, "has no unique index"),
     ("score an unknown table", ["score", "--model", "churn", "--table", "nope", "--key", "id", "--into", "s"], 1,
@@ -563,7 +565,7 @@ CLI_CASES = [
                                       ",".join(CHURN_FEATURES[:3]) + ",," + ",".join(CHURN_FEATURES[4:])], 1,
      "feature name 4 of 12 is empty"),
     ("deploy a reason without activating", ["deploy", "{joblib}", "--name", "m", "--features", ",".join(CHURN_FEATURES),
-                                            "--no-activate", "--reason", "shadow"], 1, "pgscore activate m VERSION --reason TEXT"),
+                                            "--no-activate", "--reason", "shadow"], 1, "pgscore {db}activate m VERSION --reason TEXT"),
     ("activate an unknown version", ["activate", "churn", "99"], 1, "99"),
     ("activate an unknown model", ["activate", "nope", "1"], 1, "there is no model 'nope'"),
     ("activate a version that is not a number", ["activate", "churn", "two"], 2, "invalid int value"),
@@ -580,15 +582,15 @@ CLI_CASES = [
      "(SQLSTATE 22023)\nHint: retention keeps whole UTC days, at least one: for example '90 days'"),
     # a model or version that is not there: the command that lists them (score's error had it, these not)
     ("show an unknown model: the command that lists them", ["show", "nope"], 1,
-     "error: there is no model 'nope'\nHint: list them with: pgscore models"),
+     "error: there is no model 'nope'\nHint: list them with: pgscore {db}models"),
     ("show an unknown version", ["show", "churn", "--version", "99"], 1,
-     "error: there is no version 99 of model 'churn'\nHint: list them with: pgscore models"),
+     "error: there is no version 99 of model 'churn'\nHint: list them with: pgscore {db}models"),
     ("activate an unknown version: the command that lists them", ["activate", "churn", "99"], 1,
-     "error: there is no version 99 of model 'churn' (SQLSTATE 42704)\nHint: list them with: pgscore models"),
+     "error: there is no version 99 of model 'churn' (SQLSTATE 42704)\nHint: list them with: pgscore {db}models"),
     ("rollback to an unknown version", ["rollback", "churn", "--to", "99"], 1,
-     "error: there is no version 99 of model 'churn' (SQLSTATE 42704)\nHint: list them with: pgscore models"),
+     "error: there is no version 99 of model 'churn' (SQLSTATE 42704)\nHint: list them with: pgscore {db}models"),
     ("retire an unknown model: the command that lists them", ["retire", "nope"], 1,
-     "error: there is no model 'nope' (SQLSTATE 42704)\nHint: list them with: pgscore models"),
+     "error: there is no model 'nope' (SQLSTATE 42704)\nHint: list them with: pgscore {db}models"),
 ]
 # commands that take no bad input of their own, against a database that is not there
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/nope"
@@ -604,6 +606,7 @@ def test_every_cli_command_refuses_bad_input_clearly(shop, db_url, tmp_path):
     for what, args, code, phrase in CLI_CASES:
         before = _state(shop)
         args = [a.replace("{joblib}", str(path)) for a in args]
+        phrase = phrase.replace("{db}", f"--db {shlex.quote(db_url)} ")
         run = pgscore_cli(*args, "--db", db_url)
         out = run.stdout + run.stderr
         # one clear line: no traceback, no name of a PL/Python exception class

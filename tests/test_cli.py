@@ -13,7 +13,7 @@ import psycopg2.extensions
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from helpers import PGSCORE, ROOT, make_tmpdir, pgscore_cli, query
+from helpers import PGSCORE, ROOT, hinted, make_tmpdir, pgscore_cli, query
 from pgscore import artifacts, datasets, migrate, registry
 from pgscore.cli import build_parser
 from pgscore.errors import ArtifactError, InvalidModel, PgscoreError
@@ -382,7 +382,17 @@ def test_status_says_when_the_schema_is_behind_or_ahead_of_this_pgscore(empty_db
     migrate.upgrade(empty_db_url, "0018")
     out = pgscore_cli("status", "--db", empty_db_url).stdout
     assert f"pgscore schema: revision 0018 (this pgscore's head: {migrate.head()}); upgrade it with: pgscore " \
-           "install --db URL\n" in out, out
+           f"{hinted(empty_db_url)}install\n" in out, out
+    # the database found by itself ($PGSCORE_DATABASE_URL, the embedded cluster): the hint's command finds it too
+    # (it said `install --db URL` with a literal URL, or, for the commands it named, nothing of the --db given)
+    out = pgscore_cli("status", env={"PGSCORE_DATABASE_URL": empty_db_url}).stdout
+    assert "upgrade it with: pgscore install\n" in out and "--db" not in out, out
+    # a password in --db stays out of the hints (printed, and kept in logs): libpq reads it from ~/.pgpass
+    user, host, port, dbname = query(empty_db_url, "SELECT current_user, current_setting('unix_socket_directories'), "
+                                     "current_setting('port'), current_database()")[0]
+    with_password = f"postgresql://{user}:s3cret@/{dbname}?host={host.split(',')[0]}&port={port}"
+    out = pgscore_cli("status", "--db", with_password).stdout
+    assert "upgrade it with: pgscore --db " in out and "s3cret" not in out, out
     query(empty_db_url, f"UPDATE {migrate.VERSION_TABLE} SET version_num = '9999'")
     out = pgscore_cli("status", "--db", empty_db_url).stdout
     assert "revision 9999 (this pgscore's head: " in out and "; newer than this pgscore: run the pgscore that " \
@@ -396,8 +406,8 @@ def test_status_says_how_big_the_log_is_and_its_oldest_day_with_the_retention_th
     """The audit log is what fills a disk: status says its size and oldest day, and what drops days, before the
     disk is full (before, it said how far the partitions went ahead, nothing of their size)."""
     out = pgscore_cli("status", "--db", db_url).stdout
-    assert re.search(r"^prediction log: [0-9]+ (bytes|kB) on disk \(indexes included\); pgscore maintain --keep "
-                     r"'90 days' deletes the days older than that \(docs/operations-disk.md\)$", out, re.M), out
+    assert re.search(r"^prediction log: [0-9]+ (bytes|kB) on disk \(indexes included\); pgscore " + re.escape(hinted(db_url))
+                     + r"maintain --keep '90 days' deletes the days older than that \(docs/operations-disk.md\)$", out, re.M), out
     query(db_url, "SELECT pgscore.create_log_partitions(1, (now() AT TIME ZONE 'UTC')::date - 40)")
     query(db_url, "INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, source) "
                   "SELECT now() - interval '40 days', 1, g::text, ARRAY[g, g]::float8[], 0.5, 'query' "
@@ -410,7 +420,8 @@ def test_status_says_how_big_the_log_is_and_its_oldest_day_with_the_retention_th
                                  "WHERE inhparent = 'pgscore.prediction_log'::regclass")
     out = pgscore_cli("status", "--db", db_url).stdout
     assert f"prediction log: {size} on disk (indexes included), its oldest day holding rows {day} " \
-           "(UTC); pgscore maintain --keep '90 days' deletes the days older than that (docs/operations-disk.md)\n" \
+           f"(UTC); pgscore {hinted(db_url)}maintain --keep '90 days' deletes the days older than that " \
+           "(docs/operations-disk.md)\n" \
            in out, out
     # and docs/cli.md's list of what status says has it (the session that added it left it out there)
     status = (ROOT / "docs" / "cli.md").read_text().split("### pgscore status", 1)[1].split("\n### ", 1)[0]
@@ -424,21 +435,21 @@ def test_status_says_how_far_the_log_partitions_go_and_what_alerts_fired(db_url)
     out = pgscore_cli("status", "--db", db_url).stdout
     last = today + datetime.timedelta(days=7)  # what install creates: today's and the 7 days after it
     assert f"prediction log: daily partitions until {last:%Y-%m-%d} (UTC), 7 day(s) after today's; pgscore " \
-           "maintain daily keeps them ahead\n" in out, out
+           f"{hinted(db_url)}maintain daily keeps them ahead\n" in out, out
     assert "alerts at the last refresh" not in out  # never refreshed: the monitoring line says so
     query(db_url, "SELECT * FROM pgscore.refresh_monitoring()")
-    assert "alerts at the last refresh: none (details: pgscore drift)\n" in pgscore_cli("status", "--db", db_url).stdout
+    assert f"alerts at the last refresh: none (details: pgscore {hinted(db_url)}drift)\n" in pgscore_cli("status", "--db", db_url).stdout
     query(db_url, "INSERT INTO pgscore.alert_state (model, version, what, subject, window_name, metric, level) "
                   "VALUES ('m', 1, 'feature', 'x', '1 day', 'psi', 'alert'), ('m', 1, 'score', 'score', '1 day', "
                   "'psi', 'warn'), ('m', 1, 'feature', 'y', '1 day', 'psi', 'alert')")
-    assert "alerts at the last refresh: 2 at level alert, 1 at level warn (details: pgscore drift)\n" in \
+    assert f"alerts at the last refresh: 2 at level alert, 1 at level warn (details: pgscore {hinted(db_url)}drift)\n" in \
         pgscore_cli("status", "--db", db_url).stdout
     # a day ahead dropped (later ones there), then a partition made far ahead: every missing day is named
     gap = today + datetime.timedelta(days=2)
     query(db_url, f"DROP TABLE pgscore.prediction_log_{gap:%Y%m%d}")
     out = pgscore_cli("status", "--db", db_url).stdout
     assert f"prediction log: WARNING: no partition for {gap:%Y-%m-%d} (UTC), though later days have one (until " \
-           f"{last:%Y-%m-%d}): that day's rows will go to the default partition; create it with: pgscore maintain\n" \
+           f"{last:%Y-%m-%d}): that day's rows will go to the default partition; create it with: pgscore {hinted(db_url)}maintain\n" \
            in out, out
     query(db_url, "SELECT pgscore.create_log_partitions(0, %s)", (today + datetime.timedelta(days=30),))
     query(db_url, "SELECT pgscore.create_log_partitions(7)")  # the gap filled; days 8 to 29 are not there
@@ -446,7 +457,7 @@ def test_status_says_how_far_the_log_partitions_go_and_what_alerts_fired(db_url)
     days = ", ".join(f"{last + datetime.timedelta(days=d):%Y-%m-%d}" for d in range(1, 6))
     assert f"no partition for {days} and 17 more (UTC), though later days have one (until " \
            f"{today + datetime.timedelta(days=30):%Y-%m-%d}): their rows will go to the default partition; create " \
-           "them with: pgscore maintain --days-ahead 29\n" in out, out
+           f"them with: pgscore {hinted(db_url)}maintain --days-ahead 29\n" in out, out
     # two days dropped, today's one of them: both said
     query(db_url, "SELECT pgscore.create_log_partitions(30)")
     for d in (0, 3):
@@ -471,7 +482,7 @@ def test_status_says_how_far_the_log_partitions_go_and_what_alerts_fired(db_url)
             query(db_url, f"DROP TABLE pgscore.{name}")
     out = pgscore_cli("status", "--db", db_url).stdout
     assert "prediction log: WARNING: no partition for today (UTC): its rows go to the default partition" in out
-    assert "create them with: pgscore maintain (daily, from cron)" in out
+    assert f"create them with: pgscore {hinted(db_url)}maintain (daily, from cron)" in out
 
 
 def test_env_on_a_database_without_pgscore(empty_db_url):

@@ -7,7 +7,7 @@ import psycopg2
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from helpers import ROOT, catalog, database_objects, pgscore_cli, query
+from helpers import ROOT, catalog, database_objects, hinted, pgscore_cli, query
 from pgscore import datasets, migrate, registry, schema
 from pgscore.errors import InstallError
 
@@ -404,7 +404,7 @@ def test_deploying_to_a_schema_behind_this_pgscore_says_so(empty_db_url, tmp_pat
         assert run.returncode == 0, run.stderr
         assert (f"note: this database's pgscore schema is at revision 0022, behind this pgscore's {migrate.head()}"
                 in run.stderr), run.stderr
-        assert "install --db URL" in run.stderr
+        assert f"upgraded with: pgscore {hinted(empty_db_url)}install" in run.stderr, run.stderr
     migrate.upgrade(empty_db_url)
     run = pgscore_cli(*deploy)
     assert run.returncode == 0 and "note: this database" not in run.stderr, run.stderr

@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import make_shop, nested_statements, pgscore_cli, plans_of, query, run_past_a_lock
+from helpers import hinted, make_shop, nested_statements, pgscore_cli, plans_of, query, run_past_a_lock
 from pgscore import datasets, registry, sample
 from pgscore.datasets import CHURN_FEATURES
 from pgscore.localdb import pg_bin_dir
@@ -542,7 +542,8 @@ def test_status_says_a_strict_wiring_fails_its_inserts_where_another_would_queue
     out = pgscore_cli("status", "--db", db_url).stdout
     assert (f"  {rid}: public.complaints -> public.customers.churn_score, model churn (no live version), 3 counters\n"
             "     NOT RESCORING: no version of churn is live, and the wiring is strict: every INSERT into "
-            "public.complaints fails until one is (make one live with: pgscore activate churn VERSION)") \
+            f"public.complaints fails until one is (make one live with: pgscore {hinted(db_url)}activate churn "
+            "VERSION)") \
         in out, out
     assert "counters only" not in out
     with pytest.raises(psycopg2.Error) as e:
@@ -584,7 +585,7 @@ def test_status_shows_the_wirings_and_the_queue_and_pgscore_retry_drains_it(db_u
     query(conn, "INSERT INTO complaints (customer_id) VALUES (1), (2)")
     out = status()
     assert "error queue: 2 profiles waiting to be rescored, the oldest failed " in out
-    assert "up to 1 attempt; " in out and "once the cause is fixed: pgscore retry" in out
+    assert "up to 1 attempt; " in out and f"once the cause is fixed: pgscore {hinted(db_url)}retry" in out
     run = pgscore_cli("retry", "--db", db_url)
     assert run.returncode == 1, run.stdout + run.stderr
     assert f"{rid}: public.complaints -> public.customers: 0 rescored, 2 still failing" in run.stdout
@@ -595,7 +596,7 @@ def test_status_shows_the_wirings_and_the_queue_and_pgscore_retry_drains_it(db_u
     # profile's complaints_30d stayed at 1 for good after its last complaint left the 30 days)
     assert ("model churn (live version 1), 3 counters\n     complaints_30d changes as time passes (a window, or a "
             "count that reads the clock): an event recounts its own profile, nothing recounts the others but "
-            "pgscore refresh-windows: run it from cron, hourly for a window of days "
+            f"pgscore {hinted(db_url)}refresh-windows: run it from cron, hourly for a window of days "
             "(docs/sql.md, refresh_windows)\n") in out, out
     run = pgscore_cli("retry", "--model", "other", "--db", db_url)  # no such model: a usage error
     assert run.returncode == 2 and "there is no model 'other'" in run.stderr, run.stderr
@@ -663,7 +664,7 @@ def test_status_shows_the_wirings_and_the_queue_and_pgscore_retry_drains_it(db_u
             "before does not), and retry then rescores them") in out
     run = pgscore_cli("retry", "--db", db_url)
     assert (run.returncode, run.stdout) == (1, "nothing queued for a wiring; 1 profile belongs to no wiring (see "
-                                               "pgscore status)\n"), run.stdout
+                                               f"pgscore {hinted(db_url)}status)\n"), run.stdout
     conn.close()
 
 

@@ -12,7 +12,7 @@ import signal
 import sys
 from pathlib import Path
 
-from pgscore.errors import PgscoreError, command, server_message
+from pgscore.errors import PgscoreError, command, hinted_database, server_message
 
 
 def _say(msg: str) -> None:
@@ -138,7 +138,7 @@ def require_installed(url: str) -> None:
     # (checked too: a schema a restore left without PL/Python, or without its revision recorded)
     if migrate.current(url, check=True) is None:
         raise PgscoreError("pgscore is not installed in this database",
-                           hint="install it with: " + command("install --db URL"))
+                           hint="install it with: " + command("install"))
 
 
 def _db_for_deploying(args) -> str:
@@ -161,7 +161,7 @@ def note_if_behind(url: str) -> None:
     if current is not None and current < head:  # revisions are numbered 0001, 0002, ...
         print(f"pgscore: note: this database's pgscore schema is at revision {current}, behind this pgscore's "
               f"{head}: the checks the server makes of a deployment are those of {current} (from 0023 a version "
-              "that a wired table cannot feed is refused) until it is upgraded with: " + command("install --db URL"),
+              "that a wired table cannot feed is refused) until it is upgraded with: " + command("install"),
               file=sys.stderr)
 
 
@@ -242,7 +242,7 @@ def _status(url):
                 "and the fixes below too", 100, subsequent_indent="  ")))
         current, head = migrate.current(url), migrate.head()
         behind = ("" if current == head else
-                  f"; upgrade it with: {command('install --db URL')}" if current < head else  # 0001... sort
+                  f"; upgrade it with: {command('install')}" if current < head else  # 0001... sort
                   "; newer than this pgscore: run the pgscore that installed it")
         _say(f"pgscore schema: revision {current} (this pgscore's head: {head}){behind}")
         cur.execute("SELECT pgscore.validate_environment()")
@@ -1699,6 +1699,8 @@ def _main(argv=None) -> int:
     if args.command == "bench" and args.db is not None and (args.data_dir or args.port):
         parser.error("pgscore bench takes --db, or --data-dir and --port, not both")
     name = getattr(args, "name", None) or getattr(args, "model", None)  # the model a hint may name
+    if args.command not in ("db", "demo", "bench"):  # (bench's hints are about its own database)
+        hinted_database(args.db)
     try:
         return args.func(args) or 0
     except PgscoreError as e:

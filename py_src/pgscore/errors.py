@@ -19,13 +19,40 @@ def of_the_transaction(sqlstate) -> bool:
     return state == QUERY_CANCELED or state.startswith("40") or state == LOCK_NOT_AVAILABLE
 
 
+# the database the running command was given with --db, as its hints name it (hinted_database); None where the
+# command found its database itself ($PGSCORE_DATABASE_URL, the embedded cluster), as the hinted command will
+_hinted_db: str | None = None
+
+
+def hinted_database(url: str | None) -> None:
+    """Hints name `url` (the command line's --db) in the commands they give, so that one pasted as it is acts
+    on that database, not on $PGSCORE_DATABASE_URL's or the embedded cluster: without its password (a hint is
+    printed, and lands in logs), which libpq then reads from ~/.pgpass or PGPASSWORD as for any client."""
+    global _hinted_db
+    _hinted_db = None
+    if not url:
+        return
+    import psycopg2.extensions
+
+    try:
+        parts = psycopg2.extensions.parse_dsn(url)
+    except Exception:  # noqa: BLE001 - the command itself says what is wrong with it
+        return
+    if "password" in parts:  # a URL's own form, where it holds none; else libpq's key=value form without it
+        del parts["password"]
+        url = psycopg2.extensions.make_dsn(**parts)
+    _hinted_db = url
+
+
 def command(rest: str, data_dir=None) -> str:
     """A pgscore command as the user runs it, for hints: `pgscore REST`, or through the checkout's
     scripts/run (which sets PGSCORE_COMMAND to its own absolute path), where `pgscore` is not on the PATH;
     quoted for a shell. With `data_dir` (a db command's cluster), `--data-dir DIR` where it is not the
-    default cluster's, so that the hint acts on the cluster it is about."""
+    default cluster's, so that the hint acts on the cluster it is about; run with --db, the command has it
+    (hinted_database), a db command (the embedded cluster's) excepted."""
     prog = os.environ.get("PGSCORE_COMMAND", "").strip() or "pgscore"
-    out = f"{shlex.quote(prog)} {rest}"
+    db = f" --db {shlex.quote(_hinted_db)}" if _hinted_db and data_dir is None and not rest.startswith("db ") else ""
+    out = f"{shlex.quote(prog)}{db} {rest}"
     if data_dir is not None:
         from pgscore.localdb import default_data_dir
 
