@@ -160,6 +160,41 @@ def test_a_wired_table_that_a_subscription_writes_is_reported(shop, db_url, empt
     assert "NOT RESCORING" not in pgscore_cli("status", "--db", url).stdout
 
 
+def test_replicated_rows_are_rescored_once_per_transaction(shop, trained):
+    """The rows a session of the replica role (as a subscription's apply worker is) inserts, each a statement of
+    its own as the worker applies them, are staged by the wiring's row trigger and rescored once, at the commit,
+    by its commit trigger: one audit row per profile naming all its events of the transaction (before, one per
+    row), counters equal to the events, scores the model's on the final features; rows of a savepoint rolled
+    back, or of a transaction rolled back, are not counted by the next commit."""
+    model, X, y = trained
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', 'churn_score', "
+                "%s::jsonb, p_profile_key => 'id', p_replicated => true)", (json.dumps(COUNTERS),))
+    shop.autocommit = False
+    with shop.cursor() as cur:
+        cur.execute("SET LOCAL session_replication_role = replica")
+        for k in (3, 3, 4, 3, 3):
+            cur.execute("INSERT INTO complaints (customer_id) VALUES (%s)", (k,))
+        cur.execute("SAVEPOINT a; INSERT INTO complaints (customer_id) VALUES (5); ROLLBACK TO SAVEPOINT a")
+        cur.execute("SELECT count(*), (SELECT support_calls FROM customers WHERE id = 3) "
+                    "- (SELECT support_calls FROM calls_before WHERE id = 3) FROM pgscore.prediction_log")
+        assert cur.fetchone() == (0, 0)  # nothing rescored before the commit
+    shop.commit()
+    with shop.cursor() as cur:
+        cur.execute("SET LOCAL session_replication_role = replica; INSERT INTO complaints (customer_id) VALUES (6)")
+    shop.rollback()
+    with shop.cursor() as cur:
+        cur.execute("SET LOCAL session_replication_role = replica")
+        cur.execute("INSERT INTO complaints (customer_id) VALUES (7)")
+        cur.execute("INSERT INTO complaints (customer_id) VALUES (7)")
+    shop.commit()
+    shop.autocommit = True
+    assert query(shop, "SELECT entity_key, count(*), sum(jsonb_array_length(cause->'event_ids')), "
+                       "min(cause->>'via') FROM pgscore.prediction_log GROUP BY 1 ORDER BY 1") == [
+        ("3", 1, 4, "replication"), ("4", 1, 1, "replication"), ("7", 1, 2, "replication")]
+    assert_as_documented(shop, model)
+
+
 def test_events_from_logical_replication_rescore_through_a_row_trigger_enabled_always(trained):
     """The hand-built way docs/sql.md gave before p_replicated (still works), on a cluster of its own (wal_level =
     logical; publisher and subscriber two databases of it): the pgscore statement trigger on the replicated table
@@ -264,7 +299,8 @@ def test_events_from_logical_replication_are_rescored_by_the_wirings_row_trigger
         assert not [n for n in conn.notices if "subscription" in n], conn.notices  # no warning: it is rescored
         assert query(conn, "SELECT t.tgname::text, t.tgenabled::text, t.tgtype & 1 FROM pg_trigger t "
                            "WHERE t.tgrelid = 'complaints'::regclass ORDER BY 1") == [
-            (f"pgscore_replicated_{rid}", "R", 1), (f"pgscore_rescore_{rid}", "O", 0)]
+            (f"pgscore_replicated_{rid}", "R", 1), (f"pgscore_replicated_{rid}_commit", "R", 1),
+            (f"pgscore_rescore_{rid}", "O", 0)]
         assert query(conn, "SELECT replication_trigger::text FROM pgscore.rescoring") == [(f"pgscore_replicated_{rid}",)]
 
         def events_arrive(n):
@@ -308,11 +344,17 @@ def test_events_from_logical_replication_are_rescored_by_the_wirings_row_trigger
             assert query(conn, "SELECT entity_key, cause->>'via', cause->>'subscription', "
                                "jsonb_array_length(cause->'event_ids') FROM pgscore.error_queue") == [
                 ("500", "replication", "s", 1)]
+            # one rescoring per applied transaction: customer 3's two events of one published transaction, one
+            # audit row naming both (the initial copy, one transaction too: customer 2's two copied rows)
+            assert query(conn, "SELECT entity_key, count(*), sum(jsonb_array_length(cause->'event_ids')) "
+                               "FROM pgscore.prediction_log WHERE cause->>'via' = 'replication' "
+                               "AND entity_key IN ('2', '3') GROUP BY 1 ORDER BY 1") == [("2", 1, 2), ("3", 1, 2)]
             assert query(conn, "SELECT support_calls FROM customers WHERE id = 500") == [(1,)]
             run = pgscore_cli("status", "--db", sub)
             assert "NOT RESCORING" not in run.stdout, run.stdout
-            assert (f"rows subscription s applies to public.complaints are rescored one at a time by its row trigger "
-                    f"pgscore_replicated_{rid}") in run.stdout, run.stdout
+            assert (f"rows subscription s applies to public.complaints are rescored once per applied transaction, "
+                    f"staged by its row trigger pgscore_replicated_{rid} and rescored at the commit by "
+                    f"pgscore_replicated_{rid}_commit") in run.stdout, run.stdout
             # dump and restore keep the row trigger, enabled for replication sessions only, and its wiring
             query(conn, "CREATE DATABASE restored")
             env = {"PGHOST": p["host"], "PGPORT": str(p["port"]), "PGUSER": "postgres"}
@@ -323,17 +365,20 @@ def test_events_from_logical_replication_are_rescored_by_the_wirings_row_trigger
             restored = psycopg2.connect(c.url("restored"))
             restored.autocommit = True
             try:
-                assert query(restored, "SELECT t.tgenabled::text FROM pgscore.rescoring r JOIN pg_trigger t "
-                                       "ON t.tgname = r.replication_trigger AND t.tgrelid = 'complaints'::regclass") == [
-                    ("R",)]
+                assert query(restored, "SELECT t.tgname::text, t.tgenabled::text, t.tgdeferrable AND t.tginitdeferred "
+                                       "FROM pgscore.rescoring r JOIN pg_trigger t ON t.tgname IN (r.replication_trigger, "
+                                       "r.replication_trigger || '_commit') AND t.tgrelid = 'complaints'::regclass "
+                                       "ORDER BY 1") == [(f"pgscore_replicated_{rid}", "R", False),
+                                                         (f"pgscore_replicated_{rid}_commit", "R", True)]
                 # a session in the replica role (as an apply worker is) fires it, and the statement trigger not
                 query(restored, "SET session_replication_role = replica; "
                                 "INSERT INTO complaints (customer_id) VALUES (8), (8); RESET session_replication_role")
                 assert query(restored, "SELECT support_calls - (SELECT support_calls FROM calls_before WHERE id = 8), "
                                        "complaints_30d FROM customers WHERE id = 8") == [(2, 2)]
+                # (one statement of two rows, one transaction: one rescoring naming both events)
                 assert query(restored, "SELECT count(*), count(*) FILTER (WHERE cause ? 'subscription' AND "
-                                       "cause->>'subscription' IS NULL) FROM pgscore.prediction_log "
-                                       "WHERE entity_key = '8'") == [(2, 2)]
+                                       "cause->>'subscription' IS NULL), sum(jsonb_array_length(cause->'event_ids')) "
+                                       "FROM pgscore.prediction_log WHERE entity_key = '8'") == [(1, 1, 2)]
             finally:
                 restored.close()
             assert query(conn, "SELECT pgscore.detach_rescoring('complaints')") == [(1,)]

@@ -515,6 +515,17 @@ def _trigger_arg(alias) -> str:
 
 # a wiring as status shows it: its tables as they are named now (NULL: renamed or dropped), the table its
 # trigger is on and whether it fires in ordinary sessions, its model's live version
+# the row trigger for replicated rows that stages its row (its second argument; one of a single argument rescores
+# each row at once, as before the stage), and how the constraint trigger that rescores the staged rows at the
+# commit is enabled
+_COMMIT_TRIGGER = """(SELECT rt.tgnargs OPERATOR(pg_catalog.>) 1 FROM pg_catalog.pg_trigger rt
+         WHERE rt.tgrelid = e.oid AND rt.tgname = r.replication_trigger
+           AND rt.tgfoid = 'pgscore.rescore_replicated()'::pg_catalog.regprocedure) AS staging,
+       (SELECT ct.tgenabled FROM pg_catalog.pg_trigger ct
+         WHERE ct.tgrelid = e.oid AND ct.tgname = r.replication_trigger OPERATOR(pg_catalog.||) '_commit'
+           AND ct.tgfoid = 'pgscore.rescore_replicated()'::pg_catalog.regprocedure) AS commit_enabled,
+       pg_catalog.quote_ident(r.replication_trigger OPERATOR(pg_catalog.||) '_commit') AS commit_trigger"""
+
 _WIRINGS = """
 SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.score_column,
        pg_catalog.quote_ident(r.score_column) AS score_quoted,  -- quoted where it needs it, as the server does
@@ -563,6 +574,7 @@ SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.score_col
        (SELECT rt.tgenabled FROM pg_catalog.pg_trigger rt
          WHERE rt.tgrelid = e.oid AND rt.tgname = r.replication_trigger
            AND rt.tgfoid = 'pgscore.rescore_replicated()'::pg_catalog.regprocedure) AS replication_enabled,
+       """ + _COMMIT_TRIGGER + """,
        r.event_key, r.profile_key, r.counters::pg_catalog.text, r.scored_at_column, r.missing_profile, r.strict,
        r.event_id_column
   FROM pgscore.rescoring r
@@ -582,7 +594,9 @@ _WIRINGS_BEFORE_REPLICATED = (
     .replace("""(SELECT rt.tgenabled FROM pg_catalog.pg_trigger rt
          WHERE rt.tgrelid = e.oid AND rt.tgname = r.replication_trigger
            AND rt.tgfoid = 'pgscore.rescore_replicated()'::pg_catalog.regprocedure) AS replication_enabled""",
-             "NULL::pg_catalog.\"char\" AS replication_enabled"))
+             "NULL::pg_catalog.\"char\" AS replication_enabled")
+    .replace(_COMMIT_TRIGGER, "NULL::pg_catalog.bool AS staging, NULL::pg_catalog.\"char\" AS commit_enabled, "
+             "NULL::pg_catalog.text AS commit_trigger"))
 
 # pgscore's triggers that no wiring owns (a table restored from a dump without pgscore.rescoring's rows, or a
 # trigger copied to another table than its wiring's): each INSERT warns and rescores nothing
@@ -655,7 +669,7 @@ def _rescoring_status(cur):
         _say(f"rescoring: {len(wirings)} wiring{'' if len(wirings) == 1 else 's'}")
     for (rid, events, profiles, model, column, column_quoted, n_counters, event_found, profile_found, trigger_on,
          on_its_table, enabled, trigger, live, missing, no_event_key, unfed, renamed_to, subscriptions,
-         replication_trigger, replication_enabled, *wiring) in wirings:
+         replication_trigger, replication_enabled, staging, commit_enabled, commit, *wiring) in wirings:
         strict = wiring[5]
         again = ("and attach it again: " + attach_call(trigger_on if trigger_on and not on_its_table else events,
                                                         profiles, model, column, *wiring,
@@ -719,9 +733,21 @@ def _rescoring_status(cur):
                         else "is enabled for local sessions too: their rows are counted twice"
                         + (", replicated ones never" if replication_enabled == "O" else ""))
                      + f"; {fix}")
+        elif replication_trigger is not None and event_found and staging and commit_enabled != "R":
+            fix = (f"ALTER TABLE {events} ENABLE REPLICA TRIGGER {commit}" if commit_enabled else
+                   f"detach with SELECT pgscore.detach_rescoring({lit(events)}) and attach it again with "
+                   "p_replicated => true")
+            line += (f"{stop}its commit trigger for replicated rows, {commit} on {events}, "
+                     + ("was dropped" if commit_enabled is None else "is disabled" if commit_enabled == "D"
+                        else "is enabled for local sessions too")
+                     + f": the rows its row trigger {replication_trigger} stages are not rescored; {fix}")
         elif subscriptions and replication_trigger is not None and trigger_on is not None and on_its_table:
-            line += (f"\n     the rows subscription {', '.join(subscriptions)} applies to {events} are rescored one at "
-                     f"a time by its row trigger {replication_trigger} (enabled for replication sessions only)"
+            line += (f"\n     the rows subscription {', '.join(subscriptions)} applies to {events} are rescored "
+                     + (f"once per applied transaction, staged by its row trigger {replication_trigger} and rescored "
+                        f"at the commit by {commit} (both enabled "
+                        "for replication sessions only)" if staging else
+                        f"one at a time by its row trigger {replication_trigger} (enabled for replication sessions "
+                        "only; pgscore install makes it rescore once per applied transaction)")
                      + (f"; its statement trigger {trigger} is enabled ALWAYS, so a table's initial copy by the "
                         f"subscription is counted twice: ALTER TABLE {events} ENABLE TRIGGER {trigger}"
                         if enabled == "A" else ""))

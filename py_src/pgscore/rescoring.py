@@ -53,6 +53,19 @@ CACHE = "pgscore.rescoring"  # GD's wirings, by rescoring_id: the statement trig
 # the row trigger's for replicated rows (rescore_replicated): each Wiring reads its events from a table of its own
 REPLICATED_CACHE = "pgscore.rescoring.replicated"
 STAGES = "pgscore.rescoring.stages"  # GD: rescoring_id -> Stage, the temporary table a replicated row is put in
+# the row triggers for replicated rows, by their second argument: STAGE puts the row in the wiring's Stage, COMMIT
+# (a constraint trigger, INITIALLY DEFERRED) rescores what is staged at its first firing, at the commit; a row
+# trigger without it (attached before the stage, the schema not upgraded yet) rescores its row at once
+STAGE, COMMIT = "stage", "commit"
+STAGE_BYTES = 1 << 19  # a Stage past this size is truncated once rescored, not emptied by DELETE
+COMMIT_SUFFIX = "_commit"  # the commit trigger's name: the row trigger's (rescoring.replication_trigger) and this
+
+
+def staged_setting(rescoring_id) -> str:
+    """The setting (SET LOCAL: the transaction's, undone with a subtransaction that rolls back) that says rows
+    of the wiring were staged since its last rescoring: the commit trigger's WHEN queues a firing for a row
+    only while it is not 'on', so an applied transaction queues one, not one per row."""
+    return f"pgscore.staged_{int(rescoring_id)}"
 MISSING_CHOICES = ("create", "queue")
 SCORE_TYPES = batch.SCORE_TYPES
 TIME_TYPES = {"timestamp with time zone", "timestamp without time zone"}
@@ -368,11 +381,14 @@ _SHADOWABLE = "SELECT pg_catalog.to_regclass('pgscore.shadows') IS NOT NULL AS o
 
 class Stage:
     """The temporary table (this backend's, one per wiring) that the row trigger for replicated rows puts
-    the row in, for the statement trigger's statements to read it as they read the transition table: the
+    the rows in, for the statement trigger's statements to read them as they read the transition table: the
     same SQL, the same code. Made like the event table (its columns, no constraint but NOT NULL, no default,
-    identity or generated column), again where the event table's columns changed; analyzed with its one row,
-    so that the statements are planned for one row, not for the ten pages the planner assumes of a table
-    never analyzed."""
+    identity or generated column), again where the event table's columns changed; analyzed with its first
+    row, so that the statements are planned for the rows it holds (the planner scales the row count by the
+    table's pages), not for the ten pages it assumes of a table never analyzed. `pending`: rows were put in
+    since the last rescoring (the commit trigger's cheap test; the table itself says whether it holds any)."""
+
+    pending = False
 
     def __init__(self, plpy, w: Wiring):
         self.columns = tuple(w.events.types.items())
@@ -381,9 +397,29 @@ class Stage:
         plpy.execute(f"CREATE TEMPORARY TABLE {w.source} (LIKE {w.events.name})")
         cols = ", ".join(quote_ident(plpy, c) for c, _ in self.columns)
         args = ", ".join(f"${i}" for i in range(1, len(self.columns) + 1))
-        self.put = plpy.prepare(f"INSERT INTO {w.source} ({cols}) VALUES ({args})", [t for _, t in self.columns])
-        self.clear = plpy.prepare(f"DELETE FROM {w.source}")
+        # (and the transaction's setting that the commit trigger's WHEN reads: set, its next rows queue no firing;
+        # a one-time condition, evaluated once per statement)
+        staged = quote_literal(plpy, staged_setting(w.id))
+        self.put = plpy.prepare(f"INSERT INTO {w.source} ({cols}) SELECT {args} WHERE pg_catalog.set_config("
+                                f"{staged}, 'on', true) IS NOT NULL", [t for _, t in self.columns])
+        self.clear = plpy.prepare(f"DELETE FROM {w.source} WHERE pg_catalog.set_config({staged}, '', true) IS NOT NULL")
+        self.holds = plpy.prepare(f"SELECT EXISTS (SELECT 1 FROM {w.source}) AS e")
+        # (no autovacuum for a temporary table, and an INSERT finds no room the DELETEs left without one: the
+        # table would only grow, and every statement reading it read its pages, empty or not)
+        self.grown = plpy.prepare(f"SELECT pg_catalog.pg_relation_size({quote_literal(plpy, w.source)}::"
+                                  f"pg_catalog.regclass) OPERATOR(pg_catalog.>) {STAGE_BYTES} AS g")
+        self.truncate = [f"TRUNCATE {w.source}", f"SELECT pg_catalog.set_config({staged}, '', true)"]
         self.analyze = f"ANALYZE {w.source}"
+
+    def empty(self, plpy):
+        """Take the rescored rows out: DELETE, or TRUNCATE once the table has grown past STAGE_BYTES (a new
+        file: the statements reading it are planned again, once)."""
+        if plpy.execute(self.grown)[0]["g"]:
+            for statement in self.truncate:
+                plpy.execute(statement)
+        else:
+            plpy.execute(self.clear)
+        self.pending = False
 
     @classmethod
     def put_row(cls, plpy, GD, w: Wiring, row) -> "Stage":
@@ -402,6 +438,7 @@ class Stage:
         if st.analyze is not None:
             plpy.execute(st.analyze)
             st.analyze = None
+        st.pending = True
         return st
 
 
@@ -1068,10 +1105,18 @@ REWIRED = object()
 def on_insert(plpy, GD, TD, again=True, replicated=False):
     """The statement-level AFTER INSERT trigger of a wired event table. `again`: whether a wiring whose row
     is not the one this session cached may be read again and the statement rescored anew (once).
-    `replicated`: the row trigger for replicated rows (rescore_replicated), which fires in a session with
-    session_replication_role = replica (a subscription's apply or table sync worker) alone: its row is put in
-    the wiring's Stage, and rescored from there as a statement of one event."""
+    `replicated`: the row triggers for replicated rows (rescore_replicated), which fire in a session with
+    session_replication_role = replica (a subscription's apply or table sync worker) alone. The one whose
+    second argument is STAGE puts its row in the wiring's Stage; the constraint trigger whose second argument
+    is COMMIT, deferred to the transaction's commit, rescores everything staged at its first firing there, as
+    a statement of all the transaction's events, and its later firings find nothing pending. A row trigger
+    of one argument (attached before the stage) puts its row in the Stage and rescores it at once."""
     rescoring_id = int(TD["args"][0])
+    role = TD["args"][1] if replicated and len(TD["args"]) > 1 else None
+    if role == COMMIT:  # the commit trigger: its firings after the first of the transaction find nothing to do
+        st = GD.get(STAGES, {}).get(rescoring_id)
+        if st is None or not st.pending:
+            return None
     try:
         w = wiring(plpy, GD, rescoring_id, replicated)
     except plpy.SPIError as e:  # pgscore's own tables: the role lacks pgscore_app
@@ -1098,10 +1143,29 @@ def on_insert(plpy, GD, TD, again=True, replicated=False):
                      hint=f"detach it with SELECT pgscore.detach_rescoring({quote_literal(plpy, on)}) and attach again "
                           "(pgscore status says what changed)")
         return None
-    if replicated:  # the row, where the statements read the new events from; taken out once rescored (an
+    if role == STAGE:  # the row, where the commit trigger's statements read the new events from (an error
+        Stage.put_row(plpy, GD, w, TD["new"])  # rolls it back with the row itself)
+        return None
+    if role == COMMIT:  # all the rows staged since the last rescoring, taken out once rescored
+        st = GD.get(STAGES, {}).get(rescoring_id)
+        if st is None or not st.pending:  # (rescored by the call below, which read the wiring again)
+            return None
+        try:
+            staged = plpy.execute(st.holds)[0]["e"]
+        except plpy.SPIError as e:  # made in a transaction that rolled back since: nothing staged in it
+            if _state(e) != "42P01":
+                raise
+            staged = False
+        if not staged:  # (its rows rolled back with a subtransaction)
+            st.pending = False
+            return None
+        done = _on_wired(plpy, GD, w, again)
+        if done is not REWIRED:
+            st.empty(plpy)
+    elif replicated:  # the row, where the statements read the new events from; taken out once rescored (an
         stage = Stage.put_row(plpy, GD, w, TD["new"])  # error rolls it back with the row itself)
         done = _on_wired(plpy, GD, w, again)
-        plpy.execute(stage.clear)
+        stage.empty(plpy)
     else:
         done = _on_wired(plpy, GD, w, again)
     if done is REWIRED:  # the row under this id is not the one cached: all of the above from the row as it is
@@ -2217,11 +2281,13 @@ _INSERT_TYPES = ["pg_catalog.text", "pg_catalog.text", "pg_catalog.name", "pg_ca
 _ORPHANS = ("SELECT t.tgname FROM pg_catalog.pg_trigger t WHERE t.tgrelid = $1 "
             "AND t.tgfoid IN ('pgscore.rescore_events()'::pg_catalog.regprocedure, "
             "'pgscore.rescore_replicated()'::pg_catalog.regprocedure) AND NOT EXISTS ("
-            "SELECT 1 FROM pgscore.rescoring w WHERE t.tgname IN (w.trigger_name, w.replication_trigger) "
+            "SELECT 1 FROM pgscore.rescoring w WHERE t.tgname IN (w.trigger_name, w.replication_trigger, "
+            "w.replication_trigger OPERATOR(pg_catalog.||) '_commit') "
             "AND (pg_catalog.to_regclass(w.event_table) = t.tgrelid OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger o "
             "WHERE o.tgrelid = pg_catalog.to_regclass(w.event_table) AND o.tgname = t.tgname))) ORDER BY 1")
 _ORPHANS_BEFORE = (_ORPHANS.replace(", 'pgscore.rescore_replicated()'::pg_catalog.regprocedure", "")
-                   .replace("t.tgname IN (w.trigger_name, w.replication_trigger)", "w.trigger_name = t.tgname"))
+                   .replace("t.tgname IN (w.trigger_name, w.replication_trigger, "
+                            "w.replication_trigger OPERATOR(pg_catalog.||) '_commit')", "w.trigger_name = t.tgname"))
 
 
 def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, counters=None,
@@ -2320,9 +2386,19 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
                  f"EXECUTE FUNCTION pgscore.rescore_events({quote_literal(plpy, str(w.id))})")
     if replicated:  # fired only where session_replication_role = replica: no work at all in other sessions
         rt = quote_ident(plpy, row["replication_trigger"])
+        ct = quote_ident(plpy, row["replication_trigger"] + COMMIT_SUFFIX)
+        rid = quote_literal(plpy, str(w.id))
         plpy.execute(f"CREATE TRIGGER {rt} AFTER INSERT ON {events.name} FOR EACH ROW "
-                     f"EXECUTE FUNCTION pgscore.rescore_replicated({quote_literal(plpy, str(w.id))})")
+                     f"EXECUTE FUNCTION pgscore.rescore_replicated({rid}, {quote_literal(plpy, STAGE)})")
+        # (fired at the commit: the first firing rescores the transaction's rows; its WHEN queues one for the
+        # first row staged, where each row is a statement, as the apply worker's are; a statement of many rows
+        # queues one for each, and the later ones find nothing pending)
+        plpy.execute(f"CREATE CONSTRAINT TRIGGER {ct} AFTER INSERT ON {events.name} DEFERRABLE INITIALLY DEFERRED "
+                     f"FOR EACH ROW WHEN (pg_catalog.current_setting({quote_literal(plpy, staged_setting(w.id))}, "
+                     "true) IS DISTINCT FROM 'on') "
+                     f"EXECUTE FUNCTION pgscore.rescore_replicated({rid}, {quote_literal(plpy, COMMIT)})")
         plpy.execute(f"ALTER TABLE {events.name} ENABLE REPLICA TRIGGER {rt}")
+        plpy.execute(f"ALTER TABLE {events.name} ENABLE REPLICA TRIGGER {ct}")
     _warn_slow_or_partial(plpy, events, key, parsed)
     if not replicated:
         _warn_subscribed(plpy, events, subscriptions)

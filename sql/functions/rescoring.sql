@@ -3,8 +3,9 @@
  * checks and stores a wiring and creates a statement-level AFTER INSERT
  * trigger with a transition table on the event table; rescore_events is that
  * trigger; rescore_replicated, a row trigger enabled for replication sessions
- * only, does the same for each row a subscription's apply worker applies
- * (which fires no statement trigger); retry_failed drains the error queue. All run with a fixed
+ * only, stages each row a subscription's apply worker applies (which fires no
+ * statement trigger) and, as a deferred constraint trigger, does the same for
+ * the transaction's staged rows at its commit; retry_failed drains the error queue. All run with a fixed
  * search_path: counter expressions must qualify their own objects. The
  * trigger and retry_failed run with JIT off: a statement touching thousands
  * of profiles is estimated past jit_above_cost (the window counters'
@@ -59,7 +60,13 @@ BEGIN
                     -- and its row trigger for replicated rows, where it has one
                     (SELECT t.tgrelid::regclass FROM pg_catalog.pg_trigger t
                       WHERE t.tgname = w.replication_trigger AND t.tgfoid = 'pgscore.rescore_replicated()'::regprocedure
-                      ORDER BY t.tgrelid = p_event_table DESC LIMIT 1) AS replicated_on
+                      ORDER BY t.tgrelid = p_event_table DESC LIMIT 1) AS replicated_on,
+                    -- and the constraint trigger that rescores the rows staged by it at the commit
+                    w.replication_trigger || '_commit' AS commit_trigger,
+                    (SELECT t.tgrelid::regclass FROM pg_catalog.pg_trigger t
+                      WHERE t.tgname = w.replication_trigger || '_commit'
+                        AND t.tgfoid = 'pgscore.rescore_replicated()'::regprocedure
+                      ORDER BY t.tgrelid = p_event_table DESC LIMIT 1) AS commit_on
                FROM pgscore.rescoring w
               -- by name, or by its trigger on this table when the table it names has no such trigger (the
               -- table was renamed since; not a trigger of the same name restored on another table)
@@ -76,6 +83,9 @@ BEGIN
         IF r.replicated_on IS NOT NULL THEN
             EXECUTE format('DROP TRIGGER %I ON %s', r.replication_trigger, r.replicated_on);
         END IF;
+        IF r.commit_on IS NOT NULL THEN
+            EXECUTE format('DROP TRIGGER %I ON %s', r.commit_trigger, r.commit_on);
+        END IF;
         DELETE FROM pgscore.rescoring w WHERE w.rescoring_id = r.rescoring_id;
         v_n := v_n + 1;
     END LOOP;
@@ -87,7 +97,7 @@ BEGIN
                 AND t.tgrelid = p_event_table
                 AND t.tgfoid IN ('pgscore.rescore_events()'::regprocedure, 'pgscore.rescore_replicated()'::regprocedure)
                 AND NOT EXISTS (SELECT 1 FROM pgscore.rescoring w
-                                 WHERE t.tgname IN (w.trigger_name, w.replication_trigger)
+                                 WHERE t.tgname IN (w.trigger_name, w.replication_trigger, w.replication_trigger || '_commit')
                                    AND (to_regclass(w.event_table) = p_event_table
                                         OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger o
                                                         WHERE o.tgrelid = to_regclass(w.event_table)
@@ -106,7 +116,7 @@ BEGIN
     RETURN v_n;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.detach_rescoring(regclass, regclass) IS 'Remove the wiring (all of the event table''s, or the one to p_profile_table) and its triggers (the statement trigger, and the row trigger for replicated rows), and (without p_profile_table) any trigger of pgscore''s on the table that no wiring owns; queued errors stay, without their wiring; returns how many were removed';
+COMMENT ON FUNCTION pgscore.detach_rescoring(regclass, regclass) IS 'Remove the wiring (all of the event table''s, or the one to p_profile_table) and its triggers (the statement trigger, and the two triggers for replicated rows), and (without p_profile_table) any trigger of pgscore''s on the table that no wiring owns; queued errors stay, without their wiring; returns how many were removed';
 
 CREATE FUNCTION pgscore.forget_rescoring(p_rescoring_id bigint)
 RETURNS void
@@ -166,7 +176,7 @@ SET extra_float_digits = 1
 AS $pl$
 @@plpython/rescore_replicated.py@@
 $pl$;
-COMMENT ON FUNCTION pgscore.rescore_replicated() IS 'Row trigger created by attach_rescoring with p_replicated (argument: the rescoring_id), enabled for replication sessions only (ENABLE REPLICA): rescores each row logical replication applies as rescore_events does a statement''s, never failing the apply (a strict wiring queues there too)';
+COMMENT ON FUNCTION pgscore.rescore_replicated() IS 'Row triggers created by attach_rescoring with p_replicated (arguments: the rescoring_id, then stage or commit), enabled for replication sessions only (ENABLE REPLICA): the row trigger stages each row logical replication applies, the constraint trigger (INITIALLY DEFERRED) rescores the transaction''s staged rows at its commit, once, as rescore_events does a statement''s, never failing the apply (a strict wiring queues there too); one of the rescoring_id alone rescores its row at once';
 
 CREATE FUNCTION pgscore.retry_failed(p_model text DEFAULT NULL, p_limit integer DEFAULT NULL)
 RETURNS TABLE (rescoring_id bigint, rescored integer, failed integer)
