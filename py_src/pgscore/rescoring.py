@@ -59,13 +59,6 @@ STAGES = "pgscore.rescoring.stages"  # GD: rescoring_id -> Stage, the temporary 
 STAGE, COMMIT = "stage", "commit"
 STAGE_BYTES = 1 << 19  # a Stage past this size is truncated once rescored, not emptied by DELETE
 COMMIT_SUFFIX = "_commit"  # the commit trigger's name: the row trigger's (rescoring.replication_trigger) and this
-
-
-def staged_setting(rescoring_id) -> str:
-    """The setting (SET LOCAL: the transaction's, undone with a subtransaction that rolls back) that says rows
-    of the wiring were staged since its last rescoring: the commit trigger's WHEN queues a firing for a row
-    only while it is not 'on', so an applied transaction queues one, not one per row."""
-    return f"pgscore.staged_{int(rescoring_id)}"
 MISSING_CHOICES = ("create", "queue")
 SCORE_TYPES = batch.SCORE_TYPES
 TIME_TYPES = {"timestamp with time zone", "timestamp without time zone"}
@@ -377,6 +370,13 @@ _SUBSCRIPTION = ("SELECT (SELECT s.subname::pg_catalog.text FROM pg_catalog.pg_s
                  "WHERE s.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid() LIMIT 1) AS name")
 _EXISTS = "SELECT pg_catalog.to_regclass($1) IS NOT NULL AS e"
 _SHADOWABLE = "SELECT pg_catalog.to_regclass('pgscore.shadows') IS NOT NULL AS ok"
+
+
+def staged_setting(rescoring_id) -> str:
+    """The setting (SET LOCAL: the transaction's, undone with a subtransaction that rolls back) that says rows
+    of the wiring were staged since its last rescoring: the commit trigger's WHEN queues a firing for a row
+    only while it is not 'on', so an applied transaction queues one, not one per row."""
+    return f"pgscore.staged_{int(rescoring_id)}"
 
 
 class Stage:
