@@ -227,7 +227,8 @@ SQL_CASES = [
     ("clear_shadow unknown version", "SELECT pgscore.clear_shadow('churn', 42)", (), "42704", "no version 42"),
     ("load_model NULL", "SELECT pgscore.load_model(NULL)", (), "22004", "model_id"),
     ("load_model unknown id", "SELECT pgscore.load_model(-7)", (), "42704", "model_id -7"),
-    ("resign_models without a key", "SELECT * FROM pgscore.resign_models()", (), "55000",
+    ("resign_models without a key, a signature of the first scheme stored", "SELECT * FROM pgscore.resign_models()",
+     (), "55000",
      "this server has no signing key"),
     # the log
     ("create_log_partitions -1 days", "SELECT pgscore.create_log_partitions(-1)", (), "22023", "between 0 and 366"),
@@ -504,6 +505,14 @@ def test_every_sql_function_refuses_bad_input_clearly(shop, db_url):
     query(shop, "INSERT INTO pgscore.artifacts (model_id, bytes, sha256) SELECT %s, bytes, sha256 FROM "
                 "pgscore.artifacts a JOIN pgscore.models m USING (model_id) WHERE m.name = 'churn' AND m.version = 1",
           (mid,))
+    # a version (not live) signed under the first scheme, the bytes alone: resign_models, on this server without a
+    # key, can neither verify nor sign it (with none such, it has nothing to do and returns no rows)
+    (old,), = query(shop, "INSERT INTO pgscore.models (name, version, task, estimator, feature_names, feature_types, "
+                          "classes, env) SELECT 'signed_before', 1, task, estimator, feature_names, feature_types, "
+                          "classes, env FROM pgscore.models WHERE name = 'churn' AND version = 1 RETURNING model_id")
+    query(shop, "INSERT INTO pgscore.artifacts (model_id, bytes, sha256, hmac_sha256) SELECT %s, bytes, sha256, "
+                "repeat('ab', 32) FROM pgscore.artifacts a JOIN pgscore.models m USING (model_id) "
+                "WHERE m.name = 'churn' AND m.version = 1", (old,))
     for what, sql_text, params, sqlstate, phrase in SQL_CASES:
         before = _state(shop)
         conn = psycopg2.connect(db_url)

@@ -872,6 +872,24 @@ def test_first_scheme_signatures_verify_until_pgscore_resign_binds_them(signed_d
         conn.close()
 
 
+def test_resign_without_a_key_has_nothing_to_do_where_no_signature_is_of_the_first_scheme(conn, logit):
+    """A server without a signing key raised 55000 from pgscore.resign_models (and pgscore resign failed) even
+    where there was nothing to re-sign: no signed version at all, or only bound ones. It returns no rows there;
+    55000 stays for a signature of the first scheme, which it could neither verify nor sign."""
+    registry.deploy(conn, "plain", logit, X, feature_names=NAMES)  # unsigned: this server has no key
+    assert query(conn, "SELECT * FROM pgscore.resign_models()") == []
+    run = pgscore_cli("resign", "--db", conn.dsn)
+    assert run.returncode == 0 and "nothing to re-sign" in run.stdout, (run.stdout, run.stderr)
+    data = artifacts.dumps(logit)
+    _store(conn, "plain", data, hmac="v2:" + "ab" * 32)  # bound (another server's): nothing to re-sign either
+    assert query(conn, "SELECT * FROM pgscore.resign_models()") == []
+    _store(conn, "plain", data, hmac=artifacts.sign_v1(data, os.urandom(48)))  # the first scheme's
+    err = sql_error(conn, "SELECT * FROM pgscore.resign_models()")
+    assert err.pgcode == "55000" and "this server has no signing key" in err.pgerror, err.pgerror
+    run = pgscore_cli("resign", "--db", conn.dsn)
+    assert run.returncode == 1 and "this server has no signing key" in run.stderr, (run.stdout, run.stderr)
+
+
 def test_a_version_the_server_would_not_load_is_not_made_live(signed_db, db_url, logit):
     """With signing on, activating or rolling back to a version stored unsigned (before the key) is refused:
     every score would fail (an emergency rollback would have been an outage); with signing off, a signed

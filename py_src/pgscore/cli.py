@@ -1109,7 +1109,8 @@ def cmd_resign(args):
          + (f"; {failed} did not verify with the server's key and were left as they are (loading refuses them: "
             f"deploy those versions again with {command('deploy')}, or start the server with the key they were "
             "signed with and run resign again)" if failed else "")
-         if rows else "no signature of the first scheme: every signed version is bound to its model and version")
+         if rows else "nothing to re-sign: no signature of the first scheme (every signed version, if any, is bound "
+                      "to its model and version)")
     return 1 if failed else 0
 
 

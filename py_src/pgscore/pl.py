@@ -391,10 +391,14 @@ _RESIGN = {  # only the signature changes, and only from the first scheme's (the
 def resign_models(plpy, GD):
     """pgscore.resign_models: every artifact and evaluator signed under the first scheme (the HMAC of its bytes
     alone), whose signature verifies with the server's key, signed again bound to its model and version. Those
-    that do not verify are left as they are (loading refuses them) and named."""
+    that do not verify are left as they are (loading refuses them) and named. With none, no rows, also on a
+    server without a key (which refuses only where there is something to verify and sign)."""
     from pgscore import artifacts, serving
     from pgscore.errors import ArtifactError
 
+    old = {kind: plpy.execute(_OLD_SIGNED[kind]) for kind in artifacts.KINDS}
+    if not any(len(rows) for rows in old.values()):  # nothing to re-sign, with a key or without one
+        return []
     key = serving.signing_key()
     if key is None:
         raise PgscoreError("pgscore.resign_models: this server has no signing key: there is nothing to verify the "
@@ -403,7 +407,7 @@ def resign_models(plpy, GD):
                                 "in its environment; pgscore db start --signing-key FILE), then call it again")
     out = []
     for kind in artifacts.KINDS:
-        for r in plpy.execute(_OLD_SIGNED[kind]):
+        for r in old[kind]:
             row = plpy.execute(plpy.prepare(_SIGNED_BYTES[kind], ["int8"]), [r["model_id"]])[0]
             label = f"{r['name']} v{r['version']}" + (" (evaluator)" if kind == "evaluator" else "")
             try:
