@@ -872,6 +872,81 @@ def test_first_scheme_signatures_verify_until_pgscore_resign_binds_them(signed_d
         conn.close()
 
 
+def test_unbound_signatures_refuse_loads_no_signature_of_the_first_scheme(signed_db, logit):
+    """Signatures of the first scheme (the bytes alone) verified the old way for ever: on a server whose operator
+    had signed every version again, a replayed old artifact still loaded. pgscore.unbound_signatures = 'refuse'
+    refuses at load a version whose signature (of what loads: the evaluator, else the pickle) is of the first
+    scheme: 42501 naming model and version, with pgscore resign in the hint; also a version a backend loaded while
+    it accepted them, and activate's load. 'accept', the default, loads them the old way; another value is 22023
+    naming the setting. status says the mode and how many versions it refuses."""
+    db_url, key_path = signed_db
+    key = artifacts.read_key(str(key_path))
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    row = X[0].tolist()
+    try:
+        rec = registry.deploy(conn, "unbound", logit, X, feature_names=NAMES)
+        (blob, ev), = query(conn, "SELECT a.bytes, e.bytes FROM pgscore.artifacts a JOIN pgscore.evaluators e "
+                                  "USING (model_id) WHERE model_id = %s", (rec["model_id"],))
+        blob, ev = bytes(blob), bytes(ev)
+        _copy_version(conn, rec["model_id"], "unbound", 2, artifact_sig=artifacts.sign_v1(blob, key),
+                      evaluator_sig=artifacts.sign_v1(ev, key))  # live, its evaluator what loads
+        _copy_version(conn, rec["model_id"], "unbound_pickle", 1, artifact_sig=artifacts.sign_v1(blob, key),
+                      evaluator=False)  # its pickle what loads
+        (v,), = query(conn, "SELECT pgscore.score('unbound', %s)", (row,))  # the default: verified the old way
+        assert abs(v - logit.predict_proba(X[:1])[0, 1]) < 1e-12
+        (v,), = query(conn, "SELECT pgscore.score('unbound_pickle', %s)", (row,))
+        assert abs(v - logit.predict_proba(X[:1])[0, 1]) < 1e-12
+
+        query(conn, "SET pgscore.unbound_signatures = 'refuse'")  # both cached in this backend, and refused now
+        fresh = psycopg2.connect(db_url, options="-c pgscore.unbound_signatures=refuse")  # loaded now, and refused
+        fresh.autocommit = True
+        for c in (conn, fresh):
+            for name, label in (("unbound", "unbound v2 (evaluator)"), ("unbound_pickle", "unbound_pickle v1")):
+                err = sql_error(c, "SELECT pgscore.score(%s, %s)", (name, row))
+                assert err.pgcode == "42501", err.pgerror
+                assert (f"model {label}: its signature is of the first scheme, the bytes alone, not bound to its "
+                        "model and version, and this server refuses those (pgscore.unbound_signatures is 'refuse')"
+                        in err.pgerror), err.pgerror
+                assert "pgscore resign" in err.diag.message_hint, err.diag.message_hint
+            (w,), = query(c, "SELECT pgscore.score('unbound', %s, 1)", (row,))  # the bound version scores
+            assert abs(w - v) < 1e-12
+        err = sql_error(fresh, "SELECT pgscore.activate('unbound', 2)")
+        assert err.pgcode == "42501" and "version 2 of 'unbound' cannot be made live: this server cannot load it: " \
+            "model unbound v2 (evaluator): its signature is of the first scheme" in err.pgerror, err.pgerror
+        fresh.close()
+        query(conn, "SET pgscore.unbound_signatures = 'accept'")
+        (w,), = query(conn, "SELECT pgscore.score('unbound', %s)", (row,))
+        assert w == v
+
+        bad = psycopg2.connect(db_url)
+        bad.autocommit = True
+        query(bad, "SET pgscore.unbound_signatures = 'sometimes'")
+        err = sql_error(bad, "SELECT pgscore.score('unbound', %s)", (row,))
+        assert err.pgcode == "22023" and "invalid value for pgscore.unbound_signatures: 'sometimes'" in err.pgerror
+        bad.close()
+
+        (n,), = query(conn, "SELECT count(*) FROM pgscore.models m JOIN pgscore.artifacts a USING (model_id) "
+                            "LEFT JOIN pgscore.evaluators e USING (model_id) "
+                            "WHERE coalesce(e.hmac_sha256, a.hmac_sha256) !~ '^v2:'")
+        assert n >= 2
+        said = " ".join(pgscore_cli("status", "--db", db_url).stdout.split())
+        assert (f"unbound signatures: accept (pgscore.unbound_signatures; {n} version(s) signed under the first "
+                "scheme would be refused at load: pgscore resign binds them)") in said, said
+        run = pgscore_cli("status", "--db", db_url, env={"PGOPTIONS": "-c pgscore.unbound_signatures=refuse"})
+        said = " ".join(run.stdout.split())
+        assert run.returncode == 0 and (f"unbound signatures: refuse (pgscore.unbound_signatures; {n} version(s) "
+                                        "signed under the first scheme are refused at load") in said, (said, run.stderr)
+        assert "WARNING: live: unbound v2: this server cannot load it (42501: " in said, said
+        run = pgscore_cli("status", "--db", db_url, env={"PGOPTIONS": "-c pgscore.unbound_signatures=sometimes"})
+        said = " ".join(run.stdout.split())
+        assert "pgscore.unbound_signatures is 'sometimes', neither 'accept' nor 'refuse'" in said, (said, run.stderr)
+    finally:
+        for name in ("unbound", "unbound_pickle"):  # the module's server is shared: nothing live left
+            query(conn, "SELECT pgscore.retire(%s)", (name,))
+        conn.close()
+
+
 def test_resign_without_a_key_has_nothing_to_do_where_no_signature_is_of_the_first_scheme(conn, logit):
     """A server without a signing key raised 55000 from pgscore.resign_models (and pgscore resign failed) even
     where there was nothing to re-sign: no signed version at all, or only bound ones. It returns no rows there;

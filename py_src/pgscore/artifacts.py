@@ -7,7 +7,7 @@ import hmac
 import io
 import platform
 
-from pgscore.errors import ArtifactError, SignatureError, VersionMismatch
+from pgscore.errors import ArtifactError, PgscoreError, SignatureError, VersionMismatch
 
 # the libraries whose versions must match between writer and reader
 CHECKED = ("scikit-learn", "numpy")
@@ -64,6 +64,31 @@ def old_scheme(signature: str | None) -> bool:
     return bool(signature) and not signature.startswith(SCHEME + ":")
 
 
+def refuse_unbound(value: str | None) -> bool:
+    """The setting pgscore.unbound_signatures: 'accept' (unset or '': the default; a signature of the first
+    scheme, the bytes alone, verifies the old way) or 'refuse' (loading refuses it)."""
+    v = (value or "").strip().lower()
+    if v in ("", "accept"):
+        return False
+    if v == "refuse":
+        return True
+    raise PgscoreError(f"invalid value for pgscore.unbound_signatures: {value!r}", sqlstate="22023",
+                       hint="'accept' (the default: signatures of the first scheme, the bytes alone, verify the old "
+                            "way) or 'refuse' (loading refuses them; after pgscore resign), e.g. "
+                            "ALTER SYSTEM SET pgscore.unbound_signatures = 'refuse'")
+
+
+def unbound_refused(model: str) -> SignatureError:
+    """The refusal of a signature of the first scheme under pgscore.unbound_signatures = 'refuse'."""
+    return SignatureError(f"model {model}: its signature is of the first scheme, the bytes alone, not bound to its "
+                          "model and version, and this server refuses those (pgscore.unbound_signatures is "
+                          "'refuse')", detail="a signed version's rows copied into another model or version verify "
+                          "there under the first scheme; it will not be unpickled",
+                          hint="sign it again bound to its model and version with pgscore resign "
+                               "(pgscore.resign_models()), which does so once its signature verifies with the "
+                               "server's key; or deploy the version again")
+
+
 def read_key(path: str) -> bytes:
     """The signing key: a file of at least 32 bytes (surrounding whitespace ignored)."""
     try:
@@ -106,9 +131,10 @@ def check_env(model: str, env: dict, allow_mismatch: bool = False) -> list[str]:
 
 
 def verify(model: str, data: bytes, expected_sha256: str, signature: str | None, key: bytes | None,
-           bound: tuple[str, str, int] | None = None) -> None:
+           bound: tuple[str, str, int] | None = None, accept_unbound: bool = True) -> None:
     """Integrity (sha256) always; authenticity (HMAC) when a key is configured, of the bytes as `bound`'s (kind,
-    model name, version): a signature of the first scheme, of the bytes alone, the old way. Never unpickles."""
+    model name, version): a signature of the first scheme, of the bytes alone, the old way, or, without
+    accept_unbound (pgscore.unbound_signatures = 'refuse'), refused. Never unpickles."""
     if not data:
         raise ArtifactError(f"model {model} has an empty artifact")
     actual = sha256(data)
@@ -125,6 +151,8 @@ def verify(model: str, data: bytes, expected_sha256: str, signature: str | None,
             raise SignatureError(f"model {model} is not signed and signing is on",
                                  hint="deploy it again with the pgscore command (pgscore deploy) or pgscore.registry.deploy in Python, "
                                  "which have the server sign it; or an alembic revision that calls deploy_model")
+        if old_scheme(signature) and not accept_unbound:
+            raise unbound_refused(model)
         if old_scheme(signature):
             expected = sign_v1(data, key)
         elif bound is None:

@@ -251,6 +251,7 @@ def _status(url):
         _print_env(env)
         signing = env.get("signing", "off")
         _say(f"signing: {signing}")
+        _say_unbound_signatures(cur)
         cur.execute("""SELECT r.rolname, r.rolsuper FROM pg_catalog.pg_roles r
                         WHERE r.rolname !~ '^pg_'
                           AND (pg_catalog.has_table_privilege(r.oid, 'pgscore.artifacts', 'INSERT')
@@ -397,6 +398,38 @@ def _say_live_versions_that_do_not_load(cur, url, named):
                 f"rescoring queues its profiles: deploy it again ({command('deploy')}), or make another version "
                 f"live ({command('rollback')})", 100, subsequent_indent="  ", break_on_hyphens=False)))
     return {label for label, _, _ in failed}
+
+
+# the versions whose signature of what loads (the evaluator where it has bytes, else the pickle) is of the first
+# scheme: those pgscore.unbound_signatures = 'refuse' refuses
+_UNBOUND_LOADED = """SELECT pg_catalog.count(*) FROM pgscore.models m
+                       LEFT JOIN pgscore.artifacts a ON a.model_id OPERATOR(pg_catalog.=) m.model_id
+                       LEFT JOIN pgscore.evaluators e ON e.model_id OPERATOR(pg_catalog.=) m.model_id
+                      WHERE CASE WHEN e.sha256 IS NOT NULL THEN e.hmac_sha256 ELSE a.hmac_sha256 END
+                            OPERATOR(pg_catalog.!~) '^v2:'"""
+
+
+def _say_unbound_signatures(cur):
+    """The mode of pgscore.unbound_signatures (as this session reads it: the server's, the database's or the
+    role's) and how many versions it refuses, or would refuse."""
+    import textwrap
+
+    from pgscore.artifacts import refuse_unbound
+
+    cur.execute("SELECT pg_catalog.current_setting('pgscore.unbound_signatures', true)")
+    value = cur.fetchone()[0]
+    try:
+        refuse = refuse_unbound(value)
+    except PgscoreError:
+        _say("\n".join(textwrap.wrap(
+            f"unbound signatures: WARNING: pgscore.unbound_signatures is {value!r}, neither 'accept' nor 'refuse': "
+            "every load of a model fails (22023) until it is one of them", 100, subsequent_indent="  ")))
+        return
+    cur.execute(_UNBOUND_LOADED)
+    n = cur.fetchone()[0]
+    _say(f"unbound signatures: {'refuse' if refuse else 'accept'} (pgscore.unbound_signatures; "
+         + (f"{n} version(s) signed under the first scheme {'are' if refuse else 'would be'} refused at load"
+            + (f": {command('resign')} binds them" if n else "") + ")"))
 
 
 def _say_first_scheme_signatures(cur, url, signing, named):

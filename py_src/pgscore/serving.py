@@ -177,6 +177,9 @@ class Loaded:
         # the writer's environment of a pickle loaded under pgscore.allow_version_mismatch, which another
         # version of scikit-learn or numpy wrote: checked again each time it is resolved (Runtime.resolve)
         self.mismatched_env = None
+        # where what loaded (evaluator or pickle) has a signature of the first scheme, not bound to the version,
+        # accepted under pgscore.unbound_signatures = 'accept': its label, checked again each time it is resolved
+        self.unbound = None
         self.footprint = 0  # bytes it holds, near enough (set by load_as_owner; Runtime's cache counts them)
 
     # -- inputs --------------------------------------------------------------
@@ -466,6 +469,9 @@ _SIZE = re.compile(r"\s*(\d+)\s*(b|bytes|kb|mb|gb|tb)?\s*", re.IGNORECASE)
 _UNITS = {None: 1, "b": 1, "bytes": 1, "kb": 2**10, "mb": 2**20, "gb": 2**30, "tb": 2**40}
 
 
+_UNBOUND_SETTING = "SELECT pg_catalog.current_setting('pgscore.unbound_signatures', true) AS v"
+
+
 def cache_limit(value: str | None) -> int:
     """The setting pgscore.model_cache ('512MB', '2GB', a number of bytes; unset or '' -> the default): the bytes
     of model footprint a backend keeps loaded. A pool that scores two versions of ~300 MB in turn loaded one again
@@ -576,6 +582,10 @@ class Runtime:
         return self._allowed(self.models.get(model_id) or self.load(model_id))
 
     def _allowed(self, model) -> Loaded:
+        if model.unbound is not None and artifacts.refuse_unbound(self.plpy.execute(_UNBOUND_SETTING)[0]["v"]):
+            # (loaded while the setting accepted it: in another transaction, or by another client of a pooler
+            # sharing this backend)
+            raise artifacts.unbound_refused(model.unbound)
         if model.mismatched_env is not None:  # loaded under the override: only while the setting is on (it
             # was the setting of one transaction, or of one client of a pooler sharing this backend)
             artifacts.check_env(model.label, model.mismatched_env, allow_mismatch=allow_mismatch(self.plpy))
@@ -613,16 +623,19 @@ class Runtime:
         r = rows[0]
         label = f"{r['name']} v{r['version']}"
         classes = json.loads(r["classes"]) if r["classes"] else None
+        refuse = artifacts.refuse_unbound(self.plpy.execute(_UNBOUND_SETTING)[0]["v"])
         if r["bytes"] is not None:
-            evaluator, engine = self._compiled(label, r), "numpy"
+            evaluator, engine = self._compiled(label, r, refuse), "numpy"
             held = footprint(evaluator)
+            unbound = f"{label} (evaluator)" if artifacts.old_scheme(r["hmac_sha256"]) else None
         else:
             env = json.loads(r["env"])
             # (held: a pickle's size: its arrays, near enough)
-            estimator, held = self._unpickle(model_id, label, env, (r["name"], r["version"]))
+            estimator, held, unbound = self._unpickle(model_id, label, env, (r["name"], r["version"]), refuse)
             evaluator, engine = SklearnEvaluator(estimator, r["task"], label), "scikit-learn"
         model = Loaded(model_id, r["name"], r["version"], r["task"], list(r["feature_names"]), classes,
                        evaluator, engine)
+        model.unbound = unbound
         if engine == "scikit-learn" and artifacts.check_env(label, env, allow_mismatch=True):
             model.mismatched_env = env
         model.made = r["made"]
@@ -635,12 +648,12 @@ class Runtime:
             del self.models[next(iter(self.models))]  # (the one loaded now is last: kept, however big)
         return model
 
-    def _compiled(self, label, r):
+    def _compiled(self, label, r, refuse=False):
         from pgscore import compiled
 
         data = bytes(r["bytes"])
         artifacts.verify(f"{label} (evaluator)", data, r["sha256"], r["hmac_sha256"], signing_key(),
-                         ("evaluator", r["name"], r["version"]))
+                         ("evaluator", r["name"], r["version"]), accept_unbound=not refuse)
         try:
             return compiled.Evaluator.from_bytes(data)
         except ImportError as e:  # numpy, where the server's environment lost it: not a damaged evaluator
@@ -651,18 +664,20 @@ class Runtime:
         except Exception as e:  # noqa: BLE001 - a damaged evaluator raises anything
             raise ArtifactError(f"model {label}: the compiled evaluator cannot be read: {type(e).__name__}: {e}") from e
 
-    def _unpickle(self, model_id, label, env, name_version):
+    def _unpickle(self, model_id, label, env, name_version, refuse=False):
+        """(estimator, its size, its label where its signature is of the first scheme else None)."""
         rows = self.plpy.execute(self.plpy.prepare(_ARTIFACT, ["pg_catalog.int8"]), [model_id])
         if not rows:  # a models row written around register_model, with no artifact
             raise ArtifactError(f"model {label} has no artifact", hint="deploy it again with pgscore deploy")
         r = rows[0]
         data = bytes(r["bytes"]) if r["bytes"] is not None else b""
-        artifacts.verify(label, data, r["sha256"], r["hmac_sha256"], signing_key(), ("artifact", *name_version))
+        artifacts.verify(label, data, r["sha256"], r["hmac_sha256"], signing_key(), ("artifact", *name_version),
+                         accept_unbound=not refuse)
         for diff in artifacts.check_env(label, env, allow_mismatch=allow_mismatch(self.plpy)):
             self.plpy.warning(f"pgscore: loading model {label} written with {diff}")
         estimator = artifacts.loads(label, data)
         self._limit_threads()
-        return estimator, len(data)
+        return estimator, len(data), (label if artifacts.old_scheme(r["hmac_sha256"]) else None)
 
     def _limit_threads(self):
         # one native thread per backend: several sessions with one thread per core collapse throughput
