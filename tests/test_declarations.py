@@ -31,6 +31,8 @@ EXPECTED = {
     "pgscore.rollback(text,integer,text,boolean)": ("v", False, "u"),
     "pgscore.retire(text,text)": ("v", False, "u"),
     "pgscore.set_shadow(text,integer,text,boolean)": ("v", False, "u"),
+    # activate's, rollback's and set_shadow's load check (loads the version into the backend's cache)
+    "pgscore.load_or_refuse(bigint,text,text)": ("v", False, "u"),
     "pgscore.clear_shadow(text,integer,text)": ("v", False, "u"),
     "pgscore.flush_query_log()": ("v", False, "u"),
     "pgscore.check_live_version_fed()": ("v", False, "u"),

@@ -2,6 +2,51 @@
  * Deployment actions. Each appends one row to pgscore.deployments; the
  * newest row per name decides what is live.
  */
+
+/*
+ * The load check of activate, rollback and set_shadow: the server loads the
+ * version as a session's first score would (pgscore.load_model: sha256,
+ * signature, the scikit-learn/numpy it was written with against the
+ * server's, unpickling); a version it cannot load is refused with the
+ * caller's p_refusal before the loader's message, the loader's SQLSTATE and
+ * the caller's p_fix in the hint: the loader's message without its
+ * 'pgscore: ', its detail (or that every score would fail), its hint then
+ * p_fix (the forced call). A lock timeout, deadlock,
+ * serialization failure or cancel is the transaction's, not the version's:
+ * raised as the server raised it. Internal: granted to pgscore_admin alone.
+ */
+CREATE FUNCTION pgscore.load_or_refuse(p_model_id bigint, p_refusal text, p_fix text)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_state text;
+    v_msg text;
+    v_detail text;
+    v_hint text;
+BEGIN
+    IF p_model_id IS NULL OR p_refusal IS NULL OR p_fix IS NULL THEN
+        RAISE EXCEPTION 'pgscore.load_or_refuse: model_id, refusal and fix must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    BEGIN
+        PERFORM pgscore.load_model(p_model_id);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT,
+                                v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
+        IF v_state IN ('40001', '40P01', '57014', '55P03') THEN  -- the transaction's, not the version's
+            RAISE;
+        END IF;
+        RAISE EXCEPTION '%', p_refusal || regexp_replace(v_msg, '^pgscore: ', '')
+            USING ERRCODE = v_state,
+                  DETAIL = coalesce(nullif(v_detail, ''), 'pgscore.load_model failed, as every score of it would'),
+                  HINT = concat_ws('; ', nullif(v_hint, ''), p_fix);
+    END;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.load_or_refuse(bigint, text, text) IS 'Internal: activate''s, rollback''s and set_shadow''s load check: pgscore.load_model, and a version it fails on refused with the caller''s words before the loader''s message and SQLSTATE';
 CREATE FUNCTION pgscore.activate(p_name text, p_version integer, p_reason text DEFAULT NULL,
                                  p_force boolean DEFAULT false)
 RETURNS bigint
@@ -12,10 +57,8 @@ SET pgscore.allow_version_mismatch = off
 AS $fn$
 DECLARE
     v_model_id bigint;
-    v_state text;
-    v_msg text;
-    v_detail text;
-    v_hint text;
+    v_refusal text;
+    v_fix text;
 BEGIN
     IF p_name IS NULL OR p_version IS NULL OR p_force IS NULL THEN
         RAISE EXCEPTION 'pgscore.activate: model name, version and p_force must not be NULL'
@@ -38,24 +81,14 @@ BEGIN
         -- off whatever this session set (the function's SET: other sessions score it): a version it cannot load,
         -- live, fails every score of it and queues every rescored profile. After the row, which its error undoes:
         -- the deployments' trigger refuses first what it refuses (signing on or off as the version is not), with
-        -- its own hint
-        BEGIN
-            PERFORM pgscore.load_model(v_model_id);
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT,
-                                    v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
-            IF v_state IN ('40001', '40P01', '57014', '55P03') THEN  -- the transaction's, not the version's
-                RAISE;
-            END IF;
-            RAISE EXCEPTION 'version % of % cannot be made live: this server cannot load it: %', p_version,
-                    quote_literal(p_name), regexp_replace(v_msg, '^pgscore: ', '')
-                USING ERRCODE = v_state,
-                      DETAIL = coalesce(nullif(v_detail, ''), 'pgscore.load_model failed, as every score of it would'),
-                      HINT = concat_ws('; ', nullif(v_hint, ''), format(
-                          'to make it live anyway (every score of it fails while this server cannot load it): '
-                          'pgscore.activate(%L, %s, p_force => true) (pgscore activate %s %s --force)',
-                          p_name, p_version, p_name, p_version));
-        END;
+        -- its own hint. (The words in variables: an error the load raises as the server raised it, a lock timeout
+        -- say, quotes the call in its context)
+        v_refusal := format('version %s of %s cannot be made live: this server cannot load it: ', p_version,
+                            quote_literal(p_name));
+        v_fix := format('to make it live anyway (every score of it fails while this server cannot load it): '
+                        'pgscore.activate(%L, %s, p_force => true) (pgscore activate %s %s --force)',
+                        p_name, p_version, p_name, p_version);
+        PERFORM pgscore.load_or_refuse(v_model_id, v_refusal, v_fix);
     END IF;
     RETURN v_model_id;
 END
@@ -94,10 +127,8 @@ DECLARE
     v_target bigint;
     v_version integer;
     v_next integer;
-    v_state text;
-    v_msg text;
-    v_detail text;
-    v_hint text;
+    v_refusal text;
+    v_fix text;
 BEGIN
     IF p_name IS NULL OR p_force IS NULL THEN
         RAISE EXCEPTION 'pgscore.rollback: model name and p_force must not be NULL'
@@ -155,31 +186,21 @@ BEGIN
     INSERT INTO pgscore.deployments (model_name, model_id, action, reason)
     VALUES (p_name, v_target, 'rollback', p_reason);
     IF NOT p_force THEN  -- as activate checks it (pgscore.load_model, the override off; after the row, as there)
-        BEGIN
-            PERFORM pgscore.load_model(v_target);
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT,
-                                    v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
-            IF v_state IN ('40001', '40P01', '57014', '55P03') THEN  -- the transaction's, not the version's
-                RAISE;
-            END IF;
-            SELECT m.version INTO v_version FROM pgscore.models m WHERE m.model_id = v_target;
-            IF p_to_version IS NULL THEN  -- the one a rollback from there would go to, for the hint
-                SELECT m.version INTO v_next FROM pgscore.models m
-                 WHERE m.model_id = (array_remove(v_stack, v_target))[cardinality(array_remove(v_stack, v_target))];
-            END IF;
-            RAISE EXCEPTION 'version % of % cannot be made live: this server cannot load it: %', v_version,
-                    quote_literal(p_name), regexp_replace(v_msg, '^pgscore: ', '')
-                USING ERRCODE = v_state,
-                      DETAIL = coalesce(nullif(v_detail, ''), 'pgscore.load_model failed, as every score of it would'),
-                      HINT = concat_ws('; ', nullif(v_hint, ''),
-                          CASE WHEN v_next IS NOT NULL
-                               THEN format('roll back to the version before it: pgscore.rollback(%L, %s) (pgscore rollback %s --to %s)',
-                                           p_name, v_next, p_name, v_next) END,
-                          format('to make it live anyway (every score of it fails while this server cannot load it): '
-                                 'pgscore.rollback(%L, %s, p_force => true) (pgscore rollback %s --to %s --force)', p_name, v_version,
-                                 p_name, v_version));
-        END;
+        SELECT m.version INTO v_version FROM pgscore.models m WHERE m.model_id = v_target;
+        IF p_to_version IS NULL THEN  -- the one a rollback from there would go to, for the hint
+            SELECT m.version INTO v_next FROM pgscore.models m
+             WHERE m.model_id = (array_remove(v_stack, v_target))[cardinality(array_remove(v_stack, v_target))];
+        END IF;
+        v_refusal := format('version %s of %s cannot be made live: this server cannot load it: ', v_version,
+                            quote_literal(p_name));
+        v_fix := concat_ws('; ',
+            CASE WHEN v_next IS NOT NULL
+                 THEN format('roll back to the version before it: pgscore.rollback(%L, %s) (pgscore rollback %s --to %s)',
+                             p_name, v_next, p_name, v_next) END,
+            format('to make it live anyway (every score of it fails while this server cannot load it): '
+                   'pgscore.rollback(%L, %s, p_force => true) (pgscore rollback %s --to %s --force)', p_name, v_version,
+                   p_name, v_version));
+        PERFORM pgscore.load_or_refuse(v_target, v_refusal, v_fix);
     END IF;
     RETURN v_target;
 END

@@ -17,9 +17,8 @@ AS $fn$
 DECLARE
     v_model_id bigint;
     v_live record;
-    v_state text;
-    v_message text;
-    v_hint text;
+    v_refusal text;
+    v_fix text;
     v_n integer := 0;
     v_first record;
     r record;
@@ -63,19 +62,12 @@ BEGIN
     IF NOT p_force THEN
         -- a version this server cannot load (unsigned where it signs, written with other library versions, damaged)
         -- would fail at every statement it shadows: refused now, with the loader's own reason
-        BEGIN
-            PERFORM pgscore.load_model(v_model_id);
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT, v_hint = PG_EXCEPTION_HINT;
-            IF v_state IN ('40001', '40P01', '57014', '55P03') THEN  -- the transaction's, not the version's
-                RAISE;
-            END IF;
-            RAISE EXCEPTION 'version % of % cannot be loaded by this server, so it cannot shadow version %: %',
-                    p_version, quote_literal(p_name), v_live.version, v_message
-                USING ERRCODE = v_state, HINT = concat_ws('; ', coalesce(nullif(v_hint, ''), 'deploy it again (pgscore deploy --no-activate)'),
-                    format('to set it anyway (it scores nothing while this server cannot load it): pgscore.set_shadow(%L, %s, p_force => true) (pgscore shadow %s %s --force)',
-                           p_name, p_version, p_name, p_version));
-        END;
+        v_refusal := format('version %s of %s cannot be loaded by this server, so it cannot shadow version %s: ',
+                            p_version, quote_literal(p_name), v_live.version);
+        v_fix := format('to set it anyway (it scores nothing while this server cannot load it): '
+                        'pgscore.set_shadow(%L, %s, p_force => true) (pgscore shadow %s %s --force)',
+                        p_name, p_version, p_name, p_version);
+        PERFORM pgscore.load_or_refuse(v_model_id, v_refusal, v_fix);
         -- every table wired to rescore with the name must feed it, as check_live_version_fed asks of a live version:
         -- a profile table without one of its features, or whose float8[] column features (which the shadow reads
         -- where there is one) holds the live version's features, read from it too (no counters), and another

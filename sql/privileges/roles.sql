@@ -126,6 +126,7 @@ GRANT INSERT, UPDATE, DELETE ON pgscore.drift_windows, pgscore.drift_thresholds,
 GRANT EXECUTE ON FUNCTION
     pgscore.register_model(text, bytea, text, jsonb, jsonb, boolean, text, bytea, jsonb),
     pgscore.activate(text, integer, text, boolean), pgscore.rollback(text, integer, text, boolean), pgscore.retire(text, text),
+    pgscore.load_or_refuse(bigint, text, text),
     pgscore.set_shadow(text, integer, text, boolean), pgscore.clear_shadow(text, integer, text),
     pgscore.refresh_monitoring(interval, boolean), pgscore.match_outcomes(timestamptz),
     pgscore.judge(text[], float8[], bigint[]),

@@ -1,0 +1,235 @@
+-- 0060 to 0059: activate, rollback and set_shadow each with their own load check again, as 0053 and 0054
+-- left them; no pgscore.load_or_refuse.
+CREATE OR REPLACE FUNCTION pgscore.activate(p_name text, p_version integer, p_reason text DEFAULT NULL,
+                                 p_force boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET pgscore.allow_version_mismatch = off
+AS $fn$
+DECLARE
+    v_model_id bigint;
+    v_state text;
+    v_msg text;
+    v_detail text;
+    v_hint text;
+BEGIN
+    IF p_name IS NULL OR p_version IS NULL OR p_force IS NULL THEN
+        RAISE EXCEPTION 'pgscore.activate: model name, version and p_force must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = p_name) THEN
+        RAISE EXCEPTION 'there is no model %', quote_literal(p_name) USING ERRCODE = 'undefined_object';
+    END IF;
+    SELECT m.model_id INTO v_model_id FROM pgscore.models m WHERE m.name = p_name AND m.version = p_version;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'there is no version % of model %', p_version, quote_literal(p_name)
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    INSERT INTO pgscore.deployments (model_name, model_id, action, reason)
+    VALUES (p_name, v_model_id, 'deploy', p_reason);
+    IF NOT p_force THEN
+        -- the server loads it as a session's first score would (pgscore.load_model: sha256, signature, the
+        -- scikit-learn/numpy it was written with against the server's, unpickling), pgscore.allow_version_mismatch
+        -- off whatever this session set (the function's SET: other sessions score it): a version it cannot load,
+        -- live, fails every score of it and queues every rescored profile. After the row, which its error undoes:
+        -- the deployments' trigger refuses first what it refuses (signing on or off as the version is not), with
+        -- its own hint
+        BEGIN
+            PERFORM pgscore.load_model(v_model_id);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT,
+                                    v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
+            IF v_state IN ('40001', '40P01', '57014', '55P03') THEN  -- the transaction's, not the version's
+                RAISE;
+            END IF;
+            RAISE EXCEPTION 'version % of % cannot be made live: this server cannot load it: %', p_version,
+                    quote_literal(p_name), regexp_replace(v_msg, '^pgscore: ', '')
+                USING ERRCODE = v_state,
+                      DETAIL = coalesce(nullif(v_detail, ''), 'pgscore.load_model failed, as every score of it would'),
+                      HINT = concat_ws('; ', nullif(v_hint, ''), format(
+                          'to make it live anyway (every score of it fails while this server cannot load it): '
+                          'pgscore.activate(%L, %s, p_force => true) (pgscore activate %s %s --force)',
+                          p_name, p_version, p_name, p_version));
+        END;
+    END IF;
+    RETURN v_model_id;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION pgscore.rollback(p_name text, p_to_version integer DEFAULT NULL, p_reason text DEFAULT NULL,
+                                 p_force boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET pgscore.allow_version_mismatch = off
+AS $fn$
+DECLARE
+    r record;
+    v_stack bigint[] := '{}';
+    v_live bigint;
+    v_last_live bigint;
+    v_at integer;
+    v_current_version integer;
+    v_target bigint;
+    v_version integer;
+    v_next integer;
+    v_state text;
+    v_msg text;
+    v_detail text;
+    v_hint text;
+BEGIN
+    IF p_name IS NULL OR p_force IS NULL THEN
+        RAISE EXCEPTION 'pgscore.rollback: model name and p_force must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = p_name) THEN
+        RAISE EXCEPTION 'there is no model %', quote_literal(p_name) USING ERRCODE = 'undefined_object';
+    END IF;
+    -- the stack of go-lives (model_ids), replayed from the history; v_live: the live version, NULL when none
+    FOR r IN SELECT d.model_id, d.action FROM pgscore.deployments d
+              WHERE d.model_name = p_name ORDER BY d.deployment_id
+    LOOP
+        IF r.action = 'retire' THEN
+            v_live := NULL;
+            CONTINUE;
+        END IF;
+        IF r.action = 'rollback' THEN
+            SELECT max(s.i) INTO v_at FROM unnest(v_stack) WITH ORDINALITY s(id, i) WHERE s.id = r.model_id;
+        END IF;
+        IF r.action = 'rollback' AND v_at IS NOT NULL THEN  -- popped, and rolled back from wherever they are
+            v_stack := ARRAY(SELECT s.id FROM unnest(v_stack) WITH ORDINALITY s(id, i)
+                              WHERE s.i <= v_at AND s.id <> ALL (v_stack[v_at + 1:]) ORDER BY s.i);
+        ELSE  -- a deploy or activate, or a rollback to a version not on the stack
+            v_stack := v_stack || r.model_id;
+        END IF;
+        v_live := r.model_id;
+        v_last_live := r.model_id;
+    END LOOP;
+    IF p_to_version IS NOT NULL THEN
+        SELECT m.model_id INTO v_target FROM pgscore.models m WHERE m.name = p_name AND m.version = p_to_version;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'there is no version % of model %', p_to_version, quote_literal(p_name)
+                USING ERRCODE = 'undefined_object';
+        END IF;
+    ELSE
+        IF v_live IS NULL THEN
+            SELECT m.version INTO v_version FROM pgscore.models m WHERE m.model_id = v_last_live;
+            RAISE EXCEPTION 'model % has no live version to roll back from', quote_literal(p_name)
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      DETAIL = CASE WHEN v_version IS NULL THEN 'None of its versions was ever made live.'
+                               ELSE format('It was retired; version %s was live before.', v_version) END,
+                      HINT = 'name the version to make live: pgscore.rollback(name, version)';
+        END IF;
+        SELECT m.version INTO v_current_version FROM pgscore.models m WHERE m.model_id = v_live;
+        v_stack := array_remove(v_stack, v_live);
+        v_target := v_stack[cardinality(v_stack)];
+        IF v_target IS NULL THEN
+            RAISE EXCEPTION 'model % has no earlier deployed version than %', quote_literal(p_name), v_current_version
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      DETAIL = 'A rollback goes to the version that was live before the live one went live, leaving out those rolled back from (pgscore.deployments holds the history).',
+                      HINT = 'name the version to make live: pgscore.rollback(name, version)';
+        END IF;
+    END IF;
+    INSERT INTO pgscore.deployments (model_name, model_id, action, reason)
+    VALUES (p_name, v_target, 'rollback', p_reason);
+    IF NOT p_force THEN  -- as activate checks it (pgscore.load_model, the override off; after the row, as there)
+        BEGIN
+            PERFORM pgscore.load_model(v_target);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT,
+                                    v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
+            IF v_state IN ('40001', '40P01', '57014', '55P03') THEN  -- the transaction's, not the version's
+                RAISE;
+            END IF;
+            SELECT m.version INTO v_version FROM pgscore.models m WHERE m.model_id = v_target;
+            IF p_to_version IS NULL THEN  -- the one a rollback from there would go to, for the hint
+                SELECT m.version INTO v_next FROM pgscore.models m
+                 WHERE m.model_id = (array_remove(v_stack, v_target))[cardinality(array_remove(v_stack, v_target))];
+            END IF;
+            RAISE EXCEPTION 'version % of % cannot be made live: this server cannot load it: %', v_version,
+                    quote_literal(p_name), regexp_replace(v_msg, '^pgscore: ', '')
+                USING ERRCODE = v_state,
+                      DETAIL = coalesce(nullif(v_detail, ''), 'pgscore.load_model failed, as every score of it would'),
+                      HINT = concat_ws('; ', nullif(v_hint, ''),
+                          CASE WHEN v_next IS NOT NULL
+                               THEN format('roll back to the version before it: pgscore.rollback(%L, %s) (pgscore rollback %s --to %s)',
+                                           p_name, v_next, p_name, v_next) END,
+                          format('to make it live anyway (every score of it fails while this server cannot load it): '
+                                 'pgscore.rollback(%L, %s, p_force => true) (pgscore rollback %s --to %s --force)', p_name, v_version,
+                                 p_name, v_version));
+        END;
+    END IF;
+    RETURN v_target;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION pgscore.set_shadow(p_name text, p_version integer, p_reason text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_model_id bigint;
+    v_live record;
+    v_state text;
+    v_message text;
+    v_hint text;
+BEGIN
+    IF p_name IS NULL OR p_version IS NULL THEN
+        RAISE EXCEPTION 'pgscore.set_shadow: model name and version must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- one change at a time per model (as register_model and retire take it)
+    INSERT INTO pgscore.model_locks AS l (name) VALUES (p_name)
+        ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name;
+    IF NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = p_name) THEN
+        RAISE EXCEPTION 'there is no model %', quote_literal(p_name) USING ERRCODE = 'undefined_object',
+            HINT = 'list models with: SELECT * FROM pgscore.model_versions';
+    END IF;
+    SELECT m.model_id INTO v_model_id FROM pgscore.models m WHERE m.name = p_name AND m.version = p_version;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'there is no version % of model %', p_version, quote_literal(p_name)
+            USING ERRCODE = 'undefined_object', HINT = 'deploy it first: pgscore deploy --no-activate';
+    END IF;
+    SELECT d.deployment_id, d.model_id, d.action, m.version INTO v_live
+      FROM pgscore.deployments d JOIN pgscore.models m ON m.model_id = d.model_id
+     WHERE d.model_name = p_name ORDER BY d.deployment_id DESC LIMIT 1;
+    IF NOT FOUND OR v_live.action = 'retire' THEN
+        RAISE EXCEPTION 'model % has no live version%: a shadow is scored next to the live one, where that one''s scores are written',
+                quote_literal(p_name), CASE WHEN FOUND THEN ' (it was retired)' ELSE '' END
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'activate a version first: pgscore.activate(name, version)';
+    END IF;
+    IF v_live.model_id = v_model_id THEN
+        RAISE EXCEPTION 'version % of % is its live version: it cannot be its own shadow', p_version, quote_literal(p_name)
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'name a version that is not live (SELECT version, live FROM pgscore.model_versions WHERE name = ...)';
+    END IF;
+    IF EXISTS (SELECT 1 FROM pgscore.shadow_versions s WHERE s.name = p_name AND s.model_id = v_model_id) THEN
+        RAISE NOTICE 'version % of % is a shadow already: nothing was changed', p_version, quote_literal(p_name);
+        RETURN v_model_id;
+    END IF;
+    -- a version this server cannot load (unsigned where it signs, written with other library versions, damaged)
+    -- would fail at every statement it shadows: refused now, with the loader's own reason
+    BEGIN
+        PERFORM pgscore.load_model(v_model_id);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT, v_hint = PG_EXCEPTION_HINT;
+        IF v_state IN ('40001', '40P01', '57014', '55P03') THEN  -- the transaction's, not the version's
+            RAISE;
+        END IF;
+        RAISE EXCEPTION 'version % of % cannot be loaded by this server, so it cannot shadow version %: %',
+                p_version, quote_literal(p_name), v_live.version, v_message
+            USING ERRCODE = v_state, HINT = coalesce(nullif(v_hint, ''), 'deploy it again (pgscore deploy --no-activate)');
+    END;
+    INSERT INTO pgscore.shadows (model_name, model_id, action, since_deployment, reason)
+    VALUES (p_name, v_model_id, 'start', v_live.deployment_id, p_reason);
+    RETURN v_model_id;
+END
+$fn$;
+
+DROP FUNCTION pgscore.load_or_refuse(bigint, text, text, boolean);
