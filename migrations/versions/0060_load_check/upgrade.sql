@@ -1,22 +1,22 @@
 -- 0059 to 0060: activate, rollback and set_shadow load the version first through one internal function,
 -- pgscore.load_or_refuse, which refuses a version the server cannot load with the caller's words before the
--- loader's message (each repeated the same PL/pgSQL block, migrations 0053 and 0054). Their SQLSTATEs,
--- messages, details and hints are as before. Granted to pgscore_admin alone, which activates, rolls back and
--- sets shadows.
+-- loader's message (each repeated the same PL/pgSQL block, migrations 0053 and 0054). The SQLSTATEs,
+-- messages, details and hints of activate and rollback are as before; set_shadow's load refusal takes their
+-- form (the loader's message without 'pgscore: ', its detail, the forced call in the hint). Granted to
+-- pgscore_admin alone, which activates, rolls back and sets shadows.
 /*
  * The load check of activate, rollback and set_shadow: the server loads the
  * version as a session's first score would (pgscore.load_model: sha256,
  * signature, the scikit-learn/numpy it was written with against the
  * server's, unpickling); a version it cannot load is refused with the
  * caller's p_refusal before the loader's message, the loader's SQLSTATE and
- * the caller's p_fix in the hint. p_live (activate, rollback): the loader's
- * message without its 'pgscore: ', its detail (or that every score would
- * fail), its hint then p_fix; else (set_shadow) the loader's message as
- * raised, no detail, its hint or else p_fix. A lock timeout, deadlock,
+ * the caller's p_fix in the hint: the loader's message without its
+ * 'pgscore: ', its detail (or that every score would fail), its hint then
+ * p_fix (the forced call). A lock timeout, deadlock,
  * serialization failure or cancel is the transaction's, not the version's:
  * raised as the server raised it. Internal: granted to pgscore_admin alone.
  */
-CREATE FUNCTION pgscore.load_or_refuse(p_model_id bigint, p_refusal text, p_fix text, p_live boolean)
+CREATE FUNCTION pgscore.load_or_refuse(p_model_id bigint, p_refusal text, p_fix text)
 RETURNS void
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE
@@ -28,8 +28,8 @@ DECLARE
     v_detail text;
     v_hint text;
 BEGIN
-    IF p_model_id IS NULL OR p_refusal IS NULL OR p_fix IS NULL OR p_live IS NULL THEN
-        RAISE EXCEPTION 'pgscore.load_or_refuse: model_id, refusal, fix and p_live must not be NULL'
+    IF p_model_id IS NULL OR p_refusal IS NULL OR p_fix IS NULL THEN
+        RAISE EXCEPTION 'pgscore.load_or_refuse: model_id, refusal and fix must not be NULL'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
     BEGIN
@@ -40,19 +40,16 @@ BEGIN
         IF v_state IN ('40001', '40P01', '57014', '55P03') THEN  -- the transaction's, not the version's
             RAISE;
         END IF;
-        IF p_live THEN
-            RAISE EXCEPTION '%', p_refusal || regexp_replace(v_msg, '^pgscore: ', '')
-                USING ERRCODE = v_state,
-                      DETAIL = coalesce(nullif(v_detail, ''), 'pgscore.load_model failed, as every score of it would'),
-                      HINT = concat_ws('; ', nullif(v_hint, ''), p_fix);
-        END IF;
-        RAISE EXCEPTION '%', p_refusal || v_msg USING ERRCODE = v_state, HINT = coalesce(nullif(v_hint, ''), p_fix);
+        RAISE EXCEPTION '%', p_refusal || regexp_replace(v_msg, '^pgscore: ', '')
+            USING ERRCODE = v_state,
+                  DETAIL = coalesce(nullif(v_detail, ''), 'pgscore.load_model failed, as every score of it would'),
+                  HINT = concat_ws('; ', nullif(v_hint, ''), p_fix);
     END;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.load_or_refuse(bigint, text, text, boolean) IS 'Internal: activate''s, rollback''s and set_shadow''s load check: pgscore.load_model, and a version it fails on refused with the caller''s words before the loader''s message and SQLSTATE';
-REVOKE EXECUTE ON FUNCTION pgscore.load_or_refuse(bigint, text, text, boolean) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pgscore.load_or_refuse(bigint, text, text, boolean) TO pgscore_admin;
+COMMENT ON FUNCTION pgscore.load_or_refuse(bigint, text, text) IS 'Internal: activate''s, rollback''s and set_shadow''s load check: pgscore.load_model, and a version it fails on refused with the caller''s words before the loader''s message and SQLSTATE';
+REVOKE EXECUTE ON FUNCTION pgscore.load_or_refuse(bigint, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgscore.load_or_refuse(bigint, text, text) TO pgscore_admin;
 
 CREATE OR REPLACE FUNCTION pgscore.activate(p_name text, p_version integer, p_reason text DEFAULT NULL,
                                  p_force boolean DEFAULT false)
@@ -72,12 +69,13 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = p_name) THEN
-        RAISE EXCEPTION 'there is no model %', quote_literal(p_name) USING ERRCODE = 'undefined_object';
+        RAISE EXCEPTION 'there is no model %', quote_literal(p_name) USING ERRCODE = 'undefined_object',
+            HINT = 'list models with: SELECT * FROM pgscore.model_versions';
     END IF;
     SELECT m.model_id INTO v_model_id FROM pgscore.models m WHERE m.name = p_name AND m.version = p_version;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'there is no version % of model %', p_version, quote_literal(p_name)
-            USING ERRCODE = 'undefined_object';
+            USING ERRCODE = 'undefined_object', HINT = 'list models with: SELECT * FROM pgscore.model_versions';
     END IF;
     INSERT INTO pgscore.deployments (model_name, model_id, action, reason)
     VALUES (p_name, v_model_id, 'deploy', p_reason);
@@ -94,11 +92,12 @@ BEGIN
         v_fix := format('to make it live anyway (every score of it fails while this server cannot load it): '
                         'pgscore.activate(%L, %s, p_force => true) (pgscore activate %s %s --force)',
                         p_name, p_version, p_name, p_version);
-        PERFORM pgscore.load_or_refuse(v_model_id, v_refusal, v_fix, true);
+        PERFORM pgscore.load_or_refuse(v_model_id, v_refusal, v_fix);
     END IF;
     RETURN v_model_id;
 END
 $fn$;
+COMMENT ON FUNCTION pgscore.activate(text, integer, text, boolean) IS 'Make a version of a model live (appends a deployment); returns its model_id. Refused where this server cannot load the version (pgscore.load_model fails: signature, the library versions it was written with, unpickling) unless p_force';
 
 CREATE OR REPLACE FUNCTION pgscore.rollback(p_name text, p_to_version integer DEFAULT NULL, p_reason text DEFAULT NULL,
                                  p_force boolean DEFAULT false)
@@ -126,7 +125,8 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = p_name) THEN
-        RAISE EXCEPTION 'there is no model %', quote_literal(p_name) USING ERRCODE = 'undefined_object';
+        RAISE EXCEPTION 'there is no model %', quote_literal(p_name) USING ERRCODE = 'undefined_object',
+            HINT = 'list models with: SELECT * FROM pgscore.model_versions';
     END IF;
     -- the stack of go-lives (model_ids), replayed from the history; v_live: the live version, NULL when none
     FOR r IN SELECT d.model_id, d.action FROM pgscore.deployments d
@@ -152,7 +152,7 @@ BEGIN
         SELECT m.model_id INTO v_target FROM pgscore.models m WHERE m.name = p_name AND m.version = p_to_version;
         IF NOT FOUND THEN
             RAISE EXCEPTION 'there is no version % of model %', p_to_version, quote_literal(p_name)
-                USING ERRCODE = 'undefined_object';
+                USING ERRCODE = 'undefined_object', HINT = 'list models with: SELECT * FROM pgscore.model_versions';
         END IF;
     ELSE
         IF v_live IS NULL THEN
@@ -190,25 +190,31 @@ BEGIN
             format('to make it live anyway (every score of it fails while this server cannot load it): '
                    'pgscore.rollback(%L, %s, p_force => true) (pgscore rollback %s --to %s --force)', p_name, v_version,
                    p_name, v_version));
-        PERFORM pgscore.load_or_refuse(v_target, v_refusal, v_fix, true);
+        PERFORM pgscore.load_or_refuse(v_target, v_refusal, v_fix);
     END IF;
     RETURN v_target;
 END
 $fn$;
+COMMENT ON FUNCTION pgscore.rollback(text, integer, text, boolean) IS 'Undo the last go-live (appends a deployment): make live the version that was live before the live one went live, following pgscore.deployments and leaving out versions rolled back from (or the given version); refused where this server cannot load it unless p_force; returns its model_id';
 
-CREATE OR REPLACE FUNCTION pgscore.set_shadow(p_name text, p_version integer, p_reason text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION pgscore.set_shadow(p_name text, p_version integer, p_reason text DEFAULT NULL,
+                                   p_force boolean DEFAULT false)
 RETURNS bigint
 LANGUAGE plpgsql
-VOLATILE PARALLEL UNSAFE
+VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     v_model_id bigint;
     v_live record;
     v_refusal text;
+    v_fix text;
+    v_n integer := 0;
+    v_first record;
+    r record;
 BEGIN
-    IF p_name IS NULL OR p_version IS NULL THEN
-        RAISE EXCEPTION 'pgscore.set_shadow: model name and version must not be NULL'
+    IF p_name IS NULL OR p_version IS NULL OR p_force IS NULL THEN
+        RAISE EXCEPTION 'pgscore.set_shadow: model name, version and p_force must not be NULL'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
     -- one change at a time per model (as register_model and retire take it)
@@ -241,13 +247,77 @@ BEGIN
         RAISE NOTICE 'version % of % is a shadow already: nothing was changed', p_version, quote_literal(p_name);
         RETURN v_model_id;
     END IF;
-    -- a version this server cannot load (unsigned where it signs, written with other library versions, damaged)
-    -- would fail at every statement it shadows: refused now, with the loader's own reason
-    v_refusal := format('version %s of %s cannot be loaded by this server, so it cannot shadow version %s: ',
-                        p_version, quote_literal(p_name), v_live.version);
-    PERFORM pgscore.load_or_refuse(v_model_id, v_refusal, 'deploy it again (pgscore deploy --no-activate)', false);
-    INSERT INTO pgscore.shadows (model_name, model_id, action, since_deployment, reason)
-    VALUES (p_name, v_model_id, 'start', v_live.deployment_id, p_reason);
+    -- p_force (pgscore shadow --force) skips the two checks below, as activate's skips its load: a shadow
+    -- they would refuse scores where it can, and its failures elsewhere are counted (pgscore.shadow_failures)
+    IF NOT p_force THEN
+        -- a version this server cannot load (unsigned where it signs, written with other library versions, damaged)
+        -- would fail at every statement it shadows: refused now, with the loader's own reason
+        v_refusal := format('version %s of %s cannot be loaded by this server, so it cannot shadow version %s: ',
+                            p_version, quote_literal(p_name), v_live.version);
+        v_fix := format('to set it anyway (it scores nothing while this server cannot load it): '
+                        'pgscore.set_shadow(%L, %s, p_force => true) (pgscore shadow %s %s --force)',
+                        p_name, p_version, p_name, p_version);
+        PERFORM pgscore.load_or_refuse(v_model_id, v_refusal, v_fix);
+        -- every table wired to rescore with the name must feed it, as check_live_version_fed asks of a live version:
+        -- a profile table without one of its features, or whose float8[] column features (which the shadow reads
+        -- where there is one) holds the live version's features, read from it too (no counters), and another
+        -- count, would have every INSERT into the event table score nothing in shadow. Wirings whose trigger or
+        -- profile table is gone feed nothing and block nothing
+        FOR r IN
+            WITH w AS (
+                SELECT w.profile_table, w.event_table, w.counters,
+                       EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass(w.profile_table)
+                                  AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = 'features'
+                                  AND a.atttypid = 'float8[]'::regtype) AS has_array
+                  FROM pgscore.rescoring w
+                 WHERE w.model_name = p_name AND to_regclass(w.profile_table) IS NOT NULL
+                   AND EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgname = w.trigger_name AND NOT t.tgisinternal))
+            SELECT w.profile_table, w.event_table,
+                   array_to_string(ARRAY(SELECT quote_literal(f.name)
+                                           FROM unnest(m.feature_names) WITH ORDINALITY AS f(name, i)
+                                          WHERE NOT w.has_array
+                                            AND NOT EXISTS (SELECT 1 FROM pg_attribute a
+                                                             WHERE a.attrelid = to_regclass(w.profile_table)
+                                                               AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = f.name)
+                                          ORDER BY f.i), ', ') AS missing,
+                   CASE WHEN w.has_array AND coalesce(w.counters, '{}'::jsonb) = '{}'::jsonb
+                             AND cardinality(m.feature_names) <> cardinality(l.feature_names)
+                        THEN format('its float8[] column features holds the %s features of live version %s, and version %s has %s',
+                                    cardinality(l.feature_names), v_live.version, p_version, cardinality(m.feature_names))
+                   END AS miscounted
+              FROM w
+              JOIN pgscore.models m ON m.model_id = v_model_id
+              JOIN pgscore.models l ON l.model_id = v_live.model_id
+             ORDER BY 1, 2
+        LOOP
+            IF r.missing <> '' OR r.miscounted IS NOT NULL THEN
+                v_n := v_n + 1;
+                IF v_n = 1 THEN
+                    v_first := r;
+                END IF;
+            END IF;
+        END LOOP;
+        IF v_n > 0 THEN
+            RAISE EXCEPTION 'version % of % cannot shadow version %: %, which % rescores with %, %; every INSERT into % would score nothing in shadow',
+                    p_version, quote_literal(p_name), v_live.version, v_first.profile_table, v_first.event_table,
+                    quote_literal(p_name), CASE WHEN v_first.missing <> '' THEN 'has no column ' || v_first.missing
+                                                ELSE v_first.miscounted END, v_first.event_table
+                USING ERRCODE = CASE WHEN v_first.missing <> '' THEN 'undefined_column' ELSE 'object_not_in_prerequisite_state' END,
+                      DETAIL = format('%s wiring(s) affected', v_n),
+                      HINT = format('add the feature column(s) to the profile table first, then set the shadow again; or detach '
+                                    'the wiring (pgscore.detach_rescoring); or set it anyway, to score where it can '
+                                    '(pgscore score of a table that has them) with the others counted as failures: '
+                                    'pgscore.set_shadow(%L, %s, p_force => true) (pgscore shadow %s %s --force)',
+                                    p_name, p_version, p_name, p_version);
+        END IF;
+    END IF;
+    -- failures counted in an earlier spell as a shadow are not this one's
+    DELETE FROM pgscore.shadow_failures f WHERE f.model_id = v_model_id;
+    -- changed_by: the caller's role (this function runs as its owner, whom current_user names), as record_outcome
+    INSERT INTO pgscore.shadows (model_name, model_id, action, since_deployment, reason, changed_by)
+    VALUES (p_name, v_model_id, 'start', v_live.deployment_id, p_reason,
+            coalesce(nullif(current_setting('role'), 'none'), session_user));
     RETURN v_model_id;
 END
 $fn$;
+COMMENT ON FUNCTION pgscore.set_shadow(text, integer, text, boolean) IS 'Score a version that is not live in shadow: next to the live one wherever that one''s scores are written (rescoring trigger, score_table), logged with source ''shadow'', never served (appends to pgscore.shadows); returns its model_id. Refused where this server cannot load it or a wired profile table cannot feed it, unless p_force';
