@@ -70,6 +70,7 @@ EXPECTED = {
     "pgscore.drift_stats_of(bigint[],text)": ("s", False, "u"),
     "pgscore.performance_stats(boolean)": ("s", False, "u"),
     "pgscore.version_drift(text,integer)": ("s", False, "u"),
+    "pgscore.shadow_drift_stats()": ("s", False, "u"),  # the shadow versions' drift, for alerts
     IMAGE: ("i", True, "s"),  # bytes of its argument, nothing else
     DOUBLES: ("i", True, "s"),  # an array of its argument's bytes, nothing else
     UNCHECKED: ("i", True, "s"),

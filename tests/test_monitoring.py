@@ -9,6 +9,7 @@ order 1, i.e. ~1e-15); 1e-9 leaves room for that and nothing else.
 from __future__ import annotations
 
 import json
+import pathlib
 
 import numpy as np
 import psycopg2
@@ -22,7 +23,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from helpers import query
-from pgscore import datasets, registry
+from pgscore import datasets, registry, report
 
 TOL = 1e-9
 EPS = 1e-4  # the PSI floor for empty bins, as in pgscore.drift_stats()
@@ -44,7 +45,7 @@ def churn(db_url, trained):
     conn.close()
 
 
-def log_rows(conn, model_id, X, scores, ago=None, keys=None):
+def log_rows(conn, model_id, X, scores, ago=None, keys=None, source="batch"):
     """Write prediction-log rows directly (ago: a PostgreSQL interval per row, before now())."""
     n = len(X)
     ago = ago if ago is not None else ["0 seconds"] * n
@@ -55,9 +56,9 @@ def log_rows(conn, model_id, X, scores, ago=None, keys=None):
     query(conn, """
         INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, source)
         SELECT now() - a::interval, %s, k, (SELECT array_agg(x::float8) FROM jsonb_array_elements_text(f) x),
-               s, 'batch'
+               s, %s
           FROM unnest(%s::text[], %s::jsonb[], %s::float8[], %s::text[]) u(a, f, s, k)""",
-          (model_id, list(ago), [json.dumps(r) for r in feats], [float(s) for s in scores], list(keys)))
+          (model_id, source, list(ago), [json.dumps(r) for r in feats], [float(s) for s in scores], list(keys)))
 
 
 def baseline(conn, model_id):
@@ -1173,3 +1174,110 @@ def test_version_drift_gives_the_drift_of_any_version_against_its_own_baseline(c
         == query(conn, f"SELECT {cols} FROM pgscore.score_drift")  # noqa: S608 - fixed columns
     assert query(conn, "SELECT DISTINCT n FROM pgscore.version_drift('churn', 1) "
                        "WHERE window_name = 'since deploy'") == [(500,)]
+
+
+def test_performance_by_day_by_version_gives_each_versions_metrics_per_day(champion_challenger):
+    """performance_by_day per version: a champion and a challenger compared day by day on the same outcomes,
+    each by its own predictions, as scikit-learn computes them; every UTC day of the last 30 for each."""
+    conn, v1, v2, m1, m2 = champion_challenger
+    Xc, yc, _ = datasets.churn(600, seed=7)
+    p1, p2 = m1.predict_proba(Xc)[:, 1], m2.predict_proba(Xc)[:, 1]
+    ago = ["48 hours"] * 300 + ["0 seconds"] * 300  # half two days ago, half today
+    log_rows(conn, v1, Xc, p1, ago=ago)
+    log_rows(conn, v2, Xc, p2, ago=ago)
+    for i, outcome in enumerate(yc):
+        query(conn, "SELECT pgscore.record_outcome('churn', %s, %s)", (str(i), int(outcome)))
+    rows = query(conn, "SELECT version, live, day::text, n, positives, auc, accuracy, brier, log_loss, status "
+                       "FROM pgscore.performance_by_day_by_version WHERE n > 0 ORDER BY version, day")
+    days = [to_day(conn, 2), to_day(conn, 0)]
+    assert [r[:4] for r in rows] == [(1, True, days[0], 300), (1, True, days[1], 300),
+                                     (2, False, days[0], 300), (2, False, days[1], 300)]
+    for (_, _, _, _, positives, auc, acc, brier, ll, status), (p, half) in zip(
+            rows, [(p1, slice(0, 300)), (p1, slice(300, 600)), (p2, slice(0, 300)), (p2, slice(300, 600))]):
+        y, s = yc[half], p[half]
+        assert positives == int(y.sum()) and status in ("ok", "warn", "alert")
+        assert auc == pytest.approx(skm.roc_auc_score(y, s), abs=TOL)
+        assert acc == pytest.approx(skm.accuracy_score(y, (s > 0.5).astype(int)), abs=TOL)
+        assert brier == pytest.approx(skm.brier_score_loss(y, s), abs=TOL)
+        assert ll == pytest.approx(skm.log_loss(y, s), abs=TOL)
+    assert query(conn, "SELECT version, count(*), sum(n) FROM pgscore.performance_by_day_by_version "
+                       "GROUP BY version ORDER BY version") == [(1, 30, 600), (2, 30, 600)]
+
+
+def test_alerts_include_a_shadows_drift_and_performance_and_keep_the_live_versions_rows(champion_challenger,
+                                                                                       trained):
+    """A shadow version whose inputs drift and whose predictions the outcomes contradict raises alerts of its
+    own (shadow true, its version), judged against its own baseline and deploy metrics; the live version's
+    rows are what they were; refresh_monitoring records when each was first seen; clear_shadow ends them."""
+    conn, v1, v2, m1, m2 = champion_challenger
+    Xc, yc, _ = datasets.churn(600, seed=7)
+    # the live version's rows drift too (its alerts stay as they were)
+    Xl = drifted(trained, n=600, seed=3)
+    log_rows(conn, v1, Xl, m1.predict_proba(np.nan_to_num(Xl))[:, 1], ago=["3 minutes"] * len(Xc))
+    # the shadow's rows: drifted inputs, and scores that say the opposite of every outcome
+    Xd = drifted(trained, n=600)
+    log_rows(conn, v2, Xd, [0.95 - 0.9 * y for y in yc], ago=["2 minutes"] * len(Xc), source="shadow")
+    for i, outcome in enumerate(yc):
+        query(conn, "SELECT pgscore.record_outcome('churn', %s, %s)", (str(i), int(outcome)))
+    cols = "model, version, what, subject, window_name, metric, value, threshold, level, since"
+    live = query(conn, f"SELECT {cols} FROM pgscore.alerts")  # noqa: S608 - fixed columns
+    assert live and {r[1] for r in live} == {1}
+    query(conn, "SELECT pgscore.set_shadow('churn', 2)")
+    again = query(conn, f"SELECT {cols} FROM pgscore.alerts WHERE NOT shadow")  # noqa: S608 - fixed columns
+    # (a value summed in another order, by a parallel plan, may differ in its last bit from one read to the next)
+    assert [r[:6] + r[7:] for r in again] == [r[:6] + r[7:] for r in live]
+    assert [r[6] for r in again] == pytest.approx([r[6] for r in live], rel=1e-12)
+    shadow = query(conn, "SELECT version, what, subject, metric, level, since FROM pgscore.alerts WHERE shadow "
+                         "AND window_name = 'since deploy'")
+    assert {r[0] for r in shadow} == {2}
+    assert (2, "feature", "monthly_charges", "psi", "alert", None) in shadow
+    assert (2, "performance", "outcomes", "auc_drop", "alert", None) in shadow
+    # against the shadow's own baseline, as version_drift gives it
+    (psi,), = query(conn, "SELECT value FROM pgscore.alerts WHERE shadow AND subject = 'monthly_charges' "
+                          "AND metric = 'psi' AND window_name = '1 day'")
+    assert query(conn, "SELECT psi FROM pgscore.version_drift('churn', 2) WHERE feature = 'monthly_charges' "
+                       "AND window_name = '1 day'") == [(psi,)]
+    # pgscore drift reports the live version's alerts alone, as before
+    windows = report.check_args(conn, "churn", "1 day")
+    assert len(report.collect(conn, "churn", "1 day", windows).alerts) == len(live)
+    (_, _, _, firing), = query(conn, "SELECT * FROM pgscore.refresh_monitoring()")
+    assert firing == len(query(conn, "SELECT 1 FROM pgscore.alerts"))
+    assert query(conn, "SELECT count(*) FROM pgscore.alerts WHERE shadow AND since IS NULL") == [(0,)]
+    query(conn, "SELECT pgscore.clear_shadow('churn', 2)")
+    assert query(conn, "SELECT count(*) FROM pgscore.alerts WHERE shadow") == [(0,)]
+    query(conn, "SELECT * FROM pgscore.refresh_monitoring()")
+    assert query(conn, "SELECT DISTINCT version FROM pgscore.alert_state") == [(1,)]
+
+
+def test_performance_per_version_gives_the_rows_of_its_earlier_definition_to_the_bit(champion_challenger):
+    """performance_stats and judged_predictions_by_version as migration 0056 defined them, created beside the
+    current ones, give the same rows, every float to the bit, for both versions, in windows and days, with an
+    outcome recorded twice and one that judges no prediction."""
+    conn, v1, v2, m1, m2 = champion_challenger
+    Xc, yc, _ = datasets.churn(600, seed=7)
+    p1, p2 = m1.predict_proba(Xc)[:, 1], m2.predict_proba(Xc)[:, 1]
+    ago = [f"{i % 5 * 24 + 1} hours" for i in range(len(Xc))]  # over five days
+    log_rows(conn, v1, Xc, p1, ago=ago)
+    log_rows(conn, v2, Xc[:400], p2[:400], ago=["30 minutes"] * 400)
+    for i, outcome in enumerate(yc):
+        query(conn, "SELECT pgscore.record_outcome('churn', %s, %s)", (str(i), int(outcome)))
+    query(conn, "SELECT pgscore.record_outcome('churn', '3', %s)", (1 - int(yc[3]),))  # again: replaces
+    query(conn, "SELECT pgscore.record_outcome('churn', 'nobody', 1)")
+    sql = (pathlib.Path(__file__).parents[1] / "migrations/versions/0056_performance_by_version/upgrade.sql").read_text()
+    view = sql[sql.index("CREATE VIEW pgscore.judged_predictions_by_version"):]
+    view = view[:view.index(";") + 1]
+    fn = sql[sql.index("CREATE FUNCTION pgscore.performance_stats(p_by_version boolean)"):]
+    fn = fn[:fn.index("$fn$;") + 5]
+    query(conn, "CREATE SCHEMA was")
+    query(conn, view.replace("pgscore.judged_predictions_by_version", "was.judged_predictions_by_version"))
+    query(conn, fn.replace("pgscore.performance_stats(", "was.performance_stats(")
+                  .replace("FROM pgscore.judged_predictions_by_version", "FROM was.judged_predictions_by_version"))
+    query(conn, "BEGIN")  # one transaction: the same now(), so the same windows
+    for by_version in (True, False):
+        now = query(conn, "SELECT * FROM pgscore.performance_stats(%s) ORDER BY model_id, period_kind, period",
+                    (by_version,))
+        was = query(conn, "SELECT * FROM was.performance_stats(%s) ORDER BY model_id, period_kind, period",
+                    (by_version,))
+        assert len(now) == (70 if by_version else 35) and sum(r[7] for r in now) > 0
+        assert now == was
+    query(conn, "COMMIT")

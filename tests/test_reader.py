@@ -45,7 +45,7 @@ def synced_columns(bi):
 
 def test_every_documented_view_is_synced_by_the_reader_with_comments(bi):
     views = documented_views()
-    assert len(views) == 12  # (shadow_versions and realised_performance_by_version since 0054 and 0056)
+    assert len(views) == 13  # (shadow_versions, realised_performance_by_version since 0054, 0056; performance_by_day_by_version)
     columns = synced_columns(bi)
     assert {t for t, _ in columns} == set(views) | {"drift_windows", "drift_thresholds"}
     for view in views:

@@ -213,7 +213,8 @@ def _collect(cur, name, window, windows, refreshed, charts) -> DriftData:
                     key=lambda r: order.get(r["window_name"], 99)):
         by_name[r["model"]].performance.append(r)
     for r in _rows(cur, "SELECT * FROM pgscore.alerts WHERE model = ANY(%s)", (names,)):
-        by_name[r["model"]].alerts.append(r)
+        if not r.get("shadow"):  # the live versions' (a shadow version's are in the view too, shadow true)
+            by_name[r["model"]].alerts.append(r)
 
     if charts:
         for r in drift:

@@ -59,7 +59,8 @@ $do$;
 GRANT USAGE ON SCHEMA pgscore TO pgscore_reader;
 GRANT SELECT ON pgscore.model_versions, pgscore.predictions, pgscore.feature_drift, pgscore.score_drift,
     pgscore.drift_by_day, pgscore.outcome_matches, pgscore.realised_performance, pgscore.performance_by_day,
-    pgscore.calibration, pgscore.alerts, pgscore.shadow_versions, pgscore.realised_performance_by_version
+    pgscore.calibration, pgscore.alerts, pgscore.shadow_versions, pgscore.realised_performance_by_version,
+    pgscore.performance_by_day_by_version
     TO pgscore_reader;
 -- the windows and thresholds the views and alerts are computed with (dashboards draw the threshold lines)
 GRANT SELECT ON pgscore.drift_windows, pgscore.drift_thresholds TO pgscore_reader;
@@ -70,6 +71,8 @@ GRANT EXECUTE ON FUNCTION pgscore.drift_stats(), pgscore.performance_stats(), pg
 -- per version (realised_performance_by_version; version_drift, the drift of a version live or not)
 GRANT EXECUTE ON FUNCTION pgscore.performance_stats(boolean), pgscore.version_drift(text, integer)
     TO pgscore_reader, pgscore_admin;
+-- the shadow versions' drift, which alerts reads
+GRANT EXECUTE ON FUNCTION pgscore.shadow_drift_stats() TO pgscore_reader, pgscore_admin;
 
 -- the application
 GRANT USAGE ON SCHEMA pgscore TO pgscore_app, pgscore_admin;

@@ -10,8 +10,8 @@
  * with its level), judged_predictions and performance_stats.
  *
  * Public: feature_drift, score_drift, drift_by_day, outcome_matches,
- * realised_performance, performance_by_day, calibration, alerts; per version,
- * live or not: realised_performance_by_version and version_drift().
+ * realised_performance, performance_by_day, calibration, alerts (the live versions' and the shadows');
+ * per version, live or not: realised_performance_by_version, performance_by_day_by_version and version_drift().
  */
 
 CREATE VIEW pgscore.live_models AS
@@ -408,6 +408,27 @@ SELECT * FROM pgscore.drift_stats_of(ARRAY(SELECT lm.model_id FROM pgscore.live_
 $fn$;
 COMMENT ON FUNCTION pgscore.drift_stats() IS 'The drift metrics of every live model, feature (and score) and period (each window and each of the last 30 UTC days), with each metric''s level and the worst; read it through feature_drift, score_drift and drift_by_day';
 
+-- drift_stats for the shadow versions (pgscore.shadow_versions) of every model with a live version, in the
+-- windows: what the alerts judge of a shadow's inputs and scores, each against its own baseline
+CREATE FUNCTION pgscore.shadow_drift_stats()
+RETURNS TABLE (model_id bigint, name text, version integer, period_kind text, period text, sort_order integer,
+               kind text, feature text, "position" integer, n bigint, n_valid bigint, null_rate float8,
+               baseline_null_rate float8, mean float8, baseline_mean float8, mean_shift float8, out_of_range float8,
+               psi float8, ks float8, js float8, constant_baseline boolean, empty_baseline boolean,
+               checks jsonb, status text, firing text, min_n integer)
+LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET work_mem = '64MB'
+SET extra_float_digits = 1
+ROWS 100
+AS $fn$
+SELECT * FROM pgscore.drift_stats_of(ARRAY(SELECT sv.model_id FROM pgscore.shadow_versions sv
+                                             JOIN pgscore.live_models lm ON lm.name = sv.name
+                                            WHERE sv.model_id <> lm.model_id), 'window')
+$fn$;
+COMMENT ON FUNCTION pgscore.shadow_drift_stats() IS 'The drift metrics of every shadow version (pgscore.shadow_versions) of a model with a live version, per feature (and score) and window, against its own baseline; read it through alerts';
+
 CREATE VIEW pgscore.drift_checks AS
 SELECT s.model_id, s.name, s.version, s.period_kind, s.period, s.sort_order, s.kind, s.feature, s.position,
        c.metric, c.value, c.n, c.warn, c.alert, c.min_n, c.level
@@ -584,23 +605,31 @@ SELECT DISTINCT ON (om.model_id, om.entity_key, om.predicted_at)
 COMMENT ON VIEW pgscore.judged_predictions IS 'Internal: predictions of the live version that outcomes judge, each once with the newest outcome observed for it, with the binary target or the regression value';
 
 -- The same per version: every version's own predictions that outcomes judge (pgscore.outcome_version_matches),
--- each once with the newest outcome observed for it, whichever version is live
+-- each once with the newest outcome observed for it, whichever version is live. The newest outcome is picked
+-- among the thin rows (no model's metrics or classes carried through the sort: with them 200,000 matches
+-- sorted on disk), the model joined after
 CREATE VIEW pgscore.judged_predictions_by_version AS
-SELECT DISTINCT ON (vm.model_id, o.entity_key, vm.predicted_at)
-       m.model_id, m.name, m.version, m.task, m.metrics, vm.predicted_at, vm.score, vm.label, o.outcome,
-       CASE WHEN m.task = 'binary' THEN (o.outcome = m.classes -> 1)::integer END AS y,
-       CASE WHEN m.task = 'regression' THEN (o.outcome #>> '{}')::float8 END AS y_value,
+SELECT m.model_id, m.name, m.version, m.task, m.metrics, d.predicted_at, d.score, d.label, d.outcome,
+       CASE WHEN m.task = 'binary' THEN (d.outcome = m.classes -> 1)::integer END AS y,
+       CASE WHEN m.task = 'regression' THEN (d.outcome #>> '{}')::float8 END AS y_value,
        coalesce((m.metrics ->> 'threshold')::float8, 0.5) AS threshold
-  FROM pgscore.outcome_version_matches vm
-  JOIN pgscore.outcomes o ON o.outcome_id = vm.outcome_id
-  JOIN pgscore.models m ON m.model_id = vm.model_id
- ORDER BY vm.model_id, o.entity_key, vm.predicted_at, o.observed_at DESC, o.outcome_id DESC;
+  FROM (SELECT DISTINCT ON (vm.model_id, o.entity_key, vm.predicted_at)
+               vm.model_id, vm.predicted_at, vm.score, vm.label, o.outcome
+          FROM pgscore.outcome_version_matches vm
+          JOIN pgscore.outcomes o ON o.outcome_id = vm.outcome_id
+         ORDER BY vm.model_id, o.entity_key, vm.predicted_at, o.observed_at DESC, o.outcome_id DESC) d
+  JOIN pgscore.models m ON m.model_id = d.model_id;
 COMMENT ON VIEW pgscore.judged_predictions_by_version IS 'Internal: predictions of every version that outcomes judge (each outcome against each version''s own newest prediction of the entity before it), each once with the newest outcome observed for it';
 
 -- Realised performance per live model and period (p_by_version false: each outcome against the newest
 -- prediction of any version, judged_predictions), or per version (true: each outcome against each
 -- version's own, judged_predictions_by_version; every version an outcome judges, and each live one): a
--- SECURITY DEFINER function with JIT off, for the reasons given at drift_stats().
+-- SECURITY DEFINER function with JIT off, for the reasons given at drift_stats(). Each judged prediction is
+-- put in the periods that hold it (a window by its bounds, a day by the day it was made: a hash join, where
+-- comparing it with each of the 35 periods cost 1.8 s for 200,000), each period named by a number, and only
+-- what the metrics read is carried through the sort by period and score (it went to disk with every
+-- column of judged_predictions and text period names; and work_mem is raised as drift_stats_of's is):
+-- realised_performance_by_version for 200,000 judged predictions, see docs/performance.md ("Per version").
 CREATE FUNCTION pgscore.performance_stats(p_by_version boolean)
 RETURNS TABLE (model_id bigint, name text, version integer, task text, period_kind text, period text,
                sort_order integer, n bigint, positives bigint, auc float8, accuracy float8, "precision" float8,
@@ -610,28 +639,37 @@ RETURNS TABLE (model_id bigint, name text, version integer, task text, period_ki
 LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+SET work_mem = '64MB'
 ROWS 100
 AS $fn$
-WITH periods AS MATERIALIZED (SELECT * FROM pgscore.monitoring_periods),
-j AS (
-    SELECT jp.*, p.period_kind, p.period
+WITH periods AS MATERIALIZED (SELECT mp.*, row_number() OVER ()::integer AS pid FROM pgscore.monitoring_periods mp),
+jp AS MATERIALIZED (
+    SELECT x.model_id, x.task, x.predicted_at, x.score, x.y, x.y_value, x.threshold,
+           x.label = x.outcome #>> '{}' AS label_right
       FROM (SELECT * FROM pgscore.judged_predictions WHERE NOT p_by_version
             UNION ALL
-            SELECT * FROM pgscore.judged_predictions_by_version WHERE p_by_version) jp
-      JOIN periods p ON jp.predicted_at >= p.starts AND jp.predicted_at < p.ends
+            SELECT * FROM pgscore.judged_predictions_by_version WHERE p_by_version) x
+),
+j AS (
+    SELECT jp.*, p.pid
+      FROM jp JOIN periods p ON p.period_kind = 'window' AND jp.predicted_at >= p.starts AND jp.predicted_at < p.ends
+    UNION ALL
+    -- a day period is [d, d + 24 hours) from a UTC midnight d (monitoring_periods): the day the prediction was made
+    SELECT jp.*, p.pid
+      FROM jp JOIN periods p ON p.period_kind = 'day' AND p.starts = date_trunc('day', jp.predicted_at, 'UTC')
 ),
 r AS (
-    SELECT j.*, rank() OVER (PARTITION BY j.model_id, j.period_kind, j.period ORDER BY j.score)
-               + (count(*) OVER (PARTITION BY j.model_id, j.period_kind, j.period, j.score) - 1) / 2.0 AS score_rank
+    SELECT j.*, rank() OVER (PARTITION BY j.model_id, j.pid ORDER BY j.score)
+               + (count(*) OVER (PARTITION BY j.model_id, j.pid, j.score) - 1) / 2.0 AS score_rank
       FROM j
 ),
-s AS (  -- AUC from the rank sum of the positives (Mann-Whitney); log loss clipped at float64 eps like scikit-learn
-    SELECT r.model_id, r.period_kind, r.period, count(*) AS n, sum(r.y) AS positives,
+s0 AS (  -- AUC from the rank sum of the positives (Mann-Whitney); log loss clipped at float64 eps like scikit-learn
+    SELECT r.model_id, r.pid, count(*) AS n, sum(r.y) AS positives,
            ((sum(r.score_rank) FILTER (WHERE r.y = 1) - sum(r.y) * (sum(r.y) + 1) / 2.0)
                 / nullif(sum(r.y) * (count(*) - sum(r.y)), 0))::float8 AS auc,
            -- positive above the threshold: a score of exactly 0.5 is the negative class, as predict gives it
            (CASE WHEN min(r.task) = 'binary' THEN avg(((r.score > r.threshold)::integer = r.y)::integer)
-                 WHEN min(r.task) = 'multiclass' THEN avg((r.label = r.outcome #>> '{}')::integer) END)::float8 AS accuracy,
+                 WHEN min(r.task) = 'multiclass' THEN avg(r.label_right::integer) END)::float8 AS accuracy,
            -- binary only: a multiclass model has no positive class (y is NULL), where these gave 0
            CASE WHEN min(r.task) = 'binary' THEN sum(((r.score > r.threshold) AND r.y = 1)::integer)::float8
                / nullif(sum((r.score > r.threshold)::integer), 0) END AS "precision",
@@ -643,8 +681,9 @@ s AS (  -- AUC from the rank sum of the positives (Mann-Whitney); log loss clipp
            avg(abs(r.score - r.y_value)) AS mae,
            sqrt(avg((r.score - r.y_value) ^ 2)) AS rmse
       FROM r
-     GROUP BY r.model_id, r.period_kind, r.period
+     GROUP BY r.model_id, r.pid
 ),
+s AS (SELECT s0.*, p.period_kind, p.period FROM s0 JOIN periods p ON p.pid = s0.pid),
 -- the live versions; per version also every version an outcome judges (each is in s: the window without
 -- a length holds every judged prediction)
 versions AS (
@@ -773,6 +812,20 @@ COMMENT ON COLUMN pgscore.realised_performance.n IS 'How many predictions made i
 COMMENT ON COLUMN pgscore.realised_performance.status IS 'The worst level among the metrics: alert, warn, ok; or insufficient_data, no_data, not_applicable';
 COMMENT ON COLUMN pgscore.performance_by_day.status IS 'The worst level among the metrics: alert, warn, ok; or insufficient_data, no_data, not_applicable';
 
+-- performance_by_day per version, as realised_performance_by_version is realised_performance per version: a
+-- champion and a challenger compared day by day on the same outcomes, each by its own predictions
+CREATE VIEW pgscore.performance_by_day_by_version AS
+SELECT p.name AS model, p.version, l.model_id IS NOT NULL AS live, p.task, p.period::date AS day, p.n, p.positives,
+       p.auc, p.accuracy, p.precision, p.recall, p.brier, p.log_loss, p.mae, p.rmse, p.status
+  FROM pgscore.performance_stats(true) p
+  LEFT JOIN pgscore.live_models l ON l.model_id = p.model_id
+ WHERE p.period_kind = 'day'
+ ORDER BY model, p.version, day;
+COMMENT ON VIEW pgscore.performance_by_day_by_version IS 'Per model version that outcomes judge (and each live one) and UTC day of the last 30 (by prediction time): realised metrics on the outcomes recorded so far, each outcome against that version''s own newest prediction of the entity before it';
+COMMENT ON COLUMN pgscore.performance_by_day_by_version.live IS 'true for the version live now';
+COMMENT ON COLUMN pgscore.performance_by_day_by_version.n IS 'How many predictions of this version made that day have a matched outcome';
+COMMENT ON COLUMN pgscore.performance_by_day_by_version.status IS 'The worst level among the metrics against this version''s deploy metrics: alert, warn, ok; or insufficient_data, no_data, not_applicable';
+
 CREATE VIEW pgscore.calibration AS
 SELECT name AS model, version, decile, count(*) AS n, avg(score) AS mean_score, avg(y)::float8 AS observed_rate,
        min(score) AS min_score, max(score) AS max_score
@@ -788,22 +841,43 @@ COMMENT ON COLUMN pgscore.calibration.n IS 'How many judged predictions the deci
 
 CREATE VIEW pgscore.firing AS
 SELECT name AS model, version, kind AS what, feature AS subject, period AS window_name, sort_order, metric, value,
-       CASE level WHEN 'alert' THEN alert ELSE warn END AS threshold, level
+       CASE level WHEN 'alert' THEN alert ELSE warn END AS threshold, level, false AS shadow
   FROM pgscore.drift_checks
  WHERE period_kind = 'window' AND level IN ('warn', 'alert')
 UNION ALL
 SELECT r.name, r.version, 'performance', 'outcomes', r.period, r.sort_order, c.metric, (c.value)::float8,
-       (CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END)::float8, c.level
+       (CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END)::float8, c.level, false
   FROM pgscore.performance_stats() r
  CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text)
- WHERE r.period_kind = 'window' AND c.level IN ('warn', 'alert');
-COMMENT ON VIEW pgscore.firing IS 'Internal: every condition at warn or alert level now';
+ WHERE r.period_kind = 'window' AND c.level IN ('warn', 'alert')
+UNION ALL
+-- each shadow version of a model with a live version: its drift against its own baseline, and its realised
+-- performance judged by its own predictions (performance_stats(true), read only where there is a shadow)
+SELECT s.name, s.version, s.kind, s.feature, s.period, s.sort_order, c.metric, c.value,
+       CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END, c.level, true
+  FROM pgscore.shadow_drift_stats() s
+ CROSS JOIN LATERAL jsonb_to_recordset(s.checks) c(metric text, value float8, warn float8, alert float8, level text)
+ WHERE c.level IN ('warn', 'alert')
+UNION ALL
+SELECT r.name, r.version, 'performance', 'outcomes', r.period, r.sort_order, c.metric, (c.value)::float8,
+       (CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END)::float8, c.level, true
+  FROM (SELECT p.* FROM pgscore.performance_stats(true) p
+         WHERE EXISTS (SELECT 1 FROM pgscore.shadow_versions sv JOIN pgscore.live_models lm ON lm.name = sv.name
+                        WHERE sv.model_id <> lm.model_id)) r
+ CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text)
+ WHERE r.period_kind = 'window' AND c.level IN ('warn', 'alert')
+   AND r.model_id IN (SELECT sv.model_id FROM pgscore.shadow_versions sv JOIN pgscore.live_models lm ON lm.name = sv.name
+                       WHERE sv.model_id <> lm.model_id);
+COMMENT ON VIEW pgscore.firing IS 'Internal: every condition at warn or alert level now, of each live version and each shadow version';
+COMMENT ON COLUMN pgscore.firing.shadow IS 'true for a condition of a shadow version (pgscore.shadow_versions), false for the live version''s';
 
 CREATE VIEW pgscore.alerts AS
-SELECT f.model, f.version, f.what, f.subject, f.window_name, f.metric, f.value, f.threshold, f.level, s.first_seen AS since
+SELECT f.model, f.version, f.what, f.subject, f.window_name, f.metric, f.value, f.threshold, f.level, s.first_seen AS since,
+       f.shadow
   FROM pgscore.firing f
   LEFT JOIN pgscore.alert_state s ON s.model = f.model AND s.version = f.version AND s.what = f.what
         AND s.subject = f.subject AND s.window_name = f.window_name AND s.metric = f.metric AND s.level = f.level
- ORDER BY f.level = 'alert' DESC, f.model, f.what, f.subject, f.sort_order, f.metric;
+ ORDER BY f.level = 'alert' DESC, f.model, f.shadow, f.version, f.what, f.subject, f.sort_order, f.metric;
 COMMENT ON COLUMN pgscore.alerts.level IS 'warn or alert: the level the condition reached (conditions below warn are not listed)';
-COMMENT ON VIEW pgscore.alerts IS 'Every firing condition: drift of a feature or the score, or realised performance, at warn or alert level in some window';
+COMMENT ON VIEW pgscore.alerts IS 'Every firing condition: drift of a feature or the score, or realised performance, at warn or alert level in some window, of each model''s live version and of each shadow version scored next to it (shadow true)';
+COMMENT ON COLUMN pgscore.alerts.shadow IS 'true for a condition of a version scored in shadow (pgscore.shadow_versions): its drift against its own baseline, its realised performance by its own predictions (as realised_performance_by_version); false for the live version''s';
