@@ -357,6 +357,10 @@ def test_set_shadow_refuses_a_retired_model_and_one_it_cannot_load(shop, db_url)
 def test_the_cli_sets_lists_and_stops_a_shadow(shop, db_url):
     run = pgscore_cli("shadow", "churn", "2", "--reason", "the forest", "--db", db_url)
     assert run.returncode == 0 and "churn version 2 is scored in shadow" in run.stdout, run.stderr
+    # again: said so (it printed the same as the first time, as if it had started something)
+    run = pgscore_cli("shadow", "churn", "2", "--db", db_url)
+    assert (run.returncode, run.stdout) == (0, "churn version 2 is scored in shadow already: nothing was changed\n"), \
+        run.stdout + run.stderr
     run = pgscore_cli("models", "--db", db_url)
     lines = run.stdout.splitlines()
     assert " yes " in lines[1] and " shadow " in lines[2], run.stdout
@@ -364,7 +368,7 @@ def test_the_cli_sets_lists_and_stops_a_shadow(shop, db_url):
     assert "churn version 2 (model_id" in run.stdout and "- in shadow" in run.stdout
     assert " shadow   v2 by " in run.stdout and ": the forest" in run.stdout, run.stdout
     run = pgscore_cli("shadow", "churn", "--off", "--db", db_url)
-    assert run.returncode == 0 and "churn: 1 shadow versions stopped" in run.stdout, run.stderr
+    assert run.returncode == 0 and "churn: 1 shadow version stopped\n" == run.stdout, run.stderr
     run = pgscore_cli("show", "churn", "--version", "2", "--db", db_url)
     assert "- in shadow" not in run.stdout and " unshadow v2 by " in run.stdout, run.stdout
     run = pgscore_cli("shadow", "churn", "--db", db_url)

@@ -1161,11 +1161,14 @@ def cmd_shadow(args):
     url = _db_for_deploying(args)
     if args.off:
         n = registry.clear_shadow(url, args.name, args.version, args.reason)
-        what = f"version {args.version}" if args.version is not None else "versions"
+        what = f"version {args.version}" if args.version is not None else "version" + ("" if n == 1 else "s")
         _say(f"{args.name}: {n} shadow {what} stopped" if n else
              f"{args.name}: no shadow {what} to stop: nothing was changed")
         return 0
     r = registry.set_shadow(url, args.name, args.version, args.reason, force=args.force)
+    if r["already"]:
+        _say(f"{r['name']} version {r['version']} is scored in shadow already: nothing was changed")
+        return 0
     _say(f"{r['name']} version {r['version']} is scored in shadow: next to the live version wherever its scores are "
          "written (rescoring on INSERT, pgscore score), logged with source 'shadow', never served")
     return 0

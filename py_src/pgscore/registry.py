@@ -378,10 +378,12 @@ def retire(db, name, reason=None) -> None:
 def set_shadow(db, name, version, reason=None, force=False) -> dict:
     """Score `version` of `name` in shadow next to its live version (append a 'start' row to pgscore.shadows);
     refused where the server cannot load it or a profile table wired to rescore with `name` cannot feed it,
-    unless `force`."""
+    unless `force`. `already` in what it returns: the version was a shadow before (nothing changed)."""
     with connection(db) as conn:
+        seen = len(conn.notices)
         _call(conn, forcing("SELECT pgscore.set_shadow(%s, %s, %s)", force), (name, version, reason))
-        return show(conn, name, version)
+        return {**show(conn, name, version),
+                "already": any("is a shadow already" in n for n in conn.notices[seen:])}
 
 
 def clear_shadow(db, name, version=None, reason=None) -> int:
