@@ -500,3 +500,31 @@ def test_score_tables_shadow_scores_the_rows_the_live_version_wrote_not_a_row_in
     assert rows == [(v, k, src) for k in ("1010", "1020", "1030")
                     for v, src in sorted([(live, "batch"), (shadow, "shadow")])], rows
     assert query(shop, "SELECT id FROM scored WHERE churn_score IS NULL") == [(1015,)]
+
+
+def test_counting_a_shadows_failures_never_fails_the_insert_of_a_session_clear_shadow_meets(shop, db_url, trained):
+    """clear_shadow (and set_shadow) delete the version's rows of every backend. They waited for a row a session
+    counted into in its open transaction, holding the rows deleted before it: that session, counting into one of
+    those next, waited for them in turn, and the deadlock failed its INSERT (40P01). They wait for none now."""
+    deploy_v3(db_url, trained)
+    query(shop, "SELECT pgscore.set_shadow('churn', 3, p_force => true)")
+    query(shop, "CREATE TABLE customers2 AS SELECT * FROM customers")
+    query(shop, "ALTER TABLE customers2 ADD PRIMARY KEY (id)")
+    user = connect(db_url)
+    insert(user, 1)  # this backend's row for public.customers (first in the heap)
+    query(user, "CALL pgscore.score_table('churn', 'customers2', 'id', 'churn_score', 100)")  # and public.customers2's
+    assert query(shop, "SELECT count(*) FROM pgscore.shadow_failures") == [(2,)]
+    user.autocommit = False
+    query(user, "CALL pgscore.score_table('churn', 'customers2', 'id', 'churn_score', 100, p_commit => false)")
+    admin = connect(db_url)
+    try:
+        query(admin, "SET lock_timeout = '5s'")  # (it waited for the user's row, then the user for its)
+        assert query(admin, "SELECT pgscore.clear_shadow('churn', 3)") == [(1,)]
+        insert(user, 2)  # counts into public.customers' row, which clear_shadow deleted
+        user.commit()
+    finally:
+        user.rollback()
+        for c in (user, admin):
+            c.close()
+    # the row counted into while it was cleared is left, with its counts: the other went
+    assert query(shop, "SELECT relation FROM pgscore.shadow_failures") == [("public.customers2",)]

@@ -121,8 +121,12 @@ BEGIN
                                     p_name, p_version, p_name, p_version);
         END IF;
     END IF;
-    -- failures counted in an earlier spell as a shadow are not this one's
-    DELETE FROM pgscore.shadow_failures f WHERE f.model_id = v_model_id;
+    -- failures counted in an earlier spell as a shadow are not this one's; a row a session is counting into now
+    -- (its transaction open) is left, never waited for: that session may wait for this one's next, on another of
+    -- its rows, and a deadlock would fail its INSERT (0062)
+    DELETE FROM pgscore.shadow_failures f
+     WHERE f.ctid = ANY (ARRAY(SELECT x.ctid FROM pgscore.shadow_failures x WHERE x.model_id = v_model_id
+                                 FOR UPDATE SKIP LOCKED));
     -- changed_by: the caller's role (this function runs as its owner, whom current_user names), as record_outcome
     INSERT INTO pgscore.shadows (model_name, model_id, action, since_deployment, reason, changed_by)
     VALUES (p_name, v_model_id, 'start', v_live.deployment_id, p_reason,
@@ -164,9 +168,12 @@ BEGIN
      WHERE s.name = p_name AND (v_model_id IS NULL OR s.model_id = v_model_id)
      ORDER BY s.version;
     GET DIAGNOSTICS v_n = ROW_COUNT;
-    -- the failures counted while they were shadows (pgscore.shadow_failures) go with their marks
-    DELETE FROM pgscore.shadow_failures f USING pgscore.models m
-     WHERE m.model_id = f.model_id AND m.name = p_name AND (v_model_id IS NULL OR f.model_id = v_model_id);
+    -- the failures counted while they were shadows (pgscore.shadow_failures) go with their marks, but a row a
+    -- session is counting into now, which is never waited for (as at set_shadow)
+    DELETE FROM pgscore.shadow_failures f
+     WHERE f.ctid = ANY (ARRAY(SELECT x.ctid FROM pgscore.shadow_failures x JOIN pgscore.models m ON m.model_id = x.model_id
+                                WHERE m.name = p_name AND (v_model_id IS NULL OR x.model_id = v_model_id)
+                                  FOR UPDATE OF x SKIP LOCKED));
     IF v_n = 0 THEN
         RAISE NOTICE '% has no shadow%: nothing was changed', CASE WHEN p_version IS NULL
             THEN 'model ' || quote_literal(p_name) ELSE format('version %s of %s', p_version, quote_literal(p_name)) END,
