@@ -393,6 +393,9 @@ def test_status_says_when_the_schema_is_behind_or_ahead_of_this_pgscore(empty_db
     with_password = f"postgresql://{user}:s3cret@/{dbname}?host={host.split(',')[0]}&port={port}"
     out = pgscore_cli("status", "--db", with_password).stdout
     assert "upgrade it with: pgscore --db " in out and "s3cret" not in out, out
+    # nor the client key's (sslpassword; libpq uses it only to decrypt a client key, and connects here)
+    out = pgscore_cli("status", "--db", with_password + "&sslpassword=k3y").stdout
+    assert "upgrade it with: pgscore --db " in out and "k3y" not in out and "s3cret" not in out, out
     query(empty_db_url, f"UPDATE {migrate.VERSION_TABLE} SET version_num = '9999'")
     out = pgscore_cli("status", "--db", empty_db_url).stdout
     assert "revision 9999 (this pgscore's head: " in out and "; newer than this pgscore: run the pgscore that " \

@@ -16,7 +16,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import pgscore_cli, query
+from helpers import hinted, pgscore_cli, query
 from pgscore import artifacts, baseline, datasets, migrate, registry
 from pgscore.errors import ArtifactError, InvalidModel, UnknownModel
 
@@ -1282,8 +1282,9 @@ def test_a_database_without_pgscore_says_to_install_it(empty_db_url, tmp_path):
                  ["models"], ["retire", "churn"], ["rollback", "churn"], ["activate", "churn", "1"]):
         r = pgscore_cli(*args, "--db", empty_db_url)
         assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
-        assert "pgscore is not installed in this database" in r.stderr and "pgscore install --db URL" in r.stderr, \
-            r.stderr
+        # (the --db given, once: it said `pgscore --db DB install --db URL`, a literal URL pasted as it was)
+        assert "pgscore is not installed in this database" in r.stderr and \
+            f"with: pgscore {hinted(empty_db_url)}install\n" in r.stderr and "--db URL" not in r.stderr, r.stderr
     assert query(empty_db_url, "SELECT count(*) FROM pg_namespace WHERE nspname = 'pgscore'") == [(0,)]
 
 

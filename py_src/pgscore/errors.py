@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 from pathlib import Path
 
@@ -38,8 +39,9 @@ def hinted_database(url: str | None) -> None:
         parts = psycopg2.extensions.parse_dsn(url)
     except Exception:  # noqa: BLE001 - the command itself says what is wrong with it
         return
-    if "password" in parts:  # a URL's own form, where it holds none; else libpq's key=value form without it
-        del parts["password"]
+    if {"password", "sslpassword"} & parts.keys():  # a URL's own form, where it holds none; else libpq's
+        for secret in ("password", "sslpassword"):  # key=value form without them (sslpassword: the client key's)
+            parts.pop(secret, None)
         url = psycopg2.extensions.make_dsn(**parts)
     _hinted_db = url
 
@@ -52,6 +54,11 @@ def command(rest: str, data_dir=None) -> str:
     (hinted_database), a db command (the embedded cluster's) excepted."""
     prog = os.environ.get("PGSCORE_COMMAND", "").strip() or "pgscore"
     db = f" --db {shlex.quote(_hinted_db)}" if _hinted_db and data_dir is None and not rest.startswith("db ") else ""
+    if db and re.search(r"(^| )--db ", rest):  # a hint that names a --db of its own
+        if re.search(r"(^| )--db URL( |$)", rest):  # the placeholder for the database given: that one, once
+            rest = re.sub(r"(^| )--db URL(?= |$)", "", rest).strip()
+        else:  # another database (bench's URL-OF-BENCH): not the one given
+            db = ""
     out = f"{shlex.quote(prog)}{db} {rest}"
     if data_dir is not None:
         from pgscore.localdb import default_data_dir
