@@ -492,7 +492,7 @@ def test_env_on_a_database_without_pgscore(empty_db_url):
     run = pgscore_cli("env", "--db", empty_db_url)
     assert run.returncode == 1
     assert "pgscore is not installed in this database" in run.stderr
-    assert "pgscore install" in run.stderr
+    assert f"pgscore {hinted(empty_db_url)}install\n" in run.stderr, run.stderr
 
 
 def test_demo_runs_end_to_end():

@@ -4,6 +4,7 @@ import json
 import os
 import pickle
 import re
+import shlex
 from pathlib import Path
 
 import joblib
@@ -748,10 +749,13 @@ def test_signing(signed_db, logit):
     # the two warnings: the live versions written around deploy, which this server will not load (unsigned, and
     # forged: signed, but not with this server's key)
     assert run.stdout.count("WARNING") == 2 and ("WARNING: live: evil v1: unsigned, and this server signs its models; "
-                                                 "every score of them fails: deploy them again (pgscore deploy), which "
-                                                 "signs them") in " ".join(run.stdout.split()), run.stdout
+                                                 "every score of them fails: deploy them again "
+                                                 f"(pgscore {hinted(db_url)}deploy), which signs them") in " ".join(run.stdout.split()), run.stdout
     assert ("WARNING: live: forged v1: signed with another key than this server's (the signature does not verify"
             in " ".join(run.stdout.split())), run.stdout
+    # wrapped at 100 columns, but never inside the database's URL (it broke at a hyphen): it pastes as it stands
+    whole = shlex.quote(db_url)
+    assert run.stdout.count(whole) == " ".join(run.stdout.split()).count(whole) >= 3, run.stdout
     assert "may write models and artifacts: postgres (superuser)" in run.stdout
     (unsigned,), = query(conn, "SELECT count(*) FROM pgscore.artifacts WHERE hmac_sha256 IS NULL")
     assert unsigned >= 1 and re.search(rf"models: \d+ \(\d+ versions?, \d+ live, {unsigned} unsigned\)", run.stdout)
@@ -932,7 +936,7 @@ def test_unbound_signatures_refuse_loads_no_signature_of_the_first_scheme(signed
         assert n >= 2
         said = " ".join(pgscore_cli("status", "--db", db_url).stdout.split())
         assert (f"unbound signatures: accept (pgscore.unbound_signatures; {n} version(s) signed under the first "
-                "scheme would be refused at load: pgscore resign binds them)") in said, said
+                f"scheme would be refused at load: pgscore {hinted(db_url)}resign binds them)") in said, said
         run = pgscore_cli("status", "--db", db_url, env={"PGOPTIONS": "-c pgscore.unbound_signatures=refuse"})
         said = " ".join(run.stdout.split())
         assert run.returncode == 0 and (f"unbound signatures: refuse (pgscore.unbound_signatures; {n} version(s) "
@@ -1100,7 +1104,7 @@ def test_cli_activate_retire_and_a_deploy_not_made_live(db_url, logit, tmp_path)
     assert run.returncode == 0 and "churn has no live version" in run.stdout
     assert query(db_url, "SELECT count(*) FROM pgscore.model_versions WHERE name = 'churn' AND live") == [(0,)]
     rb = pgscore_cli("rollback", "churn", "--db", db_url)
-    assert rb.returncode == 1 and "pgscore rollback churn --to VERSION" in rb.stderr and "pgscore.rollback(" not in rb.stderr
+    assert rb.returncode == 1 and f"pgscore {hinted(db_url)}rollback churn --to VERSION" in rb.stderr and "pgscore.rollback(" not in rb.stderr
     assert pgscore_cli("activate", "churn", "1", "--db", db_url).returncode == 0
     # retire of a model never made live, and of one that does not exist (migration 0030)
     assert pgscore_cli("deploy", str(path), "--name", "shadow", "--features", feats, "--no-activate",

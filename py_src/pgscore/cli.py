@@ -15,6 +15,14 @@ from pathlib import Path
 from pgscore.errors import PgscoreError, command, hinted_database, server_message
 
 
+def _say_wrapped(msg: str) -> None:
+    """A long line (a warning, say) wrapped at 100 columns, the lines after the first indented; a command or a
+    URL in it is never broken (at a hyphen or inside a word), so that it can be copied as it stands."""
+    import textwrap
+
+    _say("\n".join(textwrap.wrap(msg, 100, subsequent_indent="  ", break_on_hyphens=False, break_long_words=False)))
+
+
 def _say(msg: str) -> None:
     try:
         print(msg, flush=True)
@@ -220,8 +228,6 @@ def cmd_status(args):
 
 
 def _status(url):
-    import textwrap
-
     import psycopg2
 
     from pgscore import migrate
@@ -233,13 +239,13 @@ def _status(url):
         cur.execute("SELECT pg_catalog.pg_is_in_recovery(), pg_catalog.pg_last_xact_replay_timestamp()")
         standby, replayed = cur.fetchone()
         if standby:  # a read replica: what follows is the primary's, as far as replayed; nothing here writes
-            _say("\n".join(textwrap.wrap(
+            _say_wrapped(
                 "server: a hot standby (a read replica), replayed up to "
                 + (f"a transaction of {replayed:%Y-%m-%d %H:%M:%S %Z}" if replayed
                    else "where it started (no transaction replayed since)")
                 + ": scoring here works and is not logged (docs/sql.md, 'On a standby'); deploy, rollback, "
                 "retire, maintain, retry, refresh-windows and the monitoring refresh run against the primary, "
-                "and the fixes below too", 100, subsequent_indent="  ")))
+                "and the fixes below too")
         current, head = migrate.current(url), migrate.head()
         behind = ("" if current == head else
                   f"; upgrade it with: {command('install')}" if current < head else  # 0001... sort
@@ -261,7 +267,7 @@ def _status(url):
         who = ", ".join(f"{r}{' (superuser)' if su else ''}" for r, su in writers) or "nobody"
         _say(f"may write models and artifacts: {who}")
         if signing != "on":
-            _say("\n".join(textwrap.wrap("WARNING: " + unsigned_warning(url), 100, subsequent_indent="  ")))
+            _say_wrapped("WARNING: " + unsigned_warning(url))
         cur.execute(_ROLES)
         roles = cur.fetchall()
         lacking = [f"{name} {'does not exist' if missing else 'lacks its grants'}" for name, missing, ok in roles
@@ -275,9 +281,9 @@ def _status(url):
                    "into this database would load its audit rows a second time)" if any(m for _, m, _ in roles)
                    else f"its grants are in the dump's access lists, restored alone with: {acl} (or restore the "
                         "roles first, then the dump into a new database)")
-            _say("\n".join(textwrap.wrap(
+            _say_wrapped(
                 f"WARNING: roles: {'; '.join(lacking)} (a database restored into another cluster without its roles, "
-                f"say): {fix}; docs/sql.md, Roles", 100, subsequent_indent="  ", break_on_hyphens=False)))
+                f"say): {fix}; docs/sql.md, Roles")
         # (every version, also one without its artifact: a partial restore, which the views leave out)
         cur.execute("""SELECT count(*), count(DISTINCT m.name), count(l.model_id),
                               count(*) FILTER (WHERE a.model_id IS NOT NULL AND a.hmac_sha256 IS NULL),
@@ -290,12 +296,12 @@ def _status(url):
         _say(f"models: {names} ({versions} version{'' if versions == 1 else 's'}, {live} live, {unsigned} unsigned)")
         if bare:
             shown = ", ".join(bare[:10]) + (f" and {len(bare) - 10} more" if len(bare) > 10 else "")
-            _say("\n".join(textwrap.wrap(
+            _say_wrapped(
                 f"WARNING: {len(bare)} model version(s) without their artifact: {shown}; they cannot be scored, "
                 "and pgscore models and the views leave them out. A partial restore leaves this: pg_restore into "
                 "a database where pgscore install had run (its constraints refuse the dump's artifacts, "
                 "deployments and baselines) or with -t/-L. Restore the whole dump into a new, empty database "
-                "instead (docs/sql.md, Moving a database)", 100, subsequent_indent="  ", break_on_hyphens=False)))
+                "instead (docs/sql.md, Moving a database)")
         if signing in ("on", "off"):  # live versions this server refuses to load: every score of them fails
             cur.execute("""SELECT pg_catalog.format('%%s v%%s', l.name, l.version) FROM pgscore.live_models l
                              JOIN pgscore.artifacts a ON a.model_id OPERATOR(pg_catalog.=) l.model_id
@@ -307,9 +313,8 @@ def _status(url):
                        "signed, and this server has no signing key to verify them with")
                 fix = (f"deploy them again ({command('deploy')}), which signs them" if signing == "on" else
                        f"start the server with the key they were signed with ({with_signing_key(url)})")
-                _say("\n".join(textwrap.wrap(
-                    f"WARNING: live: {', '.join(unloadable)}: {why}; every score of them fails: {fix}", 100,
-                    subsequent_indent="  ")))
+                _say_wrapped(
+                    f"WARNING: live: {', '.join(unloadable)}: {why}; every score of them fails: {fix}")
         else:
             unloadable = []
         failing = _say_live_versions_that_do_not_load(cur, url, set(unloadable))
@@ -364,8 +369,6 @@ def _say_live_versions_that_do_not_load(cur, url, named):
     pgscore.load_model verifies the artifact's sha256 and signature with the server's key and reads it. A
     database restored into a cluster with another signing key (or a version stored signed with another) says
     signing on and signed, and every score of it fails; a restore that lost the artifacts likewise."""
-    import textwrap
-
     import psycopg2
 
     from pgscore.errors import server_message
@@ -385,18 +388,17 @@ def _say_live_versions_that_do_not_load(cur, url, named):
         cur.execute("RELEASE SAVEPOINT pgscore_status_load")
     keyed = [label for label, _, msg in failed if "does not verify" in msg]
     if keyed:  # one warning, one fix, for the versions signed with another key
-        _say("\n".join(textwrap.wrap(
+        _say_wrapped(
             f"WARNING: live: {', '.join(keyed)}: signed with another key than this server's (the signature does not "
             "verify: a database restored from another cluster, say); every score of them fails, and rescoring "
             f"queues their profiles: start the server with the key they were signed with ({with_signing_key(url)}), "
-            f"or deploy them again ({command('deploy')}), which signs them with this server's", 100,
-            subsequent_indent="  ", break_on_hyphens=False)))
+            f"or deploy them again ({command('deploy')}), which signs them with this server's")
     for label, code, msg in failed:
         if label not in keyed:
-            _say("\n".join(textwrap.wrap(
+            _say_wrapped(
                 f"WARNING: live: {label}: this server cannot load it ({code}: {msg}); every score of it fails, and "
                 f"rescoring queues its profiles: deploy it again ({command('deploy')}), or make another version "
-                f"live ({command('rollback')})", 100, subsequent_indent="  ", break_on_hyphens=False)))
+                f"live ({command('rollback')})")
     return {label for label, _, _ in failed}
 
 
@@ -412,8 +414,6 @@ _UNBOUND_LOADED = """SELECT pg_catalog.count(*) FROM pgscore.models m
 def _say_unbound_signatures(cur):
     """The mode of pgscore.unbound_signatures (as this session reads it: the server's, the database's or the
     role's) and how many versions it refuses, or would refuse."""
-    import textwrap
-
     from pgscore.artifacts import refuse_unbound
 
     cur.execute("SELECT pg_catalog.current_setting('pgscore.unbound_signatures', true)")
@@ -421,9 +421,9 @@ def _say_unbound_signatures(cur):
     try:
         refuse = refuse_unbound(value)
     except PgscoreError:
-        _say("\n".join(textwrap.wrap(
+        _say_wrapped(
             f"unbound signatures: WARNING: pgscore.unbound_signatures is {value!r}, neither 'accept' nor 'refuse': "
-            "every load of a model fails (22023) until it is one of them", 100, subsequent_indent="  ")))
+            "every load of a model fails (22023) until it is one of them")
         return
     cur.execute(_UNBOUND_LOADED)
     n = cur.fetchone()[0]
@@ -436,8 +436,6 @@ def _say_first_scheme_signatures(cur, url, signing, named):
     """How many versions (but the live ones `named` already, which do not load) carry a signature of the first
     scheme, the bytes alone: their rows copied into another model or version verify there too, until pgscore
     resign signs them again bound to their model and version. The live ones by name."""
-    import textwrap
-
     cur.execute("""SELECT pg_catalog.format('%s v%s', m.name, m.version), l.model_id IS NOT NULL
                      FROM pgscore.models m
                      LEFT JOIN pgscore.artifacts a ON a.model_id = m.model_id
@@ -452,18 +450,16 @@ def _say_first_scheme_signatures(cur, url, signing, named):
     fix = f"{command('resign')} signs them again, bound to their model and version, and names each"
     if signing != "on":
         fix = f"with the server started with the key they were signed with ({with_signing_key(url)}), {fix}"
-    _say("\n".join(textwrap.wrap(
+    _say_wrapped(
         f"WARNING: {len(rows)} model version(s) signed under the first scheme, the bytes alone (their rows copied "
         "into another model or version verify there too)" + (f", live: {', '.join(live)}" if live else "")
-        + f": {fix} (docs/operations.md, 'Signing')", 100, subsequent_indent="  ", break_on_hyphens=False)))
+        + f": {fix} (docs/operations.md, 'Signing')")
 
 
 def _say_shadows(cur):
     """The versions scored in shadow, each with the live version it shadows, and what each failed to score since
     it was set (pgscore.shadow_failures, summed over the backends: per table and SQLSTATE, the newest reason).
     Nothing on a schema from before shadow scoring; no counts on one from before they were kept."""
-    import textwrap
-
     cur.execute("SELECT pg_catalog.to_regclass('pgscore.shadows') IS NOT NULL, "
                 "pg_catalog.to_regclass('pgscore.shadow_failures') IS NOT NULL")
     shadowing, counted = cur.fetchone()
@@ -491,12 +487,11 @@ def _say_shadows(cur):
              + (f": {reason}" if reason else "") + (", no failure counted" if counted and model_id not in failures
                                                      else ""))
         for relation, state, statements, profiles, last, message in failures.get(model_id, []):
-            _say("\n".join(textwrap.wrap(
+            _say_wrapped(
                 f"WARNING: shadow {name} v{version}: {statements:,} statement(s) or chunk(s) of {relation} in which it "
                 f"did not score ({profiles:,} profile(s) or row(s)), SQLSTATE {state}, the last at "
                 f"{last:%Y-%m-%d %H:%M:%S %Z}: {message}; the live version's scores were written: fix the cause, or "
-                f"stop the shadow: {command(f'shadow {name} {version} --off')}", 100, subsequent_indent="  ",
-                break_on_hyphens=False)))
+                f"stop the shadow: {command(f'shadow {name} {version} --off')}")
 
 
 _ALERTS = "SELECT a.level, pg_catalog.count(*) FROM pgscore.alert_state a GROUP BY a.level"
