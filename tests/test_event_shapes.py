@@ -390,8 +390,6 @@ def test_events_from_logical_replication_are_rescored_by_the_wirings_row_trigger
             conn.close()
 
 
-@pytest.mark.xfail(strict=True, reason="Stage.pending is not undone with the savepoint: the event PostgreSQL fires "
-                                       "again at the commit finds nothing pending (review of s37)")
 def test_replicated_rows_rescored_by_a_commit_trigger_fired_early_and_rolled_back_are_rescored_at_the_commit(
         shop, trained):
     """SET CONSTRAINTS ... IMMEDIATE fires the deferred commit trigger inside a savepoint; the savepoint rolled

@@ -404,6 +404,7 @@ class Stage:
                                 f"{staged}, 'on', true) IS NOT NULL", [t for _, t in self.columns])
         self.clear = plpy.prepare(f"DELETE FROM {w.source} WHERE pg_catalog.set_config({staged}, '', true) IS NOT NULL")
         self.holds = plpy.prepare(f"SELECT EXISTS (SELECT 1 FROM {w.source}) AS e")
+        self.marked = plpy.prepare(f"SELECT pg_catalog.current_setting({staged}, true) IS NOT DISTINCT FROM 'on' AS m")
         # (no autovacuum for a temporary table, and an INSERT finds no room the DELETEs left without one: the
         # table would only grow, and every statement reading it read its pages, empty or not)
         self.grown = plpy.prepare(f"SELECT pg_catalog.pg_relation_size({quote_literal(plpy, w.source)}::"
@@ -420,6 +421,12 @@ class Stage:
         else:
             plpy.execute(self.clear)
         self.pending = False
+
+    def is_pending(self, plpy) -> bool:
+        """Rows were put in since the last rescoring: `pending`, or else the transaction's setting, which a
+        savepoint rolled back restores with the rows it put back (SET CONSTRAINTS ALL IMMEDIATE inside it fired
+        the commit trigger early, and PostgreSQL fires it again at the commit; `pending` is not transactional)."""
+        return self.pending or plpy.execute(self.marked)[0]["m"]
 
     @classmethod
     def put_row(cls, plpy, GD, w: Wiring, row) -> "Stage":
@@ -1115,7 +1122,7 @@ def on_insert(plpy, GD, TD, again=True, replicated=False):
     role = TD["args"][1] if replicated and len(TD["args"]) > 1 else None
     if role == COMMIT:  # the commit trigger: its firings after the first of the transaction find nothing to do
         st = GD.get(STAGES, {}).get(rescoring_id)
-        if st is None or not st.pending:
+        if st is None or not st.is_pending(plpy):
             return None
     try:
         w = wiring(plpy, GD, rescoring_id, replicated)
@@ -1148,7 +1155,7 @@ def on_insert(plpy, GD, TD, again=True, replicated=False):
         return None
     if role == COMMIT:  # all the rows staged since the last rescoring, taken out once rescored
         st = GD.get(STAGES, {}).get(rescoring_id)
-        if st is None or not st.pending:  # (rescored by the call below, which read the wiring again)
+        if st is None or not st.is_pending(plpy):  # (rescored by the call below, which read the wiring again)
             return None
         try:
             staged = plpy.execute(st.holds)[0]["e"]
