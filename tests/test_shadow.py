@@ -11,7 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import make_shop, pgscore_cli, query, waits_on_a_lock
+from helpers import hinted, make_shop, pgscore_cli, query, waits_on_a_lock
 from pgscore import datasets, registry, sample
 from pgscore.datasets import CHURN_FEATURES
 
@@ -208,6 +208,17 @@ def test_status_lists_each_shadow_with_the_live_version_it_shadows(shop, db_url)
     lines = [x for x in run.stdout.splitlines() if x.startswith("shadow")]
     assert len(lines) == 1 and lines[0].startswith("shadow: churn v2, next to v1, since ") and lines[0].endswith(
         ": the forest, no failure counted"), run.stdout
+    # the alerts of the last refresh: the live version's as pgscore drift shows them, the shadow's apart
+    query(shop, "SELECT * FROM pgscore.refresh_monitoring()")
+    query(shop, "DELETE FROM pgscore.alert_state")
+    query(shop, "INSERT INTO pgscore.alert_state (model, version, what, subject, window_name, metric, level) "
+                "VALUES ('churn', 1, 'feature', 'tenure', '1 day', 'psi', 'warn'), "
+                "('churn', 2, 'feature', 'tenure', '1 day', 'psi', 'alert'), "
+                "('churn', 2, 'score', 'score', '1 day', 'psi', 'alert')")
+    out = pgscore_cli("status", "--db", db_url).stdout
+    assert ("alerts at the last refresh: 1 at level warn (details: pgscore "
+            f"{hinted(db_url)}drift); of shadow versions: 2 at level alert (SELECT * FROM pgscore.alerts WHERE shadow)\n"
+            in out), out
 
 
 def test_set_shadow_refuses_a_version_a_wired_profile_table_cannot_feed(shop, db_url, trained):

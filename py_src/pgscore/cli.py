@@ -319,16 +319,25 @@ def _status(url):
             unloadable = []
         failing = _say_live_versions_that_do_not_load(cur, url, set(unloadable))
         _say_first_scheme_signatures(cur, url, signing, set(unloadable) | failing)
-        _say_shadows(cur)
+        shadowed = _say_shadows(cur)
         cur.execute("SELECT rolled_until, refreshed_at FROM pgscore.monitoring_state")
         rolled, refreshed = cur.fetchone()
         _say("monitoring: " + (f"last refresh {refreshed:%Y-%m-%d %H:%M:%S %Z}, rollups until {rolled:%H:%M %Z}"
                                 if refreshed else "never refreshed (SELECT * FROM pgscore.refresh_monitoring())"))
         if refreshed:
+            # (a shadow version's apart: pgscore drift shows the live versions', the view pgscore.alerts both)
             cur.execute(_ALERTS)
-            levels = dict(cur.fetchall())
-            _say("alerts at the last refresh: " + (", ".join(f"{n} at level {lvl}" for lvl, n in sorted(levels.items()))
-                                                    if levels else "none") + f" (details: {command('drift')})")
+            levels, shadow_levels = {}, {}
+            for level, name, version, n in cur.fetchall():
+                into = shadow_levels if (name, version) in shadowed else levels
+                into[level] = into.get(level, 0) + n
+
+            def counted(by_level):
+                return ", ".join(f"{n} at level {lvl}" for lvl, n in sorted(by_level.items())) or "none"
+
+            _say(f"alerts at the last refresh: {counted(levels)} (details: {command('drift')})"
+                 + (f"; of shadow versions: {counted(shadow_levels)} (SELECT * FROM pgscore.alerts WHERE shadow)"
+                    if shadow_levels else ""))
         cur.execute(_PARTITIONS)
         last, today, has_today, in_default, gaps = cur.fetchone()
         gaps = gaps or []
@@ -459,19 +468,20 @@ def _say_first_scheme_signatures(cur, url, signing, named):
 def _say_shadows(cur):
     """The versions scored in shadow, each with the live version it shadows, and what each failed to score since
     it was set (pgscore.shadow_failures, summed over the backends: per table and SQLSTATE, the newest reason).
-    Nothing on a schema from before shadow scoring; no counts on one from before they were kept."""
+    Nothing on a schema from before shadow scoring; no counts on one from before they were kept. Returns the
+    (name, version) of each."""
     cur.execute("SELECT pg_catalog.to_regclass('pgscore.shadows') IS NOT NULL, "
                 "pg_catalog.to_regclass('pgscore.shadow_failures') IS NOT NULL")
     shadowing, counted = cur.fetchone()
     if not shadowing:
-        return
+        return set()
     cur.execute("""SELECT s.name, s.version, s.model_id, l.version, s.since, s.set_by, s.reason
                      FROM pgscore.shadow_versions s LEFT JOIN pgscore.live_models l ON l.name = s.name
                     ORDER BY s.name, s.version""")
     shadows = cur.fetchall()
     if not shadows:
         _say(f"shadows: none ({command('shadow NAME VERSION')} scores a version next to the live one)")
-        return
+        return set()
     failures = {}
     if counted:
         cur.execute("""SELECT f.model_id, f.relation, f.sqlstate, sum(f.statements)::bigint, sum(f.profiles)::bigint,
@@ -492,9 +502,10 @@ def _say_shadows(cur):
                 f"did not score ({profiles:,} profile(s) or row(s)), SQLSTATE {state}, the last at "
                 f"{last:%Y-%m-%d %H:%M:%S %Z}: {message}; the live version's scores were written: fix the cause, or "
                 f"stop the shadow: {command(f'shadow {name} {version} --off')}")
+    return {(name, version) for name, version, *_ in shadows}
 
 
-_ALERTS = "SELECT a.level, pg_catalog.count(*) FROM pgscore.alert_state a GROUP BY a.level"
+_ALERTS = "SELECT a.level, a.model, a.version, pg_catalog.count(*) FROM pgscore.alert_state a GROUP BY 1, 2, 3"
 # pgscore's roles, whether each is missing, and whether it has one grant install gives it
 _ROLES = """SELECT w.name, r.oid IS NULL AS missing,
                    r.oid IS NOT NULL AND pg_catalog.has_table_privilege(r.oid, w.obj, w.priv) AS ok
