@@ -7,7 +7,8 @@ subscriber holds --customers customers (the churn logistic pipeline, the sample 
 30-day window). Each turn creates a logical slot, publishes --events events for random customers in
 transactions of --per-tx (the apply worker not running yet), then creates the subscription on that slot
 (copy_data = false) and times from its creation until the last event is in the subscriber's table: the apply
-worker's rate alone, the events already in the WAL. At most 100,000 events a turn and --timeout seconds of
+worker's rate alone, the events already in the WAL. (A turn waits out wal_retrieve_retry_interval since the
+previous turn's worker exited before it creates the subscription: the launcher starts no worker sooner.) At most 100,000 events a turn and --timeout seconds of
 waiting; the turns alternate wired and unwired.
 
     .venv/bin/python scripts/bench_replication.py [--events 20000] [--per-tx 100] [--rounds 1] \
@@ -64,6 +65,11 @@ def turn(cluster, pub, sub, wired, args, rng) -> float:
     for i in range(0, args.events, args.per_tx):
         part = ",".join(f"({int(k)})" for k in keys[i:i + args.per_tx])
         run(pub, f"INSERT INTO complaints (customer_id) VALUES {part}")
+    # (the launcher starts apply workers at most once a wal_retrieve_retry_interval, counted from its last look,
+    # which the previous turn's worker woke as it exited: a turn timed sooner waited out the rest of it)
+    wait = _retry_interval(sub) - (time.perf_counter() - LAST_EXIT[0])
+    if wait > 0:
+        time.sleep(wait + 0.1)
     start = time.perf_counter()
     run(sub, "CREATE SUBSCRIPTION s CONNECTION %s PUBLICATION p WITH (create_slot = false, slot_name = 's', "
              "copy_data = false)", (_conn(cluster),))
@@ -80,6 +86,7 @@ def turn(cluster, pub, sub, wired, args, rng) -> float:
             if not run(sub, "SELECT count(*) FROM pg_stat_subscription WHERE subname = 's' AND pid IS NOT NULL")[0][0]:
                 break
             time.sleep(0.05)
+        LAST_EXIT[0] = time.perf_counter()
         run(sub, "ALTER SUBSCRIPTION s SET (slot_name = NONE)")
         run(sub, "DROP SUBSCRIPTION s")
         run(pub, "SELECT pg_drop_replication_slot('s')")
@@ -88,6 +95,14 @@ def turn(cluster, pub, sub, wired, args, rng) -> float:
                         "IS NULL) FROM customers") == [(args.events, 0)]
         assert run(sub, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
     return args.events / took
+
+
+LAST_EXIT = [float("-inf")]  # when the last turn's apply worker was gone
+
+
+def _retry_interval(sub) -> float:
+    """wal_retrieve_retry_interval, in seconds."""
+    return run(sub, "SELECT setting::float8 / 1000 FROM pg_settings WHERE name = 'wal_retrieve_retry_interval'")[0][0]
 
 
 def _conn(cluster):
