@@ -405,3 +405,46 @@ def test_replicated_rows_rescored_by_a_commit_trigger_fired_early_and_rolled_bac
     shop.commit()
     shop.autocommit = True
     assert query(shop, "SELECT entity_key, count(*) FROM pgscore.prediction_log GROUP BY 1") == [("3", 1)]
+
+
+def test_the_stage_truncated_past_its_size_is_analyzed_again_before_the_planner_reads_it(shop):
+    """The stage is analyzed with its first row, so that the statements reading it are planned for the rows
+    it holds; a transaction that grows it past STAGE_BYTES has it TRUNCATEd at the commit, a new file whose
+    pg_class row says 'never analyzed' (reltuples -1), for which the planner assumes ten pages of rows. The
+    next staged row analyzes it again: a transaction's one staged row is planned as one row, after the
+    TRUNCATE as before it."""
+    from pgscore.rescoring import STAGE_BYTES
+
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    rid = query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
+                      "'churn_score', %s::jsonb, p_profile_key => 'id', p_replicated => true)",
+                (json.dumps(COUNTERS),))[0][0]
+    stage = f"pg_temp.pgscore_replicated_{rid}"
+
+    def one_row_planned_as():
+        """Stage one row in a transaction of the replica role; the planner's rows for the stage, its
+        pg_class reltuples and its size, read before the commit rescores and empties it."""
+        shop.autocommit = False
+        with shop.cursor() as cur:
+            cur.execute("SET LOCAL session_replication_role = replica; "
+                        "INSERT INTO complaints (customer_id) VALUES (3)")
+            cur.execute(f"EXPLAIN (FORMAT JSON) SELECT * FROM {stage}")
+            rows = cur.fetchone()[0][0]["Plan"]["Plan Rows"]
+            cur.execute(f"SELECT reltuples FROM pg_class WHERE oid = '{stage}'::regclass")
+            reltuples = cur.fetchone()[0]
+        shop.commit()
+        shop.autocommit = True
+        return rows, reltuples
+
+    assert one_row_planned_as() == (1, 1)
+    shop.autocommit = False
+    with shop.cursor() as cur:  # rows enough to grow the stage past STAGE_BYTES, in one transaction
+        cur.execute("SET LOCAL session_replication_role = replica; INSERT INTO complaints (customer_id) "
+                    "SELECT 1 + g % 20 FROM generate_series(1, 10000) g")
+        cur.execute(f"SELECT pg_relation_size('{stage}')")
+        assert cur.fetchone()[0] > STAGE_BYTES
+    shop.commit()
+    shop.autocommit = True
+    assert query(shop, f"SELECT pg_relation_size('{stage}')") == [(0,)]  # truncated at the commit
+    assert one_row_planned_as() == (1, 1)  # (before: ten pages of rows, reltuples -1)
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]

@@ -384,7 +384,7 @@ class Stage:
     the rows in, for the statement trigger's statements to read them as they read the transition table: the
     same SQL, the same code. Made like the event table (its columns, no constraint but NOT NULL, no default,
     identity or generated column), again where the event table's columns changed; analyzed with its first
-    row, so that the statements are planned for the rows it holds (the planner scales the row count by the
+    row (and the first after each TRUNCATE), so that the statements are planned for the rows it holds (the planner scales the row count by the
     table's pages), not for the ten pages it assumes of a table never analyzed. `pending`: rows were put in
     since the last rescoring (the commit trigger's cheap test; the table itself says whether it holds any)."""
 
@@ -410,14 +410,16 @@ class Stage:
         self.grown = plpy.prepare(f"SELECT pg_catalog.pg_relation_size({quote_literal(plpy, w.source)}::"
                                   f"pg_catalog.regclass) OPERATOR(pg_catalog.>) {STAGE_BYTES} AS g")
         self.truncate = [f"TRUNCATE {w.source}", f"SELECT pg_catalog.set_config({staged}, '', true)"]
-        self.analyze = f"ANALYZE {w.source}"
+        self.analyze = self.analyzing = f"ANALYZE {w.source}"
 
     def empty(self, plpy):
         """Take the rescored rows out: DELETE, or TRUNCATE once the table has grown past STAGE_BYTES (a new
-        file: the statements reading it are planned again, once)."""
+        file: the statements reading it are planned again, once; its pg_class row says 'never analyzed'
+        again, for which the planner assumes ten pages of rows, so the next row put in analyzes it again)."""
         if plpy.execute(self.grown)[0]["g"]:
             for statement in self.truncate:
                 plpy.execute(statement)
+            self.analyze = self.analyzing
         else:
             plpy.execute(self.clear)
         self.pending = False
