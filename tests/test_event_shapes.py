@@ -448,3 +448,98 @@ def test_the_stage_truncated_past_its_size_is_analyzed_again_before_the_planner_
     assert query(shop, f"SELECT pg_relation_size('{stage}')") == [(0,)]  # truncated at the commit
     assert one_row_planned_as() == (1, 1)  # (before: ten pages of rows, reltuples -1)
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+
+
+def test_a_two_phase_subscriptions_prepared_transactions_are_applied_and_rescored(trained):
+    """A subscription with two_phase = true applies a transaction the publisher PREPAREs with PREPARE
+    TRANSACTION, which fires the deferred commit trigger; PostgreSQL refuses to PREPARE a transaction that used
+    a temporary table (before: the stage, and the apply failed at each retry, holding up the subscription). Its
+    apply worker keeps the staged rows in a setting instead: prepared, plain and large transactions are applied,
+    each rescored (once per transaction below SETTING_BYTES of rows), every event counted once, nothing queued.
+    On a cluster of its own (wal_level = logical, max_prepared_transactions)."""
+    import time
+
+    from helpers import own_cluster
+
+    model, X, y = trained
+    with own_cluster("pgscore-two-phase-") as c:
+        query(c.url("postgres"), "ALTER SYSTEM SET wal_level = logical")
+        query(c.url("postgres"), "ALTER SYSTEM SET max_prepared_transactions = 10")
+        c.stop()
+        c.start()
+        query(c.url("postgres"), "CREATE DATABASE pub")
+        pub, sub = c.url("pub"), c.url()
+        migrate.upgrade(sub)
+        conn = make_shop(sub, model, X, y, N_CUSTOMERS)
+        query(conn, "CREATE TABLE calls_before AS SELECT id, support_calls FROM customers")
+        query(pub, "CREATE TABLE complaints (complaint_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+                   "customer_id bigint, kind text NOT NULL DEFAULT 'billing', created_at timestamptz NOT NULL DEFAULT "
+                   "now()); CREATE PUBLICATION p FOR TABLE complaints")
+        query(pub, "SELECT pg_create_logical_replication_slot('s', 'pgoutput', false, true)")  # (two_phase)
+        p = c.dsn()
+        query(conn, f"CREATE SUBSCRIPTION s CONNECTION 'host={p['host']} port={p['port']} dbname=pub "
+                    f"user={p['user']}' PUBLICATION p WITH (create_slot = false, slot_name = 's', two_phase = true)")
+        query(conn, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
+                    "'churn_score', %s::jsonb, p_profile_key => 'id')", (json.dumps(COUNTERS),))
+
+        def events_arrive(n):
+            for _ in range(300):
+                if query(conn, "SELECT count(*) FROM complaints") == [(n,)]:
+                    return True
+                time.sleep(0.05)
+            return False
+
+        try:
+            for _ in range(300):  # two_phase enabled once the (empty) table is synced: the apply worker restarts
+                if query(conn, "SELECT subtwophasestate::text FROM pg_subscription") == [("e",)]:
+                    break
+                time.sleep(0.05)
+            assert query(conn, "SELECT subtwophasestate::text FROM pg_subscription") == [("e",)]
+            query(pub, "INSERT INTO complaints (customer_id) VALUES (1), (2), (2)")
+            assert events_arrive(3)
+            prepared = psycopg2.connect(pub)
+            prepared.autocommit = True
+            query(prepared, "BEGIN; INSERT INTO complaints (customer_id) VALUES (3); "
+                            "INSERT INTO complaints (customer_id) VALUES (3); PREPARE TRANSACTION 'g1'")
+            for _ in range(300):  # applied as a prepared transaction of the subscriber's
+                if query(conn, "SELECT count(*) FROM pg_prepared_xacts WHERE gid <> 'g1'") == [(1,)]:
+                    break
+                time.sleep(0.05)
+            assert query(conn, "SELECT count(*) FROM pg_prepared_xacts WHERE gid <> 'g1'") == [(1,)]
+            query(prepared, "COMMIT PREPARED 'g1'")
+            prepared.close()
+            assert events_arrive(5)
+            # a large prepared transaction: its rows past SETTING_BYTES rescored as they grow, the rest at PREPARE
+            query(pub, "BEGIN; INSERT INTO complaints (customer_id) SELECT 1 + g % 20 FROM generate_series(1, 3000) g; "
+                       "PREPARE TRANSACTION 'g2'")
+            query(pub, "COMMIT PREPARED 'g2'")
+            query(pub, "INSERT INTO complaints (customer_id) VALUES (4)")
+            assert events_arrive(3006)
+            assert query(conn, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+            # (the large one rescored in parts: 3,000 rows of JSON are ~300 kB)
+            assert query(conn, "SELECT count(*) > 2 FROM pgscore.prediction_log WHERE entity_key = '1' "
+                               "AND (cause->'event_ids'->>0)::bigint BETWEEN 6 AND 3005") == [(True,)]
+            # once per transaction: customer 2's two events of one, customer 3's of the prepared one
+            assert query(conn, "SELECT entity_key, count(*), sum(jsonb_array_length(cause->'event_ids')) "
+                               "FROM pgscore.prediction_log WHERE entity_key IN ('2', '3') "
+                               "AND (cause->'event_ids'->>0)::bigint <= 5 GROUP BY 1 ORDER BY 1") == [
+                ("2", 1, 2), ("3", 1, 2)]
+            before = dict(query(conn, "SELECT id, support_calls FROM calls_before"))
+            cols = ", ".join(CHURN_FEATURES)
+            rows = query(conn, f"SELECT c.id, c.support_calls, c.complaints_30d, c.churn_score, "
+                               f"ARRAY[{cols}]::float8[], (SELECT count(*) FROM complaints e WHERE e.customer_id = c.id) "
+                               "FROM customers c ORDER BY c.id")
+            assert len(rows) == N_CUSTOMERS
+            for id_, calls, c30, score, features, n in rows:
+                assert (calls, c30) == (before[id_] + n, n), id_
+                assert abs(score - model.predict_proba(np.array([features]))[0, 1]) < 1e-9, id_
+            named = query(conn, "SELECT i::bigint FROM pgscore.prediction_log l, "
+                                "jsonb_array_elements_text(l.cause->'event_ids') i ORDER BY 1")
+            assert [i for (i,) in named] == [i for (i,) in query(conn, "SELECT complaint_id FROM complaints ORDER BY 1")]
+            assert query(conn, "SELECT DISTINCT cause->>'via', cause->>'subscription' FROM pgscore.prediction_log") == [
+                ("replication", "s")]
+        finally:
+            query(conn, "ALTER SUBSCRIPTION s DISABLE")
+            query(conn, "ALTER SUBSCRIPTION s SET (slot_name = NONE)")
+            query(conn, "DROP SUBSCRIPTION s")
+            conn.close()

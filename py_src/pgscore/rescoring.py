@@ -58,6 +58,9 @@ STAGES = "pgscore.rescoring.stages"  # GD: rescoring_id -> Stage, the temporary 
 # trigger without it (attached before the stage, the schema not upgraded yet) rescores its row at once
 STAGE, COMMIT = "stage", "commit"
 STAGE_BYTES = 1 << 19  # a Stage past this size is truncated once rescored, not emptied by DELETE
+# a SettingStage past this length (its rows as JSON) is rescored at once, not at the commit: each row put in
+# copies the setting, and a transaction of n rows would copy n * n / 2 of them
+SETTING_BYTES = 1 << 16
 COMMIT_SUFFIX = "_commit"  # the commit trigger's name: the row trigger's (rescoring.replication_trigger) and this
 MISSING_CHOICES = ("create", "queue")
 SCORE_TYPES = batch.SCORE_TYPES
@@ -248,11 +251,15 @@ class Wiring:
         self.replicated = replicated
         self.cache = REPLICATED_CACHE if replicated else CACHE
         self.source, self.via, self.subscription = NEW, "trigger", None
+        self.two_phase = False
         if replicated:
             self.source = f"pg_temp.{quote_ident(plpy, f'pgscore_replicated_{int(self.id)}')}"
             self.via = "replication"
-            self.subscription = plpy.execute(_SUBSCRIPTION)[0]["name"]
+            sub = plpy.execute(_SUBSCRIPTION)[0]
+            self.subscription, self.two_phase = sub["name"], sub["two_phase"]
         self.events = table(plpy, row["event_oid"], row["event_table"])
+        if self.two_phase:  # (no temporary table: the transaction may be PREPAREd; its rows in a setting)
+            self.source = SettingStage.source(plpy, self)
         self.profiles = table(plpy, row["profile_oid"], row["profile_table"])
         self.event_key, self.profile_key = row["event_key"], row["profile_key"]
         self.model_name, self.score_column = row["model_name"], row["score_column"]
@@ -365,9 +372,15 @@ def forget(GD, w: Wiring):
     GD.get(w.cache, {}).pop(w.id, None)
 
 
-# the subscription whose apply (or table sync) worker this backend is; NULL in another session
+# the subscription whose apply (or table sync) worker this backend is, NULL in another session; and whether it is
+# the apply worker of a subscription whose two_phase is enabled ('e'), which applies a transaction PREPAREd on the
+# publisher with PREPARE TRANSACTION (its table sync workers, and its apply worker while two_phase is pending, commit
+# them; the apply worker restarts when two_phase is enabled)
 _SUBSCRIPTION = ("SELECT (SELECT s.subname::pg_catalog.text FROM pg_catalog.pg_stat_subscription s "
-                 "WHERE s.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid() LIMIT 1) AS name")
+                 "WHERE s.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid() LIMIT 1) AS name, "
+                 "EXISTS (SELECT 1 FROM pg_catalog.pg_stat_subscription w JOIN pg_catalog.pg_subscription s "
+                 "ON s.oid OPERATOR(pg_catalog.=) w.subid WHERE w.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid() "
+                 "AND w.relid IS NULL AND s.subtwophasestate OPERATOR(pg_catalog.=) 'e'::pg_catalog.\"char\") AS two_phase")
 _EXISTS = "SELECT pg_catalog.to_regclass($1) IS NOT NULL AS e"
 _SHADOWABLE = "SELECT pg_catalog.to_regclass('pgscore.shadows') IS NOT NULL AS ok"
 
@@ -447,6 +460,61 @@ class Stage:
         if st.analyze is not None:
             plpy.execute(st.analyze)
             st.analyze = None
+        st.pending = True
+        return st
+
+
+class SettingStage:
+    """The Stage of a two_phase subscription's apply worker: PostgreSQL refuses to PREPARE a transaction that
+    used a temporary table ("cannot PREPARE a transaction that has operated on temporary objects"), and the
+    apply of a transaction the publisher prepared would fail at its PREPARE, retried for ever. The rows are
+    kept instead as JSON in the transaction's setting pgscore.staged_<id>_rows (undone with a subtransaction
+    that rolls back, as the table's rows are), and the statements read them through json_populate_recordset
+    as the event table's rows. Past SETTING_BYTES the row trigger rescores them at once (on_insert)."""
+
+    pending = False
+
+    @staticmethod
+    def rows_setting(rescoring_id) -> str:
+        return f"{staged_setting(rescoring_id)}_rows"
+
+    @classmethod
+    def source(cls, plpy, w: Wiring) -> str:
+        """The staged rows as a relation, the event table's columns and types (Wiring.source)."""
+        rows = quote_literal(plpy, cls.rows_setting(w.id))
+        return (f"(SELECT r.* FROM pg_catalog.json_populate_recordset(NULL::{w.events.name}, ('[' OPERATOR(pg_catalog.||) "
+                f"COALESCE(pg_catalog.current_setting({rows}, true), '') OPERATOR(pg_catalog.||) ']')::pg_catalog.json) "
+                "AS r)")
+
+    def __init__(self, plpy, w: Wiring):
+        self.columns = tuple(w.events.types.items())
+        staged, rows = quote_literal(plpy, staged_setting(w.id)), quote_literal(plpy, self.rows_setting(w.id))
+        cols = ", ".join(f"${i} AS {quote_ident(plpy, c)}" for i, (c, _) in enumerate(self.columns, 1))
+        self.put = plpy.prepare(
+            f"SELECT pg_catalog.octet_length(pg_catalog.set_config({rows}, COALESCE(NULLIF("
+            f"pg_catalog.current_setting({rows}, true), '') OPERATOR(pg_catalog.||) ',', '') OPERATOR(pg_catalog.||) "
+            f"pg_catalog.row_to_json(r)::pg_catalog.text, true)) AS n, pg_catalog.set_config({staged}, 'on', true) "
+            f"FROM (SELECT {cols}) AS r", [t for _, t in self.columns])
+        self.clear = plpy.prepare(f"SELECT pg_catalog.set_config({rows}, '', true), "
+                                  f"pg_catalog.set_config({staged}, '', true)")
+        self.holds = plpy.prepare(f"SELECT COALESCE(pg_catalog.current_setting({rows}, true), '') "
+                                  "OPERATOR(pg_catalog.<>) '' AS e")
+        self.marked = plpy.prepare(f"SELECT pg_catalog.current_setting({staged}, true) IS NOT DISTINCT FROM 'on' AS m")
+        self.full = False  # the rows put in are past SETTING_BYTES: rescored at once
+
+    def empty(self, plpy):
+        plpy.execute(self.clear)
+        self.pending = self.full = False
+
+    is_pending = Stage.is_pending
+
+    @classmethod
+    def put_row(cls, plpy, GD, w: Wiring, row) -> "SettingStage":
+        stages = GD.setdefault(STAGES, {})
+        st = stages.get(w.id)
+        if not isinstance(st, cls) or st.columns != tuple(w.events.types.items()):
+            st = stages[w.id] = cls(plpy, w)
+        st.full = plpy.execute(st.put, [row.get(c) for c, _ in st.columns])[0]["n"] > SETTING_BYTES
         st.pending = True
         return st
 
@@ -1153,8 +1221,13 @@ def on_insert(plpy, GD, TD, again=True, replicated=False):
                           "(pgscore status says what changed)")
         return None
     if role == STAGE:  # the row, where the commit trigger's statements read the new events from (an error
-        Stage.put_row(plpy, GD, w, TD["new"])  # rolls it back with the row itself)
-        return None
+        if not w.two_phase:  # rolls it back with the row itself)
+            Stage.put_row(plpy, GD, w, TD["new"])
+            return None
+        if not SettingStage.put_row(plpy, GD, w, TD["new"]).full:
+            return None
+        # (a two_phase apply worker's setting grown past SETTING_BYTES: its rows rescored now, as at the commit)
+        return on_insert(plpy, GD, {**TD, "args": [TD["args"][0], COMMIT]}, again, replicated)
     if role == COMMIT:  # all the rows staged since the last rescoring, taken out once rescored
         st = GD.get(STAGES, {}).get(rescoring_id)
         if st is None or not st.is_pending(plpy):  # (rescored by the call below, which read the wiring again)
@@ -1172,7 +1245,8 @@ def on_insert(plpy, GD, TD, again=True, replicated=False):
         if done is not REWIRED:
             st.empty(plpy)
     elif replicated:  # the row, where the statements read the new events from; taken out once rescored (an
-        stage = Stage.put_row(plpy, GD, w, TD["new"])  # error rolls it back with the row itself)
+        stage = (SettingStage if w.two_phase else Stage).put_row(plpy, GD, w, TD["new"])  # error rolls it back
+        # with the row itself)
         done = _on_wired(plpy, GD, w, again)
         stage.empty(plpy)
     else:
