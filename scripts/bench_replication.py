@@ -89,7 +89,14 @@ def turn(cluster, pub, sub, wired, args, rng) -> float:
         LAST_EXIT[0] = time.perf_counter()
         run(sub, "ALTER SUBSCRIPTION s SET (slot_name = NONE)")
         run(sub, "DROP SUBSCRIPTION s")
-        run(pub, "SELECT pg_drop_replication_slot('s')")
+        for _ in range(200):  # (its walsender may outlive the worker a moment: "slot is active")
+            try:
+                run(pub, "SELECT pg_drop_replication_slot('s')")
+                break
+            except psycopg2.errors.ObjectInUse:
+                time.sleep(0.05)
+        else:
+            run(pub, "SELECT pg_drop_replication_slot('s')")
     if wired:  # what was measured is what the documentation promises: every event counted, nothing queued
         assert run(sub, "SELECT sum(support_calls)::bigint, count(*) FILTER (WHERE support_calls > 0 AND scored_at "
                         "IS NULL) FROM customers") == [(args.events, 0)]
