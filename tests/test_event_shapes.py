@@ -54,6 +54,15 @@ def assert_as_documented(conn, model):
     assert query(conn, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
 
 
+def rewire_replicated(shop) -> int:
+    """The shop's complaints wired again with p_replicated (its row trigger for replicated rows, the stage and
+    the commit trigger): the wiring's id."""
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    return query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
+                       "'churn_score', %s::jsonb, p_profile_key => 'id', p_replicated => true)",
+                 (json.dumps(COUNTERS),))[0][0]
+
+
 def test_merge_counts_the_rows_it_inserts_and_not_those_it_updates(shop, trained):
     query(shop, "MERGE INTO complaints c USING (VALUES (1), (2), (1)) s(id) ON false "
                 "WHEN NOT MATCHED THEN INSERT (customer_id) VALUES (s.id)")
@@ -167,9 +176,7 @@ def test_replicated_rows_are_rescored_once_per_transaction(shop, trained):
     row), counters equal to the events, scores the model's on the final features; rows of a savepoint rolled
     back, or of a transaction rolled back, are not counted by the next commit."""
     model, X, y = trained
-    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
-    query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', 'churn_score', "
-                "%s::jsonb, p_profile_key => 'id', p_replicated => true)", (json.dumps(COUNTERS),))
+    rewire_replicated(shop)
     shop.autocommit = False
     with shop.cursor() as cur:
         cur.execute("SET LOCAL session_replication_role = replica")
@@ -394,9 +401,7 @@ def test_replicated_rows_rescored_by_a_commit_trigger_fired_early_and_rolled_bac
         shop, trained):
     """SET CONSTRAINTS ... IMMEDIATE fires the deferred commit trigger inside a savepoint; the savepoint rolled
     back undoes the rescoring and PostgreSQL fires the event again at the commit: the staged row is rescored."""
-    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
-    query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', 'churn_score', "
-                "%s::jsonb, p_profile_key => 'id', p_replicated => true)", (json.dumps(COUNTERS),))
+    rewire_replicated(shop)
     shop.autocommit = False
     with shop.cursor() as cur:
         cur.execute("SET LOCAL session_replication_role = replica")
@@ -415,10 +420,7 @@ def test_the_stage_truncated_past_its_size_is_analyzed_again_before_the_planner_
     TRUNCATE as before it."""
     from pgscore.rescoring import STAGE_BYTES
 
-    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
-    rid = query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
-                      "'churn_score', %s::jsonb, p_profile_key => 'id', p_replicated => true)",
-                (json.dumps(COUNTERS),))[0][0]
+    rid = rewire_replicated(shop)
     stage = f"pg_temp.pgscore_replicated_{rid}"
 
     def one_row_planned_as():
