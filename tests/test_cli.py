@@ -280,6 +280,10 @@ def test_deploy_from_an_environment_off_the_pins_says_a_server_on_them_will_refu
             "(pgscore pins 0.0.1): the version is stored as written with them, and a server on the pins will refuse "
             "to load it wherever scikit-learn scores it") in err, err
     assert query(db_url, "SELECT count(*) FROM pgscore.models WHERE name = 'm'") == [(2,)]
+    # the --db given is the command's: a command run after it in this process names no database in its hints
+    from pgscore.errors import command
+
+    assert " --db " not in command("install"), command("install")
 
 
 def test_deploy_refuses_a_file_pickled_under_another_scikit_learn(db_url, tmp_path, monkeypatch):

@@ -1768,8 +1768,9 @@ def _main(argv=None) -> int:
     if args.command == "bench" and args.db is not None and (args.data_dir or args.port):
         parser.error("pgscore bench takes --db, or --data-dir and --port, not both")
     name = getattr(args, "name", None) or getattr(args, "model", None)  # the model a hint may name
-    if args.command not in ("db", "demo", "bench"):  # (bench's hints are about its own database)
-        hinted_database(args.db)
+    # (bench's hints are about its own database; the setting is the process's: a command run in process, by a
+    # test or a program of one's own, must not leave its database in the next one's hints)
+    hinted_database(args.db if args.command not in ("db", "demo", "bench") else None)
     try:
         return args.func(args) or 0
     except PgscoreError as e:
@@ -1785,6 +1786,8 @@ def _main(argv=None) -> int:
             say_error(e, args.command, name)
             return 1
         raise
+    finally:
+        hinted_database(None)
 
 
 def say_error(e, command_name, name=None) -> None:
