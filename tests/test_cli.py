@@ -511,8 +511,19 @@ def test_demo_runs_end_to_end():
         assert len(scored) == 3
         # rescoring: three customers' counters and scores before and after, and the audit rows behind them
         explained = [ln for ln in run.stdout.splitlines() if "caused by public.complaints events" in ln]
-        assert len(explained) == 3 and "customer 3: score" in explained[0] and "[1, 2, 3]" in explained[0]
+        # the loaded counters are their events': complaints_30d and last_complaint_at as the wiring counts them,
+        # so refresh_windows finds nothing stale (it recounted 328 profiles that no event backed, to 0)
+        url = run.stdout.split("database: ")[1].split()[0]
+        assert query(url, "SELECT count(*) FROM customers c WHERE c.complaints_30d <> (SELECT count(*) FROM "
+                          "complaints e WHERE e.customer_id = c.id AND e.created_at > now() - interval '30 days') "
+                          "OR c.last_complaint_at IS DISTINCT FROM (SELECT max(e.created_at) FROM complaints e "
+                          "WHERE e.customer_id = c.id)") == [(0,)]
+        assert query(url, "SELECT recounted, rescored FROM pgscore.refresh_windows()") == [(0, 0)]
+        loaded = int(run.stdout.split("public.complaints (")[1].split()[0])  # the events behind the loaded counts
+        assert len(explained) == 3 and "customer 3: score" in explained[0], explained
+        assert f"[{loaded + 1}, {loaded + 2}, {loaded + 3}]" in explained[0], (loaded, explained)
         assert "complaints_30d is recounted from the complaints table over the last 30 days" in run.stdout
+        assert loaded > 300 and query(url, "SELECT count(*) FROM complaints") == [(loaded + 6,)]
         # the customers scored in SQL are numbered as the table numbers them: customer 3's score there is the
         # one its row shows before its complaints (they were numbered from 0, so 'customer 2' was id 3)
         assert [ln.split(":")[0] for ln in scored] == ["customer 1", "customer 2", "customer 3"], scored

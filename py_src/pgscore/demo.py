@@ -133,8 +133,10 @@ def _rescoring(url, X, say):
     for name in DEMO_TABLES:
         cur.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(sql.Identifier(*name.split(".")), sql.Literal(MARK)))
     sample.load_customers(cur, X[:1000])
+    n_events = sample.load_complaints(cur)  # (the events the loaded complaints_30d counts: refresh_windows finds it exact)
     rid = sample.rescore_complaints(cur)
-    say("public.customers (1,000 profiles) and public.complaints created; SELECT pgscore.attach_rescoring("
+    say(f"public.customers (1,000 profiles) and public.complaints ({n_events} complaints of the last 28 days, which "
+        "each customer's complaints_30d and last_complaint_at count) created; SELECT pgscore.attach_rescoring("
         f"'complaints', 'customers', 'customer_id', 'churn', 'churn_score', '{json.dumps(sample.COUNTERS)}', "
         "p_profile_key => 'id')")
     ids = [3, 14, 15]
@@ -155,7 +157,7 @@ def _rescoring(url, X, say):
         b = before[cid]
         say(f"{cid:>8}  {b[0]:>5.0f} -> {calls:<5.0f}  {b[1]:>6.0f} -> {c30:<6.0f}  {b[2]:>18}  {score:>8}")
     say("(support_calls counts up by one an event; complaints_30d is recounted from the complaints table over the "
-        "last 30 days, so it replaces the value the profiles were loaded with, which no event row backed)")
+        "last 30 days: the customer's earlier complaints and these)")
     cur.execute("SELECT entity_key, round(score::numeric, 4), cause->>'event_table', cause->'event_ids' "
                 "FROM pgscore.prediction_log WHERE source = 'trigger' AND (cause->>'rescoring_id')::bigint = %s "
                 "ORDER BY entity_key::int", (rid,))  # this run's: an earlier run's wiring had another id

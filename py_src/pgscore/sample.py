@@ -48,6 +48,31 @@ def load_customers(cur, X, schema="public", customers="customers", first_id=1):
                     buf)
 
 
+KINDS = ("billing", "network", "outage")
+
+
+def load_complaints(cur, schema="public", customers="customers", complaints="complaints", days=28, seed=0) -> int:
+    """The complaint events behind the customers' loaded counters: complaints_30d of them for each customer, at
+    times spread over the last `days` days (fewer than the window's 30, so that none leaves it for a while), and
+    last_complaint_at set to the newest. Run it before attach_rescoring: a wired table would count them again.
+    Without them the window counter held counts no event backed, which refresh_windows recounted to 0 (328 of
+    the demo's 1,000 profiles), rescoring them and shifting the feature's drift. Returns how many it inserted."""
+    c, e = sql.Identifier(schema, customers), sql.Identifier(schema, complaints)
+    cur.execute(sql.SQL("SELECT id, complaints_30d::int FROM {} WHERE complaints_30d > 0 ORDER BY id").format(c))
+    rng = np.random.default_rng(seed)
+    ids, kinds, hours = [], [], []
+    for cid, k in cur.fetchall():
+        ids += [cid] * k
+        kinds += [KINDS[i] for i in rng.integers(len(KINDS), size=k)]
+        hours += rng.uniform(1, days * 24, k).tolist()
+    cur.execute(sql.SQL("INSERT INTO {} (customer_id, kind, created_at) SELECT u.id, u.kind, "
+                        "now() - u.hours * interval '1 hour' FROM unnest(%s::bigint[], %s::text[], %s::float8[]) "
+                        "AS u(id, kind, hours) ORDER BY u.hours DESC, u.id").format(e), (ids, kinds, hours))
+    cur.execute(sql.SQL("UPDATE {} AS p SET last_complaint_at = x.newest FROM (SELECT customer_id, max(created_at) "
+                        "AS newest FROM {} GROUP BY customer_id) x WHERE x.customer_id = p.id").format(c, e))
+    return len(ids)
+
+
 def rescore_complaints(cur, model="churn", schema="public", customers="customers", complaints="complaints",
                        **options) -> int:
     """attach_rescoring with the sample counters; returns the rescoring_id."""
