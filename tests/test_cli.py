@@ -138,6 +138,11 @@ def test_deploy_on_a_terminal_says_what_it_does_next(db_url, model_file, tmp_pat
     steps = re.findall(r"pgscore: +\d+\.\ds (\w+)", r.stderr)
     assert steps == ["reading", "hold", "serialising", "compiling", "sending"], r.stderr
     assert f"reading {model_file} (0.0 MB)" in r.stderr and "on 80% of 60 rows" in r.stderr, r.stderr
+    # the step that trains says what it trains on what (the guide's deploy was silent ~6 s there): the estimator,
+    # the rows it learns from and those it is measured on; and the reading names the training CSV
+    assert f"reading {model_file} (0.0 MB) and {train} (0.0 MB)..." in r.stderr, r.stderr
+    assert ("hold-out metrics: training a copy of LogisticRegression on 80% of 60 rows (48), to measure it on the "
+            "other 12...") in r.stderr, r.stderr
     quiet = pgscore_cli(*args)
     assert quiet.returncode == 0 and "pgscore: " not in quiet.stderr, quiet.stderr
 

@@ -1608,3 +1608,19 @@ def test_a_database_without_pgscore_says_to_install_it_whatever_the_servers_lang
     assert e.value.message.startswith("pgscore is not installed in this database, or its schema is older"), \
         e.value.message
     assert e.value.hint == "install or upgrade it with: pgscore install --db URL"
+
+
+def test_deploys_progress_names_what_the_hold_out_trains_and_on_how_many_rows(db_url):
+    """The hold-out copy's training is the step of a deploy that takes long (the guide's: ~6 s, silent): its
+    line names the estimator (a Pipeline by its last step) and the rows it learns from and is measured on; with
+    fewer than 10 rows nothing is trained, and no line says it is."""
+    said = []
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y)
+    registry.deploy(db_url, "m", model, X, Y, feature_names=NAMES, progress=said.append)
+    assert ("hold-out metrics: training a copy of a Pipeline ending in LogisticRegression on 80% of 600 rows "
+            "(480), to measure it on the other 120") in said, said
+    said.clear()
+    registry.deploy(db_url, "m", model, X[:9], Y[:9], feature_names=NAMES, progress=said.append)
+    assert not [s for s in said if "hold-out" in s], said
+    (metrics,), = query(db_url, "SELECT metrics FROM pgscore.model_versions WHERE name = 'm' AND version = 2")
+    assert metrics["holdout"] == "skipped: fewer than 10 rows"

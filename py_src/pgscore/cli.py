@@ -999,7 +999,9 @@ def cmd_deploy(args):
                                f"activate {shlex.quote(args.name)} VERSION --reason TEXT") + " (use --description to describe the version)")
     progress = _deploy_progress()
     if progress is not None and os.path.isfile(args.artifact):
-        progress(f"reading {args.artifact} ({os.path.getsize(args.artifact) / 2**20:,.1f} MB)")
+        csv = (f" and {args.train} ({os.path.getsize(args.train) / 2**20:,.1f} MB)"
+               if args.train and os.path.isfile(args.train) else "")
+        progress(f"reading {args.artifact} ({os.path.getsize(args.artifact) / 2**20:,.1f} MB){csv}")
     estimator, source = registry.load_artifact(args.artifact, args.sha256, given_by="--sha256",
                                                allow_version_mismatch=args.allow_version_mismatch)
     if source.get("scikit-learn"):

@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 
-def holdout(estimator, X, y, task: str, test_size: float = 0.2, seed: int = 0,
+HOLDOUT_SHARE = 0.2  # of the rows, held out (train_test_split's test_size)
+HOLDOUT_MIN_ROWS = 10  # fewer: no hold-out
+
+
+def holdout(estimator, X, y, task: str, test_size: float = HOLDOUT_SHARE, seed: int = 0,
             matrix=None) -> tuple[dict, np.ndarray | None]:
     """Refit a clone on the rest, measure on the held-out part (the deployed estimator is untouched).
 
@@ -19,7 +23,7 @@ def holdout(estimator, X, y, task: str, test_size: float = 0.2, seed: int = 0,
     from pgscore import features
 
     y = np.asarray(y)
-    if len(y) < 10:
+    if len(y) < HOLDOUT_MIN_ROWS:
         return {"holdout": "skipped: fewer than 10 rows"}, None
     strat = y if task != "regression" and np.unique(y, return_counts=True)[1].min() >= 2 else None
     X_tr, X_te, y_tr, y_te, _, at = train_test_split(X, y, np.arange(len(y)), test_size=test_size,

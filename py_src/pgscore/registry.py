@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 
@@ -170,7 +171,10 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     }
     held = None
     if y is not None and validate:
-        say(f"hold-out metrics: refitting a copy of the estimator on 80% of {len(matrix):,} rows")
+        if len(matrix) >= metrics.HOLDOUT_MIN_ROWS:  # (the one step that trains: a big model's takes minutes)
+            held_out = math.ceil(len(matrix) * metrics.HOLDOUT_SHARE)
+            say(f"hold-out metrics: training a copy of {_estimator_name(estimator)} on 80% of {len(matrix):,} rows "
+                f"({len(matrix) - held_out:,}), to measure it on the other {held_out:,}")
         meta["metrics"], held = metrics.holdout(estimator, X, y, task, matrix=matrix)
     # what the realised metrics count as predicted positive (0.5 where none is recorded): this version's own
     # predict's threshold, where it has one (not the hold-out copy's, which a tuned threshold refits)
@@ -221,6 +225,15 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     if note:
         rec["feature_note"] = note
     return rec
+
+
+def _estimator_name(estimator) -> str:
+    """The estimator's class, as a progress line names it: a Pipeline's by its last step (Pipeline ending in
+    LogisticRegression)."""
+    steps = getattr(estimator, "steps", None)
+    if isinstance(steps, list) and steps and isinstance(steps[-1], tuple) and len(steps[-1]) == 2:
+        return f"a Pipeline ending in {type(steps[-1][1]).__name__}"
+    return type(estimator).__name__
 
 
 # PostgreSQL's largest value is 1 GB, and COPY writes a bytea as hex, twice its size: pg_dump (COPY) of a row
