@@ -1281,3 +1281,34 @@ def test_performance_per_version_gives_the_rows_of_its_earlier_definition_to_the
         assert len(now) == (70 if by_version else 35) and sum(r[7] for r in now) > 0
         assert now == was
     query(conn, "COMMIT")
+
+
+def test_several_outcomes_for_one_entity_each_judge_their_own_prediction_once(churn, trained):
+    """What several outcomes of one entity count for (docs/sql.md, record_outcome): each judges the entity's
+    newest prediction logged by its observed_at; a prediction judged by several counts once, with the outcome
+    observed last (recorded last among those observed at the same time), whatever order they were recorded in;
+    predictions of the entity made between outcomes are judged each by its own; an outcome that judges nothing
+    counts in unmatched_outcomes once for each time it was recorded. outcome_matches keeps every outcome."""
+    conn, model_id = churn
+    X, _, _, model = trained
+    s = model.predict_proba(X[:5])[:, 1]
+    # a: one prediction, three outcomes; b: an outcome, a new prediction, another outcome; c: one outcome recorded
+    # twice for the same moment (a job run twice, the second with a correction); d: no prediction at all
+    log_rows(conn, model_id, X[:5], s, ago=["2 hours", "3 hours", "2 hours", "2 hours", "3 hours"],
+             keys=["a", "b", "b", "c", "x"])
+    for key, outcome, ago in (("a", 0, "90 minutes"), ("a", 1, "60 minutes"), ("a", 0, "100 minutes"),  # last: older
+                              ("b", 1, "150 minutes"), ("b", 0, "60 minutes"),
+                              ("c", 1, "30 minutes"), ("c", 0, "30 minutes"), ("d", 1, "30 minutes"),
+                              ("d", 1, "30 minutes")):
+        query(conn, "SELECT pgscore.record_outcome('churn', %s, %s, date_trunc('second', now()) - %s::interval)",
+              (key, outcome, ago))
+    # judged: a's prediction by 1 (observed last), b's first by 1 and its second by 0, c's by 0 (recorded last)
+    pairs = [(s[0], 1), (s[1], 1), (s[2], 0), (s[3], 0)]
+    brier = float(np.mean([(p - y) ** 2 for p, y in pairs]))
+    for view in ("realised_performance", "realised_performance_by_version"):
+        (n, positives, got, unmatched), = query(conn, f"SELECT n, positives, brier, unmatched_outcomes FROM "
+                                                      f"pgscore.{view} WHERE window_name = '1 day'")
+        assert (n, positives, unmatched) == (4, 2, 2), view
+        assert got == pytest.approx(brier, abs=TOL), view
+    assert query(conn, "SELECT entity_key, count(*), count(predicted_at) FROM pgscore.outcome_matches "
+                       "GROUP BY 1 ORDER BY 1") == [("a", 3, 3), ("b", 2, 2), ("c", 2, 2), ("d", 2, 0)]
