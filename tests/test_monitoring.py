@@ -371,8 +371,25 @@ def test_drift_by_day_splits_by_utc_day(churn, trained):
     rows = query(conn, "SELECT day, n FROM pgscore.drift_by_day WHERE kind = 'score' AND n > 0 ORDER BY day")
     days = query(conn, "SELECT (now() - interval '2 days') AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'")[0]
     assert rows == [(days[0].date(), 200), (days[1].date(), 200)]
+    # the days from the first that holds a value (before the version's deploy: rows written back-dated) to today
     (n_days,), = query(conn, "SELECT count(DISTINCT day) FROM pgscore.drift_by_day")
-    assert n_days == 30
+    assert n_days == 3
+
+
+def test_the_days_start_at_the_versions_deploy(churn, trained):
+    """drift_by_day, performance_by_day and performance_by_day_by_version listed each of the last 30 UTC days,
+    those before the version was deployed as no_data (29 rows a feature for a model deployed today): they start
+    at the deploy's UTC day."""
+    conn, model_id = churn
+    X, y, _, model = trained
+    log_rows(conn, model_id, X[:300], model.predict_proba(X[:300])[:, 1])
+    for i, outcome in enumerate(y[:300]):
+        query(conn, "SELECT pgscore.record_outcome('churn', %s, %s)", (str(i), int(outcome)))
+    (today,), = query(conn, "SELECT (now() AT TIME ZONE 'UTC')::date")
+    for view in ("drift_by_day", "performance_by_day", "performance_by_day_by_version"):
+        days = query(conn, f"SELECT day, min(n), count(*) FROM pgscore.{view} GROUP BY day")
+        assert [(d, n) for d, n, _ in days] == [(today, 300)], (view, days)
+    assert query(conn, "SELECT count(*) FROM pgscore.drift_by_day") == [(13,)]  # 12 features and the score
 
 
 def test_log_rows_stamped_in_the_future_are_in_no_window_nor_today(churn, trained):
@@ -1178,7 +1195,8 @@ def test_version_drift_gives_the_drift_of_any_version_against_its_own_baseline(c
 
 def test_performance_by_day_by_version_gives_each_versions_metrics_per_day(champion_challenger):
     """performance_by_day per version: a champion and a challenger compared day by day on the same outcomes,
-    each by its own predictions, as scikit-learn computes them; every UTC day of the last 30 for each."""
+    each by its own predictions, as scikit-learn computes them; every UTC day from the first that holds a
+    judged prediction (two days ago: rows written back-dated, before the versions' deploy) for each."""
     conn, v1, v2, m1, m2 = champion_challenger
     Xc, yc, _ = datasets.churn(600, seed=7)
     p1, p2 = m1.predict_proba(Xc)[:, 1], m2.predict_proba(Xc)[:, 1]
@@ -1201,7 +1219,7 @@ def test_performance_by_day_by_version_gives_each_versions_metrics_per_day(champ
         assert brier == pytest.approx(skm.brier_score_loss(y, s), abs=TOL)
         assert ll == pytest.approx(skm.log_loss(y, s), abs=TOL)
     assert query(conn, "SELECT version, count(*), sum(n) FROM pgscore.performance_by_day_by_version "
-                       "GROUP BY version ORDER BY version") == [(1, 30, 600), (2, 30, 600)]
+                       "GROUP BY version ORDER BY version") == [(1, 3, 600), (2, 3, 600)]
 
 
 def test_alerts_include_a_shadows_drift_and_performance_and_keep_the_live_versions_rows(champion_challenger,

@@ -474,13 +474,20 @@ SELECT model, version, window_name, n, psi, ks, js, mean, baseline_mean, mean_sh
  ORDER BY model, sort_order;
 COMMENT ON VIEW pgscore.score_drift IS 'Per live model and window: the distribution of its scores in the prediction log against its score baseline (the scores of the hold-out rows when it was deployed with a target, else of its training data)';
 
+-- the days from the version's deploy (its registration's UTC day) on, or from the first that holds a value of it
+-- if that is earlier (a transaction begun before the deploy that scored it, rows written back-dated): the days
+-- before were listed too, as no_data, until the revision that made these views start there
 CREATE VIEW pgscore.drift_by_day AS
-SELECT model, version, kind, feature, period::date AS day, n, psi, ks, js, mean, baseline_mean, mean_shift,
-       null_rate, out_of_range, status
-  FROM pgscore.drift_report
- WHERE period_kind = 'day'
- ORDER BY model, kind, position, day;
-COMMENT ON VIEW pgscore.drift_by_day IS 'Per live model, feature (and score) and UTC day of the last 30: the drift metrics of that day alone';
+SELECT r.model, r.version, r.kind, r.feature, r.day, r.n, r.psi, r.ks, r.js, r.mean, r.baseline_mean, r.mean_shift,
+       r.null_rate, r.out_of_range, r.status
+  FROM (SELECT d.*, d.period::date AS day,
+               min(d.period::date) FILTER (WHERE d.n > 0) OVER (PARTITION BY d.model, d.version) AS first_day
+          FROM pgscore.drift_report d
+         WHERE d.period_kind = 'day') r
+  JOIN pgscore.models m ON m.name = r.model AND m.version = r.version
+ WHERE r.day >= least((m.created_at AT TIME ZONE 'UTC')::date, r.first_day)
+ ORDER BY r.model, r.kind, r.position, r.day;
+COMMENT ON VIEW pgscore.drift_by_day IS 'Per live model, feature (and score) and UTC day of the last 30 from the version''s deploy on: the drift metrics of that day alone';
 COMMENT ON COLUMN pgscore.drift_by_day.n IS 'How many values (logged predictions) the day holds';
 COMMENT ON COLUMN pgscore.drift_by_day.mean IS 'Mean of the day''s non-NULL values';
 COMMENT ON COLUMN pgscore.drift_by_day.null_rate IS 'Share of NULL/NaN values among the day''s';
@@ -800,13 +807,18 @@ COMMENT ON COLUMN pgscore.realised_performance_by_version.status IS 'The worst l
 COMMENT ON COLUMN pgscore.realised_performance_by_version.live IS 'true for the version live now';
 COMMENT ON COLUMN pgscore.realised_performance_by_version.unmatched_outcomes IS 'Outcomes of the model that judge no prediction of this version (none logged for the entity before the outcome)';
 
+-- (the days from the version's deploy on, or from the first that holds a judged prediction, as drift_by_day)
 CREATE VIEW pgscore.performance_by_day AS
-SELECT name AS model, version, task, period::date AS day, n, positives, auc, accuracy, precision, recall, brier,
-       log_loss, mae, rmse, status
-  FROM pgscore.performance_stats()
- WHERE period_kind = 'day'
- ORDER BY model, day;
-COMMENT ON VIEW pgscore.performance_by_day IS 'Per live model and UTC day of the last 30 (by prediction time): realised metrics on the outcomes recorded so far';
+SELECT p.name AS model, p.version, p.task, p.day, p.n, p.positives, p.auc, p.accuracy, p.precision, p.recall,
+       p.brier, p.log_loss, p.mae, p.rmse, p.status
+  FROM (SELECT s.*, s.period::date AS day,
+               min(s.period::date) FILTER (WHERE s.n > 0) OVER (PARTITION BY s.model_id) AS first_day
+          FROM pgscore.performance_stats() s
+         WHERE s.period_kind = 'day') p
+  JOIN pgscore.models m ON m.model_id = p.model_id
+ WHERE p.day >= least((m.created_at AT TIME ZONE 'UTC')::date, p.first_day)
+ ORDER BY model, p.day;
+COMMENT ON VIEW pgscore.performance_by_day IS 'Per live model and UTC day of the last 30 from the version''s deploy on (by prediction time): realised metrics on the outcomes recorded so far';
 COMMENT ON COLUMN pgscore.performance_by_day.n IS 'How many predictions made that day have a matched outcome';
 COMMENT ON COLUMN pgscore.realised_performance.n IS 'How many predictions made in the window have a matched outcome';
 COMMENT ON COLUMN pgscore.realised_performance.status IS 'The worst level among the metrics: alert, warn, ok; or insufficient_data, no_data, not_applicable';
@@ -815,13 +827,17 @@ COMMENT ON COLUMN pgscore.performance_by_day.status IS 'The worst level among th
 -- performance_by_day per version, as realised_performance_by_version is realised_performance per version: a
 -- champion and a challenger compared day by day on the same outcomes, each by its own predictions
 CREATE VIEW pgscore.performance_by_day_by_version AS
-SELECT p.name AS model, p.version, l.model_id IS NOT NULL AS live, p.task, p.period::date AS day, p.n, p.positives,
+SELECT p.name AS model, p.version, l.model_id IS NOT NULL AS live, p.task, p.day, p.n, p.positives,
        p.auc, p.accuracy, p.precision, p.recall, p.brier, p.log_loss, p.mae, p.rmse, p.status
-  FROM pgscore.performance_stats(true) p
+  FROM (SELECT s.*, s.period::date AS day,
+               min(s.period::date) FILTER (WHERE s.n > 0) OVER (PARTITION BY s.model_id) AS first_day
+          FROM pgscore.performance_stats(true) s
+         WHERE s.period_kind = 'day') p
+  JOIN pgscore.models m ON m.model_id = p.model_id
   LEFT JOIN pgscore.live_models l ON l.model_id = p.model_id
- WHERE p.period_kind = 'day'
- ORDER BY model, p.version, day;
-COMMENT ON VIEW pgscore.performance_by_day_by_version IS 'Per model version that outcomes judge (and each live one) and UTC day of the last 30 (by prediction time): realised metrics on the outcomes recorded so far, each outcome against that version''s own newest prediction of the entity before it';
+ WHERE p.day >= least((m.created_at AT TIME ZONE 'UTC')::date, p.first_day)
+ ORDER BY model, p.version, p.day;
+COMMENT ON VIEW pgscore.performance_by_day_by_version IS 'Per model version that outcomes judge (and each live one) and UTC day of the last 30 from the version''s deploy on (by prediction time): realised metrics on the outcomes recorded so far, each outcome against that version''s own newest prediction of the entity before it';
 COMMENT ON COLUMN pgscore.performance_by_day_by_version.live IS 'true for the version live now';
 COMMENT ON COLUMN pgscore.performance_by_day_by_version.n IS 'How many predictions of this version made that day have a matched outcome';
 COMMENT ON COLUMN pgscore.performance_by_day_by_version.status IS 'The worst level among the metrics against this version''s deploy metrics: alert, warn, ok; or insufficient_data, no_data, not_applicable';
