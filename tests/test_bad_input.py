@@ -225,6 +225,9 @@ SQL_CASES = [
     ("clear_shadow NULL", "SELECT pgscore.clear_shadow(NULL)", (), "22004", "must not be NULL"),
     ("clear_shadow unknown model", "SELECT pgscore.clear_shadow(%s)", (INJECT,), "42704", "DROP TABLE"),
     ("clear_shadow unknown version", "SELECT pgscore.clear_shadow('churn', 42)", (), "42704", "no version 42"),
+    ("set_shadow a version the server cannot load, the session's override on", "SET pgscore.allow_version_mismatch "
+     "= on; SELECT pgscore.set_shadow('churn', 2)", (), "58P01",
+     "version 2 of 'churn' cannot be loaded by this server, so it cannot shadow version 1"),
     ("load_or_refuse NULL", "SELECT pgscore.load_or_refuse(NULL, 'x: ', 'y')", (), "22004", "must not be NULL"),
     ("load_or_refuse unknown id", "SELECT pgscore.load_or_refuse(-7, 'it cannot be made live: ', 'y')", (),
      "42704", "it cannot be made live: there is no model with model_id -7"),

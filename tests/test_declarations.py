@@ -104,6 +104,12 @@ def test_declarations(conn):
     assert jit_off >= {"pgscore.rescore_events()", "pgscore.retry_failed(text,integer)",
                        "pgscore.refresh_windows(regclass,integer)",
                        "pgscore.score_chunk(text,regclass,name,name,text,integer,integer,boolean)"}
+    # the load checks of what other sessions will score: with the version-mismatch override off, whatever the
+    # caller's session set (set_shadow, which runs as its owner, lacked it)
+    mismatch_off = {s.replace(", ", ",") for s, *_, config in rows
+                    if config and "pgscore.allow_version_mismatch=off" in config}
+    assert mismatch_off >= {"pgscore.activate(text,integer,text,boolean)", "pgscore.rollback(text,integer,text,boolean)",
+                            "pgscore.set_shadow(text,integer,text,boolean)"}, mismatch_off
     # nothing that reads the registry may be IMMUTABLE: only the functions that read nothing are
     assert sorted(s for s, (v, *_) in got.items() if v == "i") == sorted([IMAGE, DOUBLES, UNCHECKED, BATCH_ERROR,
                                                                                "pgscore.feature_number(text,text,text)"])

@@ -17,7 +17,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import hinted, pgscore_cli, query
+from helpers import hinted, pgscore_cli, query, run_past_a_lock
 from pgscore import artifacts, baseline, datasets, migrate, registry
 from pgscore.errors import ArtifactError, InvalidModel, UnknownModel
 
@@ -300,6 +300,56 @@ def test_activate_and_rollback_raise_a_lock_timeout_as_it_is_not_as_a_version_th
     finally:
         holder.close()
         caller.close()
+
+
+def test_set_shadow_loads_the_version_as_the_server_would_whatever_the_session_set(conn, logit):
+    """set_shadow runs as its owner but lacked activate's SET pgscore.allow_version_mismatch = off: a session
+    that had set the override passed its load check a version pickled under another scikit-learn, which then
+    failed at every statement of the sessions that score it (without the override). Refused now, as activate."""
+    registry.deploy(conn, "churn", logit, X, feature_names=NAMES)  # v1 live
+    _store(conn, "churn", artifacts.dumps(logit), env={**artifacts.writer_env(), "scikit-learn": "1.2.0"})  # v2
+    query(conn, "SET pgscore.allow_version_mismatch = on")
+    err = sql_error(conn, "SELECT pgscore.set_shadow('churn', 2)")
+    assert err.pgcode == "58P01", err.pgerror
+    assert ("version 2 of 'churn' cannot be loaded by this server, so it cannot shadow version 1: model churn v2 "
+            "was written with scikit-learn 1.2.0") in err.pgerror, err.pgerror
+    assert query(conn, "SELECT count(*) FROM pgscore.shadows") == [(0,)]
+    assert query(conn, "SHOW pgscore.allow_version_mismatch") == [("on",)]  # the session's own, as it set it
+    assert query(conn, "SELECT pgscore.set_shadow('churn', 2, p_force => true)")  # forced: as before
+
+
+@pytest.mark.parametrize("statement, then", [
+    # a rollback undoes the last go-live: v3's, which it read the history without (v1 live: two undone)
+    ("SELECT m.version FROM pgscore.rollback('churn') r JOIN pgscore.models m ON m.model_id = r", [(2,)]),
+    # a retire's row names the version it retired (alembic's undo of a retire_model makes that one live again)
+    ("SELECT pgscore.retire('churn'); SELECT m.version FROM pgscore.deployments d JOIN pgscore.models m "
+     "USING (model_id) ORDER BY d.deployment_id DESC LIMIT 1", [(3,)]),
+])
+def test_a_change_of_a_model_waits_for_an_activate_of_it_in_progress(db_url, logit, statement, then):
+    """activate and rollback took no lock of the name, where register_model, retire and set_shadow take its row
+    of pgscore.model_locks: a rollback (or retire) while an activate of v3 was uncommitted read the history
+    without it and went ahead; once both had committed, the rollback had undone v3 and v2 (v1 live), the retire
+    named v2. Each waits for the other now, and reads the history once it has committed."""
+    registry.deploy(db_url, "churn", logit, X, feature_names=NAMES)
+    registry.deploy(db_url, "churn", logit, X, feature_names=NAMES)  # v2 live
+    registry.deploy(db_url, "churn", logit, X, feature_names=NAMES, activate=False)
+    _, rows = run_past_a_lock(db_url, lambda c: query(c, "SELECT pgscore.activate('churn', 3)"), statement,
+                              "the activate of version 3")
+    assert rows == then
+    live = query(db_url, "SELECT version FROM pgscore.model_versions WHERE name = 'churn' AND live")
+    assert live == ([] if "retire" in statement else [(2,)])
+
+
+def test_an_activate_waits_for_a_rollback_in_progress(db_url, logit):
+    """(the other way round) an activate of v3 while a rollback from v2 to v1 was uncommitted went ahead: it
+    waits now, and goes live after the rollback (the history: v3's go-live last, as it committed)."""
+    for activate in (True, True, False):
+        registry.deploy(db_url, "churn", logit, X, feature_names=NAMES, activate=activate)
+    held, rows = run_past_a_lock(db_url, lambda c: query(c, "SELECT pgscore.rollback('churn')"),
+                                 "SELECT pgscore.activate('churn', 3)", "the rollback")
+    assert query(db_url, "SELECT version FROM pgscore.model_versions WHERE name = 'churn' AND live") == [(3,)]
+    assert [(h["action"], h["version"]) for h in registry.show(db_url, "churn")["history"]][-2:] == [
+        ("rollback", 1), ("deploy", 3)]
 
 
 def test_registry_rows_are_immutable(conn, logit):

@@ -539,3 +539,49 @@ def test_counting_a_shadows_failures_never_fails_the_insert_of_a_session_clear_s
             c.close()
     # the row counted into while it was cleared is left, with its counts: the other went
     assert query(shop, "SELECT relation FROM pgscore.shadow_failures") == [("public.customers2",)]
+
+
+def race(db_url, hold, statement):
+    """`hold` in a transaction left open, then `statement` (autocommit) in a thread on another connection; the
+    statement must come to wait on a lock before the first commits. Returns its rows, or the error it raised."""
+    import threading
+
+    holder, waiter, probe = (psycopg2.connect(db_url) for _ in range(3))
+    waiter.autocommit = probe.autocommit = True
+    done = []
+
+    def run():
+        try:
+            done.append(query(waiter, statement))
+        except psycopg2.Error as e:
+            done.append(e)
+    try:
+        query(holder, hold)
+        t = threading.Thread(target=run)
+        t.start()
+        assert waits_on_a_lock(probe, waiter.get_backend_pid(), t, seconds=5), f"{statement} never waited for {hold}"
+        holder.commit()
+        t.join(30)
+        assert done and not t.is_alive()
+        return done[0]
+    finally:
+        holder.rollback()
+        for c in (holder, waiter, probe):
+            c.close()
+
+
+def test_set_shadow_of_a_version_being_made_live_waits_and_refuses_it(shop, db_url):
+    """activate took no lock of the name (set_shadow takes its row of pgscore.model_locks): a set_shadow of v2
+    while an activate of v2 was uncommitted checked against v1, still live for it, and marked v2 a shadow; the
+    mark was dead on arrival (a version made live since its mark is no shadow: never both), but set_shadow said
+    it had started, having checked the wired tables against the wrong live version. It waits now, and refuses
+    the version that went live."""
+    got = race(db_url, "SELECT pgscore.activate('churn', 2)", "SELECT pgscore.set_shadow('churn', 2)")
+    assert isinstance(got, psycopg2.Error) and got.pgcode == "55000", got
+    assert "version 2 of 'churn' is its live version: it cannot be its own shadow" in str(got)
+    assert query(shop, "SELECT count(*) FROM pgscore.shadows") == [(0,)]
+    # the other way round: the activate waits for the mark, and ends it
+    assert race(db_url, "SELECT pgscore.set_shadow('churn', 1)", "SELECT pgscore.activate('churn', 1)")
+    assert query(shop, "SELECT version FROM pgscore.model_versions WHERE live OR shadow") == [(1,)]
+    assert query(shop, "SELECT count(*) FROM pgscore.shadow_versions") == [(0,)]
+

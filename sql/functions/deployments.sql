@@ -64,6 +64,11 @@ BEGIN
         RAISE EXCEPTION 'pgscore.activate: model name, version and p_force must not be NULL'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    -- one change at a time per model, as register_model, rollback, retire, set_shadow and clear_shadow take it: a
+    -- rollback or retire in progress reads the history with this go-live once it commits, a set_shadow of this
+    -- version refuses it live (none waited before: a rollback undid the go-live before this one too)
+    INSERT INTO pgscore.model_locks AS l (name) VALUES (p_name)
+        ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name;
     IF NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = p_name) THEN
         RAISE EXCEPTION 'there is no model %', quote_literal(p_name) USING ERRCODE = 'undefined_object',
             HINT = 'list models with: SELECT * FROM pgscore.model_versions';
@@ -134,6 +139,11 @@ BEGIN
         RAISE EXCEPTION 'pgscore.rollback: model name and p_force must not be NULL'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    -- one change at a time per model (as activate takes it): the history replayed below is the one this
+    -- rollback's row follows, an activate or deploy in progress committed into it (without the lock, a rollback
+    -- while v3 went live read v1, v2 and undid both)
+    INSERT INTO pgscore.model_locks AS l (name) VALUES (p_name)
+        ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name;
     IF NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = p_name) THEN
         RAISE EXCEPTION 'there is no model %', quote_literal(p_name) USING ERRCODE = 'undefined_object',
             HINT = 'list models with: SELECT * FROM pgscore.model_versions';

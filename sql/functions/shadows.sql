@@ -5,7 +5,13 @@
  * call appends a row to pgscore.shadows; pgscore.shadow_versions lists the
  * current ones. Both run as their owner (SECURITY DEFINER): pgscore.shadows
  * is written through them alone, after set_shadow's checks (no role but the
- * owner may INSERT into it), and each row names the caller's role.
+ * owner may INSERT into it), and each row names the caller's role. Both take
+ * the name's row of pgscore.model_locks, as every change of a model does
+ * (register_model, activate, rollback, retire): a set_shadow never checks
+ * against a live version an activate or rollback in progress replaces.
+ * set_shadow loads the version with pgscore.allow_version_mismatch off,
+ * whatever the caller's session set, as activate does: other sessions score
+ * it (clear_shadow loads nothing, and reads no setting).
  */
 CREATE FUNCTION pgscore.set_shadow(p_name text, p_version integer, p_reason text DEFAULT NULL,
                                    p_force boolean DEFAULT false)
@@ -13,6 +19,7 @@ RETURNS bigint
 LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET pgscore.allow_version_mismatch = off
 AS $fn$
 DECLARE
     v_model_id bigint;
@@ -27,7 +34,8 @@ BEGIN
         RAISE EXCEPTION 'pgscore.set_shadow: model name, version and p_force must not be NULL'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    -- one change at a time per model (as register_model and retire take it)
+    -- one change at a time per model (as register_model, activate, rollback and retire take it): the live
+    -- version read below is the one this shadow will be scored next to
     INSERT INTO pgscore.model_locks AS l (name) VALUES (p_name)
         ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name;
     IF NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = p_name) THEN
@@ -61,7 +69,8 @@ BEGIN
     -- they would refuse scores where it can, and its failures elsewhere are counted (pgscore.shadow_failures)
     IF NOT p_force THEN
         -- a version this server cannot load (unsigned where it signs, written with other library versions, damaged)
-        -- would fail at every statement it shadows: refused now, with the loader's own reason
+        -- would fail at every statement it shadows: refused now, with the loader's own reason (the override off,
+        -- whatever this session set: the function's SET, as activate's; other sessions score it)
         v_refusal := format('version %s of %s cannot be loaded by this server, so it cannot shadow version %s: ',
                             p_version, quote_literal(p_name), v_live.version);
         v_fix := format('to set it anyway (it scores nothing while this server cannot load it): '
@@ -183,3 +192,4 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION pgscore.clear_shadow(text, integer, text) IS 'Stop scoring a version (or, without one, every version) of a model in shadow (appends to pgscore.shadows); returns how many stopped';
+
