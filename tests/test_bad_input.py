@@ -228,6 +228,12 @@ SQL_CASES = [
     ("set_shadow a version the server cannot load, the session's override on", "SET pgscore.allow_version_mismatch "
      "= on; SELECT pgscore.set_shadow('churn', 2)", (), "58P01",
      "version 2 of 'churn' cannot be loaded by this server, so it cannot shadow version 1"),
+    ("count_shadow_failure NULL", "SELECT pgscore.count_shadow_failure(1, 'public.t', '42703', 1, NULL)", (), "22004",
+     "model_id, relation, sqlstate, profiles and message must not be NULL"),
+    ("count_shadow_failure negative", "SELECT pgscore.count_shadow_failure(1, 'public.t', '42703', -1, 'x')", (),
+     "22023", "the profiles or rows of public.t that model_id 1 did not score must not be negative, got -1"),
+    ("count_shadow_failure not a SQLSTATE", "SELECT pgscore.count_shadow_failure(1, 'public.t', %s, 1, 'x')",
+     (INJECT,), "22023", "is not a SQLSTATE (the failure of model_id 1 in public.t)"),
     ("load_or_refuse NULL", "SELECT pgscore.load_or_refuse(NULL, 'x: ', 'y')", (), "22004", "must not be NULL"),
     ("load_or_refuse unknown id", "SELECT pgscore.load_or_refuse(-7, 'it cannot be made live: ', 'y')", (),
      "42704", "it cannot be made live: there is no model with model_id -7"),

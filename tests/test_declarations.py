@@ -34,6 +34,8 @@ EXPECTED = {
     # activate's, rollback's and set_shadow's load check (loads the version into the backend's cache)
     "pgscore.load_or_refuse(bigint,text,text)": ("v", False, "u"),
     "pgscore.clear_shadow(text,integer,text)": ("v", False, "u"),
+    # a shadow's failure counted (writes pgscore.shadow_failures, as its owner)
+    "pgscore.count_shadow_failure(bigint,text,text,bigint,text)": ("v", False, "u"),
     "pgscore.flush_query_log()": ("v", False, "u"),
     "pgscore.check_live_version_fed()": ("v", False, "u"),
     "pgscore.signing_on()": ("s", False, "s"),  # the server's environment, fixed while it runs

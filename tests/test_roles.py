@@ -516,3 +516,43 @@ def test_admin_writes_shadows_through_set_shadow_and_clear_shadow_alone(urls, db
     assert query(db_url, "SELECT statements, profiles FROM pgscore.shadow_failures") == [(1, 1)]
     admin.close()
     app.close()
+
+
+def test_the_app_counts_a_shadows_failures_through_pgscore_alone(urls, db_url):
+    """pgscore_app held INSERT and UPDATE on pgscore.shadow_failures, which the rescoring trigger and score_table
+    count into as it: any app login could forge or zero the counts pgscore status reports (or another backend's).
+    It counts through pgscore.count_shadow_failure now, which runs as its owner, adds to this backend's row of a
+    version scored in shadow, and never lowers a count; the table's INSERT and UPDATE are 42501."""
+    v1 = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y)
+    registry.deploy(db_url, "churn", v1, X, Y, feature_names=CHURN_FEATURES)
+    registry.deploy(db_url, "churn", v1, X, Y, feature_names=[*CHURN_FEATURES[:11], "loyalty"], activate=False,
+                    allow_feature_change=True)  # v2: a column the profile table lacks
+    registry.deploy(db_url, "churn", v1, X, Y, feature_names=CHURN_FEATURES, activate=False)  # v3, no shadow
+    with connect(db_url).cursor() as cur:
+        sample.rescore_complaints(cur)
+    query(db_url, "SELECT pgscore.set_shadow('churn', 2, p_force => true)")
+    app = connect(urls["app"])
+    try:
+        query(app, "INSERT INTO complaints (customer_id) VALUES (3)")  # the shadow fails: counted
+        query(app, "INSERT INTO complaints (customer_id) VALUES (4), (5)")
+        assert query(app, "SELECT statements, profiles FROM pgscore.shadow_failures") == [(2, 3)]  # (status reads it)
+        assert not [n for n in app.notices if "not counted" in n], app.notices
+        for forged in ("UPDATE pgscore.shadow_failures SET statements = 0, profiles = 0",
+                       "INSERT INTO pgscore.shadow_failures (model_id, relation, sqlstate, backend_pid, statements, "
+                       "profiles, first_at, last_at, last_message) SELECT model_id, 'public.customers', '42703', 1, "
+                       "1000, 1000, now(), now(), 'forged' FROM pgscore.models WHERE version = 2",
+                       "DELETE FROM pgscore.shadow_failures"):
+            with pytest.raises(errors.InsufficientPrivilege):
+                query(app, forged)
+        # the function: this backend's row, of a version scored in shadow, never lowered
+        (v2, v3), = query(app, "SELECT min(model_id), max(model_id) FROM pgscore.models WHERE version IN (2, 3)")
+        call = "SELECT pgscore.count_shadow_failure(%s, 'public.customers', '42703', %s, 'why')"
+        assert query(app, call, (v3, 5)) == [(False,)]  # not a shadow: nothing counted
+        with pytest.raises(errors.InvalidParameterValue, match="must not be negative"):
+            query(app, call, (v2, -10))
+        assert query(app, call, (v2, 0)) == [(True,)]
+        assert query(db_url, "SELECT statements, profiles FROM pgscore.shadow_failures") == [(3, 3)]
+        assert query(db_url, "SELECT count(*) FROM pgscore.shadow_failures WHERE backend_pid = %s",
+                     (app.get_backend_pid(),)) == [(1,)]
+    finally:
+        app.close()

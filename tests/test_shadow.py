@@ -585,3 +585,34 @@ def test_set_shadow_of_a_version_being_made_live_waits_and_refuses_it(shop, db_u
     assert query(shop, "SELECT version FROM pgscore.model_versions WHERE live OR shadow") == [(1,)]
     assert query(shop, "SELECT count(*) FROM pgscore.shadow_versions") == [(0,)]
 
+
+def test_code_newer_than_its_schema_counts_a_shadows_failures_as_that_schema_does(empty_db_url, trained):
+    """A schema from before count_shadow_failure (the server restarted with this release, pgscore install not run
+    yet): the failure is counted into pgscore.shadow_failures directly, as that schema's roles may; once
+    upgraded, the same session counts through the function."""
+    from pgscore import migrate
+
+    v1, _, X, y = trained
+    migrate.upgrade(empty_db_url, "0062")
+    conn = make_shop(empty_db_url, v1, X, y, N, rescore=True)
+    deploy_v3(empty_db_url, trained)  # v2 here
+    try:
+        query(conn, "SELECT pgscore.set_shadow('churn', 2, p_force => true)")
+        insert(conn, 1)
+        insert(conn, 2, 3)
+        assert query(conn, "SELECT statements, profiles FROM pgscore.shadow_failures") == [(2, 3)]
+        assert not [n for n in conn.notices if "not counted" in n], conn.notices
+        # (an app login's: the superuser may write the table anyway)
+        query(conn, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_counter') "
+                    "THEN CREATE ROLE pgscore_t_counter; END IF; END $$")
+        query(conn, "GRANT pgscore_app TO pgscore_t_counter")
+        query(conn, "GRANT SELECT, INSERT, UPDATE ON customers, complaints TO pgscore_app")
+        query(conn, "SET ROLE pgscore_t_counter")
+        insert(conn, 4)
+        migrate.upgrade(empty_db_url)  # the app's INSERT on the table revoked: it counts through the function
+        insert(conn, 5)
+        query(conn, "RESET ROLE")
+        assert query(conn, "SELECT statements, profiles FROM pgscore.shadow_failures") == [(4, 5)]
+        assert not [n for n in conn.notices if "not counted" in n], conn.notices
+    finally:
+        conn.close()

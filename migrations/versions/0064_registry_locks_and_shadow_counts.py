@@ -1,6 +1,8 @@
 """activate and rollback take the name's row of pgscore.model_locks, as register_model, retire, set_shadow and
 clear_shadow do: a rollback while an activate was in progress read the history without it. set_shadow loads the
-version with pgscore.allow_version_mismatch off, as activate does.
+version with pgscore.allow_version_mismatch off, as activate does. A shadow's failures are counted through
+pgscore.count_shadow_failure, as its owner: pgscore_app (and pgscore_admin) lose INSERT and UPDATE on
+pgscore.shadow_failures, with which any app login could forge or zero the counts pgscore status reports.
 
 Revision ID: 0064
 Revises: 0063

@@ -2,8 +2,9 @@
 
 A shadow that fails never fails the statement or the chunk. Each failure is counted in pgscore.shadow_failures
 (one row per version, table, SQLSTATE and backend: concurrent sessions never wait on one another's count), which
-pgscore status reads; a WARNING says so once per backend, version and SQLSTATE, not at every statement: a busy
-event table flooded the client and the server log with one per INSERT.
+pgscore status reads, through pgscore.count_shadow_failure (as its owner: the roles that score may not write the
+table); a WARNING says so once per backend, version and SQLSTATE, not at every statement: a busy event table
+flooded the client and the server log with one per INSERT.
 """
 
 from __future__ import annotations
@@ -14,13 +15,17 @@ from pgscore.quoting import quote_literal
 MODEL_RAISED = "38000"  # external_routine_exception: the model itself raised
 WARNED = "pgscore.shadow_warned"  # GD: the (model_id, sqlstate) this backend has warned of
 _PLAN = "pgscore.shadow_failures_plan"
-_COUNT = ("INSERT INTO pgscore.shadow_failures AS f (model_id, relation, sqlstate, backend_pid, statements, profiles, "
-          "first_at, last_at, last_message) VALUES ($1, $2, $3, pg_catalog.pg_backend_pid(), 1, $4, "
-          "pg_catalog.clock_timestamp(), pg_catalog.clock_timestamp(), $5) "
-          "ON CONFLICT (model_id, relation, sqlstate, backend_pid) DO UPDATE SET "
-          "statements = f.statements OPERATOR(pg_catalog.+) 1, "
-          "profiles = f.profiles OPERATOR(pg_catalog.+) EXCLUDED.profiles, last_at = EXCLUDED.last_at, "
-          "last_message = EXCLUDED.last_message")
+_COUNT = "SELECT pgscore.count_shadow_failure($1, $2, $3, $4, $5) AS counted"
+_COUNTS = ("SELECT pg_catalog.to_regprocedure('pgscore.count_shadow_failure(pg_catalog.int8, pg_catalog.text, "
+           "pg_catalog.text, pg_catalog.int8, pg_catalog.text)') IS NOT NULL AS f")
+# a schema from before count_shadow_failure, where the roles that score wrote the table themselves
+_INSERT = ("INSERT INTO pgscore.shadow_failures AS f (model_id, relation, sqlstate, backend_pid, statements, profiles, "
+           "first_at, last_at, last_message) VALUES ($1, $2, $3, pg_catalog.pg_backend_pid(), 1, $4, "
+           "pg_catalog.clock_timestamp(), pg_catalog.clock_timestamp(), $5) "
+           "ON CONFLICT (model_id, relation, sqlstate, backend_pid) DO UPDATE SET "
+           "statements = f.statements OPERATOR(pg_catalog.+) 1, "
+           "profiles = f.profiles OPERATOR(pg_catalog.+) EXCLUDED.profiles, last_at = EXCLUDED.last_at, "
+           "last_message = EXCLUDED.last_message")
 
 
 def failed(plpy, GD, model_id, label: str, name: str, relation: str, sqlstate, n: int, what: str, reason: str):
@@ -36,7 +41,8 @@ def failed(plpy, GD, model_id, label: str, name: str, relation: str, sqlstate, n
     warned.add((model_id, sqlstate))
     counts = {True: "counted in pgscore.shadow_failures (pgscore status)",
               None: "not counted (this schema has no pgscore.shadow_failures: pgscore install)",
-              False: "not counted (writing pgscore.shadow_failures failed)"}[counted]
+              False: "not counted (writing pgscore.shadow_failures failed)",
+              "gone": "not counted (it is a shadow no more: stopped or made live since the statement began)"}[counted]
     then = f"; this session warns of it once: its later failures with SQLSTATE {sqlstate} are {counts}"
     plpy.warning(f"pgscore: shadow version {label} did not score {what}: {reason}; the live version's scores were "
                  f"written as usual, and the shadow's were not logged{then}",
@@ -44,17 +50,23 @@ def failed(plpy, GD, model_id, label: str, name: str, relation: str, sqlstate, n
                       f"(SELECT pgscore.clear_shadow({quote_literal(plpy, name)}))")
 
 
-def _count(plpy, GD, model_id, relation, sqlstate, n, reason):
-    """True where counted; False where the count failed; None where the schema has no pgscore.shadow_failures."""
+def _count(plpy, GD, model_id, relation, sqlstate, n, reason, again=True):
+    """True where counted; False where the count failed; None where the schema has no pgscore.shadow_failures;
+    "gone" where the version is a shadow no more (count_shadow_failure counts nothing then)."""
+    plan = GD.get(_PLAN)
     try:
-        plan = GD.get(_PLAN)
-        if plan is None:
-            plan = GD[_PLAN] = plpy.prepare(_COUNT, ["pg_catalog.int8", "pg_catalog.text", "pg_catalog.text",
-                                                     "pg_catalog.int8", "pg_catalog.text"])
-        plpy.execute(plan, [model_id, relation, sqlstate, n, reason])
-        return True
+        if plan is None:  # once per backend, and after a failed count (an INSERT the upgraded schema refuses)
+            through = plpy.execute(_COUNTS)[0]["f"]
+            plan = GD[_PLAN] = (through, plpy.prepare(_COUNT if through else _INSERT,
+                                                      ["pg_catalog.int8", "pg_catalog.text", "pg_catalog.text",
+                                                       "pg_catalog.int8", "pg_catalog.text"]))
+        rows = plpy.execute(plan[1], [model_id, relation, sqlstate, n, reason])
+        return "gone" if plan[0] and rows[0]["counted"] is False else True
     except plpy.SPIError as e:
+        GD.pop(_PLAN, None)
         state = getattr(e, "sqlstate", None)
         if of_the_transaction(state):
             raise
+        if again and plan is not None and not plan[0]:  # the table written directly: the schema may count now
+            return _count(plpy, GD, model_id, relation, sqlstate, n, reason, again=False)
         return None if state == "42P01" else False

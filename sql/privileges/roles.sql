@@ -92,9 +92,10 @@ GRANT SELECT, INSERT ON pgscore.prediction_log TO pgscore_app, pgscore_admin;
 -- made-up transactions, which no flush deletes (migration 0042)
 GRANT INSERT (created_at) ON pgscore.log_pending TO pgscore_app, pgscore_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON pgscore.error_queue TO pgscore_app, pgscore_admin;
--- a shadow's failures, counted by the rescoring trigger and score_table as the role that scores (each backend its
--- own row: ON CONFLICT DO UPDATE reads it)
-GRANT SELECT, INSERT, UPDATE ON pgscore.shadow_failures TO pgscore_app, pgscore_admin;
+-- a shadow's failures, which pgscore status reads; counted by the rescoring trigger and score_table, as the role
+-- that scores, through count_shadow_failure alone (as its owner: its own backend's row, of a version scored in
+-- shadow, only added to). INSERT and UPDATE on the table let any app login forge or zero the counts
+GRANT SELECT ON pgscore.shadow_failures TO pgscore_app, pgscore_admin;
 GRANT EXECUTE ON FUNCTION
     pgscore.score(text, float8[], integer, text), pgscore.score(text, jsonb, integer, text),
     pgscore.predict(text, float8[], integer, text), pgscore.predict(text, jsonb, integer, text),
@@ -107,7 +108,8 @@ GRANT EXECUTE ON FUNCTION
     pgscore.load_model(bigint),
     pgscore.record_outcome(text, text, text, timestamptz), pgscore.record_outcome(text, text, float8, timestamptz),
     pgscore.record_outcome(text, text, boolean, timestamptz),
-    pgscore.retry_failed(text, integer), pgscore.refresh_windows(regclass, integer)
+    pgscore.retry_failed(text, integer), pgscore.refresh_windows(regclass, integer),
+    pgscore.count_shadow_failure(bigint, text, text, bigint, text)
     TO pgscore_app, pgscore_admin;
 GRANT EXECUTE ON PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint, boolean, text, interval)
     TO pgscore_app, pgscore_admin;
@@ -120,8 +122,9 @@ GRANT INSERT ON pgscore.models, pgscore.artifacts, pgscore.deployments, pgscore.
     TO pgscore_admin;
 -- (pgscore.shadows: written by set_shadow and clear_shadow alone, as their owner, after set_shadow's checks)
 GRANT USAGE ON SEQUENCE pgscore.rescoring_rescoring_id_seq TO pgscore_admin;  -- attach_rescoring draws the id
--- the lock register_model and retire take per model name (a row of its own: an advisory lock, which any role
--- may take, let a login granted nothing hold up every deploy and retire of a model; migration 0043)
+-- the lock every change of a model takes per name (register_model, activate, rollback, retire; a row of its
+-- own: an advisory lock, which any role may take, let a login granted nothing hold up every deploy and retire
+-- of a model; migration 0043)
 GRANT INSERT, UPDATE ON pgscore.model_locks TO pgscore_admin;
 GRANT INSERT, UPDATE, DELETE ON pgscore.drift_windows, pgscore.drift_thresholds, pgscore.rescoring,
     pgscore.drift_rollup, pgscore.drift_rollup_day, pgscore.monitoring_state, pgscore.alert_state

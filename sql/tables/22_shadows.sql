@@ -32,7 +32,8 @@ COMMENT ON TABLE pgscore.shadows IS 'Append-only history of shadow scoring (set_
  * model raised) adds one to its row, which a WARNING announces once per
  * session, model version and SQLSTATE. One row per backend, so that
  * concurrent sessions never wait on one another's count; set_shadow and
- * clear_shadow delete a version's rows.
+ * clear_shadow delete a version's rows. Written by pgscore.count_shadow_failure
+ * alone, as its owner: the roles that score read it, and write it no more.
  */
 CREATE TABLE pgscore.shadow_failures (
     model_id     bigint NOT NULL,
@@ -46,7 +47,7 @@ CREATE TABLE pgscore.shadow_failures (
     last_message text NOT NULL,
     CONSTRAINT shadow_failures_pkey PRIMARY KEY (model_id, relation, sqlstate, backend_pid)
 );
-COMMENT ON TABLE pgscore.shadow_failures IS 'Statements and chunks in which a shadow version could not score, per version, table, SQLSTATE and backend (pgscore status sums them); emptied for a version by set_shadow and clear_shadow';
+COMMENT ON TABLE pgscore.shadow_failures IS 'Statements and chunks in which a shadow version could not score, per version, table, SQLSTATE and backend (pgscore status sums them); counted by count_shadow_failure alone, emptied for a version by set_shadow and clear_shadow';
 COMMENT ON COLUMN pgscore.shadow_failures.relation IS 'The profile table the rescoring trigger wrote, or the table score_table scored';
 COMMENT ON COLUMN pgscore.shadow_failures.statements IS 'Statements (rescoring) and chunks (score_table) in which the shadow scored nothing or not every row';
 COMMENT ON COLUMN pgscore.shadow_failures.profiles IS 'Profiles or rows the shadow did not score in them';

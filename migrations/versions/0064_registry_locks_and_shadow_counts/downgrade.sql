@@ -1,5 +1,9 @@
--- 0064 to 0063: set_shadow as 0062 left it, activate and rollback as 0060.
+-- 0064 to 0063: set_shadow as 0062 left it, activate and rollback as 0060; the roles that score write
+-- pgscore.shadow_failures themselves again.
 
+DROP FUNCTION pgscore.count_shadow_failure(bigint, text, text, bigint, text);
+GRANT SELECT, INSERT, UPDATE ON pgscore.shadow_failures TO pgscore_app, pgscore_admin;
+COMMENT ON TABLE pgscore.shadow_failures IS 'Statements and chunks in which a shadow version could not score, per version, table, SQLSTATE and backend (pgscore status sums them); emptied for a version by set_shadow and clear_shadow';
 COMMENT ON TABLE pgscore.model_locks IS 'Internal: a row per model name, locked by register_model and retire so that one name''s deploys and retires queue; only pgscore_admin may lock it';
 
 CREATE OR REPLACE FUNCTION pgscore.set_shadow(p_name text, p_version integer, p_reason text DEFAULT NULL,
