@@ -586,6 +586,28 @@ def test_set_shadow_of_a_version_being_made_live_waits_and_refuses_it(shop, db_u
     assert query(shop, "SELECT count(*) FROM pgscore.shadow_versions") == [(0,)]
 
 
+def test_an_outcome_for_an_entity_only_a_shadow_scored_says_so(shop):
+    """record_outcome's notice for an entity with no served prediction said that no prediction of the model was
+    logged, where the shadow's was, and the outcome judges it (realised_performance_by_version)."""
+    query(shop, "SELECT pgscore.set_shadow('churn', 2)")
+    # the shadow's prediction alone (the live version's failed, say, and waits in the error queue)
+    query(shop, "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, label, source) "
+                "SELECT model_id, '77', array_fill(0::float8, ARRAY[12]), 0.25, '0', 'shadow' FROM pgscore.models "
+                "WHERE name = 'churn' AND version = 2")
+    shop.notices.clear()
+    query(shop, "SELECT pgscore.record_outcome('churn', '77', '1', now() + interval '1 second')")
+    said = " ".join(shop.notices)
+    assert 'no served prediction of "churn" for entity "77" was logged at or before' in said, said
+    assert "only version 2 scored it, in shadow" in said and "no prediction of" not in said, said
+    assert "realised_performance_by_version" in said, said
+    assert query(shop, "SELECT m.version, vm.score FROM pgscore.outcome_version_matches vm "
+                       "JOIN pgscore.models m USING (model_id)") == [(2, 0.25)]
+    assert query(shop, "SELECT judged_model_id FROM pgscore.outcomes") == [(None,)]
+    shop.notices.clear()  # an entity nothing scored: as before
+    query(shop, "SELECT pgscore.record_outcome('churn', '78', '1')")
+    assert 'no prediction of "churn" for entity "78" was logged' in " ".join(shop.notices)
+
+
 def test_code_newer_than_its_schema_counts_a_shadows_failures_as_that_schema_does(empty_db_url, trained):
     """A schema from before count_shadow_failure (the server restarted with this release, pgscore install not run
     yet): the failure is counted into pgscore.shadow_failures directly, as that schema's roles may; once

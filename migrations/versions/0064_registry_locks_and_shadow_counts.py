@@ -3,6 +3,7 @@ clear_shadow do: a rollback while an activate was in progress read the history w
 version with pgscore.allow_version_mismatch off, as activate does. A shadow's failures are counted through
 pgscore.count_shadow_failure, as its owner: pgscore_app (and pgscore_admin) lose INSERT and UPDATE on
 pgscore.shadow_failures, with which any app login could forge or zero the counts pgscore status reports.
+record_outcome's notice for an entity only a shadow version scored says so (it said no prediction was logged).
 
 Revision ID: 0064
 Revises: 0063
