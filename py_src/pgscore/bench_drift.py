@@ -313,3 +313,155 @@ def run(url, rep, quick=False, say=print, n=None, own=False, dropped=None):
         cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(SCHEMA)))
         conn.close()
     return rep
+
+
+# -- the monitoring reads with outcomes, with and without a shadow version (scripts/bench_drift.py) ------------
+
+SHADOW_VERSION = 2     # the shadow: a second logistic version of the model, not live
+
+# n live rows (and with a shadow n shadow rows: the same entities, times and inputs, the shadow's scores)
+# evenly over the 7 days up to now, the last day drifted; each entity logged once ('entity-' || i), so that
+# the outcome recorded for it judges that prediction (and the shadow's, by version)
+_FILL_JUDGED = """
+WITH g AS MATERIALIZED (
+    SELECT %(t0)s::timestamptz + make_interval(secs => (i + random()) * %(step)s) AS t,
+           floor(random() * %(n_src)s)::integer AS j, 'entity-' || i AS k
+      FROM generate_series(%(lo)s::bigint, %(hi)s::bigint - 1) i
+), live AS (
+    INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, source)
+    SELECT g.t, %(model_id)s, g.k, s.features, s.score, 'batch'
+      FROM g JOIN drift_bench.src s ON s.drifted = (g.t >= %(cut)s::timestamptz) AND s.id = g.j
+)
+INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, source)
+SELECT g.t, %(shadow_id)s, g.k, s.features, s.shadow_score, 'shadow'
+  FROM g JOIN drift_bench.src s ON s.drifted = (g.t >= %(cut)s::timestamptz) AND s.id = g.j
+ WHERE %(shadow_id)s::bigint IS NOT NULL
+"""
+
+# an outcome for every live prediction, observed a second after it, drawn from its score (so that realised
+# performance is near the deploy metrics but for the drifted day), written as record_outcome writes it: the
+# live prediction it judges, and each version's own (outcome_version_matches)
+_OUTCOMES = """
+WITH o AS (
+    INSERT INTO pgscore.outcomes (model_name, entity_key, outcome, observed_at, recorded_at, judged_model_id,
+                                  predicted_at, judged_score, judged_label, judged_at, versions_judged_at)
+    SELECT %(model)s, l.entity_key, m.classes -> (random() < l.score)::integer, l.logged_at + interval '1 second',
+           l.logged_at + interval '1 second', l.model_id, l.logged_at, l.score, l.label, now(), now()
+      FROM pgscore.prediction_log l JOIN pgscore.models m ON m.model_id = l.model_id
+     WHERE l.model_id = %(model_id)s AND l.entity_key LIKE 'entity-%%'
+    RETURNING outcome_id, entity_key
+)
+INSERT INTO pgscore.outcome_version_matches (outcome_id, model_id, predicted_at, score, label)
+SELECT o.outcome_id, l.model_id, l.logged_at, l.score, l.label
+  FROM o JOIN pgscore.prediction_log l ON l.entity_key = o.entity_key
+ WHERE l.model_id IN (%(model_id)s, coalesce(%(shadow_id)s::bigint, %(model_id)s))
+"""
+
+READS = [
+    ("alerts", "SELECT * FROM pgscore.alerts"),
+    ("feature_drift", "SELECT * FROM pgscore.feature_drift"),
+    ("realised_performance", "SELECT * FROM pgscore.realised_performance"),
+    ("refresh_monitoring(), nothing new", "SELECT * FROM pgscore.refresh_monitoring()"),
+]
+
+
+def _shadow_scores(shadow, names, n_src):
+    """The shadow version's scores of _source_rows' rows (the same draws), as COPY text (drifted, id, score)."""
+    from threadpoolctl import threadpool_limits
+
+    from pgscore import datasets
+
+    X, _, _ = datasets.churn(n_src, seed=23)
+    D = X.copy()
+    for name, (add, mul) in DRIFT.items():
+        i = names.index(name)
+        D[:, i] = D[:, i] * mul + add
+    with threadpool_limits(1):
+        sx, sd = shadow.predict_proba(X)[:, 1], shadow.predict_proba(D)[:, 1]
+    buf = io.StringIO()
+    for drifted, S in ((False, sx), (True, sd)):
+        for i, s in enumerate(S):
+            buf.write(f"{'t' if drifted else 'f'}\t{i}\t{float(s)!r}\n")
+    buf.seek(0)
+    return buf
+
+
+def load_judged(url, n, shadow=False, say=print, chunk=CHUNK) -> dict:
+    """Into an empty database of pgscore: the churn model live (and with `shadow` a second version set as its
+    shadow), n live predictions over 7 days each judged by an outcome (and n shadow predictions of the same
+    entities); the rollups rebuilt, then an hour's more rows and the incremental refresh a scheduler runs.
+    Returns what was loaded."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from pgscore import datasets, registry
+
+    conn = _connect(url)
+    cur = conn.cursor()
+    model_id = setup(url, cur)
+    shadow_id = None
+    cur.execute("ALTER TABLE drift_bench.src ADD COLUMN shadow_score float8")
+    if shadow:
+        X, y, names = datasets.churn(20000, seed=11)
+        est = make_pipeline(StandardScaler(), LogisticRegression(C=0.01, max_iter=1000)).fit(X, y)
+        shadow_id = registry.deploy(url, MODEL, est, X, y, feature_names=names, activate=False)["model_id"]
+        registry.set_shadow(url, MODEL, SHADOW_VERSION, "bench_drift --shadow")
+        cur.execute("CREATE TEMP TABLE shadow_src (drifted boolean, id integer, score float8)")
+        cur.copy_expert("COPY shadow_src FROM STDIN", _shadow_scores(est, names, N_SRC))
+        cur.execute("UPDATE drift_bench.src s SET shadow_score = t.score FROM shadow_src t "
+                    "WHERE t.drifted = s.drifted AND t.id = s.id")
+    t_end = _one(cur, "SELECT now()")[0]
+    params = {"model_id": model_id, "shadow_id": shadow_id, "n_src": N_SRC, "step": DAYS * 86400 / n,
+              "t0": _one(cur, "SELECT %s::timestamptz - %s * interval '1 day'", (t_end, DAYS))[0],
+              "cut": _one(cur, "SELECT %s::timestamptz - interval '1 day'", (t_end,))[0]}
+    cur.execute("SET work_mem = '64MB'")
+    t = time.perf_counter()
+    for lo in range(0, n, chunk):
+        cur.execute(_FILL_JUDGED, {**params, "lo": lo, "hi": min(n, lo + chunk)})
+    cur.execute("VACUUM ANALYZE pgscore.prediction_log")
+    cur.execute("ANALYZE pgscore.baselines")
+    say(f"  loaded {n:,} live predictions{f' and {n:,} shadow ones' if shadow else ''} in "
+        f"{time.perf_counter() - t:.1f} s")
+    t = time.perf_counter()
+    cur.execute("SELECT * FROM pgscore.refresh_monitoring(p_rebuild => true)")
+    say(f"  rollups rebuilt in {time.perf_counter() - t:.1f} s")
+    # the outcomes after the rebuild, whose match_outcomes would look each of them up again in the whole log
+    t = time.perf_counter()
+    cur.execute(_OUTCOMES, {"model": MODEL, "model_id": model_id, "shadow_id": shadow_id})
+    cur.execute("VACUUM ANALYZE pgscore.outcomes, pgscore.outcome_version_matches")
+    judged = _one(cur, "SELECT count(*) FROM pgscore.outcomes")[0]
+    say(f"  {judged:,} outcomes recorded (with their version matches) in {time.perf_counter() - t:.1f} s")
+    cur.execute(_MORE, {"model_id": model_id, "n_src": N_SRC, "n": n // (DAYS * 24)})
+    t = time.perf_counter()
+    cur.execute("SELECT * FROM pgscore.refresh_monitoring()")
+    say(f"  refresh_monitoring() after {n // (DAYS * 24):,} more rows over the last hour: "
+        f"{time.perf_counter() - t:.1f} s")
+    cur.execute("VACUUM ANALYZE pgscore.prediction_log")
+    conn.close()
+    return {"model_id": model_id, "shadow_id": shadow_id, "outcomes": judged}
+
+
+def time_reads(url, rounds=3, say=print) -> dict:
+    """Each of READS `rounds` times in turn, each in a fresh connection after one warm-up read: ms per run,
+    and the rows of the last run."""
+    out = {what: [] for what, _ in READS}
+    rows = {}
+    for what, q in READS:  # warm-up: the first read after the load sets hint bits and fills the caches
+        rows[what] = _time_query(url, q, runs=0)[1]
+    for _ in range(rounds):
+        for what, q in READS:
+            conn = _connect(url)
+            try:
+                cur = conn.cursor()
+                t = time.perf_counter()
+                cur.execute(q)
+                rows[what] = cur.fetchall()
+                out[what].append((time.perf_counter() - t) * 1000)
+            finally:
+                conn.close()
+    for what, _ in READS:
+        v = out[what]
+        say(f"  {what:<36} {min(v):>10,.0f} - {max(v):>8,.0f} ms   runs: {', '.join(f'{s:,.0f}' for s in v)}; "
+            f"{len(rows[what])} rows")
+    return {"ms": out, "rows": rows}
