@@ -73,6 +73,8 @@ EXPECTED = {
     "pgscore.performance_stats(boolean)": ("s", False, "u"),
     "pgscore.version_drift(text,integer)": ("s", False, "u"),
     "pgscore.shadow_drift_stats()": ("s", False, "u"),  # the shadow versions' drift, for alerts
+    "pgscore.performance_stats_of(boolean,bigint[],text)": ("s", False, "u"),
+    "pgscore.shadow_performance_stats()": ("s", False, "u"),  # the shadow versions' performance, for alerts
     IMAGE: ("i", True, "s"),  # bytes of its argument, nothing else
     DOUBLES: ("i", True, "s"),  # an array of its argument's bytes, nothing else
     UNCHECKED: ("i", True, "s"),

@@ -1330,3 +1330,61 @@ def test_several_outcomes_for_one_entity_each_judge_their_own_prediction_once(ch
         assert got == pytest.approx(brier, abs=TOL), view
     assert query(conn, "SELECT entity_key, count(*), count(predicted_at) FROM pgscore.outcome_matches "
                        "GROUP BY 1 ORDER BY 1") == [("a", 3, 3), ("b", 2, 2), ("c", 2, 2), ("d", 2, 0)]
+
+
+def test_shadow_alerts_rank_only_the_shadows_predictions_and_give_the_rows_of_their_earlier_definition(
+        champion_challenger, trained):
+    """The alerts of a shadow version's realised performance read shadow_performance_stats(), which ranks the
+    shadow's own judged predictions in the windows alone: reading the alerts with a shadow set computes
+    performance_stats(boolean) (every version, every period) no more often than without one (it computed it
+    for every version a second time). The firing view as migration 0061 defined it, created beside the
+    current one, gives the same rows to the bit (live and shadow, drift and performance, in one transaction);
+    and shadow_performance_stats() gives the shadow's window rows of performance_stats(true)."""
+    conn, v1, v2, m1, m2 = champion_challenger
+    Xc, yc, _ = datasets.churn(600, seed=7)
+    ago = [f"{i % 5 * 24 + 1} hours" for i in range(len(Xc))]  # over five days: windows and days differ
+    log_rows(conn, v1, drifted(trained, n=600, seed=3), m1.predict_proba(Xc)[:, 1], ago=ago)
+    # the shadow's rows: drifted inputs, and scores that say the opposite of most outcomes
+    log_rows(conn, v2, drifted(trained, n=600), [0.95 - 0.9 * y if i % 4 else 0.5 for i, y in enumerate(yc)],
+             ago=ago, source="shadow")
+    for i, outcome in enumerate(yc):
+        query(conn, "SELECT pgscore.record_outcome('churn', %s, %s)", (str(i), int(outcome)))
+    query(conn, "SELECT pgscore.record_outcome('churn', '3', %s)", (1 - int(yc[3]),))  # again: replaces
+    query(conn, "SELECT pgscore.record_outcome('churn', 'nobody', 1)")
+    query(conn, "SELECT * FROM pgscore.refresh_monitoring()")
+
+    def calls_reading_alerts():  # (in a new session: one's counts not yet reported stay in its next transaction's)
+        with psycopg2.connect(conn.dsn) as c:
+            query(c, "SET LOCAL track_functions = 'all'")
+            query(c, "SELECT * FROM pgscore.alerts")
+            (n,), = query(c, "SELECT coalesce(pg_stat_get_xact_function_calls("
+                             "'pgscore.performance_stats(boolean)'::regprocedure), 0)")
+        c.close()
+        return n
+
+    without = calls_reading_alerts()
+    query(conn, "SELECT pgscore.set_shadow('churn', 2)")
+    assert calls_reading_alerts() == without == 1
+
+    sql = (pathlib.Path(__file__).parents[1] / "migrations/versions/0061_shadow_alerts/upgrade.sql").read_text()
+    view = sql[sql.index("CREATE OR REPLACE VIEW pgscore.firing AS"):]
+    view = view[:view.index(";\n") + 1]
+    query(conn, "CREATE SCHEMA was")
+    query(conn, view.replace("CREATE OR REPLACE VIEW pgscore.firing", "CREATE VIEW was.firing"))
+    query(conn, "BEGIN")  # one transaction: the same now(), so the same windows
+    order = "ORDER BY shadow, model, version, what, subject, window_name, metric"
+    now = query(conn, f"SELECT * FROM pgscore.firing {order}")  # noqa: S608 - fixed text
+    was = query(conn, f"SELECT * FROM was.firing {order}")  # noqa: S608 - fixed text
+    shadow = {(r[2], r[6]) for r in now if r[10]}
+    assert ("performance", "auc_drop") in shadow and ("feature", "psi") in shadow
+    assert any(not r[10] for r in now)
+    # (the live version's drift is summed by the same code in both: a large log read by a parallel plan may sum
+    # in another order, in the last bit; the shadow's rows are compared to the bit)
+    assert [r for r in now if r[10]] == [r for r in was if r[10]]
+    assert [r[:7] + r[8:] for r in now] == [r[:7] + r[8:] for r in was]
+    assert [r[7] for r in now] == pytest.approx([r[7] for r in was], rel=1e-12)
+    cols = "SELECT * FROM pgscore.{} WHERE model_id = %s AND period_kind = 'window' ORDER BY sort_order"
+    assert query(conn, cols.format("shadow_performance_stats()"), (v2,)) \
+        == query(conn, cols.format("performance_stats(true)"), (v2,))
+    assert len(query(conn, "SELECT * FROM pgscore.shadow_performance_stats()")) == 5
+    query(conn, "COMMIT")

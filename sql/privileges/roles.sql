@@ -71,8 +71,9 @@ GRANT EXECUTE ON FUNCTION pgscore.drift_stats(), pgscore.performance_stats(), pg
 -- per version (realised_performance_by_version; version_drift, the drift of a version live or not)
 GRANT EXECUTE ON FUNCTION pgscore.performance_stats(boolean), pgscore.version_drift(text, integer)
     TO pgscore_reader, pgscore_admin;
--- the shadow versions' drift, which alerts reads
-GRANT EXECUTE ON FUNCTION pgscore.shadow_drift_stats() TO pgscore_reader, pgscore_admin;
+-- the shadow versions' drift and realised performance, which alerts reads
+GRANT EXECUTE ON FUNCTION pgscore.shadow_drift_stats(), pgscore.shadow_performance_stats()
+    TO pgscore_reader, pgscore_admin;
 
 -- the application
 GRANT USAGE ON SCHEMA pgscore TO pgscore_app, pgscore_admin;

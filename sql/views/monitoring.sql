@@ -614,9 +614,10 @@ COMMENT ON VIEW pgscore.judged_predictions IS 'Internal: predictions of the live
 -- The same per version: every version's own predictions that outcomes judge (pgscore.outcome_version_matches),
 -- each once with the newest outcome observed for it, whichever version is live. The newest outcome is picked
 -- among the thin rows (no model's metrics or classes carried through the sort: with them 200,000 matches
--- sorted on disk), the model joined after
+-- sorted on disk), the model joined after; model_id is the matches' own, so that a condition on it (the shadow
+-- versions', performance_stats_of) is checked as they are read, before the sort
 CREATE VIEW pgscore.judged_predictions_by_version AS
-SELECT m.model_id, m.name, m.version, m.task, m.metrics, d.predicted_at, d.score, d.label, d.outcome,
+SELECT d.model_id, m.name, m.version, m.task, m.metrics, d.predicted_at, d.score, d.label, d.outcome,
        CASE WHEN m.task = 'binary' THEN (d.outcome = m.classes -> 1)::integer END AS y,
        CASE WHEN m.task = 'regression' THEN (d.outcome #>> '{}')::float8 END AS y_value,
        coalesce((m.metrics ->> 'threshold')::float8, 0.5) AS threshold
@@ -637,7 +638,7 @@ COMMENT ON VIEW pgscore.judged_predictions_by_version IS 'Internal: predictions 
 -- what the metrics read is carried through the sort by period and score (it went to disk with every
 -- column of judged_predictions and text period names; and work_mem is raised as drift_stats_of's is):
 -- realised_performance_by_version for 200,000 judged predictions, see docs/performance.md ("Per version").
-CREATE FUNCTION pgscore.performance_stats(p_by_version boolean)
+CREATE FUNCTION pgscore.performance_stats_of(p_by_version boolean, p_model_ids bigint[], p_period_kind text)
 RETURNS TABLE (model_id bigint, name text, version integer, task text, period_kind text, period text,
                sort_order integer, n bigint, positives bigint, auc float8, accuracy float8, "precision" float8,
                recall float8, brier float8, log_loss float8, mae float8, rmse float8, deploy_auc float8,
@@ -649,13 +650,16 @@ SET jit = off
 SET work_mem = '64MB'
 ROWS 100
 AS $fn$
-WITH periods AS MATERIALIZED (SELECT mp.*, row_number() OVER ()::integer AS pid FROM pgscore.monitoring_periods mp),
+WITH periods AS MATERIALIZED (SELECT mp.*, row_number() OVER ()::integer AS pid FROM pgscore.monitoring_periods mp
+                              WHERE p_period_kind IS NULL OR mp.period_kind = p_period_kind),
 jp AS MATERIALIZED (
     SELECT x.model_id, x.task, x.predicted_at, x.score, x.y, x.y_value, x.threshold,
            x.label = x.outcome #>> '{}' AS label_right
       FROM (SELECT * FROM pgscore.judged_predictions WHERE NOT p_by_version
             UNION ALL
             SELECT * FROM pgscore.judged_predictions_by_version WHERE p_by_version) x
+     -- (through the by-version view's DISTINCT ON to the matches' scan: only the versions asked for are sorted)
+     WHERE p_model_ids IS NULL OR x.model_id = ANY (p_model_ids)
 ),
 j AS (
     SELECT jp.*, p.pid
@@ -694,7 +698,7 @@ s AS (SELECT s0.*, p.period_kind, p.period FROM s0 JOIN periods p ON p.pid = s0.
 -- the live versions; per version also every version an outcome judges (each is in s: the window without
 -- a length holds every judged prediction)
 versions AS (
-    SELECT lm.model_id FROM pgscore.live_models lm
+    SELECT lm.model_id FROM pgscore.live_models lm WHERE p_model_ids IS NULL OR lm.model_id = ANY (p_model_ids)
     UNION
     SELECT s.model_id FROM s WHERE p_by_version
 ),
@@ -740,6 +744,22 @@ SELECT b.*, c.checks, c.status, c.firing, c.min_n,
                                                                      WHEN b.rmse = 0 THEN 0 END END] END,
         array_fill(b.n, ARRAY[CASE b.task WHEN 'binary' THEN 3 ELSE 1 END])) c
 $fn$;
+COMMENT ON FUNCTION pgscore.performance_stats_of(boolean, bigint[], text) IS 'performance_stats(p_by_version) for the model versions p_model_ids alone (NULL: every one it gives) in the periods of kind p_period_kind (window or day; NULL: both): their rows as performance_stats gives them, without ranking the predictions of other versions or periods; shadow_performance_stats reads it for the shadow versions';
+
+CREATE FUNCTION pgscore.performance_stats(p_by_version boolean)
+RETURNS TABLE (model_id bigint, name text, version integer, task text, period_kind text, period text,
+               sort_order integer, n bigint, positives bigint, auc float8, accuracy float8, "precision" float8,
+               recall float8, brier float8, log_loss float8, mae float8, rmse float8, deploy_auc float8,
+               deploy_accuracy float8, deploy_brier float8, deploy_log_loss float8, deploy_mae float8,
+               deploy_rmse float8, checks jsonb, status text, firing text, min_n integer, unmatched_outcomes bigint)
+LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET work_mem = '64MB'
+ROWS 100
+AS $fn$
+SELECT * FROM pgscore.performance_stats_of(p_by_version, NULL, NULL)
+$fn$;
 COMMENT ON FUNCTION pgscore.performance_stats(boolean) IS 'Realised performance of every live model (p_by_version false) or of every version outcomes judge and every live one (true: each outcome against each version''s own prediction) per period, next to its deploy metrics, with the checks; read it through realised_performance, performance_by_day and realised_performance_by_version';
 
 CREATE FUNCTION pgscore.performance_stats()
@@ -756,6 +776,28 @@ AS $fn$
 SELECT * FROM pgscore.performance_stats(false)
 $fn$;
 COMMENT ON FUNCTION pgscore.performance_stats() IS 'Realised performance of every live model and period next to its deploy metrics, with the checks; read it through realised_performance and performance_by_day';
+
+-- performance_stats(true) for the shadow versions (pgscore.shadow_versions) of every model with a live version, in
+-- the windows: what the alerts judge of a shadow's realised performance. Only the shadows' own judged predictions
+-- are ranked: reading performance_stats(true) whole ranked every version's in every period, the live one's
+-- among them, and tripled what the alerts cost with a shadow set (docs/performance.md, "Shadow alerts")
+CREATE FUNCTION pgscore.shadow_performance_stats()
+RETURNS TABLE (model_id bigint, name text, version integer, task text, period_kind text, period text,
+               sort_order integer, n bigint, positives bigint, auc float8, accuracy float8, "precision" float8,
+               recall float8, brier float8, log_loss float8, mae float8, rmse float8, deploy_auc float8,
+               deploy_accuracy float8, deploy_brier float8, deploy_log_loss float8, deploy_mae float8,
+               deploy_rmse float8, checks jsonb, status text, firing text, min_n integer, unmatched_outcomes bigint)
+LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET work_mem = '64MB'
+ROWS 100
+AS $fn$
+SELECT * FROM pgscore.performance_stats_of(true, ARRAY(SELECT sv.model_id FROM pgscore.shadow_versions sv
+                                                         JOIN pgscore.live_models lm ON lm.name = sv.name
+                                                        WHERE sv.model_id <> lm.model_id), 'window')
+$fn$;
+COMMENT ON FUNCTION pgscore.shadow_performance_stats() IS 'The realised performance of every shadow version (pgscore.shadow_versions) of a model with a live version, per window, by its own predictions (as performance_stats(true) gives it); read it through alerts';
 
 CREATE VIEW pgscore.realised_performance AS
 SELECT name AS model, version, task, period AS window_name, n, positives, auc, accuracy, precision, recall, brier,
@@ -868,7 +910,7 @@ SELECT r.name, r.version, 'performance', 'outcomes', r.period, r.sort_order, c.m
  WHERE r.period_kind = 'window' AND c.level IN ('warn', 'alert')
 UNION ALL
 -- each shadow version of a model with a live version: its drift against its own baseline, and its realised
--- performance judged by its own predictions (performance_stats(true), read only where there is a shadow)
+-- performance judged by its own predictions (shadow_performance_stats: the shadows' alone, in the windows)
 SELECT s.name, s.version, s.kind, s.feature, s.period, s.sort_order, c.metric, c.value,
        CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END, c.level, true
   FROM pgscore.shadow_drift_stats() s
@@ -877,13 +919,9 @@ SELECT s.name, s.version, s.kind, s.feature, s.period, s.sort_order, c.metric, c
 UNION ALL
 SELECT r.name, r.version, 'performance', 'outcomes', r.period, r.sort_order, c.metric, (c.value)::float8,
        (CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END)::float8, c.level, true
-  FROM (SELECT p.* FROM pgscore.performance_stats(true) p
-         WHERE EXISTS (SELECT 1 FROM pgscore.shadow_versions sv JOIN pgscore.live_models lm ON lm.name = sv.name
-                        WHERE sv.model_id <> lm.model_id)) r
+  FROM pgscore.shadow_performance_stats() r
  CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text)
- WHERE r.period_kind = 'window' AND c.level IN ('warn', 'alert')
-   AND r.model_id IN (SELECT sv.model_id FROM pgscore.shadow_versions sv JOIN pgscore.live_models lm ON lm.name = sv.name
-                       WHERE sv.model_id <> lm.model_id);
+ WHERE c.level IN ('warn', 'alert');
 COMMENT ON VIEW pgscore.firing IS 'Internal: every condition at warn or alert level now, of each live version and each shadow version';
 COMMENT ON COLUMN pgscore.firing.shadow IS 'true for a condition of a shadow version (pgscore.shadow_versions), false for the live version''s';
 
