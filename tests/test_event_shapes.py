@@ -63,6 +63,22 @@ def rewire_replicated(shop) -> int:
                  (json.dumps(COUNTERS),))[0][0]
 
 
+def publisher_and_subscriber(c, trained, *settings, rescore=False):
+    """A cluster of one's own made ready for logical replication within it (wal_level = logical and each of
+    settings, then restarted): a database pub, and the subscriber, the cluster's own database, migrated and
+    holding the shop (make_shop). Returns pub's and the subscriber's URLs and a connection to the shop."""
+    model, X, y = trained
+    query(c.url("postgres"), "ALTER SYSTEM SET wal_level = logical")
+    for setting in settings:
+        query(c.url("postgres"), f"ALTER SYSTEM SET {setting}")
+    c.stop()
+    c.start()
+    query(c.url("postgres"), "CREATE DATABASE pub")
+    pub, sub = c.url("pub"), c.url()
+    migrate.upgrade(sub)
+    return pub, sub, make_shop(sub, model, X, y, N_CUSTOMERS, rescore=rescore)
+
+
 def test_merge_counts_the_rows_it_inserts_and_not_those_it_updates(shop, trained):
     query(shop, "MERGE INTO complaints c USING (VALUES (1), (2), (1)) s(id) ON false "
                 "WHEN NOT MATCHED THEN INSERT (customer_id) VALUES (s.id)")
@@ -212,15 +228,8 @@ def test_events_from_logical_replication_rescore_through_a_row_trigger_enabled_a
 
     from helpers import own_cluster
 
-    model, X, y = trained
     with own_cluster("pgscore-logical-") as c:
-        query(c.url("postgres"), "ALTER SYSTEM SET wal_level = logical")
-        c.stop()
-        c.start()
-        query(c.url("postgres"), "CREATE DATABASE pub")
-        pub, sub = c.url("pub"), c.url()
-        migrate.upgrade(sub)
-        conn = make_shop(sub, model, X, y, N_CUSTOMERS, rescore=True)
+        pub, sub, conn = publisher_and_subscriber(c, trained, rescore=True)
         events = ("(complaint_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer_id bigint, "
                   "kind text NOT NULL DEFAULT 'billing', created_at timestamptz NOT NULL DEFAULT now())")
         # (the publisher's complaint ids apart from those the subscriber's forwarded rows take)
@@ -280,15 +289,9 @@ def test_events_from_logical_replication_are_rescored_by_the_wirings_row_trigger
     from helpers import own_cluster
     from pgscore.localdb import pg_bin_dir
 
-    model, X, y = trained
+    model = trained[0]
     with own_cluster("pgscore-replicated-") as c:
-        query(c.url("postgres"), "ALTER SYSTEM SET wal_level = logical")
-        c.stop()
-        c.start()
-        query(c.url("postgres"), "CREATE DATABASE pub")
-        pub, sub = c.url("pub"), c.url()
-        migrate.upgrade(sub)
-        conn = make_shop(sub, model, X, y, N_CUSTOMERS)
+        pub, sub, conn = publisher_and_subscriber(c, trained)
         query(conn, "CREATE TABLE calls_before AS SELECT id, support_calls FROM customers")
         # (the publisher's complaint ids apart from those of the subscriber's local rows)
         query(pub, "CREATE TABLE complaints (complaint_id bigint GENERATED ALWAYS AS IDENTITY (START 1000) PRIMARY KEY, "
@@ -463,16 +466,9 @@ def test_a_two_phase_subscriptions_prepared_transactions_are_applied_and_rescore
 
     from helpers import own_cluster
 
-    model, X, y = trained
+    model = trained[0]
     with own_cluster("pgscore-two-phase-") as c:
-        query(c.url("postgres"), "ALTER SYSTEM SET wal_level = logical")
-        query(c.url("postgres"), "ALTER SYSTEM SET max_prepared_transactions = 10")
-        c.stop()
-        c.start()
-        query(c.url("postgres"), "CREATE DATABASE pub")
-        pub, sub = c.url("pub"), c.url()
-        migrate.upgrade(sub)
-        conn = make_shop(sub, model, X, y, N_CUSTOMERS)
+        pub, sub, conn = publisher_and_subscriber(c, trained, "max_prepared_transactions = 10")
         query(conn, "CREATE TABLE calls_before AS SELECT id, support_calls FROM customers")
         query(pub, "CREATE TABLE complaints (complaint_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
                    "customer_id bigint, kind text NOT NULL DEFAULT 'billing', created_at timestamptz NOT NULL DEFAULT "
