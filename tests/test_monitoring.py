@@ -61,6 +61,16 @@ def log_rows(conn, model_id, X, scores, ago=None, keys=None, source="batch"):
           (model_id, source, list(ago), [json.dumps(r) for r in feats], [float(s) for s in scores], list(keys)))
 
 
+def calls_of(dsn, function, statement):
+    """How many times running statement, in a session of its own, calls function (a regprocedure's text)."""
+    with psycopg2.connect(dsn) as c:  # (a new session: one's counts not yet reported stay in its next transaction's)
+        query(c, "SET LOCAL track_functions = 'all'")
+        query(c, statement)
+        (n,), = query(c, "SELECT coalesce(pg_stat_get_xact_function_calls(%s::regprocedure), 0)", (function,))
+    c.close()
+    return n
+
+
 def baseline(conn, model_id):
     rows = query(conn, "SELECT feature, kind, edges, expected, mean, std, min, max, null_rate FROM pgscore.baselines "
                        "WHERE model_id = %s", (model_id,))
@@ -1353,18 +1363,10 @@ def test_shadow_alerts_rank_only_the_shadows_predictions_and_give_the_rows_of_th
     query(conn, "SELECT pgscore.record_outcome('churn', 'nobody', 1)")
     query(conn, "SELECT * FROM pgscore.refresh_monitoring()")
 
-    def calls_reading_alerts():  # (in a new session: one's counts not yet reported stay in its next transaction's)
-        with psycopg2.connect(conn.dsn) as c:
-            query(c, "SET LOCAL track_functions = 'all'")
-            query(c, "SELECT * FROM pgscore.alerts")
-            (n,), = query(c, "SELECT coalesce(pg_stat_get_xact_function_calls("
-                             "'pgscore.performance_stats(boolean)'::regprocedure), 0)")
-        c.close()
-        return n
-
-    without = calls_reading_alerts()
+    # (since 0066 the live version's alerts read its window rows alone too: performance_stats(boolean) never)
+    without = calls_of(conn.dsn, "pgscore.performance_stats(boolean)", "SELECT * FROM pgscore.alerts")
     query(conn, "SELECT pgscore.set_shadow('churn', 2)")
-    assert calls_reading_alerts() == without == 1
+    assert calls_of(conn.dsn, "pgscore.performance_stats(boolean)", "SELECT * FROM pgscore.alerts") == without == 0
 
     sql = (pathlib.Path(__file__).parents[1] / "migrations/versions/0061_shadow_alerts/upgrade.sql").read_text()
     view = sql[sql.index("CREATE OR REPLACE VIEW pgscore.firing AS"):]
@@ -1387,4 +1389,59 @@ def test_shadow_alerts_rank_only_the_shadows_predictions_and_give_the_rows_of_th
     assert query(conn, cols.format("shadow_performance_stats()"), (v2,)) \
         == query(conn, cols.format("performance_stats(true)"), (v2,))
     assert len(query(conn, "SELECT * FROM pgscore.shadow_performance_stats()")) == 5
+    query(conn, "COMMIT")
+
+
+def test_the_views_of_realised_performance_rank_only_the_periods_they_report_and_give_the_rows_of_before(
+        champion_challenger, trained):
+    """realised_performance, realised_performance_by_version and the live version's alerts read
+    performance_stats_of for the windows alone, performance_by_day and performance_by_day_by_version for the
+    days alone: none computes performance_stats(boolean), which ranks every judged prediction in the windows
+    and the 30 days (it did, once for each view read). Each view as migration 0065 defined it, created beside the
+    current one, gives the same rows in one transaction; among them a version never live whose judged
+    predictions are all older than the 30 days (its rows of the windows and of its deploy day, which the
+    versions taken from the days' rows alone would have left out)."""
+    conn, v1, v2, m1, m2 = champion_challenger
+    Xc, yc, _ = datasets.churn(600, seed=7)
+    ago = [f"{i % 5 * 24 + 1} hours" for i in range(len(Xc))]  # over five days: windows and days differ
+    # the live version's scores say the opposite of most outcomes: its performance alerts fire
+    log_rows(conn, v1, drifted(trained, n=600, seed=3), [0.95 - 0.9 * y if i % 4 else 0.5 for i, y in enumerate(yc)],
+             ago=ago)
+    old = [f"old{i}" for i in range(200)]  # version 2's predictions of other entities, 40 days ago
+    log_rows(conn, v2, Xc[:200], m2.predict_proba(Xc[:200])[:, 1], ago=["960 hours"] * 200, keys=old)
+    for key, outcome in [(str(i), y) for i, y in enumerate(yc)] + list(zip(old, yc[:200])):
+        query(conn, "SELECT pgscore.record_outcome('churn', %s, %s)", (key, int(outcome)))
+    query(conn, "SELECT * FROM pgscore.refresh_monitoring()")
+
+    views = ("realised_performance", "realised_performance_by_version", "performance_by_day",
+             "performance_by_day_by_version", "firing")
+    for view in views + ("alerts",):
+        assert calls_of(conn.dsn, "pgscore.performance_stats(boolean)", f"SELECT * FROM pgscore.{view}") == 0, view
+        assert calls_of(conn.dsn, "pgscore.performance_stats_of(boolean, bigint[], text)",
+                        f"SELECT * FROM pgscore.{view}") >= 1, view
+
+    sql = (pathlib.Path(__file__).parents[1] / "migrations/versions/0066_performance_by_period_kind/downgrade.sql")
+    query(conn, "CREATE SCHEMA was")
+    for view in views:
+        text = sql.read_text()
+        text = text[text.index(f"CREATE OR REPLACE VIEW pgscore.{view} AS"):]
+        query(conn, text[:text.index(";\n") + 1].replace(f"CREATE OR REPLACE VIEW pgscore.{view}",
+                                                          f"CREATE VIEW was.{view}"))
+    query(conn, "BEGIN")  # one transaction: the same now(), so the same windows and days
+    for view in views:
+        now = query(conn, f"SELECT * FROM pgscore.{view}")  # noqa: S608 - fixed text
+        was = query(conn, f"SELECT * FROM was.{view}")  # noqa: S608 - fixed text
+        assert len(now) == len(was) > 0, view
+        for a, b in zip(now, was):  # (floats summed in another order may differ in the last bit)
+            assert [x for x in a if not isinstance(x, float)] == [x for x in b if not isinstance(x, float)], view
+            assert [x for x in a if isinstance(x, float)] == pytest.approx(
+                [x for x in b if isinstance(x, float)], rel=1e-12, nan_ok=True), view
+    versions = query(conn, "SELECT DISTINCT version, live FROM pgscore.realised_performance_by_version")
+    assert sorted(versions) == [(1, True), (2, False)]
+    assert query(conn, "SELECT version, n FROM pgscore.performance_by_day_by_version WHERE version = 2") \
+        == [(2, 0)]  # its deploy day, today: no prediction of it made since
+    assert query(conn, "SELECT n FROM pgscore.realised_performance_by_version WHERE version = 2 "
+                       "AND window_name = 'since deploy'") == [(200,)]
+    firing = query(conn, "SELECT what, metric FROM pgscore.firing WHERE NOT shadow")
+    assert ("performance", "auc_drop") in firing and ("feature", "psi") in firing
     query(conn, "COMMIT")

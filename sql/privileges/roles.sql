@@ -74,6 +74,8 @@ GRANT EXECUTE ON FUNCTION pgscore.performance_stats(boolean), pgscore.version_dr
 -- the shadow versions' drift and realised performance, which alerts reads
 GRANT EXECUTE ON FUNCTION pgscore.shadow_drift_stats(), pgscore.shadow_performance_stats()
     TO pgscore_reader, pgscore_admin;
+-- what the views of realised performance read: the kind of period each reports (windows or days) alone
+GRANT EXECUTE ON FUNCTION pgscore.performance_stats_of(boolean, bigint[], text) TO pgscore_reader, pgscore_admin;
 
 -- the application
 GRANT USAGE ON SCHEMA pgscore TO pgscore_app, pgscore_admin;

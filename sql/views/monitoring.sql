@@ -695,12 +695,12 @@ s0 AS (  -- AUC from the rank sum of the positives (Mann-Whitney); log loss clip
      GROUP BY r.model_id, r.pid
 ),
 s AS (SELECT s0.*, p.period_kind, p.period FROM s0 JOIN periods p ON p.pid = s0.pid),
--- the live versions; per version also every version an outcome judges (each is in s: the window without
--- a length holds every judged prediction)
+-- the live versions; per version also every version an outcome judges (from jp, whatever the periods asked
+-- for: a version whose judged predictions are all older than the 30 days still has its rows of the windows)
 versions AS (
     SELECT lm.model_id FROM pgscore.live_models lm WHERE p_model_ids IS NULL OR lm.model_id = ANY (p_model_ids)
     UNION
-    SELECT s.model_id FROM s WHERE p_by_version
+    SELECT jp.model_id FROM jp WHERE p_by_version
 ),
 base AS (
     SELECT m.model_id, m.name, m.version, m.task, p.period_kind, p.period, p.sort_order,
@@ -744,7 +744,7 @@ SELECT b.*, c.checks, c.status, c.firing, c.min_n,
                                                                      WHEN b.rmse = 0 THEN 0 END END] END,
         array_fill(b.n, ARRAY[CASE b.task WHEN 'binary' THEN 3 ELSE 1 END])) c
 $fn$;
-COMMENT ON FUNCTION pgscore.performance_stats_of(boolean, bigint[], text) IS 'performance_stats(p_by_version) for the model versions p_model_ids alone (NULL: every one it gives) in the periods of kind p_period_kind (window or day; NULL: both): their rows as performance_stats gives them, without ranking the predictions of other versions or periods; shadow_performance_stats reads it for the shadow versions';
+COMMENT ON FUNCTION pgscore.performance_stats_of(boolean, bigint[], text) IS 'performance_stats(p_by_version) for the model versions p_model_ids alone (NULL: every one it gives) in the periods of kind p_period_kind (window or day; NULL: both): their rows as performance_stats gives them, without ranking the predictions of other versions or periods; the views of realised performance read it for the periods they report (realised_performance and alerts the windows, performance_by_day the days), shadow_performance_stats for the shadow versions';
 
 CREATE FUNCTION pgscore.performance_stats(p_by_version boolean)
 RETURNS TABLE (model_id bigint, name text, version integer, task text, period_kind text, period text,
@@ -815,7 +815,7 @@ SELECT name AS model, version, task, period AS window_name, n, positives, auc, a
        -- appended (migration 0021), so that views built on this one keep their columns
        (deploy_metrics ->> 'precision')::float8 AS deploy_precision, (deploy_metrics ->> 'recall')::float8 AS deploy_recall
   FROM (SELECT p.*, m.metrics AS deploy_metrics
-          FROM pgscore.performance_stats() p
+          FROM pgscore.performance_stats_of(false, NULL, 'window') p
           JOIN pgscore.models m ON m.model_id = p.model_id) p
  WHERE period_kind = 'window'
  ORDER BY model, sort_order;
@@ -838,7 +838,7 @@ SELECT name AS model, version, live, task, period AS window_name, n, positives, 
        unmatched_outcomes
   FROM (SELECT p.*, l.model_id IS NOT NULL AS live, (m.metrics ->> 'precision')::float8 AS deploy_precision,
                (m.metrics ->> 'recall')::float8 AS deploy_recall
-          FROM pgscore.performance_stats(true) p
+          FROM pgscore.performance_stats_of(true, NULL, 'window') p
           JOIN pgscore.models m ON m.model_id = p.model_id
           LEFT JOIN pgscore.live_models l ON l.model_id = p.model_id) p
  WHERE period_kind = 'window'
@@ -855,7 +855,7 @@ SELECT p.name AS model, p.version, p.task, p.day, p.n, p.positives, p.auc, p.acc
        p.brier, p.log_loss, p.mae, p.rmse, p.status
   FROM (SELECT s.*, s.period::date AS day,
                min(s.period::date) FILTER (WHERE s.n > 0) OVER (PARTITION BY s.model_id) AS first_day
-          FROM pgscore.performance_stats() s
+          FROM pgscore.performance_stats_of(false, NULL, 'day') s
          WHERE s.period_kind = 'day') p
   JOIN pgscore.models m ON m.model_id = p.model_id
  WHERE p.day >= least((m.created_at AT TIME ZONE 'UTC')::date, p.first_day)
@@ -873,7 +873,7 @@ SELECT p.name AS model, p.version, l.model_id IS NOT NULL AS live, p.task, p.day
        p.auc, p.accuracy, p.precision, p.recall, p.brier, p.log_loss, p.mae, p.rmse, p.status
   FROM (SELECT s.*, s.period::date AS day,
                min(s.period::date) FILTER (WHERE s.n > 0) OVER (PARTITION BY s.model_id) AS first_day
-          FROM pgscore.performance_stats(true) s
+          FROM pgscore.performance_stats_of(true, NULL, 'day') s
          WHERE s.period_kind = 'day') p
   JOIN pgscore.models m ON m.model_id = p.model_id
   LEFT JOIN pgscore.live_models l ON l.model_id = p.model_id
@@ -905,7 +905,7 @@ SELECT name AS model, version, kind AS what, feature AS subject, period AS windo
 UNION ALL
 SELECT r.name, r.version, 'performance', 'outcomes', r.period, r.sort_order, c.metric, (c.value)::float8,
        (CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END)::float8, c.level, false
-  FROM pgscore.performance_stats() r
+  FROM pgscore.performance_stats_of(false, NULL, 'window') r
  CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text)
  WHERE r.period_kind = 'window' AND c.level IN ('warn', 'alert')
 UNION ALL

@@ -1,0 +1,207 @@
+-- 0065 to 0066: the views of realised performance read pgscore.performance_stats_of for the kind of period they
+-- report alone: realised_performance, realised_performance_by_version and the live versions' alerts (firing)
+-- the windows, performance_by_day and performance_by_day_by_version the days. Each read performance_stats() or
+-- performance_stats(true) whole, which ranks the judged predictions in the windows and the last 30 days, and
+-- kept one kind. performance_stats_of takes the versions an outcome judges from the judged predictions, not
+-- from the periods' rows: the same versions whichever periods are asked for. The same rows, to the bit.
+CREATE OR REPLACE FUNCTION pgscore.performance_stats_of(p_by_version boolean, p_model_ids bigint[], p_period_kind text)
+RETURNS TABLE (model_id bigint, name text, version integer, task text, period_kind text, period text,
+               sort_order integer, n bigint, positives bigint, auc float8, accuracy float8, "precision" float8,
+               recall float8, brier float8, log_loss float8, mae float8, rmse float8, deploy_auc float8,
+               deploy_accuracy float8, deploy_brier float8, deploy_log_loss float8, deploy_mae float8,
+               deploy_rmse float8, checks jsonb, status text, firing text, min_n integer, unmatched_outcomes bigint)
+LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET work_mem = '64MB'
+ROWS 100
+AS $fn$
+WITH periods AS MATERIALIZED (SELECT mp.*, row_number() OVER ()::integer AS pid FROM pgscore.monitoring_periods mp
+                              WHERE p_period_kind IS NULL OR mp.period_kind = p_period_kind),
+jp AS MATERIALIZED (
+    SELECT x.model_id, x.task, x.predicted_at, x.score, x.y, x.y_value, x.threshold,
+           x.label = x.outcome #>> '{}' AS label_right
+      FROM (SELECT * FROM pgscore.judged_predictions WHERE NOT p_by_version
+            UNION ALL
+            SELECT * FROM pgscore.judged_predictions_by_version WHERE p_by_version) x
+     -- (through the by-version view's DISTINCT ON to the matches' scan: only the versions asked for are sorted)
+     WHERE p_model_ids IS NULL OR x.model_id = ANY (p_model_ids)
+),
+j AS (
+    SELECT jp.*, p.pid
+      FROM jp JOIN periods p ON p.period_kind = 'window' AND jp.predicted_at >= p.starts AND jp.predicted_at < p.ends
+    UNION ALL
+    -- a day period is [d, d + 24 hours) from a UTC midnight d (monitoring_periods): the day the prediction was made
+    SELECT jp.*, p.pid
+      FROM jp JOIN periods p ON p.period_kind = 'day' AND p.starts = date_trunc('day', jp.predicted_at, 'UTC')
+),
+r AS (
+    SELECT j.*, rank() OVER (PARTITION BY j.model_id, j.pid ORDER BY j.score)
+               + (count(*) OVER (PARTITION BY j.model_id, j.pid, j.score) - 1) / 2.0 AS score_rank
+      FROM j
+),
+s0 AS (  -- AUC from the rank sum of the positives (Mann-Whitney); log loss clipped at float64 eps like scikit-learn
+    SELECT r.model_id, r.pid, count(*) AS n, sum(r.y) AS positives,
+           ((sum(r.score_rank) FILTER (WHERE r.y = 1) - sum(r.y) * (sum(r.y) + 1) / 2.0)
+                / nullif(sum(r.y) * (count(*) - sum(r.y)), 0))::float8 AS auc,
+           -- positive above the threshold: a score of exactly 0.5 is the negative class, as predict gives it
+           (CASE WHEN min(r.task) = 'binary' THEN avg(((r.score > r.threshold)::integer = r.y)::integer)
+                 WHEN min(r.task) = 'multiclass' THEN avg(r.label_right::integer) END)::float8 AS accuracy,
+           -- binary only: a multiclass model has no positive class (y is NULL), where these gave 0
+           CASE WHEN min(r.task) = 'binary' THEN sum(((r.score > r.threshold) AND r.y = 1)::integer)::float8
+               / nullif(sum((r.score > r.threshold)::integer), 0) END AS "precision",
+           CASE WHEN min(r.task) = 'binary'
+                THEN sum(((r.score > r.threshold) AND r.y = 1)::integer)::float8 / nullif(sum(r.y), 0) END AS recall,
+           avg((r.score - r.y) ^ 2) AS brier,
+           -avg(r.y * ln(least(greatest(r.score, 2.220446049250313e-16), 1 - 2.220446049250313e-16))
+                + (1 - r.y) * ln(1 - least(greatest(r.score, 2.220446049250313e-16), 1 - 2.220446049250313e-16))) AS log_loss,
+           avg(abs(r.score - r.y_value)) AS mae,
+           sqrt(avg((r.score - r.y_value) ^ 2)) AS rmse
+      FROM r
+     GROUP BY r.model_id, r.pid
+),
+s AS (SELECT s0.*, p.period_kind, p.period FROM s0 JOIN periods p ON p.pid = s0.pid),
+-- the live versions; per version also every version an outcome judges (from jp, whatever the periods asked
+-- for: a version whose judged predictions are all older than the 30 days still has its rows of the windows)
+versions AS (
+    SELECT lm.model_id FROM pgscore.live_models lm WHERE p_model_ids IS NULL OR lm.model_id = ANY (p_model_ids)
+    UNION
+    SELECT jp.model_id FROM jp WHERE p_by_version
+),
+base AS (
+    SELECT m.model_id, m.name, m.version, m.task, p.period_kind, p.period, p.sort_order,
+           coalesce(s.n, 0) AS n, s.positives, s.auc, s.accuracy, s."precision", s.recall, s.brier, s.log_loss,
+           s.mae, s.rmse,
+           (m.metrics ->> 'auc')::float8 AS deploy_auc, (m.metrics ->> 'accuracy')::float8 AS deploy_accuracy,
+           (m.metrics ->> 'brier')::float8 AS deploy_brier, (m.metrics ->> 'log_loss')::float8 AS deploy_log_loss,
+           (m.metrics ->> 'mae')::float8 AS deploy_mae, (m.metrics ->> 'rmse')::float8 AS deploy_rmse
+      FROM versions v
+      JOIN pgscore.models m ON m.model_id = v.model_id
+     CROSS JOIN periods p
+      LEFT JOIN s ON s.model_id = m.model_id AND s.period_kind = p.period_kind AND s.period = p.period
+),
+-- once per model, not once per model and period (each reads every outcome: 35 times over, 2.9 s for 1,000);
+-- per version: the model's outcomes that judge no prediction of the version
+unmatched AS MATERIALIZED (
+    SELECT om.model, NULL::bigint AS model_id, count(*) AS n
+      FROM pgscore.outcome_matches om WHERE NOT om.matched AND NOT p_by_version GROUP BY om.model
+    UNION ALL
+    SELECT t.model_name, v.model_id, t.n - coalesce(k.n, 0)
+      FROM (SELECT o.model_name, count(*) AS n FROM pgscore.outcomes o WHERE p_by_version GROUP BY o.model_name) t
+      JOIN pgscore.models vm ON vm.name = t.model_name
+      JOIN versions v ON v.model_id = vm.model_id
+      LEFT JOIN (SELECT c.model_id, count(*) AS n FROM pgscore.outcome_version_matches c
+                  WHERE p_by_version GROUP BY c.model_id) k ON k.model_id = v.model_id
+)
+SELECT b.*, c.checks, c.status, c.firing, c.min_n,
+       coalesce((SELECT u.n FROM unmatched u WHERE u.model = b.name
+                    AND u.model_id IS NOT DISTINCT FROM CASE WHEN p_by_version THEN b.model_id END), 0)
+           AS unmatched_outcomes
+  FROM base b
+ CROSS JOIN LATERAL pgscore.judge(
+        CASE b.task WHEN 'binary' THEN ARRAY['auc_drop', 'accuracy_drop', 'brier_rise']
+                    WHEN 'multiclass' THEN ARRAY['accuracy_drop'] ELSE ARRAY['rmse_rise'] END,
+        CASE b.task WHEN 'binary' THEN ARRAY[b.deploy_auc - b.auc, b.deploy_accuracy - b.accuracy, b.brier - b.deploy_brier]
+                    WHEN 'multiclass' THEN ARRAY[b.deploy_accuracy - b.accuracy]
+                    -- (a hold-out RMSE of 0, a tree fitted to an integer target: any error in service is a rise)
+                    -- (no hold-out RMSE at all, a regressor deployed without a target: nothing to compare)
+                    ELSE ARRAY[CASE WHEN b.deploy_rmse <> 0 THEN b.rmse / b.deploy_rmse - 1
+                                    WHEN b.deploy_rmse = 0 THEN CASE WHEN b.rmse > 0 THEN 1e300
+                                                                     WHEN b.rmse = 0 THEN 0 END END] END,
+        array_fill(b.n, ARRAY[CASE b.task WHEN 'binary' THEN 3 ELSE 1 END])) c
+$fn$;
+
+COMMENT ON FUNCTION pgscore.performance_stats_of(boolean, bigint[], text) IS 'performance_stats(p_by_version) for the model versions p_model_ids alone (NULL: every one it gives) in the periods of kind p_period_kind (window or day; NULL: both): their rows as performance_stats gives them, without ranking the predictions of other versions or periods; the views of realised performance read it for the periods they report (realised_performance and alerts the windows, performance_by_day the days), shadow_performance_stats for the shadow versions';
+
+GRANT EXECUTE ON FUNCTION pgscore.performance_stats_of(boolean, bigint[], text) TO pgscore_reader, pgscore_admin;
+
+CREATE OR REPLACE VIEW pgscore.realised_performance AS
+SELECT name AS model, version, task, period AS window_name, n, positives, auc, accuracy, precision, recall, brier,
+       log_loss, mae, rmse, deploy_auc, deploy_accuracy, deploy_brier, deploy_log_loss, deploy_mae, deploy_rmse,
+       status, firing,
+       CASE WHEN n = 0 THEN 'no outcomes matched to predictions of this version in this window'
+            WHEN status = 'insufficient_data' THEN format('%s outcomes, fewer than the %s needed', n, min_n)
+            WHEN status = 'not_applicable' AND coalesce(deploy_auc, deploy_accuracy, deploy_rmse) IS NULL
+                THEN 'no hold-out metrics at deploy to compare with (deployed without a target)'
+            WHEN status = 'not_applicable' AND task = 'multiclass'
+                THEN 'the predictions matched carry no predicted class (logged before migration 0017 by score, predict_proba or in batch): accuracy compares predict''s label with the outcome'
+            WHEN status = 'not_applicable' THEN 'no realised metric to compare with the deploy metrics'
+       END AS note,
+       unmatched_outcomes,
+       -- appended (migration 0021), so that views built on this one keep their columns
+       (deploy_metrics ->> 'precision')::float8 AS deploy_precision, (deploy_metrics ->> 'recall')::float8 AS deploy_recall
+  FROM (SELECT p.*, m.metrics AS deploy_metrics
+          FROM pgscore.performance_stats_of(false, NULL, 'window') p
+          JOIN pgscore.models m ON m.model_id = p.model_id) p
+ WHERE period_kind = 'window'
+ ORDER BY model, sort_order;
+
+CREATE OR REPLACE VIEW pgscore.realised_performance_by_version AS
+SELECT name AS model, version, live, task, period AS window_name, n, positives, auc, accuracy, precision, recall,
+       brier, log_loss, mae, rmse, deploy_auc, deploy_accuracy, deploy_brier, deploy_log_loss, deploy_mae,
+       deploy_rmse, deploy_precision, deploy_recall, status, firing,
+       CASE WHEN n = 0 THEN 'no outcomes matched to predictions of this version in this window'
+            WHEN status = 'insufficient_data' THEN format('%s outcomes, fewer than the %s needed', n, min_n)
+            WHEN status = 'not_applicable' AND coalesce(deploy_auc, deploy_accuracy, deploy_rmse) IS NULL
+                THEN 'no hold-out metrics at deploy to compare with (deployed without a target)'
+            WHEN status = 'not_applicable' AND task = 'multiclass'
+                THEN 'the predictions matched carry no predicted class (logged before migration 0017 by score, predict_proba or in batch): accuracy compares predict''s label with the outcome'
+            WHEN status = 'not_applicable' THEN 'no realised metric to compare with the deploy metrics'
+       END AS note,
+       unmatched_outcomes
+  FROM (SELECT p.*, l.model_id IS NOT NULL AS live, (m.metrics ->> 'precision')::float8 AS deploy_precision,
+               (m.metrics ->> 'recall')::float8 AS deploy_recall
+          FROM pgscore.performance_stats_of(true, NULL, 'window') p
+          JOIN pgscore.models m ON m.model_id = p.model_id
+          LEFT JOIN pgscore.live_models l ON l.model_id = p.model_id) p
+ WHERE period_kind = 'window'
+ ORDER BY model, version, sort_order;
+
+CREATE OR REPLACE VIEW pgscore.performance_by_day AS
+SELECT p.name AS model, p.version, p.task, p.day, p.n, p.positives, p.auc, p.accuracy, p.precision, p.recall,
+       p.brier, p.log_loss, p.mae, p.rmse, p.status
+  FROM (SELECT s.*, s.period::date AS day,
+               min(s.period::date) FILTER (WHERE s.n > 0) OVER (PARTITION BY s.model_id) AS first_day
+          FROM pgscore.performance_stats_of(false, NULL, 'day') s
+         WHERE s.period_kind = 'day') p
+  JOIN pgscore.models m ON m.model_id = p.model_id
+ WHERE p.day >= least((m.created_at AT TIME ZONE 'UTC')::date, p.first_day)
+ ORDER BY model, p.day;
+
+CREATE OR REPLACE VIEW pgscore.performance_by_day_by_version AS
+SELECT p.name AS model, p.version, l.model_id IS NOT NULL AS live, p.task, p.day, p.n, p.positives,
+       p.auc, p.accuracy, p.precision, p.recall, p.brier, p.log_loss, p.mae, p.rmse, p.status
+  FROM (SELECT s.*, s.period::date AS day,
+               min(s.period::date) FILTER (WHERE s.n > 0) OVER (PARTITION BY s.model_id) AS first_day
+          FROM pgscore.performance_stats_of(true, NULL, 'day') s
+         WHERE s.period_kind = 'day') p
+  JOIN pgscore.models m ON m.model_id = p.model_id
+  LEFT JOIN pgscore.live_models l ON l.model_id = p.model_id
+ WHERE p.day >= least((m.created_at AT TIME ZONE 'UTC')::date, p.first_day)
+ ORDER BY model, p.version, p.day;
+
+CREATE OR REPLACE VIEW pgscore.firing AS
+SELECT name AS model, version, kind AS what, feature AS subject, period AS window_name, sort_order, metric, value,
+       CASE level WHEN 'alert' THEN alert ELSE warn END AS threshold, level, false AS shadow
+  FROM pgscore.drift_checks
+ WHERE period_kind = 'window' AND level IN ('warn', 'alert')
+UNION ALL
+SELECT r.name, r.version, 'performance', 'outcomes', r.period, r.sort_order, c.metric, (c.value)::float8,
+       (CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END)::float8, c.level, false
+  FROM pgscore.performance_stats_of(false, NULL, 'window') r
+ CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text)
+ WHERE r.period_kind = 'window' AND c.level IN ('warn', 'alert')
+UNION ALL
+-- each shadow version of a model with a live version: its drift against its own baseline, and its realised
+-- performance judged by its own predictions (shadow_performance_stats: the shadows' alone, in the windows)
+SELECT s.name, s.version, s.kind, s.feature, s.period, s.sort_order, c.metric, c.value,
+       CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END, c.level, true
+  FROM pgscore.shadow_drift_stats() s
+ CROSS JOIN LATERAL jsonb_to_recordset(s.checks) c(metric text, value float8, warn float8, alert float8, level text)
+ WHERE c.level IN ('warn', 'alert')
+UNION ALL
+SELECT r.name, r.version, 'performance', 'outcomes', r.period, r.sort_order, c.metric, (c.value)::float8,
+       (CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END)::float8, c.level, true
+  FROM pgscore.shadow_performance_stats() r
+ CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text)
+ WHERE c.level IN ('warn', 'alert');
