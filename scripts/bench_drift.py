@@ -1,7 +1,7 @@
-"""The monitoring reads with outcomes: alerts, feature_drift, realised_performance and a refresh_monitoring()
-that finds nothing new, over --rows live predictions each judged by an outcome, and with --shadow a second
-version set as the model's shadow that logged as many shadow predictions (the same entities and times),
-each judged by the same outcome (docs/performance.md, "Shadow alerts").
+"""The monitoring reads with outcomes: alerts, feature_drift, realised_performance, performance_by_day and a
+refresh_monitoring() that finds nothing new, over --rows live predictions each judged by an outcome, and with
+--shadow a second version set as the model's shadow that logged as many shadow predictions (the same entities
+and times), each judged by the same outcome (docs/performance.md, "Shadow alerts" and "Per period kind").
 
 Loads as pgscore.bench_drift.load_judged says (12-feature churn model, 7 days, the last day drifted; the
 rollups rebuilt, an hour's more rows and an incremental refresh), then reads each query in turn for

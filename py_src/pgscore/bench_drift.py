@@ -361,6 +361,7 @@ READS = [
     ("alerts", "SELECT * FROM pgscore.alerts"),
     ("feature_drift", "SELECT * FROM pgscore.feature_drift"),
     ("realised_performance", "SELECT * FROM pgscore.realised_performance"),
+    ("performance_by_day", "SELECT * FROM pgscore.performance_by_day"),
     ("refresh_monitoring(), nothing new", "SELECT * FROM pgscore.refresh_monitoring()"),
 ]
 
