@@ -149,13 +149,32 @@ def test_a_shadow_that_fails_never_fails_the_insert_queues_nothing_and_warns(sho
             conn.close()
         assert len(warned) == 1 and "did not score 2 profile(s) of public.customers" in warned[0], warned
         assert "loyalty" in warned[0] and "the live version's scores were written" in warned[0]
-        assert "pgscore shadow churn --off" in warned[0]
+        assert "pgscore shadow churn 3 --off" in warned[0]
     assert query(shop, "SELECT count(*) FROM complaints") == [(4,)]
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
     assert log(shop, "shadow") == []
     got = dict(query(shop, "SELECT id, churn_score FROM customers WHERE id IN (10, 11, 20, 21)"))
     for k, feats in features(shop, [10, 11, 20, 21]).items():
         assert got[k] == pytest.approx(v1.predict_proba(np.array([feats]))[0, 1], abs=1e-9)
+
+
+def test_a_failing_shadows_warning_stops_that_version_alone(shop, db_url, trained):
+    """With two shadows, the WARNING of the one that fails names it in the hint's stop: it said
+    'pgscore shadow churn --off (SELECT pgscore.clear_shadow('churn'))', which stops every shadow of the
+    model, the one that scores well too."""
+    deploy_v3(db_url, trained)
+    query(shop, "SELECT pgscore.set_shadow('churn', 2)")
+    query(shop, "SELECT pgscore.set_shadow('churn', 3, p_force => true)")
+    conn = connect(db_url)
+    try:
+        insert(conn, 12)
+        warned = [n for n in conn.notices if "shadow version churn v3" in n]
+    finally:
+        conn.close()
+    assert len(warned) == 1, warned
+    assert "stop the shadow: pgscore shadow churn 3 --off (SELECT pgscore.clear_shadow('churn', 3))" in warned[0]
+    assert query(shop, "SELECT pgscore.clear_shadow('churn', 3)") == [(1,)]
+    assert query(shop, "SELECT version FROM pgscore.shadow_versions") == [(2,)]
 
 
 def test_a_failing_shadow_warns_once_per_session_and_is_counted_where_status_reads_it(shop, db_url, trained):

@@ -4,7 +4,7 @@ A shadow that fails never fails the statement or the chunk. Each failure is coun
 (one row per version, table, SQLSTATE and backend: concurrent sessions never wait on one another's count), which
 pgscore status reads, through pgscore.count_shadow_failure (as its owner: the roles that score may not write the
 table); a WARNING says so once per backend, version and SQLSTATE, not at every statement: a busy event table
-flooded the client and the server log with one per INSERT.
+flooded the client and the server log with one per INSERT. Its hint stops that version alone.
 """
 
 from __future__ import annotations
@@ -44,10 +44,26 @@ def failed(plpy, GD, model_id, label: str, name: str, relation: str, sqlstate, n
               False: "not counted (writing pgscore.shadow_failures failed)",
               "gone": "not counted (it is a shadow no more: stopped or made live since the statement began)"}[counted]
     then = f"; this session warns of it once: its later failures with SQLSTATE {sqlstate} are {counts}"
+    version = _version(plpy, model_id)
+    stop = (f"pgscore shadow {name} {version} --off (SELECT pgscore.clear_shadow({quote_literal(plpy, name)}, "
+            f"{version}))" if version is not None else
+            f"pgscore shadow {name} VERSION --off (SELECT pgscore.clear_shadow({quote_literal(plpy, name)}, VERSION))")
     plpy.warning(f"pgscore: shadow version {label} did not score {what}: {reason}; the live version's scores were "
                  f"written as usual, and the shadow's were not logged{then}",
-                 hint=f"fix the cause, or stop the shadow: pgscore shadow {name} --off "
-                      f"(SELECT pgscore.clear_shadow({quote_literal(plpy, name)}))")
+                 hint=f"fix the cause, or stop the shadow: {stop}")
+
+
+def _version(plpy, model_id):
+    """The shadow's version number, for the hint's stop of that version alone (a model's other shadows may
+    score well); None where it cannot be read."""
+    try:
+        rows = plpy.execute(plpy.prepare("SELECT m.version FROM pgscore.models m WHERE m.model_id "
+                                         "OPERATOR(pg_catalog.=) $1", ["pg_catalog.int8"]), [model_id])
+    except plpy.SPIError as e:
+        if of_the_transaction(getattr(e, "sqlstate", None)):
+            raise
+        return None
+    return rows[0]["version"] if rows else None
 
 
 def _count(plpy, GD, model_id, relation, sqlstate, n, reason, again=True):
