@@ -577,6 +577,38 @@ def test_demo_runs_end_to_end():
         shutil.rmtree(base, ignore_errors=True)
 
 
+def test_the_demos_alerts_are_its_live_versions_with_a_shadow_of_churn_set():
+    """A cluster where a churn version is scored in shadow (as the guide leaves it): the demo's alerts of churn
+    were the shadow's too, unlabelled (the same metric listed once per version); they are the live
+    version's, with a line counting the shadows'."""
+    base = make_tmpdir("pgscore-demo-")
+    try:
+        port = str(free_port())
+        start = pgscore_cli("db", "start", "--data-dir", str(base / "data"), "--port", port)
+        assert start.returncode == 0, start.stdout + start.stderr
+        url = Cluster(data_dir=base / "data", port=int(port)).url()
+        assert pgscore_cli("install", "--db", url).returncode == 0
+        registry.deploy(url, "churn", LogisticRegression(max_iter=500).fit(X, Y), X, Y, feature_names=NAMES)
+        registry.deploy(url, "churn", LogisticRegression(max_iter=500).fit(X, Y), X, Y, feature_names=NAMES,
+                        activate=False)
+        query(url, "SELECT pgscore.set_shadow('churn', 2)")
+        query(url, "SELECT pgscore.score('churn', %s::float8[], p_version => 2) FROM generate_series(1, 500)",
+              ([1e6] * 12,))  # the shadow's own drift, in the last hour
+        run = pgscore_cli("demo", "--data-dir", str(base / "data"), "--port", port)
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert "deployed churn version 3" in run.stdout
+        (live,), = query(url, "SELECT count(*) FROM pgscore.alerts WHERE model = 'churn' AND window_name = '1 hour' "
+                              "AND NOT shadow")
+        (shadow,), = query(url, "SELECT count(*) FROM pgscore.alerts WHERE model = 'churn' "
+                                "AND window_name = '1 hour' AND shadow")
+        assert shadow > 0 and f"pgscore.alerts of churn, last hour ({live}):" in run.stdout, run.stdout
+        assert (f"  and {shadow} of churn's versions scored in shadow (SELECT * FROM pgscore.alerts WHERE shadow)"
+                in run.stdout), run.stdout
+    finally:
+        Cluster(data_dir=base / "data").destroy()
+        shutil.rmtree(base, ignore_errors=True)
+
+
 @pytest.mark.parametrize("where, says", [
     ("missing/r.html", "cannot write into"), (".", "is a directory"),
     ("data", "is in the cluster's data directory"), ("data/postgresql.conf", "is in the cluster's data directory"),
