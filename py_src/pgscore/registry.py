@@ -191,7 +191,8 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     check_size(name, "the estimator serialised by joblib", blob)
     rows = baseline.capture(matrix, names, scores, n_bins) if X is not None else []
     if compile:
-        say(f"compiling it to numpy and proving it equal on up to {min(len(matrix), VERIFY_ROWS):,} rows")
+        say(f"compiling it to numpy and proving it equal on up to {min(len(matrix), VERIFY_ROWS):,} rows, and on "
+            "them again with values blanked where it takes missing values")  # (engine_note counts both sets)
     ev_bytes, ev_meta = compile_evaluator(estimator, task, len(names), matrix) if compile else \
         (None, {"format": "none", "reason": "deployed with compile=False"})
     if ev_bytes is not None:
