@@ -657,3 +657,48 @@ def test_code_newer_than_its_schema_counts_a_shadows_failures_as_that_schema_doe
         assert not [n for n in conn.notices if "not counted" in n], conn.notices
     finally:
         conn.close()
+
+
+def test_a_shadows_failure_after_a_prepared_transaction_that_counted_one_is_counted_without_waiting_for_it(trained):
+    """A transaction PREPAREd (PREPARE TRANSACTION: a two_phase subscription's apply worker, an application's
+    two-phase commit) keeps its row locks until COMMIT PREPARED, which the backend that prepared it may be the
+    one to run, later: this backend's row of pgscore.shadow_failures, where it counted a failure, among them.
+    The next statement of that backend in which the shadow failed waited for it, for ever (an apply worker: the
+    subscription stalled). It counts into the backend's second row now, and with that one held too, counts
+    nothing and says so; nothing waits. On a cluster of its own (max_prepared_transactions)."""
+    from helpers import own_cluster
+    from pgscore import migrate
+
+    v1, _, X, y = trained
+    with own_cluster("pgscore-prepared-") as c:
+        query(c.url("postgres"), "ALTER SYSTEM SET max_prepared_transactions = 4")
+        c.stop()
+        c.start()
+        url = c.url()
+        migrate.upgrade(url)
+        make_shop(url, v1, X, y, N, rescore=True).close()
+        deploy_v3(url, trained)  # v2: a column the profile table lacks
+        query(url, "SELECT pgscore.set_shadow('churn', 2, p_force => true)")
+        conn = connect(url)
+        try:
+            query(conn, "SET statement_timeout = '10s'")  # (it waited for ever: canceled)
+            pid = conn.get_backend_pid()
+            query(conn, "BEGIN; INSERT INTO complaints (customer_id) VALUES (1); PREPARE TRANSACTION 'g1'")
+            insert(conn, 2)  # counted into the second row, which the next prepared transaction holds then
+            query(conn, "BEGIN; INSERT INTO complaints (customer_id) VALUES (3); PREPARE TRANSACTION 'g2'")
+            conn.notices.clear()
+            insert(conn, 4)  # both held: not counted, and said once
+            assert [n for n in conn.notices if "not counted" in n and "PREPARE" in n], conn.notices
+            insert(conn, 5)
+            for gid in ("g1", "g2"):
+                query(conn, f"COMMIT PREPARED '{gid}'")
+            insert(conn, 6)  # this backend's row again
+            assert query(conn, "SELECT backend_pid, statements FROM pgscore.shadow_failures ORDER BY 1") == [
+                (-pid, 2), (pid, 2)]
+            assert query(conn, "SELECT count(*) FROM complaints") == [(6,)]
+            assert query(conn, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+        finally:
+            query(url, "SELECT pgscore.clear_shadow('churn')")
+            for gid, in query(url, "SELECT gid FROM pg_prepared_xacts"):
+                query(url, f"ROLLBACK PREPARED '{gid}'")
+            conn.close()

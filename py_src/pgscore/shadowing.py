@@ -36,13 +36,19 @@ def failed(plpy, GD, model_id, label: str, name: str, relation: str, sqlstate, n
     sqlstate = sqlstate or MODEL_RAISED
     counted = _count(plpy, GD, model_id, relation, sqlstate, n, reason)
     warned = GD.setdefault(WARNED, set())
-    if (model_id, sqlstate) in warned:
+    # (a count lost to the transactions this backend prepared is said once too, after the first warning)
+    key = (model_id, sqlstate)
+    if counted == "held" and key in warned:
+        key = (model_id, sqlstate, "held")
+    if key in warned:
         return
-    warned.add((model_id, sqlstate))
+    warned.add(key)
     counts = {True: "counted in pgscore.shadow_failures (pgscore status)",
               None: "not counted (this schema has no pgscore.shadow_failures: pgscore install)",
               False: "not counted (writing pgscore.shadow_failures failed)",
-              "gone": "not counted (it is a shadow no more: stopped or made live since the statement began)"}[counted]
+              "gone": "not counted (it is a shadow no more: stopped or made live since the statement began)",
+              "held": "not counted while transactions this session PREPAREd that counted some hold its rows of "
+                      "pgscore.shadow_failures (until COMMIT PREPARED or ROLLBACK PREPARED)"}[counted]
     then = f"; this session warns of it once: its later failures with SQLSTATE {sqlstate} are {counts}"
     version = _version(plpy, model_id)
     stop = (f"pgscore shadow {name} {version} --off (SELECT pgscore.clear_shadow({quote_literal(plpy, name)}, "
@@ -68,7 +74,8 @@ def _version(plpy, model_id):
 
 def _count(plpy, GD, model_id, relation, sqlstate, n, reason, again=True):
     """True where counted; False where the count failed; None where the schema has no pgscore.shadow_failures;
-    "gone" where the version is a shadow no more (count_shadow_failure counts nothing then)."""
+    "gone" where the version is a shadow no more (count_shadow_failure counts nothing then); "held" where
+    transactions this backend prepared hold both its rows (count_shadow_failure: NULL)."""
     plan = GD.get(_PLAN)
     try:
         if plan is None:  # once per backend, and after a failed count (an INSERT the upgraded schema refuses)
@@ -77,7 +84,9 @@ def _count(plpy, GD, model_id, relation, sqlstate, n, reason, again=True):
                                                       ["pg_catalog.int8", "pg_catalog.text", "pg_catalog.text",
                                                        "pg_catalog.int8", "pg_catalog.text"]))
         rows = plpy.execute(plan[1], [model_id, relation, sqlstate, n, reason])
-        return "gone" if plan[0] and rows[0]["counted"] is False else True
+        if plan[0] and rows[0]["counted"] is not True:
+            return "gone" if rows[0]["counted"] is False else "held"
+        return True
     except plpy.SPIError as e:
         GD.pop(_PLAN, None)
         state = getattr(e, "sqlstate", None)

@@ -205,7 +205,16 @@ COMMENT ON FUNCTION pgscore.clear_shadow(text, integer, text) IS 'Stop scoring a
  * shadow, nothing else. A version that is no shadow now (cleared or made live
  * since the statement read the shadows) is not counted: false. Takes no lock
  * of the name: set_shadow and clear_shadow skip a row being counted into
- * rather than wait for it, and it never waits for them.
+ * rather than wait for it, and it never waits for them. Nor for a transaction
+ * this backend PREPAREd (PREPARE TRANSACTION: a two_phase subscription's
+ * apply worker, an application's two-phase commit) that counted into its row:
+ * that one holds the row until COMMIT PREPARED, which this backend may be the
+ * one to run after this statement, and waiting for it never ended (the apply
+ * worker stalled). Each count takes the transaction-level advisory lock
+ * (hashtext('pgscore.shadow_failures'), pid), which PREPARE hands on to the
+ * prepared transaction with the row's; while one holds it, the count goes to
+ * the backend's second row (backend_pid -pid, its lock likewise); with that
+ * held too, nothing is counted: NULL.
  */
 CREATE FUNCTION pgscore.count_shadow_failure(p_model_id bigint, p_relation text, p_sqlstate text, p_profiles bigint,
                                              p_message text)
@@ -214,6 +223,8 @@ LANGUAGE plpgsql
 VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
+DECLARE
+    v_row integer;
 BEGIN
     IF p_model_id IS NULL OR p_relation IS NULL OR p_sqlstate IS NULL OR p_profiles IS NULL OR p_message IS NULL THEN
         RAISE EXCEPTION 'pgscore.count_shadow_failure: model_id, relation, sqlstate, profiles and message must not be NULL'
@@ -239,9 +250,18 @@ BEGIN
                                          AND d.deployment_id > coalesce(s.since_deployment, 0) AND d.action <> 'retire')) THEN
         RETURN false;
     END IF;
+    -- this backend's row, else its second, whose lock no transaction it PREPAREd holds (the lock and the row go to
+    -- the prepared transaction until COMMIT PREPARED: waiting for it never ended); both held: nothing counted
+    IF pg_try_advisory_xact_lock(hashtext('pgscore.shadow_failures'), pg_backend_pid()) THEN
+        v_row := pg_backend_pid();
+    ELSIF pg_try_advisory_xact_lock(hashtext('pgscore.shadow_failures'), -pg_backend_pid()) THEN
+        v_row := -pg_backend_pid();
+    ELSE
+        RETURN NULL;
+    END IF;
     INSERT INTO pgscore.shadow_failures AS f (model_id, relation, sqlstate, backend_pid, statements, profiles, first_at,
                                               last_at, last_message)
-    VALUES (p_model_id, p_relation, p_sqlstate, pg_backend_pid(), 1, p_profiles, clock_timestamp(), clock_timestamp(),
+    VALUES (p_model_id, p_relation, p_sqlstate, v_row, 1, p_profiles, clock_timestamp(), clock_timestamp(),
             p_message)
     ON CONFLICT (model_id, relation, sqlstate, backend_pid) DO UPDATE
        SET statements = f.statements + 1, profiles = f.profiles + EXCLUDED.profiles, last_at = EXCLUDED.last_at,
@@ -249,4 +269,4 @@ BEGIN
     RETURN true;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.count_shadow_failure(bigint, text, text, bigint, text) IS 'Internal: count a statement or chunk in which a version scored in shadow did not score (this backend''s row of pgscore.shadow_failures); false, nothing counted, for a version that is no shadow now';
+COMMENT ON FUNCTION pgscore.count_shadow_failure(bigint, text, text, bigint, text) IS 'Internal: count a statement or chunk in which a version scored in shadow did not score (this backend''s row of pgscore.shadow_failures, its second while a transaction it prepared holds the first); false, nothing counted, for a version that is no shadow now; NULL, nothing counted, where transactions it prepared hold both rows';
