@@ -541,3 +541,55 @@ def test_a_two_phase_subscriptions_prepared_transactions_are_applied_and_rescore
             query(conn, "ALTER SUBSCRIPTION s SET (slot_name = NONE)")
             query(conn, "DROP SUBSCRIPTION s")
             conn.close()
+
+
+@pytest.mark.xfail(strict=True, reason="a prepared transaction's profile rows, locked until its COMMIT PREPARED, "
+                                       "stall the apply of a later transaction with an event of one of them")
+def test_a_two_phase_subscription_stalls_on_a_profile_a_prepared_transaction_rescored(trained):
+    """The publisher PREPAREs a transaction with an event of customer 3, then commits another with an event of
+    customer 3 (no conflict there: two event rows), then COMMITs the prepared one. The subscriber's apply worker
+    PREPAREs the first, whose rescoring updated customer 3's row and holds it until COMMIT PREPARED; the
+    second's rescoring waits for that row, and the COMMIT PREPARED comes after it in the stream: the apply worker
+    waits for ever (a transactionid lock). docs/sql.md (A subscription with two_phase = true) says so."""
+    import time
+
+    from helpers import own_cluster
+
+    with own_cluster("pgscore-two-phase-stall-") as c:
+        pub, sub, conn = publisher_and_subscriber(c, trained, "max_prepared_transactions = 10")
+        query(pub, "CREATE TABLE complaints (complaint_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+                   "customer_id bigint, kind text NOT NULL DEFAULT 'billing', created_at timestamptz NOT NULL DEFAULT "
+                   "now()); CREATE PUBLICATION p FOR TABLE complaints")
+        query(pub, "SELECT pg_create_logical_replication_slot('s', 'pgoutput', false, true)")  # (two_phase)
+        p = c.dsn()
+        query(conn, f"CREATE SUBSCRIPTION s CONNECTION 'host={p['host']} port={p['port']} dbname=pub "
+                    f"user={p['user']}' PUBLICATION p WITH (create_slot = false, slot_name = 's', two_phase = true)")
+        query(conn, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
+                    "'churn_score', %s::jsonb, p_profile_key => 'id')", (json.dumps(COUNTERS),))
+
+        def until(sql, want):
+            for _ in range(200):
+                if query(conn, sql) == want:
+                    return True
+                time.sleep(0.05)
+            return False
+
+        try:
+            assert until("SELECT subtwophasestate::text FROM pg_subscription", [("e",)])
+            prepared = psycopg2.connect(pub)
+            prepared.autocommit = True
+            query(prepared, "BEGIN; INSERT INTO complaints (customer_id) VALUES (3); PREPARE TRANSACTION 'g1'")
+            assert until("SELECT count(*) FROM pg_prepared_xacts WHERE gid <> 'g1'", [(1,)])  # the subscriber's
+            query(pub, "INSERT INTO complaints (customer_id) VALUES (3)")
+            query(prepared, "COMMIT PREPARED 'g1'")
+            prepared.close()
+            assert until("SELECT count(*), max(complaints_30d) FROM complaints, customers WHERE id = 3",
+                         [(2, 2)]), query(conn, "SELECT backend_type, wait_event_type, wait_event FROM "
+                                                "pg_stat_activity WHERE wait_event_type = 'Lock'")
+        finally:
+            for gid, in query(conn, "SELECT gid FROM pg_prepared_xacts WHERE gid <> 'g1'"):  # (the apply freed)
+                query(conn, f"ROLLBACK PREPARED '{gid}'")
+            query(conn, "ALTER SUBSCRIPTION s DISABLE")
+            query(conn, "ALTER SUBSCRIPTION s SET (slot_name = NONE)")
+            query(conn, "DROP SUBSCRIPTION s")
+            conn.close()
