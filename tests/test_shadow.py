@@ -240,6 +240,28 @@ def test_status_lists_each_shadow_with_the_live_version_it_shadows(shop, db_url)
             in out), out
 
 
+def test_status_counts_the_alerts_of_the_last_refresh_by_what_each_version_was_then(shop, db_url):
+    """The alerts of the last refresh (pgscore.alert_state) of a version that was a shadow then are a shadow's,
+    whatever it is now: status classed them by the shadows of now, and counted a shadow stopped or made live
+    since as the live versions' alerts (which pgscore drift did not show); the live version of then is counted
+    as the live versions' after a rollback or an activate since."""
+    query(shop, "SELECT pgscore.set_shadow('churn', 2)")
+    query(shop, "SELECT * FROM pgscore.refresh_monitoring()")
+    query(shop, "DELETE FROM pgscore.alert_state")
+    query(shop, "INSERT INTO pgscore.alert_state (model, version, what, subject, window_name, metric, level) "
+                "VALUES ('churn', 1, 'feature', 'tenure', '1 day', 'psi', 'warn'), "
+                "('churn', 2, 'feature', 'tenure', '1 day', 'psi', 'alert'), "
+                "('churn', 2, 'score', 'score', '1 day', 'psi', 'alert')")
+    want = ("alerts at the last refresh: 1 at level warn (details: pgscore "
+            f"{hinted(db_url)}drift); of shadow versions: 2 at level alert (SELECT * FROM pgscore.alerts WHERE shadow)\n")
+    query(shop, "SELECT pgscore.clear_shadow('churn')")  # stopped since
+    out = pgscore_cli("status", "--db", db_url).stdout
+    assert want in out, out  # (before: '1 at level warn, 2 at level alert', the shadow's counted as live)
+    query(shop, "SELECT pgscore.activate('churn', 2)")  # made live since: v1 was live at the refresh
+    out = pgscore_cli("status", "--db", db_url).stdout
+    assert want in out, out
+
+
 def test_set_shadow_refuses_a_version_a_wired_profile_table_cannot_feed(shop, db_url, trained):
     """set_shadow checked that the version loads, not that the wired profile tables have its features: every
     INSERT into the event table then warned, and the shadow scored nothing. Refused now, naming the model,

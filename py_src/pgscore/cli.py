@@ -319,17 +319,18 @@ def _status(url):
             unloadable = []
         failing = _say_live_versions_that_do_not_load(cur, url, set(unloadable))
         _say_first_scheme_signatures(cur, url, signing, set(unloadable) | failing)
-        shadowed = _say_shadows(cur)
+        _say_shadows(cur)
         cur.execute("SELECT rolled_until, refreshed_at FROM pgscore.monitoring_state")
         rolled, refreshed = cur.fetchone()
         _say("monitoring: " + (f"last refresh {refreshed:%Y-%m-%d %H:%M:%S %Z}, rollups until {rolled:%H:%M %Z}"
                                 if refreshed else "never refreshed (SELECT * FROM pgscore.refresh_monitoring())"))
         if refreshed:
-            # (a shadow version's apart: pgscore drift shows the live versions', the view pgscore.alerts both)
+            # (a shadow version's apart: pgscore drift shows the live versions', the view pgscore.alerts both; each
+            # as it was at the refresh)
             cur.execute(_ALERTS)
             levels, shadow_levels = {}, {}
-            for level, name, version, n in cur.fetchall():
-                into = shadow_levels if (name, version) in shadowed else levels
+            for level, live, n in cur.fetchall():
+                into = levels if live else shadow_levels
                 into[level] = into.get(level, 0) + n
 
             def counted(by_level):
@@ -505,7 +506,16 @@ def _say_shadows(cur):
     return {(name, version) for name, version, *_ in shadows}
 
 
-_ALERTS = "SELECT a.level, a.model, a.version, pg_catalog.count(*) FROM pgscore.alert_state a GROUP BY 1, 2, 3"
+# per level, whether the version was the live one at the last refresh (the newest deployment of its name by then
+# made it live), else a shadow then (a shadow is scored next to a live version: a name with none then counts as
+# live): what it is now may differ (a shadow stopped or made live since)
+_ALERTS = """SELECT a.level, COALESCE(a.version OPERATOR(pg_catalog.=) (
+                   SELECT CASE WHEN d.action OPERATOR(pg_catalog.<>) 'retire' THEN m.version END
+                     FROM pgscore.deployments d JOIN pgscore.models m ON m.model_id OPERATOR(pg_catalog.=) d.model_id
+                    WHERE d.model_name OPERATOR(pg_catalog.=) a.model
+                      AND d.deployed_at OPERATOR(pg_catalog.<=) s.refreshed_at
+                    ORDER BY d.deployment_id DESC LIMIT 1), true) AS live, pg_catalog.count(*)
+              FROM pgscore.alert_state a CROSS JOIN pgscore.monitoring_state s GROUP BY 1, 2"""
 # pgscore's roles, whether each is missing, and whether it has one grant install gives it
 _ROLES = """SELECT w.name, r.oid IS NULL AS missing,
                    r.oid IS NOT NULL AND pg_catalog.has_table_privilege(r.oid, w.obj, w.priv) AS ok
