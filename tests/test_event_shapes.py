@@ -79,6 +79,26 @@ def publisher_and_subscriber(c, trained, *settings, rescore=False):
     return pub, sub, make_shop(sub, model, X, y, N_CUSTOMERS, rescore=rescore)
 
 
+def two_phase_complaints(c, trained, before=False):
+    """publisher_and_subscriber with max_prepared_transactions, the complaints table published from pub (a
+    slot made with two_phase) to a subscription s with two_phase = true, and the shop's complaints wired (its
+    default p_replicated: the subscription writes the table). With before, the customers' support_calls are
+    kept first in a table calls_before. Returns what publisher_and_subscriber returns."""
+    pub, sub, conn = publisher_and_subscriber(c, trained, "max_prepared_transactions = 10")
+    if before:
+        query(conn, "CREATE TABLE calls_before AS SELECT id, support_calls FROM customers")
+    query(pub, "CREATE TABLE complaints (complaint_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+               "customer_id bigint, kind text NOT NULL DEFAULT 'billing', created_at timestamptz NOT NULL DEFAULT "
+               "now()); CREATE PUBLICATION p FOR TABLE complaints")
+    query(pub, "SELECT pg_create_logical_replication_slot('s', 'pgoutput', false, true)")  # (two_phase)
+    p = c.dsn()
+    query(conn, f"CREATE SUBSCRIPTION s CONNECTION 'host={p['host']} port={p['port']} dbname=pub "
+                f"user={p['user']}' PUBLICATION p WITH (create_slot = false, slot_name = 's', two_phase = true)")
+    query(conn, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
+                "'churn_score', %s::jsonb, p_profile_key => 'id')", (json.dumps(COUNTERS),))
+    return pub, sub, conn
+
+
 def test_merge_counts_the_rows_it_inserts_and_not_those_it_updates(shop, trained):
     query(shop, "MERGE INTO complaints c USING (VALUES (1), (2), (1)) s(id) ON false "
                 "WHEN NOT MATCHED THEN INSERT (customer_id) VALUES (s.id)")
@@ -468,17 +488,7 @@ def test_a_two_phase_subscriptions_prepared_transactions_are_applied_and_rescore
 
     model = trained[0]
     with own_cluster("pgscore-two-phase-") as c:
-        pub, sub, conn = publisher_and_subscriber(c, trained, "max_prepared_transactions = 10")
-        query(conn, "CREATE TABLE calls_before AS SELECT id, support_calls FROM customers")
-        query(pub, "CREATE TABLE complaints (complaint_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
-                   "customer_id bigint, kind text NOT NULL DEFAULT 'billing', created_at timestamptz NOT NULL DEFAULT "
-                   "now()); CREATE PUBLICATION p FOR TABLE complaints")
-        query(pub, "SELECT pg_create_logical_replication_slot('s', 'pgoutput', false, true)")  # (two_phase)
-        p = c.dsn()
-        query(conn, f"CREATE SUBSCRIPTION s CONNECTION 'host={p['host']} port={p['port']} dbname=pub "
-                    f"user={p['user']}' PUBLICATION p WITH (create_slot = false, slot_name = 's', two_phase = true)")
-        query(conn, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
-                    "'churn_score', %s::jsonb, p_profile_key => 'id')", (json.dumps(COUNTERS),))
+        pub, sub, conn = two_phase_complaints(c, trained, before=True)
 
         def events_arrive(n):
             for _ in range(300):
@@ -556,16 +566,7 @@ def test_a_two_phase_subscription_stalls_on_a_profile_a_prepared_transaction_res
     from helpers import own_cluster
 
     with own_cluster("pgscore-two-phase-stall-") as c:
-        pub, sub, conn = publisher_and_subscriber(c, trained, "max_prepared_transactions = 10")
-        query(pub, "CREATE TABLE complaints (complaint_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
-                   "customer_id bigint, kind text NOT NULL DEFAULT 'billing', created_at timestamptz NOT NULL DEFAULT "
-                   "now()); CREATE PUBLICATION p FOR TABLE complaints")
-        query(pub, "SELECT pg_create_logical_replication_slot('s', 'pgoutput', false, true)")  # (two_phase)
-        p = c.dsn()
-        query(conn, f"CREATE SUBSCRIPTION s CONNECTION 'host={p['host']} port={p['port']} dbname=pub "
-                    f"user={p['user']}' PUBLICATION p WITH (create_slot = false, slot_name = 's', two_phase = true)")
-        query(conn, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
-                    "'churn_score', %s::jsonb, p_profile_key => 'id')", (json.dumps(COUNTERS),))
+        pub, sub, conn = two_phase_complaints(c, trained)
 
         def until(sql, want):
             for _ in range(200):

@@ -221,6 +221,17 @@ def test_a_failing_shadow_warns_once_per_session_and_is_counted_where_status_rea
     assert "shadows: none" in run.stdout and "WARNING: shadow" not in run.stdout, run.stdout
 
 
+def refreshed_with_alerts_of_v1_and_v2(shop):
+    """refresh_monitoring() run, then its alerts (pgscore.alert_state) replaced by three of churn's: one warning
+    of version 1, two alerts of version 2."""
+    query(shop, "SELECT * FROM pgscore.refresh_monitoring()")
+    query(shop, "DELETE FROM pgscore.alert_state")
+    query(shop, "INSERT INTO pgscore.alert_state (model, version, what, subject, window_name, metric, level) "
+                "VALUES ('churn', 1, 'feature', 'tenure', '1 day', 'psi', 'warn'), "
+                "('churn', 2, 'feature', 'tenure', '1 day', 'psi', 'alert'), "
+                "('churn', 2, 'score', 'score', '1 day', 'psi', 'alert')")
+
+
 def test_status_lists_each_shadow_with_the_live_version_it_shadows(shop, db_url):
     query(shop, "SELECT pgscore.set_shadow('churn', 2, 'the forest')")
     run = pgscore_cli("status", "--db", db_url)
@@ -228,12 +239,7 @@ def test_status_lists_each_shadow_with_the_live_version_it_shadows(shop, db_url)
     assert len(lines) == 1 and lines[0].startswith("shadow: churn v2, next to v1, since ") and lines[0].endswith(
         ": the forest, no failure counted"), run.stdout
     # the alerts of the last refresh: the live version's as pgscore drift shows them, the shadow's apart
-    query(shop, "SELECT * FROM pgscore.refresh_monitoring()")
-    query(shop, "DELETE FROM pgscore.alert_state")
-    query(shop, "INSERT INTO pgscore.alert_state (model, version, what, subject, window_name, metric, level) "
-                "VALUES ('churn', 1, 'feature', 'tenure', '1 day', 'psi', 'warn'), "
-                "('churn', 2, 'feature', 'tenure', '1 day', 'psi', 'alert'), "
-                "('churn', 2, 'score', 'score', '1 day', 'psi', 'alert')")
+    refreshed_with_alerts_of_v1_and_v2(shop)
     out = pgscore_cli("status", "--db", db_url).stdout
     assert ("alerts at the last refresh: 1 at level warn (details: pgscore "
             f"{hinted(db_url)}drift); of shadow versions: 2 at level alert (SELECT * FROM pgscore.alerts WHERE shadow)\n"
@@ -246,12 +252,7 @@ def test_status_counts_the_alerts_of_the_last_refresh_by_what_each_version_was_t
     since as the live versions' alerts (which pgscore drift did not show); the live version of then is counted
     as the live versions' after a rollback or an activate since."""
     query(shop, "SELECT pgscore.set_shadow('churn', 2)")
-    query(shop, "SELECT * FROM pgscore.refresh_monitoring()")
-    query(shop, "DELETE FROM pgscore.alert_state")
-    query(shop, "INSERT INTO pgscore.alert_state (model, version, what, subject, window_name, metric, level) "
-                "VALUES ('churn', 1, 'feature', 'tenure', '1 day', 'psi', 'warn'), "
-                "('churn', 2, 'feature', 'tenure', '1 day', 'psi', 'alert'), "
-                "('churn', 2, 'score', 'score', '1 day', 'psi', 'alert')")
+    refreshed_with_alerts_of_v1_and_v2(shop)
     want = ("alerts at the last refresh: 1 at level warn (details: pgscore "
             f"{hinted(db_url)}drift); of shadow versions: 2 at level alert (SELECT * FROM pgscore.alerts WHERE shadow)\n")
     query(shop, "SELECT pgscore.clear_shadow('churn')")  # stopped since
