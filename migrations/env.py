@@ -27,8 +27,19 @@ def run():
         _migrate(connection)
         return
     engine = create_engine(database_url())
-    with engine.connect() as conn:
-        _migrate(conn)
+    try:
+        with engine.connect() as conn:
+            _migrate(conn)
+    except Exception as e:  # noqa: BLE001
+        # plain alembic: objects of the user's that a revision's DROP stopped are named with what to do, not
+        # with the server's DROP ... CASCADE (pgscore's own commands pass a connection and say it themselves)
+        from alembic.util import CommandError
+        from pgscore.migrate import refused_by_your_objects
+
+        refusal = refused_by_your_objects(e)
+        if refusal is None:
+            raise
+        raise CommandError(refusal) from e
 
 
 def _migrate(conn):

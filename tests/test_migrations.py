@@ -204,6 +204,31 @@ def test_plain_alembic_cli_with_x_db_url(empty_db_url, tmp_path):
     assert migrate.current(empty_db_url) is None
 
 
+def test_plain_alembic_downgrade_names_the_view_of_yours_that_stops_it(db_url, tmp_path):
+    """docs/operations.md (Going back to an earlier release): `alembic downgrade 0019` stopped by a view of the
+    user's on one a downgrade drops and makes again (0061's of pgscore.alerts) names it with what to do, and
+    changes nothing. It ended in psycopg2's traceback with the server's HINT, "Use DROP ... CASCADE", which
+    drops the user's view."""
+    import subprocess
+    import sys
+
+    query(db_url, "CREATE VIEW public.my_alerts AS SELECT model, metric, shadow FROM pgscore.alerts")
+    alembic = Path(sys.executable).with_name("alembic")
+    run = subprocess.run([str(alembic), "-c", str(ROOT / "alembic.ini"), "-x", f"db_url={db_url}",
+                          "downgrade", "0060"], capture_output=True, text=True, cwd=tmp_path)
+    out = run.stdout + run.stderr
+    assert run.returncode != 0
+    assert "FAILED: pgscore's migration stopped, and nothing was changed" in run.stdout, out
+    assert "view my_alerts depends on view pgscore.alerts" in run.stdout, out
+    assert "pg_get_viewdef" in run.stdout and "CASCADE" not in out and "Traceback" not in out, out
+    assert migrate.current(db_url) == migrate.head()
+    query(db_url, "DROP VIEW public.my_alerts")
+    run = subprocess.run([str(alembic), "-c", str(ROOT / "alembic.ini"), "-x", f"db_url={db_url}",
+                          "downgrade", "0060"], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert migrate.current(db_url) == "0060"
+
+
 def test_offline_sql_builds_what_upgrade_builds(db_url, empty_db_url, tmp_path):
     """`alembic upgrade head --sql` writes the whole script (for a DBA to read and run), no database needed;
     run by hand, it builds exactly what the online upgrade builds, the grants on the version table included

@@ -290,6 +290,27 @@ def other_release(report) -> tuple[str, str, str] | None:
             f"the server imports pgscore from {info.get('pgscore_path')}", fix)
 
 
+def refused_by_your_objects(e: BaseException) -> str | None:
+    """A migration run by plain alembic (`alembic downgrade 0019`) that objects outside pgscore stopped
+    (2BP01: a view of the user's on a view a downgrade drops and makes again, a rescoring trigger): the server's
+    message and DETAIL, which name them, with what to do; a revision's own hint where it gives one (0021's
+    names the views), never the server's "DROP ... CASCADE", which drops the user's objects and, run on
+    pgscore's, breaks the install. None for any other error."""
+    orig = getattr(e, "orig", None) or e  # SQLAlchemy's wrapper, or psycopg2's own error (run_frozen)
+    diag = getattr(orig, "diag", None)
+    if getattr(orig, "pgcode", None) != "2BP01" or diag is None:
+        return None
+    hint = diag.message_hint
+    if not hint or "CASCADE" in hint:
+        hint = ("pgscore drops nothing of yours: keep the definition of each view of yours the Detail line names "
+                "(SELECT pg_get_viewdef('public.my_view', true)), drop it, run the migration again, then create "
+                "the view again; a rescoring trigger goes with SELECT pgscore.detach_rescoring('event_table')")
+    lines = [f"pgscore's migration stopped, and nothing was changed: {diag.message_primary}"]
+    if diag.message_detail:
+        lines.append(f"Detail: {diag.message_detail}")
+    return "\n".join([*lines, f"Hint: {hint}"])
+
+
 # what refuses an uninstall (the first revision's downgrade checks it last, after every later revision's
 # downgrade has locked and changed pgscore's tables): objects outside pgscore that depend on it, as a rescoring
 # trigger on an event table does. Checked first, from the catalogs alone: under traffic the downgrades before
