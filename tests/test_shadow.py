@@ -725,3 +725,58 @@ def test_a_shadows_failure_after_a_prepared_transaction_that_counted_one_is_coun
             for gid, in query(url, "SELECT gid FROM pg_prepared_xacts"):
                 query(url, f"ROLLBACK PREPARED '{gid}'")
             conn.close()
+
+
+def test_a_login_holding_the_counts_advisory_locks_neither_silences_a_shadows_failures_nor_makes_a_count_wait(
+        trained):
+    """count_shadow_failure takes the advisory locks (hashtext('pgscore.shadow_failures'), pid) and (..., -pid) to
+    tell a row a prepared transaction holds; any login may take an advisory lock, and one granted nothing held both
+    of another backend's (its pid is in pg_stat_activity): that backend's failures were counted nothing (NULL) for as
+    long as it held them, and its warning blamed transactions it PREPAREd, which it had none of. Counted now, while
+    no prepared transaction holds a lock on pgscore.shadow_failures; with one that does, nothing is counted and
+    nothing waits, as before. On a cluster of its own (max_prepared_transactions)."""
+    from helpers import own_cluster
+    from pgscore import migrate
+
+    v1, _, X, y = trained
+    with own_cluster("pgscore-forged-") as c:
+        query(c.url("postgres"), "ALTER SYSTEM SET max_prepared_transactions = 4")
+        c.stop()
+        c.start()
+        url = c.url()
+        migrate.upgrade(url)
+        make_shop(url, v1, X, y, N, rescore=True).close()
+        deploy_v3(url, trained)  # v2: a column the profile table lacks
+        query(url, "SELECT pgscore.set_shadow('churn', 2, p_force => true)")
+        query(url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_nobody') "
+                   "THEN CREATE ROLE pgscore_t_nobody LOGIN; END IF; END $$")
+        conn = connect(url)
+        nobody = connect(url.replace("postgres@", "pgscore_t_nobody@", 1))
+        try:
+            query(conn, "SET statement_timeout = '10s'")
+            pid = conn.get_backend_pid()
+            assert query(nobody, "SELECT pg_has_role('pgscore_app', 'MEMBER') OR pg_has_role('pgscore_admin', "
+                                 "'MEMBER') OR pg_has_role('pgscore_reader', 'MEMBER')") == [(False,)]
+            query(nobody, "SELECT pg_advisory_lock(hashtext('pgscore.shadow_failures'), %s), "
+                          "pg_advisory_lock(hashtext('pgscore.shadow_failures'), -%s)", (pid, pid))
+            conn.notices.clear()
+            insert(conn, 1)
+            insert(conn, 2, 3)
+            assert query(conn, "SELECT backend_pid, statements, profiles FROM pgscore.shadow_failures") == [
+                (pid, 2, 3)]
+            assert not [n for n in conn.notices if "not counted" in n], conn.notices
+            # a transaction that counted without the lock, then PREPAREd: the next count does not wait for it
+            query(conn, "BEGIN; INSERT INTO complaints (customer_id) VALUES (4); PREPARE TRANSACTION 'g1'")
+            insert(conn, 5)
+            assert [n for n in conn.notices if "not counted" in n and "PREPARE" in n], conn.notices
+            query(conn, "COMMIT PREPARED 'g1'")
+            insert(conn, 6)
+            assert query(conn, "SELECT backend_pid, statements, profiles FROM pgscore.shadow_failures") == [
+                (pid, 4, 5)]
+            assert query(conn, "SELECT count(*) FROM complaints") == [(6,)]
+        finally:
+            nobody.close()
+            query(url, "SELECT pgscore.clear_shadow('churn')")
+            for gid, in query(url, "SELECT gid FROM pg_prepared_xacts"):
+                query(url, f"ROLLBACK PREPARED '{gid}'")
+            conn.close()

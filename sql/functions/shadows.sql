@@ -214,7 +214,9 @@ COMMENT ON FUNCTION pgscore.clear_shadow(text, integer, text) IS 'Stop scoring a
  * (hashtext('pgscore.shadow_failures'), pid), which PREPARE hands on to the
  * prepared transaction with the row's; while one holds it, the count goes to
  * the backend's second row (backend_pid -pid, its lock likewise); with that
- * held too, nothing is counted: NULL.
+ * held too, nothing is counted (NULL) where a prepared transaction holds a
+ * lock on the table, and else the count goes to the backend's row: any login
+ * may take those advisory locks, and holding both silenced a backend's counts.
  */
 CREATE FUNCTION pgscore.count_shadow_failure(p_model_id bigint, p_relation text, p_sqlstate text, p_profiles bigint,
                                              p_message text)
@@ -251,11 +253,20 @@ BEGIN
         RETURN false;
     END IF;
     -- this backend's row, else its second, whose lock no transaction it PREPAREd holds (the lock and the row go to
-    -- the prepared transaction until COMMIT PREPARED: waiting for it never ended); both held: nothing counted
+    -- the prepared transaction until COMMIT PREPARED: waiting for it never ended); both held: nothing counted,
+    -- where a prepared transaction holds a lock on the table. Any login may take an advisory lock: one granted
+    -- nothing that held both of this backend's had its failures counted nothing. No prepared transaction holding
+    -- a lock on the table, none holds a row of it (nor one counted into without the lock, here), and the count
+    -- waits for none
     IF pg_try_advisory_xact_lock(hashtext('pgscore.shadow_failures'), pg_backend_pid()) THEN
         v_row := pg_backend_pid();
     ELSIF pg_try_advisory_xact_lock(hashtext('pgscore.shadow_failures'), -pg_backend_pid()) THEN
         v_row := -pg_backend_pid();
+    ELSIF NOT EXISTS (SELECT 1 FROM pg_locks l
+                       WHERE l.locktype = 'relation' AND l.relation = 'pgscore.shadow_failures'::regclass
+                         AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
+                         AND l.pid IS NULL) THEN
+        v_row := pg_backend_pid();
     ELSE
         RETURN NULL;
     END IF;
