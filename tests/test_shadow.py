@@ -313,6 +313,32 @@ def test_set_shadow_refuses_a_version_of_another_count_than_the_features_array_h
     assert query(shop, "SELECT version FROM pgscore.shadow_versions ORDER BY 1") == [(2,), (3,)]
 
 
+
+def test_set_shadow_refuses_a_version_of_other_features_than_the_features_array_holds(shop, db_url, trained):
+    """The features array of a profile table read by the live version holds that version's features in its order,
+    and a shadow reads the same array by position: a version of as many features, named otherwise or in another
+    order, was accepted (only the count was compared) and scored in shadow every profile on the live version's
+    values as if they were its own, its wrong scores logged with nothing said. Refused now (55000), naming the
+    first feature that differs."""
+    v1, _, X, y = trained
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    query(shop, "CREATE TABLE vec_profiles (id int PRIMARY KEY, features float8[], churn_score float8, scored_at timestamptz)")
+    query(shop, "CREATE TABLE vec_events (customer_id int)")
+    query(shop, "SELECT pgscore.attach_rescoring('vec_events', 'vec_profiles', 'customer_id', 'churn', 'churn_score', "
+                "p_profile_key => 'id')")
+    backwards = list(reversed(CHURN_FEATURES))  # v3: the same 12 features in the other order
+    registry.deploy(db_url, "churn", LogisticRegression(max_iter=500).fit(X[:, ::-1], y), X[:, ::-1], y,
+                    feature_names=backwards, activate=False, allow_feature_change=True)
+    with pytest.raises(errors.ObjectNotInPrerequisiteState) as e:
+        query(shop, "SELECT pgscore.set_shadow('churn', 3)")
+    assert ("public.vec_profiles, which public.vec_events rescores with 'churn', its float8[] column features holds "
+            f"the 12 features of live version 1 in its order, and version 3 reads {backwards[0]!r} where it holds "
+            f"{CHURN_FEATURES[0]!r}") in e.value.diag.message_primary, e.value.diag.message_primary
+    assert query(shop, "SELECT count(*) FROM pgscore.shadows") == [(0,)]
+    query(shop, "SELECT pgscore.set_shadow('churn', 2)")  # the same features in the same order: fed
+    query(shop, "SELECT pgscore.set_shadow('churn', 3, p_force => true)")
+    assert query(shop, "SELECT version FROM pgscore.shadow_versions ORDER BY 1") == [(2,), (3,)]
+
 def test_score_table_scores_the_shadow_on_each_chunk_and_writes_only_the_live_score(shop, trained):
     v1, v2, *_ = trained
     query(shop, "SELECT pgscore.set_shadow('churn', 2)")

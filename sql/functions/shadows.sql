@@ -80,8 +80,9 @@ BEGIN
         -- every table wired to rescore with the name must feed it, as check_live_version_fed asks of a live version:
         -- a profile table without one of its features, or whose float8[] column features (which the shadow reads
         -- where there is one) holds the live version's features, read from it too (no counters), and another
-        -- count, would have every INSERT into the event table score nothing in shadow. Wirings whose trigger or
-        -- profile table is gone feed nothing and block nothing
+        -- count, would have every INSERT into the event table score nothing in shadow; as many features named
+        -- otherwise or in another order, score every profile on values that are not its features. Wirings whose
+        -- trigger or profile table is gone feed nothing and block nothing
         FOR r IN
             WITH w AS (
                 SELECT w.profile_table, w.event_table, w.counters,
@@ -99,11 +100,20 @@ BEGIN
                                                              WHERE a.attrelid = to_regclass(w.profile_table)
                                                                AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = f.name)
                                           ORDER BY f.i), ', ') AS missing,
-                   CASE WHEN w.has_array AND coalesce(w.counters, '{}'::jsonb) = '{}'::jsonb
-                             AND cardinality(m.feature_names) <> cardinality(l.feature_names)
+                   CASE WHEN NOT w.has_array OR coalesce(w.counters, '{}'::jsonb) <> '{}'::jsonb THEN NULL
+                        WHEN cardinality(m.feature_names) <> cardinality(l.feature_names)
                         THEN format('its float8[] column features holds the %s features of live version %s, and version %s has %s',
                                     cardinality(l.feature_names), v_live.version, p_version, cardinality(m.feature_names))
-                   END AS miscounted
+                        -- read by position: as many features named otherwise, or in another order, would score the
+                        -- live version's values as the shadow's own
+                        ELSE (SELECT format('its float8[] column features holds the %s features of live version %s in its order, and version %s reads %L where it holds %L',
+                                            cardinality(l.feature_names), v_live.version, p_version, f.shadow_name, f.live_name)
+                                FROM unnest(m.feature_names, l.feature_names) WITH ORDINALITY AS f(shadow_name, live_name, i)
+                               WHERE f.shadow_name IS DISTINCT FROM f.live_name ORDER BY f.i LIMIT 1)
+                   END AS miscounted,
+                   w.has_array AND coalesce(w.counters, '{}'::jsonb) = '{}'::jsonb
+                       AND cardinality(m.feature_names) = cardinality(l.feature_names)
+                       AND m.feature_names IS DISTINCT FROM l.feature_names AS reordered
               FROM w
               JOIN pgscore.models m ON m.model_id = v_model_id
               JOIN pgscore.models l ON l.model_id = v_live.model_id
@@ -117,10 +127,12 @@ BEGIN
             END IF;
         END LOOP;
         IF v_n > 0 THEN
-            RAISE EXCEPTION 'version % of % cannot shadow version %: %, which % rescores with %, %; every INSERT into % would score nothing in shadow',
+            RAISE EXCEPTION 'version % of % cannot shadow version %: %, which % rescores with %, %; every INSERT into % would score %',
                     p_version, quote_literal(p_name), v_live.version, v_first.profile_table, v_first.event_table,
                     quote_literal(p_name), CASE WHEN v_first.missing <> '' THEN 'has no column ' || v_first.missing
-                                                ELSE v_first.miscounted END, v_first.event_table
+                                                ELSE v_first.miscounted END, v_first.event_table,
+                    CASE WHEN v_first.missing = '' AND v_first.reordered
+                         THEN 'it in shadow on values that are not its features' ELSE 'nothing in shadow' END
                 USING ERRCODE = CASE WHEN v_first.missing <> '' THEN 'undefined_column' ELSE 'object_not_in_prerequisite_state' END,
                       DETAIL = format('%s wiring(s) affected', v_n),
                       HINT = format('add the feature column(s) to the profile table first, then set the shadow again; or detach '
