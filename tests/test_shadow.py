@@ -263,6 +263,31 @@ def test_status_counts_the_alerts_of_the_last_refresh_by_what_each_version_was_t
     assert want in out, out
 
 
+
+def test_status_counts_a_version_made_live_while_the_refresh_ran_as_live(shop, db_url):
+    """refreshed_at is the refresh's now(), its transaction's start, and the alerts are read later in it (tens of
+    seconds at a million judged predictions): a version made live meanwhile had its live alerts recorded, and
+    status, taking the newest deployment by refreshed_at for the live version of then, counted them as a shadow's
+    ('of shadow versions: ...') and none as live. Each alert's role is recorded with it now."""
+    query(shop, "UPDATE pgscore.drift_thresholds SET warn = 0, alert = 0, min_n = 1")
+    query(shop, "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, logged_at) "
+                "SELECT m.model_id, i::text, array_fill(0::float8, ARRAY[12]), 0.9, 'batch', now() - interval '1 minute' "
+                "FROM pgscore.models m, generate_series(1, 20) i WHERE m.version = 2")
+    refresh = psycopg2.connect(db_url)
+    try:
+        with refresh.cursor() as cur:
+            cur.execute("SELECT now()")  # the refresh's transaction begins
+            query(shop, "SELECT pgscore.activate('churn', 2)")  # v2 made live, committed, while it runs
+            cur.execute("SELECT * FROM pgscore.refresh_monitoring()")
+        refresh.commit()
+    finally:
+        refresh.close()
+    (n,), = query(shop, "SELECT count(*) FROM pgscore.alert_state WHERE version = 2 AND level = 'alert'")
+    assert n > 0 and query(shop, "SELECT count(*) FROM pgscore.alerts WHERE shadow") == [(0,)]
+    out = " ".join(pgscore_cli("status", "--db", db_url).stdout.split())
+    assert f"alerts at the last refresh: {n} at level alert (details: " in out, out
+    assert "of shadow versions" not in out, out
+
 def test_set_shadow_refuses_a_version_a_wired_profile_table_cannot_feed(shop, db_url, trained):
     """set_shadow checked that the version loads, not that the wired profile tables have its features: every
     INSERT into the event table then warned, and the shadow scored nothing. Refused now, naming the model,

@@ -327,7 +327,10 @@ def _status(url):
         if refreshed:
             # (a shadow version's apart: pgscore drift shows the live versions', the view pgscore.alerts both; each
             # as it was at the refresh)
-            cur.execute(_ALERTS)
+            cur.execute("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) "
+                        "'pgscore.alert_state'::pg_catalog.regclass AND a.attname OPERATOR(pg_catalog.=) 'shadow' "
+                        "AND NOT a.attisdropped)")
+            cur.execute(_ALERTS.format(recorded="NOT a.shadow, " if cur.fetchone()[0] else ""))
             levels, shadow_levels = {}, {}
             for level, live, n in cur.fetchall():
                 into = levels if live else shadow_levels
@@ -506,10 +509,12 @@ def _say_shadows(cur):
     return {(name, version) for name, version, *_ in shadows}
 
 
-# per level, whether the version was the live one at the last refresh (the newest deployment of its name by then
-# made it live), else a shadow then (a shadow is scored next to a live version: a name with none then counts as
-# live): what it is now may differ (a shadow stopped or made live since)
-_ALERTS = """SELECT a.level, COALESCE(a.version OPERATOR(pg_catalog.=) (
+# per level, whether the version was the live one at the last refresh: as the refresh recorded it (alert_state.shadow),
+# else (a row or a schema from before it) where the newest deployment of its name by then made it live, else a shadow
+# then (a shadow is scored next to a live version: a name with none then counts as live): what it is now may differ
+# (a shadow stopped or made live since). (By refreshed_at, the refresh's start, a version made live while it ran
+# had its live alerts counted as a shadow's.)
+_ALERTS = """SELECT a.level, COALESCE({recorded}a.version OPERATOR(pg_catalog.=) (
                    SELECT CASE WHEN d.action OPERATOR(pg_catalog.<>) 'retire' THEN m.version END
                      FROM pgscore.deployments d JOIN pgscore.models m ON m.model_id OPERATOR(pg_catalog.=) d.model_id
                     WHERE d.model_name OPERATOR(pg_catalog.=) a.model

@@ -375,9 +375,13 @@ BEGIN
                              AND f.subject = s.subject AND f.window_name = s.window_name
                              AND f.metric = s.metric AND f.level = s.level)
     )
-    INSERT INTO pgscore.alert_state (model, version, what, subject, window_name, metric, level)
-    SELECT f.model, f.version, f.what, f.subject, f.window_name, f.metric, f.level FROM f
-    ON CONFLICT DO NOTHING;
+    -- with whether each is a shadow's as this refresh read it (pgscore status counts them apart: the deployments
+    -- by refreshed_at, the transaction's start, missed a version made live or a shadow set while the refresh ran)
+    INSERT INTO pgscore.alert_state AS s (model, version, what, subject, window_name, metric, level, shadow)
+    SELECT DISTINCT ON (f.model, f.version, f.what, f.subject, f.window_name, f.metric, f.level)
+           f.model, f.version, f.what, f.subject, f.window_name, f.metric, f.level, f.shadow FROM f
+    ON CONFLICT (model, version, what, subject, window_name, metric, level) DO UPDATE SET shadow = EXCLUDED.shadow
+       WHERE s.shadow IS DISTINCT FROM EXCLUDED.shadow;
     SELECT count(*) INTO v_firing FROM pgscore.alert_state;
     RETURN QUERY SELECT coalesce(v_from, v_to), greatest(v_to, v_until), v_rows, v_firing;
 END

@@ -96,6 +96,8 @@ CREATE TABLE pgscore.alert_state (
     metric     text NOT NULL,
     level      text NOT NULL,
     first_seen timestamptz NOT NULL DEFAULT now(),
+    shadow     boolean,
     PRIMARY KEY (model, version, what, subject, window_name, metric, level)
 );
 COMMENT ON TABLE pgscore.alert_state IS 'Each firing condition and when refresh_monitoring() first saw it; rows go when the condition clears';
+COMMENT ON COLUMN pgscore.alert_state.shadow IS 'Whether the condition was a shadow version''s (pgscore.firing.shadow) at the last refresh that found it; NULL for a row recorded before this column';
