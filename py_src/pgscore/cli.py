@@ -472,20 +472,19 @@ def _say_first_scheme_signatures(cur, url, signing, named):
 def _say_shadows(cur):
     """The versions scored in shadow, each with the live version it shadows, and what each failed to score since
     it was set (pgscore.shadow_failures, summed over the backends: per table and SQLSTATE, the newest reason).
-    Nothing on a schema from before shadow scoring; no counts on one from before they were kept. Returns the
-    (name, version) of each."""
+    Nothing on a schema from before shadow scoring; no counts on one from before they were kept."""
     cur.execute("SELECT pg_catalog.to_regclass('pgscore.shadows') IS NOT NULL, "
                 "pg_catalog.to_regclass('pgscore.shadow_failures') IS NOT NULL")
     shadowing, counted = cur.fetchone()
     if not shadowing:
-        return set()
+        return
     cur.execute("""SELECT s.name, s.version, s.model_id, l.version, s.since, s.set_by, s.reason
                      FROM pgscore.shadow_versions s LEFT JOIN pgscore.live_models l ON l.name = s.name
                     ORDER BY s.name, s.version""")
     shadows = cur.fetchall()
     if not shadows:
         _say(f"shadows: none ({command('shadow NAME VERSION')} scores a version next to the live one)")
-        return set()
+        return
     failures = {}
     if counted:
         cur.execute("""SELECT f.model_id, f.relation, f.sqlstate, sum(f.statements)::bigint, sum(f.profiles)::bigint,
@@ -506,7 +505,6 @@ def _say_shadows(cur):
                 f"did not score ({profiles:,} profile(s) or row(s)), SQLSTATE {state}, the last at "
                 f"{last:%Y-%m-%d %H:%M:%S %Z}: {message}; the live version's scores were written: fix the cause, or "
                 f"stop the shadow: {command(f'shadow {name} {version} --off')}")
-    return {(name, version) for name, version, *_ in shadows}
 
 
 # per level, whether the version was the live one at the last refresh: as the refresh recorded it (alert_state.shadow),
