@@ -733,6 +733,35 @@ def test_code_newer_than_its_schema_counts_a_shadows_failures_as_that_schema_doe
         conn.close()
 
 
+def test_a_session_that_counted_into_the_table_directly_counts_through_the_function_once_upgraded(
+        empty_db_url, trained):
+    """A session that met a shadow's failure on a schema from before count_shadow_failure, with a role that may
+    still write pgscore.shadow_failures once upgraded (a superuser: a subscription's apply worker, most often):
+    it went on counting with its direct INSERT for as long as it lived after pgscore install, which waits for
+    the row a transaction it PREPAREd holds (what migration 0067 ended for the function). It counts through
+    the function from its next failure after the upgrade."""
+    from pgscore import migrate
+
+    v1, _, X, y = trained
+    migrate.upgrade(empty_db_url, "0062")
+    conn = make_shop(empty_db_url, v1, X, y, N, rescore=True)
+    deploy_v3(empty_db_url, trained)  # v2 here
+    try:
+        query(conn, "SELECT pgscore.set_shadow('churn', 2, p_force => true)")
+        insert(conn, 1)  # counted with the INSERT, as that schema's roles did
+        migrate.upgrade(empty_db_url)
+        query(conn, "SET track_functions = 'all'")
+        query(conn, "BEGIN")
+        insert(conn, 2, 3)
+        assert query(conn, "SELECT calls FROM pg_stat_xact_user_functions WHERE schemaname = 'pgscore' "
+                           "AND funcname = 'count_shadow_failure'") == [(1,)]
+        query(conn, "COMMIT")
+        assert query(conn, "SELECT statements, profiles FROM pgscore.shadow_failures") == [(2, 3)]
+        assert not [n for n in conn.notices if "not counted" in n], conn.notices
+    finally:
+        conn.close()
+
+
 def test_a_shadows_failure_after_a_prepared_transaction_that_counted_one_is_counted_without_waiting_for_it(trained):
     """A transaction PREPAREd (PREPARE TRANSACTION: a two_phase subscription's apply worker, an application's
     two-phase commit) keeps its row locks until COMMIT PREPARED, which the backend that prepared it may be the

@@ -78,8 +78,12 @@ def _count(plpy, GD, model_id, relation, sqlstate, n, reason, again=True):
     transactions this backend prepared hold both its rows (count_shadow_failure: NULL)."""
     plan = GD.get(_PLAN)
     try:
-        if plan is None:  # once per backend, and after a failed count (an INSERT the upgraded schema refuses)
-            through = plpy.execute(_COUNTS)[0]["f"]
+        # once per backend, and after a failed count (an INSERT the upgraded schema refuses); and at each count
+        # while the schema has no function: after pgscore install a role that may still INSERT (a superuser's,
+        # a subscription's apply worker) kept writing the table directly for as long as the backend lived, which
+        # waits for the row a transaction it PREPAREd holds (migration 0067 ended that for the function)
+        through = plan[0] if plan is not None and plan[0] else plpy.execute(_COUNTS)[0]["f"]
+        if plan is None or plan[0] != through:
             plan = GD[_PLAN] = (through, plpy.prepare(_COUNT if through else _INSERT,
                                                       ["pg_catalog.int8", "pg_catalog.text", "pg_catalog.text",
                                                        "pg_catalog.int8", "pg_catalog.text"]))
