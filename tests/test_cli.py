@@ -584,7 +584,9 @@ def test_demo_runs_end_to_end():
 def test_the_demos_alerts_are_its_live_versions_with_a_shadow_of_churn_set():
     """A cluster where a churn version is scored in shadow (as the guide leaves it): the demo's alerts of churn
     were the shadow's too, unlabelled (the same metric listed once per version); they are the live
-    version's, with a line counting the shadows'."""
+    version's, with a line counting the shadows'. The count of conditions firing that refresh_monitoring()
+    gives (every model's and version's, every window) is split into the parts, the live version's of the
+    last hour listed below among them: it stood alone above a shorter list."""
     base = make_tmpdir("pgscore-demo-")
     try:
         port = str(free_port())
@@ -598,6 +600,8 @@ def test_the_demos_alerts_are_its_live_versions_with_a_shadow_of_churn_set():
         query(url, "SELECT pgscore.set_shadow('churn', 2)")
         query(url, "SELECT pgscore.score('churn', %s::float8[], p_version => 2) FROM generate_series(1, 500)",
               ([1e6] * 12,))  # the shadow's own drift, in the last hour
+        registry.deploy(url, "other", LogisticRegression(max_iter=500).fit(X, Y), X, Y, feature_names=NAMES)
+        query(url, "SELECT pgscore.score('other', %s::float8[]) FROM generate_series(1, 500)", ([1e6] * 12,))
         run = pgscore_cli("demo", "--data-dir", str(base / "data"), "--port", port)
         assert run.returncode == 0, run.stdout + run.stderr
         assert "deployed churn version 3" in run.stdout
@@ -608,6 +612,16 @@ def test_the_demos_alerts_are_its_live_versions_with_a_shadow_of_churn_set():
         assert shadow > 0 and f"pgscore.alerts of churn, last hour ({live}):" in run.stdout, run.stdout
         assert (f"  and {shadow} of churn's versions scored in shadow (SELECT * FROM pgscore.alerts WHERE shadow)"
                 in run.stdout), run.stdout
+        (firing, churn_live, churn_shadow, other), = query(url, """
+            SELECT count(*), count(*) FILTER (WHERE model = 'churn' AND NOT shadow),
+                   count(*) FILTER (WHERE model = 'churn' AND shadow), count(*) FILTER (WHERE model <> 'churn')
+              FROM pgscore.alerts""")
+        assert churn_shadow > 0 and other > 0 and churn_live > live, (firing, churn_live, churn_shadow, other)
+        assert (f"{firing} conditions firing (a metric of a feature, the score or the performance at warn or alert "
+                "in a window; every window counts)\n"
+                f"  of them {churn_live} churn's live version's ({live} in the last hour, listed below), "
+                f"{churn_shadow} of churn's versions scored in shadow, {other} of other models\n") in run.stdout, \
+            run.stdout
     finally:
         Cluster(data_dir=base / "data").destroy()
         shutil.rmtree(base, ignore_errors=True)

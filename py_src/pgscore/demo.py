@@ -193,6 +193,19 @@ def _monitoring(url, y, report_path, say, data_dir):
     rows, firing = cur.fetchone()
     say(f"SELECT * FROM pgscore.refresh_monitoring(): {rows} rollup rows, {firing} conditions firing "
         "(a metric of a feature, the score or the performance at warn or alert in a window; every window counts)")
+    # the count is every model's and version's, in every window (pgscore.alert_state); what follows lists churn's
+    # live version's of the last hour: the parts, so that the two agree
+    cur.execute("""SELECT count(*) FILTER (WHERE a.model = 'churn' AND a.version = l.version),
+                          count(*) FILTER (WHERE a.model = 'churn' AND a.version = l.version
+                                             AND a.window_name = '1 hour'),
+                          count(*) FILTER (WHERE a.model = 'churn' AND a.version <> l.version),
+                          count(*) FILTER (WHERE a.model <> 'churn')
+                     FROM pgscore.alert_state a
+                    CROSS JOIN (SELECT version FROM pgscore.live_models WHERE name = 'churn') l""")
+    live, hour, shadow, other = cur.fetchone()
+    say(f"  of them {live} churn's live version's ({hour} in the last hour, listed below)"
+        + (f", {shadow} of churn's versions scored in shadow" if shadow else "")
+        + (f", {other} of other models" if other else ""))
     cur.execute("SELECT feature, n, round(psi::numeric, 3), round(ks::numeric, 3), round(mean_shift::numeric, 2), "
                 "status FROM pgscore.feature_drift WHERE model = 'churn' AND window_name = '1 hour' "
                 "AND status <> 'ok' UNION ALL SELECT 'score', n, round(psi::numeric, 3), round(ks::numeric, 3), "
