@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import time
@@ -678,6 +679,24 @@ def test_hints_name_the_command_as_it_was_run(tmp_path):
         assert status.returncode == 3 and f"(create one with: {hint})" in status.stdout, status.stdout
     script = (ROOT / "scripts" / "run").read_text()
     assert 'PGSCORE_COMMAND="$ROOT/scripts/run" exec "$VENV/bin/pgscore"' in script
+
+
+def test_the_servers_hints_name_the_command_as_it_was_run(db_url, monkeypatch):
+    """A hint the database gives names `pgscore deploy ...` (psql's users read it too); through the checkout's
+    scripts/run the command line printed it so, where `pgscore` is on no PATH, beside its own hints that named
+    scripts/run. It names each command as command() does, with the --db given; other words stay."""
+    from pgscore import cli
+
+    registry.deploy(db_url, "m", LogisticRegression(max_iter=500).fit(X, Y), X, Y, feature_names=NAMES)
+    run = pgscore_cli("shadow", "m", "99", "--db", db_url, env={"PGSCORE_COMMAND": "scripts/run"})
+    assert run.returncode == 1 and "(SQLSTATE 42704)" in run.stderr, run.stderr
+    assert f"Hint: deploy it first: scripts/run --db {shlex.quote(db_url)} deploy --no-activate" in run.stderr, \
+        run.stderr
+    monkeypatch.setenv("PGSCORE_COMMAND", "/my work/scripts/run")
+    assert cli.named_commands("pgscore.activate('m', 2, p_force => true) (pgscore activate m 2 --force); "
+                              "the pgscore schema, pgscore db start, pgscore-x, pgscore statusquo") == (
+        "pgscore.activate('m', 2, p_force => true) ('/my work/scripts/run' activate m 2 --force); "
+        "the pgscore schema, '/my work/scripts/run' db start, pgscore-x, pgscore statusquo")
 
 
 def test_lock_timeout_refuses_a_bare_fraction_as_it_does_a_bare_number():

@@ -1672,6 +1672,24 @@ def cli_hint(hint, name=None):
     return next((say + command(filled(rest)) for sql, (say, rest) in CLI_HINTS.items() if hint and sql in hint), hint)
 
 
+def named_commands(text):
+    """`text` (a hint the database wrote) with each `pgscore COMMAND` it names as command() gives it: through
+    the checkout's scripts/run where that ran this command (the database writes `pgscore`, which is on no PATH
+    there), with the --db it was given. Not for the command line's own hints, which use command() and may name
+    a command in prose ('pgscore uninstall runs as a superuser')."""
+    if not text or "pgscore " not in text:
+        return text
+    global _COMMAND_NAMES
+    if _COMMAND_NAMES is None:
+        names = {c for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction) for c in a.choices}
+        _COMMAND_NAMES = re.compile(r"(?<![\w./-])pgscore (%s)(?![\w-])" % "|".join(
+            map(re.escape, sorted(names, key=len, reverse=True))))
+    return _COMMAND_NAMES.sub(lambda m: command(m.group(1) + " ").rstrip(), text)
+
+
+_COMMAND_NAMES = None
+
+
 # libpq's words for a session that was open and ended under it (not a connection that never opened)
 _LOST = ("server closed the connection unexpectedly", "SSL connection has been closed unexpectedly",
          "SSL SYSCALL error", "could not receive data from server", "could not send data to server",
@@ -1706,7 +1724,8 @@ def database_error_text(e, name=None) -> str:
     # labelled as pgscore's own errors are (PgscoreError's str): one style on the command line
     lines = [f"{primary} (SQLSTATE {diag.sqlstate})" if diag.sqlstate else primary]
     lines += [f"{label}: {text}" for label, text in (("Detail", diag.message_detail),
-                                                     ("Hint", cli_hint(diag.message_hint, name))) if text]
+                                                     ("Hint", named_commands(cli_hint(diag.message_hint, name))))
+              if text]
     return "\n".join(lines)
 
 
@@ -1815,6 +1834,9 @@ def say_error(e, command_name, name=None) -> None:
         text = command_error_text(e, command_name, name)
     else:
         hint = cli_hint(e.hint, name)
+        said = getattr(e.__cause__, "orig", None) or e.__cause__  # the database's error it was made of, if any
+        if hint and hint == getattr(getattr(said, "diag", None), "message_hint", None):  # the database's hint
+            hint = named_commands(hint)
         if hint is None and e.sqlstate == "42501" and "permission denied" in e.message:
             hint = role_needed(command_name)
         # labelled as the database's errors are (database_error_text): with its SQLSTATE where the database
