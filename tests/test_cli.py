@@ -445,6 +445,25 @@ def test_status_says_how_big_the_log_is_and_its_oldest_day_with_the_retention_th
     assert "the prediction log's size on disk (indexes included) and its oldest day" in " ".join(status.split())
 
 
+def test_status_s_oldest_day_of_the_log_counts_the_default_partition_s_rows(db_url):
+    """Rows of days that had no partition of their own sit in the default partition, and retention deletes them
+    by the day too: status's oldest day holding rows is theirs where it is older than the oldest daily
+    partition's (before, the daily partitions' alone: 40 days ago, above 60 days of rows in the default one)."""
+    query(db_url, "SELECT pgscore.create_log_partitions(1, (now() AT TIME ZONE 'UTC')::date - 40)")
+    insert = ("INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, source) "
+              "SELECT now() - %s::interval, m, g::text, ARRAY[g]::float8[], 0.5, 'query' "
+              "FROM generate_series(1, 3) g, generate_series(1, 3) m WHERE m <> %s")
+    query(db_url, insert, ("40 days", 0))
+    query(db_url, insert, ("20 days", 0))  # newer rows of the default partition change nothing
+    (day40, day60), = query(db_url, "SELECT ((now() AT TIME ZONE 'UTC')::date - 40)::text, "
+                                    "((now() - interval '60 days') AT TIME ZONE 'UTC')::date::text")
+    assert f"its oldest day holding rows {day40} (UTC)" in pgscore_cli("status", "--db", db_url).stdout
+    query(db_url, insert, ("60 days", 2))  # of models 1 and 3 alone: every model's rows are looked at
+    out = pgscore_cli("status", "--db", db_url).stdout
+    assert f"its oldest day holding rows {day60} (UTC)" in out, out
+    assert re.search(r"^prediction log: 15 row\(s\) in the default partition", out, re.M), out
+
+
 def test_status_says_how_far_the_log_partitions_go_and_what_alerts_fired(db_url):
     import datetime
 
