@@ -8,12 +8,13 @@ import io
 import json
 import re
 import shutil
+import subprocess
 
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from helpers import make_tmpdir, pgscore_cli, query, where_its_user_may_not_write
+from helpers import ROOT, make_tmpdir, pgscore_cli, query, where_its_user_may_not_write
 from pgscore import cli, datasets, registry
 
 
@@ -93,6 +94,50 @@ def test_warnings_alone_exit_0(churn, trained):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "warn" in r.stdout and "result: ok with warnings" in r.stdout
     assert "rollups not refreshed" in r.stdout
+
+
+def _cron_lines():
+    """The crontab lines docs/sql.md (refresh_monitoring) and docs/operations.md give for the refresh: each
+    line's command, after its five time fields."""
+    lines = []
+    for page in ("sql.md", "operations.md"):
+        found = [ln for ln in (ROOT / "docs" / page).read_text().splitlines()
+                 if ln.startswith("*/5 ") and "pgscore.refresh_monitoring()" in ln]
+        assert len(found) == 1, (page, found)
+        lines.append(found[0].split(None, 5)[5])
+    return lines
+
+
+def test_the_documented_cron_lines_for_refresh_monitoring_print_nothing_unless_it_fails_or_an_alert_fires(
+        churn, trained, empty_db_url):
+    """cron mails what a job prints: sql.md's line printed refresh_monitoring's row every run, a mail every 5
+    minutes. Each line, run as cron runs it (no environment but PATH): nothing printed while nothing is at
+    level alert, a line per condition at alert when one fires, the error and a non-zero exit when it fails."""
+    X, *_ = trained
+
+    def run(line, url):
+        return subprocess.run(["env", "-i", "PATH=/usr/bin:/bin", "sh", "-c",
+                               line.replace("postgresql://ops@dbhost/mydb", url)], capture_output=True, text=True)
+
+    lines = _cron_lines()
+    score_rows(churn, "churn", X[:600])  # the training data itself: nothing fires
+    for line in lines:
+        query(churn, "UPDATE pgscore.monitoring_state SET refreshed_at = NULL")
+        r = run(line, churn)
+        assert (r.returncode, r.stdout, r.stderr) == (0, "", ""), (line, r)
+        assert query(churn, "SELECT refreshed_at IS NOT NULL FROM pgscore.monitoring_state") == [(True,)]  # it ran
+    Xc = X[:600].copy()
+    Xc[:, 1] += 4 * X[:, 1].std()  # monthly_charges, four standard deviations up
+    score_rows(churn, "churn", Xc)
+    for line in lines:
+        r = run(line, churn)
+        assert r.returncode == 0 and r.stderr == "", (line, r)
+        assert r.stdout and all(ln.startswith("churn|1|") for ln in r.stdout.splitlines()), (line, r)
+        assert "|monthly_charges|" in r.stdout and "|tenure_months|" not in r.stdout, (line, r)
+    for line in lines:  # a database without pgscore: the refresh fails, and the alerts are not read
+        r = run(line, empty_db_url)
+        assert r.returncode != 0 and r.stdout == "", (line, r)
+        assert "pgscore.refresh_monitoring" in r.stderr and "pgscore.alerts" not in r.stderr, (line, r)
 
 
 def test_unknown_model_exits_2(churn):
