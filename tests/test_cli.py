@@ -718,6 +718,33 @@ def test_the_servers_hints_name_the_command_as_it_was_run(db_url, monkeypatch):
         "the pgscore schema, '/my work/scripts/run' db start, pgscore-x, pgscore statusquo")
 
 
+def test_a_refused_activate_s_hint_names_the_command_as_it_was_run(db_url):
+    """activate's refusal of a version the server cannot load reaches the command line as pgscore's exception
+    (registry._translate: EnvironmentMismatch for 58P01, ArtifactError for XX001) made of the database's error,
+    not as the driver's error: its hint, the database's, names `pgscore activate churn 2 --force` as command()
+    names commands (through scripts/run, with the --db given), and psql's SQL form stays as it was."""
+    import psycopg2
+
+    registry.deploy(db_url, "churn", LogisticRegression(max_iter=500).fit(X, Y), X, Y, feature_names=NAMES)
+    good = artifacts.dumps(LogisticRegression(max_iter=500).fit(X, Y))
+    for data, env in ((good, {**artifacts.writer_env(), "scikit-learn": "1.2.0"}), (good[:200], None)):
+        (mid,), = query(db_url, "INSERT INTO pgscore.models (name, version, task, estimator, feature_names, "
+                                "feature_types, classes, env) SELECT 'churn', max(version) + 1, 'binary', 'x', %s, %s, "
+                                "'[0, 1]', %s FROM pgscore.models WHERE name = 'churn' RETURNING model_id",
+                        (NAMES, ["float8"] * len(NAMES), json.dumps(env or artifacts.writer_env())))
+        query(db_url, "INSERT INTO pgscore.artifacts (model_id, bytes, sha256, hmac_sha256) VALUES (%s, %s, %s, NULL)",
+              (mid, psycopg2.Binary(data), artifacts.sha256(data)))
+    for version, state in (("2", "58P01"), ("3", "XX001")):
+        run = pgscore_cli("activate", "churn", version, "--db", db_url, env={"PGSCORE_COMMAND": "scripts/run"})
+        assert run.returncode == 1 and "cannot be made live: this server cannot load it" in run.stderr \
+            and f"(SQLSTATE {state})" in run.stderr, run.stderr
+        hint = next(ln for ln in run.stderr.splitlines() if ln.startswith("Hint: "))
+        assert hint.endswith(f"pgscore.activate('churn', {version}, p_force => true) (scripts/run --db "
+                             f"{shlex.quote(db_url)} activate churn {version} --force)"), run.stderr
+        assert not re.search(r"(?<![\w./-])pgscore [a-z]", hint), run.stderr  # nor the (pgscore rollback) before
+    assert query(db_url, "SELECT count(*) FROM pgscore.deployments") == [(1,)]
+
+
 def test_lock_timeout_refuses_a_bare_fraction_as_it_does_a_bare_number():
     """--lock-timeout 0.5 is half a millisecond to PostgreSQL: a number without its unit is refused, a
     fraction too (exit 2); 0 (for ever) and a fraction with its unit are taken."""
