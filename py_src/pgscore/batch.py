@@ -952,6 +952,7 @@ class ShadowTablePlans:
         columns, types = columns_of(plpy, table)
         feats = feature_sql(plpy, model, columns, "t")  # (a missing column raises here: the caller warns)
         self.fmt, self.model = features_format(plpy), model
+        self.by_position = one_array(columns, None)  # one float8[] column features, which the live version laid out
         k, ktype = q(key), types[key]
         read = ("SELECT pg_catalog.array_agg(s.k ORDER BY s.o) AS keys, pg_catalog.string_agg(s.b, "
                 f"''::pg_catalog.bytea ORDER BY s.o) AS data FROM (SELECT t.{k}::pg_catalog.text AS k, "
@@ -1012,6 +1013,8 @@ def shadow_chunk(plpy, GD, live, table, key, after, last, n=0):
                 while len(cache) >= SHADOW_PLANS_KEPT:
                     del cache[next(iter(cache))]
                 sp = cache[ident] = ShadowTablePlans(plpy, model, table, key)
+            if sp.by_position:
+                _same_order(model, live, table)
             r = (sp.first.execute([last]) if after is None else sp.read.execute([after, last]))[0]
             keys = r["keys"] or []
             if not keys:
@@ -1032,6 +1035,27 @@ def shadow_chunk(plpy, GD, live, table, key, after, last, n=0):
         except Exception as e:  # noqa: BLE001 - the shadow's model raised: the live chunk stands
             _shadow_failed(plpy, GD, live.name, model_id, label, table, n, shadowing.MODEL_RAISED,
                            f"the model raised {type(e).__name__}: {e}")
+
+
+def _same_order(model, live, table):
+    """Raise (55000) where a shadow reading `table`'s one float8[] column features by position would read other
+    features than its own: the live version's scores were written from that array, so it holds the live version's
+    features in its order, and a shadow of as many features named otherwise or in another order would score
+    every row on values that are not its features (set_shadow refuses that for wired profile tables; score_table's
+    tables are known only here). A shadow of another count is refused likewise."""
+    mine, held = list(model.feature_names), list(live.feature_names)
+    if mine == held:
+        return
+    if len(mine) != len(held):
+        why = (f"holds the {len(held)} features of live version {live.version}, and version {model.version} has "
+               f"{len(mine)}")
+    else:
+        j = next(i for i, (a, b) in enumerate(zip(mine, held)) if a != b)
+        why = (f"holds the {len(held)} features of live version {live.version} in its order, and version "
+               f"{model.version} reads {literal(mine[j])} where it holds {literal(held[j])}")
+    raise PgscoreError(f"{table}'s float8[] column features {why}: read by position, every row would be scored in "
+                       "shadow on values that are not its features (a table of a column per feature is read by name)",
+                       sqlstate="55000")
 
 
 def _shadow_failed(plpy, GD, name, model_id, label, table, n, sqlstate, reason):
