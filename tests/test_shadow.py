@@ -333,6 +333,10 @@ def test_set_shadow_refuses_a_version_of_another_count_than_the_features_array_h
         query(shop, "SELECT pgscore.set_shadow('churn', 3)")
     assert ("public.vec_profiles, which public.vec_events rescores with 'churn', its float8[] column features holds "
             "the 12 features of live version 1, and version 3 has 13") in e.value.diag.message_primary
+    hint = e.value.diag.message_hint  # (columns added beside the array would not be read: it is read where there is one)
+    assert hint.startswith("shadow a version trained on the 12 features of live version 1 in its order, or wire a "
+                           "profile table of a column per feature (no float8[] column features); or detach"), hint
+    assert "add the feature column(s)" not in hint and "p_force => true" in hint
     query(shop, "SELECT pgscore.set_shadow('churn', 2)")  # of the same count: fed
     query(shop, "SELECT pgscore.set_shadow('churn', 3, p_force => true)")
     assert query(shop, "SELECT version FROM pgscore.shadow_versions ORDER BY 1") == [(2,), (3,)]
@@ -359,6 +363,11 @@ def test_set_shadow_refuses_a_version_of_other_features_than_the_features_array_
     assert ("public.vec_profiles, which public.vec_events rescores with 'churn', its float8[] column features holds "
             f"the 12 features of live version 1 in its order, and version 3 reads {backwards[0]!r} where it holds "
             f"{CHURN_FEATURES[0]!r}") in e.value.diag.message_primary, e.value.diag.message_primary
+    hint = e.value.diag.message_hint  # (the profile table has every feature: adding columns is no fix)
+    assert hint.startswith("shadow a version trained on the 12 features of live version 1 in its order, or wire a "
+                           "profile table of a column per feature (no float8[] column features); or detach"), hint
+    assert "add the feature column(s)" not in hint
+    assert "(pgscore score of a table that has a column per feature)" in hint
     assert query(shop, "SELECT count(*) FROM pgscore.shadows") == [(0,)]
     query(shop, "SELECT pgscore.set_shadow('churn', 2)")  # the same features in the same order: fed
     query(shop, "SELECT pgscore.set_shadow('churn', 3, p_force => true)")

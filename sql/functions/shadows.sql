@@ -47,7 +47,7 @@ BEGIN
         RAISE EXCEPTION 'there is no version % of model %', p_version, quote_literal(p_name)
             USING ERRCODE = 'undefined_object', HINT = 'deploy it first: pgscore deploy --no-activate';
     END IF;
-    SELECT d.deployment_id, d.model_id, d.action, m.version INTO v_live
+    SELECT d.deployment_id, d.model_id, d.action, m.version, m.feature_names INTO v_live
       FROM pgscore.deployments d JOIN pgscore.models m ON m.model_id = d.model_id
      WHERE d.model_name = p_name ORDER BY d.deployment_id DESC LIMIT 1;
     IF NOT FOUND OR v_live.action = 'retire' THEN
@@ -135,10 +135,17 @@ BEGIN
                          THEN 'it in shadow on values that are not its features' ELSE 'nothing in shadow' END
                 USING ERRCODE = CASE WHEN v_first.missing <> '' THEN 'undefined_column' ELSE 'object_not_in_prerequisite_state' END,
                       DETAIL = format('%s wiring(s) affected', v_n),
-                      HINT = format('add the feature column(s) to the profile table first, then set the shadow again; or detach '
-                                    'the wiring (pgscore.detach_rescoring); or set it anyway, to score where it can '
-                                    '(pgscore score of a table that has them) with the others counted as failures: '
-                                    'pgscore.set_shadow(%L, %s, p_force => true) (pgscore shadow %s %s --force)',
+                      -- (a profile table's float8[] column features is read wherever there is one: columns added
+                      -- beside it would not be)
+                      HINT = format('%s; or detach the wiring (pgscore.detach_rescoring); or set it anyway, to score '
+                                    'where it can (pgscore score of a table that has %s) with the others counted as '
+                                    'failures: pgscore.set_shadow(%L, %s, p_force => true) (pgscore shadow %s %s --force)',
+                                    CASE WHEN v_first.missing <> ''
+                                         THEN 'add the feature column(s) to the profile table first, then set the shadow again'
+                                         ELSE format('shadow a version trained on the %s features of live version %s in its order, '
+                                                     'or wire a profile table of a column per feature (no float8[] column features)',
+                                                     cardinality(v_live.feature_names), v_live.version) END,
+                                    CASE WHEN v_first.missing <> '' THEN 'them' ELSE 'a column per feature' END,
                                     p_name, p_version, p_name, p_version);
         END IF;
     END IF;
