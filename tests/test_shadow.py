@@ -505,6 +505,18 @@ def test_set_shadow_refuses_a_retired_model_and_one_it_cannot_load(shop, db_url)
     assert "model 'churn' has no shadow version" in shop.notices[-1]
 
 
+def test_clear_shadow_of_a_version_that_is_not_there_hints_where_the_shadows_are_listed(shop, db_url):
+    """clear_shadow's error for a version that is not there had no hint (activate's, rollback's and retire's name
+    where the models are listed, 0058): it names where the shadows are, in SQL and as the command line runs."""
+    with pytest.raises(errors.UndefinedObject) as e:
+        query(shop, "SELECT pgscore.clear_shadow('churn', 9)")
+    assert e.value.diag.message_hint == ("list the shadows with: SELECT * FROM pgscore.shadow_versions "
+                                         "(or pgscore status)"), e.value.diag.message_hint
+    run = pgscore_cli("shadow", "churn", "9", "--off", "--db", db_url)
+    assert run.returncode == 1 and "there is no version 9 of model 'churn'" in run.stderr, run.stderr
+    assert f"pgscore.shadow_versions (or pgscore {hinted(db_url)}status)" in run.stderr, run.stderr
+
+
 def test_the_cli_sets_lists_and_stops_a_shadow(shop, db_url):
     run = pgscore_cli("shadow", "churn", "2", "--reason", "the forest", "--db", db_url)
     assert run.returncode == 0 and "churn version 2 is scored in shadow" in run.stdout, run.stderr

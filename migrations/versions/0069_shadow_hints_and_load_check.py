@@ -2,7 +2,8 @@
 column features cannot feed (another count of features, or the same ones in another order) hinted "add the feature
 column(s) to the profile table first", which changes nothing where that array is (it is read wherever there is
 one): it hints at a shadow trained on the live version's features in its order, or a profile table of a column per
-feature.
+feature. pgscore.clear_shadow's error for a version that is not there hints where the shadows are listed
+(pgscore.shadow_versions, pgscore status), as activate's, rollback's and retire's name where the models are.
 
 Revision ID: 0069
 Revises: 0068

@@ -187,7 +187,8 @@ BEGIN
         SELECT m.model_id INTO v_model_id FROM pgscore.models m WHERE m.name = p_name AND m.version = p_version;
         IF NOT FOUND THEN
             RAISE EXCEPTION 'there is no version % of model %', p_version, quote_literal(p_name)
-                USING ERRCODE = 'undefined_object';
+                USING ERRCODE = 'undefined_object',
+                      HINT = 'list the shadows with: SELECT * FROM pgscore.shadow_versions (or pgscore status)';
         END IF;
     END IF;
     INSERT INTO pgscore.shadows (model_name, model_id, action, reason, changed_by)

@@ -1,5 +1,5 @@
 -- 0069 to 0068: pgscore.set_shadow's refusal for a float8[] column features hints at adding the feature columns
--- again.
+-- again; pgscore.clear_shadow's error for a version that is not there has no hint.
 CREATE OR REPLACE FUNCTION pgscore.set_shadow(p_name text, p_version integer, p_reason text DEFAULT NULL,
                                    p_force boolean DEFAULT false)
 RETURNS bigint
@@ -143,3 +143,50 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION pgscore.set_shadow(text, integer, text, boolean) IS 'Score a version that is not live in shadow: next to the live one wherever that one''s scores are written (rescoring trigger, score_table), logged with source ''shadow'', never served (appends to pgscore.shadows); returns its model_id. Refused where this server cannot load it or a wired profile table cannot feed it, unless p_force';
+CREATE OR REPLACE FUNCTION pgscore.clear_shadow(p_name text, p_version integer DEFAULT NULL, p_reason text DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_model_id bigint;
+    v_n integer;
+BEGIN
+    IF p_name IS NULL THEN
+        RAISE EXCEPTION 'pgscore.clear_shadow: model name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    INSERT INTO pgscore.model_locks AS l (name) VALUES (p_name)
+        ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name;
+    IF NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = p_name) THEN
+        RAISE EXCEPTION 'there is no model %', quote_literal(p_name) USING ERRCODE = 'undefined_object',
+            HINT = 'list models with: SELECT * FROM pgscore.model_versions';
+    END IF;
+    IF p_version IS NOT NULL THEN
+        SELECT m.model_id INTO v_model_id FROM pgscore.models m WHERE m.name = p_name AND m.version = p_version;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'there is no version % of model %', p_version, quote_literal(p_name)
+                USING ERRCODE = 'undefined_object';
+        END IF;
+    END IF;
+    INSERT INTO pgscore.shadows (model_name, model_id, action, reason, changed_by)
+    SELECT s.name, s.model_id, 'stop', p_reason, coalesce(nullif(current_setting('role'), 'none'), session_user)
+      FROM pgscore.shadow_versions s
+     WHERE s.name = p_name AND (v_model_id IS NULL OR s.model_id = v_model_id)
+     ORDER BY s.version;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    -- the failures counted while they were shadows (pgscore.shadow_failures) go with their marks, but a row a
+    -- session is counting into now, which is never waited for (as at set_shadow)
+    DELETE FROM pgscore.shadow_failures f
+     WHERE f.ctid = ANY (ARRAY(SELECT x.ctid FROM pgscore.shadow_failures x JOIN pgscore.models m ON m.model_id = x.model_id
+                                WHERE m.name = p_name AND (v_model_id IS NULL OR x.model_id = v_model_id)
+                                  FOR UPDATE OF x SKIP LOCKED));
+    IF v_n = 0 THEN
+        RAISE NOTICE '% has no shadow%: nothing was changed', CASE WHEN p_version IS NULL
+            THEN 'model ' || quote_literal(p_name) ELSE format('version %s of %s', p_version, quote_literal(p_name)) END,
+            CASE WHEN p_version IS NULL THEN ' version' ELSE ' mark' END;
+    END IF;
+    RETURN v_n;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.clear_shadow(text, integer, text) IS 'Stop scoring a version (or, without one, every version) of a model in shadow (appends to pgscore.shadows); returns how many stopped';
