@@ -302,6 +302,26 @@ def test_activate_and_rollback_raise_a_lock_timeout_as_it_is_not_as_a_version_th
         caller.close()
 
 
+@pytest.mark.parametrize("state", ["40001", "40002", "40003", "57000"])
+def test_load_or_refuse_raises_every_error_of_the_transaction_as_it_is(conn, state):
+    """load_or_refuse (activate's, rollback's and set_shadow's load check) raised 40001 and 40P01 of class 40
+    as the server raised them, and reworded the others as the version's: a 40002 (an integrity constraint
+    violation at commit) or 40003 (statement completion unknown) met while loading read 'it cannot be made live:
+    ...' with the hint to force it. Class 40 is the transaction's (the client retries it), and class 57's (an
+    operator's intervention) likewise: raised as they are."""
+    query(conn, "CREATE OR REPLACE FUNCTION pgscore.load_model(p_model_id bigint) RETURNS text LANGUAGE plpgsql "
+                "AS $$BEGIN RAISE EXCEPTION 'the transaction''s' USING ERRCODE = '" + state + "'; END$$")
+    err = sql_error(conn, "SELECT pgscore.load_or_refuse(1, 'it cannot be made live: ', 'force it')")
+    assert err.pgcode == state and err.diag.message_primary == "the transaction's", err.pgerror
+    assert err.diag.message_hint is None, err.diag.message_hint
+    # an error of the version: refused in the caller's words, with its fix
+    query(conn, "CREATE OR REPLACE FUNCTION pgscore.load_model(p_model_id bigint) RETURNS text LANGUAGE plpgsql "
+                "AS $$BEGIN RAISE EXCEPTION 'damaged' USING ERRCODE = 'XX001'; END$$")
+    err = sql_error(conn, "SELECT pgscore.load_or_refuse(1, 'it cannot be made live: ', 'force it')")
+    assert err.pgcode == "XX001" and err.diag.message_primary == "it cannot be made live: damaged", err.pgerror
+    assert err.diag.message_hint == "force it", err.diag.message_hint
+
+
 def test_set_shadow_loads_the_version_as_the_server_would_whatever_the_session_set(conn, logit):
     """set_shadow runs as its owner but lacked activate's SET pgscore.allow_version_mismatch = off: a session
     that had set the override passed its load check a version pickled under another scikit-learn, which then

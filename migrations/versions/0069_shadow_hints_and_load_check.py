@@ -4,6 +4,10 @@ column(s) to the profile table first", which changes nothing where that array is
 one): it hints at a shadow trained on the live version's features in its order, or a profile table of a column per
 feature. pgscore.clear_shadow's error for a version that is not there hints where the shadows are listed
 (pgscore.shadow_versions, pgscore status), as activate's, rollback's and retire's name where the models are.
+pgscore.load_or_refuse (the load check of activate, rollback and set_shadow) raises every error of class 40
+(transaction rollback: 40002, 40003 too) and class 57 (operator intervention) met while loading as the server
+raised it; it re-raised 40001, 40P01 (and 57014, 55P03) alone, and reported the others as the version's refusal
+to load, with the hint to force it.
 
 Revision ID: 0069
 Revises: 0068

@@ -36,7 +36,11 @@ BEGIN
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT,
                                 v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
-        IF v_state IN ('40001', '40P01', '57014', '55P03') THEN  -- the transaction's, not the version's
+        -- the transaction's, not the version's (as pgscore.errors.of_the_transaction): class 40, transaction
+        -- rollback, every code of it (40002 and 40003 too, which the client meets as it meets a serialization
+        -- failure); a lock_timeout; class 57, operator intervention (a cancel, which OTHERS does not catch, as a
+        -- shutdown's FATAL is not: any other raised as an ERROR)
+        IF left(v_state, 2) IN ('40', '57') OR v_state = '55P03' THEN
             RAISE;
         END IF;
         RAISE EXCEPTION '%', p_refusal || regexp_replace(v_msg, '^pgscore: ', '')

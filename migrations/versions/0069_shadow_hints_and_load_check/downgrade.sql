@@ -1,5 +1,6 @@
 -- 0069 to 0068: pgscore.set_shadow's refusal for a float8[] column features hints at adding the feature columns
--- again; pgscore.clear_shadow's error for a version that is not there has no hint.
+-- again; pgscore.clear_shadow's error for a version that is not there has no hint; pgscore.load_or_refuse raises
+-- 40001, 40P01, 57014 and 55P03 alone as they are.
 CREATE OR REPLACE FUNCTION pgscore.set_shadow(p_name text, p_version integer, p_reason text DEFAULT NULL,
                                    p_force boolean DEFAULT false)
 RETURNS bigint
@@ -190,3 +191,35 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION pgscore.clear_shadow(text, integer, text) IS 'Stop scoring a version (or, without one, every version) of a model in shadow (appends to pgscore.shadows); returns how many stopped';
+CREATE OR REPLACE FUNCTION pgscore.load_or_refuse(p_model_id bigint, p_refusal text, p_fix text)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_state text;
+    v_msg text;
+    v_detail text;
+    v_hint text;
+BEGIN
+    IF p_model_id IS NULL OR p_refusal IS NULL OR p_fix IS NULL THEN
+        RAISE EXCEPTION 'pgscore.load_or_refuse: model_id, refusal and fix must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    BEGIN
+        PERFORM pgscore.load_model(p_model_id);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT,
+                                v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
+        IF v_state IN ('40001', '40P01', '57014', '55P03') THEN  -- the transaction's, not the version's
+            RAISE;
+        END IF;
+        RAISE EXCEPTION '%', p_refusal || regexp_replace(v_msg, '^pgscore: ', '')
+            USING ERRCODE = v_state,
+                  DETAIL = coalesce(nullif(v_detail, ''), 'pgscore.load_model failed, as every score of it would'),
+                  HINT = concat_ws('; ', nullif(v_hint, ''), p_fix);
+    END;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.load_or_refuse(bigint, text, text) IS 'Internal: activate''s, rollback''s and set_shadow''s load check: pgscore.load_model, and a version it fails on refused with the caller''s words before the loader''s message and SQLSTATE';

@@ -2,7 +2,8 @@
 -- cannot feed (another count, or the same features in another order) hints at a shadow trained on the live
 -- version's features in its order or a profile table of a column per feature, not at adding columns (the array
 -- is read wherever there is one). pgscore.clear_shadow's error for a version that is not there hints where the
--- shadows are listed.
+-- shadows are listed. pgscore.load_or_refuse raises every error of class 40 (transaction rollback) and 57
+-- (operator intervention) met while loading as it is, as it did 40001 and 40P01, not as the version's refusal.
 CREATE OR REPLACE FUNCTION pgscore.set_shadow(p_name text, p_version integer, p_reason text DEFAULT NULL,
                                    p_force boolean DEFAULT false)
 RETURNS bigint
@@ -201,3 +202,39 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION pgscore.clear_shadow(text, integer, text) IS 'Stop scoring a version (or, without one, every version) of a model in shadow (appends to pgscore.shadows); returns how many stopped';
+CREATE OR REPLACE FUNCTION pgscore.load_or_refuse(p_model_id bigint, p_refusal text, p_fix text)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_state text;
+    v_msg text;
+    v_detail text;
+    v_hint text;
+BEGIN
+    IF p_model_id IS NULL OR p_refusal IS NULL OR p_fix IS NULL THEN
+        RAISE EXCEPTION 'pgscore.load_or_refuse: model_id, refusal and fix must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    BEGIN
+        PERFORM pgscore.load_model(p_model_id);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_msg = MESSAGE_TEXT,
+                                v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
+        -- the transaction's, not the version's (as pgscore.errors.of_the_transaction): class 40, transaction
+        -- rollback, every code of it (40002 and 40003 too, which the client meets as it meets a serialization
+        -- failure); a lock_timeout; class 57, operator intervention (a cancel, which OTHERS does not catch, as a
+        -- shutdown's FATAL is not: any other raised as an ERROR)
+        IF left(v_state, 2) IN ('40', '57') OR v_state = '55P03' THEN
+            RAISE;
+        END IF;
+        RAISE EXCEPTION '%', p_refusal || regexp_replace(v_msg, '^pgscore: ', '')
+            USING ERRCODE = v_state,
+                  DETAIL = coalesce(nullif(v_detail, ''), 'pgscore.load_model failed, as every score of it would'),
+                  HINT = concat_ws('; ', nullif(v_hint, ''), p_fix);
+    END;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.load_or_refuse(bigint, text, text) IS 'Internal: activate''s, rollback''s and set_shadow''s load check: pgscore.load_model, and a version it fails on refused with the caller''s words before the loader''s message and SQLSTATE';
