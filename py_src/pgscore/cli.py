@@ -1689,13 +1689,14 @@ def named_commands(text):
     """`text` (a hint the database wrote) with each `pgscore COMMAND` it names as command() gives it: through
     the checkout's scripts/run where that ran this command (the database writes `pgscore`, which is on no PATH
     there), with the --db it was given. Not for the command line's own hints, which use command() and may name
-    a command in prose ('pgscore uninstall runs as a superuser')."""
+    a command in prose ('pgscore uninstall runs as a superuser'); nor a command named in the possessive, prose in
+    the database's hints too ('pgscore score's --chunk-size')."""
     if not text or "pgscore " not in text:
         return text
     global _COMMAND_NAMES
     if _COMMAND_NAMES is None:
         names = {c for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction) for c in a.choices}
-        _COMMAND_NAMES = re.compile(r"(?<![\w./-])pgscore (%s)(?![\w-])" % "|".join(
+        _COMMAND_NAMES = re.compile(r"(?<![\w./-])pgscore (%s)(?![\w-]|'s\b)" % "|".join(
             map(re.escape, sorted(names, key=len, reverse=True))))
     return _COMMAND_NAMES.sub(lambda m: command(m.group(1) + " ").rstrip(), text)
 
