@@ -821,6 +821,24 @@ def test_a_session_that_counted_into_the_table_directly_counts_through_the_funct
         conn.close()
 
 
+def prepared_shop_with_a_failing_shadow(c, trained):
+    """A cluster of one's own (c) made to take prepared transactions (max_prepared_transactions = 4, restarted),
+    migrated, holding the shop wired to rescore, and churn's version 2 (a column the profile table lacks) set in
+    shadow with p_force, so that each INSERT's shadow fails. Returns the database's URL."""
+    from pgscore import migrate
+
+    v1, _, X, y = trained
+    query(c.url("postgres"), "ALTER SYSTEM SET max_prepared_transactions = 4")
+    c.stop()
+    c.start()
+    url = c.url()
+    migrate.upgrade(url)
+    make_shop(url, v1, X, y, N, rescore=True).close()
+    deploy_v3(url, trained)  # v2: a column the profile table lacks
+    query(url, "SELECT pgscore.set_shadow('churn', 2, p_force => true)")
+    return url
+
+
 def test_a_shadows_failure_after_a_prepared_transaction_that_counted_one_is_counted_without_waiting_for_it(trained):
     """A transaction PREPAREd (PREPARE TRANSACTION: a two_phase subscription's apply worker, an application's
     two-phase commit) keeps its row locks until COMMIT PREPARED, which the backend that prepared it may be the
@@ -829,18 +847,9 @@ def test_a_shadows_failure_after_a_prepared_transaction_that_counted_one_is_coun
     subscription stalled). It counts into the backend's second row now, and with that one held too, counts
     nothing and says so; nothing waits. On a cluster of its own (max_prepared_transactions)."""
     from helpers import own_cluster
-    from pgscore import migrate
 
-    v1, _, X, y = trained
     with own_cluster("pgscore-prepared-") as c:
-        query(c.url("postgres"), "ALTER SYSTEM SET max_prepared_transactions = 4")
-        c.stop()
-        c.start()
-        url = c.url()
-        migrate.upgrade(url)
-        make_shop(url, v1, X, y, N, rescore=True).close()
-        deploy_v3(url, trained)  # v2: a column the profile table lacks
-        query(url, "SELECT pgscore.set_shadow('churn', 2, p_force => true)")
+        url = prepared_shop_with_a_failing_shadow(c, trained)
         conn = connect(url)
         try:
             query(conn, "SET statement_timeout = '10s'")  # (it waited for ever: canceled)
@@ -875,18 +884,9 @@ def test_a_login_holding_the_counts_advisory_locks_neither_silences_a_shadows_fa
     no prepared transaction holds a lock on pgscore.shadow_failures; with one that does, nothing is counted and
     nothing waits, as before. On a cluster of its own (max_prepared_transactions)."""
     from helpers import own_cluster
-    from pgscore import migrate
 
-    v1, _, X, y = trained
     with own_cluster("pgscore-forged-") as c:
-        query(c.url("postgres"), "ALTER SYSTEM SET max_prepared_transactions = 4")
-        c.stop()
-        c.start()
-        url = c.url()
-        migrate.upgrade(url)
-        make_shop(url, v1, X, y, N, rescore=True).close()
-        deploy_v3(url, trained)  # v2: a column the profile table lacks
-        query(url, "SELECT pgscore.set_shadow('churn', 2, p_force => true)")
+        url = prepared_shop_with_a_failing_shadow(c, trained)
         query(url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_nobody') "
                    "THEN CREATE ROLE pgscore_t_nobody LOGIN; END IF; END $$")
         conn = connect(url)
