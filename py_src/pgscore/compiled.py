@@ -65,13 +65,15 @@ class _Arrays(Mapping):
     need: a session that only scores those never imports numpy."""
 
     def __init__(self, blob: bytes, entries: dict):
-        self._blob, self._entries, self._np = blob, entries, None
+        self._blob, self._entries, self._np, self.narrow = blob, entries, None, {}
 
     def __getitem__(self, name):
         if self._np is None:
-            blob = self._blob
-            self._np = {k: np.frombuffer(blob, dtype=np.dtype(dt), count=math.prod(shape), offset=off)
-                        .reshape(shape).copy() for k, (dt, shape, off) in self._entries.items()}
+            blob, self._np = self._blob, {}
+            for k, (dt, shape, off) in self._entries.items():
+                a = np.frombuffer(blob, dtype=np.dtype(dt), count=math.prod(shape), offset=off).reshape(shape)
+                b = _narrowest(a, self.narrow[k]) if k in self.narrow else a
+                self._np[k] = a.copy() if b is a else b  # (narrowed from the bytes: no wide copy made first)
             self._blob = None  # the copies hold it all now
         return self._np[name]
 
@@ -540,6 +542,7 @@ class Evaluator:
     # whether the input is compared in float32 (scikit-learn's trees but HistGradientBoosting), which
     # refuses what float32 cannot hold
     in_float32 = property(lambda self: bool(self.header.get("f32")))
+    _WIDE = ()  # arrays held narrower than to_bytes() writes them
     # numpy's forms, made when first used: the row path reads _ok
     nan_ok = functools.cached_property(lambda self: self.arrays["nan_ok"].astype(bool))
     inf_ok = functools.cached_property(lambda self: self.arrays["inf_ok"].astype(bool))
@@ -554,6 +557,8 @@ class Evaluator:
             a = np.asarray(a)  # tobytes() writes C order; ascontiguousarray would make a 0-d array 1-d
             if a.dtype.hasobject:
                 raise TypeError(f"array {name} holds Python objects")
+            if name in self._WIDE and a.dtype.kind in "iu":
+                a = a.astype(np.int64)
             index.append([name, a.dtype.str, list(a.shape), offset, a.nbytes])
             raw.append(a.tobytes())
             offset += a.nbytes
@@ -789,11 +794,31 @@ class _Linear(Evaluator):
         return R
 
 
+def _narrowest(a, dtypes):
+    """Integer array a as the first of dtypes that holds each of its values; a itself where none does."""
+    if a.dtype.kind not in "iu":
+        return a
+    lo, hi = (int(a.min()), int(a.max())) if a.size else (0, 0)
+    for dt in dtypes:
+        if np.iinfo(dt).min <= lo and hi <= np.iinfo(dt).max:
+            return a if a.dtype == dt else a.astype(dt)
+    return a
+
+
 class _Trees(Evaluator):
     """Every tree at once: QuickScorer leaf masks when trees have <= 64 leaves, else a level walk."""
 
+    # the node tables' feature and child indices are held narrow (int16 and int32: 6 bytes a node where int64
+    # took 16, ~27% of a forest's arrays) and stored as int64, as before: zlib's output differs by ~1%, and
+    # an earlier release's level walk reads them as int64 alone
+    _WIDE = ("feat", "left")
+
     def _setup(self):
-        a, h = self.arrays, self.header
+        a, h, narrow = self.arrays, self.header, {"feat": (np.int16, np.int32), "left": (np.int32,)}
+        if isinstance(a, _Arrays):
+            a.narrow.update(narrow)  # made narrow as they are read from the bytes
+        else:
+            a.update({k: _narrowest(np.asarray(a[k]), dts) for k, dts in narrow.items()})
         self._feat, self._thr, self._left, self._mr, self._roots = a["feat"], a["thr"], a["left"], a["mr"], a["roots"]
         self._base, self._zsrc = a["base"], a["zsrc"]
         self._depth, self._div, self._f32 = h["depth"], h["div"], h["f32"]
@@ -900,20 +925,22 @@ class _Trees(Evaluator):
         t, nan = len(self._roots), bool(np.isnan(Z).any())
         if c not in bufs:  # row offsets and buffers, reused across chunks: allocating costs as much as the work
             bufs[c] = (np.repeat(np.arange(0, c * f, f, dtype=np.intp), t), np.empty(c * t, np.intp),
-                       np.empty(c * t, Z.dtype), np.empty(c * t, Z.dtype), np.empty(c * t, bool))
-        (off, fi, v, th, go), flat, r = bufs[c], Z.ravel(), self._roots
+                       np.empty(c * t, Z.dtype), np.empty(c * t, Z.dtype), np.empty(c * t, bool),
+                       np.empty(c * t, self._feat.dtype), np.empty(c * t, self._left.dtype))
+        (off, fi, v, th, go, fn, ln), flat, r = bufs[c], Z.ravel(), self._roots
         w = Z[:, self._feat[r]]  # the roots: a column per tree, no gathers
         root = w > self._thr[r]  # NaN compares False, so goes left unless the node sends missing right
         if nan:
             root |= np.isnan(w) & self._mr[r]
-        idx = (self._left[r] + root).ravel()
+        idx = np.add(self._left[r], root, dtype=np.intp).ravel()
+        # the indices gathered with stay intp (numpy would convert narrower ones at each take); the node
+        # table's narrow feature and child indices are gathered into buffers of their own dtype, then widened
         for _ in range(self._depth - 1):
-            np.add(self._feat.take(idx, out=fi, mode="clip"), off, out=fi)
+            np.add(self._feat.take(idx, out=fn, mode="clip"), off, out=fi)
             np.greater(flat.take(fi, out=v, mode="clip"), self._thr.take(idx, out=th, mode="clip"), out=go)
             if nan:
                 go |= np.isnan(v) & self._mr[idx]
-            idx = self._left.take(idx, mode="clip")
-            idx += go
+            np.add(self._left.take(idx, out=ln, mode="clip"), go, out=idx)
         return idx.reshape(c, t)
 
     def _raw(self, X):
@@ -990,12 +1017,13 @@ class _Trees(Evaluator):
         else:
             v = np.array(z, self._dt)
             idx, feat, thr, left, mr = self._roots, self._feat, self._thr, self._left, self._mr
-            for _ in range(self._depth):
-                w = v[feat[idx]]
+            for _ in range(self._depth):  # (indices made intp here: numpy's own conversion is slower)
+                w = v[feat[idx].astype(np.intp, copy=False)]
                 go = w > thr[idx]
                 if nan:
                     go |= np.isnan(w) & mr[idx]
-                idx = left[idx] + go
+                idx = left[idx].astype(np.intp, copy=False)
+                idx += go
         return self._sum(idx[None, :])[0].tolist()
 
 
