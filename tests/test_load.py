@@ -1,6 +1,7 @@
 """Load: 8 clients for 60 seconds inserting events for overlapping customers with rescoring attached,
-and a new model version deployed halfway through. Bounded in time (60 s of load, joined within 90 s)
-and aimed at the test server on loopback. Prints its figures."""
+and a new model version deployed halfway through. Bounded in time (60 s of load, or 30 s past the deploy's
+end where the deploy took longer than 30 s, joined within 30 s more) and aimed at the test server on
+loopback. Prints its figures."""
 
 import threading
 import time
@@ -31,7 +32,7 @@ def test_eight_clients_for_sixty_seconds_with_a_deploy_halfway(db_url, capsys):
     stats = {"statements": 0, "events": 0, "errors": []}
     lock = threading.Lock()
     start = time.monotonic()
-    deadline = start + SECONDS
+    deadline = [start + SECONDS]  # moved on where the deploy ends late: 30 s of load follow it (see below)
     latencies = [[] for _ in range(CLIENTS)]
 
     def client(i):
@@ -41,7 +42,7 @@ def test_eight_clients_for_sixty_seconds_with_a_deploy_halfway(db_url, capsys):
             c = psycopg2.connect(db_url)
             c.autocommit = True
             with c.cursor() as cur:
-                while time.monotonic() < deadline:
+                while time.monotonic() < deadline[0]:
                     ids = rng.integers(1, N_CUSTOMERS + 1, size=int(rng.choice([1, 1, 1, 4]))).tolist()
                     t = time.perf_counter()
                     if len(ids) == 1:
@@ -65,8 +66,13 @@ def test_eight_clients_for_sixty_seconds_with_a_deploy_halfway(db_url, capsys):
     time.sleep(SECONDS / 2)
     deployed_at = time.monotonic() - start
     v2_id = registry.deploy(db_url, "churn", v2, X, y, feature_names=CHURN_FEATURES)["model_id"]
+    live_at = time.monotonic() - start
+    # every profile must see events after v2 went live for the scores below to be v2's: 30 s of load follow the
+    # deploy however long it took (once, on a machine at load 5, every profile kept v1's score; whether the deploy
+    # ended late then is not known: the line printed below now says when v2 went live)
+    deadline[0] = max(deadline[0], start + live_at + SECONDS / 2)
     for t in threads:
-        t.join(deadline - time.monotonic() + 30)
+        t.join(deadline[0] - time.monotonic() + 30)
     elapsed = time.monotonic() - start
     assert not any(t.is_alive() for t in threads), "a client did not finish within 30 s of the deadline"
     assert not stats["errors"], stats["errors"][:3]
@@ -110,6 +116,6 @@ def test_eight_clients_for_sixty_seconds_with_a_deploy_halfway(db_url, capsys):
         print(f"\nload: {CLIENTS} clients, {elapsed:.1f} s, {stats['statements']:,} statements "
               f"({stats['statements'] / elapsed:,.0f}/s), {stats['events']:,} events ({stats['events'] / elapsed:,.0f}/s) "
               f"over {N_CUSTOMERS} customers; latency p50 {np.percentile(lat, 50):.2f} ms, "
-              f"p99 {np.percentile(lat, 99):.2f} ms; v2 deployed at {deployed_at:.0f} s; "
+              f"p99 {np.percentile(lat, 99):.2f} ms; v2 deployed at {deployed_at:.0f} s, live at {live_at:.0f} s; "
               f"log rows by version: {', '.join(f'v{versions[m]} {len(v[1]):,}' for m, v in sorted(by_version.items()))}; "
               "errors 0")
