@@ -322,6 +322,27 @@ def test_load_or_refuse_raises_every_error_of_the_transaction_as_it_is(conn, sta
     assert err.diag.message_hint == "force it", err.diag.message_hint
 
 
+def test_load_or_refuse_raises_a_statement_timeout_and_a_shutdown_as_they_are(conn):
+    """The SQL half of errors.of_the_transaction's rule, the whole of class 57: a statement_timeout met while
+    loading (57014, which WHEN OTHERS does not catch) and a shutdown (57P01, as postgres_fdw raises a foreign
+    server's) reach the caller as the server raised them, not as the version's refusal with the hint to force it.
+    Passes before this change too: the SQL had the rule, Python lacked it."""
+    query(conn, "CREATE OR REPLACE FUNCTION pgscore.load_model(p_model_id bigint) RETURNS text LANGUAGE plpgsql "
+                "AS $$BEGIN PERFORM pg_sleep(5); RETURN 'loaded'; END$$")
+    query(conn, "SET statement_timeout = '200ms'")
+    err = sql_error(conn, "SELECT pgscore.load_or_refuse(1, 'it cannot be made live: ', 'force it')")
+    assert err.pgcode == "57014" and err.diag.message_primary == "canceling statement due to statement timeout", \
+        err.pgerror
+    assert err.diag.message_hint is None, err.diag.message_hint
+    query(conn, "SET statement_timeout = 0")
+    query(conn, "CREATE OR REPLACE FUNCTION pgscore.load_model(p_model_id bigint) RETURNS text LANGUAGE plpgsql "
+                "AS $$BEGIN RAISE EXCEPTION 'terminating connection due to administrator command' "
+                "USING ERRCODE = '57P01'; END$$")
+    err = sql_error(conn, "SELECT pgscore.load_or_refuse(1, 'it cannot be made live: ', 'force it')")
+    assert err.pgcode == "57P01" and "cannot be made live" not in err.pgerror, err.pgerror
+    assert err.diag.message_hint is None, err.diag.message_hint
+
+
 def test_set_shadow_loads_the_version_as_the_server_would_whatever_the_session_set(conn, logit):
     """set_shadow runs as its owner but lacked activate's SET pgscore.allow_version_mismatch = off: a session
     that had set the override passed its load check a version pickled under another scikit-learn, which then

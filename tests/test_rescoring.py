@@ -1071,6 +1071,41 @@ def test_serialization_failures_and_lock_timeouts_fail_the_insert(shop, strict):
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
 
 
+@pytest.mark.parametrize("state,raised", [
+    ("40001", True), ("40P01", True), ("40002", True), ("40003", True),
+    ("57014", True), ("57000", True), ("57P01", True), ("57P02", True), ("57P03", True), ("57P04", True),
+    ("57P05", True), ("55P03", True),
+    ("53100", False), ("53200", False), ("53300", False), ("53400", False), ("55000", False), ("42501", False),
+    ("XX001", False), ("P0001", False), ("", False), (None, False)])
+def test_of_the_transaction_is_classes_40_and_57_and_a_lock_timeout(state, raised):
+    """One rule for an error of the transaction, not of the model, in Python as in SQL's load_or_refuse: class
+    40, all of class 57 (operator intervention: it held 57014 alone, so an administrator's shutdown or a dropped
+    database met through postgres_fdw, 57P01-57P05, was queued or counted as the model's) and 55P03. Class 53 is
+    not: another way of scoring helps there."""
+    from pgscore.errors import of_the_transaction
+
+    assert of_the_transaction(state) is raised
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["queue", "strict"])
+def test_an_operator_intervention_fails_the_insert(shop, strict):
+    """An error of class 57 met while rescoring (here 57P01, as postgres_fdw raises a foreign server's shutdown,
+    from a trigger on the profile table) fails the INSERT where the wiring queues failures, as a cancel does:
+    it was queued in pgscore.error_queue as the profile's failure, and the event committed."""
+    attach(shop, strict=strict)
+    before = profiles(shop, [9])[9]
+    query(shop, "CREATE FUNCTION shut() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN "
+                "RAISE EXCEPTION 'terminating connection due to administrator command' USING ERRCODE = '57P01'; "
+                "END$$")
+    query(shop, "CREATE TRIGGER shut BEFORE UPDATE ON customers FOR EACH ROW EXECUTE FUNCTION shut()")
+    with pytest.raises(errors.AdminShutdown) as e:
+        query(shop, "INSERT INTO complaints (customer_id) VALUES (9)")
+    assert "administrator command" in e.value.diag.message_primary, e.value.diag.message_primary
+    assert profiles(shop, [9])[9][1:3] == before[1:3]  # support_calls, complaints_30d: unchanged
+    assert query(shop, "SELECT count(*) FROM complaints") == [(0,)]
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+
+
 def test_missing_values_are_imputed_in_the_write_statement(shop, trained, db_url):
     from sklearn.impute import SimpleImputer
 

@@ -8,16 +8,19 @@ import shlex
 from pathlib import Path
 
 
-QUERY_CANCELED = "57014"  # the SQLSTATE of a statement the user cancelled
 LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout, NOWAIT
 
 
 def of_the_transaction(sqlstate) -> bool:
-    """Errors no other way of scoring can help with, which the caller must see: a cancel, a
-    serialization failure or deadlock (class 40: the client retries the transaction) and a lock_timeout
-    (55P03: what the session asked for)."""
+    """Errors no other way of scoring can help with, which the caller must see: class 40, transaction
+    rollback (a serialization failure, a deadlock: the client retries the transaction); class 57, operator
+    intervention (a cancel or statement_timeout, 57014; a shutdown or dropped database, 57P01-57P05, which
+    postgres_fdw and dblink raise as an ERROR with the remote server's SQLSTATE); a lock_timeout (55P03: what the
+    session asked for). SQL's pgscore.load_or_refuse follows the same rule. Not class 53, insufficient
+    resources: another way helps there (past temp_file_limit, 53400, score_table's Python path holds less than
+    its SQL statement; rescoring queues the profile), and a shadow's out of memory is the shadow's."""
     state = sqlstate or ""
-    return state == QUERY_CANCELED or state.startswith("40") or state == LOCK_NOT_AVAILABLE
+    return state.startswith(("40", "57")) or state == LOCK_NOT_AVAILABLE
 
 
 # the database the running command was given with --db, as its hints name it (hinted_database); None where the
