@@ -630,7 +630,8 @@ def test_the_demos_alerts_are_its_live_versions_with_a_shadow_of_churn_set():
         (shadow,), = query(url, "SELECT count(*) FROM pgscore.alerts WHERE model = 'churn' "
                                 "AND window_name = '1 hour' AND shadow")
         assert shadow > 0 and f"pgscore.alerts of churn, last hour ({live}):" in run.stdout, run.stdout
-        assert (f"  and {shadow} of churn's versions scored in shadow (SELECT * FROM pgscore.alerts WHERE shadow)"
+        # conditions, not versions: the shadow's, version 2 (it said 'N of churn's versions scored in shadow')
+        assert (f"  and {shadow} of churn's shadow version 2, not listed (SELECT * FROM pgscore.alerts WHERE shadow)"
                 in run.stdout), run.stdout
         (firing, churn_live, churn_shadow, other), = query(url, """
             SELECT count(*), count(*) FILTER (WHERE model = 'churn' AND NOT shadow),
@@ -640,11 +641,17 @@ def test_the_demos_alerts_are_its_live_versions_with_a_shadow_of_churn_set():
         assert (f"{firing} conditions firing (a metric of a feature, the score or the performance at warn or alert "
                 "in a window; every window counts)\n"
                 f"  of them {churn_live} churn's live version's ({live} in the last hour, listed below), "
-                f"{churn_shadow} of churn's versions scored in shadow, {other} of other models\n") in run.stdout, \
+                f"{churn_shadow} churn's shadow version 2's, {other} of other models\n") in run.stdout, \
             run.stdout
     finally:
         Cluster(data_dir=base / "data").destroy()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_the_demo_names_the_shadow_versions_its_counts_are_of():
+    from pgscore.demo import _versions
+
+    assert [_versions(v) for v in ([2], [2, 3], [2, 3, 5])] == ["version 2", "versions 2 and 3", "versions 2, 3 and 5"]
 
 
 @pytest.mark.parametrize("where, says", [

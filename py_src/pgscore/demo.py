@@ -167,6 +167,12 @@ def _rescoring(url, X, say):
     conn.close()
 
 
+def _versions(versions) -> str:
+    """'version 2', 'versions 2 and 3', 'versions 2, 3 and 4'."""
+    v = [str(x) for x in versions]
+    return f"version {v[0]}" if len(v) == 1 else f"versions {', '.join(v[:-1])} and {v[-1]}"
+
+
 def _monitoring(url, y, report_path, say, data_dir):
     """Score the customers, then a price rise on purpose; record outcomes; show drift, alerts, the report."""
     import psycopg2
@@ -199,12 +205,16 @@ def _monitoring(url, y, report_path, say, data_dir):
                           count(*) FILTER (WHERE a.model = 'churn' AND a.version = l.version
                                              AND a.window_name = '1 hour'),
                           count(*) FILTER (WHERE a.model = 'churn' AND a.version <> l.version),
+                          array_agg(DISTINCT a.version ORDER BY a.version)
+                              FILTER (WHERE a.model = 'churn' AND a.version <> l.version),
                           count(*) FILTER (WHERE a.model <> 'churn')
                      FROM pgscore.alert_state a
                     CROSS JOIN (SELECT version FROM pgscore.live_models WHERE name = 'churn') l""")
-    live, hour, shadow, other = cur.fetchone()
+    # (refresh_monitoring watches the live versions and the shadows: churn's others are its shadows' conditions,
+    # which the line counts; it said 'N of churn's versions scored in shadow', as if N counted versions)
+    live, hour, shadow, shadow_versions, other = cur.fetchone()
     say(f"  of them {live} churn's live version's ({hour} in the last hour, listed below)"
-        + (f", {shadow} of churn's versions scored in shadow" if shadow else "")
+        + (f", {shadow} churn's shadow {_versions(shadow_versions)}'s" if shadow else "")
         + (f", {other} of other models" if other else ""))
     cur.execute("SELECT feature, n, round(psi::numeric, 3), round(ks::numeric, 3), round(mean_shift::numeric, 2), "
                 "status FROM pgscore.feature_drift WHERE model = 'churn' AND window_name = '1 hour' "
@@ -230,10 +240,12 @@ def _monitoring(url, y, report_path, say, data_dir):
         say(f"  {level:<5} {what:<8} {subject:<22} {metric:<12} {value!s:>8} >= {threshold}")
     # a version of churn set as a shadow before this run (pgscore shadow, as the guide leaves it) goes on being
     # one: its conditions are its own, against its own baseline, and were listed here unlabelled
-    cur.execute("SELECT count(*) FROM pgscore.alerts WHERE model = 'churn' AND window_name = '1 hour' AND shadow")
-    shadows = cur.fetchone()[0]
+    cur.execute("SELECT count(*), array_agg(DISTINCT version ORDER BY version) FROM pgscore.alerts "
+                "WHERE model = 'churn' AND window_name = '1 hour' AND shadow")
+    shadows, shadow_versions = cur.fetchone()
     if shadows:
-        say(f"  and {shadows} of churn's versions scored in shadow (SELECT * FROM pgscore.alerts WHERE shadow)")
+        say(f"  and {shadows} of churn's shadow {_versions(shadow_versions)}, not listed "
+            "(SELECT * FROM pgscore.alerts WHERE shadow)")
     conn.close()
 
     from pgscore import report
