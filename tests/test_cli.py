@@ -464,6 +464,34 @@ def test_status_s_oldest_day_of_the_log_counts_the_default_partition_s_rows(db_u
     assert re.search(r"^prediction log: 15 row\(s\) in the default partition", out, re.M), out
 
 
+def test_status_s_oldest_day_of_the_log_skips_a_day_emptied_and_names_the_default_partition(db_url):
+    """A daily partition emptied by DELETE keeps its pages until VACUUM truncates them: status counted it as
+    holding rows by its size (its day, 40 days ago, above rows of 30 days ago). And where the oldest rows are in
+    the default partition, which retention deletes from but drops nothing of, the line said nothing of it."""
+    from psycopg2 import sql
+
+    for days in (40, 30):
+        query(db_url, "SELECT pgscore.create_log_partitions(1, (now() AT TIME ZONE 'UTC')::date - %s)", (days,))
+    (part,), = query(db_url, "SELECT to_char((now() AT TIME ZONE 'UTC')::date - 40, '\"prediction_log_\"YYYYMMDD')")
+    # (autovacuum would truncate the emptied partition, and the test would pass on the size alone)
+    query(db_url, sql.SQL("ALTER TABLE {} SET (autovacuum_enabled = off)").format(sql.Identifier("pgscore", part)))
+    insert = ("INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, source) "
+              "SELECT now() - %s::interval, 1, g::text, ARRAY[g]::float8[], 0.5, 'query' FROM generate_series(1, %s) g")
+    query(db_url, insert, ("40 days", 1000))
+    query(db_url, insert, ("30 days", 10))
+    query(db_url, "DELETE FROM pgscore.prediction_log WHERE logged_at < now() - interval '35 days'")
+    assert query(db_url, "SELECT pg_relation_size(%s::regclass) > 0", (f"pgscore.{part}",)) == [(True,)]
+    (day30, day60), = query(db_url, "SELECT ((now() AT TIME ZONE 'UTC')::date - 30)::text, "
+                                    "((now() - interval '60 days') AT TIME ZONE 'UTC')::date::text")
+    out = pgscore_cli("status", "--db", db_url).stdout
+    assert f"its oldest day holding rows {day30} (UTC); pgscore " in out, out
+    query(db_url, insert, ("60 days", 3))  # in the default partition
+    out = pgscore_cli("status", "--db", db_url).stdout
+    assert (f"its oldest day holding rows {day60} (UTC), in the default partition (days that had no partition of "
+            "their own), where --keep deletes rows but frees no disk until a VACUUM FULL "
+            "pgscore.prediction_log_default (docs/operations-disk.md, 'The way out', step 2); pgscore ") in out, out
+
+
 def test_status_says_how_far_the_log_partitions_go_and_what_alerts_fired(db_url):
     import datetime
 

@@ -363,9 +363,12 @@ def _status(url):
             _say(f"prediction log: daily partitions until {last:%Y-%m-%d} (UTC), {(last - today).days} day(s) after "
                  f"today's; {command('maintain')} daily keeps them ahead")
         cur.execute(_LOG_SIZE)
-        total, oldest = cur.fetchone()
+        total, oldest, oldest_in_default = cur.fetchone()
         _say(f"prediction log: {total} on disk (indexes included)"
              + (f", its oldest day holding rows {oldest:%Y-%m-%d} (UTC)" if oldest else "")
+             + (", in the default partition (days that had no partition of their own), where --keep deletes rows "
+                "but frees no disk until a VACUUM FULL pgscore.prediction_log_default (docs/operations-disk.md, "
+                "'The way out', step 2)" if oldest_in_default else "")
              + f"; {command('maintain')} --keep '90 days' deletes the days older than that "
              "(docs/operations-disk.md)")
         if in_default:
@@ -549,10 +552,14 @@ SELECT pg_catalog.max(d.day), t.today, COALESCE(pg_catalog.bool_or(d.day OPERATO
 
 
 # how big the audit log is, and its oldest day holding rows (a size, not a count: a count reads the log): what
-# fills a disk first. The oldest day is that of the oldest daily partition with a page of rows, or of the default
-# partition's oldest row where that is older (days that had no partition of their own): its min(logged_at) taken
-# per model_id on its (model_id, logged_at) index, model_ids found by skipping through that index (a few pages
-# per model; a plain min(logged_at) reads the whole index, 130 ms at a million rows)
+# fills a disk first. The oldest day is that of the oldest daily partition holding a row, or of the default
+# partition's oldest row where that is older (days that had no partition of their own; the third column says so):
+# its min(logged_at) taken per model_id on its (model_id, logged_at) index, model_ids found by skipping through that
+# index (a few pages per model; a plain min(logged_at) reads the whole index, 130 ms at a million rows). A daily
+# partition holds a row where a read of its day through the log finds one, tried oldest first among those with
+# pages until one does: its first page where it holds rows from there; a partition emptied by DELETE keeps its
+# pages until VACUUM truncates them, and was counted as holding rows by its size alone (the day is bound per partition,
+# so that run-time pruning leaves the other partitions unread; OFFSET 0 keeps the order before the probe)
 _LOG_SIZE = """
 WITH RECURSIVE p AS (
            SELECT i.inhrelid AS oid, pg_catalog.to_date(pg_catalog.substring(c.relname, '^prediction_log_([0-9]{8})$'),
@@ -563,14 +570,25 @@ WITH RECURSIVE p AS (
            UNION ALL
            SELECT (SELECT pg_catalog.min(d.model_id) FROM pgscore.prediction_log_default d
                     WHERE d.model_id OPERATOR(pg_catalog.>) m.id)
-             FROM m WHERE m.id IS NOT NULL)
-SELECT pg_catalog.pg_size_pretty(COALESCE(pg_catalog.sum(pg_catalog.pg_total_relation_size(p.oid)), 0)),
-       LEAST(pg_catalog.min(p.day) FILTER (WHERE pg_catalog.pg_relation_size(p.oid) OPERATOR(pg_catalog.>) 0),
-             (SELECT (pg_catalog.min((SELECT pg_catalog.min(d.logged_at) FROM pgscore.prediction_log_default d
-                                       WHERE d.model_id OPERATOR(pg_catalog.=) m.id))
-                      AT TIME ZONE 'UTC')::pg_catalog.date
-                FROM m WHERE m.id IS NOT NULL))
-  FROM p"""
+             FROM m WHERE m.id IS NOT NULL),
+     dated AS (SELECT s.day
+                 FROM (SELECT p.day FROM p
+                        WHERE p.day IS NOT NULL AND pg_catalog.pg_relation_size(p.oid) OPERATOR(pg_catalog.>) 0
+                        ORDER BY p.day OFFSET 0) AS s
+                WHERE EXISTS (SELECT FROM pgscore.prediction_log l
+                               WHERE l.logged_at OPERATOR(pg_catalog.>=)
+                                         (s.day::pg_catalog.timestamp AT TIME ZONE 'UTC')
+                                 AND l.logged_at OPERATOR(pg_catalog.<)
+                                         ((s.day OPERATOR(pg_catalog.+) 1)::pg_catalog.timestamp AT TIME ZONE 'UTC'))
+                LIMIT 1),
+     dflt AS (SELECT (pg_catalog.min((SELECT pg_catalog.min(d.logged_at) FROM pgscore.prediction_log_default d
+                                        WHERE d.model_id OPERATOR(pg_catalog.=) m.id))
+                       AT TIME ZONE 'UTC')::pg_catalog.date AS day
+                FROM m WHERE m.id IS NOT NULL)
+SELECT (SELECT pg_catalog.pg_size_pretty(COALESCE(pg_catalog.sum(pg_catalog.pg_total_relation_size(p.oid)), 0))
+          FROM p),
+       LEAST((SELECT day FROM dated), (SELECT day FROM dflt)),
+       (SELECT day FROM dflt) OPERATOR(pg_catalog.<) COALESCE((SELECT day FROM dated), 'infinity'::pg_catalog.date)"""
 
 
 def _trigger_arg(alias) -> str:
