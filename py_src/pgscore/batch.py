@@ -1043,19 +1043,12 @@ def _same_order(model, live, table):
     features in its order, and a shadow of as many features named otherwise or in another order would score
     every row on values that are not its features (set_shadow refuses that for wired profile tables; score_table's
     tables are known only here). A shadow of another count is refused likewise."""
-    mine, held = list(model.feature_names), list(live.feature_names)
-    if mine == held:
+    why = shadowing.order_differs(model.feature_names, live.feature_names, live.version, model.version)
+    if why is None:
         return
-    if len(mine) != len(held):
-        why = (f"holds the {len(held)} features of live version {live.version}, and version {model.version} has "
-               f"{len(mine)}")
-    else:
-        j = next(i for i, (a, b) in enumerate(zip(mine, held)) if a != b)
-        why = (f"holds the {len(held)} features of live version {live.version} in its order, and version "
-               f"{model.version} reads {literal(mine[j])} where it holds {literal(held[j])}")
     raise PgscoreError(f"{table}'s float8[] column features {why}: read by position, every row would be scored in "
                        "shadow on values that are not its features (a table of a column per feature is read by name)",
-                       sqlstate="55000")
+                       sqlstate=shadowing.READ_BY_POSITION)
 
 
 def _shadow_failed(plpy, GD, name, model_id, label, table, n, sqlstate, reason):

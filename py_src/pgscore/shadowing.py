@@ -9,7 +9,7 @@ flooded the client and the server log with one per INSERT. Its hint stops that v
 
 from __future__ import annotations
 
-from pgscore.errors import of_the_transaction
+from pgscore.errors import literal, of_the_transaction
 from pgscore.quoting import quote_literal
 
 MODEL_RAISED = "38000"  # external_routine_exception: the model itself raised
@@ -26,6 +26,25 @@ _INSERT = ("INSERT INTO pgscore.shadow_failures AS f (model_id, relation, sqlsta
            "statements = f.statements OPERATOR(pg_catalog.+) 1, "
            "profiles = f.profiles OPERATOR(pg_catalog.+) EXCLUDED.profiles, last_at = EXCLUDED.last_at, "
            "last_message = EXCLUDED.last_message")
+
+# a profile table's (or score_table's table's) one float8[] column features holds the live version's features in its
+# order: a shadow reads it by position, and scores only where its features are those, in that order
+READ_BY_POSITION = "55000"
+
+
+def order_differs(shadow_names, live_names, live_version, shadow_version) -> str | None:
+    """Why a shadow reading the live version's features out of one float8[] column by position would read other
+    features than its own (another count, or the first feature named otherwise: "holds the 3 features of live
+    version 1 in its order, and version 2 reads 'b' where it holds 'a'"); None where it reads its own."""
+    mine, held = list(shadow_names), list(live_names)
+    if mine == held:
+        return None
+    if len(mine) != len(held):
+        return (f"holds the {len(held)} features of live version {live_version}, and version {shadow_version} has "
+                f"{len(mine)}")
+    j = next(i for i, (a, b) in enumerate(zip(mine, held)) if a != b)
+    return (f"holds the {len(held)} features of live version {live_version} in its order, and version "
+            f"{shadow_version} reads {literal(mine[j])} where it holds {literal(held[j])}")
 
 
 def failed(plpy, GD, model_id, label: str, name: str, relation: str, sqlstate, n: int, what: str, reason: str):
