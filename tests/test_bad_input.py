@@ -25,6 +25,20 @@ QUOTED_ID = '"' + INJECT_ID.replace('"', '""') + '"'  # INJECT_ID as an identifi
 HUGE = [0.5] * 100_000
 OK = None  # the call succeeds (a documented answer, not an error)
 
+# churn v3, v4, v5 (copies of v1, loadable), v4's and v5's features in the other order; a profile table of one float8[] column
+# features and an event table, wired (no counters: read by position) where `wired`
+_VERSIONS = ("INSERT INTO pgscore.models (name, version, task, estimator, feature_names, feature_types, classes, env) "
+             "SELECT m.name, v.v, m.task, m.estimator, CASE WHEN v.v > 3 THEN ARRAY(SELECT f FROM unnest(m.feature_names) "
+             "WITH ORDINALITY u(f, i) ORDER BY i DESC) ELSE m.feature_names END, m.feature_types, m.classes, m.env "
+             "FROM pgscore.models m, (VALUES (3), (4), (5)) v(v) WHERE m.name = 'churn' AND m.version = 1; "
+             "INSERT INTO pgscore.artifacts (model_id, bytes, sha256) SELECT n.model_id, a.bytes, a.sha256 "
+             "FROM pgscore.models n, pgscore.artifacts a JOIN pgscore.models o USING (model_id) "
+             "WHERE n.name = 'churn' AND n.version IN (3, 4, 5) AND o.name = 'churn' AND o.version = 1; ")
+_VEC = ("CREATE TABLE vec_p (id int PRIMARY KEY, features float8[], churn_score float8, scored_at timestamptz); "
+        "CREATE TABLE vec_e (customer_id int); ")
+_ATTACH_VEC = ("SELECT pgscore.attach_rescoring('vec_e', 'vec_p', 'customer_id', 'churn', 'churn_score', "
+               "p_profile_key => 'id')")
+
 # (what, SQL, parameters, SQLSTATE expected, a phrase the message must hold)
 SQL_CASES = [
     # the row functions, by position and by name
@@ -199,6 +213,10 @@ SQL_CASES = [
      "version 2 of 'churn' cannot be made live: this server cannot load it"),
     ("rollback with no earlier version", "SELECT pgscore.rollback('churn')", (), "55000",
      "has no earlier deployed version than 1"),
+    # a shadow reading a wired float8[] column features by position: refused where its order is not the live one's
+    ("attach a features array a shadow would read in another order",
+     _VERSIONS + "SELECT pgscore.set_shadow('churn', 4); " + _VEC + _ATTACH_VEC, (), "55000",
+     "public.vec_p cannot be wired to rescore with 'churn' while version 4 is its shadow"),
     ("retire injection", "SELECT pgscore.retire(%s)", (INJECT,), "42704", "DROP TABLE"),
     ("retire NULL", "SELECT pgscore.retire(NULL)", (), "22004", "must not be NULL"),
     ("retire unknown model", "SELECT pgscore.retire('nope')", (), "42704", "there is no model 'nope'"),

@@ -919,3 +919,88 @@ def test_a_login_holding_the_counts_advisory_locks_neither_silences_a_shadows_fa
             for gid, in query(url, "SELECT gid FROM pg_prepared_xacts"):
                 query(url, f"ROLLBACK PREPARED '{gid}'")
             conn.close()
+
+
+def vec_tables(shop):
+    """A profile table of one float8[] column features, its profiles holding customers' features in churn v1's
+    order, and an event table."""
+    query(shop, "CREATE TABLE vec_profiles (id int PRIMARY KEY, features float8[], churn_score float8, scored_at timestamptz)")
+    query(shop, "INSERT INTO vec_profiles (id, features) SELECT id, ARRAY[" + ", ".join(CHURN_FEATURES)
+                + "]::float8[] FROM customers")
+    query(shop, "CREATE TABLE vec_events (customer_id int)")
+
+
+def attach_vec(shop):
+    query(shop, "SELECT pgscore.attach_rescoring('vec_events', 'vec_profiles', 'customer_id', 'churn', 'churn_score', "
+                "p_profile_key => 'id')")
+
+
+def vec_wiring(shop):
+    """vec_tables wired to rescore with churn (no counters: the live version reads the array, by position)."""
+    vec_tables(shop)
+    attach_vec(shop)
+
+
+def deploy_backwards(db_url, trained, activate=False):
+    """The next version of churn: the same 12 features in the other order."""
+    _, _, X, y = trained
+    return registry.deploy(db_url, "churn", LogisticRegression(max_iter=500).fit(X[:, ::-1], y), X[:, ::-1], y,
+                           feature_names=list(reversed(CHURN_FEATURES)), activate=activate, allow_feature_change=True)
+
+
+def test_attach_rescoring_refuses_a_features_array_that_a_shadow_set_before_would_read_in_another_order(shop, db_url,
+                                                                                                        trained):
+    """set_shadow compares a shadow with the float8[] column features of the profile tables wired then; a table
+    wired after it was not compared: the trigger read the shadow's features by position from the live version's
+    array, and logged every profile's shadow score computed on values that are not its features. attach_rescoring
+    refuses it now (55000), naming the versions and the first feature that differs, with the hint to clear it."""
+    deploy_backwards(db_url, trained)
+    query(shop, "SELECT pgscore.set_shadow('churn', 3)")  # (customers, wired, feeds it by name)
+    vec_tables(shop)
+    with pytest.raises(errors.ObjectNotInPrerequisiteState) as e:
+        attach_vec(shop)
+    msg = e.value.diag.message_primary
+    assert msg == (
+        f"pgscore: public.vec_profiles cannot be wired to rescore with 'churn' while version 3 is its shadow: its float8[] "
+        f"column features holds the 12 features of live version 1 in its order, and version 3 reads "
+        f"{CHURN_FEATURES[-1]!r} where it holds {CHURN_FEATURES[0]!r}; read by position, every INSERT into "
+        f"public.vec_events would score the shadow on values that are not its features"), msg
+    assert e.value.diag.message_hint.startswith("clear the shadow first: pgscore.clear_shadow('churn', 3) "
+                                                "(pgscore shadow churn 3 --off), then wire the table")
+    assert query(shop, "SELECT count(*) FROM pgscore.rescoring WHERE event_table = 'public.vec_events'") == [(0,)]
+    # a shadow of the live version's features in its order reads the array as its own: wired
+    query(shop, "SELECT pgscore.clear_shadow('churn', 3)")
+    query(shop, "SELECT pgscore.set_shadow('churn', 2)")
+    attach_vec(shop)
+    query(shop, "INSERT INTO vec_events VALUES (1), (2)")
+    assert [r[:2] for r in log(shop, "shadow")] == [(2, "1"), (2, "2")]
+
+
+def test_the_trigger_skips_a_shadow_that_would_read_the_features_array_in_another_order(shop, db_url, trained):
+    """The backstop for a state no function refuses (a restore, a hand-written row of pgscore.shadows): the trigger
+    read such a shadow's features by position from the live version's array and logged scores computed on values
+    that are not its features. It skips the shadow now, each statement a failure counted with 55000 and a WARNING
+    naming the first feature that differs; the live version and another shadow score as before."""
+    v1, v2, *_ = trained
+    vec_wiring(shop)
+    deploy_backwards(db_url, trained)  # v3
+    query(shop, "SELECT pgscore.set_shadow('churn', 2)")
+    query(shop, "INSERT INTO pgscore.shadows (model_name, model_id, action, since_deployment, changed_by) "
+                "SELECT 'churn', m.model_id, 'start', (SELECT max(deployment_id) FROM pgscore.deployments), "
+                "current_user FROM pgscore.models m WHERE m.version = 3")
+    assert query(shop, "SELECT version FROM pgscore.shadow_versions ORDER BY 1") == [(2,), (3,)]
+    shop.notices.clear()
+    query(shop, "INSERT INTO vec_events VALUES (1), (2)")
+    query(shop, "INSERT INTO vec_events VALUES (3)")
+    assert [r[:2] for r in log(shop, "shadow")] == [(2, "1"), (2, "2"), (2, "3")]
+    warned = [n for n in shop.notices if "shadow version churn v3" in n]
+    assert len(warned) == 1, shop.notices
+    assert (f"public.vec_profiles's float8[] column features holds the 12 features of live version 1 in its order, "
+            f"and version 3 reads {CHURN_FEATURES[-1]!r} where it holds {CHURN_FEATURES[0]!r}") in warned[0], warned[0]
+    m3 = query(shop, "SELECT model_id FROM pgscore.models WHERE version = 3")[0][0]
+    assert query(shop, "SELECT model_id, relation, sqlstate, statements, profiles FROM pgscore.shadow_failures") == [
+        (m3, "public.vec_profiles", "55000", 2, 3)]
+    f = features(shop, [1, 2, 3])
+    got = dict(query(shop, "SELECT id, churn_score FROM vec_profiles WHERE churn_score IS NOT NULL"))
+    assert [got[i] for i in (1, 2, 3)] == pytest.approx(
+        v1.predict_proba(np.array([f[i] for i in (1, 2, 3)]))[:, 1], abs=1e-9)

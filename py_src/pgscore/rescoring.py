@@ -1436,11 +1436,22 @@ class ShadowPlans:
     """A shadow version's statements for one wiring: its features read from the profiles the live version
     wrote, and its audit rows."""
 
-    def __init__(self, plpy, w: Wiring, model, live_model_id):
+    def __init__(self, plpy, w: Wiring, model, live):
         sql = Sql(plpy, w, model)
-        self.model, self.live_model_id, self.fmt = model, live_model_id, sql.fmt
+        self.model, self.live_model_id, self.fmt = model, live.model_id, sql.fmt
+        # a profile table of one float8[] column features, read by the live version (no counters), holds its features
+        # in its order, and the shadow reads it by position: one of other features or another order is skipped, each
+        # statement a failure (55000), wherever the state came from (set_shadow, attach_rescoring and the deployments'
+        # trigger refuse it; a restore, a hand-written row of pgscore.shadows do not ask them). Checked as the plans
+        # are made, once per live version: nothing for a model without a shadow
+        why = (shadowing.order_differs(model.feature_names, live.feature_names, live.version, model.version)
+               if batch.one_array(w.profiles.columns, None) and not w.counters else None)
+        self.misread = None if why is None else Failure(
+            [], f"{w.profiles.name}'s float8[] column features {why}: read by position, every profile would be scored "
+                "in shadow on values that are not its features (a profile table of a column per feature is read by "
+                "name)", shadowing.READ_BY_POSITION)
         self.read = plpy.prepare(sql.reread(), ["pg_catalog.text[]"])
-        self.log = plpy.prepare(sql.shadow_log(live_model_id), ["pg_catalog.text[]", *_WRITE_TYPES]
+        self.log = plpy.prepare(sql.shadow_log(live.model_id), ["pg_catalog.text[]", *_WRITE_TYPES]
                                 + (["pg_catalog.text[]"] if model.multiclass else []))
 
 
@@ -1469,7 +1480,7 @@ def _shadow(plpy, GD, w: Wiring, plans: Plans, keys, scores, failures):
         if not isinstance(sp, ShadowPlans) or sp.live_model_id != plans.model_id:
             try:  # (the version loaded: pgscore.load_model verifies it; cached by the runtime)
                 sp = w.shadow_plans[model_id] = ShadowPlans(plpy, w, Runtime.get(plpy, GD).by_id(model_id),
-                                                            plans.model_id)
+                                                            plans.model)
             except plpy.SPIError as e:
                 if of_the_transaction(_state(e)):
                     raise
@@ -1479,6 +1490,9 @@ def _shadow(plpy, GD, w: Wiring, plans: Plans, keys, scores, failures):
             if isinstance(w.shadow_plans[model_id], tuple):
                 _shadow_failed(plpy, GD, w, model_id, w.shadow_plans[model_id][0], len(done))
                 continue
+        if sp.misread is not None:
+            _shadow_failed(plpy, GD, w, model_id, sp.misread, len(done))
+            continue
         model, shadow_failures = sp.model, []
         try:
             rr = plpy.execute(sp.read, [done])[0]
@@ -2734,6 +2748,34 @@ def _need_column(t: Table, column, what, types=None, expected=None, hint=None):
                           hint=hint)
 
 
+_SHADOWS_OF = ("SELECT m.version, m.feature_names FROM pgscore.shadow_versions s JOIN pgscore.models m "
+               "ON m.model_id OPERATOR(pg_catalog.=) s.model_id WHERE s.name OPERATOR(pg_catalog.=) $1 "
+               "AND s.model_id OPERATOR(pg_catalog.<>) $2 ORDER BY m.version")
+
+
+def _check_shadows_read_the_array(plpy, w: Wiring, model):
+    """Refuse (55000) a wiring whose profile table holds its features in one float8[] column features (no counters:
+    the live version reads it, by position) for a model with a shadow set of other features or another order:
+    the trigger reads the shadow's features by position from that array too, and would score it on the live
+    version's values in the wrong places (set_shadow refuses it for the wirings made before it)."""
+    if not w.shadowable:
+        return
+    for r in plpy.execute(plpy.prepare(_SHADOWS_OF, ["pg_catalog.text", "pg_catalog.int8"]),
+                          [w.model_name, model.model_id]):
+        why = shadowing.order_differs(r["feature_names"], model.feature_names, model.version, r["version"])
+        if why is None:
+            continue
+        name = quote_literal(plpy, w.model_name)
+        raise WiringError(
+            f"{w.profiles.name} cannot be wired to rescore with {name} while version {r['version']} is its shadow: "
+            f"its float8[] column features {why}; read by position, every INSERT into {w.events.name} would score "
+            "the shadow on values that are not its features",
+            sqlstate="55000",
+            hint=f"clear the shadow first: pgscore.clear_shadow({name}, {r['version']}) (pgscore shadow "
+                 f"{w.model_name} {r['version']} --off), then wire the table; or wire a profile table of a column "
+                 "per feature (no float8[] column features), read by name")
+
+
 def _check_statements(plpy, GD, w: Wiring):
     """Prepare (without running) what the trigger will run, with the event table in place of the
     transition table: each counter alone first, so an error names it; then the model's statements."""
@@ -2767,6 +2809,8 @@ def _check_statements(plpy, GD, w: Wiring):
                        "events update the counters and queue each profile in pgscore.error_queue"))
         model = None
     by_name = model is not None and not batch.one_array(w.profiles.columns, None)
+    if model is not None and not by_name and not w.counters:
+        _check_shadows_read_the_array(plpy, w, model)
     for what, col in (("score", w.score_column), ("scored_at", w.scored_at_column)):
         if by_name and col in model.feature_names:  # (checked here only: wirings made before stay as they are)
             raise WiringError(f"{w.profiles.name}.{col} (the {what} column) is a feature of model {model.label}: "
