@@ -214,6 +214,14 @@ SQL_CASES = [
     ("rollback with no earlier version", "SELECT pgscore.rollback('churn')", (), "55000",
      "has no earlier deployed version than 1"),
     # a shadow reading a wired float8[] column features by position: refused where its order is not the live one's
+    ("activate a version a shadow would read in another order",
+     _VERSIONS + _VEC + _ATTACH_VEC + "; SELECT pgscore.set_shadow('churn', 3); SELECT pgscore.activate('churn', 4)", (),
+     "55000", "version 4 of 'churn' cannot be made live while version 3 is its shadow: public.vec_p, which "
+     "public.vec_e rescores with 'churn', has one float8[] column features"),
+    ("rollback to a version a shadow would read in another order",
+     _VERSIONS + "SELECT pgscore.activate('churn', 4); " + _VEC + _ATTACH_VEC + "; SELECT pgscore.set_shadow('churn', 5); "
+     "SELECT pgscore.rollback('churn')", (),
+     "55000", "version 1 of 'churn' cannot be made live while version 5 is its shadow"),
     ("attach a features array a shadow would read in another order",
      _VERSIONS + "SELECT pgscore.set_shadow('churn', 4); " + _VEC + _ATTACH_VEC, (), "55000",
      "public.vec_p cannot be wired to rescore with 'churn' while version 4 is its shadow"),

@@ -976,6 +976,49 @@ def test_attach_rescoring_refuses_a_features_array_that_a_shadow_set_before_woul
     assert [r[:2] for r in log(shop, "shadow")] == [(2, "1"), (2, "2")]
 
 
+def test_a_version_made_live_whose_features_array_a_shadow_would_read_in_another_order_is_refused(shop, db_url,
+                                                                                                  trained):
+    """set_shadow compared the shadow with the version live then; activate, rollback and a deploy that makes its
+    version live did not compare the shadows with the version they made live: a shadow of v1's order, v3 (the
+    other order) made live, read the v3-ordered array of a wired profile table by position, and logged its scores
+    on values that are not its features. The deployments' trigger refuses it now (55000), as every way a version
+    goes live inserts its row, naming the versions, the tables and the first feature that differs."""
+    vec_wiring(shop)
+    deploy_backwards(db_url, trained)  # v3
+    query(shop, "SELECT pgscore.set_shadow('churn', 2)")  # v1's features in v1's order: set
+    with pytest.raises(errors.ObjectNotInPrerequisiteState) as e:
+        query(shop, "SELECT pgscore.activate('churn', 3)")
+    msg = e.value.diag.message_primary
+    assert msg == (
+        f"version 3 of 'churn' cannot be made live while version 2 is its shadow: public.vec_profiles, which "
+        f"public.vec_events rescores with 'churn', has one float8[] column features, which would hold the 12 "
+        f"features of version 3 in its order, and shadow version 2 reads {CHURN_FEATURES[0]!r} where it would hold "
+        f"{CHURN_FEATURES[-1]!r}; read by position, every INSERT into public.vec_events would score the shadow on "
+        "values that are not its features"), msg
+    assert e.value.diag.message_hint.startswith("clear the shadow first: pgscore.clear_shadow('churn', 2) (pgscore "
+                                                "shadow churn 2 --off), then make version 3 live again")
+    with pytest.raises(errors.ObjectNotInPrerequisiteState):  # p_force skips the load check alone
+        query(shop, "SELECT pgscore.activate('churn', 3, p_force => true)")
+    with pytest.raises(errors.ObjectNotInPrerequisiteState):  # stored and made live in one call
+        deploy_backwards(db_url, trained, activate=True)
+    assert query(shop, "SELECT version FROM pgscore.live_models") == [(1,)]
+    # rollback: v3 live with a shadow of its order (v4), rolled back to v1
+    query(shop, "SELECT pgscore.clear_shadow('churn')")
+    query(shop, "SELECT pgscore.activate('churn', 3)")
+    deploy_backwards(db_url, trained)  # v4, v3's order
+    query(shop, "SELECT pgscore.set_shadow('churn', 4)")
+    with pytest.raises(errors.ObjectNotInPrerequisiteState) as e:
+        query(shop, "SELECT pgscore.rollback('churn')")
+    assert e.value.diag.message_primary.startswith("version 1 of 'churn' cannot be made live while version 4 is its "
+                                                   "shadow"), e.value.diag.message_primary
+    assert "then roll back to version 1 again" in e.value.diag.message_hint
+    # with the shadow cleared, made live; a shadow of the new live version's order does not block it
+    query(shop, "SELECT pgscore.set_shadow('churn', 2, p_force => true)")
+    query(shop, "SELECT pgscore.clear_shadow('churn', 4)")
+    query(shop, "SELECT pgscore.rollback('churn')")
+    assert query(shop, "SELECT version FROM pgscore.live_models") == [(1,)]
+
+
 def test_the_trigger_skips_a_shadow_that_would_read_the_features_array_in_another_order(shop, db_url, trained):
     """The backstop for a state no function refuses (a restore, a hand-written row of pgscore.shadows): the trigger
     read such a shadow's features by position from the live version's array and logged scores computed on values

@@ -281,7 +281,10 @@ COMMENT ON FUNCTION pgscore.signing_on() IS 'Whether this server signs and verif
  * (the event table dropped) or whose profile table is gone feed nothing and
  * block nothing; a float8[] column named features feeds any model where the
  * wiring has no counters (as the rescoring trigger reads it). Nor may it be a
- * version the server would refuse to load (its signing not the server's).
+ * version the server would refuse to load (its signing not the server's), nor
+ * one whose features such an array holds, in its order, where a version scored
+ * in shadow now reads it by position as other features (set_shadow checked the
+ * shadow against the version live then).
  */
 CREATE FUNCTION pgscore.check_live_version_fed() RETURNS trigger
 LANGUAGE plpgsql
@@ -342,7 +345,54 @@ BEGIN
                       ELSE format('add the column(s) to the profile table first, then activate version %s again', v_version)
                   END;
     END IF;
+    -- a version scored in shadow now (the one made live is one no more) reads a wired profile table's float8[] column
+    -- features by position, as the live version does where the wiring has no counters: the array holds the live
+    -- version's features in its order, and a shadow of other features or another order, checked against the old
+    -- live version at set_shadow, would be scored on the new one's values in the wrong places
+    v_n := 0;
+    FOR r IN
+        SELECT w.profile_table, w.event_table, s.version,
+               CASE WHEN cardinality(s.feature_names) <> cardinality(l.feature_names)
+                    THEN format('would hold the %s features of version %s, and shadow version %s has %s',
+                                cardinality(l.feature_names), l.version, s.version, cardinality(s.feature_names))
+                    ELSE (SELECT format('would hold the %s features of version %s in its order, and shadow version %s reads %L where it would hold %L',
+                                        cardinality(l.feature_names), l.version, s.version, f.shadow_name, f.live_name)
+                            FROM unnest(s.feature_names, l.feature_names) WITH ORDINALITY AS f(shadow_name, live_name, i)
+                           WHERE f.shadow_name IS DISTINCT FROM f.live_name ORDER BY f.i LIMIT 1)
+               END AS why
+          FROM pgscore.rescoring w
+          JOIN pgscore.models l ON l.model_id = NEW.model_id
+          JOIN (SELECT v.version, m.feature_names FROM pgscore.shadow_versions v
+                  JOIN pgscore.models m ON m.model_id = v.model_id
+                 WHERE v.name = NEW.model_name AND v.model_id <> NEW.model_id) s
+            ON s.feature_names IS DISTINCT FROM l.feature_names
+         WHERE w.model_name = NEW.model_name AND to_regclass(w.profile_table) IS NOT NULL
+           AND coalesce(w.counters, '{}'::jsonb) = '{}'::jsonb
+           AND EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgname = w.trigger_name AND NOT t.tgisinternal)
+           AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass(w.profile_table)
+                          AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = 'features'
+                          AND a.atttypid = 'float8[]'::regtype)
+         ORDER BY 1, 2, 3
+    LOOP
+        v_n := v_n + 1;
+        IF v_n = 1 THEN
+            v_first := r;
+        END IF;
+    END LOOP;
+    IF v_n > 0 THEN
+        SELECT m.version INTO v_version FROM pgscore.models m WHERE m.model_id = NEW.model_id;
+        RAISE EXCEPTION 'version % of % cannot be made live while version % is its shadow: %, which % rescores with %, has one float8[] column features, which %; read by position, every INSERT into % would score the shadow on values that are not its features',
+                v_version, quote_literal(NEW.model_name), v_first.version, v_first.profile_table, v_first.event_table,
+                quote_literal(NEW.model_name), v_first.why, v_first.event_table
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('%s wiring(s) and shadow version(s) affected', v_n),
+                  HINT = format('clear the shadow first: pgscore.clear_shadow(%L, %s) (pgscore shadow %s %s --off), then %s again; '
+                                'or wire a profile table of a column per feature (no float8[] column features), read by name',
+                                NEW.model_name, v_first.version, NEW.model_name, v_first.version,
+                                CASE NEW.action WHEN 'rollback' THEN format('roll back to version %s', v_version)
+                                                ELSE format('make version %s live', v_version) END);
+    END IF;
     RETURN NULL;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.check_live_version_fed() IS 'Trigger function: refuses a deployment that makes live a version whose features a profile table wired to rescore with its name lacks';
+COMMENT ON FUNCTION pgscore.check_live_version_fed() IS 'Trigger function: refuses a deployment that makes live a version whose features a profile table wired to rescore with its name lacks, or whose float8[] column features a version scored in shadow would read as other features';
