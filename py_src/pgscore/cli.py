@@ -707,6 +707,11 @@ SELECT pg_catalog.count(*),
        pg_catalog.min(q.first_failed_at), pg_catalog.max(q.attempts)
   FROM pgscore.error_queue q LEFT JOIN pgscore.rescoring w ON w.rescoring_id = q.rescoring_id"""
 
+# the replicated events held back (rescoring.hold_back): how many, of how many profiles, since when
+_HELD_BACK = """
+SELECT pg_catalog.count(*), pg_catalog.count(DISTINCT (q.rescoring_id, q.entity_key)), pg_catalog.min(q.held_at)
+  FROM pgscore.replicated_pending q"""
+
 
 def _aging_counters(cur, counters) -> list[str]:
     """The wiring's counters that age with no event (rescoring.ages), quoted as identifiers where they need it;
@@ -868,6 +873,17 @@ def _rescoring_status(cur):
         _say(waiting)
     elif wirings:
         _say("error queue: empty")
+    # a two_phase subscription's events held back from their rescoring (a prepared transaction held the profile)
+    cur.execute("SELECT pg_catalog.to_regclass('pgscore.replicated_pending') IS NOT NULL")
+    if cur.fetchone()[0]:
+        cur.execute(_HELD_BACK)
+        held, profiles, oldest = cur.fetchone()
+        if held:
+            _say(f"{held} replicated event{'' if held == 1 else 's'} of {profiles} profile{'' if profiles == 1 else 's'} "
+                 f"held back, not counted yet, the oldest since {oldest:%Y-%m-%d %H:%M %Z} (a transaction prepared on "
+                 "this server held the profile: see pg_prepared_xacts); counted by the next transaction a two_phase "
+                 f"subscription applies to the table, or by {command('retry')}; see SELECT * FROM "
+                 "pgscore.replicated_pending")
 
 
 def _print_env(report):

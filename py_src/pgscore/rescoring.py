@@ -52,6 +52,9 @@ NEW = "pgscore_new_events"  # the transition table's name inside the trigger
 CACHE = "pgscore.rescoring"  # GD's wirings, by rescoring_id: the statement trigger's, retry's, refresh's
 # the row trigger's for replicated rows (rescore_replicated): each Wiring reads its events from a table of its own
 REPLICATED_CACHE = "pgscore.rescoring.replicated"
+# the wirings retry_failed folds held-back replicated events with (fold_pending): as a two_phase worker's, in any session
+FOLD_CACHE = "pgscore.rescoring.fold"
+FOLD = "fold"  # Wiring's `replicated` for them
 STAGES = "pgscore.rescoring.stages"  # GD: rescoring_id -> Stage, the temporary table a replicated row is put in
 # the row triggers for replicated rows, by their second argument: STAGE puts the row in the wiring's Stage, COMMIT
 # (a constraint trigger, INITIALLY DEFERRED) rescores what is staged at its first firing, at the commit; a row
@@ -248,15 +251,16 @@ class Wiring:
 
     def __init__(self, plpy, row, replicated=False):
         self.id = row["rescoring_id"]
-        self.replicated = replicated
-        self.cache = REPLICATED_CACHE if replicated else CACHE
+        self.replicated = replicated  # True, or FOLD (truthy as well)
+        self.cache = FOLD_CACHE if replicated == FOLD else REPLICATED_CACHE if replicated else CACHE
         self.source, self.via, self.subscription = NEW, "trigger", None
         self.two_phase = False
+        self._hold = None  # HoldPlans, made at the first rescoring of a two_phase worker's (or a fold's) rows
         if replicated:
             self.source = f"pg_temp.{quote_ident(plpy, f'pgscore_replicated_{int(self.id)}')}"
             self.via = "replication"
             sub = plpy.execute(_SUBSCRIPTION)[0]
-            self.subscription, self.two_phase = sub["name"], sub["two_phase"]
+            self.subscription, self.two_phase = sub["name"], sub["two_phase"] or replicated == FOLD
         self.events = table(plpy, row["event_oid"], row["event_table"])
         if self.two_phase:  # (no temporary table: the transaction may be PREPAREd; its rows in a setting)
             self.source = SettingStage.source(plpy, self)
@@ -352,7 +356,7 @@ def wiring(plpy, GD, rescoring_id, replicated=False) -> Wiring | None:
     read again at each call, so that renaming them back takes effect at the next statement); `replicated`:
     as the row trigger for replicated rows reads it (a cache of its own). One read where the schema had no
     shadow scoring is read again once it has (pgscore install has run since)."""
-    cache = GD.setdefault(REPLICATED_CACHE if replicated else CACHE, {})
+    cache = GD.setdefault(FOLD_CACHE if replicated == FOLD else REPLICATED_CACHE if replicated else CACHE, {})
     w = cache.get(rescoring_id)
     if w is not None and not w.shadowable and plpy.execute(_SHADOWABLE)[0]["ok"]:
         cache.pop(rescoring_id, None)
@@ -517,6 +521,108 @@ class SettingStage:
         st.full = plpy.execute(st.put, [row.get(c) for c, _ in st.columns])[0]["n"] > SETTING_BYTES
         st.pending = True
         return st
+
+
+# -- a two_phase worker's rows whose profile a prepared transaction holds ----------------------------
+
+# How long a two_phase worker waits at a time for a profile row another transaction holds, as a multiple of
+# deadlock_timeout (so that a deadlock is found while it waits) before it asks again whether the holder is live
+HOLD_WAITS = 2
+_LOCK_TIMEOUT = ("SELECT pg_catalog.current_setting('lock_timeout') AS was, pg_catalog.set_config('lock_timeout', "
+                 f"(pg_catalog.ceil(pg_catalog.date_part('epoch', pg_catalog.current_setting('deadlock_timeout')"
+                 f"::pg_catalog.interval) OPERATOR(pg_catalog.*) {1000 * HOLD_WAITS}))::pg_catalog.int8::pg_catalog.text "
+                 "OPERATOR(pg_catalog.||) 'ms', true) AS now")
+_RESTORE_LOCK_TIMEOUT = "SELECT pg_catalog.set_config('lock_timeout', $1, true)"
+_PENDING_TABLE = "SELECT pg_catalog.to_regclass('pgscore.replicated_pending') IS NOT NULL AS e"
+_HELD_KEEP = "SELECT pg_catalog.set_config($1, $2, true)"
+_HELD_FOLDED = "DELETE FROM pgscore.replicated_pending AS q WHERE q.pending_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[])"
+_HELD_PUT = ("INSERT INTO pgscore.replicated_pending (rescoring_id, entity_key, event, subscription) "
+             "SELECT $1, u.k, u.r::pg_catalog.json, $4 FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.text[]), "
+             "pg_catalog.unnest($3::pg_catalog.text[])) WITH ORDINALITY AS u(k, r, o) ORDER BY u.o")
+
+
+class HoldPlans:
+    """The statements of a two_phase worker's rescoring (SettingStage) that keep it from waiting for a profile row
+    a prepared transaction holds: such a row is released by a COMMIT PREPARED that the subscription applies after
+    the transaction being applied, so the worker would wait for ever. `classify`: the rows to rescore, the staged
+    ones (the setting) then those held back earlier (pgscore.replicated_pending, oldest first), each with its key,
+    its row as JSON text, its pending_id (NULL: staged) and, where its profile exists and could not be locked
+    (FOR NO KEY UPDATE SKIP LOCKED, in key order), whether the row's locker (xmax) is a prepared transaction or a
+    running backend's; the profiles that could be locked stay locked. `wait`: the profiles of `keys` locked,
+    waiting (under _LOCK_TIMEOUT)."""
+
+    def __init__(self, plpy, w: Wiring):
+        q = partial(quote_ident, plpy)
+        ek, pk, P = q(w.event_key), q(w.profile_key), w.profile_rows
+        live = ("SELECT x.transactionid FROM pg_catalog.pg_locks AS x WHERE x.locktype OPERATOR(pg_catalog.=) "
+                "'transactionid' AND x.pid IS NOT NULL AND x.granted AND x.mode OPERATOR(pg_catalog.=) 'ExclusiveLock'")
+        self.classify = plpy.prepare(
+            f"WITH s AS MATERIALIZED (SELECT e.{ek} AS k, pg_catalog.row_to_json(e)::pg_catalog.text AS r, "
+            "NULL::pg_catalog.int8 AS id, 0 AS o FROM " + w.source + " AS e "
+            f"UNION ALL SELECT e.{ek}, q.event::pg_catalog.text, q.pending_id, 1 FROM pgscore.replicated_pending AS q "
+            f"CROSS JOIN LATERAL pg_catalog.json_populate_record(NULL::{w.events.name}, q.event) AS e "
+            f"WHERE q.rescoring_id {EQ} $1), "
+            f"l AS MATERIALIZED (SELECT p.{pk} AS k FROM {P} AS p WHERE p.{pk} {EQ} ANY (SELECT s.k FROM s) "
+            f"ORDER BY p.{pk} FOR NO KEY UPDATE OF p SKIP LOCKED), "
+            f"h AS MATERIALIZED (SELECT p.{pk} AS k, p.xmax {EQ} ANY (SELECT t.transaction FROM "
+            f"pg_catalog.pg_prepared_xacts AS t) AS prepared, p.xmax {EQ} ANY ({live}) AS live FROM {P} AS p "
+            f"WHERE p.{pk} {EQ} ANY (SELECT s.k FROM s) AND NOT p.{pk} {EQ} ANY (SELECT l.k FROM l)) "
+            "SELECT s.k::pg_catalog.text AS k, h.k::pg_catalog.text AS pk, s.r, s.id, h.k IS NOT NULL AS held, "
+            "COALESCE(h.prepared, false) AS prepared, COALESCE(h.live, false) AS live "
+            f"FROM s LEFT JOIN h ON h.k {EQ} s.k ORDER BY s.o, s.id", ["pg_catalog.int8"])
+        typed = (f"SELECT u.x::{w.key_type} FROM pg_catalog.unnest($1::pg_catalog.text[]) AS u(x)"
+                 if w.key_type is not None else "SELECT NULL")
+        self.wait = plpy.prepare(f"SELECT pg_catalog.count(*) AS n FROM (SELECT 1 FROM {P} AS p WHERE p.{pk} {EQ} "
+                                 f"ANY ({typed}) ORDER BY p.{pk} FOR NO KEY UPDATE OF p) AS l", ["pg_catalog.text[]"])
+        self.keep = plpy.prepare(_HELD_KEEP, ["pg_catalog.text", "pg_catalog.text"])
+        self.folded = plpy.prepare(_HELD_FOLDED, ["pg_catalog.int8[]"])
+        self.put = plpy.prepare(_HELD_PUT, ["pg_catalog.int8", "pg_catalog.text[]", "pg_catalog.text[]",
+                                            "pg_catalog.text"])
+        self.restore = plpy.prepare(_RESTORE_LOCK_TIMEOUT, ["pg_catalog.text"])
+
+
+def hold_back(plpy, w: Wiring) -> tuple[int, int]:
+    """Before a two_phase worker's rescoring (SettingStage: the transaction may be PREPAREd) or a fold
+    (fold_pending): the staged rows, and those held back earlier for the wiring, are sorted by their profile's
+    lock. A profile this transaction can lock (or that does not exist) has its rows rescored now: the setting of
+    staged rows is set to them, held-back ones included (deleted from pgscore.replicated_pending), so that one
+    rescoring counts and names them all. A profile whose row a prepared transaction holds has its staged rows
+    put in pgscore.replicated_pending instead, not counted now: waiting would stall the subscription. A
+    profile a running transaction holds is waited for, HOLD_WAITS times deadlock_timeout at a time, then asked
+    again; one still held, not by a running backend's transaction (a prepared one, or several lockers: a
+    multixact, whose members are not read), is held back too. Returns (the rows to rescore, the events held back),
+    (-1, 0) in the common case, nothing held and nothing pending, where nothing is written."""
+    if w._hold is None:
+        if not plpy.execute(_PENDING_TABLE)[0]["e"]:  # a schema from before it (pgscore install not run): as before
+            return -1, 0
+        w._hold = HoldPlans(plpy, w)
+    hp, tried = w._hold, set()
+    while True:
+        rows = plpy.execute(hp.classify, [w.id])
+        wait = sorted({r["pk"] for r in rows if r["held"] and not r["prepared"] and (r["live"] or r["pk"] not in tried)})
+        if not wait:
+            break
+        tried.update(wait)
+        was = plpy.execute(_LOCK_TIMEOUT)[0]["was"]
+        try:
+            with plpy.subtransaction():
+                plpy.execute(hp.wait, [wait])
+        except plpy.SPIError as e:
+            if _state(e) != "55P03":
+                raise
+        plpy.execute(hp.restore, [was])
+    held = [r for r in rows if r["held"]]
+    if not held and all(r["id"] is None for r in rows):
+        return -1, 0
+    keep = [r for r in rows if not r["held"]]
+    plpy.execute(hp.keep, [SettingStage.rows_setting(w.id), ",".join(r["r"] for r in keep)])
+    folded = [r["id"] for r in keep if r["id"] is not None]
+    if folded:
+        plpy.execute(hp.folded, [folded])
+    put = [r for r in held if r["id"] is None]
+    if put:
+        plpy.execute(hp.put, [w.id, [r["k"] for r in put], [r["r"] for r in put], w.subscription])
+    return len(keep), len(held)
 
 
 def missing_columns(w: Wiring) -> list[str]:
@@ -1240,6 +1346,9 @@ def on_insert(plpy, GD, TD, again=True, replicated=False):
             staged = False
         if not staged:  # (its rows rolled back with a subtransaction)
             st.pending = False
+            return None
+        if w.two_phase and not hold_back(plpy, w)[0]:  # every row's profile held by a prepared transaction
+            st.empty(plpy)
             return None
         done = _on_wired(plpy, GD, w, again)
         if done is not REWIRED:
@@ -1979,11 +2088,50 @@ _FORGET_QUEUED = ("WITH d AS (DELETE FROM pgscore.error_queue AS q WHERE q.resco
                   "WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1 AND q.entity_key IN (SELECT c.kept FROM c)")
 
 
+# the wirings with replicated events held back (hold_back), of the model named ($1, or any); none on a schema
+# from before the table
+_PENDING_WIRINGS = ("SELECT DISTINCT q.rescoring_id FROM pgscore.replicated_pending AS q JOIN pgscore.rescoring AS r "
+                    "ON r.rescoring_id OPERATOR(pg_catalog.=) q.rescoring_id WHERE $1::pg_catalog.text IS NULL "
+                    "OR r.model_name OPERATOR(pg_catalog.=) $1 ORDER BY 1")
+
+
+def fold_pending(plpy, GD, model_name=None) -> dict:
+    """retry_failed's first step: the replicated events a two_phase worker held back (hold_back) are counted and
+    scored where their profiles can be locked now, as that worker's next rescoring of the wiring would (one
+    rescoring per wiring, audit rows saying replication), and deleted; those whose profile a prepared transaction
+    still holds stay. Returns {rescoring_id: profiles rescored}. A wiring that cannot rescore (its tables renamed
+    or dropped, a column missing) or whose profile table runs another role's code for a superuser is left, its
+    events kept."""
+    if not plpy.execute(_PENDING_TABLE)[0]["e"]:
+        return {}
+    out = {}
+    for row in plpy.execute(plpy.prepare(_PENDING_WIRINGS, ["pg_catalog.text"]), [model_name]):
+        GD.get(FOLD_CACHE, {}).pop(row["rescoring_id"], None)  # read afresh, as retry does
+        w = wiring(plpy, GD, row["rescoring_id"], replicated=FOLD)
+        if w is None or w.missing:  # (its events wait, as its queued profiles do; pgscore status says why)
+            continue
+        others = _others_code(plpy, w)
+        if others:
+            _warn_others_code(plpy, w, "retry_failed", others, "retry",
+                              "; its replicated events held back (pgscore.replicated_pending) wait")
+            continue
+        clear = plpy.prepare(_HELD_KEEP, ["pg_catalog.text", "pg_catalog.text"])
+        plpy.execute(clear, [SettingStage.rows_setting(w.id), ""])  # (nothing staged: the held-back rows alone)
+        if hold_back(plpy, w)[0] > 0:
+            profiles = plpy.execute(keys_sql(quote_ident(plpy, w.event_key), w.source))[0]["keys"] or []
+            _on_wired(plpy, GD, w, again=False)
+            out[w.id] = len(profiles)
+        plpy.execute(clear, [SettingStage.rows_setting(w.id), ""])
+    return out
+
+
 def retry(plpy, GD, model_name=None, limit=None):
     """Rescore queued profiles (up to `limit` per wiring); clear those that succeed, count up the rest.
-    Returns (rescoring_id, rescored, failed) per wiring that had queued errors."""
+    Returns (rescoring_id, rescored, failed) per wiring that had queued errors or held-back replicated events
+    folded (fold_pending, first: their profiles count as rescored)."""
     if limit is not None and limit < 1:
         raise PgscoreError(f"the limit must be positive, got {limit}", sqlstate="22023")
+    folded = fold_pending(plpy, GD, model_name)
     out = []
     queued = plpy.execute(plpy.prepare(_QUEUED_WIRINGS, ["pg_catalog.text"]), [model_name])
     if model_name is not None and not queued and not plpy.execute(plpy.prepare(_KNOWN_MODEL, ["pg_catalog.text"]),
@@ -2101,7 +2249,10 @@ def retry(plpy, GD, model_name=None, limit=None):
             scored = sum(s is not None for k, s in zip(found, scores) if k not in unwritten)
         queue(plpy, w, plans.queue, failures, via="retry")
         out.append((w.id, scored, len(keys) + len(unrecounted) - scored))
-    return out
+    # the profiles whose held-back events were folded count as rescored, in the wiring's row (one of its own if
+    # nothing was queued)
+    out = [(i, r + folded.pop(i, 0), f) for i, r, f in out]
+    return sorted(out + [(i, n, 0) for i, n in folded.items()])
 
 
 # for a superuser's retry: the roles, not superusers, that own the profile table or one of its partitions, or
