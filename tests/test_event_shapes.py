@@ -646,3 +646,98 @@ def test_a_two_phase_subscription_holds_back_an_event_of_a_profile_a_prepared_tr
             query(conn, "ALTER SUBSCRIPTION s SET (slot_name = NONE)")
             query(conn, "DROP SUBSCRIPTION s")
             conn.close()
+
+
+def _held_back(shop, trained, customer, missing_profile="queue"):
+    """The shop's complaints wired with p_replicated (and p_missing_profile), one event of `customer` in the
+    table, not counted (the triggers off), and put in pgscore.replicated_pending as a two_phase worker holds one
+    back: (the wiring's id, the event's complaint_id)."""
+    if query(shop, "SELECT count(*) FROM pgscore.rescoring") != [(0,)]:
+        query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    rid = query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
+                      "'churn_score', %s::jsonb, p_profile_key => 'id', p_replicated => true, "
+                      "p_missing_profile => %s)", (json.dumps(COUNTERS), missing_profile))[0][0]
+    query(shop, "ALTER TABLE complaints DISABLE TRIGGER USER")
+    (event,), = query(shop, "INSERT INTO complaints (customer_id) VALUES (%s) RETURNING complaint_id", (customer,))
+    query(shop, "ALTER TABLE complaints ENABLE TRIGGER USER")
+    query(shop, "INSERT INTO pgscore.replicated_pending (rescoring_id, entity_key, event, subscription) "
+                "SELECT %s, c.customer_id::text, row_to_json(c), 's' FROM complaints c WHERE c.complaint_id = %s",
+          (rid, event))
+    return rid, event
+
+
+def test_two_folds_at_once_count_a_held_back_event_once(shop, db_url, trained):
+    """Two folds of the same held-back event at once (retry_failed from cron beside another retry_failed, or a
+    two_phase worker's next transaction): the second read the event before the first committed, then waited on
+    its DELETE of the row (before: for as long as the first's transaction lasted, and for ever where the first was
+    a worker's transaction PREPAREd) and counted the event again once the first committed (its DELETE deleting
+    nothing: support_calls 2). Now a fold claims the rows it counts (FOR UPDATE SKIP LOCKED) and counts those
+    alone: counted once, and the second fold waits for nothing. The profile is a missing one, created by the fold, which
+    takes no profile lock the second fold could wait for first."""
+    import threading
+
+    _held_back(shop, trained, 99, "create")
+    first = psycopg2.connect(db_url)
+    second = []
+    try:
+        first.cursor().execute("SELECT * FROM pgscore.retry_failed()")  # its transaction left open
+        t = threading.Thread(target=lambda: second.append(query(db_url, "SELECT * FROM pgscore.retry_failed()")))
+        t.start()
+        for _ in range(100):
+            if not t.is_alive() or query(shop, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                               "AND query LIKE '%retry_failed%'") == [(1,)]:
+                break
+            t.join(0.05)
+        waited = t.is_alive()
+        first.commit()
+        t.join(30)
+    finally:
+        first.close()
+    # (its support_calls adds the events up; complaints_30d is recounted from the table)
+    assert query(shop, "SELECT support_calls, complaints_30d FROM customers WHERE id = 99") == [(1, 1)], second
+    assert not waited, "the second fold waited for the first's DELETE"
+    assert second == [[]]
+    assert query(shop, "SELECT count(*) FROM pgscore.replicated_pending") == [(0,)]
+
+
+def test_only_a_replication_worker_puts_events_in_replicated_pending(shop, trained):
+    """An app login (or the BI reader) cannot plant an event in pgscore.replicated_pending that retry_failed,
+    run by cron as a role that may write every profile table, would then count and score as replicated (audit
+    rows "via": "replication"). Before, pgscore_app held INSERT on it: the row below was counted."""
+    rid, event = _held_back(shop, trained, 3)  # (a row there: an UPDATE of none would pass)
+    query(shop, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_planter') "
+                "THEN CREATE ROLE pgscore_t_planter; END IF; END $$")
+    query(shop, "GRANT pgscore_app TO pgscore_t_planter")
+    query(shop, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_bi') "
+                "THEN CREATE ROLE pgscore_t_bi; END IF; END $$")
+    query(shop, "GRANT pgscore_reader TO pgscore_t_bi")
+    (row,), = query(shop, "SELECT row_to_json(c)::text FROM complaints c")
+    plant = "INSERT INTO pgscore.replicated_pending (rescoring_id, entity_key, event) VALUES (%s, '3', %s)"
+    for role in ("pgscore_t_planter", "pgscore_t_bi"):
+        query(shop, f"SET ROLE {role}")
+        try:
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                query(shop, plant, (rid, row))
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                query(shop, "UPDATE pgscore.replicated_pending SET held_at = now()")
+        finally:
+            query(shop, "RESET ROLE")
+    query(shop, "SET ROLE pgscore_t_bi")
+    try:
+        for sql in ("SELECT count(*) FROM pgscore.replicated_pending", "DELETE FROM pgscore.replicated_pending"):
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                query(shop, sql)
+    finally:
+        query(shop, "RESET ROLE")
+    assert query(shop, "SELECT count(*), min(held_at) = max(held_at) FROM pgscore.replicated_pending") == [(1, True)]
+    # the app's fold (retry_failed as pgscore_app) still reads, claims and deletes the rows it counts
+    query(shop, "GRANT SELECT, UPDATE ON customers TO pgscore_t_planter; GRANT SELECT ON complaints TO pgscore_t_planter")
+    query(shop, "SET ROLE pgscore_t_planter")
+    try:
+        assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 1, 0)]
+    finally:
+        query(shop, "RESET ROLE")
+    assert query(shop, "SELECT count(*) FROM pgscore.replicated_pending") == [(0,)]
+    assert query(shop, "SELECT i::bigint FROM pgscore.prediction_log l, "
+                       "jsonb_array_elements_text(l.cause->'event_ids') i") == [(event,)]
+

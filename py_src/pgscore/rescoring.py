@@ -535,7 +535,11 @@ _LOCK_TIMEOUT = ("SELECT pg_catalog.current_setting('lock_timeout') AS was, pg_c
 _RESTORE_LOCK_TIMEOUT = "SELECT pg_catalog.set_config('lock_timeout', $1, true)"
 _PENDING_TABLE = "SELECT pg_catalog.to_regclass('pgscore.replicated_pending') IS NOT NULL AS e"
 _HELD_KEEP = "SELECT pg_catalog.set_config($1, $2, true)"
-_HELD_FOLDED = "DELETE FROM pgscore.replicated_pending AS q WHERE q.pending_id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[])"
+# the held-back rows a fold counts, claimed: those another fold deleted since this one read them (committed) or is
+# deleting (its transaction open, or PREPAREd: not waited for) are skipped, and not counted again
+_HELD_FOLDED = ("DELETE FROM pgscore.replicated_pending AS q WHERE q.pending_id OPERATOR(pg_catalog.=) ANY (SELECT "
+                "c.pending_id FROM pgscore.replicated_pending AS c WHERE c.pending_id OPERATOR(pg_catalog.=) ANY "
+                "($1::pg_catalog.int8[]) FOR UPDATE OF c SKIP LOCKED) RETURNING q.pending_id AS id")
 _HELD_PUT = ("INSERT INTO pgscore.replicated_pending (rescoring_id, entity_key, event, subscription) "
              "SELECT $1, u.k, u.r::pg_catalog.json, $4 FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.text[]), "
              "pg_catalog.unnest($3::pg_catalog.text[])) WITH ORDINALITY AS u(k, r, o) ORDER BY u.o")
@@ -585,7 +589,8 @@ def hold_back(plpy, w: Wiring) -> tuple[int, int]:
     """Before a two_phase worker's rescoring (SettingStage: the transaction may be PREPAREd) or a fold
     (fold_pending): the staged rows, and those held back earlier for the wiring, are sorted by their profile's
     lock. A profile this transaction can lock (or that does not exist) has its rows rescored now: the setting of
-    staged rows is set to them, held-back ones included (deleted from pgscore.replicated_pending), so that one
+    staged rows is set to them, held-back ones included (claimed and deleted from pgscore.replicated_pending: one
+    another fold deleted since it was read, or is deleting, is left to that one), so that one
     rescoring counts and names them all. A profile whose row a prepared transaction holds has its staged rows
     put in pgscore.replicated_pending instead, not counted now: waiting would stall the subscription. A
     profile a running transaction holds is waited for, HOLD_WAITS times deadlock_timeout at a time, then asked
@@ -615,10 +620,11 @@ def hold_back(plpy, w: Wiring) -> tuple[int, int]:
     if not held and all(r["id"] is None for r in rows):
         return -1, 0
     keep = [r for r in rows if not r["held"]]
-    plpy.execute(hp.keep, [SettingStage.rows_setting(w.id), ",".join(r["r"] for r in keep)])
     folded = [r["id"] for r in keep if r["id"] is not None]
-    if folded:
-        plpy.execute(hp.folded, [folded])
+    if folded:  # claimed first: a row another fold took is not counted here (see _HELD_FOLDED)
+        claimed = {r["id"] for r in plpy.execute(hp.folded, [folded])}
+        keep = [r for r in keep if r["id"] is None or r["id"] in claimed]
+    plpy.execute(hp.keep, [SettingStage.rows_setting(w.id), ",".join(r["r"] for r in keep)])
     put = [r for r in held if r["id"] is None]
     if put:
         plpy.execute(hp.put, [w.id, [r["k"] for r in put], [r["r"] for r in put], w.subscription])

@@ -96,9 +96,11 @@ GRANT SELECT, INSERT ON pgscore.prediction_log TO pgscore_app, pgscore_admin;
 GRANT INSERT (created_at) ON pgscore.log_pending TO pgscore_app, pgscore_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON pgscore.error_queue TO pgscore_app, pgscore_admin;
 -- the replicated events a two_phase subscription's worker held back (a prepared transaction held their profile):
--- put there by the worker, which runs as the subscription's owner, and folded (read and deleted) by the next
--- rescoring of the wiring there or by retry_failed, as its caller
+-- put there by the worker, which runs as the subscription's owner, and folded (read, claimed FOR UPDATE and
+-- deleted) by the next rescoring of the wiring there or by retry_failed, as its caller. The table's row-level
+-- security lets only a logical replication worker INSERT and no one UPDATE (UPDATE on held_at: the claim's lock)
 GRANT SELECT, INSERT, DELETE ON pgscore.replicated_pending TO pgscore_app, pgscore_admin;
+GRANT UPDATE (held_at) ON pgscore.replicated_pending TO pgscore_app, pgscore_admin;
 -- a shadow's failures, which pgscore status reads; counted by the rescoring trigger and score_table, as the role
 -- that scores, through count_shadow_failure alone (as its owner: its own backend's row, of a version scored in
 -- shadow, only added to). INSERT and UPDATE on the table let any app login forge or zero the counts
