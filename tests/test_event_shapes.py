@@ -741,3 +741,24 @@ def test_only_a_replication_worker_puts_events_in_replicated_pending(shop, train
     assert query(shop, "SELECT i::bigint FROM pgscore.prediction_log l, "
                        "jsonb_array_elements_text(l.cause->'event_ids') i") == [(event,)]
 
+
+def test_detaching_a_wiring_with_held_back_events_deletes_them_with_a_warning(shop, db_url, trained):
+    """detach_rescoring of a wiring with replicated events held back: nothing would fold them again (retry_failed
+    reads the wirings there are) and pgscore status counted them for ever. They are deleted with it, uncounted,
+    and a WARNING says how many, of how many profiles, and that retry_failed before the detach counts them."""
+    rid, event = _held_back(shop, trained, 3)
+    del shop.notices[:]
+    assert query(shop, "SELECT pgscore.detach_rescoring('complaints')") == [(1,)]
+    said = [n for n in shop.notices if "held back" in n]
+    assert said and "WARNING" in said[0] and "1 replicated event(s) of 1 profile(s)" in said[0], shop.notices
+    assert "retry_failed" in said[0]
+    assert query(shop, "SELECT count(*) FROM pgscore.replicated_pending") == [(0,)]
+    assert "held back" not in pgscore_cli("status", "--db", db_url).stdout
+    # and forget_rescoring of a wiring whose event table was dropped
+    rid, event = _held_back(shop, trained, 3)
+    query(shop, "DROP TABLE complaints")
+    del shop.notices[:]
+    query(shop, "SELECT pgscore.forget_rescoring(%s)", (rid,))
+    said = [n for n in shop.notices if "held back" in n]
+    assert said and "pgscore.forget_rescoring: 1 replicated event(s) of 1 profile(s)" in said[0], shop.notices
+    assert query(shop, "SELECT count(*) FROM pgscore.replicated_pending") == [(0,)]

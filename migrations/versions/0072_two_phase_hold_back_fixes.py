@@ -1,6 +1,7 @@
 """Two_phase hold-back, fixed. pgscore.replicated_pending takes rows from a logical replication worker alone
-(row-level security: an app login planted events that retry_failed counted as replicated), and a fold claims the
-rows it counts (UPDATE on held_at for FOR UPDATE SKIP LOCKED: two folds at once counted an event twice).
+(row-level security: an app login planted events that retry_failed counted as replicated), a fold claims the
+rows it counts (UPDATE on held_at for FOR UPDATE SKIP LOCKED: two folds at once counted an event twice), and
+detach_rescoring and forget_rescoring delete a wiring's held-back events with a WARNING.
 
 Revision ID: 0072
 Revises: 0071

@@ -37,6 +37,8 @@ DECLARE
     r record;
     v_n integer := 0;
     v_missing text;
+    v_held bigint;
+    v_profiles bigint;
 BEGIN
     IF p_event_table IS NULL THEN
         RAISE EXCEPTION 'pgscore.detach_rescoring: the event table is NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -52,7 +54,7 @@ BEGIN
             USING ERRCODE = 'undefined_table',
                   HINT = 'name the table, as ''schema.table''::regclass does; a wiring whose table was dropped is removed with pgscore.forget_rescoring(rescoring_id) (SELECT * FROM pgscore.rescoring lists them)';
     END IF;
-    FOR r IN SELECT w.rescoring_id, w.trigger_name, w.replication_trigger,
+    FOR r IN SELECT w.rescoring_id, w.trigger_name, w.replication_trigger, w.event_table, w.profile_table,
                     -- the table its trigger is on: this one, or the one that had its name, since renamed
                     (SELECT t.tgrelid::regclass FROM pg_catalog.pg_trigger t
                       WHERE t.tgname = w.trigger_name AND t.tgfoid = 'pgscore.rescore_events()'::regprocedure
@@ -86,6 +88,16 @@ BEGIN
         IF r.commit_on IS NOT NULL THEN
             EXECUTE format('DROP TRIGGER %I ON %s', r.commit_trigger, r.commit_on);
         END IF;
+        -- the replicated events a two_phase subscription held back for it (pgscore.replicated_pending): nothing
+        -- would count them once the wiring is gone (retry_failed folds those of the wirings there are), and
+        -- pgscore status would count them for ever; deleted with it, saying so
+        WITH d AS (DELETE FROM pgscore.replicated_pending q WHERE q.rescoring_id = r.rescoring_id RETURNING q.entity_key)
+        SELECT count(*), count(DISTINCT d.entity_key) INTO v_held, v_profiles FROM d;
+        IF v_held > 0 THEN
+            RAISE WARNING 'pgscore.detach_rescoring: % replicated event(s) of % profile(s) of % held back by a two_phase subscription (pgscore.replicated_pending) were deleted with rescoring % of %, not counted',
+                  v_held, v_profiles, r.profile_table, r.rescoring_id, r.event_table
+                USING HINT = 'their profiles'' counters and scores lack them; to count them, run SELECT * FROM pgscore.retry_failed() before removing a wiring (it counts those no prepared transaction holds: pg_prepared_xacts)';
+        END IF;
         DELETE FROM pgscore.rescoring w WHERE w.rescoring_id = r.rescoring_id;
         v_n := v_n + 1;
     END LOOP;
@@ -116,7 +128,7 @@ BEGIN
     RETURN v_n;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.detach_rescoring(regclass, regclass) IS 'Remove the wiring (all of the event table''s, or the one to p_profile_table) and its triggers (the statement trigger, and the two triggers for replicated rows), and (without p_profile_table) any trigger of pgscore''s on the table that no wiring owns; queued errors stay, without their wiring; returns how many were removed';
+COMMENT ON FUNCTION pgscore.detach_rescoring(regclass, regclass) IS 'Remove the wiring (all of the event table''s, or the one to p_profile_table) and its triggers (the statement trigger, and the two triggers for replicated rows), and (without p_profile_table) any trigger of pgscore''s on the table that no wiring owns; queued errors stay, without their wiring; replicated events held back for it are deleted, uncounted, with a WARNING; returns how many were removed';
 
 CREATE FUNCTION pgscore.forget_rescoring(p_rescoring_id bigint)
 RETURNS void
@@ -126,11 +138,16 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     v_on regclass;
+    v_held bigint;
+    v_profiles bigint;
+    v_event text;
+    v_profile text;
 BEGIN
     IF p_rescoring_id IS NULL THEN
         RAISE EXCEPTION 'pgscore.forget_rescoring: the rescoring_id is NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    PERFORM 1 FROM pgscore.rescoring w WHERE w.rescoring_id = p_rescoring_id FOR UPDATE;
+    SELECT w.event_table, w.profile_table INTO v_event, v_profile FROM pgscore.rescoring w
+     WHERE w.rescoring_id = p_rescoring_id FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'there is no rescoring %', p_rescoring_id
             USING ERRCODE = 'undefined_object', HINT = 'list wirings with: SELECT * FROM pgscore.rescoring';
@@ -145,10 +162,20 @@ BEGIN
             USING ERRCODE = 'object_in_use',
                   HINT = format('detach it with: SELECT pgscore.detach_rescoring(%L)', v_on::text);
     END IF;
+    -- the replicated events a two_phase subscription held back for it (pgscore.replicated_pending): nothing
+    -- would count them once the wiring is gone (retry_failed folds those of the wirings there are), and
+    -- pgscore status would count them for ever; deleted with it, saying so
+    WITH d AS (DELETE FROM pgscore.replicated_pending q WHERE q.rescoring_id = p_rescoring_id RETURNING q.entity_key)
+    SELECT count(*), count(DISTINCT d.entity_key) INTO v_held, v_profiles FROM d;
+    IF v_held > 0 THEN
+        RAISE WARNING 'pgscore.forget_rescoring: % replicated event(s) of % profile(s) of % held back by a two_phase subscription (pgscore.replicated_pending) were deleted with rescoring % of %, not counted',
+              v_held, v_profiles, v_profile, p_rescoring_id, v_event
+            USING HINT = 'their profiles'' counters and scores lack them; to count them, run SELECT * FROM pgscore.retry_failed() before removing a wiring (it counts those no prepared transaction holds: pg_prepared_xacts)';
+    END IF;
     DELETE FROM pgscore.rescoring w WHERE w.rescoring_id = p_rescoring_id;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.forget_rescoring(bigint) IS 'Remove a wiring whose trigger is gone (its event table dropped, or the trigger dropped by hand); queued errors stay, without their wiring';
+COMMENT ON FUNCTION pgscore.forget_rescoring(bigint) IS 'Remove a wiring whose trigger is gone (its event table dropped, or the trigger dropped by hand); queued errors stay, without their wiring; replicated events held back for it are deleted, uncounted, with a WARNING';
 
 CREATE FUNCTION pgscore.rescore_events()
 RETURNS trigger
