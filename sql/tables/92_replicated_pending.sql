@@ -23,11 +23,13 @@ COMMENT ON COLUMN pgscore.replicated_pending.event IS 'The event table''s row, a
 -- fold, as its caller), but only a logical replication worker puts one there: an app login could otherwise plant
 -- an event that retry_failed, run as a role that writes every profile table, counts and scores as replicated.
 -- The claim (FOR UPDATE) takes UPDATE, which changes no row (WITH CHECK false).
+-- A worker's backend_type begins 'logical replication' ('... worker' in PostgreSQL 15; '... apply worker',
+-- '... parallel worker', '... tablesync worker' in later releases).
 ALTER TABLE pgscore.replicated_pending ENABLE ROW LEVEL SECURITY;
 CREATE POLICY replicated_pending_read ON pgscore.replicated_pending FOR SELECT USING (true);
 CREATE POLICY replicated_pending_put ON pgscore.replicated_pending FOR INSERT
     WITH CHECK ((SELECT a.backend_type FROM pg_catalog.pg_stat_activity a
                   WHERE a.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid())
-                OPERATOR(pg_catalog.=) 'logical replication worker');
+                OPERATOR(pg_catalog.^@) 'logical replication');
 CREATE POLICY replicated_pending_claim ON pgscore.replicated_pending FOR UPDATE USING (true) WITH CHECK (false);
 CREATE POLICY replicated_pending_fold ON pgscore.replicated_pending FOR DELETE USING (true);

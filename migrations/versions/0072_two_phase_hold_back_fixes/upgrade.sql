@@ -9,7 +9,7 @@ CREATE POLICY replicated_pending_read ON pgscore.replicated_pending FOR SELECT U
 CREATE POLICY replicated_pending_put ON pgscore.replicated_pending FOR INSERT
     WITH CHECK ((SELECT a.backend_type FROM pg_catalog.pg_stat_activity a
                   WHERE a.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid())
-                OPERATOR(pg_catalog.=) 'logical replication worker');
+                OPERATOR(pg_catalog.^@) 'logical replication');
 CREATE POLICY replicated_pending_claim ON pgscore.replicated_pending FOR UPDATE USING (true) WITH CHECK (false);
 CREATE POLICY replicated_pending_fold ON pgscore.replicated_pending FOR DELETE USING (true);
 GRANT UPDATE (held_at) ON pgscore.replicated_pending TO pgscore_app, pgscore_admin;
