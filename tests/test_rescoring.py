@@ -3065,3 +3065,20 @@ def test_an_insert_whose_queue_cannot_grow_for_want_of_memory_is_not_told_to_fre
         e.value.diag.message_hint
     assert "disk" not in e.value.diag.message_hint
     assert query(shop, "SELECT count(*) FROM complaints") == [(n,)]
+
+
+def test_retry_failed_of_a_wiring_with_counters_reads_the_features_by_name_not_a_features_array_beside_them(
+        shop, trained):
+    """A wiring with counters reads a column per feature, by name (the trigger's read with the counters' new
+    values does); a float8[] column features beside them, which nothing keeps, was read by position by
+    retry_failed (and the audit rows' features): the profile was rescored on that array's values."""
+    model = trained[0]
+    rid = attach(shop)
+    query(shop, "ALTER TABLE customers ADD COLUMN features float8[]")
+    query(shop, "UPDATE customers SET features = array_fill(0::float8, ARRAY[12])")
+    query(shop, "INSERT INTO pgscore.error_queue (rescoring_id, model_name, profile_table, entity_key, reason, "
+                "sqlstate) VALUES (%s, 'churn', 'public.customers', '5', 'queued', 'XX000')", (rid,))
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 1, 0)]
+    assert_scores_match_model(shop, model, [5])
+    assert [r[2] for r in query(shop, "SELECT entity_key, score, features FROM pgscore.prediction_log "
+                                      "WHERE source = 'retry'")] == [profiles(shop, [5])[5][0]]

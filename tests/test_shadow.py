@@ -1047,3 +1047,29 @@ def test_the_trigger_skips_a_shadow_that_would_read_the_features_array_in_anothe
     got = dict(query(shop, "SELECT id, churn_score FROM vec_profiles WHERE churn_score IS NOT NULL"))
     assert [got[i] for i in (1, 2, 3)] == pytest.approx(
         v1.predict_proba(np.array([f[i] for i in (1, 2, 3)]))[:, 1], abs=1e-9)
+
+
+def test_a_shadow_reads_a_profile_table_with_counters_by_name_as_the_live_version_does_not_its_features_array(
+        shop, trained):
+    """A wiring with counters reads the profile table's features by name (the counters' new values among them),
+    even where it also has a float8[] column features, which nothing keeps: the shadow's read (and the audit rows'
+    features, and retry_failed's) read that array by position instead, and logged the shadow's scores computed on
+    its stale values. Every read of the wiring reads by name now."""
+    v1, v2, *_ = trained
+    query(shop, "ALTER TABLE customers ADD COLUMN features float8[]")
+    query(shop, "UPDATE customers SET features = array_fill(0::float8, ARRAY[12])")
+    query(shop, "SELECT pgscore.set_shadow('churn', 2)")
+    insert(shop, 1, 2)
+    insert(shop, 3)
+    f = features(shop, [1, 2, 3])
+    assert all(any(x != 0 for x in v) for v in f.values())
+    shadow = {r[1]: r for r in log(shop, "shadow")}
+    assert sorted(shadow) == ["1", "2", "3"]
+    for k, (_, _, score, feats, _) in shadow.items():
+        assert feats == f[int(k)]
+        assert score == pytest.approx(v2.predict_proba(np.array([f[int(k)]]))[0, 1], abs=1e-12)
+    live = {r[1]: r for r in log(shop, "trigger")}
+    for k, (_, _, score, feats, _) in live.items():
+        assert feats == f[int(k)]
+        assert score == pytest.approx(v1.predict_proba(np.array([f[int(k)]]))[0, 1], abs=1e-9)
+    assert query(shop, "SELECT count(*) FROM pgscore.shadow_failures") == [(0,)]

@@ -701,9 +701,15 @@ class Sql:
         return f"(SELECT ({c.expr}) FROM {E} AS e WHERE e.{self.ek} {EQ} p.{self.pk})"
 
     def features(self, new=True) -> str:
-        """The model's features from profile row `p` as float8[]; with `new`, counters at their new values."""
-        return batch.feature_sql(self.plpy, self.model, self.w.profiles.columns, "p",
-                                 self.new_values if new else None)
+        """The model's features from profile row `p` as float8[]; with `new`, counters at their new values.
+        A wiring with counters reads a column per feature, by name, whether `new` or not: its read with the
+        counters' new values does, and a float8[] column features beside them is not what the live version
+        scored (nothing keeps it): read by position, the shadow's, the audit rows' and retry_failed's reads
+        took its values for the live version's features."""
+        columns = self.w.profiles.columns
+        if self.w.counters and not new and batch.one_array(columns, None):
+            columns = {c: t for c, t in columns.items() if c != "features"}
+        return batch.feature_sql(self.plpy, self.model, columns, "p", self.new_values if new else None)
 
     # -- statements -------------------------------------------------------------------------------
     def lock(self, counted=False) -> str:
