@@ -1073,3 +1073,16 @@ def test_a_shadow_reads_a_profile_table_with_counters_by_name_as_the_live_versio
         assert feats == f[int(k)]
         assert score == pytest.approx(v1.predict_proba(np.array([f[int(k)]]))[0, 1], abs=1e-9)
     assert query(shop, "SELECT count(*) FROM pgscore.shadow_failures") == [(0,)]
+
+
+def test_set_shadow_refuses_a_version_a_table_with_counters_lacks_a_column_of_beside_a_features_array(shop, db_url,
+                                                                                                     trained):
+    """A wiring with counters reads its profile table by name, a float8[] column features beside the columns never:
+    set_shadow took such an array for the shadow's features (no column missing) and set a version whose column the
+    table lacks, which then scored nothing in shadow. Refused (42703) as for a table without the array."""
+    query(shop, "ALTER TABLE customers ADD COLUMN features float8[]")
+    deploy_v3(db_url, trained)
+    with pytest.raises(errors.UndefinedColumn) as e:
+        query(shop, "SELECT pgscore.set_shadow('churn', 3)")
+    assert "has no column 'loyalty'" in e.value.diag.message_primary, e.value.diag.message_primary
+    assert query(shop, "SELECT count(*) FROM pgscore.shadows") == [(0,)]

@@ -78,8 +78,9 @@ BEGIN
                         p_name, p_version, p_name, p_version);
         PERFORM pgscore.load_or_refuse(v_model_id, v_refusal, v_fix);
         -- every table wired to rescore with the name must feed it, as check_live_version_fed asks of a live version:
-        -- a profile table without one of its features, or whose float8[] column features (which the shadow reads
-        -- where there is one) holds the live version's features, read from it too (no counters), and another
+        -- a profile table without one of its features (a wiring with counters reads it by name, a float8[] column
+        -- features beside never), or whose float8[] column features (which the shadow reads where there is one and
+        -- no counters) holds the live version's features, read from it too, and another
         -- count, would have every INSERT into the event table score nothing in shadow; as many features named
         -- otherwise or in another order, score every profile on values that are not its features. Wirings whose
         -- trigger or profile table is gone feed nothing and block nothing
@@ -95,7 +96,7 @@ BEGIN
             SELECT w.profile_table, w.event_table,
                    array_to_string(ARRAY(SELECT quote_literal(f.name)
                                            FROM unnest(m.feature_names) WITH ORDINALITY AS f(name, i)
-                                          WHERE NOT w.has_array
+                                          WHERE NOT (w.has_array AND coalesce(w.counters, '{}'::jsonb) = '{}'::jsonb)
                                             AND NOT EXISTS (SELECT 1 FROM pg_attribute a
                                                              WHERE a.attrelid = to_regclass(w.profile_table)
                                                                AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = f.name)
