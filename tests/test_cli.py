@@ -492,6 +492,68 @@ def test_status_s_oldest_day_of_the_log_skips_a_day_emptied_and_names_the_defaul
             "pgscore.prediction_log_default (docs/operations-disk.md, 'The way out', step 2); pgscore ") in out, out
 
 
+def test_status_s_oldest_day_of_the_log_reads_a_bounded_part_of_an_emptied_partition(db_url):
+    """No index of the log starts with logged_at: the read of an emptied partition's day for a row scanned its dead
+    pages whole (until VACUUM truncates them), at every status. Now its first and last pages alone, then the
+    statistics: rows kept at its end are found by the read, rows kept only in its middle by n_live_tup."""
+    from psycopg2 import sql
+
+    from pgscore.cli import _LOG_SIZE
+
+    for days in (40, 30):
+        query(db_url, "SELECT pgscore.create_log_partitions(1, (now() AT TIME ZONE 'UTC')::date - %s)", (days,))
+    (part,), = query(db_url, "SELECT to_char((now() AT TIME ZONE 'UTC')::date - 40, '\"prediction_log_\"YYYYMMDD')")
+    query(db_url, sql.SQL("ALTER TABLE {} SET (autovacuum_enabled = off)").format(sql.Identifier("pgscore", part)))
+    insert = ("INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, source) "
+              "SELECT now() - %s::interval, 1, g::text, ARRAY[g]::float8[], 0.5, 'query' FROM generate_series(%s, %s) g")
+    query(db_url, insert, ("40 days", 1, 60000))
+    query(db_url, insert, ("30 days", 1, 10))
+    (day40, day30), = query(db_url, "SELECT ((now() - interval '40 days') AT TIME ZONE 'UTC')::date::text, "
+                                    "((now() AT TIME ZONE 'UTC')::date - 30)::text")
+
+    def settle(live):  # a session's counts reach pg_stat when it is idle, at most a second later
+        for _ in range(100):
+            if query(db_url, "SELECT n_live_tup FROM pg_stat_all_tables WHERE relid = %s::regclass",
+                     (f"pgscore.{part}",)) == [(live,)]:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"{part}: n_live_tup never {live}")
+
+    def status_and_buffers():  # the pages the oldest day's read takes (a second run: the first reads catalogs too)
+        with psycopg2.connect(db_url) as conn:
+            query(conn, _LOG_SIZE)
+            (plan,), = query(conn, "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + _LOG_SIZE)
+        conn.close()
+        dated, = [n for n in plan[0]["Plan"]["Plans"] if n.get("Subplan Name") == "CTE dated"]
+        out = pgscore_cli("status", "--db", db_url).stdout
+        return out, dated["Shared Hit Blocks"] + dated["Shared Read Blocks"]
+
+    query(db_url, "DELETE FROM pgscore.prediction_log WHERE logged_at < now() - interval '35 days'")
+    settle(0)
+    (pages,), = query(db_url, "SELECT pg_relation_size(%s::regclass) / 8192", (f"pgscore.{part}",))
+    assert pages > 500, pages
+    out, buffers = status_and_buffers()
+    assert f"its oldest day holding rows {day30} (UTC); pgscore " in out, out
+    assert buffers < 50, (buffers, pages)  # its first and last 16 pages, the next partition's first
+    # rows kept only in its middle: neither end holds one, the statistics count them
+    query(db_url, sql.SQL("TRUNCATE {}").format(sql.Identifier("pgscore", part)))
+    query(db_url, insert, ("40 days", 1, 60000))
+    query(db_url, "DELETE FROM pgscore.prediction_log WHERE logged_at < now() - interval '35 days' "
+                  "AND entity_key::int NOT BETWEEN 30000 AND 30009")
+    settle(10)
+    out, buffers = status_and_buffers()
+    assert f"its oldest day holding rows {day40} (UTC); pgscore " in out, out
+    assert buffers < 50, (buffers, pages)
+    # emptied again, then a row written at its end (no VACUUM: no free space before it is known)
+    query(db_url, "DELETE FROM pgscore.prediction_log WHERE logged_at < now() - interval '35 days'")
+    query(db_url, insert, ("40 days", 1, 1))
+    (ctid,), = query(db_url, "SELECT ctid::text FROM pgscore.prediction_log WHERE logged_at < now() - interval '35 days'")
+    assert int(ctid.strip("()").split(",")[0]) > 100, ctid
+    out, buffers = status_and_buffers()
+    assert f"its oldest day holding rows {day40} (UTC); pgscore " in out, out
+    assert buffers < 50, (buffers, pages)
+
+
 def test_status_says_how_far_the_log_partitions_go_and_what_alerts_fired(db_url):
     import datetime
 

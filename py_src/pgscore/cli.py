@@ -559,10 +559,17 @@ SELECT pg_catalog.max(d.day), t.today, COALESCE(pg_catalog.bool_or(d.day OPERATO
 # partition holds a row where a read of its day through the log finds one, tried oldest first among those with
 # pages until one does: its first page where it holds rows from there; a partition emptied by DELETE keeps its
 # pages until VACUUM truncates them, and was counted as holding rows by its size alone (the day is bound per partition,
-# so that run-time pruning leaves the other partitions unread; OFFSET 0 keeps the order before the probe)
-_LOG_SIZE = """
+# so that run-time pruning leaves the other partitions unread; OFFSET 0 keeps the order before the probe). The read
+# is bounded: a TID range scan of its first and of its last _PROBE_PAGES pages (no index starts with logged_at, and
+# a read of the day scanned an emptied partition's dead pages whole: 32 MB of them per 300k rows, at every status).
+# A partition of at most twice that many pages is so read whole, exactly; a bigger one of which neither end holds a
+# row holds rows where the cumulative statistics count a live row (pg_stat_get_live_tuples: rows kept only in the
+# middle, or the second after a DELETE whose stats have not reached pg_stat yet) and none where they count none
+# (emptied; or no statistics after a crash or pg_stat_reset, where rows kept only in its middle go uncounted)
+_PROBE_PAGES = 16
+_LOG_SIZE = f"""
 WITH RECURSIVE p AS (
-           SELECT i.inhrelid AS oid, pg_catalog.to_date(pg_catalog.substring(c.relname, '^prediction_log_([0-9]{8})$'),
+           SELECT i.inhrelid AS oid, pg_catalog.to_date(pg_catalog.substring(c.relname, '^prediction_log_([0-9]{{8}})$'),
                                                         'YYYYMMDD') AS day
              FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
             WHERE i.inhparent = 'pgscore.prediction_log'::pg_catalog.regclass),
@@ -572,14 +579,30 @@ WITH RECURSIVE p AS (
                     WHERE d.model_id OPERATOR(pg_catalog.>) m.id)
              FROM m WHERE m.id IS NOT NULL),
      dated AS (SELECT s.day
-                 FROM (SELECT p.day FROM p
+                 FROM (SELECT p.oid, p.day, (pg_catalog.pg_relation_size(p.oid)
+                                             OPERATOR(pg_catalog./) pg_catalog.current_setting('block_size')::pg_catalog.int8)
+                                            AS pages
+                         FROM p
                         WHERE p.day IS NOT NULL AND pg_catalog.pg_relation_size(p.oid) OPERATOR(pg_catalog.>) 0
                         ORDER BY p.day OFFSET 0) AS s
                 WHERE EXISTS (SELECT FROM pgscore.prediction_log l
                                WHERE l.logged_at OPERATOR(pg_catalog.>=)
                                          (s.day::pg_catalog.timestamp AT TIME ZONE 'UTC')
                                  AND l.logged_at OPERATOR(pg_catalog.<)
-                                         ((s.day OPERATOR(pg_catalog.+) 1)::pg_catalog.timestamp AT TIME ZONE 'UTC'))
+                                         ((s.day OPERATOR(pg_catalog.+) 1)::pg_catalog.timestamp AT TIME ZONE 'UTC')
+                                 AND l.ctid OPERATOR(pg_catalog.<) '({_PROBE_PAGES},0)'::pg_catalog.tid)
+                   OR (s.pages OPERATOR(pg_catalog.>) {_PROBE_PAGES}
+                       AND EXISTS (SELECT FROM pgscore.prediction_log l
+                                    WHERE l.logged_at OPERATOR(pg_catalog.>=)
+                                              (s.day::pg_catalog.timestamp AT TIME ZONE 'UTC')
+                                      AND l.logged_at OPERATOR(pg_catalog.<)
+                                              ((s.day OPERATOR(pg_catalog.+) 1)::pg_catalog.timestamp AT TIME ZONE 'UTC')
+                                      AND l.ctid OPERATOR(pg_catalog.>=)
+                                              ('(' OPERATOR(pg_catalog.||)
+                                               GREATEST(s.pages OPERATOR(pg_catalog.-) {_PROBE_PAGES}, {_PROBE_PAGES})
+                                               OPERATOR(pg_catalog.||) ',0)')::pg_catalog.tid))
+                   OR (s.pages OPERATOR(pg_catalog.>) {2 * _PROBE_PAGES}
+                       AND pg_catalog.pg_stat_get_live_tuples(s.oid) OPERATOR(pg_catalog.>) 0)
                 LIMIT 1),
      dflt AS (SELECT (pg_catalog.min((SELECT pg_catalog.min(d.logged_at) FROM pgscore.prediction_log_default d
                                         WHERE d.model_id OPERATOR(pg_catalog.=) m.id))
