@@ -719,7 +719,7 @@ def test_only_a_replication_worker_puts_events_in_replicated_pending(shop, train
                 "THEN CREATE ROLE pgscore_t_planter; END IF; END $$")
     query(shop, "GRANT pgscore_app TO pgscore_t_planter")
     query(shop, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_bi') "
-                "THEN CREATE ROLE pgscore_t_bi; END IF; END $$")
+                "THEN CREATE ROLE pgscore_t_bi LOGIN; END IF; END $$")  # (as the other tests make it: roles are the cluster's)
     query(shop, "GRANT pgscore_reader TO pgscore_t_bi")
     (row,), = query(shop, "SELECT row_to_json(c)::text FROM complaints c")
     plant = "INSERT INTO pgscore.replicated_pending (rescoring_id, entity_key, event) VALUES (%s, '3', %s)"
