@@ -2116,7 +2116,7 @@ def fold_pending(plpy, GD, model_name=None) -> dict:
     events kept."""
     if not plpy.execute(_PENDING_TABLE)[0]["e"]:
         return {}
-    out = {}
+    out, clear = {}, plpy.prepare(_HELD_KEEP, ["pg_catalog.text", "pg_catalog.text"])
     for row in plpy.execute(plpy.prepare(_PENDING_WIRINGS, ["pg_catalog.text"]), [model_name]):
         GD.get(FOLD_CACHE, {}).pop(row["rescoring_id"], None)  # read afresh, as retry does
         w = wiring(plpy, GD, row["rescoring_id"], replicated=FOLD)
@@ -2127,7 +2127,6 @@ def fold_pending(plpy, GD, model_name=None) -> dict:
             _warn_others_code(plpy, w, "retry_failed", others, "retry",
                               "; its replicated events held back (pgscore.replicated_pending) wait")
             continue
-        clear = plpy.prepare(_HELD_KEEP, ["pg_catalog.text", "pg_catalog.text"])
         plpy.execute(clear, [SettingStage.rows_setting(w.id), ""])  # (nothing staged: the held-back rows alone)
         if hold_back(plpy, w)[0] > 0:
             profiles = plpy.execute(keys_sql(quote_ident(plpy, w.event_key), w.source))[0]["keys"] or []
@@ -2933,7 +2932,7 @@ def _check_shadows_read_the_array(plpy, w: Wiring, model):
             f"{w.profiles.name} cannot be wired to rescore with {name} while version {r['version']} is its shadow: "
             f"its float8[] column features {why}; read by position, every INSERT into {w.events.name} would score "
             "the shadow on values that are not its features",
-            sqlstate="55000",
+            sqlstate=shadowing.READ_BY_POSITION,
             hint=f"clear the shadow first: pgscore.clear_shadow({name}, {r['version']}) (pgscore shadow "
                  f"{w.model_name} {r['version']} --off), then wire the table; or wire a profile table of a column "
                  "per feature (no float8[] column features), read by name")
