@@ -647,6 +647,114 @@ def test_a_two_phase_subscription_holds_back_an_event_of_a_profile_a_prepared_tr
             conn.close()
 
 
+def test_a_two_phase_subscription_holds_back_an_event_of_a_profile_a_prepared_transaction_created(trained):
+    """The publisher PREPAREs a transaction with the first event of a new customer, then commits another event
+    of it. The subscriber's apply worker PREPAREs the first, whose rescoring created the customer's profile
+    (p_missing_profile 'create'), uncommitted until COMMIT PREPARED, which comes after the second in the stream.
+    Before, the second's rescoring found no profile it could see (the row is the prepared transaction's) and its
+    INSERT ... ON CONFLICT of it waited for the prepared transaction, and the apply worker with it, for ever (a
+    transactionid lock). Now the second's event is held back in pgscore.replicated_pending (the worker waiting on
+    nothing), and counted once the prepared one is committed: by the next transaction applied, or by
+    retry_failed; a prepared one rolled back, retry_failed creates the profile and counts its one event. Every
+    event counted once, named by exactly one audit row. A profile a running transaction is inserting is still
+    waited for. On a cluster of its own."""
+    from helpers import own_cluster
+
+    model = trained[0]
+    with own_cluster("pgscore-two-phase-created-") as c:
+        pub, sub, conn = two_phase_complaints(c, trained, before=True)
+        # a profile created with its key alone scores (features 0), and starts from 0 calls
+        query(conn, "; ".join(f"ALTER TABLE customers ALTER {f} SET DEFAULT 0" for f in CHURN_FEATURES))
+        query(conn, "INSERT INTO calls_before SELECT g, 0 FROM generate_series(95, 99) g")
+
+        def until(sql, want, tries=300):
+            for _ in range(tries):
+                if query(conn, sql) == want:
+                    return True
+                time.sleep(0.05)
+            return False
+
+        waiting = ("SELECT backend_type, wait_event_type, wait_event FROM pg_stat_activity "
+                   "WHERE wait_event_type = 'Lock'")
+        counted = "SELECT support_calls, complaints_30d FROM customers WHERE id = %s"
+
+        def counted_as(customer, want):
+            return until(counted.replace("%s", str(int(customer))), want)
+
+        def prepared_then_committed(gid, customer, end="COMMIT", beside=None):
+            """The first event of a new customer in a prepared transaction gid, then one committed (with one of
+            another new customer `beside` it, counted at once); gid ended."""
+            prepared = psycopg2.connect(pub)
+            prepared.autocommit = True
+            try:
+                query(prepared, f"BEGIN; INSERT INTO complaints (customer_id) VALUES ({customer}); "
+                                f"PREPARE TRANSACTION '{gid}'")
+                assert until(f"SELECT count(*) FROM pg_prepared_xacts WHERE gid <> '{gid}'", [(1,)]), \
+                    c.log_file.read_text()[-3000:]
+                query(pub, f"INSERT INTO complaints (customer_id) VALUES ({customer})"
+                           + (f", ({beside})" if beside else ""))
+                # applied, its event held back: the worker waits on nothing (before: on a transactionid lock)
+                assert until(f"SELECT count(*) FROM pgscore.replicated_pending WHERE entity_key = '{customer}'",
+                             [(1,)]), query(conn, waiting)
+                assert query(conn, waiting) == []
+                if beside:  # (its profile created and counted in the same transaction)
+                    assert query(conn, counted, (beside,)) == [(1, 1)]
+                status = pgscore_cli("status", "--db", sub)
+                assert "1 replicated event of 1 profile held back" in status.stdout, status.stdout
+                query(prepared, f"{end} PREPARED '{gid}'")
+            finally:
+                prepared.close()
+            n = 2 if end == "COMMIT" else 1
+            assert until(f"SELECT count(*) FROM complaints WHERE customer_id = {customer}", [(n,)])
+            assert until("SELECT count(*) FROM pg_prepared_xacts", [(0,)])
+
+        try:
+            assert until("SELECT subtwophasestate::text FROM pg_subscription", [("e",)])
+            prepared_then_committed("g1", 99, beside=95)
+            assert query(conn, counted, (99,)) == [(1, 1)]  # the prepared one's event alone, so far
+            query(pub, "INSERT INTO complaints (customer_id) VALUES (4)")  # the next transaction applied folds it
+            assert counted_as(99, [(2, 2)]), query(conn, waiting)
+            assert query(conn, "SELECT count(*) FROM pgscore.replicated_pending") == [(0,)]
+            # again, folded by retry_failed
+            prepared_then_committed("g2", 98)
+            rid = query(conn, "SELECT rescoring_id FROM pgscore.rescoring")[0][0]
+            assert query(conn, "SELECT * FROM pgscore.retry_failed()") == [(rid, 1, 0)]
+            assert query(conn, counted, (98,)) == [(2, 2)]
+            # the prepared one rolled back: its profile never made, retry_failed creates it, one event counted
+            prepared_then_committed("g3", 97, end="ROLLBACK")
+            assert query(conn, counted, (97,)) == []
+            assert query(conn, "SELECT * FROM pgscore.retry_failed()") == [(rid, 1, 0)]
+            assert query(conn, counted, (97,)) == [(1, 1)]
+            assert query(conn, "SELECT count(*) FROM pgscore.replicated_pending") == [(0,)]
+            assert "held back" not in pgscore_cli("status", "--db", sub).stdout
+            # a profile a running transaction (not a prepared one) is inserting is waited for, as before, past the
+            # waits after which the worker looks at the inserter again; then counted at once
+            local = psycopg2.connect(sub)
+            try:
+                local.cursor().execute("INSERT INTO customers (id) VALUES (96)")
+                query(pub, "INSERT INTO complaints (customer_id) VALUES (96)")
+                assert until(waiting, [("logical replication worker", "Lock", "transactionid")])
+                time.sleep(2.5)
+                assert query(conn, waiting) == [("logical replication worker", "Lock", "transactionid")]
+                local.commit()
+            finally:
+                local.close()
+            assert counted_as(96, [(1, 1)])
+            assert query(conn, "SELECT count(*) FROM pgscore.replicated_pending") == [(0,)]
+            assert query(conn, "SELECT customer_id, count(*) FROM complaints GROUP BY 1 ORDER BY 1") == [
+                (4, 1), (95, 1), (96, 1), (97, 1), (98, 2), (99, 2)]
+            assert_as_documented(conn, model, source=None)  # (the events retry_failed folded: its audit rows too)
+        finally:
+            for gid, in query(conn, "SELECT gid FROM pg_prepared_xacts WHERE gid NOT LIKE 'g_'"):
+                query(conn, f"ROLLBACK PREPARED '{gid}'")  # (a worker stuck on it before goes on)
+            query(conn, "ALTER SUBSCRIPTION s DISABLE")
+            query(conn, "ALTER SUBSCRIPTION s SET (slot_name = NONE)")
+            query(conn, "DROP SUBSCRIPTION s")
+            conn.close()
+            for gid, in query(pub, "SELECT gid FROM pg_prepared_xacts"):
+                query(pub, f"ROLLBACK PREPARED '{gid}'")
+
+
 def _held_back(shop, trained, customer, missing_profile="queue"):
     """The shop's complaints wired with p_replicated (and p_missing_profile), one event of `customer` in the
     table, not counted (the triggers off), and put in pgscore.replicated_pending as a two_phase worker holds one

@@ -896,7 +896,8 @@ def _rescoring_status(cur):
         _say(waiting)
     elif wirings:
         _say("error queue: empty")
-    # a two_phase subscription's events held back from their rescoring (a prepared transaction held the profile)
+    # a two_phase subscription's events held back from their rescoring (a prepared transaction held or created the
+    # profile)
     cur.execute("SELECT pg_catalog.to_regclass('pgscore.replicated_pending') IS NOT NULL")
     if cur.fetchone()[0]:
         cur.execute(_HELD_BACK)
@@ -904,7 +905,7 @@ def _rescoring_status(cur):
         if held:
             _say(f"{held} replicated event{'' if held == 1 else 's'} of {profiles} profile{'' if profiles == 1 else 's'} "
                  f"held back, not counted yet, the oldest since {oldest:%Y-%m-%d %H:%M %Z} (a transaction prepared on "
-                 "this server held the profile: see pg_prepared_xacts); counted by the next transaction a two_phase "
+                 "this server held or created the profile: see pg_prepared_xacts); counted by the next transaction a two_phase "
                  f"subscription applies to the table, or by {command('retry')}; see SELECT * FROM "
                  "pgscore.replicated_pending")
 

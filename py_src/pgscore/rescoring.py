@@ -44,8 +44,8 @@ from dataclasses import dataclass
 from functools import partial
 
 from pgscore import batch, pgarray, shadowing
-from pgscore.errors import (InvalidModel, PgscoreError, UnknownModel, check_relation, of_the_transaction, server_message,
-                            spi_fields, spi_objects)
+from pgscore.errors import (LOCK_NOT_AVAILABLE, InvalidModel, PgscoreError, UnknownModel, check_relation,
+                            of_the_transaction, server_message, spi_fields, spi_objects)
 from pgscore.quoting import quote_ident, quote_literal
 
 NEW = "pgscore_new_events"  # the transition table's name inside the trigger
@@ -535,14 +535,24 @@ _LOCK_TIMEOUT = ("SELECT pg_catalog.current_setting('lock_timeout') AS was, pg_c
 _RESTORE_LOCK_TIMEOUT = "SELECT pg_catalog.set_config('lock_timeout', $1, true)"
 _PENDING_TABLE = "SELECT pg_catalog.to_regclass('pgscore.replicated_pending') IS NOT NULL AS e"
 _HELD_KEEP = "SELECT pg_catalog.set_config($1, $2, true)"
-# the held-back rows a fold counts, claimed: those another fold deleted since this one read them (committed) or is
-# deleting (its transaction open, or PREPAREd: not waited for) are skipped, and not counted again
-_HELD_FOLDED = ("DELETE FROM pgscore.replicated_pending AS q WHERE q.pending_id OPERATOR(pg_catalog.=) ANY (SELECT "
-                "c.pending_id FROM pgscore.replicated_pending AS c WHERE c.pending_id OPERATOR(pg_catalog.=) ANY "
-                "($1::pg_catalog.int8[]) FOR UPDATE OF c SKIP LOCKED) RETURNING q.pending_id AS id")
+# the held-back rows a fold counts, claimed (locked): those another fold deleted since this one read them (committed)
+# or is folding (its transaction open, or PREPAREd: not waited for) are skipped, and not counted again; then those it
+# counts deleted (_HELD_FOLDED: locked already), after the missing profiles are created (create_missing), which may
+# hold some back again (left in the table, locked until this transaction ends: another fold skips them meanwhile)
+_HELD_CLAIM = ("SELECT c.pending_id AS id FROM pgscore.replicated_pending AS c WHERE c.pending_id "
+               "OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[]) FOR UPDATE OF c SKIP LOCKED")
+_HELD_FOLDED = ("DELETE FROM pgscore.replicated_pending AS q WHERE q.pending_id OPERATOR(pg_catalog.=) ANY "
+                "($1::pg_catalog.int8[])")
 _HELD_PUT = ("INSERT INTO pgscore.replicated_pending (rescoring_id, entity_key, event, subscription) "
              "SELECT $1, u.k, u.r::pg_catalog.json, $4 FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.text[]), "
              "pg_catalog.unnest($3::pg_catalog.text[])) WITH ORDINALITY AS u(k, r, o) ORDER BY u.o")
+# whether a prepared transaction (pg_locks: no pid) of this database holds the lock an INSERT takes on one of the
+# profile tables ($1: the table and its partitions): one that may have inserted a profile row not committed yet
+_PREPARED_WRITER = ("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks AS l WHERE l.locktype OPERATOR(pg_catalog.=) "
+                    "'relation' AND l.pid IS NULL AND l.mode OPERATOR(pg_catalog.=) 'RowExclusiveLock' "
+                    "AND l.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database AS d WHERE "
+                    "d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()) "
+                    "AND l.relation OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.oid[])) AS p")
 
 
 class HoldPlans:
@@ -552,8 +562,11 @@ class HoldPlans:
     ones (the setting) then those held back earlier (pgscore.replicated_pending, oldest first), each with its key,
     its row as JSON text, its pending_id (NULL: staged) and, where its profile exists and could not be locked
     (FOR NO KEY UPDATE SKIP LOCKED, in key order), whether the row's locker (xmax) is a prepared transaction or a
-    running backend's; the profiles that could be locked stay locked. `wait`: the profiles of `keys` locked,
-    waiting (under _LOCK_TIMEOUT)."""
+    running backend's, and `found`, whether it was locked (a row neither found nor held: its profile is missing,
+    or another transaction inserted it and has not committed); the profiles that could be locked stay locked. `wait`: the profiles of
+    `keys` locked, waiting (under _LOCK_TIMEOUT). With p_missing_profile 'create', `create`: the missing
+    profiles of the rows in $1 (a JSON array) inserted as the rescoring's create() inserts them, `order`: their
+    keys in that order, and `prepared_writer` (_PREPARED_WRITER) for create_missing."""
 
     def __init__(self, plpy, w: Wiring):
         q = partial(quote_ident, plpy)
@@ -572,17 +585,29 @@ class HoldPlans:
             f"pg_catalog.pg_prepared_xacts AS t) AS prepared, p.xmax {EQ} ANY ({live}) AS live FROM {P} AS p "
             f"WHERE p.{pk} {EQ} ANY (SELECT s.k FROM s) AND NOT p.{pk} {EQ} ANY (SELECT l.k FROM l)) "
             "SELECT s.k::pg_catalog.text AS k, h.k::pg_catalog.text AS pk, s.r, s.id, h.k IS NOT NULL AS held, "
-            "COALESCE(h.prepared, false) AS prepared, COALESCE(h.live, false) AS live "
+            "COALESCE(h.prepared, false) AS prepared, COALESCE(h.live, false) AS live, "
+            f"EXISTS (SELECT 1 FROM l WHERE l.k {EQ} s.k) AS found "
             f"FROM s LEFT JOIN h ON h.k {EQ} s.k ORDER BY s.o, s.id", ["pg_catalog.int8"])
         typed = (f"SELECT u.x::{w.key_type} FROM pg_catalog.unnest($1::pg_catalog.text[]) AS u(x)"
                  if w.key_type is not None else "SELECT NULL")
         self.wait = plpy.prepare(f"SELECT pg_catalog.count(*) AS n FROM (SELECT 1 FROM {P} AS p WHERE p.{pk} {EQ} "
                                  f"ANY ({typed}) ORDER BY p.{pk} FOR NO KEY UPDATE OF p) AS l", ["pg_catalog.text[]"])
         self.keep = plpy.prepare(_HELD_KEEP, ["pg_catalog.text", "pg_catalog.text"])
+        self.claim = plpy.prepare(_HELD_CLAIM, ["pg_catalog.int8[]"])
         self.folded = plpy.prepare(_HELD_FOLDED, ["pg_catalog.int8[]"])
         self.put = plpy.prepare(_HELD_PUT, ["pg_catalog.int8", "pg_catalog.text[]", "pg_catalog.text[]",
                                             "pg_catalog.text"])
         self.restore = plpy.prepare(_RESTORE_LOCK_TIMEOUT, ["pg_catalog.text"])
+        self.create = self.order = self.prepared_writer = None
+        if w.missing_profile == "create":
+            rows = (f"pg_catalog.json_populate_recordset(NULL::{w.events.name}, $1::pg_catalog.json) AS e "
+                    f"WHERE e.{ek} IS NOT NULL")
+            self.create = plpy.prepare(f"INSERT INTO {w.profiles.name} AS p ({pk}) SELECT DISTINCT e.{ek} FROM "
+                                       f"{rows} ORDER BY 1 ON CONFLICT ({pk}) DO NOTHING", ["pg_catalog.json"])
+            self.order = plpy.prepare(f"SELECT pg_catalog.array_agg(s.t ORDER BY s.k, s.t) AS keys FROM (SELECT "
+                                      f"DISTINCT e.{ek} AS k, e.{ek}::pg_catalog.text AS t FROM {rows}) AS s",
+                                      ["pg_catalog.json"])
+            self.prepared_writer = plpy.prepare(_PREPARED_WRITER, ["pg_catalog.oid[]"])
 
 
 def hold_back(plpy, w: Wiring) -> tuple[int, int]:
@@ -595,8 +620,10 @@ def hold_back(plpy, w: Wiring) -> tuple[int, int]:
     put in pgscore.replicated_pending instead, not counted now: waiting would stall the subscription. A
     profile a running transaction holds is waited for, HOLD_WAITS times deadlock_timeout at a time, then asked
     again; one still held, not by a running backend's transaction (a prepared one, or several lockers: a
-    multixact, whose members are not read), is held back too. Returns (the rows to rescore, the events held back),
-    (-1, 0) in the common case, nothing held and nothing pending, where nothing is written."""
+    multixact, whose members are not read), is held back too. With p_missing_profile 'create', a missing profile
+    is created here (create_missing): one a prepared transaction is inserting has its rows held back as well.
+    Returns (the rows to rescore, the events held back), (-1, 0) in the common case, nothing held, nothing
+    missing and nothing pending, where nothing is written."""
     if w._hold is None:
         if not plpy.execute(_PENDING_TABLE)[0]["e"]:  # a schema from before it (pgscore install not run): as before
             return -1, 0
@@ -616,19 +643,82 @@ def hold_back(plpy, w: Wiring) -> tuple[int, int]:
             if _state(e) != "55P03":
                 raise
         plpy.execute(hp.restore, [was])
-    held = [r for r in rows if r["held"]]
-    if not held and all(r["id"] is None for r in rows):
-        return -1, 0
     keep = [r for r in rows if not r["held"]]
     folded = [r["id"] for r in keep if r["id"] is not None]
-    if folded:  # claimed first: a row another fold took is not counted here (see _HELD_FOLDED)
-        claimed = {r["id"] for r in plpy.execute(hp.folded, [folded])}
+    if folded:  # claimed first: a row another fold took is not counted here (see _HELD_CLAIM), nor its profile made
+        claimed = {r["id"] for r in plpy.execute(hp.claim, [folded])}
         keep = [r for r in keep if r["id"] is None or r["id"] in claimed]
+    blocked = set()  # the keys of missing profiles a prepared transaction is inserting
+    if hp.create is not None:
+        missing = [r for r in keep if not r["found"] and r["k"] is not None]
+        if missing:
+            blocked = create_missing(plpy, w, hp, missing)
+    held = [r for r in rows if r["held"]] + [r for r in keep if r["k"] in blocked]
+    if not held and all(r["id"] is None for r in rows):
+        return -1, 0
+    keep = [r for r in keep if r["k"] not in blocked]
+    folded = [r["id"] for r in keep if r["id"] is not None]
+    if folded:
+        plpy.execute(hp.folded, [folded])
     plpy.execute(hp.keep, [SettingStage.rows_setting(w.id), ",".join(r["r"] for r in keep)])
     put = [r for r in held if r["id"] is None]
     if put:
         plpy.execute(hp.put, [w.id, [r["k"] for r in put], [r["r"] for r in put], w.subscription])
     return len(keep), len(held)
+
+
+def create_missing(plpy, w: Wiring, hp: HoldPlans, rows) -> set:
+    """hold_back's creation of the missing profiles of `rows` (classify's, none found), as the rescoring's create()
+    would (it then finds them), under _LOCK_TIMEOUT: a profile row another transaction inserted and has not
+    committed is invisible here, and INSERT ... ON CONFLICT waits for that transaction to end; where it is a
+    prepared one (the worker's own PREPARE of an earlier transaction, whose COMMIT PREPARED the subscription
+    applies after this one), for ever. A wait past the timeout is a running transaction's while no prepared
+    transaction holds the lock an INSERT takes on the profile tables (_PREPARED_WRITER), and is waited again, as
+    hold_back waits; else each key is tried on its own, in key order, and those still waited on are returned: their
+    rows are held back (a running inserter's too, where a prepared transaction wrote the table meanwhile: counted
+    later, not lost). Another error (a NOT NULL column, a privilege) is left to the rescoring's create, which says
+    why; an error of the transaction (a cancel, a deadlock) is raised."""
+    def json_rows(rs):
+        return "[" + ",".join(r["r"] for r in rs) + "]"
+
+    def attempt(doc):  # None: created (or found); else the error
+        try:
+            with plpy.subtransaction():
+                plpy.execute(hp.create, [doc])
+        except plpy.SPIError as e:
+            if _state(e) != LOCK_NOT_AVAILABLE and of_the_transaction(_state(e)):
+                raise
+            return e
+        return None
+
+    def prepared_writer() -> bool:
+        return plpy.execute(hp.prepared_writer, [w.tree])[0]["p"]
+
+    was = plpy.execute(_LOCK_TIMEOUT)[0]["was"]
+    try:
+        doc = json_rows(rows)
+        while True:
+            e = attempt(doc)
+            if e is None:  # the common case: one statement
+                return set()
+            timed_out = _state(e) == LOCK_NOT_AVAILABLE
+            if not timed_out and _every_row_fails(plpy, w, e):  # (no row inserted, none waited on)
+                return set()
+            if not timed_out or prepared_writer():  # (a row failed first: one after it may be waited on)
+                break
+        keys = plpy.execute(hp.order, [doc])[0]["keys"] or []
+        if timed_out and len(keys) == 1:  # (the one key waited on)
+            return set(keys)
+        blocked = set()
+        for k in keys:
+            mine = json_rows([r for r in rows if r["k"] == k])
+            while _state(attempt(mine)) == LOCK_NOT_AVAILABLE:
+                if prepared_writer():
+                    blocked.add(k)
+                    break
+        return blocked
+    finally:
+        plpy.execute(hp.restore, [was])
 
 
 def missing_columns(w: Wiring) -> list[str]:
