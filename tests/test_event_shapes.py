@@ -755,6 +755,76 @@ def test_a_two_phase_subscription_holds_back_an_event_of_a_profile_a_prepared_tr
                 query(pub, f"ROLLBACK PREPARED '{gid}'")
 
 
+def test_a_two_phase_subscription_holds_back_an_event_of_a_profile_share_locked_by_a_prepared_transaction_and_another(
+        trained):
+    """A profile row share-locked by two transactions of the subscriber's, one of them PREPAREd: its xmax is a
+    multixact, whose members hold_back does not read. FOR KEY SHARE does not conflict with the rescoring's lock
+    (FOR NO KEY UPDATE): an event of the profile is counted at once. FOR SHARE does: the worker waits for it once
+    (twice deadlock_timeout), finds it held by no running backend's transaction alone, and holds the event back
+    in pgscore.replicated_pending instead of waiting for ever; counted once by the next transaction applied after
+    the prepared one and the other ended. On a cluster of its own."""
+    from helpers import own_cluster
+
+    model = trained[0]
+    with own_cluster("pgscore-two-phase-multixact-") as c:
+        pub, sub, conn = two_phase_complaints(c, trained, before=True)
+
+        def until(sql, want, tries=300):
+            for _ in range(tries):
+                if query(conn, sql) == want:
+                    return True
+                time.sleep(0.05)
+            return False
+
+        waiting = ("SELECT backend_type, wait_event_type, wait_event FROM pg_stat_activity "
+                   "WHERE wait_event_type = 'Lock'")
+        c3 = "SELECT count(*), max(complaints_30d) FROM complaints, customers WHERE id = 3 AND customer_id = 3"
+        lockers = []
+
+        def share_locked_by_two(strength, gid):
+            """Customer 3's row locked `strength` by a transaction PREPAREd as gid and by one left running."""
+            for _ in range(2):
+                lockers.append(psycopg2.connect(sub))
+            prepared, running = lockers[-2:]
+            prepared.autocommit = True
+            query(prepared, f"BEGIN; SELECT 1 FROM customers WHERE id = 3 FOR {strength}; PREPARE TRANSACTION '{gid}'")
+            query(running, f"SELECT 1 FROM customers WHERE id = 3 FOR {strength}")  # (its transaction left open)
+            assert query(conn, "SELECT (SELECT xmax FROM customers WHERE id = 3)::text::bigint "
+                               "NOT IN (SELECT transaction::text::bigint FROM pg_prepared_xacts)") == [(True,)]
+            return running
+
+        try:
+            assert until("SELECT subtwophasestate::text FROM pg_subscription", [("e",)])
+            running = share_locked_by_two("KEY SHARE", "k1")
+            query(pub, "INSERT INTO complaints (customer_id) VALUES (3)")
+            assert until(c3, [(1, 1)]), query(conn, waiting)  # counted at once: no conflict
+            running.commit()
+            query(conn, "COMMIT PREPARED 'k1'")
+            running = share_locked_by_two("SHARE", "m1")
+            query(pub, "INSERT INTO complaints (customer_id) VALUES (3)")
+            # held back after one wait of twice deadlock_timeout (before: not waited on for ever either)
+            assert until("SELECT count(*) FROM pgscore.replicated_pending WHERE entity_key = '3'", [(1,)]), \
+                query(conn, waiting)
+            assert query(conn, waiting) == []
+            assert query(conn, c3) == [(2, 1)]
+            running.commit()
+            query(conn, "COMMIT PREPARED 'm1'")
+            query(pub, "INSERT INTO complaints (customer_id) VALUES (4)")  # the next transaction applied folds it
+            assert until(c3, [(2, 2)]), query(conn, waiting)
+            assert query(conn, "SELECT count(*) FROM pgscore.replicated_pending") == [(0,)]
+            assert until("SELECT count(*) FROM complaints WHERE customer_id = 4", [(1,)])
+            assert_as_documented(conn, model, source=None)
+        finally:
+            for gid, in query(conn, "SELECT gid FROM pg_prepared_xacts"):
+                query(conn, f"ROLLBACK PREPARED '{gid}'")
+            for locker in lockers:
+                locker.close()
+            query(conn, "ALTER SUBSCRIPTION s DISABLE")
+            query(conn, "ALTER SUBSCRIPTION s SET (slot_name = NONE)")
+            query(conn, "DROP SUBSCRIPTION s")
+            conn.close()
+
+
 def _held_back(shop, trained, customer, missing_profile="queue"):
     """The shop's complaints wired with p_replicated (and p_missing_profile), one event of `customer` in the
     table, not counted (the triggers off), and put in pgscore.replicated_pending as a two_phase worker holds one
