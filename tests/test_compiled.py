@@ -28,6 +28,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from threadpoolctl import threadpool_limits
 
 from pgscore.compiled import MAGIC, Evaluator, Mismatch, Unsupported, compile_estimator, verify
+from pgscore.serving import footprint
 
 N, F = 500, 6  # columns 0-3 numeric, 4 and 5 integer-coded categories
 NUM, CAT = [0, 1, 2, 3], [4, 5]
@@ -203,6 +204,28 @@ def test_tree_node_indices_are_held_narrow_and_stored_as_int64(name, task):
     ref = ev.proba(X) if task != "regression" else ev.value(X)
     for e in (ev, *(Evaluator.from_bytes(b) for b in (data, narrow, wide.getvalue()))):
         assert (e._feat.dtype, e._left.dtype, e.arrays["feat"].dtype) == (np.int16, np.int32, np.int16)
+        assert np.array_equal(e.proba(X) if task != "regression" else e.value(X), ref)
+        assert [e._raw_row(x.tolist()) for x in X[:100]] == e._raw(X[:100]).tolist()
+        assert verify(e, est, task, X)["max_abs_diff"] <= 1e-9
+
+
+@pytest.mark.parametrize("name,task", [("rf-deep", "multiclass"), ("rf", "binary"), ("et", "regression")])
+def test_a_forests_leaf_values_are_held_once(name, task):
+    """The batch path sums leaf values from an array of (outputs, nodes); a forest classifier's leaf values
+    (nodes, outputs) were held again as that transposed copy (16 bytes a node of a binary forest, as much as
+    the values themselves). They are held in column order, and the batch path's array is a view of them:
+    compiled or loaded (from the bytes or an npz), the same stored bytes and the same scores to the bit."""
+    est, X = fitted(name, task)
+    ev = compile_estimator(est, task, F)
+    data = ev.to_bytes()
+    npz = io.BytesIO()
+    np.savez_compressed(npz, header=np.array(json.dumps(ev.header)), **ev.arrays)
+    ref = ev.proba(X) if task != "regression" else ev.value(X)
+    for e in (ev, *(Evaluator.from_bytes(b) for b in (data, npz.getvalue()))):
+        vals = e.arrays["vals"]
+        assert np.shares_memory(e._vt, vals) and e._vt.flags["C_CONTIGUOUS"]
+        assert footprint([e.arrays, e._vt]) == footprint(e.arrays)  # counted once, as the model cache counts
+        assert e.to_bytes() == data
         assert np.array_equal(e.proba(X) if task != "regression" else e.value(X), ref)
         assert [e._raw_row(x.tolist()) for x in X[:100]] == e._raw(X[:100]).tolist()
         assert verify(e, est, task, X)["max_abs_diff"] <= 1e-9

@@ -65,7 +65,7 @@ class _Arrays(Mapping):
     need: a session that only scores those never imports numpy."""
 
     def __init__(self, blob: bytes, entries: dict):
-        self._blob, self._entries, self._np, self.narrow = blob, entries, None, {}
+        self._blob, self._entries, self._np, self.narrow, self.by_column = blob, entries, None, {}, set()
 
     def __getitem__(self, name):
         if self._np is None:
@@ -73,6 +73,8 @@ class _Arrays(Mapping):
             for k, (dt, shape, off) in self._entries.items():
                 a = np.frombuffer(blob, dtype=np.dtype(dt), count=math.prod(shape), offset=off).reshape(shape)
                 b = _narrowest(a, self.narrow[k]) if k in self.narrow else a
+                if k in self.by_column:  # copied in column order: its transpose is then contiguous, no copy
+                    b = np.asfortranarray(b)
                 self._np[k] = a.copy() if b is a else b  # (narrowed from the bytes: no wide copy made first)
             self._blob = None  # the copies hold it all now
         return self._np[name]
@@ -817,8 +819,10 @@ class _Trees(Evaluator):
         a, h, narrow = self.arrays, self.header, {"feat": (np.int16, np.int32), "left": (np.int32,)}
         if isinstance(a, _Arrays):
             a.narrow.update(narrow)  # made narrow as they are read from the bytes
+            a.by_column.add("vals")
         else:
             a.update({k: _narrowest(np.asarray(a[k]), dts) for k, dts in narrow.items()})
+            a["vals"] = np.asfortranarray(a["vals"])
         self._feat, self._thr, self._left, self._mr, self._roots = a["feat"], a["thr"], a["left"], a["mr"], a["roots"]
         self._base, self._zsrc = a["base"], a["zsrc"]
         self._depth, self._div, self._f32 = h["depth"], h["div"], h["f32"]
@@ -826,7 +830,9 @@ class _Trees(Evaluator):
         self._k, self._zx = len(self._base), h["z"]
         self._blocks = [(a[f"blk{b}_k"], a[f"blk{b}_s"]) for b in range(h["n_blocks"])]
         self._dicts = [(dict(zip(k.tolist(), s.tolist())), int(s[-2]), int(s[-1])) for k, s in self._blocks]
-        self._vt = np.ascontiguousarray(np.atleast_2d(a["vals"].T))  # (outputs per leaf, nodes)
+        # (outputs per leaf, nodes), what the batch path sums from: the leaf values are held in column order
+        # (a forest classifier's, one vector a leaf), so this is a view of them, not a second copy
+        self._vt = np.ascontiguousarray(np.atleast_2d(a["vals"].T))
         self._qs = self._quickscorer()
         self._rows_as_ints = None  # the row path's copy of the leaf mask tables, made at its first row
         # one output, leaf masks: each tree's leaf values by mask position, for the row path's sum
