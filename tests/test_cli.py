@@ -554,6 +554,73 @@ def test_status_s_oldest_day_of_the_log_reads_a_bounded_part_of_an_emptied_parti
     assert buffers < 50, (buffers, pages)
 
 
+def test_status_s_oldest_day_of_the_log_reads_the_middle_of_a_partition_where_statistics_say_nothing(db_url):
+    """A partition bigger than its first and last pages that the read probes, of which neither end holds a row, was
+    taken as empty where the cumulative statistics count no live row: with no statistics (a crash, pg_stat_reset),
+    rows kept only in its middle went uncounted, and the oldest day said was a later one (30 days ago, not 40). The
+    counts are believed where they saw the partition's rows inserted and as many deleted; otherwise its middle
+    pages are read, up to the first live row."""
+    from psycopg2 import sql
+
+    from pgscore.cli import _LOG_SIZE
+
+    for days in (40, 30):
+        query(db_url, "SELECT pgscore.create_log_partitions(1, (now() AT TIME ZONE 'UTC')::date - %s)", (days,))
+    (part,), = query(db_url, "SELECT to_char((now() AT TIME ZONE 'UTC')::date - 40, '\"prediction_log_\"YYYYMMDD')")
+    query(db_url, sql.SQL("ALTER TABLE {} SET (autovacuum_enabled = off)").format(sql.Identifier("pgscore", part)))
+    insert = ("INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, source) "
+              "SELECT now() - %s::interval, 1, g::text, ARRAY[g]::float8[], 0.5, 'query' FROM generate_series(%s, %s) g")
+    query(db_url, insert, ("40 days", 1, 60000))
+    query(db_url, insert, ("30 days", 1, 10))
+    (day40, day30), = query(db_url, "SELECT ((now() - interval '40 days') AT TIME ZONE 'UTC')::date::text, "
+                                    "((now() AT TIME ZONE 'UTC')::date - 30)::text")
+
+    def settle(live):  # a session's counts reach pg_stat when it is idle, at most a second later
+        for _ in range(100):
+            if query(db_url, "SELECT n_live_tup FROM pg_stat_all_tables WHERE relid = %s::regclass",
+                     (f"pgscore.{part}",)) == [(live,)]:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"{part}: n_live_tup never {live}")
+
+    def status_and_buffers():  # the pages the oldest day's read takes (a second run: the first reads catalogs too)
+        with psycopg2.connect(db_url) as conn:
+            query(conn, _LOG_SIZE)
+            (plan,), = query(conn, "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + _LOG_SIZE)
+        conn.close()
+        dated, = [n for n in plan[0]["Plan"]["Plans"] if n.get("Subplan Name") == "CTE dated"]
+        out = pgscore_cli("status", "--db", db_url).stdout
+        return out, dated["Shared Hit Blocks"] + dated["Shared Read Blocks"]
+
+    # rows kept only in its middle (neither end holds one), then no statistics
+    query(db_url, "DELETE FROM pgscore.prediction_log WHERE logged_at < now() - interval '35 days' "
+                  "AND entity_key::int NOT BETWEEN 30000 AND 30009")
+    settle(10)
+    (pages,), = query(db_url, "SELECT pg_relation_size(%s::regclass) / 8192", (f"pgscore.{part}",))
+    assert pages > 500, pages
+    query(db_url, "SELECT pg_stat_reset_single_table_counters(%s::regclass)", (f"pgscore.{part}",))
+    settle(0)
+    out, buffers = status_and_buffers()
+    assert f"its oldest day holding rows {day40} (UTC); pgscore " in out, out
+    assert buffers < pages * 3 // 4, (buffers, pages)  # up to the first live row, about half way
+    # emptied, and the statistics saw no row inserted: read whole, the day skipped
+    query(db_url, "DELETE FROM pgscore.prediction_log WHERE logged_at < now() - interval '35 days'")
+    query(db_url, "SELECT pg_stat_reset_single_table_counters(%s::regclass)", (f"pgscore.{part}",))
+    out, buffers = status_and_buffers()
+    assert f"its oldest day holding rows {day30} (UTC); pgscore " in out, out
+    # filled and emptied as the statistics saw it: they are believed, its middle not read
+    query(db_url, sql.SQL("TRUNCATE {}").format(sql.Identifier("pgscore", part)))
+    query(db_url, "SELECT pg_stat_reset_single_table_counters(%s::regclass)", (f"pgscore.{part}",))
+    query(db_url, insert, ("40 days", 1, 60000))
+    query(db_url, "DELETE FROM pgscore.prediction_log WHERE logged_at < now() - interval '35 days'")
+    settle(0)
+    assert query(db_url, "SELECT n_tup_ins, n_tup_del FROM pg_stat_all_tables WHERE relid = %s::regclass",
+                 (f"pgscore.{part}",)) == [(60000, 60000)]
+    out, buffers = status_and_buffers()
+    assert f"its oldest day holding rows {day30} (UTC); pgscore " in out, out
+    assert buffers < 50, (buffers, pages)  # its first and last 16 pages, the next partition's first
+
+
 def test_status_says_how_far_the_log_partitions_go_and_what_alerts_fired(db_url):
     import datetime
 

@@ -564,8 +564,11 @@ SELECT pg_catalog.max(d.day), t.today, COALESCE(pg_catalog.bool_or(d.day OPERATO
 # a read of the day scanned an emptied partition's dead pages whole: 32 MB of them per 300k rows, at every status).
 # A partition of at most twice that many pages is so read whole, exactly; a bigger one of which neither end holds a
 # row holds rows where the cumulative statistics count a live row (pg_stat_get_live_tuples: rows kept only in the
-# middle, or the second after a DELETE whose stats have not reached pg_stat yet) and none where they count none
-# (emptied; or no statistics after a crash or pg_stat_reset, where rows kept only in its middle go uncounted)
+# middle, or the second after a DELETE whose stats have not reached pg_stat yet), and none where they count none and
+# saw its rows inserted and as many deleted (emptied by retention's DELETE: its dead pages are not read). Where they
+# saw fewer deleted than inserted, or none inserted (no statistics after a crash or pg_stat_reset; an aborted insert),
+# the pages between the two ends are read, up to the first live row (a TID range scan: rows kept only in the middle
+# were not counted, and the day said was a later one; an emptied partition is then read whole)
 _PROBE_PAGES = 16
 _LOG_SIZE = f"""
 WITH RECURSIVE p AS (
@@ -603,6 +606,19 @@ WITH RECURSIVE p AS (
                                                OPERATOR(pg_catalog.||) ',0)')::pg_catalog.tid))
                    OR (s.pages OPERATOR(pg_catalog.>) {2 * _PROBE_PAGES}
                        AND pg_catalog.pg_stat_get_live_tuples(s.oid) OPERATOR(pg_catalog.>) 0)
+                   OR (s.pages OPERATOR(pg_catalog.>) {2 * _PROBE_PAGES}
+                       AND NOT (pg_catalog.pg_stat_get_tuples_inserted(s.oid) OPERATOR(pg_catalog.>) 0
+                                AND pg_catalog.pg_stat_get_tuples_deleted(s.oid) OPERATOR(pg_catalog.>=)
+                                        pg_catalog.pg_stat_get_tuples_inserted(s.oid))
+                       AND EXISTS (SELECT FROM pgscore.prediction_log l
+                                    WHERE l.logged_at OPERATOR(pg_catalog.>=)
+                                              (s.day::pg_catalog.timestamp AT TIME ZONE 'UTC')
+                                      AND l.logged_at OPERATOR(pg_catalog.<)
+                                              ((s.day OPERATOR(pg_catalog.+) 1)::pg_catalog.timestamp AT TIME ZONE 'UTC')
+                                      AND l.ctid OPERATOR(pg_catalog.>=) '({_PROBE_PAGES},0)'::pg_catalog.tid
+                                      AND l.ctid OPERATOR(pg_catalog.<)
+                                              ('(' OPERATOR(pg_catalog.||) (s.pages OPERATOR(pg_catalog.-) {_PROBE_PAGES})
+                                               OPERATOR(pg_catalog.||) ',0)')::pg_catalog.tid))
                 LIMIT 1),
      dflt AS (SELECT (pg_catalog.min((SELECT pg_catalog.min(d.logged_at) FROM pgscore.prediction_log_default d
                                         WHERE d.model_id OPERATOR(pg_catalog.=) m.id))
