@@ -3082,3 +3082,21 @@ def test_retry_failed_of_a_wiring_with_counters_reads_the_features_by_name_not_a
     assert_scores_match_model(shop, model, [5])
     assert [r[2] for r in query(shop, "SELECT entity_key, score, features FROM pgscore.prediction_log "
                                       "WHERE source = 'retry'")] == [profiles(shop, [5])[5][0]]
+
+
+def test_attach_refuses_a_score_column_that_is_a_feature_with_counters_beside_a_features_array(shop):
+    """A wiring with counters reads its profile table a column per feature, a float8[] column features beside them
+    never (0073): attach_rescoring took such a table for one read by position and skipped its check that the
+    score column is not a feature, so each rescoring wrote its score into a feature its next read fed back in.
+    Refused (22023) as for the same table without the array; without counters the array alone is read: wired."""
+    query(shop, "ALTER TABLE customers ADD COLUMN features float8[]")
+    with pytest.raises(errors.InvalidParameterValue) as e:
+        with shop.cursor() as cur:
+            cur.execute("SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
+                        "'tenure_months', %s::jsonb, p_profile_key => 'id')", (json.dumps(sample.COUNTERS),))
+    assert e.value.diag.message_primary == (
+        "pgscore: public.customers.tenure_months (the score column) is a feature of model churn v1: each rescoring "
+        "would feed its own output back in"), e.value.diag.message_primary
+    assert query(shop, "SELECT count(*) FROM pgscore.rescoring") == [(0,)]
+    query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', 'tenure_months', "
+                "p_profile_key => 'id')")

@@ -3060,7 +3060,9 @@ def _check_statements(plpy, GD, w: Wiring):
                     + ("every INSERT into the event table fails (the wiring is strict)" if w.strict else
                        "events update the counters and queue each profile in pgscore.error_queue"))
         model = None
-    by_name = model is not None and not batch.one_array(w.profiles.columns, None)
+    # a column per feature, read by name: a table without one float8[] column features, and one wired with counters,
+    # whose reads leave such an array beside the columns out (Sql.features)
+    by_name = model is not None and (bool(w.counters) or not batch.one_array(w.profiles.columns, None))
     if model is not None and not by_name and not w.counters:
         _check_shadows_read_the_array(plpy, w, model)
     for what, col in (("score", w.score_column), ("scored_at", w.scored_at_column)):
