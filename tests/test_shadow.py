@@ -1086,3 +1086,38 @@ def test_set_shadow_refuses_a_version_a_table_with_counters_lacks_a_column_of_be
         query(shop, "SELECT pgscore.set_shadow('churn', 3)")
     assert "has no column 'loyalty'" in e.value.diag.message_primary, e.value.diag.message_primary
     assert query(shop, "SELECT count(*) FROM pgscore.shadows") == [(0,)]
+
+
+def test_attach_rescoring_refuses_a_profile_table_read_by_name_that_lacks_a_column_a_shadow_reads(shop, db_url,
+                                                                                                 trained):
+    """set_shadow refuses a version a wired profile table of a column per feature lacks a column of (42703); a table
+    wired after the shadow was set was not checked: every INSERT into its event table scored nothing in shadow, each
+    a counted failure. attach_rescoring refuses it now (42703), naming the table, the version and the columns, with
+    a table wired with counters beside a float8[] column features too (read by name); a table of one float8[]
+    column features and no counters is read by position (its order is checked instead)."""
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    deploy_v3(db_url, trained)
+    query(shop, "SELECT pgscore.set_shadow('churn', 3)")  # nothing wired: set
+    for array in (False, True):
+        if array:
+            query(shop, "ALTER TABLE customers ADD COLUMN features float8[]")
+        with pytest.raises(errors.UndefinedColumn) as e:
+            with shop.cursor() as cur:
+                sample.rescore_complaints(cur)
+        d = e.value.diag
+        assert d.message_primary == (
+            "pgscore: public.customers cannot be wired to rescore with 'churn' while version 3 is its shadow: it has "
+            "no column 'loyalty', which the shadow reads by name; every INSERT into public.complaints would score "
+            "nothing in shadow"), d.message_primary
+        assert d.message_detail == "1 shadow version(s) affected: version 3 reads 'loyalty'", d.message_detail
+        assert d.message_hint.startswith("add the feature column(s) to the profile table first, then wire it; or "
+                                         "clear the shadow first: pgscore.clear_shadow('churn', 3) (pgscore shadow "
+                                         "churn 3 --off)"), d.message_hint
+        assert query(shop, "SELECT count(*) FROM pgscore.rescoring") == [(0,)]
+    # the column added: wired, and the shadow scores
+    query(shop, "ALTER TABLE customers ADD COLUMN loyalty float8 DEFAULT 1")
+    with shop.cursor() as cur:
+        sample.rescore_complaints(cur)
+    insert(shop, 1)
+    assert [r[:2] for r in log(shop, "shadow")] == [(3, "1")]
+    assert query(shop, "SELECT count(*) FROM pgscore.shadow_failures") == [(0,)]

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from pgscore import batch, pgarray, shadowing
-from pgscore.errors import (LOCK_NOT_AVAILABLE, InvalidModel, PgscoreError, UnknownModel, check_relation,
+from pgscore.errors import (LOCK_NOT_AVAILABLE, InvalidModel, PgscoreError, UnknownModel, check_relation, literal,
                             of_the_transaction, server_message, spi_fields, spi_objects)
 from pgscore.quoting import quote_ident, quote_literal
 
@@ -3002,7 +3002,7 @@ def _need_column(t: Table, column, what, types=None, expected=None, hint=None):
 
 _SHADOWS_OF = ("SELECT m.version, m.feature_names FROM pgscore.shadow_versions s JOIN pgscore.models m "
                "ON m.model_id OPERATOR(pg_catalog.=) s.model_id WHERE s.name OPERATOR(pg_catalog.=) $1 "
-               "AND s.model_id OPERATOR(pg_catalog.<>) $2 ORDER BY m.version")
+               "AND s.model_id IS DISTINCT FROM $2 ORDER BY m.version")  # ($2 NULL: no live version)
 
 
 def _check_shadows_read_the_array(plpy, w: Wiring, model):
@@ -3026,6 +3026,35 @@ def _check_shadows_read_the_array(plpy, w: Wiring, model):
             hint=f"clear the shadow first: pgscore.clear_shadow({name}, {r['version']}) (pgscore shadow "
                  f"{w.model_name} {r['version']} --off), then wire the table; or wire a profile table of a column "
                  "per feature (no float8[] column features), read by name")
+
+
+def _check_shadows_have_their_columns(plpy, w: Wiring, model):
+    """Refuse (42703) a wiring whose profile table is read a column per feature (no float8[] column features, or
+    counters: read by name) and lacks a column a version set in shadow reads: every INSERT into the event table
+    would score nothing in shadow (each statement a counted failure). set_shadow refuses it for the wirings made
+    before it, the deployments' trigger at a go-live; nothing refused a table wired after the shadow was set. A
+    model with no live version too (a retired one may keep its shadows): the go-live would find it."""
+    if not w.shadowable or (batch.one_array(w.profiles.columns, None) and not w.counters):
+        return
+    lacking = []
+    for r in plpy.execute(plpy.prepare(_SHADOWS_OF, ["pg_catalog.text", "pg_catalog.int8"]),
+                          [w.model_name, model.model_id if model is not None else None]):
+        missing = [f for f in r["feature_names"] if f not in w.profiles.columns]
+        if missing:
+            lacking.append((r["version"], ", ".join(literal(f) for f in missing)))
+    if not lacking:
+        return
+    name = quote_literal(plpy, w.model_name)
+    version, columns = lacking[0]
+    raise WiringError(
+        f"{w.profiles.name} cannot be wired to rescore with {name} while version {version} is its shadow: it has no "
+        f"column {columns}, which the shadow reads by name; every INSERT into {w.events.name} would score nothing in "
+        "shadow", sqlstate="42703",
+        detail=f"{len(lacking)} shadow version(s) affected: "
+               + "; ".join(f"version {v} reads {c}" for v, c in lacking),
+        hint="add the feature column(s) to the profile table first, then wire it; or clear the shadow first: "
+             + ", ".join(f"pgscore.clear_shadow({name}, {v}) (pgscore shadow {w.model_name} {v} --off)"
+                         for v, _ in lacking))
 
 
 def _check_statements(plpy, GD, w: Wiring):
@@ -3063,6 +3092,7 @@ def _check_statements(plpy, GD, w: Wiring):
     # a column per feature, read by name: a table without one float8[] column features, and one wired with counters,
     # whose reads leave such an array beside the columns out (Sql.features)
     by_name = model is not None and (bool(w.counters) or not batch.one_array(w.profiles.columns, None))
+    _check_shadows_have_their_columns(plpy, w, model)
     if model is not None and not by_name and not w.counters:
         _check_shadows_read_the_array(plpy, w, model)
     for what, col in (("score", w.score_column), ("scored_at", w.scored_at_column)):
