@@ -225,6 +225,12 @@ SQL_CASES = [
     ("attach a features array a shadow would read in another order",
      _VERSIONS + "SELECT pgscore.set_shadow('churn', 4); " + _VEC + _ATTACH_VEC, (), "55000",
      "public.vec_p cannot be wired to rescore with 'churn' while version 4 is its shadow"),
+    ("feature_order_differs NULL", "SELECT pgscore.feature_order_differs(NULL, ARRAY['a'], 1, 2)", (), "22004",
+     "both versions' feature names and version numbers must not be NULL"),
+    ("feature_order_differs NULL version", "SELECT pgscore.feature_order_differs(ARRAY['a'], ARRAY['a'], 1, NULL)", (),
+     "22004", "must not be NULL"),
+    ("feature_order_differs a NULL feature name", "SELECT pgscore.feature_order_differs(ARRAY['a', NULL], "
+     "ARRAY['a', 'b'], 1, 2)", (), "22004", "a feature name of version 2 or 1 is NULL"),
     ("retire injection", "SELECT pgscore.retire(%s)", (INJECT,), "42704", "DROP TABLE"),
     ("retire NULL", "SELECT pgscore.retire(NULL)", (), "22004", "must not be NULL"),
     ("retire unknown model", "SELECT pgscore.retire('nope')", (), "42704", "there is no model 'nope'"),

@@ -19,6 +19,7 @@ IMAGE = "pgscore.float8_image(double precision[])"
 DOUBLES = "pgscore.float8_array(bytea)"
 UNCHECKED = "pgscore.float8_array_unchecked(bytea)"
 BATCH_ERROR = "pgscore.batch_error(jsonb)"
+ORDER_DIFFERS = "pgscore.feature_order_differs(text[],text[],integer,integer)"
 
 EXPECTED = {
     # signature: (volatility, strict, parallel)
@@ -36,6 +37,9 @@ EXPECTED = {
     "pgscore.clear_shadow(text,integer,text)": ("v", False, "u"),
     # a shadow's failure counted (writes pgscore.shadow_failures, as its owner)
     "pgscore.count_shadow_failure(bigint,text,text,bigint,text)": ("v", False, "u"),
+    # a shadow's order check, written once (set_shadow, the deployments' trigger): its arguments alone; not STRICT,
+    # it refuses NULLs (a NULL answer means "reads its own features")
+    ORDER_DIFFERS: ("i", False, "s"),
     "pgscore.flush_query_log()": ("v", False, "u"),
     "pgscore.check_live_version_fed()": ("v", False, "u"),
     "pgscore.signing_on()": ("s", False, "s"),  # the server's environment, fixed while it runs
@@ -116,13 +120,14 @@ def test_declarations(conn):
                             "pgscore.set_shadow(text,integer,text,boolean)"}, mismatch_off
     # nothing that reads the registry may be IMMUTABLE: only the functions that read nothing are
     assert sorted(s for s, (v, *_) in got.items() if v == "i") == sorted([IMAGE, DOUBLES, UNCHECKED, BATCH_ERROR,
-                                                                               "pgscore.feature_number(text,text,text)"])
+                                                                               "pgscore.feature_number(text,text,text)",
+                                                                               ORDER_DIFFERS])
 
 
 def test_parallel_safe_functions_work_in_a_parallel_query(conn):
     query(conn, "SET force_parallel_mode = on")  # PostgreSQL 15: every parallel-safe query runs in a worker
     safe = [s for s, (_, _, p) in EXPECTED.items() if p == "s"]
-    assert safe == ["pgscore.validate_environment()", "pgscore.signing_on()",
+    assert safe == ["pgscore.validate_environment()", ORDER_DIFFERS, "pgscore.signing_on()",
                     "pgscore.judge(text[],double precision[],bigint[])", IMAGE, DOUBLES, UNCHECKED, BATCH_ERROR]
     # a PL/pgSQL EXCEPTION block starts a subtransaction, which a parallel worker may not (feature_number was
     # declared safe until 0045, and failed over a table with "cannot start subtransactions during a parallel
@@ -142,6 +147,9 @@ def test_parallel_safe_functions_work_in_a_parallel_query(conn):
     (back,), = query(conn, "SELECT pgscore.float8_array(%s)", (np.array([1.5, -2.0]).tobytes(),))
     assert back == [1.5, -2.0]
     assert query(conn, "SELECT pgscore.batch_error(NULL)") == [(None,)]
+    (why,), = query(conn, "SELECT pgscore.feature_order_differs(ARRAY['b', g::text], ARRAY['a', g::text], 1, 2) "
+                          "FROM pg_catalog.generate_series(1, 1) AS g")  # not folded at plan time
+    assert why == "holds the 2 features of live version 1 in its order, and version 2 reads 'b' where it holds 'a'"
     assert query(conn, "SELECT pgscore.feature_number(' 2.5 ', 'm v1', 'f')") == [(2.5,)]
     assert query(conn, "SELECT pgscore.feature_number(NULL, 'm v1', 'f')") == [(None,)]  # STRICT: a missing value
     (total,), = query(conn, "SELECT sum(pgscore.feature_number(g::text, 'm v1', 'f')) "

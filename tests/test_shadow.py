@@ -991,8 +991,8 @@ def test_a_version_made_live_whose_features_array_a_shadow_would_read_in_another
     msg = e.value.diag.message_primary
     assert msg == (
         f"version 3 of 'churn' cannot be made live while version 2 is its shadow: public.vec_profiles, which "
-        f"public.vec_events rescores with 'churn', has one float8[] column features, which would hold the 12 "
-        f"features of version 3 in its order, and shadow version 2 reads {CHURN_FEATURES[0]!r} where it would hold "
+        f"public.vec_events rescores with 'churn', has one float8[] column features, which holds the 12 "
+        f"features of live version 3 in its order, and version 2 reads {CHURN_FEATURES[0]!r} where it holds "
         f"{CHURN_FEATURES[-1]!r}; read by position, every INSERT into public.vec_events would score the shadow on "
         "values that are not its features"), msg
     assert e.value.diag.message_hint.startswith("clear the shadow first: pgscore.clear_shadow('churn', 2) (pgscore "
@@ -1121,3 +1121,22 @@ def test_attach_rescoring_refuses_a_profile_table_read_by_name_that_lacks_a_colu
     insert(shop, 1)
     assert [r[:2] for r in log(shop, "shadow")] == [(3, "1")]
     assert query(shop, "SELECT count(*) FROM pgscore.shadow_failures") == [(0,)]
+
+
+@pytest.mark.parametrize("shadow, live", [
+    (["a", "b"], ["a", "b"]), ([], []), (["a"], ["a", "b"]), (["a", "b", "c"], ["a"]), ([], ["a"]),
+    (["b", "a"], ["a", "b"]), (["a", "x", "c"], ["a", "b", "c"]), (["it's", "b"], ["b", "it's"]),
+    (["back\\slash", 'q"uote'], ['q"uote', "back\\slash"]), (["Ünïcode", "a"], ["a", "Ünïcode"]),
+    (list(CHURN_FEATURES), list(reversed(CHURN_FEATURES))), (["a", "b", "c"], ["a", "b", "C"]),
+])
+def test_the_order_check_says_in_sql_what_it_says_in_python(conn, shadow, live):
+    """The order of a shadow read by position is compared once in SQL (pgscore.feature_order_differs: set_shadow,
+    the deployments' trigger) and once in Python for the code that runs on a schema that may be older (the
+    rescoring trigger's plans, score_table, attach_rescoring: shadowing.order_differs): the same answer, in the
+    same words, whatever the names hold (quotes, backslashes, case)."""
+    from pgscore import shadowing
+    (got,), = query(conn, "SELECT pgscore.feature_order_differs(%s::text[], %s::text[], 3, 7)", (shadow, live))
+    assert got == shadowing.order_differs(shadow, live, 3, 7), got
+    assert (got is None) == (shadow == live)
+
+

@@ -351,22 +351,15 @@ BEGIN
     -- live version at set_shadow, would be scored on the new one's values in the wrong places
     v_n := 0;
     FOR r IN
-        SELECT w.profile_table, w.event_table, s.version,
-               CASE WHEN cardinality(s.feature_names) <> cardinality(l.feature_names)
-                    THEN format('would hold the %s features of version %s, and shadow version %s has %s',
-                                cardinality(l.feature_names), l.version, s.version, cardinality(s.feature_names))
-                    ELSE (SELECT format('would hold the %s features of version %s in its order, and shadow version %s reads %L where it would hold %L',
-                                        cardinality(l.feature_names), l.version, s.version, f.shadow_name, f.live_name)
-                            FROM unnest(s.feature_names, l.feature_names) WITH ORDINALITY AS f(shadow_name, live_name, i)
-                           WHERE f.shadow_name IS DISTINCT FROM f.live_name ORDER BY f.i LIMIT 1)
-               END AS why
+        SELECT w.profile_table, w.event_table, s.version, s.why
           FROM pgscore.rescoring w
           JOIN pgscore.models l ON l.model_id = NEW.model_id
-          JOIN (SELECT v.version, m.feature_names FROM pgscore.shadow_versions v
+          CROSS JOIN LATERAL (
+                SELECT v.version, pgscore.feature_order_differs(m.feature_names, l.feature_names, l.version, v.version) AS why
+                  FROM pgscore.shadow_versions v
                   JOIN pgscore.models m ON m.model_id = v.model_id
                  WHERE v.name = NEW.model_name AND v.model_id <> NEW.model_id) s
-            ON s.feature_names IS DISTINCT FROM l.feature_names
-         WHERE w.model_name = NEW.model_name AND to_regclass(w.profile_table) IS NOT NULL
+         WHERE w.model_name = NEW.model_name AND to_regclass(w.profile_table) IS NOT NULL AND s.why IS NOT NULL
            AND coalesce(w.counters, '{}'::jsonb) = '{}'::jsonb
            AND EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgname = w.trigger_name AND NOT t.tgisinternal)
            AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass(w.profile_table)

@@ -1,4 +1,57 @@
 /*
+ * Why a shadow version reading the live version's features out of one
+ * float8[] column by position would read other features than its own: the
+ * order check of a shadow, written once. set_shadow and the deployments'
+ * trigger (check_live_version_fed) call it; the Python code that runs where
+ * the schema may be older (the rescoring trigger's plans, score_table,
+ * attach_rescoring: pgscore.shadowing.order_differs) says the same words,
+ * which tests/test_shadow.py compares. NULL where the two lists are the same
+ * names in the same order; else "holds the 3 features of live version 1, and
+ * version 2 has 4", or "holds the 3 features of live version 1 in its order,
+ * and version 2 reads 'b' where it holds 'a'". Reads no table: IMMUTABLE
+ * (textcat and quote_literal(text) only: format is STABLE).
+ */
+CREATE FUNCTION pgscore.feature_order_differs(p_shadow_features text[], p_live_features text[],
+                                              p_live_version integer, p_shadow_version integer)
+RETURNS text
+LANGUAGE plpgsql
+IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_shadow text;
+    v_live text;
+BEGIN
+    IF p_shadow_features IS NULL OR p_live_features IS NULL OR p_live_version IS NULL OR p_shadow_version IS NULL THEN
+        RAISE EXCEPTION 'pgscore.feature_order_differs: both versions'' feature names and version numbers must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF array_position(p_shadow_features, NULL) IS NOT NULL OR array_position(p_live_features, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'pgscore.feature_order_differs: a feature name of version % or % is NULL',
+                p_shadow_version, p_live_version
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'pass each version''s feature_names (pgscore.models), which name every feature';
+    END IF;
+    IF cardinality(p_shadow_features) <> cardinality(p_live_features) THEN
+        RETURN 'holds the ' || cardinality(p_live_features)::text || ' features of live version '
+               || p_live_version::text || ', and version ' || p_shadow_version::text || ' has '
+               || cardinality(p_shadow_features)::text;
+    END IF;
+    -- by position, whatever the arrays' lower bounds (array_position above takes one dimension alone)
+    SELECT f.shadow_name, f.live_name INTO v_shadow, v_live
+      FROM unnest(p_shadow_features, p_live_features) WITH ORDINALITY AS f(shadow_name, live_name, i)
+     WHERE f.shadow_name <> f.live_name ORDER BY f.i LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    RETURN 'holds the ' || cardinality(p_live_features)::text || ' features of live version ' || p_live_version::text
+           || ' in its order, and version ' || p_shadow_version::text || ' reads ' || quote_literal(v_shadow)
+           || ' where it holds ' || quote_literal(v_live);
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.feature_order_differs(text[], text[], integer, integer) IS 'Why a shadow version reading the live version''s features out of one float8[] column by position would read other features than its own (another count, or the first feature named otherwise); NULL where it reads its own';
+
+/*
  * Shadow scoring: a version scored next to the live one of its name, on the
  * rows the live one writes (the rescoring trigger, score_table), its scores
  * logged under its own model_id with source 'shadow' and never served. Each
@@ -101,16 +154,11 @@ BEGIN
                                                              WHERE a.attrelid = to_regclass(w.profile_table)
                                                                AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = f.name)
                                           ORDER BY f.i), ', ') AS missing,
+                   -- read by position: as many features named otherwise, or in another order, would score the
+                   -- live version's values as the shadow's own
                    CASE WHEN NOT w.has_array OR coalesce(w.counters, '{}'::jsonb) <> '{}'::jsonb THEN NULL
-                        WHEN cardinality(m.feature_names) <> cardinality(l.feature_names)
-                        THEN format('its float8[] column features holds the %s features of live version %s, and version %s has %s',
-                                    cardinality(l.feature_names), v_live.version, p_version, cardinality(m.feature_names))
-                        -- read by position: as many features named otherwise, or in another order, would score the
-                        -- live version's values as the shadow's own
-                        ELSE (SELECT format('its float8[] column features holds the %s features of live version %s in its order, and version %s reads %L where it holds %L',
-                                            cardinality(l.feature_names), v_live.version, p_version, f.shadow_name, f.live_name)
-                                FROM unnest(m.feature_names, l.feature_names) WITH ORDINALITY AS f(shadow_name, live_name, i)
-                               WHERE f.shadow_name IS DISTINCT FROM f.live_name ORDER BY f.i LIMIT 1)
+                        ELSE 'its float8[] column features '
+                             || pgscore.feature_order_differs(m.feature_names, l.feature_names, v_live.version, p_version)
                    END AS miscounted,
                    w.has_array AND coalesce(w.counters, '{}'::jsonb) = '{}'::jsonb
                        AND cardinality(m.feature_names) = cardinality(l.feature_names)

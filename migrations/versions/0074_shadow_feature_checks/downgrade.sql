@@ -1,0 +1,265 @@
+-- 0074 to 0073: set_shadow and check_live_version_fed compare the orders themselves; feature_order_differs dropped.
+CREATE OR REPLACE FUNCTION pgscore.set_shadow(p_name text, p_version integer, p_reason text DEFAULT NULL,
+                                   p_force boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET pgscore.allow_version_mismatch = off
+AS $fn$
+DECLARE
+    v_model_id bigint;
+    v_live record;
+    v_refusal text;
+    v_fix text;
+    v_n integer := 0;
+    v_first record;
+    r record;
+BEGIN
+    IF p_name IS NULL OR p_version IS NULL OR p_force IS NULL THEN
+        RAISE EXCEPTION 'pgscore.set_shadow: model name, version and p_force must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- one change at a time per model (as register_model, activate, rollback and retire take it): the live
+    -- version read below is the one this shadow will be scored next to
+    INSERT INTO pgscore.model_locks AS l (name) VALUES (p_name)
+        ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name;
+    IF NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = p_name) THEN
+        RAISE EXCEPTION 'there is no model %', quote_literal(p_name) USING ERRCODE = 'undefined_object',
+            HINT = 'list models with: SELECT * FROM pgscore.model_versions';
+    END IF;
+    SELECT m.model_id INTO v_model_id FROM pgscore.models m WHERE m.name = p_name AND m.version = p_version;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'there is no version % of model %', p_version, quote_literal(p_name)
+            USING ERRCODE = 'undefined_object', HINT = 'deploy it first: pgscore deploy --no-activate';
+    END IF;
+    SELECT d.deployment_id, d.model_id, d.action, m.version, m.feature_names INTO v_live
+      FROM pgscore.deployments d JOIN pgscore.models m ON m.model_id = d.model_id
+     WHERE d.model_name = p_name ORDER BY d.deployment_id DESC LIMIT 1;
+    IF NOT FOUND OR v_live.action = 'retire' THEN
+        RAISE EXCEPTION 'model % has no live version%: a shadow is scored next to the live one, where that one''s scores are written',
+                quote_literal(p_name), CASE WHEN FOUND THEN ' (it was retired)' ELSE '' END
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'activate a version first: pgscore.activate(name, version)';
+    END IF;
+    IF v_live.model_id = v_model_id THEN
+        RAISE EXCEPTION 'version % of % is its live version: it cannot be its own shadow', p_version, quote_literal(p_name)
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'name a version that is not live (SELECT version, live FROM pgscore.model_versions WHERE name = ...)';
+    END IF;
+    IF EXISTS (SELECT 1 FROM pgscore.shadow_versions s WHERE s.name = p_name AND s.model_id = v_model_id) THEN
+        RAISE NOTICE 'version % of % is a shadow already: nothing was changed', p_version, quote_literal(p_name);
+        RETURN v_model_id;
+    END IF;
+    -- p_force (pgscore shadow --force) skips the two checks below, as activate's skips its load: a shadow
+    -- they would refuse scores where it can, and its failures elsewhere are counted (pgscore.shadow_failures)
+    IF NOT p_force THEN
+        -- a version this server cannot load (unsigned where it signs, written with other library versions, damaged)
+        -- would fail at every statement it shadows: refused now, with the loader's own reason (the override off,
+        -- whatever this session set: the function's SET, as activate's; other sessions score it)
+        v_refusal := format('version %s of %s cannot be loaded by this server, so it cannot shadow version %s: ',
+                            p_version, quote_literal(p_name), v_live.version);
+        v_fix := format('to set it anyway (it scores nothing while this server cannot load it): '
+                        'pgscore.set_shadow(%L, %s, p_force => true) (pgscore shadow %s %s --force)',
+                        p_name, p_version, p_name, p_version);
+        PERFORM pgscore.load_or_refuse(v_model_id, v_refusal, v_fix);
+        -- every table wired to rescore with the name must feed it, as check_live_version_fed asks of a live version:
+        -- a profile table without one of its features (a wiring with counters reads it by name, a float8[] column
+        -- features beside never), or whose float8[] column features (which the shadow reads where there is one and
+        -- no counters) holds the live version's features, read from it too, and another
+        -- count, would have every INSERT into the event table score nothing in shadow; as many features named
+        -- otherwise or in another order, score every profile on values that are not its features. Wirings whose
+        -- trigger or profile table is gone feed nothing and block nothing
+        FOR r IN
+            WITH w AS (
+                SELECT w.profile_table, w.event_table, w.counters,
+                       EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass(w.profile_table)
+                                  AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = 'features'
+                                  AND a.atttypid = 'float8[]'::regtype) AS has_array
+                  FROM pgscore.rescoring w
+                 WHERE w.model_name = p_name AND to_regclass(w.profile_table) IS NOT NULL
+                   AND EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgname = w.trigger_name AND NOT t.tgisinternal))
+            SELECT w.profile_table, w.event_table,
+                   array_to_string(ARRAY(SELECT quote_literal(f.name)
+                                           FROM unnest(m.feature_names) WITH ORDINALITY AS f(name, i)
+                                          WHERE NOT (w.has_array AND coalesce(w.counters, '{}'::jsonb) = '{}'::jsonb)
+                                            AND NOT EXISTS (SELECT 1 FROM pg_attribute a
+                                                             WHERE a.attrelid = to_regclass(w.profile_table)
+                                                               AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = f.name)
+                                          ORDER BY f.i), ', ') AS missing,
+                   CASE WHEN NOT w.has_array OR coalesce(w.counters, '{}'::jsonb) <> '{}'::jsonb THEN NULL
+                        WHEN cardinality(m.feature_names) <> cardinality(l.feature_names)
+                        THEN format('its float8[] column features holds the %s features of live version %s, and version %s has %s',
+                                    cardinality(l.feature_names), v_live.version, p_version, cardinality(m.feature_names))
+                        -- read by position: as many features named otherwise, or in another order, would score the
+                        -- live version's values as the shadow's own
+                        ELSE (SELECT format('its float8[] column features holds the %s features of live version %s in its order, and version %s reads %L where it holds %L',
+                                            cardinality(l.feature_names), v_live.version, p_version, f.shadow_name, f.live_name)
+                                FROM unnest(m.feature_names, l.feature_names) WITH ORDINALITY AS f(shadow_name, live_name, i)
+                               WHERE f.shadow_name IS DISTINCT FROM f.live_name ORDER BY f.i LIMIT 1)
+                   END AS miscounted,
+                   w.has_array AND coalesce(w.counters, '{}'::jsonb) = '{}'::jsonb
+                       AND cardinality(m.feature_names) = cardinality(l.feature_names)
+                       AND m.feature_names IS DISTINCT FROM l.feature_names AS reordered
+              FROM w
+              JOIN pgscore.models m ON m.model_id = v_model_id
+              JOIN pgscore.models l ON l.model_id = v_live.model_id
+             ORDER BY 1, 2
+        LOOP
+            IF r.missing <> '' OR r.miscounted IS NOT NULL THEN
+                v_n := v_n + 1;
+                IF v_n = 1 THEN
+                    v_first := r;
+                END IF;
+            END IF;
+        END LOOP;
+        IF v_n > 0 THEN
+            RAISE EXCEPTION 'version % of % cannot shadow version %: %, which % rescores with %, %; every INSERT into % would score %',
+                    p_version, quote_literal(p_name), v_live.version, v_first.profile_table, v_first.event_table,
+                    quote_literal(p_name), CASE WHEN v_first.missing <> '' THEN 'has no column ' || v_first.missing
+                                                ELSE v_first.miscounted END, v_first.event_table,
+                    CASE WHEN v_first.missing = '' AND v_first.reordered
+                         THEN 'it in shadow on values that are not its features' ELSE 'nothing in shadow' END
+                USING ERRCODE = CASE WHEN v_first.missing <> '' THEN 'undefined_column' ELSE 'object_not_in_prerequisite_state' END,
+                      DETAIL = format('%s wiring(s) affected', v_n),
+                      -- (a profile table's float8[] column features is read wherever there is one: columns added
+                      -- beside it would not be)
+                      HINT = format('%s; or detach the wiring (pgscore.detach_rescoring); or set it anyway, to score '
+                                    'where it can (pgscore score of a table that has %s) with the others counted as '
+                                    'failures: pgscore.set_shadow(%L, %s, p_force => true) (pgscore shadow %s %s --force)',
+                                    CASE WHEN v_first.missing <> ''
+                                         THEN 'add the feature column(s) to the profile table first, then set the shadow again'
+                                         ELSE format('shadow a version trained on the %s features of live version %s in its order, '
+                                                     'or wire a profile table of a column per feature (no float8[] column features)',
+                                                     cardinality(v_live.feature_names), v_live.version) END,
+                                    CASE WHEN v_first.missing <> '' THEN 'them' ELSE 'a column per feature' END,
+                                    p_name, p_version, p_name, p_version);
+        END IF;
+    END IF;
+    -- failures counted in an earlier spell as a shadow are not this one's; a row a session is counting into now
+    -- (its transaction open) is left, never waited for: that session may wait for this one's next, on another of
+    -- its rows, and a deadlock would fail its INSERT (0062)
+    DELETE FROM pgscore.shadow_failures f
+     WHERE f.ctid = ANY (ARRAY(SELECT x.ctid FROM pgscore.shadow_failures x WHERE x.model_id = v_model_id
+                                 FOR UPDATE SKIP LOCKED));
+    -- changed_by: the caller's role (this function runs as its owner, whom current_user names), as record_outcome
+    INSERT INTO pgscore.shadows (model_name, model_id, action, since_deployment, reason, changed_by)
+    VALUES (p_name, v_model_id, 'start', v_live.deployment_id, p_reason,
+            coalesce(nullif(current_setting('role'), 'none'), session_user));
+    RETURN v_model_id;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.set_shadow(text, integer, text, boolean) IS 'Score a version that is not live in shadow: next to the live one wherever that one''s scores are written (rescoring trigger, score_table), logged with source ''shadow'', never served (appends to pgscore.shadows); returns its model_id. Refused where this server cannot load it or a wired profile table cannot feed it, unless p_force';
+
+CREATE OR REPLACE FUNCTION pgscore.check_live_version_fed() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    r record;
+    v_n integer := 0;
+    v_first record;
+    v_version integer;
+    v_new boolean;
+    v_signed boolean;
+BEGIN
+    -- a version the server would refuse to load, live: every score would fail (signing on and it unsigned, or
+    -- signing off and it signed: fail closed). Only a version stored before the key changed can be either
+    SELECT a.hmac_sha256 IS NOT NULL, m.version INTO v_signed, v_version
+      FROM pgscore.artifacts a JOIN pgscore.models m ON m.model_id = a.model_id WHERE a.model_id = NEW.model_id;
+    IF v_signed <> pgscore.signing_on() THEN  -- (no artifact: NULL, as scoring says)
+        RAISE EXCEPTION 'version % of % is %, and this server %: once live, no call could score it', v_version,
+                quote_literal(NEW.model_name), CASE WHEN v_signed THEN 'signed' ELSE 'not signed' END,
+                CASE WHEN v_signed THEN 'has no signing key to verify it with' ELSE 'signs its models' END
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = CASE WHEN v_signed
+                      THEN 'start the server with the key it was signed with (pgscore db start --signing-key FILE, or PGSCORE_SIGNING_KEY_FILE), or deploy its artifact again without a key'
+                      ELSE 'deploy its artifact again (pgscore deploy, or an alembic revision''s deploy_model), which has the server sign it, and make that version live'
+                  END;
+    END IF;
+    FOR r IN
+        SELECT w.profile_table, w.event_table,
+               array_to_string(ARRAY(SELECT quote_literal(x) FROM unnest(array_agg(f.name ORDER BY f.i)) x), ', ') AS missing
+          FROM pgscore.rescoring w
+          JOIN pgscore.models m ON m.model_id = NEW.model_id
+         CROSS JOIN LATERAL unnest(m.feature_names) WITH ORDINALITY AS f(name, i)
+         WHERE w.model_name = NEW.model_name AND to_regclass(w.profile_table) IS NOT NULL
+           AND EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgname = w.trigger_name AND NOT t.tgisinternal)
+           AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass(w.profile_table)
+                              AND a.attnum > 0 AND NOT a.attisdropped
+                              AND (a.attname = f.name OR (a.attname = 'features' AND a.atttypid = 'float8[]'::regtype
+                                                          AND coalesce(w.counters, '{}'::jsonb) = '{}'::jsonb)))
+         GROUP BY w.profile_table, w.event_table
+         ORDER BY 1, 2
+    LOOP
+        v_n := v_n + 1;
+        IF v_n = 1 THEN
+            v_first := r;
+        END IF;
+    END LOOP;
+    IF v_n > 0 THEN
+        -- a version stored in this transaction (deploy) is rolled back with it: deploy it again, not activate it
+        SELECT m.version, m.created_at = pg_catalog.now() INTO v_version, v_new
+          FROM pgscore.models m WHERE m.model_id = NEW.model_id;
+        RAISE EXCEPTION '%, which % rescores with %, has no column %: once live, version % could not rescore it',
+                v_first.profile_table, v_first.event_table, NEW.model_name, v_first.missing, v_version
+            USING ERRCODE = 'undefined_column', DETAIL = format('%s wiring(s) affected', v_n),
+                  HINT = CASE
+                      WHEN NEW.action = 'rollback' THEN format('add the column(s) to the profile table first, then roll back again (version %s)', v_version)
+                      WHEN v_new THEN 'add the column(s) to the profile table first, then deploy again; or store the version without making it live (pgscore deploy --no-activate; in an alembic revision deploy_model(..., activate=False); pgscore.register_model(..., p_activate => false))'
+                      ELSE format('add the column(s) to the profile table first, then activate version %s again', v_version)
+                  END;
+    END IF;
+    -- a version scored in shadow now (the one made live is one no more) reads a wired profile table's float8[] column
+    -- features by position, as the live version does where the wiring has no counters: the array holds the live
+    -- version's features in its order, and a shadow of other features or another order, checked against the old
+    -- live version at set_shadow, would be scored on the new one's values in the wrong places
+    v_n := 0;
+    FOR r IN
+        SELECT w.profile_table, w.event_table, s.version,
+               CASE WHEN cardinality(s.feature_names) <> cardinality(l.feature_names)
+                    THEN format('would hold the %s features of version %s, and shadow version %s has %s',
+                                cardinality(l.feature_names), l.version, s.version, cardinality(s.feature_names))
+                    ELSE (SELECT format('would hold the %s features of version %s in its order, and shadow version %s reads %L where it would hold %L',
+                                        cardinality(l.feature_names), l.version, s.version, f.shadow_name, f.live_name)
+                            FROM unnest(s.feature_names, l.feature_names) WITH ORDINALITY AS f(shadow_name, live_name, i)
+                           WHERE f.shadow_name IS DISTINCT FROM f.live_name ORDER BY f.i LIMIT 1)
+               END AS why
+          FROM pgscore.rescoring w
+          JOIN pgscore.models l ON l.model_id = NEW.model_id
+          JOIN (SELECT v.version, m.feature_names FROM pgscore.shadow_versions v
+                  JOIN pgscore.models m ON m.model_id = v.model_id
+                 WHERE v.name = NEW.model_name AND v.model_id <> NEW.model_id) s
+            ON s.feature_names IS DISTINCT FROM l.feature_names
+         WHERE w.model_name = NEW.model_name AND to_regclass(w.profile_table) IS NOT NULL
+           AND coalesce(w.counters, '{}'::jsonb) = '{}'::jsonb
+           AND EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgname = w.trigger_name AND NOT t.tgisinternal)
+           AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass(w.profile_table)
+                          AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = 'features'
+                          AND a.atttypid = 'float8[]'::regtype)
+         ORDER BY 1, 2, 3
+    LOOP
+        v_n := v_n + 1;
+        IF v_n = 1 THEN
+            v_first := r;
+        END IF;
+    END LOOP;
+    IF v_n > 0 THEN
+        SELECT m.version INTO v_version FROM pgscore.models m WHERE m.model_id = NEW.model_id;
+        RAISE EXCEPTION 'version % of % cannot be made live while version % is its shadow: %, which % rescores with %, has one float8[] column features, which %; read by position, every INSERT into % would score the shadow on values that are not its features',
+                v_version, quote_literal(NEW.model_name), v_first.version, v_first.profile_table, v_first.event_table,
+                quote_literal(NEW.model_name), v_first.why, v_first.event_table
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('%s wiring(s) and shadow version(s) affected', v_n),
+                  HINT = format('clear the shadow first: pgscore.clear_shadow(%L, %s) (pgscore shadow %s %s --off), then %s again; '
+                                'or wire a profile table of a column per feature (no float8[] column features), read by name',
+                                NEW.model_name, v_first.version, NEW.model_name, v_first.version,
+                                CASE NEW.action WHEN 'rollback' THEN format('roll back to version %s', v_version)
+                                                ELSE format('make version %s live', v_version) END);
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.check_live_version_fed() IS 'Trigger function: refuses a deployment that makes live a version whose features a profile table wired to rescore with its name lacks, or whose float8[] column features a version scored in shadow would read as other features';
+
+DROP FUNCTION pgscore.feature_order_differs(text[], text[], integer, integer);
