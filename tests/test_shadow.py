@@ -1140,3 +1140,33 @@ def test_the_order_check_says_in_sql_what_it_says_in_python(conn, shadow, live):
     assert (got is None) == (shadow == live)
 
 
+
+
+def test_a_go_live_that_several_shadows_would_misread_names_each_of_them(shop, db_url, trained):
+    """The deployments' trigger refuses a go-live whose features array a shadow would read in another order; where
+    several shadows would, its hint named the first alone, and clearing it met the same refusal for the next. The
+    hint names every one to clear, the DETAIL each table, version and first feature that differs."""
+    _, _, X, y = trained
+    vec_wiring(shop)
+    deploy_backwards(db_url, trained)  # v3
+    registry.deploy(db_url, "churn", LogisticRegression(C=0.5, max_iter=500).fit(X, y), X, y,
+                    feature_names=CHURN_FEATURES, activate=False)  # v4, v1's order
+    query(shop, "SELECT pgscore.set_shadow('churn', 2)")
+    query(shop, "SELECT pgscore.set_shadow('churn', 4)")
+    with pytest.raises(errors.ObjectNotInPrerequisiteState) as e:
+        query(shop, "SELECT pgscore.activate('churn', 3)")
+    d = e.value.diag
+    assert d.message_primary.startswith("version 3 of 'churn' cannot be made live while version 2 is its shadow: "
+                                        "public.vec_profiles, which public.vec_events rescores with 'churn', has one "
+                                        "float8[] column features"), d.message_primary
+    why = f"in its order, and version {{}} reads {CHURN_FEATURES[0]!r} where it holds {CHURN_FEATURES[-1]!r}"
+    assert d.message_detail == (
+        "2 wiring(s) and shadow version(s) affected: public.vec_profiles's float8[] column features holds the 12 "
+        f"features of live version 3 {why.format(2)}; public.vec_profiles's float8[] column features holds the 12 "
+        f"features of live version 3 {why.format(4)}"), d.message_detail
+    assert d.message_hint.startswith(
+        "clear the shadows first: pgscore.clear_shadow('churn', 2) (pgscore shadow churn 2 --off), "
+        "pgscore.clear_shadow('churn', 4) (pgscore shadow churn 4 --off), then make version 3 live again"), d.message_hint
+    query(shop, "SELECT pgscore.clear_shadow('churn', 2)")
+    query(shop, "SELECT pgscore.clear_shadow('churn', 4)")
+    query(shop, "SELECT pgscore.activate('churn', 3)")

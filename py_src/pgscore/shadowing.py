@@ -35,7 +35,10 @@ READ_BY_POSITION = "55000"
 def order_differs(shadow_names, live_names, live_version, shadow_version) -> str | None:
     """Why a shadow reading the live version's features out of one float8[] column by position would read other
     features than its own (another count, or the first feature named otherwise: "holds the 3 features of live
-    version 1 in its order, and version 2 reads 'b' where it holds 'a'"); None where it reads its own."""
+    version 1 in its order, and version 2 reads 'b' where it holds 'a'"); None where it reads its own. The schema's
+    pgscore.feature_order_differs says the same in SQL (set_shadow, the deployments' trigger); tests/test_shadow.py
+    compares the two. This one serves the code that may run on an older schema (the rescoring trigger, score_table,
+    attach_rescoring)."""
     mine, held = list(shadow_names), list(live_names)
     if mine == held:
         return None

@@ -297,6 +297,8 @@ DECLARE
     v_version integer;
     v_new boolean;
     v_signed boolean;
+    v_shadows integer[];
+    v_whys text[];
 BEGIN
     -- a version the server would refuse to load, live: every score would fail (signing on and it unsigned, or
     -- signing off and it signed: fail closed). Only a version stored before the key changed can be either
@@ -350,6 +352,8 @@ BEGIN
     -- version's features in its order, and a shadow of other features or another order, checked against the old
     -- live version at set_shadow, would be scored on the new one's values in the wrong places
     v_n := 0;
+    v_shadows := '{}';
+    v_whys := '{}';
     FOR r IN
         SELECT w.profile_table, w.event_table, s.version, s.why
           FROM pgscore.rescoring w
@@ -371,6 +375,11 @@ BEGIN
         IF v_n = 1 THEN
             v_first := r;
         END IF;
+        -- every one named: a hint that named the first alone met the same refusal for the next once it was cleared
+        IF NOT r.version = ANY (v_shadows) THEN
+            v_shadows := v_shadows || r.version;
+        END IF;
+        v_whys := v_whys || format('%s''s float8[] column features %s', r.profile_table, r.why);
     END LOOP;
     IF v_n > 0 THEN
         SELECT m.version INTO v_version FROM pgscore.models m WHERE m.model_id = NEW.model_id;
@@ -378,10 +387,13 @@ BEGIN
                 v_version, quote_literal(NEW.model_name), v_first.version, v_first.profile_table, v_first.event_table,
                 quote_literal(NEW.model_name), v_first.why, v_first.event_table
             USING ERRCODE = 'object_not_in_prerequisite_state',
-                  DETAIL = format('%s wiring(s) and shadow version(s) affected', v_n),
-                  HINT = format('clear the shadow first: pgscore.clear_shadow(%L, %s) (pgscore shadow %s %s --off), then %s again; '
+                  DETAIL = format('%s wiring(s) and shadow version(s) affected: %s', v_n, array_to_string(v_whys, '; ')),
+                  HINT = format('clear the shadow%s first: %s, then %s again; '
                                 'or wire a profile table of a column per feature (no float8[] column features), read by name',
-                                NEW.model_name, v_first.version, NEW.model_name, v_first.version,
+                                CASE WHEN cardinality(v_shadows) > 1 THEN 's' ELSE '' END,
+                                array_to_string(ARRAY(SELECT format('pgscore.clear_shadow(%L, %s) (pgscore shadow %s %s --off)',
+                                                                    NEW.model_name, v.v, NEW.model_name, v.v)
+                                                        FROM unnest(v_shadows) AS v(v) ORDER BY v.v), ', '),
                                 CASE NEW.action WHEN 'rollback' THEN format('roll back to version %s', v_version)
                                                 ELSE format('make version %s live', v_version) END);
     END IF;
