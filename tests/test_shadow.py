@@ -1170,3 +1170,43 @@ def test_a_go_live_that_several_shadows_would_misread_names_each_of_them(shop, d
     query(shop, "SELECT pgscore.clear_shadow('churn', 2)")
     query(shop, "SELECT pgscore.clear_shadow('churn', 4)")
     query(shop, "SELECT pgscore.activate('churn', 3)")
+
+
+def test_a_go_live_is_refused_while_a_shadow_lacks_a_column_of_a_profile_table_read_by_name(shop, db_url, trained):
+    """set_shadow checks the profile tables wired then, attach_rescoring a table wired after; a column dropped since
+    (or a forced set_shadow, or a table wired while no version was live) left a shadow that scores nothing, and a
+    go-live (activate, rollback, a deploy) made a version live next to it without a word. The deployments' trigger
+    refuses it now (42703, as set_shadow), naming the version, the shadow, the table and its columns."""
+    query(shop, "ALTER TABLE customers ADD COLUMN loyalty float8")
+    deploy_v3(db_url, trained)
+    query(shop, "SELECT pgscore.set_shadow('churn', 3)")
+    query(shop, "ALTER TABLE customers DROP COLUMN loyalty")
+    with pytest.raises(errors.UndefinedColumn) as e:
+        query(shop, "SELECT pgscore.activate('churn', 2)")
+    d = e.value.diag
+    assert d.message_primary == (
+        "version 2 of 'churn' cannot be made live while version 3 is its shadow: public.customers, which "
+        "public.complaints rescores with 'churn', has no column 'loyalty', which the shadow reads by name; every "
+        "INSERT into public.complaints would score nothing in shadow"), d.message_primary
+    assert d.message_detail == ("1 wiring(s) and shadow version(s) affected: public.customers has no column "
+                                "'loyalty' of version 3"), d.message_detail
+    assert d.message_hint == ("add the feature column(s) to the profile table first, or clear the shadow first: "
+                              "pgscore.clear_shadow('churn', 3) (pgscore shadow churn 3 --off); then make version 2 "
+                              "live again"), d.message_hint
+    with pytest.raises(errors.UndefinedColumn):  # p_force skips the load check alone
+        query(shop, "SELECT pgscore.activate('churn', 2, p_force => true)")
+    assert query(shop, "SELECT version FROM pgscore.live_models") == [(1,)]
+    # with the shadow cleared, made live; set again (the column back), the column dropped: a rollback refused too
+    query(shop, "SELECT pgscore.clear_shadow('churn', 3)")
+    query(shop, "SELECT pgscore.activate('churn', 2)")
+    query(shop, "ALTER TABLE customers ADD COLUMN loyalty float8")
+    query(shop, "SELECT pgscore.set_shadow('churn', 3)")
+    query(shop, "ALTER TABLE customers DROP COLUMN loyalty")
+    with pytest.raises(errors.UndefinedColumn) as e:
+        query(shop, "SELECT pgscore.rollback('churn')")
+    assert e.value.diag.message_hint.endswith("then roll back to version 1 again"), e.value.diag.message_hint
+    # cleared: rolled back; a shadow whose columns are all there does not block a go-live
+    query(shop, "SELECT pgscore.clear_shadow('churn', 3)")
+    query(shop, "SELECT pgscore.set_shadow('churn', 1)")
+    query(shop, "SELECT pgscore.rollback('churn')")
+    assert query(shop, "SELECT version FROM pgscore.live_models") == [(1,)]

@@ -1,5 +1,5 @@
 -- 0074 to 0073: set_shadow and check_live_version_fed compare the orders themselves, the trigger's hint naming
--- the first shadow alone; feature_order_differs dropped.
+-- the first shadow alone and no shadow's columns checked at a go-live; feature_order_differs dropped.
 CREATE OR REPLACE FUNCTION pgscore.set_shadow(p_name text, p_version integer, p_reason text DEFAULT NULL,
                                    p_force boolean DEFAULT false)
 RETURNS bigint

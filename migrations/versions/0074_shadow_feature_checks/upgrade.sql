@@ -1,6 +1,7 @@
 -- 0073 to 0074: pgscore.feature_order_differs, the order check of a shadow read by position, written once;
 -- set_shadow and the deployments' trigger (check_live_version_fed) call it. The trigger's refusal of a go-live
--- that shadows would misread names every such shadow (its hint named the first alone).
+-- that shadows would misread names every such shadow (its hint named the first alone), and it refuses (42703) a
+-- go-live while a shadow lacks a column of a wired profile table read by name.
 CREATE FUNCTION pgscore.feature_order_differs(p_shadow_features text[], p_live_features text[],
                                               p_live_version integer, p_shadow_version integer)
 RETURNS text
@@ -250,6 +251,57 @@ BEGIN
                       WHEN v_new THEN 'add the column(s) to the profile table first, then deploy again; or store the version without making it live (pgscore deploy --no-activate; in an alembic revision deploy_model(..., activate=False); pgscore.register_model(..., p_activate => false))'
                       ELSE format('add the column(s) to the profile table first, then activate version %s again', v_version)
                   END;
+    END IF;
+    -- a version scored in shadow now (the one made live is one no more) reads a wired profile table read by name (no
+    -- float8[] column features, or counters) a column per feature, as set_shadow checks it against the tables wired
+    -- then and attach_rescoring a table wired after it: one it lacks a column of (dropped since, a forced set_shadow,
+    -- a table wired while no version was live) scores nothing in shadow next to the version made live
+    v_n := 0;
+    v_shadows := '{}';
+    v_whys := '{}';
+    FOR r IN
+        SELECT w.profile_table, w.event_table, s.version,
+               array_to_string(ARRAY(SELECT quote_literal(f.name) FROM unnest(s.feature_names) WITH ORDINALITY AS f(name, i)
+                                      WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a
+                                                         WHERE a.attrelid = to_regclass(w.profile_table)
+                                                           AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = f.name)
+                                      ORDER BY f.i), ', ') AS missing
+          FROM pgscore.rescoring w
+          JOIN (SELECT v.version, m.feature_names FROM pgscore.shadow_versions v
+                  JOIN pgscore.models m ON m.model_id = v.model_id
+                 WHERE v.name = NEW.model_name AND v.model_id <> NEW.model_id) s ON true
+         WHERE w.model_name = NEW.model_name AND to_regclass(w.profile_table) IS NOT NULL
+           AND EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgname = w.trigger_name AND NOT t.tgisinternal)
+           AND NOT (coalesce(w.counters, '{}'::jsonb) = '{}'::jsonb
+                    AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass(w.profile_table)
+                                   AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = 'features'
+                                   AND a.atttypid = 'float8[]'::regtype))
+         ORDER BY 1, 2, 3
+    LOOP
+        CONTINUE WHEN r.missing = '';
+        v_n := v_n + 1;
+        IF v_n = 1 THEN
+            v_first := r;
+        END IF;
+        IF NOT r.version = ANY (v_shadows) THEN
+            v_shadows := v_shadows || r.version;
+        END IF;
+        v_whys := v_whys || format('%s has no column %s of version %s', r.profile_table, r.missing, r.version);
+    END LOOP;
+    IF v_n > 0 THEN
+        SELECT m.version INTO v_version FROM pgscore.models m WHERE m.model_id = NEW.model_id;
+        RAISE EXCEPTION 'version % of % cannot be made live while version % is its shadow: %, which % rescores with %, has no column %, which the shadow reads by name; every INSERT into % would score nothing in shadow',
+                v_version, quote_literal(NEW.model_name), v_first.version, v_first.profile_table, v_first.event_table,
+                quote_literal(NEW.model_name), v_first.missing, v_first.event_table
+            USING ERRCODE = 'undefined_column',
+                  DETAIL = format('%s wiring(s) and shadow version(s) affected: %s', v_n, array_to_string(v_whys, '; ')),
+                  HINT = format('add the feature column(s) to the profile table first, or clear the shadow%s first: %s; then %s again',
+                                CASE WHEN cardinality(v_shadows) > 1 THEN 's' ELSE '' END,
+                                array_to_string(ARRAY(SELECT format('pgscore.clear_shadow(%L, %s) (pgscore shadow %s %s --off)',
+                                                                    NEW.model_name, v.v, NEW.model_name, v.v)
+                                                        FROM unnest(v_shadows) AS v(v) ORDER BY v.v), ', '),
+                                CASE NEW.action WHEN 'rollback' THEN format('roll back to version %s', v_version)
+                                                ELSE format('make version %s live', v_version) END);
     END IF;
     -- a version scored in shadow now (the one made live is one no more) reads a wired profile table's float8[] column
     -- features by position, as the live version does where the wiring has no counters: the array holds the live
