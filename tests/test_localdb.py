@@ -149,6 +149,43 @@ def test_data_dir_not_ours(data_dir):
     assert (data_dir / "holiday.jpg").read_text() == "not a cluster"
 
 
+def test_a_data_dir_that_cannot_be_made_says_why_and_where_to_put_one(data_dir):
+    """A --data-dir this user may not create (an ordinary user given the root default /var/lib/pgscore/cluster,
+    or a path through a file) was a PermissionError's or NotADirectoryError's traceback: one error now, with
+    what to do, naming PGSCORE_DATA_DIR when that is where the path came from."""
+    from pgscore.errors import ClusterError
+
+    from helpers import where_its_user_may_not_write
+
+    base = data_dir.parent
+    (base / "a-file").write_text("")
+    through_a_file = base / "a-file" / "data"
+    run = pgscore_cli("db", "start", "--data-dir", str(through_a_file), "--port", str(free_port()))
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    assert f"pgscore: error: cannot create the data directory {through_a_file}: Not a directory" in run.stderr
+    assert "Hint: give --data-dir a directory you may create (the default, without PGSCORE_DATA_DIR: " in run.stderr
+    run = pgscore_cli("db", "start", "--port", str(free_port()), env={"PGSCORE_DATA_DIR": str(through_a_file)})
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    assert f"Hint: PGSCORE_DATA_DIR={through_a_file} names it; give --data-dir" in run.stderr
+
+    def make():  # by a user who may not write in base (as root: a child become nobody)
+        try:
+            Cluster(data_dir=base / "data" / "cluster", port=free_port()).init()
+        except ClusterError as e:
+            return e.message, e.hint
+        return None
+
+    try:
+        said = where_its_user_may_not_write(base, make)
+    finally:
+        base.chmod(0o755)
+    assert said is not None, "made a directory where its user may not write"
+    message, hint = said
+    made = base / "data" / "cluster"
+    assert message == f"cannot create the data directory {made}: Permission denied ({made.parent})"
+    assert hint.startswith("give --data-dir a directory you may create") and not (base / "data").exists()
+
+
 def test_a_cluster_pgscore_did_not_create_is_refused_and_left_alone(data_dir):
     """A cluster the user made with initdb and runs with pg_ctl (their "existing server"): pgscore db does not
     describe it with the embedded cluster's port and password, start it with its own settings or stop it;

@@ -58,6 +58,12 @@ def default_data_dir() -> Path:
     env = os.environ.get("PGSCORE_DATA_DIR")
     if env:
         return Path(env)
+    return builtin_data_dir()
+
+
+def builtin_data_dir() -> Path:
+    """The default without PGSCORE_DATA_DIR: as root /var/lib/pgscore/cluster, else under $XDG_DATA_HOME (else
+    ~/.local/share)."""
     if os.geteuid() == 0:
         # /root is not traversable by the server's OS user
         return Path("/var/lib/pgscore/cluster")
@@ -327,7 +333,18 @@ class Cluster:
         self._check_binaries()
         self._check_data_dir_owner()
         pw = self._server_pw()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:  # a parent this user may not write (/var/lib as an ordinary user), or a file
+            where = (f"PGSCORE_DATA_DIR={shlex.quote(os.environ['PGSCORE_DATA_DIR'])} names it; "
+                     if os.environ.get("PGSCORE_DATA_DIR") and Path(os.environ["PGSCORE_DATA_DIR"]).absolute()
+                     == self.data_dir else "")
+            raise ClusterError(
+                f"cannot create the data directory {self.data_dir}: {e.strerror or e}"
+                + (f" ({e.filename})" if e.filename and Path(e.filename) != self.data_dir else ""),
+                hint=f"{where}give --data-dir a directory you may create (the default, without "
+                f"PGSCORE_DATA_DIR: {builtin_data_dir()}), "
+                f"or have this one made for you, empty and owned by {self.server_user}") from None
         if self.as_root:
             os.chown(self.data_dir, pw.pw_uid, pw.pw_gid)
         os.chmod(self.data_dir, 0o700)
