@@ -186,6 +186,26 @@ def test_a_data_dir_that_cannot_be_made_says_why_and_where_to_put_one(data_dir):
     assert hint.startswith("give --data-dir a directory you may create") and not (base / "data").exists()
 
 
+def test_an_empty_data_dir_of_its_own_in_a_folder_it_may_not_write(data_dir):
+    """An empty data directory its user owns in a folder it may not write (one an administrator made for an
+    ordinary user, as the hint for a directory owned by another says): initdb's password file went beside it,
+    in that folder, and the start was a PermissionError's traceback. It starts."""
+    data_dir.mkdir(mode=0o700)
+    c = Cluster(data_dir=data_dir)
+    if c.as_root:  # root may write anywhere: the same start, with the directory given to the server's user
+        os.chown(data_dir, pwd.getpwnam(c.server_user).pw_uid, -1)
+    else:
+        data_dir.parent.chmod(0o555)
+    try:
+        run = pgscore_cli("db", "start", "--data-dir", str(data_dir), "--port", str(free_port()))
+        assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+        with psycopg2.connect(run.stdout.strip().splitlines()[-1]) as conn, conn.cursor() as cur:
+            cur.execute("SELECT current_database()")
+            assert cur.fetchone() == ("pgscore",)
+        assert sorted(p.name for p in data_dir.parent.iterdir()) == ["data"]  # no password file left beside it
+    finally:
+        data_dir.parent.chmod(0o755)
+
 def test_a_cluster_pgscore_did_not_create_is_refused_and_left_alone(data_dir):
     """A cluster the user made with initdb and runs with pg_ctl (their "existing server"): pgscore db does not
     describe it with the embedded cluster's port and password, start it with its own settings or stop it;

@@ -23,6 +23,7 @@ import stat
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -350,7 +351,12 @@ class Cluster:
         os.chmod(self.data_dir, 0o700)
         self._check_reachable(self.data_dir, "the data directory")
         password = secrets.token_urlsafe(18)
-        pwfile = self.data_dir.parent / f".pgscore-pw-{os.getpid()}"
+        if self.as_root:  # beside the data directory, which the server's OS user was just let reach
+            pwfile = self.data_dir.parent / f".pgscore-pw-{os.getpid()}"
+        else:  # the server runs as this user: a temp file of its own (the parent may be an admin's, read-only)
+            fd, name = tempfile.mkstemp(prefix=".pgscore-pw-")
+            os.close(fd)
+            pwfile = Path(name)
         try:
             self._write_as_server(pwfile, password + "\n")
             self._say(f"initialising a new cluster in {self.data_dir}")
