@@ -149,6 +149,27 @@ def test_data_dir_not_ours(data_dir):
     assert (data_dir / "holiday.jpg").read_text() == "not a cluster"
 
 
+def test_a_data_dir_owned_by_another_says_who_may_give_it(data_dir):
+    """The hint for a data directory another user owns named `chown -R USER DIR` to an ordinary user too, who
+    may not run it: as an ordinary user the hint says root gives it (and that the server runs as you)."""
+    if os.geteuid() == 0:
+        data_dir.mkdir()
+        os.chown(data_dir, pwd.getpwnam("nobody").pw_uid, -1)
+        theirs, who = data_dir, Cluster(data_dir=data_dir).server_user
+    else:  # a directory that exists and is not this user's: nothing under it is touched (refused first)
+        theirs, who = Path("/"), pwd.getpwuid(os.geteuid()).pw_name
+        assert os.stat(theirs).st_uid != os.geteuid()
+    run = pgscore_cli("db", "start", "--data-dir", str(theirs), "--port", str(free_port()))
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    assert f"is owned by {pwd.getpwuid(os.stat(theirs).st_uid).pw_name}, but the server runs as {who}" in run.stderr
+    if os.geteuid() == 0:
+        assert f"Hint: choose another --data-dir, or give it to the server user: chown -R {who} {theirs}\n" \
+            in run.stderr, run.stderr
+    else:
+        assert ("Hint: choose another --data-dir (a directory of yours: the server runs as you), or have root give "
+                f"it to you: chown -R {who} {theirs}\n") in run.stderr, run.stderr
+
+
 def test_a_data_dir_that_cannot_be_made_says_why_and_where_to_put_one(data_dir):
     """A --data-dir this user may not create (an ordinary user given the root default /var/lib/pgscore/cluster,
     or a path through a file) was a PermissionError's or NotADirectoryError's traceback: one error now, with

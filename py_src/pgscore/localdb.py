@@ -316,11 +316,14 @@ class Cluster:
                 owner = pwd.getpwuid(st.st_uid).pw_name
             except KeyError:
                 owner = f"uid {st.st_uid}"
+            chown = f"chown -R {self.server_user} {self.data_dir}"
             raise ClusterError(
                 f"data directory {self.data_dir} is owned by {owner}, but the server runs as "
                 f"{self.server_user}",
-                hint=f"choose another --data-dir, or give it to the server user: "
-                f"chown -R {self.server_user} {self.data_dir}",
+                hint=f"choose another --data-dir, or give it to the server user: {chown}" if self.as_root else
+                # an ordinary user may not chown: the server runs as it, and the command is root's to run
+                f"choose another --data-dir (a directory of yours: the server runs as you), or have root give "
+                f"it to you: {chown}",
             )
         if not self.initialized and any(self.data_dir.iterdir()):
             raise ClusterError(
