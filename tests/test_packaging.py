@@ -102,3 +102,52 @@ def test_the_image_installs_the_debian_packages_scripts_run_does_and_says_when_i
     assert len(healthchecks) == 1, "Dockerfile.postgres needs one HEALTHCHECK"
     # over TCP: the first start's initialisation server listens on the socket only
     assert re.search(r'CMD \["pg_isready", "-q", "-h", "127\.0\.0\.1"\]', healthchecks[0])
+
+
+def _run_script_missing_packages(tmp_path, sudo, apt_get="exit 0"):
+    """scripts/run --version where dpkg-query finds none of the Debian packages, with a fake apt-get and sudo
+    first on the PATH (`sudo` the fake's body: $1 is -n for sudo -n true); CompletedProcess."""
+    import os
+    import subprocess
+
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    for name, body in (("dpkg-query", "exit 1"), ("apt-get", f'echo "apt-get $*" >> {tmp_path}/calls; {apt_get}'),
+                       ("sudo", sudo)):
+        (fake / name).write_text(f"#!/bin/sh\n{body}\n")
+        (fake / name).chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"}
+    return subprocess.run([str(ROOT / "scripts" / "run"), "--version"], capture_output=True, text=True, env=env,
+                          stdin=subprocess.DEVNULL, timeout=120)
+
+
+def test_scripts_run_says_installing_only_when_it_can_and_what_to_do_when_sudo_or_apt_get_fails(tmp_path):
+    """Missing Debian packages: an ordinary user without sudo was told 'installing Debian packages' and then
+    that it could not; one whom sudo refused (or root whose apt-get failed) got sudo's or apt-get's error and
+    no apt-get line to pass on. Each says now what to run, and 'installing' only when it tries."""
+    import os
+
+    packages = "postgresql-15 postgresql-plpython3-15 python3-venv"
+    if os.geteuid() == 0:  # sudo is not used: apt-get itself
+        run = _run_script_missing_packages(tmp_path, sudo="exit 1")
+        assert run.returncode == 0 and f"pgscore setup: installing Debian packages: {packages}" in run.stderr, run
+        assert (tmp_path / "calls").read_text().splitlines()[-1].endswith(f"--no-install-recommends {packages}")
+        (tmp_path / "bin").rename(tmp_path / "bin-ok")
+        run = _run_script_missing_packages(tmp_path, sudo="exit 1", apt_get="echo 'E: no space' >&2; exit 100")
+        assert run.returncode == 1 and "E: no space" in run.stderr, run
+        assert (f"pgscore setup: apt-get could not install them (above); once that is fixed, run: apt-get update && "
+                f"apt-get install -y {packages}") in run.stderr, run.stderr
+        return
+    # no sudo to use (sudo -n fails, no terminal to ask for a password on)
+    run = _run_script_missing_packages(tmp_path, sudo="exit 1")
+    assert run.returncode == 1 and "installing" not in run.stderr, run.stderr
+    assert f"ask an administrator to run: apt-get update && apt-get install -y {packages}" in run.stderr
+    assert not (tmp_path / "calls").exists()
+    # sudo that lets this user in (sudo -n true) but refuses apt-get
+    (tmp_path / "bin").rename(tmp_path / "bin-none")
+    run = _run_script_missing_packages(
+        tmp_path, sudo='[ "$1" = -n ] && exit 0; echo "Sorry, user may not run $1 as root" >&2; exit 1')
+    assert run.returncode == 1 and f"installing Debian packages through sudo: {packages}" in run.stderr, run.stderr
+    assert "Sorry, user may not run env as root" in run.stderr
+    assert (f"pgscore setup: could not install them through sudo: ask an administrator to run: apt-get update && "
+            f"apt-get install -y {packages}") in run.stderr, run.stderr
