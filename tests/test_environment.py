@@ -130,7 +130,8 @@ def test_install_refuses_a_server_that_runs_code_from_before_it_reported_its_hea
     archive = subprocess.run(f"git -C {ROOT} archive 576a64e py_src migrations | tar -x -C {old}", shell=True,
                              capture_output=True, text=True)
     if archive.returncode != 0:
-        pytest.skip(f"the release before this check is not in this checkout's git history: {archive.stderr}")
+        pytest.skip(f"git could not read the release before this check (576a64e) from this checkout (not in its "
+                    f"history, or git refuses a checkout another user owns): {archive.stderr.strip()}")
     _serve(release, old)
     url = cluster.url()
     with pytest.raises(InstallError) as e:
