@@ -492,10 +492,10 @@ def test_status_s_oldest_day_of_the_log_skips_a_day_emptied_and_names_the_defaul
             "pgscore.prediction_log_default (docs/operations-disk.md, 'The way out', step 2); pgscore ") in out, out
 
 
-def test_status_s_oldest_day_of_the_log_reads_a_bounded_part_of_an_emptied_partition(db_url):
-    """No index of the log starts with logged_at: the read of an emptied partition's day for a row scanned its dead
-    pages whole (until VACUUM truncates them), at every status. Now its first and last pages alone, then the
-    statistics: rows kept at its end are found by the read, rows kept only in its middle by n_live_tup."""
+def _log_partition_40_days_old(db_url):
+    """The daily log partitions of 40 and 30 days ago (autovacuum off on the older), 60,000 rows in the older and 10
+    in the other; returns its name, the INSERT of such rows, both days, settle(n) (until the statistics count n live
+    rows in it) and status_and_buffers() (status's output, and the pages its oldest day's read takes)."""
     from psycopg2 import sql
 
     from pgscore.cli import _LOG_SIZE
@@ -527,6 +527,17 @@ def test_status_s_oldest_day_of_the_log_reads_a_bounded_part_of_an_emptied_parti
         dated, = [n for n in plan[0]["Plan"]["Plans"] if n.get("Subplan Name") == "CTE dated"]
         out = pgscore_cli("status", "--db", db_url).stdout
         return out, dated["Shared Hit Blocks"] + dated["Shared Read Blocks"]
+
+    return part, insert, day40, day30, settle, status_and_buffers
+
+
+def test_status_s_oldest_day_of_the_log_reads_a_bounded_part_of_an_emptied_partition(db_url):
+    """No index of the log starts with logged_at: the read of an emptied partition's day for a row scanned its dead
+    pages whole (until VACUUM truncates them), at every status. Now its first and last pages alone, then the
+    statistics: rows kept at its end are found by the read, rows kept only in its middle by n_live_tup."""
+    from psycopg2 import sql
+
+    part, insert, day40, day30, settle, status_and_buffers = _log_partition_40_days_old(db_url)
 
     query(db_url, "DELETE FROM pgscore.prediction_log WHERE logged_at < now() - interval '35 days'")
     settle(0)
@@ -562,35 +573,7 @@ def test_status_s_oldest_day_of_the_log_reads_the_middle_of_a_partition_where_st
     pages are read, up to the first live row."""
     from psycopg2 import sql
 
-    from pgscore.cli import _LOG_SIZE
-
-    for days in (40, 30):
-        query(db_url, "SELECT pgscore.create_log_partitions(1, (now() AT TIME ZONE 'UTC')::date - %s)", (days,))
-    (part,), = query(db_url, "SELECT to_char((now() AT TIME ZONE 'UTC')::date - 40, '\"prediction_log_\"YYYYMMDD')")
-    query(db_url, sql.SQL("ALTER TABLE {} SET (autovacuum_enabled = off)").format(sql.Identifier("pgscore", part)))
-    insert = ("INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, source) "
-              "SELECT now() - %s::interval, 1, g::text, ARRAY[g]::float8[], 0.5, 'query' FROM generate_series(%s, %s) g")
-    query(db_url, insert, ("40 days", 1, 60000))
-    query(db_url, insert, ("30 days", 1, 10))
-    (day40, day30), = query(db_url, "SELECT ((now() - interval '40 days') AT TIME ZONE 'UTC')::date::text, "
-                                    "((now() AT TIME ZONE 'UTC')::date - 30)::text")
-
-    def settle(live):  # a session's counts reach pg_stat when it is idle, at most a second later
-        for _ in range(100):
-            if query(db_url, "SELECT n_live_tup FROM pg_stat_all_tables WHERE relid = %s::regclass",
-                     (f"pgscore.{part}",)) == [(live,)]:
-                return
-            time.sleep(0.1)
-        raise AssertionError(f"{part}: n_live_tup never {live}")
-
-    def status_and_buffers():  # the pages the oldest day's read takes (a second run: the first reads catalogs too)
-        with psycopg2.connect(db_url) as conn:
-            query(conn, _LOG_SIZE)
-            (plan,), = query(conn, "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + _LOG_SIZE)
-        conn.close()
-        dated, = [n for n in plan[0]["Plan"]["Plans"] if n.get("Subplan Name") == "CTE dated"]
-        out = pgscore_cli("status", "--db", db_url).stdout
-        return out, dated["Shared Hit Blocks"] + dated["Shared Read Blocks"]
+    part, insert, day40, day30, settle, status_and_buffers = _log_partition_40_days_old(db_url)
 
     # rows kept only in its middle (neither end holds one), then no statistics
     query(db_url, "DELETE FROM pgscore.prediction_log WHERE logged_at < now() - interval '35 days' "
