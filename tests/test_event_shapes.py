@@ -4,6 +4,7 @@ EXCEPTION block that rolls back, and from logical replication."""
 
 import json
 import time
+from functools import partial
 
 import numpy as np
 import psycopg2
@@ -78,6 +79,19 @@ def publisher_and_subscriber(c, trained, *settings, rescore=False):
     pub, sub = c.url("pub"), c.url()
     migrate.upgrade(sub)
     return pub, sub, make_shop(sub, model, X, y, N_CUSTOMERS, rescore=rescore)
+
+
+# the backends waiting on a lock (a subscription's apply worker stalled shows here)
+LOCK_WAITS = "SELECT backend_type, wait_event_type, wait_event FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+
+
+def polled(conn, sql, want, tries=300) -> bool:
+    """Whether `sql` returns `want` within `tries` polls 50 ms apart."""
+    for _ in range(tries):
+        if query(conn, sql) == want:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def two_phase_complaints(c, trained, before=False):
@@ -582,15 +596,8 @@ def test_a_two_phase_subscription_holds_back_an_event_of_a_profile_a_prepared_tr
     with own_cluster("pgscore-two-phase-hold-") as c:
         pub, sub, conn = two_phase_complaints(c, trained, before=True)
 
-        def until(sql, want):
-            for _ in range(200):
-                if query(conn, sql) == want:
-                    return True
-                time.sleep(0.05)
-            return False
-
-        waiting = ("SELECT backend_type, wait_event_type, wait_event FROM pg_stat_activity "
-                   "WHERE wait_event_type = 'Lock'")
+        until = partial(polled, conn, tries=200)
+        waiting = LOCK_WAITS
         c3 = "SELECT count(*), max(complaints_30d) FROM complaints, customers WHERE id = 3 AND customer_id = 3"
 
         def prepared_then_committed_beside_it(gid, n, m):
@@ -667,15 +674,8 @@ def test_a_two_phase_subscription_holds_back_an_event_of_a_profile_a_prepared_tr
         query(conn, "; ".join(f"ALTER TABLE customers ALTER {f} SET DEFAULT 0" for f in CHURN_FEATURES))
         query(conn, "INSERT INTO calls_before SELECT g, 0 FROM generate_series(95, 99) g")
 
-        def until(sql, want, tries=300):
-            for _ in range(tries):
-                if query(conn, sql) == want:
-                    return True
-                time.sleep(0.05)
-            return False
-
-        waiting = ("SELECT backend_type, wait_event_type, wait_event FROM pg_stat_activity "
-                   "WHERE wait_event_type = 'Lock'")
+        until = partial(polled, conn)
+        waiting = LOCK_WAITS
         counted = "SELECT support_calls, complaints_30d FROM customers WHERE id = %s"
 
         def counted_as(customer, want):
@@ -769,15 +769,8 @@ def test_a_two_phase_subscription_holds_back_an_event_of_a_profile_share_locked_
     with own_cluster("pgscore-two-phase-multixact-") as c:
         pub, sub, conn = two_phase_complaints(c, trained, before=True)
 
-        def until(sql, want, tries=300):
-            for _ in range(tries):
-                if query(conn, sql) == want:
-                    return True
-                time.sleep(0.05)
-            return False
-
-        waiting = ("SELECT backend_type, wait_event_type, wait_event FROM pg_stat_activity "
-                   "WHERE wait_event_type = 'Lock'")
+        until = partial(polled, conn)
+        waiting = LOCK_WAITS
         c3 = "SELECT count(*), max(complaints_30d) FROM complaints, customers WHERE id = 3 AND customer_id = 3"
         lockers = []
 
