@@ -870,6 +870,34 @@ def test_two_folds_at_once_count_a_held_back_event_once(shop, db_url, trained):
     assert query(shop, "SELECT count(*) FROM pgscore.replicated_pending") == [(0,)]
 
 
+def test_a_fold_whose_missing_profiles_fail_to_be_created_in_part_takes_no_subtransaction_a_key(shop, trained):
+    """retry_failed folds the held-back events of 300 new customers (p_missing_profile 'create'), one of whom the
+    profile table refuses (a CHECK), no prepared transaction anywhere. hold_back's create_missing tried the 300
+    keys one by one, a subtransaction (and a transaction id) each, before the rescoring's create did its own
+    bounded halving (PARTS_BUDGET); a key can only be waited on for ever where a prepared transaction wrote the
+    profile table, and there is none. Now the error is left to the rescoring's create at once: a handful of
+    transaction ids, not one a key. Every other event counted once, the refused customer queued."""
+    rid, _ = _held_back(shop, trained, 99, "create")
+    query(shop, "DELETE FROM pgscore.replicated_pending")
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT not_1150 CHECK (id <> 1150)")
+    # a profile created with its key alone scores (features 0)
+    query(shop, "; ".join(f"ALTER TABLE customers ALTER {f} SET DEFAULT 0" for f in CHURN_FEATURES))
+    query(shop, "ALTER TABLE complaints DISABLE TRIGGER USER")
+    query(shop, "INSERT INTO complaints (customer_id) SELECT g FROM generate_series(1001, 1300) g")
+    query(shop, "ALTER TABLE complaints ENABLE TRIGGER USER")
+    query(shop, "INSERT INTO pgscore.replicated_pending (rescoring_id, entity_key, event, subscription) "
+                "SELECT %s, c.customer_id::text, row_to_json(c), 's' FROM complaints c WHERE c.customer_id > 1000 "
+                "ORDER BY c.complaint_id", (rid,))
+    (before,), = query(shop, "SELECT pg_current_xact_id()::text::bigint")
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 300, 1)]
+    (after,), = query(shop, "SELECT pg_current_xact_id()::text::bigint")
+    assert after - before < 60, f"{after - before} transaction ids for 300 keys"
+    assert query(shop, "SELECT count(*), sum(support_calls), sum(complaints_30d) FROM customers WHERE id > 1000") \
+        == [(299, 299, 299)]
+    assert query(shop, "SELECT entity_key FROM pgscore.error_queue") == [("1150",)]
+    assert query(shop, "SELECT count(*) FROM pgscore.replicated_pending") == [(0,)]
+
+
 def test_only_a_replication_worker_puts_events_in_replicated_pending(shop, trained):
     """An app login (or the BI reader) cannot plant an event in pgscore.replicated_pending that retry_failed,
     run by cron as a role that may write every profile table, would then count and score as replicated (audit

@@ -676,8 +676,10 @@ def create_missing(plpy, w: Wiring, hp: HoldPlans, rows) -> set:
     transaction holds the lock an INSERT takes on the profile tables (_PREPARED_WRITER), and is waited again, as
     hold_back waits; else each key is tried on its own, in key order, and those still waited on are returned: their
     rows are held back (a running inserter's too, where a prepared transaction wrote the table meanwhile: counted
-    later, not lost). Another error (a NOT NULL column, a privilege) is left to the rescoring's create, which says
-    why; an error of the transaction (a cancel, a deadlock) is raised."""
+    later, not lost). Another error (a NOT NULL column, a privilege, a CHECK one key fails) is left to the rescoring's
+    create, which says why: at once where no prepared transaction holds that lock (no key can be waited on for
+    ever), else after the keys tried one by one, as on a timeout; an error of the transaction (a cancel, a
+    deadlock) is raised."""
     def json_rows(rs):
         return "[" + ",".join(r["r"] for r in rs) + "]"
 
@@ -704,14 +706,23 @@ def create_missing(plpy, w: Wiring, hp: HoldPlans, rows) -> set:
             timed_out = _state(e) == LOCK_NOT_AVAILABLE
             if not timed_out and _every_row_fails(plpy, w, e):  # (no row inserted, none waited on)
                 return set()
-            if not timed_out or prepared_writer():  # (a row failed first: one after it may be waited on)
-                break
+            # another error: a row after the failing one may be a prepared transaction's, waited on for ever by the
+            # rescoring's create; with no prepared writer none is, and that create's halving (bounded) says which
+            # keys fail, where a subtransaction a key here would cost as many as there are new profiles
+            if not prepared_writer():
+                if not timed_out:
+                    return set()
+                continue  # (a running inserter: waited for again)
+            break
         keys = plpy.execute(hp.order, [doc])[0]["keys"] or []
         if timed_out and len(keys) == 1:  # (the one key waited on)
             return set(keys)
+        by_key = {}
+        for r in rows:
+            by_key.setdefault(r["k"], []).append(r)
         blocked = set()
         for k in keys:
-            mine = json_rows([r for r in rows if r["k"] == k])
+            mine = json_rows(by_key.get(k, []))
             while _state(attempt(mine)) == LOCK_NOT_AVAILABLE:
                 if prepared_writer():
                     blocked.add(k)
