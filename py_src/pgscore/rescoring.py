@@ -301,6 +301,13 @@ class Wiring:
         self.profile_rows = self.profiles.name if row["profile_kind"] == "p" else f"ONLY {self.profiles.name}"
         self.computed = plpy.execute(f"SELECT {computed_sql(self.tree, self.parents)} AS c")[0]["c"]
 
+    @property
+    def by_position(self) -> bool:
+        """Whether every read of the profile table's features goes by position: one float8[] column features, laid
+        out in the live version's order, and no counters (a wiring with counters reads a column per feature, by
+        name, and leaves such an array beside them out: Sql.features)."""
+        return batch.one_array(self.profiles.columns, None) and not self.counters
+
     def plans_for(self, plpy, model, retry=False, error=None) -> "Plans":
         # (a version by its model_id and `made`: another one under the same model_id, after a restore over the
         # database, has plans of its own)
@@ -1667,7 +1674,7 @@ class ShadowPlans:
         # trigger refuse it; a restore, a hand-written row of pgscore.shadows do not ask them). Checked as the plans
         # are made, once per live version: nothing for a model without a shadow
         why = (shadowing.order_differs(model.feature_names, live.feature_names, live.version, model.version)
-               if batch.one_array(w.profiles.columns, None) and not w.counters else None)
+               if w.by_position else None)
         self.misread = None if why is None else Failure(
             [], f"{w.profiles.name}'s float8[] column features {why}: read by position, every profile would be scored "
                 "in shadow on values that are not its features (a profile table of a column per feature is read by "
@@ -3045,7 +3052,7 @@ def _check_shadows_have_their_columns(plpy, w: Wiring, model):
     would score nothing in shadow (each statement a counted failure). set_shadow refuses it for the wirings made
     before it, the deployments' trigger at a go-live; nothing refused a table wired after the shadow was set. A
     model with no live version too (a retired one may keep its shadows): the go-live would find it."""
-    if not w.shadowable or (batch.one_array(w.profiles.columns, None) and not w.counters):
+    if not w.shadowable or w.by_position:
         return
     lacking = []
     for r in plpy.execute(plpy.prepare(_SHADOWS_OF, ["pg_catalog.text", "pg_catalog.int8"]),
@@ -3100,11 +3107,9 @@ def _check_statements(plpy, GD, w: Wiring):
                     + ("every INSERT into the event table fails (the wiring is strict)" if w.strict else
                        "events update the counters and queue each profile in pgscore.error_queue"))
         model = None
-    # a column per feature, read by name: a table without one float8[] column features, and one wired with counters,
-    # whose reads leave such an array beside the columns out (Sql.features)
-    by_name = model is not None and (bool(w.counters) or not batch.one_array(w.profiles.columns, None))
+    by_name = model is not None and not w.by_position
     _check_shadows_have_their_columns(plpy, w, model)
-    if model is not None and not by_name and not w.counters:
+    if model is not None and w.by_position:
         _check_shadows_read_the_array(plpy, w, model)
     for what, col in (("score", w.score_column), ("scored_at", w.scored_at_column)):
         if by_name and col in model.feature_names:  # (checked here only: wirings made before stay as they are)
