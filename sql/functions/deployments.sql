@@ -297,8 +297,9 @@ DECLARE
     v_version integer;
     v_new boolean;
     v_signed boolean;
-    v_shadows integer[];
-    v_whys text[];
+    v_detail text;
+    v_clear text;
+    v_again text;
 BEGIN
     -- a version the server would refuse to load, live: every score would fail (signing on and it unsigned, or
     -- signing off and it signed: fail closed). Only a version stored before the key changed can be either
@@ -347,107 +348,80 @@ BEGIN
                       ELSE format('add the column(s) to the profile table first, then activate version %s again', v_version)
                   END;
     END IF;
-    -- a version scored in shadow now (the one made live is one no more) reads a wired profile table read by name (no
-    -- float8[] column features, or counters) a column per feature, as set_shadow checks it against the tables wired
-    -- then and attach_rescoring a table wired after it: one it lacks a column of (dropped since, a forced set_shadow,
-    -- a table wired while no version was live) scores nothing in shadow next to the version made live
-    v_n := 0;
-    v_shadows := '{}';
-    v_whys := '{}';
-    FOR r IN
-        SELECT w.profile_table, w.event_table, s.version,
-               array_to_string(ARRAY(SELECT quote_literal(f.name) FROM unnest(s.feature_names) WITH ORDINALITY AS f(name, i)
-                                      WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a
-                                                         WHERE a.attrelid = to_regclass(w.profile_table)
-                                                           AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = f.name)
-                                      ORDER BY f.i), ', ') AS missing
-          FROM pgscore.rescoring w
-          JOIN (SELECT v.version, m.feature_names FROM pgscore.shadow_versions v
-                  JOIN pgscore.models m ON m.model_id = v.model_id
-                 WHERE v.name = NEW.model_name AND v.model_id <> NEW.model_id) s ON true
-         WHERE w.model_name = NEW.model_name AND to_regclass(w.profile_table) IS NOT NULL
-           AND EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgname = w.trigger_name AND NOT t.tgisinternal)
-           AND NOT (coalesce(w.counters, '{}'::jsonb) = '{}'::jsonb
-                    AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass(w.profile_table)
-                                   AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = 'features'
-                                   AND a.atttypid = 'float8[]'::regtype))
-         ORDER BY 1, 2, 3
-    LOOP
-        CONTINUE WHEN r.missing = '';
-        v_n := v_n + 1;
-        IF v_n = 1 THEN
-            v_first := r;
-        END IF;
-        IF NOT r.version = ANY (v_shadows) THEN
-            v_shadows := v_shadows || r.version;
-        END IF;
-        v_whys := v_whys || format('%s has no column %s of version %s', r.profile_table, r.missing, r.version);
-    END LOOP;
-    IF v_n > 0 THEN
-        SELECT m.version INTO v_version FROM pgscore.models m WHERE m.model_id = NEW.model_id;
-        RAISE EXCEPTION 'version % of % cannot be made live while version % is its shadow: %, which % rescores with %, has no column %, which the shadow reads by name; every INSERT into % would score nothing in shadow',
-                v_version, quote_literal(NEW.model_name), v_first.version, v_first.profile_table, v_first.event_table,
-                quote_literal(NEW.model_name), v_first.missing, v_first.event_table
-            USING ERRCODE = 'undefined_column',
-                  DETAIL = format('%s wiring(s) and shadow version(s) affected: %s', v_n, array_to_string(v_whys, '; ')),
-                  HINT = format('add the feature column(s) to the profile table first, or clear the shadow%s first: %s; then %s again',
-                                CASE WHEN cardinality(v_shadows) > 1 THEN 's' ELSE '' END,
-                                array_to_string(ARRAY(SELECT format('pgscore.clear_shadow(%L, %s) (pgscore shadow %s %s --off)',
-                                                                    NEW.model_name, v.v, NEW.model_name, v.v)
-                                                        FROM unnest(v_shadows) AS v(v) ORDER BY v.v), ', '),
-                                CASE NEW.action WHEN 'rollback' THEN format('roll back to version %s', v_version)
-                                                ELSE format('make version %s live', v_version) END);
-    END IF;
-    -- a version scored in shadow now (the one made live is one no more) reads a wired profile table's float8[] column
-    -- features by position, as the live version does where the wiring has no counters: the array holds the live
+    -- a version scored in shadow now (the one made live is one no more) reads each wired profile table as the live
+    -- version does. Read by name (no float8[] column features, or counters): a column per feature, as set_shadow
+    -- checks it against the tables wired then and attach_rescoring a table wired after it; one it lacks a column of
+    -- (dropped since, a forced set_shadow, a table wired while no version was live) scores nothing in shadow next to
+    -- the version made live ('missing'). Read by position (the array, no counters): the array holds the live
     -- version's features in its order, and a shadow of other features or another order, checked against the old
-    -- live version at set_shadow, would be scored on the new one's values in the wrong places
-    v_n := 0;
-    v_shadows := '{}';
-    v_whys := '{}';
+    -- live version at set_shadow, would be scored on the new one's values in the wrong places ('order'). One row
+    -- per kind: how many wirings and shadows, the first (by table, then version), every shadow named (a hint that
+    -- named the first alone met the same refusal for the next once it was cleared), and each one's why
+    SELECT m.version INTO v_version FROM pgscore.models m WHERE m.model_id = NEW.model_id;
     FOR r IN
-        SELECT w.profile_table, w.event_table, s.version, s.why
-          FROM pgscore.rescoring w
-          JOIN pgscore.models l ON l.model_id = NEW.model_id
-          CROSS JOIN LATERAL (
-                SELECT v.version, pgscore.feature_order_differs(m.feature_names, l.feature_names, l.version, v.version) AS why
-                  FROM pgscore.shadow_versions v
-                  JOIN pgscore.models m ON m.model_id = v.model_id
-                 WHERE v.name = NEW.model_name AND v.model_id <> NEW.model_id) s
-         WHERE w.model_name = NEW.model_name AND to_regclass(w.profile_table) IS NOT NULL AND s.why IS NOT NULL
-           AND coalesce(w.counters, '{}'::jsonb) = '{}'::jsonb
-           AND EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgname = w.trigger_name AND NOT t.tgisinternal)
-           AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass(w.profile_table)
-                          AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = 'features'
-                          AND a.atttypid = 'float8[]'::regtype)
-         ORDER BY 1, 2, 3
+        WITH w AS (
+            SELECT w.profile_table, w.event_table,
+                   coalesce(w.counters, '{}'::jsonb) <> '{}'::jsonb
+                   OR NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass(w.profile_table)
+                                     AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = 'features'
+                                     AND a.atttypid = 'float8[]'::regtype) AS by_name
+              FROM pgscore.rescoring w
+             WHERE w.model_name = NEW.model_name AND to_regclass(w.profile_table) IS NOT NULL
+               AND EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgname = w.trigger_name AND NOT t.tgisinternal)),
+        s AS (
+            SELECT v.version, m.feature_names FROM pgscore.shadow_versions v
+              JOIN pgscore.models m ON m.model_id = v.model_id
+             WHERE v.name = NEW.model_name AND v.model_id <> NEW.model_id),
+        found AS (
+            SELECT 'missing' AS kind, w.profile_table, w.event_table, s.version,
+                   array_to_string(ARRAY(SELECT quote_literal(f.name) FROM unnest(s.feature_names) WITH ORDINALITY AS f(name, i)
+                                          WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a
+                                                             WHERE a.attrelid = to_regclass(w.profile_table)
+                                                               AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = f.name)
+                                          ORDER BY f.i), ', ') AS what
+              FROM w CROSS JOIN s
+             WHERE w.by_name
+            UNION ALL
+            SELECT 'order', w.profile_table, w.event_table, s.version,
+                   pgscore.feature_order_differs(s.feature_names, l.feature_names, l.version, s.version)
+              FROM w CROSS JOIN s JOIN pgscore.models l ON l.model_id = NEW.model_id
+             WHERE NOT w.by_name)
+        SELECT f.kind, count(*)::integer AS n,
+               (array_agg(f.profile_table ORDER BY f.profile_table, f.event_table, f.version))[1] AS profile_table,
+               (array_agg(f.event_table ORDER BY f.profile_table, f.event_table, f.version))[1] AS event_table,
+               (array_agg(f.version ORDER BY f.profile_table, f.event_table, f.version))[1] AS version,
+               (array_agg(f.what ORDER BY f.profile_table, f.event_table, f.version))[1] AS what,
+               array_agg(DISTINCT f.version ORDER BY f.version) AS shadows,
+               array_agg(CASE f.kind WHEN 'missing' THEN format('%s has no column %s of version %s', f.profile_table, f.what, f.version)
+                                     ELSE format('%s''s float8[] column features %s', f.profile_table, f.what) END
+                         ORDER BY f.profile_table, f.event_table, f.version) AS whys
+          FROM found f
+         WHERE f.what <> ''  -- (the order's NULL: read as its own)
+         GROUP BY f.kind
+         ORDER BY f.kind  -- a missing column first
     LOOP
-        v_n := v_n + 1;
-        IF v_n = 1 THEN
-            v_first := r;
+        v_detail := format('%s wiring(s) and shadow version(s) affected: %s', r.n, array_to_string(r.whys, '; '));
+        v_clear := format('clear the shadow%s first: %s', CASE WHEN cardinality(r.shadows) > 1 THEN 's' ELSE '' END,
+                          array_to_string(ARRAY(SELECT format('pgscore.clear_shadow(%L, %s) (pgscore shadow %s %s --off)',
+                                                              NEW.model_name, v.v, NEW.model_name, v.v)
+                                                  FROM unnest(r.shadows) AS v(v) ORDER BY v.v), ', '));
+        v_again := CASE NEW.action WHEN 'rollback' THEN format('roll back to version %s', v_version)
+                                   ELSE format('make version %s live', v_version) END;
+        IF r.kind = 'missing' THEN
+            RAISE EXCEPTION 'version % of % cannot be made live while version % is its shadow: %, which % rescores with %, has no column %, which the shadow reads by name; every INSERT into % would score nothing in shadow',
+                    v_version, quote_literal(NEW.model_name), r.version, r.profile_table, r.event_table,
+                    quote_literal(NEW.model_name), r.what, r.event_table
+                USING ERRCODE = 'undefined_column', DETAIL = v_detail,
+                      HINT = format('add the feature column(s) to the profile table first, or %s; then %s again',
+                                    v_clear, v_again);
         END IF;
-        -- every one named: a hint that named the first alone met the same refusal for the next once it was cleared
-        IF NOT r.version = ANY (v_shadows) THEN
-            v_shadows := v_shadows || r.version;
-        END IF;
-        v_whys := v_whys || format('%s''s float8[] column features %s', r.profile_table, r.why);
-    END LOOP;
-    IF v_n > 0 THEN
-        SELECT m.version INTO v_version FROM pgscore.models m WHERE m.model_id = NEW.model_id;
         RAISE EXCEPTION 'version % of % cannot be made live while version % is its shadow: %, which % rescores with %, has one float8[] column features, which %; read by position, every INSERT into % would score the shadow on values that are not its features',
-                v_version, quote_literal(NEW.model_name), v_first.version, v_first.profile_table, v_first.event_table,
-                quote_literal(NEW.model_name), v_first.why, v_first.event_table
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  DETAIL = format('%s wiring(s) and shadow version(s) affected: %s', v_n, array_to_string(v_whys, '; ')),
-                  HINT = format('clear the shadow%s first: %s, then %s again; '
-                                'or wire a profile table of a column per feature (no float8[] column features), read by name',
-                                CASE WHEN cardinality(v_shadows) > 1 THEN 's' ELSE '' END,
-                                array_to_string(ARRAY(SELECT format('pgscore.clear_shadow(%L, %s) (pgscore shadow %s %s --off)',
-                                                                    NEW.model_name, v.v, NEW.model_name, v.v)
-                                                        FROM unnest(v_shadows) AS v(v) ORDER BY v.v), ', '),
-                                CASE NEW.action WHEN 'rollback' THEN format('roll back to version %s', v_version)
-                                                ELSE format('make version %s live', v_version) END);
-    END IF;
+                v_version, quote_literal(NEW.model_name), r.version, r.profile_table, r.event_table,
+                quote_literal(NEW.model_name), r.what, r.event_table
+            USING ERRCODE = 'object_not_in_prerequisite_state', DETAIL = v_detail,
+                  HINT = format('%s, then %s again; or wire a profile table of a column per feature (no float8[] column '
+                                'features), read by name', v_clear, v_again);
+    END LOOP;
     RETURN NULL;
 END
 $fn$;
