@@ -14,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from helpers import hinted, make_shop, pgscore_cli, query, waits_on_a_lock
 from pgscore import datasets, registry, sample
 from pgscore.datasets import CHURN_FEATURES
+from pgscore.errors import PgscoreError
 
 N = 50
 
@@ -1210,3 +1211,122 @@ def test_a_go_live_is_refused_while_a_shadow_lacks_a_column_of_a_profile_table_r
     query(shop, "SELECT pgscore.set_shadow('churn', 1)")
     query(shop, "SELECT pgscore.rollback('churn')")
     assert query(shop, "SELECT version FROM pgscore.live_models") == [(1,)]
+
+
+def deploy_reading(db_url, trained, column, activate=False):
+    """The next version of churn, reading `column` of the profile table too (a 13th feature), stored not live."""
+    _, _, X, y = trained
+    X3 = np.column_stack([X, X[:, 0]])
+    return registry.deploy(db_url, "churn", LogisticRegression(max_iter=500).fit(X3, y), X3, y,
+                           feature_names=[*CHURN_FEATURES, column], activate=activate, allow_feature_change=True)
+
+
+def test_set_shadow_refuses_a_version_that_reads_a_wired_tables_score_column(shop, db_url, trained):
+    """attach_rescoring refuses a score or scored_at column that is a feature of the live version (a table read by
+    name: each rescoring would feed its own output back in); set_shadow set a version reading it (the column is
+    there: no column missing), which then scored every profile on the score the live version had just written, and
+    made live fed its own output back in. Refused now (22023), naming the table, the column, the version and the
+    wiring; p_force does not skip it (the shadow would not fail: nothing would count it)."""
+    deploy_reading(db_url, trained, "churn_score")  # v3
+    for force in (False, True):
+        with pytest.raises(errors.InvalidParameterValue) as e:
+            query(shop, "SELECT pgscore.set_shadow('churn', 3, p_force => %s)", (force,))
+        d = e.value.diag
+        assert d.message_primary == (
+            "version 3 of 'churn' cannot shadow version 1: public.customers.churn_score, the score column "
+            "public.complaints rescores with 'churn' into, is one of its features; every INSERT into "
+            "public.complaints would score the shadow on the live version's new score, and once live it would feed "
+            "its own output back in"), d.message_primary
+        assert d.message_detail == ("1 column(s) affected: public.customers.churn_score (the score column "
+                                    "public.complaints rescores into)"), d.message_detail
+        assert d.message_hint == (
+            "shadow a version that does not read public.customers.churn_score, or wire the table's score and "
+            "scored_at to columns no version of 'churn' reads (pgscore.detach_rescoring('public.complaints'), then "
+            "pgscore.attach_rescoring(...) again)"), d.message_hint
+    assert query(shop, "SELECT count(*) FROM pgscore.shadows") == [(0,)]
+    deploy_reading(db_url, trained, "scored_at")  # v4: the scored_at column
+    with pytest.raises(errors.InvalidParameterValue) as e:
+        query(shop, "SELECT pgscore.set_shadow('churn', 4)")
+    assert "public.customers.scored_at, the scored_at column public.complaints rescores with 'churn' into, is one " \
+           "of its features" in e.value.diag.message_primary, e.value.diag.message_primary
+    # the table detached: nothing reads the column as a score, set
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    query(shop, "SELECT pgscore.set_shadow('churn', 3)")
+    assert query(shop, "SELECT version FROM pgscore.shadow_versions ORDER BY 1") == [(3,)]
+
+
+def test_attach_rescoring_refuses_a_score_column_a_shadow_reads(shop, db_url, trained):
+    """attach_rescoring refused a score or scored_at column that is a feature of the live version, not of a version
+    set in shadow: the table was wired, and every INSERT scored the shadow on the live version's new score. Refused
+    now (22023), naming the table, the column, the version, with the hint to clear the shadow; with no live version
+    too (a retired model keeps its shadows)."""
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    deploy_reading(db_url, trained, "churn_score")  # v3
+    query(shop, "SELECT pgscore.set_shadow('churn', 3)")  # nothing wired: set
+    for retired in (False, True):
+        if retired:
+            query(shop, "SELECT pgscore.retire('churn')")
+        with pytest.raises(errors.InvalidParameterValue) as e:
+            with shop.cursor() as cur:
+                sample.rescore_complaints(cur)
+        d = e.value.diag
+        assert d.message_primary == (
+            "pgscore: public.customers.churn_score (the score column) is a feature of version 3 of 'churn', its "
+            "shadow: every INSERT into public.complaints would score the shadow on the live version's new score, and "
+            "once live it would feed its own output back in"), d.message_primary
+        assert d.message_hint == (
+            "clear the shadow first: pgscore.clear_shadow('churn', 3) (pgscore shadow churn 3 --off), or write the "
+            "score to a column no version of 'churn' reads"), d.message_hint
+        assert query(shop, "SELECT count(*) FROM pgscore.rescoring") == [(0,)]
+    query(shop, "SELECT pgscore.activate('churn', 1)")
+    query(shop, "SELECT pgscore.clear_shadow('churn', 3)")
+    with shop.cursor() as cur:
+        sample.rescore_complaints(cur)
+
+
+def test_a_go_live_of_a_version_that_reads_a_wired_tables_score_column_is_refused(shop, db_url, trained):
+    """attach_rescoring refuses a score or scored_at column that is a feature of the live version, but a version
+    made live later (activate, a deploy, a rollback) was not checked: each rescoring fed its own output back in.
+    The deployments' trigger refuses it now (22023), naming the table, the column and the version; p_force does not
+    skip it; a table read by position (one float8[] column features, no counters) reads no score column."""
+    deploy_reading(db_url, trained, "churn_score")  # v3
+    with pytest.raises(errors.InvalidParameterValue) as e:
+        query(shop, "SELECT pgscore.activate('churn', 3)")
+    d = e.value.diag
+    assert d.message_primary == (
+        "version 3 of 'churn' cannot be made live: public.customers.churn_score, the score column public.complaints "
+        "rescores with 'churn' into, is one of its features; each rescoring would feed its own output back in"), \
+        d.message_primary
+    assert d.message_detail == ("1 column(s) affected: public.customers.churn_score (the score column "
+                                "public.complaints rescores into)"), d.message_detail
+    assert d.message_hint == (
+        "wire the table's score and scored_at to columns version 3 does not read first "
+        "(pgscore.detach_rescoring('public.complaints'), then pgscore.attach_rescoring(...) again), then activate "
+        "version 3 again"), d.message_hint
+    with pytest.raises(errors.InvalidParameterValue):
+        query(shop, "SELECT pgscore.activate('churn', 3, p_force => true)")
+    with pytest.raises(PgscoreError) as e:  # stored and made live in one call (registry.deploy raises pgscore's)
+        deploy_reading(db_url, trained, "scored_at", activate=True)
+    assert e.value.sqlstate == "22023"
+    assert e.value.message.startswith(
+        "version 4 of 'churn' cannot be made live: public.customers.scored_at, the scored_at column"), e.value.message
+    assert "store the version without making it live" in e.value.hint
+    assert query(shop, "SELECT version FROM pgscore.live_models") == [(1,)]
+    # a rollback to it: v3 made live while nothing was wired, then v2, then the table wired
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    query(shop, "SELECT pgscore.activate('churn', 3)")
+    query(shop, "SELECT pgscore.activate('churn', 2)")
+    with shop.cursor() as cur:
+        sample.rescore_complaints(cur)
+    with pytest.raises(errors.InvalidParameterValue) as e:
+        query(shop, "SELECT pgscore.rollback('churn')")
+    assert e.value.diag.message_hint.endswith("then roll back again (version 3)"), e.value.diag.message_hint
+    assert query(shop, "SELECT version FROM pgscore.live_models") == [(2,)]
+    # a table read by position reads the array, not the score column: v3 made live
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    query(shop, "CREATE TABLE vec_profiles (id int PRIMARY KEY, features float8[], churn_score float8, "
+                "scored_at timestamptz)")
+    query(shop, "CREATE TABLE vec_events (customer_id int)")
+    attach_vec(shop)
+    query(shop, "SELECT pgscore.rollback('churn')")
+    assert query(shop, "SELECT version FROM pgscore.live_models") == [(3,)]

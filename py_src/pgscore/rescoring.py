@@ -3075,6 +3075,28 @@ def _check_shadows_have_their_columns(plpy, w: Wiring, model):
                          for v, _ in lacking))
 
 
+def _check_shadows_read_no_score_column(plpy, w: Wiring, model):
+    """Refuse (22023) a score or scored_at column that a version set in shadow reads, where the profile table is read
+    by name (no float8[] column features, or counters), as the live version's is refused: every INSERT would score the
+    shadow on the score the live version just wrote, and made live it would feed its own output back in (set_shadow
+    refuses it for the wirings made before it, the deployments' trigger at a go-live). With no live version too (a
+    retired model keeps its shadows)."""
+    if not w.shadowable or w.by_position:
+        return
+    for r in plpy.execute(plpy.prepare(_SHADOWS_OF, ["pg_catalog.text", "pg_catalog.int8"]),
+                          [w.model_name, model.model_id if model is not None else None]):
+        for what, col in (("score", w.score_column), ("scored_at", w.scored_at_column)):
+            if col is None or col not in r["feature_names"]:
+                continue
+            name, v = quote_literal(plpy, w.model_name), r["version"]
+            raise WiringError(
+                f"{w.profiles.name}.{col} (the {what} column) is a feature of version {v} of {name}, its shadow: every "
+                f"INSERT into {w.events.name} would score the shadow on the live version's new score, and once live it "
+                "would feed its own output back in",
+                hint=f"clear the shadow first: pgscore.clear_shadow({name}, {v}) (pgscore shadow {w.model_name} {v} "
+                     f"--off), or write the {what} to a column no version of {name} reads")
+
+
 def _check_statements(plpy, GD, w: Wiring):
     """Prepare (without running) what the trigger will run, with the event table in place of the
     transition table: each counter alone first, so an error names it; then the model's statements."""
@@ -3115,6 +3137,7 @@ def _check_statements(plpy, GD, w: Wiring):
         if by_name and col in model.feature_names:  # (checked here only: wirings made before stay as they are)
             raise WiringError(f"{w.profiles.name}.{col} (the {what} column) is a feature of model {model.label}: "
                               "each rescoring would feed its own output back in")
+    _check_shadows_read_no_score_column(plpy, w, model)
     try:
         Plans(plpy, w, model, source=w.events.name)
     except plpy.SPIError as e:

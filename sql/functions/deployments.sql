@@ -282,9 +282,12 @@ COMMENT ON FUNCTION pgscore.signing_on() IS 'Whether this server signs and verif
  * block nothing; a float8[] column named features feeds any model where the
  * wiring has no counters (as the rescoring trigger reads it). Nor may it be a
  * version the server would refuse to load (its signing not the server's), nor
- * one whose features such an array holds, in its order, where a version scored
- * in shadow now reads it by position as other features (set_shadow checked the
- * shadow against the version live then).
+ * one that reads the score or scored_at column of a wired table read by name
+ * (its own output fed back in), nor one made live next to a version scored in
+ * shadow that lacks a column of such a table, nor one whose features such an
+ * array holds, in its order, where a version scored in shadow now reads it by
+ * position as other features (set_shadow checked the shadow against the
+ * version live then).
  */
 CREATE FUNCTION pgscore.check_live_version_fed() RETURNS trigger
 LANGUAGE plpgsql
@@ -297,6 +300,7 @@ DECLARE
     v_version integer;
     v_new boolean;
     v_signed boolean;
+    v_columns text[];
     v_detail text;
     v_clear text;
     v_again text;
@@ -346,6 +350,48 @@ BEGIN
                       WHEN NEW.action = 'rollback' THEN format('add the column(s) to the profile table first, then roll back again (version %s)', v_version)
                       WHEN v_new THEN 'add the column(s) to the profile table first, then deploy again; or store the version without making it live (pgscore deploy --no-activate; in an alembic revision deploy_model(..., activate=False); pgscore.register_model(..., p_activate => false))'
                       ELSE format('add the column(s) to the profile table first, then activate version %s again', v_version)
+                  END;
+    END IF;
+    -- a wired profile table read by name (no float8[] column features, or counters) whose score or scored_at column
+    -- is one of the version's features: each rescoring would write its score into a feature its next read fed back
+    -- in. attach_rescoring refuses it of the version live then, set_shadow of a shadow: not of a version made live
+    -- after the table was wired
+    v_n := 0;
+    v_columns := '{}';
+    FOR r IN
+        SELECT w.profile_table, w.event_table, c.what, c.col
+          FROM pgscore.rescoring w
+          JOIN pgscore.models m ON m.model_id = NEW.model_id
+         CROSS JOIN LATERAL (VALUES ('score', w.score_column), ('scored_at', w.scored_at_column)) AS c(what, col)
+         WHERE w.model_name = NEW.model_name AND to_regclass(w.profile_table) IS NOT NULL
+           AND EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgname = w.trigger_name AND NOT t.tgisinternal)
+           AND c.col = ANY (m.feature_names)
+           AND NOT (coalesce(w.counters, '{}'::jsonb) = '{}'::jsonb
+                    AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass(w.profile_table)
+                                   AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = 'features'
+                                   AND a.atttypid = 'float8[]'::regtype))
+         ORDER BY 1, 2, 3
+    LOOP
+        v_n := v_n + 1;
+        IF v_n = 1 THEN
+            v_first := r;
+        END IF;
+        v_columns := v_columns || format('%s.%s (the %s column %s rescores into)', r.profile_table, r.col, r.what, r.event_table);
+    END LOOP;
+    IF v_n > 0 THEN
+        SELECT m.created_at = pg_catalog.now() INTO v_new FROM pgscore.models m WHERE m.model_id = NEW.model_id;
+        v_again := format('wire the table''s score and scored_at to columns version %s does not read first '
+                          '(pgscore.detach_rescoring(%L), then pgscore.attach_rescoring(...) again), then ',
+                          v_version, v_first.event_table);
+        RAISE EXCEPTION 'version % of % cannot be made live: %.%, the % column % rescores with % into, is one of its features; each rescoring would feed its own output back in',
+                v_version, quote_literal(NEW.model_name), v_first.profile_table, v_first.col, v_first.what,
+                v_first.event_table, quote_literal(NEW.model_name)
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('%s column(s) affected: %s', v_n, array_to_string(v_columns, ', ')),
+                  HINT = v_again || CASE
+                      WHEN NEW.action = 'rollback' THEN format('roll back again (version %s)', v_version)
+                      WHEN v_new THEN 'deploy again; or store the version without making it live (pgscore deploy --no-activate; in an alembic revision deploy_model(..., activate=False); pgscore.register_model(..., p_activate => false))'
+                      ELSE format('activate version %s again', v_version)
                   END;
     END IF;
     -- a version scored in shadow now (the one made live is one no more) reads each wired profile table as the live
@@ -425,4 +471,4 @@ BEGIN
     RETURN NULL;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.check_live_version_fed() IS 'Trigger function: refuses a deployment that makes live a version whose features a profile table wired to rescore with its name lacks, or whose float8[] column features a version scored in shadow would read as other features';
+COMMENT ON FUNCTION pgscore.check_live_version_fed() IS 'Trigger function: refuses a deployment that makes live a version whose features a profile table wired to rescore with its name lacks or whose score column it reads, or while a version scored in shadow lacks a column of such a table or would read its float8[] column features as other features';

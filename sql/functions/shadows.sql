@@ -81,6 +81,7 @@ DECLARE
     v_fix text;
     v_n integer := 0;
     v_first record;
+    v_columns text[];
     r record;
 BEGIN
     IF p_name IS NULL OR p_version IS NULL OR p_force IS NULL THEN
@@ -198,6 +199,44 @@ BEGIN
                                     p_name, p_version, p_name, p_version);
         END IF;
     END IF;
+    -- a wired profile table read by name (no float8[] column features, or counters) whose score or scored_at column
+    -- the shadow reads: every INSERT would score it on the score the live version just wrote, and made live it would
+    -- feed its own output back in (attach_rescoring refuses such a column of the live version, the deployments'
+    -- trigger of a version made live). Not skipped by p_force: such a shadow never fails, and no count would say
+    -- that its scores are not the ones it would score live
+    v_n := 0;
+    v_columns := '{}';
+    FOR r IN
+        SELECT w.profile_table, w.event_table, c.what, c.col
+          FROM pgscore.rescoring w
+          JOIN pgscore.models m ON m.model_id = v_model_id
+         CROSS JOIN LATERAL (VALUES ('score', w.score_column), ('scored_at', w.scored_at_column)) AS c(what, col)
+         WHERE w.model_name = p_name AND to_regclass(w.profile_table) IS NOT NULL
+           AND EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgname = w.trigger_name AND NOT t.tgisinternal)
+           AND c.col = ANY (m.feature_names)
+           AND NOT (coalesce(w.counters, '{}'::jsonb) = '{}'::jsonb
+                    AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass(w.profile_table)
+                                   AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = 'features'
+                                   AND a.atttypid = 'float8[]'::regtype))
+         ORDER BY 1, 2, 3
+    LOOP
+        v_n := v_n + 1;
+        IF v_n = 1 THEN
+            v_first := r;
+        END IF;
+        v_columns := v_columns || format('%s.%s (the %s column %s rescores into)', r.profile_table, r.col, r.what, r.event_table);
+    END LOOP;
+    IF v_n > 0 THEN
+        RAISE EXCEPTION 'version % of % cannot shadow version %: %.%, the % column % rescores with % into, is one of its features; every INSERT into % would score the shadow on the live version''s new score, and once live it would feed its own output back in',
+                p_version, quote_literal(p_name), v_live.version, v_first.profile_table, v_first.col, v_first.what,
+                v_first.event_table, quote_literal(p_name), v_first.event_table
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('%s column(s) affected: %s', v_n, array_to_string(v_columns, ', ')),
+                  HINT = format('shadow a version that does not read %s.%s, or wire the table''s score and scored_at to '
+                                'columns no version of %s reads (pgscore.detach_rescoring(%L), then '
+                                'pgscore.attach_rescoring(...) again)',
+                                v_first.profile_table, v_first.col, quote_literal(p_name), v_first.event_table);
+    END IF;
     -- failures counted in an earlier spell as a shadow are not this one's; a row a session is counting into now
     -- (its transaction open) is left, never waited for: that session may wait for this one's next, on another of
     -- its rows, and a deadlock would fail its INSERT (0062)
@@ -211,7 +250,7 @@ BEGIN
     RETURN v_model_id;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.set_shadow(text, integer, text, boolean) IS 'Score a version that is not live in shadow: next to the live one wherever that one''s scores are written (rescoring trigger, score_table), logged with source ''shadow'', never served (appends to pgscore.shadows); returns its model_id. Refused where this server cannot load it or a wired profile table cannot feed it, unless p_force';
+COMMENT ON FUNCTION pgscore.set_shadow(text, integer, text, boolean) IS 'Score a version that is not live in shadow: next to the live one wherever that one''s scores are written (rescoring trigger, score_table), logged with source ''shadow'', never served (appends to pgscore.shadows); returns its model_id. Refused where this server cannot load it or a wired profile table cannot feed it, unless p_force; and where it reads a wired profile table''s score or scored_at column';
 
 CREATE FUNCTION pgscore.clear_shadow(p_name text, p_version integer DEFAULT NULL, p_reason text DEFAULT NULL)
 RETURNS integer
