@@ -1197,19 +1197,70 @@ def test_a_go_live_is_refused_while_a_shadow_lacks_a_column_of_a_profile_table_r
     with pytest.raises(errors.UndefinedColumn):  # p_force skips the load check alone
         query(shop, "SELECT pgscore.activate('churn', 2, p_force => true)")
     assert query(shop, "SELECT version FROM pgscore.live_models") == [(1,)]
-    # with the shadow cleared, made live; set again (the column back), the column dropped: a rollback refused too
+    # with the shadow cleared, made live (a rollback: test_a_rollback_next_to_a_shadow_that_lacks_a_column_...); a
+    # shadow whose columns are all there does not block a go-live
     query(shop, "SELECT pgscore.clear_shadow('churn', 3)")
     query(shop, "SELECT pgscore.activate('churn', 2)")
-    query(shop, "ALTER TABLE customers ADD COLUMN loyalty float8")
-    query(shop, "SELECT pgscore.set_shadow('churn', 3)")
-    query(shop, "ALTER TABLE customers DROP COLUMN loyalty")
-    with pytest.raises(errors.UndefinedColumn) as e:
-        query(shop, "SELECT pgscore.rollback('churn')")
-    assert e.value.diag.message_hint.endswith("then roll back to version 1 again"), e.value.diag.message_hint
-    # cleared: rolled back; a shadow whose columns are all there does not block a go-live
-    query(shop, "SELECT pgscore.clear_shadow('churn', 3)")
     query(shop, "SELECT pgscore.set_shadow('churn', 1)")
     query(shop, "SELECT pgscore.rollback('churn')")
+    assert query(shop, "SELECT version FROM pgscore.live_models") == [(1,)]
+
+
+def test_a_rollback_next_to_a_shadow_that_lacks_a_column_goes_through_with_a_warning_where_a_version_was_live(
+        shop, db_url, trained):
+    """The deployments' trigger refused (42703, 0074) every go-live while a version set in shadow lacked a column of a
+    wired profile table read by name, a rollback too: the way back in an emergency was blocked by a shadow, which
+    serves nothing and scored nothing already next to the version live before (it reads by name whichever version
+    is live). A rollback goes through now where a version was live before, with a WARNING that names the shadow and
+    its clear_shadow (printed by pgscore rollback too); the shadow goes on failing, counted, as it did. Refused still
+    where no version was live before (retired: the shadow would begin failing only now), and activate is refused
+    (planned: clear the shadow first)."""
+    query(shop, "ALTER TABLE customers ADD COLUMN loyalty float8")
+    deploy_v3(db_url, trained)
+    query(shop, "SELECT pgscore.activate('churn', 2)")
+    query(shop, "SELECT pgscore.set_shadow('churn', 3)")
+    query(shop, "ALTER TABLE customers DROP COLUMN loyalty")
+    with pytest.raises(errors.UndefinedColumn):
+        query(shop, "SELECT pgscore.activate('churn', 1)")
+    shop.notices.clear()
+    query(shop, "SELECT pgscore.rollback('churn')")
+    assert query(shop, "SELECT version FROM pgscore.live_models") == [(1,)]
+    assert query(shop, "SELECT version FROM pgscore.shadow_versions") == [(3,)]
+    warned = [n for n in shop.notices if "pgscore.rollback:" in n]
+    assert warned == [
+        "WARNING:  pgscore.rollback: version 1 of 'churn' was made live by a rollback while version 3 is its shadow: "
+        "public.customers, which public.complaints rescores with 'churn', has no column 'loyalty', which the shadow "
+        "reads by name; every INSERT into public.complaints scores nothing in shadow, as it did next to version 2\n"
+        "DETAIL:  1 wiring(s) and shadow version(s) affected: public.customers has no column 'loyalty' of version 3\n"
+        "HINT:  add the feature column(s) to the profile table, or clear the shadow: pgscore.clear_shadow('churn', 3) "
+        "(pgscore shadow churn 3 --off)\n"], shop.notices
+    # the live version rescores; the shadow scores nothing, each statement counted, as next to version 2
+    insert(shop, 1)
+    assert [r[:2] for r in log(shop, "trigger")] == [(1, "1")]
+    m3 = query(shop, "SELECT model_id FROM pgscore.models WHERE version = 3")[0][0]
+    assert query(shop, "SELECT relation, statements FROM pgscore.shadow_failures WHERE model_id = %s", (m3,)) == [
+        ("public.customers", 1)]
+    # pgscore rollback says it
+    run = pgscore_cli("rollback", "churn", "--to", "2", "--db", db_url)
+    assert run.returncode == 0 and "churn version 2 is live again" in run.stdout, run.stderr
+    assert ("WARNING:  pgscore.rollback: version 2 of 'churn' was made live by a rollback while version 3 is its "
+            "shadow") in run.stdout and "pgscore.clear_shadow('churn', 3)" in run.stdout, run.stdout
+    # no version live before (retired): the shadow would begin failing only now, refused
+    query(shop, "SELECT pgscore.retire('churn')")
+    with pytest.raises(errors.UndefinedColumn) as e:
+        query(shop, "SELECT pgscore.rollback('churn', 1)")
+    d = e.value.diag
+    assert d.message_primary.startswith("version 1 of 'churn' cannot be made live while version 3 is its shadow: "
+                                        "public.customers, which public.complaints rescores with 'churn', has no "
+                                        "column 'loyalty'"), d.message_primary
+    assert d.message_detail == (
+        "1 wiring(s) and shadow version(s) affected: public.customers has no column 'loyalty' of version 3; no version "
+        "was live before this rollback (never made live, or retired): the shadow would begin failing only now"), \
+        d.message_detail
+    assert d.message_hint.endswith("then roll back to version 1 again"), d.message_hint
+    assert query(shop, "SELECT count(*) FROM pgscore.live_models") == [(0,)]
+    query(shop, "SELECT pgscore.clear_shadow('churn', 3)")
+    query(shop, "SELECT pgscore.rollback('churn', 1)")
     assert query(shop, "SELECT version FROM pgscore.live_models") == [(1,)]
 
 

@@ -1215,6 +1215,8 @@ def cmd_rollback(args):
     url = _db_for_deploying(args)
     r = registry.rollback(url, args.name, args.to, args.reason, force=args.force)
     _say(f"{r['name']} version {r['version']} is live again")
+    for w in r["warnings"]:  # (a shadow that scores nothing, which the rollback let through)
+        _say(w)
     return 0
 
 

@@ -369,10 +369,14 @@ def forcing(call: str, force: bool) -> str:
 def rollback(db, name, to_version=None, reason=None, force=False) -> dict:
     """Undo the last go-live (the version live before the live one went live, leaving out those rolled back
     from), or make `to_version` live, by appending a deployment; refused where the server cannot load that
-    version, unless `force`."""
+    version, unless `force`. `warnings` in what it returns: the server's WARNINGs (a version set in shadow that
+    lacks a column of a wired profile table, which a rollback lets through where a version was live before)."""
     with connection(db) as conn:
+        notices = getattr(conn, "notices", None)  # (psycopg2's; an alembic revision's psycopg 3 connection has none)
+        seen = len(notices) if notices is not None else 0
         _call(conn, forcing("SELECT pgscore.rollback(%s, %s, %s)", force), (name, to_version, reason))
-        return show(conn, name)
+        warnings = [n.strip() for n in (notices or [])[seen:] if n.startswith("WARNING:")]
+        return {**show(conn, name), "warnings": warnings}
 
 
 def activate(db, name, version, reason=None, force=False) -> dict:

@@ -4,7 +4,12 @@
 -- rescoring would feed the score into the shadow, or its own output back in. The trigger checks the shadows of a
 -- go-live in one query, one row per kind of refusal (a missing column of a table read by name; an order a table
 -- read by position holds otherwise), where two loops of the same shape each counted, kept the first, named every
--- shadow and said why.
+-- shadow and said why. A rollback next to a shadow that lacks a column of a table read by name goes through, with a
+-- WARNING naming the shadows and their clear_shadow, where a version was live before it: the shadow reads by name
+-- whichever version is live, and scored nothing next to that one already, so the rollback (the way back in an
+-- emergency) makes nothing worse. Refused still where no version was live before (never, or retired: the shadow
+-- would begin failing only now), and at activate and a deploy, which are planned (clearing the shadow first costs
+-- nothing there). An order a shadow would misread is refused at a rollback too: it depends on the version made live.
 CREATE OR REPLACE FUNCTION pgscore.set_shadow(p_name text, p_version integer, p_reason text DEFAULT NULL,
                                    p_force boolean DEFAULT false)
 RETURNS bigint
@@ -205,7 +210,9 @@ DECLARE
     v_columns text[];
     v_detail text;
     v_clear text;
+    v_s text;
     v_again text;
+    v_before integer;
 BEGIN
     -- a version the server would refuse to load, live: every score would fail (signing on and it unsigned, or
     -- signing off and it signed: fail closed). Only a version stored before the key changed can be either
@@ -349,26 +356,48 @@ BEGIN
          ORDER BY f.kind  -- a missing column first
     LOOP
         v_detail := format('%s wiring(s) and shadow version(s) affected: %s', r.n, array_to_string(r.whys, '; '));
-        v_clear := format('clear the shadow%s first: %s', CASE WHEN cardinality(r.shadows) > 1 THEN 's' ELSE '' END,
-                          array_to_string(ARRAY(SELECT format('pgscore.clear_shadow(%L, %s) (pgscore shadow %s %s --off)',
-                                                              NEW.model_name, v.v, NEW.model_name, v.v)
-                                                  FROM unnest(r.shadows) AS v(v) ORDER BY v.v), ', '));
+        v_clear := array_to_string(ARRAY(SELECT format('pgscore.clear_shadow(%L, %s) (pgscore shadow %s %s --off)',
+                                                       NEW.model_name, v.v, NEW.model_name, v.v)
+                                           FROM unnest(r.shadows) AS v(v) ORDER BY v.v), ', ');
+        v_s := CASE WHEN cardinality(r.shadows) > 1 THEN 's' ELSE '' END;
         v_again := CASE NEW.action WHEN 'rollback' THEN format('roll back to version %s', v_version)
                                    ELSE format('make version %s live', v_version) END;
         IF r.kind = 'missing' THEN
+            -- a shadow read by name lacks its column whichever version is live: next to the version live before a
+            -- rollback it scored nothing already, and the rollback (the way back in an emergency) makes nothing worse:
+            -- let through, with a WARNING that names the shadows and their clear_shadow. Refused where no version
+            -- was live before (never, or retired): the shadow would begin failing only now. activate and a deploy
+            -- are planned, and refused: clearing the shadow first costs nothing there
+            IF NEW.action = 'rollback' THEN
+                SELECT CASE WHEN d.action <> 'retire' THEN m.version END INTO v_before
+                  FROM pgscore.deployments d JOIN pgscore.models m ON m.model_id = d.model_id
+                 WHERE d.model_name = NEW.model_name AND d.deployment_id < NEW.deployment_id
+                 ORDER BY d.deployment_id DESC LIMIT 1;
+                IF v_before IS NOT NULL THEN
+                    RAISE WARNING 'pgscore.rollback: version % of % was made live by a rollback while version % is its shadow: %, which % rescores with %, has no column %, which the shadow reads by name; every INSERT into % scores nothing in shadow, as it did next to version %',
+                            v_version, quote_literal(NEW.model_name), r.version, r.profile_table, r.event_table,
+                            quote_literal(NEW.model_name), r.what, r.event_table, v_before
+                        USING DETAIL = v_detail,
+                              HINT = format('add the feature column(s) to the profile table, or clear the shadow%s: %s',
+                                            v_s, v_clear);
+                    CONTINUE;
+                END IF;
+                v_detail := v_detail || '; no version was live before this rollback (never made live, or retired): '
+                                     || 'the shadow would begin failing only now';
+            END IF;
             RAISE EXCEPTION 'version % of % cannot be made live while version % is its shadow: %, which % rescores with %, has no column %, which the shadow reads by name; every INSERT into % would score nothing in shadow',
                     v_version, quote_literal(NEW.model_name), r.version, r.profile_table, r.event_table,
                     quote_literal(NEW.model_name), r.what, r.event_table
                 USING ERRCODE = 'undefined_column', DETAIL = v_detail,
-                      HINT = format('add the feature column(s) to the profile table first, or %s; then %s again',
-                                    v_clear, v_again);
+                      HINT = format('add the feature column(s) to the profile table first, or clear the shadow%s first: '
+                                    '%s; then %s again', v_s, v_clear, v_again);
         END IF;
         RAISE EXCEPTION 'version % of % cannot be made live while version % is its shadow: %, which % rescores with %, has one float8[] column features, which %; read by position, every INSERT into % would score the shadow on values that are not its features',
                 v_version, quote_literal(NEW.model_name), r.version, r.profile_table, r.event_table,
                 quote_literal(NEW.model_name), r.what, r.event_table
             USING ERRCODE = 'object_not_in_prerequisite_state', DETAIL = v_detail,
-                  HINT = format('%s, then %s again; or wire a profile table of a column per feature (no float8[] column '
-                                'features), read by name', v_clear, v_again);
+                  HINT = format('clear the shadow%s first: %s, then %s again; or wire a profile table of a column per '
+                                'feature (no float8[] column features), read by name', v_s, v_clear, v_again);
     END LOOP;
     RETURN NULL;
 END
