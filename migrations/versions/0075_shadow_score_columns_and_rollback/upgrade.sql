@@ -288,7 +288,9 @@ BEGIN
         v_columns := v_columns || format('%s.%s (the %s column %s rescores into)', r.profile_table, r.col, r.what, r.event_table);
     END LOOP;
     IF v_n > 0 THEN
-        SELECT m.created_at = pg_catalog.now() INTO v_new FROM pgscore.models m WHERE m.model_id = NEW.model_id;
+        -- (the version read again: the signing check's read finds none for a version without an artifact)
+        SELECT m.version, m.created_at = pg_catalog.now() INTO v_version, v_new
+          FROM pgscore.models m WHERE m.model_id = NEW.model_id;
         v_again := format('wire the table''s score and scored_at to columns version %s does not read first '
                           '(pgscore.detach_rescoring(%L), then pgscore.attach_rescoring(...) again), then ',
                           v_version, v_first.event_table);
