@@ -3134,7 +3134,9 @@ def _check_statements(plpy, GD, w: Wiring):
     if model is not None and w.by_position:
         _check_shadows_read_the_array(plpy, w, model)
     for what, col in (("score", w.score_column), ("scored_at", w.scored_at_column)):
-        if by_name and col in model.feature_names:  # (checked here only: wirings made before stay as they are)
+        # (a wiring made before this check stays as it is; a version made live later is refused by the deployments'
+        # trigger, a shadow by set_shadow, since 0075)
+        if by_name and col in model.feature_names:
             raise WiringError(f"{w.profiles.name}.{col} (the {what} column) is a feature of model {model.label}: "
                               "each rescoring would feed its own output back in")
     _check_shadows_read_no_score_column(plpy, w, model)
