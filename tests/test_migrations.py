@@ -435,6 +435,44 @@ def test_deploying_to_a_schema_behind_this_pgscore_says_so(empty_db_url, tmp_pat
     assert run.returncode == 0 and "note: this database" not in run.stderr, run.stderr
 
 
+# The two functions migration 0060 made at its first commit (1b85b52, on main from 18:12 to 18:28 on 2026-12-02,
+# before it was rewritten at its integration, 9621c69), with their signatures and attributes; their bodies here
+# do nothing (what a later revision runs into is the signature alone).
+STALE_0060 = """
+CREATE FUNCTION pgscore.load_or_refuse(p_model_id bigint, p_refusal text, p_fix text, p_live boolean)
+RETURNS void LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
+AS $fn$ BEGIN END $fn$;
+REVOKE EXECUTE ON FUNCTION pgscore.load_or_refuse(bigint, text, text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgscore.load_or_refuse(bigint, text, text, boolean) TO pgscore_admin;
+CREATE OR REPLACE FUNCTION pgscore.set_shadow(p_name text, p_version integer, p_reason text DEFAULT NULL)
+RETURNS bigint LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
+AS $fn$ BEGIN RETURN NULL; END $fn$;
+"""
+
+
+def test_a_schema_built_at_0060s_first_commit_upgrades_to_what_head_defines(db_url, empty_db_url):
+    """A database built at migration 0060's first commit holds set_shadow(text, integer, text) beside 0057's
+    set_shadow with p_force, and load_or_refuse with a fourth argument; no later revision replaced them, so
+    upgraded to head it kept both, and `pgscore shadow` (every set_shadow call without p_force) failed for
+    ever: `function pgscore.set_shadow(unknown, integer, unknown) is not unique` (42725). 0076 drops them:
+    the upgraded schema is the one head builds, and set_shadow answers (here: no such model)."""
+    migrate.upgrade(empty_db_url, "0060")
+    query(empty_db_url, STALE_0060)
+    migrate.upgrade(empty_db_url)
+    assert query(empty_db_url, "SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.pronamespace = "
+                               "'pgscore'::regnamespace AND p.proname IN ('set_shadow', 'load_or_refuse') "
+                               "ORDER BY 1") == \
+        [("pgscore.load_or_refuse(bigint,text,text)",), ("pgscore.set_shadow(text,integer,text,boolean)",)]
+    assert catalog(empty_db_url) == catalog(db_url)
+    run = pgscore_cli("shadow", "nosuch", "2", "--db", empty_db_url)
+    assert run.returncode != 0 and "there is no model 'nosuch'" in run.stderr, run.stderr
+    assert "42725" not in run.stderr and "not unique" not in run.stderr, run.stderr
+    migrate.downgrade(empty_db_url, "0075")  # makes neither again
+    assert query(empty_db_url, "SELECT count(*) FROM pg_proc WHERE proname IN ('set_shadow', 'load_or_refuse') "
+                               "AND pronargs IN (3, 4) AND NOT (proname = 'set_shadow' AND pronargs = 4) "
+                               "AND NOT (proname = 'load_or_refuse' AND pronargs = 3)") == [(0,)]
+
+
 def test_schemas_built_either_side_of_midnight_compare_equal(db_url):
     """The log's daily partitions are named by the day they were made for: the same schema made a day later
     (as by a test's install after midnight, UTC) compares equal."""
