@@ -3,6 +3,7 @@ scores and inserts events (and reads no artifact bytes, writes no model), pgscor
 None is a superuser."""
 
 import json
+import subprocess
 
 import psycopg2
 import pytest
@@ -15,6 +16,7 @@ from sklearn.preprocessing import StandardScaler
 from helpers import pgscore_cli, query
 from pgscore import auditlog, datasets, registry, sample
 from pgscore.datasets import CHURN_FEATURES
+from pgscore.localdb import pg_bin_dir
 
 X, Y, _ = datasets.churn(800, seed=12)
 ROW = X[0].tolist()
@@ -556,3 +558,49 @@ def test_the_app_counts_a_shadows_failures_through_pgscore_alone(urls, db_url):
                      (app.get_backend_pid(),)) == [(1,)]
     finally:
         app.close()
+
+
+def test_a_backup_login_granted_pg_read_all_data_dumps_with_bypassrls_or_row_security_on(db_url, cluster):
+    """pgscore.replicated_pending has row-level security (only a logical replication worker puts a row there), and
+    pg_dump refuses a table whose policies would apply to its role: a backup login granted pg_read_all_data alone
+    fails on it, naming the table (docs/sql.md, "Moving a database"; docs/operations.md). With
+    --enable-row-security it dumps every row (the read policy is USING (true)); with BYPASSRLS, plainly. A
+    superuser restores either, the held-back row included."""
+    login = "pgscore_t_backup"
+    query(db_url, f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{login}') "
+                  f"THEN CREATE ROLE {login} LOGIN; END IF; END $$")
+    query(db_url, f"GRANT pg_read_all_data TO {login}")
+    query(db_url, "INSERT INTO pgscore.replicated_pending (rescoring_id, entity_key, event, subscription) "
+                  "VALUES (1, '7', '{\"customer_id\": 7}', 'sub')")  # as the superuser: no policy applies
+    src = query(db_url, "SELECT current_database()")[0][0]
+    env = {"PGHOST": str(cluster.socket_dir), "PGPORT": str(cluster.port), "PGUSER": login}
+
+    def dump(*options):
+        return subprocess.run([str(pg_bin_dir() / "pg_dump"), *options, "-d", src], capture_output=True, env=env)
+
+    try:
+        refused = dump()
+        assert refused.returncode == 1, refused.stderr
+        assert (b'query would be affected by row-level security policy for table "replicated_pending"'
+                in refused.stderr), refused.stderr
+        for options, alter in ((["--enable-row-security"], None), ([], "BYPASSRLS")):
+            if alter:
+                query(db_url, f"ALTER ROLE {login} {alter}")
+            taken = dump(*options)
+            assert taken.returncode == 0, taken.stderr
+            query(db_url, "CREATE DATABASE restored")
+            try:
+                subprocess.run([str(pg_bin_dir() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "restored"],
+                               input=taken.stdout, capture_output=True, check=True,
+                               env={**env, "PGUSER": "postgres"})
+                restored = cluster.url("restored")
+                assert query(restored, "SELECT entity_key, subscription FROM pgscore.replicated_pending") == \
+                    [("7", "sub")]
+                assert query(restored, "SELECT count(*) FROM pgscore.models") == query(
+                    db_url, "SELECT count(*) FROM pgscore.models")
+            finally:
+                query(db_url, "DROP DATABASE restored WITH (FORCE)")
+    finally:
+        query(db_url, f"ALTER ROLE {login} NOBYPASSRLS")
+        query(db_url, f"REVOKE pg_read_all_data FROM {login}")
+
