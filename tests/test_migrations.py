@@ -473,6 +473,30 @@ def test_a_schema_built_at_0060s_first_commit_upgrades_to_what_head_defines(db_u
                                "AND NOT (proname = 'load_or_refuse' AND pronargs = 3)") == [(0,)]
 
 
+def test_an_install_that_fails_in_a_revision_names_it_and_what_a_schema_built_between_releases_needs(empty_db_url):
+    """A database built at migration 0015's first commit (35fedb4) holds score_table without p_commit, where
+    0015's final text made it with p_commit: 0028's DROP of that one fails. The install named neither the
+    revision nor the reason ("installing pgscore failed; nothing was changed", the server's message alone); it
+    names the revision and its file, and, for an object missing or already there, what to do. Nothing changes."""
+    migrate.upgrade(empty_db_url, "0027")
+    query(empty_db_url, """
+        DROP PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint, boolean);
+        CREATE PROCEDURE pgscore.score_table(p_model text, p_table regclass, p_key name, p_into name,
+            p_chunk_size integer DEFAULT 10000, p_version integer DEFAULT NULL, p_log boolean DEFAULT true,
+            INOUT p_rows bigint DEFAULT NULL) LANGUAGE plpgsql AS $$ BEGIN END $$""")
+    with pytest.raises(InstallError) as e:
+        migrate.upgrade(empty_db_url)
+    assert e.value.message == ("installing pgscore failed in revision 0028 "
+                               "(migrations/versions/0028_score_table_resume/upgrade.sql); nothing was changed")
+    assert e.value.__cause__.pgcode == "42883" and "pgscore.score_table(" in e.value.detail, e.value.detail
+    assert e.value.hint.startswith("this database's pgscore objects are not what the revisions before 0028 build: "
+                                   "a pgscore of a commit between releases built it"), e.value.hint
+    assert "downgrade it to a revision before the ones that differ" in e.value.hint
+    assert migrate.current(empty_db_url) == "0027"
+    run = pgscore_cli("install", "--db", empty_db_url)
+    assert run.returncode != 0 and "failed in revision 0028" in run.stderr and "Hint: this database's" in run.stderr
+
+
 def test_schemas_built_either_side_of_midnight_compare_equal(db_url):
     """The log's daily partitions are named by the day they were made for: the same schema made a day later
     (as by a test's install after midnight, UTC) compares equal."""

@@ -46,7 +46,29 @@ def run_frozen(revision_file: str, name: str) -> None:
     if context.is_offline_mode():  # `alembic upgrade --sql`: the script is written out as it is
         context.get_context().impl.static_output(path.read_text().rstrip() + "\n")
         return
-    execute_script(op.get_bind(), path.read_text())
+    try:
+        execute_script(op.get_bind(), path.read_text())
+    except Exception as e:  # noqa: BLE001 - said where it failed (a traceback of plain alembic shows the note)
+        e.add_note(f"{_STEP}{path.parent.name}/{name}")
+        raise
+
+
+# the note run_frozen adds to the error of the revision's SQL that failed: which file (failed_step reads it)
+_STEP = "pgscore: in migrations/versions/"
+# the errors of SQL that met pgscore's objects other than the revision before it built them (a column, function,
+# table or object missing, or one already there, or a call two functions now match)
+_MISMATCH = {"42703", "42883", "42P01", "42704", "42P07", "42723", "42701", "42710", "42725"}
+
+
+def failed_step(exc: BaseException) -> tuple[str, str] | None:
+    """(revision, its file under migrations/versions) of the revision SQL whose error `exc` is (or wraps), as
+    run_frozen noted it; None for an error from elsewhere."""
+    for e in (exc, getattr(exc, "orig", None), exc.__cause__, exc.__context__):
+        for note in getattr(e, "__notes__", None) or ():
+            if isinstance(note, str) and note.startswith(_STEP):
+                where = note[len("pgscore: in "):]
+                return where.split("/")[2].split("_", 1)[0], where
+    return None
 
 
 def execute_script(conn, script: str):
@@ -177,7 +199,20 @@ def _explain(exc: Exception, installing=True) -> PgscoreError:
 
         return InstallError("the database server's Python cannot import pgscore; nothing was changed", detail=msg,
                             hint=import_fix() + ", then run the install again")
-    return InstallError("installing pgscore failed; nothing was changed", detail=msg)
+    step = failed_step(exc)
+    if step is None:
+        return InstallError("installing pgscore failed; nothing was changed", detail=msg)
+    hint = None
+    if getattr(getattr(exc, "orig", None) or exc, "pgcode", None) in _MISMATCH:
+        # a database built by a pgscore between releases: a revision's text was changed after that commit (0033's,
+        # 0060's), so the schema at the revision it records is not what that revision builds now
+        hint = (f"this database's pgscore objects are not what the revisions before {step[0]} build: a pgscore of a "
+                "commit between releases built it (a revision's SQL was changed after that commit), or they were "
+                "changed by hand. With the pgscore that built it, downgrade it to a revision before the ones that "
+                "differ (alembic -x db_url=... downgrade REVISION), then run this install again; or restore the "
+                "data into a database this release installed")
+    return InstallError(f"installing pgscore failed in revision {step[0]} ({step[1]}); nothing was changed",
+                        detail=msg, hint=hint)
 
 
 def connect_problem(msg: str) -> str | None:
