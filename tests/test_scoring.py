@@ -1049,6 +1049,27 @@ def test_pgscore_score_counts_the_rows_it_scores_not_an_inheriting_tables(conn):
     assert query(conn, "SELECT count(s) FROM ut_old") == [(0,)]
 
 
+def test_pgscore_score_with_a_key_the_table_lacks_names_it_as_the_key_column(conn):
+    """`pgscore score --key` naming a column the table lacks failed in the client's row count with PostgreSQL's
+    bare error (`column "id" does not exist`), naming neither the option nor the table, under PostgreSQL's hint
+    `Perhaps you meant to reference the column "t.s"`: the score column. It says what score_table says from SQL
+    (the key column, the table's columns) and, where the table has one, the columns a key could name."""
+    deploy(conn.dsn, "logit")
+    load_rows(conn, X[:12])
+    query(conn, "CREATE TABLE nokey AS SELECT f AS features, s FROM rows")  # no key column, no unique index
+    for table, key, hint in (("nokey", "id", None), ("rows", "ID", "public.rows with a unique index of their own: "
+                                                                   "id (the primary key)")):
+        r = pgscore_cli("score", "--model", "logit", "--table", table, "--key", key, "--into", "s", "--db", conn.dsn)
+        assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+        assert f"error: table public.{table} has no column '{key}' (the key column) (SQLSTATE 42703)\nDetail: " \
+               "columns: " in r.stderr and "Perhaps you meant" not in r.stderr, r.stderr
+        assert (f"Hint: columns of {hint}" in r.stderr) if hint else "Hint" not in r.stderr, r.stderr
+        # from SQL too
+        err = sql_error(conn, "CALL pgscore.score_table('logit', %s, %s, 's')", (table, key))
+        assert err.pgcode == "42703" and err.diag.message_hint == (f"columns of {hint}" if hint else None)
+    assert query(conn, "SELECT count(s) FROM rows") == [(0,)]
+
+
 def test_temporary_files_past_temp_file_limit_are_said_in_pgscores_words(db_url):
     """predict_batch, score_table and pgscore score past temp_file_limit gave PostgreSQL's bare 'temporary file size
     exceeds temp_file_limit (64kB)', naming neither the model nor the query or table, nor what went to disk or

@@ -698,10 +698,11 @@ class TablePlans:
         columns, types = columns_of(plpy, table)
         for what, col in (("key", key), ("score", into)):
             if col not in columns:
+                keys = unique_keys(plpy, table) if what == "key" else None  # the columns a key could name instead
                 raise InvalidModel(f"table {table} has no column {literal(col)} (the {what} column)", sqlstate="42703",
                                    detail="columns: " + ", ".join(columns),
                                    hint=f"add it first: ALTER TABLE {table} ADD COLUMN {q(col)} float8"
-                                   if what == "score" else None)
+                                   if what == "score" else key_hint(plpy, keys, table, col) if keys else None)
         if into == key:
             raise InvalidModel(f"the score column of {table} is its key column {literal(key)}: the scores would replace "
                                "the keys", sqlstate="22023",

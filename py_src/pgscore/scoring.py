@@ -340,11 +340,18 @@ def _let_go(conn, held, holder, table, into):
 
 def _remaining(conn, table, key, after) -> tuple[int, int]:
     """Rows left to score (for the progress bar) and rows with a NULL key, which no chunk takes (no key to
-    write a score by, or to resume after); a bad table or column fails here with the server's error."""
+    write a score by, or to resume after); a bad table fails here with the server's error. A key column the
+    table lacks counts 0: the first chunk refuses it as score_chunk does from SQL, naming it as the key column
+    with the table's columns (counted here, it failed as the count's SQL did: `column "id" does not exist`,
+    with PostgreSQL's guess at another column, the score column say, as the hint)."""
     from psycopg2 import sql
 
-    (schema, name, kind), = _call(conn, "SELECT n.nspname, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n "
-                                        "ON n.oid = c.relnamespace WHERE c.oid = %s::regclass", (table,))
+    (schema, name, kind, has_key), = _call(
+        conn, "SELECT n.nspname, c.relname, c.relkind, EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid "
+              "AND a.attname = %s AND a.attnum > 0 AND NOT a.attisdropped) FROM pg_class c JOIN pg_namespace n "
+              "ON n.oid = c.relnamespace WHERE c.oid = %s::regclass", (key, table))
+    if not has_key:
+        return 0, 0
     k = sql.Identifier(key)
     # the rows score_table scores: the table's own (ONLY), a partitioned table's in its partitions
     q = sql.SQL("SELECT count(*) FILTER (WHERE {} > %s OR %s IS NULL AND {} IS NOT NULL), "
