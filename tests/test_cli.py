@@ -419,6 +419,29 @@ def test_status_says_when_the_schema_is_behind_or_ahead_of_this_pgscore(empty_db
     assert "upgrade it" not in pgscore_cli("status", "--db", empty_db_url).stdout
 
 
+def test_commands_that_found_their_database_themselves_say_install_without_a_placeholder(empty_db_url, model_file):
+    """Run without --db ($PGSCORE_DATABASE_URL, the embedded cluster: a new user's first deploy after `db start`),
+    the commands that read the registry said `install or upgrade it with: pgscore install --db URL`, and pasted,
+    that failed on "URL"; so did the hint for a database $PGSCORE_DATABASE_URL names that is not there. Each
+    says `pgscore install` now, which finds the database as the command did; with --db, that --db, as before."""
+    env = {"PGSCORE_DATABASE_URL": empty_db_url}
+    for args in (["deploy", str(model_file), "--name", "churn", "--features", ",".join(NAMES)], ["models"],
+                 ["show", "churn"], ["rollback", "churn"], ["activate", "churn", "1"], ["retire", "churn"]):
+        r = pgscore_cli(*args, env=env)
+        assert r.returncode == 1 and "pgscore is not installed in this database" in r.stderr, r.stderr
+        assert "it with: pgscore install\n" in r.stderr and "URL" not in r.stderr, r.stderr
+        r = pgscore_cli(*args, "--db", empty_db_url)
+        assert f"with: pgscore {hinted(empty_db_url)}install\n" in r.stderr and "--db URL" not in r.stderr, r.stderr
+    dbname, = query(empty_db_url, "SELECT current_database()")[0]
+    r = pgscore_cli("models", env={"PGSCORE_DATABASE_URL": empty_db_url.replace(f"/{dbname}", "/no_such_db", 1)})
+    assert r.returncode == 1 and 'database "no_such_db" does not exist' in r.stderr, r.stderr
+    assert "(or create it, then: pgscore install)" in r.stderr and "URL)" not in r.stderr, r.stderr
+    # from Python, the hint keeps its placeholder: the caller passed a URL (test_registry's)
+    with pytest.raises(PgscoreError) as e:
+        registry.show(empty_db_url, "churn")
+    assert e.value.hint == "install or upgrade it with: pgscore install --db URL", e.value.hint
+
+
 def test_status_says_how_big_the_log_is_and_its_oldest_day_with_the_retention_that_frees_it(db_url):
     """The audit log is what fills a disk: status says its size and oldest day, and what drops days, before the
     disk is full (before, it said how far the partitions went ahead, nothing of their size)."""

@@ -1894,7 +1894,8 @@ def _main(argv=None) -> int:
     name = getattr(args, "name", None) or getattr(args, "model", None)  # the model a hint may name
     # (bench's hints are about its own database; the setting is the process's: a command run in process, by a
     # test or a program of one's own, must not leave its database in the next one's hints)
-    hinted_database(args.db if args.command not in ("db", "demo", "bench") else None)
+    hinted_database(args.db if args.command not in ("db", "demo", "bench") else None,
+                    found_itself=args.command not in ("db", "demo", "bench"))
     try:
         return args.func(args) or 0
     except PgscoreError as e:

@@ -26,14 +26,20 @@ def of_the_transaction(sqlstate) -> bool:
 # the database the running command was given with --db, as its hints name it (hinted_database); None where the
 # command found its database itself ($PGSCORE_DATABASE_URL, the embedded cluster), as the hinted command will
 _hinted_db: str | None = None
+# the running command found its database itself: a hint's `--db URL` (the placeholder a caller from Python needs)
+# goes, as the hinted command finds that database the same way (pasted, `install --db URL` failed on "URL")
+_found_itself = False
 
 
-def hinted_database(url: str | None) -> None:
+def hinted_database(url: str | None, found_itself: bool = False) -> None:
     """Hints name `url` (the command line's --db) in the commands they give, so that one pasted as it is acts
     on that database, not on $PGSCORE_DATABASE_URL's or the embedded cluster: without its password (a hint is
-    printed, and lands in logs), which libpq then reads from ~/.pgpass or PGPASSWORD as for any client."""
-    global _hinted_db
+    printed, and lands in logs), which libpq then reads from ~/.pgpass or PGPASSWORD as for any client.
+    Without `url`, `found_itself` says that the command line found its database itself: hints leave out the
+    `--db URL` placeholder."""
+    global _hinted_db, _found_itself
     _hinted_db = None
+    _found_itself = found_itself and not url
     if not url:
         return
     import psycopg2.extensions
@@ -56,6 +62,8 @@ def command(rest: str, data_dir=None) -> str:
     default cluster's, so that the hint acts on the cluster it is about; run with --db, the command has it
     (hinted_database), a db command (the embedded cluster's) excepted."""
     prog = os.environ.get("PGSCORE_COMMAND", "").strip() or "pgscore"
+    if _found_itself and data_dir is None:  # the hinted command finds the database as the running one did
+        rest = re.sub(r"(^| )--db URL(?= |$)", "", rest).strip()
     db = f" --db {shlex.quote(_hinted_db)}" if _hinted_db and data_dir is None and not rest.startswith("db ") else ""
     if db and re.search(r"(^| )--db ", rest):  # a hint that names a --db of its own
         if re.search(r"(^| )--db URL( |$)", rest):  # the placeholder for the database given: that one, once
