@@ -244,6 +244,28 @@ def test_deploy_train_without_target_names_the_option(db_url, model_file, tmp_pa
     assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
 
 
+def test_deploy_train_with_one_label_that_is_no_number_counts_that_one(db_url, model_file, tmp_path):
+    """One label that is no number (`yes`) reads the CSV's target column as text: the refusal counted every label
+    as not a class of the estimator (`20 value(s) ..., first 'yes', '0', '1'`, where 0 and 1 are its classes).
+    It counts and names the one, the others compared as numbers; a label of another class is still refused."""
+    train = tmp_path / "train.csv"
+    labels = ["yes", *map(str, Y[1:20])]
+    train.write_text(",".join(NAMES + ["churned"]) + "\n" +
+                     "\n".join(",".join(map(str, [*r, t])) for r, t in zip(X[:20], labels)) + "\n")
+    run = pgscore_cli("deploy", str(model_file), "--name", "m", "--train", str(train), "--target", "churned",
+                      "--db", db_url)
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    assert "the labels hold 1 value(s) that are not classes of the estimator, first 'yes'\nDetail: classes: 0, 1" \
+        in run.stderr, run.stderr
+    train.write_text(",".join(NAMES + ["churned"]) + "\n" +
+                     "\n".join(",".join(map(str, [*r, t])) for r, t in zip(X[:20], ["2", "yes", *labels[2:]])) + "\n")
+    run = pgscore_cli("deploy", str(model_file), "--name", "m", "--train", str(train), "--target", "churned",
+                      "--db", db_url)
+    assert "the labels hold 2 value(s) that are not classes of the estimator, first '2', 'yes'\n" in run.stderr, \
+        run.stderr
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+
+
 def test_a_file_that_is_not_joblib_says_so(tmp_path, model_file):
     path = tmp_path / "model.joblib"
     path.write_text("age,income\n1,2\n")  # a CSV passed where the model goes

@@ -87,16 +87,34 @@ def check_labels(estimator, y, classes) -> None:
         return
     y = np.asarray(y)
     known = np.asarray(estimator.classes_)
-    try:
-        unknown = y[~np.isin(y, known)]
-    except TypeError:  # labels and classes of types that do not compare (text against numbers)
-        unknown = y
+    if y.dtype.kind in "US" and known.dtype.kind in "iufb":
+        # numeric classes, labels read as text: one cell that is no number ('yes') reads a CSV's whole column
+        # so, '0' and '1' too, and all of them were counted as unknown; those that are numbers compare as numbers
+        number = set(known.tolist())
+        unknown = y[[not _is_one_of(v, number) for v in y]]
+        if not len(unknown):  # every label a class, but as text (y.astype(str) from Python): metrics would not match
+            values = list(dict.fromkeys(v.item() for v in y[:1000]))[:5]
+            raise InvalidModel(f"the labels are text ({', '.join(map(repr, values))}) and the estimator's classes "
+                               "numbers", detail=f"classes: {', '.join(map(repr, classes))}",
+                               hint="pass the labels as numbers, as the estimator was fitted on")
+    else:
+        try:
+            unknown = y[~np.isin(y, known)]
+        except TypeError:  # labels and classes of types that do not compare (text against numbers)
+            unknown = y
     if len(unknown):
         values = list(dict.fromkeys(v.item() if hasattr(v, "item") else v for v in unknown[:1000]))[:5]
         raise InvalidModel(f"the labels hold {len(unknown)} value(s) that are not classes of the estimator, "
                            f"first {', '.join(map(repr, values))}",
                            detail=f"classes: {', '.join(map(repr, classes))}",
                            hint="is --target the column the model was trained to predict?")
+
+
+def _is_one_of(text, numbers: set) -> bool:
+    try:
+        return float(text) in numbers
+    except ValueError:
+        return False
 
 
 def _sql_type(dtype) -> str:
