@@ -266,6 +266,25 @@ def test_deploy_train_with_one_label_that_is_no_number_counts_that_one(db_url, m
     assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
 
 
+def test_deploy_of_a_pickle_that_is_no_estimator_names_the_file_and_what_to_deploy(db_url, tmp_path):
+    """A joblib file holding no estimator said `dict is not a scikit-learn estimator with predict()`, naming
+    neither the file nor what deploy takes; a transformer alone (a StandardScaler) the same. The file is named,
+    and the hint says what to deploy in each case; nothing is stored."""
+    from sklearn.preprocessing import StandardScaler
+
+    for name, obj, hint in (("dict", {"model": "not one"}, "Hint: deploy a fitted estimator, as joblib.dump(model, "
+                                                           "path) writes it after model.fit(X, y)"),
+                            ("scaler", StandardScaler().fit(X), "Hint: a transformer alone predicts nothing: deploy "
+                                                                "the Pipeline it is a step of"),
+                            ("unfitted", LogisticRegression(), "Hint: call fit() before deploying")):
+        path = tmp_path / f"{name}.joblib"
+        joblib.dump(obj, path)
+        run = pgscore_cli("deploy", str(path), "--name", "m", "--features", ",".join(NAMES), "--db", db_url)
+        assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+        assert run.stderr.startswith(f"pgscore: error: {path}: ") and hint in run.stderr, run.stderr
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+
+
 def test_a_file_that_is_not_joblib_says_so(tmp_path, model_file):
     path = tmp_path / "model.joblib"
     path.write_text("age,income\n1,2\n")  # a CSV passed where the model goes

@@ -1083,7 +1083,7 @@ def _note_off_pins():
 
 def cmd_deploy(args):
     from pgscore import datasets, registry
-    from pgscore.features import fitted_names
+    from pgscore.features import check_fitted, fitted_names
 
     if args.features is not None and not args.features.strip(", "):
         raise PgscoreError("--features is empty: give the feature names, comma-separated (--features a,b,c)")
@@ -1104,6 +1104,10 @@ def cmd_deploy(args):
         progress(f"reading {args.artifact} ({os.path.getsize(args.artifact) / 2**20:,.1f} MB){csv}")
     estimator, source = registry.load_artifact(args.artifact, args.sha256, given_by="--sha256",
                                                allow_version_mismatch=args.allow_version_mismatch)
+    try:  # (deploy checks it again) named with its file here, before the CSV is read
+        check_fitted(estimator)
+    except PgscoreError as e:
+        raise PgscoreError(f"{args.artifact}: {e.message}", hint=e.hint, detail=e.detail) from None
     if source.get("scikit-learn"):
         import sklearn
 

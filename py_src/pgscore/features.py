@@ -13,8 +13,14 @@ def check_fitted(estimator) -> None:
     from sklearn.exceptions import NotFittedError
     from sklearn.utils.validation import check_is_fitted
 
-    if not isinstance(estimator, BaseEstimator) or not hasattr(estimator, "predict"):
-        raise InvalidModel(f"{type(estimator).__name__} is not a scikit-learn estimator with predict()")
+    if not isinstance(estimator, BaseEstimator):  # (a dict of models, a list, a fitted model's predictions...)
+        raise InvalidModel(f"{type(estimator).__name__} is not a scikit-learn estimator with predict()",
+                           hint="deploy a fitted estimator, as joblib.dump(model, path) writes it after "
+                                "model.fit(X, y): a classifier, a regressor, or a Pipeline ending in one")
+    if not hasattr(estimator, "predict"):
+        raise InvalidModel(f"{type(estimator).__name__} is not a scikit-learn estimator with predict()",
+                           hint="a transformer alone predicts nothing: deploy the Pipeline it is a step of, "
+                                "ending in a classifier or a regressor")
     try:
         check_is_fitted(estimator)
     except NotFittedError as e:
