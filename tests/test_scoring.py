@@ -678,6 +678,65 @@ def test_score_table_resumes_after_a_key_and_says_how_far_it_got(conn, name):
     assert err.pgcode == "22P02" and 'invalid input syntax for type integer: "x"' in err.pgerror, err.pgerror
 
 
+@pytest.mark.parametrize("name", ["logit", "forest"])  # a chunk scored in SQL, and in Python
+def test_score_table_that_fails_after_committed_chunks_says_they_are_and_where_to_go_on(conn, db_url, name):
+    """A chunk that fails after others committed (a value the model refuses, a lock or statement timeout):
+    the error is the chunk's own, SQLSTATE and message, and its DETAIL and HINT add how many rows the
+    committed chunks scored, up to which key, and the p_after (and p_version) that goes on after them, as
+    `pgscore score` says. Before, the error alone: nothing said that 14 rows were written and logged, and a
+    user who called it again from the start scored and logged them twice. Where nothing was committed (the
+    first chunk, or p_commit => false) the error is as it was."""
+    deploy(conn.dsn, name)
+    load_rows(conn, X[:30])
+    bad = "NULL" if name == "logit" else "'Infinity'"  # the forest takes a NaN (its trees' missing values)
+    query(conn, f"UPDATE rows SET age = {bad} WHERE id = 17")  # the third chunk of 7
+    err = sql_error(conn, "CALL pgscore.score_table(%s, 'rows', 'id', 's', 7)", (name,))
+    assert err.pgcode == "22023" and "feature 'age'" in err.pgerror and "(key 17)" in err.pgerror, err.pgerror
+    assert "14 rows of rows scored by earlier chunks are committed, up to id 13" in err.diag.message_detail, \
+        err.diag.message_detail
+    hint = err.diag.message_hint
+    assert "CALL it again with p_after => '13', p_version => 1 to go on after them" in hint, hint
+    assert query(conn, "SELECT count(s), max(id) FILTER (WHERE s IS NOT NULL) FROM rows") == [(14, 13)]
+    # as the hint says, once the row is fixed: the rest, each row scored and logged once
+    query(conn, "UPDATE rows SET age = 40 WHERE id = 17")
+    assert query(conn, "CALL pgscore.score_table(%s, 'rows', 'id', 's', 7, p_after => '13', p_version => 1)",
+                 (name,)) == [(16,)]
+    assert query(conn, "SELECT count(s) FROM rows") == [(30,)]
+    assert query(conn, "SELECT count(*), count(DISTINCT entity_key) FROM pgscore.prediction_log") == [(30, 30)]
+    # nothing committed: the error as it was (the first chunk; a run inside the caller's transaction)
+    query(conn, "UPDATE rows SET s = NULL, age = " + bad + " WHERE id = 3")
+    for call in ("CALL pgscore.score_table(%s, 'rows', 'id', 's', 7)",
+                 "CALL pgscore.score_table(%s, 'rows', 'id', 's', 7, p_after => '13', p_commit => false)"):
+        query(conn, "UPDATE rows SET age = " + bad + " WHERE id = 17")
+        err = sql_error(conn, call, (name,))
+        said = f"{err.diag.message_detail} {err.diag.message_hint}"
+        assert err.pgcode == "22023" and "committed" not in said and "p_after" not in said, said
+    query(conn, "UPDATE rows SET age = 40 WHERE id IN (3, 17)")
+    # PostgreSQL's own error keeps the object it names (psycopg2's e.diag), and no field it leaves empty is sent
+    query(conn, "UPDATE rows SET s = NULL; ALTER TABLE rows ADD CONSTRAINT s_early CHECK (id < 14 OR s IS NULL)")
+    err = sql_error(conn, "CALL pgscore.score_table(%s, 'rows', 'id', 's', 7)", (name,))
+    assert err.pgcode == "23514" and "s_early" in err.pgerror, err.pgerror
+    assert (err.diag.constraint_name, err.diag.table_name, err.diag.schema_name, err.diag.column_name,
+            err.diag.datatype_name) == ("s_early", "rows", "public", None, None)
+    assert "up to id 13" in err.diag.message_detail and "p_after => '13'" in err.diag.message_hint
+    query(conn, "ALTER TABLE rows DROP CONSTRAINT s_early")
+    # a lock timeout, and a statement timeout (a cancel), in the third chunk: its row held by another session
+    for setting, state in (("lock_timeout", "55P03"), ("statement_timeout", "57014")):
+        query(conn, "UPDATE rows SET s = NULL")
+        holder = psycopg2.connect(db_url)
+        try:
+            query(holder, "SELECT 1 FROM rows WHERE id = 17 FOR UPDATE")
+            query(conn, f"SET {setting} = '1s'")
+            err = sql_error(conn, "CALL pgscore.score_table(%s, 'rows', 'id', 's', 7)", (name,))
+        finally:
+            query(conn, f"RESET {setting}")
+            holder.close()
+        assert err.pgcode == state, (setting, err.pgcode, str(err))
+        assert "14 rows of rows scored by earlier chunks are committed, up to id 13" in err.diag.message_detail
+        assert "CALL it again with p_after => '13'" in err.diag.message_hint
+        assert query(conn, "SELECT count(s) FROM rows") == [(14,)]
+
+
 def calls_of(conn, model) -> dict:
     """The PL/Python functions predict_batch called, with their numbers of calls, over `rows` unlogged."""
     tx = psycopg2.connect(conn.dsn)

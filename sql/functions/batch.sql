@@ -347,6 +347,15 @@ DECLARE
     v_n integer;
     v_version integer := p_version;
     v_noted timestamptz := pg_catalog.clock_timestamp();
+    v_state text;
+    v_message text;
+    v_detail text;
+    v_hint text;
+    v_schema text;
+    v_table text;
+    v_column text;
+    v_constraint text;
+    v_datatype text;
 BEGIN
     IF p_commit IS NULL THEN
         RAISE EXCEPTION 'pgscore.score_table: p_commit must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -363,8 +372,35 @@ BEGIN
     END IF;
     LOOP
         -- the first chunk resolves the live version; the rest of the run keeps it
-        SELECT c.rows, c.last_key, c.version INTO v_n, v_after, v_version
-          FROM pgscore.score_chunk(p_model, p_table, p_key, p_into, v_after, p_chunk_size, v_version, p_log) AS c;
+        IF p_commit AND p_rows OPERATOR(pg_catalog.>) 0 THEN
+            -- chunks are committed: a chunk's error (a cancel or timeout too) says so, and where to go on,
+            -- in its DETAIL and HINT (as pgscore score does); its SQLSTATE, message and fields are kept
+            BEGIN
+                SELECT c.rows, c.last_key, c.version INTO v_n, v_after, v_version
+                  FROM pgscore.score_chunk(p_model, p_table, p_key, p_into, v_after, p_chunk_size, v_version,
+                                           p_log) AS c;
+            EXCEPTION WHEN query_canceled OR OTHERS THEN
+                GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
+                    v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT, v_schema = SCHEMA_NAME,
+                    v_table = TABLE_NAME, v_column = COLUMN_NAME, v_constraint = CONSTRAINT_NAME,
+                    v_datatype = PG_DATATYPE_NAME;
+                -- raised by batch_error, as predict_batch raises a chunk's: no empty field reaches the client
+                PERFORM pgscore.batch_error(pg_catalog.jsonb_build_object(
+                    'message', v_message, 'sqlstate', v_state,
+                    'detail', pg_catalog.concat_ws(E'\n', NULLIF(v_detail, ''),
+                        pg_catalog.format('pgscore.score_table: %s rows of %s scored by earlier chunks are '
+                                          'committed, up to %s %s', p_rows, p_table, p_key, v_after)),
+                    'hint', pg_catalog.concat_ws(E'\n', NULLIF(v_hint, ''),
+                        pg_catalog.format('once the cause is fixed, CALL it again with p_after => %L, '
+                                          'p_version => %s to go on after them', v_after, v_version)),
+                    'schema_name', NULLIF(v_schema, ''), 'table_name', NULLIF(v_table, ''),
+                    'column_name', NULLIF(v_column, ''), 'constraint_name', NULLIF(v_constraint, ''),
+                    'datatype_name', NULLIF(v_datatype, '')));
+            END;
+        ELSE
+            SELECT c.rows, c.last_key, c.version INTO v_n, v_after, v_version
+              FROM pgscore.score_chunk(p_model, p_table, p_key, p_into, v_after, p_chunk_size, v_version, p_log) AS c;
+        END IF;
         EXIT WHEN v_n OPERATOR(pg_catalog.=) 0;
         p_rows := p_rows OPERATOR(pg_catalog.+) v_n;
         IF p_commit THEN
