@@ -755,6 +755,8 @@ def test_a_write_failing_for_one_profile_keeps_the_others_counters_and_scores(sh
     rows = query(shop, "SELECT entity_key, sqlstate, reason FROM pgscore.error_queue ORDER BY entity_key")
     assert [r[:2] for r in rows] == [("41", "23514"), ("45", "23514")]
     assert all(r[2].startswith("updating the counters failed") and "few_calls" in r[2] for r in rows), rows
+    assert all(r[2].endswith("; retry_failed recounts complaints_30d but not support_calls, last_complaint_at: "
+                             "those miss these events for good") for r in rows), rows
     logged = query(shop, "SELECT entity_key FROM pgscore.prediction_log WHERE source = 'trigger' ORDER BY 1")
     assert [k for (k,) in logged] == ["40", "42", "43", "44", "46"]
     assert any("2 profile(s)" in n for n in shop.notices), shop.notices
@@ -844,6 +846,10 @@ def test_a_column_the_wiring_uses_renamed_keeps_the_events_and_queues_the_profil
     else:
         assert [(k, st, n) for k, st, _, n in queued] == [("2", "42703", 1), ("3", "42703", 3)]
         assert all(column in r for _, _, r, _ in queued), queued
+        # the reason says which counters the retry makes up for and which miss these events for good (a count
+        # and a max are not replayed; before, "no counter changed" alone, as if a retry would catch up)
+        assert all(r.endswith("; retry_failed recounts complaints_30d but not support_calls, last_complaint_at: "
+                              "those miss these events for good") for _, _, r, _ in queued), queued
         del shop.notices[:]
         assert query(shop, "SELECT rescoring_id, rescored, failed FROM pgscore.retry_failed()") == [(rid, 0, 2)]
         assert any(f"retry_failed skipped rescoring {rid}: column(s) missing: public.{table}.{column}" in n

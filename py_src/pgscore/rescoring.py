@@ -1538,6 +1538,23 @@ def _unbuildable(e) -> bool:
     return (_state(e) or "").startswith("42")
 
 
+def _not_recounted(w: Wiring) -> str:
+    """What a retry makes up for of the counters a profile's events did not change: it recounts the windowed
+    and recomputed ones (they read the event table) and never replays the others, which miss those events for
+    good; said in the queue's reason, where "no counter changed" alone read as if a retry would catch up."""
+    recounted = [c.column for c in w.counters if c.recomputed]
+    lost = [c.column for c in w.counters if not c.recomputed]
+    if not lost:
+        return f"retry_failed recounts {', '.join(recounted)}" if recounted else ""
+    return (f"retry_failed recounts {', '.join(recounted)} but not " if recounted else
+            "retry_failed recounts none of them: not ") + f"{', '.join(lost)}: those miss these events for good"
+
+
+def _with_recount(reason: str, w: Wiring) -> str:
+    said = _not_recounted(w)
+    return f"{reason}; {said}" if said else reason
+
+
 def _broken(plpy, GD, w: Wiring, e):
     """The wiring's statements cannot be made or run at all: most often a column it counts into, writes
     the score or scored_at to, or reads a key from was renamed or dropped since it was attached. The
@@ -1561,8 +1578,8 @@ def _broken(plpy, GD, w: Wiring, e):
         plan = plpy.prepare(queue_sql(ids_sql(quote_ident(plpy, w.event_key), quote_ident(plpy, w.event_id_column),
                                               w.source))
                             if named else _QUEUE, _QUEUE_TYPES)
-        queue(plpy, w, plan, [Failure(keys, f"{message}; no counter changed",
-                                                                     _state(e))], via="trigger")
+        queue(plpy, w, plan, [Failure(keys, _with_recount(f"{message}; no counter changed", w), _state(e))],
+              via="trigger")
     else:
         plpy.warning(f"pgscore: {message}; the events were kept and no profile was rescored", hint=hint)
     return None
@@ -1987,7 +2004,8 @@ def _write(plpy, w: Wiring, plans: Plans, clear, keys, scores, labels, failures)
         except plpy.SPIError as e:
             if _must_raise(e):
                 raise
-            failures.append(Failure(keys, f"updating the counters failed: {_message(e)}", _state(e)))
+            failures.append(Failure(keys, _with_recount(f"updating the counters failed: {_message(e)}", w),
+                                    _state(e)))
             return
         scored = [k for k, s in zip(keys, scores) if s is not None]  # the others' reason is in failures
         if scored:
@@ -2015,7 +2033,8 @@ def _counters_only(plpy, w, plans, keys, failures, lock=False):
         plpy.execute(plans.counters_for, [keys])
 
     def failed(keys, scores, e):
-        failures.append(Failure(keys, f"updating the counters failed: {_message(e)}", _state(e)))
+        failures.append(Failure(keys, _with_recount(f"updating the counters failed: {_message(e)}", w),
+                                    _state(e)))
 
     keys = [str(k) for k in keys]
     _in_parts(plpy, execute, keys, [None] * len(keys), None, failed, error=error)
