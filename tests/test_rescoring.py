@@ -1,5 +1,6 @@
 """Rescoring on INSERT: wiring, every way rows arrive, nothing lost, audit, bad input, dump and restore."""
 
+import datetime
 import io
 import json
 import subprocess
@@ -2526,6 +2527,50 @@ def test_a_window_zone_is_checked_when_attaching(shop):
     query(shop, ATTACH, counters({"window": "30 days", "time": "created_at"}))
     said = "".join(shop.notices)
     assert "WARNING:" in said and '"zone"' in said and "TimeZone" in said, said
+
+
+def test_a_counter_of_times_in_no_zone_into_a_column_of_instants_is_taken_with_a_warning(shop):
+    """A counter's own expression of `timestamp` values (or `date`) written into a `timestamptz` column is
+    cast in each inserting session's TimeZone, as the window's time column is counted (which warns): the same
+    event's time written hours apart from two sessions; and a `timestamptz` one into a `timestamp` column is
+    written as each session's wall-clock time. attach_rescoring says so, naming the counter and both types,
+    with the fix; an expression that names its zone, or of the column's own kind, is taken without a word.
+    Before, only the window warned: {"max": "created_at"} over a timestamp column said nothing."""
+    def counters(rule, column="last_complaint_at"):
+        return {**GOOD, "counters": json.dumps({"support_calls": "count", column: rule})}
+    query(shop, "ALTER TABLE complaints ALTER COLUMN created_at TYPE timestamp")
+    for rule in ({"max": "created_at"}, {"min": "created_at::date"}, {"recompute": "max(e.created_at)"}):
+        shop.notices.clear()
+        query(shop, ATTACH, counters(rule))
+        query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+        said = [n for n in shop.notices if "counter 'last_complaint_at'" in n]
+        assert len(said) == 1, shop.notices
+        assert "values and public.customers.last_complaint_at is timestamp with time zone" in said[0], said
+        assert "in the TimeZone of each session that inserts" in said[0] and "AT TIME ZONE 'UTC'" in said[0], said
+    # as the warning says: one wall-clock time, written from two zones, is two instants hours apart
+    query(shop, ATTACH, counters({"max": "created_at"}))
+    query(shop, "SET TimeZone = 'Asia/Kolkata'")
+    query(shop, "INSERT INTO complaints (customer_id, created_at) VALUES (5, '2030-01-01 00:00')")
+    query(shop, "RESET TimeZone")
+    query(shop, "INSERT INTO complaints (customer_id, created_at) VALUES (6, '2030-01-01 00:00')")
+    assert query(shop, "SELECT max(last_complaint_at) FILTER (WHERE id = 6) - max(last_complaint_at) FILTER "
+                       "(WHERE id = 5) FROM customers") == [(datetime.timedelta(hours=5, minutes=30),)]
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    # its zone named (the hint's fix), or an instant into an instant: nothing said
+    for rule in ({"max": "created_at AT TIME ZONE 'UTC'"}, {"recompute": "max(e.created_at) AT TIME ZONE 'UTC'"}):
+        shop.notices.clear()
+        query(shop, ATTACH, counters(rule))
+        query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+        assert not [n for n in shop.notices if "last_complaint_at" in n], shop.notices
+    # the other way round: instants into a column of wall-clock times
+    query(shop, "ALTER TABLE complaints ALTER COLUMN created_at TYPE timestamptz; "
+                "ALTER TABLE customers ALTER COLUMN last_complaint_at TYPE timestamp")
+    shop.notices.clear()
+    query(shop, ATTACH, counters({"max": "created_at"}))
+    said = [n for n in shop.notices if "counter 'last_complaint_at'" in n]
+    assert len(said) == 1 and "computes timestamp with time zone values and public.customers.last_complaint_at " \
+        "is timestamp without time zone" in said[0], shop.notices
+    assert "ALTER TABLE public.customers ALTER COLUMN last_complaint_at TYPE timestamptz" in said[0], said
 
 
 def test_a_scored_at_column_without_time_zone_is_taken_with_a_warning(shop):

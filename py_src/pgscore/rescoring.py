@@ -3116,6 +3116,31 @@ def _check_shadows_read_no_score_column(plpy, w: Wiring, model):
                      f"--off), or write the {what} to a column no version of {name} reads")
 
 
+ZONELESS_TYPES = {1114: "timestamp without time zone", 1082: "date"}
+INSTANT_TYPE = 1184  # timestamptz
+
+
+def _warn_zone_cast(plpy, w: Wiring, c: Counter, expressed):
+    """A WARNING where a counter's own values are cast between wall-clock times and instants in each inserting
+    session's TimeZone (a timestamp or date expression into a timestamptz column, or a timestamptz one into a
+    timestamp or date column): sessions of different TimeZones write the same event's time hours apart, as a
+    window over such a time column counts it (_window_zone warns of that one)."""
+    column = w.profiles.types[c.column]
+    if expressed in ZONELESS_TYPES and column == "timestamp with time zone":
+        fix = (f"name the zone its values are in: {{\"{c.kind}\": \"({c.expr}) AT TIME ZONE 'UTC'\"}} (the zone "
+               "they are written in)")
+    elif expressed == INSTANT_TYPE and column in ("timestamp without time zone", "date"):
+        fix = (f"make the column timestamptz (ALTER TABLE {w.profiles.name} ALTER COLUMN {quote_ident(plpy, c.column)} "
+               f"TYPE timestamptz), or name the zone to write in: {{\"{c.kind}\": \"({c.expr}) AT TIME ZONE "
+               "'UTC'\"}")
+    else:
+        return
+    what = ZONELESS_TYPES.get(expressed, "timestamp with time zone")
+    plpy.warning(f"pgscore: counter {c.column!r} computes {what} values and {w.profiles.name}.{c.column} is {column}: "
+                 "each new value is cast in the TimeZone of each session that inserts, so sessions of different "
+                 "TimeZones write the same events' times hours apart", hint=fix)
+
+
 def _check_statements(plpy, GD, w: Wiring):
     """Prepare (without running) what the trigger will run, with the event table in place of the
     transition table: each counter alone first, so an error names it; then the model's statements."""
@@ -3128,11 +3153,15 @@ def _check_statements(plpy, GD, w: Wiring):
             sql = Sql(plpy, w, None, source=w.events.name)
             try:
                 plpy.prepare(sql.counters_only())
-                # the new value's type, for an assignment that rounds (LIMIT 0: nothing is read)
-                made = plpy.execute(f"SELECT {sql.new_values[c.column]} AS v FROM {w.profiles.name} AS p, "
-                                    f"({sql.agg}) AS a LIMIT 0").coltypes()[0]
+                # the new value's type, for an assignment that rounds, and the expression's own, for one that
+                # a session's TimeZone casts (LIMIT 0: nothing is read)
+                own = "a.c0" if c.kind in KINDS else sql.new_values[c.column]
+                made, expressed = plpy.execute(f"SELECT {sql.new_values[c.column]} AS v, {own} AS o FROM "
+                                               f"{w.profiles.name} AS p, ({sql.agg}) AS a LIMIT 0").coltypes()
             except plpy.SPIError as e:
                 raise WiringError(f"counter {c.column!r}: {_message(e)}", sqlstate=_state(e) or "42601") from None
+            if c.kind != "window":
+                _warn_zone_cast(plpy, w, c, expressed)
             if w.profiles.columns[c.column] in INTEGER_TYPES and made in FRACTIONAL_TYPES:
                 plpy.warning(f"pgscore: counter {c.column!r} computes {FRACTIONAL_TYPES[made]} values and "
                              f"{w.profiles.name}.{c.column} is {w.profiles.types[c.column]}: each new value will be "
