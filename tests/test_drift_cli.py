@@ -96,6 +96,31 @@ def test_warnings_alone_exit_0(churn, trained):
     assert "rollups not refreshed" in r.stdout
 
 
+def test_a_feature_at_alert_names_its_metrics_at_warn_as_warnings(churn, trained):
+    """The line under a feature listed its `firing` metrics after the row's status, the worst of them:
+    a shifted week's tenure read 'alert: js, ks, mean_shift, out_of_range, psi' with its KS at warn (the
+    alerts table below said warn). Each metric is now named under its own level."""
+    X, *_ = trained
+    Xc = X[:600].copy()
+    Xc[:, 1] += 4 * X[:, 1].std()
+    score_rows(churn, "churn", Xc)
+    query(churn, "UPDATE pgscore.drift_thresholds SET alert = 1e9 WHERE metric = 'ks'")  # KS can only warn
+    r = drift(churn)
+    assert r.returncode == 1, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    i = next(i for i, ln in enumerate(lines) if ln.split()[:1] == ["monthly_charges"])
+    assert lines[i + 1].strip().startswith("alert: ") and "psi" in lines[i + 1], lines[i:i + 2]
+    alert_part, _, warn_part = lines[i + 1].strip().partition("; ")
+    assert "ks" not in alert_part.split(": ", 1)[1].split(", "), lines[i + 1]
+    assert warn_part == "warn: ks", lines[i + 1]
+    # the alerts table agrees
+    assert re.search(r"^  feature +monthly_charges +1h 12h 1d 7d all +ks +[\d.]+ +0\.1 +warn ", r.stdout, re.M)
+    score = [ln for ln in lines if ln.startswith("    firing in '1 day': ")]
+    # the score's line too: 'firing in '1 day': alert: js, psi; warn: ks' where it fires
+    assert all("ks" not in ln.split("; warn: ")[0].replace("alert: ", "").split(": ")[-1].split(", ")
+               for ln in score), score
+
+
 def _cron_lines():
     """The crontab lines docs/sql.md (refresh_monitoring) and docs/operations.md give for the refresh: each
     line's command, after its five time fields."""

@@ -450,6 +450,20 @@ def render_text(data: DriftData) -> str:
     return "\n".join(out)
 
 
+def _by_level(m: ModelData, what: str, subject: str, window: str, row: dict) -> str:
+    """A drift row's `firing` metrics grouped by their own level, 'alert: js, psi; warn: ks', from the
+    alerts of that subject and window: the row's status is its worst metric's, so 'alert: js, ks, psi'
+    called a KS at warn an alert."""
+    level = {a["metric"]: a["level"] for a in m.alerts
+             if a["what"] == what and a["subject"] == subject and a["window_name"] == window}
+    metrics = [x.strip() for x in row["firing"].split(",")]
+    groups: dict[str, list[str]] = {}
+    for x in metrics:  # a metric the alerts do not list (read in another snapshot) keeps the row's status
+        groups.setdefault(level.get(x, row["status"]), []).append(x)
+    order = sorted(groups, key=lambda lv: {"alert": 0, "warn": 1}.get(lv, 2))
+    return "; ".join(f"{lv}: {', '.join(groups[lv])}" for lv in order)
+
+
 def _text_score(m: ModelData, data: DriftData, out: list) -> None:
     if not m.score:
         return
@@ -463,7 +477,7 @@ def _text_score(m: ModelData, data: DriftData, out: list) -> None:
     out.extend(_table(h, rows, right))
     cur = next((r for r in m.score if r["window_name"] == data.window), None)
     if cur and cur["firing"]:
-        out.append(f"    firing in '{data.window}': {cur['firing']}")
+        out.append(f"    firing in '{data.window}': {_by_level(m, 'score', 'score', data.window, cur)}")
 
 
 def _text_features(m: ModelData, data: DriftData, out: list) -> None:
@@ -481,7 +495,7 @@ def _text_features(m: ModelData, data: DriftData, out: list) -> None:
     for line, r in zip(lines[1:], extra):
         out.append(line)
         if r.get("firing"):
-            out.extend(_wrap(f"{r['status']}: {r['firing']}", "      "))
+            out.extend(_wrap(_by_level(m, "feature", r["feature"], data.window, r), "      "))
         if r.get("note") and not shared:
             out.extend(_wrap(f"note: {r['note']}", "      "))
     if shared:
