@@ -2,13 +2,18 @@
 through information_schema and pg_catalog as a BI tool's sync finds them, with comments that say what the
 views compute."""
 
+import json
 import re
 from pathlib import Path
 
+import numpy as np
 import psycopg2
 import pytest
+from scipy.spatial.distance import jensenshannon
+from sklearn.linear_model import LogisticRegression
 
 from helpers import query
+from pgscore import datasets, registry
 
 READER = "pgscore_t_reader_bi"
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "sql.md"
@@ -45,7 +50,8 @@ def synced_columns(bi):
 
 def test_every_documented_view_is_synced_by_the_reader_with_comments(bi):
     views = documented_views()
-    assert len(views) == 13  # (shadow_versions, realised_performance_by_version since 0054, 0056; performance_by_day_by_version)
+    assert len(views) == 14  # (shadow_versions, realised_performance_by_version since 0054, 0056; performance_by_day_by_version;
+    # baseline_bins since 0078)
     columns = synced_columns(bi)
     assert {t for t, _ in columns} == set(views) | {"drift_windows", "drift_thresholds"}
     for view in views:
@@ -73,6 +79,57 @@ def test_comments_say_what_precision_recall_and_the_deciles_compute(bi):
     assert columns[("realised_performance", "n")][1] == "How many predictions made in the window have a matched outcome"
     for view in ("realised_performance", "performance_by_day"):
         assert "no_baseline" not in columns[(view, "status")][1]
+
+
+def test_the_reader_recomputes_the_drift_of_a_window_from_the_baseline_bins_and_the_counts(db_url, bi):
+    """A BI tool that checks (or draws) drift needs the baseline's bins and shares next to a window's counts:
+    the reader could call drift_counts() but not read pgscore.baselines, so the bins' edges and the training
+    shares were out of its reach. pgscore.baseline_bins gives them; from it and drift_counts alone the reader
+    gets feature_drift's PSI, KS, JS, mean shift and out-of-range share (numpy/scipy, to 1e-9), and each
+    bin's edges put the logged values in the bin drift_counts counts them in."""
+    X, y, names = datasets.churn(3000, seed=4)
+    registry.deploy(db_url, "churn", LogisticRegression(max_iter=1000).fit(X, y), X, y, feature_names=names)
+    Xc = datasets.churn(800, seed=5)[0]
+    Xc[:, 1] += 0.5 * X[:, 1].std()  # monthly_charges shifted half a standard deviation up
+    Xc[:40, 0] = X[:, 0].max() + 1  # and a few tenures past the training maximum
+    query(db_url, "SELECT count(pgscore.score('churn', ARRAY(SELECT x::float8 FROM jsonb_array_elements_text(f) x), "
+                  "p_key => i::text)) FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY u(f, i)",
+          (json.dumps(Xc.tolist()),))
+    bins = query(bi, "SELECT feature, position, bin, lower_edge, upper_edge, expected, baseline_mean, baseline_std, "
+                     "baseline_min, baseline_max FROM pgscore.baseline_bins WHERE model = 'churn' AND kind = 'feature' "
+                     "ORDER BY position, bin")
+    counts = dict(((p, b), (n, total, n_out)) for p, b, n, total, n_out in query(
+        bi, "SELECT c.position, c.bin, c.n, c.total, c.n_out FROM pgscore.drift_counts('window', '1 day') c "
+            "JOIN pgscore.model_versions v ON v.model_id = c.model_id AND v.live AND v.name = 'churn' "
+            "WHERE c.kind = 'feature'"))
+    views = {f: r for f, *r in query(bi, "SELECT feature, psi, ks, js, mean_shift, out_of_range, n "
+                                         "FROM pgscore.feature_drift WHERE model = 'churn' AND window_name = '1 day'")}
+    assert {r[0] for r in bins} == set(names) == set(views)
+    for feature in names:
+        rows = [r for r in bins if r[0] == feature]
+        pos = rows[0][1]
+        assert [r[2] for r in rows] == list(range(len(rows)))
+        assert rows[0][3] is None and rows[-1][4] is None  # open-ended at both ends
+        assert all(a[4] == b[3] for a, b in zip(rows, rows[1:]))  # each bin ends where the next begins
+        e = np.array([r[5] for r in rows])
+        n = np.array([counts.get((pos, r[2]), (0,))[0] for r in rows], dtype=float)
+        c = n / n.sum()
+        psi, ks, js, shift, oor, n_view = views[feature]
+        assert n.sum() == n_view == 800
+        cf, ef = np.maximum(c, 1e-4), np.maximum(e, 1e-4)
+        assert abs(np.sum((cf - ef) * np.log(cf / ef)) - psi) < 1e-9, feature
+        assert abs(np.max(np.abs(np.cumsum(c) - np.cumsum(e))[:-1], initial=0) - ks) < 1e-9, feature
+        assert abs(jensenshannon(c, e, base=2) - js) < 1e-9, feature
+        mean = sum(counts.get((pos, r[2]), (0, 0.0))[1] for r in rows) / n.sum()
+        assert abs((mean - rows[0][6]) / rows[0][7] - shift) < 1e-9, feature
+        assert sum(counts.get((pos, r[2]), (0, 0, 0))[2] for r in rows) / n.sum() == oor, feature
+        # the edges bin the values as drift_counts did
+        lo = np.array([-np.inf if r[3] is None else r[3] for r in rows])
+        mine = np.bincount(np.searchsorted(lo, Xc[:, pos], side="right") - 1, minlength=len(rows))
+        assert mine.tolist() == n.astype(int).tolist(), feature
+        if feature == "tenure_months":
+            assert oor == 40 / 800 and rows[-1][9] == X[:, 0].max()
+    assert views["monthly_charges"][3] > 0.4 and abs(views["support_calls"][3]) < 0.2
 
 
 def test_maintain_waits_a_bounded_time_behind_a_readers_open_transaction(db_url, bi):
