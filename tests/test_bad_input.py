@@ -231,6 +231,13 @@ SQL_CASES = [
      "22004", "must not be NULL"),
     ("feature_order_differs a NULL feature name", "SELECT pgscore.feature_order_differs(ARRAY['a', NULL], "
      "ARRAY['a', 'b'], 1, 2)", (), "22004", "a feature name of version 2 or 1 is NULL"),
+    ("score_columns_read NULL", "SELECT * FROM pgscore.score_columns_read(NULL)", (), "22004",
+     "pgscore.score_columns_read: model_id must not be NULL"),
+    ("score_columns_read unknown model_id", "SELECT * FROM pgscore.score_columns_read(-7)", (), "42704",
+     "there is no model_id -7\nHINT:  list the versions and their model_id with: SELECT * FROM pgscore.model_versions"),
+    ("score_columns_read unknown wiring", "SELECT * FROM pgscore.score_columns_read((SELECT model_id FROM "
+     "pgscore.models WHERE name = 'churn' AND version = 1), -7)", (), "42704",
+     "there is no wiring -7 that rescores with 'churn'"),
     ("retire injection", "SELECT pgscore.retire(%s)", (INJECT,), "42704", "DROP TABLE"),
     ("retire NULL", "SELECT pgscore.retire(NULL)", (), "22004", "must not be NULL"),
     ("retire unknown model", "SELECT pgscore.retire('nope')", (), "42704", "there is no model 'nope'"),

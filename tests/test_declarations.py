@@ -20,6 +20,7 @@ DOUBLES = "pgscore.float8_array(bytea)"
 UNCHECKED = "pgscore.float8_array_unchecked(bytea)"
 BATCH_ERROR = "pgscore.batch_error(jsonb)"
 ORDER_DIFFERS = "pgscore.feature_order_differs(text[],text[],integer,integer)"
+SCORE_COLUMNS_READ = "pgscore.score_columns_read(bigint,bigint)"
 
 EXPECTED = {
     # signature: (volatility, strict, parallel)
@@ -40,6 +41,9 @@ EXPECTED = {
     # a shadow's order check, written once (set_shadow, the deployments' trigger): its arguments alone; not STRICT,
     # it refuses NULLs (a NULL answer means "reads its own features")
     ORDER_DIFFERS: ("i", False, "s"),
+    # the score and scored_at columns of wired tables a version reads, written once (set_shadow, the deployments'
+    # trigger, attach_rescoring): reads the registry and the catalogs; not STRICT, it refuses a NULL model_id
+    SCORE_COLUMNS_READ: ("s", False, "s"),
     "pgscore.flush_query_log()": ("v", False, "u"),
     "pgscore.check_live_version_fed()": ("v", False, "u"),
     "pgscore.signing_on()": ("s", False, "s"),  # the server's environment, fixed while it runs
@@ -127,7 +131,7 @@ def test_declarations(conn):
 def test_parallel_safe_functions_work_in_a_parallel_query(conn):
     query(conn, "SET force_parallel_mode = on")  # PostgreSQL 15: every parallel-safe query runs in a worker
     safe = [s for s, (_, _, p) in EXPECTED.items() if p == "s"]
-    assert safe == ["pgscore.validate_environment()", ORDER_DIFFERS, "pgscore.signing_on()",
+    assert safe == ["pgscore.validate_environment()", ORDER_DIFFERS, SCORE_COLUMNS_READ, "pgscore.signing_on()",
                     "pgscore.judge(text[],double precision[],bigint[])", IMAGE, DOUBLES, UNCHECKED, BATCH_ERROR]
     # a PL/pgSQL EXCEPTION block starts a subtransaction, which a parallel worker may not (feature_number was
     # declared safe until 0045, and failed over a table with "cannot start subtransactions during a parallel
@@ -150,6 +154,12 @@ def test_parallel_safe_functions_work_in_a_parallel_query(conn):
     (why,), = query(conn, "SELECT pgscore.feature_order_differs(ARRAY['b', g::text], ARRAY['a', g::text], 1, 2) "
                           "FROM pg_catalog.generate_series(1, 1) AS g")  # not folded at plan time
     assert why == "holds the 2 features of live version 1 in its order, and version 2 reads 'b' where it holds 'a'"
+    try:  # (reads the registry in the worker: a model_id it lacks is refused as in the leader)
+        query(conn, "SELECT count(*) FROM pg_catalog.generate_series(7, 7) AS g, pgscore.score_columns_read(-g) AS c")
+    except psycopg2.Error as e:
+        assert e.pgcode == "42704" and e.diag.message_primary == "pgscore.score_columns_read: there is no model_id -7"
+    else:
+        raise AssertionError("score_columns_read answered for a model_id that is not there")
     assert query(conn, "SELECT pgscore.feature_number(' 2.5 ', 'm v1', 'f')") == [(2.5,)]
     assert query(conn, "SELECT pgscore.feature_number(NULL, 'm v1', 'f')") == [(None,)]  # STRICT: a missing value
     (total,), = query(conn, "SELECT sum(pgscore.feature_number(g::text, 'm v1', 'f')) "

@@ -1381,3 +1381,112 @@ def test_a_go_live_of_a_version_that_reads_a_wired_tables_score_column_is_refuse
     attach_vec(shop)
     query(shop, "SELECT pgscore.rollback('churn')")
     assert query(shop, "SELECT version FROM pgscore.live_models") == [(3,)]
+
+
+def deploy_reading_both(db_url, trained, activate=False):
+    """The next version of churn, reading the profile table's scored_at and churn_score too (14 features)."""
+    _, _, X, y = trained
+    X4 = np.column_stack([X, X[:, 0], X[:, 1]])
+    return registry.deploy(db_url, "churn", LogisticRegression(max_iter=500).fit(X4, y), X4, y,
+                           feature_names=[*CHURN_FEATURES, "scored_at", "churn_score"], activate=activate,
+                           allow_feature_change=True)
+
+
+SCORE_COLUMNS = "rescoring_id, profile_table, event_table, what, column_name, said"
+SAID = "public.customers.{0} (the {1} column public.complaints rescores into)"
+
+
+def test_score_columns_read_says_each_wired_score_column_a_version_reads(shop, db_url, trained):
+    """The check of a wired table's score and scored_at columns read as a version's features, written once
+    (migration 0079: set_shadow and the deployments' trigger each ran a query of their own, attach_rescoring compared
+    in Python), through SQL: a row per column, the score column first, with the words each refusal's DETAIL says;
+    none for a version that reads neither, nor for a wiring whose trigger is gone, but where the wiring is named (as
+    attach_rescoring names the one it makes before its trigger); an unknown model_id or wiring 42704, NULL 22004."""
+    deploy_reading_both(db_url, trained)  # v3
+    ids = dict(query(shop, "SELECT version, model_id FROM pgscore.models WHERE name = 'churn'"))
+    (rid, trigger), = query(shop, "SELECT rescoring_id, trigger_name FROM pgscore.rescoring")
+    read = [(rid, "public.customers", "public.complaints", "score", "churn_score", SAID.format("churn_score", "score")),
+            (rid, "public.customers", "public.complaints", "scored_at", "scored_at",
+             SAID.format("scored_at", "scored_at"))]
+    assert query(shop, f"SELECT {SCORE_COLUMNS} FROM pgscore.score_columns_read(%s)", (ids[3],)) == read
+    assert query(shop, f"SELECT {SCORE_COLUMNS} FROM pgscore.score_columns_read(%s, %s)", (ids[3], rid)) == read
+    for v in (1, 2):  # the twelve features: no score column
+        assert query(shop, "SELECT * FROM pgscore.score_columns_read(%s)", (ids[v],)) == []
+        assert query(shop, "SELECT * FROM pgscore.score_columns_read(%s, %s)", (ids[v], rid)) == []
+    # the trigger gone (the wiring feeds nothing): left out, but where the wiring is named
+    query(shop, f'DROP TRIGGER "{trigger}" ON complaints')
+    assert query(shop, "SELECT * FROM pgscore.score_columns_read(%s)", (ids[3],)) == []
+    assert query(shop, f"SELECT {SCORE_COLUMNS} FROM pgscore.score_columns_read(%s, %s)", (ids[3], rid)) == read
+    with pytest.raises(errors.UndefinedObject) as e:
+        query(shop, "SELECT * FROM pgscore.score_columns_read(-7)")
+    assert e.value.diag.message_primary == "pgscore.score_columns_read: there is no model_id -7"
+    assert "pgscore.model_versions" in e.value.diag.message_hint
+    with pytest.raises(errors.UndefinedObject) as e:
+        query(shop, "SELECT * FROM pgscore.score_columns_read(%s, %s)", (ids[3], rid + 100))
+    assert e.value.diag.message_primary == (
+        f"pgscore.score_columns_read: there is no wiring {rid + 100} that rescores with 'churn'")
+    with pytest.raises(errors.NullValueNotAllowed):
+        query(shop, "SELECT * FROM pgscore.score_columns_read(NULL, %s)", (rid,))
+
+
+def test_every_refusal_of_a_score_column_read_as_a_feature_lists_the_columns_in_the_same_words(shop, db_url,
+                                                                                              trained):
+    """set_shadow, a go-live and attach_rescoring (of the live version, of a shadow) refuse a version that reads a
+    wired table's score or scored_at column; set_shadow and the go-live listed every such column in their DETAIL,
+    attach_rescoring, which compared in Python, named the first and no more. All three take the columns and their
+    words from pgscore.score_columns_read now: the same DETAIL at each."""
+    detail = ("2 column(s) affected: " + SAID.format("churn_score", "score") + ", "
+              + SAID.format("scored_at", "scored_at"))
+    deploy_reading_both(db_url, trained)  # v3
+    with pytest.raises(errors.InvalidParameterValue) as e:
+        query(shop, "SELECT pgscore.set_shadow('churn', 3)")
+    assert e.value.diag.message_detail == detail, e.value.diag.message_detail
+    with pytest.raises(errors.InvalidParameterValue) as e:
+        query(shop, "SELECT pgscore.activate('churn', 3)")
+    assert e.value.diag.message_detail == detail, e.value.diag.message_detail
+    # attach_rescoring: a shadow that reads them
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    query(shop, "SELECT pgscore.set_shadow('churn', 3)")
+    with pytest.raises(errors.InvalidParameterValue) as e:
+        with shop.cursor() as cur:
+            sample.rescore_complaints(cur)
+    assert e.value.diag.message_primary.startswith(
+        "pgscore: public.customers.churn_score (the score column) is a feature of version 3 of 'churn', its shadow"), \
+        e.value.diag.message_primary
+    assert e.value.diag.message_detail == detail, e.value.diag.message_detail
+    # the live version that reads them
+    query(shop, "SELECT pgscore.clear_shadow('churn', 3)")
+    query(shop, "SELECT pgscore.activate('churn', 3)")
+    with pytest.raises(errors.InvalidParameterValue) as e:
+        with shop.cursor() as cur:
+            sample.rescore_complaints(cur)
+    assert e.value.diag.message_primary == (
+        "pgscore: public.customers.churn_score (the score column) is a feature of model churn v3: each rescoring "
+        "would feed its own output back in"), e.value.diag.message_primary
+    assert e.value.diag.message_detail == detail, e.value.diag.message_detail
+    assert query(shop, "SELECT count(*) FROM pgscore.rescoring") == [(0,)]
+
+
+def test_code_newer_than_its_schema_refuses_a_score_column_read_as_a_feature_in_the_same_words(empty_db_url,
+                                                                                                trained):
+    """A schema before pgscore.score_columns_read (0078: the server restarted with this release, pgscore install not
+    run yet): attach_rescoring compares the columns in Python, as before, and says the same words."""
+    from pgscore import migrate
+
+    v1, _, X, y = trained
+    migrate.upgrade(empty_db_url)
+    conn = make_shop(empty_db_url, v1, X, y, N)
+    try:
+        deploy_reading_both(empty_db_url, trained, activate=True)  # v2, live: nothing is wired
+        migrate.downgrade(empty_db_url, "0078")
+        assert query(conn, "SELECT to_regprocedure('pgscore.score_columns_read(bigint, bigint)')") == [(None,)]
+        with pytest.raises(errors.InvalidParameterValue) as e:
+            with conn.cursor() as cur:
+                sample.rescore_complaints(cur)
+        assert e.value.diag.message_primary == (
+            "pgscore: public.customers.churn_score (the score column) is a feature of model churn v2: each rescoring "
+            "would feed its own output back in"), e.value.diag.message_primary
+        assert e.value.diag.message_detail == ("2 column(s) affected: " + SAID.format("churn_score", "score") + ", "
+                                               + SAID.format("scored_at", "scored_at")), e.value.diag.message_detail
+    finally:
+        conn.close()

@@ -3037,7 +3037,7 @@ def _need_column(t: Table, column, what, types=None, expected=None, hint=None):
                           hint=hint)
 
 
-_SHADOWS_OF = ("SELECT m.version, m.feature_names FROM pgscore.shadow_versions s JOIN pgscore.models m "
+_SHADOWS_OF = ("SELECT m.version, m.feature_names, m.model_id FROM pgscore.shadow_versions s JOIN pgscore.models m "
                "ON m.model_id OPERATOR(pg_catalog.=) s.model_id WHERE s.name OPERATOR(pg_catalog.=) $1 "
                "AND s.model_id IS DISTINCT FROM $2 ORDER BY m.version")  # ($2 NULL: no live version)
 
@@ -3104,16 +3104,45 @@ def _check_shadows_read_no_score_column(plpy, w: Wiring, model):
         return
     for r in plpy.execute(plpy.prepare(_SHADOWS_OF, ["pg_catalog.text", "pg_catalog.int8"]),
                           [w.model_name, model.model_id if model is not None else None]):
-        for what, col in (("score", w.score_column), ("scored_at", w.scored_at_column)):
-            if col is None or col not in r["feature_names"]:
-                continue
-            name, v = quote_literal(plpy, w.model_name), r["version"]
-            raise WiringError(
-                f"{w.profiles.name}.{col} (the {what} column) is a feature of version {v} of {name}, its shadow: every "
-                f"INSERT into {w.events.name} would score the shadow on the live version's new score, and once live it "
-                "would feed its own output back in",
-                hint=f"clear the shadow first: pgscore.clear_shadow({name}, {v}) (pgscore shadow {w.model_name} {v} "
-                     f"--off), or write the {what} to a column no version of {name} reads")
+        read = _score_columns_read(plpy, w, r["model_id"], r["feature_names"])
+        if not read:
+            continue
+        (what, col, _), name, v = read[0], quote_literal(plpy, w.model_name), r["version"]
+        raise WiringError(
+            f"{w.profiles.name}.{col} (the {what} column) is a feature of version {v} of {name}, its shadow: every "
+            f"INSERT into {w.events.name} would score the shadow on the live version's new score, and once live it "
+            "would feed its own output back in", detail=_columns_affected(read),
+            hint=f"clear the shadow first: pgscore.clear_shadow({name}, {v}) (pgscore shadow {w.model_name} {v} "
+                 f"--off), or write the {what} to a column no version of {name} reads")
+
+
+# the check set_shadow and the deployments' trigger make too, written once in SQL (migration 0079); ordered as the
+# loop it replaced, the score column first
+_SCORE_COLUMNS_READ = ("SELECT c.what, c.column_name, c.said FROM pgscore.score_columns_read($1, $2) AS c "
+                       "ORDER BY c.what")
+_HAS_SCORE_COLUMNS_READ = ("SELECT pg_catalog.to_regprocedure('pgscore.score_columns_read(pg_catalog.int8, "
+                           "pg_catalog.int8)') IS NOT NULL AS ok")
+
+
+def _score_columns_read(plpy, w: Wiring, model_id, feature_names) -> list:
+    """[(what, column, said)]: the wiring's score and scored_at columns that version `model_id` reads as features,
+    where its profile table is read by name, as pgscore.score_columns_read says them (set_shadow and the deployments'
+    trigger ask it too); a schema before it (the server's code newer than its schema: pgscore install not run yet)
+    is compared here, in the same words."""
+    if plpy.execute(_HAS_SCORE_COLUMNS_READ)[0]["ok"]:
+        return [(r["what"], r["column_name"], r["said"])
+                for r in plpy.execute(plpy.prepare(_SCORE_COLUMNS_READ, ["pg_catalog.int8", "pg_catalog.int8"]),
+                                      [model_id, w.id])]
+    if w.by_position:
+        return []
+    return [(what, col, f"{w.profiles.name}.{col} (the {what} column {w.events.name} rescores into)")
+            for what, col in (("score", w.score_column), ("scored_at", w.scored_at_column))
+            if col is not None and col in feature_names]
+
+
+def _columns_affected(read) -> str:
+    """The DETAIL of a refusal of score columns read as features, as set_shadow and the deployments' trigger say it."""
+    return f"{len(read)} column(s) affected: " + ", ".join(said for *_, said in read)
 
 
 ZONELESS_TYPES = {1114: "timestamp without time zone", 1082: "date"}
@@ -3181,12 +3210,13 @@ def _check_statements(plpy, GD, w: Wiring):
     _check_shadows_have_their_columns(plpy, w, model)
     if model is not None and w.by_position:
         _check_shadows_read_the_array(plpy, w, model)
-    for what, col in (("score", w.score_column), ("scored_at", w.scored_at_column)):
-        # (a wiring made before this check stays as it is; a version made live later is refused by the deployments'
-        # trigger, a shadow by set_shadow, since 0075)
-        if by_name and col in model.feature_names:
-            raise WiringError(f"{w.profiles.name}.{col} (the {what} column) is a feature of model {model.label}: "
-                              "each rescoring would feed its own output back in")
+    # (a wiring made before this check stays as it is; a version made live later is refused by the deployments'
+    # trigger, a shadow by set_shadow, since 0075)
+    read = _score_columns_read(plpy, w, model.model_id, model.feature_names) if by_name else []
+    if read:
+        what, col, _ = read[0]
+        raise WiringError(f"{w.profiles.name}.{col} (the {what} column) is a feature of model {model.label}: "
+                          "each rescoring would feed its own output back in", detail=_columns_affected(read))
     _check_shadows_read_no_score_column(plpy, w, model)
     try:
         Plans(plpy, w, model, source=w.events.name)

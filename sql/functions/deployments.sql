@@ -357,28 +357,19 @@ BEGIN
     -- a wired profile table read by name (no float8[] column features, or counters) whose score or scored_at column
     -- is one of the version's features: each rescoring would write its score into a feature its next read fed back
     -- in. attach_rescoring refuses it of the version live then, set_shadow of a shadow: not of a version made live
-    -- after the table was wired
+    -- after the table was wired. The check is pgscore.score_columns_read, which all three ask
     v_n := 0;
     v_columns := '{}';
     FOR r IN
-        SELECT w.profile_table, w.event_table, c.what, c.col
-          FROM pgscore.rescoring w
-          JOIN pgscore.models m ON m.model_id = NEW.model_id
-         CROSS JOIN LATERAL (VALUES ('score', w.score_column), ('scored_at', w.scored_at_column)) AS c(what, col)
-         WHERE w.model_name = NEW.model_name AND to_regclass(w.profile_table) IS NOT NULL
-           AND EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgname = w.trigger_name AND NOT t.tgisinternal)
-           AND c.col = ANY (m.feature_names)
-           AND NOT (coalesce(w.counters, '{}'::jsonb) = '{}'::jsonb
-                    AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass(w.profile_table)
-                                   AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = 'features'
-                                   AND a.atttypid = 'float8[]'::regtype))
+        SELECT c.profile_table, c.event_table, c.what, c.column_name AS col, c.said
+          FROM pgscore.score_columns_read(NEW.model_id) AS c
          ORDER BY 1, 2, 3
     LOOP
         v_n := v_n + 1;
         IF v_n = 1 THEN
             v_first := r;
         END IF;
-        v_columns := v_columns || format('%s.%s (the %s column %s rescores into)', r.profile_table, r.col, r.what, r.event_table);
+        v_columns := v_columns || r.said;
     END LOOP;
     IF v_n > 0 THEN
         -- (the version read again: the signing check's read finds none for a version without an artifact)

@@ -52,6 +52,65 @@ $fn$;
 COMMENT ON FUNCTION pgscore.feature_order_differs(text[], text[], integer, integer) IS 'Why a shadow version reading the live version''s features out of one float8[] column by position would read other features than its own (another count, or the first feature named otherwise); NULL where it reads its own';
 
 /*
+ * The score and scored_at columns of the tables wired to rescore with a
+ * version's name that the version reads as features, where the profile table
+ * is read by name (no float8[] column features, or counters): each rescoring
+ * would feed it the score just written (a shadow: the live version's; made
+ * live: its own). The check written once: set_shadow refuses such a shadow,
+ * the deployments' trigger (check_live_version_fed) such a go-live, and
+ * attach_rescoring (pgscore.rescoring._score_columns_read) such a wiring of
+ * the live version or of a shadow; each refusal's DETAIL lists `said`. Wirings
+ * whose trigger or profile table is gone feed nothing and are left out; with
+ * p_rescoring_id, that wiring alone, its trigger made or not (attach_rescoring
+ * checks the wiring before it creates the trigger). Reads the registry and
+ * the catalogs: STABLE.
+ */
+CREATE FUNCTION pgscore.score_columns_read(p_model_id bigint, p_rescoring_id bigint DEFAULT NULL)
+RETURNS TABLE (rescoring_id bigint, profile_table text, event_table text, what text, column_name name, said text)
+LANGUAGE plpgsql
+STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_name text;
+    v_features text[];
+BEGIN
+    IF p_model_id IS NULL THEN
+        RAISE EXCEPTION 'pgscore.score_columns_read: model_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT m.name, m.feature_names INTO v_name, v_features FROM pgscore.models m WHERE m.model_id = p_model_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'pgscore.score_columns_read: there is no model_id %', p_model_id
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'list the versions and their model_id with: SELECT * FROM pgscore.model_versions';
+    END IF;
+    IF p_rescoring_id IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM pgscore.rescoring w WHERE w.rescoring_id = p_rescoring_id AND w.model_name = v_name) THEN
+        RAISE EXCEPTION 'pgscore.score_columns_read: there is no wiring % that rescores with %', p_rescoring_id,
+                quote_literal(v_name)
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'list the wirings with: SELECT rescoring_id, event_table, profile_table, model_name FROM pgscore.rescoring';
+    END IF;
+    RETURN QUERY
+        SELECT w.rescoring_id, w.profile_table, w.event_table, c.what, c.col,
+               format('%s.%s (the %s column %s rescores into)', w.profile_table, c.col, c.what, w.event_table)
+          FROM pgscore.rescoring w
+         CROSS JOIN LATERAL (VALUES ('score', w.score_column), ('scored_at', w.scored_at_column)) AS c(what, col)
+         WHERE w.model_name = v_name AND to_regclass(w.profile_table) IS NOT NULL
+           AND CASE WHEN p_rescoring_id IS NULL
+                    THEN EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgname = w.trigger_name AND NOT t.tgisinternal)
+                    ELSE w.rescoring_id = p_rescoring_id END
+           AND c.col = ANY (v_features)
+           AND NOT (coalesce(w.counters, '{}'::jsonb) = '{}'::jsonb
+                    AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass(w.profile_table)
+                                   AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = 'features'
+                                   AND a.atttypid = 'float8[]'::regtype))
+         ORDER BY 2, 3, 4;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.score_columns_read(bigint, bigint) IS 'Internal: the score and scored_at columns of tables wired to rescore with a version''s name, read by name, that the version reads as features (one row each, and the words every refusal of it says); with p_rescoring_id, that wiring alone, its trigger made or not';
+
+/*
  * Shadow scoring: a version scored next to the live one of its name, on the
  * rows the live one writes (the rescoring trigger, score_table), its scores
  * logged under its own model_id with source 'shadow' and never served. Each
@@ -203,28 +262,20 @@ BEGIN
     -- the shadow reads: every INSERT would score it on the score the live version just wrote, and made live it would
     -- feed its own output back in (attach_rescoring refuses such a column of the live version, the deployments'
     -- trigger of a version made live). Not skipped by p_force: such a shadow never fails, and no count would say
-    -- that its scores are not the ones it would score live
+    -- that its scores are not the ones it would score live. The check is pgscore.score_columns_read, which the
+    -- deployments' trigger and attach_rescoring ask too
     v_n := 0;
     v_columns := '{}';
     FOR r IN
-        SELECT w.profile_table, w.event_table, c.what, c.col
-          FROM pgscore.rescoring w
-          JOIN pgscore.models m ON m.model_id = v_model_id
-         CROSS JOIN LATERAL (VALUES ('score', w.score_column), ('scored_at', w.scored_at_column)) AS c(what, col)
-         WHERE w.model_name = p_name AND to_regclass(w.profile_table) IS NOT NULL
-           AND EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgname = w.trigger_name AND NOT t.tgisinternal)
-           AND c.col = ANY (m.feature_names)
-           AND NOT (coalesce(w.counters, '{}'::jsonb) = '{}'::jsonb
-                    AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = to_regclass(w.profile_table)
-                                   AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = 'features'
-                                   AND a.atttypid = 'float8[]'::regtype))
+        SELECT c.profile_table, c.event_table, c.what, c.column_name AS col, c.said
+          FROM pgscore.score_columns_read(v_model_id) AS c
          ORDER BY 1, 2, 3
     LOOP
         v_n := v_n + 1;
         IF v_n = 1 THEN
             v_first := r;
         END IF;
-        v_columns := v_columns || format('%s.%s (the %s column %s rescores into)', r.profile_table, r.col, r.what, r.event_table);
+        v_columns := v_columns || r.said;
     END LOOP;
     IF v_n > 0 THEN
         RAISE EXCEPTION 'version % of % cannot shadow version %: %.%, the % column % rescores with % into, is one of its features; every INSERT into % would score the shadow on the live version''s new score, and once live it would feed its own output back in',

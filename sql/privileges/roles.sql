@@ -144,6 +144,7 @@ GRANT EXECUTE ON FUNCTION
     pgscore.load_or_refuse(bigint, text, text),
     pgscore.set_shadow(text, integer, text, boolean), pgscore.clear_shadow(text, integer, text),
     pgscore.feature_order_differs(text[], text[], integer, integer),  -- (the deployments' trigger runs it as the role that makes a version live)
+    pgscore.score_columns_read(bigint, bigint),  -- (the deployments' trigger and attach_rescoring run it as their caller)
     pgscore.refresh_monitoring(interval, boolean), pgscore.match_outcomes(timestamptz),
     pgscore.judge(text[], float8[], bigint[]),
     pgscore.create_log_partitions(integer, date), pgscore.drop_log_partitions(interval),
