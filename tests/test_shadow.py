@@ -1490,3 +1490,48 @@ def test_code_newer_than_its_schema_refuses_a_score_column_read_as_a_feature_in_
                                                + SAID.format("scored_at", "scored_at")), e.value.diag.message_detail
     finally:
         conn.close()
+
+
+def test_score_table_skips_a_shadow_that_reads_the_column_it_scores_into(shop, db_url, trained):
+    """score_table's shadows read a chunk's rows after the live version wrote its scores into them: a shadow one of
+    whose features is the column scored into (p_into) was scored on the live version's new score, not on the value
+    the column held, and logged with nothing said (set_shadow refuses that of a wired profile table's score column
+    alone: score_table's table and column are known only at the call; a live version that reads it is refused).
+    Skipped now for that call, each chunk a failure counted with 22023, with a WARNING naming the version, the
+    column and the table; the live version's scores written as always; pgscore score likewise. Scored into another
+    column, the shadow reads this one as it stands, and is scored."""
+    v1, _, X, y = trained
+    deploy_reading(db_url, trained, "s")  # v3: the 12 features and s
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")  # (customers has no column s: set_shadow refused)
+    query(shop, "SELECT pgscore.set_shadow('churn', 3)")
+    query(shop, "CREATE TABLE scored AS SELECT id, " + ", ".join(CHURN_FEATURES) + ", 0.5::float8 AS s, "
+                "NULL::float8 AS other FROM customers")
+    query(shop, "ALTER TABLE scored ADD PRIMARY KEY (id)")
+    shop.notices.clear()
+    query(shop, "CALL pgscore.score_table('churn', 'scored', 'id', 's', 20)")  # 3 chunks
+    assert log(shop, "shadow") == []  # (before: 50 rows, each one's 13th feature the live score just written)
+    warned = [n for n in shop.notices if "shadow version churn v3" in n]
+    assert len(warned) == 1, shop.notices
+    assert ("column 's' of public.scored, which the live version's scores were just written into, is one of its "
+            "features: read after that write, each row would be scored in shadow on the live version's new score, "
+            "not on the value the column held") in warned[0], warned[0]
+    assert "the live version's scores were written as usual, and the shadow's were not logged" in warned[0]
+    assert query(shop, "SELECT relation, sqlstate, statements, profiles FROM pgscore.shadow_failures") == [
+        ("public.scored", "22023", 3, N)]
+    f = features(shop, range(1, N + 1))
+    Xf = np.array([f[i] for i in range(1, N + 1)])
+    live = v1.predict_proba(Xf)[:, 1]
+    got = dict(query(shop, "SELECT id, s FROM scored"))
+    assert [got[i] for i in range(1, N + 1)] == pytest.approx(live, abs=1e-9)
+    # pgscore score, through the same chunks: skipped, counted
+    run = pgscore_cli("score", "--model", "churn", "--table", "scored", "--key", "id", "--into", "s",
+                      "--chunk-size", "25", "--db", db_url)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert log(shop, "shadow") == []
+    assert query(shop, "SELECT relation, sqlstate, sum(statements)::int, sum(profiles)::int FROM "
+                       "pgscore.shadow_failures GROUP BY 1, 2") == [("public.scored", "22023", 5, 2 * N)]
+    # into another column: s read as it stands (the live scores written above), scored in shadow
+    query(shop, "CALL pgscore.score_table('churn', 'scored', 'id', 'other', 20)")
+    shadow = {r[1]: r for r in log(shop, "shadow")}
+    assert sorted(shadow, key=int) == [str(i) for i in range(1, N + 1)]
+    assert [shadow[str(i)][3][12] for i in range(1, N + 1)] == pytest.approx(live, abs=1e-9)
