@@ -461,20 +461,20 @@ def test_cli_score_and_maintain(churn):
     assert r.returncode == 0 and "3 daily partition(s) created" in r.stdout, r.stdout + r.stderr
     assert "retention '90 days', before " in r.stdout and "0 row(s) deleted from the default partition" in r.stdout
     r = pgscore_cli("maintain", "--keep", "garbage", "--db", url)
-    assert r.returncode == 1 and "--keep 'garbage' is not an interval" in r.stderr and "90 days" in r.stderr
+    assert r.returncode == 2 and "--keep 'garbage' is not an interval" in r.stderr and "90 days" in r.stderr
     for empty in ("", "  "):  # `--keep "$KEEP"` with KEEP unset in a cron job: refused, not a run without retention
         r = pgscore_cli("maintain", "--keep", empty, "--db", url)
-        assert r.returncode == 1 and "--keep is empty: retention needs an interval" in r.stderr, r.stderr
+        assert r.returncode == 2 and "--keep is empty: retention needs an interval" in r.stderr, r.stderr
 
 
 def test_maintain_keep_too_long_is_said_to_be_too_long(churn):
     """--keep '1000000 years' is an interval, too long to subtract from now (timestamp out of range, 22008):
     said so, not 'not an interval PostgreSQL reads'; an interval out of range itself is not one it reads."""
     r = pgscore_cli("maintain", "--keep", "1000000 years", "--db", churn.dsn)
-    assert r.returncode == 1 and "--keep '1000000 years' reaches back before the earliest time PostgreSQL " \
+    assert r.returncode == 2 and "--keep '1000000 years' reaches back before the earliest time PostgreSQL " \
         "holds" in r.stderr and "not an interval" not in r.stderr, r.stderr
     r = pgscore_cli("maintain", "--keep", "300000000 years", "--db", churn.dsn)
-    assert r.returncode == 1 and "--keep '300000000 years' is not an interval PostgreSQL reads" in r.stderr, r.stderr
+    assert r.returncode == 2 and "--keep '300000000 years' is not an interval PostgreSQL reads" in r.stderr, r.stderr
 
 
 def test_maintain_keep_too_long_is_said_so_whatever_the_servers_language(churn):
@@ -489,11 +489,11 @@ def test_maintain_keep_too_long_is_said_so_whatever_the_servers_language(churn):
         query(churn, "RESET lc_messages")
     ukrainian = {"PGOPTIONS": "-c lc_messages=uk_UA.UTF-8"}
     r = pgscore_cli("maintain", "--keep", "1000000 years", "--db", churn.dsn, env=ukrainian)
-    assert r.returncode == 1 and "--keep '1000000 years' reaches back before the earliest time PostgreSQL " \
+    assert r.returncode == 2 and "--keep '1000000 years' reaches back before the earliest time PostgreSQL " \
         "holds" in r.stderr, r.stderr
     for garbage in ("300000000 years", "garbage"):
         r = pgscore_cli("maintain", "--keep", garbage, "--db", churn.dsn, env=ukrainian)
-        assert r.returncode == 1 and f"--keep '{garbage}' is not an interval PostgreSQL reads" in r.stderr, r.stderr
+        assert r.returncode == 2 and f"--keep '{garbage}' is not an interval PostgreSQL reads" in r.stderr, r.stderr
 
 
 def test_a_chunk_error_names_the_key_of_the_row_at_fault(db_url):
@@ -565,7 +565,7 @@ def test_cli_score_failing_mid_way_says_where_to_resume(churn):
     # an --after that is no value of the key (edited by hand) names the option and the column
     r = pgscore_cli("score", "--model", "churn", "--table", "t", "--key", "id", "--into", "s", "--after", "abc",
                     "--quiet", "--db", churn.dsn)
-    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "usage: pgscore score" in r.stderr
     assert "--after abc is not a value of id, the key of t: invalid input syntax for type integer" \
         in r.stderr, r.stderr
     # a resume line run after the model was retired scores with the version it names, and says so

@@ -1158,7 +1158,8 @@ def test_usage_mistakes_are_refused_before_anything_starts(tmp_path):
     for args, said in ((["--features", ""], "--features is empty"),
                        (["--features", "a,b", "--target", "y"], "--target names the label column of --train CSV")):
         run = pgscore_cli("deploy", str(not_a_dir), "--name", "m", *args, "--db", "postgresql://x@127.0.0.1:1/x")
-        assert run.returncode == 1 and said in run.stderr, (args, run.stderr)
+        assert run.returncode == 2 and said in run.stderr and "usage: pgscore deploy" in run.stderr, \
+            (args, run.stderr)
     run = subprocess.run([str(ROOT / "scripts" / "run")], capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "scripts/run demo" in run.stderr and "scripts/run test" in run.stderr, run.stderr
     assert run.stdout == ""

@@ -12,7 +12,7 @@ import signal
 import sys
 from pathlib import Path
 
-from pgscore.errors import PgscoreError, command, hinted_database, server_message
+from pgscore.errors import PgscoreError, UsageError, command, hinted_database, server_message
 
 
 def _say_wrapped(msg: str) -> None:
@@ -1085,16 +1085,17 @@ def cmd_deploy(args):
     from pgscore import datasets, registry
     from pgscore.features import check_fitted, fitted_names
 
+    # usage errors (exit 2, with deploy's usage line): the options alone say so, before a file is read
     if args.features is not None and not args.features.strip(", "):
-        raise PgscoreError("--features is empty: give the feature names, comma-separated (--features a,b,c)")
+        raise UsageError("--features is empty: give the feature names, comma-separated (--features a,b,c)")
     if not (args.features or args.train):
-        raise PgscoreError("give the feature names with --features a,b,c or training data with --train CSV")
+        raise UsageError("give the feature names with --features a,b,c or training data with --train CSV")
     if args.target and not args.train:
-        raise PgscoreError("--target names the label column of --train CSV: without --train it does nothing",
+        raise UsageError("--target names the label column of --train CSV: without --train it does nothing",
                            hint="add --train CSV (the baseline and hold-out metrics come from it), or leave "
                                 "--target out")
     if args.reason and args.no_activate:
-        raise PgscoreError("--reason is recorded when a version goes live, and --no-activate deploys it without "
+        raise UsageError("--reason is recorded when a version goes live, and --no-activate deploys it without "
                            "that", hint="give the reason when you make it live: " + command(
                                f"activate {shlex.quote(args.name)} VERSION --reason TEXT") + " (use --description to describe the version)")
     progress = _deploy_progress()
@@ -1354,7 +1355,7 @@ def cmd_score(args):
     except Exception as e:
         if (args.after is not None and not state.get("rows") and getattr(e, "pgcode", None) in _NOT_A_VALUE
                 and args.after in str(e)):  # the key column's type cannot read --after (a line edited by hand)
-            raise PgscoreError(f"--after {shlex.quote(args.after)} is not a value of {args.key}, the key of "
+            raise UsageError(f"--after {shlex.quote(args.after)} is not a value of {args.key}, the key of "
                                f"{args.table}: {server_message(e.diag.message_primary)}",
                                hint=f"give --after a value of {args.key} as PostgreSQL writes it as text (as in the "
                                     "--after= line an interrupted run prints)") from None
@@ -1902,6 +1903,8 @@ def _main(argv=None) -> int:
                     found_itself=args.command not in ("db", "demo", "bench"))
     try:
         return args.func(args) or 0
+    except UsageError as e:  # an option refused as such: exit 2 with the command's usage line, as argparse's own
+        command_parser(parser, args).error(error_text(e, args.command, name))
     except PgscoreError as e:
         say_error(e, args.command, name)
         return 1
@@ -1919,10 +1922,26 @@ def _main(argv=None) -> int:
         hinted_database(None)
 
 
+def command_parser(parser, args) -> argparse.ArgumentParser:
+    """The parser of the command that ran (`pgscore deploy`'s, `pgscore db start`'s), whose error() prints
+    that command's usage line and exits 2."""
+    for name in (args.command, getattr(args, "db_command", None)):
+        sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+        if sub is None or name not in sub.choices:
+            break
+        parser = sub.choices[name]
+    return parser
+
+
 def say_error(e, command_name, name=None) -> None:
     """`pgscore: error: ...` on stderr, in one style for pgscore's errors and the database's: the message
     (the database's with its SQLSTATE), then its detail and `Hint: `, with the role a command needs where a
     permission error names none."""
+    print(f"pgscore: error: {error_text(e, command_name, name)}", file=sys.stderr)
+
+
+def error_text(e, command_name, name=None) -> str:
+    """say_error's text, without its `pgscore: error: `."""
     import psycopg2
 
     if isinstance(e, psycopg2.Error):
@@ -1948,7 +1967,7 @@ def say_error(e, command_name, name=None) -> None:
         if hint is None and (state or e.sqlstate) == "25006":
             hint = read_only_hint(command_name)
         text = "\n".join([first] + [f"{label}: {v}" for label, v in (("Detail", e.detail), ("Hint", hint)) if v])
-    print(f"pgscore: error: {text}", file=sys.stderr)
+    return text
 
 
 def read_only_hint(command_name) -> str:

@@ -123,6 +123,14 @@ class PgscoreError(Exception):
         return "\n".join(parts)
 
 
+class UsageError(PgscoreError):
+    """A value the caller gave (a command line's option) refused as such, before anything was changed: the
+    command line exits 2 with the command's usage line, as argparse's own refusals do (docs/cli.md, "Global
+    options, errors and exit codes")."""
+
+    sqlstate = "22023"  # invalid_parameter_value
+
+
 class EnvironmentMismatch(PgscoreError):
     """The Python environment cannot load or run what was asked (missing or mismatched library)."""
 

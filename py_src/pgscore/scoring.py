@@ -4,13 +4,14 @@ the prediction log's day partitions (pgscore maintain)."""
 from __future__ import annotations
 
 import contextlib
+import re
 import select
 import signal
 import sys
 import threading
 import time
 
-from pgscore.errors import PgscoreError
+from pgscore.errors import InvalidModel, PgscoreError, UsageError
 from pgscore.registry import _call, connection
 
 
@@ -374,9 +375,14 @@ def maintain(db, days_ahead=7, keep=None, lock_timeout=MAINTAIN_LOCK_TIMEOUT) ->
     wired table waits behind it. So it waits at most `lock_timeout` (as PostgreSQL reads it; "0" for ever),
     then fails, changing nothing (on a connection of the caller's, the setting lasts until its transaction
     ends; None leaves the session's as it is)."""
+    # a `keep` refused is a UsageError (pgscore maintain exits 2), refused before anything is changed
     if keep is not None and not keep.strip():  # `--keep "$KEEP"` with KEEP unset: retention would stop, silently
-        raise PgscoreError("--keep is empty: retention needs an interval", hint="for example --keep '90 days'; "
-                           "leave --keep out to create partitions only")
+        raise UsageError("--keep is empty: retention needs an interval", hint="for example --keep '90 days'; "
+                         "leave --keep out to create partitions only")
+    if keep is not None and re.fullmatch(r"\s*[-+]?(\d+\.?\d*|\.\d+)\s*", keep):  # (without a database to ask)
+        raise UsageError(f"--keep {keep.strip()} has no unit: PostgreSQL reads a bare number as seconds, and "
+                         "retention keeps whole UTC days, at least one",
+                         hint=f"give its unit: --keep '{keep.strip()} days'")
     import psycopg2
     from psycopg2 import errors as pg_errors
 
@@ -384,24 +390,27 @@ def maintain(db, days_ahead=7, keep=None, lock_timeout=MAINTAIN_LOCK_TIMEOUT) ->
         if lock_timeout is not None:
             _call(conn, "SELECT pg_catalog.set_config('lock_timeout', %s, true)", (lock_timeout,))
         try:
+            if keep is not None:  # read first: a --keep refused changes nothing, and waits for no lock
+                try:
+                    _call(conn, "SELECT %s::interval", (keep,))
+                except psycopg2.DataError as e:
+                    if e.pgcode not in ("22007", "22008", "22015"):  # not an interval, or out of range
+                        raise
+                    raise UsageError(f"--keep {keep!r} is not an interval PostgreSQL reads",
+                                     hint="for example --keep '90 days' or --keep '6 months'") from None
             made = _call(conn, "SELECT pgscore.create_log_partitions(%s)", (days_ahead,))[0][0]
             if keep is None:
                 return made, None
             try:
-                _call(conn, "SELECT %s::interval", (keep,))
-            except psycopg2.DataError as e:
-                if e.pgcode not in ("22007", "22008", "22015"):  # not an interval, or out of range
-                    raise
-                raise PgscoreError(f"--keep {keep!r} is not an interval PostgreSQL reads",
-                                   hint="for example --keep '90 days' or --keep '6 months'") from None
-            try:
                 _call(conn, "SELECT pgscore.drop_log_partitions(%s::interval)", (keep,))
+            except InvalidModel as e:  # (22023, as _call names it) the period refused (under a day), in its words
+                raise UsageError(e.message, hint=e.hint, sqlstate=e.sqlstate) from e.__cause__
             except psycopg2.DataError as e:
                 if e.pgcode != "22008":  # an interval, too long (datetime_field_overflow; the message is lc_messages')
                     raise
-                raise PgscoreError(f"--keep {keep!r} reaches back before the earliest time PostgreSQL holds (4713 "
-                                   "BC): timestamp out of range", hint="for example --keep '90 days' or --keep "
-                                   "'6 months'") from None
+                raise UsageError(f"--keep {keep!r} reaches back before the earliest time PostgreSQL holds (4713 "
+                                 "BC): timestamp out of range", hint="for example --keep '90 days' or --keep "
+                                 "'6 months'") from None
         except pg_errors.LockNotAvailable as e:
             raise PgscoreError(
                 f"pgscore maintain waited {lock_timeout} for a lock another session holds on the prediction log; "
