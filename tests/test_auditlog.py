@@ -507,7 +507,7 @@ def test_a_chunk_error_names_the_key_of_the_row_at_fault(db_url):
     registry.deploy(db_url, "partial", model, X, Y, feature_names=NAMES)
     rows = "SELECT g, ARRAY[CASE WHEN g <= 3 THEN 'NaN'::float8 ELSE 1 END, CASE WHEN g = 7 THEN {} ELSE 2 END, " \
            "3, 4, 5, 6, 7, 8, 9, 10, 11, 12]::float8[] AS features FROM generate_series(1, 20) g"
-    for value, said in (("'NaN'::float8", "is NULL or NaN (key 7)"), ("'Infinity'::float8", "is infinite (key 7)")):
+    for value, said in (("'NaN'::float8", "is NULL or NaN (key '7')"), ("'Infinity'::float8", "is infinite (key '7')")):
         with pytest.raises(psycopg2.Error) as e:
             query(db_url, "SELECT count(*) FROM pgscore.predict_batch('partial', %s)", (rows.format(value),))
         assert e.value.pgcode == "22023" and f"feature '{NAMES[1]}' {said}" in e.value.pgerror, e.value.pgerror
@@ -527,7 +527,7 @@ def test_cli_score_names_the_key_scikit_learn_refuses_and_no_version_it_lacks(ch
     r = pgscore_cli("score", "--model", "sk", "--table", "t", "--key", "id", "--into", "s", "--quiet",
                     "--db", churn.dsn)
     assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
-    assert "Input X contains NaN. (key 30 and 1 more in this chunk of 50; feature 'monthly_charges')" \
+    assert "Input X contains NaN. (key '30' and 1 more in this chunk of 50; feature 'monthly_charges')" \
         in r.stderr, r.stderr
     # a forest takes a NaN, and refuses a value beyond float32's range: that row is named, not the NaN's
     from sklearn.ensemble import RandomForestClassifier
@@ -537,7 +537,7 @@ def test_cli_score_names_the_key_scikit_learn_refuses_and_no_version_it_lacks(ch
     query(churn, "UPDATE t SET features[3] = 1e39 WHERE id = 45")
     r = pgscore_cli("score", "--model", "rf", "--table", "t", "--key", "id", "--into", "s", "--quiet",
                     "--db", churn.dsn)
-    assert r.returncode == 1 and f"(key 45; feature {NAMES[2]!r}) (SQLSTATE 22023)" in r.stderr, r.stderr
+    assert r.returncode == 1 and f"(key '45'; feature {NAMES[2]!r}) (SQLSTATE 22023)" in r.stderr, r.stderr
     r = pgscore_cli("score", "--model", "sk", "--table", "t", "--key", "id", "--into", "s", "--version", "9",
                     "--quiet", "--db", churn.dsn)
     assert r.returncode == 1 and "there is no version 9 of model 'sk' (SQLSTATE 42704)" in r.stderr, r.stderr
@@ -553,7 +553,7 @@ def test_cli_score_failing_mid_way_says_where_to_resume(churn):
     r = pgscore_cli("score", "--model", "churn", "--table", "t", "--key", "id", "--into", "s", "--chunk-size",
                     "100", "--quiet", "--db", churn.dsn)
     assert r.returncode == 1 and "Traceback" not in r.stderr
-    assert "feature 'monthly_charges' is NULL or NaN (key 230)" in r.stderr, r.stderr
+    assert "feature 'monthly_charges' is NULL or NaN (key '230')" in r.stderr, r.stderr
     assert "200 rows were scored and committed before the error; once it is fixed, resume with: --after=200 " \
            "--version 1" in r.stderr, r.stderr
     assert query(churn, "SELECT count(s) FROM t") == [(200,)]

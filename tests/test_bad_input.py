@@ -98,10 +98,10 @@ SQL_CASES = [
     ("predict_batch missing columns", "SELECT * FROM pgscore.predict_batch('churn', 'SELECT id FROM customers')", (),
      "42601", "the query must return the key first and then the features"),
     ("predict_batch NULL features array", "SELECT * FROM pgscore.predict_batch('churn', "
-     "'SELECT 7, NULL::float8[] AS features')", (), "22004", "the features of key 7 are NULL"),
+     "'SELECT 7, NULL::float8[] AS features')", (), "22004", "the features of key '7' are NULL"),
     ("predict_batch a NaN names its key", "SELECT * FROM pgscore.predict_batch('churn', 'SELECT g, "
      "array_fill(CASE WHEN g IN (8, 9) THEN ''NaN''::float8 ELSE 1 END, ARRAY[12]) AS features "
-     "FROM generate_series(1, 20) g')", (), "22023", "is NULL or NaN (key 8 and 1 more in this chunk of 20)"),
+     "FROM generate_series(1, 20) g')", (), "22023", "is NULL or NaN (key '8' and 1 more in this chunk of 20)"),
     ("predict_batch NULL p_log", "SELECT * FROM pgscore.predict_batch('churn', 'SELECT * FROM customers', NULL, 10, "
      "NULL)", (), "22004", "p_log must not be NULL"),
     # a statement that is no query, or a comment after its semicolon: what predict_batch takes, not "syntax
@@ -136,11 +136,19 @@ SQL_CASES = [
     ("batch_sql NULL p_log", "SELECT c.statement, pgscore.batch_error(c.error) FROM pgscore.batch_sql('churn', "
      "'SELECT * FROM customers', NULL, 10, NULL, 'public') AS c", (), "22004", "p_log must not be NULL"),
     ("batch_row NULL features", "SELECT pgscore.batch_row('churn', NULL, 'k7', NULL)", (), "22004",
-     "the features of key k7 are NULL"),
+     "the features of key 'k7' are NULL"),
     ("batch_row two features", "SELECT pgscore.batch_row('churn', NULL, 'k8', pgscore.float8_image('{1,2}'))", (),
-     "22023", "model churn v1 takes 12 features; row 1 (key k8) has 2 features"),
+     "22023", "model churn v1 takes 12 features; row 1 (key 'k8') has 2 features"),
     ("batch_row NaN", "SELECT pgscore.batch_row('churn', NULL, 'k9', pgscore.float8_image(array_fill('NaN'::float8, "
-     "ARRAY[12])))", (), "22023", "is NULL or NaN (key k9)"),
+     "ARRAY[12])))", (), "22023", "is NULL or NaN (key 'k9')"),
+    # keys quoted as SQL quotes a literal: one with a space, an empty one, one with a quote read as what they are
+    # (before: "(key k 9)", "(key )", "the features of key  are NULL")
+    ("batch_row NaN of a key with a space", "SELECT pgscore.batch_row('churn', NULL, 'k 9', pgscore.float8_image("
+     "array_fill('NaN'::float8, ARRAY[12])))", (), "22023", "is NULL or NaN (key 'k 9')"),
+    ("batch_row NULL features of an empty key", "SELECT pgscore.batch_row('churn', NULL, '', NULL)", (), "22004",
+     "the features of key '' are NULL"),
+    ("batch_row two features of a key with a quote", "SELECT pgscore.batch_row('churn', NULL, 'it''s', "
+     "pgscore.float8_image('{1,2}'))", (), "22023", "row 1 (key 'it''s') has 2 features"),
     # an image whose header claims 100,000,000 values in its 20 bytes: refused before a list is made for them
     ("batch_row image claiming too much", "SELECT pgscore.batch_row('churn', NULL, 'k', "
      "'\\x0100000000000000bd02000000e1f50501000000'::bytea)", (), "22023",
@@ -148,7 +156,7 @@ SQL_CASES = [
     # one with a NULL bitmap claiming 80 values: refused for its shape, before a list is made for its values
     ("batch_row image with a bitmap claiming 80", "SELECT pgscore.batch_row('churn', NULL, 'k', "
      "'\\x0100000030000000bd0200005000000001000000ffffffffffffffffffff'::bytea)", (), "22023",
-     "model churn v1 takes 12 features; row 1 (key k) has 80 features"),
+     "model churn v1 takes 12 features; row 1 (key 'k') has 80 features"),
     ("batch_row unknown version", "SELECT pgscore.batch_row('churn', 99, 'k', NULL)", (), "42704", "99"),
     # a feature column that holds numbers as text: the value that is none names the model and the feature
     ("feature_number not a number", "SELECT pgscore.feature_number('abc', 'churn v1', 'age')", (), "22P02",
@@ -455,7 +463,7 @@ def test_predict_batch_says_what_is_wrong_in_its_message(db_url, shop):
                           f"{rows} THEN NULL ELSE array_fill(1.0::float8, ARRAY[12]) END AS features FROM "
                           f"generate_series(1, {rows}) g', p_chunk_size => {chunk})")
         assert e.value.pgcode == "22004"
-        assert e.value.diag.message_primary == f"model churn v1: the features of key {rows} are NULL", chunk
+        assert e.value.diag.message_primary == f"model churn v1: the features of key '{rows}' are NULL", chunk
     with pytest.raises(psycopg2.Error) as e:  # the query itself fails in its second chunk
         query(db_url, "SELECT count(*) FROM pgscore.predict_batch('churn', 'SELECT g, array_fill(1.0::float8, "
                       "ARRAY[12]) AS features FROM generate_series(1, 30) g WHERE 1 / (25 - g) IS NOT NULL', "
@@ -486,7 +494,7 @@ def test_predict_batch_says_what_is_wrong_in_its_message(db_url, shop):
     assert e.value.pgcode == "P0004" and "pgscore_z" not in context and "OPERATOR(pg_catalog" not in context, context
     with pytest.raises(psycopg2.Error) as e:  # a wrong shape
         query(db_url, "SELECT count(*) FROM pgscore.predict_batch('churn', 'SELECT 1, ARRAY[1.0, 2.0]::float8[] AS features')")
-    assert e.value.pgcode == "22023" and "model churn v1 takes 12 features; row 1 (key 1) has 2 features" in \
+    assert e.value.pgcode == "22023" and "model churn v1 takes 12 features; row 1 (key '1') has 2 features" in \
         e.value.diag.message_primary, e.value.diag.message_primary
     assert (e.value.diag.message_detail or "").startswith("expected, in order: "), e.value.diag.message_detail
     with pytest.raises(psycopg2.Error) as e:  # pgscore's HINT is kept
@@ -723,6 +731,23 @@ def test_feature_columns_of_other_types(db_url, shop):
     # (predict_batch raises its errors from PL/pgSQL, as the message alone)
     assert e.value.diag.message_primary == f"model churn v1: feature '{first}' is a column of type date, which is " \
                                            "not a number", e.value.diag.message_primary
+    assert "compute a number from it in the query" in e.value.diag.message_hint, e.value.diag.message_hint
+    # a table's date column (pgscore score, score_table): no query to compute the number in, which the hint
+    # said; it says what a table's owner can do instead
+    query(db_url, f"CREATE TABLE dated AS SELECT id, now()::date AS {first}, {', '.join(rest)}, NULL::float8 AS s "
+                  "FROM customers; ALTER TABLE dated ADD PRIMARY KEY (id)")
+    run = pgscore_cli("score", "--model", "churn", "--table", "dated", "--key", "id", "--into", "s", "--quiet",
+                      "--db", db_url)
+    assert run.returncode == 1 and f"error: model churn v1: feature '{first}' is a column of type date, which is not " \
+        "a number (SQLSTATE 42846)\nHint: every feature reaches the model as a float8, and score_table (pgscore " \
+        f"score's too) reads public.dated's column '{first}' as it is, with no query to compute a number in: give " \
+        f"the table a number column of that name (rename this one, then ALTER TABLE public.dated ADD COLUMN {first} " \
+        "float8, filled with the number the model was trained on), or score a query that computes it with " \
+        "pgscore.predict_batch and write the scores back with UPDATE ... FROM" in run.stderr, run.stderr
+    assert "in the query (" not in run.stderr, run.stderr
+    with pytest.raises(psycopg2.Error) as e:
+        query(db_url, "CALL pgscore.score_table('churn', 'dated', 'id', 's')")
+    assert e.value.pgcode == "42846" and "with no query to compute a number in" in e.value.diag.message_hint
     with pytest.raises(psycopg2.Error) as e:
         query(db_url, "SELECT count(*) FROM pgscore.predict_batch('churn', %s)",
               (f"SELECT id, ARRAY[{', '.join(CHURN_FEATURES)}]::real[] AS features FROM customers",))

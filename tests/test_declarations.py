@@ -253,7 +253,7 @@ def test_look_alike_objects_are_never_picked_up(db_url):
     with pytest.raises(psycopg2.Error) as e:
         query(conn, "SELECT * FROM pgscore.predict_batch('churn', %s, p_log => false)",
               (q + " UNION ALL SELECT 'k9', array_fill('NaN'::float8, ARRAY[12])",))
-    assert e.value.pgcode == "22023" and "(key k9)" in e.value.pgerror and "trap" not in e.value.pgerror
+    assert e.value.pgcode == "22023" and "(key 'k9')" in e.value.pgerror and "trap" not in e.value.pgerror
     assert query(conn, "SELECT count(*) FROM pgscore.prediction_log") == [(4 + 2 * n,)]
     assert query(conn, "SELECT count(*) FROM trap.prediction_log") == [(0,)]
     conn.close()

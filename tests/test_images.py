@@ -62,7 +62,7 @@ def test_null_elements_become_nan_and_the_other_rows_stay_exact(conn, kind):
 def test_a_row_of_another_length_is_named(conn, kind, bad, length):
     fmt, fn = FORMATS[kind]
     data = images(conn, fn, [[1.0, 2.0, 3.0], bad, [4.0, 5.0, 6.0]])
-    with pytest.raises(InvalidModel, match=f"row 2 \\(key b\\) has {length} features; the model takes 3"):
+    with pytest.raises(InvalidModel, match=f"row 2 \\(key 'b'\\) has {length} features; the model takes 3"):
         fmt.decode(b"".join(data), 3, 3, ["a", "b", "c"])
     assert fmt.decode_one(data[1], 3) is None
     if length == 0:  # what a NULL array is read as, too

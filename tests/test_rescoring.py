@@ -1169,7 +1169,7 @@ def test_profiles_with_a_features_array_and_no_counters(shop, trained):
     assert np.abs(np.array(got) - model.predict_proba(X[:3])[:, 1]).max() < 1e-9
     query(shop, "INSERT INTO complaints (customer_id) VALUES (4), (5)")  # only 5 is at fault
     (key, reason), = query(shop, "SELECT entity_key, reason FROM pgscore.error_queue")
-    assert key == "5" and "model churn v1 takes 12 features; row 1 (key 5) has 11 features" in reason, reason
+    assert key == "5" and "model churn v1 takes 12 features; row 1 (key '5') has 11 features" in reason, reason
     assert query(shop, "SELECT count(*) FROM vec WHERE churn_score IS NOT NULL") == [(4,)]
 
 

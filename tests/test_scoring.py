@@ -186,7 +186,7 @@ def test_write_back_of_a_linear_model_is_one_statement_a_chunk(conn):
     assert query(conn, "SELECT count(*), count(DISTINCT entity_key) FROM pgscore.prediction_log") == [(55, 55)]
     query(conn, "UPDATE rows SET age = NULL WHERE id = 57")
     err = sql_error(conn, "SELECT * FROM pgscore.score_chunk('logit', 'rows', 'id', 's', '54', 5)")
-    assert err.pgcode == "22023" and "feature 'age' is NULL or NaN (key 57)" in str(err), str(err)
+    assert err.pgcode == "22023" and "feature 'age' is NULL or NaN (key '57')" in str(err), str(err)
 
 
 @pytest.mark.parametrize("name", ["logit", "forest"])  # scored in SQL, and through Python
@@ -534,7 +534,7 @@ def test_a_score_that_a_real_column_cannot_hold_names_its_key(conn):
                 "UPDATE rr SET features = array_fill(1e60::float8, ARRAY[12]) WHERE id IN (3, 11)")
     err = sql_error(conn, "CALL pgscore.score_table('ridge_imputed', 'rr', 'id', 's')")
     assert err.pgcode == "22003", err.pgerror
-    assert "the score of key 3, " in err.pgerror and "does not fit column 's' of public.rr, a real (and 1 more score of this chunk)" \
+    assert "the score of key '3', " in err.pgerror and "does not fit column 's' of public.rr, a real (and 1 more score of this chunk)" \
         in err.pgerror, err.pgerror
     assert err.diag.message_hint == "score into a double precision column"
     query(conn, "UPDATE rr SET features = (SELECT f FROM rows WHERE rows.id = rr.id)")
@@ -554,16 +554,16 @@ def test_a_chunk_names_the_row_the_model_refuses_and_what_its_value_is(conn):
     batch = "SELECT * FROM pgscore.predict_batch(%s, 'SELECT id, f AS features FROM rows ORDER BY id', p_log => false)"
     err = sql_error(conn, batch, ("forest",))
     assert err.pgcode == "22023" and f"feature '{NAMES[1]}' is beyond float32's range (±3.4e38), in which this " \
-        "model's trees compare (key 5)" in err.pgerror, err.pgerror
+        "model's trees compare (key '5')" in err.pgerror, err.pgerror
     assert "clip the value" in err.pgerror
     err = sql_error(conn, "SELECT pgscore.score('forest', f) FROM rows WHERE id = 5")
     assert err.pgcode == "22023" and f"feature '{NAMES[1]}' is beyond float32's range" in err.pgerror, err.pgerror
     assert len(query(conn, "SELECT pgscore.score('forest', f) FROM rows WHERE id = 2")) == 1
     query(conn, "UPDATE rows SET f[2] = 'Infinity' WHERE id = 7")
     err = sql_error(conn, batch, ("forest",))
-    assert f"feature '{NAMES[1]}' is infinite (key 7 and 1 more in this chunk of 10)" in err.pgerror, err.pgerror
+    assert f"feature '{NAMES[1]}' is infinite (key '7' and 1 more in this chunk of 10)" in err.pgerror, err.pgerror
     err = sql_error(conn, batch, ("ridge_imputed",))
-    assert err.pgcode == "22023" and f"feature '{NAMES[1]}' is infinite (key 7)" in err.pgerror, err.pgerror
+    assert err.pgcode == "22023" and f"feature '{NAMES[1]}' is infinite (key '7')" in err.pgerror, err.pgerror
 
 
 def test_a_chunk_names_the_row_refused_among_rows_of_values_the_model_takes(conn):
@@ -580,12 +580,12 @@ def test_a_chunk_names_the_row_refused_among_rows_of_values_the_model_takes(conn
     query(conn, "UPDATE rows SET f[3] = NULL WHERE id = 4")
     batch = "SELECT * FROM pgscore.predict_batch(%s, 'SELECT id, f AS features FROM rows ORDER BY id', p_log => false)"
     err = sql_error(conn, batch, ("partial",))
-    assert err.pgcode == "22023" and f"(key 4; feature {NAMES[2]!r})" in err.pgerror, err.pgerror
+    assert err.pgcode == "22023" and f"(key '4'; feature {NAMES[2]!r})" in err.pgerror, err.pgerror
     # a chunk of one row, missing both (the one named first is taken): its key is named still
     query(conn, "UPDATE rows SET f[1] = NULL WHERE id = 4")
     err = sql_error(conn, "SELECT * FROM pgscore.predict_batch('partial', 'SELECT id, f AS features FROM rows "
                           "WHERE id = 4', p_chunk_size => 1, p_log => false)")
-    assert f"NULL/NaN in feature {NAMES[2]!r} (key 4)" in err.pgerror, err.pgerror
+    assert f"NULL/NaN in feature {NAMES[2]!r} (key '4')" in err.pgerror, err.pgerror
     assert f"feature {NAMES[0]!r}" not in err.pgerror, err.pgerror  # the imputed one is no reason
     err = sql_error(conn, "SELECT pgscore.score('partial', f) FROM rows WHERE id = 4")  # the row path alike
     assert err.pgcode == "22023" and f"cannot take NULL/NaN in feature {NAMES[2]!r}" in err.pgerror, err.pgerror
@@ -609,7 +609,7 @@ def test_a_chunk_names_the_row_refused_among_rows_of_values_the_model_takes(conn
     query(conn, "UPDATE rows SET f[2] = 1e30 WHERE id = 5")
     query(conn, "UPDATE rows SET f[2] = 1e30 WHERE id = 7")
     err = sql_error(conn, batch, ("skscaled",))
-    assert f"(key 5 and 1 more in this chunk of 10; feature {NAMES[1]!r})" in err.pgerror, err.pgerror
+    assert f"(key '5' and 1 more in this chunk of 10; feature {NAMES[1]!r})" in err.pgerror, err.pgerror
     # scaled beyond float32's range: 1e37 over a spread of ~0.01 (the value itself is no float32 overflow)
     x = np.random.default_rng(1).normal(size=(300, 12)) * 0.01
     scaled = make_pipeline(StandardScaler(), RandomForestClassifier(n_estimators=5, random_state=0)).fit(x, Y[:300])
@@ -617,7 +617,7 @@ def test_a_chunk_names_the_row_refused_among_rows_of_values_the_model_takes(conn
     query(conn, "UPDATE rows SET f = %s::float8[]", (x[0].tolist(),))
     query(conn, "UPDATE rows SET f[5] = 1e37 WHERE id = 6")
     err = sql_error(conn, batch, ("scaled",))
-    assert err.pgcode == "22023" and "1e+37, beyond float32's range" in err.pgerror and "(key 6)" in err.pgerror, \
+    assert err.pgcode == "22023" and "1e+37, beyond float32's range" in err.pgerror and "(key '6')" in err.pgerror, \
         err.pgerror
     # compiled: the row named holds the feature named; the count takes every row refused
     deploy(conn.dsn, "forest")
@@ -626,7 +626,7 @@ def test_a_chunk_names_the_row_refused_among_rows_of_values_the_model_takes(conn
     query(conn, "UPDATE rows SET f[4] = -1e39 WHERE id = 8")
     err = sql_error(conn, batch, ("forest",))
     assert f"feature {NAMES[1]!r} is beyond float32's range" in err.pgerror and \
-        "(key 3 and 1 more in this chunk of 10)" in err.pgerror, err.pgerror
+        "(key '3' and 1 more in this chunk of 10)" in err.pgerror, err.pgerror
 
 
 @pytest.mark.parametrize("name", ["logit", "forest"])  # one SQL statement, and chunks through Python
@@ -691,7 +691,7 @@ def test_score_table_that_fails_after_committed_chunks_says_they_are_and_where_t
     bad = "NULL" if name == "logit" else "'Infinity'"  # the forest takes a NaN (its trees' missing values)
     query(conn, f"UPDATE rows SET age = {bad} WHERE id = 17")  # the third chunk of 7
     err = sql_error(conn, "CALL pgscore.score_table(%s, 'rows', 'id', 's', 7)", (name,))
-    assert err.pgcode == "22023" and "feature 'age'" in err.pgerror and "(key 17)" in err.pgerror, err.pgerror
+    assert err.pgcode == "22023" and "feature 'age'" in err.pgerror and "(key '17')" in err.pgerror, err.pgerror
     assert "14 rows of rows scored by earlier chunks are committed, up to id 13" in err.diag.message_detail, \
         err.diag.message_detail
     hint = err.diag.message_hint
@@ -774,7 +774,7 @@ def test_predict_batch_of_a_linear_model_is_one_statement_in_sql(conn):
     query(conn, "UPDATE rows SET f[2] = 'Infinity' WHERE id IN (41, 45)")
     err = sql_error(conn, "SELECT * FROM pgscore.predict_batch('logit', 'SELECT id, f AS features FROM rows "
                           "ORDER BY id', p_chunk_size => 20, p_log => false)")
-    assert err.pgcode == "22023" and "'monthly_charges' is infinite (key 41 and 1 more in this chunk of 20)" in \
+    assert err.pgcode == "22023" and "'monthly_charges' is infinite (key '41' and 1 more in this chunk of 20)" in \
         err.pgerror, err.pgerror
     # a model that imputes: a NULL in the array is scored by batch_row, as the chunks score it
     deploy(conn.dsn, "ridge_imputed")
@@ -981,7 +981,7 @@ def test_write_back_from_a_features_array_column(conn):
     assert np.abs(np.array(got) - est.predict_proba(x[:20])[:, 1]).max() <= 1e-9
     query(conn, "UPDATE arr SET features = features[1:11] WHERE id = 25")
     err = sql_error(conn, "SELECT * FROM pgscore.score_chunk('logit', 'arr', 'id', 's', '19', 20)")
-    assert err.pgcode == "22023" and "model logit v1 takes 12 features; row 6 (key 25) has 11 features" in str(err), \
+    assert err.pgcode == "22023" and "model logit v1 takes 12 features; row 6 (key '25') has 11 features" in str(err), \
         str(err)
     assert query(conn, "SELECT count(s) FROM arr WHERE id >= 20") == [(0,)]
 

@@ -178,6 +178,12 @@ def split(fmt, buf: bytes, n: int) -> list[bytes]:
     return out
 
 
+def key_text(key) -> str:
+    """A row's key as an error names it: quoted as SQL quotes a literal ('17', 'c 17', '', 'it''s'), so that a
+    key holding spaces, or an empty one, reads as what it is; NULL as NULL."""
+    return "NULL" if key is None else literal(key)
+
+
 def _decode_slowly(fmt, buf, n, width, keys, model=None):
     """Arrays with NULL elements or of the wrong length: walk them one by one (NULL becomes NaN). A row of
     another length is an error naming the model (where given) and its features, as the row path's."""
@@ -187,11 +193,11 @@ def _decode_slowly(fmt, buf, n, width, keys, model=None):
         try:
             dims, values, pos = fmt.walk(buf, pos, width)
         except (ValueError, struct.error, IndexError) as e:
-            who = f" (key {keys[i]})" if keys is not None else ""
+            who = f" (key {key_text(keys[i])})" if keys is not None else ""
             raise InvalidModel(f"row {i + 1}{who}: its features' image is not a float8[]'s: {e}",
                                sqlstate="22023") from None
         if len(dims) > 1 or (dims[0] if dims else 0) != width:
-            who = f" (key {keys[i]})" if keys is not None else ""
+            who = f" (key {key_text(keys[i])})" if keys is not None else ""
             has = (f"is a {len(dims)}-dimensional array" if len(dims) > 1 else
                    f"has {dims[0] if dims else 0} features")
             why = "" if dims else " (its array is empty or NULL)"
@@ -203,12 +209,13 @@ def _decode_slowly(fmt, buf, n, width, keys, model=None):
     return out
 
 
-def feature_sql(plpy, model, columns: dict, alias: str, exprs: dict | None = None) -> str:
+def feature_sql(plpy, model, columns: dict, alias: str, exprs: dict | None = None, table=None) -> str:
     """SQL for one row's features as a float8[]: a float8[] `features` column, or a column per feature
-    named as the model names it (NULL becomes NaN). `exprs` replaces some columns by SQL expressions."""
+    named as the model names it (NULL becomes NaN). `exprs` replaces some columns by SQL expressions.
+    `table`: the columns are that table's (score_table's), not a query's, which a refusal's hint says."""
     if one_array(columns, exprs):
         return f"{alias}.features"
-    return f"ARRAY[{', '.join(feature_items(plpy, model, columns, alias, exprs))}]"
+    return f"ARRAY[{', '.join(feature_items(plpy, model, columns, alias, exprs, table))}]"
 
 
 # score_table's chunk scores a float8[] of more features than this from a copy of it (see TablePlans)
@@ -249,7 +256,7 @@ def score_in_sql(plpy, model, columns: dict, alias: str, exprs: dict | None = No
     return items, z, link
 
 
-def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = None) -> list[str]:
+def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = None, table=None) -> list[str]:
     """feature_sql's elements, one SQL float8 per feature, never NULL (NaN for missing); with no column
     per feature, the elements of a float8[] `features` column (NULL where it is too short)."""
     q = functools.partial(quote_ident, plpy)
@@ -265,7 +272,8 @@ def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = N
                            hint="name a column after each feature" + (
                                " (the counters' new values are read by those names)" if exprs else
                                ", or give one float8[] column named features"))
-    as_int, as_text = _number_types(plpy, model, {f: columns[f] for f in model.feature_names if f not in exprs})
+    as_int, as_text = _number_types(plpy, model, {f: columns[f] for f in model.feature_names if f not in exprs},
+                                    table)
     lit = functools.partial(quote_literal, plpy)
 
     def number(f):
@@ -303,11 +311,13 @@ def _type_name(plpy, typid) -> str:
                         [typid])[0]["t"]
 
 
-def _number_types(plpy, model, columns: dict) -> tuple[set, set]:
+def _number_types(plpy, model, columns: dict, table=None) -> tuple[set, set]:
     """The feature columns that are booleans (scored as 1 and 0), and those of a string type (text,
     varchar: read through pgscore.feature_number, whose error names the model and the feature, where the
     server has it); an InvalidModel naming the first column whose type does not convert to a number at
-    all (a date, jsonb), instead of PostgreSQL's cast error."""
+    all (a date, jsonb), instead of PostgreSQL's cast error. Its hint says where to compute the number:
+    in the query (predict_batch's), or, for `table`'s columns (score_table's, which takes no query), in a
+    column of the table or a query of predict_batch's."""
     types = {r["typid"]: r for r in plpy.execute(plpy.prepare(_TYPES, ["pg_catalog.oid[]"]),
                                                  [sorted(set(columns.values()))])}
     for f, typid in columns.items():
@@ -315,7 +325,13 @@ def _number_types(plpy, model, columns: dict) -> tuple[set, set]:
             raise InvalidModel(f"model {model.label}: feature {literal(f)} is a column of type {types[typid]['name']}, "
                                "which is not a number", sqlstate="42846",
                                hint="every feature reaches the model as a float8: compute a number from it in "
-                                    "the query (docs/sql.md, 'Features are numbers')")
+                                    "the query (docs/sql.md, 'Features are numbers')" if table is None else
+                               f"every feature reaches the model as a float8, and score_table (pgscore score's too) reads "
+                               f"{table}'s column {literal(f)} as it is, with no query to compute a number in: give "
+                               f"the table a number column of that name (rename this one, then ALTER TABLE {table} "
+                               f"ADD COLUMN {quote_ident(plpy, f)} float8, filled with the number the model was "
+                               "trained on), or score a query that computes it with pgscore.predict_batch and write "
+                               "the scores back with UPDATE ... FROM (docs/sql.md, 'Features are numbers')")
     texts = {f for f, typid in columns.items() if types[typid]["text"]}
     if texts and not plpy.execute(_FEATURE_NUMBER)[0]["found"]:  # a schema before migration 0039
         texts = set()
@@ -472,7 +488,7 @@ def query_statement(plpy, model, query, chunk_size, log, path) -> str | None:
 
 
 def _null_features(model, key) -> InvalidModel:
-    return InvalidModel(f"model {model.label}: the features of key {key} are NULL", sqlstate="22004")
+    return InvalidModel(f"model {model.label}: the features of key {key_text(key)} are NULL", sqlstate="22004")
 
 
 def row_score(plpy, model, key, image) -> float:
@@ -559,7 +575,7 @@ def scored(model, X, keys, labelled):
             raise
         more = (f" and {more} more in this chunk of {len(keys)}" if 0 < more < _COUNTED else
                 f" and at least {_COUNTED} more in this chunk of {len(keys)}" if more else "")
-        raise InvalidModel(f"{e.message} (key {keys[first]}{more}{which})", detail=e.detail, hint=e.hint,
+        raise InvalidModel(f"{e.message} (key {key_text(keys[first])}{more}{which})", detail=e.detail, hint=e.hint,
                            sqlstate=e.sqlstate, **e.objects) from None
 
 
@@ -718,7 +734,7 @@ class TablePlans:
         if types[into] not in SCORE_TYPES:
             raise InvalidModel(f"column {literal(into)} of {table} is {types[into]}; scores need {SCORE_TYPES_SAID}",
                                sqlstate="42804")
-        feats = feature_sql(plpy, model, columns, "t")
+        feats = feature_sql(plpy, model, columns, "t", table=table)
         self.fmt = features_format(plpy)
         self.into, self.into_type, self.table = into, types[into], table
         ktype, k = types[key], q(key)
@@ -951,7 +967,7 @@ class ShadowTablePlans:
         relkind = plpy.execute(plpy.prepare(_RELKIND, ["pg_catalog.regclass"]), [table])[0]["k"]
         rows = table if relkind == "p" else f"ONLY {table}"
         columns, types = columns_of(plpy, table)
-        feats = feature_sql(plpy, model, columns, "t")  # (a missing column raises here: the caller warns)
+        feats = feature_sql(plpy, model, columns, "t", table=table)  # (a missing column raises here: the caller warns)
         self.fmt, self.model = features_format(plpy), model
         self.by_position = one_array(columns, None)  # one float8[] column features, which the live version laid out
         k, ktype = q(key), types[key]
@@ -1086,6 +1102,6 @@ def _unfit(model, plans, keys, scores):
     if len(bad):
         i = int(bad[0])
         more = f" (and {len(bad) - 1} more score of this chunk)" if len(bad) > 1 else ""
-        raise InvalidModel(f"model {model.label}: the score of key {keys[i]}, {float(s[i])!r}, does not fit column "
+        raise InvalidModel(f"model {model.label}: the score of key {key_text(keys[i])}, {float(s[i])!r}, does not fit column "
                            f"{literal(plans.into)} of {plans.table}, a real{more}", sqlstate="22003",
                            hint="score into a double precision column")
