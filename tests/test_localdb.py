@@ -75,6 +75,39 @@ def test_start_status_url_stop_and_restart_after_a_crash(data_dir):
     assert again.returncode == 0 and "not running" in again.stdout
 
 
+def test_start_says_what_to_run_next_and_how_the_next_commands_reach_the_cluster(data_dir):
+    """db start named only the command that stops the cluster: a new one has no pgscore in it, and the next
+    command (pgscore install) looked for the default cluster, or $PGSCORE_DATABASE_URL's database, not this
+    one. It now says to install where pgscore is not installed, and how the commands reach this cluster
+    where they would not (PGSCORE_DATA_DIR, --db); the URL stays last, the stop command before it."""
+    port = str(free_port())
+    absolute = data_dir.absolute()
+    elsewhere = {"PGSCORE_DATA_DIR": "", "PGSCORE_DATABASE_URL": ""}
+    start = pgscore_cli("db", "start", "--data-dir", str(data_dir), "--port", port, env=elsewhere)
+    assert start.returncode == 0, start.stderr
+    lines = start.stdout.strip().splitlines()
+    url = lines[-1]
+    assert url.startswith("postgresql://") and lines[-2] == f"stop it with: pgscore db stop --data-dir {absolute}"
+    assert f"the commands that follow find this cluster with: export PGSCORE_DATA_DIR={absolute} (or --db " \
+           f"'{url}'); without, they look in " in start.stdout, start.stdout
+    assert lines[-3] == f"pgscore is not installed in it: next, run export PGSCORE_DATA_DIR={absolute}; " \
+                        "pgscore install", start.stdout
+    # with PGSCORE_DATA_DIR naming it: install alone
+    here = {"PGSCORE_DATA_DIR": str(data_dir), "PGSCORE_DATABASE_URL": ""}
+    again = pgscore_cli("db", "start", "--data-dir", str(data_dir), env=here)
+    assert again.returncode == 0 and "the commands that follow" not in again.stdout, again.stdout
+    assert again.stdout.strip().splitlines()[-3] == "pgscore is not installed in it: next, run pgscore install"
+    # with $PGSCORE_DATABASE_URL set, that database is the next commands': --db names this one
+    other = {"PGSCORE_DATA_DIR": str(data_dir), "PGSCORE_DATABASE_URL": "postgresql://x@127.0.0.1:1/x"}
+    run = pgscore_cli("db", "start", "--data-dir", str(data_dir), env=other)
+    assert "PGSCORE_DATABASE_URL is set: the commands that follow use that database unless given --db " \
+           f"'{url}'" in run.stdout and f"next, run pgscore install --db '{url}'" in run.stdout, run.stdout
+    # installed: nothing to say but the stop command and the URL
+    assert pgscore_cli("install", env=here).returncode == 0
+    done = pgscore_cli("db", "start", "--data-dir", str(data_dir), env=here)
+    assert "not installed" not in done.stdout and done.stdout.strip().splitlines()[-1] == url, done.stdout
+
+
 def test_start_refuses_a_signing_key_the_running_cluster_was_not_started_with(data_dir):
     """Signing is a security setting: a --signing-key that cannot take effect is refused, not ignored."""
     keys = []

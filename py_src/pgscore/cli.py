@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import json
 import os
@@ -72,9 +73,43 @@ def resolve_db(args) -> str:
 def cmd_db_start(args):
     c = _cluster(args)
     c.start()
+    for line in _after_start(c):
+        _say(line)
     _say(f"stop it with: {command('db stop', c.data_dir)}")
     _say(c.url())  # last: scripts read it
     return 0
+
+
+def _after_start(c) -> list[str]:
+    """What `db start` says to run next: `pgscore install` where pgscore is not installed in the cluster's
+    database, and how the commands that follow reach this cluster where they would find another database
+    ($PGSCORE_DATABASE_URL, or another data directory than this one)."""
+    import psycopg2
+
+    from pgscore.localdb import default_data_dir
+
+    url = c.url()
+    reach = None  # how a command without --db reaches this cluster, where it would not
+    if os.environ.get("PGSCORE_DATABASE_URL", "").strip():
+        reach = (f"--db {shlex.quote(url)}", "PGSCORE_DATABASE_URL is set: the commands that follow use that "
+                 f"database unless given --db {shlex.quote(url)}")
+    elif Path(c.data_dir).absolute() != default_data_dir().absolute():
+        env = f"PGSCORE_DATA_DIR={shlex.quote(str(Path(c.data_dir).absolute()))}"
+        reach = (None, f"the commands that follow find this cluster with: export {env} (or --db "
+                 f"{shlex.quote(url)}); without, they look in {default_data_dir()}")
+    try:
+        with contextlib.closing(psycopg2.connect(url, connect_timeout=10)) as conn, conn.cursor() as cur:
+            cur.execute("SELECT pg_catalog.to_regclass('pgscore.models') IS NOT NULL")
+            installed = cur.fetchone()[0]
+    except psycopg2.Error:  # (it answered start's own check: a failure here is said by the next command)
+        installed = True
+    lines = [reach[1]] if reach else []
+    if not installed:
+        install = command("install") if reach is None or reach[0] is None else command(f"install {reach[0]}")
+        if reach is not None and reach[0] is None:
+            install = f"export PGSCORE_DATA_DIR={shlex.quote(str(Path(c.data_dir).absolute()))}; {install}"
+        lines.append(f"pgscore is not installed in it: next, run {install}")
+    return lines
 
 
 # where a db command found no cluster: which one it looked at, and how to name another
