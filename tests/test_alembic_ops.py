@@ -2,6 +2,7 @@
 
 import hashlib
 import importlib.util
+import re
 import shutil
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 import joblib
 import psycopg2
 import pytest
+from sklearn.linear_model import LogisticRegression
 
 from helpers import ROOT, query
 from pgscore import artifacts, registry
@@ -264,7 +266,7 @@ def test_undeploy_of_an_unknown_model_or_of_a_revision_that_stored_none_fails_th
         rev.write_text(text.replace('undeploy_model("churn", revision=revision)', wrong))
         run = alembic(example, db_url, "downgrade", "base")
         assert run.returncode != 0 and "pgscore.errors.UnknownModel" in run.stderr and said in run.stderr, run.stderr
-        assert query(db_url, "SELECT version_num FROM app_alembic_version") == [("a1",)]
+        assert query(db_url, "SELECT version_num FROM churn_app_alembic_version") == [("a1",)]
         assert history(db_url) == [(1, "deploy", "alembic revision a1")]
 
 
@@ -373,7 +375,7 @@ def test_your_revisions_downgrade_after_pgscore_was_uninstalled(empty_db_url, tm
         assert run.returncode == 0, run.stderr
         said = ("no model is stored in this database" if again else "pgscore is not installed in this database")
         assert f"undeploy_model of alembic revision a1: {said}" in run.stderr, run.stderr
-        assert query(empty_db_url, "SELECT count(*) FROM app_alembic_version") == [(0,)]
+        assert query(empty_db_url, "SELECT count(*) FROM churn_app_alembic_version") == [(0,)]
         if not again:
             assert pgscore_cli("install", "--db", empty_db_url).returncode == 0
 
@@ -440,7 +442,7 @@ def test_a_missing_or_corrupt_model_file_names_the_revision_and_changes_nothing(
         and "churn-train.csv" in run.stderr, run.stderr
     assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
     # the transaction that would have created alembic's version table is rolled back with it
-    assert query(db_url, "SELECT to_regclass('public.app_alembic_version')") == [(None,)]
+    assert query(db_url, "SELECT to_regclass('public.churn_app_alembic_version')") == [(None,)]
     (models / "churn-train.csv").write_bytes(csv)
     run = alembic(example, db_url, "upgrade", "head")
     assert run.returncode == 0, run.stderr
@@ -488,7 +490,7 @@ def test_a_revision_that_retires_a_model_is_undone_by_its_downgrade(db_url, tmp_
     run = alembic(example, db_url, "upgrade", "head")
     assert run.returncode != 0 and "UnknownModel: retire_model of alembic revision a2: there is no model 'chrun'" \
         in run.stderr, run.stderr
-    assert query(db_url, "SELECT version_num FROM app_alembic_version") == [("a1",)]
+    assert query(db_url, "SELECT version_num FROM churn_app_alembic_version") == [("a1",)]
 
 
 def test_the_worked_examples_revision_reads_its_files_only_when_it_runs(db_url, tmp_path):
@@ -530,7 +532,7 @@ def test_two_branches_deploying_one_model_are_undone_each_to_the_state_without_i
         assert rec["live"] and rec["version"] == b
         run = alembic(example, db_url, "downgrade", "bB@-1")
         assert run.returncode == 0, run.stderr
-        assert query(db_url, "SELECT version_num FROM app_alembic_version") == [("a1",)]
+        assert query(db_url, "SELECT version_num FROM churn_app_alembic_version") == [("a1",)]
         rec = registry.show(db_url, "churn")
         assert rec["live"] and rec["version"] == 1, (a, rec["history"])
     # the other order: B's branch first makes A's version live (A is still applied), then A's a1's
@@ -571,3 +573,75 @@ def test_a_branch_retiring_a_model_is_undone_leaving_another_branchs_later_versi
     assert run.returncode == 0, run.stderr
     rec = registry.show(db_url, "churn")
     assert rec["live"] and rec["version"] == 1, rec["history"]
+
+
+@pytest.mark.parametrize("driver", ["psycopg2", "psycopg"])
+def test_undeploy_writes_the_rollbacks_warnings_to_alembics_log(db_url, tmp_path, driver):
+    """The rollback an undeploy_model makes can go through with a server WARNING (a version set in shadow that a
+    wired profile table cannot feed: pgscore.rollback lets it through where a version was live before). Neither
+    driver's was shown (alembic shows no notice); registry.rollback returned psycopg2's alone. They are written
+    to alembic's log now, as pgscore's notes are, through psycopg2 (the example's env.py) and psycopg 3
+    (SQLAlchemy's postgresql+psycopg://) alike."""
+    import numpy as np
+
+    example, est, X, names = make_example(tmp_path, 200, seed=26)
+    if driver == "psycopg":
+        env = example / "env.py"
+        env.write_text(env.read_text().replace(
+            "with create_engine(url).connect() as conn:",
+            "import sqlalchemy\n    with sqlalchemy.create_engine(url.replace('postgresql://', 'postgresql+psycopg://', "
+            "1)).connect() as conn:"))
+    with_logging(example)
+    registry.deploy(db_url, "churn", est, X, feature_names=names, reason="by hand")  # v1, live before the revision
+    run = alembic(example, db_url, "upgrade", "head")  # v2
+    assert run.returncode == 0, run.stderr
+    cols = ", ".join(f"{n} float8 DEFAULT 0" for n in names)
+    query(db_url, f"CREATE TABLE people (id int PRIMARY KEY, {cols}, loyalty float8, s float8, scored_at timestamptz, "
+                  "n int DEFAULT 0)")
+    query(db_url, "CREATE TABLE calls (person int)")
+    query(db_url, "SELECT pgscore.attach_rescoring('calls', 'people', 'person', 'churn', 's', %s::jsonb, "
+                  "p_profile_key => 'id')", ('{"n": "count"}',))
+    X3 = np.column_stack([X, X[:, 0]])
+    registry.deploy(db_url, "churn", LogisticRegression(max_iter=500).fit(X3, est.predict(X)), X3,
+                    feature_names=[*names, "loyalty"], activate=False, allow_feature_change=True)  # v3
+    query(db_url, "SELECT pgscore.set_shadow('churn', 3)")
+    query(db_url, "ALTER TABLE people DROP COLUMN loyalty")
+    run = alembic(example, db_url, "downgrade", "base")
+    assert run.returncode == 0, run.stderr
+    assert registry.show(db_url, "churn")["version"] == 1
+    assert "WARNI [alembic.pgscore] pgscore: churn: pgscore.rollback: version 1 of 'churn' was made live by a " \
+           "rollback while version 3 is its shadow: public.people, which public.calls rescores with 'churn', has no " \
+           "column 'loyalty'" in run.stderr, run.stderr
+    assert "HINT:  add the feature column(s) to the profile table, or clear the shadow: " \
+           "pgscore.clear_shadow('churn', 3)" in run.stderr, run.stderr
+
+
+def test_the_worked_examples_version_table_is_its_projects_own(db_url, tmp_path):
+    """The docs advised every project the version table app_alembic_version, so two alembic projects in one
+    database shared it: the second read the first's revision as its own (its upgrade failed on a revision it
+    does not know, or skipped its own where both named it a1). The example names its own in alembic.ini
+    (churn_app_alembic_version), which its env.py reads: another project beside it, with its own name, keeps its
+    own history; without a name, or with pgscore's, env.py stops before touching the database."""
+    example, *_ = make_example(tmp_path / "one", 200, seed=27)
+    other, *_ = make_example(tmp_path / "two", 200, seed=28)
+    ini = other / "alembic.ini"
+    ini.write_text(ini.read_text().replace("version_table = churn_app_alembic_version",
+                                           "version_table = billing_alembic_version"))
+    rev = other / "versions" / "a1_churn_v1.py"
+    rev.write_text(rev.read_text().replace('deploy_model("churn"', 'deploy_model("billing"').replace(
+        'undeploy_model("churn"', 'undeploy_model("billing"'))
+    assert alembic(example, db_url, "upgrade", "head").returncode == 0
+    run = alembic(other, db_url, "upgrade", "head")  # its own a1: run, not taken for the other's
+    assert run.returncode == 0, run.stderr
+    assert registry.show(db_url, "billing")["live"]
+    assert query(db_url, "SELECT version_num FROM churn_app_alembic_version") == [("a1",)]
+    assert query(db_url, "SELECT version_num FROM billing_alembic_version") == [("a1",)]
+    assert alembic(other, db_url, "downgrade", "base").returncode == 0
+    assert query(db_url, "SELECT version_num FROM churn_app_alembic_version") == [("a1",)]
+    for line, said in (("version_table = pgscore_alembic_version", "is pgscore's own version table"),
+                       ("", "name this project's own alembic version table in alembic.ini")):
+        ini.write_text(re.sub(r"(?m)^version_table = .*$", line, ini.read_text()))
+        run = alembic(other, db_url, "upgrade", "head")
+        assert run.returncode != 0 and said in run.stderr and "<your project>_alembic_version" in run.stderr, \
+            run.stderr
+    assert query(db_url, "SELECT count(*) FROM billing_alembic_version") == [(0,)]

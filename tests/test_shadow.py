@@ -1245,6 +1245,17 @@ def test_a_rollback_next_to_a_shadow_that_lacks_a_column_goes_through_with_a_war
     assert run.returncode == 0 and "churn version 2 is live again" in run.stdout, run.stderr
     assert ("WARNING:  pgscore.rollback: version 2 of 'churn' was made live by a rollback while version 3 is its "
             "shadow") in run.stdout and "pgscore.clear_shadow('churn', 3)" in run.stdout, run.stdout
+    # registry.rollback from a psycopg 3 connection (an alembic revision's) returns the same warnings as from
+    # psycopg2's (before: none, docs/cli.md said so)
+    import psycopg
+
+    with psycopg.connect(db_url) as conn3:
+        r = registry.rollback(conn3, "churn", 1)
+    assert r["version"] == 1 and r["warnings"] == [w.strip() for w in warned], r["warnings"]
+    r = registry.rollback(db_url, "churn", 2)
+    assert r["version"] == 2 and r["warnings"] == [w.strip().replace("version 1 of 'churn' was made live", "version 2 "
+                                                   "of 'churn' was made live").replace("next to version 2", "next to "
+                                                   "version 1") for w in warned], r["warnings"]
     # no version live before (retired): the shadow would begin failing only now, refused
     query(shop, "SELECT pgscore.retire('churn')")
     with pytest.raises(errors.UndefinedColumn) as e:

@@ -150,9 +150,19 @@ def undeploy_model(name, *, revision, force=False):
         registry._call(conn, "SELECT pgscore.retire(%s, %s)", (name, why))
         log.info("pgscore: %s retired (no version was live before alembic revision %s)", name, revision)
     else:
-        registry._call(conn, registry.forcing("SELECT pgscore.rollback(%s, %s, %s)", force),
-                       (name, target, why))
+        _rollback(conn, name, target, why, force)
         log.info("pgscore: %s version %s is live again, as before alembic revision %s", name, target, revision)
+
+
+def _rollback(conn, name, target, why, force):
+    """pgscore.rollback to `target`, its WARNINGs (a shadow version a wired profile table cannot feed, which
+    the rollback lets through) written to alembic's log as pgscore's notes are, psycopg2's and psycopg 3's
+    alike (registry.server_notices): alembic shows no notice of the SQL a revision runs."""
+    with registry.server_notices(conn) as said:
+        registry._call(conn, registry.forcing("SELECT pgscore.rollback(%s, %s, %s)", force), (name, target, why))
+    for w in said:
+        if w.startswith("WARNING:"):
+            log.warning("pgscore: %s: %s", name, w.removeprefix("WARNING:").strip())
 
 
 def _revision_of(reason):
@@ -229,8 +239,7 @@ def _undo_retire(conn, name, revision, retire_id, why, force=False):
         log.warning("pgscore: %s was deployed, activated, rolled back or retired after alembic revision %s (%s; "
                     "reason: %s); undoing the revision replaces that: it will make version %s live, as before the "
                     "revision", name, revision, said, now[0][3] or "none given", target)
-    registry._call(conn, registry.forcing("SELECT pgscore.rollback(%s, %s, %s)", force),
-                       (name, target, why))
+    _rollback(conn, name, target, why, force)
     log.info("pgscore: %s version %s is live again, as before alembic revision %s (which retired it)", name, target,
              revision)
 

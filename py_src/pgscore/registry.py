@@ -366,17 +366,48 @@ def forcing(call: str, force: bool) -> str:
     return call[:-1] + ", p_force => true)" if force else call
 
 
+@contextlib.contextmanager
+def server_notices(conn):
+    """The server's notices (NOTICEs, WARNINGs) raised on `conn` while the block runs, into the list it yields
+    once the block ends: psycopg2's as it keeps them in conn.notices, psycopg 3's (an alembic revision's
+    connection, which has no conn.notices) in the same form, `WARNING:  message` with its DETAIL and HINT
+    lines, through a notice handler."""
+    got = []
+    notices = getattr(conn, "notices", None)
+    if notices is not None:  # psycopg2
+        seen = len(notices)
+        try:
+            yield got
+        finally:
+            got.extend(n.strip() for n in notices[seen:])
+        return
+    add = getattr(conn, "add_notice_handler", None)
+    if add is None:  # (another driver: none to read)
+        yield got
+        return
+
+    def heard(diag):  # psycopg 3's Diagnostic, written as libpq writes a notice for psycopg2
+        got.append("\n".join(f"{label}:  {text}" for label, text in (
+            (diag.severity, diag.message_primary), ("DETAIL", diag.message_detail), ("HINT", diag.message_hint))
+            if text))
+
+    add(heard)
+    try:
+        yield got
+    finally:
+        conn.remove_notice_handler(heard)
+
+
 def rollback(db, name, to_version=None, reason=None, force=False) -> dict:
     """Undo the last go-live (the version live before the live one went live, leaving out those rolled back
     from), or make `to_version` live, by appending a deployment; refused where the server cannot load that
     version, unless `force`. `warnings` in what it returns: the server's WARNINGs (a version set in shadow that
     lacks a column of a wired profile table, which a rollback lets through where a version was live before)."""
     with connection(db) as conn:
-        notices = getattr(conn, "notices", None)  # (psycopg2's; an alembic revision's psycopg 3 connection has none)
-        seen = len(notices) if notices is not None else 0
-        _call(conn, forcing("SELECT pgscore.rollback(%s, %s, %s)", force), (name, to_version, reason))
-        warnings = [n.strip() for n in (notices or [])[seen:] if n.startswith("WARNING:")]
-        return {**show(conn, name), "warnings": warnings}
+        with server_notices(conn) as said:  # (psycopg2's or psycopg 3's, an alembic revision's say)
+            # (typed: psycopg 3 binds a None as a parameter of no type, which the call cannot resolve)
+            _call(conn, forcing("SELECT pgscore.rollback(%s, %s::integer, %s::text)", force), (name, to_version, reason))
+        return {**show(conn, name), "warnings": [n for n in said if n.startswith("WARNING:")]}
 
 
 def activate(db, name, version, reason=None, force=False) -> dict:
@@ -434,7 +465,8 @@ def show(db, name, version=None) -> dict:
     with connection(db) as conn:
         shadowing = _shadowing(conn)
         rows = _call(conn, "SELECT " + _version_columns(conn, shadowing) + " FROM pgscore.model_versions "
-                     "WHERE name = %s AND (version = %s OR (%s IS NULL)) "
+                     # (typed: psycopg 3 binds a None as a parameter of no type, `$3 IS NULL` unresolved)
+                     "WHERE name = %s AND (version = %s::integer OR (%s::integer IS NULL)) "
                      "ORDER BY live DESC, version DESC LIMIT 1", (name, version, version))
         if not rows:
             what = f"version {version} of model {name!r}" if version else f"model {name!r}"
