@@ -156,6 +156,44 @@ def test_rollback_and_history(db_url, logit):
         registry.rollback(db_url, "nope")
 
 
+def test_activating_the_live_version_changes_nothing_and_says_so(db_url, logit):
+    """pgscore.activate of the version live already appended a deploy row (pgscore show listed a second go-live
+    of a version that never went away, with its --reason) and pgscore activate said "is live" as of a change.
+    It changes nothing now (migration 0080), with a NOTICE; registry.activate returns already=True (from a
+    psycopg 3 connection too, which has no conn.notices), and the command says so."""
+    import psycopg
+
+    for i in range(2):
+        registry.deploy(db_url, "churn", logit, X, feature_names=NAMES, reason=f"release {i + 1}")
+    conn = psycopg2.connect(db_url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT pgscore.activate('churn', 2, 'again')")
+            assert cur.fetchone()[0] == registry.show(conn, "churn", 2)["model_id"]
+        assert conn.notices[-1].strip() == "NOTICE:  version 2 of 'churn' is live already: nothing was changed"
+    finally:
+        conn.close()
+    r = registry.activate(db_url, "churn", 2, reason="again")
+    assert r["already"] and r["live"] and r["version"] == 2
+    with psycopg.connect(db_url) as conn3:
+        assert registry.activate(conn3, "churn", 2)["already"]
+    run = pgscore_cli("activate", "churn", "2", "--reason", "again", "--db", db_url)
+    assert run.returncode == 0 and run.stdout.strip() == "churn version 2 is live already: nothing was changed " \
+        "(--reason is recorded with a change only)", run.stdout + run.stderr
+    assert [(h["action"], h["version"]) for h in registry.show(db_url, "churn")["history"]] == [
+        ("deploy", 1), ("deploy", 2)]
+    # another version is a change, as before, and so is the live one after a retire
+    r = registry.activate(db_url, "churn", 1, reason="back")
+    assert not r["already"] and r["live"]
+    registry.retire(db_url, "churn")
+    assert not registry.activate(db_url, "churn", 1)["already"]
+    run = pgscore_cli("activate", "churn", "2", "--db", db_url)
+    assert run.returncode == 0 and run.stdout.strip() == "churn version 2 is live", run.stdout + run.stderr
+    assert [(h["action"], h["version"] if h["action"] != "retire" else None)
+            for h in registry.show(db_url, "churn")["history"]] == [
+        ("deploy", 1), ("deploy", 2), ("deploy", 1), ("retire", None), ("deploy", 1), ("deploy", 2)]
+
+
 def test_rollback_skips_a_version_rolled_back_from(db_url, logit, hgb):
     # a monthly retrain: v2 went live, did worse and was rolled back; v3 goes live: its rollback is to v1,
     # not to v2, which the team took away (before 0051 it was v2: the newest version below ever live)

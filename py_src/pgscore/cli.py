@@ -1265,6 +1265,10 @@ def cmd_activate(args):
 
     url = _db_for_deploying(args)
     r = registry.activate(url, args.name, args.version, args.reason, force=args.force)
+    if r["already"]:  # (the history records no go-live: a reason given is not kept)
+        _say(f"{r['name']} version {r['version']} is live already: nothing was changed"
+             + (" (--reason is recorded with a change only)" if args.reason else ""))
+        return 0
     _say(f"{r['name']} version {r['version']} is live")
     return 0
 

@@ -412,10 +412,12 @@ def rollback(db, name, to_version=None, reason=None, force=False) -> dict:
 
 def activate(db, name, version, reason=None, force=False) -> dict:
     """Make `version` of `name` live (append a deploy row); refused where the server cannot load it, unless
-    `force`."""
+    `force`. `already` in what it returns: the version was live before (nothing changed, no row appended;
+    migration 0080, where the server says so)."""
     with connection(db) as conn:
-        _call(conn, forcing("SELECT pgscore.activate(%s, %s, %s)", force), (name, version, reason))
-        return show(conn, name, version)
+        with server_notices(conn) as said:
+            _call(conn, forcing("SELECT pgscore.activate(%s, %s::integer, %s::text)", force), (name, version, reason))
+        return {**show(conn, name, version), "already": any("is live already: nothing was changed" in n for n in said)}
 
 
 def retire(db, name, reason=None) -> None:

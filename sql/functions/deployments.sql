@@ -82,6 +82,14 @@ BEGIN
         RAISE EXCEPTION 'there is no version % of model %', p_version, quote_literal(p_name)
             USING ERRCODE = 'undefined_object', HINT = 'list models with: SELECT * FROM pgscore.model_versions';
     END IF;
+    -- the live version already (the history's last entry a go-live of it, read under the lock above): nothing
+    -- changes, and the history records no go-live of a version that never went away (as set_shadow says of a
+    -- shadow already)
+    IF (SELECT d.action <> 'retire' AND d.model_id = v_model_id FROM pgscore.deployments d
+         WHERE d.model_name = p_name ORDER BY d.deployment_id DESC LIMIT 1) THEN
+        RAISE NOTICE 'version % of % is live already: nothing was changed', p_version, quote_literal(p_name);
+        RETURN v_model_id;
+    END IF;
     INSERT INTO pgscore.deployments (model_name, model_id, action, reason)
     VALUES (p_name, v_model_id, 'deploy', p_reason);
     IF NOT p_force THEN
@@ -102,7 +110,7 @@ BEGIN
     RETURN v_model_id;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.activate(text, integer, text, boolean) IS 'Make a version of a model live (appends a deployment); returns its model_id. Refused where this server cannot load the version (pgscore.load_model fails: signature, the library versions it was written with, unpickling) unless p_force';
+COMMENT ON FUNCTION pgscore.activate(text, integer, text, boolean) IS 'Make a version of a model live (appends a deployment; a NOTICE and nothing appended where it is live already); returns its model_id. Refused where this server cannot load the version (pgscore.load_model fails: signature, the library versions it was written with, unpickling) unless p_force';
 
 /*
  * A rollback undoes go-lives, following pgscore.deployments (the order things
