@@ -75,7 +75,7 @@ SQL_CASES = [
     ("score jsonb a string value", "SELECT pgscore.score('churn', %s::jsonb)",
      (json.dumps({**dict(zip(CHURN_FEATURES, ROW)), "tenure_months": "three"}),), "22P02",
      "feature 'tenure_months' must be a number"),
-    ("score jsonb NULL", "SELECT pgscore.score('churn', NULL::jsonb)", (), "22004", "features"),
+    ("score jsonb NULL", "SELECT pgscore.score('churn', NULL::jsonb)", (), "22004", "the features are NULL (a NULL jsonb"),
     ("predict jsonb injection model", "SELECT pgscore.predict(%s, '{}'::jsonb)", (INJECT,), "42704",
      "there is no model"),
     # batch

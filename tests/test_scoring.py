@@ -291,6 +291,24 @@ def test_features_by_name(conn):
     assert err.pgcode == "22023" and NAMES[1] in err.pgerror and "imputer" in err.pgerror
 
 
+def test_null_features_name_the_type_they_came_as_and_what_was_expected(conn):
+    """Not STRICT (docs/sql.md): a NULL is an error naming it. A NULL jsonb was called "the feature array", the
+    other form's word, with nothing said of the keys; the jsonb form's shims now say which form they are."""
+    deploy(conn.dsn, "logit")
+    for fn in ("score", "predict", "predict_proba"):
+        err = sql_error(conn, f"SELECT pgscore.{fn}('logit', NULL::jsonb)")
+        assert err.pgcode == "22004"
+        assert err.diag.message_primary == "pgscore: model logit v1: the features are NULL (a NULL jsonb, not an object)", fn
+        assert err.diag.message_detail == "expected a jsonb object with the keys: " + ", ".join(NAMES)
+        assert '{"tenure_months": null}' in err.diag.message_hint
+        err = sql_error(conn, f"SELECT pgscore.{fn}('logit', NULL::float8[])")
+        assert err.pgcode == "22004" and err.diag.message_primary == "pgscore: model logit v1: the feature array is NULL", fn
+        assert err.diag.message_detail == "expected a float8[] of 12 features, in order: " + ", ".join(NAMES)
+    # a JSON null is an object's absence too, but a value: said as before
+    err = sql_error(conn, "SELECT pgscore.score('logit', 'null'::jsonb)")
+    assert err.pgcode == "22023" and "must be a JSON object, got null" in err.diag.message_primary
+
+
 @pytest.mark.parametrize("features, state, words", [
     ("NULL::float8[]", "22004", ["NULL"]),
     ("ARRAY[]::float8[]", "22023", ["takes 12 features, got 0"]),

@@ -108,12 +108,13 @@ def _runtime(plpy, GD):
     return Runtime.get(plpy, GD)
 
 
-# the three row functions are the hot path: a few microseconds each, so no extra layers
+# the three row functions are the hot path: a few microseconds each, so no extra layers. `by_name`: the jsonb
+# form's shims (plpython/*_by_name.py) pass True, for a NULL's error: a NULL of either type reaches Python as None
 @raising_sql_errors
-def score(plpy, GD, model, features, version=None, key=None):
+def score(plpy, GD, model, features, version=None, key=None, by_name=False):
     rt = GD.get("pgscore.runtime") or _runtime(plpy, GD)
     m = rt.model(model, version)
-    x = m.vector(features)
+    x = m.vector(features, by_name)
     if m.multiclass:  # logged with its predicted class, as predict logs it (one evaluation for both)
         label, s = m.predict_row(x)
         rt.log.record(m.model_id, key, x, s, label)
@@ -124,20 +125,20 @@ def score(plpy, GD, model, features, version=None, key=None):
 
 
 @raising_sql_errors
-def predict(plpy, GD, model, features, version=None, key=None):
+def predict(plpy, GD, model, features, version=None, key=None, by_name=False):
     rt = GD.get("pgscore.runtime") or _runtime(plpy, GD)
     m = rt.model(model, version)
-    x = m.vector(features)
+    x = m.vector(features, by_name)
     label, s = m.predict_row(x)
     rt.log.record(m.model_id, key, x, s, label)
     return label
 
 
 @raising_sql_errors
-def predict_proba(plpy, GD, model, features, version=None, key=None):
+def predict_proba(plpy, GD, model, features, version=None, key=None, by_name=False):
     rt = GD.get("pgscore.runtime") or _runtime(plpy, GD)
     m = rt.model(model, version)
-    x = m.vector(features)
+    x = m.vector(features, by_name)
     p = m.proba_row(x)
     if m.multiclass:  # the top class's probability and the class predict gives (label_row)
         rt.log.record(m.model_id, key, x, max(p), m.label_row(x, p))

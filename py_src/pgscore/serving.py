@@ -183,17 +183,29 @@ class Loaded:
         self.footprint = 0  # bytes it holds, near enough (set by load_as_owner; Runtime's cache counts them)
 
     # -- inputs --------------------------------------------------------------
-    def vector(self, features) -> list:
-        """The feature list from a float8[] (a list) or a jsonb object (a str), checked."""
+    def vector(self, features, by_name=False) -> list:
+        """The feature list from a float8[] (a list) or a jsonb object (a str), checked; `by_name`: the
+        function's features are jsonb (a NULL of either type reaches Python as None)."""
         if type(features) is str:
             return self.from_json(features)
         if features is None:
-            raise InvalidModel(f"model {self.label}: the feature array is NULL", sqlstate="22004")
+            raise self._null_features(by_name)
         if len(features) != self.n or features and type(features[0]) is list:  # a list in it: more dimensions
             raise self._shape_error(features)
         if None in features:
             return [math.nan if v is None else v for v in features]
         return features
+
+    def _null_features(self, by_name) -> InvalidModel:
+        if by_name:  # (before, a NULL jsonb was called "the feature array", which it is not)
+            return InvalidModel(f"model {self.label}: the features are NULL (a NULL jsonb, not an object)",
+                                detail="expected a jsonb object with the keys: " + ", ".join(self.feature_names),
+                                hint="a feature that is missing is a JSON null in the object ({\"" + self.feature_names[0]
+                                     + "\": null}), which the model reads as NaN; a NULL object is no row to score",
+                                sqlstate="22004")
+        return InvalidModel(f"model {self.label}: the feature array is NULL",
+                            detail=f"expected a float8[] of {self.n} features, in order: " + ", ".join(self.feature_names),
+                            sqlstate="22004")
 
     def _shape_error(self, features) -> InvalidModel:
         expected = "expected, in order: " + ", ".join(self.feature_names)

@@ -29,7 +29,7 @@ RETURNS float8
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
 AS $pl$
-@@plpython/score.py@@
+@@plpython/score_by_name.py@@
 $pl$;
 COMMENT ON FUNCTION pgscore.score(text, jsonb, integer, text) IS 'Positive-class probability (binary), top-class probability (multiclass) or value (regression); features by feature name; p_version pins a version, p_key names the entity in the audit log';
 
@@ -47,7 +47,7 @@ RETURNS text
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
 AS $pl$
-@@plpython/predict.py@@
+@@plpython/predict_by_name.py@@
 $pl$;
 COMMENT ON FUNCTION pgscore.predict(text, jsonb, integer, text) IS 'Predicted label (classifiers) or value (regressors), as text; features by feature name; p_version pins a version, p_key names the entity in the audit log';
 
@@ -65,6 +65,6 @@ RETURNS float8[]
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
 AS $pl$
-@@plpython/predict_proba.py@@
+@@plpython/predict_proba_by_name.py@@
 $pl$;
 COMMENT ON FUNCTION pgscore.predict_proba(text, jsonb, integer, text) IS 'Class probabilities in the order of the model''s classes; features by feature name; p_version pins a version, p_key names the entity in the audit log';

@@ -1,0 +1,52 @@
+-- 0080 to 0081: refusals that say what was wrong. score, predict and predict_proba by name called with a NULL
+-- jsonb said "the feature array is NULL": their shims now tell the jsonb form apart.
+
+-- score, predict and predict_proba by name (jsonb): their shims say so, for a NULL's error. Replaced in place.
+CREATE OR REPLACE FUNCTION pgscore.score(p_model text, p_features jsonb, p_version integer DEFAULT NULL, p_key text DEFAULT NULL)
+RETURNS float8
+LANGUAGE plpython3u
+VOLATILE PARALLEL UNSAFE
+AS $pl$
+if "f" not in SD:  # import once per function and backend: an import statement costs ~1 us a call
+    try:
+        from pgscore.pl import score as f
+    except ImportError as e:  # a server started without pgscore's environment
+        plpy.error("pgscore cannot be imported by the database's Python: %s" % e, sqlstate="58P01",
+                   hint="restart the server with PYTHONPATH naming the site-packages directory of the environment pgscore was installed into with the server's own Python, not the venv itself (any pgscore command of that environment prints the exact value; README, 'Installing into an existing server'), then SELECT pgscore.validate_environment()")
+    SD["f"] = f
+return SD["f"](plpy, GD, p_model, p_features, p_version, p_key, True)  # by name: jsonb
+$pl$;
+COMMENT ON FUNCTION pgscore.score(text, jsonb, integer, text) IS 'Positive-class probability (binary), top-class probability (multiclass) or value (regression); features by feature name; p_version pins a version, p_key names the entity in the audit log';
+
+CREATE OR REPLACE FUNCTION pgscore.predict(p_model text, p_features jsonb, p_version integer DEFAULT NULL, p_key text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpython3u
+VOLATILE PARALLEL UNSAFE
+AS $pl$
+if "f" not in SD:  # import once per function and backend: an import statement costs ~1 us a call
+    try:
+        from pgscore.pl import predict as f
+    except ImportError as e:  # a server started without pgscore's environment
+        plpy.error("pgscore cannot be imported by the database's Python: %s" % e, sqlstate="58P01",
+                   hint="restart the server with PYTHONPATH naming the site-packages directory of the environment pgscore was installed into with the server's own Python, not the venv itself (any pgscore command of that environment prints the exact value; README, 'Installing into an existing server'), then SELECT pgscore.validate_environment()")
+    SD["f"] = f
+return SD["f"](plpy, GD, p_model, p_features, p_version, p_key, True)  # by name: jsonb
+$pl$;
+COMMENT ON FUNCTION pgscore.predict(text, jsonb, integer, text) IS 'Predicted label (classifiers) or value (regressors), as text; features by feature name; p_version pins a version, p_key names the entity in the audit log';
+
+CREATE OR REPLACE FUNCTION pgscore.predict_proba(p_model text, p_features jsonb, p_version integer DEFAULT NULL, p_key text DEFAULT NULL)
+RETURNS float8[]
+LANGUAGE plpython3u
+VOLATILE PARALLEL UNSAFE
+AS $pl$
+if "f" not in SD:  # import once per function and backend: an import statement costs ~1 us a call
+    try:
+        from pgscore.pl import predict_proba as f
+    except ImportError as e:  # a server started without pgscore's environment
+        plpy.error("pgscore cannot be imported by the database's Python: %s" % e, sqlstate="58P01",
+                   hint="restart the server with PYTHONPATH naming the site-packages directory of the environment pgscore was installed into with the server's own Python, not the venv itself (any pgscore command of that environment prints the exact value; README, 'Installing into an existing server'), then SELECT pgscore.validate_environment()")
+    SD["f"] = f
+return SD["f"](plpy, GD, p_model, p_features, p_version, p_key, True)  # by name: jsonb
+$pl$;
+COMMENT ON FUNCTION pgscore.predict_proba(text, jsonb, integer, text) IS 'Class probabilities in the order of the model''s classes; features by feature name; p_version pins a version, p_key names the entity in the audit log';
+
