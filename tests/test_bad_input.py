@@ -165,14 +165,25 @@ SQL_CASES = [
      "model churn v1: feature 'age' is out of the range of double precision, got '1e400'"),
     ("feature_number injection", "SELECT pgscore.feature_number(%s, %s, %s)", (INJECT, INJECT, INJECT_ID), "22P02",
      "must be a number"),
+    # with the row's key (0081 on), which the statements of predict_batch, score_table and rescoring pass
+    ("feature_number with a key, not a number", "SELECT pgscore.feature_number('abc', 'churn v1', 'age', 'c7')", (),
+     "22P02", "model churn v1: feature 'age' must be a number, got 'abc' (key 'c7'; its column holds text)"),
+    ("feature_number with a key, out of range", "SELECT pgscore.feature_number('1e400', 'churn v1', 'age', 'c7')", (),
+     "22003", "model churn v1: feature 'age' is out of the range of double precision, got '1e400' (key 'c7';"),
+    ("feature_number with a NULL key", "SELECT pgscore.feature_number('abc', 'churn v1', 'age', NULL)", (), "22P02",
+     "got 'abc' (key NULL;"),
+    ("feature_number with a key, NULL value", "SELECT pgscore.feature_number(NULL, 'churn v1', 'age', 'c7')", (), OK,
+     ""),
+    ("feature_number with a key, injection", "SELECT pgscore.feature_number(%s, %s, %s, %s)",
+     (INJECT, INJECT, INJECT_ID, INJECT), "22P02", "must be a number"),
     ("predict_batch text column not a number", "SELECT count(*) FROM pgscore.predict_batch('churn', 'SELECT id, "
      "CASE WHEN id = 7 THEN ''abc'' ELSE tenure_months::text END AS tenure_months, "
      + ", ".join(CHURN_FEATURES[1:]) + " FROM customers')", (), "22P02",
-     "model churn v1: feature 'tenure_months' must be a number, got 'abc'"),
+     "model churn v1: feature 'tenure_months' must be a number, got 'abc' (key '7'; its column holds text)"),
     ("predict_batch text column not a number, not logged", "SELECT count(*) FROM pgscore.predict_batch('churn', "
      "'SELECT id, CASE WHEN id = 7 THEN ''1e999'' ELSE tenure_months::text END AS tenure_months, "
      + ", ".join(CHURN_FEATURES[1:]) + " FROM customers', p_log => false)", (), "22003",
-     "model churn v1: feature 'tenure_months' is out of the range of double precision, got '1e999'"),
+     "model churn v1: feature 'tenure_months' is out of the range of double precision, got '1e999' (key '7';"),
     ("score_chunk key not unique", "SELECT * FROM pgscore.score_chunk('churn', 'complaints', 'customer_id', 'kind')",
      (), "42P10", "complaints.customer_id has no unique index"),
     ("score_chunk into a feature", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'tenure_months')",
@@ -764,14 +775,56 @@ def test_feature_columns_of_other_types(db_url, shop):
     with pytest.raises(psycopg2.Error) as e:
         query(db_url, "SELECT count(*) FROM pgscore.predict_batch('tree', %s)", (bad,))
     assert e.value.pgcode == "22P02"
-    assert e.value.diag.message_primary == f"model tree v1: feature '{first}' must be a number, got 'n/a' (its " \
-                                           "column holds text)", e.value.diag.message_primary
+    # (and the row's key, since 0081: before, the model and the feature alone)
+    assert e.value.diag.message_primary == f"model tree v1: feature '{first}' must be a number, got 'n/a' (key '9'; " \
+                                           "its column holds text)", e.value.diag.message_primary
     query(db_url, f"ALTER TABLE customers ALTER COLUMN {first} TYPE text; UPDATE customers SET {first} = 'n/a' "
                   "WHERE id = 9; ALTER TABLE customers ADD COLUMN s float8")
     with pytest.raises(psycopg2.Error) as e:
         query(db_url, "CALL pgscore.score_table('churn', 'customers', 'id', 's')")
-    assert e.value.pgcode == "22P02" and f"model churn v1: feature '{first}' must be a number, got 'n/a'" in \
-        e.value.diag.message_primary, e.value.diag.message_primary
+    assert e.value.pgcode == "22P02" and f"model churn v1: feature '{first}' must be a number, got 'n/a' (key '9'; " \
+        "its column holds text)" in e.value.diag.message_primary, e.value.diag.message_primary
+
+
+def test_a_text_cell_that_is_no_number_names_its_row_on_every_path(db_url, shop):
+    """A feature column of type text holding a cell that is no number: every path that scores a table names the
+    row's key (0081), with the model, the feature and the value and 22P02, scored in SQL (churn, a logistic
+    pipeline) or in chunks (tree): predict_batch, score_table, rescoring (strict, queued) and pgscore score. The
+    feature_number they called knew no key, and a table of a million rows had to be searched for the cell."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from pgscore import registry
+
+    first = CHURN_FEATURES[0]
+    registry.deploy(db_url, "tree", HistGradientBoostingClassifier(max_iter=10).fit(X, Y), X, Y,
+                    feature_names=CHURN_FEATURES)
+    query(shop, f"ALTER TABLE customers ALTER COLUMN {first} TYPE text; UPDATE customers SET {first} = 'n/a' "
+                "WHERE id = 9")
+    said = f"feature '{first}' must be a number, got 'n/a' (key '9'; its column holds text)"
+    for model in ("churn", "tree"):
+        for sql in ("SELECT count(*) FROM pgscore.predict_batch(%s, 'SELECT * FROM customers')",
+                    "CALL pgscore.score_table(%s, 'customers', 'id', 'churn_score')"):
+            with pytest.raises(psycopg2.Error) as e:
+                query(shop, sql, (model,))
+            assert e.value.pgcode == "22P02", sql
+            assert e.value.diag.message_primary.endswith(f"model {model} v1: {said}"), e.value.diag.message_primary
+        r = pgscore_cli("score", "--model", model, "--table", "customers", "--key", "id", "--into", "churn_score", "--db", db_url)
+        assert r.returncode == 1 and f"model {model} v1: {said}" in r.stderr, r.stderr
+        # rescoring: strict, the INSERT fails naming the key; not strict, the queue's reason names it
+        query(shop, "CREATE TABLE ev (customer_id bigint)")
+        query(shop, "SELECT pgscore.attach_rescoring('ev', 'customers', 'customer_id', %s, 'churn_score', "
+                    "p_profile_key => 'id', p_strict => true)", (model,))
+        with pytest.raises(psycopg2.Error) as e:
+            query(shop, "INSERT INTO ev VALUES (9)")
+        assert e.value.pgcode == "22P02" and e.value.diag.message_primary == f"pgscore: model {model} v1: {said}", \
+            e.value.diag.message_primary
+        query(shop, "SELECT pgscore.detach_rescoring('ev')")
+        query(shop, "SELECT pgscore.attach_rescoring('ev', 'customers', 'customer_id', %s, 'churn_score', "
+                    "p_profile_key => 'id')", (model,))
+        query(shop, "INSERT INTO ev VALUES (9), (3)")  # (the read of both fails: both queued, saying which row)
+        assert query(shop, "SELECT entity_key, sqlstate, reason FROM pgscore.error_queue ORDER BY 1") == \
+            [(k, "22P02", f"reading the profiles failed: model {model} v1: {said}") for k in ("3", "9")]
+        query(shop, "SELECT pgscore.detach_rescoring('ev'); DROP TABLE ev; DELETE FROM pgscore.error_queue")
 
 
 def test_a_feature_name_with_both_quotes_is_printed_as_written(db_url):

@@ -53,6 +53,8 @@ EXPECTED = {
     "pgscore.batch_row(text,integer,text,bytea)": ("s", False, "u"),  # reads the registry, writes nothing
     # its arguments alone; its EXCEPTION block's subtransaction is refused in a parallel operation (0045)
     "pgscore.feature_number(text,text,text)": ("i", True, "u"),
+    # the same, naming the row's key (0081): not STRICT, a NULL key must not make the value NULL
+    "pgscore.feature_number(text,text,text,text)": ("i", False, "u"),
     "pgscore.score_chunk(text,regclass,name,name,text,integer,integer,boolean)": ("v", False, "u"),
     SCORE_TABLE: ("v", False, "u"),
     "pgscore.create_log_partitions(integer,date)": ("v", False, "u"),
@@ -125,6 +127,7 @@ def test_declarations(conn):
     # nothing that reads the registry may be IMMUTABLE: only the functions that read nothing are
     assert sorted(s for s, (v, *_) in got.items() if v == "i") == sorted([IMAGE, DOUBLES, UNCHECKED, BATCH_ERROR,
                                                                                "pgscore.feature_number(text,text,text)",
+                                                                               "pgscore.feature_number(text,text,text,text)",
                                                                                ORDER_DIFFERS])
 
 
@@ -165,6 +168,11 @@ def test_parallel_safe_functions_work_in_a_parallel_query(conn):
     (total,), = query(conn, "SELECT sum(pgscore.feature_number(g::text, 'm v1', 'f')) "
                             "FROM pg_catalog.generate_series(1, 100) AS g")  # not folded: run where the plan puts it
     assert total == 5050.0
+    (total,), = query(conn, "SELECT sum(pgscore.feature_number(g::text, 'm v1', 'f', g::text)) "
+                            "FROM pg_catalog.generate_series(1, 100) AS g")  # the one with the key (0081)
+    assert total == 5050.0
+    assert query(conn, "SELECT pgscore.feature_number(NULL, 'm v1', 'f', 'k'), "
+                       "pgscore.feature_number('2', 'm v1', 'f', NULL)") == [(None, 2.0)]  # not STRICT: the key alone
     try:
         query(conn, "SELECT pgscore.batch_error(pg_catalog.jsonb_build_object('message', 'in a worker', 'sqlstate', "
                     "'22023', 'row', g)) FROM pg_catalog.generate_series(1, 3) AS g")  # not folded at plan time

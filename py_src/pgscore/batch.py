@@ -209,13 +209,15 @@ def _decode_slowly(fmt, buf, n, width, keys, model=None):
     return out
 
 
-def feature_sql(plpy, model, columns: dict, alias: str, exprs: dict | None = None, table=None) -> str:
+def feature_sql(plpy, model, columns: dict, alias: str, exprs: dict | None = None, table=None,
+                key: str | None = None) -> str:
     """SQL for one row's features as a float8[]: a float8[] `features` column, or a column per feature
     named as the model names it (NULL becomes NaN). `exprs` replaces some columns by SQL expressions.
-    `table`: the columns are that table's (score_table's), not a query's, which a refusal's hint says."""
+    `table`: the columns are that table's (score_table's), not a query's, which a refusal's hint says; `key`:
+    SQL for the row's key, which a text cell that is no number names (feature_items)."""
     if one_array(columns, exprs):
         return f"{alias}.features"
-    return f"ARRAY[{', '.join(feature_items(plpy, model, columns, alias, exprs, table))}]"
+    return f"ARRAY[{', '.join(feature_items(plpy, model, columns, alias, exprs, table, key))}]"
 
 
 # score_table's chunk scores a float8[] of more features than this from a copy of it (see TablePlans)
@@ -240,13 +242,13 @@ def may_score_in_sql(model) -> bool:
     return getattr(model.evaluator, "score_sql", None) is not None and not model.multiclass
 
 
-def score_in_sql(plpy, model, columns: dict, alias: str, exprs: dict | None = None):
+def score_in_sql(plpy, model, columns: dict, alias: str, exprs: dict | None = None, key: str | None = None):
     """The model's score as SQL over row `alias` (compiled.score_sql): (items, z, link), or None where
     SQL cannot score the model. With one float8[] features column, z is NULL unless its length is the
     model's, as decode() requires."""
     if not may_score_in_sql(model):
         return None
-    items = feature_items(plpy, model, columns, alias, exprs)
+    items = feature_items(plpy, model, columns, alias, exprs, key=key)
     zl = model.evaluator.score_sql(items)
     if zl is None:
         return None
@@ -256,9 +258,12 @@ def score_in_sql(plpy, model, columns: dict, alias: str, exprs: dict | None = No
     return items, z, link
 
 
-def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = None, table=None) -> list[str]:
+def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = None, table=None,
+                  key: str | None = None) -> list[str]:
     """feature_sql's elements, one SQL float8 per feature, never NULL (NaN for missing); with no column
-    per feature, the elements of a float8[] `features` column (NULL where it is too short)."""
+    per feature, the elements of a float8[] `features` column (NULL where it is too short). A column of a
+    string type goes through pgscore.feature_number, with `key` (SQL for the row's key, where the caller
+    knows it) for its error to name the row (0081 on; before, the model and the feature alone)."""
     q = functools.partial(quote_ident, plpy)
     exprs = exprs or {}
     if one_array(columns, exprs):
@@ -272,8 +277,9 @@ def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = N
                            hint="name a column after each feature" + (
                                " (the counters' new values are read by those names)" if exprs else
                                ", or give one float8[] column named features"))
-    as_int, as_text = _number_types(plpy, model, {f: columns[f] for f in model.feature_names if f not in exprs},
-                                    table)
+    as_int, as_text, keyed = _number_types(plpy, model,
+                                           {f: columns[f] for f in model.feature_names if f not in exprs}, table)
+    keyed = keyed and key is not None
     lit = functools.partial(quote_literal, plpy)
 
     def number(f):
@@ -282,7 +288,8 @@ def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = N
         if f in as_int:
             return f"{alias}.{q(f)}::pg_catalog.int4::pg_catalog.float8"
         if f in as_text:
-            return f"pgscore.feature_number({alias}.{q(f)}::pg_catalog.text, {lit(model.label)}, {lit(f)})"
+            by = f", ({key})::pg_catalog.text" if keyed else ""
+            return f"pgscore.feature_number({alias}.{q(f)}::pg_catalog.text, {lit(model.label)}, {lit(f)}{by})"
         return f"{alias}.{q(f)}::pg_catalog.float8"
 
     return [f"coalesce({number(f)}, 'NaN'::pg_catalog.float8)" for f in model.feature_names]
@@ -303,7 +310,8 @@ _TYPES = ("SELECT t.oid AS typid, pg_catalog.format_type(t.oid, NULL) AS name, "
           "AS boolean, t.typcategory OPERATOR(pg_catalog.=) 'S' AS text "
           "FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.oid[])")
 _FEATURE_NUMBER = ("SELECT pg_catalog.to_regprocedure('pgscore.feature_number(pg_catalog.text, pg_catalog.text, "
-                   "pg_catalog.text)') IS NOT NULL AS found")
+                   "pg_catalog.text)') IS NOT NULL AS found, pg_catalog.to_regprocedure('pgscore.feature_number("
+                   "pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text)') IS NOT NULL AS keyed")
 
 
 def _type_name(plpy, typid) -> str:
@@ -311,10 +319,11 @@ def _type_name(plpy, typid) -> str:
                         [typid])[0]["t"]
 
 
-def _number_types(plpy, model, columns: dict, table=None) -> tuple[set, set]:
-    """The feature columns that are booleans (scored as 1 and 0), and those of a string type (text,
+def _number_types(plpy, model, columns: dict, table=None) -> tuple[set, set, bool]:
+    """The feature columns that are booleans (scored as 1 and 0), those of a string type (text,
     varchar: read through pgscore.feature_number, whose error names the model and the feature, where the
-    server has it); an InvalidModel naming the first column whose type does not convert to a number at
+    server has it), and whether the server has the feature_number that names the row's key too (0081); an
+    InvalidModel naming the first column whose type does not convert to a number at
     all (a date, jsonb), instead of PostgreSQL's cast error. Its hint says where to compute the number:
     in the query (predict_batch's), or, for `table`'s columns (score_table's, which takes no query), in a
     column of the table or a query of predict_batch's."""
@@ -333,9 +342,13 @@ def _number_types(plpy, model, columns: dict, table=None) -> tuple[set, set]:
                                "trained on), or score a query that computes it with pgscore.predict_batch and write "
                                "the scores back with UPDATE ... FROM (docs/sql.md, 'Features are numbers')")
     texts = {f for f, typid in columns.items() if types[typid]["text"]}
-    if texts and not plpy.execute(_FEATURE_NUMBER)[0]["found"]:  # a schema before migration 0039
-        texts = set()
-    return {f for f, typid in columns.items() if types[typid]["boolean"]}, texts
+    keyed = False
+    if texts:
+        found = plpy.execute(_FEATURE_NUMBER)[0]
+        if not found["found"]:  # a schema before migration 0039
+            texts = set()
+        keyed = found["keyed"]  # (before 0081: the model and the feature alone)
+    return {f for f, typid in columns.items() if types[typid]["boolean"]}, texts, keyed
 
 
 def check_chunk_size(chunk_size) -> int:
@@ -432,7 +445,7 @@ def query_chunks(plpy, GD, model, query, chunk_size, log, path):
         columns = _described(plpy, query, model)
         # the key by position (renamed: `SELECT id, * FROM t` names it twice), the features by name
         sql = (f"SELECT q.{KEY}::pg_catalog.text AS k, "
-               f"{fmt.sql(feature_sql(plpy, model, columns, 'q'))} AS b FROM ({query}) AS q({KEY})")
+               f"{fmt.sql(feature_sql(plpy, model, columns, 'q', key=f'q.{KEY}'))} AS b FROM ({query}) AS q({KEY})")
         cursor = plpy.cursor(sql)
     cause = auditlog.cause(plpy, "predict_batch")
     return _chunks(plpy, GD, model, cursor, chunk_size, _logging(plpy, log), cause, caller, fmt)
@@ -455,7 +468,7 @@ def query_statement(plpy, model, query, chunk_size, log, path) -> str | None:
     source = "r"
     inner = (f"(SELECT q.{KEY}, q.features[:] AS features FROM ({query}) AS q({KEY}) OFFSET 0)"
              if one_array(columns, None) else f"({query})")
-    in_sql = score_in_sql(plpy, model, columns, source)
+    in_sql = score_in_sql(plpy, model, columns, source, key=f"{source}.{KEY}")
     if in_sql is None:
         return None
     _, z, link = in_sql
@@ -470,7 +483,7 @@ def query_statement(plpy, model, query, chunk_size, log, path) -> str | None:
          + ", ".join(f"{source}.{q(n)}" for n in names) + f" FROM {inner} AS {source}({KEY}) OFFSET 0")
     finite = (f"t.{zname} OPERATOR(pg_catalog.>) '-Infinity'{f8} AND t.{zname} OPERATOR(pg_catalog.<) "
               f"'Infinity'{f8}")
-    feats = feature_sql(plpy, model, columns, "t")
+    feats = feature_sql(plpy, model, columns, "t", key=f"t.{KEY}")
     fallback = f"pgscore.batch_row($1, $2, t.{KEY}, {features_format(plpy).sql(feats)})"
     scored_rows = (f"SELECT t.{KEY} AS key, CASE WHEN {finite} THEN {link('t.' + zname)} ELSE {fallback} END "
                    f"AS score")
@@ -734,7 +747,7 @@ class TablePlans:
         if types[into] not in SCORE_TYPES:
             raise InvalidModel(f"column {literal(into)} of {table} is {types[into]}; scores need {SCORE_TYPES_SAID}",
                                sqlstate="42804")
-        feats = feature_sql(plpy, model, columns, "t", table=table)
+        feats = feature_sql(plpy, model, columns, "t", table=table, key=f"t.{q(key)}")
         self.fmt = features_format(plpy)
         self.into, self.into_type, self.table = into, types[into], table
         ktype, k = types[key], q(key)
@@ -786,7 +799,7 @@ class TablePlans:
         # meanwhile is read again with it, as z is). Shorter arrays are read in place: the copy and the
         # second CTE cost more than their subscripts
         wide = wide_array(model, columns, None)
-        in_sql = score_in_sql(plpy, model, columns, "a" if wide else "t")
+        in_sql = score_in_sql(plpy, model, columns, "a" if wide else "t", key="a.k" if wide else f"t.{k}")
         self.sql = None
         if in_sql is not None:
             _, z, link = in_sql
@@ -967,7 +980,8 @@ class ShadowTablePlans:
         relkind = plpy.execute(plpy.prepare(_RELKIND, ["pg_catalog.regclass"]), [table])[0]["k"]
         rows = table if relkind == "p" else f"ONLY {table}"
         columns, types = columns_of(plpy, table)
-        feats = feature_sql(plpy, model, columns, "t", table=table)  # (a missing column raises here: the caller warns)
+        # (a missing column raises here: the caller warns)
+        feats = feature_sql(plpy, model, columns, "t", table=table, key=f"t.{q(key)}")
         self.fmt, self.model = features_format(plpy), model
         self.by_position = one_array(columns, None)  # one float8[] column features, which the live version laid out
         k, ktype = q(key), types[key]

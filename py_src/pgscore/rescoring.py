@@ -817,7 +817,8 @@ class Sql:
         columns = self.w.profiles.columns
         if self.w.counters and not new and batch.one_array(columns, None):
             columns = {c: t for c, t in columns.items() if c != "features"}
-        return batch.feature_sql(self.plpy, self.model, columns, "p", self.new_values if new else None)
+        return batch.feature_sql(self.plpy, self.model, columns, "p", self.new_values if new else None,
+                                 key=f"p.{self.pk}")
 
     # -- statements -------------------------------------------------------------------------------
     def lock(self, counted=False) -> str:
@@ -1088,7 +1089,7 @@ class Sql:
             join, exprs = f"{join} ORDER BY p.{self.pk} FOR NO KEY UPDATE OF p", self.new_values
         if batch.wide_array(self.model, w.profiles.columns, exprs):
             return None  # scored in Python (batch.wide_array)
-        in_sql = batch.score_in_sql(self.plpy, self.model, w.profiles.columns, "p", exprs)
+        in_sql = batch.score_in_sql(self.plpy, self.model, w.profiles.columns, "p", exprs, key=f"p.{self.pk}")
         if in_sql is None:
             return None
         items, z, link = in_sql

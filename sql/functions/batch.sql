@@ -216,7 +216,35 @@ EXCEPTION
             USING ERRCODE = 'numeric_value_out_of_range';
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.feature_number(text, text, text) IS 'Internal: a feature''s number from a text column, or an error naming the model and the feature; used by the statements of predict_batch, score_table and rescoring';
+COMMENT ON FUNCTION pgscore.feature_number(text, text, text) IS 'Internal: a feature''s number from a text column, or an error naming the model and the feature; the statements of predict_batch, score_table and rescoring before migration 0081 called it, which call the one with p_key now';
+
+/*
+ * feature_number with the row's key (migration 0081): the error names the key too, where the statements of
+ * predict_batch, score_table and rescoring know it (the one above named the model and the feature alone, so a
+ * text cell that was no number in a table of a million rows had to be searched for). Not STRICT: a NULL key
+ * (a query's row for predict_batch may have one) is named as such, and a NULL value still gives NULL.
+ */
+CREATE FUNCTION pgscore.feature_number(p_value text, p_model text, p_feature text, p_key text)
+RETURNS float8
+LANGUAGE plpgsql
+IMMUTABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    RETURN p_value::float8;
+EXCEPTION
+    WHEN invalid_text_representation THEN
+        RAISE EXCEPTION 'model %: feature % must be a number, got % (key %; its column holds text)', p_model,
+              quote_literal(p_feature), quote_literal(left(p_value, 60)), quote_nullable(p_key)
+            USING ERRCODE = 'invalid_text_representation',
+                  HINT = 'every feature reaches the model as a float8: compute a number from the text in the query (docs/sql.md, ''Features are numbers'')';
+    WHEN numeric_value_out_of_range THEN
+        RAISE EXCEPTION 'model %: feature % is out of the range of double precision, got % (key %; its column holds text)',
+              p_model, quote_literal(p_feature), quote_literal(left(p_value, 60)), quote_nullable(p_key)
+            USING ERRCODE = 'numeric_value_out_of_range';
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.feature_number(text, text, text, text) IS 'Internal: a feature''s number from a text column, or an error naming the model, the feature and the row''s key; used by the statements of predict_batch, score_table and rescoring';
 
 CREATE FUNCTION pgscore.batch_row(p_model text, p_version integer, p_key text, p_features bytea)
 RETURNS float8

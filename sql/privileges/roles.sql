@@ -113,6 +113,7 @@ GRANT EXECUTE ON FUNCTION
     pgscore.batch_chunks(text, text, integer, integer, boolean, text), pgscore.batch_error(jsonb),
     pgscore.batch_sql(text, text, integer, integer, boolean, text), pgscore.batch_row(text, integer, text, bytea),
     pgscore.float8_array(bytea), pgscore.feature_number(text, text, text),
+    pgscore.feature_number(text, text, text, text),
     pgscore.score_chunk(text, regclass, name, name, text, integer, integer, boolean),
     pgscore.load_model(bigint),
     pgscore.record_outcome(text, text, text, timestamptz), pgscore.record_outcome(text, text, float8, timestamptz),

@@ -48,3 +48,6 @@ return SD["f"](plpy, GD, p_model, p_features, p_version, p_key)
 $pl$;
 COMMENT ON FUNCTION pgscore.predict_proba(text, jsonb, integer, text) IS 'Class probabilities in the order of the model''s classes; features by feature name; p_version pins a version, p_key names the entity in the audit log';
 
+
+DROP FUNCTION pgscore.feature_number(text, text, text, text);
+COMMENT ON FUNCTION pgscore.feature_number(text, text, text) IS 'Internal: a feature''s number from a text column, or an error naming the model and the feature; used by the statements of predict_batch, score_table and rescoring';

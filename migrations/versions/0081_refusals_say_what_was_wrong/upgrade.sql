@@ -50,3 +50,31 @@ return SD["f"](plpy, GD, p_model, p_features, p_version, p_key, True)  # by name
 $pl$;
 COMMENT ON FUNCTION pgscore.predict_proba(text, jsonb, integer, text) IS 'Class probabilities in the order of the model''s classes; features by feature name; p_version pins a version, p_key names the entity in the audit log';
 
+
+-- feature_number with the row's key: its error names the key where the statements know it (the one of three
+-- arguments stays, for statements a session planned before the upgrade).
+CREATE FUNCTION pgscore.feature_number(p_value text, p_model text, p_feature text, p_key text)
+RETURNS float8
+LANGUAGE plpgsql
+IMMUTABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    RETURN p_value::float8;
+EXCEPTION
+    WHEN invalid_text_representation THEN
+        RAISE EXCEPTION 'model %: feature % must be a number, got % (key %; its column holds text)', p_model,
+              quote_literal(p_feature), quote_literal(left(p_value, 60)), quote_nullable(p_key)
+            USING ERRCODE = 'invalid_text_representation',
+                  HINT = 'every feature reaches the model as a float8: compute a number from the text in the query (docs/sql.md, ''Features are numbers'')';
+    WHEN numeric_value_out_of_range THEN
+        RAISE EXCEPTION 'model %: feature % is out of the range of double precision, got % (key %; its column holds text)',
+              p_model, quote_literal(p_feature), quote_literal(left(p_value, 60)), quote_nullable(p_key)
+            USING ERRCODE = 'numeric_value_out_of_range';
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.feature_number(text, text, text, text) IS 'Internal: a feature''s number from a text column, or an error naming the model, the feature and the row''s key; used by the statements of predict_batch, score_table and rescoring';
+
+COMMENT ON FUNCTION pgscore.feature_number(text, text, text) IS 'Internal: a feature''s number from a text column, or an error naming the model and the feature; the statements of predict_batch, score_table and rescoring before migration 0081 called it, which call the one with p_key now';
+REVOKE EXECUTE ON FUNCTION pgscore.feature_number(text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgscore.feature_number(text, text, text, text) TO pgscore_app, pgscore_admin;
