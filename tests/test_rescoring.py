@@ -526,6 +526,33 @@ def test_a_retry_that_waits_for_a_profile_recounts_with_the_events_committed_mea
     assert_scores_match_model(shop, trained[0], [5])
 
 
+def test_a_model_name_no_version_was_stored_under_is_attached_with_a_warning_naming_the_nearest(shop, trained):
+    """Attaching before the first deploy is allowed (docs/sql.md), but a typo looks the same: it was a NOTICE,
+    which alembic and most clients hide, and every INSERT then queued its profiles. A WARNING now, naming the
+    registered models nearest to the name (case aside), or those there are, with the detach to redo it; a model
+    that is registered but has no live version (retired) keeps its NOTICE."""
+    model, X, y = trained
+    registry.deploy(shop.dsn, "Churn_v2", model, X[:300], y[:300], feature_names=CHURN_FEATURES)
+    registry.deploy(shop.dsn, "fraud", model, X[:300], y[:300], feature_names=CHURN_FEATURES)
+    for name, detail in (("chrun", "registered models nearest to it: 'churn', 'Churn_v2'"),
+                         ("CHURN_V2x", "registered models nearest to it: 'Churn_v2', 'churn'"),
+                         ("zzz", "none of the 3 registered model(s) is near it: 'Churn_v2', 'churn', 'fraud'")):
+        shop.notices.clear()
+        attach(shop, model=name)
+        said = [n for n in shop.notices if f"there is no model '{name}'" in n]
+        assert len(said) == 1 and said[0].startswith(f"WARNING:  pgscore: there is no model '{name}'; until it has a "
+                                                     "live version, events update the counters and queue each "
+                                                     "profile in pgscore.error_queue\n"), shop.notices
+        assert f"DETAIL:  {detail}\n" in said[0], said[0]
+        assert "HINT:  if the name is a typo: SELECT pgscore.detach_rescoring('public.complaints') and attach" in said[0]
+        query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    query(shop, "SELECT pgscore.retire('fraud')")
+    shop.notices.clear()
+    attach(shop, model="fraud")
+    said = [n for n in shop.notices if "model 'fraud' has no live version" in n]
+    assert len(said) == 1 and said[0].startswith("NOTICE:  "), shop.notices
+
+
 def test_status_says_a_strict_wiring_fails_its_inserts_where_another_would_queue(db_url, trained):
     """A strict wiring whose model has no live version, or whose profile table lacks a feature or a column it
     names, fails every INSERT: attach_rescoring's notice and `pgscore status` say so (they said its events were

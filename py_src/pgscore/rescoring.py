@@ -3171,6 +3171,34 @@ def _warn_zone_cast(plpy, w: Wiring, c: Counter, expressed):
                  "TimeZones write the same events' times hours apart", hint=fix)
 
 
+_MODEL_NAMES = "SELECT DISTINCT m.name FROM pgscore.models m"
+
+
+def _warn_no_such_model(plpy, w: Wiring, until: str):
+    """A WARNING (a NOTICE before this release, which alembic and most clients hide) for a wiring whose model no
+    version was ever stored under: attaching before the first deploy is allowed, but a typo looks the same, so it
+    names the registered models nearest to the name (difflib's ratio, case aside)."""
+    import difflib
+
+    names = sorted(r["name"] for r in plpy.execute(_MODEL_NAMES))
+    lowered = {}
+    for n in names:
+        lowered.setdefault(n.lower(), n)
+    near = [lowered[n] for n in difflib.get_close_matches(w.model_name.lower(), list(lowered), n=3, cutoff=0.6)]
+    name = quote_literal(plpy, w.model_name)
+    if near:
+        detail = "registered models nearest to it: " + ", ".join(quote_literal(plpy, n) for n in near)
+    elif names:
+        detail = (f"none of the {len(names)} registered model(s) is near it: "
+                  + ", ".join(quote_literal(plpy, n) for n in names[:10]) + (", ..." if len(names) > 10 else ""))
+    else:
+        detail = "no model is registered yet"
+    plpy.warning(f"pgscore: there is no model {name}; until it has a live version, {until}", detail=detail,
+                 hint=f"if the name is a typo: SELECT pgscore.detach_rescoring({quote_literal(plpy, w.events.name)}) and "
+                      "attach again with "
+                      "the model's name; if the model is deployed later, its first live version rescores from then on")
+
+
 def _check_statements(plpy, GD, w: Wiring):
     """Prepare (without running) what the trigger will run, with the event table in place of the
     transition table: each counter alone first, so an error names it; then the model's statements."""
@@ -3203,9 +3231,12 @@ def _check_statements(plpy, GD, w: Wiring):
     try:
         model = Runtime.get(plpy, GD).resolve(w.model_name)
     except UnknownModel as e:
-        plpy.notice(f"pgscore: {e.message}; until it has a live version, "
-                    + ("every INSERT into the event table fails (the wiring is strict)" if w.strict else
-                       "events update the counters and queue each profile in pgscore.error_queue"))
+        until = ("every INSERT into the event table fails (the wiring is strict)" if w.strict else
+                 "events update the counters and queue each profile in pgscore.error_queue")
+        if e.sqlstate == "42704":  # no version under that name at all: a typo, or attached before the first deploy
+            _warn_no_such_model(plpy, w, until)
+        else:  # registered, none live (retired, or never made live): the registry says so, and pgscore status
+            plpy.notice(f"pgscore: {e.message}; until it has a live version, {until}")
         model = None
     by_name = model is not None and not w.by_position
     _check_shadows_have_their_columns(plpy, w, model)
