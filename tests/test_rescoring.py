@@ -2556,6 +2556,58 @@ def test_a_window_zone_is_checked_when_attaching(shop):
     assert "WARNING:" in said and '"zone"' in said and "TimeZone" in said, said
 
 
+def test_a_counter_into_a_column_its_values_do_not_go_into_is_refused_naming_both(shop):
+    """Each counter kind into a column of a type its values do not go into is refused up front (42804), naming
+    the counter, its rule, the column, its type, the values' type and what the kind takes: a count into a text
+    column said only PostgreSQL's "COALESCE types text and integer cannot be matched", a max into one "GREATEST
+    types ...", and a window into a text or varchar column was taken without a word (its counts then written
+    as text: '10' sorts before '9'). Columns that fit (a domain over bigint, an integer for a bigint aggregate,
+    a text column for a text max) are taken as before; nothing is left of a refused one."""
+    query(shop, "CREATE DOMAIN tally AS bigint; CREATE DOMAIN tally2 AS tally; ALTER TABLE customers "
+                "ADD COLUMN t text, ADD COLUMN v varchar(8), ADD COLUMN b boolean, ADD COLUMN i integer, "
+                "ADD COLUMN d tally2, ADD COLUMN at2 timestamptz")
+    for column, rule, said in (
+            ("t", "count", "counter 't' (\"count\") counts events into public.customers.t, which is text: a count "
+                           "counter takes a column of a number type"),
+            ("b", "count", "counter 'b' (\"count\") counts events into public.customers.b, which is boolean: a count "
+                           "counter takes a column of a number type"),
+            ("t", {"add": "1.5"}, "counter 't' ({\"add\": \"1.5\"}) adds up numbers into public.customers.t, which is "
+                                  "text: an add counter takes a column of a number type"),
+            ("v", {"window": "30 days", "time": "created_at"},
+             "counter 'v' ({\"window\": \"30 days\", \"time\": \"created_at\"}) counts events into public.customers.v, "
+             "which is character varying(8): a window counter takes a column of a number type"),
+            ("t", {"max": "e.complaint_id"}, "counter 't' ({\"max\": \"e.complaint_id\"}) computes bigint values and "
+                                             "public.customers.t is text: a max counter takes a column of its values' "
+                                             "type, which GREATEST compares them with"),
+            ("at2", {"min": "e.complaint_id"}, "counter 'at2' ({\"min\": \"e.complaint_id\"}) computes bigint values "
+                                               "and public.customers.at2 is timestamp with time zone: a min counter "
+                                               "takes a column of its values' type, which LEAST compares them with"),
+            ("i", {"set": "string_agg(e.kind, ',')"}, "counter 'i' ({\"set\": \"string_agg(e.kind, ',')\"}) computes "
+                                                      "text values and public.customers.i is integer: a set counter "
+                                                      "takes a column its aggregate's values are assigned to"),
+            ("b", {"recompute": "max(e.created_at)"}, "counter 'b' ({\"recompute\": \"max(e.created_at)\"}) computes "
+                                                      "timestamp with time zone values and public.customers.b is "
+                                                      "boolean: a recompute counter takes a column its aggregate's "
+                                                      "values are assigned to")):
+        with pytest.raises(psycopg2.Error) as e:
+            query(shop, ATTACH, {**GOOD, "counters": json.dumps({column: rule})})
+        assert e.value.pgcode == "42804", (rule, e.value.pgerror)
+        assert e.value.diag.message_primary == f"pgscore: {said}", e.value.diag.message_primary
+        if isinstance(rule, dict) and set(rule) <= {"max", "min", "set", "recompute"}:
+            assert e.value.diag.message_detail.startswith("PostgreSQL: "), e.value.diag.message_detail
+        else:
+            assert "number types: smallint, integer, bigint" in e.value.diag.message_detail
+        assert "ALTER TABLE public.customers ALTER COLUMN" in e.value.diag.message_hint
+        assert query(shop, "SELECT count(*) FROM pgscore.rescoring") == [(0,)]
+        assert query(shop, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'complaints'::regclass "
+                           "AND NOT tgisinternal") == [(0,)]
+    query(shop, ATTACH, {**GOOD, "counters": json.dumps({
+        "d": "count", "i": {"window": "30 days", "time": "created_at"}, "t": {"max": "e.kind"},
+        "v": {"set": "max(e.kind)"}})})
+    query(shop, "INSERT INTO complaints (customer_id, kind) VALUES (3, 'network'), (3, 'billing')")
+    assert query(shop, "SELECT d, i, t, v FROM customers WHERE id = 3") == [(2, 2, "network", "network")]
+
+
 def test_a_counter_of_times_in_no_zone_into_a_column_of_instants_is_taken_with_a_warning(shop):
     """A counter's own expression of `timestamp` values (or `date`) written into a `timestamptz` column is
     cast in each inserting session's TimeZone, as the window's time column is counted (which warns): the same

@@ -3171,6 +3171,75 @@ def _warn_zone_cast(plpy, w: Wiring, c: Counter, expressed):
                  "TimeZones write the same events' times hours apart", hint=fix)
 
 
+# a type's base type (a domain's, one level a query) and its name
+_BASE_TYPE = ("SELECT t.typbasetype AS base, pg_catalog.format_type(t.oid, NULL) AS name FROM pg_catalog.pg_type t "
+              "WHERE t.oid OPERATOR(pg_catalog.=) $1")
+NUMBER_TYPES = {21, 23, 20, 1700, 700, 701}  # int2, int4, int8, numeric, real, double precision
+NUMBER_TYPES_SAID = "smallint, integer, bigint, numeric, real or double precision (or a domain over one)"
+
+
+def _rule(c: Counter) -> str:
+    """The counter's rule as its wiring wrote it (a "count" is parsed as {"add": "1"})."""
+    if c.kind == "add" and c.expr == "1":
+        return '"count"'
+    if c.kind == "window":
+        return json.dumps({"window": c.window, "time": c.time, **({"zone": c.zone} if c.zone else {})})
+    return json.dumps({c.kind: c.expr})
+
+
+def _is_number_type(plpy, typid) -> bool:
+    for _ in range(32):  # (a domain over a domain...: each level its own row)
+        if typid in NUMBER_TYPES:
+            return True
+        rows = plpy.execute(plpy.prepare(_BASE_TYPE, ["pg_catalog.oid"]), [typid])
+        if not rows or not rows[0]["base"]:
+            return False
+        typid = rows[0]["base"]
+    return False
+
+
+def _check_counts_into_a_number(plpy, w: Wiring, c: Counter):
+    """Refuse (42804) a count, an add or a window counter into a column of a type that is no number: a count into a
+    text column failed with PostgreSQL's bare "COALESCE types text and integer cannot be matched", and a window's
+    count went into a text (or varchar) column as text, without a word ('10' sorts before '9')."""
+    typid = w.profiles.columns.get(c.column)
+    if typid is None or c.kind not in ("add", "window") or _is_number_type(plpy, typid):
+        return
+    counts = c.kind == "window" or c.expr == "1"
+    label = "window" if c.kind == "window" else "count" if counts else "an add"
+    col, want = quote_ident(plpy, c.column), "bigint" if counts else "numeric"
+    raise WiringError(
+        f"counter {c.column!r} ({_rule(c)}) {'counts events' if counts else 'adds up numbers'} into "
+        f"{w.profiles.name}.{c.column}, which is {w.profiles.types[c.column]}: "
+        f"{'a ' if counts else ''}{label} counter takes a column of a number type",
+        sqlstate="42804", detail=f"number types: {NUMBER_TYPES_SAID}",
+        hint=f"make the column a number (ALTER TABLE {w.profiles.name} ALTER COLUMN {col} TYPE {want} USING "
+             f"{col}::{want}), or wire the counter to a column of its own ({want})")
+
+
+def _counter_type_error(plpy, w: Wiring, c: Counter, sql, own: str, said: str) -> WiringError:
+    """A counter whose values do not go into its column's type (42804, as PostgreSQL said): the counter, its rule,
+    the column and its type, the values' type, and what the counter's kind takes."""
+    try:
+        (typid,) = plpy.execute(f"SELECT {own} AS o FROM {w.profiles.name} AS p, ({sql.agg}) AS a LIMIT 0").coltypes()
+        values = plpy.execute(plpy.prepare(_BASE_TYPE, ["pg_catalog.oid"]), [typid])[0]["name"]
+    except plpy.SPIError:  # (the expression alone fails too: PostgreSQL's words are all there is)
+        values = None
+    col, column_type = f"{w.profiles.name}.{c.column}", w.profiles.types[c.column]
+    takes = {"max": "a max counter takes a column of its values' type, which GREATEST compares them with",
+             "min": "a min counter takes a column of its values' type, which LEAST compares them with",
+             "add": "an add counter takes a number column its sum is added to",
+             "set": "a set counter takes a column its aggregate's values are assigned to",
+             "recompute": "a recompute counter takes a column its aggregate's values are assigned to",
+             "window": "a window counter takes a number column"}[c.kind]
+    computes = f"computes {values} values" if values else "computes values"
+    return WiringError(f"counter {c.column!r} ({_rule(c)}) {computes} and {col} is {column_type}: {takes}",
+                       sqlstate="42804", detail=f"PostgreSQL: {said}",
+                       hint=(f"make the column {values} (ALTER TABLE {w.profiles.name} ALTER COLUMN "
+                             f"{quote_ident(plpy, c.column)} TYPE {values}), or cast the expression to "
+                             f"{column_type} in the rule") if values else f"cast the expression to {column_type} in the rule")
+
+
 _MODEL_NAMES = "SELECT DISTINCT m.name FROM pgscore.models m"
 
 
@@ -3209,14 +3278,17 @@ def _check_statements(plpy, GD, w: Wiring):
         for c in all_counters:
             w.counters = [c]
             sql = Sql(plpy, w, None, source=w.events.name)
+            _check_counts_into_a_number(plpy, w, c)
+            # the expression's own type (LIMIT 0: nothing is read), for an assignment that rounds, one that a
+            # session's TimeZone casts, and a column it does not go into
+            own = "a.c0" if c.kind in KINDS else sql.new_values[c.column]
             try:
                 plpy.prepare(sql.counters_only())
-                # the new value's type, for an assignment that rounds, and the expression's own, for one that
-                # a session's TimeZone casts (LIMIT 0: nothing is read)
-                own = "a.c0" if c.kind in KINDS else sql.new_values[c.column]
                 made, expressed = plpy.execute(f"SELECT {sql.new_values[c.column]} AS v, {own} AS o FROM "
                                                f"{w.profiles.name} AS p, ({sql.agg}) AS a LIMIT 0").coltypes()
             except plpy.SPIError as e:
+                if _state(e) == "42804":  # the values do not go into the column's type: say both, and what it takes
+                    raise _counter_type_error(plpy, w, c, sql, own, _message(e)) from None
                 raise WiringError(f"counter {c.column!r}: {_message(e)}", sqlstate=_state(e) or "42601") from None
             if c.kind != "window":
                 _warn_zone_cast(plpy, w, c, expressed)
