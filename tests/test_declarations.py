@@ -69,8 +69,8 @@ EXPECTED = {
     "pgscore.load_model(bigint)": ("v", False, "u"),  # fills this backend's model cache
     "pgscore.resign_models()": ("v", False, "u"),  # writes the registry's signatures
     # monitoring: read-only functions are STABLE (they read the registry and the log, and use now())
-    **{f"pgscore.record_outcome(text,text,{t},timestamp with time zone)": ("v", False, "u")
-       for t in ("text", "double precision", "boolean")},
+    **{f"pgscore.record_outcome(text,{e},{t},timestamp with time zone)": ("v", False, "u")
+       for e in ("text", "uuid", "bigint") for t in ("text", "double precision", "boolean")},
     "pgscore.refresh_monitoring(interval,boolean)": ("v", False, "u"),
     "pgscore.match_outcomes(timestamp with time zone)": ("v", False, "u"),  # updates the outcomes
     "pgscore.judge(text[],double precision[],bigint[])": ("s", False, "s"),

@@ -151,6 +151,73 @@ END;
 COMMENT ON FUNCTION pgscore.record_outcome(text, text, boolean, timestamptz) IS 'record_outcome with a boolean outcome (true matches a class true or 1, false a class false or 0)';
 
 /*
+ * record_outcome with an entity key of type uuid or bigint (an integer or smallint one too, by PostgreSQL's
+ * implicit cast to bigint), for each form of the outcome (migration 0078): the key as its text, which is what
+ * p_key => id::text logged (one form only: uuid and integers print the same under every setting). Before, such a
+ * key needed an explicit ::text, and without it the call failed, 42883 "function pgscore.record_outcome(unknown,
+ * uuid, integer) does not exist". SQL functions that call the text one, which checks and records as its owner.
+ */
+CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key uuid, p_outcome text,
+                                       p_observed_at timestamptz DEFAULT now())
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT pgscore.record_outcome(p_model, p_entity_key::text, p_outcome, p_observed_at);
+END;
+COMMENT ON FUNCTION pgscore.record_outcome(text, uuid, text, timestamptz) IS 'record_outcome for an entity key of type uuid, as its text; its class or number as text';
+
+CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key uuid, p_outcome float8,
+                                       p_observed_at timestamptz DEFAULT now())
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT pgscore.record_outcome(p_model, p_entity_key::text, p_outcome::text, p_observed_at);
+END;
+COMMENT ON FUNCTION pgscore.record_outcome(text, uuid, float8, timestamptz) IS 'record_outcome for an entity key of type uuid, as its text; a numeric outcome';
+
+CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key uuid, p_outcome boolean,
+                                       p_observed_at timestamptz DEFAULT now())
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT pgscore.record_outcome(p_model, p_entity_key::text, p_outcome::text, p_observed_at);
+END;
+COMMENT ON FUNCTION pgscore.record_outcome(text, uuid, boolean, timestamptz) IS 'record_outcome for an entity key of type uuid, as its text; a boolean outcome';
+
+CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key bigint, p_outcome text,
+                                       p_observed_at timestamptz DEFAULT now())
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT pgscore.record_outcome(p_model, p_entity_key::text, p_outcome, p_observed_at);
+END;
+COMMENT ON FUNCTION pgscore.record_outcome(text, bigint, text, timestamptz) IS 'record_outcome for an entity key of type bigint (or integer, smallint), as its text; its class or number as text';
+
+CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key bigint, p_outcome float8,
+                                       p_observed_at timestamptz DEFAULT now())
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT pgscore.record_outcome(p_model, p_entity_key::text, p_outcome::text, p_observed_at);
+END;
+COMMENT ON FUNCTION pgscore.record_outcome(text, bigint, float8, timestamptz) IS 'record_outcome for an entity key of type bigint (or integer, smallint), as its text; a numeric outcome';
+
+CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key bigint, p_outcome boolean,
+                                       p_observed_at timestamptz DEFAULT now())
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT pgscore.record_outcome(p_model, p_entity_key::text, p_outcome::text, p_observed_at);
+END;
+COMMENT ON FUNCTION pgscore.record_outcome(text, bigint, boolean, timestamptz) IS 'record_outcome for an entity key of type bigint (or integer, smallint), as its text; a boolean outcome';
+
+/*
  * The prediction each outcome judges, looked for again: among the predictions logged since p_since, for the
  * outcomes observed since then (a transaction that committed late, an outcome observed after it was
  * recorded: one observed before p_since has no prediction there to find); in the whole log, for those never

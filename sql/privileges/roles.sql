@@ -118,6 +118,9 @@ GRANT EXECUTE ON FUNCTION
     pgscore.load_model(bigint),
     pgscore.record_outcome(text, text, text, timestamptz), pgscore.record_outcome(text, text, float8, timestamptz),
     pgscore.record_outcome(text, text, boolean, timestamptz),
+    pgscore.record_outcome(text, uuid, text, timestamptz), pgscore.record_outcome(text, uuid, float8, timestamptz),
+    pgscore.record_outcome(text, uuid, boolean, timestamptz), pgscore.record_outcome(text, bigint, text, timestamptz),
+    pgscore.record_outcome(text, bigint, float8, timestamptz), pgscore.record_outcome(text, bigint, boolean, timestamptz),
     pgscore.retry_failed(text, integer), pgscore.refresh_windows(regclass, integer),
     pgscore.count_shadow_failure(bigint, text, text, bigint, text)
     TO pgscore_app, pgscore_admin;

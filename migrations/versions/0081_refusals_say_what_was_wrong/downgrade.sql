@@ -1,4 +1,6 @@
--- 0081 to 0080: the objects as 0080 left them.
+-- 0081 to 0080: the row functions by name with 0077's shims; feature_number with the key and record_outcome
+-- for uuid and bigint keys dropped (the statements of this release's code call feature_number with the key
+-- only where the schema has it).
 
 CREATE OR REPLACE FUNCTION pgscore.score(p_model text, p_features jsonb, p_version integer DEFAULT NULL, p_key text DEFAULT NULL)
 RETURNS float8
@@ -51,3 +53,9 @@ COMMENT ON FUNCTION pgscore.predict_proba(text, jsonb, integer, text) IS 'Class 
 
 DROP FUNCTION pgscore.feature_number(text, text, text, text);
 COMMENT ON FUNCTION pgscore.feature_number(text, text, text) IS 'Internal: a feature''s number from a text column, or an error naming the model and the feature; used by the statements of predict_batch, score_table and rescoring';
+DROP FUNCTION pgscore.record_outcome(text, uuid, text, timestamptz);
+DROP FUNCTION pgscore.record_outcome(text, uuid, float8, timestamptz);
+DROP FUNCTION pgscore.record_outcome(text, uuid, boolean, timestamptz);
+DROP FUNCTION pgscore.record_outcome(text, bigint, text, timestamptz);
+DROP FUNCTION pgscore.record_outcome(text, bigint, float8, timestamptz);
+DROP FUNCTION pgscore.record_outcome(text, bigint, boolean, timestamptz);

@@ -1,5 +1,7 @@
 -- 0080 to 0081: refusals that say what was wrong. score, predict and predict_proba by name called with a NULL
--- jsonb said "the feature array is NULL": their shims now tell the jsonb form apart.
+-- jsonb said "the feature array is NULL": their shims now tell the jsonb form apart. feature_number with the
+-- row's key, which every statement that scores a table now passes, so that a text cell that is no number names
+-- its row. record_outcome for an entity key of type uuid or bigint, which needed an explicit ::text (42883).
 
 -- score, predict and predict_proba by name (jsonb): their shims say so, for a NULL's error. Replaced in place.
 CREATE OR REPLACE FUNCTION pgscore.score(p_model text, p_features jsonb, p_version integer DEFAULT NULL, p_key text DEFAULT NULL)
@@ -78,3 +80,78 @@ COMMENT ON FUNCTION pgscore.feature_number(text, text, text, text) IS 'Internal:
 COMMENT ON FUNCTION pgscore.feature_number(text, text, text) IS 'Internal: a feature''s number from a text column, or an error naming the model and the feature; the statements of predict_batch, score_table and rescoring before migration 0081 called it, which call the one with p_key now';
 REVOKE EXECUTE ON FUNCTION pgscore.feature_number(text, text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgscore.feature_number(text, text, text, text) TO pgscore_app, pgscore_admin;
+
+-- record_outcome for an entity key of type uuid or bigint (integer, smallint: by the implicit cast), each form
+-- of the outcome: the key as its text. New functions, revoked from PUBLIC and granted as the others are.
+CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key uuid, p_outcome text,
+                                       p_observed_at timestamptz DEFAULT now())
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT pgscore.record_outcome(p_model, p_entity_key::text, p_outcome, p_observed_at);
+END;
+COMMENT ON FUNCTION pgscore.record_outcome(text, uuid, text, timestamptz) IS 'record_outcome for an entity key of type uuid, as its text; its class or number as text';
+
+CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key uuid, p_outcome float8,
+                                       p_observed_at timestamptz DEFAULT now())
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT pgscore.record_outcome(p_model, p_entity_key::text, p_outcome::text, p_observed_at);
+END;
+COMMENT ON FUNCTION pgscore.record_outcome(text, uuid, float8, timestamptz) IS 'record_outcome for an entity key of type uuid, as its text; a numeric outcome';
+
+CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key uuid, p_outcome boolean,
+                                       p_observed_at timestamptz DEFAULT now())
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT pgscore.record_outcome(p_model, p_entity_key::text, p_outcome::text, p_observed_at);
+END;
+COMMENT ON FUNCTION pgscore.record_outcome(text, uuid, boolean, timestamptz) IS 'record_outcome for an entity key of type uuid, as its text; a boolean outcome';
+
+CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key bigint, p_outcome text,
+                                       p_observed_at timestamptz DEFAULT now())
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT pgscore.record_outcome(p_model, p_entity_key::text, p_outcome, p_observed_at);
+END;
+COMMENT ON FUNCTION pgscore.record_outcome(text, bigint, text, timestamptz) IS 'record_outcome for an entity key of type bigint (or integer, smallint), as its text; its class or number as text';
+
+CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key bigint, p_outcome float8,
+                                       p_observed_at timestamptz DEFAULT now())
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT pgscore.record_outcome(p_model, p_entity_key::text, p_outcome::text, p_observed_at);
+END;
+COMMENT ON FUNCTION pgscore.record_outcome(text, bigint, float8, timestamptz) IS 'record_outcome for an entity key of type bigint (or integer, smallint), as its text; a numeric outcome';
+
+CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key bigint, p_outcome boolean,
+                                       p_observed_at timestamptz DEFAULT now())
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT pgscore.record_outcome(p_model, p_entity_key::text, p_outcome::text, p_observed_at);
+END;
+COMMENT ON FUNCTION pgscore.record_outcome(text, bigint, boolean, timestamptz) IS 'record_outcome for an entity key of type bigint (or integer, smallint), as its text; a boolean outcome';
+
+REVOKE EXECUTE ON FUNCTION pgscore.record_outcome(text, uuid, text, timestamptz) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION pgscore.record_outcome(text, uuid, float8, timestamptz) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION pgscore.record_outcome(text, uuid, boolean, timestamptz) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION pgscore.record_outcome(text, bigint, text, timestamptz) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION pgscore.record_outcome(text, bigint, float8, timestamptz) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION pgscore.record_outcome(text, bigint, boolean, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgscore.record_outcome(text, uuid, text, timestamptz) TO pgscore_app, pgscore_admin;
+GRANT EXECUTE ON FUNCTION pgscore.record_outcome(text, uuid, float8, timestamptz) TO pgscore_app, pgscore_admin;
+GRANT EXECUTE ON FUNCTION pgscore.record_outcome(text, uuid, boolean, timestamptz) TO pgscore_app, pgscore_admin;
+GRANT EXECUTE ON FUNCTION pgscore.record_outcome(text, bigint, text, timestamptz) TO pgscore_app, pgscore_admin;
+GRANT EXECUTE ON FUNCTION pgscore.record_outcome(text, bigint, float8, timestamptz) TO pgscore_app, pgscore_admin;
+GRANT EXECUTE ON FUNCTION pgscore.record_outcome(text, bigint, boolean, timestamptz) TO pgscore_app, pgscore_admin;
