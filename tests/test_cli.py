@@ -60,6 +60,34 @@ def test_install_over_a_version_table_restored_without_the_schema(empty_db_url):
     assert migrate.current(empty_db_url) == migrate.head()
 
 
+def test_a_dump_of_the_public_schema_alone_installed_over_says_what_did_not_come(db_url, empty_db_url):
+    """pg_dump -n public of a database with a wiring, restored into a new database: the wiring's trigger fails to
+    restore (it calls pgscore.rescore_events, schema pgscore does not exist) and its registry row was not in the
+    dump. pgscore install then installed from the start and said nothing more than 'revision none -> head', and
+    the wiring was silently gone; it says now what the dump left out and what to do (status has nothing to go on:
+    neither the trigger nor the row is there)."""
+    from pgscore.localdb import pg_bin_dir
+
+    query(db_url, "CREATE TABLE cust (id int PRIMARY KEY, n bigint, s float8, scored_at timestamptz); "
+                  "CREATE TABLE ev (cid int); SELECT pgscore.attach_rescoring('ev', 'cust', 'cid', 'churn', 's', "
+                  "'{\"n\": \"count\"}', p_profile_key => 'id')")
+    dump = subprocess.run([str(pg_bin_dir() / "pg_dump"), "-n", "public", "-d", db_url], capture_output=True,
+                          text=True, check=True).stdout
+    assert "pgscore.rescore_events('1')" in dump and "pgscore_alembic_version" in dump
+    restore = subprocess.run([str(pg_bin_dir() / "psql"), "-X", "-q", "-d", empty_db_url], input=dump,
+                             capture_output=True, text=True)
+    assert 'schema "pgscore" does not exist' in restore.stderr, restore.stderr
+    run = pgscore_cli("install", "--db", empty_db_url)
+    assert run.returncode == 0 and f"revision none -> {migrate.head()}" in run.stdout, run.stdout + run.stderr
+    assert (f"pgscore: note: public.pgscore_alembic_version said revision {migrate.head()}, and this database had "
+            "no pgscore schema: it was restored from a dump without it (pg_dump -n public, say)") in run.stderr
+    assert "the wirings' triggers on your tables could not be restored" in run.stderr, run.stderr
+    assert query(empty_db_url, "SELECT count(*) FROM pgscore.rescoring") == [(0,)]
+    assert query(empty_db_url, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'ev'::regclass") == [(0,)]
+    again = pgscore_cli("install", "--db", empty_db_url)  # installed now: nothing more to say
+    assert "up to date" in again.stdout and "note:" not in again.stderr, again.stderr
+
+
 def test_without_db_the_error_says_how_to_reach_a_cluster_started_elsewhere(tmp_path):
     none = tmp_path / "nowhere"
     run = pgscore_cli("install", env={"PGSCORE_DATA_DIR": str(none), "PGSCORE_DATABASE_URL": ""})

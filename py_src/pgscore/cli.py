@@ -152,12 +152,15 @@ def cmd_install(args):
 
     url = resolve_db(args)
     before = migrate.current(url)
+    stale = migrate.stale_revision(url) if before is None else None  # a dump of the public schema alone
     report = migrate.upgrade(url, check_environment=not args.no_check, lock_timeout=args.lock_timeout)
     after = migrate.current(url)
     if before == after:
         _say(f"pgscore schema is up to date (revision {after})")
     else:
         _say(f"installed pgscore schema: revision {before or 'none'} -> {after}")
+    if stale:
+        print("pgscore: " + migrate.stale_note(stale), file=sys.stderr)
     if report:
         _print_env(report)
     return 0

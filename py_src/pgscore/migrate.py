@@ -488,6 +488,35 @@ def current(url: str, check: bool = False) -> str | None:
     raise problem
 
 
+def stale_revision(url: str) -> str | None:
+    """The revision a version table names where there is no pgscore schema (_STALE: a dump of the public schema
+    alone restored, pg_dump -n public), or None. What came with pgscore's schema did not come: models, audit log,
+    outcomes, and the rescoring wirings, whose triggers on the user's tables call pgscore.rescore_events and so
+    failed to restore; `pgscore install` installs from the start and says so (stale_note)."""
+    from sqlalchemy import column, select, table, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if not conn.execute(text(_STALE), {"t": VERSION_TABLE}).scalar():
+                return None
+            return conn.execute(select(column("version_num")).select_from(table(VERSION_TABLE))).scalar() or None
+    except Exception as e:  # noqa: BLE001
+        raise _explain(e, installing=False) from e
+    finally:
+        engine.dispose()
+
+
+def stale_note(revision: str) -> str:
+    return (f"note: public.{VERSION_TABLE} said revision {revision}, and this database had no pgscore schema: it "
+            "was restored from a dump without it (pg_dump -n public, say), so pgscore was installed from the start. "
+            "No model, audit row, outcome or rescoring wiring came with that dump, and the wirings' triggers on "
+            "your tables could not be restored (they call pgscore.rescore_events, which was not there): until "
+            "they are attached again, inserting events rescores nothing. Restore a dump that includes the pgscore "
+            "schema into a new database instead (docs/operations.md, 'Backups'), or deploy the models and attach "
+            "the tables again")
+
+
 def head() -> str:
     from alembic.script import ScriptDirectory
 
