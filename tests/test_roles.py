@@ -126,7 +126,7 @@ def test_app_scores_and_inserts_events_but_writes_no_model_and_reads_no_bytes(ur
     query(app, "RESET ROLE")
     assert query(db_url, "SELECT recorded_by FROM pgscore.outcomes ORDER BY outcome_id") == \
         [(LOGINS["app"],), ("pgscore_t_user",)]
-    # an integer or uuid key without a cast (0078), granted to the app as the text one is
+    # an integer or uuid key without a cast (0081), granted to the app as the text one is
     (a, b), = query(app, "SELECT pgscore.record_outcome('churn', 7, true), pgscore.record_outcome('churn', "
                          "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid, '0')")
     assert a > 0 and b > 0

@@ -152,7 +152,7 @@ COMMENT ON FUNCTION pgscore.record_outcome(text, text, boolean, timestamptz) IS 
 
 /*
  * record_outcome with an entity key of type uuid or bigint (an integer or smallint one too, by PostgreSQL's
- * implicit cast to bigint), for each form of the outcome (migration 0078): the key as its text, which is what
+ * implicit cast to bigint), for each form of the outcome (migration 0081): the key as its text, which is what
  * p_key => id::text logged (one form only: uuid and integers print the same under every setting). Before, such a
  * key needed an explicit ::text, and without it the call failed, 42883 "function pgscore.record_outcome(unknown,
  * uuid, integer) does not exist". SQL functions that call the text one, which checks and records as its owner.
