@@ -1044,11 +1044,16 @@ def test_unbound_signatures_refuse_loads_no_signature_of_the_first_scheme(signed
                 assert "pgscore resign" in err.diag.message_hint, err.diag.message_hint
             (w,), = query(c, "SELECT pgscore.score('unbound', %s, 1)", (row,))  # the bound version scores
             assert abs(w - v) < 1e-12
+        # activate's load: of a version that is not live (activating the live one changes nothing and loads
+        # nothing since migration 0080), so v1, bound, goes live first
+        query(conn, "SELECT pgscore.activate('unbound', 1)")
         err = sql_error(fresh, "SELECT pgscore.activate('unbound', 2)")
         assert err.pgcode == "42501" and "version 2 of 'unbound' cannot be made live: this server cannot load it: " \
             "model unbound v2 (evaluator): its signature is of the first scheme" in err.pgerror, err.pgerror
         fresh.close()
+        assert query(conn, "SELECT version FROM pgscore.live_models WHERE name = 'unbound'") == [(1,)]
         query(conn, "SET pgscore.unbound_signatures = 'accept'")
+        query(conn, "SELECT pgscore.activate('unbound', 2)")  # accepted the old way again
         (w,), = query(conn, "SELECT pgscore.score('unbound', %s)", (row,))
         assert w == v
 
