@@ -1546,3 +1546,39 @@ def test_score_table_skips_a_shadow_that_reads_the_column_it_scores_into(shop, d
     shadow = {r[1]: r for r in log(shop, "shadow")}
     assert sorted(shadow, key=int) == [str(i) for i in range(1, N + 1)]
     assert [shadow[str(i)][3][12] for i in range(1, N + 1)] == pytest.approx(live, abs=1e-9)
+
+
+def test_the_trigger_skips_a_shadow_that_reads_the_score_column_it_writes(shop, db_url, trained):
+    """The backstop for a state no function refuses: set_shadow, the deployments' trigger and attach_rescoring
+    refuse a shadow that reads a wired profile table's score or scored_at column (pgscore.score_columns_read), but a
+    hand-written row of pgscore.shadows (its owner's) or a restore asks none of them. The trigger read such a shadow's
+    features from the profiles after the live version wrote them, so its churn_score feature was the live version's
+    new score, and logged that shadow score with nothing said. Skipped now, each statement a failure counted with
+    22023 and a WARNING naming the version, the column and the table (once per session); the live version's scores
+    written as always, and another shadow scored as before."""
+    v1, *_ = trained
+    deploy_reading(db_url, trained, "churn_score")  # v3: the 12 features and churn_score
+    query(shop, "SELECT pgscore.set_shadow('churn', 2)")
+    query(shop, "INSERT INTO pgscore.shadows (model_name, model_id, action, since_deployment, changed_by) "
+                "SELECT 'churn', m.model_id, 'start', (SELECT max(deployment_id) FROM pgscore.deployments), "
+                "current_user FROM pgscore.models m WHERE m.name = 'churn' AND m.version = 3")
+    assert query(shop, "SELECT version FROM pgscore.shadow_versions ORDER BY 1") == [(2,), (3,)]
+    shop.notices.clear()
+    insert(shop, 1, 2)
+    insert(shop, 3)
+    # (before: v3 logged for 1, 2, 3, each one's 13th feature the live score just written)
+    assert [r[:2] for r in log(shop, "shadow")] == [(2, "1"), (2, "2"), (2, "3")]
+    warned = [n for n in shop.notices if "shadow version churn v3" in n]
+    assert len(warned) == 1, shop.notices
+    assert ("did not score 2 profile(s) of public.customers: public.customers.churn_score, the score column "
+            "public.complaints rescores into, is one of its features: read after the live version wrote it, each "
+            "profile would be scored in shadow on the live version's new score, not on the value the column held") \
+        in warned[0], warned[0]
+    m3 = query(shop, "SELECT model_id FROM pgscore.models WHERE name = 'churn' AND version = 3")[0][0]
+    assert query(shop, "SELECT model_id, relation, sqlstate, statements, profiles FROM pgscore.shadow_failures") == [
+        (m3, "public.customers", "22023", 2, 3)]
+    f = features(shop, [1, 2, 3])
+    got = dict(query(shop, "SELECT id, churn_score FROM customers WHERE id IN (1, 2, 3)"))
+    assert [got[i] for i in (1, 2, 3)] == pytest.approx(
+        v1.predict_proba(np.array([f[i] for i in (1, 2, 3)]))[:, 1], abs=1e-9)
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
