@@ -238,6 +238,36 @@ def test_custom_expressions_and_recompute(shop, trained):
     assert_scores_match_model(shop, trained[0], [11])
 
 
+def test_a_set_counter_keeps_its_aggregate_and_the_last_event_by_id_where_it_orders_them(shop):
+    """"Fold order for set counters": a statement (a multi-row INSERT, a COPY) brings several events of one profile,
+    and a set counter keeps one value. It is its aggregate's over the profile's new events of the statement (the value
+    before is replaced); an expression that is no aggregate (e.kind) is refused at attach (42803), and its hint now
+    gives the aggregate that keeps the last event's value by the wiring's event id column: by id, not by the order
+    the rows arrived (none of which SQL promises to an aggregate without ORDER BY). Before, the refusal said
+    PostgreSQL's GROUP BY message alone."""
+    query(shop, "ALTER TABLE customers ADD COLUMN last_kind text")
+    with pytest.raises(psycopg2.Error) as e:
+        attach(shop, counters={"support_calls": "count", "last_kind": {"set": "e.kind"}})
+    assert e.value.pgcode == "42803", e.value.pgerror
+    assert e.value.diag.message_primary.startswith("pgscore: counter 'last_kind': column \"e.kind\" must appear in "
+                                                   "the GROUP BY clause"), e.value.diag.message_primary
+    last = "(pg_catalog.array_agg((e.kind) ORDER BY e.complaint_id DESC))[1]"
+    assert e.value.diag.message_hint == (
+        "a set counter takes an aggregate over each profile's new events of the statement: " + last + " keeps the "
+        "value of its last event"), e.value.diag.message_hint
+    attach(shop, counters={"support_calls": "count", "last_kind": {"set": last}})
+    # the highest id last in no order the rows arrive in
+    query(shop, "INSERT INTO complaints (complaint_id, customer_id, kind) OVERRIDING SYSTEM VALUE VALUES "
+                "(1005, 9, 'network'), (1003, 9, 'billing'), (1004, 9, 'other'), (1002, 10, 'billing')")
+    assert query(shop, "SELECT id, last_kind FROM customers WHERE id IN (9, 10) ORDER BY id") == [
+        (9, "network"), (10, "billing")]
+    with shop.cursor() as cur:  # COPY: ids drawn in the order the rows arrive
+        cur.copy_expert("COPY complaints (customer_id, kind) FROM STDIN", io.StringIO("9\tz\n9\ta\n9\tm\n"))
+    assert query(shop, "SELECT last_kind FROM customers WHERE id = 9") == [("m",)]
+    query(shop, "INSERT INTO complaints (customer_id, kind) VALUES (9, 'billing')")  # the value before replaced
+    assert query(shop, "SELECT last_kind FROM customers WHERE id = 9") == [("billing",)]
+
+
 # -- missing profiles, NULL keys -----------------------------------------------------------------------
 
 def test_missing_profile_is_created_by_default(shop):

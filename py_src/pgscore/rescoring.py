@@ -3283,6 +3283,21 @@ def _warn_no_such_model(plpy, w: Wiring, until: str):
                       "the model's name; if the model is deployed later, its first live version rescores from then on")
 
 
+def _set_hint(plpy, w: Wiring, c: Counter) -> str | None:
+    """The hint of a set counter whose expression is no aggregate (42803): one statement (a multi-row INSERT, a
+    COPY) brings several events of a profile, and the counter keeps one value; the last event's, by the event id
+    column where one is wired (what a user means by "set"), is an ordered array_agg's last element."""
+    if c.kind != "set":
+        return None
+    if w.event_id_column is None:
+        return (f"a set counter takes an aggregate over each profile's new events of the statement, e.g. "
+                f"(pg_catalog.array_agg(({c.expr}) ORDER BY e.ID DESC))[1] for the value of its last event, ID a "
+                "column that orders the events (wire it as p_event_id_column too)")
+    return (f"a set counter takes an aggregate over each profile's new events of the statement: "
+            f"(pg_catalog.array_agg(({c.expr}) ORDER BY e.{quote_ident(plpy, w.event_id_column)} DESC))[1] keeps "
+            "the value of its last event")
+
+
 def _check_statements(plpy, GD, w: Wiring):
     """Prepare (without running) what the trigger will run, with the event table in place of the
     transition table: each counter alone first, so an error names it; then the model's statements."""
@@ -3304,7 +3319,8 @@ def _check_statements(plpy, GD, w: Wiring):
             except plpy.SPIError as e:
                 if _state(e) == "42804":  # the values do not go into the column's type: say both, and what it takes
                     raise _counter_type_error(plpy, w, c, sql, own, _message(e)) from None
-                raise WiringError(f"counter {c.column!r}: {_message(e)}", sqlstate=_state(e) or "42601") from None
+                raise WiringError(f"counter {c.column!r}: {_message(e)}", sqlstate=_state(e) or "42601",
+                                  hint=_set_hint(plpy, w, c) if _state(e) == "42803" else None) from None
             if c.kind != "window":
                 _warn_zone_cast(plpy, w, c, expressed)
             if w.profiles.columns[c.column] in INTEGER_TYPES and made in FRACTIONAL_TYPES:
