@@ -524,6 +524,48 @@ def test_admin_writes_shadows_through_set_shadow_and_clear_shadow_alone(urls, db
     app.close()
 
 
+def test_admin_wires_rescoring_through_attach_and_detach_alone_and_updates_no_wiring(urls, db_url):
+    """pgscore_admin held UPDATE on pgscore.rescoring, which no function of pgscore needs but for the row locks of
+    detach_rescoring and forget_rescoring (SELECT ... FOR UPDATE takes it): an UPDATE by hand changed a wiring's
+    counters (SQL run by every role that inserts events, a subscription's apply worker among them), tables or model
+    past attach_rescoring's checks. 42501 now (the two functions delete the row first, which locks it, as DELETE
+    allows); attach, detach and forget as the admin work as before, and the app and the reader read what they did."""
+    v1 = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y)
+    registry.deploy(db_url, "churn", v1, X, Y, feature_names=CHURN_FEATURES)
+    admin = connect(urls["admin"])
+    with admin.cursor() as cur:
+        rid = sample.rescore_complaints(cur)
+    for forged in ("UPDATE pgscore.rescoring SET counters = '{\"support_calls\": {\"add\": \"100\"}}'",
+                   "UPDATE pgscore.rescoring SET profile_table = 'public.complaints'",
+                   "SELECT 1 FROM pgscore.rescoring FOR UPDATE"):  # (and no lock a role granted less may hold)
+        with pytest.raises(errors.InsufficientPrivilege):
+            query(admin, forged)
+    app = connect(urls["app"])
+    query(app, "INSERT INTO complaints (customer_id) VALUES (3)")
+    assert query(db_url, "SELECT support_calls > 0, churn_score IS NOT NULL FROM customers WHERE id = 3") == [
+        (True, True)]
+    for role in ("app", "bi"):
+        with pytest.raises(errors.InsufficientPrivilege):
+            query(connect(urls[role]), "UPDATE pgscore.rescoring SET strict = true")
+    # detach as the admin (its row deleted, its trigger dropped: dropping it takes the event table's owner)
+    query(db_url, f"ALTER TABLE complaints OWNER TO {LOGINS['admin']}")
+    assert query(admin, "SELECT pgscore.detach_rescoring('complaints')") == [(1,)]
+    assert query(db_url, "SELECT count(*) FROM pgscore.rescoring") == [(0,)]
+    assert query(db_url, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'complaints'::regclass AND NOT "
+                         "tgisinternal") == [(0,)]
+    # forget a wiring whose trigger is gone, as the admin
+    with admin.cursor() as cur:
+        rid = sample.rescore_complaints(cur)
+    trigger = query(db_url, "SELECT trigger_name FROM pgscore.rescoring")[0][0]
+    query(admin, f'DROP TRIGGER "{trigger}" ON complaints')
+    query(admin, "SELECT pgscore.forget_rescoring(%s)", (rid,))
+    assert query(db_url, "SELECT count(*) FROM pgscore.rescoring") == [(0,)]
+    with pytest.raises(errors.UndefinedObject):
+        query(admin, "SELECT pgscore.forget_rescoring(%s)", (rid,))
+    admin.close()
+    app.close()
+
+
 def test_the_app_counts_a_shadows_failures_through_pgscore_alone(urls, db_url):
     """pgscore_app held INSERT and UPDATE on pgscore.shadow_failures, which the rescoring trigger and score_table
     count into as it: any app login could forge or zero the counts pgscore status reports (or another backend's).

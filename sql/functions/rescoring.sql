@@ -77,8 +77,13 @@ BEGIN
                          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
                                           WHERE t.tgrelid = to_regclass(w.event_table) AND t.tgname = w.trigger_name)))
                 AND (p_profile_table IS NULL OR w.profile_table = p_profile_table::text)
-              ORDER BY w.rescoring_id FOR UPDATE OF w
+              ORDER BY w.rescoring_id
     LOOP
+        -- the row first, in rescoring_id order: its DELETE is the lock a concurrent detach or forget waits on (a
+        -- SELECT ... FOR UPDATE took UPDATE on pgscore.rescoring, which pgscore_admin holds no more: migration 0082),
+        -- and one that removed it meanwhile leaves nothing to remove
+        DELETE FROM pgscore.rescoring w WHERE w.rescoring_id = r.rescoring_id;
+        CONTINUE WHEN NOT FOUND;
         IF r.on_table IS NOT NULL THEN  -- (dropped by hand, it is gone already)
             EXECUTE format('DROP TRIGGER %I ON %s', r.trigger_name, r.on_table);
         END IF;
@@ -98,7 +103,6 @@ BEGIN
                   v_held, v_profiles, r.profile_table, r.rescoring_id, r.event_table
                 USING HINT = 'their profiles'' counters and scores lack them; to count them, run SELECT * FROM pgscore.retry_failed() before removing a wiring (it counts those no prepared transaction holds: pg_prepared_xacts)';
         END IF;
-        DELETE FROM pgscore.rescoring w WHERE w.rescoring_id = r.rescoring_id;
         v_n := v_n + 1;
     END LOOP;
     -- triggers of pgscore's on this table that no wiring owns (a dump of the table restored without
@@ -142,21 +146,25 @@ DECLARE
     v_profiles bigint;
     v_event text;
     v_profile text;
+    v_trigger name;
+    v_replication_trigger name;
 BEGIN
     IF p_rescoring_id IS NULL THEN
         RAISE EXCEPTION 'pgscore.forget_rescoring: the rescoring_id is NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    SELECT w.event_table, w.profile_table INTO v_event, v_profile FROM pgscore.rescoring w
-     WHERE w.rescoring_id = p_rescoring_id FOR UPDATE;
+    -- deleted first: the DELETE is the row's lock (a SELECT ... FOR UPDATE took UPDATE on pgscore.rescoring, which
+    -- pgscore_admin holds no more: migration 0082); an error below undoes it with the rest
+    DELETE FROM pgscore.rescoring w WHERE w.rescoring_id = p_rescoring_id
+    RETURNING w.event_table, w.profile_table, w.trigger_name, w.replication_trigger
+         INTO v_event, v_profile, v_trigger, v_replication_trigger;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'there is no rescoring %', p_rescoring_id
             USING ERRCODE = 'undefined_object', HINT = 'list wirings with: SELECT * FROM pgscore.rescoring';
     END IF;
-    SELECT t.tgrelid::regclass INTO v_on FROM pgscore.rescoring w
-      JOIN pg_catalog.pg_trigger t ON (t.tgname = w.trigger_name AND t.tgfoid = 'pgscore.rescore_events()'::regprocedure)
-                                   OR (t.tgname = w.replication_trigger
-                                       AND t.tgfoid = 'pgscore.rescore_replicated()'::regprocedure)
-     WHERE w.rescoring_id = p_rescoring_id LIMIT 1;
+    SELECT t.tgrelid::regclass INTO v_on FROM pg_catalog.pg_trigger t
+     WHERE (t.tgname = v_trigger AND t.tgfoid = 'pgscore.rescore_events()'::regprocedure)
+        OR (t.tgname = v_replication_trigger AND t.tgfoid = 'pgscore.rescore_replicated()'::regprocedure)
+     LIMIT 1;
     IF v_on IS NOT NULL THEN
         RAISE EXCEPTION 'rescoring % still has its trigger, on %', p_rescoring_id, v_on
             USING ERRCODE = 'object_in_use',
@@ -172,7 +180,6 @@ BEGIN
               v_held, v_profiles, v_profile, p_rescoring_id, v_event
             USING HINT = 'their profiles'' counters and scores lack them; to count them, run SELECT * FROM pgscore.retry_failed() before removing a wiring (it counts those no prepared transaction holds: pg_prepared_xacts)';
     END IF;
-    DELETE FROM pgscore.rescoring w WHERE w.rescoring_id = p_rescoring_id;
 END
 $fn$;
 COMMENT ON FUNCTION pgscore.forget_rescoring(bigint) IS 'Remove a wiring whose trigger is gone (its event table dropped, or the trigger dropped by hand); queued errors stay, without their wiring; replicated events held back for it are deleted, uncounted, with a WARNING';

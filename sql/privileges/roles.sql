@@ -139,9 +139,13 @@ GRANT USAGE ON SEQUENCE pgscore.rescoring_rescoring_id_seq TO pgscore_admin;  --
 -- own: an advisory lock, which any role may take, let a login granted nothing hold up every deploy and retire
 -- of a model; migration 0043)
 GRANT INSERT, UPDATE ON pgscore.model_locks TO pgscore_admin;
-GRANT INSERT, UPDATE, DELETE ON pgscore.drift_windows, pgscore.drift_thresholds, pgscore.rescoring,
+GRANT INSERT, UPDATE, DELETE ON pgscore.drift_windows, pgscore.drift_thresholds,
     pgscore.drift_rollup, pgscore.drift_rollup_day, pgscore.monitoring_state, pgscore.alert_state
     TO pgscore_admin;
+-- a wiring is written by attach_rescoring and removed by detach_rescoring and forget_rescoring, as their caller;
+-- never updated (UPDATE let a hand-written statement change a wiring's counters, SQL that every role inserting events
+-- runs, or its tables, past attach's checks; detach and forget lock the row by deleting it: migration 0082)
+GRANT INSERT, DELETE ON pgscore.rescoring TO pgscore_admin;
 GRANT EXECUTE ON FUNCTION
     pgscore.register_model(text, bytea, text, jsonb, jsonb, boolean, text, bytea, jsonb),
     pgscore.activate(text, integer, text, boolean), pgscore.rollback(text, integer, text, boolean), pgscore.retire(text, text),

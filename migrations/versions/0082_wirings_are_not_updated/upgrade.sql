@@ -1,0 +1,163 @@
+-- 0081 to 0082: wirings are not updated. pgscore_admin held UPDATE on pgscore.rescoring, which no function needs
+-- but for the row locks of detach_rescoring and forget_rescoring (SELECT ... FOR UPDATE): a hand-written UPDATE
+-- changed a wiring's counters (SQL every role inserting events runs) or tables past attach_rescoring's checks. The
+-- two functions lock the row by deleting it first; the grant is revoked.
+
+-- detach_rescoring and forget_rescoring: the row deleted first, its DELETE the lock. Replaced in place.
+CREATE OR REPLACE FUNCTION pgscore.detach_rescoring(p_event_table regclass, p_profile_table regclass DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    r record;
+    v_n integer := 0;
+    v_missing text;
+    v_held bigint;
+    v_profiles bigint;
+BEGIN
+    IF p_event_table IS NULL THEN
+        RAISE EXCEPTION 'pgscore.detach_rescoring: the event table is NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- an oid cast to regclass is not checked: it would read as "- is not wired" (regclass prints 0 as -)
+    v_missing := CASE WHEN NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = p_event_table) THEN 'event'
+                      WHEN p_profile_table IS NOT NULL
+                           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = p_profile_table) THEN 'profile'
+                 END;
+    IF v_missing IS NOT NULL THEN
+        RAISE EXCEPTION 'pgscore.detach_rescoring: there is no relation with oid % (the % table)',
+              CASE v_missing WHEN 'event' THEN p_event_table::oid ELSE p_profile_table::oid END, v_missing
+            USING ERRCODE = 'undefined_table',
+                  HINT = 'name the table, as ''schema.table''::regclass does; a wiring whose table was dropped is removed with pgscore.forget_rescoring(rescoring_id) (SELECT * FROM pgscore.rescoring lists them)';
+    END IF;
+    FOR r IN SELECT w.rescoring_id, w.trigger_name, w.replication_trigger, w.event_table, w.profile_table,
+                    -- the table its trigger is on: this one, or the one that had its name, since renamed
+                    (SELECT t.tgrelid::regclass FROM pg_catalog.pg_trigger t
+                      WHERE t.tgname = w.trigger_name AND t.tgfoid = 'pgscore.rescore_events()'::regprocedure
+                      ORDER BY t.tgrelid = p_event_table DESC LIMIT 1) AS on_table,
+                    -- and its row trigger for replicated rows, where it has one
+                    (SELECT t.tgrelid::regclass FROM pg_catalog.pg_trigger t
+                      WHERE t.tgname = w.replication_trigger AND t.tgfoid = 'pgscore.rescore_replicated()'::regprocedure
+                      ORDER BY t.tgrelid = p_event_table DESC LIMIT 1) AS replicated_on,
+                    -- and the constraint trigger that rescores the rows staged by it at the commit
+                    w.replication_trigger || '_commit' AS commit_trigger,
+                    (SELECT t.tgrelid::regclass FROM pg_catalog.pg_trigger t
+                      WHERE t.tgname = w.replication_trigger || '_commit'
+                        AND t.tgfoid = 'pgscore.rescore_replicated()'::regprocedure
+                      ORDER BY t.tgrelid = p_event_table DESC LIMIT 1) AS commit_on
+               FROM pgscore.rescoring w
+              -- by name, or by its trigger on this table when the table it names has no such trigger (the
+              -- table was renamed since; not a trigger of the same name restored on another table)
+              WHERE (w.event_table = p_event_table::text
+                     OR (w.trigger_name IN (SELECT t.tgname FROM pg_catalog.pg_trigger t WHERE t.tgrelid = p_event_table)
+                         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                                          WHERE t.tgrelid = to_regclass(w.event_table) AND t.tgname = w.trigger_name)))
+                AND (p_profile_table IS NULL OR w.profile_table = p_profile_table::text)
+              ORDER BY w.rescoring_id
+    LOOP
+        -- the row first, in rescoring_id order: its DELETE is the lock a concurrent detach or forget waits on (a
+        -- SELECT ... FOR UPDATE took UPDATE on pgscore.rescoring, which pgscore_admin holds no more: migration 0082),
+        -- and one that removed it meanwhile leaves nothing to remove
+        DELETE FROM pgscore.rescoring w WHERE w.rescoring_id = r.rescoring_id;
+        CONTINUE WHEN NOT FOUND;
+        IF r.on_table IS NOT NULL THEN  -- (dropped by hand, it is gone already)
+            EXECUTE format('DROP TRIGGER %I ON %s', r.trigger_name, r.on_table);
+        END IF;
+        IF r.replicated_on IS NOT NULL THEN
+            EXECUTE format('DROP TRIGGER %I ON %s', r.replication_trigger, r.replicated_on);
+        END IF;
+        IF r.commit_on IS NOT NULL THEN
+            EXECUTE format('DROP TRIGGER %I ON %s', r.commit_trigger, r.commit_on);
+        END IF;
+        -- the replicated events a two_phase subscription held back for it (pgscore.replicated_pending): nothing
+        -- would count them once the wiring is gone (retry_failed folds those of the wirings there are), and
+        -- pgscore status would count them for ever; deleted with it, saying so
+        WITH d AS (DELETE FROM pgscore.replicated_pending q WHERE q.rescoring_id = r.rescoring_id RETURNING q.entity_key)
+        SELECT count(*), count(DISTINCT d.entity_key) INTO v_held, v_profiles FROM d;
+        IF v_held > 0 THEN
+            RAISE WARNING 'pgscore.detach_rescoring: % replicated event(s) of % profile(s) of % held back by a two_phase subscription (pgscore.replicated_pending) were deleted with rescoring % of %, not counted',
+                  v_held, v_profiles, r.profile_table, r.rescoring_id, r.event_table
+                USING HINT = 'their profiles'' counters and scores lack them; to count them, run SELECT * FROM pgscore.retry_failed() before removing a wiring (it counts those no prepared transaction holds: pg_prepared_xacts)';
+        END IF;
+        v_n := v_n + 1;
+    END LOOP;
+    -- triggers of pgscore's on this table that no wiring owns (a dump of the table restored without
+    -- pgscore.rescoring's rows): they rescore nothing and warn at every INSERT (not when one profile
+    -- table's wiring is asked for: that call says whether it was there)
+    FOR r IN SELECT t.tgname FROM pg_catalog.pg_trigger t
+              WHERE p_profile_table IS NULL
+                AND t.tgrelid = p_event_table
+                AND t.tgfoid IN ('pgscore.rescore_events()'::regprocedure, 'pgscore.rescore_replicated()'::regprocedure)
+                AND NOT EXISTS (SELECT 1 FROM pgscore.rescoring w
+                                 WHERE t.tgname IN (w.trigger_name, w.replication_trigger, w.replication_trigger || '_commit')
+                                   AND (to_regclass(w.event_table) = p_event_table
+                                        OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger o
+                                                        WHERE o.tgrelid = to_regclass(w.event_table)
+                                                          AND o.tgname = t.tgname)))
+              ORDER BY t.tgname
+    LOOP
+        EXECUTE format('DROP TRIGGER %I ON %s', r.tgname, p_event_table);
+        RAISE NOTICE 'pgscore.detach_rescoring: dropped trigger % on %, which belonged to no wiring', r.tgname, p_event_table;
+        v_n := v_n + 1;
+    END LOOP;
+    IF v_n = 0 THEN
+        RAISE EXCEPTION '% is not wired for rescoring%', p_event_table,
+              CASE WHEN p_profile_table IS NULL THEN '' ELSE ' to ' || p_profile_table::text END
+            USING ERRCODE = 'undefined_object', HINT = 'list wirings with: SELECT * FROM pgscore.rescoring';
+    END IF;
+    RETURN v_n;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION pgscore.forget_rescoring(p_rescoring_id bigint)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_on regclass;
+    v_held bigint;
+    v_profiles bigint;
+    v_event text;
+    v_profile text;
+    v_trigger name;
+    v_replication_trigger name;
+BEGIN
+    IF p_rescoring_id IS NULL THEN
+        RAISE EXCEPTION 'pgscore.forget_rescoring: the rescoring_id is NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- deleted first: the DELETE is the row's lock (a SELECT ... FOR UPDATE took UPDATE on pgscore.rescoring, which
+    -- pgscore_admin holds no more: migration 0082); an error below undoes it with the rest
+    DELETE FROM pgscore.rescoring w WHERE w.rescoring_id = p_rescoring_id
+    RETURNING w.event_table, w.profile_table, w.trigger_name, w.replication_trigger
+         INTO v_event, v_profile, v_trigger, v_replication_trigger;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'there is no rescoring %', p_rescoring_id
+            USING ERRCODE = 'undefined_object', HINT = 'list wirings with: SELECT * FROM pgscore.rescoring';
+    END IF;
+    SELECT t.tgrelid::regclass INTO v_on FROM pg_catalog.pg_trigger t
+     WHERE (t.tgname = v_trigger AND t.tgfoid = 'pgscore.rescore_events()'::regprocedure)
+        OR (t.tgname = v_replication_trigger AND t.tgfoid = 'pgscore.rescore_replicated()'::regprocedure)
+     LIMIT 1;
+    IF v_on IS NOT NULL THEN
+        RAISE EXCEPTION 'rescoring % still has its trigger, on %', p_rescoring_id, v_on
+            USING ERRCODE = 'object_in_use',
+                  HINT = format('detach it with: SELECT pgscore.detach_rescoring(%L)', v_on::text);
+    END IF;
+    -- the replicated events a two_phase subscription held back for it (pgscore.replicated_pending): nothing
+    -- would count them once the wiring is gone (retry_failed folds those of the wirings there are), and
+    -- pgscore status would count them for ever; deleted with it, saying so
+    WITH d AS (DELETE FROM pgscore.replicated_pending q WHERE q.rescoring_id = p_rescoring_id RETURNING q.entity_key)
+    SELECT count(*), count(DISTINCT d.entity_key) INTO v_held, v_profiles FROM d;
+    IF v_held > 0 THEN
+        RAISE WARNING 'pgscore.forget_rescoring: % replicated event(s) of % profile(s) of % held back by a two_phase subscription (pgscore.replicated_pending) were deleted with rescoring % of %, not counted',
+              v_held, v_profiles, v_profile, p_rescoring_id, v_event
+            USING HINT = 'their profiles'' counters and scores lack them; to count them, run SELECT * FROM pgscore.retry_failed() before removing a wiring (it counts those no prepared transaction holds: pg_prepared_xacts)';
+    END IF;
+END
+$fn$;
+
+-- pgscore_admin: INSERT and DELETE on pgscore.rescoring, no UPDATE
+REVOKE UPDATE ON pgscore.rescoring FROM pgscore_admin;
