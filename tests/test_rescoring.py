@@ -755,6 +755,69 @@ def test_the_warning_says_when_profiles_failed_for_different_reasons(shop):
     assert "2 profile(s)" in warning and "'age' is NULL or NaN; and 1 other reason(s)" in warning
 
 
+def _text_shop(shop, trained, trees, **options):
+    """customers.satisfaction as text (the model still reads it as a number), churn v1 or a forest live, wired."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    model, X, y = trained
+    if trees:  # no scoring in SQL: only the read, score, write path runs
+        model = RandomForestClassifier(n_estimators=10, max_depth=5, random_state=0).fit(X, y)
+        registry.deploy(shop.dsn, "churn", model, X, y, feature_names=CHURN_FEATURES)
+    query(shop, "ALTER TABLE customers ALTER COLUMN satisfaction TYPE text")
+    return model, attach(shop, **options)
+
+
+def _text_scored(conn, model, ids):
+    """{id: (churn_score, scored_at, support_calls)} of `ids`, asserting each score is the model's on the
+    profile's stored features (satisfaction read from its text)."""
+    cols = ", ".join(f"{c}::float8" for c in CHURN_FEATURES)
+    rows = query(conn, f"SELECT id, ARRAY[{cols}], churn_score, scored_at, support_calls FROM customers "
+                       "WHERE id = ANY(%s) ORDER BY id", (list(ids),))
+    want = model.predict_proba(np.array([r[1] for r in rows], dtype=float))[:, 1]
+    assert np.max(np.abs(np.array([r[2] for r in rows], dtype=float) - want)) < 1e-9
+    return {r[0]: r[2:] for r in rows}
+
+
+@pytest.mark.parametrize("trees", [False, True], ids=["linear", "trees"])
+def test_a_text_cell_that_is_no_number_queues_only_its_profile(shop, trained, trees):
+    """Issue 5: a profile whose text feature cell is no number ('n/a') failed the statement's one read of
+    the features, and every profile the statement named was queued with that one cell's reason (naming
+    the other profile's key), none scored. Now only that profile is queued, with its own reason; the
+    others are scored (one prediction for them), their audit rows written; its counters still moved."""
+    model, _ = _text_shop(shop, trained, trees)
+    query(shop, "UPDATE customers SET satisfaction = 'n/a' WHERE id = 32")
+    (calls,), = query(shop, "SELECT support_calls FROM customers WHERE id = 32")
+    del shop.notices[:]
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (30), (31), (32), (33)")
+    (key, reason, state), = query(shop, "SELECT entity_key, reason, sqlstate FROM pgscore.error_queue")
+    assert (key, state) == ("32", "22P02")
+    assert "feature 'satisfaction' must be a number, got 'n/a' (key '32'" in reason, reason
+    good = _text_scored(shop, model, [30, 31, 33])
+    assert all(at is not None for _, at, _ in good.values())
+    assert [k for k, *_ in trigger_log(shop)] == ["30", "31", "33"]
+    assert query(shop, "SELECT churn_score, scored_at, support_calls FROM customers WHERE id = 32") == [
+        (None, None, calls + 1)]
+    warning, = [n for n in shop.notices if "could not be rescored" in n]
+    assert "1 profile(s)" in warning
+
+
+@pytest.mark.parametrize("trees", [False, True], ids=["linear", "trees"])
+def test_retry_failed_rescores_the_queued_profiles_a_bad_text_cell_does_not_hold(shop, trained, trees):
+    """retry_failed reads the queued profiles' features in one statement: one profile's text cell that is no
+    number failed it, and every queued profile stayed queued under that reason. Now it stays queued alone."""
+    model, rid = _text_shop(shop, trained, trees)
+    query(shop, "UPDATE customers SET satisfaction = 'n/a' WHERE id IN (40, 42)")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (40), (41), (42)")
+    assert query(shop, "SELECT entity_key FROM pgscore.error_queue ORDER BY 1") == [("40",), ("42",)]
+    query(shop, "UPDATE customers SET satisfaction = '3' WHERE id = 42")  # fixed: 40 is still bad
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 1, 1)]
+    (key, reason, attempts), = query(shop, "SELECT entity_key, reason, attempts FROM pgscore.error_queue")
+    assert (key, attempts) == ("40", 2)
+    assert "got 'n/a' (key '40'" in reason, reason
+    assert _text_scored(shop, model, [41, 42])[42][1] is not None
+    assert query(shop, "SELECT entity_key FROM pgscore.prediction_log WHERE source = 'retry'") == [("42",)]
+
+
 def test_an_exception_inside_the_model_keeps_the_events(db_url, trained):
     import operator
 

@@ -831,10 +831,13 @@ class Sql:
         return (f"SELECT pg_catalog.set_config({self.lit(LOCKED)}, pg_catalog.count(*)::pg_catalog.text, true) "
                 f"FROM ({rows}) AS l")
 
-    def read(self, locking: bool) -> str:
+    def read(self, locking: bool, features=True) -> str:
         """The keys found (in key order), their features as one bytea, how many distinct keys the events
-        name and how many events have none; without `locking`, how many profiles the lock before it took."""
-        data = self.fmt.sql(self.features()) if self.model is not None else "NULL::pg_catalog.bytea"
+        name and how many events have none; without `locking`, how many profiles the lock before it took.
+        Without `features`, no features (NULL): the read of a statement whose read failed for some rows'
+        values (_read_rows), whose features are then read in parts (keyed_features)."""
+        data = (self.fmt.sql(self.features()) if self.model is not None and features
+                else "NULL::pg_catalog.bytea")
         lock = " FOR NO KEY UPDATE OF p" if locking else ""
         return (f"WITH a AS MATERIALIZED ({self.agg}), "
                 f"l AS MATERIALIZED (SELECT p.{self.pk} AS k, {data} AS b FROM {self.P} AS p "
@@ -852,6 +855,18 @@ class Sql:
                 "(SELECT pg_catalog.array_agg(l.k::pg_catalog.text) FROM l) AS keys, "
                 f"(SELECT pg_catalog.string_agg(COALESCE(l.b, {self.fmt.sql(batch.EMPTY)}), "
                 "''::pg_catalog.bytea) FROM l) AS data")
+
+    def keyed_features(self) -> str:
+        """The keys (as text, in key order) and features of the profiles the events name whose key as text is
+        in $1 (text[]), the counters at their new values, as read() gives them: where read() failed for some
+        rows' values (a text cell that is no number, say), its features are read in parts (_features_apart),
+        and only the profiles at fault are queued. Locked by the read without features before it."""
+        return (f"WITH a AS MATERIALIZED ({self.agg}), l AS MATERIALIZED (SELECT p.{self.pk} AS k, "
+                f"{self.fmt.sql(self.features())} AS b FROM {self.P} AS p JOIN a ON p.{self.pk} {EQ} a.k "
+                f"WHERE p.{self.pk} {EQ} ANY ({self.typed_keys()})) "
+                "SELECT pg_catalog.array_agg(l.k::pg_catalog.text ORDER BY l.k) AS keys, "
+                f"pg_catalog.string_agg(COALESCE(l.b, {self.fmt.sql(batch.EMPTY)}), ''::pg_catalog.bytea "
+                "ORDER BY l.k) AS data FROM l")
 
     def live(self) -> str:
         """The model_id of the wiring's live version; NULL when none is (never deployed, or retired), and for
@@ -1036,7 +1051,10 @@ class Sql:
         return (head +
                 f"u AS (UPDATE {self.P} AS p SET {', '.join(sets)} FROM {frm} WHERE {where} "
                 f"RETURNING p.{self.pk}::pg_catalog.text AS k, s.q, s.score, {'a.n' if not retry else 'NULL'} AS n, "
-                f"{'a.ids' if not retry else 'NULL'} AS ids, {self.features(new=False)} AS f"
+                f"{'a.ids' if not retry else 'NULL'} AS ids, "
+                # (the features of the rows scored alone: a row written for its counters alone, whose features
+                # could not be read, a text cell that is no number, would fail the statement here)
+                f"CASE WHEN s.score IS NOT NULL THEN {self.features(new=False)} END AS f"
                 + (", s.label)" if labelled else ")")
                 + (", " + clear_queue if clear else " ") +
                 "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, "
@@ -1195,11 +1213,14 @@ class Sql:
                 f"FROM {self.P} AS p WHERE {keys}) AS v WHERE t.{self.pk} {EQ} v.k AND ({changed}) "
                 f"RETURNING t.{self.pk} AS k) SELECT pg_catalog.array_agg(u.k::pg_catalog.text ORDER BY u.k) AS keys FROM u")
 
-    def retry_read(self) -> str:
+    def retry_read(self, features=True) -> str:
         # A key is queued as the profile key's text, or for a missing profile as the event key's, which
         # may differ (42 for 42.00): each profile found is named by one key it was queued as (`keys`), and
-        # `dups` are its others, for the caller to clear, each with the key it is rescored under (`kept`)
-        return (f"WITH l0 AS MATERIALIZED (SELECT p.{self.pk} AS k, {self.fmt.sql(self.features(new=False))} AS b "
+        # `dups` are its others, for the caller to clear, each with the key it is rescored under (`kept`).
+        # Without `features`, no features (NULL): where the read failed for some rows' values, the profiles are
+        # locked and named by it, and their features read in parts by this read of the kept keys (_retry_read)
+        b = self.fmt.sql(self.features(new=False)) if features else "NULL::pg_catalog.bytea"
+        return (f"WITH l0 AS MATERIALIZED (SELECT p.{self.pk} AS k, {b} AS b "
                 f"FROM {self.P} AS p WHERE p.{self.pk} {EQ} ANY ({self.typed_keys()}) "
                 f"ORDER BY p.{self.pk} FOR NO KEY UPDATE OF p), "
                 f"m AS MATERIALIZED (SELECT s.q, l0.k FROM pg_catalog.unnest($1::pg_catalog.text[]) AS s(q) "
@@ -1332,6 +1353,8 @@ class Plans:
         self.plpy = plpy
         self.apply = prep(sql.apply()) if model is not None and w.computed and w.counters else None
         self.reread = None  # sql.reread(), prepared when apply fails
+        self.bare = None  # sql.read(features=False), prepared when the read fails for some rows' values
+        self.keyed = None  # sql.keyed_features(), prepared then too
         # a linear model scored by the statement itself: lock and one write, no read, no Python scoring
         fast = sql.fast() if model is not None and trigger else None
         self.fast = prep(then + fast, _FAST_TYPES) if fast is not None else None
@@ -1369,8 +1392,9 @@ class RetryPlans:
         self.queue = plpy.prepare(_QUEUE, _QUEUE_TYPES)
         self.fmt = batch.features_format(plpy)
         if model is not None:
-            sql = Sql(plpy, w, model, source=w.events.name)
+            sql = self.sql = Sql(plpy, w, model, source=w.events.name)
             self.read = plpy.prepare(sql.retry_read(), ["pg_catalog.text[]"])
+            self.bare = None  # sql.retry_read(features=False), prepared when the read fails for some rows' values
             self.forget = plpy.prepare(_FORGET_QUEUED, ["pg_catalog.int8", "pg_catalog.text[]", "pg_catalog.text[]"])
             self.write = plpy.prepare(sql.write(retry=True), sql.write_types())
             recount = sql.recount()
@@ -1646,12 +1670,22 @@ def _rescore(plpy, GD, w: Wiring, again=True):
             except plpy.SPIError as e2:
                 if _must_raise(e2):
                     raise
-                failures.append(Failure(rest, f"not rescored: reading the features failed: {_message(e2)}",
-                                        _state(e2)))
-                return queue(plpy, w, plans.queue, failures, via="trigger")
+                if _of_some_rows(e2):  # some rows' values (a text cell that is no number): the others read in parts
+                    keys, data, _ = _features_apart(plpy, plans.reread, rest, e2, failures,
+                                                    "not rescored: reading the features failed: {}")
+                    applied = True
+                    if not keys:
+                        return queue(plpy, w, plans.queue, failures, via="trigger")
+                else:
+                    failures.append(Failure(rest, f"not rescored: reading the features failed: {_message(e2)}",
+                                            _state(e2)))
+                    return queue(plpy, w, plans.queue, failures, via="trigger")
     if keys:
         if model is None:
             failures.append(Failure(keys, plans.error.message, plans.error.sqlstate))
+        elif not applied and r.get("unread"):  # read in parts (_read_rows): the others scored together, and
+            # every profile written (its counters), those whose features could not be read with no score
+            scores, labels = _score_found(model, keys, r["good"], data, failures, plans.fmt)
         else:
             scores, labels = _score(model, keys, data, failures, plans.fmt)
     if w.strict and failures:
@@ -1865,7 +1899,7 @@ def _null_keys(plpy, w: Wiring, n):
 def _read(plpy, w: Wiring, plans: Plans):
     """Lock and read the affected profiles; create or queue the missing ones; warn about NULL keys."""
     failures = []
-    r, keys = _locked_read(plpy, w, plans)
+    r, keys = _read_rows(plpy, w, plans, failures)
     if r["wanted"] > len(keys):
         if r["rls"]:  # (a profile a policy keeps from the role is no missing one)
             _refuse_unlockable(plpy, w, plans)
@@ -1900,7 +1934,7 @@ def _read(plpy, w: Wiring, plans: Plans):
             else:
                 created = True
             if created:
-                r, keys = _locked_read(plpy, w, plans)  # locks, too, a profile another transaction created meanwhile
+                r, keys = _read_rows(plpy, w, plans, failures)  # locks, too, a profile another transaction created meanwhile
                 if r["wanted"] > len(keys) + len(uncreated):  # neither created nor found
                     missing = [k for k in plpy.execute(plans.sql.keys(missing_only=True))[0]["keys"] or []
                                if k not in uncreated]
@@ -1958,15 +1992,67 @@ def _refuse_unlockable(plpy, w: Wiring, plans: Plans):
                                 "role that may")
 
 
-def _locked_read(plpy, w: Wiring, plans: Plans):
+def _of_some_rows(e) -> bool:
+    """Whether a read failed for a value some rows hold (SQLSTATE class 22, data exception: a text cell that is
+    no number, a numeric beyond float8's range), not for a reason every row has (a column or privilege
+    missing): its other rows can be read without them."""
+    return (_state(e) or "")[:2] == "22"
+
+
+def _read_rows(plpy, w: Wiring, plans: Plans, failures):
+    """_locked_read, and where its read fails for some rows' values (_of_some_rows: the statement's one read of
+    every profile's features fails for one profile's cell), the same read without the features, which locks
+    and names the profiles as it does, then their features read in parts (_features_apart): the rows `data`
+    holds are `good`'s, and the profiles at fault (`unread`) are in failures, each with its own reason. Where
+    PostgreSQL computes columns (Wiring.computed), apply() reads the features and finds those at fault."""
+    try:
+        return _locked_read(plpy, w, plans)
+    except plpy.SPIError as e:
+        if plans.model is None or w.strict or _must_raise(e) or not _of_some_rows(e):
+            raise
+        error = e
+    if plans.bare is None:
+        plans.bare = plpy.prepare(plans.then + plans.sql.read(locking=not w.recomputes, features=False))
+    r, keys = _locked_read(plpy, w, plans, plans.bare)
+    r = dict(r)
+    if plans.apply is not None:
+        return r, keys
+    if plans.keyed is None:
+        plans.keyed = plpy.prepare(plans.sql.keyed_features(), ["pg_catalog.text[]"])
+    r["good"], r["data"], r["unread"] = _features_apart(plpy, plans.keyed, keys, error, failures)
+    return r, keys
+
+
+def _features_apart(plpy, plan, keys, error, failures, reason="{}"):
+    """The features of the profiles `keys` (text, in key order) read by `plan` (keys $1 -> keys, data) in
+    parts (_in_parts: halves down to single profiles, PARTS_BUDGET statements at most), after the read of all
+    of them failed with `error`: (the keys read, their features as one bytea, in that order; the keys not
+    read, each part's in failures with its reason, `reason` formatted with the message). The profiles are
+    locked already."""
+    got, datas, unread = [], [], set()
+
+    def execute(part, _scores, _labels):
+        rr = plpy.execute(plan, [part])[0]
+        got.extend(rr["keys"] or [])
+        datas.append(rr["data"] or b"")
+
+    def failed(part, _scores, e):
+        unread.update(part)
+        failures.append(Failure(part, reason.format(_message(e)), _state(e)))
+
+    _in_parts(plpy, execute, list(keys), [None] * len(keys), None, failed, error=error)
+    return got, b"".join(datas), unread
+
+
+def _locked_read(plpy, w: Wiring, plans: Plans, read=None):
     """plans.read, run again while it read more profiles than the lock before it took (where counters
     are recomputed, the lock is a statement of its own: a profile another client created after the
     lock's snapshot and before the read's is read unlocked, and another client's event for it could
     land between this read and the write). Each run locks with a new snapshot; after RELOCKS runs the
     last one is used. A profile the lock skips because a policy keeps the role from updating it is no
-    such race: refused (_refuse_unlockable)."""
+    such race: refused (_refuse_unlockable). `read`: another plan of plans.read's (_read_rows')."""
     for i in range(RELOCKS):
-        r = plpy.execute(plans.read)[0]
+        r = plpy.execute(read or plans.read)[0]
         keys = r["keys"] or []
         if r["locked"] is None or len(keys) <= r["locked"]:
             break
@@ -2097,6 +2183,15 @@ def _score(model, keys, data, failures, fmt) -> tuple[list, list | None]:
         if labelled:
             labels.append(label)
     return out, labels
+
+
+def _score_found(model, keys, good, data, failures, fmt) -> tuple[list, list | None]:
+    """_score of the profiles `good` (whose features `data` holds), as scores and labels of all `keys`, in
+    their order: None for the others (their reason is in failures already)."""
+    scores, labels = _score(model, good, data, failures, fmt) if good else ([], [] if model.multiclass else None)
+    s = dict(zip(good, scores))
+    lab = dict(zip(good, labels)) if labels is not None else None
+    return [s.get(k) for k in keys], ([lab.get(k) for k in keys] if lab is not None else None)
 
 
 def _rows(fmt, data, n, width, keys, model=None):
