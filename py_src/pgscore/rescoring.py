@@ -1409,8 +1409,9 @@ class RefreshPlans:
         self.model, self.error = model, error
         self.queue = plpy.prepare(_QUEUE, _QUEUE_TYPES)
         self.fmt = batch.features_format(plpy)
-        sql = Sql(plpy, w, model, source=w.events.name)
+        sql = self.sql = Sql(plpy, w, model, source=w.events.name)
         self.recount = plpy.prepare(sql.refresh_recount(), ["pg_catalog.text[]"])
+        self.bare = None  # sql.retry_read(features=False), prepared when the read fails for some rows' values
         if model is not None:
             self.read = plpy.prepare(sql.retry_read(), ["pg_catalog.text[]"])
             self.write = plpy.prepare(sql.write(refresh=True), sql.write_types())
@@ -2454,12 +2455,12 @@ def retry(plpy, GD, model_name=None, limit=None):
                 held = set(unrecounted)
                 keys = [k for k in keys if k not in held]
         try:
-            r = plpy.execute(plans.read, [keys])[0]
+            r = _retry_read(plpy, plans, keys)
             still = plpy.execute(plpy.prepare(_STILL_QUEUED, ["pg_catalog.int8", "pg_catalog.text[]"]),
                                  [w.id, keys])[0]["keys"] or []
             if len(still) < len(keys):  # a retry running at the same time took these: each is rescored once
                 keys = still
-                r = plpy.execute(plans.read, [keys])[0] if keys else {"keys": None}
+                r = _retry_read(plpy, plans, keys) if keys else {"keys": None}
         except plpy.SPIError as e:
             if not _not_allowed(plpy, w, e):  # the queued reasons stay: they are the profiles' own
                 queue(plpy, w, plans.queue, failures + [Failure(keys, f"reading the profiles failed: {_message(e)}",
@@ -2477,6 +2478,8 @@ def retry(plpy, GD, model_name=None, limit=None):
                 "; retry_failed does not create a missing profile (the counters of its events were not applied): "
                 "insert its row, with its counters, and retry" if w.missing_profile == "create" else ""), "P0002"))
         scored = 0
+        failures += r.get("failures", [])  # (profiles whose features could not be read: _retry_read)
+        found = r.get("good", found)
         if found:
             scores, labels = _score(model, found, r["data"], failures, plans.fmt)
             unwritten = set()
@@ -2514,6 +2517,26 @@ _OTHERS_CODE = ("SELECT pg_catalog.array_agg(DISTINCT r.rolname::pg_catalog.text
                 "AND t.tgenabled OPERATOR(pg_catalog.<>) 'D') AS x "
                 "JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) x.o WHERE NOT r.rolsuper "
                 "AND (SELECT u.rolsuper FROM pg_catalog.pg_roles u WHERE u.rolname OPERATOR(pg_catalog.=) CURRENT_USER)")
+
+
+def _retry_read(plpy, plans, keys) -> dict:
+    """retry_failed's (and refresh_windows') read of the profiles `keys` (Sql.retry_read). Where it fails for
+    some rows' values (_of_some_rows: a text cell that is no number), the read without the features locks and
+    names the profiles as it does, and their features are read in parts by the read itself, of the keys it
+    names (_features_apart): `good` the profiles read, whose features `data` holds, and `failures` those that
+    could not be, each with its own reason (the caller queues them); the others are rescored as usual."""
+    try:
+        return plpy.execute(plans.read, [keys])[0]
+    except plpy.SPIError as e:
+        if _must_raise(e) or not _of_some_rows(e):
+            raise
+        error = e
+    if plans.bare is None:
+        plans.bare = plpy.prepare(plans.sql.retry_read(features=False), ["pg_catalog.text[]"])
+    r, failures = dict(plpy.execute(plans.bare, [keys])[0]), []
+    r["good"], r["data"], _ = _features_apart(plpy, plans.read, r["keys"] or [], error, failures)
+    r["failures"] = failures
+    return r
 
 
 def _others_code(plpy, w: Wiring) -> list[str]:
@@ -2644,13 +2667,14 @@ def refresh(plpy, GD, event_table=None, limit=None):
         elif changed:
             model = plans.model
             try:
-                r = plpy.execute(plans.read, [changed])[0]
+                r = _retry_read(plpy, plans, changed)
             except plpy.SPIError as e:
                 if _must_raise(e) or _state(e) == INSUFFICIENT_PRIVILEGE:
                     raise  # (the recount is written: failing here would lose it with the transaction)
                 r = {"keys": None}
                 failures.append(Failure(changed, f"reading the profiles failed: {_message(e)}", _state(e)))
-            found = r["keys"] or []
+            failures += r.get("failures", [])  # (profiles whose features could not be read: _retry_read)
+            found = r.get("good", r["keys"] or [])
             if found:
                 scores, labels = _score(model, found, r["data"], failures, plans.fmt)
                 unwritten = set()
