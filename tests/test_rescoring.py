@@ -818,6 +818,52 @@ def test_retry_failed_rescores_the_queued_profiles_a_bad_text_cell_does_not_hold
     assert query(shop, "SELECT entity_key FROM pgscore.prediction_log WHERE source = 'retry'") == [("42",)]
 
 
+def test_rows_a_model_refuses_are_scored_alone_and_the_others_in_one_prediction(trained):
+    """Where the statement's one prediction fails for some rows' values (a NULL the model has no imputer
+    for, an infinity), the rows holding such values are scored alone, each queued with its own reason, and
+    the others in one prediction: it was one prediction per row for all of them (1,000 rows, one NULL:
+    1,001 calls of the model). A model that raises whatever its input still fails every row alone."""
+    from pgscore import rescoring
+    from pgscore.serving import Loaded, SklearnEvaluator
+
+    model, X, _ = trained
+    ev = SklearnEvaluator(model, "binary", "churn v1")
+    calls, call = [], ev._call
+    ev._call = lambda fn, X_: calls.append(len(X_)) or call(fn, X_)
+    m = Loaded(1, "churn", 1, "binary", CHURN_FEATURES, model.classes_.tolist(), ev, "scikit-learn")
+
+    class Rows:  # the features as they are, for the decode of the read's bytes
+        @staticmethod
+        def decode(data, n, width, keys=None, model=None):
+            return np.array(data[:n], dtype=float)
+
+    rows = X[:1000].copy()
+    rows[10, CHURN_FEATURES.index("age")] = np.nan
+    rows[500, 0] = np.inf
+    keys = [str(i) for i in range(1000)]
+    failures = []
+    scores, labels = rescoring._score(m, keys, rows.tolist(), failures, Rows)
+    assert labels is None and calls == [1000, 998, 1, 1]
+    assert [(f.keys, f.sqlstate) for f in failures] == [(["10"], "22023"), (["500"], "22023")]
+    assert "feature 'age'" in failures[0].reason
+    good = [i for i in range(1000) if i not in (10, 500)]
+    assert scores[10] is None and scores[500] is None
+    assert np.max(np.abs(np.array([scores[i] for i in good]) - model.predict_proba(rows[good])[:, 1])) < 1e-12
+
+    def raises(fn, X_):
+        calls.append(len(X_))
+        raise RuntimeError("broken")
+
+    ev._call, calls[:], failures[:] = raises, [], []
+    scores, _ = rescoring._score(m, keys[8:13], rows[8:13].tolist(), failures, Rows)  # (10's NULL among them)
+    assert scores == [None] * 5 and calls == [5, 4, 1, 1, 1, 1, 1]
+    assert [f.keys for f in failures] == [[k] for k in keys[8:13]]
+    assert all(f.sqlstate == rescoring.MODEL_RAISED for f in failures)
+    calls[:], failures[:] = [], []  # no row holds such a value: the one prediction is not made again
+    assert rescoring._score(m, keys[:5], rows[:5].tolist(), failures, Rows)[0] == [None] * 5
+    assert calls == [5, 1, 1, 1, 1, 1] and len(failures) == 5
+
+
 def test_an_exception_inside_the_model_keeps_the_events(db_url, trained):
     import operator
 

@@ -2164,25 +2164,57 @@ def _score(model, keys, data, failures, fmt) -> tuple[list, list | None]:
         X = fmt.decode(data, len(keys), model.n, keys, model)
         scores, labels = model.scores_and_labels(X)
         return scores.tolist(), labels
-    except Exception:  # noqa: BLE001 - find the rows at fault, one by one
+    except Exception:  # noqa: BLE001 - find the rows at fault
         pass
-    out, labels = [], ([] if labelled else None)
-    for k, x in zip(keys, _rows(fmt, data, len(keys), model.n, keys, model)):
-        label = s = None
+    return _score_apart(model, keys, _rows(fmt, data, len(keys), model.n, keys, model), failures)
+
+
+def _score_apart(model, keys, rows, failures) -> tuple[list, list | None]:
+    """_score where its one prediction of every row failed (`rows`: each row's features, or the reason they
+    cannot be read, _rows). The rows at fault are set apart: those whose features cannot be read, and those
+    holding a value a model may refuse (NaN, which a NULL is too; an infinity; a value beyond float32's
+    range), each scored alone, a row the model refuses failing with its own reason; the others are scored
+    in one prediction, as before (one NULL among 10,000 rows was 10,000 predictions of one row). Where that
+    prediction fails too (a model that raises whatever its input), every row is scored alone."""
+    import numpy as np
+
+    from pgscore.compiled import F32_INF
+
+    n, labelled = len(keys), model.multiclass
+    out, labels = [None] * n, ([None] * n if labelled else None)
+    alone = [i for i, x in enumerate(rows) if isinstance(x, Exception)]
+    fine = [i for i, x in enumerate(rows) if not isinstance(x, Exception)]
+    if fine:
+        X = np.array([rows[i] for i in fine], dtype=float)
+        with np.errstate(invalid="ignore"):
+            odd = (~np.isfinite(X) | (np.abs(X) >= F32_INF)).any(axis=1)
+        together = [i for i, o in zip(fine, odd) if not o]
+        alone += [i for i, o in zip(fine, odd) if o]
+        try:
+            if len(together) == n:  # the prediction that failed, of the same rows: each alone
+                raise ValueError
+            if together:
+                scores, labs = model.scores_and_labels(X[~odd])
+                for i, s in zip(together, scores.tolist()):
+                    out[i] = s
+                if labelled:
+                    for i, label in zip(together, labs):
+                        labels[i] = label
+        except Exception:  # noqa: BLE001 - not these rows' values: every row alone, for its own reason
+            alone += together
+    for i in sorted(alone):
+        k, x = keys[i], rows[i]
         try:
             if isinstance(x, Exception):
                 raise x
             if labelled:
-                label, s = model.predict_row(x)
+                labels[i], out[i] = model.predict_row(x)
             else:
-                s = model.score_row(x)
+                out[i] = model.score_row(x)
         except PgscoreError as e:
             failures.append(Failure([k], e.message, e.sqlstate))
         except Exception as e:  # noqa: BLE001 - an exception inside the model must not lose the event
             failures.append(Failure([k], f"the model raised {type(e).__name__}: {e}", MODEL_RAISED))
-        out.append(s)
-        if labelled:
-            labels.append(label)
     return out, labels
 
 
