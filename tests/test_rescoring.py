@@ -3123,6 +3123,22 @@ def test_refresh_windows_queues_what_it_cannot_score_and_keeps_the_recount(shop,
     assert_scores_match_model(shop, model, [2, 4])
 
 
+def test_refresh_windows_queues_alone_a_profile_whose_text_cell_is_no_number(shop, trained):
+    """refresh_windows reads the profiles it recounted in one statement: one text cell that is no number failed
+    it, and every one of them was queued with that cell's reason, none rescored. Now that profile alone is
+    queued, with its own reason; the other is rescored from its recount."""
+    no_counts(shop)
+    model, rid = _text_shop(shop, trained, False)
+    query(shop, f"INSERT INTO complaints (customer_id, created_at) VALUES (3, {EDGE}), (4, {EDGE})")
+    query(shop, "UPDATE customers SET satisfaction = 'n/a' WHERE id = 3")
+    time.sleep(1.5)  # both complaints have left the window
+    assert refresh(shop) == [(rid, "complaints", "customers", 2, 1, 1)]
+    (key, state, reason), = query(shop, "SELECT entity_key, sqlstate, reason FROM pgscore.error_queue")
+    assert (key, state) == ("3", "22P02") and "got 'n/a' (key '3'" in reason, reason
+    assert query(shop, "SELECT id, complaints_30d FROM customers WHERE id IN (3, 4) ORDER BY id") == [(3, 0), (4, 0)]
+    _text_scored(shop, model, [4])
+    assert query(shop, "SELECT entity_key FROM pgscore.prediction_log WHERE source = 'refresh'") == [("4",)]
+
 def test_retry_failed_and_refresh_windows_warn_of_the_profiles_they_leave_queued(shop, trained):
     """Run by a scheduler, the rows retry_failed and refresh_windows return are read by no one: pg_cron records
     such a run as succeeded ('SELECT 1') and keeps only the server log, where a WARNING goes. Each now says
