@@ -2027,6 +2027,44 @@ def test_a_computed_profile_whose_counters_fail_leaves_the_others_rescored(db_ur
     conn.close()
 
 
+@pytest.mark.parametrize("kind", ["linear", "trees"])
+def test_a_computed_profile_whose_text_cell_is_no_number_is_queued_alone(db_url, kind):
+    """A profile table whose columns PostgreSQL computes: the features are read from the rows the counters'
+    UPDATE leaves. One profile's text cell that is no number failed the statement's first read, and every
+    profile of the statement was queued ('reading the profiles failed'), none scored. Now it alone is queued,
+    with its own reason (found by the read of the rows the UPDATE left, in parts); all take their counters,
+    the others are scored."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(9)
+    X = np.column_stack([rng.integers(0, 10, 800) * 2.0, rng.normal(size=800)])
+    y = (X[:, 0] / 4 + X[:, 1] > 2).astype(int)
+    model = (make_pipeline(StandardScaler(), LogisticRegression()) if kind == "linear"
+             else HistGradientBoostingClassifier(max_iter=20)).fit(X, y)
+    registry.deploy(db_url, "gen", model, X, y, feature_names=["G", "x"])
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    query(conn, """
+        CREATE TABLE prof (id int PRIMARY KEY, cnt int NOT NULL DEFAULT 0,
+                           "G" float8 GENERATED ALWAYS AS (cnt * 2) STORED, x text,
+                           score float8, scored_at timestamptz);
+        INSERT INTO prof (id, x) SELECT g, CASE WHEN g = 5 THEN 'n/a' ELSE (g / 10.0 - 1)::text END
+        FROM generate_series(1, 9) g;
+        CREATE TABLE ev (eid serial, id int);
+        SELECT pgscore.attach_rescoring('ev', 'prof', 'id', 'gen', 'score', '{"cnt": "count"}',
+                                        p_event_id_column => 'eid');""")
+    query(conn, "INSERT INTO ev (id) VALUES (3), (5), (7), (7)")
+    (key, state, reason), = query(conn, "SELECT entity_key, sqlstate, reason FROM pgscore.error_queue")
+    assert (key, state) == ("5", "22P02") and "got 'n/a' (key '5'" in reason, reason
+    rows = query(conn, 'SELECT id, cnt, ARRAY["G", x::float8], score FROM prof WHERE id IN (3, 7) ORDER BY id')
+    assert [(r[0], r[1]) for r in rows] == [(3, 1), (7, 2)]
+    want = model.predict_proba(np.array([r[2] for r in rows]))[:, 1]
+    assert np.max(np.abs(np.array([r[3] for r in rows]) - want)) < 1e-9
+    assert query(conn, "SELECT cnt, score FROM prof WHERE id = 5") == [(1, None)]
+    assert query(conn, "SELECT entity_key FROM pgscore.prediction_log WHERE source = 'trigger' "
+                       "ORDER BY entity_key") == [("3",), ("7",)]
+    conn.close()
+
 def test_a_before_trigger_created_after_the_wiring_was_read_is_seen_at_the_next_statement(db_url):
     """The wiring is cached per session: a BEFORE UPDATE trigger created later (the column it sets a feature)
     is found at the next INSERT of the same session, by the statement that scores in SQL too."""
