@@ -801,6 +801,19 @@ def test_a_text_cell_that_is_no_number_queues_only_its_profile(shop, trained, tr
     assert "1 profile(s)" in warning
 
 
+def test_a_numeric_beyond_double_precision_queues_only_its_profile(shop, trained):
+    """Another value some profiles hold that fails the statement's read of the features: a numeric column's
+    value beyond double precision (22003 from its cast to float8). Only that profile is queued; the others
+    are scored."""
+    model = trained[0]
+    query(shop, "ALTER TABLE customers ALTER COLUMN age TYPE numeric")
+    attach(shop)
+    query(shop, "UPDATE customers SET age = 1e400 WHERE id = 52")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (51), (52), (53)")
+    assert query(shop, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("52", "22003")]
+    assert_scores_match_model(shop, model, [51, 53])
+    assert [k for k, *_ in trigger_log(shop)] == ["51", "53"]
+
 @pytest.mark.parametrize("trees", [False, True], ids=["linear", "trees"])
 def test_retry_failed_rescores_the_queued_profiles_a_bad_text_cell_does_not_hold(shop, trained, trees):
     """retry_failed reads the queued profiles' features in one statement: one profile's text cell that is no
