@@ -626,6 +626,8 @@ CLI_CASES = [
      "pgscore deploy: error: --target names the label column of --train CSV"),
     ("deploy an empty --features", ["deploy", "{joblib}", "--name", "m", "--features", ","], 2,
      "pgscore deploy: error: --features is empty"),
+    ("deploy an empty feature name", ["deploy", "{joblib}", "--name", "m", "--features", "a,,b"], 2,
+     "pgscore deploy: error: --features a,,b names an empty feature (two commas in a row, or one at either end)"),
     ("show an unknown model", ["show", "nope"], 1, "nope"),
     ("rollback an unknown model", ["rollback", INJECT], 1, "DROP TABLE"),
     ("score an unknown model", ["score", "--model", "nope", "--table", "customers", "--key", "id", "--into",

@@ -1184,6 +1184,10 @@ def test_usage_mistakes_are_refused_before_anything_starts(tmp_path):
     run = pgscore_cli("db", "start", "--data-dir", str(not_a_dir), "--port", "55998")
     assert run.returncode == 1 and "is not a directory" in run.stderr and "chown" not in run.stderr, run.stderr
     for args, said in ((["--features", ""], "--features is empty"),
+                       # an empty name among others: exit 1 before, after the file was read (this one is no model)
+                       (["--features", "a,,b"], "--features a,,b names an empty feature"),
+                       (["--features", "a,b,"], "--features a,b, names an empty feature"),
+                       (["--features", " ,a"], "--features ' ,a' names an empty feature"),
                        (["--features", "a,b", "--target", "y"], "--target names the label column of --train CSV")):
         run = pgscore_cli("deploy", str(not_a_dir), "--name", "m", *args, "--db", "postgresql://x@127.0.0.1:1/x")
         assert run.returncode == 2 and said in run.stderr and "usage: pgscore deploy" in run.stderr, \

@@ -1126,6 +1126,10 @@ def cmd_deploy(args):
     # usage errors (exit 2, with deploy's usage line): the options alone say so, before a file is read
     if args.features is not None and not args.features.strip(", "):
         raise UsageError("--features is empty: give the feature names, comma-separated (--features a,b,c)")
+    if args.features and "" in (n.strip() for n in args.features.split(",")):
+        # (a,,b, a trailing or leading comma: deploy refused the empty name with exit 1, after loading the file)
+        raise UsageError(f"--features {shlex.quote(args.features)} names an empty feature (two commas in a row, or "
+                         "one at either end): give each feature's name, comma-separated (--features a,b,c)")
     if not (args.features or args.train):
         raise UsageError("give the feature names with --features a,b,c or training data with --train CSV")
     if args.target and not args.train:
