@@ -182,6 +182,41 @@ def test_parallel_safe_functions_work_in_a_parallel_query(conn):
         raise AssertionError("batch_error returned")
 
 
+def test_feature_number_enters_no_exception_block_for_a_null_value(conn):
+    """feature_number with the key returns NULL for a NULL value before its EXCEPTION block (0083): since 0081
+    it is not STRICT, and it started a subtransaction for every NULL text cell the statements of predict_batch,
+    score_table and rescoring read, where the STRICT one of three arguments was never called. Seen where a
+    subtransaction is refused: in a parallel operation, with the function declared safe for this transaction
+    alone. A value still takes the block there (the probe sees it), and NULL is NULL with any key."""
+    probe = ("SELECT pgscore.feature_number(CASE WHEN g > 0 THEN {} END, 'm v1', 'f', {}) "
+             "FROM pg_catalog.generate_series(1, 3) AS g")  # not folded at plan time: run where the plan puts it
+    assert query(conn, probe.format("NULL", "NULL")) == [(None,)] * 3
+    assert query(conn, probe.format("NULL", "g::text")) == [(None,)] * 3
+    with conn.cursor() as cur:
+        try:
+            cur.execute("BEGIN; ALTER FUNCTION pgscore.feature_number(text, text, text, text) PARALLEL SAFE; "
+                        "SET LOCAL force_parallel_mode = on")  # PostgreSQL 15: the query runs in a worker
+            cur.execute("SAVEPOINT s")
+            cur.execute(probe.format("NULL", "g::text"))
+            assert cur.fetchall() == [(None,)] * 3
+            cur.execute("EXPLAIN (COSTS off) " + probe.format("NULL", "g::text"))
+            assert "Gather" in "\n".join(r for r, in cur.fetchall())  # (a parallel plan: the probe can see)
+            with pytest.raises(psycopg2.Error) as e:
+                cur.execute(probe.format("'2.5'", "g::text"))
+            assert "cannot start subtransactions during a parallel operation" in str(e.value), e.value
+            cur.execute("ROLLBACK TO SAVEPOINT s")
+        finally:
+            cur.execute("ROLLBACK")
+    assert query(conn, "SELECT proparallel FROM pg_catalog.pg_proc WHERE oid = "
+                       "'pgscore.feature_number(text, text, text, text)'::pg_catalog.regprocedure") == [("u",)]
+    # messages and SQLSTATEs as they were, the key named
+    for value, state, said in (("'n/a'", "22P02", "must be a number, got 'n/a' (key 'k'; its column holds text)"),
+                               ("'1e999'", "22003", "is out of the range of double precision, got '1e999' (key 'k'")):
+        with pytest.raises(psycopg2.Error) as e:
+            query(conn, f"SELECT pgscore.feature_number({value}, 'm v1', 'f', 'k')")
+        assert e.value.pgcode == state and said in e.value.diag.message_primary, e.value.diag.message_primary
+
+
 def test_look_alike_objects_are_never_picked_up(db_url):
     """A schema ahead of pg_catalog on the caller's search_path, with traps named like what the row and
     batch functions use: scoring and logging still work and no trap fires (the row path in every case:

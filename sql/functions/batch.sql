@@ -222,7 +222,8 @@ COMMENT ON FUNCTION pgscore.feature_number(text, text, text) IS 'Internal: a fea
  * feature_number with the row's key (migration 0081): the error names the key too, where the statements of
  * predict_batch, score_table and rescoring know it (the one above named the model and the feature alone, so a
  * text cell that was no number in a table of a million rows had to be searched for). Not STRICT: a NULL key
- * (a query's row for predict_batch may have one) is named as such, and a NULL value still gives NULL.
+ * (a query's row for predict_batch may have one) is named as such, and a NULL value still gives NULL, before
+ * the EXCEPTION block (migration 0083; it entered the block, a subtransaction, for every NULL cell).
  */
 CREATE FUNCTION pgscore.feature_number(p_value text, p_model text, p_feature text, p_key text)
 RETURNS float8
@@ -231,17 +232,25 @@ IMMUTABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
-    RETURN p_value::float8;
-EXCEPTION
-    WHEN invalid_text_representation THEN
-        RAISE EXCEPTION 'model %: feature % must be a number, got % (key %; its column holds text)', p_model,
-              quote_literal(p_feature), quote_literal(left(p_value, 60)), quote_nullable(p_key)
-            USING ERRCODE = 'invalid_text_representation',
-                  HINT = 'every feature reaches the model as a float8: compute a number from the text in the query (docs/sql.md, ''Features are numbers'')';
-    WHEN numeric_value_out_of_range THEN
-        RAISE EXCEPTION 'model %: feature % is out of the range of double precision, got % (key %; its column holds text)',
-              p_model, quote_literal(p_feature), quote_literal(left(p_value, 60)), quote_nullable(p_key)
-            USING ERRCODE = 'numeric_value_out_of_range';
+    -- a NULL cell is NULL (NaN to the model) without the block below, whose EXCEPTION clause starts a
+    -- subtransaction each time it is entered (migration 0083: the 3-argument form, STRICT, is never called
+    -- for one)
+    IF p_value IS NULL THEN
+        RETURN NULL;
+    END IF;
+    BEGIN
+        RETURN p_value::float8;
+    EXCEPTION
+        WHEN invalid_text_representation THEN
+            RAISE EXCEPTION 'model %: feature % must be a number, got % (key %; its column holds text)', p_model,
+                  quote_literal(p_feature), quote_literal(left(p_value, 60)), quote_nullable(p_key)
+                USING ERRCODE = 'invalid_text_representation',
+                      HINT = 'every feature reaches the model as a float8: compute a number from the text in the query (docs/sql.md, ''Features are numbers'')';
+        WHEN numeric_value_out_of_range THEN
+            RAISE EXCEPTION 'model %: feature % is out of the range of double precision, got % (key %; its column holds text)',
+                  p_model, quote_literal(p_feature), quote_literal(left(p_value, 60)), quote_nullable(p_key)
+                USING ERRCODE = 'numeric_value_out_of_range';
+    END;
 END
 $fn$;
 COMMENT ON FUNCTION pgscore.feature_number(text, text, text, text) IS 'Internal: a feature''s number from a text column, or an error naming the model, the feature and the row''s key; used by the statements of predict_batch, score_table and rescoring';
@@ -416,8 +425,10 @@ BEGIN
                 PERFORM pgscore.batch_error(pg_catalog.jsonb_build_object(
                     'message', v_message, 'sqlstate', v_state,
                     'detail', pg_catalog.concat_ws(E'\n', NULLIF(v_detail, ''),
+                        -- the key column as SQL names it and its value as a literal, as the chunks' errors
+                        -- quote a key (migration 0083; before, bare: a key with a space, or '', was ambiguous)
                         pg_catalog.format('pgscore.score_table: %s rows of %s scored by earlier chunks are '
-                                          'committed, up to %s %s', p_rows, p_table, p_key, v_after)),
+                                          'committed, up to %I %L', p_rows, p_table, p_key, v_after)),
                     'hint', pg_catalog.concat_ws(E'\n', NULLIF(v_hint, ''),
                         pg_catalog.format('once the cause is fixed, CALL it again with p_after => %L, '
                                           'p_version => %s to go on after them', v_after, v_version)),
@@ -436,7 +447,8 @@ BEGIN
         END IF;
         -- progress, at most once every p_progress: how far it got, and how to go on from there
         IF pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) v_noted OPERATOR(pg_catalog.>=) p_progress THEN
-            RAISE NOTICE 'pgscore.score_table: % rows of % scored, up to % %', p_rows, p_table, p_key, v_after
+            RAISE NOTICE 'pgscore.score_table: % rows of % scored, up to % %', p_rows, p_table,
+                  pg_catalog.quote_ident(p_key), pg_catalog.quote_nullable(v_after)
                   USING HINT = CASE WHEN p_commit
                                     THEN pg_catalog.format('they are committed; after an interruption, CALL it again '
                                                            'with p_after => %L to go on after them', v_after)
