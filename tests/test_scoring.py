@@ -677,9 +677,9 @@ def test_score_table_resumes_after_a_key_and_says_how_far_it_got(conn, name):
     assert max(abs(got[i] - want[i]) for i in range(20, 30)) <= 1e-12
     notes = [n for n in conn.notices if "pgscore.score_table" in n]
     assert len(notes) == 2, conn.notices  # chunks of 7 and 3
-    assert "pgscore.score_table: 7 rows of rows scored, up to id 26" in notes[0]
+    assert "pgscore.score_table: 7 rows of rows scored, up to id '26'" in notes[0]
     assert "CALL it again with p_after => '26' to go on after them" in notes[0]
-    assert "10 rows of rows scored, up to id 29" in notes[1]
+    assert "10 rows of rows scored, up to id '29'" in notes[1]
     # every p_progress: none within an hour; none at all with NULL; in a transaction, nothing to resume from
     del conn.notices[:]
     query(conn, "CALL pgscore.score_table(%s, 'rows', 'id', 's', 7, p_after => '19')", (name,))
@@ -710,7 +710,7 @@ def test_score_table_that_fails_after_committed_chunks_says_they_are_and_where_t
     query(conn, f"UPDATE rows SET age = {bad} WHERE id = 17")  # the third chunk of 7
     err = sql_error(conn, "CALL pgscore.score_table(%s, 'rows', 'id', 's', 7)", (name,))
     assert err.pgcode == "22023" and "feature 'age'" in err.pgerror and "(key '17')" in err.pgerror, err.pgerror
-    assert "14 rows of rows scored by earlier chunks are committed, up to id 13" in err.diag.message_detail, \
+    assert "14 rows of rows scored by earlier chunks are committed, up to id '13'" in err.diag.message_detail, \
         err.diag.message_detail
     hint = err.diag.message_hint
     assert "CALL it again with p_after => '13', p_version => 1 to go on after them" in hint, hint
@@ -736,7 +736,7 @@ def test_score_table_that_fails_after_committed_chunks_says_they_are_and_where_t
     assert err.pgcode == "23514" and "s_early" in err.pgerror, err.pgerror
     assert (err.diag.constraint_name, err.diag.table_name, err.diag.schema_name, err.diag.column_name,
             err.diag.datatype_name) == ("s_early", "rows", "public", None, None)
-    assert "up to id 13" in err.diag.message_detail and "p_after => '13'" in err.diag.message_hint
+    assert "up to id '13'" in err.diag.message_detail and "p_after => '13'" in err.diag.message_hint
     query(conn, "ALTER TABLE rows DROP CONSTRAINT s_early")
     # a lock timeout, and a statement timeout (a cancel), in the third chunk: its row held by another session
     for setting, state in (("lock_timeout", "55P03"), ("statement_timeout", "57014")):
@@ -750,9 +750,51 @@ def test_score_table_that_fails_after_committed_chunks_says_they_are_and_where_t
             query(conn, f"RESET {setting}")
             holder.close()
         assert err.pgcode == state, (setting, err.pgcode, str(err))
-        assert "14 rows of rows scored by earlier chunks are committed, up to id 13" in err.diag.message_detail
+        assert "14 rows of rows scored by earlier chunks are committed, up to id '13'" in err.diag.message_detail
         assert "CALL it again with p_after => '13'" in err.diag.message_hint
         assert query(conn, "SELECT count(s) FROM rows") == [(14,)]
+
+
+def test_score_table_quotes_the_key_in_its_progress_and_its_committed_detail(conn):
+    """score_table's progress NOTICE and the DETAIL of a chunk's error after committed chunks name the last
+    key as an SQL literal and the key column as SQL names it, as a chunk's own error quotes a key (0081):
+    before 0082, bare (`up to the key a b`, and for the empty key `up to the key ` with nothing after it), so
+    neither where the key began nor that it was empty could be read. `pgscore score` says the same place as
+    a shell word (--after='a b', --after='')."""
+    deploy(conn.dsn, "logit")
+    load_rows(conn, X[:6])
+    query(conn, 'CREATE TABLE spaced AS SELECT (ARRAY[\'\', \'a\', \'a b\', \'b\', \'b c\', \'c\'])[id + 1] '
+                'COLLATE "C" AS "the key", ' + ", ".join(NAMES) + ', s FROM rows; '
+                'ALTER TABLE spaced ADD PRIMARY KEY ("the key")')
+    del conn.notices[:]
+    assert query(conn, "CALL pgscore.score_table('logit', 'spaced', 'the key', 's', 1, p_progress => '0')") == [(6,)]
+    notes = [n for n in conn.notices if "pgscore.score_table" in n]
+    assert len(notes) == 6, conn.notices
+    assert "pgscore.score_table: 1 rows of spaced scored, up to \"the key\" ''\n" in notes[0], notes[0]
+    assert "CALL it again with p_after => '' to go on after them" in notes[0], notes[0]
+    assert "pgscore.score_table: 3 rows of spaced scored, up to \"the key\" 'a b'\n" in notes[2], notes[2]
+    # a chunk that fails after committed ones: the DETAIL says where the committed rows end, quoted
+    query(conn, "UPDATE spaced SET s = NULL, age = NULL WHERE \"the key\" = 'b c'")
+    err = sql_error(conn, "CALL pgscore.score_table('logit', 'spaced', 'the key', 's', 2)")
+    assert err.pgcode == "22023" and "(key 'b c')" in err.pgerror, err.pgerror
+    assert "4 rows of spaced scored by earlier chunks are committed, up to \"the key\" 'b'" in \
+        err.diag.message_detail, err.diag.message_detail
+    assert "p_after => 'b'" in err.diag.message_hint, err.diag.message_hint
+    # pgscore score: the resume line is a shell word (a key with a space, the empty key)
+    r = pgscore_cli("score", "--model", "logit", "--table", "spaced", "--key", "the key", "--into", "s", "--quiet",
+                    "--chunk-size", "2", "--db", conn.dsn)
+    assert r.returncode == 1 and "(key 'b c')" in r.stderr, r.stderr
+    assert "4 rows were scored and committed before the error; once it is fixed, resume with: --after=b " \
+           "--version 1" in r.stderr, r.stderr
+    query(conn, "UPDATE spaced SET s = NULL; UPDATE spaced SET age = NULL WHERE \"the key\" = 'a'")
+    r = pgscore_cli("score", "--model", "logit", "--table", "spaced", "--key", "the key", "--into", "s", "--quiet",
+                    "--chunk-size", "1", "--db", conn.dsn)
+    assert r.returncode == 1 and "resume with: --after='' --version 1" in r.stderr, r.stderr
+    query(conn, "UPDATE spaced SET age = NULL WHERE \"the key\" = 'b'; UPDATE spaced SET age = 40 "
+                "WHERE \"the key\" = 'a'")
+    r = pgscore_cli("score", "--model", "logit", "--table", "spaced", "--key", "the key", "--into", "s", "--quiet",
+                    "--chunk-size", "1", "--after=", "--db", conn.dsn)
+    assert r.returncode == 1 and "resume with: --after='a b' --version 1" in r.stderr, r.stderr
 
 
 def calls_of(conn, model) -> dict:
