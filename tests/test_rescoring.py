@@ -1733,6 +1733,43 @@ def test_attach_twice_and_profile_missing_a_feature(shop):
         "those names)", e.value.diag.message_hint
 
 
+def test_attach_refuses_a_profile_column_that_is_no_number_naming_the_table_and_the_column(shop):
+    """A profile column of a type that is no number (a date) is refused at attach with 42846 naming the profile
+    table, the column, its type and what rescoring expects, and a hint that does not tell to compute the number
+    "in the query" (before 0082's code: predict_batch's hint, and attach_rescoring takes no query). Either way
+    the hint offers works: a cast of the column, or a generated column of its name. predict_batch keeps its own
+    wording."""
+    query(shop, "ALTER TABLE customers RENAME COLUMN age TO born; ALTER TABLE customers ADD COLUMN age date; "
+                "UPDATE customers SET age = DATE '2000-01-01' - born::int")
+    with pytest.raises(errors.CannotCoerce) as e:
+        attach(shop)
+    assert e.value.diag.message_primary == (
+        "pgscore: public.customers cannot feed model churn v1: feature 'age' is read from column 'age' of the "
+        "profile table public.customers, of type date, which is not a number: rescoring reads each feature from "
+        "the profile table's column of its name, as a float8 (a column of a number type, boolean, or text holding "
+        "numbers)"), e.value.diag.message_primary
+    hint = e.value.diag.message_hint
+    assert "in the query" not in hint, hint
+    assert hint == ("rescoring has no query to compute a number in: give the column a number type with a cast (ALTER "
+                    "TABLE public.customers ALTER COLUMN age TYPE float8 USING <a number from age>), or rename it and "
+                    "add a generated column of its name that computes the number (ALTER TABLE public.customers ADD "
+                    "COLUMN age float8 GENERATED ALWAYS AS (<a number from the renamed column>) STORED), then attach "
+                    "again (docs/sql.md, 'Features are numbers')"), hint
+    assert query(shop, "SELECT count(*) FROM pgscore.rescoring") == [(0,)]
+    # a query that reads the date: predict_batch's words, as they were
+    with pytest.raises(errors.CannotCoerce) as e:
+        query(shop, "SELECT count(*) FROM pgscore.predict_batch('churn', 'SELECT id, " + ", ".join(CHURN_FEATURES)
+              + " FROM customers')")
+    assert "compute a number from it in the query" in e.value.diag.message_hint, e.value.diag.message_hint
+    # as the hint says: a generated column of the name (the date renamed), then attach again, and it rescores
+    query(shop, "ALTER TABLE customers RENAME COLUMN age TO born_on; ALTER TABLE customers ADD COLUMN age float8 "
+                "GENERATED ALWAYS AS (DATE '2000-01-01' - born_on) STORED")
+    attach(shop)
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (3)")
+    (score, age, born), = query(shop, "SELECT churn_score, age, born FROM customers WHERE id = 3")
+    assert score is not None and age == born, (score, age, born)
+
+
 def test_detach_and_retry_bad_input(shop):
     with pytest.raises(errors.NullValueNotAllowed):
         query(shop, "SELECT pgscore.detach_rescoring(NULL)")

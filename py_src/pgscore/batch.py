@@ -210,14 +210,15 @@ def _decode_slowly(fmt, buf, n, width, keys, model=None):
 
 
 def feature_sql(plpy, model, columns: dict, alias: str, exprs: dict | None = None, table=None,
-                key: str | None = None) -> str:
+                key: str | None = None, profiles=None) -> str:
     """SQL for one row's features as a float8[]: a float8[] `features` column, or a column per feature
     named as the model names it (NULL becomes NaN). `exprs` replaces some columns by SQL expressions.
-    `table`: the columns are that table's (score_table's), not a query's, which a refusal's hint says; `key`:
-    SQL for the row's key, which a text cell that is no number names (feature_items)."""
+    `table`: the columns are that table's (score_table's), not a query's, which a refusal's hint says;
+    `profiles`: they are that profile table's (rescoring's), which its refusal names; `key`: SQL for the
+    row's key, which a text cell that is no number names (feature_items)."""
     if one_array(columns, exprs):
         return f"{alias}.features"
-    return f"ARRAY[{', '.join(feature_items(plpy, model, columns, alias, exprs, table, key))}]"
+    return f"ARRAY[{', '.join(feature_items(plpy, model, columns, alias, exprs, table, key, profiles))}]"
 
 
 # score_table's chunk scores a float8[] of more features than this from a copy of it (see TablePlans)
@@ -242,13 +243,14 @@ def may_score_in_sql(model) -> bool:
     return getattr(model.evaluator, "score_sql", None) is not None and not model.multiclass
 
 
-def score_in_sql(plpy, model, columns: dict, alias: str, exprs: dict | None = None, key: str | None = None):
+def score_in_sql(plpy, model, columns: dict, alias: str, exprs: dict | None = None, key: str | None = None,
+                 profiles=None):
     """The model's score as SQL over row `alias` (compiled.score_sql): (items, z, link), or None where
     SQL cannot score the model. With one float8[] features column, z is NULL unless its length is the
-    model's, as decode() requires."""
+    model's, as decode() requires. `profiles`: as feature_sql's."""
     if not may_score_in_sql(model):
         return None
-    items = feature_items(plpy, model, columns, alias, exprs, key=key)
+    items = feature_items(plpy, model, columns, alias, exprs, key=key, profiles=profiles)
     zl = model.evaluator.score_sql(items)
     if zl is None:
         return None
@@ -259,7 +261,7 @@ def score_in_sql(plpy, model, columns: dict, alias: str, exprs: dict | None = No
 
 
 def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = None, table=None,
-                  key: str | None = None) -> list[str]:
+                  key: str | None = None, profiles=None) -> list[str]:
     """feature_sql's elements, one SQL float8 per feature, never NULL (NaN for missing); with no column
     per feature, the elements of a float8[] `features` column (NULL where it is too short). A column of a
     string type goes through pgscore.feature_number, with `key` (SQL for the row's key, where the caller
@@ -278,7 +280,8 @@ def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = N
                                " (the counters' new values are read by those names)" if exprs else
                                ", or give one float8[] column named features"))
     as_int, as_text, keyed = _number_types(plpy, model,
-                                           {f: columns[f] for f in model.feature_names if f not in exprs}, table)
+                                           {f: columns[f] for f in model.feature_names if f not in exprs}, table,
+                                           profiles)
     keyed = keyed and key is not None
     lit = functools.partial(quote_literal, plpy)
 
@@ -319,17 +322,32 @@ def _type_name(plpy, typid) -> str:
                         [typid])[0]["t"]
 
 
-def _number_types(plpy, model, columns: dict, table=None) -> tuple[set, set, bool]:
+def _number_types(plpy, model, columns: dict, table=None, profiles=None) -> tuple[set, set, bool]:
     """The feature columns that are booleans (scored as 1 and 0), those of a string type (text,
     varchar: read through pgscore.feature_number, whose error names the model and the feature, where the
     server has it), and whether the server has the feature_number that names the row's key too (0081); an
     InvalidModel naming the first column whose type does not convert to a number at
     all (a date, jsonb), instead of PostgreSQL's cast error. Its hint says where to compute the number:
     in the query (predict_batch's), or, for `table`'s columns (score_table's, which takes no query), in a
-    column of the table or a query of predict_batch's."""
+    column of the table or a query of predict_batch's. For the columns of `profiles` (rescoring's profile
+    table, which takes no query either: it said "in the query" before) the message names the table, the column
+    and its type, and the hint a number column of that name (a cast of this one, or a generated column)."""
     types = {r["typid"]: r for r in plpy.execute(plpy.prepare(_TYPES, ["pg_catalog.oid[]"]),
                                                  [sorted(set(columns.values()))])}
     for f, typid in columns.items():
+        if not (types[typid]["numeric"] or types[typid]["boolean"]) and profiles is not None:
+            col = quote_ident(plpy, f)
+            raise InvalidModel(f"model {model.label}: feature {literal(f)} is read from column {literal(f)} of the "
+                               f"profile table {profiles}, of type {types[typid]['name']}, which is not a number: "
+                               "rescoring reads each feature from the profile table's column of its name, as a "
+                               "float8 (a column of a number type, boolean, or text holding numbers)",
+                               sqlstate="42846",
+                               hint="rescoring has no query to compute a number in: give the column a number type "
+                                    f"with a cast (ALTER TABLE {profiles} ALTER COLUMN {col} TYPE float8 USING "
+                                    f"<a number from {col}>), or rename it and add a generated column of its name "
+                                    f"that computes the number (ALTER TABLE {profiles} ADD COLUMN {col} float8 "
+                                    "GENERATED ALWAYS AS (<a number from the renamed column>) STORED), then attach "
+                                    "again (docs/sql.md, 'Features are numbers')")
         if not (types[typid]["numeric"] or types[typid]["boolean"]):
             raise InvalidModel(f"model {model.label}: feature {literal(f)} is a column of type {types[typid]['name']}, "
                                "which is not a number", sqlstate="42846",

@@ -818,7 +818,7 @@ class Sql:
         if self.w.counters and not new and batch.one_array(columns, None):
             columns = {c: t for c, t in columns.items() if c != "features"}
         return batch.feature_sql(self.plpy, self.model, columns, "p", self.new_values if new else None,
-                                 key=f"p.{self.pk}")
+                                 key=f"p.{self.pk}", profiles=self.w.profiles.name)
 
     # -- statements -------------------------------------------------------------------------------
     def lock(self, counted=False) -> str:
@@ -1107,7 +1107,8 @@ class Sql:
             join, exprs = f"{join} ORDER BY p.{self.pk} FOR NO KEY UPDATE OF p", self.new_values
         if batch.wide_array(self.model, w.profiles.columns, exprs):
             return None  # scored in Python (batch.wide_array)
-        in_sql = batch.score_in_sql(self.plpy, self.model, w.profiles.columns, "p", exprs, key=f"p.{self.pk}")
+        in_sql = batch.score_in_sql(self.plpy, self.model, w.profiles.columns, "p", exprs, key=f"p.{self.pk}",
+                                    profiles=w.profiles.name)
         if in_sql is None:
             return None
         items, z, link = in_sql
@@ -3510,5 +3511,7 @@ def _check_statements(plpy, GD, w: Wiring):
         raise WiringError(f"the rescoring statements for {w.profiles.name} do not compile: {_message(e)}",
                           sqlstate=_state(e) or "42601", **spi_objects(e)) from None
     except InvalidModel as e:
-        raise WiringError(f"{w.profiles.name} cannot feed model {model.label}: {e.message}",
+        # (the model once: its refusals begin with it)
+        raise WiringError(f"{w.profiles.name} cannot feed model {model.label}: "
+                          f"{e.message.removeprefix(f'model {model.label}: ')}",
                           sqlstate=e.sqlstate, detail=e.detail, hint=e.hint, **e.objects) from None
