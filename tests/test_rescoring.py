@@ -1736,7 +1736,7 @@ def test_attach_twice_and_profile_missing_a_feature(shop):
 def test_attach_refuses_a_profile_column_that_is_no_number_naming_the_table_and_the_column(shop):
     """A profile column of a type that is no number (a date) is refused at attach with 42846 naming the profile
     table, the column, its type and what rescoring expects, and a hint that does not tell to compute the number
-    "in the query" (before 0082's code: predict_batch's hint, and attach_rescoring takes no query). Either way
+    "in the query" (before 0083's code: predict_batch's hint, and attach_rescoring takes no query). Either way
     the hint offers works: a cast of the column, or a generated column of its name. predict_batch keeps its own
     wording."""
     query(shop, "ALTER TABLE customers RENAME COLUMN age TO born; ALTER TABLE customers ADD COLUMN age date; "

@@ -758,7 +758,7 @@ def test_score_table_that_fails_after_committed_chunks_says_they_are_and_where_t
 def test_score_table_quotes_the_key_in_its_progress_and_its_committed_detail(conn):
     """score_table's progress NOTICE and the DETAIL of a chunk's error after committed chunks name the last
     key as an SQL literal and the key column as SQL names it, as a chunk's own error quotes a key (0081):
-    before 0082, bare (`up to the key a b`, and for the empty key `up to the key ` with nothing after it), so
+    before 0083, bare (`up to the key a b`, and for the empty key `up to the key ` with nothing after it), so
     neither where the key began nor that it was empty could be read. `pgscore score` says the same place as
     a shell word (--after='a b', --after='')."""
     deploy(conn.dsn, "logit")
