@@ -165,7 +165,7 @@ def test_deploy_on_a_terminal_says_what_it_does_next(db_url, model_file, tmp_pat
     r = pgscore_cli_on_a_terminal(*args)
     assert r.returncode == 0 and "deployed m version 1" in r.stdout, r.stderr
     steps = re.findall(r"pgscore: +\d+\.\ds (\w+)", r.stderr)
-    assert steps == ["reading", "hold", "serialising", "compiling", "sending"], r.stderr
+    assert steps == ["reading", "serialising", "hold", "compiling", "sending"], r.stderr
     assert f"reading {model_file} (0.0 MB)" in r.stderr and "on 80% of 60 rows" in r.stderr, r.stderr
     # the step that trains says what it trains on what (the guide's deploy was silent ~6 s there): the estimator,
     # the rows it learns from and those it is measured on; and the reading names the training CSV

@@ -1,5 +1,6 @@
 """Model registry: deploy, baselines, rollback, signing, version checks, hot swap (issue 3)."""
 
+import io
 import json
 import os
 import pickle
@@ -55,6 +56,70 @@ def test_deploy_records_everything(db_url, logit):
     assert rec2["version"] == 2 and rec2["live"]  # no target: no hold-out, the score baseline in-sample
     assert rec2["metrics"] == {"score_baseline": "training rows: 600 scored by this version (in-sample)"}
     assert [m["live"] for m in registry.list_models(db_url)] == [False, True]
+
+
+def _with_other_identities(estimator):
+    """`estimator` as another process may unpickle it: equal in every value, its attribute names (each step's
+    __dict__ keys) other str objects than the interned ones, which pickle's memo referred to where two were one."""
+    for step in [estimator, *(s for _, s in getattr(estimator, "steps", []))]:
+        d = {"".join(list(k)): v for k, v in vars(step).items()}
+        vars(step).clear()
+        vars(step).update(d)
+    return estimator
+
+
+def _dirty_padding(forest):
+    """Every tree of `forest` with 0xAB in its nodes' padding (the 7 bytes after missing_go_to_left), as the
+    allocator may leave them after unpickling: the fields are left as they are."""
+    for tree in forest.estimators_:
+        nodes = tree.tree_.__getstate__()["nodes"]  # (a view of the tree's own memory)
+        pad = np.ones(nodes.dtype.itemsize, dtype=bool)
+        for field, offset, *_ in nodes.dtype.fields.values():
+            pad[offset:offset + field.itemsize] = False
+        assert pad.sum() == 7
+        nodes.view(np.uint8).reshape(len(nodes), nodes.dtype.itemsize)[:, pad] = 0xAB
+    return forest
+
+
+def test_the_same_model_file_deployed_again_stores_the_same_bytes_and_says_so(db_url, tmp_path):
+    """The same .joblib file deployed three times stored two different sha256s: deploy serialises the estimator
+    again, and pickle's bytes depended on the process (which str objects unpickling had made one: the interned
+    attribute names; what the allocator left in a tree's node padding) and on the deploy's own scoring (a
+    KNeighborsClassifier's KD-tree counts its queries). The same estimator is the same bytes now, whatever the
+    process and whether it is deployed with training data or not; `same_artifact` names the versions that
+    store them already, and the stored bytes still load and score as the file does."""
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.neighbors import KNeighborsClassifier
+
+    forest = tmp_path / "forest.joblib"
+    joblib.dump(RandomForestClassifier(n_estimators=3, max_depth=4, random_state=0).fit(X, Y), forest)
+    clean = joblib.load(forest)
+    first = registry.deploy(db_url, "forest", clean, X, Y, feature_names=NAMES)
+    assert first["same_artifact"] == []
+    again = registry.deploy(db_url, "forest", _dirty_padding(joblib.load(forest)), X, Y, feature_names=NAMES)
+    assert again["sha256"] == first["sha256"] and again["same_artifact"] == [1]
+    (data,), = query(db_url, "SELECT a.bytes FROM pgscore.artifacts a WHERE a.model_id = %s", (again["model_id"],))
+    assert b"\xab" * 7 not in bytes(data)
+    np.testing.assert_array_equal(joblib.load(io.BytesIO(bytes(data))).predict_proba(X), clean.predict_proba(X))
+    for step in _dirty_padding(joblib.load(forest)).estimators_:  # the estimator given is not changed
+        assert b"\xab" * 7 in step.tree_.__getstate__()["nodes"].tobytes()
+
+    pipe = tmp_path / "pipe.joblib"
+    joblib.dump(make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y), pipe)
+    shas = {registry.deploy(db_url, "pipe", joblib.load(pipe), X, Y, feature_names=NAMES)["sha256"],
+            registry.deploy(db_url, "pipe", _with_other_identities(joblib.load(pipe)), X, Y,
+                            feature_names=NAMES)["sha256"]}
+    assert len(shas) == 1
+
+    knn = tmp_path / "knn.joblib"
+    joblib.dump(KNeighborsClassifier(algorithm="kd_tree").fit(X, Y), knn)
+    with_data = registry.deploy(db_url, "knn", joblib.load(knn), X, Y, feature_names=NAMES)
+    without = registry.deploy(db_url, "knn", joblib.load(knn), None, feature_names=NAMES)
+    assert (without["sha256"], without["same_artifact"]) == (with_data["sha256"], [1])
+    third = registry.deploy(db_url, "knn", joblib.load(knn), X, Y, feature_names=NAMES)
+    assert third["same_artifact"] == [1, 2]
+    assert [r[0] for r in query(db_url, "SELECT count(DISTINCT v.sha256) FROM pgscore.model_versions v "
+                                        "GROUP BY v.name ORDER BY v.name")] == [1, 1, 1]
 
 
 def test_a_multiclass_model_whose_hold_out_lacks_a_class_deploys_without_that_auc(db_url):

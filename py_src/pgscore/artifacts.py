@@ -25,11 +25,79 @@ def writer_env() -> dict[str, str]:
 
 
 def dumps(estimator) -> bytes:
-    import joblib
-
+    """The estimator as joblib.dump(estimator, f, compress=0) writes it, the same bytes for the same estimator
+    whichever process writes them (_CanonicalPickler): the sha256 of a file deployed again is the same, and says
+    that it is the same artifact."""
     buf = io.BytesIO()
-    joblib.dump(estimator, buf, compress=0)
+    _canonical_pickler()(buf).dump(estimator)
     return buf.getvalue()
+
+
+def _canonical_pickler():
+    """joblib's NumpyPickler (what joblib.dump uses; joblib.load reads what it writes) without the two things
+    that made the same estimator serialise to other bytes in another process, or in the same one later:
+
+    - a str was written once and then referred to (pickle's memo) where two references were the same object,
+      and that depends on the process, not on the estimator: unpickling interns attribute names, so whether
+      two estimators' `n_features_in_` were one object depended on what the process had loaded before
+      (a Pipeline deployed alone, and after another model: 1,473 bytes both, 101 of them different). Here a
+      str is referred to wherever an equal one was written before, by value (a str's identity means nothing
+      to what reads it, and the bytes are fewer);
+    - a structured array's padding (bytes no field covers) is written as the memory holds it, and
+      scikit-learn's trees (sklearn.tree._tree.Tree, the nodes of every tree of a forest or boosting model:
+      64 bytes a node, 7 of them padding after `missing_go_to_left`) hold whatever the allocator left there
+      after unpickling: the same file loaded in three processes gave three sha256s. Padding is written as
+      zeros here, on a copy (the estimator is not changed); the fields are written as they are.
+    """
+    import numpy as np
+    from joblib.numpy_pickle import NumpyPickler
+
+    class _CanonicalPickler(NumpyPickler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.strs = {}  # a str written: its memo key, by value
+
+        def memoize(self, obj):
+            if type(obj) is str and not self.fast:
+                self.strs.setdefault(obj, len(self.memo))
+            super().memoize(obj)
+
+        def save(self, obj, *args, **kwargs):
+            if type(obj) is str and obj in self.strs:
+                self.write(self.get(self.strs[obj]))  # (where the same value was written first)
+                return None
+            if type(obj) in (np.ndarray, np.matrix, np.memmap) and obj.dtype.names is not None \
+                    and not obj.dtype.hasobject and obj.size:
+                pad = _padding(obj.dtype)
+                if pad.any():
+                    obj = np.array(np.asarray(obj) if type(obj) is np.memmap else obj, order="C", subok=True)
+                    np.asarray(obj).reshape(-1).view(np.uint8).reshape(obj.size, obj.dtype.itemsize)[:, pad] = 0
+            return super().save(obj, *args, **kwargs)
+
+    return _CanonicalPickler
+
+
+def _padding(dtype):
+    """A boolean per byte of one item of the structured `dtype`: True where no field (of a nested structure or
+    a subarray's element, at any depth) covers it."""
+    import numpy as np
+
+    used = np.zeros(dtype.itemsize, dtype=bool)
+
+    def cover(dt, at):
+        if dt.names is not None:
+            for name in dt.names:
+                field, offset = dt.fields[name][:2]
+                cover(field, at + offset)
+        elif dt.subdtype is not None and dt.subdtype[0].names is not None:
+            base, shape = dt.subdtype
+            for i in range(int(np.prod(shape))):
+                cover(base, at + i * base.itemsize)
+        else:
+            used[at:at + dt.itemsize] = True
+
+    cover(dtype, 0)
+    return ~used
 
 
 def sha256(data: bytes) -> str:

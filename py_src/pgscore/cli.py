@@ -1182,6 +1182,12 @@ def cmd_deploy(args):
          f"{'live' if rec['live'] else 'not live'})")
     _say(f"  from: {_source(rec)}")
     _say(f"  engine: {rec['engine']}" + (f" ({rec['engine_note']})" if rec.get("engine_note") else ""))
+    if rec.get("same_artifact"):  # (a note: deploying the same file again is allowed, for a new baseline say)
+        same, again = rec["same_artifact"], command(f"activate {shlex.quote(rec['name'])} {rec['same_artifact'][-1]}")
+        print(f"pgscore: note: version {rec['version']} stores the same artifact as {rec['name']} version"
+              f"{'s' if len(same) > 1 else ''} {', '.join(map(str, same))} (sha256 {rec['sha256'][:12]}...): the same "
+              f"estimator, deployed again; what differs is this deploy's record (baseline, metrics, description); to "
+              f"make an earlier one live instead: {again}", file=sys.stderr)
     if rec.get("feature_note"):
         print(f"pgscore: note: {rec['feature_note']}", file=sys.stderr)
     if not args.train:  # a note, on stderr as the others are

@@ -133,11 +133,19 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     (42703) by the server when a table wired to rescore with `name` lacks one of its features
     (pgscore.check_live_version_fed). `source` (the file's name and sha256, as load_artifact gives them) is
     recorded with the environment, as `env.source`: the sha256 a user can check the file against, where the
-    stored bytes' own differs. `progress`, if given, is called with a line saying what the deploy does next
+    stored bytes' own differs. The bytes are the estimator as given, serialised before deploy calls it, and
+    the same for the same estimator in any process (artifacts.dumps): `same_artifact` in what it returns lists
+    the name's earlier versions that store the same bytes (a file deployed again). `progress`, if given, is called with a line saying what the deploy does next
     (a big model takes a minute or more).
     """
     say = progress or (lambda _: None)
     features.check_fitted(estimator)
+    # serialised as given, before anything below calls it: scoring changes some estimators' state (a
+    # KNeighborsClassifier's KD-tree counts its queries), and the bytes stored, and their sha256, were then those
+    # of the estimator after this deploy's checks, other with --train than without
+    say("serialising the estimator")
+    blob = artifacts.dumps(estimator)
+    check_size(name, "the estimator serialised by joblib", blob)
     names, types = features.describe(estimator, X, feature_names)
     task, classes = features.task_of(estimator)
     features.check_labels(estimator, y, classes)
@@ -186,9 +194,6 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
         meta["metrics"]["score_baseline"] = f"hold-out: {len(held)} rows scored by the copy refit on the rest"
     elif scores is not None:
         meta["metrics"]["score_baseline"] = f"training rows: {len(scores)} scored by this version (in-sample)"
-    say("serialising the estimator")
-    blob = artifacts.dumps(estimator)
-    check_size(name, "the estimator serialised by joblib", blob)
     rows = baseline.capture(matrix, names, scores, n_bins) if X is not None else []
     if compile:
         say(f"compiling it to numpy and proving it equal on up to {min(len(matrix), VERIFY_ROWS):,} rows, and on "
@@ -222,6 +227,11 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
         for oid in filter(None, (blob_lo, ev_lo)):
             _call(conn, "SELECT pg_catalog.lo_unlink(%s::pg_catalog.oid)", (oid,))
         rec = show(conn, name, version)
+        # the versions of the name that store these very bytes (the same estimator, deployed again: the bytes are
+        # canonical, artifacts.dumps), which the command says
+        rec["same_artifact"] = [v for (v,) in _call(
+            conn, "SELECT v.version FROM pgscore.model_versions v WHERE v.name = %s AND v.sha256 = %s "
+                  "AND v.version <> %s ORDER BY v.version", (name, rec["sha256"], version))]
     note = features.long_names_note(names)
     if note:
         rec["feature_note"] = note
