@@ -245,6 +245,11 @@ def test_activating_the_live_version_changes_nothing_and_says_so(db_url, logit):
     run = pgscore_cli("activate", "churn", "2", "--reason", "again", "--db", db_url)
     assert run.returncode == 0 and run.stdout.strip() == "churn version 2 is live already: nothing was changed " \
         "(--reason is recorded with a change only)", run.stdout + run.stderr
+    # where the session's client_min_messages drops the NOTICE (PGOPTIONS, a user's or a role's setting), the same
+    # (it said `is live`, as if it had made it live)
+    run = pgscore_cli("activate", "churn", "2", "--db", db_url, env={"PGOPTIONS": "-c client_min_messages=warning"})
+    assert run.returncode == 0 and run.stdout == "churn version 2 is live already: nothing was changed\n", \
+        run.stdout + run.stderr
     assert [(h["action"], h["version"]) for h in registry.show(db_url, "churn")["history"]] == [
         ("deploy", 1), ("deploy", 2)]
     # another version is a change, as before, and so is the live one after a retire

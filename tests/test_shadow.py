@@ -525,6 +525,11 @@ def test_the_cli_sets_lists_and_stops_a_shadow(shop, db_url):
     run = pgscore_cli("shadow", "churn", "2", "--db", db_url)
     assert (run.returncode, run.stdout) == (0, "churn version 2 is scored in shadow already: nothing was changed\n"), \
         run.stdout + run.stderr
+    # and where the session's client_min_messages drops the server's NOTICE (PGOPTIONS, a user's setting):
+    # it printed `is scored in shadow` then, as if it had started something
+    run = pgscore_cli("shadow", "churn", "2", "--db", db_url, env={"PGOPTIONS": "-c client_min_messages=warning"})
+    assert (run.returncode, run.stdout) == (0, "churn version 2 is scored in shadow already: nothing was changed\n"), \
+        run.stdout + run.stderr
     run = pgscore_cli("models", "--db", db_url)
     lines = run.stdout.splitlines()
     assert " yes " in lines[1] and " shadow " in lines[2], run.stdout
@@ -1204,6 +1209,55 @@ def test_a_go_live_is_refused_while_a_shadow_lacks_a_column_of_a_profile_table_r
     query(shop, "SELECT pgscore.set_shadow('churn', 1)")
     query(shop, "SELECT pgscore.rollback('churn')")
     assert query(shop, "SELECT version FROM pgscore.live_models") == [(1,)]
+
+
+def test_a_connection_that_heard_50_notices_already_still_hears_what_the_call_says(shop, db_url, trained):
+    """registry.server_notices read psycopg2's conn.notices past its length before the call, and psycopg2 keeps that
+    list at its last 50 entries: on a long-lived connection that had heard 50 notices, the list did not grow, and
+    a rollback's WARNING (a shadow that scores nothing) and set_shadow's and activate's `already` NOTICEs were
+    missed. Each is heard now, and passed on to the connection's list, which psycopg2's limit still keeps at 50;
+    `already` does not depend on the NOTICE at all (client_min_messages = warning drops it)."""
+    query(shop, "ALTER TABLE customers ADD COLUMN loyalty float8")
+    deploy_v3(db_url, trained)
+    query(shop, "SELECT pgscore.activate('churn', 2)")
+    query(shop, "SELECT pgscore.set_shadow('churn', 3)")
+    query(shop, "ALTER TABLE customers DROP COLUMN loyalty")
+    conn = psycopg2.connect(db_url)
+    try:
+        for i in range(60):
+            query(conn, f"DO $$BEGIN RAISE NOTICE 'earlier notice {i}'; END$$")
+        assert len(conn.notices) == 50 and "earlier notice 59" in conn.notices[-1]
+        r = registry.rollback(conn, "churn")
+        assert r["version"] == 1 and [w.split("\n")[0] for w in r["warnings"]] == [
+            "WARNING:  pgscore.rollback: version 1 of 'churn' was made live by a rollback while version 3 is its "
+            "shadow: public.customers, which public.complaints rescores with 'churn', has no column 'loyalty', which "
+            "the shadow reads by name; every INSERT into public.complaints scores nothing in shadow, as it did next "
+            "to version 2"], r["warnings"]
+        assert len(conn.notices) == 50 and conn.notices[-1].startswith("WARNING:  pgscore.rollback: "), conn.notices
+        assert registry.set_shadow(conn, "churn", 3)["already"]
+        assert registry.activate(conn, "churn", 1)["already"]
+        assert "is live already: nothing was changed" in conn.notices[-1], conn.notices[-1]
+        query(conn, "SET client_min_messages = warning")  # (the NOTICEs are not sent: `already` all the same)
+        assert registry.set_shadow(conn, "churn", 3)["already"]
+        assert registry.activate(conn, "churn", 1)["already"]
+        # a change is not `already`, nor the same call made again in the same transaction
+        assert registry.clear_shadow(conn, "churn") == 1
+        assert not registry.activate(conn, "churn", 2)["already"]
+        assert registry.activate(conn, "churn", 2)["already"]
+        assert not registry.set_shadow(conn, "churn", 3, force=True)["already"]
+        assert registry.set_shadow(conn, "churn", 3, force=True)["already"]
+        conn.commit()
+    finally:
+        conn.close()
+    assert query(shop, "SELECT version FROM pgscore.live_models") == [(2,)]
+    assert query(shop, "SELECT version FROM pgscore.shadow_versions") == [(3,)]
+    # from a psycopg 3 connection (an alembic revision's), which has no conn.notices: set_shadow read it (an
+    # AttributeError), and says `already` now as from psycopg2
+    import psycopg
+
+    with psycopg.connect(db_url) as conn3:
+        assert registry.set_shadow(conn3, "churn", 3, force=True)["already"]
+        assert registry.activate(conn3, "churn", 2)["already"]
 
 
 def test_a_rollback_next_to_a_shadow_that_lacks_a_column_goes_through_with_a_warning_where_a_version_was_live(

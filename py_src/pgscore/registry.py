@@ -379,17 +379,23 @@ def forcing(call: str, force: bool) -> str:
 @contextlib.contextmanager
 def server_notices(conn):
     """The server's notices (NOTICEs, WARNINGs) raised on `conn` while the block runs, into the list it yields
-    once the block ends: psycopg2's as it keeps them in conn.notices, psycopg 3's (an alembic revision's
+    once the block ends: psycopg2's as it appends them to conn.notices, psycopg 3's (an alembic revision's
     connection, which has no conn.notices) in the same form, `WARNING:  message` with its DETAIL and HINT
-    lines, through a notice handler."""
+    lines, through a notice handler. (Only those the server sends: client_min_messages above notice, a user's
+    or PGOPTIONS', drops its NOTICEs before they leave it.)"""
     got = []
     notices = getattr(conn, "notices", None)
     if notices is not None:  # psycopg2
-        seen = len(notices)
+        # conn.notices is the block's own for its duration, each notice passed on to the one it replaces: psycopg2
+        # keeps a list at its last 50 entries, and one that held 50 already (a long-lived connection's) did not
+        # grow, so that reading it by its length found nothing of the block's
+        heard = _Heard(notices)
+        conn.notices = heard
         try:
             yield got
         finally:
-            got.extend(n.strip() for n in notices[seen:])
+            conn.notices = notices
+            got.extend(n.strip() for n in heard.said)
         return
     add = getattr(conn, "add_notice_handler", None)
     if add is None:  # (another driver: none to read)
@@ -408,6 +414,21 @@ def server_notices(conn):
         conn.remove_notice_handler(heard)
 
 
+class _Heard:
+    """psycopg2's conn.notices for a server_notices block: what psycopg2 appends, kept whole (not a list, which
+    psycopg2 cuts to its last 50 entries) and passed on to `given`, the object it stands for (the caller's list,
+    cut to 50 as psycopg2 cuts it, or the command's printing one)."""
+
+    def __init__(self, given):
+        self.given, self.said = given, []
+
+    def append(self, notice):
+        self.said.append(notice)
+        self.given.append(notice)
+        if isinstance(self.given, list) and len(self.given) > 50:
+            del self.given[:-50]
+
+
 def rollback(db, name, to_version=None, reason=None, force=False) -> dict:
     """Undo the last go-live (the version live before the live one went live, leaving out those rolled back
     from), or make `to_version` live, by appending a deployment; refused where the server cannot load that
@@ -423,11 +444,18 @@ def rollback(db, name, to_version=None, reason=None, force=False) -> dict:
 def activate(db, name, version, reason=None, force=False) -> dict:
     """Make `version` of `name` live (append a deploy row); refused where the server cannot load it, unless
     `force`. `already` in what it returns: the version was live before (nothing changed, no row appended;
-    migration 0080, where the server says so)."""
+    migration 0080): the name's history has no row after the call that it lacked before, read in the call's
+    transaction, or the server's NOTICE says so (a row another session appended between the two reads, before
+    the call took the name's lock, is its, not this call's). The NOTICE alone was missed where the session's
+    client_min_messages is warning or above (a user's setting, PGOPTIONS), and `is live` was said."""
+    last = "SELECT max(d.deployment_id) FROM pgscore.deployments d WHERE d.model_name = %s"
     with connection(db) as conn:
+        (before,), = _call(conn, last, (name,))
         with server_notices(conn) as said:
             _call(conn, forcing("SELECT pgscore.activate(%s, %s::integer, %s::text)", force), (name, version, reason))
-        return {**show(conn, name, version), "already": any("is live already: nothing was changed" in n for n in said)}
+        (after,), = _call(conn, last, (name,))
+        return {**show(conn, name, version),
+                "already": after == before or any("is live already: nothing was changed" in n for n in said)}
 
 
 def retire(db, name, reason=None) -> None:
@@ -440,11 +468,14 @@ def set_shadow(db, name, version, reason=None, force=False) -> dict:
     """Score `version` of `name` in shadow next to its live version (append a 'start' row to pgscore.shadows);
     refused where the server cannot load it or a profile table wired to rescore with `name` cannot feed it,
     unless `force`. `already` in what it returns: the version was a shadow before (nothing changed)."""
-    with connection(db) as conn:
-        seen = len(conn.notices)
-        _call(conn, forcing("SELECT pgscore.set_shadow(%s, %s, %s)", force), (name, version, reason))
+    last = "SELECT max(s.shadow_id) FROM pgscore.shadows s WHERE s.model_name = %s"
+    with connection(db) as conn:  # (`already` read as activate reads it: a 'start' row appended, or the NOTICE)
+        (before,), = _call(conn, last, (name,))
+        with server_notices(conn) as said:
+            _call(conn, forcing("SELECT pgscore.set_shadow(%s, %s, %s)", force), (name, version, reason))
+        (after,), = _call(conn, last, (name,))
         return {**show(conn, name, version),
-                "already": any("is a shadow already" in n for n in conn.notices[seen:])}
+                "already": after == before or any("is a shadow already" in n for n in said)}
 
 
 def clear_shadow(db, name, version=None, reason=None) -> int:
