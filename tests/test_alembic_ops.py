@@ -340,8 +340,14 @@ def test_a_revision_that_deploys_a_model_twice_is_undone_to_what_was_live_before
     deploy = text[text.index("    deploy_model("):text.index("\n\n\ndef downgrade")]
     rev.write_text(text.replace(deploy, deploy + "\n" + deploy.replace("churn v1", "churn v1 again")))
     registry.deploy(db_url, "churn", est, X, feature_names=names, reason="by hand")  # v1
-    assert alembic(example, db_url, "upgrade", "head").returncode == 0  # v2, then v3 live
+    run = alembic(example, db_url, "upgrade", "head")  # v2, then v3 live
+    assert run.returncode == 0, run.stderr
     assert registry.show(db_url, "churn")["version"] == 3
+    # the estimator fitted here and its file unpickled in alembic's process are the same bytes, each time (the
+    # same file deployed again stored another sha256), and alembic's log says so
+    assert len({r[0] for r in query(db_url, "SELECT sha256 FROM pgscore.model_versions")}) == 1
+    assert "pgscore: churn version 3, stored by alembic revision a1, stores the same artifact as versions 1, 2 " \
+           "(sha256 " in run.stderr, run.stderr
     run = alembic(example, db_url, "downgrade", "base")
     assert run.returncode == 0, run.stderr
     assert "after alembic revision" not in run.stderr, run.stderr

@@ -56,9 +56,15 @@ def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=
         e.message = f"alembic revision {revision}, deploy_model({name!r}): {e.message}"
         e.args = (e.message,)
         raise
-    return registry.deploy(conn, name, estimator, X, y, feature_names=feature_names, activate=activate,
-                           description=description, reason=_reason(revision), allow_task_change=allow_task_change,
-                           allow_feature_change=allow_feature_change, source=source)
+    rec = registry.deploy(conn, name, estimator, X, y, feature_names=feature_names, activate=activate,
+                          description=description, reason=_reason(revision), allow_task_change=allow_task_change,
+                          allow_feature_change=allow_feature_change, source=source)
+    if rec.get("same_artifact"):  # (as pgscore deploy notes it: the file deployed again)
+        same = rec["same_artifact"]
+        log.info("pgscore: %s version %s, stored by alembic revision %s, stores the same artifact as version%s %s "
+                 "(sha256 %s...): the same estimator, deployed again", name, rec["version"], revision,
+                 "s" if len(same) > 1 else "", ", ".join(map(str, same)), rec["sha256"][:12])
+    return rec
 
 
 def undeploy_model(name, *, revision, force=False):
