@@ -135,8 +135,8 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     recorded with the environment, as `env.source`: the sha256 a user can check the file against, where the
     stored bytes' own differs. The bytes are the estimator as given, serialised before deploy calls it, and
     the same for the same estimator in any process (artifacts.dumps): `same_artifact` in what it returns lists
-    the name's earlier versions that store the same bytes (a file deployed again). `progress`, if given, is called with a line saying what the deploy does next
-    (a big model takes a minute or more).
+    the name's earlier versions that store the same bytes (a file deployed again). `progress`, if given, is
+    called with a line saying what the deploy does next (a big model takes a minute or more).
     """
     say = progress or (lambda _: None)
     features.check_fitted(estimator)
