@@ -2040,11 +2040,9 @@ def test_features_that_postgres_computes_from_the_counters_are_read_at_their_new
     conn.close()
 
 
-@pytest.mark.parametrize("kind", ["linear", "trees"])
-def test_a_computed_profile_whose_counters_fail_leaves_the_others_rescored(db_url, kind):
-    """A profile table whose columns PostgreSQL computes: where one profile's counters break a constraint,
-    that profile is queued for it and the statement's other profiles take their counters and are scored
-    on the rows those counters left (not queued for another profile's reason)."""
+def _deploy_gen(db_url, kind):
+    """The model 'gen' of features G (a counter's double, computed by PostgreSQL) and x, deployed: a logistic
+    pipeline (scored in SQL) or a HistGradientBoosting model (in Python)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     rng = np.random.default_rng(9)
@@ -2053,6 +2051,15 @@ def test_a_computed_profile_whose_counters_fail_leaves_the_others_rescored(db_ur
     model = (make_pipeline(StandardScaler(), LogisticRegression()) if kind == "linear"
              else HistGradientBoostingClassifier(max_iter=20)).fit(X, y)
     registry.deploy(db_url, "gen", model, X, y, feature_names=["G", "x"])
+    return model
+
+
+@pytest.mark.parametrize("kind", ["linear", "trees"])
+def test_a_computed_profile_whose_counters_fail_leaves_the_others_rescored(db_url, kind):
+    """A profile table whose columns PostgreSQL computes: where one profile's counters break a constraint,
+    that profile is queued for it and the statement's other profiles take their counters and are scored
+    on the rows those counters left (not queued for another profile's reason)."""
+    model = _deploy_gen(db_url, kind)
     conn = psycopg2.connect(db_url)
     conn.autocommit = True
     query(conn, """
@@ -2084,14 +2091,7 @@ def test_a_computed_profile_whose_text_cell_is_no_number_is_queued_alone(db_url,
     profile of the statement was queued ('reading the profiles failed'), none scored. Now it alone is queued,
     with its own reason (found by the read of the rows the UPDATE left, in parts); all take their counters,
     the others are scored."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
-    rng = np.random.default_rng(9)
-    X = np.column_stack([rng.integers(0, 10, 800) * 2.0, rng.normal(size=800)])
-    y = (X[:, 0] / 4 + X[:, 1] > 2).astype(int)
-    model = (make_pipeline(StandardScaler(), LogisticRegression()) if kind == "linear"
-             else HistGradientBoostingClassifier(max_iter=20)).fit(X, y)
-    registry.deploy(db_url, "gen", model, X, y, feature_names=["G", "x"])
+    model = _deploy_gen(db_url, kind)
     conn = psycopg2.connect(db_url)
     conn.autocommit = True
     query(conn, """
