@@ -460,6 +460,10 @@ def test_cli_score_and_maintain(churn):
     r = pgscore_cli("maintain", "--days-ahead", "10", "--keep", "90 days", "--db", url)
     assert r.returncode == 0 and "3 daily partition(s) created" in r.stdout, r.stdout + r.stderr
     assert "retention '90 days', before " in r.stdout and "0 row(s) deleted from the default partition" in r.stdout
+    # what retention deleted is drop_log_partitions' NOTICE: said too where the user's session drops NOTICEs
+    r = pgscore_cli("maintain", "--keep", "90 days", "--db", url, env={"PGOPTIONS": "-c client_min_messages=warning"})
+    assert r.returncode == 0 and "0 daily partition(s) created" in r.stdout, r.stdout + r.stderr
+    assert "retention '90 days', before " in r.stdout and "0 row(s) deleted from the default partition" in r.stdout
     r = pgscore_cli("maintain", "--keep", "garbage", "--db", url)
     assert r.returncode == 2 and "--keep 'garbage' is not an interval" in r.stderr and "90 days" in r.stderr
     for empty in ("", "  "):  # `--keep "$KEEP"` with KEEP unset in a cron job: refused, not a run without retention

@@ -401,6 +401,11 @@ def maintain(db, days_ahead=7, keep=None, lock_timeout=MAINTAIN_LOCK_TIMEOUT) ->
             made = _call(conn, "SELECT pgscore.create_log_partitions(%s)", (days_ahead,))[0][0]
             if keep is None:
                 return made, None
+            # what retention deleted is drop_log_partitions' NOTICE: heard in this transaction where the session
+            # drops NOTICEs (client_min_messages = warning or above, a user's or PGOPTIONS'), not reported as none
+            _call(conn, "SELECT pg_catalog.set_config('client_min_messages', 'notice', true) WHERE "
+                        "pg_catalog.current_setting('client_min_messages') OPERATOR(pg_catalog.=) ANY "
+                        "(ARRAY['warning', 'error'])", None)
             try:
                 _call(conn, "SELECT pgscore.drop_log_partitions(%s::interval)", (keep,))
             except InvalidModel as e:  # (22023, as _call names it) the period refused (under a day), in its words
