@@ -1218,6 +1218,8 @@ def test_usage_mistakes_are_refused_before_anything_starts(tmp_path):
                        (["--features", "a,,b"], "--features a,,b names an empty feature"),
                        (["--features", "a,b,"], "--features a,b, names an empty feature"),
                        (["--features", " ,a"], "--features ' ,a' names an empty feature"),
+                       # a name twice: the same, exit 1 after the file was read ("feature names repeat")
+                       (["--features", "a,b, a"], "--features 'a,b, a' names a more than once"),
                        (["--features", "a,b", "--target", "y"], "--target names the label column of --train CSV")):
         run = pgscore_cli("deploy", str(not_a_dir), "--name", "m", *args, "--db", "postgresql://x@127.0.0.1:1/x")
         assert run.returncode == 2 and said in run.stderr and "usage: pgscore deploy" in run.stderr, \

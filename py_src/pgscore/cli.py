@@ -1130,6 +1130,12 @@ def cmd_deploy(args):
         # (a,,b, a trailing or leading comma: deploy refused the empty name with exit 1, after loading the file)
         raise UsageError(f"--features {shlex.quote(args.features)} names an empty feature (two commas in a row, or "
                          "one at either end): give each feature's name, comma-separated (--features a,b,c)")
+    if args.features:
+        given = [n.strip() for n in args.features.split(",")]
+        twice = sorted({n for n in given if given.count(n) > 1})
+        if twice:  # (refused with exit 1 after the file was read, as an empty name was)
+            raise UsageError(f"--features {shlex.quote(args.features)} names {', '.join(twice)} more than once: "
+                             "each feature is one column or JSON key, named once (--features a,b,c)")
     if not (args.features or args.train):
         raise UsageError("give the feature names with --features a,b,c or training data with --train CSV")
     if args.target and not args.train:
