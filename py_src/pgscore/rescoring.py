@@ -1733,21 +1733,19 @@ class ShadowPlans:
             [], f"{w.profiles.name}'s float8[] column features {why}: read by position, every profile would be scored "
                 "in shadow on values that are not its features (a profile table of a column per feature is read by "
                 "name)", shadowing.READ_BY_POSITION)
-        # a profile table read by name whose score or scored_at column the shadow reads: it reads the profiles after
-        # the live version wrote them, so that feature would be the new score (or now), not what the column held.
-        # Skipped, each statement a failure (22023), as score_table skips a shadow of the column it scores into
-        # (set_shadow, attach_rescoring and the deployments' trigger refuse it: pgscore.score_columns_read)
-        if self.misread is None and not w.by_position:
-            read = [(what, col) for what, col in (("score", w.score_column), ("scored_at", w.scored_at_column))
-                    if col is not None and col in model.feature_names]
-            if read:
-                what, col = read[0]
-                self.misread = Failure(
-                    [], f"{w.profiles.name}.{col}, the {what} column {w.events.name} rescores into, is one of its "
-                        "features: read after the live version wrote it, each profile would be scored in shadow on "
-                        f"the live version's new {what}, not on the value the column held (set_shadow, "
-                        "attach_rescoring and a go-live refuse such a shadow)",
-                    "22023")
+        # a profile table read by name whose score column the shadow reads: it reads the profiles after the live
+        # version wrote them, so that feature would be the new score, not what the column held. Skipped, each
+        # statement a failure (22023), as score_table skips a shadow of the column it scores into (set_shadow,
+        # attach_rescoring and the deployments' trigger refuse it: pgscore.score_columns_read). (A scored_at
+        # column, a timestamp, is no number: reread() below refuses a shadow reading it, 42846, as any such column.)
+        if self.misread is None and not w.by_position and w.score_column in model.feature_names:
+            col = w.score_column
+            self.misread = Failure(
+                [], f"{w.profiles.name}.{col}, the score column {w.events.name} rescores into, is one of its "
+                    "features: read after the live version wrote it, each profile would be scored in shadow on "
+                    "the live version's new score, not on the value the column held (set_shadow, "
+                    "attach_rescoring and a go-live refuse such a shadow)",
+                "22023")
         self.read = plpy.prepare(sql.reread(), ["pg_catalog.text[]"])
         self.log = plpy.prepare(sql.shadow_log(live.model_id), ["pg_catalog.text[]", *_WRITE_TYPES]
                                 + (["pg_catalog.text[]"] if model.multiclass else []))
