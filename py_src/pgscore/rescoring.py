@@ -1898,8 +1898,8 @@ def _null_keys(plpy, w: Wiring, n):
 
 def _read(plpy, w: Wiring, plans: Plans):
     """Lock and read the affected profiles; create or queue the missing ones; warn about NULL keys."""
-    failures = []
-    r, keys = _read_rows(plpy, w, plans, failures)
+    failures, unread = [], []  # (unread: the profiles whose features the last read could not read, _read_rows)
+    r, keys = _read_rows(plpy, w, plans, unread)
     if r["wanted"] > len(keys):
         if r["rls"]:  # (a profile a policy keeps from the role is no missing one)
             _refuse_unlockable(plpy, w, plans)
@@ -1934,7 +1934,8 @@ def _read(plpy, w: Wiring, plans: Plans):
             else:
                 created = True
             if created:
-                r, keys = _read_rows(plpy, w, plans, failures)  # locks, too, a profile another transaction created meanwhile
+                unread = []  # (the read below names them again, with the profiles created)
+                r, keys = _read_rows(plpy, w, plans, unread)  # locks, too, a profile another transaction created meanwhile
                 if r["wanted"] > len(keys) + len(uncreated):  # neither created nor found
                     missing = [k for k in plpy.execute(plans.sql.keys(missing_only=True))[0]["keys"] or []
                                if k not in uncreated]
@@ -1949,7 +1950,7 @@ def _read(plpy, w: Wiring, plans: Plans):
             failures.append(Failure(missing, f"{w.profiles.name} has no row with this {w.profile_key}; no counter "
                                              "changed", "P0002"))
     _null_keys(plpy, w, r["null_keys"])
-    return r, keys, failures
+    return r, keys, unread + failures
 
 
 def _every_row_fails(plpy, w: Wiring, e) -> bool:
