@@ -448,14 +448,23 @@ def activate(db, name, version, reason=None, force=False) -> dict:
     transaction, or the server's NOTICE says so (a row another session appended between the two reads, before
     the call took the name's lock, is its, not this call's). The NOTICE alone was missed where the session's
     client_min_messages is warning or above (a user's setting, PGOPTIONS), and `is live` was said."""
-    last = "SELECT max(d.deployment_id) FROM pgscore.deployments d WHERE d.model_name = %s"
     with connection(db) as conn:
-        (before,), = _call(conn, last, (name,))
-        with server_notices(conn) as said:
-            _call(conn, forcing("SELECT pgscore.activate(%s, %s::integer, %s::text)", force), (name, version, reason))
-        (after,), = _call(conn, last, (name,))
-        return {**show(conn, name, version),
-                "already": after == before or any("is live already: nothing was changed" in n for n in said)}
+        already = _appended_nothing(
+            conn, "SELECT max(d.deployment_id) FROM pgscore.deployments d WHERE d.model_name = %s", name,
+            forcing("SELECT pgscore.activate(%s, %s::integer, %s::text)", force), (name, version, reason),
+            "is live already: nothing was changed")
+        return {**show(conn, name, version), "already": already}
+
+
+def _appended_nothing(conn, last, name, call, params, notice) -> bool:
+    """Run `call`; whether it appended no row to the name's history (`last`: its newest id), read before and
+    after it in its transaction, or the server's NOTICE says `notice` (activate's and set_shadow's
+    `already`)."""
+    (before,), = _call(conn, last, (name,))
+    with server_notices(conn) as said:
+        _call(conn, call, params)
+    (after,), = _call(conn, last, (name,))
+    return after == before or any(notice in n for n in said)
 
 
 def retire(db, name, reason=None) -> None:
@@ -468,14 +477,11 @@ def set_shadow(db, name, version, reason=None, force=False) -> dict:
     """Score `version` of `name` in shadow next to its live version (append a 'start' row to pgscore.shadows);
     refused where the server cannot load it or a profile table wired to rescore with `name` cannot feed it,
     unless `force`. `already` in what it returns: the version was a shadow before (nothing changed)."""
-    last = "SELECT max(s.shadow_id) FROM pgscore.shadows s WHERE s.model_name = %s"
     with connection(db) as conn:  # (`already` read as activate reads it: a 'start' row appended, or the NOTICE)
-        (before,), = _call(conn, last, (name,))
-        with server_notices(conn) as said:
-            _call(conn, forcing("SELECT pgscore.set_shadow(%s, %s, %s)", force), (name, version, reason))
-        (after,), = _call(conn, last, (name,))
-        return {**show(conn, name, version),
-                "already": after == before or any("is a shadow already" in n for n in said)}
+        already = _appended_nothing(
+            conn, "SELECT max(s.shadow_id) FROM pgscore.shadows s WHERE s.model_name = %s", name,
+            forcing("SELECT pgscore.set_shadow(%s, %s, %s)", force), (name, version, reason), "is a shadow already")
+        return {**show(conn, name, version), "already": already}
 
 
 def clear_shadow(db, name, version=None, reason=None) -> int:

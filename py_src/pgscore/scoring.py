@@ -12,7 +12,7 @@ import threading
 import time
 
 from pgscore.errors import InvalidModel, PgscoreError, UsageError
-from pgscore.registry import _call, connection
+from pgscore.registry import _call, connection, server_notices
 
 
 def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, after=None, log=True,
@@ -407,7 +407,8 @@ def maintain(db, days_ahead=7, keep=None, lock_timeout=MAINTAIN_LOCK_TIMEOUT) ->
                         "pg_catalog.current_setting('client_min_messages') OPERATOR(pg_catalog.=) ANY "
                         "(ARRAY['warning', 'error'])", None)
             try:
-                _call(conn, "SELECT pgscore.drop_log_partitions(%s::interval)", (keep,))
+                with server_notices(conn) as said:
+                    _call(conn, "SELECT pgscore.drop_log_partitions(%s::interval)", (keep,))
             except InvalidModel as e:  # (22023, as _call names it) the period refused (under a day), in its words
                 raise UsageError(e.message, hint=e.hint, sqlstate=e.sqlstate) from e.__cause__
             except psycopg2.DataError as e:
@@ -424,6 +425,6 @@ def maintain(db, days_ahead=7, keep=None, lock_timeout=MAINTAIN_LOCK_TIMEOUT) ->
                      "views, as a BI tool's can be: state 'idle in transaction'), let it end, and run maintain "
                      "again; or wait longer with --lock-timeout (0: for ever; scoring that logs and INSERTs into "
                      "wired tables wait behind maintain meanwhile)") from None
-        said = [n.split("drop_log_partitions: ", 1)[1].strip() for n in conn.notices if "drop_log_partitions: " in n]
-    return made, said[-1] if said else None
+    dropped = [n.split("drop_log_partitions: ", 1)[1].strip() for n in said if "drop_log_partitions: " in n]
+    return made, dropped[-1] if dropped else None
 
