@@ -251,10 +251,10 @@ def test_a_set_counter_keeps_its_aggregate_and_the_last_event_by_id_where_it_ord
     assert e.value.pgcode == "42803", e.value.pgerror
     assert e.value.diag.message_primary.startswith("pgscore: counter 'last_kind': column \"e.kind\" must appear in "
                                                    "the GROUP BY clause"), e.value.diag.message_primary
-    last = "(pg_catalog.array_agg((e.kind) ORDER BY e.complaint_id DESC))[1]"
     assert e.value.diag.message_hint == (
-        "a set counter takes an aggregate over each profile's new events of the statement: " + last + " keeps the "
-        "value of its last event"), e.value.diag.message_hint
+        "a set counter takes an aggregate over each profile's new events of the statement; to keep the value of its "
+        'last event (by e.complaint_id) write {"last": "e.kind"}'), e.value.diag.message_hint
+    last = "(pg_catalog.array_agg((e.kind) ORDER BY e.complaint_id DESC))[1]"
     attach(shop, counters={"support_calls": "count", "last_kind": {"set": last}})
     # the highest id last in no order the rows arrive in
     query(shop, "INSERT INTO complaints (complaint_id, customer_id, kind) OVERRIDING SYSTEM VALUE VALUES "
@@ -266,6 +266,104 @@ def test_a_set_counter_keeps_its_aggregate_and_the_last_event_by_id_where_it_ord
     assert query(shop, "SELECT last_kind FROM customers WHERE id = 9") == [("m",)]
     query(shop, "INSERT INTO complaints (customer_id, kind) VALUES (9, 'billing')")  # the value before replaced
     assert query(shop, "SELECT last_kind FROM customers WHERE id = 9") == [("billing",)]
+
+
+def test_a_last_counter_keeps_the_newest_events_value_by_the_event_id(shop, trained):
+    """{"last": expr} keeps expr of the profile's newest event of the statement, by the wiring's event id column
+    (complaint_id, the primary key): in a single-row INSERT, a multi-row INSERT whose ids arrive in no order, and a
+    COPY; the newest event's NULL is kept (it is the last value), and each later statement replaces the value. Before,
+    the rule was refused (unknown rule, 22023) and a set counter with an ordered array_agg was the way."""
+    query(shop, "ALTER TABLE customers ADD COLUMN last_kind text, ADD COLUMN last_note text")
+    query(shop, "ALTER TABLE complaints ADD COLUMN note text")
+    attach(shop, counters={"support_calls": "count", "last_kind": {"last": "e.kind"},
+                           "last_note": {"last": "e.note"}})
+    assert query(shop, "SELECT counters->'last_kind' FROM pgscore.rescoring") == [({"last": "e.kind"},)]
+    last = "SELECT id, last_kind, last_note FROM customers WHERE id IN (9, 10) ORDER BY id"
+    query(shop, "INSERT INTO complaints (customer_id, kind, note) VALUES (9, 'outage', 'first')")
+    assert query(shop, last) == [(9, "outage", "first"), (10, None, None)]
+    query(shop, "INSERT INTO complaints (complaint_id, customer_id, kind, note) OVERRIDING SYSTEM VALUE VALUES "
+                "(1005, 9, 'network', NULL), (1003, 9, 'billing', 'b'), (1004, 9, 'other', 'o'), "
+                "(1002, 10, 'billing', 'x'), (1001, 10, 'network', NULL)")
+    assert query(shop, last) == [(9, "network", None), (10, "billing", "x")]  # 1005's NULL note kept
+    with shop.cursor() as cur:  # COPY: ids drawn in the order the rows arrive
+        cur.copy_expert("COPY complaints (customer_id, kind, note) FROM STDIN",
+                        io.StringIO("9\tz\tz\n10\ta\t\\N\n9\ta\ta\n9\tm\t\\N\n10\tq\tq\n"))
+    assert query(shop, last) == [(9, "m", None), (10, "q", "q")]
+    query(shop, "INSERT INTO complaints (customer_id, kind, note) VALUES (9, 'billing', 'later')")
+    assert query(shop, last) == [(9, "billing", "later"), (10, "q", "q")]
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    assert_scores_match_model(shop, trained[0], [9, 10])
+
+
+def test_a_last_counter_by_an_expression_orders_by_it_nulls_last_then_by_the_id(shop):
+    """{"last": expr, "by": order}: the newest event is the one of the highest `by` (NULLs last, as the oldest),
+    ties and NULLs broken by the event id; a later statement replaces the value whatever its `by` (a value is the
+    last statement's, as the other kinds combine the statement with the value before)."""
+    query(shop, "ALTER TABLE customers ADD COLUMN last_kind text")
+    query(shop, "ALTER TABLE complaints ALTER COLUMN created_at DROP NOT NULL")
+    attach(shop, counters={"last_kind": {"last": "e.kind", "by": "e.created_at"}})
+    assert query(shop, "SELECT counters FROM pgscore.rescoring") == [
+        ({"last_kind": {"last": "e.kind", "by": "e.created_at"}},)]
+    query(shop, "INSERT INTO complaints (complaint_id, customer_id, kind, created_at) OVERRIDING SYSTEM VALUE VALUES "
+                "(2001, 9, 'a', '2026-01-05Z'), (2002, 9, 'b', '2026-01-09Z'), (2005, 9, 'c', NULL), "
+                "(2004, 9, 'd', '2026-01-09Z'), (2003, 9, 'e', '2026-01-01Z'), "
+                "(2011, 10, 'f', NULL), (2012, 10, 'g', NULL), (2010, 10, 'h', NULL)")
+    at = "SELECT id, last_kind FROM customers WHERE id IN (9, 10) ORDER BY id"
+    assert query(shop, at) == [(9, "d"), (10, "g")]  # 2004 and 2002 tie on 01-09: the higher id
+    query(shop, "INSERT INTO complaints (customer_id, kind, created_at) VALUES (9, 'older', '2020-01-01Z')")
+    assert query(shop, at) == [(9, "older"), (10, "g")]
+
+
+def test_last_counters_are_refused_where_nothing_orders_the_events_or_the_rule_is_not_theirs(shop):
+    """A last counter's refusals, each at attach, with nothing left of the wiring: without "by" on events with no id
+    column (42P10); "by" on another kind (22023); an aggregate as its expression or its "by" (42803, PostgreSQL's
+    nested aggregate in the DETAIL); values that do not go into the column (42804, as the other kinds say it); array
+    values, of which an array_agg's first element is no array (0A000). With "by", events without an id column are
+    wired."""
+    query(shop, "ALTER TABLE customers ADD COLUMN last_kind text, ADD COLUMN n integer")
+    query(shop, "CREATE TABLE visits (customer_id bigint, page text, at timestamptz, tags text[])")
+
+    def refused(rule, events="complaints", column="last_kind"):
+        with pytest.raises(psycopg2.Error) as e:
+            query(shop, ATTACH, {**GOOD, "events": events, "counters": json.dumps({column: rule})})
+        assert query(shop, "SELECT count(*) FROM pgscore.rescoring") == [(0,)]
+        return e.value
+
+    e = refused({"last": "e.page"}, "visits")
+    assert e.pgcode == "42P10", e.pgerror
+    assert e.diag.message_primary == (
+        'pgscore: counter \'last_kind\' ({"last": "e.page"}) keeps the value of the newest event, by the event id '
+        "column, and public.visits has none: no p_event_id_column was given and it has no primary key of one column")
+    assert 'e.g. {"last": "e.page", "by": "e.created_at"}' in e.diag.message_hint, e.diag.message_hint
+    for rule in ({"max": "e.created_at", "by": "e.complaint_id"}, {"set": "max(e.kind)", "by": "e.complaint_id"},
+                 {"window": "30 days", "time": "created_at", "by": "e.complaint_id"}):
+        e = refused(rule)
+        assert e.pgcode == "22023", e.pgerror
+        assert e.diag.message_primary.startswith(
+            'pgscore: counter \'last_kind\': "by" orders the events of a last counter, and no other rule takes it'), \
+            e.diag.message_primary
+    for rule in ({"last": "max(e.kind)"}, {"last": "e.kind", "by": "max(e.created_at)"}):
+        e = refused(rule)
+        assert e.pgcode == "42803", e.pgerror
+        assert e.diag.message_primary == (f"pgscore: counter 'last_kind' ({json.dumps(rule)}): a last counter takes "
+                                          'an expression over each event e (and "by" one too), which is no aggregate '
+                                          "and holds none"), e.diag.message_primary
+        assert e.diag.message_detail == "PostgreSQL: aggregate function calls cannot be nested", e.diag.message_detail
+        assert e.diag.message_hint.startswith("an aggregate over each profile's new events of the statement is a set "
+                                              "counter: {\"set\": "), e.diag.message_hint
+    e = refused({"last": "e.kind"}, column="n")
+    assert e.pgcode == "42804", e.pgerror
+    assert e.diag.message_primary == ('pgscore: counter \'n\' ({"last": "e.kind"}) computes text values and '
+                                      "public.customers.n is integer: a last counter takes a column its expression's "
+                                      "values are assigned to"), e.diag.message_primary
+    e = refused({"last": "e.tags", "by": "e.at"}, "visits")
+    assert e.pgcode == "0A000", e.pgerror
+    assert e.diag.message_primary == ('pgscore: counter \'last_kind\' ({"last": "e.tags", "by": "e.at"}) computes '
+                                      "text[] values: a last counter keeps a value that is no array")
+    query(shop, ATTACH, {**GOOD, "events": "visits",
+                         "counters": json.dumps({"last_kind": {"last": "e.page", "by": "e.at"}})})
+    query(shop, "INSERT INTO visits VALUES (4, 'old', '2026-01-01Z'), (4, 'new', '2026-01-02Z'), (4, 'none', NULL)")
+    assert query(shop, "SELECT last_kind FROM customers WHERE id = 4") == [("new",)]
 
 
 # -- missing profiles, NULL keys -----------------------------------------------------------------------
@@ -2845,7 +2943,8 @@ def test_a_counter_of_times_in_no_zone_into_a_column_of_instants_is_taken_with_a
     def counters(rule, column="last_complaint_at"):
         return {**GOOD, "counters": json.dumps({"support_calls": "count", column: rule})}
     query(shop, "ALTER TABLE complaints ALTER COLUMN created_at TYPE timestamp")
-    for rule in ({"max": "created_at"}, {"min": "created_at::date"}, {"recompute": "max(e.created_at)"}):
+    for rule in ({"max": "created_at"}, {"min": "created_at::date"}, {"recompute": "max(e.created_at)"},
+                 {"last": "e.created_at", "by": "e.complaint_id"}):
         shop.notices.clear()
         query(shop, ATTACH, counters(rule))
         query(shop, "SELECT pgscore.detach_rescoring('complaints')")
@@ -2853,6 +2952,8 @@ def test_a_counter_of_times_in_no_zone_into_a_column_of_instants_is_taken_with_a
         assert len(said) == 1, shop.notices
         assert "values and public.customers.last_complaint_at is timestamp with time zone" in said[0], said
         assert "in the TimeZone of each session that inserts" in said[0] and "AT TIME ZONE 'UTC'" in said[0], said
+        if "by" in rule:  # (the fix keeps a last counter's order)
+            assert '{"last": "(e.created_at) AT TIME ZONE \'UTC\'", "by": "e.complaint_id"}' in said[0], said
     # as the warning says: one wall-clock time, written from two zones, is two instants hours apart
     query(shop, ATTACH, counters({"max": "created_at"}))
     query(shop, "SET TimeZone = 'Asia/Kolkata'")

@@ -78,6 +78,7 @@ KINDS = {
     "max": ("pg_catalog.max", "GREATEST({p}, {a})"),
     "min": ("pg_catalog.min", "LEAST({p}, {a})"),
     "set": (None, "{a}"),
+    "last": (None, "{a}"),  # the newest event's value (Sql.aggregate orders the events), NULL included
 }
 RECOMPUTED = ("window", "recompute")
 INTEGER_TYPES = {20, 21, 23}  # int8, int2, int4
@@ -98,11 +99,12 @@ class Counter:
     """How one profile column changes when events arrive."""
 
     column: str
-    kind: str  # add | max | min | set | window | recompute
+    kind: str  # add | max | min | set | last | window | recompute
     expr: str | None = None  # SQL over the events `e`
     window: str | None = None  # an interval, for kind 'window'
     time: str | None = None  # the events' time column, for kind 'window'
     zone: str | None = None  # the time zone a `timestamp` or `date` time column's values are in, for 'window'
+    by: str | None = None  # what orders the events (newest highest), for 'last'; None: the wiring's event id
 
     @property
     def recomputed(self) -> bool:
@@ -122,7 +124,8 @@ def ages(c: Counter) -> bool:
 
 def parse_counters(spec) -> list[Counter]:
     """Counters from the wiring's jsonb: {"column": "count" | {"add"|"max"|"min": per-event expression}
-    | {"set": aggregate over the new events} | {"window": "30 days", "time": column[, "zone": "UTC"]}
+    | {"set": aggregate over the new events} | {"last": per-event expression[, "by": per-event expression]}
+    | {"window": "30 days", "time": column[, "zone": "UTC"]}
     | {"recompute": aggregate over all of the entity's events}}."""
     if spec is None:
         return []
@@ -137,6 +140,9 @@ def parse_counters(spec) -> list[Counter]:
     return out
 
 
+RULES = "rules: count, add, max, min, set, last (with by, optionally), window (with time), recompute"
+
+
 def _counter(column, rule) -> Counter:
     what = f"counter {column!r}"
     if rule == "count":
@@ -144,8 +150,16 @@ def _counter(column, rule) -> Counter:
     if not isinstance(rule, dict) or not rule:
         raise WiringError(f"{what}: a rule is \"count\" or an object such as {{\"add\": \"amount\"}}, got "
                           f"{json.dumps(rule)[:80]}",
-                          hint="rules: count, add, max, min, set, window (with time), recompute")
+                          hint=RULES)
     keys = set(rule)
+    if "by" in keys and "last" not in keys:
+        raise WiringError(f"{what}: \"by\" orders the events of a last counter, and no other rule takes it; got "
+                          f"{json.dumps(rule)[:80]}",
+                          hint='e.g. {"last": "e.kind", "by": "e.created_at"} keeps the kind of the event of the latest '
+                               'created_at')
+    if keys in ({"last"}, {"last", "by"}):
+        by = check_expression(rule["by"], f"{what} (its \"by\")") if "by" in keys else None
+        return Counter(column, "last", check_expression(rule["last"], what), by=by)
     if keys in ({"window", "time"}, {"window", "time", "zone"}):
         for k in sorted(keys):
             if not isinstance(rule[k], str) or not rule[k].strip():
@@ -158,7 +172,7 @@ def _counter(column, rule) -> Counter:
                           hint='e.g. {"window": "30 days", "time": "created_at"}')
     if len(keys) != 1 or not keys <= {*KINDS, "recompute"}:
         raise WiringError(f"{what}: unknown rule {json.dumps(rule)[:80]}",
-                          hint="rules: count, add, max, min, set, window (with time), recompute")
+                          hint=RULES)
     (kind,) = keys
     return Counter(column, kind, check_expression(rule[kind], what))
 
@@ -785,6 +799,13 @@ class Sql:
         self.set_counters = ", ".join(f"{q(col)} = {v}" for col, v in self.new_values.items())
 
     def aggregate(self, c: Counter) -> str:
+        if c.kind == "last":  # the newest event's value, NULL or not: by `by` (NULLS LAST), then by the event id
+            order = [f"({c.by}) DESC NULLS LAST"] if c.by is not None else []
+            if self.w.event_id_column is not None:
+                order.append(f"e.{self.q(self.w.event_id_column)} DESC")
+            if not order:  # (refused at attach: _refuse_unordered_last)
+                raise WiringError(f"counter {c.column!r} ({_rule(c)}): nothing orders the events", sqlstate="42P10")
+            return f"(pg_catalog.array_agg(({c.expr}) ORDER BY {', '.join(order)}))[1]"
         fn = KINDS[c.kind][0]
         return f"{fn}(({c.expr}))" if fn else f"({c.expr})"
 
@@ -2907,6 +2928,8 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
                          "timestamptz, timestamp or date")
             _positive_window(plpy, c)
             _window_zone(plpy, c, events)
+        if c.kind == "last" and c.by is None and event_id_column is None:
+            _refuse_unordered_last(events, c)
     attached = plpy.execute(plpy.prepare(_ATTACHED, ["pg_catalog.text", "pg_catalog.text"]),
                             [events.name, profiles.name])
     old = attached[0] if attached else None
@@ -3322,13 +3345,14 @@ def _warn_zone_cast(plpy, w: Wiring, c: Counter, expressed):
     timestamp or date column): sessions of different TimeZones write the same event's time hours apart, as a
     window over such a time column counts it (_window_zone warns of that one)."""
     column = w.profiles.types[c.column]
+    by = f", \"by\": {json.dumps(c.by)}" if c.by is not None else ""  # (a last counter's order, as it was written)
     if expressed in ZONELESS_TYPES and column == "timestamp with time zone":
-        fix = (f"name the zone its values are in: {{\"{c.kind}\": \"({c.expr}) AT TIME ZONE 'UTC'\"}} (the zone "
+        fix = (f"name the zone its values are in: {{\"{c.kind}\": \"({c.expr}) AT TIME ZONE 'UTC'\"{by}}} (the zone "
                "they are written in)")
     elif expressed == INSTANT_TYPE and column in ("timestamp without time zone", "date"):
         fix = (f"make the column timestamptz (ALTER TABLE {w.profiles.name} ALTER COLUMN {quote_ident(plpy, c.column)} "
                f"TYPE timestamptz), or name the zone to write in: {{\"{c.kind}\": \"({c.expr}) AT TIME ZONE "
-               "'UTC'\"}")
+               f"'UTC'\"{by}}}")
     else:
         return
     what = ZONELESS_TYPES.get(expressed, "timestamp with time zone")
@@ -3350,7 +3374,18 @@ def _rule(c: Counter) -> str:
         return '"count"'
     if c.kind == "window":
         return json.dumps({"window": c.window, "time": c.time, **({"zone": c.zone} if c.zone else {})})
-    return json.dumps({c.kind: c.expr})
+    return json.dumps({c.kind: c.expr, **({"by": c.by} if c.by is not None else {})})
+
+
+def _refuse_unordered_last(events, c: Counter):
+    """A last counter without "by" on a wiring whose events have no id column (none given, no one-column primary
+    key): nothing says which of a statement's events is the newest (42P10)."""
+    raise WiringError(f"counter {c.column!r} ({_rule(c)}) keeps the value of the newest event, by the event id column, "
+                      f"and {events.name} has none: no p_event_id_column was given and it has no primary key of one "
+                      "column", sqlstate="42P10",
+                      hint=f"order its events with \"by\", e.g. {json.dumps({'last': c.expr, 'by': 'e.created_at'})} (a "
+                           "column or expression that grows with each event), or name a column that does as "
+                           "p_event_id_column")
 
 
 def _is_number_type(plpy, typid) -> bool:
@@ -3396,6 +3431,7 @@ def _counter_type_error(plpy, w: Wiring, c: Counter, sql, own: str, said: str) -
              "min": "a min counter takes a column of its values' type, which LEAST compares them with",
              "add": "an add counter takes a number column its sum is added to",
              "set": "a set counter takes a column its aggregate's values are assigned to",
+             "last": "a last counter takes a column its expression's values are assigned to",
              "recompute": "a recompute counter takes a column its aggregate's values are assigned to",
              "window": "a window counter takes a number column"}[c.kind]
     computes = f"computes {values} values" if values else "computes values"
@@ -3436,17 +3472,52 @@ def _warn_no_such_model(plpy, w: Wiring, until: str):
 
 def _set_hint(plpy, w: Wiring, c: Counter) -> str | None:
     """The hint of a set counter whose expression is no aggregate (42803): one statement (a multi-row INSERT, a
-    COPY) brings several events of a profile, and the counter keeps one value; the last event's, by the event id
-    column where one is wired (what a user means by "set"), is an ordered array_agg's last element."""
+    COPY) brings several events of a profile, and the counter keeps one value; the last event's (what a user means
+    by "set") is a last counter's, by the event id column where one is wired, else by a column that orders them."""
     if c.kind != "set":
         return None
     if w.event_id_column is None:
-        return (f"a set counter takes an aggregate over each profile's new events of the statement, e.g. "
-                f"(pg_catalog.array_agg(({c.expr}) ORDER BY e.ID DESC))[1] for the value of its last event, ID a "
-                "column that orders the events (wire it as p_event_id_column too)")
-    return (f"a set counter takes an aggregate over each profile's new events of the statement: "
-            f"(pg_catalog.array_agg(({c.expr}) ORDER BY e.{quote_ident(plpy, w.event_id_column)} DESC))[1] keeps "
-            "the value of its last event")
+        return (f"a set counter takes an aggregate over each profile's new events of the statement; to keep the value "
+                f"of its last event write {json.dumps({'last': c.expr, 'by': 'e.ID'})}, ID a column that orders the "
+                "events (or wire one as p_event_id_column)")
+    return (f"a set counter takes an aggregate over each profile's new events of the statement; to keep the value of "
+            f"its last event (by e.{quote_ident(plpy, w.event_id_column)}) write {json.dumps({'last': c.expr})}")
+
+
+def _last_refusal(plpy, w: Wiring, c: Counter, e) -> WiringError | None:
+    """The refusal of a last counter whose expression (or "by") is an aggregate, or holds one (42803: PostgreSQL says
+    the aggregates it is put in cannot be nested), as a last counter's own words."""
+    if c.kind != "last" or _state(e) != "42803":
+        return None
+    return WiringError(f"counter {c.column!r} ({_rule(c)}): a last counter takes an expression over each event e "
+                       "(and \"by\" one too), which is no aggregate and holds none", sqlstate="42803",
+                       detail=f"PostgreSQL: {_message(e)}",
+                       hint=f"an aggregate over each profile's new events of the statement is a set counter: "
+                            f"{json.dumps({'set': c.expr})}")
+
+
+# the type of a last counter's expression over the events, and its base type's category (a domain's, as deep as it goes)
+_LAST_TYPE = ("WITH RECURSIVE d AS (SELECT t.oid, t.typbasetype, t.typcategory, 0 AS n FROM pg_catalog.pg_type t "
+              "WHERE t.oid OPERATOR(pg_catalog.=) $1 UNION ALL SELECT t.oid, t.typbasetype, t.typcategory, d.n "
+              "OPERATOR(pg_catalog.+) 1 FROM d JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) d.typbasetype "
+              "WHERE d.n OPERATOR(pg_catalog.<) 32) "
+              "SELECT pg_catalog.format_type($1, NULL) AS name, (SELECT d.typcategory::pg_catalog.text FROM d "
+              "ORDER BY d.n DESC LIMIT 1) AS category")
+
+
+def _check_last_is_no_array(plpy, w: Wiring, c: Counter):
+    """Refuse (0A000) a last counter of array values: the newest of them is taken from an array_agg of the events'
+    values, which PostgreSQL makes one array of more dimensions from arrays (its first element no array; arrays of
+    different lengths an error at the INSERT)."""
+    try:
+        (typid,) = plpy.execute(f"SELECT ({c.expr}) AS v FROM {w.events.name} AS e LIMIT 0").coltypes()
+    except plpy.SPIError:  # (the statements' check says what is wrong with it)
+        return
+    t = plpy.execute(plpy.prepare(_LAST_TYPE, ["pg_catalog.oid"]), [typid])[0]
+    if t["category"] == "A":
+        raise WiringError(f"counter {c.column!r} ({_rule(c)}) computes {t['name']} values: a last counter keeps a "
+                          "value that is no array", sqlstate="0A000",
+                          hint=f"keep it as jsonb (a jsonb column): {json.dumps({'last': f'pg_catalog.to_jsonb({c.expr})'})}")
 
 
 def _check_statements(plpy, GD, w: Wiring):
@@ -3460,6 +3531,8 @@ def _check_statements(plpy, GD, w: Wiring):
             w.counters = [c]
             sql = Sql(plpy, w, None, source=w.events.name)
             _check_counts_into_a_number(plpy, w, c)
+            if c.kind == "last":
+                _check_last_is_no_array(plpy, w, c)
             # the expression's own type (LIMIT 0: nothing is read), for an assignment that rounds, one that a
             # session's TimeZone casts, and a column it does not go into
             own = "a.c0" if c.kind in KINDS else sql.new_values[c.column]
@@ -3470,6 +3543,9 @@ def _check_statements(plpy, GD, w: Wiring):
             except plpy.SPIError as e:
                 if _state(e) == "42804":  # the values do not go into the column's type: say both, and what it takes
                     raise _counter_type_error(plpy, w, c, sql, own, _message(e)) from None
+                last = _last_refusal(plpy, w, c, e)
+                if last is not None:
+                    raise last from None
                 raise WiringError(f"counter {c.column!r}: {_message(e)}", sqlstate=_state(e) or "42601",
                                   hint=_set_hint(plpy, w, c) if _state(e) == "42803" else None) from None
             if c.kind != "window":
