@@ -27,7 +27,7 @@ CREATE TABLE pgscore.rescoring (
     CONSTRAINT rescoring_missing_profile_check CHECK (missing_profile IN ('create', 'queue'))
 );
 COMMENT ON TABLE pgscore.rescoring IS 'Event tables wired to profile tables: counters, model, score and scored_at columns; written by attach_rescoring and detach_rescoring';
-COMMENT ON COLUMN pgscore.rescoring.counters IS 'Profile column -> rule: "count", {"add"|"max"|"min": expression over each event e}, {"set": aggregate over the new events}, {"window": interval, "time": column}, {"recompute": aggregate over all of the entity''s events}';
+COMMENT ON COLUMN pgscore.rescoring.counters IS 'Profile column -> rule: "count", {"add"|"max"|"min": expression over each event e}, {"set": aggregate over the new events}, {"last": expression over each event e, "by": optional expression ordering the events (default: the event id column)}, {"window": interval, "time": column}, {"recompute": aggregate over all of the entity''s events}';
 COMMENT ON COLUMN pgscore.rescoring.missing_profile IS 'Events for a key with no profile: create the profile row, or queue an error';
 COMMENT ON COLUMN pgscore.rescoring.replication_trigger IS 'The row trigger (ENABLE REPLICA) that stages the rows logical replication applies to the event table, and with _commit appended the constraint trigger (ENABLE REPLICA, INITIALLY DEFERRED) that rescores them at the commit of their transaction, once; NULL: none, those rows are not rescored';
 COMMENT ON COLUMN pgscore.rescoring.strict IS 'true: a rescoring failure fails the INSERT; false: the events commit and the profiles are queued';
