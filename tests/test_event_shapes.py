@@ -262,6 +262,29 @@ def test_replicated_rows_are_rescored_once_per_transaction(shop, trained):
     assert_as_documented(shop, model)
 
 
+def test_a_last_counter_keeps_the_newest_event_of_a_replicated_transaction(shop):
+    """A last counter on a wiring with p_replicated: the rows a replica-role session inserts, a statement each, are
+    staged and rescored at the commit, and {"last": "e.kind"} keeps the kind of each profile's event of the highest
+    id among the transaction's, not of the row staged last."""
+    query(shop, "ALTER TABLE customers ADD COLUMN last_kind text")
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', 'churn_score', "
+                "%s::jsonb, p_profile_key => 'id', p_replicated => true)",
+          (json.dumps({**COUNTERS, "last_kind": {"last": "e.kind"}}),))
+    shop.autocommit = False
+    with shop.cursor() as cur:
+        cur.execute("SET LOCAL session_replication_role = replica")
+        for k, kind in ((3, "a"), (4, "x"), (3, "b")):
+            cur.execute("INSERT INTO complaints (customer_id, kind) VALUES (%s, %s)", (k, kind))
+        cur.execute("INSERT INTO complaints (complaint_id, customer_id, kind) OVERRIDING SYSTEM VALUE "
+                    "VALUES (-1, 3, 'lowest id, staged last')")
+    shop.commit()
+    shop.autocommit = True
+    assert query(shop, "SELECT id, last_kind FROM customers WHERE id IN (3, 4) ORDER BY id") == [(3, "b"), (4, "x")]
+    assert query(shop, "SELECT entity_key, cause->>'via' FROM pgscore.prediction_log ORDER BY 1") == [
+        ("3", "replication"), ("4", "replication")]
+
+
 def test_events_from_logical_replication_rescore_through_a_row_trigger_enabled_always(trained):
     """The hand-built way docs/sql.md gave before p_replicated (still works), on a cluster of its own (wal_level =
     logical; publisher and subscriber two databases of it): the pgscore statement trigger on the replicated table
