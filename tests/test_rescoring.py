@@ -335,6 +335,11 @@ def test_last_counters_are_refused_where_nothing_orders_the_events_or_the_rule_i
         'pgscore: counter \'last_kind\' ({"last": "e.page"}) keeps the value of the newest event, by the event id '
         "column, and public.visits has none: no p_event_id_column was given and it has no primary key of one column")
     assert 'e.g. {"last": "e.page", "by": "e.created_at"}' in e.diag.message_hint, e.diag.message_hint
+    e = refused({"set": "e.page"}, "visits")  # a set that is no aggregate, on events without an id: "by" hinted
+    assert e.pgcode == "42803", e.pgerror
+    assert e.diag.message_hint == ("a set counter takes an aggregate over each profile's new events of the statement; "
+                                   'to keep the value of its last event write {"last": "e.page", "by": "e.ID"}, ID a '
+                                   "column that orders the events (or wire one as p_event_id_column)")
     for rule in ({"max": "e.created_at", "by": "e.complaint_id"}, {"set": "max(e.kind)", "by": "e.complaint_id"},
                  {"window": "30 days", "time": "created_at", "by": "e.complaint_id"}):
         e = refused(rule)
