@@ -1636,3 +1636,42 @@ def test_the_trigger_skips_a_shadow_that_reads_the_score_column_it_writes(shop, 
     assert [got[i] for i in (1, 2, 3)] == pytest.approx(
         v1.predict_proba(np.array([f[i] for i in (1, 2, 3)]))[:, 1], abs=1e-9)
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+
+
+def test_a_shadow_whose_read_meets_one_profiles_bad_cell_scores_the_others_and_counts_that_one(shop, db_url,
+                                                                                               trained):
+    """A shadow reads its own features, here a text column the live version does not read (loyalty). One
+    profile's cell there that is no number ('n/a', 22P02) or beyond double precision ('1e400', 22003) failed
+    the shadow's one read of the statement's profiles, and the shadow scored none of them: the statement
+    counted a failure for all of its profiles (22P02, 6 profiles), and WARNED naming none. Now the others are
+    read in parts (as the live version's read is) and scored in shadow, and each SQLSTATE is counted with its
+    own profiles, the WARNING naming their keys; the live version scores every profile as before."""
+    v1, *_ = trained
+    query(shop, "ALTER TABLE customers ADD COLUMN loyalty text")
+    query(shop, "UPDATE customers SET loyalty = (id % 7)::text")
+    query(shop, "UPDATE customers SET loyalty = 'n/a' WHERE id = 13")
+    query(shop, "UPDATE customers SET loyalty = '1e400' WHERE id = 16")
+    deploy_reading(db_url, trained, "loyalty")  # v3: the 12 features and loyalty
+    query(shop, "SELECT pgscore.set_shadow('churn', 3)")
+    conn = connect(db_url)  # (a session of its own: each warns once of a version and SQLSTATE)
+    try:
+        insert(conn, 11, 12, 13, 14, 15, 16)
+        warned = [n for n in conn.notices if "shadow version churn v3" in n]
+    finally:
+        conn.close()
+    assert sorted(r[1] for r in log(shop, "shadow") if r[0] == 3) == ["11", "12", "14", "15"]
+    m3 = query(shop, "SELECT model_id FROM pgscore.models WHERE name = 'churn' AND version = 3")[0][0]
+    assert query(shop, "SELECT model_id, relation, sqlstate, statements, profiles FROM pgscore.shadow_failures "
+                       "ORDER BY sqlstate") == [(m3, "public.customers", "22003", 1, 1),
+                                                (m3, "public.customers", "22P02", 1, 1)]
+    assert len(warned) == 2, warned
+    p02, = [n for n in warned if "22P02" in n]
+    assert "did not score 1 profile(s) of public.customers (id 13)" in p02 and "'n/a'" in p02, p02
+    r003, = [n for n in warned if "22003" in n]
+    assert "did not score 1 profile(s) of public.customers (id 16)" in r003 and "'1e400'" in r003, r003
+    # the live version wrote every profile, and the shadow's scores are its own on each profile's features
+    got = dict(query(shop, "SELECT id, churn_score FROM customers WHERE id BETWEEN 11 AND 16"))
+    f = features(shop, range(11, 17))
+    for k in range(11, 17):
+        assert got[k] == pytest.approx(v1.predict_proba(np.array([f[k]]))[0, 1], abs=1e-9)
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]

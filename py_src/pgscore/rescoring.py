@@ -1812,24 +1812,41 @@ def _shadow(plpy, GD, w: Wiring, plans: Plans, keys, scores, failures):
             continue
         model, shadow_failures = sp.model, []
         try:
-            rr = plpy.execute(sp.read, [done])[0]
-            skeys = rr["keys"] or []
-            if not skeys:
-                continue
-            sscores, slabels = _score(model, skeys, rr["data"], shadow_failures, sp.fmt)
-            args = [skeys, pgarray.literal(sscores), w.id, w.events.name, model.model_id]
-            plpy.execute(sp.log, args + [slabels] if model.multiclass else args)
+            try:
+                rr = plpy.execute(sp.read, [done])[0]
+                skeys, sdata = rr["keys"] or [], rr["data"]
+            except plpy.SPIError as e:
+                if of_the_transaction(_state(e)) or not _of_some_rows(e):
+                    raise
+                # a value some profiles hold (a text cell that is no number, in a column the live version may not
+                # read): the others read in parts, as the live version's read is, each part a subtransaction of
+                # its own; those at fault in shadow_failures, each part with its reason
+                skeys, sdata, _ = _features_apart(plpy, sp.read, done, e, shadow_failures,
+                                                  "reading the features failed: {}")
+            if skeys:
+                sscores, slabels = _score(model, skeys, sdata, shadow_failures, sp.fmt)
+                args = [skeys, pgarray.literal(sscores), w.id, w.events.name, model.model_id]
+                plpy.execute(sp.log, args + [slabels] if model.multiclass else args)
         except plpy.SPIError as e:
             if of_the_transaction(_state(e)):
                 raise
             w.shadow_plans.pop(model_id, None)  # (planned again at the next statement: a column back, say)
             _shadow_failed(plpy, GD, w, model_id, Failure([], _message(e), _state(e)), len(done))
             continue
-        if shadow_failures:
-            f = shadow_failures[0]
-            n = sum(len(x.keys) for x in shadow_failures)
-            _shadow_failed(plpy, GD, w, model_id, Failure(f.keys, f.reason, f.sqlstate), n,
-                           of=f" ({w.profile_key} {', '.join(map(str, f.keys[:5]))})")
+        _shadow_failures_by_state(plpy, GD, w, model_id, shadow_failures)
+
+
+def _shadow_failures_by_state(plpy, GD, w: Wiring, model_id, failures):
+    """Count the profiles a shadow did not score in a statement (`failures`, each with its reason): one count
+    per SQLSTATE, of its profiles, naming their first keys, with the first reason of that SQLSTATE (a statement
+    whose profiles failed with two SQLSTATEs counted them all under the first, and warned of that one alone)."""
+    by_state = {}
+    for f in failures:
+        by_state.setdefault(f.sqlstate or shadowing.MODEL_RAISED, []).append(f)
+    for state, fs in by_state.items():
+        keys = [k for f in fs for k in f.keys]
+        _shadow_failed(plpy, GD, w, model_id, Failure(keys, fs[0].reason, state), len(keys),
+                       of=f" ({w.profile_key} {', '.join(map(str, keys[:5]))})")
 
 
 def _shadow_failed(plpy, GD, w: Wiring, model_id, f: Failure, n, of=""):
