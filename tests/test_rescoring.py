@@ -917,6 +917,67 @@ def test_a_numeric_beyond_double_precision_queues_only_its_profile(shop, trained
     assert_scores_match_model(shop, model, [51, 53])
     assert [k for k, *_ in trigger_log(shop)] == ["51", "53"]
 
+# a counter that counts its own evaluations: each event's expression calls nextval, which no rollback undoes (the
+# parts that fail run in subtransactions), so the sequence says how many events the statements aggregated
+EVALUATED = {"support_calls": {"add": "1 OPERATOR(pg_catalog.+) (0 OPERATOR(pg_catalog.*) "
+                                      "pg_catalog.nextval('public.evaluated'))"}}
+
+
+def _evaluations(conn, statement) -> int:
+    """How many times `statement` evaluated the counter of EVALUATED (each probe draws one value itself)."""
+    (before,), = query(conn, "SELECT pg_catalog.nextval('public.evaluated')")
+    query(conn, statement)
+    (after,), = query(conn, "SELECT pg_catalog.nextval('public.evaluated')")
+    return after - before - 1
+
+
+def _events_of(first, profiles=64, each=3) -> str:
+    return (f"INSERT INTO complaints (customer_id) SELECT {first} + g % {profiles} "
+            f"FROM generate_series(0, {profiles * each - 1}) g")
+
+
+def test_each_part_of_a_read_in_parts_aggregates_its_own_profiles_events_alone(shop, trained):
+    """Where the statement's read of the features fails for one profile's cell, the features are read in
+    halves down to that profile (_features_apart): each part's statement aggregated every event of the
+    statement, then joined its own profiles (64 profiles, 192 events, one bad cell: 12 parts of 192 events
+    each, 2,304 evaluations of each counter). Each part aggregates its own profiles' events alone now: the
+    halves down to one profile hold fewer than twice the statement's events together (378 here)."""
+    query(shop, "CREATE SEQUENCE public.evaluated")
+    model, _ = _text_shop(shop, trained, True, counters=EVALUATED)  # (a forest: no statement scoring in SQL)
+    n = 64 * 3
+    clean = _evaluations(shop, _events_of(201))  # the read and the write: each aggregates the events once
+    assert clean == 2 * n
+    query(shop, "UPDATE customers SET satisfaction = 'n/a' WHERE id = 132")
+    (calls,), = query(shop, "SELECT support_calls FROM customers WHERE id = 132")
+    bad = _evaluations(shop, _events_of(101))
+    # the read that failed (at most the events), the read without the features, then the parts
+    assert bad - clean <= n + 2 * n, bad
+    assert query(shop, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("132", "22P02")]
+    _text_scored(shop, model, [k for k in range(101, 165) if k != 132])
+    assert query(shop, "SELECT support_calls, churn_score FROM customers WHERE id = 132") == [(calls + 3, None)]
+
+
+def test_each_part_of_a_counters_update_in_parts_aggregates_its_own_profiles_events_alone(shop, trained):
+    """Where the counters' update fails for one profile (a CHECK, no model live), the others are updated in
+    halves (_counters_only): each part aggregated every event of the statement (12 parts of 192 events); its
+    own profiles' events alone now, fewer than twice the statement's events together."""
+    query(shop, "CREATE SEQUENCE public.evaluated")
+    attach(shop, counters=EVALUATED)
+    query(shop, "SELECT pgscore.retire('churn')")
+    n = 64 * 3
+    clean = _evaluations(shop, _events_of(201))  # the read (no features), the counters' one update
+    assert clean == 2 * n
+    query(shop, "UPDATE customers SET support_calls = 999 WHERE id = 132")
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT few_calls CHECK (support_calls < 1000)")
+    before = dict(query(shop, "SELECT id, support_calls FROM customers WHERE id BETWEEN 101 AND 164"))
+    bad = _evaluations(shop, _events_of(101))
+    assert bad - clean <= 3 * n, bad  # (the update that failed: at most the events; then the parts)
+    after = dict(query(shop, "SELECT id, support_calls FROM customers WHERE id BETWEEN 101 AND 164"))
+    assert after == {k: v + (3 if k != 132 else 0) for k, v in before.items()}
+    # (each profile queued: no model is live, the first reason of each)
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue WHERE entity_key::int BETWEEN 101 AND 164") == [(64,)]
+
+
 @pytest.mark.parametrize("trees", [False, True], ids=["linear", "trees"])
 def test_retry_failed_rescores_the_queued_profiles_a_bad_text_cell_does_not_hold(shop, trained, trees):
     """retry_failed reads the queued profiles' features in one statement: one profile's text cell that is no

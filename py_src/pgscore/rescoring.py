@@ -795,6 +795,12 @@ class Sql:
         # the new events per key (NULL keys form one group of their own: counted, then skipped)
         self.agg = (f"SELECT e.{self.ek} AS k, pg_catalog.count(*) AS n{ids}{aggs} FROM {source} AS e "
                     f"GROUP BY e.{self.ek}")
+        # the same, of the events of the profiles whose key as text is in $1 (text[]) alone: a part of a read
+        # or counters_only that failed for some rows aggregated every event of the statement, then joined its
+        # own keys (each part of a 10,000-event statement: 10,000 events)
+        self.keyed_agg = (f"SELECT e.{self.ek} AS k, pg_catalog.count(*) AS n{ids}{aggs} FROM {source} AS e "
+                          f"WHERE EXISTS (SELECT 1 FROM ({self.typed_keys()}) AS t(x) WHERE t.x {EQ} e.{self.ek}) "
+                          f"GROUP BY e.{self.ek}")
         self.new_values = {c.column: self.combine(i, c, E) for i, c in enumerate(w.counters)}
         self.set_counters = ", ".join(f"{q(col)} = {v}" for col, v in self.new_values.items())
 
@@ -882,7 +888,7 @@ class Sql:
         in $1 (text[]), the counters at their new values, as read() gives them: where read() failed for some
         rows' values (a text cell that is no number, say), its features are read in parts (_features_apart),
         and only the profiles at fault are queued. Locked by the read without features before it."""
-        return (f"WITH a AS MATERIALIZED ({self.agg}), l AS MATERIALIZED (SELECT p.{self.pk} AS k, "
+        return (f"WITH a AS MATERIALIZED ({self.keyed_agg}), l AS MATERIALIZED (SELECT p.{self.pk} AS k, "
                 f"{self.fmt.sql(self.features())} AS b FROM {self.P} AS p JOIN a ON p.{self.pk} {EQ} a.k "
                 f"WHERE p.{self.pk} {EQ} ANY ({self.typed_keys()})) "
                 "SELECT pg_catalog.array_agg(l.k::pg_catalog.text ORDER BY l.k) AS keys, "
@@ -1015,7 +1021,8 @@ class Sql:
         if not self.w.counters:
             return "SELECT 1"
         only = f" AND p.{self.pk} {EQ} ANY ({self.typed_keys()})" if keyed else ""
-        return (f"WITH a AS ({self.agg}) UPDATE {self.P} AS p SET {self.set_counters} FROM a "
+        agg = self.keyed_agg if keyed else self.agg
+        return (f"WITH a AS ({agg}) UPDATE {self.P} AS p SET {self.set_counters} FROM a "
                 f"WHERE p.{self.pk} {EQ} a.k{only}")
 
     def apply(self) -> str:
