@@ -978,6 +978,26 @@ def test_each_part_of_a_counters_update_in_parts_aggregates_its_own_profiles_eve
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue WHERE entity_key::int BETWEEN 101 AND 164") == [(64,)]
 
 
+def test_each_part_of_a_write_in_parts_aggregates_its_own_profiles_events_alone(shop, trained):
+    """Where the write of the counters and scores fails for one profile (a CHECK on its score), the others are
+    written in halves (_write): each part aggregated every event of the statement (12 parts of 192 events, and
+    the one profile's counters alone: 192 more); its own profiles' events alone now, fewer than twice the
+    statement's events together (381 here)."""
+    query(shop, "CREATE SEQUENCE public.evaluated")
+    model, _ = _text_shop(shop, trained, True, counters=EVALUATED)  # (a forest: no statement scoring in SQL)
+    n = 64 * 3
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT unscored_132 CHECK (id <> 132 OR churn_score IS NULL)")
+    clean = _evaluations(shop, _events_of(201))
+    assert clean == 2 * n
+    (calls,), = query(shop, "SELECT support_calls FROM customers WHERE id = 132")
+    bad = _evaluations(shop, _events_of(101))
+    # the write that failed (at most the events), then the parts and the one profile's counters alone
+    assert bad - clean <= n + 2 * n, bad
+    assert query(shop, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("132", "23514")]
+    _text_scored(shop, model, [k for k in range(101, 165) if k != 132])
+    assert query(shop, "SELECT support_calls, churn_score FROM customers WHERE id = 132") == [(calls + 3, None)]
+
+
 @pytest.mark.parametrize("trees", [False, True], ids=["linear", "trees"])
 def test_retry_failed_rescores_the_queued_profiles_a_bad_text_cell_does_not_hold(shop, trained, trees):
     """retry_failed reads the queued profiles' features in one statement: one profile's text cell that is no

@@ -1045,12 +1045,13 @@ class Sql:
                 f"pg_catalog.string_agg(COALESCE(l.b, {self.fmt.sql(batch.EMPTY)}), ''::pg_catalog.bytea "
                 "ORDER BY l.k) AS data FROM l")
 
-    def write(self, retry=False, clear=True, counters=True, refresh=False) -> str:
+    def write(self, retry=False, clear=True, counters=True, refresh=False, keyed=False) -> str:
         """Counters (not on retry), score and scored_at; the audit rows; with `clear`, the profiles'
         queued errors deleted. $1 keys, $2 scores (a float8[] literal, pgarray; NULL: not scored),
         $3 rescoring_id, $4 event table, $5 model_id; for a multiclass model $6, the predicted classes
         (text[], logged as the audit rows' labels). Without `counters`: applied before (apply()).
-        `refresh`: retry's statement for refresh_windows (its audit rows' source 'refresh')."""
+        `refresh`: retry's statement for refresh_windows (its audit rows' source 'refresh'). `keyed`: the
+        trigger's, aggregating the events of the keys $1 alone (keyed_agg), for the parts of a write that failed."""
         retry = retry or refresh
         q, w, lit = self.q, self.w, self.lit
         labelled = self.model.multiclass
@@ -1069,7 +1070,8 @@ class Sql:
             head, frm, where = f"WITH {s}, ", "s", f"p.{self.pk} {EQ} s.k"
         else:
             # only the keys given ($1: every profile the statement found, or a part of them, see _write)
-            head, frm, where = f"WITH a AS ({self.agg}), {s}, ", f"a JOIN s ON s.k {EQ} a.k", f"p.{self.pk} {EQ} a.k"
+            agg = self.keyed_agg if keyed else self.agg
+            head, frm, where = f"WITH a AS ({agg}), {s}, ", f"a JOIN s ON s.k {EQ} a.k", f"p.{self.pk} {EQ} a.k"
             sets = ([self.set_counters] if w.counters and counters else []) + sets
         source, via = (("refresh", "refresh_windows") if refresh else ("retry", "retry_failed") if retry
                        else ("trigger", w.via))
@@ -1378,6 +1380,10 @@ class Plans:
             self.write_types = sql.write_types()
             self.write_sql = {clear: sql.write(clear=clear, counters=not w.computed) for clear in (False, True)}
             self.writes = {clear: prep(text, self.write_types) for clear, text in self.write_sql.items()}
+            # the parts of a write that failed (_write): each aggregates its own profiles' events alone
+            self.keyed_sql = {clear: sql.write(clear=clear, counters=not w.computed, keyed=True)
+                              for clear in (False, True)}
+        self.keyed_writes = {}  # prepared at their first use
         self.queue = prep(sql.queue() if w.event_id_column else _QUEUE, _QUEUE_TYPES)
         self.plpy = plpy
         self.apply = prep(sql.apply()) if model is not None and w.computed and w.counters else None
@@ -1404,13 +1410,19 @@ class Plans:
                              self.plpy.prepare(o, _FAST_TYPES) if o is not None else None)
         return self.shadowed
 
-    def write(self, clear, n):
+    def write(self, clear, n, keyed=False):
         """The write plan. The saved one was planned for the few rows of a typical statement (the
         transition table's size at planning time is all the planner knows); a big statement gets a
-        plan of its own, made for its size (~1 ms, against a nested loop over thousands of rows)."""
-        if n <= SAVED_PLAN_ROWS:
+        plan of its own, made for its size (~1 ms, against a nested loop over thousands of rows).
+        `keyed`: for a part of a write that failed, aggregating its own profiles' events alone."""
+        texts = self.keyed_sql if keyed else self.write_sql
+        if n > SAVED_PLAN_ROWS:
+            return self.plpy.prepare(texts[clear], self.write_types)
+        if not keyed:
             return self.writes[clear]
-        return self.plpy.prepare(self.write_sql[clear], self.write_types)
+        if clear not in self.keyed_writes:
+            self.keyed_writes[clear] = self.plpy.prepare(texts[clear], self.write_types)
+        return self.keyed_writes[clear]
 
 
 class RetryPlans:
@@ -2142,8 +2154,12 @@ def _write(plpy, w: Wiring, plans: Plans, clear, keys, scores, labels, failures)
     """Counters, scores and audit rows of the profiles `keys` (see _in_parts for a write that fails); a
     profile whose score cannot be written keeps its new counters when they can be, and is queued
     either way."""
+    calls = []  # (the first writes every profile; the others, parts of it, aggregate their own profiles' events)
+
     def execute(keys, scores, labels):
-        plpy.execute(plans.write(clear, len(keys)), _write_args(keys, scores, labels, w, plans.model))
+        keyed = bool(calls)
+        calls.append(None)
+        plpy.execute(plans.write(clear, len(keys), keyed=keyed), _write_args(keys, scores, labels, w, plans.model))
 
     def failed(keys, scores, error):
         nulls = [None] * len(keys)
