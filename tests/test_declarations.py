@@ -21,6 +21,9 @@ UNCHECKED = "pgscore.float8_array_unchecked(bytea)"
 BATCH_ERROR = "pgscore.batch_error(jsonb)"
 ORDER_DIFFERS = "pgscore.feature_order_differs(text[],text[],integer,integer)"
 SCORE_COLUMNS_READ = "pgscore.score_columns_read(bigint,bigint)"
+JUDGE_FLOORS = "pgscore.judge(text[],double precision[],bigint[],double precision[])"
+NOISE_FLOOR = "pgscore.noise_floor(text,bigint,bigint,double precision[],double precision,double precision,bigint)"
+NORMAL_QUANTILE = "pgscore.normal_quantile(double precision)"
 
 EXPECTED = {
     # signature: (volatility, strict, parallel)
@@ -74,6 +77,11 @@ EXPECTED = {
     "pgscore.refresh_monitoring(interval,boolean)": ("v", False, "u"),
     "pgscore.match_outcomes(timestamp with time zone)": ("v", False, "u"),  # updates the outcomes
     "pgscore.judge(text[],double precision[],bigint[])": ("s", False, "s"),
+    # the same against noise floors (0084); the floors and the normal quantile read nothing: IMMUTABLE. noise_floor
+    # is not STRICT (a NULL baseline size, base rate or confidence means something); normal_quantile is
+    JUDGE_FLOORS: ("s", False, "s"),
+    NOISE_FLOOR: ("i", False, "s"),
+    NORMAL_QUANTILE: ("i", True, "s"),
     "pgscore.drift_counts(text,text)": ("s", False, "u"),
     "pgscore.drift_stats()": ("s", False, "u"),
     "pgscore.performance_stats()": ("s", False, "u"),
@@ -128,14 +136,16 @@ def test_declarations(conn):
     assert sorted(s for s, (v, *_) in got.items() if v == "i") == sorted([IMAGE, DOUBLES, UNCHECKED, BATCH_ERROR,
                                                                                "pgscore.feature_number(text,text,text)",
                                                                                "pgscore.feature_number(text,text,text,text)",
-                                                                               ORDER_DIFFERS])
+                                                                               ORDER_DIFFERS, NOISE_FLOOR,
+                                                                               NORMAL_QUANTILE])
 
 
 def test_parallel_safe_functions_work_in_a_parallel_query(conn):
     query(conn, "SET force_parallel_mode = on")  # PostgreSQL 15: every parallel-safe query runs in a worker
     safe = [s for s, (_, _, p) in EXPECTED.items() if p == "s"]
     assert safe == ["pgscore.validate_environment()", ORDER_DIFFERS, SCORE_COLUMNS_READ, "pgscore.signing_on()",
-                    "pgscore.judge(text[],double precision[],bigint[])", IMAGE, DOUBLES, UNCHECKED, BATCH_ERROR]
+                    "pgscore.judge(text[],double precision[],bigint[])", JUDGE_FLOORS, NOISE_FLOOR, NORMAL_QUANTILE,
+                    IMAGE, DOUBLES, UNCHECKED, BATCH_ERROR]
     # a PL/pgSQL EXCEPTION block starts a subtransaction, which a parallel worker may not (feature_number was
     # declared safe until 0045, and failed over a table with "cannot start subtransactions during a parallel
     # operation"; a constant argument is folded at plan time and hid it)
@@ -149,6 +159,14 @@ def test_parallel_safe_functions_work_in_a_parallel_query(conn):
     (status, firing), = query(conn, "SELECT status, firing FROM pgscore.judge(ARRAY['psi', 'ks'], "
                                     "ARRAY[0.25, 0.05], ARRAY[500, 500]::bigint[])")
     assert (status, firing) == ("alert", "psi")
+    # with floors (0084): psi 0.25 at 500 values is above its floor, ks 0.25 at 50 values is not
+    (status, firing), = query(conn, "SELECT status, firing FROM pgscore.judge(ARRAY['psi', 'ks'], ARRAY[0.25, 0.25], "
+                                    "ARRAY[500, 50]::bigint[], ARRAY[pgscore.noise_floor('psi', 500, NULL, array_fill(0.1, ARRAY[10]), 0.999), "
+                                    "pgscore.noise_floor('ks', 50, NULL, NULL, 0.999)])")
+    assert (status, firing) == ("alert", "psi")
+    (floor,), = query(conn, "SELECT sum(pgscore.noise_floor('mean_shift', g, NULL, NULL, 0.999)) "
+                            "FROM pg_catalog.generate_series(100, 100) AS g")  # not folded: run where the plan puts it
+    assert floor == pytest.approx(3.2905267 / 10, rel=1e-6)
     (image,), = query(conn, "SELECT pgscore.float8_image(ARRAY[1.5, NULL, -2]::float8[])")
     assert bytes(image)[:12] == np.array([1, 32, 701], dtype="=i4").tobytes()  # one dimension, a bitmap: 0b101
     (back,), = query(conn, "SELECT pgscore.float8_array(%s)", (np.array([1.5, -2.0]).tobytes(),))

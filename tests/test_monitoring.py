@@ -468,14 +468,27 @@ def test_thresholds_table_decides_the_level(churn, trained):
         query(conn, "UPDATE pgscore.drift_thresholds SET warn = 0.5, alert = 0.1 WHERE metric = 'psi'")
 
 
+# (since 0084 each metric against its noise floor too: pgscore.noise_floor at the window's values and the
+# baseline's, at the metric's confidence)
 JUDGED_AS_JUDGE = """
     SELECT count(*), count(*) FILTER (WHERE (s.checks::text, s.status, s.firing, s.min_n)
                                       IS DISTINCT FROM (j.checks::text, j.status, j.firing, j.min_n))
       FROM pgscore.drift_stats() s
-     CROSS JOIN LATERAL pgscore.judge(ARRAY['psi', 'ks', 'js', 'mean_shift', 'null_rate', 'out_of_range'],
-                                      ARRAY[s.psi, s.ks, s.js, abs(s.mean_shift), s.null_rate - s.baseline_null_rate,
-                                            s.out_of_range],
-                                      ARRAY[s.n_valid, s.n_valid, s.n_valid, s.n_valid, s.n, s.n_valid]) j"""
+      JOIN pgscore.baselines b ON b.model_id = s.model_id AND b.kind = s.kind AND b.position = s.position
+     CROSS JOIN LATERAL (SELECT nullif(round(b.n * (1 - b.null_rate)), 0)::bigint AS valid) nb
+     CROSS JOIN LATERAL pgscore.judge(
+            ARRAY['psi', 'ks', 'js', 'mean_shift', 'null_rate', 'out_of_range'],
+            ARRAY[s.psi, s.ks, s.js, abs(s.mean_shift), s.null_rate - s.baseline_null_rate, s.out_of_range],
+            ARRAY[s.n_valid, s.n_valid, s.n_valid, s.n_valid, s.n, s.n_valid],
+            ARRAY(SELECT CASE WHEN m.n > 0 THEN pgscore.noise_floor(
+                                  m.metric, m.n, m.n_base, b.expected,
+                                  (SELECT t.confidence FROM pgscore.drift_thresholds t WHERE t.metric = m.metric),
+                                  CASE WHEN m.metric = 'null_rate' THEN b.null_rate END) END
+                    FROM unnest(ARRAY['psi', 'ks', 'js', 'mean_shift', 'null_rate', 'out_of_range'],
+                                ARRAY[s.n_valid, s.n_valid, s.n_valid, s.n_valid, s.n, s.n_valid],
+                                ARRAY[nb.valid, nb.valid, nb.valid, nb.valid, nullif(b.n, 0), nb.valid])
+                         WITH ORDINALITY AS m(metric, n, n_base, i)
+                   ORDER BY m.i)) j"""
 
 
 def test_drift_stats_judges_each_metric_as_judge_does(churn, trained):
@@ -503,11 +516,17 @@ def test_drift_stats_judges_each_metric_as_judge_does(churn, trained):
                                       "AND kind = 'feature' AND firing LIKE '%%psi%%'")} == {"monthly_charges"}
     assert query(conn, one, ("monthly_charges", to_day(conn, 2)))[0][:3] == ("insufficient_data", None, 100)
 
-    # a value exactly at its thresholds is at that level
+    # a value exactly at its thresholds is at that level (judged by them alone: confidence NULL)
     query(conn, "UPDATE pgscore.drift_thresholds SET warn = v, alert = v FROM (SELECT psi FROM pgscore.drift_stats() "
                 "WHERE feature = 'tenure_months' AND period = '1 hour') s(v) WHERE metric = 'psi'")
     assert query(conn, JUDGED_AS_JUDGE)[0][1] == 0
+    # (tenure_months did not drift: its PSI at 300 values is below its noise floor, and ok by the default confidence)
+    psi, = [c for c in query(conn, one, ("tenure_months", "1 hour"))[0][3] if c["metric"] == "psi"]
+    assert psi["level"] == "ok" and psi["value"] < psi["floor"] and psi["confidence"] == 0.999
+    query(conn, "UPDATE pgscore.drift_thresholds SET confidence = NULL WHERE metric = 'psi'")
+    assert query(conn, JUDGED_AS_JUDGE)[0][1] == 0
     assert [c["level"] for c in query(conn, one, ("tenure_months", "1 hour"))[0][3] if c["metric"] == "psi"] == ["alert"]
+    assert "floor" not in query(conn, one, ("tenure_months", "1 hour"))[0][3][-1]  # psi's check, as before 0084
     query(conn, "UPDATE pgscore.drift_thresholds SET warn = 0.01, alert = 'Infinity' WHERE metric = 'psi'")
     query(conn, "UPDATE pgscore.drift_thresholds SET min_n = 250 WHERE metric = 'ks'")
     query(conn, "UPDATE pgscore.drift_thresholds SET min_n = 50 WHERE metric IN ('js', 'null_rate')")
@@ -1333,13 +1352,18 @@ def test_performance_per_version_gives_the_rows_of_its_earlier_definition_to_the
     query(conn, fn.replace("pgscore.performance_stats(", "was.performance_stats(")
                   .replace("FROM pgscore.judged_predictions_by_version", "FROM was.judged_predictions_by_version"))
     query(conn, "BEGIN")  # one transaction: the same now(), so the same windows
-    for by_version in (True, False):
-        now = query(conn, "SELECT * FROM pgscore.performance_stats(%s) ORDER BY model_id, period_kind, period",
-                    (by_version,))
-        was = query(conn, "SELECT * FROM was.performance_stats(%s) ORDER BY model_id, period_kind, period",
-                    (by_version,))
-        assert len(now) == (70 if by_version else 35) and sum(r[7] for r in now) > 0
-        assert now == was
+    for confidence in (0.999, None):  # the default since 0084, and by the thresholds alone, as 0056 judged
+        query(conn, "UPDATE pgscore.drift_thresholds SET confidence = %s", (confidence,))
+        for by_version in (True, False):
+            now = query(conn, "SELECT * FROM pgscore.performance_stats(%s) ORDER BY model_id, period_kind, period",
+                        (by_version,))
+            was = query(conn, "SELECT * FROM was.performance_stats(%s) ORDER BY model_id, period_kind, period",
+                        (by_version,))
+            assert len(now) == (70 if by_version else 35) and sum(r[7] for r in now) > 0
+            if confidence is None:
+                assert now == was
+            else:  # every metric to the bit; checks, status, firing and min_n against the floors as well
+                assert [r[:23] + r[27:] for r in now] == [r[:23] + r[27:] for r in was]
     query(conn, "COMMIT")
 
 
@@ -1477,3 +1501,138 @@ def test_the_views_of_realised_performance_rank_only_the_periods_they_report_and
     firing = query(conn, "SELECT what, metric FROM pgscore.firing WHERE NOT shadow")
     assert ("performance", "auc_drop") in firing and ("feature", "psi") in firing
     query(conn, "COMMIT")
+
+
+# --- noise floors (migration 0084) ---------------------------------------------------------------------------
+
+JUDGED_BY_THRESHOLDS_ALONE = """
+    SELECT count(*), count(*) FILTER (WHERE (s.checks::text, s.status, s.firing, s.min_n)
+                                      IS DISTINCT FROM (j.checks::text, j.status, j.firing, j.min_n))
+      FROM pgscore.drift_stats() s
+     CROSS JOIN LATERAL pgscore.judge(ARRAY['psi', 'ks', 'js', 'mean_shift', 'null_rate', 'out_of_range'],
+                                      ARRAY[s.psi, s.ks, s.js, abs(s.mean_shift), s.null_rate - s.baseline_null_rate,
+                                            s.out_of_range],
+                                      ARRAY[s.n_valid, s.n_valid, s.n_valid, s.n_valid, s.n, s.n_valid]) j"""
+
+
+def wilson_hilferty(p, df):
+    z = stats.norm.ppf(p)
+    return df * (1 - 2 / (9 * df) + z * np.sqrt(2 / (9 * df))) ** 3
+
+
+def test_noise_floor_matches_the_standard_results_and_refuses_bad_input(conn):
+    """noise_floor against scipy: the chi-square quantile of PSI and JS (within Wilson-Hilferty's error of the
+    exact one), the Kolmogorov distribution's for KS, the normal's for the mean shift, binomial standard errors for
+    the rates and Hanley-McNeil's for AUC; normal_quantile against norm.ppf."""
+    for p in (1e-10, 0.001, 0.02, 0.3, 0.5, 0.9, 0.999, 1 - 1e-9):
+        (q,), = query(conn, "SELECT pgscore.normal_quantile(%s)", (p,))
+        assert q == pytest.approx(stats.norm.ppf(p), rel=2e-9, abs=1e-12), p
+    floor = lambda *a: query(conn, "SELECT pgscore.noise_floor(%s, %s, %s, %s, %s, %s, %s)", a)[0][0]  # noqa: E731
+    inv = 1 / 100 + 1 / 2000
+    tenths = [0.1] * 10
+    # PSI and JS: n m / (n + m) PSI ~ chi-square(bins - 1); 8 ln 2 n m / (n + m) JS^2 the same
+    assert floor("psi", 100, 2000, tenths, 0.999, None, None) == pytest.approx(wilson_hilferty(0.999, 9) * inv, rel=1e-8)
+    assert floor("psi", 100, 2000, tenths, 0.999, None, None) == pytest.approx(stats.chi2.ppf(0.999, 9) * inv, rel=0.01)
+    assert floor("psi", 1000, None, [0.5, 0.5, 0], 0.99, None, None) == pytest.approx(stats.chi2.ppf(0.99, 1) / 1000,
+                                                                                       rel=0.04)
+    assert floor("js", 100, 2000, tenths, 0.999, None, None) == \
+        pytest.approx(np.sqrt(stats.chi2.ppf(0.999, 9) * inv / (8 * np.log(2))), rel=0.005)
+    # ... and a bin that may well stay empty adds what PSI's 1e-4 floor makes of it: (e - 1e-4) ln(e / 1e-4) - e
+    rare = [0.7377, 0.226, 0.0337, 0.0026]
+    df = 3
+    allow = sum((e - 1e-4) * np.log(e / 1e-4) - e for e in rare if (1 - e) ** 100 > 0.001 / 4)
+    assert allow > 0.1
+    assert floor("psi", 100, 3000, rare, 0.999, None, None) == \
+        pytest.approx(wilson_hilferty(0.999, df) * (1 / 100 + 1 / 3000) + allow, rel=1e-8)
+    assert floor("psi", 100, None, [1.0], 0.999, None, None) == 0  # one bin: no PSI to speak of
+    # KS: the two-sample Kolmogorov-Smirnov critical value
+    assert floor("ks", 100, 2000, None, 0.999, None, None) == \
+        pytest.approx(stats.kstwobign.ppf(0.999) * np.sqrt(inv), rel=1e-3)
+    assert floor("mean_shift", 100, 2000, None, 0.999, None, None) == \
+        pytest.approx(stats.norm.ppf(0.9995) * np.sqrt(inv), rel=1e-8)
+    assert floor("null_rate", 100, 2000, None, 0.999, 0.05, None) == \
+        pytest.approx(stats.norm.ppf(0.999) * np.sqrt(0.05 * 0.95 * inv), rel=1e-8)
+    r = 2 / 2001  # a fresh draw falls outside the min..max of 2,000 with this chance
+    assert floor("out_of_range", 100, 2000, None, 0.999, None, None) == \
+        pytest.approx(r + stats.norm.ppf(0.999) * np.sqrt(r * (1 - r) / 100), rel=1e-8)
+    assert floor("accuracy_drop", 200, None, None, 0.99, 0.8, None) == \
+        pytest.approx(stats.norm.ppf(0.99) * np.sqrt(0.8 * 0.2 / 200), rel=1e-8)
+    assert floor("brier_rise", 200, None, None, 0.99, 0.15, None) == \
+        pytest.approx(stats.norm.ppf(0.99) * np.sqrt(0.15 * 0.85 / 200), rel=1e-8)
+    assert floor("rmse_rise", 200, None, None, 0.99, 3.5, None) == \
+        pytest.approx(stats.norm.ppf(0.99) * np.sqrt(1 / 400), rel=1e-8)
+    a, n1, n2 = 0.8, 60, 140
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    se = np.sqrt((a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n2 - 1) * (q2 - a * a)) / (n1 * n2))
+    assert floor("auc_drop", 200, None, None, 0.99, a, n1) == pytest.approx(stats.norm.ppf(0.99) * se, rel=1e-8)
+    # no floor: a NULL confidence (judged by the thresholds alone), no deploy metric, no AUC without both classes
+    assert floor("psi", 100, 2000, tenths, None, None, None) is None
+    assert floor("accuracy_drop", 200, None, None, 0.99, None, None) is None
+    assert floor("auc_drop", 200, None, None, 0.99, 0.8, 200) is None
+    # a larger window, or a larger baseline, lowers every floor
+    assert floor("ks", 1000, 2000, None, 0.999, None, None) < floor("ks", 100, 2000, None, 0.999, None, None)
+    assert floor("ks", 100, None, None, 0.999, None, None) < floor("ks", 100, 2000, None, 0.999, None, None)
+
+    for args, message in (
+            (("nope", 100, 2000, None, 0.999), "pgscore.noise_floor: unknown metric 'nope'"),
+            ((None, 100, 2000, None, 0.999), "pgscore.noise_floor: unknown metric NULL"),
+            (("ks", 0, 2000, None, 0.999), "pgscore.noise_floor: p_n (the window's values) must be > 0, got 0"),
+            (("ks", -5, 2000, None, 0.999), "pgscore.noise_floor: p_n (the window's values) must be > 0, got -5"),
+            (("ks", None, 2000, None, 0.999), "pgscore.noise_floor: p_n (the window's values) must be > 0, got NULL"),
+            (("ks", 100, 0, None, 0.999), "pgscore.noise_floor: p_n_base (the baseline's values) must be > 0 or NULL"),
+            (("ks", 100, 2000, None, 1.0), "pgscore.noise_floor: p_confidence must be between 0 and 1 (exclusive), got 1"),
+            (("psi", 100, 2000, None, 0.999), "pgscore.noise_floor: p_expected (the baseline's share per bin) must be given for psi")):
+        with pytest.raises(errors.InvalidParameterValue) as e:
+            query(conn, "SELECT pgscore.noise_floor(%s, %s, %s, %s, %s)", args)
+        assert e.value.pgcode == "22023" and e.value.diag.message_primary.startswith(message), e.value
+    for p in (0, 1, -0.5, "NaN"):
+        with pytest.raises(errors.InvalidParameterValue) as e:
+            query(conn, "SELECT pgscore.normal_quantile(%s::float8)", (p,))
+        assert "p must be between 0 and 1 (exclusive)" in str(e.value)
+    with pytest.raises(errors.CheckViolation):
+        query(conn, "UPDATE pgscore.drift_thresholds SET confidence = 1 WHERE metric = 'psi'")
+
+
+def test_a_window_of_100_without_drift_that_the_thresholds_alone_flagged_is_ok(churn, trained):
+    """100 fresh rows from the training distribution: by the thresholds alone (confidence NULL, the judging
+    before 0084) some feature warns or alerts, in the views and in alerts; against the noise floors nothing
+    fires, and each check says its confidence and floor."""
+    conn, model_id = churn
+    _, _, _, model = trained
+    Xc, _, _ = datasets.churn(100, seed=NO_DRIFT_SEED)
+    log_rows(conn, model_id, Xc, model.predict_proba(Xc)[:, 1])
+    firing = "SELECT count(*) FROM pgscore.feature_drift WHERE status IN ('warn', 'alert')"
+    assert query(conn, "SELECT count(*) FROM pgscore.alerts") == [(0,)]
+    assert query(conn, firing) == [(0,)]
+    assert query(conn, "SELECT DISTINCT status FROM pgscore.feature_drift WHERE window_name = '1 hour'") == [("ok",)]
+    (checks,), = query(conn, "SELECT checks FROM pgscore.drift_stats() WHERE feature = 'tenure_months' "
+                             "AND period = '1 hour'")
+    assert all(c["confidence"] == 0.999 and c["floor"] >= 0 for c in checks)
+    # (no NULLs at training: any NULL now is a rise above its floor of 0)
+    assert [c["metric"] for c in checks if c["floor"] == 0] == ["null_rate"]
+    query(conn, "UPDATE pgscore.drift_thresholds SET confidence = NULL")
+    (flagged,), = query(conn, firing)
+    (alerts,), = query(conn, "SELECT count(*) FROM pgscore.alerts")
+    assert flagged > 0 and alerts > 0
+    assert query(conn, JUDGED_BY_THRESHOLDS_ALONE)[0][1] == 0  # exactly as the judge before 0084
+
+
+NO_DRIFT_SEED = 101
+
+
+def test_a_real_shift_in_a_window_of_100_still_alerts(churn, trained):
+    """Half a standard deviation is under a window of 100's noise; a whole one, and 30% NULLs, are not."""
+    conn, model_id = churn
+    X, _, _, model = trained
+    Xc, _, _ = datasets.churn(100, seed=NO_DRIFT_SEED)
+    Xc[:, 1] += X[:, 1].std()  # monthly_charges: one standard deviation up
+    Xc[:30, 5] = np.nan        # data_usage_gb: 30% missing
+    log_rows(conn, model_id, Xc, model.predict_proba(np.nan_to_num(Xc))[:, 1])
+    rows = dict(((f, (s, fi)) for f, s, fi in query(conn, "SELECT feature, status, firing FROM pgscore.feature_drift "
+                                                          "WHERE window_name = '1 hour'")))
+    assert rows["monthly_charges"][0] == "alert" and "mean_shift" in rows["monthly_charges"][1]
+    assert rows["data_usage_gb"] == ("alert", "null_rate")
+    assert {f for f, (s, _) in rows.items() if s != "ok"} == {"monthly_charges", "data_usage_gb"}
+    got = query(conn, "SELECT subject, metric, level FROM pgscore.alerts WHERE window_name = '1 hour' "
+                      "AND what = 'feature' AND metric IN ('mean_shift', 'null_rate')")
+    assert sorted(got) == [("data_usage_gb", "null_rate", "alert"), ("monthly_charges", "mean_shift", "alert")]

@@ -76,6 +76,9 @@ GRANT EXECUTE ON FUNCTION pgscore.shadow_drift_stats(), pgscore.shadow_performan
     TO pgscore_reader, pgscore_admin;
 -- what the views of realised performance read: the kind of period each reports (windows or days) alone
 GRANT EXECUTE ON FUNCTION pgscore.performance_stats_of(boolean, bigint[], text) TO pgscore_reader, pgscore_admin;
+-- the noise floors the levels are judged against, and the normal quantile behind them: they read nothing
+GRANT EXECUTE ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint),
+    pgscore.normal_quantile(float8) TO pgscore_reader, pgscore_admin;
 
 -- the application
 GRANT USAGE ON SCHEMA pgscore TO pgscore_app, pgscore_admin;
@@ -155,6 +158,7 @@ GRANT EXECUTE ON FUNCTION
     pgscore.score_columns_read(bigint, bigint),  -- (the deployments' trigger and attach_rescoring run it as their caller)
     pgscore.refresh_monitoring(interval, boolean), pgscore.match_outcomes(timestamptz),
     pgscore.judge(text[], float8[], bigint[]),
+    pgscore.judge(text[], float8[], bigint[], float8[]),
     pgscore.create_log_partitions(integer, date), pgscore.drop_log_partitions(interval),
     pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name, boolean),
     pgscore.detach_rescoring(regclass, regclass), pgscore.forget_rescoring(bigint), pgscore.rescore_events(),

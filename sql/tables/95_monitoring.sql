@@ -27,11 +27,13 @@ CREATE TABLE pgscore.drift_thresholds (
     alert       float8 NOT NULL,
     min_n       integer NOT NULL DEFAULT 100,
     description text NOT NULL,
+    confidence  float8 DEFAULT 0.999,
     CONSTRAINT drift_thresholds_metric_check CHECK (metric IN (
         'psi', 'ks', 'js', 'mean_shift', 'null_rate', 'out_of_range',
         'auc_drop', 'accuracy_drop', 'brier_rise', 'rmse_rise')),
     CONSTRAINT drift_thresholds_order_check CHECK (warn >= 0 AND warn <= alert),
-    CONSTRAINT drift_thresholds_min_n_check CHECK (min_n >= 1)
+    CONSTRAINT drift_thresholds_min_n_check CHECK (min_n >= 1),
+    CONSTRAINT drift_thresholds_confidence_check CHECK (confidence > 0 AND confidence < 1)
 );
 COMMENT ON TABLE pgscore.drift_thresholds IS 'When a metric warns or alerts, and the fewest values (or outcomes) a window needs before it is judged at all';
 COMMENT ON COLUMN pgscore.drift_thresholds.metric IS 'The metric, as named in the drift and performance views';
@@ -39,6 +41,7 @@ COMMENT ON COLUMN pgscore.drift_thresholds.warn IS 'Level at or above which the 
 COMMENT ON COLUMN pgscore.drift_thresholds.alert IS 'Level at or above which the metric alerts';
 COMMENT ON COLUMN pgscore.drift_thresholds.min_n IS 'Below this many values in the window the metric reports insufficient_data instead of a level';
 COMMENT ON COLUMN pgscore.drift_thresholds.description IS 'What the metric measures and why the default';
+COMMENT ON COLUMN pgscore.drift_thresholds.confidence IS 'The metric warns or alerts only above its noise floor at this confidence too (pgscore.noise_floor: what sampling alone reaches at the window''s and the baseline''s sizes); NULL: by the thresholds alone';
 INSERT INTO pgscore.drift_thresholds (metric, warn, alert, min_n, description) VALUES
     ('psi', 0.1, 0.2, 100, 'population stability index over the baseline bins; 0.1 and 0.2 are the customary cut-offs'),
     ('ks', 0.1, 0.2, 100, 'largest gap between the current and baseline cumulative shares at the baseline bin edges'),

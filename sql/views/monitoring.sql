@@ -112,6 +112,196 @@ $fn$;
 COMMENT ON FUNCTION pgscore.judge(text[], float8[], bigint[]) IS 'Levels of metrics against pgscore.drift_thresholds: each check as jsonb, the worst level, the metrics firing and the min_n not reached';
 
 /*
+ * The noise floors (migration 0084): how large each metric grows on fresh draws from the baseline's own
+ * distribution, at a window of n values against a baseline of n_base, at a confidence. A metric is at warn
+ * or alert only above its floor as well as its threshold (pgscore.drift_thresholds.confidence; NULL: by the
+ * thresholds alone). normal_quantile: the standard normal's quantile (Acklam's rational approximation,
+ * relative error < 1.2e-9).
+ */
+CREATE FUNCTION pgscore.normal_quantile(p float8)
+RETURNS float8
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    q float8;
+    r float8;
+BEGIN
+    IF NOT (p > 0 AND p < 1) THEN
+        RAISE EXCEPTION 'pgscore.normal_quantile: p must be between 0 and 1 (exclusive), got %', p
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p < 0.02425 THEN
+        q := sqrt(-2 * ln(p));
+        RETURN (((((-7.784894002430293e-03 * q - 3.223964580411365e-01) * q - 2.400758277161838e+00) * q
+                   - 2.549732539343734e+00) * q + 4.374664141464968e+00) * q + 2.938163982698783e+00)
+               / ((((7.784695709041462e-03 * q + 3.224671290700398e-01) * q + 2.445134137142996e+00) * q
+                   + 3.754408661907416e+00) * q + 1);
+    ELSIF p > 1 - 0.02425 THEN
+        q := sqrt(-2 * ln(1 - p));
+        RETURN -(((((-7.784894002430293e-03 * q - 3.223964580411365e-01) * q - 2.400758277161838e+00) * q
+                    - 2.549732539343734e+00) * q + 4.374664141464968e+00) * q + 2.938163982698783e+00)
+               / ((((7.784695709041462e-03 * q + 3.224671290700398e-01) * q + 2.445134137142996e+00) * q
+                   + 3.754408661907416e+00) * q + 1);
+    END IF;
+    q := p - 0.5;
+    r := q * q;
+    RETURN (((((-3.969683028665376e+01 * r + 2.209460984245205e+02) * r - 2.759285104469687e+02) * r
+               + 1.383577518672690e+02) * r - 3.066479806614716e+01) * r + 2.506628277459239e+00) * q
+           / (((((-5.447609879822406e+01 * r + 1.615858368580409e+02) * r - 1.556989798598866e+02) * r
+                + 6.680131188771972e+01) * r - 1.328068155288572e+01) * r + 1);
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.normal_quantile(float8) IS 'The standard normal distribution''s quantile at p (0 < p < 1), within a relative 1.2e-9 (Acklam); pgscore.noise_floor reads it';
+
+CREATE FUNCTION pgscore.noise_floor(p_metric text, p_n bigint, p_n_base bigint, p_expected float8[], p_confidence float8,
+                                    p_base float8 DEFAULT NULL, p_positives bigint DEFAULT NULL)
+RETURNS float8
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_inv float8;   -- 1/n + 1/n_base: the variance scale of a difference between the window and the baseline
+    v_z float8;     -- the one-sided normal quantile at the confidence
+    v_df integer;
+    v_chi2 float8;
+    v_allow float8 := 0;  -- PSI: what its baseline bins that may well stay empty add (below)
+    v_e float8;
+    v_rate float8;
+    v_q1 float8;
+    v_q2 float8;
+    v_neg bigint;
+BEGIN
+    IF p_metric IS NULL OR p_metric NOT IN ('psi', 'ks', 'js', 'mean_shift', 'null_rate', 'out_of_range',
+                                            'auc_drop', 'accuracy_drop', 'brier_rise', 'rmse_rise') THEN
+        RAISE EXCEPTION 'pgscore.noise_floor: unknown metric %', coalesce(quote_literal(p_metric), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'psi, ks, js, mean_shift, null_rate, out_of_range, auc_drop, accuracy_drop, brier_rise or rmse_rise';
+    END IF;
+    IF p_n IS NULL OR p_n <= 0 THEN
+        RAISE EXCEPTION 'pgscore.noise_floor: p_n (the window''s values) must be > 0, got %', coalesce(p_n::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_n_base <= 0 THEN
+        RAISE EXCEPTION 'pgscore.noise_floor: p_n_base (the baseline''s values) must be > 0 or NULL (a baseline known exactly), got %', p_n_base
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_confidence IS NULL THEN
+        RETURN NULL;  -- judged by the thresholds alone
+    END IF;
+    IF NOT (p_confidence > 0 AND p_confidence < 1) THEN
+        RAISE EXCEPTION 'pgscore.noise_floor: p_confidence must be between 0 and 1 (exclusive), got %', p_confidence
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    v_inv := 1.0 / p_n + coalesce(1.0 / p_n_base, 0);
+    v_z := pgscore.normal_quantile(p_confidence);
+    IF p_metric IN ('psi', 'js') THEN
+        -- n*m/(n+m) * PSI and 8 ln 2 * n*m/(n+m) * JS^2 are chi-square with bins - 1 degrees of freedom (their
+        -- quantile by Wilson and Hilferty's cube root)
+        IF p_expected IS NULL THEN
+            RAISE EXCEPTION 'pgscore.noise_floor: p_expected (the baseline''s share per bin) must be given for %', p_metric
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        v_df := -1;
+        FOREACH v_e IN ARRAY p_expected LOOP  -- (a loop, not a query: this runs per feature and period)
+            IF v_e > 0 THEN
+                v_df := v_df + 1;
+            END IF;
+        END LOOP;
+        IF v_df <= 0 THEN
+            RETURN 0;
+        END IF;
+        v_chi2 := v_df * greatest(0, 1 - 2.0 / (9 * v_df) + v_z * sqrt(2.0 / (9 * v_df))) ^ 3;
+        IF p_metric = 'js' THEN
+            RETURN sqrt(v_chi2 * v_inv / (8 * ln(2)));
+        END IF;
+        -- a bin that stays empty adds (e - 1e-4) ln(e / 1e-4) to PSI (its share floored at 1e-4), not the e of
+        -- chi-square: each bin that may well stay empty (a chance over (1 - confidence) / bins) adds the difference
+        FOREACH v_e IN ARRAY p_expected LOOP
+            IF v_e > 1e-4 AND p_n * ln(greatest(1 - v_e, 1e-300)) > ln((1 - p_confidence) / (v_df + 1)) THEN
+                v_allow := v_allow + greatest(0, (v_e - 1e-4) * ln(v_e / 1e-4) - v_e);
+            END IF;
+        END LOOP;
+        RETURN v_chi2 * v_inv + v_allow;
+    ELSIF p_metric = 'ks' THEN
+        -- the two-sample Kolmogorov-Smirnov critical value c(alpha) * sqrt((n + m) / (n m))
+        RETURN sqrt(-ln((1 - p_confidence) / 2) / 2) * sqrt(v_inv);
+    ELSIF p_metric = 'mean_shift' THEN
+        -- |mean - baseline mean| in baseline standard deviations: its standard error is sqrt(1/n + 1/m)
+        RETURN pgscore.normal_quantile(1 - (1 - p_confidence) / 2) * sqrt(v_inv);
+    ELSIF p_metric = 'null_rate' THEN
+        -- the rise of a binomial share over the baseline's share p_base
+        v_rate := least(greatest(coalesce(p_base, 0), 0), 1);
+        RETURN v_z * sqrt(v_rate * (1 - v_rate) * v_inv);
+    ELSIF p_metric = 'out_of_range' THEN
+        -- a fresh draw falls outside the min..max of m draws with probability 2/(m + 1)
+        v_rate := coalesce(2.0 / (p_n_base + 1), 0);
+        RETURN v_rate + v_z * sqrt(v_rate * (1 - v_rate) / p_n);
+    ELSIF p_base IS NULL THEN
+        RETURN NULL;  -- no deploy metric: nothing to compare
+    ELSIF p_metric = 'accuracy_drop' THEN
+        v_rate := least(greatest(p_base, 0), 1);
+        RETURN v_z * sqrt(v_rate * (1 - v_rate) * v_inv);
+    ELSIF p_metric = 'brier_rise' THEN
+        -- a squared error in 0..1 with mean b has a variance of at most b (1 - b)
+        v_rate := least(greatest(p_base, 0), 1);
+        RETURN v_z * sqrt(v_rate * (1 - v_rate) * v_inv);
+    ELSIF p_metric = 'rmse_rise' THEN
+        -- RMSE over the deploy RMSE: its standard error is sqrt(1/(2n)) for normal errors
+        RETURN v_z * sqrt(v_inv / 2);
+    END IF;
+    -- auc_drop: Hanley and McNeil's standard error at the deploy AUC, p_positives of the p_n outcomes positive
+    v_neg := p_n - p_positives;
+    IF p_positives IS NULL OR p_positives <= 0 OR v_neg <= 0 THEN
+        RETURN NULL;  -- no AUC without both classes
+    END IF;
+    v_rate := least(greatest(p_base, 0), 1);
+    v_q1 := v_rate / (2 - v_rate);
+    v_q2 := 2 * v_rate ^ 2 / (1 + v_rate);
+    RETURN v_z * sqrt(greatest(0, v_rate * (1 - v_rate) + (p_positives - 1) * (v_q1 - v_rate ^ 2)
+                                  + (v_neg - 1) * (v_q2 - v_rate ^ 2)) / (p_positives * v_neg));
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint) IS 'How large p_metric grows by sampling noise alone, at p_confidence, for a window of p_n values (outcomes) against a baseline of p_n_base (NULL: known exactly): PSI and JS by chi-square with a degree of freedom per bin of p_expected (the baseline''s shares) but one, PSI with what its bins that may well stay empty add, KS by the two-sample Kolmogorov distribution, mean shift by its standard error, null_rate and out_of_range by binomial standard errors (p_base: the baseline null rate), the performance drops by their standard errors at the deploy metric p_base (auc_drop: p_positives of p_n positive). NULL at a NULL confidence';
+
+/*
+ * judge with noise floors: a metric is at warn or alert when it reaches the threshold and also exceeds its
+ * floor (p_floors, by pgscore.noise_floor at drift_thresholds.confidence; a NULL floor, or a NULL confidence
+ * in drift_thresholds, judges it by the threshold alone). Each check also says its confidence and floor.
+ */
+CREATE FUNCTION pgscore.judge(p_metrics text[], p_values float8[], p_n bigint[], p_floors float8[])
+RETURNS TABLE (checks jsonb, status text, firing text, min_n integer)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+WITH c AS (
+    SELECT m.metric, m.value, m.n, t.warn, t.alert, t.min_n, t.confidence, f.floor,
+           CASE WHEN m.n = 0 THEN 'no_data'
+                WHEN m.n < t.min_n THEN 'insufficient_data'
+                WHEN m.value IS NULL THEN 'not_applicable'
+                WHEN m.value >= t.alert AND (f.floor IS NULL OR m.value > f.floor) THEN 'alert'
+                WHEN m.value >= t.warn AND (f.floor IS NULL OR m.value > f.floor) THEN 'warn'
+                ELSE 'ok' END AS level
+      FROM unnest(p_metrics, p_values, p_n, p_floors) WITH ORDINALITY AS m(metric, value, n, floor, i)
+      JOIN pgscore.drift_thresholds t ON t.metric = m.metric
+     CROSS JOIN LATERAL (SELECT CASE WHEN t.confidence IS NOT NULL THEN m.floor END AS floor) f
+)
+SELECT jsonb_agg(jsonb_build_object('metric', c.metric, 'value', c.value, 'n', c.n, 'warn', c.warn,
+                                    'alert', c.alert, 'min_n', c.min_n, 'level', c.level)
+                 -- (a metric judged by its threshold alone has the check it had before 0084)
+                 || CASE WHEN c.confidence IS NOT NULL
+                         THEN jsonb_build_object('confidence', c.confidence, 'floor', c.floor) ELSE '{}' END
+                 ORDER BY c.metric),
+       (ARRAY['not_applicable', 'no_data', 'insufficient_data', 'ok', 'warn', 'alert'])[max(
+           CASE c.level WHEN 'alert' THEN 6 WHEN 'warn' THEN 5 WHEN 'ok' THEN 4 WHEN 'insufficient_data' THEN 3
+                        WHEN 'no_data' THEN 2 ELSE 1 END)],
+       string_agg(c.metric, ', ' ORDER BY c.metric) FILTER (WHERE c.level IN ('warn', 'alert')),
+       max(c.min_n) FILTER (WHERE c.level = 'insufficient_data')
+  FROM c
+$fn$;
+COMMENT ON FUNCTION pgscore.judge(text[], float8[], bigint[], float8[]) IS 'Levels of metrics against pgscore.drift_thresholds and their noise floors (pgscore.noise_floor): warn or alert only above the floor as well; each check as jsonb with its confidence and floor, the worst level, the metrics firing and the min_n not reached';
+
+/*
  * The counts behind every drift metric: per live model, period, feature (or
  * score) and baseline bin, how many values, their sum and how many fell out
  * of range. Each period is cut into parts, each read from the cheapest
@@ -236,7 +426,7 @@ periods AS MATERIALIZED (SELECT * FROM pgscore.monitoring_periods mp
 counts AS MATERIALIZED (SELECT * FROM pgscore.drift_counts_of(p_model_ids, p_period_kind, NULL)),
 base AS MATERIALIZED (
     SELECT live.model_id, live.name, live.version, b.kind, b.feature, b.position, b.edges, b.expected, b.mean,
-           b.std, b.null_rate,
+           b.std, b.null_rate, b.n AS base_n,
            -- constant at training (min = max), whatever std the float arithmetic left (before 0036: 1.1e-16
            -- for a column of 0.3, which made any mean shift of it an alert)
            b.std = 0 OR b.min = b.max AS constant
@@ -313,42 +503,42 @@ th AS MATERIALIZED (
            rtrim(t.null_rate_check::text, '}') || ', "value": ' AS null_rate_prefix,
            rtrim(t.out_of_range_check::text, '}') || ', "value": ' AS out_of_range_prefix
       FROM (SELECT t.*, t.psi_min_n IS NOT NULL AND t.ks_min_n IS NOT NULL AND t.js_min_n IS NOT NULL AND t.mean_shift_min_n IS NOT NULL AND t.null_rate_min_n IS NOT NULL AND t.out_of_range_min_n IS NOT NULL AS complete,
-                       jsonb_build_object('metric', 'psi', 'warn', t.psi_warn, 'alert', t.psi_alert, 'min_n', t.psi_min_n) AS psi_check,
-                       jsonb_build_object('metric', 'ks', 'warn', t.ks_warn, 'alert', t.ks_alert, 'min_n', t.ks_min_n) AS ks_check,
-                       jsonb_build_object('metric', 'js', 'warn', t.js_warn, 'alert', t.js_alert, 'min_n', t.js_min_n) AS js_check,
-                       jsonb_build_object('metric', 'mean_shift', 'warn', t.mean_shift_warn, 'alert', t.mean_shift_alert, 'min_n', t.mean_shift_min_n) AS mean_shift_check,
-                       jsonb_build_object('metric', 'null_rate', 'warn', t.null_rate_warn, 'alert', t.null_rate_alert, 'min_n', t.null_rate_min_n) AS null_rate_check,
-                       jsonb_build_object('metric', 'out_of_range', 'warn', t.out_of_range_warn, 'alert', t.out_of_range_alert, 'min_n', t.out_of_range_min_n) AS out_of_range_check
+                       jsonb_build_object('metric', 'psi', 'warn', t.psi_warn, 'alert', t.psi_alert, 'min_n', t.psi_min_n) || CASE WHEN t.psi_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.psi_confidence) ELSE '{}' END AS psi_check,
+                       jsonb_build_object('metric', 'ks', 'warn', t.ks_warn, 'alert', t.ks_alert, 'min_n', t.ks_min_n) || CASE WHEN t.ks_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.ks_confidence) ELSE '{}' END AS ks_check,
+                       jsonb_build_object('metric', 'js', 'warn', t.js_warn, 'alert', t.js_alert, 'min_n', t.js_min_n) || CASE WHEN t.js_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.js_confidence) ELSE '{}' END AS js_check,
+                       jsonb_build_object('metric', 'mean_shift', 'warn', t.mean_shift_warn, 'alert', t.mean_shift_alert, 'min_n', t.mean_shift_min_n) || CASE WHEN t.mean_shift_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.mean_shift_confidence) ELSE '{}' END AS mean_shift_check,
+                       jsonb_build_object('metric', 'null_rate', 'warn', t.null_rate_warn, 'alert', t.null_rate_alert, 'min_n', t.null_rate_min_n) || CASE WHEN t.null_rate_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.null_rate_confidence) ELSE '{}' END AS null_rate_check,
+                       jsonb_build_object('metric', 'out_of_range', 'warn', t.out_of_range_warn, 'alert', t.out_of_range_alert, 'min_n', t.out_of_range_min_n) || CASE WHEN t.out_of_range_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.out_of_range_confidence) ELSE '{}' END AS out_of_range_check
       FROM (SELECT max(t.warn) FILTER (WHERE t.metric = 'psi') AS psi_warn, max(t.alert) FILTER (WHERE t.metric = 'psi') AS psi_alert,
-                   max(t.min_n) FILTER (WHERE t.metric = 'psi') AS psi_min_n,
+                   max(t.min_n) FILTER (WHERE t.metric = 'psi') AS psi_min_n, max(t.confidence) FILTER (WHERE t.metric = 'psi') AS psi_confidence,
                    max(t.warn) FILTER (WHERE t.metric = 'ks') AS ks_warn, max(t.alert) FILTER (WHERE t.metric = 'ks') AS ks_alert,
-                   max(t.min_n) FILTER (WHERE t.metric = 'ks') AS ks_min_n,
+                   max(t.min_n) FILTER (WHERE t.metric = 'ks') AS ks_min_n, max(t.confidence) FILTER (WHERE t.metric = 'ks') AS ks_confidence,
                    max(t.warn) FILTER (WHERE t.metric = 'js') AS js_warn, max(t.alert) FILTER (WHERE t.metric = 'js') AS js_alert,
-                   max(t.min_n) FILTER (WHERE t.metric = 'js') AS js_min_n,
+                   max(t.min_n) FILTER (WHERE t.metric = 'js') AS js_min_n, max(t.confidence) FILTER (WHERE t.metric = 'js') AS js_confidence,
                    max(t.warn) FILTER (WHERE t.metric = 'mean_shift') AS mean_shift_warn, max(t.alert) FILTER (WHERE t.metric = 'mean_shift') AS mean_shift_alert,
-                   max(t.min_n) FILTER (WHERE t.metric = 'mean_shift') AS mean_shift_min_n,
+                   max(t.min_n) FILTER (WHERE t.metric = 'mean_shift') AS mean_shift_min_n, max(t.confidence) FILTER (WHERE t.metric = 'mean_shift') AS mean_shift_confidence,
                    max(t.warn) FILTER (WHERE t.metric = 'null_rate') AS null_rate_warn, max(t.alert) FILTER (WHERE t.metric = 'null_rate') AS null_rate_alert,
-                   max(t.min_n) FILTER (WHERE t.metric = 'null_rate') AS null_rate_min_n,
+                   max(t.min_n) FILTER (WHERE t.metric = 'null_rate') AS null_rate_min_n, max(t.confidence) FILTER (WHERE t.metric = 'null_rate') AS null_rate_confidence,
                    max(t.warn) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_warn, max(t.alert) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_alert,
-                   max(t.min_n) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_min_n
+                   max(t.min_n) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_min_n, max(t.confidence) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_confidence
               FROM pgscore.drift_thresholds t) t) t
 )
 -- each metric's level and check as pgscore.judge gives them (a metric with no threshold row is left out;
 -- none: NULLs), in place: a call of judge per feature and period cost ~55 us, 105,000 calls for 3,000 features
 SELECT s.*,
-       CASE WHEN th.complete THEN ('[' || th.js_prefix || coalesce(CASE WHEN s.js IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(s.js)::text ELSE (s.js)::text END, 'null') || ', "n": ' || s.n_valid || ', "level": "' || l.js || '"'
-                  || '}, ' || th.ks_prefix || coalesce(CASE WHEN s.ks IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(s.ks)::text ELSE (s.ks)::text END, 'null') || ', "n": ' || s.n_valid || ', "level": "' || l.ks || '"'
-                  || '}, ' || th.mean_shift_prefix || coalesce(CASE WHEN abs(s.mean_shift) IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(abs(s.mean_shift))::text ELSE (abs(s.mean_shift))::text END, 'null') || ', "n": ' || s.n_valid || ', "level": "' || l.mean_shift || '"'
-                  || '}, ' || th.null_rate_prefix || coalesce(CASE WHEN s.null_rate - s.baseline_null_rate IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(s.null_rate - s.baseline_null_rate)::text ELSE (s.null_rate - s.baseline_null_rate)::text END, 'null') || ', "n": ' || s.n || ', "level": "' || l.null_rate || '"'
-                  || '}, ' || th.out_of_range_prefix || coalesce(CASE WHEN s.out_of_range IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(s.out_of_range)::text ELSE (s.out_of_range)::text END, 'null') || ', "n": ' || s.n_valid || ', "level": "' || l.out_of_range || '"'
-                  || '}, ' || th.psi_prefix || coalesce(CASE WHEN s.psi IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(s.psi)::text ELSE (s.psi)::text END, 'null') || ', "n": ' || s.n_valid || ', "level": "' || l.psi || '"'
+       CASE WHEN th.complete THEN ('[' || th.js_prefix || coalesce(CASE WHEN s.js IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(s.js)::text ELSE (s.js)::text END, 'null') || ', "n": ' || s.n_valid || CASE WHEN th.js_confidence IS NOT NULL THEN ', "floor": ' || coalesce((fl.js)::text, 'null') ELSE '' END || ', "level": "' || l.js || '"'
+                  || '}, ' || th.ks_prefix || coalesce(CASE WHEN s.ks IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(s.ks)::text ELSE (s.ks)::text END, 'null') || ', "n": ' || s.n_valid || CASE WHEN th.ks_confidence IS NOT NULL THEN ', "floor": ' || coalesce((fl.ks)::text, 'null') ELSE '' END || ', "level": "' || l.ks || '"'
+                  || '}, ' || th.mean_shift_prefix || coalesce(CASE WHEN abs(s.mean_shift) IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(abs(s.mean_shift))::text ELSE (abs(s.mean_shift))::text END, 'null') || ', "n": ' || s.n_valid || CASE WHEN th.mean_shift_confidence IS NOT NULL THEN ', "floor": ' || coalesce((fl.mean_shift)::text, 'null') ELSE '' END || ', "level": "' || l.mean_shift || '"'
+                  || '}, ' || th.null_rate_prefix || coalesce(CASE WHEN s.null_rate - s.baseline_null_rate IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(s.null_rate - s.baseline_null_rate)::text ELSE (s.null_rate - s.baseline_null_rate)::text END, 'null') || ', "n": ' || s.n || CASE WHEN th.null_rate_confidence IS NOT NULL THEN ', "floor": ' || coalesce((fl.null_rate)::text, 'null') ELSE '' END || ', "level": "' || l.null_rate || '"'
+                  || '}, ' || th.out_of_range_prefix || coalesce(CASE WHEN s.out_of_range IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(s.out_of_range)::text ELSE (s.out_of_range)::text END, 'null') || ', "n": ' || s.n_valid || CASE WHEN th.out_of_range_confidence IS NOT NULL THEN ', "floor": ' || coalesce((fl.out_of_range)::text, 'null') ELSE '' END || ', "level": "' || l.out_of_range || '"'
+                  || '}, ' || th.psi_prefix || coalesce(CASE WHEN s.psi IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(s.psi)::text ELSE (s.psi)::text END, 'null') || ', "n": ' || s.n_valid || CASE WHEN th.psi_confidence IS NOT NULL THEN ', "floor": ' || coalesce((fl.psi)::text, 'null') ELSE '' END || ', "level": "' || l.psi || '"'
                   || '}]')::jsonb
-            ELSE nullif(CASE WHEN l.js IS NOT NULL THEN jsonb_build_array(th.js_check || jsonb_build_object('value', s.js, 'n', s.n_valid, 'level', l.js)) ELSE '[]' END
-                       || CASE WHEN l.ks IS NOT NULL THEN jsonb_build_array(th.ks_check || jsonb_build_object('value', s.ks, 'n', s.n_valid, 'level', l.ks)) ELSE '[]' END
-                       || CASE WHEN l.mean_shift IS NOT NULL THEN jsonb_build_array(th.mean_shift_check || jsonb_build_object('value', abs(s.mean_shift), 'n', s.n_valid, 'level', l.mean_shift)) ELSE '[]' END
-                       || CASE WHEN l.null_rate IS NOT NULL THEN jsonb_build_array(th.null_rate_check || jsonb_build_object('value', s.null_rate - s.baseline_null_rate, 'n', s.n, 'level', l.null_rate)) ELSE '[]' END
-                       || CASE WHEN l.out_of_range IS NOT NULL THEN jsonb_build_array(th.out_of_range_check || jsonb_build_object('value', s.out_of_range, 'n', s.n_valid, 'level', l.out_of_range)) ELSE '[]' END
-                       || CASE WHEN l.psi IS NOT NULL THEN jsonb_build_array(th.psi_check || jsonb_build_object('value', s.psi, 'n', s.n_valid, 'level', l.psi)) ELSE '[]' END, '[]') END AS checks,
+            ELSE nullif(CASE WHEN l.js IS NOT NULL THEN jsonb_build_array(th.js_check || jsonb_build_object('value', s.js, 'n', s.n_valid, 'level', l.js) || CASE WHEN th.js_confidence IS NOT NULL THEN jsonb_build_object('floor', fl.js) ELSE '{}' END) ELSE '[]' END
+                       || CASE WHEN l.ks IS NOT NULL THEN jsonb_build_array(th.ks_check || jsonb_build_object('value', s.ks, 'n', s.n_valid, 'level', l.ks) || CASE WHEN th.ks_confidence IS NOT NULL THEN jsonb_build_object('floor', fl.ks) ELSE '{}' END) ELSE '[]' END
+                       || CASE WHEN l.mean_shift IS NOT NULL THEN jsonb_build_array(th.mean_shift_check || jsonb_build_object('value', abs(s.mean_shift), 'n', s.n_valid, 'level', l.mean_shift) || CASE WHEN th.mean_shift_confidence IS NOT NULL THEN jsonb_build_object('floor', fl.mean_shift) ELSE '{}' END) ELSE '[]' END
+                       || CASE WHEN l.null_rate IS NOT NULL THEN jsonb_build_array(th.null_rate_check || jsonb_build_object('value', s.null_rate - s.baseline_null_rate, 'n', s.n, 'level', l.null_rate) || CASE WHEN th.null_rate_confidence IS NOT NULL THEN jsonb_build_object('floor', fl.null_rate) ELSE '{}' END) ELSE '[]' END
+                       || CASE WHEN l.out_of_range IS NOT NULL THEN jsonb_build_array(th.out_of_range_check || jsonb_build_object('value', s.out_of_range, 'n', s.n_valid, 'level', l.out_of_range) || CASE WHEN th.out_of_range_confidence IS NOT NULL THEN jsonb_build_object('floor', fl.out_of_range) ELSE '{}' END) ELSE '[]' END
+                       || CASE WHEN l.psi IS NOT NULL THEN jsonb_build_array(th.psi_check || jsonb_build_object('value', s.psi, 'n', s.n_valid, 'level', l.psi) || CASE WHEN th.psi_confidence IS NOT NULL THEN jsonb_build_object('floor', fl.psi) ELSE '{}' END) ELSE '[]' END, '[]') END AS checks,
        (ARRAY['not_applicable', 'no_data', 'insufficient_data', 'ok', 'warn', 'alert'])[greatest(
                CASE l.js WHEN 'alert' THEN 6 WHEN 'warn' THEN 5 WHEN 'ok' THEN 4 WHEN 'insufficient_data' THEN 3 WHEN 'no_data' THEN 2 WHEN 'not_applicable' THEN 1 END,
                CASE l.ks WHEN 'alert' THEN 6 WHEN 'warn' THEN 5 WHEN 'ok' THEN 4 WHEN 'insufficient_data' THEN 3 WHEN 'no_data' THEN 2 WHEN 'not_applicable' THEN 1 END,
@@ -370,24 +560,34 @@ SELECT s.*,
                 CASE WHEN l.psi = 'insufficient_data' THEN th.psi_min_n END) AS min_n
   FROM stats s
  CROSS JOIN th
+  JOIN base b ON b.model_id = s.model_id AND b.kind = s.kind AND b.position = s.position
+ -- each metric's noise floor at the window's and the baseline's sizes (migration 0084; NULL: the window holds no
+ -- value, or the metric's confidence is NULL and the thresholds alone judge it)
+ CROSS JOIN LATERAL (SELECT nullif(round(b.base_n * (1 - b.null_rate)), 0)::bigint AS n_base) nb
+ CROSS JOIN LATERAL (SELECT CASE WHEN s.n_valid > 0 THEN pgscore.noise_floor('psi', s.n_valid, nb.n_base, b.expected, th.psi_confidence) END AS psi,
+                           CASE WHEN s.n_valid > 0 THEN pgscore.noise_floor('ks', s.n_valid, nb.n_base, b.expected, th.ks_confidence) END AS ks,
+                           CASE WHEN s.n_valid > 0 THEN pgscore.noise_floor('js', s.n_valid, nb.n_base, b.expected, th.js_confidence) END AS js,
+                           CASE WHEN s.n_valid > 0 THEN pgscore.noise_floor('mean_shift', s.n_valid, nb.n_base, b.expected, th.mean_shift_confidence) END AS mean_shift,
+                           CASE WHEN s.n > 0 THEN pgscore.noise_floor('null_rate', s.n, nullif(b.base_n, 0), b.expected, th.null_rate_confidence, b.null_rate) END AS null_rate,
+                           CASE WHEN s.n_valid > 0 THEN pgscore.noise_floor('out_of_range', s.n_valid, nb.n_base, b.expected, th.out_of_range_confidence) END AS out_of_range) fl
  CROSS JOIN LATERAL (SELECT CASE WHEN th.psi_min_n IS NULL THEN NULL WHEN s.n_valid = 0 THEN 'no_data' WHEN s.n_valid < th.psi_min_n THEN 'insufficient_data'
-                                WHEN s.psi IS NULL THEN 'not_applicable' WHEN s.psi >= th.psi_alert THEN 'alert'
-                                WHEN s.psi >= th.psi_warn THEN 'warn' ELSE 'ok' END AS psi,
+                                WHEN s.psi IS NULL THEN 'not_applicable' WHEN s.psi >= th.psi_alert AND (fl.psi IS NULL OR s.psi > fl.psi) THEN 'alert'
+                                WHEN s.psi >= th.psi_warn AND (fl.psi IS NULL OR s.psi > fl.psi) THEN 'warn' ELSE 'ok' END AS psi,
                            CASE WHEN th.ks_min_n IS NULL THEN NULL WHEN s.n_valid = 0 THEN 'no_data' WHEN s.n_valid < th.ks_min_n THEN 'insufficient_data'
-                                WHEN s.ks IS NULL THEN 'not_applicable' WHEN s.ks >= th.ks_alert THEN 'alert'
-                                WHEN s.ks >= th.ks_warn THEN 'warn' ELSE 'ok' END AS ks,
+                                WHEN s.ks IS NULL THEN 'not_applicable' WHEN s.ks >= th.ks_alert AND (fl.ks IS NULL OR s.ks > fl.ks) THEN 'alert'
+                                WHEN s.ks >= th.ks_warn AND (fl.ks IS NULL OR s.ks > fl.ks) THEN 'warn' ELSE 'ok' END AS ks,
                            CASE WHEN th.js_min_n IS NULL THEN NULL WHEN s.n_valid = 0 THEN 'no_data' WHEN s.n_valid < th.js_min_n THEN 'insufficient_data'
-                                WHEN s.js IS NULL THEN 'not_applicable' WHEN s.js >= th.js_alert THEN 'alert'
-                                WHEN s.js >= th.js_warn THEN 'warn' ELSE 'ok' END AS js,
+                                WHEN s.js IS NULL THEN 'not_applicable' WHEN s.js >= th.js_alert AND (fl.js IS NULL OR s.js > fl.js) THEN 'alert'
+                                WHEN s.js >= th.js_warn AND (fl.js IS NULL OR s.js > fl.js) THEN 'warn' ELSE 'ok' END AS js,
                            CASE WHEN th.mean_shift_min_n IS NULL THEN NULL WHEN s.n_valid = 0 THEN 'no_data' WHEN s.n_valid < th.mean_shift_min_n THEN 'insufficient_data'
-                                WHEN abs(s.mean_shift) IS NULL THEN 'not_applicable' WHEN abs(s.mean_shift) >= th.mean_shift_alert THEN 'alert'
-                                WHEN abs(s.mean_shift) >= th.mean_shift_warn THEN 'warn' ELSE 'ok' END AS mean_shift,
+                                WHEN abs(s.mean_shift) IS NULL THEN 'not_applicable' WHEN abs(s.mean_shift) >= th.mean_shift_alert AND (fl.mean_shift IS NULL OR abs(s.mean_shift) > fl.mean_shift) THEN 'alert'
+                                WHEN abs(s.mean_shift) >= th.mean_shift_warn AND (fl.mean_shift IS NULL OR abs(s.mean_shift) > fl.mean_shift) THEN 'warn' ELSE 'ok' END AS mean_shift,
                            CASE WHEN th.null_rate_min_n IS NULL THEN NULL WHEN s.n = 0 THEN 'no_data' WHEN s.n < th.null_rate_min_n THEN 'insufficient_data'
-                                WHEN s.null_rate - s.baseline_null_rate IS NULL THEN 'not_applicable' WHEN s.null_rate - s.baseline_null_rate >= th.null_rate_alert THEN 'alert'
-                                WHEN s.null_rate - s.baseline_null_rate >= th.null_rate_warn THEN 'warn' ELSE 'ok' END AS null_rate,
+                                WHEN s.null_rate - s.baseline_null_rate IS NULL THEN 'not_applicable' WHEN s.null_rate - s.baseline_null_rate >= th.null_rate_alert AND (fl.null_rate IS NULL OR s.null_rate - s.baseline_null_rate > fl.null_rate) THEN 'alert'
+                                WHEN s.null_rate - s.baseline_null_rate >= th.null_rate_warn AND (fl.null_rate IS NULL OR s.null_rate - s.baseline_null_rate > fl.null_rate) THEN 'warn' ELSE 'ok' END AS null_rate,
                            CASE WHEN th.out_of_range_min_n IS NULL THEN NULL WHEN s.n_valid = 0 THEN 'no_data' WHEN s.n_valid < th.out_of_range_min_n THEN 'insufficient_data'
-                                WHEN s.out_of_range IS NULL THEN 'not_applicable' WHEN s.out_of_range >= th.out_of_range_alert THEN 'alert'
-                                WHEN s.out_of_range >= th.out_of_range_warn THEN 'warn' ELSE 'ok' END AS out_of_range) l
+                                WHEN s.out_of_range IS NULL THEN 'not_applicable' WHEN s.out_of_range >= th.out_of_range_alert AND (fl.out_of_range IS NULL OR s.out_of_range > fl.out_of_range) THEN 'alert'
+                                WHEN s.out_of_range >= th.out_of_range_warn AND (fl.out_of_range IS NULL OR s.out_of_range > fl.out_of_range) THEN 'warn' ELSE 'ok' END AS out_of_range) l
 $fn$;
 COMMENT ON FUNCTION pgscore.drift_stats_of(bigint[], text) IS 'drift_stats for the model versions p_model_ids, live or not, each against its own baseline, in the periods of kind p_period_kind (window or day; NULL: both); pgscore.version_drift reads it for one version';
 
@@ -732,6 +932,17 @@ SELECT b.*, c.checks, c.status, c.firing, c.min_n,
                     AND u.model_id IS NOT DISTINCT FROM CASE WHEN p_by_version THEN b.model_id END), 0)
            AS unmatched_outcomes
   FROM base b
+ -- each metric's confidence (drift_thresholds; NULL: judged by the threshold alone) and noise floor at the window's
+ -- outcomes, against the deploy metric (migration 0084)
+ CROSS JOIN (SELECT max(t.confidence) FILTER (WHERE t.metric = 'auc_drop') AS auc_drop,
+                    max(t.confidence) FILTER (WHERE t.metric = 'accuracy_drop') AS accuracy_drop,
+                    max(t.confidence) FILTER (WHERE t.metric = 'brier_rise') AS brier_rise,
+                    max(t.confidence) FILTER (WHERE t.metric = 'rmse_rise') AS rmse_rise
+               FROM pgscore.drift_thresholds t) cf
+ CROSS JOIN LATERAL (SELECT CASE WHEN b.n > 0 THEN pgscore.noise_floor('auc_drop', b.n, NULL, NULL, cf.auc_drop, b.deploy_auc, b.positives) END AS auc_drop,
+                            CASE WHEN b.n > 0 THEN pgscore.noise_floor('accuracy_drop', b.n, NULL, NULL, cf.accuracy_drop, b.deploy_accuracy) END AS accuracy_drop,
+                            CASE WHEN b.n > 0 THEN pgscore.noise_floor('brier_rise', b.n, NULL, NULL, cf.brier_rise, b.deploy_brier) END AS brier_rise,
+                            CASE WHEN b.n > 0 THEN pgscore.noise_floor('rmse_rise', b.n, NULL, NULL, cf.rmse_rise, b.deploy_rmse) END AS rmse_rise) fl
  CROSS JOIN LATERAL pgscore.judge(
         CASE b.task WHEN 'binary' THEN ARRAY['auc_drop', 'accuracy_drop', 'brier_rise']
                     WHEN 'multiclass' THEN ARRAY['accuracy_drop'] ELSE ARRAY['rmse_rise'] END,
@@ -742,7 +953,9 @@ SELECT b.*, c.checks, c.status, c.firing, c.min_n,
                     ELSE ARRAY[CASE WHEN b.deploy_rmse <> 0 THEN b.rmse / b.deploy_rmse - 1
                                     WHEN b.deploy_rmse = 0 THEN CASE WHEN b.rmse > 0 THEN 1e300
                                                                      WHEN b.rmse = 0 THEN 0 END END] END,
-        array_fill(b.n, ARRAY[CASE b.task WHEN 'binary' THEN 3 ELSE 1 END])) c
+        array_fill(b.n, ARRAY[CASE b.task WHEN 'binary' THEN 3 ELSE 1 END]),
+        CASE b.task WHEN 'binary' THEN ARRAY[fl.auc_drop, fl.accuracy_drop, fl.brier_rise]
+                    WHEN 'multiclass' THEN ARRAY[fl.accuracy_drop] ELSE ARRAY[fl.rmse_rise] END) c
 $fn$;
 COMMENT ON FUNCTION pgscore.performance_stats_of(boolean, bigint[], text) IS 'performance_stats(p_by_version) for the model versions p_model_ids alone (NULL: every one it gives) in the periods of kind p_period_kind (window or day; NULL: both): their rows as performance_stats gives them, without ranking the predictions of other versions or periods; the views of realised performance read it for the periods they report (realised_performance and alerts the windows, performance_by_day the days), shadow_performance_stats for the shadow versions';
 

@@ -1,0 +1,511 @@
+-- 0083 to 0084: noise floors. A drift or performance metric warns or alerts only where it exceeds both its
+-- threshold and its noise floor: how large sampling alone makes it at the window's size and the baseline's, at
+-- drift_thresholds.confidence (default 0.999; NULL judges by the thresholds alone, as before). 400 windows of 100
+-- fresh draws from the training distribution had a feature at warn in 91% and at alert in 14% (session 44).
+-- The views' columns are unchanged; each check (jsonb) also says its confidence and floor.
+
+ALTER TABLE pgscore.drift_thresholds ADD COLUMN confidence float8 DEFAULT 0.999,
+    ADD CONSTRAINT drift_thresholds_confidence_check CHECK (confidence > 0 AND confidence < 1);
+COMMENT ON COLUMN pgscore.drift_thresholds.confidence IS 'The metric warns or alerts only above its noise floor at this confidence too (pgscore.noise_floor: what sampling alone reaches at the window''s and the baseline''s sizes); NULL: by the thresholds alone';
+
+/*
+ * The noise floors (migration 0084): how large each metric grows on fresh draws from the baseline's own
+ * distribution, at a window of n values against a baseline of n_base, at a confidence. A metric is at warn
+ * or alert only above its floor as well as its threshold (pgscore.drift_thresholds.confidence; NULL: by the
+ * thresholds alone). normal_quantile: the standard normal's quantile (Acklam's rational approximation,
+ * relative error < 1.2e-9).
+ */
+CREATE FUNCTION pgscore.normal_quantile(p float8)
+RETURNS float8
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    q float8;
+    r float8;
+BEGIN
+    IF NOT (p > 0 AND p < 1) THEN
+        RAISE EXCEPTION 'pgscore.normal_quantile: p must be between 0 and 1 (exclusive), got %', p
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p < 0.02425 THEN
+        q := sqrt(-2 * ln(p));
+        RETURN (((((-7.784894002430293e-03 * q - 3.223964580411365e-01) * q - 2.400758277161838e+00) * q
+                   - 2.549732539343734e+00) * q + 4.374664141464968e+00) * q + 2.938163982698783e+00)
+               / ((((7.784695709041462e-03 * q + 3.224671290700398e-01) * q + 2.445134137142996e+00) * q
+                   + 3.754408661907416e+00) * q + 1);
+    ELSIF p > 1 - 0.02425 THEN
+        q := sqrt(-2 * ln(1 - p));
+        RETURN -(((((-7.784894002430293e-03 * q - 3.223964580411365e-01) * q - 2.400758277161838e+00) * q
+                    - 2.549732539343734e+00) * q + 4.374664141464968e+00) * q + 2.938163982698783e+00)
+               / ((((7.784695709041462e-03 * q + 3.224671290700398e-01) * q + 2.445134137142996e+00) * q
+                   + 3.754408661907416e+00) * q + 1);
+    END IF;
+    q := p - 0.5;
+    r := q * q;
+    RETURN (((((-3.969683028665376e+01 * r + 2.209460984245205e+02) * r - 2.759285104469687e+02) * r
+               + 1.383577518672690e+02) * r - 3.066479806614716e+01) * r + 2.506628277459239e+00) * q
+           / (((((-5.447609879822406e+01 * r + 1.615858368580409e+02) * r - 1.556989798598866e+02) * r
+                + 6.680131188771972e+01) * r - 1.328068155288572e+01) * r + 1);
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.normal_quantile(float8) IS 'The standard normal distribution''s quantile at p (0 < p < 1), within a relative 1.2e-9 (Acklam); pgscore.noise_floor reads it';
+
+CREATE FUNCTION pgscore.noise_floor(p_metric text, p_n bigint, p_n_base bigint, p_expected float8[], p_confidence float8,
+                                    p_base float8 DEFAULT NULL, p_positives bigint DEFAULT NULL)
+RETURNS float8
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_inv float8;   -- 1/n + 1/n_base: the variance scale of a difference between the window and the baseline
+    v_z float8;     -- the one-sided normal quantile at the confidence
+    v_df integer;
+    v_chi2 float8;
+    v_allow float8 := 0;  -- PSI: what its baseline bins that may well stay empty add (below)
+    v_e float8;
+    v_rate float8;
+    v_q1 float8;
+    v_q2 float8;
+    v_neg bigint;
+BEGIN
+    IF p_metric IS NULL OR p_metric NOT IN ('psi', 'ks', 'js', 'mean_shift', 'null_rate', 'out_of_range',
+                                            'auc_drop', 'accuracy_drop', 'brier_rise', 'rmse_rise') THEN
+        RAISE EXCEPTION 'pgscore.noise_floor: unknown metric %', coalesce(quote_literal(p_metric), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'psi, ks, js, mean_shift, null_rate, out_of_range, auc_drop, accuracy_drop, brier_rise or rmse_rise';
+    END IF;
+    IF p_n IS NULL OR p_n <= 0 THEN
+        RAISE EXCEPTION 'pgscore.noise_floor: p_n (the window''s values) must be > 0, got %', coalesce(p_n::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_n_base <= 0 THEN
+        RAISE EXCEPTION 'pgscore.noise_floor: p_n_base (the baseline''s values) must be > 0 or NULL (a baseline known exactly), got %', p_n_base
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_confidence IS NULL THEN
+        RETURN NULL;  -- judged by the thresholds alone
+    END IF;
+    IF NOT (p_confidence > 0 AND p_confidence < 1) THEN
+        RAISE EXCEPTION 'pgscore.noise_floor: p_confidence must be between 0 and 1 (exclusive), got %', p_confidence
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    v_inv := 1.0 / p_n + coalesce(1.0 / p_n_base, 0);
+    v_z := pgscore.normal_quantile(p_confidence);
+    IF p_metric IN ('psi', 'js') THEN
+        -- n*m/(n+m) * PSI and 8 ln 2 * n*m/(n+m) * JS^2 are chi-square with bins - 1 degrees of freedom (their
+        -- quantile by Wilson and Hilferty's cube root)
+        IF p_expected IS NULL THEN
+            RAISE EXCEPTION 'pgscore.noise_floor: p_expected (the baseline''s share per bin) must be given for %', p_metric
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        v_df := -1;
+        FOREACH v_e IN ARRAY p_expected LOOP  -- (a loop, not a query: this runs per feature and period)
+            IF v_e > 0 THEN
+                v_df := v_df + 1;
+            END IF;
+        END LOOP;
+        IF v_df <= 0 THEN
+            RETURN 0;
+        END IF;
+        v_chi2 := v_df * greatest(0, 1 - 2.0 / (9 * v_df) + v_z * sqrt(2.0 / (9 * v_df))) ^ 3;
+        IF p_metric = 'js' THEN
+            RETURN sqrt(v_chi2 * v_inv / (8 * ln(2)));
+        END IF;
+        -- a bin that stays empty adds (e - 1e-4) ln(e / 1e-4) to PSI (its share floored at 1e-4), not the e of
+        -- chi-square: each bin that may well stay empty (a chance over (1 - confidence) / bins) adds the difference
+        FOREACH v_e IN ARRAY p_expected LOOP
+            IF v_e > 1e-4 AND p_n * ln(greatest(1 - v_e, 1e-300)) > ln((1 - p_confidence) / (v_df + 1)) THEN
+                v_allow := v_allow + greatest(0, (v_e - 1e-4) * ln(v_e / 1e-4) - v_e);
+            END IF;
+        END LOOP;
+        RETURN v_chi2 * v_inv + v_allow;
+    ELSIF p_metric = 'ks' THEN
+        -- the two-sample Kolmogorov-Smirnov critical value c(alpha) * sqrt((n + m) / (n m))
+        RETURN sqrt(-ln((1 - p_confidence) / 2) / 2) * sqrt(v_inv);
+    ELSIF p_metric = 'mean_shift' THEN
+        -- |mean - baseline mean| in baseline standard deviations: its standard error is sqrt(1/n + 1/m)
+        RETURN pgscore.normal_quantile(1 - (1 - p_confidence) / 2) * sqrt(v_inv);
+    ELSIF p_metric = 'null_rate' THEN
+        -- the rise of a binomial share over the baseline's share p_base
+        v_rate := least(greatest(coalesce(p_base, 0), 0), 1);
+        RETURN v_z * sqrt(v_rate * (1 - v_rate) * v_inv);
+    ELSIF p_metric = 'out_of_range' THEN
+        -- a fresh draw falls outside the min..max of m draws with probability 2/(m + 1)
+        v_rate := coalesce(2.0 / (p_n_base + 1), 0);
+        RETURN v_rate + v_z * sqrt(v_rate * (1 - v_rate) / p_n);
+    ELSIF p_base IS NULL THEN
+        RETURN NULL;  -- no deploy metric: nothing to compare
+    ELSIF p_metric = 'accuracy_drop' THEN
+        v_rate := least(greatest(p_base, 0), 1);
+        RETURN v_z * sqrt(v_rate * (1 - v_rate) * v_inv);
+    ELSIF p_metric = 'brier_rise' THEN
+        -- a squared error in 0..1 with mean b has a variance of at most b (1 - b)
+        v_rate := least(greatest(p_base, 0), 1);
+        RETURN v_z * sqrt(v_rate * (1 - v_rate) * v_inv);
+    ELSIF p_metric = 'rmse_rise' THEN
+        -- RMSE over the deploy RMSE: its standard error is sqrt(1/(2n)) for normal errors
+        RETURN v_z * sqrt(v_inv / 2);
+    END IF;
+    -- auc_drop: Hanley and McNeil's standard error at the deploy AUC, p_positives of the p_n outcomes positive
+    v_neg := p_n - p_positives;
+    IF p_positives IS NULL OR p_positives <= 0 OR v_neg <= 0 THEN
+        RETURN NULL;  -- no AUC without both classes
+    END IF;
+    v_rate := least(greatest(p_base, 0), 1);
+    v_q1 := v_rate / (2 - v_rate);
+    v_q2 := 2 * v_rate ^ 2 / (1 + v_rate);
+    RETURN v_z * sqrt(greatest(0, v_rate * (1 - v_rate) + (p_positives - 1) * (v_q1 - v_rate ^ 2)
+                                  + (v_neg - 1) * (v_q2 - v_rate ^ 2)) / (p_positives * v_neg));
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint) IS 'How large p_metric grows by sampling noise alone, at p_confidence, for a window of p_n values (outcomes) against a baseline of p_n_base (NULL: known exactly): PSI and JS by chi-square with a degree of freedom per bin of p_expected (the baseline''s shares) but one, PSI with what its bins that may well stay empty add, KS by the two-sample Kolmogorov distribution, mean shift by its standard error, null_rate and out_of_range by binomial standard errors (p_base: the baseline null rate), the performance drops by their standard errors at the deploy metric p_base (auc_drop: p_positives of p_n positive). NULL at a NULL confidence';
+
+/*
+ * judge with noise floors: a metric is at warn or alert when it reaches the threshold and also exceeds its
+ * floor (p_floors, by pgscore.noise_floor at drift_thresholds.confidence; a NULL floor, or a NULL confidence
+ * in drift_thresholds, judges it by the threshold alone). Each check also says its confidence and floor.
+ */
+CREATE FUNCTION pgscore.judge(p_metrics text[], p_values float8[], p_n bigint[], p_floors float8[])
+RETURNS TABLE (checks jsonb, status text, firing text, min_n integer)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+WITH c AS (
+    SELECT m.metric, m.value, m.n, t.warn, t.alert, t.min_n, t.confidence, f.floor,
+           CASE WHEN m.n = 0 THEN 'no_data'
+                WHEN m.n < t.min_n THEN 'insufficient_data'
+                WHEN m.value IS NULL THEN 'not_applicable'
+                WHEN m.value >= t.alert AND (f.floor IS NULL OR m.value > f.floor) THEN 'alert'
+                WHEN m.value >= t.warn AND (f.floor IS NULL OR m.value > f.floor) THEN 'warn'
+                ELSE 'ok' END AS level
+      FROM unnest(p_metrics, p_values, p_n, p_floors) WITH ORDINALITY AS m(metric, value, n, floor, i)
+      JOIN pgscore.drift_thresholds t ON t.metric = m.metric
+     CROSS JOIN LATERAL (SELECT CASE WHEN t.confidence IS NOT NULL THEN m.floor END AS floor) f
+)
+SELECT jsonb_agg(jsonb_build_object('metric', c.metric, 'value', c.value, 'n', c.n, 'warn', c.warn,
+                                    'alert', c.alert, 'min_n', c.min_n, 'level', c.level)
+                 -- (a metric judged by its threshold alone has the check it had before 0084)
+                 || CASE WHEN c.confidence IS NOT NULL
+                         THEN jsonb_build_object('confidence', c.confidence, 'floor', c.floor) ELSE '{}' END
+                 ORDER BY c.metric),
+       (ARRAY['not_applicable', 'no_data', 'insufficient_data', 'ok', 'warn', 'alert'])[max(
+           CASE c.level WHEN 'alert' THEN 6 WHEN 'warn' THEN 5 WHEN 'ok' THEN 4 WHEN 'insufficient_data' THEN 3
+                        WHEN 'no_data' THEN 2 ELSE 1 END)],
+       string_agg(c.metric, ', ' ORDER BY c.metric) FILTER (WHERE c.level IN ('warn', 'alert')),
+       max(c.min_n) FILTER (WHERE c.level = 'insufficient_data')
+  FROM c
+$fn$;
+COMMENT ON FUNCTION pgscore.judge(text[], float8[], bigint[], float8[]) IS 'Levels of metrics against pgscore.drift_thresholds and their noise floors (pgscore.noise_floor): warn or alert only above the floor as well; each check as jsonb with its confidence and floor, the worst level, the metrics firing and the min_n not reached';
+
+REVOKE EXECUTE ON FUNCTION pgscore.normal_quantile(float8), pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint),
+    pgscore.judge(text[], float8[], bigint[], float8[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint), pgscore.normal_quantile(float8)
+    TO pgscore_reader, pgscore_admin;
+GRANT EXECUTE ON FUNCTION pgscore.judge(text[], float8[], bigint[], float8[]) TO pgscore_admin;
+
+-- drift_stats_of: each metric judged against its floor too (replaced in place: its comment, owner and grants stay)
+CREATE OR REPLACE FUNCTION pgscore.drift_stats_of(p_model_ids bigint[], p_period_kind text)
+RETURNS TABLE (model_id bigint, name text, version integer, period_kind text, period text, sort_order integer,
+               kind text, feature text, "position" integer, n bigint, n_valid bigint, null_rate float8,
+               baseline_null_rate float8, mean float8, baseline_mean float8, mean_shift float8, out_of_range float8,
+               psi float8, ks float8, js float8, constant_baseline boolean, empty_baseline boolean,
+               checks jsonb, status text, firing text, min_n integer)
+LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET work_mem = '64MB'
+SET extra_float_digits = 1
+ROWS 2000
+AS $fn$
+WITH live AS MATERIALIZED (SELECT m.model_id, m.name, m.version FROM pgscore.models m
+                            WHERE m.model_id = ANY (p_model_ids)),
+periods AS MATERIALIZED (SELECT * FROM pgscore.monitoring_periods mp
+                          WHERE p_period_kind IS NULL OR mp.period_kind = p_period_kind),
+counts AS MATERIALIZED (SELECT * FROM pgscore.drift_counts_of(p_model_ids, p_period_kind, NULL)),
+base AS MATERIALIZED (
+    SELECT live.model_id, live.name, live.version, b.kind, b.feature, b.position, b.edges, b.expected, b.mean,
+           b.std, b.null_rate, b.n AS base_n,
+           -- constant at training (min = max), whatever std the float arithmetic left (before 0036: 1.1e-16
+           -- for a column of 0.3, which made any mean shift of it an alert)
+           b.std = 0 OR b.min = b.max AS constant
+      FROM live JOIN pgscore.baselines b ON b.model_id = live.model_id
+),
+agg AS MATERIALIZED (
+    SELECT c.model_id, c.period_kind, c.period, c.kind, c.position,
+           sum(c.n) AS n, coalesce(sum(c.n) FILTER (WHERE c.bin = -1), 0) AS n_null,
+           coalesce(sum(c.n) FILTER (WHERE c.bin >= 0), 0) AS n_valid, sum(c.total) AS total, sum(c.n_out) AS n_out,
+           array_agg(c.bin) AS bins, array_agg(c.n) AS bin_n  -- each bin that holds a value, and how many
+      FROM counts c
+     GROUP BY c.model_id, c.period_kind, c.period, c.kind, c.position
+),
+-- every baseline bin of each live model, feature (or score) and period that holds a valid value, with its
+-- current count (0 if none): stats keeps PSI, KS and JS only there (n_valid > 0), so a period without one
+-- (most of the 30 days of a model logging now and then) is no longer spread over its bins for nothing
+grid AS (
+    SELECT b.model_id, a.period_kind, a.period, b.kind, b.position, g.bin, b.expected[g.bin + 1] AS e,
+           coalesce(a.bin_n[array_position(a.bins, g.bin)], 0) AS n
+      FROM agg a
+      JOIN base b ON b.model_id = a.model_id AND b.kind = a.kind AND b.position = a.position
+     CROSS JOIN LATERAL generate_series(0, cardinality(b.expected) - 1) g(bin)
+     WHERE a.n_valid > 0
+),
+shares AS (
+    SELECT g.*, g.n::float8 / nullif(sum(g.n) OVER w, 0) AS c,
+           (sum(g.n) OVER (w ORDER BY g.bin))::float8 / nullif(sum(g.n) OVER w, 0) AS c_cum,
+           sum(g.e) OVER (w ORDER BY g.bin) AS e_cum
+      FROM grid g
+    WINDOW w AS (PARTITION BY g.model_id, g.period_kind, g.period, g.kind, g.position)
+),
+dist AS (  -- PSI (shares floored at 1e-4), KS at the bin edges, Jensen-Shannon distance in base 2
+    SELECT s.model_id, s.period_kind, s.period, s.kind, s.position,
+           sum((greatest(s.c, 1e-4) - greatest(s.e, 1e-4)) * ln(greatest(s.c, 1e-4) / greatest(s.e, 1e-4))) AS psi,
+           max(abs(s.c_cum - s.e_cum)) AS ks,
+           sqrt(greatest(0, 0.5 * sum(CASE WHEN s.c > 0 THEN s.c * ln(s.c / ((s.c + s.e) / 2)) ELSE 0 END)
+                          + 0.5 * sum(CASE WHEN s.e > 0 THEN s.e * ln(s.e / ((s.c + s.e) / 2)) ELSE 0 END)) / ln(2)) AS js
+      FROM shares s
+     GROUP BY s.model_id, s.period_kind, s.period, s.kind, s.position
+),
+stats AS (
+    SELECT b.model_id, b.name, b.version, p.period_kind, p.period, p.sort_order, b.kind, b.feature, b.position,
+           coalesce(a.n, 0)::bigint AS n, coalesce(a.n_valid, 0)::bigint AS n_valid,
+           a.n_null::float8 / nullif(a.n, 0) AS null_rate, b.null_rate AS baseline_null_rate,
+           -- in numeric (from each float8's exact text: a cast keeps 15 digits), kept within float8's range:
+           -- huge means over a tiny std, or tiny over huge, raise no overflow or underflow (a value rounded
+           -- to 323 places is 0 or at least 1e-323, which float8 holds)
+           round(a.total::text::numeric / nullif(a.n_valid, 0), 323)::float8 AS mean, b.mean AS baseline_mean,
+           CASE WHEN NOT b.constant AND a.n_valid > 0  -- (greatest and least take no NULL for an answer)
+                THEN least(greatest(round((a.total::text::numeric / a.n_valid - b.mean::text::numeric)
+                                          / b.std::text::numeric, 323), -1e300), 1e300)::float8 END AS mean_shift,
+           a.n_out::float8 / nullif(a.n_valid, 0) AS out_of_range,
+           CASE WHEN a.n_valid > 0 THEN d.psi END AS psi,
+           CASE WHEN a.n_valid > 0 THEN d.ks END AS ks,
+           CASE WHEN a.n_valid > 0 THEN d.js END AS js,
+           b.constant AS constant_baseline, cardinality(b.expected) = 0 AS empty_baseline
+      FROM base b
+     CROSS JOIN periods p
+      LEFT JOIN agg a ON a.model_id = b.model_id AND a.period_kind = p.period_kind AND a.period = p.period
+                     AND a.kind = b.kind AND a.position = b.position
+      LEFT JOIN dist d ON d.model_id = b.model_id AND d.period_kind = p.period_kind AND d.period = p.period
+                      AND d.kind = b.kind AND d.position = b.position
+),
+-- pgscore.drift_thresholds in one row (NULLs for a metric it holds no row for), with each metric's check
+-- but for its value, n and level built once
+th AS MATERIALIZED (
+    SELECT t.*,
+           -- the text of each metric's check up to its value, for checks built as text: jsonb_build_object took
+           -- 20 us a row more, for the same jsonb (a number is read from its float8 text either way)
+           rtrim(t.psi_check::text, '}') || ', "value": ' AS psi_prefix,
+           rtrim(t.ks_check::text, '}') || ', "value": ' AS ks_prefix,
+           rtrim(t.js_check::text, '}') || ', "value": ' AS js_prefix,
+           rtrim(t.mean_shift_check::text, '}') || ', "value": ' AS mean_shift_prefix,
+           rtrim(t.null_rate_check::text, '}') || ', "value": ' AS null_rate_prefix,
+           rtrim(t.out_of_range_check::text, '}') || ', "value": ' AS out_of_range_prefix
+      FROM (SELECT t.*, t.psi_min_n IS NOT NULL AND t.ks_min_n IS NOT NULL AND t.js_min_n IS NOT NULL AND t.mean_shift_min_n IS NOT NULL AND t.null_rate_min_n IS NOT NULL AND t.out_of_range_min_n IS NOT NULL AS complete,
+                       jsonb_build_object('metric', 'psi', 'warn', t.psi_warn, 'alert', t.psi_alert, 'min_n', t.psi_min_n) || CASE WHEN t.psi_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.psi_confidence) ELSE '{}' END AS psi_check,
+                       jsonb_build_object('metric', 'ks', 'warn', t.ks_warn, 'alert', t.ks_alert, 'min_n', t.ks_min_n) || CASE WHEN t.ks_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.ks_confidence) ELSE '{}' END AS ks_check,
+                       jsonb_build_object('metric', 'js', 'warn', t.js_warn, 'alert', t.js_alert, 'min_n', t.js_min_n) || CASE WHEN t.js_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.js_confidence) ELSE '{}' END AS js_check,
+                       jsonb_build_object('metric', 'mean_shift', 'warn', t.mean_shift_warn, 'alert', t.mean_shift_alert, 'min_n', t.mean_shift_min_n) || CASE WHEN t.mean_shift_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.mean_shift_confidence) ELSE '{}' END AS mean_shift_check,
+                       jsonb_build_object('metric', 'null_rate', 'warn', t.null_rate_warn, 'alert', t.null_rate_alert, 'min_n', t.null_rate_min_n) || CASE WHEN t.null_rate_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.null_rate_confidence) ELSE '{}' END AS null_rate_check,
+                       jsonb_build_object('metric', 'out_of_range', 'warn', t.out_of_range_warn, 'alert', t.out_of_range_alert, 'min_n', t.out_of_range_min_n) || CASE WHEN t.out_of_range_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.out_of_range_confidence) ELSE '{}' END AS out_of_range_check
+      FROM (SELECT max(t.warn) FILTER (WHERE t.metric = 'psi') AS psi_warn, max(t.alert) FILTER (WHERE t.metric = 'psi') AS psi_alert,
+                   max(t.min_n) FILTER (WHERE t.metric = 'psi') AS psi_min_n, max(t.confidence) FILTER (WHERE t.metric = 'psi') AS psi_confidence,
+                   max(t.warn) FILTER (WHERE t.metric = 'ks') AS ks_warn, max(t.alert) FILTER (WHERE t.metric = 'ks') AS ks_alert,
+                   max(t.min_n) FILTER (WHERE t.metric = 'ks') AS ks_min_n, max(t.confidence) FILTER (WHERE t.metric = 'ks') AS ks_confidence,
+                   max(t.warn) FILTER (WHERE t.metric = 'js') AS js_warn, max(t.alert) FILTER (WHERE t.metric = 'js') AS js_alert,
+                   max(t.min_n) FILTER (WHERE t.metric = 'js') AS js_min_n, max(t.confidence) FILTER (WHERE t.metric = 'js') AS js_confidence,
+                   max(t.warn) FILTER (WHERE t.metric = 'mean_shift') AS mean_shift_warn, max(t.alert) FILTER (WHERE t.metric = 'mean_shift') AS mean_shift_alert,
+                   max(t.min_n) FILTER (WHERE t.metric = 'mean_shift') AS mean_shift_min_n, max(t.confidence) FILTER (WHERE t.metric = 'mean_shift') AS mean_shift_confidence,
+                   max(t.warn) FILTER (WHERE t.metric = 'null_rate') AS null_rate_warn, max(t.alert) FILTER (WHERE t.metric = 'null_rate') AS null_rate_alert,
+                   max(t.min_n) FILTER (WHERE t.metric = 'null_rate') AS null_rate_min_n, max(t.confidence) FILTER (WHERE t.metric = 'null_rate') AS null_rate_confidence,
+                   max(t.warn) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_warn, max(t.alert) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_alert,
+                   max(t.min_n) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_min_n, max(t.confidence) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_confidence
+              FROM pgscore.drift_thresholds t) t) t
+)
+-- each metric's level and check as pgscore.judge gives them (a metric with no threshold row is left out;
+-- none: NULLs), in place: a call of judge per feature and period cost ~55 us, 105,000 calls for 3,000 features
+SELECT s.*,
+       CASE WHEN th.complete THEN ('[' || th.js_prefix || coalesce(CASE WHEN s.js IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(s.js)::text ELSE (s.js)::text END, 'null') || ', "n": ' || s.n_valid || CASE WHEN th.js_confidence IS NOT NULL THEN ', "floor": ' || coalesce((fl.js)::text, 'null') ELSE '' END || ', "level": "' || l.js || '"'
+                  || '}, ' || th.ks_prefix || coalesce(CASE WHEN s.ks IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(s.ks)::text ELSE (s.ks)::text END, 'null') || ', "n": ' || s.n_valid || CASE WHEN th.ks_confidence IS NOT NULL THEN ', "floor": ' || coalesce((fl.ks)::text, 'null') ELSE '' END || ', "level": "' || l.ks || '"'
+                  || '}, ' || th.mean_shift_prefix || coalesce(CASE WHEN abs(s.mean_shift) IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(abs(s.mean_shift))::text ELSE (abs(s.mean_shift))::text END, 'null') || ', "n": ' || s.n_valid || CASE WHEN th.mean_shift_confidence IS NOT NULL THEN ', "floor": ' || coalesce((fl.mean_shift)::text, 'null') ELSE '' END || ', "level": "' || l.mean_shift || '"'
+                  || '}, ' || th.null_rate_prefix || coalesce(CASE WHEN s.null_rate - s.baseline_null_rate IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(s.null_rate - s.baseline_null_rate)::text ELSE (s.null_rate - s.baseline_null_rate)::text END, 'null') || ', "n": ' || s.n || CASE WHEN th.null_rate_confidence IS NOT NULL THEN ', "floor": ' || coalesce((fl.null_rate)::text, 'null') ELSE '' END || ', "level": "' || l.null_rate || '"'
+                  || '}, ' || th.out_of_range_prefix || coalesce(CASE WHEN s.out_of_range IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(s.out_of_range)::text ELSE (s.out_of_range)::text END, 'null') || ', "n": ' || s.n_valid || CASE WHEN th.out_of_range_confidence IS NOT NULL THEN ', "floor": ' || coalesce((fl.out_of_range)::text, 'null') ELSE '' END || ', "level": "' || l.out_of_range || '"'
+                  || '}, ' || th.psi_prefix || coalesce(CASE WHEN s.psi IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(s.psi)::text ELSE (s.psi)::text END, 'null') || ', "n": ' || s.n_valid || CASE WHEN th.psi_confidence IS NOT NULL THEN ', "floor": ' || coalesce((fl.psi)::text, 'null') ELSE '' END || ', "level": "' || l.psi || '"'
+                  || '}]')::jsonb
+            ELSE nullif(CASE WHEN l.js IS NOT NULL THEN jsonb_build_array(th.js_check || jsonb_build_object('value', s.js, 'n', s.n_valid, 'level', l.js) || CASE WHEN th.js_confidence IS NOT NULL THEN jsonb_build_object('floor', fl.js) ELSE '{}' END) ELSE '[]' END
+                       || CASE WHEN l.ks IS NOT NULL THEN jsonb_build_array(th.ks_check || jsonb_build_object('value', s.ks, 'n', s.n_valid, 'level', l.ks) || CASE WHEN th.ks_confidence IS NOT NULL THEN jsonb_build_object('floor', fl.ks) ELSE '{}' END) ELSE '[]' END
+                       || CASE WHEN l.mean_shift IS NOT NULL THEN jsonb_build_array(th.mean_shift_check || jsonb_build_object('value', abs(s.mean_shift), 'n', s.n_valid, 'level', l.mean_shift) || CASE WHEN th.mean_shift_confidence IS NOT NULL THEN jsonb_build_object('floor', fl.mean_shift) ELSE '{}' END) ELSE '[]' END
+                       || CASE WHEN l.null_rate IS NOT NULL THEN jsonb_build_array(th.null_rate_check || jsonb_build_object('value', s.null_rate - s.baseline_null_rate, 'n', s.n, 'level', l.null_rate) || CASE WHEN th.null_rate_confidence IS NOT NULL THEN jsonb_build_object('floor', fl.null_rate) ELSE '{}' END) ELSE '[]' END
+                       || CASE WHEN l.out_of_range IS NOT NULL THEN jsonb_build_array(th.out_of_range_check || jsonb_build_object('value', s.out_of_range, 'n', s.n_valid, 'level', l.out_of_range) || CASE WHEN th.out_of_range_confidence IS NOT NULL THEN jsonb_build_object('floor', fl.out_of_range) ELSE '{}' END) ELSE '[]' END
+                       || CASE WHEN l.psi IS NOT NULL THEN jsonb_build_array(th.psi_check || jsonb_build_object('value', s.psi, 'n', s.n_valid, 'level', l.psi) || CASE WHEN th.psi_confidence IS NOT NULL THEN jsonb_build_object('floor', fl.psi) ELSE '{}' END) ELSE '[]' END, '[]') END AS checks,
+       (ARRAY['not_applicable', 'no_data', 'insufficient_data', 'ok', 'warn', 'alert'])[greatest(
+               CASE l.js WHEN 'alert' THEN 6 WHEN 'warn' THEN 5 WHEN 'ok' THEN 4 WHEN 'insufficient_data' THEN 3 WHEN 'no_data' THEN 2 WHEN 'not_applicable' THEN 1 END,
+               CASE l.ks WHEN 'alert' THEN 6 WHEN 'warn' THEN 5 WHEN 'ok' THEN 4 WHEN 'insufficient_data' THEN 3 WHEN 'no_data' THEN 2 WHEN 'not_applicable' THEN 1 END,
+               CASE l.mean_shift WHEN 'alert' THEN 6 WHEN 'warn' THEN 5 WHEN 'ok' THEN 4 WHEN 'insufficient_data' THEN 3 WHEN 'no_data' THEN 2 WHEN 'not_applicable' THEN 1 END,
+               CASE l.null_rate WHEN 'alert' THEN 6 WHEN 'warn' THEN 5 WHEN 'ok' THEN 4 WHEN 'insufficient_data' THEN 3 WHEN 'no_data' THEN 2 WHEN 'not_applicable' THEN 1 END,
+               CASE l.out_of_range WHEN 'alert' THEN 6 WHEN 'warn' THEN 5 WHEN 'ok' THEN 4 WHEN 'insufficient_data' THEN 3 WHEN 'no_data' THEN 2 WHEN 'not_applicable' THEN 1 END,
+               CASE l.psi WHEN 'alert' THEN 6 WHEN 'warn' THEN 5 WHEN 'ok' THEN 4 WHEN 'insufficient_data' THEN 3 WHEN 'no_data' THEN 2 WHEN 'not_applicable' THEN 1 END)] AS status,
+       nullif(concat_ws(', ', CASE WHEN l.js IN ('warn', 'alert') THEN 'js' END,
+                     CASE WHEN l.ks IN ('warn', 'alert') THEN 'ks' END,
+                     CASE WHEN l.mean_shift IN ('warn', 'alert') THEN 'mean_shift' END,
+                     CASE WHEN l.null_rate IN ('warn', 'alert') THEN 'null_rate' END,
+                     CASE WHEN l.out_of_range IN ('warn', 'alert') THEN 'out_of_range' END,
+                     CASE WHEN l.psi IN ('warn', 'alert') THEN 'psi' END), '') AS firing,
+       greatest(CASE WHEN l.js = 'insufficient_data' THEN th.js_min_n END,
+                CASE WHEN l.ks = 'insufficient_data' THEN th.ks_min_n END,
+                CASE WHEN l.mean_shift = 'insufficient_data' THEN th.mean_shift_min_n END,
+                CASE WHEN l.null_rate = 'insufficient_data' THEN th.null_rate_min_n END,
+                CASE WHEN l.out_of_range = 'insufficient_data' THEN th.out_of_range_min_n END,
+                CASE WHEN l.psi = 'insufficient_data' THEN th.psi_min_n END) AS min_n
+  FROM stats s
+ CROSS JOIN th
+  JOIN base b ON b.model_id = s.model_id AND b.kind = s.kind AND b.position = s.position
+ -- each metric's noise floor at the window's and the baseline's sizes (migration 0084; NULL: the window holds no
+ -- value, or the metric's confidence is NULL and the thresholds alone judge it)
+ CROSS JOIN LATERAL (SELECT nullif(round(b.base_n * (1 - b.null_rate)), 0)::bigint AS n_base) nb
+ CROSS JOIN LATERAL (SELECT CASE WHEN s.n_valid > 0 THEN pgscore.noise_floor('psi', s.n_valid, nb.n_base, b.expected, th.psi_confidence) END AS psi,
+                           CASE WHEN s.n_valid > 0 THEN pgscore.noise_floor('ks', s.n_valid, nb.n_base, b.expected, th.ks_confidence) END AS ks,
+                           CASE WHEN s.n_valid > 0 THEN pgscore.noise_floor('js', s.n_valid, nb.n_base, b.expected, th.js_confidence) END AS js,
+                           CASE WHEN s.n_valid > 0 THEN pgscore.noise_floor('mean_shift', s.n_valid, nb.n_base, b.expected, th.mean_shift_confidence) END AS mean_shift,
+                           CASE WHEN s.n > 0 THEN pgscore.noise_floor('null_rate', s.n, nullif(b.base_n, 0), b.expected, th.null_rate_confidence, b.null_rate) END AS null_rate,
+                           CASE WHEN s.n_valid > 0 THEN pgscore.noise_floor('out_of_range', s.n_valid, nb.n_base, b.expected, th.out_of_range_confidence) END AS out_of_range) fl
+ CROSS JOIN LATERAL (SELECT CASE WHEN th.psi_min_n IS NULL THEN NULL WHEN s.n_valid = 0 THEN 'no_data' WHEN s.n_valid < th.psi_min_n THEN 'insufficient_data'
+                                WHEN s.psi IS NULL THEN 'not_applicable' WHEN s.psi >= th.psi_alert AND (fl.psi IS NULL OR s.psi > fl.psi) THEN 'alert'
+                                WHEN s.psi >= th.psi_warn AND (fl.psi IS NULL OR s.psi > fl.psi) THEN 'warn' ELSE 'ok' END AS psi,
+                           CASE WHEN th.ks_min_n IS NULL THEN NULL WHEN s.n_valid = 0 THEN 'no_data' WHEN s.n_valid < th.ks_min_n THEN 'insufficient_data'
+                                WHEN s.ks IS NULL THEN 'not_applicable' WHEN s.ks >= th.ks_alert AND (fl.ks IS NULL OR s.ks > fl.ks) THEN 'alert'
+                                WHEN s.ks >= th.ks_warn AND (fl.ks IS NULL OR s.ks > fl.ks) THEN 'warn' ELSE 'ok' END AS ks,
+                           CASE WHEN th.js_min_n IS NULL THEN NULL WHEN s.n_valid = 0 THEN 'no_data' WHEN s.n_valid < th.js_min_n THEN 'insufficient_data'
+                                WHEN s.js IS NULL THEN 'not_applicable' WHEN s.js >= th.js_alert AND (fl.js IS NULL OR s.js > fl.js) THEN 'alert'
+                                WHEN s.js >= th.js_warn AND (fl.js IS NULL OR s.js > fl.js) THEN 'warn' ELSE 'ok' END AS js,
+                           CASE WHEN th.mean_shift_min_n IS NULL THEN NULL WHEN s.n_valid = 0 THEN 'no_data' WHEN s.n_valid < th.mean_shift_min_n THEN 'insufficient_data'
+                                WHEN abs(s.mean_shift) IS NULL THEN 'not_applicable' WHEN abs(s.mean_shift) >= th.mean_shift_alert AND (fl.mean_shift IS NULL OR abs(s.mean_shift) > fl.mean_shift) THEN 'alert'
+                                WHEN abs(s.mean_shift) >= th.mean_shift_warn AND (fl.mean_shift IS NULL OR abs(s.mean_shift) > fl.mean_shift) THEN 'warn' ELSE 'ok' END AS mean_shift,
+                           CASE WHEN th.null_rate_min_n IS NULL THEN NULL WHEN s.n = 0 THEN 'no_data' WHEN s.n < th.null_rate_min_n THEN 'insufficient_data'
+                                WHEN s.null_rate - s.baseline_null_rate IS NULL THEN 'not_applicable' WHEN s.null_rate - s.baseline_null_rate >= th.null_rate_alert AND (fl.null_rate IS NULL OR s.null_rate - s.baseline_null_rate > fl.null_rate) THEN 'alert'
+                                WHEN s.null_rate - s.baseline_null_rate >= th.null_rate_warn AND (fl.null_rate IS NULL OR s.null_rate - s.baseline_null_rate > fl.null_rate) THEN 'warn' ELSE 'ok' END AS null_rate,
+                           CASE WHEN th.out_of_range_min_n IS NULL THEN NULL WHEN s.n_valid = 0 THEN 'no_data' WHEN s.n_valid < th.out_of_range_min_n THEN 'insufficient_data'
+                                WHEN s.out_of_range IS NULL THEN 'not_applicable' WHEN s.out_of_range >= th.out_of_range_alert AND (fl.out_of_range IS NULL OR s.out_of_range > fl.out_of_range) THEN 'alert'
+                                WHEN s.out_of_range >= th.out_of_range_warn AND (fl.out_of_range IS NULL OR s.out_of_range > fl.out_of_range) THEN 'warn' ELSE 'ok' END AS out_of_range) l
+$fn$;
+
+-- performance_stats_of: the performance metrics' floors, through the new judge
+CREATE OR REPLACE FUNCTION pgscore.performance_stats_of(p_by_version boolean, p_model_ids bigint[], p_period_kind text)
+RETURNS TABLE (model_id bigint, name text, version integer, task text, period_kind text, period text,
+               sort_order integer, n bigint, positives bigint, auc float8, accuracy float8, "precision" float8,
+               recall float8, brier float8, log_loss float8, mae float8, rmse float8, deploy_auc float8,
+               deploy_accuracy float8, deploy_brier float8, deploy_log_loss float8, deploy_mae float8,
+               deploy_rmse float8, checks jsonb, status text, firing text, min_n integer, unmatched_outcomes bigint)
+LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET work_mem = '64MB'
+ROWS 100
+AS $fn$
+WITH periods AS MATERIALIZED (SELECT mp.*, row_number() OVER ()::integer AS pid FROM pgscore.monitoring_periods mp
+                              WHERE p_period_kind IS NULL OR mp.period_kind = p_period_kind),
+jp AS MATERIALIZED (
+    SELECT x.model_id, x.task, x.predicted_at, x.score, x.y, x.y_value, x.threshold,
+           x.label = x.outcome #>> '{}' AS label_right
+      FROM (SELECT * FROM pgscore.judged_predictions WHERE NOT p_by_version
+            UNION ALL
+            SELECT * FROM pgscore.judged_predictions_by_version WHERE p_by_version) x
+     -- (through the by-version view's DISTINCT ON to the matches' scan: only the versions asked for are sorted)
+     WHERE p_model_ids IS NULL OR x.model_id = ANY (p_model_ids)
+),
+j AS (
+    SELECT jp.*, p.pid
+      FROM jp JOIN periods p ON p.period_kind = 'window' AND jp.predicted_at >= p.starts AND jp.predicted_at < p.ends
+    UNION ALL
+    -- a day period is [d, d + 24 hours) from a UTC midnight d (monitoring_periods): the day the prediction was made
+    SELECT jp.*, p.pid
+      FROM jp JOIN periods p ON p.period_kind = 'day' AND p.starts = date_trunc('day', jp.predicted_at, 'UTC')
+),
+r AS (
+    SELECT j.*, rank() OVER (PARTITION BY j.model_id, j.pid ORDER BY j.score)
+               + (count(*) OVER (PARTITION BY j.model_id, j.pid, j.score) - 1) / 2.0 AS score_rank
+      FROM j
+),
+s0 AS (  -- AUC from the rank sum of the positives (Mann-Whitney); log loss clipped at float64 eps like scikit-learn
+    SELECT r.model_id, r.pid, count(*) AS n, sum(r.y) AS positives,
+           ((sum(r.score_rank) FILTER (WHERE r.y = 1) - sum(r.y) * (sum(r.y) + 1) / 2.0)
+                / nullif(sum(r.y) * (count(*) - sum(r.y)), 0))::float8 AS auc,
+           -- positive above the threshold: a score of exactly 0.5 is the negative class, as predict gives it
+           (CASE WHEN min(r.task) = 'binary' THEN avg(((r.score > r.threshold)::integer = r.y)::integer)
+                 WHEN min(r.task) = 'multiclass' THEN avg(r.label_right::integer) END)::float8 AS accuracy,
+           -- binary only: a multiclass model has no positive class (y is NULL), where these gave 0
+           CASE WHEN min(r.task) = 'binary' THEN sum(((r.score > r.threshold) AND r.y = 1)::integer)::float8
+               / nullif(sum((r.score > r.threshold)::integer), 0) END AS "precision",
+           CASE WHEN min(r.task) = 'binary'
+                THEN sum(((r.score > r.threshold) AND r.y = 1)::integer)::float8 / nullif(sum(r.y), 0) END AS recall,
+           avg((r.score - r.y) ^ 2) AS brier,
+           -avg(r.y * ln(least(greatest(r.score, 2.220446049250313e-16), 1 - 2.220446049250313e-16))
+                + (1 - r.y) * ln(1 - least(greatest(r.score, 2.220446049250313e-16), 1 - 2.220446049250313e-16))) AS log_loss,
+           avg(abs(r.score - r.y_value)) AS mae,
+           sqrt(avg((r.score - r.y_value) ^ 2)) AS rmse
+      FROM r
+     GROUP BY r.model_id, r.pid
+),
+s AS (SELECT s0.*, p.period_kind, p.period FROM s0 JOIN periods p ON p.pid = s0.pid),
+-- the live versions; per version also every version an outcome judges (from jp, whatever the periods asked
+-- for: a version whose judged predictions are all older than the 30 days still has its rows of the windows)
+versions AS (
+    SELECT lm.model_id FROM pgscore.live_models lm WHERE p_model_ids IS NULL OR lm.model_id = ANY (p_model_ids)
+    UNION
+    SELECT jp.model_id FROM jp WHERE p_by_version
+),
+base AS (
+    SELECT m.model_id, m.name, m.version, m.task, p.period_kind, p.period, p.sort_order,
+           coalesce(s.n, 0) AS n, s.positives, s.auc, s.accuracy, s."precision", s.recall, s.brier, s.log_loss,
+           s.mae, s.rmse,
+           (m.metrics ->> 'auc')::float8 AS deploy_auc, (m.metrics ->> 'accuracy')::float8 AS deploy_accuracy,
+           (m.metrics ->> 'brier')::float8 AS deploy_brier, (m.metrics ->> 'log_loss')::float8 AS deploy_log_loss,
+           (m.metrics ->> 'mae')::float8 AS deploy_mae, (m.metrics ->> 'rmse')::float8 AS deploy_rmse
+      FROM versions v
+      JOIN pgscore.models m ON m.model_id = v.model_id
+     CROSS JOIN periods p
+      LEFT JOIN s ON s.model_id = m.model_id AND s.period_kind = p.period_kind AND s.period = p.period
+),
+-- once per model, not once per model and period (each reads every outcome: 35 times over, 2.9 s for 1,000);
+-- per version: the model's outcomes that judge no prediction of the version
+unmatched AS MATERIALIZED (
+    SELECT om.model, NULL::bigint AS model_id, count(*) AS n
+      FROM pgscore.outcome_matches om WHERE NOT om.matched AND NOT p_by_version GROUP BY om.model
+    UNION ALL
+    SELECT t.model_name, v.model_id, t.n - coalesce(k.n, 0)
+      FROM (SELECT o.model_name, count(*) AS n FROM pgscore.outcomes o WHERE p_by_version GROUP BY o.model_name) t
+      JOIN pgscore.models vm ON vm.name = t.model_name
+      JOIN versions v ON v.model_id = vm.model_id
+      LEFT JOIN (SELECT c.model_id, count(*) AS n FROM pgscore.outcome_version_matches c
+                  WHERE p_by_version GROUP BY c.model_id) k ON k.model_id = v.model_id
+)
+SELECT b.*, c.checks, c.status, c.firing, c.min_n,
+       coalesce((SELECT u.n FROM unmatched u WHERE u.model = b.name
+                    AND u.model_id IS NOT DISTINCT FROM CASE WHEN p_by_version THEN b.model_id END), 0)
+           AS unmatched_outcomes
+  FROM base b
+ -- each metric's confidence (drift_thresholds; NULL: judged by the threshold alone) and noise floor at the window's
+ -- outcomes, against the deploy metric (migration 0084)
+ CROSS JOIN (SELECT max(t.confidence) FILTER (WHERE t.metric = 'auc_drop') AS auc_drop,
+                    max(t.confidence) FILTER (WHERE t.metric = 'accuracy_drop') AS accuracy_drop,
+                    max(t.confidence) FILTER (WHERE t.metric = 'brier_rise') AS brier_rise,
+                    max(t.confidence) FILTER (WHERE t.metric = 'rmse_rise') AS rmse_rise
+               FROM pgscore.drift_thresholds t) cf
+ CROSS JOIN LATERAL (SELECT CASE WHEN b.n > 0 THEN pgscore.noise_floor('auc_drop', b.n, NULL, NULL, cf.auc_drop, b.deploy_auc, b.positives) END AS auc_drop,
+                            CASE WHEN b.n > 0 THEN pgscore.noise_floor('accuracy_drop', b.n, NULL, NULL, cf.accuracy_drop, b.deploy_accuracy) END AS accuracy_drop,
+                            CASE WHEN b.n > 0 THEN pgscore.noise_floor('brier_rise', b.n, NULL, NULL, cf.brier_rise, b.deploy_brier) END AS brier_rise,
+                            CASE WHEN b.n > 0 THEN pgscore.noise_floor('rmse_rise', b.n, NULL, NULL, cf.rmse_rise, b.deploy_rmse) END AS rmse_rise) fl
+ CROSS JOIN LATERAL pgscore.judge(
+        CASE b.task WHEN 'binary' THEN ARRAY['auc_drop', 'accuracy_drop', 'brier_rise']
+                    WHEN 'multiclass' THEN ARRAY['accuracy_drop'] ELSE ARRAY['rmse_rise'] END,
+        CASE b.task WHEN 'binary' THEN ARRAY[b.deploy_auc - b.auc, b.deploy_accuracy - b.accuracy, b.brier - b.deploy_brier]
+                    WHEN 'multiclass' THEN ARRAY[b.deploy_accuracy - b.accuracy]
+                    -- (a hold-out RMSE of 0, a tree fitted to an integer target: any error in service is a rise)
+                    -- (no hold-out RMSE at all, a regressor deployed without a target: nothing to compare)
+                    ELSE ARRAY[CASE WHEN b.deploy_rmse <> 0 THEN b.rmse / b.deploy_rmse - 1
+                                    WHEN b.deploy_rmse = 0 THEN CASE WHEN b.rmse > 0 THEN 1e300
+                                                                     WHEN b.rmse = 0 THEN 0 END END] END,
+        array_fill(b.n, ARRAY[CASE b.task WHEN 'binary' THEN 3 ELSE 1 END]),
+        CASE b.task WHEN 'binary' THEN ARRAY[fl.auc_drop, fl.accuracy_drop, fl.brier_rise]
+                    WHEN 'multiclass' THEN ARRAY[fl.accuracy_drop] ELSE ARRAY[fl.rmse_rise] END) c
+$fn$;
