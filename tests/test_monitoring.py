@@ -1636,3 +1636,59 @@ def test_a_real_shift_in_a_window_of_100_still_alerts(churn, trained):
     got = query(conn, "SELECT subject, metric, level FROM pgscore.alerts WHERE window_name = '1 hour' "
                       "AND what = 'feature' AND metric IN ('mean_shift', 'null_rate')")
     assert sorted(got) == [("data_usage_gb", "null_rate", "alert"), ("monthly_charges", "mean_shift", "alert")]
+
+
+PERFORMANCE_JUDGED_AS_JUDGE = """
+    SELECT count(*), count(*) FILTER (WHERE (b.checks::text, b.status, b.firing, b.min_n)
+                                      IS DISTINCT FROM (j.checks::text, j.status, j.firing, j.min_n))
+      FROM pgscore.performance_stats() b
+     CROSS JOIN LATERAL (SELECT ARRAY['auc_drop', 'accuracy_drop', 'brier_rise'] AS metrics,
+                                ARRAY[b.deploy_auc - b.auc, b.deploy_accuracy - b.accuracy, b.brier - b.deploy_brier]
+                                    AS vals,
+                                ARRAY[b.deploy_auc, b.deploy_accuracy, b.deploy_brier] AS base) m
+     CROSS JOIN LATERAL pgscore.judge(
+            m.metrics, m.vals, array_fill(b.n, ARRAY[3]),
+            ARRAY(SELECT CASE WHEN b.n > 0 THEN pgscore.noise_floor(
+                                  x.metric, b.n, NULL, NULL,
+                                  (SELECT t.confidence FROM pgscore.drift_thresholds t WHERE t.metric = x.metric),
+                                  x.base, b.positives) END
+                    FROM unnest(m.metrics, m.base) WITH ORDINALITY AS x(metric, base, i) ORDER BY x.i)) j"""
+
+
+def test_realised_performance_is_judged_against_its_noise_floors(churn, trained):
+    """The performance checks are what the judge with floors gives, floors by noise_floor at each metric's
+    confidence: a third of 120 outcomes gone wrong alerts; an accuracy 7 points below deploy's over 120
+    outcomes, past the warning by the thresholds alone, is within what 120 outcomes vary by, and ok."""
+    conn, model_id = churn
+    _, _, _, model = trained
+    Xc, yc, _ = datasets.churn(240, seed=9)
+    p = model.predict_proba(Xc)[:, 1]
+    pred = (p > 0.5).astype(int)
+    log_rows(conn, model_id, Xc[:120], p[:120], ago=["10 minutes"] * 120, keys=[str(i) for i in range(120)])
+    log_rows(conn, model_id, Xc[120:], p[120:], ago=["2 days"] * 120, keys=[str(i) for i in range(120, 240)])
+    (deploy_accuracy,), = query(conn, "SELECT DISTINCT deploy_accuracy FROM pgscore.realised_performance")
+    outcomes = yc.copy()
+    outcomes[:40] = 1 - pred[:40]  # the last hour: a third of the outcomes are what was not predicted
+    # two days ago: 7 points below the deploy accuracy (flipping outcomes the prediction got right, or wrong)
+    day = outcomes[120:]
+    k = int(round((np.mean(pred[120:] == day) - (deploy_accuracy - 0.07)) * 120))
+    idx = np.flatnonzero((pred[120:] == day) if k > 0 else (pred[120:] != day))[:abs(k)]
+    day[idx] = 1 - day[idx]
+    for i, outcome in enumerate(outcomes):
+        query(conn, "SELECT pgscore.record_outcome('churn', %s, %s)", (str(i), int(outcome)))
+    total, differ = query(conn, PERFORMANCE_JUDGED_AS_JUDGE)[0]
+    assert total == 35 and differ == 0
+
+    def check(period, metric):
+        (checks,), = query(conn, "SELECT checks FROM pgscore.performance_stats() WHERE period = %s", (period,))
+        return {c["metric"]: c for c in checks}[metric]
+
+    hour = check("1 hour", "accuracy_drop")
+    assert hour["level"] == "alert" and hour["value"] > hour["floor"] > 0 and hour["confidence"] == 0.999
+    two_days_ago = check(to_day(conn, 2), "accuracy_drop")
+    assert two_days_ago["n"] == 120 and 0.05 <= two_days_ago["value"] < min(0.1, two_days_ago["floor"])
+    assert two_days_ago["level"] == "ok"
+    query(conn, "UPDATE pgscore.drift_thresholds SET confidence = NULL WHERE metric = 'accuracy_drop'")
+    assert query(conn, PERFORMANCE_JUDGED_AS_JUDGE)[0][1] == 0
+    assert check(to_day(conn, 2), "accuracy_drop") == {**{k: v for k, v in two_days_ago.items()
+                                                          if k not in ("confidence", "floor")}, "level": "warn"}
