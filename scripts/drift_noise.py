@@ -1,6 +1,6 @@
 """How often the drift levels fire on no drift at all, and how often on a real shift: judged by the thresholds
-alone (drift_thresholds.confidence NULL, the judging before migration 0084) and against the noise floors
-(confidence 0.999, the default since 0084).
+alone (drift_thresholds.confidence NULL, the judging before migration 0085) and against the noise floors
+(confidence 0.999, the default since 0085).
 
 A baseline is captured from 3,000 rows of the synthetic churn table (12 features, as `pgscore deploy` captures
 it: pgscore.baseline.capture). Each trial draws a fresh window of --n rows from the same distribution (seeded,

@@ -77,7 +77,7 @@ EXPECTED = {
     "pgscore.refresh_monitoring(interval,boolean)": ("v", False, "u"),
     "pgscore.match_outcomes(timestamp with time zone)": ("v", False, "u"),  # updates the outcomes
     "pgscore.judge(text[],double precision[],bigint[])": ("s", False, "s"),
-    # the same against noise floors (0084); the floors and the normal quantile read nothing: IMMUTABLE. noise_floor
+    # the same against noise floors (0085); the floors and the normal quantile read nothing: IMMUTABLE. noise_floor
     # is not STRICT (a NULL baseline size, base rate or confidence means something); normal_quantile is
     JUDGE_FLOORS: ("s", False, "s"),
     NOISE_FLOOR: ("i", False, "s"),
@@ -159,7 +159,7 @@ def test_parallel_safe_functions_work_in_a_parallel_query(conn):
     (status, firing), = query(conn, "SELECT status, firing FROM pgscore.judge(ARRAY['psi', 'ks'], "
                                     "ARRAY[0.25, 0.05], ARRAY[500, 500]::bigint[])")
     assert (status, firing) == ("alert", "psi")
-    # with floors (0084): psi 0.25 at 500 values is above its floor, ks 0.25 at 50 values is not
+    # with floors (0085): psi 0.25 at 500 values is above its floor, ks 0.25 at 50 values is not
     (status, firing), = query(conn, "SELECT status, firing FROM pgscore.judge(ARRAY['psi', 'ks'], ARRAY[0.25, 0.25], "
                                     "ARRAY[500, 50]::bigint[], ARRAY[pgscore.noise_floor('psi', 500, NULL, array_fill(0.1, ARRAY[10]), 0.999), "
                                     "pgscore.noise_floor('ks', 50, NULL, NULL, 0.999)])")

@@ -468,7 +468,7 @@ def test_thresholds_table_decides_the_level(churn, trained):
         query(conn, "UPDATE pgscore.drift_thresholds SET warn = 0.5, alert = 0.1 WHERE metric = 'psi'")
 
 
-# (since 0084 each metric against its noise floor too: pgscore.noise_floor at the window's values and the
+# (since 0085 each metric against its noise floor too: pgscore.noise_floor at the window's values and the
 # baseline's, at the metric's confidence)
 JUDGED_AS_JUDGE = """
     SELECT count(*), count(*) FILTER (WHERE (s.checks::text, s.status, s.firing, s.min_n)
@@ -526,7 +526,7 @@ def test_drift_stats_judges_each_metric_as_judge_does(churn, trained):
     query(conn, "UPDATE pgscore.drift_thresholds SET confidence = NULL WHERE metric = 'psi'")
     assert query(conn, JUDGED_AS_JUDGE)[0][1] == 0
     assert [c["level"] for c in query(conn, one, ("tenure_months", "1 hour"))[0][3] if c["metric"] == "psi"] == ["alert"]
-    assert "floor" not in query(conn, one, ("tenure_months", "1 hour"))[0][3][-1]  # psi's check, as before 0084
+    assert "floor" not in query(conn, one, ("tenure_months", "1 hour"))[0][3][-1]  # psi's check, as before 0085
     query(conn, "UPDATE pgscore.drift_thresholds SET warn = 0.01, alert = 'Infinity' WHERE metric = 'psi'")
     query(conn, "UPDATE pgscore.drift_thresholds SET min_n = 250 WHERE metric = 'ks'")
     query(conn, "UPDATE pgscore.drift_thresholds SET min_n = 50 WHERE metric IN ('js', 'null_rate')")
@@ -1352,7 +1352,7 @@ def test_performance_per_version_gives_the_rows_of_its_earlier_definition_to_the
     query(conn, fn.replace("pgscore.performance_stats(", "was.performance_stats(")
                   .replace("FROM pgscore.judged_predictions_by_version", "FROM was.judged_predictions_by_version"))
     query(conn, "BEGIN")  # one transaction: the same now(), so the same windows
-    for confidence in (0.999, None):  # the default since 0084, and by the thresholds alone, as 0056 judged
+    for confidence in (0.999, None):  # the default since 0085, and by the thresholds alone, as 0056 judged
         query(conn, "UPDATE pgscore.drift_thresholds SET confidence = %s", (confidence,))
         for by_version in (True, False):
             now = query(conn, "SELECT * FROM pgscore.performance_stats(%s) ORDER BY model_id, period_kind, period",
@@ -1503,7 +1503,7 @@ def test_the_views_of_realised_performance_rank_only_the_periods_they_report_and
     query(conn, "COMMIT")
 
 
-# --- noise floors (migration 0084) ---------------------------------------------------------------------------
+# --- noise floors (migration 0085) ---------------------------------------------------------------------------
 
 JUDGED_BY_THRESHOLDS_ALONE = """
     SELECT count(*), count(*) FILTER (WHERE (s.checks::text, s.status, s.firing, s.min_n)
@@ -1595,7 +1595,7 @@ def test_noise_floor_matches_the_standard_results_and_refuses_bad_input(conn):
 
 def test_a_window_of_100_without_drift_that_the_thresholds_alone_flagged_is_ok(churn, trained):
     """100 fresh rows from the training distribution: by the thresholds alone (confidence NULL, the judging
-    before 0084) some feature warns or alerts, in the views and in alerts; against the noise floors nothing
+    before 0085) some feature warns or alerts, in the views and in alerts; against the noise floors nothing
     fires, and each check says its confidence and floor."""
     conn, model_id = churn
     _, _, _, model = trained
@@ -1614,7 +1614,7 @@ def test_a_window_of_100_without_drift_that_the_thresholds_alone_flagged_is_ok(c
     (flagged,), = query(conn, firing)
     (alerts,), = query(conn, "SELECT count(*) FROM pgscore.alerts")
     assert flagged > 0 and alerts > 0
-    assert query(conn, JUDGED_BY_THRESHOLDS_ALONE)[0][1] == 0  # exactly as the judge before 0084
+    assert query(conn, JUDGED_BY_THRESHOLDS_ALONE)[0][1] == 0  # exactly as the judge before 0085
 
 
 NO_DRIFT_SEED = 101

@@ -1,4 +1,4 @@
--- 0083 to 0084: noise floors. A drift or performance metric warns or alerts only where it exceeds both its
+-- 0084 to 0085: noise floors. A drift or performance metric warns or alerts only where it exceeds both its
 -- threshold and its noise floor: how large sampling alone makes it at the window's size and the baseline's, at
 -- drift_thresholds.confidence (default 0.999; NULL judges by the thresholds alone, as before). 400 windows of 100
 -- fresh draws from the training distribution had a feature at warn in 91% and at alert in 14% (session 44).
@@ -9,7 +9,7 @@ ALTER TABLE pgscore.drift_thresholds ADD COLUMN confidence float8 DEFAULT 0.999,
 COMMENT ON COLUMN pgscore.drift_thresholds.confidence IS 'The metric warns or alerts only above its noise floor at this confidence too (pgscore.noise_floor: what sampling alone reaches at the window''s and the baseline''s sizes); NULL: by the thresholds alone';
 
 /*
- * The noise floors (migration 0084): how large each metric grows on fresh draws from the baseline's own
+ * The noise floors (migration 0085): how large each metric grows on fresh draws from the baseline's own
  * distribution, at a window of n values against a baseline of n_base, at a confidence. A metric is at warn
  * or alert only above its floor as well as its threshold (pgscore.drift_thresholds.confidence; NULL: by the
  * thresholds alone). normal_quantile: the standard normal's quantile (Acklam's rational approximation,
@@ -185,7 +185,7 @@ WITH c AS (
 )
 SELECT jsonb_agg(jsonb_build_object('metric', c.metric, 'value', c.value, 'n', c.n, 'warn', c.warn,
                                     'alert', c.alert, 'min_n', c.min_n, 'level', c.level)
-                 -- (a metric judged by its threshold alone has the check it had before 0084)
+                 -- (a metric judged by its threshold alone has the check it had before 0085)
                  || CASE WHEN c.confidence IS NOT NULL
                          THEN jsonb_build_object('confidence', c.confidence, 'floor', c.floor) ELSE '{}' END
                  ORDER BY c.metric),
@@ -360,7 +360,7 @@ SELECT s.*,
   FROM stats s
  CROSS JOIN th
   JOIN base b ON b.model_id = s.model_id AND b.kind = s.kind AND b.position = s.position
- -- each metric's noise floor at the window's and the baseline's sizes (migration 0084; NULL: the window holds no
+ -- each metric's noise floor at the window's and the baseline's sizes (migration 0085; NULL: the window holds no
  -- value, or the metric's confidence is NULL and the thresholds alone judge it)
  CROSS JOIN LATERAL (SELECT nullif(round(b.base_n * (1 - b.null_rate)), 0)::bigint AS n_base) nb
  CROSS JOIN LATERAL (SELECT CASE WHEN s.n_valid > 0 THEN pgscore.noise_floor('psi', s.n_valid, nb.n_base, b.expected, th.psi_confidence) END AS psi,
@@ -485,7 +485,7 @@ SELECT b.*, c.checks, c.status, c.firing, c.min_n,
            AS unmatched_outcomes
   FROM base b
  -- each metric's confidence (drift_thresholds; NULL: judged by the threshold alone) and noise floor at the window's
- -- outcomes, against the deploy metric (migration 0084)
+ -- outcomes, against the deploy metric (migration 0085)
  CROSS JOIN (SELECT max(t.confidence) FILTER (WHERE t.metric = 'auc_drop') AS auc_drop,
                     max(t.confidence) FILTER (WHERE t.metric = 'accuracy_drop') AS accuracy_drop,
                     max(t.confidence) FILTER (WHERE t.metric = 'brier_rise') AS brier_rise,

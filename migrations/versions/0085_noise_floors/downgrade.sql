@@ -1,4 +1,4 @@
--- 0084 to 0083: the drift and performance levels by the thresholds alone again; the floors, the new judge and
+-- 0085 to 0084: the drift and performance levels by the thresholds alone again; the floors, the new judge and
 -- drift_thresholds.confidence dropped.
 
 CREATE OR REPLACE FUNCTION pgscore.drift_stats_of(p_model_ids bigint[], p_period_kind text)
