@@ -346,8 +346,8 @@ def test_deploy_of_a_pickle_that_is_no_estimator_names_the_file_and_what_to_depl
 def test_a_file_that_is_not_joblib_says_so(tmp_path, model_file):
     path = tmp_path / "model.joblib"
     path.write_text("age,income\n1,2\n")  # a CSV passed where the model goes
-    with pytest.raises(ArtifactError, match=r"cannot be loaded \(it is not a pickle, nor compressed by joblib: "
-                                            r"it starts with b'age,inco'\)") as e:
+    with pytest.raises(ArtifactError, match=r"is not a joblib or pickle file of an estimator \(it is not a pickle, "
+                                            r"nor compressed by joblib: it starts with b'age,inco'\)") as e:
         registry.load_artifact(path)
     assert "joblib.dump" in e.value.hint
     # one whose header begins with "c" (an old pickle's opcode naming a module): not a module to install
@@ -355,9 +355,35 @@ def test_a_file_that_is_not_joblib_says_so(tmp_path, model_file):
     with pytest.raises(ArtifactError, match=r"it is not a pickle, nor compressed by joblib: it starts with b'customer'"):
         registry.load_artifact(path)
     path.write_bytes(model_file.read_bytes()[:-40])  # a joblib file cut short: a pickle, so no such remark
-    with pytest.raises(ArtifactError, match="cannot be loaded: ") as e:
+    with pytest.raises(ArtifactError, match="is not a joblib or pickle file of an estimator that can be read: ") as e:
         registry.load_artifact(path)
-    assert "not a pickle" not in e.value.message
+    assert "not a pickle" not in e.value.message and "unpickling it failed with " in e.value.detail
+
+
+def test_deploying_a_file_that_is_no_model_says_so_naming_the_file(db_url, model_file, tmp_path):
+    """`pgscore deploy some.csv` printed `model some.csv: the artifact cannot be loaded (...): ModuleNotFoundError:
+    No module named 'ncome,age,label'` (pickle reading the CSV's text as opcodes); an empty file `EOFError:` and
+    nothing after it. Each is refused (exit 1, as a file holding no estimator is) naming the file and saying it
+    is not a joblib or pickle file of an estimator; a file cut short says so, what unpickling said in the
+    detail; nothing is stored."""
+    csv = tmp_path / "some.csv"
+    csv.write_text("income,age,label\n1,2,0\n")
+    empty = tmp_path / "empty.joblib"
+    empty.write_bytes(b"")
+    cut = tmp_path / "cut.joblib"
+    cut.write_bytes(model_file.read_bytes()[: len(model_file.read_bytes()) // 2])
+    for path, says in ((csv, f"{csv} is not a joblib or pickle file of an estimator (it is not a pickle, nor "
+                             "compressed by joblib: it starts with b'income,a')\n"),
+                       (empty, f"{empty} is empty: it is not a joblib or pickle file of an estimator\n"),
+                       (cut, f"{cut} is not a joblib or pickle file of an estimator that can be read: it looks like "
+                             "one cut short or damaged\nDetail: unpickling it failed with ")):
+        run = pgscore_cli("deploy", str(path), "--name", "x", "--features", ",".join(NAMES), "--db", db_url)
+        assert run.returncode == 1 and run.stderr.startswith(f"pgscore: error: {says}"), run.stderr
+        assert "Hint: write it with joblib.dump(estimator, path)" in run.stderr, run.stderr
+        assert "ModuleNotFoundError" not in run.stderr and "model " not in run.stderr and "Traceback" not in run.stderr
+    assert "a CSV of training data is given with --train" in pgscore_cli(
+        "deploy", str(csv), "--name", "x", "--features", ",".join(NAMES), "--db", db_url).stderr
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
 
 
 def _pickled_under(path, estimator, version, monkeypatch):

@@ -315,15 +315,16 @@ def loads_file(model: str, data: bytes, allow_mismatch: bool = False):
     where the server's check of the writer's versions could no longer see them: a pickle whose estimators
     scikit-learn wrote under another version (its InconsistentVersionWarning, not shown) is refused with
     VersionMismatch unless allow_mismatch. Returns the estimator and that version (None for this one's)."""
-    estimator, written = _loads(model, data, show_version_warning=False)
+    estimator, written = _loads(model, data, show_version_warning=False, file=True)
     if written is not None and not allow_mismatch:
         raise _cross_version(model, written)
     return estimator, written
 
 
-def _loads(model, data, show_version_warning):
+def _loads(model, data, show_version_warning, file=False):
     """(estimator, the scikit-learn version its InconsistentVersionWarning names, else None), the warnings
-    recorded meanwhile shown after (scikit-learn's own about versions only with show_version_warning)."""
+    recorded meanwhile shown after (scikit-learn's own about versions only with show_version_warning). With
+    `file`, `model` is the path of a file given to deploy, and the errors name it as such."""
     import warnings
 
     import joblib
@@ -331,7 +332,7 @@ def _loads(model, data, show_version_warning):
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         try:
-            estimator = _load(model, data, joblib)
+            estimator = _load(model, data, joblib, file)
         except ArtifactError as e:
             written = _written_with(seen)
             if written is None:
@@ -366,7 +367,9 @@ def _cross_version(model, written, cause=None) -> VersionMismatch:
              + ("" if cause else "; pgscore deploy --allow-version-mismatch deploys it anyway, at your own risk"))
 
 
-def _load(model: str, data: bytes, joblib):
+def _load(model: str, data: bytes, joblib, file=False):
+    if file and not data:
+        raise ArtifactError(f"{model} is empty: it is not a joblib or pickle file of an estimator", hint=_WRITE_IT)
     try:
         return joblib.load(io.BytesIO(data))
     except ModuleNotFoundError as e:  # a class of the user's own, or of another version of a library
@@ -375,7 +378,7 @@ def _load(model: str, data: bytes, joblib):
 
         if not data.startswith(_WRITTEN_BY_JOBLIB) and not all(p.isidentifier() for p in (e.name or "").split(".")):
             # text read as an old pickle's opcodes (a CSV whose header begins with "c" names a "module")
-            raise _not_loadable(model, data, e) from e
+            raise _not_loadable(model, data, e, file) from e
         top = (e.name or "").split(".")[0]
         if top and top != e.name and importlib.util.find_spec(top) is not None:
             from importlib.metadata import PackageNotFoundError, version
@@ -395,14 +398,27 @@ def _load(model: str, data: bytes, joblib):
                                  f"pgscore from; install the package that defines {e.name!r} into both, or build "
                                  "the model from scikit-learn's classes alone") from e
     except Exception as e:  # noqa: BLE001 - corrupt pickles raise anything
-        raise _not_loadable(model, data, e) from e
+        raise _not_loadable(model, data, e, file) from e
 
 
-def _not_loadable(model, data, e) -> ArtifactError:
-    what = ("" if data.startswith(_WRITTEN_BY_JOBLIB) else
-            f" (it is not a pickle, nor compressed by joblib: it starts with {bytes(data[:8])!r})")
-    return ArtifactError(f"model {model}: the artifact cannot be loaded{what}: {type(e).__name__}: {e}",
-                         hint="write it with joblib.dump(estimator, path) from a fitted scikit-learn estimator")
+_WRITE_IT = "write it with joblib.dump(estimator, path) from a fitted scikit-learn estimator"
+
+
+def _not_loadable(model, data, e, file=False) -> ArtifactError:
+    pickled = data.startswith(_WRITTEN_BY_JOBLIB)
+    what = "" if pickled else f" (it is not a pickle, nor compressed by joblib: it starts with {bytes(data[:8])!r})"
+    if not file:  # (bytes stored in the registry)
+        return ArtifactError(f"model {model}: the artifact cannot be loaded{what}: {type(e).__name__}: {e}",
+                             hint=_WRITE_IT)
+    # a file given to deploy: what unpickling said of text (a CSV's header read as a module's name, say) means
+    # nothing to its reader, and is left out; of a pickle cut short or damaged, it is the detail
+    if not pickled:
+        return ArtifactError(f"{model} is not a joblib or pickle file of an estimator{what}",
+                             hint=_WRITE_IT + "; a CSV of training data is given with --train (pgscore deploy) "
+                                              "or as deploy_model's train_csv")
+    return ArtifactError(f"{model} is not a joblib or pickle file of an estimator that can be read: it looks like "
+                         "one cut short or damaged", detail=f"unpickling it failed with {type(e).__name__}: {e}",
+                         hint=_WRITE_IT + ", and copy the whole file")
 
 
 # how a pickle (protocol 2 and later) or a file joblib compressed (zlib, gzip, bz2, xz, lzma, lz4) begins
