@@ -678,9 +678,9 @@ CLI_CASES = [
      "(SQLSTATE 22023)\nHint: retention keeps whole UTC days, at least one: for example '90 days'"),
     # a model or version that is not there: the command that lists them (score's error had it, these not)
     ("show an unknown model: the command that lists them", ["show", "nope"], 1,
-     "error: there is no model 'nope'\nHint: list them with: pgscore {db}models"),
+     "error: there is no model 'nope' (SQLSTATE 42704)\nHint: list them with: pgscore {db}models"),
     ("show an unknown version", ["show", "churn", "--version", "99"], 1,
-     "error: there is no version 99 of model 'churn'\nHint: list them with: pgscore {db}models"),
+     "error: there is no version 99 of model 'churn' (SQLSTATE 42704)\nHint: list them with: pgscore {db}models"),
     ("activate an unknown version: the command that lists them", ["activate", "churn", "99"], 1,
      "error: there is no version 99 of model 'churn' (SQLSTATE 42704)\nHint: list them with: pgscore {db}models"),
     ("rollback to an unknown version", ["rollback", "churn", "--to", "99"], 1,

@@ -509,6 +509,19 @@ def test_show_prints_a_dash_for_what_was_not_recorded(db_url):
     assert "  from: - (not recorded: deployed from Python, or before this release)\n" in run.stdout
 
 
+def test_show_of_a_model_or_version_that_does_not_exist_says_the_sqlstate_as_retire_does(db_url):
+    """`pgscore show nosuch` printed `there is no model 'nosuch'` without a SQLSTATE, where `pgscore retire nosuch`
+    (the server's error) says `(SQLSTATE 42704)`: show reads the view itself. Both say it now, exit 1."""
+    registry.deploy(db_url, "churn", LogisticRegression(max_iter=500).fit(X, Y), None, feature_names=NAMES)
+    for args, what in ((["nosuch"], "model 'nosuch'"), (["churn", "--version", "7"], "version 7 of model 'churn'")):
+        run = pgscore_cli("show", *args, "--db", db_url)
+        assert run.returncode == 1 and run.stderr.startswith(
+            f"pgscore: error: there is no {what} (SQLSTATE 42704)\nHint: list them with: pgscore {hinted(db_url)}models\n"), run.stderr
+    retire = pgscore_cli("retire", "nosuch", "--db", db_url)
+    assert retire.returncode == 1 and "there is no model 'nosuch'" in retire.stderr \
+        and "(SQLSTATE 42704)" in retire.stderr, retire.stderr
+
+
 def test_status_counts_one_version_in_the_singular(db_url):
     model = LogisticRegression(max_iter=500).fit(X, Y)
     registry.deploy(db_url, "churn", model, None, feature_names=NAMES)

@@ -13,7 +13,7 @@ import signal
 import sys
 from pathlib import Path
 
-from pgscore.errors import PgscoreError, UsageError, command, hinted_database, server_message
+from pgscore.errors import PgscoreError, UnknownModel, UsageError, command, hinted_database, server_message
 
 
 def _say_wrapped(msg: str) -> None:
@@ -1500,7 +1500,6 @@ def _drift(args):
     import psycopg2
 
     from pgscore import report
-    from pgscore.errors import UnknownModel
 
     def usage_error(msg):  # exit 2, like argparse's own usage errors
         print(f"pgscore: error: {msg}", file=sys.stderr)
@@ -2020,6 +2019,8 @@ def error_text(e, command_name, name=None) -> str:
         cause = getattr(cause, "orig", None) or cause  # (SQLAlchemy's error wraps the driver's)
         state = (getattr(cause, "pgcode", None) or getattr(cause, "sqlstate", None)) \
             if isinstance(cause, _db_errors()) else None
+        if state is None and isinstance(e, UnknownModel):  # (registry.show reads the view itself: no model is
+            state = e.sqlstate  # what the server's functions refuse with 42704, and `pgscore retire nope` says so)
         if state:  # the database's own code (pgscore's exception may carry a default of its own)
             first += f" (SQLSTATE {state})"
         if hint is None and (state or e.sqlstate) == "25006":
