@@ -158,9 +158,10 @@ def pgscore_cli(*args, env=None, timeout=300):
     return subprocess.run([*PGSCORE, *args], capture_output=True, text=True, env=full_env, timeout=timeout)
 
 
-def pgscore_cli_on_a_terminal(*args, timeout=300):
-    """The CLI with its stderr on a pseudo-terminal (where the progress bar is drawn): CompletedProcess
-    with stdout and what the terminal received as stderr."""
+def pgscore_cli_on_a_terminal(*args, timeout=300, size=(24, 120), env=None):
+    """The CLI with its stderr on a pseudo-terminal (where the progress bar is drawn) of `size` (lines,
+    columns): CompletedProcess with stdout and what the terminal received as stderr. `env` is added to the
+    environment (a None value removes the variable)."""
     import fcntl
     import pty
     import select
@@ -169,9 +170,11 @@ def pgscore_cli_on_a_terminal(*args, timeout=300):
     import time
 
     master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # 120 columns (a new one has 0)
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", *size, 0, 0))  # (a new one has 0 and 0)
+    full_env = {**os.environ, **(env or {})}
+    full_env = {k: v for k, v in full_env.items() if v is not None}
     try:
-        p = subprocess.Popen([*PGSCORE, *args], stdout=subprocess.PIPE, stderr=slave, text=True)
+        p = subprocess.Popen([*PGSCORE, *args], stdout=subprocess.PIPE, stderr=slave, text=True, env=full_env)
         os.close(slave)
         slave = None
         got, deadline = b"", time.monotonic() + timeout

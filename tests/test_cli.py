@@ -522,6 +522,26 @@ def test_show_of_a_model_or_version_that_does_not_exist_says_the_sqlstate_as_ret
         and "(SQLSTATE 42704)" in retire.stderr, retire.stderr
 
 
+def test_score_draws_its_bar_on_a_terminal_that_reports_no_size(db_url):
+    """On a terminal that reports 0 columns and 0 lines (a pseudo-terminal nobody sized, as some CI runners
+    give) pgscore score's bar drew nothing, not even the count: tqdm took 0 columns for no room. It is drawn
+    $COLUMNS wide, else 80; a terminal with a size is followed as before."""
+    from helpers import pgscore_cli_on_a_terminal
+
+    registry.deploy(db_url, "m", LogisticRegression(max_iter=500).fit(X, Y), None, feature_names=NAMES)
+    query(db_url, "CREATE TABLE t (k integer PRIMARY KEY, " + ", ".join(f"{n} float8" for n in NAMES) + ", s float8)")
+    query(db_url, "INSERT INTO t SELECT i, " + ", ".join("i" for _ in NAMES) + ", NULL FROM generate_series(1, 2500) i")
+    score = ("score", "--model", "m", "--table", "t", "--key", "k", "--into", "s", "--chunk-size", "1000", "--db", db_url)
+    for size, env, width in (((0, 0), {"COLUMNS": None, "LINES": None}, 80), ((0, 0), {"COLUMNS": "100"}, 100),
+                             ((0, 0), {"COLUMNS": "garbage", "LINES": "0"}, 80), ((24, 120), {"COLUMNS": "50"}, None)):
+        query(db_url, "UPDATE t SET s = NULL")
+        r = pgscore_cli_on_a_terminal(*score, size=size, env=env)
+        assert r.returncode == 0 and "scored 2500 rows" in r.stdout, r.stderr
+        last = [seg for seg in r.stderr.replace("\r\n", "\r").split("\r") if seg.startswith("m -> t.s: ")][-1]
+        assert "100%|" in last and "| 2500/2500 [" in last, r.stderr
+        assert len(last) == width if width else 80 < len(last) <= 120, (size, env, len(last), last)
+
+
 def test_status_counts_one_version_in_the_singular(db_url):
     model = LogisticRegression(max_iter=500).fit(X, Y)
     registry.deploy(db_url, "churn", model, None, feature_names=NAMES)

@@ -4,6 +4,7 @@ the prediction log's day partitions (pgscore maintain)."""
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import select
 import signal
@@ -136,10 +137,32 @@ def _progress(total, n, begun, desc):
         from tqdm import tqdm
 
         # whole counts (1500/2500 rows) below a million (unit_scale prints 50 as "50.0"), then 1.23M
-        bar = tqdm(total=total, initial=n, unit=" rows", unit_scale=total >= 1_000_000, desc=desc)
+        bar = tqdm(total=total, initial=n, unit=" rows", unit_scale=total >= 1_000_000, desc=desc,
+                   **_unsized_terminal())
         bar.start_t = bar.last_print_t = begun  # its clock from the first chunk's start
         return bar
     return _Lines(total, n, begun, desc)
+
+
+def _unsized_terminal() -> dict:
+    """tqdm's ncols and nrows where stderr's terminal reports no size (0 columns or lines: a pseudo-terminal
+    nobody sized, as some CI runners give; tqdm drew nothing there, not even the count): $COLUMNS and $LINES,
+    else 80 and 24. Empty where the terminal has a size (tqdm reads it, and follows it when it changes)."""
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno())
+    except (AttributeError, OSError, ValueError):
+        size = os.terminal_size((0, 0))
+    if size.columns > 0 and size.lines > 0:
+        return {}
+
+    def env(name, default):
+        try:
+            value = int(os.environ.get(name, ""))
+        except ValueError:
+            return default
+        return value if value > 0 else default
+
+    return {"ncols": size.columns or env("COLUMNS", 80), "nrows": size.lines or env("LINES", 24)}
 
 
 class _Lines:
