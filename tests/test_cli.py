@@ -1115,6 +1115,51 @@ def test_every_command_is_documented_in_the_readme_and_docs_cli():
     assert not unlinked, f"README commands not linked to docs/cli.md: {unlinked}"
 
 
+def test_every_commands_help_says_what_its_positional_arguments_are():
+    """`pgscore show --help` listed `name` under positional arguments with nothing after it (so did deploy's
+    MODEL.joblib, activate's, rollback's, shadow's and retire's): every positional argument of every command
+    has a help text now, which its --help prints beside it, named as its usage line names it."""
+    import argparse
+
+    def walk(parser, path):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield from walk(sub, [*path, name])
+            elif not action.option_strings:
+                yield path, parser, action
+
+    seen = []
+    for path, parser, action in walk(build_parser(), []):
+        name = action.metavar or action.dest
+        seen.append(" ".join([*path, name]))
+        assert action.help and action.help.strip(), f"pgscore {' '.join(path)}: {name} has no help"
+        text = parser.format_help()
+        positional = text.split("positional arguments:\n")[1].split("\n\n")[0]
+        assert re.search(rf"^  {re.escape(name)} +\S", positional, re.M), (path, name, positional)
+        assert name.isupper() or "." in name, (path, name)  # NAME, VERSION, MODEL.joblib: as the usage line says
+        assert name in parser.format_usage(), (path, name)
+    assert {"deploy MODEL.joblib", "show NAME", "activate VERSION", "shadow VERSION", "retire NAME"} <= set(seen)
+
+
+def test_shadows_usage_errors_print_its_one_synopsis():
+    """pgscore shadow's usage errors printed three synopses: its own two (`NAME VERSION | NAME [VERSION] --off`,
+    the second with [--force]) and argparse's (`[-h] [--off] [--reason REASON] [--force] [--db DB] name
+    [VERSION]`) for a missing NAME or a VERSION that is no number. Each prints the one synopsis now, exit 2."""
+    synopsis = ("usage: pgscore shadow NAME VERSION [--reason TEXT] [--force] [--db DB]\n"
+                "       pgscore shadow NAME [VERSION] --off [--reason TEXT] [--db DB]\n")
+    db = ("--db", "postgresql://nobody@127.0.0.1:1/none")  # (never reached)
+    for args, said in ((["churn"], "give a VERSION to score in shadow, or --off to stop"),
+                       (["churn", "2", "--off", "--force"], "--force sets a shadow, --off stops one"),
+                       ([], "the following arguments are required: NAME"),
+                       (["churn", "two"], "argument VERSION: invalid int value: 'two'")):
+        run = pgscore_cli("shadow", *args, *db)
+        assert run.returncode == 2 and run.stderr.startswith(synopsis + f"pgscore shadow: error: {said}"), run.stderr
+        assert run.stderr.count("usage:") == 1 and run.stdout == "", run.stderr
+    run = pgscore_cli("shadow", "--help")
+    assert run.returncode == 0 and run.stdout.startswith(synopsis), run.stdout
+
+
 def test_every_sql_function_is_documented():
     doc = (ROOT / "docs" / "sql.md").read_text()
     names = set(re.findall(r"CREATE (?:OR REPLACE )?FUNCTION (pgscore\.\w+)",

@@ -1323,14 +1323,11 @@ def cmd_resign(args):
 def cmd_shadow(args):
     from pgscore import registry
 
+    # (usage errors: exit 2 after the one synopsis, SHADOW_USAGE, as argparse's own errors of shadow print it)
     if args.version is None and not args.off:
-        print("usage: pgscore shadow NAME VERSION | pgscore shadow NAME [VERSION] --off\n"
-              "pgscore shadow: error: give a VERSION to score in shadow, or --off to stop", file=sys.stderr)
-        return 2
+        raise UsageError("give a VERSION to score in shadow, or --off to stop")
     if args.off and args.force:
-        print("usage: pgscore shadow NAME VERSION [--force] | pgscore shadow NAME [VERSION] --off\n"
-              "pgscore shadow: error: --force sets a shadow, --off stops one: give one of them", file=sys.stderr)
-        return 2
+        raise UsageError("--force sets a shadow, --off stops one: give one of them")
     url = _db_for_deploying(args)
     if args.off:
         n = registry.clear_shadow(url, args.name, args.version, args.reason)
@@ -1345,6 +1342,12 @@ def cmd_shadow(args):
     _say(f"{r['name']} version {r['version']} is scored in shadow: next to the live version wherever its scores are "
          "written (rescoring on INSERT, pgscore score), logged with source 'shadow', never served")
     return 0
+
+
+# pgscore shadow's synopsis, its two forms (argparse's own would be one line of every option, in another order
+# than the forms its usage errors named)
+SHADOW_USAGE = ("%(prog)s NAME VERSION [--reason TEXT] [--force] [--db DB]\n"
+                "       %(prog)s NAME [VERSION] --off [--reason TEXT] [--db DB]")
 
 
 def cmd_retire(args):
@@ -1660,7 +1663,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_env)
 
     sp = sub.add_parser("deploy", help="deploy a joblib-pickled estimator as the next version of a model")
-    sp.add_argument("artifact", metavar="MODEL.joblib")
+    sp.add_argument("artifact", metavar="MODEL.joblib",
+                    help="the fitted estimator (or Pipeline), as joblib.dump(estimator, path) wrote it")
     sp.add_argument("--name", required=True, help="model name")
     sp.add_argument("--features", help="ordered feature names, comma-separated; with --train, the CSV's columns "
                     "to take as features (default: every column but --target); without --train there is no "
@@ -1689,13 +1693,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_models)
 
     sp = sub.add_parser("show", help="one model's metadata, metrics and deployment history")
-    sp.add_argument("name")
+    sp.add_argument("name", metavar="NAME", help="the model's name (pgscore models lists them)")
     sp.add_argument("--version", type=int, help="a version (default: the live one)")
     db_opt(sp)
     sp.set_defaults(func=cmd_show)
 
     sp = sub.add_parser("rollback", help="undo the last go-live: make the version live before it (or the given one) live again")
-    sp.add_argument("name")
+    sp.add_argument("name", metavar="NAME", help="the model whose last go-live to undo")
     sp.add_argument("--to", type=int, metavar="VERSION", help="the version to make live")
     sp.add_argument("--reason", help="why, recorded in the deployment history")
     sp.add_argument("--force", action="store_true",
@@ -1704,8 +1708,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_rollback)
 
     sp = sub.add_parser("activate", help="make a version live (one deployed with --no-activate, or any other)")
-    sp.add_argument("name")
-    sp.add_argument("version", type=int, metavar="VERSION")
+    sp.add_argument("name", metavar="NAME", help="the model's name")
+    sp.add_argument("version", type=int, metavar="VERSION", help="the version to make live")
     sp.add_argument("--reason", help="why, recorded in the deployment history")
     sp.add_argument("--force", action="store_true",
                     help="make it live even where the server cannot load it (every score of it then fails)")
@@ -1718,11 +1722,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_resign)
 
     sp = sub.add_parser("shadow", help="score a version that is not live next to the live one, logged and never "
-                                       "served (or stop it: --off)")
-    sp.add_argument("name")
-    sp.add_argument("version", type=int, nargs="?", metavar="VERSION")
+                                       "served (or stop it: --off)", usage=SHADOW_USAGE)
+    sp.add_argument("name", metavar="NAME", help="the model's name")
+    sp.add_argument("version", type=int, nargs="?", metavar="VERSION",
+                    help="the version to score in shadow; with --off, the one to stop (default: every one)")
     sp.add_argument("--off", action="store_true", help="stop scoring VERSION (default: every version) in shadow")
-    sp.add_argument("--reason", help="why, recorded in pgscore.shadows")
+    sp.add_argument("--reason", metavar="TEXT", help="why, recorded in pgscore.shadows")
     sp.add_argument("--force", action="store_true",
                     help="set it even where the server cannot load it or a wired profile table lacks its features "
                          "(it scores where it can; its failures are counted, see pgscore status)")
@@ -1730,7 +1735,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_shadow)
 
     sp = sub.add_parser("retire", help="leave a model with no live version (scoring it fails until one is made live)")
-    sp.add_argument("name")
+    sp.add_argument("name", metavar="NAME", help="the model to leave with no live version")
     sp.add_argument("--reason", help="why, recorded in the deployment history")
     db_opt(sp)
     sp.set_defaults(func=cmd_retire)
