@@ -66,6 +66,24 @@ def test_downgrade_refuses_while_user_objects_depend_on_pgscore(db_url):
     assert query(db_url, "SELECT to_regnamespace('pgscore')") == [(None,)]
 
 
+def test_downgrade_below_0084_refuses_while_a_wiring_holds_a_last_counter(db_url):
+    """0083's code knows no last counter: its trigger would refuse every INSERT into the event table. The
+    downgrade says which wiring and counter, and what to attach in its place; once that is done it runs."""
+    query(db_url, "CREATE TABLE public.people (id int PRIMARY KEY, s float8, scored_at timestamptz, n int, k text)")
+    query(db_url, "CREATE TABLE public.calls (call_id bigint GENERATED ALWAYS AS IDENTITY, person int, kind text)")
+    attach = ("SELECT pgscore.attach_rescoring('calls', 'people', 'person', 'nobody', 's', %s::jsonb, "
+              "p_profile_key => 'id', p_event_id_column => 'call_id')")
+    query(db_url, attach, ('{"n": "count", "k": {"last": "e.kind"}}',))
+    with pytest.raises(InstallError) as e:
+        migrate.downgrade(db_url, "0083")
+    assert "calls (k)" in e.value.detail and '{"set": ' in e.value.hint and "CASCADE" not in e.value.hint
+    assert query(db_url, "SELECT version_num FROM public.pgscore_alembic_version") != [("0083",)]
+    query(db_url, "SELECT pgscore.detach_rescoring('calls')")
+    query(db_url, attach, ('{"n": "count", "k": {"set": "(pg_catalog.array_agg((e.kind) ORDER BY e.call_id DESC))[1]"}}',))
+    migrate.downgrade(db_url, "0083")
+    assert query(db_url, "SELECT version_num FROM public.pgscore_alembic_version") == [("0083",)]
+
+
 def test_the_uninstall_hint_detaches_what_blocks_it(db_url):
     """Wired tables block the uninstall; the hint's SQL detaches them, also when another wired event table
     was dropped (its wiring row stays and names a table that is gone), and the DETAIL does not repeat the

@@ -1,6 +1,6 @@
 """Last counters: attach_rescoring's {"last": expression} (with an optional "by") keeps the value of each profile's
 newest event of the statement. The code checks and builds the rule; the comment on pgscore.rescoring.counters, which
-lists the rules, names it. The downgrade restores the comment as it was.
+lists the rules, names it. The downgrade restores the comment as it was; it is refused (2BP01) while a wiring holds a last counter.
 
 Revision ID: 0084
 Revises: 0083
