@@ -375,3 +375,121 @@ def test_drift_reads_the_windows_under_any_interval_style(churn, trained, style)
     assert "Traceback" not in r.stderr, r.stderr
     assert r.returncode in (0, 1), r.stdout + r.stderr
     assert "window '1 day'" in r.stdout and "  12 hours " in r.stdout
+
+
+NO_DRIFT_SEED = 101  # 100 fresh rows from the training distribution that the thresholds alone flag
+
+
+def _shown(metric, v):
+    """A value as pgscore drift shows it: rates in percent."""
+    return f"{100 * v:.3g}%" if metric in ("null_rate", "out_of_range") else f"{v:.3g}"
+
+
+def _held_back_lines(out):
+    """The lines naming a metric held at ok by its floor, each with its continuation lines (wrapped at 100
+    columns, indented two more) joined to it."""
+    held = []  # [indent, text] of each 'ok: ...' or 'ok in 1h 12h: ...' line
+    for ln in out.splitlines():
+        indent = len(ln) - len(ln.lstrip())
+        if ln.lstrip().startswith(("ok: ", "ok in ")):
+            held.append([indent, ln])
+        elif held and held[-1][0] is not None and indent == held[-1][0] + 2:
+            held[-1][1] += " " + ln.strip()
+        elif held:
+            held[-1][0] = None  # (that one ended)
+    return [ln for _, ln in held if "below its noise floor" in ln]
+
+
+def test_a_metric_over_its_threshold_but_under_its_noise_floor_says_so(churn, trained):
+    """100 fresh rows, no drift: a metric reached its threshold, its floor held it at ok. pgscore drift
+    showed the value (data_usage_gb: PSI 0.209 over the 0.2 alert) as ok with no reason; it now names
+    each such metric with its floor, n and confidence, and says once what the floor is."""
+    Xc, _, _ = datasets.churn(100, seed=NO_DRIFT_SEED)
+    score_rows(churn, "churn", Xc)
+    held = query(churn, """
+        SELECT s.feature, c->>'metric', (c->>'value')::float8, (c->>'floor')::float8
+          FROM pgscore.drift_stats() s, jsonb_array_elements(s.checks) c
+         WHERE s.period_kind = 'window' AND s.period = '1 day' AND s.kind = 'feature' AND c->>'level' = 'ok'
+           AND (c->>'value')::float8 >= (c->>'warn')::float8 AND c ? 'floor'""")
+    assert held, "the window was meant to reach a threshold without drift"
+    r = drift(churn)
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = r.stdout
+    assert "result: ok - nothing at warn or alert" in out
+    lines = _held_back_lines(out)
+    for feature, metric, value, floor in held:  # each under its feature's line, with its value and floor
+        said = rf"\b{metric} {_shown(metric, value)} .* below its noise floor {_shown(metric, floor)} at n=100 "
+        assert any(re.search(said + r"\(confidence 0\.999\)", ln) for ln in lines), (feature, metric, value, floor, out)
+    text = out.splitlines()
+    for feature, metric, *_ in held:
+        i = next(i for i, ln in enumerate(text) if ln.split()[:1] == [feature])
+        j = next(j for j in range(i + 1, len(text)) if not text[j].startswith("      "))  # the next feature's
+        below = _held_back_lines("\n".join(text[i + 1:j]))
+        assert any(ln.split()[:2] == ["ok:", metric] for ln in below), (feature, metric, text[i:i + 8])
+    # the floor is explained once, naming the setting that turns it off
+    assert out.count("drift_thresholds.confidence") == 1, out
+    assert all(len(ln) <= 100 for ln in out.splitlines()), [ln for ln in out.splitlines() if len(ln) > 100]
+
+
+def test_judged_by_the_thresholds_alone_no_floor_is_shown(churn, trained):
+    """With confidence NULL every metric is judged by its thresholds alone: no check has a floor, and
+    pgscore drift says nothing of one (what the floors held at ok now warns or alerts)."""
+    Xc, _, _ = datasets.churn(100, seed=NO_DRIFT_SEED)
+    score_rows(churn, "churn", Xc)
+    r = drift(churn)
+    assert r.returncode == 0 and _held_back_lines(r.stdout), r.stdout + r.stderr
+    query(churn, "UPDATE pgscore.drift_thresholds SET confidence = NULL")
+    r = drift(churn)
+    assert r.returncode == 1, r.stdout + r.stderr  # the thresholds alone put this window at alert
+    assert "result: ALERT" in r.stdout
+    assert "noise floor" not in r.stdout and "confidence" not in r.stdout, r.stdout
+
+
+def test_realised_performance_below_its_noise_floor_says_so(churn, trained):
+    """An accuracy 7 points below deploy's over 120 outcomes: past the warning by the thresholds alone,
+    within what 120 outcomes vary by, so ok; pgscore drift names it under the performance table."""
+    _, _, _, model = trained
+    Xc, yc, _ = datasets.churn(120, seed=9)
+    score_rows(churn, "churn", Xc)
+    (deploy_accuracy,), = query(churn, "SELECT DISTINCT deploy_accuracy FROM pgscore.realised_performance")
+    pred = (model.predict_proba(Xc)[:, 1] > 0.5).astype(int)
+    k = int(round((np.mean(pred == yc) - (deploy_accuracy - 0.07)) * 120))
+    idx = np.flatnonzero((pred == yc) if k > 0 else (pred != yc))[:abs(k)]
+    yc = yc.copy()
+    yc[idx] = 1 - yc[idx]
+    query(churn, "SELECT count(pgscore.record_outcome('churn', u.k::text, u.y)) FROM unnest(%s::int[], %s::int[]) "
+                 "u(k, y)", (list(range(120)), [int(v) for v in yc]))
+    (check,), = query(churn, "SELECT c FROM pgscore.performance_stats_of(false, NULL, 'window') s, "
+                             "jsonb_array_elements(s.checks) c WHERE s.period = '1 day' "
+                             "AND c->>'metric' = 'accuracy_drop'")
+    assert check["level"] == "ok" and check["warn"] <= check["value"] < check["floor"], check
+    r = drift(churn)
+    assert r.returncode == 0, r.stdout + r.stderr
+    text = r.stdout.splitlines()
+    first = text.index("realised performance, by prediction time")
+    section = _held_back_lines("\n".join(text[first:text.index("", first)]))
+    # one line for the windows that hold the same 120 outcomes
+    assert (f"    ok in 1h 12h 1d 7d all: accuracy_drop {check['value']:.3g} (warn at {check['warn']:g}) below "
+            f"its noise floor {check['floor']:.3g} at n=120 (confidence 0.999)") in section, section
+    assert r.stdout.count("drift_thresholds.confidence") == 1, r.stdout
+
+
+def test_the_html_report_lists_what_the_noise_floor_held_back(churn, trained, tmp_path):
+    Xc, _, _ = datasets.churn(100, seed=NO_DRIFT_SEED)
+    score_rows(churn, "churn", Xc)
+    path = tmp_path / "report.html"
+    r = drift(churn, "--html", str(path))
+    assert r.returncode == 0, r.stdout + r.stderr
+    page = path.read_text()
+    assert "Below the noise floor (ok)" in page and "drift_thresholds.confidence" in page
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", page)]
+    held = [c for c in rows if len(c) == 9]
+    # the window's drift (the score's and features'), each with its value, the level it reached, its floor
+    assert held and all(c[0] in ("score", "feature") and c[2] == "1 day" and c[7] == "100" and c[8] == "0.999"
+                        and re.fullmatch(r"(warn|alert) at [\d.]+", c[5]) and float(c[4]) < float(c[6])
+                        for c in held), held
+    assert {c[1] for c in held} >= {"score", "data_usage_gb"}, held
+    query(churn, "UPDATE pgscore.drift_thresholds SET confidence = NULL")
+    r = drift(churn, "--html", str(path))
+    page = path.read_text()
+    assert "noise floor" not in page.lower(), page

@@ -57,6 +57,8 @@ class ModelData:
     score_by_day: list[dict] = field(default_factory=list)
     performance_by_day: list[dict] = field(default_factory=list)
     calibration: list[dict] = field(default_factory=list)
+    # the checks that reached a threshold but not their noise floor (so ok), in the windows: see held_back()
+    held: list[dict] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -182,7 +184,8 @@ def collect(conn, name: str | None, window: str, windows: list[Window], *, refre
 def _collect(cur, name, window, windows, refreshed, charts) -> DriftData:
     order = {w.name: i for i, w in enumerate(windows)}
     (now,), = _rows_t(cur, "SELECT now()")
-    thresholds = {r["metric"]: r for r in _rows(cur, "SELECT metric, warn, alert, min_n FROM pgscore.drift_thresholds")}
+    thresholds = {r["metric"]: r for r in _rows(cur, "SELECT metric, warn, alert, min_n, confidence "
+                                                     "FROM pgscore.drift_thresholds")}
     names = [name] if name else None
     models = [ModelData(**r) for r in _rows(cur, """
         SELECT name, version, task, model_id, feature_names FROM pgscore.model_versions
@@ -216,6 +219,8 @@ def _collect(cur, name, window, windows, refreshed, charts) -> DriftData:
         if not r.get("shadow"):  # the live versions' (a shadow version's are in the view too, shadow true)
             by_name[r["model"]].alerts.append(r)
 
+    _held_back(cur, models, thresholds)
+
     if charts:
         for r in drift:
             if r["period_kind"] == "day" and r["kind"] == "score":
@@ -229,6 +234,85 @@ def _collect(cur, name, window, windows, refreshed, charts) -> DriftData:
         for m in models:
             m.histograms = _histograms(cur, m, window)
     return DriftData(window, windows, now, refreshed, models, thresholds)
+
+
+# the metrics of the drift rows as pgscore.drift_stats_of judges them (the value each check holds)
+_DRIFT_VALUES = {"psi": lambda r: r["psi"], "ks": lambda r: r["ks"], "js": lambda r: r["js"],
+                 "mean_shift": lambda r: None if r["mean_shift"] is None else abs(r["mean_shift"]),
+                 "null_rate": lambda r: None if r["null_rate"] is None or r["baseline_null_rate"] is None
+                 else r["null_rate"] - r["baseline_null_rate"],
+                 "out_of_range": lambda r: r["out_of_range"]}
+
+
+def _perf_values(r) -> dict:
+    """The performance metrics as pgscore.performance_stats_of judges them (drops and rises from deploy)."""
+    def diff(a, b):
+        return None if a is None or b is None else a - b
+    rmse, base = r.get("rmse"), r.get("deploy_rmse")
+    return {"auc_drop": diff(r.get("deploy_auc"), r.get("auc")),
+            "accuracy_drop": diff(r.get("deploy_accuracy"), r.get("accuracy")),
+            "brier_rise": diff(r.get("brier"), r.get("deploy_brier")),
+            "rmse_rise": None if rmse is None or base is None else
+            (rmse / base - 1 if base != 0 else (1e300 if rmse > 0 else 0))}
+
+
+def _may_be_held(values: dict, firing, thresholds: dict) -> bool:
+    """Whether a row may hold a metric at ok that reached its threshold: one not firing at or over its warn
+    level, with a confidence (a floor). Only a gate for reading the checks (the checks decide)."""
+    on = {x.strip() for x in (firing or "").split(",")}
+    for metric, v in values.items():
+        t = thresholds.get(metric)
+        if (t and t["confidence"] is not None and t["warn"] is not None and _number(v) and metric not in on
+                and v >= t["warn"] - 1e-9 * max(1, abs(t["warn"]))):  # (a margin for the float8 text's rounding)
+            return True
+    return False
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v)
+
+
+def held_back(checks) -> list[dict]:
+    """The checks (a drift or performance row's jsonb) at ok that reached a threshold without exceeding their
+    noise floor: each with the level it reached and that level's threshold."""
+    out = []
+    for c in checks or []:
+        value, floor, warn, alert = c.get("value"), c.get("floor"), c.get("warn"), c.get("alert")
+        if (c.get("level") != "ok" or c.get("confidence") is None or not _number(floor) or not _number(value)
+                or not _number(warn) or value < warn):
+            continue
+        reached = "alert" if _number(alert) and value >= alert else "warn"
+        out.append({"metric": c["metric"], "value": value, "floor": floor, "n": c.get("n"),
+                    "confidence": c["confidence"], "reached": reached,
+                    "threshold": alert if reached == "alert" else warn})
+    return out
+
+
+def _held_back(cur, models: list[ModelData], thresholds: dict) -> None:
+    """Each model's checks in the windows that reached a threshold but not their noise floor. The views hold
+    no checks: they are read from pgscore.drift_stats() and pgscore.performance_stats_of, and only where a
+    row read above has a metric at or over its warn level that is not firing (most runs read nothing more)."""
+    def drift_rows(m):
+        return m.score + [r for per in m.features.values() for r in per.values()]
+
+    drift = [m for m in models if any(_may_be_held({k: f(r) for k, f in _DRIFT_VALUES.items()}, r["firing"],
+                                                   thresholds) for r in drift_rows(m) if r.get("n"))]
+    perf = [m for m in models if any(_may_be_held(_perf_values(r), r["firing"], thresholds)
+                                     for r in m.performance if r.get("n"))]
+    by_name = {m.name: m for m in models}
+    if drift:
+        for r in _rows(cur, "SELECT name, kind, feature, period, checks FROM pgscore.drift_stats() "
+                            "WHERE period_kind = 'window' AND name = ANY(%s) ORDER BY name, kind DESC, position, "
+                            "sort_order", ([m.name for m in drift],)):
+            for h in held_back(r["checks"]):
+                by_name[r["name"]].held.append(dict(h, what=r["kind"], subject=r["feature"] or "score",
+                                                    window_name=r["period"]))
+    if perf:
+        for r in _rows(cur, "SELECT name, period, checks FROM pgscore.performance_stats_of(false, %s::bigint[], "
+                            "'window') ORDER BY name, sort_order", ([m.model_id for m in perf],)):
+            for h in held_back(r["checks"]):
+                by_name[r["name"]].held.append(dict(h, what="performance", subject="performance",
+                                                    window_name=r["period"]))
 
 
 # Counts per baseline bin of one model's values in one window, from pgscore.drift_counts(): the
@@ -399,6 +483,29 @@ def grouped_alerts(alerts, windows: list[Window]) -> list[dict]:
     return out
 
 
+FLOOR_NOTE = ("noise floor: a metric at or over its threshold is at warn or alert only where it also exceeds what "
+              "sampling alone makes it reach at the window's size, at drift_thresholds.confidence "
+              "(pgscore.noise_floor; a NULL confidence judges by the thresholds alone)")
+
+
+def held_text(h) -> str:
+    """'psi 0.31 (alert at 0.25) below its noise floor 0.38 at n=100 (confidence 0.999)'."""
+    m = h["metric"]
+    return (f"{m} {_metric(m, h['value'], '.3g')} ({h['reached']} at {_metric(m, h['threshold'], 'g')}) below its "
+            f"noise floor {_metric(m, h['floor'], '.3g')} at n={h['n']} (confidence {h['confidence']:g})")
+
+
+def shown_held(m: ModelData, window: str) -> list[dict]:
+    """What the report names as held back: the drift checks of the chosen window, the performance ones of every
+    window (the performance table shows each)."""
+    return [h for h in m.held if h["what"] == "performance" or h["window_name"] == window]
+
+
+def _held_lines(m: ModelData, what: str, subject: str, window: str | None, indent: str, lead: str = "") -> list[str]:
+    return [ln for h in m.held if h["what"] == what and h["subject"] == subject
+            and (window is None or h["window_name"] == window) for ln in _wrap(lead + held_text(h), indent)]
+
+
 def _wrap(text, indent="    ") -> list[str]:
     return textwrap.wrap(text, width=100, initial_indent=indent, subsequent_indent=indent + "  ")
 
@@ -433,10 +540,12 @@ def render_text(data: DriftData) -> str:
             say("")
             _text_features(m, data, out)
         say("")
-        _text_performance(m, out)
+        _text_performance(m, data.windows, out)
         say("")
         _text_alerts(m, data, out)
     say("")
+    if any(shown_held(m, data.window) for m in data.models):
+        out.extend(_wrap(FLOOR_NOTE, ""))
     if data.n_alert:
         worst = sorted({a["model"] for a in data.alerts if a["level"] == "alert"})
         say(f"result: ALERT - {data.n_alert} condition(s) at alert level ({', '.join(worst)}), {data.n_warn} at warn")
@@ -478,6 +587,7 @@ def _text_score(m: ModelData, data: DriftData, out: list) -> None:
     cur = next((r for r in m.score if r["window_name"] == data.window), None)
     if cur and cur["firing"]:
         out.append(f"    firing in '{data.window}': {_by_level(m, 'score', 'score', data.window, cur)}")
+    out.extend(_held_lines(m, "score", "score", data.window, "    ", f"ok in '{data.window}': "))
 
 
 def _text_features(m: ModelData, data: DriftData, out: list) -> None:
@@ -496,6 +606,8 @@ def _text_features(m: ModelData, data: DriftData, out: list) -> None:
         out.append(line)
         if r.get("firing"):
             out.extend(_wrap(_by_level(m, "feature", r["feature"], data.window, r), "      "))
+        if r:
+            out.extend(_held_lines(m, "feature", r["feature"], data.window, "      ", "ok: "))
         if r.get("note") and not shared:
             out.extend(_wrap(f"note: {r['note']}", "      "))
     if shared:
@@ -504,13 +616,20 @@ def _text_features(m: ModelData, data: DriftData, out: list) -> None:
         out.extend(_wrap(STATUS_LEGEND))
 
 
-def _text_performance(m: ModelData, out: list) -> None:
+def _text_performance(m: ModelData, windows: list[Window], out: list) -> None:
     if not m.performance or all(r["n"] == 0 for r in m.performance):
         out.append("realised performance: no outcomes matched to predictions of this version yet")
     else:
         out.append("realised performance, by prediction time")
         h, rows, right = performance_table(m)
         out.extend(_table(h, rows, right))
+        # held at ok by the floor, one line per metric and value with the windows it holds in (as the alerts)
+        short, same = {w.name: w.short for w in windows}, {}
+        for h in m.held:
+            if h["what"] == "performance":
+                same.setdefault(held_text(h), []).append(short.get(h["window_name"], h["window_name"]))
+        for text, ws in same.items():
+            out.extend(_wrap(f"ok in {' '.join(ws)}: {text}"))
         for note in sorted({r["note"] for r in m.performance if r["note"] and r["n"]}):
             out.extend(_wrap(f"note: {note}"))
     unmatched = m.performance[0]["unmatched_outcomes"] if m.performance else 0
@@ -814,6 +933,16 @@ def _model_html(m: ModelData, data: DriftData) -> str:
         parts.append(_html_table(h, rows, right, status_cols={len(h) - 2}))
     else:
         parts.append(_empty("Nothing at warn or alert."))
+    held = shown_held(m, w)
+    if held:  # what reached a threshold and is ok all the same: the level alone would not say why
+        parts.append("<h4>Below the noise floor (ok)</h4>")
+        parts.append(f'<p class="note">Drift in &#39;{_esc(w)}&#39;, performance in every window. '
+                     f'{_esc(FLOOR_NOTE[0].upper() + FLOOR_NOTE[1:])}.</p>')
+        rows = [[h["what"], h["subject"], h["window_name"], h["metric"], _metric(h["metric"], h["value"], ".4g"),
+                 f"{h['reached']} at {_metric(h['metric'], h['threshold'], 'g')}",
+                 _metric(h["metric"], h["floor"], ".4g"), h["n"], f"{h['confidence']:g}"] for h in held]
+        parts.append(_html_table(["what", "subject", "window", "metric", "value", "reached", "noise floor", "n",
+                                  "confidence"], rows, (4, 6, 7)))
     return "\n".join(parts)
 
 
