@@ -466,3 +466,128 @@ def time_reads(url, rounds=3, say=print) -> dict:
         say(f"  {what:<36} {min(v):>10,.0f} - {max(v):>8,.0f} ms   runs: {', '.join(f'{s:,.0f}' for s in v)}; "
             f"{len(rows[what])} rows")
     return {"ms": out, "rows": rows}
+
+
+# -- a wide model, and the same database read as variants (scripts/bench_drift.py --features, --variants) ------
+
+WIDE_MODEL = "wide"
+
+# n rows of a model of f standard-normal features (a fresh draw per row and feature), evenly over `hours` up to
+# now, the last sixth of them with their first three features moved by one standard deviation
+_FILL_WIDE = """
+INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, source)
+SELECT g.t, %(model_id)s, 'entity-' || g.i,
+       ARRAY(SELECT sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random())
+                    + CASE WHEN j <= 3 AND g.t >= %(cut)s::timestamptz THEN 1 ELSE 0 END
+               FROM generate_series(1, %(f)s) j WHERE g.i IS NOT NULL),
+       random(), 'batch'
+  FROM (SELECT i, %(t0)s::timestamptz + make_interval(secs => (i + random()) * %(step)s) AS t
+          FROM generate_series(0, %(n)s - 1) i) g
+"""
+
+
+def load_wide(url, n, features, hours=48, say=print) -> dict:
+    """Into an empty database of pgscore: a logistic model of `features` standard-normal features, live, and
+    n predictions over the last `hours` (the last sixth drifted in three features); the rollups rebuilt."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from pgscore import registry
+
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((2000, features))
+    y = (X[:, :3].sum(axis=1) + rng.standard_normal(2000) > 0).astype(int)
+    names = [f"f{i:04d}" for i in range(features)]
+    t = time.perf_counter()
+    model_id = registry.deploy(url, WIDE_MODEL, LogisticRegression(max_iter=500).fit(X, y), X, y,
+                               feature_names=names)["model_id"]
+    say(f"  deployed a {features}-feature model in {time.perf_counter() - t:.1f} s")
+    conn = _connect(url)
+    cur = conn.cursor()
+    cur.execute("SELECT pgscore.create_log_partitions(10, ((now() AT TIME ZONE 'UTC') - interval '8 days')::date)")
+    t = time.perf_counter()
+    cur.execute(_FILL_WIDE, {"model_id": model_id, "f": features, "n": n, "step": hours * 3600 / n,
+                             "t0": _one(cur, "SELECT now() - %s * interval '1 hour'", (hours,))[0],
+                             "cut": _one(cur, "SELECT now() - %s * interval '1 hour'", (hours / 6,))[0]})
+    cur.execute("VACUUM ANALYZE pgscore.prediction_log")
+    cur.execute("ANALYZE pgscore.baselines")
+    say(f"  loaded {n:,} predictions of {features} features over {hours} hours in {time.perf_counter() - t:.1f} s")
+    t = time.perf_counter()
+    cur.execute("SELECT * FROM pgscore.refresh_monitoring(p_rebuild => true)")
+    say(f"  rollups rebuilt in {time.perf_counter() - t:.1f} s")
+    conn.close()
+    return {"model_id": model_id}
+
+
+NOISE_FLOOR = "pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint)"
+
+
+def _cpu_s(pid):
+    """The process's user + system CPU seconds (/proc), or None where it cannot be read (a remote server)."""
+    import os
+
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def floor_calls(url, q) -> int | None:
+    """How many times pgscore.noise_floor runs in one read of q (None: the schema has no noise_floor)."""
+    conn = _connect(url)
+    try:
+        cur = conn.cursor()
+        if _one(cur, "SELECT to_regprocedure(%s)", (NOISE_FLOOR,))[0] is None:
+            return None
+        cur.execute("BEGIN")
+        cur.execute("SET LOCAL track_functions = 'pl'")
+        calls = "SELECT coalesce(pg_stat_get_xact_function_calls(%s::regprocedure), 0)"
+        n0 = _one(cur, calls, (NOISE_FLOOR,))[0]
+        cur.execute(q)
+        cur.fetchall()
+        n = _one(cur, calls, (NOISE_FLOOR,))[0] - n0
+        cur.execute("ROLLBACK")
+        return n
+    finally:
+        conn.close()
+
+
+def time_variants(urls: dict, reads, rounds=3, say=print) -> dict:
+    """Each read of `reads` against each database of `urls` (name -> url: copies of one database) in turn,
+    `rounds` rounds, each read in a fresh connection with parallel workers off (so that the backend's CPU is
+    all of it) after one warm-up read per database: wall and backend CPU ms per run; medians printed."""
+    import statistics
+
+    out = {(v, what): ([], []) for v in urls for what, _ in reads}
+    for v, u in urls.items():
+        for what, q in reads:
+            _time_query(u, q, runs=0)
+    for _ in range(rounds):
+        for what, q in reads:
+            for v, u in urls.items():
+                conn = _connect(u)
+                try:
+                    cur = conn.cursor()
+                    cur.execute("SET max_parallel_workers_per_gather = 0")
+                    pid = _one(cur, "SELECT pg_backend_pid()")[0]
+                    c0, t = _cpu_s(pid), time.perf_counter()
+                    cur.execute(q)
+                    cur.fetchall()
+                    wall, c1 = (time.perf_counter() - t) * 1000, _cpu_s(pid)
+                    out[(v, what)][0].append(wall)
+                    out[(v, what)][1].append(None if c0 is None or c1 is None else (c1 - c0) * 1000)
+                finally:
+                    conn.close()
+    for what, q in reads:
+        for v, u in urls.items():
+            wall, cpu = out[(v, what)]
+            cpus = [c for c in cpu if c is not None]
+            calls = floor_calls(u, q)
+            say(f"  {what:<36} {v:<16} wall median {statistics.median(wall):>9,.0f} ms "
+                f"({min(wall):,.0f}-{max(wall):,.0f}), backend CPU median "
+                f"{statistics.median(cpus) if cpus else float('nan'):>9,.0f} ms "
+                f"({', '.join(f'{c:,.0f}' for c in cpus)}); noise_floor calls: "
+                f"{'no such function' if calls is None else f'{calls:,}'}")
+    return out
