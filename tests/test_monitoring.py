@@ -1617,6 +1617,50 @@ def test_a_window_of_100_without_drift_that_the_thresholds_alone_flagged_is_ok(c
     assert query(conn, JUDGED_BY_THRESHOLDS_ALONE)[0][1] == 0  # exactly as the judge before 0085
 
 
+FLOOR_CALLS = """SELECT pg_stat_get_xact_function_calls(
+    'pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint)'::regprocedure)"""
+
+
+def floor_calls_of(conn, sql_text):
+    """How many times pgscore.noise_floor ran in one read of sql_text (track_functions in its transaction)."""
+    with conn.cursor() as cur:
+        cur.execute("BEGIN")
+        try:
+            cur.execute("SET LOCAL track_functions = 'pl'")
+            cur.execute(FLOOR_CALLS)  # (counts not yet reported by this backend's earlier transactions too)
+            before = cur.fetchone()[0] or 0
+            cur.execute(sql_text)
+            cur.fetchall()
+            cur.execute(FLOOR_CALLS)
+            return (cur.fetchone()[0] or 0) - before
+        finally:
+            cur.execute("ROLLBACK")
+
+
+def test_the_noise_floors_are_computed_once_per_distinct_argument_and_none_at_a_null_confidence(churn, trained):
+    """drift_stats_of computes PSI's floor once per feature and period holding values, the other metrics' once
+    per distinct size (as many for every feature of a window with no NULLs; JS's by its baseline's bins holding a
+    share): 0085 called noise_floor once per metric, feature and period and again in each level test reading it,
+    also at a NULL confidence (where it is NULL). With every confidence NULL it is not called at all."""
+    conn, model_id = churn
+    _, _, _, model = trained
+    Xc, _, _ = datasets.churn(100, seed=NO_DRIFT_SEED)
+    log_rows(conn, model_id, Xc, model.predict_proba(Xc)[:, 1])
+    (held,), = query(conn, "SELECT count(*) FROM pgscore.drift_stats() WHERE n_valid > 0")
+    (sizes,), = query(conn, "SELECT count(DISTINCT (n, n_valid)) FROM pgscore.drift_stats() WHERE n_valid > 0")
+    assert held >= 12 * 5 and sizes <= 2
+    calls = floor_calls_of(conn, "SELECT * FROM pgscore.drift_stats()")
+    # PSI's per feature and period, and a handful per size (KS, mean shift and out of range; the null rate's per
+    # baseline null rate too, JS's per number of bins with a share): 0085 made at least 6 per feature and period
+    assert held < calls <= held + 24 * sizes, (calls, held, sizes)
+    assert floor_calls_of(conn, "SELECT * FROM pgscore.alerts") <= held + 24 * sizes
+    query(conn, "UPDATE pgscore.drift_thresholds SET confidence = NULL")
+    for read in ("SELECT * FROM pgscore.drift_stats()", "SELECT * FROM pgscore.feature_drift",
+                 "SELECT * FROM pgscore.alerts"):
+        assert floor_calls_of(conn, read) == 0, read
+    assert query(conn, JUDGED_BY_THRESHOLDS_ALONE)[0][1] == 0  # exactly as the judge before 0085
+
+
 NO_DRIFT_SEED = 101
 
 

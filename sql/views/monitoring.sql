@@ -429,7 +429,9 @@ base AS MATERIALIZED (
            b.std, b.null_rate, b.n AS base_n,
            -- constant at training (min = max), whatever std the float arithmetic left (before 0036: 1.1e-16
            -- for a column of 0.3, which made any mean shift of it an alert)
-           b.std = 0 OR b.min = b.max AS constant
+           b.std = 0 OR b.min = b.max AS constant,
+           -- the bins that hold a share: JS's noise floor depends on the baseline through their number alone
+           (SELECT count(*) FROM unnest(b.expected) e WHERE e > 0) AS n_shares
       FROM live JOIN pgscore.baselines b ON b.model_id = live.model_id
 ),
 agg AS MATERIALIZED (
@@ -522,6 +524,40 @@ th AS MATERIALIZED (
                    max(t.warn) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_warn, max(t.alert) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_alert,
                    max(t.min_n) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_min_n, max(t.confidence) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_confidence
               FROM pgscore.drift_thresholds t) t) t
+),
+-- the noise floors once per distinct argument (migration 0086; a call cost 4-12 us, and one per metric, feature
+-- and period, more where a level was tested, ~1 s of a 1,000-feature model's feature_drift), none at a NULL
+-- confidence: KS, the mean shift and out of range by the window's and the baseline's sizes alone, the null
+-- rate by the window's size and the baseline's size and null rate, JS by those sizes and the baseline's bins
+-- that hold a share (its degrees of freedom: the same floor for any baseline with as many); PSI, which reads
+-- the shares, once per feature and period below
+sized AS MATERIALIZED (
+    SELECT s.n, s.n_valid, coalesce(nullif(round(b.base_n * (1 - b.null_rate)), 0)::bigint, 0) AS n_base,
+           b.base_n, b.null_rate, b.expected, b.n_shares AS shares
+      FROM stats s
+      JOIN base b ON b.model_id = s.model_id AND b.kind = s.kind AND b.position = s.position
+     WHERE s.n > 0
+),
+size_floors AS MATERIALIZED (
+    SELECT k.n_valid, k.n_base,
+           CASE WHEN th.ks_confidence IS NOT NULL THEN pgscore.noise_floor('ks', k.n_valid, nullif(k.n_base, 0), NULL, th.ks_confidence) END AS ks,
+           CASE WHEN th.mean_shift_confidence IS NOT NULL THEN pgscore.noise_floor('mean_shift', k.n_valid, nullif(k.n_base, 0), NULL, th.mean_shift_confidence) END AS mean_shift,
+           CASE WHEN th.out_of_range_confidence IS NOT NULL THEN pgscore.noise_floor('out_of_range', k.n_valid, nullif(k.n_base, 0), NULL, th.out_of_range_confidence) END AS out_of_range
+      FROM (SELECT DISTINCT z.n_valid, z.n_base FROM sized z WHERE z.n_valid > 0) k
+     CROSS JOIN th
+),
+null_floors AS MATERIALIZED (
+    SELECT k.n, k.base_n, k.null_rate,
+           CASE WHEN th.null_rate_confidence IS NOT NULL THEN pgscore.noise_floor('null_rate', k.n, nullif(k.base_n, 0), NULL, th.null_rate_confidence, k.null_rate) END AS floor
+      FROM (SELECT DISTINCT z.n, z.base_n, z.null_rate FROM sized z) k
+     CROSS JOIN th
+),
+js_floors AS MATERIALIZED (
+    SELECT k.n_valid, k.n_base, k.shares,
+           CASE WHEN th.js_confidence IS NOT NULL THEN pgscore.noise_floor('js', k.n_valid, nullif(k.n_base, 0), k.expected, th.js_confidence) END AS js
+      FROM (SELECT DISTINCT ON (z.n_valid, z.n_base, z.shares) z.n_valid, z.n_base, z.shares, z.expected
+              FROM sized z WHERE z.n_valid > 0) k
+     CROSS JOIN th
 )
 -- each metric's level and check as pgscore.judge gives them (a metric with no threshold row is left out;
 -- none: NULLs), in place: a call of judge per feature and period cost ~55 us, 105,000 calls for 3,000 features
@@ -562,14 +598,17 @@ SELECT s.*,
  CROSS JOIN th
   JOIN base b ON b.model_id = s.model_id AND b.kind = s.kind AND b.position = s.position
  -- each metric's noise floor at the window's and the baseline's sizes (migration 0085; NULL: the window holds no
- -- value, or the metric's confidence is NULL and the thresholds alone judge it)
- CROSS JOIN LATERAL (SELECT nullif(round(b.base_n * (1 - b.null_rate)), 0)::bigint AS n_base) nb
- CROSS JOIN LATERAL (SELECT CASE WHEN s.n_valid > 0 THEN pgscore.noise_floor('psi', s.n_valid, nb.n_base, b.expected, th.psi_confidence) END AS psi,
-                           CASE WHEN s.n_valid > 0 THEN pgscore.noise_floor('ks', s.n_valid, nb.n_base, b.expected, th.ks_confidence) END AS ks,
-                           CASE WHEN s.n_valid > 0 THEN pgscore.noise_floor('js', s.n_valid, nb.n_base, b.expected, th.js_confidence) END AS js,
-                           CASE WHEN s.n_valid > 0 THEN pgscore.noise_floor('mean_shift', s.n_valid, nb.n_base, b.expected, th.mean_shift_confidence) END AS mean_shift,
-                           CASE WHEN s.n > 0 THEN pgscore.noise_floor('null_rate', s.n, nullif(b.base_n, 0), b.expected, th.null_rate_confidence, b.null_rate) END AS null_rate,
-                           CASE WHEN s.n_valid > 0 THEN pgscore.noise_floor('out_of_range', s.n_valid, nb.n_base, b.expected, th.out_of_range_confidence) END AS out_of_range) fl
+ -- value, or the metric's confidence is NULL and the thresholds alone judge it), found among the distinct ones
+ -- (0086; n_base 0: a baseline of no valid value, NULL to noise_floor)
+ CROSS JOIN LATERAL (SELECT coalesce(nullif(round(b.base_n * (1 - b.null_rate)), 0)::bigint, 0) AS n_base) nb
+  LEFT JOIN size_floors fs ON s.n_valid > 0 AND fs.n_valid = s.n_valid AND fs.n_base = nb.n_base
+  LEFT JOIN null_floors fn ON s.n > 0 AND fn.n = s.n AND fn.base_n = b.base_n AND fn.null_rate = b.null_rate
+  LEFT JOIN js_floors fj ON s.n_valid > 0 AND fj.n_valid = s.n_valid AND fj.n_base = nb.n_base
+                        AND fj.shares = b.n_shares
+ -- PSI's once per feature and period (OFFSET 0: not pulled up into each expression that reads it)
+ CROSS JOIN LATERAL (SELECT CASE WHEN s.n_valid > 0 AND th.psi_confidence IS NOT NULL THEN pgscore.noise_floor('psi', s.n_valid, nullif(nb.n_base, 0), b.expected, th.psi_confidence) END AS psi
+                     OFFSET 0) fp
+ CROSS JOIN LATERAL (SELECT fp.psi, fs.ks, fj.js, fs.mean_shift, fn.floor AS null_rate, fs.out_of_range) fl
  CROSS JOIN LATERAL (SELECT CASE WHEN th.psi_min_n IS NULL THEN NULL WHEN s.n_valid = 0 THEN 'no_data' WHEN s.n_valid < th.psi_min_n THEN 'insufficient_data'
                                 WHEN s.psi IS NULL THEN 'not_applicable' WHEN s.psi >= th.psi_alert AND (fl.psi IS NULL OR s.psi > fl.psi) THEN 'alert'
                                 WHEN s.psi >= th.psi_warn AND (fl.psi IS NULL OR s.psi > fl.psi) THEN 'warn' ELSE 'ok' END AS psi,
