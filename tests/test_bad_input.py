@@ -407,6 +407,21 @@ SQL_CASES = [
     ("judge NULL arrays", "SELECT * FROM pgscore.judge(NULL, NULL, NULL)", (), OK, ""),
     ("judge unequal arrays", "SELECT * FROM pgscore.judge(ARRAY['psi', 'ks'], ARRAY[0.3], ARRAY[500]::bigint[])", (),
      OK, ""),
+    # the noise floors (0085): NULL p gives NULL (STRICT), p outside (0, 1) is refused; a floor at a NULL confidence
+    # is NULL (judged by the thresholds alone); an unknown metric, no window, a confidence outside (0, 1) and PSI
+    # without the baseline's shares are refused, each naming what it wanted
+    ("normal_quantile NULL", "SELECT pgscore.normal_quantile(NULL)", (), OK, ""),
+    ("normal_quantile out of (0, 1)", "SELECT pgscore.normal_quantile(1.5)", (), "22023",
+     "p must be between 0 and 1 (exclusive), got 1.5"),
+    ("noise_floor NULL confidence", "SELECT pgscore.noise_floor('ks', 100, 1000, NULL, NULL, NULL, NULL)", (), OK, ""),
+    ("noise_floor injection metric", "SELECT pgscore.noise_floor(%s, 100, 1000, NULL, 0.999, NULL, NULL)", (INJECT,),
+     "22023", "unknown metric"),
+    ("noise_floor no window", "SELECT pgscore.noise_floor('ks', 0, 1000, NULL, 0.999, NULL, NULL)", (), "22023",
+     "p_n (the window's values) must be > 0, got 0"),
+    ("noise_floor confidence 1", "SELECT pgscore.noise_floor('ks', 100, 1000, NULL, 1, NULL, NULL)", (), "22023",
+     "p_confidence must be between 0 and 1 (exclusive)"),
+    ("noise_floor psi without shares", "SELECT pgscore.noise_floor('psi', 100, 1000, NULL, 0.999, NULL, NULL)", (),
+     "22023", "p_expected (the baseline's share per bin) must be given for psi"),
     # every float8[] has an image: NULL gives NULL (STRICT), anything else its bytes; not an array is refused
     ("float8_image NULL", "SELECT pgscore.float8_image(NULL)", (), OK, ""),
     ("float8_image huge, 2-D, NULLs, empty", "SELECT pgscore.float8_image(%s::float8[]), pgscore.float8_image("
