@@ -793,14 +793,13 @@ class Sql:
         ids = f", pg_catalog.array_agg(e.{idc} ORDER BY e.{idc}) AS ids" if idc else ", NULL::pg_catalog.text[] AS ids"
         aggs = "".join(f", {self.aggregate(c)} AS c{i}" for i, c in enumerate(w.counters) if c.kind in KINDS)
         # the new events per key (NULL keys form one group of their own: counted, then skipped)
-        self.agg = (f"SELECT e.{self.ek} AS k, pg_catalog.count(*) AS n{ids}{aggs} FROM {source} AS e "
-                    f"GROUP BY e.{self.ek}")
+        per_key = f"SELECT e.{self.ek} AS k, pg_catalog.count(*) AS n{ids}{aggs} FROM {source} AS e "
+        self.agg = f"{per_key}GROUP BY e.{self.ek}"
         # the same, of the events of the profiles whose key as text is in $1 (text[]) alone: a part of a read
         # or counters_only that failed for some rows aggregated every event of the statement, then joined its
         # own keys (each part of a 10,000-event statement: 10,000 events)
-        self.keyed_agg = (f"SELECT e.{self.ek} AS k, pg_catalog.count(*) AS n{ids}{aggs} FROM {source} AS e "
-                          f"WHERE EXISTS (SELECT 1 FROM ({self.typed_keys()}) AS t(x) WHERE t.x {EQ} e.{self.ek}) "
-                          f"GROUP BY e.{self.ek}")
+        self.keyed_agg = (f"{per_key}WHERE EXISTS (SELECT 1 FROM ({self.typed_keys()}) AS t(x) WHERE t.x {EQ} "
+                          f"e.{self.ek}) GROUP BY e.{self.ek}")
         self.new_values = {c.column: self.combine(i, c, E) for i, c in enumerate(w.counters)}
         self.set_counters = ", ".join(f"{q(col)} = {v}" for col, v in self.new_values.items())
 
@@ -2154,11 +2153,11 @@ def _write(plpy, w: Wiring, plans: Plans, clear, keys, scores, labels, failures)
     """Counters, scores and audit rows of the profiles `keys` (see _in_parts for a write that fails); a
     profile whose score cannot be written keeps its new counters when they can be, and is queued
     either way."""
-    calls = []  # (the first writes every profile; the others, parts of it, aggregate their own profiles' events)
+    first = True  # (the first writes every profile; the others, parts of it, aggregate their own profiles' events)
 
     def execute(keys, scores, labels):
-        keyed = bool(calls)
-        calls.append(None)
+        nonlocal first
+        keyed, first = not first, False
         plpy.execute(plans.write(clear, len(keys), keyed=keyed), _write_args(keys, scores, labels, w, plans.model))
 
     def failed(keys, scores, error):
@@ -3536,13 +3535,10 @@ def _last_refusal(plpy, w: Wiring, c: Counter, e) -> WiringError | None:
                             f"{json.dumps({'set': c.expr})}")
 
 
-# the type of a last counter's expression over the events, and its base type's category (a domain's, as deep as it goes)
-_LAST_TYPE = ("WITH RECURSIVE d AS (SELECT t.oid, t.typbasetype, t.typcategory, 0 AS n FROM pg_catalog.pg_type t "
-              "WHERE t.oid OPERATOR(pg_catalog.=) $1 UNION ALL SELECT t.oid, t.typbasetype, t.typcategory, d.n "
-              "OPERATOR(pg_catalog.+) 1 FROM d JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) d.typbasetype "
-              "WHERE d.n OPERATOR(pg_catalog.<) 32) "
-              "SELECT pg_catalog.format_type($1, NULL) AS name, (SELECT d.typcategory::pg_catalog.text FROM d "
-              "ORDER BY d.n DESC LIMIT 1) AS category")
+# the name of a last counter's expression's type, and its category (a domain's is its base type's: CREATE DOMAIN
+# copies it, over a domain as well)
+_LAST_TYPE = ("SELECT pg_catalog.format_type(t.oid, NULL) AS name, t.typcategory::pg_catalog.text AS category "
+              "FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) $1")
 
 
 def _check_last_is_no_array(plpy, w: Wiring, c: Counter):
