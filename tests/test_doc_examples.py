@@ -1,0 +1,129 @@
+"""The ```sql examples of the docs run, as written, on the demo's shop: churn deployed, customers and complaints,
+a profiles table and closed accounts (test_docs.py checks links and section names, never the SQL itself).
+
+Each page's blocks run in turn in one transaction that is rolled back at the end, each block in a savepoint (a
+block that fails leaves nothing behind it; one that runs keeps what it made, as a reader following the page
+would: the roles the first block creates, the second alters). What a block returns is not compared: the
+numbers depend on the data. A block is left out only for a reason named in NOT_RUN."""
+
+import re
+
+import numpy as np
+import psycopg2
+import pytest
+from psycopg2 import sql
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from helpers import ROOT, make_shop
+from pgscore import registry
+from pgscore.datasets import CHURN_FEATURES, churn
+
+# why a block cannot run on a test's database (checked on the block's text with its literals left out)
+NOT_RUN = {
+    "needs pg_cron": re.compile(r"\bcron\."),
+    "elides part of a statement with ...": re.compile(r"\.\.\."),
+    "needs a database of its own (team_b)": re.compile(r"\bteam_b\b"),
+}
+
+
+def _blocks(page):
+    """(line, text) of each ```sql block of a page, indented ones (in a list) too, their indent removed."""
+    text = (ROOT / page).read_text()
+    for m in re.finditer(r"^( *)```sql\n(.*?)^ *```", text, re.M | re.S):
+        indent = len(m.group(1))
+        body = "".join(line[indent:] if line[:indent].strip() == "" else line
+                       for line in m.group(2).splitlines(keepends=True))
+        yield text[:m.start()].count("\n") + 1, body
+
+
+def _code(text):
+    """The text with its string literals, dollar-quoted bodies and comments blanked out."""
+    return re.sub(r"\$(\w*)\$.*?\$\1\$|'(?:[^']|'')*'|--[^\n]*", lambda m: " " * len(m.group(0)), text, flags=re.S)
+
+
+def _statements(text):
+    """The statements of a block, split at the semicolons outside literals, comments and dollar quotes."""
+    code, start, out = _code(text), 0, []
+    for m in re.finditer(";", code):
+        out.append(text[start:m.end()])
+        start = m.end()
+    out.append(text[start:])
+    return [s.strip() for s in out if _code(s).strip(" \n;")]
+
+
+def _runnable(page):
+    return [(line, block) for line, block in _blocks(page)
+            if not any(r.search(_code(block)) for r in NOT_RUN.values())]
+
+
+# every page with a block to run: README.md, docs/cli.md, docs/guide.md and docs/sql.md at this head
+# (docs/operations.md's are pg_cron's), and any page that gains one
+PAGES = [str(p.relative_to(ROOT)) for p in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+         if _runnable(str(p.relative_to(ROOT)))]
+
+
+def test_the_blocks_are_found_and_split():
+    """The extraction itself: blocks in lists, literals with semicolons and '...', a comment after a statement."""
+    found = dict(_blocks("docs/sql.md"))
+    assert len(found) >= 15, sorted(found)
+    assert any(t.startswith("REVOKE EXECUTE ON FUNCTION pg_catalog.pg_advisory_lock") for t in found.values())
+    assert _statements("SELECT ';'; -- a; note\nSELECT $$a;b$$ AS x;  -- last\n") == [
+        "SELECT ';';", "-- a; note\nSELECT $$a;b$$ AS x;"]
+    assert not any(r.search(_code("CREATE ROLE m LOGIN PASSWORD '...';")) for r in NOT_RUN.values())
+    assert {"README.md", "docs/cli.md", "docs/guide.md", "docs/sql.md"} <= set(PAGES), PAGES
+
+
+@pytest.fixture
+def shop(db_url):
+    """The demo's shop: churn v1, v2 and v3 (model_ids 1 to 3, v1 live again), 300 customers, complaints not
+    wired (the pages wire them), the columns and tables the examples name: a refund per complaint, refunds and
+    billing complaints per customer, profiles keyed by customer_id, closed accounts; and docs/cli.md's loans."""
+    X, y, _ = churn(300, seed=5)
+    conn = make_shop(db_url, make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, y), X, y, 300)
+    for c in (0.01, 1.0):
+        registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=500))
+                        .fit(X, y), X, y, feature_names=CHURN_FEATURES)
+    rng = np.random.default_rng(5)  # docs/cli.md's loans: income, debt_ratio, late_payments
+    loans = np.column_stack([rng.normal(50, 15, 200), rng.random(200), rng.poisson(1, 200)])
+    registry.deploy(db_url, "loans", LogisticRegression(max_iter=500).fit(loans, loans[:, 2] > 1), loans,
+                    feature_names=["income", "debt_ratio", "late_payments"])
+    features = sql.SQL(", ").join(map(sql.Identifier, CHURN_FEATURES))
+    with conn.cursor() as cur:
+        cur.execute("SELECT pgscore.activate('churn', 1, 'the docs test')")
+        cur.execute("ALTER TABLE complaints ADD COLUMN refund numeric")
+        cur.execute("ALTER TABLE customers ADD COLUMN refunds numeric, ADD COLUMN billing_complaints bigint")
+        cur.execute(sql.SQL("CREATE TABLE profiles AS SELECT id AS customer_id, {} FROM customers").format(features))
+        cur.execute("CREATE TABLE closed_accounts AS SELECT id, (id % 2)::int AS churned, "
+                    "now() - interval '1 day' AS closed_at FROM customers WHERE id <= 20")
+        cur.execute(sql.SQL("SELECT pgscore.score('churn', ARRAY[{}]::float8[], p_key => id::text) FROM customers")
+                    .format(features))
+    yield conn
+    conn.close()
+
+
+def test_every_sql_example_of_the_docs_runs(shop):
+    failed, ran = [], {}
+    for page in PAGES:
+        ran[page] = 0
+        shop.autocommit = False
+        try:
+            with shop.cursor() as cur:
+                for line, block in _runnable(page):
+                    cur.execute("SAVEPOINT block")
+                    for statement in _statements(block):
+                        try:
+                            cur.execute(statement)
+                            ran[page] += 1
+                        except psycopg2.Error as e:
+                            failed.append(f"{page}:{line}: {statement.splitlines()[0]} ... -> {e.pgcode}: "
+                                          f"{e.pgerror.splitlines()[0]}")
+                            cur.execute("ROLLBACK TO SAVEPOINT block")
+                            break
+                    cur.execute("RELEASE SAVEPOINT block")
+        finally:
+            shop.rollback()  # each page from the shop as the fixture made it
+            shop.autocommit = True
+    assert not failed, "\n".join(failed)
+    assert all(ran.values()), ran
