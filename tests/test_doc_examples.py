@@ -127,3 +127,70 @@ def test_every_sql_example_of_the_docs_runs(shop):
             shop.autocommit = True
     assert not failed, "\n".join(failed)
     assert all(ran.values()), ran
+
+
+
+def _split(args):
+    """An argument list's parts, at the commas outside parentheses."""
+    return [a.strip() for a in re.split(r",\s*(?![^()]*\))", args) if a.strip()]
+
+
+def _type(t):
+    """A type as the docs write it: float8 and timestamptz for the long names PostgreSQL prints."""
+    for long, short in (("double precision", "float8"), ("timestamp with time zone", "timestamptz")):
+        t = t.replace(long, short)
+    return t.strip()
+
+
+def _args(args):
+    """(mode, name, type, has a default) of each argument; a default's value is left out (the docs write some in
+    words, `current UTC date`), and so is the mode IN that a procedure's arguments are printed with."""
+    out = []
+    for arg in _split(args):
+        mode, decl, default = re.match(r"(INOUT |IN )?(.*?)( DEFAULT .*)?$", arg).groups()
+        name, _, typ = decl.partition(" ")
+        out.append(("INOUT" if mode == "INOUT " else "", name, _type(typ), bool(default)))
+    return out
+
+
+def _result(result):
+    """A result: its type, or the TABLE's columns (name, type); a bare `TABLE` in a heading names no columns."""
+    if result and result.startswith("TABLE"):
+        return "TABLE", [(n.strip('"'), _type(t)) for n, t in (c.split(" ", 1) for c in _split(result[6:-1]))]
+    return _type(result or ""), None
+
+
+def _forms(args):
+    """The argument lists a heading stands for: `p_features float8[] | jsonb` is two."""
+    forms = [[]]
+    for part in _split(args):
+        name, _, rest = part.partition(" ")
+        typ, default = re.match(r"(.*?)( DEFAULT .*)?$", rest).groups()
+        forms = [f + [f"{name} {t}{default or ''}"] for f in forms for t in typ.split(" | ")]
+    return [", ".join(f) for f in forms]
+
+
+def test_every_function_heading_of_sql_md_is_the_functions_signature(conn):
+    """docs/sql.md's headings `pgscore.f(p_a type DEFAULT ..., ...)` → `result` against the migrated schema: the
+    arguments' names, types, order and which have a default, and the result's type or columns (test_cli checks
+    only that each function is named). A heading with alternatives (`float8[] | jsonb`) stands for each."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT p.proname, pg_catalog.pg_get_function_arguments(p.oid), "
+                    "       pg_catalog.pg_get_function_result(p.oid) FROM pg_catalog.pg_proc p "
+                    " WHERE p.pronamespace = 'pgscore'::regnamespace")
+        catalog = {}
+        for name, args, result in cur.fetchall():
+            catalog.setdefault(name, []).append((_args(args), _result(result)))
+    headings = re.findall(r"^### `(?:CALL )?pgscore\.(\w+)\((.*?)\)`(?: → `(.*?)`)?",
+                          (ROOT / "docs" / "sql.md").read_text(), re.M)
+    assert len(headings) >= 50, len(headings)
+    wrong = []
+    for name, args, result in headings:
+        for form in _forms(args):
+            found = [r for a, r in catalog.get(name, []) if a == _args(form)]
+            if not found:
+                wrong.append(f"pgscore.{name}({form}): no such function; the schema has "
+                             f"{[a for a, _ in catalog.get(name, [])]}")
+            elif result and (_result(result)[0], _result(result)[1] or found[0][1]) != found[0]:
+                wrong.append(f"pgscore.{name}({form}) → {result}: the schema's returns {found[0]}")
+    assert not wrong, "\n".join(wrong)
