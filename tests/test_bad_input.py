@@ -422,6 +422,14 @@ SQL_CASES = [
      "p_confidence must be between 0 and 1 (exclusive)"),
     ("noise_floor psi without shares", "SELECT pgscore.noise_floor('psi', 100, 1000, NULL, 0.999, NULL, NULL)", (),
      "22023", "p_expected (the baseline's share per bin) must be given for psi"),
+    # a row's checks as rows (0087): NULL and an empty array are no checks; not an array, or an array of other than
+    # objects, is refused
+    ("check_rows NULL, empty", "SELECT (SELECT count(*) FROM pgscore.check_rows(NULL)) "
+     "+ (SELECT count(*) FROM pgscore.check_rows('[]'))", (), OK, ""),
+    ("check_rows not an array", "SELECT * FROM pgscore.check_rows(%s::jsonb)", (json.dumps({"metric": INJECT}),),
+     "22023", "cannot call jsonb_to_recordset on a non-array"),
+    ("check_rows not objects", "SELECT * FROM pgscore.check_rows('[1, 2]')", (), "22023",
+     "argument of jsonb_to_recordset must be an array of objects"),
     # every float8[] has an image: NULL gives NULL (STRICT), anything else its bytes; not an array is refused
     ("float8_image NULL", "SELECT pgscore.float8_image(NULL)", (), OK, ""),
     ("float8_image huge, 2-D, NULLs, empty", "SELECT pgscore.float8_image(%s::float8[]), pgscore.float8_image("

@@ -24,6 +24,7 @@ SCORE_COLUMNS_READ = "pgscore.score_columns_read(bigint,bigint)"
 JUDGE_FLOORS = "pgscore.judge(text[],double precision[],bigint[],double precision[])"
 NOISE_FLOOR = "pgscore.noise_floor(text,bigint,bigint,double precision[],double precision,double precision,bigint)"
 NORMAL_QUANTILE = "pgscore.normal_quantile(double precision)"
+CHECK_ROWS = "pgscore.check_rows(jsonb)"
 
 EXPECTED = {
     # signature: (volatility, strict, parallel)
@@ -82,6 +83,9 @@ EXPECTED = {
     JUDGE_FLOORS: ("s", False, "s"),
     NOISE_FLOOR: ("i", False, "s"),
     NORMAL_QUANTILE: ("i", True, "s"),
+    # a row's checks as rows, and what the noise floor held back (0087): its argument alone, but jsonb_to_recordset's
+    # reading of the values is STABLE
+    CHECK_ROWS: ("s", False, "s"),
     "pgscore.drift_counts(text,text)": ("s", False, "u"),
     "pgscore.drift_stats()": ("s", False, "u"),
     "pgscore.performance_stats()": ("s", False, "u"),
@@ -145,7 +149,7 @@ def test_parallel_safe_functions_work_in_a_parallel_query(conn):
     safe = [s for s, (_, _, p) in EXPECTED.items() if p == "s"]
     assert safe == ["pgscore.validate_environment()", ORDER_DIFFERS, SCORE_COLUMNS_READ, "pgscore.signing_on()",
                     "pgscore.judge(text[],double precision[],bigint[])", JUDGE_FLOORS, NOISE_FLOOR, NORMAL_QUANTILE,
-                    IMAGE, DOUBLES, UNCHECKED, BATCH_ERROR]
+                    CHECK_ROWS, IMAGE, DOUBLES, UNCHECKED, BATCH_ERROR]
     # a PL/pgSQL EXCEPTION block starts a subtransaction, which a parallel worker may not (feature_number was
     # declared safe until 0045, and failed over a table with "cannot start subtransactions during a parallel
     # operation"; a constant argument is folded at plan time and hid it)
@@ -164,6 +168,11 @@ def test_parallel_safe_functions_work_in_a_parallel_query(conn):
                                     "ARRAY[500, 50]::bigint[], ARRAY[pgscore.noise_floor('psi', 500, NULL, array_fill(0.1, ARRAY[10]), 0.999), "
                                     "pgscore.noise_floor('ks', 50, NULL, NULL, 0.999)])")
     assert (status, firing) == ("alert", "psi")
+    # what a floor held back (0087): psi 0.25 under a floor of 0.3, at ok, reached the alert level
+    assert query(conn, "SELECT c.metric, c.held_back_from FROM pg_catalog.generate_series(1, 1) g, "
+                       "pgscore.check_rows(jsonb_build_array(jsonb_build_object('metric', 'psi', 'value', 0.25 * g, "
+                       "'n', 100, 'warn', 0.1, 'alert', 0.2, 'confidence', 0.999, 'floor', 0.3, 'level', 'ok'))) c"
+                 ) == [("psi", "alert")]
     (floor,), = query(conn, "SELECT sum(pgscore.noise_floor('mean_shift', g, NULL, NULL, 0.999)) "
                             "FROM pg_catalog.generate_series(100, 100) AS g")  # not folded: run where the plan puts it
     assert floor == pytest.approx(3.2905267 / 10, rel=1e-6)

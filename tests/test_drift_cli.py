@@ -493,3 +493,48 @@ def test_the_html_report_lists_what_the_noise_floor_held_back(churn, trained, tm
     r = drift(churn, "--html", str(path))
     page = path.read_text()
     assert "noise floor" not in page.lower(), page
+
+
+def _accuracy_drop_outcomes(url, trained, drop=0.07, n=120):
+    """n outcomes of fresh rows with the realised accuracy `drop` below deploy's (seed 9, as above)."""
+    _, _, _, model = trained
+    Xc, yc, _ = datasets.churn(n, seed=9)
+    score_rows(url, "churn", Xc)
+    (deploy_accuracy,), = query(url, "SELECT DISTINCT deploy_accuracy FROM pgscore.realised_performance")
+    pred = (model.predict_proba(Xc)[:, 1] > 0.5).astype(int)
+    k = int(round((np.mean(pred == yc) - (deploy_accuracy - drop)) * n))
+    idx = np.flatnonzero((pred == yc) if k > 0 else (pred != yc))[:abs(k)]
+    yc = yc.copy()
+    yc[idx] = 1 - yc[idx]
+    query(url, "SELECT count(pgscore.record_outcome('churn', u.k::text, u.y)) FROM unnest(%s::int[], %s::int[]) "
+               "u(k, y)", (list(range(n)), [int(v) for v in yc]))
+
+
+def test_what_the_floor_held_back_is_what_the_sql_judged_at_any_extra_float_digits(churn, trained):
+    """The held-back lines are the SQL's own judgement (pgscore.window_checks.held_back_from), not a copy of it in
+    Python. The copy read the checks' jsonb, whose performance values were written at the session's
+    extra_float_digits: at 0, 15 digits. With warn set to the float8 just above the realised accuracy drop, the
+    SQL judged it below its threshold (ok, nothing held back), and the copy, reading the value and warn rounded
+    to the same 15 digits, printed 'ok in ...: accuracy_drop ... (warn at ...) below its noise floor'."""
+    _accuracy_drop_outcomes(churn, trained)
+    (value,), = query(churn, "SELECT DISTINCT deploy_accuracy - accuracy FROM pgscore.realised_performance "
+                             "WHERE n > 0")
+    warn = np.nextafter(value, np.inf)
+    assert f"{value:.15g}" == f"{warn:.15g}"  # (the same at 15 digits: the case this test is about)
+    query(churn, "UPDATE pgscore.drift_thresholds SET warn = %s WHERE metric = 'accuracy_drop'", (float(warn),))
+    (check,), = query(churn, "SELECT c FROM pgscore.performance_stats_of(false, NULL, 'window') s, "
+                             "jsonb_array_elements(s.checks) c WHERE s.period = '1 day' "
+                             "AND c->>'metric' = 'accuracy_drop'")
+    assert check["level"] == "ok" and check["value"] < check["warn"] < check["floor"], check  # (not reached)
+    r = pgscore_cli("drift", "--db", churn, env={"PGOPTIONS": "-c extra_float_digits=0"})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert not any("accuracy_drop" in ln for ln in _held_back_lines(r.stdout)), r.stdout
+    rows = query(churn, "SELECT DISTINCT level, held_back_from FROM pgscore.window_checks "
+                        "WHERE what = 'performance' AND metric = 'accuracy_drop' AND n > 0")
+    assert rows == [("ok", None)], rows
+    # at the threshold itself it is held back, and said so, at either setting
+    query(churn, "UPDATE pgscore.drift_thresholds SET warn = %s WHERE metric = 'accuracy_drop'", (float(value),))
+    for env in ({"PGOPTIONS": "-c extra_float_digits=0"}, {}):
+        r = pgscore_cli("drift", "--db", churn, env=env)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert any("accuracy_drop" in ln for ln in _held_back_lines(r.stdout)), r.stdout

@@ -57,7 +57,7 @@ class ModelData:
     score_by_day: list[dict] = field(default_factory=list)
     performance_by_day: list[dict] = field(default_factory=list)
     calibration: list[dict] = field(default_factory=list)
-    # the checks that reached a threshold but not their noise floor (so ok), in the windows: see held_back()
+    # the checks that reached a threshold but not their noise floor (so ok), in the windows: pgscore.check_rows
     held: list[dict] = field(default_factory=list)
 
     @property
@@ -196,8 +196,10 @@ def _collect(cur, name, window, windows, refreshed, charts) -> DriftData:
     names = list(by_name)
 
     # score_drift, feature_drift and drift_by_day are views of one pgscore.drift_report, each of which
-    # runs pgscore.drift_stats() (every window and day of every live model): read it once, not three times
-    drift = _rows(cur, "SELECT * FROM pgscore.drift_report WHERE model = ANY(%s) "
+    # runs pgscore.drift_stats() (every window and day of every live model): read it once, not three times,
+    # from drift_rows (drift_report with each row's checks), with what the noise floors held back in the windows
+    drift = _rows(cur, "SELECT r.*, CASE WHEN r.period_kind = 'window' THEN " + HELD_SQL + " END AS held "
+                       "FROM pgscore.drift_rows r WHERE model = ANY(%s) "
                        "ORDER BY model, kind, position, sort_order, period", (names,))
     windows_rows = [{**r, "window_name": r["period"]} for r in drift if r["period_kind"] == "window"]
     for r in sorted((r for r in windows_rows if r["kind"] == "score"), key=lambda r: order.get(r["window_name"], 99)):
@@ -212,14 +214,16 @@ def _collect(cur, name, window, windows, refreshed, charts) -> DriftData:
     for m in models:  # features in the model's order
         pos = {f: i for i, f in enumerate(m.feature_names)}
         m.features = dict(sorted(m.features.items(), key=lambda kv: pos.get(kv[0], len(pos))))
-    for r in sorted(_rows(cur, "SELECT * FROM pgscore.realised_performance WHERE model = ANY(%s)", (names,)),
-                    key=lambda r: order.get(r["window_name"], 99)):
+    # realised_performance's rows with what the noise floors held back (performance_rows: with their checks)
+    perf = _rows(cur, "SELECT r.*, " + HELD_SQL + " AS held FROM pgscore.performance_rows r WHERE model = ANY(%s) "
+                      "ORDER BY model, sort_order", (names,))
+    for r in sorted(perf, key=lambda r: order.get(r["window_name"], 99)):
         by_name[r["model"]].performance.append(r)
     for r in _rows(cur, "SELECT * FROM pgscore.alerts WHERE model = ANY(%s)", (names,)):
         if not r.get("shadow"):  # the live versions' (a shadow version's are in the view too, shadow true)
             by_name[r["model"]].alerts.append(r)
 
-    _held_back(cur, models, thresholds)
+    _held_back(by_name, windows_rows, perf)
 
     if charts:
         for r in drift:
@@ -236,83 +240,31 @@ def _collect(cur, name, window, windows, refreshed, charts) -> DriftData:
     return DriftData(window, windows, now, refreshed, models, thresholds)
 
 
-# the metrics of the drift rows as pgscore.drift_stats_of judges them (the value each check holds)
-_DRIFT_VALUES = {"psi": lambda r: r["psi"], "ks": lambda r: r["ks"], "js": lambda r: r["js"],
-                 "mean_shift": lambda r: None if r["mean_shift"] is None else abs(r["mean_shift"]),
-                 "null_rate": lambda r: None if r["null_rate"] is None or r["baseline_null_rate"] is None
-                 else r["null_rate"] - r["baseline_null_rate"],
-                 "out_of_range": lambda r: r["out_of_range"]}
+# what the noise floors held back of a row's checks (drift_rows, performance_rows), as pgscore.check_rows judges
+# it: each check at ok whose value reached a threshold, with the level it reached (held_back_from)
+HELD_SQL = """(
+    SELECT jsonb_agg(jsonb_build_object('metric', c.metric, 'value', c.value, 'n', c.n, 'floor', c.floor,
+                                        'confidence', c.confidence, 'reached', c.held_back_from,
+                                        'threshold', CASE c.held_back_from WHEN 'alert' THEN c.alert ELSE c.warn END))
+      FROM pgscore.check_rows(r.checks) c WHERE c.held_back_from IS NOT NULL)"""
 
 
-def _perf_values(r) -> dict:
-    """The performance metrics as pgscore.performance_stats_of judges them (drops and rises from deploy)."""
-    def diff(a, b):
-        return None if a is None or b is None else a - b
-    rmse, base = r.get("rmse"), r.get("deploy_rmse")
-    return {"auc_drop": diff(r.get("deploy_auc"), r.get("auc")),
-            "accuracy_drop": diff(r.get("deploy_accuracy"), r.get("accuracy")),
-            "brier_rise": diff(r.get("brier"), r.get("deploy_brier")),
-            "rmse_rise": None if rmse is None or base is None else
-            (rmse / base - 1 if base != 0 else (1e300 if rmse > 0 else 0))}
-
-
-def _may_be_held(values: dict, firing, thresholds: dict) -> bool:
-    """Whether a row may hold a metric at ok that reached its threshold: one not firing at or over its warn
-    level, with a confidence (a floor). Only a gate for reading the checks (the checks decide)."""
-    on = {x.strip() for x in (firing or "").split(",")}
-    for metric, v in values.items():
-        t = thresholds.get(metric)
-        if (t and t["confidence"] is not None and t["warn"] is not None and _number(v) and metric not in on
-                and v >= t["warn"] - 1e-9 * max(1, abs(t["warn"]))):  # (a margin for the float8 text's rounding)
-            return True
-    return False
-
-
-def _number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v)
-
-
-def held_back(checks) -> list[dict]:
-    """The checks (a drift or performance row's jsonb) at ok that reached a threshold without exceeding their
-    noise floor: each with the level it reached and that level's threshold."""
-    out = []
-    for c in checks or []:
-        value, floor, warn, alert = c.get("value"), c.get("floor"), c.get("warn"), c.get("alert")
-        if (c.get("level") != "ok" or c.get("confidence") is None or not _number(floor) or not _number(value)
-                or not _number(warn) or value < warn):
-            continue
-        reached = "alert" if _number(alert) and value >= alert else "warn"
-        out.append({"metric": c["metric"], "value": value, "floor": floor, "n": c.get("n"),
-                    "confidence": c["confidence"], "reached": reached,
-                    "threshold": alert if reached == "alert" else warn})
-    return out
-
-
-def _held_back(cur, models: list[ModelData], thresholds: dict) -> None:
-    """Each model's checks in the windows that reached a threshold but not their noise floor. The views hold
-    no checks: they are read from pgscore.drift_stats() and pgscore.performance_stats_of, and only where a
-    row read above has a metric at or over its warn level that is not firing (most runs read nothing more)."""
-    def drift_rows(m):
-        return m.score + [r for per in m.features.values() for r in per.values()]
-
-    drift = [m for m in models if any(_may_be_held({k: f(r) for k, f in _DRIFT_VALUES.items()}, r["firing"],
-                                                   thresholds) for r in drift_rows(m) if r.get("n"))]
-    perf = [m for m in models if any(_may_be_held(_perf_values(r), r["firing"], thresholds)
-                                     for r in m.performance if r.get("n"))]
-    by_name = {m.name: m for m in models}
-    if drift:
-        for r in _rows(cur, "SELECT name, kind, feature, period, checks FROM pgscore.drift_stats() "
-                            "WHERE period_kind = 'window' AND name = ANY(%s) ORDER BY name, kind DESC, position, "
-                            "sort_order", ([m.name for m in drift],)):
-            for h in held_back(r["checks"]):
-                by_name[r["name"]].held.append(dict(h, what=r["kind"], subject=r["feature"] or "score",
-                                                    window_name=r["period"]))
-    if perf:
-        for r in _rows(cur, "SELECT name, period, checks FROM pgscore.performance_stats_of(false, %s::bigint[], "
-                            "'window') ORDER BY name, sort_order", ([m.model_id for m in perf],)):
-            for h in held_back(r["checks"]):
-                by_name[r["name"]].held.append(dict(h, what="performance", subject="performance",
-                                                    window_name=r["period"]))
+def _held_back(by_name: dict, drift: list[dict], perf: list[dict]) -> None:
+    """Each model's checks in the windows that reached a threshold but not their noise floor (the rows' `held`,
+    judged in SQL), the score's first, then the features' in their order, each in the windows' order; then the
+    realised performance's."""
+    for r in sorted(drift, key=lambda r: (r["model"], r["kind"] != "score", r["position"] or 0, r["sort_order"])):
+        for h in r.pop("held", None) or []:
+            by_name[r["model"]].held.append(dict(h, what=r["kind"], subject=r["feature"] or "score",
+                                                 window_name=r["period"]))
+    for r in drift:
+        r.pop("checks", None)
+    for r in perf:
+        for h in r.pop("held", None) or []:
+            by_name[r["model"]].held.append(dict(h, what="performance", subject="performance",
+                                                 window_name=r["window_name"]))
+        r.pop("checks", None)
+        r.pop("sort_order", None)
 
 
 # Counts per baseline bin of one model's values in one window, from pgscore.drift_counts(): the

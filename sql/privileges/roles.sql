@@ -60,7 +60,7 @@ GRANT USAGE ON SCHEMA pgscore TO pgscore_reader;
 GRANT SELECT ON pgscore.model_versions, pgscore.predictions, pgscore.feature_drift, pgscore.score_drift,
     pgscore.drift_by_day, pgscore.outcome_matches, pgscore.realised_performance, pgscore.performance_by_day,
     pgscore.calibration, pgscore.alerts, pgscore.shadow_versions, pgscore.realised_performance_by_version,
-    pgscore.performance_by_day_by_version, pgscore.baseline_bins
+    pgscore.performance_by_day_by_version, pgscore.baseline_bins, pgscore.window_checks
     TO pgscore_reader;
 -- the windows and thresholds the views and alerts are computed with (dashboards draw the threshold lines)
 GRANT SELECT ON pgscore.drift_windows, pgscore.drift_thresholds TO pgscore_reader;
@@ -79,6 +79,8 @@ GRANT EXECUTE ON FUNCTION pgscore.performance_stats_of(boolean, bigint[], text) 
 -- the noise floors the levels are judged against, and the normal quantile behind them: they read nothing
 GRANT EXECUTE ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint),
     pgscore.normal_quantile(float8) TO pgscore_reader, pgscore_admin;
+-- each check of a row's checks, and what its noise floor held back, as window_checks reads them: reads nothing
+GRANT EXECUTE ON FUNCTION pgscore.check_rows(jsonb) TO pgscore_reader, pgscore_admin;
 
 -- the application
 GRANT USAGE ON SCHEMA pgscore TO pgscore_app, pgscore_admin;

@@ -302,6 +302,30 @@ $fn$;
 COMMENT ON FUNCTION pgscore.judge(text[], float8[], bigint[], float8[]) IS 'Levels of metrics against pgscore.drift_thresholds and their noise floors (pgscore.noise_floor): warn or alert only above the floor as well; each check as jsonb with its confidence and floor, the worst level, the metrics firing and the min_n not reached';
 
 /*
+ * Each check of a row's checks (judge's, drift_stats_of's: the jsonb the drift and performance rows carry) as
+ * a row, and whether its noise floor held it back (migration 0087): the level (warn or alert) its value reached
+ * by the thresholds alone where the floor kept it at ok. Read by pgscore.window_checks and by pgscore drift:
+ * the one definition of "held back" (pgscore drift re-derived it in Python before 0087). The checks' values
+ * are exact (drift_stats_of and performance_stats_of write them at extra_float_digits 1).
+ */
+CREATE FUNCTION pgscore.check_rows(p_checks jsonb)
+RETURNS TABLE (metric text, value float8, n bigint, warn float8, alert float8, min_n integer, confidence float8,
+               floor float8, level text, held_back_from text)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+SELECT c.metric, c.value, c.n, c.warn, c.alert, c.min_n, c.confidence, c.floor, c.level,
+       CASE WHEN c.level = 'ok' AND c.confidence IS NOT NULL AND c.floor IS NOT NULL AND c.value >= c.warn
+            THEN CASE WHEN c.value >= c.alert THEN 'alert' ELSE 'warn' END END
+  FROM ROWS FROM (jsonb_to_recordset(p_checks)
+                  AS (metric text, value float8, n bigint, warn float8, alert float8, min_n integer,
+                      confidence float8, floor float8, level text)) WITH ORDINALITY
+       AS c(metric, value, n, warn, alert, min_n, confidence, floor, level, i)
+ ORDER BY c.i
+$fn$;
+COMMENT ON FUNCTION pgscore.check_rows(jsonb) IS 'Each check of a drift or performance row''s checks (jsonb) as a row: metric, value, n, warn and alert, min_n, confidence, floor, level, and held_back_from: the level (warn or alert) its value reached by the thresholds alone that its noise floor held back to ok (NULL when none was); pgscore.window_checks reads it';
+
+/*
  * The counts behind every drift metric: per live model, period, feature (or
  * score) and baseline bin, how many values, their sum and how many fell out
  * of range. Each period is cut into parts, each read from the cheapest
@@ -676,8 +700,9 @@ SELECT s.model_id, s.name, s.version, s.period_kind, s.period, s.sort_order, s.k
        c(metric text, value float8, n bigint, warn float8, alert float8, min_n integer, level text);
 COMMENT ON VIEW pgscore.drift_checks IS 'Internal: one row per drift metric with its thresholds and level';
 
--- the one definition behind feature_drift, score_drift and drift_by_day
-CREATE VIEW pgscore.drift_report AS
+-- drift_report with each row's checks (migration 0087): what pgscore drift reads, in the one run of drift_stats()
+-- that also gives its rows, for the checks the noise floors held back (pgscore.check_rows)
+CREATE VIEW pgscore.drift_rows AS
 SELECT s.name AS model, s.version, s.kind, s.feature, s.position, s.period_kind, s.period, s.sort_order,
        s.n, s.null_rate, s.baseline_null_rate, s.mean, s.baseline_mean, s.mean_shift, s.out_of_range,
        s.psi, s.ks, s.js, s.status, s.firing,
@@ -685,16 +710,26 @@ SELECT s.name AS model, s.version, s.kind, s.feature, s.position, s.period_kind,
             WHEN s.n = 0 THEN 'no predictions in this window'
             WHEN s.status = 'insufficient_data' THEN format('%s values, fewer than the %s needed', s.n, s.min_n)
             WHEN s.constant_baseline THEN 'constant in the baseline: mean shift undefined, any other value is out of range'
-       END AS note
+       END AS note,
+       s.checks
   FROM pgscore.drift_stats() s
 UNION ALL
 SELECT m.name, m.version, k.kind, NULL, NULL, 'window', w.window_name, w.sort_order,
        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'no_baseline', NULL,
-       'deployed without training data, so there is no baseline: redeploy with --train (or X) to monitor drift'
+       'deployed without training data, so there is no baseline: redeploy with --train (or X) to monitor drift',
+       NULL
   FROM pgscore.live_models m
  CROSS JOIN (VALUES ('feature'), ('score')) k(kind)
  CROSS JOIN pgscore.drift_windows w
  WHERE NOT EXISTS (SELECT 1 FROM pgscore.baselines b WHERE b.model_id = m.model_id AND b.kind = k.kind);
+COMMENT ON VIEW pgscore.drift_rows IS 'Internal: drift rows of every kind and period, with their status, a note and their checks';
+COMMENT ON COLUMN pgscore.drift_rows.checks IS 'Each drift metric checked, with its value, thresholds, level and (where its confidence is set) its confidence and noise floor';
+
+-- the one definition behind feature_drift, score_drift and drift_by_day
+CREATE VIEW pgscore.drift_report AS
+SELECT model, version, kind, feature, position, period_kind, period, sort_order, n, null_rate, baseline_null_rate,
+       mean, baseline_mean, mean_shift, out_of_range, psi, ks, js, status, firing, note
+  FROM pgscore.drift_rows;
 COMMENT ON VIEW pgscore.drift_report IS 'Internal: drift rows of every kind and period, with their status and a note';
 
 CREATE VIEW pgscore.feature_drift AS
@@ -877,6 +912,8 @@ COMMENT ON VIEW pgscore.judged_predictions_by_version IS 'Internal: predictions 
 -- what the metrics read is carried through the sort by period and score (it went to disk with every
 -- column of judged_predictions and text period names; and work_mem is raised as drift_stats_of's is):
 -- realised_performance_by_version for 200,000 judged predictions, see docs/performance.md ("Per version").
+-- Its checks' values are written at extra_float_digits 1 (migration 0087), as drift_stats_of's are: at a
+-- session's 0 they had 15 digits, and a value just under its threshold read as at it.
 CREATE FUNCTION pgscore.performance_stats_of(p_by_version boolean, p_model_ids bigint[], p_period_kind text)
 RETURNS TABLE (model_id bigint, name text, version integer, task text, period_kind text, period text,
                sort_order integer, n bigint, positives bigint, auc float8, accuracy float8, "precision" float8,
@@ -887,6 +924,7 @@ LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 SET work_mem = '64MB'
+SET extra_float_digits = 1
 ROWS 100
 AS $fn$
 WITH periods AS MATERIALIZED (SELECT mp.*, row_number() OVER ()::integer AS pid FROM pgscore.monitoring_periods mp
@@ -1051,7 +1089,9 @@ SELECT * FROM pgscore.performance_stats_of(true, ARRAY(SELECT sv.model_id FROM p
 $fn$;
 COMMENT ON FUNCTION pgscore.shadow_performance_stats() IS 'The realised performance of every shadow version (pgscore.shadow_versions) of a model with a live version, per window, by its own predictions (as performance_stats(true) gives it); read it through alerts';
 
-CREATE VIEW pgscore.realised_performance AS
+-- realised_performance with each row's window order and checks (migration 0087): what pgscore drift reads, in the
+-- one run of performance_stats_of that also gives its rows, for the checks the noise floors held back
+CREATE VIEW pgscore.performance_rows AS
 SELECT name AS model, version, task, period AS window_name, n, positives, auc, accuracy, precision, recall, brier,
        log_loss, mae, rmse, deploy_auc, deploy_accuracy, deploy_brier, deploy_log_loss, deploy_mae, deploy_rmse,
        status, firing,
@@ -1064,12 +1104,21 @@ SELECT name AS model, version, task, period AS window_name, n, positives, auc, a
             WHEN status = 'not_applicable' THEN 'no realised metric to compare with the deploy metrics'
        END AS note,
        unmatched_outcomes,
-       -- appended (migration 0021), so that views built on this one keep their columns
-       (deploy_metrics ->> 'precision')::float8 AS deploy_precision, (deploy_metrics ->> 'recall')::float8 AS deploy_recall
+       (deploy_metrics ->> 'precision')::float8 AS deploy_precision, (deploy_metrics ->> 'recall')::float8 AS deploy_recall,
+       sort_order, checks
   FROM (SELECT p.*, m.metrics AS deploy_metrics
           FROM pgscore.performance_stats_of(false, NULL, 'window') p
           JOIN pgscore.models m ON m.model_id = p.model_id) p
- WHERE period_kind = 'window'
+ WHERE period_kind = 'window';
+COMMENT ON VIEW pgscore.performance_rows IS 'Internal: realised_performance with each row''s window order and checks';
+
+CREATE VIEW pgscore.realised_performance AS
+SELECT model, version, task, window_name, n, positives, auc, accuracy, precision, recall, brier,
+       log_loss, mae, rmse, deploy_auc, deploy_accuracy, deploy_brier, deploy_log_loss, deploy_mae, deploy_rmse,
+       status, firing, note, unmatched_outcomes,
+       -- appended (migration 0021), so that views built on this one keep their columns
+       deploy_precision, deploy_recall
+  FROM pgscore.performance_rows
  ORDER BY model, sort_order;
 COMMENT ON VIEW pgscore.realised_performance IS 'Per live model and window (by prediction time): metrics realised on the outcomes recorded so far, next to the hold-out metrics captured at deploy';
 
@@ -1187,6 +1236,31 @@ SELECT f.model, f.version, f.what, f.subject, f.window_name, f.metric, f.value, 
 COMMENT ON COLUMN pgscore.alerts.level IS 'warn or alert: the level the condition reached (conditions below warn are not listed)';
 COMMENT ON VIEW pgscore.alerts IS 'Every firing condition: drift of a feature or the score, or realised performance, at warn or alert level in some window, of each model''s live version and of each shadow version scored next to it (shadow true)';
 COMMENT ON COLUMN pgscore.alerts.shadow IS 'true for a condition of a version scored in shadow (pgscore.shadow_versions): its drift against its own baseline, its realised performance by its own predictions (as realised_performance_by_version); false for the live version''s';
+
+/*
+ * Each check of the live models' drift and realised performance in the windows, a row per metric, with what
+ * judged it (migration 0087): its thresholds, its confidence and noise floor, its level, and held_back_from, the
+ * level its value reached by the thresholds alone where the noise floor held it at ok (pgscore.check_rows).
+ */
+CREATE VIEW pgscore.window_checks AS
+SELECT c.model, c.version, c.what, c.subject, c.window_name, k.metric, k.value, k.n, k.warn, k.alert, k.min_n,
+       k.confidence, k.floor, k.level, k.held_back_from
+  FROM (SELECT s.name AS model, s.version, s.kind AS what, s.feature AS subject, s.period AS window_name,
+               s.sort_order, s.kind = 'score' AS last, s.position, s.checks
+          FROM pgscore.drift_stats() s
+         WHERE s.period_kind = 'window'
+        UNION ALL
+        SELECT p.name, p.version, 'performance', 'outcomes', p.period, p.sort_order, true, NULL, p.checks
+          FROM pgscore.performance_stats_of(false, NULL, 'window') p
+         WHERE p.period_kind = 'window') c
+ CROSS JOIN LATERAL pgscore.check_rows(c.checks) k
+ ORDER BY c.model, c.what = 'performance', c.last, c.position, c.sort_order, k.metric;
+COMMENT ON VIEW pgscore.window_checks IS 'Per live model and window, each metric checked of its features'' and score''s drift and of its realised performance: the value, thresholds, confidence and noise floor, the level, and whether (held_back_from) the noise floor held at ok a value that reached a threshold';
+COMMENT ON COLUMN pgscore.window_checks.n IS 'How many values (outcomes, for realised performance) the metric was judged on';
+COMMENT ON COLUMN pgscore.window_checks.confidence IS 'The metric''s drift_thresholds.confidence: its level is warn or alert only above its noise floor at this confidence too; NULL: judged by the thresholds alone';
+COMMENT ON COLUMN pgscore.window_checks.floor IS 'What sampling alone makes the metric reach at the window''s size, at the confidence (pgscore.noise_floor); NULL at a NULL confidence or where the window holds no value';
+COMMENT ON COLUMN pgscore.window_checks.level IS 'ok, warn or alert (or no_data, insufficient_data, not_applicable when the metric cannot be judged), by the thresholds and the noise floor';
+COMMENT ON COLUMN pgscore.window_checks.held_back_from IS 'warn or alert: the level the value reached by the thresholds alone that its noise floor held back to ok; NULL when it held nothing back';
 
 /*
  * The baseline every version's drift is measured against, a row per bin: what a reader needs to draw the
