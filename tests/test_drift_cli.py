@@ -538,3 +538,34 @@ def test_what_the_floor_held_back_is_what_the_sql_judged_at_any_extra_float_digi
         r = pgscore_cli("drift", "--db", churn, env=env)
         assert r.returncode == 0, r.stdout + r.stderr
         assert any("accuracy_drop" in ln for ln in _held_back_lines(r.stdout)), r.stdout
+
+
+def test_window_checks_hold_every_check_the_views_judged_and_what_the_floor_held_back(churn, trained):
+    """pgscore.window_checks (0087): a row per check of drift_stats()' and performance_stats_of's windows, the level
+    theirs; held_back_from where the check is ok and its value reached a threshold with a floor (the level that
+    threshold names); the warn and alert rows are pgscore.alerts' live ones."""
+    Xc, _, _ = datasets.churn(100, seed=NO_DRIFT_SEED)
+    score_rows(churn, "churn", Xc)
+    # in one statement: the windows end at its start (the parts a window is summed from move as time does, and a
+    # mean with them in its last bits)
+    (rows, want, alerts), = query(churn, """
+        SELECT (SELECT jsonb_agg(jsonb_build_array(what, subject, window_name, metric, value, warn, alert, floor,
+                                                   level, held_back_from)) FROM pgscore.window_checks),
+               (SELECT jsonb_agg(jsonb_build_array(kind, feature, period, metric, value, level)) FROM (
+                    SELECT s.kind, s.feature, s.period, c->>'metric' AS metric, (c->>'value')::float8 AS value,
+                           c->>'level' AS level
+                      FROM pgscore.drift_stats() s, jsonb_array_elements(s.checks) c WHERE s.period_kind = 'window'
+                    UNION ALL
+                    SELECT 'performance', 'outcomes', p.period, c->>'metric', (c->>'value')::float8, c->>'level'
+                      FROM pgscore.performance_stats_of(false, NULL, 'window') p, jsonb_array_elements(p.checks) c) w),
+               (SELECT jsonb_agg(jsonb_build_array(what, subject, window_name, metric, level)) FROM pgscore.alerts
+                 WHERE NOT shadow)""")
+    rows = [tuple(r) for r in rows]
+    assert sorted(map(repr, (r[:5] + r[8:9] for r in rows))) == sorted(map(repr, (tuple(r) for r in want)))
+    held = [r for r in rows if r[9] is not None]
+    assert held, "the window was meant to reach a threshold without drift"
+    for what, subject, window, metric, value, warn, alert, floor, level, back in rows:
+        reached = value is not None and floor is not None and level == "ok" and value >= warn
+        assert back == (("alert" if value >= alert else "warn") if reached else None), (subject, window, metric)
+    firing = {r[:4] + (r[8],) for r in rows if r[8] in ("warn", "alert")}
+    assert firing == {tuple(r) for r in alerts or []}
