@@ -125,7 +125,7 @@ SQL_CASES = [
      "'SELECT 1', NULL, 10, false, 'public') AS c", (INJECT,), "42704", "there is no model"),
     ("batch_sql chunk 0", "SELECT c.statement, pgscore.batch_error(c.error) FROM pgscore.batch_sql('churn', "
      "'SELECT * FROM customers', NULL, 0, false, 'public') AS c", (), "22023",
-     "chunk size must be between 1 and 1000000, got 0"),
+     "p_chunk_size, the chunk size, must be between 1 and 1000000, got 0"),
     ("batch_sql no features", "SELECT c.statement, pgscore.batch_error(c.error) FROM pgscore.batch_sql('churn', "
      "'SELECT id FROM customers', NULL, 10, false, 'public') AS c", (), "42601",
      "the query must return the key first and then the features"),
@@ -189,7 +189,7 @@ SQL_CASES = [
     ("score_chunk into a feature", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'tenure_months')",
      (), "22023", "'tenure_months' of public.customers is a feature"),
     ("score_chunk NULL chunk size", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'churn_score', "
-     "NULL, NULL)", (), "22004", "chunk size is NULL"),
+     "NULL, NULL)", (), "22004", "p_chunk_size, the chunk size, is NULL"),
     ("score_chunk an oid of no relation", "SELECT * FROM pgscore.score_chunk('churn', 4242424::oid::regclass, 'id', "
      "'churn_score')", (), "42P01", "there is no relation with oid 4242424 (the table to score)"),
     ("score_table an oid of no relation", "CALL pgscore.score_table('churn', 0::oid::regclass, 'id', 'churn_score')", (),
@@ -209,7 +209,7 @@ SQL_CASES = [
     ("score_table injection into", "CALL pgscore.score_table('churn', 'customers', 'id', %s)", (INJECT_ID,), "42703",
      "DROP TABLE"),
     ("score_table chunk -5", "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', -5)", (), "22023",
-     "chunk"),
+     "p_chunk_size, the chunk size, must be between 1 and 1000000, got -5"),
     ("score_table negative progress", "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', "
      "p_progress => '-1 second')", (), "22023", "p_progress must not be negative"),
     ("score_table p_after not a key", "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', "
@@ -356,14 +356,15 @@ SQL_CASES = [
      "42P01", "there is no relation with oid 4242424 (the profile table)"),
     ("forget unknown", "SELECT pgscore.forget_rescoring(424242)", (), "42704", "there is no rescoring 424242"),
     ("forget NULL", "SELECT pgscore.forget_rescoring(NULL)", (), "22004", "the rescoring_id is NULL"),
-    ("retry_failed limit 0", "SELECT * FROM pgscore.retry_failed(NULL, 0)", (), "22023", "the limit must be positive"),
+    ("retry_failed limit 0", "SELECT * FROM pgscore.retry_failed(NULL, 0)", (), "22023",
+     "p_limit must be a positive number of profiles, got 0"),
     ("retry_failed injection model", "SELECT * FROM pgscore.retry_failed(%s)", (INJECT,), "42704", "DROP TABLE"),
     ("retry_failed unknown model", "SELECT * FROM pgscore.retry_failed('nope')", (), "42704", "there is no model 'nope'"),
     ("refresh_windows NULLs, nothing wired", "SELECT * FROM pgscore.refresh_windows(NULL, NULL)", (), OK, ""),
     ("refresh_windows limit 0", "SELECT * FROM pgscore.refresh_windows(NULL, 0)", (), "22023",
-     "the limit must be positive, got 0"),
+     "p_limit must be a positive number of profiles, got 0"),
     ("refresh_windows negative limit", "SELECT * FROM pgscore.refresh_windows(p_limit => -1)", (), "22023",
-     "the limit must be positive, got -1"),
+     "p_limit must be a positive number of profiles, got -1"),
     ("refresh_windows not wired", "SELECT * FROM pgscore.refresh_windows('customers')", (), "42704",
      "public.customers is not wired for rescoring"),
     ("refresh_windows unknown table", "SELECT * FROM pgscore.refresh_windows('nope')", (), "42P01", "nope"),

@@ -371,9 +371,10 @@ def _number_types(plpy, model, columns: dict, table=None, profiles=None) -> tupl
 
 def check_chunk_size(chunk_size) -> int:
     if chunk_size is None:
-        raise PgscoreError("the chunk size is NULL", sqlstate="22004")
+        raise PgscoreError("p_chunk_size, the chunk size, is NULL", sqlstate="22004")
     if not 1 <= chunk_size <= 1_000_000:
-        raise PgscoreError(f"chunk size must be between 1 and 1000000, got {chunk_size}", sqlstate="22023")
+        raise PgscoreError(f"p_chunk_size, the chunk size, must be between 1 and 1000000, got {chunk_size}",
+                           sqlstate="22023")
     return chunk_size
 
 

@@ -2472,7 +2472,7 @@ def retry(plpy, GD, model_name=None, limit=None):
     Returns (rescoring_id, rescored, failed) per wiring that had queued errors or held-back replicated events
     folded (fold_pending, first: their profiles count as rescored)."""
     if limit is not None and limit < 1:
-        raise PgscoreError(f"the limit must be positive, got {limit}", sqlstate="22023")
+        raise PgscoreError(f"p_limit must be a positive number of profiles, got {limit}", sqlstate="22023")
     folded = fold_pending(plpy, GD, model_name)
     out = []
     queued = plpy.execute(plpy.prepare(_QUEUED_WIRINGS, ["pg_catalog.text"]), [model_name])
@@ -2674,7 +2674,7 @@ def refresh(plpy, GD, event_table=None, limit=None):
     WARNING. A privilege the caller lacks to lock or write the profiles it found stale raises: skipped there,
     its counters would be current and its scores not, and no later call would find them stale."""
     if limit is not None and limit < 1:
-        raise PgscoreError(f"the limit must be positive, got {limit}", sqlstate="22023")
+        raise PgscoreError(f"p_limit must be a positive number of profiles, got {limit}", sqlstate="22023")
     check_relation(event_table, "event table")
     rows = plpy.execute(plpy.prepare(_REFRESH_WIRINGS, ["pg_catalog.text"]), [event_table])
     if event_table is not None and not rows:
