@@ -305,12 +305,14 @@ SQL_CASES = [
     ("create_log_partitions 100000 days", "SELECT pgscore.create_log_partitions(100000)", (), "22023",
      "between 0 and 366"),
     ("create_log_partitions NULL", "SELECT pgscore.create_log_partitions(NULL)", (), "22023", "got <NULL>"),
-    ("drop_log_partitions negative", "SELECT pgscore.drop_log_partitions('-1 day')", (), "22023", "positive"),
-    ("drop_log_partitions NULL", "SELECT pgscore.drop_log_partitions(NULL)", (), "22023", "must be a positive interval"),
+    ("drop_log_partitions negative", "SELECT pgscore.drop_log_partitions('-1 day')", (), "22023",
+     "p_older_than, the retention period, must be a positive interval (got -1 days)"),
+    ("drop_log_partitions NULL", "SELECT pgscore.drop_log_partitions(NULL)", (), "22023",
+     "p_older_than, the retention period, must be a positive interval (got <NULL>)"),
     ("drop_log_partitions without a unit", "SELECT pgscore.drop_log_partitions('90')", (), "22023",
-     "must be at least 1 day (got 00:01:30)"),
+     "p_older_than, the retention period, must be at least 1 day (got 00:01:30)"),
     ("drop_log_partitions zero: an example", "SELECT pgscore.drop_log_partitions('0 days')", (), "22023",
-     "must be a positive interval (got 00:00:00)\nHINT:  retention keeps whole UTC days, at least one: for "
+     "p_older_than, the retention period, must be a positive interval (got 00:00:00)\nHINT:  retention keeps whole UTC days, at least one: for "
      "example '90 days'"),
     # rescoring
     ("attach an oid of no relation", "SELECT pgscore.attach_rescoring(0::oid::regclass, 'customers', 'customer_id', "
@@ -390,12 +392,38 @@ SQL_CASES = [
     ("refresh_monitoring NULL rebuild", "SELECT * FROM pgscore.refresh_monitoring('1 hour', NULL)", (), "22023",
      "p_rebuild true or false"),
     ("drift_counts unknown window", "SELECT * FROM pgscore.drift_counts('window', %s)", (INJECT,), OK, ""),
+    ("drift_counts unknown day", "SELECT * FROM pgscore.drift_counts('day', '1999-01-01')", (), OK, ""),
+    # a period kind is window or day (NULL: both): before 0090 a misspelt one matched no period and gave no rows
+    ("drift_counts misspelt period kind", "SELECT * FROM pgscore.drift_counts('windows')", (), "22023",
+     "pgscore.drift_counts: p_period_kind must be 'window' or 'day', or NULL for all; got 'windows'"),
+    ("drift_counts injection period kind", "SELECT * FROM pgscore.drift_counts(%s, '1 day')", (INJECT,), "22023",
+     "p_period_kind must be 'window' or 'day', or NULL for all; got 'churn''; DROP TABLE"),
+    ("drift_counts_of misspelt period kind", "SELECT * FROM pgscore.drift_counts_of('{1}', 'Day', NULL)", (),
+     "22023", "pgscore.drift_counts_of: p_period_kind must be 'window' or 'day', or NULL for all; got 'Day'"),
+    ("drift_counts_of an empty period kind, no versions", "SELECT * FROM pgscore.drift_counts_of('{}', '', NULL)", (),
+     "22023", "pgscore.drift_counts_of: p_period_kind must be 'window' or 'day', or NULL for all; got ''"),
+    ("drift_stats_of misspelt period kind", "SELECT * FROM pgscore.drift_stats_of('{1}', 'days')", (), "22023",
+     "pgscore.drift_stats_of: p_period_kind must be 'window' or 'day', or NULL for all; got 'days'"),
+    ("drift_stats_of no versions, misspelt period kind", "SELECT * FROM pgscore.drift_stats_of(NULL, 'windows')", (),
+     "22023", "pgscore.drift_stats_of: p_period_kind must be 'window' or 'day'"),
+    ("performance_stats_of injection period kind",
+     "SELECT * FROM pgscore.performance_stats_of(NULL, ARRAY[NULL, -1, 1, 1]::bigint[], %s)", (INJECT,), "22023",
+     "pgscore.performance_stats_of: p_period_kind must be 'window' or 'day', or NULL for all; got 'churn''; DROP"),
+    ("performance_stats_of no versions, misspelt period kind",
+     "SELECT * FROM pgscore.performance_stats_of(true, '{}', 'windows')", (), "22023",
+     "pgscore.performance_stats_of: p_period_kind must be 'window' or 'day'"),
+    ("check_period_kind NULL", "SELECT pgscore.check_period_kind(NULL, NULL)", (), OK, ""),
+    ("check_period_kind unknown, no function named", "SELECT pgscore.check_period_kind(NULL, 'week')", (), "22023",
+     "pgscore: p_period_kind must be 'window' or 'day', or NULL for all; got 'week'\nHINT:  p_period"),
+    ("check_period_kind by another role", "SET ROLE pgscore_reader; SELECT pgscore.check_period_kind(NULL, 'day')",
+     (), "42501", "permission denied"),
     ("drift_counts_of NULL, unknown and repeated versions",
      "SELECT * FROM pgscore.drift_counts_of(ARRAY[NULL, -1, 1, 1]::bigint[], NULL, %s)", (INJECT,), OK, ""),
     ("drift_stats_of NULL versions", "SELECT * FROM pgscore.drift_stats_of(NULL, NULL)", (), OK, ""),
     ("performance_stats NULL", "SELECT * FROM pgscore.performance_stats(NULL)", (), OK, ""),
-    ("performance_stats_of NULL, unknown and repeated versions, unknown period kind",
-     "SELECT * FROM pgscore.performance_stats_of(NULL, ARRAY[NULL, -1, 1, 1]::bigint[], %s)", (INJECT,), OK, ""),
+    ("performance_stats_of NULL, unknown and repeated versions",
+     "SELECT * FROM pgscore.performance_stats_of(NULL, ARRAY[NULL, -1, 1, 1]::bigint[], NULL)", (), OK, ""),
+    ("performance_stats_of the days", "SELECT * FROM pgscore.performance_stats_of(true, NULL, 'day')", (), OK, ""),
     ("performance_stats_of no versions", "SELECT * FROM pgscore.performance_stats_of(true, '{}', NULL)", (), OK, ""),
     ("shadow_performance_stats without a shadow", "SELECT * FROM pgscore.shadow_performance_stats()", (), OK, ""),
     ("version_drift NULL model", "SELECT * FROM pgscore.version_drift(NULL, 1)", (), "22004", "the model must not be NULL"),
@@ -486,6 +514,20 @@ def test_the_matrix_covers_every_function_that_takes_arguments(conn):
                        "AND (p.pronargs > 0 OR p.prorettype = 'trigger'::regtype)")
     covered = {name for _, sql_text, *_ in SQL_CASES for name in [n for (n,) in rows] if f"pgscore.{name}(" in sql_text}
     assert {n for (n,) in rows} - covered == set()
+
+
+def test_the_period_kinds_checked_are_monitoring_periods_own(conn):
+    """check_period_kind (0090) refuses a kind monitoring_periods does not give and names the kinds it does:
+    its list is the view's (a kind added to the view and not to the check, or the other way round, fails here)."""
+    kinds = sorted(k for (k,) in query(conn, "SELECT DISTINCT period_kind FROM pgscore.monitoring_periods"))
+    assert len(kinds) >= 2  # the default windows and the 30 days
+    for k in kinds:
+        assert query(conn, "SELECT pgscore.check_period_kind('f', %s)", (k,)) == [(k,)]
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "SELECT pgscore.check_period_kind('f', 'week')")
+    named = re.search(r"p_period_kind must be (.*), or NULL for all; got 'week'", e.value.diag.message_primary)
+    assert e.value.pgcode == "22023" and named
+    assert sorted(re.findall(r"'([^']*)'", named.group(1))) == kinds
 
 
 def test_predict_batch_says_what_is_wrong_in_its_message(db_url, shop):

@@ -25,6 +25,7 @@ JUDGE_FLOORS = "pgscore.judge(text[],double precision[],bigint[],double precisio
 NOISE_FLOOR = "pgscore.noise_floor(text,bigint,bigint,double precision[],double precision,double precision,bigint)"
 NORMAL_QUANTILE = "pgscore.normal_quantile(double precision)"
 CHECK_ROWS = "pgscore.check_rows(jsonb)"
+CHECK_PERIOD_KIND = "pgscore.check_period_kind(text,text)"
 
 EXPECTED = {
     # signature: (volatility, strict, parallel)
@@ -86,6 +87,8 @@ EXPECTED = {
     # a row's checks as rows, and what the noise floor held back (0087): its argument alone, but jsonb_to_recordset's
     # reading of the values is STABLE
     CHECK_ROWS: ("s", False, "s"),
+    # the period kind check of drift_counts and the like (0090): reads nothing, raises for an unknown kind
+    CHECK_PERIOD_KIND: ("s", False, "s"),
     "pgscore.drift_counts(text,text)": ("s", False, "u"),
     "pgscore.drift_stats()": ("s", False, "u"),
     "pgscore.performance_stats()": ("s", False, "u"),
@@ -149,7 +152,7 @@ def test_parallel_safe_functions_work_in_a_parallel_query(conn):
     safe = [s for s, (_, _, p) in EXPECTED.items() if p == "s"]
     assert safe == ["pgscore.validate_environment()", ORDER_DIFFERS, SCORE_COLUMNS_READ, "pgscore.signing_on()",
                     "pgscore.judge(text[],double precision[],bigint[])", JUDGE_FLOORS, NOISE_FLOOR, NORMAL_QUANTILE,
-                    CHECK_ROWS, IMAGE, DOUBLES, UNCHECKED, BATCH_ERROR]
+                    CHECK_ROWS, CHECK_PERIOD_KIND, IMAGE, DOUBLES, UNCHECKED, BATCH_ERROR]
     # a PL/pgSQL EXCEPTION block starts a subtransaction, which a parallel worker may not (feature_number was
     # declared safe until 0045, and failed over a table with "cannot start subtransactions during a parallel
     # operation"; a constant argument is folded at plan time and hid it)
@@ -176,6 +179,12 @@ def test_parallel_safe_functions_work_in_a_parallel_query(conn):
     (floor,), = query(conn, "SELECT sum(pgscore.noise_floor('mean_shift', g, NULL, NULL, 0.999)) "
                             "FROM pg_catalog.generate_series(100, 100) AS g")  # not folded: run where the plan puts it
     assert floor == pytest.approx(3.2905267 / 10, rel=1e-6)
+    (kinds,), = query(conn, "SELECT string_agg(pgscore.check_period_kind('f', (ARRAY['window', 'day'])[g]), ',') "
+                            "FROM pg_catalog.generate_series(1, 3) AS g")  # not folded; the third is NULL
+    assert kinds == "window,day"
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "SELECT pgscore.check_period_kind('f', 'week' || g) FROM pg_catalog.generate_series(1, 1) AS g")
+    assert e.value.pgcode == "22023" and e.value.diag.message_primary.startswith("f: p_period_kind must be")
     (image,), = query(conn, "SELECT pgscore.float8_image(ARRAY[1.5, NULL, -2]::float8[])")
     assert bytes(image)[:12] == np.array([1, 32, 701], dtype="=i4").tobytes()  # one dimension, a bitmap: 0b101
     (back,), = query(conn, "SELECT pgscore.float8_array(%s)", (np.array([1.5, -2.0]).tobytes(),))

@@ -349,7 +349,7 @@ def day_rollups_are_sums_of_buckets(conn):
     return len(days) > 0
 
 
-def test_drift_counts_picks_periods_and_says_nothing_of_unknown_ones(churn, trained):
+def test_drift_counts_picks_periods_says_nothing_of_unknown_ones_and_refuses_unknown_kinds(churn, trained):
     conn, model_id = churn
     X, _, _, model = trained
     log_rows(conn, model_id, X[:300], model.predict_proba(X[:300])[:, 1],
@@ -367,9 +367,16 @@ def test_drift_counts_picks_periods_and_says_nothing_of_unknown_ones(churn, trai
         if r[1] == "window" and r[3] == "score":
             n_score[r[2]] += r[6]
     assert n_score == {"1 hour": 100, "12 hours": 100, "1 day": 100, "7 days": 200, "since deploy": 300}
-    # an unknown period or period kind, or an injection string, is simply no period: no rows
-    for args in (("window", "2 days"), ("week", None), (None, "1 day'; DROP TABLE pgscore.models; --")):
+    # an unknown period, or an injection string, is simply no period: no rows
+    for args in (("window", "2 days"), ("day", "1999-01-01"), (None, "1 day'; DROP TABLE pgscore.models; --")):
         assert query(conn, "SELECT count(*) FROM pgscore.drift_counts(%s, %s)", args) == [(0,)]
+    # an unknown period kind is refused, naming it (0090: no rows before, as if nothing had been logged)
+    for kind in ("week", "windows", "Day", "window'; DROP TABLE pgscore.models; --"):
+        with pytest.raises(psycopg2.Error) as e:
+            query(conn, "SELECT count(*) FROM pgscore.drift_counts(%s, NULL)", (kind,))
+        assert e.value.pgcode == "22023" and e.value.diag.message_primary == (
+            "pgscore.drift_counts: p_period_kind must be 'window' or 'day', or NULL for all; got "
+            + "'" + kind.replace("'", "''") + "'")
     assert query(conn, "SELECT count(*) FROM pgscore.models") == [(1,)]
 
 

@@ -91,13 +91,13 @@ DECLARE
     v_outcomes bigint;
 BEGIN
     IF p_older_than IS NULL OR p_older_than <= interval '0' THEN
-        RAISE EXCEPTION 'pgscore.drop_log_partitions: the retention period must be a positive interval (got %)', p_older_than
+        RAISE EXCEPTION 'pgscore.drop_log_partitions: p_older_than, the retention period, must be a positive interval (got %)', p_older_than
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'retention keeps whole UTC days, at least one: for example ''90 days''';
     END IF;
     -- a number without a unit is seconds to PostgreSQL: '90' would keep today alone
     IF p_older_than < interval '1 day' THEN
-        RAISE EXCEPTION 'pgscore.drop_log_partitions: the retention period must be at least 1 day (got %)', p_older_than
+        RAISE EXCEPTION 'pgscore.drop_log_partitions: p_older_than, the retention period, must be at least 1 day (got %)', p_older_than
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'retention keeps whole UTC days; a number without a unit is seconds: write ''90 days'', not ''90''';
     END IF;

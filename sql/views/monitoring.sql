@@ -77,6 +77,31 @@ SELECT c.period_kind, c.period, c.sort_order, c.starts, c.ends, c.bucket_from,
   FROM c CROSS JOIN pgscore.monitoring_state s;
 COMMENT ON VIEW pgscore.monitoring_periods IS 'Internal: each window and each of the last 30 UTC days, and which part of it the rollups cover';
 
+-- The functions that take a period kind (drift_counts, drift_counts_of, drift_stats_of, performance_stats_of)
+-- check it here first: before 0090 a misspelt kind ('windows') matched no period and gave no rows, as if
+-- nothing had been logged. The kinds are monitoring_periods' own, in its order (tests/test_bad_input.py
+-- checks that they agree); NULL picks every kind. A period (p_period) is not checked: windows come and go
+-- and a day leaves the 30, so an unknown period has no rows, as before.
+CREATE FUNCTION pgscore.check_period_kind(p_function text, p_period_kind text)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_kinds CONSTANT text[] := ARRAY['window', 'day'];  -- monitoring_periods' period_kind
+BEGIN
+    IF p_period_kind IS NULL OR p_period_kind = ANY (v_kinds) THEN
+        RETURN p_period_kind;
+    END IF;
+    RAISE EXCEPTION '%: p_period_kind must be %, or NULL for all; got %', coalesce(p_function, 'pgscore'),
+          (SELECT string_agg(quote_literal(k), ' or ' ORDER BY i) FROM unnest(v_kinds) WITH ORDINALITY u(k, i)),
+          quote_literal(p_period_kind)
+        USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'p_period, a window''s name or a UTC day (YYYY-MM-DD), picks one period of that kind';
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.check_period_kind(text, text) IS 'Internal: p_period_kind if it is a kind of period monitoring_periods gives (window or day) or NULL; else an error (22023) naming p_function, the kinds and the value given';
+
 /*
  * One definition of a metric's level: no_data, insufficient_data (fewer
  * values than the metric's min_n), not_applicable (no value, e.g. a mean
@@ -346,6 +371,7 @@ SET jit = off
 SET work_mem = '64MB'
 ROWS 20000
 AS $fn$
+SELECT pgscore.check_period_kind('pgscore.drift_counts_of', p_period_kind);
 WITH live AS MATERIALIZED (SELECT DISTINCT u.model_id FROM unnest(p_model_ids) AS u(model_id) WHERE u.model_id IS NOT NULL),
 periods AS (
     SELECT p.*, date_trunc('day', p.bucket_from, 'UTC')
@@ -412,6 +438,7 @@ SET jit = off
 SET work_mem = '64MB'
 ROWS 20000
 AS $fn$
+SELECT pgscore.check_period_kind('pgscore.drift_counts', p_period_kind);
 SELECT * FROM pgscore.drift_counts_of(ARRAY(SELECT lm.model_id FROM pgscore.live_models lm), p_period_kind, p_period)
 $fn$;
 COMMENT ON FUNCTION pgscore.drift_counts(text, text) IS 'Per live model, period (each window and each of the last 30 UTC days, or those picked by p_period_kind and p_period), feature (and score) and baseline bin: how many values were logged (bin -1: NULL or NaN), their sum and how many fell outside the baseline range';
@@ -443,6 +470,7 @@ SET work_mem = '64MB'
 SET extra_float_digits = 1
 ROWS 2000
 AS $fn$
+SELECT pgscore.check_period_kind('pgscore.drift_stats_of', p_period_kind);
 WITH live AS MATERIALIZED (SELECT m.model_id, m.name, m.version FROM pgscore.models m
                             WHERE m.model_id = ANY (p_model_ids)),
 periods AS MATERIALIZED (SELECT * FROM pgscore.monitoring_periods mp
@@ -927,6 +955,7 @@ SET work_mem = '64MB'
 SET extra_float_digits = 1
 ROWS 100
 AS $fn$
+SELECT pgscore.check_period_kind('pgscore.performance_stats_of', p_period_kind);
 WITH periods AS MATERIALIZED (SELECT mp.*, row_number() OVER ()::integer AS pid FROM pgscore.monitoring_periods mp
                               WHERE p_period_kind IS NULL OR mp.period_kind = p_period_kind),
 jp AS MATERIALIZED (
