@@ -67,30 +67,39 @@ WITH t AS (SELECT * FROM unnest(%(trial)s::integer[], %(feature)s::integer[], %(
                   AS u(trial, feature, psi, ks, js, mean_shift, null_rate, out_of_range, n, n_valid, n_base,
                        n_base_valid, expected, base_null)),
 c AS (SELECT metric, confidence FROM pgscore.drift_thresholds)
-SELECT t.trial, t.feature, old.status, new.status, new.firing
+SELECT t.trial, t.feature, old.status, new.status, new.firing, fl.floors
   FROM t
  CROSS JOIN LATERAL pgscore.judge(ARRAY['psi', 'ks', 'js', 'mean_shift', 'null_rate', 'out_of_range'],
                                   ARRAY[t.psi, t.ks, t.js, t.mean_shift, t.null_rate, t.out_of_range],
                                   ARRAY[t.n_valid, t.n_valid, t.n_valid, t.n_valid, t.n, t.n_valid]) old
- CROSS JOIN LATERAL pgscore.judge(
-        ARRAY['psi', 'ks', 'js', 'mean_shift', 'null_rate', 'out_of_range'],
-        ARRAY[t.psi, t.ks, t.js, t.mean_shift, t.null_rate, t.out_of_range],
-        ARRAY[t.n_valid, t.n_valid, t.n_valid, t.n_valid, t.n, t.n_valid],
-        ARRAY(SELECT CASE WHEN m.n > 0 THEN pgscore.noise_floor(m.metric, m.n, m.n_base, t.expected::float8[],
+ CROSS JOIN LATERAL (SELECT ARRAY(SELECT CASE WHEN m.n > 0 THEN pgscore.noise_floor(m.metric, m.n, m.n_base, t.expected::float8[],
                                                                  (SELECT c.confidence FROM c WHERE c.metric = m.metric),
                                                                  CASE WHEN m.metric = 'null_rate' THEN t.base_null END) END
                 FROM unnest(ARRAY['psi', 'ks', 'js', 'mean_shift', 'null_rate', 'out_of_range'],
                             ARRAY[t.n_valid, t.n_valid, t.n_valid, t.n_valid, t.n, t.n_valid],
                             ARRAY[t.n_base_valid, t.n_base_valid, t.n_base_valid, t.n_base_valid, t.n_base,
                                   t.n_base_valid]) WITH ORDINALITY AS m(metric, n, n_base, i)
-               ORDER BY m.i)) new
+               ORDER BY m.i) AS floors) fl
+ CROSS JOIN LATERAL pgscore.judge(
+        ARRAY['psi', 'ks', 'js', 'mean_shift', 'null_rate', 'out_of_range'],
+        ARRAY[t.psi, t.ks, t.js, t.mean_shift, t.null_rate, t.out_of_range],
+        ARRAY[t.n_valid, t.n_valid, t.n_valid, t.n_valid, t.n, t.n_valid], fl.floors) new
 """
 
 
-def window(n, seed, case, sd):
+def draw(n, seed, features):
+    """n rows of the churn table's 12 features and, past them, features - 12 standard-normal ones."""
+    X, _, names = datasets.churn(n, seed=seed)
+    if features > 12:
+        X = np.column_stack([X, np.random.default_rng([seed, 1]).standard_normal((n, features - 12))])
+        names = names + [f"z{i}" for i in range(features - 12)]
+    return X, names
+
+
+def window(n, seed, case, sd, features=12):
     """A window of n fresh rows; monthly_charges moved by half its baseline standard deviation sd, or 30% of
     data_usage_gb blanked, as the case says."""
-    X, _, _ = datasets.churn(n, seed=seed)
+    X, _ = draw(n, seed, features)
     if case == "mean +0.5 sd":
         X[:, 1] += 0.5 * sd
     elif case == "30% NULL":
@@ -102,7 +111,7 @@ def run(conn, bases, names, n, trials, case, first_seed):
     cols = {k: [] for k in ("trial", "feature", *METRICS, "n", "n_valid", "n_base", "n_base_valid", "expected",
                             "base_null")}
     for t in range(trials):
-        X = window(n, first_seed + t, case, bases[1]["std"])
+        X = window(n, first_seed + t, case, bases[1]["std"], len(bases))
         for f, base in enumerate(bases):
             m = metrics_of(X[:, f], base)
             cols["trial"].append(t)
@@ -119,7 +128,14 @@ def run(conn, bases, names, n, trials, case, first_seed):
     any_old, alert_old, any_new, alert_new, hit_old, hit_new = (set() for _ in range(6))
     target = {"mean +0.5 sd": 1, "30% NULL": 5}.get(case)
     fired = {}
-    for trial, feature, old, new, firing in rows:
+    over = dict.fromkeys(METRICS, 0)  # feature-windows over the floor alone, per metric
+    checked = dict.fromkeys(METRICS, 0)
+    for trial, feature, old, new, firing, floors in rows:
+        for m, fl in zip(METRICS, floors):
+            v = cols[m][trial * len(bases) + feature]
+            if fl is not None and v is not None:
+                checked[m] += 1
+                over[m] += abs(v) > fl if m == "mean_shift" else v > fl
         for m in firing.split(", ") if firing else ():
             fired[(names[feature], m)] = fired.get((names[feature], m), 0) + 1
         if old in ("warn", "alert"):
@@ -138,7 +154,15 @@ def run(conn, bases, names, n, trials, case, first_seed):
     if target is not None:
         line += f" | shifted feature at warn/alert: {pct(hit_old)} -> {pct(hit_new)}"
     print(line, flush=True)
+    if case == "no drift":
+        print("    over the floor alone (feature-windows, any threshold aside): " + ", ".join(
+            f"{m} {100 * over[m] / checked[m]:.2f}%" for m in METRICS if checked[m]), flush=True)
     if fired:
+        per_metric = {}
+        for (_, m), k in fired.items():
+            per_metric[m] = per_metric.get(m, 0) + k
+        print("    with floors, feature-windows at warn/alert per metric: " + ", ".join(
+            f"{m} {k}" for m, k in sorted(per_metric.items(), key=lambda x: -x[1])), flush=True)
         top = sorted(fired.items(), key=lambda x: -x[1])[:6]
         print("    with floors, firing (feature metric: windows):", ", ".join(f"{f} {m}: {k}" for (f, m), k in top),
               flush=True)
@@ -148,10 +172,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trials", type=int, default=400, help="windows per size and case (10..2000)")
     ap.add_argument("--n", type=int, nargs="+", default=[100, 300], help="window sizes (10..10000)")
+    ap.add_argument("--features", type=int, default=12,
+                    help="features of the model: the churn table's 12 and, past them, standard-normal ones (12..200)")
+    ap.add_argument("--cases", default="no drift,mean +0.5 sd,30% NULL", help="which cases, comma-separated")
     args = ap.parse_args()
-    if not 10 <= args.trials <= 2000 or not all(10 <= n <= 10_000 for n in args.n) or len(args.n) > 5:
-        ap.error("--trials must be 10..2000 and up to 5 sizes --n of 10..10000")
-    X, _, names = datasets.churn(3000, seed=0)
+    if not 10 <= args.trials <= 2000 or not all(10 <= n <= 10_000 for n in args.n) or len(args.n) > 5 \
+            or not 12 <= args.features <= 200 or args.trials * args.features > 200_000:
+        ap.error("--trials must be 10..2000, up to 5 sizes --n of 10..10000, --features 12..200 and"
+                 " --trials x --features at most 200,000")
+    X, names = draw(3000, 0, args.features)
     bases = baseline.capture(X, names, None)
     tmp = Path(tempfile.mkdtemp(prefix="pgscore-drift-noise-"))
     cluster = Cluster(data_dir=tmp / "data", port=free_port())
@@ -168,7 +197,7 @@ def main():
         cur = conn.cursor()
         cur.execute("SELECT string_agg(DISTINCT confidence::text, ', ') FROM pgscore.drift_thresholds")
         (conf,), = cur.fetchall()
-        print(f"schema {migrate.current(url)}; {args.trials} windows per size and case; baseline 3,000 rows, 12 features;"
+        print(f"schema {migrate.current(url)}; {args.trials} windows per size and case; baseline 3,000 rows, {args.features} features;"
               f" confidence {conf}; default thresholds and min_n", flush=True)
         cur.execute("SELECT n, pgscore.noise_floor('psi', n, 3000, array_fill(0.1::float8, ARRAY[10]), 0.999), "
                     "pgscore.noise_floor('js', n, 3000, array_fill(0.1::float8, ARRAY[10]), 0.999), "
@@ -179,6 +208,8 @@ def main():
                   f"KS {ks:.3f}, mean shift {shift:.3f} sd", flush=True)
         for n in args.n:
             for i, case in enumerate(("no drift", "mean +0.5 sd", "30% NULL")):
+                if case not in args.cases.split(","):
+                    continue
                 run(conn, bases, names, n, args.trials, case, first_seed=1000 + 100_000 * i)
         conn.close()
     finally:
