@@ -1527,6 +1527,22 @@ def wilson_hilferty(p, df):
     return df * (1 - 2 / (9 * df) + z * np.sqrt(2 / (9 * df))) ** 3
 
 
+def test_out_of_range_is_over_its_floor_on_no_drift_at_most_as_often_as_the_confidence_says(conn):
+    """Windows of n fresh draws from a baseline's own distribution (standard normal, the baseline 2,000 draws of
+    it, seeded): the share outside the baseline's min..max is over its noise floor in at most 1 - confidence of
+    them (0.1%; 0085's normal approximation of a binomial: 0.7% of windows of 100 over it, 145 of 20,000)."""
+    rng = np.random.default_rng(88)
+    m, trials = 2000, 20_000
+    for n in (100, 1000):
+        (floor,), = query(conn, "SELECT pgscore.noise_floor('out_of_range', %s, %s, NULL, 0.999)", (n, m))
+        over = 0
+        for _ in range(trials // 1000):  # (a thousand windows at a time: 16 MB of baselines)
+            base, w = rng.standard_normal((1000, m)), rng.standard_normal((1000, n))
+            lo, hi = base.min(1, keepdims=True), base.max(1, keepdims=True)
+            over += int((((w < lo) | (w > hi)).mean(1) > floor).sum())
+        assert over / trials <= 0.002, (n, floor, over / trials)
+
+
 def test_noise_floor_matches_the_standard_results_and_refuses_bad_input(conn):
     """noise_floor against scipy: the chi-square quantile of PSI and JS (within Wilson-Hilferty's error of the
     exact one), the Kolmogorov distribution's for KS, the normal's for the mean shift, binomial standard errors for
@@ -1559,9 +1575,15 @@ def test_noise_floor_matches_the_standard_results_and_refuses_bad_input(conn):
         pytest.approx(stats.norm.ppf(0.9995) * np.sqrt(inv), rel=1e-8)
     assert floor("null_rate", 100, 2000, None, 0.999, 0.05, None) == \
         pytest.approx(stats.norm.ppf(0.999) * np.sqrt(0.05 * 0.95 * inv), rel=1e-8)
-    r = 2 / 2001  # a fresh draw falls outside the min..max of 2,000 with this chance
-    assert floor("out_of_range", 100, 2000, None, 0.999, None, None) == \
-        pytest.approx(r + stats.norm.ppf(0.999) * np.sqrt(r * (1 - r) / 100), rel=1e-8)
+    # (0088) how many of n fall outside the min..max of m: beta-binomial (n, 2, m - 1); the floor its quantile over n
+    for n, m, conf in ((100, 2000, 0.999), (300, 3000, 0.999), (1000, 3000, 0.99), (10_000, 500, 0.999), (20, 5, 0.9)):
+        assert floor("out_of_range", n, m, None, conf, None, None) == stats.betabinom.ppf(conf, n, 2, m - 1) / n, (n, m)
+    assert floor("out_of_range", 100, None, None, 0.999, None, None) == 0  # a baseline known exactly
+    assert floor("out_of_range", 100, 1, None, 0.999, None, None) == 1
+    # (far from none, over 1,000 expected outside: the quantile of the share outside, Beta(2, m - 1))
+    for n, m in ((2_000_000, 3000), (600_000, 100)):
+        assert floor("out_of_range", n, m, None, 0.999, None, None) == \
+            pytest.approx(stats.betabinom.ppf(0.999, n, 2, m - 1) / n, rel=1e-3)
     assert floor("accuracy_drop", 200, None, None, 0.99, 0.8, None) == \
         pytest.approx(stats.norm.ppf(0.99) * np.sqrt(0.8 * 0.2 / 200), rel=1e-8)
     assert floor("brier_rise", 200, None, None, 0.99, 0.15, None) == \

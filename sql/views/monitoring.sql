@@ -196,6 +196,10 @@ DECLARE
     v_q1 float8;
     v_q2 float8;
     v_neg bigint;
+    v_b float8;     -- out_of_range: the baseline's values but one
+    v_p float8;     -- out_of_range: P(k values of the window fall outside the baseline's range)
+    v_cum float8;   -- out_of_range: P(at most k)
+    v_k bigint;
 BEGIN
     IF p_metric IS NULL OR p_metric NOT IN ('psi', 'ks', 'js', 'mean_shift', 'null_rate', 'out_of_range',
                                             'auc_drop', 'accuracy_drop', 'brier_rise', 'rmse_rise') THEN
@@ -259,9 +263,39 @@ BEGIN
         v_rate := least(greatest(coalesce(p_base, 0), 0), 1);
         RETURN v_z * sqrt(v_rate * (1 - v_rate) * v_inv);
     ELSIF p_metric = 'out_of_range' THEN
-        -- a fresh draw falls outside the min..max of m draws with probability 2/(m + 1)
-        v_rate := coalesce(2.0 / (p_n_base + 1), 0);
-        RETURN v_rate + v_z * sqrt(v_rate * (1 - v_rate) / p_n);
+        -- (migration 0088) the share of the window outside the min..max of m baseline draws: the share p of the
+        -- distribution outside them is Beta(2, m - 1), so how many of the n fall outside is beta-binomial
+        -- (n, 2, m - 1), most often none; its quantile, counted up from P(0) = b (b + 1) / ((n + b)(n + b + 1)),
+        -- b = m - 1 (0085's normal approximation of a binomial at 2/(m + 1) put the floor under a single value:
+        -- 2.6% of windows of 100 were over it on no drift, at a nominal 0.1%)
+        IF p_n_base IS NULL THEN
+            RETURN 0;  -- a baseline known exactly: nothing falls outside it
+        ELSIF p_n_base = 1 THEN
+            RETURN 1;  -- every value but the one falls outside
+        END IF;
+        v_b := p_n_base - 1;
+        v_e := 2.0 * p_n / (p_n_base + 1);  -- the count's mean
+        IF v_e > 1000 THEN
+            -- far from none the share is the share p outside, give or take a little: Beta(2, b)'s quantile x,
+            -- (1 - x)^b (1 + b x) = 1 - confidence, by Newton's method (within 0.1% of the beta-binomial's)
+            v_p := -ln(1 - p_confidence) / v_b;
+            FOR i IN 1..60 LOOP
+                v_cum := (v_b * ln(1 - v_p) + ln(1 + v_b * v_p) - ln(1 - p_confidence))
+                         / (v_b / (1 + v_b * v_p) - v_b / (1 - v_p));
+                v_p := least(greatest(v_p - v_cum, 1e-300), 1 - 1e-15);
+                EXIT WHEN abs(v_cum) < 1e-14 * v_p;
+            END LOOP;
+            RETURN v_p;
+        END IF;
+        v_p := v_b * (v_b + 1) / ((p_n + v_b) * (p_n + v_b + 1));
+        v_cum := v_p;
+        v_k := 0;
+        WHILE 1 - v_cum > 1 - p_confidence AND v_k < p_n LOOP
+            v_p := v_p * (p_n - v_k) / (v_k + 1) * (v_k + 2) / (p_n - v_k - 1 + v_b);
+            v_k := v_k + 1;
+            v_cum := v_cum + v_p;
+        END LOOP;
+        RETURN v_k::float8 / p_n;  -- the window is over it when more than v_k of its n fall outside
     ELSIF p_base IS NULL THEN
         RETURN NULL;  -- no deploy metric: nothing to compare
     ELSIF p_metric = 'accuracy_drop' THEN
@@ -287,7 +321,7 @@ BEGIN
                                   + (v_neg - 1) * (v_q2 - v_rate ^ 2)) / (p_positives * v_neg));
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint) IS 'How large p_metric grows by sampling noise alone, at p_confidence, for a window of p_n values (outcomes) against a baseline of p_n_base (NULL: known exactly): PSI and JS by chi-square with a degree of freedom per bin of p_expected (the baseline''s shares) but one, PSI with what its bins that may well stay empty add, KS by the two-sample Kolmogorov distribution, mean shift by its standard error, null_rate and out_of_range by binomial standard errors (p_base: the baseline null rate), the performance drops by their standard errors at the deploy metric p_base (auc_drop: p_positives of p_n positive). NULL at a NULL confidence';
+COMMENT ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint) IS 'How large p_metric grows by sampling noise alone, at p_confidence, for a window of p_n values (outcomes) against a baseline of p_n_base (NULL: known exactly): PSI and JS by chi-square with a degree of freedom per bin of p_expected (the baseline''s shares) but one, PSI with what its bins that may well stay empty add, KS by the two-sample Kolmogorov distribution, mean shift by its standard error, null_rate by its binomial standard error (p_base: the baseline null rate), out_of_range by the beta-binomial count of values outside the min..max of p_n_base draws, the performance drops by their standard errors at the deploy metric p_base (auc_drop: p_positives of p_n positive). NULL at a NULL confidence';
 
 /*
  * judge with noise floors: a metric is at warn or alert when it reaches the threshold and also exceeds its
