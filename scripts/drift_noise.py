@@ -1,6 +1,7 @@
 """How often the drift levels fire on no drift at all, and how often on a real shift: judged by the thresholds
 alone (drift_thresholds.confidence NULL, the judging before migration 0085) and against the noise floors
-(confidence 0.999, the default since 0085).
+(confidence 0.999, the default since 0085), each metric's floors family-wise over the model's features and its
+score as the views judge them since 0088 (each of k at 0.999^(1/k); --per-feature: at 0.999 each, as before).
 
 A baseline is captured from 3,000 rows of the synthetic churn table (12 features, as `pgscore deploy` captures
 it: pgscore.baseline.capture). Each trial draws a fresh window of --n rows from the same distribution (seeded,
@@ -32,6 +33,7 @@ from pgscore import baseline, datasets, migrate
 from pgscore.localdb import Cluster, free_port
 
 EPS = 1e-4
+PER_FEATURE = False  # --per-feature
 METRICS = ["psi", "ks", "js", "mean_shift", "null_rate", "out_of_range"]
 
 
@@ -73,7 +75,8 @@ SELECT t.trial, t.feature, old.status, new.status, new.firing, fl.floors
                                   ARRAY[t.psi, t.ks, t.js, t.mean_shift, t.null_rate, t.out_of_range],
                                   ARRAY[t.n_valid, t.n_valid, t.n_valid, t.n_valid, t.n, t.n_valid]) old
  CROSS JOIN LATERAL (SELECT ARRAY(SELECT CASE WHEN m.n > 0 THEN pgscore.noise_floor(m.metric, m.n, m.n_base, t.expected::float8[],
-                                                                 (SELECT c.confidence FROM c WHERE c.metric = m.metric),
+                                                                 (SELECT c.confidence ^ (1 / %(family)s::float8)
+                                                                  FROM c WHERE c.metric = m.metric),
                                                                  CASE WHEN m.metric = 'null_rate' THEN t.base_null END) END
                 FROM unnest(ARRAY['psi', 'ks', 'js', 'mean_shift', 'null_rate', 'out_of_range'],
                             ARRAY[t.n_valid, t.n_valid, t.n_valid, t.n_valid, t.n, t.n_valid],
@@ -123,7 +126,9 @@ def run(conn, bases, names, n, trials, case, first_seed):
             cols["expected"].append("{" + ",".join(repr(float(e)) for e in base["expected"]) + "}")
             cols["base_null"].append(base["null_rate"])
     with conn.cursor() as cur:
-        cur.execute(JUDGE, cols)
+        # each metric family-wise over the model's features and score, as drift_stats_of judges them since 0088
+        # (--per-feature: at the confidence for each, as 0085 and 0086 did)
+        cur.execute(JUDGE, {**cols, "family": 1 if PER_FEATURE else len(bases) + 1})
         rows = cur.fetchall()
     any_old, alert_old, any_new, alert_new, hit_old, hit_new = (set() for _ in range(6))
     target = {"mean +0.5 sd": 1, "30% NULL": 5}.get(case)
@@ -174,12 +179,19 @@ def main():
     ap.add_argument("--n", type=int, nargs="+", default=[100, 300], help="window sizes (10..10000)")
     ap.add_argument("--features", type=int, default=12,
                     help="features of the model: the churn table's 12 and, past them, standard-normal ones (12..200)")
+    ap.add_argument("--per-feature", action="store_true",
+                    help="each feature's floors at the confidence (0085, 0086), not family-wise over the model (0088)")
+    ap.add_argument("--confidence", type=float, help="every metric's drift_thresholds.confidence (default: 0.999)")
     ap.add_argument("--cases", default="no drift,mean +0.5 sd,30% NULL", help="which cases, comma-separated")
     args = ap.parse_args()
+    if args.confidence is not None and not 0 < args.confidence < 1:
+        ap.error("--confidence must be between 0 and 1")
     if not 10 <= args.trials <= 2000 or not all(10 <= n <= 10_000 for n in args.n) or len(args.n) > 5 \
             or not 12 <= args.features <= 200 or args.trials * args.features > 200_000:
         ap.error("--trials must be 10..2000, up to 5 sizes --n of 10..10000, --features 12..200 and"
                  " --trials x --features at most 200,000")
+    global PER_FEATURE
+    PER_FEATURE = args.per_feature
     X, names = draw(3000, 0, args.features)
     bases = baseline.capture(X, names, None)
     tmp = Path(tempfile.mkdtemp(prefix="pgscore-drift-noise-"))
@@ -195,10 +207,13 @@ def main():
         conn = psycopg2.connect(url)
         conn.autocommit = True
         cur = conn.cursor()
+        if args.confidence is not None:
+            cur.execute("UPDATE pgscore.drift_thresholds SET confidence = %s", (args.confidence,))
         cur.execute("SELECT string_agg(DISTINCT confidence::text, ', ') FROM pgscore.drift_thresholds")
         (conf,), = cur.fetchall()
         print(f"schema {migrate.current(url)}; {args.trials} windows per size and case; baseline 3,000 rows, {args.features} features;"
-              f" confidence {conf}; default thresholds and min_n", flush=True)
+              f" confidence {conf}" + (" for each feature" if PER_FEATURE else f", family-wise over the {args.features} features and a score")
+              + "; default thresholds and min_n", flush=True)
         cur.execute("SELECT n, pgscore.noise_floor('psi', n, 3000, array_fill(0.1::float8, ARRAY[10]), 0.999), "
                     "pgscore.noise_floor('js', n, 3000, array_fill(0.1::float8, ARRAY[10]), 0.999), "
                     "pgscore.noise_floor('ks', n, 3000, NULL, 0.999), pgscore.noise_floor('mean_shift', n, 3000, NULL, 0.999) "

@@ -476,20 +476,23 @@ def test_thresholds_table_decides_the_level(churn, trained):
 
 
 # (since 0085 each metric against its noise floor too: pgscore.noise_floor at the window's values and the
-# baseline's, at the metric's confidence)
+# baseline's, at the metric's confidence; since 0088 family-wise over the model's k features and score, each at
+# the confidence^(1/k))
 JUDGED_AS_JUDGE = """
     SELECT count(*), count(*) FILTER (WHERE (s.checks::text, s.status, s.firing, s.min_n)
                                       IS DISTINCT FROM (j.checks::text, j.status, j.firing, j.min_n))
       FROM pgscore.drift_stats() s
       JOIN pgscore.baselines b ON b.model_id = s.model_id AND b.kind = s.kind AND b.position = s.position
-     CROSS JOIN LATERAL (SELECT nullif(round(b.n * (1 - b.null_rate)), 0)::bigint AS valid) nb
+     CROSS JOIN LATERAL (SELECT nullif(round(b.n * (1 - b.null_rate)), 0)::bigint AS valid,
+                                (SELECT count(*) FROM pgscore.baselines f WHERE f.model_id = s.model_id) AS k) nb
      CROSS JOIN LATERAL pgscore.judge(
             ARRAY['psi', 'ks', 'js', 'mean_shift', 'null_rate', 'out_of_range'],
             ARRAY[s.psi, s.ks, s.js, abs(s.mean_shift), s.null_rate - s.baseline_null_rate, s.out_of_range],
             ARRAY[s.n_valid, s.n_valid, s.n_valid, s.n_valid, s.n, s.n_valid],
             ARRAY(SELECT CASE WHEN m.n > 0 THEN pgscore.noise_floor(
                                   m.metric, m.n, m.n_base, b.expected,
-                                  (SELECT t.confidence FROM pgscore.drift_thresholds t WHERE t.metric = m.metric),
+                                  (SELECT t.confidence ^ (1 / nb.k::float8) FROM pgscore.drift_thresholds t
+                                    WHERE t.metric = m.metric),
                                   CASE WHEN m.metric = 'null_rate' THEN b.null_rate END) END
                     FROM unnest(ARRAY['psi', 'ks', 'js', 'mean_shift', 'null_rate', 'out_of_range'],
                                 ARRAY[s.n_valid, s.n_valid, s.n_valid, s.n_valid, s.n, s.n_valid],
@@ -1541,6 +1544,40 @@ def test_out_of_range_is_over_its_floor_on_no_drift_at_most_as_often_as_the_conf
             lo, hi = base.min(1, keepdims=True), base.max(1, keepdims=True)
             over += int((((w < lo) | (w > hi)).mean(1) > floor).sum())
         assert over / trials <= 0.002, (n, floor, over / trials)
+
+
+def test_a_wide_model_on_no_drift_rarely_alerts(db_url):
+    """A model of 60 standard-normal features (and its score: k = 61), windows of 100 fresh draws from the
+    training distribution: the floors drift_stats gives the window it holds (they depend on the sizes and the
+    baseline alone), applied to 300 seeded windows of the same size, put some feature at alert in at most 2% of
+    them. Since 0088 each metric's floors are family-wise over the k features and score (each at c^(1/k)); at c
+    for each feature (0086), 61 of the 300 windows (20%) had one at alert; now 3 (1%)."""
+    rng = np.random.default_rng(88)
+    X = rng.standard_normal((3000, 60))
+    y = (X[:, 0] + rng.standard_normal(3000) > 0).astype(int)
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    model_id = registry.deploy(db_url, "wide", model, X, y, feature_names=[f"f{i:02d}" for i in range(60)])["model_id"]
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    try:
+        W = rng.standard_normal((100, 60))
+        log_rows(conn, model_id, W, model.predict_proba(W)[:, 1])
+        rows = query(conn, "SELECT feature, checks FROM pgscore.drift_stats() WHERE model_id = %s AND kind = 'feature' "
+                           "AND period = '1 hour'", (model_id,))
+        base = baseline(conn, model_id)
+    finally:
+        conn.close()
+    assert len(rows) == 60
+    alert = {"psi": 0.2, "ks": 0.2, "js": 0.19, "mean_shift": 0.5, "out_of_range": 0.05}  # the defaults
+    floors = {f: {c["metric"]: c["floor"] for c in checks} for f, checks in rows}
+    alerts = 0
+    for _ in range(300):
+        W = rng.standard_normal((100, 60))
+        alerts += any(
+            abs(v) >= alert[m] and abs(v) > floors[f][m]
+            for i, f in enumerate(sorted(floors))
+            for m, v in expected_metrics(W[:, i], base[("feature", f)]).items() if m in alert and v is not None)
+    assert alerts <= 6, alerts
 
 
 def test_noise_floor_matches_the_standard_results_and_refuses_bad_input(conn):

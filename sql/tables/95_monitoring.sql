@@ -41,7 +41,7 @@ COMMENT ON COLUMN pgscore.drift_thresholds.warn IS 'Level at or above which the 
 COMMENT ON COLUMN pgscore.drift_thresholds.alert IS 'Level at or above which the metric alerts';
 COMMENT ON COLUMN pgscore.drift_thresholds.min_n IS 'Below this many values in the window the metric reports insufficient_data instead of a level';
 COMMENT ON COLUMN pgscore.drift_thresholds.description IS 'What the metric measures and why the default';
-COMMENT ON COLUMN pgscore.drift_thresholds.confidence IS 'The metric warns or alerts only above its noise floor at this confidence too (pgscore.noise_floor: what sampling alone reaches at the window''s and the baseline''s sizes); NULL: by the thresholds alone';
+COMMENT ON COLUMN pgscore.drift_thresholds.confidence IS 'The metric warns or alerts only above its noise floor at this confidence too (pgscore.noise_floor: what sampling alone reaches at the window''s and the baseline''s sizes), family-wise over a model''s features and score (each of k at confidence^(1/k)); NULL: by the thresholds alone';
 INSERT INTO pgscore.drift_thresholds (metric, warn, alert, min_n, description) VALUES
     ('psi', 0.1, 0.2, 100, 'population stability index over the baseline bins; 0.1 and 0.2 are the customary cut-offs'),
     ('ks', 0.1, 0.2, 100, 'largest gap between the current and baseline cumulative shares at the baseline bin edges'),
