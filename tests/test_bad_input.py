@@ -393,7 +393,7 @@ SQL_CASES = [
      "p_rebuild true or false"),
     ("drift_counts unknown window", "SELECT * FROM pgscore.drift_counts('window', %s)", (INJECT,), OK, ""),
     ("drift_counts unknown day", "SELECT * FROM pgscore.drift_counts('day', '1999-01-01')", (), OK, ""),
-    # a period kind is window or day (NULL: both): before 0090 a misspelt one matched no period and gave no rows
+    # a period kind is window or day (NULL: both): before 0089 a misspelt one matched no period and gave no rows
     ("drift_counts misspelt period kind", "SELECT * FROM pgscore.drift_counts('windows')", (), "22023",
      "pgscore.drift_counts: p_period_kind must be 'window' or 'day', or NULL for all; got 'windows'"),
     ("drift_counts injection period kind", "SELECT * FROM pgscore.drift_counts(%s, '1 day')", (INJECT,), "22023",
@@ -517,7 +517,7 @@ def test_the_matrix_covers_every_function_that_takes_arguments(conn):
 
 
 def test_the_period_kinds_checked_are_monitoring_periods_own(conn):
-    """check_period_kind (0090) refuses a kind monitoring_periods does not give and names the kinds it does:
+    """check_period_kind (0089) refuses a kind monitoring_periods does not give and names the kinds it does:
     its list is the view's (a kind added to the view and not to the check, or the other way round, fails here)."""
     kinds = sorted(k for (k,) in query(conn, "SELECT DISTINCT period_kind FROM pgscore.monitoring_periods"))
     assert len(kinds) >= 2  # the default windows and the 30 days

@@ -87,7 +87,7 @@ EXPECTED = {
     # a row's checks as rows, and what the noise floor held back (0087): its argument alone, but jsonb_to_recordset's
     # reading of the values is STABLE
     CHECK_ROWS: ("s", False, "s"),
-    # the period kind check of drift_counts and the like (0090): reads nothing, raises for an unknown kind
+    # the period kind check of drift_counts and the like (0089): reads nothing, raises for an unknown kind
     CHECK_PERIOD_KIND: ("s", False, "s"),
     "pgscore.drift_counts(text,text)": ("s", False, "u"),
     "pgscore.drift_stats()": ("s", False, "u"),

@@ -370,7 +370,7 @@ def test_drift_counts_picks_periods_says_nothing_of_unknown_ones_and_refuses_unk
     # an unknown period, or an injection string, is simply no period: no rows
     for args in (("window", "2 days"), ("day", "1999-01-01"), (None, "1 day'; DROP TABLE pgscore.models; --")):
         assert query(conn, "SELECT count(*) FROM pgscore.drift_counts(%s, %s)", args) == [(0,)]
-    # an unknown period kind is refused, naming it (0090: no rows before, as if nothing had been logged)
+    # an unknown period kind is refused, naming it (0089: no rows before, as if nothing had been logged)
     for kind in ("week", "windows", "Day", "window'; DROP TABLE pgscore.models; --"):
         with pytest.raises(psycopg2.Error) as e:
             query(conn, "SELECT count(*) FROM pgscore.drift_counts(%s, NULL)", (kind,))

@@ -6,14 +6,14 @@ confidence for each, a model of 112 features had some feature at alert in 34% of
 0.8%). The downgrade restores 0086's noise_floor and drift_stats_of, and the confidence column's comment.
 
 Revision ID: 0088
-Revises: 0086
+Revises: 0087
 Create Date: 2026-12-04
 """
 
 from pgscore.migrate import run_frozen
 
 revision = "0088"
-down_revision = "0086"
+down_revision = "0087"
 branch_labels = None
 depends_on = None
 

@@ -78,7 +78,7 @@ SELECT c.period_kind, c.period, c.sort_order, c.starts, c.ends, c.bucket_from,
 COMMENT ON VIEW pgscore.monitoring_periods IS 'Internal: each window and each of the last 30 UTC days, and which part of it the rollups cover';
 
 -- The functions that take a period kind (drift_counts, drift_counts_of, drift_stats_of, performance_stats_of)
--- check it here first: before 0090 a misspelt kind ('windows') matched no period and gave no rows, as if
+-- check it here first: before 0089 a misspelt kind ('windows') matched no period and gave no rows, as if
 -- nothing had been logged. The kinds are monitoring_periods' own, in its order (tests/test_bad_input.py
 -- checks that they agree); NULL picks every kind. A period (p_period) is not checked: windows come and go
 -- and a day leaves the 30, so an unknown period has no rows, as before.

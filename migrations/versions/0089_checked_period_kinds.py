@@ -2,17 +2,17 @@
 p_period_kind (22023, naming the argument, the value given and the kinds monitoring_periods gives) through the new
 internal pgscore.check_period_kind, where a misspelt kind ('windows') matched no period and gave no rows. NULL
 still picks every kind; an unknown period (p_period) still has no rows. drop_log_partitions' errors name
-p_older_than. The downgrade restores 0086's definitions and drops check_period_kind.
+p_older_than. The downgrade restores 0088's definitions and drops check_period_kind.
 
-Revision ID: 0090
-Revises: 0086
+Revision ID: 0089
+Revises: 0088
 Create Date: 2026-12-04
 """
 
 from pgscore.migrate import run_frozen
 
-revision = "0090"
-down_revision = "0086"
+revision = "0089"
+down_revision = "0088"
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
--- 0086 to 0090: checked period kinds, and arguments named in range errors. drift_counts, drift_counts_of,
+-- 0088 to 0089: checked period kinds, and arguments named in range errors. drift_counts, drift_counts_of,
 -- drift_stats_of and performance_stats_of check p_period_kind first (pgscore.check_period_kind): an unknown
 -- kind ('windows') is refused with 22023 naming the argument, the value and the kinds, where it matched no
 -- period and gave no rows before. NULL still picks every kind; an unknown period (p_period) still has no rows.
@@ -90,6 +90,7 @@ SELECT c.model_id, sg.period_kind, sg.period, c.kind, c.position, c.bin, sum(c.n
   JOIN part_counts c ON c.src = sg.src AND c.lo = sg.lo AND c.hi = sg.hi
  GROUP BY c.model_id, sg.period_kind, sg.period, c.kind, c.position, c.bin
 $fn$;
+COMMENT ON FUNCTION pgscore.drift_counts_of(bigint[], text, text) IS 'drift_counts for the model versions p_model_ids (live or not: each version''s rows against its own baseline), the periods picked by p_period_kind and p_period (NULL: all)';
 
 CREATE OR REPLACE FUNCTION pgscore.drift_counts(p_period_kind text DEFAULT NULL, p_period text DEFAULT NULL)
 RETURNS TABLE (model_id bigint, period_kind text, period text, kind text, "position" integer, bin integer,
@@ -103,6 +104,7 @@ AS $fn$
 SELECT pgscore.check_period_kind('pgscore.drift_counts', p_period_kind);
 SELECT * FROM pgscore.drift_counts_of(ARRAY(SELECT lm.model_id FROM pgscore.live_models lm), p_period_kind, p_period)
 $fn$;
+COMMENT ON FUNCTION pgscore.drift_counts(text, text) IS 'Per live model, period (each window and each of the last 30 UTC days, or those picked by p_period_kind and p_period), feature (and score) and baseline bin: how many values were logged (bin -1: NULL or NaN), their sum and how many fell outside the baseline range';
 
 CREATE OR REPLACE FUNCTION pgscore.drift_stats_of(p_model_ids bigint[], p_period_kind text)
 RETURNS TABLE (model_id bigint, name text, version integer, period_kind text, period text, sort_order integer,
@@ -130,7 +132,9 @@ base AS MATERIALIZED (
            -- for a column of 0.3, which made any mean shift of it an alert)
            b.std = 0 OR b.min = b.max AS constant,
            -- the bins that hold a share: JS's noise floor depends on the baseline through their number alone
-           (SELECT count(*) FROM unnest(b.expected) e WHERE e > 0) AS n_shares
+           (SELECT count(*) FROM unnest(b.expected) e WHERE e > 0) AS n_shares,
+           -- the model's features and score: each metric's floors are family-wise over them (0088, below)
+           count(*) OVER (PARTITION BY live.model_id) AS family
       FROM live JOIN pgscore.baselines b ON b.model_id = live.model_id
 ),
 agg AS MATERIALIZED (
@@ -229,32 +233,35 @@ th AS MATERIALIZED (
 -- confidence: KS, the mean shift and out of range by the window's and the baseline's sizes alone, the null
 -- rate by the window's size and the baseline's size and null rate, JS by those sizes and the baseline's bins
 -- that hold a share (its degrees of freedom: the same floor for any baseline with as many); PSI, which reads
--- the shares, once per feature and period below
+-- the shares, once per feature and period below. Each at the metric's confidence c family-wise over the model's
+-- features and score (0088, Sidak): each of its k at c^(1/k), so that on no drift all k stay under their floors
+-- with a chance c, whatever k (at c for each, a model of 112 features had some feature at alert in 34% of windows
+-- of 100); the model's k is a key of the floors too
 sized AS MATERIALIZED (
     SELECT s.n, s.n_valid, coalesce(nullif(round(b.base_n * (1 - b.null_rate)), 0)::bigint, 0) AS n_base,
-           b.base_n, b.null_rate, b.expected, b.n_shares AS shares
+           b.base_n, b.null_rate, b.expected, b.n_shares AS shares, b.family
       FROM stats s
       JOIN base b ON b.model_id = s.model_id AND b.kind = s.kind AND b.position = s.position
      WHERE s.n > 0
 ),
 size_floors AS MATERIALIZED (
-    SELECT k.n_valid, k.n_base,
-           CASE WHEN th.ks_confidence IS NOT NULL THEN pgscore.noise_floor('ks', k.n_valid, nullif(k.n_base, 0), NULL, th.ks_confidence) END AS ks,
-           CASE WHEN th.mean_shift_confidence IS NOT NULL THEN pgscore.noise_floor('mean_shift', k.n_valid, nullif(k.n_base, 0), NULL, th.mean_shift_confidence) END AS mean_shift,
-           CASE WHEN th.out_of_range_confidence IS NOT NULL THEN pgscore.noise_floor('out_of_range', k.n_valid, nullif(k.n_base, 0), NULL, th.out_of_range_confidence) END AS out_of_range
-      FROM (SELECT DISTINCT z.n_valid, z.n_base FROM sized z WHERE z.n_valid > 0) k
+    SELECT k.n_valid, k.n_base, k.family,
+           CASE WHEN th.ks_confidence IS NOT NULL THEN pgscore.noise_floor('ks', k.n_valid, nullif(k.n_base, 0), NULL, th.ks_confidence ^ (1 / k.family::float8)) END AS ks,
+           CASE WHEN th.mean_shift_confidence IS NOT NULL THEN pgscore.noise_floor('mean_shift', k.n_valid, nullif(k.n_base, 0), NULL, th.mean_shift_confidence ^ (1 / k.family::float8)) END AS mean_shift,
+           CASE WHEN th.out_of_range_confidence IS NOT NULL THEN pgscore.noise_floor('out_of_range', k.n_valid, nullif(k.n_base, 0), NULL, th.out_of_range_confidence ^ (1 / k.family::float8)) END AS out_of_range
+      FROM (SELECT DISTINCT z.n_valid, z.n_base, z.family FROM sized z WHERE z.n_valid > 0) k
      CROSS JOIN th
 ),
 null_floors AS MATERIALIZED (
-    SELECT k.n, k.base_n, k.null_rate,
-           CASE WHEN th.null_rate_confidence IS NOT NULL THEN pgscore.noise_floor('null_rate', k.n, nullif(k.base_n, 0), NULL, th.null_rate_confidence, k.null_rate) END AS floor
-      FROM (SELECT DISTINCT z.n, z.base_n, z.null_rate FROM sized z) k
+    SELECT k.n, k.base_n, k.null_rate, k.family,
+           CASE WHEN th.null_rate_confidence IS NOT NULL THEN pgscore.noise_floor('null_rate', k.n, nullif(k.base_n, 0), NULL, th.null_rate_confidence ^ (1 / k.family::float8), k.null_rate) END AS floor
+      FROM (SELECT DISTINCT z.n, z.base_n, z.null_rate, z.family FROM sized z) k
      CROSS JOIN th
 ),
 js_floors AS MATERIALIZED (
-    SELECT k.n_valid, k.n_base, k.shares,
-           CASE WHEN th.js_confidence IS NOT NULL THEN pgscore.noise_floor('js', k.n_valid, nullif(k.n_base, 0), k.expected, th.js_confidence) END AS js
-      FROM (SELECT DISTINCT ON (z.n_valid, z.n_base, z.shares) z.n_valid, z.n_base, z.shares, z.expected
+    SELECT k.n_valid, k.n_base, k.shares, k.family,
+           CASE WHEN th.js_confidence IS NOT NULL THEN pgscore.noise_floor('js', k.n_valid, nullif(k.n_base, 0), k.expected, th.js_confidence ^ (1 / k.family::float8)) END AS js
+      FROM (SELECT DISTINCT ON (z.n_valid, z.n_base, z.shares, z.family) z.n_valid, z.n_base, z.shares, z.family, z.expected
               FROM sized z WHERE z.n_valid > 0) k
      CROSS JOIN th
 )
@@ -301,11 +308,13 @@ SELECT s.*,
  -- (0086; n_base 0: a baseline of no valid value, NULL to noise_floor)
  CROSS JOIN LATERAL (SELECT coalesce(nullif(round(b.base_n * (1 - b.null_rate)), 0)::bigint, 0) AS n_base) nb
   LEFT JOIN size_floors fs ON s.n_valid > 0 AND fs.n_valid = s.n_valid AND fs.n_base = nb.n_base
+                          AND fs.family = b.family
   LEFT JOIN null_floors fn ON s.n > 0 AND fn.n = s.n AND fn.base_n = b.base_n AND fn.null_rate = b.null_rate
+                          AND fn.family = b.family
   LEFT JOIN js_floors fj ON s.n_valid > 0 AND fj.n_valid = s.n_valid AND fj.n_base = nb.n_base
-                        AND fj.shares = b.n_shares
+                        AND fj.shares = b.n_shares AND fj.family = b.family
  -- PSI's once per feature and period (OFFSET 0: not pulled up into each expression that reads it)
- CROSS JOIN LATERAL (SELECT CASE WHEN s.n_valid > 0 AND th.psi_confidence IS NOT NULL THEN pgscore.noise_floor('psi', s.n_valid, nullif(nb.n_base, 0), b.expected, th.psi_confidence) END AS psi
+ CROSS JOIN LATERAL (SELECT CASE WHEN s.n_valid > 0 AND th.psi_confidence IS NOT NULL THEN pgscore.noise_floor('psi', s.n_valid, nullif(nb.n_base, 0), b.expected, th.psi_confidence ^ (1 / b.family::float8)) END AS psi
                      OFFSET 0) fp
  CROSS JOIN LATERAL (SELECT fp.psi, fs.ks, fj.js, fs.mean_shift, fn.floor AS null_rate, fs.out_of_range) fl
  CROSS JOIN LATERAL (SELECT CASE WHEN th.psi_min_n IS NULL THEN NULL WHEN s.n_valid = 0 THEN 'no_data' WHEN s.n_valid < th.psi_min_n THEN 'insufficient_data'
@@ -327,6 +336,7 @@ SELECT s.*,
                                 WHEN s.out_of_range IS NULL THEN 'not_applicable' WHEN s.out_of_range >= th.out_of_range_alert AND (fl.out_of_range IS NULL OR s.out_of_range > fl.out_of_range) THEN 'alert'
                                 WHEN s.out_of_range >= th.out_of_range_warn AND (fl.out_of_range IS NULL OR s.out_of_range > fl.out_of_range) THEN 'warn' ELSE 'ok' END AS out_of_range) l
 $fn$;
+COMMENT ON FUNCTION pgscore.drift_stats_of(bigint[], text) IS 'drift_stats for the model versions p_model_ids, live or not, each against its own baseline, in the periods of kind p_period_kind (window or day; NULL: both); pgscore.version_drift reads it for one version';
 
 CREATE OR REPLACE FUNCTION pgscore.performance_stats_of(p_by_version boolean, p_model_ids bigint[], p_period_kind text)
 RETURNS TABLE (model_id bigint, name text, version integer, task text, period_kind text, period text,
@@ -338,6 +348,7 @@ LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 SET work_mem = '64MB'
+SET extra_float_digits = 1
 ROWS 100
 AS $fn$
 SELECT pgscore.check_period_kind('pgscore.performance_stats_of', p_period_kind);
@@ -448,6 +459,7 @@ SELECT b.*, c.checks, c.status, c.firing, c.min_n,
         CASE b.task WHEN 'binary' THEN ARRAY[fl.auc_drop, fl.accuracy_drop, fl.brier_rise]
                     WHEN 'multiclass' THEN ARRAY[fl.accuracy_drop] ELSE ARRAY[fl.rmse_rise] END) c
 $fn$;
+COMMENT ON FUNCTION pgscore.performance_stats_of(boolean, bigint[], text) IS 'performance_stats(p_by_version) for the model versions p_model_ids alone (NULL: every one it gives) in the periods of kind p_period_kind (window or day; NULL: both): their rows as performance_stats gives them, without ranking the predictions of other versions or periods; the views of realised performance read it for the periods they report (realised_performance and alerts the windows, performance_by_day the days), shadow_performance_stats for the shadow versions';
 
 CREATE OR REPLACE FUNCTION pgscore.drop_log_partitions(p_older_than interval)
 RETURNS integer
