@@ -1160,6 +1160,77 @@ def test_shadows_usage_errors_print_its_one_synopsis():
     assert run.returncode == 0 and run.stdout.startswith(synopsis), run.stdout
 
 
+def _commands(parser, path=()):
+    """(path, parser) of every command: ("db", "start"), ("deploy",), ..."""
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                if any(isinstance(a, argparse._SubParsersAction) for a in sub._actions):
+                    yield from _commands(sub, (*path, name))
+                else:
+                    yield (*path, name), sub
+
+
+def _required_args(sub):
+    """Arguments that satisfy `sub`'s required ones, and fill its positional ones (a number where one is
+    wanted): an argument after them is one too many."""
+    args = []
+    for action in sub._actions:
+        if not action.option_strings:
+            args.append("1")
+        elif action.option_strings and action.required:
+            args += [action.option_strings[0], "1"]
+    return args
+
+
+def _usage_error(capsys, *args):
+    from pgscore.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return stop.value.code, out, err
+
+
+def test_every_commands_usage_errors_print_that_commands_usage(capsys):
+    """`pgscore shadow m 2 --bogus` printed the top-level usage, `usage: pgscore [-h] [--version] [--db DB]
+    COMMAND ...`, then `pgscore: error: unrecognized arguments: --bogus` (argparse's parse_args refuses what a
+    command's parser left over with the top parser's usage), and so did every command for an option or an
+    argument it does not take, and for the usage errors found once parsed (an empty --data-dir, --db, --html).
+    Each prints its command's usage and `pgscore COMMAND: error: ...` now, exit 2, as docs/cli.md says."""
+    seen = []
+    for path, sub in _commands(build_parser()):
+        command = " ".join(path)
+        seen.append(command)
+        args = [*path, *_required_args(sub)]
+        for extra in (["--bogus"], ["--bogus", "x"], ["stray"]):
+            code, out, err = _usage_error(capsys, *args, *extra)
+            assert code == 2 and out == "", (command, extra, err)
+            assert err.startswith(f"usage: pgscore {command} "), (command, extra, err)
+            assert err.count("usage:") == 1, (command, extra, err)
+            assert f"\npgscore {command}: error: unrecognized arguments: {' '.join(extra)}\n" in err, (command, err)
+    assert {"db start", "db stop", "shadow", "deploy", "score", "drift", "demo"} <= set(seen) and len(seen) == 23
+    # an option before the command is the top parser's, and says so with its usage
+    code, _, err = _usage_error(capsys, "--bogus", "models")
+    assert code == 2 and err.startswith("usage: pgscore [-h]") and "pgscore: error: unrecognized arguments: --bogus" in err
+    # the usage errors found once the arguments are parsed: the command's usage too
+    nowhere = "postgresql://x@127.0.0.1:1/x"
+    for args, command, said in ((["db", "stop", "--data-dir", ""], "db stop", "--data-dir is empty"),
+                                (["models", "--db", ""], "models", "--db is empty"),
+                                (["--db", "", "models"], "models", "--db is empty"),
+                                (["drift", "--html", "", "--db", nowhere], "drift", "--html is empty"),
+                                (["--db", nowhere, "demo"], "demo", "--db does not apply to pgscore demo"),
+                                # (after the command: it said `unrecognized arguments: --db ...`)
+                                (["demo", "--db", nowhere], "demo", "--db does not apply to pgscore demo"),
+                                (["db", "stop", "--db", nowhere], "db stop", "--db does not apply to pgscore db"),
+                                (["bench", "--db", nowhere, "--port", "55999"], "bench", "pgscore bench takes --db, or --data-dir and --port, not both")):
+        code, out, err = _usage_error(capsys, *args)
+        assert code == 2 and err.startswith(f"usage: pgscore {command} "), (args, err)
+        assert f"\npgscore {command}: error: {said}" in err, (args, err)
+
+
 def test_every_sql_function_is_documented():
     doc = (ROOT / "docs" / "sql.md").read_text()
     names = set(re.findall(r"CREATE (?:OR REPLACE )?FUNCTION (pgscore\.\w+)",
@@ -1345,7 +1416,10 @@ def test_empty_paths_are_refused_not_taken_for_the_default(tmp_path):
                       (["deploy", "m.joblib", "--name", "m", "--train", "", "--db", nowhere], "--train"),
                       (["demo", "--data-dir", str(tmp_path / "d"), "--report", ""], "--report")):
         run = pgscore_cli(*args)
-        assert run.returncode == 2 and f"pgscore: error: {opt} is empty: give " in run.stderr, (args, run.stderr)
+        command = " ".join(args[:2] if args[0] == "db" else args[:1])  # (its usage line, then its error)
+        assert run.returncode == 2 and f"\npgscore {command}: error: {opt} is empty: give " in run.stderr, \
+            (args, run.stderr)
+        assert run.stderr.startswith(f"usage: pgscore {command} "), (args, run.stderr)
         assert run.stdout == "" and "Traceback" not in run.stderr
     assert not (tmp_path / "d").exists()
 

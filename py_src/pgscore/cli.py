@@ -1593,6 +1593,19 @@ def _port(text: str) -> int:
     return port
 
 
+class _CommandParser(argparse.ArgumentParser):
+    """A command's parser (`pgscore shadow`'s, `pgscore db start`'s): an argument it does not know is refused
+    with its own usage line, `pgscore shadow: error: unrecognized arguments: --bogus`. argparse hands what a
+    command's parser leaves over back to the top parser, whose parse_args refused it with `usage: pgscore [-h]
+    [--version] [--db DB] COMMAND ...`, which says nothing of the command's options."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error("unrecognized arguments: " + " ".join(extras))
+        return namespace, extras
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pgscore", description=__doc__.strip() + " "
                                 "Scikit-learn models deployed, run, audited and watched inside PostgreSQL.",
@@ -1602,7 +1615,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"pgscore {__version__}")
     # --db before the command too (pgscore --db URL models); after it, the command's own wins
     p.add_argument("--db", default=None, help="database URL, for the commands that take one (also after the command)")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_CommandParser)
 
     def cluster_opts(sp, port=True):
         sp.add_argument("--data-dir", help="cluster directory (default: $PGSCORE_DATA_DIR, else "
@@ -1611,6 +1624,9 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--port", type=_port, default=None, help="TCP port on 127.0.0.1 (default 54329)")
         else:
             sp.set_defaults(port=None)
+
+    def no_db_opt(sp):  # (taken, to be refused by name: "--db does not apply to pgscore demo")
+        sp.add_argument("--db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     def db_opt(sp):
         sp.add_argument("--db", default=argparse.SUPPRESS,
@@ -1622,17 +1638,21 @@ def build_parser() -> argparse.ArgumentParser:
     cluster_opts(sp)
     sp.add_argument("--signing-key", metavar="FILE",
                     help="sign deployed models with this key and refuse unsigned ones (remembered; '' turns it off)")
+    no_db_opt(sp)
     sp.set_defaults(func=cmd_db_start)
     sp = dbsub.add_parser("stop", help="stop the cluster")
     cluster_opts(sp, port=False)
+    no_db_opt(sp)
     sp.set_defaults(func=cmd_db_stop)
     sp = dbsub.add_parser("status", help="running or not, where, on which port (exit 3 when stopped)")
     cluster_opts(sp, port=False)
+    no_db_opt(sp)
     sp.set_defaults(func=cmd_db_status)
     sp = dbsub.add_parser("url", help="print the connection URL")
     cluster_opts(sp, port=False)
     sp.add_argument("--dbname", default="pgscore", help="database name in the URL (default pgscore)")
     sp.add_argument("--tcp", action="store_true", help="a TCP URL with the password instead of the private socket")
+    no_db_opt(sp)
     sp.set_defaults(func=cmd_db_url)
 
     sp = sub.add_parser("install", help="install or upgrade the pgscore schema (alembic upgrade head)")
@@ -1810,6 +1830,7 @@ def build_parser() -> argparse.ArgumentParser:
     cluster_opts(sp)
     sp.add_argument("--report", metavar="FILE", help="write the drift report (HTML) here (default: "
                     "drift-report.html in the cluster's data directory)")
+    no_db_opt(sp)
     sp.set_defaults(func=cmd_demo)
     return p
 
@@ -1946,18 +1967,20 @@ _NOT_EMPTY = (
 def _main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # the usage errors found once parsed are the command's, as argparse's own of it are: its usage line
+    usage = command_parser(parser, args)
     if args.db is not None and args.command in ("db", "demo"):
-        parser.error(f"--db does not apply to pgscore {args.command}, which runs the embedded cluster (--data-dir, "
-                     "--port)")
+        usage.error(f"--db does not apply to pgscore {args.command}, which runs the embedded cluster (--data-dir, "
+                    "--port)")
     if args.db == "":  # --db "$URL" with URL unset: not the default database
-        parser.error("--db is empty: give a database URL (or leave --db out for " +
-                     ("a throwaway database in the embedded cluster)" if args.command == "bench" else
-                      "$PGSCORE_DATABASE_URL, else the embedded cluster)"))
+        usage.error("--db is empty: give a database URL (or leave --db out for " +
+                    ("a throwaway database in the embedded cluster)" if args.command == "bench" else
+                     "$PGSCORE_DATABASE_URL, else the embedded cluster)"))
     for dest, opt, give in _NOT_EMPTY:  # --data-dir "$DIR" with DIR unset: not the default cluster, nor file ''
         if getattr(args, dest, None) == "":
-            parser.error(f"{opt} is empty: give {give}")
+            usage.error(f"{opt} is empty: give {give}")
     if args.command == "bench" and args.db is not None and (args.data_dir or args.port):
-        parser.error("pgscore bench takes --db, or --data-dir and --port, not both")
+        usage.error("pgscore bench takes --db, or --data-dir and --port, not both")
     name = getattr(args, "name", None) or getattr(args, "model", None)  # the model a hint may name
     # (bench's hints are about its own database; the setting is the process's: a command run in process, by a
     # test or a program of one's own, must not leave its database in the next one's hints)
