@@ -1,5 +1,6 @@
 """pgscore install / uninstall / env / demo, through the CLI."""
 
+import argparse
 import json
 import os
 import re
@@ -1146,8 +1147,8 @@ def test_shadows_usage_errors_print_its_one_synopsis():
     """pgscore shadow's usage errors printed three synopses: its own two (`NAME VERSION | NAME [VERSION] --off`,
     the second with [--force]) and argparse's (`[-h] [--off] [--reason REASON] [--force] [--db DB] name
     [VERSION]`) for a missing NAME or a VERSION that is no number. Each prints the one synopsis now, exit 2."""
-    synopsis = ("usage: pgscore shadow NAME VERSION [--reason TEXT] [--force] [--db DB]\n"
-                "       pgscore shadow NAME [VERSION] --off [--reason TEXT] [--db DB]\n")
+    synopsis = ("usage: pgscore shadow NAME VERSION [--reason TEXT] [--force] [--db URL]\n"
+                "       pgscore shadow NAME [VERSION] --off [--reason TEXT] [--db URL]\n")
     db = ("--db", "postgresql://nobody@127.0.0.1:1/none")  # (never reached)
     for args, said in ((["churn"], "give a VERSION to score in shadow, or --off to stop"),
                        (["churn", "2", "--off", "--force"], "--force sets a shadow, --off stops one"),
@@ -1229,6 +1230,42 @@ def test_every_commands_usage_errors_print_that_commands_usage(capsys):
         code, out, err = _usage_error(capsys, *args)
         assert code == 2 and err.startswith(f"usage: pgscore {command} "), (args, err)
         assert f"\npgscore {command}: error: {said}" in err, (args, err)
+
+
+def test_every_commands_usage_names_its_options_as_docs_cli_md_does():
+    """`pgscore demo --help` said `[--data-dir DATA_DIR] [--port PORT]` where docs/cli.md says `[--data-dir DIR]
+    [--port N]`, and so on: `--db DB` (`--db URL`), deploy's `--features FEATURES --target TARGET --sha256 SHA256`
+    (`a,b,c`, `COL`, `HEX`), `--reason REASON` (`TEXT`), score's `--model MODEL --table TABLE --key KEY --into
+    INTO --chunk-size CHUNK_SIZE` (`NAME`, `T`, `COL`, `COL`, `N`), bench's `--only {scoring,...}` (`PART`). Each
+    option of each command is in its synopsis in docs/cli.md, named there as its usage line names it, and each
+    option a synopsis names is the command's."""
+    doc = (ROOT / "docs" / "cli.md").read_text()
+    synopses = {}
+    for block in re.findall(r"^### (pgscore [\w -]+?)\s*\n+```\n(.*?)```", doc, re.M | re.S):
+        synopses[block[0].removeprefix("pgscore ")] = block[1]
+    checked = 0
+    for path, sub in _commands(build_parser()):
+        command = " ".join(path)
+        text = synopses[command]  # (each command has its section: test_every_command_is_documented)
+        said = {}  # option -> the word after it in the synopsis (None: a flag)
+        for m in re.finditer(r"(--[\w-]+)(?: ([^\s\[\]()|-][^\s\[\]()]*))?", text):
+            said[m.group(1)] = m.group(2)
+        for action in sub._actions:
+            opts = [o for o in action.option_strings if o.startswith("--")]
+            if not opts or opts[0] in ("--help", "--db") or action.help == argparse.SUPPRESS:
+                continue
+            opt = opts[0]
+            assert opt in said, f"pgscore {command}: {opt} is not in its synopsis in docs/cli.md"
+            wants = None if action.nargs == 0 else action.metavar or action.dest.upper()
+            doc_word = said.pop(opt)
+            assert doc_word == wants, f"pgscore {command} {opt}: docs/cli.md says {doc_word!r}, --help {wants!r}"
+            assert wants is None or f"{opt} {wants}" in sub.format_usage(), (command, opt, sub.format_usage())
+            checked += 1
+        said.pop("--db", None)
+        assert not said, f"pgscore {command}: docs/cli.md names options it does not take: {sorted(said)}"
+        db = next((a for a in sub._actions if "--db" in a.option_strings and a.help != argparse.SUPPRESS), None)
+        assert db is None or db.metavar == "URL", command
+    assert checked > 50
 
 
 def test_every_sql_function_is_documented():

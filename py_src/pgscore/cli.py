@@ -1346,8 +1346,8 @@ def cmd_shadow(args):
 
 # pgscore shadow's synopsis, its two forms (argparse's own would be one line of every option, in another order
 # than the forms its usage errors named)
-SHADOW_USAGE = ("%(prog)s NAME VERSION [--reason TEXT] [--force] [--db DB]\n"
-                "       %(prog)s NAME [VERSION] --off [--reason TEXT] [--db DB]")
+SHADOW_USAGE = ("%(prog)s NAME VERSION [--reason TEXT] [--force] [--db URL]\n"
+                "       %(prog)s NAME [VERSION] --off [--reason TEXT] [--db URL]")
 
 
 def cmd_retire(args):
@@ -1614,14 +1614,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p.add_argument("--version", action="version", version=f"pgscore {__version__}")
     # --db before the command too (pgscore --db URL models); after it, the command's own wins
-    p.add_argument("--db", default=None, help="database URL, for the commands that take one (also after the command)")
+    p.add_argument("--db", default=None, metavar="URL", help="database URL, for the commands that take one (also after the command)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_CommandParser)
 
     def cluster_opts(sp, port=True):
-        sp.add_argument("--data-dir", help="cluster directory (default: $PGSCORE_DATA_DIR, else "
+        sp.add_argument("--data-dir", metavar="DIR", help="cluster directory (default: $PGSCORE_DATA_DIR, else "
                         "~/.local/share/pgscore/cluster, or /var/lib/pgscore/cluster as root)")
         if port:  # stop, status and url read the port the cluster was started with: no --port to get wrong
-            sp.add_argument("--port", type=_port, default=None, help="TCP port on 127.0.0.1 (default 54329)")
+            sp.add_argument("--port", type=_port, default=None, metavar="N", help="TCP port on 127.0.0.1 (default 54329)")
         else:
             sp.set_defaults(port=None)
 
@@ -1629,7 +1629,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     def db_opt(sp):
-        sp.add_argument("--db", default=argparse.SUPPRESS,
+        sp.add_argument("--db", default=argparse.SUPPRESS, metavar="URL",
                         help="database URL (default: $PGSCORE_DATABASE_URL, else the embedded cluster)")
 
     db = sub.add_parser("db", help="the embedded local PostgreSQL: start, stop, status, url")
@@ -1650,7 +1650,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_db_status)
     sp = dbsub.add_parser("url", help="print the connection URL")
     cluster_opts(sp, port=False)
-    sp.add_argument("--dbname", default="pgscore", help="database name in the URL (default pgscore)")
+    sp.add_argument("--dbname", default="pgscore", metavar="NAME", help="database name in the URL (default pgscore)")
     sp.add_argument("--tcp", action="store_true", help="a TCP URL with the password instead of the private socket")
     no_db_opt(sp)
     sp.set_defaults(func=cmd_db_url)
@@ -1686,15 +1686,15 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("artifact", metavar="MODEL.joblib",
                     help="the fitted estimator (or Pipeline), as joblib.dump(estimator, path) wrote it")
     sp.add_argument("--name", required=True, help="model name")
-    sp.add_argument("--features", help="ordered feature names, comma-separated; with --train, the CSV's columns "
+    sp.add_argument("--features", metavar="a,b,c", help="ordered feature names, comma-separated; with --train, the CSV's columns "
                     "to take as features (default: every column but --target); without --train there is no "
                     "baseline, no hold-out metrics and no compiled evaluator (scored by scikit-learn, more slowly)")
     sp.add_argument("--train", metavar="CSV", help="training data with a header row: feature names (every column "
                     "but --target, unless --features names them), baseline, metrics")
-    sp.add_argument("--target", help="the label column of --train (enables hold-out metrics)")
-    sp.add_argument("--sha256", help="refuse the file unless its sha256 is this")
-    sp.add_argument("--description", help="what the version is, shown by pgscore show")
-    sp.add_argument("--reason", help="why, recorded in the deployment history")
+    sp.add_argument("--target", metavar="COL", help="the label column of --train (enables hold-out metrics)")
+    sp.add_argument("--sha256", metavar="HEX", help="refuse the file unless its sha256 is this")
+    sp.add_argument("--description", metavar="TEXT", help="what the version is, shown by pgscore show")
+    sp.add_argument("--reason", metavar="TEXT", help="why, recorded in the deployment history")
     sp.add_argument("--no-activate", action="store_true", help="store the version without making it live")
     sp.add_argument("--allow-task-change", action="store_true",
                     help="deploy even if the task or classes differ from the live version's (a regressor "
@@ -1714,14 +1714,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("show", help="one model's metadata, metrics and deployment history")
     sp.add_argument("name", metavar="NAME", help="the model's name (pgscore models lists them)")
-    sp.add_argument("--version", type=int, help="a version (default: the live one)")
+    sp.add_argument("--version", type=int, metavar="N", help="a version (default: the live one)")
     db_opt(sp)
     sp.set_defaults(func=cmd_show)
 
     sp = sub.add_parser("rollback", help="undo the last go-live: make the version live before it (or the given one) live again")
     sp.add_argument("name", metavar="NAME", help="the model whose last go-live to undo")
     sp.add_argument("--to", type=int, metavar="VERSION", help="the version to make live")
-    sp.add_argument("--reason", help="why, recorded in the deployment history")
+    sp.add_argument("--reason", metavar="TEXT", help="why, recorded in the deployment history")
     sp.add_argument("--force", action="store_true",
                     help="make it live even where the server cannot load it (every score of it then fails)")
     db_opt(sp)
@@ -1730,7 +1730,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("activate", help="make a version live (one deployed with --no-activate, or any other)")
     sp.add_argument("name", metavar="NAME", help="the model's name")
     sp.add_argument("version", type=int, metavar="VERSION", help="the version to make live")
-    sp.add_argument("--reason", help="why, recorded in the deployment history")
+    sp.add_argument("--reason", metavar="TEXT", help="why, recorded in the deployment history")
     sp.add_argument("--force", action="store_true",
                     help="make it live even where the server cannot load it (every score of it then fails)")
     db_opt(sp)
@@ -1756,17 +1756,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("retire", help="leave a model with no live version (scoring it fails until one is made live)")
     sp.add_argument("name", metavar="NAME", help="the model to leave with no live version")
-    sp.add_argument("--reason", help="why, recorded in the deployment history")
+    sp.add_argument("--reason", metavar="TEXT", help="why, recorded in the deployment history")
     db_opt(sp)
     sp.set_defaults(func=cmd_retire)
 
     sp = sub.add_parser("score", help="score a table into one of its columns, a commit per chunk, with progress")
-    sp.add_argument("--model", required=True, help="model name")
-    sp.add_argument("--table", required=True, help="table to score (schema-qualified if needed)")
-    sp.add_argument("--key", required=True, help="its unique key column: chunks go in key order")
-    sp.add_argument("--into", required=True, help="the double precision/real/numeric column that receives the score")
-    sp.add_argument("--version", type=int, help="score with this version (default: the live one when the run starts)")
-    sp.add_argument("--chunk-size", type=_int_between(1, 1_000_000), default=10000,
+    sp.add_argument("--model", required=True, metavar="NAME", help="model name")
+    sp.add_argument("--table", required=True, metavar="T", help="table to score (schema-qualified if needed)")
+    sp.add_argument("--key", required=True, metavar="COL", help="its unique key column: chunks go in key order")
+    sp.add_argument("--into", required=True, metavar="COL", help="the double precision/real/numeric column that receives the score")
+    sp.add_argument("--version", type=int, metavar="N", help="score with this version (default: the live one when the run starts)")
+    sp.add_argument("--chunk-size", type=_int_between(1, 1_000_000), default=10000, metavar="N",
                     help="rows per chunk and commit (default 10000; at most 1,000,000)")
     sp.add_argument("--after", metavar="KEY", help="resume: start after this key (printed when a run is interrupted)")
     sp.add_argument("--no-log", action="store_true", help="do not write the predictions to pgscore.prediction_log")
@@ -1776,8 +1776,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("retry", help="rescore the profiles that rescoring on INSERT queued in pgscore.error_queue "
                                       "(exit 1 while some still fail)")
-    sp.add_argument("--model", help="only the wirings of this model")
-    sp.add_argument("--limit", type=_int_between(1, 2**31 - 1), help="at most this many profiles per wiring")
+    sp.add_argument("--model", metavar="NAME", help="only the wirings of this model")
+    sp.add_argument("--limit", type=_int_between(1, 2**31 - 1), metavar="N", help="at most this many profiles per wiring")
     db_opt(sp)
     sp.set_defaults(func=cmd_retry)
 
@@ -1786,13 +1786,13 @@ def build_parser() -> argparse.ArgumentParser:
                                                 "were queued or a wiring skipped)")
     sp.add_argument("--table", metavar="EVENTS", dest="event_table",
                     help="only the wirings of this event table (as SQL writes its name)")
-    sp.add_argument("--limit", type=_int_between(1, 2**31 - 1),
+    sp.add_argument("--limit", type=_int_between(1, 2**31 - 1), metavar="N",
                     help="at most this many profiles in all, in key order; the next run goes on after them")
     db_opt(sp)
     sp.set_defaults(func=cmd_refresh_windows)
 
     sp = sub.add_parser("maintain", help="create the coming days' prediction-log partitions; apply retention")
-    sp.add_argument("--days-ahead", type=_int_between(0, 366), default=7,
+    sp.add_argument("--days-ahead", type=_int_between(0, 366), default=7, metavar="N",
                     help="daily partitions to have ready after today's (default 7; 0 to 366)")
     sp.add_argument("--keep", metavar="INTERVAL", help="drop log partitions older than this, e.g. '90 days'")
     sp.add_argument("--lock-timeout", default="10s", metavar="DURATION", type=_duration,
@@ -1817,10 +1817,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("bench", help="scoring throughput and latency against the model's own limit")
     sp.add_argument("--quick", action="store_true", help="fewer rows and shorter runs (about two minutes)")
-    sp.add_argument("--only", choices=["scoring", "rescoring", "http", "drift"],
-                    help="run one part: scoring in SQL, rescoring on INSERT, per-customer rescoring against an "
+    sp.add_argument("--only", choices=["scoring", "rescoring", "http", "drift"], metavar="PART",
+                    help="run one part (scoring, rescoring, http or drift): scoring in SQL, rescoring on INSERT, per-customer rescoring against an "
                     "HTTP model server, or the drift views over a large prediction log")
-    sp.add_argument("--db", default=argparse.SUPPRESS, help="benchmark in this database, one of its own (pgscore "
+    sp.add_argument("--db", default=argparse.SUPPRESS, metavar="URL", help="benchmark in this database, one of its own (pgscore "
                     "installed, no model, nothing logged; its tables are added and kept) instead of a throwaway "
                     "database in the embedded cluster")
     cluster_opts(sp)
