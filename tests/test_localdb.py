@@ -145,7 +145,7 @@ def test_start_refuses_a_signing_key_the_running_cluster_was_not_started_with(da
 
 def test_start_refuses_a_signing_key_the_server_would_refuse_before_making_anything(data_dir):
     """A key under 32 bytes (or a file that cannot be read) would fail every score of a signed model: refused at
-    start, with nothing initialised or remembered."""
+    start, with nothing initialised or remembered, and one hint."""
     short = data_dir.parent / "short.key"
     short.write_bytes(b"x" * 31 + b"\n")
     for key, said in ((short, "too short (31 bytes; at least 32)"), (data_dir.parent / "none.key", "cannot read")):
@@ -154,6 +154,9 @@ def test_start_refuses_a_signing_key_the_server_would_refuse_before_making_anyth
         assert run.returncode == 1, run.stdout
         assert "--signing-key" in run.stderr and said in run.stderr, run.stderr
         assert "head -c 32 /dev/urandom" in run.stderr and "Traceback" not in run.stderr
+        # one hint: it printed the server's too, `Hint: PGSCORE_SIGNING_KEY_FILE in the server's environment must
+        # name a file its OS user can read`, then this one
+        assert run.stderr.count("Hint:") == 1 and "PGSCORE_SIGNING_KEY_FILE" not in run.stderr, run.stderr
         assert not (data_dir / "PG_VERSION").exists()
 
 

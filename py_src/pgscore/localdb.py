@@ -430,7 +430,8 @@ class Cluster:
             try:
                 read_key(self.signing_key)
             except SignatureError as e:
-                raise ClusterError(f"--signing-key: {e}",
+                # (its message alone: its hint is about the server's environment, which db start sets itself)
+                raise ClusterError(f"--signing-key: {e.message}",
                                    hint="make a key with: head -c 32 /dev/urandom | base64 > FILE") from e
         self._check_binaries()
         if not self.initialized:
