@@ -1471,6 +1471,9 @@ def test_empty_names_and_a_lock_timeout_postgresql_cannot_read_are_usage_errors(
                        (["uninstall", "--lock-timeout", "5 sec", "--db", nowhere], "argument --lock-timeout: not a duration"),
                        ([*score, "--key", "", "--into", "s"], "--key is empty"),
                        ([*score, "--key", "id", "--into", ""], "--into is empty"),
+                       # (it said `invalid name syntax (SQLSTATE 42602)`, exit 1, after connecting)
+                       (["score", "--model", "m", "--table", "", "--key", "id", "--into", "s", "--db", nowhere],
+                        "--table is empty"),
                        (["deploy", "", "--name", "m", "--features", "a", "--db", nowhere], "MODEL.joblib is empty"),
                        (["deploy", "m.joblib", "--sha256", "", "--name", "m", "--features", "a", "--db", nowhere],
                         "--sha256 is empty"),

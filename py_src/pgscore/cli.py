@@ -1957,6 +1957,7 @@ _NOT_EMPTY = (
     ("train", "--train", "the training CSV (or leave --train out and name the features with --features)"),
     ("artifact", "MODEL.joblib", "the model file's path"),
     ("sha256", "--sha256", "the file's sha256 (or leave --sha256 out)"),
+    ("table", "--table", "the table's name as SQL writes it"),
     ("key", "--key", "the key column's name"),
     ("into", "--into", "the name of the column that receives the score"),
     ("dbname", "--dbname", "a database name (or leave --dbname out for pgscore)"),
