@@ -182,6 +182,10 @@ def test_data_dir_not_ours(data_dir):
     run = pgscore_cli("db", "start", "--data-dir", str(data_dir), "--port", str(free_port()))
     assert run.returncode == 1
     assert expect in run.stderr
+    # a directory of files is no cluster whoever owns it: as root the hint said `chown -R postgres DIR`, which
+    # gave the files away and then failed as this does
+    assert "holds files, not a PostgreSQL cluster" in run.stderr or os.geteuid() != 0, run.stderr
+    assert "chown" not in run.stderr, run.stderr
     assert (data_dir / "holiday.jpg").read_text() == "not a cluster"
 
 
@@ -192,9 +196,14 @@ def test_a_data_dir_owned_by_another_says_who_may_give_it(data_dir):
         data_dir.mkdir()
         os.chown(data_dir, pwd.getpwnam("nobody").pw_uid, -1)
         theirs, who = data_dir, Cluster(data_dir=data_dir).server_user
-    else:  # a directory that exists and is not this user's: nothing under it is touched (refused first)
-        theirs, who = Path("/"), pwd.getpwuid(os.geteuid()).pw_name
-        assert os.stat(theirs).st_uid != os.geteuid()
+    else:  # an empty directory that exists and is not this user's: nothing under it is touched (refused first)
+        # ("/" before: it holds files, and the hint for those names no chown: test_data_dir_not_ours)
+        who = pwd.getpwuid(os.geteuid()).pw_name
+        theirs = next(p for p in map(Path, ("/srv", "/media", "/var/opt", "/var/local", "/usr/local/src", "/mnt"))
+                      if p.is_dir() and os.stat(p).st_uid != os.geteuid() and not any(p.iterdir()))
+        run = pgscore_cli("db", "start", "--data-dir", "/", "--port", str(free_port()))
+        assert run.returncode == 1 and "holds files, not a PostgreSQL cluster" in run.stderr, run.stderr
+        assert "chown" not in run.stderr, run.stderr
     run = pgscore_cli("db", "start", "--data-dir", str(theirs), "--port", str(free_port()))
     assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
     assert f"is owned by {pwd.getpwuid(os.stat(theirs).st_uid).pw_name}, but the server runs as {who}" in run.stderr

@@ -317,6 +317,11 @@ class Cluster:
             except KeyError:
                 owner = f"uid {st.st_uid}"
             chown = f"chown -R {self.server_user} {self.data_dir}"
+            if not self.initialized and self._holds_files():  # no cluster: giving it away would not make one,
+                raise ClusterError(  # and would give the server's user the files of whoever keeps them there
+                    f"data directory {self.data_dir} is owned by {owner}, but the server runs as "
+                    f"{self.server_user}; and it holds files, not a PostgreSQL cluster",
+                    hint="choose another --data-dir: a new directory (it is created) or an empty one")
             raise ClusterError(
                 f"data directory {self.data_dir} is owned by {owner}, but the server runs as "
                 f"{self.server_user}",
@@ -325,11 +330,18 @@ class Cluster:
                 f"choose another --data-dir (a directory of yours: the server runs as you), or have root give "
                 f"it to you: {chown}",
             )
-        if not self.initialized and any(self.data_dir.iterdir()):
+        if not self.initialized and self._holds_files():
             raise ClusterError(
                 f"data directory {self.data_dir} is not empty and holds no PostgreSQL cluster",
                 hint="choose another --data-dir, or empty this one",
             )
+
+    def _holds_files(self) -> bool:
+        """The data directory holds something (False where this user may not list it)."""
+        try:
+            return any(self.data_dir.iterdir())
+        except OSError:
+            return False
 
     # -- lifecycle -----------------------------------------------------------
     def init(self):
