@@ -169,6 +169,8 @@ def test_port_already_taken(data_dir):
     assert run.returncode == 1
     assert f"port {port} is already in use" in run.stderr
     assert "--port" in run.stderr
+    # refused before anything is made: it initialised a cluster first, which kept that port for the next start
+    assert not data_dir.exists() and "initialising" not in run.stdout + run.stderr, run.stdout + run.stderr
 
 
 def test_data_dir_not_ours(data_dir):

@@ -430,6 +430,13 @@ class Cluster:
         except (OSError, ValueError, IndexError):
             return None
 
+    def _refuse_a_port_in_use(self):
+        if port_in_use(self.port):
+            raise ClusterError(
+                f"port {self.port} is already in use on 127.0.0.1",
+                hint="choose another with --port, or stop whatever listens there",
+            )
+
     def _python_path(self) -> list[str]:
         return server_python_path() if self.python_path is None else list(self.python_path)
 
@@ -447,6 +454,8 @@ class Cluster:
                                    hint="make a key with: head -c 32 /dev/urandom | base64 > FILE") from e
         self._check_binaries()
         if not self.initialized:
+            # before initdb: a cluster made for a port it cannot start on stayed, remembering that port
+            self._refuse_a_port_in_use()
             self.init()
         else:
             self._check_data_dir_owner()
@@ -481,11 +490,7 @@ class Cluster:
         if pidfile.exists():
             self._say(f"removing stale pid file {pidfile} (pid {self.pid()} is not a running server)")
             pidfile.unlink()
-        if port_in_use(self.port):
-            raise ClusterError(
-                f"port {self.port} is already in use on 127.0.0.1",
-                hint="choose another with --port, or stop whatever listens there",
-            )
+        self._refuse_a_port_in_use()
         pypath = self._python_path()
         for p in pypath:
             self._check_reachable(Path(p), "the Python environment")
