@@ -728,7 +728,9 @@ CLI_CASES = [
     ("activate a version that is not a number", ["activate", "churn", "two"], 2, "invalid int value"),
     ("retire an unknown model", ["retire", INJECT], 1, "DROP TABLE"),
     ("shadow an unknown model", ["shadow", INJECT, "2"], 1, "DROP TABLE"),
-    ("shadow the live version", ["shadow", "churn", "1"], 1, "it cannot be its own shadow"),
+    # (the hint named `SELECT version, live FROM pgscore.model_versions WHERE name = ...`, the name left out)
+    ("shadow the live version", ["shadow", "churn", "1"], 1, "it cannot be its own shadow (SQLSTATE 55000)\n"
+     "Hint: name a version that is not live (list them with: pgscore {db}models)"),
     ("shadow without a version or --off", ["shadow", "churn"], 2, "a VERSION to score in shadow, or --off"),
     ("shadow with --off and --force", ["shadow", "churn", "--off", "--force"], 2, "--force sets a shadow, --off stops one"),
     ("shadow a version with --off and --reason", ["shadow", "churn", "x"], 2, "invalid int value"),

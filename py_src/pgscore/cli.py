@@ -1841,11 +1841,19 @@ CLI_HINTS = {"SELECT * FROM pgscore.model_versions": ("list them with: ", "model
              "pgscore.rollback(name, version)": ("name the version to make live: ", "rollback NAME --to VERSION")}
 
 
+# ... and the SQL a hint names in passing, with `...` for the model's name, which the command line knows
+CLI_HINT_PARTS = {"(SELECT version, live FROM pgscore.model_versions WHERE name = ...)": ("(list them with: ", "models",
+                                                                                         ")")}
+
+
 def cli_hint(hint, name=None):
     """The command line's form of a server hint; NAME filled in with the model the command names, if any."""
     def filled(rest):
         return rest.replace("NAME", shlex.quote(name), 1) if name else rest
 
+    for sql, (say, rest, after) in CLI_HINT_PARTS.items():
+        if hint and sql in hint:
+            hint = hint.replace(sql, say + command(rest) + after)
     return next((say + command(filled(rest)) for sql, (say, rest) in CLI_HINTS.items() if hint and sql in hint), hint)
 
 
