@@ -1268,6 +1268,21 @@ def test_every_commands_usage_names_its_options_as_docs_cli_md_does():
     assert checked > 50
 
 
+def test_bench_says_what_it_measures():
+    """`pgscore --help` said bench measures `scoring throughput and latency against the model's own limit`, and
+    `pgscore bench --help` said nothing: it measures rescoring, an HTTP model server and the drift views too
+    (--only's parts), as README.md and docs/cli.md say. Both name each part now."""
+    parser = build_parser()
+    bench = dict(_commands(parser))[("bench",)]
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    line = next(a.help for a in sub._choices_actions if a.dest == "bench")
+    parts = next(a.choices for a in bench._actions if "--only" in a.option_strings)
+    for text in (line, bench.format_help()):
+        missing = [p for p in parts if p not in text.lower()]
+        assert not missing, (missing, text)
+    assert "throwaway database" in line
+
+
 def test_every_sql_function_is_documented():
     doc = (ROOT / "docs" / "sql.md").read_text()
     names = set(re.findall(r"CREATE (?:OR REPLACE )?FUNCTION (pgscore\.\w+)",

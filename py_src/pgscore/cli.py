@@ -1815,7 +1815,11 @@ def build_parser() -> argparse.ArgumentParser:
     db_opt(sp)
     sp.set_defaults(func=cmd_drift)
 
-    sp = sub.add_parser("bench", help="scoring throughput and latency against the model's own limit")
+    sp = sub.add_parser("bench", help="scoring, rescoring (also against an HTTP model server) and drift benchmarks "
+                        "in a throwaway database", description="Scoring throughput and latency against "
+                        "scikit-learn's own limit, rescoring on INSERT (also against an HTTP model server) and the "
+                        "drift views over a large prediction log, in a throwaway database it drops afterwards "
+                        "(docs/performance.md).")
     sp.add_argument("--quick", action="store_true", help="fewer rows and shorter runs (about two minutes)")
     sp.add_argument("--only", choices=["scoring", "rescoring", "http", "drift"], metavar="PART",
                     help="run one part (scoring, rescoring, http or drift): scoring in SQL, rescoring on INSERT, per-customer rescoring against an "
