@@ -1215,7 +1215,8 @@ def test_every_commands_usage_errors_print_that_commands_usage(capsys):
     assert {"db start", "db stop", "shadow", "deploy", "score", "drift", "demo"} <= set(seen) and len(seen) == 23
     # an option before the command is the top parser's, and says so with its usage
     code, _, err = _usage_error(capsys, "--bogus", "models")
-    assert code == 2 and err.startswith("usage: pgscore [-h]") and "pgscore: error: unrecognized arguments: --bogus" in err
+    assert code == 2 and err.startswith("usage: pgscore [-h]"), err
+    assert "pgscore: error: unrecognized arguments: --bogus" in err, err
     # the usage errors found once the arguments are parsed: the command's usage too
     nowhere = "postgresql://x@127.0.0.1:1/x"
     for args, command, said in ((["db", "stop", "--data-dir", ""], "db stop", "--data-dir is empty"),
@@ -1226,7 +1227,8 @@ def test_every_commands_usage_errors_print_that_commands_usage(capsys):
                                 # (after the command: it said `unrecognized arguments: --db ...`)
                                 (["demo", "--db", nowhere], "demo", "--db does not apply to pgscore demo"),
                                 (["db", "stop", "--db", nowhere], "db stop", "--db does not apply to pgscore db"),
-                                (["bench", "--db", nowhere, "--port", "55999"], "bench", "pgscore bench takes --db, or --data-dir and --port, not both")):
+                                (["bench", "--db", nowhere, "--port", "55999"], "bench",
+                                 "pgscore bench takes --db, or --data-dir and --port, not both")):
         code, out, err = _usage_error(capsys, *args)
         assert code == 2 and err.startswith(f"usage: pgscore {command} "), (args, err)
         assert f"\npgscore {command}: error: {said}" in err, (args, err)
@@ -1281,6 +1283,17 @@ def test_bench_says_what_it_measures():
         missing = [p for p in parts if p not in text.lower()]
         assert not missing, (missing, text)
     assert "throwaway database" in line
+
+
+def test_port_help_says_its_default_as_cli_md_does():
+    """--port's help said `(default 54329)`: a cluster started on another port starts there again without it
+    (docs/cli.md, "The embedded cluster"), which `db start`, `demo` and `bench` --help say now."""
+    doc = (ROOT / "docs" / "cli.md").read_text()
+    assert "(default: the port it was last started on, else 54329)" in doc
+    commands = dict(_commands(build_parser()))
+    for path in (("db", "start"), ("demo",), ("bench",)):
+        port = next(a for a in commands[path]._actions if "--port" in a.option_strings)
+        assert "last started on, else 54329" in port.help, (path, port.help)
 
 
 def test_every_sql_function_is_documented():

@@ -1614,14 +1614,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p.add_argument("--version", action="version", version=f"pgscore {__version__}")
     # --db before the command too (pgscore --db URL models); after it, the command's own wins
-    p.add_argument("--db", default=None, metavar="URL", help="database URL, for the commands that take one (also after the command)")
+    p.add_argument("--db", default=None, metavar="URL",
+                   help="database URL, for the commands that take one (also after the command)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_CommandParser)
 
     def cluster_opts(sp, port=True):
         sp.add_argument("--data-dir", metavar="DIR", help="cluster directory (default: $PGSCORE_DATA_DIR, else "
                         "~/.local/share/pgscore/cluster, or /var/lib/pgscore/cluster as root)")
         if port:  # stop, status and url read the port the cluster was started with: no --port to get wrong
-            sp.add_argument("--port", type=_port, default=None, metavar="N", help="TCP port on 127.0.0.1 (default 54329)")
+            sp.add_argument("--port", type=_port, default=None, metavar="N", help="TCP port on 127.0.0.1 (default: "
+                            "the port the cluster was last started on, else 54329)")
         else:
             sp.set_defaults(port=None)
 
@@ -1686,7 +1688,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("artifact", metavar="MODEL.joblib",
                     help="the fitted estimator (or Pipeline), as joblib.dump(estimator, path) wrote it")
     sp.add_argument("--name", required=True, help="model name")
-    sp.add_argument("--features", metavar="a,b,c", help="ordered feature names, comma-separated; with --train, the CSV's columns "
+    sp.add_argument("--features", metavar="a,b,c", help="ordered feature names, comma-separated; with --train, the "
+                    "CSV's columns "
                     "to take as features (default: every column but --target); without --train there is no "
                     "baseline, no hold-out metrics and no compiled evaluator (scored by scikit-learn, more slowly)")
     sp.add_argument("--train", metavar="CSV", help="training data with a header row: feature names (every column "
@@ -1764,8 +1767,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--model", required=True, metavar="NAME", help="model name")
     sp.add_argument("--table", required=True, metavar="T", help="table to score (schema-qualified if needed)")
     sp.add_argument("--key", required=True, metavar="COL", help="its unique key column: chunks go in key order")
-    sp.add_argument("--into", required=True, metavar="COL", help="the double precision/real/numeric column that receives the score")
-    sp.add_argument("--version", type=int, metavar="N", help="score with this version (default: the live one when the run starts)")
+    sp.add_argument("--into", required=True, metavar="COL",
+                    help="the double precision/real/numeric column that receives the score")
+    sp.add_argument("--version", type=int, metavar="N",
+                    help="score with this version (default: the live one when the run starts)")
     sp.add_argument("--chunk-size", type=_int_between(1, 1_000_000), default=10000, metavar="N",
                     help="rows per chunk and commit (default 10000; at most 1,000,000)")
     sp.add_argument("--after", metavar="KEY", help="resume: start after this key (printed when a run is interrupted)")
@@ -1777,7 +1782,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("retry", help="rescore the profiles that rescoring on INSERT queued in pgscore.error_queue "
                                       "(exit 1 while some still fail)")
     sp.add_argument("--model", metavar="NAME", help="only the wirings of this model")
-    sp.add_argument("--limit", type=_int_between(1, 2**31 - 1), metavar="N", help="at most this many profiles per wiring")
+    sp.add_argument("--limit", type=_int_between(1, 2**31 - 1), metavar="N",
+                    help="at most this many profiles per wiring")
     db_opt(sp)
     sp.set_defaults(func=cmd_retry)
 
@@ -1822,9 +1828,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "(docs/performance.md).")
     sp.add_argument("--quick", action="store_true", help="fewer rows and shorter runs (about two minutes)")
     sp.add_argument("--only", choices=["scoring", "rescoring", "http", "drift"], metavar="PART",
-                    help="run one part (scoring, rescoring, http or drift): scoring in SQL, rescoring on INSERT, per-customer rescoring against an "
+                    help="run one part (scoring, rescoring, http or drift): scoring in SQL, rescoring on INSERT, "
+                    "per-customer rescoring against an "
                     "HTTP model server, or the drift views over a large prediction log")
-    sp.add_argument("--db", default=argparse.SUPPRESS, metavar="URL", help="benchmark in this database, one of its own (pgscore "
+    sp.add_argument("--db", default=argparse.SUPPRESS, metavar="URL",
+                    help="benchmark in this database, one of its own (pgscore "
                     "installed, no model, nothing logged; its tables are added and kept) instead of a throwaway "
                     "database in the embedded cluster")
     cluster_opts(sp)
