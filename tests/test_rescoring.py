@@ -3528,7 +3528,10 @@ def test_pgscore_refresh_windows_says_what_it_did_per_wiring_with_exit_codes_for
     run = pgscore_cli("refresh-windows", "--db", db_url)
     assert (run.returncode, run.stdout) == (0, f"{rid}: complaints -> customers: 0 recounted, 0 rescored, 0 queued\n")
     for table, said in (("customers", "public.customers is not wired for rescoring"),
-                        ("nope", 'relation "nope" does not exist')):
+                        # (no hint before: what --table takes, and where the wired ones are)
+                        ("nope", 'relation "nope" does not exist (SQLSTATE 42P01)\nHint: --table takes a wired '
+                                 "event table's name as SQL writes it"),
+                        ('"Nope"', "the wired ones: SELECT event_table FROM pgscore.rescoring\n")):
         run = pgscore_cli("refresh-windows", "--table", table, "--db", db_url)
         assert run.returncode == 2 and said in run.stderr, run
     run = pgscore_cli("refresh-windows", "--table", "", "--db", db_url)  # --table "$T", T unset: not every wiring

@@ -1070,7 +1070,12 @@ def _refresh_windows(args):
                         "LEFT JOIN pgscore.rescoring w ON w.rescoring_id = r.rescoring_id ORDER BY 1",
                         (args.event_table, args.limit))
         except (psycopg2.errors.UndefinedObject, psycopg2.errors.UndefinedTable, psycopg2.errors.InvalidName) as e:
-            print(f"pgscore: error: {database_error_text(e)}", file=sys.stderr)  # a usage error
+            text = database_error_text(e)
+            if "\nHint:" not in text:  # (relation "x" does not exist: which names are wanted, and where to see them)
+                text += ("\nHint: --table takes a wired event table's name as SQL writes it (quoted where it has "
+                         "capitals or spaces: --table '\"My Events\"'); the wired ones: SELECT event_table FROM "
+                         "pgscore.rescoring")
+            print(f"pgscore: error: {text}", file=sys.stderr)  # a usage error
             return 2
         rows = cur.fetchall()
     skipped = failing = done = 0
