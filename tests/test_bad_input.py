@@ -700,8 +700,9 @@ CLI_CASES = [
                                 "churn_score"], 1, "error: there is no model 'nope' (SQLSTATE 42704)\nHint: list them with: pgscore {db}models"),
     ("score a key that is not unique", ["score", "--model", "churn", "--table", "complaints", "--key", "customer_id",
                                         "--into", "kind"], 1, "has no unique index"),
+    # (no hint before: the one of a name SQL cannot read, which says how --table is written)
     ("score an unknown table", ["score", "--model", "churn", "--table", "nope", "--key", "id", "--into", "s"], 1,
-     "nope"),
+     "error: relation \"nope\" does not exist (SQLSTATE 42P01)\nHint: --table takes a table name as SQL writes it"),
     ("score a table name SQL cannot read", ["score", "--model", "churn", "--table", "Data.My Table", "--key", "id",
                                             "--into", "s"], 1, "--table takes a table name as SQL writes it"),
     ("score an injection column", ["score", "--model", "churn", "--table", "customers", "--key", INJECT_ID,
