@@ -1526,6 +1526,19 @@ def test_a_connection_that_fails_is_told_what_to_check():
     refused = connect_problem('connection to server at "127.0.0.1", port 1 failed: Connection refused')
     assert "is the server running?" in refused and "db start" in refused
     assert connect_problem("permission denied for schema pgscore") is None
+    # an embedded cluster's socket, the cluster stopped: it said `for the embedded one run: pgscore db start`,
+    # which starts $PGSCORE_DATA_DIR's or the default cluster, not the one --db names
+    data_dir = make_tmpdir("pgscore-stopped-")
+    (data_dir / "pgscore-cluster.json").write_text("{}")
+    stopped = connect_problem(f'connection to server on socket "{data_dir}/run/.s.PGSQL.55999" failed: No such '
+                              'file or directory\n\tIs the server running locally and accepting connections on that '
+                              'socket?')
+    assert stopped == (f"the embedded cluster in {data_dir} is not running: start it with: pgscore db start "
+                       f"--data-dir {data_dir}"), stopped
+    shutil.rmtree(data_dir)
+    elsewhere = connect_problem('connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed: No such '
+                                'file or directory')
+    assert "is the server running?" in elsewhere and "db start" in elsewhere
     assert "--db" not in connect_problem(server + "sorry, too many clients already")
 
 

@@ -234,6 +234,21 @@ def connect_problem(msg: str) -> str | None:
                 "PGSCORE_DATABASE_URL, or ask its administrator")
     if fatal.strip():  # too many clients, starting up, shutting down...: the server's own words say
         return "the server refused the connection, for the reason it gives above"
+    # the socket of an embedded cluster (DIR/run/.s.PGSQL.N): that cluster is stopped, and a bare `db start`
+    # would start another ($PGSCORE_DATA_DIR's, or the default one)
+    socket = re.search(r'on socket "(.+)/\.s\.PGSQL\.\d+"', msg)
+    if socket:
+        from pathlib import Path
+
+        from pgscore.localdb import STATE_FILE
+
+        data_dir = Path(socket.group(1)).parent
+        try:
+            embedded = (data_dir / STATE_FILE).exists()
+        except OSError:
+            embedded = False
+        if embedded:
+            return f"the embedded cluster in {data_dir} is not running: start it with: " + command("db start", data_dir)
     return ("is the server running? check the host and port in --db / PGSCORE_DATABASE_URL; for the embedded "
             "one run: " + command("db start"))
 
