@@ -1296,6 +1296,18 @@ def test_port_help_says_its_default_as_cli_md_does():
         assert "last started on, else 54329" in port.help, (path, port.help)
 
 
+def test_a_training_csv_of_another_width_without_a_target_names_no_target(tmp_path):
+    """A --train CSV of 2 columns for an estimator of 3 features, no --target: it said `has 2 columns besides the
+    target`, of a target nobody named. Refused before connecting (the --db is never reached)."""
+    model = tmp_path / "m.joblib"
+    joblib.dump(LogisticRegression().fit(X[:, :3], Y), model)
+    (tmp_path / "t.csv").write_text("a,b\n1,2\n3,4\n")
+    run = pgscore_cli("deploy", str(model), "--name", "m", "--train", str(tmp_path / "t.csv"),
+                      "--db", "postgresql://nobody@127.0.0.1:1/none")
+    assert run.returncode == 1 and "t.csv has 2 columns and the estimator takes 3 features\n" in run.stderr, run.stderr
+    assert "target" not in run.stderr.splitlines()[0], run.stderr
+
+
 def test_every_sql_function_is_documented():
     doc = (ROOT / "docs" / "sql.md").read_text()
     names = set(re.findall(r"CREATE (?:OR REPLACE )?FUNCTION (pgscore\.\w+)",

@@ -1179,7 +1179,8 @@ def cmd_deploy(args):
             raise PgscoreError(f"{args.train} has {len(names)} columns and the estimator takes {width} features: "
                                "is one of them the label?", hint="name it with --target COLUMN")
         if width is not None and width != len(names) and not args.features:
-            raise PgscoreError(f"{args.train} has {len(names)} columns besides the target and the estimator takes "
+            besides = " besides the target" if args.target else ""  # (no target given: it named one)
+            raise PgscoreError(f"{args.train} has {len(names)} columns{besides} and the estimator takes "
                                f"{width} features", detail=f"columns: {', '.join(names)}",
                                hint="name the features, in the order the estimator takes them, with --features "
                                     "a,b,c: the CSV's other columns (an id, another label) are left out")
