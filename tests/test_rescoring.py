@@ -1119,8 +1119,9 @@ def test_a_write_failing_for_one_profile_keeps_the_others_counters_and_scores(sh
     rows = query(shop, "SELECT entity_key, sqlstate, reason FROM pgscore.error_queue ORDER BY entity_key")
     assert [r[:2] for r in rows] == [("41", "23514"), ("45", "23514")]
     assert all(r[2].startswith("updating the counters failed") and "few_calls" in r[2] for r in rows), rows
-    assert all(r[2].endswith("; retry_failed recounts complaints_30d but not support_calls, last_complaint_at: "
-                             "those miss these events for good") for r in rows), rows
+    assert all(r[2].endswith("; retry_failed recounts complaints_30d and replays support_calls, last_complaint_at "
+                             "from these events (their ids in the queue row's cause, uncounted_event_ids)")
+               for r in rows), rows
     logged = query(shop, "SELECT entity_key FROM pgscore.prediction_log WHERE source = 'trigger' ORDER BY 1")
     assert [k for (k,) in logged] == ["40", "42", "43", "44", "46"]
     assert any("2 profile(s)" in n for n in shop.notices), shop.notices
@@ -1210,10 +1211,11 @@ def test_a_column_the_wiring_uses_renamed_keeps_the_events_and_queues_the_profil
     else:
         assert [(k, st, n) for k, st, _, n in queued] == [("2", "42703", 1), ("3", "42703", 3)]
         assert all(column in r for _, _, r, _ in queued), queued
-        # the reason says which counters the retry makes up for and which miss these events for good (a count
-        # and a max are not replayed; before, "no counter changed" alone, as if a retry would catch up)
-        assert all(r.endswith("; retry_failed recounts complaints_30d but not support_calls, last_complaint_at: "
-                              "those miss these events for good") for _, _, r, _ in queued), queued
+        # the reason says which counters the retry makes up for: the window recounted, the count and the max
+        # replayed from the events the queue row names (before, they missed these events for good)
+        assert all(r.endswith("; retry_failed recounts complaints_30d and replays support_calls, last_complaint_at "
+                              "from these events (their ids in the queue row's cause, uncounted_event_ids)")
+                   for _, _, r, _ in queued), queued
         del shop.notices[:]
         assert query(shop, "SELECT rescoring_id, rescored, failed FROM pgscore.retry_failed()") == [(rid, 0, 2)]
         assert any(f"retry_failed skipped rescoring {rid}: column(s) missing: public.{table}.{column}" in n
@@ -1227,7 +1229,8 @@ def test_a_column_the_wiring_uses_renamed_keeps_the_events_and_queues_the_profil
         assert query(shop, "SELECT rescoring_id, rescored, failed FROM pgscore.retry_failed()") == [(rid, 2, 0)]
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
     after = profiles(shop, [2, 3])
-    assert [after[i][1] for i in (2, 3)] == [before[i][1] for i in (2, 3)]  # the counts missed those events
+    # the counts missed those events until the retry replayed them (before, for good)
+    assert [after[i][1] for i in (2, 3)] == [before[i][1] + (0 if event_key else n) for i, n in ((2, 1), (3, 3))]
     if not event_key:
         # the window was recounted by the retry (it reads the event table), and the scores are of that
         recount = "SELECT count(*) FROM complaints WHERE customer_id = %s AND created_at > now() - interval '30 days'"
@@ -1235,7 +1238,7 @@ def test_a_column_the_wiring_uses_renamed_keeps_the_events_and_queues_the_profil
         assert [after[i][2] for i in (2, 3)] != [before[i][2] for i in (2, 3)]
         assert_scores_match_model(shop, model, [2, 3])
     query(shop, "INSERT INTO complaints (customer_id) VALUES (2)")  # and rescoring goes on as before
-    assert profiles(shop, [2])[2][1] == before[2][1] + 1
+    assert profiles(shop, [2])[2][1] == after[2][1] + 1
     assert_scores_match_model(shop, model, [2])
 
 
@@ -3663,3 +3666,103 @@ def test_attach_refuses_a_score_column_that_is_a_feature_with_counters_beside_a_
     assert query(shop, "SELECT count(*) FROM pgscore.rescoring") == [(0,)]
     query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', 'tenure_months', "
                 "p_profile_key => 'id')")
+
+
+def test_counters_a_failed_update_lost_are_replayed_by_retry_failed_once_the_cause_is_fixed(shop):
+    """Where a profile's counters cannot be written (a CHECK its new count breaks), its events are kept and it
+    is queued. Its count and max were lost for good: a later event that rescored it cleared the queue row, and
+    retry_failed (which recounts windows alone) never applied them. Now the queue row keeps the ids of the
+    events whose counters were lost (cause.uncounted_event_ids), no rescoring clears it before they are
+    applied, and retry_failed replays the count, add, max and min counters from those events, once."""
+    rid = attach(shop)
+    query(shop, "UPDATE customers SET support_calls = 999, last_complaint_at = NULL WHERE id = 5")
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT few_calls CHECK (support_calls < 1000)")
+    query(shop, "INSERT INTO complaints (customer_id, created_at) VALUES (4, now()), "
+                "(5, now() - interval '2 days'), (5, now() - interval '1 day'), (6, now())")
+    (reason, cause), = query(shop, "SELECT reason, cause FROM pgscore.error_queue WHERE entity_key = '5'")
+    assert reason.startswith("updating the counters failed"), reason
+    assert "replays support_calls, last_complaint_at" in reason, reason
+    lost = sorted(cause["uncounted_event_ids"])
+    assert len(lost) == 2 and cause["uncounted_events"] == 2, cause
+    query(shop, "UPDATE customers SET support_calls = 0 WHERE id = 5")  # the cause fixed
+    query(shop, "INSERT INTO complaints (customer_id, created_at) VALUES (5, now() - interval '3 days')")
+    assert query(shop, "SELECT support_calls FROM customers WHERE id = 5") == [(1,)]
+    # rescored, but still queued: two of its events are not counted yet
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue WHERE entity_key = '5'") == [(1,)]
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 1, 0)]
+    assert query(shop, "SELECT support_calls, last_complaint_at = (SELECT max(created_at) FROM complaints "
+                       "WHERE customer_id = 5) FROM customers WHERE id = 5") == [(3, True)]
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == []  # once
+    assert query(shop, "SELECT support_calls FROM customers WHERE id = 5") == [(3,)]
+
+
+def test_profiles_queued_whole_when_the_search_stops_are_told_so_and_replayed(shop):
+    """Half the profiles' counters break a constraint: the search for them stops after PARTS_BUDGET statements
+    and the parts left are queued whole, the profiles at fault and the others alike. Each of those was queued
+    under the reason of its part's first failure (another profile's constraint), with nothing saying that it
+    may not be at fault; now the reason says so, and the profiles of no fault of their own are counted and
+    rescored by retry_failed once the others are fixed."""
+    from pgscore.rescoring import PARTS_BUDGET
+
+    rid = attach(shop)
+    query(shop, "UPDATE customers SET support_calls = 999 WHERE id % 2 = 0")
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT few_calls CHECK (support_calls < 1000)")
+    before = profiles(shop)
+    assert len(before) // 2 > PARTS_BUDGET // 2  # more profiles at fault than the search can single out
+    query(shop, "INSERT INTO complaints (customer_id) SELECT id FROM customers")
+    after = profiles(shop)
+    written = {i for i in before if after[i][1] == before[i][1] + 1}
+    assert written and all(i % 2 for i in written)
+    rows = query(shop, "SELECT entity_key::int, reason FROM pgscore.error_queue ORDER BY 1")
+    assert {k for k, _ in rows} == set(before) - written
+    innocent = [(k, r) for k, r in rows if k % 2]
+    assert innocent  # queued with a part holding profiles at fault
+    stopped = f"the search for the profiles at fault stopped after {PARTS_BUDGET} statements"
+    assert all(r.startswith("updating the counters failed") and stopped in r for _, r in innocent), innocent[:2]
+    (said,), = query(shop, "SELECT reason FROM pgscore.error_queue WHERE entity_key = %s", (str(innocent[0][0]),))
+    assert "may be at fault or not" in said, said
+    query(shop, "UPDATE customers SET support_calls = 0 WHERE id % 2 = 0")  # the cause fixed
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, len(rows), 0)]
+    after = profiles(shop)
+    assert all(after[i][1] == (1 if i % 2 == 0 else before[i][1] + 1) for i in before)
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+
+
+def test_counters_that_missed_more_events_than_the_queue_row_names_are_not_replayed_and_say_so(shop):
+    """A profile whose counters missed more events than its queue row names (1,000): retry_failed cannot replay
+    them all, so it replays none, leaves its counters and its row, and says what to do."""
+    rid = attach(shop)
+    query(shop, "UPDATE customers SET support_calls = 999 WHERE id = 5")
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT few_calls CHECK (support_calls < 1000)")
+    query(shop, "INSERT INTO complaints (customer_id) SELECT 5 FROM generate_series(1, 1001)")
+    assert query(shop, "SELECT jsonb_array_length(cause->'uncounted_event_ids'), cause->'uncounted_events' "
+                       "FROM pgscore.error_queue WHERE entity_key = '5'") == [(1000, 1001)]
+    query(shop, "UPDATE customers SET support_calls = 0 WHERE id = 5")
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 0, 1)]
+    assert query(shop, "SELECT support_calls FROM customers WHERE id = 5") == [(0,)]
+    (reason, state, n), = query(shop, "SELECT reason, sqlstate, attempts FROM pgscore.error_queue")
+    assert reason.startswith("its counters missed more events than its queue row names (the first 1000") and \
+        "cause = cause - 'uncounted_event_ids'" in reason and (state, n) == ("54000", 2), reason
+    query(shop, "ALTER TABLE customers DROP CONSTRAINT few_calls")
+    query(shop, "UPDATE customers SET support_calls = 1001 WHERE id = 5")  # the user's correction, as it says
+    query(shop, "UPDATE pgscore.error_queue SET cause = cause - 'uncounted_event_ids'")
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 1, 0)]
+    assert query(shop, "SELECT support_calls FROM customers WHERE id = 5") == [(1001,)]
+
+
+def test_a_wiring_that_adopts_a_queued_profile_does_not_replay_another_wirings_counters(shop):
+    """The events whose counters a detached wiring's update missed are that wiring's (its counters, its event
+    table): the wiring attached next adopts the queued profile without them, so its next rescoring clears it
+    and its retry replays nothing."""
+    attach(shop)
+    query(shop, "UPDATE customers SET support_calls = 999 WHERE id = 5")
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT few_calls CHECK (support_calls < 1000)")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (5), (5)")
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    query(shop, "ALTER TABLE customers DROP CONSTRAINT few_calls")
+    rid = attach(shop)
+    assert query(shop, "SELECT rescoring_id, cause ? 'uncounted_event_ids' FROM pgscore.error_queue") == [(rid, False)]
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (5)")
+    assert query(shop, "SELECT support_calls FROM customers WHERE id = 5") == [(1000,)]
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]

@@ -81,6 +81,7 @@ KINDS = {
     "last": (None, "{a}"),  # the newest event's value (Sql.aggregate orders the events), NULL included
 }
 RECOMPUTED = ("window", "recompute")
+REPLAYED = ("add", "max", "min")  # kinds retry_failed replays from events a failed update missed ("count": an add)
 INTEGER_TYPES = {20, 21, 23}  # int8, int2, int4
 FRACTIONAL_TYPES = {700: "real", 701: "double precision", 1700: "numeric"}
 LOCKED = "pgscore.rescoring_locked"  # a setting: how many profiles the statement's lock took
@@ -1075,7 +1076,7 @@ class Sql:
         source, via = (("refresh", "refresh_windows") if refresh else ("retry", "retry_failed") if retry
                        else ("trigger", w.via))
         clear_queue = (f"d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id {EQ} $3 "
-                       f"AND q.entity_key {EQ} u.q AND u.score IS NOT NULL {_CLEARED}) " if clear else "")
+                       f"AND q.entity_key {EQ} u.q AND u.score IS NOT NULL {_COUNTED}{_CLEARED}) " if clear else "")
         cause = self.cause(via, "$3", "$4", events=not retry) + (_QUEUED_IDS if clear else "")
         return (head +
                 f"u AS (UPDATE {self.P} AS p SET {', '.join(sets)} FROM {frm} WHERE {where} "
@@ -1158,7 +1159,7 @@ class Sql:
         # the UPDATE's end and what follows it: the queued errors cleared, the audit rows
         tail = (f"RETURNING p.{self.pk}::pg_catalog.text AS k, {score} AS score, n.n, n.ids, n.f), "
                 f"d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id {EQ} $1 "
-                f"AND q.entity_key {EQ} u.k {_CLEARED}), "
+                f"AND q.entity_key {EQ} u.k {_COUNTED}{_CLEARED}), "
                 "l AS (INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
                 f"SELECT $3, u.k, u.f, u.score, 'trigger', {self.cause(w.via, '$1', '$2', events=True)}"
                 f"{_QUEUED_IDS} FROM {_with_cleared('u.k')}) ")
@@ -1194,6 +1195,29 @@ class Sql:
         keys = f"p.{self.pk} {EQ} ANY ({self.typed_keys()})"
         return (f"SELECT 1 FROM {self.P} AS p WHERE {keys} ORDER BY p.{self.pk} FOR NO KEY UPDATE OF p; "
                 f"UPDATE {self.P} AS p SET {', '.join(sets)} WHERE {keys}")
+
+    def replay(self) -> str | None:
+        """retry_failed's replay, for the profiles $1 (text[]) of wiring $2, of the counters (REPLAYED) that the
+        events their queue rows name as uncounted (cause.uncounted_event_ids: _mark_uncounted) missed when their
+        update failed, locked in key order first; the ids taken out of those rows in the same statement, so
+        each event is replayed once. A row naming fewer ids than it counts (more than QUEUED_IDS) is left
+        as it is. None where nothing can be replayed (Sql made with replay_source())."""
+        sets = [f"{self.q(c.column)} = {self.new_values[c.column]}" for c in self.w.counters if c.kind in REPLAYED]
+        if not sets:
+            return None
+        keys = f"p.{self.pk} {EQ} ANY ({self.typed_keys()})"
+        held = "q.cause OPERATOR(pg_catalog.->) 'uncounted_event_ids'"
+        o = (f"o AS (SELECT q.error_id, {held} AS ids FROM pgscore.error_queue AS q WHERE q.rescoring_id {EQ} $2 "
+             f"AND q.entity_key {EQ} ANY ($1::pg_catalog.text[]) AND pg_catalog.jsonb_typeof({held}) {EQ} 'array' "
+             f"AND pg_catalog.jsonb_array_length({held})::pg_catalog.numeric OPERATOR(pg_catalog.>=) COALESCE(CASE "
+             f"WHEN pg_catalog.jsonb_typeof(q.cause OPERATOR(pg_catalog.->) 'uncounted_events') {EQ} 'number' "
+             "THEN (q.cause OPERATOR(pg_catalog.->>) 'uncounted_events')::pg_catalog.numeric END, 0))")
+        r = ("r AS (UPDATE pgscore.error_queue AS q SET cause = (q.cause OPERATOR(pg_catalog.-) "
+             "'uncounted_event_ids'::pg_catalog.text) OPERATOR(pg_catalog.-) 'uncounted_events'::pg_catalog.text "
+             f"FROM o WHERE q.error_id {EQ} o.error_id RETURNING o.ids)")
+        return (f"SELECT 1 FROM {self.P} AS p WHERE {keys} ORDER BY p.{self.pk} FOR NO KEY UPDATE OF p; "
+                f"WITH {o}, {r}, a AS ({self.agg}) UPDATE {self.P} AS p SET {', '.join(sets)} FROM a "
+                f"WHERE p.{self.pk} {EQ} a.k")
 
     def differs(self, c: Counter, stored, new) -> str:
         """Whether a recomputed counter's stored value is not its new one (SQL; NULL equals NULL), the new
@@ -1307,6 +1331,47 @@ def capped_ids(a, b) -> str:
             f"COALESCE({a}, '[]') {_JSONB_CAT} COALESCE({b}, '[]')) AS x(v) LIMIT {QUEUED_IDS}) AS x)")
 
 
+def replay_source(plpy, w: Wiring) -> str:
+    """The events Sql.replay reads: those of the event table whose ids its CTE `r` returns."""
+    idc = quote_ident(plpy, w.event_id_column)
+    return (f"(SELECT e.* FROM {w.events.name} AS e WHERE e.{idc} {EQ} ANY (SELECT (x.v OPERATOR(pg_catalog.#>>) "
+            f"'{{}}'::pg_catalog.text[])::{w.events.types[w.event_id_column]} FROM r, "
+            "pg_catalog.jsonb_array_elements(r.ids) AS x(v)))")
+
+
+def _mark_uncounted(plpy, w: Wiring, keys):
+    """Name in the queue rows of the profiles `keys` (just queued by the trigger) the ids of the statement's
+    events whose counters were not applied to them (cause.uncounted_event_ids, QUEUED_IDS at most, added to
+    those a row held, and uncounted_events, how many): retry_failed replays them (Sql.replay)."""
+    held = "q.cause OPERATOR(pg_catalog.->) 'uncounted_event_ids'"
+    n = ("CASE WHEN pg_catalog.jsonb_typeof(q.cause OPERATOR(pg_catalog.->) 'uncounted_events') "
+         f"{EQ} 'number' THEN (q.cause OPERATOR(pg_catalog.->>) 'uncounted_events')::pg_catalog.int8 ELSE 0 END")
+    # a key is queued as the profile key's text, or as the event key's where there is no profile, or no profile
+    # key (renamed since the wiring was read: _broken): then the event key's alone
+    for keyed in (True, False):
+        ids = ids_sql(quote_ident(plpy, w.event_key), quote_ident(plpy, w.event_id_column), w.source,
+                      w.profile_rows if keyed else None, quote_ident(plpy, w.profile_key) if keyed else None)
+        try:
+            plpy.execute(plpy.prepare(
+                "UPDATE pgscore.error_queue AS q SET cause = COALESCE(q.cause, '{}'::pg_catalog.jsonb) "
+                f"{_JSONB_CAT} pg_catalog.jsonb_build_object('uncounted_event_ids', {capped_ids(held, 'i.ids')}, "
+                f"'uncounted_events', {n} {PLUS} i.n) FROM ({ids}) AS i WHERE q.rescoring_id {EQ} $1 "
+                f"AND q.entity_key {EQ} i.t AND i.t {EQ} ANY ($2::pg_catalog.text[])",
+                ["pg_catalog.int8", "pg_catalog.text[]"]), [w.id, keys])
+            return
+        except plpy.SPIError as e:
+            if not keyed or not _unbuildable(e) or _must_raise(e):
+                raise
+
+
+# a queue row's events whose counters were not applied (_mark_uncounted), kept when the profile is queued again
+_KEEP_UNCOUNTED = ("pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('uncounted_event_ids', "
+                   "q.cause OPERATOR(pg_catalog.->) 'uncounted_event_ids', 'uncounted_events', "
+                   "q.cause OPERATOR(pg_catalog.->) 'uncounted_events'))")
+# a queue row that holds them is not cleared by a rescoring: retry_failed replays them first (RetryPlans.replay)
+_COUNTED = "AND NOT COALESCE(q.cause OPERATOR(pg_catalog.?) 'uncounted_event_ids', false) "
+
+
 def queue_sql(ids=None) -> str:
     """The error queue's INSERT: $1 rescoring_id, $2 model, $3 profile table, $4 keys, $5 reasons, $6
     SQLSTATEs (text[] each), $7 the cause. `ids` (ids_sql): for the trigger, the ids of the statement's
@@ -1327,7 +1392,7 @@ def queue_sql(ids=None) -> str:
             "ON CONFLICT (rescoring_id, entity_key) WHERE rescoring_id IS NOT NULL DO UPDATE SET "
             "attempts = q.attempts OPERATOR(pg_catalog.+) 1, reason = EXCLUDED.reason, sqlstate = EXCLUDED.sqlstate, "
             f"model_name = EXCLUDED.model_name, cause = EXCLUDED.cause {_JSONB_CAT} COALESCE({merged}, "
-            "'{}'::pg_catalog.jsonb), last_failed_at = pg_catalog.now()")
+            f"'{{}}'::pg_catalog.jsonb) {_JSONB_CAT} {_KEEP_UNCOUNTED}, last_failed_at = pg_catalog.now()")
 
 
 _QUEUE = queue_sql()
@@ -1439,6 +1504,8 @@ class RetryPlans:
             self.write = plpy.prepare(sql.write(retry=True), sql.write_types())
             recount = sql.recount()
             self.recount = plpy.prepare(recount, ["pg_catalog.text[]"]) if recount is not None else None
+            replay = Sql(plpy, w, model, source=replay_source(plpy, w)).replay() if _replays(w) else None
+            self.replay = plpy.prepare(replay, ["pg_catalog.text[]", "pg_catalog.int8"]) if replay else None
 
 
 class RefreshPlans:
@@ -1462,8 +1529,11 @@ class RefreshPlans:
 class Failure:
     """Profiles that could not be rescored, why, and the SQLSTATE."""
 
-    def __init__(self, keys, reason, sqlstate):
+    def __init__(self, keys, reason, sqlstate, uncounted=False):
         self.keys, self.reason, self.sqlstate = list(keys), reason, sqlstate
+        # the counters of the statement's events were not applied to these profiles: their queue rows keep the
+        # events' ids (cause.uncounted_event_ids, _mark_uncounted), which retry_failed replays (RetryPlans.replay)
+        self.uncounted = uncounted
 
 
 MODEL_RAISED = "38000"  # external_routine_exception: the model itself raised
@@ -1604,20 +1674,33 @@ def _unbuildable(e) -> bool:
     return (_state(e) or "").startswith("42")
 
 
-def _not_recounted(w: Wiring) -> str:
+def _replays(w: Wiring) -> bool:
+    """Whether a profile whose counters failed is queued with the ids of the events they missed, for
+    retry_failed to replay (the event table has an id column, and a counter is one retry_failed replays)."""
+    return (w.event_id_column is not None and w.event_id_column in w.events.columns
+            and any(c.kind in REPLAYED for c in w.counters))
+
+
+def _not_recounted(w: Wiring, replay=False) -> str:
     """What a retry makes up for of the counters a profile's events did not change: it recounts the windowed
-    and recomputed ones (they read the event table) and never replays the others, which miss those events for
-    good; said in the queue's reason, where "no counter changed" alone read as if a retry would catch up."""
+    and recomputed ones (they read the event table); with `replay` (the queue row names the events, _replays),
+    it replays the count, add, max and min ones from those events (REPLAYED), and never the others (set, last:
+    a later statement's value replaces theirs), which miss those events for good; said in the queue's reason,
+    where "no counter changed" alone read as if a retry would catch up."""
     recounted = [c.column for c in w.counters if c.recomputed]
-    lost = [c.column for c in w.counters if not c.recomputed]
+    replayed = [c.column for c in w.counters if replay and c.kind in REPLAYED]
+    lost = [c.column for c in w.counters if not c.recomputed and c.column not in replayed]
+    done = ([f"recounts {', '.join(recounted)}"] if recounted else []) + (
+        [f"replays {', '.join(replayed)} from these events (their ids in the queue row's cause, "
+         "uncounted_event_ids)"] if replayed else [])
     if not lost:
-        return f"retry_failed recounts {', '.join(recounted)}" if recounted else ""
-    return (f"retry_failed recounts {', '.join(recounted)} but not " if recounted else
+        return f"retry_failed {' and '.join(done)}" if done else ""
+    return (f"retry_failed {' and '.join(done)} but not " if done else
             "retry_failed recounts none of them: not ") + f"{', '.join(lost)}: those miss these events for good"
 
 
-def _with_recount(reason: str, w: Wiring) -> str:
-    said = _not_recounted(w)
+def _with_recount(reason: str, w: Wiring, replay=False) -> str:
+    said = _not_recounted(w, replay and _replays(w))
     return f"{reason}; {said}" if said else reason
 
 
@@ -1644,8 +1727,8 @@ def _broken(plpy, GD, w: Wiring, e):
         plan = plpy.prepare(queue_sql(ids_sql(quote_ident(plpy, w.event_key), quote_ident(plpy, w.event_id_column),
                                               w.source))
                             if named else _QUEUE, _QUEUE_TYPES)
-        queue(plpy, w, plan, [Failure(keys, _with_recount(f"{message}; no counter changed", w), _state(e))],
-              via="trigger")
+        queue(plpy, w, plan, [Failure(keys, _with_recount(f"{message}; no counter changed", w, named), _state(e),
+                                      uncounted=named)], via="trigger")
     else:
         plpy.warning(f"pgscore: {message}; the events were kept and no profile was rescored", hint=hint)
     return None
@@ -2121,6 +2204,19 @@ def _locked_read(plpy, w: Wiring, plans: Plans, read=None):
 PARTS_BUDGET = 256  # statements _in_parts may run to find the profiles at fault, per statement that failed
 
 
+class Unsearched:
+    """The error of a part of profiles _in_parts queues whole, its search for the profiles at fault stopped
+    (PARTS_BUDGET): its message says that each may be at fault or not (the error is one of them's, or a
+    few's), where it read as each profile's own. `note`, that addition, for a reason built of another error
+    (_write's counters)."""
+
+    def __init__(self, e, n):
+        self.sqlstate = _state(e)
+        self.note = (f" (queued with the {n} profiles of its part, each of which may be at fault or not: the search "
+                     f"for the profiles at fault stopped after {PARTS_BUDGET} statements)")
+        self.args = (f"{_message(e)}{self.note}",)
+
+
 def _in_parts(plpy, execute, keys, scores, labels, failed, strict=False, error=None, budget=None):
     """execute(keys, scores, labels) for all the profiles in one statement; where it fails for a reason
     that lies in some rows (a constraint or a value: SQLSTATE classes 23 and 22), in halves down to
@@ -2141,7 +2237,7 @@ def _in_parts(plpy, execute, keys, scores, labels, failed, strict=False, error=N
                 raise
             error = e
     if len(keys) == 1 or (_state(error) or "")[:2] not in ("22", "23") or budget[0] <= 0:
-        failed(keys, scores, error)
+        failed(keys, scores, error if len(keys) == 1 or budget[0] > 0 else Unsearched(error, len(keys)))
         return
     half = len(keys) // 2
     for part in (slice(None, half), slice(half, None)):
@@ -2167,8 +2263,9 @@ def _write(plpy, w: Wiring, plans: Plans, clear, keys, scores, labels, failures)
         except plpy.SPIError as e:
             if _must_raise(e):
                 raise
-            failures.append(Failure(keys, _with_recount(f"updating the counters failed: {_message(e)}", w),
-                                    _state(e)))
+            failures.append(Failure(keys, _with_recount(f"updating the counters failed: {_message(e)}"
+                                                        f"{getattr(error, 'note', '')}", w, True),
+                                    _state(e), uncounted=True))
             return
         scored = [k for k, s in zip(keys, scores) if s is not None]  # the others' reason is in failures
         if scored:
@@ -2196,8 +2293,8 @@ def _counters_only(plpy, w, plans, keys, failures, lock=False):
         plpy.execute(plans.counters_for, [keys])
 
     def failed(keys, scores, e):
-        failures.append(Failure(keys, _with_recount(f"updating the counters failed: {_message(e)}", w),
-                                    _state(e)))
+        failures.append(Failure(keys, _with_recount(f"updating the counters failed: {_message(e)}", w, True),
+                                _state(e), uncounted=True))
 
     keys = [str(k) for k in keys]
     _in_parts(plpy, execute, keys, [None] * len(keys), None, failed, error=error)
@@ -2367,6 +2464,9 @@ def queue(plpy, w: Wiring, plan, failures, via):
             f"rescoring {w.profiles.name} for {w.events.name}: {len(keys)} profile(s) could not be rescored "
             f"({first}), nor queued in pgscore.error_queue: {_message(e)}; the INSERT fails, and none of its "
             "events is kept", sqlstate=_state(e), detail=fields.get("detail"), hint=hint) from None
+    uncounted = sorted({str(k) for f in failures if f.uncounted for k in f.keys})
+    if uncounted and via == "trigger" and _replays(w):
+        _mark_uncounted(plpy, w, uncounted)
     distinct = list(dict.fromkeys(reason for reason, _ in reasons.values()))
     why = distinct[0] + (f"; and {len(distinct) - 1} other reason(s), each in its queue row"
                          if len(distinct) > 1 else "")
@@ -2402,6 +2502,14 @@ _MOVED = ("SELECT t.tgrelid::pg_catalog.regclass::pg_catalog.text AS on_name FRO
           "WHERE r.rescoring_id OPERATOR(pg_catalog.=) $1 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger o "
           "WHERE o.tgrelid OPERATOR(pg_catalog.=) $2 AND o.tgname OPERATOR(pg_catalog.=) r.trigger_name) "
           "ORDER BY 1 LIMIT 1")
+# of the queued keys $2, those whose row still names events whose counters were missed, after the replay
+_UNREPLAYED = ("SELECT pg_catalog.array_agg(q.entity_key ORDER BY q.entity_key) AS keys FROM pgscore.error_queue q "
+               "WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1 AND q.entity_key OPERATOR(pg_catalog.=) ANY ($2) "
+               "AND q.cause OPERATOR(pg_catalog.?) 'uncounted_event_ids'")
+_UNREPLAYED_REASON = ("its counters missed more events than its queue row names (the first {}, in "
+                      "cause->'uncounted_event_ids'; cause->'uncounted_events' counts them): retry_failed does not "
+                      "replay them; correct its counters from the event table, then UPDATE pgscore.error_queue SET "
+                      "cause = cause - 'uncounted_event_ids' of its row, and retry")
 _QUEUED_COUNT = ("SELECT pg_catalog.count(*)::pg_catalog.int4 AS n FROM pgscore.error_queue q "
                  "WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1")
 _QUEUED_KEYS = ("SELECT pg_catalog.array_agg(s.k) AS keys FROM (SELECT q.entity_key AS k FROM pgscore.error_queue q "
@@ -2526,6 +2634,34 @@ def retry(plpy, GD, model_name=None, limit=None):
             out.append((w.id, 0, len(keys)))
             continue
         failures, unrecounted = [], []
+        if plans.replay is not None and keys:  # the counters a failed update missed, from their events first
+            def replay(keys, _scores, _labels):
+                plpy.execute(plans.replay, [keys, w.id])  # noqa: B023 - called now
+
+            def not_replayed(keys, _scores, e):
+                unrecounted.extend(keys)  # noqa: B023 - called now
+                failures.append(Failure(keys, _with_recount(  # noqa: B023
+                    f"replaying the counters of the events their update missed failed: {_message(e)}", w, True),
+                    _state(e)))
+
+            try:
+                replay(keys, None, None)
+            except plpy.SPIError as e:
+                if _not_allowed(plpy, w, e):
+                    out.append((w.id, 0, len(keys)))
+                    continue
+                if _must_raise(e):
+                    raise
+                _in_parts(plpy, replay, keys, [None] * len(keys), None, not_replayed, error=e)
+                held = set(unrecounted)
+                keys = [k for k in keys if k not in held]
+            # those whose row names fewer events than its counters missed (QUEUED_IDS): not replayed, nor rescored
+            over = plpy.execute(plpy.prepare(_UNREPLAYED, ["pg_catalog.int8", "pg_catalog.text[]"]),
+                                [w.id, keys])[0]["keys"] or [] if keys else []
+            if over:
+                unrecounted.extend(over)
+                failures.append(Failure(over, _UNREPLAYED_REASON.format(QUEUED_IDS), "54000"))
+                keys = [k for k in keys if k not in set(over)]
         if plans.recount is not None and keys:  # windows and recomputes recounted first (Sql.recount)
             def recount(keys, _scores, _labels):
                 plpy.execute(plans.recount, [keys])  # noqa: B023 - called now
@@ -2808,7 +2944,11 @@ _RELATION = ("SELECT c.oid::pg_catalog.int8 AS oid, c.relkind::pg_catalog.text A
              "WHERE c.oid = $1::pg_catalog.regclass")
 # queued profiles no live wiring owns (detached: no wiring; or a wiring whose trigger went with its dropped
 # event table), the newest row of each key: they become the new wiring's, so that retry_failed rescores them
-_ADOPT = ("UPDATE pgscore.error_queue AS q SET rescoring_id = $1 WHERE q.error_id OPERATOR(pg_catalog.=) ANY ("
+# (the events whose counters another wiring's update missed are not this one's to replay: its counters, its event
+# table, its ids; they are no longer named)
+_ADOPT = ("UPDATE pgscore.error_queue AS q SET rescoring_id = $1, cause = (q.cause OPERATOR(pg_catalog.-) "
+          "'uncounted_event_ids'::pg_catalog.text) OPERATOR(pg_catalog.-) 'uncounted_events'::pg_catalog.text "
+          "WHERE q.error_id OPERATOR(pg_catalog.=) ANY ("
           "SELECT DISTINCT ON (o.entity_key) o.error_id FROM pgscore.error_queue AS o "
           "WHERE o.profile_table OPERATOR(pg_catalog.=) $2 AND o.rescoring_id IS DISTINCT FROM $1 "
           "AND NOT EXISTS (SELECT 1 FROM pgscore.rescoring AS r JOIN pg_catalog.pg_trigger AS t "
