@@ -3766,3 +3766,21 @@ def test_a_wiring_that_adopts_a_queued_profile_does_not_replay_another_wirings_c
     query(shop, "INSERT INTO complaints (customer_id) VALUES (5)")
     assert query(shop, "SELECT support_calls FROM customers WHERE id = 5") == [(1000,)]
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+
+
+def test_a_replay_by_an_id_column_that_is_no_key_changes_the_queued_profiles_alone(shop):
+    """p_event_id_column may name a column that is not unique: the replay reads the events holding the queued
+    ids, and counted other profiles' events holding them into those profiles too, which were never queued."""
+    query(shop, "ALTER TABLE complaints ADD COLUMN batch int NOT NULL DEFAULT 1")
+    (rid,), = query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
+                          "'churn_score', '{\"support_calls\": \"count\"}', p_profile_key => 'id', "
+                          "p_event_id_column => 'batch')")
+    query(shop, "UPDATE customers SET support_calls = 999 WHERE id = 5")
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT few_calls CHECK (support_calls < 1000)")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (4), (5), (6)")
+    before = dict(query(shop, "SELECT id, support_calls FROM customers"))
+    query(shop, "UPDATE customers SET support_calls = 0 WHERE id = 5")
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 1, 0)]
+    after = dict(query(shop, "SELECT id, support_calls FROM customers"))
+    assert {k: v for k, v in after.items() if k != 5} == {k: v for k, v in before.items() if k != 5}
+    assert after[5] == 1

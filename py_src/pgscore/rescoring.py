@@ -1217,7 +1217,8 @@ class Sql:
              f"FROM o WHERE q.error_id {EQ} o.error_id RETURNING o.ids)")
         return (f"SELECT 1 FROM {self.P} AS p WHERE {keys} ORDER BY p.{self.pk} FOR NO KEY UPDATE OF p; "
                 f"WITH {o}, {r}, a AS ({self.agg}) UPDATE {self.P} AS p SET {', '.join(sets)} FROM a "
-                f"WHERE p.{self.pk} {EQ} a.k")
+                f"WHERE p.{self.pk} {EQ} a.k AND {keys}")  # (the queued alone: an id column of p_event_id_column's
+        # that is no key may name another profile's event too)
 
     def differs(self, c: Counter, stored, new) -> str:
         """Whether a recomputed counter's stored value is not its new one (SQL; NULL equals NULL), the new
