@@ -2576,6 +2576,31 @@ def fold_pending(plpy, GD, model_name=None) -> dict:
     return out
 
 
+def _before_rescoring(plpy, w: Wiring, run, keys, failures, unrecounted, reason):
+    """run(keys), a step retry_failed takes for the queued profiles `keys` before it rescores them (the replay of
+    missed counters, the recount of windows and recomputes); where it fails for some (_in_parts), those are
+    queued with reason(error) and left out (`unrecounted`). The keys left, or None where this role may not
+    run the wiring's statements (_not_allowed: the profiles stay queued as they were)."""
+    def execute(keys, _scores, _labels):
+        run(keys)
+
+    def failed(keys, _scores, e):
+        unrecounted.extend(keys)
+        failures.append(Failure(keys, reason(e), _state(e)))
+
+    try:
+        execute(keys, None, None)
+    except plpy.SPIError as e:
+        if _not_allowed(plpy, w, e):
+            return None
+        if _must_raise(e):
+            raise
+        _in_parts(plpy, execute, keys, [None] * len(keys), None, failed, error=e)
+        held = set(unrecounted)
+        keys = [k for k in keys if k not in held]
+    return keys
+
+
 def retry(plpy, GD, model_name=None, limit=None):
     """Rescore queued profiles (up to `limit` per wiring); clear those that succeed, count up the rest.
     Returns (rescoring_id, rescored, failed) per wiring that had queued errors or held-back replicated events
@@ -2636,26 +2661,14 @@ def retry(plpy, GD, model_name=None, limit=None):
             continue
         failures, unrecounted = [], []
         if plans.replay is not None and keys:  # the counters a failed update missed, from their events first
-            def replay(keys, _scores, _labels):
-                plpy.execute(plans.replay, [keys, w.id])  # noqa: B023 - called now
-
-            def not_replayed(keys, _scores, e):
-                unrecounted.extend(keys)  # noqa: B023 - called now
-                failures.append(Failure(keys, _with_recount(  # noqa: B023
-                    f"replaying the counters of the events their update missed failed: {_message(e)}", w, True),
-                    _state(e)))
-
-            try:
-                replay(keys, None, None)
-            except plpy.SPIError as e:
-                if _not_allowed(plpy, w, e):
-                    out.append((w.id, 0, len(keys)))
-                    continue
-                if _must_raise(e):
-                    raise
-                _in_parts(plpy, replay, keys, [None] * len(keys), None, not_replayed, error=e)
-                held = set(unrecounted)
-                keys = [k for k in keys if k not in held]
+            left = _before_rescoring(plpy, w, lambda ks: plpy.execute(plans.replay, [ks, w.id]), keys,  # noqa: B023
+                                     failures, unrecounted, lambda e: _with_recount(  # noqa: B023
+                                         "replaying the counters of the events their update missed failed: "
+                                         f"{_message(e)}", w, True))  # noqa: B023
+            if left is None:
+                out.append((w.id, 0, len(keys)))
+                continue
+            keys = left
             # those whose row names fewer events than its counters missed (QUEUED_IDS): not replayed, nor rescored
             over = plpy.execute(plpy.prepare(_UNREPLAYED, ["pg_catalog.int8", "pg_catalog.text[]"]),
                                 [w.id, keys])[0]["keys"] or [] if keys else []
@@ -2664,25 +2677,14 @@ def retry(plpy, GD, model_name=None, limit=None):
                 failures.append(Failure(over, _UNREPLAYED_REASON.format(QUEUED_IDS), "54000"))
                 keys = [k for k in keys if k not in set(over)]
         if plans.recount is not None and keys:  # windows and recomputes recounted first (Sql.recount)
-            def recount(keys, _scores, _labels):
-                plpy.execute(plans.recount, [keys])  # noqa: B023 - called now
-
-            def not_recounted(keys, _scores, e):
-                unrecounted.extend(keys)  # noqa: B023 - called now
-                failures.append(Failure(keys, f"recounting the counters that read {w.events.name} failed: "  # noqa: B023
-                                              f"{_message(e)}", _state(e)))
-
-            try:
-                recount(keys, None, None)
-            except plpy.SPIError as e:
-                if _not_allowed(plpy, w, e):
-                    out.append((w.id, 0, len(keys)))
-                    continue
-                if _must_raise(e):
-                    raise
-                _in_parts(plpy, recount, keys, [None] * len(keys), None, not_recounted, error=e)
-                held = set(unrecounted)
-                keys = [k for k in keys if k not in held]
+            left = _before_rescoring(plpy, w, lambda ks: plpy.execute(plans.recount, [ks]), keys,  # noqa: B023
+                                     failures, unrecounted,
+                                     lambda e: f"recounting the counters that read {w.events.name} failed: "  # noqa: B023
+                                               f"{_message(e)}")
+            if left is None:
+                out.append((w.id, 0, len(keys)))
+                continue
+            keys = left
         try:
             r = _retry_read(plpy, plans, keys)
             still = plpy.execute(plpy.prepare(_STILL_QUEUED, ["pg_catalog.int8", "pg_catalog.text[]"]),
