@@ -1618,9 +1618,12 @@ def test_noise_floor_matches_the_standard_results_and_refuses_bad_input(conn):
     assert floor("out_of_range", 100, None, None, 0.999, None, None) == 0  # a baseline known exactly
     assert floor("out_of_range", 100, 1, None, 0.999, None, None) == 1
     # (far from none, over 1,000 expected outside: the quantile of the share outside, Beta(2, m - 1))
-    for n, m in ((2_000_000, 3000), (600_000, 100)):
-        assert floor("out_of_range", n, m, None, 0.999, None, None) == \
-            pytest.approx(stats.betabinom.ppf(0.999, n, 2, m - 1) / n, rel=1e-3)
+    # a small baseline too: Newton's first guess -ln(1 - c) / (m - 1) is 1 or more where m <= 1 - ln(1 - c), and
+    # ln(1 - x) of it raised 2201E, which failed every drift view (m 2 and 10 at the family-wise 0.999^(1/13))
+    for n, m, conf in ((2_000_000, 3000, 0.999), (600_000, 100, 0.999), (2000, 2, 0.999), (6000, 10, 0.999 ** (1 / 13)),
+                       (1_000_000, 3, 0.9999), (50_000, 5, 0.999)):
+        assert floor("out_of_range", n, m, None, conf, None, None) == \
+            pytest.approx(stats.betabinom.ppf(conf, n, 2, m - 1) / n, rel=1e-3), (n, m, conf)
     assert floor("accuracy_drop", 200, None, None, 0.99, 0.8, None) == \
         pytest.approx(stats.norm.ppf(0.99) * np.sqrt(0.8 * 0.2 / 200), rel=1e-8)
     assert floor("brier_rise", 200, None, None, 0.99, 0.15, None) == \

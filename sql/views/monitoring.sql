@@ -277,8 +277,10 @@ BEGIN
         v_e := 2.0 * p_n / (p_n_base + 1);  -- the count's mean
         IF v_e > 1000 THEN
             -- far from none the share is the share p outside, give or take a little: Beta(2, b)'s quantile x,
-            -- (1 - x)^b (1 + b x) = 1 - confidence, by Newton's method (within 0.1% of the beta-binomial's)
-            v_p := -ln(1 - p_confidence) / v_b;
+            -- (1 - x)^b (1 + b x) = 1 - confidence, by Newton's method (within 0.1% of the beta-binomial's),
+            -- from at most 0.5: the function is decreasing and concave in x, so Newton converges from there (a
+            -- first guess of 1 or more, where m <= 1 - ln(1 - confidence), took the logarithm of a negative number)
+            v_p := least(-ln(1 - p_confidence) / v_b, 0.5);
             FOR i IN 1..60 LOOP
                 v_cum := (v_b * ln(1 - v_p) + ln(1 + v_b * v_p) - ln(1 - p_confidence))
                          / (v_b / (1 + v_b * v_p) - v_b / (1 - v_p));
@@ -1327,8 +1329,8 @@ SELECT c.model, c.version, c.what, c.subject, c.window_name, k.metric, k.value, 
  ORDER BY c.model, c.what = 'performance', c.last, c.position, c.sort_order, k.metric;
 COMMENT ON VIEW pgscore.window_checks IS 'Per live model and window, each metric checked of its features'' and score''s drift and of its realised performance: the value, thresholds, confidence and noise floor, the level, and whether (held_back_from) the noise floor held at ok a value that reached a threshold';
 COMMENT ON COLUMN pgscore.window_checks.n IS 'How many values (outcomes, for realised performance) the metric was judged on';
-COMMENT ON COLUMN pgscore.window_checks.confidence IS 'The metric''s drift_thresholds.confidence: its level is warn or alert only above its noise floor at this confidence too; NULL: judged by the thresholds alone';
-COMMENT ON COLUMN pgscore.window_checks.floor IS 'What sampling alone makes the metric reach at the window''s size, at the confidence (pgscore.noise_floor); NULL at a NULL confidence or where the window holds no value';
+COMMENT ON COLUMN pgscore.window_checks.confidence IS 'The metric''s drift_thresholds.confidence: its level is warn or alert only above its noise floor too, which for a drift metric is family-wise over the model''s features and score (each of k at confidence^(1/k)) and for realised performance at this confidence; NULL: judged by the thresholds alone';
+COMMENT ON COLUMN pgscore.window_checks.floor IS 'What sampling alone makes the metric reach at the window''s size (pgscore.noise_floor): a drift metric''s at confidence^(1/k), k the model''s features and score, realised performance''s at the confidence; NULL at a NULL confidence or where the window holds no value';
 COMMENT ON COLUMN pgscore.window_checks.level IS 'ok, warn or alert (or no_data, insufficient_data, not_applicable when the metric cannot be judged), by the thresholds and the noise floor';
 COMMENT ON COLUMN pgscore.window_checks.held_back_from IS 'warn or alert: the level the value reached by the thresholds alone that its noise floor held back to ok; NULL when it held nothing back';
 

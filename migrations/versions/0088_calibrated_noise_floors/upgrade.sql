@@ -102,8 +102,10 @@ BEGIN
         v_e := 2.0 * p_n / (p_n_base + 1);  -- the count's mean
         IF v_e > 1000 THEN
             -- far from none the share is the share p outside, give or take a little: Beta(2, b)'s quantile x,
-            -- (1 - x)^b (1 + b x) = 1 - confidence, by Newton's method (within 0.1% of the beta-binomial's)
-            v_p := -ln(1 - p_confidence) / v_b;
+            -- (1 - x)^b (1 + b x) = 1 - confidence, by Newton's method (within 0.1% of the beta-binomial's),
+            -- from at most 0.5: the function is decreasing and concave in x, so Newton converges from there (a
+            -- first guess of 1 or more, where m <= 1 - ln(1 - confidence), took the logarithm of a negative number)
+            v_p := least(-ln(1 - p_confidence) / v_b, 0.5);
             FOR i IN 1..60 LOOP
                 v_cum := (v_b * ln(1 - v_p) + ln(1 + v_b * v_p) - ln(1 - p_confidence))
                          / (v_b / (1 + v_b * v_p) - v_b / (1 - v_p));
@@ -380,3 +382,7 @@ $fn$;
 COMMENT ON FUNCTION pgscore.drift_stats_of(bigint[], text) IS 'drift_stats for the model versions p_model_ids, live or not, each against its own baseline, in the periods of kind p_period_kind (window or day; NULL: both); pgscore.version_drift reads it for one version';
 
 COMMENT ON COLUMN pgscore.drift_thresholds.confidence IS 'The metric warns or alerts only above its noise floor at this confidence too (pgscore.noise_floor: what sampling alone reaches at the window''s and the baseline''s sizes), family-wise over a model''s features and score (each of k at confidence^(1/k)); NULL: by the thresholds alone';
+
+-- window_checks (0087) says which confidence its floor is at
+COMMENT ON COLUMN pgscore.window_checks.confidence IS 'The metric''s drift_thresholds.confidence: its level is warn or alert only above its noise floor too, which for a drift metric is family-wise over the model''s features and score (each of k at confidence^(1/k)) and for realised performance at this confidence; NULL: judged by the thresholds alone';
+COMMENT ON COLUMN pgscore.window_checks.floor IS 'What sampling alone makes the metric reach at the window''s size (pgscore.noise_floor): a drift metric''s at confidence^(1/k), k the model''s features and score, realised performance''s at the confidence; NULL at a NULL confidence or where the window holds no value';
