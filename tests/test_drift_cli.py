@@ -417,9 +417,15 @@ def test_a_metric_over_its_threshold_but_under_its_noise_floor_says_so(churn, tr
     out = r.stdout
     assert "result: ok - nothing at warn or alert" in out
     lines = _held_back_lines(out)
+    # the floors are family-wise (migration 0088): each of the model's k features and score at 0.999^(1/k), which
+    # the line says (it said '(confidence 0.999)', the floor of a feature judged alone)
+    (k, each), = query(churn, "SELECT count(*), 0.999 ^ (1 / count(*)::float8) FROM pgscore.baselines b "
+                              "JOIN pgscore.live_models m USING (model_id) WHERE m.name = 'churn'")
+    assert k == 13  # the churn model's 12 features and its score
     for feature, metric, value, floor in held:  # each under its feature's line, with its value and floor
         said = rf"\b{metric} {_shown(metric, value)} .* below its noise floor {_shown(metric, floor)} at n=100 "
-        assert any(re.search(said + r"\(confidence 0\.999\)", ln) for ln in lines), (feature, metric, value, floor, out)
+        family = re.escape(f"(confidence 0.999 for the 12 features and the score together, each at {each:.6g})")
+        assert any(re.search(said + family, ln) for ln in lines), (feature, metric, value, floor, out)
     text = out.splitlines()
     for feature, metric, *_ in held:
         i = next(i for i, ln in enumerate(text) if ln.split()[:1] == [feature])
@@ -482,10 +488,14 @@ def test_the_html_report_lists_what_the_noise_floor_held_back(churn, trained, tm
     assert r.returncode == 0, r.stdout + r.stderr
     page = path.read_text()
     assert "Below the noise floor (ok)" in page and "drift_thresholds.confidence" in page
-    rows = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", page)]
-    held = [c for c in rows if len(c) == 9]
-    # the window's drift (the score's and features'), each with its value, the level it reached, its floor
+    table = page[page.index("Below the noise floor (ok)"):]
+    table = table[:table.index("</table>")]
+    held = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", table)]
+    held = [c for c in held if c]  # (the header row's cells are <th>)
+    # the window's drift (the score's and features'), each with its value, the level it reached, its floor, the
+    # metric's confidence and the one its floor is at: family-wise over the 12 features and the score (0088)
     assert held and all(c[0] in ("score", "feature") and c[2] == "1 day" and c[7] == "100" and c[8] == "0.999"
+                        and c[9] == f"{0.999 ** (1 / 13):.6g} (k=13)"
                         and re.fullmatch(r"(warn|alert) at [\d.]+", c[5]) and float(c[4]) < float(c[6])
                         for c in held), held
     assert {c[1] for c in held} >= {"score", "data_usage_gb"}, held

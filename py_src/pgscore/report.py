@@ -253,10 +253,18 @@ def _held_back(by_name: dict, drift: list[dict], perf: list[dict]) -> None:
     """Each model's checks in the windows that reached a threshold but not their noise floor (the rows' `held`,
     judged in SQL), the score's first, then the features' in their order, each in the windows' order; then the
     realised performance's."""
+    # each drift metric's floors are family-wise over the model's features and score (migration 0088): each of
+    # its k (a drift row per baseline, in every window) at confidence^(1/k); the checks hold the confidence itself
+    family: dict = {}
+    for r in drift:
+        if r["status"] != "no_baseline":
+            family.setdefault(r["model"], set()).add((r["kind"], r["position"]))
     for r in sorted(drift, key=lambda r: (r["model"], r["kind"] != "score", r["position"] or 0, r["sort_order"])):
+        k = family.get(r["model"], set())
         for h in r.pop("held", None) or []:
             by_name[r["model"]].held.append(dict(h, what=r["kind"], subject=r["feature"] or "score",
-                                                 window_name=r["period"]))
+                                                 window_name=r["period"], family=len(k),
+                                                 family_features=sum(kind == "feature" for kind, _ in k)))
     for r in drift:
         r.pop("checks", None)
     for r in perf:
@@ -436,15 +444,39 @@ def grouped_alerts(alerts, windows: list[Window]) -> list[dict]:
 
 
 FLOOR_NOTE = ("noise floor: a metric at or over its threshold is at warn or alert only where it also exceeds what "
-              "sampling alone makes it reach at the window's size, at drift_thresholds.confidence "
-              "(pgscore.noise_floor; a NULL confidence judges by the thresholds alone)")
+              "sampling alone makes it reach at the window's size (pgscore.noise_floor). A drift metric's floors are "
+              "family-wise at drift_thresholds.confidence: over the model's k features and score, each at "
+              "confidence^(1/k), so that without drift none of the k crosses its floor with that chance; a "
+              "realised-performance metric's floor is at the confidence itself. A NULL confidence judges by the "
+              "thresholds alone")
+
+
+def held_confidence(h) -> str:
+    """The confidence a held-back check's floor is at, as held_text says it: a performance metric's is the
+    metric's drift_thresholds.confidence; a drift metric's floors are family-wise over the model's features and
+    score (migration 0088), each of the k at confidence^(1/k), as pgscore.drift_stats_of computes them (the
+    check's `confidence` is the metric's own: 'confidence 0.999 for the 12 features and the score together, each
+    at 0.999923')."""
+    c = h["confidence"]
+    if h.get("family") is None:
+        return f"confidence {c:g}"
+    nf, k = h["family_features"], h["family"]
+    over = " and ".join(([f"the {nf} feature{'s' if nf != 1 else ''}"] if nf else []) +
+                        (["the score"] if k > nf else []))
+    return f"confidence {c:g} for {over} together, each at {per_check_confidence(h):.6g}"
+
+
+def per_check_confidence(h) -> float:
+    """The confidence of the check's own floor: the metric's, or for a drift metric its k-th root."""
+    return h["confidence"] ** (1 / h["family"]) if h.get("family") else h["confidence"]
 
 
 def held_text(h) -> str:
-    """'psi 0.31 (alert at 0.25) below its noise floor 0.38 at n=100 (confidence 0.999)'."""
+    """'psi 0.31 (alert at 0.25) below its noise floor 0.38 at n=100 (confidence 0.999 for the 12 features and
+    the score together, each at 0.999923)'; a performance metric's: '... (confidence 0.999)'."""
     m = h["metric"]
     return (f"{m} {_metric(m, h['value'], '.3g')} ({h['reached']} at {_metric(m, h['threshold'], 'g')}) below its "
-            f"noise floor {_metric(m, h['floor'], '.3g')} at n={h['n']} (confidence {h['confidence']:g})")
+            f"noise floor {_metric(m, h['floor'], '.3g')} at n={h['n']} ({held_confidence(h)})")
 
 
 def shown_held(m: ModelData, window: str) -> list[dict]:
@@ -892,9 +924,11 @@ def _model_html(m: ModelData, data: DriftData) -> str:
                      f'{_esc(FLOOR_NOTE[0].upper() + FLOOR_NOTE[1:])}.</p>')
         rows = [[h["what"], h["subject"], h["window_name"], h["metric"], _metric(h["metric"], h["value"], ".4g"),
                  f"{h['reached']} at {_metric(h['metric'], h['threshold'], 'g')}",
-                 _metric(h["metric"], h["floor"], ".4g"), h["n"], f"{h['confidence']:g}"] for h in held]
+                 _metric(h["metric"], h["floor"], ".4g"), h["n"], f"{h['confidence']:g}",
+                 f"{per_check_confidence(h):.6g}" + (f" (k={h['family']})" if h.get("family") else "")]
+                for h in held]
         parts.append(_html_table(["what", "subject", "window", "metric", "value", "reached", "noise floor", "n",
-                                  "confidence"], rows, (4, 6, 7)))
+                                  "confidence", "floor at"], rows, (4, 6, 7)))
     return "\n".join(parts)
 
 
