@@ -543,6 +543,27 @@ def test_score_draws_its_bar_on_a_terminal_that_reports_no_size(db_url):
         assert len(last) == width if width else 80 < len(last) <= 120, (size, env, len(last), last)
 
 
+def test_score_adds_no_table_hint_to_an_error_with_a_hint_of_its_own(db_url):
+    """A 42P01 that is not about --table and carries the server's own hint (here a trigger of the scored table
+    that names a table it needs): pgscore score appended its '--table takes a table name' hint after it, a
+    second Hint: line about the wrong thing. It adds it only where the error has none, as refresh-windows."""
+    registry.deploy(db_url, "m", LogisticRegression(max_iter=500).fit(X, Y), None, feature_names=NAMES)
+    query(db_url, "CREATE TABLE t (k integer PRIMARY KEY, " + ", ".join(f"{n} float8" for n in NAMES) + ", s float8)")
+    query(db_url, "INSERT INTO t SELECT i, " + ", ".join("i" for _ in NAMES) + ", NULL FROM generate_series(1, 10) i")
+    query(db_url, """CREATE FUNCTION audit_scores() RETURNS trigger LANGUAGE plpgsql AS $$
+                     BEGIN RAISE EXCEPTION 'relation "audit.scores" does not exist' USING ERRCODE = '42P01',
+                           HINT = 'create it with audit.setup()'; END $$""")
+    query(db_url, "CREATE TRIGGER audit BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION audit_scores()")
+    r = pgscore_cli("score", "--model", "m", "--table", "t", "--key", "k", "--into", "s", "--db", db_url)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert 'relation "audit.scores" does not exist (SQLSTATE 42P01)\nHint: create it with audit.setup()' in r.stderr, \
+        r.stderr
+    assert r.stderr.count("Hint:") == 1 and "--table takes" not in r.stderr, r.stderr
+    # a table it cannot find: its hint, as before
+    r = pgscore_cli("score", "--model", "m", "--table", "nope", "--key", "k", "--into", "s", "--db", db_url)
+    assert 'relation "nope" does not exist (SQLSTATE 42P01)\nHint: --table takes a table name' in r.stderr, r.stderr
+
+
 def test_status_counts_one_version_in_the_singular(db_url):
     model = LogisticRegression(max_iter=500).fit(X, Y)
     registry.deploy(db_url, "churn", model, None, feature_names=NAMES)

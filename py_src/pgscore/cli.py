@@ -2104,7 +2104,9 @@ def command_error_text(e, command_name, name=None) -> str:
         text += f"\nHint: {role_needed(command_name)}"
     # the table name, which regclass reads: one it cannot read, or that names no table (a table of another
     # schema than the search_path's, a name with capitals unquoted)
-    if command_name == "score" and (e.pgcode == "42602" or e.pgcode == "42P01" and "pgscore." not in text):
+    # (not where the error has a hint of its own, as refresh-windows' --table: a second Hint: line)
+    if command_name == "score" and "\nHint:" not in text \
+            and (e.pgcode == "42602" or e.pgcode == "42P01" and "pgscore." not in text):
         text += ("\nHint: --table takes a table name as SQL writes it (quote one with capitals or spaces: "
                  "--table '\"My Table\"', or 'data.\"My Table\"' with its schema); --key and --into take "
                  "column names as they are")
