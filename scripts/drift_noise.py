@@ -35,6 +35,7 @@ from pgscore.localdb import Cluster, free_port
 EPS = 1e-4
 PER_FEATURE = False  # --per-feature
 METRICS = ["psi", "ks", "js", "mean_shift", "null_rate", "out_of_range"]
+CASES = ("no drift", "mean +0.5 sd", "30% NULL")  # --cases
 
 
 def metrics_of(values, base):
@@ -182,8 +183,14 @@ def main():
     ap.add_argument("--per-feature", action="store_true",
                     help="each feature's floors at the confidence (0085, 0086), not family-wise over the model (0088)")
     ap.add_argument("--confidence", type=float, help="every metric's drift_thresholds.confidence (default: 0.999)")
-    ap.add_argument("--cases", default="no drift,mean +0.5 sd,30% NULL", help="which cases, comma-separated")
+    ap.add_argument("--cases", default=",".join(CASES),
+                    help="which cases, comma-separated, of: " + ", ".join(CASES).replace("%", "%%"))
     args = ap.parse_args()
+    # a case misspelt ran nothing of it, and nothing at all where none was right, without a word
+    cases = [c.strip() for c in args.cases.split(",")]
+    unknown = [c for c in cases if c not in CASES]
+    if unknown:
+        ap.error(f"--cases: no case {', '.join(repr(c) for c in unknown)}; the cases are: {', '.join(CASES)}")
     if args.confidence is not None and not 0 < args.confidence < 1:
         ap.error("--confidence must be between 0 and 1")
     if not 10 <= args.trials <= 2000 or not all(10 <= n <= 10_000 for n in args.n) or len(args.n) > 5 \
@@ -222,8 +229,8 @@ def main():
             print(f"floors at n={n} against 3,000 (ten equal bins), confidence 0.999: PSI {psi:.3f}, JS {js:.3f}, "
                   f"KS {ks:.3f}, mean shift {shift:.3f} sd", flush=True)
         for n in args.n:
-            for i, case in enumerate(("no drift", "mean +0.5 sd", "30% NULL")):
-                if case not in args.cases.split(","):
+            for i, case in enumerate(CASES):
+                if case not in cases:
                     continue
                 run(conn, bases, names, n, args.trials, case, first_seed=1000 + 100_000 * i)
         conn.close()

@@ -1686,6 +1686,29 @@ def test_a_window_of_100_without_drift_that_the_thresholds_alone_flagged_is_ok(c
     assert query(conn, JUDGED_BY_THRESHOLDS_ALONE)[0][1] == 0  # exactly as the judge before 0085
 
 
+def test_drift_noise_refuses_a_case_it_does_not_know():
+    """scripts/drift_noise.py --cases 'no drift,mean+0.5sd' ran the first and, without a word, not the second
+    (and a misspelt one alone ran nothing, exit 0, after starting a cluster): it is refused, naming the cases;
+    spaces after the commas are read as written around them."""
+    import subprocess
+    import sys
+
+    from helpers import ROOT
+
+    def drift_noise(*args):  # (bounded: 10 windows of 10, where a run would start)
+        return subprocess.run([sys.executable, str(ROOT / "scripts" / "drift_noise.py"), "--trials", "10", "--n", "10",
+                               *args], capture_output=True, text=True, timeout=300)
+
+    for cases, wrong in (("no drift,mean+0.5sd", "'mean+0.5sd'"), ("nodrift", "'nodrift'"),
+                         ("no drift, 30% NULL,", "''")):
+        r = drift_noise("--cases", cases)
+        assert r.returncode == 2 and r.stdout == "", (cases, r.stdout, r.stderr)
+        assert f"error: --cases: no case {wrong}; the cases are: no drift, mean +0.5 sd, 30% NULL" in r.stderr, \
+            r.stderr
+    r = drift_noise("--help")
+    assert r.returncode == 0 and "of: no drift, mean +0.5 sd, 30% NULL" in " ".join(r.stdout.split()), r.stdout
+
+
 FLOOR_CALLS = """SELECT pg_stat_get_xact_function_calls(
     'pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint)'::regprocedure)"""
 
