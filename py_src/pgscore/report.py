@@ -446,7 +446,7 @@ def grouped_alerts(alerts, windows: list[Window]) -> list[dict]:
 FLOOR_NOTE = ("noise floor: a metric at or over its threshold is at warn or alert only where it also exceeds what "
               "sampling alone makes it reach at the window's size (pgscore.noise_floor). A drift metric's floors are "
               "family-wise at drift_thresholds.confidence: over the model's k features and score, each at "
-              "confidence^(1/k), so that without drift none of the k crosses its floor with that chance; a "
+              "confidence^(1/k), so that without drift all k stay under their floors with that chance; a "
               "realised-performance metric's floor is at the confidence itself. A NULL confidence judges by the "
               "thresholds alone")
 
