@@ -1200,6 +1200,43 @@ def test_each_version_is_judged_on_the_same_outcomes_by_its_own_predictions(cham
     assert query(conn, "SELECT count(*) FROM pgscore.outcome_version_matches") == [(1201,)]
 
 
+def test_a_version_whose_predictions_no_outcome_judges_has_rows_that_say_so(champion_challenger, trained):
+    """Outcomes recorded under the wrong key (none judges a prediction): realised_performance_by_version had no row
+    at all for the version that logged the predictions but is not live (migration 0090), so its
+    unmatched_outcomes, which say why, could not be read. It has its windows' rows now: n 0, metrics NULL,
+    no_data, the note and every outcome unmatched, as the live version has (in realised_performance too). A
+    version that logged nothing (v3, deployed and never scored) still has none; nor has any before an outcome is
+    recorded."""
+    conn, v1, v2, m1, m2 = champion_challenger
+    X, y, names, _ = trained
+    registry.deploy(conn.dsn, "churn", m2, X, y, feature_names=names, activate=False)
+    Xc, _, _ = datasets.churn(50, seed=7)
+    log_rows(conn, v1, Xc, m1.predict_proba(Xc)[:, 1], ago=["3 minutes"] * len(Xc))
+    log_rows(conn, v2, Xc, m2.predict_proba(Xc)[:, 1], ago=["2 minutes"] * len(Xc))
+    assert query(conn, "SELECT DISTINCT version FROM pgscore.realised_performance_by_version") == [(1,)]
+    for i in range(30):  # the customer ids written as the CRM's, not as the scores were keyed
+        query(conn, "SELECT pgscore.record_outcome('churn', %s, 1)", (f"cust-{i}",))
+    query(conn, "SELECT pgscore.refresh_monitoring()")
+    rows = query(conn, """SELECT version, live, window_name, n, positives, auc, accuracy, brier, status, note,
+                                 unmatched_outcomes
+                            FROM pgscore.realised_performance_by_version""")
+    windows = [w for (w,) in query(conn, "SELECT window_name FROM pgscore.realised_performance")]
+    assert [(r[0], r[1], r[2]) for r in rows] == [(1, True, w) for w in windows] + [(2, False, w) for w in windows]
+    for r in rows:
+        assert r[3:] == (0, None, None, None, None, "no_data",
+                         "no outcomes matched to predictions of this version in this window", 30), r
+    assert query(conn, "SELECT DISTINCT n, status, unmatched_outcomes FROM pgscore.realised_performance") \
+        == [(0, "no_data", 30)]
+    # the same columns, in the same order, as before (BI tools read them by position)
+    with conn.cursor() as cur:
+        cur.execute("SELECT * FROM pgscore.realised_performance_by_version LIMIT 0")
+        assert [c.name for c in cur.description] == [
+            "model", "version", "live", "task", "window_name", "n", "positives", "auc", "accuracy", "precision",
+            "recall", "brier", "log_loss", "mae", "rmse", "deploy_auc", "deploy_accuracy", "deploy_brier",
+            "deploy_log_loss", "deploy_mae", "deploy_rmse", "deploy_precision", "deploy_recall", "status", "firing",
+            "note", "unmatched_outcomes"]
+
+
 def test_outcomes_recorded_before_per_version_matching_are_matched_by_a_refresh(champion_challenger):
     """An outcome recorded before outcome_version_matches existed (versions_judged_at NULL, as the migration
     leaves them) is matched per version by the next refresh_monitoring; a rebuild replaces a match only by a

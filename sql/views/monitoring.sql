@@ -1050,6 +1050,14 @@ versions AS (
     SELECT lm.model_id FROM pgscore.live_models lm WHERE p_model_ids IS NULL OR lm.model_id = ANY (p_model_ids)
     UNION
     SELECT jp.model_id FROM jp WHERE p_by_version
+    UNION
+    -- and each version of a model with outcomes recorded that logged a prediction none of them judges (migration
+    -- 0090): outcomes recorded under the wrong key left it out, and with it the unmatched_outcomes that say why;
+    -- its rows have n 0 and status no_data (two index probes a version: outcomes by name, the log by model_id)
+    SELECT m.model_id FROM pgscore.models m
+     WHERE p_by_version AND (p_model_ids IS NULL OR m.model_id = ANY (p_model_ids))
+       AND EXISTS (SELECT 1 FROM pgscore.outcomes o WHERE o.model_name = m.name)
+       AND EXISTS (SELECT 1 FROM pgscore.prediction_log l WHERE l.model_id = m.model_id)
 ),
 base AS (
     SELECT m.model_id, m.name, m.version, m.task, p.period_kind, p.period, p.sort_order,
@@ -1216,7 +1224,7 @@ SELECT name AS model, version, live, task, period AS window_name, n, positives, 
           LEFT JOIN pgscore.live_models l ON l.model_id = p.model_id) p
  WHERE period_kind = 'window'
  ORDER BY model, version, sort_order;
-COMMENT ON VIEW pgscore.realised_performance_by_version IS 'Per model version that outcomes judge (and each live one) and window (by prediction time): metrics realised on the outcomes recorded so far, each outcome against that version''s own newest prediction of the entity before it, next to the version''s hold-out metrics captured at deploy';
+COMMENT ON VIEW pgscore.realised_performance_by_version IS 'Per model version that outcomes judge (and each live one, and each that logged predictions of a model with outcomes none of which judges them: n 0, status no_data, its unmatched_outcomes) and window (by prediction time): metrics realised on the outcomes recorded so far, each outcome against that version''s own newest prediction of the entity before it, next to the version''s hold-out metrics captured at deploy';
 COMMENT ON COLUMN pgscore.realised_performance_by_version.n IS 'How many predictions of this version made in the window have a matched outcome';
 COMMENT ON COLUMN pgscore.realised_performance_by_version.status IS 'The worst level among the metrics against this version''s deploy metrics: alert, warn, ok; or insufficient_data, no_data, not_applicable';
 COMMENT ON COLUMN pgscore.realised_performance_by_version.live IS 'true for the version live now';
