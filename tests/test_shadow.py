@@ -537,11 +537,37 @@ def test_the_cli_sets_lists_and_stops_a_shadow(shop, db_url):
     assert "churn version 2 (model_id" in run.stdout and "- in shadow" in run.stdout
     assert " shadow   v2 by " in run.stdout and ": the forest" in run.stdout, run.stdout
     run = pgscore_cli("shadow", "churn", "--off", "--db", db_url)
-    assert run.returncode == 0 and "churn: 1 shadow version stopped\n" == run.stdout, run.stderr
+    assert run.returncode == 0 and "churn: 1 shadow version stopped: v2\n" == run.stdout, run.stderr
     run = pgscore_cli("show", "churn", "--version", "2", "--db", db_url)
     assert "- in shadow" not in run.stdout and " unshadow v2 by " in run.stdout, run.stdout
     run = pgscore_cli("shadow", "churn", "--db", db_url)
     assert run.returncode == 2 and "give a VERSION to score in shadow, or --off" in run.stderr
+
+
+def test_shadow_off_names_the_versions_it_stopped(shop, db_url, trained):
+    """`pgscore shadow NAME --off` said "2 shadow versions stopped" and named none: it names them, as the SQL
+    clear_shadow stopped them (the 'stop' rows of its own transaction: not a shadow another session stops
+    meanwhile); with a VERSION, that one. The registry call reads them in one transaction on an autocommit
+    connection too."""
+    v1, v2, X, y = trained
+    registry.deploy(db_url, "churn", v2, X, y, feature_names=CHURN_FEATURES, activate=False)  # v3
+    for v in (2, 3):
+        assert pgscore_cli("shadow", "churn", str(v), "--db", db_url).returncode == 0
+    run = pgscore_cli("shadow", "churn", "--off", "--db", db_url)
+    assert (run.returncode, run.stdout) == (0, "churn: 2 shadow versions stopped: v2, v3\n"), run.stdout + run.stderr
+    assert query(shop, "SELECT count(*) FROM pgscore.shadow_versions") == [(0,)]
+    pgscore_cli("shadow", "churn", "3", "--db", db_url)
+    run = pgscore_cli("shadow", "churn", "3", "--off", "--db", db_url)
+    assert (run.returncode, run.stdout) == (0, "churn: 1 shadow version 3 stopped\n"), run.stdout + run.stderr
+    run = pgscore_cli("shadow", "churn", "--off", "--db", db_url)
+    assert (run.returncode, run.stdout) == (0, "churn: no shadow versions to stop: nothing was changed\n"), \
+        run.stdout + run.stderr
+    # the registry's call, on the fixture's connection (autocommit): the versions, committed
+    registry.set_shadow(db_url, "churn", 2)
+    assert shop.autocommit
+    assert registry.clear_shadow_versions(shop, "churn") == [2]
+    assert registry.clear_shadow_versions(shop, "churn") == []
+    assert query(db_url, "SELECT count(*) FROM pgscore.shadow_versions") == [(0,)]
 
 
 def test_code_newer_than_its_schema_rescores_and_scores_tables_as_before_then_shadows_once_installed(empty_db_url,

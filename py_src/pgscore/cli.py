@@ -1336,9 +1336,12 @@ def cmd_shadow(args):
         raise UsageError("--force sets a shadow, --off stops one: give one of them")
     url = _db_for_deploying(args)
     if args.off:
-        n = registry.clear_shadow(url, args.name, args.version, args.reason)
+        stopped = registry.clear_shadow_versions(url, args.name, args.version, args.reason)
+        n = len(stopped)
         what = f"version {args.version}" if args.version is not None else "version" + ("" if n == 1 else "s")
-        _say(f"{args.name}: {n} shadow {what} stopped" if n else
+        # (which ones, by their numbers: "1 shadow version stopped" named none, with --off and no VERSION too)
+        _say(f"{args.name}: {n} shadow {what} stopped" + ("" if args.version is not None else
+                                                           ": " + ", ".join(f"v{v}" for v in stopped)) if n else
              f"{args.name}: no shadow {what} to stop: nothing was changed")
         return 0
     r = registry.set_shadow(url, args.name, args.version, args.reason, force=args.force)
