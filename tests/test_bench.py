@@ -1,7 +1,9 @@
 """The scoring benchmark compares like with like: each write-back run starts from the same table state,
 and the client side it is compared with writes the model's own scores."""
 
+import io
 import struct
+import sys
 
 import numpy as np
 import psycopg2
@@ -190,3 +192,32 @@ def test_the_rescoring_and_http_sections_train_the_logistic_pipeline_alone(db_ur
     assert deployed == ["logit", "logit"]
     assert [s for s, _ in sections] == ["rescoring", "http"]
     assert all(type(m).__name__ == "Pipeline" for _, m in sections)
+
+
+class _Terminal(io.StringIO):
+    """stderr as a terminal: what tqdm draws on it is kept."""
+
+    def isatty(self):
+        return True
+
+
+def test_training_draws_a_bar_on_a_terminal_and_nothing_elsewhere(monkeypatch, capsys):
+    """`pgscore bench` printed nothing while it trained its models (a minute for the three), fitted the rows and
+    loaded the log: on a terminal a bar now runs over each of those steps (pgscore.scoring.steps, tqdm's, as
+    pgscore score draws one); on a file or a pipe nothing at all, no bar redrawn with carriage returns."""
+    bench._models(True, which=("logit",))
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", ""), (out, err)
+    terminal = _Terminal()
+    with monkeypatch.context() as m:
+        m.setattr(sys, "stderr", terminal)
+        bench._models(True, which=("logit", "hgb"))
+    drawn = terminal.getvalue()
+    assert "training" in drawn and "0/2 " in drawn and "\r" in drawn, drawn  # (redrawn at most every 0.1 s)
+    from pgscore.scoring import steps
+
+    items = [1, 2]
+    assert steps(items, "x") is items  # (not a terminal: the items as they are)
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert list(steps(range(3), "loading the log", unit=" chunks")) == [0, 1, 2]
+    assert "loading the log" in terminal.getvalue() and "0/3 " in terminal.getvalue()

@@ -28,6 +28,7 @@ def _models(quick, which=("logit", "hgb", "forest")):
     from sklearn.preprocessing import StandardScaler
 
     from pgscore import datasets
+    from pgscore.scoring import steps
 
     X, y, names = datasets.churn(20000 if quick else 50000, seed=7)
     make = {
@@ -35,7 +36,8 @@ def _models(quick, which=("logit", "hgb", "forest")):
         "hgb": lambda: HistGradientBoostingClassifier(max_iter=100, random_state=0),
         "forest": lambda: RandomForestClassifier(n_estimators=100, max_depth=8, random_state=0, n_jobs=1),
     }
-    return X, y, names, {name: make[name]().fit(X, y) for name in which}
+    # (a bar on a terminal: the three fits took a minute with nothing drawn)
+    return X, y, names, {name: make[name]().fit(X, y) for name in steps(which, "training", unit=" models")}
 
 
 class Report:
@@ -169,6 +171,7 @@ def run(url, quick=False, say=print, only=None, throwaway=False) -> Report:
     from threadpoolctl import threadpool_limits
 
     from pgscore import registry
+    from pgscore.scoring import steps
 
     n_row = 20_000 if quick else 100_000
     n_batch = 200_000 if quick else 1_000_000
@@ -185,7 +188,7 @@ def run(url, quick=False, say=print, only=None, throwaway=False) -> Report:
     else:
         say(f"training models; {n_row:,} rows for the row path, {n_batch:,} for batches")
         X, y, names, models = _models(quick)
-    for name, est in models.items():
+    for name, est in steps(list(models.items()), "deploying", unit=" models"):
         registry.deploy(url, name, est, X[:5000], y[:5000], feature_names=names)
     if only in (None, "rescoring"):
         from pgscore import bench_rescoring
@@ -205,7 +208,7 @@ def run(url, quick=False, say=print, only=None, throwaway=False) -> Report:
     rng = np.random.default_rng(1)
     data = X[rng.integers(0, len(X), n_batch)]
     buf = io.StringIO()
-    for i, r in enumerate(data):
+    for i, r in enumerate(steps(data, "writing the rows", unit=" rows")):
         buf.write(f"{i}\t{{{','.join(repr(float(v)) for v in r)}}}\t" + "\t".join(repr(float(v)) for v in r) + "\t\\N\n")
     cur.execute(sql.SQL("CREATE TABLE customers (id int PRIMARY KEY, features float8[], {}, score float8)").format(cols))
     buf.seek(0)

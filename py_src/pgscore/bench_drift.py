@@ -34,6 +34,8 @@ from __future__ import annotations
 import io
 import time
 
+from pgscore.scoring import steps
+
 SCHEMA = "drift_bench"
 MODEL = "churn"
 CHUNK = 1_000_000      # rows per INSERT ... SELECT
@@ -188,7 +190,7 @@ def fill(cur, model_id, n, chunk=CHUNK) -> float:
               "cut": _one(cur, "SELECT %s::timestamptz - interval '1 day'", (t_end,))[0]}
     cur.execute("SET work_mem = '32MB'")
     t = time.perf_counter()
-    for lo in range(0, n, chunk):
+    for lo in steps(range(0, n, chunk), "loading the log", unit=" chunks"):
         cur.execute(_FILL, {**params, "lo": lo, "hi": min(n, lo + chunk)})
     s = time.perf_counter() - t
     cur.execute("RESET work_mem")
@@ -418,7 +420,7 @@ def load_judged(url, n, shadow=False, say=print, chunk=CHUNK) -> dict:
               "cut": _one(cur, "SELECT %s::timestamptz - interval '1 day'", (t_end,))[0]}
     cur.execute("SET work_mem = '64MB'")
     t = time.perf_counter()
-    for lo in range(0, n, chunk):
+    for lo in steps(range(0, n, chunk), "loading the log", unit=" chunks"):
         cur.execute(_FILL_JUDGED, {**params, "lo": lo, "hi": min(n, lo + chunk)})
     cur.execute("VACUUM ANALYZE pgscore.prediction_log")
     cur.execute("ANALYZE pgscore.baselines")

@@ -144,6 +144,18 @@ def _progress(total, n, begun, desc):
     return _Lines(total, n, begun, desc)
 
 
+def steps(items, desc, *, unit=" steps", total=None):
+    """A long step's items with tqdm's bar over them on a terminal (stderr), as _progress draws score's; elsewhere
+    (a log file, a pipe, cron's mail) the items as they are, nothing drawn: a bar redrawn with carriage returns
+    is garbage there, and the step's own line says what runs. The bar is cleared once the items are done (the
+    lines printed after it stay as they were). pgscore bench's training, loading and deploying go through it."""
+    if not sys.stderr.isatty():
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, unit=unit, total=total, leave=False, file=sys.stderr, **_unsized_terminal())
+
+
 def _unsized_terminal() -> dict:
     """tqdm's ncols and nrows where stderr's terminal reports no size (0 columns or lines: a pseudo-terminal
     nobody sized, as some CI runners give; tqdm drew nothing there, not even the count): $COLUMNS and $LINES,
