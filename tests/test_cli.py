@@ -1546,6 +1546,26 @@ def test_empty_names_and_a_lock_timeout_postgresql_cannot_read_are_usage_errors(
         assert run.returncode == 1 and "cannot connect to the database" in run.stderr, (fine, run.stderr)
 
 
+def test_an_empty_model_name_or_target_is_a_usage_error_before_connecting(tmp_path):
+    """deploy --name '' / --target '' failed with exit 1 after reading the file, score --model '' and
+    show '' after connecting: each is refused as an empty --table is (exit 2, naming the option), before
+    anything is read or connected to (the file does not exist, the database is nowhere)."""
+    nowhere = "postgresql://x@127.0.0.1:1/x"
+    missing = str(tmp_path / "m.joblib")
+    for args, command, opt in (
+            (["deploy", missing, "--name", "", "--features", "a", "--db", nowhere], "deploy", "--name"),
+            (["deploy", missing, "--name", "m", "--train", missing, "--target", "", "--db", nowhere], "deploy",
+             "--target"),
+            (["score", "--model", "", "--table", "t", "--key", "id", "--into", "s", "--db", nowhere], "score",
+             "--model"),
+            (["show", "", "--db", nowhere], "show", "NAME")):
+        run = pgscore_cli(*args)
+        assert run.returncode == 2 and f"\npgscore {command}: error: {opt} is empty: give " in run.stderr, \
+            (args, run.stderr)
+        assert run.stderr.startswith(f"usage: pgscore {command} ") and "Traceback" not in run.stderr, run.stderr
+        assert "connect" not in run.stderr and run.stdout == "", (args, run.stderr)
+
+
 def test_a_connection_that_fails_is_told_what_to_check():
     """The hint follows what the server said (a wrong user or database name is no reason to start one), read
     from its FATAL line alone (a host named *.database.* is not a database that does not exist)."""

@@ -1991,6 +1991,11 @@ _NOT_EMPTY = (
     ("into", "--into", "the name of the column that receives the score"),
     ("dbname", "--dbname", "a database name (or leave --dbname out for pgscore)"),
     ("event_table", "--table", "the event table's name (or leave --table out for every wiring)"),
+    # a model is never named '' (deploy --name '' failed with exit 1 after reading the file; score --model ''
+    # after connecting); the positional NAME of show, rollback, ... is the same name
+    ("name", {"deploy": "--name"}, "the model's name"),
+    ("model", "--model", "the model's name"),
+    ("target", "--target", "the label column of --train (or leave --target out)"),
 )
 
 
@@ -2008,6 +2013,8 @@ def _main(argv=None) -> int:
                      "$PGSCORE_DATABASE_URL, else the embedded cluster)"))
     for dest, opt, give in _NOT_EMPTY:  # --data-dir "$DIR" with DIR unset: not the default cluster, nor file ''
         if getattr(args, dest, None) == "":
+            if isinstance(opt, dict):  # the option's name per command, else the positional's
+                opt = opt.get(args.command, "NAME")
             usage.error(f"{opt} is empty: give {give}")
     if args.command == "bench" and args.db is not None and (args.data_dir or args.port):
         usage.error("pgscore bench takes --db, or --data-dir and --port, not both")
