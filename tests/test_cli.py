@@ -1008,8 +1008,13 @@ def test_demo_refuses_a_report_path_it_cannot_write_before_starting(tmp_path, wh
         (tmp_path / where).write_text("keep")
         (tmp_path / where).chmod(0o444)
     run = pgscore_cli("demo", "--data-dir", str(tmp_path / "data"), "--report", str(tmp_path / where))
-    assert run.returncode == 1, run.stdout + run.stderr
-    assert f"pgscore: error: --report {tmp_path / where}: {says}" in run.stderr
+    if where.startswith("data"):  # a usage mistake, refused before anything runs (exit 2, demo's usage line)
+        assert run.returncode == 2, run.stdout + run.stderr
+        assert run.stderr.startswith("usage: pgscore demo ") and "Traceback" not in run.stderr, run.stderr
+        assert f"\npgscore demo: error: --report {tmp_path / where}: {says}" in run.stderr
+    else:  # the file system's answer: the command fails (exit 1)
+        assert run.returncode == 1, run.stdout + run.stderr
+        assert f"pgscore: error: --report {tmp_path / where}: {says}" in run.stderr
     assert not (tmp_path / "data").exists()  # nothing was started
 
 

@@ -7,7 +7,7 @@ import os
 import shlex
 from pathlib import Path
 
-from pgscore.errors import PgscoreError, command
+from pgscore.errors import PgscoreError, UsageError, command
 
 
 def run(args, cluster, say=print) -> int:
@@ -81,9 +81,10 @@ def _report_path(args, cluster) -> Path:
     if path == default:
         return default
     data = cluster.data_dir.absolute()
-    if path == data or data in path.parents:
-        why = "is in the cluster's data directory, PostgreSQL's own (leave out --report to write drift-report.html there)"
-    elif path.is_dir():
+    if path == data or data in path.parents:  # a usage mistake, whoever may write there (exit 2, as argparse's)
+        raise UsageError(f"--report {args.report}: is in the cluster's data directory, PostgreSQL's own (leave out "
+                         "--report to write drift-report.html there)")
+    if path.is_dir():
         why = "is a directory"
     elif path.exists():  # rewritten in place: its directory need not be writable
         if os.access(path, os.W_OK):
