@@ -1571,6 +1571,24 @@ def test_an_empty_model_name_or_target_is_a_usage_error_before_connecting(tmp_pa
         assert "connect" not in run.stderr and run.stdout == "", (args, run.stderr)
 
 
+def test_a_wrong_password_for_an_embedded_cluster_over_tcp_names_db_url_tcp(cluster):
+    """A password refused by a server on this machine said only `check the user and password`: the embedded
+    cluster's password is generated, and `pgscore db url --tcp` prints the URL that carries it. (The wrong
+    password is this test's own, in its command line alone; nothing is written.)"""
+    from urllib.parse import urlsplit
+
+    from pgscore.localdb import SUPERUSER
+
+    wrong = f"postgresql://{SUPERUSER}:not-the-password@127.0.0.1:{urlsplit(cluster.url(tcp=True)).port}/postgres"
+    run = pgscore_cli("models", "--db", wrong)
+    assert run.returncode == 1 and "password authentication failed" in run.stderr, run.stderr
+    assert "check the user and password in --db" in run.stderr and " db url --tcp" in run.stderr, run.stderr
+    from pgscore.migrate import connect_problem  # a server elsewhere is no embedded cluster
+
+    assert "db url" not in connect_problem('connection to server at "db.example.com" (10.0.0.1), port 5432 '
+                                           'failed: FATAL:  password authentication failed for user "bob"')
+
+
 def test_a_connection_that_fails_is_told_what_to_check():
     """The hint follows what the server said (a wrong user or database name is no reason to start one), read
     from its FATAL line alone (a host named *.database.* is not a database that does not exist)."""

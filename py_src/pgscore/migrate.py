@@ -223,7 +223,12 @@ def connect_problem(msg: str) -> str | None:
         return None  # (libpq's words for a connection it could not make begin so)
     fatal = low.partition("fatal:")[2]  # what the server said, if it answered (not the host's name)
     if "password authentication failed" in fatal or "no password supplied" in low:
-        return "check the user and password in --db / PGSCORE_DATABASE_URL"
+        hint = "check the user and password in --db / PGSCORE_DATABASE_URL"
+        # a server on this machine may be an embedded cluster, whose password is generated: its URL says it
+        if re.match(r'(connection to server at|could not connect to server at) "(127\.[\d.]+|localhost|::1)"', low):
+            hint += (f"; for an embedded cluster (pgscore db start), {command('db url --tcp')} [--data-dir DIR] "
+                     "prints its URL with the generated password")
+        return hint
     if re.search(r'role "[^"]*" does not exist', fatal):
         return "check the user in --db / PGSCORE_DATABASE_URL"
     if re.search(r'database "[^"]*" does not exist', fatal):
