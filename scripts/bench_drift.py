@@ -21,13 +21,15 @@ thresholds alone), a revision a copy downgraded to it; each read in a fresh conn
 off, wall and backend CPU (/proc) medians printed, and how many times pgscore.noise_floor ran in one read.
 
 Runs in the throwaway database `pgscore_bench` of the cluster (the embedded one, or --data-dir/--port;
-started if need be), dropped at the end: not while `pgscore bench` runs.
+started if need be), dropped at the end: not while `pgscore bench` runs. A cluster it started is stopped when it
+ends, also on an error or Ctrl-C (a SIGTERM as well), unless --keep-running; one already running is left so.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 
 from pgscore import bench, bench_drift, migrate
 from pgscore.localdb import Cluster
@@ -44,6 +46,8 @@ def main():
     ap.add_argument("--variants", help="read copies of the loaded database in turn: head, null, a revision")
     ap.add_argument("--data-dir", help="the cluster's data directory (default: the embedded cluster's)")
     ap.add_argument("--port", type=int)
+    ap.add_argument("--keep-running", action="store_true",
+                    help="leave the cluster running when it ends (default: stop it if this script started it)")
     args = ap.parse_args()
     if args.features is not None and not (1 <= args.features <= 5000 and 100 <= args.rows <= 1_000_000
                                           and 1 <= args.hours <= 168):
@@ -52,7 +56,21 @@ def main():
     if args.features is None and not 10_000 <= args.rows <= 5_000_000 or not 1 <= args.rounds <= 20:
         ap.error("--rows must be 10,000..5,000,000 and --rounds 1..20")
     cluster = Cluster(**{k: v for k, v in (("data_dir", args.data_dir), ("port", args.port)) if v is not None})
-    cluster.start()
+
+    def interrupted(signum, frame):  # a SIGTERM unwinds as Ctrl-C does: the database dropped, the cluster stopped
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupted)
+    started = cluster.start()  # (False: it was running, and is left so)
+    try:
+        measure(args, cluster, variants)
+    finally:
+        if started and not args.keep_running:
+            cluster.stop()
+            print(f"stopped the cluster it started ({cluster.data_dir}); --keep-running leaves it running")
+
+
+def measure(args, cluster, variants):
     with bench.bench_database(lambda name: cluster.url(dbname=name), cluster.url()) as url:
         if args.revision:
             migrate.downgrade(url, args.revision)

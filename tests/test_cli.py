@@ -1802,3 +1802,29 @@ def test_status_refused_for_lack_of_privileges_says_the_sqlstate(db_url):
         run = pgscore_cli("status", "--db", nobody)
         assert run.returncode == 1 and f"pgscore: error: {phrase}" in run.stderr, run.stderr
         assert "Traceback" not in run.stderr
+
+
+def test_bench_drift_stops_the_cluster_it_started_unless_kept():
+    """scripts/bench_drift.py --data-dir DIR left the cluster it had started running when it ended, and when it
+    failed: it stops it now (--keep-running leaves it), and leaves a cluster that was running before as it was.
+    Bounded: 100 rows of a 1-feature model, one round; the failing run fails at its --revision."""
+    import sys
+
+    base = make_tmpdir("pgscore-bench-drift-")
+    c = Cluster(data_dir=base / "data", port=free_port())
+    script = [sys.executable, str(ROOT / "scripts" / "bench_drift.py"), "--data-dir", str(c.data_dir),
+              "--port", str(c.port)]
+    small = ["--features", "1", "--rows", "100", "--hours", "1", "--rounds", "1"]
+    try:
+        for extra, ok in ((small, True), ([*small, "--revision", "no-such-revision"], False)):
+            run = subprocess.run([*script, *extra], capture_output=True, text=True, timeout=300)
+            assert (run.returncode == 0) == ok, run.stdout + run.stderr
+            assert not c.running(), (extra, run.stdout, run.stderr)
+            assert "stopped the cluster it started" in run.stdout, run.stdout
+        run = subprocess.run([*script, *small, "--keep-running"], capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0 and c.running(), run.stdout + run.stderr
+        run = subprocess.run([*script, *small], capture_output=True, text=True, timeout=300)  # running before
+        assert run.returncode == 0 and c.running() and "stopped the cluster" not in run.stdout, run.stdout
+    finally:
+        c.destroy()
+        shutil.rmtree(base, ignore_errors=True)
