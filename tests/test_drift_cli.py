@@ -437,6 +437,35 @@ def test_a_metric_over_its_threshold_but_under_its_noise_floor_says_so(churn, tr
     assert all(len(ln) <= 100 for ln in out.splitlines()), [ln for ln in out.splitlines() if len(ln) > 100]
 
 
+def test_the_family_a_held_back_line_names_is_the_one_its_floor_was_computed_at(churn, trained):
+    """A held-back line says the family its floor is family-wise over ('for the 12 features and the score
+    together, each at 0.999923'): since 0091 the check's own (check_rows' family, family_features and
+    check_confidence, as drift_stats_of computed the floor), not k re-derived in Python from the drift rows the
+    report happened to read. Given only the rows of one feature's window, the copy counted 1 feature ('for the 1
+    feature together, each at 0.999')."""
+    import psycopg2
+
+    from pgscore import report
+
+    Xc, _, _ = datasets.churn(100, seed=NO_DRIFT_SEED)
+    score_rows(churn, "churn", Xc)
+    conn = psycopg2.connect(churn)
+    try:
+        with conn.cursor() as cur:
+            rows = report._rows(cur, "SELECT r.*, " + report.HELD_SQL + " AS held FROM pgscore.drift_rows r "
+                                     "WHERE r.period = '1 day' AND r.kind = 'feature' AND r.feature = 'data_usage_gb'")
+    finally:
+        conn.close()
+    assert len(rows) == 1 and rows[0]["held"], rows  # (data_usage_gb's PSI: held back, test above)
+    m = report.ModelData(name="churn", version=1, task="binary", model_id=None, feature_names=[])
+    report._held_back({"churn": m}, rows, [])
+    assert m.held
+    for h in m.held:
+        assert report.held_text(h).endswith(
+            f"(confidence 0.999 for the 12 features and the score together, each at {0.999 ** (1 / 13):.6g})"), h
+        assert (h["family"], h["family_features"], h["check_confidence"]) == (13, 12, 0.999 ** (1 / 13))
+
+
 def test_judged_by_the_thresholds_alone_no_floor_is_shown(churn, trained):
     """With confidence NULL every metric is judged by its thresholds alone: no check has a floor, and
     pgscore drift says nothing of one (what the floors held at ok now warns or alerts)."""

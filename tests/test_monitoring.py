@@ -477,14 +477,25 @@ def test_thresholds_table_decides_the_level(churn, trained):
 
 # (since 0085 each metric against its noise floor too: pgscore.noise_floor at the window's values and the
 # baseline's, at the metric's confidence; since 0088 family-wise over the model's k features and score, each at
-# the confidence^(1/k))
+# the confidence^(1/k); since 0091 each check with a confidence says so: its family k, how many of the k are
+# features, and the confidence^(1/k) its floor is at, which judge's checks are given here to compare)
 JUDGED_AS_JUDGE = """
     SELECT count(*), count(*) FILTER (WHERE (s.checks::text, s.status, s.firing, s.min_n)
-                                      IS DISTINCT FROM (j.checks::text, j.status, j.firing, j.min_n))
+                                      IS DISTINCT FROM (
+                                          (SELECT jsonb_agg(CASE WHEN e ? 'confidence'
+                                                                 THEN e || jsonb_build_object(
+                                                                     'family', nb.k, 'family_features', nb.kf,
+                                                                     'check_confidence',
+                                                                     (e ->> 'confidence')::float8 ^ (1 / nb.k::float8))
+                                                                 ELSE e END ORDER BY x.i)
+                                             FROM jsonb_array_elements(j.checks) WITH ORDINALITY x(e, i))::text,
+                                          j.status, j.firing, j.min_n))
       FROM pgscore.drift_stats() s
       JOIN pgscore.baselines b ON b.model_id = s.model_id AND b.kind = s.kind AND b.position = s.position
      CROSS JOIN LATERAL (SELECT nullif(round(b.n * (1 - b.null_rate)), 0)::bigint AS valid,
-                                (SELECT count(*) FROM pgscore.baselines f WHERE f.model_id = s.model_id) AS k) nb
+                                (SELECT count(*) FROM pgscore.baselines f WHERE f.model_id = s.model_id) AS k,
+                                (SELECT count(*) FROM pgscore.baselines f WHERE f.model_id = s.model_id
+                                    AND f.kind = 'feature') AS kf) nb
      CROSS JOIN LATERAL pgscore.judge(
             ARRAY['psi', 'ks', 'js', 'mean_shift', 'null_rate', 'out_of_range'],
             ARRAY[s.psi, s.ks, s.js, abs(s.mean_shift), s.null_rate - s.baseline_null_rate, s.out_of_range],
@@ -1721,6 +1732,58 @@ def test_a_window_of_100_without_drift_that_the_thresholds_alone_flagged_is_ok(c
     (alerts,), = query(conn, "SELECT count(*) FROM pgscore.alerts")
     assert flagged > 0 and alerts > 0
     assert query(conn, JUDGED_BY_THRESHOLDS_ALONE)[0][1] == 0  # exactly as the judge before 0085
+
+
+def test_each_drift_check_says_its_family_and_the_confidence_its_floor_is_at(churn, db_url):
+    """Since 0088 a drift metric's floor is family-wise over the model's k features and score, at
+    confidence^(1/k); its check said only the confidence, and pgscore drift re-derived k in Python. Since 0091
+    each drift check with a confidence says its family (k), how many of the k are features, and the confidence
+    its floor was computed at; check_rows and window_checks give them as their last columns. Two models: churn
+    (12 features and the score, k = 13) and one of 3 features and a score (k = 4); a metric judged by its
+    thresholds alone, and realised performance, have none."""
+    conn, _ = churn
+    rng = np.random.default_rng(91)
+    X = rng.standard_normal((500, 3))
+    y = (X[:, 0] + rng.standard_normal(500) > 0).astype(int)
+    small = LogisticRegression(max_iter=500).fit(X, y)
+    small_id = registry.deploy(db_url, "three", small, X, y, feature_names=["a", "b", "c"])["model_id"]
+    W = rng.standard_normal((150, 3))
+    log_rows(conn, small_id, W, small.predict_proba(W)[:, 1])
+    query(conn, "UPDATE pgscore.drift_thresholds SET confidence = NULL WHERE metric = 'psi'")
+    cols = query(conn, "SELECT attname FROM pg_attribute WHERE attrelid = 'pgscore.window_checks'::regclass "
+                       "AND attnum > 0 ORDER BY attnum")
+    assert [c for c, in cols][-4:] == ["held_back_from", "family", "family_features", "check_confidence"]
+    rows = query(conn, """
+        SELECT model, what, metric, confidence, family, family_features, check_confidence,
+               check_confidence = confidence ^ (1 / family::float8)
+          FROM pgscore.window_checks""")
+    want = {"churn": (13, 12), "three": (4, 3)}
+    drift = [r for r in rows if r[1] != "performance"]
+    assert {r[0] for r in drift} == {"churn", "three"} and {r[1] for r in drift} == {"feature", "score"}
+    for model, what, metric, confidence, family, features, each, exact in drift:
+        if metric == "psi":  # judged by its thresholds alone: no floor, no family
+            assert (confidence, family, features, each) == (None, None, None, None), (model, what)
+        else:
+            k, kf = want[model]
+            assert (family, features, exact) == (k, kf, True), (model, what, metric)
+            assert each == pytest.approx(0.999 ** (1 / k), rel=1e-15)
+    assert all(r[4:7] == (None, None, None) for r in rows if r[1] == "performance")
+    # check_rows gives them after its columns before 0091, as the drift rows' checks carry them; the floor is the
+    # one noise_floor gives at that confidence
+    got = query(conn, """
+        SELECT c.metric, c.floor, c.family, c.family_features, c.check_confidence,
+               pgscore.noise_floor('mean_shift', r.n, nullif(round(b.n * (1 - b.null_rate)), 0)::bigint, NULL,
+                                   c.check_confidence)
+          FROM pgscore.drift_rows r
+          JOIN pgscore.live_models m ON m.name = r.model
+          JOIN pgscore.baselines b ON b.model_id = m.model_id AND b.kind = r.kind AND b.position = r.position
+         CROSS JOIN LATERAL pgscore.check_rows(r.checks) c
+         WHERE r.model = 'three' AND r.feature = 'b' AND r.period = '1 hour' AND c.metric = 'mean_shift'""")
+    assert len(got) == 1 and got[0][2:4] == (4, 3) and got[0][1] == got[0][5], got
+    assert query(conn, """SELECT family, family_features, check_confidence FROM pgscore.check_rows(
+                              '[{"metric": "psi", "value": 0.1, "level": "ok"},
+                                {"metric": "ks", "family": 5, "family_features": 4, "check_confidence": 0.9998}]')""") \
+        == [(None, None, None), (5, 4, 0.9998)]
 
 
 def test_drift_noise_refuses_a_case_it_does_not_know():

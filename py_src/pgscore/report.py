@@ -241,31 +241,26 @@ def _collect(cur, name, window, windows, refreshed, charts) -> DriftData:
 
 
 # what the noise floors held back of a row's checks (drift_rows, performance_rows), as pgscore.check_rows judges
-# it: each check at ok whose value reached a threshold, with the level it reached (held_back_from)
+# it: each check at ok whose value reached a threshold, with the level it reached (held_back_from); and a drift
+# check's family (migration 0091): the k features and score its floor is family-wise over, how many of them are
+# features, and the confidence^(1/k) its floor is at (NULL, so absent, for realised performance)
 HELD_SQL = """(
-    SELECT jsonb_agg(jsonb_build_object('metric', c.metric, 'value', c.value, 'n', c.n, 'floor', c.floor,
-                                        'confidence', c.confidence, 'reached', c.held_back_from,
-                                        'threshold', CASE c.held_back_from WHEN 'alert' THEN c.alert ELSE c.warn END))
+    SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+               'family', c.family, 'family_features', c.family_features, 'check_confidence', c.check_confidence))
+           || jsonb_build_object('metric', c.metric, 'value', c.value, 'n', c.n, 'floor', c.floor,
+                                 'confidence', c.confidence, 'reached', c.held_back_from,
+                                 'threshold', CASE c.held_back_from WHEN 'alert' THEN c.alert ELSE c.warn END))
       FROM pgscore.check_rows(r.checks) c WHERE c.held_back_from IS NOT NULL)"""
 
 
 def _held_back(by_name: dict, drift: list[dict], perf: list[dict]) -> None:
     """Each model's checks in the windows that reached a threshold but not their noise floor (the rows' `held`,
-    judged in SQL), the score's first, then the features' in their order, each in the windows' order; then the
-    realised performance's."""
-    # each drift metric's floors are family-wise over the model's features and score (migration 0088): each of
-    # its k (a drift row per baseline, in every window) at confidence^(1/k); the checks hold the confidence itself
-    family: dict = {}
-    for r in drift:
-        if r["status"] != "no_baseline":
-            family.setdefault(r["model"], set()).add((r["kind"], r["position"]))
+    judged in SQL, each drift check with its family as the SQL computed its floor), the score's first, then the
+    features' in their order, each in the windows' order; then the realised performance's."""
     for r in sorted(drift, key=lambda r: (r["model"], r["kind"] != "score", r["position"] or 0, r["sort_order"])):
-        k = family.get(r["model"], set())
         for h in r.pop("held", None) or []:
             by_name[r["model"]].held.append(dict(h, what=r["kind"], subject=r["feature"] or "score",
-                                                 window_name=r["period"], family=len(k),
-                                                 family_features=sum(kind == "feature" for kind, _ in k)))
-    for r in drift:
+                                                 window_name=r["period"]))
         r.pop("checks", None)
     for r in perf:
         for h in r.pop("held", None) or []:
@@ -467,8 +462,9 @@ def held_confidence(h) -> str:
 
 
 def per_check_confidence(h) -> float:
-    """The confidence of the check's own floor: the metric's, or for a drift metric its k-th root."""
-    return h["confidence"] ** (1 / h["family"]) if h.get("family") else h["confidence"]
+    """The confidence of the check's own floor: the metric's, or for a drift metric its k-th root, as the SQL
+    computed the floor at (check_rows' check_confidence, migration 0091)."""
+    return h["check_confidence"] if h.get("family") else h["confidence"]
 
 
 def held_text(h) -> str:

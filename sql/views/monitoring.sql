@@ -367,24 +367,30 @@ COMMENT ON FUNCTION pgscore.judge(text[], float8[], bigint[], float8[]) IS 'Leve
  * a row, and whether its noise floor held it back (migration 0087): the level (warn or alert) its value reached
  * by the thresholds alone where the floor kept it at ok. Read by pgscore.window_checks and by pgscore drift:
  * the one definition of "held back" (pgscore drift re-derived it in Python before 0087). The checks' values
- * are exact (drift_stats_of and performance_stats_of write them at extra_float_digits 1).
+ * are exact (drift_stats_of and performance_stats_of write them at extra_float_digits 1). A drift check with a
+ * confidence also gives its family (migration 0091): the k its floor is family-wise over, how many of them are
+ * features, and the confidence^(1/k) its floor is at (pgscore drift re-derived them in Python before 0091).
  */
 CREATE FUNCTION pgscore.check_rows(p_checks jsonb)
 RETURNS TABLE (metric text, value float8, n bigint, warn float8, alert float8, min_n integer, confidence float8,
-               floor float8, level text, held_back_from text)
+               floor float8, level text, held_back_from text, family integer, family_features integer,
+               check_confidence float8)
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 SELECT c.metric, c.value, c.n, c.warn, c.alert, c.min_n, c.confidence, c.floor, c.level,
        CASE WHEN c.level = 'ok' AND c.confidence IS NOT NULL AND c.floor IS NOT NULL AND c.value >= c.warn
-            THEN CASE WHEN c.value >= c.alert THEN 'alert' ELSE 'warn' END END
+            THEN CASE WHEN c.value >= c.alert THEN 'alert' ELSE 'warn' END END,
+       c.family, c.family_features, c.check_confidence
   FROM ROWS FROM (jsonb_to_recordset(p_checks)
                   AS (metric text, value float8, n bigint, warn float8, alert float8, min_n integer,
-                      confidence float8, floor float8, level text)) WITH ORDINALITY
-       AS c(metric, value, n, warn, alert, min_n, confidence, floor, level, i)
+                      confidence float8, floor float8, level text, family integer, family_features integer,
+                      check_confidence float8)) WITH ORDINALITY
+       AS c(metric, value, n, warn, alert, min_n, confidence, floor, level, family, family_features,
+            check_confidence, i)
  ORDER BY c.i
 $fn$;
-COMMENT ON FUNCTION pgscore.check_rows(jsonb) IS 'Each check of a drift or performance row''s checks (jsonb) as a row: metric, value, n, warn and alert, min_n, confidence, floor, level, and held_back_from: the level (warn or alert) its value reached by the thresholds alone that its noise floor held back to ok (NULL when none was); pgscore.window_checks reads it';
+COMMENT ON FUNCTION pgscore.check_rows(jsonb) IS 'Each check of a drift or performance row''s checks (jsonb) as a row: metric, value, n, warn and alert, min_n, confidence, floor, level, and held_back_from: the level (warn or alert) its value reached by the thresholds alone that its noise floor held back to ok (NULL when none was); then (migration 0091) a drift check''s family: family, the k features and score of its model its floor is family-wise over, family_features, how many of them are features, and check_confidence, the confidence^(1/k) its floor is at (NULL for realised performance, whose floor is at confidence, and where confidence is NULL); pgscore.window_checks and pgscore drift read it';
 
 /*
  * The counts behind every drift metric: per live model, period, feature (or
@@ -520,8 +526,10 @@ base AS MATERIALIZED (
            b.std = 0 OR b.min = b.max AS constant,
            -- the bins that hold a share: JS's noise floor depends on the baseline through their number alone
            (SELECT count(*) FROM unnest(b.expected) e WHERE e > 0) AS n_shares,
-           -- the model's features and score: each metric's floors are family-wise over them (0088, below)
-           count(*) OVER (PARTITION BY live.model_id) AS family
+           -- the model's features and score: each metric's floors are family-wise over them (0088, below); how
+           -- many of them are features, which each check says with the family (0091)
+           count(*) OVER (PARTITION BY live.model_id) AS family,
+           count(*) FILTER (WHERE b.kind = 'feature') OVER (PARTITION BY live.model_id) AS family_features
       FROM live JOIN pgscore.baselines b ON b.model_id = live.model_id
 ),
 agg AS MATERIALIZED (
@@ -651,23 +659,43 @@ js_floors AS MATERIALIZED (
       FROM (SELECT DISTINCT ON (z.n_valid, z.n_base, z.shares, z.family) z.n_valid, z.n_base, z.shares, z.family, z.expected
               FROM sized z WHERE z.n_valid > 0) k
      CROSS JOIN th
+),
+-- what each check with a confidence says of its family (migration 0091), per model and metric: the model's k
+-- (its features and score), how many of them are features, and the confidence c^(1/k) its floor is at (the one
+-- the floors above are computed at), as the text its checks are built of and as jsonb; NULL at a NULL confidence
+fam AS MATERIALIZED (
+    SELECT f.model_id,
+           ', "family": ' || f.family || ', "family_features": ' || f.family_features || ', "check_confidence": ' || (th.psi_confidence ^ (1 / f.family::float8))::text AS psi_text,
+           jsonb_build_object('family', f.family, 'family_features', f.family_features, 'check_confidence', th.psi_confidence ^ (1 / f.family::float8)) AS psi_json,
+           ', "family": ' || f.family || ', "family_features": ' || f.family_features || ', "check_confidence": ' || (th.ks_confidence ^ (1 / f.family::float8))::text AS ks_text,
+           jsonb_build_object('family', f.family, 'family_features', f.family_features, 'check_confidence', th.ks_confidence ^ (1 / f.family::float8)) AS ks_json,
+           ', "family": ' || f.family || ', "family_features": ' || f.family_features || ', "check_confidence": ' || (th.js_confidence ^ (1 / f.family::float8))::text AS js_text,
+           jsonb_build_object('family', f.family, 'family_features', f.family_features, 'check_confidence', th.js_confidence ^ (1 / f.family::float8)) AS js_json,
+           ', "family": ' || f.family || ', "family_features": ' || f.family_features || ', "check_confidence": ' || (th.mean_shift_confidence ^ (1 / f.family::float8))::text AS mean_shift_text,
+           jsonb_build_object('family', f.family, 'family_features', f.family_features, 'check_confidence', th.mean_shift_confidence ^ (1 / f.family::float8)) AS mean_shift_json,
+           ', "family": ' || f.family || ', "family_features": ' || f.family_features || ', "check_confidence": ' || (th.null_rate_confidence ^ (1 / f.family::float8))::text AS null_rate_text,
+           jsonb_build_object('family', f.family, 'family_features', f.family_features, 'check_confidence', th.null_rate_confidence ^ (1 / f.family::float8)) AS null_rate_json,
+           ', "family": ' || f.family || ', "family_features": ' || f.family_features || ', "check_confidence": ' || (th.out_of_range_confidence ^ (1 / f.family::float8))::text AS out_of_range_text,
+           jsonb_build_object('family', f.family, 'family_features', f.family_features, 'check_confidence', th.out_of_range_confidence ^ (1 / f.family::float8)) AS out_of_range_json
+      FROM (SELECT DISTINCT b.model_id, b.family, b.family_features FROM base b) f
+     CROSS JOIN th
 )
 -- each metric's level and check as pgscore.judge gives them (a metric with no threshold row is left out;
 -- none: NULLs), in place: a call of judge per feature and period cost ~55 us, 105,000 calls for 3,000 features
 SELECT s.*,
-       CASE WHEN th.complete THEN ('[' || th.js_prefix || coalesce(CASE WHEN s.js IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(s.js)::text ELSE (s.js)::text END, 'null') || ', "n": ' || s.n_valid || CASE WHEN th.js_confidence IS NOT NULL THEN ', "floor": ' || coalesce((fl.js)::text, 'null') ELSE '' END || ', "level": "' || l.js || '"'
-                  || '}, ' || th.ks_prefix || coalesce(CASE WHEN s.ks IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(s.ks)::text ELSE (s.ks)::text END, 'null') || ', "n": ' || s.n_valid || CASE WHEN th.ks_confidence IS NOT NULL THEN ', "floor": ' || coalesce((fl.ks)::text, 'null') ELSE '' END || ', "level": "' || l.ks || '"'
-                  || '}, ' || th.mean_shift_prefix || coalesce(CASE WHEN abs(s.mean_shift) IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(abs(s.mean_shift))::text ELSE (abs(s.mean_shift))::text END, 'null') || ', "n": ' || s.n_valid || CASE WHEN th.mean_shift_confidence IS NOT NULL THEN ', "floor": ' || coalesce((fl.mean_shift)::text, 'null') ELSE '' END || ', "level": "' || l.mean_shift || '"'
-                  || '}, ' || th.null_rate_prefix || coalesce(CASE WHEN s.null_rate - s.baseline_null_rate IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(s.null_rate - s.baseline_null_rate)::text ELSE (s.null_rate - s.baseline_null_rate)::text END, 'null') || ', "n": ' || s.n || CASE WHEN th.null_rate_confidence IS NOT NULL THEN ', "floor": ' || coalesce((fl.null_rate)::text, 'null') ELSE '' END || ', "level": "' || l.null_rate || '"'
-                  || '}, ' || th.out_of_range_prefix || coalesce(CASE WHEN s.out_of_range IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(s.out_of_range)::text ELSE (s.out_of_range)::text END, 'null') || ', "n": ' || s.n_valid || CASE WHEN th.out_of_range_confidence IS NOT NULL THEN ', "floor": ' || coalesce((fl.out_of_range)::text, 'null') ELSE '' END || ', "level": "' || l.out_of_range || '"'
-                  || '}, ' || th.psi_prefix || coalesce(CASE WHEN s.psi IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(s.psi)::text ELSE (s.psi)::text END, 'null') || ', "n": ' || s.n_valid || CASE WHEN th.psi_confidence IS NOT NULL THEN ', "floor": ' || coalesce((fl.psi)::text, 'null') ELSE '' END || ', "level": "' || l.psi || '"'
+       CASE WHEN th.complete THEN ('[' || th.js_prefix || coalesce(CASE WHEN s.js IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(s.js)::text ELSE (s.js)::text END, 'null') || ', "n": ' || s.n_valid || CASE WHEN th.js_confidence IS NOT NULL THEN ', "floor": ' || coalesce((fl.js)::text, 'null') || fm.js_text ELSE '' END || ', "level": "' || l.js || '"'
+                  || '}, ' || th.ks_prefix || coalesce(CASE WHEN s.ks IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(s.ks)::text ELSE (s.ks)::text END, 'null') || ', "n": ' || s.n_valid || CASE WHEN th.ks_confidence IS NOT NULL THEN ', "floor": ' || coalesce((fl.ks)::text, 'null') || fm.ks_text ELSE '' END || ', "level": "' || l.ks || '"'
+                  || '}, ' || th.mean_shift_prefix || coalesce(CASE WHEN abs(s.mean_shift) IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(abs(s.mean_shift))::text ELSE (abs(s.mean_shift))::text END, 'null') || ', "n": ' || s.n_valid || CASE WHEN th.mean_shift_confidence IS NOT NULL THEN ', "floor": ' || coalesce((fl.mean_shift)::text, 'null') || fm.mean_shift_text ELSE '' END || ', "level": "' || l.mean_shift || '"'
+                  || '}, ' || th.null_rate_prefix || coalesce(CASE WHEN s.null_rate - s.baseline_null_rate IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(s.null_rate - s.baseline_null_rate)::text ELSE (s.null_rate - s.baseline_null_rate)::text END, 'null') || ', "n": ' || s.n || CASE WHEN th.null_rate_confidence IS NOT NULL THEN ', "floor": ' || coalesce((fl.null_rate)::text, 'null') || fm.null_rate_text ELSE '' END || ', "level": "' || l.null_rate || '"'
+                  || '}, ' || th.out_of_range_prefix || coalesce(CASE WHEN s.out_of_range IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(s.out_of_range)::text ELSE (s.out_of_range)::text END, 'null') || ', "n": ' || s.n_valid || CASE WHEN th.out_of_range_confidence IS NOT NULL THEN ', "floor": ' || coalesce((fl.out_of_range)::text, 'null') || fm.out_of_range_text ELSE '' END || ', "level": "' || l.out_of_range || '"'
+                  || '}, ' || th.psi_prefix || coalesce(CASE WHEN s.psi IN ('Infinity', '-Infinity', 'NaN') THEN to_jsonb(s.psi)::text ELSE (s.psi)::text END, 'null') || ', "n": ' || s.n_valid || CASE WHEN th.psi_confidence IS NOT NULL THEN ', "floor": ' || coalesce((fl.psi)::text, 'null') || fm.psi_text ELSE '' END || ', "level": "' || l.psi || '"'
                   || '}]')::jsonb
-            ELSE nullif(CASE WHEN l.js IS NOT NULL THEN jsonb_build_array(th.js_check || jsonb_build_object('value', s.js, 'n', s.n_valid, 'level', l.js) || CASE WHEN th.js_confidence IS NOT NULL THEN jsonb_build_object('floor', fl.js) ELSE '{}' END) ELSE '[]' END
-                       || CASE WHEN l.ks IS NOT NULL THEN jsonb_build_array(th.ks_check || jsonb_build_object('value', s.ks, 'n', s.n_valid, 'level', l.ks) || CASE WHEN th.ks_confidence IS NOT NULL THEN jsonb_build_object('floor', fl.ks) ELSE '{}' END) ELSE '[]' END
-                       || CASE WHEN l.mean_shift IS NOT NULL THEN jsonb_build_array(th.mean_shift_check || jsonb_build_object('value', abs(s.mean_shift), 'n', s.n_valid, 'level', l.mean_shift) || CASE WHEN th.mean_shift_confidence IS NOT NULL THEN jsonb_build_object('floor', fl.mean_shift) ELSE '{}' END) ELSE '[]' END
-                       || CASE WHEN l.null_rate IS NOT NULL THEN jsonb_build_array(th.null_rate_check || jsonb_build_object('value', s.null_rate - s.baseline_null_rate, 'n', s.n, 'level', l.null_rate) || CASE WHEN th.null_rate_confidence IS NOT NULL THEN jsonb_build_object('floor', fl.null_rate) ELSE '{}' END) ELSE '[]' END
-                       || CASE WHEN l.out_of_range IS NOT NULL THEN jsonb_build_array(th.out_of_range_check || jsonb_build_object('value', s.out_of_range, 'n', s.n_valid, 'level', l.out_of_range) || CASE WHEN th.out_of_range_confidence IS NOT NULL THEN jsonb_build_object('floor', fl.out_of_range) ELSE '{}' END) ELSE '[]' END
-                       || CASE WHEN l.psi IS NOT NULL THEN jsonb_build_array(th.psi_check || jsonb_build_object('value', s.psi, 'n', s.n_valid, 'level', l.psi) || CASE WHEN th.psi_confidence IS NOT NULL THEN jsonb_build_object('floor', fl.psi) ELSE '{}' END) ELSE '[]' END, '[]') END AS checks,
+            ELSE nullif(CASE WHEN l.js IS NOT NULL THEN jsonb_build_array(th.js_check || jsonb_build_object('value', s.js, 'n', s.n_valid, 'level', l.js) || CASE WHEN th.js_confidence IS NOT NULL THEN jsonb_build_object('floor', fl.js) || fm.js_json ELSE '{}' END) ELSE '[]' END
+                       || CASE WHEN l.ks IS NOT NULL THEN jsonb_build_array(th.ks_check || jsonb_build_object('value', s.ks, 'n', s.n_valid, 'level', l.ks) || CASE WHEN th.ks_confidence IS NOT NULL THEN jsonb_build_object('floor', fl.ks) || fm.ks_json ELSE '{}' END) ELSE '[]' END
+                       || CASE WHEN l.mean_shift IS NOT NULL THEN jsonb_build_array(th.mean_shift_check || jsonb_build_object('value', abs(s.mean_shift), 'n', s.n_valid, 'level', l.mean_shift) || CASE WHEN th.mean_shift_confidence IS NOT NULL THEN jsonb_build_object('floor', fl.mean_shift) || fm.mean_shift_json ELSE '{}' END) ELSE '[]' END
+                       || CASE WHEN l.null_rate IS NOT NULL THEN jsonb_build_array(th.null_rate_check || jsonb_build_object('value', s.null_rate - s.baseline_null_rate, 'n', s.n, 'level', l.null_rate) || CASE WHEN th.null_rate_confidence IS NOT NULL THEN jsonb_build_object('floor', fl.null_rate) || fm.null_rate_json ELSE '{}' END) ELSE '[]' END
+                       || CASE WHEN l.out_of_range IS NOT NULL THEN jsonb_build_array(th.out_of_range_check || jsonb_build_object('value', s.out_of_range, 'n', s.n_valid, 'level', l.out_of_range) || CASE WHEN th.out_of_range_confidence IS NOT NULL THEN jsonb_build_object('floor', fl.out_of_range) || fm.out_of_range_json ELSE '{}' END) ELSE '[]' END
+                       || CASE WHEN l.psi IS NOT NULL THEN jsonb_build_array(th.psi_check || jsonb_build_object('value', s.psi, 'n', s.n_valid, 'level', l.psi) || CASE WHEN th.psi_confidence IS NOT NULL THEN jsonb_build_object('floor', fl.psi) || fm.psi_json ELSE '{}' END) ELSE '[]' END, '[]') END AS checks,
        (ARRAY['not_applicable', 'no_data', 'insufficient_data', 'ok', 'warn', 'alert'])[greatest(
                CASE l.js WHEN 'alert' THEN 6 WHEN 'warn' THEN 5 WHEN 'ok' THEN 4 WHEN 'insufficient_data' THEN 3 WHEN 'no_data' THEN 2 WHEN 'not_applicable' THEN 1 END,
                CASE l.ks WHEN 'alert' THEN 6 WHEN 'warn' THEN 5 WHEN 'ok' THEN 4 WHEN 'insufficient_data' THEN 3 WHEN 'no_data' THEN 2 WHEN 'not_applicable' THEN 1 END,
@@ -690,6 +718,7 @@ SELECT s.*,
   FROM stats s
  CROSS JOIN th
   JOIN base b ON b.model_id = s.model_id AND b.kind = s.kind AND b.position = s.position
+  JOIN fam fm ON fm.model_id = b.model_id
  -- each metric's noise floor at the window's and the baseline's sizes (migration 0085; NULL: the window holds no
  -- value, or the metric's confidence is NULL and the thresholds alone judge it), found among the distinct ones
  -- (0086; n_base 0: a baseline of no valid value, NULL to noise_floor)
@@ -794,7 +823,7 @@ SELECT m.name, m.version, k.kind, NULL, NULL, 'window', w.window_name, w.sort_or
  CROSS JOIN pgscore.drift_windows w
  WHERE NOT EXISTS (SELECT 1 FROM pgscore.baselines b WHERE b.model_id = m.model_id AND b.kind = k.kind);
 COMMENT ON VIEW pgscore.drift_rows IS 'Internal: drift rows of every kind and period, with their status, a note and their checks';
-COMMENT ON COLUMN pgscore.drift_rows.checks IS 'Each drift metric checked, with its value, thresholds, level and (where its confidence is set) its confidence and noise floor';
+COMMENT ON COLUMN pgscore.drift_rows.checks IS 'Each drift metric checked, with its value, thresholds, level and (where its confidence is set) its confidence and noise floor, and (since 0091) its family: family (the k features and score its floor is family-wise over), family_features and check_confidence (the confidence^(1/k) its floor is at)';
 
 -- the one definition behind feature_drift, score_drift and drift_by_day
 CREATE VIEW pgscore.drift_report AS
@@ -1324,7 +1353,9 @@ COMMENT ON COLUMN pgscore.alerts.shadow IS 'true for a condition of a version sc
  */
 CREATE VIEW pgscore.window_checks AS
 SELECT c.model, c.version, c.what, c.subject, c.window_name, k.metric, k.value, k.n, k.warn, k.alert, k.min_n,
-       k.confidence, k.floor, k.level, k.held_back_from
+       k.confidence, k.floor, k.level, k.held_back_from,
+       -- appended (migration 0091), so that the readers of the columns before keep them
+       k.family, k.family_features, k.check_confidence
   FROM (SELECT s.name AS model, s.version, s.kind AS what, s.feature AS subject, s.period AS window_name,
                s.sort_order, s.kind = 'score' AS last, s.position, s.checks
           FROM pgscore.drift_stats() s
@@ -1341,6 +1372,9 @@ COMMENT ON COLUMN pgscore.window_checks.confidence IS 'The metric''s drift_thres
 COMMENT ON COLUMN pgscore.window_checks.floor IS 'What sampling alone makes the metric reach at the window''s size (pgscore.noise_floor): a drift metric''s at confidence^(1/k), k the model''s features and score, realised performance''s at the confidence; NULL at a NULL confidence or where the window holds no value';
 COMMENT ON COLUMN pgscore.window_checks.level IS 'ok, warn or alert (or no_data, insufficient_data, not_applicable when the metric cannot be judged), by the thresholds and the noise floor';
 COMMENT ON COLUMN pgscore.window_checks.held_back_from IS 'warn or alert: the level the value reached by the thresholds alone that its noise floor held back to ok; NULL when it held nothing back';
+COMMENT ON COLUMN pgscore.window_checks.family IS 'A drift metric''s k: the features and score of the model its noise floor is family-wise over (the floor is at confidence^(1/k)); NULL for realised performance and where confidence is NULL';
+COMMENT ON COLUMN pgscore.window_checks.family_features IS 'How many of the family''s k are features (k - family_features is 1 where the score is one of them); NULL where family is';
+COMMENT ON COLUMN pgscore.window_checks.check_confidence IS 'The confidence the noise floor is at: a drift metric''s confidence^(1/k), k its family; NULL for realised performance (its floor is at confidence) and where confidence is NULL';
 
 /*
  * The baseline every version's drift is measured against, a row per bin: what a reader needs to draw the
