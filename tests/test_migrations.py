@@ -372,6 +372,52 @@ def test_0021_downgrade_keeps_the_views_owner_and_every_grant_on_it(db_url):
     query(db_url, "DROP OWNED BY t_views_owner; DROP ROLE t_views_owner")
 
 
+def test_0091_keeps_window_checks_and_check_rows_owner_comments_and_every_grant(db_url):
+    """0091 drops and makes again window_checks (its columns change) and check_rows (its result does), up and
+    down: a DBA's grants on them (with grant option, to PUBLIC, on columns), the view's owner and its columns'
+    comments (a DBA's own too) come back each way, as do pgscore's own grants; a view of the user's on
+    window_checks stops the downgrade, named, and the hint does not say CASCADE."""
+    query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'Grafana Reader') "
+                  "THEN CREATE ROLE \"Grafana Reader\"; END IF; END $$")
+    query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 't_views_owner') "
+                  "THEN CREATE ROLE t_views_owner; END IF; END $$")  # roles outlive a failed run's database
+    query(db_url, 'GRANT SELECT ON pgscore.window_checks TO "Grafana Reader" WITH GRANT OPTION')
+    query(db_url, "GRANT SELECT ON pgscore.window_checks TO PUBLIC")
+    query(db_url, 'GRANT SELECT (model, metric) ON pgscore.window_checks TO "Grafana Reader"')
+    query(db_url, 'GRANT EXECUTE ON FUNCTION pgscore.check_rows(jsonb) TO "Grafana Reader"')
+    query(db_url, "COMMENT ON COLUMN pgscore.window_checks.value IS 'our dashboard''s y axis'")
+    query(db_url, "ALTER VIEW pgscore.window_checks OWNER TO t_views_owner")
+    state = """
+        SELECT (SELECT array_agg(a::text ORDER BY a::text) FROM unnest(c.relacl) a), c.relowner::regrole::text,
+               (SELECT array_agg(a::text ORDER BY a::text) FROM unnest(p.proacl) a), p.proowner::regrole::text,
+               (SELECT jsonb_object_agg(t.attname, jsonb_build_array(t.attacl::text, col_description(c.oid, t.attnum)))
+                  FROM pg_attribute t WHERE t.attrelid = c.oid AND t.attnum > 0
+                   AND t.attname NOT IN ('family', 'family_features', 'check_confidence'))
+          FROM pg_class c, pg_proc p
+         WHERE c.oid = 'pgscore.window_checks'::regclass AND p.oid = 'pgscore.check_rows(jsonb)'::regprocedure"""
+    new_columns = ("SELECT count(*) FROM pg_attribute WHERE attrelid = 'pgscore.window_checks'::regclass AND attname "
+                   "IN ('family', 'family_features', 'check_confidence') AND col_description(attrelid, attnum) <> ''")
+    (before,) = query(db_url, state)
+    assert '"Grafana Reader"=r*/t_views_owner' in before[0] and "=r/t_views_owner" in before[0]
+    assert '"Grafana Reader"=X/postgres' in before[2] and before[1] == "t_views_owner"
+    assert before[4]["value"][1] == "our dashboard's y axis" and before[4]["model"][0] is not None
+    query(db_url, "CREATE VIEW public.held AS SELECT model, metric FROM pgscore.window_checks")
+    with pytest.raises(InstallError) as e:
+        migrate.downgrade(db_url, "0090")
+    assert "public.held of yours depend on them" in e.value.detail and "CASCADE" not in str(e.value)
+    assert "pg_get_viewdef" in e.value.hint and migrate.current(db_url) == migrate.head()
+    query(db_url, "DROP VIEW public.held")
+    migrate.downgrade(db_url, "0090")
+    assert query(db_url, state) == [before] and query(db_url, new_columns) == [(0,)]
+    migrate.upgrade(db_url)
+    assert query(db_url, state) == [before] and query(db_url, new_columns) == [(3,)]
+    query(db_url, 'REVOKE ALL ON pgscore.window_checks FROM "Grafana Reader", PUBLIC')
+    query(db_url, 'REVOKE ALL ON FUNCTION pgscore.check_rows(jsonb) FROM "Grafana Reader"')
+    query(db_url, "ALTER VIEW pgscore.window_checks OWNER TO postgres")
+    query(db_url, 'DROP ROLE "Grafana Reader"')
+    query(db_url, "DROP OWNED BY t_views_owner; DROP ROLE t_views_owner")
+
+
 def test_a_schema_newer_than_this_pgscore_says_so(db_url):
     """A database installed by a newer pgscore (a revision this one does not know): install and uninstall
     say so and what to do, not alembic's bare "Can't locate revision identified by '0099'"."""
