@@ -3784,3 +3784,63 @@ def test_a_replay_by_an_id_column_that_is_no_key_changes_the_queued_profiles_alo
     after = dict(query(shop, "SELECT id, support_calls FROM customers"))
     assert {k: v for k, v in after.items() if k != 5} == {k: v for k, v in before.items() if k != 5}
     assert after[5] == 1
+
+
+def test_missed_events_with_a_null_id_are_not_replayed_as_if_counted_and_the_queue_row_says_so(shop):
+    """An event whose id column is NULL cannot be read back by its id: retry_failed replayed the others, took the
+    row's ids out and rescored the profile as if every missed event were counted (its NULL id was in the row's
+    ids and matched no event), and the queue row went: support_calls 1 for 3 events, and nothing said so. Now
+    the row counts them (cause->'uncounted_null_ids'), its reason says so and what to do, and retry_failed
+    replays none of that row's events and leaves it queued until its counters are corrected by hand."""
+    query(shop, "ALTER TABLE complaints ADD COLUMN ref int")
+    (rid,), = query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
+                          "'churn_score', '{\"support_calls\": \"count\"}', p_profile_key => 'id', "
+                          "p_event_id_column => 'ref')")
+    query(shop, "UPDATE customers SET support_calls = 999 WHERE id IN (5, 6)")
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT few_calls CHECK (support_calls < 1000)")
+    query(shop, "INSERT INTO complaints (customer_id, ref) VALUES (5, 1), (5, NULL), (5, NULL), (6, NULL)")
+    rows = query(shop, "SELECT entity_key, reason, cause->'uncounted_event_ids', cause->'uncounted_events', "
+                       "cause->'uncounted_null_ids' FROM pgscore.error_queue ORDER BY 1")
+    assert [r[2:] for r in rows] == [([1], 3, 2), ([], 1, 1)], rows
+    said = ("2 of the events its counters missed have a NULL ref (cause->'uncounted_null_ids'): retry_failed "
+            "cannot replay them, so it replays none of this row's")
+    assert said in rows[0][1] and "cause = cause - 'uncounted_event_ids' - 'uncounted_null_ids'" in rows[0][1], rows
+    query(shop, "UPDATE customers SET support_calls = 0 WHERE id IN (5, 6)")  # the cause fixed
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 0, 2)]
+    assert query(shop, "SELECT id, support_calls FROM customers WHERE id IN (5, 6) ORDER BY 1") == [(5, 0), (6, 0)]
+    rows = query(shop, "SELECT entity_key, reason, sqlstate, cause->'uncounted_event_ids' FROM pgscore.error_queue "
+                       "ORDER BY 1")
+    assert [(k, s, i) for k, _, s, i in rows] == [("5", "22004", [1]), ("6", "22004", [])], rows
+    assert rows[0][1].startswith(said) and rows[1][1].startswith("1 of the events"), rows
+    # the user's correction, as the reason says
+    query(shop, "ALTER TABLE customers DROP CONSTRAINT few_calls")
+    query(shop, "UPDATE customers SET support_calls = 3 WHERE id = 5")
+    query(shop, "UPDATE customers SET support_calls = 1 WHERE id = 6")
+    query(shop, "UPDATE pgscore.error_queue SET cause = cause - 'uncounted_event_ids' - 'uncounted_null_ids'")
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 2, 0)]
+    assert query(shop, "SELECT id, support_calls FROM customers WHERE id IN (5, 6) ORDER BY 1") == [(5, 3), (6, 1)]
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+
+
+def test_a_profile_queued_under_two_spellings_of_its_key_has_each_missed_event_replayed_once(shop):
+    """numeric keys: one statement's events 5 and 5.0 whose rescoring could not run (a counter's column renamed)
+    queue profile 5 under both spellings, '5' and '5.0' (the event keys' texts). Each queue row named the ids of
+    the events whose key's text, or whose profile's, was its own: '5' both events, '5.0' the second again, and a
+    retry_failed that took the rows one at a time (p_limit) replayed the second event twice (support_calls 3 for
+    2 events). Now each missed event's id is in one row: its profile's key's where that is queued."""
+    query(shop, "ALTER TABLE complaints ALTER COLUMN customer_id TYPE numeric")
+    query(shop, "ALTER TABLE customers ALTER COLUMN id TYPE numeric")
+    (rid,), = query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
+                          "'churn_score', '{\"support_calls\": \"count\"}', p_profile_key => 'id')")
+    query(shop, "UPDATE customers SET support_calls = 0 WHERE id = 5")
+    query(shop, "ALTER TABLE customers RENAME support_calls TO calls")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (5), (5.0)")
+    query(shop, "ALTER TABLE customers RENAME calls TO support_calls")  # the cause fixed
+    rows = query(shop, "SELECT entity_key, cause->'uncounted_event_ids' FROM pgscore.error_queue ORDER BY 1")
+    assert [k for k, _ in rows] == ["5", "5.0"], rows
+    named = [i for _, ids in rows for i in ids or []]
+    assert sorted(named) == [1, 2], rows  # each event once
+    assert query(shop, "SELECT * FROM pgscore.retry_failed(p_limit => 1)") == [(rid, 1, 0)]
+    assert query(shop, "SELECT * FROM pgscore.retry_failed(p_limit => 1)") == [(rid, 1, 0)]
+    assert query(shop, "SELECT support_calls FROM customers WHERE id = 5") == [(2,)]
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]

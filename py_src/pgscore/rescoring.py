@@ -1207,13 +1207,14 @@ class Sql:
             return None
         keys = f"p.{self.pk} {EQ} ANY ({self.typed_keys()})"
         held = "q.cause OPERATOR(pg_catalog.->) 'uncounted_event_ids'"
+        # (nor a row that misses an event whose id is NULL, which no id finds: _NULL_IDS, _null_ids_reason)
         o = (f"o AS (SELECT q.error_id, {held} AS ids FROM pgscore.error_queue AS q WHERE q.rescoring_id {EQ} $2 "
              f"AND q.entity_key {EQ} ANY ($1::pg_catalog.text[]) AND pg_catalog.jsonb_typeof({held}) {EQ} 'array' "
+             f"AND NOT {_HAS_NULL_IDS} "
              f"AND pg_catalog.jsonb_array_length({held})::pg_catalog.numeric OPERATOR(pg_catalog.>=) COALESCE(CASE "
              f"WHEN pg_catalog.jsonb_typeof(q.cause OPERATOR(pg_catalog.->) 'uncounted_events') {EQ} 'number' "
              "THEN (q.cause OPERATOR(pg_catalog.->>) 'uncounted_events')::pg_catalog.numeric END, 0))")
-        r = ("r AS (UPDATE pgscore.error_queue AS q SET cause = (q.cause OPERATOR(pg_catalog.-) "
-             "'uncounted_event_ids'::pg_catalog.text) OPERATOR(pg_catalog.-) 'uncounted_events'::pg_catalog.text "
+        r = (f"r AS (UPDATE pgscore.error_queue AS q SET cause = {_WITHOUT_UNCOUNTED} "
              f"FROM o WHERE q.error_id {EQ} o.error_id RETURNING o.ids)")
         return (f"SELECT 1 FROM {self.P} AS p WHERE {keys} ORDER BY p.{self.pk} FOR NO KEY UPDATE OF p; "
                 f"WITH {o}, {r}, a AS ({self.agg}) UPDATE {self.P} AS p SET {', '.join(sets)} FROM a "
@@ -1340,25 +1341,64 @@ def replay_source(plpy, w: Wiring) -> str:
             "pg_catalog.jsonb_array_elements(r.ids) AS x(v)))")
 
 
+def uncounted_sql(ek, idc, source, profiles=None, pk=None) -> str:
+    """For _mark_uncounted: (t, ids, n, z) per key text t of the events in `source` (ek and idc quoted): the first
+    QUEUED_IDS ids that are not NULL (a jsonb array, NULL where there are none), how many events there are and how
+    many of them have a NULL id. Each event is named under one key text, the profile key's (with `profiles` and
+    its key `pk`) where that one is among the keys queued ($2, text[]), else its own key's: an event of a profile
+    queued under two texts of its key (numeric 5 and 5.0) named under both was replayed twice by retry_failed
+    calls that took the rows one at a time. No text cast to a key type (one may not read it)."""
+    own = f"e.{ek}::pg_catalog.text"
+    if profiles is not None:
+        pt = (f"(SELECT p.{pk}::pg_catalog.text FROM {profiles} AS p WHERE p.{pk} {EQ} e.{ek} LIMIT 1)")
+        t = f"CASE WHEN {pt} {EQ} ANY ($2::pg_catalog.text[]) THEN {pt} ELSE {own} END"
+    else:
+        t = own
+    return ("SELECT m.t, pg_catalog.jsonb_agg(m.i ORDER BY m.i) FILTER (WHERE m.i IS NOT NULL AND m.r "
+            f"OPERATOR(pg_catalog.<=) {QUEUED_IDS}) AS ids, pg_catalog.count(*) AS n, pg_catalog.count(*) FILTER "
+            "(WHERE m.i IS NULL) AS z FROM (SELECT x.t, x.i, pg_catalog.row_number() OVER (PARTITION BY x.t ORDER BY "
+            f"x.i) AS r FROM (SELECT {t} AS t, e.{idc} AS i FROM {source} AS e WHERE e.{ek} IS NOT NULL) AS x) AS m "
+            "GROUP BY m.t")
+
+
+def _null_ids_reason(w: Wiring, n) -> str:
+    """What a queue row says of the events its counters missed whose id (the wiring's event id column) is NULL:
+    retry_failed cannot read them back, so it replays none of the row's, and what to do; `n` how many (or '%s',
+    for the format() of _mark_uncounted)."""
+    return (f"{n} of the events its counters missed have a NULL {w.event_id_column} (cause->'uncounted_null_ids'): "
+            "retry_failed cannot replay them, so it replays none of this row's; correct its counters from the event "
+            "table (those events, and the ones cause->'uncounted_event_ids' names), then UPDATE pgscore.error_queue "
+            "SET cause = cause - 'uncounted_event_ids' - 'uncounted_null_ids' of its row, and retry")
+
+
 def _mark_uncounted(plpy, w: Wiring, keys):
     """Name in the queue rows of the profiles `keys` (just queued by the trigger) the ids of the statement's
     events whose counters were not applied to them (cause.uncounted_event_ids, QUEUED_IDS at most, added to
-    those a row held, and uncounted_events, how many): retry_failed replays them (Sql.replay)."""
+    those a row held, and uncounted_events, how many): retry_failed replays them (Sql.replay). Each event is named
+    in one row (uncounted_sql). Events whose id is NULL are counted in uncounted_events and, apart, in
+    uncounted_null_ids, and the row's reason says what to do (_null_ids_reason): retry_failed replays no event of
+    such a row (before, their NULLs in the ids matched no event and the row was taken for replayed)."""
     held = "q.cause OPERATOR(pg_catalog.->) 'uncounted_event_ids'"
     n = ("CASE WHEN pg_catalog.jsonb_typeof(q.cause OPERATOR(pg_catalog.->) 'uncounted_events') "
          f"{EQ} 'number' THEN (q.cause OPERATOR(pg_catalog.->>) 'uncounted_events')::pg_catalog.int8 ELSE 0 END")
+    z = (f"({n.replace('uncounted_events', 'uncounted_null_ids')} {PLUS} i.z)")
+    template = _null_ids_reason(w, "%s").replace("%", "%%").replace("%%s", "%s", 1)
     # a key is queued as the profile key's text, or as the event key's where there is no profile, or no profile
     # key (renamed since the wiring was read: _broken): then the event key's alone
     for keyed in (True, False):
-        ids = ids_sql(quote_ident(plpy, w.event_key), quote_ident(plpy, w.event_id_column), w.source,
-                      w.profile_rows if keyed else None, quote_ident(plpy, w.profile_key) if keyed else None)
+        ids = uncounted_sql(quote_ident(plpy, w.event_key), quote_ident(plpy, w.event_id_column), w.source,
+                            w.profile_rows if keyed else None, quote_ident(plpy, w.profile_key) if keyed else None)
         try:
             plpy.execute(plpy.prepare(
                 "UPDATE pgscore.error_queue AS q SET cause = COALESCE(q.cause, '{}'::pg_catalog.jsonb) "
-                f"{_JSONB_CAT} pg_catalog.jsonb_build_object('uncounted_event_ids', {capped_ids(held, 'i.ids')}, "
-                f"'uncounted_events', {n} {PLUS} i.n) FROM ({ids}) AS i WHERE q.rescoring_id {EQ} $1 "
+                f"{_JSONB_CAT} pg_catalog.jsonb_build_object('uncounted_event_ids', COALESCE({capped_ids(held, 'i.ids')}, "
+                f"'[]'::pg_catalog.jsonb), 'uncounted_events', {n} {PLUS} i.n) {_JSONB_CAT} CASE WHEN {z} "
+                f"OPERATOR(pg_catalog.>) 0 THEN pg_catalog.jsonb_build_object('uncounted_null_ids', {z}) ELSE "
+                "'{}'::pg_catalog.jsonb END, reason = CASE WHEN i.z OPERATOR(pg_catalog.>) 0 OR "
+                f"{_HAS_NULL_IDS} THEN q.reason OPERATOR(pg_catalog.||) '; ' OPERATOR(pg_catalog.||) "
+                f"pg_catalog.format($3, {z}) ELSE q.reason END FROM ({ids}) AS i WHERE q.rescoring_id {EQ} $1 "
                 f"AND q.entity_key {EQ} i.t AND i.t {EQ} ANY ($2::pg_catalog.text[])",
-                ["pg_catalog.int8", "pg_catalog.text[]"]), [w.id, keys])
+                ["pg_catalog.int8", "pg_catalog.text[]", "pg_catalog.text"]), [w.id, keys, template])
             return
         except plpy.SPIError as e:
             if not keyed or not _unbuildable(e) or _must_raise(e):
@@ -1368,7 +1408,16 @@ def _mark_uncounted(plpy, w: Wiring, keys):
 # a queue row's events whose counters were not applied (_mark_uncounted), kept when the profile is queued again
 _KEEP_UNCOUNTED = ("pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('uncounted_event_ids', "
                    "q.cause OPERATOR(pg_catalog.->) 'uncounted_event_ids', 'uncounted_events', "
-                   "q.cause OPERATOR(pg_catalog.->) 'uncounted_events'))")
+                   "q.cause OPERATOR(pg_catalog.->) 'uncounted_events', 'uncounted_null_ids', "
+                   "q.cause OPERATOR(pg_catalog.->) 'uncounted_null_ids'))")
+# a queue row that misses events whose id is NULL (_mark_uncounted: counted in uncounted_null_ids; a row marked
+# before that kept their NULLs among its ids): retry_failed cannot replay them, and replays none of its events
+_HAS_NULL_IDS = ("(COALESCE(q.cause OPERATOR(pg_catalog.?) 'uncounted_null_ids', false) OR COALESCE(q.cause "
+                 "OPERATOR(pg_catalog.->) 'uncounted_event_ids' OPERATOR(pg_catalog.@>) '[null]'::pg_catalog.jsonb, "
+                 "false))")
+# a queue row's cause without what _mark_uncounted put in it
+_WITHOUT_UNCOUNTED = ("q.cause OPERATOR(pg_catalog.-) 'uncounted_event_ids'::pg_catalog.text OPERATOR(pg_catalog.-) "
+                      "'uncounted_events'::pg_catalog.text OPERATOR(pg_catalog.-) 'uncounted_null_ids'::pg_catalog.text")
 # a queue row that holds them is not cleared by a rescoring: retry_failed replays them first (RetryPlans.replay)
 _COUNTED = "AND NOT COALESCE(q.cause OPERATOR(pg_catalog.?) 'uncounted_event_ids', false) "
 
@@ -2511,6 +2560,17 @@ _UNREPLAYED_REASON = ("its counters missed more events than its queue row names 
                       "cause->'uncounted_event_ids'; cause->'uncounted_events' counts them): retry_failed does not "
                       "replay them; correct its counters from the event table, then UPDATE pgscore.error_queue SET "
                       "cause = cause - 'uncounted_event_ids' of its row, and retry")
+# of those, the ones whose row misses events whose id is NULL (_HAS_NULL_IDS), and how many (a row marked before
+# uncounted_null_ids was kept: its NULL ids)
+_NULL_IDS = ("SELECT q.entity_key AS k, COALESCE(CASE WHEN pg_catalog.jsonb_typeof(q.cause OPERATOR(pg_catalog.->) "
+             "'uncounted_null_ids') OPERATOR(pg_catalog.=) 'number' THEN (q.cause OPERATOR(pg_catalog.->>) "
+             "'uncounted_null_ids')::pg_catalog.int8 END, (SELECT pg_catalog.count(*) FROM "
+             "pg_catalog.jsonb_array_elements(CASE WHEN pg_catalog.jsonb_typeof(q.cause OPERATOR(pg_catalog.->) "
+             "'uncounted_event_ids') OPERATOR(pg_catalog.=) 'array' THEN q.cause OPERATOR(pg_catalog.->) "
+             "'uncounted_event_ids' ELSE '[]'::pg_catalog.jsonb END) AS x(v) WHERE pg_catalog.jsonb_typeof(x.v) "
+             "OPERATOR(pg_catalog.=) 'null')) AS n FROM pgscore.error_queue q WHERE q.rescoring_id "
+             f"OPERATOR(pg_catalog.=) $1 AND q.entity_key OPERATOR(pg_catalog.=) ANY ($2) AND {_HAS_NULL_IDS} "
+             "ORDER BY q.entity_key")
 _QUEUED_COUNT = ("SELECT pg_catalog.count(*)::pg_catalog.int4 AS n FROM pgscore.error_queue q "
                  "WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1")
 _QUEUED_KEYS = ("SELECT pg_catalog.array_agg(s.k) AS keys FROM (SELECT q.entity_key AS k FROM pgscore.error_queue q "
@@ -2674,7 +2734,15 @@ def retry(plpy, GD, model_name=None, limit=None):
                                 [w.id, keys])[0]["keys"] or [] if keys else []
             if over:
                 unrecounted.extend(over)
-                failures.append(Failure(over, _UNREPLAYED_REASON.format(QUEUED_IDS), "54000"))
+                # those that miss events whose id is NULL say so, and how many (22004: a null value not allowed)
+                nulls = {}
+                for r in plpy.execute(plpy.prepare(_NULL_IDS, ["pg_catalog.int8", "pg_catalog.text[]"]), [w.id, over]):
+                    nulls.setdefault(r["n"], []).append(r["k"])
+                failures.extend(Failure(ks, _null_ids_reason(w, n), "22004") for n, ks in nulls.items())
+                named = {k for ks in nulls.values() for k in ks}
+                if len(named) < len(over):
+                    failures.append(Failure([k for k in over if k not in named], _UNREPLAYED_REASON.format(QUEUED_IDS),
+                                            "54000"))
                 keys = [k for k in keys if k not in set(over)]
         if plans.recount is not None and keys:  # windows and recomputes recounted first (Sql.recount)
             left = _before_rescoring(plpy, w, lambda ks: plpy.execute(plans.recount, [ks]), keys,  # noqa: B023
@@ -2949,8 +3017,7 @@ _RELATION = ("SELECT c.oid::pg_catalog.int8 AS oid, c.relkind::pg_catalog.text A
 # event table), the newest row of each key: they become the new wiring's, so that retry_failed rescores them
 # (the events whose counters another wiring's update missed are not this one's to replay: its counters, its event
 # table, its ids; they are no longer named)
-_ADOPT = ("UPDATE pgscore.error_queue AS q SET rescoring_id = $1, cause = (q.cause OPERATOR(pg_catalog.-) "
-          "'uncounted_event_ids'::pg_catalog.text) OPERATOR(pg_catalog.-) 'uncounted_events'::pg_catalog.text "
+_ADOPT = (f"UPDATE pgscore.error_queue AS q SET rescoring_id = $1, cause = {_WITHOUT_UNCOUNTED} "
           "WHERE q.error_id OPERATOR(pg_catalog.=) ANY ("
           "SELECT DISTINCT ON (o.entity_key) o.error_id FROM pgscore.error_queue AS o "
           "WHERE o.profile_table OPERATOR(pg_catalog.=) $2 AND o.rescoring_id IS DISTINCT FROM $1 "
