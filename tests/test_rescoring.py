@@ -3786,6 +3786,33 @@ def test_a_replay_by_an_id_column_that_is_no_key_changes_the_queued_profiles_alo
     assert after[5] == 1
 
 
+def test_refresh_windows_leaves_a_profile_whose_queue_row_names_uncounted_events_to_retry_failed(shop):
+    """A profile whose counters' update failed is queued with the ids of the events it missed: refresh_windows
+    leaves it out even when its window is stale (no recount, no score, no audit row, not in its counts) and its
+    queue row, ids and all, as it was; retry_failed replays those events, recounts the window and rescores it.
+    (Pinned: a refresh that rescored it or cleared its row would lose the ids, and the counters those events.)"""
+    no_counts(shop)
+    rid = attach(shop)
+    query(shop, "UPDATE customers SET support_calls = 999 WHERE id = 5")
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT few_calls CHECK (support_calls < 1000)")
+    query(shop, f"INSERT INTO complaints (customer_id, created_at) VALUES (3, {EDGE}), (5, {EDGE}), (5, now())")
+    row = "SELECT to_jsonb(q) FROM pgscore.error_queue q"
+    (queued,), = query(shop, row)
+    assert queued["entity_key"] == "5" and len(queued["cause"]["uncounted_event_ids"]) == 2, queued
+    query(shop, "UPDATE customers SET support_calls = 0, complaints_30d = 7 WHERE id = 5")  # fixed; its window stale
+    time.sleep(1.5)  # the edge complaints are now out of the window
+    before = profiles(shop, [5])
+    logged = query(shop, "SELECT count(*) FROM pgscore.prediction_log WHERE entity_key = '5'")
+    assert refresh(shop) == [(rid, "complaints", "customers", 1, 1, 0)]  # customer 3 alone
+    assert profiles(shop, [5]) == before
+    assert query(shop, row) == [(queued,)]
+    assert query(shop, "SELECT count(*) FROM pgscore.prediction_log WHERE entity_key = '5'") == logged
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 1, 0)]
+    assert query(shop, "SELECT support_calls, complaints_30d, last_complaint_at = (SELECT max(created_at) "
+                       "FROM complaints WHERE customer_id = 5) FROM customers WHERE id = 5") == [(2, 1, True)]
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+
+
 def test_missed_events_with_a_null_id_are_not_replayed_as_if_counted_and_the_queue_row_says_so(shop):
     """An event whose id column is NULL cannot be read back by its id: retry_failed replayed the others, took the
     row's ids out and rescored the profile as if every missed event were counted (its NULL id was in the row's
