@@ -3871,3 +3871,26 @@ def test_a_profile_queued_under_two_spellings_of_its_key_has_each_missed_event_r
     assert query(shop, "SELECT * FROM pgscore.retry_failed(p_limit => 1)") == [(rid, 1, 0)]
     assert query(shop, "SELECT support_calls FROM customers WHERE id = 5") == [(2,)]
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+
+
+def test_a_queue_row_marked_before_with_a_null_among_its_ids_is_not_replayed_either(shop):
+    """A row whose missed events were named before uncounted_null_ids was kept holds their NULL ids among its
+    uncounted_event_ids: retry_failed replayed its other events and cleared it as if all were counted; now it leaves
+    it queued (22004), saying how many NULL ids it holds, as for a row marked now."""
+    query(shop, "ALTER TABLE complaints ADD COLUMN ref int")
+    (rid,), = query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
+                          "'churn_score', '{\"support_calls\": \"count\"}', p_profile_key => 'id', "
+                          "p_event_id_column => 'ref')")
+    query(shop, "UPDATE customers SET support_calls = 999 WHERE id = 5")
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT few_calls CHECK (support_calls < 1000)")
+    query(shop, "INSERT INTO complaints (customer_id, ref) VALUES (5, 1), (5, 2)")
+    query(shop, "UPDATE customers SET support_calls = 0 WHERE id = 5")  # the cause fixed
+    query(shop, "UPDATE complaints SET ref = NULL WHERE ref = 2")
+    # as the trigger marked it before: the NULL id among the ids, no uncounted_null_ids
+    query(shop, "UPDATE pgscore.error_queue SET cause = cause - 'uncounted_null_ids' "
+                "|| '{\"uncounted_event_ids\": [1, null], \"uncounted_events\": 2}'")
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 0, 1)]
+    assert query(shop, "SELECT support_calls FROM customers WHERE id = 5") == [(0,)]
+    (reason, state, ids), = query(shop, "SELECT reason, sqlstate, cause->'uncounted_event_ids' FROM pgscore.error_queue")
+    assert reason.startswith("1 of the events its counters missed have a NULL ref") and state == "22004", reason
+    assert ids == [1, None]

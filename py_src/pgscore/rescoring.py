@@ -1391,11 +1391,12 @@ def _mark_uncounted(plpy, w: Wiring, keys):
         try:
             plpy.execute(plpy.prepare(
                 "UPDATE pgscore.error_queue AS q SET cause = COALESCE(q.cause, '{}'::pg_catalog.jsonb) "
-                f"{_JSONB_CAT} pg_catalog.jsonb_build_object('uncounted_event_ids', COALESCE({capped_ids(held, 'i.ids')}, "
-                f"'[]'::pg_catalog.jsonb), 'uncounted_events', {n} {PLUS} i.n) {_JSONB_CAT} CASE WHEN {z} "
+                f"{_JSONB_CAT} pg_catalog.jsonb_build_object('uncounted_event_ids', "
+                f"COALESCE({capped_ids(held, 'i.ids')}, '[]'::pg_catalog.jsonb), 'uncounted_events', {n} {PLUS} i.n) "
+                f"{_JSONB_CAT} CASE WHEN {z} "
                 f"OPERATOR(pg_catalog.>) 0 THEN pg_catalog.jsonb_build_object('uncounted_null_ids', {z}) ELSE "
-                "'{}'::pg_catalog.jsonb END, reason = CASE WHEN i.z OPERATOR(pg_catalog.>) 0 OR "
-                f"{_HAS_NULL_IDS} THEN q.reason OPERATOR(pg_catalog.||) '; ' OPERATOR(pg_catalog.||) "
+                f"'{{}}'::pg_catalog.jsonb END, reason = CASE WHEN {z} OPERATOR(pg_catalog.>) 0 "
+                "THEN q.reason OPERATOR(pg_catalog.||) '; ' OPERATOR(pg_catalog.||) "
                 f"pg_catalog.format($3, {z}) ELSE q.reason END FROM ({ids}) AS i WHERE q.rescoring_id {EQ} $1 "
                 f"AND q.entity_key {EQ} i.t AND i.t {EQ} ANY ($2::pg_catalog.text[])",
                 ["pg_catalog.int8", "pg_catalog.text[]", "pg_catalog.text"]), [w.id, keys, template])
@@ -2736,8 +2737,9 @@ def retry(plpy, GD, model_name=None, limit=None):
                 unrecounted.extend(over)
                 # those that miss events whose id is NULL say so, and how many (22004: a null value not allowed)
                 nulls = {}
-                for r in plpy.execute(plpy.prepare(_NULL_IDS, ["pg_catalog.int8", "pg_catalog.text[]"]), [w.id, over]):
-                    nulls.setdefault(r["n"], []).append(r["k"])
+                plan = plpy.prepare(_NULL_IDS, ["pg_catalog.int8", "pg_catalog.text[]"])
+                for row_n in plpy.execute(plan, [w.id, over]):
+                    nulls.setdefault(row_n["n"], []).append(row_n["k"])
                 failures.extend(Failure(ks, _null_ids_reason(w, n), "22004") for n, ks in nulls.items())
                 named = {k for ks in nulls.values() for k in ks}
                 if len(named) < len(over):
