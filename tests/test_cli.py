@@ -998,24 +998,53 @@ def test_the_demo_names_the_shadow_versions_its_counts_are_of():
 
 
 @pytest.mark.parametrize("where, says", [
-    ("missing/r.html", "cannot write into"), (".", "is a directory"),
+    ("missing/r.html", "there is no directory {tmp}/missing"), (".", "is a directory"),
     ("data", "is in the cluster's data directory"), ("data/postgresql.conf", "is in the cluster's data directory"),
-    ("read-only.html", "is a file you may not write")])
+    ("read-only.html", "is a file you may not write"), ("read-only-dir/r.html", "cannot write into {tmp}/read-only-dir")])
 def test_demo_refuses_a_report_path_it_cannot_write_before_starting(tmp_path, where, says):
-    if where == "read-only.html":
+    """Each a usage mistake, refused before anything runs: exit 2, demo's usage line, then one line naming the
+    path and why (a directory, or a path it cannot write, exited 1 with a second, Hint: line)."""
+    if where.startswith("read-only"):
         if os.geteuid() == 0:
             pytest.skip("root may write any file")
-        (tmp_path / where).write_text("keep")
-        (tmp_path / where).chmod(0o444)
+        if where == "read-only.html":
+            (tmp_path / where).write_text("keep")
+            (tmp_path / where).chmod(0o444)
+        else:
+            (tmp_path / "read-only-dir").mkdir(mode=0o555)
     run = pgscore_cli("demo", "--data-dir", str(tmp_path / "data"), "--report", str(tmp_path / where))
-    if where.startswith("data"):  # a usage mistake, refused before anything runs (exit 2, demo's usage line)
-        assert run.returncode == 2, run.stdout + run.stderr
-        assert run.stderr.startswith("usage: pgscore demo ") and "Traceback" not in run.stderr, run.stderr
-        assert f"\npgscore demo: error: --report {tmp_path / where}: {says}" in run.stderr
-    else:  # the file system's answer: the command fails (exit 1)
-        assert run.returncode == 1, run.stdout + run.stderr
-        assert f"pgscore: error: --report {tmp_path / where}: {says}" in run.stderr
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert run.stderr.startswith("usage: pgscore demo ") and "Traceback" not in run.stderr, run.stderr
+    error = f"pgscore demo: error: --report {tmp_path / where}: {says.format(tmp=tmp_path)}"
+    assert f"\n{error}" in run.stderr and run.stderr.count("\n") == 2 and run.stdout == "", run.stderr
     assert not (tmp_path / "data").exists()  # nothing was started
+
+
+def test_demo_report_paths_it_cannot_write_are_refused_as_root_too():
+    """As root, where the test above skips the files root may write anyway: a directory it may not write into
+    is met by the demo's own user (where_its_user_may_not_write), and refused as a usage error."""
+    from types import SimpleNamespace as N
+
+    from helpers import where_its_user_may_not_write
+    from pgscore import demo
+    from pgscore.errors import UsageError
+
+    folder = make_tmpdir("pgscore-report-")
+    try:
+        page = folder / "r.html"
+
+        def refused():
+            try:
+                demo._report_path(N(report=str(page)), N(data_dir=folder / "data"))
+            except UsageError as e:
+                return str(e)
+            return None
+
+        said = where_its_user_may_not_write(folder, refused)
+        assert said is not None and said.startswith(f"--report {page}: cannot write into {folder}"), said
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_demo_rewrites_a_report_file_of_yours_in_a_directory_you_may_not_write():

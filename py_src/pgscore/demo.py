@@ -84,17 +84,21 @@ def _report_path(args, cluster) -> Path:
     if path == data or data in path.parents:  # a usage mistake, whoever may write there (exit 2, as argparse's)
         raise UsageError(f"--report {args.report}: is in the cluster's data directory, PostgreSQL's own (leave out "
                          "--report to write drift-report.html there)")
+    # a path that cannot be written is a usage mistake too, found before anything starts: exit 2 and one line
+    # (it was exit 1, a failure of the command, and a Hint: line)
     if path.is_dir():
         why = "is a directory"
     elif path.exists():  # rewritten in place: its directory need not be writable
         if os.access(path, os.W_OK):
             return path
         why = "is a file you may not write"
-    elif not path.parent.is_dir() or not os.access(path.parent, os.W_OK):
+    elif not path.parent.is_dir():
+        why = f"there is no directory {path.parent}"
+    elif not os.access(path.parent, os.W_OK):
         why = f"cannot write into {path.parent}"
     else:
         return path
-    raise PgscoreError(f"--report {args.report}: {why}", hint="name a file in a directory you may write")
+    raise UsageError(f"--report {args.report}: {why} (name a file in a directory you may write)")
 
 
 DEMO_TABLES = ("public.customers", "public.complaints")
