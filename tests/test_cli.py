@@ -1600,6 +1600,67 @@ def test_an_empty_model_name_or_target_is_a_usage_error_before_connecting(tmp_pa
         assert "connect" not in run.stderr and run.stdout == "", (args, run.stderr)
 
 
+def _options_taking_a_value():
+    """(command, option, parser) of every option and positional argument of every command that takes a value
+    (the hidden --db of db and demo aside, which is refused as not theirs)."""
+    import argparse
+
+    out = []
+    for path, sub in _commands(build_parser()):
+        for action in sub._actions:
+            if isinstance(action, argparse._StoreAction) and action.help != argparse.SUPPRESS:
+                out.append((" ".join(path), action.option_strings[0] if action.option_strings else action.metavar,
+                            sub))
+    return out
+
+
+# where '' is a value like any other: score --after '' resumes after the empty key, which an interrupted run
+# prints as --after='' (test_scoring's test_score_table_quotes_the_key_in_its_progress_and_its_committed_detail resumes so);
+# db start --signing-key '' turns signing off, the key being remembered from one start to the next (docs/cli.md;
+# test_localdb's test_start_refuses_a_signing_key_the_running_cluster_was_not_started_with)
+_EMPTY_IS_A_VALUE = {("score", "--after"), ("db start", "--signing-key")}
+
+
+@pytest.mark.parametrize("command, option, sub", _options_taking_a_value(), ids=lambda v: v if isinstance(v, str) else "")
+def test_an_empty_value_of_any_option_is_a_usage_error_before_the_command_runs(command, option, sub, monkeypatch,
+                                                                                capsys):
+    """`--window ''`, `--reason ''`, `--description ''` went on to connect (drift looked the window ''
+    up, exit 2 or 3 after connecting): an empty value (`--opt "$VAR"` with VAR unset) of any option of any command is refused with
+    the command's usage line and exit 2, naming the option, before the command itself runs (it is replaced here
+    by one that fails the test: nothing is connected to, read or started). A free-text option says `is empty`;
+    one of a type (a number, a port, a duration, a choice) argparse's own refusal."""
+    from pgscore import cli
+
+    class Reached(Exception):
+        pass
+
+    def reached(args):
+        raise Reached(f"pgscore {command} ran with {option} ''")
+
+    for name in dir(cli):
+        if name.startswith("cmd_"):
+            monkeypatch.setattr(cli, name, reached)
+    args = command.split()
+    for action in sub._actions:  # the other arguments filled as _required_args does, this one empty
+        mine = (action.option_strings[:1] or [action.metavar])[0] == option
+        if not action.option_strings:
+            args.append("" if mine else "1")
+        elif mine:
+            args += [option, ""]
+        elif action.required:
+            args += [action.option_strings[0], "1"]
+    if (command, option) in _EMPTY_IS_A_VALUE:  # the command runs with it
+        with pytest.raises(Reached):
+            cli.main(args)
+        return
+    code, out, err = _usage_error(capsys, *args)
+    assert code == 2 and out == "" and err.startswith(f"usage: pgscore {command} "), (args, err)
+    this = next(a for a in sub._actions if (a.option_strings[:1] or [a.metavar])[0] == option)
+    free_text = this.type is None and this.choices is None
+    said = f"\npgscore {command}: error: {option} is empty: " if free_text else f"\npgscore {command}: error: argument "
+    assert said in err and err.count("\n") <= 10 and "Traceback" not in err, (args, err)
+
+
 def test_a_wrong_password_for_an_embedded_cluster_over_tcp_names_db_url_tcp(cluster):
     """A password refused by a server on this machine said only `check the user and password`: the embedded
     cluster's password is generated, and `pgscore db url --tcp` prints the URL that carries it. (The wrong

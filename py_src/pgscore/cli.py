@@ -1978,24 +1978,33 @@ def _cannot_write(e: OSError):
 # options an empty value ("$VAR" with VAR unset) would turn into another meaning (the default cluster) or a
 # baffling error: refused as an empty --db is (exit 2)
 _NOT_EMPTY = (
-    ("data_dir", "--data-dir", "the cluster's directory (or leave --data-dir out for $PGSCORE_DATA_DIR, else the "
+    ("data_dir", "--data-dir", "give the cluster's directory (or leave --data-dir out for $PGSCORE_DATA_DIR, else the "
                                "default cluster)"),
-    ("html", "--html", "the report's file name (or leave --html out)"),
-    ("report", "--report", "the report's file name (or leave --report out for drift-report.html in the cluster's "
+    ("html", "--html", "give the report's file name (or leave --html out)"),
+    ("report", "--report", "give the report's file name (or leave --report out for drift-report.html in the cluster's "
                            "data directory)"),
-    ("train", "--train", "the training CSV (or leave --train out and name the features with --features)"),
-    ("artifact", "MODEL.joblib", "the model file's path"),
-    ("sha256", "--sha256", "the file's sha256 (or leave --sha256 out)"),
-    ("table", "--table", "the table's name as SQL writes it"),
-    ("key", "--key", "the key column's name"),
-    ("into", "--into", "the name of the column that receives the score"),
-    ("dbname", "--dbname", "a database name (or leave --dbname out for pgscore)"),
-    ("event_table", "--table", "the event table's name (or leave --table out for every wiring)"),
+    ("train", "--train", "give the training CSV (or leave --train out and name the features with --features)"),
+    ("artifact", "MODEL.joblib", "give the model file's path"),
+    ("sha256", "--sha256", "give the file's sha256 (or leave --sha256 out)"),
+    ("table", "--table", "give the table's name as SQL writes it"),
+    ("key", "--key", "give the key column's name"),
+    ("into", "--into", "give the name of the column that receives the score"),
+    ("dbname", "--dbname", "give a database name (or leave --dbname out for pgscore)"),
+    ("event_table", "--table", "give the event table's name (or leave --table out for every wiring)"),
     # a model is never named '' (deploy --name '' failed with exit 1 after reading the file; score --model ''
     # after connecting); the positional NAME of show, rollback, ... is the same name
-    ("name", {"deploy": "--name"}, "the model's name"),
-    ("model", "--model", "the model's name"),
-    ("target", "--target", "the label column of --train (or leave --target out)"),
+    ("name", {"deploy": "--name"}, "give the model's name"),
+    ("model", "--model", "give the model's name"),
+    ("target", "--target", "give the label column of --train (or leave --target out)"),
+    # the other free-text options (`--reason "$WHY"` with WHY unset): refused before anything is read or connected
+    # to, not a window '' looked up in the database (not score --after: '' is a key, the empty one, which an
+    # interrupted run prints as --after='' to resume; nor db start --signing-key, where '' turns signing off)
+    ("features", "--features", "give the feature names, comma-separated (--features a,b,c)"),
+    ("description", "--description", "give what the version is (or leave --description out)"),
+    ("reason", "--reason", "give why, recorded in the history (or leave --reason out)"),
+    ("keep", "--keep", "retention needs an interval, for example --keep '90 days' (or leave --keep out to create "
+                       "partitions only)"),
+    ("window", "--window", "give a window_name of pgscore.drift_windows (or leave --window out for '1 day')"),
 )
 
 
@@ -2015,7 +2024,7 @@ def _main(argv=None) -> int:
         if getattr(args, dest, None) == "":
             if isinstance(opt, dict):  # the option's name per command, else the positional's
                 opt = opt.get(args.command, "NAME")
-            usage.error(f"{opt} is empty: give {give}")
+            usage.error(f"{opt} is empty: {give}")
     if args.command == "bench" and args.db is not None and (args.data_dir or args.port):
         usage.error("pgscore bench takes --db, or --data-dir and --port, not both")
     name = getattr(args, "name", None) or getattr(args, "model", None)  # the model a hint may name
