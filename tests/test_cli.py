@@ -1918,3 +1918,57 @@ def test_bench_drift_stops_the_cluster_it_started_unless_kept():
     finally:
         c.destroy()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_bench_stops_the_cluster_it_started_unless_kept(monkeypatch, capsys):
+    """pgscore bench --data-dir DIR left the cluster it had started running when it ended, and when it failed or
+    was interrupted: it stops it now (--keep-running leaves it, and says how to stop it), and leaves a cluster that
+    was running before as it was. Against a real cluster, the benchmark itself (bench.run) replaced by one that
+    returns, raises or is interrupted at once: the throwaway database is made and dropped for real."""
+    import signal
+
+    from pgscore import bench
+    from pgscore.cli import main
+    from pgscore.errors import command
+
+    base = make_tmpdir("pgscore-bench-")
+    c = Cluster(data_dir=base / "data", port=free_port())
+    ran = []
+
+    def finished(url, **kw):
+        ran.append(url)
+
+    def failed(url, **kw):
+        raise RuntimeError("the benchmark failed")
+
+    def interrupted(url, **kw):
+        raise KeyboardInterrupt
+
+    handler = signal.getsignal(signal.SIGTERM)
+    cmd = ["bench", "--data-dir", str(c.data_dir), "--port", str(c.port)]
+    try:
+        for run, extra in ((finished, []), (failed, []), (interrupted, []), (finished, ["--keep-running"]),
+                           (finished, [])):  # the last: running before, left so
+            running_before = c.running()
+            monkeypatch.setattr(bench, "run", run)
+            if run is failed:
+                with pytest.raises(RuntimeError, match="the benchmark failed"):
+                    main([*cmd, *extra])
+            else:
+                assert main([*cmd, *extra]) == (130 if run is interrupted else 0)
+            out = capsys.readouterr().out
+            if running_before:
+                assert c.running() and "stopped the cluster" not in out and "left running" not in out, out
+            elif extra:
+                assert c.running() and "the cluster it started is left running (--keep-running): stop it with: " \
+                    + command("db stop", c.data_dir) in out, out
+            else:
+                assert not c.running(), (run, out)
+                assert f"stopped the cluster it started ({c.data_dir}); --keep-running leaves it running" in out, out
+            assert signal.getsignal(signal.SIGTERM) is handler  # (the process's own handler is back)
+        assert len(ran) == 3 and all(bench.BENCH_DB in url for url in ran), ran
+        code, _, err = _usage_error(capsys, "bench", "--keep-running", "--db", "postgresql://x@127.0.0.1:1/x")
+        assert code == 2 and "--keep-running is about the embedded cluster" in err, err
+    finally:
+        c.destroy()
+        shutil.rmtree(base, ignore_errors=True)

@@ -1481,17 +1481,28 @@ def cmd_bench(args):
     def stop(signum, frame):  # a SIGTERM unwinds like Ctrl-C: the model server, the schema, the database go
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, stop)
-    if args.db:
-        require_installed(args.db)
-        bench.refuse_a_database_in_use(args.db)  # before anything is trained or written
-        bench.run(args.db, quick=args.quick, say=_say, only=args.only)
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        if args.db:
+            require_installed(args.db)
+            bench.refuse_a_database_in_use(args.db)  # before anything is trained or written
+            bench.run(args.db, quick=args.quick, say=_say, only=args.only)
+            return 0
+        c = _cluster(args)
+        started = c.start()  # (False: it was running, and is left so)
+        try:
+            with bench.bench_database(lambda name: c.url(dbname=name), c.url()) as url:
+                bench.run(url, quick=args.quick, say=_say, only=args.only, throwaway=True)
+        finally:  # (also on an error, Ctrl-C or SIGTERM: as the demo says how, the bench stops what it started)
+            if started and not args.keep_running:
+                c.stop()
+                _say(f"stopped the cluster it started ({c.data_dir}); --keep-running leaves it running")
+            elif started:
+                _say(f"the cluster it started is left running (--keep-running): stop it with: "
+                     f"{command('db stop', c.data_dir)}")
         return 0
-    c = _cluster(args)
-    c.start()
-    with bench.bench_database(lambda name: c.url(dbname=name), c.url()) as url:
-        bench.run(url, quick=args.quick, say=_say, only=args.only, throwaway=True)
-    return 0
+    finally:  # (a command run in process, by a test or a program of one's own, gets its handler back)
+        signal.signal(signal.SIGTERM, before)
 
 
 # -- monitoring --------------------------------------------------------------
@@ -1840,6 +1851,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="run one part (scoring, rescoring, http or drift): scoring in SQL, rescoring on INSERT, "
                     "per-customer rescoring against an "
                     "HTTP model server, or the drift views over a large prediction log")
+    sp.add_argument("--keep-running", action="store_true",
+                    help="leave the embedded cluster running at the end if the benchmark started it (default: stop "
+                    "it, also on an error or Ctrl-C; one that was running before is left running)")
     sp.add_argument("--db", default=argparse.SUPPRESS, metavar="URL",
                     help="benchmark in this database, one of its own (pgscore "
                     "installed, no model, nothing logged; its tables are added and kept) instead of a throwaway "
@@ -2027,6 +2041,8 @@ def _main(argv=None) -> int:
             usage.error(f"{opt} is empty: {give}")
     if args.command == "bench" and args.db is not None and (args.data_dir or args.port):
         usage.error("pgscore bench takes --db, or --data-dir and --port, not both")
+    if args.command == "bench" and args.db is not None and args.keep_running:
+        usage.error("--keep-running is about the embedded cluster pgscore bench starts, not a database given with --db")
     name = getattr(args, "name", None) or getattr(args, "model", None)  # the model a hint may name
     # (bench's hints are about its own database; the setting is the process's: a command run in process, by a
     # test or a program of one's own, must not leave its database in the next one's hints)
