@@ -125,3 +125,34 @@ def test_memory_is_a_row_of_the_summary_with_the_backend_against_a_worker():
     rep.summary()
     backend = next(ln for ln in lines if ln.lstrip().startswith(bench_http.MEMORY_BACKEND) and "0.75x" in ln)
     assert "MiB" in backend
+
+
+class _Terminal(io.StringIO):
+    """stderr as a terminal: what tqdm draws on it is kept."""
+
+    def isatty(self):
+        return True
+
+
+def test_the_http_runs_draw_a_bar_on_a_terminal_and_print_the_same_numbers(db_url, monkeypatch):
+    """The timed runs of the HTTP section (a minute in a full run) drew nothing while they ran, their lines printed
+    once all had run: a bar runs over them on a terminal now (scoring.steps), nothing elsewhere, and the numbers
+    printed are the same. The clients are a stand-in here (fixed numbers); the model servers and tables are real."""
+    import sys
+
+    from pgscore.bench import Report
+
+    registry.deploy(db_url, "logit", MODEL, X, Y, feature_names=CHURN_FEATURES)
+    monkeypatch.setattr(bench_http, "_run_clients",
+                        lambda kind, dsn, port, sql, n, clients, seconds: (50.0 * clients, [1.0, 3.0]))
+    printed, drawn = {}, {}
+    for where, stderr in (("pipe", io.StringIO()), ("terminal", _Terminal())):
+        monkeypatch.setattr(sys, "stderr", stderr)
+        lines = []
+        bench_http.run(db_url, Report(lines.append), X, MODEL, quick=True, say=lambda *a: None)
+        printed[where], drawn[where] = [line for line in lines if " tx/s " in line], stderr.getvalue()
+    assert printed["pipe"] == printed["terminal"] and len(printed["pipe"]) == 6, printed  # (memory rows aside)
+    assert drawn["pipe"] == "", drawn["pipe"]
+    for clients in (1, 8):
+        assert f"pgscore and HTTP, {clients} client(s)" in drawn["terminal"], drawn["terminal"]
+    assert "0/3 " in drawn["terminal"], drawn["terminal"]

@@ -1,6 +1,9 @@
 """The rescoring benchmark's tables are honest: the hand-written PL/pgSQL trigger does pgscore's work
 (the same counters, the same scores, an audit row each), and pgbench's warm rate is read right."""
 
+import io
+import sys
+
 import numpy as np
 import psycopg2
 import pytest
@@ -10,7 +13,7 @@ from sklearn.preprocessing import StandardScaler
 
 from helpers import query
 from pgscore import bench_rescoring, datasets, registry
-from pgscore.bench import take_turns
+from pgscore.bench import Report, take_turns
 from pgscore.datasets import CHURN_FEATURES
 
 X, Y, _ = datasets.churn(1000, seed=22)
@@ -92,3 +95,44 @@ def test_runs_of_one_kind_are_reported_as_one():
     assert r == {"tps": 200.0, "latency_ms": 1.75, "cold_tps": 180.0, "failed": 1,  # latency per transaction
                  "p50_ms": 2.0, "n_warm": 400}  # percentiles of both runs' transactions together
     assert p99 == 9.0
+
+
+class _Terminal(io.StringIO):
+    """stderr as a terminal: what tqdm draws on it is kept."""
+
+    def isatty(self):
+        return True
+
+
+def test_take_turns_draws_a_bar_over_the_runs_on_a_terminal_alone(monkeypatch):
+    calls = []
+    plain = take_turns(["a", "b", "c"], 2, lambda kind: calls.append(kind) or len(calls))
+    for stderr, drawn in ((io.StringIO(), False), (_Terminal(), True)):
+        monkeypatch.setattr(sys, "stderr", stderr)
+        calls.clear()
+        assert take_turns(["a", "b", "c"], 2, lambda kind: calls.append(kind) or len(calls), desc="runs") == plain
+        assert calls == list("abccba")
+        said = stderr.getvalue()
+        assert ("runs" in said and "0/6 " in said and "\r" in said) if drawn else said == "", said
+
+
+def test_the_pgbench_runs_draw_a_bar_on_a_terminal_and_print_the_same_numbers(db_url, monkeypatch):
+    """The pgbench runs of the rescoring section (a minute and a half at 1 then 8 clients in a full run) drew
+    nothing while they ran, their lines printed once all had run, where the other long steps draw a bar
+    (scoring.steps): a bar runs over them on a terminal now, and nothing is drawn elsewhere; the numbers printed
+    are the same. pgbench and the multi-row loads are stand-ins here (fixed numbers); the tables are real."""
+    registry.deploy(db_url, "logit", MODEL, X, Y, feature_names=CHURN_FEATURES)
+    monkeypatch.setattr(bench_rescoring, "pgbench", lambda url, table, clients, seconds, n: {
+        "tps": 100.0 * clients, "latency_ms": 1.0, "cold_tps": 90.0, "failed": 0, "latencies_ms": [1.0, 2.0]})
+    monkeypatch.setattr(bench_rescoring, "multi_row", lambda *a, **k: 0.5)
+    printed, drawn = {}, {}
+    for where, stderr in (("pipe", io.StringIO()), ("terminal", _Terminal())):
+        monkeypatch.setattr(sys, "stderr", stderr)
+        lines = []
+        bench_rescoring.run(db_url, Report(lines.append), X, None, quick=True)
+        printed[where], drawn[where] = lines, stderr.getvalue()
+    assert printed["pipe"] == printed["terminal"] and any(" tx/s " in line for line in printed["pipe"]), printed
+    assert drawn["pipe"] == "", drawn["pipe"]
+    for clients in (1, 8):
+        assert f"pgbench, single-row INSERT, {clients} client(s)" in drawn["terminal"], drawn["terminal"]
+    assert "0/2 " in drawn["terminal"], drawn["terminal"]  # --quick, no hand-written trigger: counter, pgscore

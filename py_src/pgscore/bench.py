@@ -75,13 +75,17 @@ class Report:
             self.say(f"  {what:<62} {fmt} {unit:<8} {ratio}  {ref or '':<62} {latency}".rstrip())
 
 
-def take_turns(kinds, rounds, run) -> dict:
+def take_turns(kinds, rounds, run, desc=None) -> dict:
     """{kind: [run(kind) of each round]}: the kinds run in turn, in reverse order every other round, so
-    that a drift of the machine's speed during the section falls on every kind alike, not on the last."""
+    that a drift of the machine's speed during the section falls on every kind alike, not on the last.
+    With `desc`, a bar over the runs on a terminal (scoring.steps; nothing elsewhere): the pgbench and HTTP
+    runs, timed, took a minute or more with nothing drawn, their lines printed only once all had run."""
+    from pgscore.scoring import steps
+
     out = {k: [] for k in kinds}
-    for rnd in range(rounds):
-        for kind in (kinds if rnd % 2 == 0 else kinds[::-1]):
-            out[kind].append(run(kind))
+    turns = [kind for rnd in range(rounds) for kind in (kinds if rnd % 2 == 0 else kinds[::-1])]
+    for kind in (steps(turns, desc, unit=" runs") if desc else turns):
+        out[kind].append(run(kind))
     return out
 
 

@@ -326,7 +326,7 @@ def run(url, rep, X, estimator, quick=False, say=print):
                     path, port = ("pgscore", 0) if kind == "pgscore" else ("http", servers[kind][0])
                     return _run_clients(path, url, port, sql[path], n_customers, clients, seconds / rounds)
 
-                runs = take_turns(order, rounds, one)
+                runs = take_turns(order, rounds, one, desc=f"pgscore and HTTP, {clients} client(s)")
                 for kind in ("pgscore", "sklearn", "compiled"):
                     tps = sum(t for t, _ in runs[kind]) / rounds
                     p50, p99 = latency([v for _, lat in runs[kind] for v in lat])

@@ -216,7 +216,8 @@ def run(url, rep, X, model=None, quick=False, say=print):
     for clients in (1, 8):
         order = list(kinds if not quick else kinds[1:])  # --quick: no time for the no-trigger runs
         runs = take_turns(order, rounds, lambda kind: pgbench(url, f"events_{kind}", clients, seconds // rounds,
-                                                                 n_customers))
+                                                                 n_customers),
+                          desc=f"pgbench, single-row INSERT, {clients} client(s)")
         for kind in order:
             r = _mean_run(runs[kind])
             results[(kind, clients)] = r["tps"]
