@@ -183,6 +183,23 @@ def test_deploying_the_same_file_three_times_stores_one_sha256_and_notes_it(db_u
     assert artifacts.sha256(bytes(data)) == shas[0]
 
 
+def test_deploy_no_activate_says_how_to_make_the_version_live(db_url, model_file):
+    """deploy --no-activate said `not live` and no more: it names the command that makes the version live now,
+    and, where another version of the model is live, the shadow command that scores it next to that one first
+    (with none live there is nothing to score it next to)."""
+    deploy = ["deploy", str(model_file), "--features", ",".join(NAMES), "--db", db_url]
+    first = pgscore_cli(*deploy, "--name", "m", "--no-activate")
+    assert first.returncode == 0 and "not live)" in first.stdout, first.stdout + first.stderr
+    assert f"\n  next: make it live with: pgscore {hinted(db_url)}activate m 1\n" in first.stdout, first.stdout
+    assert "shadow" not in first.stdout, first.stdout
+    live = pgscore_cli(*deploy, "--name", "m")
+    assert live.returncode == 0 and "next:" not in live.stdout, live.stdout  # (live: nothing to do)
+    third = pgscore_cli(*deploy, "--name", "m", "--no-activate")
+    assert third.returncode == 0 and (
+        f"\n  next: make it live with: pgscore {hinted(db_url)}activate m 3; or first score it next to the live "
+        f"version, logged and never served, with: pgscore {hinted(db_url)}shadow m 3\n") in third.stdout, third.stdout
+
+
 def test_deploy_on_a_terminal_says_what_it_does_next(db_url, model_file, tmp_path):
     """A forest of 60 deep trees (275 MB) took a minute to deploy, silent until the end: on a terminal each step
     is said on stderr as it starts, with the seconds since the start; elsewhere (a log, cron's mail) nothing."""

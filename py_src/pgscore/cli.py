@@ -1194,6 +1194,8 @@ def cmd_deploy(args):
          f"{'live' if rec['live'] else 'not live'})")
     _say(f"  from: {_source(rec)}")
     _say(f"  engine: {rec['engine']}" + (f" ({rec['engine_note']})" if rec.get("engine_note") else ""))
+    if not rec["live"]:  # --no-activate: what makes it live (it said "not live", and no more)
+        _say("  " + _not_live_next(url, rec["name"], rec["version"]))
     if rec.get("same_artifact"):  # (a note: deploying the same file again is allowed, for a new baseline say)
         same, again = rec["same_artifact"], command(f"activate {shlex.quote(rec['name'])} {rec['same_artifact'][-1]}")
         print(f"pgscore: note: version {rec['version']} stores the same artifact as {rec['name']} version"
@@ -1207,6 +1209,20 @@ def cmd_deploy(args):
               "and no compiled evaluator (it is proved equal to scikit-learn on deploy data); deploy with --train "
               "CSV for them", file=sys.stderr)
     return 0
+
+
+def _not_live_next(url, name, version) -> str:
+    """What to run next for a version deployed without going live: activate, and where another version is live,
+    shadow first (which scores it next to that one; with none live there is nothing to shadow)."""
+    import psycopg2
+
+    with contextlib.closing(psycopg2.connect(url)) as conn, conn.cursor() as cur:
+        cur.execute("SELECT pg_catalog.bool_or(live) FROM pgscore.model_versions WHERE name = %s", (name,))
+        other_live = bool(cur.fetchone()[0])
+    it = f"{shlex.quote(name)} {version}"
+    return (f"next: make it live with: {command(f'activate {it}')}" + (
+        f"; or first score it next to the live version, logged and never served, with: {command(f'shadow {it}')}"
+        if other_live else ""))
 
 
 def _deploy_progress():
