@@ -71,6 +71,9 @@ def test_start_status_url_stop_and_restart_after_a_crash(data_dir):
     assert stop.returncode == 0 and "stopped" in stop.stdout
     status = pgscore_cli("db", "status", "--data-dir", str(data_dir))
     assert status.returncode == 3 and "stopped" in status.stdout
+    # (it said how to stop a running cluster, and nothing of how to start this one)
+    assert status.stdout.endswith(f"\nstart it with: pgscore db start --data-dir {data_dir.absolute()}\n"), \
+        status.stdout
     again = pgscore_cli("db", "stop", "--data-dir", str(data_dir))
     assert again.returncode == 0 and "not running" in again.stdout
 

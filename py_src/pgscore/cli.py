@@ -133,7 +133,9 @@ def cmd_db_status(args):
     state = f"running (pid {st['pid']})" if st["running"] else "stopped"
     _say(f"{state}\ndata directory: {st['data_dir']}\nport: {st['port']}\n"
          f"server user: {st['server_user']}\nsigning key: {st['signing_key'] or 'none (models are not signed)'}\n"
-         f"url: {st['url']}" + (f"\nstop it with: {command('db stop', c.data_dir)}" if st["running"] else ""))
+         f"url: {st['url']}" + (f"\nstop it with: {command('db stop', c.data_dir)}" if st["running"] else
+                                # (on the port it was last started on, which db start remembers)
+                                f"\nstart it with: {command('db start', c.data_dir)}"))
     return 0 if st["running"] else 3
 
 
