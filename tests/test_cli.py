@@ -951,6 +951,8 @@ def test_demo_runs_end_to_end():
             in again.stdout
         assert again.stdout.rstrip().endswith(f"stop the database with: scripts/run db stop --data-dir {base / 'data'}")
         assert "PostgreSQL is already running" in again.stdout and "deployed churn version 2" in again.stdout
+        # (it said `revision 0090 -> 0090`, as if it had changed something; install's words now)
+        assert f"\npgscore schema is up to date (revision {migrate.head()})\n" in again.stdout, again.stdout
         explained = [ln for ln in again.stdout.splitlines() if "caused by public.complaints events" in ln]
         assert len(explained) == 3, explained  # this run's audit rows, not the first run's too
         (churn,), = query(url, "SELECT count(*) FROM pgscore.alerts WHERE model = 'churn' AND window_name = '1 hour'")

@@ -24,7 +24,9 @@ def run(args, cluster, say=print) -> int:
     before = migrate.current(url)
     report = migrate.upgrade(url)
     after = migrate.current(url)
-    say(f"pgscore schema revision {before or 'none'} -> {after}")
+    # (a run again on the same cluster: "0090 -> 0090" read as a change)
+    say(f"pgscore schema revision {before or 'none'} -> {after}" if before != after else
+        f"pgscore schema is up to date (revision {after})")
     env = json.loads(report) if isinstance(report, str) else report
     say("inside the database: " + ", ".join(
         f"{k.replace('_', '-')} {env.get(k)}" for k in ("python", "pgscore", "scikit_learn", "numpy", "joblib")))
