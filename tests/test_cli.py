@@ -96,6 +96,20 @@ def test_without_db_the_error_says_how_to_reach_a_cluster_started_elsewhere(tmp_
     assert 'set PGSCORE_DATA_DIR=DIR (or pass --db "$(pgscore db url --data-dir DIR)")' in run.stderr
 
 
+def test_every_command_says_a_connection_refused_in_the_same_two_lines():
+    """install, uninstall, env, status and drift (which read the schema's revision first) said `cannot connect to
+    the database`, then libpq's text as a Detail: with its tab-indented second line, where models, score and the
+    others say `cannot connect to the database: <libpq's first line>`: the same two lines now, then the hint."""
+    port = free_port()
+    nowhere = f"postgresql://postgres@127.0.0.1:{port}/nope"
+    want = (f'pgscore: error: cannot connect to the database: connection to server at "127.0.0.1", port {port} '
+            "failed: Connection refused\nHint: is the server running?")
+    for command, code in (("models", 1), ("install", 1), ("uninstall", 1), ("env", 1), ("status", 1), ("drift", 3)):
+        run = pgscore_cli(command, "--db", nowhere)
+        assert run.returncode == code and run.stderr.startswith(want), (command, run.stderr)
+        assert run.stderr.count("\n") == 2 and "Detail" not in run.stderr, (command, run.stderr)
+
+
 def test_install_without_a_database():
     port = free_port()
     run = pgscore_cli("install", "--db", f"postgresql://postgres@127.0.0.1:{port}/nope")

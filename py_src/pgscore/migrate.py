@@ -163,7 +163,9 @@ def _explain(exc: Exception, installing=True) -> PgscoreError:
     low = msg.lower()
     problem = connect_problem(msg)
     if problem is not None:
-        return InstallError("cannot connect to the database", detail=msg, hint=problem)
+        # (libpq's first line, as the other commands say it: database_error_text; the lines after it are libpq's
+        # own hint, "Is the server running ...", which the hint says better)
+        return InstallError(f"cannot connect to the database: {msg.splitlines()[0].strip()}", hint=problem)
     if not installing:
         if "permission denied" in low:  # the command line adds the role the command needs
             return PgscoreError(f"permission denied reading pgscore's schema: {msg.splitlines()[0]}", sqlstate="42501")
