@@ -7,6 +7,7 @@ import contextlib
 import io
 import json
 import re
+import shlex
 import shutil
 import subprocess
 
@@ -194,6 +195,11 @@ def test_no_live_models(db_url):
     r = drift(db_url)
     assert r.returncode == 0, r.stderr
     assert "no live models" in r.stdout
+    # (it said no more): what makes one live, with the --db it was run with
+    db = f"--db {shlex.quote(db_url)} "
+    assert (f"no live models; deploy one with: pgscore {db}deploy MODEL.joblib --name NAME --train CSV --target COL, "
+            f"or make a version live with: pgscore {db}activate NAME VERSION (pgscore {db}models lists them)\n"
+            ) in r.stdout, r.stdout
 
 
 def test_model_without_baseline_shows_no_baseline(db_url, trained, tmp_path):

@@ -501,8 +501,11 @@ def render_text(data: DriftData) -> str:
     out = []
     say = out.append
     when = data.now.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    if not data.models:
-        say(f"pgscore drift, {when}: no live models")
+    if not data.models:  # (it said no more: what makes a model live, for the next run to watch)
+        say(f"pgscore drift, {when}: no live models; deploy one with: "
+            + command("deploy MODEL.joblib --name NAME --train CSV --target COL")
+            + ", or make a version live with: " + command("activate NAME VERSION")
+            + " (" + command("models") + " lists them)")
         return "\n".join(out)
     say(f"pgscore drift, {when}: {len(data.models)} live model{'s' if len(data.models) != 1 else ''}, "
         f"window '{data.window}'")
