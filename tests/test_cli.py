@@ -1033,7 +1033,8 @@ def test_the_demo_names_the_shadow_versions_its_counts_are_of():
 @pytest.mark.parametrize("where, says", [
     ("missing/r.html", "there is no directory {tmp}/missing"), (".", "is a directory"),
     ("data", "is in the cluster's data directory"), ("data/postgresql.conf", "is in the cluster's data directory"),
-    ("read-only.html", "is a file you may not write"), ("read-only-dir/r.html", "cannot write into {tmp}/read-only-dir")])
+    ("read-only.html", "is a file you may not write"),
+    ("read-only-dir/r.html", "cannot write into {tmp}/read-only-dir")])
 def test_demo_refuses_a_report_path_it_cannot_write_before_starting(tmp_path, where, says):
     """Each a usage mistake, refused before anything runs: exit 2, demo's usage line, then one line naming the
     path and why (a directory, or a path it cannot write, exited 1 with a second, Hint: line)."""
@@ -1648,18 +1649,20 @@ def _options_taking_a_value():
 
 
 # where '' is a value like any other: score --after '' resumes after the empty key, which an interrupted run
-# prints as --after='' (test_scoring's test_score_table_quotes_the_key_in_its_progress_and_its_committed_detail resumes so);
+# prints as --after='' (test_scoring's test_score_table_quotes_the_key_in_its_progress_and_its_committed_detail
+# resumes so);
 # db start --signing-key '' turns signing off, the key being remembered from one start to the next (docs/cli.md;
 # test_localdb's test_start_refuses_a_signing_key_the_running_cluster_was_not_started_with)
 _EMPTY_IS_A_VALUE = {("score", "--after"), ("db start", "--signing-key")}
 
 
-@pytest.mark.parametrize("command, option, sub", _options_taking_a_value(), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize("command, option, sub", _options_taking_a_value(),
+                         ids=lambda v: v if isinstance(v, str) else "")
 def test_an_empty_value_of_any_option_is_a_usage_error_before_the_command_runs(command, option, sub, monkeypatch,
                                                                                 capsys):
     """`--window ''`, `--reason ''`, `--description ''` went on to connect (drift looked the window ''
-    up, exit 2 or 3 after connecting): an empty value (`--opt "$VAR"` with VAR unset) of any option of any command is refused with
-    the command's usage line and exit 2, naming the option, before the command itself runs (it is replaced here
+    up, exit 2 or 3 after connecting): an empty value (`--opt "$VAR"` with VAR unset) of any option of any command
+    is refused with the command's usage line and exit 2, naming the option, before the command itself runs (it is replaced here
     by one that fails the test: nothing is connected to, read or started). A free-text option says `is empty`;
     one of a type (a number, a port, a duration, a choice) argparse's own refusal."""
     from pgscore import cli
