@@ -131,8 +131,8 @@ def test_psycopg3_connections_get_pgscores_errors(db_url, empty_db_url, tmp_path
     query(db_url, "SELECT pgscore.attach_rescoring('calls', 'people', 'person', 'churn', 's', %s::jsonb, "
                   "p_profile_key => 'id')", ('{"n": "count"}',))
     run = alembic(example, db_url, "upgrade", "head")
-    assert run.returncode != 0 and "pgscore.errors.InvalidModel: public.people, which public.calls rescores with " \
-        "churn, has no column" in run.stderr, run.stderr
+    assert run.returncode != 0 and "pgscore.errors.InvalidModel: alembic revision a1, deploy_model('churn'): " \
+        "public.people, which public.calls rescores with churn, has no column" in run.stderr, run.stderr
     assert query(db_url, "SELECT max(version) FROM pgscore.models WHERE name = 'churn'") == [(1,)]
 
 
@@ -454,6 +454,40 @@ def test_a_missing_or_corrupt_model_file_names_the_revision_and_changes_nothing(
     run = alembic(example, db_url, "upgrade", "head")
     assert run.returncode == 0, run.stderr
     assert registry.show(db_url, "churn")["version"] == 1
+
+
+def test_a_deploy_the_registry_refuses_names_the_revision_and_changes_nothing(db_url, tmp_path):
+    """A model whose feature count disagrees with the features the revision declares, one whose features
+    differ from the live version's, one trained on an array with no names given: the error begins with the
+    revision and the model, as a missing file's does (before, the deploy's own refusals named neither: in an
+    `upgrade head` of many revisions nothing said which one to fix), and nothing of the upgrade is left."""
+    example, est, X, names = make_example(tmp_path, 200, seed=23)
+    assert alembic(example, db_url, "upgrade", "head").returncode == 0
+    models = example / "models"
+    narrow = LogisticRegression(max_iter=500).fit(X[:, :5], est.predict(X))
+    joblib.dump(narrow, models / "churn-5.joblib")
+    sha = artifacts.sha256((models / "churn-5.joblib").read_bytes())
+
+    def a2(arguments):
+        (example / "versions" / "a2_churn_narrow.py").write_text(
+            "from pathlib import Path\nfrom pgscore.alembic_ops import deploy_model, undeploy_model\n"
+            "revision = 'a2'\ndown_revision = 'a1'\nHERE = Path(__file__).resolve().parent\n"
+            f"def upgrade():\n    deploy_model('churn', HERE.parent / 'models' / 'churn-5.joblib', '{sha}', "
+            f"revision=revision{arguments})\n"
+            "def downgrade():\n    undeploy_model('churn', revision=revision)\n")
+        return alembic(example, db_url, "upgrade", "head")
+
+    for arguments, said in ((f", feature_names={names!r}", "12 feature names given but the estimator takes 5 "
+                                                           "features"),
+                            (f", feature_names={names[:5]!r}", "churn v1 takes the features tenure_months"),
+                            ("", "the feature names are unknown")):
+        run = a2(arguments)
+        assert run.returncode != 0 and f"InvalidModel: alembic revision a2, deploy_model('churn'): {said}" \
+            in run.stderr, run.stderr
+        assert [r[:2] for r in history(db_url)] == [(1, "deploy")]
+    assert query(db_url, "SELECT version_num FROM churn_app_alembic_version") == [("a1",)]
+    shown = registry.show(db_url, "churn")
+    assert (shown["version"], shown["live"], shown["feature_names"]) == (1, True, names)
 
 
 def test_a_revision_that_retires_a_model_is_undone_by_its_downgrade(db_url, tmp_path):

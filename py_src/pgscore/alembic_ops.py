@@ -43,22 +43,24 @@ def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=
     """Deploy the joblib file at `path` (checked against `sha256` before unpickling) as the next version;
     with activate=False it is stored without going live."""
     conn = _conn(revision)
-    # the files the revision names: an error says which revision and which model, whatever file it is about
-    # (a missing or corrupt artifact or training CSV), so that a failed `upgrade head` of many revisions
-    # names the one to fix
+    # an error says which revision and which model, whatever it is about (a missing or corrupt artifact or
+    # training CSV, and the deploy's own refusals: feature names that do not match the estimator's width, a
+    # change of task or features, a name the server refuses), so that a failed `upgrade head` of many
+    # revisions names the one to fix (before, the deploy's own errors named neither)
     try:
         estimator, source = registry.load_artifact(path, sha256, given_by=f"alembic revision {revision}")
         X = y = None
         if train_csv is not None:
             X, y, feature_names = datasets.read_csv(train_csv, target=target,
                                                     features=feature_names or features.fitted_names(estimator))
+        rec = registry.deploy(conn, name, estimator, X, y, feature_names=feature_names, activate=activate,
+                              description=description, reason=_reason(revision),
+                              allow_task_change=allow_task_change, allow_feature_change=allow_feature_change,
+                              source=source)
     except PgscoreError as e:
         e.message = f"alembic revision {revision}, deploy_model({name!r}): {e.message}"
         e.args = (e.message,)
         raise
-    rec = registry.deploy(conn, name, estimator, X, y, feature_names=feature_names, activate=activate,
-                          description=description, reason=_reason(revision), allow_task_change=allow_task_change,
-                          allow_feature_change=allow_feature_change, source=source)
     if rec.get("same_artifact"):  # (as pgscore deploy notes it: the file deployed again)
         same = rec["same_artifact"]
         log.info("pgscore: %s version %s, stored by alembic revision %s, stores the same artifact as version%s %s "
