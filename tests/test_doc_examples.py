@@ -194,3 +194,25 @@ def test_every_function_heading_of_sql_md_is_the_functions_signature(conn):
             elif result and (_result(result)[0], _result(result)[1] or found[0][1]) != found[0]:
                 wrong.append(f"pgscore.{name}({form}) → {result}: the schema's returns {found[0]}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_every_documented_views_column_list_is_the_views_columns(conn):
+    """docs/sql.md's "## Views" gives each view of its table (the stable interface BI tools sync) with its
+    columns in order, `- `pgscore.view`: `a`, `b`, ...`: the list against the migrated schema's, name by name
+    and in order, for every view of the table and no other (before, only the functions' headings were
+    checked, and five of the views' rows named none or part of their columns: `predictions`,
+    `outcome_matches`, `performance_by_day`, `model_versions`, `drift_by_day`'s `kind` and `feature`)."""
+    section = (ROOT / "docs" / "sql.md").read_text().split("\n## Views\n", 1)[1].split("\n### ", 1)[0]
+    table = re.findall(r"^\| `pgscore\.(\w+)` \|", section, re.M)
+    listed = {view: re.findall(r"`(\w+)`", columns)
+              for view, columns in re.findall(r"^- `pgscore\.(\w+)`: (.*)$", section, re.M)}
+    assert len(table) == 15 and sorted(listed) == sorted(table), (sorted(table), sorted(listed))
+    with conn.cursor() as cur:
+        cur.execute("SELECT c.relname, pg_catalog.array_agg(a.attname::text ORDER BY a.attnum) "
+                    "  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid "
+                    " WHERE c.relnamespace = 'pgscore'::regnamespace AND c.relkind = 'v' AND a.attnum > 0 "
+                    "   AND NOT a.attisdropped GROUP BY c.relname")
+        schema = dict(cur.fetchall())
+    wrong = [f"pgscore.{view}: docs/sql.md lists {columns}, the view has {schema.get(view)}"
+             for view, columns in listed.items() if schema.get(view) != columns]
+    assert not wrong, "\n".join(wrong)
