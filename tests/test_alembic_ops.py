@@ -161,6 +161,27 @@ def test_offline_mode_names_retire_model_where_it_stops(db_url, tmp_path):
     assert "deploy_model" not in run.stderr.splitlines()[-2] and "(alembic revision a2)" in run.stderr, run.stderr
 
 
+def test_offline_downgrade_names_undeploy_model_and_how_to_write_the_downgrades_before_it(db_url, tmp_path):
+    """`alembic downgrade a2:base --sql` stops at a1's undeploy_model: the error names undeploy_model and the
+    revision, and its hint the offline downgrade that writes the SQL before it (before: the upgrade's message,
+    deploy_model storing the model's bytes, and a hint to run `alembic upgrade`)."""
+    example, *_ = plain_example(tmp_path, seed=25)
+    (example / "versions" / "a2_notes.py").write_text(
+        "from alembic import op\nrevision = 'a2'\ndown_revision = 'a1'\n"
+        "def upgrade():\n    op.execute('CREATE TABLE notes (id int)')\n"
+        "def downgrade():\n    op.execute('DROP TABLE notes')\n")
+    run = alembic(example, db_url, "downgrade", "a2:base", "--sql")
+    assert run.returncode != 0, run.stdout
+    assert "DROP TABLE notes" in run.stdout, run.stdout
+    error, hint = run.stderr.splitlines()[-2:]
+    assert error == ("pgscore.errors.PgscoreError: pgscore's undeploy_model needs a database: alembic's offline mode "
+                     "(--sql) writes SQL without one, and undoing a revision reads the model's deployment history "
+                     "(alembic revision a1)"), run.stderr
+    assert hint == ("Hint: run the downgrade against the database (alembic downgrade without --sql); `alembic "
+                    "downgrade <the current revision>:a1 --sql` writes the SQL of the downgrades before it"), run.stderr
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+
+
 def test_the_worked_examples_env_takes_a_libpq_string_and_offline_mode_needs_no_url(db_url, tmp_path):
     """The docs' env.py: a `host=... dbname=...` string works as every pgscore command takes it; `--sql`
     needs no database (with a libpq string or no URL at all: before, a URL parse error or a KeyError),

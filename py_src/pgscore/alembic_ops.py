@@ -27,13 +27,21 @@ def _conn(revision=None, operation=None):
     from alembic import op
 
     if op.get_context().as_sql:
-        what = ("pgscore's retire_model needs a database: alembic's offline mode (--sql) writes SQL without one, "
-                "and a retirement reads the registry" if operation == "retire_model" else
-                "pgscore's deploy_model and undeploy_model need a database: alembic's offline mode (--sql) writes "
-                "SQL without one, and a deployment reads the registry and stores the model's bytes")
-        raise PgscoreError(what + (f" (alembic revision {revision})" if revision is not None else ""),
-                           hint="run the revision against the database (alembic upgrade without --sql); `alembic "
-                                "upgrade <the revision before it> --sql` writes the SQL of those before it")
+        hint = ("run the revision against the database (alembic upgrade without --sql); `alembic upgrade <the "
+                "revision before it> --sql` writes the SQL of those before it")
+        if operation == "retire_model":
+            what = ("pgscore's retire_model needs a database: alembic's offline mode (--sql) writes SQL without one, "
+                    "and a retirement reads the registry")
+        elif operation == "undeploy_model":  # a downgrade's (before: the upgrade's message and hint)
+            what = ("pgscore's undeploy_model needs a database: alembic's offline mode (--sql) writes SQL without "
+                    "one, and undoing a revision reads the model's deployment history")
+            hint = ("run the downgrade against the database (alembic downgrade without --sql); `alembic downgrade "
+                    f"<the current revision>:{revision if revision is not None else '<this revision>'} --sql` "
+                    "writes the SQL of the downgrades before it")
+        else:
+            what = ("pgscore's deploy_model and undeploy_model need a database: alembic's offline mode (--sql) "
+                    "writes SQL without one, and a deployment reads the registry and stores the model's bytes")
+        raise PgscoreError(what + (f" (alembic revision {revision})" if revision is not None else ""), hint=hint)
     # the raw DB-API connection (psycopg2's or psycopg 3's) inside alembic's transaction
     return op.get_bind().connection.dbapi_connection
 
@@ -80,7 +88,7 @@ def undeploy_model(name, *, revision, force=False):
     unknown model among others, or a revision that stored no version of it (a misspelt name or revision),
     is an error: the migration fails, as where this server cannot load the version to make live again
     (pgscore.rollback's check), unless `force`."""
-    conn = _conn(revision)
+    conn = _conn(revision, "undeploy_model")
     why = f"alembic downgrade {revision}"
     (models,), = registry._call(conn, "SELECT pg_catalog.to_regclass('pgscore.models') IS NOT NULL", None)
     if not models or not registry._call(conn, "SELECT 1 FROM pgscore.models LIMIT 1", None):
