@@ -3,6 +3,7 @@ scores and inserts events (and reads no artifact bytes, writes no model), pgscor
 None is a superuser."""
 
 import json
+import re
 import subprocess
 
 import psycopg2
@@ -13,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import pgscore_cli, query
+from helpers import ROOT, pgscore_cli, query
 from pgscore import auditlog, datasets, registry, sample
 from pgscore.datasets import CHURN_FEATURES
 from pgscore.localdb import pg_bin_dir
@@ -245,6 +246,27 @@ def test_reader_reads_views_only(urls, db_url):
     assert query(bi, "SELECT count(*) > 0 FROM pgscore.drift_windows") == [(True,)]
     assert query(bi, "SELECT count(*) FROM pgscore.drift_thresholds WHERE metric = 'psi'") == [(1,)]
     bi.close()
+
+
+def test_the_functions_the_reader_may_call_are_those_docs_sql_md_names_and_read_only(urls, db_url):
+    """docs/sql.md's roles table says what pgscore_reader may call: the functions behind the views and
+    version_drift. Every pgscore function a login granted pgscore_reader alone may execute (float8_image,
+    PUBLIC's, aside) is named there, none is VOLATILE (one that writes would be), and each named one may be
+    called (before, noise_floor, normal_quantile and check_rows, granted to the reader for window_checks, were
+    not named in the table)."""
+    row = next(line for line in (ROOT / "docs" / "sql.md").read_text().splitlines()
+               if line.startswith("| `pgscore_reader` (BI tools) |"))
+    may = row.split(" | ")[1]
+    functions = {name for name, in query(db_url, "SELECT DISTINCT proname::text FROM pg_catalog.pg_proc "
+                                                 "WHERE pronamespace = 'pgscore'::regnamespace")}
+    documented = set(re.findall(r"`(\w+)[`(]", may)) & functions
+    bi = connect(urls["bi"])
+    callable_ = query(bi, "SELECT p.proname::text, p.provolatile FROM pg_catalog.pg_proc p "
+                          " WHERE p.pronamespace = 'pgscore'::regnamespace AND p.proname <> 'float8_image' "
+                          "   AND pg_catalog.has_function_privilege(p.oid, 'EXECUTE')")
+    bi.close()
+    assert {name for name, _ in callable_} == documented, may
+    assert [name for name, volatility in callable_ if volatility == "v"] == []
 
 
 def test_the_reader_is_told_what_retry_and_install_need(urls, db_url):
