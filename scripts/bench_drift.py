@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import signal
 
 from pgscore import bench, bench_drift, migrate
 from pgscore.localdb import Cluster
@@ -57,18 +56,8 @@ def main():
         ap.error("--rows must be 10,000..5,000,000 and --rounds 1..20")
     cluster = Cluster(**{k: v for k, v in (("data_dir", args.data_dir), ("port", args.port)) if v is not None})
 
-    def interrupted(signum, frame):  # a SIGTERM unwinds as Ctrl-C does: the database dropped, the cluster stopped
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupted)
-    started = cluster.start()  # (False: it was running, and is left so)
-    try:
+    with cluster.started(args.keep_running):
         measure(args, cluster, variants)
-    finally:
-        if started and not args.keep_running:
-            cluster.stop()
-            print(f"stopped the cluster it started ({cluster.data_dir}); --keep-running leaves it running")
-
 
 def measure(args, cluster, variants):
     with bench.bench_database(lambda name: cluster.url(dbname=name), cluster.url()) as url:

@@ -1,7 +1,8 @@
 """Rescoring of the rows logical replication applies: a subscription's apply rate into the sample event table,
 wired (attach_rescoring, whose p_replicated row trigger rescores them) and not wired, taking turns.
 
-One cluster (wal_level = logical, set and restarted if need be), publisher and subscriber two databases of it,
+One cluster (wal_level = logical, set and restarted if need be; started if need be, and stopped at the end
+unless --keep-running), publisher and subscriber two databases of it,
 over its Unix socket: `pgscore_bench_pub` and `pgscore_bench_sub`, made anew and dropped at the end. The
 subscriber holds --customers customers (the churn logistic pipeline, the sample wiring's three counters, one a
 30-day window). Each turn creates a logical slot, publishes --events events for random customers in
@@ -126,13 +127,19 @@ def main():
     ap.add_argument("--timeout", type=float, default=300, help="seconds a turn may wait for its events (<= 1800)")
     ap.add_argument("--data-dir", help="the cluster's data directory (default: pgscore's embedded cluster)")
     ap.add_argument("--port", type=int, help="its port")
+    ap.add_argument("--keep-running", action="store_true",
+                    help="leave the cluster running when it ends (default: stop it if this script started it)")
     args = ap.parse_args()
     if not (100 <= args.events <= 100_000 and 1 <= args.per_tx <= 10_000 and 100 <= args.customers <= 100_000
             and 1 <= args.rounds <= 10 and 0 < args.timeout <= 1800):
         ap.error("--events 100..100,000, --per-tx 1..10,000, --customers 100..100,000, --rounds 1..10, --timeout <= 1800")
     kw = {k: v for k, v in (("data_dir", args.data_dir), ("port", args.port)) if v is not None}
     cluster = Cluster(**kw)
-    cluster.start()
+    with cluster.started(args.keep_running):
+        replicate(args, cluster)
+
+
+def replicate(args, cluster):
     admin = connect(cluster.url("postgres"))
     if run(admin, "SHOW wal_level")[0][0] != "logical":
         run(admin, "ALTER SYSTEM SET wal_level = logical")

@@ -11,7 +11,8 @@ prepared under one search_path and run under another.
 
     .venv/bin/python scripts/bench_rowpath.py [--rows 100000] [--rounds 4] [--log off|all]
 
-Runs in a throwaway database of the embedded cluster (started if need be), dropped at the end.
+Runs in a throwaway database of the embedded cluster (started if need be, and stopped at the end unless
+--keep-running), dropped at the end.
 """
 
 from __future__ import annotations
@@ -100,12 +101,14 @@ def main():
     ap.add_argument("--rows", type=int, default=100_000, help="rows scored per timing (at most 1,000,000)")
     ap.add_argument("--rounds", type=int, default=4, help="rounds of the three ways (at most 10)")
     ap.add_argument("--log", choices=["off", "all"], default="off", help="the query log's setting (default: off)")
+    ap.add_argument("--keep-running", action="store_true",
+                    help="leave the cluster running when it ends (default: stop it if this script started it)")
     args = ap.parse_args()
     if not 1 <= args.rows <= 1_000_000 or not 1 <= args.rounds <= 10:
         ap.error("--rows must be 1..1,000,000 and --rounds 1..10")
     cluster = Cluster()
-    cluster.start()
-    with bench.bench_database(lambda name: cluster.url(dbname=name), cluster.url()) as url:
+    with cluster.started(args.keep_running), \
+            bench.bench_database(lambda name: cluster.url(dbname=name), cluster.url()) as url:
         conn = setup(url, args.rows)
         set_clause(conn, args.rows, args.rounds, args.log)
         switch(conn)

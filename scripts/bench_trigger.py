@@ -14,7 +14,8 @@ the kinds take turns, the order reversed every other round; medians of the round
 
     .venv/bin/python scripts/bench_trigger.py [--inserts 2000] [--rounds 6] [--kinds pgscore,pgscore-SET]
 
-Runs in the throwaway database `pgscore_bench` of the embedded cluster (started if need be), dropped at the
+Runs in the throwaway database `pgscore_bench` of the embedded cluster (started if need be, and stopped at
+the end unless --keep-running), dropped at the
 end: not while `pgscore bench` runs.
 """
 
@@ -48,13 +49,15 @@ def main():
     ap.add_argument("--inserts", type=int, default=2000, help="single-row INSERTs per kind and round (at most 20,000)")
     ap.add_argument("--rounds", type=int, default=6, help="rounds (at most 40)")
     ap.add_argument("--kinds", default=",".join(KINDS), help=f"some of {','.join(KINDS)} (default: all)")
+    ap.add_argument("--keep-running", action="store_true",
+                    help="leave the cluster running when it ends (default: stop it if this script started it)")
     args = ap.parse_args()
     kinds = args.kinds.split(",")
     if not 100 <= args.inserts <= 20_000 or not 1 <= args.rounds <= 40 or not set(kinds) <= set(KINDS):
         ap.error(f"--inserts must be 100..20,000, --rounds 1..40, --kinds of {','.join(KINDS)}")
     cluster = Cluster()
-    cluster.start()
-    with bench.bench_database(lambda name: cluster.url(dbname=name), cluster.url()) as url:
+    with cluster.started(args.keep_running), \
+            bench.bench_database(lambda name: cluster.url(dbname=name), cluster.url()) as url:
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler

@@ -398,3 +398,44 @@ def test_a_start_that_failed_on_a_full_disk_says_what_frees_it(tmp_path):
         "files under pg_wal), start it again, then drop old days of the prediction log with " in hint, hint
     assert hint.endswith(" maintain --keep (docs/operations-disk.md)"), hint
     assert start_hint("FATAL:  lock file \"postmaster.pid\" already exists", tmp_path, "L") == "see L"
+
+
+def test_started_stops_only_a_cluster_it_started_also_on_an_error(data_dir):
+    """Cluster.started, which pgscore bench and the benchmark scripts run in: a cluster it started is stopped at the
+    block's end, also when the block fails, unless keep_running; one running before is left running. A SIGTERM
+    inside the block unwinds as Ctrl-C, and the handler before is back after it."""
+    import signal
+
+    c = Cluster(data_dir=data_dir, port=free_port())
+    said = []
+    with c.started(say=said.append) as started:
+        assert started and c.running()
+    assert not c.running() and len(said) == 1 and "stopped the cluster it started" in said[0]
+    with pytest.raises(ZeroDivisionError), c.started(say=said.append):
+        1 / 0
+    assert not c.running()
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt), c.started(say=said.append):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # (the handler raises at once)
+    assert not c.running() and signal.getsignal(signal.SIGTERM) is before
+    with c.started(keep_running=True, say=said.append) as started:
+        assert started
+    assert c.running() and len(said) == 3
+    with c.started(say=said.append) as started:  # running before: left so
+        assert not started
+    assert c.running() and len(said) == 3
+    c.stop()
+
+
+@pytest.mark.parametrize("script", ["bench_formats", "bench_rowpath", "bench_trigger", "bench_drift",
+                                    "bench_replication"])
+def test_each_benchmark_script_runs_its_cluster_in_started(script):
+    """Each benchmark script that starts a cluster starts it through Cluster.started (stopped at its end unless
+    --keep-running), and offers --keep-running; none starts it bare first and leaves it behind (bench_replication
+    restarts it inside, for wal_level)."""
+    from helpers import ROOT
+
+    text = (ROOT / "scripts" / f"{script}.py").read_text()
+    assert ".started(args.keep_running" in text and '"--keep-running"' in text
+    assert "cluster.start()" not in text[:text.index(".started(args.keep_running")]

@@ -1507,17 +1507,15 @@ def cmd_bench(args):
             bench.run(args.db, quick=args.quick, say=_say, only=args.only)
             return 0
         c = _cluster(args)
-        started = c.start()  # (False: it was running, and is left so)
-        try:
-            with bench.bench_database(lambda name: c.url(dbname=name), c.url()) as url:
-                bench.run(url, quick=args.quick, say=_say, only=args.only, throwaway=True)
-        finally:  # (also on an error, Ctrl-C or SIGTERM: as the demo says how, the bench stops what it started)
-            if started and not args.keep_running:
-                c.stop()
-                _say(f"stopped the cluster it started ({c.data_dir}); --keep-running leaves it running")
-            elif started:
-                _say(f"the cluster it started is left running (--keep-running): stop it with: "
-                     f"{command('db stop', c.data_dir)}")
+        # (also on an error, Ctrl-C or SIGTERM: as the demo says how, the bench stops what it started)
+        with c.started(args.keep_running, say=_say) as started:
+            try:
+                with bench.bench_database(lambda name: c.url(dbname=name), c.url()) as url:
+                    bench.run(url, quick=args.quick, say=_say, only=args.only, throwaway=True)
+            finally:
+                if started and args.keep_running:
+                    _say(f"the cluster it started is left running (--keep-running): stop it with: "
+                         f"{command('db stop', c.data_dir)}")
         return 0
     finally:  # (a command run in process, by a test or a program of one's own, gets its handler back)
         signal.signal(signal.SIGTERM, before)

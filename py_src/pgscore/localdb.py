@@ -10,6 +10,7 @@ CLI and the tests use.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -18,6 +19,7 @@ import pwd
 import secrets
 import shlex
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -536,6 +538,26 @@ class Cluster:
                     cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
         finally:
             conn.close()
+
+    @contextlib.contextmanager
+    def started(self, keep_running: bool = False, say=print):
+        """Start the cluster if it is not running, for a `with` block (a benchmark's); at its end, also on an
+        error or Ctrl-C, stop it if it was started here, unless keep_running. Yields whether it was started here.
+        A SIGTERM unwinds as Ctrl-C does while the block runs (the handler before is restored at its end)."""
+        def interrupted(signum, frame):
+            raise KeyboardInterrupt
+
+        before = signal.signal(signal.SIGTERM, interrupted)
+        try:
+            started = self.start()  # (False: it was running, and is left so)
+            try:
+                yield started
+            finally:
+                if started and not keep_running:
+                    self.stop()
+                    say(f"stopped the cluster it started ({self.data_dir}); --keep-running leaves it running")
+        finally:
+            signal.signal(signal.SIGTERM, before)
 
     def stop(self) -> bool:
         """Stop the cluster; False if it was not running."""
