@@ -511,6 +511,38 @@ def test_a_deploy_the_registry_refuses_names_the_revision_and_changes_nothing(db
     assert (shown["version"], shown["live"], shown["feature_names"]) == (1, True, names)
 
 
+def test_a_training_csv_wider_than_the_estimator_names_the_csv_and_feature_names(db_url, tmp_path):
+    """train_csv= of 12 feature columns for an estimator of 5, no feature_names=: the error names the CSV and
+    the argument to pass, as `pgscore deploy --train` names the CSV and --features (before: "12 feature names
+    given but the estimator takes 5 features", which named neither); passing it deploys."""
+    example, est, X, names = make_example(tmp_path, 200, seed=23)
+    assert alembic(example, db_url, "upgrade", "head").returncode == 0
+    models = example / "models"
+    joblib.dump(LogisticRegression(max_iter=500).fit(X[:, :5], est.predict(X)), models / "churn-5.joblib")
+    sha = artifacts.sha256((models / "churn-5.joblib").read_bytes())
+
+    def a2(arguments):
+        (example / "versions" / "a2_churn_narrow.py").write_text(
+            "from pathlib import Path\nfrom pgscore.alembic_ops import deploy_model, undeploy_model\n"
+            "revision = 'a2'\ndown_revision = 'a1'\nHERE = Path(__file__).resolve().parent\n"
+            f"def upgrade():\n    deploy_model('churn', HERE.parent / 'models' / 'churn-5.joblib', '{sha}', "
+            f"revision=revision, train_csv=HERE.parent / 'models' / 'churn-train.csv', target='churned'"
+            f"{arguments})\n"
+            "def downgrade():\n    undeploy_model('churn', revision=revision)\n")
+        return alembic(example, db_url, "upgrade", "head")
+
+    run = a2("")
+    assert run.returncode != 0, run.stderr
+    assert (f"InvalidModel: alembic revision a2, deploy_model('churn'): train_csv {models / 'churn-train.csv'} has "
+            "12 columns besides the target and the estimator takes 5 features") in run.stderr, run.stderr
+    assert "feature_names=" in run.stderr and "the CSV's other columns" in run.stderr, run.stderr
+    assert [r[:2] for r in history(db_url)] == [(1, "deploy")]
+    run = a2(f", feature_names={names[:5]!r}, allow_feature_change=True")
+    assert run.returncode == 0, run.stderr
+    shown = registry.show(db_url, "churn")
+    assert (shown["version"], shown["feature_names"]) == (2, names[:5])
+
+
 def test_a_revision_that_retires_a_model_is_undone_by_its_downgrade(db_url, tmp_path):
     """retire_model in upgrade(), undeploy_model in downgrade(): the downgrade makes the retired version live
     again (before: no operation retired a model in a revision; pgscore.retire in op.execute had no undo, and
