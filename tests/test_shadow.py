@@ -570,6 +570,26 @@ def test_shadow_off_names_the_versions_it_stopped(shop, db_url, trained):
     assert query(db_url, "SELECT count(*) FROM pgscore.shadow_versions") == [(0,)]
 
 
+def test_activate_names_the_shadow_version_it_ended(shop, db_url, trained):
+    """`pgscore activate NAME VERSION` of a version scored in shadow ends its mark (the guide says so), and
+    said only `is live`: it names the shadow version that stopped, as `pgscore shadow NAME --off` does; another
+    shadow goes on and is not named; an activate that ends none (or changes nothing) says no more than before."""
+    v1, v2, X, y = trained
+    registry.deploy(db_url, "churn", v2, X, y, feature_names=CHURN_FEATURES, activate=False)  # v3
+    for v in (2, 3):
+        assert pgscore_cli("shadow", "churn", str(v), "--db", db_url).returncode == 0
+    run = pgscore_cli("activate", "churn", "2", "--db", db_url)
+    assert (run.returncode, run.stdout) == (0, "churn version 2 is live\nchurn: 1 shadow version stopped: v2 (a live "
+                                               "version is not scored in shadow)\n"), run.stdout + run.stderr
+    assert query(shop, "SELECT version FROM pgscore.shadow_versions") == [(3,)]
+    run = pgscore_cli("activate", "churn", "2", "--db", db_url)
+    assert (run.returncode, run.stdout) == (0, "churn version 2 is live already: nothing was changed\n"), run.stdout
+    run = pgscore_cli("activate", "churn", "1", "--db", db_url)
+    assert (run.returncode, run.stdout) == (0, "churn version 1 is live\n"), run.stdout + run.stderr
+    assert registry.activate(db_url, "churn", 3)["shadows_ended"] == [3]
+    assert query(shop, "SELECT count(*) FROM pgscore.shadow_versions") == [(0,)]
+
+
 def test_code_newer_than_its_schema_rescores_and_scores_tables_as_before_then_shadows_once_installed(empty_db_url,
                                                                                                     trained):
     """The server restarted with this release and pgscore install not run yet (docs/operations.md, 'Upgrading';

@@ -1313,6 +1313,10 @@ def cmd_activate(args):
              + (" (--reason is recorded with a change only)" if args.reason else ""))
         return 0
     _say(f"{r['name']} version {r['version']} is live")
+    ended = r.get("shadows_ended") or []
+    if ended:  # (the guide says activating ends the shadow mark; the command said nothing of it)
+        _say(f"{r['name']}: {len(ended)} shadow version{'' if len(ended) == 1 else 's'} stopped: "
+             + ", ".join(f"v{v}" for v in ended) + " (a live version is not scored in shadow)")
     return 0
 
 

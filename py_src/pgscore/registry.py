@@ -449,11 +449,23 @@ def activate(db, name, version, reason=None, force=False) -> dict:
     the call took the name's lock, is its, not this call's). The NOTICE alone was missed where the session's
     client_min_messages is warning or above (a user's setting, PGOPTIONS), and `is live` was said."""
     with connection(db) as conn:
+        shadowing = _shadowing(conn)
+        shadows = _shadow_version_numbers(conn, name) if shadowing else []
         already = _appended_nothing(
             conn, "SELECT max(d.deployment_id) FROM pgscore.deployments d WHERE d.model_name = %s", name,
             forcing("SELECT pgscore.activate(%s, %s::integer, %s::text)", force), (name, version, reason),
             "is live already: nothing was changed")
-        return {**show(conn, name, version), "already": already}
+        after = _shadow_version_numbers(conn, name) if shadowing else []
+        # `shadows_ended`: the versions that were shadows before the call and are not after it (the one made live:
+        # a live version is not scored in shadow), read around it in its transaction, as `already` is
+        return {**show(conn, name, version), "already": already,
+                "shadows_ended": [v for v in shadows if v not in after]}
+
+
+def _shadow_version_numbers(conn, name) -> list[int]:
+    """The versions of `name` scored in shadow now (pgscore.shadow_versions), in order."""
+    return [v for v, in _call(conn, "SELECT v.version FROM pgscore.shadow_versions v WHERE v.name = %s "
+                                    "ORDER BY v.version", (name,))]
 
 
 def _appended_nothing(conn, last, name, call, params, notice) -> bool:
