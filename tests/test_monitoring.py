@@ -1649,10 +1649,10 @@ def test_noise_floor_matches_the_standard_results_and_refuses_bad_input(conn):
         pytest.approx(stats.chi2.ppf(0.99, 1) / 100_000, rel=0.04)
     assert floor("js", 1_000_000, 2_000_000, tenths, 0.999, None, None) == \
         pytest.approx(np.sqrt(stats.chi2.ppf(0.999, 9) * big / (8 * np.log(2))), rel=0.005)
-    # ... and the 10,000 values of a daily window: within 0.2% of chi-square's still
+    # ... and the 10,000 values of a daily window (against 2,000): within 1% of chi-square's still
     for metric, chi2 in (("psi", wilson_hilferty(0.999, 9) * (1 / 10_000 + 1 / 2000)),
                          ("js", np.sqrt(wilson_hilferty(0.999, 9) * (1 / 10_000 + 1 / 2000) / (8 * np.log(2))))):
-        assert floor(metric, 10_000, 2000, tenths, 0.999, None, None) == pytest.approx(chi2, rel=2e-3), metric
+        assert floor(metric, 10_000, 2000, tenths, 0.999, None, None) == pytest.approx(chi2, rel=1e-2), metric
     # a window of 100 is over chi-square's (which no-drift windows crossed 2 to 4 times as often as 0.1%)
     assert floor("psi", 100, 2000, tenths, 0.999, None, None) > 1.1 * wilson_hilferty(0.999, 9) * inv
     assert floor("js", 100, 2000, tenths, 0.999, None, None) > \
