@@ -335,6 +335,44 @@ def test_activating_the_live_version_changes_nothing_and_says_so(db_url, logit):
         ("deploy", 1), ("deploy", 2), ("deploy", 1), ("retire", None), ("deploy", 1), ("deploy", 2)]
 
 
+def test_rolling_back_to_the_live_version_changes_nothing_and_says_so(db_url, logit):
+    """pgscore.rollback(name, <the live version>) appended a rollback row (pgscore show listed a rollback to a
+    version that never went away, with its --reason) and pgscore rollback --to said "is live again". It changes
+    nothing now (migration 0093), as activate since 0080: a NOTICE, no row; registry.rollback returns
+    already=True, also where the session drops the NOTICE, and the command says so. Another version, or the live
+    one's after a retire, is a change as before."""
+    for i in range(2):
+        registry.deploy(db_url, "churn", logit, X, feature_names=NAMES, reason=f"release {i + 1}")
+    conn = psycopg2.connect(db_url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT pgscore.rollback('churn', 2, 'again')")
+            assert cur.fetchone()[0] == registry.show(conn, "churn", 2)["model_id"]
+        assert conn.notices[-1].strip() == "NOTICE:  version 2 of 'churn' is live already: nothing was changed"
+    finally:
+        conn.close()
+    r = registry.rollback(db_url, "churn", to_version=2, reason="again")
+    assert r["already"] and r["live"] and r["version"] == 2 and r["warnings"] == []
+    run = pgscore_cli("rollback", "churn", "--to", "2", "--reason", "again", "--db", db_url)
+    assert run.returncode == 0 and run.stdout.strip() == "churn version 2 is live already: nothing was changed " \
+        "(--reason is recorded with a change only)", run.stdout + run.stderr
+    run = pgscore_cli("rollback", "churn", "--to", "2", "--db", db_url,
+                      env={"PGOPTIONS": "-c client_min_messages=warning"})
+    assert run.returncode == 0 and run.stdout == "churn version 2 is live already: nothing was changed\n", \
+        run.stdout + run.stderr
+    assert [(h["action"], h["version"]) for h in registry.show(db_url, "churn")["history"]] == [
+        ("deploy", 1), ("deploy", 2)]
+    # another version is a change, as before; so is the live one's after a retire, and a plain rollback
+    run = pgscore_cli("rollback", "churn", "--to", "1", "--db", db_url)
+    assert run.returncode == 0 and run.stdout.strip() == "churn version 1 is live again", run.stdout + run.stderr
+    registry.retire(db_url, "churn")
+    assert not registry.rollback(db_url, "churn", to_version=1)["already"]
+    assert not registry.rollback(db_url, "churn", to_version=2)["already"]
+    assert [(h["action"], h["version"] if h["action"] != "retire" else None)
+            for h in registry.show(db_url, "churn")["history"]] == [
+        ("deploy", 1), ("deploy", 2), ("rollback", 1), ("retire", None), ("rollback", 1), ("rollback", 2)]
+
+
 def test_rollback_skips_a_version_rolled_back_from(db_url, logit, hgb):
     # a monthly retrain: v2 went live, did worse and was rolled back; v3 goes live: its rollback is to v1,
     # not to v2, which the team took away (before 0051 it was v2: the newest version below ever live)

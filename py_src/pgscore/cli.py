@@ -1297,6 +1297,10 @@ def cmd_rollback(args):
 
     url = _db_for_deploying(args)
     r = registry.rollback(url, args.name, args.to, args.reason, force=args.force)
+    if r["already"]:  # --to the live version (migration 0093: nothing appended; before, "is live again")
+        _say(f"{r['name']} version {r['version']} is live already: nothing was changed"
+             + (" (--reason is recorded with a change only)" if args.reason else ""))
+        return 0
     _say(f"{r['name']} version {r['version']} is live again")
     for w in r["warnings"]:  # (a shadow that scores nothing, which the rollback let through)
         _say(w)

@@ -433,12 +433,18 @@ def rollback(db, name, to_version=None, reason=None, force=False) -> dict:
     """Undo the last go-live (the version live before the live one went live, leaving out those rolled back
     from), or make `to_version` live, by appending a deployment; refused where the server cannot load that
     version, unless `force`. `warnings` in what it returns: the server's WARNINGs (a version set in shadow that
-    lacks a column of a wired profile table, which a rollback lets through where a version was live before)."""
+    lacks a column of a wired profile table, which a rollback lets through where a version was live before).
+    `already`: `to_version` was live before (nothing changed, no row appended; migration 0093), read as
+    activate reads it (no row appended in the call's transaction, or the server's NOTICE)."""
+    last = "SELECT max(d.deployment_id) FROM pgscore.deployments d WHERE d.model_name = %s"
     with connection(db) as conn:
+        (before,), = _call(conn, last, (name,))
         with server_notices(conn) as said:  # (psycopg2's or psycopg 3's, an alembic revision's say)
             # (typed: psycopg 3 binds a None as a parameter of no type, which the call cannot resolve)
             _call(conn, forcing("SELECT pgscore.rollback(%s, %s::integer, %s::text)", force), (name, to_version, reason))
-        return {**show(conn, name), "warnings": [n for n in said if n.startswith("WARNING:")]}
+        (after,), = _call(conn, last, (name,))
+        already = after == before or any("is live already: nothing was changed" in n for n in said)
+        return {**show(conn, name), "warnings": [n for n in said if n.startswith("WARNING:")], "already": already}
 
 
 def activate(db, name, version, reason=None, force=False) -> dict:

@@ -186,6 +186,13 @@ BEGIN
             RAISE EXCEPTION 'there is no version % of model %', p_to_version, quote_literal(p_name)
                 USING ERRCODE = 'undefined_object', HINT = 'list models with: SELECT * FROM pgscore.model_versions';
         END IF;
+        -- the live version already: nothing changes, and the history records no rollback to a version that never
+        -- went away (as activate says of it, migration 0080; before 0093 a row was appended, and pgscore rollback
+        -- said "is live again")
+        IF v_target = v_live THEN
+            RAISE NOTICE 'version % of % is live already: nothing was changed', p_to_version, quote_literal(p_name);
+            RETURN v_target;
+        END IF;
     ELSE
         IF v_live IS NULL THEN
             SELECT m.version INTO v_version FROM pgscore.models m WHERE m.model_id = v_last_live;
@@ -227,7 +234,7 @@ BEGIN
     RETURN v_target;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.rollback(text, integer, text, boolean) IS 'Undo the last go-live (appends a deployment): make live the version that was live before the live one went live, following pgscore.deployments and leaving out versions rolled back from (or the given version); refused where this server cannot load it unless p_force; returns its model_id';
+COMMENT ON FUNCTION pgscore.rollback(text, integer, text, boolean) IS 'Undo the last go-live (appends a deployment): make live the version that was live before the live one went live, following pgscore.deployments and leaving out versions rolled back from (or the given version; a NOTICE and nothing appended where it is live already); refused where this server cannot load it unless p_force; returns its model_id';
 
 CREATE FUNCTION pgscore.retire(p_name text, p_reason text DEFAULT NULL)
 RETURNS void
