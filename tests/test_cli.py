@@ -1081,6 +1081,37 @@ def test_demo_report_paths_it_cannot_write_are_refused_as_root_too():
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def test_demo_report_under_a_directory_it_may_not_search_is_a_usage_error_not_a_traceback():
+    """--report under a directory its user may not search: Python 3.11's Path.is_dir raises PermissionError there
+    (it does not return False), which ended the demo with a traceback; it is a usage error naming why now."""
+    from types import SimpleNamespace as N
+
+    from helpers import where_its_user_may_not_write
+    from pgscore import demo
+    from pgscore.errors import UsageError
+
+    folder = make_tmpdir("pgscore-report-")
+    closed = folder / "closed"
+    closed.mkdir()
+    closed.chmod(0o000)
+    page = closed / "sub" / "r.html"
+    try:
+        def refused():
+            try:
+                demo._report_path(N(report=str(page)), N(data_dir=folder / "data"))
+            except UsageError as e:
+                return str(e)
+            return None
+
+        said = where_its_user_may_not_write(folder, refused)
+        assert said == f"--report {page}: cannot reach it: Permission denied (name a file in a directory you may " \
+                       "write)", said
+    finally:
+        closed.chmod(0o755)
+        folder.chmod(0o755)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def test_demo_rewrites_a_report_file_of_yours_in_a_directory_you_may_not_write():
     """The report is written in place: an existing file you may write is taken even where its directory is
     not yours to write (it was refused as 'cannot write into' the directory)."""

@@ -614,3 +614,27 @@ def test_window_checks_hold_every_check_the_views_judged_and_what_the_floor_held
         assert back == (("alert" if value >= alert else "warn") if reached else None), (subject, window, metric)
     firing = {r[:4] + (r[8],) for r in rows if r[8] in ("warn", "alert")}
     assert firing == {tuple(r) for r in alerts or []}
+
+
+def test_held_back_checks_read_on_a_schema_before_0091(db_url):
+    """pgscore drift's read of the held-back checks (report.HELD_SQL) on a database whose schema is still at 0090
+    (the code upgraded, pgscore install not run yet): it read check_rows' 0091 columns by name and failed with a
+    bare 42703; it reads them where they exist, and the checks without them, both ways."""
+    import psycopg2
+
+    from pgscore import migrate
+    from pgscore.report import HELD_SQL
+
+    checks = ('[{"metric": "psi", "value": 0.3, "n": 100, "warn": 0.1, "alert": 0.2, "min_n": 50, '
+              '"confidence": 0.999, "floor": 0.4, "level": "ok", "family": 13, "family_features": 12, '
+              '"check_confidence": 0.9999}]')
+    got = {}
+    for rev in ("head", "0090"):
+        if rev != "head":
+            migrate.downgrade(db_url, rev)
+        with psycopg2.connect(db_url) as c, c.cursor() as cur:
+            cur.execute(f"SELECT {HELD_SQL} FROM (SELECT %s::jsonb AS checks) r", (checks,))
+            (got[rev],), = cur.fetchall()
+    assert got["head"][0]["family"] == 13 and got["head"][0]["check_confidence"] == 0.9999, got
+    assert got["0090"][0]["reached"] == "alert" and "family" not in got["0090"][0], got
+    assert {k: v for k, v in got["head"][0].items() if not k.startswith(("family", "check_"))} == got["0090"][0]

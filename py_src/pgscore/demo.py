@@ -88,19 +88,26 @@ def _report_path(args, cluster) -> Path:
                          "--report to write drift-report.html there)")
     # a path that cannot be written is a usage mistake too, found before anything starts: exit 2 and one line
     # (it was exit 1, a failure of the command, and a Hint: line)
-    if path.is_dir():
-        why = "is a directory"
-    elif path.exists():  # rewritten in place: its directory need not be writable
-        if os.access(path, os.W_OK):
-            return path
-        why = "is a file you may not write"
-    elif not path.parent.is_dir():
-        why = f"there is no directory {path.parent}"
-    elif not os.access(path.parent, os.W_OK):
-        why = f"cannot write into {path.parent}"
-    else:
+    try:
+        why = _unwritable(path)
+    except OSError as e:  # a directory on the way you may not search (Python 3.11's is_dir raises, not False)
+        why = f"cannot reach it: {e.strerror}"
+    if why is None:
         return path
     raise UsageError(f"--report {args.report}: {why} (name a file in a directory you may write)")
+
+
+def _unwritable(path: Path) -> str | None:
+    """Why the demo cannot write its report at path, or None."""
+    if path.is_dir():
+        return "is a directory"
+    if path.exists():  # rewritten in place: its directory need not be writable
+        return None if os.access(path, os.W_OK) else "is a file you may not write"
+    if not path.parent.is_dir():
+        return f"there is no directory {path.parent}"
+    if not os.access(path.parent, os.W_OK):
+        return f"cannot write into {path.parent}"
+    return None
 
 
 DEMO_TABLES = ("public.customers", "public.complaints")

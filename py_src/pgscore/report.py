@@ -245,8 +245,9 @@ def _collect(cur, name, window, windows, refreshed, charts) -> DriftData:
 # check's family (migration 0091): the k features and score its floor is family-wise over, how many of them are
 # features, and the confidence^(1/k) its floor is at (NULL, so absent, for realised performance)
 HELD_SQL = """(
-    SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
-               'family', c.family, 'family_features', c.family_features, 'check_confidence', c.check_confidence))
+    SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(  -- (through to_jsonb: a schema before 0091 has none)
+               'family', to_jsonb(c) -> 'family', 'family_features', to_jsonb(c) -> 'family_features',
+               'check_confidence', to_jsonb(c) -> 'check_confidence'))
            || jsonb_build_object('metric', c.metric, 'value', c.value, 'n', c.n, 'floor', c.floor,
                                  'confidence', c.confidence, 'reached', c.held_back_from,
                                  'threshold', CASE c.held_back_from WHEN 'alert' THEN c.alert ELSE c.warn END))
