@@ -59,6 +59,7 @@ def main():
     with cluster.started(args.keep_running):
         measure(args, cluster, variants)
 
+
 def measure(args, cluster, variants):
     with bench.bench_database(lambda name: cluster.url(dbname=name), cluster.url()) as url:
         if args.revision:

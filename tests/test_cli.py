@@ -2039,3 +2039,13 @@ def test_bench_stops_the_cluster_it_started_unless_kept(monkeypatch, capsys):
     finally:
         c.destroy()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_a_deploy_not_made_live_says_what_next_even_where_the_second_read_fails():
+    """deploy --no-activate reads, after its deploy committed, whether another version is live, to suggest shadow:
+    that read failing (a connection refused, here a port nothing listens on) made a stored deploy exit 1 with an
+    error; it suggests activate alone now."""
+    from pgscore.cli import _not_live_next
+
+    said = _not_live_next(f"postgresql://nobody@127.0.0.1:{free_port()}/none?connect_timeout=3", "churn", 2)
+    assert said.startswith("next: make it live with: ") and "activate churn 2" in said and "shadow" not in said, said

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 
 from pgscore import datasets, features, registry, schema
-from pgscore.errors import InvalidModel, PgscoreError, UnknownModel
+from pgscore.errors import PgscoreError, UnknownModel
 
 # under alembic's own logger: the env.py that `alembic init` writes calls logging.config.fileConfig, which
 # disables every logger it does not configure (or a child of one) that exists by then, this module's
@@ -62,7 +62,11 @@ def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=
             given = feature_names
             X, y, feature_names = datasets.read_csv(train_csv, target=target,
                                                     features=feature_names or features.fitted_names(estimator))
-            _check_csv_width(train_csv, target, estimator, feature_names, given)
+            if not given:  # (as pgscore deploy --train says it, in a revision's terms)
+                features.check_csv_width(estimator, feature_names, csv=f"train_csv {train_csv}",
+                                         target_given=target is not None, target_hint='target="COLUMN" in '
+                                         "deploy_model(...)", features_hint='feature_names=["a", "b", ...] in '
+                                         "deploy_model(...)")
         rec = registry.deploy(conn, name, estimator, X, y, feature_names=feature_names, activate=activate,
                               description=description, reason=_reason(revision),
                               allow_task_change=allow_task_change, allow_feature_change=allow_feature_change,
@@ -77,25 +81,6 @@ def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=
                  "(sha256 %s...): the same estimator, deployed again", name, rec["version"], revision,
                  "s" if len(same) > 1 else "", ", ".join(map(str, same)), rec["sha256"][:12])
     return rec
-
-
-def _check_csv_width(train_csv, target, estimator, names, given):
-    """A training CSV of more (or fewer) columns than the estimator takes, no feature_names= given: what
-    `pgscore deploy --train` says, in a revision's terms (the argument to pass). Before, the deploy's own
-    "12 feature names given but the estimator takes 5 features" named neither the CSV nor feature_names=."""
-    width = getattr(estimator, "n_features_in_", None)
-    if given or width is None or width == len(names):
-        return
-    if target is None and width == len(names) - 1:
-        raise InvalidModel(f"train_csv {train_csv} has {len(names)} columns and the estimator takes {width} "
-                           "features: is one of them the label?", detail=f"columns: {', '.join(names)}",
-                           hint="name it with target=\"COLUMN\" in deploy_model(...)")
-    besides = " besides the target" if target else ""
-    raise InvalidModel(f"train_csv {train_csv} has {len(names)} columns{besides} and the estimator takes {width} "
-                       "features", detail=f"columns: {', '.join(names)}",
-                       hint="name the features, in the order the estimator takes them, with "
-                            "feature_names=[\"a\", \"b\", ...] in deploy_model(...): the CSV's other columns "
-                            "(an id, another label) are left out")
 
 
 def undeploy_model(name, *, revision, force=False):

@@ -1128,7 +1128,7 @@ def _note_off_pins():
 
 def cmd_deploy(args):
     from pgscore import datasets, registry
-    from pgscore.features import check_fitted, fitted_names
+    from pgscore.features import check_csv_width, check_fitted, fitted_names
 
     # usage errors (exit 2, with deploy's usage line): the options alone say so, before a file is read
     if args.features is not None and not args.features.strip(", "):
@@ -1176,16 +1176,9 @@ def cmd_deploy(args):
     names = [n.strip() for n in args.features.split(",")] if args.features else None
     if args.train:
         X, y, names = datasets.read_csv(args.train, target=args.target, features=names or fitted_names(estimator))
-        width = getattr(estimator, "n_features_in_", None)
-        if args.target is None and width is not None and width == len(names) - 1 and not args.features:
-            raise PgscoreError(f"{args.train} has {len(names)} columns and the estimator takes {width} features: "
-                               "is one of them the label?", hint="name it with --target COLUMN")
-        if width is not None and width != len(names) and not args.features:
-            besides = " besides the target" if args.target else ""  # (no target given: it named one)
-            raise PgscoreError(f"{args.train} has {len(names)} columns{besides} and the estimator takes "
-                               f"{width} features", detail=f"columns: {', '.join(names)}",
-                               hint="name the features, in the order the estimator takes them, with --features "
-                                    "a,b,c: the CSV's other columns (an id, another label) are left out")
+        if not args.features:
+            check_csv_width(estimator, names, csv=args.train, target_given=args.target is not None,
+                            target_hint="--target COLUMN", features_hint="--features a,b,c")
     url = _db_for_deploying(args)
     rec = registry.deploy(url, args.name, estimator, X, y, feature_names=names,
                           description=args.description, activate=not args.no_activate, reason=args.reason,
@@ -1218,9 +1211,12 @@ def _not_live_next(url, name, version) -> str:
     shadow first (which scores it next to that one; with none live there is nothing to shadow)."""
     import psycopg2
 
-    with contextlib.closing(psycopg2.connect(url)) as conn, conn.cursor() as cur:
-        cur.execute("SELECT pg_catalog.bool_or(live) FROM pgscore.model_versions WHERE name = %s", (name,))
-        other_live = bool(cur.fetchone()[0])
+    try:  # (the version is stored and committed: a failure here must not make the deploy look failed)
+        with contextlib.closing(psycopg2.connect(url)) as conn, conn.cursor() as cur:
+            cur.execute("SELECT pg_catalog.bool_or(live) FROM pgscore.model_versions WHERE name = %s", (name,))
+            other_live = bool(cur.fetchone()[0])
+    except psycopg2.Error:
+        other_live = False  # (activate's hint alone)
     it = f"{shlex.quote(name)} {version}"
     return (f"next: make it live with: {command(f'activate {it}')}" + (
         f"; or first score it next to the live version, logged and never served, with: {command(f'shadow {it}')}"

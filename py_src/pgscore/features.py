@@ -134,6 +134,24 @@ def fitted_names(estimator) -> list[str] | None:
     return None if names is None else [str(n) for n in names]
 
 
+def check_csv_width(estimator, names, *, csv: str, target_given: bool, target_hint: str, features_hint: str) -> None:
+    """A training CSV of more (or fewer) columns than the estimator takes, its features not named: refused naming
+    the CSV, its columns and how to name the target or the features (the deploy's own "12 feature names given but
+    the estimator takes 5 features" named neither). csv: how the CSV is named; target_hint and features_hint: how
+    the caller names them (pgscore deploy's options, alembic deploy_model's arguments)."""
+    width = getattr(estimator, "n_features_in_", None)
+    if width is None or width == len(names):
+        return
+    if not target_given and width == len(names) - 1:
+        raise InvalidModel(f"{csv} has {len(names)} columns and the estimator takes {width} features: is one of them "
+                           "the label?", detail=f"columns: {', '.join(names)}", hint=f"name it with {target_hint}")
+    besides = " besides the target" if target_given else ""  # (no target given: it named one)
+    raise InvalidModel(f"{csv} has {len(names)} columns{besides} and the estimator takes {width} features",
+                       detail=f"columns: {', '.join(names)}",
+                       hint=f"name the features, in the order the estimator takes them, with {features_hint}: the "
+                            "CSV's other columns (an id, another label) are left out")
+
+
 def describe(estimator, X, feature_names=None) -> tuple[list[str], list[str]]:
     """Ordered feature names (argument, DataFrame columns, or feature_names_in_) and SQL types."""
     width = getattr(estimator, "n_features_in_", None)
