@@ -1499,12 +1499,11 @@ def cmd_maintain(args):
 
 def cmd_bench(args):
     from pgscore import bench
+    from pgscore.localdb import sigterm_as_ctrl_c
 
-    def stop(signum, frame):  # a SIGTERM unwinds like Ctrl-C: the model server, the schema, the database go
-        raise KeyboardInterrupt
-
-    before = signal.signal(signal.SIGTERM, stop)
-    try:
+    # a SIGTERM unwinds like Ctrl-C: the model server, the schema, the database go (a command run in process, by
+    # a test or a program of one's own, gets its handler back)
+    with sigterm_as_ctrl_c():
         if args.db:
             require_installed(args.db)
             bench.refuse_a_database_in_use(args.db)  # before anything is trained or written
@@ -1521,8 +1520,6 @@ def cmd_bench(args):
                     _say(f"the cluster it started is left running (--keep-running): stop it with: "
                          f"{command('db stop', c.data_dir)}")
         return 0
-    finally:  # (a command run in process, by a test or a program of one's own, gets its handler back)
-        signal.signal(signal.SIGTERM, before)
 
 
 # -- monitoring --------------------------------------------------------------

@@ -148,6 +148,20 @@ def start_hint(log_tail: str, data_dir, log_file) -> str:
     return f"see {log_file}"
 
 
+@contextlib.contextmanager
+def sigterm_as_ctrl_c():
+    """While the block runs, a SIGTERM unwinds as Ctrl-C does (KeyboardInterrupt: finally blocks run, what was
+    started is stopped); the handler before is restored at its end (main thread only, as signal.signal)."""
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt
+
+    before = signal.signal(signal.SIGTERM, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 @dataclass
 class Cluster:
     """One local cluster: its data directory, port and the OS user that runs it."""
@@ -543,12 +557,8 @@ class Cluster:
     def started(self, keep_running: bool = False, say=print):
         """Start the cluster if it is not running, for a `with` block (a benchmark's); at its end, also on an
         error or Ctrl-C, stop it if it was started here, unless keep_running. Yields whether it was started here.
-        A SIGTERM unwinds as Ctrl-C does while the block runs (the handler before is restored at its end)."""
-        def interrupted(signum, frame):
-            raise KeyboardInterrupt
-
-        before = signal.signal(signal.SIGTERM, interrupted)
-        try:
+        A SIGTERM unwinds as Ctrl-C does while the block runs (sigterm_as_ctrl_c)."""
+        with sigterm_as_ctrl_c():
             started = self.start()  # (False: it was running, and is left so)
             try:
                 yield started
@@ -556,8 +566,6 @@ class Cluster:
                 if started and not keep_running:
                     self.stop()
                     say(f"stopped the cluster it started ({self.data_dir}); --keep-running leaves it running")
-        finally:
-            signal.signal(signal.SIGTERM, before)
 
     def stop(self) -> bool:
         """Stop the cluster; False if it was not running."""
