@@ -1054,27 +1054,32 @@ def test_demo_refuses_a_report_path_it_cannot_write_before_starting(tmp_path, wh
     assert not (tmp_path / "data").exists()  # nothing was started
 
 
-def test_demo_report_paths_it_cannot_write_are_refused_as_root_too():
-    """As root, where the test above skips the files root may write anyway: a directory it may not write into
-    is met by the demo's own user (where_its_user_may_not_write), and refused as a usage error."""
+def _report_refused_as_its_user(folder, page):
+    """What demo._report_path says of --report page, run by a user who may not write in folder
+    (where_its_user_may_not_write): the UsageError's text, or None where it took the path."""
     from types import SimpleNamespace as N
 
     from helpers import where_its_user_may_not_write
     from pgscore import demo
     from pgscore.errors import UsageError
 
+    def refused():
+        try:
+            demo._report_path(N(report=str(page)), N(data_dir=folder / "data"))
+        except UsageError as e:
+            return str(e)
+        return None
+
+    return where_its_user_may_not_write(folder, refused)
+
+
+def test_demo_report_paths_it_cannot_write_are_refused_as_root_too():
+    """As root, where the test above skips the files root may write anyway: a directory it may not write into
+    is met by the demo's own user (where_its_user_may_not_write), and refused as a usage error."""
     folder = make_tmpdir("pgscore-report-")
     try:
         page = folder / "r.html"
-
-        def refused():
-            try:
-                demo._report_path(N(report=str(page)), N(data_dir=folder / "data"))
-            except UsageError as e:
-                return str(e)
-            return None
-
-        said = where_its_user_may_not_write(folder, refused)
+        said = _report_refused_as_its_user(folder, page)
         assert said is not None and said.startswith(f"--report {page}: cannot write into {folder}"), said
     finally:
         folder.chmod(0o755)
@@ -1084,26 +1089,13 @@ def test_demo_report_paths_it_cannot_write_are_refused_as_root_too():
 def test_demo_report_under_a_directory_it_may_not_search_is_a_usage_error_not_a_traceback():
     """--report under a directory its user may not search: Python 3.11's Path.is_dir raises PermissionError there
     (it does not return False), which ended the demo with a traceback; it is a usage error naming why now."""
-    from types import SimpleNamespace as N
-
-    from helpers import where_its_user_may_not_write
-    from pgscore import demo
-    from pgscore.errors import UsageError
-
     folder = make_tmpdir("pgscore-report-")
     closed = folder / "closed"
     closed.mkdir()
     closed.chmod(0o000)
     page = closed / "sub" / "r.html"
     try:
-        def refused():
-            try:
-                demo._report_path(N(report=str(page)), N(data_dir=folder / "data"))
-            except UsageError as e:
-                return str(e)
-            return None
-
-        said = where_its_user_may_not_write(folder, refused)
+        said = _report_refused_as_its_user(folder, page)
         assert said == f"--report {page}: cannot reach it: Permission denied (name a file in a directory you may " \
                        "write)", said
     finally:
