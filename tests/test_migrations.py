@@ -376,7 +376,7 @@ def test_0091_keeps_window_checks_and_check_rows_owner_comments_and_every_grant(
     """0091 drops and makes again window_checks (its columns change) and check_rows (its result does), up and
     down: a DBA's grants on them (with grant option, to PUBLIC, on columns), the view's owner and its columns'
     comments (a DBA's own too) come back each way, as do pgscore's own grants; a view of the user's on
-    window_checks stops the downgrade, named, and the hint does not say CASCADE."""
+    window_checks stops the downgrade and the upgrade, named, and the hint does not say CASCADE."""
     query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'Grafana Reader') "
                   "THEN CREATE ROLE \"Grafana Reader\"; END IF; END $$")
     query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 't_views_owner') "
@@ -409,6 +409,12 @@ def test_0091_keeps_window_checks_and_check_rows_owner_comments_and_every_grant(
     query(db_url, "DROP VIEW public.held")
     migrate.downgrade(db_url, "0090")
     assert query(db_url, state) == [before] and query(db_url, new_columns) == [(0,)]
+    query(db_url, "CREATE VIEW public.held AS SELECT model, metric FROM pgscore.window_checks")  # the upgrade's too
+    with pytest.raises(InstallError) as e:
+        migrate.upgrade(db_url)
+    assert "public.held of yours depend on them" in e.value.detail and "CASCADE" not in str(e.value)
+    assert migrate.current(db_url) == "0090"
+    query(db_url, "DROP VIEW public.held")
     migrate.upgrade(db_url)
     assert query(db_url, state) == [before] and query(db_url, new_columns) == [(3,)]
     query(db_url, 'REVOKE ALL ON pgscore.window_checks FROM "Grafana Reader", PUBLIC')
