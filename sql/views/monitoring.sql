@@ -271,11 +271,9 @@ BEGIN
         v_mu := -1;
         v_var := -2 - (v_bins ^ 2 + 2 * v_bins - 2) / v_neff;
         v_k3 := -8;
-        IF p_metric = 'js' THEN
-            -- JS: bins of equal shares (the floor depends on the baseline through their number alone, and
-            -- drift_stats_of computes it once per number, size and family)
-            p_expected := array_fill(1.0 / v_bins, ARRAY[v_bins]);
-        END IF;
+        -- (migration 0094) JS's too by the baseline's own shares: 0092 took them as equal, so over a dominant bin
+        -- (0.82 and 9 of 0.02, n = 300 against 2,000, 0.999^(1/13)) no-drift windows crossed its floor 4.2 times
+        -- as often as the confidence says; by the shares, 0.13 times (the simulated quantile 6% under the floor)
         FOREACH v_e IN ARRAY p_expected LOOP
             CONTINUE WHEN v_e IS NULL OR NOT (v_e > 0 AND v_e <= 1);
             v_lam := v_neff * v_e;
@@ -450,7 +448,7 @@ BEGIN
                                   + (v_neg - 1) * (v_q2 - v_rate ^ 2)) / (p_positives * v_neg));
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint) IS 'How large p_metric grows by sampling noise alone, at p_confidence, for a window of p_n values (outcomes) against a baseline of p_n_base (NULL: known exactly): PSI and JS by a shifted, scaled chi-square matched on the first three moments of the metric under Poisson counts per bin of p_expected (the baseline''s shares; JS''s as many equal shares), chi-square with a degree of freedom per bin but one in large windows, PSI with what its bins that stay empty now and then add (0092), KS by the two-sample Kolmogorov distribution, mean shift by its standard error, null_rate by its binomial standard error (p_base: the baseline null rate), out_of_range by the beta-binomial count of values outside the min..max of p_n_base draws, the performance drops by their standard errors at the deploy metric p_base (auc_drop: p_positives of p_n positive). NULL at a NULL confidence';
+COMMENT ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint) IS 'How large p_metric grows by sampling noise alone, at p_confidence, for a window of p_n values (outcomes) against a baseline of p_n_base (NULL: known exactly): PSI and JS by a shifted, scaled chi-square matched on the first three moments of the metric under Poisson counts per bin of p_expected (the baseline''s shares, 0094: JS''s too), chi-square with a degree of freedom per bin but one in large windows, PSI with what its bins that stay empty now and then add (0092), KS by the two-sample Kolmogorov distribution, mean shift by its standard error, null_rate by its binomial standard error (p_base: the baseline null rate), out_of_range by the beta-binomial count of values outside the min..max of p_n_base draws, the performance drops by their standard errors at the deploy metric p_base (auc_drop: p_positives of p_n positive). NULL at a NULL confidence';
 
 /*
  * judge with noise floors: a metric is at warn or alert when it reaches the threshold and also exceeds its
@@ -651,8 +649,6 @@ base AS MATERIALIZED (
            -- constant at training (min = max), whatever std the float arithmetic left (before 0036: 1.1e-16
            -- for a column of 0.3, which made any mean shift of it an alert)
            b.std = 0 OR b.min = b.max AS constant,
-           -- the bins that hold a share: JS's noise floor depends on the baseline through their number alone
-           (SELECT count(*) FROM unnest(b.expected) e WHERE e > 0) AS n_shares,
            -- the model's features and score: each metric's floors are family-wise over them (0088, below); how
            -- many of them are features, which each check says with the family (0091)
            count(*) OVER (PARTITION BY live.model_id) AS family,
@@ -753,15 +749,15 @@ th AS MATERIALIZED (
 -- the noise floors once per distinct argument (migration 0086; a call cost 4-12 us, and one per metric, feature
 -- and period, more where a level was tested, ~1 s of a 1,000-feature model's feature_drift), none at a NULL
 -- confidence: KS, the mean shift and out of range by the window's and the baseline's sizes alone, the null
--- rate by the window's size and the baseline's size and null rate, JS by those sizes and the baseline's bins
--- that hold a share (its degrees of freedom: the same floor for any baseline with as many); PSI, which reads
--- the shares, once per feature and period below. Each at the metric's confidence c family-wise over the model's
+-- rate by the window's size and the baseline's size and null rate, JS by those sizes and the baseline's shares
+-- (0094: before, the number of bins holding one, as if equal; features of the same shares share it); PSI, which
+-- reads the shares too, once per feature and period below. Each at the metric's confidence c family-wise over the model's
 -- features and score (0088, Sidak): each of its k at c^(1/k), so that on no drift all k stay under their floors
 -- with a chance c, whatever k (at c for each, a model of 112 features had some feature at alert in 34% of windows
 -- of 100); the model's k is a key of the floors too
 sized AS MATERIALIZED (
     SELECT s.n, s.n_valid, coalesce(nullif(round(b.base_n * (1 - b.null_rate)), 0)::bigint, 0) AS n_base,
-           b.base_n, b.null_rate, b.expected, b.n_shares AS shares, b.family
+           b.base_n, b.null_rate, b.expected, b.family
       FROM stats s
       JOIN base b ON b.model_id = s.model_id AND b.kind = s.kind AND b.position = s.position
      WHERE s.n > 0
@@ -781,10 +777,9 @@ null_floors AS MATERIALIZED (
      CROSS JOIN th
 ),
 js_floors AS MATERIALIZED (
-    SELECT k.n_valid, k.n_base, k.shares, k.family,
+    SELECT k.n_valid, k.n_base, k.expected, k.family,
            CASE WHEN th.js_confidence IS NOT NULL THEN pgscore.noise_floor('js', k.n_valid, nullif(k.n_base, 0), k.expected, th.js_confidence ^ (1 / k.family::float8)) END AS js
-      FROM (SELECT DISTINCT ON (z.n_valid, z.n_base, z.shares, z.family) z.n_valid, z.n_base, z.shares, z.family, z.expected
-              FROM sized z WHERE z.n_valid > 0) k
+      FROM (SELECT DISTINCT z.n_valid, z.n_base, z.expected, z.family FROM sized z WHERE z.n_valid > 0) k
      CROSS JOIN th
 ),
 -- what each check with a confidence says of its family (migration 0091), per model and metric: the model's k
@@ -855,7 +850,7 @@ SELECT s.*,
   LEFT JOIN null_floors fn ON s.n > 0 AND fn.n = s.n AND fn.base_n = b.base_n AND fn.null_rate = b.null_rate
                           AND fn.family = b.family
   LEFT JOIN js_floors fj ON s.n_valid > 0 AND fj.n_valid = s.n_valid AND fj.n_base = nb.n_base
-                        AND fj.shares = b.n_shares AND fj.family = b.family
+                        AND fj.expected = b.expected AND fj.family = b.family
  -- PSI's once per feature and period (OFFSET 0: not pulled up into each expression that reads it)
  CROSS JOIN LATERAL (SELECT CASE WHEN s.n_valid > 0 AND th.psi_confidence IS NOT NULL THEN pgscore.noise_floor('psi', s.n_valid, nullif(nb.n_base, 0), b.expected, th.psi_confidence ^ (1 / b.family::float8)) END AS psi
                      OFFSET 0) fp
