@@ -436,14 +436,12 @@ def rollback(db, name, to_version=None, reason=None, force=False) -> dict:
     lacks a column of a wired profile table, which a rollback lets through where a version was live before).
     `already`: `to_version` was live before (nothing changed, no row appended; migration 0093), read as
     activate reads it (no row appended in the call's transaction, or the server's NOTICE)."""
-    last = "SELECT max(d.deployment_id) FROM pgscore.deployments d WHERE d.model_name = %s"
     with connection(db) as conn:
-        (before,), = _call(conn, last, (name,))
-        with server_notices(conn) as said:  # (psycopg2's or psycopg 3's, an alembic revision's say)
-            # (typed: psycopg 3 binds a None as a parameter of no type, which the call cannot resolve)
-            _call(conn, forcing("SELECT pgscore.rollback(%s, %s::integer, %s::text)", force), (name, to_version, reason))
-        (after,), = _call(conn, last, (name,))
-        already = after == before or any("is live already: nothing was changed" in n for n in said)
+        said = []  # (the server's notices: psycopg2's or psycopg 3's, an alembic revision's say)
+        # (typed: psycopg 3 binds a None as a parameter of no type, which the call cannot resolve)
+        already = _appended_nothing(conn, _LAST_DEPLOYMENT, name,
+                                    forcing("SELECT pgscore.rollback(%s, %s::integer, %s::text)", force),
+                                    (name, to_version, reason), "is live already: nothing was changed", said)
         return {**show(conn, name), "warnings": [n for n in said if n.startswith("WARNING:")], "already": already}
 
 
@@ -458,7 +456,7 @@ def activate(db, name, version, reason=None, force=False) -> dict:
         shadowing = _shadowing(conn)
         shadows = _shadow_version_numbers(conn, name) if shadowing else []
         already = _appended_nothing(
-            conn, "SELECT max(d.deployment_id) FROM pgscore.deployments d WHERE d.model_name = %s", name,
+            conn, _LAST_DEPLOYMENT, name,
             forcing("SELECT pgscore.activate(%s, %s::integer, %s::text)", force), (name, version, reason),
             "is live already: nothing was changed")
         after = _shadow_version_numbers(conn, name) if shadowing else []
@@ -474,13 +472,19 @@ def _shadow_version_numbers(conn, name) -> list[int]:
                                     "ORDER BY v.version", (name,))]
 
 
-def _appended_nothing(conn, last, name, call, params, notice) -> bool:
+# the newest row of a model's deployment history (_appended_nothing's `last` for activate and rollback)
+_LAST_DEPLOYMENT = "SELECT max(d.deployment_id) FROM pgscore.deployments d WHERE d.model_name = %s"
+
+
+def _appended_nothing(conn, last, name, call, params, notice, notices=None) -> bool:
     """Run `call`; whether it appended no row to the name's history (`last`: its newest id), read before and
-    after it in its transaction, or the server's NOTICE says `notice` (activate's and set_shadow's
-    `already`)."""
+    after it in its transaction, or the server's NOTICE says `notice` (activate's, rollback's and set_shadow's
+    `already`). `notices`, a list: the server's notices of the call are added to it (rollback's warnings)."""
     (before,), = _call(conn, last, (name,))
     with server_notices(conn) as said:
         _call(conn, call, params)
+    if notices is not None:
+        notices.extend(said)
     (after,), = _call(conn, last, (name,))
     return after == before or any(notice in n for n in said)
 
