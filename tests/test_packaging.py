@@ -151,3 +151,26 @@ def test_scripts_run_says_installing_only_when_it_can_and_what_to_do_when_sudo_o
     assert "Sorry, user may not run env as root" in run.stderr
     assert (f"pgscore setup: could not install them through sudo: ask an administrator to run: apt-get update && "
             f"apt-get install -y {packages}") in run.stderr, run.stderr
+
+
+def test_scripts_run_through_a_symlink_runs_its_checkout(tmp_path):
+    """A link to scripts/run on the PATH (`ln -s ~/pgscore/scripts/run ~/bin/pgscore`, as one does for a command
+    that is on no PATH) took the link's folder's parent for the checkout: `cat: ~/pyproject.toml: No such file or
+    directory`, exit 1, before anything ran. It finds its checkout through the link now, and its hints name it."""
+    import os
+    import subprocess
+
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "pgscore").symlink_to(ROOT / "scripts" / "run")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PGSCORE_")}
+    run = subprocess.run([str(tmp_path / "bin" / "pgscore"), "--version"], capture_output=True, text=True, env=env,
+                         stdin=subprocess.DEVNULL, timeout=120)
+    assert run.returncode == 0 and "pgscore" in run.stdout + run.stderr, run
+    assert "No such file" not in run.stderr, run.stderr
+    assert not (tmp_path / ".venv").exists()  # (the checkout's .venv, not one made beside the link)
+    # a hint names the checkout's scripts/run, a command that works from any directory
+    (tmp_path / "home").mkdir()  # (no embedded cluster there: the error's hint names the command to start one)
+    run = subprocess.run([str(tmp_path / "bin" / "pgscore"), "models"], capture_output=True, text=True,
+                         env={**env, "HOME": str(tmp_path / "home")}, stdin=subprocess.DEVNULL, timeout=120)
+    assert run.returncode == 1 and f"{ROOT / 'scripts' / 'run'} db start" in run.stderr, run.stderr
+    assert str(tmp_path / "bin") not in run.stderr, run.stderr
