@@ -169,8 +169,11 @@ def test_scripts_run_through_a_symlink_runs_its_checkout(tmp_path):
     assert "No such file" not in run.stderr, run.stderr
     assert not (tmp_path / ".venv").exists()  # (the checkout's .venv, not one made beside the link)
     # a hint names the checkout's scripts/run, a command that works from any directory
-    (tmp_path / "home").mkdir()  # (no embedded cluster there: the error's hint names the command to start one)
+    # (no embedded cluster there, whatever this machine's root or user runs: the error's hint names the command to
+    # start one)
+    (tmp_path / "home").mkdir()
     run = subprocess.run([str(tmp_path / "bin" / "pgscore"), "models"], capture_output=True, text=True,
-                         env={**env, "HOME": str(tmp_path / "home")}, stdin=subprocess.DEVNULL, timeout=120)
+                         env={**env, "HOME": str(tmp_path / "home"), "PGSCORE_DATA_DIR": str(tmp_path / "none")},
+                         stdin=subprocess.DEVNULL, timeout=120)
     assert run.returncode == 1 and f"{ROOT / 'scripts' / 'run'} db start" in run.stderr, run.stderr
     assert str(tmp_path / "bin") not in run.stderr, run.stderr
