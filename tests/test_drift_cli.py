@@ -180,6 +180,21 @@ def test_unknown_window_exits_2_and_lists_the_windows(churn):
     assert "'1 hour', '12 hours', '1 day', '7 days', 'since deploy'" in r.stderr
 
 
+def test_an_unknown_model_or_window_is_a_usage_error_with_drifts_usage_line(churn):
+    """docs/cli.md: a usage error (exit 2) is printed after the command's usage line as `pgscore COMMAND:
+    error: ...`. pgscore drift's unknown model or window printed `pgscore: error: ...` alone, with no usage line;
+    now as argparse's own refusals of drift's options, and nothing refreshed or read past the check."""
+    for args, said in ((("nosuchmodel",), "there is no model 'nosuchmodel'"),
+                       (("--window", "2 days"), "there is no drift window '2 days'")):
+        r = drift(churn, *args)
+        assert r.returncode == 2, (args, r)
+        assert r.stderr.startswith("usage: pgscore drift "), (args, r.stderr)
+        assert f"\npgscore drift: error: {said}" in r.stderr, (args, r.stderr)
+        assert r.stdout == "" and "Traceback" not in r.stderr, (args, r)
+    r = drift(churn, "--bogus")  # argparse's own refusal of an option, for comparison: the same form
+    assert r.returncode == 2 and r.stderr.startswith("usage: pgscore drift "), r.stderr
+
+
 def test_unwritable_report_path_exits_3(churn, tmp_path):
     """2 is for an unknown model or window; a report that cannot be written is a failed check."""
     r = drift(churn, "--html", str(tmp_path / "missing" / "r.html"))

@@ -1531,6 +1531,8 @@ def cmd_drift(args):
 
     try:
         return _drift(args)
+    except UsageError:  # an unknown model or window: exit 2 with drift's usage line, as _main prints it
+        raise
     except (PgscoreError, psycopg2.Error) as e:
         say_error(e, "drift", getattr(args, "name", None))
         return 3
@@ -1540,10 +1542,6 @@ def _drift(args):
     import psycopg2
 
     from pgscore import report
-
-    def usage_error(msg):  # exit 2, like argparse's own usage errors
-        print(f"pgscore: error: {msg}", file=sys.stderr)
-        return 2
 
     if args.html:  # checked before the work; a report that cannot be written is a failed check (exit 3)
         folder = os.path.dirname(os.path.abspath(args.html))
@@ -1560,8 +1558,9 @@ def _drift(args):
     try:
         try:
             windows = report.check_args(conn, args.name, args.window)
-        except (UnknownModel, report.UnknownWindow) as e:
-            return usage_error(e)
+        except (UnknownModel, report.UnknownWindow) as e:  # a usage error (exit 2), with drift's usage line as
+            # the CLI's other usage errors print it (before: the error line alone, without the usage line)
+            raise UsageError(e.message, detail=e.detail, hint=e.hint, sqlstate=e.sqlstate) from None
         refreshed = None if args.no_refresh else report.refresh(conn)
         data = report.collect(conn, args.name, args.window, windows, refreshed=refreshed, charts=bool(args.html))
     finally:
