@@ -424,6 +424,64 @@ def test_0091_keeps_window_checks_and_check_rows_owner_comments_and_every_grant(
     query(db_url, "DROP OWNED BY t_views_owner; DROP ROLE t_views_owner")
 
 
+def test_0099_keeps_version_drift_and_drift_by_day_owner_comments_and_every_grant(db_url):
+    """0099 drops and makes again version_drift (its result gains checks) and, on the downgrade, drift_by_day
+    (which loses it; the upgrade adds it in place): a DBA's grants on them (with grant option, to PUBLIC, on
+    columns), the owners, the view's columns' comments (a DBA's own too) and pgscore's own grants (the reader's)
+    come back each way; a view of the user's on version_drift stops the upgrade, one on drift_by_day the
+    downgrade, named, and the hint does not say CASCADE."""
+    query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'Grafana Reader') "
+                  "THEN CREATE ROLE \"Grafana Reader\"; END IF; END $$")
+    query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 't_views_owner') "
+                  "THEN CREATE ROLE t_views_owner; END IF; END $$")  # roles outlive a failed run's database
+    query(db_url, 'GRANT SELECT ON pgscore.drift_by_day TO "Grafana Reader" WITH GRANT OPTION')
+    query(db_url, "GRANT SELECT ON pgscore.drift_by_day TO PUBLIC")
+    query(db_url, 'GRANT SELECT (model, psi) ON pgscore.drift_by_day TO "Grafana Reader"')
+    query(db_url, 'GRANT EXECUTE ON FUNCTION pgscore.version_drift(text, integer) TO "Grafana Reader" '
+                  'WITH GRANT OPTION')
+    query(db_url, "COMMENT ON COLUMN pgscore.drift_by_day.psi IS 'our dashboard''s y axis'")
+    query(db_url, "ALTER VIEW pgscore.drift_by_day OWNER TO t_views_owner")
+    state = """
+        SELECT (SELECT array_agg(a::text ORDER BY a::text) FROM unnest(c.relacl) a), c.relowner::regrole::text,
+               (SELECT array_agg(a::text ORDER BY a::text) FROM unnest(p.proacl) a), p.proowner::regrole::text,
+               (SELECT jsonb_object_agg(t.attname, jsonb_build_array(t.attacl::text, col_description(c.oid, t.attnum)))
+                  FROM pg_attribute t WHERE t.attrelid = c.oid AND t.attnum > 0 AND t.attname NOT IN ('checks', 'status')),
+               obj_description(p.oid, 'pg_proc') <> '', p.prosecdef, p.provolatile, p.proconfig
+          FROM pg_class c, pg_proc p
+         WHERE c.oid = 'pgscore.drift_by_day'::regclass AND p.oid = 'pgscore.version_drift(text, integer)'::regprocedure"""
+    checks = ("SELECT (SELECT count(*) FROM pg_attribute WHERE attrelid = 'pgscore.drift_by_day'::regclass "
+              "AND attname = 'checks' AND col_description(attrelid, attnum) <> ''), "
+              "(SELECT count(*) FROM pg_proc WHERE oid = 'pgscore.version_drift(text, integer)'::regprocedure "
+              "AND 'checks' = ANY (proargnames))")
+    (before,) = query(db_url, state)
+    assert '"Grafana Reader"=r*/t_views_owner' in before[0] and "=r/t_views_owner" in before[0]
+    assert '"Grafana Reader"=X*/postgres' in before[2] and "pgscore_reader=X/postgres" in before[2]
+    assert before[1] == "t_views_owner" and before[3] == "postgres"
+    assert before[4]["psi"][1] == "our dashboard's y axis" and before[4]["model"][0] is not None
+    assert query(db_url, checks) == [(1, 1)]
+    query(db_url, "CREATE VIEW public.held AS SELECT model, psi FROM pgscore.drift_by_day")
+    with pytest.raises(InstallError) as e:
+        migrate.downgrade(db_url, "0094")
+    assert "public.held of yours depend on it" in e.value.detail and "CASCADE" not in str(e.value)
+    assert "pg_get_viewdef" in e.value.hint and migrate.current(db_url) == migrate.head()
+    query(db_url, "DROP VIEW public.held")
+    migrate.downgrade(db_url, "0094")
+    assert query(db_url, state) == [before] and query(db_url, checks) == [(0, 0)]
+    query(db_url, "CREATE VIEW public.held AS SELECT * FROM pgscore.version_drift('churn', 1)")  # the upgrade's
+    with pytest.raises(InstallError) as e:
+        migrate.upgrade(db_url)
+    assert "public.held of yours depend on it" in e.value.detail and "CASCADE" not in str(e.value)
+    assert migrate.current(db_url) == "0094"
+    query(db_url, "DROP VIEW public.held")
+    migrate.upgrade(db_url)
+    assert query(db_url, state) == [before] and query(db_url, checks) == [(1, 1)]
+    query(db_url, 'REVOKE ALL ON pgscore.drift_by_day FROM "Grafana Reader", PUBLIC')
+    query(db_url, 'REVOKE ALL ON FUNCTION pgscore.version_drift(text, integer) FROM "Grafana Reader" CASCADE')
+    query(db_url, "ALTER VIEW pgscore.drift_by_day OWNER TO postgres")
+    query(db_url, 'DROP ROLE "Grafana Reader"')
+    query(db_url, "DROP OWNED BY t_views_owner; DROP ROLE t_views_owner")
+
+
 def test_a_schema_newer_than_this_pgscore_says_so(db_url):
     """A database installed by a newer pgscore (a revision this one does not know): install and uninstall
     say so and what to do, not alembic's bare "Can't locate revision identified by '0099'"."""

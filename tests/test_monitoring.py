@@ -1312,6 +1312,50 @@ def test_version_drift_gives_the_drift_of_any_version_against_its_own_baseline(c
                        "WHERE window_name = 'since deploy'") == [(500,)]
 
 
+def test_version_drift_and_drift_by_day_carry_each_rows_checks(champion_challenger):
+    """version_drift gave a challenger's rows a status (warn, alert) and no checks: which metric put it there,
+    against which thresholds, noise floor and family (0088, 0091), window_checks gives for the live version
+    alone. Since 0099 version_drift's last column, checks, holds them (the jsonb drift_stats_of computed the
+    status from, as drift_rows carries the live version's), and drift_by_day's last column the day's; the columns
+    before are unchanged, by name and order."""
+    conn, v1, v2, m1, m2 = champion_challenger
+    Xc = drifted(((),))
+    log_rows(conn, v1, Xc[:500], m1.predict_proba(np.nan_to_num(Xc[:500]))[:, 1])
+    log_rows(conn, v2, Xc, m2.predict_proba(np.nan_to_num(Xc))[:, 1])
+    query(conn, "SELECT pgscore.refresh_monitoring()")
+    with conn.cursor() as cur:
+        cur.execute("SELECT * FROM pgscore.version_drift('churn', 2) LIMIT 0")
+        assert [c.name for c in cur.description] == [
+            "model", "version", "live", "kind", "feature", "window_name", "n", "psi", "ks", "js", "mean",
+            "baseline_mean", "mean_shift", "null_rate", "baseline_null_rate", "out_of_range", "status", "firing",
+            "note", "checks"]
+        cur.execute("SELECT * FROM pgscore.drift_by_day LIMIT 0")
+        assert [c.name for c in cur.description] == [
+            "model", "version", "kind", "feature", "day", "n", "psi", "ks", "js", "mean", "baseline_mean",
+            "mean_shift", "null_rate", "out_of_range", "status", "checks"]
+    # the challenger's monthly_charges row at alert: its checks say which metric, at which floor and family
+    checks = query(conn, "SELECT c.metric, c.level, c.floor IS NOT NULL, c.family, c.family_features "
+                         "FROM pgscore.version_drift('churn', 2) v CROSS JOIN pgscore.check_rows(v.checks) c "
+                         "WHERE v.feature = 'monthly_charges' AND v.window_name = 'since deploy' AND v.status = 'alert'")
+    assert any(level == "alert" for _, level, *_ in checks), checks
+    assert {(has_floor, k, kf) for m, _, has_floor, k, kf in checks if m == "psi"} == {(True, 13, 12)}, checks
+    # every row's status is the worst level of its checks
+    worst = """SELECT v.feature, v.n, v.status,
+                      (SELECT CASE WHEN bool_or(c.level = 'alert') THEN 'alert' WHEN bool_or(c.level = 'warn') THEN 'warn'
+                                   ELSE 'ok' END FROM pgscore.check_rows(v.checks) c)
+                 FROM {} v WHERE v.status IN ('ok', 'warn', 'alert')"""
+    for source in ("pgscore.version_drift('churn', 2)", "pgscore.version_drift('churn', 1)", "pgscore.drift_by_day"):
+        rows = query(conn, worst.format(source))
+        assert rows and all(r[2] == r[3] for r in rows), (source, [r for r in rows if r[2] != r[3]])
+    # the live version's: the checks drift_rows carries (and window_checks reads), row for row
+    assert query(conn, "SELECT feature, window_name, checks FROM pgscore.version_drift('churn', 1) WHERE kind = 'feature'") \
+        == query(conn, "SELECT feature, period, checks FROM pgscore.drift_rows WHERE kind = 'feature' "
+                       "AND period_kind = 'window' ORDER BY position, sort_order")
+    assert query(conn, "SELECT kind, feature, day, checks FROM pgscore.drift_by_day WHERE n > 0") \
+        == query(conn, "SELECT kind, feature, period::date, checks FROM pgscore.drift_rows WHERE period_kind = 'day' "
+                       "AND n > 0 ORDER BY kind, position, period")
+
+
 def test_performance_by_day_by_version_gives_each_versions_metrics_per_day(champion_challenger):
     """performance_by_day per version: a champion and a challenger compared day by day on the same outcomes,
     each by its own predictions, as scikit-learn computes them; every UTC day from the first that holds a

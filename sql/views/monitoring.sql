@@ -975,10 +975,10 @@ COMMENT ON VIEW pgscore.score_drift IS 'Per live model and window: the distribut
 -- before were listed too, as no_data, until the revision that made these views start there
 CREATE VIEW pgscore.drift_by_day AS
 SELECT r.model, r.version, r.kind, r.feature, r.day, r.n, r.psi, r.ks, r.js, r.mean, r.baseline_mean, r.mean_shift,
-       r.null_rate, r.out_of_range, r.status
+       r.null_rate, r.out_of_range, r.status, r.checks
   FROM (SELECT d.*, d.period::date AS day,
                min(d.period::date) FILTER (WHERE d.n > 0) OVER (PARTITION BY d.model, d.version) AS first_day
-          FROM pgscore.drift_report d
+          FROM pgscore.drift_rows d
          WHERE d.period_kind = 'day') r
   JOIN pgscore.models m ON m.name = r.model AND m.version = r.version
  WHERE r.day >= least((m.created_at AT TIME ZONE 'UTC')::date, r.first_day)
@@ -988,7 +988,8 @@ COMMENT ON COLUMN pgscore.drift_by_day.n IS 'How many values (logged predictions
 COMMENT ON COLUMN pgscore.drift_by_day.mean IS 'Mean of the day''s non-NULL values';
 COMMENT ON COLUMN pgscore.drift_by_day.null_rate IS 'Share of NULL/NaN values among the day''s';
 COMMENT ON COLUMN pgscore.drift_by_day.out_of_range IS 'Share of the day''s non-NULL values outside the baseline min..max (null_rate counts the NULL ones)';
-COMMENT ON COLUMN pgscore.drift_by_day.status IS 'The worst level among the day''s metrics: alert, warn, ok; or insufficient_data, no_data, not_applicable';
+COMMENT ON COLUMN pgscore.drift_by_day.status IS 'The worst level among the day''s metrics: alert, warn, ok; or insufficient_data, no_data, not_applicable; judged as feature_drift''s windows are, by pgscore.drift_thresholds and (where a confidence is set) the noise floors at the day''s n (checks holds each)';
+COMMENT ON COLUMN pgscore.drift_by_day.checks IS 'Each drift metric of the day checked (since 0099), as window_checks and pgscore.check_rows give a window''s: its value, thresholds, level and (where its confidence is set) its confidence and noise floor, and its family: family (the k features and score its floor is family-wise over), family_features and check_confidence (the confidence^(1/k) its floor is at)';
 
 /*
  * feature_drift and score_drift for one version, live or not (a challenger deployed with --no-activate, a
@@ -1000,7 +1001,7 @@ CREATE FUNCTION pgscore.version_drift(p_model text, p_version integer)
 RETURNS TABLE (model text, version integer, live boolean, kind text, feature text, window_name text, n bigint,
                psi float8, ks float8, js float8, mean float8, baseline_mean float8, mean_shift float8,
                null_rate float8, baseline_null_rate float8, out_of_range float8, status text, firing text,
-               note text)
+               note text, checks jsonb)
 LANGUAGE plpgsql STABLE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET jit = off
@@ -1031,10 +1032,10 @@ BEGIN
     v_live := EXISTS (SELECT 1 FROM pgscore.live_models l WHERE l.model_id = v_id);
     RETURN QUERY
     SELECT r.name, r.version, v_live, r.kind, r.feature, r.period, r.n, r.psi, r.ks, r.js, r.mean, r.baseline_mean,
-           r.mean_shift, r.null_rate, r.baseline_null_rate, r.out_of_range, r.status, r.firing, r.note
+           r.mean_shift, r.null_rate, r.baseline_null_rate, r.out_of_range, r.status, r.firing, r.note, r.checks
       FROM (SELECT s.name, s.version, s.kind, s.feature, s.position, s.period, s.sort_order, s.n, s.psi, s.ks, s.js,
                    s.mean, s.baseline_mean, s.mean_shift, s.null_rate, s.baseline_null_rate, s.out_of_range,
-                   s.status, s.firing,
+                   s.status, s.firing, s.checks,
                    -- as drift_report notes them
                    CASE WHEN s.empty_baseline THEN 'the baseline holds no values (all NULL at training)'
                         WHEN s.n = 0 THEN 'no predictions of this version in this window'
@@ -1044,7 +1045,7 @@ BEGIN
               FROM pgscore.drift_stats_of(ARRAY[v_id], 'window') s
             UNION ALL
             SELECT m.name, m.version, k.kind, NULL, NULL, w.window_name, w.sort_order, NULL, NULL, NULL, NULL,
-                   NULL, NULL, NULL, NULL, NULL, NULL, 'no_baseline', NULL,
+                   NULL, NULL, NULL, NULL, NULL, NULL, 'no_baseline', NULL, NULL,
                    'deployed without training data, so there is no baseline: redeploy with --train (or X) to monitor drift'
               FROM pgscore.models m
              CROSS JOIN (VALUES ('feature'), ('score')) k(kind)
@@ -1054,7 +1055,7 @@ BEGIN
      ORDER BY r.kind = 'score', r.position, r.sort_order;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.version_drift(text, integer) IS 'feature_drift and score_drift for one version of a model, live or not: the predictions it logged in each window against its own baseline captured at its deploy; a version not live has no row in the drift views';
+COMMENT ON FUNCTION pgscore.version_drift(text, integer) IS 'feature_drift and score_drift for one version of a model, live or not: the predictions it logged in each window against its own baseline captured at its deploy; a version not live has no row in the drift views; last (since 0099), checks: each metric checked with its thresholds, level, confidence, noise floor and family, as window_checks gives the live version''s (pgscore.check_rows reads it)';
 
 -- Outcomes and the predictions they judge: the newest prediction of the model (any version) for the
 -- entity logged at or before the outcome was observed, kept with the outcome when it was recorded (and
