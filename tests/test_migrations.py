@@ -482,6 +482,47 @@ def test_0099_keeps_version_drift_and_drift_by_day_owner_comments_and_every_gran
     query(db_url, "DROP OWNED BY t_views_owner; DROP ROLE t_views_owner")
 
 
+def test_0091_keeps_a_grant_option_chain_with_its_grantors(db_url):
+    """A DBA grants SELECT on window_checks (a column of it, and EXECUTE on check_rows) WITH GRANT OPTION, and
+    that grantee grants it on to a third role: 0091's downgrade and upgrade make each grant again as its grantor
+    made it (they made every grant as the owner, so the third role's grantor was lost: the grantee could no
+    longer revoke it, and revoking the grantee's CASCADE left the third role its access)."""
+    for role in ("t_chain_lead", "t_chain_member"):
+        query(db_url, f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') "
+                      f"THEN CREATE ROLE {role}; END IF; END $$")  # roles outlive a failed run's database
+    query(db_url, "GRANT USAGE ON SCHEMA pgscore TO t_chain_lead")
+    query(db_url, "GRANT SELECT ON pgscore.window_checks TO t_chain_lead WITH GRANT OPTION")
+    query(db_url, "GRANT SELECT (metric) ON pgscore.window_checks TO t_chain_lead WITH GRANT OPTION")
+    query(db_url, "GRANT EXECUTE ON FUNCTION pgscore.check_rows(jsonb) TO t_chain_lead WITH GRANT OPTION")
+    query(db_url, "SET ROLE t_chain_lead; GRANT SELECT ON pgscore.window_checks TO t_chain_member; "
+                  "GRANT SELECT (metric) ON pgscore.window_checks TO t_chain_member; "
+                  "GRANT EXECUTE ON FUNCTION pgscore.check_rows(jsonb) TO t_chain_member; RESET ROLE")
+    acl = """
+        SELECT (SELECT array_agg(a::text ORDER BY a::text) FROM unnest(c.relacl) a),
+               (SELECT array_agg(a::text ORDER BY a::text) FROM unnest(t.attacl) a),
+               (SELECT array_agg(a::text ORDER BY a::text) FROM unnest(p.proacl) a)
+          FROM pg_class c, pg_attribute t, pg_proc p
+         WHERE c.oid = 'pgscore.window_checks'::regclass AND t.attrelid = c.oid AND t.attname = 'metric'
+           AND p.oid = 'pgscore.check_rows(jsonb)'::regprocedure"""
+    (before,) = query(db_url, acl)
+    assert all("t_chain_member=r/t_chain_lead" in a for a in before[:2]), before
+    assert "t_chain_member=X/t_chain_lead" in before[2], before
+    migrate.downgrade(db_url, "0090")
+    assert query(db_url, acl) == [before]
+    migrate.upgrade(db_url)
+    assert query(db_url, acl) == [before]
+    # what the grantor is for: revoking the lead's grant option takes the member's grants with it
+    query(db_url, "REVOKE SELECT ON pgscore.window_checks FROM t_chain_lead CASCADE")
+    query(db_url, "REVOKE SELECT (metric) ON pgscore.window_checks FROM t_chain_lead CASCADE")
+    query(db_url, "REVOKE EXECUTE ON FUNCTION pgscore.check_rows(jsonb) FROM t_chain_lead CASCADE")
+    assert query(db_url, "SELECT has_table_privilege('t_chain_member', 'pgscore.window_checks', 'SELECT'), "
+                         "has_column_privilege('t_chain_member', 'pgscore.window_checks', 'metric', 'SELECT'), "
+                         "has_function_privilege('t_chain_member', 'pgscore.check_rows(jsonb)', 'EXECUTE')") == [
+        (False, False, False)]
+    query(db_url, "REVOKE USAGE ON SCHEMA pgscore FROM t_chain_lead")
+    query(db_url, "DROP ROLE t_chain_member; DROP ROLE t_chain_lead")
+
+
 def test_a_schema_newer_than_this_pgscore_says_so(db_url):
     """A database installed by a newer pgscore (a revision this one does not know): install and uninstall
     say so and what to do, not alembic's bare "Can't locate revision identified by '0099'"."""
