@@ -519,7 +519,15 @@ def test_0091_keeps_a_grant_option_chain_with_its_grantors(db_url):
                          "has_column_privilege('t_chain_member', 'pgscore.window_checks', 'metric', 'SELECT'), "
                          "has_function_privilege('t_chain_member', 'pgscore.check_rows(jsonb)', 'EXECUTE')") == [
         (False, False, False)]
+    # a grantor that may no longer act (its USAGE on the schema revoked since): the grant is made as the owner,
+    # as before, and the migration goes on
+    query(db_url, "GRANT SELECT ON pgscore.window_checks TO t_chain_lead WITH GRANT OPTION")
+    query(db_url, "SET ROLE t_chain_lead; GRANT SELECT ON pgscore.window_checks TO t_chain_member; RESET ROLE")
     query(db_url, "REVOKE USAGE ON SCHEMA pgscore FROM t_chain_lead")
+    migrate.downgrade(db_url, "0090")
+    assert "t_chain_member=r/postgres" in query(db_url, acl)[0][0]
+    migrate.upgrade(db_url)
+    query(db_url, "REVOKE ALL ON pgscore.window_checks FROM t_chain_lead, t_chain_member CASCADE")
     query(db_url, "DROP ROLE t_chain_member; DROP ROLE t_chain_lead")
 
 

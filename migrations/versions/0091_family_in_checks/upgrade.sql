@@ -438,7 +438,7 @@ BEGIN
                 PERFORM pg_catalog.set_config('role', v_role, false);
             EXCEPTION WHEN insufficient_privilege OR invalid_grant_operation OR invalid_parameter_value THEN
                 -- this role may not act as the grantor (or the grantor no longer may grant): made as the owner
-                RAISE WARNING 'pgscore''s migration 0091 made %s as the owner: %', v_grant, SQLERRM;
+                RAISE WARNING 'pgscore''s migration 0091 made % as the owner, not as its grantor: %', v_grant, SQLERRM;
                 EXECUTE v_grant;
             END;
             INSERT INTO pgscore_0091_regranted VALUES (r.kind, r.attname, r.grantor, r.grantee, r.privilege_type);
