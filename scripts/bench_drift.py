@@ -8,14 +8,16 @@ rollups rebuilt, an hour's more rows and an incremental refresh), then reads eac
 --rounds rounds, each in a fresh connection after a warm-up read, and prints each one's runs (ms).
 
     .venv/bin/python scripts/bench_drift.py [--rows 200000] [--shadow] [--rounds 3] [--revision REV]
-                                            [--features F [--hours H]] [--variants head,null,0084]
+                                            [--features F [--hours H] [--distinct-shares]]
+                                            [--variants head,null,0084]
                                             [--data-dir DIR --port PORT]
 
 --revision measures the schema of an earlier migration (the database downgraded to it after the install),
 so that a change's before and after are read on one cluster, by the same code.
 
 --features F loads a model of F standard-normal features instead (--rows predictions over the last --hours,
-48 by default, no outcomes: bench_drift.load_wide). --variants reads copies of the loaded database in turn,
+48 by default, no outcomes: bench_drift.load_wide); --distinct-shares rounds each to a grid of its own, so that
+each feature's baseline has its own shares (one JS floor per feature and window size, not per window size). --variants reads copies of the loaded database in turn,
 round by round: `head` the database as loaded, `null` a copy with every drift_thresholds.confidence NULL (the
 thresholds alone), a revision a copy downgraded to it; each read in a fresh connection with parallel workers
 off, wall and backend CPU (/proc) medians printed, and how many times pgscore.noise_floor ran in one read.
@@ -42,6 +44,9 @@ def main():
     ap.add_argument("--revision", help="the schema revision to measure (default: head)")
     ap.add_argument("--features", type=int, help="a model of this many features instead of the churn model's 12")
     ap.add_argument("--hours", type=int, default=48, help="with --features: the hours the rows are spread over")
+    ap.add_argument("--distinct-shares", action="store_true",
+                    help="with --features: each feature rounded to a grid of its own, so that each baseline has its "
+                         "own shares (one JS floor per feature and window size)")
     ap.add_argument("--variants", help="read copies of the loaded database in turn: head, null, a revision")
     ap.add_argument("--data-dir", help="the cluster's data directory (default: the embedded cluster's)")
     ap.add_argument("--port", type=int)
@@ -51,6 +56,8 @@ def main():
     if args.features is not None and not (1 <= args.features <= 5000 and 100 <= args.rows <= 1_000_000
                                           and 1 <= args.hours <= 168):
         ap.error("--features must be 1..5,000, --rows 100..1,000,000 and --hours 1..168")
+    if args.distinct_shares and args.features is None:
+        ap.error("--distinct-shares goes with --features")
     variants = args.variants.split(",") if args.variants else []
     if args.features is None and not 10_000 <= args.rows <= 5_000_000 or not 1 <= args.rounds <= 20:
         ap.error("--rows must be 10,000..5,000,000 and --rounds 1..20")
@@ -65,9 +72,9 @@ def measure(args, cluster, variants):
         if args.revision:
             migrate.downgrade(url, args.revision)
         if args.features is not None:
-            print(f"{args.rows:,} live predictions of a {args.features}-feature model over {args.hours} hours; "
-                  f"schema {migrate.current(url)}")
-            bench_drift.load_wide(url, args.rows, args.features, hours=args.hours)
+            print(f"{args.rows:,} live predictions of a {args.features}-feature model over {args.hours} hours"
+                  f"{', each feature its own shares' if args.distinct_shares else ''}; schema {migrate.current(url)}")
+            bench_drift.load_wide(url, args.rows, args.features, hours=args.hours, distinct_shares=args.distinct_shares)
         else:
             print(f"{args.rows:,} judged live predictions{', a shadow version logging as many' if args.shadow else ''}; "
                   f"schema {migrate.current(url)}")

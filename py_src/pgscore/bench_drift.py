@@ -479,18 +479,25 @@ WIDE_MODEL = "wide"
 _FILL_WIDE = """
 INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, source)
 SELECT g.t, %(model_id)s, 'entity-' || g.i,
-       ARRAY(SELECT sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random())
-                    + CASE WHEN j <= 3 AND g.t >= %(cut)s::timestamptz THEN 1 ELSE 0 END
-               FROM generate_series(1, %(f)s) j WHERE g.i IS NOT NULL),
+       ARRAY(SELECT CASE WHEN %(distinct)s THEN round(v.z * (1 + 3.0 * (j - 1) / greatest(%(f)s - 1, 1)))
+                                                 / (1 + 3.0 * (j - 1) / greatest(%(f)s - 1, 1))
+                         ELSE v.z END
+               FROM generate_series(1, %(f)s) j
+              CROSS JOIN LATERAL (SELECT sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random())
+                                         + CASE WHEN j <= 3 AND g.t >= %(cut)s::timestamptz THEN 1 ELSE 0 END AS z) v
+              WHERE g.i IS NOT NULL),
        random(), 'batch'
   FROM (SELECT i, %(t0)s::timestamptz + make_interval(secs => (i + random()) * %(step)s) AS t
           FROM generate_series(0, %(n)s - 1) i) g
 """
 
 
-def load_wide(url, n, features, hours=48, say=print) -> dict:
+def load_wide(url, n, features, hours=48, say=print, distinct_shares=False) -> dict:
     """Into an empty database of pgscore: a logistic model of `features` standard-normal features, live, and
-    n predictions over the last `hours` (the last sixth drifted in three features); the rollups rebuilt."""
+    n predictions over the last `hours` (the last sixth drifted in three features); the rollups rebuilt.
+    distinct_shares: feature j (from 0) rounded to a grid of 1/s, s = 1 + 3 j/(features - 1), at training and in
+    the log alike, so that each feature's baseline has shares of its own (ties; one bin per value where it takes
+    10 or fewer) and JS's floors are one per feature and window size, not one per window size (migration 0094)."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
@@ -498,6 +505,9 @@ def load_wide(url, n, features, hours=48, say=print) -> dict:
 
     rng = np.random.default_rng(5)
     X = rng.standard_normal((2000, features))
+    if distinct_shares:
+        grid = 1 + 3.0 * np.arange(features) / max(features - 1, 1)
+        X = np.round(X * grid) / grid
     y = (X[:, :3].sum(axis=1) + rng.standard_normal(2000) > 0).astype(int)
     names = [f"f{i:04d}" for i in range(features)]
     t = time.perf_counter()
@@ -509,6 +519,7 @@ def load_wide(url, n, features, hours=48, say=print) -> dict:
     cur.execute("SELECT pgscore.create_log_partitions(10, ((now() AT TIME ZONE 'UTC') - interval '8 days')::date)")
     t = time.perf_counter()
     cur.execute(_FILL_WIDE, {"model_id": model_id, "f": features, "n": n, "step": hours * 3600 / n,
+                             "distinct": distinct_shares,
                              "t0": _one(cur, "SELECT now() - %s * interval '1 hour'", (hours,))[0],
                              "cut": _one(cur, "SELECT now() - %s * interval '1 hour'", (hours / 6,))[0]})
     cur.execute("VACUUM ANALYZE pgscore.prediction_log")
