@@ -211,6 +211,12 @@ DECLARE
     v_s1 float8;
     v_s2 float8;
     v_s3 float8;
+    v_s4 float8;
+    v_k4 float8;    -- PSI and JS: the fourth cumulant, for what the matched chi-square's tail misses (0096)
+    v_d1 float8;
+    v_d2 float8;
+    v_d3 float8;
+    v_cf float8;    -- PSI and JS: the Cornish-Fisher term of the fourth cumulant's excess over the matched one
     v_nu float8;    -- PSI and JS: the shifted and scaled chi-square matching v_mu, v_var and v_k3
     v_scale float8;
     v_shift float8;
@@ -271,6 +277,7 @@ BEGIN
         v_mu := -1;
         v_var := -2 - (v_bins ^ 2 + 2 * v_bins - 2) / v_neff;
         v_k3 := -8;
+        v_k4 := -48;
         -- (migration 0094) JS's too by the baseline's own shares: 0092 took them as equal, so over a dominant bin
         -- (0.82 and 9 of 0.02, n = 300 against 2,000, 0.999^(1/13)) no-drift windows crossed its floor 4.2 times
         -- as often as the confidence says; by the shares, 0.13 times (the simulated quantile 6% under the floor)
@@ -281,20 +288,25 @@ BEGIN
                 -- (the three moments' terms in 1/lambda to the third, fitted to the sums over the counts at lambda
                 -- 10 to 6,400: within 0.3% of each there, 0.01% of JS's)
                 IF p_metric = 'js' THEN
-                    v_mu := v_mu + 1 + (0.376 + (0.285 + 1.555 / v_lam) / v_lam) / v_lam;
-                    v_var := v_var + 2 + (2.795 + (2.337 + 42.609 / v_lam) / v_lam) / v_lam;
-                    v_k3 := v_k3 + 8 + (27.752 + (2.542 + 1078.827 / v_lam) / v_lam) / v_lam;
+                    v_d1 := 1 + (0.376 + (0.285 + 1.555 / v_lam) / v_lam) / v_lam;
+                    v_d2 := 2 + (2.795 + (2.337 + 42.609 / v_lam) / v_lam) / v_lam;
+                    v_d3 := 8 + (27.752 + (2.542 + 1078.827 / v_lam) / v_lam) / v_lam;
                 ELSE
-                    v_mu := v_mu + 1 + (0.489 + (1.311 - 1.474 / v_lam) / v_lam) / v_lam;
-                    v_var := v_var + 2 + (3.414 + (26.718 - 53.039 / v_lam) / v_lam) / v_lam;
-                    v_k3 := v_k3 + 8 + (24.391 + (667.982 - 2559.414 / v_lam) / v_lam) / v_lam;
+                    v_d1 := 1 + (0.489 + (1.311 - 1.474 / v_lam) / v_lam) / v_lam;
+                    v_d2 := 2 + (3.414 + (26.718 - 53.039 / v_lam) / v_lam) / v_lam;
+                    v_d3 := 8 + (24.391 + (667.982 - 2559.414 / v_lam) / v_lam) / v_lam;
                 END IF;
+                v_mu := v_mu + v_d1;
+                v_var := v_var + v_d2;
+                v_k3 := v_k3 + v_d3;
+                v_k4 := v_k4 + 1.5 * v_d3 ^ 2 / v_d2;  -- (a scaled chi-square's, as the fit takes it: no excess)
                 CONTINUE;
             END IF;
             IF v_e IS NOT DISTINCT FROM v_prev THEN  -- (the sums of the bin before)
                 v_mu := v_mu + v_s1;
                 v_var := v_var + v_s2 - v_s1 ^ 2;
                 v_k3 := v_k3 + v_s3 - 3 * v_s1 * v_s2 + 2 * v_s1 ^ 3;
+                v_k4 := v_k4 + v_s4 - 4 * v_s3 * v_s1 - 3 * v_s2 ^ 2 + 12 * v_s2 * v_s1 ^ 2 - 6 * v_s1 ^ 4;
                 CONTINUE;
             END IF;
             v_prev := v_e;
@@ -302,6 +314,7 @@ BEGIN
             v_s1 := 0;
             v_s2 := 0;
             v_s3 := 0;
+            v_s4 := 0;
             FOR k IN 0..floor(v_lam + 5 * sqrt(v_lam) + 6)::integer LOOP  -- (what lies past it moves T by under 1e-4)
                 v_c := k / v_neff;
                 IF p_metric = 'psi' THEN
@@ -316,6 +329,7 @@ BEGIN
                     v_s1 := v_s1 + v_p * v_g;
                     v_s2 := v_s2 + v_p * v_g ^ 2;
                     v_s3 := v_s3 + v_p * v_g ^ 3;
+                    v_s4 := v_s4 + v_p * v_g ^ 4;
                 END IF;
                 EXIT WHEN v_p < 1e-290 AND k > v_lam;  -- (the rest is nothing; multiplying on would underflow)
                 v_p := v_p * v_lam / (k + 1);
@@ -323,12 +337,20 @@ BEGIN
             v_mu := v_mu + v_s1;
             v_var := v_var + v_s2 - v_s1 ^ 2;
             v_k3 := v_k3 + v_s3 - 3 * v_s1 * v_s2 + 2 * v_s1 ^ 3;
+            v_k4 := v_k4 + v_s4 - 4 * v_s3 * v_s1 - 3 * v_s2 ^ 2 + 12 * v_s2 * v_s1 ^ 2 - 6 * v_s1 ^ 4;
         END LOOP;
         v_var := greatest(v_var, 1e-12);
         v_nu := least(8 * v_var ^ 3 / greatest(v_k3, 1e-12) ^ 2, 1e8);  -- (1e8: as good as normal)
         v_scale := sqrt(v_var / (2 * v_nu));
         v_shift := v_mu - v_scale * v_nu;
-        v_floor := greatest(0, v_shift + v_scale * v_nu * greatest(0, 1 - 2.0 / (9 * v_nu) + v_z * sqrt(2.0 / (9 * v_nu))) ^ 3) * v_inv;
+        -- (migration 0096) where bins expect about one value or fewer (n = 100 over a bin of 0.96 and nine of
+        -- 0.002-0.01) T's tail is heavier than the matched chi-square's: no-drift windows crossed JS's floor 2.2-4.4
+        -- times as often as the confidence says. The fourth cumulant (summed over the counts as the others are; a
+        -- scaled chi-square's where lambda > 15) adds its excess over the fit's, 12/nu, as Cornish and Fisher's
+        -- term (z^3 - 3z)/24 in standard deviations; never less (where the fit's is larger the floor is kept)
+        v_cf := sqrt(v_var) / 24 * greatest(0, v_k4 / v_var ^ 2 - 12 / v_nu);
+        v_floor := greatest(0, v_shift + v_scale * v_nu * greatest(0, 1 - 2.0 / (9 * v_nu) + v_z * sqrt(2.0 / (9 * v_nu))) ^ 3
+                               + v_cf * greatest(0, v_z ^ 3 - 3 * v_z)) * v_inv;
         IF p_metric = 'js' THEN
             RETURN sqrt(v_floor / (8 * ln(2)));
         END IF;
@@ -373,7 +395,8 @@ BEGIN
                 v_cum := v_cum + v_term;
                 v_q2 := pgscore.normal_quantile(greatest(0.5, 1 - (1 - p_confidence) / v_rate));
                 v_floor := greatest(v_floor, v_add + greatest(0, v_shift + v_scale * v_nu
-                                    * greatest(0, 1 - 2.0 / (9 * v_nu) + v_q2 * sqrt(2.0 / (9 * v_nu))) ^ 3) * v_inv);
+                                    * greatest(0, 1 - 2.0 / (9 * v_nu) + v_q2 * sqrt(2.0 / (9 * v_nu))) ^ 3
+                                    + v_cf * greatest(0, v_q2 ^ 3 - 3 * v_q2)) * v_inv);
             END LOOP;
         END IF;
         RETURN v_floor;
@@ -448,7 +471,7 @@ BEGIN
                                   + (v_neg - 1) * (v_q2 - v_rate ^ 2)) / (p_positives * v_neg));
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint) IS 'How large p_metric grows by sampling noise alone, at p_confidence, for a window of p_n values (outcomes) against a baseline of p_n_base (NULL: known exactly): PSI and JS by a shifted, scaled chi-square matched on the first three moments of the metric under Poisson counts per bin of p_expected (the baseline''s shares, 0094: JS''s too), chi-square with a degree of freedom per bin but one in large windows, PSI with what its bins that stay empty now and then add (0092), KS by the two-sample Kolmogorov distribution, mean shift by its standard error, null_rate by its binomial standard error (p_base: the baseline null rate), out_of_range by the beta-binomial count of values outside the min..max of p_n_base draws, the performance drops by their standard errors at the deploy metric p_base (auc_drop: p_positives of p_n positive). NULL at a NULL confidence';
+COMMENT ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint) IS 'How large p_metric grows by sampling noise alone, at p_confidence, for a window of p_n values (outcomes) against a baseline of p_n_base (NULL: known exactly): PSI and JS by a shifted, scaled chi-square matched on the first three moments of the metric under Poisson counts per bin of p_expected (the baseline''s shares, 0094: JS''s too) and their fourth cumulant''s excess (0096, Cornish-Fisher), chi-square with a degree of freedom per bin but one in large windows, PSI with what its bins that stay empty now and then add (0092), KS by the two-sample Kolmogorov distribution, mean shift by its standard error, null_rate by its binomial standard error (p_base: the baseline null rate), out_of_range by the beta-binomial count of values outside the min..max of p_n_base draws, the performance drops by their standard errors at the deploy metric p_base (auc_drop: p_positives of p_n positive). NULL at a NULL confidence';
 
 /*
  * judge with noise floors: a metric is at warn or alert when it reaches the threshold and also exceeds its
