@@ -39,6 +39,8 @@ SHARES = {
     "0.5,0.3,0.15,0.01..0.002": [0.5, 0.3, 0.15, 0.01, 0.01, 0.01, 0.008, 0.006, 0.004, 0.002],
     # 0092's skewed shares, proportional to 1/j^2
     "1/j^2": list(1 / np.arange(1, 11) ** 2 / np.sum(1 / np.arange(1, 11) ** 2)),
+    # equal shares, for what a change does away from the skewed ones (last: the cells above keep their draws)
+    "10x0.1": [0.1] * 10,
 }
 BASES = (None, 2000, 10_000)
 
