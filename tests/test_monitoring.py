@@ -2041,13 +2041,23 @@ PERFORMANCE_JUDGED_AS_JUDGE = """
                                 ARRAY[b.deploy_auc - b.auc, b.deploy_accuracy - b.accuracy, b.brier - b.deploy_brier]
                                     AS vals,
                                 ARRAY[b.deploy_auc, b.deploy_accuracy, b.deploy_brier] AS base) m
+     -- (since 0101 against the hold-out's rows and, for AUC, its positives, as deploy recorded them)
+     CROSS JOIN LATERAL (SELECT (v.metrics ->> 'holdout_rows')::bigint AS n_holdout,
+                                (v.metrics ->> 'holdout_positives')::bigint AS positives
+                           FROM pgscore.models v WHERE v.model_id = b.model_id) h
      CROSS JOIN LATERAL pgscore.judge(
             m.metrics, m.vals, array_fill(b.n, ARRAY[3]),
-            ARRAY(SELECT CASE WHEN b.n > 0 THEN pgscore.noise_floor(
-                                  x.metric, b.n, NULL, NULL,
-                                  (SELECT t.confidence FROM pgscore.drift_thresholds t WHERE t.metric = x.metric),
-                                  x.base, b.positives) END
-                    FROM unnest(m.metrics, m.base) WITH ORDINALITY AS x(metric, base, i) ORDER BY x.i)) j"""
+            ARRAY(SELECT CASE WHEN b.n > 0 AND x.metric = 'auc_drop'
+                              THEN sqrt(pgscore.noise_floor(x.metric, b.n, NULL, NULL, x2.confidence, x.base,
+                                                            b.positives) ^ 2
+                                        + pgscore.noise_floor(x.metric, h.n_holdout, NULL, NULL, x2.confidence,
+                                                              x.base, h.positives) ^ 2)
+                              WHEN b.n > 0 THEN pgscore.noise_floor(x.metric, b.n, h.n_holdout, NULL, x2.confidence,
+                                                                    x.base, b.positives) END
+                    FROM unnest(m.metrics, m.base) WITH ORDINALITY AS x(metric, base, i)
+                   CROSS JOIN LATERAL (SELECT t.confidence FROM pgscore.drift_thresholds t
+                                        WHERE t.metric = x.metric) x2(confidence)
+                   ORDER BY x.i)) j"""
 
 
 def test_realised_performance_is_judged_against_its_noise_floors(churn, trained):
@@ -2087,3 +2097,57 @@ def test_realised_performance_is_judged_against_its_noise_floors(churn, trained)
     assert query(conn, PERFORMANCE_JUDGED_AS_JUDGE)[0][1] == 0
     assert check(to_day(conn, 2), "accuracy_drop") == {**{k: v for k, v in two_days_ago.items()
                                                           if k not in ("confidence", "floor")}, "level": "warn"}
+
+
+def test_realised_performance_floors_count_the_hold_outs_own_noise(db_url, trained):
+    """Migration 0101: the deploy metrics were measured on a hold-out of 100 rows (a training CSV of 500), so they
+    vary by sampling too; the floors took them as exact. A window of 400 outcomes whose accuracy is 9 points
+    below the deploy accuracy warned (over 400 outcomes' floor alone); with the hold-out's 100 rows counted it is
+    within what the two vary by, and ok. AUC's floor combines the window's and the hold-out's Hanley-McNeil
+    errors (the hold-out's positives as deploy records them since 0101). A model whose metrics have no
+    holdout_rows is judged as before, its deploy metric as exact."""
+    X, y, names, model = trained
+    rec = registry.deploy(db_url, "small", model, X[:500], y[:500], feature_names=names)
+    assert rec["metrics"]["holdout_rows"] == 100 and 0 < rec["metrics"]["holdout_positives"] < 100
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    model_id = rec["model_id"]
+    Xc, yc, _ = datasets.churn(400, seed=17)
+    p = model.predict_proba(Xc)[:, 1]
+    pred = (p > 0.5).astype(int)
+    log_rows(conn, model_id, Xc, p)
+    (deploy_accuracy,), = query(conn, "SELECT (metrics ->> 'accuracy')::float8 FROM pgscore.models "
+                                      "WHERE model_id = %s", (model_id,))
+    outcomes = yc.copy()
+    k = int(round((np.mean(pred == outcomes) - (deploy_accuracy - 0.09)) * 400))
+    idx = np.flatnonzero((pred == outcomes) if k > 0 else (pred != outcomes))[:abs(k)]
+    outcomes[idx] = 1 - outcomes[idx]
+    for i, outcome in enumerate(outcomes):
+        query(conn, "SELECT pgscore.record_outcome('small', %s, %s)", (str(i), int(outcome)))
+
+    def checks():
+        (c, positives), = query(conn, "SELECT checks, positives FROM pgscore.performance_stats() "
+                                      "WHERE model_id = %s AND period = '1 hour'", (model_id,))
+        return {x["metric"]: x for x in c}, positives
+
+    c, positives = checks()
+    acc = c["accuracy_drop"]
+    assert acc["n"] == 400 and 0.08 <= acc["value"] <= 0.1
+    (alone, both), = query(conn, "SELECT pgscore.noise_floor('accuracy_drop', 400, NULL, NULL, 0.999, %s), "
+                                 "pgscore.noise_floor('accuracy_drop', 400, 100, NULL, 0.999, %s)",
+                           (deploy_accuracy, deploy_accuracy))
+    assert alone < 0.08 and acc["value"] < both  # the window's floor alone warned
+    assert acc["floor"] == pytest.approx(both, rel=1e-12) and acc["level"] == "ok"
+    (auc_w, auc_h), = query(conn, "SELECT pgscore.noise_floor('auc_drop', 400, NULL, NULL, 0.999, "
+                                  "(metrics ->> 'auc')::float8, %s), pgscore.noise_floor('auc_drop', 100, NULL, NULL, "
+                                  "0.999, (metrics ->> 'auc')::float8, (metrics ->> 'holdout_positives')::bigint) "
+                                  "FROM pgscore.models WHERE model_id = %s", (positives, model_id))
+    assert c["auc_drop"]["floor"] == pytest.approx(np.hypot(auc_w, auc_h), rel=1e-12) and auc_h > auc_w
+    # without holdout_rows: the deploy metric as exact, as before 0101
+    query(conn, "ALTER TABLE pgscore.models DISABLE TRIGGER USER")
+    query(conn, "UPDATE pgscore.models SET metrics = metrics - 'holdout_rows' - 'holdout_positives' "
+                "WHERE model_id = %s", (model_id,))
+    query(conn, "ALTER TABLE pgscore.models ENABLE TRIGGER USER")
+    c, _ = checks()
+    assert c["accuracy_drop"]["floor"] == pytest.approx(alone, rel=1e-12) and c["accuracy_drop"]["level"] == "warn"
+    conn.close()

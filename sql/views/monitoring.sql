@@ -1265,16 +1265,32 @@ SELECT b.*, c.checks, c.status, c.firing, c.min_n,
            AS unmatched_outcomes
   FROM base b
  -- each metric's confidence (drift_thresholds; NULL: judged by the threshold alone) and noise floor at the window's
- -- outcomes, against the deploy metric (migration 0085)
+ -- outcomes, against the deploy metric (migration 0085), measured on the hold-out's rows (migration 0101: its
+ -- own sampling noise counts too, as the baseline's does in the drift floors; a model registered without
+ -- holdout_rows in its metrics is judged as before, its deploy metric as exact). AUC's floor is the window's
+ -- and the hold-out's Hanley-McNeil errors combined (the hold-out's positives as recorded, else at the
+ -- window's share of positives)
  CROSS JOIN (SELECT max(t.confidence) FILTER (WHERE t.metric = 'auc_drop') AS auc_drop,
                     max(t.confidence) FILTER (WHERE t.metric = 'accuracy_drop') AS accuracy_drop,
                     max(t.confidence) FILTER (WHERE t.metric = 'brier_rise') AS brier_rise,
                     max(t.confidence) FILTER (WHERE t.metric = 'rmse_rise') AS rmse_rise
                FROM pgscore.drift_thresholds t) cf
- CROSS JOIN LATERAL (SELECT CASE WHEN b.n > 0 THEN pgscore.noise_floor('auc_drop', b.n, NULL, NULL, cf.auc_drop, b.deploy_auc, b.positives) END AS auc_drop,
-                            CASE WHEN b.n > 0 THEN pgscore.noise_floor('accuracy_drop', b.n, NULL, NULL, cf.accuracy_drop, b.deploy_accuracy) END AS accuracy_drop,
-                            CASE WHEN b.n > 0 THEN pgscore.noise_floor('brier_rise', b.n, NULL, NULL, cf.brier_rise, b.deploy_brier) END AS brier_rise,
-                            CASE WHEN b.n > 0 THEN pgscore.noise_floor('rmse_rise', b.n, NULL, NULL, cf.rmse_rise, b.deploy_rmse) END AS rmse_rise) fl
+ CROSS JOIN LATERAL (SELECT h.n_holdout,
+                            CASE WHEN b.n > 0 AND b.positives > 0 AND b.positives < b.n AND h.n_holdout > 1
+                                 THEN greatest(1, least(h.n_holdout - 1,
+                                          coalesce(h.positives, round(h.n_holdout::numeric * b.positives / b.n)::bigint)))
+                            END AS positives
+                       FROM (SELECT CASE WHEN jsonb_typeof(m.metrics -> 'holdout_rows') = 'number'
+                                              AND (m.metrics ->> 'holdout_rows')::float8 >= 1
+                                         THEN (m.metrics ->> 'holdout_rows')::float8::bigint END AS n_holdout,
+                                    CASE WHEN jsonb_typeof(m.metrics -> 'holdout_positives') = 'number'
+                                         THEN (m.metrics ->> 'holdout_positives')::float8::bigint END AS positives
+                               FROM pgscore.models m WHERE m.model_id = b.model_id) h) ho
+ CROSS JOIN LATERAL (SELECT CASE WHEN b.n > 0 THEN sqrt(pgscore.noise_floor('auc_drop', b.n, NULL, NULL, cf.auc_drop, b.deploy_auc, b.positives) ^ 2
+                                                        + coalesce(CASE WHEN ho.positives IS NOT NULL THEN pgscore.noise_floor('auc_drop', ho.n_holdout, NULL, NULL, cf.auc_drop, b.deploy_auc, ho.positives) END ^ 2, 0)) END AS auc_drop,
+                            CASE WHEN b.n > 0 THEN pgscore.noise_floor('accuracy_drop', b.n, ho.n_holdout, NULL, cf.accuracy_drop, b.deploy_accuracy) END AS accuracy_drop,
+                            CASE WHEN b.n > 0 THEN pgscore.noise_floor('brier_rise', b.n, ho.n_holdout, NULL, cf.brier_rise, b.deploy_brier) END AS brier_rise,
+                            CASE WHEN b.n > 0 THEN pgscore.noise_floor('rmse_rise', b.n, ho.n_holdout, NULL, cf.rmse_rise, b.deploy_rmse) END AS rmse_rise) fl
  CROSS JOIN LATERAL pgscore.judge(
         CASE b.task WHEN 'binary' THEN ARRAY['auc_drop', 'accuracy_drop', 'brier_rise']
                     WHEN 'multiclass' THEN ARRAY['accuracy_drop'] ELSE ARRAY['rmse_rise'] END,

@@ -1,0 +1,25 @@
+"""The realised-performance noise floors count the hold-out's own sampling noise: pgscore.performance_stats_of
+took the deploy metrics as exact, so with a small hold-out no-drift windows crossed the floors 20-30 times as often
+as the confidence says. It now passes the hold-out's rows (metrics holdout_rows) as the baseline's size to
+pgscore.noise_floor, and AUC's floor combines the window's and the hold-out's Hanley-McNeil errors. The
+downgrade restores the function as 0094 left it.
+
+Revision ID: 0101
+Revises: 0094
+Create Date: 2026-12-04
+"""
+
+from pgscore.migrate import run_frozen
+
+revision = "0101"
+down_revision = "0094"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    run_frozen(__file__, "upgrade.sql")
+
+
+def downgrade():
+    run_frozen(__file__, "downgrade.sql")
