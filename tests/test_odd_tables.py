@@ -263,6 +263,41 @@ def test_row_level_security_on_the_profile_table(odd, model):
         query(odd, "DROP OWNED BY pgscore_t_odd_clerk")
 
 
+@pytest.mark.parametrize("rls", [False, True])
+@pytest.mark.parametrize("model", MODELS)
+def test_a_sequence_the_role_may_not_use_in_a_profile_default_is_named_by_the_hint(odd, model, rls):
+    """A profile table whose column default calls nextval (a serial column) and a role that holds every grant on
+    the table but none on the sequence: creating a missing profile fails (42501, the INSERT refused), and the
+    hint names the sequence and its column. Before, it blamed a row-level security policy where one was on, and
+    asked for SELECT and UPDATE on the table (which the role held) where none was."""
+    profiles, events = make_tables(odd)
+    query(odd, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_odd_clerk') "
+               "THEN CREATE ROLE pgscore_t_odd_clerk; END IF; END $$")
+    try:
+        query(odd, 'GRANT pgscore_app TO pgscore_t_odd_clerk; GRANT USAGE ON SCHEMA "Sales Dept" TO pgscore_t_odd_clerk; '
+                   'GRANT SELECT, INSERT, UPDATE ON "Sales Dept"."Customer Profile" TO pgscore_t_odd_clerk; '
+                   'GRANT SELECT, INSERT ON "Sales Dept"."Complaints-2026" TO pgscore_t_odd_clerk')
+        if rls:
+            query(odd, 'ALTER TABLE "Sales Dept"."Customer Profile" ENABLE ROW LEVEL SECURITY; '
+                       'CREATE POLICY "all" ON "Sales Dept"."Customer Profile" USING (true)')
+        attach(odd, events, profiles, model)
+        query(odd, "SET ROLE pgscore_t_odd_clerk")
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege) as e:
+            insert_events(odd, events, ["1"], each=1)
+        hint = e.value.diag.message_hint or ""
+        assert '"Sales Dept"."Customer Profile_surrogate_seq" (the default of column surrogate)' in hint, hint
+        assert "needs USAGE on it" in hint and "row-level security" not in hint, hint
+        query(odd, "RESET ROLE")
+        query(odd, 'GRANT USAGE ON SEQUENCE "Sales Dept"."Customer Profile_surrogate_seq" TO pgscore_t_odd_clerk')
+        query(odd, "SET ROLE pgscore_t_odd_clerk")
+        insert_events(odd, events, KEYS["bigint"])
+        query(odd, "RESET ROLE")
+        check_rescored(odd, profiles, model, KEYS["bigint"], 2, 1.0)
+    finally:
+        query(odd, "RESET ROLE")
+        query(odd, "DROP OWNED BY pgscore_t_odd_clerk")
+
+
 def batch_table(conn, key_type="uuid"):
     query(conn, 'CREATE SCHEMA "Sales Dept"')
     query(conn, sql.SQL('CREATE TABLE "Sales Dept"."Customer Profile" ("Customer ID" {} PRIMARY KEY, {}, '

@@ -1680,7 +1680,14 @@ def _on_wired(plpy, GD, w: Wiring, again):
         done = _rescore(plpy, GD, w, again)
     except plpy.SPIError as e:  # a statement of the wiring's own fails for every profile
         if _state(e) == INSUFFICIENT_PRIVILEGE:
-            if _row_security_active(plpy, w):  # a policy, not a grant (the message's words depend on lc_messages)
+            sequences = _sequences_denied(plpy, w) if w.missing_profile == "create" else []
+            if sequences:  # a column default's nextval: the grant is on the sequence, whatever the policies
+                hint = (f"creating a missing profile in {w.profiles.name} calls "
+                        + ", ".join(f"{seq} (the default of column {col})" for col, seq in sequences)
+                        + f": the role inserting into {w.events.name} needs USAGE on "
+                        + ("it" if len(sequences) == 1 else "them")
+                        + " (GRANT USAGE ON SEQUENCE ...), or attach with p_missing_profile => 'queue'")
+            elif _row_security_active(plpy, w):  # a policy, not a grant (the message's words depend on lc_messages)
                 hint = (f"a row-level security policy on {w.profiles.name} keeps the role inserting into "
                         f"{w.events.name} from writing the profiles its events name: let the policy's USING and "
                         "WITH CHECK cover them, or insert those events as a role it does")
@@ -1697,6 +1704,30 @@ def _on_wired(plpy, GD, w: Wiring, again):
             raise
         return _broken(plpy, GD, w, e)
     return done
+
+
+_SEQUENCES_DENIED = (
+    "SELECT pg_catalog.quote_ident(a.attname) AS col, d.refobjid::pg_catalog.regclass::pg_catalog.text AS seq "
+    "FROM pg_catalog.pg_attrdef AS ad JOIN pg_catalog.pg_attribute AS a ON a.attrelid OPERATOR(pg_catalog.=) ad.adrelid "
+    "AND a.attnum OPERATOR(pg_catalog.=) ad.adnum JOIN pg_catalog.pg_depend AS d ON d.classid OPERATOR(pg_catalog.=) "
+    "'pg_catalog.pg_attrdef'::pg_catalog.regclass AND d.objid OPERATOR(pg_catalog.=) ad.oid AND d.refclassid "
+    "OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass JOIN pg_catalog.pg_class AS c ON c.oid "
+    "OPERATOR(pg_catalog.=) d.refobjid AND c.relkind OPERATOR(pg_catalog.=) 'S' "
+    "WHERE ad.adrelid OPERATOR(pg_catalog.=) $1 AND NOT a.attisdropped "
+    # (in a CASE: the planner may test a row of pg_depend before the join keeps sequences alone)
+    "AND CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'S' THEN NOT pg_catalog.has_sequence_privilege(d.refobjid, "
+    "'USAGE, UPDATE') ELSE false END ORDER BY a.attnum")
+
+
+def _sequences_denied(plpy, w: Wiring) -> list:
+    """The (column, sequence) pairs of the profile table's column defaults that call a sequence the inserting role
+    may not advance (nextval needs USAGE or UPDATE on it): creating a missing profile fails on them with 42501,
+    the table's own grants and policies aside (an error path's question)."""
+    try:
+        return [(r["col"], r["seq"]) for r in plpy.execute(plpy.prepare(_SEQUENCES_DENIED, ["pg_catalog.oid"]),
+                                                            [w.profiles.oid])]
+    except plpy.SPIError:
+        return []
 
 
 def _row_security_active(plpy, w: Wiring) -> bool:
