@@ -1,13 +1,13 @@
 """How often a window of realised performance crosses its noise floor on no drift at all, with the deploy metric
-measured on a hold-out of n_holdout rows: the floors before migration 0101 (the window's sampling noise alone, the
-deploy metric taken as exact) against 0101's (the window's and the hold-out's combined).
+measured on a hold-out of n_holdout rows: the floors before migration 0098 (the window's sampling noise alone, the
+deploy metric taken as exact) against 0098's (the window's and the hold-out's combined).
 
 Each trial draws a hold-out and a window from the same distribution (seeded): a calibrated binary classifier
 (x ~ N(0, 1), score = sigmoid(-1 + 1.5 x), y ~ Bernoulli(score): about 30% positive) and a regressor (score = f,
 y = f + N(0, 1)). The metrics are computed as pgscore.performance_stats_of computes them (AUC from the positives'
 mid-rank sum, accuracy at score > 0.5, Brier, RMSE; rmse_rise = RMSE / deploy RMSE - 1) and the floors as
 pgscore.noise_floor gives them (AUC: Hanley-McNeil at the deploy AUC; accuracy and Brier: z sqrt(p(1 - p) v);
-RMSE: z sqrt(v / 2); v = 1/n, and since 0101 1/n + 1/n_holdout, AUC's the two Hanley-McNeil variances summed).
+RMSE: z sqrt(v / 2); v = 1/n, and since 0098 1/n + 1/n_holdout, AUC's the two Hanley-McNeil variances summed).
 
 Prints, per hold-out size, window size and metric, the share of trials over each floor (value > floor) against
 the nominal 1 - confidence. Numpy only, no database; bounded by --trials (at most 200,000): 447 s at the defaults
@@ -103,7 +103,7 @@ def main(argv=None):
         ap.error("--trials must be 1..200000")
     t0 = time.monotonic()
     print(f"share of no-drift windows over the floor at confidence {args.confidence} (nominal "
-          f"{1 - args.confidence:.4f}), {args.trials} trials each: before 0101 / 0101")
+          f"{1 - args.confidence:.4f}), {args.trials} trials each: before 0098 / 0098")
     print(f"{'n_holdout':>9} {'n':>5} " + " ".join(f"{m:>21}" for m in METRICS))
     for nh in args.holdout:
         for n in args.n:

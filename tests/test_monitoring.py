@@ -2041,7 +2041,7 @@ PERFORMANCE_JUDGED_AS_JUDGE = """
                                 ARRAY[b.deploy_auc - b.auc, b.deploy_accuracy - b.accuracy, b.brier - b.deploy_brier]
                                     AS vals,
                                 ARRAY[b.deploy_auc, b.deploy_accuracy, b.deploy_brier] AS base) m
-     -- (since 0101 against the hold-out's rows and, for AUC, its positives, as deploy recorded them)
+     -- (since 0098 against the hold-out's rows and, for AUC, its positives, as deploy recorded them)
      CROSS JOIN LATERAL (SELECT (v.metrics ->> 'holdout_rows')::bigint AS n_holdout,
                                 (v.metrics ->> 'holdout_positives')::bigint AS positives
                            FROM pgscore.models v WHERE v.model_id = b.model_id) h
@@ -2100,11 +2100,11 @@ def test_realised_performance_is_judged_against_its_noise_floors(churn, trained)
 
 
 def test_realised_performance_floors_count_the_hold_outs_own_noise(db_url, trained):
-    """Migration 0101: the deploy metrics were measured on a hold-out of 100 rows (a training CSV of 500), so they
+    """Migration 0098: the deploy metrics were measured on a hold-out of 100 rows (a training CSV of 500), so they
     vary by sampling too; the floors took them as exact. A window of 400 outcomes whose accuracy is 9 points
     below the deploy accuracy warned (over 400 outcomes' floor alone); with the hold-out's 100 rows counted it is
     within what the two vary by, and ok. AUC's floor combines the window's and the hold-out's Hanley-McNeil
-    errors (the hold-out's positives as deploy records them since 0101). A model whose metrics have no
+    errors (the hold-out's positives as deploy records them since 0098). A model whose metrics have no
     holdout_rows is judged as before, its deploy metric as exact."""
     X, y, names, model = trained
     rec = registry.deploy(db_url, "small", model, X[:500], y[:500], feature_names=names)
@@ -2143,7 +2143,7 @@ def test_realised_performance_floors_count_the_hold_outs_own_noise(db_url, train
                                   "0.999, (metrics ->> 'auc')::float8, (metrics ->> 'holdout_positives')::bigint) "
                                   "FROM pgscore.models WHERE model_id = %s", (positives, model_id))
     assert c["auc_drop"]["floor"] == pytest.approx(np.hypot(auc_w, auc_h), rel=1e-12) and auc_h > auc_w
-    # without holdout_rows: the deploy metric as exact, as before 0101
+    # without holdout_rows: the deploy metric as exact, as before 0098
     query(conn, "ALTER TABLE pgscore.models DISABLE TRIGGER USER")
     query(conn, "UPDATE pgscore.models SET metrics = metrics - 'holdout_rows' - 'holdout_positives' "
                 "WHERE model_id = %s", (model_id,))

@@ -31,7 +31,7 @@ def holdout(estimator, X, y, task: str, test_size: float = HOLDOUT_SHARE, seed: 
     model = clone(estimator).fit(X_tr, y_tr)
     out = {"holdout_rows": int(len(y_te)), **evaluate(model, X_te, y_te, task)}
     if task == "binary":
-        # the realised AUC's noise floor counts the hold-out's own sampling noise, by its positives (migration 0101)
+        # the realised AUC's noise floor counts the hold-out's own sampling noise, by its positives (migration 0098)
         out["holdout_positives"] = int(np.sum(y_te == model.classes_[1]))
     return out, None if matrix is None else features.scores_of(model, task, matrix[at])
 

@@ -1265,7 +1265,7 @@ SELECT b.*, c.checks, c.status, c.firing, c.min_n,
            AS unmatched_outcomes
   FROM base b
  -- each metric's confidence (drift_thresholds; NULL: judged by the threshold alone) and noise floor at the window's
- -- outcomes, against the deploy metric (migration 0085), measured on the hold-out's rows (migration 0101: its
+ -- outcomes, against the deploy metric (migration 0085), measured on the hold-out's rows (migration 0098: its
  -- own sampling noise counts too, as the baseline's does in the drift floors; a model registered without
  -- holdout_rows in its metrics is judged as before, its deploy metric as exact). AUC's floor is the window's
  -- and the hold-out's Hanley-McNeil errors combined (the hold-out's positives as recorded, else at the

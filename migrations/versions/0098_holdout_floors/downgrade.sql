@@ -1,4 +1,4 @@
--- 0101 to 0094: performance_stats_of as 0090 left it (the deploy metrics taken as exact). Replaced in place.
+-- 0098 to 0097: performance_stats_of as 0090 left it (the deploy metrics taken as exact). Replaced in place.
 
 CREATE OR REPLACE FUNCTION pgscore.performance_stats_of(p_by_version boolean, p_model_ids bigint[], p_period_kind text)
 RETURNS TABLE (model_id bigint, name text, version integer, task text, period_kind text, period text,

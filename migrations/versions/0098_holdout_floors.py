@@ -2,17 +2,17 @@
 took the deploy metrics as exact, so with a small hold-out no-drift windows crossed the floors 20-30 times as often
 as the confidence says. It now passes the hold-out's rows (metrics holdout_rows) as the baseline's size to
 pgscore.noise_floor, and AUC's floor combines the window's and the hold-out's Hanley-McNeil errors. The
-downgrade restores the function as 0094 left it.
+downgrade restores the function as 0097 left it (last changed by 0090).
 
-Revision ID: 0101
-Revises: 0094
+Revision ID: 0098
+Revises: 0097
 Create Date: 2026-12-04
 """
 
 from pgscore.migrate import run_frozen
 
-revision = "0101"
-down_revision = "0094"
+revision = "0098"
+down_revision = "0097"
 branch_labels = None
 depends_on = None
 

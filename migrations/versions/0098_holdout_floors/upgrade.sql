@@ -1,9 +1,9 @@
--- 0094 to 0101: the realised-performance floors count the hold-out's own sampling noise. performance_stats_of
+-- 0097 to 0098: the realised-performance floors count the hold-out's own sampling noise. performance_stats_of
 -- judged each window's drop against the deploy metric as if that were exact, so with a small hold-out (100-200
 -- rows, a small training CSV) no-drift windows crossed the floors 20-30 times as often as the confidence says.
 -- It now passes the hold-out's rows (models.metrics holdout_rows, recorded at deploy) to noise_floor as the
 -- baseline's size, and AUC's floor combines the window's and the hold-out's Hanley-McNeil errors (the hold-out's
--- positives from holdout_positives, recorded at deploy since 0101, else at the window's share). A model without
+-- positives from holdout_positives, recorded at deploy since 0098, else at the window's share). A model without
 -- holdout_rows is judged as before. The columns are unchanged; replaced in place: comments, owners and grants stay.
 
 CREATE OR REPLACE FUNCTION pgscore.performance_stats_of(p_by_version boolean, p_model_ids bigint[], p_period_kind text)
@@ -111,7 +111,7 @@ SELECT b.*, c.checks, c.status, c.firing, c.min_n,
            AS unmatched_outcomes
   FROM base b
  -- each metric's confidence (drift_thresholds; NULL: judged by the threshold alone) and noise floor at the window's
- -- outcomes, against the deploy metric (migration 0085), measured on the hold-out's rows (migration 0101: its
+ -- outcomes, against the deploy metric (migration 0085), measured on the hold-out's rows (migration 0098: its
  -- own sampling noise counts too, as the baseline's does in the drift floors; a model registered without
  -- holdout_rows in its metrics is judged as before, its deploy metric as exact). AUC's floor is the window's
  -- and the hold-out's Hanley-McNeil errors combined (the hold-out's positives as recorded, else at the
