@@ -441,6 +441,33 @@ def test_0099_keeps_version_drift_and_drift_by_day_owner_comments_and_every_gran
                   'WITH GRANT OPTION')
     query(db_url, "COMMENT ON COLUMN pgscore.drift_by_day.psi IS 'our dashboard''s y axis'")
     query(db_url, "ALTER VIEW pgscore.drift_by_day OWNER TO t_views_owner")
+    # a grant-option chain: the DBA grants to a lead WITH GRANT OPTION, the lead grants on to a member
+    for role in ("t_0099_lead", "t_0099_member"):
+        query(db_url, f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') "
+                      f"THEN CREATE ROLE {role}; END IF; END $$")
+    query(db_url, "GRANT USAGE ON SCHEMA pgscore TO t_0099_lead")
+    query(db_url, "GRANT EXECUTE ON FUNCTION pgscore.version_drift(text, integer) TO t_0099_lead WITH GRANT OPTION")
+    query(db_url, "GRANT SELECT ON pgscore.drift_by_day TO t_0099_lead WITH GRANT OPTION")
+    query(db_url, "GRANT SELECT (psi) ON pgscore.drift_by_day TO t_0099_lead WITH GRANT OPTION")
+    lead_grants = ("SET ROLE t_0099_lead; "
+                   "GRANT EXECUTE ON FUNCTION pgscore.version_drift(text, integer) TO t_0099_member; "
+                   "GRANT SELECT ON pgscore.drift_by_day TO t_0099_member; "
+                   "GRANT SELECT (psi) ON pgscore.drift_by_day TO t_0099_member; RESET ROLE")
+    lead_revokes = lead_grants.replace("GRANT", "REVOKE").replace(" TO ", " FROM ")
+    member_may = "SELECT has_function_privilege('t_0099_member', 'pgscore.version_drift(text, integer)', 'EXECUTE')"
+
+    def the_lead_granted_it_and_can_revoke_it():
+        # made as the owner, each would name the owner: the lead's REVOKE would match none and leave them
+        (now,) = query(db_url, state)
+        assert "t_0099_member=X/t_0099_lead" in now[2], now[2]
+        assert "t_0099_member=r/t_0099_lead" in now[0] and "t_0099_member=r/t_0099_lead" in now[4]["psi"][0], now
+        assert query(db_url, member_may) == [(True,)]
+        query(db_url, lead_revokes)
+        (now,) = query(db_url, state)  # (the view's SELECT is PUBLIC's too: its ACL says the member's went)
+        assert query(db_url, member_may) == [(False,)] and "t_0099_member" not in repr(now), now
+        query(db_url, lead_grants)
+
+    query(db_url, lead_grants)
     state = """
         SELECT (SELECT array_agg(a::text ORDER BY a::text) FROM unnest(c.relacl) a), c.relowner::regrole::text,
                (SELECT array_agg(a::text ORDER BY a::text) FROM unnest(p.proacl) a), p.proowner::regrole::text,
@@ -466,6 +493,7 @@ def test_0099_keeps_version_drift_and_drift_by_day_owner_comments_and_every_gran
     assert "pg_get_viewdef" in e.value.hint and migrate.current(db_url) == migrate.head()
     query(db_url, "DROP VIEW public.held")
     migrate.downgrade(db_url, "0094")
+    the_lead_granted_it_and_can_revoke_it()
     assert query(db_url, state) == [before] and query(db_url, checks) == [(0, 0)]
     query(db_url, "CREATE VIEW public.held AS SELECT * FROM pgscore.version_drift('churn', 1)")  # the upgrade's
     with pytest.raises(InstallError) as e:
@@ -474,11 +502,22 @@ def test_0099_keeps_version_drift_and_drift_by_day_owner_comments_and_every_gran
     assert migrate.current(db_url) == "0094"
     query(db_url, "DROP VIEW public.held")
     migrate.upgrade(db_url)
+    the_lead_granted_it_and_can_revoke_it()
     assert query(db_url, state) == [before] and query(db_url, checks) == [(1, 1)]
-    query(db_url, 'REVOKE ALL ON pgscore.drift_by_day FROM "Grafana Reader", PUBLIC')
-    query(db_url, 'REVOKE ALL ON FUNCTION pgscore.version_drift(text, integer) FROM "Grafana Reader" CASCADE')
+    # a lead that may no longer act (its USAGE on the schema revoked since): its grants are made as the owner, and
+    # the migration goes on, each way
+    for step in (lambda: migrate.downgrade(db_url, "0094"), lambda: migrate.upgrade(db_url)):
+        query(db_url, f"GRANT USAGE ON SCHEMA pgscore TO t_0099_lead; {lead_revokes}; {lead_grants}; "
+                      "REVOKE USAGE ON SCHEMA pgscore FROM t_0099_lead")
+        step()
+        assert "t_0099_member=X/postgres" in query(db_url, state)[0][2]
+    query(db_url, 'REVOKE ALL ON pgscore.drift_by_day FROM "Grafana Reader", PUBLIC, t_0099_lead, t_0099_member CASCADE')
+    query(db_url, 'REVOKE ALL ON FUNCTION pgscore.version_drift(text, integer) FROM "Grafana Reader", t_0099_lead, '
+                  't_0099_member CASCADE')
+    query(db_url, "REVOKE USAGE ON SCHEMA pgscore FROM t_0099_lead")
     query(db_url, "ALTER VIEW pgscore.drift_by_day OWNER TO postgres")
     query(db_url, 'DROP ROLE "Grafana Reader"')
+    query(db_url, "DROP ROLE t_0099_member; DROP ROLE t_0099_lead")
     query(db_url, "DROP OWNED BY t_views_owner; DROP ROLE t_views_owner")
 
 

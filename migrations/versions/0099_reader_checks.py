@@ -3,7 +3,7 @@ checks, the per-metric checks drift_stats_of computed for each row (thresholds, 
 family, as window_checks gives the live version's), so that a reader sees why a challenger's row is at warn; and
 pgscore.drift_by_day gains checks too, last, its status comment saying it is judged by the same thresholds and
 floors. Existing columns are unchanged. drift_by_day takes its column in place; version_drift is dropped and made
-again with its owner and every grant (a view of the user's on it stops the migration, named). The downgrade
+again with its owner and every grant, each as its grantor made it, as 0091's (a view of the user's on it stops the migration, named). The downgrade
 restores 0094's definitions, with owners, grants and the view's column comments.
 
 Revision ID: 0099

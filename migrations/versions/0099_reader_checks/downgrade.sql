@@ -1,6 +1,7 @@
 -- 0099 to 0094: pgscore.version_drift and pgscore.drift_by_day without their checks column, as 0094 left them.
 -- Neither can lose a column in place: both are dropped and made again, with their owners, every grant (on the
--- view's columns too) and the comments of the view's columns that stay; a view of the user's on either stops
+-- view's columns too, each made again as its grantor made it, as 0091's are) and the comments of the view's
+-- columns that stay; a view of the user's on either stops
 -- the downgrade, naming it, before anything is changed.
 
 DO $do$
@@ -33,21 +34,21 @@ SELECT a.attname, pg_catalog.col_description(a.attrelid, a.attnum) AS descriptio
  WHERE a.attrelid = 'pgscore.drift_by_day'::pg_catalog.regclass AND a.attnum > 0 AND NOT a.attisdropped;
 
 CREATE TEMPORARY TABLE pgscore_0099_column_grants AS
-SELECT a.attname, g.grantee, g.privilege_type, g.is_grantable
+SELECT a.attname, g.grantor, g.grantee, g.privilege_type, g.is_grantable, a.attnum * 1000000 + g.ord AS ord
   FROM pg_catalog.pg_attribute a
- CROSS JOIN LATERAL pg_catalog.aclexplode(a.attacl) g
+ CROSS JOIN LATERAL pg_catalog.aclexplode(a.attacl) WITH ORDINALITY g(grantor, grantee, privilege_type, is_grantable, ord)
  WHERE a.attrelid = 'pgscore.drift_by_day'::pg_catalog.regclass AND a.attnum > 0 AND NOT a.attisdropped;
 
 CREATE TEMPORARY TABLE pgscore_0099_view AS
-SELECT c.relowner AS owner, a.grantee, a.privilege_type, a.is_grantable
+SELECT c.relowner AS owner, a.grantor, a.grantee, a.privilege_type, a.is_grantable, a.ord
   FROM pg_catalog.pg_class c
-  LEFT JOIN LATERAL pg_catalog.aclexplode(c.relacl) a ON true
+  LEFT JOIN LATERAL pg_catalog.aclexplode(c.relacl) WITH ORDINALITY a(grantor, grantee, privilege_type, is_grantable, ord) ON true
  WHERE c.oid = 'pgscore.drift_by_day'::pg_catalog.regclass;
 
 CREATE TEMPORARY TABLE pgscore_0099_function AS
-SELECT p.proowner AS owner, a.grantee, a.privilege_type, a.is_grantable
+SELECT p.proowner AS owner, a.grantor, a.grantee, a.privilege_type, a.is_grantable, a.ord
   FROM pg_catalog.pg_proc p
-  LEFT JOIN LATERAL pg_catalog.aclexplode(p.proacl) a ON true
+  LEFT JOIN LATERAL pg_catalog.aclexplode(p.proacl) WITH ORDINALITY a(grantor, grantee, privilege_type, is_grantable, ord) ON true
  WHERE p.oid = 'pgscore.version_drift(text, integer)'::pg_catalog.regprocedure;
 
 DROP VIEW pgscore.drift_by_day;
@@ -83,26 +84,10 @@ BEGIN
     END LOOP;
     EXECUTE pg_catalog.format('ALTER VIEW pgscore.drift_by_day OWNER TO %s',
                               (SELECT v.owner::pg_catalog.regrole FROM pgscore_0099_view v LIMIT 1));
-    FOR r IN SELECT v.grantee, v.privilege_type, v.is_grantable FROM pgscore_0099_view v
-              WHERE v.privilege_type IS NOT NULL AND v.grantee IS DISTINCT FROM v.owner
-    LOOP
-        EXECUTE pg_catalog.format('GRANT %s ON pgscore.drift_by_day TO %s%s', r.privilege_type,
-                                  CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE r.grantee::pg_catalog.regrole::pg_catalog.text END,
-                                  CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
-    END LOOP;
-    FOR r IN SELECT g.attname, g.grantee, g.privilege_type, g.is_grantable FROM pgscore_0099_column_grants g
-               JOIN pg_catalog.pg_attribute a ON a.attname = g.attname
-                AND a.attrelid = 'pgscore.drift_by_day'::pg_catalog.regclass AND a.attnum > 0
-    LOOP
-        EXECUTE pg_catalog.format('GRANT %s (%I) ON pgscore.drift_by_day TO %s%s', r.privilege_type, r.attname,
-                                  CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE r.grantee::pg_catalog.regrole::pg_catalog.text END,
-                                  CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
-    END LOOP;
+    -- (its grants with version_drift's, below, once both are made)
 END
 $do$;
 DROP TABLE pgscore_0099_comments;
-DROP TABLE pgscore_0099_column_grants;
-DROP TABLE pgscore_0099_view;
 
 CREATE FUNCTION pgscore.version_drift(p_model text, p_version integer)
 RETURNS TABLE (model text, version integer, live boolean, kind text, feature text, window_name text, n bigint,
@@ -164,22 +149,89 @@ END
 $fn$;
 COMMENT ON FUNCTION pgscore.version_drift(text, integer) IS 'feature_drift and score_drift for one version of a model, live or not: the predictions it logged in each window against its own baseline captured at its deploy; a version not live has no row in the drift views';
 
+-- the owner and the grants they had (the view's on the columns it still has), each made again as its grantor
+-- made it (as 0091's)
 DO $do$
 DECLARE
     r record;
+    v_role text;
+    v_grant text;
+    v_more boolean;
+    v_stuck boolean := false;
+    v_made integer;
 BEGIN
     -- regrole's text is the role's name quoted as an identifier where it needs to be
     EXECUTE pg_catalog.format('ALTER FUNCTION pgscore.version_drift(text, integer) OWNER TO %s',
                               (SELECT f.owner::pg_catalog.regrole FROM pgscore_0099_function f LIMIT 1));
-    -- none to PUBLIC but where it had one (a function is PUBLIC's to execute when made)
+    -- every grant made again as its grantor made it (a DBA's grant WITH GRANT OPTION, and what its grantee granted
+    -- on: as the owner, each would name the owner as its grantor, and revoking the grantee's CASCADE would leave
+    -- the third role its access), a grantee's grants after the one that gave it the option
+    CREATE TEMPORARY TABLE pgscore_0099_regrants AS
+    SELECT 0 AS kind, NULL::pg_catalog.name AS attname, v.grantor, v.grantee, v.privilege_type, v.is_grantable, v.owner,
+           v.ord::bigint AS ord
+      FROM pgscore_0099_view v WHERE v.privilege_type IS NOT NULL AND v.grantee IS DISTINCT FROM v.owner
+    UNION ALL
+    SELECT 1, g.attname, g.grantor, g.grantee, g.privilege_type, g.is_grantable, (SELECT v.owner FROM pgscore_0099_view v LIMIT 1),
+           g.ord
+      FROM pgscore_0099_column_grants g
+      JOIN pg_catalog.pg_attribute a ON a.attname = g.attname
+       AND a.attrelid = 'pgscore.drift_by_day'::pg_catalog.regclass AND a.attnum > 0
+    UNION ALL
+    SELECT 2, NULL, f.grantor, f.grantee, f.privilege_type, f.is_grantable, f.owner, f.ord
+      FROM pgscore_0099_function f WHERE f.privilege_type IS NOT NULL AND f.grantee IS DISTINCT FROM f.owner;
+    CREATE TEMPORARY TABLE pgscore_0099_regranted AS SELECT g.kind, g.attname, g.grantor, g.grantee, g.privilege_type
+      FROM pgscore_0099_regrants g WHERE false;
+    -- the function's: none to PUBLIC but where it had one (a function is PUBLIC's to execute when made)
     REVOKE EXECUTE ON FUNCTION pgscore.version_drift(text, integer) FROM PUBLIC;
-    FOR r IN SELECT f.grantee, f.privilege_type, f.is_grantable FROM pgscore_0099_function f
-              WHERE f.privilege_type IS NOT NULL AND f.grantee IS DISTINCT FROM f.owner
+    v_role := pg_catalog.current_setting('role');
     LOOP
-        EXECUTE pg_catalog.format('GRANT %s ON FUNCTION pgscore.version_drift(text, integer) TO %s%s', r.privilege_type,
-                                  CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE r.grantee::pg_catalog.regrole::pg_catalog.text END,
-                                  CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+        v_more := false;
+        v_made := 0;
+        FOR r IN SELECT g.* FROM pgscore_0099_regrants g ORDER BY g.kind, g.grantor = g.owner DESC, g.ord LOOP
+            CONTINUE WHEN EXISTS (SELECT FROM pgscore_0099_regranted d
+                                   WHERE (d.kind, d.attname, d.grantor, d.grantee, d.privilege_type)
+                                         IS NOT DISTINCT FROM (r.kind, r.attname, r.grantor, r.grantee, r.privilege_type));
+            -- the grantor holds the grant option again (or is the owner), or no grant made here will give it
+            IF NOT (r.grantor = r.owner OR v_stuck OR EXISTS (
+                    SELECT FROM pg_catalog.aclexplode(CASE WHEN r.kind = 2 THEN (SELECT p.proacl FROM pg_catalog.pg_proc p
+                                                     WHERE p.oid = 'pgscore.version_drift(text, integer)'::pg_catalog.regprocedure)
+                                                      ELSE (SELECT c.relacl FROM pg_catalog.pg_class c
+                                                     WHERE c.oid = 'pgscore.drift_by_day'::pg_catalog.regclass) END) x
+                     WHERE x.grantee = r.grantor AND x.privilege_type = r.privilege_type AND x.is_grantable)
+                 OR (r.kind = 1 AND EXISTS (
+                    SELECT FROM pg_catalog.pg_attribute a CROSS JOIN LATERAL pg_catalog.aclexplode(a.attacl) x
+                     WHERE a.attrelid = 'pgscore.drift_by_day'::pg_catalog.regclass AND a.attname = r.attname
+                       AND x.grantee = r.grantor AND x.privilege_type = r.privilege_type AND x.is_grantable))) THEN
+                v_more := true;
+                CONTINUE;
+            END IF;
+            v_grant := pg_catalog.format('GRANT %s%s ON %s TO %s%s', r.privilege_type,
+                                         CASE WHEN r.kind = 1 THEN pg_catalog.format(' (%I)', r.attname) ELSE '' END,
+                                         CASE WHEN r.kind = 2 THEN 'FUNCTION pgscore.version_drift(text, integer)' ELSE 'pgscore.drift_by_day' END,
+                                         CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE r.grantee::pg_catalog.regrole::pg_catalog.text END,
+                                         CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+            BEGIN
+                IF r.grantor <> r.owner AND NOT v_stuck THEN
+                    PERFORM pg_catalog.set_config('role', pg_catalog.pg_get_userbyid(r.grantor), false);
+                END IF;
+                EXECUTE v_grant;
+                PERFORM pg_catalog.set_config('role', v_role, false);
+            EXCEPTION WHEN insufficient_privilege OR invalid_grant_operation OR invalid_parameter_value THEN
+                -- this role may not act as the grantor (or the grantor no longer may grant): made as the owner
+                RAISE WARNING 'pgscore''s migration 0099 made % as the owner, not as its grantor: %', v_grant, SQLERRM;
+                EXECUTE v_grant;
+            END;
+            INSERT INTO pgscore_0099_regranted VALUES (r.kind, r.attname, r.grantor, r.grantee, r.privilege_type);
+            v_made := v_made + 1;
+        END LOOP;
+        EXIT WHEN NOT v_more;
+        -- a pass that made nothing: the rest as the owner would (a grantor whose option came from nowhere here)
+        v_stuck := v_made = 0;
     END LOOP;
 END
 $do$;
+DROP TABLE pgscore_0099_column_grants;
+DROP TABLE pgscore_0099_view;
 DROP TABLE pgscore_0099_function;
+DROP TABLE pgscore_0099_regrants;
+DROP TABLE pgscore_0099_regranted;

@@ -8,7 +8,8 @@
 --
 -- drift_by_day takes a column at its end in place (its owner, grants and comments stay). version_drift's
 -- result changes, which PostgreSQL cannot do in place: it is dropped and made again with its owner and every
--- grant on it (pgscore's roles', and any a DBA added). A view of the user's on it stops the migration, naming
+-- grant on it (pgscore's roles', and any a DBA added), each made again as its grantor made it, as 0091's are (a
+-- grant-option chain keeps its grantors: the grantee may still revoke what it granted). A view of the user's on it stops the migration, naming
 -- it, before anything is changed.
 
 DO $do$
@@ -48,9 +49,9 @@ COMMENT ON COLUMN pgscore.drift_by_day.status IS 'The worst level among the day'
 COMMENT ON COLUMN pgscore.drift_by_day.checks IS 'Each drift metric of the day checked (since 0099), as window_checks and pgscore.check_rows give a window''s: its value, thresholds, level and (where its confidence is set) its confidence and noise floor, and its family: family (the k features and score its floor is family-wise over), family_features and check_confidence (the confidence^(1/k) its floor is at)';
 
 CREATE TEMPORARY TABLE pgscore_0099_function AS
-SELECT p.proowner AS owner, a.grantee, a.privilege_type, a.is_grantable
+SELECT p.proowner AS owner, a.grantor, a.grantee, a.privilege_type, a.is_grantable, a.ord
   FROM pg_catalog.pg_proc p
-  LEFT JOIN LATERAL pg_catalog.aclexplode(p.proacl) a ON true
+  LEFT JOIN LATERAL pg_catalog.aclexplode(p.proacl) WITH ORDINALITY a(grantor, grantee, privilege_type, is_grantable, ord) ON true
  WHERE p.oid = 'pgscore.version_drift(text, integer)'::pg_catalog.regprocedure;
 
 DROP FUNCTION pgscore.version_drift(text, integer);
@@ -115,22 +116,68 @@ END
 $fn$;
 COMMENT ON FUNCTION pgscore.version_drift(text, integer) IS 'feature_drift and score_drift for one version of a model, live or not: the predictions it logged in each window against its own baseline captured at its deploy; a version not live has no row in the drift views; last (since 0099), checks: each metric checked with its thresholds, level, confidence, noise floor and family, as window_checks gives the live version''s (pgscore.check_rows reads it)';
 
+-- its owner and every grant it had, each made again as its grantor made it (as 0091's)
 DO $do$
 DECLARE
     r record;
+    v_role text;
+    v_grant text;
+    v_more boolean;
+    v_stuck boolean := false;
+    v_made integer;
 BEGIN
     -- regrole's text is the role's name quoted as an identifier where it needs to be
     EXECUTE pg_catalog.format('ALTER FUNCTION pgscore.version_drift(text, integer) OWNER TO %s',
                               (SELECT f.owner::pg_catalog.regrole FROM pgscore_0099_function f LIMIT 1));
+    -- every grant made again as its grantor made it (a DBA's grant WITH GRANT OPTION, and what its grantee granted
+    -- on: as the owner, each would name the owner as its grantor, and revoking the grantee's CASCADE would leave
+    -- the third role its access), a grantee's grants after the one that gave it the option
+    CREATE TEMPORARY TABLE pgscore_0099_regrants AS
+    SELECT f.grantor, f.grantee, f.privilege_type, f.is_grantable, f.owner, f.ord
+      FROM pgscore_0099_function f WHERE f.privilege_type IS NOT NULL AND f.grantee IS DISTINCT FROM f.owner;
+    CREATE TEMPORARY TABLE pgscore_0099_regranted AS SELECT g.grantor, g.grantee, g.privilege_type
+      FROM pgscore_0099_regrants g WHERE false;
     -- none to PUBLIC but where it had one (a function is PUBLIC's to execute when made)
     REVOKE EXECUTE ON FUNCTION pgscore.version_drift(text, integer) FROM PUBLIC;
-    FOR r IN SELECT f.grantee, f.privilege_type, f.is_grantable FROM pgscore_0099_function f
-              WHERE f.privilege_type IS NOT NULL AND f.grantee IS DISTINCT FROM f.owner
+    v_role := pg_catalog.current_setting('role');
     LOOP
-        EXECUTE pg_catalog.format('GRANT %s ON FUNCTION pgscore.version_drift(text, integer) TO %s%s', r.privilege_type,
-                                  CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE r.grantee::pg_catalog.regrole::pg_catalog.text END,
-                                  CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+        v_more := false;
+        v_made := 0;
+        FOR r IN SELECT g.* FROM pgscore_0099_regrants g ORDER BY g.grantor = g.owner DESC, g.ord LOOP
+            CONTINUE WHEN EXISTS (SELECT FROM pgscore_0099_regranted d
+                                   WHERE (d.grantor, d.grantee, d.privilege_type)
+                                         IS NOT DISTINCT FROM (r.grantor, r.grantee, r.privilege_type));
+            -- the grantor holds the grant option again (or is the owner), or no grant made here will give it
+            IF NOT (r.grantor = r.owner OR v_stuck OR EXISTS (
+                    SELECT FROM pg_catalog.aclexplode((SELECT p.proacl FROM pg_catalog.pg_proc p
+                                                        WHERE p.oid = 'pgscore.version_drift(text, integer)'::pg_catalog.regprocedure)) x
+                     WHERE x.grantee = r.grantor AND x.privilege_type = r.privilege_type AND x.is_grantable)) THEN
+                v_more := true;
+                CONTINUE;
+            END IF;
+            v_grant := pg_catalog.format('GRANT %s ON FUNCTION pgscore.version_drift(text, integer) TO %s%s', r.privilege_type,
+                                         CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE r.grantee::pg_catalog.regrole::pg_catalog.text END,
+                                         CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+            BEGIN
+                IF r.grantor <> r.owner AND NOT v_stuck THEN
+                    PERFORM pg_catalog.set_config('role', pg_catalog.pg_get_userbyid(r.grantor), false);
+                END IF;
+                EXECUTE v_grant;
+                PERFORM pg_catalog.set_config('role', v_role, false);
+            EXCEPTION WHEN insufficient_privilege OR invalid_grant_operation OR invalid_parameter_value THEN
+                -- this role may not act as the grantor (or the grantor no longer may grant): made as the owner
+                RAISE WARNING 'pgscore''s migration 0099 made % as the owner, not as its grantor: %', v_grant, SQLERRM;
+                EXECUTE v_grant;
+            END;
+            INSERT INTO pgscore_0099_regranted VALUES (r.grantor, r.grantee, r.privilege_type);
+            v_made := v_made + 1;
+        END LOOP;
+        EXIT WHEN NOT v_more;
+        -- a pass that made nothing: the rest as the owner would (a grantor whose option came from nowhere here)
+        v_stuck := v_made = 0;
     END LOOP;
 END
 $do$;
 DROP TABLE pgscore_0099_function;
+DROP TABLE pgscore_0099_regrants;
+DROP TABLE pgscore_0099_regranted;
