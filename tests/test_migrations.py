@@ -424,8 +424,8 @@ def test_0091_keeps_window_checks_and_check_rows_owner_comments_and_every_grant(
     query(db_url, "DROP OWNED BY t_views_owner; DROP ROLE t_views_owner")
 
 
-def test_0099_keeps_version_drift_and_drift_by_day_owner_comments_and_every_grant(db_url):
-    """0099 drops and makes again version_drift (its result gains checks) and, on the downgrade, drift_by_day
+def test_0097_keeps_version_drift_and_drift_by_day_owner_comments_and_every_grant(db_url):
+    """0097 drops and makes again version_drift (its result gains checks) and, on the downgrade, drift_by_day
     (which loses it; the upgrade adds it in place): a DBA's grants on them (with grant option, to PUBLIC, on
     columns), the owners, the view's columns' comments (a DBA's own too) and pgscore's own grants (the reader's)
     come back each way; a view of the user's on version_drift stops the upgrade, one on drift_by_day the
@@ -442,29 +442,29 @@ def test_0099_keeps_version_drift_and_drift_by_day_owner_comments_and_every_gran
     query(db_url, "COMMENT ON COLUMN pgscore.drift_by_day.psi IS 'our dashboard''s y axis'")
     query(db_url, "ALTER VIEW pgscore.drift_by_day OWNER TO t_views_owner")
     # a grant-option chain: the DBA grants to a lead WITH GRANT OPTION, the lead grants on to a member
-    for role in ("t_0099_lead", "t_0099_member"):
+    for role in ("t_0097_lead", "t_0097_member"):
         query(db_url, f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') "
                       f"THEN CREATE ROLE {role}; END IF; END $$")
-    query(db_url, "GRANT USAGE ON SCHEMA pgscore TO t_0099_lead")
-    query(db_url, "GRANT EXECUTE ON FUNCTION pgscore.version_drift(text, integer) TO t_0099_lead WITH GRANT OPTION")
-    query(db_url, "GRANT SELECT ON pgscore.drift_by_day TO t_0099_lead WITH GRANT OPTION")
-    query(db_url, "GRANT SELECT (psi) ON pgscore.drift_by_day TO t_0099_lead WITH GRANT OPTION")
-    lead_grants = ("SET ROLE t_0099_lead; "
-                   "GRANT EXECUTE ON FUNCTION pgscore.version_drift(text, integer) TO t_0099_member; "
-                   "GRANT SELECT ON pgscore.drift_by_day TO t_0099_member; "
-                   "GRANT SELECT (psi) ON pgscore.drift_by_day TO t_0099_member; RESET ROLE")
+    query(db_url, "GRANT USAGE ON SCHEMA pgscore TO t_0097_lead")
+    query(db_url, "GRANT EXECUTE ON FUNCTION pgscore.version_drift(text, integer) TO t_0097_lead WITH GRANT OPTION")
+    query(db_url, "GRANT SELECT ON pgscore.drift_by_day TO t_0097_lead WITH GRANT OPTION")
+    query(db_url, "GRANT SELECT (psi) ON pgscore.drift_by_day TO t_0097_lead WITH GRANT OPTION")
+    lead_grants = ("SET ROLE t_0097_lead; "
+                   "GRANT EXECUTE ON FUNCTION pgscore.version_drift(text, integer) TO t_0097_member; "
+                   "GRANT SELECT ON pgscore.drift_by_day TO t_0097_member; "
+                   "GRANT SELECT (psi) ON pgscore.drift_by_day TO t_0097_member; RESET ROLE")
     lead_revokes = lead_grants.replace("GRANT", "REVOKE").replace(" TO ", " FROM ")
-    member_may = "SELECT has_function_privilege('t_0099_member', 'pgscore.version_drift(text, integer)', 'EXECUTE')"
+    member_may = "SELECT has_function_privilege('t_0097_member', 'pgscore.version_drift(text, integer)', 'EXECUTE')"
 
     def the_lead_granted_it_and_can_revoke_it():
         # made as the owner, each would name the owner: the lead's REVOKE would match none and leave them
         (now,) = query(db_url, state)
-        assert "t_0099_member=X/t_0099_lead" in now[2], now[2]
-        assert "t_0099_member=r/t_0099_lead" in now[0] and "t_0099_member=r/t_0099_lead" in now[4]["psi"][0], now
+        assert "t_0097_member=X/t_0097_lead" in now[2], now[2]
+        assert "t_0097_member=r/t_0097_lead" in now[0] and "t_0097_member=r/t_0097_lead" in now[4]["psi"][0], now
         assert query(db_url, member_may) == [(True,)]
         query(db_url, lead_revokes)
         (now,) = query(db_url, state)  # (the view's SELECT is PUBLIC's too: its ACL says the member's went)
-        assert query(db_url, member_may) == [(False,)] and "t_0099_member" not in repr(now), now
+        assert query(db_url, member_may) == [(False,)] and "t_0097_member" not in repr(now), now
         query(db_url, lead_grants)
 
     query(db_url, lead_grants)
@@ -507,17 +507,17 @@ def test_0099_keeps_version_drift_and_drift_by_day_owner_comments_and_every_gran
     # a lead that may no longer act (its USAGE on the schema revoked since): its grants are made as the owner, and
     # the migration goes on, each way
     for step in (lambda: migrate.downgrade(db_url, "0094"), lambda: migrate.upgrade(db_url)):
-        query(db_url, f"GRANT USAGE ON SCHEMA pgscore TO t_0099_lead; {lead_revokes}; {lead_grants}; "
-                      "REVOKE USAGE ON SCHEMA pgscore FROM t_0099_lead")
+        query(db_url, f"GRANT USAGE ON SCHEMA pgscore TO t_0097_lead; {lead_revokes}; {lead_grants}; "
+                      "REVOKE USAGE ON SCHEMA pgscore FROM t_0097_lead")
         step()
-        assert "t_0099_member=X/postgres" in query(db_url, state)[0][2]
-    query(db_url, 'REVOKE ALL ON pgscore.drift_by_day FROM "Grafana Reader", PUBLIC, t_0099_lead, t_0099_member CASCADE')
-    query(db_url, 'REVOKE ALL ON FUNCTION pgscore.version_drift(text, integer) FROM "Grafana Reader", t_0099_lead, '
-                  't_0099_member CASCADE')
-    query(db_url, "REVOKE USAGE ON SCHEMA pgscore FROM t_0099_lead")
+        assert "t_0097_member=X/postgres" in query(db_url, state)[0][2]
+    query(db_url, 'REVOKE ALL ON pgscore.drift_by_day FROM "Grafana Reader", PUBLIC, t_0097_lead, t_0097_member CASCADE')
+    query(db_url, 'REVOKE ALL ON FUNCTION pgscore.version_drift(text, integer) FROM "Grafana Reader", t_0097_lead, '
+                  't_0097_member CASCADE')
+    query(db_url, "REVOKE USAGE ON SCHEMA pgscore FROM t_0097_lead")
     query(db_url, "ALTER VIEW pgscore.drift_by_day OWNER TO postgres")
     query(db_url, 'DROP ROLE "Grafana Reader"')
-    query(db_url, "DROP ROLE t_0099_member; DROP ROLE t_0099_lead")
+    query(db_url, "DROP ROLE t_0097_member; DROP ROLE t_0097_lead")
     query(db_url, "DROP OWNED BY t_views_owner; DROP ROLE t_views_owner")
 
 

@@ -1315,7 +1315,7 @@ def test_version_drift_gives_the_drift_of_any_version_against_its_own_baseline(c
 def test_version_drift_and_drift_by_day_carry_each_rows_checks(champion_challenger):
     """version_drift gave a challenger's rows a status (warn, alert) and no checks: which metric put it there,
     against which thresholds, noise floor and family (0088, 0091), window_checks gives for the live version
-    alone. Since 0099 version_drift's last column, checks, holds them (the jsonb drift_stats_of computed the
+    alone. Since 0097 version_drift's last column, checks, holds them (the jsonb drift_stats_of computed the
     status from, as drift_rows carries the live version's), and drift_by_day's last column the day's; the columns
     before are unchanged, by name and order."""
     conn, v1, v2, m1, m2 = champion_challenger

@@ -1012,7 +1012,7 @@ COMMENT ON COLUMN pgscore.drift_by_day.mean IS 'Mean of the day''s non-NULL valu
 COMMENT ON COLUMN pgscore.drift_by_day.null_rate IS 'Share of NULL/NaN values among the day''s';
 COMMENT ON COLUMN pgscore.drift_by_day.out_of_range IS 'Share of the day''s non-NULL values outside the baseline min..max (null_rate counts the NULL ones)';
 COMMENT ON COLUMN pgscore.drift_by_day.status IS 'The worst level among the day''s metrics: alert, warn, ok; or insufficient_data, no_data, not_applicable; judged as feature_drift''s windows are, by pgscore.drift_thresholds and (where a confidence is set) the noise floors at the day''s n (checks holds each)';
-COMMENT ON COLUMN pgscore.drift_by_day.checks IS 'Each drift metric of the day checked (since 0099), as window_checks and pgscore.check_rows give a window''s: its value, thresholds, level and (where its confidence is set) its confidence and noise floor, and its family: family (the k features and score its floor is family-wise over), family_features and check_confidence (the confidence^(1/k) its floor is at)';
+COMMENT ON COLUMN pgscore.drift_by_day.checks IS 'Each drift metric of the day checked (since 0097), as window_checks and pgscore.check_rows give a window''s: its value, thresholds, level and (where its confidence is set) its confidence and noise floor, and its family: family (the k features and score its floor is family-wise over), family_features and check_confidence (the confidence^(1/k) its floor is at)';
 
 /*
  * feature_drift and score_drift for one version, live or not (a challenger deployed with --no-activate, a
@@ -1078,7 +1078,7 @@ BEGIN
      ORDER BY r.kind = 'score', r.position, r.sort_order;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.version_drift(text, integer) IS 'feature_drift and score_drift for one version of a model, live or not: the predictions it logged in each window against its own baseline captured at its deploy; a version not live has no row in the drift views; last (since 0099), checks: each metric checked with its thresholds, level, confidence, noise floor and family, as window_checks gives the live version''s (pgscore.check_rows reads it)';
+COMMENT ON FUNCTION pgscore.version_drift(text, integer) IS 'feature_drift and score_drift for one version of a model, live or not: the predictions it logged in each window against its own baseline captured at its deploy; a version not live has no row in the drift views; last (since 0097), checks: each metric checked with its thresholds, level, confidence, noise floor and family, as window_checks gives the live version''s (pgscore.check_rows reads it)';
 
 -- Outcomes and the predictions they judge: the newest prediction of the model (any version) for the
 -- entity logged at or before the outcome was observed, kept with the outcome when it was recorded (and

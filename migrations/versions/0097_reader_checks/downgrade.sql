@@ -1,4 +1,4 @@
--- 0099 to 0094: pgscore.version_drift and pgscore.drift_by_day without their checks column, as 0094 left them.
+-- 0097 to 0096: pgscore.version_drift and pgscore.drift_by_day without their checks column, as 0094 left them.
 -- Neither can lose a column in place: both are dropped and made again, with their owners, every grant (on the
 -- view's columns too, each made again as its grantor made it, as 0091's are) and the comments of the view's
 -- columns that stay; a view of the user's on either stops
@@ -21,31 +21,31 @@ BEGIN
        AND d.deptype = 'n'
        AND r.ev_class IS DISTINCT FROM 'pgscore.drift_by_day'::pg_catalog.regclass;
     IF v_users IS NOT NULL THEN
-        RAISE EXCEPTION 'pgscore''s migration 0099''s downgrade makes pgscore.drift_by_day and pgscore.version_drift again, and % of yours depend on it', v_users
+        RAISE EXCEPTION 'pgscore''s migration 0097''s downgrade makes pgscore.drift_by_day and pgscore.version_drift again, and % of yours depend on it', v_users
             USING ERRCODE = 'dependent_objects_still_exist',
                   HINT = 'pgscore drops nothing of yours: keep their definitions (SELECT pg_get_viewdef(''name'', true)), drop them, migrate, then create them again. Nothing was changed.';
     END IF;
 END
 $do$;
 
-CREATE TEMPORARY TABLE pgscore_0099_comments AS
+CREATE TEMPORARY TABLE pgscore_0097_comments AS
 SELECT a.attname, pg_catalog.col_description(a.attrelid, a.attnum) AS description
   FROM pg_catalog.pg_attribute a
  WHERE a.attrelid = 'pgscore.drift_by_day'::pg_catalog.regclass AND a.attnum > 0 AND NOT a.attisdropped;
 
-CREATE TEMPORARY TABLE pgscore_0099_column_grants AS
+CREATE TEMPORARY TABLE pgscore_0097_column_grants AS
 SELECT a.attname, g.grantor, g.grantee, g.privilege_type, g.is_grantable, a.attnum * 1000000 + g.ord AS ord
   FROM pg_catalog.pg_attribute a
  CROSS JOIN LATERAL pg_catalog.aclexplode(a.attacl) WITH ORDINALITY g(grantor, grantee, privilege_type, is_grantable, ord)
  WHERE a.attrelid = 'pgscore.drift_by_day'::pg_catalog.regclass AND a.attnum > 0 AND NOT a.attisdropped;
 
-CREATE TEMPORARY TABLE pgscore_0099_view AS
+CREATE TEMPORARY TABLE pgscore_0097_view AS
 SELECT c.relowner AS owner, a.grantor, a.grantee, a.privilege_type, a.is_grantable, a.ord
   FROM pg_catalog.pg_class c
   LEFT JOIN LATERAL pg_catalog.aclexplode(c.relacl) WITH ORDINALITY a(grantor, grantee, privilege_type, is_grantable, ord) ON true
  WHERE c.oid = 'pgscore.drift_by_day'::pg_catalog.regclass;
 
-CREATE TEMPORARY TABLE pgscore_0099_function AS
+CREATE TEMPORARY TABLE pgscore_0097_function AS
 SELECT p.proowner AS owner, a.grantor, a.grantee, a.privilege_type, a.is_grantable, a.ord
   FROM pg_catalog.pg_proc p
   LEFT JOIN LATERAL pg_catalog.aclexplode(p.proacl) WITH ORDINALITY a(grantor, grantee, privilege_type, is_grantable, ord) ON true
@@ -76,18 +76,18 @@ DECLARE
     r record;
 BEGIN
     -- the comments its columns had (a DBA's too), on the columns it still has; the view's own comment is made above
-    FOR r IN SELECT c.attname, c.description FROM pgscore_0099_comments c
+    FOR r IN SELECT c.attname, c.description FROM pgscore_0097_comments c
                JOIN pg_catalog.pg_attribute a ON a.attname = c.attname
                 AND a.attrelid = 'pgscore.drift_by_day'::pg_catalog.regclass AND a.attnum > 0
               WHERE c.description IS NOT NULL AND c.attname <> 'status' LOOP
         EXECUTE pg_catalog.format('COMMENT ON COLUMN pgscore.drift_by_day.%I IS %L', r.attname, r.description);
     END LOOP;
     EXECUTE pg_catalog.format('ALTER VIEW pgscore.drift_by_day OWNER TO %s',
-                              (SELECT v.owner::pg_catalog.regrole FROM pgscore_0099_view v LIMIT 1));
+                              (SELECT v.owner::pg_catalog.regrole FROM pgscore_0097_view v LIMIT 1));
     -- (its grants with version_drift's, below, once both are made)
 END
 $do$;
-DROP TABLE pgscore_0099_comments;
+DROP TABLE pgscore_0097_comments;
 
 CREATE FUNCTION pgscore.version_drift(p_model text, p_version integer)
 RETURNS TABLE (model text, version integer, live boolean, kind text, feature text, window_name text, n bigint,
@@ -162,33 +162,33 @@ DECLARE
 BEGIN
     -- regrole's text is the role's name quoted as an identifier where it needs to be
     EXECUTE pg_catalog.format('ALTER FUNCTION pgscore.version_drift(text, integer) OWNER TO %s',
-                              (SELECT f.owner::pg_catalog.regrole FROM pgscore_0099_function f LIMIT 1));
+                              (SELECT f.owner::pg_catalog.regrole FROM pgscore_0097_function f LIMIT 1));
     -- every grant made again as its grantor made it (a DBA's grant WITH GRANT OPTION, and what its grantee granted
     -- on: as the owner, each would name the owner as its grantor, and revoking the grantee's CASCADE would leave
     -- the third role its access), a grantee's grants after the one that gave it the option
-    CREATE TEMPORARY TABLE pgscore_0099_regrants AS
+    CREATE TEMPORARY TABLE pgscore_0097_regrants AS
     SELECT 0 AS kind, NULL::pg_catalog.name AS attname, v.grantor, v.grantee, v.privilege_type, v.is_grantable, v.owner,
            v.ord::bigint AS ord
-      FROM pgscore_0099_view v WHERE v.privilege_type IS NOT NULL AND v.grantee IS DISTINCT FROM v.owner
+      FROM pgscore_0097_view v WHERE v.privilege_type IS NOT NULL AND v.grantee IS DISTINCT FROM v.owner
     UNION ALL
-    SELECT 1, g.attname, g.grantor, g.grantee, g.privilege_type, g.is_grantable, (SELECT v.owner FROM pgscore_0099_view v LIMIT 1),
+    SELECT 1, g.attname, g.grantor, g.grantee, g.privilege_type, g.is_grantable, (SELECT v.owner FROM pgscore_0097_view v LIMIT 1),
            g.ord
-      FROM pgscore_0099_column_grants g
+      FROM pgscore_0097_column_grants g
       JOIN pg_catalog.pg_attribute a ON a.attname = g.attname
        AND a.attrelid = 'pgscore.drift_by_day'::pg_catalog.regclass AND a.attnum > 0
     UNION ALL
     SELECT 2, NULL, f.grantor, f.grantee, f.privilege_type, f.is_grantable, f.owner, f.ord
-      FROM pgscore_0099_function f WHERE f.privilege_type IS NOT NULL AND f.grantee IS DISTINCT FROM f.owner;
-    CREATE TEMPORARY TABLE pgscore_0099_regranted AS SELECT g.kind, g.attname, g.grantor, g.grantee, g.privilege_type
-      FROM pgscore_0099_regrants g WHERE false;
+      FROM pgscore_0097_function f WHERE f.privilege_type IS NOT NULL AND f.grantee IS DISTINCT FROM f.owner;
+    CREATE TEMPORARY TABLE pgscore_0097_regranted AS SELECT g.kind, g.attname, g.grantor, g.grantee, g.privilege_type
+      FROM pgscore_0097_regrants g WHERE false;
     -- the function's: none to PUBLIC but where it had one (a function is PUBLIC's to execute when made)
     REVOKE EXECUTE ON FUNCTION pgscore.version_drift(text, integer) FROM PUBLIC;
     v_role := pg_catalog.current_setting('role');
     LOOP
         v_more := false;
         v_made := 0;
-        FOR r IN SELECT g.* FROM pgscore_0099_regrants g ORDER BY g.kind, g.grantor = g.owner DESC, g.ord LOOP
-            CONTINUE WHEN EXISTS (SELECT FROM pgscore_0099_regranted d
+        FOR r IN SELECT g.* FROM pgscore_0097_regrants g ORDER BY g.kind, g.grantor = g.owner DESC, g.ord LOOP
+            CONTINUE WHEN EXISTS (SELECT FROM pgscore_0097_regranted d
                                    WHERE (d.kind, d.attname, d.grantor, d.grantee, d.privilege_type)
                                          IS NOT DISTINCT FROM (r.kind, r.attname, r.grantor, r.grantee, r.privilege_type));
             -- the grantor holds the grant option again (or is the owner), or no grant made here will give it
@@ -218,10 +218,10 @@ BEGIN
                 PERFORM pg_catalog.set_config('role', v_role, false);
             EXCEPTION WHEN insufficient_privilege OR invalid_grant_operation OR invalid_parameter_value THEN
                 -- this role may not act as the grantor (or the grantor no longer may grant): made as the owner
-                RAISE WARNING 'pgscore''s migration 0099 made % as the owner, not as its grantor: %', v_grant, SQLERRM;
+                RAISE WARNING 'pgscore''s migration 0097 made % as the owner, not as its grantor: %', v_grant, SQLERRM;
                 EXECUTE v_grant;
             END;
-            INSERT INTO pgscore_0099_regranted VALUES (r.kind, r.attname, r.grantor, r.grantee, r.privilege_type);
+            INSERT INTO pgscore_0097_regranted VALUES (r.kind, r.attname, r.grantor, r.grantee, r.privilege_type);
             v_made := v_made + 1;
         END LOOP;
         EXIT WHEN NOT v_more;
@@ -230,8 +230,8 @@ BEGIN
     END LOOP;
 END
 $do$;
-DROP TABLE pgscore_0099_column_grants;
-DROP TABLE pgscore_0099_view;
-DROP TABLE pgscore_0099_function;
-DROP TABLE pgscore_0099_regrants;
-DROP TABLE pgscore_0099_regranted;
+DROP TABLE pgscore_0097_column_grants;
+DROP TABLE pgscore_0097_view;
+DROP TABLE pgscore_0097_function;
+DROP TABLE pgscore_0097_regrants;
+DROP TABLE pgscore_0097_regranted;

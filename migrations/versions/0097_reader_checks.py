@@ -6,15 +6,15 @@ floors. Existing columns are unchanged. drift_by_day takes its column in place; 
 again with its owner and every grant, each as its grantor made it, as 0091's (a view of the user's on it stops the migration, named). The downgrade
 restores 0094's definitions, with owners, grants and the view's column comments.
 
-Revision ID: 0099
-Revises: 0094
+Revision ID: 0097
+Revises: 0096
 Create Date: 2026-12-04
 """
 
 from pgscore.migrate import run_frozen
 
-revision = "0099"
-down_revision = "0094"
+revision = "0097"
+down_revision = "0096"
 branch_labels = None
 depends_on = None
 

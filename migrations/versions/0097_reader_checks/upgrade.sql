@@ -1,4 +1,4 @@
--- 0094 to 0099: reader checks. pgscore.version_drift (a version live or not: a challenger's drift) returned each
+-- 0096 to 0097: reader checks. pgscore.version_drift (a version live or not: a challenger's drift) returned each
 -- row's status with no checks, so a reader could not see which metric put a challenger's row at warn, nor the
 -- noise floor and family (0088, 0091) that window_checks gives the live version's; it gains a last column,
 -- checks, the jsonb drift_stats_of computes for the row (pgscore.check_rows reads it), as drift_rows carries
@@ -27,7 +27,7 @@ BEGIN
                 AND d.refobjid = 'pgscore.version_drift(text, integer)'::pg_catalog.regprocedure))
        AND d.deptype = 'n';
     IF v_users IS NOT NULL THEN
-        RAISE EXCEPTION 'pgscore''s migration 0099''s upgrade makes pgscore.version_drift again, and % of yours depend on it', v_users
+        RAISE EXCEPTION 'pgscore''s migration 0097''s upgrade makes pgscore.version_drift again, and % of yours depend on it', v_users
             USING ERRCODE = 'dependent_objects_still_exist',
                   HINT = 'pgscore drops nothing of yours: keep their definitions (SELECT pg_get_viewdef(''name'', true)), drop them, migrate, then create them again. Nothing was changed.';
     END IF;
@@ -46,9 +46,9 @@ SELECT r.model, r.version, r.kind, r.feature, r.day, r.n, r.psi, r.ks, r.js, r.m
  WHERE r.day >= least((m.created_at AT TIME ZONE 'UTC')::date, r.first_day)
  ORDER BY r.model, r.kind, r.position, r.day;
 COMMENT ON COLUMN pgscore.drift_by_day.status IS 'The worst level among the day''s metrics: alert, warn, ok; or insufficient_data, no_data, not_applicable; judged as feature_drift''s windows are, by pgscore.drift_thresholds and (where a confidence is set) the noise floors at the day''s n (checks holds each)';
-COMMENT ON COLUMN pgscore.drift_by_day.checks IS 'Each drift metric of the day checked (since 0099), as window_checks and pgscore.check_rows give a window''s: its value, thresholds, level and (where its confidence is set) its confidence and noise floor, and its family: family (the k features and score its floor is family-wise over), family_features and check_confidence (the confidence^(1/k) its floor is at)';
+COMMENT ON COLUMN pgscore.drift_by_day.checks IS 'Each drift metric of the day checked (since 0097), as window_checks and pgscore.check_rows give a window''s: its value, thresholds, level and (where its confidence is set) its confidence and noise floor, and its family: family (the k features and score its floor is family-wise over), family_features and check_confidence (the confidence^(1/k) its floor is at)';
 
-CREATE TEMPORARY TABLE pgscore_0099_function AS
+CREATE TEMPORARY TABLE pgscore_0097_function AS
 SELECT p.proowner AS owner, a.grantor, a.grantee, a.privilege_type, a.is_grantable, a.ord
   FROM pg_catalog.pg_proc p
   LEFT JOIN LATERAL pg_catalog.aclexplode(p.proacl) WITH ORDINALITY a(grantor, grantee, privilege_type, is_grantable, ord) ON true
@@ -114,7 +114,7 @@ BEGIN
      ORDER BY r.kind = 'score', r.position, r.sort_order;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.version_drift(text, integer) IS 'feature_drift and score_drift for one version of a model, live or not: the predictions it logged in each window against its own baseline captured at its deploy; a version not live has no row in the drift views; last (since 0099), checks: each metric checked with its thresholds, level, confidence, noise floor and family, as window_checks gives the live version''s (pgscore.check_rows reads it)';
+COMMENT ON FUNCTION pgscore.version_drift(text, integer) IS 'feature_drift and score_drift for one version of a model, live or not: the predictions it logged in each window against its own baseline captured at its deploy; a version not live has no row in the drift views; last (since 0097), checks: each metric checked with its thresholds, level, confidence, noise floor and family, as window_checks gives the live version''s (pgscore.check_rows reads it)';
 
 -- its owner and every grant it had, each made again as its grantor made it (as 0091's)
 DO $do$
@@ -128,23 +128,23 @@ DECLARE
 BEGIN
     -- regrole's text is the role's name quoted as an identifier where it needs to be
     EXECUTE pg_catalog.format('ALTER FUNCTION pgscore.version_drift(text, integer) OWNER TO %s',
-                              (SELECT f.owner::pg_catalog.regrole FROM pgscore_0099_function f LIMIT 1));
+                              (SELECT f.owner::pg_catalog.regrole FROM pgscore_0097_function f LIMIT 1));
     -- every grant made again as its grantor made it (a DBA's grant WITH GRANT OPTION, and what its grantee granted
     -- on: as the owner, each would name the owner as its grantor, and revoking the grantee's CASCADE would leave
     -- the third role its access), a grantee's grants after the one that gave it the option
-    CREATE TEMPORARY TABLE pgscore_0099_regrants AS
+    CREATE TEMPORARY TABLE pgscore_0097_regrants AS
     SELECT f.grantor, f.grantee, f.privilege_type, f.is_grantable, f.owner, f.ord
-      FROM pgscore_0099_function f WHERE f.privilege_type IS NOT NULL AND f.grantee IS DISTINCT FROM f.owner;
-    CREATE TEMPORARY TABLE pgscore_0099_regranted AS SELECT g.grantor, g.grantee, g.privilege_type
-      FROM pgscore_0099_regrants g WHERE false;
+      FROM pgscore_0097_function f WHERE f.privilege_type IS NOT NULL AND f.grantee IS DISTINCT FROM f.owner;
+    CREATE TEMPORARY TABLE pgscore_0097_regranted AS SELECT g.grantor, g.grantee, g.privilege_type
+      FROM pgscore_0097_regrants g WHERE false;
     -- none to PUBLIC but where it had one (a function is PUBLIC's to execute when made)
     REVOKE EXECUTE ON FUNCTION pgscore.version_drift(text, integer) FROM PUBLIC;
     v_role := pg_catalog.current_setting('role');
     LOOP
         v_more := false;
         v_made := 0;
-        FOR r IN SELECT g.* FROM pgscore_0099_regrants g ORDER BY g.grantor = g.owner DESC, g.ord LOOP
-            CONTINUE WHEN EXISTS (SELECT FROM pgscore_0099_regranted d
+        FOR r IN SELECT g.* FROM pgscore_0097_regrants g ORDER BY g.grantor = g.owner DESC, g.ord LOOP
+            CONTINUE WHEN EXISTS (SELECT FROM pgscore_0097_regranted d
                                    WHERE (d.grantor, d.grantee, d.privilege_type)
                                          IS NOT DISTINCT FROM (r.grantor, r.grantee, r.privilege_type));
             -- the grantor holds the grant option again (or is the owner), or no grant made here will give it
@@ -166,10 +166,10 @@ BEGIN
                 PERFORM pg_catalog.set_config('role', v_role, false);
             EXCEPTION WHEN insufficient_privilege OR invalid_grant_operation OR invalid_parameter_value THEN
                 -- this role may not act as the grantor (or the grantor no longer may grant): made as the owner
-                RAISE WARNING 'pgscore''s migration 0099 made % as the owner, not as its grantor: %', v_grant, SQLERRM;
+                RAISE WARNING 'pgscore''s migration 0097 made % as the owner, not as its grantor: %', v_grant, SQLERRM;
                 EXECUTE v_grant;
             END;
-            INSERT INTO pgscore_0099_regranted VALUES (r.grantor, r.grantee, r.privilege_type);
+            INSERT INTO pgscore_0097_regranted VALUES (r.grantor, r.grantee, r.privilege_type);
             v_made := v_made + 1;
         END LOOP;
         EXIT WHEN NOT v_more;
@@ -178,6 +178,6 @@ BEGIN
     END LOOP;
 END
 $do$;
-DROP TABLE pgscore_0099_function;
-DROP TABLE pgscore_0099_regrants;
-DROP TABLE pgscore_0099_regranted;
+DROP TABLE pgscore_0097_function;
+DROP TABLE pgscore_0097_regrants;
+DROP TABLE pgscore_0097_regranted;
