@@ -3813,6 +3813,40 @@ def test_refresh_windows_leaves_a_profile_whose_queue_row_names_uncounted_events
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
 
 
+def test_refresh_windows_leaves_a_profile_queued_under_another_text_of_its_key_to_retry_failed(shop):
+    """numeric keys: events 5.0 whose rescoring could not run (a counter's column renamed) queue profile 5 under
+    the event key's text, '5.0', with the ids of the events its counters missed. refresh_windows matched queue rows
+    to profiles by the profile key's text, '5', so it took that profile for one not queued: it recounted its
+    window and wrote a score (an audit row, source refresh, counted as rescored) from counters the queue row says
+    missed two events. Now a queue row names its profile whatever text of the key it was queued under: the
+    profile is left to retry_failed, which replays the events, recounts the window and rescores it once."""
+    no_counts(shop)
+    query(shop, "ALTER TABLE complaints ALTER COLUMN customer_id TYPE numeric")
+    query(shop, "ALTER TABLE customers ALTER COLUMN id TYPE numeric")
+    rid = attach(shop)
+    query(shop, "UPDATE customers SET support_calls = 0 WHERE id = 5")
+    query(shop, "ALTER TABLE customers RENAME support_calls TO calls")
+    query(shop, f"INSERT INTO complaints (customer_id, created_at) VALUES (5.0, {EDGE}), (5.0, now())")
+    query(shop, "ALTER TABLE customers RENAME calls TO support_calls")  # the cause fixed
+    row = "SELECT to_jsonb(q) FROM pgscore.error_queue q"
+    (queued,), = query(shop, row)
+    assert queued["entity_key"] == "5.0" and len(queued["cause"]["uncounted_event_ids"]) == 2, queued
+    query(shop, "UPDATE customers SET complaints_30d = 7 WHERE id = 5")  # its window stale
+    time.sleep(1.5)  # the edge complaint is now out of the window
+    before = profiles(shop, [5])
+    logged = "SELECT count(*) FROM pgscore.prediction_log WHERE entity_key IN ('5', '5.0')"
+    (n_logged,), = query(shop, logged)
+    assert refresh(shop) == [(rid, "complaints", "customers", 0, 0, 0)]
+    assert profiles(shop, [5]) == before
+    assert query(shop, row) == [(queued,)]
+    assert query(shop, logged) == [(n_logged,)]
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 1, 0)]
+    assert query(shop, "SELECT support_calls, complaints_30d FROM customers WHERE id = 5") == [(2, 1)]
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    assert query(shop, "SELECT source, count(*) FROM pgscore.prediction_log WHERE entity_key IN ('5', '5.0') "
+                       "GROUP BY 1 ORDER BY 1") == [("retry", 1)]
+
+
 def test_missed_events_with_a_null_id_are_not_replayed_as_if_counted_and_the_queue_row_says_so(shop):
     """An event whose id column is NULL cannot be read back by its id: retry_failed replayed the others, took the
     row's ids out and rescored the profile as if every missed event were counted (its NULL id was in the row's

@@ -1235,7 +1235,9 @@ class Sql:
         counters that age (ages(): a window, a recompute that reads the clock) are not what a recount gives
         now: a window counter that is not 0 (time only takes events out of a window: a 0 stays exact) and
         differs from what its window holds now, a recompute that reads the clock that differs. Profiles queued in
-        pgscore.error_queue are left to retry_failed, which recounts them. Unlocked: the recount locks."""
+        pgscore.error_queue are left to retry_failed, which recounts them: $2 (text[]) the wiring's queued keys
+        (_queued_as_profile_keys), matched to the profiles as the profile key's type (a row queued under an event
+        key's text, '5.0' for a numeric profile 5, names it too). Unlocked: the recount locks."""
         conds = []
         for c in self.w.counters:
             col = f"p.{self.q(c.column)}"
@@ -1249,8 +1251,7 @@ class Sql:
             return None
         return (f"SELECT pg_catalog.array_agg(s.t ORDER BY s.k) AS keys FROM (SELECT p.{self.pk} AS k, "
                 f"p.{self.pk}::pg_catalog.text AS t FROM {self.P} AS p WHERE ({' OR '.join(conds)}) "
-                f"AND NOT EXISTS (SELECT 1 FROM pgscore.error_queue q WHERE q.rescoring_id {EQ} "
-                f"{int(self.w.id)}::pg_catalog.int8 AND q.entity_key {EQ} p.{self.pk}::pg_catalog.text) "
+                f"AND NOT EXISTS (SELECT 1 FROM ({self.typed_keys('$2')}) AS z(k) WHERE z.k {EQ} p.{self.pk}) "
                 f"ORDER BY p.{self.pk} LIMIT $1) AS s")
 
     def refresh_recount(self) -> str:
@@ -1289,9 +1290,9 @@ class Sql:
                 "ORDER BY l.k) FROM l) AS data, (SELECT pg_catalog.array_agg(x.dup ORDER BY x.dup) FROM x) AS dups, "
                 "(SELECT pg_catalog.array_agg(x.kept ORDER BY x.dup) FROM x) AS kept")
 
-    def typed_keys(self) -> str:
-        """The keys $1 (text[]) cast to the profile key's type, as a subquery (an array type's keys too)."""
-        return f"SELECT s.x::{self.ktype} FROM pg_catalog.unnest($1::pg_catalog.text[]) AS s(x)"
+    def typed_keys(self, param="$1") -> str:
+        """The keys $1 (text[]; or `param`) cast to the profile key's type, as a subquery (an array type's keys too)."""
+        return f"SELECT s.x::{self.ktype} FROM pg_catalog.unnest({param}::pg_catalog.text[]) AS s(x)"
 
 
 QUEUED_IDS = 1000  # event ids a queue row keeps (the first ones), for the audit row that clears it
@@ -2961,8 +2962,9 @@ def refresh(plpy, GD, event_table=None, limit=None):
             continue
         skipped = (w.id, w.events.oid, w.profiles.oid, None, None, None)
         try:  # (the model is resolved, and loaded in a new backend, only where some profile is stale)
-            stale = plpy.prepare(Sql(plpy, w, None, source=w.events.name).stale(), ["pg_catalog.int8"])
-            keys = plpy.execute(stale, [left])[0]["keys"] or []
+            stale = plpy.prepare(Sql(plpy, w, None, source=w.events.name).stale(),
+                                 ["pg_catalog.int8", "pg_catalog.text[]"])
+            keys = plpy.execute(stale, [left, _queued_as_profile_keys(plpy, w)])[0]["keys"] or []
         except plpy.SPIError as e:
             if not _not_allowed(plpy, w, e, "refresh_windows"):
                 raise
@@ -3024,6 +3026,39 @@ def refresh(plpy, GD, event_table=None, limit=None):
         queue(plpy, w, plans.queue, failures, via="refresh_windows")
         failed_n = len({k for f in failures for k in f.keys})
         out.append((w.id, w.events.oid, w.profiles.oid, len(changed), scored, failed_n))
+    return out
+
+
+_QUEUED_TEXTS = ("SELECT pg_catalog.array_agg(q.entity_key ORDER BY q.entity_key) AS keys FROM pgscore.error_queue q "
+                 "WHERE q.rescoring_id OPERATOR(pg_catalog.=) $1")
+
+
+def _queued_as_profile_keys(plpy, w: Wiring) -> list:
+    """The wiring's queued keys, for Sql.stale to leave their profiles out, matched as the profile key's type: a
+    key is queued as the profile key's text, or as the event key's where its rescoring could not run or its
+    profile was missing ('5.0' for a numeric profile 5; a timestamptz key written in another TimeZone), and
+    refresh_windows matched the text alone, so it recounted and rescored a profile queued under another text
+    (its score from counters its queue row says missed events). A key that does not cast to the profile key's
+    type (its domain refuses it) names no profile: left out, so that the others are cast in one statement."""
+    keys = plpy.execute(plpy.prepare(_QUEUED_TEXTS, ["pg_catalog.int8"]), [w.id])[0]["keys"] or []
+    if not keys or w.key_type is None:
+        return keys
+    cast = plpy.prepare(f"SELECT pg_catalog.count(*) AS n FROM (SELECT s.x::{w.key_type} "
+                        "FROM pg_catalog.unnest($1::pg_catalog.text[]) AS s(x)) AS c", ["pg_catalog.text[]"])
+    try:
+        plpy.execute(cast, [keys])
+        return keys
+    except plpy.SPIError as e:
+        if _must_raise(e):
+            raise
+    out = []
+    for k in keys:  # (one of them does not cast: each apart)
+        try:
+            plpy.execute(cast, [[k]])
+            out.append(k)
+        except plpy.SPIError as e:
+            if _must_raise(e):
+                raise
     return out
 
 
