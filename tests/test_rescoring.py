@@ -3883,6 +3883,47 @@ def test_missed_events_with_a_null_id_are_not_replayed_as_if_counted_and_the_que
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
 
 
+def test_a_queue_row_with_null_ids_keeps_its_by_hand_instruction_when_queued_again(shop):
+    """A queue row whose counters missed events with a NULL id (cause->'uncounted_null_ids') says in its reason how
+    to correct them by hand. Queued again for another cause (a later INSERT whose scoring failed, a retry_failed
+    with no live version), its reason was overwritten by the new one: the row still held the NULL ids, which
+    retry_failed never replays, and nothing said what to do. Now the instruction stays, after the new reason, once
+    (a later statement that misses more such events counts them up in it)."""
+    query(shop, "ALTER TABLE complaints ADD COLUMN ref int")
+    (rid,), = query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
+                          "'churn_score', '{\"support_calls\": \"count\"}', p_profile_key => 'id', "
+                          "p_event_id_column => 'ref')")
+    query(shop, "UPDATE customers SET support_calls = 999 WHERE id = 5")
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT few_calls CHECK (support_calls < 1000)")
+    query(shop, "INSERT INTO complaints (customer_id, ref) VALUES (5, 1), (5, NULL)")
+    said = ("1 of the events its counters missed have a NULL ref (cause->'uncounted_null_ids'): retry_failed "
+            "cannot replay them")
+    row = "SELECT reason, cause->'uncounted_null_ids', attempts FROM pgscore.error_queue WHERE entity_key = '5'"
+    (reason, nulls, n), = query(shop, row)
+    assert said in reason and (nulls, n) == (1, 1), reason
+    query(shop, "ALTER TABLE customers DROP CONSTRAINT few_calls")
+    query(shop, "UPDATE customers SET support_calls = 0, age = NULL WHERE id = 5")  # now its scoring fails
+    query(shop, "INSERT INTO complaints (customer_id, ref) VALUES (5, 2)")
+    (reason, nulls, n), = query(shop, row)
+    assert n == 2 and nulls == 1, (reason, n)
+    assert said in reason and reason.count("of the events its counters missed") == 1, reason
+    assert "'uncounted_null_ids' of its row, and retry" in reason, reason
+    assert "age" in reason.split(said)[0], reason  # the new cause first
+    # a later statement whose counters miss another event with a NULL id: counted up, said once
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT few_calls CHECK (id <> 5 OR support_calls < 2)")
+    query(shop, "INSERT INTO complaints (customer_id, ref) VALUES (5, NULL)")
+    (reason, nulls, n), = query(shop, row)
+    assert nulls == 2 and reason.count("of the events its counters missed") == 1, reason
+    assert "2 of the events its counters missed have a NULL ref" in reason, reason
+    # retry_failed with no live version queues it again under that reason: the instruction stays
+    query(shop, "ALTER TABLE customers DROP CONSTRAINT few_calls")
+    query(shop, "SELECT pgscore.retire('churn')")
+    assert query(shop, "SELECT rescoring_id, failed FROM pgscore.retry_failed()") == [(rid, 1)]
+    (reason, nulls, n), = query(shop, row)
+    assert nulls == 2 and "2 of the events its counters missed have a NULL ref" in reason and \
+        reason.count("of the events its counters missed") == 1, reason
+
+
 def test_a_profile_queued_under_two_spellings_of_its_key_has_each_missed_event_replayed_once(shop):
     """numeric keys: one statement's events 5 and 5.0 whose rescoring could not run (a counter's column renamed)
     queue profile 5 under both spellings, '5' and '5.0' (the event keys' texts). Each queue row named the ids of

@@ -1372,6 +1372,13 @@ def _null_ids_reason(w: Wiring, n) -> str:
             "SET cause = cause - 'uncounted_event_ids' - 'uncounted_null_ids' of its row, and retry")
 
 
+# the sentence _null_ids_reason puts last in a queue row's reason (a regular expression: its number, its column)
+_NULL_IDS_SAID = "'[0-9]+ of the events its counters missed have a NULL .*$'"
+# a queue row's reason without it (and the '; ' before it)
+_WITHOUT_NULL_IDS_SAID = (f"pg_catalog.regexp_replace(q.reason, '(^|; )' OPERATOR(pg_catalog.||) {_NULL_IDS_SAID}, "
+                          "'')")
+
+
 def _mark_uncounted(plpy, w: Wiring, keys):
     """Name in the queue rows of the profiles `keys` (just queued by the trigger) the ids of the statement's
     events whose counters were not applied to them (cause.uncounted_event_ids, QUEUED_IDS at most, added to
@@ -1397,8 +1404,8 @@ def _mark_uncounted(plpy, w: Wiring, keys):
                 f"{_JSONB_CAT} CASE WHEN {z} "
                 f"OPERATOR(pg_catalog.>) 0 THEN pg_catalog.jsonb_build_object('uncounted_null_ids', {z}) ELSE "
                 f"'{{}}'::pg_catalog.jsonb END, reason = CASE WHEN {z} OPERATOR(pg_catalog.>) 0 "
-                "THEN q.reason OPERATOR(pg_catalog.||) '; ' OPERATOR(pg_catalog.||) "
-                f"pg_catalog.format($3, {z}) ELSE q.reason END FROM ({ids}) AS i WHERE q.rescoring_id {EQ} $1 "
+                f"THEN pg_catalog.concat_ws('; ', NULLIF({_WITHOUT_NULL_IDS_SAID}, ''), "
+                f"pg_catalog.format($3, {z})) ELSE q.reason END FROM ({ids}) AS i WHERE q.rescoring_id {EQ} $1 "
                 f"AND q.entity_key {EQ} i.t AND i.t {EQ} ANY ($2::pg_catalog.text[])",
                 ["pg_catalog.int8", "pg_catalog.text[]", "pg_catalog.text"]), [w.id, keys, template])
             return
@@ -1436,13 +1443,18 @@ def queue_sql(ids=None) -> str:
     merged = (f"(SELECT pg_catalog.jsonb_build_object('event_ids', c.ids, 'events', COALESCE({events_of('q.cause')}, "
               f"0) OPERATOR(pg_catalog.+) COALESCE({events_of('EXCLUDED.cause')}, 0)) FROM (SELECT "
               f"{capped_ids(ids_of.format('q'), ids_of.format('EXCLUDED'))} AS ids) AS c WHERE c.ids IS NOT NULL)")
+    # a row that keeps events whose id is NULL (_KEEP_UNCOUNTED) keeps what its reason says of them too
+    # (_null_ids_reason: what to correct by hand), after the new reason, where that does not say it
+    reason = (f"CASE WHEN {_HAS_NULL_IDS} AND q.reason OPERATOR(pg_catalog.~) {_NULL_IDS_SAID} AND EXCLUDED.reason "
+              f"OPERATOR(pg_catalog.!~) {_NULL_IDS_SAID} THEN EXCLUDED.reason OPERATOR(pg_catalog.||) '; ' "
+              f"OPERATOR(pg_catalog.||) pg_catalog.substring(q.reason, {_NULL_IDS_SAID}) ELSE EXCLUDED.reason END")
     return ("INSERT INTO pgscore.error_queue AS q (rescoring_id, model_name, profile_table, entity_key, reason, "
             f"sqlstate, cause) SELECT $1, $2, $3, u.k, u.r, u.s, {own} "
             "FROM ROWS FROM (pg_catalog.unnest($4::pg_catalog.text[]), pg_catalog.unnest($5::pg_catalog.text[]), "
             "pg_catalog.unnest($6::pg_catalog.text[])) AS u(k, r, s) "
             + (f"LEFT JOIN ({ids}) AS i ON i.t {EQ} u.k " if ids else "") + "ORDER BY u.k "
             "ON CONFLICT (rescoring_id, entity_key) WHERE rescoring_id IS NOT NULL DO UPDATE SET "
-            "attempts = q.attempts OPERATOR(pg_catalog.+) 1, reason = EXCLUDED.reason, sqlstate = EXCLUDED.sqlstate, "
+            f"attempts = q.attempts OPERATOR(pg_catalog.+) 1, reason = {reason}, sqlstate = EXCLUDED.sqlstate, "
             f"model_name = EXCLUDED.model_name, cause = EXCLUDED.cause {_JSONB_CAT} COALESCE({merged}, "
             f"'{{}}'::pg_catalog.jsonb) {_JSONB_CAT} {_KEEP_UNCOUNTED}, last_failed_at = pg_catalog.now()")
 
