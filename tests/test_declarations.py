@@ -62,6 +62,7 @@ EXPECTED = {
     "pgscore.feature_number(text,text,text,text)": ("i", False, "u"),
     "pgscore.score_chunk(text,regclass,name,name,text,integer,integer,boolean)": ("v", False, "u"),
     SCORE_TABLE: ("v", False, "u"),
+    "pgscore.score_table_commit()": ("v", False, "u"),  # score_table's first COMMIT, or 2D000 in its words
     "pgscore.create_log_partitions(integer,date)": ("v", False, "u"),
     "pgscore.drop_log_partitions(interval)": ("v", False, "u"),
     "pgscore.attach_rescoring(regclass,regclass,name,text,name,jsonb,name,name,text,boolean,name,boolean)": ("v", False, "u"),
@@ -108,6 +109,7 @@ EXPECTED = {
 # no SET search_path, for a reason; every query it runs qualifies what it names instead
 NO_FIXED_PATH = {
     SCORE_TABLE: "a procedure with a SET clause cannot COMMIT after each chunk",
+    "pgscore.score_table_commit()": "score_table's COMMIT: a procedure with a SET clause cannot COMMIT; it runs no query",
     IMAGE: "an internal function that runs no query; a SET clause would save and restore a setting per row",
     UNCHECKED: "an internal function that runs no query, called by float8_array (which has the clause)",
     **{sig: "the row path: not SECURITY DEFINER, and the clause cost a sixth of each call (1.3-1.4 us); "

@@ -161,6 +161,65 @@ def test_sql_equals_scikit_learn(conn, name):
     assert sql_error(conn, "CALL pgscore.score_table(%s, 'rows', 'id', 's', p_commit => NULL)", (name,)).pgcode == "22004"
 
 
+def test_score_table_where_it_cannot_commit_says_so_and_what_to_do(conn):
+    """CALL pgscore.score_table (committing after each chunk) where PostgreSQL allows no COMMIT (after BEGIN, from
+    psycopg2 with autocommit off, from a function, in a PL/pgSQL block with an EXCEPTION clause) failed with the
+    bare "invalid transaction termination": nothing named the procedure or the way out. It is still 2D000, before
+    any work, now naming score_table, why, and (HINT) autocommit or p_commit => false. A DO block or a procedure
+    called in autocommit may commit: it scores and commits there as a top-level CALL does."""
+    deploy(conn.dsn, "logit")
+    load_rows(conn, X[:30])
+    call = "CALL pgscore.score_table('logit', 'rows', 'id', 's', 10)"
+    in_plpgsql = "CALL pgscore.score_table('logit', 'rows', 'id', 's', 10, NULL, true, n)"
+
+    def refused(e):
+        assert e.pgcode == "2D000", (e.pgcode, str(e))
+        assert e.diag.message_primary.startswith("pgscore: score_table commits after each chunk (p_commit => true), "
+                                                 "which PostgreSQL allows only where the CALL is no part of a larger "
+                                                 "transaction"), str(e)
+        assert "p_commit => false" in e.diag.message_hint and "autocommit" in e.diag.message_hint, e.diag.message_hint
+        assert e.diag.message_detail == "PostgreSQL: invalid transaction termination" or \
+            "subtransaction" in e.diag.message_detail, e.diag.message_detail
+
+    tx = psycopg2.connect(conn.dsn)  # autocommit off: psycopg2 opens a transaction block
+    with tx.cursor() as cur, pytest.raises(psycopg2.Error) as e:
+        cur.execute(call)
+    tx.rollback()
+    refused(e.value)
+    tx.close()
+    query(conn, "BEGIN")  # an explicit one
+    refused(sql_error(conn, call))
+    query(conn, "ROLLBACK")
+    query(conn, f"CREATE FUNCTION score_rows() RETURNS bigint LANGUAGE plpgsql AS $$DECLARE n bigint; "
+                f"BEGIN {in_plpgsql}; RETURN n; END$$")
+    refused(sql_error(conn, "SELECT score_rows()"))  # a function is always part of its caller's transaction
+    refused(sql_error(conn, f"DO $$DECLARE n bigint; BEGIN BEGIN {in_plpgsql}; EXCEPTION WHEN division_by_zero THEN "
+                            "NULL; END; END$$"))
+    query(conn, "BEGIN")
+    refused(sql_error(conn, f"DO $$DECLARE n bigint; BEGIN {in_plpgsql}; END$$"))
+    query(conn, "ROLLBACK")
+    query(conn, "BEGIN")
+    refused(sql_error(conn, "CALL pgscore.score_table_commit()"))  # (its first step, alone)
+    query(conn, "ROLLBACK")
+    assert query(conn, "SELECT count(s) FROM rows") == [(0,)]  # refused before any work
+    # where it may commit: a DO block in autocommit, or a procedure called there, scores and commits
+    conn.notices.clear()
+    query(conn, f"DO $$DECLARE n bigint; BEGIN {in_plpgsql}; RAISE NOTICE 'scored %', n; END$$")
+    assert any("scored 30" in n for n in conn.notices), conn.notices
+    assert query(conn, "SELECT count(s) FROM rows") == [(30,)]
+    query(conn, "UPDATE rows SET s = NULL")
+    query(conn, f"CREATE PROCEDURE score_rows_p() LANGUAGE plpgsql AS $$DECLARE n bigint; BEGIN {in_plpgsql}; END$$")
+    query(conn, "CALL score_rows_p()")
+    assert query(conn, "SELECT count(s) FROM rows") == [(30,)]
+    query(conn, "CALL pgscore.score_table_commit()")  # commits nothing of its own in autocommit
+    # from a function with p_commit => false: part of the caller's transaction, as documented
+    query(conn, "UPDATE rows SET s = NULL")
+    query(conn, "CREATE FUNCTION score_rows_in() RETURNS bigint LANGUAGE plpgsql AS $$DECLARE n bigint; "
+                "BEGIN CALL pgscore.score_table('logit', 'rows', 'id', 's', 10, NULL, true, n, false); RETURN n; END$$")
+    assert query(conn, "SELECT score_rows_in()") == [(30,)]
+    assert query(conn, "SELECT count(s) FROM rows") == [(30,)]
+
+
 def test_write_back_of_a_linear_model_is_one_statement_a_chunk(conn):
     """Scored, written and logged by one statement; a value that overflows in SQL (Python's floats give
     infinity) sends the chunk to the read, score, write path, which scores it, each row logged once; a

@@ -1138,3 +1138,30 @@ def _unfit(model, plans, keys, scores):
         raise InvalidModel(f"model {model.label}: the score of key {key_text(keys[i])}, {float(s[i])!r}, does not fit column "
                            f"{literal(plans.into)} of {plans.table}, a real{more}", sqlstate="22003",
                            hint="score into a double precision column")
+
+
+# what pgscore.score_table says where it may not commit after each chunk (commit_for_score_table)
+TABLE_COMMIT_REFUSED = (
+    "score_table commits after each chunk (p_commit => true), which PostgreSQL allows only where the CALL is no "
+    "part of a larger transaction: it was called inside a transaction block (after BEGIN, or from a driver with "
+    "autocommit off, as psycopg2 opens by default), from a function, or in a PL/pgSQL block with an EXCEPTION "
+    "clause")
+TABLE_COMMIT_HINT = (
+    "CALL it outside a transaction block (autocommit on: psql's default, conn.autocommit = True in psycopg2; or "
+    "pgscore score, which commits each chunk itself), from a DO block or a procedure called so, or pass "
+    "p_commit => false to score every chunk as part of your transaction, which commits or rolls back as a whole")
+
+
+def commit_for_score_table(plpy):
+    """pgscore.score_table_commit, the first thing score_table does: commit, where the CALL may (outside a
+    transaction block, through CALL and DO alone), or raise 2D000 in pgscore's words, before any work, where
+    PostgreSQL refuses (its own error, a bare 'invalid transaction termination', named neither the procedure
+    nor the way out). PL/Python raises the refusal as an exception before the transaction changes (SPI_commit
+    checks first), so it goes on as it was for the error raised here."""
+    try:
+        plpy.commit()
+    except plpy.SPIError as e:
+        if getattr(e, "sqlstate", None) != "2D000":
+            raise
+        raise PgscoreError(TABLE_COMMIT_REFUSED, sqlstate="2D000", detail=f"PostgreSQL: {e}",
+                           hint=TABLE_COMMIT_HINT) from None

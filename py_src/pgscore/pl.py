@@ -360,6 +360,13 @@ def retry_failed(plpy, GD, model, limit):
 
 
 @raising_sql_errors
+def score_table_commit(plpy):
+    from pgscore import batch
+
+    batch.commit_for_score_table(plpy)
+
+
+@raising_sql_errors
 def refresh_windows(plpy, GD, event_table, limit):
     from pgscore import rescoring
 

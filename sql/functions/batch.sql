@@ -372,6 +372,16 @@ AS $pl$
 $pl$;
 COMMENT ON FUNCTION pgscore.score_chunk(text, regclass, name, name, text, integer, integer, boolean) IS 'Score the next p_chunk_size rows of a table (in key order, after p_after) into a column and log them; returns rows scored, the last key and the version used';
 
+-- score_table's first step: a COMMIT where its CALL may commit, else 2D000 saying so in its words (PostgreSQL's
+-- own, from a COMMIT in PL/pgSQL, is a bare "invalid transaction termination" that no handler may catch: a block
+-- with an EXCEPTION clause cannot commit). No SET clause: a procedure with one cannot commit
+CREATE PROCEDURE pgscore.score_table_commit()
+LANGUAGE plpython3u
+AS $pl$
+@@plpython/score_table_commit.py@@
+$pl$;
+COMMENT ON PROCEDURE pgscore.score_table_commit() IS 'Internal to score_table: commits where the CALL may (outside a transaction block, through CALL and DO alone), else raises 2D000 naming score_table, why and what to do';
+
 CREATE PROCEDURE pgscore.score_table(p_model text, p_table regclass, p_key name, p_into name,
                                      p_chunk_size integer DEFAULT 10000, p_version integer DEFAULT NULL,
                                      p_log boolean DEFAULT true, INOUT p_rows bigint DEFAULT NULL,
@@ -404,8 +414,9 @@ BEGIN
     p_rows := 0;
     IF p_commit THEN
         -- inside a transaction block (BEGIN before the CALL, as psycopg2 and other drivers open by
-        -- default) COMMIT fails: here, before any work, rather than after the first chunk
-        COMMIT;
+        -- default), or called from a function, COMMIT fails: here, before any work, rather than after the
+        -- first chunk, and in words that name this procedure and the way out (score_table_commit)
+        CALL pgscore.score_table_commit();
     END IF;
     LOOP
         -- the first chunk resolves the live version; the rest of the run keeps it

@@ -129,7 +129,8 @@ GRANT EXECUTE ON FUNCTION
     pgscore.retry_failed(text, integer), pgscore.refresh_windows(regclass, integer),
     pgscore.count_shadow_failure(bigint, text, text, bigint, text)
     TO pgscore_app, pgscore_admin;
-GRANT EXECUTE ON PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint, boolean, text, interval)
+GRANT EXECUTE ON PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint, boolean, text, interval),
+    pgscore.score_table_commit()
     TO pgscore_app, pgscore_admin;
 
 -- the administrator: everything the app and the reader may do (granted above, not through membership:
