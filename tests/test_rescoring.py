@@ -3883,6 +3883,23 @@ def test_missed_events_with_a_null_id_are_not_replayed_as_if_counted_and_the_que
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
 
 
+def test_refresh_windows_goes_on_past_a_queued_key_that_is_no_profile_key(shop):
+    """refresh_windows matches the queued keys to the profiles as the profile key's type (above): a queue row whose
+    key does not cast to it (written by hand, or a key a domain of the profile key refuses) names no profile and
+    does not fail the wiring; the other queued keys are still matched (5.0 here, for profile 5)."""
+    no_counts(shop)
+    query(shop, "ALTER TABLE complaints ALTER COLUMN customer_id TYPE numeric")
+    query(shop, "ALTER TABLE customers ALTER COLUMN id TYPE numeric")
+    rid = attach(shop)
+    query(shop, f"INSERT INTO complaints (customer_id, created_at) VALUES (3, {EDGE}), (5, {EDGE})")
+    query(shop, "INSERT INTO pgscore.error_queue (rescoring_id, model_name, profile_table, entity_key, reason, sqlstate) "
+                "VALUES (%s, 'churn', 'customers', 'no number', 'by hand', 'P0001'), "
+                "(%s, 'churn', 'customers', '5.0', 'by hand', 'P0001')", (rid, rid))
+    time.sleep(1.5)  # the edge complaints are now out of the window
+    assert refresh(shop) == [(rid, "complaints", "customers", 1, 1, 0)]  # customer 3 alone
+    assert query(shop, "SELECT id::int, complaints_30d FROM customers WHERE id IN (3, 5) ORDER BY 1") == [(3, 0), (5, 1)]
+
+
 def test_a_queue_row_with_null_ids_keeps_its_by_hand_instruction_when_queued_again(shop):
     """A queue row whose counters missed events with a NULL id (cause->'uncounted_null_ids') says in its reason how
     to correct them by hand. Queued again for another cause (a later INSERT whose scoring failed, a retry_failed
