@@ -5,14 +5,14 @@ says). noise_floor now sums the fourth cumulant as well and adds its excess over
 term, never lowering the floor. The downgrade restores 0094's noise_floor.
 
 Revision ID: 0096
-Revises: 0094
+Revises: 0095
 Create Date: 2026-12-04
 """
 
 from pgscore.migrate import run_frozen
 
 revision = "0096"
-down_revision = "0094"
+down_revision = "0095"
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
--- 0096 to 0094: noise_floor as 0094 left it (three moments, no fourth cumulant's term).
+-- 0096 to 0095: noise_floor as 0094 left it (three moments, no fourth cumulant's term).
 
 CREATE OR REPLACE FUNCTION pgscore.noise_floor(p_metric text, p_n bigint, p_n_base bigint, p_expected float8[], p_confidence float8,
                                     p_base float8 DEFAULT NULL, p_positives bigint DEFAULT NULL)

@@ -1,4 +1,4 @@
--- 0094 to 0096: PSI's and JS's noise floors where bins expect about one value or fewer. Their shifted, scaled
+-- 0095 to 0096: PSI's and JS's noise floors where bins expect about one value or fewer. Their shifted, scaled
 -- chi-square matched on three moments put the floor under the simulated quantile there (JS over one bin of 0.5,
 -- 0.3 and 0.15 and seven of 0.002-0.01 at n = 100: crossed 1.5-3.3 times as often as the confidence says);
 -- noise_floor now sums the fourth cumulant too and adds its excess over the fit's (Cornish-Fisher), never
