@@ -15,7 +15,7 @@ try:
 except ImportError as e:  # a server started without pgscore's environment
     plpy.error("pgscore cannot be imported by the database's Python: %s" % e, sqlstate="58P01",
                hint="restart the server with PYTHONPATH naming the site-packages directory of the environment pgscore was installed into with the server's own Python, not the venv itself (any pgscore command of that environment prints the exact value; README, 'Installing into an existing server'), then SELECT pgscore.validate_environment()")
-score_table_commit(plpy)
+return score_table_commit(plpy)  # (None: a procedure returns nothing)
 $pl$;
 COMMENT ON PROCEDURE pgscore.score_table_commit() IS 'Internal to score_table: commits where the CALL may (outside a transaction block, through CALL and DO alone), else raises 2D000 naming score_table, why and what to do';
 
