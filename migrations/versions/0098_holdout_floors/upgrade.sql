@@ -1,6 +1,7 @@
 -- 0097 to 0098: the realised-performance floors count the hold-out's own sampling noise. performance_stats_of
 -- judged each window's drop against the deploy metric as if that were exact, so with a small hold-out (100-200
--- rows, a small training CSV) no-drift windows crossed the floors 20-30 times as often as the confidence says.
+-- rows, a small training CSV) no-drift windows crossed the floors 20-30 times as often as the confidence says at
+-- windows of 100 outcomes, 60-210 times at 1,000 (scripts/holdout_floor_noise.py, a hold-out of 100 rows).
 -- It now passes the hold-out's rows (models.metrics holdout_rows, recorded at deploy) to noise_floor as the
 -- baseline's size, and AUC's floor combines the window's and the hold-out's Hanley-McNeil errors (the hold-out's
 -- positives from holdout_positives, recorded at deploy since 0098, else at the window's share). A model without
