@@ -22,15 +22,12 @@ Runs in a throwaway cluster of its own (a free port, loopback, removed at the en
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import psycopg2
 
 from pgscore import baseline, datasets, migrate
-from pgscore.localdb import Cluster, free_port
+from pgscore.localdb import scratch_database
 
 EPS = 1e-4
 PER_FEATURE = False  # --per-feature
@@ -201,16 +198,7 @@ def main():
     PER_FEATURE = args.per_feature
     X, names = draw(3000, 0, args.features)
     bases = baseline.capture(X, names, None)
-    tmp = Path(tempfile.mkdtemp(prefix="pgscore-drift-noise-"))
-    cluster = Cluster(data_dir=tmp / "data", port=free_port())
-    cluster.start()
-    try:
-        c = psycopg2.connect(cluster.url("postgres"))
-        c.autocommit = True
-        c.cursor().execute("CREATE DATABASE drift_noise")
-        c.close()
-        url = cluster.url("drift_noise")
-        migrate.upgrade(url)
+    with scratch_database("drift_noise", "pgscore-drift-noise-") as url:
         conn = psycopg2.connect(url)
         conn.autocommit = True
         cur = conn.cursor()
@@ -234,9 +222,6 @@ def main():
                     continue
                 run(conn, bases, names, n, args.trials, case, first_seed=1000 + 100_000 * i)
         conn.close()
-    finally:
-        cluster.destroy()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

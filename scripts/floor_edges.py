@@ -19,9 +19,6 @@ against --dsn (a database holding the pgscore schema). About a minute at the def
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import psycopg2
@@ -111,26 +108,14 @@ def main():
         report(rows, args.windows)
         return
     from pgscore import migrate
-    from pgscore.localdb import Cluster, free_port
-    tmp = Path(tempfile.mkdtemp(prefix="pgscore-floor-edges-"))
-    cluster = Cluster(data_dir=tmp / "data", port=free_port())
-    cluster.start()
-    try:
-        c = psycopg2.connect(cluster.url("postgres"))
-        c.autocommit = True
-        c.cursor().execute("CREATE DATABASE floor_edges")
-        c.close()
-        url = cluster.url("floor_edges")
-        migrate.upgrade(url)
+    from pgscore.localdb import scratch_database
+    with scratch_database("floor_edges", "pgscore-floor-edges-") as url:
         print(f"schema {migrate.current(url)}; seed {args.seed}", flush=True)
         conn = psycopg2.connect(url)
         try:
             rows = table(conn.cursor(), args.windows, args.n, args.metric, args.seed)
         finally:
             conn.close()
-    finally:
-        cluster.destroy()
-        shutil.rmtree(tmp, ignore_errors=True)
     report(rows, args.windows)
 
 

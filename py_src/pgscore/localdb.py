@@ -162,6 +162,28 @@ def sigterm_as_ctrl_c():
         signal.signal(signal.SIGTERM, before)
 
 
+@contextlib.contextmanager
+def scratch_database(name: str, prefix: str):
+    """A throwaway cluster (a temporary folder named from prefix, a free port) holding one database, name, with the
+    pgscore schema at head, for a script's simulation (scripts/drift_noise.py, scripts/floor_edges.py); yields the
+    database's URL, and destroys the cluster and its folder at the block's end, also on an error or Ctrl-C (and on
+    SIGTERM, through sigterm_as_ctrl_c)."""
+    from pgscore import migrate
+
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    cluster = Cluster(data_dir=tmp / "data", port=free_port())
+    with sigterm_as_ctrl_c():
+        try:
+            cluster.start()
+            cluster._ensure_database(name)
+            url = cluster.url(name)
+            migrate.upgrade(url)
+            yield url
+        finally:
+            cluster.destroy()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 @dataclass
 class Cluster:
     """One local cluster: its data directory, port and the OS user that runs it."""
