@@ -427,7 +427,8 @@ def test_0091_keeps_window_checks_and_check_rows_owner_comments_and_every_grant(
 def test_0097_keeps_version_drift_and_drift_by_day_owner_comments_and_every_grant(db_url):
     """0097 drops and makes again version_drift (its result gains checks) and, on the downgrade, drift_by_day
     (which loses it; the upgrade adds it in place): a DBA's grants on them (with grant option, to PUBLIC, on
-    columns), the owners, the view's columns' comments (a DBA's own too) and pgscore's own grants (the reader's)
+    columns), the owners, the view's columns' comments (a DBA's own too), a DBA's own comment on the view, on
+    its status column and on version_drift (in place of the stock ones) and pgscore's own grants (the reader's)
     come back each way; a view of the user's on version_drift stops the upgrade, one on drift_by_day the
     downgrade, named, and the hint does not say CASCADE."""
     query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'Grafana Reader') "
@@ -440,6 +441,9 @@ def test_0097_keeps_version_drift_and_drift_by_day_owner_comments_and_every_gran
     query(db_url, 'GRANT EXECUTE ON FUNCTION pgscore.version_drift(text, integer) TO "Grafana Reader" '
                   'WITH GRANT OPTION')
     query(db_url, "COMMENT ON COLUMN pgscore.drift_by_day.psi IS 'our dashboard''s y axis'")
+    query(db_url, "COMMENT ON VIEW pgscore.drift_by_day IS 'DBA view comment'")
+    query(db_url, "COMMENT ON COLUMN pgscore.drift_by_day.status IS 'DBA status comment'")
+    query(db_url, "COMMENT ON FUNCTION pgscore.version_drift(text, integer) IS 'DBA function comment'")
     query(db_url, "ALTER VIEW pgscore.drift_by_day OWNER TO t_views_owner")
     # a grant-option chain: the DBA grants to a lead WITH GRANT OPTION, the lead grants on to a member
     for role in ("t_0097_lead", "t_0097_member"):
@@ -473,7 +477,9 @@ def test_0097_keeps_version_drift_and_drift_by_day_owner_comments_and_every_gran
                (SELECT array_agg(a::text ORDER BY a::text) FROM unnest(p.proacl) a), p.proowner::regrole::text,
                (SELECT jsonb_object_agg(t.attname, jsonb_build_array(t.attacl::text, col_description(c.oid, t.attnum)))
                   FROM pg_attribute t WHERE t.attrelid = c.oid AND t.attnum > 0 AND t.attname NOT IN ('checks', 'status')),
-               obj_description(p.oid, 'pg_proc') <> '', p.prosecdef, p.provolatile, p.proconfig
+               obj_description(p.oid, 'pg_proc'), p.prosecdef, p.provolatile, p.proconfig,
+               obj_description(c.oid, 'pg_class'),
+               (SELECT col_description(c.oid, t.attnum) FROM pg_attribute t WHERE t.attrelid = c.oid AND t.attname = 'status')
           FROM pg_class c, pg_proc p
          WHERE c.oid = 'pgscore.drift_by_day'::regclass AND p.oid = 'pgscore.version_drift(text, integer)'::regprocedure"""
     checks = ("SELECT (SELECT count(*) FROM pg_attribute WHERE attrelid = 'pgscore.drift_by_day'::regclass "
@@ -485,6 +491,8 @@ def test_0097_keeps_version_drift_and_drift_by_day_owner_comments_and_every_gran
     assert '"Grafana Reader"=X*/postgres' in before[2] and "pgscore_reader=X/postgres" in before[2]
     assert before[1] == "t_views_owner" and before[3] == "postgres"
     assert before[4]["psi"][1] == "our dashboard's y axis" and before[4]["model"][0] is not None
+    assert before[5] == "DBA function comment" and before[9] == "DBA view comment"
+    assert before[10] == "DBA status comment"
     assert query(db_url, checks) == [(1, 1)]
     query(db_url, "CREATE VIEW public.held AS SELECT model, psi FROM pgscore.drift_by_day")
     with pytest.raises(InstallError) as e:

@@ -4,7 +4,8 @@ family, as window_checks gives the live version's), so that a reader sees why a 
 pgscore.drift_by_day gains checks too, last, its status comment saying it is judged by the same thresholds and
 floors. Existing columns are unchanged. drift_by_day takes its column in place; version_drift is dropped and made
 again with its owner and every grant, each as its grantor made it, as 0091's (a view of the user's on it stops the migration, named). The downgrade
-restores 0094's definitions, with owners, grants and the view's column comments.
+restores 0094's definitions, with owners, grants and the view's column comments (a DBA's own comment on the view,
+its status column or version_drift stays, each way).
 
 Revision ID: 0097
 Revises: 0096

@@ -1,8 +1,8 @@
 -- 0097 to 0096: pgscore.version_drift and pgscore.drift_by_day without their checks column, as 0094 left them.
 -- Neither can lose a column in place: both are dropped and made again, with their owners, every grant (on the
 -- view's columns too, each made again as its grantor made it, as 0091's are) and the comments of the view's
--- columns that stay; a view of the user's on either stops
--- the downgrade, naming it, before anything is changed.
+-- columns that stay, of the view and of version_drift (a DBA's own stays where it replaced the stock one, status's
+-- too); a view of the user's on either stops the downgrade, naming it, before anything is changed.
 
 DO $do$
 DECLARE
@@ -32,6 +32,11 @@ CREATE TEMPORARY TABLE pgscore_0097_comments AS
 SELECT a.attname, pg_catalog.col_description(a.attrelid, a.attnum) AS description
   FROM pg_catalog.pg_attribute a
  WHERE a.attrelid = 'pgscore.drift_by_day'::pg_catalog.regclass AND a.attnum > 0 AND NOT a.attisdropped;
+
+-- the view's and version_drift's own comments: a DBA's stays (the stock ones are made again below)
+CREATE TEMPORARY TABLE pgscore_0097_descriptions AS
+SELECT pg_catalog.obj_description('pgscore.drift_by_day'::pg_catalog.regclass, 'pg_class') AS view,
+       pg_catalog.obj_description('pgscore.version_drift(text, integer)'::pg_catalog.regprocedure, 'pg_proc') AS function;
 
 CREATE TEMPORARY TABLE pgscore_0097_column_grants AS
 SELECT a.attname, g.grantor, g.grantee, g.privilege_type, g.is_grantable, a.attnum * 1000000 + g.ord AS ord
@@ -75,13 +80,17 @@ DO $do$
 DECLARE
     r record;
 BEGIN
-    -- the comments its columns had (a DBA's too), on the columns it still has; the view's own comment is made above
+    -- the comments its columns had (a DBA's too), on the columns it still has: status's where a DBA's own (not
+    -- 0097's stock text) is there
     FOR r IN SELECT c.attname, c.description FROM pgscore_0097_comments c
                JOIN pg_catalog.pg_attribute a ON a.attname = c.attname
                 AND a.attrelid = 'pgscore.drift_by_day'::pg_catalog.regclass AND a.attnum > 0
-              WHERE c.description IS NOT NULL AND c.attname <> 'status' LOOP
+              WHERE c.description IS NOT NULL
+                AND (c.attname <> 'status' OR c.description <> 'The worst level among the day''s metrics: alert, warn, ok; or insufficient_data, no_data, not_applicable; judged as feature_drift''s windows are, by pgscore.drift_thresholds and (where a confidence is set) the noise floors at the day''s n (checks holds each)') LOOP
         EXECUTE pg_catalog.format('COMMENT ON COLUMN pgscore.drift_by_day.%I IS %L', r.attname, r.description);
     END LOOP;
+    -- the view's own comment as it was (the stock one, made above, or a DBA's)
+    EXECUTE pg_catalog.format('COMMENT ON VIEW pgscore.drift_by_day IS %L', (SELECT d.view FROM pgscore_0097_descriptions d));
     EXECUTE pg_catalog.format('ALTER VIEW pgscore.drift_by_day OWNER TO %s',
                               (SELECT v.owner::pg_catalog.regrole FROM pgscore_0097_view v LIMIT 1));
     -- (its grants with version_drift's, below, once both are made)
@@ -148,6 +157,17 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION pgscore.version_drift(text, integer) IS 'feature_drift and score_drift for one version of a model, live or not: the predictions it logged in each window against its own baseline captured at its deploy; a version not live has no row in the drift views';
+-- a DBA's own comment (not 0097's stock text) in its place
+DO $do$
+DECLARE
+    v_comment text := (SELECT d.function FROM pgscore_0097_descriptions d);
+BEGIN
+    IF v_comment IS DISTINCT FROM 'feature_drift and score_drift for one version of a model, live or not: the predictions it logged in each window against its own baseline captured at its deploy; a version not live has no row in the drift views; last (since 0097), checks: each metric checked with its thresholds, level, confidence, noise floor and family, as window_checks gives the live version''s (pgscore.check_rows reads it)' THEN
+        EXECUTE pg_catalog.format('COMMENT ON FUNCTION pgscore.version_drift(text, integer) IS %L', v_comment);
+    END IF;
+END
+$do$;
+DROP TABLE pgscore_0097_descriptions;
 
 -- the owner and the grants they had (the view's on the columns it still has), each made again as its grantor
 -- made it (as 0091's)

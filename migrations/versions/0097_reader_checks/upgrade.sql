@@ -34,7 +34,13 @@ BEGIN
 END
 $do$;
 
--- (the comments of the view and of its other columns stay: a DBA's own too)
+-- (the comments of the view and of its other columns stay: a DBA's own too; status's and version_drift's are
+-- made anew below, unless a DBA's own (not 0094's stock text) is there: that one stays)
+CREATE TEMPORARY TABLE pgscore_0097_comments AS
+SELECT (SELECT pg_catalog.col_description(a.attrelid, a.attnum) FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid = 'pgscore.drift_by_day'::pg_catalog.regclass AND a.attname = 'status') AS status,
+       pg_catalog.obj_description('pgscore.version_drift(text, integer)'::pg_catalog.regprocedure, 'pg_proc') AS function;
+
 CREATE OR REPLACE VIEW pgscore.drift_by_day AS
 SELECT r.model, r.version, r.kind, r.feature, r.day, r.n, r.psi, r.ks, r.js, r.mean, r.baseline_mean, r.mean_shift,
        r.null_rate, r.out_of_range, r.status, r.checks
@@ -115,6 +121,22 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION pgscore.version_drift(text, integer) IS 'feature_drift and score_drift for one version of a model, live or not: the predictions it logged in each window against its own baseline captured at its deploy; a version not live has no row in the drift views; last (since 0097), checks: each metric checked with its thresholds, level, confidence, noise floor and family, as window_checks gives the live version''s (pgscore.check_rows reads it)';
+
+-- a DBA's own comments (on status, on version_drift) in place of the stock ones just made
+DO $do$
+DECLARE
+    r record;
+BEGIN
+    SELECT c.status, c.function INTO r FROM pgscore_0097_comments c;
+    IF r.status IS DISTINCT FROM 'The worst level among the day''s metrics: alert, warn, ok; or insufficient_data, no_data, not_applicable' THEN
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN pgscore.drift_by_day.status IS %L', r.status);
+    END IF;
+    IF r.function IS DISTINCT FROM 'feature_drift and score_drift for one version of a model, live or not: the predictions it logged in each window against its own baseline captured at its deploy; a version not live has no row in the drift views' THEN
+        EXECUTE pg_catalog.format('COMMENT ON FUNCTION pgscore.version_drift(text, integer) IS %L', r.function);
+    END IF;
+END
+$do$;
+DROP TABLE pgscore_0097_comments;
 
 -- its owner and every grant it had, each made again as its grantor made it (as 0091's)
 DO $do$
