@@ -298,6 +298,39 @@ def test_a_sequence_the_role_may_not_use_in_a_profile_default_is_named_by_the_hi
         query(odd, "DROP OWNED BY pgscore_t_odd_clerk")
 
 
+@pytest.mark.parametrize("lacks", ["UPDATE", "pgscore_app"])
+@pytest.mark.parametrize("model", MODELS)
+def test_an_unusable_sequence_does_not_hide_the_other_grants_the_role_lacks(odd, model, lacks):
+    """The same serial default with no USAGE on its sequence, and a role that also lacks UPDATE on the profile
+    table, or pgscore_app: the hint names those too, not the sequence alone (before, it named the sequence
+    only, and granting USAGE on it moved the user on to a second failure)."""
+    profiles, events = make_tables(odd)
+    query(odd, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_odd_clerk') "
+               "THEN CREATE ROLE pgscore_t_odd_clerk; END IF; END $$")
+    try:
+        table = "SELECT, INSERT" if lacks == "UPDATE" else "SELECT, INSERT, UPDATE"
+        query(odd, ("REVOKE" if lacks == "pgscore_app" else "GRANT") + " pgscore_app "  # (the role outlives a test)
+                   + ("FROM" if lacks == "pgscore_app" else "TO") + " pgscore_t_odd_clerk; "
+                   + 'GRANT USAGE ON SCHEMA "Sales Dept" TO pgscore_t_odd_clerk; '
+                   f'GRANT {table} ON "Sales Dept"."Customer Profile" TO pgscore_t_odd_clerk; '
+                   'GRANT SELECT, INSERT ON "Sales Dept"."Complaints-2026" TO pgscore_t_odd_clerk')
+        attach(odd, events, profiles, model)
+        insert_events(odd, events, ["0"], each=1)  # the owner's: the wiring is cached in this session, so a role
+        query(odd, "SET ROLE pgscore_t_odd_clerk")  # without pgscore_app gets as far as the rescoring
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege) as e:
+            insert_events(odd, events, ["1"], each=1)
+        query(odd, "RESET ROLE")
+        hint = e.value.diag.message_hint or ""
+        assert e.value.pgerror.startswith('ERROR:  pgscore: rescoring "Sales Dept"."Customer Profile" for '), \
+            e.value.pgerror
+        assert "needs SELECT and UPDATE on" in hint and "pgscore_app" in hint, (e.value.pgerror, hint)
+        assert '"Sales Dept"."Customer Profile_surrogate_seq" (the default of column surrogate)' in hint, hint
+        assert "USAGE on" in hint, hint
+    finally:
+        query(odd, "RESET ROLE")
+        query(odd, "DROP OWNED BY pgscore_t_odd_clerk")
+
+
 def batch_table(conn, key_type="uuid"):
     query(conn, 'CREATE SCHEMA "Sales Dept"')
     query(conn, sql.SQL('CREATE TABLE "Sales Dept"."Customer Profile" ("Customer ID" {} PRIMARY KEY, {}, '

@@ -1694,21 +1694,25 @@ def _on_wired(plpy, GD, w: Wiring, again):
     except plpy.SPIError as e:  # a statement of the wiring's own fails for every profile
         if _state(e) == INSUFFICIENT_PRIVILEGE:
             sequences = _sequences_denied(plpy, w) if w.missing_profile == "create" else []
-            if sequences:  # a column default's nextval: the grant is on the sequence, whatever the policies
-                hint = (f"creating a missing profile in {w.profiles.name} calls "
-                        + ", ".join(f"{seq} (the default of column {col})" for col, seq in sequences)
-                        + f": the role inserting into {w.events.name} needs USAGE on "
-                        + ("it" if len(sequences) == 1 else "them")
-                        + " (GRANT USAGE ON SEQUENCE ...), or attach with p_missing_profile => 'queue'")
-            elif _row_security_active(plpy, w):  # a policy, not a grant (the message's words depend on lc_messages)
-                hint = (f"a row-level security policy on {w.profiles.name} keeps the role inserting into "
-                        f"{w.events.name} from writing the profiles its events name: let the policy's USING and "
-                        "WITH CHECK cover them, or insert those events as a role it does")
+            seq = ("" if not sequences else
+                   f"creating a missing profile in {w.profiles.name} calls "
+                   + ", ".join(f"{seq} (the default of column {col})" for col, seq in sequences)
+                   + f": the role inserting into {w.events.name} needs USAGE on "
+                   + ("it" if len(sequences) == 1 else "them")
+                   + " (GRANT USAGE ON SEQUENCE ...), or attach with p_missing_profile => 'queue'")
+            # (the sequence or the policy alone only where the role holds every grant the statement needs: a
+            # missing one is named with them, as one failure would follow another)
+            if sequences and _holds_grants(plpy, w):  # a column default's nextval: the grant is on the sequence
+                hint = seq
+            elif not sequences and _row_security_active(plpy, w):  # a policy, not a grant (the message's words
+                hint = (f"a row-level security policy on {w.profiles.name} keeps the role inserting into "  # depend
+                        f"{w.events.name} from writing the profiles its events name: let the policy's USING and "  # on
+                        "WITH CHECK cover them, or insert those events as a role it does")  # lc_messages)
             else:
                 hint = (f"the role inserting into {w.events.name} needs SELECT and UPDATE on {w.profiles.name} "
                         "(INSERT too, where missing profiles are created)"
                         + (f", SELECT on {w.events.name} (a counter recounts it)" if w.recomputes else "")
-                        + " and pgscore_app")
+                        + " and pgscore_app" + (f"; {seq}" if seq else ""))
             raise PgscoreError(f"rescoring {w.profiles.name} for {w.events.name} failed: {_message(e)}; the events "
                                "were not inserted (their counters could not be written)", sqlstate=INSUFFICIENT_PRIVILEGE,
                                hint=hint, **spi_objects(e)) from e
@@ -1741,6 +1745,22 @@ def _sequences_denied(plpy, w: Wiring) -> list:
                                                             [w.profiles.oid])]
     except plpy.SPIError:
         return []
+
+
+def _holds_grants(plpy, w: Wiring) -> bool:
+    """Whether the inserting role holds what the wiring's statements need but a sequence: SELECT, UPDATE and
+    INSERT ('create') on the profile table, SELECT on the event table where a counter recounts it, and
+    pgscore_app (an error path's question; False when it cannot be answered)."""
+    try:  # (one privilege a call: has_table_privilege of a list is true for any one of them)
+        return bool(plpy.execute(plpy.prepare(
+            "SELECT pg_catalog.has_table_privilege($1, 'SELECT') AND pg_catalog.has_table_privilege($1, 'UPDATE') "
+            "AND (NOT $3 OR pg_catalog.has_table_privilege($1, 'INSERT')) "
+            "AND (NOT $4 OR pg_catalog.has_table_privilege($2, 'SELECT')) "
+            "AND pg_catalog.pg_has_role('pgscore_app', 'USAGE') AS a",
+            ["pg_catalog.oid", "pg_catalog.oid", "pg_catalog.bool", "pg_catalog.bool"]),
+            [w.profiles.oid, w.events.oid, w.missing_profile == "create", bool(w.recomputes)])[0]["a"])
+    except plpy.SPIError:
+        return False
 
 
 def _row_security_active(plpy, w: Wiring) -> bool:
