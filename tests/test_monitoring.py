@@ -2041,17 +2041,26 @@ PERFORMANCE_JUDGED_AS_JUDGE = """
                                 ARRAY[b.deploy_auc - b.auc, b.deploy_accuracy - b.accuracy, b.brier - b.deploy_brier]
                                     AS vals,
                                 ARRAY[b.deploy_auc, b.deploy_accuracy, b.deploy_brier] AS base) m
-     -- (since 0098 against the hold-out's rows and, for AUC, its positives, as deploy recorded them)
+     -- (since 0098 against the hold-out's rows and, for AUC, its positives, as deploy recorded them; a model
+     -- deployed before 0098 has no holdout_positives: the hold-out's at the window's share, kept within 1 and
+     -- n_holdout - 1; no holdout_rows: exact deploy metrics, the window's floor alone)
      CROSS JOIN LATERAL (SELECT (v.metrics ->> 'holdout_rows')::bigint AS n_holdout,
                                 (v.metrics ->> 'holdout_positives')::bigint AS positives
-                           FROM pgscore.models v WHERE v.model_id = b.model_id) h
+                           FROM pgscore.models v WHERE v.model_id = b.model_id) h0
+     CROSS JOIN LATERAL (SELECT h0.n_holdout,
+                                CASE WHEN b.positives > 0 AND b.positives < b.n AND h0.n_holdout > 1
+                                     THEN greatest(1, least(h0.n_holdout - 1, coalesce(
+                                              h0.positives, round(h0.n_holdout::numeric * b.positives / b.n)::bigint)))
+                                END AS positives) h
      CROSS JOIN LATERAL pgscore.judge(
             m.metrics, m.vals, array_fill(b.n, ARRAY[3]),
             ARRAY(SELECT CASE WHEN b.n > 0 AND x.metric = 'auc_drop'
                               THEN sqrt(pgscore.noise_floor(x.metric, b.n, NULL, NULL, x2.confidence, x.base,
                                                             b.positives) ^ 2
-                                        + pgscore.noise_floor(x.metric, h.n_holdout, NULL, NULL, x2.confidence,
-                                                              x.base, h.positives) ^ 2)
+                                        + coalesce(CASE WHEN h.positives IS NOT NULL
+                                                        THEN pgscore.noise_floor(x.metric, h.n_holdout, NULL, NULL,
+                                                                                 x2.confidence, x.base, h.positives)
+                                                   END ^ 2, 0))
                               WHEN b.n > 0 THEN pgscore.noise_floor(x.metric, b.n, h.n_holdout, NULL, x2.confidence,
                                                                     x.base, b.positives) END
                     FROM unnest(m.metrics, m.base) WITH ORDINALITY AS x(metric, base, i)
@@ -2104,8 +2113,9 @@ def test_realised_performance_floors_count_the_hold_outs_own_noise(db_url, train
     vary by sampling too; the floors took them as exact. A window of 400 outcomes whose accuracy is 9 points
     below the deploy accuracy warned (over 400 outcomes' floor alone); with the hold-out's 100 rows counted it is
     within what the two vary by, and ok. AUC's floor combines the window's and the hold-out's Hanley-McNeil
-    errors (the hold-out's positives as deploy records them since 0098). A model whose metrics have no
-    holdout_rows is judged as before, its deploy metric as exact."""
+    errors (the hold-out's positives as deploy records them since 0098; a model deployed before, with
+    holdout_rows alone, at the window's share of positives). A model whose metrics have no holdout_rows is
+    judged as before, its deploy metric as exact."""
     X, y, names, model = trained
     rec = registry.deploy(db_url, "small", model, X[:500], y[:500], feature_names=names)
     assert rec["metrics"]["holdout_rows"] == 100 and 0 < rec["metrics"]["holdout_positives"] < 100
@@ -2143,11 +2153,29 @@ def test_realised_performance_floors_count_the_hold_outs_own_noise(db_url, train
                                   "0.999, (metrics ->> 'auc')::float8, (metrics ->> 'holdout_positives')::bigint) "
                                   "FROM pgscore.models WHERE model_id = %s", (positives, model_id))
     assert c["auc_drop"]["floor"] == pytest.approx(np.hypot(auc_w, auc_h), rel=1e-12) and auc_h > auc_w
-    # without holdout_rows: the deploy metric as exact, as before 0098
-    query(conn, "ALTER TABLE pgscore.models DISABLE TRIGGER USER")
-    query(conn, "UPDATE pgscore.models SET metrics = metrics - 'holdout_rows' - 'holdout_positives' "
-                "WHERE model_id = %s", (model_id,))
-    query(conn, "ALTER TABLE pgscore.models ENABLE TRIGGER USER")
+    total, differ = query(conn, PERFORMANCE_JUDGED_AS_JUDGE)[0]
+    assert total == 35 and differ == 0
+    (recorded,), = query(conn, "SELECT metrics FROM pgscore.models WHERE model_id = %s", (model_id,))
+
+    def hand_edit(**metrics):  # deploy writes ints and the table takes no updates: as an edit by hand would
+        m = {k: v for k, v in {**recorded, **metrics}.items() if v is not None}
+        query(conn, "ALTER TABLE pgscore.models DISABLE TRIGGER USER")
+        query(conn, "UPDATE pgscore.models SET metrics = %s::jsonb WHERE model_id = %s", (json.dumps(m), model_id))
+        query(conn, "ALTER TABLE pgscore.models ENABLE TRIGGER USER")
+
+    # deployed before 0098 (holdout_rows, no holdout_positives): the hold-out's positives at the window's share
+    share = min(99, max(1, (100 * positives + 200) // 400))  # (rounded half up, as SQL rounds numeric)
+    (auc_share,), = query(conn, "SELECT pgscore.noise_floor('auc_drop', 100, NULL, NULL, 0.999, "
+                                "(metrics ->> 'auc')::float8, %s) FROM pgscore.models WHERE model_id = %s",
+                          (share, model_id))
+    hand_edit(holdout_positives=None)
+    c, _ = checks()
+    assert c["auc_drop"]["floor"] == pytest.approx(np.hypot(auc_w, auc_share), rel=1e-12)
+    assert c["accuracy_drop"]["floor"] == pytest.approx(both, rel=1e-12) and c["accuracy_drop"]["level"] == "ok"
+    assert query(conn, PERFORMANCE_JUDGED_AS_JUDGE)[0] == (35, 0)
+    hand_edit(holdout_rows=None, holdout_positives=None)  # neither: as before 0098
     c, _ = checks()
     assert c["accuracy_drop"]["floor"] == pytest.approx(alone, rel=1e-12) and c["accuracy_drop"]["level"] == "warn"
+    assert c["auc_drop"]["floor"] == pytest.approx(auc_w, rel=1e-12)
+    assert query(conn, PERFORMANCE_JUDGED_AS_JUDGE)[0] == (35, 0)
     conn.close()
