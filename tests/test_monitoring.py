@@ -2043,10 +2043,18 @@ PERFORMANCE_JUDGED_AS_JUDGE = """
                                 ARRAY[b.deploy_auc, b.deploy_accuracy, b.deploy_brier] AS base) m
      -- (since 0098 against the hold-out's rows and, for AUC, its positives, as deploy recorded them; a model
      -- deployed before 0098 has no holdout_positives: the hold-out's at the window's share, kept within 1 and
-     -- n_holdout - 1; no holdout_rows: exact deploy metrics, the window's floor alone)
-     CROSS JOIN LATERAL (SELECT (v.metrics ->> 'holdout_rows')::bigint AS n_holdout,
-                                (v.metrics ->> 'holdout_positives')::bigint AS positives
-                           FROM pgscore.models v WHERE v.model_id = b.model_id) h0
+     -- n_holdout - 1; a count that is not a whole number within bigint is none; no holdout_rows: exact deploy
+     -- metrics, the window's floor alone)
+     CROSS JOIN LATERAL (SELECT CASE WHEN hr.v BETWEEN 1 AND 9.2e18 AND hr.v = trunc(hr.v) THEN hr.v::bigint END
+                                    AS n_holdout,
+                                CASE WHEN hp.v BETWEEN 0 AND 9.2e18 AND hp.v = trunc(hp.v) THEN hp.v::bigint END
+                                    AS positives
+                           FROM pgscore.models v
+                          CROSS JOIN LATERAL (SELECT CASE WHEN jsonb_typeof(v.metrics -> 'holdout_rows') = 'number'
+                                                          THEN (v.metrics -> 'holdout_rows')::numeric END) hr(v)
+                          CROSS JOIN LATERAL (SELECT CASE WHEN jsonb_typeof(v.metrics -> 'holdout_positives') = 'number'
+                                                          THEN (v.metrics -> 'holdout_positives')::numeric END) hp(v)
+                          WHERE v.model_id = b.model_id) h0
      CROSS JOIN LATERAL (SELECT h0.n_holdout,
                                 CASE WHEN b.positives > 0 AND b.positives < b.n AND h0.n_holdout > 1
                                      THEN greatest(1, least(h0.n_holdout - 1, coalesce(
@@ -2114,8 +2122,9 @@ def test_realised_performance_floors_count_the_hold_outs_own_noise(db_url, train
     below the deploy accuracy warned (over 400 outcomes' floor alone); with the hold-out's 100 rows counted it is
     within what the two vary by, and ok. AUC's floor combines the window's and the hold-out's Hanley-McNeil
     errors (the hold-out's positives as deploy records them since 0098; a model deployed before, with
-    holdout_rows alone, at the window's share of positives). A model whose metrics have no holdout_rows is
-    judged as before, its deploy metric as exact."""
+    holdout_rows alone, at the window's share of positives). A model whose metrics have no holdout_rows, or
+    one that is not a whole count within bigint (1e30 by a hand edit failed the views for every model), is
+    judged as before, its deploy metric as exact; a holdout_positives that is not one counts as none."""
     X, y, names, model = trained
     rec = registry.deploy(db_url, "small", model, X[:500], y[:500], feature_names=names)
     assert rec["metrics"]["holdout_rows"] == 100 and 0 < rec["metrics"]["holdout_positives"] < 100
@@ -2168,11 +2177,21 @@ def test_realised_performance_floors_count_the_hold_outs_own_noise(db_url, train
     (auc_share,), = query(conn, "SELECT pgscore.noise_floor('auc_drop', 100, NULL, NULL, 0.999, "
                                 "(metrics ->> 'auc')::float8, %s) FROM pgscore.models WHERE model_id = %s",
                           (share, model_id))
-    hand_edit(holdout_positives=None)
-    c, _ = checks()
-    assert c["auc_drop"]["floor"] == pytest.approx(np.hypot(auc_w, auc_share), rel=1e-12)
-    assert c["accuracy_drop"]["floor"] == pytest.approx(both, rel=1e-12) and c["accuracy_drop"]["level"] == "ok"
-    assert query(conn, PERFORMANCE_JUDGED_AS_JUDGE)[0] == (35, 0)
+    for bad in (None, 1e30, -1, 2.5, "12"):  # a positives count that is not one: as if none were recorded
+        hand_edit(holdout_positives=bad)
+        c, _ = checks()
+        assert c["auc_drop"]["floor"] == pytest.approx(np.hypot(auc_w, auc_share), rel=1e-12), bad
+        assert c["accuracy_drop"]["floor"] == pytest.approx(both, rel=1e-12) and c["accuracy_drop"]["level"] == "ok"
+        assert query(conn, PERFORMANCE_JUDGED_AS_JUDGE)[0] == (35, 0), bad
+    # a hold-out size that is not a whole count within bigint (1e30 failed the views for every model: bigint out
+    # of range), or none: the deploy metric as exact, as before 0098
+    for bad in (1e30, 9.3e18, 2.5, 0, -100, "100", None):
+        hand_edit(holdout_rows=bad)
+        c, _ = checks()
+        assert c["accuracy_drop"]["floor"] == pytest.approx(alone, rel=1e-12), bad
+        assert c["accuracy_drop"]["level"] == "warn" and c["auc_drop"]["floor"] == pytest.approx(auc_w, rel=1e-12)
+        assert query(conn, PERFORMANCE_JUDGED_AS_JUDGE)[0] == (35, 0), bad
+        assert query(conn, "SELECT count(*) FROM pgscore.realised_performance WHERE model = 'small'")[0][0] > 0
     hand_edit(holdout_rows=None, holdout_positives=None)  # neither: as before 0098
     c, _ = checks()
     assert c["accuracy_drop"]["floor"] == pytest.approx(alone, rel=1e-12) and c["accuracy_drop"]["level"] == "warn"

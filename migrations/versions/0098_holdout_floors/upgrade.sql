@@ -127,11 +127,19 @@ SELECT b.*, c.checks, c.status, c.firing, c.min_n,
                                  THEN greatest(1, least(h.n_holdout - 1,
                                           coalesce(h.positives, round(h.n_holdout::numeric * b.positives / b.n)::bigint)))
                             END AS positives
+                       -- (a count that is not a whole number in bigint's range, 1e30 by a hand edit, is none:
+                       -- its cast failed the views for every model; rows without one are judged as before 0098,
+                       -- positives without one at the window's share)
                        FROM (SELECT CASE WHEN jsonb_typeof(m.metrics -> 'holdout_rows') = 'number'
-                                              AND (m.metrics ->> 'holdout_rows')::float8 >= 1
-                                         THEN (m.metrics ->> 'holdout_rows')::float8::bigint END AS n_holdout,
+                                         THEN CASE WHEN (m.metrics -> 'holdout_rows')::numeric BETWEEN 1 AND 9.2e18
+                                                        AND (m.metrics -> 'holdout_rows')::numeric % 1 = 0
+                                                   THEN (m.metrics -> 'holdout_rows')::numeric::bigint END
+                                    END AS n_holdout,
                                     CASE WHEN jsonb_typeof(m.metrics -> 'holdout_positives') = 'number'
-                                         THEN (m.metrics ->> 'holdout_positives')::float8::bigint END AS positives
+                                         THEN CASE WHEN (m.metrics -> 'holdout_positives')::numeric BETWEEN 0 AND 9.2e18
+                                                        AND (m.metrics -> 'holdout_positives')::numeric % 1 = 0
+                                                   THEN (m.metrics -> 'holdout_positives')::numeric::bigint END
+                                    END AS positives
                                FROM pgscore.models m WHERE m.model_id = b.model_id) h) ho
  CROSS JOIN LATERAL (SELECT CASE WHEN b.n > 0 THEN sqrt(pgscore.noise_floor('auc_drop', b.n, NULL, NULL, cf.auc_drop, b.deploy_auc, b.positives) ^ 2
                                                         + coalesce(CASE WHEN ho.positives IS NOT NULL THEN pgscore.noise_floor('auc_drop', ho.n_holdout, NULL, NULL, cf.auc_drop, b.deploy_auc, ho.positives) END ^ 2, 0)) END AS auc_drop,
