@@ -1047,13 +1047,14 @@ def test_every_view_and_column_has_a_comment(conn):
     assert missing == []
 
 
-def test_no_pgscore_function_is_executable_by_public_but_float8_image(conn):
+def test_no_pgscore_function_is_executable_by_public_but_float8_image_and_score_table_commit(conn):
     """float8_image only returns the bytes of an array its caller already has (as array_send, which anyone
-    may run); any role reading features for predict_batch, score_table or a wired table's trigger needs it."""
+    may run); any role reading features for predict_batch, score_table or a wired table's trigger needs it.
+    score_table_commit only commits (as COMMIT, which anyone may run); score_table calls it as its caller."""
     rows = query(conn, """SELECT p.oid::regprocedure::text FROM pg_proc p
                            WHERE p.pronamespace = 'pgscore'::regnamespace
                              AND has_function_privilege('public', p.oid, 'EXECUTE')""")
-    assert rows == [("pgscore.float8_image(double precision[])",)]
+    assert sorted(rows) == [("pgscore.float8_image(double precision[])",), ("pgscore.score_table_commit()",)]
 
 
 @pytest.fixture

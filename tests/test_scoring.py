@@ -201,23 +201,78 @@ def test_score_table_where_it_cannot_commit_says_so_and_what_to_do(conn):
     query(conn, "BEGIN")
     refused(sql_error(conn, "CALL pgscore.score_table_commit()"))  # (its first step, alone)
     query(conn, "ROLLBACK")
-    assert query(conn, "SELECT count(s) FROM rows") == [(0,)]  # refused before any work
-    # where it may commit: a DO block in autocommit, or a procedure called there, scores and commits
+    # a procedure with a SET clause or SECURITY DEFINER cannot commit either, even called in autocommit
+    for clause in ("SECURITY DEFINER", "SET work_mem = '4MB'"):
+        query(conn, f"CREATE PROCEDURE score_rows_atomic() LANGUAGE plpgsql {clause} "
+                    f"AS $$DECLARE n bigint; BEGIN {in_plpgsql}; END$$")
+        refused(sql_error(conn, "CALL score_rows_atomic()"))
+        query(conn, "DROP PROCEDURE score_rows_atomic()")
+    # a caller's handler catches the 2D000 (a block with a handler cannot itself commit: refused, then caught)
     conn.notices.clear()
-    query(conn, f"DO $$DECLARE n bigint; BEGIN {in_plpgsql}; RAISE NOTICE 'scored %', n; END$$")
+    query(conn, f"DO $$DECLARE n bigint; BEGIN {in_plpgsql}; EXCEPTION WHEN invalid_transaction_termination "
+                "THEN RAISE NOTICE 'caught: %', SQLERRM; END$$")
+    assert any("caught: pgscore: score_table commits after each chunk" in n for n in conn.notices), conn.notices
+    assert query(conn, "SELECT count(s) FROM rows") == [(0,)]  # refused before any work
+    # alone, where it may commit, it commits the caller's work: the UPDATE stays after the DO block fails
+    assert sql_error(conn, "DO $$BEGIN UPDATE rows SET s = -1 WHERE id = 0; CALL pgscore.score_table_commit(); "
+                           "RAISE EXCEPTION 'after the commit' USING ERRCODE = 'P0001'; END$$").pgcode == "P0001"
+    assert query(conn, "SELECT id, s FROM rows WHERE s IS NOT NULL") == [(0, -1.0)]
+    query(conn, "UPDATE rows SET s = NULL")
+    # where it may commit: a DO block in autocommit, or a procedure called there, commits after each chunk: a
+    # second chunk that fails (a trigger refuses row 15) leaves the first chunk's 10 rows scored
+    query(conn, "CREATE FUNCTION refuse_15() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$BEGIN RAISE EXCEPTION 'row 15 refused' USING ERRCODE = 'P0001'; END$$")
+    query(conn, "CREATE TRIGGER refuse_15 BEFORE UPDATE ON rows FOR EACH ROW "
+                "WHEN (NEW.id = 15 AND NEW.s IS NOT NULL) EXECUTE FUNCTION refuse_15()")
+    do_block = f"DO $$DECLARE n bigint; BEGIN {in_plpgsql}; RAISE NOTICE 'scored %', n; END$$"
+    query(conn, f"CREATE PROCEDURE score_rows_p() LANGUAGE plpgsql AS $$DECLARE n bigint; BEGIN {in_plpgsql}; END$$")
+    for run in (do_block, "CALL score_rows_p()"):
+        e = sql_error(conn, run)
+        assert e.pgcode == "P0001" and "row 15 refused" in e.diag.message_primary, (e.pgcode, str(e))
+        assert "10 rows of rows scored by earlier chunks are committed" in e.diag.message_detail, e.diag.message_detail
+        assert query(conn, "SELECT min(id), max(id), count(s) FROM rows WHERE s IS NOT NULL") == [(0, 9, 10)], run
+        query(conn, "UPDATE rows SET s = NULL")
+    query(conn, "DROP TRIGGER refuse_15 ON rows")
+    conn.notices.clear()
+    query(conn, do_block)
     assert any("scored 30" in n for n in conn.notices), conn.notices
     assert query(conn, "SELECT count(s) FROM rows") == [(30,)]
     query(conn, "UPDATE rows SET s = NULL")
-    query(conn, f"CREATE PROCEDURE score_rows_p() LANGUAGE plpgsql AS $$DECLARE n bigint; BEGIN {in_plpgsql}; END$$")
     query(conn, "CALL score_rows_p()")
     assert query(conn, "SELECT count(s) FROM rows") == [(30,)]
-    query(conn, "CALL pgscore.score_table_commit()")  # commits nothing of its own in autocommit
     # from a function with p_commit => false: part of the caller's transaction, as documented
     query(conn, "UPDATE rows SET s = NULL")
     query(conn, "CREATE FUNCTION score_rows_in() RETURNS bigint LANGUAGE plpgsql AS $$DECLARE n bigint; "
                 "BEGIN CALL pgscore.score_table('logit', 'rows', 'id', 's', 10, NULL, true, n, false); RETURN n; END$$")
     assert query(conn, "SELECT score_rows_in()") == [(30,)]
     assert query(conn, "SELECT count(s) FROM rows") == [(30,)]
+
+
+def test_score_table_runs_for_a_role_granted_what_it_needs_without_pgscore_app(conn):
+    """score_table is not SECURITY DEFINER (a procedure that is cannot commit), so it calls its first step,
+    score_table_commit, as its caller. Granted to pgscore_app and pgscore_admin alone (0095 as first written), a
+    role a DBA granted score_table, score_chunk and what they read, not through pgscore_app, failed every
+    committing CALL with 42501 "permission denied for procedure score_table_commit". It does nothing but a
+    COMMIT, which any role may run: PUBLIC may call it, and that role scores."""
+    deploy(conn.dsn, "logit")
+    load_rows(conn, X[:30])
+    query(conn, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_batcher') "
+                "THEN CREATE ROLE pgscore_t_batcher; END IF; END $$")
+    for grant in ("USAGE ON SCHEMA pgscore", "SELECT, UPDATE ON rows",
+                  "SELECT ON pgscore.models, pgscore.deployments, pgscore.shadows",
+                  "EXECUTE ON FUNCTION pgscore.load_model(bigint)",
+                  "EXECUTE ON FUNCTION pgscore.score_chunk(text, regclass, name, name, text, integer, integer, boolean)",
+                  "EXECUTE ON PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, "
+                  "bigint, boolean, text, interval)"):
+        query(conn, f"GRANT {grant} TO pgscore_t_batcher")
+    assert query(conn, "SELECT pg_has_role('pgscore_t_batcher', 'pgscore_app', 'USAGE')") == [(False,)]
+    query(conn, "SET ROLE pgscore_t_batcher")
+    try:
+        assert query(conn, "CALL pgscore.score_table('logit', 'rows', 'id', 's', 10, p_log => false)") == [(30,)]
+    finally:
+        query(conn, "RESET ROLE")
+    assert query(conn, "SELECT count(s) FROM rows") == [(30,)]
+    assert query(conn, "SELECT has_function_privilege('public', 'pgscore.score_table_commit()', 'EXECUTE')") == [(True,)]
 
 
 def test_write_back_of_a_linear_model_is_one_statement_a_chunk(conn):

@@ -373,8 +373,10 @@ $pl$;
 COMMENT ON FUNCTION pgscore.score_chunk(text, regclass, name, name, text, integer, integer, boolean) IS 'Score the next p_chunk_size rows of a table (in key order, after p_after) into a column and log them; returns rows scored, the last key and the version used';
 
 -- score_table's first step: a COMMIT where its CALL may commit, else 2D000 saying so in its words (PostgreSQL's
--- own, from a COMMIT in PL/pgSQL, is a bare "invalid transaction termination" that no handler may catch: a block
--- with an EXCEPTION clause cannot commit). No SET clause: a procedure with one cannot commit
+-- own, from a COMMIT in PL/pgSQL, is a bare "invalid transaction termination"; a caller's EXCEPTION WHEN
+-- invalid_transaction_termination catches either, but a block with an EXCEPTION clause cannot itself commit).
+-- No SET clause, not SECURITY DEFINER: a procedure with either cannot commit. Executable by PUBLIC: it does
+-- nothing but a COMMIT, which any role may run, and score_table (not SECURITY DEFINER) calls it as its caller
 CREATE PROCEDURE pgscore.score_table_commit()
 LANGUAGE plpython3u
 AS $pl$

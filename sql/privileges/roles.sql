@@ -1,6 +1,7 @@
 /*
- * Privileges. No pgscore function or procedure but float8_image is executable
- * by PUBLIC; three roles, none a superuser, hold what each kind of user needs:
+ * Privileges. No pgscore function or procedure but float8_image and
+ * score_table_commit is executable by PUBLIC; three roles, none a
+ * superuser, hold what each kind of user needs:
  *
  * - pgscore_reader (BI tools) reads the monitoring and score views and
  *   nothing else: not the tables behind them, not the artifact bytes, no
@@ -25,6 +26,10 @@ REVOKE EXECUTE ON ALL ROUTINES IN SCHEMA pgscore FROM PUBLIC;
 -- but not the function that only returns the bytes of an array its caller already has: whoever may run
 -- predict_batch, score_table or an INSERT into a wired table reads features through it
 GRANT EXECUTE ON FUNCTION pgscore.float8_image(float8[]) TO PUBLIC;
+-- nor score_table's first step, which does nothing but a COMMIT (any role may COMMIT): score_table is not
+-- SECURITY DEFINER (a procedure that is cannot commit), so whoever may CALL it calls this as itself (migration
+-- 0095; granted to pgscore_app and pgscore_admin alone, a role granted EXECUTE on score_table got 42501)
+GRANT EXECUTE ON PROCEDURE pgscore.score_table_commit() TO PUBLIC;
 -- float8_array_unchecked takes any bytes for an array: its owner's alone, also where default privileges
 -- (ALTER DEFAULT PRIVILEGES) granted it to someone when it was created
 DO $do$
@@ -129,8 +134,7 @@ GRANT EXECUTE ON FUNCTION
     pgscore.retry_failed(text, integer), pgscore.refresh_windows(regclass, integer),
     pgscore.count_shadow_failure(bigint, text, text, bigint, text)
     TO pgscore_app, pgscore_admin;
-GRANT EXECUTE ON PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint, boolean, text, interval),
-    pgscore.score_table_commit()
+GRANT EXECUTE ON PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint, boolean, text, interval)
     TO pgscore_app, pgscore_admin;
 
 -- the administrator: everything the app and the reader may do (granted above, not through membership:

@@ -5,8 +5,10 @@
 -- place: its comment, owner and grants stay.
 
 -- score_table's first step: a COMMIT where its CALL may commit, else 2D000 saying so in its words (PostgreSQL's
--- own, from a COMMIT in PL/pgSQL, is a bare "invalid transaction termination" that no handler may catch: a block
--- with an EXCEPTION clause cannot commit). No SET clause: a procedure with one cannot commit
+-- own, from a COMMIT in PL/pgSQL, is a bare "invalid transaction termination"; a caller's EXCEPTION WHEN
+-- invalid_transaction_termination catches either, but a block with an EXCEPTION clause cannot itself commit).
+-- No SET clause, not SECURITY DEFINER: a procedure with either cannot commit. Executable by PUBLIC: it does
+-- nothing but a COMMIT, which any role may run, and score_table (not SECURITY DEFINER) calls it as its caller
 CREATE PROCEDURE pgscore.score_table_commit()
 LANGUAGE plpython3u
 AS $pl$
@@ -107,5 +109,6 @@ BEGIN
 END
 $fn$;
 COMMENT ON PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint, boolean, text, interval) IS 'Score a whole table into a column chunk by chunk, committing after each chunk (outside a transaction block; with p_commit => false, as part of the caller''s transaction), from the first key or after p_after, with a progress NOTICE every p_progress; returns the rows scored';
+-- revoked first, as sql/privileges/roles.sql revokes every routine, then PUBLIC's again (the ACL's order)
 REVOKE EXECUTE ON PROCEDURE pgscore.score_table_commit() FROM PUBLIC;
-GRANT EXECUTE ON PROCEDURE pgscore.score_table_commit() TO pgscore_app, pgscore_admin;
+GRANT EXECUTE ON PROCEDURE pgscore.score_table_commit() TO PUBLIC;
