@@ -1144,8 +1144,8 @@ def _unfit(model, plans, keys, scores):
 TABLE_COMMIT_REFUSED = (
     "score_table commits after each chunk (p_commit => true), which PostgreSQL allows only where the CALL is no "
     "part of a larger transaction: it was called inside a transaction block (after BEGIN, or from a driver with "
-    "autocommit off, as psycopg2 opens by default), from a function, or in a PL/pgSQL block with an EXCEPTION "
-    "clause")
+    "autocommit off, as psycopg2 opens by default), from a function, from a procedure with a SET clause or "
+    "SECURITY DEFINER, or in a PL/pgSQL block with an EXCEPTION clause")
 TABLE_COMMIT_HINT = (
     "CALL it outside a transaction block (autocommit on: psql's default, conn.autocommit = True in psycopg2; or "
     "pgscore score, which commits each chunk itself), from a DO block or a procedure called so, or pass "
