@@ -3900,6 +3900,28 @@ def test_refresh_windows_goes_on_past_a_queued_key_that_is_no_profile_key(shop):
     assert query(shop, "SELECT id::int, complaints_30d FROM customers WHERE id IN (3, 5) ORDER BY 1") == [(3, 0), (5, 1)]
 
 
+
+def test_refresh_windows_leaves_a_profile_queued_under_a_key_its_type_now_refuses_to_retry_failed(shop):
+    """A domain key with a constraint added NOT VALID that an existing key violates: profile 5 queued under its
+    exact text, '5', which no longer casts to the key's type. refresh_windows matched the queued keys as that type
+    alone, leaving out a key that does not cast, so it took profile 5 for one not queued and recounted it. A queue
+    row names its profile by the profile key's text first: profile 5 is left to retry_failed; customer 3 is
+    recounted."""
+    no_counts(shop)
+    query(shop, "CREATE DOMAIN customer_key AS bigint")
+    query(shop, "ALTER TABLE complaints ALTER COLUMN customer_id TYPE customer_key")
+    query(shop, "ALTER TABLE customers ALTER COLUMN id TYPE customer_key")
+    rid = attach(shop)
+    query(shop, f"INSERT INTO complaints (customer_id, created_at) VALUES (3, {EDGE}), (5, {EDGE})")
+    query(shop, "INSERT INTO pgscore.error_queue (rescoring_id, model_name, profile_table, entity_key, reason, sqlstate) "
+                "VALUES (%s, 'churn', 'customers', '5', 'by hand', 'P0001')", (rid,))
+    query(shop, "ALTER DOMAIN customer_key ADD CONSTRAINT not_five CHECK (VALUE <> 5) NOT VALID")
+    time.sleep(1.5)  # the edge complaints are now out of the window
+    assert refresh(shop) == [(rid, "complaints", "customers", 1, 1, 0)]  # customer 3 alone
+    assert query(shop, "SELECT id::int, complaints_30d FROM customers WHERE id::int IN (3, 5) ORDER BY 1") == \
+        [(3, 0), (5, 1)]
+    assert query(shop, "SELECT entity_key FROM pgscore.error_queue") == [("5",)]
+
 def test_a_queue_row_with_null_ids_keeps_its_by_hand_instruction_when_queued_again(shop):
     """A queue row whose counters missed events with a NULL id (cause->'uncounted_null_ids') says in its reason how
     to correct them by hand. Queued again for another cause (a later INSERT whose scoring failed, a retry_failed

@@ -1235,9 +1235,11 @@ class Sql:
         counters that age (ages(): a window, a recompute that reads the clock) are not what a recount gives
         now: a window counter that is not 0 (time only takes events out of a window: a 0 stays exact) and
         differs from what its window holds now, a recompute that reads the clock that differs. Profiles queued in
-        pgscore.error_queue are left to retry_failed, which recounts them: $2 (text[]) the wiring's queued keys
-        (_queued_as_profile_keys), matched to the profiles as the profile key's type (a row queued under an event
-        key's text, '5.0' for a numeric profile 5, names it too). Unlocked: the recount locks."""
+        pgscore.error_queue are left to retry_failed, which recounts them: a queue row names its profile by the
+        profile key's text (an index probe into the queue, cheap under a generic plan too; a key its type now
+        refuses still names it), and $2 (text[]) the queued keys written in another text of their key
+        (_queued_as_profile_keys: '5.0' for a numeric profile 5, usually none) name theirs as the profile key's
+        type. Unlocked: the recount locks."""
         conds = []
         for c in self.w.counters:
             col = f"p.{self.q(c.column)}"
@@ -1251,6 +1253,8 @@ class Sql:
             return None
         return (f"SELECT pg_catalog.array_agg(s.t ORDER BY s.k) AS keys FROM (SELECT p.{self.pk} AS k, "
                 f"p.{self.pk}::pg_catalog.text AS t FROM {self.P} AS p WHERE ({' OR '.join(conds)}) "
+                f"AND NOT EXISTS (SELECT 1 FROM pgscore.error_queue q WHERE q.rescoring_id {EQ} "
+                f"{int(self.w.id)}::pg_catalog.int8 AND q.entity_key {EQ} p.{self.pk}::pg_catalog.text) "
                 f"AND NOT EXISTS (SELECT 1 FROM ({self.typed_keys('$2')}) AS z(k) WHERE z.k {EQ} p.{self.pk}) "
                 f"ORDER BY p.{self.pk} LIMIT $1) AS s")
 
@@ -3066,33 +3070,41 @@ _QUEUED_TEXTS = ("SELECT pg_catalog.array_agg(q.entity_key ORDER BY q.entity_key
 
 
 def _queued_as_profile_keys(plpy, w: Wiring) -> list:
-    """The wiring's queued keys, for Sql.stale to leave their profiles out, matched as the profile key's type: a
+    """The wiring's queued keys that name a profile as the profile key's type but are not its key's text (usually
+    none), for Sql.stale to leave their profiles out: Sql.stale matches the others by the profile key's text. A
     key is queued as the profile key's text, or as the event key's where its rescoring could not run or its
-    profile was missing ('5.0' for a numeric profile 5; a timestamptz key written in another TimeZone), and
-    refresh_windows matched the text alone, so it recounted and rescored a profile queued under another text
-    (its score from counters its queue row says missed events). A key that does not cast to the profile key's
-    type (its domain refuses it) names no profile: left out, so that the others are cast in one statement."""
-    keys = plpy.execute(plpy.prepare(_QUEUED_TEXTS, ["pg_catalog.int8"]), [w.id])[0]["keys"] or []
-    if not keys or w.key_type is None:
-        return keys
-    # (the cast an argument of the aggregate: a column no one reads would be planned away, and not cast)
-    cast = plpy.prepare(f"SELECT pg_catalog.count(s.x::{w.key_type}) AS n "
-                        "FROM pg_catalog.unnest($1::pg_catalog.text[]) AS s(x)", ["pg_catalog.text[]"])
+    profile was missing ('5.0' for a numeric profile 5; a timestamptz key written in another TimeZone). One
+    statement, an index probe into the profiles per queued key (the queue is not read into Python); where some
+    key does not cast (its domain refuses it, or it was written by hand), the keys are read and probed in
+    halves, and such a key is left out (its own text is matched by Sql.stale all the same)."""
+    if w.key_type is None:
+        return []
+    pk = quote_ident(plpy, w.profile_key)
+    # (the cast is the probe's, so it is made, and a key that does not cast fails the statement)
+    odd = ("SELECT pg_catalog.array_agg(s.x ORDER BY s.x) AS keys FROM {} WHERE EXISTS (SELECT 1 FROM "
+           f"{w.profile_rows} AS p WHERE p.{pk} {EQ} s.x::{w.key_type} AND p.{pk}::pg_catalog.text "
+           "IS DISTINCT FROM s.x)")
     try:
-        plpy.execute(cast, [keys])
-        return keys
+        # (OFFSET 0: the wiring's rows alone are cast, not another wiring's before the filter on its id)
+        q = odd.format("(SELECT q.entity_key FROM pgscore.error_queue AS q WHERE q.rescoring_id "
+                       f"{EQ} $1 OFFSET 0) AS s(x)")
+        return plpy.execute(plpy.prepare(q, ["pg_catalog.int8"]), [w.id])[0]["keys"] or []
     except plpy.SPIError as e:
         if _must_raise(e):
             raise
-    out = []
-    for k in keys:  # (one of them does not cast: each apart)
+    keys = plpy.execute(plpy.prepare(_QUEUED_TEXTS, ["pg_catalog.int8"]), [w.id])[0]["keys"] or []
+    of = plpy.prepare(odd.format("pg_catalog.unnest($1::pg_catalog.text[]) AS s(x)"), ["pg_catalog.text[]"])
+
+    def halves(part):
         try:
-            plpy.execute(cast, [[k]])
-            out.append(k)
+            return plpy.execute(of, [part])[0]["keys"] or []
         except plpy.SPIError as e:
             if _must_raise(e):
                 raise
-    return out
+        if len(part) == 1:
+            return []  # (it does not cast)
+        return halves(part[:len(part) // 2]) + halves(part[len(part) // 2:])
+    return halves(keys) if keys else []
 
 
 def _not_allowed(plpy, w: Wiring, e, by="retry_failed") -> bool:
