@@ -1705,13 +1705,15 @@ def _on_wired(plpy, GD, w: Wiring, again):
                    + ("it" if len(sequences) == 1 else "them")
                    + " (GRANT USAGE ON SEQUENCE ...), or attach with p_missing_profile => 'queue'")
             # (the sequence or the policy alone only where the role holds every grant the statement needs: a
-            # missing one is named with them, as one failure would follow another)
-            if sequences and _holds_grants(plpy, w):  # a column default's nextval: the grant is on the sequence
+            # missing one is named with them, as one failure would follow another; a policy, not a grant, is
+            # told by the role's privileges, since the message's words depend on lc_messages)
+            held = _privileges_held(plpy, w)
+            if sequences and held["grants"]:  # a column default's nextval: the grant is on the sequence
                 hint = seq
-            elif not sequences and _row_security_active(plpy, w):  # a policy, not a grant (the message's words
-                hint = (f"a row-level security policy on {w.profiles.name} keeps the role inserting into "  # depend
-                        f"{w.events.name} from writing the profiles its events name: let the policy's USING and "  # on
-                        "WITH CHECK cover them, or insert those events as a role it does")  # lc_messages)
+            elif not sequences and held["row_security"]:
+                hint = (f"a row-level security policy on {w.profiles.name} keeps the role inserting into "
+                        f"{w.events.name} from writing the profiles its events name: let the policy's USING and "
+                        "WITH CHECK cover them, or insert those events as a role it does")
             else:
                 hint = (f"the role inserting into {w.events.name} needs SELECT and UPDATE on {w.profiles.name} "
                         "(INSERT too, where missing profiles are created)"
@@ -1751,32 +1753,25 @@ def _sequences_denied(plpy, w: Wiring) -> list:
         return []
 
 
-def _holds_grants(plpy, w: Wiring) -> bool:
-    """Whether the inserting role holds what the wiring's statements need but a sequence: SELECT, UPDATE and
-    INSERT ('create') on the profile table, SELECT on the event table where a counter recounts it, and
-    pgscore_app (an error path's question; False when it cannot be answered)."""
+def _privileges_held(plpy, w: Wiring) -> dict:
+    """What the inserting role holds, for the hint of a statement refused 42501 (an error path's question; each
+    False when it cannot be answered): grants, every grant the wiring's statements need but a sequence (SELECT,
+    UPDATE and, where missing profiles are created, INSERT on the profile table, SELECT on the event table where
+    a counter recounts it, and pgscore_app); row_security, whether a row-level security policy, not a missing
+    grant, is what kept it from the profiles (it holds SELECT and UPDATE on the table, and row-level security
+    applies to it there)."""
     try:  # (one privilege a call: has_table_privilege of a list is true for any one of them)
-        return bool(plpy.execute(plpy.prepare(
-            "SELECT pg_catalog.has_table_privilege($1, 'SELECT') AND pg_catalog.has_table_privilege($1, 'UPDATE') "
-            "AND (NOT $3 OR pg_catalog.has_table_privilege($1, 'INSERT')) "
+        return plpy.execute(plpy.prepare(
+            "SELECT h.s AND h.u AND (NOT $3 OR pg_catalog.has_table_privilege($1, 'INSERT')) "
             "AND (NOT $4 OR pg_catalog.has_table_privilege($2, 'SELECT')) "
-            "AND pg_catalog.pg_has_role('pgscore_app', 'USAGE') AS a",
+            "AND pg_catalog.pg_has_role('pgscore_app', 'USAGE') AS grants, "
+            "pg_catalog.row_security_active($1) AND h.s AND h.u AS row_security "
+            "FROM (SELECT pg_catalog.has_table_privilege($1, 'SELECT') AS s, "
+            "pg_catalog.has_table_privilege($1, 'UPDATE') AS u) AS h",
             ["pg_catalog.oid", "pg_catalog.oid", "pg_catalog.bool", "pg_catalog.bool"]),
-            [w.profiles.oid, w.events.oid, w.missing_profile == "create", bool(w.recomputes)])[0]["a"])
+            [w.profiles.oid, w.events.oid, w.missing_profile == "create", bool(w.recomputes)])[0]
     except plpy.SPIError:
-        return False
-
-
-def _row_security_active(plpy, w: Wiring) -> bool:
-    """Whether a row-level security policy, not a missing grant, is what kept the inserting role from the
-    profiles: it holds SELECT and UPDATE on the table, and row-level security applies to it there (an
-    error path's question)."""
-    try:
-        return bool(plpy.execute(plpy.prepare(
-            "SELECT pg_catalog.row_security_active($1) AND pg_catalog.has_table_privilege($1, 'SELECT') "
-            "AND pg_catalog.has_table_privilege($1, 'UPDATE') AS a", ["pg_catalog.oid"]), [w.profiles.oid])[0]["a"])
-    except plpy.SPIError:
-        return False
+        return {"grants": False, "row_security": False}
 
 
 _COLUMNS_HINT = ("pgscore status names the wiring's columns that are missing: rename them back (then SELECT * FROM "
