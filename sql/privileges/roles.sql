@@ -1,6 +1,6 @@
 /*
  * Privileges. No pgscore function or procedure but float8_image and
- * score_table_commit is executable by PUBLIC; three roles, none a
+ * score_table_commit are executable by PUBLIC; three roles, none a
  * superuser, hold what each kind of user needs:
  *
  * - pgscore_reader (BI tools) reads the monitoring and score views and
