@@ -1740,26 +1740,81 @@ def test_retry_failed_leaves_the_reasons_of_tables_the_caller_cannot_read(shop):
     assert "no_such_model" in str(e.value)
 
 
-def test_wiring_survives_dump_and_restore(shop, cluster, trained):
+RESTORES = {"plain, psql": None, "custom, pg_restore": [], "custom, pg_restore -j 2": ["-j", "2"],
+            "custom, pg_restore --single-transaction": ["--single-transaction"]}
+
+
+@pytest.mark.parametrize("restore", list(RESTORES))
+def test_wiring_survives_dump_and_restore(shop, cluster, trained, restore, tmp_path):
+    """A populated database (a wiring, audit rows, an outcome, a shadow version, a day's partition past
+    retention, a BI login granted pgscore_reader) dumped whole and restored into a new database, as plain SQL
+    through psql and as pg_dump -Fc through pg_restore (also -j 2 and --single-transaction, which docs/sql.md's
+    "Moving a database" says were walked): the restore prints nothing, the wiring's one trigger fires once, the
+    scores equal the model's, the log's partitions and rows come back and retention drops the old day, and the
+    BI login reads every view of docs/sql.md's table in a read-only session (default_transaction_read_only) as
+    before (the drift views' numbers equal the source's), and reads the log's table no more than before."""
+    from test_reader import documented_views
+
     attach(shop)
     query(shop, "INSERT INTO complaints (customer_id) VALUES (70)")
+    query(shop, "SELECT pgscore.record_outcome('churn', '70', '1')")
+    model, X, y = trained
+    registry.deploy(shop.dsn, "churn", model, X, y, feature_names=CHURN_FEATURES, activate=False)
+    registry.set_shadow(shop.dsn, "churn", 2)
+    query(shop, "SELECT pgscore.create_log_partitions(0, ((now() AT TIME ZONE 'UTC') - interval '10 days')::date)")
+    login = "pgscore_t_restored_bi"
+    query(shop, f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{login}') "
+                f"THEN CREATE ROLE {login} LOGIN; END IF; END $$")  # roles are the cluster's: made once
+    query(shop, f"GRANT pgscore_reader TO {login}")
+    partitions = ("SELECT count(*) FROM pg_catalog.pg_inherits WHERE inhparent = 'pgscore.prediction_log'::regclass")
+    logged = "SELECT source, count(*) FROM pgscore.prediction_log GROUP BY 1 ORDER BY 1"
     src = query(shop, "SELECT current_database()")[0][0]
+    before = query(shop, partitions), query(shop, logged)
     query(shop, "CREATE DATABASE restored")
     try:
         env = {"PGHOST": str(cluster.socket_dir), "PGPORT": str(cluster.port), "PGUSER": "postgres"}
-        dump = subprocess.run([str(pg_bin_dir() / "pg_dump"), "-d", src], capture_output=True, env=env, check=True)
-        subprocess.run([str(pg_bin_dir() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "restored"],
-                       input=dump.stdout, capture_output=True, env=env, check=True)
+        options = RESTORES[restore]
+        if options is None:
+            dump = subprocess.run([str(pg_bin_dir() / "pg_dump"), "-d", src], capture_output=True, env=env, check=True)
+            run = subprocess.run([str(pg_bin_dir() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "restored"],
+                                 input=dump.stdout, capture_output=True, env=env)
+        else:
+            dump = subprocess.run([str(pg_bin_dir() / "pg_dump"), "-Fc", "-d", src], capture_output=True, env=env,
+                                  check=True)
+            path = tmp_path / "db.dump"  # pg_restore, the client, reads it
+            path.write_bytes(dump.stdout)
+            run = subprocess.run([str(pg_bin_dir() / "pg_restore"), *options, "-d", "restored", str(path)],
+                                 capture_output=True, env=env)
+        assert (run.returncode, run.stderr) == (0, b""), run.stderr
         url = cluster.url("restored")
         conn = psycopg2.connect(url)
         conn.autocommit = True
         assert query(conn, "SELECT event_table, profile_table FROM pgscore.rescoring") == \
             [("public.complaints", "public.customers")]
-        before = profiles(conn, [70])[70][1]
+        assert (query(conn, partitions), query(conn, logged)) == before
+        bi = psycopg2.connect(url.replace("postgresql://postgres@", f"postgresql://{login}@"),
+                              options="-c default_transaction_read_only=on")
+        bi.autocommit = True
+        for view in documented_views():
+            assert query(bi, f"SELECT count(*) >= 0 FROM pgscore.{view}") == [(True,)], view
+        drift = ("SELECT model, version, window_name, feature, n, psi, ks, js, status FROM pgscore.feature_drift "
+                 "UNION ALL SELECT model, version, window_name, NULL, n, psi, ks, js, status FROM pgscore.score_drift "
+                 "ORDER BY 1, 2, 3, 4")
+        # the same numbers (read within the second: the same windows), to the last bits a sum's order changes
+        got, want = query(bi, drift), query(shop, drift)
+        assert [r[:5] + r[8:] for r in got] == [r[:5] + r[8:] for r in want] and len(got) > 0
+        assert np.allclose([r[5:8] for r in got], [r[5:8] for r in want], rtol=1e-12, atol=0)
+        assert query(bi, "SELECT count(*) FROM pgscore.outcome_matches") == [(1,)]
+        assert query(bi, "SELECT count(*) FROM pgscore.version_drift('churn', 2)")[0][0] > 0
+        with pytest.raises(errors.InsufficientPrivilege):
+            query(bi, "SELECT count(*) FROM pgscore.prediction_log")
+        bi.close()
+        before_score = profiles(conn, [70])[70][1]
         query(conn, "INSERT INTO complaints (customer_id) VALUES (70)")
-        assert profiles(conn, [70])[70][1] == before + 1
+        assert profiles(conn, [70])[70][1] == before_score + 1
         assert_scores_match_model(conn, trained[0], [70])
         assert query(conn, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'trigger'") == [(2,)]
+        assert query(conn, "SELECT pgscore.drop_log_partitions('3 days')") == [(1,)]
         conn.close()
     finally:
         query(shop, "DROP DATABASE restored WITH (FORCE)")
