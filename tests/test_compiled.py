@@ -458,6 +458,49 @@ def test_trees_mirror_sklearn_on_infinity():
                                rtol=0, atol=1e-9)
 
 
+# a rescaling before a step that refuses infinity: a finite value it takes past float64's range is refused
+OVERFLOWING = {
+    "scaler-linear": lambda: make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)),
+    "minmax-sgd": lambda: make_pipeline(MinMaxScaler(), SGDClassifier(loss="log_loss", random_state=0)),
+    "scalers-hgb": lambda: make_pipeline(StandardScaler(), MinMaxScaler(), HistGradientBoostingClassifier(max_iter=10)),
+}
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered")
+@pytest.mark.parametrize("name", OVERFLOWING)
+def test_a_value_rescaled_to_infinity_is_refused_as_sklearn_refuses_it(name):
+    """StandardScaler divides by scale_ (column 2's is ~0.1): a finite 1e308 becomes infinity, which the step
+    after it refuses in scikit-learn. The compiled model, its weights folded, gave a probability for it (row
+    path, chunk path and SQL alike). It refuses it now, naming the feature, and takes the largest value
+    scikit-learn takes."""
+    X, y = data("binary")
+    X[:, 2] *= 0.01  # a small scale_: x / scale_ overflows from ~1e306 on
+    est = OVERFLOWING[name]().fit(X, y)
+    ev = Evaluator.from_bytes(compile_estimator(est, "binary", F).to_bytes())
+    for sign in (1.0, -1.0):
+        bad = X[0].copy()
+        bad[2] = sign * 1e308
+        with pytest.raises(ValueError, match="Input X contains infinity"):
+            est.predict_proba(bad[None, :])
+        for call in (lambda: ev.score_row(bad.tolist()), lambda: ev.proba_row(bad.tolist()),
+                     lambda: ev.score(np.vstack([X[:3], bad]))):
+            with pytest.raises(ValueError, match="feature index 2 is .*1e\\+308.* to infinity"):
+                call()
+        assert ev.beyond_range(np.vstack([X[:3], bad]))[:, 2].tolist() == [False, False, False, True]
+        # the largest value it takes, and the next float, which it refuses: as scikit-learn does
+        edge = ev.arrays["fin_hi" if sign > 0 else "fin_lo"][2]
+        assert 1e300 < abs(edge) < 1e308
+        ok = X[0].copy()
+        ok[2] = edge
+        np.testing.assert_allclose(ev.proba_row(ok.tolist()), est.predict_proba(ok[None, :])[0], rtol=0, atol=1e-9)
+        ok[2] = np.nextafter(edge, sign * np.inf)
+        with pytest.raises(ValueError, match="Input X contains infinity"):
+            est.predict_proba(ok[None, :])
+        with pytest.raises(ValueError, match="feature index 2"):
+            ev.score_row(ok.tolist())
+    np.testing.assert_allclose(ev.proba(X), est.predict_proba(X), rtol=0, atol=1e-9)
+
+
 def test_verify_raises_mismatch():
     est, X = fitted("scaler-linear", "regression")
     ev = compile_estimator(est, "regression", F)
@@ -559,6 +602,24 @@ def test_score_sql_leaves_refused_values_to_score_row(conn):
     rows[0][2], rows[1][2], rows[2][2] = np.nan, np.inf, -np.inf
     for score, z in _in_postgres(conn, ev, rows):
         assert not math.isfinite(z)  # the caller sees a non-finite z and lets score_row raise
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered")
+def test_score_sql_leaves_values_rescaled_to_infinity_to_score_row(conn):
+    """Column 2 divided by a scale_ of ~0.001: 1e308 is infinity to scikit-learn's LogisticRegression, which
+    refuses it; SQL's folded weights gave it a finite z (a probability). z is NaN now, for score_row to refuse."""
+    X, y = data("binary")
+    X[:, 2] *= 0.01
+    est = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(X, y)
+    ev = compile_estimator(est, "binary", F)
+    rows = [X[0].copy() for _ in range(4)]
+    rows[0][2], rows[1][2] = 1e308, -1e308
+    rows[2][2] = ev.arrays["fin_hi"][2]  # the largest value it takes: scored
+    got = _in_postgres(conn, ev, rows)
+    assert [math.isnan(z) for _, z in got] == [True, True, False, False]
+    for row, (score, z) in zip(rows[2:], got[2:]):
+        assert score == ev.score_row(row.tolist())
+        assert abs(score - est.predict_proba(row[None, :])[0, 1]) < 1e-9
 
 
 @pytest.mark.parametrize("name,task", [("scaler-linear", "multiclass"), ("impute-onehot-linear", "binary"),

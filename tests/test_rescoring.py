@@ -1495,14 +1495,21 @@ def test_missing_values_are_imputed_in_the_write_statement(shop, trained, db_url
 
 def test_a_value_that_overflows_in_sql_is_scored_in_python(shop, trained):
     """PostgreSQL raises where Python's floats overflow to infinity: the statement falls back to the
-    read, score, write path, which scores the profile as pgscore.score() would (a probability of 0 or 1)."""
+    read, score, write path, which scores the profile as pgscore.score() would (a probability of 0 or 1), as
+    scikit-learn does. (The model: weights whose sum is above 1 and no scaler, so that scikit-learn takes
+    1.7e308 in every feature; churn's scaler makes such values infinite, which scikit-learn refuses: below.)"""
+    from pgscore import registry
     from pgscore.compiled import compile_estimator
 
-    model, X, y = trained
+    _, X, y = trained
+    others = [c not in ("support_calls", "complaints_30d") for c in CHURN_FEATURES]
+    model = LogisticRegression(max_iter=1000).fit(X, y)
+    model.coef_ *= 3 / np.abs(model.coef_[0, others]).sum()
+    registry.deploy(shop.dsn, "churn", model, X, y, feature_names=CHURN_FEATURES)
     attach(shop)
     ev = compile_estimator(model, "binary", len(CHURN_FEATURES))
     slope = ev.arrays["lin_s"][:, 0]
-    assert np.abs(slope).sum() > 1.1  # so that these values overflow the sum
+    assert np.abs(slope[others]).sum() > 1.1  # so that these values overflow the sum
     cols = ", ".join(f"{c} = %s" for c in CHURN_FEATURES if c not in ("support_calls", "complaints_30d"))
     vals = [float(np.sign(s) or 1) * 1.7e308 for c, s in zip(CHURN_FEATURES, slope)
             if c not in ("support_calls", "complaints_30d")]
@@ -1513,9 +1520,28 @@ def test_a_value_that_overflows_in_sql_is_scored_in_python(shop, trained):
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
     (score,), = query(shop, "SELECT churn_score FROM customers WHERE id = 70")
     # every feature's term pushes z the way its slope points, so z overflows to +infinity: the limit is 1
-    # (scikit-learn refuses these values once scaled; pgscore.score() in a query takes the limit too)
-    assert score == 1.0
-    assert score == ev.score_row(profiles(shop, [70])[70][0])
+    row = profiles(shop, [70])[70][0]
+    assert score == 1.0 == model.predict_proba([row])[0, 1]
+    assert score == ev.score_row(row)
+
+
+def test_a_value_the_scaler_makes_infinite_is_refused_and_queued(shop, trained):
+    """churn's StandardScaler divides late_payments by ~0.53: 1.7e308 becomes infinity, which scikit-learn's
+    LogisticRegression refuses. Rescoring scored such a profile 1.0 (the compiled weights fold the scaler in);
+    it is refused now, as pgscore.score() refuses it, and the profile queued with the reason."""
+    model, X, y = trained
+    attach(shop)
+    query(shop, "UPDATE customers SET late_payments = 1.7e308 WHERE id = 70")
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        model.predict_proba([profiles(shop, [70])[70][0]])
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (70)")
+    (reason,), = query(shop, "SELECT reason FROM pgscore.error_queue WHERE entity_key = '70'")
+    assert "feature 'late_payments' is 1.7e+308, which the steps before the model rescale past float64's range " \
+           "(±1.8e308) to infinity" in reason, reason
+    with pytest.raises(psycopg2.Error) as e:
+        query(shop, "SELECT pgscore.score('churn', to_jsonb(c)) FROM customers c WHERE id = 70")
+    err = e.value
+    assert err.pgcode == "22023" and "'late_payments' is 1.7e+308" in err.pgerror, err.pgerror
 
 
 def test_profiles_with_a_features_array_and_no_counters(shop, trained):

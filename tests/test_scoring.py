@@ -16,6 +16,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from helpers import nested_statements, pgscore_cli, plans_of, query, run_past_a_lock
 from pgscore import datasets, registry
+from pgscore.compiled import compile_estimator
 
 X, Y, NAMES = datasets.churn(800, seed=3)
 Y3 = np.digitize(X[:, 1], [55, 85])  # three classes from monthly charges
@@ -289,14 +290,18 @@ def test_write_back_of_a_linear_model_is_one_statement_a_chunk(conn):
     assert query(conn, "SELECT count(*), min(source) FROM pgscore.prediction_log") == [(50, "batch")]
     from pgscore.compiled import compile_estimator
 
-    slope = compile_estimator(est, "binary", len(NAMES)).arrays["lin_s"][:, 0]
+    ev = compile_estimator(est, "binary", len(NAMES))
+    slope = ev.arrays["lin_s"][:, 0]
     assert np.abs(slope).sum() > 1.1  # so that these values overflow the sum
-    huge = [float(np.sign(v) or 1) * 1.7e308 for v in slope]
+    # 1.7e308, or where the scaler would make that infinite (which scikit-learn refuses), the largest it takes
+    huge = [float(np.sign(v) or 1) * float(min(1.7e308, hi if v >= 0 else -lo))
+            for v, lo, hi in zip(slope, ev.arrays["fin_lo"], ev.arrays["fin_hi"])]
+    assert sum(abs(h * s) for h, s in zip(huge, slope.tolist())) == np.inf  # Python's sum: infinity
     query(conn, f"UPDATE rows SET {', '.join(f'{n} = %s' for n in NAMES)} WHERE id = 52", huge)
     ran = nested_statements(conn, "SELECT * FROM pgscore.score_chunk('logit', 'rows', 'id', 's', '49', 5)")
     assert read_into_python(ran)  # the statement raised; the chunk went through Python
     assert query(conn, "SELECT id, s FROM rows WHERE id BETWEEN 50 AND 54 AND s IS NULL") == []
-    assert query(conn, "SELECT s FROM rows WHERE id = 52") == [(1.0,)]
+    assert query(conn, "SELECT s FROM rows WHERE id = 52") == [(1.0,)] == [(est.predict_proba([huge])[0, 1],)]
     assert query(conn, "SELECT count(*), count(DISTINCT entity_key) FROM pgscore.prediction_log") == [(55, 55)]
     query(conn, "UPDATE rows SET age = NULL WHERE id = 57")
     err = sql_error(conn, "SELECT * FROM pgscore.score_chunk('logit', 'rows', 'id', 's', '54', 5)")
@@ -1360,3 +1365,44 @@ def test_temporary_files_past_temp_file_limit_are_said_in_pgscores_words(db_url)
     assert "53400" in err and "model tree v1: a chunk of 5000 rows of public.t took more temporary file space" in err
     assert "pgscore score's --chunk-size" in err, err
     conn.close()
+
+
+def test_a_value_the_scaler_makes_infinite_is_refused_as_scikit_learn_refuses_it(conn):
+    """A StandardScaler with a small scale_ (~0.001) before a logistic regression: 1e308 divided by it is infinity,
+    which scikit-learn's LogisticRegression refuses. The compiled model folds the scaler into its weights, and
+    pgscore.score, predict_proba, predict, predict_batch (in SQL and in chunks) and score_table gave a
+    probability for that row instead. Each refuses it now (22023, naming the feature and the key), as the model
+    scored by scikit-learn does, and scores the largest value scikit-learn takes as scikit-learn does."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(300, 3)) * [1.0, 0.001, 10.0]
+    y = (x[:, 0] + x[:, 1] * 1000 + rng.normal(size=300) > 0).astype(int)
+    est = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(x, y)
+    names = ["a", "b", "c"]
+    assert registry.deploy(conn.dsn, "tiny", est, x, y, feature_names=names)["engine"] == "numpy"
+    registry.deploy(conn.dsn, "tiny_sk", est, x, y, feature_names=names, compile=False)
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        est.predict_proba([[0.0, 1e308, 0.0]])
+    query(conn, "CREATE TABLE t (id int PRIMARY KEY, a float8, b float8, c float8, s float8)")
+    query(conn, "INSERT INTO t VALUES (1, 0.5, 0.001, 3, NULL), (2, 0.1, 1e308, 1, NULL), (3, 0.2, -1e308, 2, NULL)")
+    for model in ("tiny", "tiny_sk"):
+        for sql in ("SELECT pgscore.score(%s, ARRAY[a, b, c]) FROM t WHERE id = 2",
+                    "SELECT pgscore.score(%s, to_jsonb(t)) FROM t WHERE id = 3",
+                    "SELECT pgscore.predict_proba(%s, ARRAY[a, b, c]) FROM t WHERE id = 2",
+                    "SELECT pgscore.predict(%s, to_jsonb(t)) FROM t WHERE id = 2"):
+            err = sql_error(conn, sql, (model,))
+            assert err.pgcode == "22023" and "infinity" in err.pgerror, (model, sql, err.pgerror)
+            if model == "tiny":
+                assert "feature 'b' is " in err.pgerror and "to infinity" in err.pgerror, err.pgerror
+        for log in (False, True):  # one statement in SQL, and chunks through Python
+            err = sql_error(conn, "SELECT * FROM pgscore.predict_batch(%s, 'SELECT id, a, b, c FROM t ORDER BY id', "
+                                  "p_log => %s)", (model, log))
+            assert err.pgcode == "22023" and "(key '2'" in err.pgerror, (model, log, err.pgerror)
+        err = sql_error(conn, "CALL pgscore.score_table(%s, 't', 'id', 's')", (model,))
+        assert err.pgcode == "22023" and "(key '2'" in err.pgerror, (model, err.pgerror)
+    # the largest value it takes: scored, as scikit-learn scores it
+    ev = compile_estimator(est, "binary", 3)
+    top = [0.1, float(ev.arrays["fin_hi"][1]), 1.0]
+    (got,), = query(conn, "SELECT pgscore.score('tiny', %s::float8[])", (top,))
+    assert abs(got - est.predict_proba([top])[0, 1]) <= 1e-9
+    query(conn, "DELETE FROM t WHERE id > 1")
+    assert query(conn, "CALL pgscore.score_table('tiny', 't', 'id', 's')") == [(1,)]

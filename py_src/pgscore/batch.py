@@ -619,7 +619,9 @@ def _refused_compiled(model, X, kind, name):
     model refuses (of any kind: all of them to fix), the feature clause ('' where the message names it))."""
     ev = model.evaluator
     far = ev.beyond_float32(X) if ev.in_float32 else None  # (as the trees see it: after the steps before them)
-    refused = np.isnan(X) & ~ev.nan_ok | np.isinf(X) & ~ev.inf_ok
+    # finite values a step's rescaling makes infinite
+    huge = ev.beyond_range(X)
+    refused = np.isnan(X) & ~ev.nan_ok | np.isinf(X) & ~ev.inf_ok | huge
     if far is not None:
         refused |= far
     rows = np.flatnonzero(refused.any(axis=1))
@@ -628,6 +630,8 @@ def _refused_compiled(model, X, kind, name):
             f"; feature {literal(model.feature_names[int(np.flatnonzero(refused[rows[0]])[0])])}" if len(rows) else "")
     j = model.feature_names.index(name)
     said = far[:, j] if kind == "float32" and far is not None else refused_values(X[:, j], kind)
+    if kind == "infinite":
+        said = said | huge[:, j]
     of_name = np.flatnonzero(refused[:, j] & said)
     return (of_name[0] if len(of_name) else None), max(len(rows) - 1, 0), ""
 

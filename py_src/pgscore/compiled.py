@@ -187,6 +187,29 @@ def _apply1(ops, v, blocks, src):
     return v
 
 
+def _ordered(x: float) -> int:
+    """x's place among the floats as an integer (the same order as x's)."""
+    i = struct.unpack("<q", struct.pack("<d", x))[0]
+    return i if i >= 0 else -(i & 0x7FFFFFFFFFFFFFFF)
+
+
+def _unordered(i: int) -> float:
+    return math.copysign(struct.unpack("<d", struct.pack("<q", abs(i)))[0], i if i else 1.0)
+
+
+def _finite_edge(finite, sign) -> float:
+    """The finite input furthest from 0 towards `sign` for which finite(x) holds, given that it holds at 0,
+    not at sign * the largest float, and that where it holds is an interval (a chain of scalings is monotone)."""
+    ok, bad = 0, _ordered(sign * sys.float_info.max)
+    while abs(bad - ok) > 1:
+        mid = (ok + bad) // 2
+        if finite(_unordered(mid)):
+            ok = mid
+        else:
+            bad = mid
+    return _unordered(ok)
+
+
 def _lookup(keys, v):
     """Row of each value in a table laid out as keys..., unknown, NaN."""
     i = np.searchsorted(keys, v).clip(0, max(len(keys) - 1, 0))
@@ -261,6 +284,9 @@ class _Compiler:
         self.n = n
         self.blocks, self.dicts = [], []  # one-hot lookups as arrays and as dicts
         self.bad_nan, self.bad_inf = np.zeros(n, bool), np.zeros(n, bool)
+        # per input, the finite values a step that refuses infinity takes: past them a rescaling before it
+        # overflows to infinity (StandardScaler's x / scale_ of 1e308), which that step refuses
+        self.fin_lo, self.fin_hi = np.full(n, -_INF), np.full(n, _INF)
 
     def probe(self, ops, v, src):
         try:
@@ -275,6 +301,21 @@ class _Compiler:
                 r = self.probe(ops, p, src)
                 if r is None or (nan and r != r) or (inf and abs(r) == _INF):
                     bad[src] = True
+            if inf and any(op[0] == "aff" for op in ops):
+                self.overflow(src, ops)
+
+    def overflow(self, src, ops):
+        """Narrow input src's finite range to where its chain `ops` stays finite (an unknown category, which
+        raises, is another refusal)."""
+        def finite(x):
+            r = self.probe(ops, x, src)
+            return r is None or math.isfinite(r)
+
+        if not finite(0.0):
+            return
+        for sign, edge, tighter in ((1.0, self.fin_hi, min), (-1.0, self.fin_lo, max)):
+            if not finite(sign * sys.float_info.max):
+                edge[src] = tighter(edge[src], _finite_edge(finite, sign))
 
     def steps(self, steps, exprs, sparse):
         for name, t in steps:
@@ -504,12 +545,23 @@ def compile_estimator(estimator, task: str, n_features: int) -> "Evaluator":
                   n_classes=len(getattr(last, "classes_", ())), estimator=type(last).__name__,
                   sklearn=sklearn.__version__)
     arrays.update(nan_ok=~c.bad_nan, inf_ok=~c.bad_inf)
+    # finite inputs a step's rescaling makes infinite: refused as scikit-learn refuses them (trees comparing in
+    # float32 refuse them already, as what float32 cannot hold)
+    if not header.get("f32") and (np.isfinite(c.fin_lo).any() or np.isfinite(c.fin_hi).any()):
+        header["finite_range"] = True
+        arrays.update(fin_lo=c.fin_lo, fin_hi=c.fin_hi)
     return _KINDS[kind](header, arrays)
 
 
 def _columns(rows: list, ncols: int) -> list:
     """The columns of a 2-D array given as its rows (numpy's .T.tolist()), also when it has no rows."""
     return [[r[c] for r in rows] for c in range(ncols)]
+
+
+def _far_refusal(j, v) -> str:
+    """What is said of input j's finite value v that a step before the model makes infinite."""
+    return (f"feature index {j} is {float(v)!r}, which the steps before the model rescale past float64's range "
+            "(±1.8e308) to infinity, and scikit-learn refuses infinity")
 
 
 def _expit1(z):
@@ -539,6 +591,11 @@ class Evaluator:
         nan_ok, inf_ok = [bool(v) for v in _lists(arrays, "nan_ok")], [bool(v) for v in _lists(arrays, "inf_ok")]
         self.allows_nan = any(nan_ok)
         self._link, self._ok = header["link"], list(zip(nan_ok, inf_ok))
+        # (per input, the finite values a rescaling step keeps finite; the tightest of them; None: no bound)
+        self._far = None
+        if header.get("finite_range"):
+            lo, hi = _lists(arrays, "fin_lo"), _lists(arrays, "fin_hi")
+            self._far = (lo, hi, max(lo), min(hi))
         self._setup()
 
     # whether the input is compared in float32 (scikit-learn's trees but HistGradientBoosting), which
@@ -628,12 +685,34 @@ class Evaluator:
             for bad, what in ((np.isnan(X) & ~self.nan_ok, "NULL or NaN"), (np.isinf(X) & ~self.inf_ok, "infinite")):
                 if bad.any():
                     raise ValueError(f"feature index {np.argwhere(bad)[0, 1]} is {what}")
+        if self._far is not None:
+            far = self.beyond_range(X)
+            if far.any():
+                i, j = np.argwhere(far)[0]
+                raise ValueError(_far_refusal(j, X[i, j]))
         return X
+
+    def beyond_range(self, X) -> np.ndarray:
+        """Where the input (n, n_features) holds a value that a step before the model rescales to infinity,
+        which scikit-learn refuses (and an infinity such a step refuses too): a boolean array of X's shape."""
+        if self._far is None:
+            return np.zeros(np.shape(X), bool)
+        with np.errstate(invalid="ignore"):
+            return (X < self.arrays["fin_lo"]) | (X > self.arrays["fin_hi"])
+
+    def _check_far(self, x):
+        """Raise for a finite value of row x that a rescaling makes infinite (an infinity is _check_row's)."""
+        lo, hi = self._far[:2]
+        for j, v in enumerate(x):
+            if (v < lo[j] or v > hi[j]) and v - v == 0:
+                raise ValueError(_far_refusal(j, v))
 
     def _check_row(self, x):
         for j, v in enumerate(x):
             if v != v and not self._ok[j][0] or v - v != 0 and v == v and not self._ok[j][1]:
                 raise ValueError(f"feature index {j} is {'NULL or NaN' if v != v else 'infinite'}")
+        if self._far is not None:
+            self._check_far(x)
 
     def _finish(self, R):
         if self._link == "identity":
@@ -701,6 +780,8 @@ class _Linear(Evaluator):
     def score_row(self, x) -> float:
         """score() of one row given as a list of floats (NaN for missing): the fast path."""
         if self._plain and len(x) == self.n_features:  # one output, no lookups: a sum of products
+            if self._far is not None and (max(x) > self._far[3] or min(x) < self._far[2]):
+                self._check_far(x)  # a value a rescaling makes infinite (a NaN is checked below)
             z = _lsum(map(operator.mul, map(operator.sub, x if self._get is None else self._get(x), self._ctr_l),
                           self._S_l[0]), self._b_l[0])
             if z - z == 0:  # else NaN or infinity, checked below
@@ -735,9 +816,15 @@ class _Linear(Evaluator):
 
         nan = f"'NaN'{f8}"
         main, holes = [lit(self._b_l[0])], []
+        lo, hi = self._far[:2] if self._far is not None else ([-_INF] * len(xs), [_INF] * len(xs))
         for j, ctr, s, c in zip(self._src_l, self._ctr_l, self._S_l[0], self._C_l[0]):
             x = f"({xs[j]})"
             term = f"(({x} {op('-')} {lit(ctr)}) {op('*')} {lit(s)})"
+            if math.isfinite(lo[j]) or math.isfinite(hi[j]):  # a value a rescaling makes infinite: NaN, for
+                # score_row to refuse (the bound that is not finite is the largest float, which only infinity passes)
+                far = f"{x} {op('<')} {lit(max(lo[j], -sys.float_info.max))} OR {x} {op('>')} " \
+                      f"{lit(min(hi[j], sys.float_info.max))}"
+                term = f"(CASE WHEN {far} THEN {nan} ELSE {term} END)"
             if self._ok[j][0]:  # a missing value (NaN equals NaN in SQL) adds its fixed term instead
                 main.append(f"(CASE WHEN {x} {op('=')} {nan} THEN 0{f8} ELSE {term} END)")
                 holes.append(f"(CASE WHEN {x} {op('=')} {nan} THEN {lit(c)} ELSE 0{f8} END)")
@@ -760,6 +847,8 @@ class _Linear(Evaluator):
         total = sum(x)
         if total - total != 0:
             self._check_row(x)  # raises for a NaN or infinity that scikit-learn refuses
+        elif self._far is not None and (max(x) > self._far[3] or min(x) < self._far[2]):
+            self._check_far(x)
         d = list(map(operator.sub, x if self._get is None else self._get(x), self._ctr_l))
         holes = [k for k, u in enumerate(d) if u != u] if total != total else ()
         for k in holes:  # an allowed NaN adds its fixed contribution instead
@@ -997,6 +1086,8 @@ class _Trees(Evaluator):
         nan = total != total
         if total - total != 0:
             self._check_row(x)
+        elif self._far is not None and (max(x) > self._far[3] or min(x) < self._far[2]):
+            self._check_far(x)
         z = x if self._zx is None else [_apply1(ops, x[s], self._dicts, s) for s, ops in self._zx]
         if self._f32:  # what float32 rounds to infinity, which scikit-learn's trees refuse
             for k, u in enumerate(z):
