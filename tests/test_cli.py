@@ -2041,3 +2041,18 @@ def test_a_deploy_not_made_live_says_what_next_even_where_the_second_read_fails(
 
     said = _not_live_next(f"postgresql://nobody@127.0.0.1:{free_port()}/none?connect_timeout=3", "churn", 2)
     assert said.startswith("next: make it live with: ") and "activate churn 2" in said and "shadow" not in said, said
+
+
+def test_retry_and_refresh_windows_refuse_an_unknown_model_or_table_with_their_usage_line(db_url):
+    """`pgscore retry --model nope` and `pgscore refresh-windows --table nope` exit 2 (docs/cli.md): a usage
+    error, which every other command prints after its usage line as `pgscore COMMAND: error: ...`. These two
+    printed `pgscore: error: ...` alone, without the usage line."""
+    for args, said in ((("retry", "--model", "nope"), "there is no model 'nope'"),
+                       (("refresh-windows", "--table", "nope"), 'relation "nope" does not exist (SQLSTATE 42P01)\n'
+                                                               "Hint: --table takes a wired event table's name"),
+                       (("refresh-windows", "--table", "pgscore.models"), "is not wired for rescoring")):
+        r = pgscore_cli(*args, "--db", db_url)
+        assert r.returncode == 2, (args, r)
+        assert r.stderr.startswith(f"usage: pgscore {args[0]} "), (args, r.stderr)
+        assert f"\npgscore {args[0]}: error: " in r.stderr and said in r.stderr, (args, r.stderr)
+        assert r.stdout == "" and "Traceback" not in r.stderr, (args, r)

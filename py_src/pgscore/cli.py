@@ -995,6 +995,8 @@ def cmd_retry(args):
 
     try:
         return _retry(args)
+    except UsageError:  # an unknown --model: exit 2 with retry's usage line, as _main prints it
+        raise
     except (PgscoreError, psycopg2.Error) as e:
         say_error(e, "retry")
         return 3
@@ -1013,9 +1015,9 @@ def _retry(args):
                         "FROM pgscore.retry_failed(%s, %s) AS r "
                         "LEFT JOIN pgscore.rescoring w ON w.rescoring_id = r.rescoring_id ORDER BY 1",
                         (args.model, args.limit))
-        except psycopg2.errors.UndefinedObject as e:  # an unknown --model: a usage error, not profiles failing
-            print(f"pgscore: error: {database_error_text(e)}", file=sys.stderr)
-            return 2
+        except psycopg2.errors.UndefinedObject as e:  # an unknown --model: a usage error, not profiles failing,
+            # printed after retry's usage line as the CLI's other usage errors are (before: the error line alone)
+            raise UsageError(database_error_text(e)) from None
         rows = cur.fetchall()
         cur.execute("SELECT pg_catalog.count(*) FROM pgscore.error_queue q WHERE q.rescoring_id IS NULL")
         (unowned,) = cur.fetchone()
@@ -1051,6 +1053,8 @@ def cmd_refresh_windows(args):
 
     try:
         return _refresh_windows(args)
+    except UsageError:  # a --table not wired or missing: exit 2 with refresh-windows' usage line, as _main prints it
+        raise
     except (PgscoreError, psycopg2.Error) as e:
         say_error(e, "refresh-windows")
         return 3
@@ -1077,8 +1081,7 @@ def _refresh_windows(args):
                 text += ("\nHint: --table takes a wired event table's name as SQL writes it (quoted where it has "
                          "capitals or spaces: --table '\"My Events\"'); the wired ones: SELECT event_table FROM "
                          "pgscore.rescoring")
-            print(f"pgscore: error: {text}", file=sys.stderr)  # a usage error
-            return 2
+            raise UsageError(text) from None  # a usage error: after refresh-windows' usage line, as the others
         rows = cur.fetchall()
     skipped = failing = done = 0
     for rid, events, profiles, wired_events, wired_profiles, recounted, rescored, failed in rows:
