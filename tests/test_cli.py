@@ -15,7 +15,7 @@ import psycopg2.extensions
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from helpers import PGSCORE, ROOT, hinted, make_tmpdir, pgscore_cli, query
+from helpers import PGSCORE, ROOT, hinted, make_tmpdir, pgscore_cli, pgscore_cli_on_a_terminal, query
 from pgscore import artifacts, datasets, migrate, registry
 from pgscore.cli import build_parser
 from pgscore.errors import ArtifactError, InvalidModel, PgscoreError
@@ -2056,3 +2056,30 @@ def test_retry_and_refresh_windows_refuse_an_unknown_model_or_table_with_their_u
         assert r.stderr.startswith(f"usage: pgscore {args[0]} "), (args, r.stderr)
         assert f"\npgscore {args[0]}: error: " in r.stderr and said in r.stderr, (args, r.stderr)
         assert r.stdout == "" and "Traceback" not in r.stderr, (args, r)
+
+
+def test_score_prints_the_key_and_score_columns_as_sql_writes_them(db_url):
+    """--key and --into take a column's name itself (`--into Score` is the column "Score"); pgscore score
+    printed them bare (`into Score`, `a NULL Id`), which reads as the column score and id in SQL. It prints
+    them as quote_ident does now, in its summary line, the NULL-key note and the progress line's label."""
+    registry.deploy(db_url, "m", LogisticRegression(max_iter=500).fit(X, Y), None, feature_names=NAMES)
+    query(db_url, 'CREATE TABLE "T" ("Id" integer UNIQUE, ' + ", ".join(f"{n} float8" for n in NAMES)
+                  + ', "Score" float8, "order" float8)')
+    query(db_url, 'INSERT INTO "T" SELECT NULLIF(i, 10), ' + ", ".join("i" for _ in NAMES)
+                  + ", NULL, NULL FROM generate_series(1, 10) i")
+    # on a terminal: the progress bar is drawn, labelled with the column too
+    r = pgscore_cli_on_a_terminal("score", "--model", "m", "--table", '"T"', "--key", "Id", "--into", "Score",
+                                  "--db", db_url)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.replace("\r\n", "\n").startswith('scored 9 rows of "T" into "Score" with m v1 '), r.stdout
+    assert '; 1 row(s) with a NULL "Id" were left out' in r.stdout, r.stdout
+    assert 'm -> "T"."Score": ' in r.stderr, r.stderr
+    r = pgscore_cli("score", "--model", "m", "--table", '"T"', "--key", "Id", "--into", "order", "--after", "3",
+                    "--db", db_url)
+    assert r.returncode == 0 and 'into "order" with m v1' in r.stdout, r.stdout + r.stderr
+    r = pgscore_cli("score", "--model", "m", "--table", '"T"', "--key", "Id", "--into", "Score", "--after", "99",
+                    "--db", db_url)
+    assert r.returncode == 0 and 'sorts after every "Id" of "T"' in r.stdout, r.stdout + r.stderr
+    r = pgscore_cli("score", "--model", "m", "--table", '"T"', "--key", "Id", "--into", "Score", "--after", "x",
+                    "--db", db_url)
+    assert r.returncode == 2 and '--after x is not a value of "Id", the key of "T"' in r.stderr, r.stderr

@@ -1450,9 +1450,10 @@ def cmd_score(args):
     except Exception as e:
         if (args.after is not None and not state.get("rows") and getattr(e, "pgcode", None) in _NOT_A_VALUE
                 and args.after in str(e)):  # the key column's type cannot read --after (a line edited by hand)
-            raise UsageError(f"--after {shlex.quote(args.after)} is not a value of {args.key}, the key of "
+            key = state.get("shown", {}).get("key") or args.key  # (as SQL writes it: "Id")
+            raise UsageError(f"--after {shlex.quote(args.after)} is not a value of {key}, the key of "
                                f"{args.table}: {server_message(e.diag.message_primary)}",
-                               hint=f"give --after a value of {args.key} as PostgreSQL writes it as text (as in the "
+                               hint=f"give --after a value of {key} as PostgreSQL writes it as text (as in the "
                                     "--after= line an interrupted run prints)") from None
         if state.get("in_doubt"):  # the connection was lost during a chunk's COMMIT
             _say_in_doubt(state, "the connection was lost")
@@ -1460,13 +1461,14 @@ def cmd_score(args):
             print(f"pgscore: {state['rows']} rows were scored and committed before the error; once it is "
                   f"fixed, resume with: {_resume(state)}", file=sys.stderr)
         raise
-    _say(f"scored {done['rows']} rows of {args.table} into {args.into} with {args.model} v{done['version']} "
+    key, into = done["shown"]["key"], done["shown"]["into"]  # as SQL writes them ("Score", "order")
+    _say(f"scored {done['rows']} rows of {args.table} into {into} with {args.model} v{done['version']} "
          f"in {done['seconds']:.1f} s ({done['rows'] / max(done['seconds'], 1e-9):,.0f} rows/s)"
-         + (f"; {done['null_keys']:,} row(s) with a NULL {args.key} were left out (no key to write a score by)"
+         + (f"; {done['null_keys']:,} row(s) with a NULL {key} were left out (no key to write a score by)"
             if done.get("null_keys") else ""))
     if args.after is not None and done["rows"] == 0:
         _say(f"nothing after --after {shlex.quote(args.after)}: every row was scored already, or that key sorts "
-             f"after every {args.key} of {args.table}")
+             f"after every {key} of {args.table}")
     return 0
 
 

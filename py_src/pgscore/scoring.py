@@ -33,14 +33,19 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
     bar = None
     held = None
     try:
+        # the key and score columns as SQL writes them (quote_ident: "Score", "order"), for what is printed; the
+        # table is given as SQL writes it already
+        (shown_key, shown_into), = _call(conn, "SELECT pg_catalog.quote_ident(%s), pg_catalog.quote_ident(%s)",
+                                         (key, into))
+        state["shown"] = {"key": shown_key, "into": shown_into}
         total, null_keys = _remaining(conn, table, key, after)
-        held, holder = _hold_column(conn, table, into)
+        held, holder = _hold_column(conn, table, into, shown_into)
         conn.commit()
         begun = time.time()  # tqdm's clock
         with _stop_between_chunks(conn, cancel) as stop:
             while True:
                 if held:
-                    _same_session(conn, holder, table, into)
+                    _same_session(conn, holder, table, shown_into)
                 # (the chunk's transaction id: whether it committed can be asked where its COMMIT's reply is lost)
                 (n, last, used, xid), = _call(conn, "SELECT c.*, pg_current_xact_id()::text FROM pgscore.score_chunk("
                                                     "%s, %s::regclass, %s, %s, %s, %s, %s, %s) AS c",
@@ -81,7 +86,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
                 if n == 0:
                     break
                 if progress and bar is None:  # drawn once the first chunk is in: bad input draws no bar
-                    bar = _progress(total, n, begun, f"{model} -> {table}.{into}")
+                    bar = _progress(total, n, begun, f"{model} -> {table}.{shown_into}")
                 elif bar is not None:
                     bar.update(n)
                 if stop:
@@ -96,7 +101,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
         if held and not conn.closed:  # its lock on the column goes now, also where the run made the connection:
             # through a pooler in transaction mode, closing it leaves the server session, and the lock, in the
             # pool, and every later run on the column was refused (naming this one, ended)
-            _let_go(conn, held, holder, table, into)
+            _let_go(conn, held, holder, table, shown_into)
         if isinstance(db, str):
             conn.close()  # (a lock not let go above goes with the session, where nothing pools it)
     return {**state, "seconds": time.perf_counter() - started, "null_keys": null_keys}
@@ -301,7 +306,7 @@ def _wait(conn, deadline=None):
             raise conn.OperationalError(f"bad state from poll: {state}")
 
 
-def _hold_column(conn, table, into):
+def _hold_column(conn, table, into, shown=None):
     """Take the session's advisory lock on the table's column `into` (its oid and the column's number) for the
     run, or refuse: two runs at once (a cron job overrunning its interval) would both score every row and
     log every prediction twice. Returns the lock's keys (None where there is no such column: score_chunk
@@ -323,8 +328,8 @@ def _hold_column(conn, table, into):
     pid, app, since = who[0] if who else (None, None, None)
     by = (f" (process {pid}" + (f", {app}" if app else "") + (f", connected since {since:%Y-%m-%d %H:%M:%S}"
                                                                 if since else "") + ")") if pid else ""
-    raise PgscoreError(f"another session is scoring {table}.{into}{by}: two runs at once would both score every "
-                       "row and log every prediction twice; nothing was scored",
+    raise PgscoreError(f"another session is scoring {table}.{shown or into}{by}: two runs at once would both score "
+                       "every row and log every prediction twice; nothing was scored",
                        hint="wait for it to finish, or stop it where it runs (Ctrl-C) and go on with the --after "
                             "that it prints")
 
@@ -336,7 +341,8 @@ POOLED_HINT = ("connect to the server directly, or through a pool in session mod
 def _same_session(conn, holder, table, into):
     """Refuse a chunk that would run in another server session than the one holding the run's lock: the
     connection goes through a pooler in transaction mode, where each transaction may run in any server
-    session (score_chunk would refuse it, naming the run's own lock as another run's)."""
+    session (score_chunk would refuse it, naming the run's own lock as another run's). `into`: the score
+    column as printed, as SQL writes it."""
     (pid,), = _call(conn, "SELECT pg_backend_pid()", None)
     if pid != holder:
         conn.rollback()
@@ -352,7 +358,8 @@ LET_GO_TRIES = 20
 
 def _let_go(conn, held, holder, table, into):
     """Give back the run's lock on the column, in the server session that holds it; through a pooler in
-    transaction mode each transaction may run in another one: it tries a few, then says where the lock stays."""
+    transaction mode each transaction may run in another one: it tries a few, then says where the lock stays.
+    `into`: the score column as printed, as SQL writes it."""
     import psycopg2
 
     try:
