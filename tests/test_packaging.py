@@ -1,5 +1,6 @@
 """One packaging source; the image installs from it; CI runs the README's test command."""
 
+import os
 import re
 import tomllib
 
@@ -78,7 +79,8 @@ def test_the_image_copies_files_that_exist_and_builds_from_all_that_pip_needs():
                                for p in ignored), f".dockerignore leaves {source} out of the build context"
                 copied.append(source.rstrip("/"))
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    needed = {"pyproject.toml", project["project"]["readme"], *project["tool"]["setuptools"]["package-dir"].values()}
+    needed = {"pyproject.toml", "setup.py", project["project"]["readme"],
+              *project["tool"]["setuptools"]["package-dir"].values()}
     assert needed <= set(copied), f"the image builds pgscore without {sorted(needed - set(copied))}"
 
 
@@ -177,3 +179,43 @@ def test_scripts_run_through_a_symlink_runs_its_checkout(tmp_path):
                          stdin=subprocess.DEVNULL, timeout=120)
     assert run.returncode == 1 and f"{ROOT / 'scripts' / 'run'} db start" in run.stderr, run.stderr
     assert str(tmp_path / "bin") not in run.stderr, run.stderr
+
+
+def test_a_rebuild_from_the_checkout_ships_its_current_sources_not_an_earlier_builds(tmp_path):
+    """`pip install /path/to/checkout` builds in the source tree, and setuptools kept its build/lib from one
+    build to the next: a module deleted since the last install was shipped again, and one whose file is older
+    than the copy there (restored with `cp -p`, from a tarball) was shipped as that copy. setup.py builds in a
+    temporary directory now; two wheels built one after the other from the same tree (what pip install does)."""
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "setup.py", "README.md"):  # (what the image copies, as a checkout has them)
+        if (ROOT / name).exists():
+            shutil.copy(ROOT / name, src / name)
+    for name in ("py_src", "migrations"):
+        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    gone, changed = src / "py_src" / "pgscore" / "gone_since.py", src / "py_src" / "pgscore" / "changed_since.py"
+    gone.write_text("X = 1\n")
+    changed.write_text("VERSION = 'old'\n")
+
+    def wheel(out):
+        run = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--disable-pip-version-check",
+                              "-w", str(out), str(src)], capture_output=True, text=True, timeout=600)
+        assert run.returncode == 0, run.stdout + run.stderr
+        (whl,) = out.glob("pgscore-*.whl")
+        with zipfile.ZipFile(whl) as z:
+            return {n: z.read(n) for n in z.namelist() if n.startswith("pgscore/") and n.endswith(".py")}
+
+    first = wheel(tmp_path / "w1")
+    assert first["pgscore/gone_since.py"] == b"X = 1\n" and "pgscore/cli.py" in first
+    gone.unlink()
+    changed.write_text("VERSION = 'new'\n")
+    os.utime(changed, (946684800, 946684800))  # older than the first build's copy (2000-01-01)
+    second = wheel(tmp_path / "w2")
+    assert "pgscore/gone_since.py" not in second, "a module deleted from py_src was shipped from an earlier build"
+    assert second["pgscore/changed_since.py"] == b"VERSION = 'new'\n", "an earlier build's copy was shipped"
+    assert not (src / "build").exists(), "the build left build/ in the checkout"
