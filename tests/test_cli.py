@@ -2083,3 +2083,24 @@ def test_score_prints_the_key_and_score_columns_as_sql_writes_them(db_url):
     r = pgscore_cli("score", "--model", "m", "--table", '"T"', "--key", "Id", "--into", "Score", "--after", "x",
                     "--db", db_url)
     assert r.returncode == 2 and '--after x is not a value of "Id", the key of "T"' in r.stderr, r.stderr
+
+
+def test_a_table_name_in_a_schema_that_does_not_exist_is_a_table_that_does_not_exist(db_url):
+    """`refresh-windows --table nosuch.events` (a schema that does not exist, 3F000) and `--table a.b.c.d` (too many
+    dotted names, 42601) exited 3, which docs/cli.md keeps for a refresh that could not run; a --table that does not
+    exist is exit 2. And `pgscore score --table nosuch.t` gave no hint on how --table is written, which
+    `--table nope` gives."""
+    for table, said in (("nosuch.events", 'schema "nosuch" does not exist (SQLSTATE 3F000)'),
+                        ("a.b.c.d", "improper relation name (too many dotted names): a.b.c.d (SQLSTATE 42601)")):
+        r = pgscore_cli("refresh-windows", "--table", table, "--db", db_url)
+        assert r.returncode == 2, (table, r)
+        assert r.stderr.startswith("usage: pgscore refresh-windows "), (table, r.stderr)
+        assert f"pgscore refresh-windows: error: {said}\nHint: --table takes a wired event table's name" in r.stderr, \
+            (table, r.stderr)
+        r = pgscore_cli("score", "--model", "m", "--table", table, "--key", "k", "--into", "s", "--db", db_url)
+        assert r.returncode == 1, (table, r)
+        assert f"pgscore: error: {said}\nHint: --table takes a table name as SQL writes it" in r.stderr, (table, r.stderr)
+    # not a table's error: a model that does not exist (42704), without the --table hint
+    query(db_url, "CREATE TABLE t (k integer PRIMARY KEY, s float8)")
+    r = pgscore_cli("score", "--model", "nope", "--table", "t", "--key", "k", "--into", "s", "--db", db_url)
+    assert r.returncode == 1 and "there is no model 'nope'" in r.stderr and "--table takes" not in r.stderr, r.stderr

@@ -1075,7 +1075,11 @@ def _refresh_windows(args):
                         "FROM pgscore.refresh_windows(%s::regclass, %s) AS r "
                         "LEFT JOIN pgscore.rescoring w ON w.rescoring_id = r.rescoring_id ORDER BY 1",
                         (args.event_table, args.limit))
-        except (psycopg2.errors.UndefinedObject, psycopg2.errors.UndefinedTable, psycopg2.errors.InvalidName) as e:
+        except psycopg2.Error as e:
+            # (a schema that does not exist, 3F000, and a name of too many dots, 42601, were exit 3 as if the
+            # refresh itself had failed)
+            if not _names_no_table(e):
+                raise
             text = database_error_text(e)
             if "\nHint:" not in text:  # (relation "x" does not exist: which names are wanted, and where to see them)
                 text += ("\nHint: --table takes a wired event table's name as SQL writes it (quoted where it has "
@@ -2152,6 +2156,15 @@ def read_only_hint(command_name) -> str:
     return hint
 
 
+def _names_no_table(e) -> bool:
+    """A table name regclass cannot read or that names no table: no such relation (42P01) or schema (3F000), a
+    name it cannot parse (42602; 42601 for too many dotted names), or one refresh_windows finds not wired (42704)."""
+    state = getattr(e, "pgcode", None)
+    primary = getattr(getattr(e, "diag", None), "message_primary", None) or ""
+    return state in ("42P01", "3F000", "42602", "42704") or (
+        state == "42601" and primary.startswith("improper relation name"))
+
+
 def command_error_text(e, command_name, name=None) -> str:
     """database_error_text, with what the command line adds: the role a command needs, how --table is
     written, the PYTHONPATH that lets the server import this pgscore."""
@@ -2162,7 +2175,7 @@ def command_error_text(e, command_name, name=None) -> str:
     # schema than the search_path's, a name with capitals unquoted)
     # (not where the error has a hint of its own, as refresh-windows' --table: a second Hint: line)
     if command_name == "score" and "\nHint:" not in text \
-            and (e.pgcode == "42602" or e.pgcode == "42P01" and "pgscore." not in text):
+            and (_names_no_table(e) and e.pgcode != "42704" and "pgscore." not in text):
         text += ("\nHint: --table takes a table name as SQL writes it (quote one with capitals or spaces: "
                  "--table '\"My Table\"', or 'data.\"My Table\"' with its schema); --key and --into take "
                  "column names as they are")
