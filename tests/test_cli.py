@@ -2104,3 +2104,15 @@ def test_a_table_name_in_a_schema_that_does_not_exist_is_a_table_that_does_not_e
     query(db_url, "CREATE TABLE t (k integer PRIMARY KEY, s float8)")
     r = pgscore_cli("score", "--model", "nope", "--table", "t", "--key", "k", "--into", "s", "--db", db_url)
     assert r.returncode == 1 and "there is no model 'nope'" in r.stderr and "--table takes" not in r.stderr, r.stderr
+
+
+def test_score_of_one_row_says_row_and_a_rate_that_is_not_zero(db_url):
+    """A run that scored one row in a second or more printed `scored 1 rows ... (0 rows/s)`: a plural for one,
+    and a rate rounded to nothing. It says `1 row` now, and a rate below 10 rows/s with two digits."""
+    registry.deploy(db_url, "m", LogisticRegression(max_iter=500).fit(X, Y), None, feature_names=NAMES)
+    query(db_url, "CREATE TABLE t (k integer PRIMARY KEY, " + ", ".join(f"{n} float8" for n in NAMES) + ", s float8)")
+    query(db_url, "INSERT INTO t VALUES (1, " + ", ".join("1" for _ in NAMES) + ", NULL)")
+    r = pgscore_cli("score", "--model", "m", "--table", "t", "--key", "k", "--into", "s", "--db", db_url)
+    assert r.returncode == 0 and r.stdout.startswith("scored 1 row of t into s with m v1 in "), r.stdout + r.stderr
+    rate = re.search(r"\(([\d.,e+-]+) rows/s\)", r.stdout).group(1)
+    assert float(rate.replace(",", "")) > 0, r.stdout

@@ -1466,8 +1466,10 @@ def cmd_score(args):
                   f"fixed, resume with: {_resume(state)}", file=sys.stderr)
         raise
     key, into = done["shown"]["key"], done["shown"]["into"]  # as SQL writes them ("Score", "order")
-    _say(f"scored {done['rows']} rows of {args.table} into {into} with {args.model} v{done['version']} "
-         f"in {done['seconds']:.1f} s ({done['rows'] / max(done['seconds'], 1e-9):,.0f} rows/s)"
+    rate = done["rows"] / max(done["seconds"], 1e-9)  # (a few rows in a second or more: not '0 rows/s')
+    rate = f"{rate:,.0f}" if rate >= 10 or not done["rows"] else f"{rate:.2g}"
+    _say(f"scored {done['rows']} row{'' if done['rows'] == 1 else 's'} of {args.table} into {into} with "
+         f"{args.model} v{done['version']} in {done['seconds']:.1f} s ({rate} rows/s)"
          + (f"; {done['null_keys']:,} row(s) with a NULL {key} were left out (no key to write a score by)"
             if done.get("null_keys") else ""))
     if args.after is not None and done["rows"] == 0:
