@@ -2116,3 +2116,19 @@ def test_score_of_one_row_says_row_and_a_rate_that_is_not_zero(db_url):
     assert r.returncode == 0 and r.stdout.startswith("scored 1 row of t into s with m v1 in "), r.stdout + r.stderr
     rate = re.search(r"\(([\d.,e+-]+) rows/s\)", r.stdout).group(1)
     assert float(rate.replace(",", "")) > 0, r.stdout
+
+
+def test_show_names_the_version_or_the_model_that_does_not_exist(db_url):
+    """`pgscore show m --version 0` said `there is no model 'm'` of a model that exists (0 read as no version
+    asked for); and `show nope --version 1` named a version of a model that does not exist. Each names what is
+    missing now, exit 1 as before."""
+    registry.deploy(db_url, "m", LogisticRegression(max_iter=500).fit(X, Y), None, feature_names=NAMES)
+    for args, said in ((("m", "--version", "0"), "there is no version 0 of model 'm' (SQLSTATE 42704)"),
+                       (("m", "--version", "2"), "there is no version 2 of model 'm' (SQLSTATE 42704)"),
+                       (("nope", "--version", "1"), "there is no model 'nope' (SQLSTATE 42704)"),
+                       (("nope",), "there is no model 'nope' (SQLSTATE 42704)")):
+        r = pgscore_cli("show", *args, "--db", db_url)
+        assert r.returncode == 1, (args, r)
+        assert r.stderr.startswith(f"pgscore: error: {said}\nHint: list them with: pgscore "), (args, r.stderr)
+    r = pgscore_cli("show", "m", "--version", "1", "--db", db_url)
+    assert r.returncode == 0 and r.stdout.startswith("m version 1 (model_id "), r.stdout + r.stderr

@@ -565,7 +565,11 @@ def show(db, name, version=None) -> dict:
                      "WHERE name = %s AND (version = %s::integer OR (%s::integer IS NULL)) "
                      "ORDER BY live DESC, version DESC LIMIT 1", (name, version, version))
         if not rows:
-            what = f"version {version} of model {name!r}" if version else f"model {name!r}"
+            # (version 0 is a version asked for, not None: it said "there is no model 'm'" of a model that
+            # exists; and a version of a model that does not exist names the model, as the server's functions do)
+            known = version is not None and _call(
+                conn, "SELECT EXISTS (SELECT FROM pgscore.model_versions WHERE name = %s)", (name,))[0][0]
+            what = f"version {version} of model {name!r}" if known else f"model {name!r}"
             # (the server's hint for a model it does not know; the command line turns it into `pgscore models`)
             raise UnknownModel(f"there is no {what}", hint="list models with: SELECT * FROM pgscore.model_versions")
         rec = dict(zip(MODEL_COLUMNS, rows[0]))
