@@ -1078,8 +1078,8 @@ def _refresh_windows(args):
         except psycopg2.Error as e:
             # (a schema that does not exist, 3F000, and a name of too many dots, 42601, were exit 3 as if the
             # refresh itself had failed)
-            if not _names_no_table(e):
-                raise
+            if not _names_no_table(e) or (args.event_table is None and e.pgcode in ("3F000", "42601")):
+                raise  # (those two only of a --table given: else the refresh's own, exit 3 as before)
             text = database_error_text(e)
             if "\nHint:" not in text:  # (relation "x" does not exist: which names are wanted, and where to see them)
                 text += ("\nHint: --table takes a wired event table's name as SQL writes it (quoted where it has "
