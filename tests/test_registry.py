@@ -1563,6 +1563,46 @@ def test_a_version_with_other_features_is_refused_unless_allowed(db_url, logit, 
         registry.deploy(db_url, "churn", logit, X, Y, feature_names=NAMES)
 
 
+def test_a_deploy_checks_the_features_against_a_version_that_went_live_while_it_waited(db_url, logit):
+    """Two sessions deploying one name: the task and feature checks read the live version before
+    register_model took the name's lock, so a deploy of v1's features, made while a deploy with
+    allow_feature_change (other names, the same width) was uncommitted, compared itself with v1, waited, and
+    went live as v3 after v2: callers moved to v2's features by position had them scored as v1's, without an
+    error. The deploy takes the name's lock before it checks now, and compares itself with v2."""
+    import threading
+
+    registry.deploy(db_url, "churn", logit, X, Y, feature_names=NAMES)
+    renamed = NAMES[:-1] + ["nps"]
+    holder, probe = psycopg2.connect(db_url), psycopg2.connect(db_url)
+    probe.autocommit = True
+    try:
+        registry.deploy(holder, "churn", logit, X, Y, feature_names=renamed, allow_feature_change=True)
+        done = []
+
+        def other():
+            try:
+                done.append(registry.deploy(db_url, "churn", logit, X, Y, feature_names=NAMES)["version"])
+            except InvalidModel as e:
+                done.append(e)
+        t = threading.Thread(target=other)
+        t.start()
+        for _ in range(600):  # until it waits on the name's lock, held by the uncommitted deploy of v2
+            if query(probe, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                            "AND datname = current_database()")[0][0]:
+                break
+            t.join(0.05)
+        holder.commit()
+        t.join(60)
+    finally:
+        holder.rollback()
+        holder.close()
+        probe.close()
+    assert len(done) == 1 and isinstance(done[0], InvalidModel), done
+    assert "churn v2 takes the features" in done[0].message and done[0].sqlstate == "22023"
+    assert query(db_url, "SELECT version, feature_names FROM pgscore.model_versions WHERE name = 'churn' AND live") \
+        == [(2, renamed)]
+
+
 def test_deploy_labels_that_are_not_the_models_classes_are_refused(db_url, logit):
     """Hold-out metrics against labels of another task would describe nothing: refused, naming them."""
     with pytest.raises(InvalidModel) as e:

@@ -203,6 +203,11 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     if ev_bytes is not None:
         check_size(name, "its compiled evaluator", ev_bytes)
     with connection(db) as conn:
+        # the name's lock first, as register_model takes it (held to the end of the transaction): the checks below
+        # then read what a concurrent deploy, activate or rollback of the name committed while this one waited
+        # (before, they read the history before the lock, and a deploy waiting on another with
+        # allow_feature_change went live after it, checked against the version before it)
+        lock_name(conn, name)
         # what callers know of the name: the live version; with none live, the one live last (a retire, or an
         # alembic downgrade to before the model's first revision, leaves it the latest deployment's); else the newest
         known = _call(conn, "SELECT v.version, v.task, v.classes, v.feature_names FROM pgscore.model_versions v "
@@ -236,6 +241,22 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     if note:
         rec["feature_note"] = note
     return rec
+
+
+def lock_name(conn, name) -> None:
+    """Take model `name`'s lock in `conn`'s transaction, as every change of the model does (register_model,
+    activate, rollback, retire, set_shadow, clear_shadow): its row of pgscore.model_locks (migration 0043), or
+    before that pgscore's advisory lock of the name."""
+    from pgscore.serving import check_name
+
+    check_name(name)  # (a name register_model refuses locks no row: the same error, before it)
+    (locks,), = _call(conn, "SELECT pg_catalog.to_regclass('pgscore.model_locks') IS NOT NULL", None)
+    if locks:
+        _call(conn, "INSERT INTO pgscore.model_locks AS l (name) VALUES (%s) "
+                    "ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name", (name,))
+    else:
+        _call(conn, "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgscore.models'), "
+                    "pg_catalog.hashtext(%s))", (name,))
 
 
 def _estimator_name(estimator) -> str:
