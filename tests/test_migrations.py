@@ -659,6 +659,19 @@ def test_deploying_to_a_schema_behind_this_pgscore_says_so(empty_db_url, tmp_pat
     assert run.returncode == 0 and "note: this database" not in run.stderr, run.stderr
 
 
+def test_commands_on_a_schema_that_lacks_a_table_they_read_say_to_upgrade(empty_db_url):
+    """`pgscore retire` and `status` read pgscore.rescoring and pgscore.evaluators themselves: on a schema
+    before 0004 (0003 here) they stopped with `relation "pgscore.rescoring" does not exist` and no more.
+    They say the schema may be older than this pgscore, and how to upgrade it, as the registry's calls do."""
+    migrate.upgrade(empty_db_url, "0003")
+    for args in (["retire", "churn"], ["status"]):
+        run = pgscore_cli(*args, "--db", empty_db_url)
+        assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+        assert "pgscore: error: pgscore is not installed in this database, or its schema is older than this " \
+               "pgscore (relation \"pgscore." in run.stderr, run.stderr
+        assert f"Hint: install or upgrade it with: pgscore {hinted(empty_db_url)}install" in run.stderr, run.stderr
+
+
 # The two functions migration 0060 made at its first commit (1b85b52, on main from 18:12 to 18:28 on 2026-12-02,
 # before it was rewritten at its integration, 9621c69), with their signatures and attributes; their bodies here
 # do nothing (what a later revision runs into is the signature alone).

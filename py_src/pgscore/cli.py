@@ -2089,7 +2089,14 @@ def _main(argv=None) -> int:
         import psycopg2
 
         if isinstance(e, psycopg2.Error):
-            say_error(e, args.command, name)
+            from pgscore.registry import _translate
+
+            # a table or function of pgscore's that a command's own query names and the schema lacks (one older
+            # than this pgscore: `pgscore retire` or `status` on a schema before 0004 said `relation
+            # "pgscore.rescoring" does not exist`, and no more): said as the registry's calls say it, with the
+            # upgrade's command
+            said = _translate(e) if getattr(e, "pgcode", None) in ("3F000", "42P01", "42883") else e
+            say_error(said if isinstance(said, PgscoreError) else e, args.command, name)
             return 1
         raise
     finally:
