@@ -259,6 +259,41 @@ def test_undeploy_warns_when_the_model_changed_after_the_revision_only(db_url, t
     assert rec["version"] == 1 and rec["history"][-1]["reason"] == "alembic downgrade a1"
 
 
+def test_undeploy_reads_the_history_once_a_change_of_the_model_in_progress_has_committed(db_url, tmp_path):
+    """undeploy_model read the history before pgscore.rollback took the name's lock: a downgrade run while an
+    operator's activate of v3 was uncommitted decided from v2 (the revision's) live, waited in the rollback, and
+    replaced v3 without the warning that names it. It takes the name's lock first now, and warns."""
+    import time
+
+    example, est, X, names = make_example(tmp_path, 200, seed=9)
+    with_logging(example)
+    registry.deploy(db_url, "churn", est, X, feature_names=names, reason="by hand")  # v1
+    assert alembic(example, db_url, "upgrade", "head").returncode == 0  # a1: v2
+    registry.deploy(db_url, "churn", est, X, feature_names=names, activate=False)  # v3
+    holder, probe = psycopg2.connect(db_url), psycopg2.connect(db_url)
+    probe.autocommit = True
+    try:
+        query(holder, "SELECT pgscore.activate('churn', 3)")
+        exe = Path(sys.executable).with_name("alembic")
+        down = subprocess.Popen([str(exe), "-c", str(example / "alembic.ini"), "-x", f"db_url={db_url}", "downgrade",
+                                 "base"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(600):  # until the downgrade waits on the name's lock, held by the uncommitted activate
+            if query(probe, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                            "AND datname = current_database()")[0][0] or down.poll() is not None:
+                break
+            time.sleep(0.05)
+        holder.commit()
+        _, stderr = down.communicate(timeout=120)
+    finally:
+        holder.rollback()
+        holder.close()
+        probe.close()
+    assert down.returncode == 0, stderr
+    assert ("pgscore: churn was deployed, activated or rolled back after alembic revision a1 (version 3 is live; "
+            "reason: none given); undoing the revision replaces that: it will make version 1 live") in stderr, stderr
+    assert registry.show(db_url, "churn")["version"] == 1
+
+
 def test_deploy_model_can_store_a_version_without_making_it_live(db_url, tmp_path):
     example, est, X, names = make_example(tmp_path, 200, seed=10)
     rev = example / "versions" / "a1_churn_v1.py"

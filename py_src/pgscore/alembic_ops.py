@@ -108,6 +108,10 @@ def undeploy_model(name, *, revision, force=False):
         raise UnknownModel(f"undeploy_model of alembic revision {revision}: there is no model {name!r}",
                            hint="the name deploy_model was given in the revision's upgrade(); list the models with: "
                                 "pgscore models")
+    # the name's lock before the history is read, as every change of the model takes it: a deploy, activate or
+    # rollback of it in another transaction commits first, and is read (before, the rollback below waited for it
+    # after the history had been read without it, and replaced it without the warning that names it)
+    registry.lock_name(conn, name)
     # the versions the revision stored: made live with its reason, or (activate=False) stored with it
     # (a schema before 0029 keeps no reason with the versions: the deployments alone say)
     versions_say = bool(registry._call(conn, schema.VERSION_REASON, None))
@@ -222,6 +226,7 @@ def retire_model(name, *, revision):
     if not registry._call(conn, "SELECT 1 FROM pgscore.models WHERE name = %s LIMIT 1", (name,)):
         raise UnknownModel(f"retire_model of alembic revision {revision}: there is no model {name!r}",
                            hint="list the models with: pgscore models")
+    registry.lock_name(conn, name)  # (as undeploy_model: the history read once a change in progress committed)
     now = registry._call(conn, _AT, (name, None))
     if now and now[0][1] == "retire":
         log.warning("pgscore: retire_model of alembic revision %s: %s has no live version already (reason: %s): "
