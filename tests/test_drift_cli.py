@@ -217,6 +217,20 @@ def test_no_live_models(db_url):
             ) in r.stdout, r.stdout
 
 
+def test_drift_of_a_model_with_no_live_version_says_whether_it_was_retired(db_url, trained):
+    """`pgscore drift NAME` of a model whose versions were all deployed with --no-activate said `has no live
+    version (it was retired)`, as of a retired one: it says none was made live yet now."""
+    X, y, names, model = trained
+    registry.deploy(db_url, "churn", model, X, y, feature_names=names, activate=False)
+    r = drift(db_url, "churn")
+    assert r.returncode == 2 and "model 'churn' has no live version (none was made live yet: deployed with " \
+        "--no-activate)" in r.stderr and "retired" not in r.stderr, r.stderr
+    query(db_url, "SELECT pgscore.activate('churn', 1)")
+    query(db_url, "SELECT pgscore.retire('churn')")
+    r = drift(db_url, "churn")
+    assert r.returncode == 2 and "model 'churn' has no live version (it was retired)" in r.stderr, r.stderr
+
+
 def test_model_without_baseline_shows_no_baseline(db_url, trained, tmp_path):
     X, y, names, model = trained
     registry.deploy(db_url, "nobase", model, None, feature_names=names)

@@ -144,8 +144,13 @@ def check_args(conn, name: str | None, window: str) -> list[Window]:
                 raise UnknownModel(f"there is no model {name!r}",
                                    detail=f"live models: {names}" if names else "no model is live")
             if not live:
-                raise UnknownModel(f"model {name!r} has no live version (it was retired)",
-                                   hint="make a version live with: " + command(f"activate {shlex.quote(name)} VERSION"))
+                # retired, or never made live (every version deployed with --no-activate): said so (before, "it
+                # was retired" of a model never live too)
+                cur.execute("SELECT EXISTS (SELECT 1 FROM pgscore.deployments d WHERE d.model_name = %s)", (name,))
+                went_live, = cur.fetchone()
+                raise UnknownModel(f"model {name!r} has no live version " + (
+                    "(it was retired)" if went_live else "(none was made live yet: deployed with --no-activate)"),
+                    hint="make a version live with: " + command(f"activate {shlex.quote(name)} VERSION"))
     _short_names(windows)
     return windows
 
