@@ -580,13 +580,13 @@ def test_0091_keeps_a_grant_option_chain_with_its_grantors(db_url):
 
 def test_a_schema_newer_than_this_pgscore_says_so(db_url):
     """A database installed by a newer pgscore (a revision this one does not know): install and uninstall
-    say so and what to do, not alembic's bare "Can't locate revision identified by '0099'"."""
-    query(db_url, f"UPDATE {migrate.VERSION_TABLE} SET version_num = '0099'")
+    say so and what to do, not alembic's bare "Can't locate revision identified by '9999'"."""
+    query(db_url, f"UPDATE {migrate.VERSION_TABLE} SET version_num = '9999'")
     for act in (lambda: migrate.upgrade(db_url), lambda: migrate.downgrade(db_url, "base")):
         with pytest.raises(InstallError) as e:
             act()
         assert e.value.message.startswith(f"this database's pgscore schema is newer than this pgscore (head {migrate.head()})")
-        assert "run the pgscore that installed it" in e.value.hint and "0099" in e.value.detail
+        assert "run the pgscore that installed it" in e.value.hint and "9999" in e.value.detail
     query(db_url, f"UPDATE {migrate.VERSION_TABLE} SET version_num = %s", (migrate.head(),))
 
 

@@ -226,6 +226,21 @@ DECLARE
     v_term float8;
     v_floor float8;
     v_prev float8;  -- PSI and JS: the last share summed over the counts (quantile bins mostly share their share)
+    v_rare integer := 0;  -- PSI: the bins expecting ln(100) values or fewer (0099), their part's mean, variance
+    v_r1 float8 := 0;     -- and third cumulant summed apart as well
+    v_r2 float8 := 0;
+    v_r3 float8 := 0;
+    v_dist float8[];  -- PSI (0099): the distribution of the rare bins' and the empties' part on a grid of 33 steps
+    v_nd float8[];
+    v_h float8;       -- the grid's step
+    v_last integer;   -- the highest step holding mass
+    v_j integer;
+    v_lo float8;
+    v_hi float8;
+    v_x float8;
+    v_y float8;
+    v_w float8;
+    v_t float8;
 BEGIN
     IF p_metric IS NULL OR p_metric NOT IN ('psi', 'ks', 'js', 'mean_shift', 'null_rate', 'out_of_range',
                                             'auc_drop', 'accuracy_drop', 'brier_rise', 'rmse_rise') THEN
@@ -307,6 +322,12 @@ BEGIN
                 v_var := v_var + v_s2 - v_s1 ^ 2;
                 v_k3 := v_k3 + v_s3 - 3 * v_s1 * v_s2 + 2 * v_s1 ^ 3;
                 v_k4 := v_k4 + v_s4 - 4 * v_s3 * v_s1 - 3 * v_s2 ^ 2 + 12 * v_s2 * v_s1 ^ 2 - 6 * v_s1 ^ 4;
+                IF p_metric = 'psi' AND v_lam <= ln(100) THEN
+                    v_rare := v_rare + 1;
+                    v_r1 := v_r1 + v_s1;
+                    v_r2 := v_r2 + v_s2 - v_s1 ^ 2;
+                    v_r3 := v_r3 + v_s3 - 3 * v_s1 * v_s2 + 2 * v_s1 ^ 3;
+                END IF;
                 CONTINUE;
             END IF;
             v_prev := v_e;
@@ -338,7 +359,134 @@ BEGIN
             v_var := v_var + v_s2 - v_s1 ^ 2;
             v_k3 := v_k3 + v_s3 - 3 * v_s1 * v_s2 + 2 * v_s1 ^ 3;
             v_k4 := v_k4 + v_s4 - 4 * v_s3 * v_s1 - 3 * v_s2 ^ 2 + 12 * v_s2 * v_s1 ^ 2 - 6 * v_s1 ^ 4;
+            IF p_metric = 'psi' AND v_lam <= ln(100) THEN
+                v_rare := v_rare + 1;
+                v_r1 := v_r1 + v_s1;
+                v_r2 := v_r2 + v_s2 - v_s1 ^ 2;
+                v_r3 := v_r3 + v_s3 - 3 * v_s1 * v_s2 + 2 * v_s1 ^ 3;
+            END IF;
         END LOOP;
+        IF p_metric = 'psi' AND v_rare > 0 THEN
+            -- (migration 0099) bins expecting ln(100) values or fewer (a share of 0.002-0.01 in a window of 100)
+            -- make T's tail lumpy: where several fill at once no-drift windows crossed 0096's floor up to 5.7 times
+            -- as often as the confidence says (scripts/floor_edges.py: n = 100 over 0.96 and nine of 0.002-0.01,
+            -- 0.999^(1/13)), and its allowance for empties put others 1.25-1.65 times over the quantile. Their
+            -- part is now summed exactly, each bin's counts (Poisson) convolved on a grid of 33 steps (a count's
+            -- mass split between the two steps around it, all past the last on it), with the bins that stay empty
+            -- now and then (below) as two points: empty or not. The rest (its moments less theirs) is the
+            -- matched chi-square; the floor is the sum's quantile, P(sum > x) the grid's mass times the rest's
+            -- tail past x less each step (Wilson and Hilferty's), by bisection
+            v_mu := v_mu - v_r1;
+            v_var := greatest(v_var - v_r2, 1e-12);
+            v_k3 := v_k3 - v_r3;
+            v_nu := least(8 * v_var ^ 3 / greatest(v_k3, 1e-12) ^ 2, 1e8);
+            v_scale := sqrt(v_var / (2 * v_nu));
+            v_shift := v_mu - v_scale * v_nu;
+            -- the grid's reach: the part's mean and 20 standard deviations, at most every bin's largest at once
+            v_lo := v_r1;
+            v_hi := v_r2;
+            v_add := 0;
+            v_empty := '{}';  -- each bin's P(empty) where it is two points, else NULL (ln(100) values or fewer)
+            FOREACH v_e IN ARRAY p_expected LOOP
+                CONTINUE WHEN v_e IS NULL OR NOT (v_e > 0 AND v_e <= 1);
+                v_lam := v_neff * v_e;
+                v_term := v_neff * (greatest(v_e, 1e-4) - 1e-4) * ln(greatest(v_e, 1e-4) / 1e-4);  -- empty
+                IF v_lam <= ln(100) THEN
+                    v_c := floor(v_lam + 5 * sqrt(v_lam) + 6) / v_neff;
+                    v_add := v_add + greatest(v_term, v_neff * (greatest(v_c, 1e-4) - greatest(v_e, 1e-4))
+                                                      * ln(greatest(v_c, 1e-4) / greatest(v_e, 1e-4)));
+                    v_empty := v_empty || NULL::float8;
+                    CONTINUE;
+                END IF;
+                v_p := 0;
+                IF v_e > 1e-4 AND v_e < 1 THEN  -- P(empty) as the allowance below takes it
+                    v_p := least(0, p_n * ln(1 - v_e) + coalesce(p_n ^ 2 * v_e / (1 - v_e) / (2 * (p_n_base + 1)), 0));
+                    v_p := CASE WHEN v_p > -700 THEN exp(v_p) ELSE 0 END;
+                    IF NOT (v_p > (1 - p_confidence) / v_bins AND v_p < 0.01) THEN
+                        v_p := 0;
+                    END IF;
+                END IF;
+                v_empty := v_empty || v_p;
+                IF v_p > 0 THEN
+                    v_lo := v_lo + v_p * v_term;
+                    v_hi := v_hi + v_p * (1 - v_p) * v_term ^ 2;
+                    v_add := v_add + v_term;
+                END IF;
+            END LOOP;
+            v_h := least(v_add, v_lo + 20 * sqrt(greatest(v_hi, 0))) / 32;
+            v_dist := array_fill(0::float8, ARRAY[33], ARRAY[0]);
+            v_dist[0] := 1;
+            v_last := 0;
+            v_j := 0;
+            FOREACH v_e IN ARRAY p_expected LOOP
+                CONTINUE WHEN v_e IS NULL OR NOT (v_e > 0 AND v_e <= 1);
+                v_j := v_j + 1;
+                CONTINUE WHEN v_empty[v_j] = 0;
+                v_lam := v_neff * v_e;
+                v_nd := array_fill(0::float8, ARRAY[33], ARRAY[0]);
+                v_k := CASE WHEN v_empty[v_j] IS NULL THEN floor(v_lam + 5 * sqrt(v_lam) + 6) ELSE 1 END;
+                v_p := CASE WHEN v_empty[v_j] IS NULL THEN exp(-v_lam) ELSE v_empty[v_j] END;  -- P(count 0)
+                v_q2 := v_last;
+                FOR k IN 0..v_k LOOP
+                    v_c := k / v_neff;
+                    IF v_empty[v_j] IS NULL THEN
+                        v_g := v_neff * (greatest(v_c, 1e-4) - greatest(v_e, 1e-4)) * ln(greatest(v_c, 1e-4) / greatest(v_e, 1e-4));
+                        v_rate := v_p;
+                    ELSE  -- empty (k = 0) or not
+                        v_g := CASE WHEN k = 0 THEN v_neff * (greatest(v_e, 1e-4) - 1e-4) * ln(greatest(v_e, 1e-4) / 1e-4) ELSE 0 END;
+                        v_rate := CASE WHEN k = 0 THEN v_p ELSE 1 - v_p END;
+                    END IF;
+                    v_c := CASE WHEN v_h > 0 THEN least(v_g / v_h, 32) ELSE 0 END;
+                    v_d1 := v_c - floor(v_c);  -- the share of the mass on the step above
+                    FOR i IN 0..CASE WHEN v_rate < 1e-15 THEN -1 ELSE v_last END LOOP  -- (a count that never comes: none)
+                        CONTINUE WHEN v_dist[i] = 0;
+                        v_q1 := least(i + floor(v_c), 32);
+                        v_nd[v_q1::integer] := v_nd[v_q1::integer] + v_rate * (1 - v_d1) * v_dist[i];
+                        v_q1 := least(v_q1 + 1, 32);
+                        v_nd[v_q1::integer] := v_nd[v_q1::integer] + v_rate * v_d1 * v_dist[i];
+                        v_q2 := greatest(v_q2, v_q1);
+                    END LOOP;
+                    IF v_empty[v_j] IS NULL THEN
+                        v_p := v_p * v_lam / (k + 1);
+                    END IF;
+                END LOOP;
+                v_dist := v_nd;
+                v_last := v_q2::integer;
+            END LOOP;
+            -- bisection between 0 and the grid's end plus the rest's quantile at 1 - (1 - confidence) / 4
+            v_q2 := pgscore.normal_quantile(1 - (1 - p_confidence) / 4);
+            v_lo := 0;
+            v_hi := 32 * v_h + greatest(0, v_shift + v_scale * v_nu
+                                           * greatest(0, 1 - 2.0 / (9 * v_nu) + v_q2 * sqrt(2.0 / (9 * v_nu))) ^ 3);
+            FOR it IN 1..50 LOOP
+                v_x := (v_lo + v_hi) / 2;
+                v_rate := v_dist[32];  -- (past the grid's end: counted as over)
+                FOR i IN 0..least(v_last, 31) LOOP
+                    CONTINUE WHEN v_dist[i] < 1e-15;
+                    v_y := (v_x - i * v_h - v_shift) / v_scale;
+                    IF v_y <= 0 THEN
+                        v_rate := v_rate + v_dist[i];
+                        CONTINUE;
+                    END IF;
+                    -- the rest's tail past it: Wilson and Hilferty's z, the normal tail by erfc (Numerical
+                    -- Recipes' Chebyshev fit, within a relative 1.2e-7)
+                    v_w := (cbrt(v_y / v_nu) - 1 + 2.0 / (9 * v_nu)) / sqrt(2.0 / (9 * v_nu)) / sqrt(2.0);
+                    CONTINUE WHEN v_w > 26;
+                    v_t := 1 / (1 + 0.5 * abs(v_w));
+                    v_t := 0.5 * v_t * exp(-(v_w * v_w) - 1.26551223 + v_t * (1.00002368 + v_t * (0.37409196 + v_t * (0.09678418
+                           + v_t * (-0.18628806 + v_t * (0.27886807 + v_t * (-1.13520398 + v_t * (1.48851587
+                           + v_t * (-0.82215223 + v_t * 0.17087277)))))))));
+                    v_rate := v_rate + v_dist[i] * CASE WHEN v_w >= 0 THEN v_t ELSE 1 - v_t END;
+                END LOOP;
+                IF v_rate > 1 - p_confidence THEN
+                    v_lo := v_x;
+                ELSE
+                    v_hi := v_x;
+                END IF;
+                EXIT WHEN v_hi - v_lo <= 1e-6 * v_hi;
+            END LOOP;
+            RETURN v_hi * v_inv;
+        END IF;
         v_var := greatest(v_var, 1e-12);
         v_nu := least(8 * v_var ^ 3 / greatest(v_k3, 1e-12) ^ 2, 1e8);  -- (1e8: as good as normal)
         v_scale := sqrt(v_var / (2 * v_nu));
@@ -471,7 +619,7 @@ BEGIN
                                   + (v_neg - 1) * (v_q2 - v_rate ^ 2)) / (p_positives * v_neg));
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint) IS 'How large p_metric grows by sampling noise alone, at p_confidence, for a window of p_n values (outcomes) against a baseline of p_n_base (NULL: known exactly): PSI and JS by a shifted, scaled chi-square matched on the first three moments of the metric under Poisson counts per bin of p_expected (the baseline''s shares, 0094: JS''s too) and their fourth cumulant''s excess (0096, Cornish-Fisher), chi-square with a degree of freedom per bin but one in large windows, PSI with what its bins that stay empty now and then add (0092), KS by the two-sample Kolmogorov distribution, mean shift by its standard error, null_rate by its binomial standard error (p_base: the baseline null rate), out_of_range by the beta-binomial count of values outside the min..max of p_n_base draws, the performance drops by their standard errors at the deploy metric p_base (auc_drop: p_positives of p_n positive). NULL at a NULL confidence';
+COMMENT ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint) IS 'How large p_metric grows by sampling noise alone, at p_confidence, for a window of p_n values (outcomes) against a baseline of p_n_base (NULL: known exactly): PSI and JS by a shifted, scaled chi-square matched on the first three moments of the metric under Poisson counts per bin of p_expected (the baseline''s shares, 0094: JS''s too) and their fourth cumulant''s excess (0096, Cornish-Fisher), chi-square with a degree of freedom per bin but one in large windows, PSI with what its bins that stay empty now and then add (0092), its bins expecting ln(100) values or fewer and those empties as their exact sum on a grid, the rest matched (0099), KS by the two-sample Kolmogorov distribution, mean shift by its standard error, null_rate by its binomial standard error (p_base: the baseline null rate), out_of_range by the beta-binomial count of values outside the min..max of p_n_base draws, the performance drops by their standard errors at the deploy metric p_base (auc_drop: p_positives of p_n positive). NULL at a NULL confidence';
 
 /*
  * judge with noise floors: a metric is at warn or alert when it reaches the threshold and also exceeds its

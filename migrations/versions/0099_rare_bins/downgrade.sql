@@ -1,0 +1,295 @@
+-- 0099 to 0098: noise_floor as 0096 left it (PSI's rare bins in the matched moments, the empties' allowance).
+
+CREATE OR REPLACE FUNCTION pgscore.noise_floor(p_metric text, p_n bigint, p_n_base bigint, p_expected float8[], p_confidence float8,
+                                    p_base float8 DEFAULT NULL, p_positives bigint DEFAULT NULL)
+RETURNS float8
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_inv float8;   -- 1/n + 1/n_base: the variance scale of a difference between the window and the baseline
+    v_z float8;     -- the one-sided normal quantile at the confidence
+    v_df integer;
+    v_chi2 float8;
+    v_allow float8 := 0;  -- PSI: what its baseline bins that may well stay empty add (below)
+    v_e float8;
+    v_rate float8;
+    v_q1 float8;
+    v_q2 float8;
+    v_neg bigint;
+    v_b float8;     -- out_of_range: the baseline's values but one
+    v_p float8;     -- out_of_range: P(k values of the window fall outside the baseline's range)
+    v_cum float8;   -- out_of_range: P(at most k)
+    v_k bigint;
+    v_neff float8;  -- PSI and JS: n m / (n + m), the window and baseline as one sample
+    v_bins integer; -- PSI and JS: the bins holding a share
+    v_mu float8;    -- PSI and JS: the mean, variance and third cumulant of v_neff times the metric (JS: 8 ln 2 JS^2)
+    v_var float8;
+    v_k3 float8;
+    v_lam float8;
+    v_c float8;
+    v_g float8;
+    v_s1 float8;
+    v_s2 float8;
+    v_s3 float8;
+    v_s4 float8;
+    v_k4 float8;    -- PSI and JS: the fourth cumulant, for what the matched chi-square's tail misses (0096)
+    v_d1 float8;
+    v_d2 float8;
+    v_d3 float8;
+    v_cf float8;    -- PSI and JS: the Cornish-Fisher term of the fourth cumulant's excess over the matched one
+    v_nu float8;    -- PSI and JS: the shifted and scaled chi-square matching v_mu, v_var and v_k3
+    v_scale float8;
+    v_shift float8;
+    v_empty float8[];  -- PSI: what each bin that stays empty now and then makes of it
+    v_e0 float8;    -- PSI: how many of them stay empty in a window, on average
+    v_add float8;
+    v_term float8;
+    v_floor float8;
+    v_prev float8;  -- PSI and JS: the last share summed over the counts (quantile bins mostly share their share)
+BEGIN
+    IF p_metric IS NULL OR p_metric NOT IN ('psi', 'ks', 'js', 'mean_shift', 'null_rate', 'out_of_range',
+                                            'auc_drop', 'accuracy_drop', 'brier_rise', 'rmse_rise') THEN
+        RAISE EXCEPTION 'pgscore.noise_floor: unknown metric %', coalesce(quote_literal(p_metric), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'psi, ks, js, mean_shift, null_rate, out_of_range, auc_drop, accuracy_drop, brier_rise or rmse_rise';
+    END IF;
+    IF p_n IS NULL OR p_n <= 0 THEN
+        RAISE EXCEPTION 'pgscore.noise_floor: p_n (the window''s values) must be > 0, got %', coalesce(p_n::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_n_base <= 0 THEN
+        RAISE EXCEPTION 'pgscore.noise_floor: p_n_base (the baseline''s values) must be > 0 or NULL (a baseline known exactly), got %', p_n_base
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_confidence IS NULL THEN
+        RETURN NULL;  -- judged by the thresholds alone
+    END IF;
+    IF NOT (p_confidence > 0 AND p_confidence < 1) THEN
+        RAISE EXCEPTION 'pgscore.noise_floor: p_confidence must be between 0 and 1 (exclusive), got %', p_confidence
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    v_inv := 1.0 / p_n + coalesce(1.0 / p_n_base, 0);
+    v_z := pgscore.normal_quantile(p_confidence);
+    IF p_metric IN ('psi', 'js') THEN
+        -- (migration 0092) n m/(n + m) PSI and 8 ln 2 n m/(n + m) JS^2 (T below) are chi-square with bins - 1
+        -- degrees of freedom in large windows only: at n = 100 over 10 equal bins no-drift windows crossed that
+        -- floor 2.2-2.5 (JS) and 3.9-4.3 (PSI) times as often as 0.999 says, JS 4-7.5 times at 0.999^(1/13) and
+        -- 0.999^(1/113). T is now a shifted, scaled chi-square matched on its mean, variance and third cumulant:
+        -- each bin's count Poisson with mean lambda = n m/(n + m) e; its part of T summed over the counts (PSI's
+        -- 1e-4 floor in it) where lambda <= 15, else by their expansion in 1/lambda (fitted to those sums); less
+        -- what the window's fixed size takes (Pearson's: mean 1, variance 2 + (B^2 + 2B - 2) / (n m/(n + m)),
+        -- third cumulant 8). Its quantile by Wilson and Hilferty's cube root at the matched degrees of freedom.
+        -- Large windows keep chi-square's floor (within 1% at 10,000 values against 2,000)
+        IF p_expected IS NULL THEN
+            RAISE EXCEPTION 'pgscore.noise_floor: p_expected (the baseline''s share per bin) must be given for %', p_metric
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        v_bins := 0;
+        FOREACH v_e IN ARRAY p_expected LOOP  -- (a loop, not a query: this runs per feature and period)
+            IF v_e > 0 AND v_e <= 1 THEN  -- (a share; not NULL or NaN)
+                v_bins := v_bins + 1;
+            END IF;
+        END LOOP;
+        IF v_bins <= 1 THEN
+            RETURN 0;
+        END IF;
+        v_neff := 1 / v_inv;
+        v_mu := -1;
+        v_var := -2 - (v_bins ^ 2 + 2 * v_bins - 2) / v_neff;
+        v_k3 := -8;
+        v_k4 := -48;
+        -- (migration 0094) JS's too by the baseline's own shares: 0092 took them as equal, so over a dominant bin
+        -- (0.82 and 9 of 0.02, n = 300 against 2,000, 0.999^(1/13)) no-drift windows crossed its floor 4.2 times
+        -- as often as the confidence says; by the shares, 0.13 times (the simulated quantile 6% under the floor)
+        FOREACH v_e IN ARRAY p_expected LOOP
+            CONTINUE WHEN v_e IS NULL OR NOT (v_e > 0 AND v_e <= 1);
+            v_lam := v_neff * v_e;
+            IF v_lam > 15 THEN
+                -- (the three moments' terms in 1/lambda to the third, fitted to the sums over the counts at lambda
+                -- 10 to 6,400: within 0.3% of each there, 0.01% of JS's)
+                IF p_metric = 'js' THEN
+                    v_d1 := 1 + (0.376 + (0.285 + 1.555 / v_lam) / v_lam) / v_lam;
+                    v_d2 := 2 + (2.795 + (2.337 + 42.609 / v_lam) / v_lam) / v_lam;
+                    v_d3 := 8 + (27.752 + (2.542 + 1078.827 / v_lam) / v_lam) / v_lam;
+                ELSE
+                    v_d1 := 1 + (0.489 + (1.311 - 1.474 / v_lam) / v_lam) / v_lam;
+                    v_d2 := 2 + (3.414 + (26.718 - 53.039 / v_lam) / v_lam) / v_lam;
+                    v_d3 := 8 + (24.391 + (667.982 - 2559.414 / v_lam) / v_lam) / v_lam;
+                END IF;
+                v_mu := v_mu + v_d1;
+                v_var := v_var + v_d2;
+                v_k3 := v_k3 + v_d3;
+                v_k4 := v_k4 + 1.5 * v_d3 ^ 2 / v_d2;  -- (a scaled chi-square's, as the fit takes it: no excess)
+                CONTINUE;
+            END IF;
+            IF v_e IS NOT DISTINCT FROM v_prev THEN  -- (the sums of the bin before)
+                v_mu := v_mu + v_s1;
+                v_var := v_var + v_s2 - v_s1 ^ 2;
+                v_k3 := v_k3 + v_s3 - 3 * v_s1 * v_s2 + 2 * v_s1 ^ 3;
+                v_k4 := v_k4 + v_s4 - 4 * v_s3 * v_s1 - 3 * v_s2 ^ 2 + 12 * v_s2 * v_s1 ^ 2 - 6 * v_s1 ^ 4;
+                CONTINUE;
+            END IF;
+            v_prev := v_e;
+            v_p := exp(-v_lam);  -- P(count 0), then each next count's
+            v_s1 := 0;
+            v_s2 := 0;
+            v_s3 := 0;
+            v_s4 := 0;
+            FOR k IN 0..floor(v_lam + 5 * sqrt(v_lam) + 6)::integer LOOP  -- (what lies past it moves T by under 1e-4)
+                v_c := k / v_neff;
+                IF p_metric = 'psi' THEN
+                    v_g := v_neff * (greatest(v_c, 1e-4) - greatest(v_e, 1e-4)) * ln(greatest(v_c, 1e-4) / greatest(v_e, 1e-4));
+                ELSE
+                    v_g := v_neff * 4 * (CASE WHEN k > 0 THEN v_c * ln(2 * v_c / (v_c + v_e)) ELSE 0 END
+                                         + v_e * ln(2 * v_e / (v_c + v_e)));
+                END IF;
+                -- (PSI: a bin empty in under 1 window in 100 is left to the allowance below: in the moments its
+                -- rare empties put the floor at 0.999 a quarter over the quantile)
+                IF p_metric = 'js' OR k > 0 OR v_lam <= ln(100) THEN
+                    v_s1 := v_s1 + v_p * v_g;
+                    v_s2 := v_s2 + v_p * v_g ^ 2;
+                    v_s3 := v_s3 + v_p * v_g ^ 3;
+                    v_s4 := v_s4 + v_p * v_g ^ 4;
+                END IF;
+                EXIT WHEN v_p < 1e-290 AND k > v_lam;  -- (the rest is nothing; multiplying on would underflow)
+                v_p := v_p * v_lam / (k + 1);
+            END LOOP;
+            v_mu := v_mu + v_s1;
+            v_var := v_var + v_s2 - v_s1 ^ 2;
+            v_k3 := v_k3 + v_s3 - 3 * v_s1 * v_s2 + 2 * v_s1 ^ 3;
+            v_k4 := v_k4 + v_s4 - 4 * v_s3 * v_s1 - 3 * v_s2 ^ 2 + 12 * v_s2 * v_s1 ^ 2 - 6 * v_s1 ^ 4;
+        END LOOP;
+        v_var := greatest(v_var, 1e-12);
+        v_nu := least(8 * v_var ^ 3 / greatest(v_k3, 1e-12) ^ 2, 1e8);  -- (1e8: as good as normal)
+        v_scale := sqrt(v_var / (2 * v_nu));
+        v_shift := v_mu - v_scale * v_nu;
+        -- (migration 0096) where bins expect about one value or fewer (n = 100 over a bin of 0.96 and nine of
+        -- 0.002-0.01) T's tail is heavier than the matched chi-square's: no-drift windows crossed JS's floor 2.2-4.4
+        -- times as often as the confidence says. The fourth cumulant (summed over the counts as the others are; a
+        -- scaled chi-square's where lambda > 15) adds its excess over the fit's, 12/nu, as Cornish and Fisher's
+        -- term (z^3 - 3z)/24 in standard deviations; never less (where the fit's is larger the floor is kept)
+        v_cf := sqrt(v_var) / 24 * greatest(0, v_k4 / v_var ^ 2 - 12 / v_nu);
+        v_floor := greatest(0, v_shift + v_scale * v_nu * greatest(0, 1 - 2.0 / (9 * v_nu) + v_z * sqrt(2.0 / (9 * v_nu))) ^ 3
+                               + v_cf * greatest(0, v_z ^ 3 - 3 * v_z)) * v_inv;
+        IF p_metric = 'js' THEN
+            RETURN sqrt(v_floor / (8 * ln(2)));
+        END IF;
+        -- PSI: a bin that stays empty adds (e - 1e-4) ln(e / 1e-4) (its share floored at 1e-4), far more than its
+        -- chi-square share. Where that happens in under 1 window in 100 (the matched moments do not see it) yet
+        -- more often than (1 - confidence) / bins, the floor is at least the k largest of them plus the rest's
+        -- quantile at 1 - (1 - confidence) / P(k empty), k as many as are empty together more often than
+        -- 1 - confidence (how many are empty: Poisson). (0090 added every such bin's in full to the quantile:
+        -- 7.8 times the simulated quantile at n = 100 over 10 equal bins and 0.999^(1/13), 2 to 4 times at n = 30)
+        v_empty := '{}';
+        v_e0 := 0;
+        FOREACH v_e IN ARRAY p_expected LOOP
+            IF v_e > 1e-4 AND v_e < 1 THEN
+                -- P(empty): (1 - e)^n, times what the baseline's own noise in e adds (log-normal in 1 - p)
+                v_p := least(0, p_n * ln(1 - v_e) + coalesce(p_n ^ 2 * v_e / (1 - v_e) / (2 * (p_n_base + 1)), 0));
+                v_p := CASE WHEN v_p > -700 THEN exp(v_p) ELSE 0 END;
+                IF v_p > (1 - p_confidence) / v_bins AND v_p < 0.01 THEN
+                    v_empty := v_empty || (v_e - 1e-4) * ln(v_e / 1e-4);
+                    v_e0 := v_e0 + v_p;
+                END IF;
+            END IF;
+        END LOOP;
+        IF cardinality(v_empty) > 0 THEN
+            v_term := exp(-v_e0);  -- P(exactly k empty)
+            v_cum := v_term;       -- P(at most k empty)
+            v_add := 0;
+            v_k := 0;
+            WHILE 1 - v_cum > 1 - p_confidence AND v_k < cardinality(v_empty) LOOP
+                v_e := v_empty[1];  -- the largest left
+                v_q1 := 1;
+                FOR i IN 2..cardinality(v_empty) LOOP
+                    IF v_empty[i] > v_e THEN
+                        v_e := v_empty[i];
+                        v_q1 := i;
+                    END IF;
+                END LOOP;
+                v_empty[v_q1::integer] := -1;
+                v_add := v_add + v_e;
+                v_rate := 1 - v_cum;  -- P(at least k + 1 empty)
+                v_k := v_k + 1;
+                v_term := v_term * v_e0 / v_k;
+                v_cum := v_cum + v_term;
+                v_q2 := pgscore.normal_quantile(greatest(0.5, 1 - (1 - p_confidence) / v_rate));
+                v_floor := greatest(v_floor, v_add + greatest(0, v_shift + v_scale * v_nu
+                                    * greatest(0, 1 - 2.0 / (9 * v_nu) + v_q2 * sqrt(2.0 / (9 * v_nu))) ^ 3
+                                    + v_cf * greatest(0, v_q2 ^ 3 - 3 * v_q2)) * v_inv);
+            END LOOP;
+        END IF;
+        RETURN v_floor;
+    ELSIF p_metric = 'ks' THEN
+        -- the two-sample Kolmogorov-Smirnov critical value c(alpha) * sqrt((n + m) / (n m))
+        RETURN sqrt(-ln((1 - p_confidence) / 2) / 2) * sqrt(v_inv);
+    ELSIF p_metric = 'mean_shift' THEN
+        -- |mean - baseline mean| in baseline standard deviations: its standard error is sqrt(1/n + 1/m)
+        RETURN pgscore.normal_quantile(1 - (1 - p_confidence) / 2) * sqrt(v_inv);
+    ELSIF p_metric = 'null_rate' THEN
+        -- the rise of a binomial share over the baseline's share p_base
+        v_rate := least(greatest(coalesce(p_base, 0), 0), 1);
+        RETURN v_z * sqrt(v_rate * (1 - v_rate) * v_inv);
+    ELSIF p_metric = 'out_of_range' THEN
+        -- (migration 0088) the share of the window outside the min..max of m baseline draws: the share p of the
+        -- distribution outside them is Beta(2, m - 1), so how many of the n fall outside is beta-binomial
+        -- (n, 2, m - 1), most often none; its quantile, counted up from P(0) = b (b + 1) / ((n + b)(n + b + 1)),
+        -- b = m - 1 (0085's normal approximation of a binomial at 2/(m + 1) put the floor under a single value:
+        -- 2.6% of windows of 100 were over it on no drift, at a nominal 0.1%)
+        IF p_n_base IS NULL THEN
+            RETURN 0;  -- a baseline known exactly: nothing falls outside it
+        ELSIF p_n_base = 1 THEN
+            RETURN 1;  -- every value but the one falls outside
+        END IF;
+        v_b := p_n_base - 1;
+        v_e := 2.0 * p_n / (p_n_base + 1);  -- the count's mean
+        IF v_e > 1000 THEN
+            -- far from none the share is the share p outside, give or take a little: Beta(2, b)'s quantile x,
+            -- (1 - x)^b (1 + b x) = 1 - confidence, by Newton's method (within 0.1% of the beta-binomial's),
+            -- from at most 0.5: the function is decreasing and concave in x, so Newton converges from there (a
+            -- first guess of 1 or more, where m <= 1 - ln(1 - confidence), took the logarithm of a negative number)
+            v_p := least(-ln(1 - p_confidence) / v_b, 0.5);
+            FOR i IN 1..60 LOOP
+                v_cum := (v_b * ln(1 - v_p) + ln(1 + v_b * v_p) - ln(1 - p_confidence))
+                         / (v_b / (1 + v_b * v_p) - v_b / (1 - v_p));
+                v_p := least(greatest(v_p - v_cum, 1e-300), 1 - 1e-15);
+                EXIT WHEN abs(v_cum) < 1e-14 * v_p;
+            END LOOP;
+            RETURN v_p;
+        END IF;
+        v_p := v_b * (v_b + 1) / ((p_n + v_b) * (p_n + v_b + 1));
+        v_cum := v_p;
+        v_k := 0;
+        WHILE 1 - v_cum > 1 - p_confidence AND v_k < p_n LOOP
+            v_p := v_p * (p_n - v_k) / (v_k + 1) * (v_k + 2) / (p_n - v_k - 1 + v_b);
+            v_k := v_k + 1;
+            v_cum := v_cum + v_p;
+        END LOOP;
+        RETURN v_k::float8 / p_n;  -- the window is over it when more than v_k of its n fall outside
+    ELSIF p_base IS NULL THEN
+        RETURN NULL;  -- no deploy metric: nothing to compare
+    ELSIF p_metric = 'accuracy_drop' THEN
+        v_rate := least(greatest(p_base, 0), 1);
+        RETURN v_z * sqrt(v_rate * (1 - v_rate) * v_inv);
+    ELSIF p_metric = 'brier_rise' THEN
+        -- a squared error in 0..1 with mean b has a variance of at most b (1 - b)
+        v_rate := least(greatest(p_base, 0), 1);
+        RETURN v_z * sqrt(v_rate * (1 - v_rate) * v_inv);
+    ELSIF p_metric = 'rmse_rise' THEN
+        -- RMSE over the deploy RMSE: its standard error is sqrt(1/(2n)) for normal errors
+        RETURN v_z * sqrt(v_inv / 2);
+    END IF;
+    -- auc_drop: Hanley and McNeil's standard error at the deploy AUC, p_positives of the p_n outcomes positive
+    v_neg := p_n - p_positives;
+    IF p_positives IS NULL OR p_positives <= 0 OR v_neg <= 0 THEN
+        RETURN NULL;  -- no AUC without both classes
+    END IF;
+    v_rate := least(greatest(p_base, 0), 1);
+    v_q1 := v_rate / (2 - v_rate);
+    v_q2 := 2 * v_rate ^ 2 / (1 + v_rate);
+    RETURN v_z * sqrt(greatest(0, v_rate * (1 - v_rate) + (p_positives - 1) * (v_q1 - v_rate ^ 2)
+                                  + (v_neg - 1) * (v_q2 - v_rate ^ 2)) / (p_positives * v_neg));
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint) IS 'How large p_metric grows by sampling noise alone, at p_confidence, for a window of p_n values (outcomes) against a baseline of p_n_base (NULL: known exactly): PSI and JS by a shifted, scaled chi-square matched on the first three moments of the metric under Poisson counts per bin of p_expected (the baseline''s shares, 0094: JS''s too) and their fourth cumulant''s excess (0096, Cornish-Fisher), chi-square with a degree of freedom per bin but one in large windows, PSI with what its bins that stay empty now and then add (0092), KS by the two-sample Kolmogorov distribution, mean shift by its standard error, null_rate by its binomial standard error (p_base: the baseline null rate), out_of_range by the beta-binomial count of values outside the min..max of p_n_base draws, the performance drops by their standard errors at the deploy metric p_base (auc_drop: p_positives of p_n positive). NULL at a NULL confidence';
