@@ -1827,7 +1827,8 @@ def test_the_js_floor_holds_the_simulated_quantile_where_bins_expect_a_value_or_
     and +10% of the simulated quantile and over it in at most 1.5 times as many windows as the confidence allows.
     Before 0096 (three moments only) it was crossed 1.7 times as often as the confidence says at 0.999 with the
     baseline exact (341 windows of the 300 allowed), 1.5-3.3 times in scripts/floor_edges.py's cells. (PSI's floor
-    is still under the quantile there at 0.999^(1/13): docs/changes.md, 0096.)"""
+    was still under the quantile there at 0.999^(1/13) until 0099, scripts/floor_edges.py; its test over two
+    other rare sets: test_the_psi_floor_holds_the_simulated_quantile_where_several_rare_bins_fill_at_once.)"""
     rng = np.random.default_rng(96)
     e = np.array([0.5, 0.3, 0.15, 0.01, 0.01, 0.01, 0.008, 0.006, 0.004, 0.002])
     draws = 200_000
