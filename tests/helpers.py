@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import psycopg2
+from psycopg2 import sql as _sql
 
 ROOT = Path(__file__).resolve().parents[1]
 PGSCORE = [sys.executable, "-m", "pgscore.cli"]
@@ -71,6 +72,14 @@ def query(conn_or_url, sql, params=None):
     with conn_or_url.cursor() as cur:
         cur.execute(sql, params)
         return cur.fetchall() if cur.description else None
+
+
+def ensure_role(conn_or_url, name, login=False):
+    """Create role `name` (with LOGIN when asked) unless the cluster has it already: roles are the cluster's,
+    made by other tests too, and outlive a test's database (and a failed run's)."""
+    query(conn_or_url, _sql.SQL("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {}) "
+                                "THEN CREATE ROLE {}{}; END IF; END $$").format(
+        _sql.Literal(name), _sql.Identifier(name), _sql.SQL(" LOGIN" if login else "")))
 
 
 def waits_on_a_lock(probe, pid, thread, seconds=10) -> bool:

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from helpers import ROOT, make_tmpdir, pgscore_cli, query, where_its_user_may_not_write
+from helpers import ROOT, ensure_role, make_tmpdir, pgscore_cli, query, where_its_user_may_not_write
 from pgscore import cli, datasets, registry
 
 
@@ -324,8 +324,7 @@ def test_a_check_that_cannot_run_exits_3_not_1(empty_db_url, db_url, trained):
     assert r.returncode == 3 and "pgscore: error:" in r.stderr, r.stdout + r.stderr
     X, y, names, model = trained
     registry.deploy(db_url, "churn", model, X, y, feature_names=names)
-    query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_bi') "
-                  "THEN CREATE ROLE pgscore_t_bi LOGIN; END IF; END $$")
+    ensure_role(db_url, "pgscore_t_bi", login=True)
     query(db_url, "GRANT pgscore_reader TO pgscore_t_bi")
     for more in ([], ["--no-refresh"]):
         r = pgscore_cli("drift", *more, "--db", db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_bi@"))

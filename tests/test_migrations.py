@@ -7,7 +7,7 @@ import psycopg2
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from helpers import ROOT, catalog, database_objects, hinted, pgscore_cli, query
+from helpers import ROOT, catalog, database_objects, ensure_role, hinted, pgscore_cli, query
 from pgscore import datasets, migrate, registry, schema
 from pgscore.errors import InstallError
 
@@ -166,8 +166,7 @@ def test_uninstall_refuses_a_wired_table_before_it_waits_for_the_traffic(db_url)
 
 def test_failed_install_rolls_back(empty_db_url):
     """A role that may create schemas but not plpython3u: clear error, nothing left behind."""
-    query(empty_db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_owner') "
-                        "THEN CREATE ROLE pgscore_t_owner LOGIN; END IF; END $$")
+    ensure_role(empty_db_url, "pgscore_t_owner", login=True)
     dbname = query(empty_db_url, "SELECT current_database()")[0][0]
     query(empty_db_url, f'GRANT CREATE ON DATABASE "{dbname}" TO pgscore_t_owner')
     query(empty_db_url, "GRANT CREATE ON SCHEMA public TO pgscore_t_owner")
@@ -274,8 +273,7 @@ def test_offline_sql_builds_what_upgrade_builds(db_url, empty_db_url, tmp_path):
     assert query(empty_db_url, comment) == query(db_url, comment)
     assert query(db_url, comment)[0][0].startswith("pgscore's schema revision: the alembic migration"), \
         query(db_url, comment)
-    query(empty_db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_dba') "
-                        "THEN CREATE ROLE pgscore_t_dba LOGIN; END IF; END $$")
+    ensure_role(empty_db_url, "pgscore_t_dba", login=True)
     query(empty_db_url, "GRANT pgscore_admin TO pgscore_t_dba")
     admin = empty_db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_dba@")
     for command in ("status", "drift", "retry"):
@@ -336,13 +334,11 @@ def test_each_downgrade_restores_what_the_revision_before_built(empty_db_url):
 def test_0021_downgrade_keeps_the_views_owner_and_every_grant_on_it(db_url):
     """0021's downgrade drops and remakes realised_performance: a DBA's grant on it (with grant option, and
     to PUBLIC) and its owner come back, as do pgscore's own grants."""
-    query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'Grafana Reader') "
-                  "THEN CREATE ROLE \"Grafana Reader\"; END IF; END $$")
+    ensure_role(db_url, "Grafana Reader")
     query(db_url, 'GRANT SELECT ON pgscore.realised_performance TO "Grafana Reader" WITH GRANT OPTION')
     query(db_url, "GRANT SELECT ON pgscore.realised_performance TO PUBLIC")
     query(db_url, 'GRANT SELECT (model, auc) ON pgscore.realised_performance TO "Grafana Reader"')
-    query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 't_views_owner') "
-                  "THEN CREATE ROLE t_views_owner; END IF; END $$")  # roles outlive a failed run's database
+    ensure_role(db_url, "t_views_owner")  # roles outlive a failed run's database
     query(db_url, "ALTER VIEW pgscore.realised_performance OWNER TO t_views_owner")
     acl = ("SELECT (SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(c.relacl) a), c.relowner::regrole "
            "FROM pg_class c WHERE c.oid = 'pgscore.realised_performance'::regclass")
@@ -377,10 +373,8 @@ def test_0091_keeps_window_checks_and_check_rows_owner_comments_and_every_grant(
     down: a DBA's grants on them (with grant option, to PUBLIC, on columns), the view's owner and its columns'
     comments (a DBA's own too) come back each way, as do pgscore's own grants; a view of the user's on
     window_checks stops the downgrade and the upgrade, named, and the hint does not say CASCADE."""
-    query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'Grafana Reader') "
-                  "THEN CREATE ROLE \"Grafana Reader\"; END IF; END $$")
-    query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 't_views_owner') "
-                  "THEN CREATE ROLE t_views_owner; END IF; END $$")  # roles outlive a failed run's database
+    ensure_role(db_url, "Grafana Reader")
+    ensure_role(db_url, "t_views_owner")  # roles outlive a failed run's database
     query(db_url, 'GRANT SELECT ON pgscore.window_checks TO "Grafana Reader" WITH GRANT OPTION')
     query(db_url, "GRANT SELECT ON pgscore.window_checks TO PUBLIC")
     query(db_url, 'GRANT SELECT (model, metric) ON pgscore.window_checks TO "Grafana Reader"')
@@ -431,10 +425,8 @@ def test_0097_keeps_version_drift_and_drift_by_day_owner_comments_and_every_gran
     its status column and on version_drift (in place of the stock ones) and pgscore's own grants (the reader's)
     come back each way; a view of the user's on version_drift stops the upgrade, one on drift_by_day the
     downgrade, named, and the hint does not say CASCADE."""
-    query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'Grafana Reader') "
-                  "THEN CREATE ROLE \"Grafana Reader\"; END IF; END $$")
-    query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 't_views_owner') "
-                  "THEN CREATE ROLE t_views_owner; END IF; END $$")  # roles outlive a failed run's database
+    ensure_role(db_url, "Grafana Reader")
+    ensure_role(db_url, "t_views_owner")  # roles outlive a failed run's database
     query(db_url, 'GRANT SELECT ON pgscore.drift_by_day TO "Grafana Reader" WITH GRANT OPTION')
     query(db_url, "GRANT SELECT ON pgscore.drift_by_day TO PUBLIC")
     query(db_url, 'GRANT SELECT (model, psi) ON pgscore.drift_by_day TO "Grafana Reader"')
@@ -447,8 +439,7 @@ def test_0097_keeps_version_drift_and_drift_by_day_owner_comments_and_every_gran
     query(db_url, "ALTER VIEW pgscore.drift_by_day OWNER TO t_views_owner")
     # a grant-option chain: the DBA grants to a lead WITH GRANT OPTION, the lead grants on to a member
     for role in ("t_0097_lead", "t_0097_member"):
-        query(db_url, f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') "
-                      f"THEN CREATE ROLE {role}; END IF; END $$")
+        ensure_role(db_url, role)
     query(db_url, "GRANT USAGE ON SCHEMA pgscore TO t_0097_lead")
     query(db_url, "GRANT EXECUTE ON FUNCTION pgscore.version_drift(text, integer) TO t_0097_lead WITH GRANT OPTION")
     query(db_url, "GRANT SELECT ON pgscore.drift_by_day TO t_0097_lead WITH GRANT OPTION")
@@ -535,8 +526,7 @@ def test_0091_keeps_a_grant_option_chain_with_its_grantors(db_url):
     made it (they made every grant as the owner, so the third role's grantor was lost: the grantee could no
     longer revoke it, and revoking the grantee's CASCADE left the third role its access)."""
     for role in ("t_chain_lead", "t_chain_member"):
-        query(db_url, f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') "
-                      f"THEN CREATE ROLE {role}; END IF; END $$")  # roles outlive a failed run's database
+        ensure_role(db_url, role)  # roles outlive a failed run's database
     query(db_url, "GRANT USAGE ON SCHEMA pgscore TO t_chain_lead")
     query(db_url, "GRANT SELECT ON pgscore.window_checks TO t_chain_lead WITH GRANT OPTION")
     query(db_url, "GRANT SELECT (metric) ON pgscore.window_checks TO t_chain_lead WITH GRANT OPTION")

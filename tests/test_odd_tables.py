@@ -4,6 +4,7 @@ the search_path, columns PostgreSQL computes, row-level security, and views as a
 reads its features from the profile by name; a linear one (`lin`: scored in one SQL statement) and a tree
 (`tree`: scored in Python)."""
 
+import contextlib
 import json
 
 import numpy as np
@@ -13,7 +14,7 @@ from psycopg2 import sql
 from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
-from helpers import pgscore_cli, query
+from helpers import ensure_role, pgscore_cli, query
 from pgscore import registry
 
 LONG = "L" * 58 + "_feat"  # 63 bytes, the longest name PostgreSQL keeps
@@ -232,19 +233,42 @@ def test_a_before_update_trigger_that_changes_a_feature(odd, model):
     assert query(odd, 'SELECT DISTINCT "MonthlyCharges" FROM "Sales Dept"."Customer Profile"') == [(4.0,)]
 
 
+CLERK = "pgscore_t_odd_clerk"
+
+
+@contextlib.contextmanager
+def clerk(conn, app=True, profile="SELECT, INSERT, UPDATE", sequence=False):
+    """Role CLERK (made once: roles are the cluster's) granted pgscore_app (revoked it, for a role made by an
+    earlier test, where not `app`), USAGE on "Sales Dept", `profile` on the profile table, SELECT and INSERT on
+    the events and, where `sequence`, USAGE on the profile's serial sequence; after, RESET ROLE and what it
+    was granted dropped."""
+    ensure_role(conn, CLERK)
+    try:
+        query(conn, sql.SQL("GRANT pgscore_app TO {}" if app else "REVOKE pgscore_app FROM {}").format(ident(CLERK)))
+        query(conn, sql.SQL("GRANT USAGE ON SCHEMA {schema} TO {role}; GRANT {profile} ON {profiles} TO {role}; "
+                            "GRANT SELECT, INSERT ON {events} TO {role}").format(
+            schema=ident("Sales Dept"), role=ident(CLERK), profile=sql.SQL(profile),
+            profiles=ident("Sales Dept", "Customer Profile"), events=ident("Sales Dept", "Complaints-2026")))
+        if sequence:
+            grant_sequence(conn)
+        yield CLERK
+    finally:
+        query(conn, "RESET ROLE")
+        query(conn, sql.SQL("DROP OWNED BY {}").format(ident(CLERK)))
+
+
+def grant_sequence(conn):
+    query(conn, sql.SQL("GRANT USAGE ON SEQUENCE {} TO {}").format(
+        ident("Sales Dept", "Customer Profile_surrogate_seq"), ident(CLERK)))
+
+
 @pytest.mark.parametrize("model", MODELS)
 def test_row_level_security_on_the_profile_table(odd, model):
     """As a role that is not a superuser (a superuser bypasses row-level security): policies that let it see and
     write every profile rescore as without them; one that hides a profile fails the INSERT (42501)."""
     profiles, events = make_tables(odd)
-    query(odd, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_odd_clerk') "
-               "THEN CREATE ROLE pgscore_t_odd_clerk; END IF; END $$")
-    try:
-        query(odd, 'GRANT pgscore_app TO pgscore_t_odd_clerk; GRANT USAGE ON SCHEMA "Sales Dept" TO pgscore_t_odd_clerk; '
-                   'GRANT SELECT, INSERT, UPDATE ON "Sales Dept"."Customer Profile" TO pgscore_t_odd_clerk; '
-                   'GRANT SELECT, INSERT ON "Sales Dept"."Complaints-2026" TO pgscore_t_odd_clerk; '
-                   'GRANT USAGE ON SEQUENCE "Sales Dept"."Customer Profile_surrogate_seq" TO pgscore_t_odd_clerk; '
-                   'ALTER TABLE "Sales Dept"."Customer Profile" ENABLE ROW LEVEL SECURITY; '
+    with clerk(odd, sequence=True):
+        query(odd, 'ALTER TABLE "Sales Dept"."Customer Profile" ENABLE ROW LEVEL SECURITY; '
                    'CREATE POLICY "see all" ON "Sales Dept"."Customer Profile" FOR SELECT USING ("Customer ID" <> 9); '
                    'CREATE POLICY "write all" ON "Sales Dept"."Customer Profile" FOR UPDATE USING ("Customer ID" <> 9); '
                    'CREATE POLICY "add all" ON "Sales Dept"."Customer Profile" FOR INSERT WITH CHECK (true)')
@@ -258,9 +282,6 @@ def test_row_level_security_on_the_profile_table(odd, model):
         assert '"Sales Dept"."Customer Profile"' in e.value.pgerror, e.value.pgerror
         query(odd, 'DELETE FROM "Sales Dept"."Customer Profile" WHERE "Customer ID" = 9')
         check_rescored(odd, profiles, model, KEYS["bigint"], 2, 1.0)
-    finally:
-        query(odd, "RESET ROLE")
-        query(odd, "DROP OWNED BY pgscore_t_odd_clerk")
 
 
 @pytest.mark.parametrize("rls", [False, True])
@@ -271,12 +292,7 @@ def test_a_sequence_the_role_may_not_use_in_a_profile_default_is_named_by_the_hi
     hint names the sequence and its column. Before, it blamed a row-level security policy where one was on, and
     asked for SELECT and UPDATE on the table (which the role held) where none was."""
     profiles, events = make_tables(odd)
-    query(odd, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_odd_clerk') "
-               "THEN CREATE ROLE pgscore_t_odd_clerk; END IF; END $$")
-    try:
-        query(odd, 'GRANT pgscore_app TO pgscore_t_odd_clerk; GRANT USAGE ON SCHEMA "Sales Dept" TO pgscore_t_odd_clerk; '
-                   'GRANT SELECT, INSERT, UPDATE ON "Sales Dept"."Customer Profile" TO pgscore_t_odd_clerk; '
-                   'GRANT SELECT, INSERT ON "Sales Dept"."Complaints-2026" TO pgscore_t_odd_clerk')
+    with clerk(odd):
         if rls:
             query(odd, 'ALTER TABLE "Sales Dept"."Customer Profile" ENABLE ROW LEVEL SECURITY; '
                        'CREATE POLICY "all" ON "Sales Dept"."Customer Profile" USING (true)')
@@ -288,14 +304,11 @@ def test_a_sequence_the_role_may_not_use_in_a_profile_default_is_named_by_the_hi
         assert '"Sales Dept"."Customer Profile_surrogate_seq" (the default of column surrogate)' in hint, hint
         assert "needs USAGE on it" in hint and "row-level security" not in hint, hint
         query(odd, "RESET ROLE")
-        query(odd, 'GRANT USAGE ON SEQUENCE "Sales Dept"."Customer Profile_surrogate_seq" TO pgscore_t_odd_clerk')
+        grant_sequence(odd)
         query(odd, "SET ROLE pgscore_t_odd_clerk")
         insert_events(odd, events, KEYS["bigint"])
         query(odd, "RESET ROLE")
         check_rescored(odd, profiles, model, KEYS["bigint"], 2, 1.0)
-    finally:
-        query(odd, "RESET ROLE")
-        query(odd, "DROP OWNED BY pgscore_t_odd_clerk")
 
 
 @pytest.mark.parametrize("lacks", ["UPDATE", "pgscore_app"])
@@ -305,15 +318,8 @@ def test_an_unusable_sequence_does_not_hide_the_other_grants_the_role_lacks(odd,
     table, or pgscore_app: the hint names those too, not the sequence alone (before, it named the sequence
     only, and granting USAGE on it moved the user on to a second failure)."""
     profiles, events = make_tables(odd)
-    query(odd, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_odd_clerk') "
-               "THEN CREATE ROLE pgscore_t_odd_clerk; END IF; END $$")
-    try:
-        table = "SELECT, INSERT" if lacks == "UPDATE" else "SELECT, INSERT, UPDATE"
-        query(odd, ("REVOKE" if lacks == "pgscore_app" else "GRANT") + " pgscore_app "  # (the role outlives a test)
-                   + ("FROM" if lacks == "pgscore_app" else "TO") + " pgscore_t_odd_clerk; "
-                   + 'GRANT USAGE ON SCHEMA "Sales Dept" TO pgscore_t_odd_clerk; '
-                   f'GRANT {table} ON "Sales Dept"."Customer Profile" TO pgscore_t_odd_clerk; '
-                   'GRANT SELECT, INSERT ON "Sales Dept"."Complaints-2026" TO pgscore_t_odd_clerk')
+    with clerk(odd, app=lacks != "pgscore_app",
+               profile="SELECT, INSERT" if lacks == "UPDATE" else "SELECT, INSERT, UPDATE"):
         attach(odd, events, profiles, model)
         insert_events(odd, events, ["0"], each=1)  # the owner's: the wiring is cached in this session, so a role
         query(odd, "SET ROLE pgscore_t_odd_clerk")  # without pgscore_app gets as far as the rescoring
@@ -326,9 +332,6 @@ def test_an_unusable_sequence_does_not_hide_the_other_grants_the_role_lacks(odd,
         assert "needs SELECT and UPDATE on" in hint and "pgscore_app" in hint, (e.value.pgerror, hint)
         assert '"Sales Dept"."Customer Profile_surrogate_seq" (the default of column surrogate)' in hint, hint
         assert "USAGE on" in hint, hint
-    finally:
-        query(odd, "RESET ROLE")
-        query(odd, "DROP OWNED BY pgscore_t_odd_clerk")
 
 
 def batch_table(conn, key_type="uuid"):

@@ -12,7 +12,7 @@ import pytest
 from scipy.spatial.distance import jensenshannon
 from sklearn.linear_model import LogisticRegression
 
-from helpers import query
+from helpers import ensure_role, query
 from pgscore import datasets, registry
 
 READER = "pgscore_t_reader_bi"
@@ -23,8 +23,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs" / "sql.md"
 def bi(db_url):
     """An autocommit connection as a login granted pgscore_reader and nothing else (roles are global to the
     cluster: made once, granted again per database)."""
-    query(db_url, f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{READER}') "
-                  f"THEN CREATE ROLE {READER} LOGIN; END IF; END $$")
+    ensure_role(db_url, READER, login=True)
     query(db_url, f"GRANT pgscore_reader TO {READER}")
     conn = psycopg2.connect(db_url.replace("postgresql://postgres@", f"postgresql://{READER}@"))
     conn.autocommit = True

@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import ROOT, pgscore_cli, query
+from helpers import ROOT, ensure_role, pgscore_cli, query
 from pgscore import auditlog, datasets, registry, sample
 from pgscore.datasets import CHURN_FEATURES
 from pgscore.localdb import pg_bin_dir
@@ -35,8 +35,7 @@ def urls(db_url):
     """A login for each role (roles are global to the cluster: made once, granted again per database)."""
     for login, role in (("admin", "pgscore_admin"), ("app", "pgscore_app"), ("bi", "pgscore_reader")):
         name = LOGINS[login]
-        query(db_url, f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{name}') "
-                      f"THEN CREATE ROLE {name} LOGIN; END IF; END $$")
+        ensure_role(db_url, name, login=True)
         query(db_url, f"GRANT {role} TO {name}")
     # the application's own tables, made by their owner (here the superuser), who grants the app what
     # rescoring needs and the admin the right to wire them
@@ -119,8 +118,7 @@ def test_app_scores_and_inserts_events_but_writes_no_model_and_reads_no_bytes(ur
     # by the app's role, not pgscore's owner, as which record_outcome runs (before migration 0037)
     assert query(db_url, "SELECT recorded_by FROM pgscore.outcomes") == [(LOGINS["app"],)]
     # and by the role a pooled login takes for its user (SET ROLE), not the login's
-    query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_user') "
-                  "THEN CREATE ROLE pgscore_t_user; END IF; END $$")
+    ensure_role(db_url, "pgscore_t_user")
     query(db_url, f"GRANT pgscore_app TO pgscore_t_user; GRANT pgscore_t_user TO {LOGINS['app']}")
     query(app, "SET ROLE pgscore_t_user")
     query(app, "SELECT pgscore.record_outcome('churn', 'c1', 0)")
@@ -181,8 +179,7 @@ def test_a_role_changed_before_commit_keeps_the_transaction_and_its_audit_rows(u
     registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
                     X, Y, feature_names=CHURN_FEATURES)
     # a role of the app's that may not write the log (roles belong to the cluster: made once)
-    query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_nolog') "
-                  "THEN CREATE ROLE pgscore_t_nolog; END IF; END $$")
+    ensure_role(db_url, "pgscore_t_nolog")
     query(db_url, f"GRANT pgscore_t_nolog TO {LOGINS['app']}")
     app = psycopg2.connect(urls["app"])
     try:
@@ -365,8 +362,7 @@ def test_a_login_with_no_pgscore_role_is_told_which_role_each_command_needs(db_u
     """A login granted none of pgscore's roles: each command names the role it needs, in one style (before:
     status, env, drift, retry and uninstall said 'pgscore install needs a superuser ... run the install as a
     superuser')."""
-    query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_none') "
-                  "THEN CREATE ROLE pgscore_t_none LOGIN; END IF; END $$")
+    ensure_role(db_url, "pgscore_t_none", login=True)
     url = db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_none@")
     for args, phrase in ((["status"], "pgscore status needs a superuser or a role granted pgscore_admin"),
                          (["env"], "pgscore env needs a superuser or a role granted pgscore_admin"),
@@ -492,8 +488,7 @@ def test_a_login_granted_nothing_cannot_hold_up_deploys_and_retires(urls, db_url
     any login may take, a login granted nothing held every deploy and retire of the model for ever."""
     est = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y)
     registry.deploy(db_url, "churn", est, X, Y, feature_names=CHURN_FEATURES)
-    query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_nobody') "
-                  "THEN CREATE ROLE pgscore_t_nobody LOGIN; END IF; END $$")
+    ensure_role(db_url, "pgscore_t_nobody", login=True)
     nobody = connect(db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_nobody@"))
     try:
         query(nobody, "SELECT pg_advisory_lock(hashtext('pgscore.models'), hashtext('churn'))")
@@ -636,8 +631,7 @@ def test_a_backup_login_granted_pg_read_all_data_dumps_with_bypassrls_or_row_sec
     --enable-row-security it dumps every row (the read policy is USING (true)); with BYPASSRLS, plainly. A
     superuser restores either, the held-back row included."""
     login = "pgscore_t_backup"
-    query(db_url, f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{login}') "
-                  f"THEN CREATE ROLE {login} LOGIN; END IF; END $$")
+    ensure_role(db_url, login, login=True)
     query(db_url, f"GRANT pg_read_all_data TO {login}")
     query(db_url, "INSERT INTO pgscore.replicated_pending (rescoring_id, entity_key, event, subscription) "
                   "VALUES (1, '7', '{\"customer_id\": 7}', 'sub')")  # as the superuser: no policy applies

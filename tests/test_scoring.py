@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from helpers import nested_statements, pgscore_cli, plans_of, query, run_past_a_lock
+from helpers import ensure_role, nested_statements, pgscore_cli, plans_of, query, run_past_a_lock
 from pgscore import datasets, registry
 from pgscore.compiled import compile_estimator
 
@@ -257,8 +257,7 @@ def test_score_table_runs_for_a_role_granted_what_it_needs_without_pgscore_app(c
     COMMIT, which any role may run: PUBLIC may call it, and that role scores."""
     deploy(conn.dsn, "logit")
     load_rows(conn, X[:30])
-    query(conn, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_batcher') "
-                "THEN CREATE ROLE pgscore_t_batcher; END IF; END $$")
+    ensure_role(conn, "pgscore_t_batcher")
     for grant in ("USAGE ON SCHEMA pgscore", "SELECT, UPDATE ON rows",
                   "SELECT ON pgscore.models, pgscore.deployments, pgscore.shadows",
                   "EXECUTE ON FUNCTION pgscore.load_model(bigint)",
