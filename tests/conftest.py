@@ -3,6 +3,7 @@ database (pytest-postgresql's DatabaseJanitor), and a fresh clone of it for ever
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import shutil
 
@@ -52,6 +53,36 @@ def db_url(cluster, template_db):
     name = f"t{next(_counter)}"
     with _janitor(cluster, name, template_dbname=template_db):
         yield cluster.url(name)
+
+
+@pytest.fixture(scope="session")
+def built_template(cluster, template_db):
+    """built_template(build): the name of a template database cloned from the migrated one and built on by
+    `build(url)` once a session: a module's set-up that each of its tests would repeat (deploys, tables,
+    rows). A module then overrides `db_url` with `clone_of(built_template(build))`."""
+    made = {}
+    with contextlib.ExitStack() as stack:
+        def template(build):
+            if build not in made:
+                name = f"b{next(_counter)}"
+                stack.enter_context(_janitor(cluster, name, template_dbname=template_db, as_template=True))
+                build(cluster.url(name))
+                made[build] = name
+            return made[build]
+
+        yield template
+
+
+@pytest.fixture
+def clone_of(cluster):
+    """clone_of(template): URL of a fresh clone of `template` (a built_template), dropped after the test."""
+    with contextlib.ExitStack() as stack:
+        def clone(template):
+            name = f"t{next(_counter)}"
+            stack.enter_context(_janitor(cluster, name, template_dbname=template))
+            return cluster.url(name)
+
+        yield clone
 
 
 @pytest.fixture

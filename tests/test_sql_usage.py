@@ -15,15 +15,25 @@ X, Y, NAMES = datasets.churn(300, seed=11)
 ROW = X[0].tolist()
 
 
-@pytest.fixture
-def shop(db_url):
+def _shop(url):
     """churn v1 and v2 (v2 live, scoring differently) and a table of 20 rows to score."""
     for c in (1.0, 0.001):
-        registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(C=c)).fit(X, Y), X, Y,
+        registry.deploy(url, "churn", make_pipeline(StandardScaler(), LogisticRegression(C=c)).fit(X, Y), X, Y,
                         feature_names=NAMES)
+    query(url, "CREATE TABLE t AS SELECT i AS id, %s::float8[] AS f FROM generate_series(1, 20) i", (ROW,))
+
+
+@pytest.fixture
+def db_url(built_template, clone_of):
+    """A fresh clone of the migrated schema with _shop's models and table (built once, not for each test)."""
+    return clone_of(built_template(_shop))
+
+
+@pytest.fixture
+def shop(db_url):
+    """An autocommit connection to db_url: _shop's churn v1 and v2 and table t."""
     c = psycopg2.connect(db_url)
     c.autocommit = True
-    query(c, "CREATE TABLE t AS SELECT i AS id, %s::float8[] AS f FROM generate_series(1, 20) i", (ROW,))
     yield c
     c.close()
 
