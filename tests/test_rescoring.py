@@ -28,11 +28,33 @@ def trained():
     return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X, y), X, y
 
 
-@pytest.fixture
-def shop(db_url, trained):
-    """A database with customers 1..N_CUSTOMERS, an empty complaints table and model churn v1 live."""
+@pytest.fixture(scope="module")
+def shop_template(built_template, trained):
+    """A template with customers 1..N_CUSTOMERS, an empty complaints table and model churn v1 live (made once,
+    not for each of the tests that take `shop`)."""
     model, X, y = trained
-    conn = make_shop(db_url, model, X, y, N_CUSTOMERS)
+
+    def build(url):
+        make_shop(url, model, X, y, N_CUSTOMERS).close()
+
+    return built_template(build)
+
+
+@pytest.fixture
+def db_url(request, clone_of, template_db):
+    """A fresh clone of shop_template for a test that takes `shop` (also through another fixture), so that its
+    `db_url` is the shop's; of the migrated template for the others, as conftest's."""
+    if "shop" in request.fixturenames:
+        return clone_of(request.getfixturevalue("shop_template"))
+    return clone_of(template_db)
+
+
+@pytest.fixture
+def shop(db_url):
+    """An autocommit connection to a database with customers 1..N_CUSTOMERS, an empty complaints table and
+    model churn v1 live (a clone of shop_template)."""
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
     yield conn
     conn.close()
 
