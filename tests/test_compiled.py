@@ -622,6 +622,41 @@ def test_score_sql_leaves_values_rescaled_to_infinity_to_score_row(conn):
         assert abs(score - est.predict_proba(row[None, :])[0, 1]) < 1e-9
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered")
+def test_score_sql_leaves_a_row_past_the_nearest_bound_to_score_row_which_checks_each_bound(conn):
+    """score_sql tests a row once, against T, the finite bound nearest 0 of any feature (column 2's, ~1.8e305
+    here), not each term against its own two bounds: a value past T but within its own feature's bound
+    (column 5's, ~1.5e308) makes z NaN too, and score_row scores it as scikit-learn does; past its own bound,
+    score_row refuses it. An allowed NaN of a bounded feature is not past T: SQL scores that row."""
+    X, y = data("binary")
+    X[:, 2] *= 0.01
+    est = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(X, y)
+    ev = compile_estimator(est, "binary", F)
+    hi, lo = ev.arrays["fin_hi"], ev.arrays["fin_lo"]
+    assert hi[2] < 1e306 < hi[5] < sys.float_info.max and lo[5] == -hi[5]
+    rows = [X[0].copy() for _ in range(5)]
+    rows[0][5], rows[1][5], rows[2][5], rows[3][5] = 1e307, -1e307, hi[5], np.nextafter(hi[5], np.inf)
+    got = _in_postgres(conn, ev, rows)
+    assert [math.isnan(z) for _, z in got] == [True, True, True, True, False]
+    for row in rows[:3]:
+        assert abs(ev.score_row(row.tolist()) - est.predict_proba(row[None, :])[0, 1]) <= 1e-9
+    with pytest.raises(ValueError, match="feature index 5 is .* to infinity"):
+        ev.score_row(rows[3].tolist())
+    assert got[4][0] == ev.score_row(rows[4].tolist())
+    # an imputer before the scaler: column 2 may be NaN and is bounded (scale_ ~0.1)
+    est, X = _imputed_binary()
+    ev = compile_estimator(est, "binary", F)
+    assert ev.nan_ok[2] and np.isfinite(ev.arrays["fin_hi"][2])
+    rows = [X[0].copy() for _ in range(3)]
+    rows[0][2], rows[1][2], rows[2][2] = np.nan, 1e308, -np.inf
+    got = _in_postgres(conn, ev, rows)
+    assert math.isfinite(got[0][1]) and got[0][0] == ev.score_row(rows[0].tolist())
+    assert math.isnan(got[1][1]) and not math.isfinite(got[2][1])
+    for row in rows[1:]:
+        with pytest.raises(ValueError, match="feature index 2 is"):
+            ev.score_row(row.tolist())
+
+
 @pytest.mark.parametrize("name,task", [("scaler-linear", "multiclass"), ("impute-onehot-linear", "binary"),
                                        ("hgb", "binary"), ("rf", "regression")])
 def test_score_sql_is_none_where_it_does_not_apply(name, task):

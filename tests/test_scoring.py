@@ -1366,6 +1366,35 @@ def test_temporary_files_past_temp_file_limit_are_said_in_pgscores_words(db_url)
     conn.close()
 
 
+def test_a_row_past_the_nearest_scaler_bound_but_within_its_own_is_scored_as_scikit_learn_scores_it(conn):
+    """predict_batch and score_table score a linear model in SQL with one test a row against the finite bound
+    nearest 0 (feature b's, ~1.8e305); a row past it but within its own feature's bound (a's, ~9e307) goes to
+    Python (pgscore.batch_row, score_table's chunk in Python), which scores it as pgscore.score and
+    scikit-learn do; a row past a's own bound is refused (22023)."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(300, 3)) * [0.5, 0.001, 10.0]
+    y = (x[:, 0] * 2 + x[:, 1] * 1000 + rng.normal(size=300) > 0).astype(int)
+    est = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(x, y)
+    registry.deploy(conn.dsn, "near", est, x, y, feature_names=["a", "b", "c"])
+    ev = compile_estimator(est, "binary", 3)
+    assert ev.arrays["fin_hi"][1] < 1e306 < 1e307 < ev.arrays["fin_hi"][0]
+    rows = [(1, 0.1, 0.001, 3.0), (2, 1e307, 0.001, 1.0), (3, -1e307, -0.002, 2.0)]
+    query(conn, "CREATE TABLE near_t (id int PRIMARY KEY, a float8, b float8, c float8, s float8)")
+    query(conn, "INSERT INTO near_t VALUES " + ", ".join(["(%s, %s, %s, %s, NULL)"] * 3), [v for r in rows for v in r])
+    got = dict(query(conn, "SELECT key, score FROM pgscore.predict_batch('near', 'SELECT id, a, b, c FROM near_t', "
+                           "p_log => false)"))
+    assert query(conn, "CALL pgscore.score_table('near', 'near_t', 'id', 's', p_log => false)") == [(3,)]
+    written = dict(query(conn, "SELECT id, s FROM near_t"))
+    for i, *f in rows:
+        (one,), = query(conn, "SELECT pgscore.score('near', %s::float8[])", (f,))
+        # (SQL clamps exp() at z = -700: 9.9e-305 where Python's is 0.0, as score_sql says)
+        assert all(abs(v - one) < 1e-300 for v in (got[str(i)], written[i])), (i, got, one, written)
+        assert abs(one - est.predict_proba([f])[0, 1]) <= 1e-9
+    query(conn, "UPDATE near_t SET a = 1e308 WHERE id = 2")
+    err = sql_error(conn, "SELECT * FROM pgscore.predict_batch('near', 'SELECT id, a, b, c FROM near_t', p_log => false)")
+    assert err.pgcode == "22023" and "(key '2'" in err.pgerror, err.pgerror
+
+
 def test_a_value_the_scaler_makes_infinite_is_refused_as_scikit_learn_refuses_it(conn):
     """A StandardScaler with a small scale_ (~0.001) before a logistic regression: 1e308 divided by it is infinity,
     which scikit-learn's LogisticRegression refuses. The compiled model folds the scaler into its weights, and
