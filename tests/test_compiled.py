@@ -501,6 +501,32 @@ def test_a_value_rescaled_to_infinity_is_refused_as_sklearn_refuses_it(name):
     np.testing.assert_allclose(ev.proba(X), est.predict_proba(X), rtol=0, atol=1e-9)
 
 
+@pytest.mark.parametrize("final", [DecisionTreeClassifier, RandomForestClassifier, ExtraTreesClassifier])
+def test_a_value_rescaled_to_infinity_before_a_one_hot_lookup_is_refused_by_float32_trees(final):
+    """Scaler, OneHotEncoder, then a tree comparing in float32: 1e308 / scale_ is infinity, which OneHotEncoder
+    refuses in scikit-learn. The bounds were dropped for float32 trees (their float32 check refuses what float32
+    cannot hold), but the one-hot lookup made the infinity an unknown category first, so every path scored it."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 4, size=(300, 2)).astype(float) * 0.01
+    y = (X[:, 0] > 0.015).astype(int)
+    est = make_pipeline(StandardScaler(), OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                        final(random_state=0, **({} if final is DecisionTreeClassifier else {"n_estimators": 5})))
+    est.fit(X, y)
+    ev = Evaluator.from_bytes(compile_estimator(est, "binary", 2).to_bytes())
+    assert ev.in_float32
+    for sign in (1.0, -1.0):
+        bad = [sign * 1e308, 0.01]
+        with pytest.raises(ValueError, match="infinity"):
+            est.predict_proba([bad])
+        for call in (lambda: ev.score_row(bad), lambda: ev.proba_row(bad), lambda: ev.score(np.array([X[0], bad]))):
+            with pytest.raises(ValueError, match="feature index 0 is .*1e\\+308.* to infinity"):
+                call()
+        assert ev.beyond_range(np.array([X[0], bad]))[:, 0].tolist() == [False, True]
+    np.testing.assert_allclose(ev.proba(X), est.predict_proba(X), rtol=0, atol=1e-9)
+    np.testing.assert_allclose([ev.score_row(r) for r in X[:20].tolist()], est.predict_proba(X[:20])[:, 1],
+                               rtol=0, atol=1e-9)
+
+
 def test_verify_raises_mismatch():
     est, X = fitted("scaler-linear", "regression")
     ev = compile_estimator(est, "regression", F)

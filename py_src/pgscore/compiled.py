@@ -546,8 +546,9 @@ def compile_estimator(estimator, task: str, n_features: int) -> "Evaluator":
                   sklearn=sklearn.__version__)
     arrays.update(nan_ok=~c.bad_nan, inf_ok=~c.bad_inf)
     # finite inputs a step's rescaling makes infinite: refused as scikit-learn refuses them (trees comparing in
-    # float32 refuse them already, as what float32 cannot hold)
-    if not header.get("f32") and (np.isfinite(c.fin_lo).any() or np.isfinite(c.fin_hi).any()):
+    # float32 too: a one-hot lookup between the scaler and them maps the infinity to an unknown category, which
+    # the float32 check never sees)
+    if np.isfinite(c.fin_lo).any() or np.isfinite(c.fin_hi).any():
         header["finite_range"] = True
         arrays.update(fin_lo=c.fin_lo, fin_hi=c.fin_hi)
     return _KINDS[kind](header, arrays)
