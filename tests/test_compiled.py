@@ -683,6 +683,32 @@ def test_score_sql_leaves_a_row_past_the_nearest_bound_to_score_row_which_checks
             ev.score_row(row.tolist())
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered")
+def test_score_sql_is_none_where_an_input_it_does_not_read_is_refused():
+    """Two scalers, then a ColumnTransformer that keeps column 0 alone: scikit-learn refuses column 1's 1e308 (the
+    first scaler makes it infinity, which the second refuses) and its infinity. SQL's sum never read column 1 and
+    scored both rows, as score_row's fast path (a sum over the columns read) scored the infinity. Such a model is not
+    scored in SQL nor by that fast path now; one dropping nothing still is."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    X[:, 1] *= 0.01
+    y = (X[:, 0] + rng.normal(size=200) > 0).astype(int)
+    scalers = ColumnTransformer([("s", make_pipeline(StandardScaler(), StandardScaler()), [0, 1, 2])])
+    est = Pipeline([("ct1", scalers), ("ct2", ColumnTransformer([("p", "passthrough", [0])])),
+                    ("lr", LogisticRegression())]).fit(X, y)
+    ev = Evaluator.from_bytes(compile_estimator(est, "binary", 3).to_bytes())
+    for v in (1e308, np.inf):
+        row = X[0].copy()
+        row[1] = v
+        with pytest.raises(ValueError, match="infinity"):
+            est.predict_proba([row])
+        with pytest.raises(ValueError, match="feature index 1"):
+            ev.score_row(row.tolist())
+    assert ev.score_sql(["x0", "x1", "x2"]) is None
+    keep = Pipeline([("ct1", scalers), ("lr", LogisticRegression())]).fit(X, y)
+    assert compile_estimator(keep, "binary", 3).score_sql(["x0", "x1", "x2"]) is not None
+
+
 @pytest.mark.parametrize("name,task", [("scaler-linear", "multiclass"), ("impute-onehot-linear", "binary"),
                                        ("hgb", "binary"), ("rf", "regression")])
 def test_score_sql_is_none_where_it_does_not_apply(name, task):

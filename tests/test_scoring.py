@@ -11,7 +11,7 @@ from sklearn.ensemble import (HistGradientBoostingClassifier, HistGradientBoosti
                               RandomForestClassifier, RandomForestRegressor)
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from helpers import ensure_role, nested_statements, pgscore_cli, plans_of, query, run_past_a_lock
@@ -1434,3 +1434,34 @@ def test_a_value_the_scaler_makes_infinite_is_refused_as_scikit_learn_refuses_it
     assert abs(got - est.predict_proba([top])[0, 1]) <= 1e-9
     query(conn, "DELETE FROM t WHERE id > 1")
     assert query(conn, "CALL pgscore.score_table('tiny', 't', 'id', 's')") == [(1,)]
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered")
+def test_a_refused_value_of_a_column_the_linear_model_drops_is_refused_in_sql_too(conn):
+    """Two scalers, then a ColumnTransformer that keeps column a alone: scikit-learn refuses b = 1e308 (the first
+    scaler makes it infinity, which the second refuses) and b = infinity. pgscore.score refused both (22023), but
+    predict_batch's one statement in SQL, whose sum never reads b, gave both rows a score, as did the row path's
+    sum for the infinity. Every form refuses them now, naming the key, and still scores the other rows."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 3))
+    x[:, 1] *= 0.01
+    y = (x[:, 0] + rng.normal(size=200) > 0).astype(int)
+    scalers = ColumnTransformer([("s", make_pipeline(StandardScaler(), StandardScaler()), [0, 1, 2])])
+    est = Pipeline([("ct1", scalers), ("ct2", ColumnTransformer([("p", "passthrough", [0])])),
+                    ("lr", LogisticRegression())]).fit(x, y)
+    for v in (1e308, np.inf):
+        with pytest.raises(ValueError, match="infinity"):
+            est.predict_proba([[0.1, v, 0.2]])
+    assert registry.deploy(conn.dsn, "dropb", est, x, y, feature_names=["a", "b", "c"])["engine"] == "numpy"
+    query(conn, "CREATE TABLE t (id int PRIMARY KEY, a float8, b float8, c float8, s float8)")
+    query(conn, "INSERT INTO t VALUES (1, 0.5, 0.001, 3, NULL), (2, 0.1, 1e308, 1, NULL), "
+                "(3, 0.2, 'Infinity', 2, NULL)")
+    for key in (2, 3):
+        err = sql_error(conn, "SELECT pgscore.score('dropb', ARRAY[a, b, c]) FROM t WHERE id = %s", (key,))
+        assert err.pgcode == "22023" and "feature 'b' is " in err.pgerror, err.pgerror
+        for log in (False, True):  # one statement in SQL, and chunks through Python
+            err = sql_error(conn, "SELECT * FROM pgscore.predict_batch('dropb', 'SELECT id, a, b, c FROM t "
+                                  "WHERE id IN (1, %s) ORDER BY id', p_log => %s)", (key, log))
+            assert err.pgcode == "22023" and f"(key '{key}'" in err.pgerror, (key, log, err.pgerror)
+    (got,), = query(conn, "SELECT score FROM pgscore.predict_batch('dropb', 'SELECT id, a, b, c FROM t WHERE id = 1')")
+    assert abs(got - est.predict_proba([[0.5, 0.001, 3]])[0, 1]) <= 1e-9

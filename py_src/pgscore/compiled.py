@@ -766,7 +766,12 @@ class _Linear(Evaluator):
         for j in range(self.header["n_cats"]):
             v = L(f"cat{j}_v")
             self._cat_d.append((int(L(f"cat{j}_src")), dict(zip(L(f"cat{j}_k"), v)), v[-2:]))
-        self._plain = len(self._b_l) == 1 and not self._cat_d
+        # (and no input the sum does not read, dropped by a ColumnTransformer, whose NaN, infinity or finite value
+        # past a rescaling's range a step before the drop refuses: the sum, in Python or SQL, cannot refuse it)
+        lo, hi = self._far[:2] if self._far is not None else ((), ())
+        self._plain = len(self._b_l) == 1 and not self._cat_d and not any(
+            not all(self._ok[j]) or lo and (lo[j] > -_INF or hi[j] < _INF)
+            for j in set(range(self.n_features)).difference(src))
 
     # the batch path's numpy arrays, made when first used
     _src = functools.cached_property(lambda self: self.arrays["lin_src"])
@@ -792,7 +797,8 @@ class _Linear(Evaluator):
     def score_sql(self, xs):
         """score_row() in SQL: (z, link), z an expression over `xs` (the features' SQL expressions,
         float8, NaN for missing, never NULL) and link(ref) the score from a reference to z's value;
-        None where the model has more than one output, one-hot lookups or a non-finite weight.
+        None where the model has more than one output, one-hot lookups, a non-finite weight or an input it
+        does not read that a step before refuses (see _setup).
 
         The arithmetic is score_row's step for step: the same subtractions, products and sums in the
         same order (left to right from the bias, then the fixed terms of allowed NaNs), and the same
