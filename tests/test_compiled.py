@@ -527,6 +527,22 @@ def test_a_value_rescaled_to_infinity_before_a_one_hot_lookup_is_refused_by_floa
                                rtol=0, atol=1e-9)
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered")
+def test_a_scaler_that_makes_0_infinite_is_not_compiled():
+    """A StandardScaler whose mean_ is near -1.8e308 with a scale_ below 1 makes 0 (and every small value) infinite,
+    which LogisticRegression refuses in scikit-learn; the bound search assumed 0 stays finite and gave the input no
+    bound, so the compiled model scored such rows. It is not compiled now (deploy scores it by scikit-learn)."""
+    X, y = data("binary")
+    est = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(X, y)
+    est[0].mean_[0], est[0].scale_[0] = -1.5e308, 0.5
+    row = X[0].copy()
+    row[0] = 0.0
+    with pytest.raises(ValueError, match="infinity"):
+        est.predict_proba(row[None, :])
+    with pytest.raises(Unsupported, match="input 0: .* rescale 0 past float64's range"):
+        compile_estimator(est, "binary", F)
+
+
 def test_verify_raises_mismatch():
     est, X = fitted("scaler-linear", "regression")
     ev = compile_estimator(est, "regression", F)

@@ -311,8 +311,9 @@ class _Compiler:
             r = self.probe(ops, x, src)
             return r is None or math.isfinite(r)
 
-        if not finite(0.0):
-            return
+        if not finite(0.0):  # (a mean_ near -1.8e308 over a scale_ below 1): what it takes is no range about 0
+            raise Unsupported(f"input {src}: the steps before one that refuses infinity rescale 0 past float64's "
+                              "range (±1.8e308), which scikit-learn refuses")
         for sign, edge, tighter in ((1.0, self.fin_hi, min), (-1.0, self.fin_lo, max)):
             if not finite(sign * sys.float_info.max):
                 edge[src] = tighter(edge[src], _finite_edge(finite, sign))
