@@ -1603,6 +1603,73 @@ def test_a_deploy_checks_the_features_against_a_version_that_went_live_while_it_
         == [(2, renamed)]
 
 
+def test_a_rollback_of_the_model_does_not_wait_for_another_sessions_deploy_to_upload(db_url, logit, monkeypatch):
+    """deploy took the name's lock before it sent the artifact and evaluator (large objects, in chunks): an
+    operator's rollback or activate of the model waited for the whole upload, hundreds of MB over a slow link. The
+    upload is paused here, in another session's deploy: a rollback and an activate go through (lock_timeout 5s)."""
+    import threading
+
+    registry.deploy(db_url, "churn", logit, X, Y, feature_names=NAMES)
+    registry.deploy(db_url, "churn", logit, X, Y, feature_names=NAMES)
+    uploading, resume, done = threading.Event(), threading.Event(), []
+    send = registry._bytes_arg
+
+    def slow(conn, data):  # the first chunk sent, the rest of the upload held up
+        out = send(conn, data)
+        if not uploading.is_set():
+            uploading.set()
+            resume.wait(60)
+        return out
+    monkeypatch.setattr(registry, "_bytes_arg", slow)
+
+    def other():
+        try:
+            done.append(registry.deploy(db_url, "churn", logit, X, Y, feature_names=NAMES)["version"])
+        except Exception as e:  # noqa: BLE001 - said in the assertion below
+            done.append(e)
+    t = threading.Thread(target=other)
+    t.start()
+    operator = psycopg2.connect(db_url)
+    try:
+        assert uploading.wait(60)
+        with operator.cursor() as cur:
+            cur.execute("SET lock_timeout = '5s'")
+            cur.execute("SELECT pgscore.rollback('churn')")
+            cur.execute("SELECT pgscore.activate('churn', 2)")
+        operator.commit()
+    finally:
+        resume.set()
+        t.join(60)
+        operator.close()
+    assert done == [3], done
+    assert query(db_url, "SELECT version FROM pgscore.model_versions WHERE name = 'churn' AND live") == [(3,)]
+
+
+def test_a_deploy_over_a_connection_in_autocommit_holds_the_names_lock_to_register_model(db_url, logit,
+                                                                                          monkeypatch):
+    """In autocommit the name's lock ended with lock_name's own statement: the checks and register_model ran
+    under no lock. The deploy runs them in one transaction of its own now: seen from another session while the
+    deploy is between its checks and register_model, the name's row of pgscore.model_locks is locked."""
+    registry.deploy(db_url, "churn", logit, X, Y, feature_names=NAMES)
+    conn, probe = psycopg2.connect(db_url), psycopg2.connect(db_url)
+    conn.autocommit = probe.autocommit = True
+    seen = []
+    check = registry._check_same_features
+
+    def probing(*args):
+        seen.append(len(query(probe, "SELECT name FROM pgscore.model_locks WHERE name = 'churn' "
+                                     "FOR UPDATE SKIP LOCKED")))
+        return check(*args)
+    monkeypatch.setattr(registry, "_check_same_features", probing)
+    try:
+        assert registry.deploy(conn, "churn", logit, X, Y, feature_names=NAMES)["version"] == 2
+        assert conn.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_IDLE
+    finally:
+        conn.close()
+        probe.close()
+    assert seen == [0]  # locked by the deploy: skipped
+
+
 def test_deploy_labels_that_are_not_the_models_classes_are_refused(db_url, logit):
     """Hold-out metrics against labels of another task would describe nothing: refused, naming them."""
     with pytest.raises(InvalidModel) as e:

@@ -202,11 +202,19 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
         (None, {"format": "none", "reason": "deployed with compile=False"})
     if ev_bytes is not None:
         check_size(name, "its compiled evaluator", ev_bytes)
-    with connection(db) as conn:
-        # the name's lock first, as register_model takes it (held to the end of the transaction): the checks below
-        # then read what a concurrent deploy, activate or rollback of the name committed while this one waited
-        # (before, they read the history before the lock, and a deploy waiting on another with
-        # allow_feature_change went live after it, checked against the version before it)
+    with connection(db) as conn, _one_transaction(conn):
+        # a version the server scores by unpickling it (not compiled) is loaded there in the same statement:
+        # one whose classes the server cannot import is not stored (a connection in autocommit included)
+        load = ", pgscore.load_model(r.model_id)" if ev_bytes is None else ""
+        say(f"sending {(len(blob) + len(ev_bytes or b'')) / 2**20:,.1f} MB to the server, which checks and stores it"
+            + (" and loads it" if ev_bytes is None else ""))
+        # the bytes first, with no lock of the name's held: an upload of hundreds of MB over a slow link held the
+        # name's lock throughout, and an operator's activate, rollback, retire or shadow of the model waited on it
+        blob_sql, blob_arg, blob_lo = _bytes_arg(conn, blob)
+        ev_sql, ev_arg, ev_lo = _bytes_arg(conn, ev_bytes)
+        # then the name's lock, as register_model takes it (held to the end of the transaction, which in autocommit
+        # _one_transaction opens): the checks below read what a concurrent deploy, activate or rollback of the
+        # name committed while this one waited, and register_model stores against what they read
         lock_name(conn, name)
         # what callers know of the name: the live version; with none live, the one live last (a retire, or an
         # alembic downgrade to before the model's first revision, leaves it the latest deployment's); else the newest
@@ -218,13 +226,6 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
             _check_same_task(name, known[0], task, classes)
         if known and not allow_feature_change:
             _check_same_features(name, known[0], names)
-        # a version the server scores by unpickling it (not compiled) is loaded there in the same statement:
-        # one whose classes the server cannot import is not stored (a connection in autocommit included)
-        load = ", pgscore.load_model(r.model_id)" if ev_bytes is None else ""
-        say(f"sending {(len(blob) + len(ev_bytes or b'')) / 2**20:,.1f} MB to the server, which checks and stores it"
-            + (" and loads it" if ev_bytes is None else ""))
-        blob_sql, blob_arg, blob_lo = _bytes_arg(conn, blob)
-        ev_sql, ev_arg, ev_lo = _bytes_arg(conn, ev_bytes)
         (model_id, version, *_), = _call(
             conn, f"SELECT r.model_id, r.version{load} FROM pgscore.register_model(%s, {blob_sql}, %s, %s, %s, %s, "
                   f"%s, {ev_sql}, %s) AS r", (name, blob_arg, artifacts.sha256(blob), json.dumps(meta, default=_json),
@@ -241,6 +242,24 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     if note:
         rec["feature_note"] = note
     return rec
+
+
+@contextlib.contextmanager
+def _one_transaction(conn):
+    """One transaction for what runs in the block: a connection in autocommit gets its own (BEGIN ... COMMIT, a
+    ROLLBACK on an error), so that the name's lock lock_name takes is held to register_model; a connection in a
+    transaction is the caller's, left as it is."""
+    if not getattr(conn, "autocommit", False):
+        yield
+        return
+    _call(conn, "BEGIN", None)
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            _call(conn, "ROLLBACK", None)
+        raise
+    _call(conn, "COMMIT", None)
 
 
 def lock_name(conn, name) -> None:
