@@ -2106,6 +2106,20 @@ def test_a_table_name_in_a_schema_that_does_not_exist_is_a_table_that_does_not_e
     assert r.returncode == 1 and "there is no model 'nope'" in r.stderr and "--table takes" not in r.stderr, r.stderr
 
 
+def test_a_table_of_the_users_in_the_pgscore_schema_that_does_not_exist_is_not_an_old_schema(db_url):
+    """`pgscore score --table pgscore.nosuch` (the user's own typo) said "pgscore is not installed in this
+    database, or its schema is older than this pgscore" with the install hint: any 42P01 naming `pgscore.` was
+    taken for a relation pgscore's own queries lack. It says the table does not exist, with --table's hint, as
+    for another table that does not exist (exit 1, as `--table nosuch.events`)."""
+    registry.deploy(db_url, "m", LogisticRegression(max_iter=500).fit(X, Y), None, feature_names=NAMES)
+    for table in ("pgscore.nosuch", "PGSCORE.nosuch"):
+        r = pgscore_cli("score", "--model", "m", "--table", table, "--key", "k", "--into", "s", "--db", db_url)
+        assert r.returncode == 1 and "Traceback" not in r.stderr, (table, r.stderr)
+        assert "not installed" not in r.stderr and "install or upgrade" not in r.stderr, (table, r.stderr)
+        assert f'pgscore: error: relation "{table.lower()}" does not exist (SQLSTATE 42P01)\nHint: --table takes a table ' \
+               "name as SQL writes it" in r.stderr, (table, r.stderr)
+
+
 def test_score_of_one_row_says_row_and_a_rate_that_is_not_zero(db_url):
     """A run that scored one row in a second or more printed `scored 1 rows ... (0 rows/s)`: a plural for one,
     and a rate rounded to nothing. It says `1 row` now, and a rate below 10 rows/s with two digits."""

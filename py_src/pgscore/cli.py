@@ -2184,7 +2184,8 @@ def command_error_text(e, command_name, name=None) -> str:
     # schema than the search_path's, a name with capitals unquoted)
     # (not where the error has a hint of its own, as refresh-windows' --table: a second Hint: line)
     if command_name == "score" and "\nHint:" not in text \
-            and (_names_no_table(e) and e.pgcode != "42704" and "pgscore." not in text):
+            and (_names_no_table(e) and e.pgcode != "42704"
+                 and ("pgscore." not in text or getattr(e, "names_a_given_table", False))):
         text += ("\nHint: --table takes a table name as SQL writes it (quote one with capitals or spaces: "
                  "--table '\"My Table\"', or 'data.\"My Table\"' with its schema); --key and --into take "
                  "column names as they are")

@@ -81,7 +81,10 @@ def _translate(e):
     code = getattr(e, "pgcode", None) or getattr(e, "sqlstate", None)  # psycopg2's name, psycopg 3's
     diag = getattr(e, "diag", None)
     primary = (diag.message_primary or "") if diag is not None else ""
-    if code in ("3F000", "42P01", "42883") and _NAMES_PGSCORE.search(primary):
+    # (not where the statement's missing relation or schema is one a user gave: `--table pgscore.nosuch`, a typo
+    # of theirs, is a table that does not exist, not a schema older than this pgscore; see _call's `given`)
+    if code in ("3F000", "42P01", "42883") and _NAMES_PGSCORE.search(primary) \
+            and not getattr(e, "names_a_given_table", False):
         return errors.PgscoreError(f"pgscore is not installed in this database, or its schema is older than this "
                                    f"pgscore ({primary})", sqlstate=code,
                                    hint="install or upgrade it with: " + errors.command("install --db URL"))
@@ -105,11 +108,17 @@ def _db_errors() -> tuple:
     return psycopg2.Error, psycopg.Error
 
 
-def _call(conn, sql, params):
+def _call(conn, sql, params, *, given=False):
+    """Run `sql`; a driver error raised as _translate makes it. With `given`, the statement's only relation or
+    schema that can be missing is a table name the caller was given (a `%s::regclass` over the catalogs): its
+    42P01 or 3F000 is marked so (names_a_given_table) and raised as the driver's, whatever schema it names."""
     with conn.cursor() as cur:
         try:
             cur.execute(sql, params)
         except _db_errors() as e:
+            if given and (getattr(e, "pgcode", None) or getattr(e, "sqlstate", None)) in ("3F000", "42P01"):
+                e.names_a_given_table = True
+                raise
             raise _translate(e) from e
         return cur.fetchall() if cur.description else None
 

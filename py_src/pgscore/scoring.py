@@ -392,7 +392,7 @@ def _remaining(conn, table, key, after) -> tuple[int, int]:
     (schema, name, kind, has_key), = _call(
         conn, "SELECT n.nspname, c.relname, c.relkind, EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid "
               "AND a.attname = %s AND a.attnum > 0 AND NOT a.attisdropped) FROM pg_class c JOIN pg_namespace n "
-              "ON n.oid = c.relnamespace WHERE c.oid = %s::regclass", (key, table))
+              "ON n.oid = c.relnamespace WHERE c.oid = %s::regclass", (key, table), given=True)
     if not has_key:
         return 0, 0
     k = sql.Identifier(key)
