@@ -1670,6 +1670,24 @@ def test_a_deploy_over_a_connection_in_autocommit_holds_the_names_lock_to_regist
     assert seen == [0]  # locked by the deploy: skipped
 
 
+def test_the_names_lock_is_one_text_that_register_model_and_registry_lock_name_share():
+    """registry.lock_name (deploy's lock before its checks, alembic's undeploy_model and retire_model) repeated
+    pl.register_model's: the pgscore.model_locks check, its INSERT ... ON CONFLICT, the advisory lock before
+    0043. Both run schema.lock_name now, through their own driver: the text is in py_src once."""
+    from pgscore import schema
+
+    src = Path(registry.__file__).parent
+    text = {p.name: p.read_text() for p in src.glob("*.py")}
+    for sql in ("to_regclass('pgscore.model_locks')", "ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name",
+                "hashtext('pgscore.models')"):
+        assert [n for n, t in text.items() if sql in t] == ["schema.py"], sql
+    assert "schema.lock_name(" in text["pl.py"] and "schema.lock_name(" in text["registry.py"]
+    ran = []
+    schema.lock_name(lambda sql, args: ran.append((sql, args)) or len(ran) == 1, "churn", "$1")
+    assert ran[1] == ("INSERT INTO pgscore.model_locks AS l (name) VALUES ($1) "
+                      "ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name", ("churn",))
+
+
 def test_deploy_labels_that_are_not_the_models_classes_are_refused(db_url, logit):
     """Hold-out metrics against labels of another task would describe nothing: refused, naming them."""
     with pytest.raises(InvalidModel) as e:

@@ -258,9 +258,10 @@ _INSERT_BASELINES = ("INSERT INTO pgscore.baselines (model_id, kind, feature, po
                      "std float8, min float8, max float8, null_rate float8, n bigint)")
 
 
-_HAS_MODEL_LOCKS = "SELECT pg_catalog.to_regclass('pgscore.model_locks') IS NOT NULL AS t"
-_LOCK_NAME = ("INSERT INTO pgscore.model_locks AS l (name) VALUES ($1) "
-              "ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name")
+def _first(plpy, sql, args):
+    """The first row's first value of `sql` run with text `args` ($1, $2...), or None (schema.lock_name's way)."""
+    rows = plpy.execute(plpy.prepare(sql, ["text"] * len(args)), list(args)) if args else plpy.execute(sql)
+    return next(iter(rows[0].values())) if rows else None
 
 
 @raising_sql_errors
@@ -281,11 +282,7 @@ def register_model(plpy, GD, name, artifact, sha, meta, baselines, activate, rea
     # versions number 1, 2, 3... per name; concurrent deploys of one name (and retires) queue here, on the name's
     # row of pgscore.model_locks, which only pgscore_admin may lock (0043 on; before, an advisory lock, which a
     # login granted nothing could take and hold)
-    if plpy.execute(_HAS_MODEL_LOCKS)[0]["t"]:
-        plpy.execute(plpy.prepare(_LOCK_NAME, ["text"]), [name])
-    else:  # a schema before 0043 (the migrations' tests deploy with this code at every revision)
-        plpy.execute(plpy.prepare("SELECT pg_advisory_xact_lock(hashtext('pgscore.models'), hashtext($1))",
-                                  ["text"]), [name])
+    schema.lock_name(lambda sql, args: _first(plpy, sql, args), name, "$1")
     version = plpy.execute(plpy.prepare("SELECT coalesce(max(version), 0) + 1 AS v FROM pgscore.models "
                                         "WHERE name = $1", ["text"]), [name])[0]["v"]
     # the reason goes with the version too, live or not (a schema before 0029 has no column for it: the

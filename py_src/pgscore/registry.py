@@ -274,17 +274,16 @@ def _one_transaction(conn):
 def lock_name(conn, name) -> None:
     """Take model `name`'s lock in `conn`'s transaction, as every change of the model does (register_model,
     activate, rollback, retire, set_shadow, clear_shadow): its row of pgscore.model_locks (migration 0043), or
-    before that pgscore's advisory lock of the name."""
+    before that pgscore's advisory lock of the name: schema.lock_name's SQL, which register_model runs too."""
+    from pgscore import schema
     from pgscore.serving import check_name
 
     check_name(name)  # (a name register_model refuses locks no row: the same error, before it)
-    (locks,), = _call(conn, "SELECT pg_catalog.to_regclass('pgscore.model_locks') IS NOT NULL", None)
-    if locks:
-        _call(conn, "INSERT INTO pgscore.model_locks AS l (name) VALUES (%s) "
-                    "ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name", (name,))
-    else:
-        _call(conn, "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgscore.models'), "
-                    "pg_catalog.hashtext(%s))", (name,))
+
+    def first(sql, args):
+        rows = _call(conn, sql, args or None)
+        return rows[0][0] if rows else None
+    schema.lock_name(first, name, "%s")
 
 
 def _estimator_name(estimator) -> str:

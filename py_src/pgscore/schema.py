@@ -15,6 +15,24 @@ from pathlib import Path
 VERSION_REASON = ("SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = 'pgscore.models'::pg_catalog.regclass "
                   "AND attname = 'reason' AND NOT attisdropped")
 
+# whether the schema has pgscore.model_locks (migration 0043), whose row of a name its changes lock
+HAS_MODEL_LOCKS = "SELECT pg_catalog.to_regclass('pgscore.model_locks') IS NOT NULL AS t"
+
+
+def lock_name(first, name, param) -> None:
+    """Take model `name`'s lock in the current transaction, as every change of the model does (register_model,
+    activate, rollback, retire, set_shadow, clear_shadow, and registry.deploy before its checks): its row of
+    pgscore.model_locks, which only pgscore_admin may lock (0043 on), or before 0043 pgscore's advisory lock of
+    the name (which a login granted nothing could take and hold). One text for pl.register_model (plpy) and
+    registry.lock_name (psycopg2 or psycopg 3): `first(sql, args)` runs `sql` with `args` through the caller's
+    driver and returns the first row's first value (None for no row); `param` is its placeholder ($1, %s)."""
+    if first(HAS_MODEL_LOCKS, ()):
+        first("INSERT INTO pgscore.model_locks AS l (name) VALUES (" + param + ") "
+              "ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name", (name,))
+    else:  # a schema before 0043 (the migrations' tests deploy with this code at every revision)
+        first("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('pgscore.models'), "
+              "pg_catalog.hashtext(" + param + "))", (name,))
+
 KINDS = ("schema", "tables", "functions", "views", "triggers", "privileges")
 _PLPYTHON = re.compile(r"^@@(plpython/[A-Za-z0-9_./-]+\.py)@@$", re.M)
 
