@@ -219,3 +219,29 @@ def test_a_rebuild_from_the_checkout_ships_its_current_sources_not_an_earlier_bu
     assert "pgscore/gone_since.py" not in second, "a module deleted from py_src was shipped from an earlier build"
     assert second["pgscore/changed_since.py"] == b"VERSION = 'new'\n", "an earlier build's copy was shipped"
     assert not (src / "build").exists(), "the build left build/ in the checkout"
+
+
+def test_setup_py_says_where_a_strict_editable_install_writes(tmp_path):
+    """setup.py said builds were "never in the checkout's build/": a strict editable install
+    (`pip install -e . --config-settings editable_mode=strict`) writes build/__editable__.* there all the same
+    (setuptools puts its tree of links in the project's build/, whatever build_base says). Checked in a copy, and
+    setup.py says so."""
+    import shutil
+    import subprocess
+    import sys
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "setup.py", "README.md"):
+        if (ROOT / name).exists():
+            shutil.copy(ROOT / name, src / name)
+    for name in ("py_src", "migrations"):
+        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    run = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--disable-pip-version-check",
+                          "--target", str(tmp_path / "site"), "-e", str(src), "--config-settings",
+                          "editable_mode=strict"], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert list((src / "build").glob("__editable__.*")), sorted(p.name for p in src.iterdir())
+    doc = (ROOT / "setup.py").read_text()
+    assert "never in the checkout's build/" not in doc
+    assert "editable_mode=strict" in doc and "build/__editable__" in doc
