@@ -63,12 +63,13 @@ def built_template(cluster, template_db):
     made = {}
     with contextlib.ExitStack() as stack:
         def template(build):
-            if build not in made:
+            key = (build.__module__, build.__qualname__)  # not the function: a module fixture set up again
+            if key not in made:  # (modules interleaved: --ff, --lf) makes a new closure of the same build
                 name = f"b{next(_counter)}"
                 stack.enter_context(_janitor(cluster, name, template_dbname=template_db, as_template=True))
                 build(cluster.url(name))
-                made[build] = name
-            return made[build]
+                made[key] = name
+            return made[key]
 
         yield template
 
