@@ -234,7 +234,20 @@ DECLARE
     v_nd float8[];
     v_h float8;       -- the grid's step
     v_last integer;   -- the highest step holding mass
-    v_j integer;
+    v_es float8[];    -- the shares of the bins in v_empty (0099), each run of one share taken at once
+    v_pe float8;      -- the run's v_empty
+    v_r integer;      -- the run's length
+    v_bd float8[];    -- a bin's distribution on the grid, then its powers
+    v_nz integer[];   -- the steps of v_bd holding mass
+    v_s integer;
+    v_a float8[];
+    v_blast integer;  -- the highest step of v_bd holding mass
+    v_i integer;
+    v_f float8;       -- ln P(sum > x) - ln(1 - confidence), at x, the bracket's lower and upper end
+    v_flo float8;
+    v_fhi float8;
+    v_hi0 float8;     -- the bracket's first upper end
+    v_side integer;   -- the end the last step moved: -1 the lower, 1 the upper
     v_lo float8;
     v_hi float8;
     v_x float8;
@@ -375,7 +388,7 @@ BEGIN
             -- mass split between the two steps around it, all past the last on it), with the bins that stay empty
             -- now and then (below) as two points: empty or not. The rest (its moments less theirs) is the
             -- matched chi-square; the floor is the sum's quantile, P(sum > x) the grid's mass times the rest's
-            -- tail past x less each step (Wilson and Hilferty's), by bisection
+            -- tail past x less each step (Wilson and Hilferty's), by false position
             v_mu := v_mu - v_r1;
             v_var := greatest(v_var - v_r2, 1e-12);
             v_k3 := v_k3 - v_r3;
@@ -386,6 +399,7 @@ BEGIN
             v_lo := v_r1;
             v_hi := v_r2;
             v_add := 0;
+            v_es := '{}';
             v_empty := '{}';  -- each bin's P(empty) where it is two points, else NULL (ln(100) values or fewer)
             FOREACH v_e IN ARRAY p_expected LOOP
                 CONTINUE WHEN v_e IS NULL OR NOT (v_e > 0 AND v_e <= 1);
@@ -396,6 +410,7 @@ BEGIN
                     v_add := v_add + greatest(v_term, v_neff * (greatest(v_c, 1e-4) - greatest(v_e, 1e-4))
                                                       * ln(greatest(v_c, 1e-4) / greatest(v_e, 1e-4)));
                     v_empty := v_empty || NULL::float8;
+                v_es := v_es || v_e;
                     CONTINUE;
                 END IF;
                 v_p := 0;
@@ -407,6 +422,7 @@ BEGIN
                     END IF;
                 END IF;
                 v_empty := v_empty || v_p;
+                v_es := v_es || v_e;
                 IF v_p > 0 THEN
                     v_lo := v_lo + v_p * v_term;
                     v_hi := v_hi + v_p * (1 - v_p) * v_term ^ 2;
@@ -414,52 +430,93 @@ BEGIN
                 END IF;
             END LOOP;
             v_h := least(v_add, v_lo + 20 * sqrt(greatest(v_hi, 0))) / 32;
+            -- each run of bins sharing a share (quantile bins mostly do) as one: the bin's distribution on the grid,
+            -- v_bd, raised to the run's length by repeated squaring, the sum capped at the last step as a count's is
             v_dist := array_fill(0::float8, ARRAY[33], ARRAY[0]);
             v_dist[0] := 1;
             v_last := 0;
-            v_j := 0;
-            FOREACH v_e IN ARRAY p_expected LOOP
-                CONTINUE WHEN v_e IS NULL OR NOT (v_e > 0 AND v_e <= 1);
-                v_j := v_j + 1;
-                CONTINUE WHEN v_empty[v_j] = 0;
-                v_lam := v_neff * v_e;
-                v_nd := array_fill(0::float8, ARRAY[33], ARRAY[0]);
-                v_k := CASE WHEN v_empty[v_j] IS NULL THEN floor(v_lam + 5 * sqrt(v_lam) + 6) ELSE 1 END;
-                v_p := CASE WHEN v_empty[v_j] IS NULL THEN exp(-v_lam) ELSE v_empty[v_j] END;  -- P(count 0)
-                v_q2 := v_last;
-                FOR k IN 0..v_k LOOP
-                    v_c := k / v_neff;
-                    IF v_empty[v_j] IS NULL THEN
-                        v_g := v_neff * (greatest(v_c, 1e-4) - greatest(v_e, 1e-4)) * ln(greatest(v_c, 1e-4) / greatest(v_e, 1e-4));
-                        v_rate := v_p;
-                    ELSE  -- empty (k = 0) or not
-                        v_g := CASE WHEN k = 0 THEN v_neff * (greatest(v_e, 1e-4) - 1e-4) * ln(greatest(v_e, 1e-4) / 1e-4) ELSE 0 END;
-                        v_rate := CASE WHEN k = 0 THEN v_p ELSE 1 - v_p END;
-                    END IF;
-                    v_c := CASE WHEN v_h > 0 THEN least(v_g / v_h, 32) ELSE 0 END;
-                    v_d1 := v_c - floor(v_c);  -- the share of the mass on the step above
-                    FOR i IN 0..CASE WHEN v_rate < 1e-15 THEN -1 ELSE v_last END LOOP  -- (a count that never comes: none)
-                        CONTINUE WHEN v_dist[i] = 0;
-                        v_q1 := least(i + floor(v_c), 32);
-                        v_nd[v_q1::integer] := v_nd[v_q1::integer] + v_rate * (1 - v_d1) * v_dist[i];
-                        v_q1 := least(v_q1 + 1, 32);
-                        v_nd[v_q1::integer] := v_nd[v_q1::integer] + v_rate * v_d1 * v_dist[i];
-                        v_q2 := greatest(v_q2, v_q1);
+            v_r := 0;
+            FOR j IN 1..cardinality(v_es) + 1 LOOP
+                IF v_r > 0 AND (j > cardinality(v_es) OR v_es[j] IS DISTINCT FROM v_e) THEN
+                    v_lam := v_neff * v_e;
+                    v_bd := array_fill(0::float8, ARRAY[33], ARRAY[0]);
+                    v_blast := 0;
+                    v_k := CASE WHEN v_pe IS NULL THEN floor(v_lam + 5 * sqrt(v_lam) + 6) ELSE 1 END;
+                    v_p := CASE WHEN v_pe IS NULL THEN exp(-v_lam) ELSE v_pe END;  -- P(count 0)
+                    FOR k IN 0..v_k LOOP
+                        v_c := k / v_neff;
+                        IF v_pe IS NULL THEN
+                            v_g := v_neff * (greatest(v_c, 1e-4) - greatest(v_e, 1e-4)) * ln(greatest(v_c, 1e-4) / greatest(v_e, 1e-4));
+                            v_rate := v_p;
+                        ELSE  -- empty (k = 0) or not
+                            v_g := CASE WHEN k = 0 THEN v_neff * (greatest(v_e, 1e-4) - 1e-4) * ln(greatest(v_e, 1e-4) / 1e-4) ELSE 0 END;
+                            v_rate := CASE WHEN k = 0 THEN v_p ELSE 1 - v_p END;
+                        END IF;
+                        IF v_rate >= 1e-15 THEN  -- (a count that never comes: none)
+                            v_c := CASE WHEN v_h > 0 THEN least(v_g / v_h, 32) ELSE 0 END;
+                            v_d1 := v_c - floor(v_c);  -- the share of the mass on the step above
+                            v_i := floor(v_c)::integer;
+                            v_bd[v_i] := v_bd[v_i] + v_rate * (1 - v_d1);
+                            v_i := least(v_i + 1, 32);
+                            v_bd[v_i] := v_bd[v_i] + v_rate * v_d1;
+                            v_blast := greatest(v_blast, v_i);
+                        END IF;
+                        IF v_pe IS NULL THEN
+                            v_p := v_p * v_lam / (k + 1);
+                            EXIT WHEN k > v_lam AND v_p < 1e-15;  -- (falling from here on)
+                        END IF;
                     END LOOP;
-                    IF v_empty[v_j] IS NULL THEN
-                        v_p := v_p * v_lam / (k + 1);
-                    END IF;
-                END LOOP;
-                v_dist := v_nd;
-                v_last := v_q2::integer;
+                    WHILE v_r > 0 LOOP
+                        FOR op IN 1..2 LOOP  -- 1: the sum so far times v_bd where the run's length is odd; 2: v_bd squared
+                            CONTINUE WHEN CASE WHEN op = 1 THEN v_r % 2 = 0 ELSE v_r = 1 END;
+                            v_nz := '{}';  -- v_bd's steps holding mass (1e-17 or less: none, at most 33 times that a step)
+                            FOR s IN 0..v_blast LOOP
+                                IF v_bd[s] > 1e-17 THEN
+                                    v_nz := v_nz || s;
+                                END IF;
+                            END LOOP;
+                            v_a := CASE WHEN op = 1 THEN v_dist ELSE v_bd END;
+                            v_i := CASE WHEN op = 1 THEN v_last ELSE v_blast END;
+                            v_nd := array_fill(0::float8, ARRAY[33], ARRAY[0]);
+                            FOR i IN 0..v_i LOOP
+                                v_x := v_a[i];
+                                CONTINUE WHEN v_x <= 1e-17;
+                                FOREACH v_s IN ARRAY v_nz LOOP
+                                    v_nd[least(i + v_s, 32)] := v_nd[least(i + v_s, 32)] + v_x * v_bd[v_s];
+                                END LOOP;
+                            END LOOP;
+                            v_i := least(v_i + v_blast, 32);
+                            IF op = 1 THEN
+                                v_dist := v_nd;
+                                v_last := v_i;
+                            ELSE
+                                v_bd := v_nd;
+                                v_blast := v_i;
+                            END IF;
+                        END LOOP;
+                        v_r := v_r / 2;
+                    END LOOP;
+                END IF;
+                EXIT WHEN j > cardinality(v_es);
+                CONTINUE WHEN v_empty[j] = 0;
+                v_e := v_es[j];
+                v_pe := v_empty[j];
+                v_r := v_r + 1;
             END LOOP;
-            -- bisection between 0 and the grid's end plus the rest's quantile at 1 - (1 - confidence) / 4
+            -- the root between 0 and the grid's end plus the rest's quantile at 1 - (1 - confidence) / 4, of
+            -- ln P(sum > x) - ln(1 - confidence): false position, Illinois' (the end kept twice halved), from the end
             v_q2 := pgscore.normal_quantile(1 - (1 - p_confidence) / 4);
             v_lo := 0;
             v_hi := 32 * v_h + greatest(0, v_shift + v_scale * v_nu
                                            * greatest(0, 1 - 2.0 / (9 * v_nu) + v_q2 * sqrt(2.0 / (9 * v_nu))) ^ 3);
-            FOR it IN 1..50 LOOP
-                v_x := (v_lo + v_hi) / 2;
+            v_flo := -ln(1 - p_confidence);  -- (the sum over 0 all but surely)
+            v_hi0 := v_hi;
+            v_side := 0;
+            v_c := 1 - 2.0 / (9 * v_nu);  -- Wilson and Hilferty's z = (cbrt(y / nu) - v_c) * v_d1
+            v_d1 := 1.5 * sqrt(v_nu);
+            FOR it IN 0..60 LOOP
+                v_x := CASE WHEN it = 0 THEN v_hi  -- (the step's share of the bracket kept within 1e-9 of its ends)
+                            ELSE v_lo + (v_hi - v_lo) * least(greatest(v_flo / (v_flo - v_fhi), 1e-9), 1 - 1e-9) END;
                 v_rate := v_dist[32];  -- (past the grid's end: counted as over)
                 FOR i IN 0..least(v_last, 31) LOOP
                     CONTINUE WHEN v_dist[i] < 1e-15;
@@ -469,8 +526,8 @@ BEGIN
                         CONTINUE;
                     END IF;
                     -- the rest's tail past it: Wilson and Hilferty's z, the normal tail by erfc (Numerical
-                    -- Recipes' Chebyshev fit, within a relative 1.2e-7)
-                    v_w := (cbrt(v_y / v_nu) - 1 + 2.0 / (9 * v_nu)) / sqrt(2.0 / (9 * v_nu)) / sqrt(2.0);
+                    -- Recipes' Chebyshev fit, within a relative 1.2e-7) at z / sqrt(2)
+                    v_w := (cbrt(v_y / v_nu) - v_c) * v_d1;
                     CONTINUE WHEN v_w > 26;
                     v_t := 1 / (1 + 0.5 * abs(v_w));
                     v_t := 0.5 * v_t * exp(-(v_w * v_w) - 1.26551223 + v_t * (1.00002368 + v_t * (0.37409196 + v_t * (0.09678418
@@ -478,12 +535,27 @@ BEGIN
                            + v_t * (-0.82215223 + v_t * 0.17087277)))))))));
                     v_rate := v_rate + v_dist[i] * CASE WHEN v_w >= 0 THEN v_t ELSE 1 - v_t END;
                 END LOOP;
-                IF v_rate > 1 - p_confidence THEN
+                v_f := ln(greatest(v_rate, 1e-300)) - ln(1 - p_confidence);
+                EXIT WHEN it = 0 AND v_f > 0;  -- (the end itself under: 0099's bisection came to it too)
+                IF it = 0 THEN
+                    v_fhi := v_f;
+                ELSIF v_f > 0 THEN
                     v_lo := v_x;
+                    v_flo := v_f;
+                    IF v_side = -1 THEN
+                        v_fhi := v_fhi / 2;
+                    END IF;
+                    v_side := -1;
                 ELSE
                     v_hi := v_x;
+                    v_fhi := v_f;
+                    IF v_side = 1 THEN
+                        v_flo := v_flo / 2;
+                    END IF;
+                    v_side := 1;
                 END IF;
-                EXIT WHEN v_hi - v_lo <= 1e-6 * v_hi;
+                -- (a floor of 0, at a confidence of 1e-9: as close as bisection's 50 steps came, 1e-15 of the end)
+                EXIT WHEN v_hi - v_lo <= 1e-6 * v_hi OR v_f > -1e-7 AND v_f <= 0 OR v_hi <= 1e-15 * v_hi0;
             END LOOP;
             RETURN v_hi * v_inv;
         END IF;
