@@ -700,11 +700,12 @@ def test_score_sql_leaves_a_row_past_the_nearest_bound_to_score_row_which_checks
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered")
-def test_score_sql_is_none_where_an_input_it_does_not_read_is_refused():
+def test_score_sql_leaves_a_refused_value_of_an_input_it_does_not_read_to_score_row(conn):
     """Two scalers, then a ColumnTransformer that keeps column 0 alone: scikit-learn refuses column 1's 1e308 (the
-    first scaler makes it infinity, which the second refuses) and its infinity. SQL's sum never read column 1 and
-    scored both rows, as score_row's fast path (a sum over the columns read) scored the infinity. Such a model is not
-    scored in SQL nor by that fast path now; one dropping nothing still is."""
+    first scaler makes it infinity, which the second refuses) and its infinities. SQL's sum never read column 1 and
+    scored such rows, as score_row's fast path (a sum over the columns read) scored the infinity. score_sql's one
+    test a row now covers column 1 (z NaN or infinite: left to score_row, which refuses it); an allowed NaN there
+    and an ordinary row are scored in SQL as score_row scores them."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 3))
     X[:, 1] *= 0.01
@@ -713,16 +714,51 @@ def test_score_sql_is_none_where_an_input_it_does_not_read_is_refused():
     est = Pipeline([("ct1", scalers), ("ct2", ColumnTransformer([("p", "passthrough", [0])])),
                     ("lr", LogisticRegression())]).fit(X, y)
     ev = Evaluator.from_bytes(compile_estimator(est, "binary", 3).to_bytes())
-    for v in (1e308, np.inf):
-        row = X[0].copy()
-        row[1] = v
+    rows = [X[0].copy() for _ in range(6)]
+    rows[0][1], rows[1][1], rows[2][1], rows[3][1], rows[4][1] = 1e308, -1e308, np.inf, -np.inf, np.nan
+    got = _in_postgres(conn, ev, rows)
+    assert [math.isfinite(z) for _, z in got] == [False, False, False, False, True, True]
+    for row in rows[:4]:
         with pytest.raises(ValueError, match="infinity"):
             est.predict_proba([row])
         with pytest.raises(ValueError, match="feature index 1"):
             ev.score_row(row.tolist())
-    assert ev.score_sql(["x0", "x1", "x2"]) is None
+    for row, (score, _) in zip(rows[4:], got[4:]):
+        assert score == ev.score_row(row.tolist())
+        assert abs(score - est.predict_proba([row])[0, 1]) <= 1e-9
     keep = Pipeline([("ct1", scalers), ("lr", LogisticRegression())]).fit(X, y)
     assert compile_estimator(keep, "binary", 3).score_sql(["x0", "x1", "x2"]) is not None
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered")
+def test_a_dropped_input_refused_as_nan_or_infinity_is_tested_in_sql_and_by_the_fast_path(conn):
+    """Inputs a ColumnTransformer drops after a step that refuses their NaN (FunctionTransformer(validate=True)) or
+    their infinity (SimpleImputer, which allows NaN): score_sql is not None, defers such a row (z not finite) and
+    scores the others as score_row does; score_row refuses it as scikit-learn does, fast path or not."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] + rng.normal(size=200) > 0).astype(int)
+    strict = Pipeline([("ct1", ColumnTransformer([("v", FunctionTransformer(validate=True), [0, 1, 2])])),
+                       ("ct2", ColumnTransformer([("p", "passthrough", [0, 2])])), ("lr", LogisticRegression())])
+    imputed = Pipeline([("imp", SimpleImputer()), ("ct2", ColumnTransformer([("p", "passthrough", [0, 2])])),
+                        ("lr", LogisticRegression())])
+    for est, nan_refused in ((strict.fit(X, y), True), (imputed.fit(X, y), False)):
+        ev = Evaluator.from_bytes(compile_estimator(est, "binary", 3).to_bytes())
+        assert ev.score_sql(["x0", "x1", "x2"]) is not None
+        rows = [X[0].copy() for _ in range(5)]
+        rows[0][1], rows[1][1], rows[2][1], rows[3][1] = np.inf, -np.inf, np.nan, 1e308
+        got = _in_postgres(conn, ev, rows)
+        assert [math.isfinite(z) for _, z in got] == [False, False, not nan_refused, True, True]
+        for row, (score, z) in zip(rows, got):
+            try:
+                want = est.predict_proba([row])[0, 1]
+            except ValueError:
+                with pytest.raises(ValueError, match="feature index 1"):
+                    ev.score_row(row.tolist())
+                assert not math.isfinite(z)
+                continue
+            assert math.isfinite(z) and score == ev.score_row(row.tolist())
+            assert abs(score - want) <= 1e-9
 
 
 @pytest.mark.parametrize("name,task", [("scaler-linear", "multiclass"), ("impute-onehot-linear", "binary"),

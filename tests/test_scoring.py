@@ -12,7 +12,7 @@ from sklearn.ensemble import (HistGradientBoostingClassifier, HistGradientBoosti
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from helpers import ensure_role, nested_statements, pgscore_cli, plans_of, query, run_past_a_lock
 from pgscore import datasets, registry
@@ -1465,3 +1465,39 @@ def test_a_refused_value_of_a_column_the_linear_model_drops_is_refused_in_sql_to
             assert err.pgcode == "22023" and f"(key '{key}'" in err.pgerror, (key, log, err.pgerror)
     (got,), = query(conn, "SELECT score FROM pgscore.predict_batch('dropb', 'SELECT id, a, b, c FROM t WHERE id = 1')")
     assert abs(got - est.predict_proba([[0.5, 0.001, 3]])[0, 1]) <= 1e-9
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered")
+def test_predict_batch_in_sql_refuses_a_dropped_column_s_refused_values_and_scores_the_rest(conn):
+    """A scaler then FunctionTransformer(validate=True) over every column, then a ColumnTransformer that keeps a and c:
+    b's 1e308 (infinite once scaled), infinities, NaN and NULL are refused by scikit-learn. The model keeps its one
+    statement in SQL (score_sql is not None): predict_batch refuses each of those rows as pgscore.score does, naming
+    the key, and scores the others as scikit-learn does."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 3))
+    x[:, 1] *= 0.01
+    y = (x[:, 0] + rng.normal(size=200) > 0).astype(int)
+    strict = ColumnTransformer([("s", make_pipeline(StandardScaler(), FunctionTransformer(validate=True)), [0, 1, 2])])
+    est = Pipeline([("ct1", strict), ("ct2", ColumnTransformer([("p", "passthrough", [0, 2])])),
+                    ("lr", LogisticRegression())]).fit(x, y)
+    assert compile_estimator(est, "binary", 3).score_sql(["a", "b", "c"]) is not None
+    for v in (1e308, np.inf, -np.inf, np.nan):
+        with pytest.raises(ValueError):
+            est.predict_proba([[0.1, v, 0.2]])
+    assert registry.deploy(conn.dsn, "dropv", est, x, y, feature_names=["a", "b", "c"])["engine"] == "numpy"
+    query(conn, "CREATE TABLE t (id int PRIMARY KEY, a float8, b float8, c float8)")
+    query(conn, "INSERT INTO t VALUES (1, 0.5, 0.001, 3), (2, -1.5, -0.02, 0.25), (3, 0.1, 1e308, 1), "
+                "(4, 0.2, 'Infinity', 2), (5, 0.3, '-Infinity', 2), (6, 0.4, 'NaN', 2), (7, 0.6, NULL, 2)")
+    for key in (3, 4, 5, 6, 7):
+        err = sql_error(conn, "SELECT pgscore.score('dropv', ARRAY[a, b, c]) FROM t WHERE id = %s", (key,))
+        assert err.pgcode == "22023" and "feature 'b' is " in err.pgerror, err.pgerror
+        err = sql_error(conn, "SELECT * FROM pgscore.predict_batch('dropv', 'SELECT id, a, b, c FROM t "
+                              "WHERE id IN (1, 2, %s) ORDER BY id', p_log => false)", (key,))
+        assert err.pgcode == "22023" and f"(key '{key}'" in err.pgerror, (key, err.pgerror)
+    got = query(conn, "SELECT key::int, score FROM pgscore.predict_batch('dropv', 'SELECT id, a, b, c FROM t "
+                      "WHERE id < 3 ORDER BY id', p_log => false) ORDER BY key::int")
+    want = est.predict_proba([[0.5, 0.001, 3], [-1.5, -0.02, 0.25]])[:, 1]
+    assert [k for k, _ in got] == [1, 2] and all(abs(s - w) <= 1e-9 for (_, s), w in zip(got, want))
+    for key, w in zip((1, 2), want):
+        (s,), = query(conn, "SELECT pgscore.score('dropv', ARRAY[a, b, c]) FROM t WHERE id = %s", (key,))
+        assert abs(s - w) <= 1e-9

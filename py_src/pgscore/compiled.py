@@ -767,12 +767,11 @@ class _Linear(Evaluator):
         for j in range(self.header["n_cats"]):
             v = L(f"cat{j}_v")
             self._cat_d.append((int(L(f"cat{j}_src")), dict(zip(L(f"cat{j}_k"), v)), v[-2:]))
-        # (and no input the sum does not read, dropped by a ColumnTransformer, whose NaN, infinity or finite value
-        # past a rescaling's range a step before the drop refuses: the sum, in Python or SQL, cannot refuse it)
-        lo, hi = self._far[:2] if self._far is not None else ((), ())
-        self._plain = len(self._b_l) == 1 and not self._cat_d and not any(
-            not all(self._ok[j]) or lo and (lo[j] > -_INF or hi[j] < _INF)
-            for j in set(range(self.n_features)).difference(src))
+        self._plain = len(self._b_l) == 1 and not self._cat_d
+        # inputs the sum does not read (a ColumnTransformer dropped them) whose NaN or infinity a step before the
+        # drop refuses: the sum, in Python or SQL, cannot refuse them, so score_row's fast path and score_sql's
+        # one test a row check them (a finite value past a rescaling's range is in _far's test already)
+        self._drop_chk = sorted(j for j in set(range(self.n_features)).difference(src) if not all(self._ok[j]))
 
     # the batch path's numpy arrays, made when first used
     _src = functools.cached_property(lambda self: self.arrays["lin_src"])
@@ -789,6 +788,10 @@ class _Linear(Evaluator):
         if self._plain and len(x) == self.n_features:  # one output, no lookups: a sum of products
             if self._far is not None and (max(x) > self._far[3] or min(x) < self._far[2]):
                 self._check_far(x)  # a value a rescaling makes infinite (a NaN is checked below)
+            if self._drop_chk:  # a NaN or infinity the sum does not read: the full check (NaN compares false)
+                d = _lsum([x[j] for j in self._drop_chk], 0.0)
+                if d - d != 0:  # NaN, an infinity, or (rarely) finite values summing past float64: checked there
+                    return super().score_row(x)
             z = _lsum(map(operator.mul, map(operator.sub, x if self._get is None else self._get(x), self._ctr_l),
                           self._S_l[0]), self._b_l[0])
             if z - z == 0:  # else NaN or infinity, checked below
@@ -798,8 +801,8 @@ class _Linear(Evaluator):
     def score_sql(self, xs):
         """score_row() in SQL: (z, link), z an expression over `xs` (the features' SQL expressions,
         float8, NaN for missing, never NULL) and link(ref) the score from a reference to z's value;
-        None where the model has more than one output, one-hot lookups, a non-finite weight or an input it
-        does not read that a step before refuses (see _setup).
+        None where the model has more than one output, one-hot lookups or a non-finite weight. An input
+        the sum does not read whose NaN or infinity a step before refuses is tested in _far_sql's one test.
 
         The arithmetic is score_row's step for step: the same subtractions, products and sums in the
         same order (left to right from the bias, then the fixed terms of allowed NaNs), and the same
@@ -836,7 +839,7 @@ class _Linear(Evaluator):
         z = "(" + plus.join(main) + ")"
         if holes:
             z = f"({z}{plus}(0{f8}{plus}" + plus.join(holes) + "))"
-        if self._far is not None:
+        if self._far is not None or self._drop_chk:
             z = self._far_sql(xs, z, lit, op)
         if self._link == "identity":
             return z, lambda ref: ref
@@ -852,14 +855,21 @@ class _Linear(Evaluator):
         GREATEST and one comparison) where a test a term against both bounds (a CASE, two comparisons and a
         second read of the feature each) cost ~18% of z's time (0.60 against 0.51 us a row, twelve features
         read from a float8[], two of them bounded). An allowed NaN is not past T: -abs(NaN) is NaN, which LEAST
-        passes over and no comparison with < finds smaller; GREATEST would take it (NaN sorts above all)."""
-        lo, hi = self._far[:2]
+        passes over and no comparison with < finds smaller; GREATEST would take it (NaN sorts above all).
+
+        An input the sum does not read (_drop_chk) whose NaN or infinity a step before refuses joins the test
+        with the largest float as its bound (T is the nearest of all the bounds): abs() of an infinity is past
+        it, and abs(NaN) is NaN, which PostgreSQL sorts above every float, so one that refuses NaN goes in the
+        GREATEST (NULL never reaches here: callers coalesce it to NaN) and one that allows NaN in the LEAST;
+        score_row then refuses the row (or scores it, where the value was allowed)."""
+        lo, hi = self._far[:2] if self._far is not None else ((-_INF,) * len(xs), (_INF,) * len(xs))
         bounded = [j for j in range(len(xs)) if math.isfinite(lo[j]) or math.isfinite(hi[j])]
-        if not bounded:
+        tested = sorted(set(bounded).union(self._drop_chk))
+        if not tested:
             return z
-        t = min(min(-lo[j], hi[j]) for j in bounded)  # finite: each j has a finite bound
-        past, nan_ok = [], [j for j in bounded if self._ok[j][0]]
-        plain = [j for j in bounded if not self._ok[j][0]]
+        t = min([sys.float_info.max] + [min(-lo[j], hi[j]) for j in bounded])  # finite
+        past, nan_ok = [], [j for j in tested if self._ok[j][0]]
+        plain = [j for j in tested if not self._ok[j][0]]
         if plain:  # a NaN here is refused: past T too
             past.append(f"GREATEST({', '.join(f'pg_catalog.abs(({xs[j]}))' for j in plain)}) {op('>')} {lit(t)}")
         if nan_ok:
