@@ -10,6 +10,7 @@ import numpy as np
 import psycopg2
 import pytest
 from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -45,6 +46,24 @@ def test_model_server_app_answers_the_estimators_score_and_refuses_bad_requests(
     for bad in (b"not json", b'{"x": 1}', b'{"features": ["a"]}', b'{"features": [1, 2]}'):
         status, out = _wsgi("POST", "/score", bad)
         assert status.startswith("400") and out["error"], bad
+
+
+def test_model_server_scores_an_estimator_the_compiler_refuses_with_scikit_learn(tmp_path, monkeypatch):
+    """PGSCORE_MODEL_ENGINE=compiled with an estimator compile_estimator does not handle (k-nearest neighbours):
+    app raised compiled.Unsupported on loading (gunicorn answers 500); it falls back to predict_proba, as deploy does."""
+    import joblib
+
+    from pgscore import compiled
+
+    knn = KNeighborsClassifier(5).fit(X, Y)
+    with pytest.raises(compiled.Unsupported):
+        compiled.compile_estimator(knn, "binary", X.shape[1])
+    joblib.dump(knn, tmp_path / "k.joblib")
+    monkeypatch.setenv("PGSCORE_MODEL_FILE", str(tmp_path / "k.joblib"))
+    monkeypatch.setenv("PGSCORE_MODEL_ENGINE", "compiled")
+    monkeypatch.setattr(modelserver, "_model", None)
+    status, out = _wsgi("POST", "/score", json.dumps({"features": X[3].tolist()}).encode())
+    assert status == "200 OK" and out["score"] == knn.predict_proba(X[3:4])[0, 1]
 
 
 def test_both_paths_do_the_same_work(db_url):

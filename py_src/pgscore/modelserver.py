@@ -10,7 +10,9 @@ limited to one thread (several workers share the cores, as pgscore's
 backends do).
 With $PGSCORE_MODEL_ENGINE=compiled it scores with the same compiled numpy
 evaluator pgscore uses in the database, instead of the estimator's own
-predict_proba (what a user would run), so that the benchmark can show both.
+predict_proba (what a user would run), so that the benchmark can show both;
+an estimator the compiler does not handle (compiled.Unsupported) is scored by
+predict_proba then, as pgscore's deploy falls back to scikit-learn.
 """
 
 from __future__ import annotations
@@ -31,13 +33,14 @@ def _load():
         threadpool_limits(1)
         est = joblib.load(os.environ["PGSCORE_MODEL_FILE"])
         n = int(est.n_features_in_)
+        _model = n, lambda row: est.predict_proba(np.asarray([row], dtype=float))[0, 1]
         if os.environ.get("PGSCORE_MODEL_ENGINE") == "compiled":
             from pgscore import compiled
 
-            ev = compiled.compile_estimator(est, "binary", n)
-            _model = n, ev.score_row
-        else:
-            _model = n, lambda row: est.predict_proba(np.asarray([row], dtype=float))[0, 1]
+            try:
+                _model = n, compiled.compile_estimator(est, "binary", n).score_row
+            except compiled.Unsupported:  # as registry.compile_evaluator does: scikit-learn scores it
+                pass
     return _model
 
 
