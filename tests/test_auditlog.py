@@ -330,6 +330,107 @@ def test_log_partitions_and_retention(churn):
         assert e.value.pgcode == "22023"
 
 
+def _make_days_once_it_waits_for(churn, holder, day):
+    """Run create_log_partitions(0, day) in another session until it waits for a lock, then commit `holder` (a
+    connection with a transaction open) and let it finish: {"made": its rows} or {"error": its error}."""
+    result = {}
+
+    def make():
+        c = psycopg2.connect(churn.dsn)
+        c.autocommit = True
+        try:
+            query(c, "SET application_name = 'pgscore-test-partitions'")
+            result["made"] = query(c, f"SELECT pgscore.create_log_partitions(0, {day})")
+        except psycopg2.Error as e:
+            result["error"] = e
+        finally:
+            c.close()
+
+    t = threading.Thread(target=make)
+    t.start()
+    for _ in range(300):
+        if query(churn, "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                        "'pgscore-test-partitions' AND wait_event_type = 'Lock'") == [(1,)]:
+            break
+        time.sleep(0.05)
+    else:
+        holder.rollback()
+        t.join(60)
+        raise AssertionError(f"create_log_partitions never waited for the other transaction: {result}")
+    holder.commit()
+    t.join(60)
+    return result
+
+
+def test_a_days_partition_is_made_while_another_session_logs_that_day_into_the_default_partition(churn):
+    """A day without its partition (a clock jump, maintenance stopped for over a week) logs into the default
+    partition; create_log_partitions moves the day's rows, then attaches. A transaction that logged a row of the
+    day and committed after the move made ATTACH fail ('updated partition constraint for default partition ...
+    would be violated by some row') and the whole call roll back, for as long as scoring went on; now the call
+    takes ATTACH's locks first, waits for that transaction and moves its row too (migration 0100)."""
+    day = "((now() AT TIME ZONE 'UTC')::date + 20)"
+    (lo, name), = query(churn, f"SELECT {day}::timestamp AT TIME ZONE 'UTC', "
+                               f"'pgscore.prediction_log_' || to_char({day}, 'YYYYMMDD')")
+    other = psycopg2.connect(churn.dsn)
+    try:
+        with other.cursor() as cur:  # a scoring transaction, open: its row waits in the default partition
+            cur.execute("INSERT INTO pgscore.prediction_log (logged_at, model_id, features, score, source) "
+                        "SELECT %s + interval '1 hour', model_id, %s, 0.5, 'batch' FROM pgscore.models", (lo, ROW))
+        result = _make_days_once_it_waits_for(churn, other, day)
+    finally:
+        other.close()
+    assert "error" not in result, result["error"].pgerror
+    assert result["made"] == [(1,)]
+    assert query(churn, "SELECT tableoid::regclass::text, count(*) FROM pgscore.prediction_log "
+                        "WHERE logged_at >= %s GROUP BY 1", (lo,)) == [(name, 1)]
+
+
+def test_two_calls_making_the_same_days_at_once_both_succeed(churn):
+    """The partitions' job run twice at once (pg_cron and a host's cron, two hosts' crons): both made the same
+    day, and the second failed on the first's table (42P07, 'relation "prediction_log_YYYYMMDD" already
+    exists'); now the second waits for the first and finds the day made (migration 0100)."""
+    day = "((now() AT TIME ZONE 'UTC')::date + 30)"
+    first = psycopg2.connect(churn.dsn)
+    try:
+        with first.cursor() as cur:
+            cur.execute(f"SELECT pgscore.create_log_partitions(0, {day})")
+            assert cur.fetchall() == [(1,)]
+        result = _make_days_once_it_waits_for(churn, first, day)
+    finally:
+        first.close()
+    assert "error" not in result, result["error"].pgerror
+    assert result["made"] == [(0,)]
+    assert query(churn, f"SELECT count(*) FROM pg_inherits WHERE inhrelid = to_regclass("
+                        f"'pgscore.prediction_log_' || to_char({day}, 'YYYYMMDD'))") == [(1,)]
+
+
+def test_making_days_waits_for_no_session_that_holds_a_partitions_vacuum_lock(churn):
+    """create_log_partitions locks the log alone (LOCK TABLE ONLY), as ATTACH does: locking the partitioned log
+    without ONLY locked every day too, so an ANALYZE, VACUUM or autovacuum's freeze of an old day made the daily
+    call wait (and `pgscore maintain` fail at its lock_timeout), also when it had nothing to make."""
+    query(churn, "SELECT pgscore.create_log_partitions()")
+    day = query(churn, "SELECT c.relname FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = "
+                       "i.inhrelid WHERE i.inhparent = 'pgscore.prediction_log'::regclass AND c.relname <> "
+                       "'prediction_log_default' ORDER BY c.relname LIMIT 1")[0][0]
+    holder = psycopg2.connect(churn.dsn)
+    try:
+        with holder.cursor() as cur:  # ANALYZE in a transaction block keeps its SHARE UPDATE EXCLUSIVE lock
+            cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier("pgscore", day)))
+        other = psycopg2.connect(churn.dsn)
+        other.autocommit = True
+        try:
+            with other.cursor() as cur:
+                cur.execute("SET lock_timeout = '2s'")
+                cur.execute("SELECT pgscore.create_log_partitions()")
+                assert cur.fetchall() == [(0,)]
+                cur.execute("SELECT pgscore.create_log_partitions(0, (now() AT TIME ZONE 'UTC')::date + 40)")
+                assert cur.fetchall() == [(1,)]
+        finally:
+            other.close()
+    finally:
+        holder.close()
+
+
 INDEXES = ("prediction_log_model_time_idx", "prediction_log_entity_time_idx")
 
 

@@ -37,6 +37,11 @@ BEGIN
     -- CREATE TABLE ... PARTITION OF would put it (its indexes follow the log's indexes' at ATTACH); else in
     -- default_tablespace (migration 0050: the log's was ignored, so a log moved to a volume of its own went on
     -- filling the default one with each new day)
+    -- ATTACH's lock on the log alone (ONLY: not on its partitions, which ATTACH leaves alone and VACUUM, ANALYZE
+    -- and autovacuum take), which conflicts with itself, before any day is looked for: two calls at once (the
+    -- cron jobs of two hosts) made the same day, and the second failed on the first's table (42P07, 'relation
+    -- "prediction_log_YYYYMMDD" already exists'); now it waits for the first and finds its days made (0100)
+    LOCK TABLE ONLY pgscore.prediction_log IN SHARE UPDATE EXCLUSIVE MODE;
     SELECT t.spcname INTO v_space
       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace
      WHERE c.oid = 'pgscore.prediction_log'::regclass;
@@ -58,6 +63,11 @@ BEGIN
         END IF;
         v_lo := v_day::timestamp AT TIME ZONE 'UTC';
         v_hi := (v_day + 1)::timestamp AT TIME ZONE 'UTC';
+        -- the default partition's lock ATTACH takes, before the day's rows are moved (the log's is held since
+        -- the start): a transaction that logged a row of the day into the default partition and committed after
+        -- the move (scoring while the day's partition was missing) made ATTACH fail, 'updated partition
+        -- constraint for default partition would be violated', and the whole call roll back (migration 0100)
+        LOCK TABLE pgscore.prediction_log_default IN ACCESS EXCLUSIVE MODE;
         EXECUTE format('CREATE TABLE pgscore.%I (LIKE pgscore.prediction_log INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
                        v_name) || CASE WHEN v_space IS NULL THEN '' ELSE format(' TABLESPACE %I', v_space) END;
         EXECUTE format('WITH moved AS (DELETE FROM pgscore.prediction_log_default WHERE logged_at >= %L AND logged_at < %L RETURNING *) '
