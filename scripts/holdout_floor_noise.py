@@ -14,6 +14,14 @@ the nominal 1 - confidence. Numpy only, no database; bounded by --trials (at mos
 on a busy shared 2-core machine, the hold-out of 10,000 most of it.
 
     .venv/bin/python scripts/holdout_floor_noise.py [--trials 20000] [--holdout 100 300 1000 10000] [--n 100 1000]
+                                                    [--positive-rate 0.3 ...] [--exact-holdout]
+
+--positive-rate sets the classifier's intercept so that about that share is positive (0.05: a hold-out accuracy
+of about 0.95; by default -1, about 30%); --holdout 0 with --exact-holdout takes the deploy metric as exact (the
+population's, from 400,000 draws). Since 0101 accuracy_drop's floor (the second column) is the binomial's
+quantile of the window's errors where they vary by 100 or less (the hold-out's error rate normal), else the
+normal floor with Cornish and Fisher's skew term, at the window's and hold-out's accuracy pooled: the first
+column is then 0098's (normal, at the hold-out's accuracy).
 """
 
 from __future__ import annotations
@@ -48,9 +56,36 @@ def hanley_mcneil(a, pos, n):
                        / np.where(pos * neg > 0, pos * neg, np.nan))
 
 
-def draw(rng, trials, n):
+def accuracy_floor(acc, n, n_holdout, confidence):
+    """noise_floor's accuracy_drop since 0101 (a numpy port): the binomial quantile of the window's error rate
+    over the hold-out's (normal; None: exact), midway between counts where the hold-out is exact."""
+    from scipy.optimize import brentq
+    from scipy.stats import binom, norm
+
+    e = 1 - min(max(acc, 0.0), 1.0)
+    var = n * e * (1 - e)
+    if var <= 0:
+        return 0.0
+    hsd = np.sqrt(e * (1 - e) / n_holdout) if n_holdout else 0.0
+    if var > 100:
+        v = 1.0 / n + (1.0 / n_holdout if n_holdout else 0.0)
+        sd = np.sqrt(e * (1 - e) * v)
+        g = e * (1 - e) * (1 - 2 * e) * (1.0 / n ** 2 - (1.0 / n_holdout ** 2 if n_holdout else 0.0)) / sd ** 3
+        z = NormalDist().inv_cdf(confidence)
+        return sd * (z + (z * z - 1) * g / 6)
+    k = np.arange(n + 1)
+    pmf = binom.pmf(k, n, e)
+    if hsd < 0.05 / n:
+        tail = np.cumsum(pmf[::-1])[::-1]  # P(K >= k)
+        kstar = int(np.argmax(np.append(tail[1:], 0) <= 1 - confidence))  # the first k with P(K > k) within
+        return (kstar + 0.5) / n - e
+    return brentq(lambda x: (pmf * norm.cdf((k / n - x - e) / hsd)).sum() - (1 - confidence), -1 - 12 * hsd,
+                  1 + 12 * hsd, xtol=1e-9)
+
+
+def draw(rng, trials, n, intercept=-1.0):
     x = rng.standard_normal((trials, n))
-    p = 1 / (1 + np.exp(-(-1 + 1.5 * x)))
+    p = 1 / (1 + np.exp(-(intercept + 1.5 * x)))
     y = (rng.random((trials, n)) < p).astype(np.int8)
     f = rng.standard_normal((trials, n))
     yv = f + rng.standard_normal((trials, n))
@@ -59,26 +94,47 @@ def draw(rng, trials, n):
             "brier": ((p - y) ** 2).mean(axis=1), "rmse": np.sqrt(((f - yv) ** 2).mean(axis=1))}
 
 
-def run(trials, n_holdout, n, confidence, seed, chunk_cells=4_000_000):
-    """The share of trials over each floor: {metric: (before, after)}."""
+def intercept_for(rate):
+    """The intercept a of sigmoid(a + 1.5 x) at which about `rate` of the classifier's rows are positive."""
+    from scipy.optimize import brentq
+
+    x = np.random.default_rng(0).standard_normal(400_000)
+    return brentq(lambda a: (1 / (1 + np.exp(-(a + 1.5 * x)))).mean() - rate, -20, 20)
+
+
+def population(intercept):
+    """The metrics of 400,000 rows (the deploy metrics as exact, for --exact-holdout)."""
+    d = draw(np.random.default_rng(1), 20, 20_000, intercept)
+    return {k: np.full(1, np.nanmean(v)) for k, v in d.items()}
+
+
+def run(trials, n_holdout, n, confidence, seed, chunk_cells=4_000_000, intercept=-1.0, exact=False):
+    """The share of trials over each floor: {metric: (before, after)}; with `exact` the deploy metrics are the
+    population's (no hold-out noise: n_holdout ignored), else measured on a hold-out of n_holdout rows."""
     z = NormalDist().inv_cdf(confidence)
     rng = np.random.default_rng([seed, n_holdout, n])
+    pop = population(intercept) if exact else None
     over = {m: [0, 0] for m in METRICS}
     judged = {m: 0 for m in METRICS}
     step = max(1, chunk_cells // max(n, n_holdout))
     for start in range(0, trials, step):
         t = min(step, trials - start)
-        h, w = draw(rng, t, n_holdout), draw(rng, t, n)
+        w = draw(rng, t, n, intercept)
+        h = {k: np.broadcast_to(v, (t,)) for k, v in pop.items()} if exact else draw(rng, t, n_holdout, intercept)
         vals = {"auc_drop": h["auc"] - w["auc"], "accuracy_drop": h["accuracy"] - w["accuracy"],
                 "brier_rise": w["brier"] - h["brier"], "rmse_rise": w["rmse"] / h["rmse"] - 1}
-        v_old, v_new = 1.0 / n, 1.0 / n + 1.0 / n_holdout
+        v_old, v_new = 1.0 / n, 1.0 / n + (0.0 if exact else 1.0 / n_holdout)
         acc = np.clip(h["accuracy"], 0, 1)
         bri = np.clip(h["brier"], 0, 1)
         a = np.clip(h["auc"], 0, 1)
         se_w = hanley_mcneil(a, w["pos"], n)
-        se_h = hanley_mcneil(a, h["pos"], n_holdout)
+        se_h = np.zeros(t) if exact else hanley_mcneil(a, h["pos"], n_holdout)
+        # (0101: the binomial quantile at the window's and hold-out's accuracy pooled, as performance_stats_of
+        # passes it; one per distinct pooled accuracy, which takes at most n + n_holdout + 1 values)
+        pooled = acc if exact else np.round((acc * n_holdout + w["accuracy"] * n) / (n_holdout + n), 12)
+        acc_floor = {u: accuracy_floor(u, n, None if exact else n_holdout, confidence) for u in np.unique(pooled)}
         floors = {"auc_drop": (z * se_w, z * np.sqrt(se_w ** 2 + se_h ** 2)),
-                  "accuracy_drop": (z * np.sqrt(acc * (1 - acc) * v_old), z * np.sqrt(acc * (1 - acc) * v_new)),
+                  "accuracy_drop": (z * np.sqrt(acc * (1 - acc) * v_new), np.array([acc_floor[u] for u in pooled])),
                   "brier_rise": (z * np.sqrt(bri * (1 - bri) * v_old), z * np.sqrt(bri * (1 - bri) * v_new)),
                   "rmse_rise": (np.full(t, z * np.sqrt(v_old / 2)), np.full(t, z * np.sqrt(v_new / 2)))}
         for m in METRICS:
@@ -98,18 +154,26 @@ def main(argv=None):
     ap.add_argument("--n", type=int, nargs="+", default=[100, 1000], help="window sizes (default 100 1000)")
     ap.add_argument("--confidence", type=float, default=0.999, help="the floors' confidence (default 0.999)")
     ap.add_argument("--seed", type=int, default=20261204)
+    ap.add_argument("--positive-rate", type=float, nargs="+",
+                    help="the classifier's share of positives, one run each (default: its intercept of -1, ~30%%)")
+    ap.add_argument("--exact-holdout", action="store_true",
+                    help="the deploy metrics exact (the population's): the window's noise alone")
     args = ap.parse_args(argv)
     if args.trials < 1 or args.trials > 200_000:
         ap.error("--trials must be 1..200000")
     t0 = time.monotonic()
     print(f"share of no-drift windows over the floor at confidence {args.confidence} (nominal "
           f"{1 - args.confidence:.4f}), {args.trials} trials each: before 0098 / 0098")
-    print(f"{'n_holdout':>9} {'n':>5} " + " ".join(f"{m:>21}" for m in METRICS))
-    for nh in args.holdout:
-        for n in args.n:
-            res = run(args.trials, nh, n, args.confidence, args.seed)
-            print(f"{nh:>9} {n:>5} " + " ".join(f"{res[m][0]:>10.4f} / {res[m][1]:<8.4f}" for m in METRICS),
-                  flush=True)
+    print("(accuracy_drop: 0098 / 0101)")
+    print(f"{'rate':>5} {'n_holdout':>9} {'n':>5} " + " ".join(f"{m:>21}" for m in METRICS))
+    for rate in args.positive_rate or [None]:
+        intercept = -1.0 if rate is None else intercept_for(rate)
+        for nh in ([0] if args.exact_holdout else args.holdout):
+            for n in args.n:
+                res = run(args.trials, nh, n, args.confidence, args.seed, intercept=intercept,
+                          exact=args.exact_holdout)
+                print(f"{'~0.3' if rate is None else rate:>5} {'exact' if args.exact_holdout else nh:>9} {n:>5} "
+                      + " ".join(f"{res[m][0]:>10.4f} / {res[m][1]:<8.4f}" for m in METRICS), flush=True)
     print(f"({time.monotonic() - t0:.0f} s)")
 
 

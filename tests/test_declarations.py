@@ -99,6 +99,7 @@ EXPECTED = {
     "pgscore.performance_stats(boolean)": ("s", False, "u"),
     "pgscore.version_drift(text,integer)": ("s", False, "u"),
     "pgscore.shadow_drift_stats()": ("s", False, "u"),  # the shadow versions' drift, for alerts
+    "pgscore.window_drift_stats()": ("s", False, "u"),  # the live versions' drift in the windows, for alerts
     "pgscore.performance_stats_of(boolean,bigint[],text)": ("s", False, "u"),
     "pgscore.shadow_performance_stats()": ("s", False, "u"),  # the shadow versions' performance, for alerts
     IMAGE: ("i", True, "s"),  # bytes of its argument, nothing else

@@ -81,6 +81,8 @@ GRANT EXECUTE ON FUNCTION pgscore.shadow_drift_stats(), pgscore.shadow_performan
     TO pgscore_reader, pgscore_admin;
 -- what the views of realised performance read: the kind of period each reports (windows or days) alone
 GRANT EXECUTE ON FUNCTION pgscore.performance_stats_of(boolean, bigint[], text) TO pgscore_reader, pgscore_admin;
+-- the live versions' drift in the windows alone, which alerts reads (0103)
+GRANT EXECUTE ON FUNCTION pgscore.window_drift_stats() TO pgscore_reader, pgscore_admin;
 -- the noise floors the levels are judged against, and the normal quantile behind them: they read nothing
 GRANT EXECUTE ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint),
     pgscore.normal_quantile(float8) TO pgscore_reader, pgscore_admin;

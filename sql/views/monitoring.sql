@@ -249,6 +249,7 @@ DECLARE
     v_y float8;
     v_w float8;
     v_t float8;
+    v_hsd float8;     -- accuracy_drop (0101): the hold-out's error rate's standard deviation
 BEGIN
     IF p_metric IS NULL OR p_metric NOT IN ('psi', 'ks', 'js', 'mean_shift', 'null_rate', 'out_of_range',
                                             'auc_drop', 'accuracy_drop', 'brier_rise', 'rmse_rise') THEN
@@ -646,7 +647,97 @@ BEGIN
         RETURN NULL;  -- no deploy metric: nothing to compare
     ELSIF p_metric = 'accuracy_drop' THEN
         v_rate := least(greatest(p_base, 0), 1);
-        RETURN v_z * sqrt(v_rate * (1 - v_rate) * v_inv);
+        -- (migration 0101) the window's errors are binomial, not normal: where they are few (an error rate e of
+        -- 0.05 at 20 to 1,000 outcomes) their upper tail is far longer than z sqrt(e (1 - e) v) allows, and no-drift
+        -- windows crossed that floor 1.9-15 times as often as the confidence says (scripts/holdout_floor_noise.py
+        -- --positive-rate). Where the window's errors vary by 100 or less the floor is their exact quantile: the
+        -- binomial's counts within 16 standard deviations and 16 of the mean, the hold-out's error rate (0098)
+        -- normal around e, P(drop > x) summed over the counts and the floor found by bisection (midway between two
+        -- counts where the hold-out is exact: a window is over it at the next count up). Else Cornish and
+        -- Fisher's skew term on the normal floor
+        v_e := 1 - v_rate;  -- the error rate
+        v_var := p_n * v_e * (1 - v_e);
+        IF v_var <= 0 THEN
+            RETURN 0;
+        END IF;
+        v_hsd := CASE WHEN p_n_base IS NOT NULL THEN sqrt(v_e * (1 - v_e) / p_n_base) ELSE 0 END;
+        IF v_var > 100 THEN
+            v_s1 := sqrt(v_e * (1 - v_e) * v_inv);
+            v_g := v_e * (1 - v_e) * (1 - 2 * v_e) * (1.0 / p_n ^ 2 - coalesce(1.0 / p_n_base ^ 2, 0)) / v_s1 ^ 3;
+            RETURN v_s1 * (v_z + (v_z ^ 2 - 1) * v_g / 6);
+        END IF;
+        v_k := greatest(0, floor(p_n * v_e - 16 * sqrt(v_var) - 16));  -- the lowest count summed
+        v_blast := (least(p_n, ceil(p_n * v_e + 16 * sqrt(v_var) + 16)) - v_k)::integer;
+        -- ln P(count v_k): ln n! - ln k! - ln (n - k)! (Stirling's series from 20 on) + k ln e + (n - k) ln(1 - e)
+        v_y := v_k * ln(v_e) + (p_n - v_k) * ln(1 - v_e);
+        FOR op IN 1..3 LOOP
+            v_w := CASE op WHEN 1 THEN p_n WHEN 2 THEN v_k ELSE p_n - v_k END;
+            IF v_w < 20 THEN
+                v_t := 0;
+                FOR i IN 2..v_w::integer LOOP
+                    v_t := v_t + ln(i);
+                END LOOP;
+            ELSE
+                v_t := (v_w + 0.5) * ln(v_w) - v_w + 0.918938533204672742 + 1 / (12 * v_w) - 1 / (360 * v_w ^ 3)
+                       + 1 / (1260 * v_w ^ 5);
+            END IF;
+            v_y := v_y + CASE WHEN op = 1 THEN v_t ELSE -v_t END;
+        END LOOP;
+        v_bd := array_fill(0::float8, ARRAY[v_blast + 1], ARRAY[0]);
+        FOR i IN 0..v_blast LOOP
+            v_bd[i] := CASE WHEN v_y > -700 THEN exp(v_y) ELSE 0 END;
+            EXIT WHEN v_k + i >= p_n;
+            v_y := v_y + ln((p_n - v_k - i)::float8 / (v_k + i + 1)) + ln(v_e / (1 - v_e));
+        END LOOP;
+        IF v_hsd < 0.05 / p_n THEN  -- the hold-out as good as exact: the count whose upper tail is within 1 - confidence
+            v_cum := 0;
+            FOR i IN REVERSE v_blast..0 LOOP
+                IF v_cum + v_bd[i] > 1 - p_confidence THEN
+                    RETURN (v_k + i + 0.5) / p_n - v_e;
+                END IF;
+                v_cum := v_cum + v_bd[i];
+            END LOOP;
+            RETURN (v_k - 0.5) / p_n - v_e;
+        END IF;
+        -- P(drop > x) = sum over the counts k of P(k) P(hold-out error rate < k / n - x), its root by Newton's
+        -- steps from the normal floor, a step that leaves the bracket a bisection instead (bisection alone took
+        -- 2-5 ms a call at 500-1,000 outcomes); the counts more than 6 sqrt(2) of the hold-out's standard
+        -- deviations above k / n = x + e at P(k) each (their upper tail, v_a, summed once), those as far below
+        -- at none (erfc(6) = 2e-17)
+        v_a := array_fill(0::float8, ARRAY[v_blast + 2], ARRAY[0]);
+        FOR i IN REVERSE v_blast..0 LOOP
+            v_a[i] := v_a[i + 1] + v_bd[i];
+        END LOOP;
+        v_lo := v_k::float8 / p_n - v_e - 12 * v_hsd;
+        v_hi := (v_k + v_blast)::float8 / p_n - v_e + 12 * v_hsd;
+        v_x := least(greatest(v_z * sqrt(v_e * (1 - v_e) * v_inv), v_lo), v_hi);
+        FOR it IN 1..60 LOOP
+            v_i := least(v_blast + 1, greatest(0, floor(p_n * (v_x + v_e + 6 * sqrt(2.0) * v_hsd)) - v_k + 1))::integer;
+            v_rate := v_a[v_i];
+            v_g := 0;  -- the density: minus the derivative of P(drop > x) in x
+            FOR i IN greatest(0, ceil(p_n * (v_x + v_e - 6 * sqrt(2.0) * v_hsd)) - v_k)::integer..v_i - 1 LOOP
+                CONTINUE WHEN v_bd[i] < 1e-16;
+                v_w := ((v_k + i)::float8 / p_n - v_x - v_e) / v_hsd / sqrt(2.0);
+                v_y := exp(-(v_w * v_w));
+                v_g := v_g + v_bd[i] * v_y;
+                v_t := 1 / (1 + 0.5 * abs(v_w));
+                v_t := 0.5 * v_t * v_y * exp(-1.26551223 + v_t * (1.00002368 + v_t * (0.37409196 + v_t * (0.09678418
+                       + v_t * (-0.18628806 + v_t * (0.27886807 + v_t * (-1.13520398 + v_t * (1.48851587
+                       + v_t * (-0.82215223 + v_t * 0.17087277)))))))));
+                v_rate := v_rate + v_bd[i] * CASE WHEN v_w >= 0 THEN 1 - v_t ELSE v_t END;
+            END LOOP;
+            v_g := v_g / (v_hsd * sqrt(2 * pi()));
+            IF v_rate > 1 - p_confidence THEN
+                v_lo := v_x;
+            ELSE
+                v_hi := v_x;
+            END IF;
+            EXIT WHEN v_hi - v_lo <= 1e-7;
+            v_y := v_x + (v_rate - (1 - p_confidence)) / nullif(v_g, 0);
+            EXIT WHEN abs(v_y - v_x) <= 1e-9;
+            v_x := CASE WHEN v_y > v_lo AND v_y < v_hi THEN v_y ELSE (v_lo + v_hi) / 2 END;
+        END LOOP;
+        RETURN v_x;
     ELSIF p_metric = 'brier_rise' THEN
         -- a squared error in 0..1 with mean b has a variance of at most b (1 - b)
         v_rate := least(greatest(p_base, 0), 1);
@@ -667,7 +758,7 @@ BEGIN
                                   + (v_neg - 1) * (v_q2 - v_rate ^ 2)) / (p_positives * v_neg));
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint) IS 'How large p_metric grows by sampling noise alone, at p_confidence, for a window of p_n values (outcomes) against a baseline of p_n_base (NULL: known exactly): PSI and JS by a shifted, scaled chi-square matched on the first three moments of the metric under Poisson counts per bin of p_expected (the baseline''s shares, 0094: JS''s too) and their fourth cumulant''s excess (0096, Cornish-Fisher), chi-square with a degree of freedom per bin but one in large windows, PSI with what its bins that stay empty now and then add (0092), its bins expecting ln(100) values or fewer and those empties as their exact sum on a grid, the rest matched (0099), KS by the two-sample Kolmogorov distribution, mean shift by its standard error, null_rate by its binomial standard error (p_base: the baseline null rate), out_of_range by the beta-binomial count of values outside the min..max of p_n_base draws, the performance drops by their standard errors at the deploy metric p_base (auc_drop: p_positives of p_n positive). NULL at a NULL confidence';
+COMMENT ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint) IS 'How large p_metric grows by sampling noise alone, at p_confidence, for a window of p_n values (outcomes) against a baseline of p_n_base (NULL: known exactly): PSI and JS by a shifted, scaled chi-square matched on the first three moments of the metric under Poisson counts per bin of p_expected (the baseline''s shares, 0094: JS''s too) and their fourth cumulant''s excess (0096, Cornish-Fisher), chi-square with a degree of freedom per bin but one in large windows, PSI with what its bins that stay empty now and then add (0092), its bins expecting ln(100) values or fewer and those empties as their exact sum on a grid, the rest matched (0099), KS by the two-sample Kolmogorov distribution, mean shift by its standard error, null_rate by its binomial standard error (p_base: the baseline null rate), out_of_range by the beta-binomial count of values outside the min..max of p_n_base draws, the performance drops by their standard errors at the deploy metric p_base (auc_drop: p_positives of p_n positive; accuracy_drop by the window''s binomial error count where it is small, 0101, its hold-out of p_n_base normal). NULL at a NULL confidence';
 
 /*
  * judge with noise floors: a metric is at warn or alert when it reaches the threshold and also exceeds its
@@ -1112,6 +1203,25 @@ SELECT * FROM pgscore.drift_stats_of(ARRAY(SELECT lm.model_id FROM pgscore.live_
 $fn$;
 COMMENT ON FUNCTION pgscore.drift_stats() IS 'The drift metrics of every live model, feature (and score) and period (each window and each of the last 30 UTC days), with each metric''s level and the worst; read it through feature_drift, score_drift and drift_by_day';
 
+-- drift_stats in the windows alone (0103): what firing (alerts, refresh_monitoring) judges of the live versions;
+-- through drift_stats() it judged each of the 30 days as well, with their noise floors, for its filter to drop
+CREATE FUNCTION pgscore.window_drift_stats()
+RETURNS TABLE (model_id bigint, name text, version integer, period_kind text, period text, sort_order integer,
+               kind text, feature text, "position" integer, n bigint, n_valid bigint, null_rate float8,
+               baseline_null_rate float8, mean float8, baseline_mean float8, mean_shift float8, out_of_range float8,
+               psi float8, ks float8, js float8, constant_baseline boolean, empty_baseline boolean,
+               checks jsonb, status text, firing text, min_n integer)
+LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET work_mem = '64MB'
+SET extra_float_digits = 1
+ROWS 500
+AS $fn$
+SELECT * FROM pgscore.drift_stats_of(ARRAY(SELECT lm.model_id FROM pgscore.live_models lm), 'window')
+$fn$;
+COMMENT ON FUNCTION pgscore.window_drift_stats() IS 'The rows of drift_stats() in the windows alone (period_kind window): the drift of every live model, feature (and score) and window; read it through alerts';
+
 -- drift_stats for the shadow versions (pgscore.shadow_versions) of every model with a live version, in the
 -- windows: what the alerts judge of a shadow's inputs and scores, each against its own baseline
 CREATE FUNCTION pgscore.shadow_drift_stats()
@@ -1424,11 +1534,14 @@ versions AS (
     UNION
     -- and each version of a model with outcomes recorded that logged a prediction none of them judges (migration
     -- 0090): outcomes recorded under the wrong key left it out, and with it the unmatched_outcomes that say why;
-    -- its rows have n 0 and status no_data (two index probes a version: outcomes by name, the log by model_id)
+    -- its rows have n 0 and status no_data (two index probes a version: outcomes by name, the log by model_id;
+    -- OFFSET 0 keeps each a probe of the versions asked for: pulled up into semi-joins, the whole log was read and
+    -- hashed by model_id first, 221 ms at 1,000,000 rows, in every alerts and refresh_monitoring through
+    -- shadow_performance_stats even with no shadow set; migration 0103)
     SELECT m.model_id FROM pgscore.models m
      WHERE p_by_version AND (p_model_ids IS NULL OR m.model_id = ANY (p_model_ids))
-       AND EXISTS (SELECT 1 FROM pgscore.outcomes o WHERE o.model_name = m.name)
-       AND EXISTS (SELECT 1 FROM pgscore.prediction_log l WHERE l.model_id = m.model_id)
+       AND EXISTS (SELECT 1 FROM pgscore.outcomes o WHERE o.model_name = m.name OFFSET 0)
+       AND EXISTS (SELECT 1 FROM pgscore.prediction_log l WHERE l.model_id = m.model_id OFFSET 0)
 ),
 base AS (
     SELECT m.model_id, m.name, m.version, m.task, p.period_kind, p.period, p.sort_order,
@@ -1492,8 +1605,19 @@ SELECT b.*, c.checks, c.status, c.firing, c.min_n,
                                FROM pgscore.models m WHERE m.model_id = b.model_id) h) ho
  CROSS JOIN LATERAL (SELECT CASE WHEN b.n > 0 THEN sqrt(pgscore.noise_floor('auc_drop', b.n, NULL, NULL, cf.auc_drop, b.deploy_auc, b.positives) ^ 2
                                                         + coalesce(CASE WHEN ho.positives IS NOT NULL THEN pgscore.noise_floor('auc_drop', ho.n_holdout, NULL, NULL, cf.auc_drop, b.deploy_auc, ho.positives) END ^ 2, 0)) END AS auc_drop,
-                            CASE WHEN b.n > 0 THEN pgscore.noise_floor('accuracy_drop', b.n, ho.n_holdout, NULL, cf.accuracy_drop, b.deploy_accuracy) END AS accuracy_drop,
-                            CASE WHEN b.n > 0 THEN pgscore.noise_floor('brier_rise', b.n, ho.n_holdout, NULL, cf.brier_rise, b.deploy_brier) END AS brier_rise,
+                            -- (migration 0101) with a hold-out, at the accuracy of the window and hold-out pooled:
+                            -- at the hold-out's alone, one of 100 rows with few errors put the floor low, and
+                            -- no-drift windows crossed it 9-34 times as often as the confidence says at 0.95
+                            CASE WHEN b.n > 0 THEN pgscore.noise_floor('accuracy_drop', b.n, ho.n_holdout, NULL, cf.accuracy_drop,
+                                CASE WHEN ho.n_holdout IS NOT NULL AND b.accuracy IS NOT NULL
+                                     THEN (b.deploy_accuracy * ho.n_holdout + b.accuracy * b.n) / (ho.n_holdout + b.n)
+                                     ELSE b.deploy_accuracy END) END AS accuracy_drop,
+                            -- (0101) Brier's likewise: at a hold-out of 100 rows and 5% positives, 0.0086-0.0116 of
+                            -- no-drift windows were over the floor at the hold-out's Brier score, 0-0.001 pooled
+                            CASE WHEN b.n > 0 THEN pgscore.noise_floor('brier_rise', b.n, ho.n_holdout, NULL, cf.brier_rise,
+                                CASE WHEN ho.n_holdout IS NOT NULL AND b.brier IS NOT NULL
+                                     THEN (b.deploy_brier * ho.n_holdout + b.brier * b.n) / (ho.n_holdout + b.n)
+                                     ELSE b.deploy_brier END) END AS brier_rise,
                             CASE WHEN b.n > 0 THEN pgscore.noise_floor('rmse_rise', b.n, ho.n_holdout, NULL, cf.rmse_rise, b.deploy_rmse) END AS rmse_rise) fl
  CROSS JOIN LATERAL pgscore.judge(
         CASE b.task WHEN 'binary' THEN ARRAY['auc_drop', 'accuracy_drop', 'brier_rise']
@@ -1673,11 +1797,15 @@ SELECT name AS model, version, decile, count(*) AS n, avg(score) AS mean_score, 
 COMMENT ON VIEW pgscore.calibration IS 'Per live binary classifier: its judged predictions in ten score deciles by rank (equal scores share one, so with ties the counts differ), mean score against the observed positive rate';
 COMMENT ON COLUMN pgscore.calibration.n IS 'How many judged predictions the decile holds';
 
+-- (the live versions' drift in the windows alone, as the other branches read theirs: through drift_checks,
+-- drift_stats() judged every one of the 30 days as well, with their noise floors, for the filter to drop; 0103)
 CREATE VIEW pgscore.firing AS
-SELECT name AS model, version, kind AS what, feature AS subject, period AS window_name, sort_order, metric, value,
-       CASE level WHEN 'alert' THEN alert ELSE warn END AS threshold, level, false AS shadow
-  FROM pgscore.drift_checks
- WHERE period_kind = 'window' AND level IN ('warn', 'alert')
+SELECT s.name AS model, s.version, s.kind AS what, s.feature AS subject, s.period AS window_name, s.sort_order,
+       c.metric, c.value, CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END AS threshold, c.level,
+       false AS shadow
+  FROM pgscore.window_drift_stats() s
+ CROSS JOIN LATERAL jsonb_to_recordset(s.checks) c(metric text, value float8, warn float8, alert float8, level text)
+ WHERE c.level IN ('warn', 'alert')
 UNION ALL
 SELECT r.name, r.version, 'performance', 'outcomes', r.period, r.sort_order, c.metric, (c.value)::float8,
        (CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END)::float8, c.level, false

@@ -1,0 +1,225 @@
+-- 0101 to 0103: what every alerts and refresh_monitoring read for nothing. performance_stats_of's versions (per
+-- version: each of a model with outcomes that logged a prediction none of them judges, 0090) checked that a
+-- version logged a prediction with EXISTS on the log, which the planner pulled up into a semi-join that read the
+-- whole log and hashed it by model_id before joining the versions asked for: shadow_performance_stats, which
+-- firing reads, asks for none when no shadow is set and still read every row (221 ms of a 1,000,000-row log,
+-- growing with it). Both EXISTS are now probes (OFFSET 0) of the versions asked for. And firing read the live
+-- versions' drift through drift_checks, i.e. drift_stats(): every window and each of the 30 days, with the days'
+-- noise floors, for its filter to keep the windows; it reads window_drift_stats() now, new: drift_stats_of(live
+-- versions, 'window'), the reader's to run as drift_stats() is. The columns are unchanged; replaced in place:
+-- comments, owners and grants stay.
+
+CREATE OR REPLACE FUNCTION pgscore.performance_stats_of(p_by_version boolean, p_model_ids bigint[], p_period_kind text)
+RETURNS TABLE (model_id bigint, name text, version integer, task text, period_kind text, period text,
+               sort_order integer, n bigint, positives bigint, auc float8, accuracy float8, "precision" float8,
+               recall float8, brier float8, log_loss float8, mae float8, rmse float8, deploy_auc float8,
+               deploy_accuracy float8, deploy_brier float8, deploy_log_loss float8, deploy_mae float8,
+               deploy_rmse float8, checks jsonb, status text, firing text, min_n integer, unmatched_outcomes bigint)
+LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET work_mem = '64MB'
+SET extra_float_digits = 1
+ROWS 100
+AS $fn$
+SELECT pgscore.check_period_kind('pgscore.performance_stats_of', p_period_kind);
+WITH periods AS MATERIALIZED (SELECT mp.*, row_number() OVER ()::integer AS pid FROM pgscore.monitoring_periods mp
+                              WHERE p_period_kind IS NULL OR mp.period_kind = p_period_kind),
+jp AS MATERIALIZED (
+    SELECT x.model_id, x.task, x.predicted_at, x.score, x.y, x.y_value, x.threshold,
+           x.label = x.outcome #>> '{}' AS label_right
+      FROM (SELECT * FROM pgscore.judged_predictions WHERE NOT p_by_version
+            UNION ALL
+            SELECT * FROM pgscore.judged_predictions_by_version WHERE p_by_version) x
+     -- (through the by-version view's DISTINCT ON to the matches' scan: only the versions asked for are sorted)
+     WHERE p_model_ids IS NULL OR x.model_id = ANY (p_model_ids)
+),
+j AS (
+    SELECT jp.*, p.pid
+      FROM jp JOIN periods p ON p.period_kind = 'window' AND jp.predicted_at >= p.starts AND jp.predicted_at < p.ends
+    UNION ALL
+    -- a day period is [d, d + 24 hours) from a UTC midnight d (monitoring_periods): the day the prediction was made
+    SELECT jp.*, p.pid
+      FROM jp JOIN periods p ON p.period_kind = 'day' AND p.starts = date_trunc('day', jp.predicted_at, 'UTC')
+),
+r AS (
+    SELECT j.*, rank() OVER (PARTITION BY j.model_id, j.pid ORDER BY j.score)
+               + (count(*) OVER (PARTITION BY j.model_id, j.pid, j.score) - 1) / 2.0 AS score_rank
+      FROM j
+),
+s0 AS (  -- AUC from the rank sum of the positives (Mann-Whitney); log loss clipped at float64 eps like scikit-learn
+    SELECT r.model_id, r.pid, count(*) AS n, sum(r.y) AS positives,
+           ((sum(r.score_rank) FILTER (WHERE r.y = 1) - sum(r.y) * (sum(r.y) + 1) / 2.0)
+                / nullif(sum(r.y) * (count(*) - sum(r.y)), 0))::float8 AS auc,
+           -- positive above the threshold: a score of exactly 0.5 is the negative class, as predict gives it
+           (CASE WHEN min(r.task) = 'binary' THEN avg(((r.score > r.threshold)::integer = r.y)::integer)
+                 WHEN min(r.task) = 'multiclass' THEN avg(r.label_right::integer) END)::float8 AS accuracy,
+           -- binary only: a multiclass model has no positive class (y is NULL), where these gave 0
+           CASE WHEN min(r.task) = 'binary' THEN sum(((r.score > r.threshold) AND r.y = 1)::integer)::float8
+               / nullif(sum((r.score > r.threshold)::integer), 0) END AS "precision",
+           CASE WHEN min(r.task) = 'binary'
+                THEN sum(((r.score > r.threshold) AND r.y = 1)::integer)::float8 / nullif(sum(r.y), 0) END AS recall,
+           avg((r.score - r.y) ^ 2) AS brier,
+           -avg(r.y * ln(least(greatest(r.score, 2.220446049250313e-16), 1 - 2.220446049250313e-16))
+                + (1 - r.y) * ln(1 - least(greatest(r.score, 2.220446049250313e-16), 1 - 2.220446049250313e-16))) AS log_loss,
+           avg(abs(r.score - r.y_value)) AS mae,
+           sqrt(avg((r.score - r.y_value) ^ 2)) AS rmse
+      FROM r
+     GROUP BY r.model_id, r.pid
+),
+s AS (SELECT s0.*, p.period_kind, p.period FROM s0 JOIN periods p ON p.pid = s0.pid),
+-- the live versions; per version also every version an outcome judges (from jp, whatever the periods asked
+-- for: a version whose judged predictions are all older than the 30 days still has its rows of the windows)
+versions AS (
+    SELECT lm.model_id FROM pgscore.live_models lm WHERE p_model_ids IS NULL OR lm.model_id = ANY (p_model_ids)
+    UNION
+    SELECT jp.model_id FROM jp WHERE p_by_version
+    UNION
+    -- and each version of a model with outcomes recorded that logged a prediction none of them judges (migration
+    -- 0090): outcomes recorded under the wrong key left it out, and with it the unmatched_outcomes that say why;
+    -- its rows have n 0 and status no_data (two index probes a version: outcomes by name, the log by model_id;
+    -- OFFSET 0 keeps each a probe of the versions asked for: pulled up into semi-joins, the whole log was read and
+    -- hashed by model_id first, 221 ms at 1,000,000 rows, in every alerts and refresh_monitoring through
+    -- shadow_performance_stats even with no shadow set; migration 0103)
+    SELECT m.model_id FROM pgscore.models m
+     WHERE p_by_version AND (p_model_ids IS NULL OR m.model_id = ANY (p_model_ids))
+       AND EXISTS (SELECT 1 FROM pgscore.outcomes o WHERE o.model_name = m.name OFFSET 0)
+       AND EXISTS (SELECT 1 FROM pgscore.prediction_log l WHERE l.model_id = m.model_id OFFSET 0)
+),
+base AS (
+    SELECT m.model_id, m.name, m.version, m.task, p.period_kind, p.period, p.sort_order,
+           coalesce(s.n, 0) AS n, s.positives, s.auc, s.accuracy, s."precision", s.recall, s.brier, s.log_loss,
+           s.mae, s.rmse,
+           (m.metrics ->> 'auc')::float8 AS deploy_auc, (m.metrics ->> 'accuracy')::float8 AS deploy_accuracy,
+           (m.metrics ->> 'brier')::float8 AS deploy_brier, (m.metrics ->> 'log_loss')::float8 AS deploy_log_loss,
+           (m.metrics ->> 'mae')::float8 AS deploy_mae, (m.metrics ->> 'rmse')::float8 AS deploy_rmse
+      FROM versions v
+      JOIN pgscore.models m ON m.model_id = v.model_id
+     CROSS JOIN periods p
+      LEFT JOIN s ON s.model_id = m.model_id AND s.period_kind = p.period_kind AND s.period = p.period
+),
+-- once per model, not once per model and period (each reads every outcome: 35 times over, 2.9 s for 1,000);
+-- per version: the model's outcomes that judge no prediction of the version
+unmatched AS MATERIALIZED (
+    SELECT om.model, NULL::bigint AS model_id, count(*) AS n
+      FROM pgscore.outcome_matches om WHERE NOT om.matched AND NOT p_by_version GROUP BY om.model
+    UNION ALL
+    SELECT t.model_name, v.model_id, t.n - coalesce(k.n, 0)
+      FROM (SELECT o.model_name, count(*) AS n FROM pgscore.outcomes o WHERE p_by_version GROUP BY o.model_name) t
+      JOIN pgscore.models vm ON vm.name = t.model_name
+      JOIN versions v ON v.model_id = vm.model_id
+      LEFT JOIN (SELECT c.model_id, count(*) AS n FROM pgscore.outcome_version_matches c
+                  WHERE p_by_version GROUP BY c.model_id) k ON k.model_id = v.model_id
+)
+SELECT b.*, c.checks, c.status, c.firing, c.min_n,
+       coalesce((SELECT u.n FROM unmatched u WHERE u.model = b.name
+                    AND u.model_id IS NOT DISTINCT FROM CASE WHEN p_by_version THEN b.model_id END), 0)
+           AS unmatched_outcomes
+  FROM base b
+ -- each metric's confidence (drift_thresholds; NULL: judged by the threshold alone) and noise floor at the window's
+ -- outcomes, against the deploy metric (migration 0085), measured on the hold-out's rows (migration 0098: its
+ -- own sampling noise counts too, as the baseline's does in the drift floors; a model registered without
+ -- holdout_rows in its metrics is judged as before, its deploy metric as exact). AUC's floor is the window's
+ -- and the hold-out's Hanley-McNeil errors combined (the hold-out's positives as recorded, else at the
+ -- window's share of positives)
+ CROSS JOIN (SELECT max(t.confidence) FILTER (WHERE t.metric = 'auc_drop') AS auc_drop,
+                    max(t.confidence) FILTER (WHERE t.metric = 'accuracy_drop') AS accuracy_drop,
+                    max(t.confidence) FILTER (WHERE t.metric = 'brier_rise') AS brier_rise,
+                    max(t.confidence) FILTER (WHERE t.metric = 'rmse_rise') AS rmse_rise
+               FROM pgscore.drift_thresholds t) cf
+ CROSS JOIN LATERAL (SELECT h.n_holdout,
+                            CASE WHEN b.n > 0 AND b.positives > 0 AND b.positives < b.n AND h.n_holdout > 1
+                                 THEN greatest(1, least(h.n_holdout - 1,
+                                          coalesce(h.positives, round(h.n_holdout::numeric * b.positives / b.n)::bigint)))
+                            END AS positives
+                       -- (a count that is not a whole number in bigint's range, 1e30 by a hand edit, is none:
+                       -- its cast failed the views for every model; rows without one are judged as before 0098,
+                       -- positives without one at the window's share)
+                       FROM (SELECT CASE WHEN jsonb_typeof(m.metrics -> 'holdout_rows') = 'number'
+                                         THEN CASE WHEN (m.metrics -> 'holdout_rows')::numeric BETWEEN 1 AND 9.2e18
+                                                        AND (m.metrics -> 'holdout_rows')::numeric % 1 = 0
+                                                   THEN (m.metrics -> 'holdout_rows')::numeric::bigint END
+                                    END AS n_holdout,
+                                    CASE WHEN jsonb_typeof(m.metrics -> 'holdout_positives') = 'number'
+                                         THEN CASE WHEN (m.metrics -> 'holdout_positives')::numeric BETWEEN 0 AND 9.2e18
+                                                        AND (m.metrics -> 'holdout_positives')::numeric % 1 = 0
+                                                   THEN (m.metrics -> 'holdout_positives')::numeric::bigint END
+                                    END AS positives
+                               FROM pgscore.models m WHERE m.model_id = b.model_id) h) ho
+ CROSS JOIN LATERAL (SELECT CASE WHEN b.n > 0 THEN sqrt(pgscore.noise_floor('auc_drop', b.n, NULL, NULL, cf.auc_drop, b.deploy_auc, b.positives) ^ 2
+                                                        + coalesce(CASE WHEN ho.positives IS NOT NULL THEN pgscore.noise_floor('auc_drop', ho.n_holdout, NULL, NULL, cf.auc_drop, b.deploy_auc, ho.positives) END ^ 2, 0)) END AS auc_drop,
+                            -- (migration 0101) with a hold-out, at the accuracy of the window and hold-out pooled:
+                            -- at the hold-out's alone, one of 100 rows with few errors put the floor low, and
+                            -- no-drift windows crossed it 9-34 times as often as the confidence says at 0.95
+                            CASE WHEN b.n > 0 THEN pgscore.noise_floor('accuracy_drop', b.n, ho.n_holdout, NULL, cf.accuracy_drop,
+                                CASE WHEN ho.n_holdout IS NOT NULL AND b.accuracy IS NOT NULL
+                                     THEN (b.deploy_accuracy * ho.n_holdout + b.accuracy * b.n) / (ho.n_holdout + b.n)
+                                     ELSE b.deploy_accuracy END) END AS accuracy_drop,
+                            -- (0101) Brier's likewise: at a hold-out of 100 rows and 5% positives, 0.0086-0.0116 of
+                            -- no-drift windows were over the floor at the hold-out's Brier score, 0-0.001 pooled
+                            CASE WHEN b.n > 0 THEN pgscore.noise_floor('brier_rise', b.n, ho.n_holdout, NULL, cf.brier_rise,
+                                CASE WHEN ho.n_holdout IS NOT NULL AND b.brier IS NOT NULL
+                                     THEN (b.deploy_brier * ho.n_holdout + b.brier * b.n) / (ho.n_holdout + b.n)
+                                     ELSE b.deploy_brier END) END AS brier_rise,
+                            CASE WHEN b.n > 0 THEN pgscore.noise_floor('rmse_rise', b.n, ho.n_holdout, NULL, cf.rmse_rise, b.deploy_rmse) END AS rmse_rise) fl
+ CROSS JOIN LATERAL pgscore.judge(
+        CASE b.task WHEN 'binary' THEN ARRAY['auc_drop', 'accuracy_drop', 'brier_rise']
+                    WHEN 'multiclass' THEN ARRAY['accuracy_drop'] ELSE ARRAY['rmse_rise'] END,
+        CASE b.task WHEN 'binary' THEN ARRAY[b.deploy_auc - b.auc, b.deploy_accuracy - b.accuracy, b.brier - b.deploy_brier]
+                    WHEN 'multiclass' THEN ARRAY[b.deploy_accuracy - b.accuracy]
+                    -- (a hold-out RMSE of 0, a tree fitted to an integer target: any error in service is a rise)
+                    -- (no hold-out RMSE at all, a regressor deployed without a target: nothing to compare)
+                    ELSE ARRAY[CASE WHEN b.deploy_rmse <> 0 THEN b.rmse / b.deploy_rmse - 1
+                                    WHEN b.deploy_rmse = 0 THEN CASE WHEN b.rmse > 0 THEN 1e300
+                                                                     WHEN b.rmse = 0 THEN 0 END END] END,
+        array_fill(b.n, ARRAY[CASE b.task WHEN 'binary' THEN 3 ELSE 1 END]),
+        CASE b.task WHEN 'binary' THEN ARRAY[fl.auc_drop, fl.accuracy_drop, fl.brier_rise]
+                    WHEN 'multiclass' THEN ARRAY[fl.accuracy_drop] ELSE ARRAY[fl.rmse_rise] END) c
+$fn$;
+
+CREATE FUNCTION pgscore.window_drift_stats()
+RETURNS TABLE (model_id bigint, name text, version integer, period_kind text, period text, sort_order integer,
+               kind text, feature text, "position" integer, n bigint, n_valid bigint, null_rate float8,
+               baseline_null_rate float8, mean float8, baseline_mean float8, mean_shift float8, out_of_range float8,
+               psi float8, ks float8, js float8, constant_baseline boolean, empty_baseline boolean,
+               checks jsonb, status text, firing text, min_n integer)
+LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET work_mem = '64MB'
+SET extra_float_digits = 1
+ROWS 500
+AS $fn$
+SELECT * FROM pgscore.drift_stats_of(ARRAY(SELECT lm.model_id FROM pgscore.live_models lm), 'window')
+$fn$;
+COMMENT ON FUNCTION pgscore.window_drift_stats() IS 'The rows of drift_stats() in the windows alone (period_kind window): the drift of every live model, feature (and score) and window; read it through alerts';
+REVOKE EXECUTE ON FUNCTION pgscore.window_drift_stats() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgscore.window_drift_stats() TO pgscore_reader, pgscore_admin;
+
+CREATE OR REPLACE VIEW pgscore.firing AS
+SELECT s.name AS model, s.version, s.kind AS what, s.feature AS subject, s.period AS window_name, s.sort_order,
+       c.metric, c.value, CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END AS threshold, c.level,
+       false AS shadow
+  FROM pgscore.window_drift_stats() s
+ CROSS JOIN LATERAL jsonb_to_recordset(s.checks) c(metric text, value float8, warn float8, alert float8, level text)
+ WHERE c.level IN ('warn', 'alert')
+UNION ALL
+SELECT r.name, r.version, 'performance', 'outcomes', r.period, r.sort_order, c.metric, (c.value)::float8,
+       (CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END)::float8, c.level, false
+  FROM pgscore.performance_stats_of(false, NULL, 'window') r
+ CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text)
+ WHERE r.period_kind = 'window' AND c.level IN ('warn', 'alert')
+UNION ALL
+-- each shadow version of a model with a live version: its drift against its own baseline, and its realised
+-- performance judged by its own predictions (shadow_performance_stats: the shadows' alone, in the windows)
+SELECT s.name, s.version, s.kind, s.feature, s.period, s.sort_order, c.metric, c.value,
+       CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END, c.level, true
+  FROM pgscore.shadow_drift_stats() s
+ CROSS JOIN LATERAL jsonb_to_recordset(s.checks) c(metric text, value float8, warn float8, alert float8, level text)
+ WHERE c.level IN ('warn', 'alert')
+UNION ALL
+SELECT r.name, r.version, 'performance', 'outcomes', r.period, r.sort_order, c.metric, (c.value)::float8,
+       (CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END)::float8, c.level, true
+  FROM pgscore.shadow_performance_stats() r
+ CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text)
+ WHERE c.level IN ('warn', 'alert');
