@@ -48,10 +48,15 @@ def template_db(cluster):
 
 
 @pytest.fixture
-def db_url(cluster, template_db):
-    """URL of a fresh clone of the migrated template."""
+def db_url(request, cluster, template_db):
+    """URL of a fresh clone of the migrated template; for a test that takes `shop` (also through another fixture)
+    in a module that defines a `shop_template` fixture (a built_template), of that template, so that its db_url
+    is the shop's."""
+    template = template_db
+    if "shop" in request.fixturenames and hasattr(request.module, "shop_template"):
+        template = request.getfixturevalue("shop_template")
     name = f"t{next(_counter)}"
-    with _janitor(cluster, name, template_dbname=template_db):
+    with _janitor(cluster, name, template_dbname=template):
         yield cluster.url(name)
 
 
@@ -59,7 +64,8 @@ def db_url(cluster, template_db):
 def built_template(cluster, template_db):
     """built_template(build): the name of a template database cloned from the migrated one and built on by
     `build(url)` once a session: a module's set-up that each of its tests would repeat (deploys, tables,
-    rows). A module then overrides `db_url` with `clone_of(built_template(build))`."""
+    rows). A module defines a `shop_template` fixture returning it (db_url above clones it for tests that take
+    `shop`), or overrides `db_url` with `clone_of(built_template(build))`."""
     made = {}
     with contextlib.ExitStack() as stack:
         def template(build):

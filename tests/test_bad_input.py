@@ -44,6 +44,8 @@ SQL_CASES = [
     # the row functions, by position and by name
     ("score NULL model", "SELECT pgscore.score(NULL, %s::float8[])", (ROW,), "22004", "model"),
     ("score unknown model", "SELECT pgscore.score('nope', %s::float8[])", (ROW,), "42704", "nope"),
+    ("score unknown version: the hint", "SELECT pgscore.score('churn', %s::float8[], 42)", (ROW,), "42704",
+     "there is no version 42 of model 'churn'\nHINT:  list models with: SELECT * FROM pgscore.model_versions"),
     ("score injection model", "SELECT pgscore.score(%s, %s::float8[])", (INJECT, ROW), "42704",
      f'there is no model "{INJECT}"'),
     ("score NULL features", "SELECT pgscore.score('churn', NULL::float8[])", (), "22004", "features"),
@@ -494,9 +496,22 @@ STATE = ["pgscore.models", "pgscore.artifacts", "pgscore.deployments", "pgscore.
          "complaints"]
 
 
+def _shop(url):
+    """churn v1 live, customers 1..50 and an empty complaints table (make_shop)."""
+    make_shop(url, make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y), X, Y, 50).close()
+
+
+@pytest.fixture(scope="module")
+def shop_template(built_template):
+    """A template built by _shop once, not for each test that takes `shop` (conftest's db_url clones it for them)."""
+    return built_template(_shop)
+
+
 @pytest.fixture
 def shop(db_url):
-    conn = make_shop(db_url, make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y), X, Y, 50)
+    """An autocommit connection to db_url: _shop's model, customers and complaints."""
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
     yield conn
     conn.close()
 

@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import make_shop, pgscore_cli, query
+from helpers import ensure_role, make_shop, pgscore_cli, query
 from pgscore import datasets, migrate
 from pgscore.datasets import CHURN_FEATURES
 from pgscore.sample import COUNTERS
@@ -27,13 +27,28 @@ def trained():
     return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X, y), X, y
 
 
-@pytest.fixture
-def shop(db_url, trained):
-    """Customers 1..N_CUSTOMERS, complaints wired to rescore them (the sample counters); their support_calls
-    as loaded, in a table calls_before."""
+@pytest.fixture(scope="module")
+def shop_template(built_template, trained):
+    """A template with customers 1..N_CUSTOMERS, complaints wired to rescore them and calls_before (made once,
+    not for each test that takes `shop`)."""
     model, X, y = trained
-    conn = make_shop(db_url, model, X, y, N_CUSTOMERS, rescore=True)
-    query(conn, "CREATE TABLE calls_before AS SELECT id, support_calls FROM customers")
+
+    def build(url):
+        conn = make_shop(url, model, X, y, N_CUSTOMERS, rescore=True)
+        try:
+            query(conn, "CREATE TABLE calls_before AS SELECT id, support_calls FROM customers")
+        finally:
+            conn.close()
+
+    return built_template(build)
+
+
+@pytest.fixture
+def shop(db_url):
+    """Customers 1..N_CUSTOMERS, complaints wired to rescore them (the sample counters); their support_calls
+    as loaded, in a table calls_before: an autocommit connection to a clone of shop_template."""
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
     yield conn
     conn.close()
 
@@ -926,11 +941,9 @@ def test_only_a_replication_worker_puts_events_in_replicated_pending(shop, train
     run by cron as a role that may write every profile table, would then count and score as replicated (audit
     rows "via": "replication"). Before, pgscore_app held INSERT on it: the row below was counted."""
     rid, event = _held_back(shop, trained, 3)  # (a row there: an UPDATE of none would pass)
-    query(shop, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_planter') "
-                "THEN CREATE ROLE pgscore_t_planter; END IF; END $$")
+    ensure_role(shop, "pgscore_t_planter")
     query(shop, "GRANT pgscore_app TO pgscore_t_planter")
-    query(shop, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_bi') "
-                "THEN CREATE ROLE pgscore_t_bi LOGIN; END IF; END $$")  # (as the other tests make it: roles are the cluster's)
+    ensure_role(shop, "pgscore_t_bi", login=True)  # (as the other tests make it: roles are the cluster's)
     query(shop, "GRANT pgscore_reader TO pgscore_t_bi")
     (row,), = query(shop, "SELECT row_to_json(c)::text FROM complaints c")
     plant = "INSERT INTO pgscore.replicated_pending (rescoring_id, entity_key, event) VALUES (%s, '3', %s)"

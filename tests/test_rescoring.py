@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import hinted, make_shop, nested_statements, pgscore_cli, plans_of, query, run_past_a_lock
+from helpers import ensure_role, hinted, make_shop, nested_statements, pgscore_cli, plans_of, query, run_past_a_lock
 from pgscore import datasets, registry, sample
 from pgscore.datasets import CHURN_FEATURES
 from pgscore.localdb import pg_bin_dir
@@ -38,15 +38,6 @@ def shop_template(built_template, trained):
         make_shop(url, model, X, y, N_CUSTOMERS).close()
 
     return built_template(build)
-
-
-@pytest.fixture
-def db_url(request, clone_of, template_db):
-    """A fresh clone of shop_template for a test that takes `shop` (also through another fixture), so that its
-    `db_url` is the shop's; of the migrated template for the others, as conftest's."""
-    if "shop" in request.fixturenames:
-        return clone_of(request.getfixturevalue("shop_template"))
-    return clone_of(template_db)
 
 
 @pytest.fixture
@@ -1332,6 +1323,88 @@ def read_into_python(ran):  # the write of scores from Python has no CTE n
     return any("CTE l" in p and "CTE n" not in p for p in plans_of(ran))
 
 
+def per_row_outputs(plan, what):
+    """The Output lines of `plan` (VERBOSE) that compute `what` for each row: those of nodes outside an
+    InitPlan (an InitPlan's value is computed once a statement)."""
+    found, once = [], None  # `once`: the indent of the InitPlan being read, while inside one
+    for line in plan.splitlines():
+        indent = len(line) - len(line.lstrip())
+        if once is not None and indent <= once:
+            once = None
+        if line.strip().startswith("InitPlan") and once is None:
+            once = indent
+        elif once is None and line.strip().startswith("Output:") and what in line:
+            found.append(line.strip())
+    return found
+
+
+def test_the_audit_rows_cause_is_built_once_a_statement_and_each_rows_events_added(shop, trained, db_url):
+    """What the audit rows of a statement share in their cause (who, when, which wiring) is built once, in an
+    InitPlan; each row adds its events and their ids. Both writes: the statement that scores in SQL and
+    the write of scores from Python (a model SQL cannot score)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    model, X, y = trained
+    attach(shop)
+    query(shop, "LOAD 'auto_explain'; SET auto_explain.log_verbose = on")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (2)")  # this session has read the wiring
+    ran = nested_statements(shop, "INSERT INTO complaints (customer_id) VALUES (3), (4), (4)")
+    assert wrote_in_sql(ran), ran
+    hgb = HistGradientBoostingClassifier(max_iter=10).fit(X, y)
+    registry.deploy(db_url, "churn", hgb, X, y, feature_names=CHURN_FEATURES)
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (5)")  # the plans for the new version
+    ran2 = nested_statements(shop, "INSERT INTO complaints (customer_id) VALUES (6), (7), (7), (7)")
+    assert read_into_python(ran2), ran2
+    for r in (ran, ran2):
+        audit = [p for p in plans_of(r) if "Insert on pgscore.prediction_log" in p]
+        assert audit, r
+        for plan in audit:  # (the statement for one profile, which refused these, too)
+            assert "statement_timestamp()" in plan
+            assert per_row_outputs(plan, "statement_timestamp()") == [], plan
+    rows = query(shop, "SELECT entity_key, cause FROM pgscore.prediction_log WHERE source = 'trigger' "
+                       "AND entity_key IN ('3', '4', '6', '7') ORDER BY entity_key")
+    ids = dict(query(shop, "SELECT customer_id::text, array_agg(complaint_id ORDER BY complaint_id) FROM complaints "
+                           "GROUP BY 1"))
+    (pid,), = query(shop, "SELECT pg_backend_pid()")
+    for k, cause in rows:
+        assert sorted(cause) == ["application", "backend", "event_ids", "event_table", "events", "rescoring_id",
+                                 "statement_at", "user", "via"], cause
+        assert (cause["via"], cause["event_table"], cause["backend"]) == ("trigger", "public.complaints", pid)
+        assert cause["event_ids"] == ids[k] and cause["events"] == len(ids[k]), (k, cause)
+    assert len({c["statement_at"] for k, c in rows if k in ("3", "4")}) == 1
+    assert len({c["statement_at"] for k, c in rows if k in ("6", "7")}) == 1
+
+
+def test_the_statement_that_scores_in_sql_probes_the_queue_once_when_the_wiring_has_nothing_queued(shop):
+    """Clearing the profiles' queued errors: with none queued for the wiring (the usual case) the statement that
+    scores in SQL asks once, not the queue's index for each profile it writes; with one queued, that one is
+    cleared (and its events named by the audit row: test_events_whose_rescoring_failed_are_named_by_...)."""
+    attach(shop)
+    query(shop, "LOAD 'auto_explain'; SET auto_explain.log_analyze = on")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (2), (3)")  # this session has read the wiring
+
+    def probes(sql):
+        ran = nested_statements(shop, sql)
+        assert wrote_in_sql(ran), ran
+        plan = [p for p in plans_of(ran) if "CTE d" in p][-1]
+        clear = plan.split("CTE d", 1)[1].split("CTE l", 1)[0]
+        # (the probe once a statement is of q0)
+        return [line.strip() for line in clear.splitlines() if "error_queue_rescoring_entity_idx" in line
+                and " q0 " not in line]
+
+    ran = probes("INSERT INTO complaints (customer_id) VALUES (3), (4), (5)")
+    assert ran and all("never executed" in line for line in ran), ran
+    live, = query(shop, "SELECT version FROM pgscore.live_models WHERE name = 'churn'")[0]
+    query(shop, "SELECT pgscore.retire('churn')")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (6)")
+    query(shop, "SELECT pgscore.activate('churn', %s)", (live,))
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (8), (9)")  # planned again for the version live again
+    assert query(shop, "SELECT entity_key FROM pgscore.error_queue") == [("6",)]
+    ran = probes("INSERT INTO complaints (customer_id) VALUES (6), (7)")
+    assert ran and not all("never executed" in line for line in ran), ran
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+
+
 def test_a_linear_model_is_scored_by_the_write_statement_itself(shop, trained, db_url):
     """Lock and one statement (counters, score, audit): no read of the features, no scoring in Python.
     A model that SQL cannot score (boosting) takes the read, score, write path."""
@@ -1770,8 +1843,7 @@ def test_retry_failed_leaves_the_reasons_of_tables_the_caller_cannot_read(shop):
     query(shop, "UPDATE customers SET age = NULL WHERE id = 70")
     query(shop, "INSERT INTO complaints (customer_id) VALUES (70)")
     (reason, attempts), = query(shop, "SELECT reason, attempts FROM pgscore.error_queue")
-    query(shop, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_retry') "
-                "THEN CREATE ROLE pgscore_t_retry; END IF; END $$")
+    ensure_role(shop, "pgscore_t_retry")
     query(shop, "GRANT pgscore_app TO pgscore_t_retry")
     query(shop, "SET ROLE pgscore_t_retry")
     del shop.notices[:]
@@ -1811,8 +1883,7 @@ def test_wiring_survives_dump_and_restore(shop, cluster, trained, restore, tmp_p
     registry.set_shadow(shop.dsn, "churn", 2)
     query(shop, "SELECT pgscore.create_log_partitions(0, ((now() AT TIME ZONE 'UTC') - interval '10 days')::date)")
     login = "pgscore_t_restored_bi"
-    query(shop, f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{login}') "
-                f"THEN CREATE ROLE {login} LOGIN; END IF; END $$")  # roles are the cluster's: made once
+    ensure_role(shop, login, login=True)  # roles are the cluster's: made once
     query(shop, f"GRANT pgscore_reader TO {login}")
     partitions = ("SELECT count(*) FROM pg_catalog.pg_inherits WHERE inhparent = 'pgscore.prediction_log'::regclass")
     logged = "SELECT source, count(*) FROM pgscore.prediction_log GROUP BY 1 ORDER BY 1"
@@ -2437,8 +2508,7 @@ def test_a_before_trigger_created_after_the_wiring_was_read_is_seen_at_the_next_
 @pytest.fixture
 def clerk(shop):
     """A role of the app's (pgscore_app) that may insert complaints; SET ROLE to it on `shop`, reset after."""
-    query(shop, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_clerk') "
-                "THEN CREATE ROLE pgscore_t_clerk; END IF; END $$")
+    ensure_role(shop, "pgscore_t_clerk")
     query(shop, "GRANT pgscore_app TO pgscore_t_clerk; GRANT SELECT, INSERT ON complaints TO pgscore_t_clerk")
     yield "pgscore_t_clerk"
     query(shop, "RESET ROLE")
@@ -2449,8 +2519,7 @@ def test_a_role_without_pgscore_app_inserting_into_a_wired_table_is_told_what_it
     """Rescoring reads its wiring from pgscore's schema as the inserting role: one granted the event and
     profile tables but not pgscore_app fails the INSERT (42501), with a hint naming the role to grant."""
     attach(shop)
-    query(shop, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_plain') "
-                "THEN CREATE ROLE pgscore_t_plain; END IF; END $$")
+    ensure_role(shop, "pgscore_t_plain")
     query(shop, "GRANT SELECT, INSERT ON complaints TO pgscore_t_plain; "
                 "GRANT SELECT, INSERT, UPDATE ON customers TO pgscore_t_plain")
     try:
@@ -4025,18 +4094,27 @@ def test_refresh_windows_leaves_a_profile_queued_under_a_key_its_type_now_refuse
         [(3, 0), (5, 1)]
     assert query(shop, "SELECT entity_key FROM pgscore.error_queue") == [("5",)]
 
-def test_a_queue_row_with_null_ids_keeps_its_by_hand_instruction_when_queued_again(shop):
-    """A queue row whose counters missed events with a NULL id (cause->'uncounted_null_ids') says in its reason how
-    to correct them by hand. Queued again for another cause (a later INSERT whose scoring failed, a retry_failed
-    with no live version), its reason was overwritten by the new one: the row still held the NULL ids, which
-    retry_failed never replays, and nothing said what to do. Now the instruction stays, after the new reason, once
-    (a later statement that misses more such events counts them up in it)."""
+
+def _wired_by_ref_with_customer_5_failing(shop):
+    """complaints given an int column ref, wired (counting support_calls) with ref as its event id; customer 5
+    at 999 calls under a check that one more call breaks, so that its next event's counters miss. Returns the
+    wiring's id."""
     query(shop, "ALTER TABLE complaints ADD COLUMN ref int")
     (rid,), = query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
                           "'churn_score', '{\"support_calls\": \"count\"}', p_profile_key => 'id', "
                           "p_event_id_column => 'ref')")
     query(shop, "UPDATE customers SET support_calls = 999 WHERE id = 5")
     query(shop, "ALTER TABLE customers ADD CONSTRAINT few_calls CHECK (support_calls < 1000)")
+    return rid
+
+
+def test_a_queue_row_with_null_ids_keeps_its_by_hand_instruction_when_queued_again(shop):
+    """A queue row whose counters missed events with a NULL id (cause->'uncounted_null_ids') says in its reason how
+    to correct them by hand. Queued again for another cause (a later INSERT whose scoring failed, a retry_failed
+    with no live version), its reason was overwritten by the new one: the row still held the NULL ids, which
+    retry_failed never replays, and nothing said what to do. Now the instruction stays, after the new reason, once
+    (a later statement that misses more such events counts them up in it)."""
+    rid = _wired_by_ref_with_customer_5_failing(shop)
     query(shop, "INSERT INTO complaints (customer_id, ref) VALUES (5, 1), (5, NULL)")
     said = ("1 of the events its counters missed have a NULL ref (cause->'uncounted_null_ids'): retry_failed "
             "cannot replay them")
@@ -4094,12 +4172,7 @@ def test_a_queue_row_marked_before_with_a_null_among_its_ids_is_not_replayed_eit
     """A row whose missed events were named before uncounted_null_ids was kept holds their NULL ids among its
     uncounted_event_ids: retry_failed replayed its other events and cleared it as if all were counted; now it leaves
     it queued (22004), saying how many NULL ids it holds, as for a row marked now."""
-    query(shop, "ALTER TABLE complaints ADD COLUMN ref int")
-    (rid,), = query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
-                          "'churn_score', '{\"support_calls\": \"count\"}', p_profile_key => 'id', "
-                          "p_event_id_column => 'ref')")
-    query(shop, "UPDATE customers SET support_calls = 999 WHERE id = 5")
-    query(shop, "ALTER TABLE customers ADD CONSTRAINT few_calls CHECK (support_calls < 1000)")
+    rid = _wired_by_ref_with_customer_5_failing(shop)
     query(shop, "INSERT INTO complaints (customer_id, ref) VALUES (5, 1), (5, 2)")
     query(shop, "UPDATE customers SET support_calls = 0 WHERE id = 5")  # the cause fixed
     query(shop, "UPDATE complaints SET ref = NULL WHERE ref = 2")
@@ -4111,3 +4184,22 @@ def test_a_queue_row_marked_before_with_a_null_among_its_ids_is_not_replayed_eit
     (reason, state, ids), = query(shop, "SELECT reason, sqlstate, cause->'uncounted_event_ids' FROM pgscore.error_queue")
     assert reason.startswith("1 of the events its counters missed have a NULL ref") and state == "22004", reason
     assert ids == [1, None]
+
+
+def test_a_wiring_error_names_key_columns_as_sql_writes_them(shop):
+    """attach_rescoring's refusals of the key columns (types that do not fit, collations, no unique index) named
+    them bare after their quoted table: `public."Odd Calls".Order ID is bigint and public.odd_profiles.order is
+    integer`. Each is quoted as quote_ident quotes it now, as the table is."""
+    query(shop, 'CREATE TABLE "Odd Calls" ("Order ID" bigint)')
+    query(shop, 'CREATE TABLE odd_profiles ("order" int PRIMARY KEY, churn_score float8, scored_at timestamptz, '
+                "n int DEFAULT 0)")
+    with pytest.raises(psycopg2.Error) as e:
+        query(shop, "SELECT pgscore.attach_rescoring('\"Odd Calls\"', 'odd_profiles', 'Order ID', 'nobody', "
+                    "'churn_score', '{\"n\": \"count\"}', p_profile_key => 'order')")
+    assert e.value.pgcode == "42804", e.value.pgerror
+    assert 'public."Odd Calls"."Order ID" is bigint and public.odd_profiles."order" is integer' in e.value.pgerror
+    query(shop, 'CREATE TABLE loose_profiles ("order" bigint, churn_score float8, scored_at timestamptz, n int)')
+    with pytest.raises(psycopg2.Error) as e:
+        query(shop, "SELECT pgscore.attach_rescoring('\"Odd Calls\"', 'loose_profiles', 'Order ID', 'nobody', "
+                    "'churn_score', '{\"n\": \"count\"}', p_profile_key => 'order')")
+    assert 'public.loose_profiles."order" has no unique index of its own' in e.value.pgerror, e.value.pgerror

@@ -105,23 +105,39 @@ def _error(conn, sql, params=None):
     return e.value
 
 
-@pytest.fixture
-def trapped(db_url):
-    """(url, owner connection, the fitted models) with churn (binary, v1 and v2), multi (3 classes) and
-    gone (retired) deployed and the traps planted."""
+@pytest.fixture(scope="module")
+def trained():
+    """The models the traps' database deploys: churn (binary, v1 and v2) and multi (3 classes)."""
     X, Y, names = datasets.churn(300, seed=2)
     Y3 = (X[:, 0] > np.median(X[:, 0])).astype(int) + Y
     fitted = {"churn": make_pipeline(StandardScaler(), LogisticRegression()).fit(X, Y),
               "churn2": make_pipeline(StandardScaler(), LogisticRegression(C=0.1)).fit(X, Y),
               "multi": make_pipeline(StandardScaler(), LogisticRegression()).fit(X, Y3)}
-    registry.deploy(db_url, "churn", fitted["churn"], X, Y, feature_names=names)
-    registry.deploy(db_url, "churn", fitted["churn2"], X, Y, feature_names=names)
-    registry.deploy(db_url, "multi", fitted["multi"], X, Y3, feature_names=names)
-    registry.deploy(db_url, "gone", fitted["churn"], X, Y, feature_names=names)
-    registry.retire(db_url, "gone")
+    return fitted, X, Y, Y3, names
+
+
+@pytest.fixture
+def trapped(built_template, clone_of, trained):
+    """(url, owner connection, the fitted models) with churn (binary, v1 and v2), multi (3 classes) and
+    gone (retired) deployed and the traps planted: a clone of a template built so once, not for each test."""
+    fitted, X, Y, Y3, names = trained
+
+    def build(url):
+        registry.deploy(url, "churn", fitted["churn"], X, Y, feature_names=names)
+        registry.deploy(url, "churn", fitted["churn2"], X, Y, feature_names=names)
+        registry.deploy(url, "multi", fitted["multi"], X, Y3, feature_names=names)
+        registry.deploy(url, "gone", fitted["churn"], X, Y, feature_names=names)
+        registry.retire(url, "gone")
+        planter = psycopg2.connect(url)
+        planter.autocommit = True
+        try:
+            _plant(planter)
+        finally:
+            planter.close()
+
+    db_url = clone_of(built_template(build))
     owner = psycopg2.connect(db_url)
     owner.autocommit = True
-    _plant(owner)
     yield db_url, owner, fitted, X, names
     owner.close()
 

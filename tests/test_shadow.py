@@ -11,7 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import hinted, make_shop, pgscore_cli, query, waits_on_a_lock
+from helpers import ensure_role, hinted, make_shop, pgscore_cli, query, waits_on_a_lock
 from pgscore import datasets, registry, sample
 from pgscore.datasets import CHURN_FEATURES
 from pgscore.errors import PgscoreError
@@ -27,12 +27,25 @@ def trained():
     return v1, v2, X, y
 
 
-@pytest.fixture
-def shop(db_url, trained):
-    """churn v1 live (linear: the trigger's statement scores it in SQL), v2 stored, complaints wired."""
+@pytest.fixture(scope="module")
+def shop_template(built_template, trained):
+    """A template with churn v1 live, v2 stored and complaints wired (made once, not for each test that takes
+    `shop`)."""
     v1, v2, X, y = trained
-    conn = make_shop(db_url, v1, X, y, N, rescore=True)
-    registry.deploy(db_url, "churn", v2, X, y, feature_names=CHURN_FEATURES, activate=False)
+
+    def build(url):
+        make_shop(url, v1, X, y, N, rescore=True).close()
+        registry.deploy(url, "churn", v2, X, y, feature_names=CHURN_FEATURES, activate=False)
+
+    return built_template(build)
+
+
+@pytest.fixture
+def shop(db_url):
+    """churn v1 live (linear: the trigger's statement scores it in SQL), v2 stored, complaints wired: an autocommit
+    connection to a clone of shop_template."""
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
     yield conn
     conn.close()
 
@@ -829,8 +842,7 @@ def test_code_newer_than_its_schema_counts_a_shadows_failures_as_that_schema_doe
         assert query(conn, "SELECT statements, profiles FROM pgscore.shadow_failures") == [(2, 3)]
         assert not [n for n in conn.notices if "not counted" in n], conn.notices
         # (an app login's: the superuser may write the table anyway)
-        query(conn, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_counter') "
-                    "THEN CREATE ROLE pgscore_t_counter; END IF; END $$")
+        ensure_role(conn, "pgscore_t_counter")
         query(conn, "GRANT pgscore_app TO pgscore_t_counter")
         query(conn, "GRANT SELECT, INSERT, UPDATE ON customers, complaints TO pgscore_app")
         query(conn, "SET ROLE pgscore_t_counter")
@@ -939,8 +951,7 @@ def test_a_login_holding_the_counts_advisory_locks_neither_silences_a_shadows_fa
 
     with own_cluster("pgscore-forged-") as c:
         url = prepared_shop_with_a_failing_shadow(c, trained)
-        query(url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_nobody') "
-                   "THEN CREATE ROLE pgscore_t_nobody LOGIN; END IF; END $$")
+        ensure_role(url, "pgscore_t_nobody", login=True)
         conn = connect(url)
         nobody = connect(url.replace("postgres@", "pgscore_t_nobody@", 1))
         try:

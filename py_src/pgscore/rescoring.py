@@ -971,11 +971,16 @@ class Sql:
                     f"{sub}::pg_catalog.text")
         else:
             head = f"pg_catalog.jsonb_build_object('via', {self.lit(via)}::pg_catalog.text"
-        return (f"{head}, 'rescoring_id', "
-                f"{rescoring_id}, 'event_table', {event_table}::pg_catalog.text, 'user', CURRENT_USER, "
-                "'application', (SELECT pg_catalog.current_setting('application_name')), 'backend', "
-                "pg_catalog.pg_backend_pid(), 'statement_at', pg_catalog.statement_timestamp()"
-                + (", 'events', u.n, 'event_ids', u.ids)" if events else ")"))
+        common = (f"{head}, 'rescoring_id', "
+                  f"{rescoring_id}, 'event_table', {event_table}::pg_catalog.text, 'user', CURRENT_USER, "
+                  "'application', (SELECT pg_catalog.current_setting('application_name')), 'backend', "
+                  "pg_catalog.pg_backend_pid(), 'statement_at', pg_catalog.statement_timestamp())")
+        if not events:
+            return common
+        # what every row of the statement shares built once (an InitPlan), each row's events added to it: built
+        # whole for each row it cost 3.3 us of backend CPU a row, 2.1 us this way (docs/performance.md)
+        return (f"(SELECT {common}) {_JSONB_CAT} "
+                "pg_catalog.jsonb_build_object('events', u.n, 'event_ids', u.ids)")
 
     def keys(self, missing_only=False) -> str:
         cond = (f" AND NOT EXISTS (SELECT 1 FROM {self.P} AS p WHERE p.{self.pk} {EQ} e.{self.ek})"
@@ -1158,8 +1163,11 @@ class Sql:
                 f"AND NOT {computed_sql(w.tree, w.parents)} AND NOT {self.retyped()} AND {self.same_wiring()}")
         # the UPDATE's end and what follows it: the queued errors cleared, the audit rows
         tail = (f"RETURNING p.{self.pk}::pg_catalog.text AS k, {score} AS score, n.n, n.ids, n.f), "
+                # (probed once a statement first: where the wiring has nothing queued, the usual case, no probe
+                # of the queue's index for each profile written, as the general path's write, told by its read)
                 f"d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id {EQ} $1 "
-                f"AND q.entity_key {EQ} u.k {_COUNTED}{_CLEARED}), "
+                f"AND q.entity_key {EQ} u.k {_COUNTED}AND EXISTS (SELECT 1 FROM pgscore.error_queue AS q0 "
+                f"WHERE q0.rescoring_id {EQ} $1) {_CLEARED}), "
                 "l AS (INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
                 f"SELECT $3, u.k, u.f, u.score, 'trigger', {self.cause(w.via, '$1', '$2', events=True)}"
                 f"{_QUEUED_IDS} FROM {_with_cleared('u.k')}) ")
@@ -3254,7 +3262,7 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
                           "record no time")
     keys = batch.unique_keys(plpy, profiles.oid)
     if profile_key not in keys:
-        raise WiringError(f"{profiles.name}.{profile_key} has no unique index of its own; each event must match "
+        raise WiringError(f"{profiles.name}.{quote_ident(plpy, profile_key)} has no unique index of its own; each event must match "
                           "at most one profile", sqlstate="42P10",
                           hint=batch.key_hint(plpy, keys, profiles.name, profile_key, rescoring=True))
     if missing_profile == "create":
@@ -3262,7 +3270,7 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
                                   [profiles.oid, profile_key])
         if deferrable:
             name = deferrable[0]["name"]
-            raise WiringError(f"{profiles.name}.{profile_key} has a DEFERRABLE unique constraint ({name}): a missing "
+            raise WiringError(f"{profiles.name}.{quote_ident(plpy, profile_key)} has a DEFERRABLE unique constraint ({name}): a missing "
                               "profile is created by INSERT ... ON CONFLICT, which PostgreSQL refuses for it, so every "
                               "new profile's events would be queued and never counted", sqlstate="42P10",
                               hint="attach with p_missing_profile => 'queue' (the application creates the profiles), "
@@ -3339,14 +3347,14 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
     if missing_profile == "create":
         _warn_uncreatable(plpy, profiles, profile_key)
     if scored_at_column is not None and profiles.types[scored_at_column] == "timestamp without time zone":
-        plpy.warning(f"pgscore: {profiles.name}.{scored_at_column} is timestamp without time zone: now() is written "
+        plpy.warning(f"pgscore: {profiles.name}.{quote_ident(plpy, scored_at_column)} is timestamp without time zone: now() is written "
                      "into it as the wall-clock time of the TimeZone of each session that inserts (or retries), so "
                      "scores of sessions of different TimeZones are dated hours apart",
                      hint=f"ALTER TABLE {profiles.name} ALTER COLUMN {quote_ident(plpy, scored_at_column)} TYPE "
                           f"timestamptz USING {quote_ident(plpy, scored_at_column)} AT TIME ZONE 'UTC' (naming the "
                           "zone its times are in)")
     if profiles.types[profile_key].endswith("with time zone") and profiles.types[profile_key].startswith("timestamp"):
-        plpy.warning(f"pgscore: {profiles.name}.{profile_key} is timestamptz: its key is logged, queued and matched "
+        plpy.warning(f"pgscore: {profiles.name}.{quote_ident(plpy, profile_key)} is timestamptz: its key is logged, queued and matched "
                      "to outcomes as text, which carries the TimeZone of the session that wrote it, so sessions of "
                      "different TimeZones name one profile by different keys",
                      hint="insert its events, and record its outcomes, from sessions of one TimeZone; or key the "
@@ -3371,11 +3379,11 @@ def _key_types(plpy, events: Table, key, profiles: Table, profile_key):
         if _state(e) != "42883":  # undefined_function: no = operator for the pair
             raise
         if events.types[key] == profiles.types[profile_key]:  # json, xml, point: a type with no = at all
-            raise WiringError(f"{events.name}.{key} and {profiles.name}.{profile_key} are {events.types[key]}, a type "
+            raise WiringError(f"{events.name}.{quote_ident(plpy, key)} and {profiles.name}.{quote_ident(plpy, profile_key)} are {events.types[key]}, a type "
                               "PostgreSQL has no equality operator for, so no event could find its profile",
                               sqlstate="42804", hint="key both tables by a column of a type that compares (text, "
                               "bigint, uuid; jsonb for json)") from None
-        raise WiringError(f"{events.name}.{key} is {events.types[key]} and {profiles.name}.{profile_key} is "
+        raise WiringError(f"{events.name}.{quote_ident(plpy, key)} is {events.types[key]} and {profiles.name}.{quote_ident(plpy, profile_key)} is "
                           f"{profiles.types[profile_key]}: PostgreSQL cannot compare them, so no event would find "
                           "its profile", sqlstate="42804",
                           hint=same + (f" USING {quote_ident(plpy, key)}::{profiles.types[profile_key]}"
@@ -3385,7 +3393,7 @@ def _key_types(plpy, events: Table, key, profiles: Table, profile_key):
         (c,) = plpy.execute(plpy.prepare(_COLLATION, ["pg_catalog.oid", "pg_catalog.name"]), [t.oid, col])
         both.append(c["name"])
         if c["deterministic"] is False:  # keys equal that differ as text: counted, queued and logged apart
-            raise WiringError(f"{t.name}.{col} has the nondeterministic collation {c['name']}: keys it holds equal "
+            raise WiringError(f"{t.name}.{quote_ident(plpy, col)} has the nondeterministic collation {c['name']}: keys it holds equal "
                               "(by case or accent, say) are different keys to the counters, the error queue and "
                               "the audit log", sqlstate="0A000",
                               hint=f"key the wiring on a column with a deterministic collation (ALTER TABLE {t.name} "
@@ -3393,7 +3401,7 @@ def _key_types(plpy, events: Table, key, profiles: Table, profile_key):
                                    "on a normalised key (lower(), say) in a column of its own; both key columns "
                                    "need the same collation")
     if None not in both and both[0] != both[1]:  # PostgreSQL cannot compare them: every statement would fail
-        raise WiringError(f"{events.name}.{key} has the collation {both[0]} and {profiles.name}.{profile_key} "
+        raise WiringError(f"{events.name}.{quote_ident(plpy, key)} has the collation {both[0]} and {profiles.name}.{quote_ident(plpy, profile_key)} "
                           f"{both[1]}: PostgreSQL cannot tell which to compare the keys by", sqlstate="42P22",
                           hint=f"give both columns the same deterministic collation (ALTER TABLE ... ALTER COLUMN ... "
                                f"TYPE ... COLLATE {quote_ident(plpy, both[1])})")
@@ -3401,23 +3409,23 @@ def _key_types(plpy, events: Table, key, profiles: Table, profile_key):
                         [events.columns[key], profiles.columns[profile_key]])
     for t, col, row in ((events, key, r["src_row"]), (profiles, profile_key, r["dst_row"])):
         if row:  # the statements skip keys that are NULL, and a row with a NULL field IS NOT NULL is false
-            raise WiringError(f"{t.name}.{col} is of the composite type {t.types[col]}: an event whose key has a NULL "
+            raise WiringError(f"{t.name}.{quote_ident(plpy, col)} is of the composite type {t.types[col]}: an event whose key has a NULL "
                               "field would be kept without counting, scoring or queuing its profile", sqlstate="0A000",
                               hint="key both tables by a scalar column (one that holds the row's fields as text, "
                                    "say, or a surrogate key)")
     if r["dst"] == "character" and r["src"] != "character":
         # the keys are compared as text (a char(n) key's trailing blanks dropped) but created and retried as
         # char(n) (an event key's kept and padded): an event key with trailing blanks is never counted
-        raise WiringError(f"{events.name}.{key} is {events.types[key]} and {profiles.name}.{profile_key} is "
+        raise WiringError(f"{events.name}.{quote_ident(plpy, key)} is {events.types[key]} and {profiles.name}.{quote_ident(plpy, profile_key)} is "
                           f"{profiles.types[profile_key]}: an event key with trailing blanks would never find its "
                           "profile, and retry_failed would clear it as rescored", sqlstate="42804",
                           hint=same + f" USING {quote_ident(plpy, key)}::{profiles.types[profile_key]}, or make "
-                               f"{profiles.name}.{profile_key} {events.types[key]}")
+                               f"{profiles.name}.{quote_ident(plpy, profile_key)} {events.types[key]}")
     rank = {"smallint": 1, "integer": 2, "bigint": 3, "numeric": 4, "real": 4, "double precision": 4}
     src, dst = rank.get(r["src"]), rank.get(r["dst"])
     if src is None or dst is None or dst == 4 or src <= dst:
         return
-    raise WiringError(f"{events.name}.{key} is {events.types[key]} and {profiles.name}.{profile_key} is "
+    raise WiringError(f"{events.name}.{quote_ident(plpy, key)} is {events.types[key]} and {profiles.name}.{quote_ident(plpy, profile_key)} is "
                       f"{profiles.types[profile_key]}: an event key may not fit a profile key", sqlstate="42804",
                       hint=same)
 
@@ -3513,7 +3521,7 @@ def _warn_slow_or_partial(plpy, events: Table, key, counters):
         c = recounted[0]
         cols = ", ".join(quote_ident(plpy, x) for x in (key, c.time) if x)
         plpy.warning(f"pgscore: counter {c.column!r} recounts the events of each profile a statement touches, and "
-                     f"{events.name} has no index that starts with {key}: each INSERT will read all of "
+                     f"{events.name} has no index that starts with {quote_ident(plpy, key)}: each INSERT will read all of "
                      f"{events.name}", hint=f"CREATE INDEX ON {events.name} ({cols})")
     if events.partitioned:
         plpy.warning(f"pgscore: {events.name} is partitioned: rows inserted into one of its partitions by name are "
