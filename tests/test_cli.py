@@ -15,7 +15,7 @@ import psycopg2.extensions
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from helpers import PGSCORE, ROOT, hinted, make_tmpdir, pgscore_cli, pgscore_cli_on_a_terminal, query
+from helpers import PGSCORE, ROOT, ensure_role, hinted, make_tmpdir, pgscore_cli, pgscore_cli_on_a_terminal, query
 from pgscore import artifacts, datasets, migrate, registry
 from pgscore.cli import build_parser
 from pgscore.errors import ArtifactError, InvalidModel, PgscoreError
@@ -133,12 +133,39 @@ def test_a_keyword_dsn_works_for_every_command(empty_db_url):
     assert pgscore_cli("models", "--db", sqlalchemy_url).returncode == 0
 
 
-@pytest.mark.parametrize("command", ["install", "uninstall", "status", "env", "models", "drift"])
-def test_an_unparseable_db_is_one_line_not_a_traceback(command):
-    run = pgscore_cli(command, "--db", "garbage::://x")
-    assert run.returncode == (3 if command == "drift" else 1), run.stderr  # drift: the check itself failed
-    assert run.stderr.startswith("pgscore: error: the database URL is neither a postgresql://")
-    assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
+# each command that takes --db, with the arguments it requires
+DB_COMMANDS = {"install": [], "uninstall": [], "status": [], "env": [], "models": [], "drift": [], "resign": [],
+               "retry": [], "refresh-windows": [], "maintain": [], "bench": [], "show": ["m"], "rollback": ["m"],
+               "retire": ["m"], "activate": ["m", "1"], "shadow": ["m", "1"], "deploy": ["m.joblib", "--name", "m"],
+               "score": ["--model", "m", "--table", "t", "--key", "k", "--into", "s"]}
+
+
+def test_the_unparseable_db_list_is_every_command_that_takes_db():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    takes = {name for name, p in sub.choices.items()
+             if any("--db" in a.option_strings and a.help != argparse.SUPPRESS for a in p._actions)}
+    assert takes == set(DB_COMMANDS)
+
+
+@pytest.mark.parametrize("command", sorted(DB_COMMANDS))
+def test_an_unparseable_db_is_a_usage_error_of_one_line_not_a_traceback(command):
+    """A --db libpq cannot read (`nonsense://`; a port that is no number, which libpq refused only at connect:
+    exit 1 with `invalid integer value "notaport" for connection option "port"`, `status` as `reading pgscore's
+    schema failed`) is a usage error (exit 2), after the command's usage line, one line naming --db, before
+    anything runs; before or after the command name alike."""
+    for url, why in (("garbage::://x", "the database URL is neither a postgresql://"),
+                     ("nonsense://", "the database URL is neither a postgresql://"),
+                     ("postgresql://x:y@host:notaport/db", "the database URL's port is 'notaport', not a whole number"),
+                     ("host=x port=abc dbname=d", "the database URL's port is 'abc', not a whole number"),
+                     ("postgresql://h/d?connect_timeout=soon", "the database URL's connect_timeout is 'soon', not a")):
+        for run in (pgscore_cli(command, *DB_COMMANDS[command], "--db", url),
+                    pgscore_cli("--db", url, command, *DB_COMMANDS[command])):
+            assert run.returncode == 2, (url, run.stderr)
+            lines = run.stderr.strip().splitlines()
+            assert lines[0].startswith(f"usage: pgscore {command} "), (url, run.stderr)
+            assert lines[-1].startswith(f"pgscore {command}: error: --db: {why}"), (url, run.stderr)
+            assert [ln for ln in lines if "error" in ln] == lines[-1:] and "Traceback" not in run.stderr
 
 
 def test_deploy_features_pick_the_training_csvs_columns(db_url, model_file, tmp_path):
@@ -1938,8 +1965,8 @@ def test_status_on_a_database_restored_without_its_roles_gives_the_grants_alone_
 def test_status_refused_for_lack_of_privileges_says_the_sqlstate(db_url):
     """pgscore status run by a role that may not read pgscore's schema, or its registry, prints the permission
     error with its SQLSTATE, as every other error of the database's (it printed the message alone)."""
-    query(db_url, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgscore_t_nobody') "
-                  "THEN CREATE ROLE pgscore_t_nobody LOGIN; END IF; END $$; REVOKE pgscore_reader FROM pgscore_t_nobody")
+    ensure_role(db_url, "pgscore_t_nobody", login=True)
+    query(db_url, "REVOKE pgscore_reader FROM pgscore_t_nobody")
     nobody = db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_nobody@")
     for grant, phrase in ((None, "permission denied reading pgscore's schema: permission denied for table "
                                  "pgscore_alembic_version (SQLSTATE 42501)\nHint: "),
@@ -1974,6 +2001,27 @@ def test_bench_drift_stops_the_cluster_it_started_unless_kept():
         assert run.returncode == 0 and c.running(), run.stdout + run.stderr
         run = subprocess.run([*script, *small], capture_output=True, text=True, timeout=300)  # running before
         assert run.returncode == 0 and c.running() and "stopped the cluster" not in run.stdout, run.stdout
+    finally:
+        c.destroy()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_bench_rowpath_runs_on_the_cluster_its_data_dir_and_port_name():
+    """scripts/bench_rowpath.py had no --data-dir or --port: it ran on the default cluster (started there if need
+    be), where the other benchmark scripts take a cluster of one's own. It runs on the one named now, started and
+    stopped there. Bounded: 200 rows, one round, 50 statements per median."""
+    import sys
+
+    base = make_tmpdir("pgscore-bench-rowpath-")
+    c = Cluster(data_dir=base / "data", port=free_port())
+    try:
+        run = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_rowpath.py"), "--data-dir",
+                              str(c.data_dir), "--port", str(c.port), "--rows", "200", "--rounds", "1",
+                              "--statements", "50"], capture_output=True, text=True, timeout=600)
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert "row path, log off  with SET" in run.stdout and "(medians of 50)" in run.stdout, run.stdout
+        assert c.initialized and not c.running(), run.stdout  # (made there, and stopped: it started it)
+        assert str(c.data_dir) in run.stdout + run.stderr or "stopped the cluster it started" in run.stdout, run.stdout
     finally:
         c.destroy()
         shutil.rmtree(base, ignore_errors=True)
@@ -2146,3 +2194,37 @@ def test_show_names_the_version_or_the_model_that_does_not_exist(db_url):
         assert r.stderr.startswith(f"pgscore: error: {said}\nHint: list them with: pgscore "), (args, r.stderr)
     r = pgscore_cli("show", "m", "--version", "1", "--db", db_url)
     assert r.returncode == 0 and r.stdout.startswith("m version 1 (model_id "), r.stdout + r.stderr
+
+
+def test_every_command_that_takes_a_version_lists_the_versions_where_it_does_not_exist(db_url):
+    """`pgscore score --version 0` said `there is no version 0 of model 'm'` with no hint, and `pgscore shadow m 0`
+    only to deploy it, where show, activate and rollback say how to list the versions there are. Each command that
+    takes a version says it alike now (shadow --off VERSION lists the shadows, as before), exit 1 as before."""
+    registry.deploy(db_url, "m", LogisticRegression(max_iter=500).fit(X, Y), None, feature_names=NAMES)
+    query(db_url, "CREATE TABLE t (k integer PRIMARY KEY, " + ", ".join(f"{n} float8" for n in NAMES) + ", s float8)")
+    lists = f"list them with: pgscore --db {shlex.quote(db_url)} models"
+    for args in (("show", "m", "--version", "0"), ("activate", "m", "0"), ("rollback", "m", "--to", "0"),
+                 ("score", "--model", "m", "--table", "t", "--key", "k", "--into", "s", "--version", "0")):
+        r = pgscore_cli(*args, "--db", db_url, env={"PGSCORE_COMMAND": "pgscore"})
+        assert r.returncode == 1, (args, r)
+        assert r.stderr.startswith(f"pgscore: error: there is no version 0 of model 'm' (SQLSTATE 42704)\nHint: {lists}\n"), \
+            (args, r.stderr)
+    r = pgscore_cli("shadow", "m", "0", "--db", db_url, env={"PGSCORE_COMMAND": "pgscore"})
+    assert r.returncode == 1 and r.stderr.startswith(
+        "pgscore: error: there is no version 0 of model 'm' (SQLSTATE 42704)\nHint: deploy it first: pgscore --db "
+        f"{shlex.quote(db_url)} deploy --no-activate; or {lists}\n"), r.stderr
+    r = pgscore_cli("shadow", "m", "0", "--off", "--db", db_url)
+    assert r.returncode == 1 and "Hint: list the shadows with: " in r.stderr, r.stderr
+
+
+def test_score_names_a_key_column_that_needs_quoting_as_sql_writes_it(db_url):
+    """`pgscore score --key 'Order ID'` on a table whose key has no unique index said `public.t.Order ID has no
+    unique index of its own`, the column bare, which SQL cannot read back. It is quoted as quote_ident quotes it
+    now (`"Order ID"`, `"order"`; a plain name stays bare)."""
+    registry.deploy(db_url, "m", LogisticRegression(max_iter=500).fit(X, Y), None, feature_names=NAMES)
+    for key, said in (("Order ID", '"Order ID"'), ("order", '"order"'), ("k", "k")):
+        query(db_url, "DROP TABLE IF EXISTS t")
+        query(db_url, f"CREATE TABLE t ({said} integer, " + ", ".join(f"{n} float8" for n in NAMES) + ", s float8)")
+        r = pgscore_cli("score", "--model", "m", "--table", "t", "--key", key, "--into", "s", "--db", db_url)
+        assert r.returncode == 1, r
+        assert r.stderr.startswith(f"pgscore: error: public.t.{said} has no unique index of its own"), r.stderr

@@ -428,8 +428,21 @@ def test_started_stops_only_a_cluster_it_started_also_on_an_error(data_dir):
     c.stop()
 
 
-@pytest.mark.parametrize("script", ["bench_formats", "bench_rowpath", "bench_trigger", "bench_drift",
-                                    "bench_replication"])
+def _scripts_that_start_a_cluster():
+    from helpers import ROOT
+
+    return sorted(p.stem for p in (ROOT / "scripts").glob("*.py")
+                  if "from pgscore.localdb import Cluster" in p.read_text())
+
+
+def test_the_benchmark_scripts_that_start_a_cluster_are_found():
+    """The list the next test runs over is every script that builds a Cluster, found by reading scripts/, so that a
+    new benchmark script cannot escape it."""
+    assert {"bench_bound", "bench_drift", "bench_formats", "bench_multirow", "bench_replication", "bench_rowpath",
+            "bench_trigger", "bench_writeback"} <= set(_scripts_that_start_a_cluster())
+
+
+@pytest.mark.parametrize("script", _scripts_that_start_a_cluster())
 def test_each_benchmark_script_runs_its_cluster_in_started(script):
     """Each benchmark script that starts a cluster starts it through Cluster.started (stopped at its end unless
     --keep-running), and offers --keep-running; none starts it bare first and leaves it behind (bench_replication

@@ -662,6 +662,26 @@ def test_commands_on_a_schema_that_lacks_a_table_they_read_say_to_upgrade(empty_
         assert f"Hint: install or upgrade it with: pgscore {hinted(empty_db_url)}install" in run.stderr, run.stderr
 
 
+def test_commands_on_a_schema_that_lacks_a_column_or_table_they_read_say_to_upgrade(empty_db_url):
+    """On a schema at 0002, `pgscore models` and `show` said `column "engine" does not exist` (their query reads
+    the view's later columns), and drift, retry and refresh-windows the relation or function missing, with no
+    hint; retire and status said to upgrade. Each says the schema may be older than this pgscore, and how to
+    upgrade it, now (drift, retry and refresh-windows with their exit 3, the others 1)."""
+    migrate.upgrade(empty_db_url, "0002", check_environment=False)
+    query(empty_db_url, "CREATE TABLE t (k integer PRIMARY KEY, a float8, s float8)")
+    for args, status in ((["models"], 1), (["show", "m"], 1), (["show", "m", "--version", "1"], 1), (["drift"], 3),
+                         (["retry"], 3), (["refresh-windows"], 3),
+                         (["score", "--model", "m", "--table", "t", "--key", "k", "--into", "s"], 1)):
+        run = pgscore_cli(*args, "--db", empty_db_url)
+        assert run.returncode == status and "Traceback" not in run.stderr, (args, run.stderr)
+        assert run.stderr.startswith("pgscore: error: pgscore is not installed in this database, or its schema is "
+                                     "older than this pgscore ("), (args, run.stderr)
+        assert f"Hint: install or upgrade it with: pgscore {hinted(empty_db_url)}install" in run.stderr, run.stderr
+    run = pgscore_cli("models", "--db", empty_db_url)
+    assert '(column "engine" does not exist): its revision is 0002, this pgscore\'s ' in run.stderr, run.stderr
+    assert "(SQLSTATE 42703)" in run.stderr, run.stderr
+
+
 # The two functions migration 0060 made at its first commit (1b85b52, on main from 18:12 to 18:28 on 2026-12-02,
 # before it was rewritten at its integration, 9621c69), with their signatures and attributes; their bodies here
 # do nothing (what a later revision runs into is the signature alone).

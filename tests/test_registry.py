@@ -2062,3 +2062,26 @@ def test_deploys_progress_names_what_the_hold_out_trains_and_on_how_many_rows(db
     assert not [s for s in said if "hold-out" in s], said
     (metrics,), = query(db_url, "SELECT metrics FROM pgscore.model_versions WHERE name = 'm' AND version = 2")
     assert metrics["holdout"] == "skipped: fewer than 10 rows"
+
+
+def test_engine_note_reads_the_same_whatever_the_sessions_extra_float_digits(db_url, monkeypatch):
+    """model_versions.engine_note printed max_abs_diff with format('%s'), as the session's extra_float_digits
+    says: `max difference 1.11022302462516e-16` under 0 and `1.1102230246251565e-16` under 1 to 3. The value is
+    stored to 15 significant digits now, whose text is the same under each, the shortest that reads back (as
+    Python's repr). Deployed under extra_float_digits = 0 and 3, each read under both."""
+    models = (("scaled", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))),
+              ("linear", LinearRegression()))
+    for digits in ("0", "3"):
+        monkeypatch.setenv("PGOPTIONS", f"-c extra_float_digits={digits}")
+        for name, est in models:
+            registry.deploy(db_url, f"{name}_{digits}", est.fit(X, Y), X, Y, feature_names=NAMES)
+    monkeypatch.delenv("PGOPTIONS")
+    diffs = dict(query(db_url, "SELECT m.name, e.max_abs_diff FROM pgscore.evaluators e JOIN pgscore.models m "
+                               "USING (model_id)"))
+    assert len(diffs) == 4 and any(d for d in diffs.values()), diffs  # (a difference of 0 prints alike anyway)
+    for name, diff in diffs.items():
+        notes = {digits: query(db_url, f"SET extra_float_digits = {digits}; SELECT engine_note FROM "
+                                       "pgscore.model_versions WHERE name = %s", (name,))[0][0]
+                 for digits in (0, 3)}
+        shown = repr(diff).removesuffix(".0")  # (PostgreSQL writes 0, not 0.0)
+        assert notes[0] == notes[3] and notes[0].endswith(f"(max difference {shown})"), (name, notes)

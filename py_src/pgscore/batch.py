@@ -764,7 +764,7 @@ class TablePlans:
                                "would replace the values it scores", sqlstate="22023")
         keys = unique_keys(plpy, table)
         if key not in keys:
-            raise InvalidModel(f"{table}.{key} has no unique index of its own; each score is written back by "
+            raise InvalidModel(f"{table}.{q(key)} has no unique index of its own; each score is written back by "
                                "its key, so a key must name one row", sqlstate="42P10",
                                hint=key_hint(plpy, keys, table, key))
         if types[into] not in SCORE_TYPES:
@@ -892,7 +892,7 @@ def _hold_column(plpy, GD, oid, table, into):
         w = who[0]
         by = (f" (process {w['pid']}" + (f", {w['app']}" if w["app"] else "") + (f", {w['state']}" if w["state"] else "")
               + (f", its transaction begun {w['since']}" if w["since"] else "") + ")")
-    raise PgscoreError(f"another session is scoring {table}.{into}{by}: two runs at once would both score every row "
+    raise PgscoreError(f"another session is scoring {table}.{quote_ident(plpy, into)}{by}: two runs at once would both score every row "
                        "and log every prediction twice; this chunk was not scored", sqlstate="55P03",
                        hint="wait for it to finish, then go on after the last key committed (score_table's p_after, "
                             "pgscore score's --after)")

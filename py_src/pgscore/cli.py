@@ -54,19 +54,67 @@ def resolve_db(args) -> str:
     """--db, else PGSCORE_DATABASE_URL, else the embedded cluster when there is one."""
     from pgscore.migrate import libpq_dsn
 
+    global _RESOLVED
     given = getattr(args, "db", None) or os.environ.get("PGSCORE_DATABASE_URL")
     if given:
-        return libpq_dsn(given)  # the same string for psycopg2 and SQLAlchemy, or one clear error
+        try:
+            _RESOLVED = libpq_dsn(given)  # the same string for psycopg2 and SQLAlchemy, or one clear error
+        except PgscoreError as e:  # (--db was read before the command ran: the variable's, said as such)
+            raise PgscoreError(f"PGSCORE_DATABASE_URL: {e.message}") from None
+        return _RESOLVED
     from pgscore.localdb import Cluster
 
     c = Cluster()
     if c.initialized:
         c.require_own()
-        return c.url()
+        _RESOLVED = c.url()
+        return _RESOLVED
     raise PgscoreError(f"no database given, and no embedded cluster in {c.data_dir}",
                        hint="pass --db postgresql://... or set PGSCORE_DATABASE_URL; for a cluster started with "
                        "--data-dir DIR, set PGSCORE_DATA_DIR=DIR (or pass --db \"$(" + command("db url --data-dir DIR")
                        + ")\"); or start the embedded one with: " + command("db start"))
+
+
+_RESOLVED = None  # the database resolve_db found last (an error's hint may look at its schema's revision)
+
+
+def older_schema(e, command_name=None):
+    """A database error of a column, table, function or schema that does not exist, raised by one of pgscore's
+    own queries on a schema older than this pgscore, said as the registry's calls say it: `pgscore is not
+    installed in this database, or its schema is older than this pgscore (...)` with the upgrade's command.
+    `pgscore models` and `show` on a schema at 0002 said `column "engine" does not exist` and no more; drift,
+    retry and refresh-windows the missing relation or function. Any other error is returned as it is: one where
+    the schema is at this pgscore's head, a table the user named (score's --table), a column of the user's
+    (score's --key and --into: 42703 there is the user's)."""
+    import psycopg2
+
+    from pgscore import migrate
+    from pgscore.registry import _translate
+
+    code = getattr(e, "pgcode", None)
+    if not isinstance(e, psycopg2.Error) or code not in ("3F000", "42P01", "42883", "42703") \
+            or getattr(e, "names_a_given_table", False) or (code == "42703" and command_name == "score"):
+        return e
+    if code == "42703" and e.diag.statement_position is None:  # not the command's statement's own column: one a
+        return e  # function of pgscore's raised (a wired table that cannot feed a version, deploy's 42703)
+    if code != "42703":
+        said = _translate(e)  # (one that names pgscore's schema or an object of it)
+        if isinstance(said, PgscoreError):
+            return said
+    if _RESOLVED is None:
+        return e
+    try:
+        current = migrate.current(_RESOLVED)
+        behind = current is not None and current < migrate.head()  # revisions are numbered 0001, 0002, ...
+    except Exception:  # noqa: BLE001 - (the error said is the command's own)
+        return e
+    if not behind:
+        return e
+    said = PgscoreError(f"pgscore is not installed in this database, or its schema is older than this pgscore "
+                        f"({server_message(e.diag.message_primary)}): its revision is {current}, this pgscore's "
+                        f"{migrate.head()}", sqlstate=code, hint="install or upgrade it with: " + command("install --db URL"))
+    said.__cause__ = e  # (its SQLSTATE said, as the database's errors are)
+    return said
 
 
 # -- db ----------------------------------------------------------------------
@@ -998,7 +1046,7 @@ def cmd_retry(args):
     except UsageError:  # an unknown --model: exit 2 with retry's usage line, as _main prints it
         raise
     except (PgscoreError, psycopg2.Error) as e:
-        say_error(e, "retry")
+        say_error(older_schema(e, "retry"), "retry")
         return 3
 
 
@@ -1056,7 +1104,7 @@ def cmd_refresh_windows(args):
     except UsageError:  # a --table not wired or missing: exit 2 with refresh-windows' usage line, as _main prints it
         raise
     except (PgscoreError, psycopg2.Error) as e:
-        say_error(e, "refresh-windows")
+        say_error(older_schema(e, "refresh-windows"), "refresh-windows")
         return 3
 
 
@@ -1545,7 +1593,7 @@ def cmd_drift(args):
     except UsageError:  # an unknown model or window: exit 2 with drift's usage line, as _main prints it
         raise
     except (PgscoreError, psycopg2.Error) as e:
-        say_error(e, "drift", getattr(args, "name", None))
+        say_error(older_schema(e, "drift"), "drift", getattr(args, "name", None))
         return 3
 
 
@@ -1944,6 +1992,22 @@ _LOST = ("server closed the connection unexpectedly", "SSL connection has been c
          "no connection to the server", "connection already closed", "terminating connection")
 
 
+_NO_VERSION = re.compile(r"there is no version -?\d+ of model ")
+
+
+def versions_hint(message, hint):
+    """Where `message` says that a version of a model does not exist, the hint that lists the versions there are,
+    as the server's own hint gives it for show, activate, rollback and score (`pgscore shadow m 0` says only to
+    deploy it: set_shadow's hint), after what else the hint says; where it lists the shadows (shadow --off VERSION),
+    as it is."""
+    if not message or not _NO_VERSION.match(message):
+        return hint
+    lists = "list them with: " + command("models")
+    if hint and (lists in hint or "list the shadows" in hint):
+        return hint
+    return f"{hint}; or {lists}" if hint else lists
+
+
 def database_error_text(e, name=None) -> str:
     """A server error as a user reads it: the message, DETAIL and HINT, not the PL/Python traceback in CONTEXT."""
     import psycopg2
@@ -1971,9 +2035,8 @@ def database_error_text(e, name=None) -> str:
     primary = server_message(primary)
     # labelled as pgscore's own errors are (PgscoreError's str): one style on the command line
     lines = [f"{primary} (SQLSTATE {diag.sqlstate})" if diag.sqlstate else primary]
-    lines += [f"{label}: {text}" for label, text in (("Detail", diag.message_detail),
-                                                     ("Hint", named_commands(cli_hint(diag.message_hint, name))))
-              if text]
+    hint = versions_hint(primary, named_commands(cli_hint(diag.message_hint, name)))
+    lines += [f"{label}: {text}" for label, text in (("Detail", diag.message_detail), ("Hint", hint)) if text]
     return "\n".join(lines)
 
 
@@ -2061,6 +2124,13 @@ def _main(argv=None) -> int:
         usage.error("--db is empty: give a database URL (or leave --db out for " +
                     ("a throwaway database in the embedded cluster)" if args.command == "bench" else
                      "$PGSCORE_DATABASE_URL, else the embedded cluster)"))
+    if args.db is not None and args.command not in ("db", "demo"):  # (a URL libpq cannot read: usage, not a failure)
+        from pgscore.migrate import libpq_dsn
+
+        try:
+            libpq_dsn(args.db)
+        except PgscoreError as e:
+            usage.error(f"--db: {e.message}")
     for dest, opt, give in _NOT_EMPTY:  # --data-dir "$DIR" with DIR unset: not the default cluster, nor file ''
         if getattr(args, dest, None) == "":
             if isinstance(opt, dict):  # the option's name per command, else the positional's
@@ -2080,7 +2150,14 @@ def _main(argv=None) -> int:
     except UsageError as e:  # an option refused as such: exit 2 with the command's usage line, as argparse's own
         command_parser(parser, args).error(error_text(e, args.command, name))
     except PgscoreError as e:
-        say_error(e, args.command, name)
+        # (the registry's calls make pgscore's exception of the driver's: models and show said `column "engine"
+        # does not exist` of a schema at 0002, an InvalidModel of its 42703)
+        # (that exception alone, the database's message as it was: not an error of pgscore's own made of one, as
+        # install's `failed in revision 0028`)
+        cause = e.__cause__
+        said = older_schema(cause, args.command) if server_message(
+            getattr(getattr(cause, "diag", None), "message_primary", None)) == e.message else None
+        say_error(said if isinstance(said, PgscoreError) else e, args.command, name)
         return 1
     except KeyboardInterrupt:
         print("pgscore: interrupted", file=sys.stderr)
@@ -2089,14 +2166,14 @@ def _main(argv=None) -> int:
         import psycopg2
 
         if isinstance(e, psycopg2.Error):
-            from pgscore.registry import _translate
-
             # a table or function of pgscore's that a command's own query names and the schema lacks (one older
             # than this pgscore: `pgscore retire` or `status` on a schema before 0004 said `relation
             # "pgscore.rescoring" does not exist`, and no more): said as the registry's calls say it, with the
             # upgrade's command
-            said = _translate(e) if getattr(e, "pgcode", None) in ("3F000", "42P01", "42883") else e
-            say_error(said if isinstance(said, PgscoreError) else e, args.command, name)
+            # (and a column, table or function its queries read that the schema lacks, older than this pgscore:
+            # `pgscore models` said `column "engine" does not exist`)
+            said = older_schema(e, args.command)
+            say_error(said, args.command, name)
             return 1
         raise
     finally:
@@ -2132,6 +2209,7 @@ def error_text(e, command_name, name=None) -> str:
         said = getattr(e.__cause__, "orig", None) or e.__cause__  # the database's error it was made of, if any
         if hint and hint == getattr(getattr(said, "diag", None), "message_hint", None):  # the database's hint
             hint = named_commands(hint)
+        hint = versions_hint(e.message.strip(), hint)
         if hint is None and e.sqlstate == "42501" and "permission denied" in e.message:
             hint = role_needed(command_name)
         # labelled as the database's errors are (database_error_text): with its SQLSTATE where the database

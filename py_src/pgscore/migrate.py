@@ -17,12 +17,23 @@ def libpq_dsn(url: str) -> str:
 
     dsn = re.sub(r"^(postgres(?:ql)?)\+\w+://", r"\1://", url.strip())
     try:
-        psycopg2.extensions.parse_dsn(dsn)
+        options = psycopg2.extensions.parse_dsn(dsn)
     except psycopg2.ProgrammingError as e:
         why = str(e).strip().removeprefix("invalid dsn: ")
         raise InstallError("the database URL is neither a postgresql://user@host/dbname URL nor a "
                            f"'host=... dbname=...' string ({why})") from None
+    # (parse_dsn takes any text for these: libpq refuses it only at connect, `invalid integer value "x" for
+    # connection option "port"`, which a command said as a failure of its own, exit 1, or after other work)
+    for option in _INTEGER_OPTIONS:
+        for value in (options.get(option) or "").split(",") if option == "port" else [options.get(option) or ""]:
+            if value.strip() and not re.fullmatch(r"\s*[+-]?[0-9]+\s*", value):
+                raise InstallError(f"the database URL's {option} is {value!r}, not a whole number")
     return dsn
+
+
+# libpq's connection options that take a whole number (port a comma-separated list of them, one per host)
+_INTEGER_OPTIONS = ("port", "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
+                    "keepalives_count", "tcp_user_timeout")
 
 
 def create_engine(url: str):

@@ -325,7 +325,15 @@ def _insert_evaluator(plpy, name, version, model_id, data, meta, key):
         "reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         ["int8", "text", "bytea", "text", "text", "int4", "float8", "text"]),
         [model_id, meta.get("format") or "none", data, sha, signature, meta.get("checked_rows"),
-         meta.get("max_abs_diff"), meta.get("reason")])
+         fifteen_digits(meta.get("max_abs_diff")), meta.get("reason")])
+
+
+def fifteen_digits(x):
+    """`x` rounded to 15 significant digits: model_versions.engine_note prints it with format('%s'), as the
+    reading session's extra_float_digits says, and a float8 of 15 digits or fewer prints the same under any
+    setting from 0 (15 digits) to 3 (the shortest that reads back, as Python's repr): 2.220446049250313e-16
+    read `...(max difference 2.22044604925031e-16)` under 0 and `2.220446049250313e-16` under 1 to 3."""
+    return None if x is None else float(format(float(x), ".15g"))
 
 
 @raising_sql_errors

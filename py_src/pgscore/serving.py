@@ -611,7 +611,8 @@ class Runtime:
                 raise UnknownModel(f"there is no model {name!r}",
                                    hint="list models with: SELECT * FROM pgscore.model_versions")
         if version is not None:
-            raise UnknownModel(f"there is no version {version} of model {name!r}")
+            raise UnknownModel(f"there is no version {version} of model {name!r}",
+                               hint="list models with: SELECT * FROM pgscore.model_versions")
         raise UnknownModel(f"model {name!r} has no live version" + (" (it was retired)" if retired else ""),
                            sqlstate="55000", hint="activate one with pgscore.activate(name, version)")
 
