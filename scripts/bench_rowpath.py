@@ -9,10 +9,11 @@ prepared under one search_path and run under another.
   `pgscore.predict_batch` (which runs with a fixed search_path), medians of 2,000 statements: what a
   session that mixes the two pays at each switch.
 
-    .venv/bin/python scripts/bench_rowpath.py [--rows 100000] [--rounds 4] [--log off|all]
+    .venv/bin/python scripts/bench_rowpath.py [--rows 100000] [--rounds 4] [--log off|all] [--statements 2000]
+                                              [--data-dir DIR --port PORT]
 
-Runs in a throwaway database of the embedded cluster (started if need be, and stopped at the end unless
---keep-running), dropped at the end.
+Runs in a throwaway database of the cluster (the embedded one, or --data-dir/--port; started if need be, and
+stopped at the end unless --keep-running), dropped at the end.
 """
 
 from __future__ import annotations
@@ -101,17 +102,23 @@ def main():
     ap.add_argument("--rows", type=int, default=100_000, help="rows scored per timing (at most 1,000,000)")
     ap.add_argument("--rounds", type=int, default=4, help="rounds of the three ways (at most 10)")
     ap.add_argument("--log", choices=["off", "all"], default="off", help="the query log's setting (default: off)")
+    ap.add_argument("--statements", type=int, default=2000,
+                    help="one-row statements per median of the switch timing (at most 20,000)")
+    ap.add_argument("--data-dir", help="the cluster's data directory (default: the embedded cluster's)")
+    ap.add_argument("--port", type=int, help="its port (default: the one it was last started on, else 54329)")
     ap.add_argument("--keep-running", action="store_true",
                     help="leave the cluster running when it ends (default: stop it if this script started it)")
     args = ap.parse_args()
-    if not 1 <= args.rows <= 1_000_000 or not 1 <= args.rounds <= 10:
-        ap.error("--rows must be 1..1,000,000 and --rounds 1..10")
-    cluster = Cluster()
+    if not 1 <= args.rows <= 1_000_000 or not 1 <= args.rounds <= 10 or not 1 <= args.statements <= 20_000:
+        ap.error("--rows must be 1..1,000,000, --rounds 1..10 and --statements 1..20,000")
+    if args.data_dir == "":  # ("$DIR" with DIR unset: not the embedded cluster)
+        ap.error("--data-dir is empty: give the cluster's directory (or leave --data-dir out for the embedded one)")
+    cluster = Cluster(**{k: v for k, v in (("data_dir", args.data_dir), ("port", args.port)) if v is not None})
     with cluster.started(args.keep_running), \
             bench.bench_database(lambda name: cluster.url(dbname=name), cluster.url()) as url:
         conn = setup(url, args.rows)
         set_clause(conn, args.rows, args.rounds, args.log)
-        switch(conn)
+        switch(conn, args.statements)
         conn.close()
 
 
