@@ -1,6 +1,7 @@
 """The audit log (issue 4): every prediction of a committed transaction logged once, with model, version,
 entity, features, score, source and cause; sampling; rollback; read-only transactions; partitions."""
 
+import datetime
 import os
 import shutil
 import signal
@@ -495,6 +496,88 @@ def test_a_detached_partition_of_a_days_name_stops_partitioning_and_says_so(chur
     assert query(churn, "SELECT pgscore.create_log_partitions()") == [(1,)]
     assert query(churn, "SELECT count(*) FROM pg_inherits WHERE inhrelid = %s::regclass",
                  (f"pgscore.{day}",)) == [(1,)]
+
+
+# rows of the UTC day %s days before today's, around its noon
+_PAST_ROWS = ("INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, source) "
+              "SELECT ((now() AT TIME ZONE 'UTC')::date - %s)::timestamp AT TIME ZONE 'UTC' + interval '12 hours' "
+              "- g * interval '1 second', m.model_id, g::text, %s, g / 10.0, 'batch' "
+              "FROM pgscore.models m, generate_series(1, %s) g")
+_ROWS = ("SELECT count(*), md5(string_agg(l::text, ',' ORDER BY l::text)) FROM "
+         "(SELECT logged_at, model_id, entity_key, features, score, label, source, cause FROM pgscore.prediction_log) l")
+# where the rows of the UTC day %s days before today's are
+_WHERE = ("SELECT tableoid::regclass::text, count(*) FROM pgscore.prediction_log "
+          "WHERE (logged_at AT TIME ZONE 'UTC')::date = (now() AT TIME ZONE 'UTC')::date - %s GROUP BY 1")
+
+
+def _day(days):
+    """The name of the log's partition of the UTC day `days` before today's."""
+    return (datetime.datetime.now(datetime.timezone.utc).date() - datetime.timedelta(days=days)).strftime(
+        "pgscore.prediction_log_%Y%m%d")
+
+
+def test_rows_of_past_days_get_their_partitions_from_the_default_one(churn):
+    """Rows logged 40 and 3 days ago into a log whose partitions start today (an import of old predictions, a clock
+    behind, maintenance not run for weeks) waited in the default partition until retention deleted them: no call
+    with the default p_from made their days (migration 0104). One create_log_partitions() makes both days and moves
+    their rows, nothing lost or doubled; a row years ahead (a clock jump) stays in the default partition; a second
+    call makes nothing."""
+    for days, n in ((40, 30), (3, 5)):
+        query(churn, _PAST_ROWS, (days, ROW, n))
+    query(churn, "INSERT INTO pgscore.prediction_log (logged_at, model_id, features, score, source) "
+                 "SELECT now() + interval '400 days', model_id, %s, 0.5, 'batch' FROM pgscore.models", (ROW,))
+    before = query(churn, _ROWS)
+    assert query(churn, "SELECT count(*) FROM pgscore.prediction_log_default") == [(36,)]
+    churn.notices.clear()
+    assert query(churn, "SELECT pgscore.create_log_partitions()") == [(2,)]
+    assert query(churn, _ROWS) == before
+    assert query(churn, _WHERE, (40,)) == [(_day(40), 30)]
+    assert query(churn, _WHERE, (3,)) == [(_day(3), 5)]
+    assert query(churn, "SELECT tableoid::regclass::text, count(*) FROM pgscore.prediction_log "
+                        "WHERE logged_at > now() + interval '399 days' GROUP BY 1") == [("pgscore.prediction_log_default", 1)]
+    said = [n for n in churn.notices if "create_log_partitions" in n]
+    iso = [datetime.datetime.strptime(_day(d)[-8:], "%Y%m%d").date().isoformat() for d in (0, 3, 40)]
+    assert len(said) == 1 and (f"2 day(s) before {iso[0]} made from the default partition's rows (35 row(s) "
+                               f"moved): {iso[1]}, {iso[2]}") in said[0], said
+    # the days made are partitions the administrator reads, as those made ahead
+    assert query(churn, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'pgscore.prediction_log'::regclass "
+                        "AND inhrelid IN (%s::regclass, %s::regclass) AND has_table_privilege('pgscore_admin', "
+                        "inhrelid, 'SELECT')", (_day(40), _day(3))) == [(2,)]
+    churn.notices.clear()
+    assert query(churn, "SELECT pgscore.create_log_partitions()") == [(0,)]
+    assert query(churn, _ROWS) == before
+    assert not [n for n in churn.notices if "create_log_partitions" in n], churn.notices
+
+
+def test_a_table_of_a_past_days_name_stops_the_backfill_and_says_so(churn):
+    """A table of a backfilled day's name that is no partition of the log (detached to archive it) is the error it
+    is for the days ahead, naming it, and nothing moves; before migration 0104 the day was never looked at and its
+    rows stayed in the default partition with nothing said."""
+    query(churn, _PAST_ROWS, (3, ROW, 4))
+    query(churn, sql.SQL("CREATE TABLE {} (LIKE pgscore.prediction_log)").format(
+        sql.Identifier("pgscore", _day(3)[8:])))
+    with pytest.raises(psycopg2.errors.DuplicateTable) as e:
+        query(churn, "SELECT pgscore.create_log_partitions(0)")
+    assert f"{_day(3)} exists and is not a partition of pgscore.prediction_log" in e.value.pgerror
+    assert query(churn, "SELECT count(*) FROM pgscore.prediction_log_default") == [(4,)]
+    # renamed out of the way, the day is made
+    query(churn, sql.SQL("ALTER TABLE {} RENAME TO {}").format(
+        sql.Identifier("pgscore", _day(3)[8:]), sql.Identifier(_day(3)[8:] + "_archived")))
+    assert query(churn, "SELECT pgscore.create_log_partitions(0)") == [(1,)]
+    assert query(churn, "SELECT count(*) FROM pgscore.prediction_log_default") == [(0,)]
+
+
+def test_backfill_makes_at_most_366_past_days_a_call_the_newest_first(churn):
+    """The bound of one call: 366 past days, the newest first (the days monitoring reads); the older wait for the
+    next call."""
+    query(churn, "INSERT INTO pgscore.prediction_log (logged_at, model_id, features, score, source) "
+                 "SELECT now() - g * interval '1 day', model_id, %s, 0.5, 'batch' FROM pgscore.models, "
+                 "generate_series(1, 368) g", (ROW,))
+    assert query(churn, "SELECT pgscore.create_log_partitions(0)") == [(366,)]
+    assert query(churn, "SELECT count(*), min(logged_at) < now() - interval '367 days' "
+                        "FROM pgscore.prediction_log_default") == [(2, True)]
+    assert query(churn, "SELECT pgscore.create_log_partitions(0)") == [(2,)]
+    assert query(churn, "SELECT count(*) FROM pgscore.prediction_log_default") == [(0,)]
 
 
 def test_retention_drops_whole_days_and_their_rollups(churn):

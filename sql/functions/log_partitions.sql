@@ -5,7 +5,9 @@
  * Call create_log_partitions() daily (pg_cron, cron, or `pgscore maintain`)
  * so rows land in dated partitions; rows that arrive before their day's
  * partition exists wait in the default partition and are moved into it when
- * it is created. drop_log_partitions() drops the whole UTC days before the
+ * it is created; so are the rows of days before p_from that wait there (a
+ * backfill, a clock behind, maintenance not run for weeks): their days are made
+ * too (migration 0104). drop_log_partitions() drops the whole UTC days before the
  * one that holds now() minus the retention period: their partitions, their
  * rows still in the default partition, and their drift rollups.
  */
@@ -28,6 +30,11 @@ DECLARE
     v_hi timestamptz;
     v_space name;
     v_created integer := 0;
+    v_days date[];
+    v_past date[];
+    v_moved bigint;
+    v_backfilled bigint := 0;
+    v_models bigint[];
 BEGIN
     IF p_days IS NULL OR p_from IS NULL OR p_days < 0 OR p_days > 366 THEN
         RAISE EXCEPTION 'pgscore.create_log_partitions: p_days must be between 0 and 366 and p_from not NULL (got %, %)',
@@ -45,8 +52,34 @@ BEGIN
     SELECT t.spcname INTO v_space
       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace
      WHERE c.oid = 'pgscore.prediction_log'::regclass;
-    FOR i IN 0..p_days LOOP
-        v_day := p_from + i;
+    -- the days before p_from that rows in the default partition hold (backfilled rows, a clock behind, maintenance
+    -- not run for weeks): no call with the default p_from made them, so their rows stayed there, read by every
+    -- query on the log, until retention deleted them (migration 0104). Found by skipping through the default
+    -- partition's (model_id, logged_at) index (no index starts with logged_at): each model_id, then each of its
+    -- days, one probe each (a few pages per model and day; an empty default partition, one probe). At most 366
+    -- per call, the newest first; later calls make the older. Days after p_from + p_days (a clock that jumped
+    -- ahead) stay in the default partition: a partition years ahead would leave every day between without one
+    WITH RECURSIVE m AS (
+        SELECT min(d.model_id) AS id FROM pgscore.prediction_log_default d
+        UNION ALL
+        SELECT (SELECT min(d.model_id) FROM pgscore.prediction_log_default d WHERE d.model_id > m.id)
+          FROM m WHERE m.id IS NOT NULL
+    ), t AS (
+        SELECT m.id, (SELECT min(d.logged_at) FROM pgscore.prediction_log_default d WHERE d.model_id = m.id) AS at
+          FROM m WHERE m.id IS NOT NULL
+        UNION ALL
+        SELECT t.id, (SELECT min(d.logged_at) FROM pgscore.prediction_log_default d
+                       WHERE d.model_id = t.id
+                         AND d.logged_at >= (date_trunc('day', t.at AT TIME ZONE 'UTC') + interval '1 day') AT TIME ZONE 'UTC')
+          FROM t WHERE t.at IS NOT NULL AND t.at < p_from::timestamp AT TIME ZONE 'UTC'
+    )
+    SELECT array_agg(s.day ORDER BY s.day DESC) INTO v_past
+      FROM (SELECT DISTINCT (t.at AT TIME ZONE 'UTC')::date AS day FROM t
+             WHERE t.at < p_from::timestamp AT TIME ZONE 'UTC'
+             ORDER BY 1 DESC LIMIT 366) AS s;
+    SELECT array_agg(p_from + i ORDER BY i) INTO v_days FROM generate_series(0, p_days) AS i;
+    v_days := v_days || COALESCE(v_past, '{}');
+    FOREACH v_day IN ARRAY v_days LOOP
         v_name := 'prediction_log_' || to_char(v_day, 'YYYYMMDD');
         IF to_regclass(format('pgscore.%I', v_name)) IS NOT NULL THEN
             -- a table of the day's name that is no partition of the log (detached to archive it, say): the day's
@@ -68,10 +101,28 @@ BEGIN
         -- the move (scoring while the day's partition was missing) made ATTACH fail, 'updated partition
         -- constraint for default partition would be violated', and the whole call roll back (migration 0100)
         LOCK TABLE pgscore.prediction_log_default IN ACCESS EXCLUSIVE MODE;
+        -- a past day's rows are read through the (model_id, logged_at) index, by the model_ids in the default
+        -- partition read under its lock (no row comes in meanwhile): a read of the day alone scanned the whole
+        -- default partition for each day
+        IF v_day < p_from AND v_models IS NULL THEN
+            WITH RECURSIVE m AS (
+                SELECT min(d.model_id) AS id FROM pgscore.prediction_log_default d
+                UNION ALL
+                SELECT (SELECT min(d.model_id) FROM pgscore.prediction_log_default d WHERE d.model_id > m.id)
+                  FROM m WHERE m.id IS NOT NULL
+            )
+            SELECT COALESCE(array_agg(m.id), '{}') INTO v_models FROM m WHERE m.id IS NOT NULL;
+        END IF;
         EXECUTE format('CREATE TABLE pgscore.%I (LIKE pgscore.prediction_log INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
                        v_name) || CASE WHEN v_space IS NULL THEN '' ELSE format(' TABLESPACE %I', v_space) END;
-        EXECUTE format('WITH moved AS (DELETE FROM pgscore.prediction_log_default WHERE logged_at >= %L AND logged_at < %L RETURNING *) '
-                       'INSERT INTO pgscore.%I SELECT * FROM moved', v_lo, v_hi, v_name);
+        EXECUTE format('WITH moved AS (DELETE FROM pgscore.prediction_log_default WHERE logged_at >= %L AND logged_at < %L%s RETURNING *) '
+                       'INSERT INTO pgscore.%I SELECT * FROM moved', v_lo, v_hi,
+                       CASE WHEN v_day < p_from THEN ' AND model_id = ANY ($1)' ELSE '' END, v_name)
+            USING v_models;
+        GET DIAGNOSTICS v_moved = ROW_COUNT;
+        IF v_day < p_from THEN
+            v_backfilled := v_backfilled + v_moved;
+        END IF;
         EXECUTE format('ALTER TABLE pgscore.prediction_log ATTACH PARTITION pgscore.%I FOR VALUES FROM (%L) TO (%L)',
                        v_name, v_lo, v_hi);
         -- as install grants every table of the schema (migration 0027: the partitions made later had no grant)
@@ -80,10 +131,14 @@ BEGIN
         END IF;
         v_created := v_created + 1;
     END LOOP;
+    IF v_past IS NOT NULL THEN
+        RAISE NOTICE 'pgscore.create_log_partitions: % day(s) before % made from the default partition''s rows (% row(s) moved): %',
+            cardinality(v_past), p_from, v_backfilled, array_to_string(v_past, ', ');
+    END IF;
     RETURN v_created;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.create_log_partitions(integer, date) IS 'Create the daily partitions of pgscore.prediction_log from p_from (UTC) for p_days more days; returns how many were created';
+COMMENT ON FUNCTION pgscore.create_log_partitions(integer, date) IS 'Create the daily partitions of pgscore.prediction_log from p_from (UTC) for p_days more days, and those of the days before p_from that rows in the default partition hold (at most 366 a call, the newest first), moving their rows; returns how many were created';
 
 CREATE FUNCTION pgscore.drop_log_partitions(p_older_than interval)
 RETURNS integer

@@ -1,0 +1,77 @@
+-- 0104 to 0103: create_log_partitions as 0100 made it (the days from p_from alone); its comment as before.
+
+CREATE OR REPLACE FUNCTION pgscore.create_log_partitions(p_days integer DEFAULT 7,
+                                              p_from date DEFAULT (now() AT TIME ZONE 'UTC')::date)
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+-- each bound is written into the statements below as text: ISO, in UTC, so that PostgreSQL reads back the
+-- instant it was (the session's DateStyle could print a zone abbreviation, 'IST' for Asia/Kolkata, which
+-- PostgreSQL reads as Israel's; migration 0041)
+SET DateStyle = 'ISO, YMD'
+SET TimeZone = 'UTC'
+AS $fn$
+DECLARE
+    v_day date;
+    v_name text;
+    v_lo timestamptz;
+    v_hi timestamptz;
+    v_space name;
+    v_created integer := 0;
+BEGIN
+    IF p_days IS NULL OR p_from IS NULL OR p_days < 0 OR p_days > 366 THEN
+        RAISE EXCEPTION 'pgscore.create_log_partitions: p_days must be between 0 and 366 and p_from not NULL (got %, %)',
+            p_days, p_from USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- each day in the log's tablespace where it has one (ALTER TABLE pgscore.prediction_log SET TABLESPACE), as
+    -- CREATE TABLE ... PARTITION OF would put it (its indexes follow the log's indexes' at ATTACH); else in
+    -- default_tablespace (migration 0050: the log's was ignored, so a log moved to a volume of its own went on
+    -- filling the default one with each new day)
+    -- ATTACH's lock on the log alone (ONLY: not on its partitions, which ATTACH leaves alone and VACUUM, ANALYZE
+    -- and autovacuum take), which conflicts with itself, before any day is looked for: two calls at once (the
+    -- cron jobs of two hosts) made the same day, and the second failed on the first's table (42P07, 'relation
+    -- "prediction_log_YYYYMMDD" already exists'); now it waits for the first and finds its days made (0100)
+    LOCK TABLE ONLY pgscore.prediction_log IN SHARE UPDATE EXCLUSIVE MODE;
+    SELECT t.spcname INTO v_space
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace
+     WHERE c.oid = 'pgscore.prediction_log'::regclass;
+    FOR i IN 0..p_days LOOP
+        v_day := p_from + i;
+        v_name := 'prediction_log_' || to_char(v_day, 'YYYYMMDD');
+        IF to_regclass(format('pgscore.%I', v_name)) IS NOT NULL THEN
+            -- a table of the day's name that is no partition of the log (detached to archive it, say): the day's
+            -- rows would wait in the default partition while the call said it had nothing to do
+            IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i
+                            WHERE i.inhrelid = to_regclass(format('pgscore.%I', v_name))
+                              AND i.inhparent = 'pgscore.prediction_log'::regclass) THEN
+                RAISE EXCEPTION 'pgscore.create_log_partitions: pgscore.% exists and is not a partition of pgscore.prediction_log', v_name
+                      USING ERRCODE = 'duplicate_table',
+                            HINT = format('rename it (ALTER TABLE pgscore.%I RENAME TO %I) or attach it again, then create the partitions again',
+                                          v_name, v_name || '_archived');
+            END IF;
+            CONTINUE;
+        END IF;
+        v_lo := v_day::timestamp AT TIME ZONE 'UTC';
+        v_hi := (v_day + 1)::timestamp AT TIME ZONE 'UTC';
+        -- the default partition's lock ATTACH takes, before the day's rows are moved (the log's is held since
+        -- the start): a transaction that logged a row of the day into the default partition and committed after
+        -- the move (scoring while the day's partition was missing) made ATTACH fail, 'updated partition
+        -- constraint for default partition would be violated', and the whole call roll back (migration 0100)
+        LOCK TABLE pgscore.prediction_log_default IN ACCESS EXCLUSIVE MODE;
+        EXECUTE format('CREATE TABLE pgscore.%I (LIKE pgscore.prediction_log INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
+                       v_name) || CASE WHEN v_space IS NULL THEN '' ELSE format(' TABLESPACE %I', v_space) END;
+        EXECUTE format('WITH moved AS (DELETE FROM pgscore.prediction_log_default WHERE logged_at >= %L AND logged_at < %L RETURNING *) '
+                       'INSERT INTO pgscore.%I SELECT * FROM moved', v_lo, v_hi, v_name);
+        EXECUTE format('ALTER TABLE pgscore.prediction_log ATTACH PARTITION pgscore.%I FOR VALUES FROM (%L) TO (%L)',
+                       v_name, v_lo, v_hi);
+        -- as install grants every table of the schema (migration 0027: the partitions made later had no grant)
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'pgscore_admin') THEN
+            EXECUTE format('GRANT SELECT ON pgscore.%I TO pgscore_admin', v_name);
+        END IF;
+        v_created := v_created + 1;
+    END LOOP;
+    RETURN v_created;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.create_log_partitions(integer, date) IS 'Create the daily partitions of pgscore.prediction_log from p_from (UTC) for p_days more days; returns how many were created';
