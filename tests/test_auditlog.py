@@ -567,6 +567,22 @@ def test_a_table_of_a_past_days_name_stops_the_backfill_and_says_so(churn):
     assert query(churn, "SELECT count(*) FROM pgscore.prediction_log_default") == [(0,)]
 
 
+def test_maintain_says_the_past_days_it_made(churn):
+    """pgscore maintain says which past days it made out of the default partition's rows (migration 0104), and
+    status no longer says that those rows stay there until retention deletes them."""
+    query(churn, _PAST_ROWS, (3, ROW, 4))
+    out = pgscore_cli("status", "--db", churn.dsn).stdout
+    assert "moves them into partitions of their days (past days too, 366 a run)" in out, out
+    day = datetime.datetime.strptime(_day(3)[-8:], "%Y%m%d").date()
+    r = pgscore_cli("maintain", "--db", churn.dsn, env={"PGOPTIONS": "-c client_min_messages=warning"})
+    assert r.returncode == 0, r.stderr
+    assert (f"prediction log: 1 daily partition(s) created, of which 1 day(s) before {day + datetime.timedelta(3)} "
+            f"made from the default partition's rows (4 row(s) moved): {day}\n") in r.stdout, r.stdout
+    assert query(churn, "SELECT count(*) FROM pgscore.prediction_log_default") == [(0,)]
+    r = pgscore_cli("maintain", "--db", churn.dsn)
+    assert r.returncode == 0 and r.stdout == "prediction log: 0 daily partition(s) created\n", r.stdout
+
+
 def test_backfill_makes_at_most_366_past_days_a_call_the_newest_first(churn):
     """The bound of one call: 366 past days, the newest first (the days monitoring reads); the older wait for the
     next call."""

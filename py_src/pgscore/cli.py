@@ -462,8 +462,8 @@ def _status(url):
         if in_default:
             _say(f"prediction log: {'over ' if in_default > _DEFAULT_ROWS else ''}"
                  f"{min(in_default, _DEFAULT_ROWS):,} row(s) in the default partition (days that had no partition of "
-                 f"their own): {command('maintain')} moves those of today and later days into the partitions it "
-                 "creates; those of past days stay until retention (--keep) deletes them by the day")
+                 f"their own): {command('maintain')} moves them into partitions of their days (past days too, 366 a "
+                 "run), but for days after those it makes ahead (--days-ahead)")
         _rescoring_status(cur)
     return 0
 
@@ -1549,9 +1549,10 @@ def _resume(state) -> str:
 def cmd_maintain(args):
     from pgscore import scoring
 
-    made, deleted = scoring.maintain(resolve_db(args), days_ahead=args.days_ahead, keep=args.keep,
-                                     lock_timeout=args.lock_timeout)
+    made, deleted, past = scoring.maintain(resolve_db(args), days_ahead=args.days_ahead, keep=args.keep,
+                                           lock_timeout=args.lock_timeout)
     _say(f"prediction log: {made} daily partition(s) created"
+         + (f", of which {past}" if past else "")
          + (f"; retention {args.keep!r}, {deleted}" if deleted else ""))
     return 0
 

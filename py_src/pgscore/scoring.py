@@ -407,9 +407,11 @@ def _remaining(conn, table, key, after) -> tuple[int, int]:
 MAINTAIN_LOCK_TIMEOUT = "10s"  # how long maintain waits for a lock another session holds on the log
 
 
-def maintain(db, days_ahead=7, keep=None, lock_timeout=MAINTAIN_LOCK_TIMEOUT) -> tuple[int, str | None]:
-    """Create the coming days' prediction-log partitions; with keep (an interval), drop older days.
-    Returns the partitions created and what retention deleted (its NOTICE), or None without keep.
+def maintain(db, days_ahead=7, keep=None, lock_timeout=MAINTAIN_LOCK_TIMEOUT) -> tuple[int, str | None, str | None]:
+    """Create the coming days' prediction-log partitions, and those of past days whose rows wait in the default
+    partition (migration 0104); with keep (an interval), drop older days first. Returns the partitions created, what
+    retention deleted (its NOTICE) or None without keep, and the past days made (create_log_partitions' NOTICE:
+    how many, the rows moved, the days) or None where there were none.
 
     Dropping a day's partition takes the log's ACCESS EXCLUSIVE lock (and attaching one the default
     partition's): while it waits for a session whose transaction read the log (a BI tool's left open after
@@ -440,25 +442,30 @@ def maintain(db, days_ahead=7, keep=None, lock_timeout=MAINTAIN_LOCK_TIMEOUT) ->
                         raise
                     raise UsageError(f"--keep {keep!r} is not an interval PostgreSQL reads",
                                      hint="for example --keep '90 days' or --keep '6 months'") from None
-            made = _call(conn, "SELECT pgscore.create_log_partitions(%s)", (days_ahead,))[0][0]
-            if keep is None:
-                return made, None
-            # what retention deleted is drop_log_partitions' NOTICE: heard in this transaction where the session
-            # drops NOTICEs (client_min_messages = warning or above, a user's or PGOPTIONS'), not reported as none
+            # what retention deleted and the past days made are the functions' NOTICEs: heard in this transaction
+            # where the session drops NOTICEs (client_min_messages = warning or above, a user's or PGOPTIONS'), not
+            # reported as none
             _call(conn, "SELECT pg_catalog.set_config('client_min_messages', 'notice', true) WHERE "
                         "pg_catalog.current_setting('client_min_messages') OPERATOR(pg_catalog.=) ANY "
                         "(ARRAY['warning', 'error'])", None)
-            try:
-                with server_notices(conn) as said:
-                    _call(conn, "SELECT pgscore.drop_log_partitions(%s::interval)", (keep,))
-            except InvalidModel as e:  # (22023, as _call names it) the period refused (under a day), in its words
-                raise UsageError(e.message, hint=e.hint, sqlstate=e.sqlstate) from e.__cause__
-            except psycopg2.DataError as e:
-                if e.pgcode != "22008":  # an interval, too long (datetime_field_overflow; the message is lc_messages')
-                    raise
-                raise UsageError(f"--keep {keep!r} reaches back before the earliest time PostgreSQL holds (4713 "
-                                 "BC): timestamp out of range", hint="for example --keep '90 days' or --keep "
-                                 "'6 months'") from None
+            said = []
+            if keep is not None:
+                # retention first: the default partition's rows of the days it deletes are deleted, not first
+                # copied into partitions of their days by the backfill below (migration 0104), which would need
+                # room for them on the disk that `maintain --keep` is run to free (docs/operations-disk.md)
+                try:
+                    with server_notices(conn) as said:
+                        _call(conn, "SELECT pgscore.drop_log_partitions(%s::interval)", (keep,))
+                except InvalidModel as e:  # (22023, as _call names it) the period refused (under a day), in its words
+                    raise UsageError(e.message, hint=e.hint, sqlstate=e.sqlstate) from e.__cause__
+                except psycopg2.DataError as e:
+                    if e.pgcode != "22008":  # an interval, too long (datetime_field_overflow; lc_messages' message)
+                        raise
+                    raise UsageError(f"--keep {keep!r} reaches back before the earliest time PostgreSQL holds (4713 "
+                                     "BC): timestamp out of range", hint="for example --keep '90 days' or --keep "
+                                     "'6 months'") from None
+            with server_notices(conn) as made_said:
+                made = _call(conn, "SELECT pgscore.create_log_partitions(%s)", (days_ahead,))[0][0]
         except pg_errors.LockNotAvailable as e:
             raise PgscoreError(
                 f"pgscore maintain waited {lock_timeout} for a lock another session holds on the prediction log; "
@@ -468,5 +475,6 @@ def maintain(db, days_ahead=7, keep=None, lock_timeout=MAINTAIN_LOCK_TIMEOUT) ->
                      "again; or wait longer with --lock-timeout (0: for ever; scoring that logs and INSERTs into "
                      "wired tables wait behind maintain meanwhile)") from None
     dropped = [n.split("drop_log_partitions: ", 1)[1].strip() for n in said if "drop_log_partitions: " in n]
-    return made, dropped[-1] if dropped else None
+    past = [n.split("create_log_partitions: ", 1)[1].strip() for n in made_said if "create_log_partitions: " in n]
+    return made, dropped[-1] if dropped else None, past[-1] if past else None
 
