@@ -409,6 +409,38 @@ def test_features_by_name(conn):
     assert err.pgcode == "22023" and NAMES[1] in err.pgerror and "imputer" in err.pgerror
 
 
+def test_a_jsonb_key_misspelt_or_a_number_as_text_says_what_to_do(conn):
+    deploy(conn.dsn, "logit")
+    row = dict(zip(NAMES, X[0].tolist()), id=7)
+    typo = {("monthly_charge" if k == "monthly_charges" else k): v for k, v in row.items()}
+    err = sql_error(conn, "SELECT pgscore.score('logit', %s::jsonb)", (json.dumps(typo),))
+    assert err.pgcode == "22023" and "'monthly_charges' is missing" in err.diag.message_primary
+    assert err.diag.message_hint == "the object has the key 'monthly_charge', which is no feature: " \
+                                    "a typo for 'monthly_charges'?", err.diag.message_hint
+    err = sql_error(conn, "SELECT pgscore.score('logit', %s::jsonb)", (json.dumps({k: v for k, v in row.items()
+                                                                                  if k != "age"}),))
+    assert err.pgcode == "22023" and err.diag.message_hint is None  # nothing near: no guess
+    err = sql_error(conn, "SELECT pgscore.score('logit', %s::jsonb)", (json.dumps({**row, "age": "44"}),))
+    assert err.pgcode == "22P02" and "got \"44\"" in err.diag.message_primary
+    assert "JSON number, not a string" in err.diag.message_hint and "::float8" in err.diag.message_hint
+    err = sql_error(conn, "SELECT pgscore.score('logit', %s::jsonb)", (json.dumps({**row, "age": "forty"}),))
+    assert err.pgcode == "22P02" and "Features are numbers" in err.diag.message_hint
+
+
+def test_predict_batch_of_a_query_without_its_key_says_the_first_column_is_the_key(conn):
+    deploy(conn.dsn, "logit")
+    load_rows(conn, X[:3])
+    err = sql_error(conn, "SELECT * FROM pgscore.predict_batch('logit', %s)",
+                    ("SELECT " + ", ".join(NAMES) + " FROM rows",))
+    assert err.pgcode == "42703" and err.diag.message_primary == (
+        f"model logit v1: the query's first column, {NAMES[0]}, is taken as the key, so the feature "
+        f"'{NAMES[0]}' is missing"), err.diag.message_primary
+    assert "key first" in err.diag.message_hint and "SELECT id, * FROM t" in err.diag.message_hint
+    # a query that has its key first but lacks a feature still names the missing column
+    err = sql_error(conn, "SELECT * FROM pgscore.predict_batch('logit', 'SELECT id, tenure_months FROM rows')")
+    assert err.pgcode == "42703" and "needs the column(s)" in err.diag.message_primary
+
+
 def test_null_features_name_the_type_they_came_as_and_what_was_expected(conn):
     """Not STRICT (docs/sql.md): a NULL is an error naming it. A NULL jsonb was called "the feature array", the
     other form's word, with nothing said of the keys; the jsonb form's shims now say which form they are."""

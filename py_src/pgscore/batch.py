@@ -452,7 +452,14 @@ def _described(plpy, query, model) -> dict:
         raise InvalidModel(f"model {model.label}: the query returns the column(s) {', '.join(twice)} more than "
                            "once", sqlstate="42702", hint="give each feature one column (rename or leave out "
                            "the others: SELECT id, * FROM t names id twice, which is allowed for the key only)")
-    return dict(zip(names[1:], types[1:]))
+    columns = dict(zip(names[1:], types[1:]))
+    if names[0] in model.feature_names and names[0] not in columns and "features" not in columns:
+        # the first column is the key whatever its name: a query that starts with a feature lacks it
+        raise InvalidModel(f"model {model.label}: the query's first column, {names[0]}, is taken as the key, "
+                           f"so the feature {literal(names[0])} is missing", detail="it returns: " + ", ".join(names),
+                           sqlstate="42703", hint="return the key first, then the features by name: "
+                           "SELECT id, * FROM t names the key twice, which is allowed for the key")
+    return columns
 
 
 def query_chunks(plpy, GD, model, query, chunk_size, log, path):

@@ -238,7 +238,7 @@ class Loaded:
             except KeyError:
                 raise InvalidModel(f"model {self.label}: feature {literal(name)} is missing from the JSON object",
                                    detail="expected keys: " + ", ".join(self.feature_names),
-                                   sqlstate="22023") from None
+                                   hint=_near_key(name, obj, self.feature_names), sqlstate="22023") from None
             if v is None:
                 out.append(math.nan)
             elif isinstance(v, (int, float)):  # booleans count as 0/1
@@ -248,7 +248,7 @@ class Loaded:
                 out.append(float(v))
             else:
                 raise InvalidModel(f"model {self.label}: feature {literal(name)} must be a number, got "
-                                   f"{json.dumps(v)[:60]}", sqlstate="22P02")
+                                   f"{json.dumps(v)[:60]}", sqlstate="22P02", hint=_number_hint(v))
         return out
 
     # -- scoring -------------------------------------------------------------
@@ -716,3 +716,25 @@ def check_name(name) -> None:
     if name is None or not NAME_RE.match(name):
         raise InvalidModel(f"invalid model name {name!r}",
                            hint="a letter, then up to 62 letters, digits, '_', '.' or '-'")
+
+
+def _near_key(name, obj: dict, feature_names) -> str | None:
+    """A hint naming the object's key that looks like a misspelt `name` (a typo in a column), if one does."""
+    import difflib  # only on this error
+    others = [k for k in obj if isinstance(k, str) and k not in feature_names]
+    near = difflib.get_close_matches(name, others, n=1, cutoff=0.75)
+    if not near:
+        return None
+    return f"the object has the key {literal(near[0])}, which is no feature: a typo for {literal(name)}?"
+
+
+def _number_hint(v) -> str | None:
+    """What to do about a feature given as a JSON string (or other non-number)."""
+    if isinstance(v, str):
+        try:
+            float(v)
+        except ValueError:
+            return "compute a number from the text in SQL (docs/sql.md, 'Features are numbers')"
+        return "pass it as a JSON number, not a string: cast the column to a number (col::float8) before to_jsonb"
+    return "every feature is a JSON number (or null, where the model takes missing values)"
+
