@@ -2217,6 +2217,23 @@ def test_every_command_that_takes_a_version_lists_the_versions_where_it_does_not
     assert r.returncode == 1 and "Hint: list the shadows with: " in r.stderr, r.stderr
 
 
+def test_rollback_of_a_model_with_one_version_says_to_deploy_another_not_to_name_one(db_url):
+    """`pgscore rollback m` of a model with a single version hinted `rollback m --to VERSION`, naming no version
+    there is. It hints to deploy another or retire it now; with a second version, --to as before."""
+    registry.deploy(db_url, "m", LogisticRegression(max_iter=500).fit(X, Y), None, feature_names=NAMES)
+    db = shlex.quote(db_url)
+    r = pgscore_cli("rollback", "m", "--db", db_url, env={"PGSCORE_COMMAND": "pgscore"})
+    assert r.returncode == 1 and r.stderr.startswith(
+        "pgscore: error: model 'm' has no earlier deployed version than 1 (SQLSTATE 55000)\nDetail: "), r.stderr
+    assert f"\nHint: it has no other version: deploy one to go to (pgscore --db {db} deploy MODEL.joblib --name m), " \
+           f"or leave it with no live version (pgscore --db {db} retire m)\n" in r.stderr, r.stderr
+    registry.deploy(db_url, "m", LogisticRegression(C=0.5, max_iter=500).fit(X, Y), None, feature_names=NAMES,
+                    activate=False)
+    r = pgscore_cli("rollback", "m", "--db", db_url, env={"PGSCORE_COMMAND": "pgscore"})
+    assert r.returncode == 1 and f"\nHint: name the version to make live: pgscore --db {db} rollback m --to VERSION" \
+        in r.stderr, r.stderr
+
+
 def test_score_names_a_key_column_that_needs_quoting_as_sql_writes_it(db_url):
     """`pgscore score --key 'Order ID'` on a table whose key has no unique index said `public.t.Order ID has no
     unique index of its own`, the column bare, which SQL cannot read back. It is quoted as quote_ident quotes it

@@ -1347,7 +1347,13 @@ def cmd_rollback(args):
     from pgscore import registry
 
     url = _db_for_deploying(args)
-    r = registry.rollback(url, args.name, args.to, args.reason, force=args.force)
+    try:
+        r = registry.rollback(url, args.name, args.to, args.reason, force=args.force)
+    except registry._db_errors() as e:
+        said = _nothing_to_roll_back_to(url, args.name, e)
+        if said is None:
+            raise
+        raise said from e
     if r["already"]:  # --to the live version (migration 0093: nothing appended; before, "is live again")
         _say(f"{r['name']} version {r['version']} is live already: nothing was changed"
              + (" (--reason is recorded with a change only)" if args.reason else ""))
@@ -1356,6 +1362,22 @@ def cmd_rollback(args):
     for w in r["warnings"]:  # (a shadow that scores nothing, which the rollback let through)
         _say(w)
     return 0
+
+
+def _nothing_to_roll_back_to(url, name, e):
+    """Where a rollback found no earlier version and the model has no version but the live one, the error with a
+    hint that says so (the server's, to name a version with --to, names none that there is); else None."""
+    from pgscore import registry
+
+    diag = getattr(e, "diag", None)
+    if getattr(e, "pgcode", None) != "55000" or "has no earlier deployed version" not in (diag.message_primary or ""):
+        return None
+    if len([m for m in registry.list_models(url) if m["name"] == name]) != 1:
+        return None  # another version there is, which --to names
+    quoted = shlex.quote(name)
+    return PgscoreError(server_message(diag.message_primary), detail=diag.message_detail, sqlstate="55000",
+                        hint=f"it has no other version: deploy one to go to ({command('deploy MODEL.joblib --name ' + quoted)}), "
+                        f"or leave it with no live version ({command('retire ' + quoted)})")
 
 
 def cmd_activate(args):
