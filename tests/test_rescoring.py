@@ -2069,6 +2069,19 @@ def test_attach_bad_input(shop, change, sqlstate, message):
     assert query(shop, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'complaints'::regclass") == [(0,)]
 
 
+def test_a_counter_naming_a_column_the_events_lack_lists_the_event_tables_columns(shop):
+    """A counter's expression with a misspelt event column said only `column "created_a" does not exist`; its
+    DETAIL lists the event table's columns now."""
+    cols = [c for c, in query(shop, "SELECT attname FROM pg_attribute WHERE attrelid = 'complaints'::regclass "
+                                    "AND attnum > 0 AND NOT attisdropped ORDER BY attnum")]
+    with pytest.raises(psycopg2.Error) as e:
+        query(shop, ATTACH, {**GOOD, "counters": '{"last_complaint_at": {"max": "created_a"}}'})
+    assert e.value.pgcode == "42703" and e.value.diag.message_primary.endswith(
+        "counter 'last_complaint_at': column \"created_a\" does not exist"), e.value.pgerror
+    assert e.value.diag.message_detail == "the columns of public.complaints, the event table: " + ", ".join(cols)
+    assert "created_at" in cols
+
+
 def test_a_counter_whose_values_an_integer_column_rounds_is_named(shop):
     query(shop, "ALTER TABLE complaints ADD COLUMN amount numeric(10, 2); "
                 "ALTER TABLE customers ADD COLUMN spent integer DEFAULT 0, ADD COLUMN n_complaints integer")

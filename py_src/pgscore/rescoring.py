@@ -3908,7 +3908,10 @@ def _check_statements(plpy, GD, w: Wiring):
                 last = _last_refusal(plpy, w, c, e)
                 if last is not None:
                     raise last from None
+                # (a column misspelt in the counter's expression: say which columns the events have)
                 raise WiringError(f"counter {c.column!r}: {_message(e)}", sqlstate=_state(e) or "42601",
+                                  detail=f"the columns of {w.events.name}, the event table: "
+                                         + ", ".join(w.events.columns) if _state(e) == "42703" else None,
                                   hint=_set_hint(plpy, w, c) if _state(e) == "42803" else None) from None
             if c.kind != "window":
                 _warn_zone_cast(plpy, w, c, expressed)
