@@ -2069,6 +2069,21 @@ def test_attach_bad_input(shop, change, sqlstate, message):
     assert query(shop, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'complaints'::regclass") == [(0,)]
 
 
+def test_pgscore_retry_says_why_the_profiles_still_fail(shop, db_url):
+    """`pgscore retry` said `1 still failing` and pointed at pgscore.error_queue; it says the commonest reasons
+    now, each with a key it holds for (a profile made for an event of an unknown customer has no features)."""
+    rid = attach(shop)
+    query(shop, "INSERT INTO complaints (customer_id, kind) VALUES (900001, 'billing'), (900002, 'billing')")
+    run = pgscore_cli("retry", "--db", db_url)
+    assert run.returncode == 1, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[:2] == [f"{rid}: public.complaints -> public.customers: 0 rescored, 2 still failing",
+                         "2 profiles still queued: see their reasons with SELECT * FROM pgscore.error_queue"], lines
+    (reason,), = query(shop, "SELECT DISTINCT reason FROM pgscore.error_queue")
+    assert lines[2:] == [f"  2 such as key '900001': {reason}"], lines
+    assert "is NULL or NaN" in reason, reason
+
+
 def test_a_counter_naming_a_column_the_events_lack_lists_the_event_tables_columns(shop):
     """A counter's expression with a misspelt event column said only `column "created_a" does not exist`; its
     DETAIL lists the event table's columns now."""

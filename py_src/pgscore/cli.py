@@ -13,7 +13,8 @@ import signal
 import sys
 from pathlib import Path
 
-from pgscore.errors import PgscoreError, UnknownModel, UsageError, command, hinted_database, server_message
+from pgscore.errors import (PgscoreError, UnknownModel, UsageError, command, hinted_database, literal,
+                            server_message)
 
 
 def _say_wrapped(msg: str) -> None:
@@ -1073,6 +1074,12 @@ def _retry(args):
         cur.execute("SELECT pg_catalog.count(*) FROM pgscore.error_queue q WHERE q.rescoring_id = ANY (%s)",
                     ([r[0] for r in rows],))
         (queued,) = cur.fetchone()
+        reasons = []
+        if any(r[4] for r in rows):  # why they still fail: the commonest reasons, each with a key it holds for
+            cur.execute("SELECT pg_catalog.count(*), pg_catalog.min(q.entity_key), q.reason FROM pgscore.error_queue q "
+                        "WHERE q.rescoring_id = ANY (%s) GROUP BY q.reason ORDER BY 1 DESC, 3 LIMIT 4",
+                        ([r[0] for r in rows],))
+            reasons = cur.fetchall()
     for rid, events, profiles, rescored, failed in rows:
         _say(f"{rid}: {events} -> {profiles}: {rescored} rescored, {failed} still failing")
     failing = sum(r[4] for r in rows)
@@ -1088,6 +1095,12 @@ def _retry(args):
             _say(f"{queued} profile{'' if queued == 1 else 's'} still queued"
                  + (f" ({untried} not tried: --limit {args.limit})" if untried > 0 and args.limit else "")
                  + ": see their reasons with SELECT * FROM pgscore.error_queue")
+        for n, key, reason in reasons[:3]:
+            reason = " ".join(str(reason).split())
+            _say(f"  {n} {'with key' if n == 1 else 'such as key'} {literal(key)}: "
+                 + (reason if len(reason) <= 200 else reason[:197] + "..."))
+        if len(reasons) > 3:
+            _say("  and other reasons")
         if unowned:
             _say(stranded)
     return 1 if failing or unowned else 0
