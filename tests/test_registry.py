@@ -1358,6 +1358,25 @@ def test_hot_swap_between_sessions(db_url, logit, hgb):
     scorer.close()
 
 
+def test_cli_deploy_says_the_hold_out_metrics_it_measured(db_url, logit, tmp_path):
+    """`pgscore deploy --train CSV --target COL` measured hold-out metrics and said them nowhere but in
+    `pgscore show`; its output has a `hold-out:` line now (none without --target, which measures none)."""
+    path = tmp_path / "churn.joblib"
+    joblib.dump(logit, path)
+    csv = tmp_path / "train.csv"
+    csv.write_text(",".join(NAMES + ["churned"]) + "\n" +
+                   "\n".join(",".join(str(v) for v in list(r) + [t]) for r, t in zip(X, Y)) + "\n")
+    run = pgscore_cli("deploy", str(path), "--name", "churn", "--train", str(csv), "--target", "churned",
+                      "--db", db_url, env={"PGSCORE_COMMAND": "pgscore"})
+    assert run.returncode == 0, run.stderr
+    (m,), = query(db_url, "SELECT metrics FROM pgscore.model_versions WHERE name = 'churn' AND version = 1")
+    want = (f"\n  hold-out: auc {m['auc']:.3f}, accuracy {m['accuracy']:.3f} on {m['holdout_rows']:,} rows "
+            f"(every metric: pgscore --db {shlex.quote(db_url)} show churn --version 1)\n")
+    assert want in run.stdout, run.stdout
+    run = pgscore_cli("deploy", str(path), "--name", "churn", "--features", ",".join(NAMES), "--db", db_url)
+    assert run.returncode == 0 and "version 2" in run.stdout and "hold-out" not in run.stdout, run.stdout
+
+
 def test_cli_deploy_models_show_rollback(db_url, logit, tmp_path):
     path = tmp_path / "churn.joblib"
     joblib.dump(logit, path)

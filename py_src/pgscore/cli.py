@@ -1257,6 +1257,9 @@ def cmd_deploy(args):
          f"{'live' if rec['live'] else 'not live'})")
     _say(f"  from: {_source(rec)}")
     _say(f"  engine: {rec['engine']}" + (f" ({rec['engine_note']})" if rec.get("engine_note") else ""))
+    held = _holdout_line(rec)
+    if held:  # (with --target: what the deploy measured, which it said nowhere but in pgscore show)
+        _say("  " + held)
     if not rec["live"]:  # --no-activate: what makes it live (it said "not live", and no more)
         _say("  " + _not_live_next(url, rec["name"], rec["version"]))
     if rec.get("same_artifact"):  # (a note: deploying the same file again is allowed, for a new baseline say)
@@ -1272,6 +1275,18 @@ def cmd_deploy(args):
               "and no compiled evaluator (it is proved equal to scikit-learn on deploy data); deploy with --train "
               "CSV for them", file=sys.stderr)
     return 0
+
+
+def _holdout_line(rec: dict) -> str | None:
+    """deploy's line of the hold-out metrics it measured (with --target), the headline ones; None without."""
+    m = rec.get("metrics") or {}
+    said = [f"{k} {m[k]:.3f}" for k in ("auc", "accuracy", "r2", "rmse", "mae") if isinstance(m.get(k), float)]
+    if not said:
+        return None
+    rows = m.get("holdout_rows")
+    show = command(f"show {shlex.quote(rec['name'])} --version {rec['version']}")
+    return (f"hold-out: {', '.join(said)}" + (f" on {rows:,} rows" if isinstance(rows, int) else "")
+            + f" (every metric: {show})")
 
 
 def _not_live_next(url, name, version) -> str:
