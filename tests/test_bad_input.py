@@ -202,6 +202,10 @@ SQL_CASES = [
      (INJECT_ID,), "42703", "DROP TABLE"),
     ("score_chunk no such score column", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'upsell')",
      (), "42703", "HINT:  add it first: ALTER TABLE public.customers ADD COLUMN upsell float8"),
+    # a misspelt score column: the column it looks like, before adding the typo as a column
+    ("score_chunk misspelt score column", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'churn_scor')",
+     (), "42703", "HINT:  a typo for 'churn_score'? Else add it first: ALTER TABLE public.customers ADD COLUMN "
+     "churn_scor float8"),
     ("score_chunk NULL into", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', NULL)", (), "22004",
      ""),
     ("score_chunk NULL p_log", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'churn_score', "
@@ -710,6 +714,9 @@ CLI_CASES = [
     ("deploy an empty feature name, a comma at the end", ["deploy", "{joblib}", "--name", "m", "--features", "a,b,"],
      2, "pgscore deploy: error: --features a,b, names an empty feature (two commas in a row, or one at either end)"),
     ("show an unknown model", ["show", "nope"], 1, "nope"),
+    ("score into a misspelt column", ["score", "--model", "churn", "--table", "customers", "--key", "id", "--into",
+                                      "churn_scor"], 1,
+     "Hint: a typo for 'churn_score'? Else add it first: ALTER TABLE public.customers ADD COLUMN churn_scor float8"),
     ("rollback an unknown model", ["rollback", INJECT], 1, "DROP TABLE"),
     ("score an unknown model", ["score", "--model", "nope", "--table", "customers", "--key", "id", "--into",
                                 "churn_score"], 1, "error: there is no model 'nope' (SQLSTATE 42704)\nHint: list them with: pgscore {db}models"),

@@ -730,6 +730,14 @@ _KIND = ("SELECT CASE c.relkind WHEN 'v' THEN 'view, which has no index and take
          "FROM pg_catalog.pg_class c WHERE c.oid = $1")
 
 
+def _near_column(name, columns) -> str | None:
+    """The table's column that a misspelt column name looks like, if one does (a typo, rather than a column to add)."""
+    import difflib  # only on this error
+
+    near = difflib.get_close_matches(name, [c for c in columns if c != name], n=1, cutoff=0.75)
+    return near[0] if near else None
+
+
 def columns_of(plpy, relation) -> tuple[dict, dict]:
     """A table's columns in order: name -> type oid, and name -> type as format_type prints it.
     `relation` is a name (text) or an oid (int)."""
@@ -758,9 +766,11 @@ class TablePlans:
         for what, col in (("key", key), ("score", into)):
             if col not in columns:
                 keys = unique_keys(plpy, table) if what == "key" else None  # the columns a key could name instead
+                add = f"add it first: ALTER TABLE {table} ADD COLUMN {q(col)} float8"
+                near = _near_column(col, columns) if what == "score" else None
                 raise InvalidModel(f"table {table} has no column {literal(col)} (the {what} column)", sqlstate="42703",
                                    detail="columns: " + ", ".join(columns),
-                                   hint=f"add it first: ALTER TABLE {table} ADD COLUMN {q(col)} float8"
+                                   hint=(f"a typo for {literal(near)}? Else {add}" if near else add)
                                    if what == "score" else key_hint(plpy, keys, table, col) if keys else None)
         if into == key:
             raise InvalidModel(f"the score column of {table} is its key column {literal(key)}: the scores would replace "
