@@ -637,6 +637,17 @@ def test_prediction_log_rows_are_append_only(conn, logit):
     assert query(conn, "SELECT count(*) FROM pgscore.prediction_log") == [(1,)]
 
 
+def test_a_feature_count_that_differs_lists_the_names_as_written_and_what_to_give(logit):
+    """The names given were printed as a Python list (`names: ['a', 'b', 'c']`), with no hint."""
+    from pgscore import features
+
+    with pytest.raises(InvalidModel) as e:
+        features.describe(logit, None, ["a", "b", "c"])
+    assert str(e.value.message) == "3 feature names given but the estimator takes 12 features"
+    assert e.value.detail == "names given: a, b, c", e.value.detail
+    assert e.value.hint == "name the 12 features it was fitted on, in their order", e.value.hint
+
+
 def test_bad_deploys(db_url, logit):
     with pytest.raises(InvalidModel, match="not fitted"):
         registry.deploy(db_url, "m", LogisticRegression(), X, feature_names=NAMES)

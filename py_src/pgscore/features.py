@@ -172,7 +172,8 @@ def describe(estimator, X, feature_names=None) -> tuple[list[str], list[str]]:
         raise InvalidModel(f"feature names repeat: {names}")
     if width is not None and width != len(names):
         raise InvalidModel(f"{len(names)} feature names given but the estimator takes {width} features",
-                           detail=f"names: {names}")
+                           detail="names given: " + ", ".join(names),
+                           hint=f"name the {width} features it was fitted on, in their order")
     fitted = fitted_names(estimator)
     if fitted is not None and names != fitted:
         how = ("in another order" if sorted(names) == sorted(fitted) else "with other names")
