@@ -2097,6 +2097,51 @@ def test_a_counter_naming_a_column_the_events_lack_lists_the_event_tables_column
     assert "created_at" in cols
 
 
+QUOTED_COLUMNS = ('ALTER TABLE customers ADD COLUMN "Churn Text" text, ADD COLUMN "Calls Text" text, '
+                  'ADD COLUMN "Spent" integer DEFAULT 0; '
+                  'ALTER TABLE complaints ADD COLUMN "Filed At" timestamptz, ADD COLUMN "Amount" numeric(10, 2)')
+
+
+@pytest.mark.parametrize("change, sqlstate, message", [
+    ({"score": "Churn Text"}, "42804", 'public.customers."Churn Text" (the score column) is text; expected'),
+    ({"counters": '{"Calls Text": "count"}'}, "42804", 'counts events into public.customers."Calls Text", which is text'),
+    ({"counters": '{"support_calls": {"window": "30 days", "time": "Filed At", "zone": "UTC"}}'}, "22023",
+     'and public.complaints."Filed At" is timestamptz (its values are instants)'),
+])
+def test_attach_errors_quote_the_column_they_name(shop, change, sqlstate, message):
+    """A column whose name needs quoting (a capital letter, a space) is named in attach_rescoring's errors as SQL
+    writes it, as the neighbouring messages do."""
+    query(shop, QUOTED_COLUMNS)
+    with pytest.raises(psycopg2.Error) as e:
+        query(shop, ATTACH, {**GOOD, **change})
+    assert e.value.pgcode == sqlstate, e.value.pgerror
+    assert message in e.value.diag.message_primary, e.value.diag.message_primary
+
+
+def test_attach_warnings_and_a_broken_wiring_quote_the_column_they_name(shop):
+    """attach_rescoring's warnings, and a strict wiring's error for a column gone, name a column whose name needs
+    quoting as SQL writes it."""
+    query(shop, QUOTED_COLUMNS)
+    query(shop, 'ALTER TABLE complaints ADD COLUMN "At Wall" timestamp; '
+                'ALTER TABLE customers ADD COLUMN "Calls 30d" bigint DEFAULT 0')
+    attach(shop, strict=True, counters={"Spent": {"add": '"Amount"'},
+                                        "Calls 30d": {"window": "30 days", "time": "At Wall"}})
+    assert any('counter \'Spent\' computes numeric values and public.customers."Spent" is integer' in n
+               for n in shop.notices), shop.notices
+    assert any('counts public.complaints."At Wall" (timestamp without time zone, no time zone)' in n
+               for n in shop.notices), shop.notices
+    query(shop, 'ALTER TABLE customers RENAME COLUMN "Calls 30d" TO calls')
+    fresh = psycopg2.connect(shop.dsn)
+    try:
+        fresh.autocommit = True
+        with pytest.raises(errors.UndefinedColumn) as e:
+            query(fresh, "INSERT INTO complaints (customer_id) VALUES (4)")
+        assert 'column(s) missing: public.customers."Calls 30d" (a counter)' in e.value.diag.message_primary, \
+            e.value.diag.message_primary
+    finally:
+        fresh.close()
+
+
 def test_a_counter_whose_values_an_integer_column_rounds_is_named(shop):
     query(shop, "ALTER TABLE complaints ADD COLUMN amount numeric(10, 2); "
                 "ALTER TABLE customers ADD COLUMN spent integer DEFAULT 0, ADD COLUMN n_complaints integer")

@@ -300,7 +300,7 @@ class Wiring:
         self.shadow_plans: dict = {}  # model_id -> ShadowPlans, or the Failure its load or plans raised (and when)
         self.shadow_labels: dict = {}  # model_id -> 'name vN', for the WARNINGs
         self.seen_as = None  # (schema, name) of the trigger's table, once found to be the one named here
-        self.missing = missing_columns(self)  # columns the wiring names that its tables no longer have
+        self.missing = missing_columns(plpy, self)  # columns the wiring names that its tables no longer have
         # the profile key's type, qualified (the statements cast key parameters to it)
         pk_type = self.key_type_oid = self.profiles.columns.get(self.profile_key)
         self.key_type = (plpy.execute(plpy.prepare(_TYPE_NAME, ["pg_catalog.oid"]), [pk_type])[0]["name"]
@@ -754,15 +754,16 @@ def create_missing(plpy, w: Wiring, hp: HoldPlans, rows) -> set:
         plpy.execute(hp.restore, [was])
 
 
-def missing_columns(w: Wiring) -> list[str]:
+def missing_columns(plpy, w: Wiring) -> list[str]:
     """The columns the wiring itself reads or writes (keys, score, scored_at, counters, a window's time
-    column, the event id) that its tables lack, as 'table.column (what)'."""
+    column, the event id) that its tables lack, as 'table.column (what)', the column quoted as SQL writes it."""
     wanted = [(w.events, w.event_key, "the event key"), (w.events, w.event_id_column, "the event id"),
               (w.profiles, w.profile_key, "the profile key"), (w.profiles, w.score_column, "the score column"),
               (w.profiles, w.scored_at_column, "the scored_at column")]
     wanted += [(w.profiles, c.column, "a counter") for c in w.counters]
     wanted += [(w.events, c.time, f"counter {c.column!r}'s time") for c in w.counters if c.time]
-    return [f"{t.name}.{col} ({what})" for t, col, what in wanted if col is not None and col not in t.columns]
+    return [f"{t.name}.{quote_ident(plpy, col)} ({what})" for t, col, what in wanted
+            if col is not None and col not in t.columns]
 
 
 class BrokenWiring(PgscoreError):
@@ -1985,8 +1986,8 @@ class ShadowPlans:
         if self.misread is None and not w.by_position and w.score_column in model.feature_names:
             col = w.score_column
             self.misread = Failure(
-                [], f"{w.profiles.name}.{col}, the score column {w.events.name} rescores into, is one of its "
-                    "features: read after the live version wrote it, each profile would be scored in shadow on "
+                [], f"{w.profiles.name}.{quote_ident(plpy, col)}, the score column {w.events.name} rescores into, "
+                    "is one of its features: read after the live version wrote it, each profile would be scored in shadow on "
                     "the live version's new score, not on the value the column held (set_shadow, "
                     "attach_rescoring and a go-live refuse such a shadow)",
                 "22023")
@@ -3250,13 +3251,13 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
     events, profiles = (_relation(plpy, t, what) for t, what in ((event_table, "event"), (profile_table, "profile")))
     if events.oid == profiles.oid:
         raise WiringError(f"{events.name} cannot be both the event table and the profile table")
-    _need_column(events, key, "the key column")
-    _need_column(profiles, profile_key, "the key column",
+    _need_column(plpy, events, key, "the key column")
+    _need_column(plpy, profiles, profile_key, "the key column",
                  hint=None if profile_key != key else "name the profile's key with p_profile_key => 'column'")
     _key_types(plpy, events, key, profiles, profile_key)
-    _need_column(profiles, score_column, "the score column", SCORE_TYPES, batch.SCORE_TYPES_SAID)
+    _need_column(plpy, profiles, score_column, "the score column", SCORE_TYPES, batch.SCORE_TYPES_SAID)
     if scored_at_column is not None:
-        _need_column(profiles, scored_at_column, "the scored_at column", TIME_TYPES, "timestamptz or timestamp",
+        _need_column(plpy, profiles, scored_at_column, "the scored_at column", TIME_TYPES, "timestamptz or timestamp",
                      hint=f"where it has none: ALTER TABLE {profiles.name} ADD COLUMN "
                           f"{quote_ident(plpy, scored_at_column)} timestamptz; or pass p_scored_at_column => NULL to "
                           "record no time")
@@ -3280,16 +3281,16 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
         pk = plpy.execute(plpy.prepare(_PRIMARY_KEY, ["pg_catalog.oid"]), [events.oid])
         event_id_column = pk[0]["name"] if pk else None
     else:
-        _need_column(events, event_id_column, "the event id column")
+        _need_column(plpy, events, event_id_column, "the event id column")
     spec = json.loads(counters) if isinstance(counters, str) else (counters or {})
     parsed = parse_counters(spec)
     taken = {profile_key: "the key", score_column: "the score", scored_at_column: "scored_at"}
     for c in parsed:
-        _need_column(profiles, c.column, f"the column of counter {c.column!r}")
+        _need_column(plpy, profiles, c.column, f"the column of counter {c.column!r}")
         if c.column in taken:
             raise WiringError(f"counter {c.column!r} would overwrite {taken[c.column]} column")
         if c.kind == "window":
-            _need_column(events, c.time, f"the time column of counter {c.column!r}", TIME_TYPES | {"date"},
+            _need_column(plpy, events, c.time, f"the time column of counter {c.column!r}", TIME_TYPES | {"date"},
                          "timestamptz, timestamp or date")
             _positive_window(plpy, c)
             _window_zone(plpy, c, events)
@@ -3463,7 +3464,7 @@ def _window_zone(plpy, c: Counter, events: Table):
     kind = events.types[c.time]
     if c.zone is None:
         if kind != "timestamp with time zone":
-            plpy.warning(f"pgscore: counter {c.column!r} counts {events.name}.{c.time} ({kind}, no time zone) "
+            plpy.warning(f"pgscore: counter {c.column!r} counts {events.name}.{quote_ident(plpy, c.time)} ({kind}, no time zone) "
                          "against now() in the TimeZone of each session that inserts: sessions of different "
                          "TimeZones count the same events in windows hours apart",
                          hint=f'name the zone its times are in: {{"window": "{c.window}", "time": "{c.time}", '
@@ -3471,7 +3472,7 @@ def _window_zone(plpy, c: Counter, events: Table):
         return
     if kind == "timestamp with time zone":
         raise WiringError(f"counter {c.column!r}: \"zone\" is for a time column without one, and "
-                          f"{events.name}.{c.time} is timestamptz (its values are instants)", sqlstate="22023",
+                          f"{events.name}.{quote_ident(plpy, c.time)} is timestamptz (its values are instants)", sqlstate="22023",
                           hint=f'leave "zone" out: {{"window": "{c.window}", "time": "{c.time}"}}')
     try:
         plpy.execute(plpy.prepare(_ZONE, ["pg_catalog.text"]), [c.zone])
@@ -3583,12 +3584,12 @@ def _relation(plpy, name, what) -> Table:
     return table(plpy, r["oid"], r["name"], partitioned=r["kind"] == "p")
 
 
-def _need_column(t: Table, column, what, types=None, expected=None, hint=None):
+def _need_column(plpy, t: Table, column, what, types=None, expected=None, hint=None):
     if column not in t.columns:
         raise WiringError(f"{t.name} has no column {column!r} ({what})", sqlstate="42703",
                           detail="columns: " + ", ".join(t.columns), hint=hint)
     if types is not None and t.types[column] not in types:
-        raise WiringError(f"{t.name}.{column} ({what}) is {t.types[column]}; expected {expected}", sqlstate="42804",
+        raise WiringError(f"{t.name}.{quote_ident(plpy, column)} ({what}) is {t.types[column]}; expected {expected}", sqlstate="42804",
                           hint=hint)
 
 
@@ -3664,7 +3665,7 @@ def _check_shadows_read_no_score_column(plpy, w: Wiring, model):
             continue
         (what, col, _), name, v = read[0], quote_literal(plpy, w.model_name), r["version"]
         raise WiringError(
-            f"{w.profiles.name}.{col} (the {what} column) is a feature of version {v} of {name}, its shadow: every "
+            f"{w.profiles.name}.{quote_ident(plpy, col)} (the {what} column) is a feature of version {v} of {name}, its shadow: every "
             f"INSERT into {w.events.name} would score the shadow on the live version's new score, and once live it "
             "would feed its own output back in", detail=_columns_affected(read),
             hint=f"clear the shadow first: pgscore.clear_shadow({name}, {v}) (pgscore shadow {w.model_name} {v} "
@@ -3721,7 +3722,7 @@ def _warn_zone_cast(plpy, w: Wiring, c: Counter, expressed):
     else:
         return
     what = ZONELESS_TYPES.get(expressed, "timestamp with time zone")
-    plpy.warning(f"pgscore: counter {c.column!r} computes {what} values and {w.profiles.name}.{c.column} is {column}: "
+    plpy.warning(f"pgscore: counter {c.column!r} computes {what} values and {w.profiles.name}.{quote_ident(plpy, c.column)} is {column}: "
                  "each new value is cast in the TimeZone of each session that inserts, so sessions of different "
                  "TimeZones write the same events' times hours apart", hint=fix)
 
@@ -3776,7 +3777,7 @@ def _check_counts_into_a_number(plpy, w: Wiring, c: Counter):
     col, want = quote_ident(plpy, c.column), "bigint" if counts else "numeric"
     raise WiringError(
         f"counter {c.column!r} ({_rule(c)}) {'counts events' if counts else 'adds up numbers'} into "
-        f"{w.profiles.name}.{c.column}, which is {w.profiles.types[c.column]}: "
+        f"{w.profiles.name}.{col}, which is {w.profiles.types[c.column]}: "
         f"{'a ' if counts else ''}{label} counter takes a column of a number type",
         sqlstate="42804", detail=f"number types: {NUMBER_TYPES_SAID}",
         hint=f"make the column a number (ALTER TABLE {w.profiles.name} ALTER COLUMN {col} TYPE {want} USING "
@@ -3791,7 +3792,7 @@ def _counter_type_error(plpy, w: Wiring, c: Counter, sql, own: str, said: str) -
         values = plpy.execute(plpy.prepare(_BASE_TYPE, ["pg_catalog.oid"]), [typid])[0]["name"]
     except plpy.SPIError:  # (the expression alone fails too: PostgreSQL's words are all there is)
         values = None
-    col, column_type = f"{w.profiles.name}.{c.column}", w.profiles.types[c.column]
+    col, column_type = f"{w.profiles.name}.{quote_ident(plpy, c.column)}", w.profiles.types[c.column]
     takes = {"max": "a max counter takes a column of its values' type, which GREATEST compares them with",
              "min": "a min counter takes a column of its values' type, which LEAST compares them with",
              "add": "an add counter takes a number column its sum is added to",
@@ -3917,7 +3918,8 @@ def _check_statements(plpy, GD, w: Wiring):
                 _warn_zone_cast(plpy, w, c, expressed)
             if w.profiles.columns[c.column] in INTEGER_TYPES and made in FRACTIONAL_TYPES:
                 plpy.warning(f"pgscore: counter {c.column!r} computes {FRACTIONAL_TYPES[made]} values and "
-                             f"{w.profiles.name}.{c.column} is {w.profiles.types[c.column]}: each new value will be "
+                             f"{w.profiles.name}.{quote_ident(plpy, c.column)} is {w.profiles.types[c.column]}: each "
+                             "new value will be "
                              "rounded to a whole number",
                              hint=f"make the column numeric (ALTER TABLE {w.profiles.name} ALTER COLUMN "
                                   f"{quote_ident(plpy, c.column)} TYPE numeric), or the expression whole")
@@ -3942,7 +3944,8 @@ def _check_statements(plpy, GD, w: Wiring):
     read = _score_columns_read(plpy, w, model.model_id, model.feature_names) if by_name else []
     if read:
         what, col, _ = read[0]
-        raise WiringError(f"{w.profiles.name}.{col} (the {what} column) is a feature of model {model.label}: "
+        raise WiringError(f"{w.profiles.name}.{quote_ident(plpy, col)} (the {what} column) is a feature of model "
+                          f"{model.label}: "
                           "each rescoring would feed its own output back in", detail=_columns_affected(read))
     _check_shadows_read_no_score_column(plpy, w, model)
     try:
