@@ -949,6 +949,38 @@ def _events_of(first, profiles=64, each=3) -> str:
             f"FROM generate_series(0, {profiles * each - 1}) g")
 
 
+def test_a_multi_row_statement_after_a_single_row_one_aggregates_its_events_once(shop, trained):
+    """After a single-row statement the optimistic statement (one profile, no lock before it: Sql.fast) runs
+    first; where the events name several profiles it gives up at the first event of another key, before it
+    aggregates them: it aggregated all 192 events first, found 64 profiles and wrote nothing, then the locked
+    statement aggregated them again (384 evaluations; 192 now). Events of one profile (NULL keys aside) still
+    take it and write there (3 evaluations, not 6); NULL keys are warned of as before. Each statement rescores
+    every profile it names: counters and score."""
+    model = trained[0]
+    query(shop, "CREATE SEQUENCE public.evaluated")
+    attach(shop, counters={**EVALUATED, "complaints_30d": {"window": "30 days", "time": "created_at"}})
+    before = profiles(shop)
+    assert _evaluations(shop, "INSERT INTO complaints (customer_id) VALUES (7)") == 1
+    assert _evaluations(shop, _events_of(1)) == 64 * 3
+    assert _evaluations(shop, "INSERT INTO complaints (customer_id) VALUES (7)") == 1  # (locked: after several)
+    assert _evaluations(shop, "INSERT INTO complaints (customer_id) VALUES (7)") == 1
+    shop.notices.clear()
+    assert _evaluations(shop, "INSERT INTO complaints (customer_id) VALUES (9), (NULL), (9)") == 3
+    assert [n for n in shop.notices if "1 event(s) inserted into public.complaints have a NULL" in n], shop.notices
+    assert _evaluations(shop, "INSERT INTO complaints (customer_id) VALUES (7)") == 1
+    shop.notices.clear()
+    assert _evaluations(shop, "INSERT INTO complaints (customer_id) VALUES (NULL), (11), (12), (11)") == 4
+    assert [n for n in shop.notices if "1 event(s) inserted into public.complaints have a NULL" in n], shop.notices
+    after = profiles(shop)
+    events = dict(query(shop, "SELECT customer_id, count(*) FROM complaints WHERE customer_id IS NOT NULL "
+                              "GROUP BY 1"))
+    for k, v in after.items():
+        assert v[1] == before[k][1] + events.get(k, 0), k
+        assert v[2] == (events[k] if k in events else before[k][2]), k
+    assert_scores_match_model(shop, model, list(events))
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+
+
 def test_each_part_of_a_read_in_parts_aggregates_its_own_profiles_events_alone(shop, trained):
     """Where the statement's read of the features fails for one profile's cell, the features are read in
     halves down to that profile (_features_apart): each part's statement aggregated every event of the
@@ -1432,12 +1464,18 @@ def test_a_linear_model_is_scored_by_the_write_statement_itself(shop, trained, d
     assert "Filter:" in update and "xmin = n.x" in update, update
     # two: that write refuses (it would lock them out of key order), then the lock and the write, one plan
     # of two statements
-    assert statements("INSERT INTO complaints (customer_id) VALUES (3), (4)") == [write, lock, lock, insert]
+    ran = nested_statements(shop, "INSERT INTO complaints (customer_id) VALUES (3), (4)")
+    assert [n.split("Query Text: ", 1)[1][:21] for n in ran] == [write, lock, lock, insert]
+    # (and gives up at the second key, before it aggregates the events: its `a` is never run)
+    assert "CTE a" in plans_of(ran)[0] and "(never executed)" in plans_of(ran)[0].split("CTE a", 1)[1].split(
+        "\n", 2)[1], plans_of(ran)[0]
     # and after a statement naming several profiles the next one locks first
     assert statements("INSERT INTO complaints (customer_id) VALUES (4)") == [lock, lock, insert]
     assert statements("INSERT INTO complaints (customer_id) VALUES (4)") == [write, insert]
+    # events of one profile, several rows (a NULL key aside), after a single-row statement: the write alone
+    assert statements("INSERT INTO complaints (customer_id) VALUES (4), (NULL), (4)") == [write, insert]
     after = profiles(shop, [3, 4])
-    assert [(after[k][1] - before[k][1], after[k][2]) for k in (3, 4)] == [(2, 2), (3, 3)]  # calls, 30 days
+    assert [(after[k][1] - before[k][1], after[k][2]) for k in (3, 4)] == [(2, 2), (5, 5)]  # calls, 30 days
     assert_scores_match_model(shop, model, [2, 3, 4])
     hgb = HistGradientBoostingClassifier(max_iter=10).fit(X, y)
     registry.deploy(db_url, "churn", hgb, X, y, feature_names=CHURN_FEATURES)

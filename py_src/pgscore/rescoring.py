@@ -1174,12 +1174,22 @@ class Sql:
                 f"{_QUEUED_IDS} FROM {_with_cleared('u.k')}) ")
         counts = "pg_catalog.count(a.k) AS wanted, pg_catalog.sum(a.n) FILTER (WHERE a.k IS NULL) AS null_keys"
         if optimistic:
-            return (f"WITH a AS MATERIALIZED ({self.agg}), "
-                    f"{n}, p.ctid AS t, p.xmin AS x FROM {join} WHERE (SELECT pg_catalog.count(a.k) FROM a) {LE} 1::pg_catalog.int8 "
-                    f"AND {live}), "
+            # `o`: no event names a key other than the first event's that has one (NULL keys aside: NOT NULL
+            # is not true), found at the first such event, before `a` aggregates them all; where one does, nothing
+            # below reads `a` (the gates are one-time filters) and the statement returns no row: the caller
+            # locks and runs the statement above (a multi-row statement after a single-row one paid the whole
+            # aggregation for nothing: docs/performance.md, "Multi-row INSERT and COPY"). The count of `a`'s keys
+            # stays the condition of the write: `o` compares with EQ, GROUP BY with the type's own equality
+            ek, one = self.ek, "(SELECT o.one FROM o)"
+            first = f"(SELECT e0.{ek} FROM {self.src} AS e0 WHERE e0.{ek} IS NOT NULL LIMIT 1)"
+            return (f"WITH a AS MATERIALIZED ({self.agg}), o AS MATERIALIZED (SELECT NOT EXISTS (SELECT 1 "
+                    f"FROM {self.src} AS e WHERE NOT (e.{ek} {EQ} {first})) AS one), "
+                    f"{n}, p.ctid AS t, p.xmin AS x FROM {join} WHERE {one} "
+                    f"AND (SELECT pg_catalog.count(a.k) FROM a) {LE} 1::pg_catalog.int8 AND {live}), "
                     f"u AS (UPDATE {self.P} AS p SET {', '.join(sets)} FROM n WHERE p.{self.pk} {EQ} n.k "
                     f"AND p.ctid {EQ} n.t AND p.xmin {EQ} n.x AND {finite} {tail}"
-                    f"SELECT (SELECT pg_catalog.count(*) FROM u) AS written, {counts} FROM a")
+                    f"SELECT (SELECT pg_catalog.count(*) FROM u) AS written, c.wanted, c.null_keys "
+                    f"FROM (SELECT {counts} FROM a) AS c WHERE {one}")
         # and every profile read here was locked there: one that another client created in between
         # is not, and its values could be stale by the time this statement updates it
         locked = (f" AND c.found {EQ} pg_catalog.current_setting({lit(LOCKED)})::pg_catalog.int8"
@@ -2141,11 +2151,15 @@ def _fast(plpy, w: Wiring, plans: Plans) -> bool:
 
 def _run_fast(plpy, w: Wiring, plans: Plans, plan):
     try:
-        r = plpy.execute(plan, [w.id, w.events.name, plans.model_id])[0]
+        rows = plpy.execute(plan, [w.id, w.events.name, plans.model_id])
     except plpy.SPIError as e:
         if _must_raise(e):  # not a reason to try another way
             raise
         return None
+    if not rows:  # (the optimistic statement, whose events name several keys: it gave up before aggregating them)
+        w.many = True
+        return None
+    r = rows[0]
     w.many = r["wanted"] > 1
     return r
 
