@@ -181,8 +181,7 @@ def main():
     ap.add_argument("--rows", type=int, default=1_000_000, help="rows of customers (at most 1,000,000)")
     ap.add_argument("--rounds", type=int, default=4, help="rounds taking turns (at most 10)")
     ap.add_argument("--variants", default=",".join(VARIANTS), help=f"of {', '.join(VARIANTS)}")
-    ap.add_argument("--data-dir", help="the cluster's data directory (default: the embedded cluster's)")
-    ap.add_argument("--port", type=int)
+    Cluster.add_arguments(ap)
     ap.add_argument("--keep-running", action="store_true", help="leave a cluster it started running")
     args = ap.parse_args()
     variants = args.variants.split(",")
@@ -190,7 +189,7 @@ def main():
         ap.error(f"--rows must be 10,000..1,000,000, --rounds 1..10, --variants of {', '.join(VARIANTS)}")
     if "head" not in variants:
         variants.append("head")
-    cluster = Cluster(**{k: v for k, v in (("data_dir", args.data_dir), ("port", args.port)) if v is not None})
+    cluster = Cluster.from_args(ap, args)
     with cluster.started(args.keep_running):
         with bench.bench_database(lambda name: cluster.url(dbname=name), cluster.url()) as url:
             conn, est, names = load(url, args.rows)

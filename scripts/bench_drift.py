@@ -48,8 +48,7 @@ def main():
                     help="with --features: each feature rounded to a grid of its own, so that each baseline has its "
                          "own shares (one JS floor per feature and window size)")
     ap.add_argument("--variants", help="read copies of the loaded database in turn: head, null, a revision")
-    ap.add_argument("--data-dir", help="the cluster's data directory (default: the embedded cluster's)")
-    ap.add_argument("--port", type=int)
+    Cluster.add_arguments(ap)
     ap.add_argument("--keep-running", action="store_true",
                     help="leave the cluster running when it ends (default: stop it if this script started it)")
     args = ap.parse_args()
@@ -61,7 +60,7 @@ def main():
     variants = args.variants.split(",") if args.variants else []
     if args.features is None and not 10_000 <= args.rows <= 5_000_000 or not 1 <= args.rounds <= 20:
         ap.error("--rows must be 10,000..5,000,000 and --rounds 1..20")
-    cluster = Cluster(**{k: v for k, v in (("data_dir", args.data_dir), ("port", args.port)) if v is not None})
+    cluster = Cluster.from_args(ap, args)
 
     with cluster.started(args.keep_running):
         measure(args, cluster, variants)

@@ -10,13 +10,14 @@ float8_image is renamed away while the fallback's session looks for it (float8_a
 float8_array's, the schema is downgraded to 0012
 (predict_batch itself calls float8_array from 0013 on) and upgraded again after the timing.
 
-    .venv/bin/python scripts/bench_formats.py [--compare float8_array] [--rows 1000000] [--rounds 3]
+    .venv/bin/python scripts/bench_formats.py [--compare float8_array] [--rows 1000000] [--rounds 3] \
+        [--data-dir DIR --port PORT]
 
 The features are random doubles (17 significant digits), the costliest kind of number to parse;
 `pgscore bench`'s churn data has 9 integer-valued features of 12.
 
-Runs in a throwaway database of the embedded cluster (started if need be, and stopped at the end unless
---keep-running), dropped at the end; each
+Runs in a throwaway database of the cluster (the embedded one, or --data-dir/--port; started if need be, and
+stopped at the end unless --keep-running), dropped at the end; each
 timing is a new session (warmed by a 10-row call), the two ways taking turns, the order reversed every
 other round. Prints rows/s of each round and the median.
 """
@@ -118,12 +119,13 @@ def main():
                     help="which function to measure against its fallback (default: float8_array)")
     ap.add_argument("--rows", type=int, default=1_000_000, help="rows in the scored table (at most 5,000,000)")
     ap.add_argument("--rounds", type=int, default=3, help="rounds of every case both ways (at most 10)")
+    Cluster.add_arguments(ap)
     ap.add_argument("--keep-running", action="store_true",
                     help="leave the cluster running when it ends (default: stop it if this script started it)")
     args = ap.parse_args()
     if not 1 <= args.rows <= 5_000_000 or not 1 <= args.rounds <= 10:
         ap.error("--rows must be 1..5,000,000 and --rounds 1..10")
-    cluster = Cluster()
+    cluster = Cluster.from_args(ap, args)
     with cluster.started(args.keep_running), \
             bench.bench_database(lambda name: cluster.url(dbname=name), cluster.url()) as url:
         setup(url, args.rows)

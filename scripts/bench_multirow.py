@@ -56,16 +56,14 @@ def main():
     ap.add_argument("--rounds", type=int, default=3, help="rounds (1..10)")
     ap.add_argument("--customers", type=int, default=100_000, help="customers (1,000..100,000)")
     ap.add_argument("--only", default=",".join(TABLES), help="event tables, comma-separated: " + ", ".join(TABLES))
-    ap.add_argument("--data-dir", help="the cluster's data directory (default: pgscore's embedded cluster)")
-    ap.add_argument("--port", type=int, help="its port")
+    Cluster.add_arguments(ap)
     ap.add_argument("--keep-running", action="store_true", help="leave the cluster running when it ends")
     args = ap.parse_args()
     only = args.only.split(",")
     if not (100 <= args.events <= 100_000 and 1 <= args.rounds <= 10 and 1000 <= args.customers <= 100_000
             and only and set(only) <= set(TABLES)):
         ap.error("--events 100..100,000, --rounds 1..10, --customers 1,000..100,000, --only of " + ", ".join(TABLES))
-    kw = {k: v for k, v in (("data_dir", args.data_dir), ("port", args.port)) if v is not None}
-    cluster = Cluster(**kw)
+    cluster = Cluster.from_args(ap, args)
     with cluster.started(args.keep_running):
         admin = psycopg2.connect(cluster.url("postgres"))
         admin.autocommit = True

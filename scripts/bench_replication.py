@@ -125,16 +125,14 @@ def main():
     ap.add_argument("--customers", type=int, default=2_000, help="customers (100..100,000)")
     ap.add_argument("--rounds", type=int, default=1, help="rounds of a wired and an unwired turn (1..10)")
     ap.add_argument("--timeout", type=float, default=300, help="seconds a turn may wait for its events (<= 1800)")
-    ap.add_argument("--data-dir", help="the cluster's data directory (default: pgscore's embedded cluster)")
-    ap.add_argument("--port", type=int, help="its port")
+    Cluster.add_arguments(ap)
     ap.add_argument("--keep-running", action="store_true",
                     help="leave the cluster running when it ends (default: stop it if this script started it)")
     args = ap.parse_args()
     if not (100 <= args.events <= 100_000 and 1 <= args.per_tx <= 10_000 and 100 <= args.customers <= 100_000
             and 1 <= args.rounds <= 10 and 0 < args.timeout <= 1800):
         ap.error("--events 100..100,000, --per-tx 1..10,000, --customers 100..100,000, --rounds 1..10, --timeout <= 1800")
-    kw = {k: v for k, v in (("data_dir", args.data_dir), ("port", args.port)) if v is not None}
-    cluster = Cluster(**kw)
+    cluster = Cluster.from_args(ap, args)
     with cluster.started(args.keep_running):
         replicate(args, cluster)
 

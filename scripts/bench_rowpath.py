@@ -104,16 +104,13 @@ def main():
     ap.add_argument("--log", choices=["off", "all"], default="off", help="the query log's setting (default: off)")
     ap.add_argument("--statements", type=int, default=2000,
                     help="one-row statements per median of the switch timing (at most 20,000)")
-    ap.add_argument("--data-dir", help="the cluster's data directory (default: the embedded cluster's)")
-    ap.add_argument("--port", type=int, help="its port (default: the one it was last started on, else 54329)")
+    Cluster.add_arguments(ap)
     ap.add_argument("--keep-running", action="store_true",
                     help="leave the cluster running when it ends (default: stop it if this script started it)")
     args = ap.parse_args()
     if not 1 <= args.rows <= 1_000_000 or not 1 <= args.rounds <= 10 or not 1 <= args.statements <= 20_000:
         ap.error("--rows must be 1..1,000,000, --rounds 1..10 and --statements 1..20,000")
-    if args.data_dir == "":  # ("$DIR" with DIR unset: not the embedded cluster)
-        ap.error("--data-dir is empty: give the cluster's directory (or leave --data-dir out for the embedded one)")
-    cluster = Cluster(**{k: v for k, v in (("data_dir", args.data_dir), ("port", args.port)) if v is not None})
+    cluster = Cluster.from_args(ap, args)
     with cluster.started(args.keep_running), \
             bench.bench_database(lambda name: cluster.url(dbname=name), cluster.url()) as url:
         conn = setup(url, args.rows)

@@ -12,11 +12,12 @@ inserts --inserts single rows for random customers and reads the backend's utime
 /proc/<pid>/stat (Linux, the embedded cluster on this machine; 10 ms ticks: 2,000 inserts resolve 5 us);
 the kinds take turns, the order reversed every other round; medians of the rounds.
 
-    .venv/bin/python scripts/bench_trigger.py [--inserts 2000] [--rounds 6] [--kinds pgscore,pgscore-SET]
+    .venv/bin/python scripts/bench_trigger.py [--inserts 2000] [--rounds 6] [--kinds pgscore,pgscore-SET] \
+        [--data-dir DIR --port PORT]
 
-Runs in the throwaway database `pgscore_bench` of the embedded cluster (started if need be, and stopped at
-the end unless --keep-running), dropped at the
-end: not while `pgscore bench` runs.
+Runs in the throwaway database `pgscore_bench` of the cluster (the embedded one, or --data-dir/--port; started
+if need be, and stopped at the end unless --keep-running), dropped at the end: not while `pgscore bench` runs
+on the same cluster.
 """
 
 from __future__ import annotations
@@ -49,13 +50,14 @@ def main():
     ap.add_argument("--inserts", type=int, default=2000, help="single-row INSERTs per kind and round (at most 20,000)")
     ap.add_argument("--rounds", type=int, default=6, help="rounds (at most 40)")
     ap.add_argument("--kinds", default=",".join(KINDS), help=f"some of {','.join(KINDS)} (default: all)")
+    Cluster.add_arguments(ap)
     ap.add_argument("--keep-running", action="store_true",
                     help="leave the cluster running when it ends (default: stop it if this script started it)")
     args = ap.parse_args()
     kinds = args.kinds.split(",")
     if not 100 <= args.inserts <= 20_000 or not 1 <= args.rounds <= 40 or not set(kinds) <= set(KINDS):
         ap.error(f"--inserts must be 100..20,000, --rounds 1..40, --kinds of {','.join(KINDS)}")
-    cluster = Cluster()
+    cluster = Cluster.from_args(ap, args)
     with cluster.started(args.keep_running), \
             bench.bench_database(lambda name: cluster.url(dbname=name), cluster.url()) as url:
         from sklearn.linear_model import LogisticRegression

@@ -77,8 +77,7 @@ def main():
     ap.add_argument("--chunk", type=int, default=10_000, help="score_table's chunk size")
     ap.add_argument("--kinds", default=",".join(KINDS), help=f"some of {','.join(KINDS)}")
     ap.add_argument("--before", help="a batch.py whose TablePlans the -before kinds use")
-    ap.add_argument("--data-dir")
-    ap.add_argument("--port", type=int)
+    Cluster.add_arguments(ap)
     ap.add_argument("--keep-running", action="store_true")
     args = ap.parse_args()
     kinds = args.kinds.split(",")
@@ -86,7 +85,7 @@ def main():
         ap.error(f"--rows must be 10,000..2,000,000, --rounds 1..10, --kinds of {','.join(KINDS)}")
     if any(k.endswith("-before") for k in kinds) != bool(args.before):
         ap.error("--before FILE goes with the kinds logged-before and unlogged-before")
-    cluster = Cluster(**{k: v for k, v in (("data_dir", args.data_dir), ("port", args.port)) if v is not None})
+    cluster = Cluster.from_args(ap, args)
     with cluster.started(args.keep_running), \
             bench.bench_database(lambda name: cluster.url(dbname=name), cluster.url()) as url:
         X, y, names, models = bench._models(False, which=("logit",))

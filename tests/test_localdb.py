@@ -452,3 +452,32 @@ def test_each_benchmark_script_runs_its_cluster_in_started(script):
     text = (ROOT / "scripts" / f"{script}.py").read_text()
     assert ".started(args.keep_running" in text and '"--keep-running"' in text
     assert "cluster.start()" not in text[:text.index(".started(args.keep_running")]
+
+
+def test_a_scripts_data_dir_and_port_name_the_cluster_it_runs_in(tmp_path):
+    """Cluster.add_arguments and from_args, which the benchmark scripts share: --data-dir and --port name the
+    cluster; without them, the embedded one; an empty --data-dir ("$DIR" with DIR unset) is an error."""
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    Cluster.add_arguments(ap)
+    c = Cluster.from_args(ap, ap.parse_args(["--data-dir", str(tmp_path / "d"), "--port", "55611"]))
+    assert (c.data_dir, c.port) == (tmp_path / "d", 55611)
+    assert Cluster.from_args(ap, ap.parse_args([])).data_dir == Cluster().data_dir
+    with pytest.raises(SystemExit):
+        Cluster.from_args(ap, ap.parse_args(["--data-dir", ""]))
+
+
+@pytest.mark.parametrize("script", _scripts_that_start_a_cluster())
+def test_each_benchmark_script_takes_data_dir_and_port(script):
+    """Every script that starts a cluster takes --data-dir and --port (a run of one's own beside other work): an
+    empty --data-dir is refused before any cluster is touched."""
+    import subprocess
+    import sys
+
+    from helpers import ROOT
+
+    valid = {"bench_writeback": ["--kinds", "logged"]}.get(script, [])  # (its default kinds need --before)
+    run = subprocess.run([sys.executable, str(ROOT / "scripts" / f"{script}.py"), *valid, "--data-dir", "",
+                          "--port", "1"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "--data-dir is empty" in run.stderr, run.stderr

@@ -201,6 +201,23 @@ class Cluster:
         if self.port is None:
             self.port = state.get("port", DEFAULT_PORT)
 
+    # -- the cluster a benchmark script runs in ----------------------------------
+    @staticmethod
+    def add_arguments(ap):
+        """A script's --data-dir DIR and --port PORT (argparse), which from_args reads: the cluster it runs in,
+        the embedded one by default (the benchmark scripts under scripts/)."""
+        ap.add_argument("--data-dir", help="the cluster's data directory (default: the embedded cluster's)")
+        ap.add_argument("--port", type=int, help="its port (default: the one it was last started on, else "
+                                                 f"{DEFAULT_PORT})")
+
+    @classmethod
+    def from_args(cls, ap, args) -> Cluster:
+        """The cluster add_arguments' --data-dir and --port name; an empty --data-dir ("$DIR" with DIR unset) is
+        an error of `ap`, not the embedded cluster."""
+        if args.data_dir == "":
+            ap.error("--data-dir is empty: give the cluster's directory (or leave --data-dir out for the embedded one)")
+        return cls(**{k: v for k, v in (("data_dir", args.data_dir), ("port", args.port)) if v is not None})
+
     # -- who runs the server -------------------------------------------------
     @property
     def as_root(self) -> bool:
