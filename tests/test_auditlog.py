@@ -549,16 +549,23 @@ def test_rows_of_past_days_get_their_partitions_from_the_default_one(churn):
     assert not [n for n in churn.notices if "create_log_partitions" in n], churn.notices
 
 
-def test_a_table_of_a_past_days_name_stops_the_backfill_and_says_so(churn):
-    """A table of a backfilled day's name that is no partition of the log (detached to archive it) is the error it
-    is for the days ahead, naming it, and nothing moves; before migration 0104 the day was never looked at and its
-    rows stayed in the default partition with nothing said."""
+def test_a_table_of_a_past_days_name_leaves_its_rows_in_the_default_with_a_warning(churn):
+    """A table of a backfilled day's name that is no partition of the log (the day detached to archive it, then a
+    stray row of it logged) leaves the day's rows in the default partition with a WARNING naming the table and the
+    RENAME that clears it, and the other days are made: an error (42P07, as for a day ahead) rolled back the days
+    ahead too, so a week later scoring filled the default partition (the review of migration 0104)."""
     query(churn, _PAST_ROWS, (3, ROW, 4))
     query(churn, sql.SQL("CREATE TABLE {} (LIKE pgscore.prediction_log)").format(
         sql.Identifier("pgscore", _day(3)[8:])))
-    with pytest.raises(psycopg2.errors.DuplicateTable) as e:
-        query(churn, "SELECT pgscore.create_log_partitions(0)")
-    assert f"{_day(3)} exists and is not a partition of pgscore.prediction_log" in e.value.pgerror
+    ahead = query(churn, "SELECT count(*) FROM generate_series(0, 10) i WHERE to_regclass("
+                         "'pgscore.prediction_log_' || to_char((now() AT TIME ZONE 'UTC')::date + i, 'YYYYMMDD')) IS NULL")
+    assert ahead[0][0] > 0  # (install made 7 days ahead: the call below has days ahead to make)
+    churn.notices.clear()
+    assert query(churn, "SELECT pgscore.create_log_partitions(10)") == ahead
+    said = [n for n in churn.notices if "create_log_partitions" in n]
+    assert len(said) == 1 and said[0].startswith("WARNING:") and (
+        f"{_day(3)} exists and is not a partition of pgscore.prediction_log: the day's rows stay in the default "
+        "partition") in said[0], said
     assert query(churn, "SELECT count(*) FROM pgscore.prediction_log_default") == [(4,)]
     # renamed out of the way, the day is made
     query(churn, sql.SQL("ALTER TABLE {} RENAME TO {}").format(
@@ -567,12 +574,47 @@ def test_a_table_of_a_past_days_name_stops_the_backfill_and_says_so(churn):
     assert query(churn, "SELECT count(*) FROM pgscore.prediction_log_default") == [(0,)]
 
 
+def test_rows_at_minus_infinity_stay_in_the_default_partition(churn):
+    """A row logged at -infinity (the log has no check that logged_at is finite) made the skip scan for past days
+    find the same row as its next day for ever, holding the log's lock (the review of migration 0104): it stays in
+    the default partition, and a past day beside it is made. Under a statement_timeout, so that a loop fails."""
+    query(churn, "INSERT INTO pgscore.prediction_log (logged_at, model_id, features, score, source) "
+                 "SELECT '-infinity', model_id, %s, 0.5, 'batch' FROM pgscore.models", (ROW,))
+    query(churn, _PAST_ROWS, (5, ROW, 3))
+    query(churn, "SET statement_timeout = '60s'")
+    assert query(churn, "SELECT pgscore.create_log_partitions(0)") == [(1,)]
+    assert query(churn, _WHERE, (5,)) == [(_day(5), 3)]
+    assert query(churn, "SELECT count(*), min(logged_at) = '-infinity' FROM pgscore.prediction_log_default") == [
+        (1, True)]
+
+
+def test_retention_takes_the_logs_lock_before_it_reads_it(churn):
+    """drop_log_partitions took no lock before it read the log: two calls at once (two hosts' jobs, two `pgscore
+    maintain --keep`, which since 0104 runs retention first) each read it, then each waited for the other to drop
+    a day, and one failed on the deadlock. It takes the log's own SHARE UPDATE EXCLUSIVE (ONLY) at its start now,
+    as create_log_partitions does: held by a call whose transaction is open, a second call waits for it."""
+    other = psycopg2.connect(churn.dsn)
+    try:
+        query(other, "SELECT pgscore.drop_log_partitions('30 days')")  # (in other's open transaction)
+        pid = query(other, "SELECT pg_backend_pid()")[0][0]
+        assert query(churn, "SELECT mode FROM pg_locks WHERE pid = %s AND relation = 'pgscore.prediction_log'::regclass "
+                            "AND granted AND mode = 'ShareUpdateExclusiveLock'", (pid,)) == [("ShareUpdateExclusiveLock",)]
+        query(churn, "SET lock_timeout = '1s'")
+        with pytest.raises(psycopg2.errors.LockNotAvailable):
+            query(churn, "SELECT pgscore.drop_log_partitions('30 days')")
+    finally:
+        other.rollback()
+        other.close()
+    query(churn, "RESET lock_timeout")
+    assert query(churn, "SELECT pgscore.drop_log_partitions('30 days')") == [(0,)]
+
+
 def test_maintain_says_the_past_days_it_made(churn):
     """pgscore maintain says which past days it made out of the default partition's rows (migration 0104), and
     status no longer says that those rows stay there until retention deletes them."""
     query(churn, _PAST_ROWS, (3, ROW, 4))
     out = pgscore_cli("status", "--db", churn.dsn).stdout
-    assert "moves them into partitions of their days (past days too, 366 a run)" in out, out
+    assert "moves them into partitions of their days (past days too, 31 a run)" in out, out
     day = datetime.datetime.strptime(_day(3)[-8:], "%Y%m%d").date()
     r = pgscore_cli("maintain", "--db", churn.dsn, env={"PGOPTIONS": "-c client_min_messages=warning"})
     assert r.returncode == 0, r.stderr
@@ -583,16 +625,16 @@ def test_maintain_says_the_past_days_it_made(churn):
     assert r.returncode == 0 and r.stdout == "prediction log: 0 daily partition(s) created\n", r.stdout
 
 
-def test_backfill_makes_at_most_366_past_days_a_call_the_newest_first(churn):
-    """The bound of one call: 366 past days, the newest first (the days monitoring reads); the older wait for the
-    next call."""
+def test_backfill_makes_at_most_31_past_days_a_call_the_newest_first(churn):
+    """The bound of one call: 31 past days, the newest first (the days monitoring reads); the older wait for the
+    next call (each past day's ATTACH reads the whole default partition under its lock)."""
     query(churn, "INSERT INTO pgscore.prediction_log (logged_at, model_id, features, score, source) "
                  "SELECT now() - g * interval '1 day', model_id, %s, 0.5, 'batch' FROM pgscore.models, "
-                 "generate_series(1, 368) g", (ROW,))
-    assert query(churn, "SELECT pgscore.create_log_partitions(0)") == [(366,)]
-    assert query(churn, "SELECT count(*), min(logged_at) < now() - interval '367 days' "
-                        "FROM pgscore.prediction_log_default") == [(2, True)]
-    assert query(churn, "SELECT pgscore.create_log_partitions(0)") == [(2,)]
+                 "generate_series(1, 40) g", (ROW,))
+    assert query(churn, "SELECT pgscore.create_log_partitions(0)") == [(31,)]
+    assert query(churn, "SELECT count(*), max(logged_at) < now() - interval '31 days' "
+                        "FROM pgscore.prediction_log_default") == [(9, True)]
+    assert query(churn, "SELECT pgscore.create_log_partitions(0)") == [(9,)]
     assert query(churn, "SELECT count(*) FROM pgscore.prediction_log_default") == [(0,)]
 
 

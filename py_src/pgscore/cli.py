@@ -463,7 +463,7 @@ def _status(url):
         if in_default:
             _say(f"prediction log: {'over ' if in_default > _DEFAULT_ROWS else ''}"
                  f"{min(in_default, _DEFAULT_ROWS):,} row(s) in the default partition (days that had no partition of "
-                 f"their own): {command('maintain')} moves them into partitions of their days (past days too, 366 a "
+                 f"their own): {command('maintain')} moves them into partitions of their days (past days too, 31 a "
                  "run), but for days after those it makes ahead (--days-ahead)")
         _rescoring_status(cur)
     return 0

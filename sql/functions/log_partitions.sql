@@ -35,6 +35,7 @@ DECLARE
     v_moved bigint;
     v_backfilled bigint := 0;
     v_models bigint[];
+    v_made_past date[] := '{}';
 BEGIN
     IF p_days IS NULL OR p_from IS NULL OR p_days < 0 OR p_days > 366 THEN
         RAISE EXCEPTION 'pgscore.create_log_partitions: p_days must be between 0 and 366 and p_from not NULL (got %, %)',
@@ -56,27 +57,31 @@ BEGIN
     -- not run for weeks): no call with the default p_from made them, so their rows stayed there, read by every
     -- query on the log, until retention deleted them (migration 0104). Found by skipping through the default
     -- partition's (model_id, logged_at) index (no index starts with logged_at): each model_id, then each of its
-    -- days, one probe each (a few pages per model and day; an empty default partition, one probe). At most 366
-    -- per call, the newest first; later calls make the older. Days after p_from + p_days (a clock that jumped
-    -- ahead) stay in the default partition: a partition years ahead would leave every day between without one
+    -- days, one probe each (a few pages per model and day; an empty default partition, one probe). At most 31
+    -- per call, the newest first; later calls make the older (each ATTACH reads the whole default partition under
+    -- its ACCESS EXCLUSIVE lock, and each day holds a dozen locks to the end). Days after p_from + p_days (a clock
+    -- that jumped ahead) stay in the default partition: a partition years ahead would leave every day between
+    -- without one; and so do rows at -infinity (no day holds them; the probe for the next day after one found
+    -- the same row again, for ever)
     WITH RECURSIVE m AS (
         SELECT min(d.model_id) AS id FROM pgscore.prediction_log_default d
         UNION ALL
         SELECT (SELECT min(d.model_id) FROM pgscore.prediction_log_default d WHERE d.model_id > m.id)
           FROM m WHERE m.id IS NOT NULL
     ), t AS (
-        SELECT m.id, (SELECT min(d.logged_at) FROM pgscore.prediction_log_default d WHERE d.model_id = m.id) AS at
+        SELECT m.id, (SELECT min(d.logged_at) FROM pgscore.prediction_log_default d
+                       WHERE d.model_id = m.id AND d.logged_at > '-infinity') AS at
           FROM m WHERE m.id IS NOT NULL
         UNION ALL
         SELECT t.id, (SELECT min(d.logged_at) FROM pgscore.prediction_log_default d
                        WHERE d.model_id = t.id
                          AND d.logged_at >= (date_trunc('day', t.at AT TIME ZONE 'UTC') + interval '1 day') AT TIME ZONE 'UTC')
-          FROM t WHERE t.at IS NOT NULL AND t.at < p_from::timestamp AT TIME ZONE 'UTC'
+          FROM t WHERE t.at IS NOT NULL AND isfinite(t.at) AND t.at < p_from::timestamp AT TIME ZONE 'UTC'
     )
     SELECT array_agg(s.day ORDER BY s.day DESC) INTO v_past
       FROM (SELECT DISTINCT (t.at AT TIME ZONE 'UTC')::date AS day FROM t
-             WHERE t.at < p_from::timestamp AT TIME ZONE 'UTC'
-             ORDER BY 1 DESC LIMIT 366) AS s;
+             WHERE isfinite(t.at) AND t.at < p_from::timestamp AT TIME ZONE 'UTC'
+             ORDER BY 1 DESC LIMIT 31) AS s;
     SELECT array_agg(p_from + i ORDER BY i) INTO v_days FROM generate_series(0, p_days) AS i;
     v_days := v_days || COALESCE(v_past, '{}');
     FOREACH v_day IN ARRAY v_days LOOP
@@ -87,6 +92,15 @@ BEGIN
             IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i
                             WHERE i.inhrelid = to_regclass(format('pgscore.%I', v_name))
                               AND i.inhparent = 'pgscore.prediction_log'::regclass) THEN
+                -- for a past day (archived, then a stray row of it logged) a WARNING, and its rows stay in the
+                -- default partition: an error would roll back the days ahead too, and scoring would fill the
+                -- default partition a week later
+                IF v_day < p_from THEN
+                    RAISE WARNING 'pgscore.create_log_partitions: pgscore.% exists and is not a partition of pgscore.prediction_log: the day''s rows stay in the default partition', v_name
+                          USING HINT = format('rename it (ALTER TABLE pgscore.%I RENAME TO %I) or attach it again, then create the partitions again',
+                                              v_name, v_name || '_archived');
+                    CONTINUE;
+                END IF;
                 RAISE EXCEPTION 'pgscore.create_log_partitions: pgscore.% exists and is not a partition of pgscore.prediction_log', v_name
                       USING ERRCODE = 'duplicate_table',
                             HINT = format('rename it (ALTER TABLE pgscore.%I RENAME TO %I) or attach it again, then create the partitions again',
@@ -122,6 +136,7 @@ BEGIN
         GET DIAGNOSTICS v_moved = ROW_COUNT;
         IF v_day < p_from THEN
             v_backfilled := v_backfilled + v_moved;
+            v_made_past := v_made_past || v_day;
         END IF;
         EXECUTE format('ALTER TABLE pgscore.prediction_log ATTACH PARTITION pgscore.%I FOR VALUES FROM (%L) TO (%L)',
                        v_name, v_lo, v_hi);
@@ -131,14 +146,14 @@ BEGIN
         END IF;
         v_created := v_created + 1;
     END LOOP;
-    IF v_past IS NOT NULL THEN
+    IF cardinality(v_made_past) > 0 THEN
         RAISE NOTICE 'pgscore.create_log_partitions: % day(s) before % made from the default partition''s rows (% row(s) moved): %',
-            cardinality(v_past), p_from, v_backfilled, array_to_string(v_past, ', ');
+            cardinality(v_made_past), p_from, v_backfilled, array_to_string(v_made_past, ', ');
     END IF;
     RETURN v_created;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.create_log_partitions(integer, date) IS 'Create the daily partitions of pgscore.prediction_log from p_from (UTC) for p_days more days, and those of the days before p_from that rows in the default partition hold (at most 366 a call, the newest first), moving their rows; returns how many were created';
+COMMENT ON FUNCTION pgscore.create_log_partitions(integer, date) IS 'Create the daily partitions of pgscore.prediction_log from p_from (UTC) for p_days more days, and those of the days before p_from that rows in the default partition hold (at most 31 a call, the newest first), moving their rows; returns how many were created';
 
 CREATE FUNCTION pgscore.drop_log_partitions(p_older_than interval)
 RETURNS integer
@@ -172,6 +187,11 @@ BEGIN
     v_cut := date_trunc('day', (now() AT TIME ZONE 'UTC') - p_older_than) AT TIME ZONE 'UTC';
     -- outcomes recorded before migration 0033 that no refresh has paired yet: paired while their
     -- predictions are there, so that they go with them (below)
+    -- the log's own lock (ONLY), as create_log_partitions takes it at its start, before the log is read: two calls at
+    -- once (two hosts' cron jobs, two `pgscore maintain --keep`) each read the log (ACCESS SHARE), then each waited
+    -- for the other to drop a day (ACCESS EXCLUSIVE), and one failed on the deadlock; now the second waits for the
+    -- first (migration 0104)
+    LOCK TABLE ONLY pgscore.prediction_log IN SHARE UPDATE EXCLUSIVE MODE;
     PERFORM pgscore.match_outcomes('infinity');
     FOR v_part IN
         SELECT c.relname, to_date(right(c.relname, 8), 'YYYYMMDD') AS day

@@ -75,3 +75,75 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION pgscore.create_log_partitions(integer, date) IS 'Create the daily partitions of pgscore.prediction_log from p_from (UTC) for p_days more days; returns how many were created';
+
+-- drop_log_partitions as before 0104 (no lock of the log before it reads it).
+CREATE OR REPLACE FUNCTION pgscore.drop_log_partitions(p_older_than interval)
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_cut timestamptz;
+    v_part record;
+    v_dropped integer := 0;
+    v_rows bigint;
+    v_buckets bigint;
+    v_days bigint;
+    v_outcomes bigint;
+BEGIN
+    IF p_older_than IS NULL OR p_older_than <= interval '0' THEN
+        RAISE EXCEPTION 'pgscore.drop_log_partitions: p_older_than, the retention period, must be a positive interval (got %)', p_older_than
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'retention keeps whole UTC days, at least one: for example ''90 days''';
+    END IF;
+    -- a number without a unit is seconds to PostgreSQL: '90' would keep today alone
+    IF p_older_than < interval '1 day' THEN
+        RAISE EXCEPTION 'pgscore.drop_log_partitions: p_older_than, the retention period, must be at least 1 day (got %)', p_older_than
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'retention keeps whole UTC days; a number without a unit is seconds: write ''90 days'', not ''90''';
+    END IF;
+    -- whole UTC days: the day that holds now() - p_older_than is kept, in its partition and in the default
+    -- partition alike, so that the drift rollups of every day dropped can go with it. The period is
+    -- taken from the UTC time, so that the session's time zone (its DST days) cannot move the cut
+    v_cut := date_trunc('day', (now() AT TIME ZONE 'UTC') - p_older_than) AT TIME ZONE 'UTC';
+    -- outcomes recorded before migration 0033 that no refresh has paired yet: paired while their
+    -- predictions are there, so that they go with them (below)
+    PERFORM pgscore.match_outcomes('infinity');
+    FOR v_part IN
+        SELECT c.relname, to_date(right(c.relname, 8), 'YYYYMMDD') AS day
+          FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+         WHERE i.inhparent = 'pgscore.prediction_log'::regclass AND c.relname ~ '^prediction_log_[0-9]{8}$'
+         ORDER BY 2
+    LOOP
+        CONTINUE WHEN (v_part.day::timestamp AT TIME ZONE 'UTC') >= v_cut;
+        EXECUTE format('DROP TABLE pgscore.%I', v_part.relname);
+        v_dropped := v_dropped + 1;
+    END LOOP;
+    DELETE FROM pgscore.prediction_log_default WHERE logged_at < v_cut;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    -- the rollups of the rows gone: the drift views read them as if the rows were there
+    DELETE FROM pgscore.drift_rollup WHERE bucket < v_cut;
+    GET DIAGNOSTICS v_buckets = ROW_COUNT;
+    DELETE FROM pgscore.drift_rollup_day WHERE day < v_cut;
+    GET DIAGNOSTICS v_days = ROW_COUNT;
+    -- the outcomes of the predictions gone (each keeps the prediction it judges, migration 0033): realised
+    -- performance is by the day of the prediction, and a day goes whole, its outcomes with it, whenever
+    -- they were observed; and those that judge nothing, observed before the cut, which have none left to
+    -- judge and would count as unmatched for ever
+    -- with each version's prediction they judge (outcome_version_matches)
+    WITH gone AS (
+        DELETE FROM pgscore.outcomes WHERE predicted_at < v_cut OR (predicted_at IS NULL AND observed_at < v_cut)
+        RETURNING outcome_id
+    ), versions AS (
+        DELETE FROM pgscore.outcome_version_matches m USING gone WHERE m.outcome_id = gone.outcome_id
+    )
+    SELECT count(*) INTO v_outcomes FROM gone;
+    -- and each version's judged prediction of those days where the outcome stays, judging a newer prediction
+    -- of another version
+    DELETE FROM pgscore.outcome_version_matches WHERE predicted_at < v_cut;
+    RAISE NOTICE 'pgscore.drop_log_partitions: before %: % daily partition(s) dropped, % row(s) deleted from the default partition, % rollup row(s) deleted (% of 5 minutes, % of a day), % outcome(s) of those days deleted',
+        v_cut, v_dropped, v_rows, v_buckets + v_days, v_buckets, v_days, v_outcomes;
+    RETURN v_dropped;
+END
+$fn$;
