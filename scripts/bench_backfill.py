@@ -131,15 +131,14 @@ def main():
     ap.add_argument("--rounds", type=int, default=5, help="turns of each measurement (1..20)")
     ap.add_argument("--calls", type=int, default=50, help="calls a turn on the empty default partition (1..1000)")
     ap.add_argument("--backfill-rounds", type=int, default=3, help="backfills of each, rolled back (1..5)")
-    ap.add_argument("--data-dir", help="the cluster's data directory (default: the embedded cluster's)")
-    ap.add_argument("--port", type=int)
+    Cluster.add_arguments(ap)
     ap.add_argument("--keep-running", action="store_true", help="leave a cluster it started running")
     args = ap.parse_args()
     if not (1 <= args.rows <= 2_000_000 and 1 <= args.days <= 366 and 1 <= args.models <= 100
             and 1 <= args.rounds <= 20 and 1 <= args.calls <= 1000 and 1 <= args.backfill_rounds <= 5):
         ap.error("--rows 1..2,000,000, --days 1..366, --models 1..100, --rounds 1..20, --calls 1..1000, "
                  "--backfill-rounds 1..5")
-    cluster = Cluster(**{k: v for k, v in (("data_dir", args.data_dir), ("port", args.port)) if v is not None})
+    cluster = Cluster.from_args(ap, args)
     with cluster.started(args.keep_running):
         with bench.bench_database(lambda name: cluster.url(dbname=name), cluster.url()) as url:
             run(url, args)

@@ -1369,14 +1369,20 @@ def test_hot_swap_between_sessions(db_url, logit, hgb):
     scorer.close()
 
 
-def test_cli_deploy_says_the_hold_out_metrics_it_measured(db_url, logit, tmp_path):
-    """`pgscore deploy --train CSV --target COL` measured hold-out metrics and said them nowhere but in
-    `pgscore show`; its output has a `hold-out:` line now (none without --target, which measures none)."""
+def _artifact_and_training_csv(logit, tmp_path):
+    """The fitted model as a joblib file and its training rows as a CSV with the target `churned`."""
     path = tmp_path / "churn.joblib"
     joblib.dump(logit, path)
     csv = tmp_path / "train.csv"
     csv.write_text(",".join(NAMES + ["churned"]) + "\n" +
                    "\n".join(",".join(str(v) for v in list(r) + [t]) for r, t in zip(X, Y)) + "\n")
+    return path, csv
+
+
+def test_cli_deploy_says_the_hold_out_metrics_it_measured(db_url, logit, tmp_path):
+    """`pgscore deploy --train CSV --target COL` measured hold-out metrics and said them nowhere but in
+    `pgscore show`; its output has a `hold-out:` line now (none without --target, which measures none)."""
+    path, csv = _artifact_and_training_csv(logit, tmp_path)
     run = pgscore_cli("deploy", str(path), "--name", "churn", "--train", str(csv), "--target", "churned",
                       "--db", db_url, env={"PGSCORE_COMMAND": "pgscore"})
     assert run.returncode == 0, run.stderr
@@ -1389,11 +1395,7 @@ def test_cli_deploy_says_the_hold_out_metrics_it_measured(db_url, logit, tmp_pat
 
 
 def test_cli_deploy_models_show_rollback(db_url, logit, tmp_path):
-    path = tmp_path / "churn.joblib"
-    joblib.dump(logit, path)
-    csv = tmp_path / "train.csv"
-    csv.write_text(",".join(NAMES + ["churned"]) + "\n" +
-                   "\n".join(",".join(str(v) for v in list(r) + [t]) for r, t in zip(X, Y)) + "\n")
+    path, csv = _artifact_and_training_csv(logit, tmp_path)
     run = pgscore_cli("deploy", str(path), "--name", "churn", "--train", str(csv), "--target", "churned",
                       "--db", db_url)
     assert run.returncode == 0, run.stderr
