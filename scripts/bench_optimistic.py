@@ -9,7 +9,7 @@ rescoring section's (bench_rescoring.setup: --customers customers, the logistic 
 30-day window: the optimistic statement's case). Loopback only, bounded: at most 20,000 single rows and 100,000
 events a turn, 10 rounds.
 
-    .venv/bin/python scripts/bench_optimistic.py [--data-dir DIR --port PORT] [--before origin/s53] \
+    .venv/bin/python scripts/bench_optimistic.py [--data-dir DIR --port PORT] [--before 731b705] \
         [--inserts 1000] [--events 10000] [--rounds 5] [--customers 100000]
 """
 
@@ -57,7 +57,8 @@ def old_fast(rev) -> str:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     Cluster.add_arguments(ap)
-    ap.add_argument("--before", default="origin/s53", help="the git revision whose Sql.fast session A runs")
+    ap.add_argument("--before", default="731b705", help="the git revision whose Sql.fast session A runs "
+                    "(default: the commit before the one-profile statement's guard)")
     ap.add_argument("--inserts", type=int, default=1000, help="single-row INSERTs a turn (100..20,000)")
     ap.add_argument("--events", type=int, default=10_000, help="events of the multi-row INSERT (100..100,000)")
     ap.add_argument("--rounds", type=int, default=5, help="rounds (1..10)")
@@ -67,8 +68,8 @@ def main():
     if not (100 <= args.inserts <= 20_000 and 100 <= args.events <= 100_000 and 1 <= args.rounds <= 10
             and 1000 <= args.customers <= 100_000):
         ap.error("--inserts 100..20,000, --events 100..100,000, --rounds 1..10, --customers 1,000..100,000")
-    before = old_fast(args.before)
     cluster = Cluster.from_args(ap, args)
+    before = old_fast(args.before)
     with cluster.started(args.keep_running), \
             bench.bench_database(lambda name: cluster.url(dbname=name), cluster.url()) as url:
         measure(url, args, before)
