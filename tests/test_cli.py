@@ -559,6 +559,27 @@ def test_output_into_a_closed_pipe_ends_quietly(db_url):
         assert run.stderr == "" and run.returncode == 141, (args, run.returncode, run.stderr)
 
 
+def test_show_prints_the_metrics_headline_first_and_prose_on_its_own_line(db_url):
+    """show's metrics: auc, accuracy, precision, recall, brier, log_loss (r2, rmse, mae for a regressor), then the
+    counts; score_baseline's prose on a line of its own (it printed them in jsonb's key order, prose among them)."""
+    from sklearn.linear_model import LinearRegression
+
+    registry.deploy(db_url, "churn", LogisticRegression(max_iter=500).fit(X, Y), X, Y, feature_names=NAMES)
+    registry.deploy(db_url, "spend", LinearRegression().fit(X, X[:, 1]), X, X[:, 1], feature_names=NAMES)
+    lines = {}
+    for name in ("churn", "spend"):
+        run = pgscore_cli("show", name, "--db", db_url)
+        assert run.returncode == 0, run.stderr
+        lines[name] = [x for x in run.stdout.splitlines() if x.startswith(("  metrics:", "  score_baseline:"))]
+    names = [kv.split(" ")[0] for kv in lines["churn"][0].removeprefix("  metrics: ").split(", ")]
+    assert names == ["auc", "accuracy", "precision", "recall", "brier", "log_loss", "threshold", "holdout_rows",
+                     "holdout_positives"], lines
+    assert lines["churn"][1] == "  score_baseline: training rows: 300 scored by this version (in-sample)", lines
+    names = [kv.split(" ")[0] for kv in lines["spend"][0].removeprefix("  metrics: ").split(", ")]
+    assert names == ["r2", "rmse", "mae", "holdout_rows"], lines
+    assert lines["spend"][1].startswith("  score_baseline: "), lines
+
+
 def test_show_prints_a_dash_for_what_was_not_recorded(db_url):
     registry.deploy(db_url, "churn", LogisticRegression(max_iter=500).fit(X, Y), None, feature_names=NAMES)
     run = pgscore_cli("show", "churn", "--db", db_url)

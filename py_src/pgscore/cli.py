@@ -1349,6 +1349,21 @@ def cmd_models(args):
     return 0
 
 
+# show's metrics: the headline ones first (a jsonb object's keys come back by length, then bytes), then the counts
+# and the others by name; a text one (score_baseline's prose, a skipped hold-out's reason) on its own line
+_HEADLINE_METRICS = ("auc", "auc_ovr", "accuracy", "precision", "recall", "brier", "log_loss", "r2", "rmse", "mae",
+                     "threshold", "holdout_rows", "holdout_positives")
+
+
+def _metrics_lines(metrics):
+    order = {k: i for i, k in enumerate(_HEADLINE_METRICS)}
+    keys = sorted(metrics, key=lambda k: (order.get(k, len(order)), k))
+    values = [k for k in keys if not isinstance(metrics[k], str)]
+    line = ", ".join(f"{k} {metrics[k]:.4g}" if isinstance(metrics[k], float) else
+                     f"{k} {'-' if metrics[k] is None else metrics[k]}" for k in values)
+    return [f"  metrics: {line or '-'}"] + [f"  {k}: {metrics[k]}" for k in keys if isinstance(metrics[k], str)]
+
+
 def cmd_show(args):
     from pgscore import registry
 
@@ -1361,8 +1376,8 @@ def cmd_show(args):
     _say("  features: " + ", ".join(f"{n} {t}" for n, t in zip(r["feature_names"], r["feature_types"])))
     _say(f"  from: {_source(r)}")
     _say("  environment: " + (", ".join(f"{k} {v}" for k, v in (r["env"] or {}).items() if k != "source") or "-"))
-    _say("  metrics: " + (", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {'-' if v is None else v}"
-                                    for k, v in (r["metrics"] or {}).items()) or "-"))
+    for line in _metrics_lines(r["metrics"] or {}):
+        _say(line)
     _say("  history:")
     for h in r["history"]:
         action = "activate" if h.get("activated") else h["action"]  # (a version live before, made live again)
