@@ -714,7 +714,8 @@ def test_status_says_a_strict_wiring_fails_its_inserts_where_another_would_queue
     assert any("until it has a live version, every INSERT into the event table fails (the wiring is strict)" in n
                for n in conn.notices), conn.notices
     out = pgscore_cli("status", "--db", db_url).stdout
-    assert (f"  {rid}: public.complaints -> public.customers.churn_score, model churn (no live version), 3 counters\n"
+    assert (f"  wiring {rid}: public.complaints -> public.customers.churn_score, model churn (no live version), "
+            "3 counters\n"
             "     NOT RESCORING: no version of churn is live, and the wiring is strict: every INSERT into "
             f"public.complaints fails until one is (make one live with: pgscore {hinted(db_url)}activate churn "
             "VERSION)") \
@@ -753,7 +754,7 @@ def test_status_shows_the_wirings_and_the_queue_and_pgscore_retry_drains_it(db_u
         sample.load_customers(cur, X[:20])
     rid = attach(conn)  # no model churn yet
     out = status()
-    assert (f"  {rid}: public.complaints -> public.customers.churn_score, model churn (no live version), "
+    assert (f"  wiring {rid}: public.complaints -> public.customers.churn_score, model churn (no live version), "
             "3 counters\n     counters only:") in out
     assert "error queue: empty" in out
     query(conn, "INSERT INTO complaints (customer_id) VALUES (1), (2)")
@@ -762,7 +763,7 @@ def test_status_shows_the_wirings_and_the_queue_and_pgscore_retry_drains_it(db_u
     assert "up to 1 attempt; " in out and f"once the cause is fixed: pgscore {hinted(db_url)}retry" in out
     run = pgscore_cli("retry", "--db", db_url)
     assert run.returncode == 1, run.stdout + run.stderr
-    assert f"{rid}: public.complaints -> public.customers: 0 rescored, 2 still failing" in run.stdout
+    assert f"wiring {rid}: public.complaints -> public.customers: 0 rescored, 2 still failing" in run.stdout
     assert "2 profiles still queued" in run.stdout
     registry.deploy(db_url, "churn", model, X, y, feature_names=CHURN_FEATURES)
     out = status()
@@ -775,11 +776,11 @@ def test_status_shows_the_wirings_and_the_queue_and_pgscore_retry_drains_it(db_u
     run = pgscore_cli("retry", "--model", "other", "--db", db_url)  # no such model: a usage error
     assert run.returncode == 2 and "there is no model 'other'" in run.stderr, run.stderr
     run = pgscore_cli("retry", "--limit", "1", "--db", db_url)  # and says what the limit left queued
-    assert (run.returncode, run.stdout) == (0, f"{rid}: public.complaints -> public.customers: 1 rescored, "
+    assert (run.returncode, run.stdout) == (0, f"wiring {rid}: public.complaints -> public.customers: 1 rescored, "
                                                "0 still failing\n1 profile still queued (1 not tried: --limit 1): "
                                                "see their reasons with SELECT * FROM pgscore.error_queue\n")
     run = pgscore_cli("retry", "--model", "churn", "--db", db_url)
-    assert (run.returncode, run.stdout) == (0, f"{rid}: public.complaints -> public.customers: 1 rescored, "
+    assert (run.returncode, run.stdout) == (0, f"wiring {rid}: public.complaints -> public.customers: 1 rescored, "
                                                "0 still failing\n")
     assert_scores_match_model(conn, model, [1, 2])
     assert pgscore_cli("retry", "--db", db_url).stdout == "nothing queued\n"
@@ -2115,7 +2116,7 @@ def test_pgscore_retry_says_why_the_profiles_still_fail(shop, db_url):
     run = pgscore_cli("retry", "--db", db_url)
     assert run.returncode == 1, run.stdout + run.stderr
     lines = run.stdout.splitlines()
-    assert lines[:2] == [f"{rid}: public.complaints -> public.customers: 0 rescored, 2 still failing",
+    assert lines[:2] == [f"wiring {rid}: public.complaints -> public.customers: 0 rescored, 2 still failing",
                          "2 profiles still queued: see their reasons with SELECT * FROM pgscore.error_queue"], lines
     (reason,), = query(shop, "SELECT DISTINCT reason FROM pgscore.error_queue")
     assert lines[2:] == [f"  2 such as key '900001': {reason}"], lines
@@ -2804,7 +2805,7 @@ def test_status_quotes_a_score_column_that_needs_it(db_url):
     (rid,), = query(db_url, "SELECT pgscore.attach_rescoring('calls', 'named', 'name', 'nobody', 'Churn Score', "
                             "'{\"n\": \"count\"}')")
     out = pgscore_cli("status", "--db", db_url).stdout
-    assert f'  {rid}: public.calls -> public.named."Churn Score", model nobody (no live version)' in out, out
+    assert f'  wiring {rid}: public.calls -> public.named."Churn Score", model nobody (no live version)' in out, out
 
 
 def test_a_before_trigger_on_a_partition_of_the_profiles_is_seen(db_url):
@@ -3804,15 +3805,17 @@ def test_pgscore_refresh_windows_says_what_it_did_per_wiring_with_exit_codes_for
     query(shop, f"INSERT INTO complaints (customer_id, created_at) SELECT g, {EDGE} FROM generate_series(1, 3) g")
     time.sleep(1.5)
     run = pgscore_cli("refresh-windows", "--limit", "2", "--db", db_url)
-    assert (run.returncode, run.stdout) == (0, f"{rid}: complaints -> customers: 2 recounted, 2 rescored, 0 queued\n"
-                                               "--limit 2 reached: run it again for any profiles after these\n"), run
+    assert (run.returncode, run.stdout) == (0, f"wiring {rid}: complaints -> customers: 2 recounted, 2 rescored, "
+                                               "0 queued\n--limit 2 reached: run it again for any profiles after "
+                                               "these\n"), run
     query(shop, "SELECT pgscore.retire('churn')")
     run = pgscore_cli("refresh-windows", "--table", "complaints", "--db", db_url)
     assert run.returncode == 1, run
-    assert run.stdout.startswith(f"{rid}: complaints -> customers: 1 recounted, 0 rescored, 1 queued\n"
+    assert run.stdout.startswith(f"wiring {rid}: complaints -> customers: 1 recounted, 0 rescored, 1 queued\n"
                                  "1 profile queued: see their reasons with SELECT * FROM pgscore.error_queue"), run
     run = pgscore_cli("refresh-windows", "--db", db_url)
-    assert (run.returncode, run.stdout) == (0, f"{rid}: complaints -> customers: 0 recounted, 0 rescored, 0 queued\n")
+    assert (run.returncode, run.stdout) == (0, f"wiring {rid}: complaints -> customers: 0 recounted, 0 rescored, "
+                                               "0 queued\n")
     for table, said in (("customers", "public.customers is not wired for rescoring"),
                         # (no hint before: what --table takes, and where the wired ones are)
                         ("nope", 'relation "nope" does not exist (SQLSTATE 42P01)\nHint: --table takes a wired '
@@ -3824,7 +3827,7 @@ def test_pgscore_refresh_windows_says_what_it_did_per_wiring_with_exit_codes_for
     assert run.returncode == 2 and "--table is empty" in run.stderr, run
     query(shop, "ALTER TABLE complaints RENAME TO complaints_old; CREATE TABLE complaints (LIKE complaints_old)")
     run = pgscore_cli("refresh-windows", "--db", db_url)
-    assert run.returncode == 1 and f"{rid}: complaints_old -> customers: skipped" in run.stdout, run
+    assert run.returncode == 1 and f"wiring {rid}: complaints_old -> customers: skipped" in run.stdout, run
     assert "refresh_windows skipped rescoring" in run.stdout, run
     query(shop, "CREATE ROLE nobody_here LOGIN")
     run = pgscore_cli("refresh-windows", "--db", db_url.replace("postgres@", "nobody_here@"))

@@ -890,7 +890,7 @@ def _rescoring_status(cur):
         again = ("and attach it again: " + attach_call(trigger_on if trigger_on and not on_its_table else events,
                                                         profiles, model, column, *wiring,
                                                         replicated=replication_trigger is not None))
-        line = (f"  {rid}: {events} -> {profiles}.{column_quoted}, model {model} "
+        line = (f"  wiring {rid}: {events} -> {profiles}.{column_quoted}, model {model} "
                 + (f"(live version {live})" if live is not None else "(no live version)")
                 + (f", {n_counters} counter{'' if n_counters == 1 else 's'}" if n_counters else ""))
         stop = "\n     NOT RESCORING: "
@@ -1081,7 +1081,7 @@ def _retry(args):
                         ([r[0] for r in rows],))
             reasons = cur.fetchall()
     for rid, events, profiles, rescored, failed in rows:
-        _say(f"{rid}: {events} -> {profiles}: {rescored} rescored, {failed} still failing")
+        _say(f"wiring {rid}: {events} -> {profiles}: {rescored} rescored, {failed} still failing")
     failing = sum(r[4] for r in rows)
     # left by a detach: no wiring's to retry, until a table is attached to their profile table
     stranded = (f"{unowned} profile{' belongs' if unowned == 1 else 's belong'} to no wiring (see "
@@ -1153,11 +1153,11 @@ def _refresh_windows(args):
         where = f"{events or wired_events} -> {profiles or wired_profiles}"
         if recounted is None:
             skipped += 1
-            _say(f"{rid}: {where}: skipped (see the warning above)")
+            _say(f"wiring {rid}: {where}: skipped (see the warning above)")
             continue
         failing += failed
         done += recounted + failed
-        _say(f"{rid}: {where}: {recounted} recounted, {rescored} rescored, {failed} queued")
+        _say(f"wiring {rid}: {where}: {recounted} recounted, {rescored} rescored, {failed} queued")
     if not rows:
         _say("no wiring has a window counter" + (f" on {args.event_table}" if args.event_table else ""))
     if failing:
