@@ -760,11 +760,13 @@ def test_status_shows_the_wirings_and_the_queue_and_pgscore_retry_drains_it(db_u
     query(conn, "INSERT INTO complaints (customer_id) VALUES (1), (2)")
     out = status()
     assert "error queue: 2 profiles waiting to be rescored, the oldest failed " in out
-    assert "up to 1 attempt; " in out and f"once the cause is fixed: pgscore {hinted(db_url)}retry" in out
+    # the most attempts so far, not a limit ("up to 1 attempt" read as a retry limit)
+    assert "the most tried 1 time; " in out and f"once the cause is fixed: pgscore {hinted(db_url)}retry" in out
     run = pgscore_cli("retry", "--db", db_url)
     assert run.returncode == 1, run.stdout + run.stderr
     assert f"wiring {rid}: public.complaints -> public.customers: 0 rescored, 2 still failing" in run.stdout
     assert "2 profiles still queued" in run.stdout
+    assert "the most tried 2 times; " in status()
     registry.deploy(db_url, "churn", model, X, y, feature_names=CHURN_FEATURES)
     out = status()
     # the window counter ages with no event: status says what recounts it (before, nothing said so, and a

@@ -990,7 +990,8 @@ def _rescoring_status(cur):
     queued, orphans, oldest, attempts = cur.fetchone()
     if queued:
         waiting = (f"error queue: {queued} profile{'' if queued == 1 else 's'} waiting to be rescored, the oldest "
-                   f"failed {oldest:%Y-%m-%d %H:%M %Z}, up to {attempts} attempt{'' if attempts == 1 else 's'}; "
+                   f"failed {oldest:%Y-%m-%d %H:%M %Z}, {'tried' if queued == 1 else 'the most tried'} {attempts} "
+                   f"time{'' if attempts == 1 else 's'}; "  # (attempts so far, not a limit: "up to N" read as one)
                    "see SELECT * FROM pgscore.error_queue")
         if queued > orphans:
             waiting += f"; once the cause is fixed: {command('retry')}"
