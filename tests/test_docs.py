@@ -76,3 +76,16 @@ def _message_text(path):
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             parts.append(node.value)
     return "\n".join(parts)
+
+
+def test_the_examples_that_show_predict_batchs_rows_order_them():
+    """predict_batch returns its rows in no particular order: an example that shows them (SELECT * FROM it) orders
+    them, and docs/sql.md says so (README's and docs/sql.md's examples showed them unordered, saying nothing)."""
+    unordered = []
+    for page in PAGES:
+        for m in re.finditer(r"^SELECT \* FROM pgscore\.predict_batch\(.*$", page.read_text(), re.M):
+            if "ORDER BY" not in m.group(0):
+                unordered.append(f"{page.relative_to(ROOT)}: {m.group(0)}")
+    assert not unordered, unordered
+    assert "The rows come in no particular order" in (ROOT / "docs" / "sql.md").read_text()
+
