@@ -1835,8 +1835,13 @@ def test_noise_floor_matches_the_standard_results_and_refuses_bad_input(conn):
                       rel=1e-8)
     assert floor("brier_rise", 200, None, None, 0.99, 0.15, None) == \
         pytest.approx(stats.norm.ppf(0.99) * np.sqrt(0.15 * 0.85 / 200), rel=1e-8)
+    # rmse_rise (0106): sqrt(chi-square_n / n at the confidence) - 1 with the deploy RMSE exact, by Wilson and
+    # Hilferty's cube-root normal approximation (z sqrt(1/(2n)) before)
+    z, c = stats.norm.ppf(0.99), 2 / (9 * 200)
     assert floor("rmse_rise", 200, None, None, 0.99, 3.5, None) == \
-        pytest.approx(stats.norm.ppf(0.99) * np.sqrt(1 / 400), rel=1e-8)
+        pytest.approx(np.sqrt((1 - c + z * np.sqrt(c)) ** 3) - 1, rel=1e-8)
+    assert floor("rmse_rise", 200, None, None, 0.99, 3.5, None) == \
+        pytest.approx(np.sqrt(stats.chi2.ppf(0.99, 200) / 200) - 1, rel=1e-3)
     a, n1, n2 = 0.8, 60, 140
     q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
     se = np.sqrt((a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n2 - 1) * (q2 - a * a)) / (n1 * n2))
@@ -1984,6 +1989,44 @@ def test_the_accuracy_floor_holds_the_simulated_quantile_where_errors_are_few(co
                 q = np.quantile(drop, 0.999)
                 over = int((drop > floor).sum())
                 assert 0.97 * q <= floor <= 1.3 * q and over <= 1.5 * draws * 0.001, (acc, n, m, floor, q, over)
+
+
+def test_the_rmse_floor_is_the_f_quantile_of_the_mse_ratio(conn):
+    """Migration 0106: under normal errors the window's MSE over the hold-out's is F(n, n_base) (chi-square_n / n
+    with the deploy RMSE exact), so rmse_rise's floor is sqrt(F_conf) - 1; noise_floor's (Paulson's approximation)
+    is within 1% of scipy's at windows of 20 to 10,000 and hold-outs of 50 to 10,000 rows or none, falls as either
+    grows, and without a hold-out size is the chi-square's. Before, z sqrt(v/2) sat 17% below it at 200 outcomes
+    against 100 rows."""
+    f = lambda n, m, conf=0.999: query(  # noqa: E731
+        conn, "SELECT pgscore.noise_floor('rmse_rise', %s, %s, NULL, %s, 1.0)", (n, m, conf))[0][0]
+    for conf in (0.99, 0.999):
+        for n in (20, 50, 200, 1000, 10_000):
+            for m in (50, 100, 1000, 10_000, None):
+                q = stats.chi2.ppf(conf, n) / n if m is None else stats.f.ppf(conf, n, m)
+                assert f(n, m, conf) == pytest.approx(np.sqrt(q) - 1, rel=0.01), (conf, n, m)
+    ns, ms = (10, 20, 50, 200, 1000, 10_000, 100_000), (10, 50, 100, 1000, 10_000, 1_000_000)
+    for m in ms + (None,):
+        fl = [f(n, m) for n in ns]
+        assert all(a > b for a, b in zip(fl, fl[1:])), (m, fl)
+    for n in ns:
+        fl = [f(n, m) for m in ms] + [f(n, None)]
+        assert all(a > b for a, b in zip(fl, fl[1:])), (n, fl)
+        assert fl[-1] == pytest.approx(np.sqrt(stats.chi2.ppf(0.999, n) / n) - 1, rel=0.01), n
+
+
+def test_the_rmse_floor_is_crossed_on_no_drift_about_as_often_as_the_confidence_says(conn):
+    """No-drift windows of 200 normal errors against a deploy RMSE from a hold-out of 100 (seeded, 100,000 trials,
+    a second or two): over rmse_rise's floor at 0.999 in 0.5-1.5 times the nominal 100; before 0106 (z sqrt(v/2))
+    about 4 times as many (scripts/rmse_floor_noise.py)."""
+    rng = np.random.default_rng(106)
+    trials, n, m = 100_000, 200, 100
+    (floor,), = query(conn, "SELECT pgscore.noise_floor('rmse_rise', %s, %s, NULL, 0.999, 1.0)", (n, m))
+    over = 0
+    for _ in range(10):
+        w = np.sqrt((rng.standard_normal((trials // 10, n)) ** 2).mean(axis=1))
+        h = np.sqrt((rng.standard_normal((trials // 10, m)) ** 2).mean(axis=1))
+        over += int((w / h - 1 > floor).sum())
+    assert 0.5 * trials * 0.001 <= over <= 1.5 * trials * 0.001, (floor, over)
 
 
 def test_the_psi_floor_over_runs_of_rare_bins_is_the_same_whatever_their_order(conn):

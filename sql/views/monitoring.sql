@@ -743,8 +743,24 @@ BEGIN
         v_rate := least(greatest(p_base, 0), 1);
         RETURN v_z * sqrt(v_rate * (1 - v_rate) * v_inv);
     ELSIF p_metric = 'rmse_rise' THEN
-        -- RMSE over the deploy RMSE: its standard error is sqrt(1/(2n)) for normal errors
-        RETURN v_z * sqrt(v_inv / 2);
+        -- (migration 0106) RMSE over the deploy RMSE, minus 1: for normal errors the window's MSE over the
+        -- hold-out's is F(n, n_base) (n_base NULL: chi-square_n / n), so the floor is sqrt(F_conf) - 1. The
+        -- linearised z sqrt(v/2) missed the ratio's right skew: with 100 hold-out rows, no-drift windows of 20 to
+        -- 1,000 crossed it 3.0-5.3 times as often as 0.999 says (scripts/rmse_floor_noise.py). F_conf by
+        -- Paulson's cube-root normal approximation, the quadratic in y = F^(1/3) solved for its upper root
+        -- (Wilson and Hilferty's for chi-square without n_base): at 0.999 within 0.3% of the exact quantile
+        -- (scipy's) from 20 values and 100 hold-out rows on, 0.6% from 10 and 50, high by 7% at 10 hold-out
+        -- rows (a floor too high, not too low). Where it has no root (a hold-out of a handful of rows:
+        -- z^2 2/(9 n_base) too large) the linear floor, as before
+        v_c := 2.0 / (9 * p_n);
+        v_g := coalesce(2.0 / (9 * p_n_base), 0);
+        v_w := (1 - v_g) ^ 2 - v_z ^ 2 * v_g;
+        IF v_w <= 0 THEN
+            RETURN v_z * sqrt(v_inv / 2);
+        END IF;
+        v_y := ((1 - v_g) * (1 - v_c) + v_z * sqrt((1 - v_g) ^ 2 * v_c + (1 - v_c) ^ 2 * v_g
+                                                  - v_z ^ 2 * v_c * v_g)) / v_w;
+        RETURN sqrt(greatest(v_y, 0) ^ 3) - 1;  -- (a confidence below 0.5 may put F^(1/3) below 0: F's 0)
     END IF;
     -- auc_drop: Hanley and McNeil's standard error at the deploy AUC, p_positives of the p_n outcomes positive
     v_neg := p_n - p_positives;
@@ -758,7 +774,7 @@ BEGIN
                                   + (v_neg - 1) * (v_q2 - v_rate ^ 2)) / (p_positives * v_neg));
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint) IS 'How large p_metric grows by sampling noise alone, at p_confidence, for a window of p_n values (outcomes) against a baseline of p_n_base (NULL: known exactly): PSI and JS by a shifted, scaled chi-square matched on the first three moments of the metric under Poisson counts per bin of p_expected (the baseline''s shares, 0094: JS''s too) and their fourth cumulant''s excess (0096, Cornish-Fisher), chi-square with a degree of freedom per bin but one in large windows, PSI with what its bins that stay empty now and then add (0092), its bins expecting ln(100) values or fewer and those empties as their exact sum on a grid, the rest matched (0099), KS by the two-sample Kolmogorov distribution, mean shift by its standard error, null_rate by its binomial standard error (p_base: the baseline null rate), out_of_range by the beta-binomial count of values outside the min..max of p_n_base draws, the performance drops by their standard errors at the deploy metric p_base (auc_drop: p_positives of p_n positive; accuracy_drop by the window''s binomial error count where it is small, 0101, its hold-out of p_n_base normal). NULL at a NULL confidence';
+COMMENT ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint) IS 'How large p_metric grows by sampling noise alone, at p_confidence, for a window of p_n values (outcomes) against a baseline of p_n_base (NULL: known exactly): PSI and JS by a shifted, scaled chi-square matched on the first three moments of the metric under Poisson counts per bin of p_expected (the baseline''s shares, 0094: JS''s too) and their fourth cumulant''s excess (0096, Cornish-Fisher), chi-square with a degree of freedom per bin but one in large windows, PSI with what its bins that stay empty now and then add (0092), its bins expecting ln(100) values or fewer and those empties as their exact sum on a grid, the rest matched (0099), KS by the two-sample Kolmogorov distribution, mean shift by its standard error, null_rate by its binomial standard error (p_base: the baseline null rate), out_of_range by the beta-binomial count of values outside the min..max of p_n_base draws, the performance drops by their standard errors at the deploy metric p_base (auc_drop: p_positives of p_n positive; accuracy_drop by the window''s binomial error count where it is small, 0101, its hold-out of p_n_base normal; rmse_rise, 0106, as sqrt(F_conf(p_n, p_n_base)) - 1, chi-square_p_n / p_n without p_n_base, the MSE ratio under normal errors, by Paulson''s approximation: the linear z sqrt(v/2) was crossed 3-4.5 times as often as 0.999 says at a hold-out of 100 rows; heavy-tailed errors cross either far more often, Student t at 5 df 20-45 times). NULL at a NULL confidence';
 
 /*
  * judge with noise floors: a metric is at warn or alert when it reaches the threshold and also exceeds its
