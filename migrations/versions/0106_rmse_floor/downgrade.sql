@@ -1,4 +1,4 @@
--- 0106 to 0105: noise_floor as 0105 left it (rmse_rise's linear floor z sqrt(v/2)).
+-- 0106 to 0104: noise_floor as 0101 left it (0102-0104 did not change it) (rmse_rise's linear floor z sqrt(v/2)).
 
 CREATE OR REPLACE FUNCTION pgscore.noise_floor(p_metric text, p_n bigint, p_n_base bigint, p_expected float8[], p_confidence float8,
                                     p_base float8 DEFAULT NULL, p_positives bigint DEFAULT NULL)
@@ -575,10 +575,8 @@ BEGIN
     v_rate := least(greatest(p_base, 0), 1);
     v_q1 := v_rate / (2 - v_rate);
     v_q2 := 2 * v_rate ^ 2 / (1 + v_rate);
-    -- (migration 0105) at most the deploy AUC: a drop cannot be larger (the AUC is at least 0); at 20 outcomes,
-    -- 5% positive and an AUC of 0.7 the standard error times z was 0.94
-    RETURN least(v_z * sqrt(greatest(0, v_rate * (1 - v_rate) + (p_positives - 1) * (v_q1 - v_rate ^ 2)
-                                        + (v_neg - 1) * (v_q2 - v_rate ^ 2)) / (p_positives * v_neg)), v_rate);
+    RETURN v_z * sqrt(greatest(0, v_rate * (1 - v_rate) + (p_positives - 1) * (v_q1 - v_rate ^ 2)
+                                  + (v_neg - 1) * (v_q2 - v_rate ^ 2)) / (p_positives * v_neg));
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint) IS 'How large p_metric grows by sampling noise alone, at p_confidence, for a window of p_n values (outcomes) against a baseline of p_n_base (NULL: known exactly): PSI and JS by a shifted, scaled chi-square matched on the first three moments of the metric under Poisson counts per bin of p_expected (the baseline''s shares, 0094: JS''s too) and their fourth cumulant''s excess (0096, Cornish-Fisher), chi-square with a degree of freedom per bin but one in large windows, PSI with what its bins that stay empty now and then add (0092), its bins expecting ln(100) values or fewer and those empties as their exact sum on a grid, the rest matched (0099), KS by the two-sample Kolmogorov distribution, mean shift by its standard error, null_rate by its binomial standard error (p_base: the baseline null rate), out_of_range by the beta-binomial count of values outside the min..max of p_n_base draws, the performance drops by their standard errors at the deploy metric p_base (auc_drop: p_positives of p_n positive; accuracy_drop by the window''s binomial error count where it is small, 0101, its hold-out of p_n_base normal; auc_drop at most p_base, 0105). NULL at a NULL confidence';
+COMMENT ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint) IS 'How large p_metric grows by sampling noise alone, at p_confidence, for a window of p_n values (outcomes) against a baseline of p_n_base (NULL: known exactly): PSI and JS by a shifted, scaled chi-square matched on the first three moments of the metric under Poisson counts per bin of p_expected (the baseline''s shares, 0094: JS''s too) and their fourth cumulant''s excess (0096, Cornish-Fisher), chi-square with a degree of freedom per bin but one in large windows, PSI with what its bins that stay empty now and then add (0092), its bins expecting ln(100) values or fewer and those empties as their exact sum on a grid, the rest matched (0099), KS by the two-sample Kolmogorov distribution, mean shift by its standard error, null_rate by its binomial standard error (p_base: the baseline null rate), out_of_range by the beta-binomial count of values outside the min..max of p_n_base draws, the performance drops by their standard errors at the deploy metric p_base (auc_drop: p_positives of p_n positive; accuracy_drop by the window''s binomial error count where it is small, 0101, its hold-out of p_n_base normal). NULL at a NULL confidence';
