@@ -1994,8 +1994,8 @@ def test_the_accuracy_floor_holds_the_simulated_quantile_where_errors_are_few(co
 def test_the_rmse_floor_is_the_f_quantile_of_the_mse_ratio(conn):
     """Migration 0106: under normal errors the window's MSE over the hold-out's is F(n, n_base) (chi-square_n / n
     with the deploy RMSE exact), so rmse_rise's floor is sqrt(F_conf) - 1; noise_floor's (Paulson's approximation)
-    is within 1% of scipy's at windows of 20 to 10,000 and hold-outs of 50 to 10,000 rows or none, falls as either
-    grows, and without a hold-out size is the chi-square's. Before, z sqrt(v/2) sat 17% below it at 200 outcomes
+    is within 1% of scipy's at windows of 20 to 10,000 and hold-outs of 50 to 10,000 rows or none, falls (from 10
+    hold-out rows on) as either grows, and without a hold-out size is the chi-square's. Before, z sqrt(v/2) sat 17% below it at 200 outcomes
     against 100 rows."""
     f = lambda n, m, conf=0.999: query(  # noqa: E731
         conn, "SELECT pgscore.noise_floor('rmse_rise', %s, %s, NULL, %s, 1.0)", (n, m, conf))[0][0]
@@ -2012,6 +2012,30 @@ def test_the_rmse_floor_is_the_f_quantile_of_the_mse_ratio(conn):
         fl = [f(n, m) for m in ms] + [f(n, None)]
         assert all(a > b for a, b in zip(fl, fl[1:])), (n, fl)
         assert fl[-1] == pytest.approx(np.sqrt(stats.chi2.ppf(0.999, n) / n) - 1, rel=0.01), n
+
+
+def test_the_rmse_floor_at_a_hold_out_of_a_few_rows_is_bounded_above_the_f_quantile_and_monotone(conn):
+    """Where Paulson's quadratic has no root (a hold-out of 2-3 rows, which deploys of 10-15 rows make) 0106 fell
+    back to the linear z sqrt(v/2), 67-1,100 times too low, and near that boundary its root ran far too high: the
+    floor was not monotone in the confidence (39.4 at 0.999, 187.8 at 0.9995, 1.53 at 0.9999 with 3 hold-out rows;
+    the review of 0106). It is at most F(infinity, m)'s quantile now, which bounds F(n, m)'s from above: never
+    below scipy's sqrt(F) - 1 there, monotone in the confidence and in the hold-out's rows. And a holdout_rows past
+    1.02e18 (a hand edit) no longer overflows bigint in the rmse and auc floors."""
+    f = lambda conf, n, m: query(  # noqa: E731
+        conn, "SELECT pgscore.noise_floor('rmse_rise', %s, %s, NULL, %s, 1.0)", (n, m, conf))[0][0]
+    for n in (1, 20, 200, 5000):
+        for m in (1, 2, 3, 5):
+            fl = [f(conf, n, m) for conf in (0.99, 0.999, 0.9995, 0.9999)]
+            assert all(a <= b for a, b in zip(fl, fl[1:])), (n, m, fl)
+            for conf, got in zip((0.99, 0.999, 0.9995, 0.9999), fl):
+                assert got >= np.sqrt(stats.f.ppf(conf, n, m)) - 1 - 1e-9, (conf, n, m, got)
+        for conf in (0.999, 0.9999):
+            fl = [f(conf, n, m) for m in (1, 2, 3, 5, 10, 100)]
+            assert all(a >= b for a, b in zip(fl, fl[1:])), (conf, n, fl)
+    assert f(0.999, 200, 2) == pytest.approx(np.sqrt(1 / -np.log(0.999)) - 1, rel=1e-9)
+    big = 2 * 10 ** 18
+    assert 0 < f(0.999, 200, big) < f(0.999, 200, 1000)
+    assert query(conn, "SELECT pgscore.noise_floor('auc_drop', %s, NULL, NULL, 0.999, 0.8, %s)", (big, big // 2))[0][0] > 0
 
 
 def test_the_rmse_floor_is_crossed_on_no_drift_about_as_often_as_the_confidence_says(conn):

@@ -576,17 +576,26 @@ BEGIN
         -- Paulson's cube-root normal approximation, the quadratic in y = F^(1/3) solved for its upper root
         -- (Wilson and Hilferty's for chi-square without n_base): at 0.999 within 0.3% of the exact quantile
         -- (scipy's) from 20 values and 100 hold-out rows on, 0.6% from 10 and 50, high by 7% at 10 hold-out
-        -- rows (a floor too high, not too low). Where it has no root (a hold-out of a handful of rows:
-        -- z^2 2/(9 n_base) too large) the linear floor, as before
-        v_c := 2.0 / (9 * p_n);
-        v_g := coalesce(2.0 / (9 * p_n_base), 0);
+        -- rows (a floor too high, not too low). Near and past where it has no root (a hold-out of a handful of
+        -- rows: z^2 2/(9 n_base) too large) it is at most F(infinity, m)'s quantile, m / chi-square_m's lower
+        -- (1 - confidence) quantile, which bounds F(n, m)'s from above: 1 / (-ln confidence) at m = 2, used for every
+        -- m of 2 or more (F's upper quantiles fall as m grows), 1 / normal_quantile(1 - confidence / 2)^2 at m = 1.
+        -- (The linear floor there was 67-1,100 times too low at hold-outs of 2-3 rows, which deploys of 10-15 rows
+        -- make, and Paulson's root near the boundary far too high: not monotone in the confidence.) Multiplied in
+        -- float8: 9 * n in bigint overflowed past 1.02e18 rows, which a hand-edited holdout_rows may say
+        v_c := 2.0 / (9.0 * p_n);
+        v_g := coalesce(2.0 / (9.0 * p_n_base), 0);
+        v_t := CASE WHEN p_n_base IS NOT NULL AND v_z > 0
+                    THEN CASE WHEN p_n_base = 1 THEN 1 / pgscore.normal_quantile(1 - p_confidence / 2) ^ 2
+                              ELSE -1 / ln(p_confidence) END END;
         v_w := (1 - v_g) ^ 2 - v_z ^ 2 * v_g;
         IF v_w <= 0 THEN
-            RETURN v_z * sqrt(v_inv / 2);
+            RETURN coalesce(sqrt(v_t) - 1, v_z * sqrt(v_inv / 2));
         END IF;
         v_y := ((1 - v_g) * (1 - v_c) + v_z * sqrt((1 - v_g) ^ 2 * v_c + (1 - v_c) ^ 2 * v_g
                                                   - v_z ^ 2 * v_c * v_g)) / v_w;
-        RETURN sqrt(greatest(v_y, 0) ^ 3) - 1;  -- (a confidence below 0.5 may put F^(1/3) below 0: F's 0)
+        -- (a confidence below 0.5 may put F^(1/3) below 0: F's 0)
+        RETURN least(sqrt(greatest(v_y, 0) ^ 3), coalesce(sqrt(v_t), 'Infinity'::float8)) - 1;
     END IF;
     -- auc_drop: Hanley and McNeil's standard error at the deploy AUC, p_positives of the p_n outcomes positive
     v_neg := p_n - p_positives;
@@ -597,7 +606,7 @@ BEGIN
     v_q1 := v_rate / (2 - v_rate);
     v_q2 := 2 * v_rate ^ 2 / (1 + v_rate);
     RETURN v_z * sqrt(greatest(0, v_rate * (1 - v_rate) + (p_positives - 1) * (v_q1 - v_rate ^ 2)
-                                  + (v_neg - 1) * (v_q2 - v_rate ^ 2)) / (p_positives * v_neg));
+                                  + (v_neg - 1) * (v_q2 - v_rate ^ 2)) / (p_positives::float8 * v_neg));
 END
 $fn$;
 
