@@ -567,6 +567,11 @@ def test_a_table_of_a_past_days_name_leaves_its_rows_in_the_default_with_a_warni
         f"{_day(3)} exists and is not a partition of pgscore.prediction_log: the day's rows stay in the default "
         "partition") in said[0], said
     assert query(churn, "SELECT count(*) FROM pgscore.prediction_log_default") == [(4,)]
+    # pgscore maintain passes the WARNING on (on stderr, with its HINT), and says no past day made
+    r = pgscore_cli("maintain", "--db", churn.dsn)
+    assert r.returncode == 0 and r.stdout == "prediction log: 0 daily partition(s) created\n", (r.stdout, r.stderr)
+    assert (f"pgscore: WARNING:  pgscore.create_log_partitions: {_day(3)} exists and is not a partition" in r.stderr
+            and "HINT:  rename it" in r.stderr), r.stderr
     # renamed out of the way, the day is made
     query(churn, sql.SQL("ALTER TABLE {} RENAME TO {}").format(
         sql.Identifier("pgscore", _day(3)[8:]), sql.Identifier(_day(3)[8:] + "_archived")))

@@ -1615,8 +1615,10 @@ def _resume(state) -> str:
 def cmd_maintain(args):
     from pgscore import scoring
 
-    made, deleted, past = scoring.maintain(resolve_db(args), days_ahead=args.days_ahead, keep=args.keep,
-                                           lock_timeout=args.lock_timeout)
+    made, deleted, past, warned = scoring.maintain(resolve_db(args), days_ahead=args.days_ahead, keep=args.keep,
+                                                   lock_timeout=args.lock_timeout)
+    for w in warned:  # (a past day left in the default partition, and why: the server's words, with its HINT)
+        print("pgscore: " + w, file=sys.stderr)
     _say(f"prediction log: {made} daily partition(s) created"
          + (f", of which {past}" if past else "")
          + (f"; retention {args.keep!r}, {deleted}" if deleted else ""))

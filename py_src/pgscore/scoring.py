@@ -407,11 +407,13 @@ def _remaining(conn, table, key, after) -> tuple[int, int]:
 MAINTAIN_LOCK_TIMEOUT = "10s"  # how long maintain waits for a lock another session holds on the log
 
 
-def maintain(db, days_ahead=7, keep=None, lock_timeout=MAINTAIN_LOCK_TIMEOUT) -> tuple[int, str | None, str | None]:
+def maintain(db, days_ahead=7, keep=None, lock_timeout=MAINTAIN_LOCK_TIMEOUT) -> tuple[int, str | None, str | None,
+                                                                                  list[str]]:
     """Create the coming days' prediction-log partitions, and those of past days whose rows wait in the default
     partition (migration 0104); with keep (an interval), drop older days first. Returns the partitions created, what
     retention deleted (its NOTICE) or None without keep, and the past days made (create_log_partitions' NOTICE:
-    how many, the rows moved, the days) or None where there were none.
+    how many, the rows moved, the days) or None where there were none, and its WARNINGs (a past day whose rows stay
+    in the default partition: a table of its name that is no partition), as the server wrote them.
 
     Dropping a day's partition takes the log's ACCESS EXCLUSIVE lock (and attaching one the default
     partition's): while it waits for a session whose transaction read the log (a BI tool's left open after
@@ -475,6 +477,8 @@ def maintain(db, days_ahead=7, keep=None, lock_timeout=MAINTAIN_LOCK_TIMEOUT) ->
                      "again; or wait longer with --lock-timeout (0: for ever; scoring that logs and INSERTs into "
                      "wired tables wait behind maintain meanwhile)") from None
     dropped = [n.split("drop_log_partitions: ", 1)[1].strip() for n in said if "drop_log_partitions: " in n]
-    past = [n.split("create_log_partitions: ", 1)[1].strip() for n in made_said if "create_log_partitions: " in n]
-    return made, dropped[-1] if dropped else None, past[-1] if past else None
+    past = [n.split("create_log_partitions: ", 1)[1].strip() for n in made_said
+            if n.startswith("NOTICE:") and "create_log_partitions: " in n]
+    warned = [n for n in made_said if n.startswith("WARNING:")]
+    return made, dropped[-1] if dropped else None, past[-1] if past else None, warned
 
