@@ -18,7 +18,7 @@ import re
 import struct
 
 from pgscore import auditlog, pgarray, shadowing
-from pgscore.errors import InvalidModel, PgscoreError, check_relation, literal, of_the_transaction
+from pgscore.errors import InvalidModel, PgscoreError, check_relation, literal, nearest, of_the_transaction
 from pgscore.lazy import np
 from pgscore.quoting import quote_ident, quote_literal
 from pgscore.serving import Runtime, first_refused, refused_count, refused_features, refused_values
@@ -730,14 +730,6 @@ _KIND = ("SELECT CASE c.relkind WHEN 'v' THEN 'view, which has no index and take
          "FROM pg_catalog.pg_class c WHERE c.oid = $1")
 
 
-def _near_column(name, columns) -> str | None:
-    """The table's column that a misspelt column name looks like, if one does (a typo, rather than a column to add)."""
-    import difflib  # only on this error
-
-    near = difflib.get_close_matches(name, [c for c in columns if c != name], n=1, cutoff=0.75)
-    return near[0] if near else None
-
-
 def columns_of(plpy, relation) -> tuple[dict, dict]:
     """A table's columns in order: name -> type oid, and name -> type as format_type prints it.
     `relation` is a name (text) or an oid (int)."""
@@ -767,7 +759,7 @@ class TablePlans:
             if col not in columns:
                 keys = unique_keys(plpy, table) if what == "key" else None  # the columns a key could name instead
                 add = f"add it first: ALTER TABLE {table} ADD COLUMN {q(col)} float8"
-                near = _near_column(col, columns) if what == "score" else None
+                near = nearest(col, columns) if what == "score" else None
                 raise InvalidModel(f"table {table} has no column {literal(col)} (the {what} column)", sqlstate="42703",
                                    detail="columns: " + ", ".join(columns),
                                    hint=(f"a typo for {literal(near)}? Else {add}" if near else add)

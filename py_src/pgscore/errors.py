@@ -173,6 +173,15 @@ class VersionMismatch(EnvironmentMismatch):
     """The artifact was written by other library versions than the ones loading it."""
 
 
+def nearest(name, candidates) -> str | None:
+    """The one of `candidates` (other than `name` itself) that a misspelt `name` looks like, if one does: difflib's
+    ratio of 0.75 or more. For an error's hint only (a typo, rather than a name to add)."""
+    import difflib  # only on an error
+
+    near = difflib.get_close_matches(name, [c for c in candidates if c != name], n=1, cutoff=0.75)
+    return near[0] if near else None
+
+
 def literal(name: str) -> str:
     """A name (a feature's, a column's) quoted in a message as SQL's quote_literal quotes it, as pgscore's SQL
     messages do: 'churn_30d', 'it''s "x"'. Python's repr escaped a name holding both quotes ('it\\'s "x"')."""

@@ -21,7 +21,8 @@ import sys
 import warnings
 
 from pgscore import artifacts, backend
-from pgscore.errors import ArtifactError, InvalidModel, PgscoreError, UnknownModel, literal, server_message, spi_fields
+from pgscore.errors import (ArtifactError, InvalidModel, PgscoreError, UnknownModel, literal, nearest, server_message,
+                            spi_fields)
 from pgscore.lazy import np
 
 # the signing key's path comes from the server process's environment, which no
@@ -720,12 +721,10 @@ def check_name(name) -> None:
 
 def _near_key(name, obj: dict, feature_names) -> str | None:
     """A hint naming the object's key that looks like a misspelt `name` (a typo in a column), if one does."""
-    import difflib  # only on this error
-    others = [k for k in obj if isinstance(k, str) and k not in feature_names]
-    near = difflib.get_close_matches(name, others, n=1, cutoff=0.75)
-    if not near:
+    near = nearest(name, [k for k in obj if isinstance(k, str) and k not in feature_names])
+    if near is None:
         return None
-    return f"the object has the key {literal(near[0])}, which is no feature: a typo for {literal(name)}?"
+    return f"the object has the key {literal(near)}, which is no feature: a typo for {literal(name)}?"
 
 
 def _number_hint(v) -> str | None:
