@@ -2053,6 +2053,83 @@ def test_the_rmse_floor_is_crossed_on_no_drift_about_as_often_as_the_confidence_
     assert 0.5 * trials * 0.001 <= over <= 1.5 * trials * 0.001, (floor, over)
 
 
+def hanley_mcneil_floor(conf, n, pos, a):
+    """z times Hanley and McNeil's standard error of an AUC at a, pos of n positive."""
+    neg = n - pos
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    return stats.norm.ppf(conf) * np.sqrt((a * (1 - a) + (pos - 1) * (q1 - a * a) + (neg - 1) * (q2 - a * a))
+                                          / (pos * neg))
+
+
+def test_the_auc_floor_is_at_no_higher_auc_than_laplaces_rule_gives_the_smaller_class(conn):
+    """Migration 0107: Hanley and McNeil's variance vanishes as the AUC nears 1, and 0098 took it at the deploy AUC
+    as given: an AUC of 1, which a hold-out of 100 rows at 5% positive shows often (its 5 positives all ranked
+    first), put the hold-out's floor at 0, and a window of 1 positive was judged by a normal tail far too thin.
+    Each term is now at an AUC of at most (m + 1) / (m + 2), m the smaller class's count; unchanged where that is
+    above the deploy AUC (many of both). Monotone in the confidence and in the window's size; NULL without both
+    classes, at a NULL deploy AUC or confidence."""
+    f = lambda conf, n, pos, a: query(  # noqa: E731
+        conn, "SELECT pgscore.noise_floor('auc_drop', %s, NULL, NULL, %s, %s, %s)", (n, conf, a, pos))[0][0]
+    # where 0098's was too low: a = 1 from 5 positives (0 before), 1 positive, 2 negatives, 1 of 2
+    for n, pos, a, laplace in ((100, 5, 1.0, 6 / 7), (100, 5, 0.95, 6 / 7), (100, 1, 0.9, 2 / 3),
+                               (100, 98, 0.9, 3 / 4), (2, 1, 0.8, 2 / 3), (1000, 10, 1.0, 11 / 12)):
+        got = f(0.999, n, pos, a)
+        assert got == pytest.approx(hanley_mcneil_floor(0.999, n, pos, laplace), rel=1e-9), (n, pos, a)
+        assert got > hanley_mcneil_floor(0.999, n, pos, a) + 0.05, (n, pos, a)
+    assert f(0.999, 100, 5, 1.0) > 0.3  # (0098: 0)
+    # many of both: Laplace's AUC is over the deploy AUC, the floor 0098's
+    for n, pos, a in ((1000, 200, 0.9), (500, 100, 0.85), (200, 40, 0.95), (10_000, 500, 0.99)):
+        assert f(0.999, n, pos, a) == pytest.approx(hanley_mcneil_floor(0.999, n, pos, a), rel=1e-9), (n, pos, a)
+    # monotone: higher in the confidence, lower in the window's size at a share of positives
+    for n, pos, a in ((100, 5, 1.0), (100, 1, 0.9), (1000, 200, 0.9), (20, 1, 0.7)):
+        fl = [f(conf, n, pos, a) for conf in (0.9, 0.99, 0.999, 0.9999)]
+        assert all(x < y for x, y in zip(fl, fl[1:])), (n, pos, a, fl)
+    for share, a in ((0.05, 1.0), (0.05, 0.9), (0.01, 0.95), (0.2, 0.8)):
+        fl = [f(0.999, n, max(1, round(n * share)), a) for n in (20, 50, 100, 200, 1000, 10_000)]
+        assert all(x > y for x, y in zip(fl, fl[1:])), (share, a, fl)
+    # no AUC without both classes (0 positives, all positive, a window of 1), nor a floor without a deploy AUC
+    for n, pos, a in ((100, 0, 0.9), (100, 100, 0.9), (1, 1, 0.9), (1, 0, 0.9), (100, 101, 0.9), (100, None, 0.9),
+                      (100, 5, None)):
+        assert f(0.999, n, pos, a) is None, (n, pos, a)
+    assert f(None, 100, 5, 0.9) is None
+    # a deploy AUC outside 0..1 (a hand edit) is taken within it, as before
+    assert f(0.999, 100, 5, 1.5) == f(0.999, 100, 5, 1.0)
+    for args, message in (((0, 0.999, 0.9, 0), "p_n (the window's values) must be > 0, got 0"),
+                          ((None, 0.999, 0.9, 1), "p_n (the window's values) must be > 0, got NULL"),
+                          ((100, 1.0, 0.9, 5), "p_confidence must be between 0 and 1 (exclusive), got 1")):
+        with pytest.raises(errors.InvalidParameterValue) as e:
+            query(conn, "SELECT pgscore.noise_floor('auc_drop', %s, NULL, NULL, %s, %s, %s)", args)
+        assert e.value.pgcode == "22023" and message in e.value.diag.message_primary, e.value
+
+
+def test_the_auc_floor_of_a_small_hold_out_is_crossed_on_no_drift_about_as_often_as_the_confidence_says(conn):
+    """No-drift windows of 200 outcomes against a deploy AUC (0.9, binormal) measured on a hold-out of 100 rows,
+    both 5% positive (seeded, 20,000 trials): over auc_drop's floor at 0.999, as performance_stats_of combines
+    noise_floor's two terms (at most the deploy AUC), in at most twice the nominal 20 (0107: none or a few); 0098's
+    floor about 40 times as often (scripts/auc_floor_noise.py)."""
+    rng = np.random.default_rng(107)
+    trials, n_h, n_w, rate = 20_000, 100, 200, 0.05
+    d = np.sqrt(2) * stats.norm.ppf(0.9)
+
+    def aucs(n):
+        y = rng.random((trials, n)) < rate
+        r = stats.rankdata(rng.standard_normal((trials, n)) + np.where(y, d, 0), axis=1)
+        pos = y.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return ((r * y).sum(axis=1) - pos * (pos + 1) / 2) / (pos * (n - pos)), pos
+
+    a_h, pos_h = aucs(n_h)
+    a_w, pos_w = aucs(n_w)
+    ok = np.isfinite(a_h) & np.isfinite(a_w)
+    (over,), = query(conn, """
+        SELECT count(*) FILTER (WHERE t.a_h - t.a_w > least(sqrt(
+                   pgscore.noise_floor('auc_drop', %s, NULL, NULL, 0.999, t.a_h, t.pos_w) ^ 2
+                   + pgscore.noise_floor('auc_drop', %s, NULL, NULL, 0.999, t.a_h, t.pos_h) ^ 2), t.a_h))
+          FROM unnest(%s::float8[], %s::float8[], %s::bigint[], %s::bigint[]) AS t(a_h, a_w, pos_h, pos_w)""",
+                       (n_w, n_h, a_h[ok].tolist(), a_w[ok].tolist(), pos_h[ok].tolist(), pos_w[ok].tolist()))
+    assert ok.sum() > 0.95 * trials and over <= 2 * 0.001 * ok.sum(), over
+
+
 def test_the_psi_floor_over_runs_of_rare_bins_is_the_same_whatever_their_order(conn):
     """PSI's floor where every bin is rare: a run of bins sharing a share is one bin's grid distribution raised to
     the run's length by repeated squaring (0099's cheaper form: the cost is in docs/changes.md, measured, not
@@ -2292,12 +2369,14 @@ PERFORMANCE_JUDGED_AS_JUDGE = """
      CROSS JOIN LATERAL pgscore.judge(
             m.metrics, m.vals, array_fill(b.n, ARRAY[3]),
             ARRAY(SELECT CASE WHEN b.n > 0 AND x.metric = 'auc_drop'
-                              THEN sqrt(pgscore.noise_floor(x.metric, b.n, NULL, NULL, x2.confidence, x.base,
-                                                            b.positives) ^ 2
-                                        + coalesce(CASE WHEN h.positives IS NOT NULL
-                                                        THEN pgscore.noise_floor(x.metric, h.n_holdout, NULL, NULL,
-                                                                                 x2.confidence, x.base, h.positives)
-                                                   END ^ 2, 0))
+                              -- (since 0107 at most the deploy AUC, a NULL floor NULL)
+                              THEN (SELECT least(a.f, x.base) FROM (SELECT
+                                    sqrt(pgscore.noise_floor(x.metric, b.n, NULL, NULL, x2.confidence, x.base,
+                                                             b.positives) ^ 2
+                                         + coalesce(CASE WHEN h.positives IS NOT NULL
+                                                         THEN pgscore.noise_floor(x.metric, h.n_holdout, NULL, NULL,
+                                                                                  x2.confidence, x.base, h.positives)
+                                                    END ^ 2, 0)) AS f) a WHERE a.f IS NOT NULL)
                               -- (since 0101 accuracy's and Brier's at the window's and hold-out's pooled)
                               WHEN b.n > 0 THEN pgscore.noise_floor(x.metric, b.n, h.n_holdout, NULL, x2.confidence,
                                                                     CASE WHEN x.metric = 'accuracy_drop'
@@ -2440,6 +2519,14 @@ def test_realised_performance_floors_count_the_hold_outs_own_noise(db_url, train
         assert c["accuracy_drop"]["level"] == "warn" and c["auc_drop"]["floor"] == pytest.approx(auc_w, rel=1e-12)
         assert query(conn, PERFORMANCE_JUDGED_AS_JUDGE)[0] == (35, 0), bad
         assert query(conn, "SELECT count(*) FROM pgscore.realised_performance WHERE model = 'small'")[0][0] > 0
+    # (0107) a hold-out of 2 rows, 1 positive: its term alone is over the deploy AUC (z sqrt(2/9) at Laplace's 2/3;
+    # 0098's z sqrt(A (1 - A)) at the deploy AUC A as well), and no drop exceeds the deploy AUC: the floor is it
+    hand_edit(holdout_rows=2, holdout_positives=1)
+    c, _ = checks()
+    (deploy_auc,), = query(conn, "SELECT (metrics ->> 'auc')::float8 FROM pgscore.models WHERE model_id = %s",
+                           (model_id,))
+    assert c["auc_drop"]["floor"] == deploy_auc and c["auc_drop"]["level"] == "ok"
+    assert query(conn, PERFORMANCE_JUDGED_AS_JUDGE)[0] == (35, 0)
     hand_edit(holdout_rows=None, holdout_positives=None)  # neither: as before 0098
     c, _ = checks()
     assert c["accuracy_drop"]["floor"] == pytest.approx(alone, rel=1e-12) and c["accuracy_drop"]["level"] == "warn"

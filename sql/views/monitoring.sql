@@ -771,19 +771,24 @@ BEGIN
         -- (a confidence below 0.5 may put F^(1/3) below 0: F's 0)
         RETURN least(sqrt(greatest(v_y, 0) ^ 3), coalesce(sqrt(v_t), 'Infinity'::float8)) - 1;
     END IF;
-    -- auc_drop: Hanley and McNeil's standard error at the deploy AUC, p_positives of the p_n outcomes positive
+    -- auc_drop: Hanley and McNeil's standard error at the deploy AUC, p_positives of the p_n outcomes positive.
+    -- (migration 0107) At no more than (m + 1) / (m + 2), m the smaller class's count (Laplace's rule of
+    -- succession): their variance vanishes as the AUC nears 1, and an AUC of 1 measured on 5 positives (a hold-out
+    -- of 100 rows at 5%) put the floor at 0, which no-drift windows crossed 33-44 times as often as 0.999 says, and
+    -- windows of 1 or 2 positives (1% of 100-1,000 outcomes) 6.5-14 times, where the normal's tail is too thin for
+    -- the few positives' skew (scripts/auc_floor_noise.py)
     v_neg := p_n - p_positives;
     IF p_positives IS NULL OR p_positives <= 0 OR v_neg <= 0 THEN
         RETURN NULL;  -- no AUC without both classes
     END IF;
-    v_rate := least(greatest(p_base, 0), 1);
+    v_rate := least(greatest(p_base, 0), 1, (least(p_positives, v_neg) + 1.0) / (least(p_positives, v_neg) + 2.0));
     v_q1 := v_rate / (2 - v_rate);
     v_q2 := 2 * v_rate ^ 2 / (1 + v_rate);
     RETURN v_z * sqrt(greatest(0, v_rate * (1 - v_rate) + (p_positives - 1) * (v_q1 - v_rate ^ 2)
                                   + (v_neg - 1) * (v_q2 - v_rate ^ 2)) / (p_positives::float8 * v_neg));
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint) IS 'How large p_metric grows by sampling noise alone, at p_confidence, for a window of p_n values (outcomes) against a baseline of p_n_base (NULL: known exactly): PSI and JS by a shifted, scaled chi-square matched on the first three moments of the metric under Poisson counts per bin of p_expected (the baseline''s shares, 0094: JS''s too) and their fourth cumulant''s excess (0096, Cornish-Fisher), chi-square with a degree of freedom per bin but one in large windows, PSI with what its bins that stay empty now and then add (0092), its bins expecting ln(100) values or fewer and those empties as their exact sum on a grid, the rest matched (0099), KS by the two-sample Kolmogorov distribution, mean shift by its standard error, null_rate by its binomial standard error (p_base: the baseline null rate), out_of_range by the beta-binomial count of values outside the min..max of p_n_base draws, the performance drops by their standard errors at the deploy metric p_base (auc_drop: p_positives of p_n positive; accuracy_drop by the window''s binomial error count where it is small, 0101, its hold-out of p_n_base normal; rmse_rise, 0106, as sqrt(F_conf(p_n, p_n_base)) - 1, chi-square_p_n / p_n without p_n_base, the MSE ratio under normal errors, by Paulson''s approximation: the linear z sqrt(v/2) was crossed 3.1-4.5 times as often as 0.999 says at a hold-out of 100 rows; heavy-tailed errors cross either far more often, Student t at 5 df 20-51 times). NULL at a NULL confidence';
+COMMENT ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint) IS 'How large p_metric grows by sampling noise alone, at p_confidence, for a window of p_n values (outcomes) against a baseline of p_n_base (NULL: known exactly): PSI and JS by a shifted, scaled chi-square matched on the first three moments of the metric under Poisson counts per bin of p_expected (the baseline''s shares, 0094: JS''s too) and their fourth cumulant''s excess (0096, Cornish-Fisher), chi-square with a degree of freedom per bin but one in large windows, PSI with what its bins that stay empty now and then add (0092), its bins expecting ln(100) values or fewer and those empties as their exact sum on a grid, the rest matched (0099), KS by the two-sample Kolmogorov distribution, mean shift by its standard error, null_rate by its binomial standard error (p_base: the baseline null rate), out_of_range by the beta-binomial count of values outside the min..max of p_n_base draws, the performance drops by their standard errors at the deploy metric p_base (auc_drop: p_positives of p_n positive, Hanley-McNeil''s, 0107, at an AUC of at most (m + 1) / (m + 2), m the smaller class''s count: at the AUC of 1 that 5 hold-out positives may show their variance was 0, and no-drift windows crossed the floor 33-44 times as often as 0.999 says; accuracy_drop by the window''s binomial error count where it is small, 0101, its hold-out of p_n_base normal; rmse_rise, 0106, as sqrt(F_conf(p_n, p_n_base)) - 1, chi-square_p_n / p_n without p_n_base, the MSE ratio under normal errors, by Paulson''s approximation: the linear z sqrt(v/2) was crossed 3.1-4.5 times as often as 0.999 says at a hold-out of 100 rows; heavy-tailed errors cross either far more often, Student t at 5 df 20-51 times). NULL at a NULL confidence';
 
 /*
  * judge with noise floors: a metric is at warn or alert when it reaches the threshold and also exceeds its
@@ -1603,7 +1608,8 @@ SELECT b.*, c.checks, c.status, c.firing, c.min_n,
  -- own sampling noise counts too, as the baseline's does in the drift floors; a model registered without
  -- holdout_rows in its metrics is judged as before, its deploy metric as exact). AUC's floor is the window's
  -- and the hold-out's Hanley-McNeil errors combined (the hold-out's positives as recorded, else at the
- -- window's share of positives)
+ -- window's share of positives), since 0107 each at no more than the AUC Laplace's rule gives its smaller class
+ -- (noise_floor) and the two together at most the deploy AUC
  CROSS JOIN (SELECT max(t.confidence) FILTER (WHERE t.metric = 'auc_drop') AS auc_drop,
                     max(t.confidence) FILTER (WHERE t.metric = 'accuracy_drop') AS accuracy_drop,
                     max(t.confidence) FILTER (WHERE t.metric = 'brier_rise') AS brier_rise,
@@ -1628,8 +1634,10 @@ SELECT b.*, c.checks, c.status, c.firing, c.min_n,
                                                    THEN (m.metrics -> 'holdout_positives')::numeric::bigint END
                                     END AS positives
                                FROM pgscore.models m WHERE m.model_id = b.model_id) h) ho
- CROSS JOIN LATERAL (SELECT CASE WHEN b.n > 0 THEN sqrt(pgscore.noise_floor('auc_drop', b.n, NULL, NULL, cf.auc_drop, b.deploy_auc, b.positives) ^ 2
-                                                        + coalesce(CASE WHEN ho.positives IS NOT NULL THEN pgscore.noise_floor('auc_drop', ho.n_holdout, NULL, NULL, cf.auc_drop, b.deploy_auc, ho.positives) END ^ 2, 0)) END AS auc_drop,
+ CROSS JOIN LATERAL (SELECT CASE WHEN b.n > 0 THEN (SELECT least(a.f, b.deploy_auc) FROM (SELECT sqrt(pgscore.noise_floor('auc_drop', b.n, NULL, NULL, cf.auc_drop, b.deploy_auc, b.positives) ^ 2
+                                                        + coalesce(CASE WHEN ho.positives IS NOT NULL THEN pgscore.noise_floor('auc_drop', ho.n_holdout, NULL, NULL, cf.auc_drop, b.deploy_auc, ho.positives) END ^ 2, 0)) AS f) a
+                                                        -- (0107) capped at the deploy AUC, which no drop exceeds; a NULL floor stays NULL
+                                                        WHERE a.f IS NOT NULL) END AS auc_drop,
                             -- (migration 0101) with a hold-out, at the accuracy of the window and hold-out pooled:
                             -- at the hold-out's alone, one of 100 rows with few errors put the floor low, and
                             -- no-drift windows crossed it 9-34 times as often as the confidence says at 0.95
