@@ -16,6 +16,7 @@ from sklearn.preprocessing import StandardScaler
 from helpers import make_shop, pgscore_cli, query
 from pgscore import artifacts, datasets
 from pgscore.datasets import CHURN_FEATURES
+from pgscore.errors import literal
 
 X, Y, _ = datasets.churn(500, seed=4)
 ROW = X[0].tolist()
@@ -362,7 +363,7 @@ SQL_CASES = [
      "there is no relation with oid 0 (the event table)"),
     ("detach to an oid of no relation", "SELECT pgscore.detach_rescoring('complaints', 4242424::oid::regclass)", (),
      "42P01", "there is no relation with oid 4242424 (the profile table)"),
-    ("forget unknown", "SELECT pgscore.forget_rescoring(424242)", (), "42704", "there is no rescoring 424242"),
+    ("forget unknown", "SELECT pgscore.forget_rescoring(424242)", (), "42704", "there is no wiring 424242"),
     ("forget NULL", "SELECT pgscore.forget_rescoring(NULL)", (), "22004", "the rescoring_id is NULL"),
     ("retry_failed limit 0", "SELECT * FROM pgscore.retry_failed(NULL, 0)", (), "22023",
      "p_limit must be a positive number of profiles, got 0"),
@@ -436,9 +437,9 @@ SQL_CASES = [
     ("version_drift NULL version", "SELECT * FROM pgscore.version_drift('churn', NULL)", (), "22004",
      "the version must not be NULL"),
     ("version_drift unknown model", "SELECT * FROM pgscore.version_drift(%s, 1)", (INJECT,), "42704",
-     f'model "{INJECT}" does not exist'),
+     f"model {literal(INJECT)} does not exist"),
     ("version_drift unknown version", "SELECT * FROM pgscore.version_drift('churn', 99)", (), "42704",
-     'model "churn" has no version 99'),
+     "model 'churn' has no version 99"),
     ("judge NULL arrays", "SELECT * FROM pgscore.judge(NULL, NULL, NULL)", (), OK, ""),
     ("judge unequal arrays", "SELECT * FROM pgscore.judge(ARRAY['psi', 'ks'], ARRAY[0.3], ARRAY[500]::bigint[])", (),
      OK, ""),

@@ -942,10 +942,31 @@ def test_record_outcome_takes_a_uuid_or_integer_entity_key_without_a_cast(churn,
         query(conn, "SELECT pgscore.record_outcome('churn', NULL::uuid, 1)")
     with pytest.raises(errors.InvalidParameterValue) as e:
         query(conn, "SELECT pgscore.record_outcome('churn', 42, 'maybe')")
-    assert 'outcome "maybe" is not a class of binary model "churn"' in str(e.value)
+    assert "outcome 'maybe' is not a class of binary model 'churn'" in str(e.value)
     # a key of another type (numeric) is still refused by PostgreSQL, 42883: cast it (its text depends on its scale)
     with pytest.raises(errors.UndefinedFunction):
         query(conn, "SELECT pgscore.record_outcome('churn', 42.0, 1)")
+
+
+def test_record_outcome_names_the_model_outcome_and_entity_as_sql_writes_them(churn):
+    """record_outcome's messages put the model, the outcome and the entity key between double quotes by hand:
+    `model "it's "m"" does not exist` read as three names. They are literals, as SQL writes them (quote_literal's
+    'it''s "m"', as activate, rollback and set_shadow name a model; migration 0110)."""
+    conn, _ = churn
+    with pytest.raises(errors.UndefinedObject) as e:
+        query(conn, """SELECT pgscore.record_outcome('it''s "m"', '1', 1)""")
+    assert e.value.diag.message_primary == """pgscore.record_outcome: model 'it''s "m"' does not exist"""
+    with pytest.raises(errors.InvalidParameterValue) as e:
+        query(conn, """SELECT pgscore.record_outcome('churn', '1', 'it''s "x"')""")
+    assert e.value.diag.message_primary == (
+        """pgscore.record_outcome: outcome 'it''s "x"' is not a class of binary model 'churn'""")
+    conn.notices.clear()
+    query(conn, """SELECT pgscore.record_outcome('churn', 'O''Brien "7"', 0)""")
+    assert any("""no prediction of 'churn' for entity 'O''Brien "7"' was logged""" in n for n in conn.notices), \
+        conn.notices
+    with pytest.raises(errors.UndefinedObject) as e:
+        query(conn, """SELECT * FROM pgscore.version_drift('it''s "m"', 1)""")
+    assert e.value.diag.message_primary == """pgscore.version_drift: model 'it''s "m"' does not exist"""
 
 
 def test_record_outcome_bad_input(churn, db_url, trained):
@@ -953,9 +974,9 @@ def test_record_outcome_bad_input(churn, db_url, trained):
     X, y, names, _ = trained
     cur = conn.cursor()
     cases = [
-        ("SELECT pgscore.record_outcome('nope', '1', 1)", errors.UndefinedObject, 'model "nope" does not exist'),
+        ("SELECT pgscore.record_outcome('nope', '1', 1)", errors.UndefinedObject, "model 'nope' does not exist"),
         ("SELECT pgscore.record_outcome('churn', '1', 'maybe')", errors.InvalidParameterValue,
-         'outcome "maybe" is not a class of binary model "churn"'),
+         "outcome 'maybe' is not a class of binary model 'churn'"),
         ("SELECT pgscore.record_outcome('churn', '1', 2)", errors.InvalidParameterValue, "is not a class"),
         ("SELECT pgscore.record_outcome('churn', NULL, 1)", errors.NullValueNotAllowed, "the entity key must not be NULL"),
         ("SELECT pgscore.record_outcome(NULL, '1', 1)", errors.NullValueNotAllowed, "the model must not be NULL"),
@@ -978,7 +999,7 @@ def test_record_outcome_bad_input(churn, db_url, trained):
     for outcome in ("1x", "1a0"):
         with pytest.raises(errors.InvalidParameterValue) as e:
             cur.execute(f"SELECT pgscore.record_outcome('churn', '1', '{outcome}')")
-        assert f'outcome "{outcome}" is not a class of binary model "churn"' in str(e.value)
+        assert f"outcome '{outcome}' is not a class of binary model 'churn'" in str(e.value)
     cur.execute("SELECT pgscore.record_outcome('churn', 'dotted', '1.0')")  # 1.0 is still the class 1
     assert query(conn, "SELECT outcome FROM pgscore.outcomes WHERE entity_key = 'dotted'") == [(1,)]
     cur.execute("RESET standard_conforming_strings")
@@ -987,7 +1008,7 @@ def test_record_outcome_bad_input(churn, db_url, trained):
     # an entity never scored: kept, with a notice, and counted as unmatched
     conn.notices.clear()
     cur.execute("SELECT pgscore.record_outcome('churn', 'stranger', 0)")
-    assert any('no prediction of "churn" for entity "stranger"' in n for n in conn.notices)
+    assert any("no prediction of 'churn' for entity 'stranger'" in n for n in conn.notices)
     (unmatched,), = query(conn, "SELECT DISTINCT unmatched_outcomes FROM pgscore.realised_performance")
     assert unmatched == 1
 

@@ -2,6 +2,8 @@
 written (the rescoring trigger, score_table), logged under its own model_id with source 'shadow', never
 served; set_shadow's refusals; a shadow that fails never fails the statement."""
 
+import json
+
 import numpy as np
 import psycopg2
 import pytest
@@ -814,7 +816,7 @@ def test_an_outcome_for_an_entity_only_a_shadow_scored_says_so(shop):
     shop.notices.clear()
     query(shop, "SELECT pgscore.record_outcome('churn', '77', '1', now() + interval '1 second')")
     said = " ".join(shop.notices)
-    assert 'no served prediction of "churn" for entity "77" was logged at or before' in said, said
+    assert "no served prediction of 'churn' for entity '77' was logged at or before" in said, said
     assert "only version 2 scored it, in shadow" in said and "no prediction of" not in said, said
     assert "realised_performance_by_version" in said, said
     assert query(shop, "SELECT m.version, vm.score FROM pgscore.outcome_version_matches vm "
@@ -822,7 +824,7 @@ def test_an_outcome_for_an_entity_only_a_shadow_scored_says_so(shop):
     assert query(shop, "SELECT judged_model_id FROM pgscore.outcomes") == [(None,)]
     shop.notices.clear()  # an entity nothing scored: as before
     query(shop, "SELECT pgscore.record_outcome('churn', '78', '1')")
-    assert 'no prediction of "churn" for entity "78" was logged' in " ".join(shop.notices)
+    assert "no prediction of 'churn' for entity '78' was logged" in " ".join(shop.notices)
 
 
 def test_code_newer_than_its_schema_counts_a_shadows_failures_as_that_schema_does(empty_db_url, trained):
@@ -1549,6 +1551,23 @@ def test_score_columns_read_says_each_wired_score_column_a_version_reads(shop, d
         f"pgscore.score_columns_read: there is no wiring {rid + 100} that rescores with 'churn'")
     with pytest.raises(errors.NullValueNotAllowed):
         query(shop, "SELECT * FROM pgscore.score_columns_read(NULL, %s)", (rid,))
+
+
+def test_score_columns_read_quotes_a_column_as_sql_writes_it(shop, db_url, trained):
+    """pgscore.score_columns_read's `said` (the DETAIL of each refusal of a score column read as a feature) printed
+    the column bare: `public.customers.Churn Score (the score column ...)`. It quotes it as SQL writes it now
+    (migration 0110), as the refusals' own messages do, at set_shadow as at score_columns_read."""
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    query(shop, 'ALTER TABLE customers RENAME COLUMN churn_score TO "Churn Score"')
+    query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', 'Churn Score', "
+                "%s::jsonb, p_profile_key => 'id')", (json.dumps(sample.COUNTERS),))
+    deploy_reading(db_url, trained, "Churn Score")  # v3
+    (v3,), = query(shop, "SELECT model_id FROM pgscore.models WHERE name = 'churn' AND version = 3")
+    said = 'public.customers."Churn Score" (the score column public.complaints rescores into)'
+    assert query(shop, "SELECT said FROM pgscore.score_columns_read(%s)", (v3,)) == [(said,)]
+    with pytest.raises(errors.InvalidParameterValue) as e:
+        query(shop, "SELECT pgscore.set_shadow('churn', 3)")
+    assert e.value.diag.message_detail == f"1 column(s) affected: {said}", e.value.diag.message_detail
 
 
 def test_every_refusal_of_a_score_column_read_as_a_feature_lists_the_columns_in_the_same_words(shop, db_url,

@@ -46,18 +46,19 @@ BEGIN
      ORDER BY l.model_id IS NOT NULL DESC, m.version DESC
      LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'pgscore.record_outcome: model "%" does not exist', p_model
+        RAISE EXCEPTION 'pgscore.record_outcome: model % does not exist', quote_literal(p_model)
             USING ERRCODE = 'undefined_object', HINT = 'SELECT name FROM pgscore.model_versions lists the models';
     END IF;
     IF v_task = 'regression' THEN
         BEGIN
             v_num := v_text::float8;
         EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
-            RAISE EXCEPTION 'pgscore.record_outcome: outcome "%" for regression model "%" is not a number', p_outcome, p_model
+            RAISE EXCEPTION 'pgscore.record_outcome: outcome % for regression model % is not a number', quote_literal(p_outcome),
+                  quote_literal(p_model)
                 USING ERRCODE = 'invalid_text_representation';
         END;
         IF v_num IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8) THEN
-            RAISE EXCEPTION 'pgscore.record_outcome: outcome % for regression model "%" is not a finite number', v_num, p_model
+            RAISE EXCEPTION 'pgscore.record_outcome: outcome % for regression model % is not a finite number', v_num, quote_literal(p_model)
                 USING ERRCODE = 'invalid_parameter_value';
         END IF;
         v_value := to_jsonb(v_num);
@@ -66,7 +67,8 @@ BEGIN
         -- binary classifier (of classes 0..3, true read as 1 replaced a recorded 2 in the metrics)
         IF lower(v_text) IN ('true', 'false') AND v_task <> 'binary'
            AND NOT EXISTS (SELECT FROM jsonb_array_elements(v_classes) c WHERE c #>> '{}' = v_text) THEN
-            RAISE EXCEPTION 'pgscore.record_outcome: outcome % for % model "%" is not one of its classes', v_text, v_task, p_model
+            RAISE EXCEPTION 'pgscore.record_outcome: outcome % for % model % is not one of its classes', quote_literal(v_text), v_task,
+                  quote_literal(p_model)
                 USING ERRCODE = 'invalid_parameter_value',
                       DETAIL = format('classes: %s', (SELECT string_agg(c #>> '{}', ', ') FROM jsonb_array_elements(v_classes) c)),
                       HINT = 'true and false stand for the classes 1 and 0 of a binary classifier only: give the class';
@@ -81,7 +83,8 @@ BEGIN
                 AND (c #>> '{}')::numeric = CASE lower(v_text) WHEN 'true' THEN 1 ELSE 0 END)
          LIMIT 1;
         IF v_value IS NULL THEN
-            RAISE EXCEPTION 'pgscore.record_outcome: outcome "%" is not a class of % model "%"', p_outcome, v_task, p_model
+            RAISE EXCEPTION 'pgscore.record_outcome: outcome % is not a class of % model %', quote_literal(p_outcome), v_task,
+                  quote_literal(p_model)
                 USING ERRCODE = 'invalid_parameter_value',
                       DETAIL = format('classes: %s', (SELECT string_agg(c #>> '{}', ', ') FROM jsonb_array_elements(v_classes) c));
         END IF;
@@ -116,13 +119,14 @@ BEGIN
     IF v_judged.model_id IS NULL AND v_models IS NOT NULL THEN
         -- only versions scored in shadow logged one by then: the outcome judges theirs, per version (it said that
         -- no prediction was logged)
-        RAISE NOTICE 'pgscore.record_outcome: no served prediction of "%" for entity "%" was logged at or before %: only version% % scored it, in shadow',
-                p_model, p_entity_key, p_observed_at, CASE WHEN cardinality(v_models) > 1 THEN 's' ELSE '' END,
+        RAISE NOTICE 'pgscore.record_outcome: no served prediction of % for entity % was logged at or before %: only version% % scored it, in shadow',
+                quote_literal(p_model), quote_literal(p_entity_key), p_observed_at, CASE WHEN cardinality(v_models) > 1 THEN 's' ELSE '' END,
                 (SELECT string_agg(m.version::text, ', ' ORDER BY m.version) FROM pgscore.models m
                   WHERE m.model_id = ANY (v_models))
             USING DETAIL = 'The outcome is kept and judges the shadow''s prediction per version (pgscore.outcome_version_matches, read by pgscore.realised_performance_by_version); it judges no served prediction, so pgscore.outcome_matches shows it unmatched and realised_performance leaves it out, until pgscore.refresh_monitoring finds a served one logged later (within its p_relook; a prediction scored in this transaction is logged at its commit).';
     ELSIF v_judged.model_id IS NULL THEN
-        RAISE NOTICE 'pgscore.record_outcome: no prediction of "%" for entity "%" was logged at or before %', p_model, p_entity_key, p_observed_at
+        RAISE NOTICE 'pgscore.record_outcome: no prediction of % for entity % was logged at or before %', quote_literal(p_model),
+                quote_literal(p_entity_key), p_observed_at
             USING DETAIL = 'The outcome is kept; it judges no prediction and pgscore.outcome_matches shows it unmatched, until pgscore.refresh_monitoring finds one logged later (within its p_relook; a prediction scored in this transaction is logged at its commit).';
     END IF;
     RETURN v_id;

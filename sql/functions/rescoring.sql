@@ -99,7 +99,7 @@ BEGIN
         WITH d AS (DELETE FROM pgscore.replicated_pending q WHERE q.rescoring_id = r.rescoring_id RETURNING q.entity_key)
         SELECT count(*), count(DISTINCT d.entity_key) INTO v_held, v_profiles FROM d;
         IF v_held > 0 THEN
-            RAISE WARNING 'pgscore.detach_rescoring: % replicated event(s) of % profile(s) of % held back by a two_phase subscription (pgscore.replicated_pending) were deleted with rescoring % of %, not counted',
+            RAISE WARNING 'pgscore.detach_rescoring: % replicated event(s) of % profile(s) of % held back by a two_phase subscription (pgscore.replicated_pending) were deleted with wiring % of %, not counted',
                   v_held, v_profiles, r.profile_table, r.rescoring_id, r.event_table
                 USING HINT = 'their profiles'' counters and scores lack them; to count them, run SELECT * FROM pgscore.retry_failed() before removing a wiring (it counts those no prepared transaction holds: pg_prepared_xacts)';
         END IF;
@@ -121,7 +121,7 @@ BEGIN
               ORDER BY t.tgname
     LOOP
         EXECUTE format('DROP TRIGGER %I ON %s', r.tgname, p_event_table);
-        RAISE NOTICE 'pgscore.detach_rescoring: dropped trigger % on %, which belonged to no wiring', r.tgname, p_event_table;
+        RAISE NOTICE 'pgscore.detach_rescoring: dropped trigger % on %, which belonged to no wiring', quote_ident(r.tgname), p_event_table;
         v_n := v_n + 1;
     END LOOP;
     IF v_n = 0 THEN
@@ -158,7 +158,7 @@ BEGIN
     RETURNING w.event_table, w.profile_table, w.trigger_name, w.replication_trigger
          INTO v_event, v_profile, v_trigger, v_replication_trigger;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'there is no rescoring %', p_rescoring_id
+        RAISE EXCEPTION 'there is no wiring %', p_rescoring_id
             USING ERRCODE = 'undefined_object', HINT = 'list wirings with: SELECT * FROM pgscore.rescoring';
     END IF;
     SELECT t.tgrelid::regclass INTO v_on FROM pg_catalog.pg_trigger t
@@ -166,7 +166,7 @@ BEGIN
         OR (t.tgname = v_replication_trigger AND t.tgfoid = 'pgscore.rescore_replicated()'::regprocedure)
      LIMIT 1;
     IF v_on IS NOT NULL THEN
-        RAISE EXCEPTION 'rescoring % still has its trigger, on %', p_rescoring_id, v_on
+        RAISE EXCEPTION 'wiring % still has its trigger, on %', p_rescoring_id, v_on
             USING ERRCODE = 'object_in_use',
                   HINT = format('detach it with: SELECT pgscore.detach_rescoring(%L)', v_on::text);
     END IF;
@@ -176,7 +176,7 @@ BEGIN
     WITH d AS (DELETE FROM pgscore.replicated_pending q WHERE q.rescoring_id = p_rescoring_id RETURNING q.entity_key)
     SELECT count(*), count(DISTINCT d.entity_key) INTO v_held, v_profiles FROM d;
     IF v_held > 0 THEN
-        RAISE WARNING 'pgscore.forget_rescoring: % replicated event(s) of % profile(s) of % held back by a two_phase subscription (pgscore.replicated_pending) were deleted with rescoring % of %, not counted',
+        RAISE WARNING 'pgscore.forget_rescoring: % replicated event(s) of % profile(s) of % held back by a two_phase subscription (pgscore.replicated_pending) were deleted with wiring % of %, not counted',
               v_held, v_profiles, v_profile, p_rescoring_id, v_event
             USING HINT = 'their profiles'' counters and scores lack them; to count them, run SELECT * FROM pgscore.retry_failed() before removing a wiring (it counts those no prepared transaction holds: pg_prepared_xacts)';
     END IF;

@@ -93,7 +93,7 @@ BEGIN
     END IF;
     RETURN QUERY
         SELECT w.rescoring_id, w.profile_table, w.event_table, c.what, c.col,
-               format('%s.%s (the %s column %s rescores into)', w.profile_table, c.col, c.what, w.event_table)
+               format('%s.%I (the %s column %s rescores into)', w.profile_table, c.col, c.what, w.event_table)
           FROM pgscore.rescoring w
          CROSS JOIN LATERAL (VALUES ('score', w.score_column), ('scored_at', w.scored_at_column)) AS c(what, col)
          WHERE w.model_name = v_name AND to_regclass(w.profile_table) IS NOT NULL

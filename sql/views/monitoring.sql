@@ -1379,10 +1379,10 @@ BEGIN
     SELECT m.model_id INTO v_id FROM pgscore.models m WHERE m.name = p_model AND m.version = p_version;
     IF NOT FOUND THEN
         IF NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = p_model) THEN
-            RAISE EXCEPTION 'pgscore.version_drift: model "%" does not exist', p_model
+            RAISE EXCEPTION 'pgscore.version_drift: model % does not exist', quote_literal(p_model)
                 USING ERRCODE = 'undefined_object', HINT = 'SELECT name FROM pgscore.model_versions lists the models';
         END IF;
-        RAISE EXCEPTION 'pgscore.version_drift: model "%" has no version %', p_model, p_version
+        RAISE EXCEPTION 'pgscore.version_drift: model % has no version %', quote_literal(p_model), p_version
             USING ERRCODE = 'undefined_object',
                   DETAIL = format('versions: %s', (SELECT string_agg(m.version::text, ', ' ORDER BY m.version)
                                                      FROM pgscore.models m WHERE m.name = p_model)),
