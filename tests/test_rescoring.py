@@ -1266,7 +1266,7 @@ def test_a_column_the_wiring_uses_renamed_keeps_the_events_and_queues_the_profil
                    for _, _, r, _ in queued), queued
         del shop.notices[:]
         assert query(shop, "SELECT rescoring_id, rescored, failed FROM pgscore.retry_failed()") == [(rid, 0, 2)]
-        assert any(f"retry_failed skipped rescoring {rid}: column(s) missing: public.{table}.{column}" in n
+        assert any(f"retry_failed skipped wiring {rid}: column(s) missing: public.{table}.{column}" in n
                    for n in shop.notices), shop.notices
     out = pgscore_cli("status", "--db", db_url).stdout
     assert (f"NOT RESCORING: its {what} {column} of public.{table} no longer exists (renamed or dropped): its "
@@ -1819,7 +1819,7 @@ def test_retry_failed_names_the_profile_table_that_went(shop):
     del shop.notices[:]
     assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 0, 1)]
     said = [n for n in shop.notices if "retry_failed skipped" in n]
-    assert said and f"skipped rescoring {rid}: its profile table public.customers was dropped or renamed" in said[0]
+    assert said and f"skipped wiring {rid}: its profile table public.customers was dropped or renamed" in said[0]
 
 
 def test_retry_failed_and_attach_after_an_event_table_was_dropped(shop, trained):
@@ -1834,7 +1834,7 @@ def test_retry_failed_and_attach_after_an_event_table_was_dropped(shop, trained)
     query(shop, "DISCARD ALL")
     del shop.notices[:]
     assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(old, 0, 1)]
-    assert any("retry_failed skipped rescoring" in n and "was dropped or renamed" in n for n in shop.notices)
+    assert any("retry_failed skipped wiring" in n and "was dropped or renamed" in n for n in shop.notices)
     query(shop, "CREATE TABLE calls (customer_id bigint)")
     query(shop, "SELECT pgscore.attach_rescoring('calls', 'customers', 'customer_id', 'churn', 'churn_score', "
                 "'{\"support_calls\": \"count\"}', p_profile_key => 'id')")
@@ -1999,10 +1999,10 @@ def test_a_trigger_no_wiring_owns_is_removed_by_detach_and_by_attach(shop, train
     orphan(shop, "complaints", "pgscore_rescore_1")
     del shop.notices[:]
     query(shop, "INSERT INTO complaints (customer_id) VALUES (5)")
-    (warning,) = [n for n in shop.notices if "names rescoring 1, which is not attached" in n]
+    (warning,) = [n for n in shop.notices if "names wiring 1, which is not attached" in n]
     assert "pgscore status says what changed" in warning
     out = pgscore_cli("status", "--db", shop.dsn).stdout
-    assert ("trigger pgscore_rescore_1 on public.complaints names rescoring 1, which no wiring of that table is"
+    assert ("trigger pgscore_rescore_1 on public.complaints names wiring 1, which no wiring of that table is"
             in out and "SELECT pgscore.detach_rescoring('public.complaints')" in out), out
     (fix,) = [line.split("detach it with ", 1)[1].split(" and attach again")[0] for line in warning.splitlines()
               if "detach it with" in line]
@@ -2035,7 +2035,7 @@ def test_a_trigger_no_wiring_owns_is_removed_by_detach_and_by_attach(shop, train
     query(shop, "CREATE TABLE complaints2 (LIKE complaints)")
     orphan(shop, "complaints2", f"pgscore_rescore_{rid}")
     out = pgscore_cli("status", "--db", shop.dsn).stdout
-    assert f"trigger pgscore_rescore_{rid} on public.complaints2 names rescoring {rid}, which no wiring" in out, out
+    assert f"trigger pgscore_rescore_{rid} on public.complaints2 names wiring {rid}, which no wiring" in out, out
     assert "on public.complaints names" not in out and "NOT RESCORING" not in out, out
     assert query(shop, "SELECT pgscore.detach_rescoring('complaints2')") == [(1,)]
     assert pgscore_triggers(shop, "complaints2") == []
@@ -2181,6 +2181,118 @@ def test_attach_warnings_and_a_broken_wiring_quote_the_column_they_name(shop):
             e.value.diag.message_primary
     finally:
         fresh.close()
+
+
+QUOTED_KEYS = ('ALTER TABLE complaints RENAME COLUMN customer_id TO "Customer Id"; '
+               'ALTER TABLE customers RENAME COLUMN id TO "Customer Id"')
+ATTACH_QUOTED = ("SELECT pgscore.attach_rescoring('complaints', 'customers', 'Customer Id', 'churn', 'churn_score', "
+                 "%s::jsonb, p_missing_profile => %s, p_strict => %s)")
+
+
+def test_messages_that_name_the_key_quote_it(shop):
+    """A key column whose name needs quoting ("Customer Id") was printed bare where a message named it alone: an
+    event's NULL key (`have a NULL Customer Id`), a missing profile's queue reason, the warning of a profile that
+    cannot be created (and its NOT NULL columns), attach_rescoring's list of a table's columns. Each quotes it as SQL
+    writes it now."""
+    query(shop, QUOTED_KEYS)
+    query(shop, 'ALTER TABLE customers ADD COLUMN "Region Code" text NOT NULL DEFAULT \'x\'; '
+                'ALTER TABLE customers ALTER COLUMN "Region Code" DROP DEFAULT')
+    with pytest.raises(errors.UndefinedColumn) as e:
+        query(shop, ATTACH, {**GOOD, "key": "Customer Id", "pkey": "Customer Id", "score": "Churn Score"})
+    assert e.value.diag.message_detail.startswith('columns: "Customer Id", '), e.value.diag.message_detail
+    assert ', "Region Code"' in e.value.diag.message_detail, e.value.diag.message_detail
+    query(shop, ATTACH_QUOTED, (json.dumps(sample.COUNTERS), "create", False))
+    assert any('creates it with only its "Customer Id" and the columns\' defaults, and public.customers has NOT NULL '
+               'column(s) without a default: "Region Code";' in n for n in shop.notices), shop.notices
+    query(shop, 'INSERT INTO complaints ("Customer Id") VALUES (NULL), (900001)')
+    assert any('1 event(s) inserted into public.complaints have a NULL "Customer Id"; they were kept' in n
+               for n in shop.notices), shop.notices
+    (reason,), = query(shop, "SELECT reason FROM pgscore.error_queue WHERE entity_key = '900001'")
+    assert reason.startswith('public.customers has no row with this "Customer Id" and creating it failed: '), reason
+
+
+def test_a_strict_wirings_errors_quote_the_key(shop):
+    """A strict wiring's errors named the key bare (`failed for Customer Id 900001`, `have a NULL Customer Id`)."""
+    query(shop, QUOTED_KEYS)
+    query(shop, ATTACH_QUOTED, (json.dumps(sample.COUNTERS), "queue", True))
+    with pytest.raises(psycopg2.Error) as e:
+        query(shop, 'INSERT INTO complaints ("Customer Id") VALUES (900001)')
+    assert e.value.diag.message_primary.startswith(
+        'pgscore: rescoring public.customers for public.complaints failed for "Customer Id" 900001: public.customers has no '
+        'row with this "Customer Id"; no counter changed'), e.value.diag.message_primary
+    with pytest.raises(errors.NotNullViolation) as e:
+        query(shop, 'INSERT INTO complaints ("Customer Id") VALUES (NULL)')
+    assert e.value.diag.message_primary == ('pgscore: 1 event(s) inserted into public.complaints have a NULL '
+                                            '"Customer Id"; '
+                                            'the wiring is strict, so the INSERT fails'), e.value.diag.message_primary
+
+
+def test_a_queue_reason_names_the_counters_a_retry_makes_up_for_as_sql_writes_them(shop):
+    """The queue reason of a broken wiring says which counters retry_failed recounts or replays, and which miss the
+    events for good: it named them bare (`recounts Calls 30d`)."""
+    query(shop, QUOTED_COLUMNS)
+    query(shop, 'ALTER TABLE customers ADD COLUMN "Calls 30d" bigint DEFAULT 0, ADD COLUMN "Last Kind" text')
+    rid = attach(shop, counters={"Spent": {"add": '"Amount"'}, "Calls 30d": {"window": "30 days", "time": "created_at"},
+                                 "Last Kind": {"last": "kind"}})
+    query(shop, 'ALTER TABLE customers RENAME COLUMN "Spent" TO spent')
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (4)")
+    (reason,), = query(shop, "SELECT reason FROM pgscore.error_queue WHERE rescoring_id = %s", (rid,))
+    assert reason.endswith('; no counter changed; retry_failed recounts "Calls 30d" and replays "Spent" from these '
+                           'events (their ids in the queue row\'s cause, uncounted_event_ids) but not "Last Kind": those '
+                           'miss these events for good'), reason
+
+
+ORPHAN = ('CREATE TRIGGER "Orphan Trigger" AFTER INSERT ON complaints REFERENCING NEW TABLE AS pgscore_new_events '
+          "FOR EACH STATEMENT EXECUTE FUNCTION pgscore.rescore_events('99')")
+
+
+def test_a_trigger_no_wiring_owns_is_named_as_sql_writes_it_with_its_wiring_n(shop, db_url):
+    """The trigger of a wiring that is gone (a table restored without pgscore.rescoring's rows) was named bare, and
+    its wiring `rescoring N`: the WARNING of an INSERT, pgscore status, and the NOTICEs of attach_rescoring and
+    detach_rescoring that drop it. They quote the trigger and say `wiring N`, as pgscore status names wirings."""
+    query(shop, ORPHAN)
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (1)")
+    assert any('trigger "Orphan Trigger" on public.complaints names wiring 99, which is not attached' in n
+               for n in shop.notices), shop.notices
+    run = pgscore_cli("status", "--db", db_url)
+    assert 'trigger "Orphan Trigger" on public.complaints names wiring 99, which no wiring' in run.stdout, run.stdout
+    attach(shop)
+    assert any('dropped trigger "Orphan Trigger" on public.complaints, which belonged to no wiring' in n
+               for n in shop.notices), shop.notices
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    query(shop, ORPHAN)
+    del shop.notices[:]
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    assert any('pgscore.detach_rescoring: dropped trigger "Orphan Trigger" on public.complaints, which belonged to no '
+               'wiring'
+               in n for n in shop.notices), shop.notices
+
+
+def test_forget_rescoring_and_the_skips_of_a_wiring_say_wiring_n(shop):
+    """forget_rescoring's errors, retry_failed's and refresh_windows' WARNINGs of a wiring they skip, and attach's
+    NOTICE of a wiring whose table is gone said `rescoring N`, a word a user reads as the act: `wiring N` now, as
+    pgscore status, retry and refresh-windows say."""
+    with pytest.raises(errors.UndefinedObject) as e:
+        query(shop, "SELECT pgscore.forget_rescoring(424242)")
+    assert e.value.diag.message_primary == "there is no wiring 424242"
+    rid = attach(shop, missing_profile="queue")
+    with pytest.raises(errors.ObjectInUse) as e:
+        query(shop, "SELECT pgscore.forget_rescoring(%s)", (rid,))
+    assert e.value.diag.message_primary.startswith(f"wiring {rid} still has its trigger, on "), \
+        e.value.diag.message_primary
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (900001)")  # queued: no such customer
+    query(shop, "ALTER TABLE customers RENAME COLUMN support_calls TO calls")
+    query(shop, "SELECT * FROM pgscore.retry_failed()")
+    assert any(f"retry_failed skipped wiring {rid}: column(s) missing" in n for n in shop.notices), shop.notices
+    query(shop, "SELECT * FROM pgscore.refresh_windows()")
+    assert any(f"refresh_windows skipped wiring {rid}: column(s) missing" in n for n in shop.notices), shop.notices
+    query(shop, "ALTER TABLE customers RENAME COLUMN calls TO support_calls")
+    query(shop, "ALTER TABLE complaints RENAME TO complaints_old; "
+                "CREATE TABLE complaints (LIKE complaints_old INCLUDING ALL)")
+    with pytest.raises(errors.DuplicateObject) as e:
+        attach(shop)
+    assert e.value.diag.message_primary == (f"pgscore: public.complaints was wired to public.customers by wiring {rid}, "
+                                            "whose trigger is now on public.complaints_old"), e.value.diag.message_primary
 
 
 def test_a_counter_whose_values_an_integer_column_rounds_is_named(shop):
@@ -2358,7 +2470,7 @@ def test_a_renamed_table_whose_old_name_another_took_is_not_rescored_in_its_plac
         del conn.notices[:]
         query(conn, "INSERT INTO complaints_old (customer_id) VALUES (90), (90)")
         warned = [n for n in conn.notices if "trigger pgscore_rescore_" in n]
-        assert warned and "on public.complaints_old names rescoring" in warned[0], conn.notices
+        assert warned and "on public.complaints_old names wiring" in warned[0], conn.notices
     other.close()
     assert query(shop, "SELECT support_calls FROM customers WHERE id = 90") == [(calls,)]  # nothing counted
     assert query(shop, "SELECT count(*) FROM complaints_old") == [(5,)]  # every event kept
@@ -2393,7 +2505,7 @@ def test_retry_failed_skips_a_wiring_whose_event_table_was_renamed_and_another_t
     assert query(shop, "SELECT complaints_30d, churn_score FROM customers WHERE id = 81") == before
     assert query(shop, "SELECT entity_key, reason FROM pgscore.error_queue") == [("81", reason)]
     said = [n for n in shop.notices if "retry_failed skipped" in n]
-    assert said and f"skipped rescoring {rid}: its event table public.complaints was renamed to " \
+    assert said and f"skipped wiring {rid}: its event table public.complaints was renamed to " \
                      "public.complaints_old" in said[0], shop.notices
     assert "pgscore.detach_rescoring('public.complaints_old')" in said[0] and "rename them back" not in said[0]
 
@@ -2426,7 +2538,7 @@ def test_a_table_dropped_and_created_again_can_be_attached_again(shop):
                 "customer_id bigint, kind text, created_at timestamptz NOT NULL DEFAULT now())")
     del shop.notices[:]
     new = attach(shop)
-    assert new != rid and any(f"rescoring {rid} wired a table named public.complaints" in n for n in shop.notices)
+    assert new != rid and any(f"wiring {rid} wired a table named public.complaints" in n for n in shop.notices)
     assert query(shop, "SELECT rescoring_id FROM pgscore.rescoring") == [(new,)]
     assert query(shop, "SELECT entity_key, rescoring_id FROM pgscore.error_queue") == [("70", new)]
     before = query(shop, "SELECT support_calls FROM customers WHERE id = 71")[0][0]
@@ -2643,7 +2755,7 @@ def test_a_role_without_pgscore_app_inserting_into_a_wired_table_is_told_what_it
     finally:
         query(shop, "RESET ROLE")
         query(shop, "DROP OWNED BY pgscore_t_plain; DROP ROLE pgscore_t_plain")
-    assert "public.complaints is wired to rescore profiles (rescoring 1), and the role inserting into it cannot " \
+    assert "public.complaints is wired to rescore profiles (wiring 1), and the role inserting into it cannot " \
         "read the wiring: permission denied for schema pgscore; the events were not inserted" in e.value.pgerror, \
         e.value.pgerror
     assert "GRANT pgscore_app TO pgscore_t_plain" in e.value.diag.message_hint
@@ -2765,7 +2877,7 @@ def test_a_key_with_a_nondeterministic_collation_is_refused_at_attach(shop, on):
     with pytest.raises(psycopg2.errors.IndeterminateCollation) as e:  # two collations: no comparison at all
         query(shop, "SELECT pgscore.attach_rescoring('calls', 'named', 'name', 'nobody', 'churn_score', "
                     "'{\"n\": \"count\"}')")
-    assert "calls.name has the collation default and public.named.name C" in e.value.pgerror
+    assert 'calls.name has the collation "default" and public.named.name "C"' in e.value.pgerror
     query(shop, "ALTER TABLE calls ALTER COLUMN name TYPE text COLLATE \"C\"")
     query(shop, "SELECT pgscore.attach_rescoring('calls', 'named', 'name', 'nobody', 'churn_score', '{\"n\": \"count\"}')")
 
@@ -2979,6 +3091,33 @@ def test_array_profile_keys_keep_the_counters_of_the_profiles_that_take_them(sho
     assert query(shop, "SELECT id::text, support_calls FROM pa ORDER BY id") == [("{1}", 2), ("{2}", 999), ("{3}", 2)]
     # all three queued (no live model; the first reason is the queue row's), and {2}'s count alone lost
     assert query(shop, "SELECT entity_key FROM pgscore.error_queue ORDER BY 1") == [("{1}",), ("{2}",), ("{3}",)]
+
+
+def test_attach_names_a_constraint_and_a_collation_as_sql_writes_them(shop):
+    """attach_rescoring's refusals of a deferrable key and of a key's collation named the constraint and the
+    collation bare (`constraint (Id Again)`, `collation Case Blind`): quoted as SQL writes them now."""
+    query(shop, 'ALTER TABLE customers ADD CONSTRAINT "Id Again" UNIQUE (id) DEFERRABLE')
+    with pytest.raises(psycopg2.Error) as e:
+        attach(shop)
+    assert e.value.diag.message_primary.startswith(
+        'pgscore: public.customers.id has a DEFERRABLE unique constraint ("Id Again"): '), e.value.diag.message_primary
+    assert 'drop "Id Again" and add it again' in e.value.diag.message_hint, e.value.diag.message_hint
+    query(shop, "CREATE COLLATION \"Case Blind\" (provider = icu, locale = 'und-u-ks-level2', deterministic = false); "
+                'CREATE COLLATION "Plain C" FROM "C"; '
+                'CREATE TABLE named (name text COLLATE "Case Blind" PRIMARY KEY, churn_score float8, scored_at timestamptz, '
+                'n int); '
+                "CREATE TABLE calls (name text)")
+    wire = "SELECT pgscore.attach_rescoring('calls', 'named', 'name', 'nobody', 'churn_score', '{\"n\": \"count\"}')"
+    with pytest.raises(errors.FeatureNotSupported) as e:
+        query(shop, wire)
+    assert e.value.diag.message_primary.startswith(
+        'pgscore: public.named.name has the nondeterministic collation "Case Blind": '), e.value.diag.message_primary
+    query(shop, 'ALTER TABLE named ALTER COLUMN name TYPE text COLLATE "Plain C"')
+    with pytest.raises(errors.IndeterminateCollation) as e:
+        query(shop, wire)
+    assert e.value.diag.message_primary.startswith(
+        'pgscore: public.calls.name has the collation "default" and public.named.name "Plain C": '), \
+        e.value.diag.message_primary
 
 
 def test_a_deferrable_profile_key_is_refused_with_the_create_rule_and_wired_with_queue(shop):
@@ -3792,7 +3931,7 @@ def test_refresh_windows_skips_a_wiring_whose_event_table_went(shop, how):
             "pgscore.detach_rescoring('public.complaints_old')"
     del shop.notices[:]
     assert refresh(shop) == want
-    assert any(f"refresh_windows skipped rescoring {rid}" in n and said in n for n in shop.notices), shop.notices
+    assert any(f"refresh_windows skipped wiring {rid}" in n and said in n for n in shop.notices), shop.notices
     assert query(shop, "SELECT complaints_30d, churn_score, xmin::text FROM customers WHERE id = 81") == before
     if how != "dropped":  # found by its name, and by its trigger on the renamed table
         assert refresh(shop, "complaints") == refresh(shop, "complaints_old") == want
@@ -3830,7 +3969,7 @@ def test_pgscore_refresh_windows_says_what_it_did_per_wiring_with_exit_codes_for
     query(shop, "ALTER TABLE complaints RENAME TO complaints_old; CREATE TABLE complaints (LIKE complaints_old)")
     run = pgscore_cli("refresh-windows", "--db", db_url)
     assert run.returncode == 1 and f"wiring {rid}: complaints_old -> customers: skipped" in run.stdout, run
-    assert "refresh_windows skipped rescoring" in run.stdout, run
+    assert "refresh_windows skipped wiring" in run.stdout, run
     query(shop, "CREATE ROLE nobody_here LOGIN")
     run = pgscore_cli("refresh-windows", "--db", db_url.replace("postgres@", "nobody_here@"))
     assert run.returncode == 3 and "pgscore refresh-windows needs a role granted pgscore_app" in run.stderr, run
@@ -4133,6 +4272,22 @@ def test_refresh_windows_leaves_a_profile_queued_under_another_text_of_its_key_t
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
     assert query(shop, "SELECT source, count(*) FROM pgscore.prediction_log WHERE entity_key IN ('5', '5.0') "
                        "GROUP BY 1 ORDER BY 1") == [("retry", 1)]
+
+
+def test_the_queue_reason_of_missed_events_with_a_null_id_quotes_the_id_column(shop):
+    """The reason of a queue row missing events whose id is NULL named the event id column bare (`have a NULL Ref
+    Id`): quoted as SQL writes it now, and still taken out of the reason when the row is queued again."""
+    query(shop, 'ALTER TABLE complaints ADD COLUMN "Ref Id" int')
+    query(shop, "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', 'churn_score', "
+                "'{\"support_calls\": \"count\"}', p_profile_key => 'id', p_event_id_column => 'Ref Id')")
+    query(shop, "UPDATE customers SET support_calls = 999 WHERE id = 5")
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT few_calls CHECK (support_calls < 1000)")
+    said = ("of the events its counters missed have a NULL \"Ref Id\" (cause->'uncounted_null_ids'): retry_failed "
+            "cannot replay them")
+    for n in (1, 2):  # (the second time, the first's sentence is replaced, not repeated)
+        query(shop, 'INSERT INTO complaints (customer_id, "Ref Id") VALUES (5, NULL)')
+        (reason,), = query(shop, "SELECT reason FROM pgscore.error_queue")
+        assert f"; {n} {said}" in reason and reason.count(said) == 1, reason
 
 
 def test_missed_events_with_a_null_id_are_not_replayed_as_if_counted_and_the_queue_row_says_so(shop):

@@ -982,7 +982,7 @@ def _rescoring_status(cur):
         _say(line)
     cur.execute(_ORPHAN_TRIGGERS)
     for table, trigger, arg in cur.fetchall():
-        _say(f"  trigger {trigger} on {table} names rescoring {arg}, which no wiring of that table is: its events "
+        _say(f"  trigger {trigger} on {table} names wiring {arg}, which no wiring of that table is: its events "
              f"are inserted with a WARNING and rescore nothing (a table restored without pgscore.rescoring's rows?); "
              f"remove it with SELECT pgscore.detach_rescoring({lit(table)}), then attach the table again if it "
              "should rescore")

@@ -257,6 +257,12 @@ def table(plpy, oid, name, partitioned=False) -> Table:
     return Table(oid, name, *batch.columns_of(plpy, oid), partitioned=partitioned)
 
 
+def column_of(plpy, t: Table, column) -> str:
+    """t's column named as SQL writes it, for a message: public.customers."Churn Score" (a plain name bare). Called
+    where a message is built, never on the path that succeeds."""
+    return f"{t.name}.{quote_ident(plpy, column)}"
+
+
 class Wiring:
     """One row of pgscore.rescoring with its tables' columns and, per model version, its plans. `replicated`:
     as the row trigger for replicated rows (rescore_replicated) reads it: its new events are one row, put in
@@ -762,7 +768,7 @@ def missing_columns(plpy, w: Wiring) -> list[str]:
               (w.profiles, w.scored_at_column, "the scored_at column")]
     wanted += [(w.profiles, c.column, "a counter") for c in w.counters]
     wanted += [(w.events, c.time, f"counter {c.column!r}'s time") for c in w.counters if c.time]
-    return [f"{t.name}.{quote_ident(plpy, col)} ({what})" for t, col, what in wanted
+    return [f"{column_of(plpy, t, col)} ({what})" for t, col, what in wanted
             if col is not None and col not in t.columns]
 
 
@@ -1392,11 +1398,12 @@ def uncounted_sql(ek, idc, source, profiles=None, pk=None) -> str:
             "GROUP BY m.t")
 
 
-def _null_ids_reason(w: Wiring, n) -> str:
+def _null_ids_reason(plpy, w: Wiring, n) -> str:
     """What a queue row says of the events its counters missed whose id (the wiring's event id column) is NULL:
     retry_failed cannot read them back, so it replays none of the row's, and what to do; `n` how many (or '%s',
     for the format() of _mark_uncounted)."""
-    return (f"{n} of the events its counters missed have a NULL {w.event_id_column} (cause->'uncounted_null_ids'): "
+    return (f"{n} of the events its counters missed have a NULL {quote_ident(plpy, w.event_id_column)} "
+            "(cause->'uncounted_null_ids'): "
             "retry_failed cannot replay them, so it replays none of this row's; correct its counters from the event "
             "table (those events, and the ones cause->'uncounted_event_ids' names), then UPDATE pgscore.error_queue "
             "SET cause = cause - 'uncounted_event_ids' - 'uncounted_null_ids' of its row, and retry")
@@ -1420,7 +1427,7 @@ def _mark_uncounted(plpy, w: Wiring, keys):
     n = ("CASE WHEN pg_catalog.jsonb_typeof(q.cause OPERATOR(pg_catalog.->) 'uncounted_events') "
          f"{EQ} 'number' THEN (q.cause OPERATOR(pg_catalog.->>) 'uncounted_events')::pg_catalog.int8 ELSE 0 END")
     z = (f"({n.replace('uncounted_events', 'uncounted_null_ids')} {PLUS} i.z)")
-    template = _null_ids_reason(w, "%s").replace("%", "%%").replace("%%s", "%s", 1)
+    template = _null_ids_reason(plpy, w, "%s").replace("%", "%%").replace("%%s", "%s", 1)
     # a key is queued as the profile key's text, or as the event key's where there is no profile, or no profile
     # key (renamed since the wiring was read: _broken): then the event key's alone
     for keyed in (True, False):
@@ -1656,7 +1663,7 @@ def on_insert(plpy, GD, TD, again=True, replicated=False):
         if _state(e) != INSUFFICIENT_PRIVILEGE:
             raise
         on = f"{quote_ident(plpy, TD['table_schema'])}.{quote_ident(plpy, TD['table_name'])}"
-        raise PgscoreError(f"{on} is wired to rescore profiles (rescoring {rescoring_id}), and the role inserting "
+        raise PgscoreError(f"{on} is wired to rescore profiles (wiring {rescoring_id}), and the role inserting "
                            f"into it cannot read the wiring: {_message(e)}; the events were not inserted",
                            sqlstate=INSUFFICIENT_PRIVILEGE,
                            hint="rescoring reads its wiring and writes its audit rows as the inserting role: "
@@ -1671,7 +1678,8 @@ def on_insert(plpy, GD, TD, again=True, replicated=False):
         ours = w is not None and _on_its_table(plpy, w, TD)
     if not ours:
         on = f"{quote_ident(plpy, TD['table_schema'])}.{quote_ident(plpy, TD['table_name'])}"
-        plpy.warning(f"pgscore: trigger {TD['name']} on {on} names rescoring {rescoring_id}, which is not attached "
+        plpy.warning(f"pgscore: trigger {quote_ident(plpy, TD['name'])} on {on} names wiring {rescoring_id}, which "
+                     "is not attached "
                      "or whose tables were renamed or dropped; the events were inserted and no profile was rescored",
                      hint=f"detach it with SELECT pgscore.detach_rescoring({quote_literal(plpy, on)}) and attach again "
                           "(pgscore status says what changed)")
@@ -1821,7 +1829,7 @@ def _replays(w: Wiring) -> bool:
             and any(c.kind in REPLAYED for c in w.counters))
 
 
-def _not_recounted(w: Wiring, replay=False) -> str:
+def _not_recounted(plpy, w: Wiring, replay=False) -> str:
     """What a retry makes up for of the counters a profile's events did not change: it recounts the windowed
     and recomputed ones (they read the event table); with `replay` (the queue row names the events, _replays),
     it replays the count, add, max and min ones from those events (REPLAYED), and never the others (set, last:
@@ -1830,6 +1838,7 @@ def _not_recounted(w: Wiring, replay=False) -> str:
     recounted = [c.column for c in w.counters if c.recomputed]
     replayed = [c.column for c in w.counters if replay and c.kind in REPLAYED]
     lost = [c.column for c in w.counters if not c.recomputed and c.column not in replayed]
+    recounted, replayed, lost = ([quote_ident(plpy, c) for c in cs] for cs in (recounted, replayed, lost))
     done = ([f"recounts {', '.join(recounted)}"] if recounted else []) + (
         [f"replays {', '.join(replayed)} from these events (their ids in the queue row's cause, "
          "uncounted_event_ids)"] if replayed else [])
@@ -1839,8 +1848,8 @@ def _not_recounted(w: Wiring, replay=False) -> str:
             "retry_failed recounts none of them: not ") + f"{', '.join(lost)}: those miss these events for good"
 
 
-def _with_recount(reason: str, w: Wiring, replay=False) -> str:
-    said = _not_recounted(w, replay and _replays(w))
+def _with_recount(plpy, reason: str, w: Wiring, replay=False) -> str:
+    said = _not_recounted(plpy, w, replay and _replays(w))
     return f"{reason}; {said}" if said else reason
 
 
@@ -1867,7 +1876,7 @@ def _broken(plpy, GD, w: Wiring, e):
         plan = plpy.prepare(queue_sql(ids_sql(quote_ident(plpy, w.event_key), quote_ident(plpy, w.event_id_column),
                                               w.source))
                             if named else _QUEUE, _QUEUE_TYPES)
-        queue(plpy, w, plan, [Failure(keys, _with_recount(f"{message}; no counter changed", w, named), _state(e),
+        queue(plpy, w, plan, [Failure(keys, _with_recount(plpy, f"{message}; no counter changed", w, named), _state(e),
                                       uncounted=named)], via="trigger")
     else:
         plpy.warning(f"pgscore: {message}; the events were kept and no profile was rescored", hint=hint)
@@ -1954,7 +1963,7 @@ def _rescore(plpy, GD, w: Wiring, again=True):
             scores, labels = _score(model, keys, data, failures, plans.fmt)
     if w.strict and failures:
         f = failures[0]
-        raise PgscoreError(f"rescoring {w.profiles.name} for {w.events.name} failed for {w.profile_key} "
+        raise PgscoreError(f"rescoring {w.profiles.name} for {w.events.name} failed for {quote_ident(plpy, w.profile_key)} "
                            f"{', '.join(map(str, f.keys[:5]))}: {f.reason}", sqlstate=f.sqlstate or "P0001")
     if scores is not None:
         _write(plpy, w, plans, r["queued"], keys, scores, labels, failures)
@@ -2003,7 +2012,7 @@ class ShadowPlans:
         if self.misread is None and not w.by_position and w.score_column in model.feature_names:
             col = w.score_column
             self.misread = Failure(
-                [], f"{w.profiles.name}.{quote_ident(plpy, col)}, the score column {w.events.name} rescores into, "
+                [], f"{column_of(plpy, w.profiles, col)}, the score column {w.events.name} rescores into, "
                     "is one of its features: read after the live version wrote it, each profile would be scored in shadow on "
                     "the live version's new score, not on the value the column held (set_shadow, "
                     "attach_rescoring and a go-live refuse such a shadow)",
@@ -2087,7 +2096,7 @@ def _shadow_failures_by_state(plpy, GD, w: Wiring, model_id, failures):
     for state, fs in by_state.items():
         keys = [k for f in fs for k in f.keys]
         _shadow_failed(plpy, GD, w, model_id, Failure(keys, fs[0].reason, state), len(keys),
-                       of=f" ({w.profile_key} {', '.join(map(str, keys[:5]))})")
+                       of=f" ({quote_ident(plpy, w.profile_key)} {', '.join(map(str, keys[:5]))})")
 
 
 def _shadow_failed(plpy, GD, w: Wiring, model_id, f: Failure, n, of=""):
@@ -2173,7 +2182,7 @@ def _run_fast(plpy, w: Wiring, plans: Plans, plan):
 
 def _null_keys(plpy, w: Wiring, n):
     if n:
-        msg = f"{int(n)} event(s) inserted into {w.events.name} have a NULL {w.event_key}"
+        msg = f"{int(n)} event(s) inserted into {w.events.name} have a NULL {quote_ident(plpy, w.event_key)}"
         if w.strict:
             raise PgscoreError(msg + "; the wiring is strict, so the INSERT fails", sqlstate="23502")
         plpy.warning(f"pgscore: {msg}; they were kept and rescored no profile")
@@ -2202,7 +2211,8 @@ def _read(plpy, w: Wiring, plans: Plans):
 
                 def not_created(keys, _scores, e):
                     uncreated.update(keys)
-                    failures.append(Failure(keys, f"{w.profiles.name} has no row with this {w.profile_key} and "
+                    failures.append(Failure(keys, f"{w.profiles.name} has no row with this "
+                                                  f"{quote_ident(plpy, w.profile_key)} and "
                                                   f"creating it failed: {_message(e)}; no counter changed", _state(e)))
 
                 # where the reason lies in some rows, the others are created (and counted), as _write writes them;
@@ -2223,14 +2233,17 @@ def _read(plpy, w: Wiring, plans: Plans):
                     missing = [k for k in plpy.execute(plans.sql.keys(missing_only=True))[0]["keys"] or []
                                if k not in uncreated]
                     if not r["rls"]:  # a key that changes as the profile key's type, say
-                        failures.append(Failure(missing, f"{w.profiles.name} has no row with this {w.profile_key} "
+                        failures.append(Failure(missing, f"{w.profiles.name} has no row with this "
+                                                         f"{quote_ident(plpy, w.profile_key)} "
                                                          "after creating it (does the key change when cast to "
-                                                         f"{w.profile_key}'s type?); no counter changed", "P0002"))
+                                                         f"{quote_ident(plpy, w.profile_key)}'s type?); no counter "
+                                                         "changed", "P0002"))
                     else:
-                        raise _hidden(w, missing)
+                        raise _hidden(plpy, w, missing)
         else:
             missing = plpy.execute(plans.sql.keys(missing_only=True))[0]["keys"] or []
-            failures.append(Failure(missing, f"{w.profiles.name} has no row with this {w.profile_key}; no counter "
+            failures.append(Failure(missing, f"{w.profiles.name} has no row with this "
+                                             f"{quote_ident(plpy, w.profile_key)}; no counter "
                                              "changed", "P0002"))
     _null_keys(plpy, w, r["null_keys"])
     return r, keys, unread + failures
@@ -2249,10 +2262,11 @@ def _every_row_fails(plpy, w: Wiring, e) -> bool:
                         [w.profiles.oid, f.get("schema_name"), f["table_name"], f["column_name"]])[0]["every"]
 
 
-def _hidden(w: Wiring, missing) -> PgscoreError:
+def _hidden(plpy, w: Wiring, missing) -> PgscoreError:
     """Profiles that row-level security hides from the inserting role: it can neither create nor count into them."""
     return PgscoreError(f"rescoring {w.profiles.name} for {w.events.name} failed: {w.profiles.name} has a row with "
-                        f"{w.profile_key} {', '.join(map(str, missing[:5]))} that the role inserting the events "
+                        f"{quote_ident(plpy, w.profile_key)} {', '.join(map(str, missing[:5]))} that the role "
+                        "inserting the events "
                         "cannot see (row-level security) and so cannot count into; the events were not inserted",
                         sqlstate=INSUFFICIENT_PRIVILEGE,
                         hint=f"let the role see the rows of {w.profiles.name} its events name (a policy), or insert "
@@ -2268,7 +2282,8 @@ def _refuse_unlockable(plpy, w: Wiring, plans: Plans):
     hidden = plpy.execute(plans.unlockable)[0]["keys"]
     if hidden:
         raise PgscoreError(f"rescoring {w.profiles.name} for {w.events.name} failed: {w.profiles.name} has a row "
-                           f"with {w.profile_key} {', '.join(sorted(hidden)[:5])} that the role inserting the events "
+                           f"with {quote_ident(plpy, w.profile_key)} {', '.join(sorted(hidden)[:5])} that the role "
+                           "inserting the events "
                            "may read but not update (row-level security), and so cannot count into; the events "
                            "were not inserted", sqlstate=INSUFFICIENT_PRIVILEGE,
                            hint=f"a policy for UPDATE on {w.profiles.name} must let the role update every row its "
@@ -2407,7 +2422,7 @@ def _write(plpy, w: Wiring, plans: Plans, clear, keys, scores, labels, failures)
         except plpy.SPIError as e:
             if _must_raise(e):
                 raise
-            failures.append(Failure(keys, _with_recount(f"updating the counters failed: {_message(e)}"
+            failures.append(Failure(keys, _with_recount(plpy, f"updating the counters failed: {_message(e)}"
                                                         f"{getattr(error, 'note', '')}", w, True),
                                     _state(e), uncounted=True))
             return
@@ -2437,7 +2452,7 @@ def _counters_only(plpy, w, plans, keys, failures, lock=False):
         plpy.execute(plans.counters_for, [keys])
 
     def failed(keys, scores, e):
-        failures.append(Failure(keys, _with_recount(f"updating the counters failed: {_message(e)}", w, True),
+        failures.append(Failure(keys, _with_recount(plpy, f"updating the counters failed: {_message(e)}", w, True),
                                 _state(e), uncounted=True))
 
     keys = [str(k) for k in keys]
@@ -2775,7 +2790,7 @@ def retry(plpy, GD, model_name=None, limit=None):
             n = plpy.execute(plpy.prepare(_QUEUED_COUNT, ["pg_catalog.int8"]), [row["rescoring_id"]])[0]["n"]
             (gone,) = plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [row["rescoring_id"]])
             which = ("its event table" if gone["event_oid"] is None else f"its profile table {gone['profile_table']}")
-            plpy.warning(f"pgscore: retry_failed skipped rescoring {row['rescoring_id']}: {which} was "
+            plpy.warning(f"pgscore: retry_failed skipped wiring {row['rescoring_id']}: {which} was "
                          f"dropped or renamed; its {n} queued profile(s) wait for a wiring of their profile table",
                          hint="attach_rescoring of the profile table (from any event table) takes them over; "
                               "detach_rescoring of a renamed one under its new name")
@@ -2785,7 +2800,7 @@ def retry(plpy, GD, model_name=None, limit=None):
         if moved:  # its statements name the event table: they would recount another table's events (_on_its_table)
             n = plpy.execute(plpy.prepare(_QUEUED_COUNT, ["pg_catalog.int8"]), [w.id])[0]["n"]
             where = moved[0]["on_name"]
-            plpy.warning(f"pgscore: retry_failed skipped rescoring {w.id}: its event table {w.events.name} was renamed "
+            plpy.warning(f"pgscore: retry_failed skipped wiring {w.id}: its event table {w.events.name} was renamed "
                          f"to {where} (its trigger is there), and {w.events.name} is now another table; its {n} queued "
                          "profile(s) wait",
                          hint=f"detach it with SELECT pgscore.detach_rescoring({quote_literal(plpy, where)}), then "
@@ -2794,7 +2809,7 @@ def retry(plpy, GD, model_name=None, limit=None):
             continue
         if w.missing:  # its statements cannot be made: the queue waits, as it says
             n = plpy.execute(plpy.prepare(_QUEUED_COUNT, ["pg_catalog.int8"]), [w.id])[0]["n"]
-            plpy.warning(f"pgscore: retry_failed skipped rescoring {w.id}: column(s) missing: {', '.join(w.missing)}; "
+            plpy.warning(f"pgscore: retry_failed skipped wiring {w.id}: column(s) missing: {', '.join(w.missing)}; "
                          f"its {n} queued profile(s) wait", hint=_COLUMNS_HINT)
             out.append((w.id, 0, n))
             continue
@@ -2816,7 +2831,7 @@ def retry(plpy, GD, model_name=None, limit=None):
         failures, unrecounted = [], []
         if plans.replay is not None and keys:  # the counters a failed update missed, from their events first
             left = _before_rescoring(plpy, w, lambda ks: plpy.execute(plans.replay, [ks, w.id]), keys,  # noqa: B023
-                                     failures, unrecounted, lambda e: _with_recount(  # noqa: B023
+                                     failures, unrecounted, lambda e: _with_recount(plpy,  # noqa: B023
                                          "replaying the counters of the events their update missed failed: "
                                          f"{_message(e)}", w, True))  # noqa: B023
             if left is None:
@@ -2833,7 +2848,7 @@ def retry(plpy, GD, model_name=None, limit=None):
                 plan = plpy.prepare(_NULL_IDS, ["pg_catalog.int8", "pg_catalog.text[]"])
                 for row_n in plpy.execute(plan, [w.id, over]):
                     nulls.setdefault(row_n["n"], []).append(row_n["k"])
-                failures.extend(Failure(ks, _null_ids_reason(w, n), "22004") for n, ks in nulls.items())
+                failures.extend(Failure(ks, _null_ids_reason(plpy, w, n), "22004") for n, ks in nulls.items())
                 named = {k for ks in nulls.values() for k in ks}
                 if len(named) < len(over):
                     failures.append(Failure([k for k in over if k not in named], _UNREPLAYED_REASON.format(QUEUED_IDS),
@@ -2868,7 +2883,7 @@ def retry(plpy, GD, model_name=None, limit=None):
         found = r["keys"] or []
         lost = set(keys) - {str(k) for k in found}
         if lost:  # (one that could not be created is not created here: its events' counters were never applied)
-            failures.append(Failure(sorted(lost), f"{w.profiles.name} has no row with this {w.profile_key}" + (
+            failures.append(Failure(sorted(lost), f"{w.profiles.name} has no row with this {quote_ident(plpy, w.profile_key)}" + (
                 "; retry_failed does not create a missing profile (the counters of its events were not applied): "
                 "insert its row, with its counters, and retry" if w.missing_profile == "create" else ""), "P0002"))
         scored = 0
@@ -2883,7 +2898,8 @@ def retry(plpy, GD, model_name=None, limit=None):
 
             def failed(keys, scores, e):
                 unwritten.update(keys)  # noqa: B023 - called now
-                failures.append(Failure(keys, f"writing the score and its audit row failed: {_message(e)}", _state(e)))  # noqa: B023
+                failures.append(Failure(keys, f"writing the score and its audit row failed: "
+                                              f"{_message(e)}", _state(e)))  # noqa: B023
 
             try:
                 execute(found, scores, labels)
@@ -2944,7 +2960,7 @@ def _others_code(plpy, w: Wiring) -> list[str]:
 def _warn_others_code(plpy, w: Wiring, by, others, do, left=""):
     """The WARNING of a wiring that a superuser's `by` skips for the code of `others` (_others_code): `left`
     says what it leaves, `do` how to run it instead."""
-    plpy.warning(f"pgscore: {by} skipped rescoring {w.id} ({w.events.name} to {w.profiles.name}): a superuser does "
+    plpy.warning(f"pgscore: {by} skipped wiring {w.id} ({w.events.name} to {w.profiles.name}): a superuser does "
                  f"not update {w.profiles.name}, whose owner or triggers belong to roles that are not: "
                  f"{', '.join(others)} (their code would run as the superuser){left}",
                  hint=f"{do} as a role that is not a superuser, granted pgscore_app and UPDATE on the profile table "
@@ -2994,7 +3010,7 @@ def refresh(plpy, GD, event_table=None, limit=None):
         if w is None:
             (gone,) = plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [rid])
             which = ("its event table" if gone["event_oid"] is None else f"its profile table {gone['profile_table']}")
-            plpy.warning(f"pgscore: refresh_windows skipped rescoring {rid}: {which} was dropped or renamed",
+            plpy.warning(f"pgscore: refresh_windows skipped wiring {rid}: {which} was dropped or renamed",
                          hint="detach_rescoring of a renamed event table under its new name, then attach it again; "
                               "forget_rescoring of one whose event table was dropped")
             out.append((rid, on_oid, gone["profile_oid"], None, None, None))
@@ -3002,14 +3018,14 @@ def refresh(plpy, GD, event_table=None, limit=None):
         moved = plpy.execute(plpy.prepare(_MOVED, ["pg_catalog.int8", "pg_catalog.oid"]), [w.id, w.events.oid])
         if moved:  # its statements name the event table: they would recount another table's events
             where = moved[0]["on_name"]
-            plpy.warning(f"pgscore: refresh_windows skipped rescoring {w.id}: its event table {w.events.name} was "
+            plpy.warning(f"pgscore: refresh_windows skipped wiring {w.id}: its event table {w.events.name} was "
                          f"renamed to {where} (its trigger is there), and {w.events.name} is now another table",
                          hint=f"detach it with SELECT pgscore.detach_rescoring({quote_literal(plpy, where)}), then "
                               "attach the table whose events it should count")
             out.append((w.id, on_oid, w.profiles.oid, None, None, None))
             continue
         if w.missing:
-            plpy.warning(f"pgscore: refresh_windows skipped rescoring {w.id}: column(s) missing: "
+            plpy.warning(f"pgscore: refresh_windows skipped wiring {w.id}: column(s) missing: "
                          f"{', '.join(w.missing)}", hint=_COLUMNS_HINT)
             out.append((w.id, w.events.oid, w.profiles.oid, None, None, None))
             continue
@@ -3139,7 +3155,7 @@ def _not_allowed(plpy, w: Wiring, e, by="retry_failed") -> bool:
         return False
     what = ("its queued profiles and their reasons are left as they were" if by == "retry_failed"
             else "its counters are left as they were")
-    plpy.warning(f"pgscore: {by} skipped rescoring {w.id} ({w.events.name} to {w.profiles.name}): "
+    plpy.warning(f"pgscore: {by} skipped wiring {w.id} ({w.events.name} to {w.profiles.name}): "
                  f"{_message(e)}; {what}",
                  hint=f"retry as a role that may read, lock and update {w.profiles.name} and read {w.events.name}")
     return True
@@ -3174,7 +3190,7 @@ _BASE_TYPES = ("SELECT pg_catalog.format_type(sb.oid, NULL) AS src, pg_catalog.f
                "ELSE d.oid END")
 # a deferrable unique index of the key alone, which INSERT ... ON CONFLICT (key) would infer and then refuse to use
 # (also beside an immediate one), and the constraint it belongs to
-_DEFERRABLE_KEY = ("SELECT COALESCE(c.conname, i.indexrelid::pg_catalog.regclass::pg_catalog.text)::pg_catalog.text "
+_DEFERRABLE_KEY = ("SELECT COALESCE(pg_catalog.quote_ident(c.conname), i.indexrelid::pg_catalog.regclass::pg_catalog.text)::pg_catalog.text "
                    "AS name FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a ON a.attrelid "
                    "OPERATOR(pg_catalog.=) i.indrelid AND a.attnum OPERATOR(pg_catalog.=) i.indkey[0] "
                    "LEFT JOIN pg_catalog.pg_constraint c ON c.conindid OPERATOR(pg_catalog.=) i.indexrelid "
@@ -3284,7 +3300,7 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
                           "record no time")
     keys = batch.unique_keys(plpy, profiles.oid)
     if profile_key not in keys:
-        raise WiringError(f"{profiles.name}.{quote_ident(plpy, profile_key)} has no unique index of its own; each event must match "
+        raise WiringError(f"{column_of(plpy, profiles, profile_key)} has no unique index of its own; each event must match "
                           "at most one profile", sqlstate="42P10",
                           hint=batch.key_hint(plpy, keys, profiles.name, profile_key, rescoring=True))
     if missing_profile == "create":
@@ -3292,7 +3308,7 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
                                   [profiles.oid, profile_key])
         if deferrable:
             name = deferrable[0]["name"]
-            raise WiringError(f"{profiles.name}.{quote_ident(plpy, profile_key)} has a DEFERRABLE unique constraint ({name}): a missing "
+            raise WiringError(f"{column_of(plpy, profiles, profile_key)} has a DEFERRABLE unique constraint ({name}): a missing "
                               "profile is created by INSERT ... ON CONFLICT, which PostgreSQL refuses for it, so every "
                               "new profile's events would be queued and never counted", sqlstate="42P10",
                               hint="attach with p_missing_profile => 'queue' (the application creates the profiles), "
@@ -3322,11 +3338,11 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
     old = attached[0] if attached else None
     if old is not None and old["on_oid"] is None:  # its table was dropped (and this one created by its name)
         plpy.execute(plpy.prepare(_FORGET, ["pg_catalog.int8"]), [old["rescoring_id"]])
-        plpy.notice(f"pgscore: rescoring {old['rescoring_id']} wired a table named {events.name} that no longer "
+        plpy.notice(f"pgscore: wiring {old['rescoring_id']} wired a table named {events.name} that no longer "
                     "exists (its trigger is gone); it was removed, its queued errors kept")
     elif old is not None and old["on_oid"] != events.oid:  # renamed, and a new table took the name
         where = old["on_name"]
-        raise WiringError(f"{events.name} was wired to {profiles.name} by rescoring {old['rescoring_id']}, whose "
+        raise WiringError(f"{events.name} was wired to {profiles.name} by wiring {old['rescoring_id']}, whose "
                           f"trigger is now on {where}", sqlstate="42710",
                           hint=f"detach it there first: SELECT pgscore.detach_rescoring({quote_literal(plpy, where)})")
     elif old is not None:
@@ -3335,7 +3351,8 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
     replication = plpy.execute(_REPLICATION)[0]["ok"]  # (a schema that has it)
     for r in plpy.execute(plpy.prepare(_ORPHANS if replication else _ORPHANS_BEFORE, ["pg_catalog.oid"]), [events.oid]):
         plpy.execute(f"DROP TRIGGER {quote_ident(plpy, r['tgname'])} ON {events.name}")
-        plpy.notice(f"pgscore: dropped trigger {r['tgname']} on {events.name}, which belonged to no wiring (a dump "
+        plpy.notice(f"pgscore: dropped trigger {quote_ident(plpy, r['tgname'])} on {events.name}, which belonged to "
+                    f"no wiring (a dump "
                     "of the table restored without pgscore.rescoring's rows?)")
     subscriptions = [r["name"] for r in plpy.execute(plpy.prepare(_SUBSCRIBED, ["pg_catalog.oid"]), [events.oid])]
     replicated = replication and _replicated(events, replicated, subscriptions)
@@ -3369,14 +3386,14 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
     if missing_profile == "create":
         _warn_uncreatable(plpy, profiles, profile_key)
     if scored_at_column is not None and profiles.types[scored_at_column] == "timestamp without time zone":
-        plpy.warning(f"pgscore: {profiles.name}.{quote_ident(plpy, scored_at_column)} is timestamp without time zone: now() is written "
+        plpy.warning(f"pgscore: {column_of(plpy, profiles, scored_at_column)} is timestamp without time zone: now() is written "
                      "into it as the wall-clock time of the TimeZone of each session that inserts (or retries), so "
                      "scores of sessions of different TimeZones are dated hours apart",
                      hint=f"ALTER TABLE {profiles.name} ALTER COLUMN {quote_ident(plpy, scored_at_column)} TYPE "
                           f"timestamptz USING {quote_ident(plpy, scored_at_column)} AT TIME ZONE 'UTC' (naming the "
                           "zone its times are in)")
     if profiles.types[profile_key].endswith("with time zone") and profiles.types[profile_key].startswith("timestamp"):
-        plpy.warning(f"pgscore: {profiles.name}.{quote_ident(plpy, profile_key)} is timestamptz: its key is logged, queued and matched "
+        plpy.warning(f"pgscore: {column_of(plpy, profiles, profile_key)} is timestamptz: its key is logged, queued and matched "
                      "to outcomes as text, which carries the TimeZone of the session that wrote it, so sessions of "
                      "different TimeZones name one profile by different keys",
                      hint="insert its events, and record its outcomes, from sessions of one TimeZone; or key the "
@@ -3401,11 +3418,11 @@ def _key_types(plpy, events: Table, key, profiles: Table, profile_key):
         if _state(e) != "42883":  # undefined_function: no = operator for the pair
             raise
         if events.types[key] == profiles.types[profile_key]:  # json, xml, point: a type with no = at all
-            raise WiringError(f"{events.name}.{quote_ident(plpy, key)} and {profiles.name}.{quote_ident(plpy, profile_key)} are {events.types[key]}, a type "
+            raise WiringError(f"{column_of(plpy, events, key)} and {column_of(plpy, profiles, profile_key)} are {events.types[key]}, a type "
                               "PostgreSQL has no equality operator for, so no event could find its profile",
                               sqlstate="42804", hint="key both tables by a column of a type that compares (text, "
                               "bigint, uuid; jsonb for json)") from None
-        raise WiringError(f"{events.name}.{quote_ident(plpy, key)} is {events.types[key]} and {profiles.name}.{quote_ident(plpy, profile_key)} is "
+        raise WiringError(f"{column_of(plpy, events, key)} is {events.types[key]} and {column_of(plpy, profiles, profile_key)} is "
                           f"{profiles.types[profile_key]}: PostgreSQL cannot compare them, so no event would find "
                           "its profile", sqlstate="42804",
                           hint=same + (f" USING {quote_ident(plpy, key)}::{profiles.types[profile_key]}"
@@ -3415,7 +3432,8 @@ def _key_types(plpy, events: Table, key, profiles: Table, profile_key):
         (c,) = plpy.execute(plpy.prepare(_COLLATION, ["pg_catalog.oid", "pg_catalog.name"]), [t.oid, col])
         both.append(c["name"])
         if c["deterministic"] is False:  # keys equal that differ as text: counted, queued and logged apart
-            raise WiringError(f"{t.name}.{quote_ident(plpy, col)} has the nondeterministic collation {c['name']}: keys it holds equal "
+            raise WiringError(f"{column_of(plpy, t, col)} has the nondeterministic collation "
+                              f"{quote_ident(plpy, c['name'])}: keys it holds equal "
                               "(by case or accent, say) are different keys to the counters, the error queue and "
                               "the audit log", sqlstate="0A000",
                               hint=f"key the wiring on a column with a deterministic collation (ALTER TABLE {t.name} "
@@ -3423,31 +3441,32 @@ def _key_types(plpy, events: Table, key, profiles: Table, profile_key):
                                    "on a normalised key (lower(), say) in a column of its own; both key columns "
                                    "need the same collation")
     if None not in both and both[0] != both[1]:  # PostgreSQL cannot compare them: every statement would fail
-        raise WiringError(f"{events.name}.{quote_ident(plpy, key)} has the collation {both[0]} and {profiles.name}.{quote_ident(plpy, profile_key)} "
-                          f"{both[1]}: PostgreSQL cannot tell which to compare the keys by", sqlstate="42P22",
+        raise WiringError(f"{column_of(plpy, events, key)} has the collation {quote_ident(plpy, both[0])} and "
+                          f"{column_of(plpy, profiles, profile_key)} "
+                          f"{quote_ident(plpy, both[1])}: PostgreSQL cannot tell which to compare the keys by", sqlstate="42P22",
                           hint=f"give both columns the same deterministic collation (ALTER TABLE ... ALTER COLUMN ... "
                                f"TYPE ... COLLATE {quote_ident(plpy, both[1])})")
     (r,) = plpy.execute(plpy.prepare(_BASE_TYPES, ["pg_catalog.oid", "pg_catalog.oid"]),
                         [events.columns[key], profiles.columns[profile_key]])
     for t, col, row in ((events, key, r["src_row"]), (profiles, profile_key, r["dst_row"])):
         if row:  # the statements skip keys that are NULL, and a row with a NULL field IS NOT NULL is false
-            raise WiringError(f"{t.name}.{quote_ident(plpy, col)} is of the composite type {t.types[col]}: an event whose key has a NULL "
+            raise WiringError(f"{column_of(plpy, t, col)} is of the composite type {t.types[col]}: an event whose key has a NULL "
                               "field would be kept without counting, scoring or queuing its profile", sqlstate="0A000",
                               hint="key both tables by a scalar column (one that holds the row's fields as text, "
                                    "say, or a surrogate key)")
     if r["dst"] == "character" and r["src"] != "character":
         # the keys are compared as text (a char(n) key's trailing blanks dropped) but created and retried as
         # char(n) (an event key's kept and padded): an event key with trailing blanks is never counted
-        raise WiringError(f"{events.name}.{quote_ident(plpy, key)} is {events.types[key]} and {profiles.name}.{quote_ident(plpy, profile_key)} is "
+        raise WiringError(f"{column_of(plpy, events, key)} is {events.types[key]} and {column_of(plpy, profiles, profile_key)} is "
                           f"{profiles.types[profile_key]}: an event key with trailing blanks would never find its "
                           "profile, and retry_failed would clear it as rescored", sqlstate="42804",
                           hint=same + f" USING {quote_ident(plpy, key)}::{profiles.types[profile_key]}, or make "
-                               f"{profiles.name}.{quote_ident(plpy, profile_key)} {events.types[key]}")
+                               f"{column_of(plpy, profiles, profile_key)} {events.types[key]}")
     rank = {"smallint": 1, "integer": 2, "bigint": 3, "numeric": 4, "real": 4, "double precision": 4}
     src, dst = rank.get(r["src"]), rank.get(r["dst"])
     if src is None or dst is None or dst == 4 or src <= dst:
         return
-    raise WiringError(f"{events.name}.{quote_ident(plpy, key)} is {events.types[key]} and {profiles.name}.{quote_ident(plpy, profile_key)} is "
+    raise WiringError(f"{column_of(plpy, events, key)} is {events.types[key]} and {column_of(plpy, profiles, profile_key)} is "
                       f"{profiles.types[profile_key]}: an event key may not fit a profile key", sqlstate="42804",
                       hint=same)
 
@@ -3485,7 +3504,7 @@ def _window_zone(plpy, c: Counter, events: Table):
     kind = events.types[c.time]
     if c.zone is None:
         if kind != "timestamp with time zone":
-            plpy.warning(f"pgscore: counter {c.column!r} counts {events.name}.{quote_ident(plpy, c.time)} ({kind}, no time zone) "
+            plpy.warning(f"pgscore: counter {c.column!r} counts {column_of(plpy, events, c.time)} ({kind}, no time zone) "
                          "against now() in the TimeZone of each session that inserts: sessions of different "
                          "TimeZones count the same events in windows hours apart",
                          hint=f'name the zone its times are in: {{"window": "{c.window}", "time": "{c.time}", '
@@ -3493,7 +3512,7 @@ def _window_zone(plpy, c: Counter, events: Table):
         return
     if kind == "timestamp with time zone":
         raise WiringError(f"counter {c.column!r}: \"zone\" is for a time column without one, and "
-                          f"{events.name}.{quote_ident(plpy, c.time)} is timestamptz (its values are instants)", sqlstate="22023",
+                          f"{column_of(plpy, events, c.time)} is timestamptz (its values are instants)", sqlstate="22023",
                           hint=f'leave "zone" out: {{"window": "{c.window}", "time": "{c.time}"}}')
     try:
         plpy.execute(plpy.prepare(_ZONE, ["pg_catalog.text"]), [c.zone])
@@ -3524,9 +3543,9 @@ def _warn_uncreatable(plpy, profiles: Table, profile_key):
     cols = plpy.execute(plpy.prepare(_NO_DEFAULT, ["pg_catalog.oid", "pg_catalog.text"]),
                         [profiles.oid, profile_key])[0]["cols"]
     if cols:
-        plpy.warning(f"pgscore: an event for a missing profile creates it with only its {profile_key} and the "
+        plpy.warning(f"pgscore: an event for a missing profile creates it with only its {quote_ident(plpy, profile_key)} and the "
                      f"columns' defaults, and {profiles.name} has NOT NULL column(s) without a default: "
-                     f"{', '.join(cols)}; such events will be kept and their profiles queued in "
+                     f"{', '.join(quote_ident(plpy, c) for c in cols)}; such events will be kept and their profiles queued in "
                      "pgscore.error_queue, not created",
                      hint=f"give them defaults (ALTER TABLE {profiles.name} ALTER COLUMN {quote_ident(plpy, cols[0])} "
                           "SET DEFAULT ...), or create each profile before its events and attach with "
@@ -3608,9 +3627,9 @@ def _relation(plpy, name, what) -> Table:
 def _need_column(plpy, t: Table, column, what, types=None, expected=None, hint=None):
     if column not in t.columns:
         raise WiringError(f"{t.name} has no column {column!r} ({what})", sqlstate="42703",
-                          detail="columns: " + ", ".join(t.columns), hint=hint)
+                          detail="columns: " + ", ".join(quote_ident(plpy, c) for c in t.columns), hint=hint)
     if types is not None and t.types[column] not in types:
-        raise WiringError(f"{t.name}.{quote_ident(plpy, column)} ({what}) is {t.types[column]}; expected {expected}", sqlstate="42804",
+        raise WiringError(f"{column_of(plpy, t, column)} ({what}) is {t.types[column]}; expected {expected}", sqlstate="42804",
                           hint=hint)
 
 
@@ -3686,7 +3705,7 @@ def _check_shadows_read_no_score_column(plpy, w: Wiring, model):
             continue
         (what, col, _), name, v = read[0], quote_literal(plpy, w.model_name), r["version"]
         raise WiringError(
-            f"{w.profiles.name}.{quote_ident(plpy, col)} (the {what} column) is a feature of version {v} of {name}, its shadow: every "
+            f"{column_of(plpy, w.profiles, col)} (the {what} column) is a feature of version {v} of {name}, its shadow: every "
             f"INSERT into {w.events.name} would score the shadow on the live version's new score, and once live it "
             "would feed its own output back in", detail=_columns_affected(read),
             hint=f"clear the shadow first: pgscore.clear_shadow({name}, {v}) (pgscore shadow {w.model_name} {v} "
@@ -3712,7 +3731,7 @@ def _score_columns_read(plpy, w: Wiring, model_id, feature_names) -> list:
                                       [model_id, w.id])]
     if w.by_position:
         return []
-    return [(what, col, f"{w.profiles.name}.{col} (the {what} column {w.events.name} rescores into)")
+    return [(what, col, f"{column_of(plpy, w.profiles, col)} (the {what} column {w.events.name} rescores into)")
             for what, col in (("score", w.score_column), ("scored_at", w.scored_at_column))
             if col is not None and col in feature_names]
 
@@ -3743,7 +3762,7 @@ def _warn_zone_cast(plpy, w: Wiring, c: Counter, expressed):
     else:
         return
     what = ZONELESS_TYPES.get(expressed, "timestamp with time zone")
-    plpy.warning(f"pgscore: counter {c.column!r} computes {what} values and {w.profiles.name}.{quote_ident(plpy, c.column)} is {column}: "
+    plpy.warning(f"pgscore: counter {c.column!r} computes {what} values and {column_of(plpy, w.profiles, c.column)} is {column}: "
                  "each new value is cast in the TimeZone of each session that inserts, so sessions of different "
                  "TimeZones write the same events' times hours apart", hint=fix)
 
@@ -3798,7 +3817,7 @@ def _check_counts_into_a_number(plpy, w: Wiring, c: Counter):
     col, want = quote_ident(plpy, c.column), "bigint" if counts else "numeric"
     raise WiringError(
         f"counter {c.column!r} ({_rule(c)}) {'counts events' if counts else 'adds up numbers'} into "
-        f"{w.profiles.name}.{col}, which is {w.profiles.types[c.column]}: "
+        f"{column_of(plpy, w.profiles, c.column)}, which is {w.profiles.types[c.column]}: "
         f"{'a ' if counts else ''}{label} counter takes a column of a number type",
         sqlstate="42804", detail=f"number types: {NUMBER_TYPES_SAID}",
         hint=f"make the column a number (ALTER TABLE {w.profiles.name} ALTER COLUMN {col} TYPE {want} USING "
@@ -3813,7 +3832,7 @@ def _counter_type_error(plpy, w: Wiring, c: Counter, sql, own: str, said: str) -
         values = plpy.execute(plpy.prepare(_BASE_TYPE, ["pg_catalog.oid"]), [typid])[0]["name"]
     except plpy.SPIError:  # (the expression alone fails too: PostgreSQL's words are all there is)
         values = None
-    col, column_type = f"{w.profiles.name}.{quote_ident(plpy, c.column)}", w.profiles.types[c.column]
+    col, column_type = column_of(plpy, w.profiles, c.column), w.profiles.types[c.column]
     takes = {"max": "a max counter takes a column of its values' type, which GREATEST compares them with",
              "min": "a min counter takes a column of its values' type, which LEAST compares them with",
              "add": "an add counter takes a number column its sum is added to",
@@ -3939,7 +3958,7 @@ def _check_statements(plpy, GD, w: Wiring):
                 _warn_zone_cast(plpy, w, c, expressed)
             if w.profiles.columns[c.column] in INTEGER_TYPES and made in FRACTIONAL_TYPES:
                 plpy.warning(f"pgscore: counter {c.column!r} computes {FRACTIONAL_TYPES[made]} values and "
-                             f"{w.profiles.name}.{quote_ident(plpy, c.column)} is {w.profiles.types[c.column]}: each "
+                             f"{column_of(plpy, w.profiles, c.column)} is {w.profiles.types[c.column]}: each "
                              "new value will be "
                              "rounded to a whole number",
                              hint=f"make the column numeric (ALTER TABLE {w.profiles.name} ALTER COLUMN "
@@ -3965,7 +3984,7 @@ def _check_statements(plpy, GD, w: Wiring):
     read = _score_columns_read(plpy, w, model.model_id, model.feature_names) if by_name else []
     if read:
         what, col, _ = read[0]
-        raise WiringError(f"{w.profiles.name}.{quote_ident(plpy, col)} (the {what} column) is a feature of model "
+        raise WiringError(f"{column_of(plpy, w.profiles, col)} (the {what} column) is a feature of model "
                           f"{model.label}: "
                           "each rescoring would feed its own output back in", detail=_columns_affected(read))
     _check_shadows_read_no_score_column(plpy, w, model)
