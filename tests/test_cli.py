@@ -560,8 +560,9 @@ def test_output_into_a_closed_pipe_ends_quietly(db_url):
 
 
 def test_show_prints_the_metrics_headline_first_and_prose_on_its_own_line(db_url):
-    """show's metrics: auc, accuracy, precision, recall, brier, log_loss (r2, rmse, mae for a regressor), then the
-    counts; score_baseline's prose on a line of its own (it printed them in jsonb's key order, prose among them)."""
+    """show's metrics: auc, accuracy, precision, recall, brier, log_loss (r2, rmse, mae, error_kurtosis for a
+    regressor), then the counts; score_baseline's prose on a line of its own (it printed them in jsonb's key order,
+    prose among them)."""
     from sklearn.linear_model import LinearRegression
 
     registry.deploy(db_url, "churn", LogisticRegression(max_iter=500).fit(X, Y), X, Y, feature_names=NAMES)
@@ -576,7 +577,7 @@ def test_show_prints_the_metrics_headline_first_and_prose_on_its_own_line(db_url
                      "holdout_positives"], lines
     assert lines["churn"][1] == "  score_baseline: training rows: 300 scored by this version (in-sample)", lines
     names = [kv.split(" ")[0] for kv in lines["spend"][0].removeprefix("  metrics: ").split(", ")]
-    assert names == ["r2", "rmse", "mae", "holdout_rows"], lines
+    assert names == ["r2", "rmse", "mae", "error_kurtosis", "holdout_rows"], lines
     assert lines["spend"][1].startswith("  score_baseline: "), lines
 
 

@@ -41,6 +41,30 @@ def sql_error(conn, sql, params=None):
     return e.value
 
 
+def test_a_regressors_deploy_records_its_hold_out_errors_kurtosis(db_url):
+    """rmse_rise's noise floor reads the hold-out errors' kurtosis (migration 0108): mean(e^4) / mean(e^2)^2 of
+    e = y - pred about 0, of the clone fitted without the hold-out, as the deploy measures rmse; the deploy stored
+    no tail measure before. Student t errors at 5 degrees of freedom: a kurtosis well above the normal's 3."""
+    from sklearn.base import clone
+    from sklearn.model_selection import train_test_split
+
+    rng = np.random.default_rng(7)
+    y = X[:, 1] * 2.0 + rng.standard_t(5, len(X))
+    model = LinearRegression().fit(X, y)
+    registry.deploy(db_url, "spend", model, X, y, feature_names=NAMES)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, random_state=0)
+    e = y_te - clone(model).fit(X_tr, y_tr).predict(X_te)
+    (kurtosis, rmse, rows), = query(db_url, "SELECT (metrics ->> 'error_kurtosis')::float8, (metrics ->> 'rmse')::float8,"
+                                            " (metrics ->> 'holdout_rows')::int FROM pgscore.model_versions"
+                                            " WHERE name = 'spend'")
+    assert rows == len(e) == 120 and rmse == pytest.approx(np.sqrt(np.mean(e ** 2)))
+    assert kurtosis == pytest.approx(np.mean(e ** 4) / np.mean(e ** 2) ** 2, rel=1e-12) and kurtosis > 3.5
+    # errors all 0 (a target the model fits exactly): no kurtosis, as a NaN metric is none (JSON null)
+    from pgscore import metrics
+    assert np.isnan(metrics.error_kurtosis([1.0, 2.0], [1.0, 2.0]))
+    assert metrics.error_kurtosis([1e200, 0.0], [0.0, 0.0]) == pytest.approx(2.0)  # (scaled: no overflow)
+
+
 def test_deploy_records_everything(db_url, logit):
     rec = registry.deploy(db_url, "churn", logit, X, Y, feature_names=NAMES, description="first")
     assert (rec["name"], rec["version"], rec["task"], rec["live"]) == ("churn", 1, "binary", True)

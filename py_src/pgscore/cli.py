@@ -1353,7 +1353,7 @@ def cmd_models(args):
 # show's metrics: the headline ones first (a jsonb object's keys come back by length, then bytes), then the counts
 # and the others by name; a text one (score_baseline's prose, a skipped hold-out's reason) on its own line
 _HEADLINE_METRICS = ("auc", "auc_ovr", "accuracy", "precision", "recall", "brier", "log_loss", "r2", "rmse", "mae",
-                     "threshold", "holdout_rows", "holdout_positives")
+                     "error_kurtosis", "threshold", "holdout_rows", "holdout_positives")
 
 
 def _metrics_lines(metrics):
