@@ -2150,6 +2150,90 @@ def test_the_auc_floor_of_a_small_hold_out_is_crossed_on_no_drift_about_as_often
                        (n_w, n_h, a_h[ok].tolist(), a_w[ok].tolist(), pos_h[ok].tolist(), pos_w[ok].tolist()))
     assert ok.sum() > 0.95 * trials and over <= 2 * 0.001 * ok.sum(), over
 
+def _rmse_tail_dof(kappa_h, m, e):
+    """performance_stats_of's effective degrees of freedom for rmse_rise (0108), in numpy: the hold-out's stored
+    kurtosis (at most its m rows) and the window errors' e pooled (Layard's), at least 3, rounded down."""
+    n = len(e)
+    rho = np.mean(e ** 2) / kappa_h[1] ** 2
+    u = m / (m + n * rho)
+    kappa = max(3.0, (m + n) * (min(kappa_h[0], m) * u * u / m
+                               + min(np.mean(e ** 4) / np.mean(e ** 2) ** 2, n) * (1 - u) ** 2 / n))
+    dof = 2 / (kappa - 1)
+    return max(1, math.floor(n * dof)), max(1, math.floor(m * dof))
+
+
+def test_the_rmse_floor_reads_the_errors_kurtosis(db_url):
+    """Migration 0108: rmse_rise's floor was the F of the MSE ratio under normal errors (0106), and with heavy-tailed
+    errors no-drift windows crossed it 20-200 times as often as its confidence says. A regressor's deploy stores
+    its hold-out errors' kurtosis (error_kurtosis); the floor is the F at n 2 / (kappa - 1) and n_base 2 / (kappa -
+    1), kappa that kurtosis and the window's pooled, at least 3. Errors from Student t at 3 df, the window's RMSE
+    35% over the deploy's: over 0106's floor (an alert), within 0108's (ok). Without error_kurtosis (deployed before
+    0108), or one that is no kurtosis (NULL, below 1, text, past 9.2e18), 0106's floor; one above the hold-out's
+    rows (no sample's is) taken at them; hold-outs of 1-2 rows judged without error."""
+    rng = np.random.default_rng(108)
+    X = rng.normal(size=(500, 2))
+    est = LinearRegression().fit(X, X[:, 0] * 3 + X[:, 1])
+    y = X[:, 0] * 3 + X[:, 1] + rng.standard_t(3, 500)
+    rec = registry.deploy(db_url, "tails", LinearRegression().fit(X, y), X, y, feature_names=["a", "b"])
+    recorded = rec["metrics"]
+    assert recorded["holdout_rows"] == 100 and recorded["error_kurtosis"] > 3
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    model_id = rec["model_id"]
+    pred = est.predict(X[:200])
+    log_rows(conn, model_id, X[:200], pred)
+    raw = rng.standard_t(3, 200)
+    outcomes = pred + raw * (1.35 * recorded["rmse"] / np.sqrt(np.mean(raw ** 2)))
+    query(conn, "SELECT pgscore.record_outcome('tails', (u.i - 1)::text, u.v::text) FROM unnest(%s::float8[]) "
+                "WITH ORDINALITY AS u(v, i)", ([float(v) for v in outcomes],))
+    e = pred - outcomes  # (as the views take them: score - outcome)
+
+    def check():
+        (c,), = query(conn, "SELECT checks FROM pgscore.performance_stats() WHERE model_id = %s "
+                            "AND period = '1 hour'", (model_id,))
+        return {x["metric"]: x for x in c}["rmse_rise"]
+
+    def floor(n, m):
+        return query(conn, "SELECT pgscore.noise_floor('rmse_rise', %s, %s, NULL, 0.999, 1.0)", (n, m))[0][0]
+
+    def hand_edit(**metrics):  # the table takes no updates: as an edit by hand would
+        m = {**recorded, **metrics}
+        query(conn, "ALTER TABLE pgscore.models DISABLE TRIGGER USER")
+        query(conn, "UPDATE pgscore.models SET metrics = %s::jsonb WHERE model_id = %s", (json.dumps(m), model_id))
+        query(conn, "ALTER TABLE pgscore.models ENABLE TRIGGER USER")
+
+    before = floor(200, 100)
+    n_eff, m_eff = _rmse_tail_dof((recorded["error_kurtosis"], recorded["rmse"]), 100, e)
+    assert n_eff < 100 and m_eff < 50
+    c = check()
+    assert c["n"] == 200 and c["value"] == pytest.approx(0.35, rel=1e-6) and c["confidence"] == 0.999
+    assert c["floor"] == pytest.approx(floor(n_eff, m_eff), rel=1e-9) and c["floor"] > 0.35 > before
+    assert c["level"] == "ok"
+    # no kurtosis recorded (a model deployed before 0108), or none that is one: 0106's floor, and the alert
+    for bad in (None, 0.5, -1, "7", 1e30, [9]):
+        hand_edit(error_kurtosis=bad)
+        c = check()
+        assert c["floor"] == pytest.approx(before, rel=1e-12) and c["level"] == "alert", bad
+    query(conn, "ALTER TABLE pgscore.models DISABLE TRIGGER USER")
+    query(conn, "UPDATE pgscore.models SET metrics = metrics - 'error_kurtosis' WHERE model_id = %s", (model_id,))
+    query(conn, "ALTER TABLE pgscore.models ENABLE TRIGGER USER")
+    assert check()["floor"] == pytest.approx(before, rel=1e-12)
+    # a kurtosis of 1 (its least) or 3: the window's own tails still count, pooled
+    for k in (1, 3.0):
+        hand_edit(error_kurtosis=k)
+        assert check()["floor"] == pytest.approx(floor(*_rmse_tail_dof((k, recorded["rmse"]), 100, e)), rel=1e-9)
+    # past the hold-out's rows (1e6 against 100): at them; the degrees of freedom never below 1
+    hand_edit(error_kurtosis=1e6)
+    c = check()
+    assert c["floor"] == pytest.approx(floor(*_rmse_tail_dof((100, recorded["rmse"]), 100, e)), rel=1e-9)
+    assert c["floor"] > 0.35 and c["level"] == "ok"
+    for rows in (1, 2):
+        hand_edit(error_kurtosis=5.0, holdout_rows=rows)
+        c = check()
+        want = floor(*_rmse_tail_dof((min(5.0, rows), recorded["rmse"]), rows, e))
+        assert math.isfinite(c["floor"]) and c["floor"] == pytest.approx(want, rel=1e-9), rows
+    conn.close()
+
 
 def test_the_psi_floor_over_runs_of_rare_bins_is_the_same_whatever_their_order(conn):
     """PSI's floor where every bin is rare: a run of bins sharing a share is one bin's grid distribution raised to

@@ -54,9 +54,9 @@ def test_a_regressors_deploy_records_its_hold_out_errors_kurtosis(db_url):
     registry.deploy(db_url, "spend", model, X, y, feature_names=NAMES)
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, random_state=0)
     e = y_te - clone(model).fit(X_tr, y_tr).predict(X_te)
-    (kurtosis, rmse, rows), = query(db_url, "SELECT (metrics ->> 'error_kurtosis')::float8, (metrics ->> 'rmse')::float8,"
-                                            " (metrics ->> 'holdout_rows')::int FROM pgscore.model_versions"
-                                            " WHERE name = 'spend'")
+    (kurtosis, rmse, rows), = query(db_url, "SELECT (metrics ->> 'error_kurtosis')::float8, "
+                                            "(metrics ->> 'rmse')::float8, (metrics ->> 'holdout_rows')::int "
+                                            "FROM pgscore.model_versions WHERE name = 'spend'")
     assert rows == len(e) == 120 and rmse == pytest.approx(np.sqrt(np.mean(e ** 2)))
     assert kurtosis == pytest.approx(np.mean(e ** 4) / np.mean(e ** 2) ** 2, rel=1e-12) and kurtosis > 3.5
     # errors all 0 (a target the model fits exactly): no kurtosis, as a NaN metric is none (JSON null)

@@ -788,7 +788,7 @@ BEGIN
                                   + (v_neg - 1) * (v_q2 - v_rate ^ 2)) / (p_positives::float8 * v_neg));
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint) IS 'How large p_metric grows by sampling noise alone, at p_confidence, for a window of p_n values (outcomes) against a baseline of p_n_base (NULL: known exactly): PSI and JS by a shifted, scaled chi-square matched on the first three moments of the metric under Poisson counts per bin of p_expected (the baseline''s shares, 0094: JS''s too) and their fourth cumulant''s excess (0096, Cornish-Fisher), chi-square with a degree of freedom per bin but one in large windows, PSI with what its bins that stay empty now and then add (0092), its bins expecting ln(100) values or fewer and those empties as their exact sum on a grid, the rest matched (0099), KS by the two-sample Kolmogorov distribution, mean shift by its standard error, null_rate by its binomial standard error (p_base: the baseline null rate), out_of_range by the beta-binomial count of values outside the min..max of p_n_base draws, the performance drops by their standard errors at the deploy metric p_base (auc_drop: p_positives of p_n positive, Hanley-McNeil''s, 0107, at an AUC of at most (m + 1) / (m + 2), m the smaller class''s count: at the AUC of 1 that 5 hold-out positives may show their variance was 0, and no-drift windows crossed the floor 33-44 times as often as 0.999 says; accuracy_drop by the window''s binomial error count where it is small, 0101, its hold-out of p_n_base normal; rmse_rise, 0106, as sqrt(F_conf(p_n, p_n_base)) - 1, chi-square_p_n / p_n without p_n_base, the MSE ratio under normal errors, by Paulson''s approximation: the linear z sqrt(v/2) was crossed 3.1-4.5 times as often as 0.999 says at a hold-out of 100 rows; heavy-tailed errors cross either far more often, Student t at 5 df 20-51 times). NULL at a NULL confidence';
+COMMENT ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint) IS 'How large p_metric grows by sampling noise alone, at p_confidence, for a window of p_n values (outcomes) against a baseline of p_n_base (NULL: known exactly): PSI and JS by a shifted, scaled chi-square matched on the first three moments of the metric under Poisson counts per bin of p_expected (the baseline''s shares, 0094: JS''s too) and their fourth cumulant''s excess (0096, Cornish-Fisher), chi-square with a degree of freedom per bin but one in large windows, PSI with what its bins that stay empty now and then add (0092), its bins expecting ln(100) values or fewer and those empties as their exact sum on a grid, the rest matched (0099), KS by the two-sample Kolmogorov distribution, mean shift by its standard error, null_rate by its binomial standard error (p_base: the baseline null rate), out_of_range by the beta-binomial count of values outside the min..max of p_n_base draws, the performance drops by their standard errors at the deploy metric p_base (auc_drop: p_positives of p_n positive, Hanley-McNeil''s, 0107, at an AUC of at most (m + 1) / (m + 2), m the smaller class''s count: at the AUC of 1 that 5 hold-out positives may show their variance was 0, and no-drift windows crossed the floor 33-44 times as often as 0.999 says; accuracy_drop by the window''s binomial error count where it is small, 0101, its hold-out of p_n_base normal; rmse_rise, 0106, as sqrt(F_conf(p_n, p_n_base)) - 1, chi-square_p_n / p_n without p_n_base, the MSE ratio under normal errors, by Paulson''s approximation: the linear z sqrt(v/2) was crossed 3.1-4.5 times as often as 0.999 says at a hold-out of 100 rows; for errors not normal, 0108, pgscore.performance_stats_of passes p_n and p_n_base times 2 / (kappa - 1) rounded down, kappa the errors'' kurtosis about 0 of the hold-out, error_kurtosis in the deploy metrics, and of the window pooled, at least 3 (Box and Andersen''s correction): at 0106''s, errors from Student t at 3-5 df, Laplace and a lognormal crossed it 20-200 times as often as 0.999 says, at 0108''s 0-4). NULL at a NULL confidence';
 
 /*
  * judge with noise floors: a metric is at warn or alert when it reaches the threshold and also exceeds its
@@ -1550,7 +1550,10 @@ s0 AS (  -- AUC from the rank sum of the positives (Mann-Whitney); log loss clip
            -avg(r.y * ln(least(greatest(r.score, 2.220446049250313e-16), 1 - 2.220446049250313e-16))
                 + (1 - r.y) * ln(1 - least(greatest(r.score, 2.220446049250313e-16), 1 - 2.220446049250313e-16))) AS log_loss,
            avg(abs(r.score - r.y_value)) AS mae,
-           sqrt(avg((r.score - r.y_value) ^ 2)) AS rmse
+           sqrt(avg((r.score - r.y_value) ^ 2)) AS rmse,
+           -- (migration 0108) the errors' fourth moment, for rmse_rise's floor (an error past 1e70 taken at it:
+           -- its fourth power overflows float8 from 1e77, failing the views for every model)
+           avg(least(abs(r.score - r.y_value), 1e70) ^ 4) AS m4
       FROM r
      GROUP BY r.model_id, r.pid
 ),
@@ -1579,7 +1582,9 @@ base AS (
            s.mae, s.rmse,
            (m.metrics ->> 'auc')::float8 AS deploy_auc, (m.metrics ->> 'accuracy')::float8 AS deploy_accuracy,
            (m.metrics ->> 'brier')::float8 AS deploy_brier, (m.metrics ->> 'log_loss')::float8 AS deploy_log_loss,
-           (m.metrics ->> 'mae')::float8 AS deploy_mae, (m.metrics ->> 'rmse')::float8 AS deploy_rmse
+           (m.metrics ->> 'mae')::float8 AS deploy_mae, (m.metrics ->> 'rmse')::float8 AS deploy_rmse,
+           -- (0108) the window errors' kurtosis about 0, at most its n as a sample's is
+           CASE WHEN s.rmse > 0 THEN least((sqrt(s.m4) / s.rmse ^ 2) ^ 2, s.n) END AS error_kurtosis
       FROM versions v
       JOIN pgscore.models m ON m.model_id = v.model_id
      CROSS JOIN periods p
@@ -1598,7 +1603,9 @@ unmatched AS MATERIALIZED (
       LEFT JOIN (SELECT c.model_id, count(*) AS n FROM pgscore.outcome_version_matches c
                   WHERE p_by_version GROUP BY c.model_id) k ON k.model_id = v.model_id
 )
-SELECT b.*, c.checks, c.status, c.firing, c.min_n,
+SELECT b.model_id, b.name, b.version, b.task, b.period_kind, b.period, b.sort_order, b.n, b.positives, b.auc,
+       b.accuracy, b."precision", b.recall, b.brier, b.log_loss, b.mae, b.rmse, b.deploy_auc, b.deploy_accuracy,
+       b.deploy_brier, b.deploy_log_loss, b.deploy_mae, b.deploy_rmse, c.checks, c.status, c.firing, c.min_n,
        coalesce((SELECT u.n FROM unmatched u WHERE u.model = b.name
                     AND u.model_id IS NOT DISTINCT FROM CASE WHEN p_by_version THEN b.model_id END), 0)
            AS unmatched_outcomes
@@ -1616,6 +1623,9 @@ SELECT b.*, c.checks, c.status, c.firing, c.min_n,
                     max(t.confidence) FILTER (WHERE t.metric = 'rmse_rise') AS rmse_rise
                FROM pgscore.drift_thresholds t) cf
  CROSS JOIN LATERAL (SELECT h.n_holdout,
+                            -- (least() passes over a NULL)
+                            CASE WHEN h.n_holdout IS NOT NULL AND h.error_kurtosis IS NOT NULL
+                                 THEN least(h.error_kurtosis, h.n_holdout) END AS error_kurtosis,
                             CASE WHEN b.n > 0 AND b.positives > 0 AND b.positives < b.n AND h.n_holdout > 1
                                  THEN greatest(1, least(h.n_holdout - 1,
                                           coalesce(h.positives, round(h.n_holdout::numeric * b.positives / b.n)::bigint)))
@@ -1632,8 +1642,31 @@ SELECT b.*, c.checks, c.status, c.firing, c.min_n,
                                          THEN CASE WHEN (m.metrics -> 'holdout_positives')::numeric BETWEEN 0 AND 9.2e18
                                                         AND (m.metrics -> 'holdout_positives')::numeric % 1 = 0
                                                    THEN (m.metrics -> 'holdout_positives')::numeric::bigint END
-                                    END AS positives
+                                    END AS positives,
+                                    -- (0108) a kurtosis is at least 1 (mean(e^4) >= mean(e^2)^2): below, none
+                                    CASE WHEN jsonb_typeof(m.metrics -> 'error_kurtosis') = 'number'
+                                         THEN CASE WHEN (m.metrics -> 'error_kurtosis')::numeric BETWEEN 1 AND 9.2e18
+                                                   THEN (m.metrics -> 'error_kurtosis')::numeric::float8 END
+                                    END AS error_kurtosis
                                FROM pgscore.models m WHERE m.model_id = b.model_id) h) ho
+ -- (migration 0108) rmse_rise's floor for heavy-tailed errors: the F of the MSE ratio at effective degrees of
+ -- freedom n 2 / (kappa - 1) and n_base 2 / (kappa - 1) (Box and Andersen's: var(ln MSE) is (kappa - 1) / n, 2 / n
+ -- at the normal's kappa of 3), kappa the errors' kurtosis about 0 of the hold-out (error_kurtosis, stored at
+ -- deploy) and the window pooled (Layard's: (m h4 + n w4) (m + n) / (m h2 + n w2)^2, written in the window's MSE
+ -- over the hold-out's, rho, that it cannot overflow), at least 3: never below 0106's floor. The hold-out's alone
+ -- was not kept: 100 rows underestimate heavy tails, and a window whose MSE is high by a few large errors is the
+ -- one whose kurtosis is high too (scripts/rmse_floor_noise.py: no-drift windows crossed 0.999's floor 3-65 times
+ -- as often as it says for Student t at 3-5 df, Laplace and lognormal errors at the hold-out's kurtosis, 0-4.2
+ -- times pooled, 20-200 at 0106's). A model without error_kurtosis (deployed before 0108, or without a
+ -- hold-out) keeps 0106's floor; the degrees of freedom are rounded down (a higher floor), at least 1
+ CROSS JOIN LATERAL (SELECT CASE WHEN ho.error_kurtosis IS NOT NULL AND b.n > 0 AND b.deploy_rmse > 0 AND b.rmse >= 0
+                                 THEN 2 / (greatest(3, (b.n::float8 + ho.n_holdout)
+                                                        * (ho.error_kurtosis * u.u ^ 2 / ho.n_holdout
+                                                           + coalesce(b.error_kurtosis, 0) * (1 - u.u) ^ 2 / b.n)) - 1)
+                            END AS dof
+                       -- (u: the hold-out's share of the pooled MSE; rho at most 1e200: a deploy RMSE of 1e-300 overflowed)
+                       FROM (SELECT ho.n_holdout / (ho.n_holdout + b.n * (b.rmse / nullif(greatest(b.deploy_rmse, b.rmse * 1e-100), 0)) ^ 2)
+                                    AS u) u) tl
  CROSS JOIN LATERAL (SELECT CASE WHEN b.n > 0 THEN (SELECT least(a.f, b.deploy_auc) FROM (SELECT sqrt(pgscore.noise_floor('auc_drop', b.n, NULL, NULL, cf.auc_drop, b.deploy_auc, b.positives) ^ 2
                                                         + coalesce(CASE WHEN ho.positives IS NOT NULL THEN pgscore.noise_floor('auc_drop', ho.n_holdout, NULL, NULL, cf.auc_drop, b.deploy_auc, ho.positives) END ^ 2, 0)) AS f) a
                                                         -- (0107) capped at the deploy AUC, which no drop exceeds; a NULL floor stays NULL
@@ -1651,7 +1684,10 @@ SELECT b.*, c.checks, c.status, c.firing, c.min_n,
                                 CASE WHEN ho.n_holdout IS NOT NULL AND b.brier IS NOT NULL
                                      THEN (b.deploy_brier * ho.n_holdout + b.brier * b.n) / (ho.n_holdout + b.n)
                                      ELSE b.deploy_brier END) END AS brier_rise,
-                            CASE WHEN b.n > 0 THEN pgscore.noise_floor('rmse_rise', b.n, ho.n_holdout, NULL, cf.rmse_rise, b.deploy_rmse) END AS rmse_rise) fl
+                            CASE WHEN b.n > 0 THEN pgscore.noise_floor('rmse_rise',
+                                CASE WHEN tl.dof < 1 THEN greatest(1, floor(b.n * tl.dof))::bigint ELSE b.n END,
+                                CASE WHEN tl.dof < 1 THEN greatest(1, floor(ho.n_holdout * tl.dof))::bigint ELSE ho.n_holdout END,
+                                NULL, cf.rmse_rise, b.deploy_rmse) END AS rmse_rise) fl
  CROSS JOIN LATERAL pgscore.judge(
         CASE b.task WHEN 'binary' THEN ARRAY['auc_drop', 'accuracy_drop', 'brier_rise']
                     WHEN 'multiclass' THEN ARRAY['accuracy_drop'] ELSE ARRAY['rmse_rise'] END,
