@@ -2232,6 +2232,12 @@ def test_the_rmse_floor_reads_the_errors_kurtosis(db_url):
         c = check()
         want = floor(*_rmse_tail_dof((min(5.0, rows), recorded["rmse"]), rows, e))
         assert math.isfinite(c["floor"]) and c["floor"] == pytest.approx(want, rel=1e-9), rows
+    # errors of 1e60 and 1e-100 (fourth powers of 1e240, whose squares avg() of float8 sums, and of 1e-400):
+    # judged, not an overflow or underflow failing the views
+    log_rows(conn, model_id, X[200:202], [0.0, 0.0], keys=["200", "201"])
+    query(conn, "SELECT pgscore.record_outcome('tails', '200', '1e60'), pgscore.record_outcome('tails', '201', '1e-100')")
+    c = check()
+    assert c["n"] == 202 and c["level"] == "alert" and math.isfinite(c["floor"])
     conn.close()
 
 

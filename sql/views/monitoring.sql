@@ -1551,9 +1551,12 @@ s0 AS (  -- AUC from the rank sum of the positives (Mann-Whitney); log loss clip
                 + (1 - r.y) * ln(1 - least(greatest(r.score, 2.220446049250313e-16), 1 - 2.220446049250313e-16))) AS log_loss,
            avg(abs(r.score - r.y_value)) AS mae,
            sqrt(avg((r.score - r.y_value) ^ 2)) AS rmse,
-           -- (migration 0108) the errors' fourth moment, for rmse_rise's floor (an error past 1e70 taken at it:
-           -- its fourth power overflows float8 from 1e77, failing the views for every model)
-           avg(least(abs(r.score - r.y_value), 1e70) ^ 4) AS m4
+           -- (migration 0108) the errors' fourth moment, for rmse_rise's floor, as a sum over the count: avg()
+           -- of float8 keeps a sum of squares as well, which overflowed from fourth powers of 1e154 (errors of
+           -- 1e39) and failed the views for every model. An error past 1e30 is taken at it, one below 1e-70 at 0
+           -- (its fourth power underflows: an error too); not least(), which passes over a classifier's NULL y_value
+           sum(CASE WHEN abs(r.score - r.y_value) > 1e30 THEN 1e30 WHEN abs(r.score - r.y_value) < 1e-70 THEN 0
+                    ELSE abs(r.score - r.y_value) END ^ 4) / nullif(count(r.score - r.y_value), 0) AS m4
       FROM r
      GROUP BY r.model_id, r.pid
 ),
@@ -1584,7 +1587,7 @@ base AS (
            (m.metrics ->> 'brier')::float8 AS deploy_brier, (m.metrics ->> 'log_loss')::float8 AS deploy_log_loss,
            (m.metrics ->> 'mae')::float8 AS deploy_mae, (m.metrics ->> 'rmse')::float8 AS deploy_rmse,
            -- (0108) the window errors' kurtosis about 0, at most its n as a sample's is
-           CASE WHEN s.rmse > 0 THEN least((sqrt(s.m4) / s.rmse ^ 2) ^ 2, s.n) END AS error_kurtosis
+           CASE WHEN s.rmse > 1e-60 THEN least((sqrt(s.m4) / s.rmse ^ 2) ^ 2, s.n) END AS error_kurtosis
       FROM versions v
       JOIN pgscore.models m ON m.model_id = v.model_id
      CROSS JOIN periods p
@@ -1661,12 +1664,15 @@ SELECT b.model_id, b.name, b.version, b.task, b.period_kind, b.period, b.sort_or
  -- hold-out) keeps 0106's floor; the degrees of freedom are rounded down (a higher floor), at least 1
  CROSS JOIN LATERAL (SELECT CASE WHEN ho.error_kurtosis IS NOT NULL AND b.n > 0 AND b.deploy_rmse > 0 AND b.rmse >= 0
                                  THEN 2 / (greatest(3, (b.n::float8 + ho.n_holdout)
-                                                        * (ho.error_kurtosis * u.u ^ 2 / ho.n_holdout
+                                                        * (ho.error_kurtosis * greatest(u.u, 1e-100) ^ 2 / ho.n_holdout
                                                            + coalesce(b.error_kurtosis, 0) * (1 - u.u) ^ 2 / b.n)) - 1)
                             END AS dof
-                       -- (u: the hold-out's share of the pooled MSE; rho at most 1e200: a deploy RMSE of 1e-300 overflowed)
-                       FROM (SELECT ho.n_holdout / (ho.n_holdout + b.n * (b.rmse / nullif(greatest(b.deploy_rmse, b.rmse * 1e-100), 0)) ^ 2)
-                                    AS u) u) tl
+                       -- (u: the hold-out's share of the pooled MSE, rho = q^2; each RMSE and their ratio q kept
+                       -- within 1e-150..1e150 and 1e-100..1e100, and u's square above 1e-200: float8 raises an error
+                       -- where a product or power overflows or underflows, and a share beyond them changes nothing)
+                       FROM (SELECT ho.n_holdout / (ho.n_holdout + b.n * least(greatest(
+                                        greatest(least(b.rmse, 1e150), 1e-150) / greatest(least(b.deploy_rmse, 1e150), 1e-150),
+                                        1e-100), 1e100) ^ 2) AS u) u) tl
  CROSS JOIN LATERAL (SELECT CASE WHEN b.n > 0 THEN (SELECT least(a.f, b.deploy_auc) FROM (SELECT sqrt(pgscore.noise_floor('auc_drop', b.n, NULL, NULL, cf.auc_drop, b.deploy_auc, b.positives) ^ 2
                                                         + coalesce(CASE WHEN ho.positives IS NOT NULL THEN pgscore.noise_floor('auc_drop', ho.n_holdout, NULL, NULL, cf.auc_drop, b.deploy_auc, ho.positives) END ^ 2, 0)) AS f) a
                                                         -- (0107) capped at the deploy AUC, which no drop exceeds; a NULL floor stays NULL
