@@ -1658,8 +1658,8 @@ SELECT b.model_id, b.name, b.version, b.task, b.period_kind, b.period, b.sort_or
  -- deploy) and the window pooled (Layard's: (m h4 + n w4) (m + n) / (m h2 + n w2)^2, written in the window's MSE
  -- over the hold-out's, rho, that it cannot overflow), at least 3: never below 0106's floor. The hold-out's alone
  -- was not kept: 100 rows underestimate heavy tails, and a window whose MSE is high by a few large errors is the
- -- one whose kurtosis is high too (scripts/rmse_floor_noise.py: no-drift windows crossed 0.999's floor 3-65 times
- -- as often as it says for Student t at 3-5 df, Laplace and lognormal errors at the hold-out's kurtosis, 0-4.2
+ -- one whose kurtosis is high too (scripts/rmse_floor_noise.py: no-drift windows crossed 0.999's floor 2.3-66 times
+ -- as often as it says for Student t at 3-5 df, Laplace and lognormal errors at the hold-out's kurtosis, 0.01-3.5
  -- times pooled, 20-200 at 0106's). A model without error_kurtosis (deployed before 0108, or without a
  -- hold-out) keeps 0106's floor; the degrees of freedom are rounded down (a higher floor), at least 1
  CROSS JOIN LATERAL (SELECT CASE WHEN ho.error_kurtosis IS NOT NULL AND b.n > 0 AND b.deploy_rmse > 0 AND b.rmse >= 0
