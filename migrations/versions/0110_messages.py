@@ -5,14 +5,14 @@ the entity key) as a literal ('churn'), where "%" by hand printed a name holding
 functions as 0106's schema had them.
 
 Revision ID: 0110
-Revises: 0107
+Revises: 0108
 Create Date: 2026-12-05
 """
 
 from pgscore.migrate import run_frozen
 
 revision = "0110"
-down_revision = "0107"
+down_revision = "0108"
 branch_labels = None
 depends_on = None
 

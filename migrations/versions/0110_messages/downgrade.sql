@@ -1,4 +1,4 @@
--- 0110 to 0107: the messages as they were (record_outcome, version_drift, score_columns_read, detach_rescoring and
+-- 0110 to 0108: the messages as they were (record_outcome, version_drift, score_columns_read, detach_rescoring and
 -- forget_rescoring as 0106's schema had them). Replaced in place: comments, owners and grants stay.
 
 CREATE OR REPLACE FUNCTION pgscore.record_outcome(p_model text, p_entity_key text, p_outcome text,

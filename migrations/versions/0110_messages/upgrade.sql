@@ -1,4 +1,4 @@
--- 0107 to 0110: messages name what they name as SQL writes it. record_outcome's and version_drift's name the model
+-- 0108 to 0110: messages name what they name as SQL writes it. record_outcome's and version_drift's name the model
 -- (and the outcome, the entity key) as a literal, quote_literal's 'churn', where "%" by hand printed a name holding
 -- a " ambiguously; score_columns_read's `said` (the DETAIL of each refusal of a score column read as a feature)
 -- quotes the column with %I ("Churn Score", a plain name bare), where it printed it bare; detach_rescoring and
