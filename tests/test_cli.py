@@ -2267,3 +2267,190 @@ def test_score_names_a_key_column_that_needs_quoting_as_sql_writes_it(db_url):
         r = pgscore_cli("score", "--model", "m", "--table", "t", "--key", key, "--into", "s", "--db", db_url)
         assert r.returncode == 1, r
         assert r.stderr.startswith(f"pgscore: error: public.t.{said} has no unique index of its own"), r.stderr
+
+
+def _scored_table(db_url, n=30, bad=None):
+    """Model m and table t (k text, the features, s) of n rows 'c 001', ..., each s -1 (so that a row left as it was
+    can be told from one scored); `bad`: key -> (feature, SQL value) the model cannot take."""
+    registry.deploy(db_url, "m", LogisticRegression(max_iter=500).fit(X, Y), None, feature_names=NAMES)
+    query(db_url, "CREATE TABLE t (k text PRIMARY KEY, " + ", ".join(f"{n} float8" for n in NAMES) + ", s float8)")
+    query(db_url, "INSERT INTO t SELECT 'c ' || lpad(i::text, 3, '0'), " + ", ".join(f"i % {7 + j}" for j in range(len(NAMES)))
+                  + f", -1 FROM generate_series(1, {n}) i")
+    for k, (feature, value) in (bad or {}).items():
+        query(db_url, f"UPDATE t SET {feature} = {value} WHERE k = %s", (k,))
+    finite = " AND ".join(f"{n} IS NOT NULL AND abs({n}) <> 'Infinity'" for n in NAMES)
+    return dict(query(db_url, "SELECT key, score FROM pgscore.predict_batch('m', %s, p_log => false)",
+                      (f"SELECT k, {', '.join(NAMES)} FROM t WHERE {finite}",)))
+
+
+BAD = {"c 001": ("age", "NULL"), "c 017": ("support_calls", "NULL"), "c 018": ("tenure_months", "'Infinity'"),
+       "c 024": ("age", "'-Infinity'")}
+
+
+def _score(db_url, *args, terminal=False):
+    run = pgscore_cli_on_a_terminal if terminal else pgscore_cli
+    return run("score", "--model", "m", "--table", "t", "--key", "k", "--into", "s", "--chunk-size", "7", *args,
+               "--db", db_url)
+
+
+def test_score_stops_at_a_row_it_cannot_score_naming_its_key_what_was_committed_and_the_ways_on(db_url):
+    """A row the model cannot score stopped the run with the server's error and, only where chunks were
+    committed before it, `N rows were scored and committed before the error; once it is fixed, resume with:
+    ...`: nothing named the row's key column, nor said, where the first chunk held the row, that nothing was
+    written, nor that such rows can be skipped. It says all that now (exit 1 as before)."""
+    _scored_table(db_url, bad={"c 017": ("support_calls", "NULL")})
+    r = _score(db_url)
+    assert r.returncode == 1, r
+    assert "pgscore: stopped at the row of k 'c 017', which the model cannot score (the error below says which " \
+           "feature and why); 14 rows were scored and committed before the error; once it is fixed, resume with: " \
+           "--after='c 014' --version 1; or add --skip-unscorable to leave such rows unscored and score the rest" \
+           in r.stderr, r.stderr
+    assert "pgscore: error: model m v1: " in r.stderr and "(key 'c 017'; feature 'support_calls')" in r.stderr, r.stderr
+    assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(14,)]
+    r = _score(db_url, "--after", "c 014")
+    assert r.returncode == 1, r
+    assert "pgscore: stopped at the row of k 'c 017', which the model cannot score (the error below says which " \
+           "feature and why); nothing was written (the first chunk holds it); once the row is fixed, run it again " \
+           "as it was; or add --skip-unscorable" in r.stderr, r.stderr
+    assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(14,)]
+
+
+def test_score_skip_unscorable_leaves_those_rows_scores_the_rest_and_lists_them(db_url, tmp_path):
+    """--skip-unscorable: each row the model cannot score (a NULL, an infinity; the first row of the table, two
+    in a row, one ending a chunk) is left as it was and logged nowhere, the rest of its chunk scored and logged
+    once; the run lists them (the first 5 on stdout, each in --skipped-report's CSV) and exits 3. Before, the
+    option did not exist and the first such row stopped the run."""
+    want = _scored_table(db_url, bad=BAD)
+    report = tmp_path / "skipped.csv"
+    r = _score(db_url, "--skip-unscorable", "--skipped-report", str(report))
+    assert r.returncode == 3, r
+    assert r.stdout.startswith("scored 26 rows of t into s with m v1 in "), r.stdout
+    assert "pgscore: 4 rows were left unscored, which the model cannot score (s untouched, nothing logged for them):\n" \
+           "  model m v1: cannot take NULL/NaN in feature 'age' (key 'c 001') (22023)\n" in r.stdout, r.stdout
+    assert f"each listed with its key and why in {report}" in r.stdout, r.stdout
+    got = dict(query(db_url, "SELECT k, s FROM t"))
+    assert sorted(k for k, s in got.items() if s == -1) == sorted(BAD)
+    assert sorted(want) == sorted(k for k in got if k not in BAD)
+    assert max(abs(got[k] - want[k]) for k in want) <= 1e-12
+    assert query(db_url, "SELECT count(*), count(DISTINCT entity_key), count(*) FILTER (WHERE entity_key IN "
+                         "('c 001', 'c 017', 'c 018', 'c 024')) FROM pgscore.prediction_log") == [(26, 26, 0)]
+    import csv
+
+    rows = list(csv.reader(report.open()))
+    assert rows[0] == ["key", "sqlstate", "message"]
+    assert [r[0] for r in rows[1:]] == sorted(BAD), rows
+    assert all(r[1] == "22023" and f"(key '{r[0]}')" in r[2] for r in rows[1:]), rows
+    # without a report: how to get one; the options that go with --skip-unscorable alone are refused without it
+    query(db_url, "UPDATE t SET s = -1")
+    r = _score(db_url, "--skip-unscorable", "--quiet")
+    assert r.returncode == 3 and "  list each with its key and why: --skipped-report FILE" in r.stdout, r
+    for opt in (("--max-skipped", "3"), ("--skipped-report", str(report))):
+        r = _score(db_url, *opt)
+        assert r.returncode == 2 and f"error: {opt[0]} goes with --skip-unscorable" in r.stderr, r.stderr
+    r = _score(db_url, "--skip-unscorable", "--skipped-report", "")
+    assert r.returncode == 2 and "--skipped-report is empty" in r.stderr, r.stderr
+
+
+def test_score_skip_unscorable_where_no_row_can_be_scored_and_past_max_skipped(db_url):
+    """Every row unscorable: with --skip-unscorable, none is scored, each is listed (the first 5, then how many
+    more), exit 3; past --max-skipped (default 100) the run stops (exit 1), keeping the chunks committed before,
+    not the chunk where it stopped."""
+    _scored_table(db_url, n=12)
+    query(db_url, "UPDATE t SET age = NULL")
+    r = _score(db_url, "--skip-unscorable")
+    assert r.returncode == 3, r
+    assert r.stdout.startswith("scored 0 rows of t into s with m v1 in "), r.stdout
+    assert "pgscore: 12 rows were left unscored" in r.stdout and "  ... and 7 more\n" in r.stdout, r.stdout
+    assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(0,)]
+    assert query(db_url, "SELECT count(*) FROM pgscore.prediction_log") == [(0,)]
+    query(db_url, "UPDATE t SET age = 40 WHERE k <= 'c 007'")
+    query(db_url, "UPDATE t SET age = NULL WHERE k = 'c 003'")
+    r = _score(db_url, "--skip-unscorable", "--max-skipped", "3")
+    assert r.returncode == 1, r
+    assert "pgscore: error: more than 3 rows of t the model cannot score: stopped" in r.stderr, r.stderr
+    assert "pgscore: 1 row was left unscored" in r.stderr and "(key 'c 003')" in r.stderr, r.stderr
+    assert "6 rows were scored and committed before the error; once it is fixed, resume with: --after='c 007'" \
+        in r.stderr, r.stderr
+    assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(6,)]
+
+
+def test_score_where_scores_only_the_rows_it_holds_for(db_url):
+    """--where SQL: only the rows the expression holds for are scored and logged (with --after, those after it; a
+    % in it is the user's), the others left as they are; the bar counts them. Before, the option did not exist."""
+    want = _scored_table(db_url)
+    query(db_url, "UPDATE t SET s = NULL WHERE k IN ('c 002', 'c 003', 'c 009', 'c 010', 'c 011', 'c 012', "
+                  "'c 013', 'c 014', 'c 015', 'c 016', 'c 029')")
+    r = _score(db_url, "--where", "s IS NULL", terminal=True)
+    assert r.returncode == 0, r
+    assert r.stdout.startswith("scored 11 rows of t where s IS NULL into s with m v1 in "), r.stdout
+    assert "11/11" in r.stderr, r.stderr  # (the bar's total: the rows it holds for)
+    got = dict(query(db_url, "SELECT k, s FROM t"))
+    assert sorted(k for k, s in got.items() if s != -1) == ["c 002", "c 003"] + [f"c {i:03}" for i in range(9, 17)] \
+        + ["c 029"]
+    assert all(abs(got[k] - want[k]) <= 1e-12 for k in got if got[k] != -1)
+    assert query(db_url, "SELECT count(*), count(DISTINCT entity_key) FROM pgscore.prediction_log") == [(11, 11)]
+    query(db_url, "UPDATE t SET s = NULL")
+    r = _score(db_url, "--where", "k LIKE 'c 02%'", "--after", "c 025", "--quiet")
+    assert r.returncode == 0 and r.stdout.startswith("scored 4 rows of t where k LIKE 'c 02%' into s"), r
+    assert query(db_url, "SELECT array_agg(k ORDER BY k) FROM t WHERE s IS NOT NULL") == \
+        [(["c 026", "c 027", "c 028", "c 029"],)]
+    r = _score(db_url, "--where", "false", "--after", "c 025", "--quiet")
+    assert r.returncode == 0 and "nothing after --after 'c 025' that --where holds for" in r.stdout, r
+
+
+def test_score_refuses_a_bad_where_before_it_writes_anything(db_url):
+    """A --where that is no boolean expression over the table's rows (a syntax error, a column the table lacks,
+    an integer, a value it cannot read, two statements, empty) is a usage error naming the option (exit 2),
+    and nothing is written or logged."""
+    _scored_table(db_url, n=10)
+    for where, said in (("s >", 'syntax error at or near ")" (SQLSTATE 42601)'),
+                        ("nosuch > 1", 'column "nosuch" does not exist (SQLSTATE 42703)\nHint: the columns of t: k, '),
+                        ("1", "argument of IS TRUE must be type boolean, not type integer (SQLSTATE 42804)"),
+                        ("k::int > 0", 'invalid input syntax for type integer: "c 001" (SQLSTATE 22P02)'),
+                        ("true; DELETE FROM t", 'syntax error at or near ";"'),
+                        ("true) IS TRUE), 0 FROM t; DELETE FROM t; SELECT ((true",
+                         "cannot execute DELETE in a read-only transaction (SQLSTATE 25006)")):
+        r = _score(db_url, "--where", where)
+        assert r.returncode == 2 and r.stderr.startswith("usage: pgscore score "), (where, r)
+        assert f"pgscore score: error: --where {where!r} is not a boolean SQL expression over the rows of t: {said}" \
+            in r.stderr, (where, r.stderr)
+        assert query(db_url, "SELECT count(*), count(*) FILTER (WHERE s = -1) FROM t") == [(10, 10)], where
+        assert query(db_url, "SELECT count(*) FROM pgscore.prediction_log") == [(0,)], where
+    r = _score(db_url, "--where", "")
+    assert r.returncode == 2 and "--where is empty" in r.stderr, r.stderr
+
+
+def test_score_interrupted_and_resumed_with_where_and_skips_scores_each_row_once(db_url, monkeypatch):
+    """A run with --where and --skip-unscorable interrupted after its second chunk resumes with the --after it
+    prints: every row the expression holds for is scored and logged once, those the model cannot score are
+    left and listed by the run that met them, the others untouched."""
+    from pgscore import scoring
+
+    want = _scored_table(db_url, bad=BAD)
+    query(db_url, "UPDATE t SET s = NULL WHERE right(k, 1) IN ('1', '4', '7', '8', '9')")  # c 001, c 017, c 018, c 024
+
+    class Stop:
+        def update(self, n):
+            raise KeyboardInterrupt
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(scoring, "_progress", lambda *a: Stop())
+    state = {}
+    with pytest.raises(KeyboardInterrupt) as e:
+        scoring.score_table(db_url, "m", "t", "k", "s", chunk_size=7, where="s IS NULL", skip=True, state=state)
+    first = e.value.args[0]
+    assert first["last_key"] == "c 014" and first["rows"] == 6, first
+    assert [k for k, _, _ in first["skipped"]] == ["c 001"], first
+    r = _score(db_url, "--where", "s IS NULL", "--skip-unscorable", f"--after={first['last_key']}",
+               "--version", "1", "--quiet")
+    assert r.returncode == 3, r
+    assert r.stdout.startswith("scored 5 rows of t where s IS NULL into s with m v1 in "), r.stdout
+    assert "pgscore: 3 rows were left unscored" in r.stdout, r.stdout
+    got = dict(query(db_url, "SELECT k, s FROM t"))
+    held = [k for k in got if k[-1] in "14789"]
+    assert sorted(k for k, s in got.items() if s is None) == sorted(BAD)
+    assert all(got[k] == -1 for k in got if k not in held)
+    assert all(abs(got[k] - want[k]) <= 1e-12 for k in held if k not in BAD)
+    assert query(db_url, "SELECT count(*), count(DISTINCT entity_key) FROM pgscore.prediction_log") == [(11, 11)]

@@ -1547,16 +1547,40 @@ _NOT_A_VALUE = ("22P02", "22003", "22007", "22008")  # invalid text, out of rang
 def cmd_score(args):
     from pgscore import scoring
 
+    if not args.skip_unscorable and (args.max_skipped is not None or args.skipped_report is not None):
+        raise UsageError(f"{'--max-skipped' if args.max_skipped is not None else '--skipped-report'} goes with "
+                         "--skip-unscorable: without it, the first row the model cannot score stops the run")
+    report = None
+    if args.skipped_report is not None:  # opened first: a file that cannot be written is said before any work
+        try:
+            report = open(args.skipped_report, "w", newline="", encoding="utf-8")  # noqa: SIM115 - (closed below)
+        except OSError as e:
+            raise PgscoreError(f"cannot write --skipped-report {args.skipped_report}: {e.strerror}") from None
     url = resolve_db(args)
     if args.version is not None:
         scoring.say_if_not_live(url, args.model, args.version)
     state = {}
     try:
+        return _score(args, url, state)
+    finally:
+        if report is not None:
+            _write_skipped(report, state.get("skipped", []))
+            report.close()
+
+
+def _score(args, url, state):
+    from pgscore import scoring
+
+    try:
         done = scoring.score_table(url, args.model, args.table, args.key, args.into, chunk_size=args.chunk_size,
                                    version=args.version, after=args.after, log=not args.no_log,
-                                   progress=not args.quiet, state=state, cancel=True)
+                                   progress=not args.quiet, state=state, cancel=True, where=args.where,
+                                   skip=args.skip_unscorable,
+                                   max_skipped=args.max_skipped if args.max_skipped is not None else
+                                   scoring.MAX_SKIPPED)
     except KeyboardInterrupt as e:
-        state = e.args[0] if e.args else {}
+        state.update(e.args[0] if e.args else {})
+        _say_skipped(args, state, sys.stderr)
         if state.get("in_doubt"):
             _say_in_doubt(state, "interrupted")
         elif state.get("last_key") is not None:
@@ -1573,8 +1597,18 @@ def cmd_score(args):
                                f"{args.table}: {server_message(e.diag.message_primary)}",
                                hint=f"give --after a value of {key} as PostgreSQL writes it as text (as in the "
                                     "--after= line an interrupted run prints)") from None
+        _say_skipped(args, state, sys.stderr)
+        row = _refused_key(e)
         if state.get("in_doubt"):  # the connection was lost during a chunk's COMMIT
             _say_in_doubt(state, "the connection was lost")
+        elif row is not None and not args.skip_unscorable:  # a row the model cannot score: which, and the ways on
+            key = state.get("shown", {}).get("key") or args.key
+            where = (f"{state['rows']} rows were scored and committed before the error; once it is fixed, resume "
+                     f"with: {_resume(state)}" if state.get("rows") else
+                     "nothing was written (the first chunk holds it); once the row is fixed, run it again as it was")
+            print(f"pgscore: stopped at the row of {key} {row}, which the model cannot score (the error below says "
+                  f"which feature and why); {where}; or add --skip-unscorable to leave such rows unscored and "
+                  "score the rest", file=sys.stderr)
         elif state.get("rows"):  # chunks before the failing one are committed: say where to go on from
             print(f"pgscore: {state['rows']} rows were scored and committed before the error; once it is "
                   f"fixed, resume with: {_resume(state)}", file=sys.stderr)
@@ -1582,14 +1616,62 @@ def cmd_score(args):
     key, into = done["shown"]["key"], done["shown"]["into"]  # as SQL writes them ("Score", "order")
     rate = done["rows"] / max(done["seconds"], 1e-9)  # (a few rows in a second or more: not '0 rows/s')
     rate = f"{rate:,.0f}" if rate >= 10 or not done["rows"] else f"{rate:.2g}"
-    _say(f"scored {done['rows']} row{'' if done['rows'] == 1 else 's'} of {args.table} into {into} with "
-         f"{args.model} v{done['version']} in {done['seconds']:.1f} s ({rate} rows/s)"
+    _say(f"scored {done['rows']} row{'' if done['rows'] == 1 else 's'} of {args.table}"
+         + (f" where {args.where}" if args.where is not None else "") + f" into {into} with "
+         f"{args.model}{'' if done['version'] is None else ' v' + str(done['version'])} in {done['seconds']:.1f} s "
+         f"({rate} rows/s)"
          + (f"; {done['null_keys']:,} row(s) with a NULL {key} were left out (no key to write a score by)"
             if done.get("null_keys") else ""))
-    if args.after is not None and done["rows"] == 0:
-        _say(f"nothing after --after {shlex.quote(args.after)}: every row was scored already, or that key sorts "
-             f"after every {key} of {args.table}")
-    return 0
+    if args.after is not None and done["rows"] == 0 and not done["skipped"]:
+        _say(f"nothing after --after {shlex.quote(args.after)}"
+             + (" that --where holds for" if args.where is not None else "") + ": every row was scored already, "
+             f"or that key sorts after every {key} of {args.table}")
+    _say_skipped(args, done, sys.stdout)
+    return SKIPPED_EXIT if done["skipped"] else 0
+
+
+SKIPPED_EXIT = 3  # pgscore score ran to the end, but left rows the model cannot score unscored (--skip-unscorable)
+SKIPPED_SHOWN = 5  # of those, the ones whose key and reason are printed
+
+
+def _say_skipped(args, state, out):
+    """The rows a run with --skip-unscorable left unscored (committed chunks' only): how many, the first few with
+    why, and where the whole list is."""
+    skipped = state.get("skipped") or []
+    if not skipped:
+        return
+    into = state.get("shown", {}).get("into") or args.into
+    lines = [f"pgscore: {len(skipped):,} row{' was' if len(skipped) == 1 else 's were'} left unscored, which the "
+             f"model cannot score ({into} untouched, nothing logged for them):"]
+    lines += [f"  {message} ({code})" for _, code, message in skipped[:SKIPPED_SHOWN]]
+    if len(skipped) > SKIPPED_SHOWN:
+        lines.append(f"  ... and {len(skipped) - SKIPPED_SHOWN:,} more")
+    lines.append(f"  each listed with its key and why in {args.skipped_report}" if args.skipped_report else
+                 "  list each with its key and why: --skipped-report FILE")
+    try:
+        print("\n".join(lines), file=out, flush=True)
+    except BrokenPipeError:
+        _gone()
+
+
+def _write_skipped(report, skipped):
+    """--skipped-report: a CSV of the rows left unscored, key (as text), SQLSTATE and the error's message."""
+    import csv
+
+    w = csv.writer(report)
+    w.writerow(["key", "sqlstate", "message"])
+    w.writerows(skipped)
+
+
+def _refused_key(e):
+    """The key (as an SQL literal) of the row the model could not score that error `e` names, else None."""
+    from pgscore.scoring import _row_of
+
+    if _row_of(e, None) is None:
+        return None
+    said = e.message if isinstance(e, PgscoreError) else e.diag.message_primary or ""
+    m = re.search(r"key ('(?:[^']|'')*')", said)
+    return m.group(1) if m else None
 
 
 def _say_in_doubt(state, what):
@@ -1940,6 +2022,16 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--after", metavar="KEY", help="resume: start after this key (printed when a run is interrupted)")
     sp.add_argument("--no-log", action="store_true", help="do not write the predictions to pgscore.prediction_log")
     sp.add_argument("--quiet", action="store_true", help="no progress bar")
+    sp.add_argument("--where", metavar="SQL",
+                    help="score only the rows this boolean SQL expression over the table's columns holds for "
+                         "(e.g. \"score IS NULL\"); the others are left as they are")
+    sp.add_argument("--skip-unscorable", action="store_true",
+                    help="leave a row the model cannot score (a NULL it cannot take, a value that is no number or "
+                         "infinite) as it is and score the rest; such rows are listed at the end, exit 3")
+    sp.add_argument("--max-skipped", type=_int_between(0, 2**31 - 1), metavar="N",
+                    help="with --skip-unscorable: stop once more than N rows were skipped (default 100)")
+    sp.add_argument("--skipped-report", metavar="FILE",
+                    help="with --skip-unscorable: write every row skipped (key, SQLSTATE, why) to FILE as CSV")
     db_opt(sp)
     sp.set_defaults(func=cmd_score)
 
@@ -2178,6 +2270,9 @@ _NOT_EMPTY = (
     ("keep", "--keep", "retention needs an interval, for example --keep '90 days' (or leave --keep out to create "
                        "partitions only)"),
     ("window", "--window", "give a window_name of pgscore.drift_windows (or leave --window out for '1 day')"),
+    ("where", "--where", "give a boolean SQL expression over the table's columns (or leave --where out to score "
+                         "every row)"),
+    ("skipped_report", "--skipped-report", "give the report's file name (or leave --skipped-report out)"),
 )
 
 

@@ -12,23 +12,31 @@ import sys
 import threading
 import time
 
-from pgscore.errors import InvalidModel, PgscoreError, UsageError
+from pgscore.errors import InvalidModel, PgscoreError, UsageError, literal
 from pgscore.registry import _call, connection, server_notices
 
 
+MAX_SKIPPED = 100  # rows a run with skip leaves unscored before it stops: past that, the model or table is wrong
+
+
 def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, after=None, log=True,
-                progress=True, state=None, cancel=False) -> dict:
+                progress=True, state=None, cancel=False, where=None, skip=False, max_skipped=MAX_SKIPPED) -> dict:
     """Score `table` into column `into` in key order, committing each chunk, so an interrupted run keeps
     what it finished and resumes with after=<last key>. KeyboardInterrupt carries the resume state; a
     caller's `state` dict is kept up to date too (rows committed, last key, version), for an error.
     With `cancel` (the CLI), a second Ctrl-C cancels the chunk in flight (see _stop_between_chunks): it
-    sets psycopg2's wait callback, which is the whole process's, for the run."""
+    sets psycopg2's wait callback, which is the whole process's, for the run.
+
+    `where`: the user's boolean SQL expression over the table's columns; only the rows it holds for are scored
+    (the others are read, in key order, and left as they are). `skip`: a row the model cannot score (an error of
+    class 22 naming its key) is left as it is and listed in state["skipped"] as (key, SQLSTATE, message), the rest
+    of its chunk scored; more than `max_skipped` of them stop the run."""
     import psycopg2
 
     # the audit rows' cause names the application: this one, unless the URL names another
     conn = psycopg2.connect(db, fallback_application_name="pgscore score") if isinstance(db, str) else db
     state = state if state is not None else {}
-    state.update({"rows": 0, "last_key": after, "version": version})
+    state.update({"rows": 0, "last_key": after, "version": version, "skipped": []})
     started = time.perf_counter()
     bar = None
     held = None
@@ -38,7 +46,15 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
         (shown_key, shown_into), = _call(conn, "SELECT pg_catalog.quote_ident(%s), pg_catalog.quote_ident(%s)",
                                          (key, into))
         state["shown"] = {"key": shown_key, "into": shown_into}
-        total, null_keys = _remaining(conn, table, key, after)
+        rel = _relation(conn, table, key)
+        if where is not None:  # read only, so that nothing is written before the expression is known to be good
+            conn.commit()
+            _call(conn, "SET TRANSACTION READ ONLY", None)
+            total, null_keys = _checked_where(conn, rel, key, after, where, table)
+            conn.rollback()
+        else:
+            total, null_keys = _remaining(conn, rel, key, after)
+        job = _Job(conn, model, table, key, into, chunk_size, log, rel, where, skip, max_skipped, state)
         held, holder = _hold_column(conn, table, into, shown_into)
         conn.commit()
         begun = time.time()  # tqdm's clock
@@ -47,10 +63,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
                 if held:
                     _same_session(conn, holder, table, shown_into)
                 # (the chunk's transaction id: whether it committed can be asked where its COMMIT's reply is lost)
-                (n, last, used, xid), = _call(conn, "SELECT c.*, pg_current_xact_id()::text FROM pgscore.score_chunk("
-                                                    "%s, %s::regclass, %s, %s, %s, %s, %s, %s) AS c",
-                                              (model, table, key, into, state["last_key"], chunk_size,
-                                               state["version"], log))
+                n, last, used, xid, skipped = job.chunk(state["last_key"], state["version"])
                 # a second Ctrl-C during the COMMIT cannot undo it (the server may have committed already): it
                 # is held off until the chunk is committed and counted (else the resume line would be a chunk
                 # behind, and resuming would score and log that chunk twice), and the run stops just after; a
@@ -58,7 +71,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
                 stop.shielded = True
                 # the state once this chunk is committed, applied in one C call (a Ctrl-C cannot split it) and
                 # idempotent (applied again where a Ctrl-C lands just after it and the server says committed)
-                counted = _counted(state, n, last, used)
+                counted = _counted(state, n, last, used, skipped)
                 try:
                     try:
                         conn.commit()
@@ -83,12 +96,14 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
                         raise
                 finally:
                     stop.shielded = False
-                if n == 0:
+                if last is None or last == job.chunk_after:  # no row after the chunk's start (or none matched
+                    # --where and none was read: the table's end)
                     break
+                done = n + len(skipped)  # the rows gone through (with --where, of those it holds for)
                 if progress and bar is None:  # drawn once the first chunk is in: bad input draws no bar
-                    bar = _progress(total, n, begun, f"{model} -> {table}.{shown_into}")
+                    bar = _progress(total, done, begun, f"{model} -> {table}.{shown_into}")
                 elif bar is not None:
-                    bar.update(n)
+                    bar.update(done)
                 if stop:
                     raise KeyboardInterrupt
     except KeyboardInterrupt:
@@ -107,10 +122,11 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
     return {**state, "seconds": time.perf_counter() - started, "null_keys": null_keys}
 
 
-def _counted(state, n, last, used):
-    """The state once a chunk is committed: its rows, its last key, and the version it used, which the rest
-    of the run keeps."""
-    return {"version": used, "rows": state["rows"] + n, "last_key": last if n else state["last_key"]}
+def _counted(state, n, last, used, skipped=()):
+    """The state once a chunk is committed: its rows, its last key (of the rows it scored, skipped or read and
+    left as --where asks), the version it used, which the rest of the run keeps, and the rows it skipped."""
+    return {"version": used, "rows": state["rows"] + n, "last_key": last if last is not None else state["last_key"],
+            "skipped": state["skipped"] + list(skipped)}
 
 
 def say_if_not_live(db, model, version):
@@ -381,27 +397,208 @@ def _let_go(conn, held, holder, table, into):
               f"pg_terminate_backend({holder})). {POOLED_HINT[0].upper()}{POOLED_HINT[1:]}.", file=sys.stderr)
 
 
-def _remaining(conn, table, key, after) -> tuple[int, int]:
-    """Rows left to score (for the progress bar) and rows with a NULL key, which no chunk takes (no key to
-    write a score by, or to resume after); a bad table fails here with the server's error. A key column the
-    table lacks counts 0: the first chunk refuses it as score_chunk does from SQL, naming it as the key column
-    with the table's columns (counted here, it failed as the count's SQL did: `column "id" does not exist`,
-    with PostgreSQL's guess at another column, the score column say, as the hint)."""
+def _relation(conn, table, key):
+    """The table as client queries read its rows, as score_chunk does: (its name as sql.Identifier, with ONLY where
+    it is no partitioned table, so not the rows of tables that inherit from it), and whether it has column `key`;
+    a bad table fails here with the server's error."""
     from psycopg2 import sql
 
     (schema, name, kind, has_key), = _call(
         conn, "SELECT n.nspname, c.relname, c.relkind, EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid "
               "AND a.attname = %s AND a.attnum > 0 AND NOT a.attisdropped) FROM pg_class c JOIN pg_namespace n "
               "ON n.oid = c.relnamespace WHERE c.oid = %s::regclass", (key, table), given=True)
+    return sql.SQL("" if kind == "p" else "ONLY ") + sql.Identifier(schema, name), has_key
+
+
+def _remaining(conn, rel, key, after, where=None) -> tuple[int, int]:
+    """Rows left to score (for the progress bar; with `where`, those it holds for) and rows with a NULL key,
+    which no chunk takes (no key to write a score by, or to resume after). A key column the table lacks counts
+    0: the first chunk refuses it as score_chunk does from SQL, naming it as the key column with the table's
+    columns (counted here, it failed as the count's SQL did: `column "id" does not exist`, with PostgreSQL's
+    guess at another column, the score column say, as the hint)."""
+    from psycopg2 import sql
+
+    rows, has_key = rel
     if not has_key:
+        if where is not None:  # (the expression is checked all the same; no parameters: its % as written)
+            _call(conn, sql.SQL("SELECT count(*) FROM {} WHERE ({}) IS TRUE").format(rows, sql.SQL(where)), None)
         return 0, 0
+    match = sql.SQL("true") if where is None else sql.SQL("({}) IS TRUE").format(_expression(where))
     k = sql.Identifier(key)
     # the rows score_table scores: the table's own (ONLY), a partitioned table's in its partitions
-    q = sql.SQL("SELECT count(*) FILTER (WHERE {} > %s OR %s IS NULL AND {} IS NOT NULL), "
-                "count(*) FILTER (WHERE {} IS NULL) FROM {}{}").format(
-                    k, k, k, sql.SQL("" if kind == "p" else "ONLY "), sql.Identifier(schema, name))
+    q = sql.SQL("SELECT count(*) FILTER (WHERE ({} > %s OR %s IS NULL AND {} IS NOT NULL) AND {}), "
+                "count(*) FILTER (WHERE {} IS NULL AND {}) FROM {}").format(k, k, match, k, match, rows)
     (left, nulls), = _call(conn, q, (after, after))
     return left, nulls
+
+
+def _checked_where(conn, rel, key, after, where, table):
+    """_remaining with --where, whose error (a syntax error, a column the table lacks, an expression that is not
+    boolean, a value it cannot read) is a usage error naming the option; run in a read-only transaction, so that
+    an expression that is more than one (`true; DELETE ...`) writes nothing either."""
+    import psycopg2
+
+    try:
+        return _remaining(conn, rel, key, after, where)
+    except (psycopg2.Error, PgscoreError) as e:
+        said = e.message if isinstance(e, PgscoreError) else e.diag.message_primary or str(e)
+        code = getattr(e, "sqlstate", None) if isinstance(e, PgscoreError) else e.pgcode
+        columns = [c for c, in _call(_fresh(conn), "SELECT a.attname::text "
+                   "FROM pg_attribute a WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped "
+                   "ORDER BY a.attnum", (table,))] if code == "42703" else []
+        raise UsageError(f"--where {where!r} is not a boolean SQL expression over the rows of {table}: {said}"
+                         + (f" (SQLSTATE {code})" if code else ""),
+                         hint=(f"the columns of {table}: {', '.join(columns)}; " if columns else "")
+                         + "give one expression, as it would follow WHERE in SELECT ... FROM the table WHERE ...; "
+                           "nothing was written") from None
+
+
+def _expression(where):
+    """The user's SQL as it is, in a statement that takes parameters (where psycopg2 reads % as theirs)."""
+    from psycopg2 import sql
+
+    return sql.SQL(where.replace("%", "%%"))
+
+
+def _fresh(conn):
+    """The connection, out of the transaction an error aborted."""
+    conn.rollback()
+    return conn
+
+
+SAVEPOINT = "pgscore_score_rows"
+
+
+class _Job:
+    """One chunk of a run, as one transaction: score_chunk's next rows; with --where, the runs of rows that it
+    holds for among the next chunk_size rows read in key order, each run a score_chunk call of its length; with
+    skip, a chunk that fails on a row the model cannot score is scored again around it (the rows before it in one
+    call, the row alone for its reason, then the rest), each call under a savepoint. A chunk that scores cleanly
+    costs what it did (one call, no savepoint, no key read) without --where."""
+
+    def __init__(self, conn, model, table, key, into, chunk_size, log, rel, where, skip, max_skipped, state):
+        from psycopg2 import sql
+
+        self.conn, self.model, self.table, self.key, self.into = conn, model, table, key, into
+        self.chunk_size, self.log, self.where, self.skip, self.max_skipped = chunk_size, log, where, skip, max_skipped
+        self.state, self.chunk_after = state, None
+        rows, k = rel[0], sql.Identifier(key)
+        keys = sql.SQL("SELECT {}::pg_catalog.text{} FROM {} WHERE CASE WHEN %s::pg_catalog.text IS NULL THEN {} IS NOT "
+                       "NULL ELSE {} > %s END ORDER BY {} LIMIT %s")
+        # (the rows locked as score_chunk locks them: what --where held for holds until the chunk commits)
+        self.keys_sql = keys.format(k, sql.SQL(""), rows, k, k, k)
+        if where is not None:
+            self.window_sql = keys.format(k, sql.SQL(", ({}) IS TRUE").format(_expression(where)), rows, k, k, k) \
+                + sql.SQL(" FOR NO KEY UPDATE")
+
+    def _call_chunk(self, after, n, version):
+        (got, last, used, xid), = _call(self.conn, "SELECT c.*, pg_current_xact_id()::text FROM pgscore.score_chunk("
+                                                   "%s, %s::regclass, %s, %s, %s, %s, %s, %s) AS c",
+                                        (self.model, self.table, self.key, self.into, after, n, version, self.log))
+        return got, last, used, xid
+
+    def chunk(self, after, version):
+        """(rows scored, the last key gone through, the version used, the transaction's id, rows skipped)."""
+        self.chunk_after = after
+        if self.where is None:
+            try:
+                return (*self._call_chunk(after, self.chunk_size, version), [])
+            except Exception as e:  # noqa: BLE001 - (raised again unless it is a row's, with skip)
+                if not self.skip or _row_of(e, None) is None:
+                    raise
+            self.conn.rollback()  # the chunk again, around the rows it cannot score
+            self._styles()
+            runs = [(after, [k for k, in _call(self.conn, self.keys_sql, (after, after, self.chunk_size))])]
+            last = runs[0][1][-1] if runs[0][1] else after
+        else:
+            self._styles()
+            read = _call(self.conn, self.window_sql, (after, after, self.chunk_size))
+            runs, before, run = [], after, None
+            for k, holds in read:
+                if holds:
+                    if run is None:
+                        run = (before, [])
+                        runs.append(run)
+                    run[1].append(k)
+                else:
+                    run = None
+                before = k
+            last = read[-1][0] if read else after
+        self.scored, self.skipped, self.version, self.xid = 0, [], version, None
+        for start, keys in runs:
+            self._settle(start, keys)
+        return self.scored, last, self.version, self.xid, self.skipped
+
+    def _styles(self):
+        # keys as text as score_chunk writes them (its SET clauses): compared with the last key it returns
+        _call(self.conn, "SELECT pg_catalog.set_config('DateStyle', 'ISO', true), pg_catalog.set_config("
+                         "'IntervalStyle', 'postgres', true), pg_catalog.set_config('extra_float_digits', '1', true)",
+              None)
+
+    def _try(self, after, keys):
+        """score_chunk on exactly `keys` (the rows after `after`): None, or the error of a row it cannot score
+        (under a savepoint, with skip; any other error is raised)."""
+        if self.skip:
+            _call(self.conn, f"SAVEPOINT {SAVEPOINT}", None)
+        try:
+            got, last, used, xid = self._call_chunk(after, len(keys), self.version)
+        except Exception as e:  # noqa: BLE001 - (raised again unless it is a row's, with skip)
+            if not self.skip or _row_of(e, keys) is None:
+                raise
+            _call(self.conn, f"ROLLBACK TO SAVEPOINT {SAVEPOINT}", None)
+            return e
+        if self.skip:
+            _call(self.conn, f"RELEASE SAVEPOINT {SAVEPOINT}", None)
+        if got != len(keys) or last != keys[-1]:  # a row inserted or deleted among them since they were read
+            raise PgscoreError(f"the rows of {self.table} changed while a chunk was scored ({got} scored up to key "
+                               f"{literal(last)}, where {len(keys)} up to {literal(keys[-1])} were read); nothing of "
+                               "this chunk was written", sqlstate="40001",
+                               hint="run it again with the resume line below: the chunks committed so far stay")
+        self.scored += got
+        self.version, self.xid = used, xid
+        return None
+
+    def _settle(self, after, keys):
+        """Score `keys`, skipping each row the model cannot score."""
+        while keys:
+            e = self._try(after, keys)
+            if e is None:
+                return
+            i = _row_of(e, keys)
+            if i > 0:
+                self._settle(after, keys[:i])
+            if len(keys) > 1:  # the row alone, for its own reason (a chunk's names others: "and 3 more")
+                e = self._try(keys[i - 1] if i else after, keys[i:i + 1])
+            if e is not None:
+                self._skip(keys[i], e)
+            after, keys = keys[i], keys[i + 1:]
+
+    def _skip(self, key, e):
+        code = getattr(e, "sqlstate", None) if isinstance(e, PgscoreError) else e.pgcode
+        said = e.message if isinstance(e, PgscoreError) else e.diag.message_primary
+        self.skipped.append((key, code, said))
+        if len(self.state["skipped"]) + len(self.skipped) > self.max_skipped:
+            raise PgscoreError(f"more than {self.max_skipped} rows of {self.table} the model cannot score: stopped, "
+                               "as the model or the table looks wrong rather than a few rows (the chunks committed "
+                               f"before are kept; this chunk was not); the last: {said}", sqlstate=code,
+                               hint="look at the rows named (the model's features against the table's columns); to "
+                                    "skip more, raise --max-skipped")
+
+
+def _row_of(e, keys):
+    """Where `e` is the error of a row the model cannot score (class 22, data exception, naming a key as
+    batch.key_text does), the index of that row among `keys` (with keys None: 0 where it names any key); None
+    for any other error."""
+    code = getattr(e, "sqlstate", None) if isinstance(e, PgscoreError) else getattr(e, "pgcode", None)
+    if not code or not code.startswith("22"):
+        return None
+    said = e.message if isinstance(e, PgscoreError) else (e.diag.message_primary or "")
+    if keys is None:
+        return 0 if "key '" in said else None
+    for i, k in enumerate(keys):
+        if f"key {literal(k)}" in said:
+            return i
+    return None
 
 
 MAINTAIN_LOCK_TIMEOUT = "10s"  # how long maintain waits for a lock another session holds on the log
