@@ -2269,12 +2269,12 @@ def test_score_names_a_key_column_that_needs_quoting_as_sql_writes_it(db_url):
         assert r.stderr.startswith(f"pgscore: error: public.t.{said} has no unique index of its own"), r.stderr
 
 
-def _scored_table(db_url, n=30, bad=None):
+def _scored_table(db_url, n=30, bad=None, key="'c ' || lpad(i::text, 3, '0')", key_type="text"):
     """Model m and table t (k text, the features, s) of n rows 'c 001', ..., each s -1 (so that a row left as it was
     can be told from one scored); `bad`: key -> (feature, SQL value) the model cannot take."""
     registry.deploy(db_url, "m", LogisticRegression(max_iter=500).fit(X, Y), None, feature_names=NAMES)
-    query(db_url, "CREATE TABLE t (k text PRIMARY KEY, " + ", ".join(f"{n} float8" for n in NAMES) + ", s float8)")
-    query(db_url, "INSERT INTO t SELECT 'c ' || lpad(i::text, 3, '0'), " + ", ".join(f"i % {7 + j}" for j in range(len(NAMES)))
+    query(db_url, f"CREATE TABLE t (k {key_type} PRIMARY KEY, " + ", ".join(f"{n} float8" for n in NAMES) + ", s float8)")
+    query(db_url, f"INSERT INTO t SELECT {key}, " + ", ".join(f"i % {7 + j}" for j in range(len(NAMES)))
                   + f", -1 FROM generate_series(1, {n}) i")
     for k, (feature, value) in (bad or {}).items():
         query(db_url, f"UPDATE t SET {feature} = {value} WHERE k = %s", (k,))
@@ -2454,3 +2454,22 @@ def test_score_interrupted_and_resumed_with_where_and_skips_scores_each_row_once
     assert all(got[k] == -1 for k in got if k not in held)
     assert all(abs(got[k] - want[k]) <= 1e-12 for k in held if k not in BAD)
     assert query(db_url, "SELECT count(*), count(DISTINCT entity_key) FROM pgscore.prediction_log") == [(11, 11)]
+
+
+def test_score_where_and_skip_unscorable_go_in_the_key_s_order_not_its_text_s(db_url):
+    """An integer key: the keys the run reads (--where's rows, a chunk scored again around a row it cannot score)
+    are in the key's order, as score_chunk's (read as text, they were ordered as text: 1, 10, 11, ..., and the run
+    stopped saying the rows changed)."""
+    want = _scored_table(db_url, n=25, key="i", key_type="integer", bad={9: ("age", "NULL"), 12: ("age", "NULL")})
+    r = _score(db_url, "--where", "k % 3 = 0", "--skip-unscorable", "--quiet")
+    assert r.returncode == 3, r
+    assert r.stdout.startswith("scored 6 rows of t where k % 3 = 0 into s with m v1 in "), r.stdout
+    assert "pgscore: 2 rows were left unscored" in r.stdout, r.stdout
+    got = dict(query(db_url, "SELECT k, s FROM t"))
+    assert sorted(k for k, s in got.items() if s != -1) == [3, 6, 15, 18, 21, 24]
+    query(db_url, "UPDATE t SET s = -1")
+    r = _score(db_url, "--skip-unscorable", "--quiet")
+    assert r.returncode == 3 and r.stdout.startswith("scored 23 rows of t into s "), r
+    got = dict(query(db_url, "SELECT k, s FROM t"))
+    assert sorted(k for k, s in got.items() if s == -1) == [9, 12]
+    assert all(abs(got[k] - want[str(k)]) <= 1e-12 for k in got if k not in (9, 12))

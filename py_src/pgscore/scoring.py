@@ -483,13 +483,14 @@ class _Job:
         self.chunk_size, self.log, self.where, self.skip, self.max_skipped = chunk_size, log, where, skip, max_skipped
         self.state, self.chunk_after = state, None
         rows, k = rel[0], sql.Identifier(key)
-        keys = sql.SQL("SELECT {}::pg_catalog.text{} FROM {} WHERE CASE WHEN %s::pg_catalog.text IS NULL THEN {} IS NOT "
-                       "NULL ELSE {} > %s END ORDER BY {} LIMIT %s")
+        # (the key as text named otherwise: ORDER BY its name would sort by that output column, as text)
+        keys = sql.SQL("SELECT {}::pg_catalog.text AS pgscore_key{} FROM {} WHERE CASE WHEN %s::pg_catalog.text IS NULL "
+                       "THEN {} IS NOT NULL ELSE {} > %s END ORDER BY {} LIMIT %s")
         # (the rows locked as score_chunk locks them: what --where held for holds until the chunk commits)
         self.keys_sql = keys.format(k, sql.SQL(""), rows, k, k, k)
         if where is not None:
-            self.window_sql = keys.format(k, sql.SQL(", ({}) IS TRUE").format(_expression(where)), rows, k, k, k) \
-                + sql.SQL(" FOR NO KEY UPDATE")
+            holds = sql.SQL(", ({}) IS TRUE AS pgscore_holds").format(_expression(where))
+            self.window_sql = keys.format(k, holds, rows, k, k, k) + sql.SQL(" FOR NO KEY UPDATE")
 
     def _call_chunk(self, after, n, version):
         (got, last, used, xid), = _call(self.conn, "SELECT c.*, pg_current_xact_id()::text FROM pgscore.score_chunk("
