@@ -2473,3 +2473,16 @@ def test_score_where_and_skip_unscorable_go_in_the_key_s_order_not_its_text_s(db
     got = dict(query(db_url, "SELECT k, s FROM t"))
     assert sorted(k for k, s in got.items() if s == -1) == [9, 12]
     assert all(abs(got[k] - want[str(k)]) <= 1e-12 for k in got if k not in (9, 12))
+
+
+def test_score_skip_unscorable_skips_a_text_cell_that_is_no_number(db_url):
+    """A feature column of type text with a cell that is no number (22P02, naming the key): skipped as the other
+    rows the model cannot score are, the rest scored (before, no --skip-unscorable: the run stopped there)."""
+    _scored_table(db_url, n=10)
+    query(db_url, "ALTER TABLE t ALTER COLUMN age TYPE text; UPDATE t SET age = 'n/a' WHERE k = 'c 004'")
+    r = _score(db_url, "--skip-unscorable", "--quiet")
+    assert r.returncode == 3, r
+    assert r.stdout.startswith("scored 9 rows of t into s with m v1 in "), r.stdout
+    assert "pgscore: 1 row was left unscored" in r.stdout and "(key 'c 004'" in r.stdout and "(22P02)" in r.stdout, \
+        r.stdout
+    assert query(db_url, "SELECT k FROM t WHERE s = -1") == [("c 004",)]
