@@ -986,6 +986,7 @@ def test_detaching_a_wiring_with_held_back_events_deletes_them_with_a_warning(sh
     said = [n for n in shop.notices if "held back" in n]
     assert said and "WARNING" in said[0] and "1 replicated event(s) of 1 profile(s)" in said[0], shop.notices
     assert "retry_failed" in said[0]
+    assert f"were deleted with wiring {rid} of public.complaints, not counted" in said[0], said  # (0110: wiring N)
     assert query(shop, "SELECT count(*) FROM pgscore.replicated_pending") == [(0,)]
     assert "held back" not in pgscore_cli("status", "--db", db_url).stdout
     # and forget_rescoring of a wiring whose event table was dropped
@@ -995,4 +996,5 @@ def test_detaching_a_wiring_with_held_back_events_deletes_them_with_a_warning(sh
     query(shop, "SELECT pgscore.forget_rescoring(%s)", (rid,))
     said = [n for n in shop.notices if "held back" in n]
     assert said and "pgscore.forget_rescoring: 1 replicated event(s) of 1 profile(s)" in said[0], shop.notices
+    assert f"were deleted with wiring {rid} of " in said[0], said
     assert query(shop, "SELECT count(*) FROM pgscore.replicated_pending") == [(0,)]
