@@ -2150,15 +2150,11 @@ def test_the_auc_floor_of_a_small_hold_out_is_crossed_on_no_drift_about_as_often
                        (n_w, n_h, a_h[ok].tolist(), a_w[ok].tolist(), pos_h[ok].tolist(), pos_w[ok].tolist()))
     assert ok.sum() > 0.95 * trials and over <= 2 * 0.001 * ok.sum(), over
 
-def _rmse_tail_dof(kappa_h, m, e):
-    """performance_stats_of's effective degrees of freedom for rmse_rise (0108), in numpy: the hold-out's stored
-    kurtosis (at most its m rows) and the window errors' e pooled (Layard's), at least 3, rounded down."""
-    n = len(e)
-    rho = np.mean(e ** 2) / kappa_h[1] ** 2
-    u = m / (m + n * rho)
-    kappa = max(3.0, (m + n) * (min(kappa_h[0], m) * u * u / m
-                               + min(np.mean(e ** 4) / np.mean(e ** 2) ** 2, n) * (1 - u) ** 2 / n))
-    dof = 2 / (kappa - 1)
+def _rmse_tail_dof(kappa_h, m, n):
+    """performance_stats_of's effective degrees of freedom for rmse_rise (0108), in numpy: n 2 / (kappa - 1) and
+    m 2 / (kappa - 1), kappa the hold-out's stored kurtosis (at most its m rows), at least 3, rounded down, at
+    least 1. Nothing of the window's errors but their count n."""
+    dof = 2 / (max(3.0, min(kappa_h, m)) - 1)
     return max(1, math.floor(n * dof)), max(1, math.floor(m * dof))
 
 
@@ -2166,8 +2162,8 @@ def test_the_rmse_floor_reads_the_errors_kurtosis(db_url):
     """Migration 0108: rmse_rise's floor was the F of the MSE ratio under normal errors (0106), and with heavy-tailed
     errors no-drift windows crossed it 20-200 times as often as its confidence says. A regressor's deploy stores
     its hold-out errors' kurtosis (error_kurtosis); the floor is the F at n 2 / (kappa - 1) and n_base 2 / (kappa -
-    1), kappa that kurtosis and the window's pooled, at least 3. Errors from Student t at 3 df, the window's RMSE
-    35% over the deploy's: over 0106's floor (an alert), within 0108's (ok). Without error_kurtosis (deployed before
+    1), kappa that kurtosis (the window's own shape not pooled in), at least 3. Errors from Student t at 3 df, the
+    window's RMSE 35% over the deploy's: over 0106's floor (an alert), the floor at the hold-out's kurtosis. Without error_kurtosis (deployed before
     0108), or one that is no kurtosis (NULL, below 1, text, past 9.2e18), 0106's floor; one above the hold-out's
     rows (no sample's is) taken at them; hold-outs of 1-2 rows judged without error."""
     rng = np.random.default_rng(108)
@@ -2186,7 +2182,6 @@ def test_the_rmse_floor_reads_the_errors_kurtosis(db_url):
     outcomes = pred + raw * (1.35 * recorded["rmse"] / np.sqrt(np.mean(raw ** 2)))
     query(conn, "SELECT pgscore.record_outcome('tails', (u.i - 1)::text, u.v::text) FROM unnest(%s::float8[]) "
                 "WITH ORDINALITY AS u(v, i)", ([float(v) for v in outcomes],))
-    e = pred - outcomes  # (as the views take them: score - outcome)
 
     def check():
         (c,), = query(conn, "SELECT checks FROM pgscore.performance_stats() WHERE model_id = %s "
@@ -2203,12 +2198,16 @@ def test_the_rmse_floor_reads_the_errors_kurtosis(db_url):
         query(conn, "ALTER TABLE pgscore.models ENABLE TRIGGER USER")
 
     before = floor(200, 100)
-    n_eff, m_eff = _rmse_tail_dof((recorded["error_kurtosis"], recorded["rmse"]), 100, e)
+    n_eff, m_eff = _rmse_tail_dof(recorded["error_kurtosis"], 100, 200)
     assert n_eff < 100 and m_eff < 50
     c = check()
     assert c["n"] == 200 and c["value"] == pytest.approx(0.35, rel=1e-6) and c["confidence"] == 0.999
-    assert c["floor"] == pytest.approx(floor(n_eff, m_eff), rel=1e-9) and c["floor"] > 0.35 > before
-    assert c["level"] == "ok"
+    assert c["floor"] == pytest.approx(floor(n_eff, m_eff), rel=1e-9) and c["floor"] > before
+    # independently: the exact F quantile at those sizes (Paulson's is within a few percent there); the hold-out's
+    # 100 rows of t at 3 df give a kappa over 10, and the +35% stays within the floor
+    assert (n_eff, m_eff) == (32, 16) and 10 < recorded["error_kurtosis"] < 16
+    assert c["floor"] == pytest.approx(math.sqrt(stats.f.ppf(0.999, n_eff, m_eff)) - 1, rel=0.05)
+    assert c["floor"] > 0.35 and c["level"] == "ok"
     # no kurtosis recorded (a model deployed before 0108), or none that is one: 0106's floor, and the alert
     for bad in (None, 0.5, -1, "7", 1e30, [9]):
         hand_edit(error_kurtosis=bad)
@@ -2218,19 +2217,19 @@ def test_the_rmse_floor_reads_the_errors_kurtosis(db_url):
     query(conn, "UPDATE pgscore.models SET metrics = metrics - 'error_kurtosis' WHERE model_id = %s", (model_id,))
     query(conn, "ALTER TABLE pgscore.models ENABLE TRIGGER USER")
     assert check()["floor"] == pytest.approx(before, rel=1e-12)
-    # a kurtosis of 1 (its least) or 3: the window's own tails still count, pooled
+    # a kurtosis of 1 (its least) or 3: taken at 3, 0106's floor, whatever the window's own tails
     for k in (1, 3.0):
         hand_edit(error_kurtosis=k)
-        assert check()["floor"] == pytest.approx(floor(*_rmse_tail_dof((k, recorded["rmse"]), 100, e)), rel=1e-9)
+        assert check()["floor"] == pytest.approx(before, rel=1e-12), k
     # past the hold-out's rows (1e6 against 100): at them; the degrees of freedom never below 1
     hand_edit(error_kurtosis=1e6)
     c = check()
-    assert c["floor"] == pytest.approx(floor(*_rmse_tail_dof((100, recorded["rmse"]), 100, e)), rel=1e-9)
+    assert c["floor"] == pytest.approx(floor(*_rmse_tail_dof(100, 100, 200)), rel=1e-9)
     assert c["floor"] > 0.35 and c["level"] == "ok"
     for rows in (1, 2):
         hand_edit(error_kurtosis=5.0, holdout_rows=rows)
         c = check()
-        want = floor(*_rmse_tail_dof((min(5.0, rows), recorded["rmse"]), rows, e))
+        want = floor(*_rmse_tail_dof(5.0, rows, 200))
         assert math.isfinite(c["floor"]) and c["floor"] == pytest.approx(want, rel=1e-9), rows
     # errors of 1e60 and 1e-100 (fourth powers of 1e240, whose squares avg() of float8 sums, and of 1e-400):
     # judged, not an overflow or underflow failing the views
@@ -2238,6 +2237,42 @@ def test_the_rmse_floor_reads_the_errors_kurtosis(db_url):
     query(conn, "SELECT pgscore.record_outcome('tails', '200', '1e60'), pgscore.record_outcome('tails', '201', '1e-100')")
     c = check()
     assert c["n"] == 202 and c["level"] == "alert" and math.isfinite(c["floor"])
+    conn.close()
+
+
+def test_the_rmse_floor_is_not_raised_by_the_windows_own_outliers(db_url):
+    """Migration 0108 after its review: the floor's kurtosis is the hold-out's alone. Pooled with the window's
+    (Layard's), the few huge errors that raise a window's RMSE raised its kurtosis as much, and with it the floor:
+    a regressor that began to make them was judged ok. A normal hold-out, a window of 1,000 outcomes of which 10
+    are 30 times the deploy RMSE off (RMSE +200% and more): an alert, at 0106's floor (the hold-out's kurtosis
+    taken at 3 at least); pooled, the floor was several hundred and the check ok."""
+    rng = np.random.default_rng(1108)
+    X = rng.normal(size=(500, 2))
+    y = X[:, 0] * 3 + X[:, 1] + rng.normal(size=500)
+    rec = registry.deploy(db_url, "outliers", LinearRegression().fit(X, y), X, y, feature_names=["a", "b"])
+    recorded = rec["metrics"]
+    assert recorded["holdout_rows"] == 100 and 1 <= recorded["error_kurtosis"] < 5
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    Xw = rng.normal(size=(1000, 2))
+    pred = LinearRegression().fit(X, y).predict(Xw)
+    log_rows(conn, rec["model_id"], Xw, pred)
+    raw = rng.normal(size=1000)
+    raw *= recorded["rmse"] / np.sqrt(np.mean(raw ** 2))
+    raw[:10] = 30 * recorded["rmse"] * np.sign(raw[:10])
+    query(conn, "SELECT pgscore.record_outcome('outliers', (u.i - 1)::text, u.v::text) FROM unnest(%s::float8[]) "
+                "WITH ORDINALITY AS u(v, i)", ([float(v) for v in pred + raw],))
+    (c,), = query(conn, "SELECT checks FROM pgscore.performance_stats() WHERE model_id = %s "
+                        "AND period = '1 hour'", (rec["model_id"],))
+    c = {x["metric"]: x for x in c}["rmse_rise"]
+    rise = np.sqrt(np.mean(raw ** 2)) / recorded["rmse"] - 1
+    assert c["n"] == 1000 and rise > 2 and c["value"] == pytest.approx(rise, rel=1e-6)
+    (want,), = query(conn, "SELECT pgscore.noise_floor('rmse_rise', %s, %s, NULL, 0.999, 1.0)",
+                     _rmse_tail_dof(recorded["error_kurtosis"], 100, 1000))
+    assert c["floor"] == pytest.approx(want, rel=1e-12) and c["floor"] < 0.5
+    n_eff, m_eff = _rmse_tail_dof(recorded["error_kurtosis"], 100, 1000)
+    assert c["floor"] == pytest.approx(math.sqrt(stats.f.ppf(0.999, n_eff, m_eff)) - 1, rel=0.05)
+    assert c["level"] == "alert"
     conn.close()
 
 
