@@ -2151,7 +2151,7 @@ def test_the_auc_floor_of_a_small_hold_out_is_crossed_on_no_drift_about_as_often
     assert ok.sum() > 0.95 * trials and over <= 2 * 0.001 * ok.sum(), over
 
 def _rmse_tail_dof(kappa_h, m, n):
-    """performance_stats_of's effective degrees of freedom for rmse_rise (0108), in numpy: n 2 / (kappa - 1) and
+    """performance_stats_of's effective degrees of freedom for rmse_rise (0108), in Python: n 2 / (kappa - 1) and
     m 2 / (kappa - 1), kappa the hold-out's stored kurtosis (at most its m rows), at least 3, rounded down, at
     least 1. Nothing of the window's errors but their count n."""
     dof = 2 / (max(3.0, min(kappa_h, m)) - 1)
@@ -2163,9 +2163,10 @@ def test_the_rmse_floor_reads_the_errors_kurtosis(db_url):
     errors no-drift windows crossed it 20-200 times as often as its confidence says. A regressor's deploy stores
     its hold-out errors' kurtosis (error_kurtosis); the floor is the F at n 2 / (kappa - 1) and n_base 2 / (kappa -
     1), kappa that kurtosis (the window's own shape not pooled in), at least 3. Errors from Student t at 3 df, the
-    window's RMSE 35% over the deploy's: over 0106's floor (an alert), the floor at the hold-out's kurtosis. Without error_kurtosis (deployed before
-    0108), or one that is no kurtosis (NULL, below 1, text, past 9.2e18), 0106's floor; one above the hold-out's
-    rows (no sample's is) taken at them; hold-outs of 1-2 rows judged without error."""
+    window's RMSE 35% over the deploy's: over 0106's floor (an alert), within 0108's (ok, at the hold-out's kappa
+    of 13). Without error_kurtosis (deployed before 0108), or one that is no kurtosis (NULL, below 1, text, past
+    9.2e18), 0106's floor; one of 1-3, 0106's floor; one above the hold-out's rows (no sample's is) taken at them;
+    hold-outs of 1-2 rows judged without error."""
     rng = np.random.default_rng(108)
     X = rng.normal(size=(500, 2))
     est = LinearRegression().fit(X, X[:, 0] * 3 + X[:, 1])
