@@ -1,4 +1,4 @@
-"""auc_drop's noise floor, 0098's against 0107's: how often a window crosses it without drift (as a multiple of
+"""auc_drop's noise floor, 0098's, 0107's and 0111's: how often a window crosses it without drift (as a multiple of
 the nominal 1 - confidence) and how often it flags a real drop (the window's true AUC lowered), in one run.
 
 Each trial draws a hold-out and a window from a binormal model (seeded numpy, no database): negatives' scores
@@ -50,12 +50,32 @@ def hm_floor_0107(a, pos, n, z):
     return z * np.sqrt(hm_var(np.minimum(a, (m + 1) / (m + 2)), pos, n))
 
 
-def floors(a_h, pos_h, n_h, pos_w, n_w, z):
-    """{name: floor}: 0098's (the window's and the hold-out's terms combined, at the deploy AUC) and 0107's (each
-    term at most at its Laplace AUC, the combined floor capped at the deploy AUC: no drop exceeds it)."""
+WINDOW_FEW = 4  # 0111: the window's own Laplace cap where its smaller class is at most this
+
+
+def laplace(m):
+    return (m + 1) / (m + 2)
+
+
+def floor_0111(a_h, pos_h, n_h, pos_w, n_w, z, few=WINDOW_FEW):
+    """0111's: both terms at A' = min(deploy AUC, Laplace's AUC of the HOLD-OUT's smaller class) (the deploy AUC is
+    as reliable as the hold-out it was measured on), the window's term also at no more than its own Laplace AUC
+    where its smaller class has `few` or fewer (the skew of an AUC of 1-4 positives); no cap at the deploy AUC."""
+    a = np.minimum(a_h, laplace(np.minimum(pos_h, n_h - pos_h)))
+    m_w = np.minimum(pos_w, n_w - pos_w)
+    a_w = np.where(m_w <= few, np.minimum(a, laplace(m_w)), a)
+    return np.sqrt((z * np.sqrt(hm_var(a_w, pos_w, n_w))) ** 2 + (z * np.sqrt(hm_var(a, pos_h, n_h))) ** 2)
+
+
+def floors(a_h, pos_h, n_h, pos_w, n_w, z, few=WINDOW_FEW):
+    """{name: floor}: 0098's (the window's and the hold-out's terms combined, at the deploy AUC), 0107's (each
+    term at most at its own Laplace AUC, the combined floor capped at the deploy AUC) and 0111's (both at the
+    hold-out's Laplace AUC, the window's at its own where it has `few` or fewer; "0111-h" without that rule)."""
     return {"0098": np.sqrt(floor_0098(a_h, pos_w, n_w, z) ** 2 + floor_0098(a_h, pos_h, n_h, z) ** 2),
             "0107": np.minimum(np.sqrt(hm_floor_0107(a_h, pos_w, n_w, z) ** 2
-                                       + hm_floor_0107(a_h, pos_h, n_h, z) ** 2), a_h)}
+                                       + hm_floor_0107(a_h, pos_h, n_h, z) ** 2), a_h),
+            "0111": floor_0111(a_h, pos_h, n_h, pos_w, n_w, z, few),
+            "0111-h": floor_0111(a_h, pos_h, n_h, pos_w, n_w, z, 0)}
 
 
 def aucs(rng, t, n, rate, d):
@@ -72,14 +92,14 @@ def d_of(auc):
     return np.sqrt(2) * ND.inv_cdf(auc)
 
 
-def cell(rng, trials, auc, n_h, rate_h, n_w, rate_w, drop, z, chunk=4_000_000):
+def cell(rng, trials, auc, n_h, rate_h, n_w, rate_w, drop, z, few=WINDOW_FEW, chunk=4_000_000):
     over, judged = {}, 0
     step = max(1, chunk // max(n_h, n_w))
     for start in range(0, trials, step):
         t = min(step, trials - start)
         a_h, pos_h = aucs(rng, t, n_h, rate_h, d_of(auc))
         a_w, pos_w = aucs(rng, t, n_w, rate_w, d_of(auc - drop))
-        f = floors(a_h, pos_h, n_h, pos_w, n_w, z)
+        f = floors(a_h, pos_h, n_h, pos_w, n_w, z, few)
         ok = np.isfinite(a_h) & np.isfinite(a_w)
         judged += int(ok.sum())
         for k, v in f.items():
@@ -99,6 +119,8 @@ def main(argv=None):
                     help="the window's share of positives (default: the hold-out's)")
     ap.add_argument("--drop", type=float, nargs="+", default=[0.0, 0.05, 0.1])
     ap.add_argument("--confidence", type=float, default=0.999)
+    ap.add_argument("--window-few", type=int, default=WINDOW_FEW,
+                    help="0111: the window's smaller class at most this takes its own Laplace AUC (default 4)")
     ap.add_argument("--seed", type=int, default=20261205)
     ap.add_argument("--max-seconds", type=float, default=600)
     args = ap.parse_args(argv)
@@ -120,7 +142,7 @@ def main(argv=None):
                                 continue
                             rng = np.random.default_rng([args.seed, int(auc * 1000), int(rate * 1000),
                                                          int(w_rate * 1000), n_h, n_w, int(drop * 1000)])
-                            res, judged = cell(rng, args.trials, auc, n_h, rate, n_w, w_rate, drop, z)
+                            res, judged = cell(rng, args.trials, auc, n_h, rate, n_w, w_rate, drop, z, args.window_few)
                             if names is None:
                                 names = list(res)
                                 print(f"confidence {args.confidence}, {args.trials} trials a cell; drop 0: "
