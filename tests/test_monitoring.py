@@ -2082,30 +2082,37 @@ def hanley_mcneil_floor(conf, n, pos, a):
                                           / (pos * neg))
 
 
-def test_the_auc_floor_is_at_no_higher_auc_than_laplaces_rule_gives_the_smaller_class(conn):
+def test_the_auc_floor_is_at_no_higher_auc_than_laplaces_rule_gives_a_class_of_a_few(conn):
     """Migration 0107: Hanley and McNeil's variance vanishes as the AUC nears 1, and 0098 took it at the deploy AUC
-    as given: an AUC of 1, which a hold-out of 100 rows at 5% positive shows often (its 5 positives all ranked
-    first), put the hold-out's floor at 0, and a window of 1 positive was judged by a normal tail far too thin.
-    Each term is now at an AUC of at most (m + 1) / (m + 2), m the smaller class's count; unchanged where that is
-    above the deploy AUC (many of both). Monotone in the confidence and in the window's size; NULL without both
-    classes, at a NULL deploy AUC or confidence."""
+    as given: a window of 1 positive was judged by a normal tail far too thin. 0107 took each term at an AUC of at
+    most (m + 1) / (m + 2), m the smaller class's count, at any m; 0111 only where m is 4 or fewer (the skew of an
+    AUC of 1-4 positives): at deploy AUCs of 0.95-0.99 0107's cap bound windows of 5-98 positives, a floor far too
+    high (the hold-out's reliability is performance_stats_of's to pass, as the AUC it gives both terms).
+    Unchanged where that is above the deploy AUC (many of both). Monotone in the confidence and in the window's
+    size; NULL without both classes, at a NULL deploy AUC or confidence."""
     f = lambda conf, n, pos, a: query(  # noqa: E731
         conn, "SELECT pgscore.noise_floor('auc_drop', %s, NULL, NULL, %s, %s, %s)", (n, conf, a, pos))[0][0]
-    # where 0098's was too low: a = 1 from 5 positives (0 before), 1 positive, 2 negatives, 1 of 2
-    for n, pos, a, laplace in ((100, 5, 1.0, 6 / 7), (100, 5, 0.95, 6 / 7), (100, 1, 0.9, 2 / 3),
-                               (100, 98, 0.9, 3 / 4), (2, 1, 0.8, 2 / 3), (1000, 10, 1.0, 11 / 12)):
+    # where 0098's was too low: 1 positive, 2 negatives, 1 of 2, 4 positives at an AUC of 1
+    for n, pos, a, laplace in ((100, 1, 0.9, 2 / 3), (100, 98, 0.9, 3 / 4), (2, 1, 0.8, 2 / 3),
+                               (100, 4, 1.0, 5 / 6), (200, 3, 0.95, 4 / 5)):
         got = f(0.999, n, pos, a)
         assert got == pytest.approx(hanley_mcneil_floor(0.999, n, pos, laplace), rel=1e-9), (n, pos, a)
         assert got > hanley_mcneil_floor(0.999, n, pos, a) + 0.05, (n, pos, a)
-    assert f(0.999, 100, 5, 1.0) > 0.3  # (0098: 0)
+    # (0111) 5 or more of each class: at the AUC given, exact values (0107 took them at (m + 1) / (m + 2): 10
+    # positives of 200 at 0.98 and 0.99 at 11/12, 0.188, twice and 2.7 times as high; 5 at an AUC of 1, 0.332)
+    for n, pos, a, want in ((200, 10, 0.98, 0.0965979), (200, 10, 0.99, 0.0687947), (1000, 30, 0.98, 0.0556319),
+                            (1000, 20, 0.98, 0.0681204), (200, 5, 0.95, 0.2110081), (100, 5, 1.0, 0.0)):
+        got = f(0.999, n, pos, a)
+        assert got == pytest.approx(hanley_mcneil_floor(0.999, n, pos, a), rel=1e-9, abs=1e-12), (n, pos, a)
+        assert got == pytest.approx(want, rel=1e-6, abs=1e-12), (n, pos, a, got)
     # many of both: Laplace's AUC is over the deploy AUC, the floor 0098's
     for n, pos, a in ((1000, 200, 0.9), (500, 100, 0.85), (200, 40, 0.95), (10_000, 500, 0.99)):
         assert f(0.999, n, pos, a) == pytest.approx(hanley_mcneil_floor(0.999, n, pos, a), rel=1e-9), (n, pos, a)
     # monotone: higher in the confidence, lower in the window's size at a share of positives
-    for n, pos, a in ((100, 5, 1.0), (100, 1, 0.9), (1000, 200, 0.9), (20, 1, 0.7)):
+    for n, pos, a in ((100, 5, 0.98), (100, 1, 0.9), (1000, 200, 0.9), (20, 1, 0.7), (100, 4, 1.0)):
         fl = [f(conf, n, pos, a) for conf in (0.9, 0.99, 0.999, 0.9999)]
         assert all(x < y for x, y in zip(fl, fl[1:])), (n, pos, a, fl)
-    for share, a in ((0.05, 1.0), (0.05, 0.9), (0.01, 0.95), (0.2, 0.8)):
+    for share, a in ((0.05, 0.98), (0.05, 0.9), (0.01, 0.95), (0.2, 0.8)):
         fl = [f(0.999, n, max(1, round(n * share)), a) for n in (20, 50, 100, 200, 1000, 10_000)]
         assert all(x > y for x, y in zip(fl, fl[1:])), (share, a, fl)
     # no AUC without both classes (0 positives, all positive, a window of 1), nor a floor without a deploy AUC
@@ -2123,32 +2130,68 @@ def test_the_auc_floor_is_at_no_higher_auc_than_laplaces_rule_gives_the_smaller_
         assert e.value.pgcode == "22023" and message in e.value.diag.message_primary, e.value
 
 
-def test_the_auc_floor_of_a_small_hold_out_is_crossed_on_no_drift_about_as_often_as_the_confidence_says(conn):
-    """No-drift windows of 200 outcomes against a deploy AUC (0.9, binormal) measured on a hold-out of 100 rows,
-    both 5% positive (seeded, 20,000 trials): over auc_drop's floor at 0.999, as performance_stats_of combines
-    noise_floor's two terms (at most the deploy AUC), in at most twice the nominal 20 (0107: none or a few); 0098's
-    floor about 40 times as often (scripts/auc_floor_noise.py)."""
-    rng = np.random.default_rng(107)
-    trials, n_h, n_w, rate = 20_000, 100, 200, 0.05
-    d = np.sqrt(2) * stats.norm.ppf(0.9)
+AUC_FLOOR_0111 = """
+    SELECT count(*) FILTER (WHERE t.a_h - t.a_w > sqrt(
+               pgscore.noise_floor('auc_drop', %s, NULL, NULL, 0.999, t.a, t.pos_w) ^ 2
+               + pgscore.noise_floor('auc_drop', %s, NULL, NULL, 0.999, t.a, t.pos_h) ^ 2))
+      FROM (SELECT u.*, least(u.a_h, (least(u.pos_h, %s - u.pos_h) + 1.0) / (least(u.pos_h, %s - u.pos_h) + 2.0)) AS a
+              FROM unnest(%s::float8[], %s::float8[], %s::bigint[], %s::bigint[]) AS u(a_h, a_w, pos_h, pos_w)) t"""
 
-    def aucs(n):
-        y = rng.random((trials, n)) < rate
-        r = stats.rankdata(rng.standard_normal((trials, n)) + np.where(y, d, 0), axis=1)
+
+def _binormal_aucs(rng, trials, n, rate, auc, chunk=2000):
+    """Seeded binormal samples' AUCs (mid-ranks) and positives, trials of n rows each rate positive."""
+    d = np.sqrt(2) * stats.norm.ppf(auc)
+    out_a, out_p = [], []
+    for start in range(0, trials, chunk):
+        t = min(chunk, trials - start)
+        y = rng.random((t, n)) < rate
+        r = stats.rankdata(rng.standard_normal((t, n)) + np.where(y, d, 0), axis=1)
         pos = y.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return ((r * y).sum(axis=1) - pos * (pos + 1) / 2) / (pos * (n - pos)), pos
+            out_a.append(((r * y).sum(axis=1) - pos * (pos + 1) / 2) / (pos * (n - pos)))
+        out_p.append(pos)
+    return np.concatenate(out_a), np.concatenate(out_p)
 
-    a_h, pos_h = aucs(n_h)
-    a_w, pos_w = aucs(n_w)
-    ok = np.isfinite(a_h) & np.isfinite(a_w)
-    (over,), = query(conn, """
-        SELECT count(*) FILTER (WHERE t.a_h - t.a_w > least(sqrt(
-                   pgscore.noise_floor('auc_drop', %s, NULL, NULL, 0.999, t.a_h, t.pos_w) ^ 2
-                   + pgscore.noise_floor('auc_drop', %s, NULL, NULL, 0.999, t.a_h, t.pos_h) ^ 2), t.a_h))
-          FROM unnest(%s::float8[], %s::float8[], %s::bigint[], %s::bigint[]) AS t(a_h, a_w, pos_h, pos_w)""",
-                       (n_w, n_h, a_h[ok].tolist(), a_w[ok].tolist(), pos_h[ok].tolist(), pos_w[ok].tolist()))
-    assert ok.sum() > 0.95 * trials and over <= 2 * 0.001 * ok.sum(), over
+
+def test_the_auc_floor_is_crossed_on_no_drift_about_as_often_as_the_confidence_says(conn):
+    """No-drift windows of 200 outcomes at 5% positive against a deploy AUC measured on a hold-out, seeded
+    binormal, 20,000 trials: over auc_drop's floor at 0.999, as performance_stats_of combines noise_floor's two
+    terms (since 0111 both at the deploy AUC but at most the Laplace AUC of the hold-out's smaller class, no cap
+    at the deploy AUC). A hold-out of 100 rows at 5%, AUC 0.9: at most twice the nominal 20 (0098: about 40
+    times). A hold-out of 5,000 at 5%, AUC 0.98: between a quarter of and twice the nominal (0107: none, its
+    window's term at 11/12 for 10 positives, a floor twice as high; scripts/auc_floor_noise.py)."""
+    rng = np.random.default_rng(107)
+    for n_h, auc, low in ((100, 0.9, 0), (5000, 0.98, 0.25)):
+        a_h, pos_h = _binormal_aucs(rng, 20_000, n_h, 0.05, auc)
+        a_w, pos_w = _binormal_aucs(rng, 20_000, 200, 0.05, auc)
+        ok = np.isfinite(a_h) & np.isfinite(a_w)
+        (over,), = query(conn, AUC_FLOOR_0111, (200, n_h, n_h, n_h, a_h[ok].tolist(), a_w[ok].tolist(),
+                                                 pos_h[ok].tolist(), pos_w[ok].tolist()))
+        assert ok.sum() > 0.95 * 20_000 and low * 0.001 * ok.sum() <= over <= 2 * 0.001 * ok.sum(), (n_h, auc, over)
+
+
+def test_the_auc_floor_loses_no_power_at_a_high_deploy_auc_from_a_large_hold_out(conn):
+    """(0111) Windows of 200 at 5% positive (about 10) whose true AUC is 0.1 below a deploy AUC of 0.98 measured on
+    a hold-out of 5,000 at 5%: the floor is not above 1.2 times 0098's (both terms at the deploy AUC), and it
+    flags at least 0.8 times as many windows as 0098 (0107: 0.09 against 0.48, its window's term at 11/12)."""
+    rng = np.random.default_rng(111)
+    a_h, pos_h = _binormal_aucs(rng, 4000, 5000, 0.05, 0.98)
+    a_w, pos_w = _binormal_aucs(rng, 4000, 200, 0.05, 0.88)
+    ok = np.isfinite(a_h) & np.isfinite(a_w) & (pos_w > 4)
+    a_h, a_w, pos_h, pos_w = a_h[ok], a_w[ok], pos_h[ok], pos_w[ok]
+    (now,), = query(conn, """
+        SELECT array_agg(sqrt(pgscore.noise_floor('auc_drop', 200, NULL, NULL, 0.999, t.a, t.pos_w) ^ 2
+                              + pgscore.noise_floor('auc_drop', 5000, NULL, NULL, 0.999, t.a, t.pos_h) ^ 2) ORDER BY t.i)
+          FROM (SELECT u.*, least(u.a_h, (least(u.pos_h, 5000 - u.pos_h) + 1.0) / (least(u.pos_h, 5000 - u.pos_h) + 2.0))
+                           AS a
+                  FROM unnest(%s::float8[], %s::bigint[], %s::bigint[]) WITH ORDINALITY AS u(a_h, pos_h, pos_w, i)) t""",
+                      (a_h.tolist(), pos_h.tolist(), pos_w.tolist()))
+    now = np.array(now, dtype=float)
+    before = np.hypot(hanley_mcneil_floor(0.999, 200, pos_w, a_h), hanley_mcneil_floor(0.999, 5000, pos_h, a_h))
+    drop = a_h - a_w
+    assert np.all(now <= 1.2 * before + 1e-12), np.max(now / before)
+    assert np.sum(drop > now) >= 0.8 * np.sum(drop > before) > 0, (np.sum(drop > now), np.sum(drop > before))
+
 
 def _rmse_tail_dof(kappa_h, m, n):
     """performance_stats_of's effective degrees of freedom for rmse_rise (0108), in Python: n 2 / (kappa - 1) and
@@ -2512,18 +2555,22 @@ PERFORMANCE_JUDGED_AS_JUDGE = """
                                 CASE WHEN b.positives > 0 AND b.positives < b.n AND h0.n_holdout > 1
                                      THEN greatest(1, least(h0.n_holdout - 1, coalesce(
                                               h0.positives, round(h0.n_holdout::numeric * b.positives / b.n)::bigint)))
-                                END AS positives) h
+                                END AS positives) h1
+     CROSS JOIN LATERAL (SELECT h1.*, CASE WHEN h1.positives IS NULL THEN b.deploy_auc
+                                          ELSE least(b.deploy_auc, (least(h1.positives, h1.n_holdout - h1.positives) + 1)
+                                                                   / (least(h1.positives, h1.n_holdout - h1.positives)
+                                                                      + 2)::float8) END AS auc) h
      CROSS JOIN LATERAL pgscore.judge(
             m.metrics, m.vals, array_fill(b.n, ARRAY[3]),
             ARRAY(SELECT CASE WHEN b.n > 0 AND x.metric = 'auc_drop'
-                              -- (since 0107 at most the deploy AUC, a NULL floor NULL)
-                              THEN (SELECT least(a.f, x.base) FROM (SELECT
-                                    sqrt(pgscore.noise_floor(x.metric, b.n, NULL, NULL, x2.confidence, x.base,
-                                                             b.positives) ^ 2
-                                         + coalesce(CASE WHEN h.positives IS NOT NULL
-                                                         THEN pgscore.noise_floor(x.metric, h.n_holdout, NULL, NULL,
-                                                                                  x2.confidence, x.base, h.positives)
-                                                    END ^ 2, 0)) AS f) a WHERE a.f IS NOT NULL)
+                              -- (since 0111 both terms at the deploy AUC but at most Laplace's AUC of the
+                              -- hold-out's smaller class, no cap at the deploy AUC)
+                              THEN sqrt(pgscore.noise_floor(x.metric, b.n, NULL, NULL, x2.confidence, h.auc,
+                                                            b.positives) ^ 2
+                                        + coalesce(CASE WHEN h.positives IS NOT NULL
+                                                        THEN pgscore.noise_floor(x.metric, h.n_holdout, NULL, NULL,
+                                                                                 x2.confidence, h.auc, h.positives)
+                                                   END ^ 2, 0))
                               -- (since 0101 accuracy's and Brier's at the window's and hold-out's pooled)
                               WHEN b.n > 0 THEN pgscore.noise_floor(x.metric, b.n, h.n_holdout, NULL, x2.confidence,
                                                                     CASE WHEN x.metric = 'accuracy_drop'
@@ -2667,16 +2714,65 @@ def test_realised_performance_floors_count_the_hold_outs_own_noise(db_url, train
         assert query(conn, PERFORMANCE_JUDGED_AS_JUDGE)[0] == (35, 0), bad
         assert query(conn, "SELECT count(*) FROM pgscore.realised_performance WHERE model = 'small'")[0][0] > 0
     # (0107) a hold-out of 2 rows, 1 positive: its term alone is over the deploy AUC (z sqrt(2/9) at Laplace's 2/3;
-    # 0098's z sqrt(A (1 - A)) at the deploy AUC A as well), and no drop exceeds the deploy AUC: the floor is it
+    # 0098's z sqrt(A (1 - A)) at the deploy AUC A as well), and no drop exceeds the deploy AUC. (0111) The floor is
+    # no longer capped there (the cap changed no level): both terms at Laplace's 2/3 of the hold-out's one positive
     hand_edit(holdout_rows=2, holdout_positives=1)
     c, _ = checks()
     (deploy_auc,), = query(conn, "SELECT (metrics ->> 'auc')::float8 FROM pgscore.models WHERE model_id = %s",
                            (model_id,))
-    assert c["auc_drop"]["floor"] == deploy_auc and c["auc_drop"]["level"] == "ok"
+    assert c["auc_drop"]["floor"] == pytest.approx(np.hypot(hanley_mcneil_floor(0.999, 400, positives, 2 / 3),
+                                                            hanley_mcneil_floor(0.999, 2, 1, 2 / 3)), rel=1e-9)
+    assert c["auc_drop"]["floor"] > deploy_auc and c["auc_drop"]["level"] == "ok"
     assert query(conn, PERFORMANCE_JUDGED_AS_JUDGE)[0] == (35, 0)
     hand_edit(holdout_rows=None, holdout_positives=None)  # neither: as before 0098
     c, _ = checks()
     assert c["accuracy_drop"]["floor"] == pytest.approx(alone, rel=1e-12) and c["accuracy_drop"]["level"] == "warn"
     assert c["auc_drop"]["floor"] == pytest.approx(auc_w, rel=1e-12)
     assert query(conn, PERFORMANCE_JUDGED_AS_JUDGE)[0] == (35, 0)
+    conn.close()
+
+
+def test_the_auc_floor_of_a_window_of_ten_positives_at_a_high_deploy_auc_is_at_the_hold_outs_reliability(
+        db_url, trained):
+    """Migration 0111, through performance_stats: a window of 200 outcomes, 10 positive, against deploy AUCs of 0.98
+    and 0.99. 0107 took the window's term at Laplace's AUC of its own 10 positives, 11/12, whatever the hold-out:
+    a floor of 0.19-0.20 where a hold-out of 5,000 rows (250 positive) makes the deploy AUC sure, about twice
+    0098's. Now both terms are at the deploy AUC but at most Laplace's AUC of the hold-out's smaller class: the
+    floor is 0098's there (at most 1.2 times it), at 51/52 for a hold-out of 1,000 at 5% and an AUC of 0.99, and
+    at 6/7 for 5 hold-out positives all ranked first (an AUC of 1, whose variance is 0); not capped at the deploy
+    AUC."""
+    X, y, names, model = trained
+    rec = registry.deploy(db_url, "few", model, X[:500], y[:500], feature_names=names)
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    model_id = rec["model_id"]
+    Xc, _, _ = datasets.churn(200, seed=23)
+    log_rows(conn, model_id, Xc, model.predict_proba(Xc)[:, 1])
+    for i in range(200):
+        query(conn, "SELECT pgscore.record_outcome('few', %s, %s)", (str(i), int(i % 20 == 0)))
+    (recorded,), = query(conn, "SELECT metrics FROM pgscore.models WHERE model_id = %s", (model_id,))
+
+    def auc_floor(**metrics):  # deploy writes what it measured; the table takes no updates: as a hand edit
+        query(conn, "ALTER TABLE pgscore.models DISABLE TRIGGER USER")
+        query(conn, "UPDATE pgscore.models SET metrics = %s::jsonb WHERE model_id = %s",
+              (json.dumps({**recorded, **metrics}), model_id))
+        query(conn, "ALTER TABLE pgscore.models ENABLE TRIGGER USER")
+        (checks, n, positives), = query(conn, "SELECT checks, n, positives FROM pgscore.performance_stats() "
+                                              "WHERE model_id = %s AND period = '1 hour'", (model_id,))
+        assert (n, positives) == (200, 10)
+        return {c["metric"]: c for c in checks}["auc_drop"]["floor"]
+
+    hm = hanley_mcneil_floor
+    for auc, n_h, pos_h, a, want in ((0.98, 5000, 250, 0.98, 0.0985016), (0.99, 5000, 250, 0.99, 0.0701503),
+                                     (0.99, 1000, 50, 51 / 52, 0.1037846), (1.0, 100, 5, 6 / 7, 0.4068016)):
+        got = auc_floor(auc=auc, holdout_rows=n_h, holdout_positives=pos_h)
+        assert got == pytest.approx(np.hypot(hm(0.999, 200, 10, a), hm(0.999, n_h, pos_h, a)), rel=1e-9), auc
+        assert got == pytest.approx(want, rel=1e-6), (auc, n_h, got)
+        if a == auc:  # (the power side: 0107's was about twice 0098's)
+            assert got <= 1.2 * np.hypot(hm(0.999, 200, 10, auc), hm(0.999, n_h, pos_h, auc)), auc
+    assert auc_floor(auc=1.0, holdout_rows=100, holdout_positives=5) > 0.4  # (0098: 0)
+    # no hold-out: the deploy AUC as exact, the window's term alone at it (0107: at 11/12)
+    assert auc_floor(auc=0.98, holdout_rows=None, holdout_positives=None) == pytest.approx(hm(0.999, 200, 10, 0.98),
+                                                                                          rel=1e-9)
+    assert query(conn, PERFORMANCE_JUDGED_AS_JUDGE)[0][1] == 0
     conn.close()

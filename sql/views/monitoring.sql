@@ -772,23 +772,26 @@ BEGIN
         RETURN least(sqrt(greatest(v_y, 0) ^ 3), coalesce(sqrt(v_t), 'Infinity'::float8)) - 1;
     END IF;
     -- auc_drop: Hanley and McNeil's standard error at the deploy AUC, p_positives of the p_n outcomes positive.
-    -- (migration 0107) At no more than (m + 1) / (m + 2), m the smaller class's count (Laplace's rule of
-    -- succession): their variance vanishes as the AUC nears 1, and an AUC of 1 measured on 5 positives (a hold-out
-    -- of 100 rows at 5%) put the floor at 0, which no-drift windows crossed 33-44 times as often as 0.999 says, and
-    -- windows of 1 or 2 positives (1% of 100-1,000 outcomes) 6.5-14 times, where the normal's tail is too thin for
-    -- the few positives' skew (scripts/auc_floor_noise.py)
+    -- (migration 0111) Where the smaller class has 4 or fewer, at no more than (m + 1) / (m + 2) (Laplace's rule of
+    -- succession, m that count): the AUC of 1-4 positives is skewed to the left, and 0098's normal tail at the
+    -- deploy AUC was crossed 1.5-9 times as often as 0.999 says. 0107 took that cap at any m, and at deploy AUCs of
+    -- 0.95-0.99 it bound a window of 5-98 positives whose deploy AUC came from a large hold-out: a floor far too
+    -- high. The hold-out's own reliability is pgscore.performance_stats_of's to pass: it gives both terms p_base
+    -- at most the Laplace AUC of the hold-out's smaller class (scripts/auc_floor_noise.py)
     v_neg := p_n - p_positives;
     IF p_positives IS NULL OR p_positives <= 0 OR v_neg <= 0 THEN
         RETURN NULL;  -- no AUC without both classes
     END IF;
-    v_rate := least(greatest(p_base, 0), 1, (least(p_positives, v_neg) + 1.0) / (least(p_positives, v_neg) + 2.0));
+    v_rate := least(greatest(p_base, 0), 1,
+                    CASE WHEN least(p_positives, v_neg) <= 4
+                         THEN (least(p_positives, v_neg) + 1.0) / (least(p_positives, v_neg) + 2.0) END);
     v_q1 := v_rate / (2 - v_rate);
     v_q2 := 2 * v_rate ^ 2 / (1 + v_rate);
     RETURN v_z * sqrt(greatest(0, v_rate * (1 - v_rate) + (p_positives - 1) * (v_q1 - v_rate ^ 2)
                                   + (v_neg - 1) * (v_q2 - v_rate ^ 2)) / (p_positives::float8 * v_neg));
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint) IS 'How large p_metric grows by sampling noise alone, at p_confidence, for a window of p_n values (outcomes) against a baseline of p_n_base (NULL: known exactly): PSI and JS by a shifted, scaled chi-square matched on the first three moments of the metric under Poisson counts per bin of p_expected (the baseline''s shares, 0094: JS''s too) and their fourth cumulant''s excess (0096, Cornish-Fisher), chi-square with a degree of freedom per bin but one in large windows, PSI with what its bins that stay empty now and then add (0092), its bins expecting ln(100) values or fewer and those empties as their exact sum on a grid, the rest matched (0099), KS by the two-sample Kolmogorov distribution, mean shift by its standard error, null_rate by its binomial standard error (p_base: the baseline null rate), out_of_range by the beta-binomial count of values outside the min..max of p_n_base draws, the performance drops by their standard errors at the deploy metric p_base (auc_drop: p_positives of p_n positive, Hanley-McNeil''s, 0107, at an AUC of at most (m + 1) / (m + 2), m the smaller class''s count: at the AUC of 1 that 5 hold-out positives may show their variance was 0, and no-drift windows crossed the floor 33-44 times as often as 0.999 says; accuracy_drop by the window''s binomial error count where it is small, 0101, its hold-out of p_n_base normal; rmse_rise, 0106, as sqrt(F_conf(p_n, p_n_base)) - 1, chi-square_p_n / p_n without p_n_base, the MSE ratio under normal errors, by Paulson''s approximation: the linear z sqrt(v/2) was crossed 3.1-4.5 times as often as 0.999 says at a hold-out of 100 rows; for errors not normal, 0108, pgscore.performance_stats_of passes p_n and p_n_base times 2 / (kappa - 1) rounded down, kappa the errors'' kurtosis about 0 of the hold-out, error_kurtosis in the deploy metrics (at most its rows), at least 3 (Box and Andersen''s correction): at 0106''s, errors from Student t at 3-5 df, Laplace and a lognormal crossed it 20-200 times as often as 0.999 says, at 0108''s 1.8-64; nothing of the window''s own shape: pooled with the window''s kurtosis, a regressor''s few huge errors raised the floor with the RMSE and hid that drift). NULL at a NULL confidence';
+COMMENT ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint) IS 'How large p_metric grows by sampling noise alone, at p_confidence, for a window of p_n values (outcomes) against a baseline of p_n_base (NULL: known exactly): PSI and JS by a shifted, scaled chi-square matched on the first three moments of the metric under Poisson counts per bin of p_expected (the baseline''s shares, 0094: JS''s too) and their fourth cumulant''s excess (0096, Cornish-Fisher), chi-square with a degree of freedom per bin but one in large windows, PSI with what its bins that stay empty now and then add (0092), its bins expecting ln(100) values or fewer and those empties as their exact sum on a grid, the rest matched (0099), KS by the two-sample Kolmogorov distribution, mean shift by its standard error, null_rate by its binomial standard error (p_base: the baseline null rate), out_of_range by the beta-binomial count of values outside the min..max of p_n_base draws, the performance drops by their standard errors at the deploy metric p_base (auc_drop: p_positives of p_n positive, Hanley-McNeil''s, 0111, where the smaller class has m of 4 or fewer at an AUC of at most (m + 1) / (m + 2), the skew of a few positives'' AUC: 0098''s was crossed 1.5-9 times as often as 0.999 says there; pgscore.performance_stats_of passes both the window''s and the hold-out''s term p_base at most the Laplace AUC of the hold-out''s smaller class, since the deploy AUC is as sure as its hold-out: at the AUC of 1 that 5 hold-out positives may show 0098''s variance was 0, and no-drift windows crossed the floor 33-44 times as often as 0.999 says; 0107 capped each term at its own class, too high a floor at deploy AUCs of 0.95-0.99 and windows of 5-98 positives; accuracy_drop by the window''s binomial error count where it is small, 0101, its hold-out of p_n_base normal; rmse_rise, 0106, as sqrt(F_conf(p_n, p_n_base)) - 1, chi-square_p_n / p_n without p_n_base, the MSE ratio under normal errors, by Paulson''s approximation: the linear z sqrt(v/2) was crossed 3.1-4.5 times as often as 0.999 says at a hold-out of 100 rows; for errors not normal, 0108, pgscore.performance_stats_of passes p_n and p_n_base times 2 / (kappa - 1) rounded down, kappa the errors'' kurtosis about 0 of the hold-out, error_kurtosis in the deploy metrics (at most its rows), at least 3 (Box and Andersen''s correction): at 0106''s, errors from Student t at 3-5 df, Laplace and a lognormal crossed it 20-200 times as often as 0.999 says, at 0108''s 1.8-64; nothing of the window''s own shape: pooled with the window''s kurtosis, a regressor''s few huge errors raised the floor with the RMSE and hid that drift). NULL at a NULL confidence';
 
 /*
  * judge with noise floors: a metric is at warn or alert when it reaches the threshold and also exceeds its
@@ -1610,14 +1613,23 @@ SELECT b.model_id, b.name, b.version, b.task, b.period_kind, b.period, b.sort_or
  -- own sampling noise counts too, as the baseline's does in the drift floors; a model registered without
  -- holdout_rows in its metrics is judged as before, its deploy metric as exact). AUC's floor is the window's
  -- and the hold-out's Hanley-McNeil errors combined (the hold-out's positives as recorded, else at the
- -- window's share of positives), since 0107 each at no more than the AUC Laplace's rule gives its smaller class
- -- (noise_floor) and the two together at most the deploy AUC
+ -- window's share of positives), since 0111 both at no more than the AUC Laplace's rule gives the hold-out's
+ -- smaller class (ho.auc), the window's also at its own where it has 4 or fewer (noise_floor). Not capped at the
+ -- deploy AUC (0107 did, in a subquery the planner pulled up, calling noise_floor twice a term): judge flags only
+ -- above the floor and no drop exceeds the deploy AUC, so the cap changed no level
  CROSS JOIN (SELECT max(t.confidence) FILTER (WHERE t.metric = 'auc_drop') AS auc_drop,
                     max(t.confidence) FILTER (WHERE t.metric = 'accuracy_drop') AS accuracy_drop,
                     max(t.confidence) FILTER (WHERE t.metric = 'brier_rise') AS brier_rise,
                     max(t.confidence) FILTER (WHERE t.metric = 'rmse_rise') AS rmse_rise
                FROM pgscore.drift_thresholds t) cf
- CROSS JOIN LATERAL (SELECT h.n_holdout,
+ -- (migration 0111) auc: the AUC both auc_drop terms are taken at, the deploy AUC but at most the Laplace AUC of the
+ -- hold-out's smaller class, (m + 1) / (m + 2): the deploy AUC is as sure as the hold-out it was measured on (0107
+ -- took each term's own smaller class, and a window of 5-98 positives at deploy AUCs of 0.95-0.99 got a floor far
+ -- too high); without a hold-out the deploy AUC, as exact
+ CROSS JOIN LATERAL (SELECT p.n_holdout, p.error_kurtosis, p.positives,
+                            least(b.deploy_auc, (least(p.positives, p.n_holdout - p.positives) + 1.0)
+                                                / (least(p.positives, p.n_holdout - p.positives) + 2.0)) AS auc
+                       FROM (SELECT h.n_holdout,
                             -- (least() passes over a NULL)
                             CASE WHEN h.n_holdout IS NOT NULL AND h.error_kurtosis IS NOT NULL
                                  THEN least(h.error_kurtosis, h.n_holdout) END AS error_kurtosis,
@@ -1643,7 +1655,7 @@ SELECT b.model_id, b.name, b.version, b.task, b.period_kind, b.period, b.sort_or
                                          THEN CASE WHEN (m.metrics -> 'error_kurtosis')::numeric BETWEEN 1 AND 9.2e18
                                                    THEN (m.metrics -> 'error_kurtosis')::numeric::float8 END
                                     END AS error_kurtosis
-                               FROM pgscore.models m WHERE m.model_id = b.model_id) h) ho
+                               FROM pgscore.models m WHERE m.model_id = b.model_id) h) p) ho
  -- (migration 0108) rmse_rise's floor for heavy-tailed errors: the F of the MSE ratio at effective degrees of
  -- freedom n 2 / (kappa - 1) and n_base 2 / (kappa - 1) (Box and Andersen's: var(ln MSE) is (kappa - 1) / n, 2 / n
  -- at the normal's kappa of 3), kappa the errors' kurtosis about 0 of the hold-out (error_kurtosis, stored at
@@ -1656,10 +1668,8 @@ SELECT b.model_id, b.name, b.version, b.task, b.period_kind, b.period, b.sort_or
  -- of freedom are rounded down (a higher floor), at least 1
  CROSS JOIN LATERAL (SELECT CASE WHEN ho.error_kurtosis IS NOT NULL
                                  THEN 2 / (greatest(3, ho.error_kurtosis) - 1) END AS dof) tl
- CROSS JOIN LATERAL (SELECT CASE WHEN b.n > 0 THEN (SELECT least(a.f, b.deploy_auc) FROM (SELECT sqrt(pgscore.noise_floor('auc_drop', b.n, NULL, NULL, cf.auc_drop, b.deploy_auc, b.positives) ^ 2
-                                                        + coalesce(CASE WHEN ho.positives IS NOT NULL THEN pgscore.noise_floor('auc_drop', ho.n_holdout, NULL, NULL, cf.auc_drop, b.deploy_auc, ho.positives) END ^ 2, 0)) AS f) a
-                                                        -- (0107) capped at the deploy AUC, which no drop exceeds; a NULL floor stays NULL
-                                                        WHERE a.f IS NOT NULL) END AS auc_drop,
+ CROSS JOIN LATERAL (SELECT CASE WHEN b.n > 0 THEN sqrt(pgscore.noise_floor('auc_drop', b.n, NULL, NULL, cf.auc_drop, ho.auc, b.positives) ^ 2
+                                                        + coalesce(CASE WHEN ho.positives IS NOT NULL THEN pgscore.noise_floor('auc_drop', ho.n_holdout, NULL, NULL, cf.auc_drop, ho.auc, ho.positives) END ^ 2, 0)) END AS auc_drop,
                             -- (migration 0101) with a hold-out, at the accuracy of the window and hold-out pooled:
                             -- at the hold-out's alone, one of 100 rows with few errors put the floor low, and
                             -- no-drift windows crossed it 9-34 times as often as the confidence says at 0.95
