@@ -2181,10 +2181,12 @@ def test_the_auc_floor_loses_no_power_at_a_high_deploy_auc_from_a_large_hold_out
     a_h, a_w, pos_h, pos_w = a_h[ok], a_w[ok], pos_h[ok], pos_w[ok]
     (now,), = query(conn, """
         SELECT array_agg(sqrt(pgscore.noise_floor('auc_drop', 200, NULL, NULL, 0.999, t.a, t.pos_w) ^ 2
-                              + pgscore.noise_floor('auc_drop', 5000, NULL, NULL, 0.999, t.a, t.pos_h) ^ 2) ORDER BY t.i)
-          FROM (SELECT u.*, least(u.a_h, (least(u.pos_h, 5000 - u.pos_h) + 1.0) / (least(u.pos_h, 5000 - u.pos_h) + 2.0))
-                           AS a
-                  FROM unnest(%s::float8[], %s::bigint[], %s::bigint[]) WITH ORDINALITY AS u(a_h, pos_h, pos_w, i)) t""",
+                              + pgscore.noise_floor('auc_drop', 5000, NULL, NULL, 0.999, t.a, t.pos_h) ^ 2)
+                         ORDER BY t.i)
+          FROM (SELECT u.*, least(u.a_h, (least(u.pos_h, 5000 - u.pos_h) + 1.0)
+                                         / (least(u.pos_h, 5000 - u.pos_h) + 2.0)) AS a
+                  FROM unnest(%s::float8[], %s::bigint[], %s::bigint[])
+                       WITH ORDINALITY AS u(a_h, pos_h, pos_w, i)) t""",
                       (a_h.tolist(), pos_h.tolist(), pos_w.tolist()))
     now = np.array(now, dtype=float)
     before = np.hypot(hanley_mcneil_floor(0.999, 200, pos_w, a_h), hanley_mcneil_floor(0.999, 5000, pos_h, a_h))
@@ -2557,9 +2559,10 @@ PERFORMANCE_JUDGED_AS_JUDGE = """
                                               h0.positives, round(h0.n_holdout::numeric * b.positives / b.n)::bigint)))
                                 END AS positives) h1
      CROSS JOIN LATERAL (SELECT h1.*, CASE WHEN h1.positives IS NULL THEN b.deploy_auc
-                                          ELSE least(b.deploy_auc, (least(h1.positives, h1.n_holdout - h1.positives) + 1)
-                                                                   / (least(h1.positives, h1.n_holdout - h1.positives)
-                                                                      + 2)::float8) END AS auc) h
+                                          ELSE least(b.deploy_auc,
+                                                     (least(h1.positives, h1.n_holdout - h1.positives) + 1)
+                                                     / (least(h1.positives, h1.n_holdout - h1.positives) + 2)::float8)
+                                     END AS auc) h
      CROSS JOIN LATERAL pgscore.judge(
             m.metrics, m.vals, array_fill(b.n, ARRAY[3]),
             ARRAY(SELECT CASE WHEN b.n > 0 AND x.metric = 'auc_drop'
