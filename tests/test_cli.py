@@ -2269,18 +2269,20 @@ def test_score_names_a_key_column_that_needs_quoting_as_sql_writes_it(db_url):
         assert r.stderr.startswith(f"pgscore: error: public.t.{said} has no unique index of its own"), r.stderr
 
 
-def _scored_table(db_url, n=30, bad=None, key="'c ' || lpad(i::text, 3, '0')", key_type="text"):
+def _scored_table(db_url, n=30, bad=None, key="'c ' || lpad(i::text, 3, '0')", key_type="text", name="k"):
     """Model m and table t (k text, the features, s) of n rows 'c 001', ..., each s -1 (so that a row left as it was
-    can be told from one scored); `bad`: key -> (feature, SQL value) the model cannot take."""
+    can be told from one scored); `bad`: key -> (feature, SQL value) the model cannot take; `name`: the key
+    column's, where not k."""
     registry.deploy(db_url, "m", LogisticRegression(max_iter=500).fit(X, Y), None, feature_names=NAMES)
-    query(db_url, f"CREATE TABLE t (k {key_type} PRIMARY KEY, " + ", ".join(f"{n} float8" for n in NAMES) + ", s float8)")
+    query(db_url, f"CREATE TABLE t ({name} {key_type} PRIMARY KEY, " + ", ".join(f"{n} float8" for n in NAMES)
+                  + ", s float8)")
     query(db_url, f"INSERT INTO t SELECT {key}, " + ", ".join(f"i % {7 + j}" for j in range(len(NAMES)))
                   + f", -1 FROM generate_series(1, {n}) i")
     for k, (feature, value) in (bad or {}).items():
-        query(db_url, f"UPDATE t SET {feature} = {value} WHERE k = %s", (k,))
+        query(db_url, f"UPDATE t SET {feature} = {value} WHERE {name} = %s", (k,))
     finite = " AND ".join(f"{n} IS NOT NULL AND abs({n}) <> 'Infinity'" for n in NAMES)
     return dict(query(db_url, "SELECT key, score FROM pgscore.predict_batch('m', %s, p_log => false)",
-                      (f"SELECT k, {', '.join(NAMES)} FROM t WHERE {finite}",)))
+                      (f"SELECT {name}, {', '.join(NAMES)} FROM t WHERE {finite}",)))
 
 
 BAD = {"c 001": ("age", "NULL"), "c 017": ("support_calls", "NULL"), "c 018": ("tenure_months", "'Infinity'"),
@@ -2486,3 +2488,21 @@ def test_score_skip_unscorable_skips_a_text_cell_that_is_no_number(db_url):
     assert "pgscore: 1 row was left unscored" in r.stdout and "(key 'c 004'" in r.stdout and "(22P02)" in r.stdout, \
         r.stdout
     assert query(db_url, "SELECT k FROM t WHERE s = -1") == [("c 004",)]
+
+
+def test_score_where_and_skip_unscorable_with_a_key_column_named_as_the_output_columns(db_url):
+    """A key column named pgscore_key (or pgscore_holds): the keys were read ORDER BY that name, which named the
+    output column (the key as text), so they went 1, 10, 11, ...: --where "pgscore_key in (1, 5, 15)" scored 2 rows,
+    exit 0, row 5 unscored; --skip-unscorable stopped. They are read in the table column's order now."""
+    for name in ("pgscore_key", "pgscore_holds"):
+        query(db_url, "DROP TABLE IF EXISTS t")
+        _scored_table(db_url, n=25, key="i", key_type="integer", name=name, bad={9: ("age", "NULL")})
+        r = pgscore_cli("score", "--model", "m", "--table", "t", "--key", name, "--into", "s", "--chunk-size", "7",
+                        "--where", f"{name} in (1, 5, 15)", "--quiet", "--db", db_url)
+        assert r.returncode == 0 and r.stdout.startswith("scored 3 rows of t where "), (name, r)
+        assert query(db_url, f"SELECT array_agg({name} ORDER BY {name}) FROM t WHERE s <> -1") == [([1, 5, 15],)]
+        query(db_url, "UPDATE t SET s = -1")
+        r = pgscore_cli("score", "--model", "m", "--table", "t", "--key", name, "--into", "s", "--chunk-size", "7",
+                        "--skip-unscorable", "--quiet", "--db", db_url)
+        assert r.returncode == 3 and r.stdout.startswith("scored 24 rows of t into s "), (name, r)
+        assert query(db_url, "SELECT array_agg(s = -1) FILTER (WHERE s = -1) FROM t") == [([True],)]

@@ -399,15 +399,16 @@ def _let_go(conn, held, holder, table, into):
 
 def _relation(conn, table, key):
     """The table as client queries read its rows, as score_chunk does: (its name as sql.Identifier, with ONLY where
-    it is no partitioned table, so not the rows of tables that inherit from it), and whether it has column `key`;
-    a bad table fails here with the server's error."""
+    it is no partitioned table, so not the rows of tables that inherit from it), whether it has column `key`, and
+    its name alone (that qualifies its columns); a bad table fails here with the server's error."""
     from psycopg2 import sql
 
     (schema, name, kind, has_key), = _call(
         conn, "SELECT n.nspname, c.relname, c.relkind, EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid "
               "AND a.attname = %s AND a.attnum > 0 AND NOT a.attisdropped) FROM pg_class c JOIN pg_namespace n "
               "ON n.oid = c.relnamespace WHERE c.oid = %s::regclass", (key, table), given=True)
-    return sql.SQL("" if kind == "p" else "ONLY ") + sql.Identifier(schema, name), has_key
+    named = sql.Identifier(schema, name)  # (its columns' qualifier: ORDER BY "s"."t"."k", not an output column)
+    return sql.SQL("" if kind == "p" else "ONLY ") + named, has_key, named
 
 
 def _remaining(conn, rel, key, after, where=None) -> tuple[int, int]:
@@ -418,7 +419,7 @@ def _remaining(conn, rel, key, after, where=None) -> tuple[int, int]:
     guess at another column, the score column say, as the hint)."""
     from psycopg2 import sql
 
-    rows, has_key = rel
+    rows, has_key = rel[:2]
     if not has_key:
         if where is not None:  # (the expression is checked all the same; no parameters: its % as written)
             _call(conn, sql.SQL("SELECT count(*) FROM {} WHERE ({}) IS TRUE").format(rows, sql.SQL(where)), None)
@@ -484,8 +485,12 @@ class _Job:
         self.state, self.chunk_after = state, None
         rows, k = rel[0], sql.Identifier(key)
         # (the key as text named otherwise: ORDER BY its name would sort by that output column, as text)
-        keys = sql.SQL("SELECT {}::pg_catalog.text AS pgscore_key{} FROM {} WHERE CASE WHEN %s::pg_catalog.text IS NULL "
-                       "THEN {} IS NOT NULL ELSE {} > %s END ORDER BY {} LIMIT %s")
+        # (ORDER BY the table's column, qualified by the table's name as --where reads it (no alias: `t.k` in the
+        # expression stays good): a key column named pgscore_key or pgscore_holds sorted by that output column, as
+        # text, and rows were skipped)
+        k = sql.Composed([rel[2], sql.SQL("."), k])
+        keys = sql.SQL("SELECT {}::pg_catalog.text AS pgscore_key{} FROM {} WHERE CASE WHEN "
+                       "%s::pg_catalog.text IS NULL THEN {} IS NOT NULL ELSE {} > %s END ORDER BY {} LIMIT %s")
         # (the rows locked as score_chunk locks them: what --where held for holds until the chunk commits)
         self.keys_sql = keys.format(k, sql.SQL(""), rows, k, k, k)
         if where is not None:
