@@ -2402,16 +2402,21 @@ def test_score_where_scores_only_the_rows_it_holds_for(db_url):
 
 def test_score_refuses_a_bad_where_before_it_writes_anything(db_url):
     """A --where that is no boolean expression over the table's rows (a syntax error, a column the table lacks,
-    an integer, a value it cannot read, two statements, empty) is a usage error naming the option (exit 2),
-    and nothing is written or logged."""
+    an integer, a value it cannot read, two statements, one that ends the statement it is put in and adds
+    others, empty) is a usage error naming the option (exit 2), and nothing is written or logged."""
     _scored_table(db_url, n=10)
     for where, said in (("s >", 'syntax error at or near ")" (SQLSTATE 42601)'),
                         ("nosuch > 1", 'column "nosuch" does not exist (SQLSTATE 42703)\nHint: the columns of t: k, '),
                         ("1", "argument of IS TRUE must be type boolean, not type integer (SQLSTATE 42804)"),
                         ("k::int > 0", 'invalid input syntax for type integer: "c 001" (SQLSTATE 22P02)'),
                         ("true; DELETE FROM t", 'syntax error at or near ";"'),
+                        # more than one statement: refused before any runs (the read-only transaction the count ran
+                        # in kept the DELETE out, but not a COMMIT ending it first: that deleted the row, then the
+                        # run failed with a traceback, exit 1)
                         ("true) IS TRUE), 0 FROM t; DELETE FROM t; SELECT ((true",
-                         "cannot execute DELETE in a read-only transaction (SQLSTATE 25006)")):
+                         "cannot insert multiple commands into a prepared statement (SQLSTATE 42601)"),
+                        ("true) IS TRUE), 0 FROM t; COMMIT; DELETE FROM t WHERE k = 'c 005'; SELECT ((true",
+                         "cannot insert multiple commands into a prepared statement (SQLSTATE 42601)")):
         r = _score(db_url, "--where", where)
         assert r.returncode == 2 and r.stderr.startswith("usage: pgscore score "), (where, r)
         assert f"pgscore score: error: --where {where!r} is not a boolean SQL expression over the rows of t: {said}" \

@@ -47,14 +47,14 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
                                          (key, into))
         state["shown"] = {"key": shown_key, "into": shown_into}
         rel = _relation(conn, table, key)
+        job = _Job(conn, model, table, key, into, chunk_size, log, rel, where, skip, max_skipped, state)
         if where is not None:  # read only, so that nothing is written before the expression is known to be good
             conn.commit()
             _call(conn, "SET TRANSACTION READ ONLY", None)
-            total, null_keys = _checked_where(conn, rel, key, after, where, table)
+            total, null_keys = _checked_where(conn, db, rel, key, after, where, table, job)
             conn.rollback()
         else:
             total, null_keys = _remaining(conn, rel, key, after)
-        job = _Job(conn, model, table, key, into, chunk_size, log, rel, where, skip, max_skipped, state)
         held, holder = _hold_column(conn, table, into, shown_into)
         conn.commit()
         begun = time.time()  # tqdm's clock
@@ -419,27 +419,42 @@ def _remaining(conn, rel, key, after, where=None) -> tuple[int, int]:
     guess at another column, the score column say, as the hint)."""
     from psycopg2 import sql
 
-    rows, has_key = rel[:2]
-    if not has_key:
-        if where is not None:  # (the expression is checked all the same; no parameters: its % as written)
-            _call(conn, sql.SQL("SELECT count(*) FROM {} WHERE ({}) IS TRUE").format(rows, sql.SQL(where)), None)
+    q, params = _count_sql(rel, key, after, where)
+    if not rel[1]:  # (the expression is checked all the same)
+        _call(conn, q, params)
         return 0, 0
+    (left, nulls), = _call(conn, q, params)
+    return left, nulls
+
+
+def _count_sql(rel, key, after, where):
+    """_remaining's statement and its parameters."""
+    from psycopg2 import sql
+
+    rows, has_key = rel[:2]
+    if not has_key:  # (no parameters: its % as written)
+        return sql.SQL("SELECT count(*) FROM {} WHERE ({}) IS TRUE").format(rows, sql.SQL(where)), None
     match = sql.SQL("true") if where is None else sql.SQL("({}) IS TRUE").format(_expression(where))
     k = sql.Identifier(key)
     # the rows score_table scores: the table's own (ONLY), a partitioned table's in its partitions
     q = sql.SQL("SELECT count(*) FILTER (WHERE ({} > %s OR %s IS NULL AND {} IS NOT NULL) AND {}), "
                 "count(*) FILTER (WHERE {} IS NULL AND {}) FROM {}").format(k, k, match, k, match, rows)
-    (left, nulls), = _call(conn, q, (after, after))
-    return left, nulls
+    return q, (after, after)
 
 
-def _checked_where(conn, rel, key, after, where, table):
+def _checked_where(conn, db, rel, key, after, where, table, job):
     """_remaining with --where, whose error (a syntax error, a column the table lacks, an expression that is not
-    boolean, a value it cannot read) is a usage error naming the option; run in a read-only transaction, so that
-    an expression that is more than one (`true; DELETE ...`) writes nothing either."""
+    boolean, a value it cannot read, more than one statement) is a usage error naming the option. Each statement
+    the expression goes into is first parsed, not run, by the server through the extended protocol (psycopg 3,
+    on a connection of its own), which takes one statement only: psycopg2 sends a string as it is, where `true)
+    IS TRUE), 0 FROM t; COMMIT; DELETE ...` ran three (the read-only transaction this runs in was committed)."""
     import psycopg2
 
     try:
+        texts = [_call_text(conn, *_count_sql(rel, key, after, where))]
+        if job.window_sql is not None:
+            texts.append(_call_text(conn, job.window_sql, (after, after, job.chunk_size)))
+        _one_statement_each(db if isinstance(db, str) else conn.dsn, texts)
         return _remaining(conn, rel, key, after, where)
     except (psycopg2.Error, PgscoreError) as e:
         said = e.message if isinstance(e, PgscoreError) else e.diag.message_primary or str(e)
@@ -452,6 +467,28 @@ def _checked_where(conn, rel, key, after, where, table):
                          hint=(f"the columns of {table}: {', '.join(columns)}; " if columns else "")
                          + "give one expression, as it would follow WHERE in SELECT ... FROM the table WHERE ...; "
                            "nothing was written") from None
+
+
+def _call_text(conn, q, params) -> bytes:
+    """The statement as psycopg2 sends it."""
+    with conn.cursor() as cur:
+        return cur.mogrify(q, params)
+
+
+def _one_statement_each(dsn, texts):
+    """Parse each of `texts` (the server's Parse message: nothing is run) on a psycopg 3 connection; the first
+    that is no single statement that parses fails as PgscoreError with the server's message and SQLSTATE."""
+    import psycopg
+    from psycopg import pq
+
+    with psycopg.connect(dsn, autocommit=True, application_name="pgscore score") as c:
+        for text in texts:
+            res = c.pgconn.prepare(b"", text)
+            if res.status != pq.ExecStatus.COMMAND_OK:
+                said = (res.error_field(pq.DiagnosticField.MESSAGE_PRIMARY) or res.error_message or b"").decode(
+                    c.info.encoding or "utf-8", "replace")
+                code = (res.error_field(pq.DiagnosticField.SQLSTATE) or b"").decode() or None
+                raise PgscoreError(said.strip(), sqlstate=code)
 
 
 def _expression(where):
@@ -482,7 +519,7 @@ class _Job:
 
         self.conn, self.model, self.table, self.key, self.into = conn, model, table, key, into
         self.chunk_size, self.log, self.where, self.skip, self.max_skipped = chunk_size, log, where, skip, max_skipped
-        self.state, self.chunk_after = state, None
+        self.state, self.chunk_after, self.window_sql = state, None, None
         rows, k = rel[0], sql.Identifier(key)
         # (the key as text named otherwise: ORDER BY its name would sort by that output column, as text)
         # (ORDER BY the table's column, qualified by the table's name as --where reads it (no alias: `t.k` in the
