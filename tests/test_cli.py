@@ -2511,3 +2511,19 @@ def test_score_where_and_skip_unscorable_with_a_key_column_named_as_the_output_c
                         "--skip-unscorable", "--quiet", "--db", db_url)
         assert r.returncode == 3 and r.stdout.startswith("scored 24 rows of t into s "), (name, r)
         assert query(db_url, "SELECT array_agg(s = -1) FILTER (WHERE s = -1) FROM t") == [([True],)]
+
+
+def test_score_skip_unscorable_skips_a_row_whose_key_holds_a_backslash(db_url):
+    """A key holding a backslash is named E'c\\017' in the model's error, as quote_literal writes it: the chunk's
+    error was not taken for a row's (it looked for key '), and --skip-unscorable stopped the run there. It is
+    skipped now, and without the option the stop names the row."""
+    _scored_table(db_url, n=20, bad={"c 017": ("support_calls", "NULL")})
+    query(db_url, "UPDATE t SET k = 'c\\017' WHERE k = 'c 017'")
+    r = _score(db_url, "--quiet")
+    assert r.returncode == 1 and "pgscore: stopped at the row of k E'c\\\\017', which the model cannot score" \
+        in r.stderr, r.stderr
+    query(db_url, "UPDATE t SET s = -1")
+    r = _score(db_url, "--skip-unscorable", "--quiet")
+    assert r.returncode == 3 and r.stdout.startswith("scored 19 rows of t into s "), r
+    assert "pgscore: 1 row was left unscored" in r.stdout and "(key E'c\\\\017')" in r.stdout, r.stdout
+    assert query(db_url, "SELECT k FROM t WHERE s = -1") == [("c\\017",)]

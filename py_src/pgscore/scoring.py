@@ -628,6 +628,9 @@ class _Job:
                                     "skip more, raise --max-skipped")
 
 
+_NAMED_KEY = re.compile(r"key (E?'(?:[^']|'')*')")  # a key as batch.key_text names it in an error
+
+
 def _row_of(e, keys):
     """Where `e` is the error of a row the model cannot score (class 22, data exception, naming a key as
     batch.key_text does), the index of that row among `keys` (with keys None: 0 where it names any key); None
@@ -636,8 +639,8 @@ def _row_of(e, keys):
     if not code or not code.startswith("22"):
         return None
     said = e.message if isinstance(e, PgscoreError) else (e.diag.message_primary or "")
-    if keys is None:
-        return 0 if "key '" in said else None
+    if keys is None:  # (a key holding a backslash is written E'...', as quote_literal writes it)
+        return 0 if _NAMED_KEY.search(said) else None
     for i, k in enumerate(keys):
         if f"key {literal(k)}" in said:
             return i
