@@ -2527,3 +2527,15 @@ def test_score_skip_unscorable_skips_a_row_whose_key_holds_a_backslash(db_url):
     assert r.returncode == 3 and r.stdout.startswith("scored 19 rows of t into s "), r
     assert "pgscore: 1 row was left unscored" in r.stdout and "(key E'c\\\\017')" in r.stdout, r.stdout
     assert query(db_url, "SELECT k FROM t WHERE s = -1") == [("c\\017",)]
+
+
+def test_score_with_where_a_bad_after_is_said_to_be_a_bad_after(db_url):
+    """--where with an --after that the key's type cannot read: reported as a --where that is no boolean
+    expression (the count that checks the expression read --after too); it is --after's error now, as without
+    --where."""
+    _scored_table(db_url, n=10, key="i", key_type="integer")
+    for where in ((), ("--where", "k > 3")):
+        r = _score(db_url, *where, "--after", "abc")
+        assert r.returncode == 2, (where, r)
+        assert "pgscore score: error: --after abc is not a value of k, the key of t: " in r.stderr, (where, r.stderr)
+        assert "error: --where" not in r.stderr, (where, r.stderr)

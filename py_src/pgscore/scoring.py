@@ -444,12 +444,16 @@ def _count_sql(rel, key, after, where):
 
 def _checked_where(conn, db, rel, key, after, where, table, job):
     """_remaining with --where, whose error (a syntax error, a column the table lacks, an expression that is not
-    boolean, a value it cannot read, more than one statement) is a usage error naming the option. Each statement
+    boolean, a value it cannot read, more than one statement) is a usage error naming the option (an --after that
+    the key's type cannot read fails first, as without --where). Each statement
     the expression goes into is first parsed, not run, by the server through the extended protocol (psycopg 3,
     on a connection of its own), which takes one statement only: psycopg2 sends a string as it is, where `true)
     IS TRUE), 0 FROM t; COMMIT; DELETE ...` ran three (the read-only transaction this runs in was committed)."""
     import psycopg2
+    from psycopg2 import sql
 
+    if after is not None and rel[1]:  # --after first: one the key's type cannot read is its error, not --where's
+        _call(conn, sql.SQL("SELECT FROM {} WHERE {} > %s LIMIT 0").format(rel[0], sql.Identifier(key)), (after,))
     try:
         texts = [_call_text(conn, *_count_sql(rel, key, after, where))]
         if job.window_sql is not None:
