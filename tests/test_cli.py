@@ -2539,3 +2539,21 @@ def test_score_with_where_a_bad_after_is_said_to_be_a_bad_after(db_url):
         assert r.returncode == 2, (where, r)
         assert "pgscore score: error: --after abc is not a value of k, the key of t: " in r.stderr, (where, r.stderr)
         assert "error: --where" not in r.stderr, (where, r.stderr)
+
+
+def test_score_stop_after_chunks_that_scored_nothing_gives_the_resume_line(db_url):
+    """Chunks committed that scored no row (none --where held for, or each row skipped) and then a stop: it said
+    "nothing was written (the first chunk holds it); ... run it again as it was", and after a --max-skipped stop no
+    resume line; the chunks had committed. The resume line is given whenever a chunk committed."""
+    _scored_table(db_url, bad={"c 025": ("age", "NULL")})
+    r = _score(db_url, "--where", "k >= 'c 022'", "--quiet")
+    assert r.returncode == 1, r
+    assert "nothing was written" not in r.stderr, r.stderr
+    assert "pgscore: stopped at the row of k 'c 025', which the model cannot score (the error below says which " \
+           "feature and why); 0 rows were scored and committed before the error; once it is fixed, resume with: " \
+           "--after='c 021'; or add" in r.stderr, r.stderr  # (no version: no row was scored with one)
+    query(db_url, "UPDATE t SET age = NULL WHERE k <= 'c 012'")
+    r = _score(db_url, "--skip-unscorable", "--max-skipped", "8", "--quiet")
+    assert r.returncode == 1 and "error: more than 8 rows of t the model cannot score: stopped" in r.stderr, r
+    assert "0 rows were scored and committed before the error; once it is fixed, resume with: --after='c 007'" \
+        in r.stderr, r.stderr

@@ -1599,17 +1599,19 @@ def _score(args, url, state):
                                     "--after= line an interrupted run prints)") from None
         _say_skipped(args, state, sys.stderr)
         row = _refused_key(e)
+        # a chunk committed: the last key moved on from --after (with --where or skips, one may have scored no row)
+        committed = state.get("last_key") is not None and state.get("last_key") != args.after
         if state.get("in_doubt"):  # the connection was lost during a chunk's COMMIT
             _say_in_doubt(state, "the connection was lost")
         elif row is not None and not args.skip_unscorable:  # a row the model cannot score: which, and the ways on
             key = state.get("shown", {}).get("key") or args.key
             where = (f"{state['rows']} rows were scored and committed before the error; once it is fixed, resume "
-                     f"with: {_resume(state)}" if state.get("rows") else
+                     f"with: {_resume(state)}" if committed else
                      "nothing was written (the first chunk holds it); once the row is fixed, run it again as it was")
             print(f"pgscore: stopped at the row of {key} {row}, which the model cannot score (the error below says "
                   f"which feature and why); {where}; or add --skip-unscorable to leave such rows unscored and "
                   "score the rest", file=sys.stderr)
-        elif state.get("rows"):  # chunks before the failing one are committed: say where to go on from
+        elif committed:  # chunks before the failing one are committed: say where to go on from
             print(f"pgscore: {state['rows']} rows were scored and committed before the error; once it is "
                   f"fixed, resume with: {_resume(state)}", file=sys.stderr)
         raise
