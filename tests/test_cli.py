@@ -2289,10 +2289,10 @@ BAD = {"c 001": ("age", "NULL"), "c 017": ("support_calls", "NULL"), "c 018": ("
        "c 024": ("age", "'-Infinity'")}
 
 
-def _score(db_url, *args, terminal=False):
+def _score(db_url, *args, terminal=False, env=None):
     run = pgscore_cli_on_a_terminal if terminal else pgscore_cli
     return run("score", "--model", "m", "--table", "t", "--key", "k", "--into", "s", "--chunk-size", "7", *args,
-               "--db", db_url)
+               "--db", db_url, env=env)
 
 
 def test_score_stops_at_a_row_it_cannot_score_naming_its_key_what_was_committed_and_the_ways_on(db_url):
@@ -2557,3 +2557,30 @@ def test_score_stop_after_chunks_that_scored_nothing_gives_the_resume_line(db_ur
     assert r.returncode == 1 and "error: more than 8 rows of t the model cannot score: stopped" in r.stderr, r
     assert "0 rows were scored and committed before the error; once it is fixed, resume with: --after='c 007'" \
         in r.stderr, r.stderr
+
+
+def test_score_where_is_evaluated_under_the_session_s_own_settings(db_url):
+    """--where over a value whose text depends on the session's settings (IntervalStyle; psycopg2 sets DateStyle
+    ISO itself): the count that checked it ran under the user's (20 rows), the chunks under the styles score_chunk's
+    keys are read with, where it held for none: 0 rows scored, exit 0. The chunks evaluate it under the user's
+    settings now."""
+    _scored_table(db_url, n=20)
+    query(db_url, "ALTER TABLE t ADD d interval; UPDATE t SET d = right(k, 2)::int * interval '1 day 1 hour'")
+    r = _score(db_url, "--where", "d::text NOT LIKE '%day%'", "--quiet",
+               env={"PGOPTIONS": "-c IntervalStyle=sql_standard"})
+    assert r.returncode == 0 and r.stdout.startswith("scored 20 rows of t where "), r
+    assert query(db_url, "SELECT count(*) FROM t WHERE s = -1") == [(0,)]
+
+
+def test_score_where_locks_only_the_rows_it_holds_for(db_url):
+    """--where read each chunk's rows FOR NO KEY UPDATE, all of them: rows never scored were locked (their
+    headers written, WAL-logged; writers to them blocked until the chunk committed), and `--where false` walked
+    the whole table so. Only the rows it holds for are locked now; with none, no row is read."""
+    _scored_table(db_url, n=30)
+    r = _score(db_url, "--where", "k IN ('c 003', 'c 017')", "--quiet")
+    assert r.returncode == 0 and r.stdout.startswith("scored 2 rows of t where "), r
+    # (a locked row's xmax is its locker's transaction: the rows left as they were have none)
+    assert query(db_url, "SELECT count(*) FROM t WHERE s = -1 AND xmax <> '0'") == [(0,)]
+    r = _score(db_url, "--where", "false", "--quiet")
+    assert r.returncode == 0 and r.stdout.startswith("scored 0 rows of t where false "), r
+    assert query(db_url, "SELECT count(*) FROM t WHERE s = -1 AND xmax <> '0'") == [(0,)]

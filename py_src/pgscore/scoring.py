@@ -59,7 +59,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
         conn.commit()
         begun = time.time()  # tqdm's clock
         with _stop_between_chunks(conn, cancel) as stop:
-            while True:
+            while not (where is not None and rel[1] and total == 0):  # (none it holds for: no row is read)
                 if held:
                     _same_session(conn, holder, table, shown_into)
                 # (the chunk's transaction id: whether it committed can be asked where its COMMIT's reply is lost)
@@ -456,8 +456,8 @@ def _checked_where(conn, db, rel, key, after, where, table, job):
         _call(conn, sql.SQL("SELECT FROM {} WHERE {} > %s LIMIT 0").format(rel[0], sql.Identifier(key)), (after,))
     try:
         texts = [_call_text(conn, *_count_sql(rel, key, after, where))]
-        if job.window_sql is not None:
-            texts.append(_call_text(conn, job.window_sql, (after, after, job.chunk_size)))
+        if rel[1]:
+            texts.append(_call_text(conn, job.holds_sql, (after, after, after)))
         _one_statement_each(db if isinstance(db, str) else conn.dsn, texts)
         return _remaining(conn, rel, key, after, where)
     except (psycopg2.Error, PgscoreError) as e:
@@ -509,6 +509,11 @@ def _fresh(conn):
 
 
 SAVEPOINT = "pgscore_score_rows"
+CHANGED_TRIES = 3  # reads of a chunk whose rows another session changed meanwhile, before the run stops (40001)
+
+
+class _Changed(PgscoreError):
+    """The rows of a chunk changed between its reads (another session's INSERT, DELETE or UPDATE among them)."""
 
 
 class _Job:
@@ -530,13 +535,26 @@ class _Job:
         # expression stays good): a key column named pgscore_key or pgscore_holds sorted by that output column, as
         # text, and rows were skipped)
         k = sql.Composed([rel[2], sql.SQL("."), k])
-        keys = sql.SQL("SELECT {}::pg_catalog.text AS pgscore_key{} FROM {} WHERE CASE WHEN "
-                       "%s::pg_catalog.text IS NULL THEN {} IS NOT NULL ELSE {} > %s END ORDER BY {} LIMIT %s")
-        # (the rows locked as score_chunk locks them: what --where held for holds until the chunk commits)
-        self.keys_sql = keys.format(k, sql.SQL(""), rows, k, k, k)
+        after_it = sql.SQL("CASE WHEN %s::pg_catalog.text IS NULL THEN {} IS NOT NULL ELSE {} > %s END").format(k, k)
+        # the next keys, as text (under _styles), and where each row is (its partition and place), read unlocked
+        self.window_sql = sql.SQL("SELECT {}::pg_catalog.text, tableoid::pg_catalog.text OPERATOR(pg_catalog.||) ' ' "
+                                  "OPERATOR(pg_catalog.||) ctid::pg_catalog.text FROM {} WHERE {} ORDER BY {} "
+                                  "LIMIT %s").format(k, rows, after_it, k)
+        # the chunk again around a row it cannot score: its rows, locked as score_chunk locks them (a row inserted
+        # or deleted among them meanwhile stopped the run with 40001)
+        self.keys_sql = sql.SQL("SELECT {}::pg_catalog.text FROM {} WHERE {} ORDER BY {} LIMIT %s "
+                                "FOR NO KEY UPDATE").format(k, rows, after_it, k)
         if where is not None:
-            holds = sql.SQL(", ({}) IS TRUE AS pgscore_holds").format(_expression(where))
-            self.window_sql = keys.format(k, holds, rows, k, k, k) + sql.SQL(" FOR NO KEY UPDATE")
+            # the rows of the keys read that --where holds for, under the user's settings (as the count was),
+            # locked as score_chunk locks them: the expression rechecked on a row changed meanwhile; no other row
+            # is locked (or WAL-logged: a lock writes its row's header)
+            self.holds_sql = sql.SQL(
+                "SELECT tableoid::pg_catalog.text OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) "
+                "ctid::pg_catalog.text FROM {} WHERE {} AND {} <= %s AND ({}) IS TRUE ORDER BY {} FOR NO KEY UPDATE"
+            ).format(rows, after_it, k, _expression(where), k)
+            # the session's own settings, which _styles changes for the chunk's transaction
+            self.own = _call(conn, "SELECT pg_catalog.current_setting('DateStyle'), pg_catalog.current_setting("
+                                   "'IntervalStyle'), pg_catalog.current_setting('extra_float_digits')", None)[0]
 
     def _call_chunk(self, after, n, version):
         (got, last, used, xid), = _call(self.conn, "SELECT c.*, pg_current_xact_id()::text FROM pgscore.score_chunk("
@@ -545,7 +563,19 @@ class _Job:
         return got, last, used, xid
 
     def chunk(self, after, version):
-        """(rows scored, the last key gone through, the version used, the transaction's id, rows skipped)."""
+        """(rows scored, the last key gone through, the version used, the transaction's id, rows skipped). A chunk
+        whose rows changed between its reads (a row inserted, deleted or updated there by another session) is
+        rolled back and read again, a few times."""
+        for attempt in range(CHANGED_TRIES):
+            try:
+                return self._chunk(after, version)
+            except _Changed:
+                if attempt == CHANGED_TRIES - 1:
+                    raise
+                self.conn.rollback()
+        raise AssertionError("unreachable")
+
+    def _chunk(self, after, version):
         self.chunk_after = after
         if self.where is None:
             try:
@@ -560,9 +590,19 @@ class _Job:
         else:
             self._styles()
             read = _call(self.conn, self.window_sql, (after, after, self.chunk_size))
+            if not read:
+                return 0, after, version, None, []
+            last = read[-1][0]
+            _call(self.conn, "SELECT pg_catalog.set_config('DateStyle', %s, true), pg_catalog.set_config("
+                             "'IntervalStyle', %s, true), pg_catalog.set_config('extra_float_digits', %s, true)",
+                  self.own)
+            held = {r for r, in _call(self.conn, self.holds_sql, (after, after, last))}
+            self._styles()
+            if not held <= {r for _, r in read}:  # a row changed (updated: moved) or inserted since it was read
+                raise _Changed(f"the rows of {self.table} changed while a chunk was read", sqlstate="40001")
             runs, before, run = [], after, None
-            for k, holds in read:
-                if holds:
+            for k, row in read:
+                if row in held:
                     if run is None:
                         run = (before, [])
                         runs.append(run)
@@ -570,7 +610,6 @@ class _Job:
                 else:
                     run = None
                 before = k
-            last = read[-1][0] if read else after
         self.scored, self.skipped, self.version, self.xid = 0, [], version, None
         for start, keys in runs:
             self._settle(start, keys)
@@ -597,7 +636,7 @@ class _Job:
         if self.skip:
             _call(self.conn, f"RELEASE SAVEPOINT {SAVEPOINT}", None)
         if got != len(keys) or last != keys[-1]:  # a row inserted or deleted among them since they were read
-            raise PgscoreError(f"the rows of {self.table} changed while a chunk was scored ({got} scored up to key "
+            raise _Changed(f"the rows of {self.table} changed while a chunk was scored ({got} scored up to key "
                                f"{literal(last)}, where {len(keys)} up to {literal(keys[-1])} were read); nothing of "
                                "this chunk was written", sqlstate="40001",
                                hint="run it again with the resume line below: the chunks committed so far stay")
