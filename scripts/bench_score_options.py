@@ -1,11 +1,14 @@
 """`pgscore score`'s options against a plain run (scoring.score_table, as the CLI calls it), taking turns: the
 plain run, --skip-unscorable on a table with no row it cannot score (what skipping costs a clean chunk),
---where holding for every row, for runs of 1,000 rows in 2,000, and for one row in 100, and
---skip-unscorable with --bad rows the model cannot score spread over the table. Each run's wall time and
-its backend's CPU (from /proc), after VACUUM and CHECKPOINT (not timed), the prediction log emptied after it.
+--where holding for every row, for runs of 1,000 rows in 2,000, for one row in 100, and for none, and
+--skip-unscorable with --bad rows the model cannot score spread over the table. Each run's wall time, its
+backend's CPU (from /proc) and the WAL it wrote (pg_current_wal_lsn before and after: the scores and log rows
+written, and any row lock, which writes its row's header), after VACUUM and CHECKPOINT (not timed), the
+prediction log emptied after it.
 
     .venv/bin/python scripts/bench_score_options.py [--rows 200000] [--rounds 3] [--chunk 10000] [--bad 12]
-        [--kinds plain,skip,where-all,where-runs,where-1pc,skip-bad] [--data-dir DIR --port PORT] [--keep-running]
+        [--kinds plain,skip,where-all,where-runs,where-1pc,where-none,skip-bad] [--data-dir DIR --port PORT]
+        [--keep-running]
 
 The table and model are scripts/bench_writeback.py's (`pgscore bench`'s customers and logistic pipeline), in
 the throwaway database `pgscore_bench` of the cluster, dropped at the end: not while `pgscore bench` runs.
@@ -30,6 +33,7 @@ from bench_writeback import cpu_seconds, load  # noqa: E402 - (a script beside t
 
 KINDS = {"plain": {}, "skip": {"skip": True}, "where-all": {"where": "true"},
          "where-runs": {"where": "id / 1000 % 2 = 0"}, "where-1pc": {"where": "id % 100 = 0"},
+         "where-none": {"where": "false"},
          "skip-bad": {"skip": True}}
 
 
@@ -76,17 +80,22 @@ def main():
                 # (the model reads the float8[] column `features`, where the table has one)
                 cur.execute(sql.SQL("UPDATE customers SET {} = 'Infinity', features[1] = 'Infinity' WHERE id = "
                                     "ANY(%s)").format(first), (bad,))
+            cur.execute("SELECT pg_current_wal_lsn()")
+            lsn = cur.fetchone()[0]
             c0, t0 = cpu_seconds(pid), time.perf_counter()
             done = scoring.score_table(work, "logit", "customers", "id", "score", chunk_size=args.chunk,
                                        progress=False, **KINDS[kind])
             s, cpu = time.perf_counter() - t0, cpu_seconds(pid) - c0
+            cur.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s)", (lsn,))
+            wal = float(cur.fetchone()[0]) / 1e6
             if kind == "skip-bad":
                 assert len(done["skipped"]) == len(bad), done["skipped"]
                 cur.execute(sql.SQL("UPDATE customers SET {} = 1, features[1] = 1 WHERE id = ANY(%s)").format(first),
                             (bad,))
             cur.execute("TRUNCATE pgscore.prediction_log")
-            print(f"  {kind:<11} {s:7.2f} s  {done['rows']:>9,} rows scored  backend CPU {cpu:6.2f} s", flush=True)
-            return s, cpu, done["rows"]
+            print(f"  {kind:<11} {s:7.2f} s  {done['rows']:>9,} rows scored  backend CPU {cpu:6.2f} s  WAL "
+                  f"{wal:7.2f} MB", flush=True)
+            return s, cpu, done["rows"], wal
 
         out = bench.take_turns(kinds, args.rounds, run)
         print("medians (min-max), ratio of the medians to plain's:")
@@ -95,9 +104,10 @@ def main():
             walls = [r[0] for r in v]
             med = statistics.median(walls)
             cpu = statistics.median(r[1] for r in v)
+            wal = [r[3] for r in v]
             ratio = f"  x{med / base:.3f}" if base else ""
             print(f"  {k:<11} {med:7.2f} s ({min(walls):.2f}-{max(walls):.2f})  backend CPU {cpu:6.2f} s  "
-                  f"{v[0][2]:>9,} rows{ratio}")
+                  f"WAL {statistics.median(wal):.2f} MB ({min(wal):.2f}-{max(wal):.2f})  {v[0][2]:>9,} rows{ratio}")
         work.close()
         conn.close()
 
