@@ -599,7 +599,10 @@ class _Job:
             held = {r for r, in _call(self.conn, self.holds_sql, (after, after, last))}
             self._styles()
             if not held <= {r for _, r in read}:  # a row changed (updated: moved) or inserted since it was read
-                raise _Changed(f"the rows of {self.table} changed while a chunk was read", sqlstate="40001")
+                raise _Changed(f"the rows of {self.table} changed while a chunk was read ({CHANGED_TRIES} times: "
+                               "another session inserts or updates rows there); nothing of this chunk was written",
+                               sqlstate="40001",
+                               hint="run it again with the resume line below: the chunks committed so far stay")
             runs, before, run = [], after, None
             for k, row in read:
                 if row in held:
