@@ -2584,3 +2584,25 @@ def test_score_where_locks_only_the_rows_it_holds_for(db_url):
     r = _score(db_url, "--where", "false", "--quiet")
     assert r.returncode == 0 and r.stdout.startswith("scored 0 rows of t where false "), r
     assert query(db_url, "SELECT count(*) FROM t WHERE s = -1 AND xmax <> '0'") == [(0,)]
+
+
+def test_score_skip_unscorable_reads_a_chunk_again_where_a_row_was_inserted_among_its_keys(db_url, monkeypatch):
+    """The chunk scored again around a row it cannot score: a row inserted among its keys (by another session)
+    after they were read made score_chunk score other rows than those read, and the run stopped with 40001. The
+    chunk is read again now (a few times), and every row is scored."""
+    from pgscore import scoring
+
+    _scored_table(db_url, n=20, bad={"c 005": ("age", "NULL")})
+    real, once = scoring._call, []
+
+    def call(conn, q, params, **kw):
+        got = real(conn, q, params, **kw)
+        if "LIMIT" in str(q) and not once:  # the chunk's keys read again: a row inserted among them, committed
+            once.append(1)
+            query(db_url, f"INSERT INTO t SELECT 'c 003a', {', '.join(NAMES)}, s FROM t WHERE k = 'c 003'")
+        return got
+
+    monkeypatch.setattr(scoring, "_call", call)
+    done = scoring.score_table(db_url, "m", "t", "k", "s", chunk_size=7, skip=True, progress=False)
+    assert once and done["rows"] == 20 and [k for k, _, _ in done["skipped"]] == ["c 005"], done
+    assert query(db_url, "SELECT k FROM t WHERE s = -1") == [("c 005",)]
