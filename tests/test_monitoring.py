@@ -2778,4 +2778,50 @@ def test_the_auc_floor_of_a_window_of_ten_positives_at_a_high_deploy_auc_is_at_t
     assert auc_floor(auc=0.98, holdout_rows=None, holdout_positives=None) == pytest.approx(hm(0.999, 200, 10, 0.98),
                                                                                           rel=1e-9)
     assert query(conn, PERFORMANCE_JUDGED_AS_JUDGE)[0][1] == 0
+
+def test_a_regressors_window_with_errors_past_float8s_squares_is_judged_not_an_error(db_url):
+    """Migration 0112: the window's MAE and RMSE were avg(abs(e)) and sqrt(avg(e^2)) of the errors e = score -
+    outcome: an error past ~1.3e154 (its square), a nonzero one below ~1e-162 (its square underflows), the
+    difference of a score and an outcome past float8 (1e308 and -1e308), or the sum of squares that avg() keeps
+    (errors past ~1e77) raised 22003, and with it performance_stats(), every realised-performance view and alerts
+    failed for every model, by one outcome recorded wrong or one absurd prediction. Such errors are now taken at
+    1e140 (a difference past it at it too), those below 1e-140 at 0, and rmse_rise's value over a deploy RMSE
+    of 1e-300 is judged: alert, not an error. The other model's rows are there."""
+    rng = np.random.default_rng(112)
+    X = rng.normal(size=(200, 2))
+    y = X[:, 0] * 3 + X[:, 1] + rng.normal(size=200)
+    rec = registry.deploy(db_url, "wild", LinearRegression().fit(X, y), X, y, feature_names=["a", "b"])
+    other = registry.deploy(db_url, "calm", LinearRegression().fit(X, y), X, y, feature_names=["a", "b"])
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    preds = [1e200, 1e-200, 1e308, 5.0, 2.0]
+    truth = ["0", "0", "-1e308", "3", "2.5"]
+    log_rows(conn, rec["model_id"], X[:5], preds)
+    log_rows(conn, other["model_id"], X[:2], [1.0, 2.0])
+    query(conn, "SELECT pgscore.record_outcome('wild', (u.i - 1)::text, u.v) FROM unnest(%s::text[]) "
+                "WITH ORDINALITY AS u(v, i)", (truth,))
+    query(conn, "SELECT pgscore.record_outcome('calm', '0', '1'), pgscore.record_outcome('calm', '1', '2.5')")
+
+    def stats_of(name):
+        rows = query(conn, "SELECT n, mae, rmse, status, checks FROM pgscore.performance_stats() "
+                           "WHERE name = %s AND period = '1 hour'", (name,))
+        assert len(rows) == 1, rows
+        return rows[0]
+
+    n, mae, rmse, status, checks = stats_of("wild")
+    assert n == 5 and status == "alert", (n, status)
+    # (1e140 + 0 + 1e140 + 2 + 0.5) / 5 and sqrt((1e280 + 1e280 + 4.25) / 5): the two huge errors at 1e140
+    assert mae == pytest.approx(2e140 / 5, rel=1e-12) and rmse == pytest.approx(math.sqrt(2e280 / 5), rel=1e-12)
+    rise = {c["metric"]: c for c in checks}["rmse_rise"]
+    assert rise["level"] == "alert" and math.isfinite(rise["value"]) and math.isfinite(rise["floor"])
+    assert stats_of("calm")[0] == 2 and stats_of("calm")[2] == pytest.approx(math.sqrt(0.25 / 2), rel=1e-12)
+    # a deploy RMSE of 1e-300 (a hand edit): the ratio past float8, judged
+    query(conn, "ALTER TABLE pgscore.models DISABLE TRIGGER USER")
+    query(conn, "UPDATE pgscore.models SET metrics = metrics || '{\"rmse\": 1e-300}'::jsonb WHERE name = 'calm'")
+    query(conn, "ALTER TABLE pgscore.models ENABLE TRIGGER USER")
+    n, mae, rmse, status, checks = stats_of("calm")
+    rise = {c["metric"]: c for c in checks}["rmse_rise"]
+    assert n == 2 and rise["level"] == "alert" and math.isfinite(rise["value"]), rise
+    for view in ("realised_performance", "alerts", "performance_by_day"):
+        query(conn, f"SELECT count(*) FROM pgscore.{view}")  # (no error)
     conn.close()

@@ -1534,7 +1534,18 @@ j AS (
 ),
 r AS (
     SELECT j.*, rank() OVER (PARTITION BY j.model_id, j.pid ORDER BY j.score)
-               + (count(*) OVER (PARTITION BY j.model_id, j.pid, j.score) - 1) / 2.0 AS score_rank
+               + (count(*) OVER (PARTITION BY j.model_id, j.pid, j.score) - 1) / 2.0 AS score_rank,
+           -- (migration 0112) a regressor's absolute error as the MAE and RMSE sum it: past 1e140 at 1e140, below
+           -- 1e-140 at 0, a NaN score's NaN. avg(abs(e)) and sqrt(avg(e ^ 2)) raised 22003 (and failed
+           -- performance_stats, every realised-performance view and alerts for every model) at an error past 1.3e154
+           -- (its square), a nonzero one below 1e-162 (its square underflows), errors past 1e77 (avg() of float8
+           -- keeps their sum of squares), or a score and an outcome past float8's range apart: one outcome recorded
+           -- wrong or one absurd prediction. Of opposite signs with one past 1e140, the error is past it too
+           CASE WHEN j.score = 'NaN' THEN 'NaN'::float8
+                ELSE (SELECT CASE WHEN a.e > 1e140 THEN 1e140 WHEN a.e < 1e-140 THEN 0 ELSE a.e END
+                        FROM (SELECT CASE WHEN (j.score >= 0) = (j.y_value >= 0)
+                                               OR (abs(j.score) <= 1e140 AND abs(j.y_value) <= 1e140)
+                                          THEN abs(j.score - j.y_value) ELSE 1e140 END AS e) a) END AS abs_error
       FROM j
 ),
 s0 AS (  -- AUC from the rank sum of the positives (Mann-Whitney); log loss clipped at float64 eps like scikit-learn
@@ -1552,8 +1563,9 @@ s0 AS (  -- AUC from the rank sum of the positives (Mann-Whitney); log loss clip
            avg((r.score - r.y) ^ 2) AS brier,
            -avg(r.y * ln(least(greatest(r.score, 2.220446049250313e-16), 1 - 2.220446049250313e-16))
                 + (1 - r.y) * ln(1 - least(greatest(r.score, 2.220446049250313e-16), 1 - 2.220446049250313e-16))) AS log_loss,
-           avg(abs(r.score - r.y_value)) AS mae,
-           sqrt(avg((r.score - r.y_value) ^ 2)) AS rmse
+           -- (0112) as a sum over the count, the same float8 as avg()'s where it did not overflow
+           sum(r.abs_error) / nullif(count(r.abs_error), 0) AS mae,
+           sqrt(sum(r.abs_error ^ 2) / nullif(count(r.abs_error), 0)) AS rmse
       FROM r
      GROUP BY r.model_id, r.pid
 ),
@@ -1694,7 +1706,10 @@ SELECT b.model_id, b.name, b.version, b.task, b.period_kind, b.period, b.sort_or
                     WHEN 'multiclass' THEN ARRAY[b.deploy_accuracy - b.accuracy]
                     -- (a hold-out RMSE of 0, a tree fitted to an integer target: any error in service is a rise)
                     -- (no hold-out RMSE at all, a regressor deployed without a target: nothing to compare)
-                    ELSE ARRAY[CASE WHEN b.deploy_rmse <> 0 THEN b.rmse / b.deploy_rmse - 1
+                    -- (0112) a hand-edited deploy RMSE taken within 1e-150..1e150 in magnitude: the window's, at most
+                    -- 1e140, over one of 1e-300 overflowed (22003, every model's views failed)
+                    ELSE ARRAY[CASE WHEN b.deploy_rmse <> 0
+                                    THEN b.rmse / (sign(b.deploy_rmse) * least(greatest(abs(b.deploy_rmse), 1e-150), 1e150)) - 1
                                     WHEN b.deploy_rmse = 0 THEN CASE WHEN b.rmse > 0 THEN 1e300
                                                                      WHEN b.rmse = 0 THEN 0 END END] END,
         array_fill(b.n, ARRAY[CASE b.task WHEN 'binary' THEN 3 ELSE 1 END]),
