@@ -1541,7 +1541,8 @@ r AS (
            -- (its square), a nonzero one below 1e-162 (its square underflows), errors past 1e77 (avg() of float8
            -- keeps their sum of squares), or a score and an outcome past float8's range apart: one outcome recorded
            -- wrong or one absurd prediction. Of opposite signs with one past 1e140, the error is past it too
-           CASE WHEN j.score = 'NaN' THEN 'NaN'::float8
+           CASE WHEN j.y_value IS NULL OR j.score IS NULL THEN NULL  -- (a classifier's: none)
+                WHEN j.score = 'NaN' THEN 'NaN'::float8
                 ELSE (SELECT CASE WHEN a.e > 1e140 THEN 1e140 WHEN a.e < 1e-140 THEN 0 ELSE a.e END
                         FROM (SELECT CASE WHEN (j.score >= 0) = (j.y_value >= 0)
                                                OR (abs(j.score) <= 1e140 AND abs(j.y_value) <= 1e140)
