@@ -2558,7 +2558,7 @@ PERFORMANCE_JUDGED_AS_JUDGE = """
                                      THEN greatest(1, least(h0.n_holdout - 1, coalesce(
                                               h0.positives, round(h0.n_holdout::numeric * b.positives / b.n)::bigint)))
                                 END AS positives) h1
-     CROSS JOIN LATERAL (SELECT h1.*, CASE WHEN h1.positives IS NULL THEN b.deploy_auc
+     CROSS JOIN LATERAL (SELECT h1.*, CASE WHEN h1.positives IS NULL OR b.deploy_auc IS NULL THEN b.deploy_auc
                                           ELSE least(b.deploy_auc,
                                                      (least(h1.positives, h1.n_holdout - h1.positives) + 1)
                                                      / (least(h1.positives, h1.n_holdout - h1.positives) + 2)::float8)
@@ -2726,6 +2726,12 @@ def test_realised_performance_floors_count_the_hold_outs_own_noise(db_url, train
     assert c["auc_drop"]["floor"] == pytest.approx(np.hypot(hanley_mcneil_floor(0.999, 400, positives, 2 / 3),
                                                             hanley_mcneil_floor(0.999, 2, 1, 2 / 3)), rel=1e-9)
     assert c["auc_drop"]["floor"] > deploy_auc and c["auc_drop"]["level"] == "ok"
+    assert query(conn, PERFORMANCE_JUDGED_AS_JUDGE)[0] == (35, 0)
+    # (0111's review) no deploy AUC (a hand edit): no floor, as before 0111 (least() passed over the NULL and the
+    # hold-out's Laplace AUC made one up)
+    hand_edit(auc=None, holdout_rows=100, holdout_positives=20)
+    c, _ = checks()
+    assert c["auc_drop"]["floor"] is None and c["auc_drop"]["level"] == "not_applicable", c["auc_drop"]
     assert query(conn, PERFORMANCE_JUDGED_AS_JUDGE)[0] == (35, 0)
     hand_edit(holdout_rows=None, holdout_positives=None)  # neither: as before 0098
     c, _ = checks()

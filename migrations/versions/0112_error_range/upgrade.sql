@@ -144,8 +144,10 @@ SELECT b.model_id, b.name, b.version, b.task, b.period_kind, b.period, b.sort_or
  -- took each term's own smaller class, and a window of 5-98 positives at deploy AUCs of 0.95-0.99 got a floor far
  -- too high); without a hold-out the deploy AUC, as exact
  CROSS JOIN LATERAL (SELECT p.n_holdout, p.error_kurtosis, p.positives,
-                            least(b.deploy_auc, (least(p.positives, p.n_holdout - p.positives) + 1.0)
-                                                / (least(p.positives, p.n_holdout - p.positives) + 2.0)) AS auc
+                            -- (least() passes over a NULL deploy AUC: a model without one has no floor)
+                            CASE WHEN b.deploy_auc IS NOT NULL
+                                 THEN least(b.deploy_auc, (least(p.positives, p.n_holdout - p.positives) + 1.0)
+                                                          / (least(p.positives, p.n_holdout - p.positives) + 2.0)) END AS auc
                        FROM (SELECT h.n_holdout,
                             -- (least() passes over a NULL)
                             CASE WHEN h.n_holdout IS NOT NULL AND h.error_kurtosis IS NOT NULL
