@@ -2828,6 +2828,16 @@ def test_a_regressors_window_with_errors_past_float8s_squares_is_judged_not_an_e
     n, mae, rmse, status, checks = stats_of("calm")
     rise = {c["metric"]: c for c in checks}["rmse_rise"]
     assert n == 2 and rise["value"] == pytest.approx(math.sqrt(0.25 / 2) / 1e-150 - 1, rel=1e-12), rise
+    # a deploy RMSE of "NaN" (a hand edit): NaN, as before 0112 (its first version divided by sign(NaN), 0)
+    query(conn, "ALTER TABLE pgscore.models DISABLE TRIGGER USER")
+    query(conn, "UPDATE pgscore.models SET metrics = metrics || '{\"rmse\": \"NaN\"}'::jsonb WHERE name = 'calm'")
+    query(conn, "ALTER TABLE pgscore.models ENABLE TRIGGER USER")
+    rise = {c["metric"]: c for c in stats_of("calm")[4]}["rmse_rise"]
+    assert rise["value"] in ("NaN", None) or math.isnan(rise["value"]), rise
+    # an infinite score: an infinite MAE and RMSE, as before 0112 (not taken at 1e140)
+    log_rows(conn, other["model_id"], X[2:3], [float("inf")], keys=["2"])
+    query(conn, "SELECT pgscore.record_outcome('calm', '2', '1')")
+    assert stats_of("calm")[1:3] == (math.inf, math.inf)
     for view in ("realised_performance", "alerts", "performance_by_day"):
         query(conn, f"SELECT count(*) FROM pgscore.{view}")  # (no error)
     conn.close()

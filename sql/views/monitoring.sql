@@ -1536,18 +1536,22 @@ r AS (
     SELECT j.*, rank() OVER (PARTITION BY j.model_id, j.pid ORDER BY j.score)
                + (count(*) OVER (PARTITION BY j.model_id, j.pid, j.score) - 1) / 2.0 AS score_rank,
            -- (migration 0112) a regressor's absolute error as the MAE and RMSE sum it: past 1e140 at 1e140, below
-           -- 1e-140 at 0, a NaN score's NaN. avg(abs(e)) and sqrt(avg(e ^ 2)) raised 22003 (and failed
-           -- performance_stats, every realised-performance view and alerts for every model) at an error past 1.3e154
-           -- (its square), a nonzero one below 1e-162 (its square underflows), errors past 1e77 (avg() of float8
-           -- keeps their sum of squares), or a score and an outcome past float8's range apart: one outcome recorded
-           -- wrong or one absurd prediction. Of opposite signs with one past 1e140, the error is past it too
-           CASE WHEN j.y_value IS NULL OR j.score IS NULL THEN NULL  -- (a classifier's: none)
-                WHEN j.score = 'NaN' THEN 'NaN'::float8
-                ELSE (SELECT CASE WHEN a.e > 1e140 THEN 1e140 WHEN a.e < 1e-140 THEN 0 ELSE a.e END
-                        FROM (SELECT CASE WHEN (j.score >= 0) = (j.y_value >= 0)
-                                               OR (abs(j.score) <= 1e140 AND abs(j.y_value) <= 1e140)
-                                          THEN abs(j.score - j.y_value) ELSE 1e140 END AS e) a) END AS abs_error
+           -- 1e-140 at 0, a NaN or infinite score's NaN or infinity. avg(abs(e)) and sqrt(avg(e ^ 2)) raised 22003
+           -- (and failed performance_stats, every realised-performance view and alerts for every model) at an error
+           -- past 1.3e154 (its square), a nonzero one below 1e-162 (its square underflows), errors past 1e77 (avg()
+           -- of float8 keeps their sum of squares), or a score and an outcome past float8's range apart: one outcome
+           -- recorded wrong or one absurd prediction. (The bounds keep a sum of 1e28 squares and its quotient by the
+           -- count within float8's range.)
+           CASE WHEN a.e = 'NaN' OR a.e = 'Infinity' THEN a.e WHEN a.e > 1e140 THEN 1e140 WHEN a.e < 1e-140 THEN 0
+                ELSE a.e END AS abs_error
       FROM j
+     CROSS JOIN LATERAL (
+           -- of opposite signs with one past 1e140, the error is past it too: the difference is not computed
+           SELECT CASE WHEN j.y_value IS NULL OR j.score IS NULL THEN NULL  -- (a classifier's: none)
+                       WHEN j.score = 'NaN' THEN 'NaN'::float8
+                       WHEN j.score IN ('Infinity'::float8, '-Infinity'::float8) THEN 'Infinity'::float8
+                       WHEN (j.score >= 0) = (j.y_value >= 0) OR (abs(j.score) <= 1e140 AND abs(j.y_value) <= 1e140)
+                       THEN abs(j.score - j.y_value) ELSE 1e140 END AS e) a
 ),
 s0 AS (  -- AUC from the rank sum of the positives (Mann-Whitney); log loss clipped at float64 eps like scikit-learn
     SELECT r.model_id, r.pid, count(*) AS n, sum(r.y) AS positives,
@@ -1709,10 +1713,14 @@ SELECT b.model_id, b.name, b.version, b.task, b.period_kind, b.period, b.sort_or
                     WHEN 'multiclass' THEN ARRAY[b.deploy_accuracy - b.accuracy]
                     -- (a hold-out RMSE of 0, a tree fitted to an integer target: any error in service is a rise)
                     -- (no hold-out RMSE at all, a regressor deployed without a target: nothing to compare)
-                    -- (0112) a hand-edited deploy RMSE taken within 1e-150..1e150 in magnitude: the window's, at most
-                    -- 1e140, over one of 1e-300 overflowed (22003, every model's views failed)
+                    -- (0112) a hand-edited deploy RMSE taken within 1e-150..1e150 in magnitude (NaN and infinities as
+                    -- they are): the window's, at most 1e140, over one of 1e-300 overflowed (22003, every model's
+                    -- views failed), and a nonzero one of 1e-140 over 1e300 underflows
                     ELSE ARRAY[CASE WHEN b.deploy_rmse <> 0
-                                    THEN b.rmse / (sign(b.deploy_rmse) * least(greatest(abs(b.deploy_rmse), 1e-150), 1e150)) - 1
+                                    THEN b.rmse / CASE WHEN b.deploy_rmse = 'NaN' OR abs(b.deploy_rmse) = 'Infinity' THEN b.deploy_rmse
+                                                       WHEN abs(b.deploy_rmse) < 1e-150 THEN sign(b.deploy_rmse) * 1e-150
+                                                       WHEN abs(b.deploy_rmse) > 1e150 THEN sign(b.deploy_rmse) * 1e150
+                                                       ELSE b.deploy_rmse END - 1
                                     WHEN b.deploy_rmse = 0 THEN CASE WHEN b.rmse > 0 THEN 1e300
                                                                      WHEN b.rmse = 0 THEN 0 END END] END,
         array_fill(b.n, ARRAY[CASE b.task WHEN 'binary' THEN 3 ELSE 1 END]),
