@@ -432,8 +432,9 @@ def _count_sql(rel, key, after, where):
     from psycopg2 import sql
 
     rows, has_key = rel[:2]
-    if not has_key:  # (no parameters: its % as written)
-        return sql.SQL("SELECT count(*) FROM {} WHERE ({}) IS TRUE").format(rows, sql.SQL(where)), None
+    if not has_key:  # (no parameters: its % as written; no --where: nothing to check, the first chunk refuses the key)
+        return sql.SQL("SELECT count(*) FROM {} WHERE ({}) IS TRUE").format(
+            rows, sql.SQL("true" if where is None else where)), None
     match = sql.SQL("true") if where is None else sql.SQL("({}) IS TRUE").format(_expression(where))
     k = sql.Identifier(key)
     # the rows score_table scores: the table's own (ONLY), a partitioned table's in its partitions
