@@ -1667,12 +1667,11 @@ def _write_skipped(report, skipped):
 
 def _refused_key(e):
     """The key (as an SQL literal) of the row the model could not score that error `e` names, else None."""
-    from pgscore.scoring import _NAMED_KEY, _row_of
+    from pgscore.scoring import _NAMED_KEY, _row_of, _said
 
     if _row_of(e, None) is None:
         return None
-    said = e.message if isinstance(e, PgscoreError) else e.diag.message_primary or ""
-    m = _NAMED_KEY.search(said)
+    m = _NAMED_KEY.search(_said(e)[1] or "")
     return m.group(1) if m else None
 
 

@@ -462,8 +462,8 @@ def _checked_where(conn, db, rel, key, after, where, table, job):
         _one_statement_each(db if isinstance(db, str) else conn.dsn, texts)
         return _remaining(conn, rel, key, after, where)
     except (psycopg2.Error, PgscoreError) as e:
-        said = e.message if isinstance(e, PgscoreError) else e.diag.message_primary or str(e)
-        code = getattr(e, "sqlstate", None) if isinstance(e, PgscoreError) else e.pgcode
+        code, said = _said(e)
+        said = said or str(e)
         columns = [c for c, in _call(_fresh(conn), "SELECT a.attname::text "
                    "FROM pg_attribute a WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped "
                    "ORDER BY a.attnum", (table,))] if code == "42703" else []
@@ -664,8 +664,7 @@ class _Job:
             after, keys = keys[i], keys[i + 1:]
 
     def _skip(self, key, e):
-        code = getattr(e, "sqlstate", None) if isinstance(e, PgscoreError) else e.pgcode
-        said = e.message if isinstance(e, PgscoreError) else e.diag.message_primary
+        code, said = _said(e)
         self.skipped.append((key, code, said))
         if len(self.state["skipped"]) + len(self.skipped) > self.max_skipped:
             raise PgscoreError(f"more than {self.max_skipped} rows of {self.table} the model cannot score: stopped, "
@@ -675,6 +674,14 @@ class _Job:
                                     "skip more, raise --max-skipped")
 
 
+def _said(e):
+    """(SQLSTATE, primary message) of a PgscoreError or a psycopg2 error; (None, None) for any other exception."""
+    if isinstance(e, PgscoreError):
+        return getattr(e, "sqlstate", None), e.message
+    diag = getattr(e, "diag", None)
+    return getattr(e, "pgcode", None), (diag.message_primary if diag is not None else None)
+
+
 _NAMED_KEY = re.compile(r"key (E?'(?:[^']|'')*')")  # a key as batch.key_text names it in an error
 
 
@@ -682,10 +689,10 @@ def _row_of(e, keys):
     """Where `e` is the error of a row the model cannot score (class 22, data exception, naming a key as
     batch.key_text does), the index of that row among `keys` (with keys None: 0 where it names any key); None
     for any other error."""
-    code = getattr(e, "sqlstate", None) if isinstance(e, PgscoreError) else getattr(e, "pgcode", None)
+    code, said = _said(e)
     if not code or not code.startswith("22"):
         return None
-    said = e.message if isinstance(e, PgscoreError) else (e.diag.message_primary or "")
+    said = said or ""
     if keys is None:  # (a key holding a backslash is written E'...', as quote_literal writes it)
         return 0 if _NAMED_KEY.search(said) else None
     for i, k in enumerate(keys):
