@@ -823,6 +823,54 @@ def test_text_features_are_refused_at_deploy_with_the_way_to_code_them(db_url):
     assert query(db_url, "SELECT engine FROM pgscore.model_versions WHERE name = 'holes'") == [("numpy",)]
 
 
+def test_an_encoder_fitted_on_text_given_the_codes_as_training_data_is_refused(db_url):
+    """A pipeline fitted on the text ('east', 'basic': OneHotEncoder(handle_unknown='ignore')), deployed with
+    the training data coded as numbers, as the docs say to code it: it scored every code as an unknown
+    category (the feature ignored) and deployed, live, with no error. Refused, naming the encoder's feature
+    and its categories; nothing is written. The same pipeline fitted on the codes deploys."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(3)
+    tenure, plan = rng.integers(0, 60, 400).astype(float), rng.choice(["basic", "plus", "pro"], 400)
+    y = (tenure < 20) ^ (plan == "pro")
+    mixed = np.empty((400, 2), object)
+    mixed[:, 0], mixed[:, 1] = tenure, plan
+    codes = np.column_stack([tenure, np.unique(plan, return_inverse=True)[1]]).astype(float)
+
+    def pipeline():
+        return make_pipeline(ColumnTransformer([
+            ("n", StandardScaler(), [0]),
+            ("c", make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")),
+             [1])]), LogisticRegression())
+
+    texty = pipeline().fit(mixed, y)
+    for target in (y, None):
+        with pytest.raises(InvalidModel, match=r"OneHotEncoder was fitted on text categories for its input 1 "
+                                               r"\(in the part given 'plan'\) \('basic', 'plus', 'pro'\)") as e:
+            registry.deploy(db_url, "plans", texty, codes, target, feature_names=["tenure", "plan"])
+        assert "unknown category" in e.value.detail and "array_position" in e.value.hint
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+    assert registry.deploy(db_url, "plans", pipeline().fit(codes, y), codes, y,
+                           feature_names=["tenure", "plan"])["version"] == 1
+
+
+def test_a_hold_out_copy_that_cannot_be_trained_is_a_clear_refusal(db_url):
+    """A small CSV whose one row of a class falls in the hold-out: the copy refit on the other 80% sees one
+    class, and scikit-learn's ValueError reached the command line as a traceback. Refused, saying what was
+    refit and what it said, the hint naming the deploy without a target; nothing is written."""
+    X = np.arange(12, dtype=float).reshape(-1, 1)
+    y = np.array(["a"] * 11 + ["b"])  # train_test_split(random_state=0) holds row 11 out
+    model = LogisticRegression().fit(X, y)
+    with pytest.raises(InvalidModel, match=r"cannot measure the hold-out metrics: a copy of LogisticRegression "
+                                           r"refit on 80% of the 12 rows .* only one class") as e:
+        registry.deploy(db_url, "tiny", model, X, y, feature_names=["x"])
+    assert "without the target" in e.value.hint
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+    assert registry.deploy(db_url, "tiny", model, X, feature_names=["x"])["version"] == 1
+
+
 def test_what_no_deploy_data_can_try_is_found_inside_wrappers_and_object_arrays(db_url):
     """Without training data, the encoders are found inside a search, a calibrated classifier, a vote and a
     bagging ensemble; an encoder fitted on numbers held in an object array refuses floats too; a boolean

@@ -280,22 +280,77 @@ def unservable(estimator, names) -> InvalidModel | None:
             cats = np.asarray(cats)
             if cats.dtype.kind not in "OUS":  # numbers; text may also come as a numpy string array
                 continue
-            def named(selection):
-                return [names[c] if isinstance(c, (int, np.integer)) and 0 <= c < len(names) else str(c)
-                        for c in _positions(selection, len(names))]
-
-            seen, part = named(cols), named(within)
-            feature = (f"feature {literal(seen[i])}" if i < len(seen) else f"its input {i + 1}"
-                       + (f" (in the part given {', '.join(map(repr, part))})" if part else ""))
             text = [c for c in cats.tolist() if isinstance(c, (str, bytes))]
             if text:
-                return InvalidModel(f"the model's {type(est).__name__} was fitted on text categories for {feature} "
-                                    f"({', '.join(map(repr, text[:5]))}); the database gives every feature "
-                                    "to the model as a number", hint=NUMBERS_ONLY)
+                return _fitted_on_text(est, cols, within, i, text, names)
+            feature = _input_named(cols, within, i, names)
             return InvalidModel(f"the model's {type(est).__name__} was fitted on an object array for {feature} "
                                 "(numbers held as Python objects): it refuses the float array the database gives "
                                 "every model", hint="fit it on floats: X.astype(float)")
     return None
+
+
+def _input_named(cols, within, i, names) -> str:
+    """An encoder's input i, as a feature name where the columns it is given say which."""
+    def named(selection):
+        return [names[c] if isinstance(c, (int, np.integer)) and 0 <= c < len(names) else str(c)
+                for c in _positions(selection, len(names))]
+
+    seen, part = named(cols), named(within)
+    return (f"feature {literal(seen[i])}" if i < len(seen) else f"its input {i + 1}"
+            + (f" (in the part given {', '.join(map(repr, part))})" if part else ""))
+
+
+def _fitted_on_text(est, cols, within, i, text, names) -> InvalidModel:
+    return InvalidModel(f"the model's {type(est).__name__} was fitted on text categories for "
+                        f"{_input_named(cols, within, i, names)} ({', '.join(map(repr, text[:5]))}); the database "
+                        "gives every feature to the model as a number", hint=NUMBERS_ONLY)
+
+
+def given_numbers_for_text(estimator, task: str, X, names) -> InvalidModel | None:
+    """An encoder fitted on text categories that, the model scoring X (the float array the server gives), is
+    given numbers for one of them, or None. It scores each such value as an unknown category (none, with
+    handle_unknown='ignore'): the model scores, but without that feature, and no error says so. Where a step
+    before the encoder makes its text from the numbers (a FunctionTransformer), the encoder is given text."""
+    import copy
+
+    found = [(k, est, cols, within) for k, (est, cols, within) in enumerate(_nested(estimator))
+             if any(isinstance(c, (str, bytes)) for cats in (getattr(est, "categories_", None) or [])
+                    for c in np.asarray(cats).tolist())]
+    if not found:
+        return None
+    twin = copy.deepcopy(estimator)  # its encoders watched as the model scores: the estimator is left as it is
+    twins = dict(enumerate(est for est, _, _ in _nested(twin)))
+    given = []
+
+    def watch(k, enc):
+        transform = enc.transform
+
+        def watched(Xin, *args, **kwargs):
+            arr = np.asarray(Xin, dtype=object)
+            for i, cats in enumerate(enc.categories_):
+                texts = any(isinstance(c, (str, bytes)) for c in np.asarray(cats).tolist())
+                if texts and arr.ndim == 2 and i < arr.shape[1] and not any(
+                        isinstance(v, (str, bytes)) for v in arr[:, i].tolist()):
+                    given.append((k, i))
+            return transform(Xin, *args, **kwargs)
+        enc.transform = watched
+
+    for k, *_ in found:
+        watch(k, twins[k])
+    try:
+        scores_of(twin, task, np.asarray(X)[:1000])
+    except Exception:  # noqa: BLE001 - a model that cannot score X is refused by the caller's own try
+        return None
+    if not given:
+        return None
+    k, i = given[0]
+    est, cols, within = next((e, c, w) for kk, e, c, w in found if kk == k)
+    text = [c for c in np.asarray(est.categories_[i]).tolist() if isinstance(c, (str, bytes))]
+    problem = _fitted_on_text(est, cols, within, i, text, names)
+    problem.detail = ("scoring the training data as the server does, every value it is given there is a number, "
+                      "never one of those categories: it scores each as an unknown category, the feature ignored")
+    return problem
 
 
 def as_matrix(X, names) -> np.ndarray:

@@ -12,7 +12,7 @@ import re
 import numpy as np
 
 from pgscore import artifacts, baseline, features, metrics
-from pgscore.errors import ArtifactError, InvalidModel, UnknownModel, literal
+from pgscore.errors import ArtifactError, InvalidModel, PgscoreError, UnknownModel, literal
 
 MODEL_COLUMNS = ("model_id", "name", "version", "task", "estimator", "feature_names", "feature_types",
                  "classes", "env", "metrics", "n_train", "description", "created_at", "created_by",
@@ -178,6 +178,11 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
         except Exception as e:  # noqa: BLE001 - the estimator cannot score its own training data
             raise features.unservable(estimator, names) or _missing_refused(e, estimator, task, matrix, names) or InvalidModel(
                 f"the estimator cannot score X as a float array, as the database gives it: {type(e).__name__}: {e}") from e
+        # an encoder fitted on text and given numbers scores them as unknown categories: it deployed and went
+        # live, its scores made without that feature, and no error said so
+        problem = features.given_numbers_for_text(estimator, task, matrix, names)
+        if problem is not None:
+            raise problem
         features.one_value_a_row(estimator, scores, len(matrix))
     meta = {
         "task": task, "estimator": f"{type(estimator).__module__}.{type(estimator).__qualname__}",
@@ -192,7 +197,17 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
             held_out = math.ceil(len(matrix) * metrics.HOLDOUT_SHARE)
             say(f"hold-out metrics: training a copy of {_estimator_name(estimator)} on 80% of {len(matrix):,} rows "
                 f"({len(matrix) - held_out:,}), to measure it on the other {held_out:,}")
-        meta["metrics"], held = metrics.holdout(estimator, X, y, task, matrix=matrix)
+        try:
+            meta["metrics"], held = metrics.holdout(estimator, X, y, task, matrix=matrix)
+        except PgscoreError:
+            raise
+        except Exception as e:  # noqa: BLE001 - scikit-learn's refusal to fit the copy: a traceback before
+            raise InvalidModel(
+                f"cannot measure the hold-out metrics: a copy of {_estimator_name(estimator)} refit on 80% of the "
+                f"{len(matrix):,} rows of the training data failed: {type(e).__name__}: {e}",
+                hint="the training data must be what the estimator was fitted on, as numbers (a class seen "
+                     "once or twice can be all in the other 20%); without the target (--train without --target, "
+                     "y=None) it deploys with its baseline and no hold-out metrics") from e
     # what the realised metrics count as predicted positive (0.5 where none is recorded): this version's own
     # predict's threshold, where it has one (not the hold-out copy's, which a tuned threshold refits)
     threshold = metrics.positive_above(estimator) if task == "binary" else 0.5
