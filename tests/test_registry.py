@@ -1466,6 +1466,24 @@ def test_cli_deploy_says_the_hold_out_metrics_it_measured(db_url, logit, tmp_pat
     assert run.returncode == 0 and "version 2" in run.stdout and "hold-out" not in run.stdout, run.stdout
 
 
+def test_cli_deploy_says_a_multiclass_models_hold_out_auc(db_url, tmp_path):
+    """A multiclass model's hold-out line said its accuracy alone, though deploy measured its one-vs-rest AUC
+    (`auc_ovr`, what `pgscore show` says): it says both, as a binary model's says its AUC."""
+    rng = np.random.default_rng(5)
+    X3 = rng.normal(size=(300, 2))
+    y3 = np.array(["stay", "downgrade", "leave"])[np.digitize(X3[:, 0] + rng.normal(0, 0.5, 300), [-0.5, 0.5])]
+    path = tmp_path / "tiers.joblib"
+    joblib.dump(LogisticRegression().fit(X3, y3), path)
+    csv = tmp_path / "tiers.csv"
+    csv.write_text("a,b,tier\n" + "".join(f"{a},{b},{t}\n" for (a, b), t in zip(X3.tolist(), y3)))
+    run = pgscore_cli("deploy", str(path), "--name", "tiers", "--train", str(csv), "--target", "tier",
+                      "--db", db_url, env={"PGSCORE_COMMAND": "pgscore"})
+    assert run.returncode == 0, run.stderr
+    (m,), = query(db_url, "SELECT metrics FROM pgscore.model_versions WHERE name = 'tiers' AND version = 1")
+    want = f"\n  hold-out: auc_ovr {m['auc_ovr']:.3f}, accuracy {m['accuracy']:.3f} on {m['holdout_rows']:,} rows "
+    assert want in run.stdout, run.stdout
+
+
 def test_cli_deploy_models_show_rollback(db_url, logit, tmp_path):
     path, csv = _artifact_and_training_csv(logit, tmp_path)
     run = pgscore_cli("deploy", str(path), "--name", "churn", "--train", str(csv), "--target", "churned",

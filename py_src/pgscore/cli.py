@@ -1281,7 +1281,8 @@ def cmd_deploy(args):
 def _holdout_line(rec: dict) -> str | None:
     """deploy's line of the hold-out metrics it measured (with --target), the headline ones; None without."""
     m = rec.get("metrics") or {}
-    said = [f"{k} {m[k]:.3f}" for k in ("auc", "accuracy", "r2", "rmse", "mae") if isinstance(m.get(k), float)]
+    said = [f"{k} {m[k]:.3f}" for k in ("auc", "auc_ovr", "accuracy", "r2", "rmse", "mae")
+            if isinstance(m.get(k), float)]
     if not said:
         return None
     rows = m.get("holdout_rows")
