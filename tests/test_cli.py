@@ -2606,3 +2606,12 @@ def test_score_skip_unscorable_reads_a_chunk_again_where_a_row_was_inserted_amon
     done = scoring.score_table(db_url, "m", "t", "k", "s", chunk_size=7, skip=True, progress=False)
     assert once and done["rows"] == 20 and [k for k, _, _ in done["skipped"]] == ["c 005"], done
     assert query(db_url, "SELECT k FROM t WHERE s = -1") == [("c 005",)]
+
+
+def test_deploy_help_says_features_are_numbers_and_how_to_code_a_text_category():
+    """`pgscore deploy --help` said nothing of the rule a new user's first model breaks (a category held as
+    text, one-hot encoded on its words): the refusal came after training. Its help says it, with the code."""
+    deploy = build_parser()._subparsers._group_actions[0].choices["deploy"]
+    text = " ".join(deploy.format_help().split())
+    assert "Every feature reaches the model as a number" in text, text
+    assert "array_position(ARRAY['basic','plus','pro'], plan) - 1" in text and "Features are numbers" in text, text

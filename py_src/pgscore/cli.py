@@ -1932,7 +1932,12 @@ def build_parser() -> argparse.ArgumentParser:
     db_opt(sp)
     sp.set_defaults(func=cmd_env)
 
-    sp = sub.add_parser("deploy", help="deploy a joblib-pickled estimator as the next version of a model")
+    sp = sub.add_parser("deploy", help="deploy a joblib-pickled estimator as the next version of a model",
+                        epilog="Every feature reaches the model as a number (a float8): a category held as text "
+                        "is trained on as integer codes, one-hot encoded inside the pipeline, and coded in SQL "
+                        "with the same vocabulary, e.g. array_position(ARRAY['basic','plus','pro'], plan) - 1 "
+                        "(docs/sql.md, 'Features are numbers'). Train with this environment's Python "
+                        "(.venv/bin/python), whose scikit-learn the server loads the model with.")
     sp.add_argument("artifact", metavar="MODEL.joblib",
                     help="the fitted estimator (or Pipeline), as joblib.dump(estimator, path) wrote it")
     sp.add_argument("--name", required=True, help="model name")
