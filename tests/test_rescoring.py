@@ -2138,6 +2138,23 @@ def test_a_counter_naming_a_column_the_events_lack_lists_the_event_tables_column
     assert "created_at" in cols
 
 
+
+def test_an_add_counter_over_a_condition_says_the_cast_that_counts_it(shop):
+    """`{"add": "e.kind = 'billing'"}` (count the billing complaints) failed with PostgreSQL's bare `function
+    sum(boolean) does not exist` and no hint; the hint gives the counter with the cast, which attaches."""
+    counters = {"support_calls": {"add": "e.kind = 'billing'"}}
+    with pytest.raises(psycopg2.Error) as e:
+        query(shop, ATTACH, {**GOOD, "counters": json.dumps(counters)})
+    assert e.value.pgcode == "42883" and "sum(boolean) does not exist" in e.value.diag.message_primary
+    hint = e.value.diag.message_hint
+    assert hint == ("an add counter sums numbers, and this expression is a condition: count the events it holds "
+                    "for with {\"add\": \"(e.kind = 'billing')::int\"}"), hint
+    fixed = json.loads(hint.split(" with ", 1)[1])
+    assert query(shop, ATTACH, {**GOOD, "counters": json.dumps({"support_calls": fixed})})[0][0] > 0
+    with pytest.raises(psycopg2.Error) as e:  # no boolean: no such hint
+        query(shop, ATTACH, {**GOOD, "counters": '{"support_calls": {"add": "pg_catalog.now()"}}'})
+    assert e.value.diag.message_hint is None or "condition" not in e.value.diag.message_hint
+
 QUOTED_COLUMNS = ('ALTER TABLE customers ADD COLUMN "Churn Text" text, ADD COLUMN "Calls Text" text, '
                   'ADD COLUMN "Spent" integer DEFAULT 0; '
                   'ALTER TABLE complaints ADD COLUMN "Filed At" timestamptz, ADD COLUMN "Amount" numeric(10, 2)')

@@ -3805,6 +3805,19 @@ def _is_number_type(plpy, typid) -> bool:
     return False
 
 
+def _condition_add_hint(plpy, w: Wiring, c: Counter) -> str | None:
+    """An add counter over a condition (PostgreSQL: sum(boolean) does not exist): the cast that counts the events
+    it holds for; None where the expression is no boolean."""
+    try:
+        (typid,) = plpy.execute(f"SELECT ({c.expr}) AS v FROM {w.events.name} AS e LIMIT 0").coltypes()
+    except plpy.SPIError:
+        return None
+    if typid != 16:  # boolean
+        return None
+    return ("an add counter sums numbers, and this expression is a condition: count the events it holds for "
+            f"with {json.dumps({'add': f'({c.expr})::int'})}")
+
+
 def _check_counts_into_a_number(plpy, w: Wiring, c: Counter):
     """Refuse (42804) a count, an add or a window counter into a column of a type that is no number: a count into a
     text column failed with PostgreSQL's bare "COALESCE types text and integer cannot be matched", and a window's
@@ -3953,7 +3966,9 @@ def _check_statements(plpy, GD, w: Wiring):
                 raise WiringError(f"counter {c.column!r}: {_message(e)}", sqlstate=_state(e) or "42601",
                                   detail=f"the columns of {w.events.name}, the event table: "
                                          + ", ".join(w.events.columns) if _state(e) == "42703" else None,
-                                  hint=_set_hint(plpy, w, c) if _state(e) == "42803" else None) from None
+                                  hint=_set_hint(plpy, w, c) if _state(e) == "42803" else
+                                  _condition_add_hint(plpy, w, c) if _state(e) == "42883" and c.kind == "add"
+                                  else None) from None
             if c.kind != "window":
                 _warn_zone_cast(plpy, w, c, expressed)
             if w.profiles.columns[c.column] in INTEGER_TYPES and made in FRACTIONAL_TYPES:
