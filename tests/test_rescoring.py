@@ -3859,6 +3859,31 @@ def test_refresh_windows_queues_alone_a_profile_whose_text_cell_is_no_number(sho
     _text_scored(shop, model, [4])
     assert query(shop, "SELECT entity_key FROM pgscore.prediction_log WHERE source = 'refresh'") == [("4",)]
 
+def test_profiles_queued_for_a_retired_model_are_told_to_make_a_version_live(shop):
+    """A model retired under a wired table: each INSERT and each retry warned "fix the cause" and no more; the hint
+    names the cause's fix, the activate call, on the trigger's warning and the retry's; another cause's hint is
+    as it was."""
+    attach(shop)
+    query(shop, "SELECT pgscore.retire('churn')")
+    del shop.notices[:]
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (1)")
+    fix = ("; model 'churn' has no live version: make one live first, SELECT pgscore.activate('churn', VERSION) "
+           "(pgscore.model_versions lists them)")
+    (warning,) = [n for n in shop.notices if "WARNING" in n]
+    assert f"HINT:  fix the cause, then SELECT * FROM pgscore.retry_failed(){fix}" in warning, warning
+    del shop.notices[:]
+    query(shop, "SELECT * FROM pgscore.retry_failed()")
+    (warning,) = [n for n in shop.notices if "WARNING" in n]
+    assert f"HINT:  fix the cause, then SELECT * FROM pgscore.retry_failed() again{fix}" in warning, warning
+    query(shop, "SELECT pgscore.activate('churn', 1)")
+    query(shop, "UPDATE customers SET tenure_months = NULL WHERE id = 2")
+    del shop.notices[:]
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (2)")
+    (warning,) = [n for n in shop.notices if "WARNING" in n]
+    assert "NULL or NaN" in warning and warning.rstrip().endswith("HINT:  fix the cause, then SELECT * FROM "
+                                                                  "pgscore.retry_failed()"), warning
+
+
 def test_retry_failed_and_refresh_windows_warn_of_the_profiles_they_leave_queued(shop, trained):
     """Run by a scheduler, the rows retry_failed and refresh_windows return are read by no one: pg_cron records
     such a run as succeeded ('SELECT 1') and keeps only the server log, where a WARNING goes. Each now says

@@ -2629,20 +2629,25 @@ def queue(plpy, w: Wiring, plan, failures, via):
     distinct = list(dict.fromkeys(reason for reason, _ in reasons.values()))
     why = distinct[0] + (f"; and {len(distinct) - 1} other reason(s), each in its queue row"
                          if len(distinct) > 1 else "")
+    # the model retired (or never made live): the cause to fix is named, with the call that fixes it
+    unlive = (f"; model {w.model_name!r} has no live version: make one live first, SELECT "
+              f"pgscore.activate({quote_literal(plpy, w.model_name)}, VERSION) (pgscore.model_versions lists them)"
+              if any(state == "55000" and "has no live version" in reason for reason, state in reasons.values())
+              else "")
     # said for a retry and a refresh too: run by a scheduler (pg_cron records a run that returned rows as
     # succeeded, and only the server log keeps a WARNING), the result rows alone are seen by no one
     if via == "trigger":
         plpy.warning(f"pgscore: {len(keys)} profile(s) of {w.profiles.name} could not be rescored "
                      f"({why}); the events were kept and the profiles queued in pgscore.error_queue",
-                     hint="fix the cause, then SELECT * FROM pgscore.retry_failed()")
+                     hint="fix the cause, then SELECT * FROM pgscore.retry_failed()" + unlive)
     elif via == "retry":
         plpy.warning(f"pgscore: retry_failed: {len(keys)} profile(s) of {w.profiles.name} still could not be "
                      f"rescored ({why}); they stay queued in pgscore.error_queue",
-                     hint="fix the cause, then SELECT * FROM pgscore.retry_failed() again")
+                     hint="fix the cause, then SELECT * FROM pgscore.retry_failed() again" + unlive)
     else:
         plpy.warning(f"pgscore: {via}: {len(keys)} profile(s) of {w.profiles.name} could not be rescored "
                      f"({why}); they were queued in pgscore.error_queue",
-                     hint="fix the cause, then SELECT * FROM pgscore.retry_failed()")
+                     hint="fix the cause, then SELECT * FROM pgscore.retry_failed()" + unlive)
     return None
 
 
