@@ -1,5 +1,6 @@
-"""auc_drop's noise floor, 0098's, 0107's and 0111's: how often a window crosses it without drift (as a multiple of
-the nominal 1 - confidence) and how often it flags a real drop (the window's true AUC lowered), in one run.
+"""auc_drop's noise floor, 0098's, 0107's and 0111's, and "delta" (measured in session 55, not made): how often a
+window crosses it without drift (as a multiple of the nominal 1 - confidence) and how often it flags a real drop
+(the window's true AUC lowered), in one run.
 
 Each trial draws a hold-out and a window from a binormal model (seeded numpy, no database): negatives' scores
 N(0, 1), positives' N(d, 1), AUC = Phi(d / sqrt 2), each row positive with probability --positive-rate (the
@@ -10,6 +11,7 @@ of one class has no AUC and is not judged). Under a drop the window's positives 
 
     .venv/bin/python scripts/auc_floor_noise.py [--trials 20000] [--auc 0.9] [--holdout 100 1000]
         [--n 20 50 200 1000] [--positive-rate 0.01 0.05 0.2] [--window-rate R ...] [--drop 0 0.05 0.1]
+        [--alternatives]
 
 Prints per cell the share over each floor: without drift as a multiple of nominal (1 means as often as the
 confidence says; 20,000 trials put the nominal at 20 windows, so a binomial standard deviation of about 0.22 in
@@ -67,15 +69,66 @@ def floor_0111(a_h, pos_h, n_h, pos_w, n_w, z, few=WINDOW_FEW):
     return np.sqrt((z * np.sqrt(hm_var(a_w, pos_w, n_w))) ** 2 + (z * np.sqrt(hm_var(a, pos_h, n_h))) ** 2)
 
 
-def floors(a_h, pos_h, n_h, pos_w, n_w, z, few=WINDOW_FEW):
-    """{name: floor}: 0098's (the window's and the hold-out's terms combined, at the deploy AUC), 0107's (each
-    term at most at its own Laplace AUC, the combined floor capped at the deploy AUC) and 0111's (both at the
-    hold-out's Laplace AUC, the window's at its own where it has `few` or fewer; "0111-h" without that rule)."""
-    return {"0098": np.sqrt(floor_0098(a_h, pos_w, n_w, z) ** 2 + floor_0098(a_h, pos_h, n_h, z) ** 2),
-            "0107": np.minimum(np.sqrt(hm_floor_0107(a_h, pos_w, n_w, z) ** 2
-                                       + hm_floor_0107(a_h, pos_h, n_h, z) ** 2), a_h),
-            "0111": floor_0111(a_h, pos_h, n_h, pos_w, n_w, z, few),
-            "0111-h": floor_0111(a_h, pos_h, n_h, pos_w, n_w, z, 0)}
+def hm_dvar(a, pos, n):
+    """d/da of hm_var at a (its slope: negative above an AUC of about 0.5 to 0.7)."""
+    neg = n - pos
+    dq1, dq2 = 2 / (2 - a) ** 2, (2 * a ** 2 + 4 * a) / (1 + a) ** 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (1 - 2 * a + (pos - 1) * (dq1 - 2 * a) + (neg - 1) * (dq2 - 2 * a)) \
+            / np.where(pos * neg > 0, pos * neg, np.nan)
+
+
+def floor_lcb(a_h, pos_h, n_h, pos_w, n_w, z, few=WINDOW_FEW, k=1.0, both=True):
+    """Measured in session 55, not made: 0111's, the terms at a lower confidence bound of the deploy AUC, A' - k
+    SE_h(A') (SE_h the hold-out's own Hanley-McNeil standard error at A'), both terms ("both") or the hold-out's
+    alone."""
+    a = np.minimum(a_h, laplace(np.minimum(pos_h, n_h - pos_h)))
+    lo = np.minimum(a, np.maximum(0.5, a - k * np.sqrt(hm_var(a, pos_h, n_h))))
+    m_w = np.minimum(pos_w, n_w - pos_w)
+    a_w0 = lo if both else a
+    a_w = np.where(m_w <= few, np.minimum(a_w0, laplace(m_w)), a_w0)
+    return z * np.sqrt(hm_var(a_w, pos_w, n_w) + hm_var(lo, pos_h, n_h))
+
+
+def floor_delta(a_h, pos_h, n_h, pos_w, n_w, z, few=WINDOW_FEW, window_slope=False, at_cap=True):
+    """Measured in session 55, not made (docs/changes.md): 0111's, the hold-out's term counted (1 - f')^2 times, f'
+    the slope of the floor in the deploy AUC through the hold-out's term where it falls (f = z sqrt(V_w + V_h), both
+    at A'). A window crosses where A_h - f(A_h) > A_w, and A_h - f(A_h) moves 1 - f' times as far as A_h does (the
+    delta method): a deploy AUC high by chance both widens the drop and lowers the floor. Also measured: the
+    window's slope too (window_slope) and no slope where the deploy AUC is over the hold-out's Laplace AUC (at_cap
+    False: the floor no longer follows it there)."""
+    cap = laplace(np.minimum(pos_h, n_h - pos_h))
+    a = np.minimum(a_h, cap)
+    m_w = np.minimum(pos_w, n_w - pos_w)
+    a_w = np.where(m_w <= few, np.minimum(a, laplace(m_w)), a)
+    v_w, v_h = hm_var(a_w, pos_w, n_w), hm_var(a, pos_h, n_h)
+    dv_w = np.where((a_w < a) | (not window_slope), 0.0, hm_dvar(a, pos_w, n_w))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = np.where((a_h < cap) | at_cap, z * (dv_w + hm_dvar(a, pos_h, n_h)) / (2 * np.sqrt(v_w + v_h)), 0.0)
+    return z * np.sqrt(v_w + (1 - np.minimum(slope, 0)) ** 2 * v_h)
+
+
+def floors(a_h, pos_h, n_h, pos_w, n_w, z, few=WINDOW_FEW, alternatives=False):
+    """{name: floor}: 0098's (the window's and the hold-out's terms combined, at the deploy AUC), 0107's (each term
+    at most at its own Laplace AUC, the combined floor capped at the deploy AUC), 0111's (both at the hold-out's
+    Laplace AUC, the window's at its own where it has `few` or fewer; "0111-h" without that rule) and "delta"
+    (0111's, the hold-out's term counted (1 - f')^2 times; session 55, not made). With `alternatives`, the others
+    measured in session 55 and not made: the terms at the deploy AUC less k of the hold-out's standard errors
+    ("lcb1" both terms, "lcb1-h" and "lcb2-h" the hold-out's alone), "delta" with the window's slope too ("delta-w")
+    and without a slope over the hold-out's Laplace AUC ("delta-nocap")."""
+    out = {"0098": np.sqrt(floor_0098(a_h, pos_w, n_w, z) ** 2 + floor_0098(a_h, pos_h, n_h, z) ** 2),
+           "0107": np.minimum(np.sqrt(hm_floor_0107(a_h, pos_w, n_w, z) ** 2
+                                      + hm_floor_0107(a_h, pos_h, n_h, z) ** 2), a_h),
+           "0111": floor_0111(a_h, pos_h, n_h, pos_w, n_w, z, few),
+           "0111-h": floor_0111(a_h, pos_h, n_h, pos_w, n_w, z, 0),
+           "delta": floor_delta(a_h, pos_h, n_h, pos_w, n_w, z, few)}
+    if alternatives:
+        out.update({"lcb1": floor_lcb(a_h, pos_h, n_h, pos_w, n_w, z, few, 1.0, True),
+                    "lcb1-h": floor_lcb(a_h, pos_h, n_h, pos_w, n_w, z, few, 1.0, False),
+                    "lcb2-h": floor_lcb(a_h, pos_h, n_h, pos_w, n_w, z, few, 2.0, False),
+                    "delta-w": floor_delta(a_h, pos_h, n_h, pos_w, n_w, z, few, True, False),
+                    "delta-nocap": floor_delta(a_h, pos_h, n_h, pos_w, n_w, z, few, False, False)})
+    return out
 
 
 def aucs(rng, t, n, rate, d):
@@ -92,14 +145,14 @@ def d_of(auc):
     return np.sqrt(2) * ND.inv_cdf(auc)
 
 
-def cell(rng, trials, auc, n_h, rate_h, n_w, rate_w, drop, z, few=WINDOW_FEW, chunk=4_000_000):
+def cell(rng, trials, auc, n_h, rate_h, n_w, rate_w, drop, z, few=WINDOW_FEW, alternatives=False, chunk=4_000_000):
     over, judged = {}, 0
     step = max(1, chunk // max(n_h, n_w))
     for start in range(0, trials, step):
         t = min(step, trials - start)
         a_h, pos_h = aucs(rng, t, n_h, rate_h, d_of(auc))
         a_w, pos_w = aucs(rng, t, n_w, rate_w, d_of(auc - drop))
-        f = floors(a_h, pos_h, n_h, pos_w, n_w, z, few)
+        f = floors(a_h, pos_h, n_h, pos_w, n_w, z, few, alternatives)
         ok = np.isfinite(a_h) & np.isfinite(a_w)
         judged += int(ok.sum())
         for k, v in f.items():
@@ -121,6 +174,9 @@ def main(argv=None):
     ap.add_argument("--confidence", type=float, default=0.999)
     ap.add_argument("--window-few", type=int, default=WINDOW_FEW,
                     help="0111: the window's smaller class at most this takes its own Laplace AUC (default 4)")
+    ap.add_argument("--alternatives", action="store_true",
+                    help="also the floors measured in session 55 and not made (lcb1, lcb1-h, lcb2-h, delta-w, "
+                         "delta-nocap)")
     ap.add_argument("--seed", type=int, default=20261205)
     ap.add_argument("--max-seconds", type=float, default=600)
     args = ap.parse_args(argv)
@@ -142,7 +198,8 @@ def main(argv=None):
                                 continue
                             rng = np.random.default_rng([args.seed, int(auc * 1000), int(rate * 1000),
                                                          int(w_rate * 1000), n_h, n_w, int(drop * 1000)])
-                            res, judged = cell(rng, args.trials, auc, n_h, rate, n_w, w_rate, drop, z, args.window_few)
+                            res, judged = cell(rng, args.trials, auc, n_h, rate, n_w, w_rate, drop, z, args.window_few,
+                                              args.alternatives)
                             if names is None:
                                 names = list(res)
                                 print(f"confidence {args.confidence}, {args.trials} trials a cell; drop 0: "
