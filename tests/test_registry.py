@@ -851,9 +851,49 @@ def test_an_encoder_fitted_on_text_given_the_codes_as_training_data_is_refused(d
                                                r"\(in the part given 'plan'\) \('basic', 'plus', 'pro'\)") as e:
             registry.deploy(db_url, "plans", texty, codes, target, feature_names=["tenure", "plan"])
         assert "unknown category" in e.value.detail and "array_position" in e.value.hint
+    # a missing code (the imputer before the encoder fills it with a word: the column then holds text too), and
+    # the encoder inside a ColumnTransformer that transforms in workers (n_jobs): each deployed live before
+    holed = codes.copy()
+    holed[5, 1] = np.nan
+    parallel = make_pipeline(ColumnTransformer([
+        ("n", StandardScaler(), [0]), ("c", OneHotEncoder(handle_unknown="ignore"), [1])], n_jobs=2),
+        LogisticRegression()).fit(mixed, y)
+    for model, given, named in ((texty, holed, r"its input 1 \(in the part given 'plan'\)"),
+                                (parallel, codes, "feature 'plan'")):
+        with pytest.raises(InvalidModel, match=rf"was fitted on text categories for {named} "):
+            registry.deploy(db_url, "plans", model, given, y, feature_names=["tenure", "plan"])
     assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
     assert registry.deploy(db_url, "plans", pipeline().fit(codes, y), codes, y,
                            feature_names=["tenure", "plan"])["version"] == 1
+
+
+def test_a_model_that_makes_its_text_from_the_codes_passes_whatever_its_first_rows_hold():
+    """A FunctionTransformer turning codes into words before the encoder takes numbers and scores them: deploy's
+    check passes it, also where the feature is missing in the first thousand rows the check scores (a CSV
+    sorted by date, the feature added later), which gave the encoder no text there and was refused. (The
+    check itself: a function of the test's own does not pickle, so deploy cannot store this model.)"""
+    from pgscore import features
+
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
+
+    words = np.array(["basic", "plus", "pro"], dtype=object)
+
+    def to_words(X):
+        X = np.asarray(X, dtype=float)
+        return np.array([[np.nan if np.isnan(v) else words[int(v)] for v in row] for row in X], dtype=object)
+
+    rng = np.random.default_rng(5)
+    early = np.column_stack([rng.integers(0, 60, 1200).astype(float), np.full(1200, np.nan)])
+    late = np.column_stack([rng.integers(0, 60, 400).astype(float), rng.integers(0, 3, 400).astype(float)])
+    X = np.vstack([early, late])
+    y = (X[:, 0] < 20) ^ (X[:, 1] == 2)
+    model = make_pipeline(ColumnTransformer([
+        ("n", StandardScaler(), [0]),
+        ("c", make_pipeline(FunctionTransformer(to_words), OneHotEncoder(handle_unknown="ignore")), [1])]),
+        LogisticRegression()).fit(X, y)
+    assert len(features.scores_of(model, "binary", X)) == len(X)
+    assert features.given_numbers_for_text(model, "binary", X, ["tenure", "plan"]) is None
 
 
 def test_a_hold_out_copy_that_cannot_be_trained_is_a_clear_refusal(db_url):
@@ -869,6 +909,22 @@ def test_a_hold_out_copy_that_cannot_be_trained_is_a_clear_refusal(db_url):
     assert "without the target" in e.value.hint
     assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
     assert registry.deploy(db_url, "tiny", model, X, feature_names=["x"])["version"] == 1
+    # copies that train but never see the held-out class: a tree on one class (its scores have one column:
+    # an IndexError of pgscore's metrics), a multiclass model whose class 'c' is all held out (log_loss refused
+    # it): each taken for a failed refit, or a traceback; now the class is named
+    from sklearn.model_selection import train_test_split
+    from sklearn.tree import DecisionTreeClassifier
+
+    X3 = np.arange(30, dtype=float).reshape(-1, 1)
+    at = train_test_split(X3, np.arange(30), test_size=0.2, random_state=0)[3]
+    y3 = np.array(["a"] * 15 + ["b"] * 15, dtype=object)
+    y3[at[0]] = "c"
+    for name, est, X_, y_, unseen in (("tree", DecisionTreeClassifier(), X, y, "'b'"),
+                                      ("three", LogisticRegression(), X3, y3, "'c'")):
+        with pytest.raises(InvalidModel, match=rf"the hold-out holds class\(es\) {unseen} that the other 80% "
+                                               r"lacks"):
+            registry.deploy(db_url, name, est.fit(X_, y_), X_, y_, feature_names=["x"])
+    assert query(db_url, "SELECT count(*) FROM pgscore.models WHERE name IN ('tree', 'three')") == [(0,)]
 
 
 def test_what_no_deploy_data_can_try_is_found_inside_wrappers_and_object_arrays(db_url):

@@ -307,6 +307,11 @@ def _fitted_on_text(est, cols, within, i, text, names) -> InvalidModel:
                         "gives every feature to the model as a number", hint=NUMBERS_ONLY)
 
 
+def _a_number(v) -> bool:
+    """v is a value given as a number: neither text nor missing (None, NaN)."""
+    return not isinstance(v, (str, bytes)) and v is not None and v == v
+
+
 def given_numbers_for_text(estimator, task: str, X, names) -> InvalidModel | None:
     """An encoder fitted on text categories that, the model scoring X (the float array the server gives), is
     given numbers for one of them, or None. It scores each such value as an unknown category (none, with
@@ -319,7 +324,10 @@ def given_numbers_for_text(estimator, task: str, X, names) -> InvalidModel | Non
                     for c in np.asarray(cats).tolist())]
     if not found:
         return None
-    twin = copy.deepcopy(estimator)  # its encoders watched as the model scores: the estimator is left as it is
+    try:
+        twin = copy.deepcopy(estimator)  # its encoders watched as the model scores: the estimator is left as it is
+    except Exception:  # noqa: BLE001 - a model that cannot be copied is not checked (it deploys as before)
+        return None
     twins = dict(enumerate(est for est, _, _ in _nested(twin)))
     given = []
 
@@ -330,16 +338,23 @@ def given_numbers_for_text(estimator, task: str, X, names) -> InvalidModel | Non
             arr = np.asarray(Xin, dtype=object)
             for i, cats in enumerate(enc.categories_):
                 texts = any(isinstance(c, (str, bytes)) for c in np.asarray(cats).tolist())
-                if texts and arr.ndim == 2 and i < arr.shape[1] and not any(
-                        isinstance(v, (str, bytes)) for v in arr[:, i].tolist()):
+                # any number given (a missing code is not one: an imputer before the encoder fills it with
+                # one of its words, and a column of codes then holds text too)
+                if texts and arr.ndim == 2 and i < arr.shape[1] and any(
+                        _a_number(v) for v in arr[:, i].tolist()):
                     given.append((k, i))
             return transform(Xin, *args, **kwargs)
         enc.transform = watched
 
     for k, *_ in found:
         watch(k, twins[k])
+    import joblib
+
     try:
-        scores_of(twin, task, np.asarray(X)[:1000])
+        # in this process: a ColumnTransformer or FeatureUnion with n_jobs transforms in workers, whose encoders
+        # are copies this function does not watch
+        with joblib.parallel_config(backend="sequential"):
+            scores_of(twin, task, np.asarray(X)[:1000])
     except Exception:  # noqa: BLE001 - a model that cannot score X is refused by the caller's own try
         return None
     if not given:

@@ -9,6 +9,11 @@ HOLDOUT_SHARE = 0.2  # of the rows, held out (train_test_split's test_size)
 HOLDOUT_MIN_ROWS = 10  # fewer: no hold-out
 
 
+class HoldoutError(Exception):
+    """The hold-out copy could not be trained on the data given (scikit-learn's refusal, or a class all in the
+    hold-out): the data's problem, not pgscore's; the message says which."""
+
+
 def holdout(estimator, X, y, task: str, test_size: float = HOLDOUT_SHARE, seed: int = 0,
             matrix=None) -> tuple[dict, np.ndarray | None]:
     """Refit a clone on the rest, measure on the held-out part (the deployed estimator is untouched).
@@ -28,7 +33,17 @@ def holdout(estimator, X, y, task: str, test_size: float = HOLDOUT_SHARE, seed: 
     strat = y if task != "regression" and np.unique(y, return_counts=True)[1].min() >= 2 else None
     X_tr, X_te, y_tr, y_te, _, at = train_test_split(X, y, np.arange(len(y)), test_size=test_size,
                                                      random_state=seed, stratify=strat)
-    model = clone(estimator).fit(X_tr, y_tr)
+    try:
+        model = clone(estimator).fit(X_tr, y_tr)
+    except MemoryError:
+        raise
+    except Exception as e:  # noqa: BLE001 - scikit-learn's refusal to fit the copy on the data it was given
+        raise HoldoutError(f"{type(e).__name__}: {e}") from e
+    if task != "regression":
+        unseen = sorted(set(np.unique(y_te).tolist()) - set(np.asarray(model.classes_).tolist()), key=str)
+        if unseen:  # (its scores have no column for them: the metrics cannot be measured)
+            raise HoldoutError(f"the hold-out holds class(es) {', '.join(map(repr, unseen[:5]))} that the other "
+                               "80% lacks, so the copy never learnt them")
     out = {"holdout_rows": int(len(y_te)), **evaluate(model, X_te, y_te, task)}
     if task == "binary":
         # the realised AUC's noise floor counts the hold-out's own sampling noise, by its positives (migration 0098)

@@ -12,7 +12,7 @@ import re
 import numpy as np
 
 from pgscore import artifacts, baseline, features, metrics
-from pgscore.errors import ArtifactError, InvalidModel, PgscoreError, UnknownModel, literal
+from pgscore.errors import ArtifactError, InvalidModel, UnknownModel, literal
 
 MODEL_COLUMNS = ("model_id", "name", "version", "task", "estimator", "feature_names", "feature_types",
                  "classes", "env", "metrics", "n_train", "description", "created_at", "created_by",
@@ -199,12 +199,10 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
                 f"({len(matrix) - held_out:,}), to measure it on the other {held_out:,}")
         try:
             meta["metrics"], held = metrics.holdout(estimator, X, y, task, matrix=matrix)
-        except PgscoreError:
-            raise
-        except Exception as e:  # noqa: BLE001 - scikit-learn's refusal to fit the copy: a traceback before
+        except metrics.HoldoutError as e:  # (a traceback before; errors of pgscore's own code still are)
             raise InvalidModel(
                 f"cannot measure the hold-out metrics: a copy of {_estimator_name(estimator)} refit on 80% of the "
-                f"{len(matrix):,} rows of the training data failed: {type(e).__name__}: {e}",
+                f"{len(matrix):,} rows of the training data failed: {e}",
                 hint="the training data must be what the estimator was fitted on, as numbers (a class seen "
                      "once or twice can be all in the other 20%); without the target (--train without --target, "
                      "y=None) it deploys with its baseline and no hold-out metrics") from e
