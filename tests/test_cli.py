@@ -2615,3 +2615,30 @@ def test_deploy_help_says_features_are_numbers_and_how_to_code_a_text_category()
     text = " ".join(deploy.format_help().split())
     assert "Every feature reaches the model as a number" in text, text
     assert "array_position(ARRAY['basic','plus','pro'], plan) - 1" in text and "Features are numbers" in text, text
+
+def test_score_table_on_a_caller_s_connection_under_password_authentication(db_url, cluster, monkeypatch):
+    """score_table given a connection (the Python API) over TCP, where the cluster asks for a password
+    (scram-sha-256) and the environment holds none: the parse check of --where and the in-doubt COMMIT's question
+    reconnected with conn.dsn, whose password psycopg2 writes as `xxx`, and --where failed to connect (password
+    authentication failed). They connect with the connection's own credentials now."""
+    from urllib.parse import urlparse
+
+    from pgscore import scoring
+
+    for name in ("PGPASSWORD", "PGPASSFILE", "PGSERVICE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PGPASSFILE", os.devnull)  # (no ~/.pgpass either)
+    _scored_table(db_url, n=10)
+    conn = psycopg2.connect(cluster.url(urlparse(db_url).path.lstrip("/"), tcp=True))
+    try:
+        assert "password=xxx" in conn.dsn  # (what a reconnection with conn.dsn sends)
+        done = scoring.score_table(conn, "m", "t", "k", "s", chunk_size=3, where="k <> 'c 005'", progress=False)
+        assert done["rows"] == 9, done
+        # the in-doubt COMMIT's question, asked on a new connection with the same credentials
+        (xid,), = query(conn, "SELECT pg_current_xact_id()::text")
+        conn.commit()
+        assert scoring._xact_status(scoring._dsn_of(conn), xid) == "committed"
+    finally:
+        conn.close()
+    assert query(db_url, "SELECT count(*) FROM t WHERE s = -1") == [(1,)]
+

@@ -35,6 +35,9 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
 
     # the audit rows' cause names the application: this one, unless the URL names another
     conn = psycopg2.connect(db, fallback_application_name="pgscore score") if isinstance(db, str) else db
+    # a second connection's parameters (the --where check's, the in-doubt COMMIT's question), read while the
+    # caller's connection is open: a closed one has none to give
+    again = _dsn_of(db)
     state = state if state is not None else {}
     state.update({"rows": 0, "last_key": after, "version": version, "skipped": []})
     started = time.perf_counter()
@@ -51,7 +54,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
         if where is not None:  # read only, so that nothing is written before the expression is known to be good
             conn.commit()
             _call(conn, "SET TRANSACTION READ ONLY", None)
-            total, null_keys = _checked_where(conn, db, rel, key, after, where, table, job)
+            total, null_keys = _checked_where(conn, again, rel, key, after, where, table, job)
             conn.rollback()
         else:
             total, null_keys = _remaining(conn, rel, key, after)
@@ -81,11 +84,10 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
                             raise  # the server answered: the chunk is rolled back
                         # no answer: whether the chunk committed is asked on a new connection; in doubt until
                         # it answers (so whatever stops the asking, the resume lines say both)
-                        dsn = db if isinstance(db, str) else conn.dsn
                         conn.close()
                         if n and state["rows"] != counted["rows"]:  # (not counted: its commit did not return)
                             state["in_doubt"] = {**counted, "xid": xid, "status": None}
-                        status = _xact_status(dsn, xid)
+                        status = _xact_status(again, xid)
                         if status == "committed":
                             state.pop("in_doubt", None)
                             state.update(counted)
@@ -278,6 +280,18 @@ class _Stop(list):
     held = 0
 
 
+def _dsn_of(db) -> str:
+    """What a second connection of the run's is made with: the URL given, or a caller's connection's parameters with
+    its password (conn.dsn writes it as `xxx`: a reconnection with it failed password authentication where no
+    PGPASSWORD or .pgpass gives one)."""
+    if isinstance(db, str):
+        return db
+    from psycopg2.extensions import make_dsn
+
+    password = db.info.password
+    return make_dsn(db.dsn, password=password) if password is not None else db.dsn
+
+
 def _xact_status(dsn, xid, seconds=10):
     """pg_xact_status of transaction `xid` ('committed', 'aborted', 'in progress'), asked on a new
     connection; None where the server cannot be asked in `seconds`, or a Ctrl-C stops the asking. (Under
@@ -443,7 +457,7 @@ def _count_sql(rel, key, after, where):
     return q, (after, after)
 
 
-def _checked_where(conn, db, rel, key, after, where, table, job):
+def _checked_where(conn, dsn, rel, key, after, where, table, job):
     """_remaining with --where, whose error (a syntax error, a column the table lacks, an expression that is not
     boolean, a value it cannot read, more than one statement) is a usage error naming the option (an --after that
     the key's type cannot read fails first, as without --where). Each statement
@@ -459,7 +473,7 @@ def _checked_where(conn, db, rel, key, after, where, table, job):
         texts = [_call_text(conn, *_count_sql(rel, key, after, where))]
         if rel[1]:
             texts.append(_call_text(conn, job.holds_sql, (after, after, after)))
-        _one_statement_each(db if isinstance(db, str) else conn.dsn, texts)
+        _one_statement_each(dsn, texts)
         return _remaining(conn, rel, key, after, where)
     except (psycopg2.Error, PgscoreError) as e:
         code, said = _said(e)
