@@ -2642,3 +2642,30 @@ def test_score_table_on_a_caller_s_connection_under_password_authentication(db_u
         conn.close()
     assert query(db_url, "SELECT count(*) FROM t WHERE s = -1") == [(1,)]
 
+
+def test_score_pins_the_live_version_before_the_first_chunk_s_pieces(db_url, monkeypatch):
+    """--skip-unscorable where the first chunk fails on a row: it is rolled back and scored in pieces, which asked
+    for the live version again (none was fixed yet), so a version made live meanwhile scored the run, and the row
+    was skipped by another version's error than the one the run scored with. The live version is pinned once,
+    before the first chunk: every row of the run goes through it, and the resume line names it as before."""
+    from pgscore import scoring
+
+    _scored_table(db_url, n=20, bad={"c 003": ("age", "NULL")})
+    registry.deploy(db_url, "m", LogisticRegression(max_iter=300).fit(X, Y), None, feature_names=NAMES,
+                    activate=False)
+    real, made_live = scoring._call, []
+
+    def call(conn, q, params, **kw):
+        try:
+            return real(conn, q, params, **kw)
+        except Exception:
+            if "score_chunk" in str(q) and not made_live:  # the first chunk failed: v2 made live meanwhile
+                made_live.append(registry.activate(db_url, "m", 2))
+            raise
+
+    monkeypatch.setattr(scoring, "_call", call)
+    done = scoring.score_table(db_url, "m", "t", "k", "s", chunk_size=7, skip=True, progress=False)
+    assert made_live and done["rows"] == 19 and done["version"] == 1, done
+    assert [(k, said.startswith("model m v1: ")) for k, _, said in done["skipped"]] == [("c 003", True)], done
+    assert query(db_url, "SELECT DISTINCT m.version FROM pgscore.prediction_log l JOIN pgscore.models m "
+                         "USING (model_id)") == [(1,)]

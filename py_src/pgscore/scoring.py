@@ -59,6 +59,11 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
         else:
             total, null_keys = _remaining(conn, rel, key, after)
         held, holder = _hold_column(conn, table, into, shown_into)
+        # the live version, once, before the first chunk: each call of a run scores with it (a chunk scored in pieces
+        # around a row it cannot score asked for the live one again while no chunk had fixed it: a version made live
+        # meanwhile scored the run, and rows were skipped by another version's errors); the first chunk to commit
+        # puts it in the state (and the resume line), as before
+        job.pinned = version if version is not None else _live_version(conn, model)
         conn.commit()
         begun = time.time()  # tqdm's clock
         with _stop_between_chunks(conn, cancel) as stop:
@@ -122,6 +127,15 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
         if isinstance(db, str):
             conn.close()  # (a lock not let go above goes with the session, where nothing pools it)
     return {**state, "seconds": time.perf_counter() - started, "null_keys": null_keys}
+
+
+def _live_version(conn, model):
+    """The live version of `model` as score_chunk finds it (the newest deployment row of its name), or None where
+    there is none (retired, unknown: score_chunk says so)."""
+    rows = _call(conn, "SELECT m.version, d.action FROM pgscore.deployments d JOIN pgscore.models m ON m.model_id "
+                       "OPERATOR(pg_catalog.=) d.model_id WHERE d.model_name OPERATOR(pg_catalog.=) %s "
+                       "ORDER BY d.deployment_id DESC LIMIT 1", (model,))
+    return rows[0][0] if rows and rows[0][1] != "retire" else None
 
 
 def _counted(state, n, last, used, skipped=()):
@@ -544,6 +558,7 @@ class _Job:
         self.conn, self.model, self.table, self.key, self.into = conn, model, table, key, into
         self.chunk_size, self.log, self.where, self.skip, self.max_skipped = chunk_size, log, where, skip, max_skipped
         self.state, self.chunk_after, self.window_sql = state, None, None
+        self.pinned = None  # the version each call scores with where the run has none yet (score_table sets it)
         rows, k = rel[0], sql.Identifier(key)
         # (the key as text named otherwise: ORDER BY its name would sort by that output column, as text)
         # (ORDER BY the table's column, qualified by the table's name as --where reads it (no alias: `t.k` in the
@@ -594,7 +609,7 @@ class _Job:
         self.chunk_after = after
         if self.where is None:
             try:
-                return (*self._call_chunk(after, self.chunk_size, version), [])
+                return (*self._call_chunk(after, self.chunk_size, self._version(version)), [])
             except Exception as e:  # noqa: BLE001 - (raised again unless it is a row's, with skip)
                 if not self.skip or _row_of(e, None) is None:
                     raise
@@ -628,10 +643,14 @@ class _Job:
                 else:
                     run = None
                 before = k
-        self.scored, self.skipped, self.version, self.xid = 0, [], version, None
+        self.scored, self.skipped, self.version, self.xid = 0, [], self._version(version), None
         for start, keys in runs:
             self._settle(start, keys)
-        return self.scored, last, self.version, self.xid, self.skipped
+        # (the version of a chunk that scored or skipped no row is the run's as it was: none where no chunk had one)
+        return self.scored, last, self.version if self.scored or self.skipped else version, self.xid, self.skipped
+
+    def _version(self, version):
+        return version if version is not None else self.pinned
 
     def _styles(self):
         # keys as text as score_chunk writes them (its SET clauses): compared with the last key it returns
