@@ -2551,7 +2551,8 @@ def test_score_stop_after_chunks_that_scored_nothing_gives_the_resume_line(db_ur
     assert "nothing was written" not in r.stderr, r.stderr
     assert "pgscore: stopped at the row of k 'c 025', which the model cannot score (the error below says which " \
            "feature and why); 0 rows were scored and committed before the error; once it is fixed, resume with: " \
-           "--after='c 021'; or add" in r.stderr, r.stderr  # (no version: no row was scored with one)
+           "--after='c 021' --where='k >= '\"'\"'c 022'\"'\"''; or add" in r.stderr, \
+        r.stderr  # (no version: no row was scored with one; --where repeated, as a shell reads it)
     query(db_url, "UPDATE t SET age = NULL WHERE k <= 'c 012'")
     r = _score(db_url, "--skip-unscorable", "--max-skipped", "8", "--quiet")
     assert r.returncode == 1 and "error: more than 8 rows of t the model cannot score: stopped" in r.stderr, r
@@ -2669,3 +2670,26 @@ def test_score_pins_the_live_version_before_the_first_chunk_s_pieces(db_url, mon
     assert [(k, said.startswith("model m v1: ")) for k, _, said in done["skipped"]] == [("c 003", True)], done
     assert query(db_url, "SELECT DISTINCT m.version FROM pgscore.prediction_log l JOIN pgscore.models m "
                          "USING (model_id)") == [(1,)]
+
+
+def test_score_resume_line_repeats_the_options_that_choose_the_rows(db_url):
+    """The resume line after a stop said `--after=KEY --version N` alone: a user who ran it as printed scored (and
+    logged) the rows --where had left out, and went on without --skip-unscorable or --no-log. It repeats --where,
+    --skip-unscorable, --max-skipped and --no-log now, quoted for a shell: run as printed, the rest is done as the
+    first run would have done it."""
+    _scored_table(db_url, bad={"c 017": ("support_calls", "NULL")})
+    where = "right(k, 1) <> '5' AND k <> '-x'"
+    r = _score(db_url, "--where", where, "--no-log", "--quiet")
+    assert r.returncode == 1, r
+    line = r.stderr.split("resume with: ", 1)[1].split("; or add", 1)[0]
+    assert line == f"--after='c 014' --version 1 --where={shlex.quote(where)} --no-log", r.stderr
+    query(db_url, "UPDATE t SET support_calls = 1 WHERE k = 'c 017'")
+    r = _score(db_url, *shlex.split(line), "--quiet")  # as a shell reads it
+    assert r.returncode == 0 and r.stdout.startswith("scored 14 rows of t where "), r
+    assert query(db_url, "SELECT array_agg(k ORDER BY k) FROM t WHERE s = -1") == [(["c 005", "c 015", "c 025"],)]
+    assert query(db_url, "SELECT count(*) FROM pgscore.prediction_log") == [(0,)]
+    # with --skip-unscorable and --max-skipped: a stop past it names both
+    query(db_url, "UPDATE t SET s = -1; UPDATE t SET age = NULL WHERE k IN ('c 016', 'c 017')")
+    r = _score(db_url, "--skip-unscorable", "--max-skipped", "1", "--quiet")
+    assert r.returncode == 1, r
+    assert "resume with: --after='c 014' --version 1 --skip-unscorable --max-skipped 1\n" in r.stderr, r.stderr

@@ -1583,10 +1583,10 @@ def _score(args, url, state):
         state.update(e.args[0] if e.args else {})
         _say_skipped(args, state, sys.stderr)
         if state.get("in_doubt"):
-            _say_in_doubt(state, "interrupted")
+            _say_in_doubt(state, "interrupted", args)
         elif state.get("last_key") is not None:
-            print(f"pgscore: interrupted after {state['rows']} rows (committed); resume with: {_resume(state)}",
-                  file=sys.stderr)
+            print(f"pgscore: interrupted after {state['rows']} rows (committed); resume with: "
+                  f"{_resume(state, args)}", file=sys.stderr)
         else:
             print("pgscore: interrupted before the first chunk was committed: nothing was written", file=sys.stderr)
         return 130
@@ -1603,18 +1603,18 @@ def _score(args, url, state):
         # a chunk committed: the last key moved on from --after (with --where or skips, one may have scored no row)
         committed = state.get("last_key") is not None and state.get("last_key") != args.after
         if state.get("in_doubt"):  # the connection was lost during a chunk's COMMIT
-            _say_in_doubt(state, "the connection was lost")
+            _say_in_doubt(state, "the connection was lost", args)
         elif row is not None and not args.skip_unscorable:  # a row the model cannot score: which, and the ways on
             key = state.get("shown", {}).get("key") or args.key
             where = (f"{state['rows']} rows were scored and committed before the error; once it is fixed, resume "
-                     f"with: {_resume(state)}" if committed else
+                     f"with: {_resume(state, args)}" if committed else
                      "nothing was written (the first chunk holds it); once the row is fixed, run it again as it was")
             print(f"pgscore: stopped at the row of {key} {row}, which the model cannot score (the error below says "
                   f"which feature and why); {where}; or add --skip-unscorable to leave such rows unscored and "
                   "score the rest", file=sys.stderr)
         elif committed:  # chunks before the failing one are committed: say where to go on from
             print(f"pgscore: {state['rows']} rows were scored and committed before the error; once it is "
-                  f"fixed, resume with: {_resume(state)}", file=sys.stderr)
+                  f"fixed, resume with: {_resume(state, args)}", file=sys.stderr)
         raise
     key, into = done["shown"]["key"], done["shown"]["into"]  # as SQL writes them ("Score", "order")
     rate = done["rows"] / max(done["seconds"], 1e-9)  # (a few rows in a second or more: not '0 rows/s')
@@ -1676,24 +1676,42 @@ def _refused_key(e):
     return m.group(1) if m else None
 
 
-def _say_in_doubt(state, what):
+def _say_in_doubt(state, what, args=None):
     """Where the last chunk's COMMIT got no answer and the server did not say (or could not be asked) how
     it ended: both resume lines, and how to ask."""
     d = state["in_doubt"]
     status = f"is still {d['status']}" if d["status"] else "cannot be asked about (no connection)"
-    before = (f"resume with: {_resume(state)}" if state.get("last_key") is not None else
+    before = (f"resume with: {_resume(state, args)}" if state.get("last_key") is not None else
               "run it again as it was (no chunk of it was committed)")
     print(f"pgscore: {what} while the last chunk was being committed, and whether it committed is unknown: its "
           f"transaction {d['xid']} {status}; ask with: SELECT pg_xact_status('{d['xid']}'); if 'committed', "
-          f"{d['rows']} rows are, resume with: {_resume(d)}; if 'aborted', {state['rows']} rows are, {before}",
+          f"{d['rows']} rows are, resume with: {_resume(d, args)}; if 'aborted', {state['rows']} rows are, {before}",
           file=sys.stderr)
 
 
-def _resume(state) -> str:
-    """The options that go on from where a `pgscore score` run stopped (its version, once it has one),
-    quoted for a shell: a key holds any character."""
-    version = f" --version {state['version']}" if state.get("version") is not None else ""
-    return f"--after={shlex.quote(str(state['last_key']))}{version}"  # '=': a key may start with '-'
+def _resume(state, args=None) -> str:
+    """The options that go on from where a `pgscore score` run stopped: --after, its version (once it has one) and
+    the run's own options that choose the rows and what is done with them (--where, --skip-unscorable,
+    --max-skipped, --no-log: a resumed run without them scored the rows --where had left out, or logged what the
+    run did not), quoted for a shell: a key and an expression hold any character. Not --skipped-report (the resumed
+    run would write the first one's file over: give it another)."""
+    def opt(name, value):
+        return f"{name}={shlex.quote(str(value))}"  # '=': a key or an expression may start with '-'
+
+    said = [opt("--after", state["last_key"])]
+    if state.get("version") is not None:
+        said.append(f"--version {state['version']}")
+    if args is None:
+        return " ".join(said)
+    if args.where is not None:
+        said.append(opt("--where", args.where))
+    if args.skip_unscorable:
+        said.append("--skip-unscorable")
+    if args.max_skipped is not None:
+        said.append(f"--max-skipped {args.max_skipped}")
+    if args.no_log:
+        said.append("--no-log")
+    return " ".join(said)
 
 
 def cmd_maintain(args):
