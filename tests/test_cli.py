@@ -2307,7 +2307,8 @@ def test_score_stops_at_a_row_it_cannot_score_naming_its_key_what_was_committed_
            "feature and why); 14 rows were scored and committed before the error; once it is fixed, resume with: " \
            "--after='c 014' --version 1; or add --skip-unscorable to leave such rows unscored and score the rest" \
            in r.stderr, r.stderr
-    assert "pgscore: error: model m v1: " in r.stderr and "(key 'c 017'; feature 'support_calls')" in r.stderr, r.stderr
+    assert "pgscore: error: model m v1: cannot take NULL/NaN in feature 'support_calls' (key 'c 017')" in r.stderr, \
+        r.stderr  # (the row's own wording in a chunk of 7, as in a chunk of one: session 55)
     assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(14,)]
     r = _score(db_url, "--after", "c 014")
     assert r.returncode == 1, r
@@ -2693,3 +2694,23 @@ def test_score_resume_line_repeats_the_options_that_choose_the_rows(db_url):
     r = _score(db_url, "--skip-unscorable", "--max-skipped", "1", "--quiet")
     assert r.returncode == 1, r
     assert "resume with: --after='c 014' --version 1 --skip-unscorable --max-skipped 1\n" in r.stderr, r.stderr
+
+
+def test_score_says_a_row_s_nan_the_same_way_whatever_the_chunk_s_size(db_url):
+    """A row with a NULL or NaN feature (a model scikit-learn scores) stopped the run with `cannot take NULL/NaN in
+    feature 'age' (key 'c 003')` where its chunk held it alone, and with scikit-learn's `Input X contains NaN. (key
+    'c 003' and 1 more in this chunk of 7; feature 'age')` in a chunk of more rows: one wording now, the row's own."""
+    _scored_table(db_url, n=10, bad={"c 003": ("age", "NULL")})
+    query(db_url, "UPDATE t SET age = 'NaN' WHERE k = 'c 006'")
+    said = {}
+    for size in ("1", "7"):
+        for after, key in (("c 002", "c 003"), ("c 005", "c 006")):
+            r = _score(db_url, "--chunk-size", size, "--after", after, "--quiet")
+            assert r.returncode == 1, r
+            said[size, key] = r.stderr.split("pgscore: error: ", 1)[1].split("\n", 1)[0]
+    for key in ("c 003", "c 006"):
+        assert said["1", key] == f"model m v1: cannot take NULL/NaN in feature 'age' (key '{key}') (SQLSTATE 22023)", \
+            said
+    assert said["7", "c 003"] == "model m v1: cannot take NULL/NaN in feature 'age' (key 'c 003' and 1 more in this " \
+                                 "chunk of 7) (SQLSTATE 22023)", said
+    assert said["7", "c 006"] == said["1", "c 006"], said

@@ -612,10 +612,27 @@ def scored(model, X, keys, labelled):
             first, more, which = _refused_by_trying(model, X, kind)
         if first is None:
             raise
+        said, hint = e.message, e.hint
+        if model.engine != "numpy" and len(keys) > 1:
+            # the row's own complaint, as a chunk of that row alone says it (`cannot take NULL/NaN in feature 'age'`):
+            # scikit-learn's for the chunk names no feature (`Input X contains NaN.`), so the same row was said two
+            # ways by the size of the chunk that held it
+            alone = _row_refused(model, X[first:first + 1], kind)
+            if alone is not None and alone.message != e.message:
+                said, hint, which = alone.message, alone.hint, ""
         more = (f" and {more} more in this chunk of {len(keys)}" if 0 < more < _COUNTED else
                 f" and at least {_COUNTED} more in this chunk of {len(keys)}" if more else "")
-        raise InvalidModel(f"{e.message} (key {key_text(keys[first])}{more}{which})", detail=e.detail, hint=e.hint,
+        raise InvalidModel(f"{said} (key {key_text(keys[first])}{more}{which})", detail=e.detail, hint=hint,
                            sqlstate=e.sqlstate, **e.objects) from None
+
+
+def _row_refused(model, row, kind):
+    """The error of scoring `row` (one row) alone where it is a refusal of that kind, else None."""
+    try:
+        model.score(row)
+    except InvalidModel as err:
+        return err if getattr(err, "refusal", None) == kind else None
+    return None
 
 
 _COUNTED = 10  # rows refused counted beyond the first where a model (scikit-learn's) is asked row set by row set
