@@ -2714,3 +2714,23 @@ def test_score_says_a_row_s_nan_the_same_way_whatever_the_chunk_s_size(db_url):
     assert said["7", "c 003"] == "model m v1: cannot take NULL/NaN in feature 'age' (key 'c 003' and 1 more in this " \
                                  "chunk of 7) (SQLSTATE 22023)", said
     assert said["7", "c 006"] == said["1", "c 006"], said
+
+
+def test_score_names_the_row_s_key_where_a_cell_s_text_holds_key_and_a_quote(db_url):
+    """The row a stop names was the first `key '...'` anywhere in the error's message: a text cell that is no number,
+    `Turnkey 'Gold'`, is quoted in it (`got 'Turnkey ''Gold'''`), and the stop named the row of k '' (the cell's
+    text), not 'c 004'. The key is the one of the message's own clause now, `(key <literal>` closed by `)`, `;` or
+    ` and`, the last one, read whole (so a key holding `(key 'x')` is named as it is), and a skipped row is matched
+    by that key exactly."""
+    _scored_table(db_url, n=10)
+    query(db_url, "ALTER TABLE t ALTER COLUMN age TYPE text; UPDATE t SET age = 'Turnkey ''Gold''' WHERE k = 'c 004'; "
+                  "UPDATE t SET k = 'c 007 (key ''c 002'')', age = 'n/a' WHERE k = 'c 007'")
+    r = _score(db_url, "--quiet")
+    assert r.returncode == 1 and "pgscore: stopped at the row of k 'c 004', which the model cannot score" \
+        in r.stderr, r.stderr
+    r = _score(db_url, "--quiet", "--after", "c 005")
+    assert r.returncode == 1 and "pgscore: stopped at the row of k 'c 007 (key ''c 002'')', which the model cannot " \
+                                 "score" in r.stderr, r.stderr
+    r = _score(db_url, "--quiet", "--skip-unscorable")
+    assert r.returncode == 3 and r.stdout.startswith("scored 8 rows of t into s "), r
+    assert query(db_url, "SELECT k FROM t WHERE s = -1 ORDER BY k") == [("c 004",), ("c 007 (key 'c 002')",)]

@@ -1668,12 +1668,11 @@ def _write_skipped(report, skipped):
 
 def _refused_key(e):
     """The key (as an SQL literal) of the row the model could not score that error `e` names, else None."""
-    from pgscore.scoring import _NAMED_KEY, _row_of, _said
+    from pgscore.scoring import _row_of, _said, named_key
 
     if _row_of(e, None) is None:
         return None
-    m = _NAMED_KEY.search(_said(e)[1] or "")
-    return m.group(1) if m else None
+    return named_key(_said(e)[1])
 
 
 def _say_in_doubt(state, what, args=None):

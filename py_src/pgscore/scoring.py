@@ -715,7 +715,19 @@ def _said(e):
     return getattr(e, "pgcode", None), (diag.message_primary if diag is not None else None)
 
 
-_NAMED_KEY = re.compile(r"key (E?'(?:[^']|'')*')")  # a key as batch.key_text names it in an error
+# a row's key as pgscore's errors name it, in their own clause: `(key 'c 17')`, `(key 'c 17' and 3 more in this
+# chunk of 10; feature 'age')`, `(key 'c50'; its column holds text)`, `the features of key 'c 17' are NULL`, `the
+# score of key 'c 17', 1e+300, does not fit` (batch.key_text: quote_literal's, E'...' for a key holding a
+# backslash), the literal read whole and followed by what the clause goes on with
+_NAMED_KEY = re.compile(r"(?:\(| of )key (E?'(?:[^']|'')*')(?=\)|;| and | are |, )")
+
+
+def named_key(said) -> str | None:
+    """The key (as an SQL literal) that error message `said` names in its key clause, else None: the last clause,
+    as the error's own comes after the values it quotes (a text cell that is no number, `Turnkey 'Gold'`, is quoted
+    before it, and the first `key '` in the message named a key '' that no row has)."""
+    found = _NAMED_KEY.findall(said or "")
+    return found[-1] if found else None
 
 
 def _row_of(e, keys):
@@ -725,11 +737,11 @@ def _row_of(e, keys):
     code, said = _said(e)
     if not code or not code.startswith("22"):
         return None
-    said = said or ""
-    if keys is None:  # (a key holding a backslash is written E'...', as quote_literal writes it)
-        return 0 if _NAMED_KEY.search(said) else None
-    for i, k in enumerate(keys):
-        if f"key {literal(k)}" in said:
+    named = named_key(said)
+    if named is None or keys is None:
+        return None if named is None else 0
+    for i, k in enumerate(keys):  # (the keys as text as the chunk's rows were read: the same literal exactly)
+        if literal(k) == named:
             return i
     return None
 
