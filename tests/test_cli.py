@@ -2618,7 +2618,7 @@ def test_deploy_help_says_features_are_numbers_and_how_to_code_a_text_category()
     assert "Every feature reaches the model as a number" in text, text
     assert "array_position(ARRAY['basic','plus','pro'], plan) - 1" in text and "Features are numbers" in text, text
 
-def test_score_table_on_a_caller_s_connection_under_password_authentication(db_url, cluster, monkeypatch):
+def test_score_table_on_a_caller_s_connection_under_password_authentication(db_url, cluster, monkeypatch, tmp_path):
     """score_table given a connection (the Python API) over TCP, where the cluster asks for a password
     (scram-sha-256) and the environment holds none: the parse check of --where and the in-doubt COMMIT's question
     reconnected with conn.dsn, whose password psycopg2 writes as `xxx`, and --where failed to connect (password
@@ -2643,6 +2643,19 @@ def test_score_table_on_a_caller_s_connection_under_password_authentication(db_u
     finally:
         conn.close()
     assert query(db_url, "SELECT count(*) FROM t WHERE s = -1") == [(1,)]
+    # a password libpq found itself (a pass file) is left for it to find again, not frozen into the reconnection's
+    # parameters (a rotated token: the review of session 55)
+    url = urlparse(cluster.url(urlparse(db_url).path.lstrip("/"), tcp=True))
+    passfile = tmp_path / "pgpass"
+    passfile.write_text(f"*:*:*:{url.username}:{url.password}\n")
+    passfile.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(passfile))
+    conn = psycopg2.connect(host=url.hostname, port=url.port, user=url.username, dbname=url.path.lstrip("/"))
+    try:
+        assert conn.info.password == url.password  # (libpq's, from the file)
+        assert scoring._dsn_of(conn) == conn.dsn and "password" not in conn.dsn
+    finally:
+        conn.close()
 
 
 def test_score_pins_the_live_version_before_the_first_chunk_s_pieces(db_url, monkeypatch):
@@ -2714,6 +2727,19 @@ def test_score_says_a_row_s_nan_the_same_way_whatever_the_chunk_s_size(db_url):
     assert said["7", "c 003"] == "model m v1: cannot take NULL/NaN in feature 'age' (key 'c 003' and 1 more in this " \
                                  "chunk of 7) (SQLSTATE 22023)", said
     assert said["7", "c 006"] == said["1", "c 006"], said
+
+
+def test_score_skip_unscorable_skips_the_row_whose_cell_forges_a_key_clause(db_url):
+    """A text cell `a = 'see (key '` quoted in the error before its key clause, the key `'; c 005`: read from the
+    message alone, the last clause was a literal spanning the cell and the key, a key no row has, and
+    `--skip-unscorable` stopped (exit 1) at a row it can skip. The chunk's own keys are matched with each clause
+    now (review of session 55)."""
+    _scored_table(db_url, n=10)
+    query(db_url, "ALTER TABLE t ALTER COLUMN age TYPE text; "
+                  "UPDATE t SET k = $k$'; c 005$k$, age = $a$a = 'see (key '$a$ WHERE k = 'c 005'")
+    r = _score(db_url, "--quiet", "--skip-unscorable")
+    assert r.returncode == 3 and r.stdout.startswith("scored 9 rows of t into s "), r
+    assert query(db_url, "SELECT k FROM t WHERE s = -1 ORDER BY k") == [("'; c 005",)]
 
 
 def test_score_names_the_row_s_key_where_a_cell_s_text_holds_key_and_a_quote(db_url):

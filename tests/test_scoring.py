@@ -734,6 +734,24 @@ def test_a_chunk_names_the_row_the_model_refuses_and_what_its_value_is(conn):
     assert err.pgcode == "22023" and f"feature '{NAMES[1]}' is infinite (key '7')" in err.pgerror, err.pgerror
 
 
+def test_a_chunk_keeps_the_feature_its_trials_found_where_the_row_alone_would_name_an_imputed_one(conn):
+    """A row refused in a chunk of many is said in its own words (session 55) only where they name the feature the
+    chunk's trials found: a pipeline that imputes `a` and takes the log of `b`, the row (NULL, -1), whose NaN comes
+    of log(-1). The row alone names its one NULL, `a`, untried (the imputer takes it); the chunk named `b` before,
+    and the first version of that change said `a`."""
+    pre = ColumnTransformer([("imp", SimpleImputer(), [0]), ("log", FunctionTransformer(np.log), [1])])
+    x = np.abs(np.random.default_rng(4).normal(size=(200, 2))) + 0.1
+    y = x[:, 0] > x[:, 1]
+    registry.deploy(conn.dsn, "logged", make_pipeline(pre, LogisticRegression()).fit(x, y), x, y,
+                    feature_names=["a", "b"], compile=False)
+    query(conn, "CREATE TABLE two (id text PRIMARY KEY, f float8[])")
+    query(conn, "INSERT INTO two VALUES ('r1', '{1,2}'), ('r2', '{NULL,-1}'), ('r3', '{1,2}')")
+    err = sql_error(conn, "SELECT * FROM pgscore.predict_batch('logged', 'SELECT id, f AS features FROM two ORDER BY id', "
+                          "p_log => false)")
+    assert err.pgcode == "22023" and "(key 'r2'; feature 'b')" in err.pgerror, err.pgerror
+    assert "feature 'a'" not in err.pgerror, err.pgerror
+
+
 def test_a_chunk_names_the_row_refused_among_rows_of_values_the_model_takes(conn):
     """The refused row is told apart from rows holding values of the same kind that the model takes: a
     pipeline scikit-learn scores (not compiled) that imputes only its first feature, its first row missing

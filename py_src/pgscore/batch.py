@@ -618,7 +618,11 @@ def scored(model, X, keys, labelled):
             # scikit-learn's for the chunk names no feature (`Input X contains NaN.`), so the same row was said two
             # ways by the size of the chunk that held it
             alone = _row_refused(model, X[first:first + 1], kind)
-            if alone is not None and alone.message != e.message:
+            # (only where it names the feature the chunk's trials found, or they found none: a row alone names
+            # its one NULL without trying it, which a pipeline's imputer may take while another step makes the
+            # NaN it refuses, np.log of a negative one)
+            if alone is not None and alone.message != e.message and which in (
+                    "", f"; feature {literal(alone.feature)}" if alone.feature is not None else ""):
                 said, hint, which = alone.message, alone.hint, ""
         more = (f" and {more} more in this chunk of {len(keys)}" if 0 < more < _COUNTED else
                 f" and at least {_COUNTED} more in this chunk of {len(keys)}" if more else "")

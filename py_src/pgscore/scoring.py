@@ -296,14 +296,16 @@ class _Stop(list):
 
 def _dsn_of(db) -> str:
     """What a second connection of the run's is made with: the URL given, or a caller's connection's parameters with
-    its password (conn.dsn writes it as `xxx`: a reconnection with it failed password authentication where no
-    PGPASSWORD or .pgpass gives one)."""
+    its password where its own parameters held one (conn.dsn writes it as `xxx`: a reconnection with it failed
+    password authentication where no PGPASSWORD or .pgpass gives one). A password libpq found itself (.pgpass,
+    PGPASSWORD, a service file) is left for it to find again: read at the start, it would be stale after a
+    rotation (a token) by the time a long run's in-doubt COMMIT is asked about."""
     if isinstance(db, str):
         return db
-    from psycopg2.extensions import make_dsn
+    from psycopg2.extensions import make_dsn, parse_dsn
 
     password = db.info.password
-    return make_dsn(db.dsn, password=password) if password is not None else db.dsn
+    return make_dsn(db.dsn, password=password) if password and "password" in parse_dsn(db.dsn) else db.dsn
 
 
 def _xact_status(dsn, xid, seconds=10):
@@ -730,6 +732,32 @@ def named_key(said) -> str | None:
     return found[-1] if found else None
 
 
+_KEY_CLAUSE = re.compile(r"(?:\(| of )key (?=E?')")
+
+
+def _named_keys(said):
+    """Every (position, literal) of a key clause in `said`, each literal read as quote_literal writes it (''
+    for a quote; in E'...' also \\ for a backslash) from where the clause's `key ` ends, and followed by what
+    the clause goes on with: a cell's text can hold `(key '` too, so the candidates are matched with the keys."""
+    out = []
+    for m in _KEY_CLAUSE.finditer(said):
+        i, e = m.end(), said.startswith("E", m.end())
+        j = i + 1 + e
+        while j < len(said):
+            if e and said[j] == "\\":
+                j += 2
+            elif said[j] == "'":
+                if said.startswith("''", j):
+                    j += 2
+                else:
+                    break
+            else:
+                j += 1
+        if j < len(said) and re.match(r"\)|;| and | are |, ", said[j + 1:]):
+            out.append((m.start(), said[i:j + 1]))
+    return out
+
+
 def _row_of(e, keys):
     """Where `e` is the error of a row the model cannot score (class 22, data exception, naming a key as
     batch.key_text does), the index of that row among `keys` (with keys None: 0 where it names any key); None
@@ -737,12 +765,19 @@ def _row_of(e, keys):
     code, said = _said(e)
     if not code or not code.startswith("22"):
         return None
-    named = named_key(said)
-    if named is None or keys is None:
-        return None if named is None else 0
-    for i, k in enumerate(keys):  # (the keys as text as the chunk's rows were read: the same literal exactly)
-        if literal(k) == named:
-            return i
+    if keys is None:
+        return None if named_key(said) is None else 0
+    found = _named_keys(said)
+    if not found:
+        return None
+    # the last clause naming one of the chunk's keys (the keys as text as its rows were read: the same literal
+    # exactly): a clause a cell's text forges names none of them, or comes before the error's own
+    index = {}
+    for i, k in enumerate(keys):
+        index.setdefault(literal(k), i)
+    for _, named in reversed(found):
+        if named in index:
+            return index[named]
     return None
 
 
