@@ -241,6 +241,86 @@ def test_deploy_no_activate_says_how_to_make_the_version_live(db_url, model_file
         f"version, logged and never served, with: pgscore {hinted(db_url)}shadow m 3\n") in third.stdout, third.stdout
 
 
+def _wired_profiles(db_url, table, nulls, rows=200, analyse=True):
+    """A profile table `table` of NAMES (row i: X[i]), the column NAMES[3] NULL in the first `nulls` rows, wired
+    to rescore with model 'risk' from events of `table`_ev."""
+    query(db_url, f"CREATE TABLE {table} (id int PRIMARY KEY, {', '.join(f'{n} float8' for n in NAMES)}, "
+                  f"s float8, scored_at timestamptz) WITH (autovacuum_enabled = off); CREATE TABLE {table}_ev (cid int)")
+    with psycopg2.connect(db_url) as conn, conn.cursor() as cur:
+        for i in range(rows):
+            cur.execute(f"INSERT INTO {table} VALUES (%s, {', '.join(['%s'] * len(NAMES))})",
+                        (i, *[None if j == 3 and i < nulls else float(v) for j, v in enumerate(X[i])]))
+    conn.close()
+    if analyse:
+        query(db_url, f"ANALYZE {table}")
+    query(db_url, f"SELECT pgscore.attach_rescoring('{table}_ev', '{table}', 'cid', 'risk', 's', "
+                  "p_profile_key => 'id')")
+
+
+def test_going_live_over_a_wired_profile_table_with_nulls_the_model_refuses_warns(db_url, model_file, tmp_path):
+    """A model without an imputer deployed and made live over a wired profile table whose column NAMES[3] is NULL
+    in 10% of its rows said nothing, and from then on each event for such a profile was queued (22023). deploy,
+    rollback and activate warn now on stderr, naming the table, the column and the share (pg_stats' estimate),
+    what happens and what to do, exit 0 and the version live; not for a version with an imputer, nor once the
+    column is filled."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+
+    _wired_profiles(db_url, "prof", nulls=20)
+    train = tmp_path / "train.csv"
+    train.write_text(",".join([*NAMES, "churned"]) + "\n" + "\n".join(
+        ",".join(map(str, [*r, t])) for r, t in zip(X, Y)) + "\n")
+    imputing = tmp_path / "imputing.joblib"
+    joblib.dump(make_pipeline(SimpleImputer(), LogisticRegression(max_iter=500)).fit(X, Y), imputing)
+    deploy = ["--name", "risk", "--train", str(train), "--target", "churned", "--db", db_url]
+    warning = (f"pgscore: warning: risk version 1 takes no missing value in {NAMES[3]}, and public.prof (wired to "
+               f"rescore with it: wiring 1) holds NULL or NaN there: {NAMES[3]} (~10.0% of ~200 rows) "
+               "(pg_stats.null_frac, an estimate from the last ANALYZE); the rescoring of each event for such a "
+               "profile will fail and be queued in pgscore.error_queue (22023) until the column is filled (UPDATE "
+               f"\"public\".\"prof\" SET \"{NAMES[3]}\" = ... WHERE \"{NAMES[3]}\" IS NULL), or deploy a model "
+               "that takes missing values (an imputer in its pipeline, or HistGradientBoosting)\n")
+    first = pgscore_cli("deploy", str(model_file), *deploy)
+    assert first.returncode == 0 and "live)" in first.stdout, first.stdout + first.stderr
+    assert warning in first.stderr, first.stderr
+    # (what it warns of: an event for a profile with the NULL is queued)
+    query(db_url, "INSERT INTO prof_ev VALUES (0), (150)")
+    assert query(db_url, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("0", "22023")]
+    second = pgscore_cli("deploy", str(imputing), *deploy)
+    assert second.returncode == 0 and "live)" in second.stdout, second.stdout + second.stderr
+    assert "warning" not in second.stderr, second.stderr
+    back = pgscore_cli("rollback", "risk", "--db", db_url)
+    assert back.returncode == 0 and "risk version 1 is live again" in back.stdout, back.stdout + back.stderr
+    assert warning in back.stderr, back.stderr
+    for version, warns in (("2", False), ("1", True)):
+        run = pgscore_cli("activate", "risk", version, "--db", db_url)
+        assert run.returncode == 0 and f"risk version {version} is live\n" in run.stdout, run.stdout + run.stderr
+        assert (warning in run.stderr) == warns and ("warning" in run.stderr) == warns, run.stderr
+    query(db_url, f"UPDATE prof SET {NAMES[3]} = 0 WHERE {NAMES[3]} IS NULL; ANALYZE prof")
+    for version in ("2", "1"):
+        run = pgscore_cli("activate", "risk", version, "--db", db_url)
+        assert run.returncode == 0 and "warning" not in run.stderr, run.stdout + run.stderr
+
+
+def test_the_null_warning_reads_a_bounded_sample_where_analyze_never_ran_and_a_generated_column(db_url, model_file):
+    """A profile table ANALYZE never saw is read in its first 10,000 rows at most (its count exact when it is
+    smaller), a NaN in a float8 column counts as missing, a feature read through a generated column is checked as
+    any other, and a wiring whose profile table was dropped is passed over: the deploy succeeds."""
+    _wired_profiles(db_url, "gone", nulls=5)
+    query(db_url, "DROP TABLE gone")
+    _wired_profiles(db_url, "fresh", nulls=0, rows=50, analyse=False)
+    g = NAMES[0]
+    query(db_url, f"ALTER TABLE fresh RENAME COLUMN {g} TO raw; UPDATE fresh SET raw = NULL WHERE id < 4; "
+                  f"ALTER TABLE fresh ADD COLUMN {g} float8 GENERATED ALWAYS AS (raw * 1) STORED; "
+                  f"UPDATE fresh SET {NAMES[5]} = 'NaN' WHERE id >= 45")
+    run = pgscore_cli("deploy", str(model_file), "--name", "risk", "--features", ",".join(NAMES), "--db", db_url)
+    assert run.returncode == 0 and "live)" in run.stdout, run.stdout + run.stderr
+    assert (f"pgscore: warning: risk version 1 takes no missing value in {NAMES[5]}, {g}, and public.fresh (wired "
+            f"to rescore with it: wiring 2) holds NULL or NaN there: {NAMES[5]} (5 of its 50 rows (10.0%)), {g} "
+            "(4 of its 50 rows (8.0%)) (the table was never analysed: at most 10,000 rows read); ") in run.stderr, \
+        run.stderr
+    assert run.stderr.count("warning") == 1 and "Traceback" not in run.stderr, run.stderr
+
+
 def test_deploy_on_a_terminal_says_what_it_does_next(db_url, model_file, tmp_path):
     """A forest of 60 deep trees (275 MB) took a minute to deploy, silent until the end: on a terminal each step
     is said on stderr as it starts, with the seconds since the start; elsewhere (a log, cron's mail) nothing."""

@@ -1271,11 +1271,22 @@ def cmd_deploy(args):
               f"make an earlier one live instead: {again}", file=sys.stderr)
     if rec.get("feature_note"):
         print(f"pgscore: note: {rec['feature_note']}", file=sys.stderr)
+    if rec["live"]:  # (a wired profile table with NULLs the version refuses: each event's rescoring queued)
+        _say_wired_nulls(url, rec["name"], rec["version"])
     if not args.train:  # a note, on stderr as the others are
         print("pgscore: note: without --train: no baseline (the drift views say no_baseline), no hold-out metrics, "
               "and no compiled evaluator (it is proved equal to scikit-learn on deploy data); deploy with --train "
               "CSV for them", file=sys.stderr)
     return 0
+
+
+def _say_wired_nulls(url, name, version) -> None:
+    """Where a version goes live over a wired profile table holding NULLs in a feature it takes no missing value
+    in, a warning on stderr (each such profile's rescoring would be queued); never fails the command."""
+    from pgscore import wired_nulls
+
+    _flush()  # (the command's own lines first, where both go to one file)
+    wired_nulls.say_warnings(url, name, version, sys.stderr)
 
 
 def _holdout_line(rec: dict) -> str | None:
@@ -1404,6 +1415,7 @@ def cmd_rollback(args):
              + (" (--reason is recorded with a change only)" if args.reason else ""))
         return 0
     _say(f"{r['name']} version {r['version']} is live again")
+    _say_wired_nulls(url, r["name"], r["version"])
     for w in r["warnings"]:  # (a shadow that scores nothing, which the rollback let through)
         _say(w)
     return 0
@@ -1439,6 +1451,7 @@ def cmd_activate(args):
     if ended:  # (the guide says activating ends the shadow mark; the command said nothing of it)
         _say(f"{r['name']}: {len(ended)} shadow version{'' if len(ended) == 1 else 's'} stopped: "
              + ", ".join(f"v{v}" for v in ended) + " (a live version is not scored in shadow)")
+    _say_wired_nulls(url, r["name"], r["version"])
     return 0
 
 
