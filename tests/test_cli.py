@@ -261,8 +261,8 @@ def test_going_live_over_a_wired_profile_table_with_nulls_the_model_refuses_warn
     """A model without an imputer deployed and made live over a wired profile table whose column NAMES[3] is NULL
     in 10% of its rows said nothing, and from then on each event for such a profile was queued (22023). deploy,
     rollback and activate warn now on stderr, naming the table, the column and the share (pg_stats' estimate),
-    what happens and what to do, exit 0 and the version live; not for a version with an imputer, nor once the
-    column is filled."""
+    what happens and what to do, exit 0 and the version live, and status says it under the wirings; not for a
+    version with an imputer, nor once the column is filled."""
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
 
@@ -277,7 +277,8 @@ def test_going_live_over_a_wired_profile_table_with_nulls_the_model_refuses_warn
                f"rescore with it: wiring 1) holds NULL or NaN there: {NAMES[3]} (~10.0% of ~200 rows) "
                "(pg_stats.null_frac, an estimate from the last ANALYZE); the rescoring of each event for such a "
                "profile will fail and be queued in pgscore.error_queue (22023) until the column is filled (UPDATE "
-               f"\"public\".\"prof\" SET \"{NAMES[3]}\" = ... WHERE \"{NAMES[3]}\" IS NULL), or deploy a model "
+               f"\"public\".\"prof\" SET \"{NAMES[3]}\" = ... WHERE \"{NAMES[3]}\" IS NULL OR \"{NAMES[3]}\" = 'NaN'), "
+               "or deploy a model "
                "that takes missing values (an imputer in its pipeline, or HistGradientBoosting)\n")
     first = pgscore_cli("deploy", str(model_file), *deploy)
     assert first.returncode == 0 and "live)" in first.stdout, first.stdout + first.stderr
@@ -295,10 +296,14 @@ def test_going_live_over_a_wired_profile_table_with_nulls_the_model_refuses_warn
         run = pgscore_cli("activate", "risk", version, "--db", db_url)
         assert run.returncode == 0 and f"risk version {version} is live\n" in run.stdout, run.stdout + run.stderr
         assert (warning in run.stderr) == warns and ("warning" in run.stderr) == warns, run.stderr
+    status = pgscore_cli("status", "--db", db_url)  # (the wirings it lists say it too, of the live version)
+    assert "\n  warning: " + warning.removeprefix("pgscore: warning: ") in status.stdout, status.stdout + status.stderr
     query(db_url, f"UPDATE prof SET {NAMES[3]} = 0 WHERE {NAMES[3]} IS NULL; ANALYZE prof")
     for version in ("2", "1"):
         run = pgscore_cli("activate", "risk", version, "--db", db_url)
         assert run.returncode == 0 and "warning" not in run.stderr, run.stdout + run.stderr
+    status = pgscore_cli("status", "--db", db_url)
+    assert "wiring 1:" in status.stdout and "takes no missing value" not in status.stdout, status.stdout
 
 
 def test_the_null_warning_reads_a_bounded_sample_where_analyze_never_ran_and_a_generated_column(db_url, model_file):

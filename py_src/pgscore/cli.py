@@ -857,6 +857,25 @@ def _aging_counters(cur, counters) -> list[str]:
     return cur.fetchone()[0]
 
 
+def _say_wired_nulls_in_status(cur, live) -> None:
+    """deploy's warning of NULLs a wired profile table holds where the live version takes none, for each model with
+    wirings and a live version (`live`: its (name, version) pairs); in a savepoint, saying nothing where the check
+    cannot run."""
+    import psycopg2
+
+    from pgscore import wired_nulls
+
+    for name, version in sorted(live):
+        cur.execute("SAVEPOINT pgscore_status_nulls")
+        try:
+            said = wired_nulls.warnings(cur.connection, name, version)
+        except psycopg2.Error:  # (advice: a timeout or a privilege leaves the rest of status to say)
+            said = []
+        cur.execute("ROLLBACK TO SAVEPOINT pgscore_status_nulls")
+        for w in said:
+            _say(f"  warning: {w}")
+
+
 def _rescoring_status(cur):
     """The wirings of attach_rescoring, what stops one from rescoring (with the statement that fixes it),
     and the error queue."""
@@ -980,6 +999,7 @@ def _rescoring_status(cur):
                      f"but {command('refresh-windows')}: run it from cron, hourly for a window of days "
                      "(docs/sql.md, refresh_windows)")
         _say(line)
+    _say_wired_nulls_in_status(cur, {(w[3], w[13]) for w in wirings if w[13] is not None})
     cur.execute(_ORPHAN_TRIGGERS)
     for table, trigger, arg in cur.fetchall():
         _say(f"  trigger {trigger} on {table} names wiring {arg}, which no wiring of that table is: its events "

@@ -9,7 +9,8 @@ _FLOATS = ("double precision", "real", "numeric")  # the types that hold a NaN a
 
 # the wired profile tables that exist, and their columns the version reads by name (a generated column too)
 _COLUMNS = """
-SELECT r.rescoring_id, r.profile_table, n.nspname, c.relname, c.reltuples, a.attname, a.atttypid::pg_catalog.regtype::text
+SELECT r.rescoring_id, r.profile_table, n.nspname, c.relname, c.reltuples, a.attname,
+       a.atttypid::pg_catalog.regtype::text
   FROM pgscore.rescoring r
   JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(r.profile_table)
   JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
@@ -94,51 +95,62 @@ def _how_many(share, rows, how, reltuples) -> str:
 
 
 def warnings(conn, name, version) -> list[str]:
-    """The warnings for `name` version `version` going live (an empty list where nothing is wrong)."""
+    """The warnings for `name` version `version` live (an empty list where nothing is wrong), in a savepoint of
+    conn's transaction rolled back: its settings and probes leave nothing behind (pgscore status shares it)."""
     with conn.cursor() as cur:
-        cur.execute("SET LOCAL search_path = pg_catalog, pg_temp")
-        cur.execute("SET LOCAL statement_timeout = '20s'")  # (a probe loads the model: seconds for a big one)
-        cur.execute("SET LOCAL lock_timeout = '2s'")
-        cur.execute("SET LOCAL pgscore.log_queries = off")  # (the probes are no predictions)
-        cur.execute("SELECT m.feature_names FROM pgscore.models m WHERE m.name = %s AND m.version = %s",
-                    (name, version))
-        found = cur.fetchone()
-        if not found:
-            return []
-        features = list(found[0])
-        cur.execute(_COLUMNS, (name, features))
-        tables = {}
-        for rid, table, nsp, rel, reltuples, col, typ in cur.fetchall():
-            tables.setdefault((rid, table, nsp, rel, reltuples), []).append((col, typ))
-        if not tables:
-            return []
-        cur.execute("SELECT b.feature, b.min FROM pgscore.baselines b JOIN pgscore.models m USING (model_id) "
-                    "WHERE m.name = %s AND m.version = %s AND b.kind = 'feature' AND b.min IS NOT NULL",
-                    (name, version))
-        baseline_min = dict(cur.fetchall())
-        refuses, out = {}, []
-        for (rid, table, nsp, rel, reltuples), columns in tables.items():
-            missing = _shares(cur, nsp, rel, columns)
-            for col in missing:
-                if col not in refuses:
-                    refuses[col] = _refuses_missing(cur, name, version, features, baseline_min, col)
-            bad = [(c, v) for c, v in missing.items() if refuses[c]]
-            if not bad:
-                continue
-            said = ", ".join(f"{c} ({_how_many(s, r, how, reltuples)})" for c, (s, r, how) in bad)
-            cols = [c for c, _ in bad]
-            source = ("pg_stats.null_frac, an estimate from the last ANALYZE" if any(h == "stats" for _, (_, _, h) in bad)
-                      else f"the table was never analysed: at most {SAMPLE_ROWS:,} rows read")
-            fill = sql.SQL("UPDATE {} SET {} WHERE {}").format(
-                sql.Identifier(nsp, rel), sql.SQL(", ").join(sql.SQL("{} = ...").format(sql.Identifier(c)) for c in cols),
-                sql.SQL(" OR ").join(sql.SQL("{} IS NULL").format(sql.Identifier(c)) for c in cols)).as_string(cur)
-            out.append(
-                f"{name} version {version} takes no missing value in {', '.join(cols)}, and {table} (wired to "
-                f"rescore with it: wiring {rid}) holds NULL{' or NaN' if any(t in _FLOATS for c, t in columns if c in cols) else ''} "
-                f"there: {said} ({source}); the rescoring of each event for such a profile will fail and be queued "
-                f"in pgscore.error_queue (22023) until the column is filled ({fill}), or deploy a model that takes "
-                f"missing values (an imputer in its pipeline, or HistGradientBoosting)")
-        return out
+        cur.execute("SAVEPOINT pgscore_wired_nulls")
+        try:
+            return _warnings(cur, name, version)
+        finally:
+            cur.execute("ROLLBACK TO SAVEPOINT pgscore_wired_nulls")
+
+
+def _warnings(cur, name, version) -> list[str]:
+    cur.execute("SET LOCAL search_path = pg_catalog, pg_temp")
+    cur.execute("SET LOCAL statement_timeout = '20s'")  # (a probe loads the model: seconds for a big one)
+    cur.execute("SET LOCAL lock_timeout = '2s'")
+    cur.execute("SET LOCAL pgscore.log_queries = off")  # (the probes are no predictions)
+    cur.execute("SELECT m.feature_names FROM pgscore.models m WHERE m.name = %s AND m.version = %s",
+                (name, version))
+    found = cur.fetchone()
+    if not found:
+        return []
+    features = list(found[0])
+    cur.execute(_COLUMNS, (name, features))
+    tables = {}
+    for rid, table, nsp, rel, reltuples, col, typ in cur.fetchall():
+        tables.setdefault((rid, table, nsp, rel, reltuples), []).append((col, typ))
+    if not tables:
+        return []
+    cur.execute("SELECT b.feature, b.min FROM pgscore.baselines b JOIN pgscore.models m USING (model_id) "
+                "WHERE m.name = %s AND m.version = %s AND b.kind = 'feature' AND b.min IS NOT NULL",
+                (name, version))
+    baseline_min = dict(cur.fetchall())
+    refuses, out = {}, []
+    for (rid, table, nsp, rel, reltuples), columns in tables.items():
+        missing = _shares(cur, nsp, rel, columns)
+        for col in missing:
+            if col not in refuses:
+                refuses[col] = _refuses_missing(cur, name, version, features, baseline_min, col)
+        bad = [(c, v) for c, v in missing.items() if refuses[c]]
+        if not bad:
+            continue
+        said = ", ".join(f"{c} ({_how_many(s, r, how, reltuples)})" for c, (s, r, how) in bad)
+        cols = [c for c, _ in bad]
+        floats = [c for c, t in columns if c in cols and t in _FLOATS]
+        source = ("pg_stats.null_frac, an estimate from the last ANALYZE" if any(h == "stats" for _, (_, _, h) in bad)
+                  else f"the table was never analysed: at most {SAMPLE_ROWS:,} rows read")
+        fill = sql.SQL("UPDATE {} SET {} WHERE {}").format(
+            sql.Identifier(nsp, rel), sql.SQL(", ").join(sql.SQL("{} = ...").format(sql.Identifier(c)) for c in cols),
+            sql.SQL(" OR ").join(sql.SQL("{0} IS NULL OR {0} = 'NaN'" if c in floats else "{0} IS NULL").format(
+                sql.Identifier(c)) for c in cols)).as_string(cur)
+        out.append(
+            f"{name} version {version} takes no missing value in {', '.join(cols)}, and {table} (wired to "
+            f"rescore with it: wiring {rid}) holds NULL{' or NaN' if floats else ''} there: {said} ({source}); the "
+            "rescoring of each event for such a profile will fail and be queued in pgscore.error_queue (22023) "
+            f"until the column is filled ({fill}), or deploy a model that takes missing values (an imputer in its "
+            "pipeline, or HistGradientBoosting)")
+    return out
 
 
 def say_warnings(url, name, version, out) -> None:
