@@ -1,5 +1,6 @@
 """Go-live warnings: a profile table wired to rescore with a model holds NULLs (or NaN) in a feature the version
 that goes live takes no missing value in, so each event for such a profile would be queued, not rescored."""
+import psycopg2
 from psycopg2 import sql
 
 # the rows read from a profile table that ANALYZE never saw (no pg_stats row for the column): the first ones in
@@ -39,7 +40,7 @@ def _nan_share(mcv_text, freqs) -> float:
 
 
 def _shares(cur, nsp, rel, columns) -> dict:
-    """{column: (share, rows, how)} of the columns holding NULL (or NaN, in a float column); how says where
+    """{column: (share, how)} of the columns holding NULL (or NaN, in a float column); how says where
     the numbers come from: "stats" (pg_stats, an estimate) or "sample" (rows read: (missing, read, whole))."""
     cur.execute(_STATS, (nsp, rel, [c for c, _ in columns]))
     out, unseen = {}, []
@@ -51,7 +52,7 @@ def _shares(cur, nsp, rel, columns) -> dict:
         _, null_frac, mcv, freqs = seen[col]
         share = (null_frac or 0.0) + (_nan_share(mcv, freqs) if typ in _FLOATS else 0.0)
         if share > 0:
-            out[col] = (share, None, "stats")
+            out[col] = (share, "stats")
     if unseen:  # never analysed: the first SAMPLE_ROWS rows, counted
         def missing(col, typ):
             c = sql.Identifier(col)
@@ -64,7 +65,7 @@ def _shares(cur, nsp, rel, columns) -> dict:
         read, *counts = cur.fetchone()
         for (col, _), n in zip(unseen, counts):
             if n:
-                out[col] = (n / read, None, ("sample", n, read, read < SAMPLE_ROWS))
+                out[col] = (n / read, ("sample", n, read, read < SAMPLE_ROWS))
     return out
 
 
@@ -79,14 +80,14 @@ def _refuses_missing(cur, name, version, features, baseline_min, feature) -> boo
     try:
         cur.execute("SELECT pgscore.score(%s, %s::pg_catalog.float8[], %s)", (name, row, version))
         refused = False
-    except Exception as e:  # psycopg2.Error: the server's answer
+    except psycopg2.Error as e:  # the server's answer
         refused = getattr(e, "pgcode", None) == "22023" and refusal(
             getattr(getattr(e, "diag", None), "message_primary", None) or str(e)) == "NaN"
     cur.execute("ROLLBACK TO SAVEPOINT pgscore_missing_probe")
     return refused
 
 
-def _how_many(share, rows, how, reltuples) -> str:
+def _how_many(share, how, reltuples) -> str:
     if how == "stats":
         of = f" of ~{int(reltuples):,} rows" if reltuples and reltuples > 0 else ""
         return f"~{share:.1%}{of}"
@@ -128,17 +129,22 @@ def _warnings(cur, name, version) -> list[str]:
     baseline_min = dict(cur.fetchall())
     refuses, out = {}, []
     for (rid, table, nsp, rel, reltuples), columns in tables.items():
-        missing = _shares(cur, nsp, rel, columns)
+        cur.execute("SAVEPOINT pgscore_wired_table")
+        try:
+            missing = _shares(cur, nsp, rel, columns)
+        except psycopg2.Error:  # (a table this role may not read, a lock or a timeout: the other wirings' tables)
+            cur.execute("ROLLBACK TO SAVEPOINT pgscore_wired_table")
+            continue
         for col in missing:
             if col not in refuses:
                 refuses[col] = _refuses_missing(cur, name, version, features, baseline_min, col)
         bad = [(c, v) for c, v in missing.items() if refuses[c]]
         if not bad:
             continue
-        said = ", ".join(f"{c} ({_how_many(s, r, how, reltuples)})" for c, (s, r, how) in bad)
+        said = ", ".join(f"{c} ({_how_many(s, how, reltuples)})" for c, (s, how) in bad)
         cols = [c for c, _ in bad]
         floats = [c for c, t in columns if c in cols and t in _FLOATS]
-        source = ("pg_stats.null_frac, an estimate from the last ANALYZE" if any(h == "stats" for _, (_, _, h) in bad)
+        source = ("pg_stats.null_frac, an estimate from the last ANALYZE" if any(h == "stats" for _, (_, h) in bad)
                   else f"the table was never analysed: at most {SAMPLE_ROWS:,} rows read")
         fill = sql.SQL("UPDATE {} SET {} WHERE {}").format(
             sql.Identifier(nsp, rel), sql.SQL(", ").join(sql.SQL("{} = ...").format(sql.Identifier(c)) for c in cols),
@@ -157,8 +163,6 @@ def say_warnings(url, name, version, out) -> None:
     """Print the warnings on `out` (stderr); never fails the command that made the version live: a check that
     cannot run (a timeout, a privilege, a server that cannot load the version) says nothing."""
     import contextlib
-
-    import psycopg2
 
     try:
         with contextlib.closing(psycopg2.connect(url)) as conn:
