@@ -326,6 +326,24 @@ def test_the_null_warning_reads_a_bounded_sample_where_analyze_never_ran_and_a_g
     assert run.stderr.count("warning") == 1 and "Traceback" not in run.stderr, run.stderr
 
 
+def test_a_wired_table_the_null_check_cannot_read_leaves_the_others_checked(db_url, model_file):
+    """A wired profile table the check cannot read (here locked by another session past the check's lock_timeout;
+    a table the deploying role may not read alike) failed the whole check: the next wiring's table, which holds
+    NULLs the version refuses, was not warned of. It is now, and the deploy succeeds."""
+    _wired_profiles(db_url, "locked", nulls=5, analyse=False)  # (never analysed: its rows are read, under a lock)
+    _wired_profiles(db_url, "prof", nulls=20)
+    holder = psycopg2.connect(db_url)
+    try:
+        holder.cursor().execute("LOCK TABLE locked IN ACCESS EXCLUSIVE MODE")
+        run = pgscore_cli("deploy", str(model_file), "--name", "risk", "--features", ",".join(NAMES), "--db", db_url)
+    finally:
+        holder.close()
+    assert run.returncode == 0 and "live)" in run.stdout, run.stdout + run.stderr
+    assert (f"pgscore: warning: risk version 1 takes no missing value in {NAMES[3]}, and public.prof (wired to "
+            "rescore with it: wiring 2)") in run.stderr, run.stderr
+    assert "public.locked" not in run.stderr and "Traceback" not in run.stderr, run.stderr
+
+
 def test_deploy_on_a_terminal_says_what_it_does_next(db_url, model_file, tmp_path):
     """A forest of 60 deep trees (275 MB) took a minute to deploy, silent until the end: on a terminal each step
     is said on stderr as it starts, with the seconds since the start; elsewhere (a log, cron's mail) nothing."""
