@@ -750,6 +750,12 @@ def test_a_chunk_keeps_the_feature_its_trials_found_where_the_row_alone_would_na
                           "p_log => false)")
     assert err.pgcode == "22023" and "(key 'r2'; feature 'b')" in err.pgerror, err.pgerror
     assert "feature 'a'" not in err.pgerror, err.pgerror
+    # the row alone (a chunk of one, the row path) names no feature it has not tried: scikit-learn's own words
+    for q in ("SELECT * FROM pgscore.predict_batch('logged', 'SELECT id, f AS features FROM two WHERE id = ''r2''', "
+              "p_log => false)", "SELECT pgscore.score('logged', f) FROM two WHERE id = 'r2'"):
+        err = sql_error(conn, q)
+        assert err.pgcode == "22023" and "Input X contains NaN" in err.pgerror, err.pgerror
+        assert "feature 'a'" not in err.pgerror, err.pgerror
 
 
 def test_a_chunk_names_the_row_refused_among_rows_of_values_the_model_takes(conn):

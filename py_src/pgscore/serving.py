@@ -345,6 +345,16 @@ class Loaded:
                     out.append(j)
         return out
 
+    def _refused_without(self, row, col, kind) -> bool:
+        """Whether the model refuses one row (a refusal of that kind) with its value in column `col` replaced by 0."""
+        x = np.array([math.nan if v is None else v for v in row], dtype=float)
+        x[col] = 0.0
+        try:
+            self.evaluator.score(x[None, :])
+        except ValueError as e:
+            return refusal(str(e).splitlines()[0] if str(e) else "") == kind
+        return False
+
     @property
     def in_float32(self) -> bool:
         """Whether its trees compare their input in float32, and so refuse what float32 cannot hold too."""
@@ -361,7 +371,7 @@ class Loaded:
             msg = _FEATURE_INDEX.sub(lambda _: f"feature {literal(name)}", msg)  # (no escapes read in the name)
             missing = name if kind else None
         elif kind and len(X) == 1:  # one row (a chunk's rows are told apart by batch.scored)
-            bad, missing = _bad_features(self.feature_names, X, kind, self._refused_alone)
+            bad, missing = _bad_features(self.feature_names, X, kind, self._refused_alone, self._refused_without)
             msg = f"cannot take {bad}" if bad else msg
         hint = None
         if kind == "NaN":
@@ -452,10 +462,13 @@ _TRIED_ALONE = 8  # a row holding more values of the kind than this names them a
 # that rescoring may take row by row, each try a call of scikit-learn's)
 
 
-def _bad_features(names, X, kind, alone=None) -> tuple[str, str | None]:
+def _bad_features(names, X, kind, alone=None, without=None) -> tuple[str, str | None]:
     """The first row's features holding values of the kind `refusal` named, as text, and the first one's name.
     Where several do (up to _TRIED_ALONE), `alone(row, cols, kind)` says which of them the model refuses on
-    their own (an imputer takes the others'); all are named where it names none."""
+    their own (an imputer takes the others'); all are named where it names none. One is named only where the model
+    refuses the row without it too (`without(row, col, kind)`: the row, that value replaced by 0): then another
+    step made the value it refused (np.log of a negative number), and its own complaint says more than a guess
+    ("", None)."""
     from pgscore.compiled import F32_INF
 
     row = list(X[0])
@@ -467,7 +480,9 @@ def _bad_features(names, X, kind, alone=None) -> tuple[str, str | None]:
         elif isinstance(v, float) and (math.isinf(v) or kind == "float32" and abs(v) >= F32_INF):
             if kind != "NaN":
                 found.append((j, f"{'Infinity' if math.isinf(v) else repr(float(v))} in feature {literal(name)}"))
-    if 1 < len(found) <= _TRIED_ALONE and alone is not None:
+    if len(found) == 1 and without is not None and without(row, found[0][0], kind):
+        found = []
+    elif 1 < len(found) <= _TRIED_ALONE and alone is not None:
         refused = set(alone(row, [j for j, _ in found], kind))
         found = [f for f in found if f[0] in refused] or found
     return ", ".join(t for _, t in found), (names[found[0][0]] if found else None)
