@@ -25,6 +25,7 @@ JUDGE_FLOORS = "pgscore.judge(text[],double precision[],bigint[],double precisio
 NOISE_FLOOR = "pgscore.noise_floor(text,bigint,bigint,double precision[],double precision,double precision,bigint)"
 NORMAL_QUANTILE = "pgscore.normal_quantile(double precision)"
 CHECK_ROWS = "pgscore.check_rows(jsonb)"
+JSONB_FLOAT8 = "pgscore.jsonb_float8(jsonb)"
 CHECK_PERIOD_KIND = "pgscore.check_period_kind(text,text)"
 
 EXPECTED = {
@@ -106,6 +107,7 @@ EXPECTED = {
     DOUBLES: ("i", True, "s"),  # an array of its argument's bytes, nothing else
     UNCHECKED: ("i", True, "s"),
     BATCH_ERROR: ("i", True, "s"),  # raises what its argument says, reads nothing
+    JSONB_FLOAT8: ("i", False, "s"),  # its argument alone (0113); not STRICT, so that it is inlined
 }
 # no SET search_path, for a reason; every query it runs qualifies what it names instead
 NO_FIXED_PATH = {
@@ -113,6 +115,8 @@ NO_FIXED_PATH = {
     "pgscore.score_table_commit()": "score_table's COMMIT: a procedure with a SET clause cannot COMMIT; it runs no query",
     IMAGE: "an internal function that runs no query; a SET clause would save and restore a setting per row",
     UNCHECKED: "an internal function that runs no query, called by float8_array (which has the clause)",
+    JSONB_FLOAT8: "one expression, inlined where it is called (a SET clause keeps a function from being inlined); "
+                  "its body is parsed when it is created",
     **{sig: "the row path: not SECURITY DEFINER, and the clause cost a sixth of each call (1.3-1.4 us); "
             "tests/test_search_path.py plants look-alikes of every name their queries use"
        for sig in ROW_FUNCTIONS},
@@ -147,7 +151,7 @@ def test_declarations(conn):
                                                                                "pgscore.feature_number(text,text,text)",
                                                                                "pgscore.feature_number(text,text,text,text)",
                                                                                ORDER_DIFFERS, NOISE_FLOOR,
-                                                                               NORMAL_QUANTILE])
+                                                                               NORMAL_QUANTILE, JSONB_FLOAT8])
 
 
 def test_parallel_safe_functions_work_in_a_parallel_query(conn):
@@ -155,7 +159,7 @@ def test_parallel_safe_functions_work_in_a_parallel_query(conn):
     safe = [s for s, (_, _, p) in EXPECTED.items() if p == "s"]
     assert safe == ["pgscore.validate_environment()", ORDER_DIFFERS, SCORE_COLUMNS_READ, "pgscore.signing_on()",
                     "pgscore.judge(text[],double precision[],bigint[])", JUDGE_FLOORS, NOISE_FLOOR, NORMAL_QUANTILE,
-                    CHECK_ROWS, CHECK_PERIOD_KIND, IMAGE, DOUBLES, UNCHECKED, BATCH_ERROR]
+                    CHECK_ROWS, CHECK_PERIOD_KIND, IMAGE, DOUBLES, UNCHECKED, BATCH_ERROR, JSONB_FLOAT8]
     # a PL/pgSQL EXCEPTION block starts a subtransaction, which a parallel worker may not (feature_number was
     # declared safe until 0045, and failed over a table with "cannot start subtransactions during a parallel
     # operation"; a constant argument is folded at plan time and hid it)
@@ -188,6 +192,10 @@ def test_parallel_safe_functions_work_in_a_parallel_query(conn):
     with pytest.raises(psycopg2.Error) as e:
         query(conn, "SELECT pgscore.check_period_kind('f', 'week' || g) FROM pg_catalog.generate_series(1, 1) AS g")
     assert e.value.pgcode == "22023" and e.value.diag.message_primary.startswith("f: p_period_kind must be")
+    (total, missing), = query(conn, "SELECT sum(pgscore.jsonb_float8(pg_catalog.to_jsonb(g))), "
+                                    "count(pgscore.jsonb_float8(pg_catalog.to_jsonb(g::text))) "
+                                    "FROM pg_catalog.generate_series(1, 100) AS g")  # (0113) not folded
+    assert (total, missing) == (5050.0, 0)
     (image,), = query(conn, "SELECT pgscore.float8_image(ARRAY[1.5, NULL, -2]::float8[])")
     assert bytes(image)[:12] == np.array([1, 32, 701], dtype="=i4").tobytes()  # one dimension, a bitmap: 0b101
     (back,), = query(conn, "SELECT pgscore.float8_array(%s)", (np.array([1.5, -2.0]).tobytes(),))

@@ -2841,3 +2841,162 @@ def test_a_regressors_window_with_errors_past_float8s_squares_is_judged_not_an_e
     for view in ("realised_performance", "alerts", "performance_by_day"):
         query(conn, f"SELECT count(*) FROM pgscore.{view}")  # (no error)
     conn.close()
+
+
+def test_an_outcome_of_float8s_largest_is_stored_exactly_whatever_the_sessions_extra_float_digits(db_url):
+    """Migration 0113: record_outcome turned a float8 outcome into text (the float8 forms, p_outcome::text) and
+    its number into jsonb (to_jsonb) under the caller's extra_float_digits: at 0, float8's largest was stored as
+    1.79769313486232e+308, which reads back out of range (22003), and performance_stats(), every
+    realised-performance view and alerts failed for every model (given as text, which to_jsonb wrote back in 15
+    digits); given as float8 it was refused ('1.79769313486232e+308' is not a number), at -15 ('2e+308') too, and
+    2.5 was stored as 2. Both run at extra_float_digits 3 now: what is stored is the float8 given."""
+    rng = np.random.default_rng(113)
+    X = rng.normal(size=(200, 2))
+    y = X[:, 0] * 3 + X[:, 1] + rng.normal(size=200)
+    big = registry.deploy(db_url, "big", LinearRegression().fit(X, y), X, y, feature_names=["a", "b"])
+    small = registry.deploy(db_url, "small", LinearRegression().fit(X, y), X, y, feature_names=["a", "b"])
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    log_rows(conn, big["model_id"], X[:4], [1.0, 2.0, 3.0, 4.0])
+    log_rows(conn, small["model_id"], X[:2], [1.0, 2.0])
+    huge, third = 1.7976931348623157e308, 0.1 + 0.2  # (0.30000000000000004: 0.3 in 15 digits)
+    query(conn, "SET extra_float_digits = 0")
+    query(conn, "SELECT pgscore.record_outcome('big', '0', '1.7976931348623157e308')")  # (stored past float8)
+    query(conn, "SELECT pgscore.record_outcome('big', '3', %s::float8)", (huge,))  # (refused: not a number)
+    query(conn, "SELECT pgscore.record_outcome('small', '1', %s::float8)", (third,))
+    query(conn, "SET extra_float_digits = -15")
+    query(conn, "SELECT pgscore.record_outcome('big', '1', %s::float8)", (-huge,))
+    query(conn, "SELECT pgscore.record_outcome('big', 2::bigint, %s::float8)", (2.5,))
+    query(conn, "SELECT pgscore.record_outcome('small', '0', '1')")
+    query(conn, "SET extra_float_digits = 3")
+    stored = query(conn, "SELECT model_name, entity_key, outcome::float8 FROM pgscore.outcomes ORDER BY 1, 2")
+    assert stored == [("big", "0", huge), ("big", "1", -huge), ("big", "2", 2.5), ("big", "3", huge),
+                      ("small", "0", 1.0), ("small", "1", third)], stored
+    rows = dict((r[0], r[1:]) for r in query(
+        conn, "SELECT name, n, mae, rmse FROM pgscore.performance_stats() WHERE period = '1 hour'"))
+    # (errors of float8's largest taken at 1e140, as 0112 takes any past it)
+    assert rows["big"][0] == 4 and rows["big"][1] == pytest.approx((3e140 + 0.5) / 4, rel=1e-12), rows
+    assert rows["small"] == (2, (2.0 - third) / 2, math.sqrt((2.0 - third) ** 2 / 2)), rows
+    for view in ("realised_performance", "realised_performance_by_version", "performance_by_day", "alerts"):
+        query(conn, f"SELECT count(*) FROM pgscore.{view}")  # (no error)
+    query(conn, "SELECT * FROM pgscore.refresh_monitoring()")
+    conn.close()
+
+
+def test_deploy_metrics_that_are_no_float8_are_missing_and_the_other_models_rows_unchanged(db_url):
+    """Migration 0113: the monitoring SQL cast each deploy metric of a version's jsonb with ->>...::float8, so a
+    hand edit that is no number in float8's range (1e400, 1e-400, "abc", an object or array where a number is
+    expected) raised 22003 or 22P02 in performance_stats(), every realised-performance view, alerts and
+    refresh_monitoring, for every model. Such a metric is missing now (pgscore.jsonb_float8), its check judged
+    not_applicable as a metric the model was deployed without; the healthy model's rows are unchanged to the bit."""
+    rng = np.random.default_rng(1130)
+    X = rng.normal(size=(300, 2))
+    yb = (X[:, 0] + rng.normal(size=300) > 0).astype(int)
+    yr = X[:, 0] * 3 + X[:, 1] + rng.normal(size=300)
+    ids = {}
+    for name, est, y in (("steady", LogisticRegression(), yb), ("edited", LogisticRegression(), yb),
+                         ("edited_reg", LinearRegression(), yr)):
+        ids[name] = registry.deploy(db_url, name, est.fit(X, y), X, y, feature_names=["a", "b"])["model_id"]
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    query(conn, "SET extra_float_digits = 3")
+    query(conn, "UPDATE pgscore.drift_thresholds SET min_n = 1")  # (each check judged at these few outcomes)
+    for name in ids:
+        scores = rng.uniform(size=40) if name != "edited_reg" else rng.normal(size=40)
+        log_rows(conn, ids[name], X[:40], scores)
+        query(conn, "SELECT pgscore.record_outcome(%s, (u.i - 1)::text, u.v) FROM unnest(%s::text[]) "
+                    "WITH ORDINALITY AS u(v, i)",
+              (name, [str(v) for v in (yb[:40] if name != "edited_reg" else yr[:40])]))
+    healthy_sql = [
+        "SELECT row_to_json(p)::text FROM pgscore.performance_stats() p WHERE name = 'steady' ORDER BY period_kind, period",
+        "SELECT row_to_json(p)::text FROM pgscore.performance_stats(true) p WHERE name = 'steady' ORDER BY period_kind, period",
+        "SELECT row_to_json(p)::text FROM pgscore.realised_performance p WHERE model = 'steady'",
+        "SELECT row_to_json(p)::text FROM pgscore.realised_performance_by_version p WHERE model = 'steady'",
+        "SELECT row_to_json(p)::text FROM pgscore.performance_by_day p WHERE model = 'steady'",
+        "SELECT row_to_json(p)::text FROM pgscore.window_checks p WHERE model = 'steady' AND what = 'performance'",
+    ]
+
+    def healthy():
+        return [query(conn, s) for s in healthy_sql]
+
+    before = healthy()
+    assert before[0] and before[2], before
+    original = {name: query(conn, "SELECT metrics FROM pgscore.models WHERE model_id = %s", (i,))[0][0]
+                for name, i in ids.items()}
+    # (as jsonb text: 1e400 is no Python float)
+    edits = [("edited", '{"auc": 1e400}', "auc_drop"), ("edited", '{"auc": "abc"}', "auc_drop"),
+             ("edited", '{"accuracy": {"x": 1}}', "accuracy_drop"), ("edited", '{"brier": 1e-400}', "brier_rise"),
+             ("edited", '{"brier": [0.1]}', "brier_rise"), ("edited", '{"log_loss": 1e400}', None),
+             ("edited", '{"threshold": 1e400}', None), ("edited", '{"threshold": "abc"}', None),
+             ("edited", '{"precision": "abc", "recall": {"r": 1}}', None), ("edited", '{"holdout_rows": -5}', None),
+             ("edited", '{"holdout_positives": {"p": 1}}', None),
+             # (within float8, past what noise_floor's arithmetic took: 22003 too)
+             ("edited", '{"auc": 1e-200}', None), ("edited", '{"accuracy": 1e300, "holdout_rows": 9e18}', None),
+             ("edited", '{"brier": -1e300, "holdout_rows": 9e18}', None),
+             ("edited_reg", '{"rmse": 1e400}', "rmse_rise"), ("edited_reg", '{"rmse": {"v": 1}}', "rmse_rise"),
+             ("edited_reg", '{"mae": "abc"}', None), ("edited_reg", '{"error_kurtosis": 1e400}', None)]
+    for name, edit, check in edits:
+        query(conn, "ALTER TABLE pgscore.models DISABLE TRIGGER USER")
+        query(conn, "UPDATE pgscore.models SET metrics = %s::jsonb || %s::jsonb WHERE model_id = %s",
+              (json.dumps(original[name]), edit, ids[name]))
+        query(conn, "ALTER TABLE pgscore.models ENABLE TRIGGER USER")
+        for view in ("realised_performance", "realised_performance_by_version", "performance_by_day",
+                     "performance_by_day_by_version", "alerts", "window_checks", "calibration"):
+            query(conn, f"SELECT count(*) FROM pgscore.{view}")  # (no error)
+        query(conn, "SELECT * FROM pgscore.refresh_monitoring()")
+        assert healthy() == before, edit
+        if check:
+            (checks,), = query(conn, "SELECT checks FROM pgscore.performance_stats() WHERE name = %s "
+                                     "AND period = '1 hour'", (name,))
+            levels = {c["metric"]: c["level"] for c in checks}
+            assert levels[check] == "not_applicable", (edit, levels)
+            assert all(v != "not_applicable" for k, v in levels.items() if k != check), (edit, levels)
+    conn.close()
+
+
+def test_a_classifiers_probability_below_float8s_square_root_is_judged_not_an_error(db_url):
+    """Migration 0113: Brier's score was avg((score - y) ^ 2), and a probability below 1.5e-162 of a negative
+    outcome (a logistic model's at a decision value under -372: one outlier's feature) squared to below float8's
+    range: 22003 ("underflow"), and performance_stats(), every realised-performance view, alerts and
+    refresh_monitoring failed for every model. Such a squared error is 0 now (within 1e-150 of the outcome);
+    one past 1e140 from it (a broken model's score of 1e200: "overflow" before) is 1e280."""
+    rng = np.random.default_rng(1131)
+    X = rng.normal(size=(300, 2))
+    y = (X[:, 0] + rng.normal(size=300) > 0).astype(int)
+    sure = registry.deploy(db_url, "sure", LogisticRegression().fit(X, y), X, y, feature_names=["a", "b"])
+    calm = registry.deploy(db_url, "calm", LogisticRegression().fit(X, y), X, y, feature_names=["a", "b"])
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    log_rows(conn, sure["model_id"], X[:4], [1.9e-174, 0.5, 0.8, 0.2])
+    log_rows(conn, calm["model_id"], X[:2], [0.5, 0.75])
+    query(conn, "SELECT pgscore.record_outcome('sure', (u.i - 1)::text, u.v) FROM unnest(%s::text[]) "
+                "WITH ORDINALITY AS u(v, i)", (["0", "1", "1", "0"],))
+    query(conn, "SELECT pgscore.record_outcome('calm', '0', '1'), pgscore.record_outcome('calm', '1', '1')")
+
+    def brier_of(name):
+        (n, brier), = query(conn, "SELECT n, brier FROM pgscore.performance_stats() WHERE name = %s "
+                                  "AND period = '1 hour'", (name,))
+        return n, brier
+
+    assert brier_of("sure") == (4, pytest.approx((0.25 + 0.04 + 0.04) / 4, rel=1e-15))
+    assert brier_of("calm") == (2, (0.25 + 0.0625) / 2)
+    for view in ("realised_performance", "realised_performance_by_version", "performance_by_day", "alerts"):
+        query(conn, f"SELECT count(*) FROM pgscore.{view}")  # (no error)
+    query(conn, "SELECT * FROM pgscore.refresh_monitoring()")
+    log_rows(conn, sure["model_id"], X[4:5], [1e200], keys=["4"])
+    query(conn, "SELECT pgscore.record_outcome('sure', '4', '0')")
+    assert brier_of("sure") == (5, pytest.approx(1e280 / 5, rel=1e-15))
+    assert brier_of("calm") == (2, (0.25 + 0.0625) / 2)
+    conn.close()
+
+
+def test_jsonb_float8_is_a_json_number_within_float8s_range_and_null_for_anything_else(conn):
+    """Migration 0113: what the monitoring SQL reads a deploy metric (and a regressor's outcome) with."""
+    values = ["1.5", "0", "-0", "-2.5e-300", "4.9406564584124654e-324", "1.7976931348623157e308",
+              "-1.7976931348623157e308", "1.79769313486232e308", "1e400", "1e-400", "2e-324", '"0.9"', '"NaN"',
+              '{"a": 1}', "[1]", "null", "true"]
+    got = query(conn, "SELECT pgscore.jsonb_float8(v::jsonb) FROM unnest(%s::text[]) WITH ORDINALITY AS u(v, i) "
+                      "ORDER BY i", (values,))
+    assert [g for g, in got] == [1.5, 0.0, 0.0, -2.5e-300, 5e-324, 1.7976931348623157e308,
+                                 -1.7976931348623157e308] + [None] * 10, got
+    assert query(conn, "SELECT pgscore.jsonb_float8(NULL)") == [(None,)]

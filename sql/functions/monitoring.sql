@@ -7,6 +7,10 @@ CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key text, p_outcom
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER  -- the app records outcomes only through here
 SET search_path = pg_catalog, pg_temp
+-- (migration 0113) a regressor's number is stored as to_jsonb gives it, which writes float8 as the session's
+-- extra_float_digits says: at 0, float8's largest was stored as 1.79769313486232e+308, past float8's range, and
+-- every model's realised-performance views failed reading it (22003); 0.1 + 0.2 as 0.3. At 3, the float8 itself
+SET extra_float_digits = 3
 AS $fn$
 DECLARE
     v_task    text;
@@ -139,6 +143,7 @@ CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key text, p_outcom
 RETURNS bigint
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET extra_float_digits = 3  -- (0113) the float8's own digits: at the caller's 0, 15, its largest past float8
 BEGIN ATOMIC
     SELECT pgscore.record_outcome(p_model, p_entity_key, p_outcome::text, p_observed_at);
 END;
@@ -176,6 +181,7 @@ CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key uuid, p_outcom
 RETURNS bigint
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET extra_float_digits = 3  -- (0113) the float8's own digits: at the caller's 0, 15, its largest past float8
 BEGIN ATOMIC
     SELECT pgscore.record_outcome(p_model, p_entity_key::text, p_outcome::text, p_observed_at);
 END;
@@ -206,6 +212,7 @@ CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key bigint, p_outc
 RETURNS bigint
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET extra_float_digits = 3  -- (0113) the float8's own digits: at the caller's 0, 15, its largest past float8
 BEGIN ATOMIC
     SELECT pgscore.record_outcome(p_model, p_entity_key::text, p_outcome::text, p_observed_at);
 END;

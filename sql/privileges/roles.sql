@@ -88,6 +88,9 @@ GRANT EXECUTE ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], fl
     pgscore.normal_quantile(float8) TO pgscore_reader, pgscore_admin;
 -- each check of a row's checks, and what its noise floor held back, as window_checks reads them: reads nothing
 GRANT EXECUTE ON FUNCTION pgscore.check_rows(jsonb) TO pgscore_reader, pgscore_admin;
+-- a JSON number as float8, NULL where it is none (0113), which the views of realised performance call as their
+-- reader (performance_rows, realised_performance_by_version, judged_predictions): reads nothing
+GRANT EXECUTE ON FUNCTION pgscore.jsonb_float8(jsonb) TO pgscore_reader, pgscore_admin;
 
 -- the application
 GRANT USAGE ON SCHEMA pgscore TO pgscore_app, pgscore_admin;

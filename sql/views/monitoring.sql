@@ -103,6 +103,26 @@ $fn$;
 COMMENT ON FUNCTION pgscore.check_period_kind(text, text) IS 'Internal: p_period_kind if it is a kind of period monitoring_periods gives (window or day) or NULL; else an error (22023) naming p_function, the kinds and the value given';
 
 /*
+ * A number of a version's metrics (or an outcome) as float8, NULL where it is none (migration 0113): a JSON
+ * number within float8's range, else NULL (missing), not an error. The monitoring SQL cast each deploy metric
+ * with ->> ... ::float8, and a hand edit of one version's metrics ("rmse": 1e400, 1e-400, "abc", an object)
+ * raised 22003 or 22P02 in performance_stats, every realised-performance view, alerts and refresh_monitoring, for
+ * every model. A string is none as well, "0.9" and "NaN" too (pgscore writes metrics as JSON numbers; JSON has
+ * no NaN). Inlined where it is called: a CASE over the value, no call.
+ */
+CREATE FUNCTION pgscore.jsonb_float8(p_value jsonb)
+RETURNS float8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+-- (no SET search_path, which keeps a function from being inlined: the body is parsed when it is created)
+RETURN CASE WHEN jsonb_typeof(p_value) = 'number'
+                 -- (float8's largest; its smallest subnormal: a nonzero value below rounds to 0, which float8in
+                 -- refuses as out of range)
+                 AND (abs(p_value::numeric) BETWEEN 4.9406564584124654e-324 AND 1.7976931348623157e308
+                      OR p_value::numeric = 0)
+            THEN p_value::float8 END;
+COMMENT ON FUNCTION pgscore.jsonb_float8(jsonb) IS 'Internal: a JSON number within float8''s range as float8; NULL for anything else (a number past float8''s range, a string, an object, an array, null)';
+
+/*
  * One definition of a metric's level: no_data, insufficient_data (fewer
  * values than the metric's min_n), not_applicable (no value, e.g. a mean
  * shift against a constant baseline), else ok / warn / alert against
@@ -1463,8 +1483,10 @@ CREATE VIEW pgscore.judged_predictions AS
 SELECT DISTINCT ON (om.model_id, om.entity_key, om.predicted_at)
        m.model_id, m.name, m.version, m.task, m.metrics, om.predicted_at, om.score, om.label, om.outcome,
        CASE WHEN m.task = 'binary' THEN (om.outcome = m.classes -> 1)::integer END AS y,
-       CASE WHEN m.task = 'regression' THEN (om.outcome #>> '{}')::float8 END AS y_value,
-       coalesce((m.metrics ->> 'threshold')::float8, 0.5) AS threshold
+       -- (0113: an outcome stored past float8's range, 1.79769313486232e+308 as record_outcome stored float8's
+       -- largest at extra_float_digits 0 before, is missing, no error; a threshold that is no float8, 0.5)
+       CASE WHEN m.task = 'regression' THEN pgscore.jsonb_float8(om.outcome) END AS y_value,
+       coalesce(pgscore.jsonb_float8(m.metrics -> 'threshold'), 0.5) AS threshold
   FROM pgscore.outcome_matches om
   JOIN pgscore.live_models m ON m.model_id = om.model_id
  ORDER BY om.model_id, om.entity_key, om.predicted_at, om.observed_at DESC, om.outcome_id DESC;
@@ -1478,8 +1500,8 @@ COMMENT ON VIEW pgscore.judged_predictions IS 'Internal: predictions of the live
 CREATE VIEW pgscore.judged_predictions_by_version AS
 SELECT d.model_id, m.name, m.version, m.task, m.metrics, d.predicted_at, d.score, d.label, d.outcome,
        CASE WHEN m.task = 'binary' THEN (d.outcome = m.classes -> 1)::integer END AS y,
-       CASE WHEN m.task = 'regression' THEN (d.outcome #>> '{}')::float8 END AS y_value,
-       coalesce((m.metrics ->> 'threshold')::float8, 0.5) AS threshold
+       CASE WHEN m.task = 'regression' THEN pgscore.jsonb_float8(d.outcome) END AS y_value,
+       coalesce(pgscore.jsonb_float8(m.metrics -> 'threshold'), 0.5) AS threshold
   FROM (SELECT DISTINCT ON (vm.model_id, o.entity_key, vm.predicted_at)
                vm.model_id, vm.predicted_at, vm.score, vm.label, o.outcome
           FROM pgscore.outcome_version_matches vm
@@ -1543,7 +1565,7 @@ r AS (
            -- recorded wrong or one absurd prediction. (The bounds keep a sum of 1e28 squares and its quotient by the
            -- count within float8's range.)
            CASE WHEN a.e = 'NaN' OR a.e = 'Infinity' THEN a.e WHEN a.e > 1e140 THEN 1e140 WHEN a.e < 1e-140 THEN 0
-                ELSE a.e END AS abs_error
+                ELSE a.e END AS abs_error, a.sq
       FROM j
      CROSS JOIN LATERAL (
            -- of opposite signs with one past 1e140, the error is past it too: the difference is not computed
@@ -1551,7 +1573,17 @@ r AS (
                        WHEN j.score = 'NaN' THEN 'NaN'::float8
                        WHEN j.score IN ('Infinity'::float8, '-Infinity'::float8) THEN 'Infinity'::float8
                        WHEN (j.score >= 0) = (j.y_value >= 0) OR (abs(j.score) <= 1e140 AND abs(j.y_value) <= 1e140)
-                       THEN abs(j.score - j.y_value) ELSE 1e140 END AS e) a
+                       THEN abs(j.score - j.y_value) ELSE 1e140 END AS e,
+                  -- (0113) a binary classifier's squared error as Brier's score sums it: where the score is within
+                  -- 1e-150 of the outcome, 0; past 1e140 from it (a broken model's score), 1e280. A probability below
+                  -- 1.5e-162 of a negative (a logistic model's at a decision value under -372) squared to below
+                  -- float8's range: 22003, and every model's realised-performance views, alerts and
+                  -- refresh_monitoring failed
+                  CASE WHEN j.y IS NULL OR j.score IS NULL THEN NULL
+                       WHEN j.score = 'NaN' OR abs(j.score - j.y) = 'Infinity' THEN abs(j.score - j.y)
+                       WHEN abs(j.score - j.y) < 1e-150 THEN 0
+                       WHEN abs(j.score - j.y) > 1e140 THEN 1e280
+                       ELSE (j.score - j.y) ^ 2 END AS sq) a
 ),
 s0 AS (  -- AUC from the rank sum of the positives (Mann-Whitney); log loss clipped at float64 eps like scikit-learn
     SELECT r.model_id, r.pid, count(*) AS n, sum(r.y) AS positives,
@@ -1565,7 +1597,8 @@ s0 AS (  -- AUC from the rank sum of the positives (Mann-Whitney); log loss clip
                / nullif(sum((r.score > r.threshold)::integer), 0) END AS "precision",
            CASE WHEN min(r.task) = 'binary'
                 THEN sum(((r.score > r.threshold) AND r.y = 1)::integer)::float8 / nullif(sum(r.y), 0) END AS recall,
-           avg((r.score - r.y) ^ 2) AS brier,
+           -- (0113) as a sum over the count, avg()'s float8 (avg() keeps a sum of squares, past float8 at 1e280)
+           sum(r.sq) / nullif(count(r.sq), 0) AS brier,
            -avg(r.y * ln(least(greatest(r.score, 2.220446049250313e-16), 1 - 2.220446049250313e-16))
                 + (1 - r.y) * ln(1 - least(greatest(r.score, 2.220446049250313e-16), 1 - 2.220446049250313e-16))) AS log_loss,
            -- (0112) as a sum over the count, the same float8 as avg()'s where it did not overflow
@@ -1597,9 +1630,12 @@ base AS (
     SELECT m.model_id, m.name, m.version, m.task, p.period_kind, p.period, p.sort_order,
            coalesce(s.n, 0) AS n, s.positives, s.auc, s.accuracy, s."precision", s.recall, s.brier, s.log_loss,
            s.mae, s.rmse,
-           (m.metrics ->> 'auc')::float8 AS deploy_auc, (m.metrics ->> 'accuracy')::float8 AS deploy_accuracy,
-           (m.metrics ->> 'brier')::float8 AS deploy_brier, (m.metrics ->> 'log_loss')::float8 AS deploy_log_loss,
-           (m.metrics ->> 'mae')::float8 AS deploy_mae, (m.metrics ->> 'rmse')::float8 AS deploy_rmse
+           -- (0113) a deploy metric that is no number in float8's range (a hand edit: 1e400, "abc") is missing
+           pgscore.jsonb_float8(m.metrics -> 'auc') AS deploy_auc,
+           pgscore.jsonb_float8(m.metrics -> 'accuracy') AS deploy_accuracy,
+           pgscore.jsonb_float8(m.metrics -> 'brier') AS deploy_brier,
+           pgscore.jsonb_float8(m.metrics -> 'log_loss') AS deploy_log_loss,
+           pgscore.jsonb_float8(m.metrics -> 'mae') AS deploy_mae, pgscore.jsonb_float8(m.metrics -> 'rmse') AS deploy_rmse
       FROM versions v
       JOIN pgscore.models m ON m.model_id = v.model_id
      CROSS JOIN periods p
@@ -1645,9 +1681,11 @@ SELECT b.model_id, b.name, b.version, b.task, b.period_kind, b.period, b.sort_or
  -- too high); without a hold-out the deploy AUC, as exact
  CROSS JOIN LATERAL (SELECT p.n_holdout, p.error_kurtosis, p.positives,
                             -- (least() passes over a NULL deploy AUC: a model without one has no floor)
+                            -- (0113: a deploy AUC below 1e-150 at 0, which noise_floor's AUC squared underflowed)
                             CASE WHEN b.deploy_auc IS NOT NULL
-                                 THEN least(b.deploy_auc, (least(p.positives, p.n_holdout - p.positives) + 1.0)
-                                                          / (least(p.positives, p.n_holdout - p.positives) + 2.0)) END AS auc
+                                 THEN least(CASE WHEN b.deploy_auc < 1e-150 THEN 0 ELSE b.deploy_auc END,
+                                            (least(p.positives, p.n_holdout - p.positives) + 1.0)
+                                            / (least(p.positives, p.n_holdout - p.positives) + 2.0)) END AS auc
                        FROM (SELECT h.n_holdout,
                             -- (least() passes over a NULL)
                             CASE WHEN h.n_holdout IS NOT NULL AND h.error_kurtosis IS NOT NULL
@@ -1687,6 +1725,16 @@ SELECT b.model_id, b.name, b.version, b.task, b.period_kind, b.period, b.sort_or
  -- of freedom are rounded down (a higher floor), at least 1
  CROSS JOIN LATERAL (SELECT CASE WHEN ho.error_kurtosis IS NOT NULL
                                  THEN 2 / (greatest(3, ho.error_kurtosis) - 1) END AS dof) tl
+ -- (migration 0113) the rates pooled with the hold-out's rows as noise_floor takes them, within 0..1 (a NaN at 1),
+ -- and Brier's below 1e-150 at 0: a hand-edited deploy accuracy or Brier of 1e300 times a hold-out of 9e18 rows
+ -- overflowed, one of 1e-320 over them underflowed, and so did noise_floor's variance of a Brier below ~1e-300:
+ -- 22003, every model's views failed (values within 0..1, the floors as before)
+ CROSS JOIN LATERAL (SELECT CASE WHEN b.deploy_accuracy > 1 THEN 1 WHEN b.deploy_accuracy < 0 THEN 0
+                                 ELSE b.deploy_accuracy END AS deploy_accuracy,
+                            CASE WHEN b.deploy_brier > 1 THEN 1 WHEN b.deploy_brier < 1e-150 THEN 0
+                                 ELSE b.deploy_brier END AS deploy_brier,
+                            CASE WHEN b.brier = 'NaN' THEN b.brier WHEN b.brier > 1 THEN 1 WHEN b.brier < 1e-150 THEN 0
+                                 ELSE b.brier END AS brier) rt
  CROSS JOIN LATERAL (SELECT CASE WHEN b.n > 0 THEN sqrt(pgscore.noise_floor('auc_drop', b.n, NULL, NULL, cf.auc_drop, ho.auc, b.positives) ^ 2
                                                         + coalesce(CASE WHEN ho.positives IS NOT NULL THEN pgscore.noise_floor('auc_drop', ho.n_holdout, NULL, NULL, cf.auc_drop, ho.auc, ho.positives) END ^ 2, 0)) END AS auc_drop,
                             -- (migration 0101) with a hold-out, at the accuracy of the window and hold-out pooled:
@@ -1694,14 +1742,14 @@ SELECT b.model_id, b.name, b.version, b.task, b.period_kind, b.period, b.sort_or
                             -- no-drift windows crossed it 9-34 times as often as the confidence says at 0.95
                             CASE WHEN b.n > 0 THEN pgscore.noise_floor('accuracy_drop', b.n, ho.n_holdout, NULL, cf.accuracy_drop,
                                 CASE WHEN ho.n_holdout IS NOT NULL AND b.accuracy IS NOT NULL
-                                     THEN (b.deploy_accuracy * ho.n_holdout + b.accuracy * b.n) / (ho.n_holdout + b.n)
+                                     THEN (rt.deploy_accuracy * ho.n_holdout + b.accuracy * b.n) / (ho.n_holdout + b.n)
                                      ELSE b.deploy_accuracy END) END AS accuracy_drop,
                             -- (0101) Brier's likewise: at a hold-out of 100 rows and 5% positives, 0.0086-0.0116 of
                             -- no-drift windows were over the floor at the hold-out's Brier score, 0-0.001 pooled
                             CASE WHEN b.n > 0 THEN pgscore.noise_floor('brier_rise', b.n, ho.n_holdout, NULL, cf.brier_rise,
                                 CASE WHEN ho.n_holdout IS NOT NULL AND b.brier IS NOT NULL
-                                     THEN (b.deploy_brier * ho.n_holdout + b.brier * b.n) / (ho.n_holdout + b.n)
-                                     ELSE b.deploy_brier END) END AS brier_rise,
+                                     THEN (rt.deploy_brier * ho.n_holdout + rt.brier * b.n) / (ho.n_holdout + b.n)
+                                     ELSE rt.deploy_brier END) END AS brier_rise,
                             CASE WHEN b.n > 0 THEN pgscore.noise_floor('rmse_rise',
                                 CASE WHEN tl.dof < 1 THEN greatest(1, floor(b.n * tl.dof))::bigint ELSE b.n END,
                                 CASE WHEN tl.dof < 1 THEN greatest(1, floor(ho.n_holdout * tl.dof))::bigint ELSE ho.n_holdout END,
@@ -1797,7 +1845,8 @@ SELECT name AS model, version, task, period AS window_name, n, positives, auc, a
             WHEN status = 'not_applicable' THEN 'no realised metric to compare with the deploy metrics'
        END AS note,
        unmatched_outcomes,
-       (deploy_metrics ->> 'precision')::float8 AS deploy_precision, (deploy_metrics ->> 'recall')::float8 AS deploy_recall,
+       pgscore.jsonb_float8(deploy_metrics -> 'precision') AS deploy_precision,
+       pgscore.jsonb_float8(deploy_metrics -> 'recall') AS deploy_recall,
        sort_order, checks
   FROM (SELECT p.*, m.metrics AS deploy_metrics
           FROM pgscore.performance_stats_of(false, NULL, 'window') p
@@ -1830,8 +1879,8 @@ SELECT name AS model, version, live, task, period AS window_name, n, positives, 
             WHEN status = 'not_applicable' THEN 'no realised metric to compare with the deploy metrics'
        END AS note,
        unmatched_outcomes
-  FROM (SELECT p.*, l.model_id IS NOT NULL AS live, (m.metrics ->> 'precision')::float8 AS deploy_precision,
-               (m.metrics ->> 'recall')::float8 AS deploy_recall
+  FROM (SELECT p.*, l.model_id IS NOT NULL AS live, pgscore.jsonb_float8(m.metrics -> 'precision') AS deploy_precision,
+               pgscore.jsonb_float8(m.metrics -> 'recall') AS deploy_recall
           FROM pgscore.performance_stats_of(true, NULL, 'window') p
           JOIN pgscore.models m ON m.model_id = p.model_id
           LEFT JOIN pgscore.live_models l ON l.model_id = p.model_id) p
