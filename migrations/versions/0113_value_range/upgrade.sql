@@ -11,11 +11,14 @@ RETURNS float8
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 -- (no SET search_path, which keeps a function from being inlined: the body is parsed when it is created)
 RETURN CASE WHEN jsonb_typeof(p_value) = 'number'
-                 -- (float8's largest; its smallest subnormal: a nonzero value below rounds to 0, which float8in
-                 -- refuses as out of range)
-                 AND (abs(p_value::numeric) BETWEEN 4.9406564584124654e-324 AND 1.7976931348623157e308
+                 -- (a JSON number's text, as numeric writes it, has no exponent: one of 300 characters or fewer lies
+                 -- within 1e-299..1e300 or is 0, and its range in numeric is not compared, which cost more than the
+                 -- cast on each row of judged_predictions (its threshold); else float8's largest, and its smallest
+                 -- subnormal: a nonzero value below rounds to 0, which float8in refuses as out of range)
+                 AND (length(p_value #>> '{}') <= 300
+                      OR abs(p_value::numeric) BETWEEN 4.9406564584124654e-324 AND 1.7976931348623157e308
                       OR p_value::numeric = 0)
-            THEN p_value::float8 END;
+            THEN (p_value #>> '{}')::float8 END;
 COMMENT ON FUNCTION pgscore.jsonb_float8(jsonb) IS 'Internal: a JSON number within float8''s range as float8; NULL for anything else (a number past float8''s range, a string, an object, an array, null)';
 
 REVOKE EXECUTE ON FUNCTION pgscore.jsonb_float8(jsonb) FROM PUBLIC;
@@ -97,7 +100,7 @@ r AS (
            -- recorded wrong or one absurd prediction. (The bounds keep a sum of 1e28 squares and its quotient by the
            -- count within float8's range.)
            CASE WHEN a.e = 'NaN' OR a.e = 'Infinity' THEN a.e WHEN a.e > 1e140 THEN 1e140 WHEN a.e < 1e-140 THEN 0
-                ELSE a.e END AS abs_error, a.sq
+                ELSE a.e END AS abs_error
       FROM j
      CROSS JOIN LATERAL (
            -- of opposite signs with one past 1e140, the error is past it too: the difference is not computed
@@ -105,17 +108,7 @@ r AS (
                        WHEN j.score = 'NaN' THEN 'NaN'::float8
                        WHEN j.score IN ('Infinity'::float8, '-Infinity'::float8) THEN 'Infinity'::float8
                        WHEN (j.score >= 0) = (j.y_value >= 0) OR (abs(j.score) <= 1e140 AND abs(j.y_value) <= 1e140)
-                       THEN abs(j.score - j.y_value) ELSE 1e140 END AS e,
-                  -- (0113) a binary classifier's squared error as Brier's score sums it: where the score is within
-                  -- 1e-150 of the outcome, 0; past 1e140 from it (a broken model's score), 1e280. A probability below
-                  -- 1.5e-162 of a negative (a logistic model's at a decision value under -372) squared to below
-                  -- float8's range: 22003, and every model's realised-performance views, alerts and
-                  -- refresh_monitoring failed
-                  CASE WHEN j.y IS NULL OR j.score IS NULL THEN NULL
-                       WHEN j.score = 'NaN' OR abs(j.score - j.y) = 'Infinity' THEN abs(j.score - j.y)
-                       WHEN abs(j.score - j.y) < 1e-150 THEN 0
-                       WHEN abs(j.score - j.y) > 1e140 THEN 1e280
-                       ELSE (j.score - j.y) ^ 2 END AS sq) a
+                       THEN abs(j.score - j.y_value) ELSE 1e140 END AS e) a
 ),
 s0 AS (  -- AUC from the rank sum of the positives (Mann-Whitney); log loss clipped at float64 eps like scikit-learn
     SELECT r.model_id, r.pid, count(*) AS n, sum(r.y) AS positives,
@@ -129,8 +122,16 @@ s0 AS (  -- AUC from the rank sum of the positives (Mann-Whitney); log loss clip
                / nullif(sum((r.score > r.threshold)::integer), 0) END AS "precision",
            CASE WHEN min(r.task) = 'binary'
                 THEN sum(((r.score > r.threshold) AND r.y = 1)::integer)::float8 / nullif(sum(r.y), 0) END AS recall,
-           -- (0113) as a sum over the count, avg()'s float8 (avg() keeps a sum of squares, past float8 at 1e280)
-           sum(r.sq) / nullif(count(r.sq), 0) AS brier,
+           -- (0113) a binary classifier's squared error, where the score is within 1e-150 of the outcome, is 0;
+           -- past 1e140 from it (a broken model's score), 1e280: a probability below 1.5e-162 of a negative (a
+           -- logistic model's at a decision value under -372) squared to below float8's range, 22003, and every
+           -- model's realised-performance views, alerts and refresh_monitoring failed. As a sum over the count,
+           -- avg()'s float8 (avg() keeps a sum of squares, past float8 at 1e280). Here, not in r: carried through
+           -- r's sort it cost more than it does
+           sum(CASE WHEN abs(r.score - r.y) BETWEEN 1e-150 AND 1e140 THEN (r.score - r.y) ^ 2
+                    WHEN r.score = 'NaN' OR abs(r.score - r.y) = 'Infinity' THEN abs(r.score - r.y)
+                    WHEN abs(r.score - r.y) < 1e-150 THEN 0
+                    WHEN abs(r.score - r.y) > 1e140 THEN 1e280 END) / nullif(count(r.score - r.y), 0) AS brier,
            -avg(r.y * ln(least(greatest(r.score, 2.220446049250313e-16), 1 - 2.220446049250313e-16))
                 + (1 - r.y) * ln(1 - least(greatest(r.score, 2.220446049250313e-16), 1 - 2.220446049250313e-16))) AS log_loss,
            -- (0112) as a sum over the count, the same float8 as avg()'s where it did not overflow
