@@ -19,8 +19,9 @@ so that a change's before and after are read on one cluster, by the same code.
 48 by default, no outcomes: bench_drift.load_wide); --distinct-shares rounds each to a grid of its own, so that
 each feature's baseline has its own shares (one JS floor per feature and window size, not per window size). --variants reads copies of the loaded database in turn,
 round by round: `head` the database as loaded, `null` a copy with every drift_thresholds.confidence NULL (the
-thresholds alone), a revision a copy downgraded to it; each read in a fresh connection with parallel workers
-off, wall and backend CPU (/proc) medians printed, and how many times pgscore.noise_floor ran in one read.
+thresholds alone), a revision a copy downgraded to it; each read (feature_drift, alerts, realised_performance,
+refresh_monitoring) in a fresh connection with parallel workers off, wall and backend CPU (/proc) medians printed,
+and how many times pgscore.noise_floor ran in one read.
 
 Runs in the throwaway database `pgscore_bench` of the cluster (the embedded one, or --data-dir/--port;
 started if need be), dropped at the end: not while `pgscore bench` runs. A cluster it started is stopped when it
@@ -87,6 +88,8 @@ def measure(args, cluster, variants):
 
 VARIANT_READS = [("feature_drift", "SELECT * FROM pgscore.feature_drift"),
                  ("alerts", "SELECT * FROM pgscore.alerts"),
+                 # (0113) the realised-performance read alone, without the drift alerts reads too
+                 ("realised_performance", "SELECT * FROM pgscore.realised_performance"),
                  ("refresh_monitoring(), nothing new", "SELECT * FROM pgscore.refresh_monitoring()")]
 
 
