@@ -2895,14 +2895,15 @@ def test_deploy_metrics_that_are_no_float8_are_missing_and_the_other_models_rows
     yr = X[:, 0] * 3 + X[:, 1] + rng.normal(size=300)
     ids = {}
     for name, est, y in (("steady", LogisticRegression(), yb), ("edited", LogisticRegression(), yb),
-                         ("edited_reg", LinearRegression(), yr)):
+                         ("edited_reg", LinearRegression(), yr), ("wrong", LogisticRegression(), yb)):
         ids[name] = registry.deploy(db_url, name, est.fit(X, y), X, y, feature_names=["a", "b"])["model_id"]
     conn = psycopg2.connect(db_url)
     conn.autocommit = True
     query(conn, "SET extra_float_digits = 3")
     query(conn, "UPDATE pgscore.drift_thresholds SET min_n = 1")  # (each check judged at these few outcomes)
     for name in ids:
-        scores = rng.uniform(size=40) if name != "edited_reg" else rng.normal(size=40)
+        scores = (rng.uniform(size=40) if name not in ("edited_reg", "wrong") else rng.normal(size=40)
+                  if name == "edited_reg" else np.where(yb[:40] == 1, 0.1, 0.9))  # ("wrong": accuracy 0)
         log_rows(conn, ids[name], X[:40], scores)
         query(conn, "SELECT pgscore.record_outcome(%s, (u.i - 1)::text, u.v) FROM unnest(%s::text[]) "
                     "WITH ORDINALITY AS u(v, i)",
@@ -2933,6 +2934,8 @@ def test_deploy_metrics_that_are_no_float8_are_missing_and_the_other_models_rows
              # (within float8, past what noise_floor's arithmetic took: 22003 too)
              ("edited", '{"auc": 1e-200}', None), ("edited", '{"accuracy": 1e300, "holdout_rows": 9e18}', None),
              ("edited", '{"brier": -1e300, "holdout_rows": 9e18}', None),
+             # (a window of accuracy 0 pooled with a deploy accuracy of float8's smallest: 22003, underflow)
+             ("wrong", '{"accuracy": 5e-324, "holdout_rows": 1}', None),
              ("edited_reg", '{"rmse": 1e400}', "rmse_rise"), ("edited_reg", '{"rmse": {"v": 1}}', "rmse_rise"),
              ("edited_reg", '{"mae": "abc"}', None), ("edited_reg", '{"error_kurtosis": 1e400}', None)]
     for name, edit, check in edits:

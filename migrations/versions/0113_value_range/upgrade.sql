@@ -259,10 +259,10 @@ SELECT b.model_id, b.name, b.version, b.task, b.period_kind, b.period, b.sort_or
  CROSS JOIN LATERAL (SELECT CASE WHEN ho.error_kurtosis IS NOT NULL
                                  THEN 2 / (greatest(3, ho.error_kurtosis) - 1) END AS dof) tl
  -- (migration 0113) the rates pooled with the hold-out's rows as noise_floor takes them, within 0..1 (a NaN at 1),
- -- and Brier's below 1e-150 at 0: a hand-edited deploy accuracy or Brier of 1e300 times a hold-out of 9e18 rows
+ -- and below 1e-150 at 0: a hand-edited deploy accuracy or Brier of 1e300 times a hold-out of 9e18 rows
  -- overflowed, one of 1e-320 over them underflowed, and so did noise_floor's variance of a Brier below ~1e-300:
  -- 22003, every model's views failed (values within 0..1, the floors as before)
- CROSS JOIN LATERAL (SELECT CASE WHEN b.deploy_accuracy > 1 THEN 1 WHEN b.deploy_accuracy < 0 THEN 0
+ CROSS JOIN LATERAL (SELECT CASE WHEN b.deploy_accuracy > 1 THEN 1 WHEN b.deploy_accuracy < 1e-150 THEN 0
                                  ELSE b.deploy_accuracy END AS deploy_accuracy,
                             CASE WHEN b.deploy_brier > 1 THEN 1 WHEN b.deploy_brier < 1e-150 THEN 0
                                  ELSE b.deploy_brier END AS deploy_brier,
