@@ -458,6 +458,11 @@ SQL_CASES = [
      "p_confidence must be between 0 and 1 (exclusive)"),
     ("noise_floor psi without shares", "SELECT pgscore.noise_floor('psi', 100, 1000, NULL, 0.999, NULL, NULL)", (),
      "22023", "p_expected (the baseline's share per bin) must be given for psi"),
+    # a deploy metric as float8 (0113): what is no JSON number within float8's range is NULL, never an error
+    ("jsonb_float8 NULL", "SELECT pgscore.jsonb_float8(NULL)", (), OK, ""),
+    ("jsonb_float8 past float8", "SELECT pgscore.jsonb_float8('1e400')", (), OK, ""),
+    ("jsonb_float8 injection text", "SELECT pgscore.jsonb_float8(to_jsonb(%s::text))", (INJECT,), OK, ""),
+    ("jsonb_float8 object", "SELECT pgscore.jsonb_float8('{\"x\": 1}')", (), OK, ""),
     # a row's checks as rows (0087): NULL and an empty array are no checks; not an array, or an array of other than
     # objects, is refused
     ("check_rows NULL, empty", "SELECT (SELECT count(*) FROM pgscore.check_rows(NULL)) "
