@@ -241,9 +241,9 @@ def test_deploy_no_activate_says_how_to_make_the_version_live(db_url, model_file
         f"version, logged and never served, with: pgscore {hinted(db_url)}shadow m 3\n") in third.stdout, third.stdout
 
 
-def _wired_profiles(db_url, table, nulls, rows=200, analyse=True):
+def _wired_profiles(db_url, table, nulls, rows=200, analyse=True, wiring=""):
     """A profile table `table` of NAMES (row i: X[i]), the column NAMES[3] NULL in the first `nulls` rows, wired
-    to rescore with model 'risk' from events of `table`_ev."""
+    to rescore with model 'risk' from events of `table`_ev (`wiring`: attach_rescoring's further arguments)."""
     query(db_url, f"CREATE TABLE {table} (id int PRIMARY KEY, {', '.join(f'{n} float8' for n in NAMES)}, "
                   f"s float8, scored_at timestamptz) WITH (autovacuum_enabled = off); CREATE TABLE {table}_ev (cid int)")
     with psycopg2.connect(db_url) as conn, conn.cursor() as cur:
@@ -254,7 +254,7 @@ def _wired_profiles(db_url, table, nulls, rows=200, analyse=True):
     if analyse:
         query(db_url, f"ANALYZE {table}")
     query(db_url, f"SELECT pgscore.attach_rescoring('{table}_ev', '{table}', 'cid', 'risk', 's', "
-                  "p_profile_key => 'id')")
+                  f"p_profile_key => 'id'{wiring})")
 
 
 def test_going_live_over_a_wired_profile_table_with_nulls_the_model_refuses_warns(db_url, model_file, tmp_path):
@@ -342,6 +342,106 @@ def test_a_wired_table_the_null_check_cannot_read_leaves_the_others_checked(db_u
     assert (f"pgscore: warning: risk version 1 takes no missing value in {NAMES[3]}, and public.prof (wired to "
             "rescore with it: wiring 2)") in run.stderr, run.stderr
     assert "public.locked" not in run.stderr and "Traceback" not in run.stderr, run.stderr
+
+
+def _wired_array_profiles(db_url, table, null_element_rows, named_nulls=0):
+    """A profile table `table` whose features are one float8[] column (row i: X[i], element 4 NULL in the first
+    `null_element_rows` rows; with `named_nulls`, columns NAMES beside it too, NAMES[3] NULL in that many rows),
+    wired to rescore with model 'risk' from events of `table`_ev."""
+    named = "".join(f", {n} float8" for n in NAMES) if named_nulls else ""
+    query(db_url, f"CREATE TABLE {table} (id int PRIMARY KEY, features float8[]{named}, s float8, "
+                  f"scored_at timestamptz); CREATE TABLE {table}_ev (cid int)")
+    with psycopg2.connect(db_url) as conn, conn.cursor() as cur:
+        for i in range(100):
+            row = [float(v) for v in X[i]]
+            arr = [None if j == 3 and i < null_element_rows else v for j, v in enumerate(row)]
+            if named_nulls:
+                cur.execute(f"INSERT INTO {table} VALUES (%s, %s, {', '.join(['%s'] * len(NAMES))})",
+                            (i, arr, *[None if j == 3 and i < named_nulls else v for j, v in enumerate(row)]))
+            else:
+                cur.execute(f"INSERT INTO {table} VALUES (%s, %s)", (i, arr))
+    conn.close()
+    query(db_url, f"ANALYZE {table}")
+    query(db_url, f"SELECT pgscore.attach_rescoring('{table}_ev', '{table}', 'cid', 'risk', 's', "
+                  "p_profile_key => 'id')")
+
+
+def test_the_null_warning_reads_the_features_as_the_wiring_does(db_url, model_file):
+    """The check looked only at columns named after the features: a profile table whose features are one float8[]
+    column with NULL elements was not warned of (each event for such a profile queued, 22023), and one with a
+    complete array beside named columns holding NULLs, or a counter column holding NULLs (rescoring reads
+    COALESCE(p, 0) + a), was warned of for nothing. It reads them as rescoring does now."""
+    _wired_array_profiles(db_url, "arr", null_element_rows=10)
+    _wired_array_profiles(db_url, "beside", null_element_rows=0, named_nulls=10)
+    _wired_profiles(db_url, "cnt", nulls=0, rows=100, wiring=f", p_counters => '{{\"{NAMES[2]}\": \"count\"}}'")
+    query(db_url, f"UPDATE cnt SET {NAMES[2]} = NULL WHERE id < 10; ANALYZE cnt")
+    run = pgscore_cli("deploy", str(model_file), "--name", "risk", "--features", ",".join(NAMES), "--db", db_url)
+    assert run.returncode == 0 and "live)" in run.stdout, run.stdout + run.stderr
+    assert (f"pgscore: warning: risk version 1 takes no missing value in features[4] ({NAMES[3]}), and public.arr "
+            f"(wired to rescore with it: wiring 1) holds NULL or NaN there: features[4] ({NAMES[3]}) (10 of its 100 "
+            "rows (10.0%)) (its features arrays: at most 10,000 rows read); the rescoring of each event for such a "
+            "profile will fail and be queued in pgscore.error_queue (22023) until the column is filled (UPDATE "
+            "\"public\".\"arr\" SET \"features\"[4] = ... WHERE \"features\"[4] IS NULL OR \"features\"[4] = 'NaN')"
+            ) in run.stderr, run.stderr
+    assert run.stderr.count("warning") == 1 and "public.beside" not in run.stderr and "public.cnt" not in run.stderr, \
+        run.stderr
+    # (what it says: the array's NULL element queues the event; the others rescore)
+    query(db_url, "INSERT INTO arr_ev VALUES (0), (50); INSERT INTO beside_ev VALUES (0); INSERT INTO cnt_ev VALUES (0)")
+    assert query(db_url, "SELECT rescoring_id, entity_key, sqlstate FROM pgscore.error_queue") == [(1, "0", "22023")]
+    assert query(db_url, "SELECT (SELECT s IS NOT NULL FROM beside WHERE id = 0), (SELECT s IS NOT NULL FROM cnt "
+                         "WHERE id = 0)") == [(True, True)]
+
+
+def test_the_null_warning_of_a_strict_wiring_says_the_insert_fails(db_url, model_file):
+    """A strict wiring's NULL was said to queue each event; the application's INSERT fails instead, and it says so."""
+    _wired_profiles(db_url, "st", nulls=20, wiring=", p_strict => true")
+    run = pgscore_cli("deploy", str(model_file), "--name", "risk", "--features", ",".join(NAMES), "--db", db_url)
+    assert run.returncode == 0 and "live)" in run.stdout, run.stdout + run.stderr
+    assert ("(pg_stats.null_frac, an estimate from the last ANALYZE); the wiring is strict: each INSERT into "
+            "public.st_ev of an event for such a profile will fail (22023) until the column is filled") in run.stderr, \
+        run.stderr
+    assert "queued" not in run.stderr, run.stderr
+    with pytest.raises(psycopg2.Error) as failed:
+        query(db_url, "INSERT INTO st_ev VALUES (0)")
+    assert failed.value.pgcode == "22023"
+
+
+def test_the_null_check_that_cannot_run_says_so_in_one_line(db_url, model_file):
+    """Twelve columns with NULLs and the model's tables locked by another session: each probe waited for its own
+    lock timeout, each timeout taken as "takes NULLs", and the check ended ~24 s later saying nothing. It stops at
+    the first error that is no refusal of a NULL and says in one line that it was skipped, and why; a Ctrl-C
+    during the check says so too, without a traceback."""
+    import io
+
+    from pgscore import wired_nulls
+
+    _wired_profiles(db_url, "allnull", nulls=200)
+    query(db_url, "UPDATE allnull SET " + ", ".join(f"{n} = NULL" for n in NAMES) + "; ANALYZE allnull")
+    run = pgscore_cli("deploy", str(model_file), "--name", "risk", "--features", ",".join(NAMES), "--db", db_url)
+    assert run.returncode == 0 and run.stderr.count("pgscore: warning: risk version 1 takes no missing value") == 1, \
+        run.stdout + run.stderr
+    holder = psycopg2.connect(db_url)
+    try:
+        holder.cursor().execute("LOCK TABLE pgscore.evaluators, pgscore.artifacts IN ACCESS EXCLUSIVE MODE")
+        out = io.StringIO()
+        wired_nulls.say_warnings(db_url, "risk", 1, out)
+    finally:
+        holder.close()
+    assert out.getvalue().count("\n") == 1 and out.getvalue().startswith(
+        "pgscore: note: the check of risk version 1's wired profile tables for NULLs it refuses was skipped: "
+        "canceling statement due to lock timeout (55P03)"), out.getvalue()
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    out = io.StringIO()
+    original, wired_nulls.warnings = wired_nulls.warnings, interrupted
+    try:
+        wired_nulls.say_warnings(db_url, "risk", 1, out)
+    finally:
+        wired_nulls.warnings = original
+    assert out.getvalue() == ("pgscore: note: the check of risk version 1's wired profile tables for NULLs it refuses "
+                              "was skipped: interrupted (Ctrl-C); the version is live\n"), out.getvalue()
 
 
 def test_deploy_on_a_terminal_says_what_it_does_next(db_url, model_file, tmp_path):

@@ -859,21 +859,25 @@ def _aging_counters(cur, counters) -> list[str]:
 
 def _say_wired_nulls_in_status(cur, live) -> None:
     """deploy's warning of NULLs a wired profile table holds where the live version takes none, for each model with
-    wirings and a live version (`live`: its (name, version) pairs); in a savepoint, saying nothing where the check
-    cannot run."""
+    wirings and a live version (`live`: its (name, version) pairs); in a savepoint, saying in one line where the
+    check cannot run."""
     import psycopg2
 
     from pgscore import wired_nulls
 
     for name, version in sorted(live):
         cur.execute("SAVEPOINT pgscore_status_nulls")
+        why = None
         try:
             said = wired_nulls.warnings(cur.connection, name, version)
-        except psycopg2.Error:  # (advice: a timeout or a privilege leaves the rest of status to say)
-            said = []
+        except (wired_nulls.CheckFailed, psycopg2.Error) as e:  # (advice: the rest of status is said)
+            said, why = [], (str(e).strip().splitlines() or [type(e).__name__])[0]
         cur.execute("ROLLBACK TO SAVEPOINT pgscore_status_nulls")
         for w in said:
             _say(f"  warning: {w}")
+        if why:
+            _say(f"  note: the check of {name} version {version}'s wired profile tables for NULLs it refuses was "
+                 f"skipped: {why}")
 
 
 def _rescoring_status(cur):

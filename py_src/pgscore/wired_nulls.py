@@ -1,33 +1,61 @@
 """Go-live warnings: a profile table wired to rescore with a model holds NULLs (or NaN) in a feature the version
-that goes live takes no missing value in, so each event for such a profile would be queued, not rescored."""
+that goes live takes no missing value in, so each event for such a profile would be queued (or, for a strict
+wiring, its INSERT would fail), not rescored.
+
+The check reads the profile table as rescoring does (rescoring.Wiring): one float8[] column `features` and no
+counters, the array, by position (its elements sampled: pg_stats says nothing of them); else a column per feature,
+counters left out (rescoring writes them from the events before it scores: COALESCE(p, 0) + a, GREATEST, ...).
+An ordinary table is read as rescoring reads it, ONLY its own rows (pg_stats' row with inherited = false); a
+partitioned one has no statistics of its own: its first rows are read. The whole check has one deadline
+(DEADLINE_S); an error that is not the model's refusal of a NULL ends it (CheckFailed, said in one line)."""
+import time
+
 import psycopg2
 from psycopg2 import sql
 
-# the rows read from a profile table that ANALYZE never saw (no pg_stats row for the column): the first ones in
-# physical order, never a full scan of a big table at deploy
+# the rows read from a profile table that ANALYZE never saw (no pg_stats row for the column) or whose features are
+# one array: the first ones in physical order, never a full scan of a big table at deploy
 SAMPLE_ROWS = 10_000
+DEADLINE_S = 8.0  # the whole check's, every table and probe in it (a probe loads the model in the server)
+LOCK_TIMEOUT_MS = 2000  # a lock the check waits for, at most (within the deadline)
 _FLOATS = ("double precision", "real", "numeric")  # the types that hold a NaN as well as a NULL
+FLOAT8_ARRAY = 1022
 
-# the wired profile tables that exist, and their columns the version reads by name (a generated column too)
-_COLUMNS = """
-SELECT r.rescoring_id, r.profile_table, n.nspname, c.relname, c.reltuples, a.attname,
-       a.atttypid::pg_catalog.regtype::text
+
+class CheckFailed(Exception):
+    """The check could not run to its end (why, in words): nothing is said of the tables it did not finish."""
+
+
+# the wired profile tables that exist, with how their wirings read them
+_WIRINGS = """
+SELECT r.rescoring_id, r.profile_table, r.event_table, r.counters::pg_catalog.text, r.strict, r.missing_profile,
+       c.oid::pg_catalog.int8, c.relkind::pg_catalog.text, n.nspname::pg_catalog.text, c.relname::pg_catalog.text,
+       c.reltuples
   FROM pgscore.rescoring r
   JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(r.profile_table)
   JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid
- WHERE r.model_name OPERATOR(pg_catalog.=) %s AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
-   AND a.attname::text OPERATOR(pg_catalog.=) ANY (%s::text[])
- ORDER BY r.rescoring_id, a.attnum
+ WHERE r.model_name OPERATOR(pg_catalog.=) %s
+ ORDER BY r.rescoring_id
 """
 
-# what the last ANALYZE saw (the parent's inherited row first: a partitioned table has only that one)
+# a table's columns: type, whether generated (its expression) and whether it has a default
+_ATTRS = """
+SELECT a.attname::pg_catalog.text, a.atttypid::pg_catalog.int8, a.atttypid::pg_catalog.regtype::pg_catalog.text,
+       a.attgenerated::pg_catalog.text, a.atthasdef,
+       (SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) FROM pg_catalog.pg_attrdef d
+         WHERE d.adrelid OPERATOR(pg_catalog.=) a.attrelid AND d.adnum OPERATOR(pg_catalog.=) a.attnum)
+  FROM pg_catalog.pg_attribute a
+ WHERE a.attrelid OPERATOR(pg_catalog.=) %s::pg_catalog.oid AND a.attnum OPERATOR(pg_catalog.>) 0
+   AND NOT a.attisdropped
+ ORDER BY a.attnum
+"""
+
+# what the last ANALYZE saw of the table's own rows (inherited = false: rescoring reads ONLY the table)
 _STATS = """
-SELECT DISTINCT ON (s.attname) s.attname::text, s.null_frac, s.most_common_vals::text, s.most_common_freqs
+SELECT s.attname::text, s.null_frac, s.most_common_vals::text, s.most_common_freqs
   FROM pg_catalog.pg_stats s
  WHERE s.schemaname OPERATOR(pg_catalog.=) %s AND s.tablename OPERATOR(pg_catalog.=) %s
-   AND s.attname::text OPERATOR(pg_catalog.=) ANY (%s::text[])
- ORDER BY s.attname, s.inherited DESC
+   AND s.attname::text OPERATOR(pg_catalog.=) ANY (%s::text[]) AND NOT s.inherited
 """
 
 
@@ -39,65 +67,149 @@ def _nan_share(mcv_text, freqs) -> float:
     return sum(f for v, f in zip(values, freqs) if v.strip('"') == "NaN")
 
 
-def _shares(cur, nsp, rel, columns) -> dict:
-    """{column: (share, how)} of the columns holding NULL (or NaN, in a float column); how says where
-    the numbers come from: "stats" (pg_stats, an estimate) or "sample" (rows read: (missing, read, whole))."""
-    cur.execute(_STATS, (nsp, rel, [c for c, _ in columns]))
-    out, unseen = {}, []
-    seen = {r[0]: r for r in cur.fetchall()}
-    for col, typ in columns:
-        if col not in seen:
-            unseen.append((col, typ))
-            continue
-        _, null_frac, mcv, freqs = seen[col]
-        share = (null_frac or 0.0) + (_nan_share(mcv, freqs) if typ in _FLOATS else 0.0)
-        if share > 0:
-            out[col] = (share, "stats")
+class _Budget:
+    """The check's one deadline: each statement runs under what is left of it."""
+
+    def __init__(self, cur, seconds=None):
+        self.cur, self.seconds = cur, DEADLINE_S if seconds is None else seconds
+        self.end = time.monotonic() + self.seconds
+
+    def run(self, statement, args=None):
+        left = int((self.end - time.monotonic()) * 1000)
+        if left <= 0:
+            raise CheckFailed(self.late())
+        self.cur.execute("SELECT pg_catalog.set_config('statement_timeout', %s, true), "
+                         "pg_catalog.set_config('lock_timeout', %s, true)",
+                         (f"{left}ms", f"{min(left, LOCK_TIMEOUT_MS)}ms"))
+        self.cur.execute(statement, args)
+
+    def late(self) -> str:
+        return f"it took more than {self.seconds:g} s"
+
+
+def _failed(budget, e) -> CheckFailed:
+    """CheckFailed for a server error that ends the check."""
+    if getattr(e, "pgcode", None) == "57014":  # query_canceled: the statement_timeout the deadline set
+        return CheckFailed(budget.late())
+    first = (getattr(getattr(e, "diag", None), "message_primary", None) or str(e)).strip().splitlines()
+    return CheckFailed(f"{first[0] if first else type(e).__name__} ({getattr(e, 'pgcode', None) or 'no SQLSTATE'})")
+
+
+def _shares(budget, nsp, rel, partitioned, columns) -> dict:
+    """{column: (nulls, nans, how)} of the columns (name, type) holding NULL (or NaN, in a float column); how
+    says where the numbers come from: "stats" (pg_stats, shares: an estimate) or ("sample", read, whole) (counts of
+    the rows read)."""
+    out, unseen = {}, list(columns)
+    if not partitioned:  # (a partitioned table has no statistics of its own rows: it has none)
+        budget.run(_STATS, (nsp, rel, [c for c, _ in columns]))
+        seen = {r[0]: r for r in budget.cur.fetchall()}
+        unseen = [(c, t) for c, t in columns if c not in seen]
+        for col, typ in columns:
+            if col in seen:
+                _, null_frac, mcv, freqs = seen[col]
+                nulls, nans = null_frac or 0.0, _nan_share(mcv, freqs) if typ in _FLOATS else 0.0
+                if nulls + nans > 0:
+                    out[col] = (nulls, nans, "stats")
     if unseen:  # never analysed: the first SAMPLE_ROWS rows, counted
-        def missing(col, typ):
+        def count(col, typ):
             c = sql.Identifier(col)
-            test = (sql.SQL("{} IS NULL OR {} = 'NaN'").format(c, c) if typ in _FLOATS
-                    else sql.SQL("{} IS NULL").format(c))
-            return sql.SQL("pg_catalog.count(*) FILTER (WHERE {})").format(test)
-        cur.execute(sql.SQL("SELECT pg_catalog.count(*), {} FROM (SELECT {} FROM {} LIMIT %s) s").format(
-            sql.SQL(", ").join(missing(c, t) for c, t in unseen),
-            sql.SQL(", ").join(sql.Identifier(c) for c, _ in unseen), sql.Identifier(nsp, rel)), (SAMPLE_ROWS,))
-        read, *counts = cur.fetchone()
-        for (col, _), n in zip(unseen, counts):
-            if n:
-                out[col] = (n / read, ("sample", n, read, read < SAMPLE_ROWS))
+            nans = (sql.SQL("pg_catalog.count(*) FILTER (WHERE {} = 'NaN')").format(c) if typ in _FLOATS
+                    else sql.SQL("0"))
+            return sql.SQL("pg_catalog.count(*) FILTER (WHERE {} IS NULL), {}").format(c, nans)
+        budget.run(sql.SQL("SELECT pg_catalog.count(*), {} FROM (SELECT {} FROM {}{} LIMIT %s) s").format(
+            sql.SQL(", ").join(count(c, t) for c, t in unseen),
+            sql.SQL(", ").join(sql.Identifier(c) for c, _ in unseen),
+            sql.SQL("" if partitioned else "ONLY "), sql.Identifier(nsp, rel)), (SAMPLE_ROWS,))
+        read, *counts = budget.cur.fetchone()
+        for i, (col, _) in enumerate(unseen):
+            nulls, nans = counts[2 * i], counts[2 * i + 1]
+            if nulls or nans:
+                out[col] = (nulls, nans, ("sample", read, read < SAMPLE_ROWS))
     return out
 
 
-def _refuses_missing(cur, name, version, features, baseline_min, feature) -> bool:
+def _array_shares(budget, nsp, rel, partitioned, features) -> tuple:
+    """How the first SAMPLE_ROWS rows' features arrays hold missing values: (rows read, NULL arrays,
+    {feature: (NULL elements, NaN elements)})."""
+    budget.run(sql.SQL(
+        "WITH s AS MATERIALIZED (SELECT {f} AS f FROM {only}{t} LIMIT %s) "
+        "SELECT 0::pg_catalog.int8, pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE s.f IS NULL) FROM s "
+        "UNION ALL SELECT u.o, pg_catalog.count(*) FILTER (WHERE u.v IS NULL), "
+        "pg_catalog.count(*) FILTER (WHERE u.v = 'NaN') FROM s, pg_catalog.unnest(s.f) WITH ORDINALITY AS u(v, o) "
+        "WHERE u.v IS NULL OR u.v = 'NaN' GROUP BY u.o").format(
+            f=sql.Identifier("features"), only=sql.SQL("" if partitioned else "ONLY "), t=sql.Identifier(nsp, rel)),
+        (SAMPLE_ROWS,))
+    read, null_arrays, elements = 0, 0, {}
+    for o, a, b in budget.cur.fetchall():
+        if o == 0:
+            read, null_arrays = a, b
+        elif o <= len(features):
+            elements[features[o - 1]] = (a, b)
+    return read, null_arrays, elements
+
+
+def _compiled_nan_ok(budget, name, version, features):
+    """{feature: whether it may be NULL} as the version's compiled evaluator says (the one the server scores
+    with), or None where there is none this role may read (the probes decide then)."""
+    from pgscore import compiled
+
+    cur = budget.cur
+    cur.execute("SAVEPOINT pgscore_compiled_read")
+    try:
+        budget.run("SELECT e.bytes FROM pgscore.evaluators e JOIN pgscore.models m USING (model_id) "
+                   "WHERE m.name = %s AND m.version = %s AND e.bytes IS NOT NULL", (name, version))
+        found = cur.fetchone()
+    except psycopg2.Error as e:
+        cur.execute("ROLLBACK TO SAVEPOINT pgscore_compiled_read")
+        if e.pgcode in ("42501",):  # (the bytes are load_model's to read: a role that may not probes instead)
+            return None
+        raise _failed(budget, e) from None
+    cur.execute("RELEASE SAVEPOINT pgscore_compiled_read")
+    if not found:
+        return None
+    try:
+        ok = compiled.Evaluator.from_bytes(found[0]).nan_ok
+    except (ValueError, KeyError):
+        return None
+    return dict(zip(features, (bool(v) for v in ok))) if len(ok) == len(features) else None
+
+
+def _refuses_missing(budget, name, version, features, baseline_min, feature) -> bool:
     """Whether the version refuses a NULL in `feature`: the server scores one row, that feature NULL and the
     others at their training minimum (a value it saw: a known category), unlogged, in a savepoint rolled back.
-    Only the refusal of the missing value counts (an error of another kind says nothing of it)."""
+    Only the refusal of the missing value counts; another refusal of the row (a 22xxx data error) says nothing
+    of it; any other error (a timeout, a lock, a model the server cannot load) ends the check."""
     from pgscore.serving import refusal
 
+    cur = budget.cur
     row = [None if f == feature else baseline_min.get(f, 0.0) for f in features]
     cur.execute("SAVEPOINT pgscore_missing_probe")
     try:
-        cur.execute("SELECT pgscore.score(%s, %s::pg_catalog.float8[], %s)", (name, row, version))
+        budget.run("SELECT pgscore.score(%s, %s::pg_catalog.float8[], %s)", (name, row, version))
         refused = False
     except psycopg2.Error as e:  # the server's answer
-        refused = getattr(e, "pgcode", None) == "22023" and refusal(
+        cur.execute("ROLLBACK TO SAVEPOINT pgscore_missing_probe")
+        if not (getattr(e, "pgcode", None) or "").startswith("22"):
+            raise _failed(budget, e) from None
+        return e.pgcode == "22023" and refusal(
             getattr(getattr(e, "diag", None), "message_primary", None) or str(e)) == "NaN"
     cur.execute("ROLLBACK TO SAVEPOINT pgscore_missing_probe")
     return refused
 
 
-def _how_many(share, how, reltuples) -> str:
+def _how_many(nulls, nans, how, reltuples) -> str:
     if how == "stats":
         of = f" of ~{int(reltuples):,} rows" if reltuples and reltuples > 0 else ""
-        return f"~{share:.1%}{of}"
-    _, n, read, whole = how
-    return f"{n:,} of {'its' if whole else 'the first'} {read:,} rows ({share:.1%})"
+        return f"~{nulls + nans:.1%}{of}"
+    _, read, whole = how
+    n = nulls + nans
+    return f"{n:,} of {'its' if whole else 'the first'} {read:,} rows ({n / read:.1%})"
 
 
 def warnings(conn, name, version) -> list[str]:
     """The warnings for `name` version `version` live (an empty list where nothing is wrong), in a savepoint of
-    conn's transaction rolled back: its settings and probes leave nothing behind (pgscore status shares it)."""
+    conn's transaction rolled back: its settings and probes leave nothing behind (pgscore status shares it).
+    Raises CheckFailed where the check cannot run to its end."""
     with conn.cursor() as cur:
         cur.execute("SAVEPOINT pgscore_wired_nulls")
         try:
@@ -107,70 +219,125 @@ def warnings(conn, name, version) -> list[str]:
 
 
 def _warnings(cur, name, version) -> list[str]:
+    from pgscore.rescoring import parse_counters
+
+    budget = _Budget(cur)
     cur.execute("SET LOCAL search_path = pg_catalog, pg_temp")
-    cur.execute("SET LOCAL statement_timeout = '20s'")  # (a probe loads the model: seconds for a big one)
-    cur.execute("SET LOCAL lock_timeout = '2s'")
     cur.execute("SET LOCAL pgscore.log_queries = off")  # (the probes are no predictions)
-    cur.execute("SELECT m.feature_names FROM pgscore.models m WHERE m.name = %s AND m.version = %s",
-                (name, version))
-    found = cur.fetchone()
-    if not found:
-        return []
-    features = list(found[0])
-    cur.execute(_COLUMNS, (name, features))
-    tables = {}
-    for rid, table, nsp, rel, reltuples, col, typ in cur.fetchall():
-        tables.setdefault((rid, table, nsp, rel, reltuples), []).append((col, typ))
-    if not tables:
-        return []
-    cur.execute("SELECT b.feature, b.min FROM pgscore.baselines b JOIN pgscore.models m USING (model_id) "
-                "WHERE m.name = %s AND m.version = %s AND b.kind = 'feature' AND b.min IS NOT NULL",
-                (name, version))
-    baseline_min = dict(cur.fetchall())
-    refuses, out = {}, []
-    for (rid, table, nsp, rel, reltuples), columns in tables.items():
+    try:
+        budget.run("SELECT m.feature_names FROM pgscore.models m WHERE m.name = %s AND m.version = %s",
+                   (name, version))
+        found = cur.fetchone()
+        if not found:
+            return []
+        features = list(found[0])
+        budget.run(_WIRINGS, (name,))
+        wirings = cur.fetchall()
+        if not wirings:
+            return []
+        budget.run("SELECT b.feature, b.min FROM pgscore.baselines b JOIN pgscore.models m USING (model_id) "
+                   "WHERE m.name = %s AND m.version = %s AND b.kind = 'feature' AND b.min IS NOT NULL",
+                   (name, version))
+        baseline_min = dict(cur.fetchall())
+    except psycopg2.Error as e:
+        raise _failed(budget, e) from None
+    nan_ok = _compiled_nan_ok(budget, name, version, features)
+
+    refuses = {}
+
+    def refused(feature):
+        if feature not in refuses:
+            refuses[feature] = (not nan_ok[feature] if nan_ok is not None else
+                                _refuses_missing(budget, name, version, features, baseline_min, feature))
+        return refuses[feature]
+
+    out = []
+    for rid, table, event_table, counters, strict, missing_profile, oid, kind, nsp, rel, reltuples in wirings:
         cur.execute("SAVEPOINT pgscore_wired_table")
         try:
-            missing = _shares(cur, nsp, rel, columns)
-        except psycopg2.Error:  # (a table this role may not read, a lock or a timeout: the other wirings' tables)
+            budget.run(_ATTRS, (oid,))
+            attrs = {a: (typid, typ, gen, hasdef, expr) for a, typid, typ, gen, hasdef, expr in cur.fetchall()}
+            try:
+                counted = {c.column for c in parse_counters(counters)}
+            except Exception:  # (a wiring that cannot rescore at all says so itself: status)
+                cur.execute("ROLLBACK TO SAVEPOINT pgscore_wired_table")
+                continue
+            partitioned = kind == "p"
+            by_position = attrs.get("features", (None,))[0] == FLOAT8_ARRAY and not counted
+            if by_position:
+                read, null_arrays, elements = _array_shares(budget, nsp, rel, partitioned, features)
+                items = []  # (feature, label, nulls, nans, how, set target, test)
+                a = sql.Identifier("features")
+                if null_arrays and any(refused(f) for f in features):
+                    items.append(("features", "features", null_arrays, 0, ("sample", read, read < SAMPLE_ROWS),
+                                  sql.SQL("{} = ...").format(a), sql.SQL("{} IS NULL").format(a)))
+                for f, (nulls, nans) in elements.items():
+                    if refused(f):
+                        i = features.index(f) + 1
+                        items.append((f, f"features[{i}] ({f})", nulls, nans, ("sample", read, read < SAMPLE_ROWS),
+                                      sql.SQL("{}[{}] = ...").format(a, sql.Literal(i)),
+                                      sql.SQL("{0}[{1}] IS NULL OR {0}[{1}] = 'NaN'").format(a, sql.Literal(i))))
+                floats = bool(items)
+            else:
+                wanted = set(features) - counted  # (in the table's column order)
+                columns = [(a, v[1]) for a, v in attrs.items() if a in wanted]
+                missing = _shares(budget, nsp, rel, partitioned, columns) if columns else {}
+                items = []
+                for col, (nulls, nans, how) in missing.items():
+                    if refused(col):
+                        c = sql.Identifier(col)
+                        float_col = attrs[col][1] in _FLOATS
+                        items.append((col, col, nulls, nans, how, sql.SQL("{} = ...").format(c), sql.SQL(
+                            "{0} IS NULL OR {0} = 'NaN'" if float_col else "{0} IS NULL").format(c)))
+                floats = any(attrs[i[0]][1] in _FLOATS for i in items)
+        except psycopg2.Error as e:  # a lock held past lock_timeout: the other wirings' tables (a timeout ends it)
             cur.execute("ROLLBACK TO SAVEPOINT pgscore_wired_table")
+            if e.pgcode == "55P03":
+                continue
+            raise _failed(budget, e) from None
+        cur.execute("RELEASE SAVEPOINT pgscore_wired_table")
+        if not items:
             continue
-        for col in missing:
-            if col not in refuses:
-                refuses[col] = _refuses_missing(cur, name, version, features, baseline_min, col)
-        bad = [(c, v) for c, v in missing.items() if refuses[c]]
-        if not bad:
-            continue
-        said = ", ".join(f"{c} ({_how_many(s, how, reltuples)})" for c, (s, how) in bad)
-        cols = [c for c, _ in bad]
-        floats = [c for c, t in columns if c in cols and t in _FLOATS]
-        source = ("pg_stats.null_frac, an estimate from the last ANALYZE" if any(h == "stats" for _, (_, h) in bad)
-                  else f"the table was never analysed: at most {SAMPLE_ROWS:,} rows read")
+        said = ", ".join(f"{label} ({_how_many(n, m, how, reltuples)})" for _, label, n, m, how, _, _ in items)
+        cols = [label for _, label, *_ in items]
+        stats = any(how == "stats" for _, _, _, _, how, _, _ in items)
+        source = ("pg_stats.null_frac, an estimate from the last ANALYZE" if stats else
+                  f"{'its features arrays' if by_position else 'the table was never analysed'}: at most "
+                  f"{SAMPLE_ROWS:,} rows read")
         fill = sql.SQL("UPDATE {} SET {} WHERE {}").format(
-            sql.Identifier(nsp, rel), sql.SQL(", ").join(sql.SQL("{} = ...").format(sql.Identifier(c)) for c in cols),
-            sql.SQL(" OR ").join(sql.SQL("{0} IS NULL OR {0} = 'NaN'" if c in floats else "{0} IS NULL").format(
-                sql.Identifier(c)) for c in cols)).as_string(cur)
+            sql.Identifier(nsp, rel), sql.SQL(", ").join(i[5] for i in items),
+            sql.SQL(" OR ").join(i[6] for i in items)).as_string(cur)
+        what = ("the wiring is strict: each INSERT into " f"{event_table} of an event for such a profile will fail "
+                "(22023)" if strict else "the rescoring of each event for such a profile will fail and be queued in "
+                "pgscore.error_queue (22023)")
         out.append(
             f"{name} version {version} takes no missing value in {', '.join(cols)}, and {table} (wired to "
-            f"rescore with it: wiring {rid}) holds NULL{' or NaN' if floats else ''} there: {said} ({source}); the "
-            "rescoring of each event for such a profile will fail and be queued in pgscore.error_queue (22023) "
-            f"until the column is filled ({fill}), or deploy a model that takes missing values (an imputer in its "
-            "pipeline, or HistGradientBoosting)")
+            f"rescore with it: wiring {rid}) holds NULL{' or NaN' if floats else ''} there: {said} ({source}); "
+            f"{what} until the column is filled ({fill}), or deploy a model that takes missing values (an imputer "
+            "in its pipeline, or HistGradientBoosting)")
     return out
 
 
 def say_warnings(url, name, version, out) -> None:
     """Print the warnings on `out` (stderr); never fails the command that made the version live: a check that
-    cannot run (a timeout, a privilege, a server that cannot load the version) says nothing."""
+    cannot run (a timeout, a privilege, a server that cannot load the version, a Ctrl-C) says so in one line."""
     import contextlib
 
+    said, why = [], None
     try:
         with contextlib.closing(psycopg2.connect(url)) as conn:
             try:
                 said = warnings(conn, name, version)
             finally:
                 conn.rollback()
-    except Exception:  # (a warning is advice: the version is live and committed whatever happens here)
-        return
+    except CheckFailed as e:
+        why = str(e)
+    except KeyboardInterrupt:  # (the version is live and committed: only the advice is skipped)
+        why = "interrupted (Ctrl-C); the version is live"
+    except Exception as e:  # (a warning is advice: the version is live and committed whatever happens here)
+        why = (str(e).strip().splitlines() or [type(e).__name__])[0]
     for w in said:
         print(f"pgscore: warning: {w}", file=out)
+    if why:
+        print(f"pgscore: note: the check of {name} version {version}'s wired profile tables for NULLs it refuses "
+              f"was skipped: {why}", file=out)
