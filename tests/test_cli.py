@@ -324,6 +324,12 @@ def test_the_null_warning_reads_a_bounded_sample_where_analyze_never_ran_and_a_g
             "(4 of its 50 rows (8.0%)) (the table was never analysed: at most 10,000 rows read); ") in run.stderr, \
         run.stderr
     assert run.stderr.count("warning") == 1 and "Traceback" not in run.stderr, run.stderr
+    # the generated column is named as such, not set in the UPDATE it suggests (PostgreSQL refuses that)
+    fill = re.search(r"until the column is filled \((UPDATE .*?)(; |\), or deploy)", run.stderr).group(1)
+    assert f'SET "{NAMES[5]}" = ... WHERE' in fill, fill
+    query(db_url, fill.replace("...", "0"))
+    assert (f"; {g} is a generated column, GENERATED ALWAYS AS ((raw * (1)::double precision)): fill the columns it "
+            "reads), or deploy") in run.stderr, run.stderr
 
 
 def test_a_wired_table_the_null_check_cannot_read_leaves_the_others_checked(db_url, model_file):

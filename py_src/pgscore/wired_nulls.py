@@ -287,8 +287,9 @@ def _warnings(cur, name, version) -> list[str]:
                     if refused(col):
                         c = sql.Identifier(col)
                         float_col = attrs[col][1] in _FLOATS
-                        items.append((col, col, nulls, nans, how, sql.SQL("{} = ...").format(c), sql.SQL(
-                            "{0} IS NULL OR {0} = 'NaN'" if float_col else "{0} IS NULL").format(c)))
+                        generated = attrs[col][2] != ""  # (UPDATE ... SET refuses it: what it reads is filled)
+                        items.append((col, col, nulls, nans, how, None if generated else sql.SQL("{} = ...").format(c),
+                                      sql.SQL("{0} IS NULL OR {0} = 'NaN'" if float_col else "{0} IS NULL").format(c)))
                 floats = any(attrs[i[0]][1] in _FLOATS for i in items)
         except psycopg2.Error as e:  # a lock held past lock_timeout: the other wirings' tables (a timeout ends it)
             cur.execute("ROLLBACK TO SAVEPOINT pgscore_wired_table")
@@ -304,9 +305,13 @@ def _warnings(cur, name, version) -> list[str]:
         source = ("pg_stats.null_frac, an estimate from the last ANALYZE" if stats else
                   f"{'its features arrays' if by_position else 'the table was never analysed'}: at most "
                   f"{SAMPLE_ROWS:,} rows read")
-        fill = sql.SQL("UPDATE {} SET {} WHERE {}").format(
-            sql.Identifier(nsp, rel), sql.SQL(", ").join(i[5] for i in items),
-            sql.SQL(" OR ").join(i[6] for i in items)).as_string(cur)
+        settable = [i for i in items if i[5] is not None]
+        fill = "; ".join(
+            ([sql.SQL("UPDATE {} SET {} WHERE {}").format(
+                sql.Identifier(nsp, rel), sql.SQL(", ").join(i[5] for i in settable),
+                sql.SQL(" OR ").join(i[6] for i in settable)).as_string(cur)] if settable else [])
+            + [f"{i[0]} is a generated column, GENERATED ALWAYS AS ({attrs[i[0]][4]}): fill the columns it reads"
+               for i in items if i[5] is None])
         what = ("the wiring is strict: each INSERT into " f"{event_table} of an event for such a profile will fail "
                 "(22023)" if strict else "the rescoring of each event for such a profile will fail and be queued in "
                 "pgscore.error_queue (22023)")
