@@ -398,6 +398,33 @@ def test_the_null_warning_reads_the_features_as_the_wiring_does(db_url, model_fi
                          "WHERE id = 0)") == [(True, True)]
 
 
+def test_the_null_warning_reads_a_parents_own_rows_and_a_partitioned_tables_partitions(db_url, model_file):
+    """pg_stats' row with inherited = true mixed the NULLs of a table inheriting from the profile table with the
+    parent's own rows, which alone rescoring reads (ONLY): a clean parent was warned of. Its own rows are read now;
+    a partitioned profile table (never analysed itself) is read in its partitions' first rows."""
+    from pgscore import wired_nulls
+
+    run = pgscore_cli("deploy", str(model_file), "--name", "risk", "--features", ",".join(NAMES), "--db", db_url)
+    assert run.returncode == 0 and "live)" in run.stdout, run.stdout + run.stderr
+    _wired_profiles(db_url, "par", nulls=0, rows=100)
+    query(db_url, "CREATE TABLE kid () INHERITS (par); INSERT INTO kid SELECT id + 1000, "
+                  + ", ".join("NULL" if n == NAMES[3] else n for n in NAMES) + " FROM par; ANALYZE par")
+    query(db_url, f"CREATE TABLE parts (id int PRIMARY KEY, {', '.join(f'{n} float8' for n in NAMES)}, s float8, "
+                  "scored_at timestamptz) PARTITION BY RANGE (id); CREATE TABLE parts_a PARTITION OF parts FOR VALUES "
+                  "FROM (0) TO (50); CREATE TABLE parts_b PARTITION OF parts FOR VALUES FROM (50) TO (100); "
+                  f"INSERT INTO parts SELECT * FROM ONLY par; UPDATE parts SET {NAMES[3]} = NULL WHERE id >= 90; "
+                  "ANALYZE parts; CREATE TABLE parts_ev (cid int); SELECT pgscore.attach_rescoring('parts_ev', "
+                  "'parts', 'cid', 'risk', 's', p_profile_key => 'id')")
+    with psycopg2.connect(db_url) as conn:
+        said = wired_nulls.warnings(conn, "risk", 1)
+    conn.close()
+    assert len(said) == 1 and "public.par " not in said[0], said
+    assert (f"and public.parts (wired to rescore with it: wiring 2) holds NULL or NaN there: {NAMES[3]} (10 of its 100 "
+            "rows (10.0%)) (a partitioned table, its partitions: at most 10,000 rows read)") in said[0], said
+    query(db_url, "INSERT INTO par_ev VALUES (0), (50)")
+    assert query(db_url, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+
+
 def test_the_null_warning_of_a_strict_wiring_says_the_insert_fails(db_url, model_file):
     """A strict wiring's NULL was said to queue each event; the application's INSERT fails instead, and it says so."""
     _wired_profiles(db_url, "st", nulls=20, wiring=", p_strict => true")

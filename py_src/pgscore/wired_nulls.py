@@ -302,9 +302,10 @@ def _warnings(cur, name, version) -> list[str]:
         said = ", ".join(f"{label} ({_how_many(n, m, how, reltuples)})" for _, label, n, m, how, _, _ in items)
         cols = [label for _, label, *_ in items]
         stats = any(how == "stats" for _, _, _, _, how, _, _ in items)
+        read_from = ("its features arrays" if by_position else "a partitioned table, its partitions" if partitioned
+                     else "the table was never analysed")
         source = ("pg_stats.null_frac, an estimate from the last ANALYZE" if stats else
-                  f"{'its features arrays' if by_position else 'the table was never analysed'}: at most "
-                  f"{SAMPLE_ROWS:,} rows read")
+                  f"{read_from}: at most {SAMPLE_ROWS:,} rows read")
         settable = [i for i in items if i[5] is not None]
         fill = "; ".join(
             ([sql.SQL("UPDATE {} SET {} WHERE {}").format(
