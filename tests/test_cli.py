@@ -241,9 +241,10 @@ def test_deploy_no_activate_says_how_to_make_the_version_live(db_url, model_file
         f"version, logged and never served, with: pgscore {hinted(db_url)}shadow m 3\n") in third.stdout, third.stdout
 
 
-def _wired_profiles(db_url, table, nulls, rows=200, analyse=True, wiring=""):
+def _wired_profiles(db_url, table, nulls, rows=200, analyse=True, wiring="", missing_profile="queue"):
     """A profile table `table` of NAMES (row i: X[i]), the column NAMES[3] NULL in the first `nulls` rows, wired
-    to rescore with model 'risk' from events of `table`_ev (`wiring`: attach_rescoring's further arguments)."""
+    to rescore with model 'risk' from events of `table`_ev (`wiring`: attach_rescoring's further arguments; a missing
+    profile queued, not created with NULL features, which is warned of on its own)."""
     query(db_url, f"CREATE TABLE {table} (id int PRIMARY KEY, {', '.join(f'{n} float8' for n in NAMES)}, "
                   f"s float8, scored_at timestamptz) WITH (autovacuum_enabled = off); CREATE TABLE {table}_ev (cid int)")
     with psycopg2.connect(db_url) as conn, conn.cursor() as cur:
@@ -254,7 +255,7 @@ def _wired_profiles(db_url, table, nulls, rows=200, analyse=True, wiring=""):
     if analyse:
         query(db_url, f"ANALYZE {table}")
     query(db_url, f"SELECT pgscore.attach_rescoring('{table}_ev', '{table}', 'cid', 'risk', 's', "
-                  f"p_profile_key => 'id'{wiring})")
+                  f"p_profile_key => 'id', p_missing_profile => '{missing_profile}'{wiring})")
 
 
 def test_going_live_over_a_wired_profile_table_with_nulls_the_model_refuses_warns(db_url, model_file, tmp_path):
@@ -369,7 +370,7 @@ def _wired_array_profiles(db_url, table, null_element_rows, named_nulls=0):
     conn.close()
     query(db_url, f"ANALYZE {table}")
     query(db_url, f"SELECT pgscore.attach_rescoring('{table}_ev', '{table}', 'cid', 'risk', 's', "
-                  "p_profile_key => 'id')")
+                  "p_profile_key => 'id', p_missing_profile => 'queue')")
 
 
 def test_the_null_warning_reads_the_features_as_the_wiring_does(db_url, model_file):
@@ -414,7 +415,7 @@ def test_the_null_warning_reads_a_parents_own_rows_and_a_partitioned_tables_part
                   "FROM (0) TO (50); CREATE TABLE parts_b PARTITION OF parts FOR VALUES FROM (50) TO (100); "
                   f"INSERT INTO parts SELECT * FROM ONLY par; UPDATE parts SET {NAMES[3]} = NULL WHERE id >= 90; "
                   "ANALYZE parts; CREATE TABLE parts_ev (cid int); SELECT pgscore.attach_rescoring('parts_ev', "
-                  "'parts', 'cid', 'risk', 's', p_profile_key => 'id')")
+                  "'parts', 'cid', 'risk', 's', p_profile_key => 'id', p_missing_profile => 'queue')")
     with psycopg2.connect(db_url) as conn:
         said = wired_nulls.warnings(conn, "risk", 1)
     conn.close()
@@ -423,6 +424,26 @@ def test_the_null_warning_reads_a_parents_own_rows_and_a_partitioned_tables_part
             "rows (10.0%)) (a partitioned table, its partitions: at most 10,000 rows read)") in said[0], said
     query(db_url, "INSERT INTO par_ev VALUES (0), (50)")
     assert query(db_url, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+
+
+def test_the_null_warning_of_a_wiring_that_creates_missing_profiles(db_url, model_file):
+    """A wiring with p_missing_profile => 'create' makes a profile with NULL in each feature no counter writes and
+    no default fills: its first event was queued (22023), and nothing said so. The warning says it from the
+    wiring's definition, naming the columns (a counter and a column with a default left out)."""
+    _wired_profiles(db_url, "cr", nulls=0, rows=50, wiring=f", p_counters => '{{\"{NAMES[2]}\": \"count\"}}'",
+                    missing_profile="create")
+    query(db_url, f"ALTER TABLE cr ALTER COLUMN {NAMES[1]} SET DEFAULT 0")
+    run = pgscore_cli("deploy", str(model_file), "--name", "risk", "--features", ",".join(NAMES), "--db", db_url)
+    assert run.returncode == 0 and "live)" in run.stdout, run.stdout + run.stderr
+    rest = [n for n in NAMES if n not in (NAMES[1], NAMES[2])]
+    assert (f"pgscore: warning: risk version 1 takes no missing value in {', '.join(rest)}, and public.cr (wired to "
+            "rescore with it: wiring 1) creates each missing profile (p_missing_profile => 'create') with NULL in "
+            f"{', '.join(rest)} (no default, no counter): the rescoring of each event for a new profile will fail and "
+            f"be queued in pgscore.error_queue (22023) until each has a default (ALTER TABLE \"public\".\"cr\" ALTER "
+            f"COLUMN \"{rest[0]}\" SET DEFAULT ...; ") in run.stderr, run.stderr
+    assert run.stderr.count("warning") == 1, run.stderr
+    query(db_url, "INSERT INTO cr_ev VALUES (5000)")
+    assert query(db_url, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("5000", "22023")]
 
 
 def test_the_null_warning_of_a_strict_wiring_says_the_insert_fails(db_url, model_file):

@@ -291,12 +291,34 @@ def _warnings(cur, name, version) -> list[str]:
                         items.append((col, col, nulls, nans, how, None if generated else sql.SQL("{} = ...").format(c),
                                       sql.SQL("{0} IS NULL OR {0} = 'NaN'" if float_col else "{0} IS NULL").format(c)))
                 floats = any(attrs[i[0]][1] in _FLOATS for i in items)
+            # a profile the wiring creates (p_missing_profile 'create') has its key and its columns' defaults alone:
+            # NULL in each feature column without a default that no counter writes (a NULL array, by position)
+            created = []
+            if missing_profile == "create":
+                if by_position:
+                    if not attrs["features"][3] and any(refused(f) for f in features):
+                        created = ["features"]
+                else:
+                    created = [a for a, v in attrs.items() if a in features and a not in counted and not v[3]
+                               and refused(a)]
         except psycopg2.Error as e:  # a lock held past lock_timeout: the other wirings' tables (a timeout ends it)
             cur.execute("ROLLBACK TO SAVEPOINT pgscore_wired_table")
             if e.pgcode == "55P03":
                 continue
             raise _failed(budget, e) from None
         cur.execute("RELEASE SAVEPOINT pgscore_wired_table")
+        if created:
+            what = (f"the wiring is strict: each INSERT into {event_table} of an event for a new profile will fail "
+                    "(22023)" if strict else "the rescoring of each event for a new profile will fail and be queued "
+                    "in pgscore.error_queue (22023)")
+            defaults = "; ".join(sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT ...").format(
+                sql.Identifier(nsp, rel), sql.Identifier(c)).as_string(cur) for c in created)
+            out.append(
+                f"{name} version {version} takes no missing value in {'any feature' if by_position else ', '.join(created)}"
+                f", and {table} (wired to rescore with it: wiring {rid}) creates each missing profile "
+                f"(p_missing_profile => 'create') with NULL in {', '.join(created)} (no default, no counter): {what} "
+                f"until {'it has' if len(created) == 1 else 'each has'} a default ({defaults}), or deploy a model that "
+                "takes missing values (an imputer in its pipeline, or HistGradientBoosting)")
         if not items:
             continue
         said = ", ".join(f"{label} ({_how_many(n, m, how, reltuples)})" for _, label, n, m, how, _, _ in items)
