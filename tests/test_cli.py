@@ -275,7 +275,7 @@ def test_going_live_over_a_wired_profile_table_with_nulls_the_model_refuses_warn
     joblib.dump(make_pipeline(SimpleImputer(), LogisticRegression(max_iter=500)).fit(X, Y), imputing)
     deploy = ["--name", "risk", "--train", str(train), "--target", "churned", "--db", db_url]
     warning = (f"pgscore: warning: risk version 1 takes no missing value in {NAMES[3]}, and public.prof (wired to "
-               f"rescore with it: wiring 1) holds NULL or NaN there: {NAMES[3]} (~10.0% of ~200 rows) "
+               f"rescore with it: wiring 1) holds NULL there: {NAMES[3]} (~10.0% of ~200 rows) "
                "(pg_stats.null_frac, an estimate from the last ANALYZE); the rescoring of each event for such a "
                "profile will fail and be queued in pgscore.error_queue (22023) until the column is filled (UPDATE "
                f"\"public\".\"prof\" SET \"{NAMES[3]}\" = ... WHERE \"{NAMES[3]}\" IS NULL OR \"{NAMES[3]}\" = 'NaN'), "
@@ -385,7 +385,7 @@ def test_the_null_warning_reads_the_features_as_the_wiring_does(db_url, model_fi
     run = pgscore_cli("deploy", str(model_file), "--name", "risk", "--features", ",".join(NAMES), "--db", db_url)
     assert run.returncode == 0 and "live)" in run.stdout, run.stdout + run.stderr
     assert (f"pgscore: warning: risk version 1 takes no missing value in features[4] ({NAMES[3]}), and public.arr "
-            f"(wired to rescore with it: wiring 1) holds NULL or NaN there: features[4] ({NAMES[3]}) (10 of its 100 "
+            f"(wired to rescore with it: wiring 1) holds NULL there: features[4] ({NAMES[3]}) (10 of its 100 "
             "rows (10.0%)) (its features arrays: at most 10,000 rows read); the rescoring of each event for such a "
             "profile will fail and be queued in pgscore.error_queue (22023) until the column is filled (UPDATE "
             "\"public\".\"arr\" SET \"features\"[4] = ... WHERE \"features\"[4] IS NULL OR \"features\"[4] = 'NaN')"
@@ -420,7 +420,7 @@ def test_the_null_warning_reads_a_parents_own_rows_and_a_partitioned_tables_part
         said = wired_nulls.warnings(conn, "risk", 1)
     conn.close()
     assert len(said) == 1 and "public.par " not in said[0], said
-    assert (f"and public.parts (wired to rescore with it: wiring 2) holds NULL or NaN there: {NAMES[3]} (10 of its 100 "
+    assert (f"and public.parts (wired to rescore with it: wiring 2) holds NULL there: {NAMES[3]} (10 of its 100 "
             "rows (10.0%)) (a partitioned table, its partitions: at most 10,000 rows read)") in said[0], said
     query(db_url, "INSERT INTO par_ev VALUES (0), (50)")
     assert query(db_url, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
@@ -444,6 +444,33 @@ def test_the_null_warning_of_a_wiring_that_creates_missing_profiles(db_url, mode
     assert run.stderr.count("warning") == 1, run.stderr
     query(db_url, "INSERT INTO cr_ev VALUES (5000)")
     assert query(db_url, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("5000", "22023")]
+
+
+def test_the_null_warning_names_what_it_found_once_per_table_and_what_it_could_not_read(db_url, model_file):
+    """It said "NULL or NaN" of any float column, warned once per wiring of a table several wirings share, and said
+    nothing of a table the role may not read. It says NaN where only NaN was found, warns once for the table naming
+    its wirings, and says which table it did not check."""
+    from pgscore import wired_nulls
+
+    _wired_profiles(db_url, "nan", nulls=0, analyse=False)
+    query(db_url, f"UPDATE nan SET {NAMES[5]} = 'NaN' WHERE id < 20; ANALYZE nan; CREATE TABLE nan_ev2 (cid int); "
+                  "SELECT pgscore.attach_rescoring('nan_ev2', 'nan', 'cid', 'risk', 's', p_profile_key => 'id', "
+                  "p_missing_profile => 'queue')")
+    _wired_profiles(db_url, "secret", nulls=20)
+    run = pgscore_cli("deploy", str(model_file), "--name", "risk", "--features", ",".join(NAMES), "--db", db_url)
+    assert run.returncode == 0 and "live)" in run.stdout, run.stdout + run.stderr
+    assert (f"pgscore: warning: risk version 1 takes no missing value in {NAMES[5]}, and public.nan (wired to rescore "
+            f"with it: wirings 1, 2) holds NaN there: {NAMES[5]} (~10.0% of ~200 rows)") in run.stderr, run.stderr
+    assert run.stderr.count("public.nan ") == 1 and run.stderr.count("warning") == 2, run.stderr
+    ensure_role(db_url, "wired_nulls_checker")
+    query(db_url, "GRANT pgscore_admin TO wired_nulls_checker; GRANT SELECT ON nan TO wired_nulls_checker")
+    with psycopg2.connect(db_url) as conn:
+        conn.cursor().execute("SET ROLE wired_nulls_checker")
+        said = wired_nulls.warnings(conn, "risk", 1)
+    conn.close()
+    assert len(said) == 2 and "public.nan (wired to rescore with it: wirings 1, 2) holds NaN there" in said[0], said
+    assert said[1].startswith("not checked: public.secret (wired to rescore with risk: wiring 3): permission denied "
+                              "for table secret (42501)"), said
 
 
 def test_the_null_warning_of_a_strict_wiring_says_the_insert_fails(db_url, model_file):

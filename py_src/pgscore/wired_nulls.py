@@ -251,7 +251,7 @@ def _warnings(cur, name, version) -> list[str]:
                                 _refuses_missing(budget, name, version, features, baseline_min, feature))
         return refuses[feature]
 
-    out = []
+    out = {}  # a warning, with {wirings} for its wirings' ids -> those ids (one warning per table and reading)
     for rid, table, event_table, counters, strict, missing_profile, oid, kind, nsp, rel, reltuples in wirings:
         cur.execute("SAVEPOINT pgscore_wired_table")
         try:
@@ -277,7 +277,6 @@ def _warnings(cur, name, version) -> list[str]:
                         items.append((f, f"features[{i}] ({f})", nulls, nans, ("sample", read, read < SAMPLE_ROWS),
                                       sql.SQL("{}[{}] = ...").format(a, sql.Literal(i)),
                                       sql.SQL("{0}[{1}] IS NULL OR {0}[{1}] = 'NaN'").format(a, sql.Literal(i))))
-                floats = bool(items)
             else:
                 wanted = set(features) - counted  # (in the table's column order)
                 columns = [(a, v[1]) for a, v in attrs.items() if a in wanted]
@@ -290,7 +289,6 @@ def _warnings(cur, name, version) -> list[str]:
                         generated = attrs[col][2] != ""  # (UPDATE ... SET refuses it: what it reads is filled)
                         items.append((col, col, nulls, nans, how, None if generated else sql.SQL("{} = ...").format(c),
                                       sql.SQL("{0} IS NULL OR {0} = 'NaN'" if float_col else "{0} IS NULL").format(c)))
-                floats = any(attrs[i[0]][1] in _FLOATS for i in items)
             # a profile the wiring creates (p_missing_profile 'create') has its key and its columns' defaults alone:
             # NULL in each feature column without a default that no counter writes (a NULL array, by position)
             created = []
@@ -305,6 +303,10 @@ def _warnings(cur, name, version) -> list[str]:
             cur.execute("ROLLBACK TO SAVEPOINT pgscore_wired_table")
             if e.pgcode == "55P03":
                 continue
+            if e.pgcode == "42501":  # (a role that may not read the table: said, the others checked)
+                out.setdefault(f"not checked: {table} (wired to rescore with {name}: {{wirings}}): "
+                               f"{_failed(budget, e)}", []).append(rid)
+                continue
             raise _failed(budget, e) from None
         cur.execute("RELEASE SAVEPOINT pgscore_wired_table")
         if created:
@@ -313,12 +315,12 @@ def _warnings(cur, name, version) -> list[str]:
                     "in pgscore.error_queue (22023)")
             defaults = "; ".join(sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT ...").format(
                 sql.Identifier(nsp, rel), sql.Identifier(c)).as_string(cur) for c in created)
-            out.append(
+            out.setdefault(
                 f"{name} version {version} takes no missing value in {'any feature' if by_position else ', '.join(created)}"
-                f", and {table} (wired to rescore with it: wiring {rid}) creates each missing profile "
+                f", and {table} (wired to rescore with it: {{wirings}}) creates each missing profile "
                 f"(p_missing_profile => 'create') with NULL in {', '.join(created)} (no default, no counter): {what} "
                 f"until {'it has' if len(created) == 1 else 'each has'} a default ({defaults}), or deploy a model that "
-                "takes missing values (an imputer in its pipeline, or HistGradientBoosting)")
+                "takes missing values (an imputer in its pipeline, or HistGradientBoosting)", []).append(rid)
         if not items:
             continue
         said = ", ".join(f"{label} ({_how_many(n, m, how, reltuples)})" for _, label, n, m, how, _, _ in items)
@@ -338,12 +340,15 @@ def _warnings(cur, name, version) -> list[str]:
         what = ("the wiring is strict: each INSERT into " f"{event_table} of an event for such a profile will fail "
                 "(22023)" if strict else "the rescoring of each event for such a profile will fail and be queued in "
                 "pgscore.error_queue (22023)")
-        out.append(
+        nulls, nans = any(i[2] for i in items), any(i[3] for i in items)
+        held = "NULL or NaN" if nulls and nans else "NaN" if nans else "NULL"
+        out.setdefault(
             f"{name} version {version} takes no missing value in {', '.join(cols)}, and {table} (wired to "
-            f"rescore with it: wiring {rid}) holds NULL{' or NaN' if floats else ''} there: {said} ({source}); "
+            f"rescore with it: {{wirings}}) holds {held} there: {said} ({source}); "
             f"{what} until the column is filled ({fill}), or deploy a model that takes missing values (an imputer "
-            "in its pipeline, or HistGradientBoosting)")
-    return out
+            "in its pipeline, or HistGradientBoosting)", []).append(rid)
+    return [w.replace("{wirings}", f"wiring{'s' if len(ids) > 1 else ''} {', '.join(map(str, ids))}")
+            for w, ids in out.items()]
 
 
 def say_warnings(url, name, version, out) -> None:
