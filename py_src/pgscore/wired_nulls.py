@@ -169,7 +169,7 @@ def _compiled_nan_ok(budget, name, version, features):
         return None
     try:
         ok = compiled.Evaluator.from_bytes(found[0]).nan_ok
-    except (ValueError, KeyError):
+    except Exception:  # (bytes it cannot read: the probes decide)
         return None
     return dict(zip(features, (bool(v) for v in ok))) if len(ok) == len(features) else None
 
@@ -315,9 +315,9 @@ def _warnings(cur, name, version) -> list[str]:
                     "in pgscore.error_queue (22023)")
             defaults = "; ".join(sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT ...").format(
                 sql.Identifier(nsp, rel), sql.Identifier(c)).as_string(cur) for c in created)
+            refused_in = "some of its features" if by_position else ", ".join(created)
             out.setdefault(
-                f"{name} version {version} takes no missing value in {'any feature' if by_position else ', '.join(created)}"
-                f", and {table} (wired to rescore with it: {{wirings}}) creates each missing profile "
+                f"{name} version {version} takes no missing value in {refused_in}, and {table} (wired to rescore with it: {{wirings}}) creates each missing profile "
                 f"(p_missing_profile => 'create') with NULL in {', '.join(created)} (no default, no counter): {what} "
                 f"until {'it has' if len(created) == 1 else 'each has'} a default ({defaults}), or deploy a model that "
                 "takes missing values (an imputer in its pipeline, or HistGradientBoosting)", []).append(rid)
