@@ -189,10 +189,12 @@ def _refuses_missing(budget, name, version, features, baseline_min, feature) -> 
         refused = False
     except psycopg2.Error as e:  # the server's answer
         cur.execute("ROLLBACK TO SAVEPOINT pgscore_missing_probe")
-        if not (getattr(e, "pgcode", None) or "").startswith("22"):
-            raise _failed(budget, e) from None
-        return e.pgcode == "22023" and refusal(
-            getattr(getattr(e, "diag", None), "message_primary", None) or str(e)) == "NaN"
+        if e.pgcode == "22023" and refusal(
+                getattr(getattr(e, "diag", None), "message_primary", None) or str(e)) == "NaN":
+            return True
+        # (another refusal of the probe's row, an unknown category where the version has no baseline to take the
+        # other features from: it cannot tell, and taken as "takes NULL" the table's NULLs went unsaid)
+        raise _failed(budget, e) from None
     cur.execute("ROLLBACK TO SAVEPOINT pgscore_missing_probe")
     return refused
 
@@ -289,16 +291,6 @@ def _warnings(cur, name, version) -> list[str]:
                         generated = attrs[col][2] != ""  # (UPDATE ... SET refuses it: what it reads is filled)
                         items.append((col, col, nulls, nans, how, None if generated else sql.SQL("{} = ...").format(c),
                                       sql.SQL("{0} IS NULL OR {0} = 'NaN'" if float_col else "{0} IS NULL").format(c)))
-            # a profile the wiring creates (p_missing_profile 'create') has its key and its columns' defaults alone:
-            # NULL in each feature column without a default that no counter writes (a NULL array, by position)
-            created = []
-            if missing_profile == "create":
-                if by_position:
-                    if not attrs["features"][3] and any(refused(f) for f in features):
-                        created = ["features"]
-                else:
-                    created = [a for a, v in attrs.items() if a in features and a not in counted and not v[3]
-                               and refused(a)]
         except psycopg2.Error as e:  # a lock held past lock_timeout: the other wirings' tables (a timeout ends it)
             cur.execute("ROLLBACK TO SAVEPOINT pgscore_wired_table")
             if e.pgcode == "55P03":
@@ -309,18 +301,6 @@ def _warnings(cur, name, version) -> list[str]:
                 continue
             raise _failed(budget, e) from None
         cur.execute("RELEASE SAVEPOINT pgscore_wired_table")
-        if created:
-            what = (f"the wiring is strict: each INSERT into {event_table} of an event for a new profile will fail "
-                    "(22023)" if strict else "the rescoring of each event for a new profile will fail and be queued "
-                    "in pgscore.error_queue (22023)")
-            defaults = "; ".join(sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT ...").format(
-                sql.Identifier(nsp, rel), sql.Identifier(c)).as_string(cur) for c in created)
-            refused_in = "some of its features" if by_position else ", ".join(created)
-            out.setdefault(
-                f"{name} version {version} takes no missing value in {refused_in}, and {table} (wired to rescore with it: {{wirings}}) creates each missing profile "
-                f"(p_missing_profile => 'create') with NULL in {', '.join(created)} (no default, no counter): {what} "
-                f"until {'it has' if len(created) == 1 else 'each has'} a default ({defaults}), or deploy a model that "
-                "takes missing values (an imputer in its pipeline, or HistGradientBoosting)", []).append(rid)
         if not items:
             continue
         said = ", ".join(f"{label} ({_how_many(n, m, how, reltuples)})" for _, label, n, m, how, _, _ in items)
@@ -337,6 +317,8 @@ def _warnings(cur, name, version) -> list[str]:
                 sql.SQL(" OR ").join(i[6] for i in settable)).as_string(cur)] if settable else [])
             + [f"{i[0]} is a generated column, GENERATED ALWAYS AS ({attrs[i[0]][4]}): fill the columns it reads"
                for i in items if i[5] is None])
+        if stats:  # (else the estimate outlives the fix: autovacuum may not analyse it again for a while)
+            fill += "; " + sql.SQL("ANALYZE {}").format(sql.Identifier(nsp, rel)).as_string(cur)
         what = ("the wiring is strict: each INSERT into " f"{event_table} of an event for such a profile will fail "
                 "(22023)" if strict else "the rescoring of each event for such a profile will fail and be queued in "
                 "pgscore.error_queue (22023)")
