@@ -871,13 +871,12 @@ def _say_wired_nulls_in_status(cur, live) -> None:
         try:
             said = wired_nulls.warnings(cur.connection, name, version)
         except (wired_nulls.CheckFailed, psycopg2.Error) as e:  # (advice: the rest of status is said)
-            said, why = [], (str(e).strip().splitlines() or [type(e).__name__])[0]
+            said, why = [], wired_nulls.first_line(e)
         cur.execute("ROLLBACK TO SAVEPOINT pgscore_status_nulls")
         for w in said:
             _say(f"  warning: {w}")
         if why:
-            _say(f"  note: the check of {name} version {version}'s wired profile tables for NULLs it refuses was "
-                 f"skipped: {why}")
+            _say(f"  note: {wired_nulls.skipped(name, version, why)}")
 
 
 def _rescoring_status(cur):

@@ -319,6 +319,8 @@ def given_numbers_for_text(estimator, task: str, X, names) -> InvalidModel | Non
     before the encoder makes its text from the numbers (a FunctionTransformer), the encoder is given text."""
     import copy
 
+    import joblib
+
     found = [(k, est, cols, within) for k, (est, cols, within) in enumerate(_nested(estimator))
              if any(isinstance(c, (str, bytes)) for cats in (getattr(est, "categories_", None) or [])
                     for c in np.asarray(cats).tolist())]
@@ -348,8 +350,6 @@ def given_numbers_for_text(estimator, task: str, X, names) -> InvalidModel | Non
 
     for k, *_ in found:
         watch(k, twins[k])
-    import joblib
-
     try:
         # in this process: a ColumnTransformer or FeatureUnion with n_jobs transforms in workers, whose encoders
         # are copies this function does not watch

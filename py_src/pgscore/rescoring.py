@@ -3810,14 +3810,22 @@ def _is_number_type(plpy, typid) -> bool:
     return False
 
 
-def _condition_add_hint(plpy, w: Wiring, c: Counter) -> str | None:
-    """An add counter over a condition (PostgreSQL: sum(boolean) does not exist): the cast that counts the events
-    it holds for; None where the expression is no boolean."""
+BOOLOID = 16
+
+
+def _expression_type(plpy, w: Wiring, c: Counter) -> int | None:
+    """The type (oid) of counter c's expression over the event table's rows, None where it cannot be planned."""
     try:
         (typid,) = plpy.execute(f"SELECT ({c.expr}) AS v FROM {w.events.name} AS e LIMIT 0").coltypes()
     except plpy.SPIError:
         return None
-    if typid != 16:  # boolean
+    return typid
+
+
+def _condition_add_hint(plpy, w: Wiring, c: Counter) -> str | None:
+    """An add counter over a condition (PostgreSQL: sum(boolean) does not exist): the cast that counts the events
+    it holds for; None where the expression is no boolean."""
+    if _expression_type(plpy, w, c) != BOOLOID:
         return None
     return ("an add counter sums numbers, and this expression is a condition: count the events it holds for "
             f"with {json.dumps({'add': f'({c.expr})::int'})}")
@@ -3930,9 +3938,8 @@ def _check_last_is_no_array(plpy, w: Wiring, c: Counter):
     """Refuse (0A000) a last counter of array values: the newest of them is taken from an array_agg of the events'
     values, which PostgreSQL makes one array of more dimensions from arrays (its first element no array; arrays of
     different lengths an error at the INSERT)."""
-    try:
-        (typid,) = plpy.execute(f"SELECT ({c.expr}) AS v FROM {w.events.name} AS e LIMIT 0").coltypes()
-    except plpy.SPIError:  # (the statements' check says what is wrong with it)
+    typid = _expression_type(plpy, w, c)
+    if typid is None:  # (the statements' check says what is wrong with it)
         return
     t = plpy.execute(plpy.prepare(_LAST_TYPE, ["pg_catalog.oid"]), [typid])[0]
     if t["category"] == "A":

@@ -717,21 +717,18 @@ def _said(e):
     return getattr(e, "pgcode", None), (diag.message_primary if diag is not None else None)
 
 
-# a row's key as pgscore's errors name it, in their own clause: `(key 'c 17')`, `(key 'c 17' and 3 more in this
-# chunk of 10; feature 'age')`, `(key 'c50'; its column holds text)`, `the features of key 'c 17' are NULL`, `the
-# score of key 'c 17', 1e+300, does not fit` (batch.key_text: quote_literal's, E'...' for a key holding a
-# backslash), the literal read whole and followed by what the clause goes on with
-_NAMED_KEY = re.compile(r"(?:\(| of )key (E?'(?:[^']|'')*')(?=\)|;| and | are |, )")
-
-
 def named_key(said) -> str | None:
     """The key (as an SQL literal) that error message `said` names in its key clause, else None: the last clause,
     as the error's own comes after the values it quotes (a text cell that is no number, `Turnkey 'Gold'`, is quoted
     before it, and the first `key '` in the message named a key '' that no row has)."""
-    found = _NAMED_KEY.findall(said or "")
-    return found[-1] if found else None
+    found = _named_keys(said or "")
+    return found[-1][1] if found else None
 
 
+# a row's key as pgscore's errors name it, in their own clause: `(key 'c 17')`, `(key 'c 17' and 3 more in this
+# chunk of 10; feature 'age')`, `(key 'c50'; its column holds text)`, `the features of key 'c 17' are NULL`, `the
+# score of key 'c 17', 1e+300, does not fit` (batch.key_text: quote_literal's, E'...' for a key holding a
+# backslash), the literal read whole and followed by what the clause goes on with
 _KEY_CLAUSE = re.compile(r"(?:\(| of )key (?=E?')")
 
 

@@ -333,22 +333,17 @@ class Loaded:
         """Of the columns `cols` of one row that hold values of the kind the model refused, those it refuses
         alone: each tried with the others' values replaced by 0 (a pipeline's imputer may take some columns'
         NaN and not others', and scikit-learn's message names none)."""
-        x = np.array([math.nan if v is None else v for v in row], dtype=float)
-        out = []
-        for j in cols:
-            trial = x.copy()
-            trial[[c for c in cols if c != j]] = 0.0
-            try:
-                self.evaluator.score(trial[None, :])
-            except ValueError as e:
-                if refusal(str(e).splitlines()[0] if str(e) else "") == kind:
-                    out.append(j)
-        return out
+        return [j for j in cols if self._refuses(row, [c for c in cols if c != j], kind)]
 
     def _refused_without(self, row, col, kind) -> bool:
         """Whether the model refuses one row (a refusal of that kind) with its value in column `col` replaced by 0."""
+        return self._refuses(row, [col], kind)
+
+    def _refuses(self, row, zeroed, kind) -> bool:
+        """Whether the model refuses one row, its values in columns `zeroed` replaced by 0, with a refusal of that
+        kind."""
         x = np.array([math.nan if v is None else v for v in row], dtype=float)
-        x[col] = 0.0
+        x[zeroed] = 0.0
         try:
             self.evaluator.score(x[None, :])
         except ValueError as e:
@@ -465,10 +460,10 @@ _TRIED_ALONE = 8  # a row holding more values of the kind than this names them a
 def _bad_features(names, X, kind, alone=None, without=None) -> tuple[str, str | None]:
     """The first row's features holding values of the kind `refusal` named, as text, and the first one's name.
     Where several do (up to _TRIED_ALONE), `alone(row, cols, kind)` says which of them the model refuses on
-    their own (an imputer takes the others'); all are named where it names none. One is named only where the model
-    refuses the row without it too (`without(row, col, kind)`: the row, that value replaced by 0): then another
-    step made the value it refused (np.log of a negative number), and its own complaint says more than a guess
-    ("", None)."""
+    their own (an imputer takes the others'); all are named where it names none. One alone is named only where the
+    model takes the row without it (`without(row, col, kind)`: whether the row, that value replaced by 0, is still
+    refused): else another step made the value it refused (np.log of a negative number), and its own complaint
+    says more than a guess ("", None)."""
     from pgscore.compiled import F32_INF
 
     row = list(X[0])

@@ -28,8 +28,7 @@ class CheckFailed(Exception):
 
 # the wired profile tables that exist, with how their wirings read them
 _WIRINGS = """
-SELECT r.rescoring_id, r.profile_table, r.event_table, r.counters::pg_catalog.text, r.strict, r.missing_profile,
-       c.oid::pg_catalog.int8, c.relkind::pg_catalog.text, n.nspname::pg_catalog.text, c.relname::pg_catalog.text,
+SELECT r.rescoring_id, r.profile_table, r.event_table, r.counters::pg_catalog.text, r.strict, c.oid::pg_catalog.int8, c.relkind::pg_catalog.text, n.nspname::pg_catalog.text, c.relname::pg_catalog.text,
        c.reltuples
   FROM pgscore.rescoring r
   JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(r.profile_table)
@@ -38,10 +37,10 @@ SELECT r.rescoring_id, r.profile_table, r.event_table, r.counters::pg_catalog.te
  ORDER BY r.rescoring_id
 """
 
-# a table's columns: type, whether generated (its expression) and whether it has a default
+# a table's columns: type, and whether generated (its expression)
 _ATTRS = """
 SELECT a.attname::pg_catalog.text, a.atttypid::pg_catalog.int8, a.atttypid::pg_catalog.regtype::pg_catalog.text,
-       a.attgenerated::pg_catalog.text, a.atthasdef,
+       a.attgenerated::pg_catalog.text,
        (SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) FROM pg_catalog.pg_attrdef d
          WHERE d.adrelid OPERATOR(pg_catalog.=) a.attrelid AND d.adnum OPERATOR(pg_catalog.=) a.attnum)
   FROM pg_catalog.pg_attribute a
@@ -177,8 +176,9 @@ def _compiled_nan_ok(budget, name, version, features):
 def _refuses_missing(budget, name, version, features, baseline_min, feature) -> bool:
     """Whether the version refuses a NULL in `feature`: the server scores one row, that feature NULL and the
     others at their training minimum (a value it saw: a known category), unlogged, in a savepoint rolled back.
-    Only the refusal of the missing value counts; another refusal of the row (a 22xxx data error) says nothing
-    of it; any other error (a timeout, a lock, a model the server cannot load) ends the check."""
+    Only the refusal of the missing value counts; any other error (another refusal of the row, which cannot
+    tell: an unknown category where the version has no baseline; a timeout, a lock, a model the server cannot
+    load) ends the check."""
     from pgscore.serving import refusal
 
     cur = budget.cur
@@ -186,7 +186,6 @@ def _refuses_missing(budget, name, version, features, baseline_min, feature) -> 
     cur.execute("SAVEPOINT pgscore_missing_probe")
     try:
         budget.run("SELECT pgscore.score(%s, %s::pg_catalog.float8[], %s)", (name, row, version))
-        refused = False
     except psycopg2.Error as e:  # the server's answer
         cur.execute("ROLLBACK TO SAVEPOINT pgscore_missing_probe")
         if e.pgcode == "22023" and refusal(
@@ -196,7 +195,7 @@ def _refuses_missing(budget, name, version, features, baseline_min, feature) -> 
         # other features from: it cannot tell, and taken as "takes NULL" the table's NULLs went unsaid)
         raise _failed(budget, e) from None
     cur.execute("ROLLBACK TO SAVEPOINT pgscore_missing_probe")
-    return refused
+    return False
 
 
 def _how_many(nulls, nans, how, reltuples) -> str:
@@ -254,11 +253,11 @@ def _warnings(cur, name, version) -> list[str]:
         return refuses[feature]
 
     out = {}  # a warning, with {wirings} for its wirings' ids -> those ids (one warning per table and reading)
-    for rid, table, event_table, counters, strict, missing_profile, oid, kind, nsp, rel, reltuples in wirings:
+    for rid, table, event_table, counters, strict, oid, kind, nsp, rel, reltuples in wirings:
         cur.execute("SAVEPOINT pgscore_wired_table")
         try:
             budget.run(_ATTRS, (oid,))
-            attrs = {a: (typid, typ, gen, hasdef, expr) for a, typid, typ, gen, hasdef, expr in cur.fetchall()}
+            attrs = {a: (typid, typ, gen, expr) for a, typid, typ, gen, expr in cur.fetchall()}
             try:
                 counted = {c.column for c in parse_counters(counters)}
             except Exception:  # (a wiring that cannot rescore at all says so itself: status)
@@ -315,7 +314,7 @@ def _warnings(cur, name, version) -> list[str]:
             ([sql.SQL("UPDATE {} SET {} WHERE {}").format(
                 sql.Identifier(nsp, rel), sql.SQL(", ").join(i[5] for i in settable),
                 sql.SQL(" OR ").join(i[6] for i in settable)).as_string(cur)] if settable else [])
-            + [f"{i[0]} is a generated column, GENERATED ALWAYS AS ({attrs[i[0]][4]}): fill the columns it reads"
+            + [f"{i[0]} is a generated column, GENERATED ALWAYS AS ({attrs[i[0]][3]}): fill the columns it reads"
                for i in items if i[5] is None])
         if stats:  # (else the estimate outlives the fix: autovacuum may not analyse it again for a while)
             fill += "; " + sql.SQL("ANALYZE {}").format(sql.Identifier(nsp, rel)).as_string(cur)
@@ -350,9 +349,18 @@ def say_warnings(url, name, version, out) -> None:
     except KeyboardInterrupt:  # (the version is live and committed: only the advice is skipped)
         why = "interrupted (Ctrl-C); the version is live"
     except Exception as e:  # (a warning is advice: the version is live and committed whatever happens here)
-        why = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        why = first_line(e)
     for w in said:
         print(f"pgscore: warning: {w}", file=out)
     if why:
-        print(f"pgscore: note: the check of {name} version {version}'s wired profile tables for NULLs it refuses "
-              f"was skipped: {why}", file=out)
+        print(f"pgscore: note: {skipped(name, version, why)}", file=out)
+
+
+def first_line(e) -> str:
+    """An exception's message in one line (its type where it has none)."""
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
+
+def skipped(name, version, why) -> str:
+    """The note where the check could not run to its end."""
+    return f"the check of {name} version {version}'s wired profile tables for NULLs it refuses was skipped: {why}"
