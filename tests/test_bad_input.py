@@ -81,6 +81,12 @@ SQL_CASES = [
     ("score jsonb NULL", "SELECT pgscore.score('churn', NULL::jsonb)", (), "22004", "the features are NULL (a NULL jsonb"),
     ("predict jsonb injection model", "SELECT pgscore.predict(%s, '{}'::jsonb)", (INJECT,), "42704",
      "there is no model"),
+    # a name that looks like a typo for a model's: the hint names that model (none for a name like no model's: the
+    # activate, rollback and retire rows below)
+    ("score: a typo of a model's name", "SELECT pgscore.score('chrun', ARRAY[1]::float8[])", (), "42704",
+     "there is no model 'chrun'\nHINT:  a typo for 'churn'? Else list models with: SELECT * FROM pgscore.model_versions"),
+    ("predict_batch: a typo of a model's name", "SELECT * FROM pgscore.predict_batch('Churn', 'SELECT 1')", (), "42704",
+     "there is no model 'Churn'\nHINT:  a typo for 'churn'? Else list models with: SELECT * FROM pgscore.model_versions"),
     # batch
     ("predict_batch NULL query", "SELECT * FROM pgscore.predict_batch('churn', NULL)", (), "22004", "query"),
     ("predict_batch bad query", "SELECT * FROM pgscore.predict_batch('churn', 'SELECT FROM nowhere')", (), "42P01",

@@ -2531,6 +2531,22 @@ def test_show_names_the_version_or_the_model_that_does_not_exist(db_url):
     assert r.returncode == 0 and r.stdout.startswith("m version 1 (model_id "), r.stdout + r.stderr
 
 
+def test_a_model_name_that_looks_like_a_typo_names_the_model_it_looks_like(db_url):
+    """`pgscore show churnn` and `pgscore score --model churnn` said there is no model 'churnn' and to list the
+    models: the hint asks first whether it is a typo for the one it looks like (as the server's does for
+    pgscore.score), and keeps the command that lists them; a name like no model's gets no question."""
+    registry.deploy(db_url, "churn", LogisticRegression(max_iter=500).fit(X, Y), None, feature_names=NAMES)
+    query(db_url, "CREATE TABLE t (k integer PRIMARY KEY, s float8)")
+    for args in (("show", "churnn"), ("show", "churnn", "--version", "1"),
+                 ("score", "--model", "churnn", "--table", "t", "--key", "k", "--into", "s")):
+        r = pgscore_cli(*args, "--db", db_url)
+        assert r.returncode == 1, (args, r)
+        assert "pgscore: error: there is no model 'churnn' (SQLSTATE 42704)\nHint: a typo for 'churn'? Else list them " \
+               "with: pgscore " in r.stderr, (args, r.stderr)
+    r = pgscore_cli("show", "nope", "--db", db_url)
+    assert r.returncode == 1 and "\nHint: list them with: pgscore " in r.stderr and "typo" not in r.stderr, r.stderr
+
+
 def test_every_command_that_takes_a_version_lists_the_versions_where_it_does_not_exist(db_url):
     """`pgscore score --version 0` said `there is no version 0 of model 'm'` with no hint, and `pgscore shadow m 0`
     only to deploy it, where show, activate and rollback say how to list the versions there are. Each command that

@@ -13,7 +13,7 @@ import signal
 import sys
 from pathlib import Path
 
-from pgscore.errors import (PgscoreError, UnknownModel, UsageError, command, hinted_database, literal,
+from pgscore.errors import (TYPO_FOR, PgscoreError, UnknownModel, UsageError, command, hinted_database, literal,
                             server_message)
 
 
@@ -2185,7 +2185,10 @@ def cli_hint(hint, name=None):
     for sql, (say, rest, after) in CLI_HINT_PARTS.items():
         if hint and sql in hint:
             hint = hint.replace(sql, say + command(rest) + after)
-    return next((say + command(filled(rest)) for sql, (say, rest) in CLI_HINTS.items() if hint and sql in hint), hint)
+    # (a name that looks like a typo for another: the question stays before the command line's own hint)
+    typo = hint.partition("? Else ")[0] + "? Else " if hint and hint.startswith(TYPO_FOR) and "? Else " in hint else ""
+    return next((typo + say + command(filled(rest)) for sql, (say, rest) in CLI_HINTS.items() if hint and sql in hint),
+                hint)
 
 
 def named_commands(text):

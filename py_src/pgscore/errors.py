@@ -182,6 +182,17 @@ def nearest(name, candidates) -> str | None:
     return near[0] if near else None
 
 
+def typo_hint(name, candidates, hint) -> str:
+    """`hint` (what to do about a name that is not there), after the name of `candidates` that `name` looks like a
+    typo for, if one does: "a typo for 'churn'? Else list models with: ...". The command line keeps the question
+    where it rewrites the rest of such a hint (cli.cli_hint)."""
+    near = nearest(name, candidates) if isinstance(name, str) else None
+    return f"{TYPO_FOR}{literal(near)}? Else {hint}" if near is not None else hint
+
+
+TYPO_FOR = "a typo for "
+
+
 def literal(name: str) -> str:
     """A name (a feature's, a column's) quoted in a message as SQL's quote_literal quotes it, as pgscore's SQL
     messages do: 'churn_30d', 'it''s "x"'. Python's repr escaped a name holding both quotes ('it\\'s "x"')."""

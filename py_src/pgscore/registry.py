@@ -12,7 +12,7 @@ import re
 import numpy as np
 
 from pgscore import artifacts, baseline, features, metrics
-from pgscore.errors import ArtifactError, InvalidModel, UnknownModel, literal
+from pgscore.errors import ArtifactError, InvalidModel, UnknownModel, literal, typo_hint
 
 MODEL_COLUMNS = ("model_id", "name", "version", "task", "estimator", "feature_names", "feature_types",
                  "classes", "env", "metrics", "n_train", "description", "created_at", "created_by",
@@ -632,7 +632,11 @@ def show(db, name, version=None) -> dict:
                 conn, "SELECT EXISTS (SELECT FROM pgscore.model_versions WHERE name = %s)", (name,))[0][0]
             what = f"version {version} of model {name!r}" if known else f"model {name!r}"
             # (the server's hint for a model it does not know; the command line turns it into `pgscore models`)
-            raise UnknownModel(f"there is no {what}", hint="list models with: SELECT * FROM pgscore.model_versions")
+            lists = "list models with: SELECT * FROM pgscore.model_versions"
+            if not known:  # (a typo of a model's name: the one it looks like)
+                lists = typo_hint(name, [r[0] for r in _call(conn, "SELECT DISTINCT name FROM pgscore.model_versions", ())],
+                                  lists)
+            raise UnknownModel(f"there is no {what}", hint=lists)
         rec = dict(zip(MODEL_COLUMNS, rows[0]))
         # (`activated`: a 'deploy' of a version that was live before, made live again by activate)
         rec["history"] = [dict(zip(("deployment_id", "version", "action", "reason", "deployed_at", "deployed_by",

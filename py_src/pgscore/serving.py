@@ -22,7 +22,7 @@ import warnings
 
 from pgscore import artifacts, backend
 from pgscore.errors import (ArtifactError, InvalidModel, PgscoreError, UnknownModel, literal, nearest, server_message,
-                            spi_fields)
+                            spi_fields, typo_hint)
 from pgscore.lazy import np
 
 # the signing key's path comes from the server process's environment, which no
@@ -40,6 +40,7 @@ _LIVE = (f"SELECT d.model_id, d.action, (SELECT {_MADE} FROM pgscore.models m WH
          f"AS made FROM pgscore.deployments d WHERE d.model_name {EQ} $1 ORDER BY d.deployment_id DESC LIMIT 1")
 _BY_VERSION = f"SELECT m.model_id, {_MADE} FROM pgscore.models m WHERE m.name {EQ} $1 AND m.version {EQ} $2"
 _EXISTS = f"SELECT 1 FROM pgscore.models m WHERE m.name {EQ} $1 LIMIT 1"
+_NAMES = "SELECT DISTINCT m.name FROM pgscore.models m"  # (an unknown name's error only: typo_hint)
 _META = (f"SELECT m.name, m.version, m.task, m.feature_names, m.classes::pg_catalog.text AS classes, {_MADE}, "
          "m.env::pg_catalog.text AS env, e.format, e.bytes, e.sha256, e.hmac_sha256 "
          f"FROM pgscore.models m LEFT JOIN pgscore.evaluators e ON e.model_id {EQ} m.model_id "
@@ -619,8 +620,9 @@ class Runtime:
             if self._exists is None:
                 self._exists = self.plpy.prepare(_EXISTS, ["pg_catalog.text"])
             if not self._exists.execute([name]):
-                raise UnknownModel(f"there is no model {name!r}",
-                                   hint="list models with: SELECT * FROM pgscore.model_versions")
+                raise UnknownModel(f"there is no model {name!r}", hint=typo_hint(
+                    name, [r["name"] for r in self.plpy.execute(_NAMES)],
+                    "list models with: SELECT * FROM pgscore.model_versions"))
         if version is not None:
             raise UnknownModel(f"there is no version {version} of model {name!r}",
                                hint="list models with: SELECT * FROM pgscore.model_versions")
