@@ -168,6 +168,24 @@ def test_an_unparseable_db_is_a_usage_error_of_one_line_not_a_traceback(command)
             assert [ln for ln in lines if "error" in ln] == lines[-1:] and "Traceback" not in run.stderr
 
 
+def test_deploy_without_target_says_the_column_of_the_classes_is_the_label(db_url, tmp_path):
+    """A multiclass model fitted on text classes, deployed with --train and no --target: its label column, read as a
+    feature, was refused as text with the hint to name the features (--features), never --target. It asks whether
+    that column, which holds the estimator's classes alone, is the label, and names --target with it."""
+    tiers = np.array(["bronze", "silver", "gold"])[np.searchsorted(np.quantile(X[:, 0], [1 / 3, 2 / 3]), X[:, 0])]
+    path = tmp_path / "tier.joblib"
+    joblib.dump(LogisticRegression(max_iter=500).fit(X[:, :3], tiers), path)
+    train = tmp_path / "tier.csv"
+    train.write_text("a,b,c,tier\n" + "\n".join(",".join([*map(str, r[:3]), t]) for r, t in zip(X[:90], tiers[:90]))
+                     + "\n")
+    r = pgscore_cli("deploy", str(path), "--name", "tier", "--train", str(train), "--db", db_url)
+    assert r.returncode == 1 and "column 'tier' holds " in r.stderr, r.stderr
+    assert "Hint: column 'tier' holds the estimator's classes (bronze, gold, silver): is it the label? No target was " \
+           "named, so every column was taken as a feature: name it with --target tier" in r.stderr, r.stderr
+    ok = pgscore_cli("deploy", str(path), "--name", "tier", "--train", str(train), "--target", "tier", "--db", db_url)
+    assert ok.returncode == 0, ok.stderr
+
+
 def test_deploy_features_pick_the_training_csvs_columns(db_url, model_file, tmp_path):
     """A training extract with an id and another label: every column but the target was taken as a
     feature, and naming the features was refused with --train. --features picks them, in its order."""
@@ -178,6 +196,11 @@ def test_deploy_features_pick_the_training_csvs_columns(db_url, model_file, tmp_
                        "--db", db_url)
     assert text.returncode == 1 and "column 'segment' holds 'gold', not a number" in text.stderr
     assert "every column but the target is taken as a feature" in text.stderr and "--features a,b,c" in text.stderr
+    # no target named: the text column may be the label left out, or a column to leave out
+    text = pgscore_cli("deploy", str(model_file), "--name", "m", "--train", str(train), "--db", db_url)
+    assert text.returncode == 1 and "column 'segment' holds 'gold', not a number" in text.stderr
+    assert "if 'segment' is the label, name it (--target COLUMN" in text.stderr and "--features a,b,c" in text.stderr, \
+        text.stderr
     train.write_text(train.read_text().replace(",gold", ",1"))
     extra = pgscore_cli("deploy", str(model_file), "--name", "m", "--train", str(train), "--target", "churned",
                         "--db", db_url)

@@ -1267,7 +1267,8 @@ def cmd_deploy(args):
     X = y = None
     names = [n.strip() for n in args.features.split(",")] if args.features else None
     if args.train:
-        X, y, names = datasets.read_csv(args.train, target=args.target, features=names or fitted_names(estimator))
+        X, y, names = datasets.read_csv(args.train, target=args.target, features=names or fitted_names(estimator),
+                                        classes=getattr(estimator, "classes_", None))
         if not args.features:
             check_csv_width(estimator, names, csv=args.train, target_given=args.target is not None,
                             target_hint="--target COLUMN", features_hint="--features a,b,c")

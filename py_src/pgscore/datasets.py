@@ -56,11 +56,13 @@ def _separator_hint(header) -> str | None:
     return None
 
 
-def read_csv(path, target=None, features=None):
+def read_csv(path, target=None, features=None, classes=None):
     """(X, y, feature_names): numeric columns as floats (an empty cell, NA, N/A, NULL, None or NaN, in any
     case, is missing: NaN); y from `target`. A byte-order mark (spreadsheets write one into "CSV UTF-8") is
     not part of the first column's name; a row whose number of fields is not the header's is an error
-    naming its line (blank lines skipped)."""
+    naming its line (blank lines skipped). `classes`: the estimator's (its classes_), where it has them: a
+    column of text that holds only those, read as a feature where no target is named, is refused as the label
+    it seems to be."""
     try:
         header, rows = _rows(path)
     except UnicodeDecodeError as e:
@@ -85,10 +87,8 @@ def read_csv(path, target=None, features=None):
             from pgscore.features import NUMBERS_ONLY
 
             raise InvalidModel(f"{path} line {line}: column {col!r} holds {v!r}, not a number",
-                               hint=NUMBERS_ONLY if features else
-                               f"every column but the target is taken as a feature: if {col!r} is none (an id, "
-                               "another label), name the features (--features a,b,c; feature_names= in an alembic "
-                               "revision). " + NUMBERS_ONLY) from None
+                               hint=NUMBERS_ONLY if features else _text_column_hint(
+                                   col, [r[header.index(col)] for _, r in rows], target, classes)) from None
 
     X = np.array([[num(r[i], names[k], ln) for k, i in enumerate(idx)] for ln, r in rows], dtype=float)
     y = None
@@ -111,6 +111,25 @@ def read_csv(path, target=None, features=None):
         except ValueError:
             y = np.array(raw)
     return X, y, names
+
+
+def _text_column_hint(col, values, target, classes) -> str:
+    """The hint for a column of text read as a feature (no features named): the label it seems to be, where no
+    target is named and it holds the estimator's classes alone (a user who left out --target was told to name
+    the features); else how to leave it out."""
+    from pgscore.features import NUMBERS_ONLY
+
+    named = "--target COLUMN; target= in an alembic revision"
+    if target is None and classes is not None:
+        known = {str(c) for c in classes}
+        held = {v.strip() for v in values if not _missing(v)}
+        if held and held <= known:
+            return (f"column {col!r} holds the estimator's classes ({', '.join(sorted(held))}): is it the label? No "
+                    f"target was named, so every column was taken as a feature: name it with --target {col} "
+                    f"(target={col!r} in an alembic revision)")
+    label = (f"if {col!r} is the label, name it ({named}); " if target is None else "")
+    return (f"every column but the target is taken as a feature: {label}if {col!r} is none (an id, another label), "
+            "name the features (--features a,b,c; feature_names= in an alembic revision). " + NUMBERS_ONLY)
 
 
 CHURN_FEATURES = ["tenure_months", "monthly_charges", "support_calls", "complaints_30d", "late_payments",
