@@ -917,6 +917,26 @@ def test_show_prints_the_metrics_headline_first_and_prose_on_its_own_line(db_url
     assert lines["spend"][1].startswith("  score_baseline: "), lines
 
 
+def test_show_of_a_retired_model_says_no_version_is_live(db_url):
+    """After `pgscore retire m` (or alembic's downgrade to before its first deploy), `pgscore show m` printed
+    `m version 1 (model_id N)` with no mark: the newest version, shown because none is live, read as the one that
+    serves. It says no version is live, and why where the model was retired; a version asked for by number is
+    shown as it is."""
+    registry.deploy(db_url, "m", LogisticRegression(max_iter=500).fit(X, Y), None, feature_names=NAMES,
+                    activate=False)
+    r = pgscore_cli("show", "m", "--db", db_url)
+    assert r.returncode == 0 and r.stdout.splitlines()[0].endswith(") - no version is live"), r.stdout
+    query(db_url, "SELECT pgscore.activate('m', 1)")
+    r = pgscore_cli("show", "m", "--db", db_url)
+    assert r.stdout.splitlines()[0].endswith(") - live"), r.stdout
+    query(db_url, "SELECT pgscore.retire('m')")
+    r = pgscore_cli("show", "m", "--db", db_url)
+    assert r.returncode == 0 and r.stdout.splitlines()[0].endswith(") - no version is live: the model is retired"), \
+        r.stdout
+    r = pgscore_cli("show", "m", "--version", "1", "--db", db_url)
+    assert r.stdout.splitlines()[0].endswith(f"(model_id {r.stdout.split('model_id ')[1].split(')')[0]})"), r.stdout
+
+
 def test_show_prints_a_dash_for_what_was_not_recorded(db_url):
     registry.deploy(db_url, "churn", LogisticRegression(max_iter=500).fit(X, Y), None, feature_names=NAMES)
     run = pgscore_cli("show", "churn", "--db", db_url)

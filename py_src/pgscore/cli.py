@@ -1405,8 +1405,12 @@ def cmd_show(args):
     from pgscore import registry
 
     r = registry.show(resolve_db(args), args.name, args.version)
-    _say(f"{r['name']} version {r['version']} (model_id {r['model_id']})"
-         f"{' - live' if r['live'] else ' - in shadow' if r['shadow'] else ''}")
+    state = " - live" if r["live"] else " - in shadow" if r["shadow"] else ""
+    if not state and args.version is None:  # (the newest version, shown since none is live: it said so nowhere)
+        deployments = [h for h in r["history"] if "deployment_id" in h]
+        state = (" - no version is live: the model is retired" if deployments and deployments[-1]["action"] == "retire"
+                 else " - no version is live")
+    _say(f"{r['name']} version {r['version']} (model_id {r['model_id']}){state}")
     for k in ("task", "estimator", "classes", "n_train", "description", "created_at", "created_by", "sha256",
               "signed", "engine", "engine_note"):
         _say(f"  {k}: {'-' if r[k] is None or r[k] == '' else r[k]}")  # '-' for what was not recorded
