@@ -316,7 +316,8 @@ def test_undeploy_of_an_unknown_model_or_of_a_revision_that_stored_none_fails_th
     rev = example / "versions" / "a1_churn_v1.py"
     text = rev.read_text()
     assert alembic(example, db_url, "upgrade", "head").returncode == 0
-    for wrong, said in (('undeploy_model("chrun", revision=revision)', "there is no model 'chrun'"),
+    for wrong, said in (('undeploy_model("chrun", revision=revision)', "there is no model 'chrun'\nHint: a typo for "
+                                                                       "'churn'? Else the name deploy_model was given"),
                         ('undeploy_model("churn", revision="a9")', "alembic revision a9 stored no version of model "
                                                                    "'churn'")):
         rev.write_text(text.replace('undeploy_model("churn", revision=revision)', wrong))
@@ -617,8 +618,8 @@ def test_a_revision_that_retires_a_model_is_undone_by_its_downgrade(db_url, tmp_
     (example / "versions" / "a2_retire.py").write_text(
         (example / "versions" / "a2_retire.py").read_text().replace("retire_model('churn'", "retire_model('chrun'"))
     run = alembic(example, db_url, "upgrade", "head")
-    assert run.returncode != 0 and "UnknownModel: retire_model of alembic revision a2: there is no model 'chrun'" \
-        in run.stderr, run.stderr
+    assert run.returncode != 0 and "UnknownModel: retire_model of alembic revision a2: there is no model 'chrun'\n" \
+        "Hint: a typo for 'churn'? Else list the models with: pgscore models" in run.stderr, run.stderr
     assert query(db_url, "SELECT version_num FROM churn_app_alembic_version") == [("a1",)]
 
 

@@ -171,6 +171,11 @@ def test_unknown_model_exits_2(churn):
     assert r.returncode == 2
     assert "there is no model 'nosuchmodel'" in r.stderr and "live models: churn" in r.stderr
     assert r.stdout == ""
+    assert "typo" not in r.stderr, r.stderr
+    # a name that looks like a typo for a model's asks whether it is (a new user's `pgscore drift chrun`)
+    r = drift(churn, "chrun")
+    assert r.returncode == 2 and "there is no model 'chrun'" in r.stderr and "Hint: a typo for 'churn'?" in r.stderr, \
+        r.stderr
 
 
 def test_unknown_window_exits_2_and_lists_the_windows(churn):
