@@ -259,6 +259,26 @@ def test_undeploy_warns_when_the_model_changed_after_the_revision_only(db_url, t
     assert rec["version"] == 1 and rec["history"][-1]["reason"] == "alembic downgrade a1"
 
 
+def test_undeploy_says_the_shadow_it_made_live_again_stopped(db_url, tmp_path):
+    """A downgrade that makes live again a version scored in shadow meanwhile ends its shadow mark (a live version
+    is not scored in shadow), and said only `is live again` (a new user's trial): it says the shadow stopped, after
+    the go-live, as pgscore activate and rollback do."""
+    example, est, X, names = make_example(tmp_path, 200, seed=29)
+    with_logging(example)
+    registry.deploy(db_url, "churn", est, X, feature_names=names, reason="by hand")  # v1
+    assert alembic(example, db_url, "upgrade", "head").returncode == 0  # a1: v2 live
+    query(db_url, "SELECT pgscore.set_shadow('churn', 1)")
+    run = alembic(example, db_url, "downgrade", "base")
+    assert run.returncode == 0, run.stderr
+    assert "pgscore: churn version 1 is live again, as before alembic revision a1\n" in run.stderr, run.stderr
+    assert "INFO  [alembic.pgscore] pgscore: churn: 1 shadow version stopped: v1 (a live version is not scored in " \
+           "shadow)" in run.stderr.split("is live again")[1], run.stderr
+    assert query(db_url, "SELECT count(*) FROM pgscore.shadow_versions") == [(0,)]
+    assert alembic(example, db_url, "upgrade", "head").returncode == 0  # v3, no shadow: nothing more said
+    run = alembic(example, db_url, "downgrade", "base")
+    assert run.returncode == 0 and "shadow" not in run.stderr, run.stderr
+
+
 def test_undeploy_reads_the_history_once_a_change_of_the_model_in_progress_has_committed(db_url, tmp_path):
     """undeploy_model read the history before pgscore.rollback took the name's lock: a downgrade run while an
     operator's activate of v3 was uncommitted decided from v2 (the revision's) live, waited in the rollback, and

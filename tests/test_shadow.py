@@ -605,6 +605,19 @@ def test_activate_names_the_shadow_version_it_ended(shop, db_url, trained):
     assert query(shop, "SELECT count(*) FROM pgscore.shadow_versions") == [(0,)]
 
 
+def test_rollback_names_the_shadow_version_it_ended(shop, db_url, trained):
+    """`pgscore rollback NAME` back to a version scored in shadow meanwhile ends its mark, and said only `is live
+    again` (a new user's trial, through alembic's downgrade): it names the shadow that stopped, as activate does."""
+    assert pgscore_cli("activate", "churn", "2", "--db", db_url).returncode == 0
+    assert pgscore_cli("shadow", "churn", "1", "--db", db_url).returncode == 0
+    run = pgscore_cli("rollback", "churn", "--db", db_url)
+    assert (run.returncode, run.stdout) == (0, "churn version 1 is live again\nchurn: 1 shadow version stopped: v1 (a "
+                                               "live version is not scored in shadow)\n"), run.stdout + run.stderr
+    run = pgscore_cli("rollback", "churn", "--to", "2", "--db", db_url)
+    assert (run.returncode, run.stdout) == (0, "churn version 2 is live again\n"), run.stdout + run.stderr
+    assert registry.rollback(db_url, "churn", 1)["shadows_ended"] == []
+
+
 def test_code_newer_than_its_schema_rescores_and_scores_tables_as_before_then_shadows_once_installed(empty_db_url,
                                                                                                     trained):
     """The server restarted with this release and pgscore install not run yet (docs/operations.md, 'Upgrading';

@@ -177,19 +177,30 @@ def undeploy_model(name, *, revision, force=False):
         registry._call(conn, "SELECT pgscore.retire(%s, %s)", (name, why))
         log.info("pgscore: %s retired (no version was live before alembic revision %s)", name, revision)
     else:
-        _rollback(conn, name, target, why, force)
+        said = _rollback(conn, name, target, why, force)
         log.info("pgscore: %s version %s is live again, as before alembic revision %s", name, target, revision)
+        said()
 
 
 def _rollback(conn, name, target, why, force):
-    """pgscore.rollback to `target`, its WARNINGs (a shadow version a wired profile table cannot feed, which
-    the rollback lets through) written to alembic's log as pgscore's notes are, psycopg2's and psycopg 3's
-    alike (registry.server_notices): alembic shows no notice of the SQL a revision runs."""
+    """pgscore.rollback to `target`; returns what writes to alembic's log, once the caller has said the go-live,
+    what the rollback did besides: the shadow versions it stopped (the one made live again was one; pgscore
+    rollback says it too) and its WARNINGs (a shadow version a wired profile table cannot feed, which the
+    rollback lets through), psycopg2's and psycopg 3's alike (registry.server_notices): alembic shows no notice
+    of the SQL a revision runs."""
+    shadows = registry.shadow_versions(conn, name)
     with registry.server_notices(conn) as said:
         registry._call(conn, registry.forcing("SELECT pgscore.rollback(%s, %s, %s)", force), (name, target, why))
-    for w in said:
-        if w.startswith("WARNING:"):
-            log.warning("pgscore: %s: %s", name, w.removeprefix("WARNING:").strip())
+    ended = registry.shadows_ended(conn, name, shadows)
+
+    def say():
+        if ended:
+            log.info("pgscore: %s: %d shadow version%s stopped: %s (a live version is not scored in shadow)", name,
+                     len(ended), "" if len(ended) == 1 else "s", ", ".join(f"v{v}" for v in ended))
+        for w in said:
+            if w.startswith("WARNING:"):
+                log.warning("pgscore: %s: %s", name, w.removeprefix("WARNING:").strip())
+    return say
 
 
 def _revision_of(reason):
@@ -267,9 +278,10 @@ def _undo_retire(conn, name, revision, retire_id, why, force=False):
         log.warning("pgscore: %s was deployed, activated, rolled back or retired after alembic revision %s (%s; "
                     "reason: %s); undoing the revision replaces that: it will make version %s live, as before the "
                     "revision", name, revision, said, now[0][3] or "none given", target)
-    _rollback(conn, name, target, why, force)
+    said = _rollback(conn, name, target, why, force)
     log.info("pgscore: %s version %s is live again, as before alembic revision %s (which retired it)", name, target,
              revision)
+    said()
 
 
 # the versions a revision stored (reason $2), one or more: made live with that reason, or stored with it

@@ -1443,6 +1443,7 @@ def cmd_rollback(args):
              + (" (--reason is recorded with a change only)" if args.reason else ""))
         return 0
     _say(f"{r['name']} version {r['version']} is live again")
+    _say_shadows_ended(r)
     _say_wired_nulls(url, r["name"], r["version"])
     for w in r["warnings"]:  # (a shadow that scores nothing, which the rollback let through)
         _say(w)
@@ -1475,12 +1476,18 @@ def cmd_activate(args):
              + (" (--reason is recorded with a change only)" if args.reason else ""))
         return 0
     _say(f"{r['name']} version {r['version']} is live")
-    ended = r.get("shadows_ended") or []
-    if ended:  # (the guide says activating ends the shadow mark; the command said nothing of it)
-        _say(f"{r['name']}: {len(ended)} shadow version{'' if len(ended) == 1 else 's'} stopped: "
-             + ", ".join(f"v{v}" for v in ended) + " (a live version is not scored in shadow)")
+    _say_shadows_ended(r)
     _say_wired_nulls(url, r["name"], r["version"])
     return 0
+
+
+def _say_shadows_ended(r) -> None:
+    """The shadow versions a go-live stopped (activate, rollback): the version made live was one (the guide says
+    a go-live ends its shadow mark; the commands said nothing of it)."""
+    ended = r.get("shadows_ended") or []
+    if ended:
+        _say(f"{r['name']}: {len(ended)} shadow version{'' if len(ended) == 1 else 's'} stopped: "
+             + ", ".join(f"v{v}" for v in ended) + " (a live version is not scored in shadow)")
 
 
 def cmd_resign(args):

@@ -499,11 +499,13 @@ def rollback(db, name, to_version=None, reason=None, force=False) -> dict:
     activate reads it (no row appended in the call's transaction, or the server's NOTICE)."""
     with connection(db) as conn:
         said = []  # (the server's notices: psycopg2's or psycopg 3's, an alembic revision's say)
+        shadows = shadow_versions(conn, name)
         # (typed: psycopg 3 binds a None as a parameter of no type, which the call cannot resolve)
         already = _appended_nothing(conn, _LAST_DEPLOYMENT, name,
                                     forcing("SELECT pgscore.rollback(%s, %s::integer, %s::text)", force),
                                     (name, to_version, reason), "is live already: nothing was changed", said)
-        return {**show(conn, name), "warnings": [n for n in said if n.startswith("WARNING:")], "already": already}
+        return {**show(conn, name), "warnings": [n for n in said if n.startswith("WARNING:")], "already": already,
+                "shadows_ended": shadows_ended(conn, name, shadows)}
 
 
 def activate(db, name, version, reason=None, force=False) -> dict:
@@ -514,23 +516,28 @@ def activate(db, name, version, reason=None, force=False) -> dict:
     the call took the name's lock, is its, not this call's). The NOTICE alone was missed where the session's
     client_min_messages is warning or above (a user's setting, PGOPTIONS), and `is live` was said."""
     with connection(db) as conn:
-        shadowing = _shadowing(conn)
-        shadows = _shadow_version_numbers(conn, name) if shadowing else []
+        shadows = shadow_versions(conn, name)
         already = _appended_nothing(
             conn, _LAST_DEPLOYMENT, name,
             forcing("SELECT pgscore.activate(%s, %s::integer, %s::text)", force), (name, version, reason),
             "is live already: nothing was changed")
-        after = _shadow_version_numbers(conn, name) if shadowing else []
-        # `shadows_ended`: the versions that were shadows before the call and are not after it (the one made live:
-        # a live version is not scored in shadow), read around it in its transaction, as `already` is
-        return {**show(conn, name, version), "already": already,
-                "shadows_ended": [v for v in shadows if v not in after]}
+        return {**show(conn, name, version), "already": already, "shadows_ended": shadows_ended(conn, name, shadows)}
 
 
-def _shadow_version_numbers(conn, name) -> list[int]:
-    """The versions of `name` scored in shadow now (pgscore.shadow_versions), in order."""
+def shadow_versions(conn, name) -> list[int]:
+    """The versions of `name` scored in shadow now (pgscore.shadow_versions), in order; none before shadows."""
+    if not _shadowing(conn):
+        return []
     return [v for v, in _call(conn, "SELECT v.version FROM pgscore.shadow_versions v WHERE v.name = %s "
                                     "ORDER BY v.version", (name,))]
+
+
+def shadows_ended(conn, name, before) -> list[int]:
+    """Of `before` (shadow_versions before a go-live, in its transaction), those that are no longer shadows after
+    it: the one made live (a live version is not scored in shadow). activate's, rollback's and alembic's
+    undeploy_model's `shadows_ended`."""
+    after = shadow_versions(conn, name) if before else []
+    return [v for v in before if v not in after]
 
 
 # the newest row of a model's deployment history (_appended_nothing's `last` for activate and rollback)
