@@ -134,7 +134,10 @@ def test_true_and_false_are_no_outcome_of_a_multiclass_model(conn):
     for value in ("true", "false"):
         with pytest.raises(psycopg2.errors.InvalidParameterValue) as e:
             query(conn, f"SELECT pgscore.record_outcome('m', 'k', {value})")
-        assert f"outcome '{value}' for multiclass model 'm' is not one of its classes" in e.value.diag.message_primary
+        # (in the wording of every outcome that is no class since migration outcome_words: "for multiclass model 'm'
+        # is not one of its classes" before)
+        assert e.value.diag.message_primary == (
+            f"pgscore.record_outcome: outcome '{value}' is not a class of multiclass model 'm'")
         assert e.value.diag.message_detail == "classes: 0, 1, 2"
         assert "binary classifier only" in e.value.diag.message_hint
     assert query(conn, "SELECT outcome FROM pgscore.outcome_matches") == [(2,)]

@@ -37,6 +37,11 @@ _VERSIONS = ("INSERT INTO pgscore.models (name, version, task, estimator, featur
              "WHERE n.name = 'churn' AND n.version IN (3, 4, 5) AND o.name = 'churn' AND o.version = 1; ")
 _VEC = ("CREATE TABLE vec_p (id int PRIMARY KEY, features float8[], churn_score float8, scored_at timestamptz); "
         "CREATE TABLE vec_e (customer_id int); ")
+# a multiclass model 'tier' (churn v1's features and bytes, the classes bronze, silver, gold), for the statement of
+# a row only: it fails after, and its transaction leaves nothing
+_TIER = ("INSERT INTO pgscore.models (name, version, task, estimator, feature_names, feature_types, classes, env) "
+         "SELECT 'tier', 1, 'multiclass', estimator, feature_names, feature_types, "
+         "'[\"bronze\", \"silver\", \"gold\"]', env FROM pgscore.models WHERE name = 'churn' AND version = 1; ")
 _ATTACH_VEC = ("SELECT pgscore.attach_rescoring('vec_e', 'vec_p', 'customer_id', 'churn', 'churn_score', "
                "p_profile_key => 'id')")
 
@@ -392,6 +397,22 @@ SQL_CASES = [
     ("record_outcome NULL", "SELECT pgscore.record_outcome(NULL, '1', 'x')", (), "22004", "model"),
     ("record_outcome unknown model", "SELECT pgscore.record_outcome(%s, '1', 1)", (INJECT,), "42704", "DROP TABLE"),
     ("record_outcome not a class", "SELECT pgscore.record_outcome('churn', '1', 'maybe')", (), "22023", "maybe"),
+    # an outcome that is no class, in one wording (true for a multiclass model was "not one of its classes"); a class
+    # it differs from in case or the spaces around it only is named, as a misspelt feature key's feature is
+    ("record_outcome: a class in other case", _TIER + "SELECT pgscore.record_outcome('tier', '1', 'Gold')", (), "22023",
+     "pgscore.record_outcome: outcome 'Gold' is not a class of multiclass model 'tier'\n"
+     "DETAIL:  classes: bronze, silver, gold\nHINT:  a typo for 'gold'?\n"),
+    ("record_outcome: a class in other case, spaces around",
+     _TIER + "SELECT pgscore.record_outcome('tier', '1', ' SILVER ')", (), "22023",
+     "pgscore.record_outcome: outcome ' SILVER ' is not a class of multiclass model 'tier'\n"
+     "DETAIL:  classes: bronze, silver, gold\nHINT:  a typo for 'silver'?\n"),
+    ("record_outcome: true for a multiclass model", _TIER + "SELECT pgscore.record_outcome('tier', '1', 'true')", (),
+     "22023", "pgscore.record_outcome: outcome 'true' is not a class of multiclass model 'tier'\n"
+     "DETAIL:  classes: bronze, silver, gold\nHINT:  true and false stand for the classes 1 and 0 of a binary "
+     "classifier only: give the class\n"),
+    ("record_outcome: like no class, no hint", _TIER + "SELECT pgscore.record_outcome('tier', '1', 'platinum')", (),
+     "22023", "pgscore.record_outcome: outcome 'platinum' is not a class of multiclass model 'tier'\n"
+     "DETAIL:  classes: bronze, silver, gold\nCONTEXT:  "),
     # (a regression model's NaN outcome, "not a finite number": tests/test_monitoring.py)
     ("record_outcome NaN", "SELECT pgscore.record_outcome('churn', '1', 'NaN'::float8)", (), "22023",
      "is not a class of binary model"),

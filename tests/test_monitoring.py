@@ -1025,6 +1025,36 @@ def test_record_outcome_bad_input(churn, db_url, trained):
         assert message in str(e.value), sql
 
 
+def test_record_outcome_takes_a_class_without_the_spaces_around_it_and_names_one_in_other_case(db_url, trained):
+    """An outcome is matched to the classes as given, then without the spaces around it ('gold ' from a text export
+    is the class gold, stored as the class), never in another case ('Gold' may be another class): refused, with the
+    class it looks like as the hint. A class with spaces of its own (' padded', trained from a CSV read without
+    skipinitialspace) is matched as given: trimmed, it could not be recorded (migration outcome_words)."""
+    X, _, names, _ = trained
+    tiers = np.array(["bronze", "silver", "gold", " padded"])[np.arange(600) % 4]
+    registry.deploy(db_url, "tier", make_pipeline(StandardScaler(), LogisticRegression()).fit(X[:600], tiers),
+                    X[:600], tiers, feature_names=names)
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    for key, outcome in [("a", "gold "), ("b", "  silver"), ("c", " padded"), ("d", "bronze")]:
+        query(conn, "SELECT pgscore.record_outcome('tier', %s, %s)", (key, outcome))
+    assert query(conn, "SELECT entity_key, outcome FROM pgscore.outcomes ORDER BY entity_key") == [
+        ("a", "gold"), ("b", "silver"), ("c", " padded"), ("d", "bronze")]
+    for outcome, hint in [("Gold", "a typo for 'gold'?"), (" GOLD ", "a typo for 'gold'?"),
+                          ("padded", "a typo for ' padded'?"), ("Padded ", "a typo for ' padded'?"),
+                          ("true", "true and false stand for the classes 1 and 0 of a binary classifier only: give "
+                                   "the class"),
+                          ("platinum", None)]:
+        with pytest.raises(errors.InvalidParameterValue) as e:
+            query(conn, "SELECT pgscore.record_outcome('tier', 'e', %s)", (outcome,))
+        d = e.value.diag
+        assert (d.message_primary, d.message_detail, d.message_hint) == (
+            f"pgscore.record_outcome: outcome '{outcome}' is not a class of multiclass model 'tier'",
+            "classes:  padded, bronze, gold, silver", hint), outcome
+    assert query(conn, "SELECT count(*) FROM pgscore.outcomes") == [(4,)]
+    conn.close()
+
+
 def test_regressor_performance_matches_scikit_learn(db_url, trained):
     X, _, names, _ = trained
     Xr, yr = X[:600, [0, 2, 3]], X[:600, 1]
@@ -1067,6 +1097,55 @@ def test_every_view_and_column_has_a_comment(conn):
         SELECT p.oid::regprocedure::text, NULL FROM pg_proc p
          WHERE p.pronamespace = 'pgscore'::regnamespace AND obj_description(p.oid, 'pg_proc') IS NULL""")
     assert missing == []
+
+
+# what the comments a BI tool reads (\d+) say of the columns whose meaning differs by view or by task: a new
+# user's trial (migration outcome_words) found score_drift's baseline_mean "of the feature", both drift views' n
+# "predictions, or matched outcomes", and nothing of a multiclass model's deploy_log_loss (filled, no realised
+# counterpart) or deploy_brier (NULL)
+COLUMN_COMMENTS = {
+    ("feature_drift", "n"): "How many predictions of the version were logged in the window: the feature's values, "
+                            "NULL and NaN ones included (null_rate is their share; the drift metrics read the others)",
+    ("feature_drift", "feature"): "Feature name",
+    ("feature_drift", "baseline_mean"): "Mean of the feature on the training data (its values present, not NULL or "
+                                        "NaN)",
+    ("score_drift", "n"): "How many predictions of the version were logged in the window: their scores, NULL and NaN "
+                          "ones included (null_rate is their share)",
+    ("score_drift", "baseline_mean"): "Mean of the score baseline: the scores of the hold-out rows when the version "
+                                      "was deployed with a target, else of its training data",
+    ("score_drift", "baseline_null_rate"): "Share of NULL/NaN scores in the score baseline",
+    **{(view, column): text
+       for view in ("realised_performance", "realised_performance_by_version")
+       for column, text in {
+           "deploy_log_loss": "Hold-out log loss captured at deploy (classifiers): a multiclass model's, over every "
+                              "class's probability, has no realised counterpart (log_loss is NULL for it: the log "
+                              "holds the top class's probability only)",
+           "deploy_brier": "Hold-out Brier score captured at deploy (binary classifiers; NULL for a multiclass model "
+                           "and a regressor)",
+           "deploy_auc": "Hold-out AUC captured at deploy (binary classifiers; NULL for others: a multiclass model's "
+                         "one-vs-rest AUC is its metrics' auc_ovr, with no realised counterpart)",
+           "deploy_accuracy": "Hold-out accuracy captured at deploy (classifiers)",
+           "deploy_mae": "Hold-out mean absolute error captured at deploy (regressors)",
+           "deploy_rmse": "Hold-out root mean squared error captured at deploy (regressors)",
+       }.items()},
+    **{(view, "log_loss"): "Mean negative log-likelihood of the outcome under the score (binary classifiers; scores "
+                           "clipped to [eps, 1-eps] as scikit-learn does; NULL for a multiclass model: the log holds "
+                           "the top class's probability only, not the outcome's)"
+       for view in ("realised_performance", "realised_performance_by_version", "performance_by_day",
+                    "performance_by_day_by_version")},
+}
+
+
+def test_the_columns_comments_say_what_each_view_holds(conn):
+    """The comments of COLUMN_COMMENTS, as pg_description holds them; and no column of score_drift speaks of the
+    feature, nor any n of "matched outcomes" where it counts predictions logged."""
+    got = dict(((v, c), t) for v, c, t in query(conn, """
+        SELECT c.relname, a.attname, col_description(c.oid, a.attnum) FROM pg_class c
+          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+         WHERE c.relnamespace = 'pgscore'::regnamespace AND c.relkind = 'v'"""))
+    assert {k: got.get(k) for k in COLUMN_COMMENTS} == COLUMN_COMMENTS
+    assert [c for (v, c), t in got.items() if v == "score_drift" and "feature" in t] == []
+    assert [v for (v, c), t in got.items() if v in PUBLIC_VIEWS and c == "n" and "or matched outcomes" in t] == []
 
 
 def test_no_pgscore_function_is_executable_by_public_but_float8_image_and_score_table_commit(conn):

@@ -17,7 +17,10 @@ DECLARE
     v_classes jsonb;
     v_value   jsonb;
     v_num     float8;
+    -- the outcome without the spaces around it (since 0005: an outcome read from a text export or typed into a
+    -- form carries them, and a number is read so by float8's input anyway); a class is stored as the model has it
     v_text    text := btrim(p_outcome);
+    v_near    text;
     v_id      bigint;
     v_models  bigint[];
     v_times   timestamptz[];
@@ -68,29 +71,41 @@ BEGIN
         v_value := to_jsonb(v_num);
     ELSE
         -- one of the classes, by its text or (for numeric classes) its value; true/false for 1/0 of a
-        -- binary classifier (of classes 0..3, true read as 1 replaced a recorded 2 in the metrics)
-        IF lower(v_text) IN ('true', 'false') AND v_task <> 'binary'
-           AND NOT EXISTS (SELECT FROM jsonb_array_elements(v_classes) c WHERE c #>> '{}' = v_text) THEN
-            RAISE EXCEPTION 'pgscore.record_outcome: outcome % for % model % is not one of its classes', quote_literal(v_text), v_task,
-                  quote_literal(p_model)
-                USING ERRCODE = 'invalid_parameter_value',
-                      DETAIL = format('classes: %s', (SELECT string_agg(c #>> '{}', ', ') FROM jsonb_array_elements(v_classes) c)),
-                      HINT = 'true and false stand for the classes 1 and 0 of a binary classifier only: give the class';
-        END IF;
+        -- binary classifier only (of classes 0..3, true read as 1 replaced a recorded 2 in the metrics). Its text as
+        -- given first, then without the spaces around it (migration outcome_words: a class with spaces of its own,
+        -- ' gold' from a CSV read without skipinitialspace, matched only the trimmed text and could not be recorded)
         SELECT c INTO v_value
           FROM jsonb_array_elements(v_classes) c
-         WHERE c #>> '{}' = v_text
+         WHERE c #>> '{}' IN (p_outcome, v_text)
             -- ([.], not a backslash: a session with standard_conforming_strings off reads '\.' as '.')
             OR (jsonb_typeof(c) = 'number' AND v_text ~ '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
                 AND (c #>> '{}')::numeric = v_text::numeric)
-            OR (jsonb_typeof(c) = 'number' AND lower(v_text) IN ('true', 'false')
+            OR (v_task = 'binary' AND jsonb_typeof(c) = 'number' AND lower(v_text) IN ('true', 'false')
                 AND (c #>> '{}')::numeric = CASE lower(v_text) WHEN 'true' THEN 1 ELSE 0 END)
+         ORDER BY c #>> '{}' = p_outcome DESC
          LIMIT 1;
         IF v_value IS NULL THEN
+            -- one wording for every outcome that is no class (migration outcome_words: true for a multiclass model
+            -- said "is not one of its classes"); the hint names the class it differs from only in case or the spaces
+            -- around it ('Gold' for 'gold'), as a misspelt feature key's names the feature, or says what true and
+            -- false stand for
+            SELECT c #>> '{}' INTO v_near
+              FROM jsonb_array_elements(v_classes) WITH ORDINALITY e(c, i)
+             WHERE lower(btrim(c #>> '{}')) = lower(v_text)
+             ORDER BY i
+             LIMIT 1;
+            IF v_near IS NULL AND NOT (lower(v_text) IN ('true', 'false') AND v_task <> 'binary') THEN
+                RAISE EXCEPTION 'pgscore.record_outcome: outcome % is not a class of % model %', quote_literal(p_outcome),
+                      v_task, quote_literal(p_model)
+                    USING ERRCODE = 'invalid_parameter_value',
+                          DETAIL = format('classes: %s', (SELECT string_agg(c #>> '{}', ', ') FROM jsonb_array_elements(v_classes) c));
+            END IF;
             RAISE EXCEPTION 'pgscore.record_outcome: outcome % is not a class of % model %', quote_literal(p_outcome), v_task,
                   quote_literal(p_model)
                 USING ERRCODE = 'invalid_parameter_value',
-                      DETAIL = format('classes: %s', (SELECT string_agg(c #>> '{}', ', ') FROM jsonb_array_elements(v_classes) c));
+                      DETAIL = format('classes: %s', (SELECT string_agg(c #>> '{}', ', ') FROM jsonb_array_elements(v_classes) c)),
+                      HINT = CASE WHEN v_near IS NOT NULL THEN format('a typo for %s?', quote_literal(v_near))
+                                  ELSE 'true and false stand for the classes 1 and 0 of a binary classifier only: give the class' END;
         END IF;
     END IF;
     -- the prediction it judges, kept with it (pgscore.match_outcomes finds it for a prediction logged later)

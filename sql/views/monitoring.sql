@@ -1346,6 +1346,11 @@ SELECT model, version, feature, window_name, n, psi, ks, js, mean, baseline_mean
  WHERE period_kind = 'window' AND kind = 'feature'
  ORDER BY model, position, sort_order;
 COMMENT ON VIEW pgscore.feature_drift IS 'Per live model, feature and window: the current distribution of the feature in the prediction log against its training baseline';
+-- its own n, feature and baseline_mean (migration outcome_words): the column dictionary's are every drift view's,
+-- the score's too, and its n said "predictions, or matched outcomes"
+COMMENT ON COLUMN pgscore.feature_drift.n IS 'How many predictions of the version were logged in the window: the feature''s values, NULL and NaN ones included (null_rate is their share; the drift metrics read the others)';
+COMMENT ON COLUMN pgscore.feature_drift.feature IS 'Feature name';
+COMMENT ON COLUMN pgscore.feature_drift.baseline_mean IS 'Mean of the feature on the training data (its values present, not NULL or NaN)';
 
 CREATE VIEW pgscore.score_drift AS
 SELECT model, version, window_name, n, psi, ks, js, mean, baseline_mean, mean_shift,
@@ -1354,6 +1359,11 @@ SELECT model, version, window_name, n, psi, ks, js, mean, baseline_mean, mean_sh
  WHERE period_kind = 'window' AND kind = 'score'
  ORDER BY model, sort_order;
 COMMENT ON VIEW pgscore.score_drift IS 'Per live model and window: the distribution of its scores in the prediction log against its score baseline (the scores of the hold-out rows when it was deployed with a target, else of its training data)';
+-- its own n and baseline columns (migration outcome_words): the column dictionary's said "Mean of the feature on
+-- the training data" and "predictions, or matched outcomes"
+COMMENT ON COLUMN pgscore.score_drift.n IS 'How many predictions of the version were logged in the window: their scores, NULL and NaN ones included (null_rate is their share)';
+COMMENT ON COLUMN pgscore.score_drift.baseline_mean IS 'Mean of the score baseline: the scores of the hold-out rows when the version was deployed with a target, else of its training data';
+COMMENT ON COLUMN pgscore.score_drift.baseline_null_rate IS 'Share of NULL/NaN scores in the score baseline';
 
 -- the days from the version's deploy (its registration's UTC day) on, or from the first that holds a value of it
 -- if that is earlier (a transaction begun before the deploy that scored it, rows written back-dated): the days

@@ -1,0 +1,167 @@
+-- 0114 to 0113: record_outcome and the column comments as 0113 left them.
+
+
+CREATE OR REPLACE FUNCTION pgscore.record_outcome(p_model text, p_entity_key text, p_outcome text,
+                                       p_observed_at timestamptz DEFAULT now())
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER  -- the app records outcomes only through here
+SET search_path = pg_catalog, pg_temp
+-- (migration 0113) a regressor's number is stored as to_jsonb gives it, which writes float8 as the session's
+-- extra_float_digits says: at 0, float8's largest was stored as 1.79769313486232e+308, past float8's range, and
+-- every model's realised-performance views failed reading it (22003); 0.1 + 0.2 as 0.3. At 3, the float8 itself
+SET extra_float_digits = 3
+AS $fn$
+DECLARE
+    v_task    text;
+    v_classes jsonb;
+    v_value   jsonb;
+    v_num     float8;
+    v_text    text := btrim(p_outcome);
+    v_id      bigint;
+    v_models  bigint[];
+    v_times   timestamptz[];
+    v_scores  float8[];
+    v_labels  text[];
+    v_judged  record;
+BEGIN
+    IF p_model IS NULL OR p_entity_key IS NULL OR p_outcome IS NULL OR p_observed_at IS NULL THEN
+        RAISE EXCEPTION 'pgscore.record_outcome: % must not be NULL',
+            CASE WHEN p_model IS NULL THEN 'the model' WHEN p_entity_key IS NULL THEN 'the entity key'
+                 WHEN p_outcome IS NULL THEN 'the outcome' ELSE 'observed_at' END
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- an outcome judges the newest prediction logged by observed_at: at infinity (a sentinel date) it would
+    -- judge each newer prediction in turn, for ever (migration 0035)
+    IF NOT isfinite(p_observed_at) THEN
+        RAISE EXCEPTION 'pgscore.record_outcome: observed_at % is not a point in time', p_observed_at
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'give when the outcome was observed (now() when it is not known); an outcome observed at infinity would judge every newer prediction of the entity in turn';
+    END IF;
+    IF p_observed_at > now() + interval '1 day' THEN
+        RAISE NOTICE 'pgscore.record_outcome: observed_at % is in the future', p_observed_at
+            USING DETAIL = 'The outcome judges the newest prediction of the entity logged by then: until then each refresh_monitoring pairs it with any newer one, of whichever version is live.';
+    END IF;
+    -- the live version decides what an outcome must look like; a retired model, its newest version
+    SELECT m.task, m.classes INTO v_task, v_classes
+      FROM pgscore.models m
+      LEFT JOIN pgscore.live_models l ON l.model_id = m.model_id
+     WHERE m.name = p_model
+     ORDER BY l.model_id IS NOT NULL DESC, m.version DESC
+     LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'pgscore.record_outcome: model % does not exist', quote_literal(p_model)
+            USING ERRCODE = 'undefined_object', HINT = 'SELECT name FROM pgscore.model_versions lists the models';
+    END IF;
+    IF v_task = 'regression' THEN
+        BEGIN
+            v_num := v_text::float8;
+        EXCEPTION WHEN invalid_text_representation OR numeric_value_out_of_range THEN
+            RAISE EXCEPTION 'pgscore.record_outcome: outcome % for regression model % is not a number', quote_literal(p_outcome),
+                  quote_literal(p_model)
+                USING ERRCODE = 'invalid_text_representation';
+        END;
+        IF v_num IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8) THEN
+            RAISE EXCEPTION 'pgscore.record_outcome: outcome % for regression model % is not a finite number', v_num, quote_literal(p_model)
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        v_value := to_jsonb(v_num);
+    ELSE
+        -- one of the classes, by its text or (for numeric classes) its value; true/false for 1/0 of a
+        -- binary classifier (of classes 0..3, true read as 1 replaced a recorded 2 in the metrics)
+        IF lower(v_text) IN ('true', 'false') AND v_task <> 'binary'
+           AND NOT EXISTS (SELECT FROM jsonb_array_elements(v_classes) c WHERE c #>> '{}' = v_text) THEN
+            RAISE EXCEPTION 'pgscore.record_outcome: outcome % for % model % is not one of its classes', quote_literal(v_text), v_task,
+                  quote_literal(p_model)
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = format('classes: %s', (SELECT string_agg(c #>> '{}', ', ') FROM jsonb_array_elements(v_classes) c)),
+                      HINT = 'true and false stand for the classes 1 and 0 of a binary classifier only: give the class';
+        END IF;
+        SELECT c INTO v_value
+          FROM jsonb_array_elements(v_classes) c
+         WHERE c #>> '{}' = v_text
+            -- ([.], not a backslash: a session with standard_conforming_strings off reads '\.' as '.')
+            OR (jsonb_typeof(c) = 'number' AND v_text ~ '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
+                AND (c #>> '{}')::numeric = v_text::numeric)
+            OR (jsonb_typeof(c) = 'number' AND lower(v_text) IN ('true', 'false')
+                AND (c #>> '{}')::numeric = CASE lower(v_text) WHEN 'true' THEN 1 ELSE 0 END)
+         LIMIT 1;
+        IF v_value IS NULL THEN
+            RAISE EXCEPTION 'pgscore.record_outcome: outcome % is not a class of % model %', quote_literal(p_outcome), v_task,
+                  quote_literal(p_model)
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = format('classes: %s', (SELECT string_agg(c #>> '{}', ', ') FROM jsonb_array_elements(v_classes) c));
+        END IF;
+    END IF;
+    -- the prediction it judges, kept with it (pgscore.match_outcomes finds it for a prediction logged later)
+    SELECT l.model_id, l.logged_at, l.score, l.label INTO v_judged
+      FROM pgscore.prediction_log l JOIN pgscore.models m ON m.model_id = l.model_id
+     WHERE l.entity_key = p_entity_key AND l.logged_at <= p_observed_at AND m.name = p_model
+       AND l.source <> 'shadow'  -- (a shadow's prediction was never served)
+     ORDER BY l.logged_at DESC
+     LIMIT 1;
+    -- the prediction each version of the model made of the entity last by then, served or in shadow, kept in
+    -- outcome_version_matches (pgscore.match_outcomes finds them for a prediction logged later)
+    SELECT array_agg(p.model_id), array_agg(p.logged_at), array_agg(p.score), array_agg(p.label)
+      INTO v_models, v_times, v_scores, v_labels
+      FROM (SELECT DISTINCT ON (l.model_id) l.model_id, l.logged_at, l.score, l.label
+              FROM pgscore.prediction_log l JOIN pgscore.models m ON m.model_id = l.model_id
+             WHERE l.entity_key = p_entity_key AND l.logged_at <= p_observed_at AND m.name = p_model
+             ORDER BY l.model_id, l.logged_at DESC) p;
+    -- recorded_by: the caller's role (this function runs as pgscore's owner, whom current_user names;
+    -- before migration 0037 every outcome was recorded by it)
+    INSERT INTO pgscore.outcomes (model_name, entity_key, outcome, observed_at, judged_model_id, predicted_at,
+                                  judged_score, judged_label, judged_at, recorded_by, versions_judged_at)
+    VALUES (p_model, p_entity_key, v_value, p_observed_at, v_judged.model_id, v_judged.logged_at, v_judged.score,
+            v_judged.label, now(),
+            -- the role the caller acts as: SET ROLE's (a pooled login that takes each user's role), else its login
+            coalesce(nullif(current_setting('role'), 'none'), session_user), now())
+    RETURNING outcome_id INTO v_id;
+    INSERT INTO pgscore.outcome_version_matches (outcome_id, model_id, predicted_at, score, label)
+    SELECT v_id, u.model_id, u.logged_at, u.score, u.label
+      FROM unnest(v_models, v_times, v_scores, v_labels) AS u(model_id, logged_at, score, label);
+    IF v_judged.model_id IS NULL AND v_models IS NOT NULL THEN
+        -- only versions scored in shadow logged one by then: the outcome judges theirs, per version (it said that
+        -- no prediction was logged)
+        RAISE NOTICE 'pgscore.record_outcome: no served prediction of % for entity % was logged at or before %: only version% % scored it, in shadow',
+                quote_literal(p_model), quote_literal(p_entity_key), p_observed_at, CASE WHEN cardinality(v_models) > 1 THEN 's' ELSE '' END,
+                (SELECT string_agg(m.version::text, ', ' ORDER BY m.version) FROM pgscore.models m
+                  WHERE m.model_id = ANY (v_models))
+            USING DETAIL = 'The outcome is kept and judges the shadow''s prediction per version (pgscore.outcome_version_matches, read by pgscore.realised_performance_by_version); it judges no served prediction, so pgscore.outcome_matches shows it unmatched and realised_performance leaves it out, until pgscore.refresh_monitoring finds a served one logged later (within its p_relook; a prediction scored in this transaction is logged at its commit).';
+    ELSIF v_judged.model_id IS NULL THEN
+        RAISE NOTICE 'pgscore.record_outcome: no prediction of % for entity % was logged at or before %', quote_literal(p_model),
+                quote_literal(p_entity_key), p_observed_at
+            USING DETAIL = 'The outcome is kept; it judges no prediction and pgscore.outcome_matches shows it unmatched, until pgscore.refresh_monitoring finds one logged later (within its p_relook; a prediction scored in this transaction is logged at its commit).';
+    END IF;
+    RETURN v_id;
+END
+$fn$;
+
+COMMENT ON COLUMN pgscore.feature_drift.n IS 'How many values (predictions, or matched outcomes) the window holds';
+COMMENT ON COLUMN pgscore.feature_drift.feature IS 'Feature name (''score'' for the score)';
+COMMENT ON COLUMN pgscore.feature_drift.baseline_mean IS 'Mean of the feature on the training data; for the score, of the score baseline (the hold-out rows'' scores when deployed with a target, else the training data''s)';
+COMMENT ON COLUMN pgscore.score_drift.n IS 'How many values (predictions, or matched outcomes) the window holds';
+COMMENT ON COLUMN pgscore.score_drift.baseline_mean IS 'Mean of the feature on the training data; for the score, of the score baseline (the hold-out rows'' scores when deployed with a target, else the training data''s)';
+COMMENT ON COLUMN pgscore.score_drift.baseline_null_rate IS 'Share of NULL/NaN values in the training data';
+COMMENT ON COLUMN pgscore.performance_rows.deploy_accuracy IS 'Hold-out accuracy captured at deploy';
+COMMENT ON COLUMN pgscore.realised_performance.deploy_accuracy IS 'Hold-out accuracy captured at deploy';
+COMMENT ON COLUMN pgscore.realised_performance_by_version.deploy_accuracy IS 'Hold-out accuracy captured at deploy';
+COMMENT ON COLUMN pgscore.performance_rows.deploy_auc IS 'Hold-out AUC captured at deploy';
+COMMENT ON COLUMN pgscore.realised_performance.deploy_auc IS 'Hold-out AUC captured at deploy';
+COMMENT ON COLUMN pgscore.realised_performance_by_version.deploy_auc IS 'Hold-out AUC captured at deploy';
+COMMENT ON COLUMN pgscore.performance_rows.deploy_brier IS 'Hold-out Brier score captured at deploy';
+COMMENT ON COLUMN pgscore.realised_performance.deploy_brier IS 'Hold-out Brier score captured at deploy';
+COMMENT ON COLUMN pgscore.realised_performance_by_version.deploy_brier IS 'Hold-out Brier score captured at deploy';
+COMMENT ON COLUMN pgscore.performance_rows.deploy_log_loss IS 'Hold-out log loss captured at deploy';
+COMMENT ON COLUMN pgscore.realised_performance.deploy_log_loss IS 'Hold-out log loss captured at deploy';
+COMMENT ON COLUMN pgscore.realised_performance_by_version.deploy_log_loss IS 'Hold-out log loss captured at deploy';
+COMMENT ON COLUMN pgscore.performance_rows.deploy_mae IS 'Hold-out mean absolute error captured at deploy';
+COMMENT ON COLUMN pgscore.realised_performance.deploy_mae IS 'Hold-out mean absolute error captured at deploy';
+COMMENT ON COLUMN pgscore.realised_performance_by_version.deploy_mae IS 'Hold-out mean absolute error captured at deploy';
+COMMENT ON COLUMN pgscore.performance_rows.deploy_rmse IS 'Hold-out root mean squared error captured at deploy';
+COMMENT ON COLUMN pgscore.realised_performance.deploy_rmse IS 'Hold-out root mean squared error captured at deploy';
+COMMENT ON COLUMN pgscore.realised_performance_by_version.deploy_rmse IS 'Hold-out root mean squared error captured at deploy';
+COMMENT ON COLUMN pgscore.performance_rows.log_loss IS 'Mean negative log-likelihood of the outcome under the score (binary classifiers; scores clipped to [eps, 1-eps] as scikit-learn does)';
+COMMENT ON COLUMN pgscore.realised_performance.log_loss IS 'Mean negative log-likelihood of the outcome under the score (binary classifiers; scores clipped to [eps, 1-eps] as scikit-learn does)';
+COMMENT ON COLUMN pgscore.realised_performance_by_version.log_loss IS 'Mean negative log-likelihood of the outcome under the score (binary classifiers; scores clipped to [eps, 1-eps] as scikit-learn does)';
+COMMENT ON COLUMN pgscore.performance_by_day.log_loss IS 'Mean negative log-likelihood of the outcome under the score (binary classifiers; scores clipped to [eps, 1-eps] as scikit-learn does)';
+COMMENT ON COLUMN pgscore.performance_by_day_by_version.log_loss IS 'Mean negative log-likelihood of the outcome under the score (binary classifiers; scores clipped to [eps, 1-eps] as scikit-learn does)';
