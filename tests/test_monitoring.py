@@ -1055,6 +1055,27 @@ def test_record_outcome_takes_a_class_without_the_spaces_around_it_and_names_one
     conn.close()
 
 
+def test_record_outcome_stores_the_class_it_stored_before_where_a_class_has_spaces_of_its_own(db_url, trained):
+    """An outcome that named a class before migration outcome_words names the same one: of a model with the classes
+    'gold' and ' gold', ' gold' is the class gold, as its trimmed text was (the review of outcome_words: matched as
+    given first, it was stored as ' gold', another class, and judged as such in every metric from then on). The
+    text as given is tried only where no class is the trimmed text: 'silver ' of this model is still refused."""
+    X, _, names, _ = trained
+    tiers = np.array(["bronze", "gold", " gold", " silver"])[np.arange(600) % 4]
+    registry.deploy(db_url, "tier", make_pipeline(StandardScaler(), LogisticRegression()).fit(X[:600], tiers),
+                    X[:600], tiers, feature_names=names)
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    for key, outcome in [("a", " gold"), ("b", "gold"), ("c", " gold "), ("d", " silver"), ("e", "bronze ")]:
+        query(conn, "SELECT pgscore.record_outcome('tier', %s, %s)", (key, outcome))
+    assert query(conn, "SELECT entity_key, outcome FROM pgscore.outcomes ORDER BY entity_key") == [
+        ("a", "gold"), ("b", "gold"), ("c", "gold"), ("d", " silver"), ("e", "bronze")]
+    with pytest.raises(errors.InvalidParameterValue) as e:
+        query(conn, "SELECT pgscore.record_outcome('tier', 'f', 'silver ')")
+    assert e.value.diag.message_hint == "a typo for ' silver'?"
+    conn.close()
+
+
 def test_regressor_performance_matches_scikit_learn(db_url, trained):
     X, _, names, _ = trained
     Xr, yr = X[:600, [0, 2, 3]], X[:600, 1]

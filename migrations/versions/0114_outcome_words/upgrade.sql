@@ -76,18 +76,19 @@ BEGIN
         v_value := to_jsonb(v_num);
     ELSE
         -- one of the classes, by its text or (for numeric classes) its value; true/false for 1/0 of a
-        -- binary classifier only (of classes 0..3, true read as 1 replaced a recorded 2 in the metrics). Its text as
-        -- given first, then without the spaces around it (migration outcome_words: a class with spaces of its own,
-        -- ' gold' from a CSV read without skipinitialspace, matched only the trimmed text and could not be recorded)
+        -- binary classifier only (of classes 0..3, true read as 1 replaced a recorded 2 in the metrics). Its text
+        -- without the spaces around it, as since 0005, then as given where no class is that (migration
+        -- outcome_words: a class with spaces of its own, ' gold' from a CSV read without skipinitialspace, could not
+        -- be recorded; tried first, it took ' gold' where ' gold' had recorded the class gold of a model of both)
         SELECT c INTO v_value
-          FROM jsonb_array_elements(v_classes) c
+          FROM jsonb_array_elements(v_classes) WITH ORDINALITY e(c, i)
          WHERE c #>> '{}' IN (p_outcome, v_text)
             -- ([.], not a backslash: a session with standard_conforming_strings off reads '\.' as '.')
             OR (jsonb_typeof(c) = 'number' AND v_text ~ '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
                 AND (c #>> '{}')::numeric = v_text::numeric)
             OR (v_task = 'binary' AND jsonb_typeof(c) = 'number' AND lower(v_text) IN ('true', 'false')
                 AND (c #>> '{}')::numeric = CASE lower(v_text) WHEN 'true' THEN 1 ELSE 0 END)
-         ORDER BY c #>> '{}' = p_outcome DESC
+         ORDER BY c #>> '{}' = p_outcome AND p_outcome <> v_text, i
          LIMIT 1;
         IF v_value IS NULL THEN
             -- one wording for every outcome that is no class (migration outcome_words: true for a multiclass model
