@@ -1070,9 +1070,13 @@ def test_record_outcome_stores_the_class_it_stored_before_where_a_class_has_spac
         query(conn, "SELECT pgscore.record_outcome('tier', %s, %s)", (key, outcome))
     assert query(conn, "SELECT entity_key, outcome FROM pgscore.outcomes ORDER BY entity_key") == [
         ("a", "gold"), ("b", "gold"), ("c", "gold"), ("d", " silver"), ("e", "bronze")]
-    with pytest.raises(errors.InvalidParameterValue) as e:
-        query(conn, "SELECT pgscore.record_outcome('tier', 'f', 'silver ')")
-    assert e.value.diag.message_hint == "a typo for ' silver'?"
+    # the hint names the class an outcome differs from in case only, before one it differs from in spaces too
+    # ('Gold' named ' gold', the first in class order)
+    for outcome, hint in [("silver ", "a typo for ' silver'?"), ("Gold", "a typo for 'gold'?"),
+                          ("GOLD ", "a typo for 'gold'?"), (" Gold", "a typo for ' gold'?")]:
+        with pytest.raises(errors.InvalidParameterValue) as e:
+            query(conn, "SELECT pgscore.record_outcome('tier', 'f', %s)", (outcome,))
+        assert e.value.diag.message_hint == hint, outcome
     conn.close()
 
 

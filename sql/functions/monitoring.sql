@@ -89,11 +89,11 @@ BEGIN
             -- one wording for every outcome that is no class (migration outcome_words: true for a multiclass model
             -- said "is not one of its classes"); the hint names the class it differs from only in case or the spaces
             -- around it ('Gold' for 'gold'), as a misspelt feature key's names the feature, or says what true and
-            -- false stand for
+            -- false stand for; of two such, the one it differs from in case only ('Gold': gold, not ' gold')
             SELECT c #>> '{}' INTO v_near
               FROM jsonb_array_elements(v_classes) WITH ORDINALITY e(c, i)
              WHERE lower(btrim(c #>> '{}')) = lower(v_text)
-             ORDER BY i
+             ORDER BY lower(c #>> '{}') = lower(p_outcome) DESC, lower(c #>> '{}') = lower(v_text) DESC, i
              LIMIT 1;
             IF v_near IS NULL AND NOT (lower(v_text) IN ('true', 'false') AND v_task <> 'binary') THEN
                 RAISE EXCEPTION 'pgscore.record_outcome: outcome % is not a class of % model %', quote_literal(p_outcome),
