@@ -1136,8 +1136,10 @@ COLUMN_COMMENTS = {
                                         "NaN)",
     ("score_drift", "n"): "How many predictions of the version were logged in the window: their scores, NULL and NaN "
                           "ones included (null_rate is their share)",
+    # (the hold-out's only with 100 rows held out: deployed with a target on 400 rows, its training rows')
     ("score_drift", "baseline_mean"): "Mean of the score baseline: the scores of the hold-out rows when the version "
-                                      "was deployed with a target, else of its training data",
+                                      "was deployed with a target and about 500 training rows or more (100 held "
+                                      "out), else of its training rows; its metrics' score_baseline says which",
     ("score_drift", "baseline_null_rate"): "Share of NULL/NaN scores in the score baseline",
     **{(view, column): text
        for view in ("realised_performance", "realised_performance_by_version")
@@ -1169,6 +1171,9 @@ def test_the_columns_comments_say_what_each_view_holds(conn):
           JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
          WHERE c.relnamespace = 'pgscore'::regnamespace AND c.relkind = 'v'"""))
     assert {k: got.get(k) for k in COLUMN_COMMENTS} == COLUMN_COMMENTS
+    # and the view's own: a version deployed with a target on fewer rows has its training rows' scores as baseline
+    assert query(conn, "SELECT obj_description('pgscore.score_drift'::regclass, 'pg_class')")[0][0].endswith(
+        "its metrics' score_baseline says which)")
     assert [c for (v, c), t in got.items() if v == "score_drift" and "feature" in t] == []
     assert [v for (v, c), t in got.items() if v in PUBLIC_VIEWS and c == "n" and "or matched outcomes" in t] == []
 

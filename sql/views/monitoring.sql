@@ -1358,11 +1358,13 @@ SELECT model, version, window_name, n, psi, ks, js, mean, baseline_mean, mean_sh
   FROM (SELECT r.*, r.period AS window_name FROM pgscore.drift_report r) r
  WHERE period_kind = 'window' AND kind = 'score'
  ORDER BY model, sort_order;
-COMMENT ON VIEW pgscore.score_drift IS 'Per live model and window: the distribution of its scores in the prediction log against its score baseline (the scores of the hold-out rows when it was deployed with a target, else of its training data)';
+-- (its score baseline is the hold-out's only with 100 rows held out: review of migration outcome_words, whose
+-- comments said so of every version deployed with a target)
+COMMENT ON VIEW pgscore.score_drift IS 'Per live model and window: the distribution of its scores in the prediction log against its score baseline (the scores of the hold-out rows when it was deployed with a target and about 500 training rows or more, 100 held out, else of its training rows; its metrics'' score_baseline says which)';
 -- its own n and baseline columns (migration outcome_words): the column dictionary's said "Mean of the feature on
 -- the training data" and "predictions, or matched outcomes"
 COMMENT ON COLUMN pgscore.score_drift.n IS 'How many predictions of the version were logged in the window: their scores, NULL and NaN ones included (null_rate is their share)';
-COMMENT ON COLUMN pgscore.score_drift.baseline_mean IS 'Mean of the score baseline: the scores of the hold-out rows when the version was deployed with a target, else of its training data';
+COMMENT ON COLUMN pgscore.score_drift.baseline_mean IS 'Mean of the score baseline: the scores of the hold-out rows when the version was deployed with a target and about 500 training rows or more (100 held out), else of its training rows; its metrics'' score_baseline says which';
 COMMENT ON COLUMN pgscore.score_drift.baseline_null_rate IS 'Share of NULL/NaN scores in the score baseline';
 
 -- the days from the version's deploy (its registration's UTC day) on, or from the first that holds a value of it

@@ -141,6 +141,7 @@ COMMENT ON COLUMN pgscore.feature_drift.feature IS 'Feature name (''score'' for 
 COMMENT ON COLUMN pgscore.feature_drift.baseline_mean IS 'Mean of the feature on the training data; for the score, of the score baseline (the hold-out rows'' scores when deployed with a target, else the training data''s)';
 COMMENT ON COLUMN pgscore.score_drift.n IS 'How many values (predictions, or matched outcomes) the window holds';
 COMMENT ON COLUMN pgscore.score_drift.baseline_mean IS 'Mean of the feature on the training data; for the score, of the score baseline (the hold-out rows'' scores when deployed with a target, else the training data''s)';
+COMMENT ON VIEW pgscore.score_drift IS 'Per live model and window: the distribution of its scores in the prediction log against its score baseline (the scores of the hold-out rows when it was deployed with a target, else of its training data)';
 COMMENT ON COLUMN pgscore.score_drift.baseline_null_rate IS 'Share of NULL/NaN values in the training data';
 COMMENT ON COLUMN pgscore.performance_rows.deploy_accuracy IS 'Hold-out accuracy captured at deploy';
 COMMENT ON COLUMN pgscore.realised_performance.deploy_accuracy IS 'Hold-out accuracy captured at deploy';

@@ -162,7 +162,8 @@ COMMENT ON COLUMN pgscore.feature_drift.n IS 'How many predictions of the versio
 COMMENT ON COLUMN pgscore.feature_drift.feature IS 'Feature name';
 COMMENT ON COLUMN pgscore.feature_drift.baseline_mean IS 'Mean of the feature on the training data (its values present, not NULL or NaN)';
 COMMENT ON COLUMN pgscore.score_drift.n IS 'How many predictions of the version were logged in the window: their scores, NULL and NaN ones included (null_rate is their share)';
-COMMENT ON COLUMN pgscore.score_drift.baseline_mean IS 'Mean of the score baseline: the scores of the hold-out rows when the version was deployed with a target, else of its training data';
+COMMENT ON COLUMN pgscore.score_drift.baseline_mean IS 'Mean of the score baseline: the scores of the hold-out rows when the version was deployed with a target and about 500 training rows or more (100 held out), else of its training rows; its metrics'' score_baseline says which';
+COMMENT ON VIEW pgscore.score_drift IS 'Per live model and window: the distribution of its scores in the prediction log against its score baseline (the scores of the hold-out rows when it was deployed with a target and about 500 training rows or more, 100 held out, else of its training rows; its metrics'' score_baseline says which)';
 COMMENT ON COLUMN pgscore.score_drift.baseline_null_rate IS 'Share of NULL/NaN scores in the score baseline';
 COMMENT ON COLUMN pgscore.performance_rows.deploy_accuracy IS 'Hold-out accuracy captured at deploy (classifiers)';
 COMMENT ON COLUMN pgscore.realised_performance.deploy_accuracy IS 'Hold-out accuracy captured at deploy (classifiers)';
