@@ -1050,7 +1050,7 @@ def test_record_outcome_takes_a_class_without_the_spaces_around_it_and_names_one
         d = e.value.diag
         assert (d.message_primary, d.message_detail, d.message_hint) == (
             f"pgscore.record_outcome: outcome '{outcome}' is not a class of multiclass model 'tier'",
-            "classes:  padded, bronze, gold, silver", hint), outcome
+            "classes: ' padded', bronze, gold, silver", hint), outcome
     assert query(conn, "SELECT count(*) FROM pgscore.outcomes") == [(4,)]
     conn.close()
 
@@ -1077,6 +1077,8 @@ def test_record_outcome_stores_the_class_it_stored_before_where_a_class_has_spac
         with pytest.raises(errors.InvalidParameterValue) as e:
             query(conn, "SELECT pgscore.record_outcome('tier', 'f', %s)", (outcome,))
         assert e.value.diag.message_hint == hint, outcome
+        # (the DETAIL quotes the classes with spaces of their own: "classes:  gold,  silver, bronze, gold" before)
+        assert e.value.diag.message_detail == "classes: ' gold', ' silver', bronze, gold", outcome
     conn.close()
 
 

@@ -95,16 +95,19 @@ BEGIN
              WHERE lower(btrim(c #>> '{}')) = lower(v_text)
              ORDER BY lower(c #>> '{}') = lower(p_outcome) DESC, lower(c #>> '{}') = lower(v_text) DESC, i
              LIMIT 1;
+            -- (the DETAIL quotes a class with spaces around it, as the hint does: ' gold' and gold read as one)
             IF v_near IS NULL AND NOT (lower(v_text) IN ('true', 'false') AND v_task <> 'binary') THEN
                 RAISE EXCEPTION 'pgscore.record_outcome: outcome % is not a class of % model %', quote_literal(p_outcome),
                       v_task, quote_literal(p_model)
                     USING ERRCODE = 'invalid_parameter_value',
-                          DETAIL = format('classes: %s', (SELECT string_agg(c #>> '{}', ', ') FROM jsonb_array_elements(v_classes) c));
+                          DETAIL = format('classes: %s', (SELECT string_agg(CASE WHEN c #>> '{}' <> btrim(c #>> '{}') THEN quote_literal(c #>> '{}') ELSE c #>> '{}' END, ', ')
+                                                            FROM jsonb_array_elements(v_classes) c));
             END IF;
             RAISE EXCEPTION 'pgscore.record_outcome: outcome % is not a class of % model %', quote_literal(p_outcome), v_task,
                   quote_literal(p_model)
                 USING ERRCODE = 'invalid_parameter_value',
-                      DETAIL = format('classes: %s', (SELECT string_agg(c #>> '{}', ', ') FROM jsonb_array_elements(v_classes) c)),
+                      DETAIL = format('classes: %s', (SELECT string_agg(CASE WHEN c #>> '{}' <> btrim(c #>> '{}') THEN quote_literal(c #>> '{}') ELSE c #>> '{}' END, ', ')
+                                                            FROM jsonb_array_elements(v_classes) c)),
                       HINT = CASE WHEN v_near IS NOT NULL THEN format('a typo for %s?', quote_literal(v_near))
                                   ELSE 'true and false stand for the classes 1 and 0 of a binary classifier only: give the class' END;
         END IF;
