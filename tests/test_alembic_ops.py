@@ -795,3 +795,122 @@ def test_the_worked_examples_version_table_is_its_projects_own(db_url, tmp_path)
         assert run.returncode != 0 and said in run.stderr and "<your project>_alembic_version" in run.stderr, \
             run.stderr
     assert query(db_url, "SELECT count(*) FROM billing_alembic_version") == [(0,)]
+
+
+def wired_churn_profiles(db_url, X, names, nulls):
+    """A profile table prof of churn's features (row i: X[i], the column names[3] NULL in the first `nulls` rows,
+    analysed), wired to rescore with churn from events of prof_ev, a missing profile queued."""
+    query(db_url, f"CREATE TABLE prof (id int PRIMARY KEY, {', '.join(f'{n} float8' for n in names)}, s float8, "
+                  "scored_at timestamptz) WITH (autovacuum_enabled = off); CREATE TABLE prof_ev (cid int)")
+    with psycopg2.connect(db_url) as conn, conn.cursor() as cur:
+        for i in range(len(X)):
+            cur.execute(f"INSERT INTO prof VALUES (%s, {', '.join(['%s'] * len(names))})",
+                        (i, *[None if j == 3 and i < nulls else float(v) for j, v in enumerate(X[i])]))
+    conn.close()
+    query(db_url, "ANALYZE prof; SELECT pgscore.attach_rescoring('prof_ev', 'prof', 'cid', 'churn', 's', "
+                  "p_profile_key => 'id', p_missing_profile => 'queue')")
+
+
+# a revision after the deploy's, in the same transaction (alembic's default): the session's settings as it finds them
+SETTINGS_SEEN = ("from alembic import op\nrevision = '{rev}'\ndown_revision = '{down}'\n"
+                 "def upgrade():\n    op.execute(\"CREATE TABLE seen AS SELECT current_setting('statement_timeout') "
+                 "AS st, current_setting('lock_timeout') AS lt, current_setting('search_path') AS sp\")\n"
+                 "def downgrade():\n    op.execute('DROP TABLE seen')\n")
+SETTINGS = "SELECT current_setting('statement_timeout'), current_setting('lock_timeout'), current_setting('search_path')"
+
+
+def logging_example(tmp_path, driver, seed):
+    """The example (psycopg2), or one with an env.py as `alembic init` writes it (SQLAlchemy's psycopg 3), with the
+    logging of its alembic.ini (the one `alembic init` writes alike): (example, est, X, names, version table)."""
+    if driver == "psycopg2":
+        return *make_example(tmp_path, 200, seed), "churn_app_alembic_version"
+    example, est, X, names = plain_example(tmp_path, seed)
+    env = example / "env.py"
+    env.write_text("from logging.config import fileConfig\nfrom alembic import context\n"
+                   "fileConfig(context.config.config_file_name)\n" + env.read_text())
+    return example, est, X, names, "app_alembic_version"
+
+
+@pytest.mark.parametrize("driver", ["psycopg2", "psycopg 3"])
+def test_a_revision_making_a_version_live_over_a_wired_table_with_nulls_logs_the_go_live_warning(db_url, tmp_path,
+                                                                                                  driver):
+    """pgscore deploy, activate and rollback warn where the version they make live takes no missing value in a
+    feature a wired profile table holds NULLs in (each event for such a profile queued, 22023); deploy_model and
+    undeploy_model said nothing. They log the same warning now, checked in the migration's transaction (the
+    version is not committed: a connection of the check's own would not see it), which commits, the session's
+    settings as they were; nothing once the column is filled. Through psycopg2 (the example's env.py) and
+    SQLAlchemy's psycopg 3 alike."""
+    example, est, X, names, table = logging_example(tmp_path, driver, seed=29)
+    said = "WARNI [alembic.pgscore] pgscore: "
+    registry.deploy(db_url, "churn", est, X, feature_names=names, reason="by hand")  # (version 1, undone to)
+    wired_churn_profiles(db_url, X, names, nulls=20)
+    (example / "versions" / "a2_seen.py").write_text(SETTINGS_SEEN.format(rev="a2", down="a1"))
+    c = names[3]
+    warning = (f"churn version {{v}} takes no missing value in {c}, and public.prof (wired to rescore with it: "
+               f"wiring 1) holds NULL there: {c} (~10.0% of ~200 rows) (pg_stats.null_frac, an estimate from the last "
+               "ANALYZE); the rescoring of each event for such a profile will fail and be queued in "
+               f"pgscore.error_queue (22023) until the column is filled (UPDATE \"public\".\"prof\" SET \"{c}\" = ... "
+               f"WHERE \"{c}\" IS NULL OR \"{c}\" = 'NaN'; ANALYZE \"public\".\"prof\"), or deploy a model that takes "
+               "missing values (an imputer in its pipeline, or HistGradientBoosting)\n")
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode == 0, run.stderr
+    assert f"{said}alembic revision a1: " + warning.format(v=2) in run.stderr, run.stderr
+    assert run.stderr.count("takes no missing value") == 1 and "skipped" not in run.stderr, run.stderr
+    assert query(db_url, f"SELECT version_num FROM {table}") == [("a2",)]
+    assert registry.show(db_url, "churn")["version"] == 2 and registry.show(db_url, "churn")["live"]
+    assert query(db_url, "SELECT st, lt, sp FROM seen") == query(db_url, SETTINGS)  # (not the check's)
+    # (what it warns of)
+    query(db_url, "INSERT INTO prof_ev VALUES (0), (150)")
+    assert query(db_url, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("0", "22023")]
+
+    run = alembic(example, db_url, "downgrade", "base")  # (a1's undo makes version 1 live again)
+    assert run.returncode == 0, run.stderr
+    assert f"{said}alembic downgrade a1: " + warning.format(v=1) in run.stderr, run.stderr
+    assert registry.show(db_url, "churn")["version"] == 1
+
+    query(db_url, f"UPDATE prof SET {c} = 0 WHERE {c} IS NULL; ANALYZE prof")
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode == 0, run.stderr
+    assert "takes no missing value" not in run.stderr and "skipped" not in run.stderr, run.stderr
+    assert registry.show(db_url, "churn")["version"] == 3
+
+
+@pytest.mark.parametrize("driver", ["psycopg2", "psycopg 3"])
+def test_a_go_live_check_that_fails_in_a_revision_leaves_the_migration_committing(db_url, tmp_path, driver):
+    """The check's probe refused by the server for another reason than the NULL (a version deployed without
+    train_csv has no training minimum: 0 is an unknown category of its one-hot encoder), an ERROR in the
+    migration's own transaction: in the check's savepoint, rolled back; the migration goes on and commits, the
+    session's settings as they were, and a note says the check was skipped. Through psycopg2 and psycopg 3."""
+    import numpy as np
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    example, *_, table = logging_example(tmp_path, driver, seed=30)
+    rng = np.random.default_rng(30)
+    X3 = np.column_stack([rng.normal(size=300), rng.integers(1, 4, 300), rng.integers(1, 4, 300)]).astype(float)
+    model = make_pipeline(ColumnTransformer([("n", "passthrough", [0]), ("c", OneHotEncoder(), [1, 2])]),
+                          LogisticRegression()).fit(X3, X3[:, 0] + X3[:, 1] > 2)
+    path = example / "models" / "ohe.joblib"
+    joblib.dump(model, path)
+    query(db_url, "CREATE TABLE oprof (id int PRIMARY KEY, x float8, c1 float8, c2 float8, s float8, "
+                  "scored_at timestamptz); CREATE TABLE oev (cid int); "
+                  "INSERT INTO oprof SELECT g, CASE WHEN g % 10 = 0 THEN NULL ELSE 1 END, 1, 2 "
+                  "FROM generate_series(0, 99) g; ANALYZE oprof; "
+                  "SELECT pgscore.attach_rescoring('oev', 'oprof', 'cid', 'ohe', 's', p_profile_key => 'id', "
+                  "p_missing_profile => 'queue')")
+    (example / "versions" / "a2_ohe.py").write_text(
+        "from pathlib import Path\nfrom pgscore.alembic_ops import deploy_model, undeploy_model\n"
+        "revision = 'a2'\ndown_revision = 'a1'\nHERE = Path(__file__).resolve().parent\n"
+        f"def upgrade():\n    deploy_model('ohe', HERE.parent / 'models' / 'ohe.joblib', "
+        f"'{artifacts.sha256(path.read_bytes())}', revision=revision, feature_names=['x', 'c1', 'c2'])\n"
+        "def downgrade():\n    undeploy_model('ohe', revision=revision)\n")
+    (example / "versions" / "a3_seen.py").write_text(SETTINGS_SEEN.format(rev="a3", down="a2"))
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode == 0, run.stderr
+    assert ("INFO  [alembic.pgscore] pgscore: alembic revision a2: the check of ohe version 1's wired profile "
+            "tables for NULLs it refuses was skipped: ") in run.stderr and "unknown categor" in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr and "takes no missing value" not in run.stderr, run.stderr
+    assert query(db_url, f"SELECT version_num FROM {table}") == [("a3",)]
+    assert registry.show(db_url, "ohe")["live"] and registry.show(db_url, "churn")["live"]
+    assert query(db_url, "SELECT st, lt, sp FROM seen") == query(db_url, SETTINGS)

@@ -81,7 +81,26 @@ def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=
         log.info("pgscore: %s version %s, stored by alembic revision %s, stores the same artifact as version%s %s "
                  "(sha256 %s...): the same estimator, deployed again", name, rec["version"], revision,
                  "s" if len(same) > 1 else "", ", ".join(map(str, same)), rec["sha256"][:12])
+    if rec["live"]:  # (a wired profile table with NULLs the version refuses: each event's rescoring queued)
+        _say_wired_nulls(conn, name, rec["version"], _reason(revision))
     return rec
+
+
+def _say_wired_nulls(conn, name, version, by):
+    """pgscore deploy's go-live warning (pgscore.wired_nulls: a wired profile table holding NULLs in a feature the
+    version made live by `by` takes no missing value in) written to alembic's log; never fails the migration. It
+    runs on the migration's connection, which alone sees the uncommitted version, in a savepoint rolled back
+    (its probes' errors and its statement_timeout, lock_timeout and search_path are left in it); where the check
+    cannot run to its end, a note says why."""
+    from pgscore import wired_nulls
+
+    try:
+        said = wired_nulls.warnings(conn, name, version)
+    except Exception as e:  # (advice: the migration goes on; the CLI's Ctrl-C note is not here: Ctrl-C stops it)
+        log.info("pgscore: %s: %s", by, wired_nulls.skipped(name, version, wired_nulls.first_line(e)))
+        return
+    for w in said:
+        log.warning("pgscore: %s: %s", by, w)
 
 
 def undeploy_model(name, *, revision, force=False):
@@ -180,6 +199,7 @@ def undeploy_model(name, *, revision, force=False):
         said = _rollback(conn, name, target, why, force)
         log.info("pgscore: %s version %s is live again, as before alembic revision %s", name, target, revision)
         said()
+        _say_wired_nulls(conn, name, target, why)
 
 
 def _rollback(conn, name, target, why, force):
@@ -282,6 +302,7 @@ def _undo_retire(conn, name, revision, retire_id, why, force=False):
     log.info("pgscore: %s version %s is live again, as before alembic revision %s (which retired it)", name, target,
              revision)
     said()
+    _say_wired_nulls(conn, name, target, why)
 
 
 # the versions a revision stored (reason $2), one or more: made live with that reason, or stored with it

@@ -7,11 +7,10 @@ counters, the array, by position (its elements sampled: pg_stats says nothing of
 counters left out (rescoring writes them from the events before it scores: COALESCE(p, 0) + a, GREATEST, ...).
 An ordinary table is read as rescoring reads it, ONLY its own rows (pg_stats' row with inherited = false); a
 partitioned one has no statistics of its own: its first rows are read. The whole check has one deadline
-(DEADLINE_S); an error that is not the model's refusal of a NULL ends it (CheckFailed, said in one line)."""
+(DEADLINE_S); an error that is not the model's refusal of a NULL ends it (CheckFailed, said in one line).
+The connection is psycopg2's or psycopg 3's (an alembic revision's may be either: alembic_ops checks there, in the
+migration's transaction, the version it made live)."""
 import time
-
-import psycopg2
-from psycopg2 import sql
 
 # the rows read from a profile table that ANALYZE never saw (no pg_stats row for the column) or whose features are
 # one array: the first ones in physical order, never a full scan of a big table at deploy
@@ -66,12 +65,35 @@ def _nan_share(mcv_text, freqs) -> float:
     return sum(f for v, f in zip(values, freqs) if v.strip('"') == "NaN")
 
 
+def _code(e):
+    """A driver error's SQLSTATE: psycopg2's pgcode, psycopg 3's sqlstate."""
+    return getattr(e, "pgcode", None) or getattr(e, "sqlstate", None)
+
+
+def _db_errors() -> tuple:
+    """The drivers' error classes (psycopg2's, and psycopg 3's where it is installed)."""
+    from pgscore.registry import _db_errors
+
+    return _db_errors()
+
+
+def _sql_of(cur):
+    """The SQL composition module of cur's driver (psycopg2.sql or psycopg.sql: the same API, each driver's own
+    objects)."""
+    if type(cur).__module__.split(".")[0] == "psycopg":
+        from psycopg import sql
+    else:
+        from psycopg2 import sql
+    return sql
+
+
 class _Budget:
     """The check's one deadline: each statement runs under what is left of it."""
 
     def __init__(self, cur, seconds=None):
         self.cur, self.seconds = cur, DEADLINE_S if seconds is None else seconds
         self.end = time.monotonic() + self.seconds
+        self.sql = _sql_of(cur)
 
     def run(self, statement, args=None):
         left = int((self.end - time.monotonic()) * 1000)
@@ -88,16 +110,17 @@ class _Budget:
 
 def _failed(budget, e) -> CheckFailed:
     """CheckFailed for a server error that ends the check."""
-    if getattr(e, "pgcode", None) == "57014":  # query_canceled: the statement_timeout the deadline set
+    if _code(e) == "57014":  # query_canceled: the statement_timeout the deadline set
         return CheckFailed(budget.late())
     first = (getattr(getattr(e, "diag", None), "message_primary", None) or str(e)).strip().splitlines()
-    return CheckFailed(f"{first[0] if first else type(e).__name__} ({getattr(e, 'pgcode', None) or 'no SQLSTATE'})")
+    return CheckFailed(f"{first[0] if first else type(e).__name__} ({_code(e) or 'no SQLSTATE'})")
 
 
 def _shares(budget, nsp, rel, partitioned, columns) -> dict:
     """{column: (nulls, nans, how)} of the columns (name, type) holding NULL (or NaN, in a float column); how
     says where the numbers come from: "stats" (pg_stats, shares: an estimate) or ("sample", read, whole) (counts of
     the rows read)."""
+    sql = budget.sql
     out, unseen = {}, list(columns)
     if not partitioned:  # (a partitioned table has no statistics of its own rows: it has none)
         budget.run(_STATS, (nsp, rel, [c for c, _ in columns]))
@@ -130,6 +153,7 @@ def _shares(budget, nsp, rel, partitioned, columns) -> dict:
 def _array_shares(budget, nsp, rel, partitioned, features) -> tuple:
     """How the first SAMPLE_ROWS rows' features arrays hold missing values: (rows read, NULL arrays,
     {feature: (NULL elements, NaN elements)})."""
+    sql = budget.sql
     budget.run(sql.SQL(
         "WITH s AS MATERIALIZED (SELECT {f} AS f FROM {only}{t} LIMIT %s) "
         "SELECT 0::pg_catalog.int8, pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE s.f IS NULL) FROM s "
@@ -158,9 +182,9 @@ def _compiled_nan_ok(budget, name, version, features):
         budget.run("SELECT e.bytes FROM pgscore.evaluators e JOIN pgscore.models m USING (model_id) "
                    "WHERE m.name = %s AND m.version = %s AND e.bytes IS NOT NULL", (name, version))
         found = cur.fetchone()
-    except psycopg2.Error as e:
+    except _db_errors() as e:
         cur.execute("ROLLBACK TO SAVEPOINT pgscore_compiled_read")
-        if e.pgcode in ("42501",):  # (the bytes are load_model's to read: a role that may not probes instead)
+        if _code(e) == "42501":  # (the bytes are load_model's to read: a role that may not probes instead)
             return None
         raise _failed(budget, e) from None
     cur.execute("RELEASE SAVEPOINT pgscore_compiled_read")
@@ -186,9 +210,9 @@ def _refuses_missing(budget, name, version, features, baseline_min, feature) -> 
     cur.execute("SAVEPOINT pgscore_missing_probe")
     try:
         budget.run("SELECT pgscore.score(%s, %s::pg_catalog.float8[], %s)", (name, row, version))
-    except psycopg2.Error as e:  # the server's answer
+    except _db_errors() as e:  # the server's answer
         cur.execute("ROLLBACK TO SAVEPOINT pgscore_missing_probe")
-        if e.pgcode == "22023" and refusal(
+        if _code(e) == "22023" and refusal(
                 getattr(getattr(e, "diag", None), "message_primary", None) or str(e)) == "NaN":
             return True
         # (another refusal of the probe's row, an unknown category where the version has no baseline to take the
@@ -223,6 +247,7 @@ def _warnings(cur, name, version) -> list[str]:
     from pgscore.rescoring import parse_counters
 
     budget = _Budget(cur)
+    sql = budget.sql
     cur.execute("SET LOCAL search_path = pg_catalog, pg_temp")
     cur.execute("SET LOCAL pgscore.log_queries = off")  # (the probes are no predictions)
     try:
@@ -240,7 +265,7 @@ def _warnings(cur, name, version) -> list[str]:
                    "WHERE m.name = %s AND m.version = %s AND b.kind = 'feature' AND b.min IS NOT NULL",
                    (name, version))
         baseline_min = dict(cur.fetchall())
-    except psycopg2.Error as e:
+    except _db_errors() as e:
         raise _failed(budget, e) from None
     nan_ok = _compiled_nan_ok(budget, name, version, features)
 
@@ -290,11 +315,11 @@ def _warnings(cur, name, version) -> list[str]:
                         generated = attrs[col][2] != ""  # (UPDATE ... SET refuses it: what it reads is filled)
                         items.append((col, col, nulls, nans, how, None if generated else sql.SQL("{} = ...").format(c),
                                       sql.SQL("{0} IS NULL OR {0} = 'NaN'" if float_col else "{0} IS NULL").format(c)))
-        except psycopg2.Error as e:  # a lock held past lock_timeout: the other wirings' tables (a timeout ends it)
+        except _db_errors() as e:  # a lock held past lock_timeout: the other wirings' tables (a timeout ends it)
             cur.execute("ROLLBACK TO SAVEPOINT pgscore_wired_table")
-            if e.pgcode == "55P03":
+            if _code(e) == "55P03":
                 continue
-            if e.pgcode == "42501":  # (a role that may not read the table: said, the others checked)
+            if _code(e) == "42501":  # (a role that may not read the table: said, the others checked)
                 out.setdefault(f"not checked: {table} (wired to rescore with {name}: {{wirings}}): "
                                f"{_failed(budget, e)}", []).append(rid)
                 continue
@@ -336,6 +361,8 @@ def say_warnings(url, name, version, out) -> None:
     """Print the warnings on `out` (stderr); never fails the command that made the version live: a check that
     cannot run (a timeout, a privilege, a server that cannot load the version, a Ctrl-C) says so in one line."""
     import contextlib
+
+    import psycopg2
 
     said, why = [], None
     try:
