@@ -914,3 +914,24 @@ def test_a_go_live_check_that_fails_in_a_revision_leaves_the_migration_committin
     assert query(db_url, f"SELECT version_num FROM {table}") == [("a3",)]
     assert registry.show(db_url, "ohe")["live"] and registry.show(db_url, "churn")["live"]
     assert query(db_url, "SELECT st, lt, sp FROM seen") == query(db_url, SETTINGS)
+
+
+def test_the_downgrade_of_a_retire_model_revision_logs_the_go_live_warning(db_url, tmp_path):
+    """undeploy_model of a revision whose retire_model retired the model makes the retired version live again:
+    over a wired table with NULLs it refuses, it logs the warning as a deploy does (reason: the downgrade)."""
+    example, est, X, names = make_example(tmp_path, 200, seed=31)
+    wired_churn_profiles(db_url, X, names, nulls=20)
+    (example / "versions" / "a2_retire.py").write_text(
+        "from pgscore.alembic_ops import retire_model, undeploy_model\nrevision = 'a2'\ndown_revision = 'a1'\n"
+        "def upgrade():\n    retire_model('churn', revision=revision)\n"
+        "def downgrade():\n    undeploy_model('churn', revision=revision)\n")
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.count("takes no missing value") == 1, run.stderr  # (a1's deploy; a2's retire: none)
+    run = alembic(example, db_url, "downgrade", "-1")
+    assert run.returncode == 0 and "pgscore: churn version 1 is live again, as before alembic revision a2" \
+        in run.stderr, run.stderr
+    assert (f"WARNI [alembic.pgscore] pgscore: alembic downgrade a2: churn version 1 takes no missing value in "
+            f"{names[3]}, and public.prof (wired to rescore with it: wiring 1) holds NULL there") in run.stderr, \
+        run.stderr
+    assert registry.show(db_url, "churn")["live"]
