@@ -935,3 +935,32 @@ def test_the_downgrade_of_a_retire_model_revision_logs_the_go_live_warning(db_ur
             f"{names[3]}, and public.prof (wired to rescore with it: wiring 1) holds NULL there") in run.stderr, \
         run.stderr
     assert registry.show(db_url, "churn")["live"]
+
+
+@pytest.mark.parametrize("driver", ["psycopg2", "psycopg 3"])
+def test_a_go_live_check_past_its_deadline_in_a_revision_leaves_the_migration_committing(db_url, tmp_path, driver):
+    """The check's deadline (here 1 s, set by the revision, its lock wait longer) past while it waits for a wired
+    table another session locks: the server cancels the statement (57014) in the migration's own transaction, in
+    the check's savepoint, rolled back; the note says it took too long, and the migration commits, the session's
+    settings (the deadline's statement_timeout) as they were."""
+    example, est, X, names, table = logging_example(tmp_path, driver, seed=32)
+    query(db_url, f"CREATE TABLE prof (id int PRIMARY KEY, {', '.join(f'{n} float8' for n in names)}, s float8, "
+                  "scored_at timestamptz); CREATE TABLE prof_ev (cid int); "
+                  "SELECT pgscore.attach_rescoring('prof_ev', 'prof', 'cid', 'churn', 's', p_profile_key => 'id', "
+                  "p_missing_profile => 'queue')")  # (never analysed: its first rows are read, under its lock)
+    rev = example / "versions" / "a1_churn_v1.py"
+    rev.write_text("from pgscore import wired_nulls\nwired_nulls.DEADLINE_S, wired_nulls.LOCK_TIMEOUT_MS = 1.0, 5000\n"
+                   + rev.read_text())
+    (example / "versions" / "a2_seen.py").write_text(SETTINGS_SEEN.format(rev="a2", down="a1"))
+    holder = psycopg2.connect(db_url)
+    try:
+        holder.cursor().execute("LOCK TABLE prof IN ACCESS EXCLUSIVE MODE")
+        run = alembic(example, db_url, "upgrade", "head")
+    finally:
+        holder.close()
+    assert run.returncode == 0, run.stderr
+    assert ("INFO  [alembic.pgscore] pgscore: alembic revision a1: the check of churn version 1's wired profile "
+            "tables for NULLs it refuses was skipped: it took more than 1 s\n") in run.stderr, run.stderr
+    assert query(db_url, f"SELECT version_num FROM {table}") == [("a2",)]
+    assert registry.show(db_url, "churn")["live"]
+    assert query(db_url, "SELECT st, lt, sp FROM seen") == query(db_url, SETTINGS)
