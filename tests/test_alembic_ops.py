@@ -816,7 +816,8 @@ SETTINGS_SEEN = ("from alembic import op\nrevision = '{rev}'\ndown_revision = '{
                  "def upgrade():\n    op.execute(\"CREATE TABLE seen AS SELECT current_setting('statement_timeout') "
                  "AS st, current_setting('lock_timeout') AS lt, current_setting('search_path') AS sp\")\n"
                  "def downgrade():\n    op.execute('DROP TABLE seen')\n")
-SETTINGS = "SELECT current_setting('statement_timeout'), current_setting('lock_timeout'), current_setting('search_path')"
+SETTINGS = ("SELECT current_setting('statement_timeout'), current_setting('lock_timeout'), "
+            "current_setting('search_path')")
 
 
 def logging_example(tmp_path, driver, seed):

@@ -525,6 +525,54 @@ def test_the_null_warning_names_what_it_found_once_per_table_and_what_it_could_n
                               "for table secret (42501)"), said
 
 
+def test_the_null_check_says_the_same_over_psycopg_3(db_url, model_file):
+    """An alembic revision's connection may be SQLAlchemy's psycopg 3 (2.1's default for postgresql://), on which
+    the check runs there (alembic_ops): it composed its SQL with psycopg2.sql and read psycopg2's pgcode, and said
+    it was skipped (`argument 2 must be a connection or a cursor`). Over psycopg 3 it says what it says over
+    psycopg2: a features array's element, NaN and a generated column in a never-analysed table, an analysed one;
+    its probe's refusal and a permission denied alike."""
+    import psycopg
+
+    from pgscore import wired_nulls
+
+    _wired_array_profiles(db_url, "arr", null_element_rows=10)
+    _wired_profiles(db_url, "fresh", nulls=5, rows=50, analyse=False)
+    g = NAMES[0]
+    query(db_url, f"ALTER TABLE fresh RENAME COLUMN {g} TO raw; UPDATE fresh SET raw = NULL WHERE id < 4; "
+                  f"ALTER TABLE fresh ADD COLUMN {g} float8 GENERATED ALWAYS AS (raw * 1) STORED; "
+                  f"UPDATE fresh SET {NAMES[5]} = 'NaN' WHERE id >= 45")
+    _wired_profiles(db_url, "secret", nulls=20)
+    run = pgscore_cli("deploy", str(model_file), "--name", "risk", "--features", ",".join(NAMES), "--db", db_url)
+    assert run.returncode == 0 and "live)" in run.stdout, run.stdout + run.stderr
+    ensure_role(db_url, "wired_nulls_checker")
+    query(db_url, "GRANT pgscore_admin TO wired_nulls_checker; GRANT SELECT ON arr, fresh TO wired_nulls_checker")
+    said, probes, probe = {}, [], wired_nulls._refuses_missing
+
+    def counted(budget, *args):
+        probes.append(type(budget.cur).__module__.split(".")[0])
+        return probe(budget, *args)
+
+    wired_nulls._refuses_missing = counted
+    try:
+        for driver, connect in (("psycopg2", psycopg2.connect), ("psycopg 3", psycopg.connect)):
+            for role in (None, "wired_nulls_checker"):  # (the checker may not read the evaluator's bytes: it probes)
+                conn = connect(db_url)
+                try:
+                    if role:
+                        conn.cursor().execute(f"SET ROLE {role}")
+                    said[driver, role] = wired_nulls.warnings(conn, "risk", 1)
+                finally:
+                    conn.close()
+    finally:
+        wired_nulls._refuses_missing = probe
+    assert "psycopg" in probes and "psycopg2" in probes, probes  # (the probes ran, with each driver)
+    assert len(said["psycopg2", None]) == 3 and len(said["psycopg2", "wired_nulls_checker"]) == 3, said
+    assert "features[4]" in said["psycopg2", None][0] and 'SET "features"[4] = ...' in said["psycopg2", None][0], said
+    assert said["psycopg2", "wired_nulls_checker"][2].startswith("not checked: public.secret"), said
+    assert said["psycopg 3", None] == said["psycopg2", None], said
+    assert said["psycopg 3", "wired_nulls_checker"] == said["psycopg2", "wired_nulls_checker"], said
+
+
 def test_the_null_warning_of_a_strict_wiring_says_the_insert_fails(db_url, model_file):
     """A strict wiring's NULL was said to queue each event; the application's INSERT fails instead, and it says so."""
     _wired_profiles(db_url, "st", nulls=20, wiring=", p_strict => true")
