@@ -49,7 +49,9 @@ def _conn(revision=None, operation=None):
 def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=None, target=None,
                  description=None, allow_task_change=False, allow_feature_change=False, activate=True):
     """Deploy the joblib file at `path` (checked against `sha256` before unpickling) as the next version;
-    with activate=False it is stored without going live."""
+    with activate=False it is stored without going live. Live over a wired profile table holding NULLs it takes
+    none in, it logs pgscore deploy's warning (_say_wired_nulls; so does undeploy_model of the version it makes
+    live again)."""
     conn = _conn(revision)
     # an error says which revision and which model, whatever it is about (a missing or corrupt artifact or
     # training CSV, and the deploy's own refusals: feature names that do not match the estimator's width, a
