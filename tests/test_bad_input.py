@@ -232,6 +232,24 @@ SQL_CASES = [
      "p_progress => '-1 second')", (), "22023", "p_progress must not be negative"),
     ("score_table p_after not a key", "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', "
      "p_after => 'x')", (), "22P02", "invalid input syntax"),
+    # p_label_into (0114): a column that cannot take the classes pgscore.predict gives, refused before any row
+    ("score_chunk label into the key", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'churn_score', "
+     "p_label_into => 'id')", (), "22023", "the label column 'id' of public.customers is its key column"),
+    ("score_chunk label into the score", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'churn_score', "
+     "p_label_into => 'churn_score')", (), "22023", "is its score column (p_into)"),
+    ("score_chunk label into a feature", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'churn_score', "
+     "p_label_into => 'tenure_months')", (), "22023", "'tenure_months' of public.customers is a feature of model churn v1"),
+    ("score_chunk no such label column", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'churn_score', "
+     "p_label_into => 'churned')", (), "42703",
+     "HINT:  add it first: ALTER TABLE public.customers ADD COLUMN churned text"),
+    ("score_chunk misspelt label column", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', "
+     "'churn_score', p_label_into => 'scored_a')", (), "42703", "HINT:  a typo for 'scored_at'?"),
+    ("score_chunk label into a timestamptz", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', "
+     "'churn_score', p_label_into => 'last_complaint_at')", (), "42804",
+     "column 'last_complaint_at' of public.customers is timestamp with time zone, which cannot hold the classes "
+     "'0', '1' of model churn v1"),
+    ("score_table label injection", "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', "
+     "p_label_into => %s)", (INJECT_ID,), "42703", "DROP TABLE"),
     # the registry
     ("register_model NULL name", "SELECT * FROM pgscore.register_model(NULL, '\\x00'::bytea, '0', '{}', '[]')", (),
      "22023", "invalid model name"),

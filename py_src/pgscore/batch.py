@@ -596,12 +596,12 @@ def _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller, fmt):
         yield keys, scores
 
 
-def scored(model, X, keys, labelled):
-    """A chunk's scores (and, when `labelled`, a multiclass model's labels: scores_and_labels); a row
-    the model cannot take fails the chunk with an error that names its key where a value is missing,
-    infinite or beyond float32's range, so that it can be found among millions."""
+def scored(model, X, keys, labelled, every_classifier=False):
+    """A chunk's scores (and, when `labelled`, a multiclass model's labels, with `every_classifier` a binary
+    one's too: scores_and_labels); a row the model cannot take fails the chunk with an error that names its key
+    where a value is missing, infinite or beyond float32's range, so that it can be found among millions."""
     try:
-        return model.scores_and_labels(X) if labelled else (model.score(X), None)
+        return (model.scores_and_labels(X, every_classifier) if labelled else (model.score(X), None))
     except InvalidModel as e:
         kind = getattr(e, "refusal", None)  # serving.refusal: what kind of value the model refused
         if kind is None:
@@ -762,7 +762,7 @@ def columns_of(plpy, relation) -> tuple[dict, dict]:
 class TablePlans:
     """Prepared read and write statements for scoring one table's key range into one of its columns."""
 
-    def __init__(self, plpy, model, table, key, into, log):
+    def __init__(self, plpy, model, table, key, into, log, label_into=None):
         q = functools.partial(quote_ident, plpy)
         relkind = plpy.execute(plpy.prepare(_RELKIND, ["pg_catalog.regclass"]), [table])[0]["k"]
         # the table's own rows, not those of tables that inherit from it: its unique index covers its own
@@ -800,6 +800,10 @@ class TablePlans:
         if types[into] not in SCORE_TYPES:
             raise InvalidModel(f"column {literal(into)} of {table} is {types[into]}; scores need {SCORE_TYPES_SAID}",
                                sqlstate="42804")
+        # p_label_into: the class pgscore.predict gives each row, cast to that column's type (its type without a
+        # typmod: an explicit cast to varchar(3) would cut a class short, the assignment refuses it)
+        self.label_cast = (None if label_into is None else
+                           _label_cast(plpy, model, table, key, into, label_into, columns, types))
         feats = feature_sql(plpy, model, columns, "t", table=table, key=f"t.{q(key)}")
         self.fmt = features_format(plpy)
         self.into, self.into_type, self.table = into, types[into], table
@@ -823,13 +827,20 @@ class TablePlans:
         self.first = plpy.prepare(select(wheres[0]), ["pg_catalog.int4"])
         self.next = plpy.prepare(select(wheres[1]), ["pg_catalog.int4", "pg_catalog.text"])
 
-        # a multiclass model's audit rows take their predicted classes from $7 (text[], in the keys' order)
-        self.labelled = bool(log) and model.multiclass
-        unnest, named, ret, col, val = ((", pg_catalog.unnest($7::pg_catalog.text[])", "k, s, l", ", s.l", "label, ",
-                                         "w.l, ") if self.labelled else ("", "k, s", "", "", ""))
+        # the chunk's labels (text[], in the keys' order, $7, or $5 unlogged): a multiclass model's for its audit
+        # rows; with p_label_into every classifier's, written into that column and logged (as pgscore.predict
+        # logs a binary classifier's label too)
+        self.labels = label_into is not None
+        self.labelled = bool(log) and model.multiclass or self.labels
+        labels = "$7" if log else "$5"
+        unnest, named, ret, col, val = ((f", pg_catalog.unnest({labels}::pg_catalog.text[])", "k, s, l", ", s.l",
+                                         "label, ", "w.l, ") if self.labelled else ("", "k, s", "", "", ""))
+        # (a label NULL: none, as an unlabelled row's; every label of a chunk here is a class)
+        set_label = "" if label_into is None else f", {q(label_into)} = CAST(s.l AS {self.label_cast})"
 
         def write(fmt):  # $2: the scores in pgarray format fmt
-            update = (f"UPDATE {rows} AS t SET {q(into)} = s.s FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
+            update = (f"UPDATE {rows} AS t SET {q(into)} = s.s{set_label} FROM ROWS FROM ("
+                      f"pg_catalog.unnest($1::pg_catalog.text[]), "
                       f"pg_catalog.unnest({fmt.sql('$2')}){unnest}) AS s({named}) "
                       f"WHERE t.{k} = s.k::{ktype} AND t.{k} >= $3::{ktype} AND t.{k} <= $4::{ktype}")
             args = ["pg_catalog.text[]", fmt.type, "pg_catalog.text", "pg_catalog.text"]
@@ -838,7 +849,9 @@ class TablePlans:
                           "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, "
                           f"{col}source, cause) SELECT $5, w.k, w.f, w.s, {val}'batch', "
                           "(SELECT $6::pg_catalog.jsonb) FROM w")
-                args += ["pg_catalog.int8", "pg_catalog.text"] + (["pg_catalog.text[]"] if self.labelled else [])
+                args += ["pg_catalog.int8", "pg_catalog.text"]
+            if self.labelled:
+                args.append("pg_catalog.text[]")
             return plpy.prepare(update, args)
 
         self.write = {fmt: write(fmt) for fmt in set(pgarray.formats(plpy))}
@@ -851,8 +864,10 @@ class TablePlans:
         # features (37 ms a row, against 1.6 ms from the copy). The copy is the locked row's (a row changed
         # meanwhile is read again with it, as z is). Shorter arrays are read in place: the copy and the
         # second CTE cost more than their subscripts
+        # (not with p_label_into: the chunks above write the labels too, from the probabilities they score)
         wide = wide_array(model, columns, None)
-        in_sql = score_in_sql(plpy, model, columns, "a" if wide else "t", key="a.k" if wide else f"t.{k}")
+        in_sql = (score_in_sql(plpy, model, columns, "a" if wide else "t", key="a.k" if wide else f"t.{k}")
+                  if label_into is None else None)
         self.sql = None
         if in_sql is not None:
             _, z, link = in_sql
@@ -891,6 +906,70 @@ class TablePlans:
             self.sql = tuple(plpy.prepare(chunk(where), types) for where in wheres)
 
 
+_BASE_TYPE = "SELECT pg_catalog.format_type($1::pg_catalog.oid, NULL) AS t"
+
+
+def _label_cast(plpy, model, table, key, into, label_into, columns, types) -> str:
+    """The type (as SQL writes it, without a typmod) that score_table's chunks cast each label to for the column
+    `label_into` of `table`; or the error of a column that cannot take the model's labels (a regressor's, none;
+    missing; the key, score or a feature column; a type that cannot hold every class), before any row is
+    written."""
+    q = functools.partial(quote_ident, plpy)
+    col = f"{table}.{q(label_into)}"
+    if model.task == "regression" or model._class_text is None:
+        raise InvalidModel(f"model {model.label} is a regressor and has no classes to write into {col} "
+                           "(the label column)", sqlstate="42809",
+                           hint="a regressor's value is its score: write it with p_into (pgscore score --into) "
+                                "alone, without p_label_into (--label-into)")
+    if label_into not in columns:
+        near = nearest(label_into, columns)
+        add = f"add it first: ALTER TABLE {table} ADD COLUMN {q(label_into)} text"
+        raise InvalidModel(f"table {table} has no column {literal(label_into)} (the label column of model "
+                           f"{model.label})", sqlstate="42703", detail="columns: " + ", ".join(columns),
+                           hint=f"a typo for {literal(near)}? Else {add}" if near else add)
+    what = ("its key column" if label_into == key else "its score column (p_into)" if label_into == into else
+            f"a feature of model {model.label}" if label_into in model.feature_names or
+            (label_into == "features" and one_array(columns, None)) else None)
+    if what is not None:
+        raise InvalidModel(f"the label column {literal(label_into)} of {table} is {what}: model {model.label}'s labels "
+                           "would replace its values", sqlstate="22023",
+                           hint=f"write the labels into a column of their own: ALTER TABLE {table} ADD COLUMN "
+                                f"predicted_class text")
+    base = plpy.execute(plpy.prepare(_BASE_TYPE, ["pg_catalog.int8"]), [columns[label_into]])[0]["t"]
+    typed = types[label_into]
+    cast = plpy.prepare(f"SELECT CAST($1 AS {base}) AS v", ["pg_catalog.text"])
+    # (a typmod: the class cast to the column's own type as the assignment would keep it, compared; a type with no
+    # equality operator is not compared)
+    same = (plpy.prepare(f"SELECT CAST(CAST($1 AS {base}) AS {typed}) = CAST($1 AS {base}) AS same",
+                         ["pg_catalog.text"]) if typed != base else None)
+    refused = []
+    for c in model._class_text.tolist():
+        try:
+            with plpy.subtransaction():
+                plpy.execute(cast, [c])
+        except plpy.SPIError:
+            refused.append(c)
+            continue
+        if same is not None:
+            try:
+                with plpy.subtransaction():
+                    if plpy.execute(same, [c])[0]["same"] is False:
+                        refused.append(c)
+            except plpy.SPIError as e:
+                if getattr(e, "sqlstate", None) == "42883":  # no = for the type
+                    continue
+                refused.append(c)
+    if refused:
+        classes = ", ".join(literal(c) for c in model._class_text.tolist())
+        raise InvalidModel(f"column {literal(label_into)} of {table} is {typed}, which cannot hold "
+                           f"{'the class' if len(refused) == 1 else 'the classes'} "
+                           f"{', '.join(literal(c) for c in refused)} of model {model.label} (the label column); "
+                           "nothing was written", sqlstate="42804", detail=f"the model's classes: {classes}",
+                           hint=f"write the labels into a text column: ALTER TABLE {table} ALTER COLUMN "
+                                f"{q(label_into)} TYPE text, or ADD COLUMN predicted_class text")
+    return base
+
+
 # the chunk's transaction-level lock on the score column: the key `pgscore score` holds for its whole run
 # (scoring._hold_column: the table's oid and the column's number), so that two runs at once, a CALL of
 # score_table among them, do not both score every row and log every prediction twice
@@ -909,7 +988,8 @@ _COLUMN_HOLDER = ("SELECT a.pid, a.application_name AS app, a.state, pg_catalog.
 
 
 def _hold_column(plpy, GD, oid, table, into):
-    """Take the chunk's lock on the score column, or refuse (55P03) naming the session that holds it."""
+    """Take the chunk's lock on the score column (and the label column: each, in turn), or refuse (55P03) naming
+    the session that holds it."""
     plan = GD.get("pgscore.column_lock")
     if plan is None:
         plan = GD["pgscore.column_lock"] = plpy.prepare(_COLUMN_LOCK, ["pg_catalog.oid", "pg_catalog.name"])
@@ -928,9 +1008,9 @@ def _hold_column(plpy, GD, oid, table, into):
                             "pgscore score's --after)")
 
 
-def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
-    """Score the next `chunk_size` rows of `table` after key `after` into column `into`; returns
-    (rows scored, last key)."""
+def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log, label_into=None):
+    """Score the next `chunk_size` rows of `table` after key `after` into column `into` (and, where given, the
+    class pgscore.predict gives each row into `label_into`); returns (rows scored, last key)."""
     check_chunk_size(chunk_size)
     for what, v in (("table", table), ("key column", key), ("score column", into)):
         if v is None:
@@ -956,13 +1036,15 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log):
     if oid_plan is None:
         oid_plan = GD["pgscore.table_oid"] = plpy.prepare(_TABLE_OID, ["pg_catalog.regclass"])
     # (and by the version's `made`: another version under the same model_id has plans of its own)
-    ident = (model.model_id, oid_plan.execute([table])[0]["oid"], key, into, bool(log), model.made)
+    ident = (model.model_id, oid_plan.execute([table])[0]["oid"], key, into, bool(log), model.made, label_into)
     plans = cache.get(ident)
     if plans is None:
         while len(cache) >= TABLE_PLANS_KEPT:  # each holds its model: the oldest go
             del cache[next(iter(cache))]
-        plans = cache[ident] = TablePlans(plpy, model, table, key, into, log)
+        plans = cache[ident] = TablePlans(plpy, model, table, key, into, log, label_into)
     _hold_column(plpy, GD, ident[1], table, into)
+    if label_into is not None:
+        _hold_column(plpy, GD, ident[1], table, label_into)
     try:
         return _table_chunk(plpy, model, plans, after, chunk_size, log, table)
     except plpy.SPIError as e:
@@ -1002,11 +1084,13 @@ def _table_chunk(plpy, model, plans, after, chunk_size, log, table):
     if not keys:
         return 0, after
     X = plans.fmt.decode(r["data"], len(keys), model.n, keys, model)
-    scores, labels = scored(model, X, keys, plans.labelled)
+    scores, labels = scored(model, X, keys, plans.labelled, plans.labels)
     fmt = pgarray.format_for(plpy, len(keys))
     args = [keys, fmt.value(scores), keys[0], keys[-1]]
     if log:
-        args += [model.model_id, auditlog.cause(plpy, "score_table")] + ([labels] if plans.labelled else [])
+        args += [model.model_id, auditlog.cause(plpy, "score_table")]
+    if plans.labelled:
+        args.append(labels)
     try:
         plans.write[fmt].execute(args)
     except plpy.SPIError as e:

@@ -1626,7 +1626,7 @@ def _score(args, url, state):
                                    progress=not args.quiet, state=state, cancel=True, where=args.where,
                                    skip=args.skip_unscorable,
                                    max_skipped=args.max_skipped if args.max_skipped is not None else
-                                   scoring.MAX_SKIPPED)
+                                   scoring.MAX_SKIPPED, label_into=args.label_into)
     except KeyboardInterrupt as e:
         state.update(e.args[0] if e.args else {})
         _say_skipped(args, state, sys.stderr)
@@ -1668,8 +1668,9 @@ def _score(args, url, state):
     rate = done["rows"] / max(done["seconds"], 1e-9)  # (a few rows in a second or more: not '0 rows/s')
     rate = f"{rate:,.0f}" if rate >= 10 or not done["rows"] else f"{rate:.2g}"
     _say(f"scored {done['rows']} row{'' if done['rows'] == 1 else 's'} of {args.table}"
-         + (f" where {args.where}" if args.where is not None else "") + f" into {into} with "
-         f"{args.model}{'' if done['version'] is None else ' v' + str(done['version'])} in {done['seconds']:.1f} s "
+         + (f" where {args.where}" if args.where is not None else "") + f" into {into}"
+         + (f" and their classes into {done['shown']['label_into']}" if args.label_into is not None else "") +
+         f" with {args.model}{'' if done['version'] is None else ' v' + str(done['version'])} in {done['seconds']:.1f} s "
          f"({rate} rows/s)"
          + (f"; {done['null_keys']:,} row(s) with a NULL {key} were left out (no key to write a score by)"
             if done.get("null_keys") else ""))
@@ -1740,7 +1741,8 @@ def _resume(state, args=None) -> str:
     """The options that go on from where a `pgscore score` run stopped: --after, its version (once it has one) and
     the run's own options that choose the rows and what is done with them (--where, --skip-unscorable,
     --max-skipped, --no-log: a resumed run without them scored the rows --where had left out, or logged what the
-    run did not), quoted for a shell: a key and an expression hold any character. Not --skipped-report (the resumed
+    run did not) and --label-into (a resumed run without it left the rest of the rows unlabelled), quoted for a
+    shell: a key and an expression hold any character. Not --skipped-report (the resumed
     run would write the first one's file over: give it another)."""
     def opt(name, value):
         return f"{name}={shlex.quote(str(value))}"  # '=': a key or an expression may start with '-'
@@ -1752,6 +1754,8 @@ def _resume(state, args=None) -> str:
         return " ".join(said)
     if args.where is not None:
         said.append(opt("--where", args.where))
+    if args.label_into is not None:
+        said.append(opt("--label-into", args.label_into))
     if args.skip_unscorable:
         said.append("--skip-unscorable")
     if args.max_skipped is not None:
@@ -2087,6 +2091,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--key", required=True, metavar="COL", help="its unique key column: chunks go in key order")
     sp.add_argument("--into", required=True, metavar="COL",
                     help="the double precision/real/numeric column that receives the score")
+    sp.add_argument("--label-into", metavar="COL",
+                    help="a classifier's: also write each row's predicted class (as pgscore.predict gives it) into "
+                         "this column, in the same chunks (text holds any class; integer classes fit an integer "
+                         "column)")
     sp.add_argument("--version", type=int, metavar="N",
                     help="score with this version (default: the live one when the run starts)")
     sp.add_argument("--chunk-size", type=_int_between(1, 1_000_000), default=10000, metavar="N",
@@ -2329,6 +2337,8 @@ _NOT_EMPTY = (
     ("table", "--table", "give the table's name as SQL writes it"),
     ("key", "--key", "give the key column's name"),
     ("into", "--into", "give the name of the column that receives the score"),
+    ("label_into", "--label-into", "give the name of the column that receives the predicted class (or leave "
+                                   "--label-into out to write the score alone)"),
     ("dbname", "--dbname", "give a database name (or leave --dbname out for pgscore)"),
     ("event_table", "--table", "give the event table's name (or leave --table out for every wiring)"),
     # a model is never named '' (deploy --name '' failed with exit 1 after reading the file; score --model ''

@@ -20,7 +20,8 @@ MAX_SKIPPED = 100  # rows a run with skip leaves unscored before it stops: past 
 
 
 def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, after=None, log=True,
-                progress=True, state=None, cancel=False, where=None, skip=False, max_skipped=MAX_SKIPPED) -> dict:
+                progress=True, state=None, cancel=False, where=None, skip=False, max_skipped=MAX_SKIPPED,
+                label_into=None) -> dict:
     """Score `table` into column `into` in key order, committing each chunk, so an interrupted run keeps
     what it finished and resumes with after=<last key>. KeyboardInterrupt carries the resume state; a
     caller's `state` dict is kept up to date too (rows committed, last key, version), for an error.
@@ -30,7 +31,9 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
     `where`: the user's boolean SQL expression over the table's columns; only the rows it holds for are scored
     (the others are read, in key order, and left as they are). `skip`: a row the model cannot score (an error of
     class 22 naming its key) is left as it is and listed in state["skipped"] as (key, SQLSTATE, message), the rest
-    of its chunk scored; more than `max_skipped` of them stop the run."""
+    of its chunk scored; more than `max_skipped` of them stop the run. `label_into`: a column that receives the
+    class pgscore.predict gives each row (score_chunk's p_label_into), in the same chunks; the run holds its lock
+    too."""
     import psycopg2
 
     # the audit rows' cause names the application: this one, unless the URL names another
@@ -42,7 +45,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
     state.update({"rows": 0, "last_key": after, "version": version, "skipped": []})
     started = time.perf_counter()
     bar = None
-    held = None
+    held = held_label = None
     try:
         # the key and score columns as SQL writes them (quote_ident: "Score", "order"), for what is printed; the
         # table is given as SQL writes it already
@@ -50,7 +53,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
                                          (key, into))
         state["shown"] = {"key": shown_key, "into": shown_into}
         rel = _relation(conn, table, key)
-        job = _Job(conn, model, table, key, into, chunk_size, log, rel, where, skip, max_skipped, state)
+        job = _Job(conn, model, table, key, into, chunk_size, log, rel, where, skip, max_skipped, state, label_into)
         if where is not None:  # read only, so that nothing is written before the expression is known to be good
             conn.commit()
             _call(conn, "SET TRANSACTION READ ONLY", None)
@@ -59,6 +62,12 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
         else:
             total, null_keys = _remaining(conn, rel, key, after)
         held, holder = _hold_column(conn, table, into, shown_into)
+        if label_into is not None:
+            (state["shown"]["label_into"],), = _call(conn, "SELECT pg_catalog.quote_ident(%s)", (label_into,))
+        if label_into is not None and label_into != into:  # (the same column: score_chunk refuses it)
+            # two runs writing labels into one column at once (into two score columns) would log every prediction
+            # twice as well
+            held_label, _ = _hold_column(conn, table, label_into, state["shown"]["label_into"])
         # the live version, once, before the first chunk: each call of a run scores with it (a chunk scored in pieces
         # around a row it cannot score asked for the live one again while no chunk had fixed it: a version made live
         # meanwhile scored the run, and rows were skipped by another version's errors); the first chunk to commit
@@ -124,6 +133,8 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
             # through a pooler in transaction mode, closing it leaves the server session, and the lock, in the
             # pool, and every later run on the column was refused (naming this one, ended)
             _let_go(conn, held, holder, table, shown_into)
+        if held_label and not conn.closed:  # (and the label column's)
+            _let_go(conn, held_label, holder, table, state["shown"]["label_into"])
         if isinstance(db, str):
             conn.close()  # (a lock not let go above goes with the session, where nothing pools it)
     return {**state, "seconds": time.perf_counter() - started, "null_keys": null_keys}
@@ -554,10 +565,12 @@ class _Job:
     call, the row alone for its reason, then the rest), each call under a savepoint. A chunk that scores cleanly
     costs what it did (one call, no savepoint, no key read) without --where."""
 
-    def __init__(self, conn, model, table, key, into, chunk_size, log, rel, where, skip, max_skipped, state):
+    def __init__(self, conn, model, table, key, into, chunk_size, log, rel, where, skip, max_skipped, state,
+                 label_into=None):
         from psycopg2 import sql
 
         self.conn, self.model, self.table, self.key, self.into = conn, model, table, key, into
+        self.label_into = label_into
         self.chunk_size, self.log, self.where, self.skip, self.max_skipped = chunk_size, log, where, skip, max_skipped
         self.state, self.chunk_after, self.window_sql = state, None, None
         self.pinned = None  # the version each call scores with where the run has none yet (score_table sets it)
@@ -589,9 +602,13 @@ class _Job:
                                    "'IntervalStyle'), pg_catalog.current_setting('extra_float_digits')", None)[0]
 
     def _call_chunk(self, after, n, version):
+        # (p_label_into named, and only where given: a run without --label-into calls score_chunk as a schema
+        # before 0114 has it)
+        labels = ", p_label_into => %s" if self.label_into is not None else ""
         (got, last, used, xid), = _call(self.conn, "SELECT c.*, pg_current_xact_id()::text FROM pgscore.score_chunk("
-                                                   "%s, %s::regclass, %s, %s, %s, %s, %s, %s) AS c",
-                                        (self.model, self.table, self.key, self.into, after, n, version, self.log))
+                                                   f"%s, %s::regclass, %s, %s, %s, %s, %s, %s{labels}) AS c",
+                                        (self.model, self.table, self.key, self.into, after, n, version, self.log)
+                                        + ((self.label_into,) if labels else ()))
         return got, last, used, xid
 
     def chunk(self, after, version):

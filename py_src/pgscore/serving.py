@@ -175,7 +175,9 @@ class Loaded:
         # a classifier's label: scikit-learn's predict where it scores the model (SklearnEvaluator.predict_index)
         # and that need not be the most probable class, else the most probable class (one evaluation less)
         self.own_labels = isinstance(evaluator, SklearnEvaluator) and not evaluator.predict_is_argmax
-        self._class_text = np.array([str(c) for c in classes], dtype=object) if self.multiclass else None
+        # each class as text, as label_row gives it (for the labels of a chunk: scores_and_labels)
+        self._class_text = (np.array([str(c) for c in classes], dtype=object)
+                            if task != "regression" and classes else None)
         # the writer's environment of a pickle loaded under pgscore.allow_version_mismatch, which another
         # version of scikit-learn or numpy wrote: checked again each time it is resolved (Runtime.resolve)
         self.mismatched_env = None
@@ -296,17 +298,19 @@ class Loaded:
         except ValueError as e:
             raise self._bad_input(e, X) from e
 
-    def scores_and_labels(self, X) -> tuple[np.ndarray, list | None]:
+    def scores_and_labels(self, X, every_classifier=False) -> tuple[np.ndarray, list | None]:
         """score(X), and for a multiclass model each row's predicted class as text (predict_row's: the most
         probable, first on ties, or where that need not be its predict's, its predict's), both from one
-        evaluation (two for those labels); None for the labels of other models."""
-        if not self.multiclass:
+        evaluation (two for those labels); None for the labels of other models. With `every_classifier` a
+        binary classifier's labels too (score_table's p_label_into), as predict_row gives them: the scores are
+        score(X)'s, the positive class's probability from the same evaluation."""
+        if not (self.multiclass or every_classifier and self.task == "binary" and self._class_text is not None):
             return self.score(X), None
         try:
             p = self.evaluator.proba(X)
         except ValueError as e:
             raise self._bad_input(e, X) from e
-        scores = p.max(axis=1)
+        scores = p.max(axis=1) if self.multiclass else p[:, 1]
         if self.own_labels:
             try:
                 top = self.evaluator.predict_index(X)

@@ -1,0 +1,248 @@
+"""score_table's p_label_into, score_chunk's, and pgscore score --label-into (migration 0114): each row's
+predicted class, as pgscore.predict gives it, written in bulk beside its score, chunk by chunk; the score column
+as a run without it writes it; what a label column cannot be, refused before anything is written."""
+
+import shlex
+
+import numpy as np
+import psycopg2
+import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import FixedThresholdClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from helpers import pgscore_cli, query
+from pgscore import datasets, registry
+
+X, Y, NAMES = datasets.churn(400, seed=7)
+BAND = np.digitize(X[:, 1], [55, 85])  # three classes from monthly charges
+Y_TEXT = np.array(["low", "mid", "high"])[BAND]
+YR = X[:, 1] * 12 + X[:, 5]
+
+MODELS = {
+    # name: (factory, y, compile, engine, task)
+    # multiclass: a pipeline compiled (linear, three outputs), a compiled one with text classes, scikit-learn's own
+    "logit": (lambda: make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)), BAND, True, "numpy",
+              "multiclass"),
+    "hgb_text": (lambda: HistGradientBoostingClassifier(max_iter=20, random_state=0), Y_TEXT, True, "numpy",
+                 "multiclass"),
+    "forest_sklearn": (lambda: RandomForestClassifier(n_estimators=15, max_depth=6, random_state=0), BAND, False,
+                       "scikit-learn", "multiclass"),
+    # binary: a linear one (its chunks are scored in SQL without a label column), a compiled tree ensemble, and a
+    # tuned decision threshold (its predict is not the most probable class)
+    "binary": (lambda: make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)), Y, True, "numpy", "binary"),
+    "binary_hgb": (lambda: HistGradientBoostingClassifier(max_iter=20, random_state=0), Y, True, "numpy", "binary"),
+    "tuned": (lambda: FixedThresholdClassifier(make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
+                                               threshold=0.3), Y, False, "scikit-learn", "binary"),
+    "regression": (lambda: make_pipeline(StandardScaler(), Ridge()), YR, True, "numpy", "regression"),
+}
+_fitted = {}
+
+
+def fitted(name):
+    if name not in _fitted:
+        factory, y, *_ = MODELS[name]
+        _fitted[name] = factory().fit(X, y)
+    return _fitted[name]
+
+
+def deploy(url, name):
+    _, y, compile, engine, task = MODELS[name]
+    rec = registry.deploy(url, "m", fitted(name), X, y, feature_names=NAMES, compile=compile)
+    assert (rec["engine"], rec["task"]) == (engine, task), rec.get("engine_note")
+    return rec
+
+
+def load_rows(conn, x, label_type="text"):
+    query(conn, "CREATE TABLE rows (id int PRIMARY KEY, f float8[], " + ", ".join(f"{n} float8" for n in NAMES)
+          + f", s float8, lab {label_type})")
+    with conn.cursor() as cur:
+        for i, r in enumerate(x.tolist()):
+            cur.execute(f"INSERT INTO rows VALUES (%s, %s::float8[], {', '.join(['%s'] * len(NAMES))}, NULL, NULL)",
+                        (i, r, *r))
+
+
+def sql_error(conn, sql, params=None):
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, sql, params)
+    return e.value
+
+
+@pytest.mark.parametrize("name", ["logit", "hgb_text", "forest_sklearn", "binary", "binary_hgb", "tuned"])
+def test_score_table_writes_the_class_predict_gives_and_the_score_as_without_it(conn, name):
+    est = fitted(name)
+    deploy(conn.dsn, name)
+    x = X[:150]
+    load_rows(conn, x)
+    want = [str(v) for v in est.predict(x)]
+    assert len(set(want)) >= 2
+    if name == "tuned":  # what it is about: predict is not the most probable class
+        assert sum(w != str(c) for w, c in zip(want, est.classes_[est.predict_proba(x).argmax(axis=1)])) > 5
+    query(conn, "CALL pgscore.score_table('m', 'rows', 'id', 's', 40)")
+    without = [s for (s,) in query(conn, "SELECT s FROM rows ORDER BY id")]
+    assert query(conn, "SELECT count(*) FROM rows WHERE lab IS NOT NULL") == [(0,)]
+    query(conn, "UPDATE rows SET s = NULL; TRUNCATE pgscore.prediction_log")
+    query(conn, "CALL pgscore.score_table('m', 'rows', 'id', 's', 40, p_label_into => 'lab')")
+    got = query(conn, "SELECT s, lab, pgscore.predict('m', f) FROM rows ORDER BY id")
+    assert [lab for _, lab, _ in got] == want  # the estimator's own predict
+    assert [lab for _, lab, _ in got] == [p for _, _, p in got]  # pgscore.predict's, row by row
+    with_labels = np.array([s for s, _, _ in got])
+    if name == "binary":  # scored in SQL without a label column, with numpy with one: the last bit or so
+        assert np.abs(with_labels - np.array(without)).max() <= 1e-15
+    else:
+        assert with_labels.tolist() == without
+    # the audit rows carry the label written, as pgscore.predict's do (a binary model's too, where it was computed)
+    logged = query(conn, "SELECT entity_key::int, label, score FROM pgscore.prediction_log WHERE source = 'batch' "
+                         "ORDER BY 1")
+    assert [r[0] for r in logged] == list(range(len(x)))
+    assert [r[1] for r in logged] == want
+    assert [r[2] for r in logged] == with_labels.tolist()
+
+
+def test_score_chunk_writes_integer_classes_into_integer_numeric_and_text_columns(conn):
+    est = fitted("logit")
+    deploy(conn.dsn, "logit")
+    x = X[:60]
+    load_rows(conn, x)
+    want = [int(v) for v in est.predict(x)]
+    for typ, read in (("integer", int), ("bigint", int), ("numeric", int), ("smallint", int), ("text", int),
+                      ("varchar", int), ("double precision", int)):
+        query(conn, f"ALTER TABLE rows DROP COLUMN lab; ALTER TABLE rows ADD COLUMN lab {typ}")
+        (n, last, version), = query(conn, "SELECT * FROM pgscore.score_chunk('m', 'rows', 'id', 's', NULL, 100, "
+                                          "p_log => false, p_label_into => 'lab')")
+        assert (n, last, version) == (60, "59", 1)
+        assert [read(v) for (v,) in query(conn, "SELECT lab FROM rows ORDER BY id")] == want, typ
+
+
+def test_a_null_label_column_writes_no_label(conn):
+    deploy(conn.dsn, "logit")
+    load_rows(conn, X[:30])
+    query(conn, "CALL pgscore.score_table('m', 'rows', 'id', 's', p_label_into => NULL)")
+    assert query(conn, "SELECT count(s), count(lab) FROM rows") == [(30, 0)]
+    assert query(conn, "SELECT * FROM pgscore.score_chunk('m', 'rows', 'id', 's', '5', 3, NULL, true, NULL)") \
+        == [(3, "8", 1)]
+
+
+def test_a_label_column_that_cannot_take_the_labels_is_refused_before_anything_is_written(conn):
+    deploy(conn.dsn, "hgb_text")  # classes 'high', 'low', 'mid'
+    load_rows(conn, X[:30], label_type="integer")
+    call = "CALL pgscore.score_table('m', 'rows', 'id', 's', 10, p_label_into => %s)"
+
+    e = sql_error(conn, call, ("lab",))
+    assert e.pgcode == "42804", e
+    assert e.diag.message_primary == ("pgscore: column 'lab' of public.rows is integer, which cannot hold the classes 'high', 'low', "
+                                      "'mid' of model m v1 (the label column); nothing was written")
+    assert e.diag.message_detail == "the model's classes: 'high', 'low', 'mid'"
+    assert "ALTER TABLE public.rows ALTER COLUMN lab TYPE text" in e.diag.message_hint
+    # a varchar too short for one class: refused (an explicit cast would have cut it short)
+    query(conn, "ALTER TABLE rows ALTER COLUMN lab TYPE varchar(3)")
+    e = sql_error(conn, call, ("lab",))
+    assert e.pgcode == "42804" and "is character varying(3), which cannot hold the class 'high' of model m v1" \
+        in e.diag.message_primary, e
+    assert query(conn, "SELECT count(s), count(lab) FROM rows") == [(0, 0)]
+    assert query(conn, "SELECT count(*) FROM pgscore.prediction_log") == [(0,)]
+
+    query(conn, "ALTER TABLE rows ALTER COLUMN lab TYPE text")
+    e = sql_error(conn, call, ("labl",))  # no such column: the nearest named
+    assert e.pgcode == "42703", e
+    assert e.diag.message_primary == ("pgscore: table public.rows has no column 'labl' (the label column of "
+                                      "model m v1)")
+    assert e.diag.message_hint.startswith("a typo for 'lab'?"), e.diag.message_hint
+    e = sql_error(conn, call, ("predicted",))
+    assert e.pgcode == "42703" and e.diag.message_hint == "add it first: ALTER TABLE public.rows ADD COLUMN predicted text"
+    for col, what in (("id", "its key column"), ("s", "its score column (p_into)"),
+                      ("age", "a feature of model m v1")):
+        e = sql_error(conn, call, (col,))
+        assert e.pgcode == "22023", (col, e)
+        assert e.diag.message_primary == (f"pgscore: the label column '{col}' of public.rows is {what}: model m v1's labels would "
+                                          "replace its values"), e.diag.message_primary
+    # score_chunk says the same
+    e = sql_error(conn, "SELECT * FROM pgscore.score_chunk('m', 'rows', 'id', 's', p_label_into => 'id')")
+    assert e.pgcode == "22023" and "is its key column" in e.diag.message_primary
+    assert query(conn, "SELECT count(s), count(lab) FROM rows") == [(0, 0)]
+    assert query(conn, "SELECT count(*) FROM pgscore.prediction_log") == [(0,)]
+
+
+def test_a_regressor_has_no_labels_to_write(conn):
+    deploy(conn.dsn, "regression")
+    load_rows(conn, X[:10])
+    e = sql_error(conn, "CALL pgscore.score_table('m', 'rows', 'id', 's', p_label_into => 'lab')")
+    assert e.pgcode == "42809", e
+    assert e.diag.message_primary == ("pgscore: model m v1 is a regressor and has no classes to write into public.rows.lab "
+                                      "(the label column)")
+    assert "--into) alone" in e.diag.message_hint
+    assert query(conn, "SELECT count(s) FROM rows") == [(0,)]
+
+
+def test_pgscore_score_label_into_end_to_end_and_resumed_after_an_interruption(conn, monkeypatch, capsys):
+    """The CLI writes the labels with the scores; interrupted after a chunk, the line it prints to resume with
+    repeats --label-into, and the resumed run labels the rest: every row scored, labelled and logged once."""
+    from pgscore import cli, scoring
+
+    est = fitted("hgb_text")
+    deploy(conn.dsn, "hgb_text")
+    x = X[:50]
+    load_rows(conn, x)
+    want = [str(v) for v in est.predict(x)]
+    r = pgscore_cli("score", "--model", "m", "--table", "rows", "--key", "id", "--into", "s", "--label-into", "lab",
+                    "--chunk-size", "20", "--quiet", "--db", conn.dsn)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("scored 50 rows of rows into s and their classes into lab with m v1 in "), r.stdout
+    assert [v for (v,) in query(conn, "SELECT lab FROM rows ORDER BY id")] == want
+    assert query(conn, "SELECT count(*), count(DISTINCT entity_key), count(label) FROM pgscore.prediction_log") \
+        == [(50, 50, 50)]
+
+    query(conn, "UPDATE rows SET s = NULL, lab = NULL; TRUNCATE pgscore.prediction_log")
+
+    class Stop:
+        def update(self, n):
+            raise KeyboardInterrupt
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(scoring, "_progress", lambda *a: Stop())
+    code = cli.main(["score", "--model", "m", "--table", "rows", "--key", "id", "--into", "s", "--label-into", "lab",
+                     "--where", "lab IS NULL", "--chunk-size", "15", "--db", conn.dsn])
+    said = capsys.readouterr().err
+    assert code == 130, said
+    assert "resume with: --after=29 --version 1 --where='lab IS NULL' --label-into=lab" in said, said
+    assert query(conn, "SELECT count(s), count(lab) FROM rows") == [(30, 30)]
+    line = said.split("resume with: ", 1)[1].splitlines()[0]
+    r = pgscore_cli("score", "--model", "m", "--table", "rows", "--key", "id", "--into", "s", "--chunk-size", "15",
+                    "--quiet", *shlex.split(line), "--db", conn.dsn)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("scored 20 rows of rows where lab IS NULL into s and their classes into lab with m v1 "), \
+        r.stdout
+    assert [v for (v,) in query(conn, "SELECT lab FROM rows ORDER BY id")] == want
+    assert query(conn, "SELECT count(*), count(DISTINCT entity_key), count(label) FROM pgscore.prediction_log") \
+        == [(50, 50, 50)]
+
+
+def test_pgscore_score_label_into_a_column_another_run_labels_is_refused(conn):
+    """The run holds the label column's lock too: another run writing labels into it (with scores into another
+    column) would log every prediction twice."""
+    deploy(conn.dsn, "logit")
+    load_rows(conn, X[:20])
+    query(conn, "ALTER TABLE rows ADD COLUMN s2 float8")
+    other = psycopg2.connect(conn.dsn)
+    try:
+        other.autocommit = True
+        with other.cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(a.attrelid::int4, a.attnum::int4) FROM pg_attribute a "
+                        "WHERE a.attrelid = 'rows'::regclass AND a.attname = 'lab'")
+        r = pgscore_cli("score", "--model", "m", "--table", "rows", "--key", "id", "--into", "s2", "--label-into",
+                        "lab", "--quiet", "--db", conn.dsn)
+        assert r.returncode == 1, r
+        # (refused by the run before its first chunk, not by score_chunk's lock on the column, inside one)
+        assert "another session is scoring rows.lab (process" in r.stderr, r.stderr
+        assert "; nothing was scored" in r.stderr, r.stderr
+        # the score column's lock went with the refusal: a run into s2 alone goes
+        r = pgscore_cli("score", "--model", "m", "--table", "rows", "--key", "id", "--into", "s2", "--quiet",
+                        "--db", conn.dsn)
+        assert r.returncode == 0, r.stderr
+    finally:
+        other.close()
+    assert query(conn, "SELECT count(s2), count(lab) FROM rows") == [(20, 0)]
