@@ -107,13 +107,20 @@ def test_score_chunk_writes_integer_classes_into_integer_numeric_and_text_column
     x = X[:60]
     load_rows(conn, x)
     want = [int(v) for v in est.predict(x)]
+    query(conn, "CREATE TYPE band AS ENUM ('0', '1', '2'); CREATE DOMAIN low_band AS int CHECK (VALUE < 2)")
     for typ, read in (("integer", int), ("bigint", int), ("numeric", int), ("smallint", int), ("text", int),
-                      ("varchar", int), ("double precision", int)):
+                      ("varchar", int), ("double precision", int), ("numeric(3,1)", int), ("band", int)):
         query(conn, f"ALTER TABLE rows DROP COLUMN lab; ALTER TABLE rows ADD COLUMN lab {typ}")
         (n, last, version), = query(conn, "SELECT * FROM pgscore.score_chunk('m', 'rows', 'id', 's', NULL, 100, "
                                           "p_log => false, p_label_into => 'lab')")
         assert (n, last, version) == (60, "59", 1)
         assert [read(v) for (v,) in query(conn, "SELECT lab FROM rows ORDER BY id")] == want, typ
+    # a domain that refuses one class: refused before a row is written, naming that class
+    query(conn, "UPDATE rows SET s = NULL; ALTER TABLE rows DROP COLUMN lab; ALTER TABLE rows ADD COLUMN lab low_band")
+    e = sql_error(conn, "SELECT * FROM pgscore.score_chunk('m', 'rows', 'id', 's', p_label_into => 'lab')")
+    assert e.pgcode == "42804" and "is public.low_band, which cannot hold the class '2' of model m v1" in e.diag.message_primary, \
+        e.diag.message_primary
+    assert query(conn, "SELECT count(s), count(lab) FROM rows") == [(0, 0)]
 
 
 def test_a_null_label_column_writes_no_label(conn):

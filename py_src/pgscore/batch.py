@@ -916,7 +916,7 @@ def _label_cast(plpy, model, table, key, into, label_into, columns, types) -> st
     written."""
     q = functools.partial(quote_ident, plpy)
     col = f"{table}.{q(label_into)}"
-    if model.task == "regression" or model._class_text is None:
+    if model.task == "regression" or not model.classes:
         raise InvalidModel(f"model {model.label} is a regressor and has no classes to write into {col} "
                            "(the label column)", sqlstate="42809",
                            hint="a regressor's value is its score: write it with p_into (pgscore score --into) "
@@ -934,37 +934,36 @@ def _label_cast(plpy, model, table, key, into, label_into, columns, types) -> st
         raise InvalidModel(f"the label column {literal(label_into)} of {table} is {what}: model {model.label}'s labels "
                            "would replace its values", sqlstate="22023",
                            hint=f"write the labels into a column of their own: ALTER TABLE {table} ADD COLUMN "
-                                f"predicted_class text")
+                                "predicted_class text")
     base = plpy.execute(plpy.prepare(_BASE_TYPE, ["pg_catalog.int8"]), [columns[label_into]])[0]["t"]
     typed = types[label_into]
     cast = plpy.prepare(f"SELECT CAST($1 AS {base}) AS v", ["pg_catalog.text"])
     # (a typmod: the class cast to the column's own type as the assignment would keep it, compared; a type with no
     # equality operator is not compared)
-    same = (plpy.prepare(f"SELECT CAST(CAST($1 AS {base}) AS {typed}) = CAST($1 AS {base}) AS same",
-                         ["pg_catalog.text"]) if typed != base else None)
-    refused = []
-    for c in model._class_text.tolist():
+    same = None
+    if typed != base:
         try:
             with plpy.subtransaction():
-                plpy.execute(cast, [c])
-        except plpy.SPIError:
+                same = plpy.prepare(f"SELECT CAST(CAST($1 AS {base}) AS {typed}) = CAST($1 AS {base}) AS same",
+                                    ["pg_catalog.text"])
+        except plpy.SPIError as e:
+            if getattr(e, "sqlstate", None) != "42883":  # (no = for the type: not compared)
+                raise
+    refused = []
+    classes = [str(c) for c in model.classes]  # (as pgscore.predict gives them: label_row)
+    for c in classes:
+        try:
+            with plpy.subtransaction():
+                if plpy.execute(cast, [c]) and same is not None and plpy.execute(same, [c])[0]["same"] is False:
+                    refused.append(c)
+        except plpy.SPIError:  # (22P02, 22003, 22001, a domain's 23514: the class is no value of the type)
             refused.append(c)
-            continue
-        if same is not None:
-            try:
-                with plpy.subtransaction():
-                    if plpy.execute(same, [c])[0]["same"] is False:
-                        refused.append(c)
-            except plpy.SPIError as e:
-                if getattr(e, "sqlstate", None) == "42883":  # no = for the type
-                    continue
-                refused.append(c)
     if refused:
-        classes = ", ".join(literal(c) for c in model._class_text.tolist())
         raise InvalidModel(f"column {literal(label_into)} of {table} is {typed}, which cannot hold "
                            f"{'the class' if len(refused) == 1 else 'the classes'} "
                            f"{', '.join(literal(c) for c in refused)} of model {model.label} (the label column); "
-                           "nothing was written", sqlstate="42804", detail=f"the model's classes: {classes}",
+                           "nothing was written", sqlstate="42804",
+                           detail="the model's classes: " + ", ".join(literal(c) for c in classes),
                            hint=f"write the labels into a text column: ALTER TABLE {table} ALTER COLUMN "
                                 f"{q(label_into)} TYPE text, or ADD COLUMN predicted_class text")
     return base
@@ -1008,6 +1007,20 @@ def _hold_column(plpy, GD, oid, table, into):
                             "pgscore score's --after)")
 
 
+_COLUMN_TYPE = ("SELECT a.atttypid::pg_catalog.int8 AS typid, a.atttypmod AS typmod FROM pg_catalog.pg_attribute a "
+                "WHERE a.attrelid OPERATOR(pg_catalog.=) $1 AND a.attname OPERATOR(pg_catalog.=) $2 "
+                "AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped")
+
+
+def _column_type(plpy, GD, oid, column):
+    """(type oid, typmod) of a column of the table of oid `oid`, None where it has no such column."""
+    plan = GD.get("pgscore.column_type")
+    if plan is None:
+        plan = GD["pgscore.column_type"] = plpy.prepare(_COLUMN_TYPE, ["pg_catalog.oid", "pg_catalog.name"])
+    rows = plan.execute([oid, column])
+    return (rows[0]["typid"], rows[0]["typmod"]) if rows else None
+
+
 def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log, label_into=None):
     """Score the next `chunk_size` rows of `table` after key `after` into column `into` (and, where given, the
     class pgscore.predict gives each row into `label_into`); returns (rows scored, last key)."""
@@ -1036,7 +1049,10 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log, label
     if oid_plan is None:
         oid_plan = GD["pgscore.table_oid"] = plpy.prepare(_TABLE_OID, ["pg_catalog.regclass"])
     # (and by the version's `made`: another version under the same model_id has plans of its own)
-    ident = (model.model_id, oid_plan.execute([table])[0]["oid"], key, into, bool(log), model.made, label_into)
+    oid = oid_plan.execute([table])[0]["oid"]
+    # (and by the label column's type: its plans cast each label to it, and were checked against it)
+    label_type = None if label_into is None else _column_type(plpy, GD, oid, label_into)
+    ident = (model.model_id, oid, key, into, bool(log), model.made, label_into, label_type)
     plans = cache.get(ident)
     if plans is None:
         while len(cache) >= TABLE_PLANS_KEPT:  # each holds its model: the oldest go
