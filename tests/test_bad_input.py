@@ -232,7 +232,7 @@ SQL_CASES = [
      "p_progress => '-1 second')", (), "22023", "p_progress must not be negative"),
     ("score_table p_after not a key", "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', "
      "p_after => 'x')", (), "22P02", "invalid input syntax"),
-    # p_label_into (0114): a column that cannot take the classes pgscore.predict gives, refused before any row
+    # p_label_into (0115): a column that cannot take the classes pgscore.predict gives, refused before any row
     ("score_chunk label into the key", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'churn_score', "
      "p_label_into => 'id')", (), "22023", "the label column 'id' of public.customers is its key column"),
     ("score_chunk label into the score", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'churn_score', "

@@ -1,4 +1,4 @@
-"""score_table's p_label_into, score_chunk's, and pgscore score --label-into (migration 0114): each row's
+"""score_table's p_label_into, score_chunk's, and pgscore score --label-into (migration 0115): each row's
 predicted class, as pgscore.predict gives it, written in bulk beside its score, chunk by chunk; the score column
 as a run without it writes it; what a label column cannot be, refused before anything is written."""
 

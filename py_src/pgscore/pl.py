@@ -235,7 +235,7 @@ def _error_row(e) -> str:
 
 @raising_sql_errors
 def score_chunk(plpy, GD, model, table, key, into, after, chunk_size, version, log, label_into=None):
-    # label_into: p_label_into (0114 on; None from the shim of a schema before it)
+    # label_into: p_label_into (0115 on; None from the shim of a schema before it)
     from pgscore import batch
 
     m = _runtime(plpy, GD).resolve(model, version)

@@ -603,7 +603,7 @@ class _Job:
 
     def _call_chunk(self, after, n, version):
         # (p_label_into named, and only where given: a run without --label-into calls score_chunk as a schema
-        # before 0114 has it)
+        # before 0115 has it)
         labels = ", p_label_into => %s" if self.label_into is not None else ""
         (got, last, used, xid), = _call(self.conn, "SELECT c.*, pg_current_xact_id()::text FROM pgscore.score_chunk("
                                                    f"%s, %s::regclass, %s, %s, %s, %s, %s, %s{labels}) AS c",

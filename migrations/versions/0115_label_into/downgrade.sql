@@ -1,4 +1,4 @@
--- 0114 to 0113: score_chunk and score_table without p_label_into, as 0113 left them (comments and grants
+-- 0115 to 0114: score_chunk and score_table without p_label_into, as 0113 and 0114 left them (comments and grants
 -- too).
 
 DROP PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint, boolean, text, interval, name);

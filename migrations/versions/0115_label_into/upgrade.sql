@@ -1,4 +1,4 @@
--- 0113 to 0114: score_chunk and score_table take p_label_into (appended last, DEFAULT NULL: every named and
+-- 0114 to 0115: score_chunk and score_table take p_label_into (appended last, DEFAULT NULL: every named and
 -- positional call of before keeps working): the chunk's UPDATE also writes into that column the class
 -- pgscore.predict gives each row, from the same evaluation as the score where the model allows. The old
 -- signatures are dropped (a second one with a default would make a call of eight arguments ambiguous) and the
