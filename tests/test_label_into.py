@@ -172,6 +172,26 @@ def test_a_label_column_that_cannot_take_the_labels_is_refused_before_anything_i
     assert query(conn, "SELECT count(*) FROM pgscore.prediction_log") == [(0,)]
 
 
+def test_a_domain_over_a_short_varchar_is_refused_not_cut_short(conn):
+    """A domain over varchar(3) (or over such a domain) has no typmod of its own: the explicit cast to it cuts
+    'high' to 'hig' without an error, as varchar(3)'s does, so the class is compared in the type under it."""
+    deploy(conn.dsn, "hgb_text")  # classes 'high', 'low', 'mid'
+    load_rows(conn, X[:30])
+    query(conn, "CREATE DOMAIN short AS varchar(3); CREATE DOMAIN shorter AS short CHECK (VALUE <> 'x'); "
+                "CREATE DOMAIN roomy AS varchar(4)")
+    for typ in ("short", "shorter"):
+        query(conn, f"ALTER TABLE rows ALTER COLUMN lab TYPE {typ}")
+        e = sql_error(conn, "CALL pgscore.score_table('m', 'rows', 'id', 's', 10, p_label_into => 'lab')")
+        assert e.pgcode == "42804", (typ, e)
+        assert f"is public.{typ}, which cannot hold the class 'high' of model m v1" in e.diag.message_primary, \
+            e.diag.message_primary
+        assert query(conn, "SELECT count(s), count(lab) FROM rows") == [(0, 0)]
+    query(conn, "ALTER TABLE rows ALTER COLUMN lab TYPE roomy")
+    query(conn, "CALL pgscore.score_table('m', 'rows', 'id', 's', 10, p_label_into => 'lab')")
+    want = [str(v) for v in fitted("hgb_text").predict(X[:30])]
+    assert [v for (v,) in query(conn, "SELECT lab FROM rows ORDER BY id")] == want
+
+
 def test_a_regressor_has_no_labels_to_write(conn):
     deploy(conn.dsn, "regression")
     load_rows(conn, X[:10])

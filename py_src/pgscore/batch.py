@@ -906,7 +906,16 @@ class TablePlans:
             self.sql = tuple(plpy.prepare(chunk(where), types) for where in wheres)
 
 
-_BASE_TYPE = "SELECT pg_catalog.format_type($1::pg_catalog.oid, NULL) AS t"
+# the column's type without a typmod, and the type under its domains (a domain's own, where it is none), without a
+# typmod too: a domain over varchar(3) cuts a class short on an explicit cast to it, as varchar(3) itself does
+_BASE_TYPE = ("WITH RECURSIVE d(oid, base, kind) AS (SELECT t.oid, t.typbasetype, t.typtype FROM pg_catalog.pg_type t "
+              "WHERE t.oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid UNION ALL SELECT t.oid, t.typbasetype, t.typtype "
+              "FROM d JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) d.base "
+              "WHERE d.kind OPERATOR(pg_catalog.=) 'd') "
+              "SELECT pg_catalog.format_type($1::pg_catalog.oid, NULL) AS t, "
+              "(SELECT pg_catalog.format_type(d.oid, NULL) FROM d WHERE d.kind OPERATOR(pg_catalog.<>) 'd') AS root, "
+              "(SELECT d.kind OPERATOR(pg_catalog.=) 'd' FROM d WHERE d.oid OPERATOR(pg_catalog.=) "
+              "$1::pg_catalog.oid) AS domain")
 
 
 def _label_cast(plpy, model, table, key, into, label_into, columns, types) -> str:
@@ -935,17 +944,19 @@ def _label_cast(plpy, model, table, key, into, label_into, columns, types) -> st
                            "would replace its values", sqlstate="22023",
                            hint=f"write the labels into a column of their own: ALTER TABLE {table} ADD COLUMN "
                                 "predicted_class text")
-    base = plpy.execute(plpy.prepare(_BASE_TYPE, ["pg_catalog.int8"]), [columns[label_into]])[0]["t"]
+    t = plpy.execute(plpy.prepare(_BASE_TYPE, ["pg_catalog.int8"]), [columns[label_into]])[0]
+    base, root = t["t"], t["root"]
     typed = types[label_into]
     cast = plpy.prepare(f"SELECT CAST($1 AS {base}) AS v", ["pg_catalog.text"])
-    # (a typmod: the class cast to the column's own type as the assignment would keep it, compared; a type with no
-    # equality operator is not compared)
+    # (a typmod, the column's or one under its domain: the class cast to the column's own type as the assignment
+    # would keep it, compared with the class in the type under it, without a typmod; a type with no equality
+    # operator is not compared)
     same = None
-    if typed != base:
+    if typed != base or t["domain"]:
         try:
             with plpy.subtransaction():
-                same = plpy.prepare(f"SELECT CAST(CAST($1 AS {base}) AS {typed}) = CAST($1 AS {base}) AS same",
-                                    ["pg_catalog.text"])
+                same = plpy.prepare(f"SELECT CAST(CAST(CAST($1 AS {base}) AS {typed}) AS {root}) = CAST($1 AS {root}) "
+                                    "AS same", ["pg_catalog.text"])
         except plpy.SPIError as e:
             if getattr(e, "sqlstate", None) != "42883":  # (no = for the type: not compared)
                 raise
