@@ -1691,6 +1691,35 @@ def test_score_table_skips_a_shadow_that_reads_the_column_it_scores_into(shop, d
     assert [shadow[str(i)][3][12] for i in range(1, N + 1)] == pytest.approx(live, abs=1e-9)
 
 
+def test_score_table_skips_a_shadow_that_reads_the_column_it_writes_the_classes_into(shop, db_url, trained):
+    """p_label_into (0115): the live version's predicted classes are written into that column by the chunk's UPDATE,
+    before its shadows read the rows: a shadow one of whose features is that column was scored on the class just
+    written, not on the value the column held, with nothing said. Skipped for that call as one reading p_into is
+    (22023, counted, a WARNING naming the column); the live version's scores and classes written as always."""
+    v1, _, X, y = trained
+    deploy_reading(db_url, trained, "s")  # v3: the 12 features and s
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    query(shop, "SELECT pgscore.set_shadow('churn', 3)")
+    query(shop, "CREATE TABLE scored AS SELECT id, " + ", ".join(CHURN_FEATURES) + ", 0.5::float8 AS s, "
+                "NULL::float8 AS other FROM customers")
+    query(shop, "ALTER TABLE scored ADD PRIMARY KEY (id)")
+    shop.notices.clear()
+    query(shop, "CALL pgscore.score_table('churn', 'scored', 'id', 'other', 20, p_label_into => 's')")  # 3 chunks
+    assert log(shop, "shadow") == []  # (before: 50 rows, each one's 13th feature the class just written)
+    warned = [n for n in shop.notices if "shadow version churn v3" in n]
+    assert len(warned) == 1, shop.notices
+    assert ("column 's' of public.scored, which the live version's classes were just written into, is one of its "
+            "features: read after that write, each row would be scored in shadow on the live version's new class, "
+            "not on the value the column held") in warned[0], warned[0]
+    assert query(shop, "SELECT relation, sqlstate, statements, profiles FROM pgscore.shadow_failures") == [
+        ("public.scored", "22023", 3, N)]
+    f = features(shop, range(1, N + 1))
+    Xf = np.array([f[i] for i in range(1, N + 1)])
+    got = {i: (o, s) for i, o, s in query(shop, "SELECT id, other, s FROM scored")}
+    assert [got[i][0] for i in range(1, N + 1)] == pytest.approx(v1.predict_proba(Xf)[:, 1], abs=1e-9)
+    assert [got[i][1] for i in range(1, N + 1)] == [float(c) for c in v1.predict(Xf)]
+
+
 def test_the_trigger_skips_a_shadow_that_reads_the_score_column_it_writes(shop, db_url, trained):
     """The backstop for a state no function refuses: set_shadow, the deployments' trigger and attach_rescoring
     refuse a shadow that reads a wired profile table's score or scored_at column (pgscore.score_columns_read), but a

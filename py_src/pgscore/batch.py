@@ -1173,14 +1173,15 @@ class ShadowTablePlans:
             + (["pg_catalog.text[]"] if labelled else []))
 
 
-def shadow_chunk(plpy, GD, live, table, key, after, last, n=0, into=None):
+def shadow_chunk(plpy, GD, live, table, key, after, last, n=0, into=None, label_into=None):
     """score_table's shadows: where `live` is its name's live version (score_table pins the version its first
     chunk found for the chunks after it), each version of its name scored in shadow (pgscore.shadow_versions) scores
     the rows of the chunk the live version just wrote (keys after `after` up to `last`), one vectorised call,
     and logs them (source 'shadow', the cause's shadow_of the live model_id). A shadow's failure never fails
     the chunk: it is counted, with the chunk's `n` rows, and a WARNING names it once per session, version and
     SQLSTATE (shadowing.failed; errors of the transaction, a cancel say, are raised). A shadow that reads `into`,
-    the column the live version's scores were just written into, is one such failure (_reads_the_score)."""
+    the column the live version's scores were just written into, is one such failure (_reads_the_score), and so is
+    one that reads `label_into`, the column its predicted classes were (p_label_into)."""
     # a schema without shadow scoring (the server's code newer than its schema: pgscore install not run yet) has
     # none; looked for at each chunk until found
     if not GD.get("pgscore.shadowable"):
@@ -1213,6 +1214,7 @@ def shadow_chunk(plpy, GD, live, table, key, after, last, n=0, into=None):
                 _same_order(model, live, table)
             else:
                 _reads_the_score(model, table, into)
+                _reads_the_score(model, table, label_into, "classes")
             r = (sp.first.execute([last]) if after is None else sp.read.execute([after, last]))[0]
             keys = r["keys"] or []
             if not keys:
@@ -1249,17 +1251,18 @@ def _same_order(model, live, table):
                        sqlstate=shadowing.READ_BY_POSITION)
 
 
-def _reads_the_score(model, table, into):
+def _reads_the_score(model, table, into, what="scores"):
     """Raise (22023) where a shadow reads `table` by name and `into` is one of its features: its features are read
-    from the rows after the live version's scores were written into them, so each row would be scored in shadow on
-    the live version's new score, not on the value the column held (TablePlans refuses a live version that reads it;
-    set_shadow refuses such a shadow of a wired profile table's score column, but score_table's tables and columns
-    are known only here)."""
+    from the rows after the live version's scores (`what`: or its predicted classes, p_label_into) were written into
+    them, so each row would be scored in shadow on the live version's new score, not on the value the column held
+    (TablePlans refuses a live version that reads it; set_shadow refuses such a shadow of a wired profile table's
+    score column, but score_table's tables and columns are known only here)."""
     if into is not None and into in model.feature_names:
-        raise PgscoreError(f"column {literal(into)} of {table}, which the live version's scores were just written "
-                           "into, is one of its features: read after that write, each row would be scored in shadow "
-                           "on the live version's new score, not on the value the column held (score_table refuses "
-                           "a live version that reads the column it scores into)", sqlstate="22023")
+        one, it = ("score", "into") if what == "scores" else ("class", "its classes into")
+        raise PgscoreError(f"column {literal(into)} of {table}, which the live version's {what} were just written "
+                           f"into, is one of its features: read after that write, each row would be scored in shadow "
+                           f"on the live version's new {one}, not on the value the column held (score_table refuses "
+                           f"a live version that reads the column it scores {it})", sqlstate="22023")
 
 
 def _shadow_failed(plpy, GD, name, model_id, label, table, n, sqlstate, reason):

@@ -241,7 +241,7 @@ def score_chunk(plpy, GD, model, table, key, into, after, chunk_size, version, l
     m = _runtime(plpy, GD).resolve(model, version)
     n, last = batch.table_chunk(plpy, GD, m, table, key, into, after, chunk_size, log, label_into)
     if log and n:  # where m is the live version, its shadows score the chunk's rows too
-        batch.shadow_chunk(plpy, GD, m, table, key, after, last, n, into)
+        batch.shadow_chunk(plpy, GD, m, table, key, after, last, n, into, label_into)
     return [(n, last, m.version)]
 
 
