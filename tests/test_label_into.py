@@ -109,7 +109,8 @@ def test_score_chunk_writes_integer_classes_into_integer_numeric_and_text_column
     want = [int(v) for v in est.predict(x)]
     query(conn, "CREATE TYPE band AS ENUM ('0', '1', '2'); CREATE DOMAIN low_band AS int CHECK (VALUE < 2)")
     for typ, read in (("integer", int), ("bigint", int), ("numeric", int), ("smallint", int), ("text", int),
-                      ("varchar", int), ("double precision", int), ("numeric(3,1)", int), ("band", int)):
+                      ("varchar", int), ("double precision", int), ("numeric(3,1)", int), ("band", int),
+                      ("json", int)):  # (no = for json: the classes are not compared with each other)
         query(conn, f"ALTER TABLE rows DROP COLUMN lab; ALTER TABLE rows ADD COLUMN lab {typ}")
         (n, last, version), = query(conn, "SELECT * FROM pgscore.score_chunk('m', 'rows', 'id', 's', NULL, 100, "
                                           "p_log => false, p_label_into => 'lab')")
@@ -190,6 +191,28 @@ def test_a_domain_over_a_short_varchar_is_refused_not_cut_short(conn):
     query(conn, "CALL pgscore.score_table('m', 'rows', 'id', 's', 10, p_label_into => 'lab')")
     want = [str(v) for v in fitted("hgb_text").predict(X[:30])]
     assert [v for (v,) in query(conn, "SELECT lab FROM rows ORDER BY id")] == want
+
+
+def test_a_column_in_which_two_classes_are_one_value_is_refused(conn):
+    """Classes '01' and '1' both cast to the integer 1 (and 'a' and 'a ' to one character(3)): the rows of either
+    were labelled alike, with nothing said. Refused before a row is written, naming them; text keeps them apart."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    y = np.array(["01", "1", "2"])[BAND]
+    est = DecisionTreeClassifier(max_depth=4, random_state=0).fit(X, y)
+    registry.deploy(conn.dsn, "m", est, X, y, feature_names=NAMES)
+    load_rows(conn, X[:40], label_type="integer")
+    call = "CALL pgscore.score_table('m', 'rows', 'id', 's', 10, p_label_into => 'lab')"
+    e = sql_error(conn, call)
+    assert e.pgcode == "42804", e
+    assert e.diag.message_primary == ("pgscore: column 'lab' of public.rows is integer, in which the classes '01' and "
+                                      "'1' of model m v1 are one value (the label column): their rows would be "
+                                      "labelled alike; nothing was written"), e.diag.message_primary
+    assert e.diag.message_detail == "the model's classes: '01', '1', '2'"
+    assert query(conn, "SELECT count(s), count(lab) FROM rows") == [(0, 0)]
+    query(conn, "ALTER TABLE rows ALTER COLUMN lab TYPE text")
+    query(conn, call)
+    assert [v for (v,) in query(conn, "SELECT lab FROM rows ORDER BY id")] == [str(v) for v in est.predict(X[:40])]
 
 
 def test_a_regressor_has_no_labels_to_write(conn):

@@ -977,6 +977,27 @@ def _label_cast(plpy, model, table, key, into, label_into, columns, types) -> st
                            detail="the model's classes: " + ", ".join(literal(c) for c in classes),
                            hint=f"write the labels into a text column: ALTER TABLE {table} ALTER COLUMN "
                                 f"{q(label_into)} TYPE text, or ADD COLUMN predicted_class text")
+    # classes that are one value of the type ('1' and '01' in an integer, 'yes' and 'on' in a boolean, 'a' and
+    # 'a ' in a character(n)): the rows of either would be labelled alike (a type whose values cannot be grouped is
+    # not compared)
+    try:
+        with plpy.subtransaction():
+            alike = [r["c"] for r in plpy.execute(plpy.prepare(
+                "SELECT pg_catalog.array_agg(u.c ORDER BY u.o) AS c FROM pg_catalog.unnest($1::pg_catalog.text[]) "
+                f"WITH ORDINALITY AS u(c, o) GROUP BY CAST(u.c AS {base}) HAVING pg_catalog.count(*) > 1 "
+                "ORDER BY pg_catalog.min(u.o)", ["pg_catalog.text[]"]), [classes])]
+    except plpy.SPIError as e:
+        if getattr(e, "sqlstate", None) not in ("42883", "42809"):  # (no = or no ordering for the type)
+            raise
+        alike = []
+    if alike:
+        raise InvalidModel(f"column {literal(label_into)} of {table} is {typed}, in which the classes "
+                           + "; ".join(" and ".join(literal(c) for c in same) for same in alike)
+                           + f" of model {model.label} are one value (the label column): their rows would be "
+                             "labelled alike; nothing was written", sqlstate="42804",
+                           detail="the model's classes: " + ", ".join(literal(c) for c in classes),
+                           hint=f"write the labels into a text column: ALTER TABLE {table} ALTER COLUMN "
+                                f"{q(label_into)} TYPE text, or ADD COLUMN predicted_class text")
     return base
 
 
