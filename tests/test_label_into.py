@@ -296,3 +296,30 @@ def test_pgscore_score_label_into_a_column_another_run_labels_is_refused(conn):
     finally:
         other.close()
     assert query(conn, "SELECT count(s2), count(lab) FROM rows") == [(20, 0)]
+
+
+def test_a_score_column_the_table_lacks_lets_the_label_columns_lock_go(conn, capsys):
+    """--into misspelt with --label-into: refused as the score column the table lacks, and the label column's lock,
+    taken meanwhile, let go in its own session (it was let go as process None's: a warning said the lock stayed
+    with `process None`, and on a caller's connection it stayed, refusing every later run on the column)."""
+    from pgscore import scoring
+
+    deploy(conn.dsn, "logit")
+    load_rows(conn, X[:20])
+    r = pgscore_cli("score", "--model", "m", "--table", "rows", "--key", "id", "--into", "ss", "--label-into", "lab",
+                    "--quiet", "--db", conn.dsn)
+    assert r.returncode == 1, r
+    assert "has no column 'ss' (the score column)" in r.stderr and "(SQLSTATE 42703)" in r.stderr, r.stderr
+    assert "warning" not in r.stderr and "None" not in r.stderr, r.stderr
+    caller = psycopg2.connect(conn.dsn)
+    try:
+        with pytest.raises(Exception, match="has no column 'ss'"):
+            scoring.score_table(caller, "m", "rows", "id", "ss", progress=False, label_into="lab")
+        assert "warning" not in capsys.readouterr().err
+        caller.rollback()
+        with caller.cursor() as cur:
+            cur.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+            assert cur.fetchone() == (0,)
+    finally:
+        caller.close()
+    assert query(conn, "SELECT count(s), count(lab) FROM rows") == [(0, 0)]

@@ -45,7 +45,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
     state.update({"rows": 0, "last_key": after, "version": version, "skipped": []})
     started = time.perf_counter()
     bar = None
-    held = held_label = None
+    held = held_label = label_holder = None
     try:
         # the key and score columns as SQL writes them (quote_ident: "Score", "order"), for what is printed; the
         # table is given as SQL writes it already
@@ -67,7 +67,10 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
         if label_into is not None and label_into != into:  # (the same column: score_chunk refuses it)
             # two runs writing labels into one column at once (into two score columns) would log every prediction
             # twice as well
-            held_label, _ = _hold_column(conn, table, label_into, state["shown"]["label_into"])
+            # (its own holder: where the score column has none, a typo of --into, the label column's lock was let go
+            # as the session of process None's, which it is not: a warning said the lock stayed with `process None`,
+            # and on a caller's connection it stayed)
+            held_label, label_holder = _hold_column(conn, table, label_into, state["shown"]["label_into"])
         # the live version, once, before the first chunk: each call of a run scores with it (a chunk scored in pieces
         # around a row it cannot score asked for the live one again while no chunk had fixed it: a version made live
         # meanwhile scored the run, and rows were skipped by another version's errors); the first chunk to commit
@@ -134,7 +137,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
             # pool, and every later run on the column was refused (naming this one, ended)
             _let_go(conn, held, holder, table, shown_into)
         if held_label and not conn.closed:  # (and the label column's)
-            _let_go(conn, held_label, holder, table, state["shown"]["label_into"])
+            _let_go(conn, held_label, label_holder, table, state["shown"]["label_into"])
         if isinstance(db, str):
             conn.close()  # (a lock not let go above goes with the session, where nothing pools it)
     return {**state, "seconds": time.perf_counter() - started, "null_keys": null_keys}
