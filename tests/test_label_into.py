@@ -323,3 +323,25 @@ def test_a_score_column_the_table_lacks_lets_the_label_columns_lock_go(conn, cap
     finally:
         caller.close()
     assert query(conn, "SELECT count(s), count(lab) FROM rows") == [(0, 0)]
+
+
+def test_pgscore_score_label_into_skip_unscorable_leaves_the_rows_label_and_says_so(conn, tmp_path):
+    """--skip-unscorable with --label-into: a row the model cannot score gets neither a score nor a class, the rest
+    of its chunk both; the list of rows left says the label column is untouched too (it named the score column
+    alone)."""
+    est = fitted("logit")
+    deploy(conn.dsn, "logit")  # (compiled: it cannot take a NULL)
+    x = X[:30]
+    load_rows(conn, x)
+    query(conn, "UPDATE rows SET age = NULL WHERE id IN (7, 8)")
+    r = pgscore_cli("score", "--model", "m", "--table", "rows", "--key", "id", "--into", "s", "--label-into", "lab",
+                    "--chunk-size", "10", "--skip-unscorable", "--quiet", "--db", conn.dsn)
+    assert r.returncode == 3, r
+    assert "pgscore: 2 rows were left unscored, which the model cannot score (s and lab untouched, nothing logged " \
+           "for them):\n" in r.stdout, r.stdout
+    want = [str(v) for v in est.predict(x)]
+    got = query(conn, "SELECT id, s, lab FROM rows ORDER BY id")
+    assert [(i, s, lab) for i, s, lab in got if i in (7, 8)] == [(7, None, None), (8, None, None)]
+    assert [lab for i, _, lab in got if i not in (7, 8)] == [w for i, w in enumerate(want) if i not in (7, 8)]
+    assert query(conn, "SELECT count(*), count(label) FROM pgscore.prediction_log WHERE entity_key NOT IN ('7', '8')") \
+        == [(28, 28)]

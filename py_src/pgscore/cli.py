@@ -1693,6 +1693,8 @@ def _say_skipped(args, state, out):
     if not skipped:
         return
     into = state.get("shown", {}).get("into") or args.into
+    if args.label_into is not None:  # (its label column too: no class is written for such a row)
+        into += f" and {state.get('shown', {}).get('label_into') or args.label_into}"
     lines = [f"pgscore: {len(skipped):,} row{' was' if len(skipped) == 1 else 's were'} left unscored, which the "
              f"model cannot score ({into} untouched, nothing logged for them):"]
     lines += [f"  {message} ({code})" for _, code, message in skipped[:SKIPPED_SHOWN]]
