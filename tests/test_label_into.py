@@ -226,6 +226,23 @@ def test_a_regressor_has_no_labels_to_write(conn):
     assert query(conn, "SELECT count(s) FROM rows") == [(0,)]
 
 
+def test_a_classifiers_score_into_a_text_column_hints_the_label_column(conn):
+    """A new user's `pgscore score --model tier ... --into tier` (a text column, for the class) was refused as a
+    column of the wrong type for scores, with no hint: the hint says where a score goes and, for a classifier, that
+    its class goes into a column of its own (p_label_into, --label-into); a regressor's names the score alone."""
+    deploy(conn.dsn, "hgb_text")
+    load_rows(conn, X[:10])
+    e = sql_error(conn, "CALL pgscore.score_table('m', 'rows', 'id', 'lab')")
+    assert e.pgcode == "42804" and "column 'lab' of public.rows is text; scores need" in e.diag.message_primary, e
+    assert e.diag.message_hint == ("score into a column of its own (ALTER TABLE public.rows ADD COLUMN score float8); a "
+                                   "classifier's predicted class goes into a column of its own: p_label_into => 'lab' "
+                                   "(pgscore score --label-into lab)"), e.diag.message_hint
+    registry.deploy(conn.dsn, "r", fitted("regression"), X, YR, feature_names=NAMES)
+    e = sql_error(conn, "CALL pgscore.score_table('r', 'rows', 'id', 'lab')")
+    assert e.pgcode == "42804" and e.diag.message_hint == ("score into a column of its own (ALTER TABLE public.rows ADD "
+                                                           "COLUMN score float8)"), e.diag.message_hint
+
+
 def test_pgscore_score_label_into_end_to_end_and_resumed_after_an_interruption(conn, monkeypatch, capsys):
     """The CLI writes the labels with the scores; interrupted after a chunk, the line it prints to resume with
     repeats --label-into, and the resumed run labels the rest: every row scored, labelled and logged once."""

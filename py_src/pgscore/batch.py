@@ -798,8 +798,13 @@ class TablePlans:
                                "its key, so a key must name one row", sqlstate="42P10",
                                hint=key_hint(plpy, keys, table, key))
         if types[into] not in SCORE_TYPES:
+            # (a classifier's class asked for as its score: a new user's `--into tier` of a text column)
+            label = (f"; a classifier's predicted class goes into a column of its own: p_label_into => "
+                     f"{literal(into)} (pgscore score --label-into {into})" if model.task != "regression"
+                     and label_into is None else "")
             raise InvalidModel(f"column {literal(into)} of {table} is {types[into]}; scores need {SCORE_TYPES_SAID}",
-                               sqlstate="42804")
+                               sqlstate="42804", hint=f"score into a column of its own (ALTER TABLE {table} ADD COLUMN "
+                               f"score float8){label}")
         # p_label_into: the class pgscore.predict gives each row, cast to that column's type (its type without a
         # typmod: an explicit cast to varchar(3) would cut a class short, the assignment refuses it)
         self.label_cast = (None if label_into is None else
