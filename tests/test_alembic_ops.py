@@ -965,3 +965,23 @@ def test_a_go_live_check_past_its_deadline_in_a_revision_leaves_the_migration_co
     assert query(db_url, f"SELECT version_num FROM {table}") == [("a2",)]
     assert registry.show(db_url, "churn")["live"]
     assert query(db_url, "SELECT st, lt, sp FROM seen") == query(db_url, SETTINGS)
+
+
+@pytest.mark.parametrize("driver", ["psycopg2", "psycopg 3"])
+def test_a_go_live_check_in_a_revision_leaves_no_savepoint_open(db_url, tmp_path, driver):
+    """The check's savepoint was rolled back to and left open: the rest of the migration (the revisions after it)
+    ran in a subtransaction of its own, one more for each deploy's check (past 64 of them open at once, every
+    snapshot on the server overflows its subtransaction cache while the migration lasts). Released now: a revision
+    after the deploy writes with the migration's own transaction id, and the check still warns."""
+    example, est, X, names, table = logging_example(tmp_path, driver, seed=33)
+    wired_churn_profiles(db_url, X, names, nulls=20)
+    (example / "versions" / "a2_xid.py").write_text(
+        "from alembic import op\nrevision = 'a2'\ndown_revision = 'a1'\n"
+        "def upgrade():\n    op.execute('CREATE TABLE written AS SELECT pg_catalog.pg_current_xact_id()::text::bigint"
+        " % 4294967296 AS top')\ndef downgrade():\n    op.execute('DROP TABLE written')\n")
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.count("takes no missing value") == 1, run.stderr  # (the check ran, in a1)
+    assert query(db_url, f"SELECT version_num FROM {table}") == [("a2",)]
+    # (a row's xmin is the transaction id of the (sub)transaction that wrote it)
+    assert query(db_url, "SELECT xmin::text::bigint = top FROM written") == [(True,)]

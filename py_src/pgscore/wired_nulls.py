@@ -234,13 +234,16 @@ def _how_many(nulls, nans, how, reltuples) -> str:
 def warnings(conn, name, version) -> list[str]:
     """The warnings for `name` version `version` live (an empty list where nothing is wrong), in a savepoint of
     conn's transaction rolled back: its settings and probes leave nothing behind (pgscore status shares it).
-    Raises CheckFailed where the check cannot run to its end."""
+    Raises CheckFailed where the check cannot run to its end. The savepoint is released once rolled back to (ROLLBACK
+    TO keeps it open: what the caller's transaction did next, an alembic migration's next revisions, ran in a
+    subtransaction, one more per check)."""
     with conn.cursor() as cur:
         cur.execute("SAVEPOINT pgscore_wired_nulls")
         try:
             return _warnings(cur, name, version)
         finally:
             cur.execute("ROLLBACK TO SAVEPOINT pgscore_wired_nulls")
+            cur.execute("RELEASE SAVEPOINT pgscore_wired_nulls")
 
 
 def _warnings(cur, name, version) -> list[str]:
