@@ -110,7 +110,9 @@ class _Budget:
 
 def _failed(budget, e) -> CheckFailed:
     """CheckFailed for a server error that ends the check."""
-    if _code(e) == "57014":  # query_canceled: the statement_timeout the deadline set
+    # query_canceled: the statement_timeout the deadline set, where the deadline is past (else a cancel of the
+    # session's statement, pg_cancel_backend: the server's own words)
+    if _code(e) == "57014" and time.monotonic() >= budget.end - 0.01:
         return CheckFailed(budget.late())
     first = (getattr(getattr(e, "diag", None), "message_primary", None) or str(e)).strip().splitlines()
     return CheckFailed(f"{first[0] if first else type(e).__name__} ({_code(e) or 'no SQLSTATE'})")
