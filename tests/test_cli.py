@@ -573,6 +573,32 @@ def test_the_null_check_says_the_same_over_psycopg_3(db_url, model_file):
     assert said["psycopg 3", "wired_nulls_checker"] == said["psycopg2", "wired_nulls_checker"], said
 
 
+def test_the_null_check_takes_a_psycopg_3_connection_whose_cursors_are_its_own_class(db_url, model_file):
+    """The check chose psycopg2's sql module unless the cursor's class was defined in the psycopg package: a psycopg
+    3 connection whose cursor_factory subclasses psycopg.Cursor (a caller's logging cursor, say) got psycopg2's
+    Composed, which psycopg 3 refuses (a TypeError out of wired_nulls.warnings). The driver is the connection's."""
+    import psycopg
+
+    from pgscore import wired_nulls
+
+    class LoggingCursor(psycopg.Cursor):
+        pass
+
+    _wired_profiles(db_url, "logged", nulls=20)
+    run = pgscore_cli("deploy", str(model_file), "--name", "risk", "--features", ",".join(NAMES), "--db", db_url)
+    assert run.returncode == 0 and "live)" in run.stdout, run.stdout + run.stderr
+    said = {}
+    for driver, connect in (("psycopg2", psycopg2.connect),
+                            ("psycopg 3", lambda url: psycopg.connect(url, cursor_factory=LoggingCursor))):
+        conn = connect(db_url)
+        try:
+            said[driver] = wired_nulls.warnings(conn, "risk", 1)
+        finally:
+            conn.close()
+    assert len(said["psycopg2"]) == 1 and 'UPDATE "public"."logged" SET' in said["psycopg2"][0], said
+    assert said["psycopg 3"] == said["psycopg2"], said
+
+
 def test_the_null_warning_of_a_strict_wiring_says_the_insert_fails(db_url, model_file):
     """A strict wiring's NULL was said to queue each event; the application's INSERT fails instead, and it says so."""
     _wired_profiles(db_url, "st", nulls=20, wiring=", p_strict => true")

@@ -79,11 +79,13 @@ def _db_errors() -> tuple:
 
 def _sql_of(cur):
     """The SQL composition module of cur's driver (psycopg2.sql or psycopg.sql: the same API, each driver's own
-    objects)."""
-    if type(cur).__module__.split(".")[0] == "psycopg":
-        from psycopg import sql
-    else:
+    objects), told by the connection's class as registry does (a cursor_factory's class may be defined anywhere)."""
+    import psycopg2.extensions
+
+    if isinstance(cur.connection, psycopg2.extensions.connection):
         from psycopg2 import sql
+    else:
+        from psycopg import sql
     return sql
 
 
