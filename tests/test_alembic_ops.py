@@ -1026,3 +1026,20 @@ def test_a_go_live_check_cancelled_in_a_revision_says_so_not_that_it_took_too_lo
             "tables for NULLs it refuses was skipped: canceling statement due to user request (57014)\n") \
         in run.stderr, run.stderr
     assert registry.show(db_url, "churn")["live"]
+
+
+@pytest.mark.parametrize("driver", ["psycopg2", "psycopg 3"])
+def test_a_go_live_check_in_an_autocommit_block_warns(db_url, tmp_path, driver):
+    """deploy_model in alembic's autocommit_block() (no transaction: the version is committed as it is stored): the
+    check's SAVEPOINT, refused outside a transaction block, made it skipped with the error of its ROLLBACK TO, no
+    SQLSTATE. It runs in a transaction of its own there, rolled back, and warns as anywhere."""
+    example, est, X, names, _ = logging_example(tmp_path, driver, seed=35)
+    wired_churn_profiles(db_url, X, names, nulls=20)
+    rev = example / "versions" / "a1_churn_v1.py"
+    rev.write_text(rev.read_text().replace(
+        "def upgrade():\n    deploy_model(", "from alembic import op\n\n\ndef upgrade():\n"
+        "    with op.get_context().autocommit_block():\n        deploy_model("))
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode == 0, run.stderr
+    assert "skipped" not in run.stderr and run.stderr.count("takes no missing value") == 1, run.stderr
+    assert registry.show(db_url, "churn")["live"]

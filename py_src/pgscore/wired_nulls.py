@@ -240,14 +240,21 @@ def warnings(conn, name, version) -> list[str]:
     conn's transaction rolled back: its settings and probes leave nothing behind (pgscore status shares it).
     Raises CheckFailed where the check cannot run to its end. The savepoint is released once rolled back to (ROLLBACK
     TO keeps it open: what the caller's transaction did next, an alembic migration's next revisions, ran in a
-    subtransaction, one more per check)."""
+    subtransaction, one more per check). A connection in autocommit outside a transaction block (alembic's
+    autocommit_block(): the version committed as it was stored) has none to nest in: a transaction of its own then,
+    rolled back (before, its SAVEPOINT was refused, 25P01, and the check skipped)."""
+    # (psycopg2's and psycopg 3's transaction_status alike: 0, idle)
+    own = bool(getattr(conn, "autocommit", False)) and conn.info.transaction_status == 0
     with conn.cursor() as cur:
-        cur.execute("SAVEPOINT pgscore_wired_nulls")
+        cur.execute("BEGIN" if own else "SAVEPOINT pgscore_wired_nulls")
         try:
             return _warnings(cur, name, version)
         finally:
-            cur.execute("ROLLBACK TO SAVEPOINT pgscore_wired_nulls")
-            cur.execute("RELEASE SAVEPOINT pgscore_wired_nulls")
+            if own:
+                cur.execute("ROLLBACK")
+            else:
+                cur.execute("ROLLBACK TO SAVEPOINT pgscore_wired_nulls")
+                cur.execute("RELEASE SAVEPOINT pgscore_wired_nulls")
 
 
 def _warnings(cur, name, version) -> list[str]:
