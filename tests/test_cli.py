@@ -599,6 +599,41 @@ def test_the_null_check_takes_a_psycopg_3_connection_whose_cursors_are_its_own_c
     assert said["psycopg 3"] == said["psycopg2"], said
 
 
+def test_the_null_check_reads_a_table_whose_name_holds_a_percent_sign(db_url, model_file):
+    """A wired profile table named with a `%` (never analysed, or of one features array: its first rows read) made
+    the check fail, as the rows read were composed with the table's name and LIMIT passed as a parameter: the
+    driver took the name's `%` for a placeholder (psycopg2: `tuple index out of range`, psycopg 3: `only '%s', '%b',
+    '%t' are allowed as placeholders`). The LIMIT is a literal now: the warnings, the same over both drivers."""
+    import psycopg
+
+    from pgscore import wired_nulls
+
+    nulls = ", ".join(f"CASE WHEN g < 5 AND {j} = 3 THEN NULL ELSE 1 END" for j in range(len(NAMES)))
+    query(db_url, f'CREATE TABLE "pr%of" (id int PRIMARY KEY, {", ".join(f"{n} float8" for n in NAMES)}, '
+                  's float8, scored_at timestamptz); CREATE TABLE pev (cid int); '
+                  f'INSERT INTO "pr%of" (id, {", ".join(NAMES)}) SELECT g, {nulls} FROM generate_series(0, 49) g; '
+                  'CREATE TABLE "ar%r" (id int PRIMARY KEY, features float8[], s float8, scored_at timestamptz); '
+                  f'CREATE TABLE aev (cid int); INSERT INTO "ar%r" SELECT g, ARRAY[{nulls}]::float8[] '
+                  "FROM generate_series(0, 49) g; ANALYZE \"ar%r\"")
+    for ev, table in (("pev", '"pr%of"'), ("aev", '"ar%r"')):
+        query(db_url, "SELECT pgscore.attach_rescoring(%s, %s, 'cid', 'risk', 's', p_profile_key => 'id', "
+                      "p_missing_profile => 'queue')", (ev, table))
+    run = pgscore_cli("deploy", str(model_file), "--name", "risk", "--features", ",".join(NAMES), "--db", db_url)
+    assert run.returncode == 0 and "skipped" not in run.stderr, run.stderr
+    assert run.stderr.count("takes no missing value") == 2 and 'UPDATE "public"."pr%of" SET' in run.stderr, \
+        run.stderr
+    said = {}
+    for driver, connect in (("psycopg2", psycopg2.connect), ("psycopg 3", psycopg.connect)):
+        conn = connect(db_url)
+        try:
+            said[driver] = wired_nulls.warnings(conn, "risk", 1)
+        finally:
+            conn.close()
+    assert len(said["psycopg2"]) == 2 and 'UPDATE "public"."ar%r" SET "features"[4] = ...' in said["psycopg2"][1], \
+        said
+    assert said["psycopg 3"] == said["psycopg2"], said
+
+
 def test_the_null_warning_of_a_strict_wiring_says_the_insert_fails(db_url, model_file):
     """A strict wiring's NULL was said to queue each event; the application's INSERT fails instead, and it says so."""
     _wired_profiles(db_url, "st", nulls=20, wiring=", p_strict => true")

@@ -142,10 +142,11 @@ def _shares(budget, nsp, rel, partitioned, columns) -> dict:
             nans = (sql.SQL("pg_catalog.count(*) FILTER (WHERE {} = 'NaN')").format(c) if typ in _FLOATS
                     else sql.SQL("0"))
             return sql.SQL("pg_catalog.count(*) FILTER (WHERE {} IS NULL), {}").format(c, nans)
-        budget.run(sql.SQL("SELECT pg_catalog.count(*), {} FROM (SELECT {} FROM {}{} LIMIT %s) s").format(
+        # (LIMIT a literal, no parameter: the driver would take a `%` in a name composed in for a placeholder)
+        budget.run(sql.SQL("SELECT pg_catalog.count(*), {} FROM (SELECT {} FROM {}{} LIMIT {}) s").format(
             sql.SQL(", ").join(count(c, t) for c, t in unseen),
             sql.SQL(", ").join(sql.Identifier(c) for c, _ in unseen),
-            sql.SQL("" if partitioned else "ONLY "), sql.Identifier(nsp, rel)), (SAMPLE_ROWS,))
+            sql.SQL("" if partitioned else "ONLY "), sql.Identifier(nsp, rel), sql.Literal(SAMPLE_ROWS)))
         read, *counts = budget.cur.fetchone()
         for i, (col, _) in enumerate(unseen):
             nulls, nans = counts[2 * i], counts[2 * i + 1]
@@ -159,13 +160,13 @@ def _array_shares(budget, nsp, rel, partitioned, features) -> tuple:
     {feature: (NULL elements, NaN elements)})."""
     sql = budget.sql
     budget.run(sql.SQL(
-        "WITH s AS MATERIALIZED (SELECT {f} AS f FROM {only}{t} LIMIT %s) "
+        "WITH s AS MATERIALIZED (SELECT {f} AS f FROM {only}{t} LIMIT {n}) "
         "SELECT 0::pg_catalog.int8, pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE s.f IS NULL) FROM s "
         "UNION ALL SELECT u.o, pg_catalog.count(*) FILTER (WHERE u.v IS NULL), "
         "pg_catalog.count(*) FILTER (WHERE u.v = 'NaN') FROM s, pg_catalog.unnest(s.f) WITH ORDINALITY AS u(v, o) "
         "WHERE u.v IS NULL OR u.v = 'NaN' GROUP BY u.o").format(
-            f=sql.Identifier("features"), only=sql.SQL("" if partitioned else "ONLY "), t=sql.Identifier(nsp, rel)),
-        (SAMPLE_ROWS,))
+            f=sql.Identifier("features"), only=sql.SQL("" if partitioned else "ONLY "), t=sql.Identifier(nsp, rel),
+            n=sql.Literal(SAMPLE_ROWS)))  # (a literal: a `%` in the table's name is no placeholder then)
     read, null_arrays, elements = 0, 0, {}
     for o, a, b in budget.cur.fetchall():
         if o == 0:
