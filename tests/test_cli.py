@@ -331,6 +331,32 @@ def test_going_live_over_a_wired_profile_table_with_nulls_the_model_refuses_warn
     assert "wiring 1:" in status.stdout and "takes no missing value" not in status.stdout, status.stdout
 
 
+def test_the_null_checks_deadline_runs_no_statement_under_a_timeout_of_a_few_ms(db_url):
+    """The check ran each statement under what was left of its deadline, down to 1 ms: the ROLLBACK TO that undoes
+    a statement the timeout cancels runs under that timeout too, and cancelled on a busy machine would leave the
+    caller's transaction (an alembic migration's) aborted. With less than MIN_LEFT_MS left it stops, as late, and
+    sets no timeout."""
+    from pgscore import wired_nulls
+
+    conn = psycopg2.connect(db_url)
+    try:
+        with conn.cursor() as cur:
+            budget = wired_nulls._Budget(cur, seconds=0.05)  # (MIN_LEFT_MS is 100)
+            with pytest.raises(wired_nulls.CheckFailed, match="it took more than 0.05 s"):
+                budget.run("SELECT 1")
+            cur.execute("SHOW statement_timeout")
+            assert cur.fetchone() == ("0",)
+            budget = wired_nulls._Budget(cur, seconds=5)
+            budget.run("SELECT 1")
+            cur.execute("SHOW statement_timeout")
+            timeout = cur.fetchone()[0]
+            assert timeout.endswith("ms") or timeout.endswith("s"), timeout
+            assert timeout != "0", timeout
+    finally:
+        conn.rollback()
+        conn.close()
+
+
 def test_the_null_warning_reads_a_bounded_sample_where_analyze_never_ran_and_a_generated_column(db_url, model_file):
     """A profile table ANALYZE never saw is read in its first 10,000 rows at most (its count exact when it is
     smaller), a NaN in a float8 column counts as missing, a feature read through a generated column is checked as
