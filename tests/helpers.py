@@ -299,3 +299,38 @@ def plans_of(ran):
     """The plans of nested_statements' statements, without their text (a plan of two statements
     shows the text of both with each)."""
     return [n.split("Query Text: ", 1)[1].split("\n", 1)[1] for n in ran]
+
+
+class StopAtFirstChunk:
+    """A progress bar for scoring._progress that interrupts a run (KeyboardInterrupt, as Ctrl-C) once its first
+    chunk is committed: `monkeypatch.setattr(scoring, "_progress", lambda *a: StopAtFirstChunk())`."""
+
+    def update(self, n):
+        raise KeyboardInterrupt
+
+    def close(self):
+        pass
+
+
+def ohe_model_over_a_wired_table(db_url, path, seed):
+    """A one-hot pipeline (features x, c1, c2) dumped to `path`, and `oprof` wired to rescore with 'ohe' from `oev`,
+    its x NULL in every tenth of its 100 rows (analysed): what the go-live NULL check warns of once 'ohe' is live."""
+    import joblib
+    import numpy as np
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(seed)
+    X3 = np.column_stack([rng.normal(size=300), rng.integers(1, 4, 300), rng.integers(1, 4, 300)]).astype(float)
+    model = make_pipeline(ColumnTransformer([("n", "passthrough", [0]), ("c", OneHotEncoder(), [1, 2])]),
+                          LogisticRegression()).fit(X3, X3[:, 0] + X3[:, 1] > 2)
+    joblib.dump(model, path)
+    query(db_url, "CREATE TABLE oprof (id int PRIMARY KEY, x float8, c1 float8, c2 float8, s float8, "
+                  "scored_at timestamptz); CREATE TABLE oev (cid int); "
+                  "INSERT INTO oprof SELECT g, CASE WHEN g % 10 = 0 THEN NULL ELSE 1 END, 1, 2 "
+                  "FROM generate_series(0, 99) g; ANALYZE oprof; "
+                  "SELECT pgscore.attach_rescoring('oev', 'oprof', 'cid', 'ohe', 's', p_profile_key => 'id', "
+                  "p_missing_profile => 'queue')")
+    return model

@@ -13,7 +13,7 @@ import psycopg2
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from helpers import ROOT, query
+from helpers import ROOT, ohe_model_over_a_wired_table, query
 from pgscore import artifacts, registry
 from pgscore.errors import InvalidModel
 
@@ -882,24 +882,9 @@ def test_a_go_live_check_that_fails_in_a_revision_leaves_the_migration_committin
     train_csv has no training minimum: 0 is an unknown category of its one-hot encoder), an ERROR in the
     migration's own transaction: in the check's savepoint, rolled back; the migration goes on and commits, the
     session's settings as they were, and a note says the check was skipped. Through psycopg2 and psycopg 3."""
-    import numpy as np
-    from sklearn.compose import ColumnTransformer
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder
-
     example, *_, table = logging_example(tmp_path, driver, seed=30)
-    rng = np.random.default_rng(30)
-    X3 = np.column_stack([rng.normal(size=300), rng.integers(1, 4, 300), rng.integers(1, 4, 300)]).astype(float)
-    model = make_pipeline(ColumnTransformer([("n", "passthrough", [0]), ("c", OneHotEncoder(), [1, 2])]),
-                          LogisticRegression()).fit(X3, X3[:, 0] + X3[:, 1] > 2)
     path = example / "models" / "ohe.joblib"
-    joblib.dump(model, path)
-    query(db_url, "CREATE TABLE oprof (id int PRIMARY KEY, x float8, c1 float8, c2 float8, s float8, "
-                  "scored_at timestamptz); CREATE TABLE oev (cid int); "
-                  "INSERT INTO oprof SELECT g, CASE WHEN g % 10 = 0 THEN NULL ELSE 1 END, 1, 2 "
-                  "FROM generate_series(0, 99) g; ANALYZE oprof; "
-                  "SELECT pgscore.attach_rescoring('oev', 'oprof', 'cid', 'ohe', 's', p_profile_key => 'id', "
-                  "p_missing_profile => 'queue')")
+    ohe_model_over_a_wired_table(db_url, path, seed=30)
     (example / "versions" / "a2_ohe.py").write_text(
         "from pathlib import Path\nfrom pgscore.alembic_ops import deploy_model, undeploy_model\n"
         "revision = 'a2'\ndown_revision = 'a1'\nHERE = Path(__file__).resolve().parent\n"
@@ -915,6 +900,14 @@ def test_a_go_live_check_that_fails_in_a_revision_leaves_the_migration_committin
     assert query(db_url, f"SELECT version_num FROM {table}") == [("a3",)]
     assert registry.show(db_url, "ohe")["live"] and registry.show(db_url, "churn")["live"]
     assert query(db_url, "SELECT st, lt, sp FROM seen") == query(db_url, SETTINGS)
+
+
+def unanalysed_churn_profiles(db_url, names):
+    """An empty profile table wired to churn and never analysed (the go-live check reads its first rows)."""
+    query(db_url, f"CREATE TABLE prof (id int PRIMARY KEY, {', '.join(f'{n} float8' for n in names)}, s float8, "
+                  "scored_at timestamptz); CREATE TABLE prof_ev (cid int); "
+                  "SELECT pgscore.attach_rescoring('prof_ev', 'prof', 'cid', 'churn', 's', p_profile_key => 'id', "
+                  "p_missing_profile => 'queue')")
 
 
 def test_the_downgrade_of_a_retire_model_revision_logs_the_go_live_warning(db_url, tmp_path):
@@ -945,10 +938,7 @@ def test_a_go_live_check_past_its_deadline_in_a_revision_leaves_the_migration_co
     the check's savepoint, rolled back; the note says it took too long, and the migration commits, the session's
     settings (the deadline's statement_timeout) as they were."""
     example, est, X, names, table = logging_example(tmp_path, driver, seed=32)
-    query(db_url, f"CREATE TABLE prof (id int PRIMARY KEY, {', '.join(f'{n} float8' for n in names)}, s float8, "
-                  "scored_at timestamptz); CREATE TABLE prof_ev (cid int); "
-                  "SELECT pgscore.attach_rescoring('prof_ev', 'prof', 'cid', 'churn', 's', p_profile_key => 'id', "
-                  "p_missing_profile => 'queue')")  # (never analysed: its first rows are read, under its lock)
+    unanalysed_churn_profiles(db_url, names)  # (its first rows are read, under its lock)
     rev = example / "versions" / "a1_churn_v1.py"
     rev.write_text("from pgscore import wired_nulls\nwired_nulls.DEADLINE_S, wired_nulls.LOCK_TIMEOUT_MS = 1.0, 5000\n"
                    + rev.read_text())
@@ -995,10 +985,7 @@ def test_a_go_live_check_cancelled_in_a_revision_says_so_not_that_it_took_too_lo
     import time
 
     example, est, X, names = make_example(tmp_path, 200, seed=34)
-    query(db_url, f"CREATE TABLE prof (id int PRIMARY KEY, {', '.join(f'{n} float8' for n in names)}, s float8, "
-                  "scored_at timestamptz); CREATE TABLE prof_ev (cid int); "
-                  "SELECT pgscore.attach_rescoring('prof_ev', 'prof', 'cid', 'churn', 's', p_profile_key => 'id', "
-                  "p_missing_profile => 'queue')")  # (never analysed: its first rows are read, under its lock)
+    unanalysed_churn_profiles(db_url, names)  # (its first rows are read, under its lock)
     rev = example / "versions" / "a1_churn_v1.py"
     rev.write_text("from pgscore import wired_nulls\nwired_nulls.LOCK_TIMEOUT_MS = 8000\n" + rev.read_text())
     cancelled = []

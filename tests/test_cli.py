@@ -15,7 +15,8 @@ import psycopg2.extensions
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from helpers import PGSCORE, ROOT, ensure_role, hinted, make_tmpdir, pgscore_cli, pgscore_cli_on_a_terminal, query
+from helpers import (PGSCORE, ROOT, StopAtFirstChunk, ensure_role, hinted, make_tmpdir, ohe_model_over_a_wired_table,
+                     pgscore_cli, pgscore_cli_on_a_terminal, query)
 from pgscore import artifacts, datasets, migrate, registry
 from pgscore.cli import build_parser
 from pgscore.errors import ArtifactError, InvalidModel, PgscoreError
@@ -481,23 +482,8 @@ def test_the_null_check_says_it_could_not_tell_where_its_probe_is_refused_otherw
     features at 0, which a one-hot encoder (handle_unknown='error', categories 1..3) refuses as an unknown category.
     That refusal was read as "takes NULL", and the table's NULLs in x went unsaid while each of their events was
     queued. The check says now that it could not run (review of session 55)."""
-    from sklearn.compose import ColumnTransformer
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder
-
-    rng = np.random.default_rng(55)
-    X3 = np.column_stack([rng.normal(size=300), rng.integers(1, 4, 300), rng.integers(1, 4, 300)]).astype(float)
-    y = X3[:, 0] + X3[:, 1] > 2
-    model = make_pipeline(ColumnTransformer([("n", "passthrough", [0]), ("c", OneHotEncoder(), [1, 2])]),
-                          LogisticRegression()).fit(X3, y)
     path = tmp_path / "ohe.joblib"
-    joblib.dump(model, path)
-    query(db_url, "CREATE TABLE oprof (id int PRIMARY KEY, x float8, c1 float8, c2 float8, s float8, "
-                  "scored_at timestamptz); CREATE TABLE oev (cid int); "
-                  "INSERT INTO oprof SELECT g, CASE WHEN g % 10 = 0 THEN NULL ELSE 1 END, 1, 2 "
-                  "FROM generate_series(0, 99) g; ANALYZE oprof; "
-                  "SELECT pgscore.attach_rescoring('oev', 'oprof', 'cid', 'ohe', 's', p_profile_key => 'id', "
-                  "p_missing_profile => 'queue')")
+    ohe_model_over_a_wired_table(db_url, path, seed=55)
     run = pgscore_cli("deploy", str(path), "--name", "ohe", "--features", "x,c1,c2", "--db", db_url)
     assert run.returncode == 0 and "live)" in run.stdout, run.stdout + run.stderr
     assert "was skipped" in run.stderr and "unknown categor" in run.stderr, run.stderr
@@ -2944,14 +2930,7 @@ def test_score_interrupted_and_resumed_with_where_and_skips_scores_each_row_once
     want = _scored_table(db_url, bad=BAD)
     query(db_url, "UPDATE t SET s = NULL WHERE right(k, 1) IN ('1', '4', '7', '8', '9')")  # c 001, c 017, c 018, c 024
 
-    class Stop:
-        def update(self, n):
-            raise KeyboardInterrupt
-
-        def close(self):
-            pass
-
-    monkeypatch.setattr(scoring, "_progress", lambda *a: Stop())
+    monkeypatch.setattr(scoring, "_progress", lambda *a: StopAtFirstChunk())
     state = {}
     with pytest.raises(KeyboardInterrupt) as e:
         scoring.score_table(db_url, "m", "t", "k", "s", chunk_size=7, where="s IS NULL", skip=True, state=state)

@@ -13,7 +13,7 @@ from sklearn.model_selection import FixedThresholdClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import pgscore_cli, query
+from helpers import StopAtFirstChunk, pgscore_cli, query
 from pgscore import datasets, registry
 
 X, Y, NAMES = datasets.churn(400, seed=7)
@@ -263,14 +263,7 @@ def test_pgscore_score_label_into_end_to_end_and_resumed_after_an_interruption(c
 
     query(conn, "UPDATE rows SET s = NULL, lab = NULL; TRUNCATE pgscore.prediction_log")
 
-    class Stop:
-        def update(self, n):
-            raise KeyboardInterrupt
-
-        def close(self):
-            pass
-
-    monkeypatch.setattr(scoring, "_progress", lambda *a: Stop())
+    monkeypatch.setattr(scoring, "_progress", lambda *a: StopAtFirstChunk())
     code = cli.main(["score", "--model", "m", "--table", "rows", "--key", "id", "--into", "s", "--label-into", "lab",
                      "--where", "lab IS NULL", "--chunk-size", "15", "--db", conn.dsn])
     said = capsys.readouterr().err
