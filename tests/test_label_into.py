@@ -355,3 +355,24 @@ def test_pgscore_score_label_into_skip_unscorable_leaves_the_rows_label_and_says
     assert [lab for i, _, lab in got if i not in (7, 8)] == [w for i, w in enumerate(want) if i not in (7, 8)]
     assert query(conn, "SELECT count(*), count(label) FROM pgscore.prediction_log WHERE entity_key NOT IN ('7', '8')") \
         == [(28, 28)]
+
+
+def test_a_character_n_label_column_holds_each_class_whole_or_refuses_it(conn):
+    """The classes were cast to the column's type as format_type names it without a typmod: `character`, which a
+    cast reads as character(1), so a character(5) column got 'h', 'l', 'm' for high, low, mid (and a domain over
+    character(3) the class cut short), with nothing said. Cast to bpchar, a class is written whole or refused; a
+    "char" column, which keeps a class's first byte, is refused too."""
+    deploy(conn.dsn, "hgb_text")  # classes 'high', 'low', 'mid'
+    load_rows(conn, X[:30], label_type="character(5)")
+    call = "CALL pgscore.score_table('m', 'rows', 'id', 's', 10, p_label_into => 'lab')"
+    query(conn, call)
+    want = [str(v) for v in fitted("hgb_text").predict(X[:30])]
+    assert [v.rstrip() for (v,) in query(conn, "SELECT lab FROM rows ORDER BY id")] == want
+    query(conn, "CREATE DOMAIN short_char AS character(3)")
+    for typ in ("character(3)", "character", "short_char", '"char"'):
+        query(conn, f"UPDATE rows SET s = NULL; ALTER TABLE rows DROP COLUMN lab; ALTER TABLE rows ADD COLUMN lab {typ}")
+        e = sql_error(conn, call)
+        assert e.pgcode == "42804", (typ, e)
+        assert "which cannot hold the class" in e.diag.message_primary and "'high'" in e.diag.message_primary, \
+            (typ, e.diag.message_primary)
+        assert query(conn, "SELECT count(s), count(lab) FROM rows") == [(0, 0)], typ

@@ -912,15 +912,21 @@ class TablePlans:
 
 
 # the column's type without a typmod, and the type under its domains (a domain's own, where it is none), without a
-# typmod too: a domain over varchar(3) cuts a class short on an explicit cast to it, as varchar(3) itself does
+# typmod too: a domain over varchar(3) cuts a class short on an explicit cast to it, as varchar(3) itself does.
+# format_type(oid, -1), not (oid, NULL): NULL names bpchar `character` and bit `bit`, which a cast reads as
+# character(1) and bit(1) (a character(5) label column got 'h' for the class high); -1 names them bpchar and "bit".
+# root_oid: the type under the domains, whose input may keep part of a class ("char" its first byte, name 63 bytes)
 _BASE_TYPE = ("WITH RECURSIVE d(oid, base, kind) AS (SELECT t.oid, t.typbasetype, t.typtype FROM pg_catalog.pg_type t "
               "WHERE t.oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid UNION ALL SELECT t.oid, t.typbasetype, t.typtype "
               "FROM d JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) d.base "
               "WHERE d.kind OPERATOR(pg_catalog.=) 'd') "
-              "SELECT pg_catalog.format_type($1::pg_catalog.oid, NULL) AS t, "
-              "(SELECT pg_catalog.format_type(d.oid, NULL) FROM d WHERE d.kind OPERATOR(pg_catalog.<>) 'd') AS root, "
+              "SELECT pg_catalog.format_type($1::pg_catalog.oid, -1) AS t, "
+              "(SELECT pg_catalog.format_type(d.oid, -1) FROM d WHERE d.kind OPERATOR(pg_catalog.<>) 'd') AS root, "
+              "(SELECT d.oid::pg_catalog.int8 FROM d WHERE d.kind OPERATOR(pg_catalog.<>) 'd') AS root_oid, "
               "(SELECT d.kind OPERATOR(pg_catalog.=) 'd' FROM d WHERE d.oid OPERATOR(pg_catalog.=) "
               "$1::pg_catalog.oid) AS domain")
+# the types whose input keeps part of a longer value without an error: "char" (its first byte), name (63 bytes)
+_CUTTING_TYPES = {18, 19}
 
 
 def _label_cast(plpy, model, table, key, into, label_into, columns, types) -> str:
@@ -957,7 +963,9 @@ def _label_cast(plpy, model, table, key, into, label_into, columns, types) -> st
     # would keep it, compared with the class in the type under it, without a typmod; a type with no equality
     # operator is not compared)
     same = None
-    if typed != base or t["domain"]:
+    if t["root_oid"] in _CUTTING_TYPES:  # ("char": 'high' is 'h'; the class read back as text is the class, or cut)
+        same = plpy.prepare(f"SELECT CAST(CAST($1 AS {base}) AS pg_catalog.text) = $1 AS same", ["pg_catalog.text"])
+    elif typed != base or t["domain"]:
         try:
             with plpy.subtransaction():
                 same = plpy.prepare(f"SELECT CAST(CAST(CAST($1 AS {base}) AS {typed}) AS {root}) = CAST($1 AS {root}) "
