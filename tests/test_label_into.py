@@ -13,7 +13,7 @@ from sklearn.model_selection import FixedThresholdClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import StopAtFirstChunk, pgscore_cli, query
+from helpers import StopAtFirstChunk, ensure_role, pgscore_cli, query
 from pgscore import datasets, registry
 
 X, Y, NAMES = datasets.churn(400, seed=7)
@@ -376,3 +376,31 @@ def test_a_character_n_label_column_holds_each_class_whole_or_refuses_it(conn):
         assert "which cannot hold the class" in e.diag.message_primary and "'high'" in e.diag.message_primary, \
             (typ, e.diag.message_primary)
         assert query(conn, "SELECT count(s), count(lab) FROM rows") == [(0, 0)], typ
+
+
+def test_a_role_that_may_not_update_the_label_column_is_told_which_column_and_what_to_grant(conn):
+    """A role granted pgscore_app and UPDATE on the score column alone got PostgreSQL's `permission denied for table
+    rows` from the chunk's UPDATE, which names no column (and the role may update the table's score column): refused
+    before a row is written, naming the label column and the GRANT it lacks. The role with UPDATE on both labels."""
+    deploy(conn.dsn, "logit")
+    load_rows(conn, X[:20])
+    ensure_role(conn, "pgscore_t_labeller")
+    query(conn, "GRANT pgscore_app TO pgscore_t_labeller; GRANT SELECT, UPDATE (s) ON rows TO pgscore_t_labeller")
+    query(conn, "SET ROLE pgscore_t_labeller")
+    try:
+        for sql in ("CALL pgscore.score_table('m', 'rows', 'id', 's', 10, p_label_into => 'lab')",
+                    "SELECT * FROM pgscore.score_chunk('m', 'rows', 'id', 's', p_label_into => 'lab')"):
+            e = sql_error(conn, sql)
+            assert e.pgcode == "42501", e
+            assert e.diag.message_primary == ("pgscore: role pgscore_t_labeller may not UPDATE column 'lab' of "
+                                              "public.rows (the label column of model m v1); nothing was written"), \
+                e.diag.message_primary
+            assert e.diag.message_hint == "GRANT UPDATE (lab) ON public.rows TO pgscore_t_labeller", \
+                e.diag.message_hint
+        query(conn, "RESET ROLE")
+        assert query(conn, "SELECT count(s), count(lab) FROM rows") == [(0, 0)]
+        query(conn, "GRANT UPDATE (lab) ON rows TO pgscore_t_labeller; SET ROLE pgscore_t_labeller")
+        query(conn, "CALL pgscore.score_table('m', 'rows', 'id', 's', 10, p_label_into => 'lab')")
+    finally:
+        query(conn, "RESET ROLE")
+    assert query(conn, "SELECT count(s), count(lab) FROM rows") == [(20, 20)]

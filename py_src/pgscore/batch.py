@@ -925,6 +925,9 @@ _BASE_TYPE = ("WITH RECURSIVE d(oid, base, kind) AS (SELECT t.oid, t.typbasetype
               "(SELECT d.oid::pg_catalog.int8 FROM d WHERE d.kind OPERATOR(pg_catalog.<>) 'd') AS root_oid, "
               "(SELECT d.kind OPERATOR(pg_catalog.=) 'd' FROM d WHERE d.oid OPERATOR(pg_catalog.=) "
               "$1::pg_catalog.oid) AS domain")
+# whether the current role may write the label column (its own grant or the table's)
+_MAY_UPDATE = ("SELECT pg_catalog.has_column_privilege($1, $2, 'UPDATE') AS ok, "
+               "CURRENT_USER::pg_catalog.text AS who")
 # the types whose input keeps part of a longer value without an error: "char" (its first byte), name (63 bytes)
 _CUTTING_TYPES = {18, 19}
 
@@ -955,6 +958,13 @@ def _label_cast(plpy, model, table, key, into, label_into, columns, types) -> st
                            "would replace its values", sqlstate="22023",
                            hint=f"write the labels into a column of their own: ALTER TABLE {table} ADD COLUMN "
                                 "predicted_class text")
+    # (a role that may update the score column and not this one got PostgreSQL's `permission denied for table t`
+    # from the chunk's UPDATE, naming no column)
+    may = plpy.execute(plpy.prepare(_MAY_UPDATE, ["pg_catalog.regclass", "pg_catalog.name"]), [table, label_into])[0]
+    if not may["ok"]:
+        raise InvalidModel(f"role {may['who']} may not UPDATE column {literal(label_into)} of {table} (the label column "
+                           f"of model {model.label}); nothing was written", sqlstate="42501",
+                           hint=f"GRANT UPDATE ({q(label_into)}) ON {table} TO {q(may['who'])}")
     t = plpy.execute(plpy.prepare(_BASE_TYPE, ["pg_catalog.int8"]), [columns[label_into]])[0]
     base, root = t["t"], t["root"]
     typed = types[label_into]
