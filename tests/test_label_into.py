@@ -404,3 +404,18 @@ def test_a_role_that_may_not_update_the_label_column_is_told_which_column_and_wh
     finally:
         query(conn, "RESET ROLE")
     assert query(conn, "SELECT count(s), count(lab) FROM rows") == [(20, 20)]
+
+
+def test_a_label_column_named_as_a_feature_of_a_features_array_table_is_written(conn):
+    """A table whose features are its float8[] column `features` reads no feature by name: a label column named as
+    one of the model's features (age) holds no feature there, as a score column so named does not, and was refused
+    as one (22023, "its labels would replace its values")."""
+    deploy(conn.dsn, "hgb_text")
+    x = X[:20]
+    query(conn, "CREATE TABLE arr (id int PRIMARY KEY, features float8[], s float8, age text)")
+    with conn.cursor() as cur:
+        for i, r in enumerate(x.tolist()):
+            cur.execute("INSERT INTO arr VALUES (%s, %s::float8[], NULL, NULL)", (i, r))
+    assert query(conn, "SELECT count(*), min(array_length(features, 1)) FROM arr") == [(20, len(NAMES))]
+    query(conn, "CALL pgscore.score_table('m', 'arr', 'id', 's', 10, p_label_into => 'age')")
+    assert [v for (v,) in query(conn, "SELECT age FROM arr ORDER BY id")] == [str(v) for v in fitted("hgb_text").predict(x)]

@@ -950,9 +950,12 @@ def _label_cast(plpy, model, table, key, into, label_into, columns, types) -> st
         raise InvalidModel(f"table {table} has no column {literal(label_into)} (the label column of model "
                            f"{model.label})", sqlstate="42703", detail="columns: " + ", ".join(columns),
                            hint=f"a typo for {literal(near)}? Else {add}" if near else add)
+    # (a feature: read by name, or the features array; a column named as a feature is none where the table's
+    # features are its array, as for the score column)
+    array = one_array(columns, None)
     what = ("its key column" if label_into == key else "its score column (p_into)" if label_into == into else
-            f"a feature of model {model.label}" if label_into in model.feature_names or
-            (label_into == "features" and one_array(columns, None)) else None)
+            f"a feature of model {model.label}" if (label_into == "features" if array else
+                                                    label_into in model.feature_names) else None)
     if what is not None:
         raise InvalidModel(f"the label column {literal(label_into)} of {table} is {what}: model {model.label}'s labels "
                            "would replace its values", sqlstate="22023",
