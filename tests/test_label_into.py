@@ -419,3 +419,23 @@ def test_a_label_column_named_as_a_feature_of_a_features_array_table_is_written(
     assert query(conn, "SELECT count(*), min(array_length(features, 1)) FROM arr") == [(20, len(NAMES))]
     query(conn, "CALL pgscore.score_table('m', 'arr', 'id', 's', 10, p_label_into => 'age')")
     assert [v for (v,) in query(conn, "SELECT age FROM arr ORDER BY id")] == [str(v) for v in fitted("hgb_text").predict(x)]
+
+
+def test_a_check_constraint_of_the_label_column_that_refuses_a_class_is_said_before_anything_is_written(conn):
+    """A domain's CHECK that refuses a class was refused before any row was written, a table's CHECK on the label
+    column only at the first chunk that predicted that class: the run stopped half done (PostgreSQL's 23514 on a row
+    of its own). Refused first too, naming the constraint and the class; a check the classes pass is no bar."""
+    deploy(conn.dsn, "logit")  # classes 0, 1, 2
+    load_rows(conn, X[:60], label_type="integer CONSTRAINT low_lab CHECK (lab < 2) CHECK (lab >= 0)")
+    call = "CALL pgscore.score_table('m', 'rows', 'id', 's', 5, p_label_into => 'lab')"
+    e = sql_error(conn, call)
+    assert e.pgcode == "23514", e
+    assert e.diag.message_primary == ("pgscore: column 'lab' of public.rows has a check constraint, low_lab, that "
+                                      "refuses the class '2' of model m v1 (the label column); nothing was written"), \
+        e.diag.message_primary
+    assert e.diag.message_detail == "low_lab: CHECK ((lab < 2))", e.diag.message_detail
+    assert query(conn, "SELECT count(s), count(lab) FROM rows") == [(0, 0)]
+    assert query(conn, "SELECT count(*) FROM pgscore.prediction_log") == [(0,)]
+    query(conn, "ALTER TABLE rows DROP CONSTRAINT low_lab")
+    query(conn, call)
+    assert query(conn, "SELECT count(s), count(lab) FROM rows") == [(60, 60)]

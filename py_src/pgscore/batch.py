@@ -928,6 +928,13 @@ _BASE_TYPE = ("WITH RECURSIVE d(oid, base, kind) AS (SELECT t.oid, t.typbasetype
 # whether the current role may write the label column (its own grant or the table's)
 _MAY_UPDATE = ("SELECT pg_catalog.has_column_privilege($1, $2, 'UPDATE') AS ok, "
                "CURRENT_USER::pg_catalog.text AS who")
+# a table's check constraints on the label column alone ($2): the expression, as SQL over the column by name
+_LABEL_CHECKS = ("SELECT c.conname::pg_catalog.text AS name, pg_catalog.pg_get_expr(c.conbin, c.conrelid) AS expr, "
+                 "pg_catalog.pg_get_constraintdef(c.oid) AS def FROM pg_catalog.pg_constraint c "
+                 "JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.conrelid "
+                 "AND a.attname OPERATOR(pg_catalog.=) $2 WHERE c.conrelid OPERATOR(pg_catalog.=) $1 "
+                 "AND c.contype OPERATOR(pg_catalog.=) 'c' AND c.conkey OPERATOR(pg_catalog.=) ARRAY[a.attnum] "
+                 "ORDER BY c.conname")
 # the types whose input keeps part of a longer value without an error: "char" (its first byte), name (63 bytes)
 _CUTTING_TYPES = {18, 19}
 
@@ -1024,6 +1031,30 @@ def _label_cast(plpy, model, table, key, into, label_into, columns, types) -> st
                            detail="the model's classes: " + ", ".join(literal(c) for c in classes),
                            hint=f"write the labels into a text column: ALTER TABLE {table} ALTER COLUMN "
                                 f"{q(label_into)} TYPE text, or ADD COLUMN predicted_class text")
+    # the table's check constraints on the label column alone, each class tried as the column's value: a domain's
+    # check was tried above, a table's failed the first chunk that predicted such a class, the chunks before it
+    # committed (a constraint on other columns too is the row's, not the class's: not tried)
+    for check in plpy.execute(plpy.prepare(_LABEL_CHECKS, ["pg_catalog.regclass", "pg_catalog.name"]),
+                              [table, label_into]):
+        test = plpy.prepare(f"SELECT ({check['expr']}) IS NOT FALSE AS ok FROM (SELECT CAST(CAST($1 AS {base}) AS "
+                            f"{typed}) AS {q(label_into)}) AS t", ["pg_catalog.text"])
+        refused = []
+        for c in classes:
+            try:
+                with plpy.subtransaction():
+                    if not plpy.execute(test, [c])[0]["ok"]:
+                        refused.append(c)
+            except plpy.SPIError:  # (the check raised for the class: it would fail the chunk's UPDATE too)
+                refused.append(c)
+        if refused:
+            raise InvalidModel(f"column {literal(label_into)} of {table} has a check constraint, {q(check['name'])}, "
+                               f"that refuses {'the class' if len(refused) == 1 else 'the classes'} "
+                               f"{', '.join(literal(c) for c in refused)} of model {model.label} (the label column); "
+                               "nothing was written", sqlstate="23514",
+                               detail=f"{q(check['name'])}: {check['def']}",
+                               hint=f"drop or widen it (ALTER TABLE {table} DROP CONSTRAINT {q(check['name'])}), or "
+                                    f"write the labels into a column of their own: ALTER TABLE {table} ADD COLUMN "
+                                    "predicted_class text")
     return base
 
 
