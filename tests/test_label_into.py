@@ -439,3 +439,17 @@ def test_a_check_constraint_of_the_label_column_that_refuses_a_class_is_said_bef
     query(conn, "ALTER TABLE rows DROP CONSTRAINT low_lab")
     query(conn, call)
     assert query(conn, "SELECT count(s), count(lab) FROM rows") == [(60, 60)]
+
+
+def test_a_score_column_made_again_as_text_in_the_same_session_is_refused_as_it_is_at_first(conn):
+    """A backend's plans for a table were kept by the label column's type and not the score column's: a score column
+    dropped and added again as text between two calls of one session got the scores written as text (the plans of
+    the float8 column, whose float8 PostgreSQL assigns to text), where a first call is refused (42804)."""
+    deploy(conn.dsn, "logit")
+    load_rows(conn, X[:20])
+    chunk = "SELECT * FROM pgscore.score_chunk('m', 'rows', 'id', 's', NULL, 5, p_log => false, p_label_into => 'lab')"
+    assert query(conn, chunk) == [(5, "4", 1)]
+    query(conn, "ALTER TABLE rows DROP COLUMN s; ALTER TABLE rows ADD COLUMN s text")
+    e = sql_error(conn, chunk)
+    assert e.pgcode == "42804" and "column 's' of public.rows is text; scores need" in e.diag.message_primary, e
+    assert query(conn, "SELECT count(s) FROM rows") == [(0,)]

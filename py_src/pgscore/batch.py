@@ -1139,9 +1139,12 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log, label
         oid_plan = GD["pgscore.table_oid"] = plpy.prepare(_TABLE_OID, ["pg_catalog.regclass"])
     # (and by the version's `made`: another version under the same model_id has plans of its own)
     oid = oid_plan.execute([table])[0]["oid"]
-    # (and by the label column's type: its plans cast each label to it, and were checked against it)
+    # (and by the label column's type: its plans cast each label to it, and were checked against it; and by the
+    # score column's: one made again as text between two calls was written with the plans of the float8 one, where
+    # TablePlans refuses it)
     label_type = None if label_into is None else _column_type(plpy, GD, oid, label_into)
-    ident = (model.model_id, oid, key, into, bool(log), model.made, label_into, label_type)
+    ident = (model.model_id, oid, key, into, bool(log), model.made, label_into, label_type,
+             _column_type(plpy, GD, oid, into))
     plans = cache.get(ident)
     if plans is None:
         while len(cache) >= TABLE_PLANS_KEPT:  # each holds its model: the oldest go
