@@ -972,8 +972,8 @@ def _label_cast(plpy, model, table, key, into, label_into, columns, types) -> st
     # from the chunk's UPDATE, naming no column)
     may = plpy.execute(plpy.prepare(_MAY_UPDATE, ["pg_catalog.regclass", "pg_catalog.name"]), [table, label_into])[0]
     if not may["ok"]:
-        raise InvalidModel(f"role {may['who']} may not UPDATE column {literal(label_into)} of {table} (the label column "
-                           f"of model {model.label}); nothing was written", sqlstate="42501",
+        raise InvalidModel(f"role {may['who']} may not UPDATE column {literal(label_into)} of {table} (the label "
+                           f"column of model {model.label}); nothing was written", sqlstate="42501",
                            hint=f"GRANT UPDATE ({q(label_into)}) ON {table} TO {q(may['who'])}")
     t = plpy.execute(plpy.prepare(_BASE_TYPE, ["pg_catalog.int8"]), [columns[label_into]])[0]
     base, root = t["t"], t["root"]
@@ -993,23 +993,17 @@ def _label_cast(plpy, model, table, key, into, label_into, columns, types) -> st
         except plpy.SPIError as e:
             if getattr(e, "sqlstate", None) != "42883":  # (no = for the type: not compared)
                 raise
-    refused = []
     classes = [str(c) for c in model.classes]  # (as pgscore.predict gives them: label_row)
-    for c in classes:
-        try:
-            with plpy.subtransaction():
-                if plpy.execute(cast, [c]) and same is not None and plpy.execute(same, [c])[0]["same"] is False:
-                    refused.append(c)
-        except plpy.SPIError:  # (22P02, 22003, 22001, a domain's 23514: the class is no value of the type)
-            refused.append(c)
+    # (an error, 22P02, 22003, 22001, a domain's 23514: the class is no value of the type)
+    refused = _classes_refused(plpy, classes, lambda c: plpy.execute(cast, [c]) and same is not None
+                               and plpy.execute(same, [c])[0]["same"] is False)
+    text_hint = (f"write the labels into a text column: ALTER TABLE {table} ALTER COLUMN {q(label_into)} TYPE text, "
+                 "or ADD COLUMN predicted_class text")
     if refused:
         raise InvalidModel(f"column {literal(label_into)} of {table} is {typed}, which cannot hold "
-                           f"{'the class' if len(refused) == 1 else 'the classes'} "
-                           f"{', '.join(literal(c) for c in refused)} of model {model.label} (the label column); "
-                           "nothing was written", sqlstate="42804",
-                           detail="the model's classes: " + ", ".join(literal(c) for c in classes),
-                           hint=f"write the labels into a text column: ALTER TABLE {table} ALTER COLUMN "
-                                f"{q(label_into)} TYPE text, or ADD COLUMN predicted_class text")
+                           f"{_the_classes(refused)} of model {model.label} (the label column); nothing was written",
+                           sqlstate="42804", detail="the model's classes: " + ", ".join(literal(c) for c in classes),
+                           hint=text_hint)
     # classes that are one value of the type ('1' and '01' in an integer, 'yes' and 'on' in a boolean, 'a' and
     # 'a ' in a character(n)): the rows of either would be labelled alike (a type whose values cannot be grouped is
     # not compared)
@@ -1029,8 +1023,7 @@ def _label_cast(plpy, model, table, key, into, label_into, columns, types) -> st
                            + f" of model {model.label} are one value (the label column): their rows would be "
                              "labelled alike; nothing was written", sqlstate="42804",
                            detail="the model's classes: " + ", ".join(literal(c) for c in classes),
-                           hint=f"write the labels into a text column: ALTER TABLE {table} ALTER COLUMN "
-                                f"{q(label_into)} TYPE text, or ADD COLUMN predicted_class text")
+                           hint=text_hint)
     # the table's check constraints on the label column alone, each class tried as the column's value: a domain's
     # check was tried above, a table's failed the first chunk that predicted such a class, the chunks before it
     # committed (a constraint on other columns too is the row's, not the class's: not tried)
@@ -1038,24 +1031,36 @@ def _label_cast(plpy, model, table, key, into, label_into, columns, types) -> st
                               [table, label_into]):
         test = plpy.prepare(f"SELECT ({check['expr']}) IS NOT FALSE AS ok FROM (SELECT CAST(CAST($1 AS {base}) AS "
                             f"{typed}) AS {q(label_into)}) AS t", ["pg_catalog.text"])
-        refused = []
-        for c in classes:
-            try:
-                with plpy.subtransaction():
-                    if not plpy.execute(test, [c])[0]["ok"]:
-                        refused.append(c)
-            except plpy.SPIError:  # (the check raised for the class: it would fail the chunk's UPDATE too)
-                refused.append(c)
+        # (an error: the check raised for the class, which would fail the chunk's UPDATE too)
+        refused = _classes_refused(plpy, classes, lambda c: not plpy.execute(test, [c])[0]["ok"])
         if refused:
             raise InvalidModel(f"column {literal(label_into)} of {table} has a check constraint, {q(check['name'])}, "
-                               f"that refuses {'the class' if len(refused) == 1 else 'the classes'} "
-                               f"{', '.join(literal(c) for c in refused)} of model {model.label} (the label column); "
+                               f"that refuses {_the_classes(refused)} of model {model.label} (the label column); "
                                "nothing was written", sqlstate="23514",
                                detail=f"{q(check['name'])}: {check['def']}",
                                hint=f"drop or widen it (ALTER TABLE {table} DROP CONSTRAINT {q(check['name'])}), or "
                                     f"write the labels into a column of their own: ALTER TABLE {table} ADD COLUMN "
                                     "predicted_class text")
     return base
+
+
+def _classes_refused(plpy, classes, refuses) -> list[str]:
+    """The classes `refuses(c)` holds for, or raises a server error for, each tried in a subtransaction of its own
+    (_label_cast: the label column's type, a table's check constraint on it)."""
+    refused = []
+    for c in classes:
+        try:
+            with plpy.subtransaction():
+                if refuses(c):
+                    refused.append(c)
+        except plpy.SPIError:
+            refused.append(c)
+    return refused
+
+
+def _the_classes(classes) -> str:
+    """'the class 'x'' or 'the classes 'x', 'y'', as a refusal names them."""
+    return f"{'the class' if len(classes) == 1 else 'the classes'} {', '.join(literal(c) for c in classes)}"
 
 
 # the chunk's transaction-level lock on the score column: the key `pgscore score` holds for its whole run
