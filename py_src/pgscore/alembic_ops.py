@@ -128,8 +128,8 @@ def undeploy_model(name, *, revision, force=False):
         return
     if not registry._call(conn, "SELECT 1 FROM pgscore.models WHERE name = %s LIMIT 1", (name,)):
         raise UnknownModel(f"undeploy_model of alembic revision {revision}: there is no model {name!r}",
-                           hint=typo_hint(name, _names(conn), "the name deploy_model was given in the revision's "
-                                          "upgrade(); list the models with: pgscore models"))
+                           hint=typo_hint(name, registry.model_names(conn), "the name deploy_model was given in the "
+                                          "revision's upgrade(); list the models with: pgscore models"))
     # the name's lock before the history is read, as every change of the model takes it: a deploy, activate or
     # rollback of it in another transaction commits first, and is read (before, the rollback below waited for it
     # after the history had been read without it, and replaced it without the warning that names it)
@@ -259,7 +259,7 @@ def retire_model(name, *, revision):
     conn = _conn(revision, "retire_model")
     if not registry._call(conn, "SELECT 1 FROM pgscore.models WHERE name = %s LIMIT 1", (name,)):
         raise UnknownModel(f"retire_model of alembic revision {revision}: there is no model {name!r}",
-                           hint=typo_hint(name, _names(conn), "list the models with: pgscore models"))
+                           hint=typo_hint(name, registry.model_names(conn), "list the models with: pgscore models"))
     registry.lock_name(conn, name)  # (as undeploy_model: the history read once a change in progress committed)
     now = registry._call(conn, _AT, (name, None))
     if now and now[0][1] == "retire":
@@ -328,11 +328,6 @@ _BEFORE = ("SELECT m.version, d.action, d.deployment_id, d.reason FROM pgscore.d
 _AT = ("SELECT m.version, d.action, d.deployment_id, d.reason FROM pgscore.deployments d JOIN pgscore.models m "
        "ON m.model_id = d.model_id WHERE d.model_name = %s AND d.deployment_id < coalesce(%s, 'infinity'::float8) "
        "ORDER BY d.deployment_id DESC LIMIT 1")
-
-
-def _names(conn) -> list[str]:
-    """The names of the models stored (a name not among them: the one it may be a typo for)."""
-    return [r[0] for r in registry._call(conn, "SELECT DISTINCT name FROM pgscore.models", None)]
 
 
 def include_name(name, type_, parent_names) -> bool:

@@ -182,12 +182,14 @@ def nearest(name, candidates) -> str | None:
     return near[0] if near else None
 
 
-def typo_hint(name, candidates, hint) -> str:
+def typo_hint(name, candidates, hint=None) -> str | None:
     """`hint` (what to do about a name that is not there), after the name of `candidates` that `name` looks like a
-    typo for, if one does: "a typo for 'churn'? Else list models with: ...". The command line keeps the question
-    where it rewrites the rest of such a hint (cli.cli_hint)."""
+    typo for, if one does: "a typo for 'churn'? Else list models with: ...", or the question alone where there is
+    no `hint`. The command line keeps the question where it rewrites the rest of such a hint (cli.cli_hint)."""
     near = nearest(name, candidates) if isinstance(name, str) else None
-    return f"{TYPO_FOR}{literal(near)}? Else {hint}" if near is not None else hint
+    if near is None:
+        return hint
+    return f"{TYPO_FOR}{literal(near)}?" + (f" Else {hint}" if hint else "")
 
 
 TYPO_FOR = "a typo for "

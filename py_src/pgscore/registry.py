@@ -524,6 +524,11 @@ def activate(db, name, version, reason=None, force=False) -> dict:
         return {**show(conn, name, version), "already": already, "shadows_ended": shadows_ended(conn, name, shadows)}
 
 
+def model_names(conn) -> list[str]:
+    """The names of the models stored (for an unknown name's error: the one it may be a typo for, typo_hint)."""
+    return [n for n, in _call(conn, "SELECT DISTINCT name FROM pgscore.model_versions", None)]
+
+
 def shadow_versions(conn, name) -> list[int]:
     """The versions of `name` scored in shadow now (pgscore.shadow_versions), in order; none before shadows."""
     if not _shadowing(conn):
@@ -641,8 +646,7 @@ def show(db, name, version=None) -> dict:
             # (the server's hint for a model it does not know; the command line turns it into `pgscore models`)
             lists = "list models with: SELECT * FROM pgscore.model_versions"
             if not known:  # (a typo of a model's name: the one it looks like)
-                lists = typo_hint(name, [r[0] for r in _call(conn, "SELECT DISTINCT name FROM pgscore.model_versions", ())],
-                                  lists)
+                lists = typo_hint(name, model_names(conn), lists)
             raise UnknownModel(f"there is no {what}", hint=lists)
         rec = dict(zip(MODEL_COLUMNS, rows[0]))
         # (`activated`: a 'deploy' of a version that was live before, made live again by activate)

@@ -19,7 +19,7 @@ import textwrap
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from pgscore.errors import TYPO_FOR, PgscoreError, UnknownModel, command, literal, nearest
+from pgscore.errors import PgscoreError, UnknownModel, command, typo_hint
 
 # the short form of each status in the per-window columns of the feature table
 STATUS_CODE = {"ok": "ok", "warn": "warn", "alert": "alert", "insufficient_data": "few", "no_data": "-",
@@ -142,10 +142,9 @@ def check_args(conn, name: str | None, window: str) -> list[Window]:
                             "WHERE live")
                 names, = cur.fetchone()
                 cur.execute("SELECT DISTINCT name FROM pgscore.model_versions")
-                near = nearest(name, [n for n, in cur.fetchall()])
                 raise UnknownModel(f"there is no model {name!r}",
                                    detail=f"live models: {names}" if names else "no model is live",
-                                   hint=f"{TYPO_FOR}{literal(near)}?" if near else None)
+                                   hint=typo_hint(name, [n for n, in cur.fetchall()]))
             if not live:
                 # retired, or never made live (every version deployed with --no-activate): said so (before, "it
                 # was retired" of a model never live too)
