@@ -1669,9 +1669,9 @@ def _score(args, url, state):
     rate = f"{rate:,.0f}" if rate >= 10 or not done["rows"] else f"{rate:.2g}"
     _say(f"scored {done['rows']} row{'' if done['rows'] == 1 else 's'} of {args.table}"
          + (f" where {args.where}" if args.where is not None else "") + f" into {into}"
-         + (f" and their classes into {done['shown']['label_into']}" if args.label_into is not None else "") +
-         f" with {args.model}{'' if done['version'] is None else ' v' + str(done['version'])} in {done['seconds']:.1f} s "
-         f"({rate} rows/s)"
+         + (f" and their classes into {done['shown']['label_into']}" if args.label_into is not None else "")
+         + f" with {args.model}{'' if done['version'] is None else ' v' + str(done['version'])} "
+         f"in {done['seconds']:.1f} s ({rate} rows/s)"
          + (f"; {done['null_keys']:,} row(s) with a NULL {key} were left out (no key to write a score by)"
             if done.get("null_keys") else ""))
     if args.after is not None and done["rows"] == 0 and not done["skipped"]:
