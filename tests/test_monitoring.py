@@ -1026,10 +1026,11 @@ def test_record_outcome_bad_input(churn, db_url, trained):
 
 
 def test_record_outcome_takes_a_class_without_the_spaces_around_it_and_names_one_in_other_case(db_url, trained):
-    """An outcome is matched to the classes as given, then without the spaces around it ('gold ' from a text export
-    is the class gold, stored as the class), never in another case ('Gold' may be another class): refused, with the
-    class it looks like as the hint. A class with spaces of its own (' padded', trained from a CSV read without
-    skipinitialspace) is matched as given: trimmed, it could not be recorded (migration outcome_words)."""
+    """An outcome is matched to the classes without the spaces around it ('gold ' from a text export is the class
+    gold, stored as the class), never in another case ('Gold' may be another class): refused, with the class it
+    looks like as the hint. A class with spaces of its own (' padded', trained from a CSV read without
+    skipinitialspace) is matched as given where no class is the trimmed text: trimmed alone, it could not be
+    recorded (migration outcome_words)."""
     X, _, names, _ = trained
     tiers = np.array(["bronze", "silver", "gold", " padded"])[np.arange(600) % 4]
     registry.deploy(db_url, "tier", make_pipeline(StandardScaler(), LogisticRegression()).fit(X[:600], tiers),
