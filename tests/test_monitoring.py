@@ -1025,18 +1025,24 @@ def test_record_outcome_bad_input(churn, db_url, trained):
         assert message in str(e.value), sql
 
 
+def tier_model(db_url, trained, classes):
+    """A multiclass model 'tier' of `classes` deployed (600 rows, the classes in turn); an autocommit connection."""
+    X, _, names, _ = trained
+    tiers = np.array(classes)[np.arange(600) % len(classes)]
+    registry.deploy(db_url, "tier", make_pipeline(StandardScaler(), LogisticRegression()).fit(X[:600], tiers),
+                    X[:600], tiers, feature_names=names)
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    return conn
+
+
 def test_record_outcome_takes_a_class_without_the_spaces_around_it_and_names_one_in_other_case(db_url, trained):
     """An outcome is matched to the classes without the spaces around it ('gold ' from a text export is the class
     gold, stored as the class), never in another case ('Gold' may be another class): refused, with the class it
     looks like as the hint. A class with spaces of its own (' padded', trained from a CSV read without
     skipinitialspace) is matched as given where no class is the trimmed text: trimmed alone, it could not be
     recorded (migration outcome_words)."""
-    X, _, names, _ = trained
-    tiers = np.array(["bronze", "silver", "gold", " padded"])[np.arange(600) % 4]
-    registry.deploy(db_url, "tier", make_pipeline(StandardScaler(), LogisticRegression()).fit(X[:600], tiers),
-                    X[:600], tiers, feature_names=names)
-    conn = psycopg2.connect(db_url)
-    conn.autocommit = True
+    conn = tier_model(db_url, trained, ["bronze", "silver", "gold", " padded"])
     for key, outcome in [("a", "gold "), ("b", "  silver"), ("c", " padded"), ("d", "bronze")]:
         query(conn, "SELECT pgscore.record_outcome('tier', %s, %s)", (key, outcome))
     assert query(conn, "SELECT entity_key, outcome FROM pgscore.outcomes ORDER BY entity_key") == [
@@ -1061,12 +1067,7 @@ def test_record_outcome_stores_the_class_it_stored_before_where_a_class_has_spac
     'gold' and ' gold', ' gold' is the class gold, as its trimmed text was (the review of outcome_words: matched as
     given first, it was stored as ' gold', another class, and judged as such in every metric from then on). The
     text as given is tried only where no class is the trimmed text: 'silver ' of this model is still refused."""
-    X, _, names, _ = trained
-    tiers = np.array(["bronze", "gold", " gold", " silver"])[np.arange(600) % 4]
-    registry.deploy(db_url, "tier", make_pipeline(StandardScaler(), LogisticRegression()).fit(X[:600], tiers),
-                    X[:600], tiers, feature_names=names)
-    conn = psycopg2.connect(db_url)
-    conn.autocommit = True
+    conn = tier_model(db_url, trained, ["bronze", "gold", " gold", " silver"])
     for key, outcome in [("a", " gold"), ("b", "gold"), ("c", " gold "), ("d", " silver"), ("e", "bronze ")]:
         query(conn, "SELECT pgscore.record_outcome('tier', %s, %s)", (key, outcome))
     assert query(conn, "SELECT entity_key, outcome FROM pgscore.outcomes ORDER BY entity_key") == [
