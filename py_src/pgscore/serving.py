@@ -175,9 +175,10 @@ class Loaded:
         # a classifier's label: scikit-learn's predict where it scores the model (SklearnEvaluator.predict_index)
         # and that need not be the most probable class, else the most probable class (one evaluation less)
         self.own_labels = isinstance(evaluator, SklearnEvaluator) and not evaluator.predict_is_argmax
-        # each class as text, as label_row gives it (for the labels of a chunk: scores_and_labels)
-        self._class_text = (np.array([str(c) for c in classes], dtype=object)
-                            if task != "regression" and classes else None)
+        # each class as text, as label_row gives it (for the labels of a chunk: scores_and_labels); a binary
+        # classifier's made when first asked (score_table's p_label_into): a linear model's row path, its audit rows
+        # and rescoring in SQL import no numpy in a new session (docs/performance.md, "First call in a new session")
+        self._class_text = np.array([str(c) for c in classes], dtype=object) if self.multiclass else None
         # the writer's environment of a pickle loaded under pgscore.allow_version_mismatch, which another
         # version of scikit-learn or numpy wrote: checked again each time it is resolved (Runtime.resolve)
         self.mismatched_env = None
@@ -304,8 +305,10 @@ class Loaded:
         evaluation (two for those labels); None for the labels of other models. With `every_classifier` a
         binary classifier's labels too (score_table's p_label_into), as predict_row gives them: the scores are
         score(X)'s, the positive class's probability from the same evaluation."""
-        if not (self.multiclass or every_classifier and self.task == "binary" and self._class_text is not None):
+        if not (self.multiclass or every_classifier and self.task == "binary" and self.classes):
             return self.score(X), None
+        if self._class_text is None:
+            self._class_text = np.array([str(c) for c in self.classes], dtype=object)
         try:
             p = self.evaluator.proba(X)
         except ValueError as e:
