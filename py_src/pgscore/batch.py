@@ -1067,7 +1067,8 @@ def _the_classes(classes) -> str:
 # (scoring._hold_column: the table's oid and the column's number), so that two runs at once, a CALL of
 # score_table among them, do not both score every row and log every prediction twice
 _COLUMN_LOCK = ("SELECT pg_catalog.pg_try_advisory_xact_lock(a.attrelid::pg_catalog.int4, a.attnum::pg_catalog.int4) "
-                "AS locked, a.attnum::pg_catalog.int4 AS attnum FROM pg_catalog.pg_attribute a "
+                "AS locked, a.attnum::pg_catalog.int4 AS attnum, a.atttypid::pg_catalog.int8 AS typid, "
+                "a.atttypmod AS typmod FROM pg_catalog.pg_attribute a "
                 "WHERE a.attrelid OPERATOR(pg_catalog.=) $1 AND a.attname OPERATOR(pg_catalog.=) $2 "
                 "AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped")
 # who holds it (pg_locks keeps the keys as oids: classid the table's, objid the column's number)
@@ -1082,13 +1083,16 @@ _COLUMN_HOLDER = ("SELECT a.pid, a.application_name AS app, a.state, pg_catalog.
 
 def _hold_column(plpy, GD, oid, table, into):
     """Take the chunk's lock on the score column (and the label column: each, in turn), or refuse (55P03) naming
-    the session that holds it."""
+    the session that holds it. Returns the column's (type oid, typmod), which the chunk's plans are kept by; None
+    where the table has no such column (TablePlans says so)."""
     plan = GD.get("pgscore.column_lock")
     if plan is None:
         plan = GD["pgscore.column_lock"] = plpy.prepare(_COLUMN_LOCK, ["pg_catalog.oid", "pg_catalog.name"])
     got = plan.execute([oid, into])
-    if not got or got[0]["locked"]:  # (no such column: TablePlans said so first)
-        return
+    if not got:
+        return None
+    if got[0]["locked"]:
+        return got[0]["typid"], got[0]["typmod"]
     who = plpy.execute(plpy.prepare(_COLUMN_HOLDER, ["pg_catalog.oid", "pg_catalog.int8"]), [oid, got[0]["attnum"]])
     by = ""
     if who:
@@ -1099,20 +1103,6 @@ def _hold_column(plpy, GD, oid, table, into):
                        "and log every prediction twice; this chunk was not scored", sqlstate="55P03",
                        hint="wait for it to finish, then go on after the last key committed (score_table's p_after, "
                             "pgscore score's --after)")
-
-
-_COLUMN_TYPE = ("SELECT a.atttypid::pg_catalog.int8 AS typid, a.atttypmod AS typmod FROM pg_catalog.pg_attribute a "
-                "WHERE a.attrelid OPERATOR(pg_catalog.=) $1 AND a.attname OPERATOR(pg_catalog.=) $2 "
-                "AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped")
-
-
-def _column_type(plpy, GD, oid, column):
-    """(type oid, typmod) of a column of the table of oid `oid`, None where it has no such column."""
-    plan = GD.get("pgscore.column_type")
-    if plan is None:
-        plan = GD["pgscore.column_type"] = plpy.prepare(_COLUMN_TYPE, ["pg_catalog.oid", "pg_catalog.name"])
-    rows = plan.execute([oid, column])
-    return (rows[0]["typid"], rows[0]["typmod"]) if rows else None
 
 
 def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log, label_into=None):
@@ -1146,18 +1136,15 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log, label
     oid = oid_plan.execute([table])[0]["oid"]
     # (and by the label column's type: its plans cast each label to it, and were checked against it; and by the
     # score column's: one made again as text between two calls was written with the plans of the float8 one, where
-    # TablePlans refuses it)
-    label_type = None if label_into is None else _column_type(plpy, GD, oid, label_into)
-    ident = (model.model_id, oid, key, into, bool(log), model.made, label_into, label_type,
-             _column_type(plpy, GD, oid, into))
+    # TablePlans refuses it). Each type read as its column's lock is taken: one catalog read a column and chunk
+    score_type = _hold_column(plpy, GD, oid, table, into)
+    label_type = None if label_into is None else _hold_column(plpy, GD, oid, table, label_into)
+    ident = (model.model_id, oid, key, into, bool(log), model.made, label_into, label_type, score_type)
     plans = cache.get(ident)
     if plans is None:
         while len(cache) >= TABLE_PLANS_KEPT:  # each holds its model: the oldest go
             del cache[next(iter(cache))]
         plans = cache[ident] = TablePlans(plpy, model, table, key, into, log, label_into)
-    _hold_column(plpy, GD, ident[1], table, into)
-    if label_into is not None:
-        _hold_column(plpy, GD, ident[1], table, label_into)
     try:
         return _table_chunk(plpy, model, plans, after, chunk_size, log, table)
     except plpy.SPIError as e:
