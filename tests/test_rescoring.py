@@ -4518,3 +4518,34 @@ def test_a_wiring_error_names_key_columns_as_sql_writes_them(shop):
         query(shop, "SELECT pgscore.attach_rescoring('\"Odd Calls\"', 'loose_profiles', 'Order ID', 'nobody', "
                     "'churn_score', '{\"n\": \"count\"}', p_profile_key => 'order')")
     assert 'public.loose_profiles."order" has no unique index of its own' in e.value.pgerror, e.value.pgerror
+
+
+def test_attach_refuses_a_score_or_scored_at_column_a_generated_feature_is_computed_from(shop):
+    """A feature column of the profile table that PostgreSQL generates from the score column (or scored_at) is
+    changed by each rescoring's write, and read by the next: refused (22023) as a score column that is a feature
+    is, naming the feature; a feature generated from other columns is wired."""
+    query(shop, "ALTER TABLE customers DROP COLUMN satisfaction, ADD COLUMN satisfaction float8 "
+                "GENERATED ALWAYS AS (coalesce(churn_score, 0) * 10) STORED")
+    counters = json.dumps(sample.COUNTERS)
+    with pytest.raises(errors.InvalidParameterValue) as e:
+        attach(shop)
+    assert e.value.diag.message_primary == (
+        "pgscore: public.customers.churn_score (the score column) is one that feature 'satisfaction' of model churn v1 "
+        "is generated from: each rescoring would feed its own output back in"), e.value.diag.message_primary
+    assert e.value.diag.message_detail == ("satisfaction GENERATED ALWAYS AS ((COALESCE(churn_score, (0)::double "
+                                           "precision) * (10)::double precision)) STORED")
+    query(shop, "ALTER TABLE customers DROP COLUMN satisfaction, ADD COLUMN satisfaction float8 "
+                "GENERATED ALWAYS AS (CASE WHEN scored_at IS NULL THEN 0 ELSE 1 END) STORED")
+    with pytest.raises(errors.InvalidParameterValue) as e:
+        with shop.cursor() as cur:
+            cur.execute("SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', 'churn', "
+                        "'churn_score', %s::jsonb, p_scored_at_column => 'scored_at', p_profile_key => 'id')",
+                        (counters,))
+    assert e.value.diag.message_primary == (
+        "pgscore: public.customers.scored_at (the scored_at column) is one that feature 'satisfaction' of model "
+        "churn v1 is generated from: each rescoring would feed its own output back in"), e.value.diag.message_primary
+    assert query(shop, "SELECT count(*) FROM pgscore.rescoring") == [(0,)]
+    query(shop, "ALTER TABLE customers DROP COLUMN satisfaction, ADD COLUMN satisfaction float8 "
+                "GENERATED ALWAYS AS (coalesce(age, 0) / 10) STORED")  # (from a column rescoring never writes)
+    attach(shop)
+    assert query(shop, "SELECT count(*) FROM pgscore.rescoring") == [(1,)]

@@ -759,6 +759,63 @@ def columns_of(plpy, relation) -> tuple[dict, dict]:
     return {r["name"]: r["typid"] for r in rows}, {r["name"]: r["type"] for r in rows}
 
 
+# the generated columns among $3 (the feature columns a model reads) of table $1 whose expression reads column $2
+# (a generated column's dependencies on the columns it reads are the column's own in pg_depend, 12 on; its
+# pg_attrdef's are taken too), with the expression as pg_get_expr prints it
+_GENERATED_FROM = ("SELECT g.attname::pg_catalog.text AS name, pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS expr, "
+                   "g.attgenerated OPERATOR(pg_catalog.=) 's' AS stored FROM pg_catalog.pg_attribute g "
+                   "JOIN pg_catalog.pg_attrdef ad ON ad.adrelid OPERATOR(pg_catalog.=) g.attrelid "
+                   "AND ad.adnum OPERATOR(pg_catalog.=) g.attnum "
+                   "JOIN pg_catalog.pg_attribute c ON c.attrelid OPERATOR(pg_catalog.=) g.attrelid "
+                   "AND c.attname OPERATOR(pg_catalog.=) $2 AND c.attnum OPERATOR(pg_catalog.>) 0 "
+                   "AND NOT c.attisdropped "
+                   "WHERE g.attrelid OPERATOR(pg_catalog.=) $1 AND g.attgenerated OPERATOR(pg_catalog.<>) '' "
+                   "AND NOT g.attisdropped AND g.attname OPERATOR(pg_catalog.=) ANY ($3::pg_catalog.name[]) "
+                   "AND EXISTS (SELECT FROM pg_catalog.pg_depend d WHERE d.refclassid OPERATOR(pg_catalog.=) "
+                   "'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid OPERATOR(pg_catalog.=) g.attrelid "
+                   "AND d.refobjsubid OPERATOR(pg_catalog.=) c.attnum AND ((d.classid OPERATOR(pg_catalog.=) "
+                   "'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid OPERATOR(pg_catalog.=) g.attrelid "
+                   "AND d.objsubid OPERATOR(pg_catalog.=) g.attnum) OR (d.classid OPERATOR(pg_catalog.=) "
+                   "'pg_catalog.pg_attrdef'::pg_catalog.regclass AND d.objid OPERATOR(pg_catalog.=) ad.oid))) "
+                   "ORDER BY g.attnum")
+
+
+def generated_from(plpy, table, column, features) -> list[tuple[str, str]]:
+    """[(feature column, 'GENERATED ALWAYS AS (...) STORED')]: the columns of `table` (a name or an oid) among
+    `features` (the columns a model reads) that PostgreSQL computes from `column`: a score or label written into
+    `column` would change them in the row the model scored (a new user's --label-into region, of which the feature
+    region_code is generated, made it NULL in every row, and the audit rows logged features never scored)."""
+    kind = "pg_catalog.oid" if isinstance(table, int) else "pg_catalog.regclass"
+    rows = plpy.execute(plpy.prepare(_GENERATED_FROM, [kind, "pg_catalog.name", "pg_catalog.name[]"]),
+                        [table, column, list(features)])
+    return [(r["name"], f"GENERATED ALWAYS AS ({r['expr']}) {'STORED' if r['stored'] else 'VIRTUAL'}") for r in rows]
+
+
+def features_read(model, columns: dict) -> list[str]:
+    """The columns of a table (name -> type oid) that feature_sql reads for `model`."""
+    return ["features"] if one_array(columns, None) else [f for f in model.feature_names if f in columns]
+
+
+def _refuse_generated_from(plpy, model, table, column, columns, what):
+    """Raise (22023) where a feature column `model` reads of `table` is generated from `column`, which score_table
+    writes (`what`: 'score' or 'label'), naming the model, the table, the column and the feature, before anything
+    is written."""
+    gen = generated_from(plpy, table, column, features_read(model, columns))
+    if not gen:
+        return
+    (feature, expr), q = gen[0], quote_ident(plpy, column)
+    if what == "score":
+        said = (f"column {literal(column)} of {table} is one that feature {literal(feature)} of model {model.label} "
+                "is generated from: its scores would change the values it scores")
+        hint = f"score into a column of its own: ALTER TABLE {table} ADD COLUMN score float8"
+    else:
+        said = (f"the label column {literal(column)} of {table} is one that feature {literal(feature)} of model "
+                f"{model.label} is generated from: model {model.label}'s labels would change the values it scores")
+        hint = f"write the labels into a column of their own: ALTER TABLE {table} ADD COLUMN predicted_class text"
+    raise InvalidModel(said + "; nothing was written", sqlstate="22023",
+                       detail="; ".join(f"{quote_ident(plpy, f)} {e}" for f, e in gen) + f" (reads {q})", hint=hint)
+
+
 class TablePlans:
     """Prepared read and write statements for scoring one table's key range into one of its columns."""
 
@@ -792,6 +849,7 @@ class TablePlans:
         if into in model.feature_names and not one_array(columns, None):
             raise InvalidModel(f"column {literal(into)} of {table} is a feature of model {model.label}: its scores "
                                "would replace the values it scores", sqlstate="22023")
+        _refuse_generated_from(plpy, model, table, into, columns, "score")
         keys = unique_keys(plpy, table)
         if key not in keys:
             raise InvalidModel(f"{table}.{q(key)} has no unique index of its own; each score is written back by "
@@ -968,6 +1026,7 @@ def _label_cast(plpy, model, table, key, into, label_into, columns, types) -> st
                            "would replace its values", sqlstate="22023",
                            hint=f"write the labels into a column of their own: ALTER TABLE {table} ADD COLUMN "
                                 "predicted_class text")
+    _refuse_generated_from(plpy, model, table, label_into, columns, "label")
     # (a role that may update the score column and not this one got PostgreSQL's `permission denied for table t`
     # from the chunk's UPDATE, naming no column)
     may = plpy.execute(plpy.prepare(_MAY_UPDATE, ["pg_catalog.regclass", "pg_catalog.name"]), [table, label_into])[0]

@@ -3741,6 +3741,24 @@ def _score_columns_read(plpy, w: Wiring, model_id, feature_names) -> list:
             if col is not None and col in feature_names]
 
 
+def _check_no_feature_generated_from_a_score_column(plpy, w: Wiring, model):
+    """Refuse (22023) a score or scored_at column that a feature column of the profile table which the model reads
+    is generated from (GENERATED ALWAYS AS (...) over it), in the words of a score column that is a feature: each
+    rescoring's write would change the feature, which the next one feeds back in (the live version at attach; a
+    version made live later, or a shadow, is not checked here)."""
+    features = ["features"] if w.by_position else model.feature_names
+    for what, col in (("score", w.score_column), ("scored_at", w.scored_at_column)):
+        if col is None:
+            continue
+        gen = batch.generated_from(plpy, w.profiles.oid, col, features)
+        if gen:
+            raise WiringError(f"{column_of(plpy, w.profiles, col)} (the {what} column) is one that feature "
+                              f"{literal(gen[0][0])} of model {model.label} is generated from: each rescoring would "
+                              "feed its own output back in",
+                              detail="; ".join(f"{quote_ident(plpy, f)} {e}" for f, e in gen),
+                              hint=f"write the {what} to a column no feature of {model.label} is generated from")
+
+
 def _columns_affected(read) -> str:
     """The DETAIL of a refusal of score columns read as features, as set_shadow and the deployments' trigger say it."""
     return f"{len(read)} column(s) affected: " + ", ".join(said for *_, said in read)
@@ -4014,6 +4032,8 @@ def _check_statements(plpy, GD, w: Wiring):
         raise WiringError(f"{column_of(plpy, w.profiles, col)} (the {what} column) is a feature of model "
                           f"{model.label}: "
                           "each rescoring would feed its own output back in", detail=_columns_affected(read))
+    if model is not None:
+        _check_no_feature_generated_from_a_score_column(plpy, w, model)
     _check_shadows_read_no_score_column(plpy, w, model)
     try:
         Plans(plpy, w, model, source=w.events.name)

@@ -1,0 +1,97 @@
+"""score_table (score_chunk, pgscore score) and a feature column PostgreSQL generates from another column
+(GENERATED ALWAYS AS (...) STORED): a score column (p_into, --into) or label column (p_label_into, --label-into) that
+such a feature is computed from is refused before anything is written (a new user's --label-into region made the
+feature region_code NULL in every row); and the audit rows of a chunk scored in Python log the features the model
+scored, the row as it was read, not as the UPDATE left it (a BEFORE UPDATE trigger's change)."""
+
+import numpy as np
+import psycopg2
+import pytest
+from sklearn.linear_model import Ridge
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from helpers import pgscore_cli, query
+from pgscore import registry
+
+RNG = np.random.default_rng(5)
+X = np.column_stack([RNG.uniform(0, 10, 200), RNG.uniform(0, 20, 200), RNG.integers(0, 4, 200).astype(float)])
+REGIONS = ["north", "south", "east", "west"]
+
+
+def sql_error(conn, sql, params=None):
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, sql, params)
+    return e.value
+
+
+def customers(conn, n=30, partitioned=False):
+    """Table customers: x, y and region_code, a feature generated from the text column region (partitioned: in
+    two partitions by id)."""
+    query(conn, "CREATE TABLE customers (id int PRIMARY KEY, x float8, y float8, region text, region_code int "
+                "GENERATED ALWAYS AS (array_position(ARRAY['north','south','east','west'], region) - 1) STORED, "
+                "s float8, lab text)" + (" PARTITION BY RANGE (id)" if partitioned else ""))
+    if partitioned:
+        query(conn, "CREATE TABLE customers_a PARTITION OF customers FOR VALUES FROM (0) TO (13)")
+        query(conn, "CREATE TABLE customers_b PARTITION OF customers FOR VALUES FROM (13) TO (MAXVALUE)")
+    for i, r in enumerate(X[:n].tolist()):
+        query(conn, "INSERT INTO customers (id, x, y, region) VALUES (%s, %s, %s, %s)",
+              (i, r[0], r[1], REGIONS[int(r[2])]))
+
+
+def untouched(conn, n=30):
+    assert query(conn, "SELECT count(s), count(lab), count(region_code) FROM customers") == [(0, 0, n)]
+    assert query(conn, "SELECT count(*) FROM pgscore.prediction_log") == [(0,)]
+
+
+def test_a_label_column_a_generated_feature_is_computed_from_is_refused_before_anything_is_written(conn):
+    y = (X[:, 0] > 5).astype(int)
+    registry.deploy(conn.dsn, "m", DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y), X, y,
+                    feature_names=["x", "y", "region_code"])
+    customers(conn)
+    want = ("pgscore: the label column 'region' of public.customers is one that feature 'region_code' of model m v1 "
+            "is generated from: model m v1's labels would change the values it scores; nothing was written")
+    for call in ("CALL pgscore.score_table('m', 'customers', 'id', 's', 10, p_label_into => 'region')",
+                 "SELECT * FROM pgscore.score_chunk('m', 'customers', 'id', 's', p_label_into => 'region')"):
+        e = sql_error(conn, call)
+        assert e.pgcode == "22023", e
+        assert e.diag.message_primary == want, e.diag.message_primary
+        assert e.diag.message_detail == ("region_code GENERATED ALWAYS AS ((array_position(ARRAY['north'::text, "
+                                         "'south'::text, 'east'::text, 'west'::text], region) - 1)) STORED "
+                                         "(reads region)"), e.diag.message_detail
+        assert "ADD COLUMN predicted_class text" in e.diag.message_hint
+    untouched(conn)
+    r = pgscore_cli("score", "--model", "m", "--table", "customers", "--key", "id", "--into", "s",
+                    "--label-into", "region", "--db", conn.dsn)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert want.removeprefix("pgscore: ") + " (SQLSTATE 22023)" in r.stderr, r.stderr
+    untouched(conn)
+    assert query(conn, "SELECT count(*) FROM customers WHERE region = ANY(%s)", (REGIONS,)) == [(30,)]
+    # a label column no feature is generated from: written
+    query(conn, "CALL pgscore.score_table('m', 'customers', 'id', 's', 10, p_label_into => 'lab')")
+    assert query(conn, "SELECT count(s), count(lab), count(region_code) FROM customers") == [(30, 30, 30)]
+
+
+@pytest.mark.parametrize("kind", ["linear", "tree"])
+def test_a_score_column_a_generated_feature_is_computed_from_is_refused_before_anything_is_written(conn, kind):
+    """The trial's `--into s` where f = x + coalesce(s, 0): refused, for a model SQL scores (linear) and one Python
+    scores (a tree) alike."""
+    yr = X[:, 0] * 2 + X[:, 1]
+    est = Ridge().fit(X, yr) if kind == "linear" else DecisionTreeRegressor(max_depth=4, random_state=0).fit(X, yr)
+    registry.deploy(conn.dsn, "m", est, X, yr, feature_names=["f", "y", "region_code"])
+    customers(conn)
+    query(conn, "ALTER TABLE customers ADD COLUMN f float8 GENERATED ALWAYS AS (x + coalesce(s, 0)) STORED")
+    want = ("pgscore: column 's' of public.customers is one that feature 'f' of model m v1 is generated from: its "
+            "scores would change the values it scores; nothing was written")
+    e = sql_error(conn, "CALL pgscore.score_table('m', 'customers', 'id', 's', 10)")
+    assert e.pgcode == "22023", e
+    assert e.diag.message_primary == want, e.diag.message_primary
+    assert e.diag.message_detail == "f GENERATED ALWAYS AS ((x + COALESCE(s, (0)::double precision))) STORED (reads s)"
+    untouched(conn)
+    r = pgscore_cli("score", "--model", "m", "--table", "customers", "--key", "id", "--into", "s", "--db", conn.dsn)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert want.removeprefix("pgscore: ") + " (SQLSTATE 22023)" in r.stderr, r.stderr
+    untouched(conn)
+    # a column read by no generated feature: scored
+    query(conn, "ALTER TABLE customers ADD COLUMN s2 float8")
+    query(conn, "CALL pgscore.score_table('m', 'customers', 'id', 's2', 10)")
+    assert query(conn, "SELECT count(s2) FROM customers") == [(30,)]
