@@ -3,7 +3,7 @@ client side (binary COPY out, predict, COPY in, UPDATE ... FROM), taking turns, 
 state (as bench._written_back: VACUUM and CHECKPOINT first, not timed), with each run's wall time, the backend's CPU (from
 /proc, the cluster on this machine) and the WAL it wrote (pg_current_wal_lsn before and after).
 
-    .venv/bin/python scripts/bench_writeback.py [--rows 1000000] [--rounds 3] [--chunk 10000]
+    .venv/bin/python scripts/bench_writeback.py [--rows 1000000] [--rounds 3] [--chunk 10000] [--model logit]
         [--kinds logged,unlogged,client] [--before FILE] [--data-dir DIR --port PORT] [--keep-running]
 
 With --before FILE (another version of py_src/pgscore/batch.py, e.g. `git show REV:py_src/pgscore/batch.py`),
@@ -12,7 +12,9 @@ TablePlans (the chunk's statements), swapped in by a DO block: a change's before
 turns.
 
 The table is `pgscore bench`'s `customers` (an int key, the features as one float8[] and as 12 float8
-columns, the score column), the logistic pipeline of `pgscore bench` (trained on its 50,000 churn rows).
+columns, the score column), the logistic pipeline of `pgscore bench` (trained on its 50,000 churn rows), whose
+chunks SQL scores; --model hgb: its gradient boosting classifier, whose chunks are scored in Python (the chunk's
+locking read, then its UPDATE and audit rows from the scores sent back).
 Runs in the throwaway database `pgscore_bench` of the cluster, dropped at the end: not while `pgscore bench`
 runs.
 """
@@ -77,6 +79,8 @@ def main():
     ap.add_argument("--chunk", type=int, default=10_000, help="score_table's chunk size")
     ap.add_argument("--kinds", default=",".join(KINDS), help=f"some of {','.join(KINDS)}")
     ap.add_argument("--before", help="a batch.py whose TablePlans the -before kinds use")
+    ap.add_argument("--model", choices=("logit", "hgb"), default="logit",
+                    help="logit (chunks scored in SQL, the default) or hgb (chunks scored in Python)")
     Cluster.add_arguments(ap)
     ap.add_argument("--keep-running", action="store_true")
     args = ap.parse_args()
@@ -88,8 +92,9 @@ def main():
     cluster = Cluster.from_args(ap, args)
     with cluster.started(args.keep_running), \
             bench.bench_database(lambda name: cluster.url(dbname=name), cluster.url()) as url:
-        X, y, names, models = bench._models(False, which=("logit",))
-        registry.deploy(url, "logit", models["logit"], X[:5000], y[:5000], feature_names=names)
+        m = args.model
+        X, y, names, models = bench._models(False, which=(m,))
+        registry.deploy(url, m, models[m], X[:5000], y[:5000], feature_names=names)
         conn = psycopg2.connect(url)
         conn.autocommit = True
         cur = conn.cursor()
@@ -103,12 +108,12 @@ def main():
         opid = ocur.fetchone()[0]
         if args.before:
             ocur.execute(SWAP % "%s", (os.path.abspath(args.before),))
-        calls = {"logged": f"CALL pgscore.score_table('logit', 'customers', 'id', 'score', {int(args.chunk)})",
-                 "unlogged": f"CALL pgscore.score_table('logit', 'customers', 'id', 'score', {int(args.chunk)}, "
+        calls = {"logged": f"CALL pgscore.score_table('{m}', 'customers', 'id', 'score', {int(args.chunk)})",
+                 "unlogged": f"CALL pgscore.score_table('{m}', 'customers', 'id', 'score', {int(args.chunk)}, "
                              "p_log => false)",
-                 "client": lambda: bench.client_side(conn, models["logit"], names, args.rows)}
+                 "client": lambda: bench.client_side(conn, models[m], names, args.rows)}
         calls["logged-before"], calls["unlogged-before"] = calls["logged"], calls["unlogged"]
-        print(f"{args.rows:,} rows, chunks of {args.chunk:,}, {args.rounds} rounds taking turns")
+        print(f"{args.rows:,} rows, model {m}, chunks of {args.chunk:,}, {args.rounds} rounds taking turns")
 
         def run(kind):
             cur.execute("VACUUM customers")  # the same start as bench._written_back's

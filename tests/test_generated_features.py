@@ -95,3 +95,26 @@ def test_a_score_column_a_generated_feature_is_computed_from_is_refused_before_a
     query(conn, "ALTER TABLE customers ADD COLUMN s2 float8")
     query(conn, "CALL pgscore.score_table('m', 'customers', 'id', 's2', 10)")
     assert query(conn, "SELECT count(s2) FROM customers") == [(30,)]
+
+
+@pytest.mark.parametrize("kind", ["linear", "tree", "tree-partitioned"])
+def test_audit_rows_log_the_features_scored_not_the_row_a_before_update_trigger_changed(conn, kind):
+    """A BEFORE UPDATE trigger that changes a feature as the score is written: the audit rows of a chunk scored in
+    Python logged the row after the UPDATE (its features were never scored, and scoring them again gave another
+    score); the SQL path's logged the row it read. Both log the features scored, and each audit row's features give
+    its score again."""
+    yr = X[:, 0] * 2 + X[:, 1]
+    est = Ridge().fit(X, yr) if kind == "linear" else DecisionTreeRegressor(max_depth=4, random_state=0).fit(X, yr)
+    registry.deploy(conn.dsn, "m", est, X, yr, feature_names=["x", "y", "region_code"])
+    customers(conn, partitioned=kind.endswith("partitioned"))
+    query(conn, "CREATE FUNCTION bump() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.x := NEW.x + 100; "
+                "RETURN NEW; END $$")
+    query(conn, "CREATE TRIGGER bump BEFORE UPDATE ON customers FOR EACH ROW EXECUTE FUNCTION bump()")
+    before = {k: [x, y, rc] for k, x, y, rc in query(conn, "SELECT id::text, x, y, region_code FROM customers")}
+    query(conn, "CALL pgscore.score_table('m', 'customers', 'id', 's', 7)")
+    logged = query(conn, "SELECT entity_key, features, score FROM pgscore.prediction_log ORDER BY entity_key")
+    assert len(logged) == 30
+    assert {k: f for k, f, _ in logged} == before
+    feats = np.array([f for _, f, _ in logged])
+    np.testing.assert_allclose(est.predict(feats), [s for *_, s in logged], rtol=1e-9)
+    assert query(conn, "SELECT min(x) >= 100 FROM customers") == [(True,)]  # (the trigger ran)

@@ -901,14 +901,27 @@ class TablePlans:
         # (a label NULL: none, as an unlabelled row's; every label of a chunk here is a class)
         set_label = "" if label_into is None else f", {q(label_into)} = CAST(s.l AS {self.label_cast})"
 
+        # logged: each row's features as the model scored them, read from the row as it was before the UPDATE
+        # (o, the same row in the statement's snapshot, locked by the chunk's read), not from the row it wrote: a
+        # feature changed by a BEFORE UPDATE trigger (or generated from the written column, refused above) was
+        # logged as written, and the audit row did not give its score again (the SQL path below logs the row it
+        # read, as here). The join costs ~10% of a logged chunk's backend CPU (docs/changes.md, session 57)
+        scored_feats, before = ((feature_sql(plpy, model, columns, "o", table=table, key=f"o.{q(key)}"),
+                                 f", {rows} AS o") if log else (None, ""))
+
         def write(fmt):  # $2: the scores in pgarray format fmt
             update = (f"UPDATE {rows} AS t SET {q(into)} = s.s{set_label} FROM ROWS FROM ("
                       f"pg_catalog.unnest($1::pg_catalog.text[]), "
-                      f"pg_catalog.unnest({fmt.sql('$2')}){unnest}) AS s({named}) "
+                      f"pg_catalog.unnest({fmt.sql('$2')}){unnest}) AS s({named}){before} "
                       f"WHERE t.{k} = s.k::{ktype} AND t.{k} >= $3::{ktype} AND t.{k} <= $4::{ktype}")
+            if log:
+                # (by its ctid, which the UPDATE's scan of t reads too: a partition's ctid is of its own, so a
+                # partitioned table's by the key, in the chunk's range)
+                update += (f" AND o.{k} = t.{k} AND o.{k} >= $3::{ktype} AND o.{k} <= $4::{ktype}" if relkind == "p"
+                           else " AND o.ctid OPERATOR(pg_catalog.=) t.ctid")
             args = ["pg_catalog.text[]", fmt.type, "pg_catalog.text", "pg_catalog.text"]
             if log:
-                update = (f"WITH w AS ({update} RETURNING s.k, s.s{ret}, {feats}::pg_catalog.float8[] AS f) "
+                update = (f"WITH w AS ({update} RETURNING s.k, s.s{ret}, {scored_feats}::pg_catalog.float8[] AS f) "
                           "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, "
                           f"{col}source, cause) SELECT $5, w.k, w.f, w.s, {val}'batch', "
                           "(SELECT $6::pg_catalog.jsonb) FROM w")
