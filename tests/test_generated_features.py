@@ -118,3 +118,21 @@ def test_audit_rows_log_the_features_scored_not_the_row_a_before_update_trigger_
     feats = np.array([f for _, f, _ in logged])
     np.testing.assert_allclose(est.predict(feats), [s for *_, s in logged], rtol=1e-9)
     assert query(conn, "SELECT min(x) >= 100 FROM customers") == [(True,)]  # (the trigger ran)
+
+
+def test_a_regressors_label_column_hint_speaks_sql_to_sql_and_the_command_line_to_the_command_line(conn):
+    """`--label-into` with a regressor: the hint named p_into and p_label_into to the command line's user; SQL's
+    names them alone, the command line's names --into and --label-into alone."""
+    yr = X[:, 0] * 2 + X[:, 1]
+    registry.deploy(conn.dsn, "m", Ridge().fit(X, yr), X, yr, feature_names=["x", "y", "region_code"])
+    customers(conn)
+    e = sql_error(conn, "CALL pgscore.score_table('m', 'customers', 'id', 's', p_label_into => 'lab')")
+    assert e.pgcode == "42809", e
+    assert e.diag.message_hint == "a regressor's value is its score: write it with p_into alone, without p_label_into"
+    r = pgscore_cli("score", "--model", "m", "--table", "customers", "--key", "id", "--into", "s",
+                    "--label-into", "lab", "--db", conn.dsn)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert ("Hint: a regressor's value is its score: write it with --into alone, without --label-into"
+            in r.stderr), r.stderr
+    assert "p_into" not in r.stderr and "p_label_into" not in r.stderr, r.stderr
+    untouched(conn)

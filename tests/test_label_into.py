@@ -222,7 +222,7 @@ def test_a_regressor_has_no_labels_to_write(conn):
     assert e.pgcode == "42809", e
     assert e.diag.message_primary == ("pgscore: model m v1 is a regressor and has no classes to write into public.rows.lab "
                                       "(the label column)")
-    assert "--into) alone" in e.diag.message_hint
+    assert e.diag.message_hint == "a regressor's value is its score: write it with p_into alone, without p_label_into"
     assert query(conn, "SELECT count(s) FROM rows") == [(0,)]
 
 

@@ -1010,6 +1010,10 @@ _LABEL_CHECKS = ("SELECT c.conname::pg_catalog.text AS name, pg_catalog.pg_get_e
 _CUTTING_TYPES = {18, 19}
 
 
+# (in SQL's words: the command line says it in its own, cli.CLI_WORDS)
+REGRESSOR_LABEL_HINT = "a regressor's value is its score: write it with p_into alone, without p_label_into"
+
+
 def _label_cast(plpy, model, table, key, into, label_into, columns, types) -> str:
     """The type (as SQL writes it, without a typmod) that score_table's chunks cast each label to for the column
     `label_into` of `table`; or the error of a column that cannot take the model's labels (a regressor's, none;
@@ -1020,8 +1024,7 @@ def _label_cast(plpy, model, table, key, into, label_into, columns, types) -> st
     if model.task == "regression" or not model.classes:
         raise InvalidModel(f"model {model.label} is a regressor and has no classes to write into {col} "
                            "(the label column)", sqlstate="42809",
-                           hint="a regressor's value is its score: write it with p_into (pgscore score --into) "
-                                "alone, without p_label_into (--label-into)")
+                           hint=REGRESSOR_LABEL_HINT)
     if label_into not in columns:
         near = nearest(label_into, columns)
         add = f"add it first: ALTER TABLE {table} ADD COLUMN {q(label_into)} text"

@@ -2199,10 +2199,19 @@ CLI_HINT_PARTS = {"(SELECT version, live FROM pgscore.model_versions WHERE name 
                                                                                          ")")}
 
 
+# ... and a server hint's SQL parameters, where the command line has options of its own for them: the hint's
+# words replaced (`score --label-into` with a regressor was told to leave out p_label_into)
+CLI_WORDS = {"write it with p_into alone, without p_label_into": "write it with --into alone, without --label-into"}
+
+
 def cli_hint(hint, name=None):
     """The command line's form of a server hint; NAME filled in with the model the command names, if any."""
     def filled(rest):
         return rest.replace("NAME", shlex.quote(name), 1) if name else rest
+
+    for sql, said in CLI_WORDS.items():
+        if hint and sql in hint:
+            hint = hint.replace(sql, said)
 
     for sql, (say, rest, after) in CLI_HINT_PARTS.items():
         if hint and sql in hint:
