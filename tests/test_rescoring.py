@@ -582,6 +582,18 @@ def test_null_keys_are_kept_with_a_warning_or_refused_when_strict(shop):
     assert "the wiring is strict, so the INSERT fails" in str(e.value) and "kept" not in str(e.value)
 
 
+def test_the_null_key_warning_is_given_once_when_the_rescoring_fails_too(shop):
+    """A feature column renamed: the statement's read is made again with the model resolved again, and the
+    WARNING of the events with a NULL key was given by each read (item 5 of a user's trial): once now."""
+    attach(shop)
+    query(shop, "ALTER TABLE customers RENAME COLUMN age TO age_years")
+    shop.notices.clear()
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (NULL), (61)")
+    said = [x for x in shop.notices if "have a NULL customer_id" in x]
+    assert len(said) == 1, shop.notices
+    assert any("could not be rescored" in x or "queued" in x for x in shop.notices), shop.notices
+
+
 # -- nothing lost -------------------------------------------------------------------------------------
 
 def test_no_live_model_keeps_events_and_counters_then_retry_drains_the_queue(db_url, trained):

@@ -1916,6 +1916,7 @@ def _rescore(plpy, GD, w: Wiring, again=True):
         w2 = wiring(plpy, GD, w.id, w.replicated)
         if w2 is not None and not w2.missing:
             return _rescore(plpy, GD, w2, again=False)
+    _null_keys(plpy, w, r["null_keys"])  # (once, whichever read is the statement's last)
     w.last = plans
     w.ever_shadowed = bool(r["shadowed"])
     w.shadowing = _shadowing(plpy, w, plans.model_id) if w.ever_shadowed and plans.model is not None else ()
@@ -2189,7 +2190,8 @@ def _null_keys(plpy, w: Wiring, n):
 
 
 def _read(plpy, w: Wiring, plans: Plans):
-    """Lock and read the affected profiles; create or queue the missing ones; warn about NULL keys."""
+    """Lock and read the affected profiles; create or queue the missing ones (the caller warns about NULL keys:
+    _null_keys)."""
     failures, unread = [], []  # (unread: the profiles whose features the last read could not read, _read_rows)
     r, keys = _read_rows(plpy, w, plans, unread)
     if r["wanted"] > len(keys):
@@ -2245,7 +2247,8 @@ def _read(plpy, w: Wiring, plans: Plans):
             failures.append(Failure(missing, f"{w.profiles.name} has no row with this "
                                              f"{quote_ident(plpy, w.profile_key)}; no counter "
                                              "changed", "P0002"))
-    _null_keys(plpy, w, r["null_keys"])
+    # (the events with a NULL key: _rescore warns of them, once, after its last read; a statement is read again
+    # when the live version changed since its plans were made, and both reads warned)
     return r, keys, unread + failures
 
 
