@@ -136,7 +136,8 @@ def test_a_keyword_dsn_works_for_every_command(empty_db_url):
 
 # each command that takes --db, with the arguments it requires
 DB_COMMANDS = {"install": [], "uninstall": [], "status": [], "env": [], "models": [], "drift": [], "resign": [],
-               "retry": [], "refresh-windows": [], "maintain": [], "bench": [], "show": ["m"], "rollback": ["m"],
+               "retry": [], "refresh-windows": [], "backfill": ["--table", "t"], "maintain": [], "bench": [],
+               "show": ["m"], "rollback": ["m"],
                "retire": ["m"], "activate": ["m", "1"], "shadow": ["m", "1"], "deploy": ["m.joblib", "--name", "m"],
                "score": ["--model", "m", "--table", "t", "--key", "k", "--into", "s"]}
 
@@ -2598,7 +2599,10 @@ def test_retry_and_refresh_windows_refuse_an_unknown_model_or_table_with_their_u
     for args, said in ((("retry", "--model", "nope"), "there is no model 'nope'"),
                        (("refresh-windows", "--table", "nope"), 'relation "nope" does not exist (SQLSTATE 42P01)\n'
                                                                "Hint: --table takes a wired event table's name"),
-                       (("refresh-windows", "--table", "pgscore.models"), "is not wired for rescoring")):
+                       (("refresh-windows", "--table", "pgscore.models"), "is not wired for rescoring"),
+                       (("backfill", "--table", "nope"), 'relation "nope" does not exist (SQLSTATE 42P01)\n'
+                                                        "Hint: --table takes a wired event table's name"),
+                       (("backfill", "--table", "pgscore.models"), "is not wired for rescoring")):
         r = pgscore_cli(*args, "--db", db_url)
         assert r.returncode == 2, (args, r)
         assert r.stderr.startswith(f"usage: pgscore {args[0]} "), (args, r.stderr)

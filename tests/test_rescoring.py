@@ -4561,3 +4561,179 @@ def test_attach_refuses_a_score_or_scored_at_column_a_generated_feature_is_compu
                 "GENERATED ALWAYS AS (coalesce(age, 0) / 10) STORED")  # (from a column rescoring never writes)
     attach(shop)
     assert query(shop, "SELECT count(*) FROM pgscore.rescoring") == [(1,)]
+
+# -- backfill_rescoring: counters brought up to date with the whole event table -------------------------------
+
+# every kind of counter, on columns of customers the model does not read but support_calls and complaints_30d
+HISTORY_COUNTERS = {
+    "support_calls": "count",
+    "complaints_30d": {"window": "30 days", "time": "created_at"},
+    "last_complaint_at": {"max": "created_at"},
+    "first_complaint_at": {"min": "created_at"},
+    "billing": {"add": "(e.kind = 'billing')::int"},
+    "last_kind": {"last": "e.kind", "by": "e.created_at"},
+    "kinds": {"set": "pg_catalog.count(DISTINCT e.kind)"},
+    "every": {"recompute": "pg_catalog.count(*)"},
+}
+# what each counter holds, counted by hand from the event table
+BY_HAND = ("SELECT c.id, c.support_calls::int, c.complaints_30d::int, c.last_complaint_at, c.first_complaint_at, "
+           "c.billing, c.last_kind, c.every, h.n::int, h.n30::int, h.mx, h.mn, h.b, h.lk, h.n::bigint "
+           "FROM customers c JOIN (SELECT customer_id, count(*) AS n, "
+           "count(*) FILTER (WHERE created_at > now() - interval '30 days') AS n30, max(created_at) AS mx, "
+           "min(created_at) AS mn, sum((kind = 'billing')::int) AS b, "
+           "(array_agg(kind ORDER BY created_at DESC))[1] AS lk FROM complaints GROUP BY customer_id) h "
+           "ON h.customer_id = c.id ORDER BY c.id")
+
+
+def history_shop(conn, profiles=20):
+    """Customers 1..profiles with NULL counters and 3 to 6 complaints each (a week apart, the newest a day old:
+    some out of the window), and one complaint of customer 1001, who has no profile, inserted unwired."""
+    query(conn, "ALTER TABLE customers ADD COLUMN first_complaint_at timestamptz, ADD COLUMN billing bigint, "
+                "ADD COLUMN last_kind text, ADD COLUMN kinds bigint, ADD COLUMN every bigint")
+    query(conn, "UPDATE customers SET support_calls = NULL, complaints_30d = NULL WHERE id <= %s", (profiles,))
+    query(conn, "INSERT INTO complaints (customer_id, kind, created_at) SELECT c, CASE WHEN i %% 2 = 0 THEN 'billing' "
+                "ELSE 'network' END, now() - interval '1 day' - i * interval '7 days' "
+                "FROM generate_series(1, %s) c, generate_series(0, 2 + c %% 4) i "
+                "UNION ALL SELECT 1001, 'billing', now()", (profiles,))
+    return query(conn, "SELECT count(*) FROM complaints")[0][0]
+
+
+def assert_counted_by_hand(conn):
+    rows = query(conn, BY_HAND)
+    assert rows, "no profile has events"
+    for r in rows:
+        assert r[1:8] == r[8:15], r
+
+
+def test_attach_on_history_warns_and_backfill_rescoring_counts_every_counter_from_it(shop, trained):
+    """attach_rescoring over an event table that holds events warns that the counters counting new events alone
+    (count, add, max, min, last, set) have not counted them, naming them and the events, and points to
+    backfill_rescoring; that one recounts every counter a rule defines over all of the events (a set's aggregate
+    of the last statement's events is not: skipped with a NOTICE), creates the missing profiles as the wiring
+    does, and rescores what changed, audited (source refresh, via backfill_rescoring); a second call finds
+    nothing to change."""
+    model = trained[0]
+    n = history_shop(shop)
+    shop.notices.clear()
+    rid = attach(shop, counters=HISTORY_COUNTERS)
+    said = [x for x in shop.notices if "backfill_rescoring" in x]
+    assert len(said) == 1, shop.notices
+    assert (f"WARNING:  pgscore: {n} event(s) of public.complaints were inserted before the wiring: its counters "
+            "kinds (set), billing (add), last_kind (last), support_calls (count), last_complaint_at (max), "
+            "first_complaint_at (min) count only new events, so they leave these out") in said[0], said[0]
+    assert "HINT:  SELECT pgscore.backfill_rescoring('public.complaints')" in said[0], said[0]
+    query(shop, "INSERT INTO complaints (customer_id, kind) VALUES (5, 'billing')")
+    assert query(shop, "SELECT support_calls, billing FROM customers WHERE id = 5") == [(1.0, 1)]  # history missed
+    logged = query(shop, "SELECT count(*) FROM pgscore.prediction_log")[0][0]
+    shop.notices.clear()
+    assert query(shop, "SELECT pgscore.backfill_rescoring('complaints')") == [(21,)]  # 20 customers and 1001 created
+    assert any("counter kinds (set) is not backfilled" in x for x in shop.notices), shop.notices
+    assert_counted_by_hand(shop)
+    assert query(shop, "SELECT support_calls, complaints_30d FROM customers WHERE id = 1001") == [(1.0, 1.0)]
+    ids = list(range(1, 21))  # (1001 was created with its counters alone: its features are NULL, it is queued)
+    assert_scores_match_model(shop, model, ids)
+    assert query(shop, "SELECT count(*) FROM customers WHERE id = ANY(%s) AND abs(churn_score - pgscore.score("
+                       "'churn', ARRAY[" + ", ".join(CHURN_FEATURES) + "]::float8[])) > 1e-12", (ids,)) == [(0,)]
+    rows = query(shop, "SELECT source, cause->>'via', (cause->>'rescoring_id')::bigint, cause->>'event_table', "
+                       "count(*) FROM pgscore.prediction_log GROUP BY 1, 2, 3, 4 ORDER BY 1, 2")
+    assert ("refresh", "backfill_rescoring", rid, "public.complaints", 20) in rows, rows
+    # (and pgscore.score's own rows, source query)
+    assert query(shop, "SELECT count(*) FROM pgscore.prediction_log WHERE source <> 'query'")[0][0] == logged + 20
+    assert query(shop, "SELECT entity_key, cause->>'via' FROM pgscore.error_queue") == [("1001", "backfill_rescoring")]
+    before = versions(shop, ids)
+    assert query(shop, "SELECT pgscore.backfill_rescoring('public.complaints')") == [(0,)]
+    assert versions(shop, ids) == before
+
+
+def test_a_detach_and_attach_again_warns_of_the_events_inserted_between_and_backfill_counts_them(shop, trained):
+    """Events inserted while the table was detached are not counted by the wiring attached again: attach warns
+    (the events the table holds), and backfill_rescoring counts them."""
+    attach(shop)
+    query(shop, "UPDATE customers SET support_calls = 0 WHERE id = 7")
+    query(shop, "INSERT INTO complaints (customer_id) SELECT 7 FROM generate_series(1, 3)")
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    query(shop, "INSERT INTO complaints (customer_id, created_at) VALUES (7, now() + interval '1 hour'), (7, now())")
+    shop.notices.clear()
+    attach(shop)
+    assert any("5 event(s) of public.complaints were inserted before the wiring: its counters support_calls "
+               "(count), last_complaint_at (max) count only new events" in x for x in shop.notices), shop.notices
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (7)")
+    assert query(shop, "SELECT support_calls FROM customers WHERE id = 7") == [(4.0,)]  # 2 of the 6 missed
+    assert query(shop, "SELECT pgscore.backfill_rescoring('complaints')") == [(1,)]
+    assert query(shop, "SELECT support_calls, complaints_30d, last_complaint_at = (SELECT max(created_at) FROM "
+                       "complaints) FROM customers WHERE id = 7") == [(6.0, 6.0, True)]
+    assert_scores_match_model(shop, trained[0], [7])
+
+
+def test_attach_on_an_empty_event_table_or_with_only_counters_that_recount_does_not_warn(shop):
+    attach(shop)
+    assert not any("inserted before the wiring" in x for x in shop.notices), shop.notices
+    query(shop, "SELECT pgscore.detach_rescoring('complaints')")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (3)")
+    attach(shop, counters={"complaints_30d": {"window": "30 days", "time": "created_at"}})
+    assert not any("inserted before the wiring" in x for x in shop.notices), shop.notices
+
+
+def test_backfill_waits_for_an_insert_holding_a_profile_and_counts_its_events(shop, db_url, trained):
+    """backfill_rescoring locks the profiles in key order, then recounts in a statement of its own: an INSERT
+    that held a profile and committed while it waited is counted, once."""
+    history_shop(shop)
+    attach(shop, counters=HISTORY_COUNTERS)
+
+    def hold(conn):
+        query(conn, "INSERT INTO complaints (customer_id, kind) VALUES (9, 'billing'), (12, 'network')")
+
+    run_past_a_lock(db_url, hold, "SELECT pgscore.backfill_rescoring('complaints')", "the INSERT's lock on 9")
+    assert_counted_by_hand(shop)
+    assert_scores_match_model(shop, trained[0], list(range(1, 21)))
+
+
+def test_an_insert_waiting_for_a_backfill_adds_its_events_to_the_backfilled_counters(shop, db_url, trained):
+    history_shop(shop)
+    attach(shop, counters=HISTORY_COUNTERS)
+
+    def hold(conn):
+        return query(conn, "SELECT pgscore.backfill_rescoring('complaints')")
+
+    held, _ = run_past_a_lock(db_url, hold, "INSERT INTO complaints (customer_id, kind) VALUES (9, 'billing'), "
+                                            "(1002, 'network')", "the backfill's lock on 9")
+    assert held == [(21,)]
+    assert_counted_by_hand(shop)
+    assert_scores_match_model(shop, trained[0], [9])
+
+
+def test_backfill_leaves_the_queued_profiles_to_retry_failed_and_refuses_what_is_not_wired(shop):
+    """A profile queued in pgscore.error_queue may hold events retry_failed replays: backfill_rescoring leaves
+    it (a NOTICE says how many); an event table not wired is refused as refresh_windows refuses it."""
+    attach(shop)
+    query(shop, "SELECT pgscore.retire('churn')")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (5), (6)")  # queued, counted
+    query(shop, "SELECT pgscore.activate('churn', 1)")
+    query(shop, "UPDATE customers SET support_calls = 0 WHERE id = 6")
+    shop.notices.clear()
+    assert query(shop, "SELECT pgscore.backfill_rescoring('complaints')") == [(0,)]
+    assert any("2 profile(s) of public.customers queued in pgscore.error_queue were left" in x for x in shop.notices), \
+        shop.notices
+    assert query(shop, "SELECT support_calls FROM customers WHERE id = 6") == [(0.0,)]
+    with pytest.raises(errors.UndefinedObject) as e:
+        query(shop, "SELECT pgscore.backfill_rescoring('customers')")
+    assert "customers is not wired for rescoring" in str(e.value)
+
+
+def test_pgscore_backfill_runs_backfill_rescoring_and_exits_1_when_it_warned(shop, db_url):
+    """pgscore backfill --table EVENTS (docs/cli.md): the profiles recounted; exit 1 when a profile was queued."""
+    history_shop(shop)
+    attach(shop)
+    r = pgscore_cli("backfill", "--table", "complaints", "--db", db_url)
+    assert r.returncode == 1, r  # 1001, created with its counters alone, cannot be scored: queued
+    assert "complaints: 21 profiles recounted from the event table's events" in r.stdout + r.stderr, r
+    assert "could not be rescored" in r.stdout + r.stderr, r
+    assert_counted_by_hand_sample(shop)
+    r = pgscore_cli("backfill", "--table", "complaints", "--db", db_url)
+    assert r.returncode == 0 and "complaints: 0 profiles recounted" in r.stdout + r.stderr, r
+
+
+def assert_counted_by_hand_sample(conn):
+    assert query(conn, "SELECT count(*) FROM customers c WHERE support_calls IS DISTINCT FROM (SELECT count(*) FROM "
+                       "complaints e WHERE e.customer_id = c.id) AND EXISTS (SELECT 1 FROM complaints e "
+                       "WHERE e.customer_id = c.id)") == [(0,)]

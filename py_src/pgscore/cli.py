@@ -1192,14 +1192,59 @@ def _refresh_windows(args):
     return 1 if failing or skipped else 0
 
 
+def cmd_backfill(args):
+    """pgscore.backfill_rescoring(): recount the counters of an event table's wirings from all of its events (what
+    attaching over a table with events, or again after a detach, left uncounted) and rescore the profiles whose
+    counters changed; exit 1 when the backfill warned (some profile queued, profiles it could not create), 2 for a
+    --table that does not exist or is not wired, 3 when the backfill itself fails."""
+    import psycopg2
+
+    try:
+        return _backfill(args)
+    except UsageError:  # a --table not wired or missing: exit 2 with backfill's usage line
+        raise
+    except (PgscoreError, psycopg2.Error) as e:
+        say_error(older_schema(e, "backfill"), "backfill")
+        return 3
+
+
+def _backfill(args):
+    import psycopg2
+
+    url = resolve_db(args)
+    require_installed(url)
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        conn.notices = notices = _Notices()  # its NOTICEs and WARNINGs as they come
+        try:
+            cur.execute("SELECT pgscore.backfill_rescoring(%s::regclass)", (args.event_table,))
+        except psycopg2.Error as e:
+            if not _names_no_table(e):
+                raise
+            text = database_error_text(e)
+            if "\nHint:" not in text:
+                text += ("\nHint: --table takes a wired event table's name as SQL writes it (quoted where it has "
+                         "capitals or spaces: --table '\"My Events\"'); the wired ones: SELECT event_table FROM "
+                         "pgscore.rescoring")
+            raise UsageError(text) from None
+        (n,) = cur.fetchone()
+    _say(f"{args.event_table}: {n} profile{'' if n == 1 else 's'} recounted from the event table's events and "
+         "rescored where scored")
+    if notices.warned:
+        _say(f"see the warning above; the queued profiles: SELECT * FROM pgscore.error_queue, then {command('retry')}")
+        return 1
+    return 0
+
+
 class _Notices(list):
     """A psycopg2 notices list that prints each notice (a WARNING from the server) as it arrives, but the
     function's own WARNING that profiles were queued (or stay queued): the command's lines say that per
     wiring, with the exit code (the WARNING is for those who see only the server log, as under pg_cron)."""
 
     QUEUED = re.compile(r"WARNING:  pgscore: (retry_failed|refresh_windows): \d+ profile\(s\) of ")
+    warned = False  # whether a WARNING came (backfill's exit code)
 
     def append(self, notice):
+        self.warned = self.warned or notice.startswith("WARNING:")
         if not self.QUEUED.match(notice):
             _say(notice.strip())
 
@@ -2135,6 +2180,14 @@ def build_parser() -> argparse.ArgumentParser:
     db_opt(sp)
     sp.set_defaults(func=cmd_refresh_windows)
 
+    sp = sub.add_parser("backfill", help="recount an event table's counters from all of its events (after attaching "
+                                         "over a table with events, or again after a detach) and rescore the profiles "
+                                         "whose counters changed (exit 1 when it warned)")
+    sp.add_argument("--table", metavar="EVENTS", dest="event_table", required=True,
+                    help="the wired event table (as SQL writes its name)")
+    db_opt(sp)
+    sp.set_defaults(func=cmd_backfill)
+
     sp = sub.add_parser("maintain", help="create the coming days' prediction-log partitions; apply retention")
     sp.add_argument("--days-ahead", type=_int_between(0, 366), default=7, metavar="N",
                     help="daily partitions to have ready after today's (default 7; 0 to 366)")
@@ -2551,6 +2604,8 @@ ROLE_NEEDED = {
     "models": "a role granted pgscore_app, pgscore_admin or pgscore_reader",
     "show": "a role granted pgscore_app or pgscore_admin",
     "retry": "a role granted pgscore_app or pgscore_admin (it runs pgscore.retry_failed())",
+    "backfill": "a role granted pgscore_app or pgscore_admin (it runs pgscore.backfill_rescoring()), with SELECT, "
+                "UPDATE (and INSERT, to create profiles) on the profile tables and SELECT on the event table",
     "refresh-windows": "a role granted pgscore_app or pgscore_admin (it runs pgscore.refresh_windows()), with "
                        "SELECT and UPDATE on the profile tables and SELECT on the event tables",
     "status": "a superuser or a role granted pgscore_admin (it reads pgscore's registry and settings)",

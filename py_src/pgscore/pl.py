@@ -379,6 +379,13 @@ def refresh_windows(plpy, GD, event_table, limit):
     return rescoring.refresh(plpy, GD, event_table, limit)
 
 
+@raising_sql_errors
+def backfill_rescoring(plpy, GD, event_table):
+    from pgscore import rescoring
+
+    return rescoring.backfill(plpy, GD, event_table)
+
+
 # the rows signed under the first scheme (the bytes alone), and one row's bytes: a query per table (no table name
 # formatted into SQL)
 _OLD_SIGNED = {

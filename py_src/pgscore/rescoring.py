@@ -81,6 +81,9 @@ KINDS = {
     "last": (None, "{a}"),  # the newest event's value (Sql.aggregate orders the events), NULL included
 }
 RECOMPUTED = ("window", "recompute")
+# kinds backfill_rescoring recounts from all of an entity's events (a set's aggregate is of one statement's events)
+BACKFILLED = ("add", "max", "min", "last", "window", "recompute")
+BACKFILL_CHUNK = 10000  # profiles a backfill_rescoring statement locks, recounts and rescores
 REPLAYED = ("add", "max", "min")  # kinds retry_failed replays from events a failed update missed ("count": an add)
 INTEGER_TYPES = {20, 21, 23}  # int8, int2, int4
 FRACTIONAL_TYPES = {700: "real", 701: "double precision", 1700: "numeric"}
@@ -338,7 +341,8 @@ class Wiring:
             if key[0] is not None:  # a new version: the plans of earlier ones (and their models) go
                 for old in [k for k in self.plans if k[0] is not None and (k[0], k[2]) != (key[0], key[2])]:
                     del self.plans[old]
-            cls = RefreshPlans if retry == "refresh" else RetryPlans if retry else Plans
+            cls = (BackfillPlans if retry == "backfill" else RefreshPlans if retry == "refresh" else RetryPlans if retry
+                   else Plans)
             p = self.plans[key] = cls(plpy, self, model, error=error)
         if model is None and error is not None:
             p.error = error  # the latest reason there is no model
@@ -1057,13 +1061,15 @@ class Sql:
                 f"pg_catalog.string_agg(COALESCE(l.b, {self.fmt.sql(batch.EMPTY)}), ''::pg_catalog.bytea "
                 "ORDER BY l.k) AS data FROM l")
 
-    def write(self, retry=False, clear=True, counters=True, refresh=False, keyed=False) -> str:
+    def write(self, retry=False, clear=True, counters=True, refresh=False, keyed=False, backfill=False) -> str:
         """Counters (not on retry), score and scored_at; the audit rows; with `clear`, the profiles'
         queued errors deleted. $1 keys, $2 scores (a float8[] literal, pgarray; NULL: not scored),
         $3 rescoring_id, $4 event table, $5 model_id; for a multiclass model $6, the predicted classes
         (text[], logged as the audit rows' labels). Without `counters`: applied before (apply()).
         `refresh`: retry's statement for refresh_windows (its audit rows' source 'refresh'). `keyed`: the
-        trigger's, aggregating the events of the keys $1 alone (keyed_agg), for the parts of a write that failed."""
+        trigger's, aggregating the events of the keys $1 alone (keyed_agg), for the parts of a write that failed.
+        `backfill`: refresh's, for backfill_rescoring (source 'refresh', its cause's via 'backfill_rescoring')."""
+        refresh = refresh or backfill
         retry = retry or refresh
         q, w, lit = self.q, self.w, self.lit
         labelled = self.model.multiclass
@@ -1085,8 +1091,8 @@ class Sql:
             agg = self.keyed_agg if keyed else self.agg
             head, frm, where = f"WITH a AS ({agg}), {s}, ", f"a JOIN s ON s.k {EQ} a.k", f"p.{self.pk} {EQ} a.k"
             sets = ([self.set_counters] if w.counters and counters else []) + sets
-        source, via = (("refresh", "refresh_windows") if refresh else ("retry", "retry_failed") if retry
-                       else ("trigger", w.via))
+        source, via = (("refresh", "backfill_rescoring") if backfill else ("refresh", "refresh_windows") if refresh
+                       else ("retry", "retry_failed") if retry else ("trigger", w.via))
         clear_queue = (f"d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id {EQ} $3 "
                        f"AND q.entity_key {EQ} u.q AND u.score IS NOT NULL {_COUNTED}{_CLEARED}) " if clear else "")
         cause = self.cause(via, "$3", "$4", events=not retry) + (_QUEUED_IDS if clear else "")
@@ -1305,6 +1311,47 @@ class Sql:
                 f"WITH u AS (UPDATE {self.P} AS t SET {sets} FROM (SELECT p.{self.pk} AS k, {news} "
                 f"FROM {self.P} AS p WHERE {keys}) AS v WHERE t.{self.pk} {EQ} v.k AND ({changed}) "
                 f"RETURNING t.{self.pk} AS k) SELECT pg_catalog.array_agg(u.k::pg_catalog.text ORDER BY u.k) AS keys FROM u")
+
+    def backfill(self) -> str:
+        """backfill_rescoring's recount of the profiles $1 (text[]) from all of their events: locked in key order, as
+        the trigger locks them, then, in a statement of its own (its snapshot taken once the locks are held, as
+        refresh_recount's), every counter a rule defines over all of the events (BACKFILLED) set to what the event
+        table gives: a count or add the sum over them, max and min theirs, last the newest event's value, a window or
+        recompute the trigger's recount; written only where one changed. Returns the keys written (as text, in key
+        order)."""
+        q = self.q
+        done = [(i, c) for i, c in enumerate(self.w.counters) if c.kind in BACKFILLED]
+        keys = f"p.{self.pk} {EQ} ANY ({self.typed_keys()})"
+        aggs = "".join(f", {self.aggregate(c)} AS c{i}" for i, c in done if c.kind in KINDS)
+        a = (f"SELECT e.{self.ek} AS k{aggs} FROM {self.w.events.name} AS e WHERE EXISTS (SELECT 1 FROM "
+             f"({self.typed_keys()}) AS t(x) WHERE t.x {EQ} e.{self.ek}) GROUP BY e.{self.ek}")
+
+        def value(i, c):
+            if c.kind == "add":
+                return f"COALESCE(a.c{i}, 0)"
+            return f"a.c{i}" if c.kind in KINDS else self.new_values[c.column]
+
+        news = ", ".join(f"{value(i, c)} AS c{i}" for i, c in done)
+        sets = ", ".join(f"{q(c.column)} = v.c{i}" for i, c in done)
+        changed = " OR ".join(self.differs(c, f"t.{q(c.column)}", f"v.c{i}") for i, c in done)
+        return (f"SELECT 1 FROM {self.P} AS p WHERE {keys} ORDER BY p.{self.pk} FOR NO KEY UPDATE OF p; "
+                f"WITH a AS ({a}), u AS (UPDATE {self.P} AS t SET {sets} FROM (SELECT p.{self.pk} AS k, {news} "
+                f"FROM {self.P} AS p JOIN a ON p.{self.pk} {EQ} a.k) AS v WHERE t.{self.pk} {EQ} v.k AND ({changed}) "
+                f"RETURNING t.{self.pk} AS k) "
+                "SELECT pg_catalog.array_agg(u.k::pg_catalog.text ORDER BY u.k) AS keys FROM u")
+
+    def backfill_keys(self) -> str:
+        """backfill_rescoring's profiles: the keys (as text, in key order) of those the event table has events of,
+        but those queued in pgscore.error_queue (as Sql.stale leaves them: $1 the queued keys written in another
+        text of their key), and how many of those were left (`queued`). Unlocked: the backfill locks."""
+        has = f"EXISTS (SELECT 1 FROM {self.w.events.name} AS e WHERE e.{self.ek} {EQ} p.{self.pk})"
+        queued = (f"(EXISTS (SELECT 1 FROM pgscore.error_queue q WHERE q.rescoring_id {EQ} "
+                  f"{int(self.w.id)}::pg_catalog.int8 AND q.entity_key {EQ} p.{self.pk}::pg_catalog.text) "
+                  f"OR EXISTS (SELECT 1 FROM ({self.typed_keys()}) AS z(k) WHERE z.k {EQ} p.{self.pk}))")
+        return (f"SELECT pg_catalog.array_agg(s.t ORDER BY s.k) FILTER (WHERE NOT s.queued) AS keys, "
+                "pg_catalog.count(*) FILTER (WHERE s.queued) AS queued FROM (SELECT p.{pk} AS k, "
+                "p.{pk}::pg_catalog.text AS t, {queued} AS queued FROM {P} AS p WHERE {has}) AS s"
+                .replace("{pk}", self.pk).replace("{queued}", queued).replace("{P}", self.P).replace("{has}", has))
 
     def retry_read(self, features=True) -> str:
         # A key is queued as the profile key's text, or for a missing profile as the event key's, which
@@ -1623,6 +1670,22 @@ class RefreshPlans:
         if model is not None:
             self.read = plpy.prepare(sql.retry_read(), ["pg_catalog.text[]"])
             self.write = plpy.prepare(sql.write(refresh=True), sql.write_types())
+
+
+class BackfillPlans:
+    """backfill_rescoring's prepared statements for one wiring and model version (or none: the recount alone,
+    with the reason there is no model), as RefreshPlans with the recount from all of the events (Sql.backfill)."""
+
+    def __init__(self, plpy, w: Wiring, model, error=None):
+        self.model, self.error = model, error
+        self.queue = plpy.prepare(_QUEUE, _QUEUE_TYPES)
+        self.fmt = batch.features_format(plpy)
+        sql = self.sql = Sql(plpy, w, model, source=w.events.name)
+        self.recount = plpy.prepare(sql.backfill(), ["pg_catalog.text[]"])
+        self.bare = None  # sql.retry_read(features=False), prepared when the read fails for some rows' values
+        if model is not None:
+            self.read = plpy.prepare(sql.retry_read(), ["pg_catalog.text[]"])
+            self.write = plpy.prepare(sql.write(backfill=True), sql.write_types())
 
 
 # -- the trigger -------------------------------------------------------------------------------------
@@ -3080,38 +3143,127 @@ def refresh(plpy, GD, event_table=None, limit=None):
                 if _must_raise(e):
                     raise
                 _in_parts(plpy, recount, keys, [None] * len(keys), None, not_recounted, error=e)
-        scored = 0
-        if changed and plans.model is None:
-            failures.append(Failure(changed, plans.error.message, plans.error.sqlstate))
-        elif changed:
-            model = plans.model
-            try:
-                r = _retry_read(plpy, plans, changed)
-            except plpy.SPIError as e:
-                if _must_raise(e) or _state(e) == INSUFFICIENT_PRIVILEGE:
-                    raise  # (the recount is written: failing here would lose it with the transaction)
-                r = {"keys": None}
-                failures.append(Failure(changed, f"reading the profiles failed: {_message(e)}", _state(e)))
-            failures += r.get("failures", [])  # (profiles whose features could not be read: _retry_read)
-            found = r.get("good", r["keys"] or [])
-            if found:
-                scores, labels = _score(model, found, r["data"], failures, plans.fmt)
-                unwritten = set()
-
-                def execute(keys, scores, labels):
-                    plpy.execute(plans.write, _write_args(keys, scores, labels, w, model))  # noqa: B023
-
-                def failed(keys, scores, e):
-                    unwritten.update(keys)  # noqa: B023 - called now
-                    failures.append(Failure(keys, f"writing the score and its audit row failed: {_message(e)}",  # noqa: B023
-                                            _state(e)))
-
-                _in_parts(plpy, execute, found, scores, labels, failed)
-                scored = sum(s is not None for k, s in zip(found, scores) if k not in unwritten)
+        scored = _rescore_changed(plpy, w, plans, changed, failures)
         queue(plpy, w, plans.queue, failures, via="refresh_windows")
         failed_n = len({k for f in failures for k in f.keys})
         out.append((w.id, w.events.oid, w.profiles.oid, len(changed), scored, failed_n))
     return out
+
+
+def _rescore_changed(plpy, w: Wiring, plans, changed, failures) -> int:
+    """Rescore the profiles `changed` (keys as text) whose counters refresh_windows or backfill_rescoring just
+    recounted, with their plans (RefreshPlans, BackfillPlans): read, scored, written with their audit rows; the
+    profiles that fail are added to `failures`. Returns how many were scored."""
+    scored = 0
+    if changed and plans.model is None:
+        failures.append(Failure(changed, plans.error.message, plans.error.sqlstate))
+    elif changed:
+        model = plans.model
+        try:
+            r = _retry_read(plpy, plans, changed)
+        except plpy.SPIError as e:
+            if _must_raise(e) or _state(e) == INSUFFICIENT_PRIVILEGE:
+                raise  # (the recount is written: failing here would lose it with the transaction)
+            r = {"keys": None}
+            failures.append(Failure(changed, f"reading the profiles failed: {_message(e)}", _state(e)))
+        failures += r.get("failures", [])  # (profiles whose features could not be read: _retry_read)
+        found = r.get("good", r["keys"] or [])
+        if found:
+            scores, labels = _score(model, found, r["data"], failures, plans.fmt)
+            unwritten = set()
+
+            def execute(keys, scores, labels):
+                plpy.execute(plans.write, _write_args(keys, scores, labels, w, model))
+
+            def failed(keys, scores, e):
+                unwritten.update(keys)
+                failures.append(Failure(keys, f"writing the score and its audit row failed: {_message(e)}",
+                                        _state(e)))
+
+            _in_parts(plpy, execute, found, scores, labels, failed)
+            scored = sum(s is not None for k, s in zip(found, scores) if k not in unwritten)
+    return scored
+
+
+def backfill(plpy, GD, event_table, chunk=BACKFILL_CHUNK) -> int:
+    """Bring the counters of the wirings of `event_table` (its name as regclass prints it) up to date with all of
+    its events, and rescore the profiles whose counters changed: what attach_rescoring over a table that held
+    events, or attached again after a detach, left uncounted (counters of new events alone: count, add, max, min,
+    last). Every counter a rule defines over all of the events (BACKFILLED) is recounted from them (Sql.backfill);
+    a set counter's aggregate is of one statement's events, so it is skipped with a NOTICE. The missing profiles
+    are created where the wiring creates them; the profiles queued in pgscore.error_queue are left to
+    retry_failed (which may replay events into them), with a NOTICE. `chunk` profiles a statement, in key order
+    (locked as the trigger locks them: no deadlock with an INSERT), each chunk's locks held to the commit.
+    Returns how many profiles' counters changed (audit rows: source refresh, via backfill_rescoring)."""
+    if event_table is None:
+        raise PgscoreError("pgscore.backfill_rescoring: the event table is NULL", sqlstate="22004")
+    check_relation(event_table, "event table")
+    rows = plpy.execute(plpy.prepare(_REFRESH_WIRINGS, ["pg_catalog.text"]), [event_table])
+    if not rows:
+        raise PgscoreError(f"{event_table} is not wired for rescoring", sqlstate="42704",
+                           hint="list wirings with: SELECT * FROM pgscore.rescoring")
+    total = 0
+    for row in rows:
+        rid = row["rescoring_id"]
+        GD.get("pgscore.rescoring", {}).pop(rid, None)  # read afresh: its tables may have changed
+        w = wiring(plpy, GD, rid)
+        if w is None:
+            raise PgscoreError(f"wiring {rid} of {event_table} cannot be backfilled: its profile table was dropped "
+                               "or renamed", sqlstate="42P01",
+                               hint="detach it, then attach the profile table again")
+        moved = plpy.execute(plpy.prepare(_MOVED, ["pg_catalog.int8", "pg_catalog.oid"]), [w.id, w.events.oid])
+        if moved:
+            raise PgscoreError(f"wiring {w.id} cannot be backfilled: its event table {w.events.name} was renamed to "
+                               f"{moved[0]['on_name']} (its trigger is there)", sqlstate="42P01",
+                               hint=f"detach it with SELECT pgscore.detach_rescoring("
+                                    f"{quote_literal(plpy, moved[0]['on_name'])}), then attach it again")
+        if w.missing:
+            raise PgscoreError(f"wiring {w.id} cannot be backfilled: column(s) missing: {', '.join(w.missing)}",
+                               sqlstate="42703", hint=_COLUMNS_HINT)
+        others = _others_code(plpy, w)
+        if others:  # as refresh_windows
+            _warn_others_code(plpy, w, "backfill_rescoring", others, "run it")
+            continue
+        skipped = [c for c in w.counters if c.kind not in BACKFILLED]
+        for c in skipped:
+            plpy.notice(f"pgscore: backfill_rescoring: counter {c.column} ({c.kind}) is not backfilled: its "
+                        "aggregate is of the events of one statement, the last, which no order of the table's "
+                        "events says; it keeps its value until the next event of its profile")
+        if len(skipped) == len(w.counters):
+            continue  # (no counter to recount: the scores are the counters' as they are)
+        sql = Sql(plpy, w, None, source=w.events.name)
+        if w.missing_profile == "create":
+            try:
+                plpy.execute(sql.create())
+            except plpy.SPIError as e:
+                if _must_raise(e):
+                    raise
+                plpy.warning(f"pgscore: backfill_rescoring: the profiles of {w.profiles.name} its events name that "
+                             f"it lacks could not be created: {_message(e)}; their events are not counted",
+                             hint="create them, then run backfill_rescoring again")
+        r = plpy.execute(plpy.prepare(sql.backfill_keys(), ["pg_catalog.text[]"]),
+                         [_queued_as_profile_keys(plpy, w)])[0]
+        keys = r["keys"] or []
+        if r["queued"]:
+            plpy.notice(f"pgscore: backfill_rescoring: {r['queued']} profile(s) of {w.profiles.name} queued in "
+                        "pgscore.error_queue were left: retry_failed may replay events into their counters",
+                        hint="SELECT * FROM pgscore.retry_failed(), then backfill_rescoring again")
+        if w.missing_profile != "create":
+            none = plpy.execute(sql.keys(missing_only=True))[0]["keys"] or []
+            if none:
+                plpy.notice(f"pgscore: backfill_rescoring: {len(none)} key(s) of {w.events.name}'s events have no "
+                            f"profile in {w.profiles.name}, which the wiring does not create (p_missing_profile "
+                            "'queue'): their events are not counted")
+        if not keys:
+            continue
+        plans = _plans(plpy, GD, w, retry="backfill")
+        failures = []
+        for at in range(0, len(keys), chunk):
+            changed = plpy.execute(plans.recount, [keys[at:at + chunk]])[0]["keys"] or []
+            total += len(changed)
+            _rescore_changed(plpy, w, plans, changed, failures)
+        queue(plpy, w, plans.queue, failures, via="backfill_rescoring")
+    return total
 
 
 _QUEUED_TEXTS = ("SELECT pg_catalog.array_agg(q.entity_key ORDER BY q.entity_key) AS keys FROM pgscore.error_queue q "
@@ -3388,6 +3540,7 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
         plpy.execute(f"ALTER TABLE {events.name} ENABLE REPLICA TRIGGER {rt}")
         plpy.execute(f"ALTER TABLE {events.name} ENABLE REPLICA TRIGGER {ct}")
     _warn_slow_or_partial(plpy, events, key, parsed)
+    _warn_history(plpy, events, parsed)
     if not replicated:
         _warn_subscribed(plpy, events, subscriptions)
     _warn_profile_children(plpy, profiles, missing_profile)
@@ -3411,6 +3564,29 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
         plpy.notice(f"pgscore: {len(adopted)} profile(s) of {profiles.name} queued by an earlier wiring (detached, or "
                     f"its event table dropped) are now queued for this one: pgscore.retry_failed() rescores them")
     return w.id
+
+
+HISTORY_COUNTED = 1000000  # events attach_rescoring counts at most, to say how many the counters left out
+
+
+def _warn_history(plpy, events: Table, counters):
+    """The event table holds events already (a table with history, or one detached and attached again): the
+    counters that count new events alone (count, add, max, min, last, set) leave them out, while a window or a
+    recompute recounts them at the profile's next event. Warned, naming those counters and the events, with
+    backfill_rescoring to count them."""
+    new_only = [c for c in counters if c.kind in KINDS]
+    if not new_only:
+        return
+    n = plpy.execute(f"SELECT pg_catalog.count(*) AS n FROM (SELECT 1 FROM {events.name} LIMIT "
+                     f"{HISTORY_COUNTED + 1}) AS e")[0]["n"]
+    if not n:
+        return
+    said = f"more than {HISTORY_COUNTED}" if n > HISTORY_COUNTED else str(n)
+    named = ", ".join(f"{c.column} ({'count' if c.kind == 'add' and c.expr == '1' else c.kind})" for c in new_only)
+    plpy.warning(f"pgscore: {said} event(s) of {events.name} were inserted before the wiring: its counters {named} "
+                 "count only new events, so they leave these out (and the scores read them so)",
+                 hint=f"SELECT pgscore.backfill_rescoring({quote_literal(plpy, events.name)}) counts them from the "
+                      "event table's events, and rescores what changed (docs/sql.md, backfill_rescoring)")
 
 
 def _key_types(plpy, events: Table, key, profiles: Table, profile_key):

@@ -240,3 +240,17 @@ AS $pl$
 @@plpython/refresh_windows.py@@
 $pl$;
 COMMENT ON FUNCTION pgscore.refresh_windows(regclass, integer) IS 'Recount the window counters (and the recomputes that read the clock) of the profiles whose events have left a window since, and rescore those that changed (audit source refresh); up to p_limit profiles per call, in key order; one row per wiring with such counters';
+
+CREATE FUNCTION pgscore.backfill_rescoring(p_event_table regclass)
+RETURNS bigint
+LANGUAGE plpython3u
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET "DateStyle" = 'ISO'
+SET "IntervalStyle" = 'postgres'
+SET extra_float_digits = 1
+AS $pl$
+@@plpython/backfill_rescoring.py@@
+$pl$;
+COMMENT ON FUNCTION pgscore.backfill_rescoring(regclass) IS 'Recount the counters of the event table''s wirings from all of its events (what attaching over a table with events, or again after a detach, left uncounted: count, add, max, min, last; windows and recomputes too; a set counter is skipped with a NOTICE), creating the missing profiles as the wiring does and leaving the queued ones to retry_failed, and rescore the profiles whose counters changed (audit source refresh, via backfill_rescoring); in key order, 10,000 profiles a statement; returns how many profiles changed';
