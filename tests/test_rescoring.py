@@ -4562,6 +4562,7 @@ def test_attach_refuses_a_score_or_scored_at_column_a_generated_feature_is_compu
     attach(shop)
     assert query(shop, "SELECT count(*) FROM pgscore.rescoring") == [(1,)]
 
+
 # -- backfill_rescoring: counters brought up to date with the whole event table -------------------------------
 
 # every kind of counter, on columns of customers the model does not read but support_calls and complaints_30d
