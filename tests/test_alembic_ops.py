@@ -15,7 +15,7 @@ from sklearn.linear_model import LogisticRegression
 
 from helpers import ROOT, ohe_model_over_a_wired_table, query
 from pgscore import artifacts, registry
-from pgscore.errors import InvalidModel
+from pgscore.errors import InvalidModel, command
 
 
 def alembic(example, url, *args):
@@ -320,8 +320,30 @@ def test_deploy_model_can_store_a_version_without_making_it_live(db_url, tmp_pat
     text = rev.read_text()
     assert 'description="churn v1, shipped by migration a1")' in text
     rev.write_text(text.replace('shipped by migration a1")', 'shipped by migration a1", activate=False)'))
-    assert alembic(example, db_url, "upgrade", "head").returncode == 0
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode == 0, run.stderr
     assert query(db_url, "SELECT version, live FROM pgscore.model_versions WHERE name = 'churn'") == [(1, False)]
+    assert re.search(r"\] pgscore: deployed churn version 1 \(model_id \d+, sha256 \w{12}\.\.\., \w+, not live\) by "
+                     r"alembic revision a1; hold-out: auc ", run.stderr), run.stderr
+
+
+def test_an_upgrade_logs_what_deploy_model_deployed_as_pgscore_deploy_says_it(db_url, tmp_path):
+    """deploy_model writes to alembic's log the version it stored and its hold-out metrics, in pgscore deploy's
+    words (before: alembic's `Running upgrade  -> a1` alone; the downgrade said which version it made live)."""
+    example, *_ = make_example(tmp_path, 200, seed=12)
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode == 0, run.stderr
+    rec = registry.show(db_url, "churn")
+    m = rec["metrics"]
+    said = [line for line in run.stderr.splitlines() if "pgscore: deployed" in line]
+    assert said == [f"INFO  [alembic.pgscore] pgscore: deployed churn version 1 (model_id {rec['model_id']}, sha256 "
+                    f"{rec['sha256'][:12]}..., {'signed' if rec['signed'] else 'unsigned'}, live) by alembic revision "
+                    f"a1; hold-out: auc {m['auc']:.3f}, accuracy {m['accuracy']:.3f} on {m['holdout_rows']} rows "
+                    f"(every metric: {command('show churn --version 1')})"], run.stderr
+    # the downgrade and a second upgrade: the new version's own line
+    assert alembic(example, db_url, "downgrade", "base").returncode == 0
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode == 0 and "pgscore: deployed churn version 2 (model_id " in run.stderr, run.stderr
 
 
 def history(db_url):

@@ -78,6 +78,11 @@ def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=
         e.message = f"alembic revision {revision}, deploy_model({name!r}): {e.message}"
         e.args = (e.message,)
         raise
+    # what pgscore deploy prints first, in its words (before: alembic's `Running upgrade  -> a1` alone)
+    from pgscore.cli import deployed_line, holdout_line
+
+    held = holdout_line(rec)
+    log.info("pgscore: %s by alembic revision %s%s", deployed_line(rec), revision, f"; {held}" if held else "")
     if rec.get("same_artifact"):  # (as pgscore deploy notes it: the file deployed again)
         same = rec["same_artifact"]
         log.info("pgscore: %s version %s, stored by alembic revision %s, stores the same artifact as version%s %s "

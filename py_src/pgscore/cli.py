@@ -1322,12 +1322,10 @@ def cmd_deploy(args):
                           description=args.description, activate=not args.no_activate, reason=args.reason,
                           allow_task_change=args.allow_task_change,
                           allow_feature_change=args.allow_feature_change, source=source, progress=progress)
-    _say(f"deployed {rec['name']} version {rec['version']} (model_id {rec['model_id']}, sha256 "
-         f"{rec['sha256'][:12]}..., {'signed' if rec['signed'] else 'unsigned'}, "
-         f"{'live' if rec['live'] else 'not live'})")
+    _say(deployed_line(rec))
     _say(f"  from: {_source(rec)}")
     _say(f"  engine: {rec['engine']}" + (f" ({rec['engine_note']})" if rec.get("engine_note") else ""))
-    held = _holdout_line(rec)
+    held = holdout_line(rec)
     if held:  # (with --target: what the deploy measured, which it said nowhere but in pgscore show)
         _say("  " + held)
     if not rec["live"]:  # --no-activate: what makes it live (it said "not live", and no more)
@@ -1358,8 +1356,17 @@ def _say_wired_nulls(url, name, version) -> None:
     wired_nulls.say_warnings(url, name, version, sys.stderr)
 
 
-def _holdout_line(rec: dict) -> str | None:
-    """deploy's line of the hold-out metrics it measured (with --target), the headline ones; None without."""
+def deployed_line(rec: dict) -> str:
+    """deploy's first line: the name, version, model_id, sha256, signed and live of the version it stored (also
+    alembic_ops.deploy_model's, in alembic's log)."""
+    return (f"deployed {rec['name']} version {rec['version']} (model_id {rec['model_id']}, sha256 "
+            f"{rec['sha256'][:12]}..., {'signed' if rec['signed'] else 'unsigned'}, "
+            f"{'live' if rec['live'] else 'not live'})")
+
+
+def holdout_line(rec: dict) -> str | None:
+    """deploy's line of the hold-out metrics it measured (with --target), the headline ones; None without (also
+    alembic_ops.deploy_model's)."""
     m = rec.get("metrics") or {}
     said = [f"{k} {m[k]:.3f}" for k in ("auc", "auc_ovr", "accuracy", "r2", "rmse", "mae")
             if isinstance(m.get(k), float)]
