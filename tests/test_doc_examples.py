@@ -79,7 +79,8 @@ def test_the_blocks_are_found_and_split():
 def shop(db_url):
     """The demo's shop: churn v1, v2 and v3 (model_ids 1 to 3, v1 live again), 300 customers, complaints not
     wired (the pages wire them), the columns and tables the examples name: a refund per complaint, refunds and
-    billing complaints per customer, profiles keyed by customer_id, closed accounts; and docs/cli.md's loans."""
+    billing complaints per customer, profiles keyed by customer_id, closed accounts, a schema app of the
+    application's own (docs/sql.md's roles grant USAGE on it); and docs/cli.md's loans."""
     X, y, _ = churn(300, seed=5)
     conn = make_shop(db_url, make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, y), X, y, 300)
     for c in (0.01, 1.0):
@@ -92,6 +93,7 @@ def shop(db_url):
     features = sql.SQL(", ").join(map(sql.Identifier, CHURN_FEATURES))
     with conn.cursor() as cur:
         cur.execute("SELECT pgscore.activate('churn', 1, 'the docs test')")
+        cur.execute("CREATE SCHEMA app")
         cur.execute("ALTER TABLE complaints ADD COLUMN refund numeric")
         cur.execute("ALTER TABLE customers ADD COLUMN refunds numeric, ADD COLUMN billing_complaints bigint")
         cur.execute(sql.SQL("CREATE TABLE profiles AS SELECT id AS customer_id, {} FROM customers").format(features))
