@@ -1651,6 +1651,11 @@ def cmd_score(args):
     if not args.skip_unscorable and (args.max_skipped is not None or args.skipped_report is not None):
         raise UsageError(f"{'--max-skipped' if args.max_skipped is not None else '--skipped-report'} goes with "
                          "--skip-unscorable: without it, the first row the model cannot score stops the run")
+    if args.label_into is not None and args.label_into == args.into:
+        raise UsageError(f"--label-into {args.label_into} is the --into column: the score and the predicted class "
+                         "need a column each",
+                         hint=f"write the class into a column of its own (ALTER TABLE {args.table} ADD COLUMN "
+                              "predicted_class text), then --label-into predicted_class")
     report = None
     if args.skipped_report is not None:  # opened first: a file that cannot be written is said before any work
         try:
