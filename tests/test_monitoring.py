@@ -1202,6 +1202,31 @@ COLUMN_COMMENTS = {
            "deploy_mae": "Hold-out mean absolute error captured at deploy (regressors)",
            "deploy_rmse": "Hold-out root mean squared error captured at deploy (regressors)",
        }.items()},
+    # what 0115 made false (migration 0116): a binary classifier's class is logged by score_table and score_chunk
+    # with p_label_into; and the internal views' n, from the dictionary's "predictions, or matched outcomes"
+    ("predictions", "label"): (
+        "The predicted class, where it was logged: pgscore.predict's label; a multiclass model's predicted "
+        "class whatever logged it (score, predict_proba, batches, rescoring); and the class score_table and "
+        "score_chunk wrote with p_label_into, a binary classifier's too (since migration 0115); NULL for "
+        "other scores (a binary classifier's logged without its class, a regressor's)"),
+    ("outcome_matches", "label"): (
+        "The judged prediction's label, where it was logged: pgscore.predict's; every path's for a multiclass "
+        "model (since migration 0017); score_table's and score_chunk's with p_label_into, a binary "
+        "classifier's too (since migration 0115)"),
+    ("drift_rows", "n"): (
+        "How many predictions of the version were logged in the period (window or UTC day): the feature's (or "
+        "score's) values, NULL and NaN ones included (null_rate is their share); NULL for a version without a "
+        "baseline (status no_baseline)"),
+    ("drift_report", "n"): (
+        "How many predictions of the version were logged in the period (window or UTC day): the feature's (or "
+        "score's) values, NULL and NaN ones included (null_rate is their share); NULL for a version without a "
+        "baseline (status no_baseline)"),
+    ("drift_checks", "n"): (
+        "How many values of the feature (or score) the metric was judged on in the period (window or UTC "
+        "day): for null_rate every prediction of the version logged in it, NULL and NaN ones included; for "
+        "the others its non-NULL, non-NaN values"),
+    ("performance_rows", "n"): (
+        "How many predictions made in the window have a matched outcome"),
     **{(view, "log_loss"): "Mean negative log-likelihood of the outcome under the score (binary classifiers; scores "
                            "clipped to [eps, 1-eps] as scikit-learn does; NULL for a multiclass model: the log holds "
                            "the top class's probability only, not the outcome's)"
@@ -1222,7 +1247,7 @@ def test_the_columns_comments_say_what_each_view_holds(conn):
     assert query(conn, "SELECT obj_description('pgscore.score_drift'::regclass, 'pg_class')")[0][0].endswith(
         "its metrics' score_baseline says which)")
     assert [c for (v, c), t in got.items() if v == "score_drift" and "feature" in t] == []
-    assert [v for (v, c), t in got.items() if v in PUBLIC_VIEWS and c == "n" and "or matched outcomes" in t] == []
+    assert [v for (v, c), t in got.items() if c == "n" and "or matched outcomes" in t] == []
 
 
 def test_no_pgscore_function_is_executable_by_public_but_float8_image_and_score_table_commit(conn):

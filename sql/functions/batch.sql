@@ -406,6 +406,12 @@ DECLARE
     v_column text;
     v_constraint text;
     v_datatype text;
+    -- the run's options that choose what is written, repeated in each resume hint (session 57; before, p_after and
+    -- p_version alone: a run resumed as they said left the rest of the rows unlabelled, or logged them), as
+    -- pgscore score's resume line repeats --label-into and --no-log
+    v_again text := pg_catalog.concat(
+        CASE WHEN p_label_into IS NOT NULL THEN pg_catalog.format(', p_label_into => %L', p_label_into) END,
+        CASE WHEN NOT p_log THEN ', p_log => false' END);
 BEGIN
     IF p_commit IS NULL THEN
         RAISE EXCEPTION 'pgscore.score_table: p_commit must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -445,7 +451,7 @@ BEGIN
                                           'committed, up to %I %L', p_rows, p_table, p_key, v_after)),
                     'hint', pg_catalog.concat_ws(E'\n', NULLIF(v_hint, ''),
                         pg_catalog.format('once the cause is fixed, CALL it again with p_after => %L, '
-                                          'p_version => %s to go on after them', v_after, v_version)),
+                                          'p_version => %s%s to go on after them', v_after, v_version, v_again)),
                     'schema_name', NULLIF(v_schema, ''), 'table_name', NULLIF(v_table, ''),
                     'column_name', NULLIF(v_column, ''), 'constraint_name', NULLIF(v_constraint, ''),
                     'datatype_name', NULLIF(v_datatype, '')));
@@ -466,7 +472,8 @@ BEGIN
                   pg_catalog.quote_ident(p_key), pg_catalog.quote_nullable(v_after)
                   USING HINT = CASE WHEN p_commit
                                     THEN pg_catalog.format('they are committed; after an interruption, CALL it again '
-                                                           'with p_after => %L to go on after them', v_after)
+                                                           'with p_after => %L%s to go on after them', v_after,
+                                                           v_again)
                                     ELSE 'they commit or roll back with your transaction (p_commit => false)' END;
             v_noted := pg_catalog.clock_timestamp();
         END IF;

@@ -3,6 +3,10 @@
  * \d+. Columns commented where their view is defined keep that text; the
  * rest take the meaning of their name from this one dictionary, so a name
  * means the same in every view. A view column with neither fails the install.
+ * n has no entry: what it counts differs by view (predictions logged, values a
+ * metric was judged on, predictions with a matched outcome), and each view's
+ * says which (migration 0116; the entry, "predictions, or matched outcomes",
+ * said neither).
  */
 DO $do$
 DECLARE
@@ -59,7 +63,6 @@ DECLARE
  "min_score": "Lowest score in the decile",
  "model": "Model name",
  "model_id": "The model version's row in pgscore.models",
- "n": "How many values (predictions, or matched outcomes) the window holds",
  "n_out": "How many values fell outside the baseline min..max",
  "n_train": "Rows the model was trained on",
  "n_valid": "How many of the values are not NULL or NaN",

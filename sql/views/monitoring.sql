@@ -1306,6 +1306,7 @@ SELECT s.model_id, s.name, s.version, s.period_kind, s.period, s.sort_order, s.k
  CROSS JOIN LATERAL jsonb_to_recordset(s.checks)
        c(metric text, value float8, n bigint, warn float8, alert float8, min_n integer, level text);
 COMMENT ON VIEW pgscore.drift_checks IS 'Internal: one row per drift metric with its thresholds and level';
+COMMENT ON COLUMN pgscore.drift_checks.n IS 'How many values of the feature (or score) the metric was judged on in the period (window or UTC day): for null_rate every prediction of the version logged in it, NULL and NaN ones included; for the others its non-NULL, non-NaN values';
 
 -- drift_report with each row's checks (migration 0087): what pgscore drift reads, in the one run of drift_stats()
 -- that also gives its rows, for the checks the noise floors held back (pgscore.check_rows)
@@ -1330,6 +1331,7 @@ SELECT m.name, m.version, k.kind, NULL, NULL, 'window', w.window_name, w.sort_or
  CROSS JOIN pgscore.drift_windows w
  WHERE NOT EXISTS (SELECT 1 FROM pgscore.baselines b WHERE b.model_id = m.model_id AND b.kind = k.kind);
 COMMENT ON VIEW pgscore.drift_rows IS 'Internal: drift rows of every kind and period, with their status, a note and their checks';
+COMMENT ON COLUMN pgscore.drift_rows.n IS 'How many predictions of the version were logged in the period (window or UTC day): the feature''s (or score''s) values, NULL and NaN ones included (null_rate is their share); NULL for a version without a baseline (status no_baseline)';
 COMMENT ON COLUMN pgscore.drift_rows.checks IS 'Each drift metric checked, with its value, thresholds, level and (where its confidence is set) its confidence and noise floor, and (since 0091) its family: family (the k features and score its floor is family-wise over), family_features and check_confidence (the confidence^(1/k) its floor is at)';
 
 -- the one definition behind feature_drift, score_drift and drift_by_day
@@ -1338,6 +1340,7 @@ SELECT model, version, kind, feature, position, period_kind, period, sort_order,
        mean, baseline_mean, mean_shift, out_of_range, psi, ks, js, status, firing, note
   FROM pgscore.drift_rows;
 COMMENT ON VIEW pgscore.drift_report IS 'Internal: drift rows of every kind and period, with their status and a note';
+COMMENT ON COLUMN pgscore.drift_report.n IS 'How many predictions of the version were logged in the period (window or UTC day): the feature''s (or score''s) values, NULL and NaN ones included (null_rate is their share); NULL for a version without a baseline (status no_baseline)';
 
 CREATE VIEW pgscore.feature_drift AS
 SELECT model, version, feature, window_name, n, psi, ks, js, mean, baseline_mean, mean_shift,
@@ -1491,7 +1494,7 @@ COMMENT ON COLUMN pgscore.outcome_matches.model_id IS 'The model version row of 
 COMMENT ON COLUMN pgscore.outcome_matches.version IS 'The version that made the judged prediction';
 COMMENT ON COLUMN pgscore.outcome_matches.predicted_at IS 'When the judged prediction was logged';
 COMMENT ON COLUMN pgscore.outcome_matches.score IS 'The judged prediction''s score';
-COMMENT ON COLUMN pgscore.outcome_matches.label IS 'The judged prediction''s label, where it was logged (pgscore.predict; and, since migration 0017, every path for a multiclass model)';
+COMMENT ON COLUMN pgscore.outcome_matches.label IS 'The judged prediction''s label, where it was logged: pgscore.predict''s; every path''s for a multiclass model (since migration 0017); score_table''s and score_chunk''s with p_label_into, a binary classifier''s too (since migration 0115)';
 COMMENT ON COLUMN pgscore.outcome_matches.matched IS 'false when no prediction of this model for this entity was logged before the outcome';
 
 -- Each judged prediction once, with the newest outcome observed for it: an outcome recorded again for
@@ -1869,6 +1872,7 @@ SELECT name AS model, version, task, period AS window_name, n, positives, auc, a
           JOIN pgscore.models m ON m.model_id = p.model_id) p
  WHERE period_kind = 'window';
 COMMENT ON VIEW pgscore.performance_rows IS 'Internal: realised_performance with each row''s window order and checks';
+COMMENT ON COLUMN pgscore.performance_rows.n IS 'How many predictions made in the window have a matched outcome';
 
 CREATE VIEW pgscore.realised_performance AS
 SELECT model, version, task, window_name, n, positives, auc, accuracy, precision, recall, brier,

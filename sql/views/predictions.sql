@@ -14,6 +14,6 @@ COMMENT ON COLUMN pgscore.predictions.version IS 'The model version that produce
 COMMENT ON COLUMN pgscore.predictions.entity_key IS 'The entity scored, where known (p_key, the batch key, the profile key)';
 COMMENT ON COLUMN pgscore.predictions.features IS 'The feature vector, in the model''s feature order (NaN for missing)';
 COMMENT ON COLUMN pgscore.predictions.score IS 'Positive-class probability, top-class probability or regression value';
-COMMENT ON COLUMN pgscore.predictions.label IS 'The predicted class: pgscore.predict''s label, and for a multiclass model the predicted class whatever logged it (score, predict_proba, batches, rescoring); NULL for other models'' scores';
+COMMENT ON COLUMN pgscore.predictions.label IS 'The predicted class, where it was logged: pgscore.predict''s label; a multiclass model''s predicted class whatever logged it (score, predict_proba, batches, rescoring); and the class score_table and score_chunk wrote with p_label_into, a binary classifier''s too (since migration 0115); NULL for other scores (a binary classifier''s logged without its class, a regressor''s)';
 COMMENT ON COLUMN pgscore.predictions.source IS 'query, batch, trigger, retry, refresh, or shadow (a version scored next to the live one, never served)';
 COMMENT ON COLUMN pgscore.predictions.cause IS 'What asked for it: user, application, backend, statement time; the events for triggers';
