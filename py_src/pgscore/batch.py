@@ -1055,8 +1055,8 @@ def _writable(plpy, model, table, col, what, hint) -> None:
 def _label_cast(plpy, model, table, key, into, label_into, columns, types) -> str:
     """The type (as SQL writes it, without a typmod) that score_table's chunks cast each label to for the column
     `label_into` of `table`; or the error of a column that cannot take the model's labels (a regressor's, none;
-    missing; the key, score or a feature column; a type that cannot hold every class), before any row is
-    written."""
+    missing; the key or a feature column (the score column: TablePlans); a generated one; one the role may not
+    UPDATE; a type that cannot hold every class), before any row is written."""
     q = functools.partial(quote_ident, plpy)
     col = f"{table}.{q(label_into)}"
     if model.task == "regression" or not model.classes:
