@@ -236,7 +236,8 @@ SQL_CASES = [
     ("score_chunk label into the key", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'churn_score', "
      "p_label_into => 'id')", (), "22023", "the label column 'id' of public.customers is its key column"),
     ("score_chunk label into the score", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'churn_score', "
-     "p_label_into => 'churn_score')", (), "22023", "is its score column (p_into)"),
+     "p_label_into => 'churn_score')", (), "22023", "p_into and p_label_into both name column 'churn_score' of "
+     "public.customers: model churn v1's score and its predicted class need a column each"),
     ("score_chunk label into a feature", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'churn_score', "
      "p_label_into => 'tenure_months')", (), "22023", "'tenure_months' of public.customers is a feature of model churn v1"),
     ("score_chunk no such label column", "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'churn_score', "
