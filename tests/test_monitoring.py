@@ -1202,7 +1202,7 @@ COLUMN_COMMENTS = {
            "deploy_mae": "Hold-out mean absolute error captured at deploy (regressors)",
            "deploy_rmse": "Hold-out root mean squared error captured at deploy (regressors)",
        }.items()},
-    # what 0115 made false (migration 0116): a binary classifier's class is logged by score_table and score_chunk
+    # what 0115 made false (migration 0118): a binary classifier's class is logged by score_table and score_chunk
     # with p_label_into; and the internal views' n, from the dictionary's "predictions, or matched outcomes"
     ("predictions", "label"): (
         "The predicted class, where it was logged: pgscore.predict's label; a multiclass model's predicted "

@@ -5,7 +5,7 @@
  * means the same in every view. A view column with neither fails the install.
  * n has no entry: what it counts differs by view (predictions logged, values a
  * metric was judged on, predictions with a matched outcome), and each view's
- * says which (migration 0116; the entry, "predictions, or matched outcomes",
+ * says which (migration 0118; the entry, "predictions, or matched outcomes",
  * said neither).
  */
 DO $do$

@@ -1,4 +1,10 @@
--- 0116 to 0115: score_table and the column comments as 0115 left them.
+-- 0117 to 0118: the column comments 0115 made false, and score_table's resume hints. predictions.label and
+-- outcome_matches.label said a binary classifier's batch rows carry no label, but score_table's and score_chunk's
+-- with p_label_into do (0115); the internal views drift_rows, drift_report, drift_checks and performance_rows took
+-- n from the column dictionary, "(predictions, or matched outcomes)", where each counts one thing: each says which.
+-- score_table's progress NOTICE and the HINT of a chunk's error after committed chunks repeat p_label_into and
+-- p_log => false where the run was given them (before, p_after and p_version alone: a run resumed as they said
+-- left the rest of the rows unlabelled, or logged them). CREATE OR REPLACE keeps the procedure's comment and grants.
 
 CREATE OR REPLACE PROCEDURE pgscore.score_table(p_model text, p_table regclass, p_key name, p_into name,
                                      p_chunk_size integer DEFAULT 10000, p_version integer DEFAULT NULL,
@@ -21,6 +27,12 @@ DECLARE
     v_column text;
     v_constraint text;
     v_datatype text;
+    -- the run's options that choose what is written, repeated in each resume hint (session 57; before, p_after and
+    -- p_version alone: a run resumed as they said left the rest of the rows unlabelled, or logged them), as
+    -- pgscore score's resume line repeats --label-into and --no-log
+    v_again text := pg_catalog.concat(
+        CASE WHEN p_label_into IS NOT NULL THEN pg_catalog.format(', p_label_into => %L', p_label_into) END,
+        CASE WHEN NOT p_log THEN ', p_log => false' END);
 BEGIN
     IF p_commit IS NULL THEN
         RAISE EXCEPTION 'pgscore.score_table: p_commit must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -60,7 +72,7 @@ BEGIN
                                           'committed, up to %I %L', p_rows, p_table, p_key, v_after)),
                     'hint', pg_catalog.concat_ws(E'\n', NULLIF(v_hint, ''),
                         pg_catalog.format('once the cause is fixed, CALL it again with p_after => %L, '
-                                          'p_version => %s to go on after them', v_after, v_version)),
+                                          'p_version => %s%s to go on after them', v_after, v_version, v_again)),
                     'schema_name', NULLIF(v_schema, ''), 'table_name', NULLIF(v_table, ''),
                     'column_name', NULLIF(v_column, ''), 'constraint_name', NULLIF(v_constraint, ''),
                     'datatype_name', NULLIF(v_datatype, '')));
@@ -81,7 +93,8 @@ BEGIN
                   pg_catalog.quote_ident(p_key), pg_catalog.quote_nullable(v_after)
                   USING HINT = CASE WHEN p_commit
                                     THEN pg_catalog.format('they are committed; after an interruption, CALL it again '
-                                                           'with p_after => %L to go on after them', v_after)
+                                                           'with p_after => %L%s to go on after them', v_after,
+                                                           v_again)
                                     ELSE 'they commit or roll back with your transaction (p_commit => false)' END;
             v_noted := pg_catalog.clock_timestamp();
         END IF;
@@ -89,9 +102,9 @@ BEGIN
 END
 $fn$;
 
-COMMENT ON COLUMN pgscore.predictions.label IS 'The predicted class: pgscore.predict''s label, and for a multiclass model the predicted class whatever logged it (score, predict_proba, batches, rescoring); NULL for other models'' scores';
-COMMENT ON COLUMN pgscore.outcome_matches.label IS 'The judged prediction''s label, where it was logged (pgscore.predict; and, since migration 0017, every path for a multiclass model)';
-COMMENT ON COLUMN pgscore.drift_rows.n IS 'How many values (predictions, or matched outcomes) the window holds';
-COMMENT ON COLUMN pgscore.drift_report.n IS 'How many values (predictions, or matched outcomes) the window holds';
-COMMENT ON COLUMN pgscore.drift_checks.n IS 'How many values (predictions, or matched outcomes) the window holds';
-COMMENT ON COLUMN pgscore.performance_rows.n IS 'How many values (predictions, or matched outcomes) the window holds';
+COMMENT ON COLUMN pgscore.predictions.label IS 'The predicted class, where it was logged: pgscore.predict''s label; a multiclass model''s predicted class whatever logged it (score, predict_proba, batches, rescoring); and the class score_table and score_chunk wrote with p_label_into, a binary classifier''s too (since migration 0115); NULL for other scores (a binary classifier''s logged without its class, a regressor''s)';
+COMMENT ON COLUMN pgscore.outcome_matches.label IS 'The judged prediction''s label, where it was logged: pgscore.predict''s; every path''s for a multiclass model (since migration 0017); score_table''s and score_chunk''s with p_label_into, a binary classifier''s too (since migration 0115)';
+COMMENT ON COLUMN pgscore.drift_rows.n IS 'How many predictions of the version were logged in the period (window or UTC day): the feature''s (or score''s) values, NULL and NaN ones included (null_rate is their share); NULL for a version without a baseline (status no_baseline)';
+COMMENT ON COLUMN pgscore.drift_report.n IS 'How many predictions of the version were logged in the period (window or UTC day): the feature''s (or score''s) values, NULL and NaN ones included (null_rate is their share); NULL for a version without a baseline (status no_baseline)';
+COMMENT ON COLUMN pgscore.drift_checks.n IS 'How many values of the feature (or score) the metric was judged on in the period (window or UTC day): for null_rate every prediction of the version logged in it, NULL and NaN ones included; for the others its non-NULL, non-NaN values';
+COMMENT ON COLUMN pgscore.performance_rows.n IS 'How many predictions made in the window have a matched outcome';

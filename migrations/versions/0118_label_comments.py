@@ -4,15 +4,15 @@ drift_checks and performance_rows say what their n counts (each took the diction
 outcomes"); score_table's progress NOTICE and the HINT of a chunk's error after committed chunks repeat p_label_into
 and p_log => false where the run was given them. The downgrade restores both as 0115 left them.
 
-Revision ID: 0116
-Revises: 0115
+Revision ID: 0118
+Revises: 0117
 Create Date: 2026-12-05
 """
 
 from pgscore.migrate import run_frozen
 
-revision = "0116"
-down_revision = "0115"
+revision = "0118"
+down_revision = "0117"
 branch_labels = None
 depends_on = None
 
