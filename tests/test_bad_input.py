@@ -367,6 +367,22 @@ SQL_CASES = [
      "'churn_score')", (), "22004", "the model is NULL"),
     ("attach score column a feature", "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', "
      "'churn', 'tenure_months', p_profile_key => 'id')", (), "22023", "would feed its own output back in"),
+    # p_label_column (migration 0116): score_table's p_label_into refusals, in its words
+    ("attach label column misspelt", "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', "
+     "'churn', 'churn_score', p_profile_key => 'id', p_label_column => 'churn_scor')", (), "42703",
+     "table public.customers has no column 'churn_scor' (the label column of model churn)"),
+    ("attach label column injection", "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', "
+     "'churn', 'churn_score', p_profile_key => 'id', p_label_column => %s)", (INJECT_ID,), "42703", "DROP TABLE"),
+    ("attach label column the score column", "SELECT pgscore.attach_rescoring('complaints', 'customers', "
+     "'customer_id', 'churn', 'churn_score', p_profile_key => 'id', p_label_column => 'churn_score')", (), "22023",
+     "the label column 'churn_score' of public.customers is its score column (p_score_column)"),
+    ("attach label column a feature", "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', "
+     "'churn', 'churn_score', p_profile_key => 'id', p_label_column => 'tenure_months')", (), "22023",
+     "the label column 'tenure_months' of public.customers is a feature of model churn v1"),
+    ("attach label column of a type that cannot hold the classes",
+     "ALTER TABLE customers ADD COLUMN churned date; SELECT pgscore.attach_rescoring('complaints', 'customers', "
+     "'customer_id', 'churn', 'churn_score', p_profile_key => 'id', p_label_column => 'churned')", (), "42804",
+     "column 'churned' of public.customers is date, which cannot hold"),
     ("attach replicated rows of a partitioned table",
      "CREATE TABLE parted_events (customer_id bigint) PARTITION BY RANGE (customer_id); "
      "SELECT pgscore.attach_rescoring('parted_events', 'customers', 'customer_id', 'churn', 'churn_score', "

@@ -66,7 +66,7 @@ EXPECTED = {
     "pgscore.score_table_commit()": ("v", False, "u"),  # score_table's first COMMIT, or 2D000 in its words
     "pgscore.create_log_partitions(integer,date)": ("v", False, "u"),
     "pgscore.drop_log_partitions(interval)": ("v", False, "u"),
-    "pgscore.attach_rescoring(regclass,regclass,name,text,name,jsonb,name,name,text,boolean,name,boolean)": ("v", False, "u"),
+    "pgscore.attach_rescoring(regclass,regclass,name,text,name,jsonb,name,name,text,boolean,name,boolean,name)": ("v", False, "u"),
     "pgscore.detach_rescoring(regclass,regclass)": ("v", False, "u"),
     "pgscore.forget_rescoring(bigint)": ("v", False, "u"),
     "pgscore.rescore_events()": ("v", False, "u"),

@@ -752,6 +752,8 @@ SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.score_col
                 SELECT 3, 'key column', r.profile_key, p.oid UNION ALL
                 SELECT 4, 'score column', r.score_column, p.oid UNION ALL
                 SELECT 5, 'scored_at column', r.scored_at_column, p.oid UNION ALL
+                SELECT 5, 'label column', pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.->>) 'label_column', p.oid
+                UNION ALL
                 SELECT 6, 'counter', k.k, p.oid FROM pg_catalog.jsonb_object_keys(
                     CASE WHEN pg_catalog.jsonb_typeof(r.counters) = 'object' THEN r.counters END) AS k(k) UNION ALL
                 SELECT 7, 'time column', v.value ->> 'time', e.oid FROM pg_catalog.jsonb_each(
@@ -787,7 +789,11 @@ SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.score_col
            AND rt.tgfoid = 'pgscore.rescore_replicated()'::pg_catalog.regprocedure) AS replication_enabled,
        """ + _COMMIT_TRIGGER + """,
        r.event_key, r.profile_key, r.counters::pg_catalog.text, r.scored_at_column, r.missing_profile, r.strict,
-       r.event_id_column
+       r.event_id_column,
+       -- the label column (attach_rescoring's p_label_column; through the row as jsonb: a schema before migration
+       -- 0116 has none)
+       pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.->>) 'label_column' AS label_column,
+       pg_catalog.quote_ident(pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.->>) 'label_column') AS label_quoted
   FROM pgscore.rescoring r
   LEFT JOIN pg_catalog.pg_class e ON e.oid = pg_catalog.to_regclass(r.event_table)
   LEFT JOIN pg_catalog.pg_class p ON p.oid = pg_catalog.to_regclass(r.profile_table)
@@ -888,10 +894,12 @@ def _rescoring_status(cur):
         return sql.Literal(text).as_string(cur)
 
     def attach_call(events, profiles, model, column, event_key, profile_key, counters, scored_at, missing, strict,
-                    event_id, replicated=False):
+                    event_id, label=None, replicated=False):
         args = [lit(v) for v in (events, profiles, event_key, model, column, counters)]
         named = {"p_scored_at_column": scored_at, "p_profile_key": profile_key, "p_missing_profile": missing,
                  "p_strict": strict, "p_event_id_column": event_id}
+        if label is not None:
+            named["p_label_column"] = label
         if replicated:  # (else as attach decides: where a subscription writes the table)
             named["p_replicated"] = True
         return (f"SELECT pgscore.attach_rescoring({', '.join(args)}, "
@@ -910,9 +918,10 @@ def _rescoring_status(cur):
          replication_trigger, replication_enabled, staging, commit_enabled, commit, *wiring) in wirings:
         strict = wiring[5]
         again = ("and attach it again: " + attach_call(trigger_on if trigger_on and not on_its_table else events,
-                                                        profiles, model, column, *wiring,
+                                                        profiles, model, column, *wiring[:7], label=wiring[7],
                                                         replicated=replication_trigger is not None))
-        line = (f"  wiring {rid}: {events} -> {profiles}.{column_quoted}, model {model} "
+        line = (f"  wiring {rid}: {events} -> {profiles}.{column_quoted}"
+                + (f" (class into {wiring[8]})" if wiring[7] is not None else "") + f", model {model} "
                 + (f"(live version {live})" if live is not None else "(no live version)")
                 + (f", {n_counters} counter{'' if n_counters == 1 else 's'}" if n_counters else ""))
         stop = "\n     NOT RESCORING: "

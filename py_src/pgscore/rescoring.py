@@ -228,7 +228,9 @@ _WIRING = ("SELECT r.rescoring_id, r.event_table, r.profile_table, "
            "(SELECT c.relkind::pg_catalog.text FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) "
            "pg_catalog.to_regclass(r.profile_table)) AS profile_kind, r.event_key, r.profile_key, r.model_name, "
            "r.score_column, r.scored_at_column, r.counters::pg_catalog.text AS counters, r.event_id_column, "
-           "r.missing_profile, r.strict, r.xmin::pg_catalog.text AS stamp "
+           "r.missing_profile, r.strict, r.xmin::pg_catalog.text AS stamp, "
+           # (through the row as jsonb: a schema before migration 0116 has no label_column, and reads NULL)
+           "pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.->>) 'label_column' AS label_column "
            "FROM pgscore.rescoring r WHERE r.rescoring_id OPERATOR(pg_catalog.=) $1")
 # whether the wiring's row is no longer the one read (its xmin, `stamp`): pgscore uninstalled and installed
 # again, or the database restored over, numbers its wirings again, and one attached again to the same event
@@ -292,6 +294,8 @@ class Wiring:
         self.event_key, self.profile_key = row["event_key"], row["profile_key"]
         self.model_name, self.score_column = row["model_name"], row["score_column"]
         self.scored_at_column, self.event_id_column = row["scored_at_column"], row["event_id_column"]
+        # the column a classifier's predicted class goes into with each score (attach_rescoring's p_label_column)
+        self.label_column = row.get("label_column")
         self.counters = parse_counters(row["counters"])
         self.missing_profile, self.strict = row["missing_profile"], row["strict"] and not replicated
         self.stamp = row["stamp"]  # the row's xmin: another row under this id (or the row changed) is told apart
@@ -765,11 +769,12 @@ def create_missing(plpy, w: Wiring, hp: HoldPlans, rows) -> set:
 
 
 def missing_columns(plpy, w: Wiring) -> list[str]:
-    """The columns the wiring itself reads or writes (keys, score, scored_at, counters, a window's time
+    """The columns the wiring itself reads or writes (keys, score, scored_at, label, counters, a window's time
     column, the event id) that its tables lack, as 'table.column (what)', the column quoted as SQL writes it."""
     wanted = [(w.events, w.event_key, "the event key"), (w.events, w.event_id_column, "the event id"),
               (w.profiles, w.profile_key, "the profile key"), (w.profiles, w.score_column, "the score column"),
-              (w.profiles, w.scored_at_column, "the scored_at column")]
+              (w.profiles, w.scored_at_column, "the scored_at column"),
+              (w.profiles, w.label_column, "the label column")]
     wanted += [(w.profiles, c.column, "a counter") for c in w.counters]
     wanted += [(w.events, c.time, f"counter {c.column!r}'s time") for c in w.counters if c.time]
     return [f"{column_of(plpy, t, col)} ({what})" for t, col, what in wanted
@@ -814,6 +819,9 @@ class Sql:
                           f"e.{self.ek}) GROUP BY e.{self.ek}")
         self.new_values = {c.column: self.combine(i, c, E) for i, c in enumerate(w.counters)}
         self.set_counters = ", ".join(f"{q(col)} = {v}" for col, v in self.new_values.items())
+        # the type write() casts each predicted class to for the wiring's label column (label_cast: set by the
+        # plans of a version that writes it, after the version's classes were checked against the column)
+        self.label_cast = None
 
     def aggregate(self, c: Counter) -> str:
         if c.kind == "last":  # the newest event's value, NULL or not: by `by` (NULLS LAST), then by the event id
@@ -1064,17 +1072,22 @@ class Sql:
     def write(self, retry=False, clear=True, counters=True, refresh=False, keyed=False, backfill=False) -> str:
         """Counters (not on retry), score and scored_at; the audit rows; with `clear`, the profiles'
         queued errors deleted. $1 keys, $2 scores (a float8[] literal, pgarray; NULL: not scored),
-        $3 rescoring_id, $4 event table, $5 model_id; for a multiclass model $6, the predicted classes
-        (text[], logged as the audit rows' labels). Without `counters`: applied before (apply()).
+        $3 rescoring_id, $4 event table, $5 model_id; for a multiclass model, and any classifier's where the
+        wiring has a label column, $6, the predicted classes (text[], logged as the audit rows' labels, and
+        written into the label column, cast to label_cast, with each score). Without `counters`: applied
+        before (apply()).
         `refresh`: retry's statement for refresh_windows (its audit rows' source 'refresh'). `keyed`: the
         trigger's, aggregating the events of the keys $1 alone (keyed_agg), for the parts of a write that failed.
         `backfill`: refresh's, for backfill_rescoring (source 'refresh', its cause's via 'backfill_rescoring')."""
         refresh = refresh or backfill
         retry = retry or refresh
         q, w, lit = self.q, self.w, self.lit
-        labelled = self.model.multiclass
+        labelled = self.labelled
         sc = q(w.score_column)
         sets = [f"{sc} = COALESCE(s.score, p.{sc})"]
+        if self.label_cast is not None:  # (with its score: a row not scored keeps its class, as its score)
+            lc = q(w.label_column)
+            sets.append(f"{lc} = CASE WHEN s.score IS NULL THEN p.{lc} ELSE CAST(s.label AS {self.label_cast}) END")
         if w.scored_at_column:
             ts = q(w.scored_at_column)
             sets.append(f"{ts} = CASE WHEN s.score IS NULL THEN p.{ts} ELSE pg_catalog.now() END")
@@ -1110,9 +1123,15 @@ class Sql:
                 f"SELECT $5, u.k, u.f, u.score, {'u.label, ' if labelled else ''}{lit(source)}::pg_catalog.text, {cause} "
                 f"FROM {_with_cleared('u.q') if clear else 'u'} WHERE u.score IS NOT NULL")
 
+    @property
+    def labelled(self) -> bool:
+        """Whether write() takes the predicted classes ($6): a multiclass model's, and every classifier's where
+        they go into the wiring's label column."""
+        return self.model.multiclass or self.label_cast is not None
+
     def write_types(self) -> list[str]:
         """The parameter types of write()."""
-        return ["pg_catalog.text[]", *_WRITE_TYPES] + (["pg_catalog.text[]"] if self.model.multiclass else [])
+        return ["pg_catalog.text[]", *_WRITE_TYPES] + (["pg_catalog.text[]"] if self.labelled else [])
 
     def fast(self, optimistic=False, shadowed=False) -> str | None:
         """For a model scored in SQL (see compiled.score_sql): the new counters, the score, scored_at,
@@ -1139,6 +1158,10 @@ class Sql:
         shows."""
         q, w, lit = self.q, self.w, self.lit
         if w.computed:
+            return None
+        if w.label_column is not None:
+            # (the predicted class, a threshold's or the estimator's predict, is not what score_in_sql computes:
+            # a wiring with a label column is scored in Python, as score_table's chunks with p_label_into are)
             return None
         cols = [c.column for c in w.counters]
         news = ", ".join(f"{v} AS c{i}" for i, v in enumerate(self.new_values.values())) or "NULL AS c"
@@ -1565,6 +1588,42 @@ def _with_cleared(key) -> str:
     return f"u LEFT JOIN d ON d.k {EQ} {key}"
 
 
+def _label_cast(plpy, w: Wiring, model) -> str | None:
+    """The type a wiring's label column takes the predicted classes of `model` as (batch.label_type), or None where
+    the wiring has no label column (or there is no model); raises (InvalidModel) where the version cannot be
+    written into it: a regressor (42809), a feature of its read by name (22023), classes its type cannot hold
+    (42804) or a check constraint on it refuses (23514). attach_rescoring checks the version live then; one made
+    live later is checked here, as its plans are made."""
+    if w.label_column is None or model is None:
+        return None
+    batch.refuse_regressor(plpy, model, w.profiles.name, w.label_column, without=_REGRESSOR_LABEL)
+    batch.label_column(plpy, model.label, w.profiles.name, w.label_column, w.profiles.columns, _taken(w),
+                       feature=(w.label_column == "features" if w.by_position
+                                else w.label_column in model.feature_names), privilege=False)
+    return batch.label_type(plpy, model, w.profiles.name, w.label_column, w.profiles.columns, w.profiles.types)
+
+
+_REGRESSOR_LABEL = ("it goes into the score column alone: attach the wiring without p_label_column (one attached "
+                    "already: pgscore.detach_rescoring first)")
+
+
+def _taken(w) -> dict:
+    """The profile columns a wiring writes or matches by, which its label column must be none of ({column: what});
+    `w`: a Wiring, or anything with its profile_key, score_column, scored_at_column and counters."""
+    taken = {w.profile_key: "its key column", w.score_column: "its score column (p_score_column)"}
+    if w.scored_at_column is not None:
+        taken.setdefault(w.scored_at_column, "its scored_at column (p_scored_at_column)")
+    for c in w.counters:
+        taken.setdefault(c.column, f"the column of counter {c.column!r}")
+    return taken
+
+
+def _labelled(w: Wiring, model) -> bool:
+    """Whether the wiring's write takes predicted classes (Sql.labelled): a multiclass model's, and any
+    classifier's where the wiring has a label column (a regressor's plans are refused: _label_cast)."""
+    return _labels_of(model, w.label_column is not None)
+
+
 class Plans:
     """The trigger's prepared statements for one wiring and model version (or none: counters only,
     with the reason there is no model)."""
@@ -1588,6 +1647,9 @@ class Plans:
         self.counters_for = None  # counters_only(keyed=True), prepared when a counters_only fails
         self.unlockable = None  # sql.unlockable(), prepared when the lock takes fewer profiles than the events name
         self.writes = {}
+        # (a version whose classes the wiring's label column cannot take raises here: no plans for it, the events
+        # counted and their profiles queued with the reason, as for any version that cannot be scored)
+        sql.label_cast = _label_cast(plpy, w, model)
         if model is not None:
             self.write_types = sql.write_types()
             self.write_sql = {clear: sql.write(clear=clear, counters=not w.computed) for clear in (False, True)}
@@ -1646,6 +1708,7 @@ class RetryPlans:
         self.fmt = batch.features_format(plpy)
         if model is not None:
             sql = self.sql = Sql(plpy, w, model, source=w.events.name)
+            sql.label_cast = _label_cast(plpy, w, model)
             self.read = plpy.prepare(sql.retry_read(), ["pg_catalog.text[]"])
             self.bare = None  # sql.retry_read(features=False), prepared when the read fails for some rows' values
             self.forget = plpy.prepare(_FORGET_QUEUED, ["pg_catalog.int8", "pg_catalog.text[]", "pg_catalog.text[]"])
@@ -1668,6 +1731,7 @@ class RefreshPlans:
         self.recount = plpy.prepare(sql.refresh_recount(), ["pg_catalog.text[]"])
         self.bare = None  # sql.retry_read(features=False), prepared when the read fails for some rows' values
         if model is not None:
+            sql.label_cast = _label_cast(plpy, w, model)
             self.read = plpy.prepare(sql.retry_read(), ["pg_catalog.text[]"])
             self.write = plpy.prepare(sql.write(refresh=True), sql.write_types())
 
@@ -2022,9 +2086,10 @@ def _rescore(plpy, GD, w: Wiring, again=True):
             failures.append(Failure(keys, plans.error.message, plans.error.sqlstate))
         elif not applied and r.get("unread"):  # read in parts (_read_rows): the others scored together, and
             # every profile written (its counters), those whose features could not be read with no score
-            scores, labels = _score_found(model, keys, r["good"], data, failures, plans.fmt)
+            scores, labels = _score_found(model, keys, r["good"], data, failures, plans.fmt,
+                                          w.label_column is not None)
         else:
-            scores, labels = _score(model, keys, data, failures, plans.fmt)
+            scores, labels = _score(model, keys, data, failures, plans.fmt, w.label_column is not None)
     if w.strict and failures:
         f = failures[0]
         raise PgscoreError(f"rescoring {w.profiles.name} for {w.events.name} failed for {quote_ident(plpy, w.profile_key)} "
@@ -2526,15 +2591,17 @@ def _counters_only(plpy, w, plans, keys, failures, lock=False):
 
 
 def _write_args(keys, scores, labels, w: Wiring, model) -> list:
-    """The write statement's parameters (Sql.write): a multiclass model's take the labels too."""
+    """The write statement's parameters (Sql.write): a multiclass model's take the labels too, and any
+    classifier's where the wiring has a label column (_labelled)."""
     args = [keys, pgarray.literal(scores), w.id, w.events.name, model.model_id]
-    return args + [labels] if model.multiclass else args
+    return args + [labels] if _labelled(w, model) else args
 
 
-def _score(model, keys, data, failures, fmt) -> tuple[list, list | None]:
+def _score(model, keys, data, failures, fmt, every=False) -> tuple[list, list | None]:
     """Scores in key order, and for a multiclass model the predicted classes (as predict gives them;
-    None for other models); None where a row cannot be scored (its reason added to failures)."""
-    labelled = model.multiclass
+    None for other models; with `every`, a binary classifier's too: the wiring's label column); None where a
+    row cannot be scored (its reason added to failures)."""
+    labelled = _labels_of(model, every)
     try:
         if len(keys) == 1:  # a single-row INSERT: skip numpy's per-call overhead
             x = fmt.decode_one(data, model.n)
@@ -2544,14 +2611,20 @@ def _score(model, keys, data, failures, fmt) -> tuple[list, list | None]:
                     return [s], [label]
                 return [model.score_row(x)], None
         X = fmt.decode(data, len(keys), model.n, keys, model)
-        scores, labels = model.scores_and_labels(X)
+        scores, labels = model.scores_and_labels(X, every)
         return scores.tolist(), labels
     except Exception:  # noqa: BLE001 - find the rows at fault
         pass
-    return _score_apart(model, keys, _rows(fmt, data, len(keys), model.n, keys, model), failures)
+    return _score_apart(model, keys, _rows(fmt, data, len(keys), model.n, keys, model), failures, every)
 
 
-def _score_apart(model, keys, rows, failures) -> tuple[list, list | None]:
+def _labels_of(model, every) -> bool:
+    """Whether _score gives predicted classes: a multiclass model's, with `every` a binary classifier's too (as
+    Model.scores_and_labels gives them)."""
+    return model.multiclass or (every and model.task == "binary" and bool(model.classes))
+
+
+def _score_apart(model, keys, rows, failures, every=False) -> tuple[list, list | None]:
     """_score where its one prediction of every row failed (`rows`: each row's features, or the reason they
     cannot be read, _rows). The rows at fault are set apart: those whose features cannot be read, and those
     holding a value a model may refuse (NaN, which a NULL is too; an infinity; a value beyond float32's
@@ -2562,7 +2635,7 @@ def _score_apart(model, keys, rows, failures) -> tuple[list, list | None]:
 
     from pgscore.compiled import F32_INF
 
-    n, labelled = len(keys), model.multiclass
+    n, labelled = len(keys), _labels_of(model, every)
     out, labels = [None] * n, ([None] * n if labelled else None)
     alone = [i for i, x in enumerate(rows) if isinstance(x, Exception)]
     fine = [i for i, x in enumerate(rows) if not isinstance(x, Exception)]
@@ -2576,7 +2649,7 @@ def _score_apart(model, keys, rows, failures) -> tuple[list, list | None]:
             if len(together) == n:  # the prediction that failed, of the same rows: each alone
                 raise ValueError
             if together:
-                scores, labs = model.scores_and_labels(X[~odd])
+                scores, labs = model.scores_and_labels(X[~odd], every)
                 for i, s in zip(together, scores.tolist()):
                     out[i] = s
                 if labelled:
@@ -2600,10 +2673,11 @@ def _score_apart(model, keys, rows, failures) -> tuple[list, list | None]:
     return out, labels
 
 
-def _score_found(model, keys, good, data, failures, fmt) -> tuple[list, list | None]:
+def _score_found(model, keys, good, data, failures, fmt, every=False) -> tuple[list, list | None]:
     """_score of the profiles `good` (whose features `data` holds), as scores and labels of all `keys`, in
     their order: None for the others (their reason is in failures already)."""
-    scores, labels = _score(model, good, data, failures, fmt) if good else ([], [] if model.multiclass else None)
+    scores, labels = (_score(model, good, data, failures, fmt, every) if good
+                      else ([], [] if _labels_of(model, every) else None))
     s = dict(zip(good, scores))
     lab = dict(zip(good, labels)) if labels is not None else None
     return [s.get(k) for k in keys], ([lab.get(k) for k in keys] if lab is not None else None)
@@ -2961,7 +3035,7 @@ def retry(plpy, GD, model_name=None, limit=None):
         failures += r.get("failures", [])  # (profiles whose features could not be read: _retry_read)
         found = r.get("good", found)
         if found:
-            scores, labels = _score(model, found, r["data"], failures, plans.fmt)
+            scores, labels = _score(model, found, r["data"], failures, plans.fmt, w.label_column is not None)
             unwritten = set()
 
             def execute(keys, scores, labels):
@@ -3169,7 +3243,7 @@ def _rescore_changed(plpy, w: Wiring, plans, changed, failures) -> int:
         failures += r.get("failures", [])  # (profiles whose features could not be read: _retry_read)
         found = r.get("good", r["keys"] or [])
         if found:
-            scores, labels = _score(model, found, r["data"], failures, plans.fmt)
+            scores, labels = _score(model, found, r["data"], failures, plans.fmt, w.label_column is not None)
             unwritten = set()
 
             def execute(keys, scores, labels):
@@ -3411,6 +3485,11 @@ _INSERT_BEFORE = (_INSERT.replace(", replication_trigger) SELECT", ") SELECT")
 _INSERT_TYPES = ["pg_catalog.text", "pg_catalog.text", "pg_catalog.name", "pg_catalog.name", "pg_catalog.text",
                  "pg_catalog.name", "pg_catalog.name", "pg_catalog.text", "pg_catalog.name", "pg_catalog.text",
                  "pg_catalog.bool", "pg_catalog.bool"]
+# with a label column ($13): a schema of migration 0116 or later, whose attach_rescoring alone takes one
+_INSERT_LABEL = (_INSERT.replace("trigger_name, replication_trigger) SELECT", "trigger_name, replication_trigger, "
+                                 "label_column) SELECT")
+                 .replace("END FROM (SELECT pg_catalog.nextval", "END, $13 FROM (SELECT pg_catalog.nextval"))
+assert _INSERT_LABEL.count("$13") == 1 and "label_column) SELECT" in _INSERT_LABEL
 
 
 # triggers of pgscore's on a table that no wiring owns: detach_rescoring's rule (a wiring owns the trigger of
@@ -3429,9 +3508,10 @@ _ORPHANS_BEFORE = (_ORPHANS.replace(", 'pgscore.rescore_replicated()'::pg_catalo
 
 def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, counters=None,
            scored_at_column="scored_at", profile_key=None, missing_profile="create", strict=False,
-           event_id_column=None, replicated=None) -> int:
+           event_id_column=None, replicated=None, label_column=None) -> int:
     """Check a wiring, store it and create its trigger (and, with `replicated`, the row trigger for the rows
-    logical replication applies; None: where a subscription writes the event table); returns its rescoring_id."""
+    logical replication applies; None: where a subscription writes the event table; `label_column`: the profile
+    column a classifier's predicted class goes into with each score); returns its rescoring_id."""
     from pgscore import serving
 
     for what, v in (("event table", event_table), ("profile table", profile_table), ("key column", key),
@@ -3493,6 +3573,9 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
             _window_zone(plpy, c, events)
         if c.kind == "last" and c.by is None and event_id_column is None:
             _refuse_unordered_last(events, c)
+    if label_column is not None:  # (the checks that need no version: _check_label checks the live one's classes)
+        batch.label_column(plpy, model_name, profiles.name, label_column, profiles.columns,
+                           _taken(_Named(profile_key, score_column, scored_at_column, parsed)))
     attached = plpy.execute(plpy.prepare(_ATTACHED, ["pg_catalog.text", "pg_catalog.text"]),
                             [events.name, profiles.name])
     old = attached[0] if attached else None
@@ -3516,9 +3599,12 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
                     "of the table restored without pgscore.rescoring's rows?)")
     subscriptions = [r["name"] for r in plpy.execute(plpy.prepare(_SUBSCRIBED, ["pg_catalog.oid"]), [events.oid])]
     replicated = replication and _replicated(events, replicated, subscriptions)
-    row = plpy.execute(plpy.prepare(_INSERT if replication else _INSERT_BEFORE, _INSERT_TYPES), [
-        events.name, profiles.name, key, profile_key, model_name, score_column, scored_at_column,
-        json.dumps(spec), event_id_column, missing_profile, strict, replicated])[0]
+    args = [events.name, profiles.name, key, profile_key, model_name, score_column, scored_at_column,
+            json.dumps(spec), event_id_column, missing_profile, strict, replicated]
+    if label_column is not None:  # (a schema that takes one: its attach_rescoring passed it)
+        row = plpy.execute(plpy.prepare(_INSERT_LABEL, _INSERT_TYPES + ["pg_catalog.name"]), args + [label_column])[0]
+    else:
+        row = plpy.execute(plpy.prepare(_INSERT if replication else _INSERT_BEFORE, _INSERT_TYPES), args)[0]
     w = Wiring(plpy, plpy.execute(plpy.prepare(_WIRING, ["pg_catalog.int8"]), [row["rescoring_id"]])[0])
     _check_statements(plpy, GD, w)
     plpy.execute(f"CREATE TRIGGER {quote_ident(plpy, row['trigger_name'])} AFTER INSERT ON {events.name} "
@@ -3587,6 +3673,15 @@ def _warn_history(plpy, events: Table, counters):
                  "count only new events, so they leave these out (and the scores read them so)",
                  hint=f"SELECT pgscore.backfill_rescoring({quote_literal(plpy, events.name)}) counts them from the "
                       "event table's events, and rescores what changed (docs/sql.md, backfill_rescoring)")
+
+
+@dataclass
+class _Named:
+    """A wiring's columns as attach_rescoring was given them, before it is stored (_taken)."""
+    profile_key: str
+    score_column: str
+    scored_at_column: str | None
+    counters: list
 
 
 def _key_types(plpy, events: Table, key, profiles: Table, profile_key):
@@ -4214,6 +4309,7 @@ def _check_statements(plpy, GD, w: Wiring):
     if model is not None:
         _check_no_feature_generated_from_a_score_column(plpy, w, model)
     _check_shadows_read_no_score_column(plpy, w, model)
+    _label_cast(plpy, w, model)  # (a regressor, classes the label column cannot hold: in score_table's words)
     try:
         Plans(plpy, w, model, source=w.events.name)
     except plpy.SPIError as e:

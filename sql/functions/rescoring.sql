@@ -17,7 +17,8 @@ CREATE FUNCTION pgscore.attach_rescoring(
     p_event_table regclass, p_profile_table regclass, p_key name, p_model text, p_score_column name,
     p_counters jsonb DEFAULT '{}'::jsonb, p_scored_at_column name DEFAULT 'scored_at',
     p_profile_key name DEFAULT NULL, p_missing_profile text DEFAULT 'create', p_strict boolean DEFAULT false,
-    p_event_id_column name DEFAULT NULL, p_replicated boolean DEFAULT NULL)
+    p_event_id_column name DEFAULT NULL, p_replicated boolean DEFAULT NULL,
+    p_label_column name DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
@@ -25,7 +26,7 @@ SET search_path = pg_catalog, pg_temp
 AS $pl$
 @@plpython/attach_rescoring.py@@
 $pl$;
-COMMENT ON FUNCTION pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name, boolean) IS 'Wire an event table to a profile table: each INSERT updates the profile counters and rescores the profiles it touches in the same statement (p_replicated: and each row logical replication applies, by a row trigger enabled for replication; NULL: where a subscription writes the table); returns the rescoring_id';
+COMMENT ON FUNCTION pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name, boolean, name) IS 'Wire an event table to a profile table: each INSERT updates the profile counters and rescores the profiles it touches in the same statement (p_replicated: and each row logical replication applies, by a row trigger enabled for replication; NULL: where a subscription writes the table; p_label_column: and writes a classifier''s predicted class, as pgscore.predict gives it, into that column); returns the rescoring_id';
 
 CREATE FUNCTION pgscore.detach_rescoring(p_event_table regclass, p_profile_table regclass DEFAULT NULL)
 RETURNS integer

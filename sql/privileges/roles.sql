@@ -174,7 +174,7 @@ GRANT EXECUTE ON FUNCTION
     pgscore.judge(text[], float8[], bigint[]),
     pgscore.judge(text[], float8[], bigint[], float8[]),
     pgscore.create_log_partitions(integer, date), pgscore.drop_log_partitions(interval),
-    pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name, boolean),
+    pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name, boolean, name),
     pgscore.detach_rescoring(regclass, regclass), pgscore.forget_rescoring(bigint), pgscore.rescore_events(),
     pgscore.rescore_replicated(),
     pgscore.validate_environment(), pgscore.signing_on(), pgscore.resign_models()

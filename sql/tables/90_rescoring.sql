@@ -23,6 +23,7 @@ CREATE TABLE pgscore.rescoring (
     created_at       timestamptz NOT NULL DEFAULT now(),
     created_by       text NOT NULL DEFAULT current_user,
     replication_trigger name,
+    label_column     name,
     CONSTRAINT rescoring_tables_key UNIQUE (event_table, profile_table),
     CONSTRAINT rescoring_missing_profile_check CHECK (missing_profile IN ('create', 'queue'))
 );
@@ -30,6 +31,7 @@ COMMENT ON TABLE pgscore.rescoring IS 'Event tables wired to profile tables: cou
 COMMENT ON COLUMN pgscore.rescoring.counters IS 'Profile column -> rule: "count", {"add"|"max"|"min": expression over each event e}, {"set": aggregate over the new events}, {"last": expression over each event e, "by": optional expression ordering the events (default: the event id column)}, {"window": interval, "time": column}, {"recompute": aggregate over all of the entity''s events}';
 COMMENT ON COLUMN pgscore.rescoring.missing_profile IS 'Events for a key with no profile: create the profile row, or queue an error';
 COMMENT ON COLUMN pgscore.rescoring.replication_trigger IS 'The row trigger (ENABLE REPLICA) that stages the rows logical replication applies to the event table, and with _commit appended the constraint trigger (ENABLE REPLICA, INITIALLY DEFERRED) that rescores them at the commit of their transaction, once; NULL: none, those rows are not rescored';
+COMMENT ON COLUMN pgscore.rescoring.label_column IS 'The profile column a classifier''s predicted class (as pgscore.predict gives it) is written into with each score; NULL: none';
 COMMENT ON COLUMN pgscore.rescoring.strict IS 'true: a rescoring failure fails the INSERT; false: the events commit and the profiles are queued';
 
 -- a failed rescoring names its wiring; one queue row per wiring and profile

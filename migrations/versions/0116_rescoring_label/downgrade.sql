@@ -1,0 +1,30 @@
+-- 0116 to 0115: attach_rescoring without p_label_column, as 0055 left it (comment and grants too), and
+-- pgscore.rescoring without label_column (a wiring's label column is forgotten: its rescoring writes the score alone).
+
+DROP FUNCTION pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name, boolean, name);
+
+CREATE FUNCTION pgscore.attach_rescoring(
+    p_event_table regclass, p_profile_table regclass, p_key name, p_model text, p_score_column name,
+    p_counters jsonb DEFAULT '{}'::jsonb, p_scored_at_column name DEFAULT 'scored_at',
+    p_profile_key name DEFAULT NULL, p_missing_profile text DEFAULT 'create', p_strict boolean DEFAULT false,
+    p_event_id_column name DEFAULT NULL, p_replicated boolean DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpython3u
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $pl$
+try:
+    from pgscore.pl import attach_rescoring
+except ImportError as e:  # a server started without pgscore's environment
+    plpy.error("pgscore cannot be imported by the database's Python: %s" % e, sqlstate="58P01",
+               hint="restart the server with PYTHONPATH naming the site-packages directory of the environment pgscore was installed into with the server's own Python, not the venv itself (any pgscore command of that environment prints the exact value; README, 'Installing into an existing server'), then SELECT pgscore.validate_environment()")
+return attach_rescoring(plpy, GD, p_event_table, p_profile_table, p_key, p_model, p_score_column, p_counters,
+                        p_scored_at_column, p_profile_key, p_missing_profile, p_strict, p_event_id_column,
+                        p_replicated)
+$pl$;
+COMMENT ON FUNCTION pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name, boolean) IS 'Wire an event table to a profile table: each INSERT updates the profile counters and rescores the profiles it touches in the same statement (p_replicated: and each row logical replication applies, by a row trigger enabled for replication; NULL: where a subscription writes the table); returns the rescoring_id';
+
+REVOKE EXECUTE ON FUNCTION pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name, boolean) TO pgscore_admin;
+
+ALTER TABLE pgscore.rescoring DROP COLUMN label_column;

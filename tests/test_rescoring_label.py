@@ -1,0 +1,287 @@
+"""attach_rescoring's p_label_column (migration 0116): every path that writes the wired score onto the profile (the
+statement trigger, retry_failed, refresh_windows) also writes the class pgscore.predict gives for the same features
+and version; what a label column cannot be, refused at attach in score_table's words; a version that cannot be written
+into it, made live later, queues the profiles as any scoring failure does."""
+
+import io
+import json
+
+import numpy as np
+import psycopg2
+import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from helpers import ensure_role, pgscore_cli, query
+from pgscore import datasets, registry
+
+X, Y, NAMES = datasets.churn(400, seed=7)
+BAND = np.digitize(X[:, 1], [55, 85])  # three classes from monthly charges
+Y_TEXT = np.array(["low", "mid", "high"])[BAND]
+Y_ALIKE = np.where(Y == 1, "1", "01")  # two classes that are one integer
+YR = X[:, 1] * 12 + X[:, 5]
+N = 60  # profiles
+
+MODELS = {
+    # name: (factory, y, compile, engine, task)
+    "hgb_text": (lambda: HistGradientBoostingClassifier(max_iter=20, random_state=0), Y_TEXT, True, "numpy",
+                 "multiclass"),
+    "logit": (lambda: make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)), BAND, True, "numpy",
+              "multiclass"),
+    # linear: rescored in SQL without a label column (Sql.fast), in Python with one
+    "binary": (lambda: make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)), Y, True, "numpy", "binary"),
+    "binary_hgb": (lambda: HistGradientBoostingClassifier(max_iter=20, random_state=0), Y, True, "numpy", "binary"),
+    "alike": (lambda: HistGradientBoostingClassifier(max_iter=10, random_state=0), Y_ALIKE, True, "numpy", "binary"),
+    "regression": (lambda: make_pipeline(StandardScaler(), Ridge()), YR, True, "numpy", "regression"),
+}
+_fitted = {}
+# each event adds its amount to monthly_charges (which moves a profile across the classes) and counts a support call
+COUNTERS = {"monthly_charges": {"add": "e.amount"}, "support_calls": "count"}
+
+
+def fitted(name):
+    if name not in _fitted:
+        factory, y, *_ = MODELS[name]
+        _fitted[name] = factory().fit(X, y)
+    return _fitted[name]
+
+
+def deploy(url, name, model="m", **options):
+    _, y, compile, engine, task = MODELS[name]
+    rec = registry.deploy(url, model, fitted(name), X, y, feature_names=NAMES, compile=compile, **options)
+    assert (rec["engine"], rec["task"]) == (engine, task), rec.get("engine_note")
+    return rec
+
+
+def tables(conn, label_type="text"):
+    query(conn, "CREATE TABLE p (id int PRIMARY KEY, " + ", ".join(f"{n} float8" for n in NAMES)
+          + f", score float8, scored_at timestamptz, lab {label_type}); "
+          "CREATE TABLE ev (eid bigserial PRIMARY KEY, pid int, amount float8 NOT NULL DEFAULT 0)")
+    with conn.cursor() as cur:
+        for i, r in enumerate(X[:N].tolist()):
+            cur.execute(f"INSERT INTO p (id, {', '.join(NAMES)}) VALUES (%s, {', '.join(['%s'] * len(NAMES))})",
+                        (i, *r))
+
+
+def attach(conn, label="lab", **options):
+    named = "".join(f", {k} => %({k})s" for k in options)
+    return query(conn, "SELECT pgscore.attach_rescoring('ev', 'p', 'pid', 'm', 'score', %(c)s::jsonb, "
+                       "p_profile_key => 'id', p_label_column => %(label)s" + named + ")",
+                 {"c": json.dumps(COUNTERS), "label": label, **options})[0][0]
+
+
+def sql_error(conn, sql, params=None):
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, sql, params)
+    return e.value
+
+
+FEATURES = "ARRAY[" + ", ".join(NAMES) + "]::float8[]"
+
+
+def labelled(conn, ids):
+    """{id: (features, score, label, pgscore.predict's class of its features now)}"""
+    rows = query(conn, f"SELECT id, {FEATURES}, score, lab, pgscore.predict('m', {FEATURES}) FROM p "
+                       "WHERE id = ANY(%s) ORDER BY id", (list(ids),))
+    return {r[0]: r[1:] for r in rows}
+
+
+def assert_labels_are_predicts(conn, name, ids, proba=True):
+    got = labelled(conn, ids)
+    est = fitted(name)
+    feats = np.array([g[0] for g in got.values()], dtype=float)
+    want = [str(v) for v in est.predict(feats)]
+    assert [g[2] for g in got.values()] == want  # as scikit-learn predicts on the final features
+    assert [g[3] for g in got.values()] == want  # and as pgscore.predict does
+    if proba:
+        p = est.predict_proba(feats)
+        s = p.max(axis=1) if len(est.classes_) > 2 else p[:, 1]
+        assert np.max(np.abs(np.array([g[1] for g in got.values()], dtype=float) - s)) < 1e-6
+    return got
+
+
+def insert_every_way(conn):
+    """A single-row INSERT, a multi-row one and a COPY; returns the profiles they name."""
+    query(conn, "INSERT INTO ev (pid, amount) VALUES (1, 40)")
+    query(conn, "INSERT INTO ev (pid, amount) VALUES (2, 30), (3, -20), (3, 50), (4, 0), (5, 90)")
+    with conn.cursor() as cur:
+        cur.copy_expert("COPY ev (pid, amount) FROM STDIN",
+                        io.StringIO("".join(f"{k}\t{a}\n" for k, a in [(6, 35), (7, 60), (7, 5), (8, -30)])))
+    return list(range(1, 9))
+
+
+def test_multiclass_text_classes_are_written_by_single_row_multi_row_and_copy_inserts(conn):
+    deploy(conn.dsn, "hgb_text")
+    tables(conn)
+    rid = attach(conn)
+    assert query(conn, "SELECT label_column FROM pgscore.rescoring WHERE rescoring_id = %s", (rid,)) == [("lab",)]
+    ids = insert_every_way(conn)
+    got = assert_labels_are_predicts(conn, "hgb_text", ids)
+    assert len({g[2] for g in got.values()}) >= 2  # (the events moved them across the classes)
+    # the audit rows carry the class written, the newest of each profile
+    logged = dict(query(conn, "SELECT DISTINCT ON (entity_key) entity_key, label FROM pgscore.prediction_log "
+                              "WHERE source = 'trigger' ORDER BY entity_key, logged_at DESC"))
+    assert logged == {str(k): g[2] for k, g in got.items()}
+    # profiles no event named: not written
+    assert query(conn, "SELECT count(lab) FROM p WHERE id > 8") == [(0,)]
+
+
+def test_a_multiclass_linear_model_with_a_label_column_writes_the_class(conn):
+    deploy(conn.dsn, "logit")
+    tables(conn)
+    attach(conn)
+    assert_labels_are_predicts(conn, "logit", insert_every_way(conn))
+
+
+@pytest.mark.parametrize("name", ["binary", "binary_hgb"])
+def test_a_binary_classifier_writes_the_class_predict_gives(conn, name):
+    deploy(conn.dsn, name)
+    tables(conn)
+    attach(conn)
+    got = assert_labels_are_predicts(conn, name, insert_every_way(conn))
+    logged = dict(query(conn, "SELECT DISTINCT ON (entity_key) entity_key, label FROM pgscore.prediction_log "
+                              "WHERE source = 'trigger' ORDER BY entity_key, logged_at DESC"))
+    assert logged == {str(k): g[2] for k, g in got.items()}  # (a binary classifier's too, as score_table logs them)
+
+
+def test_a_wiring_without_a_label_column_writes_the_score_alone(conn):
+    deploy(conn.dsn, "binary")
+    tables(conn)
+    rid = attach(conn, label=None)
+    ids = insert_every_way(conn)
+    assert query(conn, "SELECT label_column FROM pgscore.rescoring WHERE rescoring_id = %s", (rid,)) == [(None,)]
+    assert query(conn, "SELECT count(score), count(lab) FROM p WHERE id = ANY(%s)", (ids,)) == [(len(ids), 0)]
+    # (the linear model's audit rows without a label: as before)
+    assert query(conn, "SELECT count(*), count(label) FROM pgscore.prediction_log WHERE source = 'trigger'")[0][1] == 0
+
+
+def test_retry_failed_writes_the_label_of_profiles_queued_before_a_version_was_live(conn):
+    tables(conn)
+    attach(conn)  # (no model m yet: allowed, with a warning)
+    query(conn, "INSERT INTO ev (pid, amount) VALUES (1, 40), (2, 30), (3, 90)")
+    assert query(conn, "SELECT count(*) FROM pgscore.error_queue") == [(3,)]
+    assert query(conn, "SELECT count(score), count(lab) FROM p") == [(0, 0)]
+    deploy(conn.dsn, "hgb_text")
+    assert query(conn, "SELECT sum(rescored), sum(failed) FROM pgscore.retry_failed()") == [(3, 0)]
+    got = assert_labels_are_predicts(conn, "hgb_text", [1, 2, 3])
+    assert dict(query(conn, "SELECT entity_key, label FROM pgscore.prediction_log WHERE source = 'retry'")) \
+        == {str(k): g[2] for k, g in got.items()}
+
+
+def test_refresh_windows_writes_the_label_with_the_score(conn):
+    deploy(conn.dsn, "hgb_text")
+    tables(conn)
+    query(conn, "ALTER TABLE ev ADD COLUMN at timestamptz NOT NULL DEFAULT now()")
+    counters = {"monthly_charges": {"add": "e.amount"}, "complaints_30d": {"window": "30 days", "time": "at"}}
+    query(conn, "SELECT pgscore.attach_rescoring('ev', 'p', 'pid', 'm', 'score', %s::jsonb, p_profile_key => 'id', "
+                "p_label_column => 'lab')", (json.dumps(counters),))
+    query(conn, "INSERT INTO ev (pid, amount, at) VALUES (1, 40, now() - interval '29 days 23 hours'), "
+                "(2, 0, now() - interval '40 days')")
+    query(conn, "UPDATE p SET lab = 'stale' WHERE id = 1")
+    query(conn, "UPDATE ev SET at = now() - interval '31 days'")  # (the window's events leave it)
+    assert query(conn, "SELECT sum(rescored) FROM pgscore.refresh_windows()")[0][0] >= 1
+    assert_labels_are_predicts(conn, "hgb_text", [1], proba=False)
+
+
+@pytest.mark.parametrize("label, state, said", [
+    ("labl", "42703", "has no column 'labl' (the label column of model m)"),
+    ("id", "22023", "is its key column"),
+    ("score", "22023", "is its score column"),
+    ("scored_at", "22023", "is its scored_at column"),
+    ("support_calls", "22023", "is the column of counter 'support_calls'"),
+    ("tenure_months", "22023", "is a feature of model m"),
+])
+def test_a_label_column_the_wiring_cannot_write_is_refused_at_attach(conn, label, state, said):
+    deploy(conn.dsn, "hgb_text")
+    tables(conn)
+    e = sql_error(conn, "SELECT pgscore.attach_rescoring('ev', 'p', 'pid', 'm', 'score', %s::jsonb, "
+                        "p_profile_key => 'id', p_label_column => %s)", (json.dumps(COUNTERS), label))
+    assert e.pgcode == state, e
+    assert said in e.diag.message_primary and "p" in e.diag.message_primary, e.diag.message_primary
+    if state == "42703":
+        assert "'lab'" in e.diag.message_hint  # the nearest name
+    assert query(conn, "SELECT count(*) FROM pgscore.rescoring") == [(0,)]
+
+
+@pytest.mark.parametrize("name, typ", [
+    ("hgb_text", "integer"),
+    ("hgb_text", "varchar(3)"),  # 'high' cut
+    ("hgb_text", "character(3)"),
+    ("hgb_text", "short_text"),  # a domain over varchar(3)
+    ("alike", "integer"),  # '1' and '01': one value
+])
+def test_a_label_column_whose_type_cannot_hold_every_class_is_refused_at_attach(conn, name, typ):
+    deploy(conn.dsn, name)
+    query(conn, "CREATE DOMAIN short_text AS varchar(3)")
+    tables(conn, label_type=typ)
+    e = sql_error(conn, "SELECT pgscore.attach_rescoring('ev', 'p', 'pid', 'm', 'score', p_profile_key => 'id', "
+                        "p_label_column => 'lab')")
+    assert e.pgcode == "42804", e
+    msg = e.diag.message_primary
+    assert "column 'lab' of public.p is" in msg and "of model m" in msg, msg
+    assert ("are one value" if name == "alike" else "cannot hold") in msg, msg
+    assert query(conn, "SELECT count(*) FROM pgscore.rescoring") == [(0,)]
+
+
+def test_a_regressor_is_refused_at_attach_with_a_label_column(conn):
+    deploy(conn.dsn, "regression")
+    tables(conn)
+    e = sql_error(conn, "SELECT pgscore.attach_rescoring('ev', 'p', 'pid', 'm', 'score', p_profile_key => 'id', "
+                        "p_label_column => 'lab')")
+    assert e.pgcode == "42809", e
+    assert "is a regressor and has no classes to write into public.p.lab (the label column)" in e.diag.message_primary
+    assert "p_label_column" in e.diag.message_hint
+
+
+def test_a_role_that_may_not_update_the_label_column_is_refused_at_attach(conn):
+    deploy(conn.dsn, "hgb_text")
+    tables(conn)
+    ensure_role(conn, "pgscore_t_wirer")
+    query(conn, "GRANT pgscore_admin TO pgscore_t_wirer; GRANT SELECT, INSERT, UPDATE (score, scored_at, "
+                "monthly_charges, support_calls) ON p TO pgscore_t_wirer; "
+                "GRANT SELECT, TRIGGER ON ev TO pgscore_t_wirer")
+    query(conn, "SET ROLE pgscore_t_wirer")
+    try:
+        e = sql_error(conn, "SELECT pgscore.attach_rescoring('ev', 'p', 'pid', 'm', 'score', %s::jsonb, "
+                            "p_profile_key => 'id', p_label_column => 'lab')", (json.dumps(COUNTERS),))
+    finally:
+        query(conn, "RESET ROLE")
+    assert e.pgcode == "42501", e
+    assert "may not UPDATE column 'lab' of public.p (the label column of model m)" in e.diag.message_primary
+    assert "GRANT UPDATE (lab) ON public.p TO pgscore_t_wirer" in e.diag.message_hint
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["queue", "strict"])
+def test_a_regressor_made_live_later_queues_the_profiles_and_keeps_the_events(conn, strict):
+    deploy(conn.dsn, "hgb_text")
+    tables(conn)
+    attach(conn, p_strict=strict)
+    query(conn, "INSERT INTO ev (pid, amount) VALUES (1, 40)")
+    before = labelled(conn, [1])[1]
+    deploy(conn.dsn, "regression", allow_task_change=True)  # v2, live
+    if strict:  # the INSERT fails, saying why
+        e = sql_error(conn, "INSERT INTO ev (pid, amount) VALUES (1, 10), (2, 5)")
+        assert "is a regressor and has no classes to write into public.p.lab" in e.diag.message_primary, e
+        assert query(conn, "SELECT count(*) FROM ev") == [(1,)]
+        return
+    query(conn, "INSERT INTO ev (pid, amount) VALUES (1, 10), (2, 5)")
+    assert query(conn, "SELECT count(*) FROM ev") == [(3,)]
+    assert query(conn, "SELECT support_calls FROM p WHERE id IN (1, 2) ORDER BY id") == \
+        [(X[1, 2] + 2,), (X[2, 2] + 1,)]  # the counters are written
+    after = labelled(conn, [1])[1]
+    assert after[1:3] == before[1:3]  # score and class as version 1 left them
+    queued = query(conn, "SELECT entity_key, reason FROM pgscore.error_queue ORDER BY entity_key")
+    assert [k for k, _ in queued] == ["1", "2"]
+    assert all("is a regressor and has no classes to write into public.p.lab (the label column)" in r
+               for _, r in queued), queued
+
+
+def test_status_shows_the_label_column(conn):
+    deploy(conn.dsn, "hgb_text")
+    tables(conn)
+    query(conn, 'ALTER TABLE p RENAME COLUMN lab TO "Tier Label"')
+    attach(conn, label="Tier Label")
+    out = pgscore_cli("status", "--db", conn.dsn).stdout
+    assert 'public.p.score (class into "Tier Label")' in out or 'p.score (class into "Tier Label")' in out, out
