@@ -146,6 +146,26 @@ def test_a_binary_classifier_writes_the_class_predict_gives(conn, name):
     assert logged == {str(k): g[2] for k, g in got.items()}  # (a binary classifier's too, as score_table logs them)
 
 
+def test_replicated_rows_write_the_class_at_the_commit(conn):
+    """The rows a session of the replica role inserts (as a subscription's apply worker does), staged by the
+    wiring's row trigger and rescored at the commit: the class written with the score."""
+    deploy(conn.dsn, "hgb_text")
+    tables(conn)
+    attach(conn, p_replicated=True)
+    conn.autocommit = False
+    with conn.cursor() as cur:
+        cur.execute("SET LOCAL session_replication_role = replica")
+        for k, a in ((3, 40), (3, 30), (4, -20), (5, 60)):
+            cur.execute("INSERT INTO ev (pid, amount) VALUES (%s, %s)", (k, a))
+        cur.execute("SELECT count(lab) FROM p")
+        assert cur.fetchone() == (0,)  # (not before the commit)
+    conn.commit()
+    conn.autocommit = True
+    got = assert_labels_are_predicts(conn, "hgb_text", [3, 4, 5])
+    assert dict(query(conn, "SELECT entity_key, label FROM pgscore.prediction_log WHERE cause->>'via' = 'replication'")) \
+        == {str(k): g[2] for k, g in got.items()}
+
+
 def test_a_wiring_without_a_label_column_writes_the_score_alone(conn):
     deploy(conn.dsn, "binary")
     tables(conn)
