@@ -298,6 +298,26 @@ def test_a_regressor_made_live_later_queues_the_profiles_and_keeps_the_events(co
                for _, r in queued), queued
 
 
+def test_a_version_made_live_later_that_reads_the_label_column_queues_the_profiles(conn):
+    """A later version with the label column among its features would read the class the previous rescoring wrote:
+    refused as its plans are made (the deployments' trigger checks the score and scored_at columns alone), the
+    events and counters kept and the profiles queued."""
+    deploy(conn.dsn, "binary_hgb")
+    tables(conn, label_type="float8")  # (classes 0 and 1)
+    attach(conn)
+    query(conn, "INSERT INTO ev (pid, amount) VALUES (1, 40)")
+    assert query(conn, "SELECT lab FROM p WHERE id = 1")[0][0] is not None
+    names = NAMES[:-1] + ["lab"]
+    registry.deploy(conn.dsn, "m", HistGradientBoostingClassifier(max_iter=5, random_state=0).fit(X, Y), X, Y,
+                    feature_names=names, compile=True, allow_feature_change=True)
+    query(conn, "INSERT INTO ev (pid, amount) VALUES (1, 10), (2, 5)")
+    assert query(conn, "SELECT count(*) FROM ev") == [(3,)]
+    queued = query(conn, "SELECT entity_key, sqlstate, reason FROM pgscore.error_queue ORDER BY entity_key")
+    assert [k for k, *_ in queued] == ["1", "2"], queued
+    assert all(st == "22023" and "the label column 'lab' of public.p is a feature of model m v2" in r
+               for _, st, r in queued), queued
+
+
 def test_status_shows_the_label_column(conn):
     deploy(conn.dsn, "hgb_text")
     tables(conn)
