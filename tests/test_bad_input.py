@@ -367,7 +367,7 @@ SQL_CASES = [
      "'churn_score')", (), "22004", "the model is NULL"),
     ("attach score column a feature", "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', "
      "'churn', 'tenure_months', p_profile_key => 'id')", (), "22023", "would feed its own output back in"),
-    # p_label_column (migration 0116): score_table's p_label_into refusals, in its words
+    # p_label_column (migration 0119): score_table's p_label_into refusals, in its words
     ("attach label column misspelt", "SELECT pgscore.attach_rescoring('complaints', 'customers', 'customer_id', "
      "'churn', 'churn_score', p_profile_key => 'id', p_label_column => 'churn_scor')", (), "42703",
      "table public.customers has no column 'churn_scor' (the label column of model churn)"),

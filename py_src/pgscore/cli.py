@@ -791,7 +791,7 @@ SELECT r.rescoring_id, r.event_table, r.profile_table, r.model_name, r.score_col
        r.event_key, r.profile_key, r.counters::pg_catalog.text, r.scored_at_column, r.missing_profile, r.strict,
        r.event_id_column,
        -- the label column (attach_rescoring's p_label_column; through the row as jsonb: a schema before migration
-       -- 0116 has none)
+       -- 0119 has none)
        pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.->>) 'label_column' AS label_column,
        pg_catalog.quote_ident(pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.->>) 'label_column') AS label_quoted
   FROM pgscore.rescoring r

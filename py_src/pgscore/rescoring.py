@@ -229,7 +229,7 @@ _WIRING = ("SELECT r.rescoring_id, r.event_table, r.profile_table, "
            "pg_catalog.to_regclass(r.profile_table)) AS profile_kind, r.event_key, r.profile_key, r.model_name, "
            "r.score_column, r.scored_at_column, r.counters::pg_catalog.text AS counters, r.event_id_column, "
            "r.missing_profile, r.strict, r.xmin::pg_catalog.text AS stamp, "
-           # (through the row as jsonb: a schema before migration 0116 has no label_column, and reads NULL)
+           # (through the row as jsonb: a schema before migration 0119 has no label_column, and reads NULL)
            "pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.->>) 'label_column' AS label_column "
            "FROM pgscore.rescoring r WHERE r.rescoring_id OPERATOR(pg_catalog.=) $1")
 # whether the wiring's row is no longer the one read (its xmin, `stamp`): pgscore uninstalled and installed
@@ -1599,7 +1599,7 @@ def _label_cast(plpy, w: Wiring, model) -> str | None:
     batch.refuse_regressor(plpy, model, w.profiles.name, w.label_column, without=_REGRESSOR_LABEL)
     batch.label_column(plpy, model.label, w.profiles.name, w.label_column, w.profiles.columns, _taken(w),
                        feature=(w.label_column == "features" if w.by_position
-                                else w.label_column in model.feature_names), privilege=False)
+                                else w.label_column in model.feature_names), writable=False)
     return batch.label_type(plpy, model, w.profiles.name, w.label_column, w.profiles.columns, w.profiles.types)
 
 
@@ -3485,7 +3485,7 @@ _INSERT_BEFORE = (_INSERT.replace(", replication_trigger) SELECT", ") SELECT")
 _INSERT_TYPES = ["pg_catalog.text", "pg_catalog.text", "pg_catalog.name", "pg_catalog.name", "pg_catalog.text",
                  "pg_catalog.name", "pg_catalog.name", "pg_catalog.text", "pg_catalog.name", "pg_catalog.text",
                  "pg_catalog.bool", "pg_catalog.bool"]
-# with a label column ($13): a schema of migration 0116 or later, whose attach_rescoring alone takes one
+# with a label column ($13): a schema of migration 0119 or later, whose attach_rescoring alone takes one
 _INSERT_LABEL = (_INSERT.replace("trigger_name, replication_trigger) SELECT", "trigger_name, replication_trigger, "
                                  "label_column) SELECT")
                  .replace("END FROM (SELECT pg_catalog.nextval", "END, $13 FROM (SELECT pg_catalog.nextval"))

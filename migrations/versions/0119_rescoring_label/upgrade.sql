@@ -1,4 +1,4 @@
--- 0115 to 0116: attach_rescoring takes p_label_column (appended last, DEFAULT NULL: every named and positional
+-- 0118 to 0119: attach_rescoring takes p_label_column (appended last, DEFAULT NULL: every named and positional
 -- call of before keeps working): every path that writes the wired score onto the profile (the statement trigger,
 -- the row trigger for replicated rows, retry_failed, refresh_windows) also writes into that column the class
 -- pgscore.predict gives for the same features and version. pgscore.rescoring keeps it (label_column, NULL: none).

@@ -3,15 +3,15 @@ trigger, the row trigger for replicated rows, retry_failed, refresh_windows) als
 pgscore.predict gives for the same features and version; pgscore.rescoring keeps it (label_column). The downgrade
 restores attach_rescoring as 0055 left it and drops the column.
 
-Revision ID: 0116
-Revises: 0115
+Revision ID: 0119
+Revises: 0118
 Create Date: 2026-12-05
 """
 
 from pgscore.migrate import run_frozen
 
-revision = "0116"
-down_revision = "0115"
+revision = "0119"
+down_revision = "0118"
 branch_labels = None
 depends_on = None
 

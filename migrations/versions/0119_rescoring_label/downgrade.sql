@@ -1,4 +1,4 @@
--- 0116 to 0115: attach_rescoring without p_label_column, as 0055 left it (comment and grants too), and
+-- 0119 to 0118: attach_rescoring without p_label_column, as 0055 left it (comment and grants too), and
 -- pgscore.rescoring without label_column (a wiring's label column is forgotten: its rescoring writes the score alone).
 
 DROP FUNCTION pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name, boolean, name);
