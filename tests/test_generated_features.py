@@ -10,7 +10,7 @@ import pytest
 from sklearn.linear_model import Ridge
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from helpers import pgscore_cli, query
+from helpers import ensure_role, pgscore_cli, query
 from pgscore import registry
 
 RNG = np.random.default_rng(5)
@@ -118,6 +118,29 @@ def test_audit_rows_log_the_features_scored_not_the_row_a_before_update_trigger_
     feats = np.array([f for _, f, _ in logged])
     np.testing.assert_allclose(est.predict(feats), [s for *_, s in logged], rtol=1e-9)
     assert query(conn, "SELECT min(x) >= 100 FROM customers") == [(True,)]  # (the trigger ran)
+
+
+@pytest.mark.parametrize("kind", ["tree", "tree-partitioned"])
+def test_a_role_granted_select_on_the_tables_columns_alone_scores_a_chunk_logged_in_python(conn, kind):
+    """A role granted pgscore_app, SELECT on the table's columns (a column grant, not the table's) and UPDATE on the
+    score column scored a tree logged; the audit rows' join of the row as read by its ctid asked for the table's
+    SELECT (a system column has no column grant): `permission denied for table customers`, naming nothing to
+    grant. The features logged are still those scored."""
+    yr = X[:, 0] * 2 + X[:, 1]
+    est = DecisionTreeRegressor(max_depth=4, random_state=0).fit(X, yr)
+    registry.deploy(conn.dsn, "m", est, X, yr, feature_names=["x", "y", "region_code"])
+    customers(conn, partitioned=kind.endswith("partitioned"))
+    ensure_role(conn, "pgscore_t_colreader")
+    query(conn, "GRANT pgscore_app TO pgscore_t_colreader; GRANT SELECT (id, x, y, region, region_code, s), "
+                "UPDATE (s) ON customers TO pgscore_t_colreader")
+    query(conn, "SET ROLE pgscore_t_colreader")
+    try:
+        query(conn, "CALL pgscore.score_table('m', 'customers', 'id', 's', 7)")
+    finally:
+        query(conn, "RESET ROLE")
+    logged = query(conn, "SELECT entity_key, features, score FROM pgscore.prediction_log ORDER BY entity_key")
+    assert len(logged) == 30 and query(conn, "SELECT count(s) FROM customers") == [(30,)]
+    np.testing.assert_allclose(est.predict(np.array([f for _, f, _ in logged])), [s for *_, s in logged], rtol=1e-9)
 
 
 def test_a_regressors_label_column_hint_speaks_sql_to_sql_and_the_command_line_to_the_command_line(conn):

@@ -918,7 +918,7 @@ class TablePlans:
         # (o, the same row in the statement's snapshot, locked by the chunk's read), not from the row it wrote: a
         # feature changed by a BEFORE UPDATE trigger (or generated from the written column, refused above) was
         # logged as written, and the audit row did not give its score again (the SQL path below logs the row it
-        # read, as here). The join costs ~10% of a logged chunk's backend CPU (docs/changes.md, session 57)
+        # read, as here). The join costs ~6-10% of a logged chunk's backend CPU (docs/changes.md, session 57)
         scored_feats, before = ((feature_sql(plpy, model, columns, "o", table=table, key=f"o.{q(key)}"),
                                  f", {rows} AS o") if log else (None, ""))
 
@@ -928,10 +928,10 @@ class TablePlans:
                       f"pg_catalog.unnest({fmt.sql('$2')}){unnest}) AS s({named}){before} "
                       f"WHERE t.{k} = s.k::{ktype} AND t.{k} >= $3::{ktype} AND t.{k} <= $4::{ktype}")
             if log:
-                # (by its ctid, which the UPDATE's scan of t reads too: a partition's ctid is of its own, so a
-                # partitioned table's by the key, in the chunk's range)
-                update += (f" AND o.{k} = t.{k} AND o.{k} >= $3::{ktype} AND o.{k} <= $4::{ktype}" if relkind == "p"
-                           else " AND o.ctid OPERATOR(pg_catalog.=) t.ctid")
+                # (by its key, in the chunk's range, not by its ctid: a role granted SELECT on the table's columns,
+                # not on the table, may not read a ctid (`permission denied for table`); and a partition's ctid is
+                # of its own)
+                update += f" AND o.{k} = t.{k} AND o.{k} >= $3::{ktype} AND o.{k} <= $4::{ktype}"
             args = ["pg_catalog.text[]", fmt.type, "pg_catalog.text", "pg_catalog.text"]
             if log:
                 update = (f"WITH w AS ({update} RETURNING s.k, s.s{ret}, {scored_feats}::pg_catalog.float8[] AS f) "
