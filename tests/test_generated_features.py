@@ -143,6 +143,35 @@ def test_a_role_granted_select_on_the_tables_columns_alone_scores_a_chunk_logged
     np.testing.assert_allclose(est.predict(np.array([f for _, f, _ in logged])), [s for *_, s in logged], rtol=1e-9)
 
 
+def test_score_table_skips_a_shadow_whose_feature_is_generated_from_the_column_it_scores_into(conn):
+    """A shadow reads a chunk's rows after the live version wrote its scores into them: one whose feature f is
+    generated from the score column s (f = x + coalesce(s, 0)) was scored on f computed from the live version's new
+    score and logged with nothing said, where a shadow reading s itself is skipped (22023, counted). Skipped alike
+    now; into another column, scored in shadow."""
+    yr = X[:, 0] * 2 + X[:, 1]
+    live = DecisionTreeRegressor(max_depth=4, random_state=0).fit(X, yr)
+    registry.deploy(conn.dsn, "m", live, X, yr, feature_names=["x", "y", "region_code"])
+    customers(conn)
+    query(conn, "ALTER TABLE customers ADD COLUMN f float8 GENERATED ALWAYS AS (x + coalesce(s, 0)) STORED, "
+                "ADD COLUMN other float8")
+    shadow = DecisionTreeRegressor(max_depth=3, random_state=0).fit(X, yr)
+    registry.deploy(conn.dsn, "m", shadow, X, yr, feature_names=["f", "y", "region_code"], activate=False,
+                    allow_feature_change=True)
+    query(conn, "SELECT pgscore.set_shadow('m', 2)")
+    conn.notices.clear()
+    query(conn, "CALL pgscore.score_table('m', 'customers', 'id', 's', 10)")  # 3 chunks
+    assert query(conn, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'shadow'") == [(0,)]
+    assert query(conn, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'batch'") == [(30,)]
+    assert query(conn, "SELECT relation, sqlstate, statements FROM pgscore.shadow_failures") == [
+        ("public.customers", "22023", 3)]
+    warned = [n for n in conn.notices if "shadow version m v2" in n]
+    assert len(warned) == 1, conn.notices
+    assert ("column 's' of public.customers, which the live version's scores were just written into, is one that "
+            "its feature 'f' is generated from") in warned[0], warned[0]
+    query(conn, "CALL pgscore.score_table('m', 'customers', 'id', 'other', 10)")
+    assert query(conn, "SELECT count(*) FROM pgscore.prediction_log WHERE source = 'shadow'") == [(30,)]
+
+
 def test_a_regressors_label_column_hint_speaks_sql_to_sql_and_the_command_line_to_the_command_line(conn):
     """`--label-into` with a regressor: the hint named p_into and p_label_into to the command line's user; SQL's
     names them alone, the command line's names --into and --label-into alone."""

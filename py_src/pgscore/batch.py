@@ -1417,8 +1417,8 @@ def shadow_chunk(plpy, GD, live, table, key, after, last, n=0, into=None, label_
             if sp.by_position:
                 _same_order(model, live, table)
             else:
-                _reads_the_score(model, table, into)
-                _reads_the_score(model, table, label_into, "classes")
+                _reads_the_score(plpy, model, table, into)
+                _reads_the_score(plpy, model, table, label_into, "classes")
             r = (sp.first.execute([last]) if after is None else sp.read.execute([after, last]))[0]
             keys = r["keys"] or []
             if not keys:
@@ -1455,18 +1455,29 @@ def _same_order(model, live, table):
                        sqlstate=shadowing.READ_BY_POSITION)
 
 
-def _reads_the_score(model, table, into, what="scores"):
-    """Raise (22023) where a shadow reads `table` by name and `into` is one of its features: its features are read
-    from the rows after the live version's scores (`what`: or its predicted classes, p_label_into) were written into
-    them, so each row would be scored in shadow on the live version's new score, not on the value the column held
-    (TablePlans refuses a live version that reads it; set_shadow refuses such a shadow of a wired profile table's
-    score column, but score_table's tables and columns are known only here)."""
-    if into is not None and into in model.feature_names:
-        one, it = ("score", "into") if what == "scores" else ("class", "its classes into")
+def _reads_the_score(plpy, model, table, into, what="scores"):
+    """Raise (22023) where a shadow reads `table` by name and `into` is one of its features, or one of its features
+    is generated from `into`: its features are read from the rows after the live version's scores (`what`: or its
+    predicted classes, p_label_into) were written into them, so each row would be scored in shadow on the live
+    version's new score, not on the value the column held (TablePlans refuses a live version that reads it; set_shadow
+    refuses such a shadow of a wired profile table's score column, but score_table's tables and columns are known
+    only here)."""
+    if into is None:
+        return
+    one, it = ("score", "into") if what == "scores" else ("class", "its classes into")
+    if into in model.feature_names:
         raise PgscoreError(f"column {literal(into)} of {table}, which the live version's {what} were just written "
                            f"into, is one of its features: read after that write, each row would be scored in shadow "
                            f"on the live version's new {one}, not on the value the column held (score_table refuses "
                            f"a live version that reads the column it scores {it})", sqlstate="22023")
+    gen = generated_from(plpy, table, into, model.feature_names)
+    if gen:
+        raise PgscoreError(f"column {literal(into)} of {table}, which the live version's {what} were just written "
+                           f"into, is one that its feature {literal(gen[0][0])} is generated from: read after that "
+                           f"write, each row would be scored in shadow on a feature computed from the live version's "
+                           f"new {one}, not from the value the column held (score_table refuses a live version with "
+                           f"a feature generated from the column it scores {it})", sqlstate="22023",
+                           detail="; ".join(f"{quote_ident(plpy, f)} {e}" for f, e in gen))
 
 
 def _shadow_failed(plpy, GD, name, model_id, label, table, n, sqlstate, reason):
