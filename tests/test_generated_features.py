@@ -97,6 +97,28 @@ def test_a_score_column_a_generated_feature_is_computed_from_is_refused_before_a
     assert query(conn, "SELECT count(s2) FROM customers") == [(30,)]
 
 
+def test_the_hint_of_a_refused_column_named_score_adds_a_column_the_table_has_not(conn):
+    """The refused score column is often named score itself (f = x + coalesce(score, 0)): its hint said ALTER TABLE
+    ... ADD COLUMN score float8, which fails (column "score" already exists); the label column's hint likewise named
+    predicted_class where that is the refused column. Each hint names a column the table has not, and runs."""
+    y = (X[:, 0] > 5).astype(int)
+    registry.deploy(conn.dsn, "m", DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y), X, y,
+                    feature_names=["f", "y", "g"])
+    customers(conn)
+    query(conn, "ALTER TABLE customers ADD COLUMN score float8, ADD COLUMN score_2 float8, ADD COLUMN predicted_class "
+                "text, ADD COLUMN f float8 GENERATED ALWAYS AS (x + coalesce(score, 0)) STORED, ADD COLUMN g float8 "
+                "GENERATED ALWAYS AS (length(predicted_class)) STORED")
+    for call, want in (("CALL pgscore.score_table('m', 'customers', 'id', 'score', 10)",
+                        "score into a column of its own: ALTER TABLE public.customers ADD COLUMN score_3 float8"),
+                       ("CALL pgscore.score_table('m', 'customers', 'id', 's', 10, p_label_into => 'predicted_class')",
+                        "write the labels into a column of their own: ALTER TABLE public.customers ADD COLUMN "
+                        "predicted_class_2 text")):
+        e = sql_error(conn, call)
+        assert e.pgcode == "22023", e
+        assert e.diag.message_hint == want, e.diag.message_hint
+        query(conn, want.split(": ", 1)[1])
+
+
 @pytest.mark.parametrize("kind", ["linear", "tree", "tree-partitioned"])
 def test_audit_rows_log_the_features_scored_not_the_row_a_before_update_trigger_changed(conn, kind):
     """A BEFORE UPDATE trigger that changes a feature as the score is written: the audit rows of a chunk scored in

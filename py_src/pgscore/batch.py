@@ -804,14 +804,20 @@ def _refuse_generated_from(plpy, model, table, column, columns, what):
     if not gen:
         return
     (feature, expr), q = gen[0], quote_ident(plpy, column)
+
+    def unused(name):  # (the refused column is often named score itself: a hint to add it again fails)
+        return next(n for n in (name, *(f"{name}_{i}" for i in range(2, len(columns) + 3))) if n not in columns)
+
     if what == "score":
         said = (f"column {literal(column)} of {table} is one that feature {literal(feature)} of model {model.label} "
                 "is generated from: its scores would change the values it scores")
-        hint = f"score into a column of its own: ALTER TABLE {table} ADD COLUMN score float8"
+        hint = (f"score into a column of its own: ALTER TABLE {table} ADD COLUMN "
+                f"{quote_ident(plpy, unused('score'))} float8")
     else:
         said = (f"the label column {literal(column)} of {table} is one that feature {literal(feature)} of model "
                 f"{model.label} is generated from: model {model.label}'s labels would change the values it scores")
-        hint = f"write the labels into a column of their own: ALTER TABLE {table} ADD COLUMN predicted_class text"
+        hint = (f"write the labels into a column of their own: ALTER TABLE {table} ADD COLUMN "
+                f"{quote_ident(plpy, unused('predicted_class'))} text")
     raise InvalidModel(said + "; nothing was written", sqlstate="22023",
                        detail="; ".join(f"{quote_ident(plpy, f)} {e}" for f, e in gen) + f" (reads {q})", hint=hint)
 
