@@ -791,6 +791,11 @@ def generated_from(plpy, table, column, features) -> list[tuple[str, str]]:
     return [(r["name"], f"GENERATED ALWAYS AS ({r['expr']}) {'STORED' if r['stored'] else 'VIRTUAL'}") for r in rows]
 
 
+def generated_said(plpy, gen) -> str:
+    """The DETAIL of a refusal of a column that the features `gen` (generated_from) are computed from."""
+    return "; ".join(f"{quote_ident(plpy, f)} {e}" for f, e in gen)
+
+
 def features_read(model, columns: dict) -> list[str]:
     """The columns of a table (name -> type oid) that feature_sql reads for `model`."""
     return ["features"] if one_array(columns, None) else [f for f in model.feature_names if f in columns]
@@ -819,7 +824,7 @@ def _refuse_generated_from(plpy, model, table, column, columns, what):
         hint = (f"write the labels into a column of their own: ALTER TABLE {table} ADD COLUMN "
                 f"{quote_ident(plpy, unused('predicted_class'))} text")
     raise InvalidModel(said + "; nothing was written", sqlstate="22023",
-                       detail="; ".join(f"{quote_ident(plpy, f)} {e}" for f, e in gen) + f" (reads {q})", hint=hint)
+                       detail=generated_said(plpy, gen) + f" (reads {q})", hint=hint)
 
 
 class TablePlans:
@@ -1483,7 +1488,7 @@ def _reads_the_score(plpy, model, table, into, what="scores"):
                            f"write, each row would be scored in shadow on a feature computed from the live version's "
                            f"new {one}, not from the value the column held (score_table refuses a live version with "
                            f"a feature generated from the column it scores {it})", sqlstate="22023",
-                           detail="; ".join(f"{quote_ident(plpy, f)} {e}" for f, e in gen))
+                           detail=generated_said(plpy, gen))
 
 
 def _shadow_failed(plpy, GD, name, model_id, label, table, n, sqlstate, reason):

@@ -4029,7 +4029,7 @@ def _check_no_feature_generated_from_a_score_column(plpy, w: Wiring, model):
             raise WiringError(f"{column_of(plpy, w.profiles, col)} (the {what} column) is one that feature "
                               f"{literal(gen[0][0])} of model {model.label} is generated from: each rescoring would "
                               "feed its own output back in",
-                              detail="; ".join(f"{quote_ident(plpy, f)} {e}" for f, e in gen),
+                              detail=batch.generated_said(plpy, gen),
                               hint=f"write the {what} to a column no feature of {model.label} is generated from")
 
 
