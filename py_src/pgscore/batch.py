@@ -1487,8 +1487,7 @@ def _reads_the_score(plpy, model, table, into, what="scores"):
                            f"into, is one that its feature {literal(gen[0][0])} is generated from: read after that "
                            f"write, each row would be scored in shadow on a feature computed from the live version's "
                            f"new {one}, not from the value the column held (score_table refuses a live version with "
-                           f"a feature generated from the column it scores {it})", sqlstate="22023",
-                           detail=generated_said(plpy, gen))
+                           f"a feature generated from the column it scores {it})", sqlstate="22023")
 
 
 def _shadow_failed(plpy, GD, name, model_id, label, table, n, sqlstate, reason):
