@@ -1473,14 +1473,13 @@ SELECT o.outcome_id, o.model_name, o.entity_key, o.outcome, o.observed_at, p.mod
        p.score, p.label, p.model_id IS NOT NULL
   FROM pgscore.outcomes o
   LEFT JOIN LATERAL (
-        -- (the entity's predictions read by the entity's index alone, as record_outcome reads them: 0116)
+        -- (the entity's predictions read by the entity's index alone, newest first, as record_outcome
+        -- reads them: 0116)
         SELECT l.model_id, lm.version, l.logged_at, l.score, l.label
-          FROM (SELECT l.model_id, l.logged_at, l.score, l.label
-                  FROM pgscore.prediction_log l
-                 WHERE l.entity_key = o.entity_key AND l.logged_at <= o.observed_at AND l.source <> 'shadow'
-                OFFSET 0) l
-          JOIN pgscore.models lm ON lm.model_id = l.model_id
-         WHERE lm.name = o.model_name
+          FROM pgscore.prediction_log l
+          JOIN pgscore.models lm ON lm.model_id = l.model_id + 0
+         WHERE l.entity_key = o.entity_key AND l.logged_at <= o.observed_at AND lm.name = o.model_name
+           AND l.source <> 'shadow'
          ORDER BY l.logged_at DESC
          LIMIT 1) p ON true
  WHERE o.judged_at IS NULL;

@@ -1,9 +1,11 @@
 -- 0115 to 0116: record_outcome, match_outcomes' probes per outcome and outcome_matches read the entity's
--- predictions by the entity's index alone, in a subquery (OFFSET 0) the join to the model's versions cannot
--- reach into, and pick the model's among them. Joined directly, a log partition never analysed (the nightly
--- scoring's, before autovacuum analyses it) was read by the (model_id, logged_at) index, every row of the
--- model filtered by entity: ~60 ms a call at 100,000 rows where ~0.3 ms is expected. The same rows found;
--- CREATE OR REPLACE keeps the comments and grants.
+-- predictions by the entity's index alone and pick the model's among them: the newest served one joined to the
+-- model's versions by `l.model_id + 0` (no condition of the model's index; the entity's index walked newest
+-- first, stopping at the model's first row), each version's newest in a subquery (OFFSET 0) the join cannot
+-- reach into. Joined directly, a log partition never analysed (the nightly scoring's, before autovacuum
+-- analyses it) was read by the (model_id, logged_at) index, every row of the model filtered by entity: ~60 ms
+-- a call at 100,000 rows where ~0.3 ms is expected. The same rows found; CREATE OR REPLACE keeps the comments
+-- and grants.
 
 CREATE OR REPLACE FUNCTION pgscore.record_outcome(p_model text, p_entity_key text, p_outcome text,
                                        p_observed_at timestamptz DEFAULT now())
@@ -116,19 +118,17 @@ BEGIN
         END IF;
     END IF;
     -- the prediction it judges, kept with it (pgscore.match_outcomes finds it for a prediction logged later).
-    -- Both reads take the entity's predictions by the entity's index alone, in a subquery (OFFSET 0) the join
-    -- to the model's versions cannot reach into, and pick the model's among them (migration 0116): joined
-    -- directly, a partition never analysed (the nightly scoring's, before autovacuum analyses it) was read by
-    -- the (model_id, logged_at) index, every row of the model filtered by entity, where the planner could not
-    -- tell the two indexes apart: ~60 ms a call at 100,000 rows, ~0.3 ms analysed (docs/performance.md)
+    -- Both reads take the entity's predictions by the entity's index alone and pick the model's among them
+    -- (migration 0116): joined by model_id, a partition never analysed (the nightly scoring's, before
+    -- autovacuum analyses it) was read by the (model_id, logged_at) index, every row of the model filtered by
+    -- entity, where the planner could not tell the two indexes apart: ~60 ms a call at 100,000 rows, ~0.3 ms
+    -- analysed (docs/performance.md). Here the join's `l.model_id + 0` is no condition of that index, so the
+    -- entity's index is walked from p_observed_at back and the walk stops at the model's first row: an
+    -- entity many models score is not read whole (a subquery with OFFSET 0 read and sorted all its rows)
     SELECT l.model_id, l.logged_at, l.score, l.label INTO v_judged
-      FROM (SELECT l.model_id, l.logged_at, l.score, l.label
-              FROM pgscore.prediction_log l
-             WHERE l.entity_key = p_entity_key AND l.logged_at <= p_observed_at
-               AND l.source <> 'shadow'  -- (a shadow's prediction was never served)
-            OFFSET 0) l
-      JOIN pgscore.models m ON m.model_id = l.model_id
-     WHERE m.name = p_model
+      FROM pgscore.prediction_log l JOIN pgscore.models m ON m.model_id = l.model_id + 0
+     WHERE l.entity_key = p_entity_key AND l.logged_at <= p_observed_at AND m.name = p_model
+       AND l.source <> 'shadow'  -- (a shadow's prediction was never served)
      ORDER BY l.logged_at DESC
      LIMIT 1;
     -- the prediction each version of the model made of the entity last by then, served or in shadow, kept in
@@ -185,20 +185,17 @@ BEGIN
         RAISE EXCEPTION 'pgscore.match_outcomes: p_since must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     -- never looked at (and every outcome on a rebuild): each in the whole log, newest first; the entity's
-    -- predictions read by the entity's index alone, as record_outcome reads them (migration 0116)
+    -- predictions read by the entity's index alone, newest first, as record_outcome reads them (migration 0116)
     UPDATE pgscore.outcomes o
        SET judged_model_id = p.model_id, predicted_at = p.logged_at, judged_score = p.score,
            judged_label = p.label, judged_at = now()
       FROM pgscore.outcomes o2
       LEFT JOIN LATERAL (
             SELECT l.model_id, l.logged_at, l.score, l.label
-              FROM (SELECT l.model_id, l.logged_at, l.score, l.label
-                      FROM pgscore.prediction_log l
-                     WHERE l.entity_key = o2.entity_key AND l.logged_at <= o2.observed_at
-                       AND l.source <> 'shadow'
-                    OFFSET 0) l
-              JOIN pgscore.models pm ON pm.model_id = l.model_id
-             WHERE pm.name = o2.model_name
+              FROM pgscore.prediction_log l
+              JOIN pgscore.models pm ON pm.model_id = l.model_id + 0
+             WHERE l.entity_key = o2.entity_key AND l.logged_at <= o2.observed_at AND pm.name = o2.model_name
+               AND l.source <> 'shadow'
              ORDER BY l.logged_at DESC
              LIMIT 1) p ON true
      WHERE o.outcome_id = o2.outcome_id AND (o2.judged_at IS NULL OR p_since = '-infinity')
@@ -284,14 +281,13 @@ SELECT o.outcome_id, o.model_name, o.entity_key, o.outcome, o.observed_at, p.mod
        p.score, p.label, p.model_id IS NOT NULL
   FROM pgscore.outcomes o
   LEFT JOIN LATERAL (
-        -- (the entity's predictions read by the entity's index alone, as record_outcome reads them: 0116)
+        -- (the entity's predictions read by the entity's index alone, newest first, as record_outcome
+        -- reads them: 0116)
         SELECT l.model_id, lm.version, l.logged_at, l.score, l.label
-          FROM (SELECT l.model_id, l.logged_at, l.score, l.label
-                  FROM pgscore.prediction_log l
-                 WHERE l.entity_key = o.entity_key AND l.logged_at <= o.observed_at AND l.source <> 'shadow'
-                OFFSET 0) l
-          JOIN pgscore.models lm ON lm.model_id = l.model_id
-         WHERE lm.name = o.model_name
+          FROM pgscore.prediction_log l
+          JOIN pgscore.models lm ON lm.model_id = l.model_id + 0
+         WHERE l.entity_key = o.entity_key AND l.logged_at <= o.observed_at AND lm.name = o.model_name
+           AND l.source <> 'shadow'
          ORDER BY l.logged_at DESC
          LIMIT 1) p ON true
  WHERE o.judged_at IS NULL;
