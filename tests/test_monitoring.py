@@ -8,10 +8,12 @@ order 1, i.e. ~1e-15); 1e-9 leaves room for that and nothing else.
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import pathlib
 import re
+import uuid
 
 import numpy as np
 import psycopg2
@@ -900,6 +902,82 @@ def test_an_outcomes_prediction_is_found_without_reading_every_prediction_of_a_b
     ran = nested_statements(conn, "SELECT pgscore.match_outcomes('-infinity')", analyze=True)
     assert log_rows_read(ran) <= 25, ran
     assert query(conn, "SELECT judged_score FROM pgscore.outcomes") == [(0.75,)]
+
+
+def test_outcomes_judge_the_predictions_0115_judged(churn):
+    """Migration 0116 changed how record_outcome, match_outcomes and outcome_matches read the entity's predictions,
+    not which they find: 0115's three, rebuilt from the 0116 downgrade in a schema of their own, and the installed
+    ones judge the same predictions over generated cases: two models keying the same entities, versions of one,
+    shadow rows, predictions at the same time, NULL keys in the log, outcomes before any prediction, a model or
+    entity never logged; record_outcome's judged prediction and each version's, outcome_matches, and
+    match_outcomes from '-infinity' (a rebuild) and from a later time (outcomes never looked at)."""
+    conn, model_id = churn
+    text = (pathlib.Path(__file__).resolve().parent.parent
+            / "migrations/versions/0116_outcome_lookup/downgrade.sql").read_text()
+    old = "s0115_" + uuid.uuid4().hex[:8]
+    for kind in ("FUNCTION pgscore.record_outcome(", "FUNCTION pgscore.match_outcomes(", "VIEW pgscore.outcome_matches"):
+        assert text.count(kind) == 1, kind
+        text = text.replace(kind, kind.replace("pgscore.", old + "."))
+    query(conn, pgsql.SQL("CREATE SCHEMA {}").format(pgsql.Identifier(old)))
+    query(conn, text)
+    ids = [model_id] + [
+        query(conn, "INSERT INTO pgscore.models (name, version, task, estimator, feature_names, feature_types, "
+                    "classes, env) SELECT %s, %s, task, estimator, feature_names, feature_types, classes, env "
+                    "FROM pgscore.models WHERE model_id = %s RETURNING model_id", (name, v, model_id))[0][0]
+        for name, v in [("churn", 2), ("churn", 3), ("twin", 1), ("twin", 2)]]
+    (t0,), = query(conn, "SELECT now() - interval '3 days'")
+    rnd = np.random.default_rng(57)
+    keys = [f"k{i}" for i in range(10)] + [None]
+    n = 300
+    query(conn, """
+        INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, source)
+        SELECT %s::timestamptz + h * interval '1 hour', m, k, array_fill(1.0::float8, ARRAY[12]), s, src
+          FROM unnest(%s::int[], %s::bigint[], %s::text[], %s::float8[], %s::text[]) u(h, m, k, s, src)""",
+          (t0, [int(h) for h in rnd.integers(0, 48, n)], [ids[i] for i in rnd.integers(0, len(ids), n)],
+           [keys[i] for i in rnd.integers(0, len(keys), n)], [float(x) for x in rnd.random(n)],
+           [["batch", "query", "trigger", "shadow"][i] for i in rnd.integers(0, 4, n)]))
+    assert query(conn, "SELECT count(*) > 5 FROM (SELECT 1 FROM pgscore.prediction_log l JOIN pgscore.models m "
+                       "USING (model_id) WHERE l.source <> 'shadow' AND l.entity_key IS NOT NULL "
+                       "GROUP BY m.name, l.entity_key, l.logged_at HAVING count(*) > 1) t") == [(True,)]
+    cases = [(["churn", "twin"][int(rnd.integers(0, 2))], (keys[:-1] + ["nobody"])[int(rnd.integers(0, 11))],
+              [-5, 0, 0.5, 10, 20, 30, 47, 60][int(rnd.integers(0, 8))]) for _ in range(120)]
+
+    def state():
+        return (query(conn, "SELECT model_name, entity_key, observed_at, judged_model_id, predicted_at, judged_score "
+                            "FROM pgscore.outcomes ORDER BY outcome_id"),
+                query(conn, "SELECT o.model_name, o.entity_key, o.observed_at, vm.model_id, vm.predicted_at, vm.score "
+                            "FROM pgscore.outcome_version_matches vm JOIN pgscore.outcomes o USING (outcome_id) "
+                            "ORDER BY o.outcome_id, vm.model_id"))
+
+    def both(statement, args=()):
+        got = []
+        for schema in ("pgscore", old):
+            with conn.cursor() as cur:
+                cur.execute("BEGIN")
+                cur.execute(pgsql.SQL(statement).format(pgsql.Identifier(schema)), args)
+                got.append(state())
+                cur.execute("ROLLBACK")
+        return got
+
+    matched = 0
+    for name, key, h in cases:
+        new, before = both("SELECT {}.record_outcome(%s, %s, '1', %s::timestamptz + %s * interval '1 hour')",
+                           (name, key, t0, h))
+        assert new == before, (name, key, h)
+        matched += new[0][0][3] is not None
+    assert 40 < matched < 120
+    query(conn, """
+        INSERT INTO pgscore.outcomes (model_name, entity_key, outcome, observed_at)
+        SELECT n, k, '1', %s::timestamptz + h * interval '1 hour'
+          FROM unnest(%s::text[], %s::text[], %s::float8[]) u(n, k, h)""",
+          (t0, [c[0] for c in cases], [c[1] for c in cases], [c[2] for c in cases]))
+    new, before = (query(conn, pgsql.SQL("SELECT * FROM {}.outcome_matches ORDER BY outcome_id").format(
+        pgsql.Identifier(s))) for s in ("pgscore", old))
+    assert new == before and len(new) == 120 and 40 < sum(r[-1] for r in new) < 120
+    for since in ("-infinity", t0 + datetime.timedelta(days=1)):
+        new, before = both("SELECT {}.match_outcomes(%s)", (since,))
+        assert new == before, since
+        assert 40 < sum(r[3] is not None for r in new[0]) < 120 and len(new[1]) > 40
 
 
 def test_an_outcome_observed_at_no_point_in_time_is_refused_and_one_days_ahead_noted(churn):
