@@ -871,9 +871,10 @@ def test_outcomes_find_their_prediction_by_the_entitys_index_in_a_partition_neve
 def test_an_outcomes_prediction_is_found_without_reading_every_prediction_of_a_busy_entity(churn):
     """The newest served prediction an outcome judges is found by walking the entity's index from the outcome's
     time back, stopping at the model's first: an entity that 20 models score together (a customer id every
-    model keys by), 2,000 rows a model, is not read whole. The first 0116 read every row of the entity, of every model and
-    every day, and sorted them (~45 ms for 40,000 rows, where 0115 read one: docs/performance.md); the same for
-    outcome_matches' and match_outcomes' lookup of outcomes never looked at. The prediction is the same."""
+    model keys by), 2,000 rows a model, is not read whole. The first 0116 read every row of the entity, of
+    every model and every day, and sorted them (~45 ms for 40,000 rows, where 0115 read one: docs/performance.md);
+    the same for outcome_matches' and match_outcomes' lookup of outcomes never looked at. The prediction is the
+    same."""
     conn, model_id = churn
     others = [query(conn, "INSERT INTO pgscore.models (name, version, task, estimator, feature_names, feature_types, "
                           "classes, env) SELECT %s, 1, task, estimator, feature_names, feature_types, classes, env "
@@ -890,7 +891,8 @@ def test_an_outcomes_prediction_is_found_without_reading_every_prediction_of_a_b
     def log_rows_read(ran):
         reads = [p for p in plans_of(ran) if "prediction_log" in p and "Limit" in p]
         assert reads, ran
-        return max(int(n) for p in reads for n in re.findall(r"on prediction_log\w* \w+\s+(?:\(cost[^)]*\)\s+)?\(actual [^)]*rows=(\d+)", p))
+        scans = r"on prediction_log\w* \w+\s+(?:\(cost[^)]*\)\s+)?\(actual [^)]*rows=(\d+)"
+        return max(int(n) for p in reads for n in re.findall(scans, p))
 
     ran = nested_statements(conn, "SELECT pgscore.record_outcome('churn', 'c1', '1')", analyze=True)
     assert log_rows_read(ran) <= 25, ran
@@ -915,7 +917,8 @@ def test_outcomes_judge_the_predictions_0115_judged(churn):
     text = (pathlib.Path(__file__).resolve().parent.parent
             / "migrations/versions/0116_outcome_lookup/downgrade.sql").read_text()
     old = "s0115_" + uuid.uuid4().hex[:8]
-    for kind in ("FUNCTION pgscore.record_outcome(", "FUNCTION pgscore.match_outcomes(", "VIEW pgscore.outcome_matches"):
+    for kind in ("FUNCTION pgscore.record_outcome(", "FUNCTION pgscore.match_outcomes(",
+                 "VIEW pgscore.outcome_matches"):
         assert text.count(kind) == 1, kind
         text = text.replace(kind, kind.replace("pgscore.", old + "."))
     query(conn, pgsql.SQL("CREATE SCHEMA {}").format(pgsql.Identifier(old)))
