@@ -325,3 +325,20 @@ def test_status_shows_the_label_column(conn):
     attach(conn, label="Tier Label")
     out = pgscore_cli("status", "--db", conn.dsn).stdout
     assert 'public.p.score (class into "Tier Label")' in out or 'p.score (class into "Tier Label")' in out, out
+
+
+@pytest.mark.parametrize("name", ["hgb_text", "binary_hgb"])
+def test_backfill_rescoring_writes_the_label_with_the_score(conn, name):
+    """backfill_rescoring rescores the profiles whose counters it recounted (as refresh_windows does, by
+    _rescore_changed): the class goes into the label column with the score, and into the audit rows."""
+    deploy(conn.dsn, name)
+    tables(conn)
+    query(conn, "INSERT INTO ev (pid, amount) VALUES (1, 40), (2, 30), (3, -20), (3, 50), (5, 90)")  # (history)
+    query(conn, "UPDATE p SET lab = 'stale'")
+    attach(conn)
+    assert query(conn, "SELECT pgscore.backfill_rescoring('ev')") == [(4,)]
+    got = assert_labels_are_predicts(conn, name, [1, 2, 3, 5])
+    assert dict(query(conn, "SELECT entity_key, label FROM pgscore.prediction_log "
+                            "WHERE cause->>'via' = 'backfill_rescoring'")) == {str(k): g[2] for k, g in got.items()}
+    assert query(conn, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+

@@ -1723,33 +1723,26 @@ class RefreshPlans:
     """refresh_windows' prepared statements for one wiring and model version (or none: the recount alone,
     with the reason there is no model)."""
 
+    backfill = False  # (BackfillPlans: the recount from all of the events, the audit rows' via backfill_rescoring)
+
     def __init__(self, plpy, w: Wiring, model, error=None):
         self.model, self.error = model, error
         self.queue = plpy.prepare(_QUEUE, _QUEUE_TYPES)
         self.fmt = batch.features_format(plpy)
         sql = self.sql = Sql(plpy, w, model, source=w.events.name)
-        self.recount = plpy.prepare(sql.refresh_recount(), ["pg_catalog.text[]"])
+        self.recount = plpy.prepare(sql.backfill() if self.backfill else sql.refresh_recount(), ["pg_catalog.text[]"])
         self.bare = None  # sql.retry_read(features=False), prepared when the read fails for some rows' values
         if model is not None:
             sql.label_cast = _label_cast(plpy, w, model)
             self.read = plpy.prepare(sql.retry_read(), ["pg_catalog.text[]"])
-            self.write = plpy.prepare(sql.write(refresh=True), sql.write_types())
+            self.write = plpy.prepare(sql.write(refresh=True, backfill=self.backfill), sql.write_types())
 
 
-class BackfillPlans:
+class BackfillPlans(RefreshPlans):
     """backfill_rescoring's prepared statements for one wiring and model version (or none: the recount alone,
     with the reason there is no model), as RefreshPlans with the recount from all of the events (Sql.backfill)."""
 
-    def __init__(self, plpy, w: Wiring, model, error=None):
-        self.model, self.error = model, error
-        self.queue = plpy.prepare(_QUEUE, _QUEUE_TYPES)
-        self.fmt = batch.features_format(plpy)
-        sql = self.sql = Sql(plpy, w, model, source=w.events.name)
-        self.recount = plpy.prepare(sql.backfill(), ["pg_catalog.text[]"])
-        self.bare = None  # sql.retry_read(features=False), prepared when the read fails for some rows' values
-        if model is not None:
-            self.read = plpy.prepare(sql.retry_read(), ["pg_catalog.text[]"])
-            self.write = plpy.prepare(sql.write(backfill=True), sql.write_types())
+    backfill = True
 
 
 # -- the trigger -------------------------------------------------------------------------------------
