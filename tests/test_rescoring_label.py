@@ -342,3 +342,20 @@ def test_backfill_rescoring_writes_the_label_with_the_score(conn, name):
                             "WHERE cause->>'via' = 'backfill_rescoring'")) == {str(k): g[2] for k, g in got.items()}
     assert query(conn, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
 
+
+def test_attach_refuses_a_label_column_a_generated_feature_is_computed_from(conn):
+    """A feature of the profile table that PostgreSQL generates from the label column is changed by each write of
+    the class, and read by the next rescoring: refused (22023) as a score column a feature is generated from."""
+    deploy(conn.dsn, "hgb_text")
+    tables(conn)
+    query(conn, "ALTER TABLE p DROP COLUMN support_calls, ADD COLUMN support_calls float8 "
+                "GENERATED ALWAYS AS (CASE WHEN lab = 'high' THEN 5 ELSE 1 END) STORED")
+    e = sql_error(conn, "SELECT pgscore.attach_rescoring('ev', 'p', 'pid', 'm', 'score', p_profile_key => 'id', "
+                        "p_label_column => 'lab')")
+    assert e.pgcode == "22023", e
+    assert e.diag.message_primary == ("pgscore: public.p.lab (the label column) is one that feature 'support_calls' "
+                                      "of model m v1 is generated from: each rescoring would feed its own output back "
+                                      "in"), e.diag.message_primary
+    assert "support_calls GENERATED ALWAYS AS" in e.diag.message_detail
+    assert query(conn, "SELECT count(*) FROM pgscore.rescoring") == [(0,)]
+

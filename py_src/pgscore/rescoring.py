@@ -4009,12 +4009,12 @@ def _score_columns_read(plpy, w: Wiring, model_id, feature_names) -> list:
 
 
 def _check_no_feature_generated_from_a_score_column(plpy, w: Wiring, model):
-    """Refuse (22023) a score or scored_at column that a feature column of the profile table which the model reads
-    is generated from (GENERATED ALWAYS AS (...) over it), in the words of a score column that is a feature: each
-    rescoring's write would change the feature, which the next one feeds back in (the live version at attach; a
-    version made live later, or a shadow, is not checked here)."""
+    """Refuse (22023) a score, scored_at or label column that a feature column of the profile table which the model
+    reads is generated from (GENERATED ALWAYS AS (...) over it), in the words of a score column that is a feature:
+    each rescoring's write would change the feature, which the next one feeds back in (the live version at attach;
+    a version made live later, or a shadow, is not checked here)."""
     features = ["features"] if w.by_position else model.feature_names
-    for what, col in (("score", w.score_column), ("scored_at", w.scored_at_column)):
+    for what, col in (("score", w.score_column), ("scored_at", w.scored_at_column), ("label", w.label_column)):
         if col is None:
             continue
         gen = batch.generated_from(plpy, w.profiles.oid, col, features)
