@@ -11,6 +11,7 @@ import psycopg2
 import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import FixedThresholdClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -359,3 +360,62 @@ def test_attach_refuses_a_label_column_a_generated_feature_is_computed_from(conn
     assert "support_calls GENERATED ALWAYS AS" in e.diag.message_detail
     assert query(conn, "SELECT count(*) FROM pgscore.rescoring") == [(0,)]
 
+
+MODELS["tuned"] = (lambda: FixedThresholdClassifier(make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
+                                                    threshold=0.3), Y, False, "scikit-learn", "binary")
+
+
+@pytest.mark.parametrize("name, typ", [("tuned", "integer"), ("logit", "integer"), ("logit", "smallint"),
+                                       ("hgb_text", "varchar(4)")])
+def test_classes_go_into_a_column_of_a_type_that_holds_them(conn, name, typ):
+    """A tuned threshold's class (its predict, not the most probable one), int classes into an integer column,
+    text classes into a varchar(n) they fit: single-row, multi-row and COPY inserts, then retry_failed."""
+    deploy(conn.dsn, name)
+    tables(conn, label_type=typ)
+    attach(conn)
+    ids = insert_every_way(conn)
+    got = labelled(conn, ids)
+    est = fitted(name)
+    want = est.predict(np.array([g[0] for g in got.values()], dtype=float)).tolist()
+    assert [g[1] is not None for g in got.values()] == [True] * len(ids)
+    assert [g[2] for g in got.values()] == [int(v) if typ != "varchar(4)" else v for v in want]
+    assert [str(g[3]) for g in got.values()] == [str(v) for v in want]
+    if name == "tuned":  # (its threshold decides some rows the most probable class would not)
+        p = est.predict_proba(np.array([g[0] for g in got.values()], dtype=float))[:, 1]
+        assert np.allclose([g[1] for g in got.values()], p)
+
+
+def test_two_sessions_inserting_for_the_same_profiles_write_label_and_score_of_the_same_features(conn):
+    """Two sessions inserting events for the same profiles at once (single-row and multi-row INSERTs, in random
+    order): each profile's class and score at the end are those of its final features (the lock the trigger takes
+    on the profiles orders their writes)."""
+    import random
+    import threading
+
+    deploy(conn.dsn, "binary_hgb")
+    tables(conn)
+    attach(conn)
+    errors = []
+
+    def insert(seed):
+        rnd = random.Random(seed)
+        try:
+            c = psycopg2.connect(conn.dsn)
+            c.autocommit = True
+            with c.cursor() as cur:
+                for _ in range(60):
+                    rows = [(rnd.randrange(1, 9), rnd.uniform(-40, 60)) for _ in range(rnd.choice((1, 1, 3)))]
+                    cur.execute("INSERT INTO ev (pid, amount) VALUES " + ", ".join(["(%s, %s)"] * len(rows)),
+                                [v for r in rows for v in r])
+            c.close()
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=insert, args=(s,)) for s in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    assert query(conn, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    assert_labels_are_predicts(conn, "binary_hgb", range(1, 9))
