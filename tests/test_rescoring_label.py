@@ -1,7 +1,7 @@
 """attach_rescoring's p_label_column (migration 0119): every path that writes the wired score onto the profile (the
-statement trigger, retry_failed, refresh_windows) also writes the class pgscore.predict gives for the same features
-and version; what a label column cannot be, refused at attach in score_table's words; a version that cannot be written
-into it, made live later, queues the profiles as any scoring failure does."""
+statement trigger, retry_failed, refresh_windows, backfill_rescoring) also writes the class pgscore.predict gives for
+the same features and version; what a label column cannot be, refused at attach in score_table's words; a version
+that cannot be written into it, made live later, queues the profiles as any scoring failure does."""
 
 import io
 import json
