@@ -419,3 +419,26 @@ def test_two_sessions_inserting_for_the_same_profiles_write_label_and_score_of_t
     assert not errors, errors
     assert query(conn, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
     assert_labels_are_predicts(conn, "binary_hgb", range(1, 9))
+
+
+def test_a_version_made_live_later_with_a_feature_generated_from_the_label_column_queues_the_profiles(conn):
+    """A later version reading a feature that PostgreSQL generates from the label column would be fed the class the
+    previous rescoring wrote: refused as its plans are made, as a later version reading the label column itself is,
+    the events and counters kept and the profiles queued (attach refuses it of the version live then)."""
+    deploy(conn.dsn, "binary_hgb")
+    tables(conn, label_type="float8")  # (classes 0 and 1)
+    query(conn, "ALTER TABLE p ADD COLUMN flagged float8 GENERATED ALWAYS AS (coalesce(lab, 0) * 10) STORED")
+    attach(conn)
+    query(conn, "INSERT INTO ev (pid, amount) VALUES (1, 40)")
+    assert query(conn, "SELECT count(lab) FROM p WHERE id = 1") == [(1,)]
+    names = NAMES[:-1] + ["flagged"]
+    registry.deploy(conn.dsn, "m", HistGradientBoostingClassifier(max_iter=5, random_state=0).fit(X, Y), X, Y,
+                    feature_names=names, compile=True, allow_feature_change=True)
+    query(conn, "INSERT INTO ev (pid, amount) VALUES (1, 10), (2, 5)")
+    assert query(conn, "SELECT count(*) FROM ev") == [(3,)]
+    assert query(conn, "SELECT support_calls - %s FROM p WHERE id = 2", (float(X[2, NAMES.index("support_calls")]),)) \
+        == [(1.0,)]  # (counted)
+    queued = query(conn, "SELECT entity_key, sqlstate, reason FROM pgscore.error_queue ORDER BY entity_key")
+    assert [k for k, *_ in queued] == ["1", "2"], queued
+    assert all(st == "22023" and "the label column 'lab' of public.p is one that feature 'flagged' of model m v2 is "
+               "generated from" in r for _, st, r in queued), queued

@@ -1591,15 +1591,24 @@ def _with_cleared(key) -> str:
 def _label_cast(plpy, w: Wiring, model) -> str | None:
     """The type a wiring's label column takes the predicted classes of `model` as (batch.label_type), or None where
     the wiring has no label column (or there is no model); raises (InvalidModel) where the version cannot be
-    written into it: a regressor (42809), a feature of its read by name (22023), classes its type cannot hold
-    (42804) or a check constraint on it refuses (23514). attach_rescoring checks the version live then; one made
-    live later is checked here, as its plans are made."""
+    written into it: a regressor (42809), a feature of its read by name or one generated from the column (22023),
+    classes its type cannot hold (42804) or a check constraint on it refuses (23514). attach_rescoring checks the
+    version live then; one made live later is checked here, as its plans are made."""
     if w.label_column is None or model is None:
         return None
     batch.refuse_regressor(plpy, model, w.profiles.name, w.label_column, without=_REGRESSOR_LABEL)
     batch.label_column(plpy, model.label, w.profiles.name, w.label_column, w.profiles.columns, _taken(w),
                        feature=(w.label_column == "features" if w.by_position
                                 else w.label_column in model.feature_names), writable=False)
+    gen = batch.generated_from(plpy, w.profiles.oid, w.label_column,
+                               ["features"] if w.by_position else model.feature_names)
+    if gen:  # (each class written would change the feature the next rescoring reads)
+        raise InvalidModel(f"the label column {literal(w.label_column)} of {w.profiles.name} is one that feature "
+                           f"{literal(gen[0][0])} of model {model.label} is generated from: each rescoring would feed "
+                           "its own output back in", sqlstate="22023", detail=batch.generated_said(plpy, gen),
+                           hint="make live a version that reads no such feature, or detach the wiring "
+                                "(pgscore.detach_rescoring) and attach it with a label column no feature is generated "
+                                "from")
     return batch.label_type(plpy, model, w.profiles.name, w.label_column, w.profiles.columns, w.profiles.types)
 
 
