@@ -575,3 +575,34 @@ def test_score_tables_resume_hints_repeat_p_label_into_and_p_log(conn):
     e = sql_error(conn, "CALL pgscore.score_table('m', 'rows', 'id', 's', 7)")
     assert e.diag.message_hint.endswith("CALL it again with p_after => '13', p_version => 1 to go on after them"), \
         e.diag.message_hint
+
+
+def test_the_hint_of_an_unwritable_column_named_score_or_predicted_class_adds_a_column_the_table_has_not(conn):
+    """A generated score column named score (label column named predicted_class), or the one column named for both:
+    the hint said ALTER TABLE ... ADD COLUMN score float8 (predicted_class text), which fails with 'column "score"
+    already exists'. It names a column the table has not, as the refusal of a column a generated feature is computed
+    from does."""
+    deploy(conn.dsn, "logit")
+    load_rows(conn, X[:10])
+    query(conn, "ALTER TABLE rows ADD COLUMN score float8 GENERATED ALWAYS AS (age * 2) STORED, "
+                "ADD COLUMN predicted_class text GENERATED ALWAYS AS (age::text) STORED, "
+                "ADD COLUMN score_2 float8, ADD COLUMN predicted_class_2 text")
+    e = sql_error(conn, "CALL pgscore.score_table('m', 'rows', 'id', 'score')")
+    assert e.pgcode == "428C9", e
+    assert e.diag.message_hint == "score into a column of its own: ALTER TABLE public.rows ADD COLUMN score_3 float8", \
+        e.diag.message_hint
+    e = sql_error(conn, "CALL pgscore.score_table('m', 'rows', 'id', 's', p_label_into => 'predicted_class')")
+    assert e.pgcode == "428C9", e
+    assert e.diag.message_hint == ("write the labels into a column of their own: ALTER TABLE public.rows ADD COLUMN "
+                                   "predicted_class_3 text"), e.diag.message_hint
+    e = sql_error(conn, "SELECT * FROM pgscore.score_chunk('m', 'rows', 'id', 'predicted_class_2', "
+                        "p_label_into => 'predicted_class_2')")
+    assert e.pgcode == "22023", e
+    assert e.diag.message_hint == ("write the class into a column of its own: ALTER TABLE public.rows ADD COLUMN "
+                                   "predicted_class_3 text, then p_label_into => 'predicted_class_3' (pgscore score "
+                                   "--label-into predicted_class_3)"), e.diag.message_hint
+    for hint in ("ALTER TABLE public.rows ADD COLUMN score_3 float8",
+                 "ALTER TABLE public.rows ADD COLUMN predicted_class_3 text"):
+        query(conn, hint)  # as the hints say: it runs
+    assert query(conn, "CALL pgscore.score_table('m', 'rows', 'id', 'score_3', p_label_into => 'predicted_class_3')") \
+        == [(10,)]

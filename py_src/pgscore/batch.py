@@ -801,6 +801,24 @@ def features_read(model, columns: dict) -> list[str]:
     return ["features"] if one_array(columns, None) else [f for f in model.feature_names if f in columns]
 
 
+def unused_column(name, columns) -> str:
+    """`name`, or name_2, name_3, ... : the first a table of `columns` has not (the column a hint says to add: the
+    refused column is often named score or predicted_class itself, and a hint to add it again fails)."""
+    return next(n for n in (name, *(f"{name}_{i}" for i in range(2, len(columns) + 3))) if n not in columns)
+
+
+def score_column_hint(plpy, table, columns) -> str:
+    """The hint of a refused score column: a column of its own, one `table` (of `columns`) has not."""
+    return (f"score into a column of its own: ALTER TABLE {table} ADD COLUMN "
+            f"{quote_ident(plpy, unused_column('score', columns))} float8")
+
+
+def label_column_hint(plpy, table, columns) -> str:
+    """The hint of a refused label column: a column of their own, one `table` (of `columns`) has not."""
+    return (f"write the labels into a column of their own: ALTER TABLE {table} ADD COLUMN "
+            f"{quote_ident(plpy, unused_column('predicted_class', columns))} text")
+
+
 def _refuse_generated_from(plpy, model, table, column, columns, what):
     """Raise (22023) where a feature column `model` reads of `table` is generated from `column`, which score_table
     writes (`what`: 'score' or 'label'), naming the model, the table, the column and the feature, before anything
@@ -809,20 +827,14 @@ def _refuse_generated_from(plpy, model, table, column, columns, what):
     if not gen:
         return
     (feature, expr), q = gen[0], quote_ident(plpy, column)
-
-    def unused(name):  # (the refused column is often named score itself: a hint to add it again fails)
-        return next(n for n in (name, *(f"{name}_{i}" for i in range(2, len(columns) + 3))) if n not in columns)
-
     if what == "score":
         said = (f"column {literal(column)} of {table} is one that feature {literal(feature)} of model {model.label} "
                 "is generated from: its scores would change the values it scores")
-        hint = (f"score into a column of its own: ALTER TABLE {table} ADD COLUMN "
-                f"{quote_ident(plpy, unused('score'))} float8")
+        hint = score_column_hint(plpy, table, columns)
     else:
         said = (f"the label column {literal(column)} of {table} is one that feature {literal(feature)} of model "
                 f"{model.label} is generated from: model {model.label}'s labels would change the values it scores")
-        hint = (f"write the labels into a column of their own: ALTER TABLE {table} ADD COLUMN "
-                f"{quote_ident(plpy, unused('predicted_class'))} text")
+        hint = label_column_hint(plpy, table, columns)
     raise InvalidModel(said + "; nothing was written", sqlstate="22023",
                        detail=generated_said(plpy, gen) + f" (reads {q})", hint=hint)
 
@@ -854,13 +866,14 @@ class TablePlans:
                                    hint=(f"a typo for {literal(near)}? Else {add}" if near else add)
                                    if what == "score" else key_hint(plpy, keys, table, col) if keys else None)
         if label_into is not None and label_into == into:
+            free = unused_column("predicted_class", columns)
             # (checked before the score column's type: a text column named for both was refused as a score column
             # whose hint said to write the class with p_label_into => that same column)
             raise InvalidModel(f"p_into and p_label_into both name column {literal(into)} of {table}: model "
                                f"{model.label}'s score and its predicted class need a column each", sqlstate="22023",
                                hint=f"write the class into a column of its own: ALTER TABLE {table} ADD COLUMN "
-                                    "predicted_class text, then p_label_into => 'predicted_class' (pgscore score "
-                                    "--label-into predicted_class)")
+                                    f"{q(free)} text, then p_label_into => {literal(free)} (pgscore score "
+                                    f"--label-into {free})")
         if into == key:
             raise InvalidModel(f"the score column of {table} is its key column {literal(key)}: the scores would replace "
                                "the keys", sqlstate="22023",
@@ -885,8 +898,7 @@ class TablePlans:
         # a column no UPDATE may write, and one this role may not: said before anything is written (the first
         # chunk's UPDATE said PostgreSQL's `column "s" can only be updated to DEFAULT`, or `permission denied for
         # table t`, naming no column)
-        _writable(plpy, model.label, table, into, "score",
-                  f"score into a column of its own: ALTER TABLE {table} ADD COLUMN score float8")
+        _writable(plpy, model.label, table, into, "score", score_column_hint(plpy, table, columns))
         # p_label_into: the class pgscore.predict gives each row, cast to that column's type (its type without a
         # typmod: an explicit cast to varchar(3) would cut a class short, the assignment refuses it)
         self.label_cast = (None if label_into is None else
@@ -1042,7 +1054,6 @@ _CUTTING_TYPES = {18, 19}
 
 # (in SQL's words: the command line says it in its own, cli.CLI_WORDS)
 REGRESSOR_LABEL_WITHOUT = "write it with p_into alone, without p_label_into"
-LABEL_COLUMN_HINT = "write the labels into a column of their own: ALTER TABLE {table} ADD COLUMN predicted_class text"
 
 
 def _writable(plpy, model_label, table, col, what, hint) -> None:
@@ -1078,7 +1089,7 @@ def _label_cast(plpy, model, table, key, into, label_into, columns, types) -> st
     label_column(plpy, model.label, table, label_into, columns, {key: "its key column"},
                  feature=label_into == "features" if array else label_into in model.feature_names, writable=False)
     _refuse_generated_from(plpy, model, table, label_into, columns, "label")
-    _writable(plpy, model.label, table, label_into, "label", LABEL_COLUMN_HINT.format(table=table))
+    _writable(plpy, model.label, table, label_into, "label", label_column_hint(plpy, table, columns))
     return label_type(plpy, model, table, label_into, columns, types)
 
 
@@ -1105,11 +1116,11 @@ def label_column(plpy, model_label, table, label_into, columns, taken, feature=F
     what = taken.get(label_into) or (f"a feature of model {model_label}" if feature else None)
     if what is not None:
         raise InvalidModel(f"the label column {literal(label_into)} of {table} is {what}: model {model_label}'s labels "
-                           "would replace its values", sqlstate="22023", hint=LABEL_COLUMN_HINT.format(table=table))
+                           "would replace its values", sqlstate="22023", hint=label_column_hint(plpy, table, columns))
     # (a role that may update the score column and not this one got PostgreSQL's `permission denied for table t`
     # from the chunk's UPDATE, naming no column)
     if writable:
-        _writable(plpy, model_label, table, label_into, "label", LABEL_COLUMN_HINT.format(table=table))
+        _writable(plpy, model_label, table, label_into, "label", label_column_hint(plpy, table, columns))
 
 
 def label_type(plpy, model, table, label_into, columns, types) -> str:
