@@ -1052,3 +1052,28 @@ def test_a_go_live_check_in_an_autocommit_block_warns(db_url, tmp_path, driver):
     assert run.returncode == 0, run.stderr
     assert "skipped" not in run.stderr and run.stderr.count("takes no missing value") == 1, run.stderr
     assert registry.show(db_url, "churn")["live"]
+
+
+@pytest.mark.parametrize("driver", ["psycopg2", "psycopg"])
+def test_the_deployed_line_without_train_csv_says_no_hold_out_through_either_driver(db_url, tmp_path, driver):
+    """deploy_model without train_csv measures no hold-out: its log line names the version it stored and no
+    metrics, through psycopg2 (the example's env.py) and psycopg 3 (SQLAlchemy's postgresql+psycopg://) alike."""
+    example, _, _, names = make_example(tmp_path, 200, seed=31)
+    if driver == "psycopg":
+        env = example / "env.py"
+        env.write_text(env.read_text().replace(
+            "with create_engine(url).connect() as conn:",
+            "import sqlalchemy\n    with sqlalchemy.create_engine(url.replace('postgresql://', 'postgresql+psycopg://', "
+            "1)).connect() as conn:"))
+    rev = example / "versions" / "a1_churn_v1.py"
+    text = rev.read_text()
+    cut = re.search(r",\s*train_csv=[^\n]*?target=\"churned\"", text)
+    assert cut, text
+    rev.write_text(text.replace(cut.group(0), f", feature_names={list(names)!r}"))
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode == 0, run.stderr
+    rec = registry.show(db_url, "churn")
+    said = [line for line in run.stderr.splitlines() if "pgscore: deployed" in line]
+    assert said == [f"INFO  [alembic.pgscore] pgscore: deployed churn version 1 (model_id {rec['model_id']}, sha256 "
+                    f"{rec['sha256'][:12]}..., {'signed' if rec['signed'] else 'unsigned'}, live) by alembic revision "
+                    "a1"], run.stderr
