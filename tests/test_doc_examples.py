@@ -218,3 +218,25 @@ def test_every_documented_views_column_list_is_the_views_columns(conn):
     wrong = [f"pgscore.{view}: docs/sql.md lists {columns}, the view has {schema.get(view)}"
              for view, columns in listed.items() if schema.get(view) != columns]
     assert not wrong, "\n".join(wrong)
+
+
+def test_sql_mds_bulk_outcome_load_counts_the_loads_outcomes(shop):
+    """docs/sql.md's *Many outcomes in one statement*: its count of the load's outcomes that judge nothing read
+    outcome_matches by observed_at within 2 days, which is the outcome's own time (closed_at), not the load's: a
+    load of accounts closed a month ago counted none of them, and outcomes recorded before the load counted in.
+    Run as written over outcomes recorded before it and accounts closed long ago, it gives the load's own counts."""
+    blocks = [b for _, b in _blocks("docs/sql.md") if "client_min_messages" in b and "closed_accounts" in b]
+    assert len(blocks) == 1, blocks
+    shop.autocommit = False
+    try:
+        with shop.cursor() as cur:
+            cur.execute("SELECT pgscore.record_outcome('churn', c.id, 1, clock_timestamp()) FROM customers c "
+                        "WHERE c.id BETWEEN 21 AND 25")  # recorded before the load, each judging a prediction
+            cur.execute("UPDATE closed_accounts SET closed_at = CASE WHEN id <= 10 THEN now() - interval '30 days' "
+                        "ELSE clock_timestamp() END")  # 10 before any prediction, 10 after their entity's
+            for statement in _statements(blocks[0]):
+                cur.execute(statement)
+            assert cur.fetchall() == [(10, 20)]  # (unmatched, recorded): the load's
+    finally:
+        shop.rollback()
+        shop.autocommit = True
