@@ -560,8 +560,8 @@ def test_score_tables_resume_hints_repeat_p_label_into_and_p_log(conn):
     assert ("CALL it again with p_after => '13', p_version => 1, p_label_into => 'lab', p_log => false to go on "
             "after them") in e.diag.message_hint, e.diag.message_hint
     notes = [n for n in conn.notices if "pgscore.score_table" in n]
-    assert "CALL it again with p_after => '6', p_label_into => 'lab', p_log => false to go on after them" \
-        in notes[0], notes[0]
+    assert ("CALL it again with p_after => '6', p_version => 1, p_label_into => 'lab', p_log => false to go on after "
+            "them") in notes[0], notes[0]
     assert query(conn, "SELECT count(s), count(lab) FROM rows") == [(14, 14)]
     assert query(conn, "SELECT count(*) FROM pgscore.prediction_log") == [(0,)]
     # as the hint says, once the row is fixed: the rest, labelled and not logged
@@ -606,3 +606,25 @@ def test_the_hint_of_an_unwritable_column_named_score_or_predicted_class_adds_a_
         query(conn, hint)  # as the hints say: it runs
     assert query(conn, "CALL pgscore.score_table('m', 'rows', 'id', 'score_3', p_label_into => 'predicted_class_3')") \
         == [(10,)]
+
+
+def test_score_tables_progress_hint_resumes_with_the_runs_version(conn):
+    """score_table's progress NOTICE said to CALL it again with p_after (and p_label_into, p_log) but not p_version,
+    which its error's HINT and pgscore score's resume line give: a run interrupted, a version made live meanwhile,
+    and the NOTICE's CALL pasted as it is scored the rest with the new version, the first part with the old. It
+    repeats p_version => the run's version."""
+    deploy(conn.dsn, "logit")
+    load_rows(conn, X[:30])
+    query(conn, "UPDATE rows SET age = NULL WHERE id = 17")  # the third chunk of 7: the run stops there
+    del conn.notices[:]
+    sql_error(conn, "CALL pgscore.score_table('m', 'rows', 'id', 's', 7, p_progress => '0', p_label_into => 'lab')")
+    notes = [n for n in conn.notices if "pgscore.score_table" in n]
+    assert "CALL it again with p_after => '6', p_version => 1, p_label_into => 'lab' to go on after them" \
+        in notes[0], notes[0]
+    call = notes[0].split("CALL it again with ", 1)[1].split(" to go on after them")[0]
+    rec = registry.deploy(conn.dsn, "m", fitted("logit"), X, MODELS["logit"][1], feature_names=NAMES)  # v2, live
+    assert (rec["version"], rec["live"]) == (2, True), rec
+    query(conn, "UPDATE rows SET age = 40 WHERE id = 17")
+    query(conn, f"CALL pgscore.score_table('m', 'rows', 'id', 's', 7, {call})")
+    assert query(conn, "SELECT DISTINCT version FROM pgscore.predictions ORDER BY 1") == [(1,)]
+    assert query(conn, "SELECT count(s), count(lab) FROM rows") == [(30, 30)]

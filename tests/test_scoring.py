@@ -854,7 +854,7 @@ def test_score_table_resumes_after_a_key_and_says_how_far_it_got(conn, name):
     notes = [n for n in conn.notices if "pgscore.score_table" in n]
     assert len(notes) == 2, conn.notices  # chunks of 7 and 3
     assert "pgscore.score_table: 7 rows of rows scored, up to id '26'" in notes[0]
-    assert "CALL it again with p_after => '26' to go on after them" in notes[0]
+    assert "CALL it again with p_after => '26', p_version => 1 to go on after them" in notes[0]
     assert "10 rows of rows scored, up to id '29'" in notes[1]
     # every p_progress: none within an hour; none at all with NULL; in a transaction, nothing to resume from
     del conn.notices[:]
@@ -947,7 +947,7 @@ def test_score_table_quotes_the_key_in_its_progress_and_its_committed_detail(con
     notes = [n for n in conn.notices if "pgscore.score_table" in n]
     assert len(notes) == 6, conn.notices
     assert "pgscore.score_table: 1 rows of spaced scored, up to \"the key\" ''\n" in notes[0], notes[0]
-    assert "CALL it again with p_after => '' to go on after them" in notes[0], notes[0]
+    assert "CALL it again with p_after => '', p_version => 1 to go on after them" in notes[0], notes[0]
     assert "pgscore.score_table: 3 rows of spaced scored, up to \"the key\" 'a b'\n" in notes[2], notes[2]
     # a chunk that fails after committed ones: the DETAIL says where the committed rows end, quoted
     query(conn, "UPDATE spaced SET s = NULL, age = NULL WHERE \"the key\" = 'b c'")

@@ -472,8 +472,8 @@ BEGIN
                   pg_catalog.quote_ident(p_key), pg_catalog.quote_nullable(v_after)
                   USING HINT = CASE WHEN p_commit
                                     THEN pg_catalog.format('they are committed; after an interruption, CALL it again '
-                                                           'with p_after => %L%s to go on after them', v_after,
-                                                           v_again)
+                                                           'with p_after => %L, p_version => %s%s to go on after '
+                                                           'them', v_after, v_version, v_again)
                                     ELSE 'they commit or roll back with your transaction (p_commit => false)' END;
             v_noted := pg_catalog.clock_timestamp();
         END IF;
