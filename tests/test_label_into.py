@@ -628,3 +628,15 @@ def test_score_tables_progress_hint_resumes_with_the_runs_version(conn):
     query(conn, f"CALL pgscore.score_table('m', 'rows', 'id', 's', 7, {call})")
     assert query(conn, "SELECT DISTINCT version FROM pgscore.predictions ORDER BY 1") == [(1,)]
     assert query(conn, "SELECT count(s), count(lab) FROM rows") == [(30, 30)]
+
+
+def test_the_hint_of_a_text_column_named_score_adds_a_column_the_table_has_not(conn):
+    """A text column named score given as the score column (42804): the hint said ALTER TABLE ... ADD COLUMN score
+    float8, which fails with 'column "score" already exists'; it names a column the table has not."""
+    deploy(conn.dsn, "logit")
+    load_rows(conn, X[:5])
+    query(conn, "ALTER TABLE rows ADD COLUMN score text")
+    e = sql_error(conn, "CALL pgscore.score_table('m', 'rows', 'id', 'score')")
+    assert e.pgcode == "42804", e
+    assert e.diag.message_hint.startswith("score into a column of its own (ALTER TABLE public.rows ADD COLUMN score_2 "
+                                          "float8)"), e.diag.message_hint

@@ -894,7 +894,7 @@ class TablePlans:
                      and label_into is None else "")
             raise InvalidModel(f"column {literal(into)} of {table} is {types[into]}; scores need {SCORE_TYPES_SAID}",
                                sqlstate="42804", hint=f"score into a column of its own (ALTER TABLE {table} ADD COLUMN "
-                               f"score float8){label}")
+                               f"{q(unused_column('score', columns))} float8){label}")
         # a column no UPDATE may write, and one this role may not: said before anything is written (the first
         # chunk's UPDATE said PostgreSQL's `column "s" can only be updated to DEFAULT`, or `permission denied for
         # table t`, naming no column)
