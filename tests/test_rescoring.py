@@ -4666,6 +4666,26 @@ def test_a_detach_and_attach_again_warns_of_the_events_inserted_between_and_back
     assert_scores_match_model(shop, trained[0], [7])
 
 
+def test_attach_on_history_with_counters_holding_values_says_the_backfill_replaces_them(shop):
+    """The demo's case: support_calls loaded with the customers (from another source than complaints),
+    last_complaint_at from the complaints: the warning says those counters hold values already, and its hint that
+    backfill_rescoring replaces them (support_calls would become the complaints' count), not to run it blindly."""
+    query(shop, "UPDATE customers SET support_calls = 9, last_complaint_at = now() WHERE id = 3")
+    query(shop, "UPDATE customers SET support_calls = NULL, last_complaint_at = NULL WHERE id = 4")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (3), (4)")
+    shop.notices.clear()
+    attach(shop)
+    said = [x for x in shop.notices if "inserted before the wiring" in x]
+    assert len(said) == 1, shop.notices
+    assert ("2 event(s) of public.complaints were inserted before the wiring: its counters support_calls (count), "
+            "last_complaint_at (max) count only new events; support_calls, last_complaint_at hold values already "
+            "for profiles these events name") in said[0], said[0]
+    assert ("HINT:  SELECT pgscore.backfill_rescoring('public.complaints') replaces every counter's value with what "
+            "the event table's events give") in said[0], said[0]
+    assert "a value loaded from another source (not this table's events)" in said[0], said[0]
+    assert query(shop, "SELECT support_calls FROM customers WHERE id = 3") == [(9.0,)]  # (attach wrote nothing)
+
+
 def test_attach_on_an_empty_event_table_or_with_only_counters_that_recount_does_not_warn(shop):
     attach(shop)
     assert not any("inserted before the wiring" in x for x in shop.notices), shop.notices

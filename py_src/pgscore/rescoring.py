@@ -3628,7 +3628,7 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
         plpy.execute(f"ALTER TABLE {events.name} ENABLE REPLICA TRIGGER {rt}")
         plpy.execute(f"ALTER TABLE {events.name} ENABLE REPLICA TRIGGER {ct}")
     _warn_slow_or_partial(plpy, events, key, parsed)
-    _warn_history(plpy, events, parsed)
+    _warn_history(plpy, w, parsed)
     if not replicated:
         _warn_subscribed(plpy, events, subscriptions)
     _warn_profile_children(plpy, profiles, missing_profile)
@@ -3657,11 +3657,14 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
 HISTORY_COUNTED = 1000000  # events attach_rescoring counts at most, to say how many the counters left out
 
 
-def _warn_history(plpy, events: Table, counters):
+def _warn_history(plpy, w: Wiring, counters):
     """The event table holds events already (a table with history, or one detached and attached again): the
     counters that count new events alone (count, add, max, min, last, set) leave them out, while a window or a
     recompute recounts them at the profile's next event. Warned, naming those counters and the events, with
-    backfill_rescoring to count them."""
+    backfill_rescoring to count them. Where a profile the events name holds a value in one of those counters
+    already (loaded with the profiles, from this table's events or from another source; counted before a
+    detach), the warning says so, and that the backfill replaces those values: it may not be what to run."""
+    events = w.events
     new_only = [c for c in counters if c.kind in KINDS]
     if not new_only:
         return
@@ -3670,11 +3673,35 @@ def _warn_history(plpy, events: Table, counters):
     if not n:
         return
     said = f"more than {HISTORY_COUNTED}" if n > HISTORY_COUNTED else str(n)
-    named = ", ".join(f"{c.column} ({'count' if c.kind == 'add' and c.expr == '1' else c.kind})" for c in new_only)
+
+    def rule(c):
+        return "count" if c.kind == "add" and c.expr == "1" else c.kind
+
+    named = ", ".join(f"{c.column} ({rule(c)})" for c in new_only)
+    q, ek, pk = (lambda n: quote_ident(plpy, n)), quote_ident(plpy, w.event_key), quote_ident(plpy, w.profile_key)
+    held = (f"EXISTS (SELECT 1 FROM {w.profiles.name} AS p WHERE ({{}}) AND EXISTS (SELECT 1 FROM {events.name} "
+            f"AS e WHERE e.{ek} {EQ} p.{pk}))")
+    # (a count or add holding 0 holds nothing yet; any other counter a value where it is not NULL)
+    values = [(f"COALESCE(p.{q(c.column)}, 0) {EQ} 0" if c.kind == "add" else f"p.{q(c.column)} IS NULL")
+              for c in new_only]
+    row = plpy.execute("SELECT " + ", ".join(f"{held.format('NOT ' + v)} AS h{i}" for i, v in enumerate(values)))[0]
+    loaded = [c for i, c in enumerate(new_only) if row[f"h{i}"]]
+    backfill = f"SELECT pgscore.backfill_rescoring({quote_literal(plpy, events.name)})"
+    if not loaded:
+        plpy.warning(f"pgscore: {said} event(s) of {events.name} were inserted before the wiring: its counters "
+                     f"{named} count only new events, so they leave these out (and the scores read them so)",
+                     hint=f"{backfill} counts them from the event table's events, and rescores what changed "
+                          "(docs/sql.md, backfill_rescoring)")
+        return
     plpy.warning(f"pgscore: {said} event(s) of {events.name} were inserted before the wiring: its counters {named} "
-                 "count only new events, so they leave these out (and the scores read them so)",
-                 hint=f"SELECT pgscore.backfill_rescoring({quote_literal(plpy, events.name)}) counts them from the "
-                      "event table's events, and rescores what changed (docs/sql.md, backfill_rescoring)")
+                 f"count only new events; {', '.join(c.column for c in loaded)} hold values already for profiles "
+                 "these events name: values that count these events (loaded from them, or counted before a detach "
+                 "for the events of then) are right to keep, values that miss some leave them out",
+                 hint=f"{backfill} replaces every counter's value with what the event table's events give, and "
+                      "rescores what changed: a value loaded from another source (not this table's events) or "
+                      "counting events deleted since is lost; run it only where the table's events are all the "
+                      "counters should count, else add the missed events' share by hand (docs/sql.md, "
+                      "backfill_rescoring)")
 
 
 @dataclass
