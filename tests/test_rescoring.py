@@ -4754,6 +4754,33 @@ def test_pgscore_backfill_runs_backfill_rescoring_and_exits_1_when_it_warned(sho
     assert r.returncode == 0 and "complaints: 0 profiles recounted" in r.stdout + r.stderr, r
 
 
+def test_backfill_of_25000_profiles_in_three_chunks_as_an_app_role(shop, trained):
+    """More than one 10,000-profile statement (25,000 profiles: three), run by a role granted pgscore_app and the
+    tables' privileges alone: every counter equals the count by hand, every profile rescored once (one audit row
+    each), and a second call changes nothing."""
+    cols = ", ".join(CHURN_FEATURES)
+    query(shop, "DELETE FROM customers")
+    query(shop, f"INSERT INTO customers (id, {cols}) SELECT g, 10 + g % 50, 20 + g % 70, NULL, 0, g % 3, "
+                + ", ".join(["0"] * (len(CHURN_FEATURES) - 5)) + " FROM generate_series(1, 25000) AS g")
+    query(shop, "INSERT INTO complaints (customer_id, created_at) SELECT g % 25000 + 1, now() - g * interval '1 min' "
+                "FROM generate_series(0, 49999) AS g")
+    attach(shop)
+    login = "pgscore_t_backfill_app"
+    ensure_role(shop, login)
+    query(shop, f"GRANT pgscore_app TO {login}; GRANT SELECT ON complaints TO {login}; "
+                f"GRANT SELECT, UPDATE, INSERT ON customers TO {login}")
+    query(shop, f"SET ROLE {login}")
+    try:
+        assert query(shop, "SELECT pgscore.backfill_rescoring('complaints')") == [(25000,)]
+        assert query(shop, "SELECT pgscore.backfill_rescoring('complaints')") == [(0,)]
+    finally:
+        query(shop, "RESET ROLE")
+    assert_counted_by_hand_sample(shop)
+    assert query(shop, "SELECT count(*), count(DISTINCT entity_key) FROM pgscore.prediction_log "
+                       "WHERE cause->>'via' = 'backfill_rescoring'") == [(25000, 25000)]
+    assert query(shop, "SELECT count(*) FROM customers WHERE support_calls <> 2 OR churn_score IS NULL") == [(0,)]
+
+
 def assert_counted_by_hand_sample(conn):
     assert query(conn, "SELECT count(*) FROM customers c WHERE support_calls IS DISTINCT FROM (SELECT count(*) FROM "
                        "complaints e WHERE e.customer_id = c.id) AND EXISTS (SELECT 1 FROM complaints e "
