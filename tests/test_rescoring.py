@@ -4747,11 +4747,12 @@ def test_pgscore_backfill_runs_backfill_rescoring_and_exits_1_when_it_warned(sho
     attach(shop)
     r = pgscore_cli("backfill", "--table", "complaints", "--db", db_url)
     assert r.returncode == 1, r  # 1001, created with its counters alone, cannot be scored: queued
-    assert "complaints: 21 profiles recounted from the event table's events" in r.stdout + r.stderr, r
+    assert ("complaints: every profile's counters recounted from the event table's events; 21 profiles changed, "
+            "rescored where scored") in r.stdout + r.stderr, r
     assert "could not be rescored" in r.stdout + r.stderr, r
     assert_counted_by_hand_sample(shop)
     r = pgscore_cli("backfill", "--table", "complaints", "--db", db_url)
-    assert r.returncode == 0 and "complaints: 0 profiles recounted" in r.stdout + r.stderr, r
+    assert r.returncode == 0 and "events; 0 profiles changed," in r.stdout + r.stderr, r
 
 
 def test_backfill_of_25000_profiles_in_three_chunks_as_an_app_role(shop, trained):

@@ -1236,8 +1236,8 @@ def _backfill(args):
                          "pgscore.rescoring")
             raise UsageError(text) from None
         (n,) = cur.fetchone()
-    _say(f"{args.event_table}: {n} profile{'' if n == 1 else 's'} recounted from the event table's events and "
-         "rescored where scored")
+    _say(f"{args.event_table}: every profile's counters recounted from the event table's events; {n} "
+         f"profile{'' if n == 1 else 's'} changed, rescored where scored")
     if notices.warned:
         _say(f"see the warning above; the queued profiles: SELECT * FROM pgscore.error_queue, then {command('retry')}")
         return 1
