@@ -4723,6 +4723,43 @@ def test_an_insert_waiting_for_a_backfill_adds_its_events_to_the_backfilled_coun
     assert_scores_match_model(shop, trained[0], [9])
 
 
+def test_backfill_creating_a_profile_does_not_deadlock_with_an_insert_holding_another(shop, db_url, trained):
+    """The trigger locks a statement's existing profiles, then creates the missing ones: a backfill that created
+    the missing profile 3 (its history names it) before locking the existing ones deadlocked with a transaction
+    holding customer 15 whose next INSERT names 3 (40P01, one of them rolled back); its INSERT ... ON CONFLICT
+    also waited for every profile another transaction was updating, before its own locks. It creates the missing
+    ones alone, after locking the existing ones, and counts them then."""
+    import threading
+
+    from helpers import waits_on_a_lock
+
+    history_shop(shop)
+    query(shop, "DELETE FROM customers WHERE id = 3")  # (its complaints stay: its profile is missing)
+    attach(shop, counters=HISTORY_COUNTERS)
+    holder, waiter, probe = (psycopg2.connect(db_url) for _ in range(3))
+    waiter.autocommit = probe.autocommit = True
+    try:
+        query(holder, "SET deadlock_timeout = '100ms'")
+        query(holder, "INSERT INTO complaints (customer_id, kind) VALUES (15, 'billing')")  # (holds customer 15)
+        done = []
+        t = threading.Thread(target=lambda: done.append(query(waiter, "SELECT pgscore.backfill_rescoring("
+                                                                      "'complaints')")))
+        t.start()
+        assert waits_on_a_lock(probe, waiter.get_backend_pid(), t), "the backfill never waited for customer 15"
+        query(holder, "INSERT INTO complaints (customer_id, kind) VALUES (3, 'network')")  # 40P01 before
+        holder.commit()
+        t.join(30)
+        assert done, "the backfill failed or did not finish"
+    finally:
+        holder.rollback()
+        for c in (holder, waiter, probe):
+            c.close()
+    ids = [i for i in range(1, 21) if i != 3]  # (3, created with NULL features, is queued: left to retry_failed)
+    assert query(shop, "SELECT count(*) FROM customers WHERE id = ANY(%s) AND support_calls = (SELECT count(*) "
+                       "FROM complaints WHERE customer_id = customers.id)", (ids,)) == [(19,)]
+    assert_scores_match_model(shop, trained[0], ids)
+
+
 def test_backfill_leaves_the_queued_profiles_to_retry_failed_and_refuses_what_is_not_wired(shop):
     """A profile queued in pgscore.error_queue may hold events retry_failed replays: backfill_rescoring leaves
     it (a NOTICE says how many); an event table not wired is refused as refresh_windows refuses it."""

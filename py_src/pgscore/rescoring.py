@@ -1023,13 +1023,17 @@ class Sql:
                 f"AND NOT EXISTS (SELECT 1 FROM l WHERE l.k {EQ} e.{self.ek})")
         return f"WITH l AS MATERIALIZED ({rows}) " + keys_sql(self.ek, self.src, cond)
 
-    def create(self, keyed=False) -> str:
+    def create(self, keyed=False, missing=False) -> str:
         """The missing profiles' rows, in the event key's order; `keyed`: of the event keys whose text is in $1
-        (text[]), joined (hashable), not `= ANY` (a scan of $1 per event, in each part of a create that failed)."""
+        (text[]), joined (hashable), not `= ANY` (a scan of $1 per event, in each part of a create that failed).
+        `missing`: of the keys with no profile in the statement's snapshot alone (backfill_rescoring's, over the
+        whole event table: ON CONFLICT would wait for every profile another transaction is updating)."""
         keys = (f" JOIN pg_catalog.unnest($1::pg_catalog.text[]) AS s(t) ON s.t {EQ} e.{self.ek}::pg_catalog.text"
                 if keyed else "")
+        none = (f" AND NOT EXISTS (SELECT 1 FROM {self.P} AS x WHERE x.{self.pk} {EQ} e.{self.ek})" if missing
+                else "")
         return (f"INSERT INTO {self.w.profiles.name} AS p ({self.pk}) SELECT DISTINCT e.{self.ek} FROM {self.src} AS e"
-                f"{keys} WHERE e.{self.ek} IS NOT NULL ORDER BY 1 ON CONFLICT ({self.pk}) DO NOTHING")
+                f"{keys} WHERE e.{self.ek} IS NOT NULL{none} ORDER BY 1 ON CONFLICT ({self.pk}) DO NOTHING")
 
     def missing_keys(self) -> str:
         """The keys (as text) of the events whose profile is missing, in the event key's own order, as create()
@@ -3308,37 +3312,42 @@ def backfill(plpy, GD, event_table, chunk=BACKFILL_CHUNK) -> int:
         if len(skipped) == len(w.counters):
             continue  # (no counter to recount: the scores are the counters' as they are)
         sql = Sql(plpy, w, None, source=w.events.name)
-        if w.missing_profile == "create":
-            try:
-                plpy.execute(sql.create())
-            except plpy.SPIError as e:
-                if _must_raise(e):
-                    raise
-                plpy.warning(f"pgscore: backfill_rescoring: the profiles of {w.profiles.name} its events name that "
-                             f"it lacks could not be created: {_message(e)}; their events are not counted",
-                             hint="create them, then run backfill_rescoring again")
-        r = plpy.execute(plpy.prepare(sql.backfill_keys(), ["pg_catalog.text[]"]),
-                         [_queued_as_profile_keys(plpy, w)])[0]
-        keys = r["keys"] or []
-        if r["queued"]:
-            plpy.notice(f"pgscore: backfill_rescoring: {r['queued']} profile(s) of {w.profiles.name} queued in "
-                        "pgscore.error_queue were left: retry_failed may replay events into their counters",
-                        hint="SELECT * FROM pgscore.retry_failed(), then backfill_rescoring again")
+        listed = plpy.prepare(sql.backfill_keys(), ["pg_catalog.text[]"])
+        plans, failures, done = None, [], set()
+        # the existing profiles first, locked in key order, then the missing ones created and counted: the order
+        # the trigger takes (it locks a statement's profiles, then creates the missing): a create first, out of key
+        # order, deadlocked with a transaction holding a profile whose next INSERT named one it created
+        for creating in ((False, True) if w.missing_profile == "create" else (False,)):
+            if creating:
+                try:
+                    plpy.execute(sql.create(missing=True))
+                except plpy.SPIError as e:
+                    if _must_raise(e):
+                        raise
+                    plpy.warning(f"pgscore: backfill_rescoring: the profiles of {w.profiles.name} its events name "
+                                 f"that it lacks could not be created: {_message(e)}; their events are not counted",
+                                 hint="create them, then run backfill_rescoring again")
+            r = plpy.execute(listed, [_queued_as_profile_keys(plpy, w)])[0]
+            keys = [k for k in r["keys"] or [] if k not in done]
+            done.update(keys)
+            if r["queued"] and (creating or w.missing_profile != "create"):
+                plpy.notice(f"pgscore: backfill_rescoring: {r['queued']} profile(s) of {w.profiles.name} queued in "
+                            "pgscore.error_queue were left: retry_failed may replay events into their counters",
+                            hint="SELECT * FROM pgscore.retry_failed(), then backfill_rescoring again")
+            if keys and plans is None:
+                plans = _plans(plpy, GD, w, retry="backfill")
+            for at in range(0, len(keys), chunk):
+                changed = plpy.execute(plans.recount, [keys[at:at + chunk]])[0]["keys"] or []
+                total += len(changed)
+                _rescore_changed(plpy, w, plans, changed, failures)
         if w.missing_profile != "create":
             none = plpy.execute(sql.keys(missing_only=True))[0]["keys"] or []
             if none:
                 plpy.notice(f"pgscore: backfill_rescoring: {len(none)} key(s) of {w.events.name}'s events have no "
                             f"profile in {w.profiles.name}, which the wiring does not create (p_missing_profile "
                             "'queue'): their events are not counted")
-        if not keys:
-            continue
-        plans = _plans(plpy, GD, w, retry="backfill")
-        failures = []
-        for at in range(0, len(keys), chunk):
-            changed = plpy.execute(plans.recount, [keys[at:at + chunk]])[0]["keys"] or []
-            total += len(changed)
-            _rescore_changed(plpy, w, plans, changed, failures)
-        queue(plpy, w, plans.queue, failures, via="backfill_rescoring")
+        if plans is not None:
+            queue(plpy, w, plans.queue, failures, via="backfill_rescoring")
     return total
 
 
