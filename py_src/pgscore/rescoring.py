@@ -3664,6 +3664,7 @@ def attach(plpy, GD, event_table, profile_table, key, model_name, score_column, 
 
 
 HISTORY_COUNTED = 1000000  # events attach_rescoring counts at most, to say how many the counters left out
+HISTORY_LOOKED = 1000  # events whose profiles attach_rescoring looks at, to say whether the counters hold values
 
 
 def _warn_history(plpy, w: Wiring, counters):
@@ -3688,8 +3689,10 @@ def _warn_history(plpy, w: Wiring, counters):
 
     named = ", ".join(f"{c.column} ({rule(c)})" for c in new_only)
     q, ek, pk = (lambda n: quote_ident(plpy, n)), quote_ident(plpy, w.event_key), quote_ident(plpy, w.profile_key)
-    held = (f"EXISTS (SELECT 1 FROM {w.profiles.name} AS p WHERE ({{}}) AND EXISTS (SELECT 1 FROM {events.name} "
-            f"AS e WHERE e.{ek} {EQ} p.{pk}))")
+    # (the profiles of up to HISTORY_LOOKED of the events, found by their key: a bounded look, not a join of the
+    # two tables)
+    held = (f"EXISTS (SELECT 1 FROM (SELECT e.{ek} AS k FROM {events.name} AS e LIMIT {HISTORY_LOOKED}) AS e "
+            f"JOIN {w.profiles.name} AS p ON p.{pk} {EQ} e.k WHERE ({{}}))")
     # (a count or add holding 0 holds nothing yet; any other counter a value where it is not NULL)
     values = [(f"COALESCE(p.{q(c.column)}, 0) {EQ} 0" if c.kind == "add" else f"p.{q(c.column)} IS NULL")
               for c in new_only]
