@@ -4760,6 +4760,21 @@ def test_backfill_creating_a_profile_does_not_deadlock_with_an_insert_holding_an
     assert_scores_match_model(shop, trained[0], ids)
 
 
+def test_backfill_under_queue_creates_no_profile_and_skips_null_keys(shop, trained):
+    """p_missing_profile 'queue': the backfill creates no profile, a NOTICE counts the keys with none, and the
+    events with a NULL key are counted nowhere; the existing profiles are counted by hand."""
+    history_shop(shop)
+    query(shop, "INSERT INTO complaints (customer_id, kind) VALUES (NULL, 'billing'), (NULL, 'network')")
+    attach(shop, counters=HISTORY_COUNTERS, missing_profile="queue")
+    shop.notices.clear()
+    assert query(shop, "SELECT pgscore.backfill_rescoring('complaints')") == [(20,)]
+    assert any("1 key(s) of public.complaints's events have no profile in public.customers" in x
+               for x in shop.notices), shop.notices
+    assert query(shop, "SELECT count(*) FROM customers WHERE id = 1001 OR id IS NULL") == [(0,)]
+    assert_counted_by_hand(shop)
+    assert_scores_match_model(shop, trained[0], list(range(1, 21)))
+
+
 def test_backfill_leaves_the_queued_profiles_to_retry_failed_and_refuses_what_is_not_wired(shop):
     """A profile queued in pgscore.error_queue may hold events retry_failed replays: backfill_rescoring leaves
     it (a NOTICE says how many); an event table not wired is refused as refresh_windows refuses it."""
