@@ -747,6 +747,16 @@ def test_a_branch_retiring_a_model_is_undone_leaving_another_branchs_later_versi
     assert rec["live"] and rec["version"] == 1, rec["history"]
 
 
+def through_psycopg3(example):
+    """The example's env.py connecting through SQLAlchemy's psycopg 3 driver (postgresql+psycopg://) instead of
+    psycopg2."""
+    env = example / "env.py"
+    env.write_text(env.read_text().replace(
+        "with create_engine(url).connect() as conn:",
+        "import sqlalchemy\n    with sqlalchemy.create_engine(url.replace('postgresql://', 'postgresql+psycopg://', "
+        "1)).connect() as conn:"))
+
+
 @pytest.mark.parametrize("driver", ["psycopg2", "psycopg"])
 def test_undeploy_writes_the_rollbacks_warnings_to_alembics_log(db_url, tmp_path, driver):
     """The rollback an undeploy_model makes can go through with a server WARNING (a version set in shadow that a
@@ -758,11 +768,7 @@ def test_undeploy_writes_the_rollbacks_warnings_to_alembics_log(db_url, tmp_path
 
     example, est, X, names = make_example(tmp_path, 200, seed=26)
     if driver == "psycopg":
-        env = example / "env.py"
-        env.write_text(env.read_text().replace(
-            "with create_engine(url).connect() as conn:",
-            "import sqlalchemy\n    with sqlalchemy.create_engine(url.replace('postgresql://', 'postgresql+psycopg://', "
-            "1)).connect() as conn:"))
+        through_psycopg3(example)
     with_logging(example)
     registry.deploy(db_url, "churn", est, X, feature_names=names, reason="by hand")  # v1, live before the revision
     run = alembic(example, db_url, "upgrade", "head")  # v2
@@ -1060,11 +1066,7 @@ def test_the_deployed_line_without_train_csv_says_no_hold_out_through_either_dri
     metrics, through psycopg2 (the example's env.py) and psycopg 3 (SQLAlchemy's postgresql+psycopg://) alike."""
     example, _, _, names = make_example(tmp_path, 200, seed=31)
     if driver == "psycopg":
-        env = example / "env.py"
-        env.write_text(env.read_text().replace(
-            "with create_engine(url).connect() as conn:",
-            "import sqlalchemy\n    with sqlalchemy.create_engine(url.replace('postgresql://', 'postgresql+psycopg://', "
-            "1)).connect() as conn:"))
+        through_psycopg3(example)
     rev = example / "versions" / "a1_churn_v1.py"
     text = rev.read_text()
     cut = re.search(r",\s*train_csv=[^\n]*?target=\"churned\"", text)
