@@ -902,7 +902,7 @@ class TablePlans:
         # p_label_into: the class pgscore.predict gives each row, cast to that column's type (its type without a
         # typmod: an explicit cast to varchar(3) would cut a class short, the assignment refuses it)
         self.label_cast = (None if label_into is None else
-                           _label_cast(plpy, model, table, key, into, label_into, columns, types))
+                           _label_cast(plpy, model, table, key, label_into, columns, types))
         feats = feature_sql(plpy, model, columns, "t", table=table, key=f"t.{q(key)}")
         self.fmt = features_format(plpy)
         self.into, self.into_type, self.table = into, types[into], table
@@ -1076,7 +1076,7 @@ def _writable(plpy, model_label, table, col, what, hint) -> None:
                            hint=f"GRANT UPDATE ({q(col)}) ON {table} TO {q(c['who'])}")
 
 
-def _label_cast(plpy, model, table, key, into, label_into, columns, types) -> str:
+def _label_cast(plpy, model, table, key, label_into, columns, types) -> str:
     """The type (as SQL writes it, without a typmod) that score_table's chunks cast each label to for the column
     `label_into` of `table`; or the error of a column that cannot take the model's labels (a regressor's, none;
     missing; the key or a feature column (the score column: TablePlans); one a feature is generated from; a
