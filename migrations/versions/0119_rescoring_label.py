@@ -1,7 +1,7 @@
 """attach_rescoring takes p_label_column: every path that writes the wired score onto the profile (the statement
-trigger, the row trigger for replicated rows, retry_failed, refresh_windows) also writes into that column the class
-pgscore.predict gives for the same features and version; pgscore.rescoring keeps it (label_column). The downgrade
-restores attach_rescoring as 0055 left it and drops the column.
+trigger, the row trigger for replicated rows, retry_failed, refresh_windows, backfill_rescoring) also writes into
+that column the class pgscore.predict gives for the same features and version; pgscore.rescoring keeps it
+(label_column). The downgrade restores attach_rescoring as 0055 left it and drops the column.
 
 Revision ID: 0119
 Revises: 0118

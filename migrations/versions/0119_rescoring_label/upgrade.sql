@@ -1,9 +1,9 @@
 -- 0118 to 0119: attach_rescoring takes p_label_column (appended last, DEFAULT NULL: every named and positional
 -- call of before keeps working): every path that writes the wired score onto the profile (the statement trigger,
--- the row trigger for replicated rows, retry_failed, refresh_windows) also writes into that column the class
--- pgscore.predict gives for the same features and version. pgscore.rescoring keeps it (label_column, NULL: none).
--- The old signature is dropped (a second one with a default would make a call of twelve arguments ambiguous) and
--- the new one made with the same comment (and a clause on the label) and grants.
+-- the row trigger for replicated rows, retry_failed, refresh_windows, backfill_rescoring) also writes into that
+-- column the class pgscore.predict gives for the same features and version. pgscore.rescoring keeps it
+-- (label_column, NULL: none). The old signature is dropped (a second one with a default would make a call of
+-- twelve arguments ambiguous) and the new one made with the same comment (and a clause on the label) and grants.
 
 ALTER TABLE pgscore.rescoring ADD COLUMN label_column name;
 COMMENT ON COLUMN pgscore.rescoring.label_column IS 'The profile column a classifier''s predicted class (as pgscore.predict gives it) is written into with each score; NULL: none';
