@@ -1321,16 +1321,17 @@ COLUMN_COMMENTS = {
            "deploy_rmse": "Hold-out root mean squared error captured at deploy (regressors)",
        }.items()},
     # what 0115 made false (migration 0118): a binary classifier's class is logged by score_table and score_chunk
-    # with p_label_into; and the internal views' n, from the dictionary's "predictions, or matched outcomes"
+    # with p_label_into (and rescoring with p_label_column: 0119); and the internal views' n, from the dictionary's "predictions, or matched outcomes"
     ("predictions", "label"): (
         "The predicted class, where it was logged: pgscore.predict's label; a multiclass model's predicted "
         "class whatever logged it (score, predict_proba, batches, rescoring); and the class score_table and "
-        "score_chunk wrote with p_label_into, a binary classifier's too (since migration 0115); NULL for "
+        "score_chunk wrote with p_label_into (since migration 0115) or rescoring wrote into its p_label_column "
+        "(since migration 0119), a binary classifier's too; NULL for "
         "other scores (a binary classifier's logged without its class, a regressor's)"),
     ("outcome_matches", "label"): (
         "The judged prediction's label, where it was logged: pgscore.predict's; every path's for a multiclass "
-        "model (since migration 0017); score_table's and score_chunk's with p_label_into, a binary "
-        "classifier's too (since migration 0115)"),
+        "model (since migration 0017); score_table's and score_chunk's with p_label_into (since migration 0115) "
+        "and rescoring's into its p_label_column (since migration 0119), a binary classifier's too"),
     ("drift_rows", "n"): (
         "How many predictions of the version were logged in the period (window or UTC day): the feature's (or "
         "score's) values, NULL and NaN ones included (null_rate is their share); NULL for a version without a "

@@ -1493,7 +1493,7 @@ COMMENT ON COLUMN pgscore.outcome_matches.model_id IS 'The model version row of 
 COMMENT ON COLUMN pgscore.outcome_matches.version IS 'The version that made the judged prediction';
 COMMENT ON COLUMN pgscore.outcome_matches.predicted_at IS 'When the judged prediction was logged';
 COMMENT ON COLUMN pgscore.outcome_matches.score IS 'The judged prediction''s score';
-COMMENT ON COLUMN pgscore.outcome_matches.label IS 'The judged prediction''s label, where it was logged: pgscore.predict''s; every path''s for a multiclass model (since migration 0017); score_table''s and score_chunk''s with p_label_into, a binary classifier''s too (since migration 0115)';
+COMMENT ON COLUMN pgscore.outcome_matches.label IS 'The judged prediction''s label, where it was logged: pgscore.predict''s; every path''s for a multiclass model (since migration 0017); score_table''s and score_chunk''s with p_label_into (since migration 0115) and rescoring''s into its p_label_column (since migration 0119), a binary classifier''s too';
 COMMENT ON COLUMN pgscore.outcome_matches.matched IS 'false when no prediction of this model for this entity was logged before the outcome';
 
 -- Each judged prediction once, with the newest outcome observed for it: an outcome recorded again for

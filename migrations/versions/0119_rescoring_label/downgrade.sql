@@ -28,3 +28,7 @@ REVOKE EXECUTE ON FUNCTION pgscore.attach_rescoring(regclass, regclass, name, te
 GRANT EXECUTE ON FUNCTION pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name, boolean) TO pgscore_admin;
 
 ALTER TABLE pgscore.rescoring DROP COLUMN label_column;
+
+-- the label columns' comments as 0118 left them
+COMMENT ON COLUMN pgscore.predictions.label IS 'The predicted class, where it was logged: pgscore.predict''s label; a multiclass model''s predicted class whatever logged it (score, predict_proba, batches, rescoring); and the class score_table and score_chunk wrote with p_label_into, a binary classifier''s too (since migration 0115); NULL for other scores (a binary classifier''s logged without its class, a regressor''s)';
+COMMENT ON COLUMN pgscore.outcome_matches.label IS 'The judged prediction''s label, where it was logged: pgscore.predict''s; every path''s for a multiclass model (since migration 0017); score_table''s and score_chunk''s with p_label_into, a binary classifier''s too (since migration 0115)';

@@ -34,3 +34,7 @@ COMMENT ON FUNCTION pgscore.attach_rescoring(regclass, regclass, name, text, nam
 
 REVOKE EXECUTE ON FUNCTION pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name, boolean, name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name, boolean, name) TO pgscore_admin;
+
+-- the label columns' comments: rescoring's p_label_column logs a binary classifier's class too
+COMMENT ON COLUMN pgscore.predictions.label IS 'The predicted class, where it was logged: pgscore.predict''s label; a multiclass model''s predicted class whatever logged it (score, predict_proba, batches, rescoring); and the class score_table and score_chunk wrote with p_label_into (since migration 0115) or rescoring wrote into its p_label_column (since migration 0119), a binary classifier''s too; NULL for other scores (a binary classifier''s logged without its class, a regressor''s)';
+COMMENT ON COLUMN pgscore.outcome_matches.label IS 'The judged prediction''s label, where it was logged: pgscore.predict''s; every path''s for a multiclass model (since migration 0017); score_table''s and score_chunk''s with p_label_into (since migration 0115) and rescoring''s into its p_label_column (since migration 0119), a binary classifier''s too';
