@@ -282,19 +282,22 @@ def database_objects(url):
         ORDER BY 1, 2""")
 
 
-def nested_statements(conn, sql, analyze=False):
-    """The text of every statement run inside `sql` (auto_explain, superuser only); with analyze, the plans
-    show the rows each node returned (`actual ... rows=N`)."""
+def nested_statements(conn, sql, analyze=None):
+    """The text of every statement run inside `sql` (auto_explain, superuser only); with analyze true, the plans
+    show the rows each node returned (`actual ... rows=N`); None leaves the session's auto_explain.log_analyze as
+    it is (tests that SET it themselves read `(never executed)` off their plans)."""
     with conn.cursor() as cur:
         cur.execute("LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; "
                     "SET auto_explain.log_nested_statements = on; SET client_min_messages = log")
-        cur.execute("SET auto_explain.log_analyze = %s", ("on" if analyze else "off",))
+        if analyze is not None:
+            cur.execute("SET auto_explain.log_analyze = %s", ("on" if analyze else "off",))
         del conn.notices[:]
         try:
             cur.execute(sql)
         finally:
-            cur.execute("RESET client_min_messages; SET auto_explain.log_min_duration = -1; "
-                        "RESET auto_explain.log_analyze")
+            cur.execute("RESET client_min_messages; SET auto_explain.log_min_duration = -1")
+            if analyze is not None:
+                cur.execute("RESET auto_explain.log_analyze")
     return [n for n in conn.notices if "Query Text:" in n]
 
 
