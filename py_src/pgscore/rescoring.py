@@ -1334,10 +1334,17 @@ class Sql:
         news = ", ".join(f"{self.new_values[c.column]} AS c{i}" for i, c in rec)
         sets = ", ".join(f"{self.q(c.column)} = v.c{i}" for i, c in rec)
         changed = " OR ".join(self.differs(c, f"t.{self.q(c.column)}", f"v.c{i}") for i, c in rec)
+        return self._recount(keys, "", f"{news} FROM {self.P} AS p WHERE {keys}", sets, changed)
+
+    def _recount(self, keys, ctes, values, sets, changed) -> str:
+        """refresh_recount's and backfill's statement: the profiles `keys` locked in key order, as the trigger
+        locks them, then (a statement of its own, its snapshot taken once the locks are held) the counters `sets`
+        written from the new `values` (`SELECT p.key AS k, ...` from there on; `ctes` before it) where `changed`;
+        returns the keys written (as text, in key order)."""
         return (f"SELECT 1 FROM {self.P} AS p WHERE {keys} ORDER BY p.{self.pk} FOR NO KEY UPDATE OF p; "
-                f"WITH u AS (UPDATE {self.P} AS t SET {sets} FROM (SELECT p.{self.pk} AS k, {news} "
-                f"FROM {self.P} AS p WHERE {keys}) AS v WHERE t.{self.pk} {EQ} v.k AND ({changed}) "
-                f"RETURNING t.{self.pk} AS k) SELECT pg_catalog.array_agg(u.k::pg_catalog.text ORDER BY u.k) AS keys FROM u")
+                f"WITH {ctes}u AS (UPDATE {self.P} AS t SET {sets} FROM (SELECT p.{self.pk} AS k, {values}) AS v "
+                f"WHERE t.{self.pk} {EQ} v.k AND ({changed}) RETURNING t.{self.pk} AS k) "
+                "SELECT pg_catalog.array_agg(u.k::pg_catalog.text ORDER BY u.k) AS keys FROM u")
 
     def backfill(self) -> str:
         """backfill_rescoring's recount of the profiles $1 (text[]) from all of their events: locked in key order, as
@@ -1361,11 +1368,8 @@ class Sql:
         news = ", ".join(f"{value(i, c)} AS c{i}" for i, c in done)
         sets = ", ".join(f"{q(c.column)} = v.c{i}" for i, c in done)
         changed = " OR ".join(self.differs(c, f"t.{q(c.column)}", f"v.c{i}") for i, c in done)
-        return (f"SELECT 1 FROM {self.P} AS p WHERE {keys} ORDER BY p.{self.pk} FOR NO KEY UPDATE OF p; "
-                f"WITH a AS ({a}), u AS (UPDATE {self.P} AS t SET {sets} FROM (SELECT p.{self.pk} AS k, {news} "
-                f"FROM {self.P} AS p JOIN a ON p.{self.pk} {EQ} a.k) AS v WHERE t.{self.pk} {EQ} v.k AND ({changed}) "
-                f"RETURNING t.{self.pk} AS k) "
-                "SELECT pg_catalog.array_agg(u.k::pg_catalog.text ORDER BY u.k) AS keys FROM u")
+        return self._recount(keys, f"a AS ({a}), ", f"{news} FROM {self.P} AS p JOIN a ON p.{self.pk} {EQ} a.k",
+                             sets, changed)
 
     def backfill_keys(self) -> str:
         """backfill_rescoring's profiles: the keys (as text, in key order) of those the event table has events of,
