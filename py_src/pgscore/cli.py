@@ -1069,19 +1069,27 @@ def _print_env(report):
              "'Installing into an existing server')")
 
 
+def _exit_3_on_failure(run, args, command: str, name=None) -> int:
+    """Run a command that cron calls (retry, refresh-windows, backfill, drift): a UsageError (an unknown model, a
+    --table not wired) goes on to _main, which exits 2 with the command's usage line; a failure of the command
+    itself (unreachable, not installed, no privilege, an older schema) is said in the command's words, exit 3, so
+    that cron can tell it from the command's own 1."""
+    import psycopg2
+
+    try:
+        return run(args)
+    except UsageError:
+        raise
+    except (PgscoreError, psycopg2.Error) as e:
+        say_error(older_schema(e, command), command, name)
+        return 3
+
+
 def cmd_retry(args):
     """pgscore.retry_failed(): rescore the profiles rescoring queued; exit 1 while some still fail, 2 for an
     unknown --model, 3 when the retry itself fails (unreachable, not installed, no privilege), so that cron
     can tell the two apart."""
-    import psycopg2
-
-    try:
-        return _retry(args)
-    except UsageError:  # an unknown --model: exit 2 with retry's usage line, as _main prints it
-        raise
-    except (PgscoreError, psycopg2.Error) as e:
-        say_error(older_schema(e, "retry"), "retry")
-        return 3
+    return _exit_3_on_failure(_retry, args, "retry")
 
 
 def _retry(args):
@@ -1143,15 +1151,7 @@ def cmd_refresh_windows(args):
     """pgscore.refresh_windows(): recount the window counters that time has made stale and rescore the profiles
     whose counters changed; exit 1 when some profile was queued or a wiring skipped, 2 for a --table that does
     not exist or is not wired, 3 when the refresh itself fails (unreachable, not installed, no privilege)."""
-    import psycopg2
-
-    try:
-        return _refresh_windows(args)
-    except UsageError:  # a --table not wired or missing: exit 2 with refresh-windows' usage line, as _main prints it
-        raise
-    except (PgscoreError, psycopg2.Error) as e:
-        say_error(older_schema(e, "refresh-windows"), "refresh-windows")
-        return 3
+    return _exit_3_on_failure(_refresh_windows, args, "refresh-windows")
 
 
 def _refresh_windows(args):
@@ -1206,15 +1206,7 @@ def cmd_backfill(args):
     attaching over a table with events, or again after a detach, left uncounted) and rescore the profiles whose
     counters changed; exit 1 when the backfill warned (some profile queued, profiles it could not create), 2 for a
     --table that does not exist or is not wired, 3 when the backfill itself fails."""
-    import psycopg2
-
-    try:
-        return _backfill(args)
-    except UsageError:  # a --table not wired or missing: exit 2 with backfill's usage line
-        raise
-    except (PgscoreError, psycopg2.Error) as e:
-        say_error(older_schema(e, "backfill"), "backfill")
-        return 3
+    return _exit_3_on_failure(_backfill, args, "backfill")
 
 
 def _backfill(args):
@@ -1876,15 +1868,7 @@ def cmd_drift(args):
     """Drift, realised performance and alerts of the live models; exit 1 when an alert fires, 2 for an
     unknown model or window, 3 when the check itself fails or its report cannot be written (so that cron
     can tell a failed check from an alert)."""
-    import psycopg2
-
-    try:
-        return _drift(args)
-    except UsageError:  # an unknown model or window: exit 2 with drift's usage line, as _main prints it
-        raise
-    except (PgscoreError, psycopg2.Error) as e:
-        say_error(older_schema(e, "drift"), "drift", getattr(args, "name", None))
-        return 3
+    return _exit_3_on_failure(_drift, args, "drift", getattr(args, "name", None))
 
 
 def _drift(args):
