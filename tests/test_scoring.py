@@ -1559,3 +1559,17 @@ def test_predict_batch_in_sql_refuses_a_dropped_column_s_refused_values_and_scor
     for key, w in zip((1, 2), want):
         (s,), = query(conn, "SELECT pgscore.score('dropv', ARRAY[a, b, c]) FROM t WHERE id = %s", (key,))
         assert abs(s - w) <= 1e-9
+
+
+def test_the_docs_probability_of_a_class_by_its_name_is_scikit_learns(conn):
+    """docs/sql.md's recipe for one class's probability (predict_proba's element at the class's place in
+    model_versions.classes) gives scikit-learn's probability of that class, for every class of a multiclass model."""
+    est, x, _ = fitted("logit_multi")
+    deploy(conn.dsn, "tier", model="logit_multi")
+    load_rows(conn, x[:40])
+    want = est.predict_proba(x[:40])
+    for j, cls in enumerate(est.classes_):
+        got = query(conn, "SELECT (pgscore.predict_proba('tier', f))[array_position(ARRAY(SELECT "
+                          "jsonb_array_elements_text(v.classes) FROM pgscore.model_versions v WHERE v.name = 'tier' "
+                          "AND v.live), %s)] FROM rows ORDER BY id", (str(cls),))
+        assert np.abs(np.array([g[0] for g in got]) - want[:, j]).max() <= 1e-9, cls
