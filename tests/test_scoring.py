@@ -1573,3 +1573,96 @@ def test_the_docs_probability_of_a_class_by_its_name_is_scikit_learns(conn):
                           "jsonb_array_elements_text(v.classes) FROM pgscore.model_versions v WHERE v.name = 'tier' "
                           "AND v.live), %s)] FROM rows ORDER BY id", (str(cls),))
         assert np.abs(np.array([g[0] for g in got]) - want[:, j]).max() <= 1e-9, cls
+
+REGION = ["north", "south", "east", "west"]  # region_code: array_position(ARRAY[...], region) - 1
+CAT_NAMES = ["region_code", "spend", "visits"]
+
+
+def _coded(n=400, seed=5):
+    rng = np.random.default_rng(seed)
+    x = np.column_stack([rng.integers(0, 4, n), rng.normal(50, 10, n), rng.poisson(3, n)]).astype(float)
+    return x, (x[:, 0] + (x[:, 1] > 50)).astype(int) % 3  # three classes
+
+
+@pytest.mark.parametrize("final", ["logit", "forest"])
+def test_a_feature_one_hot_encoded_names_its_codes_where_a_value_is_null_or_unknown(conn, final):
+    """A strict OneHotEncoder (handle_unknown='error') on a code made in SQL (docs/sql.md "Features are numbers"):
+    array_position's NULL for a category unseen was `is NULL or NaN` with "this model has no imputer ...; pass a
+    number", and 7 or 1.5 `has unknown category 7.0` with no hint; both now say it is a category, its codes and
+    what to do, by array, by name, in predict_batch and in score_table."""
+    x, y = _coded()
+    est = make_pipeline(ColumnTransformer([("cat", OneHotEncoder(), [0])], remainder=StandardScaler()),
+                        LogisticRegression(max_iter=1000) if final == "logit" else
+                        RandomForestClassifier(n_estimators=10, max_depth=4, random_state=0)).fit(x, y)
+    registry.deploy(conn.dsn, "regions", est, x, y, feature_names=CAT_NAMES)
+    (engine,), = query(conn, "SELECT engine FROM pgscore.model_versions WHERE name = 'regions'")
+    assert engine == "numpy"
+    hint = ("it is a category the model one-hot encodes, with the codes 0, 1, 2, 3; an unknown category or a NULL "
+            "(array_position's for a value not in the ARRAY) needs handle_unknown='ignore' (or an imputer) at "
+            "training, or the value coded in SQL as one of these")
+    for code, said in ((None, "is NULL or NaN"), (7, "has unknown category 7.0"), (1.5, "has unknown category 1.5")):
+        for sql, args in (("SELECT pgscore.predict('regions', %s::float8[])", ([code, 50.0, 3.0],)),
+                          ("SELECT pgscore.predict_proba('regions', %s::jsonb)",
+                           (json.dumps({"region_code": code, "spend": 50.0, "visits": 3}),))):
+            err = sql_error(conn, sql, args)
+            assert err.pgcode == "22023" and f"feature 'region_code' {said}" in err.diag.message_primary, err.pgerror
+            assert err.diag.message_hint == hint, err.pgerror
+        query(conn, "DROP TABLE IF EXISTS coded")
+        query(conn, "CREATE TABLE coded (id int PRIMARY KEY, region_code float8, spend float8, visits float8, s float8)")
+        query(conn, "INSERT INTO coded SELECT g, g % 4, 50, 3 FROM generate_series(1, 30) g")
+        query(conn, "UPDATE coded SET region_code = %s WHERE id = 17", (code,))
+        err = sql_error(conn, "SELECT * FROM pgscore.predict_batch('regions', "
+                              "'SELECT id, region_code, spend, visits FROM coded')")
+        assert f"feature 'region_code' {said}" in err.diag.message_primary, err.pgerror
+        assert err.diag.message_hint == hint, err.pgerror
+        err = sql_error(conn, "CALL pgscore.score_table('regions', 'coded', 'id', 's', 10)")
+        assert f"feature 'region_code' {said}" in err.diag.message_primary, err.pgerror
+        assert err.diag.message_hint.startswith(hint + "\nonce the cause is fixed, CALL it again"), err.pgerror
+    if final == "forest":  # (its trees take a NaN in the others)
+        return
+    # a feature that is no category keeps the imputer's hint
+    err = sql_error(conn, "SELECT pgscore.predict('regions', %s::float8[])", ([1.0, None, 3.0],))
+    assert "'spend' is NULL or NaN" in err.diag.message_primary
+    assert err.diag.message_hint == "this model has no imputer for missing values; pass a number", err.pgerror
+
+
+def test_many_codes_are_shown_first_few_and_counted(conn):
+    rng = np.random.default_rng(2)
+    x = np.column_stack([rng.integers(0, 40, 800), rng.normal(0, 1, 800)]).astype(float)
+    x[:40, 0] = np.arange(40)
+    y = (x[:, 1] > 0).astype(int)
+    est = make_pipeline(ColumnTransformer([("cat", OneHotEncoder(), [0])], remainder="passthrough"),
+                        LogisticRegression(max_iter=1000)).fit(x, y)
+    registry.deploy(conn.dsn, "stores", est, x, y, feature_names=["store_id", "z"])
+    err = sql_error(conn, "SELECT pgscore.score('stores', ARRAY[40.0, 0.0])")
+    assert "feature 'store_id' has unknown category 40.0" in err.diag.message_primary, err.pgerror
+    assert err.diag.message_hint.startswith("it is a category the model one-hot encodes, with the codes 0, 1, 2, 3, 4, "
+                                            "5, 6, 7, 8, 9, ... (40 in all); "), err.pgerror
+
+
+def test_a_json_object_with_the_text_a_code_is_made_from_names_it(conn):
+    """`to_jsonb(a) - 'region_code'`: the object has `region`, the text the missing feature `region_code` is coded
+    from; it said only that the feature is missing (region is no near spelling of it)."""
+    x, y = _coded()
+    est = make_pipeline(ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), [0])],
+                                          remainder=StandardScaler()), LogisticRegression(max_iter=1000)).fit(x, y)
+    registry.deploy(conn.dsn, "regions", est, x, y, feature_names=CAT_NAMES)
+    err = sql_error(conn, "SELECT pgscore.predict('regions', %s::jsonb)",
+                    (json.dumps({"region": "east", "spend": 50.0, "visits": 3}),))
+    assert err.pgcode == "22023" and "feature 'region_code' is missing" in err.diag.message_primary
+    assert err.diag.message_hint == (
+        "the object has the key 'region', which is no feature: the model reads the code column 'region_code'; add it "
+        "to the object, made from 'region' as at training (array_position(ARRAY[...], value) - 1: docs/sql.md, "
+        "'Features are numbers')"), err.pgerror
+    # where the code's name is near the text's (region_id, region), the same hint, not a typo's
+    registry.deploy(conn.dsn, "regions_id", est, x, y, feature_names=["region_id", "spend", "visits"])
+    err = sql_error(conn, "SELECT pgscore.predict('regions_id', %s::jsonb)",
+                    (json.dumps({"Region": "east", "spend": 50.0, "visits": 3}),))
+    assert "the model reads the code column 'region_id'" in err.diag.message_hint, err.pgerror
+    # no such key: no hint; a typo: the typo's
+    err = sql_error(conn, "SELECT pgscore.predict('regions', %s::jsonb)",
+                    (json.dumps({"area": "east", "spend": 50.0, "visits": 3}),))
+    assert err.diag.message_hint is None, err.pgerror
+    err = sql_error(conn, "SELECT pgscore.predict('regions', %s::jsonb)",
+                    (json.dumps({"region_cod": 1, "spend": 50.0, "visits": 3}),))
+    assert err.diag.message_hint.endswith("a typo for 'region_code'?"), err.pgerror

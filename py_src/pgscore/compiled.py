@@ -608,6 +608,11 @@ class Evaluator:
     nan_ok = functools.cached_property(lambda self: self.arrays["nan_ok"].astype(bool))
     inf_ok = functools.cached_property(lambda self: self.arrays["inf_ok"].astype(bool))
 
+    def categories(self) -> dict:
+        """The inputs it one-hot encodes (by index) and the codes each knows, in order: the lookup tables' keys
+        where nothing but an imputer's fill comes before the lookup (so the keys are the input's own values)."""
+        return {}
+
     def to_bytes(self) -> bytes:
         """The evaluator as bytes: MAGIC, the length of a JSON index (the header with its format version,
         and each array's name, dtype, shape, offset and size), the index, then the arrays' raw bytes,
@@ -782,6 +787,9 @@ class _Linear(Evaluator):
     _cats = functools.cached_property(lambda self: [
         (int(self.arrays[f"cat{j}_src"]), self.arrays[f"cat{j}_k"], self.arrays[f"cat{j}_v"])
         for j in range(self.header["n_cats"])])
+
+    def categories(self) -> dict:
+        return {src: sorted(table) for src, table, _ in self._cat_d}
 
     def score_row(self, x) -> float:
         """score() of one row given as a list of floats (NaN for missing): the fast path."""
@@ -1114,6 +1122,14 @@ class _Trees(Evaluator):
         kv, (c, t) = len(self._vt), leaves.shape
         g = self._vt.take(leaves, axis=1).reshape(kv, c, self._k // kv, t * kv // self._k).sum(axis=3)
         return g.transpose(1, 0, 2).reshape(c, self._k) / self._div + self._base
+
+    def categories(self) -> dict:
+        out = {}
+        for src, ops in self._zx or ():
+            kinds = [op[0] for op in ops]
+            if "cat" in kinds and not set(kinds[:kinds.index("cat")]) - {"fill"}:
+                out.setdefault(src, set()).update(self._dicts[ops[kinds.index("cat")][1]][0])
+        return {src: sorted(keys) for src, keys in out.items()}
 
     def _raw_row(self, x):
         if len(x) != self.n_features:

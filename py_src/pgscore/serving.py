@@ -186,6 +186,7 @@ class Loaded:
         # accepted under pgscore.unbound_signatures = 'accept': its label, checked again each time it is resolved
         self.unbound = None
         self.footprint = 0  # bytes it holds, near enough (set by load_as_owner; Runtime's cache counts them)
+        self._categories = None  # categories(), made when an error first asks
 
     # -- inputs --------------------------------------------------------------
     def vector(self, features, by_name=False) -> list:
@@ -358,6 +359,14 @@ class Loaded:
             return refusal(str(e).splitlines()[0] if str(e) else "") == kind
         return False
 
+    def categories(self) -> dict:
+        """The features it one-hot encodes (by index) and the codes each knows ({} for a model scikit-learn
+        scores): asked of the evaluator once, where an error needs them."""
+        if self._categories is None:
+            get = getattr(self.evaluator, "categories", None)
+            self._categories = get() if get is not None else {}
+        return self._categories
+
     @property
     def in_float32(self) -> bool:
         """Whether its trees compare their input in float32, and so refuse what float32 cannot hold too."""
@@ -368,16 +377,21 @@ class Loaded:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         kind = refusal(msg)
         missing = None  # the feature whose value of that kind the model refused, if that is the complaint
+        codes = None  # the codes it knows, where that feature is one the model one-hot encodes
         m = _FEATURE_INDEX.search(msg)
         if m and int(m.group(1)) < self.n:
             name = self.feature_names[int(m.group(1))]
+            if kind == "NaN" or "unknown category" in msg:
+                codes = self.categories().get(int(m.group(1)))
             msg = _FEATURE_INDEX.sub(lambda _: f"feature {literal(name)}", msg)  # (no escapes read in the name)
             missing = name if kind else None
         elif kind and len(X) == 1:  # one row (a chunk's rows are told apart by batch.scored)
             bad, missing = _bad_features(self.feature_names, X, kind, self._refused_alone, self._refused_without)
             msg = f"cannot take {bad}" if bad else msg
         hint = None
-        if kind == "NaN":
+        if codes is not None:
+            hint = _category_hint(codes)
+        elif kind == "NaN":
             hint = "this model has no imputer for missing values; pass a number"
         elif kind == "float32" or kind == "infinite" and self.in_float32:
             hint = ("this model's trees read their input as float32, as scikit-learn's do, and refuse what float32 "
@@ -386,6 +400,17 @@ class Loaded:
         err.feature = missing  # batch.scored names the key of the first row with such a value in it
         err.refusal = kind
         return err
+
+
+def _category_hint(codes, shown=10) -> str:
+    """What to do about a NULL or an unknown code in a feature the model one-hot encodes (handle_unknown='error'):
+    not an imputer's "pass a number", but one of the codes it knows (the first `shown` of them, if more)."""
+    said = ", ".join(f"{c:g}" if c != int(c) or abs(c) >= 1e15 else str(int(c)) for c in codes[:shown])
+    if len(codes) > shown:
+        said += f", ... ({len(codes)} in all)"
+    return (f"it is a category the model one-hot encodes, with the codes {said}; an unknown category or a NULL "
+            "(array_position's for a value not in the ARRAY) needs handle_unknown='ignore' (or an imputer) at "
+            "training, or the value coded in SQL as one of these")
 
 
 def refusal(message) -> str | None:
@@ -740,10 +765,31 @@ def check_name(name) -> None:
 
 def _near_key(name, obj: dict, feature_names) -> str | None:
     """A hint naming the object's key that looks like a misspelt `name` (a typo in a column), if one does."""
-    near = nearest(name, [k for k in obj if isinstance(k, str) and k not in feature_names])
+    keys = [k for k in obj if isinstance(k, str) and k not in feature_names]
+    near = None if (source := _source_key(name, keys)) else nearest(name, keys)  # (region_id is near region)
     if near is None:
-        return None
+        return source
     return f"the object has the key {literal(near)}, which is no feature: a typo for {literal(name)}?"
+
+
+# what ends the name of a column of codes made from another (region_code from region, docs/sql.md "Features are
+# numbers"): a feature so named, missing from an object that holds the name without it, is that column not made
+_CODE_SUFFIXES = ("_code", "_codes", "_id", "_idx", "_index", "_num", "_no", "_key", "_cat", "_enc", "_encoded")
+
+
+def _source_key(name, keys) -> str | None:
+    """A hint where the object holds the key a missing feature's code is made from (`region` for `region_code`:
+    the text column, the code not made), if it does."""
+    low = name.lower()
+    for suffix in _CODE_SUFFIXES:
+        if low.endswith(suffix) and len(low) > len(suffix):
+            base = low[:-len(suffix)]
+            key = next((k for k in keys if k.lower() == base), None)
+            if key is not None:
+                return (f"the object has the key {literal(key)}, which is no feature: the model reads the code "
+                        f"column {literal(name)}; add it to the object, made from {literal(key)} as at training "
+                        "(array_position(ARRAY[...], value) - 1: docs/sql.md, 'Features are numbers')")
+    return None
 
 
 def _number_hint(v) -> str | None:
