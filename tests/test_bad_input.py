@@ -442,6 +442,22 @@ SQL_CASES = [
     ("record_outcome NULL", "SELECT pgscore.record_outcome(NULL, '1', 'x')", (), "22004", "model"),
     ("record_outcome unknown model", "SELECT pgscore.record_outcome(%s, '1', 1)", (INJECT,), "42704", "DROP TABLE"),
     ("record_outcome not a class", "SELECT pgscore.record_outcome('churn', '1', 'maybe')", (), "22023", "maybe"),
+    # an unknown model in scoring's words and with its hint, the name it looks like a typo for (migration 0120: it
+    # said "model 'teir' does not exist", with no near name); both overloads, the same SQLSTATE
+    ("record_outcome: a model's name misspelt", _TIER + "SELECT pgscore.record_outcome('teir', '1', 'gold')", (),
+     "42704", "pgscore.record_outcome: there is no model 'teir'\nHINT:  a typo for 'tier'? Else list models with: "
+     "SELECT * FROM pgscore.model_versions\n"),
+    ("record_outcome: a model's name in other case", _TIER + "SELECT pgscore.record_outcome('Tier', '1', 2::float8)",
+     (), "42704", "pgscore.record_outcome: there is no model 'Tier'\nHINT:  a typo for 'tier'? Else list models "
+     "with: SELECT * FROM pgscore.model_versions\n"),
+    ("record_outcome: a model's name plural", _TIER + "SELECT pgscore.record_outcome('tiers', 1::bigint, true)",
+     (), "42704", "pgscore.record_outcome: there is no model 'tiers'\nHINT:  a typo for 'tier'?"),
+    ("model_name_hint of a name like none", "SELECT pgscore.model_name_hint('nothing_like')", (), OK, ""),
+    ("model_name_hint NULL", "SELECT pgscore.model_name_hint(NULL)", (), OK, ""),
+    ("model_name_hint an injection", "SELECT pgscore.model_name_hint(%s)", (INJECT,), OK, ""),
+    ("record_outcome: a model like none", "SELECT pgscore.record_outcome('nothing_like', '1', 'x')", (), "42704",
+     "pgscore.record_outcome: there is no model 'nothing_like'\nHINT:  list models with: SELECT * FROM "
+     "pgscore.model_versions\n"),
     # an outcome that is no class, in one wording (true for a multiclass model was "not one of its classes"); a class
     # it differs from in case or the spaces around it only is named, as a misspelt feature key's feature is
     ("record_outcome: a class in other case", _TIER + "SELECT pgscore.record_outcome('tier', '1', 'Gold')", (), "22023",
@@ -509,7 +525,10 @@ SQL_CASES = [
     ("version_drift NULL version", "SELECT * FROM pgscore.version_drift('churn', NULL)", (), "22004",
      "the version must not be NULL"),
     ("version_drift unknown model", "SELECT * FROM pgscore.version_drift(%s, 1)", (INJECT,), "42704",
-     f"model {literal(INJECT)} does not exist"),
+     f"there is no model {literal(INJECT)}"),
+    ("version_drift a model's name misspelt", "SELECT * FROM pgscore.version_drift('chrun', 1)", (), "42704",
+     "pgscore.version_drift: there is no model 'chrun'\nHINT:  a typo for 'churn'? Else list models with: "
+     "SELECT * FROM pgscore.model_versions\n"),
     ("version_drift unknown version", "SELECT * FROM pgscore.version_drift('churn', 99)", (), "42704",
      "model 'churn' has no version 99"),
     ("judge NULL arrays", "SELECT * FROM pgscore.judge(NULL, NULL, NULL)", (), OK, ""),

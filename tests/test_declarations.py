@@ -79,6 +79,8 @@ EXPECTED = {
     # monitoring: read-only functions are STABLE (they read the registry and the log, and use now())
     **{f"pgscore.record_outcome(text,{e},{t},timestamp with time zone)": ("v", False, "u")
        for e in ("text", "uuid", "bigint") for t in ("text", "double precision", "boolean")},
+    # an unknown model's hint, as scoring's (0120): reads the registry's names; a NULL name has none
+    "pgscore.model_name_hint(text)": ("s", True, "u"),
     "pgscore.refresh_monitoring(interval,boolean)": ("v", False, "u"),
     "pgscore.match_outcomes(timestamp with time zone)": ("v", False, "u"),  # updates the outcomes
     "pgscore.judge(text[],double precision[],bigint[])": ("s", False, "s"),

@@ -1116,7 +1116,7 @@ def test_record_outcome_names_the_model_outcome_and_entity_as_sql_writes_them(ch
     conn, _ = churn
     with pytest.raises(errors.UndefinedObject) as e:
         query(conn, """SELECT pgscore.record_outcome('it''s "m"', '1', 1)""")
-    assert e.value.diag.message_primary == """pgscore.record_outcome: model 'it''s "m"' does not exist"""
+    assert e.value.diag.message_primary == """pgscore.record_outcome: there is no model 'it''s "m"'"""
     with pytest.raises(errors.InvalidParameterValue) as e:
         query(conn, """SELECT pgscore.record_outcome('churn', '1', 'it''s "x"')""")
     assert e.value.diag.message_primary == (
@@ -1127,7 +1127,31 @@ def test_record_outcome_names_the_model_outcome_and_entity_as_sql_writes_them(ch
         conn.notices
     with pytest.raises(errors.UndefinedObject) as e:
         query(conn, """SELECT * FROM pgscore.version_drift('it''s "m"', 1)""")
-    assert e.value.diag.message_primary == """pgscore.version_drift: model 'it''s "m"' does not exist"""
+    assert e.value.diag.message_primary == """pgscore.version_drift: there is no model 'it''s "m"'"""
+
+
+def test_an_unknown_model_is_said_as_scoring_says_it_with_the_name_it_may_be_a_typo_for(churn):
+    """record_outcome (every overload) and version_drift said `model 'chrun' does not exist` with a hint that listed
+    nothing, where scoring says `there is no model 'chrun'` and names the model it looks like a typo for (migration
+    0120: they give scoring's hint, pgscore.model_name_hint). The SQLSTATE stays 42704."""
+    conn, _ = churn
+    calls = ["SELECT pgscore.record_outcome(%s, '1', 'yes')", "SELECT pgscore.record_outcome(%s, '1', 1::float8)",
+             "SELECT pgscore.record_outcome(%s, 1::bigint, true)",
+             "SELECT pgscore.record_outcome(%s, gen_random_uuid(), 'yes')", "SELECT * FROM pgscore.version_drift(%s, 1)"]
+    for sql in calls:
+        for name in ("chrun", "Churn", "churns"):
+            with pytest.raises(errors.UndefinedObject) as e:
+                query(conn, sql, (name,))
+            assert e.value.diag.message_primary.endswith(f": there is no model '{name}'"), (sql, e.value.pgerror)
+            assert e.value.diag.message_hint == ("a typo for 'churn'? Else list models with: "
+                                                 "SELECT * FROM pgscore.model_versions"), (sql, e.value.pgerror)
+        with pytest.raises(errors.UndefinedObject) as e:
+            query(conn, sql, ("nothing_like_it",))
+        assert e.value.diag.message_hint == "list models with: SELECT * FROM pgscore.model_versions"
+    # the same hint as scoring's
+    with pytest.raises(errors.UndefinedObject) as e:
+        query(conn, "SELECT pgscore.score('chrun', ARRAY[1]::float8[])")
+    assert e.value.diag.message_hint == "a typo for 'churn'? Else list models with: SELECT * FROM pgscore.model_versions"
 
 
 def test_record_outcome_bad_input(churn, db_url, trained):
@@ -1135,7 +1159,7 @@ def test_record_outcome_bad_input(churn, db_url, trained):
     X, y, names, _ = trained
     cur = conn.cursor()
     cases = [
-        ("SELECT pgscore.record_outcome('nope', '1', 1)", errors.UndefinedObject, "model 'nope' does not exist"),
+        ("SELECT pgscore.record_outcome('nope', '1', 1)", errors.UndefinedObject, "there is no model 'nope'"),
         ("SELECT pgscore.record_outcome('churn', '1', 'maybe')", errors.InvalidParameterValue,
          "outcome 'maybe' is not a class of binary model 'churn'"),
         ("SELECT pgscore.record_outcome('churn', '1', 2)", errors.InvalidParameterValue, "is not a class"),

@@ -102,6 +102,15 @@ def signing_on(plpy, GD) -> bool:
     return signing_key() is not None
 
 
+@raising_sql_errors
+def model_name_hint(plpy, name) -> str:
+    """pgscore.model_name_hint: the hint of a SQL function's "there is no model 'teir'", as scoring gives it (the
+    name it looks like a typo for, if one does; where the models are listed)."""
+    from pgscore.serving import unknown_model_hint
+
+    return unknown_model_hint(plpy, name)
+
+
 def _runtime(plpy, GD):
     from pgscore.serving import Runtime
 

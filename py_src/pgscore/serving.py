@@ -652,9 +652,7 @@ class Runtime:
             if self._exists is None:
                 self._exists = self.plpy.prepare(_EXISTS, ["pg_catalog.text"])
             if not self._exists.execute([name]):
-                raise UnknownModel(f"there is no model {name!r}", hint=typo_hint(
-                    name, [r["name"] for r in self.plpy.execute(_NAMES)],
-                    "list models with: SELECT * FROM pgscore.model_versions"))
+                raise UnknownModel(f"there is no model {name!r}", hint=unknown_model_hint(self.plpy, name))
         if version is not None:
             raise UnknownModel(f"there is no version {version} of model {name!r}",
                                hint="list models with: SELECT * FROM pgscore.model_versions")
@@ -755,6 +753,13 @@ def signing_key() -> bytes | None:
 def allow_mismatch(plpy) -> bool:
     rows = plpy.execute("SELECT pg_catalog.current_setting('pgscore.allow_version_mismatch', true) AS v")
     return (rows[0]["v"] or "").lower() in ("on", "true", "yes", "1")
+
+
+def unknown_model_hint(plpy, name) -> str:
+    """The hint of "there is no model 'teir'": the model's name it looks like a typo for, if one does, then where
+    the models are listed. Scoring's, and pgscore.model_name_hint's (record_outcome's and version_drift's)."""
+    return typo_hint(name, [r["name"] for r in plpy.execute(_NAMES)],
+                     "list models with: SELECT * FROM pgscore.model_versions")
 
 
 def check_name(name) -> None:

@@ -2,6 +2,21 @@
  * Monitoring functions: recording ground truth, and the refresh that rolls
  * the prediction log up by 5 minutes and notes when each alert first fired.
  */
+
+/*
+ * The hint of a SQL function's "there is no model 'teir'" (record_outcome's, version_drift's), as scoring gives
+ * it: the name of a model it looks like a typo for, if one does ('tier' for 'teir', 'Tier' or 'tiers'), then
+ * where the models are listed (migration 0120; they said "model 'teir' does not exist", and no near name).
+ * Internal: its callers run as its owner; executable by no other role.
+ */
+CREATE FUNCTION pgscore.model_name_hint(p_name text) RETURNS text
+LANGUAGE plpython3u
+STABLE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $pl$
+@@plpython/model_name_hint.py@@
+$pl$;
+COMMENT ON FUNCTION pgscore.model_name_hint(text) IS 'Internal: the hint of an unknown model''s error, the model it looks like a typo for, as scoring gives it';
 CREATE FUNCTION pgscore.record_outcome(p_model text, p_entity_key text, p_outcome text,
                                        p_observed_at timestamptz DEFAULT now())
 RETURNS bigint
@@ -53,8 +68,9 @@ BEGIN
      ORDER BY l.model_id IS NOT NULL DESC, m.version DESC
      LIMIT 1;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'pgscore.record_outcome: model % does not exist', quote_literal(p_model)
-            USING ERRCODE = 'undefined_object', HINT = 'SELECT name FROM pgscore.model_versions lists the models';
+        -- (migration 0120: in scoring's words, with its hint; it said "model 'teir' does not exist")
+        RAISE EXCEPTION 'pgscore.record_outcome: there is no model %', quote_literal(p_model)
+            USING ERRCODE = 'undefined_object', HINT = pgscore.model_name_hint(p_model);
     END IF;
     IF v_task = 'regression' THEN
         BEGIN

@@ -1420,8 +1420,9 @@ BEGIN
     SELECT m.model_id INTO v_id FROM pgscore.models m WHERE m.name = p_model AND m.version = p_version;
     IF NOT FOUND THEN
         IF NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = p_model) THEN
-            RAISE EXCEPTION 'pgscore.version_drift: model % does not exist', quote_literal(p_model)
-                USING ERRCODE = 'undefined_object', HINT = 'SELECT name FROM pgscore.model_versions lists the models';
+            -- (migration 0120: in scoring's words, with its hint; it said "model 'teir' does not exist")
+            RAISE EXCEPTION 'pgscore.version_drift: there is no model %', quote_literal(p_model)
+                USING ERRCODE = 'undefined_object', HINT = pgscore.model_name_hint(p_model);
         END IF;
         RAISE EXCEPTION 'pgscore.version_drift: model % has no version %', quote_literal(p_model), p_version
             USING ERRCODE = 'undefined_object',
