@@ -16,6 +16,8 @@ def database_url():
            or config.attributes.get("db_url")
            or os.environ.get("PGSCORE_DATABASE_URL")
            or config.get_main_option("sqlalchemy.url"))
+    if not url and config.attributes.get("db_url") == "":  # pgscore's commands: libpq's variables name it (PGHOST...)
+        return ""
     if not url:
         raise SystemExit("pgscore: no database URL; pass -x db_url=postgresql://... or set PGSCORE_DATABASE_URL")
     return url

@@ -3251,3 +3251,133 @@ def test_score_names_the_row_s_key_where_a_cell_s_text_holds_key_and_a_quote(db_
     r = _score(db_url, "--quiet", "--skip-unscorable")
     assert r.returncode == 3 and r.stdout.startswith("scored 8 rows of t into s "), r
     assert query(db_url, "SELECT k FROM t WHERE s = -1 ORDER BY k") == [("c 004",), ("c 007 (key 'c 002')",)]
+
+
+def _libpq_env(cluster, dbname, **more):
+    """libpq's variables naming `dbname` on the test cluster (its socket), no PGSCORE_DATABASE_URL: what a DBA's shell
+    holds (PGSCORE_DATA_DIR is not set in the tests' environment)."""
+    from pgscore.localdb import SUPERUSER
+
+    assert "PGSCORE_DATA_DIR" not in os.environ
+    return {"PGSCORE_DATABASE_URL": "", "PGHOST": str(cluster.socket_dir), "PGPORT": str(cluster.port),
+            "PGUSER": SUPERUSER, "PGDATABASE": dbname, **more}
+
+
+def test_libpq_s_variables_name_the_database_without_db(cluster, db_url, empty_db_url):
+    """A trial's DBA ran `env -u PGSCORE_DATA_DIR PGHOST=... PGPORT=... PGUSER=... PGPASSWORD=... PGDATABASE=...
+    pgscore deploy ...`: every PG* variable was ignored, and the command went to the default embedded cluster
+    (which, had it run, was another user's, as its superuser). libpq's variables name the database now, as for
+    psql: status says it was found so, and install (alembic's engine on an empty DSN) installs into it."""
+    from urllib.parse import urlsplit
+
+    name = urlsplit(db_url).path.lstrip("/")
+    run = pgscore_cli("status", env=_libpq_env(cluster, name, PGPASSWORD="not-shown-anywhere"))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith(f"database: {name} (PostgreSQL "), run.stdout
+    assert (f"found by libpq's variables (PGHOST={cluster.socket_dir} PGPORT={cluster.port} PGDATABASE={name} "
+            "PGUSER=") in " ".join(run.stdout.split()) and "; PGPASSWORD is set)" in run.stdout, run.stdout
+    assert "not-shown-anywhere" not in run.stdout + run.stderr
+    empty = urlsplit(empty_db_url).path.lstrip("/")
+    run = pgscore_cli("install", env=_libpq_env(cluster, empty))
+    assert run.returncode == 0, run.stderr
+    assert query(empty_db_url, "SELECT pg_catalog.to_regclass('pgscore.models') IS NOT NULL") == [(True,)]
+    models = pgscore_cli("models", env=_libpq_env(cluster, empty))
+    assert models.returncode == 0, models.stderr
+
+
+def test_db_the_url_variable_and_pgscore_data_dir_come_before_libpq_s_variables(cluster, db_url, tmp_path):
+    """The order: --db, $PGSCORE_DATABASE_URL, the cluster $PGSCORE_DATA_DIR names, then libpq's variables. PG*
+    naming a database that is not there: each of the three before it reaches its own database; without them the
+    failure says that libpq's variables named it (their values, never the password's), and what to check."""
+    from urllib.parse import urlsplit
+
+    name = urlsplit(db_url).path.lstrip("/")
+    wrong = _libpq_env(cluster, "no_such_db", PGPASSWORD="not-shown-anywhere")
+    run = pgscore_cli("status", "--db", db_url, env=wrong)
+    assert run.returncode == 0 and run.stdout.startswith(f"database: {name} "), run.stderr
+    assert "libpq's variables" not in run.stdout
+    run = pgscore_cli("status", env={**wrong, "PGSCORE_DATABASE_URL": db_url})
+    assert run.returncode == 0 and run.stdout.startswith(f"database: {name} "), run.stderr
+    # the test cluster as $PGSCORE_DATA_DIR's: its own database (pgscore), not PGDATABASE's
+    run = pgscore_cli("models", env={**wrong, "PGSCORE_DATA_DIR": str(cluster.data_dir)})
+    assert "no_such_db" not in run.stdout + run.stderr and "libpq" not in run.stderr, run.stderr
+    run = pgscore_cli("status", env=wrong)
+    assert run.returncode == 1, run.stdout
+    assert (f"pgscore: error: cannot connect to the database libpq's environment names (PGHOST={cluster.socket_dir} "
+            f"PGPORT={cluster.port} PGDATABASE=no_such_db PGUSER=") in run.stderr, run.stderr
+    assert "; PGPASSWORD is set): connection to server on socket" in run.stderr, run.stderr
+    assert ("Hint: check the database name in libpq's variables (PGHOST, PGPORT, PGDATABASE) (or create it, then: "
+            "pgscore install)") in run.stderr.replace(str(ROOT / "scripts" / "run"), "pgscore"), run.stderr
+    assert "not-shown-anywhere" not in run.stdout + run.stderr
+    # PGUSER and PGPASSWORD alone name no server: the order goes on (here to no cluster, said as before)
+    alone = {"PGSCORE_DATABASE_URL": "", "PGUSER": "nobody_here", "PGSCORE_DATA_DIR": str(tmp_path / "none")}
+    run = pgscore_cli("models", env=alone)
+    assert run.returncode == 1 and f"no embedded cluster in {tmp_path / 'none'}" in run.stderr, run.stderr
+    assert "PGHOST, PGPORT, PGDATABASE or PGSERVICE" in run.stderr, run.stderr
+
+
+def test_libpq_s_variables_come_before_the_default_embedded_cluster(tmp_path, monkeypatch):
+    """The default cluster (no PGSCORE_DATA_DIR) is the last resort: with any of PGHOST, PGHOSTADDR, PGPORT,
+    PGDATABASE or PGSERVICE set the command connects as libpq reads them (an empty DSN), the default cluster
+    initialized or not; without them, that cluster."""
+    import argparse
+
+    from pgscore import cli, localdb
+
+    default = tmp_path / "default"
+    default.mkdir()
+    (default / "PG_VERSION").write_text("15\n")  # initialized, and pgscore's (its state file)
+    (default / localdb.STATE_FILE).write_text(json.dumps({"port": 1, "password": "x"}))
+    monkeypatch.setattr(localdb, "builtin_data_dir", lambda: default)
+    for name in ("PGSCORE_DATA_DIR", "PGSCORE_DATABASE_URL", *migrate.SERVER_VARIABLES):
+        monkeypatch.delenv(name, raising=False)
+    args = argparse.Namespace(db=None)
+    try:
+        assert str(default / "run") in cli.resolve_db(args)  # the default cluster, with no PG* variable
+        assert not migrate.reached_by_environment_now()
+        for name in migrate.SERVER_VARIABLES:
+            monkeypatch.setenv(name, "5432" if name == "PGPORT" else "x")
+            assert cli.resolve_db(args) == "" and migrate.reached_by_environment_now(), name
+            monkeypatch.delenv(name)
+        monkeypatch.setenv("PGPORT", "fivefour")  # said before any work, naming the variable
+        with pytest.raises(PgscoreError, match="PGPORT is 'fivefour', not a whole number"):
+            cli.resolve_db(args)
+        monkeypatch.setenv("PGPORT", "5432")
+        monkeypatch.setenv("PGSCORE_DATA_DIR", str(default))  # named explicitly: it comes first
+        assert str(default / "run") in cli.resolve_db(args) and not migrate.reached_by_environment_now()
+        monkeypatch.setenv("PGSCORE_DATABASE_URL", "dbname=other")
+        assert cli.resolve_db(args) == "dbname=other"
+        assert cli.resolve_db(argparse.Namespace(db="dbname=given")) == "dbname=given"
+    finally:
+        migrate.reached_by_environment(False)
+
+
+def test_a_password_not_given_is_told_of_pgpassword_and_pgpass(cluster, monkeypatch):
+    """The hints print commands without the URL's password; run as printed, such a command failed with
+    `fe_sendauth: no password supplied`, and the hint said only to check --db / PGSCORE_DATABASE_URL: it names
+    libpq's places for a password now, which ps does not show."""
+    from urllib.parse import urlsplit
+
+    from pgscore.localdb import SUPERUSER
+
+    port = urlsplit(cluster.url(tcp=True)).port
+    env = {"PGPASSWORD": None, "PGPASSFILE": str(make_tmpdir("pgscore-nopass-") / "none")}
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    run = pgscore_cli("models", "--db", f"postgresql://{SUPERUSER}@127.0.0.1:{port}/postgres",
+                      env={k: v for k, v in env.items() if v is not None})
+    assert run.returncode == 1 and "no password supplied" in run.stderr, run.stderr
+    assert ("Hint: the server asks for a password and none was given: check the user and password in --db / "
+            "PGSCORE_DATABASE_URL; give the password by PGPASSWORD or in ~/.pgpass (PGPASSFILE names another file) "
+            "rather than in the URL, which ps shows") in run.stderr, run.stderr
+    from pgscore.migrate import connect_problem
+
+    refused = connect_problem('connection to server at "db.example.com" (10.0.0.1), port 5432 failed: FATAL:  '
+                              'password authentication failed for user "bob"')
+    assert "PGPASSWORD" in refused and "~/.pgpass (PGPASSFILE" in refused, refused
+    migrate.reached_by_environment(True)
+    try:
+        assert connect_problem('connection to server at "db.example.com" (10.0.0.1), port 5432 failed: FATAL:  '
+                               'password authentication failed for user "bob"').startswith(
+            "check the user and password: the user in PGUSER, the password in PGPASSWORD or ~/.pgpass (PGPASSFILE")
+    finally:
+        migrate.reached_by_environment(False)

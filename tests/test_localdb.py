@@ -78,6 +78,23 @@ def test_start_status_url_stop_and_restart_after_a_crash(data_dir):
     assert again.returncode == 0 and "not running" in again.stdout
 
 
+def test_start_says_that_libpq_s_variables_come_before_the_cluster(data_dir):
+    """With PGHOST, PGPORT, PGDATABASE or PGSERVICE set and no PGSCORE_DATA_DIR, the commands that follow go to the
+    database libpq's variables name (they come before the default cluster): db start says so, and names this
+    cluster's --db in its next command; with PGSCORE_DATA_DIR naming the cluster, it comes first, as before."""
+    absolute = data_dir.absolute()
+    env = {"PGSCORE_DATA_DIR": "", "PGSCORE_DATABASE_URL": "", "PGPORT": "5432", "PGDATABASE": "elsewhere"}
+    start = pgscore_cli("db", "start", "--data-dir", str(data_dir), "--port", str(free_port()), env=env)
+    assert start.returncode == 0, start.stderr
+    url = start.stdout.strip().splitlines()[-1]
+    assert ("PGPORT, PGDATABASE set: the commands that follow use the database libpq's variables name unless "
+            f"given --db '{url}' (or PGSCORE_DATA_DIR={absolute})") in start.stdout, start.stdout
+    assert f"next, run pgscore install --db '{url}'" in start.stdout, start.stdout
+    here = pgscore_cli("db", "start", "--data-dir", str(data_dir), env={**env, "PGSCORE_DATA_DIR": str(data_dir)})
+    assert here.returncode == 0 and "libpq" not in here.stdout, here.stdout
+    assert here.stdout.strip().splitlines()[-3] == "pgscore is not installed in it: next, run pgscore install"
+
+
 def test_start_says_what_to_run_next_and_how_the_next_commands_reach_the_cluster(data_dir):
     """db start named only the command that stops the cluster: a new one has no pgscore in it, and the next
     command (pgscore install) looked for the default cluster, or $PGSCORE_DATABASE_URL's database, not this

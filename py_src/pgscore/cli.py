@@ -52,10 +52,14 @@ def _cluster(args):
 
 
 def resolve_db(args) -> str:
-    """--db, else PGSCORE_DATABASE_URL, else the embedded cluster when there is one."""
+    """--db, else PGSCORE_DATABASE_URL, else the embedded cluster PGSCORE_DATA_DIR names, else the database libpq's
+    variables name (PGHOST, PGHOSTADDR, PGPORT, PGDATABASE, PGSERVICE: an empty DSN, which libpq completes from
+    them as for psql), else the default embedded cluster when there is one."""
+    from pgscore import migrate
     from pgscore.migrate import libpq_dsn
 
     global _RESOLVED
+    migrate.reached_by_environment(False)
     given = getattr(args, "db", None) or os.environ.get("PGSCORE_DATABASE_URL")
     if given:
         try:
@@ -66,12 +70,26 @@ def resolve_db(args) -> str:
     from pgscore.localdb import Cluster
 
     c = Cluster()
+    # (a trial's DBA with PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE set was sent to the default embedded
+    # cluster, which would have been another user's, as its superuser)
+    if not os.environ.get("PGSCORE_DATA_DIR") and migrate.server_variables():
+        for name in ("PGPORT", "PGCONNECT_TIMEOUT"):  # (libpq's `invalid integer value` came after other work)
+            value = os.environ.get(name, "")
+            if value.strip() and not re.fullmatch(r"\s*[+-]?[0-9]+\s*(,\s*[+-]?[0-9]+\s*)*", value):
+                raise PgscoreError(f"{name} is {value!r}, not a whole number",
+                                   hint="libpq's variables name the database (no --db, PGSCORE_DATABASE_URL or "
+                                   "PGSCORE_DATA_DIR given): correct it, or unset it")
+        migrate.reached_by_environment(True)
+        _RESOLVED = ""  # libpq reads the variables, as for psql
+        return _RESOLVED
     if c.initialized:
         c.require_own()
         _RESOLVED = c.url()
         return _RESOLVED
     raise PgscoreError(f"no database given, and no embedded cluster in {c.data_dir}",
-                       hint="pass --db postgresql://... or set PGSCORE_DATABASE_URL; for a cluster started with "
+                       hint="pass --db postgresql://... (or a libpq string, 'host=... dbname=...') or set "
+                       "PGSCORE_DATABASE_URL, or libpq's PGHOST, PGPORT, PGDATABASE or PGSERVICE (with PGUSER, and "
+                       "the password in PGPASSWORD or ~/.pgpass); for a cluster started with "
                        "--data-dir DIR, set PGSCORE_DATA_DIR=DIR (or pass --db \"$(" + command("db url --data-dir DIR")
                        + ")\"); or start the embedded one with: " + command("db start"))
 
@@ -132,9 +150,10 @@ def cmd_db_start(args):
 def _after_start(c) -> list[str]:
     """What `db start` says to run next: `pgscore install` where pgscore is not installed in the cluster's
     database, and how the commands that follow reach this cluster where they would find another database
-    ($PGSCORE_DATABASE_URL, or another data directory than this one)."""
+    ($PGSCORE_DATABASE_URL, libpq's PGHOST... for the default one, or another data directory than this one)."""
     import psycopg2
 
+    from pgscore import migrate
     from pgscore.localdb import default_data_dir
 
     url = c.url()
@@ -142,6 +161,10 @@ def _after_start(c) -> list[str]:
     if os.environ.get("PGSCORE_DATABASE_URL", "").strip():
         reach = (f"--db {shlex.quote(url)}", "PGSCORE_DATABASE_URL is set: the commands that follow use that "
                  f"database unless given --db {shlex.quote(url)}")
+    elif not os.environ.get("PGSCORE_DATA_DIR") and migrate.server_variables():  # (they come before this one)
+        reach = (f"--db {shlex.quote(url)}", f"{', '.join(migrate.server_variables())} set: the commands that "
+                 "follow use the database libpq's variables name unless given --db "
+                 f"{shlex.quote(url)} (or PGSCORE_DATA_DIR={shlex.quote(str(Path(c.data_dir).absolute()))})")
     elif Path(c.data_dir).absolute() != default_data_dir().absolute():
         env = f"PGSCORE_DATA_DIR={shlex.quote(str(Path(c.data_dir).absolute()))}"
         reach = (None, f"the commands that follow find this cluster with: export {env} (or --db "
@@ -325,6 +348,9 @@ def _status(url):
         cur.execute("SELECT current_setting('server_version'), current_database(), current_user")
         version, dbname, user = cur.fetchone()
         _say(f"database: {dbname} (PostgreSQL {version}), connected as {user}")
+        if migrate.reached_by_environment_now():
+            _say_wrapped(f"found by libpq's variables ({migrate.environment_said()}): no --db, PGSCORE_DATABASE_URL "
+                         "or PGSCORE_DATA_DIR was given")
         cur.execute("SELECT pg_catalog.pg_is_in_recovery(), pg_catalog.pg_last_xact_replay_timestamp()")
         standby, replayed = cur.fetchone()
         if standby:  # a read replica: what follows is the primary's, as far as replayed; nothing here writes
@@ -2001,7 +2027,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def db_opt(sp):
         sp.add_argument("--db", default=argparse.SUPPRESS, metavar="URL",
-                        help="database URL (default: $PGSCORE_DATABASE_URL, else the embedded cluster)")
+                        help="database URL or libpq string (default: $PGSCORE_DATABASE_URL, else $PGSCORE_DATA_DIR's "
+                        "cluster, else libpq's PGHOST, PGPORT, PGDATABASE or PGSERVICE, else the embedded cluster)")
 
     db = sub.add_parser("db", help="the embedded local PostgreSQL: start, stop, status, url")
     dbsub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -2339,11 +2366,12 @@ def database_error_text(e, name=None) -> str:
                 "Hint: the server ended this session (a restart or a crash, or its backend was killed); what "
                 "was committed before stays: run the command again once the server is back")
     if not primary:  # not from the server: most often no server to talk to
+        from pgscore import migrate
         from pgscore.migrate import connect_problem
 
         problem = connect_problem(text)
         if isinstance(e, psycopg2.OperationalError) and problem is not None:
-            return f"cannot connect to the database: {first}\nHint: {problem}"
+            return f"{migrate.cannot_connect(first)}\nHint: {problem}"
         return text
     primary = server_message(primary)
     # labelled as pgscore's own errors are (PgscoreError's str): one style on the command line
@@ -2441,7 +2469,8 @@ def _main(argv=None) -> int:
     if args.db == "":  # --db "$URL" with URL unset: not the default database
         usage.error("--db is empty: give a database URL (or leave --db out for " +
                     ("a throwaway database in the embedded cluster)" if args.command == "bench" else
-                     "$PGSCORE_DATABASE_URL, else the embedded cluster)"))
+                     "$PGSCORE_DATABASE_URL, else $PGSCORE_DATA_DIR's cluster, else libpq's PGHOST, PGPORT, "
+                     "PGDATABASE or PGSERVICE, else the embedded cluster)"))
     if args.db is not None and args.command not in ("db", "demo"):  # (a URL libpq cannot read: usage, not a failure)
         from pgscore.migrate import libpq_dsn
 
@@ -2496,6 +2525,9 @@ def _main(argv=None) -> int:
         raise
     finally:
         hinted_database(None)
+        from pgscore import migrate
+
+        migrate.reached_by_environment(False)
 
 
 def command_parser(parser, args) -> argparse.ArgumentParser:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -34,6 +35,44 @@ def libpq_dsn(url: str) -> str:
 # libpq's connection options that take a whole number (port a comma-separated list of them, one per host)
 _INTEGER_OPTIONS = ("port", "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
                     "keepalives_count", "tcp_user_timeout")
+
+
+# libpq's variables that name a server or a database: with any of them set (and no --db, PGSCORE_DATABASE_URL or
+# PGSCORE_DATA_DIR) a command connects as libpq's own clients do, with an empty DSN; PGUSER and PGPASSWORD alone name
+# no server (they apply to whichever database is reached)
+SERVER_VARIABLES = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGSERVICE")
+# the running command's database is the one libpq's environment names (resolve_db sets it): its connection errors
+# say so, and their hints name those variables rather than --db
+_from_environment = False
+
+
+def server_variables() -> list[str]:
+    """The SERVER_VARIABLES set (not empty) in this process's environment."""
+    return [v for v in SERVER_VARIABLES if os.environ.get(v, "").strip()]
+
+
+def reached_by_environment(on: bool) -> None:
+    global _from_environment
+    _from_environment = on
+
+
+def reached_by_environment_now() -> bool:
+    return _from_environment
+
+
+def environment_said() -> str:
+    """libpq's variables that reach the database, as a message names them: their values, a password's only that
+    it is set (`PGHOST=127.0.0.1 PGPORT=5432 PGUSER=app; PGPASSWORD is set`)."""
+    said = " ".join(f"{v}={os.environ[v]}" for v in (*SERVER_VARIABLES, "PGUSER", "PGPASSFILE")
+                    if os.environ.get(v, "").strip())
+    return said + ("; PGPASSWORD is set" if os.environ.get("PGPASSWORD") else "")
+
+
+def cannot_connect(first_line: str) -> str:
+    """The first line of a connection's failure: where the database came from when libpq's environment named it."""
+    if _from_environment:
+        return f"cannot connect to the database libpq's environment names ({environment_said()}): {first_line}"
+    return f"cannot connect to the database: {first_line}"
 
 
 def create_engine(url: str):
@@ -176,7 +215,7 @@ def _explain(exc: Exception, installing=True) -> PgscoreError:
     if problem is not None:
         # (libpq's first line, as the other commands say it: database_error_text; the lines after it are libpq's
         # own hint, "Is the server running ...", which the hint says better)
-        return InstallError(f"cannot connect to the database: {msg.splitlines()[0].strip()}", hint=problem)
+        return InstallError(cannot_connect(msg.splitlines()[0].strip()), hint=problem)
     if not installing:
         if "permission denied" in low:  # the command line adds the role the command needs
             return PgscoreError(f"permission denied reading pgscore's schema: {msg.splitlines()[0]}", sqlstate="42501")
@@ -235,21 +274,29 @@ def connect_problem(msg: str) -> str | None:
     if not low.startswith(("connection to server", "could not connect", "could not translate host")):
         return None  # (libpq's words for a connection it could not make begin so)
     fatal = low.partition("fatal:")[2]  # what the server said, if it answered (not the host's name)
+    # where the user, password, database, host and port came from: --db or the variable, or libpq's own variables
+    src = f"libpq's variables ({', '.join(server_variables())})" if _from_environment else "--db / PGSCORE_DATABASE_URL"
     if "password authentication failed" in fatal or "no password supplied" in low:
-        hint = "check the user and password in --db / PGSCORE_DATABASE_URL"
+        # (a password in a URL shows in ps, and a command a hint prints leaves it out: libpq's own places for it)
+        hint = ("check the user and password: the user in PGUSER, the password in PGPASSWORD or ~/.pgpass "
+                "(PGPASSFILE names another file)" if _from_environment
+                else f"check the user and password in {src}; give the password by PGPASSWORD or in ~/.pgpass "
+                "(PGPASSFILE names another file) rather than in the URL, which ps shows")
+        if "no password supplied" in low:
+            hint = f"the server asks for a password and none was given: {hint}"
         # a server on this machine may be an embedded cluster, whose password is generated: its URL says it
         if re.match(r'(connection to server at|could not connect to server at) "(127\.[\d.]+|localhost|::1)"', low):
             hint += (f"; for an embedded cluster (pgscore db start), {command('db url --tcp')} [--data-dir DIR] "
                      "prints its URL with the generated password")
         return hint
     if re.search(r'role "[^"]*" does not exist', fatal):
-        return "check the user in --db / PGSCORE_DATABASE_URL"
+        return "check the user in PGUSER" if _from_environment else f"check the user in {src}"
     if re.search(r'database "[^"]*" does not exist', fatal):
-        return ("check the database name in --db / PGSCORE_DATABASE_URL (or create it, then: "
-                + command("install --db URL") + ")")
+        return (f"check the database name in {src} (or create it, then: "
+                + command("install" if _from_environment else "install --db URL") + ")")
     if "pg_hba.conf" in fatal:
-        return ("the server refuses this host, user or database (its pg_hba.conf): check --db / "
-                "PGSCORE_DATABASE_URL, or ask its administrator")
+        return (f"the server refuses this host, user or database (its pg_hba.conf): check {src}, or ask its "
+                "administrator")
     if fatal.strip():  # too many clients, starting up, shutting down...: the server's own words say
         return "the server refused the connection, for the reason it gives above"
     # the socket of an embedded cluster (DIR/run/.s.PGSQL.N): that cluster is stopped, and a bare `db start`
@@ -267,6 +314,8 @@ def connect_problem(msg: str) -> str | None:
             embedded = False
         if embedded:
             return f"the embedded cluster in {data_dir} is not running: start it with: " + command("db start", data_dir)
+    if _from_environment:
+        return f"is the server running? check the host and port in {src}"
     return ("is the server running? check the host and port in --db / PGSCORE_DATABASE_URL; for the embedded "
             "one run: " + command("db start"))
 
