@@ -4,7 +4,7 @@ import os
 from logging.config import fileConfig
 
 from alembic import context
-from pgscore.migrate import VERSION_TABLE, create_engine
+from pgscore.migrate import VERSION_TABLE, create_engine, server_variables
 
 config = context.config
 if config.config_file_name is not None:  # plain alembic with alembic.ini: it says which revisions it runs
@@ -16,10 +16,13 @@ def database_url():
            or config.attributes.get("db_url")
            or os.environ.get("PGSCORE_DATABASE_URL")
            or config.get_main_option("sqlalchemy.url"))
-    if not url and config.attributes.get("db_url") == "":  # pgscore's commands: libpq's variables name it (PGHOST...)
+    # pgscore's commands where libpq's variables name the database (PGHOST...), or plain alembic with them set: an
+    # empty DSN, which libpq completes from them as for psql
+    if not url and (config.attributes.get("db_url") == "" or server_variables()):
         return ""
     if not url:
-        raise SystemExit("pgscore: no database URL; pass -x db_url=postgresql://... or set PGSCORE_DATABASE_URL")
+        raise SystemExit("pgscore: no database URL; pass -x db_url=postgresql://... or set PGSCORE_DATABASE_URL (or "
+                         "libpq's PGHOST, PGPORT, PGDATABASE or PGSERVICE)")
     return url
 
 

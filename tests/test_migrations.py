@@ -221,6 +221,28 @@ def test_plain_alembic_cli_with_x_db_url(empty_db_url, tmp_path):
     assert migrate.current(empty_db_url) is None
 
 
+def test_plain_alembic_cli_with_libpq_s_variables(cluster, empty_db_url, tmp_path):
+    """Without -x db_url and PGSCORE_DATABASE_URL, plain alembic reaches the database libpq's variables name (PGHOST,
+    PGPORT, PGDATABASE, as pgscore's commands do); with none of them, it says what to give, naming them."""
+    import subprocess
+    import sys
+    from urllib.parse import urlsplit
+
+    from pgscore.localdb import SUPERUSER
+
+    alembic = Path(sys.executable).with_name("alembic")
+    env = {"PATH": "/usr/bin:/bin", "PGHOST": str(cluster.socket_dir), "PGPORT": str(cluster.port),
+           "PGUSER": SUPERUSER, "PGDATABASE": urlsplit(empty_db_url).path.lstrip("/")}
+    run = subprocess.run([str(alembic), "-c", str(ROOT / "alembic.ini"), "upgrade", "head"], capture_output=True,
+                         text=True, cwd=tmp_path, env=env)
+    assert run.returncode == 0, run.stderr
+    assert migrate.current(empty_db_url) == migrate.head()
+    run = subprocess.run([str(alembic), "-c", str(ROOT / "alembic.ini"), "current"], capture_output=True,
+                         text=True, cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
+    assert run.returncode != 0 and "or set PGSCORE_DATABASE_URL (or libpq's PGHOST, PGPORT, PGDATABASE or PGSERVICE)" \
+        in run.stderr, run.stderr
+
+
 def test_plain_alembic_downgrade_names_the_view_of_yours_that_stops_it(db_url, tmp_path):
     """docs/operations.md (Going back to an earlier release): `alembic downgrade 0019` stopped by a view of the
     user's on one a downgrade drops and makes again (0061's of pgscore.alerts) names it with what to do, and
