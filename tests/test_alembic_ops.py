@@ -386,7 +386,7 @@ def test_undeploy_undoes_a_version_stored_without_going_live_once_it_went_live(d
     registry.activate(db_url, "churn", 3, reason="go live")
     run = alembic(example, db_url, "downgrade", "base")
     assert run.returncode == 0, run.stderr
-    assert history(db_url)[-2:] == [(3, "deploy", "go live"), (1, "rollback", "alembic downgrade a1")]
+    assert history(db_url)[-2:] == [(3, "activate", "go live"), (1, "rollback", "alembic downgrade a1")]
     assert registry.show(db_url, "churn")["version"] == 1
 
 

@@ -587,6 +587,7 @@ SQL_CASES = [
     ("rescore_replicated called directly", "SELECT pgscore.rescore_replicated()", (), "0A000", "trigger"),
     ("flush_query_log called directly", "SELECT pgscore.flush_query_log()", (), "0A000", "trigger"),
     ("check_live_version_fed called directly", "SELECT pgscore.check_live_version_fed()", (), "0A000", "trigger"),
+    ("end_shadow_made_live called directly", "SELECT pgscore.end_shadow_made_live()", (), "0A000", "trigger"),
     ("forbid_mutation called directly", "SELECT pgscore.forbid_mutation()", (), "0A000", "trigger"),
     ("forbid_log_update called directly", "SELECT pgscore.forbid_log_update()", (), "0A000", "trigger"),
 ]

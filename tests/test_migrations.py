@@ -860,3 +860,33 @@ def test_0044_downgrade_relabels_refresh_rows_of_the_append_only_log(empty_db_ur
         query(empty_db_url, "UPDATE pgscore.prediction_log_default SET score = 0.4")
     migrate.upgrade(empty_db_url)
     migrate.downgrade(empty_db_url, "base")
+
+
+def test_0122_downgrade_writes_the_activations_as_0119_wrote_them(empty_db_url):
+    """0122's activate appends 'activate' and a go-live of a shadow appends its stop; the downgrade turns the
+    'activate' rows into the 'deploy' 0119's activate wrote (past the deployments' immutability trigger, which is
+    on again after), so that 0119's CHECK and code read them; the stops stay. Upgraded again, activate appends
+    'activate' again."""
+    migrate.upgrade(empty_db_url)
+    X, y, names = datasets.churn(300, seed=2)
+    est = LogisticRegression(max_iter=500).fit(X, y)
+    registry.deploy(empty_db_url, "churn", est, X, y, feature_names=names)
+    registry.deploy(empty_db_url, "churn", est, X, y, feature_names=names, activate=False)
+    registry.set_shadow(empty_db_url, "churn", 2)
+    registry.activate(empty_db_url, "churn", 2, reason="RF better?")
+    actions = "SELECT model_id, action, reason FROM pgscore.deployments ORDER BY deployment_id"
+    assert query(empty_db_url, actions) == [(1, "deploy", None), (2, "activate", "RF better?")]
+    stops = "SELECT model_id, action, reason FROM pgscore.shadows ORDER BY shadow_id"
+    assert query(empty_db_url, stops) == [(2, "start", None), (2, "stop", "made live by activate")]
+    migrate.downgrade(empty_db_url, "0119")
+    assert query(empty_db_url, actions) == [(1, "deploy", None), (2, "deploy", "RF better?")]
+    assert query(empty_db_url, stops) == [(2, "start", None), (2, "stop", "made live by activate")]
+    with pytest.raises(psycopg2.Error, match="immutable"):
+        query(empty_db_url, "UPDATE pgscore.deployments SET reason = 'x'")
+    registry.activate(empty_db_url, "churn", 1)  # 0119's activate and CHECK: a 'deploy'
+    assert query(empty_db_url, actions)[-1] == (1, "deploy", None)
+    assert registry.show(empty_db_url, "churn")["version"] == 1
+    migrate.upgrade(empty_db_url)
+    registry.activate(empty_db_url, "churn", 2)
+    assert query(empty_db_url, actions)[-1] == (2, "activate", None)
+    migrate.downgrade(empty_db_url, "base")

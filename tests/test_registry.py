@@ -356,7 +356,7 @@ def test_activating_the_live_version_changes_nothing_and_says_so(db_url, logit):
     assert run.returncode == 0 and run.stdout.strip() == "churn version 2 is live", run.stdout + run.stderr
     assert [(h["action"], h["version"] if h["action"] != "retire" else None)
             for h in registry.show(db_url, "churn")["history"]] == [
-        ("deploy", 1), ("deploy", 2), ("deploy", 1), ("retire", None), ("deploy", 1), ("deploy", 2)]
+        ("deploy", 1), ("deploy", 2), ("activate", 1), ("retire", None), ("activate", 1), ("activate", 2)]
 
 
 def test_rolling_back_to_the_live_version_changes_nothing_and_says_so(db_url, logit):
@@ -631,7 +631,7 @@ def test_an_activate_waits_for_a_rollback_in_progress(db_url, logit):
                                  "SELECT pgscore.activate('churn', 3)", "the rollback")
     assert query(db_url, "SELECT version FROM pgscore.model_versions WHERE name = 'churn' AND live") == [(3,)]
     assert [(h["action"], h["version"]) for h in registry.show(db_url, "churn")["history"]][-2:] == [
-        ("rollback", 1), ("deploy", 3)]
+        ("rollback", 1), ("activate", 3)]
 
 
 def test_registry_rows_are_immutable(conn, logit):
@@ -1573,9 +1573,10 @@ def test_cli_deploy_models_show_rollback(db_url, logit, tmp_path):
 
 
 def test_cli_activate_retire_and_a_deploy_not_made_live(db_url, logit, tmp_path):
-    """A version deployed with --no-activate is made live by pgscore activate (a 'deploy' in the
-    history, with its reason); a version live before and made live again by activate is shown as 'activate'
-    (a 'deploy' in the deployments); retire leaves none live; the hints name CLI commands, not SQL."""
+    """A version deployed with --no-activate is listed in the history as stored and not made live, and made live
+    by pgscore activate (an 'activate', with its reason: before 0122 a 'deploy', and the history read 'deploy v2'
+    and had no line of its storing); a version live before and made live again by activate is an 'activate' too;
+    retire leaves none live; the hints name CLI commands, not SQL."""
     path = tmp_path / "churn.joblib"
     joblib.dump(logit, path)
     feats = ",".join(NAMES)
@@ -1585,11 +1586,14 @@ def test_cli_activate_retire_and_a_deploy_not_made_live(db_url, logit, tmp_path)
     run = pgscore_cli("activate", "churn", "2", "--reason", "shadow test passed", "--db", db_url)
     assert run.returncode == 0 and "churn version 2 is live" in run.stdout, run.stderr
     show = pgscore_cli("show", "churn", "--db", db_url).stdout
-    assert "churn version 2 (model_id" in show and "deploy   v2 by postgres: shadow test passed" in show, show
-    assert "activate" not in show, show
+    assert "churn version 2 (model_id" in show and "activate v2 by postgres: shadow test passed" in show, show
+    assert "deploy   v2 by postgres, not made live\n" in show and "deploy   v2 by postgres: " not in show, show
     assert pgscore_cli("activate", "churn", "1", "--reason", "back", "--db", db_url).returncode == 0
     assert "activate v1 by postgres: back" in pgscore_cli("show", "churn", "--db", db_url).stdout
-    assert [h["action"] for h in registry.show(db_url, "churn")["history"]] == ["deploy", "deploy", "deploy"]
+    assert [(h["action"], h["version"], h.get("live")) for h in registry.show(db_url, "churn")["history"]] == [
+        ("deploy", 1, None), ("deploy", 2, False), ("activate", 2, None), ("activate", 1, None)]
+    assert query(db_url, "SELECT action FROM pgscore.deployments ORDER BY deployment_id") == [
+        ("deploy",), ("activate",), ("activate",)]
     assert pgscore_cli("activate", "churn", "2", "--db", db_url).returncode == 0
     run = pgscore_cli("retire", "churn", "--reason", "sunset", "--db", db_url)
     assert run.returncode == 0 and "churn has no live version" in run.stdout
@@ -1607,6 +1611,91 @@ def test_cli_activate_retire_and_a_deploy_not_made_live(db_url, logit, tmp_path)
     assert run.returncode == 1 and "there is no model 'nope'" in run.stderr, run.stderr
 
 
+def test_the_history_says_what_happened_activate_a_deploy_not_made_live_and_the_shadow_it_ended(db_url, logit):
+    """A new user's trial: `pgscore activate churn 2 --reason "RF better?"` appended a 'deploy' row, and `pgscore
+    show` listed `deploy v2 ... RF better?` without the --no-activate deploy that stored v2, nor the end of v2's
+    shadow when it went live. Now (0122) the row is an 'activate'; the version stored without going live is listed
+    from its own row (no deployment says it); the go-live appends the shadow's stop to pgscore.shadows (its
+    since_deployment the deployment, its time and role the deployment's), and show lists it after the go-live."""
+    registry.deploy(db_url, "churn", logit, X, feature_names=NAMES, reason="first")
+    registry.deploy(db_url, "churn", logit, X, feature_names=NAMES, activate=False, reason="RF")
+    registry.set_shadow(db_url, "churn", 2, reason="try RF")
+    registry.activate(db_url, "churn", 2, reason="RF better?")
+    registry.rollback(db_url, "churn", reason="worse")
+    registry.retire(db_url, "churn", reason="sunset")
+    assert query(db_url, "SELECT m.version, d.action, d.reason FROM pgscore.deployments d JOIN pgscore.models m "
+                         "USING (model_id) ORDER BY d.deployment_id") == [
+        (1, "deploy", "first"), (2, "activate", "RF better?"), (1, "rollback", "worse"), (1, "retire", "sunset")]
+    (made_live, at, by), = query(db_url, "SELECT deployment_id, deployed_at, deployed_by FROM pgscore.deployments "
+                                         "WHERE action = 'activate'")
+    assert query(db_url, "SELECT action, since_deployment, reason, changed_at, changed_by FROM pgscore.shadows "
+                         "WHERE action = 'stop'") == [("stop", made_live, "made live by activate", at, by)]
+    hist = registry.show(db_url, "churn")["history"]
+    assert [(h["action"], h["version"], h["reason"], h.get("live")) for h in hist] == [
+        ("deploy", 1, "first", None), ("deploy", 2, "RF", False), ("shadow", 2, "try RF", None),
+        ("activate", 2, "RF better?", None), ("unshadow", 2, "made live by activate", None),
+        ("rollback", 1, "worse", None), ("retire", 1, "sunset", None)]
+    lines = [line.split(None, 2)[2] for line in pgscore_cli("show", "churn", "--version", "2", "--db", db_url)
+             .stdout.split("  history:\n")[1].splitlines()]
+    assert lines == ["deploy   v1 by postgres: first", "deploy   v2 by postgres, not made live: RF",
+                     "shadow   v2 by postgres: try RF", "activate v2 by postgres: RF better?",
+                     "unshadow v2 by postgres: made live by activate", "rollback v1 by postgres: worse",
+                     "retire   v1 by postgres: sunset"], lines
+    # a shadow that a rollback makes live ends the same way; a version made live that was no shadow, none
+    registry.activate(db_url, "churn", 1)
+    registry.set_shadow(db_url, "churn", 2)
+    registry.rollback(db_url, "churn", 2)
+    assert [(h["action"], h["version"], h["reason"]) for h in registry.show(db_url, "churn")["history"]][-4:] == [
+        ("activate", 1, None), ("shadow", 2, None), ("rollback", 2, None), ("unshadow", 2, "made live by rollback")]
+    assert query(db_url, "SELECT count(*) FROM pgscore.shadows WHERE action = 'stop'") == [(2,)]
+
+
+def test_show_reads_the_end_of_a_shadow_made_live_before_0122_off_the_deployment(db_url, logit):
+    """Before 0122 a go-live of a shadow appended nothing to pgscore.shadows (here: the trigger that appends it
+    off): show reads its end off the deployment that made it live, as pgscore.shadow_versions does, once; a shadow
+    cleared before its version went live ended there, and is not ended twice."""
+    registry.deploy(db_url, "churn", logit, X, feature_names=NAMES)
+    registry.deploy(db_url, "churn", logit, X, feature_names=NAMES, activate=False)
+    registry.deploy(db_url, "churn", logit, X, feature_names=NAMES, activate=False)
+    query(db_url, "ALTER TABLE pgscore.deployments DISABLE TRIGGER deployments_end_shadow")
+    try:
+        registry.set_shadow(db_url, "churn", 2)
+        registry.set_shadow(db_url, "churn", 3)
+        registry.clear_shadow(db_url, "churn", 3)
+        registry.activate(db_url, "churn", 2)
+        registry.activate(db_url, "churn", 3)
+        registry.activate(db_url, "churn", 2)
+    finally:
+        query(db_url, "ALTER TABLE pgscore.deployments ENABLE TRIGGER deployments_end_shadow")
+    assert query(db_url, "SELECT count(*) FROM pgscore.shadows WHERE action = 'stop'") == [(1,)]
+    assert [(h["action"], h["version"], h["reason"]) for h in registry.show(db_url, "churn")["history"]
+            if h["action"] != "deploy"] == [
+        ("shadow", 2, None), ("shadow", 3, None), ("unshadow", 3, None), ("activate", 2, None),
+        ("unshadow", 2, "made live by activate"), ("activate", 3, None), ("activate", 2, None)]
+
+
+def test_rollback_after_an_activate_and_after_a_deploy_not_made_live(db_url, logit):
+    """An 'activate' is a go-live as a 'deploy' is (0122), and a version stored without going live is none: a
+    rollback after a deploy --no-activate goes nowhere it would not have; after an activate, to the version live
+    before; after activating a version rolled back from, to the one before it again."""
+    registry.deploy(db_url, "churn", logit, X, feature_names=NAMES)
+    registry.deploy(db_url, "churn", logit, X, feature_names=NAMES, activate=False)
+    with pytest.raises(pg_errors.ObjectNotInPrerequisiteState, match="no earlier deployed version than 1"):
+        registry.rollback(db_url, "churn")
+    registry.activate(db_url, "churn", 2)
+    registry.deploy(db_url, "churn", logit, X, feature_names=NAMES, activate=False)  # v3, not live
+    assert registry.rollback(db_url, "churn")["version"] == 1
+    registry.activate(db_url, "churn", 2)
+    assert registry.rollback(db_url, "churn")["version"] == 1
+    registry.activate(db_url, "churn", 3)
+    registry.activate(db_url, "churn", 2)
+    assert registry.rollback(db_url, "churn")["version"] == 3
+    assert registry.rollback(db_url, "churn")["version"] == 1
+    assert query(db_url, "SELECT action FROM pgscore.deployments ORDER BY deployment_id") == [
+        ("deploy",), ("activate",), ("rollback",), ("activate",), ("rollback",), ("activate",), ("activate",),
+        ("rollback",), ("rollback",)]
+
+
 def test_cli_retire_of_a_model_retired_already_changes_nothing(db_url, logit):
     """Retiring a model that has no live version since a retire says so and changes nothing (exit 0, as its
     end is reached): it appended a second 'retire' to the history."""
@@ -1619,7 +1708,8 @@ def test_cli_retire_of_a_model_retired_already_changes_nothing(db_url, logit):
     assert [h["action"] for h in registry.show(db_url, "churn")["history"]] == ["deploy", "retire"]
     registry.activate(db_url, "churn", 1)  # live again: retire retires it
     assert pgscore_cli("retire", "churn", "--db", db_url).returncode == 0
-    assert [h["action"] for h in registry.show(db_url, "churn")["history"]] == ["deploy", "retire", "deploy", "retire"]
+    assert [h["action"] for h in registry.show(db_url, "churn")["history"]] == [
+        "deploy", "retire", "activate", "retire"]
 
 
 def test_sql_retire_of_a_model_retired_already_changes_nothing(db_url, logit):

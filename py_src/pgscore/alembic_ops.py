@@ -325,7 +325,7 @@ _STORED = ("WITH s AS (SELECT m.model_id, m.version, m.created_at FROM pgscore.m
 _MADE_LIVE = ("SELECT min(d.deployment_id), (pg_catalog.array_agg(m.version ORDER BY d.deployment_id DESC))[1] "
               "FROM pgscore.deployments d JOIN pgscore.models m ON m.model_id = d.model_id "
               "WHERE d.model_name = %s AND d.model_id = ANY (%s) "
-              "AND d.action IN ('deploy', 'rollback') HAVING min(d.deployment_id) IS NOT NULL")
+              "AND d.action IN ('deploy', 'activate', 'rollback') HAVING min(d.deployment_id) IS NOT NULL")
 # the deployments before deployment $2, newest first: version, action, id, reason
 _BEFORE = ("SELECT m.version, d.action, d.deployment_id, d.reason FROM pgscore.deployments d JOIN pgscore.models m "
            "ON m.model_id = d.model_id WHERE d.model_name = %s AND d.deployment_id < %s ORDER BY d.deployment_id DESC")

@@ -649,21 +649,47 @@ def show(db, name, version=None) -> dict:
                 lists = typo_hint(name, model_names(conn), lists)
             raise UnknownModel(f"there is no {what}", hint=lists)
         rec = dict(zip(MODEL_COLUMNS, rows[0]))
-        # (`activated`: a 'deploy' of a version that was live before, made live again by activate)
+        # the deployments (`activated`: an 'activate', migration 0122; before it, activate appended 'deploy', and
+        # a 'deploy' of a version that had gone live before is read as one)
         rec["history"] = [dict(zip(("deployment_id", "version", "action", "reason", "deployed_at", "deployed_by",
                                     "activated"), r))
                           for r in _call(conn, "SELECT d.deployment_id, m.version, d.action, d.reason, d.deployed_at, "
-                                         "d.deployed_by, d.action = 'deploy' AND EXISTS (SELECT 1 FROM pgscore.deployments e "
-                                         "WHERE e.model_id = d.model_id AND e.deployment_id < d.deployment_id) "
+                                         "d.deployed_by, d.action = 'activate' OR d.action = 'deploy' AND EXISTS "
+                                         "(SELECT 1 FROM pgscore.deployments e WHERE e.model_id = d.model_id "
+                                         "AND e.deployment_id < d.deployment_id) "
                                          "FROM pgscore.deployments d JOIN pgscore.models m "
                                          "USING (model_id) WHERE d.model_name = %s ORDER BY d.deployment_id",
                                          (name,))]
-        # shadow scoring's marks, as history entries of their own ('shadow', 'unshadow')
+        # the versions stored without being made live (deploy --no-activate, register_model(p_activate => false)):
+        # no deployment row says it, the version's own does (created_at, created_by, its reason since 0029). One a
+        # 'deploy' made live is stored and made live at once, that line says both
+        from pgscore import schema
+
+        reason = "m.reason" if _call(conn, schema.VERSION_REASON, None) else "NULL"
+        rec["history"] += [dict(zip(("version", "action", "reason", "deployed_at", "deployed_by", "live"), r))
+                           for r in _call(conn, f"SELECT m.version, 'deploy', {reason}, m.created_at, m.created_by, "
+                                          "false FROM pgscore.models m WHERE m.name = %s AND NOT EXISTS (SELECT 1 "
+                                          "FROM pgscore.deployments d WHERE d.model_id = m.model_id "
+                                          "AND d.action = 'deploy') ORDER BY m.version", (name,))]
+        # shadow scoring's marks, as history entries of their own ('shadow', 'unshadow'); a shadow that a
+        # deployment made live ended there: since 0122 a stop says so (its reason 'made live by activate'), before
+        # it nothing did, and its end is read off that deployment, as pgscore.shadow_versions reads it
         rec["history"] += [dict(zip(("version", "action", "reason", "deployed_at", "deployed_by"), r))
                            for r in (_call(conn, "SELECT m.version, CASE s.action WHEN 'start' THEN 'shadow' "
                                            "ELSE 'unshadow' END, s.reason, s.changed_at, s.changed_by "
                                            "FROM pgscore.shadows s JOIN pgscore.models m USING (model_id) "
-                                           "WHERE s.model_name = %s ORDER BY s.shadow_id", (name,))
+                                           "WHERE s.model_name = %s "
+                                           "UNION ALL "
+                                           "SELECT m.version, 'unshadow', 'made live by ' || d.action, d.deployed_at, "
+                                           "d.deployed_by FROM pgscore.shadows s JOIN pgscore.models m USING "
+                                           "(model_id) CROSS JOIN LATERAL (SELECT d.action, d.deployed_at, "
+                                           "d.deployed_by FROM pgscore.deployments d WHERE d.model_name = s.model_name "
+                                           "AND d.model_id = s.model_id AND d.action <> 'retire' AND d.deployment_id > "
+                                           "coalesce(s.since_deployment, 0) ORDER BY d.deployment_id LIMIT 1) d "
+                                           "WHERE s.model_name = %s AND s.action = 'start' AND NOT EXISTS (SELECT 1 "
+                                           "FROM pgscore.shadows n WHERE n.model_name = s.model_name "
+                                           "AND n.model_id = s.model_id AND n.shadow_id > s.shadow_id "
+                                           "AND n.changed_at <= d.deployed_at)", (name, name))
                                      if shadowing else [])]
         rec["history"].sort(key=lambda h: h["deployed_at"])
         return rec

@@ -90,8 +90,9 @@ BEGIN
         RAISE NOTICE 'version % of % is live already: nothing was changed', p_version, quote_literal(p_name);
         RETURN v_model_id;
     END IF;
+    -- 'activate': a version stored before made live (before 0122, 'deploy', as register_model writes it)
     INSERT INTO pgscore.deployments (model_name, model_id, action, reason)
-    VALUES (p_name, v_model_id, 'deploy', p_reason);
+    VALUES (p_name, v_model_id, 'activate', p_reason);
     IF NOT p_force THEN
         -- the server loads it as a session's first score would (pgscore.load_model: sha256, signature, the
         -- scikit-learn/numpy it was written with against the server's, unpickling), pgscore.allow_version_mismatch
@@ -110,7 +111,7 @@ BEGIN
     RETURN v_model_id;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.activate(text, integer, text, boolean) IS 'Make a version of a model live (appends a deployment; a NOTICE and nothing appended where it is live already); returns its model_id. Refused where this server cannot load the version (pgscore.load_model fails: signature, the library versions it was written with, unpickling) unless p_force';
+COMMENT ON FUNCTION pgscore.activate(text, integer, text, boolean) IS 'Make a version of a model live (appends an ''activate'' deployment; a NOTICE and nothing appended where it is live already); returns its model_id. Refused where this server cannot load the version (pgscore.load_model fails: signature, the library versions it was written with, unpickling) unless p_force';
 
 /*
  * A rollback undoes go-lives, following pgscore.deployments (the order things

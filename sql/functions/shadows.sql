@@ -440,3 +440,39 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION pgscore.count_shadow_failure(bigint, text, text, bigint, text) IS 'Internal: count a statement or chunk in which a version scored in shadow did not score (this backend''s row of pgscore.shadow_failures, its second while a transaction it prepared holds the first); false, nothing counted, for a version that is no shadow now; NULL, nothing counted, where transactions it prepared hold both rows';
+
+/*
+ * A deployment that makes a version scored in shadow live ends its shadow
+ * (pgscore.shadow_versions leaves out a version made live since its mark):
+ * the stop is appended to pgscore.shadows as clear_shadow appends one, so
+ * that the history says when the shadow ended and why. since_deployment names
+ * the deployment that made it live, reason says which action ('made live by
+ * activate'), changed_at and changed_by are the deployment's. Before
+ * migration 0122 such an end was recorded nowhere in pgscore.shadows: a
+ * 'start' followed by a deployment of the same version (deployment_id greater
+ * than its since_deployment, not a retire) reads as its end. Runs as its
+ * owner: pgscore.shadows is written by set_shadow and clear_shadow alone, as
+ * theirs.
+ */
+CREATE FUNCTION pgscore.end_shadow_made_live() RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    INSERT INTO pgscore.shadows (model_name, model_id, action, since_deployment, reason, changed_at, changed_by)
+    SELECT s.model_name, s.model_id, 'stop', NEW.deployment_id, 'made live by ' || NEW.action, NEW.deployed_at,
+           NEW.deployed_by
+      FROM (SELECT s.model_name, s.model_id, s.action, s.since_deployment FROM pgscore.shadows s
+             WHERE s.model_name = NEW.model_name AND s.model_id = NEW.model_id
+             ORDER BY s.shadow_id DESC LIMIT 1) s
+     WHERE s.action = 'start'
+       -- (a shadow made live before, its end read off that deployment: a stop is recorded once)
+       AND NOT EXISTS (SELECT 1 FROM pgscore.deployments d
+                        WHERE d.model_name = s.model_name AND d.model_id = s.model_id
+                          AND d.deployment_id > coalesce(s.since_deployment, 0)
+                          AND d.deployment_id < NEW.deployment_id AND d.action <> 'retire');
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.end_shadow_made_live() IS 'Trigger function: a deployment that makes a version scored in shadow live appends its ''stop'' to pgscore.shadows (since_deployment: that deployment)';
