@@ -52,7 +52,7 @@ EXPECTED = {
     SCORE_COLUMNS_READ: ("s", False, "s"),
     "pgscore.flush_query_log()": ("v", False, "u"),
     "pgscore.check_live_version_fed()": ("v", False, "u"),
-    "pgscore.end_shadow_made_live()": ("v", False, "u"),  # a trigger's: appends a shadow's stop (0122)
+    "pgscore.end_shadow_made_live()": ("v", False, "u"),  # a trigger's: appends a shadow's stop (0121)
     "pgscore.signing_on()": ("s", False, "s"),  # the server's environment, fixed while it runs
     BATCH: ("v", False, "u"),
     PREDICT_BATCH: ("v", False, "u"),

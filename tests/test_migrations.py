@@ -862,10 +862,10 @@ def test_0044_downgrade_relabels_refresh_rows_of_the_append_only_log(empty_db_ur
     migrate.downgrade(empty_db_url, "base")
 
 
-def test_0122_downgrade_writes_the_activations_as_0119_wrote_them(empty_db_url):
-    """0122's activate appends 'activate' and a go-live of a shadow appends its stop; the downgrade turns the
-    'activate' rows into the 'deploy' 0119's activate wrote (past the deployments' immutability trigger, which is
-    on again after), so that 0119's CHECK and code read them; the stops stay. Upgraded again, activate appends
+def test_0121_downgrade_writes_the_activations_as_0120_wrote_them(empty_db_url):
+    """0121's activate appends 'activate' and a go-live of a shadow appends its stop; the downgrade turns the
+    'activate' rows into the 'deploy' 0120's activate wrote (past the deployments' immutability trigger, which is
+    on again after), so that 0120's CHECK and code read them; the stops stay. Upgraded again, activate appends
     'activate' again."""
     migrate.upgrade(empty_db_url)
     X, y, names = datasets.churn(300, seed=2)
@@ -878,12 +878,12 @@ def test_0122_downgrade_writes_the_activations_as_0119_wrote_them(empty_db_url):
     assert query(empty_db_url, actions) == [(1, "deploy", None), (2, "activate", "RF better?")]
     stops = "SELECT model_id, action, reason FROM pgscore.shadows ORDER BY shadow_id"
     assert query(empty_db_url, stops) == [(2, "start", None), (2, "stop", "made live by activate")]
-    migrate.downgrade(empty_db_url, "0119")
+    migrate.downgrade(empty_db_url, "0120")
     assert query(empty_db_url, actions) == [(1, "deploy", None), (2, "deploy", "RF better?")]
     assert query(empty_db_url, stops) == [(2, "start", None), (2, "stop", "made live by activate")]
     with pytest.raises(psycopg2.Error, match="immutable"):
         query(empty_db_url, "UPDATE pgscore.deployments SET reason = 'x'")
-    registry.activate(empty_db_url, "churn", 1)  # 0119's activate and CHECK: a 'deploy'
+    registry.activate(empty_db_url, "churn", 1)  # 0120's activate and CHECK: a 'deploy'
     assert query(empty_db_url, actions)[-1] == (1, "deploy", None)
     assert registry.show(empty_db_url, "churn")["version"] == 1
     migrate.upgrade(empty_db_url)

@@ -1574,7 +1574,7 @@ def test_cli_deploy_models_show_rollback(db_url, logit, tmp_path):
 
 def test_cli_activate_retire_and_a_deploy_not_made_live(db_url, logit, tmp_path):
     """A version deployed with --no-activate is listed in the history as stored and not made live, and made live
-    by pgscore activate (an 'activate', with its reason: before 0122 a 'deploy', and the history read 'deploy v2'
+    by pgscore activate (an 'activate', with its reason: before 0121 a 'deploy', and the history read 'deploy v2'
     and had no line of its storing); a version live before and made live again by activate is an 'activate' too;
     retire leaves none live; the hints name CLI commands, not SQL."""
     path = tmp_path / "churn.joblib"
@@ -1614,7 +1614,7 @@ def test_cli_activate_retire_and_a_deploy_not_made_live(db_url, logit, tmp_path)
 def test_the_history_says_what_happened_activate_a_deploy_not_made_live_and_the_shadow_it_ended(db_url, logit):
     """A new user's trial: `pgscore activate churn 2 --reason "RF better?"` appended a 'deploy' row, and `pgscore
     show` listed `deploy v2 ... RF better?` without the --no-activate deploy that stored v2, nor the end of v2's
-    shadow when it went live. Now (0122) the row is an 'activate'; the version stored without going live is listed
+    shadow when it went live. Now (0121) the row is an 'activate'; the version stored without going live is listed
     from its own row (no deployment says it); the go-live appends the shadow's stop to pgscore.shadows (its
     since_deployment the deployment, its time and role the deployment's), and show lists it after the go-live."""
     registry.deploy(db_url, "churn", logit, X, feature_names=NAMES, reason="first")
@@ -1650,8 +1650,8 @@ def test_the_history_says_what_happened_activate_a_deploy_not_made_live_and_the_
     assert query(db_url, "SELECT count(*) FROM pgscore.shadows WHERE action = 'stop'") == [(2,)]
 
 
-def test_show_reads_the_end_of_a_shadow_made_live_before_0122_off_the_deployment(db_url, logit):
-    """Before 0122 a go-live of a shadow appended nothing to pgscore.shadows (here: the trigger that appends it
+def test_show_reads_the_end_of_a_shadow_made_live_before_0121_off_the_deployment(db_url, logit):
+    """Before 0121 a go-live of a shadow appended nothing to pgscore.shadows (here: the trigger that appends it
     off): show reads its end off the deployment that made it live, as pgscore.shadow_versions does, once; a shadow
     cleared before its version went live ended there, and is not ended twice."""
     registry.deploy(db_url, "churn", logit, X, feature_names=NAMES)
@@ -1675,7 +1675,7 @@ def test_show_reads_the_end_of_a_shadow_made_live_before_0122_off_the_deployment
 
 
 def test_rollback_after_an_activate_and_after_a_deploy_not_made_live(db_url, logit):
-    """An 'activate' is a go-live as a 'deploy' is (0122), and a version stored without going live is none: a
+    """An 'activate' is a go-live as a 'deploy' is (0121), and a version stored without going live is none: a
     rollback after a deploy --no-activate goes nowhere it would not have; after an activate, to the version live
     before; after activating a version rolled back from, to the one before it again."""
     registry.deploy(db_url, "churn", logit, X, feature_names=NAMES)

@@ -1500,7 +1500,7 @@ def cmd_show(args):
         _say(line)
     _say("  history:")
     for h in r["history"]:
-        # (activated: an 'activate', or before 0122 a 'deploy' of a version live before; live False: a version
+        # (activated: an 'activate', or before 0121 a 'deploy' of a version live before; live False: a version
         # stored without being made live, deploy --no-activate)
         action = "activate" if h.get("activated") else h["action"]
         _say(f"    {h['deployed_at']:%Y-%m-%d %H:%M:%S} {action:<8} v{h['version']} by {h['deployed_by']}"

@@ -649,7 +649,7 @@ def show(db, name, version=None) -> dict:
                 lists = typo_hint(name, model_names(conn), lists)
             raise UnknownModel(f"there is no {what}", hint=lists)
         rec = dict(zip(MODEL_COLUMNS, rows[0]))
-        # the deployments (`activated`: an 'activate', migration 0122; before it, activate appended 'deploy', and
+        # the deployments (`activated`: an 'activate', migration 0121; before it, activate appended 'deploy', and
         # a 'deploy' of a version that had gone live before is read as one)
         rec["history"] = [dict(zip(("deployment_id", "version", "action", "reason", "deployed_at", "deployed_by",
                                     "activated"), r))
@@ -672,7 +672,7 @@ def show(db, name, version=None) -> dict:
                                           "FROM pgscore.deployments d WHERE d.model_id = m.model_id "
                                           "AND d.action = 'deploy') ORDER BY m.version", (name,))]
         # shadow scoring's marks, as history entries of their own ('shadow', 'unshadow'); a shadow that a
-        # deployment made live ended there: since 0122 a stop says so (its reason 'made live by activate'), before
+        # deployment made live ended there: since 0121 a stop says so (its reason 'made live by activate'), before
         # it nothing did, and its end is read off that deployment, as pgscore.shadow_versions reads it
         rec["history"] += [dict(zip(("version", "action", "reason", "deployed_at", "deployed_by"), r))
                            for r in (_call(conn, "SELECT m.version, CASE s.action WHEN 'start' THEN 'shadow' "

@@ -90,7 +90,7 @@ BEGIN
         RAISE NOTICE 'version % of % is live already: nothing was changed', p_version, quote_literal(p_name);
         RETURN v_model_id;
     END IF;
-    -- 'activate': a version stored before made live (before 0122, 'deploy', as register_model writes it)
+    -- 'activate': a version stored before made live (before 0121, 'deploy', as register_model writes it)
     INSERT INTO pgscore.deployments (model_name, model_id, action, reason)
     VALUES (p_name, v_model_id, 'activate', p_reason);
     IF NOT p_force THEN

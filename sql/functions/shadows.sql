@@ -448,7 +448,7 @@ COMMENT ON FUNCTION pgscore.count_shadow_failure(bigint, text, text, bigint, tex
  * that the history says when the shadow ended and why. since_deployment names
  * the deployment that made it live, reason says which action ('made live by
  * activate'), changed_at and changed_by are the deployment's. Before
- * migration 0122 such an end was recorded nowhere in pgscore.shadows: a
+ * migration 0121 such an end was recorded nowhere in pgscore.shadows: a
  * 'start' followed by a deployment of the same version (deployment_id greater
  * than its since_deployment, not a retire) reads as its end. Runs as its
  * owner: pgscore.shadows is written by set_shadow and clear_shadow alone, as

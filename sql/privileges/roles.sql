@@ -151,7 +151,7 @@ GRANT SELECT ON ALL TABLES IN SCHEMA pgscore TO pgscore_admin;
 GRANT INSERT ON pgscore.models, pgscore.artifacts, pgscore.deployments, pgscore.baselines, pgscore.evaluators
     TO pgscore_admin;
 -- (pgscore.shadows: written by set_shadow and clear_shadow alone, as their owner, after set_shadow's checks; and by
--- the deployments' trigger end_shadow_made_live, as its owner, where a go-live ends a shadow: migration 0122)
+-- the deployments' trigger end_shadow_made_live, as its owner, where a go-live ends a shadow: migration 0121)
 GRANT USAGE ON SEQUENCE pgscore.rescoring_rescoring_id_seq TO pgscore_admin;  -- attach_rescoring draws the id
 -- the lock every change of a model takes per name (register_model, activate, rollback, retire; a row of its
 -- own: an advisory lock, which any role may take, let a login granted nothing hold up every deploy and retire

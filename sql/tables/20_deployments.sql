@@ -4,7 +4,7 @@
  * version stored before made live; 'rollback'), or that none is ('retire').
  * A version stored without being made live (pgscore deploy --no-activate)
  * has no row here: pgscore.models.created_at says when it was stored. Before
- * migration 0122 an activation was recorded as 'deploy' too. Nothing is
+ * migration 0121 an activation was recorded as 'deploy' too. Nothing is
  * updated in place.
  */
 CREATE TABLE pgscore.deployments (

@@ -5,7 +5,7 @@
  * model_id with source 'shadow' and never served. The newest row per version
  * says whether it is a shadow ('start') or not ('stop'); a version made live
  * after its mark (a deployment newer than since_deployment) is a shadow no
- * more: since migration 0122 that end is appended too, a 'stop' whose
+ * more: since migration 0121 that end is appended too, a 'stop' whose
  * since_deployment names the deployment that made it live.
  * pgscore.shadow_versions lists the current ones. Nothing is updated in
  * place.
@@ -24,7 +24,7 @@ CREATE TABLE pgscore.shadows (
     CONSTRAINT shadows_action_check CHECK (action IN ('start', 'stop'))
 );
 CREATE INDEX shadows_current_idx ON pgscore.shadows (model_name, model_id, shadow_id DESC);
-COMMENT ON TABLE pgscore.shadows IS 'Append-only history of shadow scoring (set_shadow, clear_shadow, and a stop where a deployment made the version live, since_deployment naming it: migration 0122); the newest row per version wins, and a version made live since its mark is no shadow';
+COMMENT ON TABLE pgscore.shadows IS 'Append-only history of shadow scoring (set_shadow, clear_shadow, and a stop where a deployment made the version live, since_deployment naming it: migration 0121); the newest row per version wins, and a version made live since its mark is no shadow';
 
 /*
  * What a shadow failed to score, counted where an operator reads it (pgscore

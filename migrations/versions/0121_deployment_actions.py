@@ -1,17 +1,17 @@
 """pgscore.deployments says what happened: pgscore.activate appends 'activate' (it appended 'deploy'), and a
 deployment that makes a version scored in shadow live appends the shadow's 'stop' to pgscore.shadows (its end was
-recorded nowhere). The downgrade turns the 'activate' rows into the 'deploy' 0119's activate wrote, so that 0119's
-code reads them, and restores activate; the stops stay (0119 reads those versions as no shadows either way).
+recorded nowhere). The downgrade turns the 'activate' rows into the 'deploy' 0120's activate wrote, so that 0120's
+code reads them, and restores activate; the stops stay (0120 reads those versions as no shadows either way).
 
-Revision ID: 0122
-Revises: 0119
+Revision ID: 0121
+Revises: 0120
 Create Date: 2026-12-05
 """
 
 from pgscore.migrate import run_frozen
 
-revision = "0122"
-down_revision = "0119"
+revision = "0121"
+down_revision = "0120"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
--- 0122 to 0119: what 0119's code would have written. The deployments 'activate' rows become 'deploy' (0119's
+-- 0121 to 0120: what 0120's code would have written. The deployments 'activate' rows become 'deploy' (0120's
 -- activate appended 'deploy'; its pgscore show lists one of a version live before as an activate, its rollback
--- pushes either alike), so that 0119's CHECK and readers take them; pgscore.activate appends 'deploy' again.
--- The shadows' 'stop' rows that 0122 appended where a deployment made a shadow live stay: 0119 reads the version
+-- pushes either alike), so that 0120's CHECK and readers take them; pgscore.activate appends 'deploy' again.
+-- The shadows' 'stop' rows that 0121 appended where a deployment made a shadow live stay: 0120 reads the version
 -- as no shadow either way (its pgscore.shadow_versions leaves out a version made live since its mark), and its
 -- pgscore show lists them as the shadow's end they were. The trigger and its function are dropped.
 

@@ -1,9 +1,9 @@
--- 0119 to 0122: pgscore.deployments says what happened. pgscore.activate appends 'activate' (it appended 'deploy',
+-- 0120 to 0121: pgscore.deployments says what happened. pgscore.activate appends 'activate' (it appended 'deploy',
 -- as register_model does for a version stored and made live at once); the action's CHECK takes it, and the
 -- deployments' trigger (check_live_version_fed) checks an activate as it checked a deploy. A deployment that makes
 -- a version scored in shadow live appends that shadow's 'stop' to pgscore.shadows (pgscore.end_shadow_made_live,
 -- trigger deployments_end_shadow; the end was recorded nowhere, pgscore.shadow_versions read it off the
--- deployment). Old rows are left as they are: an activation before 0122 reads 'deploy'.
+-- deployment). Old rows are left as they are: an activation before 0121 reads 'deploy'.
 
 ALTER TABLE pgscore.deployments DROP CONSTRAINT deployments_action_check;
 ALTER TABLE pgscore.deployments ADD CONSTRAINT deployments_action_check
@@ -53,7 +53,7 @@ BEGIN
         RAISE NOTICE 'version % of % is live already: nothing was changed', p_version, quote_literal(p_name);
         RETURN v_model_id;
     END IF;
-    -- 'activate': a version stored before made live (before 0122, 'deploy', as register_model writes it)
+    -- 'activate': a version stored before made live (before 0121, 'deploy', as register_model writes it)
     INSERT INTO pgscore.deployments (model_name, model_id, action, reason)
     VALUES (p_name, v_model_id, 'activate', p_reason);
     IF NOT p_force THEN
@@ -83,7 +83,7 @@ COMMENT ON FUNCTION pgscore.activate(text, integer, text, boolean) IS 'Make a ve
  * that the history says when the shadow ended and why. since_deployment names
  * the deployment that made it live, reason says which action ('made live by
  * activate'), changed_at and changed_by are the deployment's. Before
- * migration 0122 such an end was recorded nowhere in pgscore.shadows: a
+ * migration 0121 such an end was recorded nowhere in pgscore.shadows: a
  * 'start' followed by a deployment of the same version (deployment_id greater
  * than its since_deployment, not a retire) reads as its end. Runs as its
  * owner: pgscore.shadows is written by set_shadow and clear_shadow alone, as
@@ -121,4 +121,4 @@ CREATE TRIGGER deployments_end_shadow AFTER INSERT ON pgscore.deployments
     FOR EACH ROW WHEN (NEW.action IN ('deploy', 'activate', 'rollback'))
     EXECUTE FUNCTION pgscore.end_shadow_made_live();
 
-COMMENT ON TABLE pgscore.shadows IS 'Append-only history of shadow scoring (set_shadow, clear_shadow, and a stop where a deployment made the version live, since_deployment naming it: migration 0122); the newest row per version wins, and a version made live since its mark is no shadow';
+COMMENT ON TABLE pgscore.shadows IS 'Append-only history of shadow scoring (set_shadow, clear_shadow, and a stop where a deployment made the version live, since_deployment naming it: migration 0121); the newest row per version wins, and a version made live since its mark is no shadow';
