@@ -2816,6 +2816,62 @@ def test_score_stops_at_a_row_it_cannot_score_naming_its_key_what_was_committed_
     assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(14,)]
 
 
+def _stop_at(db_url, key, body):
+    """A trigger that runs `body` (PL/pgSQL) when pgscore score's chunk updates the row of t keyed `key`."""
+    query(db_url, f"CREATE OR REPLACE FUNCTION stop_here() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN {body}; "
+                  "RETURN NEW; END$$; DROP TRIGGER IF EXISTS stop_here ON t; "
+                  "CREATE TRIGGER stop_here BEFORE UPDATE ON t FOR EACH ROW WHEN (NEW.k = " + f"'{key}'"
+                  + ") EXECUTE FUNCTION stop_here()")
+
+
+def test_score_stopped_by_a_cancel_says_what_was_written_and_how_to_go_on_in_the_cancel_s_words(db_url):
+    """A cancel (pg_cancel_backend, 57014) of a chunk after committed ones said `N rows were scored and committed
+    before the error; once it is fixed, resume with: ...`: nothing is to be fixed after an operator's cancel. In
+    the first chunk it said only the server's error, not that nothing was written nor what to do (the trial of
+    session 58). Now the line names the cancel, and where no chunk was committed, says so and to run it again."""
+    _scored_table(db_url)
+    _stop_at(db_url, "c 017", "RAISE EXCEPTION 'canceling statement due to user request' USING ERRCODE = "
+                              "'query_canceled'")
+    r = _score(db_url)
+    assert r.returncode == 1, r
+    assert "pgscore: 14 rows were scored and committed before the statement was cancelled (pg_cancel_backend, an " \
+           "operator's); resume with: --after='c 014' --version 1\n" in r.stderr, r.stderr
+    assert "once it is fixed" not in r.stderr and "canceling statement due to user request (SQLSTATE 57014)" \
+        in r.stderr, r.stderr
+    assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(14,)]
+    r = _score(db_url, "--after", "c 014")
+    assert r.returncode == 1, r
+    assert r.stderr.startswith("pgscore: nothing was written: the statement was cancelled (pg_cancel_backend, an "
+                               "operator's) before the first chunk was committed; run it again as it was\n"), \
+        r.stderr
+    assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(14,)]
+
+
+def test_score_whose_session_ends_under_it_hints_to_resume_not_to_run_it_again(db_url):
+    """The server ends the run's session (a restart, pg_terminate_backend) after committed chunks: the resume line
+    said `once it is fixed`, and the error's Hint below it `run the command again once the server is back`, a
+    rerun that scores and logs the committed rows again (the trial of session 58). Now both say to resume with
+    the line, once the server is back; where nothing was committed, to run it again as it was."""
+    _scored_table(db_url)
+    _stop_at(db_url, "c 017", "PERFORM pg_terminate_backend(pg_backend_pid())")
+    r = _score(db_url)
+    assert r.returncode == 1, r
+    assert "pgscore: 14 rows were scored and committed before the connection to the database was lost; once the " \
+           "server is back, resume with: --after='c 014' --version 1\n" in r.stderr, r.stderr
+    assert "pgscore: error: the connection to the database was lost: terminating connection due to administrator " \
+           "command\nHint: the server ended this session (a restart or a crash, or its backend was killed); what " \
+           "was committed before stays: once the server is back, resume with the line above (a run from the " \
+           "start would score and log the committed rows again)" in r.stderr, r.stderr
+    assert "run the command again" not in r.stderr and "once it is fixed" not in r.stderr, r.stderr
+    assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(14,)]
+    r = _score(db_url, "--after", "c 014")
+    assert r.returncode == 1, r
+    assert r.stderr.startswith("pgscore: nothing was written: the connection to the database was lost before the "
+                               "first chunk was committed; once the server is back, run it again as it was\n"), \
+        r.stderr
+    assert "run the command again once the server is back" in r.stderr, r.stderr
+
+
 def test_score_skip_unscorable_leaves_those_rows_scores_the_rest_and_lists_them(db_url, tmp_path):
     """--skip-unscorable: each row the model cannot score (a NULL, an infinity; the first row of the table, two
     in a row, one ending a chunk) is left as it was and logged nowhere, the rest of its chunk scored and logged

@@ -1738,6 +1738,10 @@ def _score(args, url, state):
         committed = state.get("last_key") is not None and state.get("last_key") != args.after
         if state.get("in_doubt"):  # the connection was lost during a chunk's COMMIT
             _say_in_doubt(state, "the connection was lost", args)
+            _said_resume(e, "once the server is back, ask how the last chunk ended and resume with the line above "
+                            "for its answer (a run from the start would score and log the committed rows again)"
+                         if state.get("last_key") is not None or state["in_doubt"].get("last_key") is not None
+                         else None)
         elif row is not None and not args.skip_unscorable:  # a row the model cannot score: which, and the ways on
             key = state.get("shown", {}).get("key") or args.key
             where = (f"{state['rows']} rows were scored and committed before the error; once it is fixed, resume "
@@ -1747,8 +1751,18 @@ def _score(args, url, state):
                   f"which feature and why); {where}; or add --skip-unscorable to leave such rows unscored and "
                   "score the rest", file=sys.stderr)
         elif committed:  # chunks before the failing one are committed: say where to go on from
-            print(f"pgscore: {state['rows']} rows were scored and committed before the error; once it is "
-                  f"fixed, resume with: {_resume(state, args)}", file=sys.stderr)
+            cause = _stopped_by(e)
+            if cause is None:
+                print(f"pgscore: {state['rows']} rows were scored and committed before the error; once it is "
+                      f"fixed, resume with: {_resume(state, args)}", file=sys.stderr)
+            else:  # an operator's cancel, a timeout, the server gone: nothing to fix in the data
+                print(f"pgscore: {state['rows']} rows were scored and committed before {cause[0]}; "
+                      f"{cause[1]}resume with: {_resume(state, args)}", file=sys.stderr)
+            _said_resume(e, RESUME_HINT if cause else None)
+        elif _stopped_by(e) is not None and row is None:  # the first chunk (or the count before it) stopped
+            cause = _stopped_by(e)
+            print(f"pgscore: nothing was written: {cause[0]} before the first chunk was committed; "
+                  f"{cause[1]}run it again as it was", file=sys.stderr)
         raise
     key, into = done["shown"]["key"], done["shown"]["into"]  # as SQL writes them ("Score", "order")
     rate = done["rows"] / max(done["seconds"], 1e-9)  # (a few rows in a second or more: not '0 rows/s')
@@ -1801,6 +1815,36 @@ def _write_skipped(report, skipped):
     w = csv.writer(report)
     w.writerow(["key", "sqlstate", "message"])
     w.writerows(skipped)
+
+
+def _stopped_by(e):
+    """Where what stopped a `pgscore score` run is no fault to fix (an operator's cancel, a statement_timeout, a
+    shutdown, the connection lost): what it was, as a line says it, and when to go on ("" or "once ..., ");
+    else None."""
+    code = getattr(e, "pgcode", None)
+    if code == "57014":
+        timeout = "statement timeout" in str(e)
+        return ("a statement_timeout cancelled a statement" if timeout else "the statement was cancelled "
+                "(pg_cancel_backend, an operator's)", "")
+    if code in ("57P01", "57P02", "57P03"):  # admin shutdown, crash shutdown, cannot connect now
+        return "the server shut the session down", "once the server is back, "
+    if lost_connection(e):
+        return "the connection to the database was lost", "once the server is back, "
+    return None
+
+
+RESUME_HINT = ("once the server is back, resume with the line above (a run from the start would score and log the "
+               "committed rows again)")
+
+
+def _said_resume(e, hint):
+    """Mark `e` as said after a resume line: its Hint says to resume with that line (not to run the command
+    again, which would score and log the committed rows again)."""
+    if hint is not None:
+        try:
+            e.resume_hint = hint
+        except AttributeError:  # (an exception that takes no attribute: its own hint stays)
+            pass
 
 
 def _refused_key(e):
@@ -2334,6 +2378,18 @@ _LOST = ("server closed the connection unexpectedly", "SSL connection has been c
          "no connection to the server", "connection already closed", "terminating connection")
 
 
+def lost_connection(e) -> bool:
+    """`e` is libpq's word that a session that was open ended under it (no SQLSTATE: a restart, a crash, a
+    terminated backend), not the server's error."""
+    import psycopg2
+
+    if not isinstance(e, psycopg2.Error) or getattr(getattr(e, "diag", None), "sqlstate", None):
+        return False
+    text = str(e).strip()
+    first = text.splitlines()[0].strip() if text else ""
+    return first.removeprefix("FATAL:").strip().startswith(_LOST)
+
+
 _NO_VERSION = re.compile(r"there is no version -?\d+ of model ")
 
 
@@ -2363,10 +2419,13 @@ def database_error_text(e, name=None) -> str:
     # (a backend terminated by a shutdown or pg_terminate_backend: libpq's text starts with the server's
     # "FATAL:  terminating connection ...", then a CONTEXT that may hold a whole generated statement)
     bare = first.removeprefix("FATAL:").strip()
-    if not getattr(diag, "sqlstate", None) and isinstance(e, psycopg2.Error) and bare.startswith(_LOST):
+    if lost_connection(e):
+        # (where the command printed a line to resume with, that line: run again, the command would redo what
+        # was committed, as pgscore score would score and log its committed chunks again)
         return (f"the connection to the database was lost: {bare}\n"
                 "Hint: the server ended this session (a restart or a crash, or its backend was killed); what "
-                "was committed before stays: run the command again once the server is back")
+                "was committed before stays: " + (getattr(e, "resume_hint", None)
+                                                  or "run the command again once the server is back"))
     if not primary:  # not from the server: most often no server to talk to
         from pgscore import migrate
         from pgscore.migrate import connect_problem
@@ -2625,6 +2684,8 @@ def command_error_text(e, command_name, name=None) -> str:
                  "the chunks committed before it stay: where there were some, the --after printed above resumes)")
     if e.pgcode == "25006" and "\nHint:" not in text:
         text += f"\nHint: {read_only_hint(command_name)}"
+    if e.pgcode in ("57P01", "57P02", "57P03") and getattr(e, "resume_hint", None) and "\nHint:" not in text:
+        text += f"\nHint: what was committed before stays: {e.resume_hint}"
     if e.pgcode == "58P01" and "cannot be imported by the database's Python" in text:
         from pgscore.localdb import import_fix
 
