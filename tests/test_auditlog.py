@@ -19,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import pgscore_cli, pgscore_cli_on_a_terminal, query
+from helpers import hinted, pgscore_cli, pgscore_cli_on_a_terminal, query
 from pgscore import datasets, registry, scoring
 from pgscore.errors import PgscoreError
 
@@ -567,9 +567,13 @@ def test_a_table_of_a_past_days_name_leaves_its_rows_in_the_default_with_a_warni
         f"{_day(3)} exists and is not a partition of pgscore.prediction_log: the day's rows stay in the default "
         "partition") in said[0], said
     assert query(churn, "SELECT count(*) FROM pgscore.prediction_log_default") == [(4,)]
-    # pgscore maintain passes the WARNING on (on stderr, with its HINT), and says no past day made
+    # pgscore maintain passes the WARNING on (on stderr, with its HINT), and says no past day made, the day's rows
+    # left in the default partition pointing to the warning (not to run it again)
     r = pgscore_cli("maintain", "--db", churn.dsn)
-    assert r.returncode == 0 and r.stdout == "prediction log: 0 daily partition(s) created\n", (r.stdout, r.stderr)
+    day = _iso(3)
+    assert r.returncode == 0 and r.stdout == (
+        f"prediction log: 0 daily partition(s) created\nprediction log: the default partition held 4 row(s) of {day} "
+        f"(UTC); 4 of {day} stay there (the warning above says why)\n"), (r.stdout, r.stderr)
     assert (f"pgscore: WARNING:  pgscore.create_log_partitions: {_day(3)} exists and is not a partition" in r.stderr
             and "HINT:  rename it" in r.stderr), r.stderr
     # renamed out of the way, the day is made
@@ -619,13 +623,55 @@ def test_maintain_says_the_past_days_it_made(churn):
     status no longer says that those rows stay there until retention deletes them."""
     query(churn, _PAST_ROWS, (3, ROW, 4))
     out = pgscore_cli("status", "--db", churn.dsn).stdout
-    assert "moves them into partitions of their days (past days too, 31 a run)" in out, out
+    assert "4 row(s) in the default partition, of days that had no partition of their own (the latest " \
+           f"{_iso(3)} UTC): pgscore {hinted(churn.dsn)}maintain moves them into partitions of their days (31 days " \
+           "a run)\n" in out, out
     day = datetime.datetime.strptime(_day(3)[-8:], "%Y%m%d").date()
     r = pgscore_cli("maintain", "--db", churn.dsn, env={"PGOPTIONS": "-c client_min_messages=warning"})
     assert r.returncode == 0, r.stderr
     assert (f"prediction log: 1 daily partition(s) created, of which 1 day(s) before {day + datetime.timedelta(3)} "
-            f"made from the default partition's rows (4 row(s) moved): {day}\n") in r.stdout, r.stdout
+            f"made from the default partition's rows (4 row(s) moved): {day}\n"
+            f"prediction log: the default partition held 4 row(s) of {day} (UTC); 4 of {day} moved into partitions "
+            "of their days; none stay there\n") in r.stdout, r.stdout
     assert query(churn, "SELECT count(*) FROM pgscore.prediction_log_default") == [(0,)]
+    r = pgscore_cli("maintain", "--db", churn.dsn)
+    assert r.returncode == 0 and r.stdout == "prediction log: 0 daily partition(s) created\n", r.stdout
+
+
+def _iso(days):
+    """The UTC day `days` before today's (after it, where negative), as ISO text."""
+    return (datetime.datetime.now(datetime.timezone.utc).date() - datetime.timedelta(days=days)).isoformat()
+
+
+def test_maintain_and_status_say_the_rows_of_days_after_the_partitions_and_the_command_that_makes_them(churn):
+    """Rows dated after the last partition made ahead (1,000 of a day 15 days ahead, past days too) wait in the
+    default partition: maintain said only `0 daily partition(s) created`, and status `maintain moves them into
+    partitions of their days (past days too, 31 a run), but for days after those it makes ahead (--days-ahead)`
+    (the trial of session 58). Now maintain says the rows the default partition held and of which days, those it
+    moved, and for those of the days after the last it made, the command with the --days-ahead that reaches
+    them; status says that command too; run, it moves them."""
+    query(churn, "SELECT pgscore.create_log_partitions()")
+    query(churn, _PAST_ROWS, (-15, ROW, 1000))
+    query(churn, _PAST_ROWS, (2, ROW, 3))
+    out = pgscore_cli("status", "--db", churn.dsn).stdout
+    assert f"prediction log: 1,003 row(s) in the default partition, of days that had no partition of their own (the " \
+           f"latest {_iso(-15)} UTC): pgscore {hinted(churn.dsn)}maintain moves those of past days into partitions of " \
+           f"their days (31 days a run); those of the days after {_iso(-7)}, the last partition's, stay there until " \
+           f"their partitions are made: pgscore {hinted(churn.dsn)}maintain --days-ahead 15\n" in out, out
+    r = pgscore_cli("maintain", "--db", churn.dsn)
+    assert r.returncode == 0, r.stderr
+    assert f"prediction log: the default partition held 1,003 row(s) of 2 days, {_iso(2)} to {_iso(-15)} (UTC); 3 " \
+           f"of {_iso(2)} moved into partitions of their days; 1,000 of {_iso(-15)} stay there, after {_iso(-7)} " \
+           f"(the last day made ahead): make their partitions with: pgscore {hinted(churn.dsn)}maintain " \
+           "--days-ahead 15\n" in r.stdout, r.stdout
+    assert query(churn, _WHERE, (-15,)) == [("pgscore.prediction_log_default", 1000)]
+    r = pgscore_cli("maintain", "--days-ahead", "15", "--db", churn.dsn)
+    assert r.returncode == 0, r.stderr
+    assert f"prediction log: the default partition held 1,000 row(s) of {_iso(-15)} (UTC); 1,000 of {_iso(-15)} " \
+           "moved into partitions of their days; none stay there\n" in r.stdout, r.stdout
+    assert query(churn, _WHERE, (-15,)) == [(_day(-15), 1000)]
+    out = pgscore_cli("status", "--db", churn.dsn).stdout
+    assert "in the default partition" not in out, out
     r = pgscore_cli("maintain", "--db", churn.dsn)
     assert r.returncode == 0 and r.stdout == "prediction log: 0 daily partition(s) created\n", r.stdout
 

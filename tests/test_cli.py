@@ -1410,7 +1410,9 @@ def test_status_says_how_far_the_log_partitions_go_and_what_alerts_fired(db_url)
                   "SELECT 1, '{1}', 0.5, 'query' FROM generate_series(1, 3)")
     out = pgscore_cli("status", "--db", db_url).stdout
     assert "prediction log: WARNING: no partition for today (UTC)" in out, out
-    assert "prediction log: 3 row(s) in the default partition (days that had no partition of their own)" in out, out
+    assert "prediction log: 3 row(s) in the default partition, of days that had no partition of their own (the " \
+           f"latest {today:%Y-%m-%d} UTC): pgscore {hinted(db_url)}maintain moves them into partitions of their " \
+           "days (31 days a run)\n" in out, out
     query(db_url, "DELETE FROM pgscore.prediction_log_default")
     query(db_url, f"DROP TABLE pgscore.prediction_log_{today:%Y%m%d}")
     for (name,) in query(db_url, "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
 import errno
 import json
 import os
@@ -458,18 +459,13 @@ def _status(url):
                  + (f"; of shadow versions: {counted(shadow_levels)} (SELECT * FROM pgscore.alerts WHERE shadow)"
                     if shadow_levels else ""))
         cur.execute(_PARTITIONS)
-        last, today, has_today, in_default, gaps = cur.fetchone()
+        last, today, has_today, in_default, gaps, latest = cur.fetchone()
         gaps = gaps or []
         if not has_today:
             _say("prediction log: WARNING: no partition for today (UTC): its rows go to the default partition, which "
                  f"retention cannot drop by the day; create them with: {command('maintain')} (daily, from cron)")
         if gaps:  # days dropped by hand, or partitions made ahead of days that have none
-            need = (gaps[-1] - today).days  # maintain creates up to 366 days ahead
-            # (beyond maintain's 366 days: blocks of 367 days from the first missing one to the last)
-            fix = (command("maintain" + (f" --days-ahead {need}" if need > 7 else "")) if need <= 366 else
-                   f"SELECT pgscore.create_log_partitions(LEAST(366, '{gaps[-1]:%Y-%m-%d}'::date - d::date), d::date) "
-                   "FROM pg_catalog.generate_series("
-                   f"'{gaps[0]:%Y-%m-%d}'::date, '{gaps[-1]:%Y-%m-%d}'::date, '367 days') AS d")
+            fix = partitions_until(gaps[0], gaps[-1], today)
             days = ", ".join(f"{g:%Y-%m-%d}" for g in gaps[:5]) + (f" and {len(gaps) - 5} more" if len(gaps) > 5 else "")
             _say(f"prediction log: WARNING: no partition for {days} (UTC), though later days have one (until "
                  f"{last:%Y-%m-%d}): {'their' if len(gaps) > 1 else 'that day' + chr(39) + 's'} rows will go to the "
@@ -487,10 +483,15 @@ def _status(url):
              + f"; {command('maintain')} --keep '90 days' deletes the days older than that "
              "(docs/operations-disk.md)")
         if in_default:
+            ahead = latest is not None and (last is None or latest > last)
             _say(f"prediction log: {'over ' if in_default > _DEFAULT_ROWS else ''}"
-                 f"{min(in_default, _DEFAULT_ROWS):,} row(s) in the default partition (days that had no partition of "
-                 f"their own): {command('maintain')} moves them into partitions of their days (past days too, 31 a "
-                 "run), but for days after those it makes ahead (--days-ahead)")
+                 f"{min(in_default, _DEFAULT_ROWS):,} row(s) in the default partition, of days that had no partition "
+                 "of their own" + (f" (the latest {latest:%Y-%m-%d} UTC)" if latest else "") + ": "
+                 + (f"{command('maintain')} moves those of past days into partitions of their days (31 days a "
+                    f"run); those of the days after {last:%Y-%m-%d}, the last partition's, stay there until their "
+                    f"partitions are made: {partitions_until(last + datetime.timedelta(1), latest, today)}"
+                    if ahead and last is not None else
+                    f"{command('maintain')} moves them into partitions of their days (31 days a run)"))
         _rescoring_status(cur)
     return 0
 
@@ -651,7 +652,12 @@ _ROLES = """SELECT w.name, r.oid IS NULL AS missing,
 # up to the newest partition's, that have none
 _DEFAULT_ROWS = 1_000_000
 _PARTITIONS = f"""
-WITH d AS (SELECT pg_catalog.to_date(pg_catalog.substring(c.relname, '^prediction_log_([0-9]{{8}})$'), 'YYYYMMDD') AS day
+WITH RECURSIVE m AS (SELECT pg_catalog.min(x.model_id) AS id FROM pgscore.prediction_log_default x
+                      UNION ALL
+                     SELECT (SELECT pg_catalog.min(x.model_id) FROM pgscore.prediction_log_default x
+                              WHERE x.model_id OPERATOR(pg_catalog.>) m.id)
+                       FROM m WHERE m.id IS NOT NULL),
+     d AS (SELECT pg_catalog.to_date(pg_catalog.substring(c.relname, '^prediction_log_([0-9]{{8}})$'), 'YYYYMMDD') AS day
              FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
             WHERE i.inhparent = 'pgscore.prediction_log'::pg_catalog.regclass),
      t AS (SELECT (pg_catalog.now() AT TIME ZONE 'UTC')::pg_catalog.date AS today)
@@ -662,8 +668,24 @@ SELECT pg_catalog.max(d.day), t.today, COALESCE(pg_catalog.bool_or(d.day OPERATO
           FROM pg_catalog.generate_series(t.today::pg_catalog.timestamp, (SELECT pg_catalog.max(e.day) FROM d AS e),
                                           '1 day'::pg_catalog.interval) AS g(day)
          WHERE g.day OPERATOR(pg_catalog.>) t.today::pg_catalog.timestamp
-           AND NOT EXISTS (SELECT 1 FROM d AS f WHERE f.day OPERATOR(pg_catalog.=) g.day::pg_catalog.date))
+           AND NOT EXISTS (SELECT 1 FROM d AS f WHERE f.day OPERATOR(pg_catalog.=) g.day::pg_catalog.date)),
+       (SELECT (pg_catalog.max((SELECT pg_catalog.max(x.logged_at) FROM pgscore.prediction_log_default x
+                                 WHERE x.model_id OPERATOR(pg_catalog.=) m.id
+                                   AND x.logged_at OPERATOR(pg_catalog.<) 'infinity'::pg_catalog.timestamptz))
+                AT TIME ZONE 'UTC')::pg_catalog.date
+          FROM m WHERE m.id IS NOT NULL)
   FROM t LEFT JOIN d ON true GROUP BY t.today"""
+
+
+def partitions_until(first, last, today) -> str:
+    """The command that makes the log's daily partitions of the days `first` to `last` (after `today`, UTC):
+    pgscore maintain with the --days-ahead that reaches `last`; beyond maintain's 366 days, SQL that makes them
+    in blocks of 367 days."""
+    need = (last - today).days
+    if need <= 366:
+        return command("maintain" + (f" --days-ahead {need}" if need > 7 else ""))
+    return (f"SELECT pgscore.create_log_partitions(LEAST(366, '{last:%Y-%m-%d}'::date - d::date), d::date) "
+            f"FROM pg_catalog.generate_series('{first:%Y-%m-%d}'::date, '{last:%Y-%m-%d}'::date, '367 days') AS d")
 
 
 # how big the audit log is, and its oldest day holding rows (a size, not a count: a count reads the log): what
@@ -1900,14 +1922,62 @@ def _resume(state, args=None) -> str:
 def cmd_maintain(args):
     from pgscore import scoring
 
+    held = {}
     made, deleted, past, warned = scoring.maintain(resolve_db(args), days_ahead=args.days_ahead, keep=args.keep,
-                                                   lock_timeout=args.lock_timeout)
+                                                   lock_timeout=args.lock_timeout, held=held)
     for w in warned:  # (a past day left in the default partition, and why: the server's words, with its HINT)
         print("pgscore: " + w, file=sys.stderr)
     _say(f"prediction log: {made} daily partition(s) created"
          + (f", of which {past}" if past else "")
          + (f"; retention {args.keep!r}, {deleted}" if deleted else ""))
+    _say_default_days(held, args.days_ahead, warned)
     return 0
+
+
+def _days(days) -> str:
+    """Sorted dates as a line says them: one, or the first to the last, with how many."""
+    if len(days) == 1:
+        return f"{days[0]:%Y-%m-%d}"
+    return f"{len(days)} days, {days[0]:%Y-%m-%d} to {days[-1]:%Y-%m-%d}"
+
+
+def _say_default_days(held, days_ahead, warned):
+    """What pgscore maintain found in the default partition (rows of days that had no partition of their own): of
+    which days, which it moved into partitions of their days, and the command that makes the days it cannot (after
+    those it makes ahead)."""
+    from pgscore.scoring import DEFAULT_ROWS
+
+    before, after, today = held.get("before") or {}, held.get("after") or {}, held.get("today")
+    if not before and not after:
+        return
+    total = sum(before.values())
+    over = "over " if total > DEFAULT_ROWS else ""
+    moved = {d: n - after.get(d, 0) for d, n in before.items() if n > after.get(d, 0)}
+    line = (f"prediction log: the default partition held {over}{min(total, DEFAULT_ROWS):,} row(s) of "
+            f"{_days(sorted(before))} (UTC)" if before else "prediction log: the default partition")
+    if moved:
+        line += (f"; {sum(moved.values()):,} of {_days(sorted(moved))} moved into partitions of their days")
+    last = today + datetime.timedelta(days_ahead)
+    ahead = sorted(d for d in after if d > last)
+    past = sorted(d for d in after if d < today)
+    if not ahead and not past:
+        _say(line + ("; none stay there" if moved else ""))
+        return
+    if ahead:
+        fix = partitions_until(last + datetime.timedelta(1), ahead[-1], today)
+        line += (f"; {sum(after[d] for d in ahead):,} of {_days(ahead)} stay there, after {last:%Y-%m-%d} (the last "
+                 f"day made ahead): make their partitions with: {fix}")
+    # (a past day whose table of its name is no partition: the WARNING above says it and what to do)
+    named = {datetime.datetime.strptime(m, "%Y%m%d").date() for w in warned
+             for m in re.findall(r"prediction_log_([0-9]{8}) exists", w)}
+    kept = [d for d in past if d in named]
+    if kept:
+        line += f"; {sum(after[d] for d in kept):,} of {_days(kept)} stay there (the warning above says why)"
+    past = [d for d in past if d not in named]
+    if past:
+        line += (f"; {sum(after[d] for d in past):,} of {_days(past)} stay there (31 past days a run): run "
+                 f"{command('maintain')} again")
+    _say(line)
 
 
 def cmd_bench(args):

@@ -801,8 +801,22 @@ def _row_of(e, keys):
 MAINTAIN_LOCK_TIMEOUT = "10s"  # how long maintain waits for a lock another session holds on the log
 
 
-def maintain(db, days_ahead=7, keep=None, lock_timeout=MAINTAIN_LOCK_TIMEOUT) -> tuple[int, str | None, str | None,
-                                                                                  list[str]]:
+# the default partition's rows by UTC day (a bound on the rows read: `pgscore maintain` says the days, not a
+# scan of a default partition that grew large)
+DEFAULT_ROWS = 1_000_000
+_DEFAULT_DAYS = f"""
+SELECT (x.logged_at AT TIME ZONE 'UTC')::pg_catalog.date, pg_catalog.count(*)
+  FROM (SELECT d.logged_at FROM pgscore.prediction_log_default d WHERE pg_catalog.isfinite(d.logged_at)
+         LIMIT {DEFAULT_ROWS + 1}) AS x
+ GROUP BY 1 ORDER BY 1"""
+
+
+def _default_days(conn) -> dict:
+    return dict(_call(conn, _DEFAULT_DAYS, None))
+
+
+def maintain(db, days_ahead=7, keep=None, lock_timeout=MAINTAIN_LOCK_TIMEOUT, held=None) -> tuple[
+        int, str | None, str | None, list[str]]:
     """Create the coming days' prediction-log partitions, and those of past days whose rows wait in the default
     partition (migration 0104); with keep (an interval), drop older days first. Returns the partitions created, what
     retention deleted (its NOTICE) or None without keep, and the past days made (create_log_partitions' NOTICE:
@@ -814,7 +828,10 @@ def maintain(db, days_ahead=7, keep=None, lock_timeout=MAINTAIN_LOCK_TIMEOUT) ->
     it read pgscore.predictions or a drift view), every scoring statement that logs and every INSERT into a
     wired table waits behind it. So it waits at most `lock_timeout` (as PostgreSQL reads it; "0" for ever),
     then fails, changing nothing (on a connection of the caller's, the setting lasts until its transaction
-    ends; None leaves the session's as it is)."""
+    ends; None leaves the session's as it is).
+
+    `held`, a dict: filled with the default partition's rows by UTC day before and after ("before", "after",
+    {date: rows}) and "today" (UTC), which `pgscore maintain` says."""
     # a `keep` refused is a UsageError (pgscore maintain exits 2), refused before anything is changed
     if keep is not None and not keep.strip():  # `--keep "$KEEP"` with KEEP unset: retention would stop, silently
         raise UsageError("--keep is empty: retention needs an interval", hint="for example --keep '90 days'; "
@@ -860,8 +877,14 @@ def maintain(db, days_ahead=7, keep=None, lock_timeout=MAINTAIN_LOCK_TIMEOUT) ->
                     raise UsageError(f"--keep {keep!r} reaches back before the earliest time PostgreSQL holds (4713 "
                                      "BC): timestamp out of range", hint="for example --keep '90 days' or --keep "
                                      "'6 months'") from None
+            if held is not None:
+                held["before"] = _default_days(conn)
             with server_notices(conn) as made_said:
                 made = _call(conn, "SELECT pgscore.create_log_partitions(%s)", (days_ahead,))[0][0]
+            if held is not None:
+                held["after"] = _default_days(conn)
+                held["today"] = _call(conn, "SELECT (pg_catalog.now() AT TIME ZONE 'UTC')::pg_catalog.date",
+                                      None)[0][0]
         except pg_errors.LockNotAvailable as e:
             raise PgscoreError(
                 f"pgscore maintain waited {lock_timeout} for a lock another session holds on the prediction log; "
