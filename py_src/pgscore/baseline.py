@@ -52,3 +52,16 @@ def capture(X: np.ndarray, names: list[str], scores: np.ndarray | None, n_bins: 
     if scores is not None:
         rows.append({"kind": "score", "feature": "score", "position": 0, **describe_column(scores, n_bins)})
     return rows
+
+
+def class_mix(predicted, classes: list) -> dict:
+    """A multiclass model's predicted-class mix (kind 'class', migration 0121): the share of each of `classes`, in
+    their order, among `predicted` (the classes predict gave the rows the score baseline is drawn from). Its edges
+    number the classes 1..k-1, so that class i (from 0) is bin i in width_bucket's terms, as the drift views bin
+    every baseline."""
+    text = np.array([str(c) for c in predicted], dtype=object)  # as the audit log's label holds a class
+    counts = np.array([np.sum(text == str(c)) for c in classes], dtype=float)
+    n = int(len(text))
+    return {"kind": "class", "feature": "class", "position": 0, "edges": [float(i) for i in range(1, len(classes))],
+            "expected": (counts / max(n, 1)).tolist(), "mean": None, "std": None, "min": None, "max": None,
+            "null_rate": 0.0, "n": n}

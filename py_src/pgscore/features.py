@@ -415,6 +415,16 @@ def scores_of(estimator, task: str, X) -> np.ndarray:
         return _scores(estimator, task, X)
 
 
+def predicted_of(estimator, X) -> np.ndarray:
+    """The class predict gives each row of X, as the audit log's label holds it (serving.label_row: the
+    estimator's predict)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # fitted on a DataFrame, scored on an array
+        return np.asarray(estimator.predict(X))
+
+
 def of_zeros(estimator, task: str, n_features: int):
     """What the estimator gives for one row of zeros (scores_of), or None where it refuses that row; quietly
     (a log of 0): it shows what a model deployed without training data gives a row."""

@@ -191,14 +191,14 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
         "description": description,
         "metrics": {},
     }
-    held = None
+    held = held_classes = None
     if y is not None and validate:
         if len(matrix) >= metrics.HOLDOUT_MIN_ROWS:  # (the one step that trains: a big model's takes minutes)
             held_out = math.ceil(len(matrix) * metrics.HOLDOUT_SHARE)
             say(f"hold-out metrics: training a copy of {_estimator_name(estimator)} on 80% of {len(matrix):,} rows "
                 f"({len(matrix) - held_out:,}), to measure it on the other {held_out:,}")
         try:
-            meta["metrics"], held = metrics.holdout(estimator, X, y, task, matrix=matrix)
+            meta["metrics"], held, held_classes = metrics.holdout(estimator, X, y, task, matrix=matrix)
         except metrics.HoldoutError as e:  # (a traceback before; errors of pgscore's own code still are)
             raise InvalidModel(
                 f"cannot measure the hold-out metrics: a copy of {_estimator_name(estimator)} refit on 80% of the "
@@ -211,12 +211,16 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     threshold = metrics.positive_above(estimator) if task == "binary" else 0.5
     if threshold != 0.5:
         meta["metrics"]["threshold"] = threshold
+    # the predicted classes of the rows the score baseline is drawn from (a multiclass model's class mix, 0121)
+    predicted = features.predicted_of(estimator, matrix) if task == "multiclass" and scores is not None else None
     if held is not None and len(held) >= HELD_SCORES:  # the score baseline: what service will look like
-        scores = held
+        scores, predicted = held, held_classes
         meta["metrics"]["score_baseline"] = f"hold-out: {len(held)} rows scored by the copy refit on the rest"
     elif scores is not None:
         meta["metrics"]["score_baseline"] = f"training rows: {len(scores)} scored by this version (in-sample)"
     rows = baseline.capture(matrix, names, scores, n_bins) if X is not None else []
+    if predicted is not None:
+        rows.append(baseline.class_mix(predicted, classes))
     if compile:
         say(f"compiling it to numpy and proving it equal on up to {min(len(matrix), VERIFY_ROWS):,} rows, and on "
             "them again with values blanked where it takes missing values")  # (engine_note counts both sets)

@@ -294,7 +294,7 @@ SELECT b.kind, b.feature, b.position, b.edges, b.expected, b.null_rate,
        coalesce((SELECT c.n FROM counts c WHERE c.kind = b.kind AND c.position = b.position AND c.bin = -1),
                 0) AS n_null
   FROM pgscore.baselines b
- WHERE b.model_id = %(model_id)s
+ WHERE b.model_id = %(model_id)s AND b.kind IN ('feature', 'score')
  ORDER BY b.kind = 'score', b.position
 """
 

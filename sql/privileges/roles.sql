@@ -65,7 +65,7 @@ GRANT USAGE ON SCHEMA pgscore TO pgscore_reader;
 GRANT SELECT ON pgscore.model_versions, pgscore.predictions, pgscore.feature_drift, pgscore.score_drift,
     pgscore.drift_by_day, pgscore.outcome_matches, pgscore.realised_performance, pgscore.performance_by_day,
     pgscore.calibration, pgscore.alerts, pgscore.shadow_versions, pgscore.realised_performance_by_version,
-    pgscore.performance_by_day_by_version, pgscore.baseline_bins, pgscore.window_checks
+    pgscore.performance_by_day_by_version, pgscore.baseline_bins, pgscore.window_checks, pgscore.class_drift
     TO pgscore_reader;
 -- the windows and thresholds the views and alerts are computed with (dashboards draw the threshold lines)
 GRANT SELECT ON pgscore.drift_windows, pgscore.drift_thresholds TO pgscore_reader;
@@ -83,6 +83,8 @@ GRANT EXECUTE ON FUNCTION pgscore.shadow_drift_stats(), pgscore.shadow_performan
 GRANT EXECUTE ON FUNCTION pgscore.performance_stats_of(boolean, bigint[], text) TO pgscore_reader, pgscore_admin;
 -- the live versions' drift in the windows alone, which alerts reads (0103)
 GRANT EXECUTE ON FUNCTION pgscore.window_drift_stats() TO pgscore_reader, pgscore_admin;
+-- the live classifiers' predicted-class mix, which class_drift and alerts read (0121)
+GRANT EXECUTE ON FUNCTION pgscore.class_drift_stats() TO pgscore_reader, pgscore_admin;
 -- the noise floors the levels are judged against, and the normal quantile behind them: they read nothing
 GRANT EXECUTE ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint),
     pgscore.normal_quantile(float8) TO pgscore_reader, pgscore_admin;

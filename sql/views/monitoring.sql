@@ -35,7 +35,7 @@ SELECT l.model_id, l.logged_at, b.kind, b.position, v.x,
        CASE WHEN v.x IS NULL OR v.x = 'NaN'::float8 THEN -1 ELSE width_bucket(v.x, b.edges) END AS bin,
        (v.x <> 'NaN'::float8 AND (v.x < b.min OR v.x > b.max)) AS out_of_range
   FROM pgscore.prediction_log l
-  JOIN pgscore.baselines b ON b.model_id = l.model_id
+  JOIN pgscore.baselines b ON b.model_id = l.model_id AND b.kind <> 'class'
  CROSS JOIN LATERAL (SELECT CASE WHEN b.kind = 'score' THEN l.score ELSE l.features[b.position + 1] END AS x) v
  WHERE pg_column_size(l.features) <= 1024 AND pg_column_compression(l.features) IS NULL
 UNION ALL
@@ -48,8 +48,19 @@ SELECT l.model_id, l.logged_at, b.kind, b.position, v.x,
                      SELECT 'feature'::text, (u.i - 1)::integer, u.x
                        FROM unnest(l.features) WITH ORDINALITY AS u(x, i)) v
   JOIN pgscore.baselines b ON b.model_id = l.model_id AND b.kind = v.kind AND b.position = v.position
- WHERE pg_column_size(l.features) > 1024 OR pg_column_compression(l.features) IS NOT NULL;
-COMMENT ON VIEW pgscore.prediction_values IS 'Internal: every logged feature value and score with its baseline bin';
+ WHERE pg_column_size(l.features) > 1024 OR pg_column_compression(l.features) IS NOT NULL
+UNION ALL
+-- a multiclass model's predicted class (migration 0121), where its version has a class baseline: bin i is the
+-- (i+1)th of its classes, -1 a row without a label (or with one that is none of them); x is NULL, never summed
+SELECT l.model_id, l.logged_at, b.kind, b.position, NULL::float8, coalesce(k.i, -1), false
+  FROM pgscore.prediction_log l
+  JOIN pgscore.baselines b ON b.model_id = l.model_id AND b.kind = 'class'
+  LEFT JOIN (SELECT cb.model_id, e.c, (e.i - 1)::integer AS i
+               FROM pgscore.baselines cb
+               JOIN pgscore.models m ON m.model_id = cb.model_id AND jsonb_typeof(m.classes) = 'array'
+              CROSS JOIN LATERAL jsonb_array_elements_text(m.classes) WITH ORDINALITY AS e(c, i)
+              WHERE cb.kind = 'class') k ON k.model_id = l.model_id AND k.c = l.label;
+COMMENT ON VIEW pgscore.prediction_values IS 'Internal: every logged feature value and score with its baseline bin, and (since 0121) a multiclass model''s predicted class as the bin of its class baseline';
 
 -- A period is [starts, ends). Whole 5-minute buckets in [bucket_from, bucket_to) come from drift_rollup;
 -- the rest, [starts, bucket_from) and [bucket_to, ends), from the log itself.
@@ -1019,7 +1030,7 @@ base AS MATERIALIZED (
            -- many of them are features, which each check says with the family (0091)
            count(*) OVER (PARTITION BY live.model_id) AS family,
            count(*) FILTER (WHERE b.kind = 'feature') OVER (PARTITION BY live.model_id) AS family_features
-      FROM live JOIN pgscore.baselines b ON b.model_id = live.model_id
+      FROM live JOIN pgscore.baselines b ON b.model_id = live.model_id AND b.kind IN ('feature', 'score')  -- (0121)
 ),
 agg AS MATERIALIZED (
     SELECT c.model_id, c.period_kind, c.period, c.kind, c.position,
@@ -1390,6 +1401,107 @@ COMMENT ON COLUMN pgscore.drift_by_day.null_rate IS 'Share of NULL/NaN values am
 COMMENT ON COLUMN pgscore.drift_by_day.out_of_range IS 'Share of the day''s non-NULL values outside the baseline min..max (null_rate counts the NULL ones)';
 COMMENT ON COLUMN pgscore.drift_by_day.status IS 'The worst level among the day''s metrics: alert, warn, ok; or insufficient_data, no_data, not_applicable; judged as feature_drift''s windows are, by pgscore.drift_thresholds and (where a confidence is set) the noise floors at the day''s n (checks holds each)';
 COMMENT ON COLUMN pgscore.drift_by_day.checks IS 'Each drift metric of the day checked (since 0097), as window_checks and pgscore.check_rows give a window''s: its value, thresholds, level and (where its confidence is set) its confidence and noise floor, and its family: family (the k features and score its floor is family-wise over), family_features and check_confidence (the confidence^(1/k) its floor is at)';
+
+/*
+ * The mix of a classifier's predicted classes per live model and window against the mix at deploy (migration
+ * 0121): score_drift reads a multiclass model's top-class probability, which can hold still while the class it
+ * belongs to moves (a trial's model predicted 'high' for 83% of a window, 36% at deploy, its score's PSI 0.075).
+ * Counted as the features and score are (drift_counts_of: rollups, then the log), each logged label binned on the
+ * version's class baseline (prediction_values); n counts the predictions whose label is one of the model's classes,
+ * n_unlabelled the others (no label logged, a binary classifier's as a rule). PSI with the shares floored at 1e-4
+ * as drift_stats_of's; judged by pgscore.judge on drift_thresholds' class_mix row. A version without a class
+ * baseline (a binary classifier, a model deployed without training data or before 0121) has no status.
+ */
+CREATE FUNCTION pgscore.class_drift_stats()
+RETURNS TABLE (model_id bigint, name text, version integer, task text, window_name text, sort_order integer,
+               n bigint, n_unlabelled bigint, classes text[], shares float8[], baseline_shares float8[],
+               baseline_n bigint, psi float8, largest_change_class text, largest_change float8, checks jsonb,
+               status text, firing text, min_n integer)
+LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET work_mem = '64MB'
+SET extra_float_digits = 1
+ROWS 50
+AS $fn$
+WITH live AS MATERIALIZED (
+    SELECT lm.model_id, lm.name, lm.version, lm.task, ARRAY(SELECT jsonb_array_elements_text(lm.classes)) AS classes,
+           b.expected, b.n AS base_n
+      FROM pgscore.live_models lm
+      LEFT JOIN pgscore.baselines b ON b.model_id = lm.model_id AND b.kind = 'class'
+     WHERE lm.task IN ('binary', 'multiclass') AND jsonb_typeof(lm.classes) = 'array'
+),
+counts AS MATERIALIZED (
+    SELECT c.model_id, c.period, c.bin, c.n
+      FROM pgscore.drift_counts_of(ARRAY(SELECT l.model_id FROM live l WHERE l.expected IS NOT NULL), 'window', NULL) c
+     WHERE c.kind = 'class'
+),
+shares AS (
+    SELECT g.*, g.k::float8 / nullif(sum(g.k) OVER w, 0) AS c, sum(g.k) OVER w AS n
+      FROM (SELECT l.model_id, dw.window_name, g.i, l.classes[g.i + 1] AS class, l.expected[g.i + 1] AS e,
+                   coalesce((SELECT sum(c.n) FROM counts c
+                              WHERE c.model_id = l.model_id AND c.period = dw.window_name AND c.bin = g.i), 0) AS k
+              FROM live l
+             CROSS JOIN pgscore.drift_windows dw
+             CROSS JOIN LATERAL generate_series(0, cardinality(l.expected) - 1) g(i)
+             WHERE l.expected IS NOT NULL) g
+    WINDOW w AS (PARTITION BY g.model_id, g.window_name)
+),
+mix AS (
+    SELECT s.model_id, s.window_name, max(s.n)::bigint AS n,
+           CASE WHEN max(s.n) > 0 THEN array_agg(s.c ORDER BY s.i) END AS shares,
+           sum((greatest(s.c, 1e-4) - greatest(s.e, 1e-4)) * ln(greatest(s.c, 1e-4) / greatest(s.e, 1e-4))) AS psi,
+           (array_agg(s.class ORDER BY abs(s.c - s.e) DESC, s.i))[1] AS largest_change_class,
+           (array_agg(s.c - s.e ORDER BY abs(s.c - s.e) DESC, s.i))[1] AS largest_change
+      FROM shares s
+     GROUP BY s.model_id, s.window_name
+)
+SELECT l.model_id, l.name, l.version, l.task, dw.window_name, dw.sort_order,
+       CASE WHEN l.expected IS NOT NULL THEN coalesce(m.n, 0) END,
+       CASE WHEN l.expected IS NOT NULL
+            THEN coalesce((SELECT sum(c.n) FROM counts c
+                            WHERE c.model_id = l.model_id AND c.period = dw.window_name AND c.bin = -1), 0)::bigint END,
+       l.classes, m.shares, l.expected, l.base_n, m.psi, m.largest_change_class, m.largest_change,
+       j.checks, j.status, j.firing, j.min_n
+  FROM live l
+ CROSS JOIN pgscore.drift_windows dw
+  LEFT JOIN mix m ON m.model_id = l.model_id AND m.window_name = dw.window_name
+  LEFT JOIN LATERAL pgscore.judge(ARRAY['class_mix'], ARRAY[m.psi], ARRAY[coalesce(m.n, 0)]) j
+         ON l.expected IS NOT NULL
+$fn$;
+COMMENT ON FUNCTION pgscore.class_drift_stats() IS 'Per live classifier and window: the share of each predicted class among its logged predictions against the shares at deploy (its class baseline), their PSI, the class whose share moved most, and the class_mix check; read it through pgscore.class_drift and alerts';
+
+CREATE VIEW pgscore.class_drift AS
+SELECT s.name AS model, s.version, s.task, s.window_name, s.n, s.n_unlabelled, s.classes, s.shares,
+       s.baseline_shares, s.psi, s.largest_change_class, s.largest_change, s.status, s.firing,
+       CASE WHEN s.baseline_shares IS NULL AND s.task = 'binary'
+                THEN 'a binary classifier: its predicted class is its score above the threshold, whose drift score_drift judges; no class baseline is captured'
+            WHEN s.baseline_shares IS NULL
+                THEN 'no class baseline: deployed before migration 0121 or without training data; redeploy with --train (or X) to monitor the class mix'
+            WHEN s.n = 0 THEN 'no predictions with a predicted class in this window'
+            WHEN s.status = 'insufficient_data' THEN format('%s predictions, fewer than the %s needed', s.n, s.min_n)
+       END AS note,
+       s.baseline_n, s.checks
+  FROM pgscore.class_drift_stats() s
+ ORDER BY s.name, s.sort_order;
+COMMENT ON VIEW pgscore.class_drift IS 'Per live classifier and window (migration 0121): the share of each predicted class among the predictions logged in the window against its share at deploy, their PSI and the class that moved most; a multiclass model''s top-class score can hold still while the mix moves, which score_drift does not see';
+COMMENT ON COLUMN pgscore.class_drift.model IS 'Model name';
+COMMENT ON COLUMN pgscore.class_drift.version IS 'The live version';
+COMMENT ON COLUMN pgscore.class_drift.task IS 'multiclass, or binary (listed without a status: see note)';
+COMMENT ON COLUMN pgscore.class_drift.window_name IS 'Monitoring window (pgscore.drift_windows)';
+COMMENT ON COLUMN pgscore.class_drift.n IS 'How many predictions of the version logged in the window carry a predicted class (label) that is one of its classes: what shares and psi are computed over; NULL without a class baseline';
+COMMENT ON COLUMN pgscore.class_drift.n_unlabelled IS 'How many predictions of the version logged in the window carry no predicted class, or one that is none of its classes: left out of the shares; NULL without a class baseline';
+COMMENT ON COLUMN pgscore.class_drift.classes IS 'The model''s classes as text (as the audit log''s label holds them), in the order of predict_proba''s columns: shares and baseline_shares are in this order';
+COMMENT ON COLUMN pgscore.class_drift.shares IS 'Share of each class (in the order of classes) among the window''s n predictions; NULL when n is 0 or without a class baseline';
+COMMENT ON COLUMN pgscore.class_drift.baseline_shares IS 'Share of each class (in the order of classes) that the version predicted at deploy, on the rows its score baseline was drawn from (the hold-out''s, or the training rows''); NULL without a class baseline';
+COMMENT ON COLUMN pgscore.class_drift.psi IS 'Population stability index over the classes: sum of (s - e) * ln(s / e) over each class''s share s now and e at deploy, both floored at 1e-4 (as the other PSI); judged as class_mix';
+COMMENT ON COLUMN pgscore.class_drift.largest_change_class IS 'The class whose share moved most from deploy (the first of the classes on a tie)';
+COMMENT ON COLUMN pgscore.class_drift.largest_change IS 'That class''s share now minus its share at deploy (0.2: 20 percentage points more)';
+COMMENT ON COLUMN pgscore.class_drift.status IS 'The class_mix check''s level: ok, warn, alert (by pgscore.drift_thresholds'' class_mix row, without a noise floor), no_data, insufficient_data; NULL without a class baseline (note says why)';
+COMMENT ON COLUMN pgscore.class_drift.firing IS 'class_mix when status is warn or alert, else NULL';
+COMMENT ON COLUMN pgscore.class_drift.note IS 'Why status is NULL, no_data or insufficient_data';
+COMMENT ON COLUMN pgscore.class_drift.baseline_n IS 'How many rows the class baseline was captured from';
+COMMENT ON COLUMN pgscore.class_drift.checks IS 'The class_mix check, as the other drift views give theirs: value (psi), n, warn, alert, min_n and level';
 
 /*
  * feature_drift and score_drift for one version, live or not (a challenger deployed with --no-activate, a
@@ -1988,6 +2100,13 @@ SELECT r.name, r.version, 'performance', 'outcomes', r.period, r.sort_order, c.m
        (CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END)::float8, c.level, true
   FROM pgscore.shadow_performance_stats() r
  CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text)
+ WHERE c.level IN ('warn', 'alert')
+UNION ALL
+-- the live versions' predicted-class mix (migration 0121): what 'class', subject 'mix'
+SELECT s.name, s.version, 'class', 'mix', s.window_name, s.sort_order, c.metric, c.value,
+       CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END, c.level, false
+  FROM pgscore.class_drift_stats() s
+ CROSS JOIN LATERAL jsonb_to_recordset(s.checks) c(metric text, value float8, warn float8, alert float8, level text)
  WHERE c.level IN ('warn', 'alert');
 COMMENT ON VIEW pgscore.firing IS 'Internal: every condition at warn or alert level now, of each live version and each shadow version';
 COMMENT ON COLUMN pgscore.firing.shadow IS 'true for a condition of a shadow version (pgscore.shadow_versions), false for the live version''s';
@@ -2000,7 +2119,7 @@ SELECT f.model, f.version, f.what, f.subject, f.window_name, f.metric, f.value, 
         AND s.subject = f.subject AND s.window_name = f.window_name AND s.metric = f.metric AND s.level = f.level
  ORDER BY f.level = 'alert' DESC, f.model, f.shadow, f.version, f.what, f.subject, f.sort_order, f.metric;
 COMMENT ON COLUMN pgscore.alerts.level IS 'warn or alert: the level the condition reached (conditions below warn are not listed)';
-COMMENT ON VIEW pgscore.alerts IS 'Every firing condition: drift of a feature or the score, or realised performance, at warn or alert level in some window, of each model''s live version and of each shadow version scored next to it (shadow true)';
+COMMENT ON VIEW pgscore.alerts IS 'Every firing condition: drift of a feature or the score, of a classifier''s predicted-class mix (what class, subject mix, metric class_mix: pgscore.class_drift, since 0121), or realised performance, at warn or alert level in some window, of each model''s live version and of each shadow version scored next to it (shadow true)';
 COMMENT ON COLUMN pgscore.alerts.shadow IS 'true for a condition of a version scored in shadow (pgscore.shadow_versions): its drift against its own baseline, its realised performance by its own predictions (as realised_performance_by_version); false for the live version''s';
 
 /*
@@ -2046,6 +2165,7 @@ SELECT m.name AS model, m.version, b.model_id, b.kind, b.feature, b.position, (e
   FROM pgscore.baselines b
   JOIN pgscore.models m ON m.model_id = b.model_id
  CROSS JOIN LATERAL unnest(b.expected) WITH ORDINALITY AS e(expected, i)
+ WHERE b.kind IN ('feature', 'score')  -- the class mix's (0121): pgscore.class_drift's baseline_shares
  ORDER BY m.name, m.version, b.kind = 'score', b.position, e.i;
 COMMENT ON VIEW pgscore.baseline_bins IS 'Per model version, feature (and score) and baseline bin: the bin''s edges and the share of the training values present (not NULL or NaN) that fell in it, which drift is measured against, with the baseline''s n, null rate, mean, std, min and max';
 COMMENT ON COLUMN pgscore.baseline_bins.model IS 'Model name';

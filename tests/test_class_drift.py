@@ -1,0 +1,208 @@
+"""A classifier's predicted-class mix against its mix at deploy (migration 0121): the class baseline a multiclass
+deploy captures, pgscore.class_drift's shares, PSI and status against a count and a computation by hand, the
+class_mix check in alerts, through the log and through the rollups, and what a version without a class baseline
+(a binary classifier, a model deployed before 0121) shows."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import psycopg2
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from helpers import ensure_role, query
+from pgscore import datasets, metrics, registry
+
+TOL = 1e-9
+EPS = 1e-4  # the PSI floor, as in pgscore.drift_stats_of
+CLASSES = ["high", "low", "mid"]  # the model's classes, in scikit-learn's (sorted) order, as pgscore.models holds them
+
+
+@pytest.fixture(scope="module")
+def tier_data():
+    X, _, names = datasets.churn(1500, seed=3)
+    # three tiers by a feature's terciles, with noise: the model learns them, not perfectly
+    rng = np.random.default_rng(0)
+    z = np.nan_to_num(X[:, 0]) + rng.normal(0, 0.3 * np.nanstd(X[:, 0]), len(X))
+    y = np.array(["low", "mid", "high"])[np.digitize(z, np.quantile(z, [1 / 3, 2 / 3]))]
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(np.nan_to_num(X), y)
+    return np.nan_to_num(X), y, names, model
+
+
+@pytest.fixture
+def tier(db_url, tier_data):
+    X, y, names, model = tier_data
+    rec = registry.deploy(db_url, "tier", model, X, y, feature_names=names)
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    yield conn, rec["model_id"]
+    conn.close()
+
+
+def log_labels(conn, model_id, labels, ago="0 seconds"):
+    """Prediction-log rows of model_id carrying `labels` (None: no label), logged `ago` before now()."""
+    query(conn, """
+        INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, label, source)
+        SELECT now() - %s::interval, %s, 'k' || i, ARRAY[0.0]::float8[], 0.5, l, 'batch'
+          FROM unnest(%s::text[]) WITH ORDINALITY u(l, i)""", (ago, model_id, list(labels)))
+
+
+def mix(counts):
+    return [c for c, k in zip(CLASSES, counts) for _ in range(k)]
+
+
+def hand_psi(shares, expected):
+    return sum((max(c, EPS) - max(e, EPS)) * math.log(max(c, EPS) / max(e, EPS)) for c, e in zip(shares, expected))
+
+
+def class_row(conn, window="1 hour"):
+    cols = ["n", "n_unlabelled", "classes", "shares", "baseline_shares", "psi", "largest_change_class",
+            "largest_change", "status", "firing", "note", "baseline_n", "task"]
+    row, = query(conn, f"SELECT {', '.join(cols)} FROM pgscore.class_drift "  # noqa: S608 - names from the list
+                       "WHERE model = 'tier' AND window_name = %s", (window,))
+    return dict(zip(cols, row))
+
+
+def test_a_multiclass_deploy_captures_the_class_mix_of_the_rows_its_score_baseline_is_drawn_from(tier, tier_data):
+    """The class baseline: one row, the share of each class (in the model's class order) that the hold-out copy
+    predicts for the hold-out rows, which the score baseline is drawn from too; edges 1..k-1; n the hold-out's."""
+    conn, model_id = tier
+    X, y, _, model = tier_data
+    _, held, held_classes = metrics.holdout(model, X, y, "multiclass", matrix=X)
+    (classes,), = query(conn, "SELECT classes FROM pgscore.models WHERE model_id = %s", (model_id,))
+    expected = [float(np.mean(held_classes == c)) for c in classes]
+    rows = query(conn, "SELECT feature, position, edges, expected, n, null_rate, mean FROM pgscore.baselines "
+                       "WHERE model_id = %s AND kind = 'class'", (model_id,))
+    assert len(rows) == 1
+    feature, position, edges, got, n, null_rate, mean = rows[0]
+    assert (feature, position, edges, n, null_rate, mean) == ("class", 0, [1.0, 2.0], len(held), 0.0, None)
+    assert np.allclose(got, expected, atol=TOL, rtol=0) and abs(sum(got) - 1) < TOL
+    (score_n,), = query(conn, "SELECT n FROM pgscore.baselines WHERE model_id = %s AND kind = 'score'", (model_id,))
+    assert score_n == n
+    # the feature and score views and baseline_bins keep to their own rows
+    assert query(conn, "SELECT DISTINCT kind FROM pgscore.baseline_bins WHERE model = 'tier' ORDER BY 1") == [
+        ("feature",), ("score",)]
+    log_labels(conn, model_id, mix([10, 10, 10]))
+    assert query(conn, "SELECT count(*) FROM pgscore.score_drift WHERE model = 'tier'") == [(5,)]
+    assert query(conn, "SELECT DISTINCT what FROM pgscore.window_checks WHERE model = 'tier' "
+                       "AND what <> 'performance' ORDER BY 1") == [
+        ("feature",), ("score",)]
+
+
+def test_class_drift_counts_the_shares_and_psi_by_hand_from_the_log_and_from_the_rollups(tier):
+    """Each class's share among the window's labelled predictions, a count by hand; the unlabelled (no label, a
+    label none of the classes) apart; PSI as computed by hand; the largest change; the same numbers once
+    refresh_monitoring has rolled the rows up."""
+    conn, model_id = tier
+    counts = [50, 30, 120]
+    log_labels(conn, model_id, mix(counts) + [None] * 7 + ["nope"] * 3, ago="20 minutes")
+    (expected,), = query(conn, "SELECT expected FROM pgscore.baselines WHERE model_id = %s AND kind = 'class'",
+                         (model_id,))
+    shares = [k / 200 for k in counts]
+    psi = hand_psi(shares, expected)
+    change = [c - e for c, e in zip(shares, expected)]
+    top = max(range(3), key=lambda i: abs(change[i]))
+    for refreshed in (False, True):
+        if refreshed:
+            query(conn, "SELECT pgscore.refresh_monitoring()")
+            assert query(conn, "SELECT sum(n) FROM pgscore.drift_rollup WHERE model_id = %s AND kind = 'class'",
+                         (model_id,)) == [(210,)]
+        r = class_row(conn)
+        assert (r["n"], r["n_unlabelled"], r["classes"], r["task"]) == (200, 10, CLASSES, "multiclass"), refreshed
+        assert np.allclose(r["shares"], shares, atol=TOL, rtol=0)
+        assert np.allclose(r["baseline_shares"], expected, atol=TOL, rtol=0)
+        assert abs(r["psi"] - psi) < TOL
+        assert (r["largest_change_class"], round(r["largest_change"], 12)) == (CLASSES[top], round(change[top], 12))
+        want = "alert" if psi >= 0.2 else "warn" if psi >= 0.1 else "ok"
+        assert (r["status"], r["note"]) == (want, None)
+
+
+def test_a_shift_of_the_mix_warns_or_alerts_and_no_shift_stays_ok(tier):
+    """The mix at deploy stays ok; a mix whose PSI passes class_mix's warn warns, past its alert alerts, in
+    class_drift and in alerts (what class, subject mix); fewer than min_n is insufficient_data."""
+    conn, model_id = tier
+    (expected,), = query(conn, "SELECT expected FROM pgscore.baselines WHERE model_id = %s AND kind = 'class'",
+                         (model_id,))
+    (warn, alert, min_n), = query(conn, "SELECT warn, alert, min_n FROM pgscore.drift_thresholds "
+                                        "WHERE metric = 'class_mix'")
+    assert (warn, alert, min_n) == (0.1, 0.2, 100)
+
+    def status_after(counts):
+        query(conn, "DELETE FROM pgscore.prediction_log WHERE model_id = %s", (model_id,))
+        log_labels(conn, model_id, mix(counts))
+        return class_row(conn)
+
+    same = [round(e * 3000) for e in expected]
+    r = status_after(same)
+    assert (r["status"], r["firing"]) == ("ok", None) and r["psi"] < 0.01
+    assert query(conn, "SELECT count(*) FROM pgscore.alerts WHERE model = 'tier' AND what = 'class'") == [(0,)]
+    # the trial's shift: 'high' for 83% of the predictions
+    r = status_after([2490, 255, 255])
+    assert r["psi"] >= alert and (r["status"], r["firing"]) == ("alert", "class_mix")
+    assert r["largest_change_class"] == "high"
+    assert ("class", "mix", "1 hour", "class_mix", "alert") in query(
+        conn, "SELECT what, subject, window_name, metric, level FROM pgscore.alerts WHERE model = 'tier'")
+    # a shift between warn and alert: move shares from low to high until PSI is in [warn, alert)
+    for moved in range(0, 3000, 10):
+        counts = [same[0] + min(moved, same[1]), same[1] - min(moved, same[1]), same[2]]
+        if warn <= hand_psi([k / sum(counts) for k in counts], expected) < alert:
+            break
+    else:
+        pytest.fail("no mix with a PSI between warn and alert")
+    r = status_after(counts)
+    assert (r["status"], r["firing"]) == ("warn", "class_mix")
+    assert ("class", "mix", "1 hour", "class_mix", "warn") in query(
+        conn, "SELECT what, subject, window_name, metric, level FROM pgscore.alerts WHERE model = 'tier'")
+    r = status_after([99, 0, 0])
+    assert (r["status"], r["note"]) == ("insufficient_data", "99 predictions, fewer than the 100 needed")
+    r = status_after([])
+    assert (r["n"], r["status"], r["shares"], r["note"]) == (
+        0, "no_data", None, "no predictions with a predicted class in this window")
+
+
+def test_a_version_without_a_class_baseline_has_no_status_and_says_why(tier):
+    """A model deployed before 0121 (its class baseline deleted here) shows the classes, no shares, a NULL status
+    and a note; never an alert."""
+    conn, model_id = tier
+    log_labels(conn, model_id, mix([500, 0, 0]))
+    assert class_row(conn)["status"] == "alert"
+    query(conn, "DELETE FROM pgscore.baselines WHERE model_id = %s AND kind = 'class'", (model_id,))
+    r = class_row(conn)
+    assert (r["status"], r["n"], r["shares"], r["baseline_shares"], r["psi"], r["classes"]) == (
+        None, None, None, None, None, CLASSES)
+    assert r["note"].startswith("no class baseline: deployed before migration 0121")
+    assert query(conn, "SELECT count(*) FROM pgscore.alerts WHERE model = 'tier' AND what = 'class'") == [(0,)]
+
+
+def test_a_binary_classifier_is_listed_without_a_class_baseline(db_url, tier_data):
+    """A binary classifier's predicted class is its score above the threshold, which score_drift judges: its deploy
+    captures no class baseline, and class_drift lists it with a NULL status and a note saying so."""
+    X, y, names, _ = tier_data
+    yb = (y == "high").astype(int)
+    rec = registry.deploy(db_url, "yes_no", LogisticRegression(max_iter=1000).fit(X, yb), X, yb,
+                          feature_names=names)
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    assert query(conn, "SELECT count(*) FROM pgscore.baselines WHERE model_id = %s AND kind = 'class'",
+                 (rec["model_id"],)) == [(0,)]
+    rows = query(conn, "SELECT task, status, n, note FROM pgscore.class_drift WHERE model = 'yes_no'")
+    assert len(rows) == 5 and {r[:3] for r in rows} == {("binary", None, None)}
+    assert rows[0][3].startswith("a binary classifier: its predicted class is its score above the threshold")
+    conn.close()
+
+
+def test_the_reader_role_reads_class_drift(db_url, tier):
+    conn, model_id = tier
+    log_labels(conn, model_id, mix([500, 0, 0]))
+    ensure_role(conn, "pgscore_t_bi", login=True)
+    query(conn, "GRANT pgscore_reader TO pgscore_t_bi")
+    reader = psycopg2.connect(db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_bi@"))
+    reader.autocommit = True
+    assert query(reader, "SELECT status FROM pgscore.class_drift WHERE model = 'tier' AND window_name = '1 hour'") == [
+        ("alert",)]
+    assert query(reader, "SELECT count(*) FROM pgscore.alerts WHERE what = 'class'") == [(5,)]
+    reader.close()
