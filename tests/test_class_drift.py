@@ -206,3 +206,20 @@ def test_the_reader_role_reads_class_drift(db_url, tier):
         ("alert",)]
     assert query(reader, "SELECT count(*) FROM pgscore.alerts WHERE what = 'class'") == [(5,)]
     reader.close()
+
+
+def test_realised_performance_says_why_a_multiclass_models_auc_brier_and_log_loss_are_null(tier):
+    """A multiclass model's judged window: auc, brier and log_loss NULL, deploy_log_loss filled, and the note says
+    why (the log holds the top class's probability alone) and that accuracy is what it is judged on (0121: the
+    note was empty)."""
+    conn, model_id = tier
+    log_labels(conn, model_id, mix([40, 40, 40]), ago="1 minute")
+    query(conn, "SELECT pgscore.record_outcome('tier', 'k' || i, 'high') FROM generate_series(1, 120) i")
+    (auc, brier, log_loss, accuracy, deploy_log_loss, status, note), = query(
+        conn, "SELECT auc, brier, log_loss, accuracy, deploy_log_loss, status, note FROM pgscore.realised_performance "
+              "WHERE model = 'tier' AND window_name = '1 hour'")
+    assert (auc, brier, log_loss) == (None, None, None)
+    assert abs(accuracy - 40 / 120) < TOL and deploy_log_loss is not None and status in ("ok", "warn", "alert")
+    assert note.startswith("a multiclass model: auc, brier and log_loss are NULL, as the audit log holds the top "
+                           "class's probability alone")
+    assert "accuracy (the logged predicted class against the outcome) is what it is judged on" in note

@@ -1,7 +1,28 @@
--- 0121 class_drift, undone: the views and functions as 0103 (firing), 0094 (drift_stats_of), 0048
+-- 0121 class_drift, undone: the views and functions as 0103 (firing), 0113 (performance_rows), 0094 (drift_stats_of), 0048
 -- (prediction_values) and 0078 (baseline_bins) left them; the class baselines, their rollups, alerts and
 -- threshold row go
 DROP VIEW pgscore.class_drift;
+CREATE OR REPLACE VIEW pgscore.performance_rows AS
+SELECT name AS model, version, task, period AS window_name, n, positives, auc, accuracy, precision, recall, brier,
+       log_loss, mae, rmse, deploy_auc, deploy_accuracy, deploy_brier, deploy_log_loss, deploy_mae, deploy_rmse,
+       status, firing,
+       CASE WHEN n = 0 THEN 'no outcomes matched to predictions of this version in this window'
+            WHEN status = 'insufficient_data' THEN format('%s outcomes, fewer than the %s needed', n, min_n)
+            WHEN status = 'not_applicable' AND coalesce(deploy_auc, deploy_accuracy, deploy_rmse) IS NULL
+                THEN 'no hold-out metrics at deploy to compare with (deployed without a target)'
+            WHEN status = 'not_applicable' AND task = 'multiclass'
+                THEN 'the predictions matched carry no predicted class (logged before migration 0017 by score, predict_proba or in batch): accuracy compares predict''s label with the outcome'
+            WHEN status = 'not_applicable' THEN 'no realised metric to compare with the deploy metrics'
+       END AS note,
+       unmatched_outcomes,
+       pgscore.jsonb_float8(deploy_metrics -> 'precision') AS deploy_precision,
+       pgscore.jsonb_float8(deploy_metrics -> 'recall') AS deploy_recall,
+       sort_order, checks
+  FROM (SELECT p.*, m.metrics AS deploy_metrics
+          FROM pgscore.performance_stats_of(false, NULL, 'window') p
+          JOIN pgscore.models m ON m.model_id = p.model_id) p
+ WHERE period_kind = 'window';
+
 CREATE OR REPLACE VIEW pgscore.firing AS
 SELECT s.name AS model, s.version, s.kind AS what, s.feature AS subject, s.period AS window_name, s.sort_order,
        c.metric, c.value, CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END AS threshold, c.level,
@@ -31,6 +52,7 @@ SELECT r.name, r.version, 'performance', 'outcomes', r.period, r.sort_order, c.m
  WHERE c.level IN ('warn', 'alert');
 COMMENT ON VIEW pgscore.alerts IS 'Every firing condition: drift of a feature or the score, or realised performance, at warn or alert level in some window, of each model''s live version and of each shadow version scored next to it (shadow true)';
 DROP FUNCTION pgscore.class_drift_stats();
+DROP FUNCTION pgscore.class_counts_of(bigint[]);
 
 CREATE OR REPLACE VIEW pgscore.baseline_bins AS
 SELECT m.name AS model, m.version, b.model_id, b.kind, b.feature, b.position, (e.i - 1)::integer AS bin,

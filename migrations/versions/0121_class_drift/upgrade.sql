@@ -310,11 +310,94 @@ SELECT m.name AS model, m.version, b.model_id, b.kind, b.feature, b.position, (e
  ORDER BY m.name, m.version, b.kind = 'score', b.position, e.i;
 
 /*
+ * The class counts behind pgscore.class_drift (migration 0121): drift_counts_of's for kind 'class' alone, in the
+ * windows, each part of a window read from where drift_counts_of reads it (its periods, segments and parts, the
+ * same text), the log's rows through the (model_id, logged_at) index with their labels joined to the classes.
+ * Through drift_counts_of, which counts every feature and the score as well, class_drift read a window from the
+ * log at the cost of all of them (1,000,000 rows of 12 features, none rolled up: over 75 s, cancelled; here
+ * 4.9-5.5 s).
+ */
+CREATE FUNCTION pgscore.class_counts_of(p_model_ids bigint[])
+RETURNS TABLE (model_id bigint, period text, bin integer, n bigint)
+LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET work_mem = '64MB'
+ROWS 200
+AS $fn$
+WITH live AS MATERIALIZED (
+    SELECT DISTINCT u.model_id FROM unnest(p_model_ids) AS u(model_id)
+      JOIN pgscore.baselines b ON b.model_id = u.model_id AND b.kind = 'class'
+),
+classes AS MATERIALIZED (
+    SELECT m.model_id, e.c, (e.i - 1)::integer AS i
+      FROM live JOIN pgscore.models m ON m.model_id = live.model_id AND jsonb_typeof(m.classes) = 'array'
+     CROSS JOIN LATERAL jsonb_array_elements_text(m.classes) WITH ORDINALITY AS e(c, i)
+),
+periods AS (
+    SELECT p.*, date_trunc('day', p.bucket_from, 'UTC')
+                + CASE WHEN date_trunc('day', p.bucket_from, 'UTC') = p.bucket_from THEN interval '0'
+                       ELSE interval '24 hours' END AS first_day,
+           date_trunc('day', p.bucket_to, 'UTC') AS end_day
+      FROM pgscore.monitoring_periods p
+     WHERE p.period_kind = 'window'
+),
+segments AS MATERIALIZED (  -- [lo, hi) of a period and where to count it; the whole days exist only if first_day < end_day
+    SELECT p.period_kind, p.period, s.src, s.lo,
+           -- today's rows up to where the windows end (monitoring_periods): one part read once for both
+           CASE WHEN s.src = 'log' AND s.hi > now() THEN least(s.hi, statement_timestamp() + interval '1 minute')
+                ELSE s.hi END AS hi
+      FROM periods p
+     CROSS JOIN LATERAL (VALUES (p.first_day < p.end_day)) d(whole_days)
+     CROSS JOIN LATERAL (VALUES ('log', p.starts, least(p.bucket_from, p.ends)),
+                                ('bucket', p.bucket_from, CASE WHEN d.whole_days THEN p.first_day ELSE p.bucket_to END),
+                                ('day', p.first_day, CASE WHEN d.whole_days THEN p.end_day ELSE p.first_day END),
+                                ('bucket', CASE WHEN d.whole_days THEN p.end_day ELSE p.bucket_to END, p.bucket_to),
+                                ('log', p.bucket_to, p.ends)) s(src, lo, hi)
+     WHERE s.lo < s.hi
+),
+parts AS MATERIALIZED (SELECT DISTINCT sg.src, sg.lo, sg.hi FROM segments sg),
+part_counts AS MATERIALIZED (
+    SELECT pt.src, pt.lo, pt.hi, v.model_id, v.bin, count(*) AS n
+      FROM parts pt
+     CROSS JOIN live
+     CROSS JOIN LATERAL (SELECT l.model_id, coalesce(k.i, -1) AS bin
+                           FROM pgscore.prediction_log l
+                           LEFT JOIN classes k ON k.model_id = l.model_id AND k.c = l.label
+                          WHERE l.model_id = live.model_id AND l.logged_at >= pt.lo AND l.logged_at < pt.hi
+                         OFFSET 0) v
+     WHERE pt.src = 'log'
+     GROUP BY pt.src, pt.lo, pt.hi, v.model_id, v.bin
+    UNION ALL
+    SELECT pt.src, pt.lo, pt.hi, r.model_id, r.bin, sum(r.n)
+      FROM parts pt
+     CROSS JOIN live
+      JOIN pgscore.drift_rollup r ON r.model_id = live.model_id AND r.bucket >= pt.lo AND r.bucket < pt.hi
+                                 AND r.kind = 'class'
+     WHERE pt.src = 'bucket'
+     GROUP BY pt.src, pt.lo, pt.hi, r.model_id, r.bin
+    UNION ALL
+    SELECT pt.src, pt.lo, pt.hi, r.model_id, r.bin, sum(r.n)
+      FROM parts pt
+     CROSS JOIN live
+      JOIN pgscore.drift_rollup_day r ON r.model_id = live.model_id AND r.day >= pt.lo AND r.day < pt.hi
+                                     AND r.kind = 'class'
+     WHERE pt.src = 'day'
+     GROUP BY pt.src, pt.lo, pt.hi, r.model_id, r.bin
+)
+SELECT c.model_id, sg.period, c.bin, sum(c.n)::bigint
+  FROM segments sg
+  JOIN part_counts c ON c.src = sg.src AND c.lo = sg.lo AND c.hi = sg.hi
+ GROUP BY c.model_id, sg.period, c.bin
+$fn$;
+COMMENT ON FUNCTION pgscore.class_counts_of(bigint[]) IS 'Internal: per model version of p_model_ids with a class baseline, window and class (bin: its index in the model''s classes, from 0; -1 no label or none of them), how many predictions were logged; drift_counts_of''s kind class alone (class_drift reads it)';
+
+/*
  * The mix of a classifier's predicted classes per live model and window against the mix at deploy (migration
  * 0121): score_drift reads a multiclass model's top-class probability, which can hold still while the class it
  * belongs to moves (a trial's model predicted 'high' for 83% of a window, 36% at deploy, its score's PSI 0.075).
- * Counted as the features and score are (drift_counts_of: rollups, then the log), each logged label binned on the
- * version's class baseline (prediction_values); n counts the predictions whose label is one of the model's classes,
+ * Counted as the features and score are (rollups, then the log: class_counts_of), each logged label binned on the
+ * version's class baseline (prediction_values, which the rollups read); n counts the predictions whose label is one of the model's classes,
  * n_unlabelled the others (no label logged, a binary classifier's as a rule). PSI with the shares floored at 1e-4
  * as drift_stats_of's; judged by pgscore.judge on drift_thresholds' class_mix row. A version without a class
  * baseline (a binary classifier, a model deployed without training data or before 0121) has no status.
@@ -340,8 +423,7 @@ WITH live AS MATERIALIZED (
 ),
 counts AS MATERIALIZED (
     SELECT c.model_id, c.period, c.bin, c.n
-      FROM pgscore.drift_counts_of(ARRAY(SELECT l.model_id FROM live l WHERE l.expected IS NOT NULL), 'window', NULL) c
-     WHERE c.kind = 'class'
+      FROM pgscore.class_counts_of(ARRAY(SELECT l.model_id FROM live l WHERE l.expected IS NOT NULL)) c
 ),
 shares AS (
     SELECT g.*, g.k::float8 / nullif(sum(g.k) OVER w, 0) AS c, sum(g.k) OVER w AS n
@@ -409,9 +491,34 @@ COMMENT ON COLUMN pgscore.class_drift.firing IS 'class_mix when status is warn o
 COMMENT ON COLUMN pgscore.class_drift.note IS 'Why status is NULL, no_data or insufficient_data';
 COMMENT ON COLUMN pgscore.class_drift.baseline_n IS 'How many rows the class baseline was captured from';
 COMMENT ON COLUMN pgscore.class_drift.checks IS 'The class_mix check, as the other drift views give theirs: value (psi), n, warn, alert, min_n and level';
+REVOKE EXECUTE ON FUNCTION pgscore.class_counts_of(bigint[]) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION pgscore.class_drift_stats() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgscore.class_drift_stats() TO pgscore_reader, pgscore_admin;
 GRANT SELECT ON pgscore.class_drift TO pgscore_reader, pgscore_admin;
+
+CREATE OR REPLACE VIEW pgscore.performance_rows AS
+SELECT name AS model, version, task, period AS window_name, n, positives, auc, accuracy, precision, recall, brier,
+       log_loss, mae, rmse, deploy_auc, deploy_accuracy, deploy_brier, deploy_log_loss, deploy_mae, deploy_rmse,
+       status, firing,
+       CASE WHEN n = 0 THEN 'no outcomes matched to predictions of this version in this window'
+            WHEN status = 'insufficient_data' THEN format('%s outcomes, fewer than the %s needed', n, min_n)
+            WHEN status = 'not_applicable' AND coalesce(deploy_auc, deploy_accuracy, deploy_rmse) IS NULL
+                THEN 'no hold-out metrics at deploy to compare with (deployed without a target)'
+            WHEN status = 'not_applicable' AND task = 'multiclass'
+                THEN 'the predictions matched carry no predicted class (logged before migration 0017 by score, predict_proba or in batch): accuracy compares predict''s label with the outcome'
+            WHEN status = 'not_applicable' THEN 'no realised metric to compare with the deploy metrics'
+            -- (0121) said of every judged window of a multiclass model: its NULLs are no missing data
+            WHEN task = 'multiclass'
+                THEN 'a multiclass model: auc, brier and log_loss are NULL, as the audit log holds the top class''s probability alone, not every class''s; accuracy (the logged predicted class against the outcome) is what it is judged on. deploy_log_loss is the hold-out''s; deploy_auc and deploy_brier are NULL (its one-vs-rest AUC is its metrics'' auc_ovr, pgscore show)'
+       END AS note,
+       unmatched_outcomes,
+       pgscore.jsonb_float8(deploy_metrics -> 'precision') AS deploy_precision,
+       pgscore.jsonb_float8(deploy_metrics -> 'recall') AS deploy_recall,
+       sort_order, checks
+  FROM (SELECT p.*, m.metrics AS deploy_metrics
+          FROM pgscore.performance_stats_of(false, NULL, 'window') p
+          JOIN pgscore.models m ON m.model_id = p.model_id) p
+ WHERE period_kind = 'window';
 
 CREATE OR REPLACE VIEW pgscore.firing AS
 SELECT s.name AS model, s.version, s.kind AS what, s.feature AS subject, s.period AS window_name, s.sort_order,
