@@ -223,3 +223,17 @@ def test_realised_performance_says_why_a_multiclass_models_auc_brier_and_log_los
     assert note.startswith("a multiclass model: auc, brier and log_loss are NULL, as the audit log holds the top "
                            "class's probability alone")
     assert "accuracy (the logged predicted class against the outcome) is what it is judged on" in note
+
+
+def test_pgscore_drift_lists_the_class_mix_alert(tier):
+    """pgscore drift reads pgscore.alerts: the class mix's alert is in its alert list (what class, subject mix,
+    metric class_mix)."""
+    from pgscore import report
+
+    conn, model_id = tier
+    log_labels(conn, model_id, mix([500, 0, 0]))
+    conn.autocommit = False
+    data = report.collect(conn, "tier", "1 hour", report.check_args(conn, "tier", "1 hour"))
+    conn.autocommit = True
+    lines = [ln for ln in report.render_text(data).splitlines() if "class_mix" in ln]
+    assert lines and lines[0].split()[:2] == ["class", "mix"], lines

@@ -1,6 +1,6 @@
--- 0121 class_drift, undone: the views and functions as 0103 (firing), 0113 (performance_rows), 0094 (drift_stats_of), 0048
--- (prediction_values) and 0078 (baseline_bins) left them; the class baselines, their rollups, alerts and
--- threshold row go
+-- 0121 class_drift, undone: the views and functions as 0103 (firing), 0113 (performance_rows), 0094
+-- (drift_stats_of), 0048 (prediction_values) and 0078 (baseline_bins) left them; the class baselines, their
+-- rollups, alerts and threshold row go
 DROP VIEW pgscore.class_drift;
 CREATE OR REPLACE VIEW pgscore.performance_rows AS
 SELECT name AS model, version, task, period AS window_name, n, positives, auc, accuracy, precision, recall, brier,
