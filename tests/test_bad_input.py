@@ -515,7 +515,7 @@ SQL_CASES = [
     ("drift_counts_of NULL, unknown and repeated versions",
      "SELECT * FROM pgscore.drift_counts_of(ARRAY[NULL, -1, 1, 1]::bigint[], NULL, %s)", (INJECT,), OK, ""),
     ("drift_stats_of NULL versions", "SELECT * FROM pgscore.drift_stats_of(NULL, NULL)", (), OK, ""),
-    ("class_counts_of NULL, unknown and repeated versions (0121)",
+    ("class_counts_of NULL, unknown and repeated versions (0122)",
      "SELECT * FROM pgscore.class_counts_of(ARRAY[NULL, -1, 1, 1]::bigint[])", (), OK, ""),
     ("class_counts_of NULL versions", "SELECT * FROM pgscore.class_counts_of(NULL)", (), OK, ""),
     ("performance_stats NULL", "SELECT * FROM pgscore.performance_stats(NULL)", (), OK, ""),

@@ -1,7 +1,7 @@
-"""A classifier's predicted-class mix against its mix at deploy (migration 0121): the class baseline a multiclass
+"""A classifier's predicted-class mix against its mix at deploy (migration 0122): the class baseline a multiclass
 deploy captures, pgscore.class_drift's shares, PSI and status against a count and a computation by hand, the
 class_mix check in alerts, through the log and through the rollups, and what a version without a class baseline
-(a binary classifier, a model deployed before 0121) shows."""
+(a binary classifier, a model deployed before 0122) shows."""
 
 from __future__ import annotations
 
@@ -165,7 +165,7 @@ def test_a_shift_of_the_mix_warns_or_alerts_and_no_shift_stays_ok(tier):
 
 
 def test_a_version_without_a_class_baseline_has_no_status_and_says_why(tier):
-    """A model deployed before 0121 (its class baseline deleted here) shows the classes, no shares, a NULL status
+    """A model deployed before 0122 (its class baseline deleted here) shows the classes, no shares, a NULL status
     and a note; never an alert."""
     conn, model_id = tier
     log_labels(conn, model_id, mix([500, 0, 0]))
@@ -174,7 +174,7 @@ def test_a_version_without_a_class_baseline_has_no_status_and_says_why(tier):
     r = class_row(conn)
     assert (r["status"], r["n"], r["shares"], r["baseline_shares"], r["psi"], r["classes"]) == (
         None, None, None, None, None, CLASSES)
-    assert r["note"].startswith("no class baseline: deployed before migration 0121")
+    assert r["note"].startswith("no class baseline: deployed before migration 0122")
     assert query(conn, "SELECT count(*) FROM pgscore.alerts WHERE model = 'tier' AND what = 'class'") == [(0,)]
 
 
@@ -210,7 +210,7 @@ def test_the_reader_role_reads_class_drift(db_url, tier):
 
 def test_realised_performance_says_why_a_multiclass_models_auc_brier_and_log_loss_are_null(tier):
     """A multiclass model's judged window: auc, brier and log_loss NULL, deploy_log_loss filled, and the note says
-    why (the log holds the top class's probability alone) and that accuracy is what it is judged on (0121: the
+    why (the log holds the top class's probability alone) and that accuracy is what it is judged on (0122: the
     note was empty)."""
     conn, model_id = tier
     log_labels(conn, model_id, mix([40, 40, 40]), ago="1 minute")

@@ -105,8 +105,8 @@ EXPECTED = {
     "pgscore.version_drift(text,integer)": ("s", False, "u"),
     "pgscore.shadow_drift_stats()": ("s", False, "u"),  # the shadow versions' drift, for alerts
     "pgscore.window_drift_stats()": ("s", False, "u"),  # the live versions' drift in the windows, for alerts
-    "pgscore.class_drift_stats()": ("s", False, "u"),  # the live classifiers' predicted-class mix (0121)
-    "pgscore.class_counts_of(bigint[])": ("s", False, "u"),  # class_drift's counts (0121)
+    "pgscore.class_drift_stats()": ("s", False, "u"),  # the live classifiers' predicted-class mix (0122)
+    "pgscore.class_counts_of(bigint[])": ("s", False, "u"),  # class_drift's counts (0122)
     "pgscore.performance_stats_of(boolean,bigint[],text)": ("s", False, "u"),
     "pgscore.shadow_performance_stats()": ("s", False, "u"),  # the shadow versions' performance, for alerts
     IMAGE: ("i", True, "s"),  # bytes of its argument, nothing else

@@ -55,7 +55,7 @@ def capture(X: np.ndarray, names: list[str], scores: np.ndarray | None, n_bins: 
 
 
 def class_mix(predicted, classes: list) -> dict:
-    """A multiclass model's predicted-class mix (kind 'class', migration 0121): the share of each of `classes`, in
+    """A multiclass model's predicted-class mix (kind 'class', migration 0122): the share of each of `classes`, in
     their order, among `predicted` (the classes predict gave the rows the score baseline is drawn from). Its edges
     number the classes 1..k-1, so that class i (from 0) is bin i in width_bucket's terms, as the drift views bin
     every baseline."""

@@ -22,7 +22,7 @@ def holdout(estimator, X, y, task: str, test_size: float = HOLDOUT_SHARE, seed: 
     scores of the held-out rows of it: scores of rows the model did not learn from, which is what it
     will give in service (a forest or a boosted model scores its own training rows more confidently);
     then, for a multiclass model, the classes the clone predicts for those rows (the class mix's baseline,
-    migration 0121). None for the scores and classes when the hold-out was skipped."""
+    migration 0122). None for the scores and classes when the hold-out was skipped."""
     from sklearn.base import clone
     from sklearn.model_selection import train_test_split
 

@@ -211,7 +211,7 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     threshold = metrics.positive_above(estimator) if task == "binary" else 0.5
     if threshold != 0.5:
         meta["metrics"]["threshold"] = threshold
-    # the predicted classes of the rows the score baseline is drawn from (a multiclass model's class mix, 0121)
+    # the predicted classes of the rows the score baseline is drawn from (a multiclass model's class mix, 0122)
     predicted = features.predicted_of(estimator, matrix) if task == "multiclass" and scores is not None else None
     if held is not None and len(held) >= HELD_SCORES:  # the score baseline: what service will look like
         scores, predicted = held, held_classes

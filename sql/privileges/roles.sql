@@ -83,7 +83,7 @@ GRANT EXECUTE ON FUNCTION pgscore.shadow_drift_stats(), pgscore.shadow_performan
 GRANT EXECUTE ON FUNCTION pgscore.performance_stats_of(boolean, bigint[], text) TO pgscore_reader, pgscore_admin;
 -- the live versions' drift in the windows alone, which alerts reads (0103)
 GRANT EXECUTE ON FUNCTION pgscore.window_drift_stats() TO pgscore_reader, pgscore_admin;
--- the live classifiers' predicted-class mix, which class_drift and alerts read (0121)
+-- the live classifiers' predicted-class mix, which class_drift and alerts read (0122)
 GRANT EXECUTE ON FUNCTION pgscore.class_drift_stats() TO pgscore_reader, pgscore_admin;
 -- the noise floors the levels are judged against, and the normal quantile behind them: they read nothing
 GRANT EXECUTE ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint),

@@ -19,9 +19,9 @@ CREATE TABLE pgscore.baselines (
     PRIMARY KEY (model_id, kind, feature),
     CONSTRAINT baselines_kind_check CHECK (kind IN ('feature', 'score', 'class')),
     CONSTRAINT baselines_bins_check CHECK (cardinality(expected) = 0 OR cardinality(expected) = cardinality(edges) + 1),
-    -- a multiclass model's predicted-class mix (migration 0121): one row, a share per class in the order of the
+    -- a multiclass model's predicted-class mix (migration 0122): one row, a share per class in the order of the
     -- model's classes, edges 1..k-1 (class i is width_bucket's bin i); no mean, std or range
     CONSTRAINT baselines_class_check CHECK (kind <> 'class' OR (feature = 'class' AND position = 0
         AND cardinality(expected) >= 2 AND mean IS NULL AND std IS NULL AND min IS NULL AND max IS NULL))
 );
-COMMENT ON TABLE pgscore.baselines IS 'Per model: the training distribution of each feature and of the score (bin edges, expected fractions, mean, std, min, max, null rate, n), and (kind class, since 0121) a multiclass model''s share of each predicted class';
+COMMENT ON TABLE pgscore.baselines IS 'Per model: the training distribution of each feature and of the score (bin edges, expected fractions, mean, std, min, max, null rate, n), and (kind class, since 0122) a multiclass model''s share of each predicted class';

@@ -53,7 +53,7 @@ INSERT INTO pgscore.drift_thresholds (metric, warn, alert, min_n, description) V
     ('accuracy_drop', 0.05, 0.1, 100, 'hold-out accuracy at deploy minus realised accuracy'),
     ('brier_rise', 0.02, 0.05, 100, 'realised Brier score minus the hold-out Brier score at deploy'),
     ('rmse_rise', 0.1, 0.25, 100, 'realised RMSE over the hold-out RMSE at deploy, minus 1 (0.1 = 10% worse)');
--- (0121) no noise floor: pgscore.noise_floor has none for it, and at 100 predictions over a few classes sampling
+-- (0122) no noise floor: pgscore.noise_floor has none for it, and at 100 predictions over a few classes sampling
 -- alone gives a PSI of about (k - 1) / 100
 INSERT INTO pgscore.drift_thresholds (metric, warn, alert, min_n, description, confidence) VALUES
     ('class_mix', 0.1, 0.2, 100, 'population stability index over a multiclass model''s predicted classes (pgscore.class_drift): the share of each class in the window against its share at deploy; the cut-offs are PSI''s', NULL);

@@ -50,7 +50,7 @@ SELECT l.model_id, l.logged_at, b.kind, b.position, v.x,
   JOIN pgscore.baselines b ON b.model_id = l.model_id AND b.kind = v.kind AND b.position = v.position
  WHERE pg_column_size(l.features) > 1024 OR pg_column_compression(l.features) IS NOT NULL
 UNION ALL
--- a multiclass model's predicted class (migration 0121), where its version has a class baseline: bin i is the
+-- a multiclass model's predicted class (migration 0122), where its version has a class baseline: bin i is the
 -- (i+1)th of its classes, -1 a row without a label (or with one that is none of them); x is NULL, never summed
 SELECT l.model_id, l.logged_at, b.kind, b.position, NULL::float8, coalesce(k.i, -1), false
   FROM pgscore.prediction_log l
@@ -60,7 +60,7 @@ SELECT l.model_id, l.logged_at, b.kind, b.position, NULL::float8, coalesce(k.i, 
                JOIN pgscore.models m ON m.model_id = cb.model_id AND jsonb_typeof(m.classes) = 'array'
               CROSS JOIN LATERAL jsonb_array_elements_text(m.classes) WITH ORDINALITY AS e(c, i)
               WHERE cb.kind = 'class') k ON k.model_id = l.model_id AND k.c = l.label;
-COMMENT ON VIEW pgscore.prediction_values IS 'Internal: every logged feature value and score with its baseline bin, and (since 0121) a multiclass model''s predicted class as the bin of its class baseline';
+COMMENT ON VIEW pgscore.prediction_values IS 'Internal: every logged feature value and score with its baseline bin, and (since 0122) a multiclass model''s predicted class as the bin of its class baseline';
 
 -- A period is [starts, ends). Whole 5-minute buckets in [bucket_from, bucket_to) come from drift_rollup;
 -- the rest, [starts, bucket_from) and [bucket_to, ends), from the log itself.
@@ -1030,7 +1030,7 @@ base AS MATERIALIZED (
            -- many of them are features, which each check says with the family (0091)
            count(*) OVER (PARTITION BY live.model_id) AS family,
            count(*) FILTER (WHERE b.kind = 'feature') OVER (PARTITION BY live.model_id) AS family_features
-      FROM live JOIN pgscore.baselines b ON b.model_id = live.model_id AND b.kind IN ('feature', 'score')  -- (0121)
+      FROM live JOIN pgscore.baselines b ON b.model_id = live.model_id AND b.kind IN ('feature', 'score')  -- (0122)
 ),
 agg AS MATERIALIZED (
     SELECT c.model_id, c.period_kind, c.period, c.kind, c.position,
@@ -1403,7 +1403,7 @@ COMMENT ON COLUMN pgscore.drift_by_day.status IS 'The worst level among the day'
 COMMENT ON COLUMN pgscore.drift_by_day.checks IS 'Each drift metric of the day checked (since 0097), as window_checks and pgscore.check_rows give a window''s: its value, thresholds, level and (where its confidence is set) its confidence and noise floor, and its family: family (the k features and score its floor is family-wise over), family_features and check_confidence (the confidence^(1/k) its floor is at)';
 
 /*
- * The class counts behind pgscore.class_drift (migration 0121): drift_counts_of's for kind 'class' alone, in the
+ * The class counts behind pgscore.class_drift (migration 0122): drift_counts_of's for kind 'class' alone, in the
  * windows, each part of a window read from where drift_counts_of reads it (its periods, segments and parts, the
  * same text), the log's rows through the (model_id, logged_at) index with their labels joined to the classes.
  * Through drift_counts_of, which counts every feature and the score as well, class_drift read a window from the
@@ -1487,13 +1487,13 @@ COMMENT ON FUNCTION pgscore.class_counts_of(bigint[]) IS 'Internal: per model ve
 
 /*
  * The mix of a classifier's predicted classes per live model and window against the mix at deploy (migration
- * 0121): score_drift reads a multiclass model's top-class probability, which can hold still while the class it
+ * 0122): score_drift reads a multiclass model's top-class probability, which can hold still while the class it
  * belongs to moves (a trial's model predicted 'high' for 83% of a window, 36% at deploy, its score's PSI 0.075).
  * Counted as the features and score are (rollups, then the log: class_counts_of), each logged label binned on the
  * version's class baseline (prediction_values, which the rollups read); n counts the predictions whose label is one of the model's classes,
  * n_unlabelled the others (no label logged, a binary classifier's as a rule). PSI with the shares floored at 1e-4
  * as drift_stats_of's; judged by pgscore.judge on drift_thresholds' class_mix row. A version without a class
- * baseline (a binary classifier, a model deployed without training data or before 0121) has no status.
+ * baseline (a binary classifier, a model deployed without training data or before 0122) has no status.
  */
 CREATE FUNCTION pgscore.class_drift_stats()
 RETURNS TABLE (model_id bigint, name text, version integer, task text, window_name text, sort_order integer,
@@ -1559,14 +1559,14 @@ SELECT s.name AS model, s.version, s.task, s.window_name, s.n, s.n_unlabelled, s
        CASE WHEN s.baseline_shares IS NULL AND s.task = 'binary'
                 THEN 'a binary classifier: its predicted class is its score above the threshold, whose drift score_drift judges; no class baseline is captured'
             WHEN s.baseline_shares IS NULL
-                THEN 'no class baseline: deployed before migration 0121 or without training data; redeploy with --train (or X) to monitor the class mix'
+                THEN 'no class baseline: deployed before migration 0122 or without training data; redeploy with --train (or X) to monitor the class mix'
             WHEN s.n = 0 THEN 'no predictions with a predicted class in this window'
             WHEN s.status = 'insufficient_data' THEN format('%s predictions, fewer than the %s needed', s.n, s.min_n)
        END AS note,
        s.baseline_n, s.checks
   FROM pgscore.class_drift_stats() s
  ORDER BY s.name, s.sort_order;
-COMMENT ON VIEW pgscore.class_drift IS 'Per live classifier and window (migration 0121): the share of each predicted class among the predictions logged in the window against its share at deploy, their PSI and the class that moved most; a multiclass model''s top-class score can hold still while the mix moves, which score_drift does not see';
+COMMENT ON VIEW pgscore.class_drift IS 'Per live classifier and window (migration 0122): the share of each predicted class among the predictions logged in the window against its share at deploy, their PSI and the class that moved most; a multiclass model''s top-class score can hold still while the mix moves, which score_drift does not see';
 COMMENT ON COLUMN pgscore.class_drift.model IS 'Model name';
 COMMENT ON COLUMN pgscore.class_drift.version IS 'The live version';
 COMMENT ON COLUMN pgscore.class_drift.task IS 'multiclass, or binary (listed without a status: see note)';
@@ -2056,7 +2056,7 @@ SELECT name AS model, version, task, period AS window_name, n, positives, auc, a
             WHEN status = 'not_applicable' AND task = 'multiclass'
                 THEN 'the predictions matched carry no predicted class (logged before migration 0017 by score, predict_proba or in batch): accuracy compares predict''s label with the outcome'
             WHEN status = 'not_applicable' THEN 'no realised metric to compare with the deploy metrics'
-            -- (0121) said of every judged window of a multiclass model: its NULLs are no missing data
+            -- (0122) said of every judged window of a multiclass model: its NULLs are no missing data
             WHEN task = 'multiclass'
                 THEN 'a multiclass model: auc, brier and log_loss are NULL, as the audit log holds the top class''s probability alone, not every class''s; accuracy (the logged predicted class against the outcome) is what it is judged on. deploy_log_loss is the hold-out''s; deploy_auc and deploy_brier are NULL (its one-vs-rest AUC is its metrics'' auc_ovr, pgscore show)'
        END AS note,
@@ -2187,7 +2187,7 @@ SELECT r.name, r.version, 'performance', 'outcomes', r.period, r.sort_order, c.m
  CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text)
  WHERE c.level IN ('warn', 'alert')
 UNION ALL
--- the live versions' predicted-class mix (migration 0121): what 'class', subject 'mix'
+-- the live versions' predicted-class mix (migration 0122): what 'class', subject 'mix'
 SELECT s.name, s.version, 'class', 'mix', s.window_name, s.sort_order, c.metric, c.value,
        CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END, c.level, false
   FROM pgscore.class_drift_stats() s
@@ -2204,7 +2204,7 @@ SELECT f.model, f.version, f.what, f.subject, f.window_name, f.metric, f.value, 
         AND s.subject = f.subject AND s.window_name = f.window_name AND s.metric = f.metric AND s.level = f.level
  ORDER BY f.level = 'alert' DESC, f.model, f.shadow, f.version, f.what, f.subject, f.sort_order, f.metric;
 COMMENT ON COLUMN pgscore.alerts.level IS 'warn or alert: the level the condition reached (conditions below warn are not listed)';
-COMMENT ON VIEW pgscore.alerts IS 'Every firing condition: drift of a feature or the score, of a classifier''s predicted-class mix (what class, subject mix, metric class_mix: pgscore.class_drift, since 0121), or realised performance, at warn or alert level in some window, of each model''s live version and of each shadow version scored next to it (shadow true)';
+COMMENT ON VIEW pgscore.alerts IS 'Every firing condition: drift of a feature or the score, of a classifier''s predicted-class mix (what class, subject mix, metric class_mix: pgscore.class_drift, since 0122), or realised performance, at warn or alert level in some window, of each model''s live version and of each shadow version scored next to it (shadow true)';
 COMMENT ON COLUMN pgscore.alerts.shadow IS 'true for a condition of a version scored in shadow (pgscore.shadow_versions): its drift against its own baseline, its realised performance by its own predictions (as realised_performance_by_version); false for the live version''s';
 
 /*
@@ -2250,7 +2250,7 @@ SELECT m.name AS model, m.version, b.model_id, b.kind, b.feature, b.position, (e
   FROM pgscore.baselines b
   JOIN pgscore.models m ON m.model_id = b.model_id
  CROSS JOIN LATERAL unnest(b.expected) WITH ORDINALITY AS e(expected, i)
- WHERE b.kind IN ('feature', 'score')  -- the class mix's (0121): pgscore.class_drift's baseline_shares
+ WHERE b.kind IN ('feature', 'score')  -- the class mix's (0122): pgscore.class_drift's baseline_shares
  ORDER BY m.name, m.version, b.kind = 'score', b.position, e.i;
 COMMENT ON VIEW pgscore.baseline_bins IS 'Per model version, feature (and score) and baseline bin: the bin''s edges and the share of the training values present (not NULL or NaN) that fell in it, which drift is measured against, with the baseline''s n, null rate, mean, std, min and max';
 COMMENT ON COLUMN pgscore.baseline_bins.model IS 'Model name';

@@ -1,68 +1,51 @@
--- 0121 class_drift, undone: the views and functions as 0103 (firing), 0113 (performance_rows), 0094
--- (drift_stats_of), 0048 (prediction_values) and 0078 (baseline_bins) left them; the class baselines, their
--- rollups, alerts and threshold row go
-DROP VIEW pgscore.class_drift;
-CREATE OR REPLACE VIEW pgscore.performance_rows AS
-SELECT name AS model, version, task, period AS window_name, n, positives, auc, accuracy, precision, recall, brier,
-       log_loss, mae, rmse, deploy_auc, deploy_accuracy, deploy_brier, deploy_log_loss, deploy_mae, deploy_rmse,
-       status, firing,
-       CASE WHEN n = 0 THEN 'no outcomes matched to predictions of this version in this window'
-            WHEN status = 'insufficient_data' THEN format('%s outcomes, fewer than the %s needed', n, min_n)
-            WHEN status = 'not_applicable' AND coalesce(deploy_auc, deploy_accuracy, deploy_rmse) IS NULL
-                THEN 'no hold-out metrics at deploy to compare with (deployed without a target)'
-            WHEN status = 'not_applicable' AND task = 'multiclass'
-                THEN 'the predictions matched carry no predicted class (logged before migration 0017 by score, predict_proba or in batch): accuracy compares predict''s label with the outcome'
-            WHEN status = 'not_applicable' THEN 'no realised metric to compare with the deploy metrics'
-       END AS note,
-       unmatched_outcomes,
-       pgscore.jsonb_float8(deploy_metrics -> 'precision') AS deploy_precision,
-       pgscore.jsonb_float8(deploy_metrics -> 'recall') AS deploy_recall,
-       sort_order, checks
-  FROM (SELECT p.*, m.metrics AS deploy_metrics
-          FROM pgscore.performance_stats_of(false, NULL, 'window') p
-          JOIN pgscore.models m ON m.model_id = p.model_id) p
- WHERE period_kind = 'window';
+-- 0122 class_drift: a classifier's predicted-class mix against its mix at deploy (pgscore.class_drift, the
+-- class_mix check in alerts): a class baseline kind, its threshold row, its bins in prediction_values (so the
+-- rollups count it), and the views that read every baseline row (drift_stats_of, baseline_bins) kept to the
+-- features' and score's
+ALTER TABLE pgscore.baselines DROP CONSTRAINT baselines_kind_check;
+ALTER TABLE pgscore.baselines ADD CONSTRAINT baselines_kind_check CHECK (kind IN ('feature', 'score', 'class'));
+ALTER TABLE pgscore.baselines ADD CONSTRAINT baselines_class_check CHECK (kind <> 'class' OR (feature = 'class' AND position = 0
+        AND cardinality(expected) >= 2 AND mean IS NULL AND std IS NULL AND min IS NULL AND max IS NULL));
+COMMENT ON TABLE pgscore.baselines IS 'Per model: the training distribution of each feature and of the score (bin edges, expected fractions, mean, std, min, max, null rate, n), and (kind class, since 0122) a multiclass model''s share of each predicted class';
 
-CREATE OR REPLACE VIEW pgscore.firing AS
-SELECT s.name AS model, s.version, s.kind AS what, s.feature AS subject, s.period AS window_name, s.sort_order,
-       c.metric, c.value, CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END AS threshold, c.level,
-       false AS shadow
-  FROM pgscore.window_drift_stats() s
- CROSS JOIN LATERAL jsonb_to_recordset(s.checks) c(metric text, value float8, warn float8, alert float8, level text)
- WHERE c.level IN ('warn', 'alert')
-UNION ALL
-SELECT r.name, r.version, 'performance', 'outcomes', r.period, r.sort_order, c.metric, (c.value)::float8,
-       (CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END)::float8, c.level, false
-  FROM pgscore.performance_stats_of(false, NULL, 'window') r
- CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text)
- WHERE r.period_kind = 'window' AND c.level IN ('warn', 'alert')
-UNION ALL
--- each shadow version of a model with a live version: its drift against its own baseline, and its realised
--- performance judged by its own predictions (shadow_performance_stats: the shadows' alone, in the windows)
-SELECT s.name, s.version, s.kind, s.feature, s.period, s.sort_order, c.metric, c.value,
-       CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END, c.level, true
-  FROM pgscore.shadow_drift_stats() s
- CROSS JOIN LATERAL jsonb_to_recordset(s.checks) c(metric text, value float8, warn float8, alert float8, level text)
- WHERE c.level IN ('warn', 'alert')
-UNION ALL
-SELECT r.name, r.version, 'performance', 'outcomes', r.period, r.sort_order, c.metric, (c.value)::float8,
-       (CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END)::float8, c.level, true
-  FROM pgscore.shadow_performance_stats() r
- CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text)
- WHERE c.level IN ('warn', 'alert');
-COMMENT ON VIEW pgscore.alerts IS 'Every firing condition: drift of a feature or the score, or realised performance, at warn or alert level in some window, of each model''s live version and of each shadow version scored next to it (shadow true)';
-DROP FUNCTION pgscore.class_drift_stats();
-DROP FUNCTION pgscore.class_counts_of(bigint[]);
+ALTER TABLE pgscore.drift_thresholds DROP CONSTRAINT drift_thresholds_metric_check;
+ALTER TABLE pgscore.drift_thresholds ADD CONSTRAINT drift_thresholds_metric_check CHECK (metric IN (
+        'psi', 'ks', 'js', 'mean_shift', 'null_rate', 'out_of_range',
+        'auc_drop', 'accuracy_drop', 'brier_rise', 'rmse_rise', 'class_mix'));
+INSERT INTO pgscore.drift_thresholds (metric, warn, alert, min_n, description, confidence) VALUES
+    ('class_mix', 0.1, 0.2, 100, 'population stability index over a multiclass model''s predicted classes (pgscore.class_drift): the share of each class in the window against its share at deploy; the cut-offs are PSI''s', NULL);
 
-CREATE OR REPLACE VIEW pgscore.baseline_bins AS
-SELECT m.name AS model, m.version, b.model_id, b.kind, b.feature, b.position, (e.i - 1)::integer AS bin,
-       b.edges[e.i - 1] AS lower_edge, b.edges[e.i] AS upper_edge, e.expected,
-       b.n AS baseline_n, b.null_rate AS baseline_null_rate, b.mean AS baseline_mean, b.std AS baseline_std,
-       b.min AS baseline_min, b.max AS baseline_max
-  FROM pgscore.baselines b
-  JOIN pgscore.models m ON m.model_id = b.model_id
- CROSS JOIN LATERAL unnest(b.expected) WITH ORDINALITY AS e(expected, i)
- ORDER BY m.name, m.version, b.kind = 'score', b.position, e.i;
+CREATE OR REPLACE VIEW pgscore.prediction_values AS
+SELECT l.model_id, l.logged_at, b.kind, b.position, v.x,
+       CASE WHEN v.x IS NULL OR v.x = 'NaN'::float8 THEN -1 ELSE width_bucket(v.x, b.edges) END AS bin,
+       (v.x <> 'NaN'::float8 AND (v.x < b.min OR v.x > b.max)) AS out_of_range
+  FROM pgscore.prediction_log l
+  JOIN pgscore.baselines b ON b.model_id = l.model_id AND b.kind <> 'class'
+ CROSS JOIN LATERAL (SELECT CASE WHEN b.kind = 'score' THEN l.score ELSE l.features[b.position + 1] END AS x) v
+ WHERE pg_column_size(l.features) <= 1024 AND pg_column_compression(l.features) IS NULL
+UNION ALL
+SELECT l.model_id, l.logged_at, b.kind, b.position, v.x,
+       CASE WHEN v.x IS NULL OR v.x = 'NaN'::float8 THEN -1 ELSE width_bucket(v.x, b.edges) END AS bin,
+       (v.x <> 'NaN'::float8 AND (v.x < b.min OR v.x > b.max)) AS out_of_range
+  FROM pgscore.prediction_log l
+ CROSS JOIN LATERAL (SELECT 'score'::text AS kind, 0 AS position, l.score AS x
+                     UNION ALL
+                     SELECT 'feature'::text, (u.i - 1)::integer, u.x
+                       FROM unnest(l.features) WITH ORDINALITY AS u(x, i)) v
+  JOIN pgscore.baselines b ON b.model_id = l.model_id AND b.kind = v.kind AND b.position = v.position
+ WHERE pg_column_size(l.features) > 1024 OR pg_column_compression(l.features) IS NOT NULL
+UNION ALL
+-- a multiclass model's predicted class (migration 0122), where its version has a class baseline: bin i is the
+-- (i+1)th of its classes, -1 a row without a label (or with one that is none of them); x is NULL, never summed
+SELECT l.model_id, l.logged_at, b.kind, b.position, NULL::float8, coalesce(k.i, -1), false
+  FROM pgscore.prediction_log l
+  JOIN pgscore.baselines b ON b.model_id = l.model_id AND b.kind = 'class'
+  LEFT JOIN (SELECT cb.model_id, e.c, (e.i - 1)::integer AS i
+               FROM pgscore.baselines cb
+               JOIN pgscore.models m ON m.model_id = cb.model_id AND jsonb_typeof(m.classes) = 'array'
+              CROSS JOIN LATERAL jsonb_array_elements_text(m.classes) WITH ORDINALITY AS e(c, i)
+              WHERE cb.kind = 'class') k ON k.model_id = l.model_id AND k.c = l.label;
+COMMENT ON VIEW pgscore.prediction_values IS 'Internal: every logged feature value and score with its baseline bin, and (since 0122) a multiclass model''s predicted class as the bin of its class baseline';
 
 CREATE OR REPLACE FUNCTION pgscore.drift_stats_of(p_model_ids bigint[], p_period_kind text)
 RETURNS TABLE (model_id bigint, name text, version integer, period_kind text, period text, sort_order integer,
@@ -93,7 +76,7 @@ base AS MATERIALIZED (
            -- many of them are features, which each check says with the family (0091)
            count(*) OVER (PARTITION BY live.model_id) AS family,
            count(*) FILTER (WHERE b.kind = 'feature') OVER (PARTITION BY live.model_id) AS family_features
-      FROM live JOIN pgscore.baselines b ON b.model_id = live.model_id
+      FROM live JOIN pgscore.baselines b ON b.model_id = live.model_id AND b.kind IN ('feature', 'score')  -- (0122)
 ),
 agg AS MATERIALIZED (
     SELECT c.model_id, c.period_kind, c.period, c.kind, c.position,
@@ -315,38 +298,260 @@ SELECT s.*,
                                 WHEN s.out_of_range >= th.out_of_range_warn AND (fl.out_of_range IS NULL OR s.out_of_range > fl.out_of_range) THEN 'warn' ELSE 'ok' END AS out_of_range) l
 $fn$;
 
-CREATE OR REPLACE VIEW pgscore.prediction_values AS
-SELECT l.model_id, l.logged_at, b.kind, b.position, v.x,
-       CASE WHEN v.x IS NULL OR v.x = 'NaN'::float8 THEN -1 ELSE width_bucket(v.x, b.edges) END AS bin,
-       (v.x <> 'NaN'::float8 AND (v.x < b.min OR v.x > b.max)) AS out_of_range
-  FROM pgscore.prediction_log l
-  JOIN pgscore.baselines b ON b.model_id = l.model_id
- CROSS JOIN LATERAL (SELECT CASE WHEN b.kind = 'score' THEN l.score ELSE l.features[b.position + 1] END AS x) v
- WHERE pg_column_size(l.features) <= 1024 AND pg_column_compression(l.features) IS NULL
+CREATE OR REPLACE VIEW pgscore.baseline_bins AS
+SELECT m.name AS model, m.version, b.model_id, b.kind, b.feature, b.position, (e.i - 1)::integer AS bin,
+       b.edges[e.i - 1] AS lower_edge, b.edges[e.i] AS upper_edge, e.expected,
+       b.n AS baseline_n, b.null_rate AS baseline_null_rate, b.mean AS baseline_mean, b.std AS baseline_std,
+       b.min AS baseline_min, b.max AS baseline_max
+  FROM pgscore.baselines b
+  JOIN pgscore.models m ON m.model_id = b.model_id
+ CROSS JOIN LATERAL unnest(b.expected) WITH ORDINALITY AS e(expected, i)
+ WHERE b.kind IN ('feature', 'score')  -- the class mix's (0122): pgscore.class_drift's baseline_shares
+ ORDER BY m.name, m.version, b.kind = 'score', b.position, e.i;
+
+/*
+ * The class counts behind pgscore.class_drift (migration 0122): drift_counts_of's for kind 'class' alone, in the
+ * windows, each part of a window read from where drift_counts_of reads it (its periods, segments and parts, the
+ * same text), the log's rows through the (model_id, logged_at) index with their labels joined to the classes.
+ * Through drift_counts_of, which counts every feature and the score as well, class_drift read a window from the
+ * log at the cost of all of them (1,000,000 rows of 12 features, none rolled up: over 75 s, cancelled; here
+ * 4.9-5.5 s).
+ */
+CREATE FUNCTION pgscore.class_counts_of(p_model_ids bigint[])
+RETURNS TABLE (model_id bigint, period text, bin integer, n bigint)
+LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET work_mem = '64MB'
+ROWS 200
+AS $fn$
+WITH live AS MATERIALIZED (
+    SELECT DISTINCT u.model_id FROM unnest(p_model_ids) AS u(model_id)
+      JOIN pgscore.baselines b ON b.model_id = u.model_id AND b.kind = 'class'
+),
+classes AS MATERIALIZED (
+    SELECT m.model_id, e.c, (e.i - 1)::integer AS i
+      FROM live JOIN pgscore.models m ON m.model_id = live.model_id AND jsonb_typeof(m.classes) = 'array'
+     CROSS JOIN LATERAL jsonb_array_elements_text(m.classes) WITH ORDINALITY AS e(c, i)
+),
+periods AS (
+    SELECT p.*, date_trunc('day', p.bucket_from, 'UTC')
+                + CASE WHEN date_trunc('day', p.bucket_from, 'UTC') = p.bucket_from THEN interval '0'
+                       ELSE interval '24 hours' END AS first_day,
+           date_trunc('day', p.bucket_to, 'UTC') AS end_day
+      FROM pgscore.monitoring_periods p
+     WHERE p.period_kind = 'window'
+),
+segments AS MATERIALIZED (  -- [lo, hi) of a period and where to count it; the whole days exist only if first_day < end_day
+    SELECT p.period_kind, p.period, s.src, s.lo,
+           -- today's rows up to where the windows end (monitoring_periods): one part read once for both
+           CASE WHEN s.src = 'log' AND s.hi > now() THEN least(s.hi, statement_timestamp() + interval '1 minute')
+                ELSE s.hi END AS hi
+      FROM periods p
+     CROSS JOIN LATERAL (VALUES (p.first_day < p.end_day)) d(whole_days)
+     CROSS JOIN LATERAL (VALUES ('log', p.starts, least(p.bucket_from, p.ends)),
+                                ('bucket', p.bucket_from, CASE WHEN d.whole_days THEN p.first_day ELSE p.bucket_to END),
+                                ('day', p.first_day, CASE WHEN d.whole_days THEN p.end_day ELSE p.first_day END),
+                                ('bucket', CASE WHEN d.whole_days THEN p.end_day ELSE p.bucket_to END, p.bucket_to),
+                                ('log', p.bucket_to, p.ends)) s(src, lo, hi)
+     WHERE s.lo < s.hi
+),
+parts AS MATERIALIZED (SELECT DISTINCT sg.src, sg.lo, sg.hi FROM segments sg),
+part_counts AS MATERIALIZED (
+    SELECT pt.src, pt.lo, pt.hi, v.model_id, v.bin, count(*) AS n
+      FROM parts pt
+     CROSS JOIN live
+     CROSS JOIN LATERAL (SELECT l.model_id, coalesce(k.i, -1) AS bin
+                           FROM pgscore.prediction_log l
+                           LEFT JOIN classes k ON k.model_id = l.model_id AND k.c = l.label
+                          WHERE l.model_id = live.model_id AND l.logged_at >= pt.lo AND l.logged_at < pt.hi
+                         OFFSET 0) v
+     WHERE pt.src = 'log'
+     GROUP BY pt.src, pt.lo, pt.hi, v.model_id, v.bin
+    UNION ALL
+    SELECT pt.src, pt.lo, pt.hi, r.model_id, r.bin, sum(r.n)
+      FROM parts pt
+     CROSS JOIN live
+      JOIN pgscore.drift_rollup r ON r.model_id = live.model_id AND r.bucket >= pt.lo AND r.bucket < pt.hi
+                                 AND r.kind = 'class'
+     WHERE pt.src = 'bucket'
+     GROUP BY pt.src, pt.lo, pt.hi, r.model_id, r.bin
+    UNION ALL
+    SELECT pt.src, pt.lo, pt.hi, r.model_id, r.bin, sum(r.n)
+      FROM parts pt
+     CROSS JOIN live
+      JOIN pgscore.drift_rollup_day r ON r.model_id = live.model_id AND r.day >= pt.lo AND r.day < pt.hi
+                                     AND r.kind = 'class'
+     WHERE pt.src = 'day'
+     GROUP BY pt.src, pt.lo, pt.hi, r.model_id, r.bin
+)
+SELECT c.model_id, sg.period, c.bin, sum(c.n)::bigint
+  FROM segments sg
+  JOIN part_counts c ON c.src = sg.src AND c.lo = sg.lo AND c.hi = sg.hi
+ GROUP BY c.model_id, sg.period, c.bin
+$fn$;
+COMMENT ON FUNCTION pgscore.class_counts_of(bigint[]) IS 'Internal: per model version of p_model_ids with a class baseline, window and class (bin: its index in the model''s classes, from 0; -1 no label or none of them), how many predictions were logged; drift_counts_of''s kind class alone (class_drift reads it)';
+
+/*
+ * The mix of a classifier's predicted classes per live model and window against the mix at deploy (migration
+ * 0122): score_drift reads a multiclass model's top-class probability, which can hold still while the class it
+ * belongs to moves (a trial's model predicted 'high' for 83% of a window, 36% at deploy, its score's PSI 0.075).
+ * Counted as the features and score are (rollups, then the log: class_counts_of), each logged label binned on the
+ * version's class baseline (prediction_values, which the rollups read); n counts the predictions whose label is one of the model's classes,
+ * n_unlabelled the others (no label logged, a binary classifier's as a rule). PSI with the shares floored at 1e-4
+ * as drift_stats_of's; judged by pgscore.judge on drift_thresholds' class_mix row. A version without a class
+ * baseline (a binary classifier, a model deployed without training data or before 0122) has no status.
+ */
+CREATE FUNCTION pgscore.class_drift_stats()
+RETURNS TABLE (model_id bigint, name text, version integer, task text, window_name text, sort_order integer,
+               n bigint, n_unlabelled bigint, classes text[], shares float8[], baseline_shares float8[],
+               baseline_n bigint, psi float8, largest_change_class text, largest_change float8, checks jsonb,
+               status text, firing text, min_n integer)
+LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET work_mem = '64MB'
+SET extra_float_digits = 1
+ROWS 50
+AS $fn$
+WITH live AS MATERIALIZED (
+    SELECT lm.model_id, lm.name, lm.version, lm.task, ARRAY(SELECT jsonb_array_elements_text(lm.classes)) AS classes,
+           b.expected, b.n AS base_n
+      FROM pgscore.live_models lm
+      LEFT JOIN pgscore.baselines b ON b.model_id = lm.model_id AND b.kind = 'class'
+     WHERE lm.task IN ('binary', 'multiclass') AND jsonb_typeof(lm.classes) = 'array'
+),
+counts AS MATERIALIZED (
+    SELECT c.model_id, c.period, c.bin, c.n
+      FROM pgscore.class_counts_of(ARRAY(SELECT l.model_id FROM live l WHERE l.expected IS NOT NULL)) c
+),
+shares AS (
+    SELECT g.*, g.k::float8 / nullif(sum(g.k) OVER w, 0) AS c, sum(g.k) OVER w AS n
+      FROM (SELECT l.model_id, dw.window_name, g.i, l.classes[g.i + 1] AS class, l.expected[g.i + 1] AS e,
+                   coalesce((SELECT sum(c.n) FROM counts c
+                              WHERE c.model_id = l.model_id AND c.period = dw.window_name AND c.bin = g.i), 0) AS k
+              FROM live l
+             CROSS JOIN pgscore.drift_windows dw
+             CROSS JOIN LATERAL generate_series(0, cardinality(l.expected) - 1) g(i)
+             WHERE l.expected IS NOT NULL) g
+    WINDOW w AS (PARTITION BY g.model_id, g.window_name)
+),
+mix AS (
+    SELECT s.model_id, s.window_name, max(s.n)::bigint AS n,
+           CASE WHEN max(s.n) > 0 THEN array_agg(s.c ORDER BY s.i) END AS shares,
+           sum((greatest(s.c, 1e-4) - greatest(s.e, 1e-4)) * ln(greatest(s.c, 1e-4) / greatest(s.e, 1e-4))) AS psi,
+           (array_agg(s.class ORDER BY abs(s.c - s.e) DESC, s.i))[1] AS largest_change_class,
+           (array_agg(s.c - s.e ORDER BY abs(s.c - s.e) DESC, s.i))[1] AS largest_change
+      FROM shares s
+     GROUP BY s.model_id, s.window_name
+)
+SELECT l.model_id, l.name, l.version, l.task, dw.window_name, dw.sort_order,
+       CASE WHEN l.expected IS NOT NULL THEN coalesce(m.n, 0) END,
+       CASE WHEN l.expected IS NOT NULL
+            THEN coalesce((SELECT sum(c.n) FROM counts c
+                            WHERE c.model_id = l.model_id AND c.period = dw.window_name AND c.bin = -1), 0)::bigint END,
+       l.classes, m.shares, l.expected, l.base_n, m.psi, m.largest_change_class, m.largest_change,
+       j.checks, j.status, j.firing, j.min_n
+  FROM live l
+ CROSS JOIN pgscore.drift_windows dw
+  LEFT JOIN mix m ON m.model_id = l.model_id AND m.window_name = dw.window_name
+  LEFT JOIN LATERAL pgscore.judge(ARRAY['class_mix'], ARRAY[m.psi], ARRAY[coalesce(m.n, 0)]) j
+         ON l.expected IS NOT NULL
+$fn$;
+COMMENT ON FUNCTION pgscore.class_drift_stats() IS 'Per live classifier and window: the share of each predicted class among its logged predictions against the shares at deploy (its class baseline), their PSI, the class whose share moved most, and the class_mix check; read it through pgscore.class_drift and alerts';
+
+CREATE VIEW pgscore.class_drift AS
+SELECT s.name AS model, s.version, s.task, s.window_name, s.n, s.n_unlabelled, s.classes, s.shares,
+       s.baseline_shares, s.psi, s.largest_change_class, s.largest_change, s.status, s.firing,
+       CASE WHEN s.baseline_shares IS NULL AND s.task = 'binary'
+                THEN 'a binary classifier: its predicted class is its score above the threshold, whose drift score_drift judges; no class baseline is captured'
+            WHEN s.baseline_shares IS NULL
+                THEN 'no class baseline: deployed before migration 0122 or without training data; redeploy with --train (or X) to monitor the class mix'
+            WHEN s.n = 0 THEN 'no predictions with a predicted class in this window'
+            WHEN s.status = 'insufficient_data' THEN format('%s predictions, fewer than the %s needed', s.n, s.min_n)
+       END AS note,
+       s.baseline_n, s.checks
+  FROM pgscore.class_drift_stats() s
+ ORDER BY s.name, s.sort_order;
+COMMENT ON VIEW pgscore.class_drift IS 'Per live classifier and window (migration 0122): the share of each predicted class among the predictions logged in the window against its share at deploy, their PSI and the class that moved most; a multiclass model''s top-class score can hold still while the mix moves, which score_drift does not see';
+COMMENT ON COLUMN pgscore.class_drift.model IS 'Model name';
+COMMENT ON COLUMN pgscore.class_drift.version IS 'The live version';
+COMMENT ON COLUMN pgscore.class_drift.task IS 'multiclass, or binary (listed without a status: see note)';
+COMMENT ON COLUMN pgscore.class_drift.window_name IS 'Monitoring window (pgscore.drift_windows)';
+COMMENT ON COLUMN pgscore.class_drift.n IS 'How many predictions of the version logged in the window carry a predicted class (label) that is one of its classes: what shares and psi are computed over; NULL without a class baseline';
+COMMENT ON COLUMN pgscore.class_drift.n_unlabelled IS 'How many predictions of the version logged in the window carry no predicted class, or one that is none of its classes: left out of the shares; NULL without a class baseline';
+COMMENT ON COLUMN pgscore.class_drift.classes IS 'The model''s classes as text (as the audit log''s label holds them), in the order of predict_proba''s columns: shares and baseline_shares are in this order';
+COMMENT ON COLUMN pgscore.class_drift.shares IS 'Share of each class (in the order of classes) among the window''s n predictions; NULL when n is 0 or without a class baseline';
+COMMENT ON COLUMN pgscore.class_drift.baseline_shares IS 'Share of each class (in the order of classes) that the version predicted at deploy, on the rows its score baseline was drawn from (the hold-out''s, or the training rows''); NULL without a class baseline';
+COMMENT ON COLUMN pgscore.class_drift.psi IS 'Population stability index over the classes: sum of (s - e) * ln(s / e) over each class''s share s now and e at deploy, both floored at 1e-4 (as the other PSI); judged as class_mix';
+COMMENT ON COLUMN pgscore.class_drift.largest_change_class IS 'The class whose share moved most from deploy (the first of the classes on a tie)';
+COMMENT ON COLUMN pgscore.class_drift.largest_change IS 'That class''s share now minus its share at deploy (0.2: 20 percentage points more)';
+COMMENT ON COLUMN pgscore.class_drift.status IS 'The class_mix check''s level: ok, warn, alert (by pgscore.drift_thresholds'' class_mix row, without a noise floor), no_data, insufficient_data; NULL without a class baseline (note says why)';
+COMMENT ON COLUMN pgscore.class_drift.firing IS 'class_mix when status is warn or alert, else NULL';
+COMMENT ON COLUMN pgscore.class_drift.note IS 'Why status is NULL, no_data or insufficient_data';
+COMMENT ON COLUMN pgscore.class_drift.baseline_n IS 'How many rows the class baseline was captured from';
+COMMENT ON COLUMN pgscore.class_drift.checks IS 'The class_mix check, as the other drift views give theirs: value (psi), n, warn, alert, min_n and level';
+REVOKE EXECUTE ON FUNCTION pgscore.class_counts_of(bigint[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION pgscore.class_drift_stats() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgscore.class_drift_stats() TO pgscore_reader, pgscore_admin;
+GRANT SELECT ON pgscore.class_drift TO pgscore_reader, pgscore_admin;
+
+CREATE OR REPLACE VIEW pgscore.performance_rows AS
+SELECT name AS model, version, task, period AS window_name, n, positives, auc, accuracy, precision, recall, brier,
+       log_loss, mae, rmse, deploy_auc, deploy_accuracy, deploy_brier, deploy_log_loss, deploy_mae, deploy_rmse,
+       status, firing,
+       CASE WHEN n = 0 THEN 'no outcomes matched to predictions of this version in this window'
+            WHEN status = 'insufficient_data' THEN format('%s outcomes, fewer than the %s needed', n, min_n)
+            WHEN status = 'not_applicable' AND coalesce(deploy_auc, deploy_accuracy, deploy_rmse) IS NULL
+                THEN 'no hold-out metrics at deploy to compare with (deployed without a target)'
+            WHEN status = 'not_applicable' AND task = 'multiclass'
+                THEN 'the predictions matched carry no predicted class (logged before migration 0017 by score, predict_proba or in batch): accuracy compares predict''s label with the outcome'
+            WHEN status = 'not_applicable' THEN 'no realised metric to compare with the deploy metrics'
+            -- (0122) said of every judged window of a multiclass model: its NULLs are no missing data
+            WHEN task = 'multiclass'
+                THEN 'a multiclass model: auc, brier and log_loss are NULL, as the audit log holds the top class''s probability alone, not every class''s; accuracy (the logged predicted class against the outcome) is what it is judged on. deploy_log_loss is the hold-out''s; deploy_auc and deploy_brier are NULL (its one-vs-rest AUC is its metrics'' auc_ovr, pgscore show)'
+       END AS note,
+       unmatched_outcomes,
+       pgscore.jsonb_float8(deploy_metrics -> 'precision') AS deploy_precision,
+       pgscore.jsonb_float8(deploy_metrics -> 'recall') AS deploy_recall,
+       sort_order, checks
+  FROM (SELECT p.*, m.metrics AS deploy_metrics
+          FROM pgscore.performance_stats_of(false, NULL, 'window') p
+          JOIN pgscore.models m ON m.model_id = p.model_id) p
+ WHERE period_kind = 'window';
+
+CREATE OR REPLACE VIEW pgscore.firing AS
+SELECT s.name AS model, s.version, s.kind AS what, s.feature AS subject, s.period AS window_name, s.sort_order,
+       c.metric, c.value, CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END AS threshold, c.level,
+       false AS shadow
+  FROM pgscore.window_drift_stats() s
+ CROSS JOIN LATERAL jsonb_to_recordset(s.checks) c(metric text, value float8, warn float8, alert float8, level text)
+ WHERE c.level IN ('warn', 'alert')
 UNION ALL
-SELECT l.model_id, l.logged_at, b.kind, b.position, v.x,
-       CASE WHEN v.x IS NULL OR v.x = 'NaN'::float8 THEN -1 ELSE width_bucket(v.x, b.edges) END AS bin,
-       (v.x <> 'NaN'::float8 AND (v.x < b.min OR v.x > b.max)) AS out_of_range
-  FROM pgscore.prediction_log l
- CROSS JOIN LATERAL (SELECT 'score'::text AS kind, 0 AS position, l.score AS x
-                     UNION ALL
-                     SELECT 'feature'::text, (u.i - 1)::integer, u.x
-                       FROM unnest(l.features) WITH ORDINALITY AS u(x, i)) v
-  JOIN pgscore.baselines b ON b.model_id = l.model_id AND b.kind = v.kind AND b.position = v.position
- WHERE pg_column_size(l.features) > 1024 OR pg_column_compression(l.features) IS NOT NULL;
-COMMENT ON VIEW pgscore.prediction_values IS 'Internal: every logged feature value and score with its baseline bin';
-
-DELETE FROM pgscore.alert_state WHERE metric = 'class_mix';
-DELETE FROM pgscore.drift_thresholds WHERE metric = 'class_mix';
-ALTER TABLE pgscore.drift_thresholds DROP CONSTRAINT drift_thresholds_metric_check;
-ALTER TABLE pgscore.drift_thresholds ADD CONSTRAINT drift_thresholds_metric_check CHECK (metric IN (
-        'psi', 'ks', 'js', 'mean_shift', 'null_rate', 'out_of_range',
-        'auc_drop', 'accuracy_drop', 'brier_rise', 'rmse_rise'));
-
-DELETE FROM pgscore.drift_rollup WHERE kind = 'class';
-DELETE FROM pgscore.drift_rollup_day WHERE kind = 'class';
-DELETE FROM pgscore.baselines WHERE kind = 'class';
-ALTER TABLE pgscore.baselines DROP CONSTRAINT baselines_class_check;
-ALTER TABLE pgscore.baselines DROP CONSTRAINT baselines_kind_check;
-ALTER TABLE pgscore.baselines ADD CONSTRAINT baselines_kind_check CHECK (kind IN ('feature', 'score'));
-COMMENT ON TABLE pgscore.baselines IS 'Per model: the training distribution of each feature and of the score (bin edges, expected fractions, mean, std, min, max, null rate, n)';
+SELECT r.name, r.version, 'performance', 'outcomes', r.period, r.sort_order, c.metric, (c.value)::float8,
+       (CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END)::float8, c.level, false
+  FROM pgscore.performance_stats_of(false, NULL, 'window') r
+ CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text)
+ WHERE r.period_kind = 'window' AND c.level IN ('warn', 'alert')
+UNION ALL
+-- each shadow version of a model with a live version: its drift against its own baseline, and its realised
+-- performance judged by its own predictions (shadow_performance_stats: the shadows' alone, in the windows)
+SELECT s.name, s.version, s.kind, s.feature, s.period, s.sort_order, c.metric, c.value,
+       CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END, c.level, true
+  FROM pgscore.shadow_drift_stats() s
+ CROSS JOIN LATERAL jsonb_to_recordset(s.checks) c(metric text, value float8, warn float8, alert float8, level text)
+ WHERE c.level IN ('warn', 'alert')
+UNION ALL
+SELECT r.name, r.version, 'performance', 'outcomes', r.period, r.sort_order, c.metric, (c.value)::float8,
+       (CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END)::float8, c.level, true
+  FROM pgscore.shadow_performance_stats() r
+ CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text)
+ WHERE c.level IN ('warn', 'alert')
+UNION ALL
+-- the live versions' predicted-class mix (migration 0122): what 'class', subject 'mix'
+SELECT s.name, s.version, 'class', 'mix', s.window_name, s.sort_order, c.metric, c.value,
+       CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END, c.level, false
+  FROM pgscore.class_drift_stats() s
+ CROSS JOIN LATERAL jsonb_to_recordset(s.checks) c(metric text, value float8, warn float8, alert float8, level text)
+ WHERE c.level IN ('warn', 'alert');
+COMMENT ON VIEW pgscore.alerts IS 'Every firing condition: drift of a feature or the score, of a classifier''s predicted-class mix (what class, subject mix, metric class_mix: pgscore.class_drift, since 0122), or realised performance, at warn or alert level in some window, of each model''s live version and of each shadow version scored next to it (shadow true)';

@@ -3,18 +3,18 @@ class's share now and at deploy, their PSI, the class that moved most, n, a stat
 row) and the class_mix check in alerts. A multiclass model's deploy captures a class baseline (baselines kind
 'class') from the rows its score baseline is drawn from; prediction_values bins each logged label on it, so the
 rollups count it as they count the score. drift_stats_of and baseline_bins keep to the features' and score's rows.
-A version deployed before 0121 has no class baseline: a NULL status with a note. The downgrade restores the views
+A version deployed before 0122 has no class baseline: a NULL status with a note. The downgrade restores the views
 and functions as they were and deletes the class baselines, their rollups, alerts and the threshold row.
 
-Revision ID: 0121
-Revises: 0119
+Revision ID: 0122
+Revises: 0121
 Create Date: 2026-12-05
 """
 
 from pgscore.migrate import run_frozen
 
-revision = "0121"
-down_revision = "0119"
+revision = "0122"
+down_revision = "0121"
 branch_labels = None
 depends_on = None
 
