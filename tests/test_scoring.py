@@ -1666,3 +1666,30 @@ def test_a_json_object_with_the_text_a_code_is_made_from_names_it(conn):
     err = sql_error(conn, "SELECT pgscore.predict('regions', %s::jsonb)",
                     (json.dumps({"region_cod": 1, "spend": 50.0, "visits": 3}),))
     assert err.diag.message_hint.endswith("a typo for 'region_code'?"), err.pgerror
+
+
+@pytest.mark.parametrize("final", ["logit", "forest"])
+def test_the_codes_named_are_those_it_takes_where_a_feature_is_one_hot_encoded_twice(conn, final):
+    """A feature one-hot encoded by two encoders (a strict one that knows 1, 5, 9 and another that knows 11 too, or
+    one that ignores what it does not know): the hint named the union of their codes, 11 among them, for 11 itself
+    refused as an unknown category. It names the codes the model takes: those every strict encoder knows."""
+    rng = np.random.default_rng(3)
+    x = np.column_stack([rng.choice([1, 5, 9], 300), rng.normal(0, 1, 300), rng.choice([0, 2], 300)]).astype(float)
+    y = (x[:, 1] + (x[:, 0] == 5) > 0).astype(int)
+    ct = ColumnTransformer([("a", OneHotEncoder(categories=[[1, 5, 9]]), [0]),
+                            ("b", OneHotEncoder(categories=[[1, 5, 9, 11]], handle_unknown="ignore"), [0]),
+                            ("c", OneHotEncoder(categories=[[0, 2, 4]]), [2]),
+                            ("d", OneHotEncoder(categories=[[0, 2, 4, 6]]), [2])], remainder="passthrough")
+    est = make_pipeline(ct, LogisticRegression(max_iter=1000) if final == "logit" else
+                        RandomForestClassifier(n_estimators=5, max_depth=3, random_state=0)).fit(x, y)
+    registry.deploy(conn.dsn, "twice", est, x, y, feature_names=["tier_code", "z", "band_code"])
+    (engine,), = query(conn, "SELECT engine FROM pgscore.model_versions WHERE name = 'twice'")
+    assert engine == "numpy"
+    for row, name, bad, codes in (([11, 0, 0], "tier_code", "11.0", "1, 5, 9"), ([1, 0, 6], "band_code", "6.0",
+                                                                                 "0, 2, 4")):
+        err = sql_error(conn, "SELECT * FROM pgscore.predict_batch('twice', %s)",
+                        (f"SELECT 1 AS id, {row[0]}::float8 AS tier_code, {row[1]}::float8 AS z, "
+                         f"{row[2]}::float8 AS band_code",))
+        assert f"feature '{name}' has unknown category {bad}" in err.diag.message_primary, err.pgerror
+        assert err.diag.message_hint.startswith(f"it is a category the model one-hot encodes, with the codes {codes};"),\
+            err.pgerror

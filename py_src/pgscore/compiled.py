@@ -609,8 +609,10 @@ class Evaluator:
     inf_ok = functools.cached_property(lambda self: self.arrays["inf_ok"].astype(bool))
 
     def categories(self) -> dict:
-        """The inputs it one-hot encodes (by index) and the codes each knows, in order: the lookup tables' keys
-        where nothing but an imputer's fill comes before the lookup (so the keys are the input's own values)."""
+        """The inputs a strict one-hot lookup (handle_unknown='error') reads (by index), and the codes it takes, in
+        order: the keys every strict lookup of the input knows, where nothing but an imputer's fill comes before
+        the lookup (so the keys are the input's own values); not the union of the lookups' keys (one that knows a
+        code another refuses) nor an input only lookups that ignore what they do not know read."""
         return {}
 
     def to_bytes(self) -> bytes:
@@ -789,7 +791,9 @@ class _Linear(Evaluator):
         for j in range(self.header["n_cats"])])
 
     def categories(self) -> dict:
-        return {src: sorted(table) for src, table, _ in self._cat_d}
+        # (a key's row is NaN where a lookup refuses it; the row of an unknown value, where one does)
+        return {src: sorted(k for k, row in table.items() if not np.isnan(row).any())
+                for src, table, miss in self._cat_d if np.isnan(miss[0]).any()}
 
     def score_row(self, x) -> float:
         """score() of one row given as a list of floats (NaN for missing): the fast path."""
@@ -1128,7 +1132,9 @@ class _Trees(Evaluator):
         for src, ops in self._zx or ():
             kinds = [op[0] for op in ops]
             if "cat" in kinds and not set(kinds[:kinds.index("cat")]) - {"fill"}:
-                out.setdefault(src, set()).update(self._dicts[ops[kinds.index("cat")][1]][0])
+                keys, unknown, _ = self._dicts[ops[kinds.index("cat")][1]]
+                if unknown == _ERR:  # a strict lookup: the codes it takes are those it and the others know
+                    out[src] = out[src] & keys.keys() if src in out else set(keys)
         return {src: sorted(keys) for src, keys in out.items()}
 
     def _raw_row(self, x):
