@@ -1693,3 +1693,19 @@ def test_the_codes_named_are_those_it_takes_where_a_feature_is_one_hot_encoded_t
         assert f"feature '{name}' has unknown category {bad}" in err.diag.message_primary, err.pgerror
         assert err.diag.message_hint.startswith(f"it is a category the model one-hot encodes, with the codes {codes};"),\
             err.pgerror
+
+
+def test_the_codes_named_are_the_codes_to_the_last_digit(conn):
+    """The hint wrote a code with six digits (`{:g}`): 0.1234567 as 0.123457 and 1234567890123457 as 1.23457e+15,
+    codes the model does not know, for the user to code the value in SQL as one of "these"."""
+    rng = np.random.default_rng(4)
+    codes = [0.1234567, 2.5, 1234567890123457.0]
+    x = np.column_stack([rng.choice(codes, 300), rng.normal(0, 1, 300)])
+    y = (x[:, 1] > 0).astype(int)
+    est = make_pipeline(ColumnTransformer([("cat", OneHotEncoder(), [0])], remainder="passthrough"),
+                        LogisticRegression(max_iter=1000)).fit(x, y)
+    registry.deploy(conn.dsn, "exact", est, x, y, feature_names=["grade_code", "z"])
+    err = sql_error(conn, "SELECT pgscore.score('exact', ARRAY[7.0, 0.0])")
+    assert "feature 'grade_code' has unknown category 7" in err.diag.message_primary, err.pgerror
+    assert err.diag.message_hint.startswith("it is a category the model one-hot encodes, with the codes 0.1234567, "
+                                            "2.5, 1234567890123457; "), err.pgerror

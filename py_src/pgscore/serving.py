@@ -405,12 +405,18 @@ class Loaded:
 def _category_hint(codes, shown=10) -> str:
     """What to do about a NULL or an unknown code in a feature the model one-hot encodes (handle_unknown='error'):
     not an imputer's "pass a number", but one of the codes it knows (the first `shown` of them, if more)."""
-    said = ", ".join(f"{c:g}" if c != int(c) or abs(c) >= 1e15 else str(int(c)) for c in codes[:shown])
+    said = ", ".join(_code(c) for c in codes[:shown])
     if len(codes) > shown:
         said += f", ... ({len(codes)} in all)"
     return (f"it is a category the model one-hot encodes, with the codes {said}; an unknown category or a NULL "
             "(array_position's for a value not in the ARRAY) needs handle_unknown='ignore' (or an imputer) at "
             "training, or the value coded in SQL as one of these")
+
+
+def _code(c) -> str:
+    """A code as SQL may write it, to the last digit: 3 (not 3.0), 0.1234567, 1234567890123457 (not 1.23457e+15)."""
+    c = float(c)
+    return str(int(c)) if c.is_integer() and abs(c) < 2 ** 53 else repr(c)
 
 
 def refusal(message) -> str | None:
