@@ -1709,3 +1709,23 @@ def test_the_codes_named_are_the_codes_to_the_last_digit(conn):
     assert "feature 'grade_code' has unknown category 7" in err.diag.message_primary, err.pgerror
     assert err.diag.message_hint.startswith("it is a category the model one-hot encodes, with the codes 0.1234567, "
                                             "2.5, 1234567890123457; "), err.pgerror
+
+
+def test_a_json_object_with_a_misspelt_code_column_is_told_the_typo_not_to_make_the_code(conn):
+    """`to_jsonb(a)` of a table with the text `region` and its code column misspelt `regoin_code`: the hint said to
+    add `region_code` made from `region` (the code is there, under a name one letter off); the typo's hint, as
+    before session 58, comes first, the code column's only where no key looks like a typo."""
+    x, y = _coded()
+    est = make_pipeline(ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), [0])],
+                                          remainder=StandardScaler()), LogisticRegression(max_iter=1000)).fit(x, y)
+    registry.deploy(conn.dsn, "regions", est, x, y, feature_names=CAT_NAMES)
+    err = sql_error(conn, "SELECT pgscore.predict('regions', %s::jsonb)",
+                    (json.dumps({"region": "east", "regoin_code": 2, "spend": 50.0, "visits": 3}),))
+    assert "feature 'region_code' is missing" in err.diag.message_primary, err.pgerror
+    assert err.diag.message_hint == ("the object has the key 'regoin_code', which is no feature: a typo for "
+                                     "'region_code'?"), err.pgerror
+    # the same for region_id, whose name is near region's: the key region is no typo of it
+    registry.deploy(conn.dsn, "regions_id", est, x, y, feature_names=["region_id", "spend", "visits"])
+    err = sql_error(conn, "SELECT pgscore.predict('regions_id', %s::jsonb)",
+                    (json.dumps({"region": "east", "spend": 50.0, "visits": 3}),))
+    assert "the model reads the code column 'region_id'" in err.diag.message_hint, err.pgerror

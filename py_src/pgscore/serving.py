@@ -777,9 +777,11 @@ def check_name(name) -> None:
 def _near_key(name, obj: dict, feature_names) -> str | None:
     """A hint naming the object's key that looks like a misspelt `name` (a typo in a column), if one does."""
     keys = [k for k in obj if isinstance(k, str) and k not in feature_names]
-    near = None if (source := _source_key(name, keys)) else nearest(name, keys)  # (region_id is near region)
+    # a typo first (regoin_code, the code there misspelt), but not the key the code is made from (region_id is
+    # near region): that one is named as such
+    near = nearest(name, [k for k in keys if k.lower() != _base(name)])
     if near is None:
-        return source
+        return _source_key(name, keys)
     return f"the object has the key {literal(near)}, which is no feature: a typo for {literal(name)}?"
 
 
@@ -791,16 +793,20 @@ _CODE_SUFFIXES = ("_code", "_codes", "_id", "_idx", "_index", "_num", "_no", "_k
 def _source_key(name, keys) -> str | None:
     """A hint where the object holds the key a missing feature's code is made from (`region` for `region_code`:
     the text column, the code not made), if it does."""
-    low = name.lower()
-    for suffix in _CODE_SUFFIXES:
-        if low.endswith(suffix) and len(low) > len(suffix):
-            base = low[:-len(suffix)]
-            key = next((k for k in keys if k.lower() == base), None)
-            if key is not None:
-                return (f"the object has the key {literal(key)}, which is no feature: the model reads the code "
-                        f"column {literal(name)}; add it to the object, made from {literal(key)} as at training "
-                        "(array_position(ARRAY[...], value) - 1: docs/sql.md, 'Features are numbers')")
+    base = _base(name)
+    if base is not None:
+        key = next((k for k in keys if k.lower() == base), None)
+        if key is not None:
+            return (f"the object has the key {literal(key)}, which is no feature: the model reads the code "
+                    f"column {literal(name)}; add it to the object, made from {literal(key)} as at training "
+                    "(array_position(ARRAY[...], value) - 1: docs/sql.md, 'Features are numbers')")
     return None
+
+
+def _base(name) -> str | None:
+    """The name, lower case, of what a code column's name says it is made from (region for Region_Code), if any."""
+    low = name.lower()
+    return next((low[:-len(s)] for s in _CODE_SUFFIXES if low.endswith(s) and len(low) > len(s)), None)
 
 
 def _number_hint(v) -> str | None:
