@@ -1729,3 +1729,21 @@ def test_a_json_object_with_a_misspelt_code_column_is_told_the_typo_not_to_make_
     err = sql_error(conn, "SELECT pgscore.predict('regions_id', %s::jsonb)",
                     (json.dumps({"region": "east", "spend": 50.0, "visits": 3}),))
     assert "the model reads the code column 'region_id'" in err.diag.message_hint, err.pgerror
+
+
+def test_a_json_key_that_is_a_number_is_not_named_as_the_text_a_code_is_made_from(conn):
+    """The object's `id` (a row's key, a number) for a missing feature `id_code`: the hint said to make the code
+    from it with array_position(ARRAY[...], value) - 1, as from a text; a code is made from a text (or a NULL one),
+    so a key holding a number is not named so."""
+    x, y = _coded()
+    est = make_pipeline(ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), [0])],
+                                          remainder=StandardScaler()), LogisticRegression(max_iter=1000)).fit(x, y)
+    registry.deploy(conn.dsn, "ids", est, x, y, feature_names=["id_code", "spend", "visits"])
+    err = sql_error(conn, "SELECT pgscore.predict('ids', %s::jsonb)",
+                    (json.dumps({"id": 17, "spend": 50.0, "visits": 3}),))
+    assert "feature 'id_code' is missing" in err.diag.message_primary, err.pgerror
+    assert err.diag.message_hint is None, err.pgerror
+    for v in ("A17", None):  # a text, or a NULL one
+        err = sql_error(conn, "SELECT pgscore.predict('ids', %s::jsonb)",
+                        (json.dumps({"id": v, "spend": 50.0, "visits": 3}),))
+        assert "the model reads the code column 'id_code'" in err.diag.message_hint, err.pgerror

@@ -781,7 +781,7 @@ def _near_key(name, obj: dict, feature_names) -> str | None:
     # near region): that one is named as such
     near = nearest(name, [k for k in keys if k.lower() != _base(name)])
     if near is None:
-        return _source_key(name, keys)
+        return _source_key(name, [k for k in keys if obj[k] is None or isinstance(obj[k], str)])  # (a text's)
     return f"the object has the key {literal(near)}, which is no feature: a typo for {literal(name)}?"
 
 
@@ -792,7 +792,7 @@ _CODE_SUFFIXES = ("_code", "_codes", "_id", "_idx", "_index", "_num", "_no", "_k
 
 def _source_key(name, keys) -> str | None:
     """A hint where the object holds the key a missing feature's code is made from (`region` for `region_code`:
-    the text column, the code not made), if it does."""
+    the text column, the code not made), if it does. `keys`: those holding a text (or a NULL), not a number."""
     base = _base(name)
     if base is not None:
         key = next((k for k in keys if k.lower() == base), None)
