@@ -1747,3 +1747,26 @@ def test_a_json_key_that_is_a_number_is_not_named_as_the_text_a_code_is_made_fro
         err = sql_error(conn, "SELECT pgscore.predict('ids', %s::jsonb)",
                         (json.dumps({"id": v, "spend": 50.0, "visits": 3}),))
         assert "the model reads the code column 'id_code'" in err.diag.message_hint, err.pgerror
+
+
+def test_a_code_one_strict_encoder_refuses_is_refused_by_one_row_as_by_a_batch(conn):
+    """A feature one-hot encoded by a strict encoder (1, 5, 9) and another that knows 11 too: pgscore.score of a row
+    with 11 gave NaN (the compiled linear model's row path took the NaN of 11's table row as a score), where
+    predict_batch and scikit-learn refuse it as an unknown category."""
+    rng = np.random.default_rng(3)
+    x = np.column_stack([rng.choice([1, 5, 9], 300), rng.normal(0, 1, 300)]).astype(float)
+    y = (x[:, 1] + (x[:, 0] == 5) > 0).astype(int)
+    ct = ColumnTransformer([("a", OneHotEncoder(categories=[[1, 5, 9]]), [0]),
+                            ("b", OneHotEncoder(categories=[[1, 5, 9, 11]]), [0])], remainder="passthrough")
+    est = make_pipeline(ct, LogisticRegression(max_iter=1000)).fit(x, y)
+    with pytest.raises(ValueError, match="unknown categories"):
+        est.predict_proba([[11.0, 0.0]])
+    registry.deploy(conn.dsn, "twice", est, x, y, feature_names=["tier_code", "z"])
+    for sql, args in (("SELECT pgscore.score('twice', %s::float8[])", ([11.0, 0.0],)),
+                      ("SELECT pgscore.predict_proba('twice', %s::jsonb)", (json.dumps({"tier_code": 11, "z": 0}),))):
+        err = sql_error(conn, sql, args)
+        assert err.pgcode == "22023" and "feature 'tier_code' has unknown category 11" in err.diag.message_primary, \
+            err.pgerror
+        assert err.diag.message_hint.startswith("it is a category the model one-hot encodes, with the codes 1, 5, 9;")
+    (got,), = query(conn, "SELECT pgscore.score('twice', ARRAY[5.0, 0.3])")
+    assert abs(got - est.predict_proba([[5.0, 0.3]])[0, 1]) <= 1e-9

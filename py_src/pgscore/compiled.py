@@ -907,8 +907,8 @@ class _Linear(Evaluator):
             c = table.get(x[j])
             if c is None:  # NaN or a category unseen in training: a fixed row, or an error
                 c = miss[x[j] != x[j]]
-                if c[0] != c[0]:
-                    raise ValueError(f"feature index {j} has unknown category {x[j]}")
+            if c[0] != c[0]:  # (also a key one encoder knows and another, strict, does not: its row is NaN)
+                raise ValueError(f"feature index {j} has unknown category {x[j]}")
             r = list(map(operator.add, r, c))
         return r
 
