@@ -667,3 +667,22 @@ def test_a_backup_login_granted_pg_read_all_data_dumps_with_bypassrls_or_row_sec
         query(db_url, f"ALTER ROLE {login} NOBYPASSRLS")
         query(db_url, f"REVOKE pg_read_all_data FROM {login}")
 
+
+
+def test_the_app_and_the_reader_are_told_the_model_a_misspelt_name_may_be_but_cannot_call_the_hint(urls, db_url):
+    """record_outcome (the app's) and version_drift (the reader's) give scoring's hint for an unknown model through
+    pgscore.model_name_hint (migration 0120), which they run as its owner: the hint reaches a login that is no
+    superuser, and neither login may call model_name_hint itself (executable by its owner alone)."""
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y), X, Y,
+                    feature_names=CHURN_FEATURES)
+    hint = "a typo for 'churn'? Else list models with: SELECT * FROM pgscore.model_versions"
+    for login, sql_text in (("app", "SELECT pgscore.record_outcome('chrun', '1', 1)"),
+                            ("app", "SELECT pgscore.record_outcome('Churn', 1::bigint, true)"),
+                            ("bi", "SELECT * FROM pgscore.version_drift('chrun', 1)")):
+        conn = connect(urls[login])
+        with pytest.raises(errors.UndefinedObject) as e:
+            query(conn, sql_text)
+        assert e.value.diag.message_hint == hint, (login, e.value.pgerror)
+        with pytest.raises(errors.InsufficientPrivilege):
+            query(conn, "SELECT pgscore.model_name_hint('chrun')")
+        conn.close()
