@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import shutil
 
 import psycopg2
@@ -14,6 +15,13 @@ from pytest_postgresql.janitor import DatabaseJanitor
 from helpers import make_tmpdir
 from pgscore import migrate
 from pgscore.localdb import SUPERUSER, Cluster, free_port
+
+# libpq's variables of the shell that runs the suite (a developer's PGHOST/PGPORT for a server of theirs, CI's):
+# the CLI honours them where no --db, PGSCORE_DATABASE_URL or PGSCORE_DATA_DIR is given, and libpq everywhere
+# (PGUSER, PGSSLMODE, PGOPTIONS...): dropped before anything connects, so that no test goes to that server; a test
+# that wants one sets it (tests/test_cli.py test_the_suite_is_not_redirected_by_the_shell_s_libpq_variables)
+for _name in [n for n in os.environ if n.startswith("PG") and not n.startswith("PGSCORE_")]:
+    del os.environ[_name]
 
 TEMPLATE_DB = "pgscore_template"
 _counter = itertools.count()

@@ -3439,3 +3439,20 @@ def test_a_password_not_given_is_told_of_pgpassword_and_pgpass(cluster, monkeypa
             "check the user and password: the user in PGUSER, the password in PGPASSWORD or ~/.pgpass (PGPASSFILE")
     finally:
         migrate.reached_by_environment(False)
+
+
+def test_the_suite_is_not_redirected_by_the_shell_s_libpq_variables():
+    """A developer's shell with PGHOST or PGPORT set (for a server of theirs) ran the tests, or CI's environment
+    held one: the CLI now honours them, and the tests' commands without --db (db start's next lines, the default
+    cluster's errors) went to that server, or said so (test_localdb's
+    test_start_says_what_to_run_next_and_how_the_next_commands_reach_the_cluster failed with PGHOST and PGPORT set).
+    The suite's conftest drops libpq's PG* variables before any test runs; tests that want one set it."""
+    import sys
+
+    shell = {**os.environ, "PGHOST": "/nonexistent", "PGPORT": "1", "PGSERVICE": "theirs", "PGDATABASE": "theirs",
+             "PGUSER": "them", "PGPASSWORD": "theirs", "PGSSLMODE": "require", "PGSCORE_KEPT": "yes"}
+    left = subprocess.run([sys.executable, "-c", "import os, conftest; print(' '.join(sorted(k for k in os.environ "
+                           "if k.startswith('PG') and (k == 'PGSCORE_KEPT' or not k.startswith('PGSCORE_')))))"],
+                          cwd=ROOT / "tests", env=shell, capture_output=True, text=True, timeout=120)
+    assert left.returncode == 0, left.stderr
+    assert left.stdout.split() == ["PGSCORE_KEPT"], left.stdout
