@@ -3456,3 +3456,30 @@ def test_the_suite_is_not_redirected_by_the_shell_s_libpq_variables():
                           cwd=ROOT / "tests", env=shell, capture_output=True, text=True, timeout=120)
     assert left.returncode == 0, left.stderr
     assert left.stdout.split() == ["PGSCORE_KEPT"], left.stdout
+
+
+@pytest.mark.parametrize("command", ["models", "install"])
+def test_a_libpq_variable_libpq_refuses_is_named_with_what_to_do(command, tmp_path):
+    """A PGSERVICE that the service file does not define, or a PGPORT libpq refuses (99999), failed with libpq's
+    bare words (`reading pgscore's schema failed`, Detail: `definition of service "nope" not found`; `invalid
+    port number: "99999"`): neither said that libpq's variables named the database, nor which to correct."""
+    services = tmp_path / "pg_service.conf"
+    services.write_text("[mine]\nhost=/nonexistent\nport=5432\n")
+    env = {"PGSCORE_DATABASE_URL": "", "PGSERVICEFILE": str(services), "PGSERVICE": "nope", "PGPASSWORD": "sekrit"}
+    run = pgscore_cli(command, env=env)
+    assert run.returncode == 1, run
+    assert (f"pgscore: error: cannot connect to the database libpq's environment names (PGSERVICE=nope "
+            f"PGSERVICEFILE={services}; PGPASSWORD is set): definition of service \"nope\" not found") in run.stderr, \
+        run.stderr
+    assert ("Hint: libpq refused one of its variables (PGSERVICE, PGSERVICEFILE): correct it or unset it; "
+            "PGSERVICE names a section of PGSERVICEFILE's file (else ~/.pg_service.conf)") in run.stderr, run.stderr
+    run = pgscore_cli(command, env={"PGSCORE_DATABASE_URL": "", "PGHOST": "/nonexistent", "PGPORT": "99999"})
+    assert run.returncode == 1, run
+    assert ("pgscore: error: cannot connect to the database libpq's environment names (PGHOST=/nonexistent "
+            "PGPORT=99999): invalid port number: \"99999\"\nHint: libpq refused one of its variables (PGHOST, "
+            "PGPORT): correct it or unset it") in run.stderr, run.stderr
+    run = pgscore_cli(command, env={"PGSCORE_DATABASE_URL": "", "PGPORT": "5432", "PGSSLMODE": "bogus"})
+    assert run.returncode == 1, run
+    assert "invalid sslmode value: \"bogus\"\nHint: libpq refused one of its variables (PGPORT, PGSSLMODE)" \
+        in run.stderr, run.stderr
+    assert "sekrit" not in run.stdout + run.stderr

@@ -63,7 +63,7 @@ def reached_by_environment_now() -> bool:
 def environment_said() -> str:
     """libpq's variables that reach the database, as a message names them: their values, a password's only that
     it is set (`PGHOST=127.0.0.1 PGPORT=5432 PGUSER=app; PGPASSWORD is set`)."""
-    said = " ".join(f"{v}={os.environ[v]}" for v in (*SERVER_VARIABLES, "PGUSER", "PGPASSFILE")
+    said = " ".join(f"{v}={os.environ[v]}" for v in (*SERVER_VARIABLES, "PGSERVICEFILE", "PGUSER", "PGPASSFILE")
                     if os.environ.get(v, "").strip())
     return said + ("; PGPASSWORD is set" if os.environ.get("PGPASSWORD") else "")
 
@@ -271,6 +271,16 @@ def connect_problem(msg: str) -> str | None:
     """The hint for libpq's message when a connection could not be made (None: it was made): what to check
     for a wrong password or database name, how to start a local server for one that is not running."""
     low = msg.lower().strip()
+    # a value of libpq's variables that libpq itself refuses, before it connects: PGSERVICE not in the service file,
+    # PGPORT=99999, PGSSLMODE=bogus (else said bare: `definition of service "nope" not found`)
+    if _from_environment and re.match(r'(definition of service "|service file "|invalid [a-z_ ]*(value|number)'
+                                      r'|could not match \d+ (host names|port numbers))', low):
+        named = [v for v in sorted(os.environ) if v.startswith("PG") and not v.startswith("PGSCORE_")
+                 and v not in ("PGPASSWORD", "PGPASSFILE") and os.environ[v].strip()]  # PGSSLMODE's too
+        hint = f"libpq refused one of its variables ({', '.join(named)}): correct it or unset it"
+        if low.startswith(("definition of service", "service file")):
+            hint += "; PGSERVICE names a section of PGSERVICEFILE's file (else ~/.pg_service.conf)"
+        return hint
     if not low.startswith(("connection to server", "could not connect", "could not translate host")):
         return None  # (libpq's words for a connection it could not make begin so)
     fatal = low.partition("fatal:")[2]  # what the server said, if it answered (not the host's name)
