@@ -3483,3 +3483,26 @@ def test_a_libpq_variable_libpq_refuses_is_named_with_what_to_do(command, tmp_pa
     assert "invalid sslmode value: \"bogus\"\nHint: libpq refused one of its variables (PGPORT, PGSSLMODE)" \
         in run.stderr, run.stderr
     assert "sekrit" not in run.stdout + run.stderr
+
+
+def test_the_demo_on_the_default_cluster_says_how_to_reach_it_where_libpq_s_variables_would_come_first(
+        tmp_path, monkeypatch):
+    """`pgscore demo` on the default cluster (no --data-dir) said how the other commands reach it only for a
+    --data-dir: with PGHOST, PGPORT, PGDATABASE or PGSERVICE set (and no PGSCORE_DATA_DIR) they go to the database
+    libpq's variables name, so its `pgscore drift churn ... --html FILE` went there. It says to export
+    PGSCORE_DATA_DIR then, as for a --data-dir; with neither, nothing (they find the default cluster)."""
+    from pgscore import demo
+
+    cluster = Cluster(data_dir=tmp_path / "default")
+    args = argparse.Namespace(data_dir=None)
+    for name in ("PGSCORE_DATA_DIR", "PGSCORE_DATABASE_URL", *migrate.SERVER_VARIABLES):
+        monkeypatch.delenv(name, raising=False)
+    assert demo.reach_line(args, cluster) is None
+    monkeypatch.setenv("PGPORT", "5432")
+    assert demo.reach_line(args, cluster) == (
+        f"point the other commands at it (the db commands too; PGPORT set, they would use the database libpq's "
+        f"variables name) with: export PGSCORE_DATA_DIR={tmp_path / 'default'}")
+    monkeypatch.setenv("PGSCORE_DATA_DIR", str(tmp_path / "default"))
+    assert demo.reach_line(args, cluster) is None
+    assert demo.reach_line(argparse.Namespace(data_dir=str(tmp_path / "d")), Cluster(data_dir=tmp_path / "d")) == (
+        f"point the other commands at it (the db commands too) with: export PGSCORE_DATA_DIR={tmp_path / 'd'}")

@@ -68,11 +68,26 @@ def run(args, cluster, say=print) -> int:
 
     say("== done")
     say(f"connect with: psql '{url}'")
-    if args.data_dir:  # without it, commands would use the default cluster, not this one
-        say("point the other commands at it (the db commands too) with: export PGSCORE_DATA_DIR="
-            + shlex.quote(str(cluster.data_dir.absolute())))
+    reach = reach_line(args, cluster)
+    if reach:
+        say(reach)
     say("stop the database with: " + command("db stop", cluster.data_dir))
     return 0
+
+
+def reach_line(args, cluster) -> str | None:
+    """How the other commands reach the demo's cluster where they would find another database: a --data-dir
+    (they would use the default cluster), or the default cluster with libpq's PGHOST... set and no
+    PGSCORE_DATA_DIR (they come before it); None where they find it as they are."""
+    from pgscore.migrate import server_variables
+
+    export = "with: export PGSCORE_DATA_DIR=" + shlex.quote(str(cluster.data_dir.absolute()))
+    if args.data_dir:  # without it, commands would use the default cluster, not this one
+        return f"point the other commands at it (the db commands too) {export}"
+    if not os.environ.get("PGSCORE_DATA_DIR") and server_variables():
+        return (f"point the other commands at it (the db commands too; {', '.join(server_variables())} set, they "
+                f"would use the database libpq's variables name) {export}")
+    return None
 
 
 def _report_path(args, cluster) -> Path:
