@@ -3506,3 +3506,34 @@ def test_the_demo_on_the_default_cluster_says_how_to_reach_it_where_libpq_s_vari
     assert demo.reach_line(args, cluster) is None
     assert demo.reach_line(argparse.Namespace(data_dir=str(tmp_path / "d")), Cluster(data_dir=tmp_path / "d")) == (
         f"point the other commands at it (the db commands too) with: export PGSCORE_DATA_DIR={tmp_path / 'd'}")
+
+
+def test_a_server_libpq_s_variables_name_that_is_not_there_names_the_default_cluster_they_come_before(
+        tmp_path, monkeypatch):
+    """A shell with PGPORT set for something else (or PGHOST) and pgscore's default embedded cluster: the commands
+    went to libpq's server now, and where none answered the hint said only to check the host and port in libpq's
+    variables, not that the embedded cluster the user had used comes after them, nor how to reach it."""
+    from pgscore import localdb
+
+    default = tmp_path / "default"
+    default.mkdir()
+    (default / "PG_VERSION").write_text("15\n")
+    (default / localdb.STATE_FILE).write_text(json.dumps({"port": 1, "password": "x"}))
+    monkeypatch.setattr(localdb, "builtin_data_dir", lambda: default)
+    monkeypatch.delenv("PGSCORE_DATA_DIR", raising=False)
+    for name in migrate.SERVER_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PGPORT", "55701")
+    refused = ('connection to server on socket "/var/run/postgresql/.s.PGSQL.55701" failed: No such file or '
+               'directory\n\tIs the server running locally and accepting connections on that socket?')
+    migrate.reached_by_environment(True)
+    try:
+        assert migrate.connect_problem(refused) == (
+            "is the server running? check the host and port in libpq's variables (PGPORT); they come before the "
+            f"embedded cluster in {default}: to use it, unset them, or export PGSCORE_DATA_DIR={default}")
+        (default / localdb.STATE_FILE).unlink()  # no cluster of pgscore's there: nothing more to say
+        (default / "PG_VERSION").unlink()
+        assert migrate.connect_problem(refused) == "is the server running? check the host and port in libpq's " \
+            "variables (PGPORT)"
+    finally:
+        migrate.reached_by_environment(False)

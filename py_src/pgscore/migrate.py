@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from pathlib import Path
 
 from pgscore.errors import InstallError, PgscoreError, command
@@ -325,6 +326,17 @@ def connect_problem(msg: str) -> str | None:
         if embedded:
             return f"the embedded cluster in {data_dir} is not running: start it with: " + command("db start", data_dir)
     if _from_environment:
+        # (a shell's PGPORT or PGHOST set for something else now comes before the default embedded cluster: say so)
+        from pgscore.localdb import STATE_FILE, builtin_data_dir
+
+        default = builtin_data_dir()
+        try:
+            ours = (default / STATE_FILE).exists()
+        except OSError:
+            ours = False
+        if ours:
+            return (f"is the server running? check the host and port in {src}; they come before the embedded "
+                    f"cluster in {default}: to use it, unset them, or export PGSCORE_DATA_DIR={shlex.quote(str(default))}")
         return f"is the server running? check the host and port in {src}"
     return ("is the server running? check the host and port in --db / PGSCORE_DATABASE_URL; for the embedded "
             "one run: " + command("db start"))
