@@ -2849,6 +2849,28 @@ def test_score_stopped_by_a_cancel_says_what_was_written_and_how_to_go_on_in_the
     assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(14,)]
 
 
+def test_score_stopped_by_a_statement_timeout_says_to_shorten_the_chunks_not_to_run_it_again_as_it_was(db_url):
+    """A statement_timeout (57014 too) cancelling the first chunk said `nothing was written: a statement_timeout
+    cancelled a statement before the first chunk was committed; run it again as it was`, a run that times out
+    again, and which contradicted the Hint below it (a smaller --chunk-size); after committed chunks the resume
+    line, the same. Both now say a smaller --chunk-size or a longer statement_timeout (review rB, session 58)."""
+    _scored_table(db_url)
+    _stop_at(db_url, "c 017", "PERFORM pg_sleep(6)")
+    env = {"PGOPTIONS": "-c statement_timeout=3000"}  # (the first chunk loads the model)
+    r = _score(db_url, env=env)
+    assert r.returncode == 1, r
+    assert "pgscore: 14 rows were scored and committed before a statement_timeout cancelled a statement; resume " \
+           "with a smaller --chunk-size (this run's: 7) or a longer statement_timeout: --after='c 014' --version 1\n" \
+        in r.stderr, r.stderr
+    r = _score(db_url, "--after", "c 014", env=env)
+    assert r.returncode == 1, r
+    assert r.stderr.startswith("pgscore: nothing was written: a statement_timeout cancelled a statement before the "
+                               "first chunk was committed; run it again with a smaller --chunk-size (this run's: 7) "
+                               "or a longer statement_timeout\n"), r.stderr
+    assert "as it was" not in r.stderr and "smaller --chunk-size shortens" in r.stderr, r.stderr
+    assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(14,)]
+
+
 def test_score_whose_session_ends_under_it_hints_to_resume_not_to_run_it_again(db_url):
     """The server ends the run's session (a restart, pg_terminate_backend) after committed chunks: the resume line
     said `once it is fixed`, and the error's Hint below it `run the command again once the server is back`, a

@@ -1779,12 +1779,12 @@ def _score(args, url, state):
                       f"fixed, resume with: {_resume(state, args)}", file=sys.stderr)
             else:  # an operator's cancel, a timeout, the server gone: nothing to fix in the data
                 print(f"pgscore: {state['rows']} rows were scored and committed before {cause[0]}; "
-                      f"{cause[1]}resume with: {_resume(state, args)}", file=sys.stderr)
+                      f"{cause[1]}resume{_shorter(e, args, ' with') or ' with'}: {_resume(state, args)}", file=sys.stderr)
             _said_resume(e, RESUME_HINT if cause else None)
         elif _stopped_by(e) is not None and row is None:  # the first chunk (or the count before it) stopped
             cause = _stopped_by(e)
             print(f"pgscore: nothing was written: {cause[0]} before the first chunk was committed; "
-                  f"{cause[1]}run it again as it was", file=sys.stderr)
+                  f"{cause[1]}run it again{_shorter(e, args, ' with') or ' as it was'}", file=sys.stderr)
         raise
     key, into = done["shown"]["key"], done["shown"]["into"]  # as SQL writes them ("Score", "order")
     rate = done["rows"] / max(done["seconds"], 1e-9)  # (a few rows in a second or more: not '0 rows/s')
@@ -1853,6 +1853,14 @@ def _stopped_by(e):
     if lost_connection(e):
         return "the connection to the database was lost", "once the server is back, "
     return None
+
+
+def _shorter(e, args, lead):
+    """Where a statement_timeout stopped the run: what to change before going on (the same chunks would time out
+    again), after `lead`; else ""."""
+    if getattr(e, "pgcode", None) == "57014" and "statement timeout" in str(e):
+        return f"{lead} a smaller --chunk-size (this run's: {args.chunk_size}) or a longer statement_timeout"
+    return ""
 
 
 RESUME_HINT = ("once the server is back, resume with the line above (a run from the start would score and log the "
