@@ -676,6 +676,28 @@ def test_maintain_and_status_say_the_rows_of_days_after_the_partitions_and_the_c
     assert r.returncode == 0 and r.stdout == "prediction log: 0 daily partition(s) created\n", r.stdout
 
 
+def test_maintain_over_its_count_s_bound_gives_the_days_ahead_that_reaches_the_latest_day(churn, monkeypatch, capsys):
+    """Over the bound of its count (1,000,001 rows: here 6), maintain read the default partition's first rows (an
+    index scan: the earliest days) and gave the --days-ahead of the latest day among them: 200,000 rows of a day 40
+    days ahead, after 1,000,000 of one 20 days ahead and 1 of one 30 days ahead, were not said, and `--days-ahead 30`
+    left them there while status said --days-ahead 40 (review rB, session 58). Now the latest day is read exactly
+    (per model on the (model_id, logged_at) index, as status reads it), and the count said as at least."""
+    from pgscore import cli, scoring
+
+    query(churn, "SELECT pgscore.create_log_partitions()")
+    query(churn, _PAST_ROWS, (-20, ROW, 10))
+    query(churn, _PAST_ROWS, (-30, ROW, 1))
+    query(churn, _PAST_ROWS, (-40, ROW, 2))
+    monkeypatch.setattr(scoring, "DEFAULT_ROWS", 5)
+    capsys.readouterr()
+    assert cli.main(["maintain", "--db", churn.dsn]) == 0
+    out = capsys.readouterr().out
+    assert f"; at least 6 of days {_iso(-20)} to {_iso(-40)} stay there, after {_iso(-7)} (the last day made " \
+           f"ahead): make their partitions with: pgscore {hinted(churn.dsn)}maintain --days-ahead 40\n" in out, out
+    assert f"prediction log: the default partition held over 5 row(s) of days {_iso(-20)} to {_iso(-40)} (UTC); " \
+        in out, out
+
+
 def test_backfill_makes_at_most_31_past_days_a_call_the_newest_first(churn):
     """The bound of one call: 31 past days, the newest first (the days monitoring reads); the older wait for the
     next call (each past day's ATTACH reads the whole default partition under its lock)."""

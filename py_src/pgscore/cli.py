@@ -459,7 +459,13 @@ def _status(url):
                  + (f"; of shadow versions: {counted(shadow_levels)} (SELECT * FROM pgscore.alerts WHERE shadow)"
                     if shadow_levels else ""))
         cur.execute(_PARTITIONS)
-        last, today, has_today, in_default, gaps, latest = cur.fetchone()
+        last, today, has_today, in_default, gaps = cur.fetchone()
+        latest = None
+        if in_default:  # (the latest day there, as maintain reads it)
+            from pgscore.scoring import DEFAULT_LATEST
+
+            cur.execute(DEFAULT_LATEST)
+            (latest,), = cur.fetchall()
         gaps = gaps or []
         if not has_today:
             _say("prediction log: WARNING: no partition for today (UTC): its rows go to the default partition, which "
@@ -652,12 +658,7 @@ _ROLES = """SELECT w.name, r.oid IS NULL AS missing,
 # up to the newest partition's, that have none
 _DEFAULT_ROWS = 1_000_000
 _PARTITIONS = f"""
-WITH RECURSIVE m AS (SELECT pg_catalog.min(x.model_id) AS id FROM pgscore.prediction_log_default x
-                      UNION ALL
-                     SELECT (SELECT pg_catalog.min(x.model_id) FROM pgscore.prediction_log_default x
-                              WHERE x.model_id OPERATOR(pg_catalog.>) m.id)
-                       FROM m WHERE m.id IS NOT NULL),
-     d AS (SELECT pg_catalog.to_date(pg_catalog.substring(c.relname, '^prediction_log_([0-9]{{8}})$'), 'YYYYMMDD') AS day
+WITH d AS (SELECT pg_catalog.to_date(pg_catalog.substring(c.relname, '^prediction_log_([0-9]{{8}})$'), 'YYYYMMDD') AS day
              FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
             WHERE i.inhparent = 'pgscore.prediction_log'::pg_catalog.regclass),
      t AS (SELECT (pg_catalog.now() AT TIME ZONE 'UTC')::pg_catalog.date AS today)
@@ -668,12 +669,7 @@ SELECT pg_catalog.max(d.day), t.today, COALESCE(pg_catalog.bool_or(d.day OPERATO
           FROM pg_catalog.generate_series(t.today::pg_catalog.timestamp, (SELECT pg_catalog.max(e.day) FROM d AS e),
                                           '1 day'::pg_catalog.interval) AS g(day)
          WHERE g.day OPERATOR(pg_catalog.>) t.today::pg_catalog.timestamp
-           AND NOT EXISTS (SELECT 1 FROM d AS f WHERE f.day OPERATOR(pg_catalog.=) g.day::pg_catalog.date)),
-       (SELECT (pg_catalog.max((SELECT pg_catalog.max(x.logged_at) FROM pgscore.prediction_log_default x
-                                 WHERE x.model_id OPERATOR(pg_catalog.=) m.id
-                                   AND x.logged_at OPERATOR(pg_catalog.<) 'infinity'::pg_catalog.timestamptz))
-                AT TIME ZONE 'UTC')::pg_catalog.date
-          FROM m WHERE m.id IS NOT NULL)
+           AND NOT EXISTS (SELECT 1 FROM d AS f WHERE f.day OPERATOR(pg_catalog.=) g.day::pg_catalog.date))
   FROM t LEFT JOIN d ON true GROUP BY t.today"""
 
 
@@ -1961,20 +1957,32 @@ def _say_default_days(held, days_ahead, warned):
     total = sum(before.values())
     over = "over " if total > DEFAULT_ROWS else ""
     moved = {d: n - after.get(d, 0) for d, n in before.items() if n > after.get(d, 0)}
+    held_days = sorted(before)
+    if over and held.get("latest") is not None and held["latest"] > held_days[-1]:  # (the count's bound)
+        held_days.append(held["latest"])
     line = (f"prediction log: the default partition held {over}{min(total, DEFAULT_ROWS):,} row(s) of "
-            f"{_days(sorted(before))} (UTC)" if before else "prediction log: the default partition")
+            + (f"days {held_days[0]:%Y-%m-%d} to {held_days[-1]:%Y-%m-%d}" if over and len(held_days) > 1
+               else _days(held_days)) + " (UTC)" if before else "prediction log: the default partition")
     if moved:
         line += (f"; {sum(moved.values()):,} of {_days(sorted(moved))} moved into partitions of their days")
     last = today + datetime.timedelta(days_ahead)
     ahead = sorted(d for d in after if d > last)
+    # over the count's bound, the rows counted are some of those there: the latest day is read exactly (the command
+    # must reach it), and the rows of the days ahead are said as at least those counted
+    bounded = sum(after.values()) > DEFAULT_ROWS
+    latest = held.get("latest")
+    if latest is not None and latest > last and (not ahead or latest > ahead[-1]):
+        ahead.append(latest)
     past = sorted(d for d in after if d < today)
     if not ahead and not past:
         _say(line + ("; none stay there" if moved else ""))
         return
     if ahead:
         fix = partitions_until(last + datetime.timedelta(1), ahead[-1], today)
-        line += (f"; {sum(after[d] for d in ahead):,} of {_days(ahead)} stay there, after {last:%Y-%m-%d} (the last "
-                 f"day made ahead): make their partitions with: {fix}")
+        days = (f"days {ahead[0]:%Y-%m-%d} to {ahead[-1]:%Y-%m-%d}" if bounded and len(ahead) > 1 else
+                _days(ahead))
+        line += (f"; {'at least ' if bounded else ''}{sum(after.get(d, 0) for d in ahead):,} of {days} stay there, "
+                 f"after {last:%Y-%m-%d} (the last day made ahead): make their partitions with: {fix}")
     # (a past day whose table of its name is no partition: the WARNING above says it and what to do)
     named = {datetime.datetime.strptime(m, "%Y%m%d").date() for w in warned
              for m in re.findall(r"prediction_log_([0-9]{8}) exists", w)}

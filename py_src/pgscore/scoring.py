@@ -804,15 +804,30 @@ MAINTAIN_LOCK_TIMEOUT = "10s"  # how long maintain waits for a lock another sess
 # the default partition's rows by UTC day (a bound on the rows read: `pgscore maintain` says the days, not a
 # scan of a default partition that grew large)
 DEFAULT_ROWS = 1_000_000
-_DEFAULT_DAYS = f"""
+_DEFAULT_DAYS = """
 SELECT (x.logged_at AT TIME ZONE 'UTC')::pg_catalog.date, pg_catalog.count(*)
   FROM (SELECT d.logged_at FROM pgscore.prediction_log_default d WHERE pg_catalog.isfinite(d.logged_at)
-         LIMIT {DEFAULT_ROWS + 1}) AS x
+         LIMIT %s) AS x
  GROUP BY 1 ORDER BY 1"""
 
 
+# the UTC day of the default partition's latest row (finite), exact whatever its size: per model on its
+# (model_id, logged_at) index, a few pages a model (pgscore status reads it too)
+DEFAULT_LATEST = """
+WITH RECURSIVE m AS (SELECT pg_catalog.min(x.model_id) AS id FROM pgscore.prediction_log_default x
+                      UNION ALL
+                     SELECT (SELECT pg_catalog.min(x.model_id) FROM pgscore.prediction_log_default x
+                              WHERE x.model_id OPERATOR(pg_catalog.>) m.id)
+                       FROM m WHERE m.id IS NOT NULL)
+SELECT (pg_catalog.max((SELECT pg_catalog.max(x.logged_at) FROM pgscore.prediction_log_default x
+                         WHERE x.model_id OPERATOR(pg_catalog.=) m.id
+                           AND x.logged_at OPERATOR(pg_catalog.<) 'infinity'::pg_catalog.timestamptz))
+        AT TIME ZONE 'UTC')::pg_catalog.date
+  FROM m WHERE m.id IS NOT NULL"""
+
+
 def _default_days(conn) -> dict:
-    return dict(_call(conn, _DEFAULT_DAYS, None))
+    return dict(_call(conn, _DEFAULT_DAYS, (DEFAULT_ROWS + 1,)))
 
 
 def maintain(db, days_ahead=7, keep=None, lock_timeout=MAINTAIN_LOCK_TIMEOUT, held=None) -> tuple[
@@ -831,7 +846,8 @@ def maintain(db, days_ahead=7, keep=None, lock_timeout=MAINTAIN_LOCK_TIMEOUT, he
     ends; None leaves the session's as it is).
 
     `held`, a dict: filled with the default partition's rows by UTC day before and after ("before", "after",
-    {date: rows}) and "today" (UTC), which `pgscore maintain` says."""
+    {date: rows}, of at most DEFAULT_ROWS + 1 rows), its latest row's day after ("latest", exact) and "today" (UTC),
+    which `pgscore maintain` says."""
     # a `keep` refused is a UsageError (pgscore maintain exits 2), refused before anything is changed
     if keep is not None and not keep.strip():  # `--keep "$KEEP"` with KEEP unset: retention would stop, silently
         raise UsageError("--keep is empty: retention needs an interval", hint="for example --keep '90 days'; "
@@ -883,6 +899,8 @@ def maintain(db, days_ahead=7, keep=None, lock_timeout=MAINTAIN_LOCK_TIMEOUT, he
                 made = _call(conn, "SELECT pgscore.create_log_partitions(%s)", (days_ahead,))[0][0]
             if held is not None:
                 held["after"] = _default_days(conn)
+                # (the count stops at its bound: the latest day, which the command to make it needs, read exactly)
+                held["latest"] = _call(conn, DEFAULT_LATEST, None)[0][0]
                 held["today"] = _call(conn, "SELECT (pg_catalog.now() AT TIME ZONE 'UTC')::pg_catalog.date",
                                       None)[0][0]
         except pg_errors.LockNotAvailable as e:
