@@ -2871,6 +2871,21 @@ def test_score_stopped_by_a_statement_timeout_says_to_shorten_the_chunks_not_to_
     assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(14,)]
 
 
+def test_score_stopped_by_a_cancel_in_the_server_s_language_does_not_say_an_operator_s(db_url):
+    """57014 is a statement_timeout's as well as pg_cancel_backend's; a server whose lc_messages is not English says
+    neither `statement timeout` nor `user request`, and the line called a timeout `the statement was cancelled
+    (pg_cancel_backend, an operator's)` (review rB, session 58). Where the message says neither, the line names
+    both."""
+    _scored_table(db_url)
+    _stop_at(db_url, "c 017", "RAISE EXCEPTION 'storniere Anfrage wegen Zeitüberschreitung der Anweisung' USING "
+                              "ERRCODE = 'query_canceled'")
+    r = _score(db_url)
+    assert r.returncode == 1, r
+    assert "pgscore: 14 rows were scored and committed before the statement was cancelled (57014: an operator's " \
+           "pg_cancel_backend or a statement_timeout); resume with: --after='c 014' --version 1\n" in r.stderr, \
+        r.stderr
+
+
 def test_score_whose_session_ends_under_it_hints_to_resume_not_to_run_it_again(db_url):
     """The server ends the run's session (a restart, pg_terminate_backend) after committed chunks: the resume line
     said `once it is fixed`, and the error's Hint below it `run the command again once the server is back`, a

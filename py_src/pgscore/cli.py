@@ -1840,10 +1840,12 @@ def _stopped_by(e):
     shutdown, the connection lost): what it was, as a line says it, and when to go on ("" or "once ..., ");
     else None."""
     code = getattr(e, "pgcode", None)
-    if code == "57014":
-        timeout = "statement timeout" in str(e)
-        return ("a statement_timeout cancelled a statement" if timeout else "the statement was cancelled "
-                "(pg_cancel_backend, an operator's)", "")
+    if code == "57014":  # (the server's words tell which, in English: lc_messages may be another language)
+        if "statement timeout" in str(e):
+            return "a statement_timeout cancelled a statement", ""
+        if "user request" in str(e):
+            return "the statement was cancelled (pg_cancel_backend, an operator's)", ""
+        return "the statement was cancelled (57014: an operator's pg_cancel_backend or a statement_timeout)", ""
     if code in ("57P01", "57P02", "57P03"):  # admin shutdown, crash shutdown, cannot connect now
         return "the server shut the session down", "once the server is back, "
     if lost_connection(e):
