@@ -696,6 +696,10 @@ def test_maintain_over_its_count_s_bound_gives_the_days_ahead_that_reaches_the_l
            f"ahead): make their partitions with: pgscore {hinted(churn.dsn)}maintain --days-ahead 40\n" in out, out
     assert f"prediction log: the default partition held over 5 row(s) of days {_iso(-20)} to {_iso(-40)} (UTC); " \
         in out, out
+    assert cli.main(["maintain", "--days-ahead", "40", "--db", churn.dsn]) == 0  # (as said: none stay there)
+    out = capsys.readouterr().out
+    assert f"prediction log: the default partition held over 5 row(s) of days {_iso(-20)} to {_iso(-40)} (UTC); at " \
+           "least 6 of them moved into partitions of their days; none stay there\n" in out, out
 
 
 def test_maintain_counts_what_stays_in_the_default_partition_after_letting_the_log_go(churn, monkeypatch):

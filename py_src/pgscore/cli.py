@@ -1960,13 +1960,14 @@ def _say_default_days(held, days_ahead, warned):
     over = "over " if total > DEFAULT_ROWS else ""
     moved = {d: n - after.get(d, 0) for d, n in before.items() if n > after.get(d, 0)}
     held_days = sorted(before)
-    if over and held.get("latest") is not None and held["latest"] > held_days[-1]:  # (the count's bound)
-        held_days.append(held["latest"])
+    if over and held.get("latest_before") is not None and held["latest_before"] > held_days[-1]:  # (the bound)
+        held_days.append(held["latest_before"])
     line = (f"prediction log: the default partition held {over}{min(total, DEFAULT_ROWS):,} row(s) of "
             + (f"days {held_days[0]:%Y-%m-%d} to {held_days[-1]:%Y-%m-%d}" if over and len(held_days) > 1
                else _days(held_days)) + " (UTC)" if before else "prediction log: the default partition")
-    if moved:
-        line += (f"; {sum(moved.values()):,} of {_days(sorted(moved))} moved into partitions of their days")
+    if moved:  # (over the count's bound, of the rows counted: the count says at least)
+        line += (f"; at least {sum(moved.values()):,} of them moved into partitions of their days" if over else
+                 f"; {sum(moved.values()):,} of {_days(sorted(moved))} moved into partitions of their days")
     last = today + datetime.timedelta(days_ahead)
     ahead = sorted(d for d in after if d > last)
     # over the count's bound, the rows counted are some of those there: the latest day is read exactly (the command

@@ -846,7 +846,8 @@ def maintain(db, days_ahead=7, keep=None, lock_timeout=MAINTAIN_LOCK_TIMEOUT, he
     ends; None leaves the session's as it is).
 
     `held`, a dict: filled with the default partition's rows by UTC day before and after ("before", "after",
-    {date: rows}, of at most DEFAULT_ROWS + 1 rows), its latest row's day after ("latest", exact) and "today" (UTC),
+    {date: rows}, of at most DEFAULT_ROWS + 1 rows), its latest row's day before and after ("latest_before",
+    "latest": exact) and "today" (UTC),
     which `pgscore maintain` says."""
     # a `keep` refused is a UsageError (pgscore maintain exits 2), refused before anything is changed
     if keep is not None and not keep.strip():  # `--keep "$KEEP"` with KEEP unset: retention would stop, silently
@@ -895,6 +896,7 @@ def maintain(db, days_ahead=7, keep=None, lock_timeout=MAINTAIN_LOCK_TIMEOUT, he
                                      "'6 months'") from None
             if held is not None:
                 held["before"] = _default_days(conn)
+                held["latest_before"] = _call(conn, DEFAULT_LATEST, None)[0][0]  # (exact: the count stops at its bound)
             with server_notices(conn) as made_said:
                 made = _call(conn, "SELECT pgscore.create_log_partitions(%s)", (days_ahead,))[0][0]
             if held is not None:  # (the day the partitions were counted from)
