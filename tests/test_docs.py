@@ -89,3 +89,17 @@ def test_the_examples_that_show_predict_batchs_rows_order_them():
     assert not unordered, unordered
     assert "The rows come in no particular order" in (ROOT / "docs" / "sql.md").read_text()
 
+
+
+def test_no_table_is_cut_in_two_by_a_blank_line():
+    """A blank line between two rows of a markdown table ends it: the rows after it render as a paragraph of pipes
+    (docs/sql.md's Tables lost pgscore.shadows and every row after it so, migration 0121's docs). A row after a
+    blank line must begin a table of its own (its header's separator next)."""
+    cut = []
+    for page in PAGES:
+        lines = re.sub(r"```.*?```", "", page.read_text(), flags=re.S).split("\n")
+        for i in range(1, len(lines) - 2):
+            if (lines[i].strip() == "" and lines[i - 1].startswith("|") and lines[i + 1].startswith("|")
+                    and not re.match(r"^\|\s*:?-{3,}", lines[i + 2])):
+                cut.append(f"{page.name}: {lines[i + 1][:60]}")
+    assert not cut, cut
