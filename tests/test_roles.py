@@ -542,6 +542,21 @@ def test_admin_writes_shadows_through_set_shadow_and_clear_shadow_alone(urls, db
     app.close()
 
 
+def test_admin_activating_a_shadow_appends_its_stop_through_the_trigger_as_its_owner(urls, db_url):
+    """pgscore_admin may not INSERT into pgscore.shadows; its activate of a version scored in shadow appends the
+    shadow's stop all the same (end_shadow_made_live runs as its owner, 0121), naming the admin's login."""
+    v1 = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y)
+    registry.deploy(db_url, "churn", v1, X, Y, feature_names=CHURN_FEATURES)
+    registry.deploy(db_url, "churn", v1, X, Y, feature_names=CHURN_FEATURES, activate=False)
+    admin = connect(urls["admin"])
+    query(admin, "SELECT pgscore.set_shadow('churn', 2)")
+    query(admin, "SELECT pgscore.activate('churn', 2, 'better')")
+    assert query(admin, "SELECT action, reason, changed_by FROM pgscore.shadows ORDER BY shadow_id") == [
+        ("start", None, LOGINS["admin"]), ("stop", "made live by activate", LOGINS["admin"])]
+    assert query(admin, "SELECT action FROM pgscore.deployments ORDER BY deployment_id") == [("deploy",), ("activate",)]
+    admin.close()
+
+
 def test_admin_wires_rescoring_through_attach_and_detach_alone_and_updates_no_wiring(urls, db_url):
     """pgscore_admin held UPDATE on pgscore.rescoring, which no function of pgscore needs but for the row locks of
     detach_rescoring and forget_rescoring (SELECT ... FOR UPDATE takes it): an UPDATE by hand changed a wiring's
