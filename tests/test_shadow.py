@@ -585,6 +585,27 @@ def test_shadow_off_names_the_versions_it_stopped(shop, db_url, trained):
     assert query(db_url, "SELECT count(*) FROM pgscore.shadow_versions") == [(0,)]
 
 
+def test_clear_shadow_versions_names_only_the_shadows_it_stopped_after_a_go_live_in_its_transaction(
+        shop, db_url, trained):
+    """clear_shadow_versions reads the 'stop' rows its transaction appended: since 0121 a go-live of a shadow in
+    that transaction appends one too (end_shadow_made_live), and it named that version among those it stopped
+    ([2, 3] for the one, v3, that clear_shadow stopped: its count, 1, and the list disagreed)."""
+    v1, v2, X, y = trained
+    registry.deploy(db_url, "churn", v2, X, y, feature_names=CHURN_FEATURES, activate=False)  # v3
+    registry.set_shadow(db_url, "churn", 2)
+    registry.set_shadow(db_url, "churn", 3)
+    conn = psycopg2.connect(db_url)
+    try:
+        with conn:  # one transaction: v2 made live (its shadow ended by the go-live), then the shadows cleared
+            registry.activate(conn, "churn", 2)
+            assert registry.clear_shadow_versions(conn, "churn") == [3]
+    finally:
+        conn.close()
+    assert query(db_url, "SELECT m.version, s.action, s.reason FROM pgscore.shadows s JOIN pgscore.models m "
+                         "USING (model_id) ORDER BY s.shadow_id") == [
+        (2, "start", None), (3, "start", None), (2, "stop", "made live by activate"), (3, "stop", None)]
+
+
 def test_activate_names_the_shadow_version_it_ended(shop, db_url, trained):
     """`pgscore activate NAME VERSION` of a version scored in shadow ends its mark (the guide says so), and
     said only `is live`: it names the shadow version that stopped, as `pgscore shadow NAME --off` does; another

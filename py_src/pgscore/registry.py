@@ -592,8 +592,10 @@ def clear_shadow(db, name, version=None, reason=None) -> int:
 def clear_shadow_versions(db, name, version=None, reason=None) -> list[int]:
     """clear_shadow, returning the versions it stopped, in order (its count is their number): the 'stop' rows
     pgscore.clear_shadow appended to pgscore.shadows, read in its transaction (by their xmin), so that a shadow
-    set or stopped meanwhile by another session is not named. A connection in autocommit gets one transaction
-    for the two statements. (pgscore.clear_shadow keeps its signature: it returns the count.)"""
+    set or stopped meanwhile by another session is not named; nor one a go-live in this transaction ended (its
+    stop, end_shadow_made_live's since migration 0121, names that deployment in since_deployment: clear_shadow's
+    names none). A connection in autocommit gets one transaction for the two statements. (pgscore.clear_shadow
+    keeps its signature: it returns the count.)"""
     with connection(db) as conn:
         own = bool(getattr(conn, "autocommit", False))
         if own:
@@ -602,7 +604,7 @@ def clear_shadow_versions(db, name, version=None, reason=None) -> list[int]:
             n = _call(conn, "SELECT pgscore.clear_shadow(%s, %s, %s)", (name, version, reason))[0][0]
             versions = [v for v, in _call(
                 conn, "SELECT m.version FROM pgscore.shadows s JOIN pgscore.models m ON m.model_id = s.model_id "
-                      "WHERE s.model_name = %s AND s.action = 'stop' "
+                      "WHERE s.model_name = %s AND s.action = 'stop' AND s.since_deployment IS NULL "
                       "AND s.xmin = pg_catalog.xid(pg_catalog.pg_current_xact_id()) ORDER BY m.version",
                 (name,))] if n else []
         except BaseException:
