@@ -1674,6 +1674,28 @@ def test_show_reads_the_end_of_a_shadow_made_live_before_0121_off_the_deployment
         ("unshadow", 2, "made live by activate"), ("activate", 3, None), ("activate", 2, None)]
 
 
+def test_show_reads_an_activation_before_0121_of_a_version_scored_in_shadow_as_the_activate_it_was(db_url, logit):
+    """Before 0121 pgscore.activate appended 'deploy' (here: such a row written as 0120's activate wrote it, the
+    trigger that ends a shadow off). The trial's own steps, deploy --no-activate, shadow, activate, on a history
+    from before 0121: show read the activation as `deploy v2` after v2's shadow, left out v2's storing and ended
+    the shadow 'made live by deploy'. A version scored in shadow was stored before and not live: a 'deploy' of it
+    after its mark was an activation, and a version stored and made live at once never ends a shadow."""
+    registry.deploy(db_url, "churn", logit, X, feature_names=NAMES)
+    registry.deploy(db_url, "churn", logit, X, feature_names=NAMES, activate=False, reason="RF")
+    registry.set_shadow(db_url, "churn", 2, reason="try RF")
+    query(db_url, "ALTER TABLE pgscore.deployments DISABLE TRIGGER deployments_end_shadow")
+    try:
+        query(db_url, "INSERT INTO pgscore.deployments (model_name, model_id, action, reason) SELECT name, model_id, "
+                      "'deploy', 'RF better?' FROM pgscore.models WHERE version = 2")
+    finally:
+        query(db_url, "ALTER TABLE pgscore.deployments ENABLE TRIGGER deployments_end_shadow")
+    hist = registry.show(db_url, "churn")["history"]
+    assert [("activate" if h.get("activated") else h["action"], h["version"], h["reason"], h.get("live"))
+            for h in hist] == [
+        ("deploy", 1, None, None), ("deploy", 2, "RF", False), ("shadow", 2, "try RF", None),
+        ("activate", 2, "RF better?", None), ("unshadow", 2, "made live by activate", None)]
+
+
 def test_rollback_after_an_activate_and_after_a_deploy_not_made_live(db_url, logit):
     """An 'activate' is a go-live as a 'deploy' is (0121), and a version stored without going live is none: a
     rollback after a deploy --no-activate goes nowhere it would not have; after an activate, to the version live

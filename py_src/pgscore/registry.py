@@ -656,19 +656,22 @@ def show(db, name, version=None) -> dict:
             raise UnknownModel(f"there is no {what}", hint=lists)
         rec = dict(zip(MODEL_COLUMNS, rows[0]))
         # the deployments (`activated`: an 'activate', migration 0121; before it, activate appended 'deploy', and
-        # a 'deploy' of a version that had gone live before is read as one)
+        # a 'deploy' of a version that had gone live before is read as one, and so is one of a version scored in
+        # shadow before it: stored earlier and not live then, which register_model's 'deploy' never is)
+        before = ("d.action = 'deploy' AND (EXISTS (SELECT 1 FROM pgscore.deployments e WHERE e.model_id = d.model_id "
+                  "AND e.deployment_id < d.deployment_id)" + (
+                      " OR EXISTS (SELECT 1 FROM pgscore.shadows s WHERE s.model_id = d.model_id "
+                      "AND s.action = 'start' AND s.since_deployment < d.deployment_id)" if shadowing else "") + ")")
         rec["history"] = [dict(zip(("deployment_id", "version", "action", "reason", "deployed_at", "deployed_by",
                                     "activated"), r))
                           for r in _call(conn, "SELECT d.deployment_id, m.version, d.action, d.reason, d.deployed_at, "
-                                         "d.deployed_by, d.action = 'activate' OR d.action = 'deploy' AND EXISTS "
-                                         "(SELECT 1 FROM pgscore.deployments e WHERE e.model_id = d.model_id "
-                                         "AND e.deployment_id < d.deployment_id) "
+                                         f"d.deployed_by, d.action = 'activate' OR {before} "
                                          "FROM pgscore.deployments d JOIN pgscore.models m "
                                          "USING (model_id) WHERE d.model_name = %s ORDER BY d.deployment_id",
                                          (name,))]
         # the versions stored without being made live (deploy --no-activate, register_model(p_activate => false)):
         # no deployment row says it, the version's own does (created_at, created_by, its reason since 0029). One a
-        # 'deploy' made live is stored and made live at once, that line says both
+        # 'deploy' made live is stored and made live at once, that line says both (not one read as an activation)
         from pgscore import schema
 
         reason = "m.reason" if _call(conn, schema.VERSION_REASON, None) else "NULL"
@@ -676,17 +679,19 @@ def show(db, name, version=None) -> dict:
                            for r in _call(conn, f"SELECT m.version, 'deploy', {reason}, m.created_at, m.created_by, "
                                           "false FROM pgscore.models m WHERE m.name = %s AND NOT EXISTS (SELECT 1 "
                                           "FROM pgscore.deployments d WHERE d.model_id = m.model_id "
-                                          "AND d.action = 'deploy') ORDER BY m.version", (name,))]
+                                          f"AND d.action = 'deploy' AND NOT ({before})) ORDER BY m.version", (name,))]
         # shadow scoring's marks, as history entries of their own ('shadow', 'unshadow'); a shadow that a
         # deployment made live ended there: since 0121 a stop says so (its reason 'made live by activate'), before
-        # it nothing did, and its end is read off that deployment, as pgscore.shadow_versions reads it
+        # it nothing did, and its end is read off that deployment, as pgscore.shadow_versions reads it (a 'deploy'
+        # then was an activate's: a version stored and made live at once was never a shadow)
         rec["history"] += [dict(zip(("version", "action", "reason", "deployed_at", "deployed_by"), r))
                            for r in (_call(conn, "SELECT m.version, CASE s.action WHEN 'start' THEN 'shadow' "
                                            "ELSE 'unshadow' END, s.reason, s.changed_at, s.changed_by "
                                            "FROM pgscore.shadows s JOIN pgscore.models m USING (model_id) "
                                            "WHERE s.model_name = %s "
                                            "UNION ALL "
-                                           "SELECT m.version, 'unshadow', 'made live by ' || d.action, d.deployed_at, "
+                                           "SELECT m.version, 'unshadow', 'made live by ' || CASE d.action "
+                                           "WHEN 'deploy' THEN 'activate' ELSE d.action END, d.deployed_at, "
                                            "d.deployed_by FROM pgscore.shadows s JOIN pgscore.models m USING "
                                            "(model_id) CROSS JOIN LATERAL (SELECT d.action, d.deployed_at, "
                                            "d.deployed_by FROM pgscore.deployments d WHERE d.model_name = s.model_name "
