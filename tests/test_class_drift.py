@@ -237,3 +237,19 @@ def test_pgscore_drift_lists_the_class_mix_alert(tier):
     conn.autocommit = True
     lines = [ln for ln in report.render_text(data).splitlines() if "class_mix" in ln]
     assert lines and lines[0].split()[:2] == ["class", "mix"], lines
+
+
+def test_a_window_without_predictions_has_no_psi_and_no_class_that_moved(tier):
+    """A window with no labelled prediction (none logged, or only rows without a label): n 0, status no_data, and
+    no PSI, no largest change and no class that moved, in the view and in its check (before: greatest() skipped the
+    NULL shares, so PSI was that of a mix of 1e-4 shares against the baseline's, ~0.9 here, and the first class
+    was named as the one that moved most)."""
+    conn, model_id = tier
+    log_labels(conn, model_id, [None] * 5)
+    for window in ("1 hour", "1 day"):
+        r = class_row(conn, window)
+        assert (r["n"], r["n_unlabelled"], r["status"], r["shares"]) == (0, 5, "no_data", None), window
+        assert (r["psi"], r["largest_change_class"], r["largest_change"]) == (None, None, None), window
+        (checks,), = query(conn, "SELECT checks FROM pgscore.class_drift WHERE model = 'tier' AND window_name = %s",
+                           (window,))
+        assert [(c["metric"], c["value"], c["level"]) for c in checks] == [("class_mix", None, "no_data")], checks

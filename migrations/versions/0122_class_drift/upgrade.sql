@@ -439,9 +439,14 @@ shares AS (
 mix AS (
     SELECT s.model_id, s.window_name, max(s.n)::bigint AS n,
            CASE WHEN max(s.n) > 0 THEN array_agg(s.c ORDER BY s.i) END AS shares,
-           sum((greatest(s.c, 1e-4) - greatest(s.e, 1e-4)) * ln(greatest(s.c, 1e-4) / greatest(s.e, 1e-4))) AS psi,
-           (array_agg(s.class ORDER BY abs(s.c - s.e) DESC, s.i))[1] AS largest_change_class,
-           (array_agg(s.c - s.e ORDER BY abs(s.c - s.e) DESC, s.i))[1] AS largest_change
+           -- none of them without a prediction in the window (n 0, c NULL): greatest() skips a NULL, which made
+           -- PSI that of 1e-4 shares and named the first class as the one that moved
+           CASE WHEN max(s.n) > 0 THEN sum((greatest(s.c, 1e-4) - greatest(s.e, 1e-4))
+                                           * ln(greatest(s.c, 1e-4) / greatest(s.e, 1e-4))) END AS psi,
+           CASE WHEN max(s.n) > 0 THEN (array_agg(s.class ORDER BY abs(s.c - s.e) DESC, s.i))[1] END
+               AS largest_change_class,
+           CASE WHEN max(s.n) > 0 THEN (array_agg(s.c - s.e ORDER BY abs(s.c - s.e) DESC, s.i))[1] END
+               AS largest_change
       FROM shares s
      GROUP BY s.model_id, s.window_name
 )
@@ -483,8 +488,8 @@ COMMENT ON COLUMN pgscore.class_drift.n_unlabelled IS 'How many predictions of t
 COMMENT ON COLUMN pgscore.class_drift.classes IS 'The model''s classes as text (as the audit log''s label holds them), in the order of predict_proba''s columns: shares and baseline_shares are in this order';
 COMMENT ON COLUMN pgscore.class_drift.shares IS 'Share of each class (in the order of classes) among the window''s n predictions; NULL when n is 0 or without a class baseline';
 COMMENT ON COLUMN pgscore.class_drift.baseline_shares IS 'Share of each class (in the order of classes) that the version predicted at deploy, on the rows its score baseline was drawn from (the hold-out''s, or the training rows''); NULL without a class baseline';
-COMMENT ON COLUMN pgscore.class_drift.psi IS 'Population stability index over the classes: sum of (s - e) * ln(s / e) over each class''s share s now and e at deploy, both floored at 1e-4 (as the other PSI); judged as class_mix';
-COMMENT ON COLUMN pgscore.class_drift.largest_change_class IS 'The class whose share moved most from deploy (the first of the classes on a tie)';
+COMMENT ON COLUMN pgscore.class_drift.psi IS 'Population stability index over the classes: sum of (s - e) * ln(s / e) over each class''s share s now and e at deploy, both floored at 1e-4 (as the other PSI); judged as class_mix; NULL when n is 0 or without a class baseline';
+COMMENT ON COLUMN pgscore.class_drift.largest_change_class IS 'The class whose share moved most from deploy (the first of the classes on a tie); NULL when n is 0';
 COMMENT ON COLUMN pgscore.class_drift.largest_change IS 'That class''s share now minus its share at deploy (0.2: 20 percentage points more)';
 COMMENT ON COLUMN pgscore.class_drift.status IS 'The class_mix check''s level: ok, warn, alert (by pgscore.drift_thresholds'' class_mix row, without a noise floor), no_data, insufficient_data; NULL without a class baseline (note says why)';
 COMMENT ON COLUMN pgscore.class_drift.firing IS 'class_mix when status is warn or alert, else NULL';
