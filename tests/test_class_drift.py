@@ -253,3 +253,40 @@ def test_a_window_without_predictions_has_no_psi_and_no_class_that_moved(tier):
         (checks,), = query(conn, "SELECT checks FROM pgscore.class_drift WHERE model = 'tier' AND window_name = %s",
                            (window,))
         assert [(c["metric"], c["value"], c["level"]) for c in checks] == [("class_mix", None, "no_data")], checks
+
+
+def test_0122_down_and_up_again_with_class_baselines_rollups_and_alerts(db_url, tier):
+    """0122's downgrade with a multiclass model's class baseline, class rollups and a class_mix alert_state row
+    present: it runs (0121's CHECK takes no kind 'class'), leaves none of them, and the upgrade after it runs; the
+    version deployed before the re-upgrade then has no class baseline, a NULL status and no alert."""
+    from pgscore import migrate
+
+    conn, model_id = tier
+    log_labels(conn, model_id, mix([500, 0, 0]), ago="20 minutes")
+    query(conn, "SELECT pgscore.refresh_monitoring()")
+    assert query(conn, "SELECT count(*) > 0 FROM pgscore.alert_state WHERE metric = 'class_mix'") == [(True,)]
+    assert query(conn, "SELECT count(*) > 0 FROM pgscore.drift_rollup_day WHERE kind = 'class'") == [(True,)]
+    migrate.downgrade(db_url, "0121")
+    for table in ("baselines", "drift_rollup", "drift_rollup_day"):
+        assert query(conn, f"SELECT count(*) FROM pgscore.{table} WHERE kind = 'class'") == [(0,)], table  # noqa: S608
+    assert query(conn, "SELECT count(*) FROM pgscore.alert_state WHERE metric = 'class_mix'") == [(0,)]
+    migrate.upgrade(db_url)
+    r = class_row(conn)
+    assert (r["status"], r["baseline_shares"]) == (None, None) and r["note"].startswith("no class baseline")
+    query(conn, "SELECT pgscore.refresh_monitoring()")
+    assert query(conn, "SELECT count(*) FROM pgscore.alerts WHERE what = 'class'") == [(0,)]
+
+
+def test_the_html_reports_histograms_are_the_features_and_the_score_alone(tier, tier_data):
+    """pgscore drift --html draws a histogram per baseline row of features and score: the class baseline is none
+    of them (without report.py's kind filter, a histogram named 'class' was drawn among the features)."""
+    from pgscore import report
+
+    conn, model_id = tier
+    _, _, names, _ = tier_data
+    log_labels(conn, model_id, mix([10, 10, 10]))
+    conn.autocommit = False
+    data = report.collect(conn, "tier", "1 hour", report.check_args(conn, "tier", "1 hour"), charts=True)
+    conn.autocommit = True
+    m, = data.models
+    assert [(h["kind"], h["feature"]) for h in m.histograms] == [("feature", f) for f in names] + [("score", "score")]
