@@ -290,3 +290,56 @@ def test_the_html_reports_histograms_are_the_features_and_the_score_alone(tier, 
     conn.autocommit = True
     m, = data.models
     assert [(h["kind"], h["feature"]) for h in m.histograms] == [("feature", f) for f in names] + [("score", "score")]
+
+
+def test_a_new_version_is_judged_on_its_own_baseline_and_rows_and_a_rollback_on_the_old_ones(db_url, tier,
+                                                                                             tier_data):
+    """Redeployed: class_drift lists the new version, its baseline (captured at its deploy), and its own rows
+    alone; rolled back: the old version again, with its baseline and rows."""
+    conn, v1 = tier
+    X, y, names, model = tier_data
+    keep = (y != "low") | (np.arange(len(y)) % 4 == 0)  # version 2 learns a mix with fewer 'low'
+    v2 = registry.deploy(db_url, "tier", make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(
+        X[keep], y[keep]), X[keep], y[keep], feature_names=names)["model_id"]
+    base = dict(query(conn, "SELECT model_id, expected FROM pgscore.baselines WHERE kind = 'class' "
+                            "AND model_id IN (%s, %s)", (v1, v2)))
+    assert not np.allclose(base[v1], base[v2])
+    log_labels(conn, v1, mix([300, 0, 0]))
+    log_labels(conn, v2, mix([0, 0, 150]))
+    r = class_row(conn)
+    (version,), = query(conn, "SELECT version FROM pgscore.class_drift WHERE model = 'tier' AND window_name = '1 hour'")
+    assert version == 2 and np.allclose(r["baseline_shares"], base[v2], atol=TOL, rtol=0)
+    assert (r["n"], r["shares"]) == (150, [0.0, 0.0, 1.0])
+    assert abs(r["psi"] - hand_psi([0, 0, 1], base[v2])) < TOL
+    registry.rollback(db_url, "tier")
+    r = class_row(conn)
+    assert np.allclose(r["baseline_shares"], base[v1], atol=TOL, rtol=0)
+    assert (r["n"], r["shares"]) == (300, [1.0, 0.0, 0.0])
+
+
+def test_every_window_counts_the_same_from_the_log_and_from_the_rollups_and_retention_drops_both(tier):
+    """Rows logged over days: each window's n, n_unlabelled and shares are the same read from the log and, after
+    refresh_monitoring, from the 5-minute and day rollups (a rebuild too); drop_log_partitions drops the days it
+    cuts from both."""
+    conn, model_id = tier
+    log_labels(conn, model_id, mix([30, 5, 5]) + [None], ago="50 hours")
+    log_labels(conn, model_id, mix([5, 30, 5]) + ["nope"], ago="26 hours")
+    log_labels(conn, model_id, mix([5, 5, 30]), ago="3 hours")
+    log_labels(conn, model_id, mix([7, 0, 3]), ago="10 minutes")
+    cols = "window_name, n, n_unlabelled, shares, psi, largest_change_class, status"
+    read = f"SELECT {cols} FROM pgscore.class_drift WHERE model = 'tier' ORDER BY window_name"  # noqa: S608
+    from_log = query(conn, read)
+    assert {r[0]: r[1:3] for r in from_log} == {"1 hour": (10, 0), "12 hours": (50, 0), "1 day": (50, 0),
+                                                 "7 days": (130, 2), "since deploy": (130, 2)}
+    query(conn, "SELECT pgscore.refresh_monitoring()")
+    assert query(conn, "SELECT count(*) > 0 FROM pgscore.drift_rollup_day WHERE kind = 'class'") == [(True,)]
+    assert query(conn, read) == from_log
+    query(conn, "SELECT pgscore.refresh_monitoring(p_rebuild => true)")
+    assert query(conn, read) == from_log
+    query(conn, "SELECT pgscore.drop_log_partitions('1 day')")
+    (day,), = query(conn, "SELECT date_trunc('day', (now() AT TIME ZONE 'UTC') - interval '1 day') AT TIME ZONE 'UTC'")
+    assert query(conn, "SELECT count(*) FROM pgscore.drift_rollup_day WHERE kind = 'class' AND day < %s",
+                 (day,)) == [(0,)]
+    left, = query(conn, "SELECT n + n_unlabelled FROM pgscore.class_drift WHERE model = 'tier' "
+                        "AND window_name = '7 days'")
+    assert left == query(conn, "SELECT count(*) FROM pgscore.prediction_log WHERE model_id = %s", (model_id,))[0]
