@@ -1775,7 +1775,8 @@ def _score(args, url, state):
                       f"fixed, resume with: {_resume(state, args)}", file=sys.stderr)
             else:  # an operator's cancel, a timeout, the server gone: nothing to fix in the data
                 print(f"pgscore: {state['rows']} rows were scored and committed before {cause[0]}; "
-                      f"{cause[1]}resume{_shorter(e, args, ' with') or ' with'}: {_resume(state, args)}", file=sys.stderr)
+                      f"{cause[1]}resume{_shorter(e, args, ' with') or ' with'}: {_resume(state, args)}",
+                      file=sys.stderr)
             _said_resume(e, RESUME_HINT if cause else None)
         elif _stopped_by(e) is not None and row is None:  # the first chunk (or the count before it) stopped
             cause = _stopped_by(e)

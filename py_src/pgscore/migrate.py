@@ -336,7 +336,8 @@ def connect_problem(msg: str) -> str | None:
             ours = False
         if ours:
             return (f"is the server running? check the host and port in {src}; they come before the embedded "
-                    f"cluster in {default}: to use it, unset them, or export PGSCORE_DATA_DIR={shlex.quote(str(default))}")
+                    f"cluster in {default}: to use it, unset them, or export "
+                    f"PGSCORE_DATA_DIR={shlex.quote(str(default))}")
         return f"is the server running? check the host and port in {src}"
     return ("is the server running? check the host and port in --db / PGSCORE_DATABASE_URL; for the embedded "
             "one run: " + command("db start"))
