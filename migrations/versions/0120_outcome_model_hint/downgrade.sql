@@ -1,5 +1,7 @@
 -- 0120 to 0119: record_outcome and version_drift as 0119 left them ("model 'teir' does not exist"), and no
 -- pgscore.model_name_hint.
+-- The two functions are replaced in place, their comments unchanged and not set again: a DBA's own comment on
+-- either stays (test_migrations test_0097_keeps_version_drift_..., which a COMMENT here failed).
 
 CREATE OR REPLACE FUNCTION pgscore.record_outcome(p_model text, p_entity_key text, p_outcome text,
                                        p_observed_at timestamptz DEFAULT now())
@@ -165,7 +167,6 @@ BEGIN
     RETURN v_id;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.record_outcome(text, text, text, timestamptz) IS 'Record what actually happened to an entity (one of a classifier''s classes, or a regressor''s number), observed at p_observed_at; it judges the newest prediction of the model for that entity logged by then (never a shadow''s), and each version''s newest, served or in shadow (outcome_version_matches). Returns the outcome_id';
 
 CREATE OR REPLACE FUNCTION pgscore.version_drift(p_model text, p_version integer)
 RETURNS TABLE (model text, version integer, live boolean, kind text, feature text, window_name text, n bigint,
@@ -225,6 +226,5 @@ BEGIN
      ORDER BY r.kind = 'score', r.position, r.sort_order;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.version_drift(text, integer) IS 'feature_drift and score_drift for one version of a model, live or not: the predictions it logged in each window against its own baseline captured at its deploy; a version not live has no row in the drift views; last (since 0097), checks: each metric checked with its thresholds, level, confidence, noise floor and family, as window_checks gives the live version''s (pgscore.check_rows reads it)';
 
 DROP FUNCTION pgscore.model_name_hint(text);

@@ -3,6 +3,8 @@
 -- (they said "model 'teir' does not exist", and named no near model). The hint is scoring's own, through the new
 -- internal pgscore.model_name_hint (executable by its owner alone: both callers are SECURITY DEFINER). The SQLSTATE
 -- stays 42704 (undefined_object). record_outcome's other overloads call the text one.
+-- The two functions are replaced in place, their comments unchanged and not set again: a DBA's own comment on
+-- either stays (test_migrations test_0097_keeps_version_drift_..., which a COMMENT here failed).
 
 CREATE FUNCTION pgscore.model_name_hint(p_name text) RETURNS text
 LANGUAGE plpython3u
@@ -184,7 +186,6 @@ BEGIN
     RETURN v_id;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.record_outcome(text, text, text, timestamptz) IS 'Record what actually happened to an entity (one of a classifier''s classes, or a regressor''s number), observed at p_observed_at; it judges the newest prediction of the model for that entity logged by then (never a shadow''s), and each version''s newest, served or in shadow (outcome_version_matches). Returns the outcome_id';
 
 CREATE OR REPLACE FUNCTION pgscore.version_drift(p_model text, p_version integer)
 RETURNS TABLE (model text, version integer, live boolean, kind text, feature text, window_name text, n bigint,
@@ -245,4 +246,3 @@ BEGIN
      ORDER BY r.kind = 'score', r.position, r.sort_order;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.version_drift(text, integer) IS 'feature_drift and score_drift for one version of a model, live or not: the predictions it logged in each window against its own baseline captured at its deploy; a version not live has no row in the drift views; last (since 0097), checks: each metric checked with its thresholds, level, confidence, noise floor and family, as window_checks gives the live version''s (pgscore.check_rows reads it)';
