@@ -343,3 +343,32 @@ def test_every_window_counts_the_same_from_the_log_and_from_the_rollups_and_rete
     left, = query(conn, "SELECT n + n_unlabelled FROM pgscore.class_drift WHERE model = 'tier' "
                         "AND window_name = '7 days'")
     assert left == query(conn, "SELECT count(*) FROM pgscore.prediction_log WHERE model_id = %s", (model_id,))[0]
+
+
+def test_class_drift_stats_called_directly_gives_the_views_counts_and_shares(db_url, tier):
+    """pgscore.class_drift_stats(), called through SQL (as the reader may), gives each window's n, shares and psi
+    that class_drift shows, and class_counts_of (owner only) counts each class's predictions by hand."""
+    conn, model_id = tier
+    log_labels(conn, model_id, mix([300, 100, 100]) + [None] * 7)
+    got = query(conn, "SELECT window_name, n, n_unlabelled, shares, psi FROM pgscore.class_drift_stats() "
+                      "WHERE name = 'tier' ORDER BY window_name")
+    view = query(conn, "SELECT window_name, n, n_unlabelled, shares, psi FROM pgscore.class_drift "
+                       "WHERE model = 'tier' ORDER BY window_name")
+    assert got == view and got
+    hour = {r[0]: r for r in got}["1 hour"]
+    assert hour[1:3] == (500, 7)
+    assert np.allclose(hour[3], [0.6, 0.2, 0.2], rtol=0, atol=1e-12), hour[3]
+    counts = dict(query(conn, "SELECT bin, sum(n)::bigint FROM pgscore.class_counts_of(ARRAY[%s]::bigint[]) "
+                              "WHERE period = '1 hour' GROUP BY bin", (model_id,)))
+    assert [counts.get(i, 0) for i in range(len(CLASSES))] == [300, 100, 100] and counts.get(-1) == 7, counts
+    ensure_role(conn, "pgscore_t_bi2", login=True)
+    query(conn, "GRANT pgscore_reader TO pgscore_t_bi2")
+    reader = psycopg2.connect(db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_bi2@"))
+    reader.autocommit = True
+    try:
+        assert query(reader, "SELECT window_name, n, n_unlabelled, shares, psi FROM pgscore.class_drift_stats() "
+                             "WHERE name = 'tier' ORDER BY window_name") == got
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            query(reader, "SELECT * FROM pgscore.class_counts_of(ARRAY[1]::bigint[])")
+    finally:
+        reader.close()
