@@ -52,6 +52,11 @@ def _cluster(args):
     return c
 
 
+# where a command without --db finds its database (resolve_db's order), as --help and the empty --db's refusal say it
+DB_ORDER = ("$PGSCORE_DATABASE_URL, else $PGSCORE_DATA_DIR's cluster, else libpq's PGHOST, PGPORT, PGDATABASE or "
+            "PGSERVICE, else the embedded cluster")
+
+
 def resolve_db(args) -> str:
     """--db, else PGSCORE_DATABASE_URL, else the embedded cluster PGSCORE_DATA_DIR names, else the database libpq's
     variables name (PGHOST, PGHOSTADDR, PGPORT, PGDATABASE, PGSERVICE: an empty DSN, which libpq completes from
@@ -2163,8 +2168,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def db_opt(sp):
         sp.add_argument("--db", default=argparse.SUPPRESS, metavar="URL",
-                        help="database URL or libpq string (default: $PGSCORE_DATABASE_URL, else $PGSCORE_DATA_DIR's "
-                        "cluster, else libpq's PGHOST, PGPORT, PGDATABASE or PGSERVICE, else the embedded cluster)")
+                        help=f"database URL or libpq string (default: {DB_ORDER})")
 
     db = sub.add_parser("db", help="the embedded local PostgreSQL: start, stop, status, url")
     dbsub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -2620,8 +2624,7 @@ def _main(argv=None) -> int:
     if args.db == "":  # --db "$URL" with URL unset: not the default database
         usage.error("--db is empty: give a database URL (or leave --db out for " +
                     ("a throwaway database in the embedded cluster)" if args.command == "bench" else
-                     "$PGSCORE_DATABASE_URL, else $PGSCORE_DATA_DIR's cluster, else libpq's PGHOST, PGPORT, "
-                     "PGDATABASE or PGSERVICE, else the embedded cluster)"))
+                     f"{DB_ORDER})"))
     if args.db is not None and args.command not in ("db", "demo"):  # (a URL libpq cannot read: usage, not a failure)
         from pgscore.migrate import libpq_dsn
 
