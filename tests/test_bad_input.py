@@ -308,6 +308,15 @@ SQL_CASES = [
      "there is no version 42 of model 'churn'\nHINT:  list models with: SELECT * FROM pgscore.model_versions"),
     ("retire unknown model: the hint", "SELECT pgscore.retire('nope')", (), "42704",
      "there is no model 'nope'\nHINT:  list models with: SELECT * FROM pgscore.model_versions"),
+    # a misspelt model's name: scoring's hint, the model it looks like a typo for (migration 0124; they named none,
+    # as record_outcome and version_drift did before 0120), the same SQLSTATE
+    *[(f"{fn} a model's name misspelt", f"SELECT pgscore.{fn}({args})", (), "42704",
+       f"there is no model {name}\nHINT:  a typo for 'churn'? Else list models with: SELECT * FROM "
+       "pgscore.model_versions\n")
+      for fn, args, name in (("activate", "'chrun', 1", "'chrun'"), ("rollback", "'Churn'", "'Churn'"),
+                             ("retire", "'churns'", "'churns'"), ("set_shadow", "'chrun', 2", "'chrun'"),
+                             ("clear_shadow", "'chrun'", "'chrun'"), ("retry_failed", "'chrun'", "'chrun', and no "
+                                                                       "table is wired to rescore with it"))],
     ("set_shadow NULL", "SELECT pgscore.set_shadow(NULL, 2)", (), "22004", "must not be NULL"),
     ("set_shadow injection", "SELECT pgscore.set_shadow(%s, 2)", (INJECT,), "42704", "DROP TABLE"),
     ("set_shadow unknown version", "SELECT pgscore.set_shadow('churn', 42)", (), "42704", "no version 42"),

@@ -2718,6 +2718,25 @@ def test_a_model_name_that_looks_like_a_typo_names_the_model_it_looks_like(db_ur
     assert r.returncode == 1 and "\nHint: list them with: pgscore " in r.stderr and "typo" not in r.stderr, r.stderr
 
 
+def test_the_deploy_commands_name_the_model_a_misspelt_name_looks_like(db_url):
+    """`pgscore activate chrun 1` (and rollback, retire, shadow, shadow --off, retry --model) said `there is no model
+    'chrun'` and `list them with: pgscore models`, where show and score ask first whether it is a typo for 'churn':
+    the server's functions gave no near name (migration 0124: they give scoring's hint, which the command line
+    words as its own). Exit 1 as before (retry 2, a cron command's usage error); a name like no model's gets no
+    question."""
+    registry.deploy(db_url, "churn", LogisticRegression(max_iter=500).fit(X, Y), None, feature_names=NAMES)
+    for args, said in ((("activate", "chrun", "1"), "'chrun'"), (("rollback", "Churn"), "'Churn'"),
+                       (("retire", "churns"), "'churns'"), (("shadow", "chrun", "1"), "'chrun'"),
+                       (("shadow", "chrun", "--off"), "'chrun'"),
+                       (("retry", "--model", "chrun"), "'chrun', and no table is wired to rescore with it")):
+        r = pgscore_cli(*args, "--db", db_url)
+        assert r.returncode == (2 if args[0] == "retry" else 1), (args, r)
+        assert (f"error: there is no model {said} (SQLSTATE 42704)\nHint: a typo for 'churn'? Else list them with: "
+                "pgscore ") in r.stderr, (args, r.stderr)
+    r = pgscore_cli("activate", "nope", "1", "--db", db_url)
+    assert r.returncode == 1 and "\nHint: list them with: pgscore " in r.stderr and "typo" not in r.stderr, r.stderr
+
+
 def test_every_command_that_takes_a_version_lists_the_versions_where_it_does_not_exist(db_url):
     """`pgscore score --version 0` said `there is no version 0 of model 'm'` with no hint, and `pgscore shadow m 0`
     only to deploy it, where show, activate and rollback say how to list the versions there are. Each command that

@@ -701,3 +701,27 @@ def test_the_app_and_the_reader_are_told_the_model_a_misspelt_name_may_be_but_ca
         with pytest.raises(errors.InsufficientPrivilege):
             query(conn, "SELECT pgscore.model_name_hint('chrun')")
         conn.close()
+
+
+def test_the_admin_and_the_app_are_told_the_model_a_misspelt_name_may_be_by_the_deploy_and_retry_functions(urls,
+                                                                                                          db_url):
+    """activate, rollback and retire (run as their caller, the admin) and set_shadow and clear_shadow (as their owner)
+    said `there is no model 'chrun'` and where the models are listed, without scoring's hint; retry_failed (the
+    app's) too. Migration 0124: each gives pgscore.model_name_hint's, which the admin may call for the three run as
+    it (granted to pgscore_admin; the app and the reader still may not call it)."""
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y), X, Y,
+                    feature_names=CHURN_FEATURES)
+    hint = "a typo for 'churn'? Else list models with: SELECT * FROM pgscore.model_versions"
+    for login, sql_text in (("admin", "SELECT pgscore.activate('chrun', 1)"),
+                            ("admin", "SELECT pgscore.rollback('Churn')"), ("admin", "SELECT pgscore.retire('churns')"),
+                            ("admin", "SELECT pgscore.set_shadow('chrun', 1)"),
+                            ("admin", "SELECT pgscore.clear_shadow('chrun')"),
+                            ("app", "SELECT * FROM pgscore.retry_failed('chrun')")):
+        conn = connect(urls[login])
+        with pytest.raises(errors.UndefinedObject) as e:
+            query(conn, sql_text)
+        assert e.value.diag.message_hint == hint, (login, sql_text, e.value.pgerror)
+        conn.close()
+    conn = connect(urls["admin"])
+    assert query(conn, "SELECT pgscore.model_name_hint('chrun')") == [(hint,)]
+    conn.close()

@@ -2936,8 +2936,10 @@ def retry(plpy, GD, model_name=None, limit=None):
     queued = plpy.execute(plpy.prepare(_QUEUED_WIRINGS, ["pg_catalog.text"]), [model_name])
     if model_name is not None and not queued and not plpy.execute(plpy.prepare(_KNOWN_MODEL, ["pg_catalog.text"]),
                                                                   [model_name]):
+        from pgscore.serving import unknown_model_hint  # (scoring's hint: the model it looks like a typo for)
+
         raise UnknownModel(f"there is no model {model_name!r}, and no table is wired to rescore with it",
-                           hint="list models with: SELECT * FROM pgscore.model_versions")
+                           hint=unknown_model_hint(plpy, model_name))
     for row in queued:
         GD.get("pgscore.rescoring", {}).pop(row["rescoring_id"], None)  # read afresh: its tables may be gone
         w = wiring(plpy, GD, row["rescoring_id"])

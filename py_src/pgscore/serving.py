@@ -763,7 +763,8 @@ def allow_mismatch(plpy) -> bool:
 
 def unknown_model_hint(plpy, name) -> str:
     """The hint of "there is no model 'teir'": the model's name it looks like a typo for, if one does, then where
-    the models are listed. Scoring's, and pgscore.model_name_hint's (record_outcome's and version_drift's)."""
+    the models are listed. Scoring's, pgscore.model_name_hint's (record_outcome's, version_drift's, and since 0124
+    activate's, rollback's, retire's, set_shadow's and clear_shadow's), and retry_failed's."""
     return typo_hint(name, [r["name"] for r in plpy.execute(_NAMES)],
                      "list models with: SELECT * FROM pgscore.model_versions")
 

@@ -74,8 +74,9 @@ BEGIN
     INSERT INTO pgscore.model_locks AS l (name) VALUES (p_name)
         ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name;
     IF NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = p_name) THEN
+        -- (migration 0124: with scoring's hint, the model it looks like a typo for; it said where they are listed)
         RAISE EXCEPTION 'there is no model %', quote_literal(p_name) USING ERRCODE = 'undefined_object',
-            HINT = 'list models with: SELECT * FROM pgscore.model_versions';
+            HINT = pgscore.model_name_hint(p_name);
     END IF;
     SELECT m.model_id INTO v_model_id FROM pgscore.models m WHERE m.name = p_name AND m.version = p_version;
     IF NOT FOUND THEN
@@ -158,8 +159,9 @@ BEGIN
     INSERT INTO pgscore.model_locks AS l (name) VALUES (p_name)
         ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name;
     IF NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = p_name) THEN
+        -- (migration 0124: with scoring's hint, the model it looks like a typo for; it said where they are listed)
         RAISE EXCEPTION 'there is no model %', quote_literal(p_name) USING ERRCODE = 'undefined_object',
-            HINT = 'list models with: SELECT * FROM pgscore.model_versions';
+            HINT = pgscore.model_name_hint(p_name);
     END IF;
     -- the stack of go-lives (model_ids), replayed from the history; v_live: the live version, NULL when none
     FOR r IN SELECT d.model_id, d.action FROM pgscore.deployments d
@@ -263,8 +265,9 @@ BEGIN
             RAISE EXCEPTION 'model % has no live version to retire: none of its versions was ever made live',
                   quote_literal(p_name) USING ERRCODE = 'object_not_in_prerequisite_state';
         END IF;
+        -- (migration 0124: with scoring's hint, the model it looks like a typo for; it said where they are listed)
         RAISE EXCEPTION 'there is no model %', quote_literal(p_name) USING ERRCODE = 'undefined_object',
-            HINT = 'list models with: SELECT * FROM pgscore.model_versions';
+            HINT = pgscore.model_name_hint(p_name);
     END IF;
     IF v_action = 'retire' THEN  -- a second retire would only append another to its history (before 0038)
         RAISE NOTICE 'model % has no live version already (retired %): nothing was changed', quote_literal(p_name), v_at;

@@ -4,10 +4,12 @@
  */
 
 /*
- * The hint of a SQL function's "there is no model 'teir'" (record_outcome's, version_drift's), as scoring gives
- * it: the name of a model it looks like a typo for, if one does ('tier' for 'teir', 'Tier' or 'tiers'), then
- * where the models are listed (migration 0120; they said "model 'teir' does not exist", and no near name).
- * Internal: its callers run as its owner; executable by no other role.
+ * The hint of a SQL function's "there is no model 'teir'" (record_outcome's, version_drift's; since 0124
+ * activate's, rollback's, retire's, set_shadow's and clear_shadow's), as scoring gives it: the name of a model it
+ * looks like a typo for, if one does ('tier' for 'teir', 'Tier' or 'tiers'), then where the models are listed
+ * (migration 0120; they said "model 'teir' does not exist", and no near name; the deploy functions, 0124, only
+ * where the models are listed). Internal: executable by its owner, and by pgscore_admin, as whom activate,
+ * rollback and retire run (the others run as its owner); the app and the reader may not call it.
  */
 CREATE FUNCTION pgscore.model_name_hint(p_name text) RETURNS text
 LANGUAGE plpython3u

@@ -152,8 +152,9 @@ BEGIN
     INSERT INTO pgscore.model_locks AS l (name) VALUES (p_name)
         ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name;
     IF NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = p_name) THEN
+        -- (migration 0124: with scoring's hint, the model it looks like a typo for; it said where they are listed)
         RAISE EXCEPTION 'there is no model %', quote_literal(p_name) USING ERRCODE = 'undefined_object',
-            HINT = 'list models with: SELECT * FROM pgscore.model_versions';
+            HINT = pgscore.model_name_hint(p_name);
     END IF;
     SELECT m.model_id INTO v_model_id FROM pgscore.models m WHERE m.name = p_name AND m.version = p_version;
     IF NOT FOUND THEN
@@ -319,8 +320,9 @@ BEGIN
     INSERT INTO pgscore.model_locks AS l (name) VALUES (p_name)
         ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name;
     IF NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = p_name) THEN
+        -- (migration 0124: with scoring's hint, the model it looks like a typo for; it said where they are listed)
         RAISE EXCEPTION 'there is no model %', quote_literal(p_name) USING ERRCODE = 'undefined_object',
-            HINT = 'list models with: SELECT * FROM pgscore.model_versions';
+            HINT = pgscore.model_name_hint(p_name);
     END IF;
     IF p_version IS NOT NULL THEN
         SELECT m.model_id INTO v_model_id FROM pgscore.models m WHERE m.name = p_name AND m.version = p_version;

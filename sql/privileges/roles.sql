@@ -170,6 +170,7 @@ GRANT EXECUTE ON FUNCTION
     pgscore.register_model(text, bytea, text, jsonb, jsonb, boolean, text, bytea, jsonb),
     pgscore.activate(text, integer, text, boolean), pgscore.rollback(text, integer, text, boolean), pgscore.retire(text, text),
     pgscore.load_or_refuse(bigint, text, text),
+    pgscore.model_name_hint(text),  -- (activate, rollback and retire give its hint, run as their caller: migration 0124)
     pgscore.set_shadow(text, integer, text, boolean), pgscore.clear_shadow(text, integer, text),
     pgscore.feature_order_differs(text[], text[], integer, integer),  -- (the deployments' trigger runs it as the role that makes a version live)
     pgscore.score_columns_read(bigint, bigint),  -- (the deployments' trigger and attach_rescoring run it as their caller)
