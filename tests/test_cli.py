@@ -3399,6 +3399,38 @@ def test_libpq_s_variables_name_the_database_without_db(cluster, db_url, empty_d
     assert models.returncode == 0, models.stderr
 
 
+def test_a_password_in_pgdatabase_is_never_printed(cluster, model_file):
+    """`PGDATABASE='postgresql://u:secret@127.0.0.1:1/db' pgscore status` printed the password twice: in the
+    variables it names (`PGDATABASE=postgresql://u:secret@...`) and in the server's `database "postgresql://u:secret@..."
+    does not exist` (libpq reads PGDATABASE as a database's name, never as a URL). A password in a URL's user part,
+    its query (`?password=`) or a `key=value` string's `password=` is left out of both now (`****`), in status,
+    deploy and models, whether a server answers (here the test cluster's socket) or none does; and the hint says how
+    libpq reads it."""
+    secret = "not-shown-anywhere"
+    values = (f"postgresql://u:{secret}@127.0.0.1:1/db", f"postgres://127.0.0.1:1/db?user=u&password={secret}",
+              f"host=127.0.0.1 port=1 dbname=db user=u password={secret}",
+              f"host=127.0.0.1 dbname=db password = '{secret} x'")
+    for value in values:
+        for server in (True, False):
+            env = _libpq_env(cluster, value) if server else {"PGSCORE_DATABASE_URL": "", "PGHOST": "127.0.0.1",
+                                                             "PGPORT": "1", "PGDATABASE": value}
+            for args in (("status",), ("models",),
+                         ("deploy", str(model_file), "--name", "m", "--features", ",".join(NAMES))):
+                run = pgscore_cli(*args, env=env)
+                said = run.stdout + run.stderr
+                assert run.returncode == 1, (value, server, args, said)
+                assert secret not in said and "cannot connect to the database libpq's environment names (" in said \
+                    and "PGDATABASE=" in said and "****" in said, (value, server, args, said)
+                assert "Hint: PGDATABASE holds a connection string (its password written **** above), which libpq " \
+                       "reads as a database's name" in said, \
+                    (value, server, args, said)
+    assert migrate.without_password(f"postgresql://u:{secret}@h/db") == "postgresql://u:****@h/db"
+    assert migrate.without_password(f"postgresql://u:a@b{secret}@h/db?sslmode=require&password={secret}") \
+        == "postgresql://u:****@h/db?sslmode=require&password=****"
+    assert migrate.without_password(f"dbname=x password='{secret} \\' x' user=u") == "dbname=x password=**** user=u"
+    assert migrate.without_password("postgresql://u@h:5432/db user=u dbname=x") == "postgresql://u@h:5432/db user=u dbname=x"
+
+
 def test_db_the_url_variable_and_pgscore_data_dir_come_before_libpq_s_variables(cluster, db_url, tmp_path):
     """The order: --db, $PGSCORE_DATABASE_URL, the cluster $PGSCORE_DATA_DIR names, then libpq's variables. PG*
     naming a database that is not there: each of the three before it reaches its own database; without them the

@@ -61,19 +61,46 @@ def reached_by_environment_now() -> bool:
     return _from_environment
 
 
+# a password inside a connection string that a message would show: a URL's user part (`://u:PASSWORD@`, up to its
+# last @ before the path) and query (`?password=`, `&password=`), a `key=value` string's `password=` (quoted or not).
+# PGDATABASE may hold one (libpq reads it as a database's name), which the server's `database "..." does not exist`
+# echoes too
+_URL_PASSWORD = re.compile(r"(://[^:/@\s\"']*:)[^\s\"'/]*@")
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#\s\"']*", re.IGNORECASE)
+_KEY_PASSWORD = re.compile(r"(?<![?&\w])(password\s*=\s*)(?:'(?:[^'\\]|\\.)*'|[^\s'\"]+)", re.IGNORECASE)
+
+
+def without_password(text: str) -> str:
+    """`text` with every password of a connection string in it written `****` (`postgresql://u:****@h/db`,
+    `password=****`): what a message may print of libpq's variables and of the server's words about them."""
+    text = _URL_PASSWORD.sub(r"\1****@", text)
+    text = _QUERY_PASSWORD.sub(r"\1****", text)
+    return _KEY_PASSWORD.sub(r"\1****", text)
+
+
 def environment_said() -> str:
     """libpq's variables that reach the database, as a message names them: their values, a password's only that
-    it is set (`PGHOST=127.0.0.1 PGPORT=5432 PGUSER=app; PGPASSWORD is set`)."""
-    said = " ".join(f"{v}={os.environ[v]}" for v in (*SERVER_VARIABLES, "PGSERVICEFILE", "PGUSER", "PGPASSFILE")
-                    if os.environ.get(v, "").strip())
+    it is set (`PGHOST=127.0.0.1 PGPORT=5432 PGUSER=app; PGPASSWORD is set`), and a password inside one (a URL in
+    PGDATABASE) left out: without_password."""
+    said = " ".join(f"{v}={without_password(os.environ[v])}"
+                    for v in (*SERVER_VARIABLES, "PGSERVICEFILE", "PGUSER", "PGPASSFILE") if os.environ.get(v, "").strip())
     return said + ("; PGPASSWORD is set" if os.environ.get("PGPASSWORD") else "")
 
 
 def cannot_connect(first_line: str) -> str:
-    """The first line of a connection's failure: where the database came from when libpq's environment named it."""
+    """The first line of a connection's failure: where the database came from when libpq's environment named it
+    (libpq's line without a password of a connection string it may quote: PGDATABASE's, as a database's name)."""
+    first_line = without_password(first_line)
     if _from_environment:
         return f"cannot connect to the database libpq's environment names ({environment_said()}): {first_line}"
     return f"cannot connect to the database: {first_line}"
+
+
+def database_holds_a_connection_string() -> bool:
+    """PGDATABASE holds a URL or a `key=value` string, which libpq reads as a database's name (it expands a
+    connection string given as dbname to a connection call, never PGDATABASE's)."""
+    value = os.environ.get("PGDATABASE", "")
+    return "://" in value or bool(re.search(r"\w\s*=", value))
 
 
 def create_engine(url: str):
@@ -284,6 +311,12 @@ def connect_problem(msg: str) -> str | None:
         return hint
     if not low.startswith(("connection to server", "could not connect", "could not translate host")):
         return None  # (libpq's words for a connection it could not make begin so)
+    if _from_environment and database_holds_a_connection_string():
+        value = os.environ["PGDATABASE"]
+        hidden = " (its password written **** above)" if without_password(value) != value else ""
+        return (f"PGDATABASE holds a connection string{hidden}, which libpq reads as a database's name, not where the "
+                "server is: give the string by --db or PGSCORE_DATABASE_URL instead, or its parts by PGHOST, PGPORT, "
+                "PGUSER and PGDATABASE (the password by PGPASSWORD or ~/.pgpass)")
     fatal = low.partition("fatal:")[2]  # what the server said, if it answered (not the host's name)
     # where the user, password, database, host and port came from: --db or the variable, or libpq's own variables
     src = f"libpq's variables ({', '.join(server_variables())})" if _from_environment else "--db / PGSCORE_DATABASE_URL"
