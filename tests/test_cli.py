@@ -2914,20 +2914,49 @@ def test_score_whose_session_ends_under_it_hints_to_resume_not_to_run_it_again(d
     _stop_at(db_url, "c 017", "PERFORM pg_terminate_backend(pg_backend_pid())")
     r = _score(db_url)
     assert r.returncode == 1, r
-    assert "pgscore: 14 rows were scored and committed before the connection to the database was lost; once the " \
-           "server is back, resume with: --after='c 014' --version 1\n" in r.stderr, r.stderr
+    # (pg_terminate_backend's words, a shutdown's alike: which of the two is not known, and the server may be up)
+    assert "pgscore: 14 rows were scored and committed before the server ended the session (an administrator's " \
+           "pg_terminate_backend or a shutdown); once the server answers, resume with: --after='c 014' --version 1\n" \
+           in r.stderr, r.stderr
     assert "pgscore: error: the connection to the database was lost: terminating connection due to administrator " \
-           "command\nHint: the server ended this session (a restart or a crash, or its backend was killed); what " \
-           "was committed before stays: once the server is back, resume with the line above (a run from the " \
+           "command\nHint: the server ended this session (an administrator's pg_terminate_backend or a shutdown); " \
+           "what was committed before stays: once the server answers, resume with the line above (a run from the " \
            "start would score and log the committed rows again)" in r.stderr, r.stderr
     assert "run the command again" not in r.stderr and "once it is fixed" not in r.stderr, r.stderr
     assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(14,)]
     r = _score(db_url, "--after", "c 014")
     assert r.returncode == 1, r
-    assert r.stderr.startswith("pgscore: nothing was written: the connection to the database was lost before the "
-                               "first chunk was committed; once the server is back, run it again as it was\n"), \
-        r.stderr
-    assert "run the command again once the server is back" in r.stderr, r.stderr
+    assert r.stderr.startswith("pgscore: nothing was written: the server ended the session (an administrator's "
+                               "pg_terminate_backend or a shutdown) before the first chunk was committed; once the "
+                               "server answers, run it again as it was\n"), r.stderr
+    assert "run the command again once the server answers" in r.stderr, r.stderr
+    assert "server is back" not in r.stderr and "shut" not in r.stderr.replace("shutdown", ""), r.stderr
+
+
+def test_score_ended_with_57p01_says_pg_terminate_backend_or_a_shutdown_not_a_shutdown_alone(db_url):
+    """The server's 57P01 (admin_shutdown: "terminating connection due to administrator command", a backend's
+    SIGTERM) is an operator's pg_terminate_backend as much as a shutdown's, with the same words; the resume line
+    called it `the server shut the session down; once the server is back, ...` (session 58). It names both now, in
+    any lc_messages (the SQLSTATE tells); 57P02, another process's crash, and 57P03 say what they are."""
+    _scored_table(db_url)
+    for message, code, said, when in (
+            ("terminating connection due to administrator command", "57P01",
+             "the server ended the session (an administrator's pg_terminate_backend or a shutdown)", "answers"),
+            ("Verbindung wird abgebrochen aufgrund von Anweisung des Administrators", "57P01",
+             "the server ended the session (an administrator's pg_terminate_backend or a shutdown)", "answers"),
+            ("terminating connection because of crash of another server process", "57P02",
+             "the server ended the session (57P02: another server process crashed)", "is back"),
+            ("the database system is shutting down", "57P03",
+             "the server refused the session (57P03: it is starting up or shutting down)", "is back")):
+        query(db_url, "DROP TRIGGER IF EXISTS stop_here ON t; UPDATE t SET s = -1")
+        _stop_at(db_url, "c 017", f"RAISE EXCEPTION '{message}' USING ERRCODE = '{code}'")
+        r = _score(db_url)
+        assert r.returncode == 1, r
+        assert f"pgscore: 14 rows were scored and committed before {said}; once the server {when}, resume with: " \
+               "--after='c 014' --version 1\n" in r.stderr, (code, r.stderr)
+        assert f"Hint: what was committed before stays: once the server {when}, resume with the line above" \
+            in r.stderr, (code, r.stderr)
+        assert "shut the session down" not in r.stderr, r.stderr
 
 
 def test_score_skip_unscorable_leaves_those_rows_scores_the_rest_and_lists_them(db_url, tmp_path):

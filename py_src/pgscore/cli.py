@@ -1782,7 +1782,7 @@ def _score(args, url, state):
                 print(f"pgscore: {state['rows']} rows were scored and committed before {cause[0]}; "
                       f"{cause[1]}resume{_shorter(e, args, ' with') or ' with'}: {_resume(state, args)}",
                       file=sys.stderr)
-            _said_resume(e, RESUME_HINT if cause else None)
+            _said_resume(e, cause[1] + RESUME_LINE if cause else None)  # (once the server answers, or is back)
         elif _stopped_by(e) is not None and row is None:  # the first chunk (or the count before it) stopped
             cause = _stopped_by(e)
             print(f"pgscore: nothing was written: {cause[0]} before the first chunk was committed; "
@@ -1852,11 +1852,24 @@ def _stopped_by(e):
         if "user request" in str(e):
             return "the statement was cancelled (pg_cancel_backend, an operator's)", ""
         return "the statement was cancelled (57014: an operator's pg_cancel_backend or a statement_timeout)", ""
-    if code in ("57P01", "57P02", "57P03"):  # admin shutdown, crash shutdown, cannot connect now
-        return "the server shut the session down", "once the server is back, "
+    # 57P01, admin_shutdown: a backend's SIGTERM, an operator's pg_terminate_backend or a shutdown's (which signals
+    # every backend so), in the same words; it said `the server shut the session down; once the server is back`.
+    # libpq's lost connection that quotes those words (psycopg2 gives no SQLSTATE there) is the same
+    if code == "57P01" or (lost_connection(e) and ADMIN_ENDED_WORDS in str(e)):
+        return ADMIN_ENDED, "once the server answers, "
+    if code == "57P02":  # crash_shutdown: another backend crashed, the server restarts
+        return "the server ended the session (57P02: another server process crashed)", "once the server is back, "
+    if code == "57P03":  # cannot_connect_now: starting up, shutting down, in recovery
+        return "the server refused the session (57P03: it is starting up or shutting down)", "once the server is back, "
     if lost_connection(e):
         return "the connection to the database was lost", "once the server is back, "
     return None
+
+
+# the server's words for a session it ended by its backend's SIGTERM (57P01): pg_terminate_backend's and a
+# shutdown's alike (in English: lc_messages may be another language, where the SQLSTATE alone tells)
+ADMIN_ENDED_WORDS = "terminating connection due to administrator command"
+ADMIN_ENDED = "the server ended the session (an administrator's pg_terminate_backend or a shutdown)"
 
 
 def _shorter(e, args, lead):
@@ -1867,8 +1880,7 @@ def _shorter(e, args, lead):
     return ""
 
 
-RESUME_HINT = ("once the server is back, resume with the line above (a run from the start would score and log the "
-               "committed rows again)")
+RESUME_LINE = "resume with the line above (a run from the start would score and log the committed rows again)"
 
 
 def _said_resume(e, hint):
@@ -2516,10 +2528,13 @@ def database_error_text(e, name=None) -> str:
     if lost_connection(e):
         # (where the command printed a line to resume with, that line: run again, the command would redo what
         # was committed, as pgscore score would score and log its committed chunks again)
+        if ADMIN_ENDED_WORDS in first:  # (pg_terminate_backend or a shutdown: the server may be up)
+            why, when = "an administrator's pg_terminate_backend or a shutdown", "answers"
+        else:
+            why, when = "a restart or a crash, or its backend was killed", "is back"
         return (f"the connection to the database was lost: {bare}\n"
-                "Hint: the server ended this session (a restart or a crash, or its backend was killed); what "
-                "was committed before stays: " + (getattr(e, "resume_hint", None)
-                                                  or "run the command again once the server is back"))
+                f"Hint: the server ended this session ({why}); what was committed before stays: "
+                + (getattr(e, "resume_hint", None) or f"run the command again once the server {when}"))
     if not primary:  # not from the server: most often no server to talk to
         from pgscore import migrate
         from pgscore.migrate import connect_problem
