@@ -68,3 +68,18 @@ AS $pl$
 @@plpython/predict_proba_by_name.py@@
 $pl$;
 COMMENT ON FUNCTION pgscore.predict_proba(text, jsonb, integer, text) IS 'Class probabilities in the order of the model''s classes; features by feature name; p_version pins a version, p_key names the entity in the audit log';
+
+/*
+ * The code of a word of one of the live version's text features (migration 0123): its place among the words
+ * the model was fitted on (pgscore.model_versions.text_categories), -1 for a word the model does not know (an
+ * unknown category), NULL for NULL: what scoring by name or from a text column gives the model, for a caller
+ * that builds the float8[] itself.
+ */
+CREATE FUNCTION pgscore.category_code(p_model text, p_feature text, p_word text)
+RETURNS float8
+LANGUAGE plpython3u
+STABLE PARALLEL SAFE
+AS $pl$
+@@plpython/category_code.py@@
+$pl$;
+COMMENT ON FUNCTION pgscore.category_code(text, text, text) IS 'The code of a word of one of the live version''s text features (its place among the words it was fitted on, from 0), -1 for an unknown word, NULL for NULL';

@@ -19,6 +19,7 @@ CREATE TABLE pgscore.models (
     created_at    timestamptz NOT NULL DEFAULT now(),
     created_by    text NOT NULL DEFAULT current_user,
     reason        text,
+    text_categories jsonb,
     CONSTRAINT models_name_version_key UNIQUE (name, version),
     CONSTRAINT models_name_id_key UNIQUE (name, model_id),
     CONSTRAINT models_name_check CHECK (name ~ '^[A-Za-z][A-Za-z0-9_.-]{0,62}$'),
@@ -29,6 +30,7 @@ CREATE TABLE pgscore.models (
         AND cardinality(feature_names) = cardinality(feature_types))
 );
 COMMENT ON TABLE pgscore.models IS 'One immutable row per model version: features, task, classes, the environment that trained it, validation metrics';
+COMMENT ON COLUMN pgscore.models.text_categories IS 'Each text feature''s words, in the order of their codes (a word''s code is its place, from 0): {"plan": ["basic", "plus", "pro"]}; NULL when the model takes no words (migration 0123)';
 COMMENT ON COLUMN pgscore.models.reason IS 'The reason given when the version was stored, live or not (an alembic revision''s deploy_model gives ''alembic revision <id>'', which its undeploy_model looks for)';
 
 CREATE TABLE pgscore.artifacts (

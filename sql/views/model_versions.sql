@@ -32,7 +32,8 @@ SELECT m.model_id, m.name, m.version, m.task, m.estimator, m.feature_names, m.fe
        CASE WHEN e.bytes IS NOT NULL
             THEN format('compiled, equal to scikit-learn on %s rows (max difference %s)', e.checked_rows, e.max_abs_diff)
             ELSE coalesce(e.reason, 'deployed before evaluators existed') END AS engine_note,
-       EXISTS (SELECT 1 FROM pgscore.shadow_versions s WHERE s.name = m.name AND s.model_id = m.model_id) AS shadow
+       EXISTS (SELECT 1 FROM pgscore.shadow_versions s WHERE s.name = m.name AND s.model_id = m.model_id) AS shadow,
+       m.text_categories
   FROM pgscore.models m
   JOIN pgscore.artifacts a ON a.model_id = m.model_id
   LEFT JOIN pgscore.evaluators e ON e.model_id = m.model_id
@@ -44,3 +45,4 @@ COMMENT ON COLUMN pgscore.model_versions.live IS 'true for the version the newes
 COMMENT ON COLUMN pgscore.model_versions.engine IS 'numpy: scored by the evaluator compiled at deploy; scikit-learn: scored by the unpickled estimator';
 COMMENT ON COLUMN pgscore.model_versions.engine_note IS 'How the evaluator was checked against scikit-learn, or why the model could not be compiled';
 COMMENT ON COLUMN pgscore.model_versions.shadow IS 'true for a version scored in shadow next to the live one (pgscore.set_shadow; pgscore.shadow_versions)';
+COMMENT ON COLUMN pgscore.model_versions.text_categories IS 'Each text feature''s words, in the order of their codes (migration 0123): scoring codes a word given by name, or in a text column, as its place among them; NULL when the model takes no words';
