@@ -49,6 +49,12 @@ _ATTACH_VEC = ("SELECT pgscore.attach_rescoring('vec_e', 'vec_p', 'customer_id',
 SQL_CASES = [
     # the row functions, by position and by name
     ("score NULL model", "SELECT pgscore.score(NULL, %s::float8[])", (ROW,), "22004", "model"),
+    # a word's code (0123): an unknown model, a NULL feature, a feature with no words (churn takes numbers only)
+    ("category_code unknown model", "SELECT pgscore.category_code('nope', 'plan', 'pro')", (), "42704", "nope"),
+    ("category_code NULL model", "SELECT pgscore.category_code(NULL, 'plan', 'pro')", (), "22004", "model"),
+    ("category_code NULL feature", "SELECT pgscore.category_code('churn', NULL, 'pro')", (), "22004", "feature"),
+    ("category_code no text feature", "SELECT pgscore.category_code('churn', 'tenure_months', 'pro')", (), "22023",
+     "no text feature 'tenure_months'"),
     ("score unknown model", "SELECT pgscore.score('nope', %s::float8[])", (ROW,), "42704", "nope"),
     ("score unknown version: the hint", "SELECT pgscore.score('churn', %s::float8[], 42)", (ROW,), "42704",
      "there is no version 42 of model 'churn'\nHINT:  list models with: SELECT * FROM pgscore.model_versions"),

@@ -58,6 +58,8 @@ EXPECTED = {
     PREDICT_BATCH: ("v", False, "u"),
     "pgscore.batch_sql(text,text,integer,integer,boolean,text)": ("v", False, "u"),  # plans the caller's query
     "pgscore.batch_row(text,integer,text,bytea)": ("s", False, "u"),  # reads the registry, writes nothing
+    # a word's code for one of the live version's text features (0123): reads the registry, writes nothing
+    "pgscore.category_code(text,text,text)": ("s", False, "s"),
     # its arguments alone; its EXCEPTION block's subtransaction is refused in a parallel operation (0045)
     "pgscore.feature_number(text,text,text)": ("i", True, "u"),
     # the same, naming the row's key (0081): not STRICT, a NULL key must not make the value NULL

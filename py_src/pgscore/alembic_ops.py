@@ -64,7 +64,7 @@ def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=
             given = feature_names
             X, y, feature_names = datasets.read_csv(train_csv, target=target,
                                                     features=feature_names or features.fitted_names(estimator),
-                                                    classes=getattr(estimator, "classes_", None))
+                                                    classes=getattr(estimator, "classes_", None), estimator=estimator)
             if not given:  # (as pgscore deploy --train says it, in a revision's terms)
                 features.check_csv_width(estimator, feature_names, csv=f"train_csv {train_csv}",
                                          target_given=target is not None, target_hint='target="COLUMN" in '

@@ -284,12 +284,18 @@ def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = N
                                            profiles)
     keyed = keyed and key is not None
     lit = functools.partial(quote_literal, plpy)
+    words = getattr(model, "text_categories", None) or {}  # each text feature's words (0123): a text column coded
 
     def number(f):
         if f in exprs:
             return f"({exprs[f]})::pg_catalog.float8"
         if f in as_int:
             return f"{alias}.{q(f)}::pg_catalog.int4::pg_catalog.float8"
+        if f in as_text and f in words:  # a word: its code, -1 for one the model does not know (0123)
+            col = f"{alias}.{q(f)}::pg_catalog.text"
+            vocab = "ARRAY[" + ", ".join(lit(w) for w in words[f]) + "]::pg_catalog.text[]"
+            return (f"CASE WHEN {col} IS NULL THEN NULL ELSE coalesce(pg_catalog.array_position({vocab}, "
+                    f"{col}), 0) OPERATOR(pg_catalog.-) 1 END::pg_catalog.float8")
         if f in as_text:
             by = f", ({key})::pg_catalog.text" if keyed else ""
             return f"pgscore.feature_number({alias}.{q(f)}::pg_catalog.text, {lit(model.label)}, {lit(f)}{by})"

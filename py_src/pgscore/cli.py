@@ -1363,7 +1363,7 @@ def cmd_deploy(args):
     names = [n.strip() for n in args.features.split(",")] if args.features else None
     if args.train:
         X, y, names = datasets.read_csv(args.train, target=args.target, features=names or fitted_names(estimator),
-                                        classes=getattr(estimator, "classes_", None))
+                                        classes=getattr(estimator, "classes_", None), estimator=estimator)
         if not args.features:
             check_csv_width(estimator, names, csv=args.train, target_given=args.target is not None,
                             target_hint="--target COLUMN", features_hint="--features a,b,c")
@@ -1375,6 +1375,8 @@ def cmd_deploy(args):
     _say(deployed_line(rec))
     _say(f"  from: {_source(rec)}")
     _say(f"  engine: {rec['engine']}" + (f" ({rec['engine_note']})" if rec.get("engine_note") else ""))
+    if rec.get("text_categories"):  # (the artifact stored is the estimator converted to take the codes)
+        _say("  " + text_categories_line(rec))
     held = holdout_line(rec)
     if held:  # (with --target: what the deploy measured, which it said nowhere but in pgscore show)
         _say("  " + held)
@@ -1404,6 +1406,16 @@ def _say_wired_nulls(url, name, version) -> None:
 
     _flush()  # (the command's own lines first, where both go to one file)
     wired_nulls.say_warnings(url, name, version, sys.stderr)
+
+
+def text_categories_line(rec: dict) -> str:
+    """deploy's line of a model fitted on words (migration 0123): each text feature and how many words it knows, and
+    that the artifact stored is the model converted to take their codes (its sha256 not the file's)."""
+    cats = rec["text_categories"]
+    said = ", ".join(f"{f} ({len(cats[f])} word{'s' if len(cats[f]) != 1 else ''})"  # (jsonb orders its keys)
+                     for f in rec.get("feature_names") or cats if f in cats)
+    return (f"text categories: {said}; stored converted to take each word's code (its place among the words), so "
+            "its sha256 is not the file's; scoring codes the words (docs/sql.md, 'Features are numbers')")
 
 
 def deployed_line(rec: dict) -> str:

@@ -56,13 +56,14 @@ def _separator_hint(header) -> str | None:
     return None
 
 
-def read_csv(path, target=None, features=None, classes=None):
+def read_csv(path, target=None, features=None, classes=None, estimator=None):
     """(X, y, feature_names): numeric columns as floats (an empty cell, NA, N/A, NULL, None or NaN, in any
     case, is missing: NaN); y from `target`. A byte-order mark (spreadsheets write one into "CSV UTF-8") is
     not part of the first column's name; a row whose number of fields is not the header's is an error
     naming its line (blank lines skipped). `classes`: the estimator's (its classes_), where it has them: a
     column of text that holds only those, read as a feature where no target is named, is refused as the label
-    it seems to be."""
+    it seems to be. `estimator`: the model to deploy, whose encoders fitted on words (features.text_conversion)
+    name the features whose cells are read as words (missing ones as NaN): X is then an object array."""
     try:
         header, rows = _rows(path)
     except UnicodeDecodeError as e:
@@ -90,7 +91,19 @@ def read_csv(path, target=None, features=None, classes=None):
                                hint=NUMBERS_ONLY if features else _text_column_hint(
                                    col, [r[header.index(col)] for _, r in rows], target, classes)) from None
 
-    X = np.array([[num(r[i], names[k], ln) for k, i in enumerate(idx)] for ln, r in rows], dtype=float)
+    words = set()
+    if estimator is not None:
+        from pgscore.features import text_conversion
+
+        try:
+            words = set(text_conversion(estimator, names)[1])
+        except InvalidModel:  # (deploy says why, where the model cannot score numbers there)
+            words = set()
+    if words:
+        X = np.array([[(np.nan if _missing(r[i]) else r[i]) if names[k] in words else num(r[i], names[k], ln)
+                       for k, i in enumerate(idx)] for ln, r in rows], dtype=object)
+    else:
+        X = np.array([[num(r[i], names[k], ln) for k, i in enumerate(idx)] for ln, r in rows], dtype=float)
     y = None
     if target is not None:
         t = header.index(target)

@@ -443,3 +443,267 @@ def _scores(estimator, task, X):
         return np.asarray(estimator.predict(X), dtype=float)
     proba = estimator.predict_proba(X)
     return proba[:, 1] if task == "binary" else proba.max(axis=1)
+
+
+# -- text categories: an encoder fitted on words, deployed as trained (migration 0123) -------------------------
+
+def _is_encoder(est) -> bool:
+    from sklearn.preprocessing._encoders import _BaseEncoder
+
+    return isinstance(est, _BaseEncoder)
+
+
+def _texts(cats) -> bool:
+    return any(isinstance(c, (str, bytes)) for c in np.asarray(cats, dtype=object).tolist())
+
+
+def _missing_value(c) -> bool:
+    return c is None or (isinstance(c, float) and c != c)
+
+
+def _vocabulary(est, i, feature) -> list[str]:
+    """An encoder's categories for input i as words (the code of a word is its index); a missing category,
+    which scikit-learn keeps last, is left out (NULL codes as NaN). InvalidModel where they are not all text."""
+    cats = np.asarray(est.categories_[i], dtype=object).tolist()
+    words = cats[:-1] if cats and _missing_value(cats[-1]) else cats
+    odd = [c for c in words if not isinstance(c, str)]
+    if odd:
+        raise InvalidModel(f"the model's {type(est).__name__} was fitted on categories for feature {literal(feature)} "
+                           f"that are not all text ({', '.join(map(repr, odd[:3]))}): pgscore codes words (str) "
+                           "only, a word's code its place among them", hint=NUMBERS_ONLY)
+    return words
+
+
+class _Walk:
+    """Which top-level feature each transformer's input column is, through Pipelines, ColumnTransformers and
+    FeatureUnions: the encoders fitted on text, the imputers before them, and every other use of a feature."""
+
+    def __init__(self, names):
+        self.names = names
+        self.encoders = []  # (encoder, input index, feature position)
+        self.imputers = []  # (imputer, input index, feature position)
+        self.other = {}  # feature position -> what else reads it
+
+    def walk(self, est, positions):
+        from sklearn.compose import ColumnTransformer
+        from sklearn.impute import SimpleImputer
+        from sklearn.pipeline import FeatureUnion, Pipeline
+
+        if isinstance(est, str) or est is None:  # 'passthrough', 'drop'
+            if est == "passthrough":
+                for p in positions:
+                    self._use(p, "passed through to the next step")
+            return
+        if type(est) is Pipeline:
+            current = positions
+            for _, step in est.steps:
+                self.walk(step, current)
+                if not (isinstance(step, SimpleImputer) and not step.add_indicator
+                        or isinstance(step, str) or step is None):
+                    current = [None] * 1  # after a transformer that makes other columns: which feature is unknown
+            return
+        if type(est) is ColumnTransformer:
+            for _, part, cols in est.transformers_:
+                sel = _positions(cols, len(positions))
+                if part == "drop":
+                    continue
+                self.walk(part, [positions[c] if isinstance(c, (int, np.integer)) and c < len(positions) else None
+                                 for c in sel])
+            return
+        if type(est) is FeatureUnion:
+            for _, part in est.transformer_list:
+                self.walk(part, positions)
+            return
+        if _is_encoder(est):
+            for i, cats in enumerate(est.categories_):
+                p = positions[i] if i < len(positions) else None
+                if not _texts(cats):
+                    self._use(p, f"the {type(est).__name__} fitted on numbers")
+                    continue
+                if p is None:
+                    raise InvalidModel(
+                        f"the model's {type(est).__name__} was fitted on text categories "
+                        f"({', '.join(map(repr, np.asarray(cats, dtype=object).tolist()[:5]))}) given it after "
+                        "another transformer: pgscore codes the words of a feature as it reaches the model, and "
+                        "cannot tell which feature these are", hint=NUMBERS_ONLY)
+                if any(isinstance(c, bytes) for c in np.asarray(cats, dtype=object).tolist()):
+                    raise InvalidModel(f"the model's {type(est).__name__} was fitted on bytes categories for feature "
+                                       f"{literal(self.names[p])}: pgscore codes text (str) only", hint=NUMBERS_ONLY)
+                self.encoders.append((est, i, p))
+            return
+        if isinstance(est, SimpleImputer) and getattr(est, "statistics_", None) is not None:
+            stats = np.asarray(est.statistics_, dtype=object).tolist()
+            for i, p in enumerate(positions):
+                if i < len(stats) and isinstance(stats[i], (str, bytes)):
+                    if p is None or est.strategy not in ("most_frequent", "constant") or est.add_indicator:
+                        raise InvalidModel(f"the model's SimpleImputer fills a text column ({stats[i]!r}) pgscore "
+                                           "cannot code", hint=NUMBERS_ONLY)
+                    self.imputers.append((est, i, p))
+                else:
+                    self._use(p, "a SimpleImputer of numbers")
+            return
+        for p in positions:
+            self._use(p, f"{type(est).__name__}")
+        for inner, _, _ in _nested(est):
+            if any(_texts(c) for c in (getattr(inner, "categories_", None) or [])):
+                raise InvalidModel(f"the model's {type(inner).__name__} inside {type(est).__name__} was fitted on "
+                                   "text categories where pgscore cannot tell which feature feeds it",
+                                   hint=NUMBERS_ONLY)
+
+    def _use(self, p, what):
+        if p is not None:
+            self.other.setdefault(p, what)
+
+
+def text_conversion(estimator, names):
+    """(the estimator with its text categories replaced by their codes, {feature: its words, in the order of
+    their codes}) for a model whose encoders (OneHotEncoder, OrdinalEncoder, TargetEncoder) were fitted on
+    text, each fed a top-level feature directly or through a SimpleImputer (most_frequent or constant); the
+    estimator itself and {} where none is. InvalidModel where the conversion would not be exact: the feature
+    also feeds another transformer, the encoder is given it after a transformer, two encoders of it know
+    other words, bytes categories."""
+    import copy
+
+    if not any(_texts(c) for est, _, _ in _nested(estimator) for c in (getattr(est, "categories_", None) or [])):
+        return estimator, {}
+    twin = copy.deepcopy(estimator)
+    walk = _Walk(names)
+    walk.walk(twin, list(range(len(names))))
+    vocab = {}
+    for est, i, p in walk.encoders:
+        words = _vocabulary(est, i, names[p])
+        if vocab.setdefault(p, words) != words:
+            raise InvalidModel(f"two encoders of feature {literal(names[p])} were fitted on other words "
+                               f"({', '.join(map(repr, vocab[p][:5]))} and {', '.join(map(repr, words[:5]))}): "
+                               "one code cannot stand for a word in both", hint=NUMBERS_ONLY)
+        if p in walk.other:
+            raise InvalidModel(f"feature {literal(names[p])} feeds an encoder fitted on its words and also "
+                               f"{walk.other[p]}, which takes the words themselves: pgscore gives it a code",
+                               hint=NUMBERS_ONLY)
+    for est, i, p in walk.imputers:
+        if p not in vocab:
+            raise InvalidModel(f"the model's SimpleImputer fills feature {literal(names[p])} with a word, and no "
+                               "encoder fitted on words reads it after", hint=NUMBERS_ONLY)
+    for est, i, p in walk.encoders:
+        cats = np.asarray(est.categories_[i], dtype=object).tolist()
+        codes = np.arange(len(cats), dtype=float)
+        if cats and _missing_value(cats[-1]):
+            codes[-1] = np.nan
+        est.categories_[i] = codes
+    for est, i, p in walk.imputers:
+        stats = np.asarray(est.statistics_, dtype=object)
+        word = stats[i]
+        # (a word the encoder after it does not know, such as fill_value='missing' where the training data
+        # had no missing value: an unknown word's code)
+        stats[i] = float(vocab[p].index(word)) if word in vocab[p] else -1.0
+    for est in {id(e): e for e, _, _ in walk.imputers}.values():
+        stats = np.asarray(est.statistics_, dtype=object)
+        if all(isinstance(s, (int, float)) for s in stats.tolist()):
+            est.statistics_ = stats.astype(float)
+            est._fit_dtype = np.dtype(float)
+            est._fill_dtype = np.dtype(float)
+        else:
+            raise InvalidModel("the model's SimpleImputer fills text columns pgscore does not code", hint=NUMBERS_ONLY)
+    return twin, {names[p]: vocab[p] for p in sorted(vocab)}
+
+
+def code_words(X, names, vocab):
+    """Training data X with each word of a feature that has a vocabulary replaced by its code (-1 for a word the
+    model does not know, NaN for a missing value): a float matrix. InvalidModel where such a feature holds a
+    number (a code made by hand may use another order)."""
+    if not vocab:
+        return X
+    cols = [np.asarray(X[c], dtype=object) for c in X.columns] if hasattr(X, "columns") else \
+        list(np.asarray(X, dtype=object).T)
+    out = []
+    for name, col in zip(names, cols):
+        words = vocab.get(name)
+        if words is None:
+            out.append(col)
+            continue
+        index = {w: k for k, w in enumerate(words)}
+        coded = np.empty(len(col), dtype=float)
+        for r, v in enumerate(col.tolist()):
+            if _missing_value(v) or (isinstance(v, float) and math.isnan(v)):
+                coded[r] = np.nan
+            elif isinstance(v, str):
+                coded[r] = index.get(v, -1.0)
+            else:
+                raise InvalidModel(f"feature {literal(name)} holds the number {v!r} in the training data, where the "
+                                   f"model was fitted on its words ({', '.join(map(repr, words[:5]))}): pgscore codes "
+                                   "the words itself", hint="give the training data the words, as the model was "
+                                                            "fitted on them")
+        out.append(coded)
+    return np.column_stack(out).astype(object) if out else np.empty((len(cols[0]) if cols else 0, 0))
+
+
+def check_text_conversion(original, converted, task, vocab, names, words_X=None, coded=None) -> None:
+    """InvalidModel unless the converted model on codes gives what the original gives on words: on the training
+    data (words_X, and coded, the same coded) and on a sample of every word, NULL and an unknown word of each
+    feature (scores to 1e-12, labels equal, the same rows refused)."""
+    import warnings
+
+    positions = {names.index(f): words for f, words in vocab.items()}
+    if coded is not None and len(coded):
+        base_codes = np.asarray(coded[0], dtype=float)
+    else:
+        base_codes = np.zeros(len(names))
+    base_words = [(vocab[names[j]][int(c)] if j in positions and c == c and 0 <= c < len(positions[j]) else
+                   (None if j in positions else c)) for j, c in enumerate(base_codes)]
+    if words_X is not None and hasattr(words_X, "columns"):
+        base_words = list(np.asarray(words_X.iloc[0], dtype=object)) if len(words_X) else base_words
+    elif words_X is not None and len(words_X):
+        base_words = list(np.asarray(words_X, dtype=object)[0])
+    for j, words in positions.items():  # (a base row with a word in each: a sample row holds one NULL at most)
+        if not isinstance(base_words[j], str) and words:
+            base_words[j] = words[0]
+    w_rows, c_rows = [], []  # (each sample row: its words for the original (NULL as None, else as NaN), its codes)
+    for j, words in positions.items():
+        for k, w in enumerate(words + [np.nan, "\x00 no such word"]):
+            rw, rc = list(base_words), [float(x) if not isinstance(x, str) and x is not None else np.nan
+                                        for x in base_words]
+            for jj, ww in positions.items():  # the other features' codes of the base row
+                v = base_words[jj]
+                rc[jj] = np.nan if _missing_value(v) else float(ww.index(v)) if v in ww else -1.0
+            rw[j] = w
+            rc[j] = float(k) if k < len(words) else (np.nan if k == len(words) else -1.0)
+            w_rows.append(rw)
+            c_rows.append(rc)
+
+    def outcome(est, X):
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            try:
+                return scores_of(est, task, X), (predicted_of(est, X) if task != "regression" else None)
+            except ValueError as e:
+                return type(e), None
+
+    def same(a, b):
+        if isinstance(a[0], type) or isinstance(b[0], type):
+            return a[0] is b[0]
+        return (np.shape(a[0]) == np.shape(b[0]) and np.allclose(a[0], b[0], rtol=0, atol=1e-12, equal_nan=True)
+                and (a[1] is None or np.array_equal(a[1], b[1])))
+
+    def refuse(what):
+        raise InvalidModel("the model converted to take each word's code does not give what it gives for the words "
+                           f"themselves, on {what}; it cannot be deployed with its text categories coded",
+                           detail=f"features with words: {', '.join(vocab)}", hint=NUMBERS_ONLY)
+
+    if words_X is not None and coded is not None and len(coded):
+        xw = words_X.iloc[:VERIFY_TEXT_ROWS] if hasattr(words_X, "iloc") else np.asarray(words_X, dtype=object)[
+            :VERIFY_TEXT_ROWS]
+        if not same(outcome(original, xw), outcome(converted, np.asarray(coded, dtype=float)[:VERIFY_TEXT_ROWS])):
+            refuse("the training data")
+    for rw, rc in zip(w_rows, c_rows):
+        b = outcome(converted, np.array([rc], dtype=float))
+        xw = np.array([rw], dtype=object)
+        if not same(outcome(original, xw), b):
+            # a NULL: the original given None where it was fitted on None (pandas gives NaN, psycopg2 None)
+            nulls = [j for j, v in enumerate(rw) if isinstance(v, float) and v != v and j in positions]
+            for j in nulls:
+                xw[0, j] = None
+            if not nulls or not same(outcome(original, xw), b):
+                refuse("a sample of every word, NULL and an unknown word")
+
+
+VERIFY_TEXT_ROWS = 5000

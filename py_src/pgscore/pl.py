@@ -111,6 +111,17 @@ def model_name_hint(plpy, name) -> str:
     return unknown_model_hint(plpy, name)
 
 
+@raising_sql_errors
+def category_code(plpy, GD, model, feature, word):
+    """pgscore.category_code(model, feature, word): the code of a word of one of the live version's text features
+    (migration 0123), -1 for a word it does not know, NULL for NULL: a float8[]'s element, in SQL."""
+    from pgscore.errors import InvalidModel
+
+    if feature is None:
+        raise InvalidModel("the feature is NULL", sqlstate="22004")
+    return _runtime(plpy, GD).resolve(model).category_code(feature, word)
+
+
 def _runtime(plpy, GD):
     from pgscore.serving import Runtime
 
@@ -254,13 +265,14 @@ def score_chunk(plpy, GD, model, table, key, into, after, chunk_size, version, l
     return [(n, last, m.version)]
 
 
-# @C and @V: ", reason" and ", $4" where pgscore.models has the column (migration 0029), else nothing
+# @C and @V: ", reason" and ", $4" where pgscore.models has the column (migration 0029), else nothing; @T (with @C)
+# the text_categories of the metadata where it has that column (0123)
 _INSERT_MODEL = ("INSERT INTO pgscore.models (name, version, task, estimator, feature_names, feature_types, "
                  "classes, env, metrics, n_train, description@C) SELECT $1, $2, j->>'task', j->>'estimator', "
                  "ARRAY(SELECT jsonb_array_elements_text(j->'feature_names')), "
                  "ARRAY(SELECT jsonb_array_elements_text(j->'feature_types')), "
                  "NULLIF(j->'classes', 'null'::jsonb), j->'env', coalesce(NULLIF(j->'metrics', 'null'::jsonb), '{}'), "
-                 "(j->>'n_train')::bigint, j->>'description'@V FROM (SELECT $3::jsonb AS j) s RETURNING model_id")
+                 "(j->>'n_train')::bigint, j->>'description'@V@T FROM (SELECT $3::jsonb AS j) s RETURNING model_id")
 _INSERT_BASELINES = ("INSERT INTO pgscore.baselines (model_id, kind, feature, position, edges, expected, mean, "
                      "std, min, max, null_rate, n) SELECT $1, b.kind, b.feature, b.position, b.edges, b.expected, "
                      "b.mean, b.std, b.min, b.max, b.null_rate, b.n FROM jsonb_to_recordset($2::jsonb) AS b("
@@ -298,7 +310,10 @@ def register_model(plpy, GD, name, artifact, sha, meta, baselines, activate, rea
     # the reason goes with the version too, live or not (a schema before 0029 has no column for it: the
     # migrations' tests deploy with this code at every revision)
     with_reason = bool(plpy.execute(schema.VERSION_REASON))
-    insert = _INSERT_MODEL.replace("@C", ", reason" if with_reason else "").replace("@V", ", $4" if with_reason else "")
+    words = bool(plpy.execute(schema.TEXT_CATEGORIES))
+    insert = _INSERT_MODEL.replace("@C", (", reason" if with_reason else "") + (", text_categories" if words else ""))
+    insert = insert.replace("@V", ", $4" if with_reason else "").replace(
+        "@T", ", NULLIF(j->'text_categories', 'null'::jsonb)" if words else "")
     types, args = ["text", "int4", "text"], [name, version, meta]
     if with_reason:
         types, args = types + ["text"], args + [reason]

@@ -38,6 +38,16 @@ def connection(db):
         yield db
 
 
+def _not_converted(problem, why_not):
+    """A refusal of a model fitted on words (features._fitted_on_text's), with why its words could not be coded
+    (features.text_conversion's refusal), where it says; `problem` as it is otherwise."""
+    if problem is not None and why_not is not None and "text categories" in problem.message:
+        problem.detail = "; ".join(filter(None, [problem.detail, "pgscore codes the words of an encoder fitted on "
+                                                 "text where it can, and not here: " + why_not.message]))
+        problem.hint = why_not.hint or problem.hint
+    return problem
+
+
 def _missing_refused(e, estimator, task, matrix, names):
     """The training data's missing values, where the estimator refused them (it has no imputer for their
     columns): the first row and feature holding one, not scikit-learn's paragraph."""
@@ -152,19 +162,33 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     # serialised as given, before anything below calls it: scoring changes some estimators' state (a
     # KNeighborsClassifier's KD-tree counts its queries), and the bytes stored, and their sha256, were then those
     # of the estimator after this deploy's checks, other with --train than without
-    say("serialising the estimator")
+    names, types = features.describe(estimator, X, feature_names)
+    # encoders fitted on words (text categories, migration 0123): the model stored takes each word's code, its
+    # place in the encoder's categories, which every path that scores gives it (why_not: why it cannot, where
+    # it cannot, said where the model is refused as before)
+    original, vocab, why_not = estimator, {}, None
+    try:
+        estimator, vocab = features.text_conversion(estimator, names)
+    except InvalidModel as e:
+        why_not = e
+    say("serialising the estimator" + (" (converted to take the codes of its words)" if vocab else ""))
     blob = artifacts.dumps(estimator)
     check_size(name, "the estimator serialised by joblib", blob)
-    names, types = features.describe(estimator, X, feature_names)
     task, classes = features.task_of(estimator)
     features.check_labels(estimator, y, classes)
+    words = X  # the training data as given (with words where the model was fitted on them)
     if X is None:  # no training data: no baseline, no metrics
         matrix, scores, y = np.empty((0, len(names))), None, None
     else:
-        matrix = features.as_matrix(X, names)
-        types = ["float8" if t == "text" else t for t in types]  # numbers in an object column: as_matrix checked
+        matrix = features.as_matrix(features.code_words(X, names, vocab), names)
+        types = ["float8" if t == "text" and n not in vocab else t for n, t in zip(names, types)]
+    if vocab:
+        types = ["text" if n in vocab else t for n, t in zip(names, types)]
+        say(f"checking the converted model against the original on {'the training data and ' if X is not None else ''}"
+            "a sample of every word")
+        features.check_text_conversion(original, estimator, task, vocab, names, words, matrix if X is not None else None)
     if X is None:  # nothing to try the model on: what the fitted estimator shows
-        problem = features.unservable(estimator, names)
+        problem = _not_converted(features.unservable(estimator, names), why_not)
         if problem is not None:
             problem.hint += ("; a model that does take numbers there (a step before the encoder makes the "
                              "text) deploys with training data, on which it is tried")
@@ -176,11 +200,11 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
         try:  # the float matrix, as the server will give it (a DataFrame could score where that cannot)
             scores = features.scores_of(estimator, task, matrix)
         except Exception as e:  # noqa: BLE001 - the estimator cannot score its own training data
-            raise features.unservable(estimator, names) or _missing_refused(e, estimator, task, matrix, names) or InvalidModel(
+            raise _not_converted(features.unservable(estimator, names), why_not) or _missing_refused(e, estimator, task, matrix, names) or InvalidModel(
                 f"the estimator cannot score X as a float array, as the database gives it: {type(e).__name__}: {e}") from e
         # an encoder fitted on text and given numbers scores them as unknown categories: it deployed and went
         # live, its scores made without that feature, and no error said so
-        problem = features.given_numbers_for_text(estimator, task, matrix, names)
+        problem = _not_converted(features.given_numbers_for_text(estimator, task, matrix, names), why_not)
         if problem is not None:
             raise problem
         features.one_value_a_row(estimator, scores, len(matrix))
@@ -191,6 +215,8 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
         "description": description,
         "metrics": {},
     }
+    if vocab:  # (register_model stores it where the schema has the column, 0123 on)
+        meta["text_categories"] = vocab
     held = held_classes = None
     if y is not None and validate:
         if len(matrix) >= metrics.HOLDOUT_MIN_ROWS:  # (the one step that trains: a big model's takes minutes)
@@ -198,7 +224,10 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
             say(f"hold-out metrics: training a copy of {_estimator_name(estimator)} on 80% of {len(matrix):,} rows "
                 f"({len(matrix) - held_out:,}), to measure it on the other {held_out:,}")
         try:
-            meta["metrics"], held, held_classes = metrics.holdout(estimator, X, y, task, matrix=matrix)
+            # (a model fitted on words: its copy refit on the words, as the original was, and scoring them)
+            meta["metrics"], held, held_classes = (
+                metrics.holdout(original, X, y, task, matrix=np.asarray(X, dtype=object)) if vocab else
+                metrics.holdout(estimator, X, y, task, matrix=matrix))
         except metrics.HoldoutError as e:  # (a traceback before; errors of pgscore's own code still are)
             raise InvalidModel(
                 f"cannot measure the hold-out metrics: a copy of {_estimator_name(estimator)} refit on 80% of the "
@@ -655,6 +684,9 @@ def show(db, name, version=None) -> dict:
                 lists = typo_hint(name, model_names(conn), lists)
             raise UnknownModel(f"there is no {what}", hint=lists)
         rec = dict(zip(MODEL_COLUMNS, rows[0]))
+        # each text feature's words (0123; read out of the row's jsonb, which a schema before it lacks)
+        rec["text_categories"] = _call(conn, "SELECT pg_catalog.to_jsonb(m) -> 'text_categories' FROM pgscore.models m "
+                                             "WHERE m.model_id = %s", (rec["model_id"],))[0][0]
         # the deployments (`activated`: an 'activate', migration 0121; before it, activate appended 'deploy', and
         # a 'deploy' of a version that had gone live before is read as one, and so is one of a version scored in
         # shadow before it: stored earlier and not live then, which register_model's 'deploy' never is)

@@ -15,6 +15,10 @@ from pathlib import Path
 VERSION_REASON = ("SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = 'pgscore.models'::pg_catalog.regclass "
                   "AND attname = 'reason' AND NOT attisdropped")
 
+# whether pgscore.models keeps each text feature's words (migration 0123)
+TEXT_CATEGORIES = ("SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = 'pgscore.models'::pg_catalog.regclass "
+                   "AND attname = 'text_categories' AND NOT attisdropped")
+
 # whether the schema has pgscore.model_locks (migration 0043), whose row of a name its changes lock
 HAS_MODEL_LOCKS = "SELECT pg_catalog.to_regclass('pgscore.model_locks') IS NOT NULL AS t"
 

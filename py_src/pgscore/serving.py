@@ -41,7 +41,9 @@ _LIVE = (f"SELECT d.model_id, d.action, (SELECT {_MADE} FROM pgscore.models m WH
 _BY_VERSION = f"SELECT m.model_id, {_MADE} FROM pgscore.models m WHERE m.name {EQ} $1 AND m.version {EQ} $2"
 _EXISTS = f"SELECT 1 FROM pgscore.models m WHERE m.name {EQ} $1 LIMIT 1"
 _NAMES = "SELECT DISTINCT m.name FROM pgscore.models m"  # (an unknown name's error only: typo_hint)
+# (text_categories, 0123 on, read out of the row's jsonb: a schema before it has no such column)
 _META = (f"SELECT m.name, m.version, m.task, m.feature_names, m.classes::pg_catalog.text AS classes, {_MADE}, "
+         "(pg_catalog.to_jsonb(m) OPERATOR(pg_catalog.->) 'text_categories')::pg_catalog.text AS text_categories, "
          "m.env::pg_catalog.text AS env, e.format, e.bytes, e.sha256, e.hmac_sha256 "
          f"FROM pgscore.models m LEFT JOIN pgscore.evaluators e ON e.model_id {EQ} m.model_id "
          f"WHERE m.model_id {EQ} $1")
@@ -161,8 +163,14 @@ class SklearnEvaluator:
 class Loaded:
     """A verified model: its metadata and the evaluator that scores it (compiled numpy, or scikit-learn)."""
 
-    def __init__(self, model_id, name, version, task, feature_names, classes, evaluator, engine):
+    def __init__(self, model_id, name, version, task, feature_names, classes, evaluator, engine,
+                 text_categories=None):
         self.model_id, self.name, self.version, self.task = model_id, name, version, task
+        # each text feature's words, in the order of their codes (migration 0123; {} when none): a word given by
+        # name becomes its code (_codes: feature -> word -> code), an unknown word -1, an unknown category
+        self.text_categories = dict(text_categories or {})
+        self._codes = {f: {w: float(k) for k, w in enumerate(words)} for f, words in self.text_categories.items()}
+        self._unknown_words = None  # {feature index: word} of the last row given by name with an unknown word
         self.made = None  # when its row was written (_MADE), set by load_as_owner
         self.feature_names, self.classes = feature_names, classes
         self.n = len(feature_names)
@@ -238,6 +246,7 @@ class Loaded:
                                detail="keys: " + ", ".join(self.feature_names),
                                sqlstate="22023")
         out = []
+        self._unknown_words = None
         for name in self.feature_names:
             try:
                 v = obj[name]
@@ -252,10 +261,60 @@ class Loaded:
                     raise InvalidModel(f"model {self.label}: feature {literal(name)} is out of the range of double "
                                        "precision", sqlstate="22003")
                 out.append(float(v))
+            elif isinstance(v, str) and name in self._codes:
+                out.append(self.code(name, v))
             else:
                 raise InvalidModel(f"model {self.label}: feature {literal(name)} must be a number, got "
                                    f"{json.dumps(v)[:60]}", sqlstate="22P02", hint=_number_hint(v))
         return out
+
+    def code(self, feature, word) -> float:
+        """A word's code for a feature with a vocabulary: its place among the words, -1.0 for one the model does
+        not know (an unknown category), remembered for the error a strict encoder's refusal becomes."""
+        code = self._codes[feature].get(word)
+        if code is None:
+            if self._unknown_words is None:
+                self._unknown_words = {}
+            self._unknown_words[self.feature_names.index(feature)] = word
+            return -1.0
+        return code
+
+    def category_code(self, feature, word):
+        """pgscore.category_code: a word's code for one of the model's text features (-1 for an unknown word,
+        None for NULL); an error naming the model's text features for a feature that has no words."""
+        if feature not in self._codes:
+            known = ", ".join(map(literal, self.text_categories)) or "none"
+            raise InvalidModel(f"model {self.label} has no text feature {literal(feature)}", sqlstate="22023",
+                               detail="its text features: " + known,
+                               hint=typo_hint(feature, list(self.text_categories)))
+        if word is None:
+            return None
+        return self._codes[feature].get(word, -1.0)
+
+    def _word_error(self, msg, X):
+        """A strict encoder's refusal of an unknown word (or NULL) of a feature with a vocabulary, naming the feature
+        and the word (where the row was given by name), its hint the words the model knows; None otherwise."""
+        if not self.text_categories or "unknown categor" not in msg.lower() or len(X) != 1:
+            return None
+        m = _FEATURE_INDEX.search(msg)
+        row = np.asarray(X, dtype=float)[0]
+        candidates = [int(m.group(1))] if m else [j for j, f in enumerate(self.feature_names) if f in self._codes
+                                                  and (row[j] == -1.0 or row[j] != row[j])]
+        j = next((j for j in candidates if j < self.n and self.feature_names[j] in self._codes), None)
+        if j is None:
+            return None
+        name = self.feature_names[j]
+        words = self.text_categories[name]
+        given = (self._unknown_words or {}).get(j)
+        what = (f"the word {literal(given)}" if given is not None else
+                "NULL" if row[j] != row[j] else "an unknown word (code -1)" if row[j] == -1.0 else f"the code {row[j]:g}")
+        said = ", ".join(map(literal, words[:10])) + (f", ... ({len(words)} in all)" if len(words) > 10 else "")
+        err = InvalidModel(f"model {self.label}: feature {literal(name)} holds {what}, which is none of the words the "
+                           "model was fitted on, and its encoder refuses an unknown category", sqlstate="22023",
+                           hint=f"the words it knows: {said}; an unknown word needs handle_unknown='ignore' (or a NULL "
+                                "an imputer) at training")
+        err.feature, err.refusal = name, None
+        return err
 
     # -- scoring -------------------------------------------------------------
     def score_row(self, x) -> float:
@@ -375,6 +434,9 @@ class Loaded:
     def _bad_input(self, e: ValueError, X) -> PgscoreError:
         """Name the feature and what was expected in the evaluator's (or scikit-learn's) complaint."""
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        words = self._word_error(msg, X)
+        if words is not None:
+            return words
         kind = refusal(msg)
         missing = None  # the feature whose value of that kind the model refused, if that is the complaint
         codes = None  # the codes it knows, where that feature is one the model one-hot encodes
@@ -696,7 +758,7 @@ class Runtime:
             estimator, held, unbound = self._unpickle(model_id, label, env, (r["name"], r["version"]), refuse)
             evaluator, engine = SklearnEvaluator(estimator, r["task"], label), "scikit-learn"
         model = Loaded(model_id, r["name"], r["version"], r["task"], list(r["feature_names"]), classes,
-                       evaluator, engine)
+                       evaluator, engine, json.loads(r["text_categories"]) if r["text_categories"] else None)
         model.unbound = unbound
         if engine == "scikit-learn" and artifacts.check_env(label, env, allow_mismatch=True):
             model.mismatched_env = env

@@ -1,0 +1,193 @@
+"""Text categories (migration 0123): a Pipeline whose encoders were fitted on words deploys as trained, stored
+converted to take each word's code, and every path that scores codes the words: by name (jsonb), by position
+(pgscore.category_code), predict_batch over text columns, score_table. Each score equals the ORIGINAL estimator's
+on the words, an unknown word and NULL included."""
+
+import csv
+import json
+
+import joblib
+import numpy as np
+import psycopg2
+import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
+from helpers import pgscore_cli, query
+from pgscore import features, registry
+from pgscore.errors import InvalidModel
+
+NAMES = ["age", "region", "plan"]
+REGIONS = ["east", "west", "north", "south"]
+PLANS = ["basic", "plus", "pro"]
+
+
+def words_data(n=300, seed=0):
+    """age (a number, NaN at times), region and plan (words, missing at times, as NaN: as pandas reads them)."""
+    rng = np.random.default_rng(seed)
+    X = np.empty((n, 3), dtype=object)
+    age = rng.normal(40, 10, n)
+    age[::13] = np.nan
+    X[:, 0] = age
+    X[:, 1] = rng.choice(REGIONS, n)
+    X[:, 2] = rng.choice(PLANS, n)
+    X[::11, 1] = np.nan
+    X[::17, 2] = np.nan
+    z = (np.nan_to_num(age.astype(float), nan=40) - 40) / 10 + np.where(X[:, 2] == "pro", 1.0, 0.0)
+    y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(int)
+    return X, y
+
+
+def binary_model(handle_unknown="ignore"):
+    X, y = words_data()
+    ct = ColumnTransformer([("cat", OneHotEncoder(handle_unknown=handle_unknown), [1, 2]),
+                            ("num", Pipeline([("i", SimpleImputer()), ("s", StandardScaler())]), [0])])
+    return Pipeline([("ct", ct), ("lr", LogisticRegression())]).fit(X, y), X, y
+
+
+def multiclass_model():
+    X, _ = words_data(seed=1)
+    y = np.random.default_rng(2).integers(0, 3, len(X))
+    ct = ColumnTransformer([("cat", Pipeline([("i", SimpleImputer(strategy="constant", fill_value="missing")),
+                                              ("o", OneHotEncoder(handle_unknown="ignore"))]), [1, 2]),
+                            ("num", SimpleImputer(), [0])])
+    return Pipeline([("ct", ct), ("rf", RandomForestClassifier(n_estimators=15, random_state=0))]).fit(X, y), X, y
+
+
+# rows to score: every word, NULLs, an unknown word ('mars', 'platinum')
+ROWS = [(1, 35.0, "east", "basic"), (2, None, "west", "plus"), (3, 52.5, None, "pro"), (4, 41.0, "north", None),
+        (5, 29.0, "mars", "basic"), (6, 60.0, "south", "platinum"), (7, None, None, None), (8, 44.0, "south", "pro")]
+
+
+def original_scores(model, rows, column=1):
+    X = np.array([[np.nan if a is None else a, np.nan if r is None else r, np.nan if p is None else p]
+                  for _, a, r, p in rows], dtype=object)
+    p = model.predict_proba(X)
+    return p[:, 1] if column == 1 else p.max(axis=1)
+
+
+def make_table(conn):
+    query(conn, "CREATE TABLE customers (id int PRIMARY KEY, age float8, region text, plan varchar(20), s float8)")
+    for row in ROWS:
+        query(conn, "INSERT INTO customers (id, age, region, plan) VALUES (%s, %s, %s, %s)", row)
+
+
+def test_conversion_is_exact_and_refusals_say_why():
+    model, X, _ = binary_model()
+    converted, vocab = features.text_conversion(model, NAMES)
+    assert vocab == {"region": sorted(REGIONS), "plan": PLANS}
+    assert model.named_steps["ct"].transformers_[0][1].categories_[1].dtype == object  # the original untouched
+    coded = features.code_words(X, NAMES, vocab)
+    features.check_text_conversion(model, converted, "binary", vocab, NAMES, X, coded)
+    assert np.allclose(converted.predict_proba(coded.astype(float)), model.predict_proba(X), atol=1e-12, rtol=0)
+    with pytest.raises(InvalidModel, match="holds the number 3"):  # a code made by hand: another order, maybe
+        features.code_words(np.array([[1.0, "east", 3]], dtype=object), NAMES, vocab)
+    # the text column also read by another transformer (a FunctionTransformer given the words): refused, why said
+    both = ColumnTransformer([("cat", OneHotEncoder(), [2]), ("len", FunctionTransformer(
+        lambda a: np.array([[len(str(v))] for v in a[:, 0]], dtype=float)), [2])])
+    Xf = np.array([[1.0, "east", p] for p in PLANS * 4], dtype=object)
+    est = Pipeline([("ct", both), ("lr", LogisticRegression())]).fit(Xf, [0, 1] * 6)
+    with pytest.raises(InvalidModel, match="feature 'plan' feeds an encoder fitted on its words and also"):
+        features.text_conversion(est, NAMES)
+    # bytes categories
+    Xb = np.array([[1.0, b"east", b"pro"], [2.0, b"west", b"basic"]], dtype=object)
+    est = Pipeline([("ct", ColumnTransformer([("cat", OneHotEncoder(), [1, 2])])), ("lr", LogisticRegression())]
+                   ).fit(Xb, [0, 1])
+    with pytest.raises(InvalidModel, match="bytes categories"):
+        features.text_conversion(est, NAMES)
+
+
+def test_deployed_by_registry_scored_by_name_batch_and_score_table(conn, db_url):
+    model, X, y = binary_model()
+    rec = registry.deploy(db_url, "m", model, X, y, feature_names=NAMES)
+    assert rec["text_categories"] == {"region": sorted(REGIONS), "plan": PLANS}
+    (stored, types), = query(conn, "SELECT text_categories, feature_types FROM pgscore.model_versions WHERE name = 'm'")
+    assert stored == rec["text_categories"] and types == ["float8", "text", "text"]
+    make_table(conn)
+    want = dict(zip([r[0] for r in ROWS], original_scores(model, ROWS)))
+    by_name = dict(query(conn, "SELECT id, pgscore.score('m', to_jsonb(c) - 'id' - 's') FROM customers c"))
+    assert max(abs(by_name[k] - want[k]) for k in want) < 1e-9
+    batch = dict(query(conn, "SELECT key::int, score FROM pgscore.predict_batch('m', "
+                             "'SELECT id, age, region, plan FROM customers')"))
+    assert max(abs(batch[k] - want[k]) for k in want) < 1e-9
+    query(conn, "CALL pgscore.score_table('m', 'customers', 'id', 's', 3)")
+    table = dict(query(conn, "SELECT id, s FROM customers"))
+    assert max(abs(table[k] - want[k]) for k in want) < 1e-9
+    # by position: the codes, as category_code gives them (an unknown word -1, NULL NULL: NaN to the model)
+    codes = query(conn, "SELECT pgscore.category_code('m', 'plan', 'pro'), pgscore.category_code('m', 'region', 'mars'), "
+                        "pgscore.category_code('m', 'plan', NULL), pgscore.category_code('m', 'region', 'east')")[0]
+    assert codes == (2.0, -1.0, None, 0.0)
+    by_position = dict(query(conn, "SELECT id, pgscore.score('m', ARRAY[age, pgscore.category_code('m', 'region', region), "
+                                   "pgscore.category_code('m', 'plan', plan)]) FROM customers"))
+    assert max(abs(by_position[k] - want[k]) for k in want) < 1e-9
+    # a JSON number is taken as the code
+    assert abs(query(conn, "SELECT pgscore.score('m', '{\"age\": 35, \"region\": 0, \"plan\": 0}'::jsonb)")[0][0]
+               - want[1]) < 1e-9
+    # category_code's errors: an unknown model, a feature with no words (and a typo's hint)
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "SELECT pgscore.category_code('m', 'plna', 'pro')")
+    assert e.value.pgcode == "22023" and "no text feature 'plna'" in e.value.diag.message_primary
+    assert "'plan'" in e.value.diag.message_hint
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "SELECT pgscore.category_code('nope', 'plan', 'pro')")
+    assert e.value.pgcode == "42704"
+
+
+def test_strict_encoder_unknown_word_names_the_word(conn, db_url):
+    model, X, y = binary_model(handle_unknown="error")
+    registry.deploy(db_url, "strict", model, X, y, feature_names=NAMES)
+    assert abs(query(conn, "SELECT pgscore.score('strict', '{\"age\": 35, \"region\": \"east\", \"plan\": \"basic\"}'::jsonb)")
+               [0][0] - original_scores(model, ROWS[:1])[0]) < 1e-9
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "SELECT pgscore.score('strict', '{\"age\": 35, \"region\": \"east\", \"plan\": \"platinum\"}'::jsonb)")
+    assert e.value.pgcode == "22023"
+    assert "feature 'plan' holds the word 'platinum'" in e.value.diag.message_primary
+    assert "the words it knows: 'basic', 'plus', 'pro'" in e.value.diag.message_hint
+    with pytest.raises(ValueError):  # (the original refuses it too)
+        model.predict_proba(np.array([[35.0, "east", "platinum"]], dtype=object))
+
+
+def test_cli_deploy_with_words_in_the_csv_multiclass(conn, db_url, tmp_path):
+    model, X, y = multiclass_model()
+    path, train = tmp_path / "m.joblib", tmp_path / "train.csv"
+    joblib.dump(model, path)
+    with open(train, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow([*NAMES, "y"])
+        for row, label in zip(X, y):
+            w.writerow(["" if isinstance(v, float) and v != v else v for v in row] + [label])
+    r = pgscore_cli("deploy", str(path), "--name", "tier", "--train", str(train), "--target", "y", "--db", db_url)
+    assert r.returncode == 0, r.stderr
+    assert "text categories: region (5 words), plan (4 words); stored converted" in r.stdout, r.stdout
+    (vocab, metrics), = query(conn, "SELECT text_categories, metrics FROM pgscore.model_versions WHERE name = 'tier'")
+    assert vocab == {"region": ["east", "missing", "north", "south", "west"], "plan": ["basic", "missing", "plus", "pro"]}
+    assert "accuracy" in metrics
+    make_table(conn)
+    want = dict(zip([r[0] for r in ROWS], original_scores(model, ROWS, column=None)))
+    by_name = dict(query(conn, "SELECT id, pgscore.score('tier', to_jsonb(c) - 'id' - 's') FROM customers c"))
+    assert max(abs(by_name[k] - want[k]) for k in want) < 1e-9
+    batch = dict(query(conn, "SELECT key::int, score FROM pgscore.predict_batch('tier', "
+                             "'SELECT id, age, region, plan FROM customers')"))
+    assert max(abs(batch[k] - want[k]) for k in want) < 1e-9
+    labels = dict(query(conn, "SELECT id, pgscore.predict('tier', to_jsonb(c) - 'id' - 's') FROM customers c"))
+    X_rows = np.array([[np.nan if v is None else v for v in r[1:]] for r in ROWS], dtype=object)
+    assert [labels[r[0]] for r in ROWS] == [str(c) for c in model.predict(X_rows)]
+
+
+def _up_down(a):
+    return np.where(np.asarray(a, dtype=float) > 0, "up", "down").astype(object)
+
+
+def test_refused_as_before_where_the_words_cannot_be_coded(db_url):
+    # the encoder given its column after a FunctionTransformer (which makes the words from numbers): without training
+    # data it is refused as before, the reason the words are not coded said
+    fn = FunctionTransformer(_up_down)
+    X = np.array([[1.0], [-1.0], [2.0], [-3.0]])
+    est = Pipeline([("f", fn), ("o", OneHotEncoder()), ("lr", LogisticRegression())]).fit(X, [1, 0, 1, 0])
+    with pytest.raises(InvalidModel) as e:
+        registry.deploy(db_url, "f", est, None, feature_names=["x"])
+    assert "fitted on text categories" in e.value.message and "given it after another transformer" in e.value.detail
