@@ -186,7 +186,8 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
         types = ["text" if n in vocab else t for n, t in zip(names, types)]
         say(f"checking the converted model against the original on {'the training data and ' if X is not None else ''}"
             "a sample of every word")
-        features.check_text_conversion(original, estimator, task, vocab, names, words, matrix if X is not None else None)
+        features.check_text_conversion(original, estimator, task, vocab, names, words,
+                                       matrix if X is not None else None)
     if X is None:  # nothing to try the model on: what the fitted estimator shows
         problem = _not_converted(features.unservable(estimator, names), why_not)
         if problem is not None:
@@ -200,8 +201,10 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
         try:  # the float matrix, as the server will give it (a DataFrame could score where that cannot)
             scores = features.scores_of(estimator, task, matrix)
         except Exception as e:  # noqa: BLE001 - the estimator cannot score its own training data
-            raise _not_converted(features.unservable(estimator, names), why_not) or _missing_refused(e, estimator, task, matrix, names) or InvalidModel(
-                f"the estimator cannot score X as a float array, as the database gives it: {type(e).__name__}: {e}") from e
+            raise (_not_converted(features.unservable(estimator, names), why_not)
+                   or _missing_refused(e, estimator, task, matrix, names) or InvalidModel(
+                       "the estimator cannot score X as a float array, as the database gives it: "
+                       f"{type(e).__name__}: {e}")) from e
         # an encoder fitted on text and given numbers scores them as unknown categories: it deployed and went
         # live, its scores made without that feature, and no error said so
         problem = _not_converted(features.given_numbers_for_text(estimator, task, matrix, names), why_not)

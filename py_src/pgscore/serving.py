@@ -306,8 +306,8 @@ class Loaded:
         name = self.feature_names[j]
         words = self.text_categories[name]
         given = (self._unknown_words or {}).get(j)
-        what = (f"the word {literal(given)}" if given is not None else
-                "NULL" if row[j] != row[j] else "an unknown word (code -1)" if row[j] == -1.0 else f"the code {row[j]:g}")
+        what = (f"the word {literal(given)}" if given is not None else "NULL" if row[j] != row[j] else
+                "an unknown word (code -1)" if row[j] == -1.0 else f"the code {row[j]:g}")
         said = ", ".join(map(literal, words[:10])) + (f", ... ({len(words)} in all)" if len(words) > 10 else "")
         err = InvalidModel(f"model {self.label}: feature {literal(name)} holds {what}, which is none of the words the "
                            "model was fitted on, and its encoder refuses an unknown category", sqlstate="22023",
