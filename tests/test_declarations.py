@@ -27,6 +27,7 @@ NORMAL_QUANTILE = "pgscore.normal_quantile(double precision)"
 CHECK_ROWS = "pgscore.check_rows(jsonb)"
 JSONB_FLOAT8 = "pgscore.jsonb_float8(jsonb)"
 CHECK_PERIOD_KIND = "pgscore.check_period_kind(text,text)"
+CATEGORY_CODE = "pgscore.category_code(text,text,text)"
 
 EXPECTED = {
     # signature: (volatility, strict, parallel)
@@ -58,8 +59,10 @@ EXPECTED = {
     PREDICT_BATCH: ("v", False, "u"),
     "pgscore.batch_sql(text,text,integer,integer,boolean,text)": ("v", False, "u"),  # plans the caller's query
     "pgscore.batch_row(text,integer,text,bytea)": ("s", False, "u"),  # reads the registry, writes nothing
-    # a word's code for one of the live version's text features (0123): reads the registry, writes nothing
-    "pgscore.category_code(text,text,text)": ("s", False, "s"),
+    # a word's code for one of the live version's text features (0123): reads the registry, writes nothing;
+    # unsafe, as feature_number: PL/Python runs each query in a subtransaction, which a parallel worker (and the
+    # leader while workers run) may not start ("cannot start subtransactions during a parallel operation")
+    CATEGORY_CODE: ("s", False, "u"),
     # its arguments alone; its EXCEPTION block's subtransaction is refused in a parallel operation (0045)
     "pgscore.feature_number(text,text,text)": ("i", True, "u"),
     # the same, naming the row's key (0081): not STRICT, a NULL key must not make the value NULL
@@ -218,6 +221,10 @@ def test_parallel_safe_functions_work_in_a_parallel_query(conn):
         assert e.pgcode == "42704" and e.diag.message_primary == "pgscore.score_columns_read: there is no model_id -7"
     else:
         raise AssertionError("score_columns_read answered for a model_id that is not there")
+    with pytest.raises(psycopg2.Error) as e:  # (0123, unsafe: no parallel plan, its own error, not 25000's)
+        query(conn, "SELECT count(pgscore.category_code('nope' || g, 'plan', 'pro')) "
+                    "FROM pg_catalog.generate_series(1, 1) AS g")
+    assert e.value.pgcode == "42704" and e.value.diag.message_primary == "pgscore: there is no model 'nope1'"
     assert query(conn, "SELECT pgscore.feature_number(' 2.5 ', 'm v1', 'f')") == [(2.5,)]
     assert query(conn, "SELECT pgscore.feature_number(NULL, 'm v1', 'f')") == [(None,)]  # STRICT: a missing value
     (total,), = query(conn, "SELECT sum(pgscore.feature_number(g::text, 'm v1', 'f')) "

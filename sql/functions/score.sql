@@ -73,12 +73,14 @@ COMMENT ON FUNCTION pgscore.predict_proba(text, jsonb, integer, text) IS 'Class 
  * The code of a word of one of the live version's text features (migration 0123): its place among the words
  * the model was fitted on (pgscore.model_versions.text_categories), -1 for a word the model does not know (an
  * unknown category), NULL for NULL: what scoring by name or from a text column gives the model, for a caller
- * that builds the float8[] itself.
+ * that builds the float8[] itself. PARALLEL UNSAFE, as feature_number: PL/Python runs each query in a
+ * subtransaction, which a parallel worker, and the leader while workers run, may not start.
  */
 CREATE FUNCTION pgscore.category_code(p_model text, p_feature text, p_word text)
 RETURNS float8
 LANGUAGE plpython3u
-STABLE PARALLEL SAFE
+STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
 AS $pl$
 @@plpython/category_code.py@@
 $pl$;

@@ -28,7 +28,8 @@ COMMENT ON COLUMN pgscore.model_versions.text_categories IS 'Each text feature''
 CREATE FUNCTION pgscore.category_code(p_model text, p_feature text, p_word text)
 RETURNS float8
 LANGUAGE plpython3u
-STABLE PARALLEL SAFE
+STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
 AS $pl$
 if "f" not in SD:
     try:
