@@ -3251,6 +3251,8 @@ def test_deploy_help_says_features_are_numbers_and_how_to_code_a_text_category()
     text = " ".join(deploy.format_help().split())
     assert "Every feature reaches the model as a number" in text, text
     assert "array_position(ARRAY['basic','plus','pro'], plan) - 1" in text and "Features are numbers" in text, text
+    assert "an encoder fitted on text categories (OneHotEncoder on plan = 'basic', 'plus', 'pro') deploys as " \
+           "trained" in text, text  # (migration 0123)
 
 def test_score_table_on_a_caller_s_connection_under_password_authentication(db_url, cluster, monkeypatch, tmp_path):
     """score_table given a connection (the Python API) over TCP, where the cluster asks for a password

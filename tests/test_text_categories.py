@@ -191,3 +191,22 @@ def test_refused_as_before_where_the_words_cannot_be_coded(db_url):
     with pytest.raises(InvalidModel) as e:
         registry.deploy(db_url, "f", est, None, feature_names=["x"])
     assert "fitted on text categories" in e.value.message and "given it after another transformer" in e.value.detail
+
+
+def test_rescoring_on_insert_codes_the_profile_tables_text_columns(conn, db_url):
+    model, X, y = binary_model()
+    registry.deploy(db_url, "m", model, X, y, feature_names=NAMES)
+    make_table(conn)
+    query(conn, "ALTER TABLE customers ADD COLUMN scored_at timestamptz")
+    query(conn, "CREATE TABLE events (customer_id int)")
+    query(conn, "SELECT pgscore.attach_rescoring('events', 'customers', 'customer_id', 'm', 's', p_profile_key => 'id')")
+    query(conn, "INSERT INTO events SELECT id FROM customers")
+    want = dict(zip([r[0] for r in ROWS], original_scores(model, ROWS)))
+    got = dict(query(conn, "SELECT id, s FROM customers"))
+    assert max(abs(got[k] - want[k]) for k in want) < 1e-9
+    # one event at a time (the trigger's statement of a row)
+    query(conn, "UPDATE customers SET s = NULL")
+    for k in want:
+        query(conn, "INSERT INTO events VALUES (%s)", (k,))
+    got = dict(query(conn, "SELECT id, s FROM customers"))
+    assert max(abs(got[k] - want[k]) for k in want) < 1e-9

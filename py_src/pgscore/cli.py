@@ -2245,9 +2245,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_env)
 
     sp = sub.add_parser("deploy", help="deploy a joblib-pickled estimator as the next version of a model",
-                        epilog="Every feature reaches the model as a number (a float8): a category held as text "
-                        "is trained on as integer codes, one-hot encoded inside the pipeline, and coded in SQL "
-                        "with the same vocabulary, e.g. array_position(ARRAY['basic','plus','pro'], plan) - 1 "
+                        epilog="Every feature reaches the model as a number (a float8): an encoder fitted on text "
+                        "categories (OneHotEncoder on plan = 'basic', 'plus', 'pro') deploys as trained, stored "
+                        "converted to take each word's code, which scoring gives it from the words (--train CSV "
+                        "holds the words); a model trained on integer codes has them coded in SQL with the same "
+                        "vocabulary, e.g. array_position(ARRAY['basic','plus','pro'], plan) - 1 "
                         "(docs/sql.md, 'Features are numbers'). Train with this environment's Python "
                         "(.venv/bin/python), whose scikit-learn the server loads the model with.")
     sp.add_argument("artifact", metavar="MODEL.joblib",

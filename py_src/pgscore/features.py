@@ -607,6 +607,14 @@ def text_conversion(estimator, names):
     return twin, {names[p]: vocab[p] for p in sorted(vocab)}
 
 
+def object_rows(X) -> np.ndarray:
+    """X (an array, or a DataFrame's columns) as an object array of rows: words and numbers as they are."""
+    if hasattr(X, "columns"):
+        cols = [np.asarray(X[c], dtype=object) for c in X.columns]
+        return np.column_stack(cols) if cols else np.empty((len(X), 0), dtype=object)
+    return np.asarray(X, dtype=object)
+
+
 def code_words(X, names, vocab):
     """Training data X with each word of a feature that has a vocabulary replaced by its code (-1 for a word the
     model does not know, NaN for a missing value): a float matrix. InvalidModel where such a feature holds a
@@ -650,10 +658,10 @@ def check_text_conversion(original, converted, task, vocab, names, words_X=None,
         base_codes = np.zeros(len(names))
     base_words = [(vocab[names[j]][int(c)] if j in positions and c == c and 0 <= c < len(positions[j]) else
                    (None if j in positions else c)) for j, c in enumerate(base_codes)]
-    if words_X is not None and hasattr(words_X, "columns"):
-        base_words = list(np.asarray(words_X.iloc[0], dtype=object)) if len(words_X) else base_words
-    elif words_X is not None and len(words_X):
-        base_words = list(np.asarray(words_X, dtype=object)[0])
+    if words_X is not None:
+        words_X = object_rows(words_X)
+        if len(words_X):
+            base_words = list(words_X[0])
     for j, words in positions.items():  # (a base row with a word in each: a sample row holds one NULL at most)
         if not isinstance(base_words[j], str) and words:
             base_words[j] = words[0]
@@ -690,8 +698,7 @@ def check_text_conversion(original, converted, task, vocab, names, words_X=None,
                            detail=f"features with words: {', '.join(vocab)}", hint=NUMBERS_ONLY)
 
     if words_X is not None and coded is not None and len(coded):
-        xw = words_X.iloc[:VERIFY_TEXT_ROWS] if hasattr(words_X, "iloc") else np.asarray(words_X, dtype=object)[
-            :VERIFY_TEXT_ROWS]
+        xw = words_X[:VERIFY_TEXT_ROWS]
         if not same(outcome(original, xw), outcome(converted, np.asarray(coded, dtype=float)[:VERIFY_TEXT_ROWS])):
             refuse("the training data")
     for rw, rc in zip(w_rows, c_rows):
