@@ -210,3 +210,35 @@ def test_rescoring_on_insert_codes_the_profile_tables_text_columns(conn, db_url)
         query(conn, "INSERT INTO events VALUES (%s)", (k,))
     got = dict(query(conn, "SELECT id, s FROM customers"))
     assert max(abs(got[k] - want[k]) for k in want) < 1e-9
+
+
+def test_a_version_made_live_over_a_wired_text_table_and_the_downgrade_refused_while_one_is_live(conn, db_url):
+    """A new version made live while a profile table with text columns is wired to the name: the go-live check
+    (check_live_version_fed) takes the text columns. Below 0123 nothing codes the words: the downgrade is
+    refused while a live (or shadow) version has text categories, naming it; after a retire it goes, and the
+    column and category_code with it."""
+    from pgscore import migrate
+
+    model, X, y = binary_model()
+    registry.deploy(db_url, "m", model, X, y, feature_names=NAMES)
+    make_table(conn)
+    query(conn, "ALTER TABLE customers ADD COLUMN scored_at timestamptz")
+    query(conn, "CREATE TABLE events (customer_id int)")
+    query(conn, "SELECT pgscore.attach_rescoring('events', 'customers', 'customer_id', 'm', 's', p_profile_key => 'id')")
+    assert registry.deploy(db_url, "m", model, X, y, feature_names=NAMES)["live"]
+    query(conn, "INSERT INTO events VALUES (3)")
+    (s,), = query(conn, "SELECT s FROM customers WHERE id = 3")
+    assert abs(s - original_scores(model, [ROWS[2]])[0]) < 1e-9
+    query(conn, "SELECT pgscore.detach_rescoring('events', 'customers')")
+    with pytest.raises(Exception, match=r"cannot downgrade below 0123: m version 2 take\(s\) text categories"):
+        migrate.downgrade(db_url, "0122")
+    assert migrate.current(db_url) == migrate.head()
+    registry.retire(db_url, "m")
+    migrate.downgrade(db_url, "0122")
+    assert migrate.current(db_url) == "0122"
+    assert query(conn, "SELECT count(*) FROM pg_attribute WHERE attrelid = 'pgscore.models'::regclass "
+                       "AND attname = 'text_categories'") == [(0,)]
+    assert query(conn, "SELECT to_regprocedure('pgscore.category_code(text, text, text)')") == [(None,)]
+    # py_src on the older schema: a model fitted on codes deploys and scores (no column to read or write)
+    assert registry.deploy(db_url, "n", LogisticRegression().fit([[0.0], [1.0]], [0, 1]), None,
+                           feature_names=["x"])["text_categories"] is None
