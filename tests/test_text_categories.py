@@ -149,6 +149,22 @@ def test_strict_encoder_unknown_word_names_the_word(conn, db_url):
     assert "the words it knows: 'basic', 'plus', 'pro'" in e.value.diag.message_hint
     with pytest.raises(ValueError):  # (the original refuses it too)
         model.predict_proba(np.array([[35.0, "east", "platinum"]], dtype=object))
+    # a chunk (predict_batch over a text column): its words in the hint, not the codes (the row's word unknown there)
+    make_table(conn)
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "SELECT count(*) FROM pgscore.predict_batch('strict', 'SELECT id, age, region, plan FROM customers')")
+    assert e.value.pgcode == "22023" and "feature 'region'" in e.value.diag.message_primary
+    assert "the words it knows: 'east', 'north', 'south', 'west'" in e.value.diag.message_hint
+    # scored by scikit-learn (not compiled): its refusal says the same, and NULL too, which this encoder knows
+    registry.deploy(db_url, "strict", model, X, y, feature_names=NAMES, compile=False)
+    assert query(conn, "SELECT engine FROM pgscore.model_versions WHERE name = 'strict' AND live") == [("scikit-learn",)]
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "SELECT pgscore.score('strict', '{\"age\": 35, \"region\": \"mars\", \"plan\": \"pro\"}'::jsonb)")
+    assert e.value.pgcode == "22023"
+    assert "feature 'region' holds the word 'mars'" in e.value.diag.message_primary
+    assert "the words it knows: 'east', 'north', 'south', 'west'" in e.value.diag.message_hint
+    (s,), = query(conn, "SELECT pgscore.score('strict', '{\"age\": 35, \"region\": null, \"plan\": \"pro\"}'::jsonb)")
+    assert abs(s - model.predict_proba(np.array([[35.0, np.nan, "pro"]], dtype=object))[0, 1]) < 1e-9
 
 
 def test_cli_deploy_with_words_in_the_csv_multiclass(conn, db_url, tmp_path):

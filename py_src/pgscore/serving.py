@@ -308,11 +308,9 @@ class Loaded:
         given = (self._unknown_words or {}).get(j)
         what = (f"the word {literal(given)}" if given is not None else "NULL" if row[j] != row[j] else
                 "an unknown word (code -1)" if row[j] == -1.0 else f"the code {row[j]:g}")
-        said = ", ".join(map(literal, words[:10])) + (f", ... ({len(words)} in all)" if len(words) > 10 else "")
         err = InvalidModel(f"model {self.label}: feature {literal(name)} holds {what}, which is none of the words the "
                            "model was fitted on, and its encoder refuses an unknown category", sqlstate="22023",
-                           hint=f"the words it knows: {said}; an unknown word needs handle_unknown='ignore' (or a NULL "
-                                "an imputer) at training")
+                           hint=_words_hint(words))
         err.feature, err.refusal = name, None
         return err
 
@@ -440,9 +438,10 @@ class Loaded:
         kind = refusal(msg)
         missing = None  # the feature whose value of that kind the model refused, if that is the complaint
         codes = None  # the codes it knows, where that feature is one the model one-hot encodes
+        named = None  # the feature the complaint names
         m = _FEATURE_INDEX.search(msg)
         if m and int(m.group(1)) < self.n:
-            name = self.feature_names[int(m.group(1))]
+            name = named = self.feature_names[int(m.group(1))]
             if kind == "NaN" or "unknown category" in msg:
                 codes = self.categories().get(int(m.group(1)))
             msg = _FEATURE_INDEX.sub(lambda _: f"feature {literal(name)}", msg)  # (no escapes read in the name)
@@ -451,7 +450,9 @@ class Loaded:
             bad, missing = _bad_features(self.feature_names, X, kind, self._refused_alone, self._refused_without)
             msg = f"cannot take {bad}" if bad else msg
         hint = None
-        if codes is not None:
+        if named in self.text_categories and codes is not None:  # (a chunk's: the words it knows, not the codes)
+            hint = _words_hint(self.text_categories[named])
+        elif codes is not None:
             hint = _category_hint(codes)
         elif kind == "NaN":
             hint = "this model has no imputer for missing values; pass a number"
@@ -462,6 +463,14 @@ class Loaded:
         err.feature = missing  # batch.scored names the key of the first row with such a value in it
         err.refusal = kind
         return err
+
+
+def _words_hint(words, shown=10) -> str:
+    """The hint of a strict encoder's refusal of a word it does not know (or a NULL): the words it knows, the first
+    `shown` then how many (migration 0123)."""
+    said = ", ".join(map(literal, words[:shown])) + (f", ... ({len(words)} in all)" if len(words) > shown else "")
+    return (f"the words it knows: {said} (pgscore.category_code gives their codes); an unknown word needs "
+            "handle_unknown='ignore' (or a NULL an imputer) at training")
 
 
 def _category_hint(codes, shown=10) -> str:
