@@ -209,8 +209,10 @@ def long_names_note(names) -> str | None:
 
 
 NUMBERS_ONLY = ("pgscore scores numbers: every feature reaches the model as a float8 (a float8[] element or "
-                "a JSON number). Train on integer codes for a category (one-hot encode the codes inside the "
-                "pipeline) and code the text in SQL, e.g. array_position(ARRAY['basic','plus','pro'], plan) - 1")
+                "a JSON number). pgscore codes a category's words itself where an encoder fitted on them "
+                "(OneHotEncoder, OrdinalEncoder, TargetEncoder) reads the column directly or after a SimpleImputer; "
+                "else train on integer codes for a category (one-hot encode the codes inside the pipeline) and code "
+                "the text in SQL, e.g. array_position(ARRAY['basic','plus','pro'], plan) - 1")
 
 
 def _nested(est, cols=None, seen=None, within=None):

@@ -156,6 +156,12 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     the same for the same estimator in any process (artifacts.dumps): `same_artifact` in what it returns lists
     the name's earlier versions that store the same bytes (a file deployed again). `progress`, if given, is
     called with a line saying what the deploy does next (a big model takes a minute or more).
+
+    A model whose encoders were fitted on words (text categories, migration 0123: features.text_conversion) is
+    stored converted to take each word's code, checked against the original on X and on every word, NULL and an
+    unknown word; its vocabulary goes in the record's `text_categories`, X's words are coded before the baselines
+    and the checks, and the hold-out refits a copy of the original on the words. The bytes are then the converted
+    model's.
     """
     say = progress or (lambda _: None)
     features.check_fitted(estimator)
