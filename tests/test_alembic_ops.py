@@ -1079,3 +1079,38 @@ def test_the_deployed_line_without_train_csv_says_no_hold_out_through_either_dri
     assert said == [f"INFO  [alembic.pgscore] pgscore: deployed churn version 1 (model_id {rec['model_id']}, sha256 "
                     f"{rec['sha256'][:12]}..., {'signed' if rec['signed'] else 'unsigned'}, live) by alembic revision "
                     "a1"], run.stderr
+
+
+def test_deploy_model_with_a_training_csv_of_words_deploys_the_model_fitted_on_them(db_url, tmp_path):
+    """deploy_model(train_csv=...) of a Pipeline whose OneHotEncoder was fitted on words (migration 0123): the
+    CSV's words are read as words and coded, the model stored converted, its words recorded, and it scores them
+    by name as the original does (before: the CSV's 'east' was "not a number")."""
+    import csv
+
+    import numpy as np
+    from test_text_categories import NAMES, binary_model
+
+    example, *_ = make_example(tmp_path, 200, seed=23)
+    assert alembic(example, db_url, "upgrade", "head").returncode == 0
+    models = example / "models"
+    model, X, y = binary_model()
+    joblib.dump(model, models / "plans.joblib")
+    with open(models / "plans-train.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow([*NAMES, "y"])
+        for row, label in zip(X, y):
+            w.writerow(["NA" if isinstance(v, float) and v != v else v for v in row] + [label])
+    sha = artifacts.sha256((models / "plans.joblib").read_bytes())
+    (example / "versions" / "a2_plans.py").write_text(
+        "from pathlib import Path\nfrom pgscore.alembic_ops import deploy_model, undeploy_model\n"
+        "revision = 'a2'\ndown_revision = 'a1'\nHERE = Path(__file__).resolve().parent\n"
+        f"def upgrade():\n    deploy_model('plans', HERE.parent / 'models' / 'plans.joblib', '{sha}', "
+        "revision=revision, train_csv=HERE.parent / 'models' / 'plans-train.csv', target='y')\n"
+        "def downgrade():\n    undeploy_model('plans', revision=revision)\n")
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode == 0, run.stderr
+    shown = registry.show(db_url, "plans")
+    assert shown["text_categories"] == {"region": ["east", "north", "south", "west"], "plan": ["basic", "plus", "pro"]}
+    assert "auc" in shown["metrics"]
+    (score,), = query(db_url, "SELECT pgscore.score('plans', '{\"age\": 35, \"region\": \"west\", \"plan\": \"pro\"}'::jsonb)")
+    assert abs(score - model.predict_proba(np.array([[35.0, "west", "pro"]], dtype=object))[0, 1]) < 1e-9
