@@ -119,7 +119,8 @@ def category_code(plpy, GD, model, feature, word):
 
     if feature is None:
         raise InvalidModel("the feature is NULL", sqlstate="22004")
-    return _runtime(plpy, GD).resolve(model).category_code(feature, word)
+    # (the live version as the row functions resolve it: once a statement, then kept for it)
+    return _runtime(plpy, GD).model(model).category_code(feature, word)
 
 
 def _runtime(plpy, GD):
