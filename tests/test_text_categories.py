@@ -258,3 +258,25 @@ def test_a_version_made_live_over_a_wired_text_table_and_the_downgrade_refused_w
     # py_src on the older schema: a model fitted on codes deploys and scores (no column to read or write)
     assert registry.deploy(db_url, "n", LogisticRegression().fit([[0.0], [1.0]], [0, 1]), None,
                            feature_names=["x"])["text_categories"] is None
+
+
+def test_category_code_is_granted_as_score(conn, db_url):
+    """pgscore_app (and pgscore_admin) may call category_code, as they may score; pgscore_reader may not, as it may
+    not score; PUBLIC has no EXECUTE."""
+    from helpers import ensure_role
+
+    model, X, y = binary_model()
+    registry.deploy(db_url, "m", model, X, y, feature_names=NAMES)
+    for role, may in (("pgscore_app", True), ("pgscore_admin", True), ("pgscore_reader", False)):
+        assert query(conn, "SELECT has_function_privilege(%s, 'pgscore.category_code(text, text, text)', 'EXECUTE'), "
+                           "has_function_privilege(%s, 'pgscore.score(text, jsonb, integer, text)', 'EXECUTE')",
+                     (role, role)) == [(may, may)]
+    assert query(conn, "SELECT count(*) FROM information_schema.routine_privileges WHERE grantee = 'PUBLIC' "
+                       "AND routine_name = 'category_code'") == [(0,)]
+    ensure_role(conn, "tc_app")
+    query(conn, "GRANT pgscore_app TO tc_app")
+    query(conn, "SET ROLE tc_app")
+    try:
+        assert query(conn, "SELECT pgscore.category_code('m', 'plan', 'plus')") == [(1.0,)]
+    finally:
+        query(conn, "RESET ROLE")
