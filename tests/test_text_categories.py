@@ -182,6 +182,10 @@ def test_cli_deploy_with_words_in_the_csv_multiclass(conn, db_url, tmp_path):
     (vocab, metrics), = query(conn, "SELECT text_categories, metrics FROM pgscore.model_versions WHERE name = 'tier'")
     assert vocab == {"region": ["east", "missing", "north", "south", "west"], "plan": ["basic", "missing", "plus", "pro"]}
     assert "accuracy" in metrics
+    shown = pgscore_cli("show", "tier", "--db", db_url)
+    assert shown.returncode == 0, shown.stderr
+    assert "  features: age float8, region text, plan text\n" in shown.stdout, shown.stdout
+    assert "  words of plan (their codes 0..3): basic, missing, plus, pro\n" in shown.stdout, shown.stdout
     make_table(conn)
     want = dict(zip([r[0] for r in ROWS], original_scores(model, ROWS, column=None)))
     by_name = dict(query(conn, "SELECT id, pgscore.score('tier', to_jsonb(c) - 'id' - 's') FROM customers c"))
