@@ -802,6 +802,7 @@ def test_text_features_deploy_coded_and_text_in_a_number_feature_is_refused(db_u
         rec = registry.deploy(db_url, "plans", est, X_, feature_names=["tenure", "plan"])
         assert rec["text_categories"] == {"plan": ["basic", "plus", "pro"]}
         assert rec["feature_types"] == ["float8", "text"]
+        assert "feature_note" not in rec  # (the same words as the version before)
     (score,), = query(db_url, "SELECT pgscore.score('plans', '{\"tenure\": 10, \"plan\": \"pro\"}'::jsonb)")
     assert score == pytest.approx(est.predict_proba(np.array([[10.0, "pro"]], dtype=object))[0, 1], abs=1e-12)
     numeric = make_pipeline(ColumnTransformer([("n", StandardScaler(), [0]), ("c", OneHotEncoder(), [1])]),
@@ -809,6 +810,13 @@ def test_text_features_deploy_coded_and_text_in_a_number_feature_is_refused(db_u
     numeric.fit(np.column_stack([tenure, np.unique(plan, return_inverse=True)[1]]), plan == "pro")
     rec = registry.deploy(db_url, "plans", numeric, None, feature_names=["tenure", "plan"])  # fitted on codes
     assert rec["version"] == 4 and rec["text_categories"] is None
+    # a caller that passes the codes as numbers gives version 3's (0 basic, 1 plus, 2 pro): version 4 reads its
+    # numbers as given, which may be another order; deploy says so (0123)
+    assert rec["feature_note"] == (
+        "the codes of a text feature differ from the version callers know: 'plan': its numbers as given (version 3: "
+        "0 basic, 1 plus, 2 pro). A caller that passes them as numbers (a float8[], a JSON number, a number column) "
+        "must give this version's (pgscore.category_code gives them); words given by name or in a text column are "
+        "coded by each version")
     holes = np.empty((600, 12), object)
     holes[:] = X
     holes[::7, 3] = None

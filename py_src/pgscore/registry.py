@@ -282,7 +282,9 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
         lock_name(conn, name)
         # what callers know of the name: the live version; with none live, the one live last (a retire, or an
         # alembic downgrade to before the model's first revision, leaves it the latest deployment's); else the newest
-        known = _call(conn, "SELECT v.version, v.task, v.classes, v.feature_names FROM pgscore.model_versions v "
+        # (and its words, 0123: read out of the row's jsonb, which a schema before it lacks)
+        known = _call(conn, "SELECT v.version, v.task, v.classes, v.feature_names, "
+                            "pg_catalog.to_jsonb(v) -> 'text_categories' FROM pgscore.model_versions v "
                             "WHERE v.name = %s ORDER BY v.live DESC, (SELECT max(d.deployment_id) FROM "
                             "pgscore.deployments d WHERE d.model_id = v.model_id) DESC NULLS LAST, v.version DESC "
                             "LIMIT 1", (name,))
@@ -302,10 +304,31 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
         rec["same_artifact"] = [v for (v,) in _call(
             conn, "SELECT v.version FROM pgscore.model_versions v WHERE v.name = %s AND v.sha256 = %s "
                   "AND v.version <> %s ORDER BY v.version", (name, rec["sha256"], version))]
-    note = features.long_names_note(names)
-    if note:
-        rec["feature_note"] = note
+    notes = [features.long_names_note(names), _codes_changed_note(known[0] if known else None, vocab, names)]
+    if any(notes):
+        rec["feature_note"] = "; ".join(filter(None, notes))
     return rec
+
+
+def _codes_changed_note(known, vocab, names) -> str | None:
+    """What deploy says where a text feature's codes differ from the version callers know (`known`, as deploy read
+    it: its words last): a caller passing a float8[], or a number column, gives the codes of one vocabulary, which
+    a version of other words (or none) reads as other words, silently; None where none differs (migration 0123)."""
+    if known is None:
+        return None
+    before = known[4] or {}
+    changed = [f for f in names if vocab.get(f) != before.get(f) and (f in vocab or f in before)]
+    if not changed:
+        return None
+    def codes(words):
+        return ("its numbers as given" if words is None else
+                ", ".join(f"{k} {w}" for k, w in enumerate(words[:5])) + (", ..." if len(words) > 5 else ""))
+
+    said = "; ".join(f"{literal(f)}: {codes(vocab.get(f))} (version {known[0]}: {codes(before.get(f))})"
+                     for f in changed)
+    return (f"the codes of a text feature differ from the version callers know: {said}. A caller that passes them "
+            "as numbers (a float8[], a JSON number, a number column) must give this version's (pgscore.category_code "
+            "gives them); words given by name or in a text column are coded by each version")
 
 
 @contextlib.contextmanager
@@ -412,7 +435,7 @@ def _check_same_task(name, known, task, classes):
     version live, or with none live the one live last, else the newest: version, task, classes, feature
     names): a regressor deployed under a classifier's name had rescoring write its values into a probability
     column, and outcomes recorded as classes refused."""
-    version, old_task, old_classes, _ = known
+    version, old_task, old_classes = known[:3]
     if (old_task, old_classes) == (task, classes):
         return
     def kind(t, c):
