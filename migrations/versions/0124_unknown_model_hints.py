@@ -5,14 +5,14 @@ their caller. The message and the SQLSTATE (42704) stay; the comments are not se
 five as 0122 left them and revokes model_name_hint from pgscore_admin.
 
 Revision ID: 0124
-Revises: 0122
+Revises: 0123
 Create Date: 2026-12-06
 """
 
 from pgscore.migrate import run_frozen
 
 revision = "0124"
-down_revision = "0122"
+down_revision = "0123"
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
--- 0124 to 0122: activate, rollback, retire, set_shadow and clear_shadow as 0122 left them (the hint of an unknown
+-- 0124 to 0123: activate, rollback, retire, set_shadow and clear_shadow as 0122 left them (the hint of an unknown
 -- model says where the models are listed alone), and pgscore.model_name_hint executable by its owner alone again.
 -- The five are replaced in place, their comments unchanged and not set again: a DBA's own comment stays.
 

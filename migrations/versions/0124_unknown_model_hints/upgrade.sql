@@ -1,4 +1,4 @@
--- 0122 to 0124: activate, rollback, retire, set_shadow and clear_shadow say an unknown model with scoring's hint:
+-- 0123 to 0124: activate, rollback, retire, set_shadow and clear_shadow say an unknown model with scoring's hint:
 -- "there is no model 'teir'", HINT "a typo for 'tier'? Else list models with: SELECT * FROM pgscore.model_versions"
 -- (their hint said where the models are listed alone, as record_outcome's and version_drift's did before 0120).
 -- The hint is pgscore.model_name_hint's (0120); activate, rollback and retire run as their caller, so
