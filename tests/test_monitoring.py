@@ -1294,7 +1294,7 @@ def test_regressor_performance_matches_scikit_learn(db_url, trained):
 
 PUBLIC_VIEWS = ["model_versions", "predictions", "feature_drift", "score_drift", "drift_by_day", "outcome_matches",
                 "realised_performance", "performance_by_day", "calibration", "alerts", "realised_performance_by_version",
-                "baseline_bins", "class_drift"]
+                "baseline_bins", "class_drift", "realised_performance_by_outcome_time"]
 
 
 def test_every_view_and_column_has_a_comment(conn):

@@ -65,8 +65,8 @@ GRANT USAGE ON SCHEMA pgscore TO pgscore_reader;
 GRANT SELECT ON pgscore.model_versions, pgscore.predictions, pgscore.feature_drift, pgscore.score_drift,
     pgscore.drift_by_day, pgscore.outcome_matches, pgscore.realised_performance, pgscore.performance_by_day,
     pgscore.calibration, pgscore.alerts, pgscore.shadow_versions, pgscore.realised_performance_by_version,
-    pgscore.performance_by_day_by_version, pgscore.baseline_bins, pgscore.window_checks, pgscore.class_drift
-    TO pgscore_reader;
+    pgscore.performance_by_day_by_version, pgscore.baseline_bins, pgscore.window_checks, pgscore.class_drift,
+    pgscore.realised_performance_by_outcome_time TO pgscore_reader;
 -- the windows and thresholds the views and alerts are computed with (dashboards draw the threshold lines)
 GRANT SELECT ON pgscore.drift_windows, pgscore.drift_thresholds TO pgscore_reader;
 -- the read-only functions behind the drift and performance views (a view runs the functions it

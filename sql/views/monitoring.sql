@@ -1706,11 +1706,14 @@ SELECT DISTINCT ON (om.model_id, om.entity_key, om.predicted_at)
        -- (0113: an outcome stored past float8's range, 1.79769313486232e+308 as record_outcome stored float8's
        -- largest at extra_float_digits 0 before, is missing, no error; a threshold that is no float8, 0.5)
        CASE WHEN m.task = 'regression' THEN pgscore.jsonb_float8(om.outcome) END AS y_value,
-       coalesce(pgscore.jsonb_float8(m.metrics -> 'threshold'), 0.5) AS threshold
+       coalesce(pgscore.jsonb_float8(m.metrics -> 'threshold'), 0.5) AS threshold,
+       -- appended (migration 0125): the outcome judging it, whose recorded_at places it in a window by outcome time
+       om.outcome_id
   FROM pgscore.outcome_matches om
   JOIN pgscore.live_models m ON m.model_id = om.model_id
  ORDER BY om.model_id, om.entity_key, om.predicted_at, om.observed_at DESC, om.outcome_id DESC;
-COMMENT ON VIEW pgscore.judged_predictions IS 'Internal: predictions of the live version that outcomes judge, each once with the newest outcome observed for it, with the binary target or the regression value';
+COMMENT ON VIEW pgscore.judged_predictions IS 'Internal: predictions of the live version that outcomes judge, each once with the newest outcome observed for it (outcome_id, since 0125), with the binary target or the regression value';
+COMMENT ON COLUMN pgscore.judged_predictions.outcome_id IS 'The outcome judging the prediction (the newest observed for it): its recorded_at places the prediction in a window by outcome time (migration 0125)';
 
 -- The same per version: every version's own predictions that outcomes judge (pgscore.outcome_version_matches),
 -- each once with the newest outcome observed for it, whichever version is live. The newest outcome is picked
@@ -1721,14 +1724,16 @@ CREATE VIEW pgscore.judged_predictions_by_version AS
 SELECT d.model_id, m.name, m.version, m.task, m.metrics, d.predicted_at, d.score, d.label, d.outcome,
        CASE WHEN m.task = 'binary' THEN (d.outcome = m.classes -> 1)::integer END AS y,
        CASE WHEN m.task = 'regression' THEN pgscore.jsonb_float8(d.outcome) END AS y_value,
-       coalesce(pgscore.jsonb_float8(m.metrics -> 'threshold'), 0.5) AS threshold
+       coalesce(pgscore.jsonb_float8(m.metrics -> 'threshold'), 0.5) AS threshold,
+       d.outcome_id  -- (appended, migration 0125: as judged_predictions')
   FROM (SELECT DISTINCT ON (vm.model_id, o.entity_key, vm.predicted_at)
-               vm.model_id, vm.predicted_at, vm.score, vm.label, o.outcome
+               vm.model_id, vm.predicted_at, vm.score, vm.label, o.outcome, o.outcome_id
           FROM pgscore.outcome_version_matches vm
           JOIN pgscore.outcomes o ON o.outcome_id = vm.outcome_id
          ORDER BY vm.model_id, o.entity_key, vm.predicted_at, o.observed_at DESC, o.outcome_id DESC) d
   JOIN pgscore.models m ON m.model_id = d.model_id;
-COMMENT ON VIEW pgscore.judged_predictions_by_version IS 'Internal: predictions of every version that outcomes judge (each outcome against each version''s own newest prediction of the entity before it), each once with the newest outcome observed for it';
+COMMENT ON VIEW pgscore.judged_predictions_by_version IS 'Internal: predictions of every version that outcomes judge (each outcome against each version''s own newest prediction of the entity before it), each once with the newest outcome observed for it (outcome_id, since 0125)';
+COMMENT ON COLUMN pgscore.judged_predictions_by_version.outcome_id IS 'The outcome judging the prediction (the newest observed for it): its recorded_at places the prediction in a window by outcome time (migration 0125)';
 
 -- Realised performance per live model and period (p_by_version false: each outcome against the newest
 -- prediction of any version, judged_predictions), or per version (true: each outcome against each
@@ -1741,6 +1746,12 @@ COMMENT ON VIEW pgscore.judged_predictions_by_version IS 'Internal: predictions 
 -- realised_performance_by_version for 200,000 judged predictions, see docs/performance.md ("Per version").
 -- Its checks' values are written at extra_float_digits 1 (migration 0087), as drift_stats_of's are: at a
 -- session's 0 they had 15 digits, and a value just under its threshold read as at it.
+-- (migration 0125) A third kind, outcome_window, asked for by name alone (NULL gives window and day, as before):
+-- each window again, holding the judged predictions whose outcome was recorded (outcomes.recorded_at) within
+-- it, whenever they were made. Outcomes that arrive one or two weeks late judge predictions the windows by
+-- prediction time have moved past (or blend into weeks of others); by outcome time they are judged, and alert,
+-- when they arrive. recorded_at, not observed_at: an outcome recorded today with p_observed_at a week back has
+-- arrived today, and is judged in today's windows.
 CREATE FUNCTION pgscore.performance_stats_of(p_by_version boolean, p_model_ids bigint[], p_period_kind text)
 RETURNS TABLE (model_id bigint, name text, version integer, task text, period_kind text, period text,
                sort_order integer, n bigint, positives bigint, auc float8, accuracy float8, "precision" float8,
@@ -1754,12 +1765,19 @@ SET work_mem = '64MB'
 SET extra_float_digits = 1
 ROWS 100
 AS $fn$
-SELECT pgscore.check_period_kind('pgscore.performance_stats_of', p_period_kind);
-WITH periods AS MATERIALIZED (SELECT mp.*, row_number() OVER ()::integer AS pid FROM pgscore.monitoring_periods mp
-                              WHERE p_period_kind IS NULL OR mp.period_kind = p_period_kind),
+-- (outcome_window is this function's alone: the drift functions count values logged, which have no outcome)
+SELECT pgscore.check_period_kind('pgscore.performance_stats_of', nullif(p_period_kind, 'outcome_window'));
+WITH periods AS MATERIALIZED (
+    SELECT q.*, row_number() OVER ()::integer AS pid
+      FROM (SELECT mp.period_kind, mp.period, mp.sort_order, mp.starts, mp.ends FROM pgscore.monitoring_periods mp
+             WHERE p_period_kind IS NULL OR mp.period_kind = p_period_kind
+            UNION ALL
+            -- (0125) the windows again, by when the outcomes were recorded
+            SELECT 'outcome_window', mp.period, mp.sort_order, mp.starts, mp.ends FROM pgscore.monitoring_periods mp
+             WHERE p_period_kind = 'outcome_window' AND mp.period_kind = 'window') q),
 jp AS MATERIALIZED (
     SELECT x.model_id, x.task, x.predicted_at, x.score, x.y, x.y_value, x.threshold,
-           x.label = x.outcome #>> '{}' AS label_right
+           x.label = x.outcome #>> '{}' AS label_right, x.outcome_id
       FROM (SELECT * FROM pgscore.judged_predictions WHERE NOT p_by_version
             UNION ALL
             SELECT * FROM pgscore.judged_predictions_by_version WHERE p_by_version) x
@@ -1773,6 +1791,12 @@ j AS (
     -- a day period is [d, d + 24 hours) from a UTC midnight d (monitoring_periods): the day the prediction was made
     SELECT jp.*, p.pid
       FROM jp JOIN periods p ON p.period_kind = 'day' AND p.starts = date_trunc('day', jp.predicted_at, 'UTC')
+    UNION ALL
+    -- (0125) an outcome window by its judging outcome's recorded_at (read only when outcome windows are asked for)
+    SELECT jp.*, p.pid
+      FROM jp JOIN pgscore.outcomes o ON o.outcome_id = jp.outcome_id
+      JOIN periods p ON p.period_kind = 'outcome_window' AND o.recorded_at >= p.starts AND o.recorded_at < p.ends
+     WHERE p_period_kind = 'outcome_window'
 ),
 r AS (
     SELECT j.*, rank() OVER (PARTITION BY j.model_id, j.pid ORDER BY j.score)
@@ -1993,7 +2017,7 @@ SELECT b.model_id, b.name, b.version, b.task, b.period_kind, b.period, b.sort_or
         CASE b.task WHEN 'binary' THEN ARRAY[fl.auc_drop, fl.accuracy_drop, fl.brier_rise]
                     WHEN 'multiclass' THEN ARRAY[fl.accuracy_drop] ELSE ARRAY[fl.rmse_rise] END) c
 $fn$;
-COMMENT ON FUNCTION pgscore.performance_stats_of(boolean, bigint[], text) IS 'performance_stats(p_by_version) for the model versions p_model_ids alone (NULL: every one it gives) in the periods of kind p_period_kind (window or day; NULL: both): their rows as performance_stats gives them, without ranking the predictions of other versions or periods; the views of realised performance read it for the periods they report (realised_performance and alerts the windows, performance_by_day the days), shadow_performance_stats for the shadow versions';
+COMMENT ON FUNCTION pgscore.performance_stats_of(boolean, bigint[], text) IS 'performance_stats(p_by_version) for the model versions p_model_ids alone (NULL: every one it gives) in the periods of kind p_period_kind (window or day; NULL: both; since 0125 outcome_window, by name alone: each window holding the judged predictions whose outcome was recorded within it, whenever made): their rows as performance_stats gives them, without ranking the predictions of other versions or periods; the views of realised performance read it for the periods they report (realised_performance and alerts the windows, realised_performance_by_outcome_time and alerts the outcome windows, performance_by_day the days), shadow_performance_stats for the shadow versions';
 
 CREATE FUNCTION pgscore.performance_stats(p_by_version boolean)
 RETURNS TABLE (model_id bigint, name text, version integer, task text, period_kind text, period text,
@@ -2085,6 +2109,36 @@ SELECT model, version, task, window_name, n, positives, auc, accuracy, precision
   FROM pgscore.performance_rows
  ORDER BY model, sort_order;
 COMMENT ON VIEW pgscore.realised_performance IS 'Per live model and window (by prediction time): metrics realised on the outcomes recorded so far, next to the hold-out metrics captured at deploy';
+
+-- (migration 0125) realised_performance by outcome time: per live model and window, the judged predictions whose
+-- outcome was recorded within the window, whenever they were made (performance_stats_of's outcome windows), in
+-- realised_performance's columns, judged by the same drift_thresholds; their warn and alert in alerts (subject
+-- 'outcomes by recorded time'). Where outcomes arrive days or weeks after the prediction, a short window by
+-- prediction time holds none yet; this one holds those that arrived
+CREATE VIEW pgscore.realised_performance_by_outcome_time AS
+SELECT p.name AS model, p.version, p.task, p.period AS window_name, p.n, p.positives, p.auc, p.accuracy, p.precision,
+       p.recall, p.brier, p.log_loss, p.mae, p.rmse, p.deploy_auc, p.deploy_accuracy, p.deploy_brier,
+       p.deploy_log_loss, p.deploy_mae, p.deploy_rmse, p.status, p.firing,
+       CASE WHEN p.n = 0 THEN 'no outcome recorded in this window judges a prediction of this version'
+            WHEN p.status = 'insufficient_data' THEN format('%s outcomes, fewer than the %s needed', p.n, p.min_n)
+            WHEN p.status = 'not_applicable' AND coalesce(p.deploy_auc, p.deploy_accuracy, p.deploy_rmse) IS NULL
+                THEN 'no hold-out metrics at deploy to compare with (deployed without a target)'
+            WHEN p.status = 'not_applicable' AND p.task = 'multiclass'
+                THEN 'the predictions matched carry no predicted class (logged before migration 0017 by score, predict_proba or in batch): accuracy compares predict''s label with the outcome'
+            WHEN p.status = 'not_applicable' THEN 'no realised metric to compare with the deploy metrics'
+            WHEN p.task = 'multiclass'
+                THEN 'a multiclass model: auc, brier and log_loss are NULL, as the audit log holds the top class''s probability alone, not every class''s; accuracy (the logged predicted class against the outcome) is what it is judged on. deploy_log_loss is the hold-out''s; deploy_auc and deploy_brier are NULL (its one-vs-rest AUC is its metrics'' auc_ovr, pgscore show)'
+       END AS note,
+       p.unmatched_outcomes,
+       pgscore.jsonb_float8(m.metrics -> 'precision') AS deploy_precision,
+       pgscore.jsonb_float8(m.metrics -> 'recall') AS deploy_recall
+  FROM pgscore.performance_stats_of(false, NULL, 'outcome_window') p
+  JOIN pgscore.models m ON m.model_id = p.model_id
+ WHERE p.period_kind = 'outcome_window'
+ ORDER BY model, p.sort_order;
+COMMENT ON VIEW pgscore.realised_performance_by_outcome_time IS 'Per live model and window (by outcome time): metrics realised on the judged predictions whose outcome was recorded (outcomes.recorded_at) within the window, whenever they were made, next to the hold-out metrics captured at deploy; realised_performance''s columns and checks. Read it where outcomes arrive later than the shortest window';
+COMMENT ON COLUMN pgscore.realised_performance_by_outcome_time.n IS 'How many judged predictions (made at any time) have their outcome recorded in the window';
+COMMENT ON COLUMN pgscore.realised_performance_by_outcome_time.status IS 'The worst level among the metrics: alert, warn, ok; or insufficient_data, no_data, not_applicable';
 
 -- realised_performance per version: each outcome judges each version's own newest prediction of the entity
 -- before it, so that a champion and a challenger that both logged predictions are compared on the same outcomes
@@ -2192,6 +2246,14 @@ SELECT r.name, r.version, 'performance', 'outcomes', r.period, r.sort_order, c.m
  CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text)
  WHERE c.level IN ('warn', 'alert')
 UNION ALL
+-- the live versions' realised performance by outcome time (migration 0125): the judged predictions whose outcome
+-- was recorded in the window, subject 'outcomes by recorded time'
+SELECT r.name, r.version, 'performance', 'outcomes by recorded time', r.period, r.sort_order, c.metric,
+       (c.value)::float8, (CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END)::float8, c.level, false
+  FROM pgscore.performance_stats_of(false, NULL, 'outcome_window') r
+ CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text)
+ WHERE r.period_kind = 'outcome_window' AND c.level IN ('warn', 'alert')
+UNION ALL
 -- the live versions' predicted-class mix (migration 0122): what 'class', subject 'mix'
 SELECT s.name, s.version, 'class', 'mix', s.window_name, s.sort_order, c.metric, c.value,
        CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END, c.level, false
@@ -2209,7 +2271,7 @@ SELECT f.model, f.version, f.what, f.subject, f.window_name, f.metric, f.value, 
         AND s.subject = f.subject AND s.window_name = f.window_name AND s.metric = f.metric AND s.level = f.level
  ORDER BY f.level = 'alert' DESC, f.model, f.shadow, f.version, f.what, f.subject, f.sort_order, f.metric;
 COMMENT ON COLUMN pgscore.alerts.level IS 'warn or alert: the level the condition reached (conditions below warn are not listed)';
-COMMENT ON VIEW pgscore.alerts IS 'Every firing condition: drift of a feature or the score, of a classifier''s predicted-class mix (what class, subject mix, metric class_mix: pgscore.class_drift, since 0122; the live version''s alone), or realised performance, at warn or alert level in some window, of each model''s live version and of each shadow version scored next to it (shadow true)';
+COMMENT ON VIEW pgscore.alerts IS 'Every firing condition: drift of a feature or the score, of a classifier''s predicted-class mix (what class, subject mix, metric class_mix: pgscore.class_drift, since 0122; the live version''s alone), or realised performance (subject outcomes: the window''s predictions judged so far; since 0125 subject outcomes by recorded time: the predictions whose outcome was recorded in the window, realised_performance_by_outcome_time), at warn or alert level in some window, of each model''s live version and of each shadow version scored next to it (shadow true)';
 COMMENT ON COLUMN pgscore.alerts.shadow IS 'true for a condition of a version scored in shadow (pgscore.shadow_versions): its drift against its own baseline, its realised performance by its own predictions (as realised_performance_by_version); false for the live version''s';
 
 /*
