@@ -101,7 +101,8 @@ def test_outcomes_that_arrive_late_are_judged_in_the_windows_by_outcome_time(lat
 
 def test_an_outcome_recorded_before_the_window_is_not_in_it(late):
     conn, *_ = late
-    query(conn, "UPDATE pgscore.outcomes SET recorded_at = now() - interval '2 days' WHERE recorded_at > now() - interval '1 day'")
+    query(conn, "UPDATE pgscore.outcomes SET recorded_at = now() - interval '2 days' "
+                "WHERE recorded_at > now() - interval '1 day'")
     rows = dict(query(conn, "SELECT window_name, n FROM pgscore.realised_performance_by_outcome_time"))
     assert rows == {"1 hour": 0, "12 hours": 0, "1 day": 0, "7 days": 600, "since deploy": 1000}
     assert query(conn, "SELECT note FROM pgscore.realised_performance_by_outcome_time WHERE window_name = '1 hour'") \
