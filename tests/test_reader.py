@@ -49,8 +49,9 @@ def synced_columns(bi):
 
 def test_every_documented_view_is_synced_by_the_reader_with_comments(bi):
     views = documented_views()
-    assert len(views) == 16  # (shadow_versions, realised_performance_by_version since 0054, 0056; performance_by_day_by_version;
-    # baseline_bins since 0078; window_checks since 0087; class_drift since 0122)
+    assert len(views) == 17  # (shadow_versions, realised_performance_by_version since 0054, 0056; performance_by_day_by_version;
+    # baseline_bins since 0078; window_checks since 0087; class_drift since 0122; realised_performance_by_outcome_time
+    # since 0125)
     columns = synced_columns(bi)
     assert {t for t, _ in columns} == set(views) | {"drift_windows", "drift_thresholds"}
     for view in views:
