@@ -8,14 +8,14 @@ downgrade restores them (and calibration, which reads judged_predictions) as 012
 its alert states.
 
 Revision ID: 0125
-Revises: 0122
+Revises: 0124
 Create Date: 2026-12-06
 """
 
 from pgscore.migrate import run_frozen
 
 revision = "0125"
-down_revision = "0122"
+down_revision = "0124"
 branch_labels = None
 depends_on = None
 
