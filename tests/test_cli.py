@@ -3069,6 +3069,32 @@ def test_score_refuses_a_bad_where_before_it_writes_anything(db_url):
     assert r.returncode == 2 and "--where is empty" in r.stderr, r.stderr
 
 
+def test_score_where_whose_session_ends_in_the_first_count_is_not_called_a_bad_expression(db_url):
+    """A --where whose session was lost during the first row count (its backend terminated, a statement_timeout)
+    was a usage error, exit 2: `--where '...' is not a boolean SQL expression over the rows of t: server closed the
+    connection unexpectedly` (scoring._checked_where took every error for the expression's). Only the expression's
+    own errors are now (a syntax error, a column, a type, a value: test_score_refuses_a_bad_where_...); the others
+    end the run as they do in its first chunk: nothing was written, what stopped it, exit 1."""
+    _scored_table(db_url, n=10)
+    r = _score(db_url, "--where", "pg_terminate_backend(pg_backend_pid())")  # (as an operator's, during the count)
+    assert r.returncode == 1 and "is not a boolean SQL expression" not in r.stderr, r
+    # (libpq may see the FATAL 57P01 first, or only the socket closed: either is said so, not as the expression's)
+    assert r.stderr.startswith(("pgscore: nothing was written: the server ended the session (an administrator's "
+                                "pg_terminate_backend or a shutdown) before the first chunk was committed; once the "
+                                "server answers, run it again as it was\n",
+                                "pgscore: nothing was written: the connection to the database was lost before the "
+                                "first chunk was committed; once the server is back, run it again as it was\n")), \
+        r.stderr
+    assert "\npgscore: error: the connection to the database was lost: " in r.stderr, r.stderr
+    r = _score(db_url, "--where", "(SELECT true FROM pg_sleep(3))", env={"PGOPTIONS": "-c statement_timeout=1000"})
+    assert r.returncode == 1 and "is not a boolean SQL expression" not in r.stderr, r
+    assert r.stderr.startswith("pgscore: nothing was written: a statement_timeout cancelled a statement before the "
+                               "first chunk was committed"), r.stderr
+    assert "canceling statement due to statement timeout (SQLSTATE 57014)" in r.stderr, r.stderr
+    assert query(db_url, "SELECT count(*), count(*) FILTER (WHERE s = -1) FROM t") == [(10, 10)]
+    assert query(db_url, "SELECT count(*) FROM pgscore.prediction_log") == [(0,)]
+
+
 def test_score_interrupted_and_resumed_with_where_and_skips_scores_each_row_once(db_url, monkeypatch):
     """A run with --where and --skip-unscorable interrupted after its second chunk resumes with the --after it
     prints: every row the expression holds for is scored and logged once, those the model cannot score are

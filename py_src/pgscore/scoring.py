@@ -507,6 +507,8 @@ def _checked_where(conn, dsn, rel, key, after, where, table, job):
         return _remaining(conn, rel, key, after, where)
     except (psycopg2.Error, PgscoreError) as e:
         code, said = _said(e)
+        if not _the_expression_s(e, code, conn):
+            raise  # (the run ends as in its first chunk: nothing was written, what stopped it)
         said = said or str(e)
         columns = [c for c, in _call(_fresh(conn), "SELECT a.attname::text "
                    "FROM pg_attribute a WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped "
@@ -516,6 +518,24 @@ def _checked_where(conn, dsn, rel, key, after, where, table, job):
                          hint=(f"the columns of {table}: {', '.join(columns)}; " if columns else "")
                          + "give one expression, as it would follow WHERE in SELECT ... FROM the table WHERE ...; "
                            "nothing was written") from None
+
+
+# SQLSTATEs (classes, and one code) that end a statement through no fault of its expression: a lost or refused
+# connection, a deadlock or a serialization failure, resources, an operator's cancel or terminate, a statement_timeout
+# (57014), a shutdown, a lock_timeout (55P03), the system's or the server's own failure
+_NOT_THE_EXPRESSION_S = ("08", "40", "53", "57", "58", "XX", "55P03")
+
+
+def _the_expression_s(e, code, conn) -> bool:
+    """Whether the error of counting the rows --where holds for is the expression's (a syntax error, a column the
+    table lacks, a type, a value it cannot read), not the session's: lost (no SQLSTATE, the connection closed),
+    terminated, cancelled, timed out (it said `--where '...' is not a boolean SQL expression over the rows of big:
+    server closed the connection unexpectedly`, a usage error)."""
+    import psycopg2
+
+    if conn.closed or (code is None and isinstance(e, psycopg2.OperationalError)):
+        return False
+    return not (code or "").startswith(_NOT_THE_EXPRESSION_S)
 
 
 def _call_text(conn, q, params) -> bytes:
