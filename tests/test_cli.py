@@ -3488,6 +3488,32 @@ def test_a_password_in_pgdatabase_is_never_printed(cluster, model_file):
     assert migrate.without_password("postgresql://u@h:5432/db user=u dbname=x") == "postgresql://u@h:5432/db user=u dbname=x"
 
 
+def test_a_password_in_pgdatabase_with_a_quote_a_space_or_past_the_server_s_63_bytes_is_never_printed(cluster):
+    """without_password (session 59) let a password through where its characters stopped the patterns: a quote or a
+    space in a URL's (`postgresql://u:it's...@h/db`: all of it printed), a quote or a backslash in a `key=value`
+    string's unquoted one (`password=pa'...`: the part after it), a quoted one left open; and the server, which cuts
+    a database's name to 63 bytes, echoed a long URL's user part without its `@` (`database "postgresql://u:<the
+    password>" does not exist`), a long quoted password without its closing quote: each printed. PGDATABASE's value is
+    read as libpq reads a connection string now, and the server's echo of its first bytes is masked too."""
+    s = "notshown"
+    long = s + "-" + "x" * 60
+    values = (f"postgresql://u:it's-{s}@127.0.0.1:1/db", f"postgresql://u:a b {s}@127.0.0.1:1/db",
+              f"postgresql://u:{long}@127.0.0.1:1/db", f"postgres://127.0.0.1:1/db?user=u&password=a'b {s}",
+              f"host=127.0.0.1 port=1 dbname=db password=pa'{s}", f"host=127.0.0.1 port=1 dbname=db password=pa\\ {s}",
+              f"dbname=db password='{s} open", f"host=127.0.0.1 dbname=db password='{long} x'",
+              f"dbname=db user=u password={long}")
+    for value in values:
+        for server in (True, False):
+            env = _libpq_env(cluster, value) if server else {"PGSCORE_DATABASE_URL": "", "PGHOST": "127.0.0.1",
+                                                             "PGPORT": "1", "PGDATABASE": value}
+            run = pgscore_cli("status", env=env)
+            said = run.stdout + run.stderr
+            assert run.returncode == 1 and "****" in said, (value, server, said)
+            assert s not in said and "xxxxxxxx" not in said, (value, server, said)
+    assert migrate.without_password("postgresql://u:pw@h/db?sslmode=require") == "postgresql://u:****@h/db?sslmode=require"
+    assert migrate.without_password("dbname=x user=u") == "dbname=x user=u"
+
+
 def test_db_the_url_variable_and_pgscore_data_dir_come_before_libpq_s_variables(cluster, db_url, tmp_path):
     """The order: --db, $PGSCORE_DATABASE_URL, the cluster $PGSCORE_DATA_DIR names, then libpq's variables. PG*
     naming a database that is not there: each of the three before it reaches its own database; without them the

@@ -70,9 +70,83 @@ _QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#\s\"']*", re.IGNORECASE)
 _KEY_PASSWORD = re.compile(r"(?<![?&\w])(password\s*=\s*)(?:'(?:[^'\\]|\\.)*'|[^\s'\"]+)", re.IGNORECASE)
 
 
-def without_password(text: str) -> str:
+def password_spans(value: str) -> list[tuple[int, int]]:
+    """Where the passwords of connection string `value` (the whole of it: PGDATABASE's) lie, read as libpq reads
+    one, wider where unsure: a URL's user part after its first `:` up to its last `@` (any characters: a quote, a
+    space, a `/`), a query's `password=` up to the next `&`, a `key=value` string's `password=` value as libpq's
+    parser ends it (a quoted one at its closing quote, or the end where it has none; an unquoted one at a blank,
+    `\\` escaping the next character). The patterns of without_password stopped at a quote or a space there."""
+    from urllib.parse import unquote
+
+    spans = []
+    url = re.match(r"\s*postgres(?:ql)?://", value)
+    if url:
+        begin, at = url.end(), value.rfind("@")
+        colon = value.find(":", begin, at) if at > begin else -1
+        if colon >= 0:
+            spans.append((colon + 1, at))
+        query = value.find("?", max(at, begin))
+        while query >= 0:
+            end = value.find("&", query + 1)
+            key, eq, _ = value[query + 1:len(value) if end < 0 else end].partition("=")
+            if eq and unquote(key).strip().lower() == "password":
+                spans.append((query + 1 + len(key) + 1, len(value) if end < 0 else end))
+            query = end
+        return spans
+    i, n = 0, len(value)
+    while i < n:
+        while i < n and value[i].isspace():
+            i += 1
+        start = i
+        while i < n and not value[i].isspace() and value[i] != "=":
+            i += 1
+        key = value[start:i]
+        while i < n and value[i].isspace():
+            i += 1
+        if i >= n or value[i] != "=":
+            break  # (no key=value string: libpq refuses it)
+        i += 1
+        while i < n and value[i].isspace():
+            i += 1
+        begin, quoted = i, i < n and value[i] == "'"
+        i += quoted
+        while i < n and (quoted or not value[i].isspace()):
+            if value[i] == "\\":
+                i += 1
+            elif quoted and value[i] == "'":
+                i += 1
+                break
+            i += 1
+        if key.lower() == "password":
+            spans.append((begin, min(i, n)))
+    return spans
+
+
+def _value_masked_in(text: str, value: str) -> str:
+    """`text` with `value`'s passwords (password_spans) written `****` wherever `value` is in it, and wherever its
+    first bytes are, past the first password's start (the server cuts a database's name to 63 bytes, and its
+    `database "..." does not exist` quotes what is left: a URL's user part without its `@`)."""
+    spans = password_spans(value) if value.strip() else []
+    if not spans:
+        return text
+    masked, last = [], 0
+    for begin, end in sorted(spans):
+        masked += [value[last:begin], "****"]
+        last = max(last, end)
+    text = text.replace(value, "".join(masked) + value[last:])
+    first = min(begin for begin, _ in spans)
+    for k in range(len(value) - 1, first, -1):  # (the longest of its first bytes first)
+        text = text.replace(value[:k], value[:first] + "****")
+    return text
+
+
+def without_password(text: str, values=None) -> str:
     """`text` with every password of a connection string in it written `****` (`postgresql://u:****@h/db`,
-    `password=****`): what a message may print of libpq's variables and of the server's words about them."""
+    `password=****`): what a message may print of libpq's variables and of the server's words about them.
+    `values`: the connection strings `text` may hold, read whole (password_spans; PGDATABASE's by default), before
+    the patterns, which find one in any text."""
+    for value in (values if values is not None else (os.environ.get("PGDATABASE", ""),)):
+        text = _value_masked_in(text, value)
     text = _URL_PASSWORD.sub(r"\1****@", text)
     text = _QUERY_PASSWORD.sub(r"\1****", text)
     return _KEY_PASSWORD.sub(r"\1****", text)
@@ -83,7 +157,8 @@ def environment_said() -> str:
     it is set (`PGHOST=127.0.0.1 PGPORT=5432 PGUSER=app; PGPASSWORD is set`), and a password inside one (a URL in
     PGDATABASE) left out: without_password."""
     said = " ".join(f"{v}={without_password(os.environ[v])}"
-                    for v in (*SERVER_VARIABLES, "PGSERVICEFILE", "PGUSER", "PGPASSFILE") if os.environ.get(v, "").strip())
+                    for v in (*SERVER_VARIABLES, "PGSERVICEFILE", "PGUSER", "PGPASSFILE")
+                    if os.environ.get(v, "").strip())
     return said + ("; PGPASSWORD is set" if os.environ.get("PGPASSWORD") else "")
 
 
