@@ -3091,6 +3091,9 @@ def test_score_where_whose_session_ends_in_the_first_count_is_not_called_a_bad_e
     assert r.stderr.startswith("pgscore: nothing was written: a statement_timeout cancelled a statement before the "
                                "first chunk was committed"), r.stderr
     assert "canceling statement due to statement timeout (SQLSTATE 57014)" in r.stderr, r.stderr
+    # (the count timed out, not a chunk: a smaller --chunk-size does not shorten it, as the line said)
+    assert "; run it again with a longer statement_timeout (the count of the rows to score timed out, which a " \
+           "smaller --chunk-size does not shorten)\n" in r.stderr, r.stderr
     assert query(db_url, "SELECT count(*), count(*) FILTER (WHERE s = -1) FROM t") == [(10, 10)]
     assert query(db_url, "SELECT count(*) FROM pgscore.prediction_log") == [(0,)]
 

@@ -1891,6 +1891,9 @@ ADMIN_ENDED = "the server ended the session (an administrator's pg_terminate_bac
 def _shorter(e, args, lead):
     """Where a statement_timeout stopped the run: what to change before going on (the same chunks would time out
     again), after `lead`; else ""."""
+    if getattr(e, "pgcode", None) == "57014" and "statement timeout" in str(e) and getattr(e, "pgscore_counting", 0):
+        return (f"{lead} a longer statement_timeout (the count of the rows to score timed out, which a smaller "
+                "--chunk-size does not shorten)")
     if getattr(e, "pgcode", None) == "57014" and "statement timeout" in str(e):
         return f"{lead} a smaller --chunk-size (this run's: {args.chunk_size}) or a longer statement_timeout"
     return ""

@@ -54,13 +54,17 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
         state["shown"] = {"key": shown_key, "into": shown_into}
         rel = _relation(conn, table, key)
         job = _Job(conn, model, table, key, into, chunk_size, log, rel, where, skip, max_skipped, state, label_into)
-        if where is not None:  # read only, so that nothing is written before the expression is known to be good
-            conn.commit()
-            _call(conn, "SET TRANSACTION READ ONLY", None)
-            total, null_keys = _checked_where(conn, again, rel, key, after, where, table, job)
-            conn.rollback()
-        else:
-            total, null_keys = _remaining(conn, rel, key, after)
+        try:
+            if where is not None:  # read only, so that nothing is written before the expression is known to be good
+                conn.commit()
+                _call(conn, "SET TRANSACTION READ ONLY", None)
+                total, null_keys = _checked_where(conn, again, rel, key, after, where, table, job)
+                conn.rollback()
+            else:
+                total, null_keys = _remaining(conn, rel, key, after)
+        except psycopg2.Error as e:  # (a statement_timeout here is the count's: no chunk size shortens it)
+            e.pgscore_counting = True
+            raise
         held, holder = _hold_column(conn, table, into, shown_into)
         if label_into is not None:
             (state["shown"]["label_into"],), = _call(conn, "SELECT pg_catalog.quote_ident(%s)", (label_into,))
