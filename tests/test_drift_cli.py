@@ -671,3 +671,37 @@ def test_held_back_checks_read_on_a_schema_before_0091(db_url):
     assert got["head"][0]["family"] == 13 and got["head"][0]["check_confidence"] == 0.9999, got
     assert got["0090"][0]["reached"] == "alert" and "family" not in got["0090"][0], got
     assert {k: v for k, v in got["head"][0].items() if not k.startswith(("family", "check_"))} == got["0090"][0]
+
+
+def test_with_window_the_result_and_the_exit_code_count_that_window_alone(churn, trained):
+    """T5: after a burst, a window the burst is not in was ok, but `pgscore drift --window '5 minutes'` said
+    `result: ALERT - 10 condition(s)` and exited 1 for the alerts of the longer windows: a cron job paging on the
+    short window paged for a week. Here a window of a second, which the burst has left by the time drift reads."""
+    import time
+
+    X, *_ = trained
+    Xc = X[:600].copy()
+    Xc[:, 1] += 4 * X[:, 1].std()
+    score_rows(churn, "churn", Xc)
+    # (drift_windows holds windows of 5 minutes or more: the check dropped here, for a window the burst leaves
+    # within the test)
+    query(churn, "ALTER TABLE pgscore.drift_windows DROP CONSTRAINT drift_windows_length_check")
+    query(churn, "INSERT INTO pgscore.drift_windows (window_name, length, sort_order) VALUES ('1 second', "
+                 "'1 second', -1)")
+    time.sleep(2)
+    r = drift(churn, "churn", "--window", "1 second")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "result: ok in '1 second' - nothing at warn or alert" in r.stdout, r.stdout
+    # the alerts of the other windows are still listed, and said not to be counted
+    assert re.search(r"^  feature +monthly_charges +1h 12h 1d 7d all +psi ", r.stdout, re.M), r.stdout
+    assert re.search(r"not counted \(--window '1 second'\): churn: \d+ at alert, \d+ at warn in 1h 12h 1d 7d all",
+                     " ".join(r.stdout.split())), r.stdout
+    r = drift(churn, "churn", "--window", "1 hour")  # a window the burst is in: the alerts of that window alone
+    assert r.returncode == 1, r.stdout + r.stderr
+    n_hour, = query(churn, "SELECT count(*) FROM pgscore.alerts WHERE window_name = '1 hour' AND level = 'alert'")[0]
+    assert f"result: ALERT in '1 hour' - {n_hour} condition(s) at alert level (churn)" in r.stdout, r.stdout
+    r = drift(churn, "churn")  # without --window: every window, as before
+    assert r.returncode == 1, r.stdout + r.stderr
+    n_all, = query(churn, "SELECT count(*) FROM pgscore.alerts WHERE level = 'alert'")[0]
+    assert n_all > n_hour and f"result: ALERT - {n_all} condition(s) at alert level (churn)" in r.stdout, r.stdout
+    assert "not counted" not in r.stdout

@@ -33,6 +33,9 @@ class UnknownWindow(PgscoreError):
     sqlstate = "22023"  # invalid_parameter_value
 
 
+DEFAULT_WINDOW = "1 day"  # what `pgscore drift` shows without --window (and then counts every window's alerts)
+
+
 @dataclass
 class Window:
     name: str
@@ -73,18 +76,25 @@ class DriftData:
     refreshed: dict | None
     models: list[ModelData]
     thresholds: dict
+    # the window the result line and the exit code count (`pgscore drift --window W`); None: every window
+    only: str | None = None
 
     @property
     def alerts(self) -> list[dict]:
         return [dict(a, model=m.name) for m in self.models for a in m.alerts]
 
     @property
+    def counted(self) -> list[dict]:
+        """The alerts the result and the exit code count: those in `only`, or all of them."""
+        return [a for a in self.alerts if self.only is None or a["window_name"] == self.only]
+
+    @property
     def n_alert(self) -> int:
-        return sum(a["level"] == "alert" for a in self.alerts)
+        return sum(a["level"] == "alert" for a in self.counted)
 
     @property
     def n_warn(self) -> int:
-        return sum(a["level"] == "warn" for a in self.alerts)
+        return sum(a["level"] == "warn" for a in self.counted)
 
     @property
     def unwatched(self) -> list[str]:
@@ -537,13 +547,18 @@ def render_text(data: DriftData) -> str:
     say("")
     if any(shown_held(m, data.window) for m in data.models):
         out.extend(_wrap(FLOOR_NOTE, ""))
+    where = "" if data.only is None else f" in '{data.only}'"
     if data.n_alert:
-        worst = sorted({a["model"] for a in data.alerts if a["level"] == "alert"})
-        say(f"result: ALERT - {data.n_alert} condition(s) at alert level ({', '.join(worst)}), {data.n_warn} at warn")
+        worst = sorted({a["model"] for a in data.counted if a["level"] == "alert"})
+        say(f"result: ALERT{where} - {data.n_alert} condition(s) at alert level ({', '.join(worst)}), "
+            f"{data.n_warn} at warn")
     elif data.n_warn:
-        say(f"result: ok with warnings - {data.n_warn} condition(s) at warn, none at alert")
+        say(f"result: ok with warnings{where} - {data.n_warn} condition(s) at warn, none at alert")
     else:
-        say("result: ok - nothing at warn or alert")
+        say(f"result: ok{where} - nothing at warn or alert")
+    if data.only is not None and (other := not_counted(data)):
+        out.extend(_wrap(f"not counted (--window '{data.only}'): {other}; the exit code counts '{data.only}' "
+                         "alone (leave --window out to count every window)", "  "))
     if data.unwatched:
         say(f"not watched for drift: {', '.join(data.unwatched)} (deployed without a baseline: nothing above "
             "judged its features or scores; deploy a version with its training data, --train, to watch it)")
@@ -641,7 +656,22 @@ def _text_alerts(m: ModelData, data: DriftData, out: list) -> None:
     out.extend(_table(["what", "subject", "windows", "metric", "value", "threshold", "level", "since"], rows, (4, 5)))
 
 
+def not_counted(data: DriftData) -> str:
+    """The alerts in the windows other than `only`, per model, "churn: 2 at alert, 1 at warn in 1h 12h", or ""."""
+    short = {w.name: w.short for w in data.windows}
+    parts = []
+    for m in data.models:
+        rows = [a for a in m.alerts if a["window_name"] != data.only]
+        if rows:
+            n_alert = sum(a["level"] == "alert" for a in rows)
+            ws = [w.short for w in data.windows if any(a["window_name"] == w.name for a in rows)]
+            ws += sorted({short.get(a["window_name"], a["window_name"]) for a in rows} - set(ws))
+            parts.append(f"{m.name}: {n_alert} at alert, {len(rows) - n_alert} at warn in {' '.join(ws)}")
+    return "; ".join(parts)
+
+
 def exit_code(data: DriftData) -> int:
+    """1 when an alert fires in the windows counted (`only`, or every window), else 0."""
     return 1 if data.n_alert else 0
 
 
@@ -949,6 +979,10 @@ def render_html(data: DriftData) -> str:
         summary = f'<span class="s-warn">warnings</span>: {data.n_warn} condition(s) at warn, none at alert'
     else:
         summary = '<span class="s-ok">ok</span>: nothing at warn or alert'
+    if data.only is not None:
+        summary += f" in &#39;{_esc(data.only)}&#39;"
+        if other := not_counted(data):
+            summary += f"; not counted: {_esc(other)}"
     if data.unwatched:
         summary += f"; not watched for drift (no baseline): {_esc(', '.join(data.unwatched))}"
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
