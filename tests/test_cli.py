@@ -1376,12 +1376,24 @@ def test_status_says_how_far_the_log_partitions_go_and_what_alerts_fired(db_url)
            f"{hinted(db_url)}maintain daily keeps them ahead\n" in out, out
     assert "alerts at the last refresh" not in out  # never refreshed: the monitoring line says so
     query(db_url, "SELECT * FROM pgscore.refresh_monitoring()")
-    assert f"alerts at the last refresh: none (details: pgscore {hinted(db_url)}drift)\n" in pgscore_cli("status", "--db", db_url).stdout
+    out = " ".join(pgscore_cli("status", "--db", db_url).stdout.split())  # (the line wrapped at 100 columns)
+    assert f"alerts at the last refresh: none (details: pgscore {hinted(db_url)}drift) " in out, out
     query(db_url, "INSERT INTO pgscore.alert_state (model, version, what, subject, window_name, metric, level) "
                   "VALUES ('m', 1, 'feature', 'x', '1 day', 'psi', 'alert'), ('m', 1, 'score', 'score', '1 day', "
                   "'psi', 'warn'), ('m', 1, 'feature', 'y', '1 day', 'psi', 'alert')")
-    assert f"alerts at the last refresh: 2 at level alert, 1 at level warn (details: pgscore {hinted(db_url)}drift)\n" in \
-        pgscore_cli("status", "--db", db_url).stdout
+    out = " ".join(pgscore_cli("status", "--db", db_url).stdout.split())  # (the line wrapped at 100 columns)
+    assert f"alerts at the last refresh: m: 2 conditions at alert (in 1 window), 1 condition at warn (in 1 window) " \
+           f"(details: pgscore {hinted(db_url)}drift) " in out, out
+    # T5: two incidents on two models said `30 at level alert, 5 at level warn`, the alerts summed over the models
+    # and the windows: per model now, and a feature-metric firing in 5 windows is one condition in 5 windows
+    query(db_url, "INSERT INTO pgscore.alert_state (model, version, what, subject, window_name, metric, level) "
+                  "SELECT 'm', 1, 'feature', 'x', w, 'psi', 'alert' FROM unnest(ARRAY['1 hour', '12 hours', "
+                  "'7 days', 'since deploy']) w UNION ALL "
+                  "SELECT 'b', 2, 'score', 'score', w, m, 'alert' FROM unnest(ARRAY['1 hour', '1 day']) w, "
+                  "unnest(ARRAY['psi', 'ks']) m")
+    out = " ".join(pgscore_cli("status", "--db", db_url).stdout.split())
+    assert "alerts at the last refresh: b: 2 conditions at alert (in 2 windows); m: 2 conditions at alert (in " \
+           f"1-5 windows), 1 condition at warn (in 1 window) (details: pgscore {hinted(db_url)}drift)" in out, out
     # a day ahead dropped (later ones there), then a partition made far ahead: every missing day is named
     gap = today + datetime.timedelta(days=2)
     query(db_url, f"DROP TABLE pgscore.prediction_log_{gap:%Y%m%d}")

@@ -256,10 +256,10 @@ def test_status_lists_each_shadow_with_the_live_version_it_shadows(shop, db_url)
         ": the forest, no failure counted"), run.stdout
     # the alerts of the last refresh: the live version's as pgscore drift shows them, the shadow's apart
     refreshed_with_alerts_of_v1_and_v2(shop)
-    out = pgscore_cli("status", "--db", db_url).stdout
-    assert ("alerts at the last refresh: 1 at level warn (details: pgscore "
-            f"{hinted(db_url)}drift); of shadow versions: 2 at level alert (SELECT * FROM pgscore.alerts WHERE shadow)\n"
-            in out), out
+    out = " ".join(pgscore_cli("status", "--db", db_url).stdout.split())  # (the line wrapped at 100 columns)
+    assert ("alerts at the last refresh: churn: 1 condition at warn (in 1 window) (details: pgscore "
+            f"{hinted(db_url)}drift); of shadow versions: churn: 2 conditions at alert (in 1 window) (SELECT * FROM "
+            "pgscore.alerts WHERE shadow) " in out), out
 
 
 def test_status_counts_the_alerts_of_the_last_refresh_by_what_each_version_was_then(shop, db_url):
@@ -269,13 +269,14 @@ def test_status_counts_the_alerts_of_the_last_refresh_by_what_each_version_was_t
     as the live versions' after a rollback or an activate since."""
     query(shop, "SELECT pgscore.set_shadow('churn', 2)")
     refreshed_with_alerts_of_v1_and_v2(shop)
-    want = ("alerts at the last refresh: 1 at level warn (details: pgscore "
-            f"{hinted(db_url)}drift); of shadow versions: 2 at level alert (SELECT * FROM pgscore.alerts WHERE shadow)\n")
+    want = ("alerts at the last refresh: churn: 1 condition at warn (in 1 window) (details: pgscore "
+            f"{hinted(db_url)}drift); of shadow versions: churn: 2 conditions at alert (in 1 window) (SELECT * FROM "
+            "pgscore.alerts WHERE shadow) ")
     query(shop, "SELECT pgscore.clear_shadow('churn')")  # stopped since
-    out = pgscore_cli("status", "--db", db_url).stdout
+    out = " ".join(pgscore_cli("status", "--db", db_url).stdout.split())
     assert want in out, out  # (before: '1 at level warn, 2 at level alert', the shadow's counted as live)
     query(shop, "SELECT pgscore.activate('churn', 2)")  # made live since: v1 was live at the refresh
-    out = pgscore_cli("status", "--db", db_url).stdout
+    out = " ".join(pgscore_cli("status", "--db", db_url).stdout.split())
     assert want in out, out
 
 
@@ -298,10 +299,13 @@ def test_status_counts_a_version_made_live_while_the_refresh_ran_as_live(shop, d
         refresh.commit()
     finally:
         refresh.close()
-    (n,), = query(shop, "SELECT count(*) FROM pgscore.alert_state WHERE version = 2 AND level = 'alert'")
+    (n, lo, hi), = query(shop, "SELECT count(*), min(w), max(w) FROM (SELECT count(*) w FROM pgscore.alert_state "
+                               "WHERE version = 2 AND level = 'alert' GROUP BY what, subject, metric) c")
     assert n > 0 and query(shop, "SELECT count(*) FROM pgscore.alerts WHERE shadow") == [(0,)]
     out = " ".join(pgscore_cli("status", "--db", db_url).stdout.split())
-    assert f"alerts at the last refresh: {n} at level alert (details: " in out, out
+    span = f"{lo}" if lo == hi else f"{lo}-{hi}"
+    assert (f"alerts at the last refresh: churn: {n} condition{'s' if n != 1 else ''} at alert (in {span} "
+            f"window{'s' if hi != 1 else ''}) (details: ") in out, out
     assert "of shadow versions" not in out, out
 
 def test_set_shadow_refuses_a_version_a_wired_profile_table_cannot_feed(shop, db_url, trained):

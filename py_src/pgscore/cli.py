@@ -452,17 +452,17 @@ def _status(url):
                         "'pgscore.alert_state'::pg_catalog.regclass AND a.attname OPERATOR(pg_catalog.=) 'shadow' "
                         "AND NOT a.attisdropped)")
             cur.execute(_ALERTS.format(recorded="NOT a.shadow, " if cur.fetchone()[0] else ""))
-            levels, shadow_levels = {}, {}
-            for level, live, n in cur.fetchall():
-                into = levels if live else shadow_levels
-                into[level] = into.get(level, 0) + n
-
-            def counted(by_level):
-                return ", ".join(f"{n} at level {lvl}" for lvl, n in sorted(by_level.items())) or "none"
-
-            _say(f"alerts at the last refresh: {counted(levels)} (details: {command('drift')})"
-                 + (f"; of shadow versions: {counted(shadow_levels)} (SELECT * FROM pgscore.alerts WHERE shadow)"
-                    if shadow_levels else ""))
+            # per model, the conditions (a what, subject and metric at a level, in the windows it fires in: a line
+            # of pgscore drift's alerts table) at each level; before, the rows summed over the models and windows
+            # ('30 at level alert' for two incidents, a feature's metric firing in 5 windows counted 5 times)
+            conditions, shadow_conditions = {}, {}
+            for level, live, model, n in cur.fetchall():
+                into = conditions if live else shadow_conditions
+                into.setdefault(model, {}).setdefault(level, []).append(n)
+            _say_wrapped(f"alerts at the last refresh: {_counted_conditions(conditions)} (details: "
+                         f"{command('drift')})" + (f"; of shadow versions: {_counted_conditions(shadow_conditions)} "
+                                                   "(SELECT * FROM pgscore.alerts WHERE shadow)"
+                                                   if shadow_conditions else ""))
         cur.execute(_PARTITIONS)
         last, today, has_today, in_default, gaps = cur.fetchone()
         latest = None
@@ -637,18 +637,36 @@ def _say_shadows(cur):
                 f"stop the shadow: {command(f'shadow {name} {version} --off')}")
 
 
-# per level, whether the version was the live one at the last refresh: as the refresh recorded it (alert_state.shadow),
-# else (a row or a schema from before it) where the newest deployment of its name by then made it live, else a shadow
-# then (a shadow is scored next to a live version: a name with none then counts as live): what it is now may differ
-# (a shadow stopped or made live since). (By refreshed_at, the refresh's start, a version made live while it ran
-# had its live alerts counted as a shadow's.)
+def _counted_conditions(by_model: dict) -> str:
+    """{model: {level: [windows of each condition]}} as `churn: 3 conditions at alert (in 1-5 windows), 1 condition
+    at warn (in 2 windows); fraud: ...`, alert first, then warn; "none" for none."""
+    parts = []
+    for model in sorted(by_model):
+        levels = by_model[model]
+        said = []
+        for level in sorted(levels, key=lambda lv: ({"alert": 0, "warn": 1}.get(lv, 2), lv)):
+            ws = levels[level]
+            span = str(min(ws)) if min(ws) == max(ws) else f"{min(ws)}-{max(ws)}"
+            said.append(f"{len(ws)} condition{'s' if len(ws) != 1 else ''} at {level} "
+                        f"(in {span} window{'s' if max(ws) != 1 else ''})")
+        parts.append(f"{model}: {', '.join(said)}")
+    return "; ".join(parts) or "none"
+
+
+# per condition (model, version, what, subject, metric, level: how many windows it fires in), whether the version was
+# the live one at the last refresh: as the refresh recorded it (alert_state.shadow), else (a row or a schema from
+# before it) where the newest deployment of its name by then made it live, else a shadow then (a shadow is scored next
+# to a live version: a name with none then counts as live): what it is now may differ (a shadow stopped or made live
+# since). (By refreshed_at, the refresh's start, a version made live while it ran had its live alerts counted as a
+# shadow's.)
 _ALERTS = """SELECT a.level, COALESCE({recorded}a.version OPERATOR(pg_catalog.=) (
                    SELECT CASE WHEN d.action OPERATOR(pg_catalog.<>) 'retire' THEN m.version END
                      FROM pgscore.deployments d JOIN pgscore.models m ON m.model_id OPERATOR(pg_catalog.=) d.model_id
                     WHERE d.model_name OPERATOR(pg_catalog.=) a.model
                       AND d.deployed_at OPERATOR(pg_catalog.<=) s.refreshed_at
-                    ORDER BY d.deployment_id DESC LIMIT 1), true) AS live, pg_catalog.count(*)
-              FROM pgscore.alert_state a CROSS JOIN pgscore.monitoring_state s GROUP BY 1, 2"""
+                    ORDER BY d.deployment_id DESC LIMIT 1), true) AS live, a.model, pg_catalog.count(*)
+              FROM pgscore.alert_state a CROSS JOIN pgscore.monitoring_state s
+             GROUP BY 1, 2, 3, a.version, a.what, a.subject, a.metric"""
 # pgscore's roles, whether each is missing, and whether it has one grant install gives it
 _ROLES = """SELECT w.name, r.oid IS NULL AS missing,
                    r.oid IS NOT NULL AND pg_catalog.has_table_privilege(r.oid, w.obj, w.priv) AS ok
