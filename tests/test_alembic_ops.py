@@ -1114,3 +1114,26 @@ def test_deploy_model_with_a_training_csv_of_words_deploys_the_model_fitted_on_t
     assert "auc" in shown["metrics"]
     (score,), = query(db_url, "SELECT pgscore.score('plans', '{\"age\": 35, \"region\": \"west\", \"plan\": \"pro\"}'::jsonb)")
     assert abs(score - model.predict_proba(np.array([[35.0, "west", "pro"]], dtype=object))[0, 1]) < 1e-9
+
+
+def test_deploy_model_logs_a_version_made_live_with_a_worse_hold_out_metric_as_pgscore_deploy_notes_it(db_url,
+                                                                                                       tmp_path):
+    """deploy_model shares registry.deploy's comparison with the live version's hold-out metrics: made live with a
+    worse one (beyond the margin), alembic's log says so in pgscore deploy's words; the upgrade still succeeds."""
+    example, est, X, names = make_example(tmp_path, 200, seed=13)
+    # a live version by hand whose hold-out labels its own estimator learns almost perfectly: an AUC near 1
+    registry.deploy(db_url, "churn", est, X, est.predict(X), feature_names=names, reason="by hand")
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode == 0, run.stderr
+    (new,), (old,) = query(db_url, "SELECT (metrics->>'auc')::float8 FROM pgscore.model_versions WHERE name = 'churn' "
+                                   "ORDER BY version DESC")
+    assert new < old - 0.01, (new, old)
+    said = [line for line in run.stderr.splitlines() if "is live now with hold-out" in line]
+    # (alembic.ini's log format cuts the level name to 5 characters: WARNI)
+    assert said == [f"WARNI [alembic.pgscore] pgscore: alembic revision a1: churn version 2 is live now with hold-out "
+                    f"auc {new:.3f}, under the {old:.3f} of version 1, live before it, by more than 0.01 (each "
+                    "measured on a fifth of its own training rows); to make version 1 live again: "
+                    f"{command('rollback churn')}; "
+                    "to compare a version before it goes live, deploy it with --no-activate and score it next to the "
+                    f"live one, logged and never served: {command('shadow churn VERSION')} (docs/guide.md, "
+                    "Retraining)"], run.stderr

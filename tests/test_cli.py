@@ -3723,3 +3723,50 @@ def test_a_server_libpq_s_variables_name_that_is_not_there_names_the_default_clu
             "variables (PGPORT)"
     finally:
         migrate.reached_by_environment(False)
+
+
+def test_deploy_notes_a_version_made_live_with_a_worse_hold_out_metric_than_the_live_ones(db_url, model_file, tmp_path):
+    """T5: `deploy` made v2 live with hold-out AUC 0.763 where the live v1's was 0.784, and said nothing of it. Made
+    live with its headline hold-out metric worse than the live version's beyond a small margin, a note on stderr names
+    both numbers, rollback and the --no-activate / shadow route; the exit code is unchanged (0)."""
+    def csv(path, labels):
+        path.write_text(",".join([*NAMES, "churned"]) + "\n" + "\n".join(
+            ",".join(map(str, [*r, t])) for r, t in zip(X, labels)) + "\n")
+        return str(path)
+
+    good, noise = csv(tmp_path / "good.csv", Y), csv(tmp_path / "noise.csv", np.random.default_rng(0).permutation(Y))
+    v1 = pgscore_cli("deploy", str(model_file), "--name", "m", "--train", good, "--target", "churned", "--db", db_url)
+    assert v1.returncode == 0 and "hold-out metric" not in v1.stderr, v1.stderr
+    # the challenger deployed without going live: nothing is said (it is compared before it goes live)
+    quiet = pgscore_cli("deploy", str(model_file), "--name", "m", "--train", noise, "--target", "churned",
+                        "--no-activate", "--db", db_url)
+    assert quiet.returncode == 0 and "is live now with hold-out" not in quiet.stderr, quiet.stderr
+    worse = pgscore_cli("deploy", str(model_file), "--name", "m", "--train", noise, "--target", "churned",
+                        "--db", db_url)
+    assert worse.returncode == 0, worse.stderr
+    (new,), (old,) = query(db_url, "SELECT (metrics->>'auc')::float8 FROM pgscore.model_versions WHERE name = 'm' "
+                                   "AND version IN (1, 3) ORDER BY version DESC")
+    assert new < old - 0.01, (new, old)
+    err = " ".join(worse.stderr.split())
+    assert (f"pgscore: note: m version 3 is live now with hold-out auc {new:.3f}, under the {old:.3f} of version 1, "
+            "live before it, by more than 0.01 (each measured on a fifth of its own training rows); to make version 1 "
+            f"live again: pgscore {hinted(db_url)}rollback m; to compare a version before it goes live, deploy it with "
+            f"--no-activate and score it next to the live one, logged and never served: pgscore {hinted(db_url)}shadow "
+            "m VERSION (docs/guide.md, Retraining)") in err, err
+    # the good data again over the worse live version: better, so nothing said
+    better = pgscore_cli("deploy", str(model_file), "--name", "m", "--train", good, "--target", "churned",
+                         "--db", db_url)
+    assert better.returncode == 0 and "is live now with hold-out" not in better.stderr, better.stderr
+
+
+def test_worse_than_compares_the_headline_hold_out_metric_beyond_its_margin():
+    from pgscore.metrics import worse_than
+
+    assert worse_than({"auc": 0.763, "accuracy": 0.9}, {"auc": 0.784, "accuracy": 0.8}) == ("auc", 0.763, 0.784)
+    assert worse_than({"auc": 0.78, "accuracy": 0.5}, {"auc": 0.784, "accuracy": 0.8}) is None  # within 0.01
+    assert worse_than({"accuracy": 0.7}, {"accuracy": 0.75, "auc_ovr": 0.9}) == ("accuracy", 0.7, 0.75)
+    assert worse_than({"r2": 0.5, "rmse": 1.0}, {"r2": 0.52, "rmse": 2.0}) == ("r2", 0.5, 0.52)
+    assert worse_than({"rmse": 1.03}, {"rmse": 1.0}) == ("rmse", 1.03, 1.0)  # over it by more than 2%
+    assert worse_than({"rmse": 1.01}, {"rmse": 1.0}) is None
+    assert worse_than({}, {"auc": 0.8}) is None and worse_than({"auc": None}, {"auc": 0.8}) is None
+    assert worse_than({"auc": 0.5}, None) is None

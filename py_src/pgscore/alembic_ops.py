@@ -88,6 +88,10 @@ def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=
         log.info("pgscore: %s version %s, stored by alembic revision %s, stores the same artifact as version%s %s "
                  "(sha256 %s...): the same estimator, deployed again", name, rec["version"], revision,
                  "s" if len(same) > 1 else "", ", ".join(map(str, same)), rec["sha256"][:12])
+    if rec.get("worse_than_live"):  # (as pgscore deploy notes it: made live with a worse hold-out metric)
+        from pgscore.cli import worse_than_live_note
+
+        log.warning("pgscore: alembic revision %s: %s", revision, worse_than_live_note(rec))
     if rec["live"]:  # (a wired profile table with NULLs the version refuses: each event's rescoring queued)
         _say_wired_nulls(conn, name, rec["version"], _reason(revision))
     return rec

@@ -1408,6 +1408,8 @@ def cmd_deploy(args):
               f"make an earlier one live instead: {again}", file=sys.stderr)
     if rec.get("feature_note"):
         print(f"pgscore: note: {rec['feature_note']}", file=sys.stderr)
+    if rec.get("worse_than_live"):  # made live with a worse hold-out metric than the version live before it
+        print(f"pgscore: note: {worse_than_live_note(rec)}", file=sys.stderr)
     if rec["live"]:  # (a wired profile table with NULLs the version refuses: each event's rescoring queued)
         _say_wired_nulls(url, rec["name"], rec["version"])
     if not args.train:  # a note, on stderr as the others are
@@ -1456,6 +1458,23 @@ def holdout_line(rec: dict) -> str | None:
     show = command(f"show {shlex.quote(rec['name'])} --version {rec['version']}")
     return (f"hold-out: {', '.join(said)}" + (f" on {rows:,} rows" if isinstance(rows, int) else "")
             + f" (every metric: {show})")
+
+
+def worse_than_live_note(rec: dict) -> str:
+    """deploy's note of a version it made live whose hold-out metric is worse than the version live before it's
+    (registry.deploy's `worse_than_live`, metrics.worse_than): both numbers, the way back, and the way to compare
+    first (also alembic_ops.deploy_model's)."""
+    from pgscore import metrics
+
+    w, name = rec["worse_than_live"], shlex.quote(rec["name"])
+    margin = (f"{metrics.WORSE_RMSE_SHARE:.0%} of it" if w["metric"] == "rmse"
+              else f"{metrics.WORSE_MARGIN[w['metric']]:g}")
+    return (f"{rec['name']} version {rec['version']} is live now with hold-out {w['metric']} {w['value']:.3f}, "
+            f"{'over' if w['metric'] == 'rmse' else 'under'} the {w['live_value']:.3f} of version "
+            f"{w['live_version']}, live before it, by more than {margin} (each measured on a fifth of its own "
+            f"training rows); to make version {w['live_version']} live again: {command(f'rollback {name}')}; to "
+            "compare a version before it goes live, deploy it with --no-activate and score it next to the live one, "
+            f"logged and never served: {command(f'shadow {name} VERSION')} (docs/guide.md, Retraining)")
 
 
 def _not_live_next(url, name, version) -> str:

@@ -9,6 +9,28 @@ HOLDOUT_SHARE = 0.2  # of the rows, held out (train_test_split's test_size)
 HOLDOUT_MIN_ROWS = 10  # fewer: no hold-out
 
 
+# deploy's note of a version made live with a worse hold-out metric than the live one's: the headline metric both
+# versions recorded (the first of these), and how much worse it may be before the note is printed: each version's is
+# measured on a fifth of its own training rows, so two equally good versions differ by sampling alone
+WORSE_MARGIN = {"auc": 0.01, "auc_ovr": 0.01, "accuracy": 0.01, "r2": 0.01}  # higher is better; by this much
+WORSE_RMSE_SHARE = 0.02  # lower is better: an rmse over the live one's by more than 2% of it
+
+
+def worse_than(new: dict | None, old: dict | None) -> tuple[str, float, float] | None:
+    """(metric, new value, old value) where the headline hold-out metric both records hold (auc, auc_ovr,
+    accuracy, r2, then rmse) is worse in `new` than in `old` beyond its margin; None where it is not, or where they
+    share none (a version deployed without --target records none)."""
+    new, old = new or {}, old or {}
+    for k in (*WORSE_MARGIN, "rmse"):
+        a, b = new.get(k), old.get(k)
+        if not (isinstance(a, (int, float)) and isinstance(b, (int, float))) or isinstance(a, bool) \
+                or isinstance(b, bool) or not (np.isfinite(a) and np.isfinite(b)):
+            continue
+        worse = a > b * (1 + WORSE_RMSE_SHARE) if k == "rmse" else a < b - WORSE_MARGIN[k]
+        return (k, float(a), float(b)) if worse else None
+    return None
+
+
 class HoldoutError(Exception):
     """The hold-out copy could not be trained on the data given (scikit-learn's refusal, or a class all in the
     hold-out): the data's problem, not pgscore's; the message says which."""

@@ -292,6 +292,10 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
             _check_same_task(name, known[0], task, classes)
         if known and not allow_feature_change:
             _check_same_features(name, known[0], names)
+        # the live version's hold-out metrics, which a version made live by this deploy is compared with (a note
+        # where its own are worse: metrics.worse_than)
+        live_before = _call(conn, "SELECT v.version, v.metrics FROM pgscore.model_versions v WHERE v.name = %s "
+                                  "AND v.live", (name,)) if activate else []
         (model_id, version, *_), = _call(
             conn, f"SELECT r.model_id, r.version{load} FROM pgscore.register_model(%s, {blob_sql}, %s, %s, %s, %s, "
                   f"%s, {ev_sql}, %s) AS r", (name, blob_arg, artifacts.sha256(blob), json.dumps(meta, default=_json),
@@ -304,6 +308,14 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
         rec["same_artifact"] = [v for (v,) in _call(
             conn, "SELECT v.version FROM pgscore.model_versions v WHERE v.name = %s AND v.sha256 = %s "
                   "AND v.version <> %s ORDER BY v.version", (name, rec["sha256"], version))]
+        if rec["live"] and live_before:
+            old_version, old_metrics = live_before[0]
+            if isinstance(old_metrics, str):  # (jsonb as text, on a connection that does not decode it)
+                old_metrics = json.loads(old_metrics)
+            worse = metrics.worse_than(rec.get("metrics"), old_metrics)
+            if worse:  # (metric, this version's, the version live before it's)
+                rec["worse_than_live"] = {"metric": worse[0], "value": worse[1], "live_value": worse[2],
+                                          "live_version": old_version}
     notes = [features.long_names_note(names), _codes_changed_note(known[0] if known else None, vocab, names)]
     if any(notes):
         rec["feature_note"] = "; ".join(filter(None, notes))
