@@ -518,7 +518,8 @@ SQL_CASES = [
      "22023", "pgscore.drift_stats_of: p_period_kind must be 'window' or 'day'"),
     ("performance_stats_of injection period kind",
      "SELECT * FROM pgscore.performance_stats_of(NULL, ARRAY[NULL, -1, 1, 1]::bigint[], %s)", (INJECT,), "22023",
-     "pgscore.performance_stats_of: p_period_kind must be 'window' or 'day', or NULL for all; got 'churn''; DROP"),
+     "pgscore.performance_stats_of: p_period_kind must be 'window' or 'day' or 'outcome_window' or 'both_windows', "
+     "or NULL for window and day; got 'churn''; DROP"),
     ("performance_stats_of no versions, misspelt period kind",
      "SELECT * FROM pgscore.performance_stats_of(true, '{}', 'windows')", (), "22023",
      "pgscore.performance_stats_of: p_period_kind must be 'window' or 'day'"),

@@ -135,3 +135,44 @@ def test_the_reader_reads_it_and_pgscore_drift_lists_its_alerts(late, db_url, ca
     assert cli.main(["drift", "churn", "--window", "1 hour", "--db", db_url]) == 1
     out = capsys.readouterr().out
     assert SUBJECT in out, out
+
+
+def test_alerts_reads_both_kinds_of_window_in_one_call_that_gives_each_as_its_own(late):
+    """alerts ranked judged_predictions twice (performance_stats_of once for window, once for outcome_window): 2.3
+    times 0122's cost (docs/performance.md, "By outcome time"); both_windows gives the two kinds in one pass, each
+    period's row as the kind's own call gives it, and firing (so alerts) calls it once."""
+    conn, *_ = late
+    cols = "period_kind, period, sort_order, n, positives, auc, accuracy, brier, status, firing, checks::text"
+    both = query(conn, f"SELECT {cols} FROM pgscore.performance_stats_of(false, NULL, 'both_windows') "  # noqa: S608
+                       "ORDER BY 1, 3")
+    each = query(conn, f"SELECT {cols} FROM pgscore.performance_stats_of(false, NULL, 'window') UNION ALL "  # noqa: S608
+                       f"SELECT {cols} FROM pgscore.performance_stats_of(false, NULL, 'outcome_window') ORDER BY 1, 3")
+    assert both == each and len(both) == 10
+    (defn,), = query(conn, "SELECT pg_get_viewdef('pgscore.firing'::regclass)")
+    assert defn.count("performance_stats_of(") == 1, defn
+    # the live rows of both subjects as before: by outcome time in every window, by prediction time since deploy
+    got = query(conn, "SELECT subject, window_name, metric, level, value FROM pgscore.alerts "
+                      "WHERE what = 'performance' AND NOT shadow ORDER BY 1, 2, 3")
+    want = sorted((("outcomes" if k == "window" else SUBJECT), p, c["metric"], c["level"], c["value"])
+                  for k, p, c in ((r[0], r[1], c) for r in query(
+                      conn, "SELECT period_kind, period, checks FROM pgscore.performance_stats_of(false, NULL, 'window') "
+                            "UNION ALL SELECT period_kind, period, checks "
+                            "FROM pgscore.performance_stats_of(false, NULL, 'outcome_window')") for c in r[2])
+                  if c["level"] in ("warn", "alert"))
+    assert got == want and any(r[0] == SUBJECT for r in got)
+
+
+def test_a_misspelt_kind_is_told_the_kinds_performance_stats_of_takes(late):
+    """performance_stats_of took outcome_window, but a caller who misspelt it was told p_period_kind must be 'window'
+    or 'day', or NULL for all: neither the kind it takes nor what NULL gives (window and day, not outcome_window)."""
+    conn, *_ = late
+    with pytest.raises(psycopg2.errors.InvalidParameterValue) as e:
+        query(conn, "SELECT * FROM pgscore.performance_stats_of(false, NULL, 'outcome_windows')")
+    assert e.value.diag.message_primary == (
+        "pgscore.performance_stats_of: p_period_kind must be 'window' or 'day' or 'outcome_window' or 'both_windows', "
+        "or NULL for window and day; got 'outcome_windows'")
+    # the drift functions' kinds are monitoring_periods' alone, as before
+    with pytest.raises(psycopg2.errors.InvalidParameterValue) as e:
+        query(conn, "SELECT * FROM pgscore.drift_counts('outcome_window')")
+    assert e.value.diag.message_primary == \
+        "pgscore.drift_counts: p_period_kind must be 'window' or 'day', or NULL for all; got 'outcome_window'"

@@ -44,6 +44,27 @@ COMMENT ON VIEW pgscore.firing IS 'Internal: every condition at warn or alert le
 
 COMMENT ON VIEW pgscore.alerts IS 'Every firing condition: drift of a feature or the score, of a classifier''s predicted-class mix (what class, subject mix, metric class_mix: pgscore.class_drift, since 0122; the live version''s alone), or realised performance, at warn or alert level in some window, of each model''s live version and of each shadow version scored next to it (shadow true)';
 
+-- check_period_kind as 0089 left it
+CREATE OR REPLACE FUNCTION pgscore.check_period_kind(p_function text, p_period_kind text)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_kinds CONSTANT text[] := ARRAY['window', 'day'];  -- monitoring_periods' period_kind
+BEGIN
+    IF p_period_kind IS NULL OR p_period_kind = ANY (v_kinds) THEN
+        RETURN p_period_kind;
+    END IF;
+    RAISE EXCEPTION '%: p_period_kind must be %, or NULL for all; got %', coalesce(p_function, 'pgscore'),
+          (SELECT string_agg(quote_literal(k), ' or ' ORDER BY i) FROM unnest(v_kinds) WITH ORDINALITY u(k, i)),
+          quote_literal(p_period_kind)
+        USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'p_period, a window''s name or a UTC day (YYYY-MM-DD), picks one period of that kind';
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.check_period_kind(text, text) IS 'Internal: p_period_kind if it is a kind of period monitoring_periods gives (window or day) or NULL; else an error (22023) naming p_function, the kinds and the value given';
+
 -- Realised performance per live model and period (p_by_version false: each outcome against the newest
 -- prediction of any version, judged_predictions), or per version (true: each outcome against each
 -- version's own, judged_predictions_by_version; every version an outcome judges, and each live one): a

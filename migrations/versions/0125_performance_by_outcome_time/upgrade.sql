@@ -54,6 +54,32 @@ SELECT name AS model, version, decile, count(*) AS n, avg(score) AS mean_score, 
  GROUP BY name, version, decile
  ORDER BY model, decile;
 
+-- check_period_kind names performance_stats_of's own kinds (outcome_window, both_windows) in its error, and what
+-- NULL gives it: a caller who misspelt outcome_window was told 'window' or 'day', or NULL for all
+CREATE OR REPLACE FUNCTION pgscore.check_period_kind(p_function text, p_period_kind text)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    -- monitoring_periods' period_kind; and performance_stats_of's own (migration 0125), which its error names:
+    -- it said "must be 'window' or 'day', or NULL for all" to a caller of outcome_window who mistyped it
+    v_perf  CONSTANT boolean := p_function IS NOT DISTINCT FROM 'pgscore.performance_stats_of';
+    v_kinds CONSTANT text[] := ARRAY['window', 'day']
+                               || CASE WHEN v_perf THEN ARRAY['outcome_window', 'both_windows'] ELSE '{}' END;
+BEGIN
+    IF p_period_kind IS NULL OR p_period_kind = ANY (v_kinds) THEN
+        RETURN p_period_kind;
+    END IF;
+    RAISE EXCEPTION '%: p_period_kind must be %, or NULL for %; got %', coalesce(p_function, 'pgscore'),
+          (SELECT string_agg(quote_literal(k), ' or ' ORDER BY i) FROM unnest(v_kinds) WITH ORDINALITY u(k, i)),
+          CASE WHEN v_perf THEN 'window and day' ELSE 'all' END, quote_literal(p_period_kind)
+        USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'p_period, a window''s name or a UTC day (YYYY-MM-DD), picks one period of that kind';
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.check_period_kind(text, text) IS 'Internal: p_period_kind if it is a kind of period monitoring_periods gives (window or day) or NULL, for pgscore.performance_stats_of also outcome_window or both_windows (migration 0125); else an error (22023) naming p_function, its kinds and the value given';
+
 -- Realised performance per live model and period (p_by_version false: each outcome against the newest
 -- prediction of any version, judged_predictions), or per version (true: each outcome against each
 -- version's own, judged_predictions_by_version; every version an outcome judges, and each live one): a
@@ -84,16 +110,18 @@ SET work_mem = '64MB'
 SET extra_float_digits = 1
 ROWS 100
 AS $fn$
--- (outcome_window is this function's alone: the drift functions count values logged, which have no outcome)
-SELECT pgscore.check_period_kind('pgscore.performance_stats_of', nullif(p_period_kind, 'outcome_window'));
+-- (outcome_window and both_windows are this function's alone: the drift functions count values logged, which have
+-- no outcome; check_period_kind names them for this function)
+SELECT pgscore.check_period_kind('pgscore.performance_stats_of', p_period_kind);
 WITH periods AS MATERIALIZED (
     SELECT q.*, row_number() OVER ()::integer AS pid
       FROM (SELECT mp.period_kind, mp.period, mp.sort_order, mp.starts, mp.ends FROM pgscore.monitoring_periods mp
              WHERE p_period_kind IS NULL OR mp.period_kind = p_period_kind
+                OR (p_period_kind = 'both_windows' AND mp.period_kind = 'window')
             UNION ALL
-            -- (0125) the windows again, by when the outcomes were recorded
+            -- (0125) the windows again, by when the outcomes were recorded (both_windows: alerts' one pass)
             SELECT 'outcome_window', mp.period, mp.sort_order, mp.starts, mp.ends FROM pgscore.monitoring_periods mp
-             WHERE p_period_kind = 'outcome_window' AND mp.period_kind = 'window') q),
+             WHERE p_period_kind IN ('outcome_window', 'both_windows') AND mp.period_kind = 'window') q),
 jp AS MATERIALIZED (
     SELECT x.model_id, x.task, x.predicted_at, x.score, x.y, x.y_value, x.threshold,
            x.label = x.outcome #>> '{}' AS label_right, x.outcome_id
@@ -115,7 +143,7 @@ j AS (
     SELECT jp.*, p.pid
       FROM jp JOIN pgscore.outcomes o ON o.outcome_id = jp.outcome_id
       JOIN periods p ON p.period_kind = 'outcome_window' AND o.recorded_at >= p.starts AND o.recorded_at < p.ends
-     WHERE p_period_kind = 'outcome_window'
+     WHERE p_period_kind IN ('outcome_window', 'both_windows')
 ),
 r AS (
     SELECT j.*, rank() OVER (PARTITION BY j.model_id, j.pid ORDER BY j.score)
@@ -336,7 +364,7 @@ SELECT b.model_id, b.name, b.version, b.task, b.period_kind, b.period, b.sort_or
         CASE b.task WHEN 'binary' THEN ARRAY[fl.auc_drop, fl.accuracy_drop, fl.brier_rise]
                     WHEN 'multiclass' THEN ARRAY[fl.accuracy_drop] ELSE ARRAY[fl.rmse_rise] END) c
 $fn$;
-COMMENT ON FUNCTION pgscore.performance_stats_of(boolean, bigint[], text) IS 'performance_stats(p_by_version) for the model versions p_model_ids alone (NULL: every one it gives) in the periods of kind p_period_kind (window or day; NULL: both; since 0125 outcome_window, by name alone: each window holding the judged predictions whose outcome was recorded within it, whenever made): their rows as performance_stats gives them, without ranking the predictions of other versions or periods; the views of realised performance read it for the periods they report (realised_performance and alerts the windows, realised_performance_by_outcome_time and alerts the outcome windows, performance_by_day the days), shadow_performance_stats for the shadow versions';
+COMMENT ON FUNCTION pgscore.performance_stats_of(boolean, bigint[], text) IS 'performance_stats(p_by_version) for the model versions p_model_ids alone (NULL: every one it gives) in the periods of kind p_period_kind (window or day; NULL: both; since 0125 outcome_window, by name alone: each window holding the judged predictions whose outcome was recorded within it, whenever made; both_windows: window and outcome_window in one pass, as alerts reads them): their rows as performance_stats gives them, without ranking the predictions of other versions or periods; the views of realised performance read it for the periods they report (realised_performance and alerts the windows, realised_performance_by_outcome_time the outcome windows, alerts both_windows, performance_by_day the days), shadow_performance_stats for the shadow versions';
 
 -- (migration 0125) realised_performance by outcome time: per live model and window, the judged predictions whose
 -- outcome was recorded within the window, whenever they were made (performance_stats_of's outcome windows), in
@@ -404,11 +432,17 @@ SELECT s.name AS model, s.version, s.kind AS what, s.feature AS subject, s.perio
  CROSS JOIN LATERAL jsonb_to_recordset(s.checks) c(metric text, value float8, warn float8, alert float8, level text)
  WHERE c.level IN ('warn', 'alert')
 UNION ALL
-SELECT r.name, r.version, 'performance', 'outcomes', r.period, r.sort_order, c.metric, (c.value)::float8,
-       (CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END)::float8, c.level, false
-  FROM pgscore.performance_stats_of(false, NULL, 'window') r
+-- the live versions' realised performance in the windows by prediction time (subject 'outcomes') and, since
+-- migration 0125, by outcome time (subject 'outcomes by recorded time': the judged predictions whose outcome was
+-- recorded in the window), in one call: judged_predictions, its sort and the unmatched outcomes read once (two
+-- calls, one a kind, cost alerts 2.3 times what 0122's did; docs/performance.md, "By outcome time")
+SELECT r.name, r.version, 'performance',
+       CASE r.period_kind WHEN 'window' THEN 'outcomes' ELSE 'outcomes by recorded time' END, r.period,
+       r.sort_order, c.metric, (c.value)::float8, (CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END)::float8,
+       c.level, false
+  FROM pgscore.performance_stats_of(false, NULL, 'both_windows') r
  CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text)
- WHERE r.period_kind = 'window' AND c.level IN ('warn', 'alert')
+ WHERE r.period_kind IN ('window', 'outcome_window') AND c.level IN ('warn', 'alert')
 UNION ALL
 -- each shadow version of a model with a live version: its drift against its own baseline, and its realised
 -- performance judged by its own predictions (shadow_performance_stats: the shadows' alone, in the windows)
@@ -423,14 +457,6 @@ SELECT r.name, r.version, 'performance', 'outcomes', r.period, r.sort_order, c.m
   FROM pgscore.shadow_performance_stats() r
  CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text)
  WHERE c.level IN ('warn', 'alert')
-UNION ALL
--- the live versions' realised performance by outcome time (migration 0125): the judged predictions whose outcome
--- was recorded in the window, subject 'outcomes by recorded time'
-SELECT r.name, r.version, 'performance', 'outcomes by recorded time', r.period, r.sort_order, c.metric,
-       (c.value)::float8, (CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END)::float8, c.level, false
-  FROM pgscore.performance_stats_of(false, NULL, 'outcome_window') r
- CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text)
- WHERE r.period_kind = 'outcome_window' AND c.level IN ('warn', 'alert')
 UNION ALL
 -- the live versions' predicted-class mix (migration 0122): what 'class', subject 'mix'
 SELECT s.name, s.version, 'class', 'mix', s.window_name, s.sort_order, c.metric, c.value,
