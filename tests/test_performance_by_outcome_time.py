@@ -176,3 +176,23 @@ def test_a_misspelt_kind_is_told_the_kinds_performance_stats_of_takes(late):
         query(conn, "SELECT * FROM pgscore.drift_counts('outcome_window')")
     assert e.value.diag.message_primary == \
         "pgscore.drift_counts: p_period_kind must be 'window' or 'day', or NULL for all; got 'outcome_window'"
+
+
+def test_a_correction_moves_its_prediction_to_its_window_and_a_duplicate_counts_once(late):
+    """record_outcome inserts (no upsert): a correction is a new row, recorded now, and the prediction is judged by
+    it (the newest observed) in the windows of its recorded_at, no longer where the first landed; an outcome recorded
+    twice judges its prediction once. Per version (p_by_version) the same."""
+    conn, p, y_new, y_old = late
+    # k600 was recorded 9 days ago (since deploy alone); corrected now, observed when the first was
+    (obs,), = query(conn, "SELECT observed_at FROM pgscore.outcomes WHERE entity_key = 'k600'")
+    query(conn, "SELECT pgscore.record_outcome('churn', 'k600', %s, %s)", (int(1 - y_old[0]), obs))
+    # k0 (recorded now) recorded again, the same outcome, the same observed_at
+    (obs0, out0), = query(conn, "SELECT observed_at, outcome::text FROM pgscore.outcomes WHERE entity_key = 'k0'")
+    query(conn, "SELECT pgscore.record_outcome('churn', 'k0', %s::jsonb #>> '{}', %s)", (out0, obs0))
+    for by_version in (False, True):
+        rows = {r[0]: r[1:] for r in query(
+            conn, "SELECT period, n, positives FROM pgscore.performance_stats_of(%s, NULL, 'outcome_window') "
+                  "WHERE period_kind = 'outcome_window'", (by_version,))}
+        y = np.append(y_new, 1 - y_old[0])
+        assert rows["1 hour"] == (601, int(y.sum())), by_version
+        assert rows["since deploy"] == (1000, int(y_new.sum() + y_old[1:].sum() + 1 - y_old[0])), by_version
