@@ -213,13 +213,20 @@ def test_refused_as_before_where_the_words_cannot_be_coded(db_url):
     assert "fitted on text categories" in e.value.message and "given it after another transformer" in e.value.detail
 
 
-def test_rescoring_on_insert_codes_the_profile_tables_text_columns(conn, db_url):
+def wired(conn, db_url):
+    """The binary model deployed as 'm' and the customers table (text columns) wired to rescore it on an insert
+    into events; the model and its training data."""
     model, X, y = binary_model()
     registry.deploy(db_url, "m", model, X, y, feature_names=NAMES)
     make_table(conn)
     query(conn, "ALTER TABLE customers ADD COLUMN scored_at timestamptz")
     query(conn, "CREATE TABLE events (customer_id int)")
     query(conn, "SELECT pgscore.attach_rescoring('events', 'customers', 'customer_id', 'm', 's', p_profile_key => 'id')")
+    return model, X, y
+
+
+def test_rescoring_on_insert_codes_the_profile_tables_text_columns(conn, db_url):
+    model, X, y = wired(conn, db_url)
     query(conn, "INSERT INTO events SELECT id FROM customers")
     want = dict(zip([r[0] for r in ROWS], original_scores(model, ROWS)))
     got = dict(query(conn, "SELECT id, s FROM customers"))
@@ -239,12 +246,7 @@ def test_a_version_made_live_over_a_wired_text_table_and_the_downgrade_refused_w
     column and category_code with it."""
     from pgscore import migrate
 
-    model, X, y = binary_model()
-    registry.deploy(db_url, "m", model, X, y, feature_names=NAMES)
-    make_table(conn)
-    query(conn, "ALTER TABLE customers ADD COLUMN scored_at timestamptz")
-    query(conn, "CREATE TABLE events (customer_id int)")
-    query(conn, "SELECT pgscore.attach_rescoring('events', 'customers', 'customer_id', 'm', 's', p_profile_key => 'id')")
+    model, X, y = wired(conn, db_url)
     assert registry.deploy(db_url, "m", model, X, y, feature_names=NAMES)["live"]
     query(conn, "INSERT INTO events VALUES (3)")
     (s,), = query(conn, "SELECT s FROM customers WHERE id = 3")
