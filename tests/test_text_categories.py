@@ -331,3 +331,36 @@ def test_each_encoder_of_words_converts_exactly(kind):
         want = model.predict_proba(rows[1:])
         codes = codes[1:]
     assert np.allclose(converted.predict_proba(codes), want, rtol=0, atol=1e-12)
+
+
+def test_an_enum_column_and_a_domain_over_text_are_coded(conn, db_url):
+    """A category held in a PostgreSQL ENUM column (or a domain over text) for a feature with words: predict_batch,
+    score_table and rescoring code it as its label, as to_jsonb(c) does; it was refused as 'not a number' (42846),
+    its hint saying to compute a number in the query. A feature with no words still refuses an ENUM column."""
+    model, X, y = binary_model()
+    registry.deploy(db_url, "m", model, X, y, feature_names=NAMES)
+    query(conn, "CREATE TYPE region_t AS ENUM ('east', 'west', 'north', 'south', 'mars')")
+    query(conn, "CREATE DOMAIN plan_d AS text")
+    query(conn, "CREATE TABLE t_enum (id int PRIMARY KEY, age float8, region region_t, plan plan_d, s float8, "
+                "scored_at timestamptz)")
+    for row in ROWS:
+        query(conn, "INSERT INTO t_enum (id, age, region, plan) VALUES (%s, %s, %s, %s)", row)
+    want = dict(zip([r[0] for r in ROWS], original_scores(model, ROWS)))
+    batch = dict(query(conn, "SELECT key::int, score FROM pgscore.predict_batch('m', "
+                             "'SELECT id, age, region, plan FROM t_enum')"))
+    assert max(abs(batch[k] - want[k]) for k in want) < 1e-9
+    query(conn, "CALL pgscore.score_table('m', 't_enum', 'id', 's', 3)")
+    table = dict(query(conn, "SELECT id, s FROM t_enum"))
+    assert max(abs(table[k] - want[k]) for k in want) < 1e-9
+    query(conn, "UPDATE t_enum SET s = NULL")
+    query(conn, "CREATE TABLE events (customer_id int)")
+    query(conn, "SELECT pgscore.attach_rescoring('events', 't_enum', 'customer_id', 'm', 's', p_profile_key => 'id')")
+    query(conn, "INSERT INTO events SELECT id FROM t_enum")
+    got = dict(query(conn, "SELECT id, s FROM t_enum"))
+    assert max(abs(got[k] - want[k]) for k in want) < 1e-9
+    # an ENUM column for a feature with no words (age): refused as before
+    query(conn, "CREATE TYPE age_t AS ENUM ('young', 'old')")
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "SELECT count(*) FROM pgscore.predict_batch('m', "
+                    "'SELECT id, ''young''::age_t AS age, region, plan FROM t_enum')")
+    assert e.value.pgcode == "42846" and "feature 'age' is a column of type public.age_t" in e.value.diag.message_primary

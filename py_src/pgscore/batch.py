@@ -316,7 +316,10 @@ _TYPES = ("SELECT t.oid AS typid, pg_catalog.format_type(t.oid, NULL) AS name, "
           # (a CASE, not NULLIF, which names an unqualified =)
           "CASE WHEN t.typbasetype OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN t.oid ELSE t.typbasetype END "
           "OPERATOR(pg_catalog.=) 'pg_catalog.bool'::pg_catalog.regtype "
-          "AS boolean, t.typcategory OPERATOR(pg_catalog.=) 'S' AS text "
+          "AS boolean, t.typcategory OPERATOR(pg_catalog.=) 'S' AS text, "
+          # an ENUM, or a domain over one (a domain has its base type's category): a category's word, coded where
+          # the feature has words (0123)
+          "t.typcategory OPERATOR(pg_catalog.=) 'E' AS enum "
           "FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.oid[])")
 _FEATURE_NUMBER = ("SELECT pg_catalog.to_regprocedure('pgscore.feature_number(pg_catalog.text, pg_catalog.text, "
                    "pg_catalog.text)') IS NOT NULL AS found, pg_catalog.to_regprocedure('pgscore.feature_number("
@@ -340,7 +343,12 @@ def _number_types(plpy, model, columns: dict, table=None, profiles=None) -> tupl
     and its type, and the hint a number column of that name (a cast of this one, or a generated column)."""
     types = {r["typid"]: r for r in plpy.execute(plpy.prepare(_TYPES, ["pg_catalog.oid[]"]),
                                                  [sorted(set(columns.values()))])}
+    words = getattr(model, "text_categories", None) or {}
+    # an ENUM column of a feature with words (0123): its label is the word, coded as a text column's
+    labels = {f for f, typid in columns.items() if types[typid]["enum"] and f in words}
     for f, typid in columns.items():
+        if f in labels:
+            continue
         if not (types[typid]["numeric"] or types[typid]["boolean"]) and profiles is not None:
             col = quote_ident(plpy, f)
             raise InvalidModel(f"model {model.label}: feature {literal(f)} is read from column {literal(f)} of the "
@@ -372,7 +380,7 @@ def _number_types(plpy, model, columns: dict, table=None, profiles=None) -> tupl
         if not found["found"]:  # a schema before migration 0039
             texts = set()
         keyed = found["keyed"]  # (before 0081: the model and the feature alone)
-    return {f for f, typid in columns.items() if types[typid]["boolean"]}, texts, keyed
+    return {f for f, typid in columns.items() if types[typid]["boolean"]}, texts | labels, keyed
 
 
 def check_chunk_size(chunk_size) -> int:
