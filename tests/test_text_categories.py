@@ -364,3 +364,34 @@ def test_an_enum_column_and_a_domain_over_text_are_coded(conn, db_url):
         query(conn, "SELECT count(*) FROM pgscore.predict_batch('m', "
                     "'SELECT id, ''young''::age_t AS age, region, plan FROM t_enum')")
     assert e.value.pgcode == "42846" and "feature 'age' is a column of type public.age_t" in e.value.diag.message_primary
+
+
+def test_a_char_column_is_coded_as_the_model_was_fitted_on_it(conn, db_url):
+    """A char(n) column: PostgreSQL gives its words blank-padded (psycopg2, pandas.read_sql, COPY and to_jsonb
+    alike), so a model fitted on words read from it knows 'east    '; one fitted elsewhere knows 'east'. The SQL
+    paths (predict_batch, score_table) code the padded word where the model knows it, else the word its cast to
+    text cuts: they cut the blanks always, which coded every word of the first model as unknown (-1), silently,
+    where scoring by name (to_jsonb) scored them right."""
+    query(conn, "CREATE TABLE t_char (id int PRIMARY KEY, age float8, region char(8), plan char(9), s float8)")
+    for row in ROWS:
+        query(conn, "INSERT INTO t_char (id, age, region, plan) VALUES (%s, %s, %s, %s)", row)
+    rows = query(conn, "SELECT id, age, region, plan FROM t_char ORDER BY id")
+    assert rows[0][2] == "east    "  # (as psycopg2 reads it)
+    X, y = words_data()
+    padded = np.array([[a, r if r != r else r.ljust(8), p if p != p else p.ljust(9)] for a, r, p in X], dtype=object)
+    for name, Xt, scored in (("padded", padded, rows), ("trimmed", X, ROWS)):
+        ct = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), [1, 2]),
+                                ("num", SimpleImputer(), [0])])
+        model = Pipeline([("ct", ct), ("lr", LogisticRegression(max_iter=1000))]).fit(Xt, y)
+        registry.deploy(db_url, name, model, Xt, y, feature_names=NAMES)
+        want = dict(zip([r[0] for r in ROWS], original_scores(model, scored)))
+        batch = dict(query(conn, "SELECT key::int, score FROM pgscore.predict_batch(%s, "
+                                 "'SELECT id, age, region, plan FROM t_char')", (name,)))
+        assert max(abs(batch[k] - want[k]) for k in want) < 1e-9, name
+        query(conn, "UPDATE t_char SET s = NULL")
+        query(conn, "CALL pgscore.score_table(%s, 't_char', 'id', 's', 3)", (name,))
+        table = dict(query(conn, "SELECT id, s FROM t_char"))
+        assert max(abs(table[k] - want[k]) for k in want) < 1e-9, name
+        if name == "padded":  # by name: the padded words, as to_jsonb gives them
+            by_name = dict(query(conn, "SELECT id, pgscore.score('padded', to_jsonb(c) - 'id' - 's') FROM t_char c"))
+            assert max(abs(by_name[k] - want[k]) for k in want) < 1e-9

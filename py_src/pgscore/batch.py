@@ -279,9 +279,9 @@ def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = N
                            hint="name a column after each feature" + (
                                " (the counters' new values are read by those names)" if exprs else
                                ", or give one float8[] column named features"))
-    as_int, as_text, keyed = _number_types(plpy, model,
-                                           {f: columns[f] for f in model.feature_names if f not in exprs}, table,
-                                           profiles)
+    as_int, as_text, keyed, padded = _number_types(plpy, model,
+                                                   {f: columns[f] for f in model.feature_names if f not in exprs},
+                                                   table, profiles)
     keyed = keyed and key is not None
     lit = functools.partial(quote_literal, plpy)
     words = getattr(model, "text_categories", None) or {}  # each text feature's words (0123): a text column coded
@@ -294,7 +294,10 @@ def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = N
         if f in as_text and f in words:  # a word: its code, -1 for one the model does not know (0123)
             col = f"{alias}.{q(f)}::pg_catalog.text"
             vocab = "ARRAY[" + ", ".join(lit(w) for w in words[f]) + "]::pg_catalog.text[]"
-            return (f"CASE WHEN {col} IS NULL THEN NULL ELSE coalesce(pg_catalog.array_position({vocab}, "
+            # a char(n)'s word as PostgreSQL gives it (blank-padded: psycopg2, COPY, to_jsonb) where the model
+            # knows it so, else as its cast to text cuts it
+            pad = f"pg_catalog.array_position({vocab}, pg_catalog.concat({alias}.{q(f)})), " if f in padded else ""
+            return (f"CASE WHEN {col} IS NULL THEN NULL ELSE coalesce({pad}pg_catalog.array_position({vocab}, "
                     f"{col}), 0) OPERATOR(pg_catalog.-) 1 END::pg_catalog.float8")
         if f in as_text:
             by = f", ({key})::pg_catalog.text" if keyed else ""
@@ -319,7 +322,10 @@ _TYPES = ("SELECT t.oid AS typid, pg_catalog.format_type(t.oid, NULL) AS name, "
           "AS boolean, t.typcategory OPERATOR(pg_catalog.=) 'S' AS text, "
           # an ENUM, or a domain over one (a domain has its base type's category): a category's word, coded where
           # the feature has words (0123)
-          "t.typcategory OPERATOR(pg_catalog.=) 'E' AS enum "
+          "t.typcategory OPERATOR(pg_catalog.=) 'E' AS enum, "
+          # char(n), or a domain over it: its words blank-padded where PostgreSQL gives them (0123)
+          "CASE WHEN t.typbasetype OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN t.oid ELSE t.typbasetype END "
+          "OPERATOR(pg_catalog.=) 'pg_catalog.bpchar'::pg_catalog.regtype AS padded "
           "FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.oid[])")
 _FEATURE_NUMBER = ("SELECT pg_catalog.to_regprocedure('pgscore.feature_number(pg_catalog.text, pg_catalog.text, "
                    "pg_catalog.text)') IS NOT NULL AS found, pg_catalog.to_regprocedure('pgscore.feature_number("
@@ -331,10 +337,11 @@ def _type_name(plpy, typid) -> str:
                         [typid])[0]["t"]
 
 
-def _number_types(plpy, model, columns: dict, table=None, profiles=None) -> tuple[set, set, bool]:
+def _number_types(plpy, model, columns: dict, table=None, profiles=None) -> tuple[set, set, bool, set]:
     """The feature columns that are booleans (scored as 1 and 0), those of a string type (text,
     varchar: read through pgscore.feature_number, whose error names the model and the feature, where the
-    server has it), and whether the server has the feature_number that names the row's key too (0081); an
+    server has it; an ENUM of a feature with words too), whether the server has the feature_number that names
+    the row's key too (0081), and the char(n) columns (whose words PostgreSQL gives blank-padded); an
     InvalidModel naming the first column whose type does not convert to a number at
     all (a date, jsonb), instead of PostgreSQL's cast error. Its hint says where to compute the number:
     in the query (predict_batch's), or, for `table`'s columns (score_table's, which takes no query), in a
@@ -380,7 +387,8 @@ def _number_types(plpy, model, columns: dict, table=None, profiles=None) -> tupl
         if not found["found"]:  # a schema before migration 0039
             texts = set()
         keyed = found["keyed"]  # (before 0081: the model and the feature alone)
-    return {f for f, typid in columns.items() if types[typid]["boolean"]}, texts | labels, keyed
+    return ({f for f, typid in columns.items() if types[typid]["boolean"]}, texts | labels, keyed,
+            {f for f, typid in columns.items() if types[typid]["padded"]})
 
 
 def check_chunk_size(chunk_size) -> int:
