@@ -242,8 +242,8 @@ def test_rescoring_on_insert_codes_the_profile_tables_text_columns(conn, db_url)
 def test_a_version_made_live_over_a_wired_text_table_and_the_downgrade_refused_while_one_is_live(conn, db_url):
     """A new version made live while a profile table with text columns is wired to the name: the go-live check
     (check_live_version_fed) takes the text columns. Below 0123 nothing codes the words: the downgrade is
-    refused while a live (or shadow) version has text categories, naming it; after a retire it goes, and the
-    column and category_code with it."""
+    refused while a live (or shadow) version has text categories, naming it; after a retire it goes, and
+    category_code with it (the column kept, as versions have words)."""
     from pgscore import migrate
 
     model, X, y = wired(conn, db_url)
@@ -258,10 +258,11 @@ def test_a_version_made_live_over_a_wired_text_table_and_the_downgrade_refused_w
     registry.retire(db_url, "m")
     migrate.downgrade(db_url, "0122")
     assert migrate.current(db_url) == "0122"
+    # (the column kept: versions 1 and 2 have words, test_the_downgrade_keeps_the_words_of_versions_that_are_not_live)
     assert query(conn, "SELECT count(*) FROM pg_attribute WHERE attrelid = 'pgscore.models'::regclass "
-                       "AND attname = 'text_categories'") == [(0,)]
+                       "AND attname = 'text_categories' AND NOT attisdropped") == [(1,)]
     assert query(conn, "SELECT to_regprocedure('pgscore.category_code(text, text, text)')") == [(None,)]
-    # py_src on the older schema: a model fitted on codes deploys and scores (no column to read or write)
+    # py_src on the older schema: a model fitted on codes deploys and scores
     assert registry.deploy(db_url, "n", LogisticRegression().fit([[0.0], [1.0]], [0, 1]), None,
                            feature_names=["x"])["text_categories"] is None
 
@@ -395,3 +396,28 @@ def test_a_char_column_is_coded_as_the_model_was_fitted_on_it(conn, db_url):
         if name == "padded":  # by name: the padded words, as to_jsonb gives them
             by_name = dict(query(conn, "SELECT id, pgscore.score('padded', to_jsonb(c) - 'id' - 's') FROM t_char c"))
             assert max(abs(by_name[k] - want[k]) for k in want) < 1e-9
+
+
+def test_the_downgrade_keeps_the_words_of_versions_that_are_not_live(conn, db_url):
+    """A version with words that is neither live nor shadow (an older version, a retired model's) can be made live
+    again (rollback, activate): its words are what scores it by name and codes a text column. The downgrade dropped
+    them with the column (in the registry, whose rows are immutable), and an upgrade again could not give them
+    back: that version then refused every word, for ever. The column stays (a NOTICE names the versions) where a
+    version has words, and the upgrade again finds them; where none has, it goes as before."""
+    from pgscore import migrate
+
+    model, X, y = binary_model()
+    registry.deploy(db_url, "m", model, X, y, feature_names=NAMES)
+    registry.retire(db_url, "m")
+    migrate.downgrade(db_url, "0122")
+    assert migrate.current(db_url) == "0122"
+    assert query(conn, "SELECT text_categories FROM pgscore.models WHERE name = 'm'") == [(
+        {"region": sorted(REGIONS), "plan": PLANS},)]
+    assert query(conn, "SELECT to_regprocedure('pgscore.category_code(text, text, text)')") == [(None,)]
+    migrate.upgrade(db_url)
+    assert migrate.current(db_url) == migrate.head()
+    registry.activate(db_url, "m", 1)
+    make_table(conn)
+    want = dict(zip([r[0] for r in ROWS], original_scores(model, ROWS)))
+    by_name = dict(query(conn, "SELECT id, pgscore.score('m', to_jsonb(c) - 'id' - 's') FROM customers c"))
+    assert max(abs(by_name[k] - want[k]) for k in want) < 1e-9

@@ -1,6 +1,8 @@
 -- 0123 text_categories, undone: refused while a live or shadow version has text categories (before 0123 nothing
 -- codes its words: every call by name with a word, and every text column, would fail); else category_code goes,
--- the view as 0054 left it (its grants and its columns' comments kept), and the column
+-- the view as 0054 left it (its grants and its columns' comments kept), and the column where no version has words:
+-- the registry's rows are immutable, and another version's (an older one, a retired model's, which can be made
+-- live again) would be lost for good, so the column stays where one has them, for the upgrade again to find
 DO $do$
 DECLARE
     v_versions text;
@@ -60,4 +62,17 @@ END
 $do$;
 DROP TABLE pgscore_0123_view_state, pgscore_0123_view_acl;
 
-ALTER TABLE pgscore.models DROP COLUMN text_categories;
+DO $do$
+DECLARE
+    v_versions text;
+BEGIN
+    SELECT string_agg(format('%s version %s', m.name, m.version), ', ' ORDER BY m.name, m.version) INTO v_versions
+      FROM pgscore.models m
+     WHERE m.text_categories IS NOT NULL;
+    IF v_versions IS NULL THEN
+        ALTER TABLE pgscore.models DROP COLUMN text_categories;
+    ELSE
+        RAISE NOTICE 'pgscore.models.text_categories kept: % take(s) text categories (the registry''s rows are immutable); pgscore before 0123 cannot score them by word, and an upgrade again serves them as before', v_versions;
+    END IF;
+END
+$do$;

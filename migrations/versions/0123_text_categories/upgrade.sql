@@ -2,7 +2,8 @@
 -- deploys as trained: deploy stores it converted to take each word's code (its place among the encoder's
 -- categories) and keeps each text feature's words here; scoring by name and from a text column codes a word, and
 -- pgscore.category_code gives the code to a caller that builds the float8[] itself
-ALTER TABLE pgscore.models ADD COLUMN text_categories jsonb;
+-- (IF NOT EXISTS: the downgrade keeps the column where a version has words, the registry's rows being immutable)
+ALTER TABLE pgscore.models ADD COLUMN IF NOT EXISTS text_categories jsonb;
 COMMENT ON COLUMN pgscore.models.text_categories IS 'Each text feature''s words, in the order of their codes (a word''s code is its place, from 0): {"plan": ["basic", "plus", "pro"]}; NULL when the model takes no words (migration 0123)';
 
 -- (the column at the end: CREATE OR REPLACE keeps the view's grants and its columns' comments)
