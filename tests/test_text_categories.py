@@ -421,3 +421,20 @@ def test_the_downgrade_keeps_the_words_of_versions_that_are_not_live(conn, db_ur
     want = dict(zip([r[0] for r in ROWS], original_scores(model, ROWS)))
     by_name = dict(query(conn, "SELECT id, pgscore.score('m', to_jsonb(c) - 'id' - 's') FROM customers c"))
     assert max(abs(by_name[k] - want[k]) for k in want) < 1e-9
+
+
+def test_a_chunks_refusal_of_an_unknown_word_says_word_not_category_minus_one(conn, db_url):
+    """A strict encoder's refusal in a chunk of rows (score_table, predict_batch) said `feature 'region' has unknown
+    category -1.0`: a code the caller never wrote, of a feature it passes as words. It says `holds an unknown word
+    (code -1)`, its hint the words it knows, as one row's refusal does."""
+    model, X, y = binary_model(handle_unknown="error")
+    registry.deploy(db_url, "strict", model, X, y, feature_names=NAMES)
+    make_table(conn)
+    for sql in ("CALL pgscore.score_table('strict', 'customers', 'id', 's', 3)",
+                "SELECT count(*) FROM pgscore.predict_batch('strict', 'SELECT id, age, region, plan FROM customers')"):
+        with pytest.raises(psycopg2.Error) as e:
+            query(conn, sql)
+        assert e.value.pgcode == "22023"
+        assert "feature 'region' holds an unknown word (code -1)" in e.value.diag.message_primary, sql
+        assert "-1.0" not in e.value.diag.message_primary
+        assert "the words it knows: 'east', 'north', 'south', 'west'" in e.value.diag.message_hint

@@ -452,6 +452,10 @@ class Loaded:
         hint = None
         if named in self.text_categories and codes is not None:  # (a chunk's: the words it knows, not the codes)
             hint = _words_hint(self.text_categories[named])
+            # (and the word the caller passed, not a code it never wrote: -1 is an unknown word, NaN a NULL)
+            msg = _UNKNOWN_CODE.sub(lambda c: "holds an unknown word (code -1)" if float(c.group(1)) == -1 else
+                                    "holds NULL" if c.group(1).lower() == "nan" else
+                                    f"holds the code {float(c.group(1)):g}, none of its words'", msg)
         elif codes is not None:
             hint = _category_hint(codes)
         elif kind == "NaN":
@@ -463,6 +467,10 @@ class Loaded:
         err.feature = missing  # batch.scored names the key of the first row with such a value in it
         err.refusal = kind
         return err
+
+
+# the evaluator's refusal of a code it does not know (compiled: `has unknown category -1.0`)
+_UNKNOWN_CODE = re.compile(r"has unknown category (-?\d+(?:\.\d*)?(?:e[-+]?\d+)?|nan)", re.IGNORECASE)
 
 
 def _words_hint(words, shown=10) -> str:
