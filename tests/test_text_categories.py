@@ -438,3 +438,17 @@ def test_a_chunks_refusal_of_an_unknown_word_says_word_not_category_minus_one(co
         assert "feature 'region' holds an unknown word (code -1)" in e.value.diag.message_primary, sql
         assert "-1.0" not in e.value.diag.message_primary
         assert "the words it knows: 'east', 'north', 'south', 'west'" in e.value.diag.message_hint
+
+
+def test_the_drift_views_count_unknown_words_out_of_range(conn, db_url):
+    """The audit log holds the codes the model read, an unknown word -1: below the baseline's range (codes 0 and up),
+    so the drift views' out_of_range is the share of unknown words, and a NULL is in null_rate (docs/sql.md)."""
+    model, X, y = binary_model()
+    registry.deploy(db_url, "m", model, X, y, feature_names=NAMES)
+    query(conn, "SELECT pgscore.score('m', jsonb_build_object('age', 40, 'region', CASE WHEN i % 10 = 0 THEN 'mars' "
+                "WHEN i % 10 = 1 THEN NULL ELSE 'east' END, 'plan', 'pro')) FROM generate_series(1, 200) i")
+    assert query(conn, "SELECT count(*) FILTER (WHERE features[2] = -1), count(*) FILTER (WHERE features[2] = 'NaN') "
+                       "FROM pgscore.prediction_log") == [(20, 20)]
+    query(conn, "SELECT pgscore.refresh_monitoring()")
+    rows = query(conn, "SELECT DISTINCT out_of_range, null_rate FROM pgscore.feature_drift WHERE feature = 'region'")
+    assert rows and all(abs(o - 20 / 180) < 1e-9 and abs(n - 0.1) < 1e-9 for o, n in rows), rows
