@@ -14,6 +14,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
@@ -300,7 +301,7 @@ def _encoders():
         "OrdinalEncoder use_encoded_value": Pipeline([("ct", ct(OrdinalEncoder(
             handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-2), "passthrough")),
             ("m", HistGradientBoostingClassifier(max_iter=20, random_state=0))]),
-        "TargetEncoder": Pipeline([("ct", ct(TargetEncoder(random_state=0))), ("m", LogisticRegression())]),
+        "TargetEncoder": Pipeline([("ct", ct(TargetEncoder(cv=KFold(5, shuffle=True, random_state=0)))), ("m", LogisticRegression())]),
         "OneHotEncoder infrequent": Pipeline([("ct", ct(OneHotEncoder(handle_unknown="infrequent_if_exist",
                                                                       min_frequency=80))), ("m", LogisticRegression())]),
         "OneHotEncoder drop first": Pipeline([("ct", ct(OneHotEncoder(drop="first"))), ("m", LogisticRegression())]),
