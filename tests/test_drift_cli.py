@@ -702,6 +702,37 @@ def test_with_window_the_result_and_the_exit_code_count_that_window_alone(churn,
     assert f"result: ALERT in '1 hour' - {n_hour} condition(s) at alert level (churn)" in r.stdout, r.stdout
     r = drift(churn, "churn")  # without --window: every window, as before
     assert r.returncode == 1, r.stdout + r.stderr
-    n_all, = query(churn, "SELECT count(*) FROM pgscore.alerts WHERE level = 'alert'")[0]
-    assert n_all > n_hour and f"result: ALERT - {n_all} condition(s) at alert level (churn)" in r.stdout, r.stdout
+    # (a condition counted once however many windows it fires in, as pgscore status counts it)
+    n_all, = query(churn, "SELECT count(DISTINCT (what, subject, metric)) FROM pgscore.alerts WHERE level = 'alert'")[0]
+    assert n_all >= n_hour and f"result: ALERT - {n_all} condition(s) at alert level (churn)" in r.stdout, r.stdout
     assert "not counted" not in r.stdout
+
+
+def test_drift_counts_conditions_as_status_does_one_per_metric_however_many_windows(churn, trained, tmp_path):
+    """Review of T5's fix: `pgscore status` counts a feature's metric at a level once however many windows it fires
+    in (a condition, one line of drift's alerts table), but drift's result line, its HTML summary and its 'not
+    counted' line counted it once per window: '10 condition(s) at alert level' beside status's '2 conditions at
+    alert (in 5 windows)' for the same burst. They count conditions now, as status does."""
+    X, *_ = trained
+    Xc = X[:600].copy()
+    Xc[:, 1] += 4 * X[:, 1].std()
+    score_rows(churn, "churn", Xc)
+    html = tmp_path / "r.html"
+    r = drift(churn, "churn", "--html", str(html))
+    assert r.returncode == 1, r.stdout + r.stderr
+    (n_rows, n_cond, n_cond_hour, n_rows_else, n_cond_else), = query(
+        churn, "SELECT count(*), count(DISTINCT (what, subject, metric)), count(DISTINCT (what, subject, metric)) "
+               "FILTER (WHERE window_name = '1 hour'), count(*) FILTER (WHERE window_name <> '1 hour'), "
+               "count(DISTINCT (what, subject, metric)) FILTER (WHERE window_name <> '1 hour') "
+               "FROM pgscore.alerts WHERE model = 'churn' AND NOT shadow AND level = 'alert'")
+    assert n_rows > n_cond and n_rows_else > n_cond_else, (n_rows, n_cond)  # (a metric firing in several windows)
+    assert f"result: ALERT - {n_cond} condition(s) at alert level (churn)" in r.stdout, r.stdout
+    assert f"ALERT</span>: {n_cond} condition(s) at alert level" in html.read_text()
+    s = pgscore_cli("status", "--db", churn)
+    assert s.returncode == 0, s.stdout + s.stderr
+    assert re.search(rf"churn: {n_cond} conditions? at alert \(in ", " ".join(s.stdout.split())), s.stdout
+    r = drift(churn, "churn", "--window", "1 hour", "--no-refresh")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert f"result: ALERT in '1 hour' - {n_cond_hour} condition(s) at alert level (churn)" in r.stdout, r.stdout
+    assert re.search(rf"not counted \(--window '1 hour'\): churn: {n_cond_else} at alert, \d+ at warn in ",
+                     " ".join(r.stdout.split())), r.stdout

@@ -90,11 +90,13 @@ class DriftData:
 
     @property
     def n_alert(self) -> int:
-        return sum(a["level"] == "alert" for a in self.counted)
+        """The conditions at alert the result counts: a what, subject and metric at a level, however many windows
+        it fires in (one line of the alerts table; as `pgscore status` counts them), not a row per window."""
+        return len(conditions(self.counted, "alert"))
 
     @property
     def n_warn(self) -> int:
-        return sum(a["level"] == "warn" for a in self.counted)
+        return len(conditions(self.counted, "warn"))
 
     @property
     def unwatched(self) -> list[str]:
@@ -656,6 +658,12 @@ def _text_alerts(m: ModelData, data: DriftData, out: list) -> None:
     out.extend(_table(["what", "subject", "windows", "metric", "value", "threshold", "level", "since"], rows, (4, 5)))
 
 
+def conditions(alerts, level: str) -> set:
+    """The conditions among `alerts` at `level`: (model, what, subject, metric), each once however many windows
+    it fires in (before, the result line counted a row per window: 45 beside the 9 lines of the alerts table)."""
+    return {(a.get("model"), a["what"], a["subject"], a["metric"]) for a in alerts if a["level"] == level}
+
+
 def not_counted(data: DriftData) -> str:
     """The alerts in the windows other than `only`, per model, "churn: 2 at alert, 1 at warn in 1h 12h", or ""."""
     short = {w.name: w.short for w in data.windows}
@@ -663,10 +671,10 @@ def not_counted(data: DriftData) -> str:
     for m in data.models:
         rows = [a for a in m.alerts if a["window_name"] != data.only]
         if rows:
-            n_alert = sum(a["level"] == "alert" for a in rows)
+            n_alert, n_warn = len(conditions(rows, "alert")), len(conditions(rows, "warn"))
             ws = [w.short for w in data.windows if any(a["window_name"] == w.name for a in rows)]
             ws += sorted({short.get(a["window_name"], a["window_name"]) for a in rows} - set(ws))
-            parts.append(f"{m.name}: {n_alert} at alert, {len(rows) - n_alert} at warn in {' '.join(ws)}")
+            parts.append(f"{m.name}: {n_alert} at alert, {n_warn} at warn in {' '.join(ws)}")
     return "; ".join(parts)
 
 
