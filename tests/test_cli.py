@@ -3770,3 +3770,19 @@ def test_worse_than_compares_the_headline_hold_out_metric_beyond_its_margin():
     assert worse_than({"rmse": 1.01}, {"rmse": 1.0}) is None
     assert worse_than({}, {"auc": 0.8}) is None and worse_than({"auc": None}, {"auc": 0.8}) is None
     assert worse_than({"auc": 0.5}, None) is None
+
+
+def test_the_worse_metric_note_shows_small_values_with_their_digits():
+    """Review of T5's fix: a regressor's rmse of 0.0004 over the live one's 0.0003 (33% worse) read 'hold-out rmse
+    0.000, over the 0.000 of version 1 ... by more than 2% of it': both numbers printed with 3 decimals. Small values
+    keep 3 significant digits; the usual ones (an auc of 0.763) as before."""
+    from pgscore import cli
+
+    rec = {"name": "m", "version": 2,
+           "worse_than_live": {"metric": "rmse", "value": 0.0004, "live_value": 0.0003, "live_version": 1}}
+    note = cli.worse_than_live_note(rec)
+    assert "hold-out rmse 0.0004, over the 0.0003 of version 1" in note, note
+    rec["worse_than_live"] = {"metric": "auc", "value": 0.76321, "live_value": 0.7844, "live_version": 1}
+    assert "hold-out auc 0.763, under the 0.784 of version 1" in cli.worse_than_live_note(rec)
+    rec["worse_than_live"] = {"metric": "r2", "value": -0.0123, "live_value": 0.05, "live_version": 1}
+    assert "hold-out r2 -0.0123, under the 0.05 of version 1" in cli.worse_than_live_note(rec)

@@ -1466,11 +1466,14 @@ def worse_than_live_note(rec: dict) -> str:
     first (also alembic_ops.deploy_model's)."""
     from pgscore import metrics
 
+    def num(x):  # 3 decimals; 3 significant digits under 0.1 (an rmse of 0.0004 read 0.000)
+        return f"{x:.3g}" if x and abs(x) < 0.1 else f"{x:.3f}"
+
     w, name = rec["worse_than_live"], shlex.quote(rec["name"])
     margin = (f"{metrics.WORSE_RMSE_SHARE:.0%} of it" if w["metric"] == "rmse"
               else f"{metrics.WORSE_MARGIN[w['metric']]:g}")
-    return (f"{rec['name']} version {rec['version']} is live now with hold-out {w['metric']} {w['value']:.3f}, "
-            f"{'over' if w['metric'] == 'rmse' else 'under'} the {w['live_value']:.3f} of version "
+    return (f"{rec['name']} version {rec['version']} is live now with hold-out {w['metric']} {num(w['value'])}, "
+            f"{'over' if w['metric'] == 'rmse' else 'under'} the {num(w['live_value'])} of version "
             f"{w['live_version']}, live before it, by more than {margin} (each measured on a fifth of its own "
             f"training rows); to make version {w['live_version']} live again: {command(f'rollback {name}')}; to "
             "compare a version before it goes live, deploy it with --no-activate and score it next to the live one, "
