@@ -305,6 +305,11 @@ def _encoders():
         "OneHotEncoder infrequent": Pipeline([("ct", ct(OneHotEncoder(handle_unknown="infrequent_if_exist",
                                                                       min_frequency=80))), ("m", LogisticRegression())]),
         "OneHotEncoder drop first": Pipeline([("ct", ct(OneHotEncoder(drop="first"))), ("m", LogisticRegression())]),
+        # (an object array: the passthrough column makes the ColumnTransformer's output object, on which the
+        # model's own preprocessor fitted its OrdinalEncoder; given the codes, floats, it is float)
+        "OrdinalEncoder before HistGradientBoosting's categorical_features": Pipeline([("ct", ct(OrdinalEncoder(
+            handle_unknown="use_encoded_value", unknown_value=np.nan), "passthrough")),
+            ("m", HistGradientBoostingClassifier(max_iter=20, random_state=0, categorical_features=[0, 1]))]),
         "most_frequent imputer": Pipeline([("ct", ct(Pipeline([("i", SimpleImputer(strategy="most_frequent")),
                                                                ("e", OneHotEncoder(handle_unknown="ignore"))]))),
                                            ("m", LogisticRegression())]),

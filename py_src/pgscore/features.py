@@ -606,6 +606,15 @@ def text_conversion(estimator, names):
             est._fill_dtype = np.dtype(float)
         else:
             raise InvalidModel("the model's SimpleImputer fills text columns pgscore does not code", hint=NUMBERS_ONLY)
+    # an encoder after the converted ones fitted on numbers held as objects (a ColumnTransformer's output where a
+    # passthrough column was an object array's: HistGradientBoosting's own preprocessor): given the codes, floats,
+    # it took them for another type and failed; its categories as floats map the same numbers alike
+    converted = {id(e) for e, _, _ in walk.encoders}
+    for est, _, _ in _nested(twin):
+        if _is_encoder(est) and id(est) not in converted and getattr(est, "categories_", None) is not None:
+            est.categories_ = [np.asarray(c, dtype=float) if np.asarray(c).dtype == object and not _texts(c)
+                               and all(isinstance(v, (int, float, np.number)) for v in np.asarray(c).tolist())
+                               else c for c in est.categories_]
     return twin, {names[p]: vocab[p] for p in sorted(vocab)}
 
 
