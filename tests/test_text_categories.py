@@ -458,3 +458,22 @@ def test_the_drift_views_count_unknown_words_out_of_range(conn, db_url):
     query(conn, "SELECT pgscore.refresh_monitoring()")
     rows = query(conn, "SELECT DISTINCT out_of_range, null_rate FROM pgscore.feature_drift WHERE feature = 'region'")
     assert rows and all(abs(o - 20 / 180) < 1e-9 and abs(n - 0.1) < 1e-9 for o, n in rows), rows
+
+
+def test_check_refuses_a_converted_model_that_fails_otherwise_than_valueerror():
+    """An error other than ValueError of the converted model (a TypeError of an encoder given floats where it was
+    fitted on objects) is a difference the check refuses, not a traceback out of deploy."""
+    model, X, _ = binary_model()
+    converted, vocab = features.text_conversion(model, NAMES)
+
+    class Broken:
+        classes_ = converted.classes_
+
+        def predict_proba(self, X):
+            raise TypeError("ufunc 'isnan' not supported for the input types")
+
+        def predict(self, X):
+            raise TypeError("ufunc 'isnan' not supported for the input types")
+
+    with pytest.raises(InvalidModel, match="does not give what it gives for the words"):
+        features.check_text_conversion(model, Broken(), "binary", vocab, NAMES, X, features.code_words(X, NAMES, vocab))
