@@ -477,3 +477,23 @@ def test_check_refuses_a_converted_model_that_fails_otherwise_than_valueerror():
 
     with pytest.raises(InvalidModel, match="does not give what it gives for the words"):
         features.check_text_conversion(model, Broken(), "binary", vocab, NAMES, X, features.code_words(X, NAMES, vocab))
+
+
+def test_an_imputer_of_none_before_the_encoder_converts():
+    """SimpleImputer(missing_values=None) fitted on words with None for missing (as psycopg2 gives NULL): the
+    converted imputer fills the code of NULL (NaN), so the model converts and scores NULL as the original None."""
+    X, y = words_data()
+    X[::11, 1] = None
+    X[::17, 2] = None
+    ct = ColumnTransformer([("cat", Pipeline([("i", SimpleImputer(strategy="constant", fill_value="missing",
+                                                                  missing_values=None)),
+                                              ("o", OneHotEncoder(handle_unknown="ignore"))]), [1, 2]),
+                            ("num", SimpleImputer(), [0])])
+    model = Pipeline([("ct", ct), ("lr", LogisticRegression())]).fit(X, y)
+    converted, vocab = features.text_conversion(model, NAMES)
+    assert vocab == {"region": sorted(REGIONS + ["missing"]), "plan": sorted(PLANS + ["missing"])}
+    coded = features.code_words(X, NAMES, vocab)
+    features.check_text_conversion(model, converted, "binary", vocab, NAMES, X, coded)
+    rows = np.array([[35.0, None, "pro"], [35.0, "west", None], [np.nan, "mars", None]], dtype=object)
+    assert np.allclose(converted.predict_proba(features.code_words(rows, NAMES, vocab).astype(float)),
+                       model.predict_proba(rows), rtol=0, atol=1e-12)

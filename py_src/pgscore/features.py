@@ -602,6 +602,8 @@ def text_conversion(estimator, names):
         stats = np.asarray(est.statistics_, dtype=object)
         if all(isinstance(s, (int, float)) for s in stats.tolist()):
             est.statistics_ = stats.astype(float)
+            if est.missing_values is None:  # (fitted on words with None missing: NULL's code is NaN; the check
+                est.missing_values = np.nan  # refuses a model whose training data's NaN it left as they were)
             est._fit_dtype = np.dtype(float)
             est._fill_dtype = np.dtype(float)
         else:
