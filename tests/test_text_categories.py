@@ -517,3 +517,24 @@ def test_the_check_of_a_feature_of_many_words_is_linear():
     t = time.perf_counter()
     features.check_text_conversion(model, converted, "binary", vocab, ["zip", "plan"], X, coded)
     assert time.perf_counter() - t < 5
+
+
+def test_a_csv_cell_holding_a_word_the_model_knows_is_that_word_not_missing(tmp_path):
+    """--train / train_csv: a cell of a text feature reads as missing where it is empty or NA, NULL, None...;
+    but a word the encoder was fitted on ('NA', North America; 'None') is that word: read as missing, a strict
+    encoder refused the training data and the deploy, and the baselines counted the region as NULL."""
+    from pgscore import datasets
+
+    X = np.array([[1.0, r, p] for r in ["NA", "EU", "APAC"] for p in ["None", "basic"]] * 3, dtype=object)
+    y = [0, 1] * 9
+    model = Pipeline([("ct", ColumnTransformer([("o", OneHotEncoder(), [1, 2])], remainder="passthrough")),
+                      ("lr", LogisticRegression())]).fit(X, y)
+    path = tmp_path / "train.csv"
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow([*NAMES, "y"])
+        w.writerows([*row, label] for row, label in zip(X.tolist(), y))
+        w.writerow([2.0, "", "basic", 1])  # (an empty cell: missing)
+    Xr, yr, names = datasets.read_csv(path, target="y", features=NAMES, estimator=model)
+    assert Xr[:-1, 1:].tolist() == X[:, 1:].tolist()
+    assert np.isnan(Xr[-1, 1]) and Xr[-1, 2] == "basic"

@@ -91,17 +91,17 @@ def read_csv(path, target=None, features=None, classes=None, estimator=None):
                                hint=NUMBERS_ONLY if features else _text_column_hint(
                                    col, [r[header.index(col)] for _, r in rows], target, classes)) from None
 
-    words = set()
+    words = {}
     if estimator is not None:
         from pgscore.features import text_conversion
 
         try:
-            words = set(text_conversion(estimator, names)[1])
+            words = {f: set(w) for f, w in text_conversion(estimator, names)[1].items()}
         except InvalidModel:  # (deploy says why, where the model cannot score numbers there)
-            words = set()
-    if words:
-        X = np.array([[(np.nan if _missing(r[i]) else r[i]) if names[k] in words else num(r[i], names[k], ln)
-                       for k, i in enumerate(idx)] for ln, r in rows], dtype=object)
+            words = {}
+    if words:  # (a word the model knows is that word: 'NA' for North America, 'None', not a missing cell)
+        X = np.array([[(np.nan if _missing(r[i]) and r[i] not in words[names[k]] else r[i]) if names[k] in words
+                       else num(r[i], names[k], ln) for k, i in enumerate(idx)] for ln, r in rows], dtype=object)
     else:
         X = np.array([[num(r[i], names[k], ln) for k, i in enumerate(idx)] for ln, r in rows], dtype=float)
     y = None
