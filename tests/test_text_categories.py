@@ -186,7 +186,7 @@ def test_cli_deploy_with_words_in_the_csv_multiclass(conn, db_url, tmp_path):
     shown = pgscore_cli("show", "tier", "--db", db_url)
     assert shown.returncode == 0, shown.stderr
     assert "  features: age float8, region text, plan text\n" in shown.stdout, shown.stdout
-    assert "  words of plan (their codes 0..3): basic, missing, plus, pro\n" in shown.stdout, shown.stdout
+    assert "  words of plan (their codes 0..3): 'basic', 'missing', 'plus', 'pro'\n" in shown.stdout, shown.stdout
     make_table(conn)
     want = dict(zip([r[0] for r in ROWS], original_scores(model, ROWS, column=None)))
     by_name = dict(query(conn, "SELECT id, pgscore.score('tier', to_jsonb(c) - 'id' - 's') FROM customers c"))
@@ -538,3 +538,15 @@ def test_a_csv_cell_holding_a_word_the_model_knows_is_that_word_not_missing(tmp_
     Xr, yr, names = datasets.read_csv(path, target="y", features=NAMES, estimator=model)
     assert Xr[:-1, 1:].tolist() == X[:, 1:].tolist()
     assert np.isnan(Xr[-1, 1]) and Xr[-1, 2] == "basic"
+
+
+def test_show_quotes_each_word(conn, db_url):
+    """pgscore show's line of words: each as an SQL literal, so an empty word, one with a space before it or a comma
+    in it reads as it is (joined bare, '', ' a' and 'a, b' were lost among the commas)."""
+    X = np.array([[1.0, w, "x"] for w in ["", " a", "a, b", "it's"]] * 4, dtype=object)
+    model = Pipeline([("ct", ColumnTransformer([("o", OneHotEncoder(handle_unknown="ignore"), [1])])),
+                      ("lr", LogisticRegression())]).fit(X[:, :2], [0, 1] * 8)
+    registry.deploy(db_url, "q", model, X[:, :2], None, feature_names=NAMES[:2])
+    shown = pgscore_cli("show", "q", "--db", db_url)
+    assert shown.returncode == 0, shown.stderr
+    assert "  words of region (their codes 0..3): '', ' a', 'a, b', 'it''s'\n" in shown.stdout, shown.stdout

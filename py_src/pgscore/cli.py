@@ -1571,7 +1571,7 @@ def cmd_show(args):
     _say("  features: " + ", ".join(f"{n} {t}" for n, t in zip(r["feature_names"], r["feature_types"])))
     for f in (n for n in r["feature_names"] if n in (r.get("text_categories") or {})):  # (0123: each one's words)
         words = r["text_categories"][f]
-        _say(f"  words of {f} (their codes 0..{len(words) - 1}): " + ", ".join(words[:20])
+        _say(f"  words of {f} (their codes 0..{len(words) - 1}): " + ", ".join(map(literal, words[:20]))
              + (f", ... ({len(words)} in all)" if len(words) > 20 else ""))
     _say(f"  from: {_source(r)}")
     _say("  environment: " + (", ".join(f"{k} {v}" for k, v in (r["env"] or {}).items() if k != "source") or "-"))
