@@ -550,3 +550,18 @@ def test_show_quotes_each_word(conn, db_url):
     shown = pgscore_cli("show", "q", "--db", db_url)
     assert shown.returncode == 0, shown.stderr
     assert "  words of region (their codes 0..3): '', ' a', 'a, b', 'it''s'\n" in shown.stdout, shown.stdout
+
+
+def test_the_check_refuses_a_conversion_that_scores_otherwise():
+    """A converted model whose codes are not the vocabulary's order (two words' codes swapped) is refused by the
+    check, on the training data and, without any, on the sample of every word: no test of the change failed with
+    check_text_conversion doing nothing."""
+    model, X, _ = binary_model()
+    converted, vocab = features.text_conversion(model, NAMES)
+    enc = converted.named_steps["ct"].transformers_[0][1]
+    enc.categories_[1] = enc.categories_[1][[1, 0, 2]]  # plan: 'plus' read as 'basic' and 'basic' as 'plus'
+    coded = features.code_words(X, NAMES, vocab)
+    with pytest.raises(InvalidModel, match="on the training data"):
+        features.check_text_conversion(model, converted, "binary", vocab, NAMES, X, coded)
+    with pytest.raises(InvalidModel, match="on a sample of every word"):
+        features.check_text_conversion(model, converted, "binary", vocab, NAMES)
