@@ -814,7 +814,7 @@ def test_text_features_deploy_coded_and_text_in_a_number_feature_is_refused(db_u
     # numbers as given, which may be another order; deploy says so (0123)
     assert rec["feature_note"] == (
         "the codes of a text feature differ from the version callers know: 'plan': its numbers as given (version 3: "
-        "0 basic, 1 plus, 2 pro). A caller that passes them as numbers (a float8[], a JSON number, a number column) "
+        "0 'basic', 1 'plus', 2 'pro'). A caller that passes them as numbers (a float8[], a JSON number, a number column) "
         "must give this version's (pgscore.category_code gives them); words given by name or in a text column are "
         "coded by each version")
     holes = np.empty((600, 12), object)

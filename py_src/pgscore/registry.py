@@ -334,7 +334,7 @@ def _codes_changed_note(known, vocab, names) -> str | None:
         return None
     def codes(words):
         return ("its numbers as given" if words is None else
-                ", ".join(f"{k} {w}" for k, w in enumerate(words[:5])) + (", ..." if len(words) > 5 else ""))
+                ", ".join(f"{k} {literal(w)}" for k, w in enumerate(words[:5])) + (", ..." if len(words) > 5 else ""))
 
     said = "; ".join(f"{literal(f)}: {codes(vocab.get(f))} (version {known[0]}: {codes(before.get(f))})"
                      for f in changed)
