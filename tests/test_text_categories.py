@@ -565,3 +565,21 @@ def test_the_check_refuses_a_conversion_that_scores_otherwise():
         features.check_text_conversion(model, converted, "binary", vocab, NAMES, X, coded)
     with pytest.raises(InvalidModel, match="on a sample of every word"):
         features.check_text_conversion(model, converted, "binary", vocab, NAMES)
+
+
+def test_a_column_transformer_by_name_on_words_is_refused_for_its_names(db_url):
+    """A ColumnTransformer that takes its columns by name (a DataFrame's, the usual way to fit one) with an encoder
+    of words, deployed with its training data: refused for what it is (the database gives a float array, which a
+    selection by name refuses; select by position), not as 'feature ... holds 'east', which is not a number' with a
+    hint that pgscore codes the words an encoder reads directly, which this one does. (Made by name after a fit by
+    position: a DataFrame's fit needs pandas.)"""
+    model, X, y = binary_model()
+    ct = model.named_steps["ct"]
+    ct.transformers_ = [(n, t, [NAMES[c] for c in cols]) if n != "remainder" else (n, t, cols)
+                        for n, t, cols in ct.transformers_]
+    ct.feature_names_in_ = np.array(NAMES, dtype=object)
+    with pytest.raises(InvalidModel) as e:
+        registry.deploy(db_url, "byname", model, X, y, feature_names=NAMES)
+    assert "takes its columns by name" in e.value.message, e.value.message
+    assert "select the columns by position" in e.value.hint
+

@@ -186,6 +186,12 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     if X is None:  # no training data: no baseline, no metrics
         matrix, scores, y = np.empty((0, len(names))), None, None
     else:
+        if why_not is not None:  # (words pgscore could not code: a model the database could never score says why
+            # first, not that a text column is not numbers: a ColumnTransformer selecting by name, the usual way)
+            # (one of words given it after a transformer is tried on X below: it may make its text from numbers)
+            problem = features.unservable(estimator, names)
+            if problem is not None and "text categories" not in problem.message:
+                raise problem
         matrix = features.as_matrix(features.code_words(X, names, vocab), names)
         types = ["float8" if t == "text" and n not in vocab else t for n, t in zip(names, types)]
     if vocab:
