@@ -951,8 +951,15 @@ def test_what_no_deploy_data_can_try_is_found_inside_wrappers_and_object_arrays(
         return make_pipeline(ColumnTransformer([("n", StandardScaler(), [True, False]),
                                                 ("c", OneHotEncoder(), [False, True])]), LogisticRegression())
 
-    wrapped = [GridSearchCV(texty(), {"logisticregression__C": [1.0, 2.0]}, cv=2),
-               CalibratedClassifierCV(texty(), cv=2), VotingClassifier([("a", texty())], voting="soft"),
+    # (a search and a calibrated classifier of a Pipeline fitted on words convert: their encoders are fed the
+    # model's own columns; test_text_categories::test_a_search_or_a_calibration_of_a_pipeline_on_words_converts)
+    for model in (GridSearchCV(texty(), {"logisticregression__C": [1.0, 2.0]}, cv=2),
+                  CalibratedClassifierCV(texty(), cv=2)):
+        rec = registry.deploy(db_url, "wrapped", model.fit(mixed, y), None, feature_names=["tenure", "plan"])
+        assert rec["text_categories"] == {"plan": ["basic", "pro"]}
+        (score,), = query(db_url, "SELECT pgscore.score('wrapped', '{\"tenure\": 10, \"plan\": \"pro\"}'::jsonb)")
+        assert score == pytest.approx(model.predict_proba(np.array([[10.0, "pro"]], dtype=object))[0, 1], abs=1e-12)
+    wrapped = [VotingClassifier([("a", texty())], voting="soft"),
                BaggingClassifier(texty(), n_estimators=2, random_state=0)]
     for model in wrapped:
         with pytest.raises(InvalidModel, match=r"OneHotEncoder was fitted on text categories for feature 'plan' "
@@ -976,7 +983,7 @@ def test_what_no_deploy_data_can_try_is_found_inside_wrappers_and_object_arrays(
                                            r"\('0', '1'\)") as e:
         registry.deploy(db_url, "w", maker, None, feature_names=["tenure", "plan"])
     assert "deploys with training data, on which it is tried" in e.value.hint
-    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+    assert query(db_url, "SELECT count(*) FROM pgscore.model_versions WHERE name = 'w'") == [(0,)]
     assert registry.deploy(db_url, "w", maker, numeric, feature_names=["tenure", "plan"])["version"] == 1
     (score,), = query(db_url, "SELECT pgscore.score('w', ARRAY[10, 1]::float8[])")
     assert score == pytest.approx(maker.predict_proba([[10.0, 1.0]])[0, 1], abs=1e-12)

@@ -583,3 +583,28 @@ def test_a_column_transformer_by_name_on_words_is_refused_for_its_names(db_url):
     assert "takes its columns by name" in e.value.message, e.value.message
     assert "select the columns by position" in e.value.hint
 
+
+def test_a_search_or_a_calibration_of_a_pipeline_on_words_converts():
+    """GridSearchCV (saved whole rather than its best_estimator_) and CalibratedClassifierCV of a Pipeline fitted on
+    words: the encoders inside are fed the model's own columns, so they convert as the Pipeline's do. They were
+    refused 'where pgscore cannot tell which feature feeds it'. Folds whose encoders learnt other words are
+    refused as two encoders of one feature."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = words_data()
+    base = binary_model()[0]
+    for est in (GridSearchCV(base, {"lr__C": [0.1, 1.0]}, cv=3), CalibratedClassifierCV(base, cv=3)):
+        est.fit(X, y)
+        converted, vocab = features.text_conversion(est, NAMES)
+        assert vocab == {"region": sorted(REGIONS), "plan": PLANS}
+        coded = features.code_words(X, NAMES, vocab)
+        features.check_text_conversion(est, converted, "binary", vocab, NAMES, X, coded)
+        rows = np.array([[35.0, "mars", "pro"], [35.0, np.nan, "basic"], [np.nan, "west", np.nan]], dtype=object)
+        assert np.allclose(converted.predict_proba(features.code_words(rows, NAMES, vocab).astype(float)),
+                           est.predict_proba(rows), rtol=0, atol=1e-12)
+    rare = X.copy()
+    rare[0, 2] = "gold"  # (one row: a fold's encoder never sees it)
+    est = CalibratedClassifierCV(base, cv=3).fit(rare, y)
+    with pytest.raises(InvalidModel, match="two encoders of feature 'plan' were fitted on other words"):
+        features.text_conversion(est, NAMES)

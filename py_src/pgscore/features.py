@@ -544,6 +544,15 @@ class _Walk:
                 else:
                     self._use(p, "a SimpleImputer of numbers")
             return
+        # a search saved whole (its best_estimator_ predicts) and a calibrated classifier (each fold's estimator):
+        # fed the model's own columns, as a Pipeline's first step is
+        if hasattr(est, "best_estimator_") and hasattr(est, "cv_results_"):
+            self.walk(est.best_estimator_, positions)
+            return
+        if hasattr(est, "calibrated_classifiers_"):
+            for c in est.calibrated_classifiers_:
+                self.walk(c.estimator, positions)
+            return
         for p in positions:
             self._use(p, f"{type(est).__name__}")
         for inner, _, _ in _nested(est):
