@@ -1886,8 +1886,12 @@ def test_performance_per_version_gives_the_rows_of_its_earlier_definition_to_the
     fn = fn[:fn.index("$fn$;") + 5]
     query(conn, "CREATE SCHEMA was")
     query(conn, view.replace("pgscore.judged_predictions_by_version", "was.judged_predictions_by_version"))
+    # (judged_predictions' columns as 0056 read them: 0125 appended outcome_id, which its UNION ALL does not have)
     query(conn, fn.replace("pgscore.performance_stats(", "was.performance_stats(")
-                  .replace("FROM pgscore.judged_predictions_by_version", "FROM was.judged_predictions_by_version"))
+                  .replace("FROM pgscore.judged_predictions_by_version", "FROM was.judged_predictions_by_version")
+                  .replace("SELECT * FROM pgscore.judged_predictions WHERE",
+                           "SELECT model_id, name, version, task, metrics, predicted_at, score, label, outcome, y, "
+                           "y_value, threshold FROM pgscore.judged_predictions WHERE"))
     query(conn, "BEGIN")  # one transaction: the same now(), so the same windows
     for confidence in (0.999, None):  # the default since 0085, and by the thresholds alone, as 0056 judged
         query(conn, "UPDATE pgscore.drift_thresholds SET confidence = %s", (confidence,))
@@ -2024,6 +2028,10 @@ def test_the_views_of_realised_performance_rank_only_the_periods_they_report_and
     for view in views:
         now = query(conn, f"SELECT * FROM pgscore.{view}")  # noqa: S608 - fixed text
         was = query(conn, f"SELECT * FROM was.{view}")  # noqa: S608 - fixed text
+        if view == "firing":  # the performance by outcome time's conditions (0125), which 0065's firing had not
+            by_outcome_time = [r for r in now if r[3] == "outcomes by recorded time"]
+            assert {r[6] for r in by_outcome_time} >= {"auc_drop"}, by_outcome_time  # (every outcome recorded now)
+            now = [r for r in now if r[3] != "outcomes by recorded time"]
         assert len(now) == len(was) > 0, view
         for a, b in zip(now, was):  # (floats summed in another order may differ in the last bit)
             assert [x for x in a if not isinstance(x, float)] == [x for x in b if not isinstance(x, float)], view
