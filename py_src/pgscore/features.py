@@ -502,7 +502,7 @@ class _Walk:
                 self.walk(step, current)
                 if not (isinstance(step, SimpleImputer) and not step.add_indicator
                         or isinstance(step, str) or step is None):
-                    current = [None] * 1  # after a transformer that makes other columns: which feature is unknown
+                    current = [None]  # after a transformer that makes other columns: which feature is unknown
             return
         if type(est) is ColumnTransformer:
             for _, part, cols in est.transformers_:
@@ -654,7 +654,7 @@ def code_words(X, names, vocab):
         index = {w: k for k, w in enumerate(words)}
         coded = np.empty(len(col), dtype=float)
         for r, v in enumerate(col.tolist()):
-            if _missing_value(v) or (isinstance(v, float) and math.isnan(v)):
+            if _missing_value(v):  # (None, or a float NaN: numpy's floats are floats)
                 coded[r] = np.nan
             elif isinstance(v, str):
                 coded[r] = index.get(v, -1.0)
