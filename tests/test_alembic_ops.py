@@ -1137,3 +1137,186 @@ def test_deploy_model_logs_a_version_made_live_with_a_worse_hold_out_metric_as_p
                     "to compare a version before it goes live, deploy it with --no-activate and score it next to the "
                     f"live one, logged and never served: {command('shadow churn VERSION')} (docs/guide.md, "
                     "Retraining)"], run.stderr
+
+
+# the shadow-then-promote recipe of docs/alembic.md: a1 (the worked example: v1 live), m2 (a second artifact stored
+# with activate=False, shadow=True), m3 (promote_model of what m2 stored); one project shared by the tests below,
+# each of which runs it against its own database
+M2 = '''
+from pathlib import Path
+from pgscore.alembic_ops import deploy_model, undeploy_model
+revision = "m2"
+down_revision = "a1"
+MODELS = Path(__file__).resolve().parent.parent / "models"
+def upgrade():
+    deploy_model("churn", MODELS / "churn-2.joblib", "@SHA", revision=revision, train_csv=MODELS / "churn-train.csv",
+                 target="churned", activate=False, shadow=True)
+def downgrade():
+    undeploy_model("churn", revision=revision)
+'''
+M3 = '''
+from pgscore.alembic_ops import promote_model, undeploy_model
+revision = "m3"
+down_revision = "m2"
+def upgrade():
+    promote_model("churn", revision=revision, stored_by="m2")
+def downgrade():
+    undeploy_model("churn", revision=revision)
+'''
+
+
+@pytest.fixture(scope="module")
+def promoting_app(tmp_path_factory):
+    example, est, X, names = make_example(tmp_path_factory.mktemp("promote"), 200, seed=31)
+    with_logging(example)
+    models = example / "models"
+    joblib.dump(LogisticRegression(C=0.05, max_iter=500).fit(X, est.predict(X)), models / "churn-2.joblib")
+    sha = hashlib.sha256((models / "churn-2.joblib").read_bytes()).hexdigest()
+    (example / "versions" / "m2_churn_v2_shadow.py").write_text(M2.replace("@SHA", sha))
+    (example / "versions" / "m3_promote_v2.py").write_text(M3)
+    return example
+
+
+def live_and_shadows(db_url):
+    """(the live version, the versions scored in shadow) of churn."""
+    live = query(db_url, "SELECT version FROM pgscore.model_versions WHERE name = 'churn' AND live")
+    shadows = query(db_url, "SELECT version FROM pgscore.shadow_versions WHERE name = 'churn' ORDER BY version")
+    return (live[0][0] if live else None), [v for v, in shadows]
+
+
+def test_a_shadow_promoted_by_a_revision_is_undone_exactly_by_its_downgrade_cycle_after_cycle(db_url, promoting_app):
+    """deploy_model(activate=False, shadow=True) stores v2 in shadow; promote_model makes it live; the promotion's
+    downgrade makes v1 live and v2 a shadow again, m2's ends its shadow mark, three up/down cycles alike (a new
+    user's trial: op.execute of set_shadow and activate, undone by undeploy_model of m2, gave another state at each
+    cycle: v2 no shadow, then `nothing to undo`, then the previous cycle's copy of v2 live)."""
+    app = promoting_app
+    run = alembic(app, db_url, "upgrade", "a1")
+    assert run.returncode == 0, run.stderr
+    for cycle in range(3):
+        v = 2 + cycle  # each upgrade of m2 stores a new copy of the artifact
+        run = alembic(app, db_url, "upgrade", "m2")
+        assert run.returncode == 0, run.stderr
+        assert live_and_shadows(db_url) == (1, [v]), cycle
+        assert f"pgscore: churn version {v} is scored in shadow next to live version 1, set by alembic revision m2" \
+            in run.stderr, run.stderr
+        run = alembic(app, db_url, "upgrade", "m3")
+        assert run.returncode == 0, run.stderr
+        assert live_and_shadows(db_url) == (v, []), cycle
+        assert history(db_url)[-1] == (v, "activate", "alembic revision m3")
+        assert (f"pgscore: churn version {v}, stored by alembic revision m2, is live, promoted by alembic revision m3 "
+                "(version 1 was)") in run.stderr, run.stderr
+        assert f"pgscore: churn: shadow version v{v} stopped: it is live" in run.stderr, run.stderr
+        run = alembic(app, db_url, "downgrade", "-1")
+        assert run.returncode == 0, run.stderr
+        assert live_and_shadows(db_url) == (1, [v]), cycle
+        assert history(db_url)[-1] == (1, "rollback", "alembic downgrade m3")
+        assert "pgscore: churn version 1 is live again, as before alembic revision m3" in run.stderr, run.stderr
+        assert f"pgscore: churn version {v} is scored in shadow again, as before alembic revision m3" in run.stderr
+        run = alembic(app, db_url, "downgrade", "-1")
+        assert run.returncode == 0, run.stderr
+        assert live_and_shadows(db_url) == (1, []), cycle
+        assert f"pgscore: churn version {v} is no longer scored in shadow, as before alembic revision m2 (it stays " \
+            "stored)" in run.stderr, run.stderr
+        assert "shadow" not in query(db_url, "SELECT string_agg(action, ',') FROM pgscore.deployments")[0][0]
+    assert query(db_url, "SELECT count(*) FROM pgscore.models WHERE name = 'churn'") == [(4,)]  # all kept
+    # downgraded twice (alembic stamp, downgrade again): nothing changes, and it says so
+    before = history(db_url), live_and_shadows(db_url)
+    assert alembic(app, db_url, "upgrade", "head").returncode == 0
+    assert alembic(app, db_url, "downgrade", "m2").returncode == 0
+    assert alembic(app, db_url, "stamp", "m3").returncode == 0
+    run = alembic(app, db_url, "downgrade", "m2")
+    assert run.returncode == 0 and "churn: alembic revision m3 was undone already" in run.stderr, run.stderr
+    assert live_and_shadows(db_url) == (1, [5])
+    assert alembic(app, db_url, "downgrade", "a1").returncode == 0
+    assert live_and_shadows(db_url) == before[1]
+
+
+def test_a_deploy_revision_run_again_shadows_a_twin_and_the_promotion_of_the_newest_copy_is_undone_to_it(
+        db_url, promoting_app):
+    """`alembic stamp a1; alembic upgrade m2` stores a second copy of v2 and sets it in shadow too: a note says both
+    score each event alike, and how to stop one (before: no word). m3 promotes the newest copy; its downgrade
+    leaves both shadows as they were before it, m2's the first copy alone, as before its second upgrade."""
+    app = promoting_app
+    assert alembic(app, db_url, "upgrade", "m2").returncode == 0  # v1 live, v2 shadow
+    assert alembic(app, db_url, "stamp", "a1").returncode == 0
+    run = alembic(app, db_url, "upgrade", "m2")  # v3: the same bytes as v2
+    assert run.returncode == 0, run.stderr
+    assert live_and_shadows(db_url) == (1, [2, 3])
+    (sha,), = query(db_url, "SELECT DISTINCT sha256 FROM pgscore.model_versions WHERE name = 'churn' AND shadow")
+    assert ("INFO  [alembic.pgscore] pgscore: alembic revision m2: churn: versions 2 (shadow), 3 (shadow) store the "
+            f"same artifact (sha256 {sha[:12]}...): each event is scored by each of them, with identical results; stop "
+            f"the shadow that repeats it: {command('shadow churn 2 --off')} (SQL: pgscore.clear_shadow('churn', 2))") \
+        in run.stderr, run.stderr
+    run = alembic(app, db_url, "upgrade", "m3")
+    assert run.returncode == 0, run.stderr
+    assert live_and_shadows(db_url) == (3, [2])  # the newest copy promoted
+    assert "churn: versions 2 (shadow), 3 (live) store the same artifact" in run.stderr, run.stderr
+    assert "(SQL: pgscore.clear_shadow('churn', 2))" in run.stderr, run.stderr
+    v = 3
+    for cycle in range(3):  # down and up again: the same states, with the new copy m2 stores
+        run = alembic(app, db_url, "downgrade", "-1")
+        assert run.returncode == 0, run.stderr
+        assert live_and_shadows(db_url) == (1, [2, v]), cycle
+        run = alembic(app, db_url, "downgrade", "-1")
+        assert run.returncode == 0, run.stderr
+        assert live_and_shadows(db_url) == (1, [2]), cycle
+        v += 1
+        assert alembic(app, db_url, "upgrade", "m2").returncode == 0
+        assert live_and_shadows(db_url) == (1, [2, v]), cycle
+        assert alembic(app, db_url, "upgrade", "m3").returncode == 0
+        assert live_and_shadows(db_url) == (v, [2]), cycle
+
+
+def test_promote_model_of_a_version_that_was_no_shadow_and_its_refusals(db_url, promoting_app, tmp_path):
+    """A version stored by m2 whose shadow was stopped by hand: the promotion's downgrade makes v1 live and leaves
+    it no shadow, as it was. A stored_by that stored nothing fails the upgrade with the revisions that did, and
+    shadow=True with activate=True fails it before anything is stored."""
+    app = promoting_app
+    assert alembic(app, db_url, "upgrade", "m2").returncode == 0
+    query(db_url, "SELECT pgscore.clear_shadow('churn', 2, 'by hand')")
+    assert alembic(app, db_url, "upgrade", "m3").returncode == 0
+    assert live_and_shadows(db_url) == (2, [])
+    run = alembic(app, db_url, "downgrade", "-1")
+    assert run.returncode == 0, run.stderr
+    assert live_and_shadows(db_url) == (1, [])
+    run = alembic(app, db_url, "downgrade", "-1")  # m2: its mark stopped by hand already, v1 live: nothing to undo
+    assert run.returncode == 0 and "churn is as it was before alembic revision m2 (version 1 live): nothing to do" \
+        in run.stderr, run.stderr
+    assert live_and_shadows(db_url) == (1, [])
+
+    copy = tmp_path / "app"
+    shutil.copytree(app, copy)
+    m3 = copy / "versions" / "m3_promote_v2.py"
+    m3.write_text(m3.read_text().replace('stored_by="m2"', 'stored_by="m9"'))
+    assert alembic(copy, db_url, "upgrade", "m2").returncode == 0
+    before = history(db_url), live_and_shadows(db_url)
+    run = alembic(copy, db_url, "upgrade", "m3")
+    assert run.returncode != 0, run.stderr
+    assert ("pgscore.errors.UnknownModel: promote_model of alembic revision m3: alembic revision m9 stored no version "
+            "of model 'churn'\nHint: stored_by= names the revision whose deploy_model(..., activate=False) stored the "
+            "version to promote (alembic revisions that stored versions of it: a1, m2)") in run.stderr, run.stderr
+    assert (history(db_url), live_and_shadows(db_url)) == before
+    m2 = copy / "versions" / "m2_churn_v2_shadow.py"
+    m2.write_text(m2.read_text().replace("activate=False, shadow=True", "shadow=True"))
+    assert alembic(copy, db_url, "downgrade", "a1").returncode == 0
+    n = query(db_url, "SELECT count(*) FROM pgscore.models")
+    run = alembic(copy, db_url, "upgrade", "m2")
+    assert run.returncode != 0 and "alembic revision m2, deploy_model('churn'): shadow=True scores a version that " \
+        "is not live next to the live one, and activate=True makes it live\nHint: pass activate=False with " \
+        "shadow=True" in run.stderr, run.stderr
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == n
+
+
+def test_a_promotion_written_as_a_deploy_of_the_shadows_file_again_notes_the_twin(db_url, promoting_app, tmp_path):
+    """The promotion docs/alembic.md described before (a deploy of the shadow's artifact again, live): the shadow
+    went on scoring every event next to its live copy without a word; deploy_model notes it now."""
+    copy = tmp_path / "app"
+    shutil.copytree(promoting_app, copy)
+    m2 = (copy / "versions" / "m2_churn_v2_shadow.py").read_text()
+    (copy / "versions" / "m3_promote_v2.py").write_text(
+        m2.replace('revision = "m2"\ndown_revision = "a1"', 'revision = "m3"\ndown_revision = "m2"')
+        .replace(", activate=False, shadow=True", ""))
+    run = alembic(copy, db_url, "upgrade", "head")
+    assert run.returncode == 0, run.stderr
+    assert live_and_shadows(db_url) == (3, [2])
+    assert "pgscore: alembic revision m3: churn: versions 2 (shadow), 3 (live) store the same artifact" in run.stderr

@@ -1,6 +1,6 @@
 """Deploy models from alembic revisions: the artifact is referenced by path and sha256, never pasted in.
 
-    from pgscore.alembic_ops import deploy_model, retire_model, undeploy_model
+    from pgscore.alembic_ops import deploy_model, promote_model, retire_model, undeploy_model
 
     def upgrade():
         deploy_model("churn", HERE / "models/churn-3.joblib", "9f2c...", revision=revision,
@@ -8,6 +8,9 @@
 
     def downgrade():
         undeploy_model("churn", revision=revision)
+
+deploy_model(..., activate=False, shadow=True) stores a version scored in shadow; promote_model(name,
+revision=revision, stored_by="<that revision>") in a later revision makes it live; undeploy_model undoes each.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import logging
 
 from pgscore import datasets, features, registry, schema
-from pgscore.errors import PgscoreError, UnknownModel, typo_hint
+from pgscore.errors import PgscoreError, UnknownModel, command, literal, typo_hint
 
 # under alembic's own logger: the env.py that `alembic init` writes calls logging.config.fileConfig, which
 # disables every logger it does not configure (or a child of one) that exists by then, this module's
@@ -32,6 +35,9 @@ def _conn(revision=None, operation=None):
         if operation == "retire_model":
             what = ("pgscore's retire_model needs a database: alembic's offline mode (--sql) writes SQL without one, "
                     "and a retirement reads the registry")
+        elif operation == "promote_model":
+            what = ("pgscore's promote_model needs a database: alembic's offline mode (--sql) writes SQL without one, "
+                    "and a promotion reads the registry")
         elif operation == "undeploy_model":  # a downgrade's (before: the upgrade's message and hint)
             what = ("pgscore's undeploy_model needs a database: alembic's offline mode (--sql) writes SQL without "
                     "one, and undoing a revision reads the model's deployment history")
@@ -47,12 +53,19 @@ def _conn(revision=None, operation=None):
 
 
 def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=None, target=None,
-                 description=None, allow_task_change=False, allow_feature_change=False, activate=True):
+                 description=None, allow_task_change=False, allow_feature_change=False, activate=True,
+                 shadow=False):
     """Deploy the joblib file at `path` (checked against `sha256` before unpickling) as the next version;
-    with activate=False it is stored without going live. Live over a wired profile table holding NULLs it takes
-    none in, it logs pgscore deploy's warning (_say_wired_nulls; so does undeploy_model of the version it makes
-    live again)."""
+    with activate=False it is stored without going live, and with shadow=True too it is scored in shadow next to
+    the live version from the same transaction (_shadow; undeploy_model of the revision ends that mark). Live over
+    a wired profile table holding NULLs it takes none in, it logs pgscore deploy's warning (_say_wired_nulls; so
+    does undeploy_model of the version it makes live again)."""
     conn = _conn(revision)
+    if shadow and activate:  # (a live version is not scored in shadow)
+        raise PgscoreError(f"alembic revision {revision}, deploy_model({name!r}): shadow=True scores a version that is "
+                           "not live next to the live one, and activate=True makes it live",
+                           hint="pass activate=False with shadow=True; promote it later in a revision of its own: "
+                                f"promote_model({name!r}, revision=revision, stored_by={revision!r})")
     # an error says which revision and which model, whatever it is about (a missing or corrupt artifact or
     # training CSV, and the deploy's own refusals: feature names that do not match the estimator's width, a
     # change of task or features, a name the server refuses), so that a failed `upgrade head` of many
@@ -94,7 +107,187 @@ def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=
         log.warning("pgscore: alembic revision %s: %s", revision, worse_than_live_note(rec))
     if rec["live"]:  # (a wired profile table with NULLs the version refuses: each event's rescoring queued)
         _say_wired_nulls(conn, name, rec["version"], _reason(revision))
+    if shadow:
+        rec["shadow"] = _shadow(conn, name, rec["version"], revision)
+    _say_twins(conn, name, rec["version"], _reason(revision))
     return rec
+
+
+def _shadow(conn, name, version, revision):
+    """deploy_model(shadow=True): score `version` (just stored, not live) in shadow next to the live version,
+    pgscore.set_shadow with the reason `alembic revision <id>`, in the revision's transaction. Its refusals (no
+    live version, a version this server cannot load, a wired profile table that cannot feed it) fail the migration,
+    named as deploy_model's errors are. The name's other shadows stay: undeploy_model of the revision ends this
+    mark alone, which leaves them as they were before it."""
+    if not registry._shadowing(conn):
+        raise PgscoreError(f"alembic revision {revision}, deploy_model({name!r}, shadow=True): this database's pgscore "
+                           "schema has no shadow scoring (pgscore.shadows)", hint="upgrade it: pgscore install")
+    try:
+        registry._call(conn, "SELECT pgscore.set_shadow(%s, %s, %s)", (name, version, _reason(revision)))
+    except PgscoreError as e:
+        e.message = f"alembic revision {revision}, deploy_model({name!r}, shadow=True): {e.message}"
+        e.args = (e.message,)
+        raise
+    now = registry._call(conn, _AT, (name, None))
+    log.info("pgscore: %s version %s is scored in shadow next to live version %s, set by alembic revision %s", name,
+             version, now[0][0], revision)
+    return True
+
+
+def _say_twins(conn, name, version, by):
+    """A note where `version` (just stored, set in shadow, made live or made a shadow again by `by`) and another
+    version of `name` scored now (live, or in shadow) store the same artifact: every event is scored twice, with
+    identical results (a deploy revision run again, `alembic stamp` and upgrade, which stores a new copy and sets
+    it in shadow too; the promotion of a shadow written as a deploy of its file again). Says which shadow to stop."""
+    if not registry._shadowing(conn):
+        return
+    rows = registry._call(conn, "SELECT v.version, v.live, v.sha256 FROM pgscore.model_versions v WHERE v.name = %s "
+                                "AND (v.live OR v.shadow) ORDER BY v.version", (name,))
+    mine = [sha for v, _, sha in rows if v == version]
+    twins = [(v, live) for v, live, sha in rows if mine and sha == mine[0]]
+    if len(twins) < 2:
+        return
+    # stop every shadow of them where one is live, else every shadow but the newest
+    stop = [v for v, live in twins if not live] if any(live for _, live in twins) else [v for v, _ in twins[:-1]]
+    said = ", ".join(f"{v} ({'live' if live else 'shadow'})" for v, live in twins)
+    log.info("pgscore: %s: %s: versions %s store the same artifact (sha256 %s...): each event is scored by each of "
+             "them, with identical results; stop the shadow that repeats it: %s (SQL: %s)", by, name, said,
+             mine[0][:12], "; ".join(command(f"shadow {name} {v} --off") for v in stop),
+             "; ".join(f"pgscore.clear_shadow({literal(name)}, {v})" for v in stop))
+
+
+def promote_model(name, *, revision, stored_by, force=False):
+    """Make live the version of `name` that alembic revision `stored_by`'s deploy_model stored (the newest of its
+    latest upgrade: a deploy revision run again stores a new copy, and that copy is promoted), by pgscore.activate
+    with the reason `alembic revision <id>`: a shadow mark of it ends (migration 0121 records that end, which
+    undeploy_model reads back). undeploy_model(name, revision=revision) in the same revision's downgrade() restores
+    the state before: the version live before live again, and this one a shadow again if it was one. Refused where
+    this server cannot load the version, unless `force` (pgscore activate --force)."""
+    conn = _conn(revision, "promote_model")
+    if not registry._call(conn, "SELECT 1 FROM pgscore.models WHERE name = %s LIMIT 1", (name,)):
+        raise UnknownModel(f"promote_model of alembic revision {revision}: there is no model {name!r}",
+                           hint=typo_hint(name, registry.model_names(conn), "list the models with: pgscore models"))
+    registry.lock_name(conn, name)  # (as undeploy_model: the history read once a change in progress committed)
+    versions_say = bool(registry._call(conn, schema.VERSION_REASON, None))
+    stored = registry._call(conn, _STORED.replace("@R", "m.reason = %s OR " if versions_say else ""),
+                            ((name, _reason(stored_by)) if versions_say else (name,)) + (name, _reason(stored_by)))
+    if not stored:
+        revs = sorted({r for r, in registry._call(conn, "SELECT m.reason FROM pgscore.models m WHERE m.name = %s",
+                                                  (name,)) if _revision_of(r)} if versions_say else set())
+        said = ("alembic revisions that stored versions of it: " + ", ".join(_revision_of(r) for r in revs)
+                if revs else "no alembic revision stored a version of it")
+        raise UnknownModel(f"promote_model of alembic revision {revision}: alembic revision {stored_by} stored no "
+                           f"version of model {name!r}",
+                           hint=typo_hint(stored_by, [_revision_of(r) for r in revs],
+                                          f"stored_by= names the revision whose deploy_model(..., activate=False) "
+                                          f"stored the version to promote ({said})"))
+    version = stored[-1][1]
+    now = registry._call(conn, _AT, (name, None))
+    current = None if not now or now[0][1] == "retire" else now[0][0]
+    if current == version:
+        log.warning("pgscore: promote_model of alembic revision %s: %s version %s (stored by alembic revision %s) is "
+                    "live already: nothing changed", revision, name, version, stored_by)
+        return
+    said = _activate(conn, name, version, _reason(revision), force)
+    log.info("pgscore: %s version %s, stored by alembic revision %s, is live, promoted by alembic revision %s (%s)",
+             name, version, stored_by, revision, "it was retired" if current is None else f"version {current} was")
+    said()
+    _say_wired_nulls(conn, name, version, _reason(revision))
+    _say_twins(conn, name, version, _reason(revision))
+
+
+def _activate(conn, name, version, reason, force):
+    """pgscore.activate of `version`; returns what writes to alembic's log what it did besides (as _rollback's):
+    the shadow mark it ended, the server's WARNINGs."""
+    shadows = registry.shadow_versions(conn, name)
+    with registry.server_notices(conn) as said:
+        registry._call(conn, registry.forcing("SELECT pgscore.activate(%s, %s::integer, %s::text)", force),
+                       (name, version, reason))
+    ended = registry.shadows_ended(conn, name, shadows)
+
+    def say():
+        if ended:
+            log.info("pgscore: %s: shadow version %s stopped: it is live (a live version is not scored in shadow)",
+                     name, ", ".join(f"v{v}" for v in ended))
+        for w in said:
+            if w.startswith("WARNING:"):
+                log.warning("pgscore: %s: %s", name, w.removeprefix("WARNING:").strip())
+    return say
+
+
+def _undo_promote(conn, name, revision, promoted_id, version, model_id, why, force=False):
+    """undeploy_model of a revision whose promote_model made `version` live by deployment `promoted_id`: the state
+    before it again, the version live before live (or the model retired) and `version` a shadow again if the
+    promotion ended its shadow mark (the 'stop' pgscore.shadows records with since_deployment `promoted_id`,
+    migration 0121). Nothing where a downgrade undid it already; a warning where another version went live since,
+    which it replaces, unless a revision still applied made it live (another team's branch): that stays."""
+    if registry._call(conn, "SELECT 1 FROM pgscore.deployments WHERE model_name = %s AND deployment_id > %s AND "
+                            "reason = %s LIMIT 1", (name, promoted_id, why)) or registry._call(
+            conn, "SELECT 1 FROM pgscore.shadows WHERE model_name = %s AND since_deployment >= %s AND reason = %s "
+                  "LIMIT 1", (name, promoted_id, why)):
+        log.warning("pgscore: %s: alembic revision %s was undone already (a change with reason %r): nothing to do",
+                    name, revision, why)
+        return
+    now = registry._call(conn, _AT, (name, None))
+    current = None if now[0][1] == "retire" else now[0][0]
+    said = "it is retired" if current is None else f"version {current} is live"
+    applied, other = _applied(), _revision_of(now[0][3])
+    if applied is not None and now[0][2] > promoted_id and other not in (None, revision) and other in applied:
+        log.info("pgscore: %s: %s, set by alembic revision %s (still applied) after alembic revision %s, stays: "
+                 "nothing to undo", name, said, other, revision)
+        return
+    # what was live before the promotion, as undeploy_model reads it (leaving out downgrades' rows and what
+    # revisions no longer applied did)
+    before = registry._call(conn, _BEFORE if applied is not None else _AT, (name, promoted_id))
+    if applied is not None:
+        before = [row for row in before if not (row[3] or "").startswith("alembic downgrade ")
+                  and _revision_of(row[3]) in (None, *(applied - {revision}))][:1]
+    target = None if not before or before[0][1] == "retire" else before[0][0]
+    was_shadow = bool(registry._call(conn, "SELECT 1 FROM pgscore.shadows WHERE model_name = %s AND model_id = %s "
+                                           "AND action = 'stop' AND since_deployment = %s LIMIT 1",
+                                     (name, model_id, promoted_id)))
+    if current != version and current != target:
+        log.warning("pgscore: %s was deployed, activated, rolled back or retired after alembic revision %s (%s; "
+                    "reason: %s); undoing the revision replaces that: it will %s, as before the revision", name,
+                    revision, said, now[0][3] or "none given",
+                    "retire it" if target is None else f"make version {target} live")
+    changed = current != target
+    if changed:
+        if target is None:
+            registry._call(conn, "SELECT pgscore.retire(%s, %s)", (name, why))
+            log.info("pgscore: %s retired (no version was live before alembic revision %s)", name, revision)
+        else:
+            told = _rollback(conn, name, target, why, force)
+            log.info("pgscore: %s version %s is live again, as before alembic revision %s", name, target, revision)
+            told()
+            _say_wired_nulls(conn, name, target, why)
+    if was_shadow and target not in (None, version) and version not in registry.shadow_versions(conn, name):
+        changed = True
+        registry._call(conn, registry.forcing("SELECT pgscore.set_shadow(%s, %s, %s)", force), (name, version, why))
+        log.info("pgscore: %s version %s is scored in shadow again, as before alembic revision %s", name, version,
+                 revision)
+        _say_twins(conn, name, version, why)
+    if not changed:
+        log.info("pgscore: %s is as it was before alembic revision %s (%s): nothing to do", name, revision,
+                 "retired" if target is None else f"version {target} live")
+
+
+def _clear_own_shadows(conn, name, revision, stored, why):
+    """undeploy_model of a revision that set versions it stored in shadow (deploy_model(shadow=True)): stop those
+    still scored in shadow (a promotion's downgrade may have marked one again). The versions stay stored; the
+    name's other shadows stay as they were. Returns the versions stopped."""
+    if not registry._shadowing(conn):
+        return []
+    own = [v for v, in registry._call(
+        conn, "SELECT DISTINCT m.version FROM pgscore.shadows s JOIN pgscore.models m ON m.model_id = s.model_id "
+              "WHERE s.model_name = %s AND s.action = 'start' AND s.reason = %s AND s.model_id = ANY (%s)",
+        (name, _reason(revision), [model_id for model_id, _ in stored]))]
+    stopped = [v for v in registry.shadow_versions(conn, name) if v in own]
+    for v in stopped:
+        registry._call(conn, "SELECT pgscore.clear_shadow(%s, %s, %s)", (name, v, why))
+        log.info("pgscore: %s version %s is no longer scored in shadow, as before alembic revision %s (it stays "
+                 "stored)", name, v, revision)
+    return stopped
 
 
 def _say_wired_nulls(conn, name, version, by):
@@ -149,6 +342,9 @@ def undeploy_model(name, *, revision, force=False):
     stored = registry._call(conn, _STORED.replace("@R", "m.reason = %s OR " if versions_say else ""),
                             ((name, _reason(revision)) if versions_say else (name,)) + (name, _reason(revision)))
     if not stored:
+        promoted = registry._call(conn, _PROMOTED, (name, _reason(revision)))
+        if promoted:  # the revision's promote_model: the state before it
+            return _undo_promote(conn, name, revision, *promoted[0], why, force)
         retired = registry._call(conn, "SELECT deployment_id FROM pgscore.deployments WHERE model_name = %s AND "
                                        "action = 'retire' AND reason = %s ORDER BY deployment_id DESC LIMIT 1",
                                  (name, _reason(revision)))
@@ -157,11 +353,15 @@ def undeploy_model(name, *, revision, force=False):
         raise UnknownModel(f"undeploy_model: alembic revision {revision} stored no version of model {name!r}",
                            hint="check the name and revision= in the revision's downgrade() against its upgrade() "
                                 "(a retire_model that found the model retired already changed nothing: `alembic "
-                                "stamp` past the revision); "
+                                "stamp` past the revision; so does a promote_model that found the version live "
+                                "already); "
                                 "a version stored with activate=False before pgscore's migration 0029 records no "
                                 "revision: undo it by hand (pgscore rollback) and `alembic stamp` past it")
     ids = [model_id for model_id, _ in stored]
+    unshadowed = _clear_own_shadows(conn, name, revision, stored, why)  # (deploy_model(shadow=True)'s marks)
     made_live = registry._call(conn, _MADE_LIVE, (name, ids))
+    if not made_live and unshadowed:
+        return
     if not made_live:
         log.info("pgscore: %s of %s, stored by alembic revision %s, never went live: nothing to undo (%s stored)",
                  _versions(stored), name, revision, "it stays" if len(stored) == 1 else "they stay")
@@ -330,6 +530,11 @@ _MADE_LIVE = ("SELECT min(d.deployment_id), (pg_catalog.array_agg(m.version ORDE
               "FROM pgscore.deployments d JOIN pgscore.models m ON m.model_id = d.model_id "
               "WHERE d.model_name = %s AND d.model_id = ANY (%s) "
               "AND d.action IN ('deploy', 'activate', 'rollback') HAVING min(d.deployment_id) IS NOT NULL")
+# the newest go-live with the reason $2 (of a version that revision did not store: promote_model's activate; a
+# schema before 0121 wrote it as a 'deploy'): its id, the version and its model_id
+_PROMOTED = ("SELECT d.deployment_id, m.version, m.model_id FROM pgscore.deployments d JOIN pgscore.models m "
+             "ON m.model_id = d.model_id WHERE d.model_name = %s AND d.reason = %s "
+             "AND d.action IN ('activate', 'deploy') ORDER BY d.deployment_id DESC LIMIT 1")
 # the deployments before deployment $2, newest first: version, action, id, reason
 _BEFORE = ("SELECT m.version, d.action, d.deployment_id, d.reason FROM pgscore.deployments d JOIN pgscore.models m "
            "ON m.model_id = d.model_id WHERE d.model_name = %s AND d.deployment_id < %s ORDER BY d.deployment_id DESC")
