@@ -530,11 +530,12 @@ _MADE_LIVE = ("SELECT min(d.deployment_id), (pg_catalog.array_agg(m.version ORDE
               "FROM pgscore.deployments d JOIN pgscore.models m ON m.model_id = d.model_id "
               "WHERE d.model_name = %s AND d.model_id = ANY (%s) "
               "AND d.action IN ('deploy', 'activate', 'rollback') HAVING min(d.deployment_id) IS NOT NULL")
-# the newest go-live with the reason $2 (of a version that revision did not store: promote_model's activate; a
-# schema before 0121 wrote it as a 'deploy'): its id, the version and its model_id
+# the newest activation with the reason $2 (promote_model's, of a version another revision stored): its id, the
+# version and its model_id. (A schema before 0121 wrote an activation as a 'deploy', which _STORED finds: there
+# undeploy_model undoes a promotion as a deploy, the version live before live again, its shadow mark not restored.)
 _PROMOTED = ("SELECT d.deployment_id, m.version, m.model_id FROM pgscore.deployments d JOIN pgscore.models m "
-             "ON m.model_id = d.model_id WHERE d.model_name = %s AND d.reason = %s "
-             "AND d.action IN ('activate', 'deploy') ORDER BY d.deployment_id DESC LIMIT 1")
+             "ON m.model_id = d.model_id WHERE d.model_name = %s AND d.reason = %s AND d.action = 'activate' "
+             "ORDER BY d.deployment_id DESC LIMIT 1")
 # the deployments before deployment $2, newest first: version, action, id, reason
 _BEFORE = ("SELECT m.version, d.action, d.deployment_id, d.reason FROM pgscore.deployments d JOIN pgscore.models m "
            "ON m.model_id = d.model_id WHERE d.model_name = %s AND d.deployment_id < %s ORDER BY d.deployment_id DESC")
