@@ -1320,3 +1320,12 @@ def test_a_promotion_written_as_a_deploy_of_the_shadows_file_again_notes_the_twi
     assert run.returncode == 0, run.stderr
     assert live_and_shadows(db_url) == (3, [2])
     assert "pgscore: alembic revision m3: churn: versions 2 (shadow), 3 (live) store the same artifact" in run.stderr
+
+
+def test_offline_mode_names_promote_model_where_it_stops(db_url, promoting_app):
+    """`alembic upgrade m2:m3 --sql` stops at promote_model with an error naming it and its revision (without its
+    own words it would say deploy_model and undeploy_model need a database, storing the model's bytes)."""
+    run = alembic(promoting_app, db_url, "upgrade", "m2:m3", "--sql")
+    assert run.returncode != 0, run.stdout
+    assert "pgscore's promote_model needs a database: alembic's offline mode (--sql) writes SQL without one, and a " \
+           "promotion reads the registry (alembic revision m3)" in run.stderr, run.stderr
