@@ -1329,3 +1329,73 @@ def test_offline_mode_names_promote_model_where_it_stops(db_url, promoting_app):
     assert run.returncode != 0, run.stdout
     assert "pgscore's promote_model needs a database: alembic's offline mode (--sql) writes SQL without one, and a " \
            "promotion reads the registry (alembic revision m3)" in run.stderr, run.stderr
+
+def _revision(example, rev, down, upgrade, downgrade="pass", imports="deploy_model, undeploy_model"):
+    """A revision of the example's project: `upgrade` and `downgrade` are the bodies of its functions."""
+    (example / "versions" / f"{rev}_t.py").write_text(
+        f"from pathlib import Path\nfrom alembic import op\nfrom pgscore.alembic_ops import {imports}\n"
+        f"revision = {rev!r}\ndown_revision = {down!r}\nHERE = Path(__file__).resolve().parent\n"
+        f"MODEL = HERE.parent / 'models' / 'churn-1.joblib'\nCSV = dict(train_csv=HERE.parent / 'models' / "
+        f"'churn-train.csv', target='churned')\n"
+        f"def sha256():\n    return (HERE.parent / 'models' / 'churn-1.joblib.sha256').read_text().split()[0]\n"
+        f"def upgrade():\n    {upgrade}\ndef downgrade():\n    {downgrade}\n")
+
+
+def test_a_schema_behind_this_pgscores_is_noted_and_one_too_old_for_the_operation_refused(empty_db_url, tmp_path):
+    """On a database whose pgscore schema is older than this pgscore's, deploy_model, retire_model and
+    undeploy_model ran with no word (pgscore deploy notes it), and where the schema was too old for them failed
+    with a raw SQL error or, worse, did what could not be undone: a version stored with activate=False before
+    0029 records no revision, and its downgrade failed. Now pgscore deploy's note is logged (once a connection),
+    and a schema too old for the operation is refused, naming both revisions, before anything changes."""
+    from pgscore import migrate
+    from pgscore.cli import behind_note
+
+    head = migrate.head()
+    migrate.upgrade(empty_db_url, "0028")
+    example, *_ = make_example(tmp_path, 200, seed=31)
+    _revision(example, "a2", "a1", "retire_model('churn', revision=revision)",
+              "undeploy_model('churn', revision=revision)", imports="retire_model, undeploy_model")
+    note = behind_note("0028", head, "pgscore install --db URL (the database your alembic env.py connects to), "
+                                     "then run alembic again")
+    run = alembic(example, empty_db_url, "upgrade", "head")
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.count(f"WARNI [alembic.pgscore] {note}\n") == 1, run.stderr
+    assert "pgscore: churn retired by alembic revision a2" in run.stderr
+    run = alembic(example, empty_db_url, "downgrade", "base")
+    assert run.returncode == 0 and run.stderr.count(note) == 1, run.stderr
+    assert history(empty_db_url)[-2:] == [(1, "rollback", "alembic downgrade a2"), (1, "retire", "alembic downgrade a1")]
+    # a version stored without going live, on a schema that cannot record the revision that stored it
+    (example / "versions" / "a2_t.py").unlink()
+    _revision(example, "a2", "a1", "deploy_model('churn', MODEL, sha256(), **CSV, revision=revision, activate=False)",
+              "undeploy_model('churn', revision=revision)")
+    run = alembic(example, empty_db_url, "upgrade", "head")
+    assert run.returncode != 0 and "PgscoreError: alembic revision a2, deploy_model('churn'): this database's " \
+        "pgscore schema is at revision 0028, older than 0029, which records the revision a version stored with " \
+        "activate=False was stored by" in run.stderr, run.stderr
+    assert "upgrade pgscore's schema first: pgscore install --db URL" in run.stderr
+    # the first upgrade's version alone: this one's a1 is rolled back with a2, which stored nothing
+    assert query(empty_db_url, "SELECT count(*) FROM pgscore.models") == [(1,)]
+    # a model fitted on words, whose words a schema before 0123 cannot keep
+    from test_text_categories import binary_model
+
+    model, *_ = binary_model()
+    joblib.dump(model, example / "models" / "plans.joblib")
+    sha = artifacts.sha256((example / "models" / "plans.joblib").read_bytes())
+    (example / "versions" / "a2_t.py").unlink()
+    _revision(example, "a2", "a1", f"deploy_model('plans', HERE.parent / 'models' / 'plans.joblib', {sha!r}, "
+              "revision=revision, feature_names=['age', 'region', 'plan'])")
+    run = alembic(example, empty_db_url, "upgrade", "head")
+    assert run.returncode != 0 and "deploy_model('plans'): this database's pgscore schema is at revision 0028, " \
+        "older than 0123, which keeps the words a model's encoders were fitted on" in run.stderr, run.stderr
+    assert "alembic revision a2, deploy_model('plans'): alembic revision a2" not in run.stderr
+    # a schema older than any of them runs: refused, not `function pgscore.register_model(...) does not exist`
+    assert alembic(example, empty_db_url, "downgrade", "base").returncode == 0
+    migrate.downgrade(empty_db_url, "0002")
+    (example / "versions" / "a2_t.py").unlink()
+    run = alembic(example, empty_db_url, "upgrade", "head")
+    assert run.returncode != 0 and "alembic revision a1, deploy_model('churn'): this database's pgscore schema is " \
+        "at revision 0002, older than 0003, which deploy_model needs: pgscore.register_model takes the compiled " \
+        "evaluator" in run.stderr, run.stderr
+    assert "does not exist" not in run.stderr
+    migrate.downgrade(empty_db_url, "base")
+

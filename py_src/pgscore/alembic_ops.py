@@ -52,6 +52,57 @@ def _conn(revision=None, operation=None):
     return op.get_bind().connection.dbapi_connection
 
 
+# the oldest pgscore schema each operation runs correctly on (docs/alembic.md, "An older pgscore schema"), found by
+# running a deploy, a retire, a version stored without going live and their downgrades at older revisions:
+# register_model takes the compiled evaluator from 0003; a version stored with activate=False records its revision
+# (pgscore.models.reason, which undeploy_model finds it by) from 0029; a model fitted on words keeps them (its
+# text_categories, without which the server cannot code them) from 0123
+_OLDEST = {"deploy_model": "0003", "undeploy_model": "0003", "retire_model": "0003"}
+_STORED_NOT_LIVE = "0029"
+_WORDS = "0123"
+
+
+def _schema_revision(revision, operation, name):
+    """pgscore's schema revision in the migration's database (None where pgscore is not installed: the operation
+    says so as before). Where it is behind this pgscore's head, pgscore deploy's note (cli.behind_note) is logged,
+    once a connection; where it is older than `operation` runs correctly on (_OLDEST), a PgscoreError names both
+    revisions and says to upgrade pgscore's schema first (before: a raw SQL error, or nothing at all)."""
+    from alembic import op
+
+    from pgscore import migrate
+    from pgscore.cli import behind_note
+
+    info = op.get_bind().info
+    if "pgscore_schema" not in info:
+        conn = op.get_bind().connection.dbapi_connection
+        (there,), = registry._call(conn, "SELECT pg_catalog.to_regclass('public.pgscore_alembic_version') IS NOT "
+                                         "NULL AND pg_catalog.to_regnamespace('pgscore') IS NOT NULL", None)
+        rows = registry._call(conn, "SELECT version_num FROM public.pgscore_alembic_version", None) if there else []
+        info["pgscore_schema"] = current = rows[0][0] if rows else None
+        head = migrate.head()
+        if current is not None and current < head:  # revisions are numbered 0001, 0002, ...
+            log.warning("%s", behind_note(current, head, _UPGRADE))
+    current = info["pgscore_schema"]
+    if current is not None and current < _OLDEST[operation]:
+        raise _too_old(revision, operation, name, current, _OLDEST[operation], (
+            f"{operation} needs: pgscore.register_model takes the compiled evaluator deploy_model passes it from "
+            "there on" if operation == "deploy_model" else
+            f"{operation} is checked on (a deploy, a retire and their downgrades leave the history they leave at "
+            "the head); before it, no deploy of this pgscore can have stored a version (pgscore.register_model "
+            "takes no compiled evaluator)"))
+    return current
+
+
+# how a revision's user upgrades pgscore's schema (the database given to pgscore, not alembic)
+_UPGRADE = "pgscore install --db URL (the database your alembic env.py connects to), then run alembic again"
+
+
+def _too_old(revision, operation, name, current, oldest, why):
+    return PgscoreError(f"alembic revision {revision}, {operation}({name!r}): this database's pgscore schema is at "
+                        f"revision {current}, older than {oldest}, which {why}; nothing was changed",
+                        hint="upgrade pgscore's schema first: " + _UPGRADE)
+
+
 def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=None, target=None,
                  description=None, allow_task_change=False, allow_feature_change=False, activate=True,
                  shadow=False):
@@ -66,12 +117,22 @@ def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=
                            "not live next to the live one, and activate=True makes it live",
                            hint="pass activate=False with shadow=True; promote it later in a revision of its own: "
                                 f"promote_model({name!r}, revision=revision, stored_by={revision!r})")
+
+    current = _schema_revision(revision, "deploy_model", name)
+    if current is not None and not activate and current < _STORED_NOT_LIVE:
+        raise _too_old(revision, "deploy_model", name, current, _STORED_NOT_LIVE, "records the revision a version "
+                       "stored with activate=False was stored by (pgscore.models.reason): before it, the revision's "
+                       "undeploy_model could not find the version, and its downgrade would fail")
     # an error says which revision and which model, whatever it is about (a missing or corrupt artifact or
     # training CSV, and the deploy's own refusals: feature names that do not match the estimator's width, a
     # change of task or features, a name the server refuses), so that a failed `upgrade head` of many
     # revisions names the one to fix (before, the deploy's own errors named neither)
     try:
         estimator, source = registry.load_artifact(path, sha256, given_by=f"alembic revision {revision}")
+        if current is not None and current < _WORDS and features.fitted_on_words(estimator):
+            raise _too_old(revision, "deploy_model", name, current, _WORDS, "keeps the words a model's encoders were "
+                           "fitted on (pgscore.models.text_categories): before it, the server could not code the "
+                           "words callers give such a model")
         X = y = None
         if train_csv is not None:
             given = feature_names
@@ -88,8 +149,10 @@ def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=
                               allow_task_change=allow_task_change, allow_feature_change=allow_feature_change,
                               source=source)
     except PgscoreError as e:
-        e.message = f"alembic revision {revision}, deploy_model({name!r}): {e.message}"
-        e.args = (e.message,)
+        said = f"alembic revision {revision}, deploy_model({name!r}): "
+        if not e.message.startswith(said):  # (_too_old's names them already)
+            e.message = said + e.message
+            e.args = (e.message,)
         raise
     # what pgscore deploy prints first, in its words (before: alembic's `Running upgrade  -> a1` alone)
     from pgscore.cli import deployed_line, holdout_line
@@ -319,6 +382,7 @@ def undeploy_model(name, *, revision, force=False):
     is an error: the migration fails, as where this server cannot load the version to make live again
     (pgscore.rollback's check), unless `force`."""
     conn = _conn(revision, "undeploy_model")
+    _schema_revision(revision, "undeploy_model", name)
     why = f"alembic downgrade {revision}"
     (models,), = registry._call(conn, "SELECT pg_catalog.to_regclass('pgscore.models') IS NOT NULL", None)
     if not models or not registry._call(conn, "SELECT 1 FROM pgscore.models LIMIT 1", None):
@@ -466,6 +530,7 @@ def retire_model(name, *, revision):
     the version it retired. A model retired already is left as it is (a warning): the revision records
     nothing, and its downgrade does nothing where an earlier cycle's downgrade undid it, else fails saying so."""
     conn = _conn(revision, "retire_model")
+    _schema_revision(revision, "retire_model", name)
     if not registry._call(conn, "SELECT 1 FROM pgscore.models WHERE name = %s LIMIT 1", (name,)):
         raise UnknownModel(f"retire_model of alembic revision {revision}: there is no model {name!r}",
                            hint=typo_hint(name, registry.model_names(conn), "list the models with: pgscore models"))

@@ -285,10 +285,16 @@ def note_if_behind(url: str) -> None:
     except PgscoreError:
         return  # (the command itself says what is wrong)
     if current is not None and current < head:  # revisions are numbered 0001, 0002, ...
-        print(f"pgscore: note: this database's pgscore schema is at revision {current}, behind this pgscore's "
-              f"{head}: the checks the server makes of a deployment are those of {current} (from 0023 a version "
-              "that a wired table cannot feed is refused) until it is upgraded with: " + command("install"),
-              file=sys.stderr)
+        print(behind_note(current, head), file=sys.stderr)
+
+
+def behind_note(current: str, head: str, install: str | None = None) -> str:
+    """The note of a database whose pgscore schema is at revision `current`, behind this pgscore's `head`: the
+    CLI's (note_if_behind) and an alembic revision's (alembic_ops), in the same words. `install`: the command
+    that upgrades it, as the caller's user would run it (by default pgscore install, as the CLI hints it)."""
+    return (f"pgscore: note: this database's pgscore schema is at revision {current}, behind this pgscore's {head}: "
+            f"the checks the server makes of a deployment are those of {current} (from 0023 a version that a wired "
+            "table cannot feed is refused) until it is upgraded with: " + (install or command("install")))
 
 
 def cmd_env(args):

@@ -566,6 +566,11 @@ class _Walk:
             self.other.setdefault(p, what)
 
 
+def fitted_on_words(estimator) -> bool:
+    """Whether an encoder of the estimator was fitted on text categories (what text_conversion converts)."""
+    return any(_texts(c) for est, _, _ in _nested(estimator) for c in (getattr(est, "categories_", None) or []))
+
+
 def text_conversion(estimator, names):
     """(the estimator with its text categories replaced by their codes, {feature: its words, in the order of
     their codes}) for a model whose encoders (OneHotEncoder, OrdinalEncoder, TargetEncoder) were fitted on
@@ -575,7 +580,7 @@ def text_conversion(estimator, names):
     other words, bytes categories."""
     import copy
 
-    if not any(_texts(c) for est, _, _ in _nested(estimator) for c in (getattr(est, "categories_", None) or [])):
+    if not fitted_on_words(estimator):
         return estimator, {}
     twin = copy.deepcopy(estimator)
     walk = _Walk(names)
