@@ -1399,3 +1399,37 @@ def test_a_schema_behind_this_pgscores_is_noted_and_one_too_old_for_the_operatio
     assert "does not exist" not in run.stderr
     migrate.downgrade(empty_db_url, "base")
 
+
+def test_deploy_model_of_a_file_another_scikit_learn_pickled_hints_and_takes_allow_version_mismatch(db_url, tmp_path,
+                                                                                                     monkeypatch):
+    """A file pickled under another scikit-learn is refused, and the hint said `pgscore deploy
+    --allow-version-mismatch deploys it anyway`, a flag a revision does not have. deploy_model now takes
+    allow_version_mismatch=True, as the flag does (the file's version recorded, pgscore deploy's warning logged),
+    and the hint names it."""
+    import sklearn
+    import sklearn.base
+
+    example, est, *_ = make_example(tmp_path, 200, seed=33)
+    models = example / "models"
+    with monkeypatch.context() as m:  # (as scikit-learn 1.5.2 pickles it: its estimators' state names the version)
+        m.setattr(sklearn.base, "__version__", "1.5.2")
+        joblib.dump(est, models / "churn-1.joblib")
+    (models / "churn-1.joblib.sha256").write_text(artifacts.sha256((models / "churn-1.joblib").read_bytes()) + "\n")
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode != 0 and "VersionMismatch: alembic revision a1, deploy_model('churn'): " in run.stderr \
+        and f"churn-1.joblib was written with scikit-learn 1.5.2, and this Python has {sklearn.__version__}" \
+        in run.stderr, run.stderr
+    assert "allow_version_mismatch=True in deploy_model(...) deploys it anyway, at your own risk" in run.stderr
+    assert "--allow-version-mismatch" not in run.stderr
+    rev = example / "versions" / "a1_churn_v1.py"
+    text = rev.read_text()
+    assert 'shipped by migration a1")' in text
+    rev.write_text(text.replace('shipped by migration a1")', 'shipped by migration a1", allow_version_mismatch=True)'))
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode == 0, run.stderr
+    assert "InconsistentVersionWarning" not in run.stderr, run.stderr
+    assert f"WARNI [alembic.pgscore] pgscore: alembic revision a1: {models / 'churn-1.joblib'} was written with " \
+        f"scikit-learn 1.5.2 and is deployed as this Python's {sklearn.__version__} loads it " \
+        "(allow_version_mismatch=True): " in run.stderr, run.stderr
+    (src,), = query(db_url, "SELECT env->'source' FROM pgscore.models WHERE name = 'churn'")
+    assert src["scikit-learn"] == "1.5.2"

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import logging
 
-from pgscore import datasets, features, registry, schema
-from pgscore.errors import PgscoreError, UnknownModel, command, literal, typo_hint
+from pgscore import artifacts, datasets, features, registry, schema
+from pgscore.errors import PgscoreError, UnknownModel, VersionMismatch, command, literal, typo_hint
 
 # under alembic's own logger: the env.py that `alembic init` writes calls logging.config.fileConfig, which
 # disables every logger it does not configure (or a child of one) that exists by then, this module's
@@ -105,7 +105,7 @@ def _too_old(revision, operation, name, current, oldest, why):
 
 def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=None, target=None,
                  description=None, allow_task_change=False, allow_feature_change=False, activate=True,
-                 shadow=False):
+                 shadow=False, allow_version_mismatch=False):
     """Deploy the joblib file at `path` (checked against `sha256` before unpickling) as the next version;
     with activate=False it is stored without going live, and with shadow=True too it is scored in shadow next to
     the live version from the same transaction (_shadow; undeploy_model of the revision ends that mark). Live over
@@ -128,7 +128,8 @@ def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=
     # change of task or features, a name the server refuses), so that a failed `upgrade head` of many
     # revisions names the one to fix (before, the deploy's own errors named neither)
     try:
-        estimator, source = registry.load_artifact(path, sha256, given_by=f"alembic revision {revision}")
+        estimator, source = registry.load_artifact(path, sha256, given_by=f"alembic revision {revision}",
+                                                   allow_version_mismatch=allow_version_mismatch)
         if current is not None and current < _WORDS and features.fitted_on_words(estimator):
             raise _too_old(revision, "deploy_model", name, current, _WORDS, "keeps the words a model's encoders were "
                            "fitted on (pgscore.models.text_categories): before it, the server could not code the "
@@ -153,12 +154,22 @@ def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=
         if not e.message.startswith(said):  # (_too_old's names them already)
             e.message = said + e.message
             e.args = (e.message,)
+        if isinstance(e, VersionMismatch) and e.hint:  # (the hint for the caller: a revision has no CLI flag)
+            e.hint = e.hint.replace(artifacts.ALLOW_MISMATCH_HINT, "allow_version_mismatch=True in deploy_model(...) "
+                                    "deploys it anyway, at your own risk")
         raise
     # what pgscore deploy prints first, in its words (before: alembic's `Running upgrade  -> a1` alone)
     from pgscore.cli import deployed_line, holdout_line
 
     held = holdout_line(rec)
     log.info("pgscore: %s by alembic revision %s%s", deployed_line(rec), revision, f"; {held}" if held else "")
+    if source.get("scikit-learn"):  # (as pgscore deploy warns of it, with --allow-version-mismatch)
+        import sklearn
+
+        log.warning("pgscore: alembic revision %s: %s was written with scikit-learn %s and is deployed as this "
+                    "Python's %s loads it (allow_version_mismatch=True): scikit-learn does not support that, and it "
+                    "may score otherwise than where it was fitted; pgscore show names the version it was written "
+                    "with", revision, path, source["scikit-learn"], sklearn.__version__)
     if rec.get("same_artifact"):  # (as pgscore deploy notes it: the file deployed again)
         same = rec["same_artifact"]
         log.info("pgscore: %s version %s, stored by alembic revision %s, stores the same artifact as version%s %s "

@@ -364,7 +364,11 @@ def _cross_version(model, written, cause=None) -> VersionMismatch:
         hint=f"fit the estimator again in this environment (the versions pgscore pins: pgscore env) and deploy "
              f"that; or deploy the file from an environment with scikit-learn {written}, to a server that imports "
              "the same (docs/sql.md, 'Upgrading scikit-learn, numpy or Python')"
-             + ("" if cause else "; pgscore deploy --allow-version-mismatch deploys it anyway, at your own risk"))
+             + ("" if cause else "; " + ALLOW_MISMATCH_HINT))
+
+
+# how the hint of a VersionMismatch of a file says to deploy it anyway (alembic_ops says it in a revision's terms)
+ALLOW_MISMATCH_HINT = "pgscore deploy --allow-version-mismatch deploys it anyway, at your own risk"
 
 
 def _load(model: str, data: bytes, joblib, file=False):
