@@ -1400,6 +1400,50 @@ def test_a_schema_behind_this_pgscores_is_noted_and_one_too_old_for_the_operatio
     migrate.downgrade(empty_db_url, "base")
 
 
+def test_a_rolled_back_migration_says_that_what_pgscore_logged_as_done_is_not_stored(db_url, tmp_path):
+    """alembic upgrade head through a revision that deploys and one that fails after it: the log said `deployed
+    churn version 1 ... live`, then the traceback, and nothing said the deploy was rolled back with the rest.
+    A warning now says which of pgscore's changes are not stored: all of them where alembic runs the migrations
+    in one transaction, the failing revision's alone with transaction_per_migration. A downgrade whose later
+    step fails says the same of what its undeploy_model logged (docs/alembic.md)."""
+    example, *_ = make_example(tmp_path, 200, seed=32)
+    _revision(example, "a2", "a1", "deploy_model('churn', MODEL, sha256(), **CSV, revision=revision); "
+              "op.execute('SELECT 1/0')", "undeploy_model('churn', revision=revision)")
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode != 0 and "division by zero" in run.stderr, run.stderr
+    said = [line for line in run.stderr.splitlines() if "rolled back" in line]
+    assert said == ["WARNI [alembic.pgscore] pgscore: the migration's transaction was rolled back, and with it what "
+                    "pgscore logged above: deployed churn version 1 (alembic revision a1); deployed churn version 2 "
+                    "(alembic revision a2): none of it is stored"], run.stderr
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+    env = example / "env.py"
+    text = env.read_text()
+    assert "context.configure(connection=conn, version_table=VERSION_TABLE)" in text
+    env.write_text(text.replace("context.configure(connection=conn, version_table=VERSION_TABLE)",
+                                "context.configure(connection=conn, version_table=VERSION_TABLE, "
+                                "transaction_per_migration=True)"))
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode != 0, run.stderr
+    said = [line for line in run.stderr.splitlines() if "rolled back" in line]
+    assert said == ["WARNI [alembic.pgscore] pgscore: the migration's transaction was rolled back, and with it what "
+                    "pgscore logged above: deployed churn version 2 (alembic revision a2): none of it is stored"], \
+        run.stderr
+    assert query(db_url, "SELECT version, live FROM pgscore.model_versions WHERE name = 'churn'") == [(1, True)]
+    # an upgrade that commits says nothing of the kind; a downgrade whose later step fails says what it undid
+    (example / "versions" / "a2_t.py").unlink()
+    _revision(example, "a2", "a1", "deploy_model('churn', MODEL, sha256(), **CSV, revision=revision)",
+              "undeploy_model('churn', revision=revision); op.execute('SELECT 1/0')")
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode == 0 and "rolled back" not in run.stderr, run.stderr
+    run = alembic(example, db_url, "downgrade", "base")
+    assert run.returncode != 0 and "pgscore: churn version 1 is live again, as before alembic revision a2" in run.stderr
+    said = [line for line in run.stderr.splitlines() if "rolled back" in line]
+    assert said == ["WARNI [alembic.pgscore] pgscore: the migration's transaction was rolled back, and with it what "
+                    "pgscore logged above: churn version 1 live again (alembic downgrade a2): none of it is stored"], \
+        run.stderr
+    assert query(db_url, "SELECT version FROM pgscore.model_versions WHERE name = 'churn' AND live") == [(2,)]
+
+
 def test_deploy_model_of_a_file_another_scikit_learn_pickled_hints_and_takes_allow_version_mismatch(db_url, tmp_path,
                                                                                                      monkeypatch):
     """A file pickled under another scikit-learn is refused, and the hint said `pgscore deploy

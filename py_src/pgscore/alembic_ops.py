@@ -93,6 +93,36 @@ def _schema_revision(revision, operation, name):
     return current
 
 
+def _pending(conn, what):
+    """Remember `what` (a change pgscore logged as done) until the migration's transaction ends: where it is rolled
+    back (a later revision of the same `alembic upgrade` failed, say, in the one transaction alembic runs them in
+    unless transaction_per_migration), a warning says that these changes are not stored (before, the log said
+    `deployed churn version 6 ... live` above the traceback, and nothing said it was undone). A change made in an
+    autocommit_block() is committed as it is made: not remembered."""
+    from alembic import op
+    from sqlalchemy import event
+
+    if getattr(conn, "autocommit", False):
+        return
+    bind = op.get_bind()
+    info = bind.info
+    if "pgscore_pending" not in info:
+        info["pgscore_pending"] = []
+
+        def rolled_back(connection):
+            said, info["pgscore_pending"][:] = list(info["pgscore_pending"]), []
+            if said:
+                log.warning("pgscore: the migration's transaction was rolled back, and with it what pgscore logged "
+                            "above: %s: none of it is stored", "; ".join(said))
+
+        def committed(connection):
+            info["pgscore_pending"][:] = []
+
+        event.listen(bind, "rollback", rolled_back)
+        event.listen(bind, "commit", committed)
+    info["pgscore_pending"].append(what)
+
+
 # how a revision's user upgrades pgscore's schema (the database given to pgscore, not alembic)
 _UPGRADE = "pgscore install --db URL (the database your alembic env.py connects to), then run alembic again"
 
@@ -163,6 +193,7 @@ def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=
 
     held = holdout_line(rec)
     log.info("pgscore: %s by alembic revision %s%s", deployed_line(rec), revision, f"; {held}" if held else "")
+    _pending(conn, f"deployed {name} version {rec['version']} (alembic revision {revision})")
     if source.get("scikit-learn"):  # (as pgscore deploy warns of it, with --allow-version-mismatch)
         import sklearn
 
@@ -481,9 +512,11 @@ def undeploy_model(name, *, revision, force=False):
     if target is None:
         registry._call(conn, "SELECT pgscore.retire(%s, %s)", (name, why))
         log.info("pgscore: %s retired (no version was live before alembic revision %s)", name, revision)
+        _pending(conn, f"{name} retired ({why})")
     else:
         said = _rollback(conn, name, target, why, force)
         log.info("pgscore: %s version %s is live again, as before alembic revision %s", name, target, revision)
+        _pending(conn, f"{name} version {target} live again ({why})")
         said()
         _say_wired_nulls(conn, name, target, why)
 
@@ -554,6 +587,7 @@ def retire_model(name, *, revision):
     registry._call(conn, "SELECT pgscore.retire(%s, %s)", (name, _reason(revision)))
     log.info("pgscore: %s retired by alembic revision %s (version %s was live)", name, revision,
              now[0][0] if now else None)
+    _pending(conn, f"{name} retired (alembic revision {revision})")
 
 
 def _undo_retire(conn, name, revision, retire_id, why, force=False):
@@ -588,6 +622,7 @@ def _undo_retire(conn, name, revision, retire_id, why, force=False):
     said = _rollback(conn, name, target, why, force)
     log.info("pgscore: %s version %s is live again, as before alembic revision %s (which retired it)", name, target,
              revision)
+    _pending(conn, f"{name} version {target} live again ({why})")
     said()
     _say_wired_nulls(conn, name, target, why)
 
