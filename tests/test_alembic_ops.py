@@ -1444,6 +1444,37 @@ def test_a_rolled_back_migration_says_that_what_pgscore_logged_as_done_is_not_st
     assert query(db_url, "SELECT version FROM pgscore.model_versions WHERE name = 'churn' AND live") == [(2,)]
 
 
+def test_a_rolled_back_promotion_says_the_version_it_made_live_is_not(db_url, tmp_path):
+    """promote_model logged `churn version 2 ... is live, promoted by alembic revision a3` and, where a later
+    statement of the same migration failed, nothing said that the promotion (and the shadow deploy before it) were
+    rolled back: its change is named in the rollback's warning too, and its downgrade's."""
+    example, *_ = make_example(tmp_path, 200, seed=34)
+    _revision(example, "a2", "a1", "deploy_model('churn', MODEL, sha256(), **CSV, revision=revision, activate=False, "
+              "shadow=True)", "undeploy_model('churn', revision=revision)")
+    _revision(example, "a3", "a2", "promote_model('churn', revision=revision, stored_by='a2'); op.execute('SELECT 1/0')",
+              "undeploy_model('churn', revision=revision)", imports="promote_model, undeploy_model")
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode != 0 and "division by zero" in run.stderr, run.stderr
+    said = [line for line in run.stderr.splitlines() if "rolled back" in line]
+    assert said == ["WARNI [alembic.pgscore] pgscore: the migration's transaction was rolled back, and with it what "
+                    "pgscore logged above: deployed churn version 1 (alembic revision a1); deployed churn version 2 "
+                    "(alembic revision a2); churn version 2 live (promoted by alembic revision a3): none of it is "
+                    "stored"], run.stderr
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+    # a promotion's downgrade whose later step fails: the version live again and the shadow set again named
+    (example / "versions" / "a3_t.py").unlink()
+    _revision(example, "a3", "a2", "promote_model('churn', revision=revision, stored_by='a2')",
+              "undeploy_model('churn', revision=revision); op.execute('SELECT 1/0')", imports="promote_model, undeploy_model")
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode == 0 and "rolled back" not in run.stderr, run.stderr
+    run = alembic(example, db_url, "downgrade", "a2")
+    assert run.returncode != 0, run.stderr
+    said = [line for line in run.stderr.splitlines() if "rolled back" in line]
+    assert said == ["WARNI [alembic.pgscore] pgscore: the migration's transaction was rolled back, and with it what "
+                    "pgscore logged above: churn version 1 live again (alembic downgrade a3); churn version 2 in "
+                    "shadow again (alembic downgrade a3): none of it is stored"], run.stderr
+    assert query(db_url, "SELECT version FROM pgscore.model_versions WHERE name = 'churn' AND live") == [(2,)]
+
 def test_deploy_model_of_a_file_another_scikit_learn_pickled_hints_and_takes_allow_version_mismatch(db_url, tmp_path,
                                                                                                      monkeypatch):
     """A file pickled under another scikit-learn is refused, and the hint said `pgscore deploy

@@ -57,7 +57,7 @@ def _conn(revision=None, operation=None):
 # register_model takes the compiled evaluator from 0003; a version stored with activate=False records its revision
 # (pgscore.models.reason, which undeploy_model finds it by) from 0029; a model fitted on words keeps them (its
 # text_categories, without which the server cannot code them) from 0123
-_OLDEST = {"deploy_model": "0003", "undeploy_model": "0003", "retire_model": "0003"}
+_OLDEST = {"deploy_model": "0003", "undeploy_model": "0003", "retire_model": "0003", "promote_model": "0003"}
 _STORED_NOT_LIVE = "0029"
 _WORDS = "0123"
 
@@ -269,6 +269,7 @@ def promote_model(name, *, revision, stored_by, force=False):
     the state before: the version live before live again, and this one a shadow again if it was one. Refused where
     this server cannot load the version, unless `force` (pgscore activate --force)."""
     conn = _conn(revision, "promote_model")
+    _schema_revision(revision, "promote_model", name)
     if not registry._call(conn, "SELECT 1 FROM pgscore.models WHERE name = %s LIMIT 1", (name,)):
         raise UnknownModel(f"promote_model of alembic revision {revision}: there is no model {name!r}",
                            hint=typo_hint(name, registry.model_names(conn), "list the models with: pgscore models"))
@@ -296,6 +297,7 @@ def promote_model(name, *, revision, stored_by, force=False):
     said = _activate(conn, name, version, _reason(revision), force)
     log.info("pgscore: %s version %s, stored by alembic revision %s, is live, promoted by alembic revision %s (%s)",
              name, version, stored_by, revision, "it was retired" if current is None else f"version {current} was")
+    _pending(conn, f"{name} version {version} live (promoted by alembic revision {revision})")
     said()
     _say_wired_nulls(conn, name, version, _reason(revision))
     _say_twins(conn, name, version, _reason(revision))
@@ -361,9 +363,11 @@ def _undo_promote(conn, name, revision, promoted_id, version, model_id, why, for
         if target is None:
             registry._call(conn, "SELECT pgscore.retire(%s, %s)", (name, why))
             log.info("pgscore: %s retired (no version was live before alembic revision %s)", name, revision)
+            _pending(conn, f"{name} retired ({why})")
         else:
             told = _rollback(conn, name, target, why, force)
             log.info("pgscore: %s version %s is live again, as before alembic revision %s", name, target, revision)
+            _pending(conn, f"{name} version {target} live again ({why})")
             told()
             _say_wired_nulls(conn, name, target, why)
     if was_shadow and target not in (None, version) and version not in registry.shadow_versions(conn, name):
@@ -371,6 +375,7 @@ def _undo_promote(conn, name, revision, promoted_id, version, model_id, why, for
         registry._call(conn, registry.forcing("SELECT pgscore.set_shadow(%s, %s, %s)", force), (name, version, why))
         log.info("pgscore: %s version %s is scored in shadow again, as before alembic revision %s", name, version,
                  revision)
+        _pending(conn, f"{name} version {version} in shadow again ({why})")
         _say_twins(conn, name, version, why)
     if not changed:
         log.info("pgscore: %s is as it was before alembic revision %s (%s): nothing to do", name, revision,
@@ -392,6 +397,7 @@ def _clear_own_shadows(conn, name, revision, stored, why):
         registry._call(conn, "SELECT pgscore.clear_shadow(%s, %s, %s)", (name, v, why))
         log.info("pgscore: %s version %s is no longer scored in shadow, as before alembic revision %s (it stays "
                  "stored)", name, v, revision)
+        _pending(conn, f"{name} version {v} no longer in shadow ({why})")
     return stopped
 
 
