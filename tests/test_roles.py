@@ -172,6 +172,50 @@ def test_app_scores_and_inserts_events_but_writes_no_model_and_reads_no_bytes(ur
     app.close()
 
 
+def test_the_app_cannot_back_date_a_prediction_and_every_path_still_logs_as_it(urls, db_url):
+    """pgscore.prediction_log: the app and the admin insert every column but logged_at, which takes its default,
+    the transaction's now() (migration 0127). With INSERT on the whole table a pgscore_app login wrote a row dated
+    2020-01-01 (or 2099), which the drift and performance windows read as a prediction of that day. Each path
+    that writes the log as its caller lists its columns without logged_at and still logs as the app."""
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
+                    X, Y, feature_names=CHURN_FEATURES)
+    with connect(db_url).cursor() as cur:
+        rid = sample.rescore_complaints(cur)
+    (mid,), = query(db_url, "SELECT model_id FROM pgscore.models WHERE name = 'churn'")
+    for login in ("app", "admin"):
+        conn = connect(urls[login])
+        try:
+            for when in ("2020-01-01", "2099-01-01", "now()"):
+                with pytest.raises(errors.InsufficientPrivilege) as e:
+                    query(conn, "INSERT INTO pgscore.prediction_log (logged_at, model_id, features, score, source) "
+                                f"VALUES ({when if when == 'now()' else repr(when)}, %s, %s, 0.9, 'query')",
+                          (mid, ROW))
+                assert "prediction_log" in e.value.pgerror
+        finally:
+            conn.close()
+    assert query(db_url, "SELECT count(*) FROM pgscore.prediction_log") == [(0,)]
+    app = connect(urls["app"])
+    (start,), = query(app, "SELECT now()")
+    query(app, "SELECT pgscore.score('churn', %s::float8[], NULL, 'q1')", (ROW,))  # query: flushed as the owner
+    cols = ", ".join(CHURN_FEATURES)
+    assert len(query(app, f"SELECT * FROM pgscore.predict_batch('churn', 'SELECT id, {cols} FROM customers')")) == 50
+    query(app, "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'churn_score', p_chunk_size => 5)")
+    query(app, "INSERT INTO complaints (customer_id) VALUES (3)")  # rescoring's trigger
+    query(app, "SELECT * FROM pgscore.refresh_windows()")
+    query(app, "INSERT INTO pgscore.error_queue (rescoring_id, model_name, profile_table, entity_key, reason, "
+               "sqlstate) VALUES (%s, 'churn', 'public.customers', '4', 'queued', 'XX000')", (rid,))
+    assert query(app, "SELECT * FROM pgscore.retry_failed()") == [(rid, 1, 0)]
+    query(app, "SELECT pgscore.backfill_rescoring('complaints')")
+    # a row of the app's own, without a time, takes the transaction's (the model and score are its to give:
+    # the log records what was scored, docs/sql.md, roles)
+    query(app, "INSERT INTO pgscore.prediction_log (model_id, features, score, source) VALUES (%s, %s, 0.9, 'query')",
+          (mid, ROW))
+    app.close()
+    rows = dict(query(db_url, "SELECT source, count(*) FILTER (WHERE logged_at < %s OR logged_at > now()) "
+                              "FROM pgscore.prediction_log GROUP BY 1", (start,)))
+    assert rows == {"query": 0, "batch": 0, "trigger": 0, "retry": 0, "refresh": 0}, rows
+
+
 def test_a_role_changed_before_commit_keeps_the_transaction_and_its_audit_rows(urls, db_url):
     """The query path's audit rows are written at COMMIT: a SET ROLE to the reader after scoring, or a
     SECURITY DEFINER function of the app's that a reader calls, failed the commit (42501 on the log) and

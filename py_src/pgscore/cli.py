@@ -673,9 +673,10 @@ _ALERTS = """SELECT a.level, COALESCE({recorded}a.version OPERATOR(pg_catalog.=)
                     ORDER BY d.deployment_id DESC LIMIT 1), true) AS live, a.model, pg_catalog.count(*)
               FROM pgscore.alert_state a CROSS JOIN pgscore.monitoring_state s
              GROUP BY 1, 2, 3, a.version, a.what, a.subject, a.metric"""
-# pgscore's roles, whether each is missing, and whether it has one grant install gives it
+# pgscore's roles, whether each is missing, and whether it has one grant install gives it (on any column: the
+# app's INSERT on the log is on its columns but logged_at, migration 0127)
 _ROLES = """SELECT w.name, r.oid IS NULL AS missing,
-                   r.oid IS NOT NULL AND pg_catalog.has_table_privilege(r.oid, w.obj, w.priv) AS ok
+                   r.oid IS NOT NULL AND pg_catalog.has_any_column_privilege(r.oid, w.obj, w.priv) AS ok
               FROM (VALUES ('pgscore_admin', 'pgscore.models', 'INSERT'),
                            ('pgscore_app', 'pgscore.prediction_log', 'INSERT'),
                            ('pgscore_reader', 'pgscore.alerts', 'SELECT')) AS w(name, obj, priv)

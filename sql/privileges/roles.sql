@@ -103,8 +103,12 @@ GRANT SELECT ON pgscore.models, pgscore.deployments, pgscore.baselines, pgscore.
 -- buffered until COMMIT, which flush_query_log writes as its owner: the role at COMMIT may differ, and
 -- each row's cause names the role that scored): the log is a record of
 -- what was scored, not proof against a caller that writes rows of its own (outcomes go through
--- record_outcome, which runs as its owner and checks them)
-GRANT SELECT, INSERT ON pgscore.prediction_log TO pgscore_app, pgscore_admin;
+-- record_outcome, which runs as its owner and checks them). INSERT on every column but logged_at (migration
+-- 0127): a row takes the column's default, its transaction's now(), so no caller back-dates (or post-dates) one
+-- into the windows drift and performance read; every path lists its columns without logged_at
+GRANT SELECT ON pgscore.prediction_log TO pgscore_app, pgscore_admin;
+GRANT INSERT (model_id, entity_key, features, score, label, source, cause) ON pgscore.prediction_log
+    TO pgscore_app, pgscore_admin;
 -- the marker of a transaction with buffered audit rows: set by the scoring role, deleted at commit by
 -- flush_query_log as its owner (a DELETE would let a role lock the table, and stall every session's scoring).
 -- INSERT on created_at alone: the marker's xid and backend are their defaults, this transaction's and this
