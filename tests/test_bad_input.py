@@ -55,6 +55,9 @@ SQL_CASES = [
     ("category_code NULL feature", "SELECT pgscore.category_code('churn', NULL, 'pro')", (), "22004", "feature"),
     ("category_code no text feature", "SELECT pgscore.category_code('churn', 'tenure_months', 'pro')", (), "22023",
      "no text feature 'tenure_months'"),
+    # a version pinned (0127) that the model does not have: score's error and hint
+    ("category_code unknown version: the hint", "SELECT pgscore.category_code('churn', 'plan', 'pro', 42)", (), "42704",
+     "there is no version 42 of model 'churn'\nHINT:  list models with: SELECT * FROM pgscore.model_versions"),
     ("score unknown model", "SELECT pgscore.score('nope', %s::float8[])", (ROW,), "42704", "nope"),
     ("score unknown version: the hint", "SELECT pgscore.score('churn', %s::float8[], 42)", (ROW,), "42704",
      "there is no version 42 of model 'churn'\nHINT:  list models with: SELECT * FROM pgscore.model_versions"),

@@ -27,7 +27,7 @@ NORMAL_QUANTILE = "pgscore.normal_quantile(double precision)"
 CHECK_ROWS = "pgscore.check_rows(jsonb)"
 JSONB_FLOAT8 = "pgscore.jsonb_float8(jsonb)"
 CHECK_PERIOD_KIND = "pgscore.check_period_kind(text,text)"
-CATEGORY_CODE = "pgscore.category_code(text,text,text)"
+CATEGORY_CODE = "pgscore.category_code(text,text,text,integer)"
 
 EXPECTED = {
     # signature: (volatility, strict, parallel)

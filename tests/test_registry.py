@@ -815,9 +815,9 @@ def test_text_features_deploy_coded_and_text_in_a_number_feature_is_refused(db_u
     assert rec["feature_note"] == (
         "the codes of a text feature differ from the version callers know: 'plan': its numbers as given (version 3: "
         "0 'basic', 1 'plus', 2 'pro'). A caller that passes them as numbers (a float8[], a JSON number, a number column) "
-        "must give this version's (pgscore.category_code gives the live version's; pgscore.model_versions."
-        "text_categories lists each version's words in the order of their codes); words given by name or in a text "
-        "column are coded by each version")
+        "must give this version's (pgscore.category_code gives the live version's, and a version's by its p_version, "
+        "the version score is pinned to; pgscore.model_versions.text_categories lists each version's words in the "
+        "order of their codes); words given by name or in a text column are coded by each version")
     holes = np.empty((600, 12), object)
     holes[:] = X
     holes[::7, 3] = None

@@ -276,7 +276,7 @@ def test_category_code_is_granted_as_score(conn, db_url):
     model, X, y = binary_model()
     registry.deploy(db_url, "m", model, X, y, feature_names=NAMES)
     for role, may in (("pgscore_app", True), ("pgscore_admin", True), ("pgscore_reader", False)):
-        assert query(conn, "SELECT has_function_privilege(%s, 'pgscore.category_code(text, text, text)', 'EXECUTE'), "
+        assert query(conn, "SELECT has_function_privilege(%s, 'pgscore.category_code(text, text, text, integer)', 'EXECUTE'), "
                            "has_function_privilege(%s, 'pgscore.score(text, jsonb, integer, text)', 'EXECUTE')",
                      (role, role)) == [(may, may)]
     assert query(conn, "SELECT count(*) FROM information_schema.routine_privileges WHERE grantee = 'PUBLIC' "
@@ -608,3 +608,46 @@ def test_a_search_or_a_calibration_of_a_pipeline_on_words_converts():
     est = CalibratedClassifierCV(base, cv=3).fit(rare, y)
     with pytest.raises(InvalidModel, match="two encoders of feature 'plan' were fitted on other words"):
         features.text_conversion(est, NAMES)
+
+
+def test_category_code_gives_a_pinned_versions_codes(conn, db_url):
+    """category_code's p_version (migration 0127): the codes of the version it pins, as score's p_version pins one
+    (here deployed --no-activate, fitted on a word more, so its words' places differ); NULL (or none given) the
+    live version's. Before, it gave the live version's alone, and a float8[] built with them scored the pinned
+    version on the wrong words. A version the name does not have: score's error. As pgscore_app."""
+    from helpers import ensure_role
+
+    live, X, y = binary_model()
+    registry.deploy(db_url, "m", live, X, y, feature_names=NAMES)
+    X2 = X.copy()
+    X2[::5, 2] = "gold"  # the words of version 2: basic, gold, plus, pro
+    pinned = Pipeline([("ct", ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), [1, 2]),
+                                                 ("num", SimpleImputer(), [0])])),
+                       ("lr", LogisticRegression(max_iter=500))]).fit(X2, y)
+    assert not registry.deploy(db_url, "m", pinned, X2, y, feature_names=NAMES, activate=False)["live"]
+    ensure_role(conn, "tc_app")
+    query(conn, "GRANT pgscore_app TO tc_app")
+    query(conn, "SET ROLE tc_app")
+    try:
+        assert query(conn, "SELECT pgscore.category_code('m', 'plan', 'pro'), "
+                           "pgscore.category_code('m', 'plan', 'pro', NULL), pgscore.category_code('m', 'plan', 'pro', 1), "
+                           "pgscore.category_code('m', 'plan', 'pro', 2), pgscore.category_code('m', 'plan', 'gold'), "
+                           "pgscore.category_code('m', 'plan', 'gold', 2), "
+                           "pgscore.category_code(p_model => 'm', p_feature => 'plan', p_word => 'gold', p_version => 2)"
+                     ) == [(2.0, 2.0, 2.0, 3.0, -1.0, 1.0, 1.0)]
+        # a float8[] built with the pinned version's codes scores it as the words by name do
+        (by_position, by_name), = query(
+            conn, "SELECT pgscore.score('m', ARRAY[41, pgscore.category_code('m', 'region', 'north', 2), "
+                  "pgscore.category_code('m', 'plan', 'gold', 2)], 2), "
+                  "pgscore.score('m', '{\"age\": 41, \"region\": \"north\", \"plan\": \"gold\"}'::jsonb, 2)")
+        want = pinned.predict_proba(np.array([[41.0, "north", "gold"]], dtype=object))[0, 1]
+        assert abs(by_position - want) < 1e-9 and abs(by_name - want) < 1e-9
+        errs = []
+        for sql_text in ("SELECT pgscore.category_code('m', 'plan', 'pro', 9)",
+                         "SELECT pgscore.score('m', '{\"age\": 41, \"region\": \"north\", \"plan\": \"pro\"}'::jsonb, 9)"):
+            with pytest.raises(psycopg2.Error) as e:
+                query(conn, sql_text)
+            errs.append((e.value.pgcode, e.value.diag.message_primary))
+        assert errs[0] == errs[1] and errs[0][0] == "42704" and "version 9" in errs[0][1], errs
+    finally:
+        query(conn, "RESET ROLE")

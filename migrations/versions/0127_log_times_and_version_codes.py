@@ -1,8 +1,9 @@
 """Log times and a version's codes. pgscore_app and pgscore_admin may INSERT into pgscore.prediction_log every column
 but logged_at (a column-level grant in place of the table's INSERT), so a row they write takes the column's default,
 now(): no role but the log's owner back-dates (or post-dates) a prediction, which drift and performance read by
-logged_at. Every scoring path lists its columns without logged_at and keeps working. The downgrade gives the table's
-INSERT back.
+logged_at. Every scoring path lists its columns without logged_at and keeps working. pgscore.category_code takes
+p_version (appended, DEFAULT NULL: the live version), the codes of the version score's p_version pins. The downgrade
+gives the table's INSERT back and category_code its three arguments.
 
 Revision ID: 0127
 Revises: 0125

@@ -346,8 +346,9 @@ def _codes_changed_note(known, vocab, names) -> str | None:
                      for f in changed)
     return (f"the codes of a text feature differ from the version callers know: {said}. A caller that passes them "
             "as numbers (a float8[], a JSON number, a number column) must give this version's (pgscore.category_code "
-            "gives the live version's; pgscore.model_versions.text_categories lists each version's words in the "
-            "order of their codes); words given by name or in a text column are coded by each version")
+            "gives the live version's, and a version's by its p_version, the version score is pinned to; "
+            "pgscore.model_versions.text_categories lists each version's words in the order of their codes); words "
+            "given by name or in a text column are coded by each version")
 
 
 @contextlib.contextmanager

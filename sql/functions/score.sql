@@ -70,13 +70,16 @@ $pl$;
 COMMENT ON FUNCTION pgscore.predict_proba(text, jsonb, integer, text) IS 'Class probabilities in the order of the model''s classes; features by feature name; p_version pins a version, p_key names the entity in the audit log';
 
 /*
- * The code of a word of one of the live version's text features (migration 0123): its place among the words
+ * The code of a word of one of the live version's text features (migration 0123), or of the version p_version
+ * pins (migration 0127; NULL: the live one, as score's p_version): its place among the words
  * the model was fitted on (pgscore.model_versions.text_categories), -1 for a word the model does not know (an
  * unknown category), NULL for NULL: what scoring by name or from a text column gives the model, for a caller
  * that builds the float8[] itself. PARALLEL UNSAFE, as feature_number: PL/Python runs each query in a
- * subtransaction, which a parallel worker, and the leader while workers run, may not start.
+ * subtransaction, which a parallel worker, and the leader while workers run, may not start. One function, its
+ * p_version defaulted (not a second overload beside the three-argument one: a call of three arguments would
+ * then be ambiguous).
  */
-CREATE FUNCTION pgscore.category_code(p_model text, p_feature text, p_word text)
+CREATE FUNCTION pgscore.category_code(p_model text, p_feature text, p_word text, p_version integer DEFAULT NULL)
 RETURNS float8
 LANGUAGE plpython3u
 STABLE PARALLEL UNSAFE
@@ -84,4 +87,4 @@ SET search_path = pg_catalog, pg_temp
 AS $pl$
 @@plpython/category_code.py@@
 $pl$;
-COMMENT ON FUNCTION pgscore.category_code(text, text, text) IS 'The code of a word of one of the live version''s text features (its place among the words it was fitted on, from 0), -1 for an unknown word, NULL for NULL';
+COMMENT ON FUNCTION pgscore.category_code(text, text, text, integer) IS 'The code of a word of one of the live version''s text features, or of the version p_version pins (its place among the words it was fitted on, from 0), -1 for an unknown word, NULL for NULL';

@@ -7,3 +7,28 @@
 REVOKE INSERT ON pgscore.prediction_log FROM pgscore_app, pgscore_admin;
 GRANT INSERT (model_id, entity_key, features, score, label, source, cause) ON pgscore.prediction_log
     TO pgscore_app, pgscore_admin;
+
+-- category_code takes p_version (appended, DEFAULT NULL: the live version, as before; every positional and named
+-- call of three arguments keeps working): a version pinned as score's p_version pins it (one deployed
+-- --no-activate, a shadow, an older one) may have words of its own. The three-argument function is dropped, not
+-- kept beside it (a call of three arguments would be ambiguous), and the new one made with its grants.
+DROP FUNCTION pgscore.category_code(text, text, text);
+
+CREATE FUNCTION pgscore.category_code(p_model text, p_feature text, p_word text, p_version integer DEFAULT NULL)
+RETURNS float8
+LANGUAGE plpython3u
+STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $pl$
+if "f" not in SD:
+    try:
+        from pgscore.pl import category_code as f
+    except ImportError as e:  # a server started without pgscore's environment
+        plpy.error("pgscore cannot be imported by the database's Python: %s" % e, sqlstate="58P01",
+                   hint="restart the server with PYTHONPATH naming the site-packages directory of the environment pgscore was installed into with the server's own Python, not the venv itself (any pgscore command of that environment prints the exact value; README, 'Installing into an existing server'), then SELECT pgscore.validate_environment()")
+    SD["f"] = f
+return SD["f"](plpy, GD, p_model, p_feature, p_word, p_version)
+$pl$;
+COMMENT ON FUNCTION pgscore.category_code(text, text, text, integer) IS 'The code of a word of one of the live version''s text features, or of the version p_version pins (its place among the words it was fitted on, from 0), -1 for an unknown word, NULL for NULL';
+REVOKE EXECUTE ON FUNCTION pgscore.category_code(text, text, text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgscore.category_code(text, text, text, integer) TO pgscore_app, pgscore_admin;
