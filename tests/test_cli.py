@@ -2971,6 +2971,51 @@ def test_score_ended_with_57p01_says_pg_terminate_backend_or_a_shutdown_not_a_sh
         assert "shut the session down" not in r.stderr, r.stderr
 
 
+def test_score_ended_by_an_idle_timeout_says_which_and_resumes(db_url):
+    """57P05 (idle_session_timeout) and 25P03 (idle_in_transaction_session_timeout) ending a run: it said `14 rows
+    were scored and committed before the error; once it is fixed, resume with`, as if the data were at fault. It
+    says the session was ended for being idle, which setting, and the resume line, with the SQLSTATE's Hint."""
+    _scored_table(db_url)
+    for message, code, said, setting in (
+            ("terminating connection due to idle-session timeout", "57P05",
+             "the server ended the session (57P05: idle longer than its idle_session_timeout)",
+             "idle_session_timeout"),
+            ("terminating connection due to idle-in-transaction timeout", "25P03",
+             "the server ended the session (25P03: idle in a transaction longer than its "
+             "idle_in_transaction_session_timeout)", "idle_in_transaction_session_timeout")):
+        query(db_url, "DROP TRIGGER IF EXISTS stop_here ON t; UPDATE t SET s = -1")
+        _stop_at(db_url, "c 017", f"RAISE EXCEPTION '{message}' USING ERRCODE = '{code}'")
+        r = _score(db_url)
+        assert r.returncode == 1, r
+        assert f"pgscore: 14 rows were scored and committed before {said}; with a longer {setting} (or 0) for " \
+               "the role, resume with: --after='c 014' --version 1\n" in r.stderr, (code, r.stderr)
+        assert f"Hint: what was committed before stays: with a longer {setting} (or 0) for the role, resume with " \
+               "the line above" in r.stderr, (code, r.stderr)
+        assert "once it is fixed" not in r.stderr, r.stderr
+
+
+def test_score_where_without_a_second_connection_says_so_not_the_expression(db_url):
+    """--where's expression is parsed on a second connection (psycopg 3): where it cannot be made (the role's
+    CONNECTION LIMIT, max_connections, pg_hba.conf), the run ended in a traceback (psycopg.OperationalError). It
+    says that a second connection was needed and why it could not be made, not that the expression is wrong."""
+    from helpers import ensure_role
+
+    _scored_table(db_url)
+    ensure_role(db_url, "pgscore_t_one", login=True)
+    query(db_url, "ALTER ROLE pgscore_t_one CONNECTION LIMIT 1; GRANT pgscore_app TO pgscore_t_one; "
+                  "GRANT SELECT, UPDATE ON t TO pgscore_t_one")
+    url = db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_one@")
+    r = pgscore_cli("score", "--db", url, "--model", "m", "--table", "t", "--key", "k", "--into", "s",
+                    "--where", "k > 'c 010'")
+    assert r.returncode == 1, r
+    assert "Traceback" not in r.stderr and "not a boolean SQL expression" not in r.stderr, r.stderr
+    assert "pgscore: error: pgscore score --where checks the expression on a second connection to the database, " \
+           "which could not be made: " in r.stderr and 'too many connections for role "pgscore_t_one"' in r.stderr, \
+        r.stderr
+    assert "Hint: the run needs two connections while it starts" in r.stderr, r.stderr
+    assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(0,)]  # nothing was written
+
+
 def test_score_skip_unscorable_leaves_those_rows_scores_the_rest_and_lists_them(db_url, tmp_path):
     """--skip-unscorable: each row the model cannot score (a NULL, an infinity; the first row of the table, two
     in a row, one ending a chunk) is left as it was and logged nowhere, the rest of its chunk scored and logged

@@ -1924,6 +1924,15 @@ def _stopped_by(e):
         return "the server ended the session (57P02: another server process crashed)", "once the server is back, "
     if code == "57P03":  # cannot_connect_now: starting up, shutting down, in recovery
         return "the server refused the session (57P03: it is starting up or shutting down)", "once the server is back, "
+    # the session's own idle timeouts (a role's or database's setting): the same run may meet them again, so the
+    # way on names the setting; libpq's lost connection that quotes the server's words is the same
+    if code == "57P05" or (lost_connection(e) and IDLE_ENDED_WORDS in str(e)):
+        return ("the server ended the session (57P05: idle longer than its idle_session_timeout)",
+                "with a longer idle_session_timeout (or 0) for the role, ")
+    if code == "25P03" or (lost_connection(e) and IDLE_IN_TRANSACTION_ENDED_WORDS in str(e)):
+        return ("the server ended the session (25P03: idle in a transaction longer than its "
+                "idle_in_transaction_session_timeout)", "with a longer idle_in_transaction_session_timeout (or 0) "
+                "for the role, ")
     if lost_connection(e):
         return "the connection to the database was lost", "once the server is back, "
     return None
@@ -1933,6 +1942,9 @@ def _stopped_by(e):
 # shutdown's alike (in English: lc_messages may be another language, where the SQLSTATE alone tells)
 ADMIN_ENDED_WORDS = "terminating connection due to administrator command"
 ADMIN_ENDED = "the server ended the session (an administrator's pg_terminate_backend or a shutdown)"
+# the server's words for a session it ended for its idle timeouts (57P05, 25P03), in English
+IDLE_ENDED_WORDS = "terminating connection due to idle-session timeout"
+IDLE_IN_TRANSACTION_ENDED_WORDS = "terminating connection due to idle-in-transaction timeout"
 
 
 def _shorter(e, args, lead):
@@ -2865,7 +2877,8 @@ def command_error_text(e, command_name, name=None) -> str:
                  "the chunks committed before it stay: where there were some, the --after printed above resumes)")
     if e.pgcode == "25006" and "\nHint:" not in text:
         text += f"\nHint: {read_only_hint(command_name)}"
-    if e.pgcode in ("57P01", "57P02", "57P03") and getattr(e, "resume_hint", None) and "\nHint:" not in text:
+    if e.pgcode in ("57P01", "57P02", "57P03", "57P05", "25P03") and getattr(e, "resume_hint", None) \
+            and "\nHint:" not in text:
         text += f"\nHint: what was committed before stays: {e.resume_hint}"
     if e.pgcode == "58P01" and "cannot be imported by the database's Python" in text:
         from pgscore.localdb import import_fix

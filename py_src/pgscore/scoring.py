@@ -554,7 +554,16 @@ def _one_statement_each(dsn, texts):
     import psycopg
     from psycopg import pq
 
-    with psycopg.connect(dsn, autocommit=True, application_name="pgscore score") as c:
+    try:
+        c = psycopg.connect(dsn, autocommit=True, application_name="pgscore score")
+    except psycopg.Error as e:  # (the server's max_connections or the role's limit reached, pg_hba refusing it)
+        reason = str(e).strip().replace("connection failed: ", "", 1)
+        raise PgscoreError("pgscore score --where checks the expression on a second connection to the database, "
+                           f"which could not be made: {reason}", sqlstate=getattr(e, "sqlstate", None) or "08001",
+                           hint="the run needs two connections while it starts (the server's max_connections and "
+                                "the role's CONNECTION LIMIT must allow a second, and pg_hba.conf accept it); "
+                                "nothing was written") from None
+    with c:
         for text in texts:
             res = c.pgconn.prepare(b"", text)
             if res.status != pq.ExecStatus.COMMAND_OK:
