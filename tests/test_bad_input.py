@@ -55,6 +55,9 @@ SQL_CASES = [
     ("category_code NULL feature", "SELECT pgscore.category_code('churn', NULL, 'pro')", (), "22004", "feature"),
     ("category_code no text feature", "SELECT pgscore.category_code('churn', 'tenure_months', 'pro')", (), "22023",
      "no text feature 'tenure_months'"),
+    # the char(n) form (0127): the same errors
+    ("category_code char(n) unknown model", "SELECT pgscore.category_code('nope', 'plan', 'pro'::char(5))", (),
+     "42704", "nope"),
     # a version pinned (0127) that the model does not have: score's error and hint
     ("category_code unknown version: the hint", "SELECT pgscore.category_code('churn', 'plan', 'pro', 42)", (), "42704",
      "there is no version 42 of model 'churn'\nHINT:  list models with: SELECT * FROM pgscore.model_versions"),

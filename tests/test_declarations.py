@@ -28,6 +28,7 @@ CHECK_ROWS = "pgscore.check_rows(jsonb)"
 JSONB_FLOAT8 = "pgscore.jsonb_float8(jsonb)"
 CHECK_PERIOD_KIND = "pgscore.check_period_kind(text,text)"
 CATEGORY_CODE = "pgscore.category_code(text,text,text,integer)"
+CATEGORY_CODE_PADDED = "pgscore.category_code(text,text,character,integer)"
 
 EXPECTED = {
     # signature: (volatility, strict, parallel)
@@ -63,6 +64,7 @@ EXPECTED = {
     # unsafe, as feature_number: PL/Python runs each query in a subtransaction, which a parallel worker (and the
     # leader while workers run) may not start ("cannot start subtransactions during a parallel operation")
     CATEGORY_CODE: ("s", False, "u"),
+    CATEGORY_CODE_PADDED: ("s", False, "u"),
     # its arguments alone; its EXCEPTION block's subtransaction is refused in a parallel operation (0045)
     "pgscore.feature_number(text,text,text)": ("i", True, "u"),
     # the same, naming the row's key (0081): not STRICT, a NULL key must not make the value NULL

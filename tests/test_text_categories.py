@@ -276,9 +276,11 @@ def test_category_code_is_granted_as_score(conn, db_url):
     model, X, y = binary_model()
     registry.deploy(db_url, "m", model, X, y, feature_names=NAMES)
     for role, may in (("pgscore_app", True), ("pgscore_admin", True), ("pgscore_reader", False)):
-        assert query(conn, "SELECT has_function_privilege(%s, 'pgscore.category_code(text, text, text, integer)', 'EXECUTE'), "
+        assert query(conn, "SELECT has_function_privilege(%s, 'pgscore.category_code(text, text, text, integer)', "
+                           "'EXECUTE') AND has_function_privilege(%s, 'pgscore.category_code(text, text, bpchar, "
+                           "integer)', 'EXECUTE'), "
                            "has_function_privilege(%s, 'pgscore.score(text, jsonb, integer, text)', 'EXECUTE')",
-                     (role, role)) == [(may, may)]
+                     (role, role, role)) == [(may, may)]
     assert query(conn, "SELECT count(*) FROM information_schema.routine_privileges WHERE grantee = 'PUBLIC' "
                        "AND routine_name = 'category_code'") == [(0,)]
     ensure_role(conn, "tc_app")
@@ -651,3 +653,34 @@ def test_category_code_gives_a_pinned_versions_codes(conn, db_url):
         assert errs[0] == errs[1] and errs[0][0] == "42704" and "version 9" in errs[0][1], errs
     finally:
         query(conn, "RESET ROLE")
+
+
+def test_category_code_of_a_char_n_word_codes_it_as_predict_batch_does(conn, db_url):
+    """A char(n) column passed to category_code (migration 0127): PostgreSQL gives its words blank-padded, and the
+    columns' paths code the padded word where the model knows it so, else the word cut. category_code was given it
+    cast to text, cut, so for a model fitted on the padded words (read from such a column) every word but a full
+    one was -1 by position where predict_batch found it. Its char(n) form codes it as predict_batch does, for a
+    model fitted on padded words and one fitted on cut words; a text argument is coded as given."""
+    X, y = words_data()
+    padded = X.copy()
+    padded[:, 2] = [w.ljust(5) if isinstance(w, str) else w for w in X[:, 2]]
+    for name, data in (("cut", X), ("padded", padded)):
+        ct = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), [1, 2]), ("num", SimpleImputer(), [0])])
+        registry.deploy(db_url, name, Pipeline([("ct", ct), ("lr", LogisticRegression())]).fit(data, y), data, y,
+                        feature_names=NAMES)
+    query(conn, "CREATE TABLE pads (id int PRIMARY KEY, age float8, region text, plan char(5))")
+    query(conn, "INSERT INTO pads VALUES (1, 35, 'east', 'basic'), (2, 40, 'west', 'plus'), (3, 52, 'north', 'pro'), "
+                "(4, 41, 'south', NULL), (5, 29, 'east', 'gold')")
+    for name in ("cut", "padded"):
+        batch = dict(query(conn, f"SELECT key::int, score FROM pgscore.predict_batch('{name}', "
+                                 "'SELECT id, age, region, plan FROM pads')"))
+        by_position = dict(query(conn, f"SELECT id, pgscore.score('{name}', ARRAY[age, pgscore.category_code('{name}', "
+                                       f"'region', region), pgscore.category_code('{name}', 'plan', plan)]) FROM pads"))
+        assert max(abs(batch[k] - by_position[k]) for k in batch) < 1e-12, (name, batch, by_position)
+        codes = [c for c, in query(conn, f"SELECT pgscore.category_code('{name}', 'plan', plan) FROM pads ORDER BY id")]
+        assert codes == [0.0, 1.0, 2.0, None, -1.0], (name, codes)
+    # a text argument is coded as given: the padded model knows 'pro  ', not 'pro'
+    assert query(conn, "SELECT pgscore.category_code('padded', 'plan', 'pro'), "
+                       "pgscore.category_code('padded', 'plan', 'pro  '), pgscore.category_code('padded', 'plan', "
+                       "'pro'::char(5)), pgscore.category_code('cut', 'plan', 'pro  '::char(9), 1)") \
+        == [(-1.0, 2.0, 2.0, 2.0)]

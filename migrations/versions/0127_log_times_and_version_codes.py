@@ -2,7 +2,8 @@
 but logged_at (a column-level grant in place of the table's INSERT), so a row they write takes the column's default,
 now(): no role but the log's owner back-dates (or post-dates) a prediction, which drift and performance read by
 logged_at. Every scoring path lists its columns without logged_at and keeps working. pgscore.category_code takes
-p_version (appended, DEFAULT NULL: the live version), the codes of the version score's p_version pins. The downgrade
+p_version (appended, DEFAULT NULL: the live version), the codes of the version score's p_version pins; a
+char(n) word has a form of its own, given it blank-padded, coded as the columns' paths code it. The downgrade
 gives the table's INSERT back and category_code its three arguments.
 
 Revision ID: 0127

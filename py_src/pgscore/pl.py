@@ -112,16 +112,17 @@ def model_name_hint(plpy, name) -> str:
 
 
 @raising_sql_errors
-def category_code(plpy, GD, model, feature, word, version=None):
+def category_code(plpy, GD, model, feature, word, version=None, padded=False):
     """pgscore.category_code(model, feature, word, version): the code of a word of one of the live version's text
     features (migration 0123), or of the version `version` pins (migration 0127, as score's p_version), -1 for a
-    word it does not know, NULL for NULL: a float8[]'s element, in SQL."""
+    word it does not know, NULL for NULL: a float8[]'s element, in SQL. `padded`: the word of a char(n) (the
+    bpchar form, migration 0127), as PostgreSQL gives it blank-padded."""
     from pgscore.errors import InvalidModel
 
     if feature is None:
         raise InvalidModel("the feature is NULL", sqlstate="22004")
     # (the live or pinned version as the row functions resolve it: once a statement, then kept for it)
-    return _runtime(plpy, GD).model(model, version).category_code(feature, word)
+    return _runtime(plpy, GD).model(model, version).category_code(feature, word, padded)
 
 
 def _runtime(plpy, GD):

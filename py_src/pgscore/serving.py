@@ -279,9 +279,11 @@ class Loaded:
             return -1.0
         return code
 
-    def category_code(self, feature, word):
+    def category_code(self, feature, word, padded=False):
         """pgscore.category_code: a word's code for one of the model's text features (-1 for an unknown word,
-        None for NULL); an error naming the model's text features for a feature that has no words."""
+        None for NULL); an error naming the model's text features for a feature that has no words. `padded`: a
+        char(n)'s word, blank-padded as PostgreSQL gives it: that where the model knows it so, else the word cut
+        (its cast to text), as the columns' paths code it (batch.feature_items)."""
         if feature not in self._codes:
             known = ", ".join(map(literal, self.text_categories)) or "none"
             raise InvalidModel(f"model {self.label} has no text feature {literal(feature)}", sqlstate="22023",
@@ -289,6 +291,8 @@ class Loaded:
                                hint=typo_hint(feature, list(self.text_categories)))
         if word is None:
             return None
+        if padded and word not in self._codes[feature]:
+            word = word.rstrip(" ")
         return self._codes[feature].get(word, -1.0)
 
     def _word_error(self, msg, X):

@@ -88,3 +88,20 @@ AS $pl$
 @@plpython/category_code.py@@
 $pl$;
 COMMENT ON FUNCTION pgscore.category_code(text, text, text, integer) IS 'The code of a word of one of the live version''s text features, or of the version p_version pins (its place among the words it was fitted on, from 0), -1 for an unknown word, NULL for NULL';
+
+/*
+ * The same for a char(n) word (migration 0127): PostgreSQL gives a char(n) blank-padded (psycopg2, COPY,
+ * to_jsonb), so a model fitted on words read from such a column knows them padded, and the cast to text that
+ * the text form takes cuts the blanks. This form gets the word padded, and codes it as the columns' paths do:
+ * the padded word where the model knows it, else the word cut. A char(n) argument (or a domain over one)
+ * resolves to it; a text, varchar or unknown-typed one to the text form.
+ */
+CREATE FUNCTION pgscore.category_code(p_model text, p_feature text, p_word bpchar, p_version integer DEFAULT NULL)
+RETURNS float8
+LANGUAGE plpython3u
+STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $pl$
+@@plpython/category_code_padded.py@@
+$pl$;
+COMMENT ON FUNCTION pgscore.category_code(text, text, bpchar, integer) IS 'The code of a char(n) word of a text feature of the live version, or of the version p_version pins: the word padded where the model knows it so, else cut; -1 for an unknown word, NULL for NULL';

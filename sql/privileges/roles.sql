@@ -128,7 +128,7 @@ GRANT UPDATE (held_at) ON pgscore.replicated_pending TO pgscore_app, pgscore_adm
 GRANT SELECT ON pgscore.shadow_failures TO pgscore_app, pgscore_admin;
 GRANT EXECUTE ON FUNCTION
     pgscore.score(text, float8[], integer, text), pgscore.score(text, jsonb, integer, text),
-    pgscore.category_code(text, text, text, integer),
+    pgscore.category_code(text, text, text, integer), pgscore.category_code(text, text, bpchar, integer),
     pgscore.predict(text, float8[], integer, text), pgscore.predict(text, jsonb, integer, text),
     pgscore.predict_proba(text, float8[], integer, text), pgscore.predict_proba(text, jsonb, integer, text),
     pgscore.predict_batch(text, text, integer, integer, boolean, text),

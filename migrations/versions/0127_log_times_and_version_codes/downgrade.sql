@@ -5,6 +5,9 @@ REVOKE INSERT (model_id, entity_key, features, score, label, source, cause) ON p
     FROM pgscore_app, pgscore_admin;
 GRANT INSERT ON pgscore.prediction_log TO pgscore_app, pgscore_admin;
 
+-- category_code of a char(n) word goes (a char(n) argument is cast to text again, cut)
+DROP FUNCTION pgscore.category_code(text, text, bpchar, integer);
+
 -- category_code without p_version, the live version's codes alone, as 0123 made it (comment and grants too).
 DROP FUNCTION pgscore.category_code(text, text, text, integer);
 

@@ -32,3 +32,26 @@ $pl$;
 COMMENT ON FUNCTION pgscore.category_code(text, text, text, integer) IS 'The code of a word of one of the live version''s text features, or of the version p_version pins (its place among the words it was fitted on, from 0), -1 for an unknown word, NULL for NULL';
 REVOKE EXECUTE ON FUNCTION pgscore.category_code(text, text, text, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgscore.category_code(text, text, text, integer) TO pgscore_app, pgscore_admin;
+
+-- category_code of a char(n) word: the word blank-padded, as PostgreSQL gives it, coded as the columns' paths
+-- code it (the padded word where the model knows it so, else the word cut); before, a char(n) argument was cast to
+-- text, cut, and a model fitted on the padded words gave it -1. A char(n) argument resolves to this form, a text,
+-- varchar or unknown-typed one to the text form.
+CREATE FUNCTION pgscore.category_code(p_model text, p_feature text, p_word bpchar, p_version integer DEFAULT NULL)
+RETURNS float8
+LANGUAGE plpython3u
+STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $pl$
+if "f" not in SD:
+    try:
+        from pgscore.pl import category_code as f
+    except ImportError as e:  # a server started without pgscore's environment
+        plpy.error("pgscore cannot be imported by the database's Python: %s" % e, sqlstate="58P01",
+                   hint="restart the server with PYTHONPATH naming the site-packages directory of the environment pgscore was installed into with the server's own Python, not the venv itself (any pgscore command of that environment prints the exact value; README, 'Installing into an existing server'), then SELECT pgscore.validate_environment()")
+    SD["f"] = f
+return SD["f"](plpy, GD, p_model, p_feature, p_word, p_version, True)
+$pl$;
+COMMENT ON FUNCTION pgscore.category_code(text, text, bpchar, integer) IS 'The code of a char(n) word of a text feature of the live version, or of the version p_version pins: the word padded where the model knows it so, else cut; -1 for an unknown word, NULL for NULL';
+REVOKE EXECUTE ON FUNCTION pgscore.category_code(text, text, bpchar, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgscore.category_code(text, text, bpchar, integer) TO pgscore_app, pgscore_admin;
