@@ -672,6 +672,29 @@ def test_the_period_kinds_checked_are_monitoring_periods_own(conn):
     assert sorted(re.findall(r"'([^']*)'", named.group(1))) == kinds
 
 
+def test_a_wrong_period_kinds_hint_names_only_arguments_its_function_takes(conn):
+    """check_period_kind's HINT said `p_period, a window's name or a UTC day (YYYY-MM-DD), picks one period of that
+    kind` to every caller, drift_stats_of and performance_stats_of too, which take no p_period (a call with it is
+    `function ... does not exist`). Each caller's hint names only arguments of its own, and its own period kinds'
+    way to pick one period."""
+    calls = {"drift_counts": "SELECT * FROM pgscore.drift_counts('week')",
+             "drift_counts_of": "SELECT * FROM pgscore.drift_counts_of(NULL, 'week', NULL)",
+             "drift_stats_of": "SELECT * FROM pgscore.drift_stats_of(NULL, 'week')",
+             "performance_stats_of": "SELECT * FROM pgscore.performance_stats_of(false, NULL, 'week')"}
+    for name, sql_text in calls.items():
+        args = {a for (a,) in query(conn, "SELECT unnest(proargnames) FROM pg_proc WHERE oid = "
+                                          "ANY (SELECT oid FROM pg_proc WHERE proname = %s AND pronamespace = "
+                                          "'pgscore'::regnamespace)", (name,))}
+        with pytest.raises(psycopg2.Error) as e:
+            query(conn, sql_text)
+        hint = e.value.diag.message_hint or ""
+        assert e.value.pgcode == "22023" and f"pgscore.{name}: p_period_kind must be" in e.value.diag.message_primary
+        named = set(re.findall(r"\bp_[a-z_]+", hint))
+        assert named <= args, (name, named - args, hint)
+        assert ("p_period," in hint) == ("p_period" in args), (name, hint)
+        assert "a window's name or a UTC day (YYYY-MM-DD)" in hint, (name, hint)
+
+
 def test_predict_batch_says_what_is_wrong_in_its_message(db_url, shop):
     """predict_batch's errors are its own message, with their SQLSTATE, DETAIL and HINT, whether in its
     first chunk, a later one (PL/Python would report "error fetching next item from iterator"), or a

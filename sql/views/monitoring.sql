@@ -112,7 +112,13 @@ BEGIN
           (SELECT string_agg(quote_literal(k), ' or ' ORDER BY i) FROM unnest(v_kinds) WITH ORDINALITY u(k, i)),
           CASE WHEN v_perf THEN 'window and day' ELSE 'all' END, quote_literal(p_period_kind)
         USING ERRCODE = 'invalid_parameter_value',
-              HINT = 'p_period, a window''s name or a UTC day (YYYY-MM-DD), picks one period of that kind';
+              -- (p_period is drift_counts' and drift_counts_of's alone: drift_stats_of and performance_stats_of
+              -- take none, and their hint named it before 0127)
+              HINT = CASE WHEN p_function IN ('pgscore.drift_stats_of', 'pgscore.performance_stats_of')
+                          THEN 'each row''s period, a window''s name or a UTC day (YYYY-MM-DD), names one period '
+                               'of its kind: filter the rows by it'
+                          ELSE 'p_period, a window''s name or a UTC day (YYYY-MM-DD), picks one period of that kind'
+                     END;
 END
 $fn$;
 COMMENT ON FUNCTION pgscore.check_period_kind(text, text) IS 'Internal: p_period_kind if it is a kind of period monitoring_periods gives (window or day) or NULL, for pgscore.performance_stats_of also outcome_window or both_windows (migration 0125); else an error (22023) naming p_function, its kinds and the value given';

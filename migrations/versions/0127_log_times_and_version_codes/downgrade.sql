@@ -29,3 +29,27 @@ $pl$;
 COMMENT ON FUNCTION pgscore.category_code(text, text, text) IS 'The code of a word of one of the live version''s text features (its place among the words it was fitted on, from 0), -1 for an unknown word, NULL for NULL';
 REVOKE EXECUTE ON FUNCTION pgscore.category_code(text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgscore.category_code(text, text, text) TO pgscore_app, pgscore_admin;
+
+-- check_period_kind's HINT naming p_period to every caller, as 0125 left it
+CREATE OR REPLACE FUNCTION pgscore.check_period_kind(p_function text, p_period_kind text)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    -- monitoring_periods' period_kind; and performance_stats_of's own (migration 0125), which its error names:
+    -- it said "must be 'window' or 'day', or NULL for all" to a caller of outcome_window who mistyped it
+    v_perf  CONSTANT boolean := p_function IS NOT DISTINCT FROM 'pgscore.performance_stats_of';
+    v_kinds CONSTANT text[] := ARRAY['window', 'day']
+                               || CASE WHEN v_perf THEN ARRAY['outcome_window', 'both_windows'] ELSE '{}' END;
+BEGIN
+    IF p_period_kind IS NULL OR p_period_kind = ANY (v_kinds) THEN
+        RETURN p_period_kind;
+    END IF;
+    RAISE EXCEPTION '%: p_period_kind must be %, or NULL for %; got %', coalesce(p_function, 'pgscore'),
+          (SELECT string_agg(quote_literal(k), ' or ' ORDER BY i) FROM unnest(v_kinds) WITH ORDINALITY u(k, i)),
+          CASE WHEN v_perf THEN 'window and day' ELSE 'all' END, quote_literal(p_period_kind)
+        USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'p_period, a window''s name or a UTC day (YYYY-MM-DD), picks one period of that kind';
+END
+$fn$;

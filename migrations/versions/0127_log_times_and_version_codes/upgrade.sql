@@ -55,3 +55,34 @@ $pl$;
 COMMENT ON FUNCTION pgscore.category_code(text, text, bpchar, integer) IS 'The code of a char(n) word of a text feature of the live version, or of the version p_version pins: the word padded where the model knows it so, else cut; -1 for an unknown word, NULL for NULL';
 REVOKE EXECUTE ON FUNCTION pgscore.category_code(text, text, bpchar, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgscore.category_code(text, text, bpchar, integer) TO pgscore_app, pgscore_admin;
+
+-- check_period_kind's HINT names p_period only to drift_counts and drift_counts_of, which take it (to
+-- drift_stats_of and performance_stats_of, which take none, it named it too); the rest as 0125 left it
+CREATE OR REPLACE FUNCTION pgscore.check_period_kind(p_function text, p_period_kind text)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    -- monitoring_periods' period_kind; and performance_stats_of's own (migration 0125), which its error names:
+    -- it said "must be 'window' or 'day', or NULL for all" to a caller of outcome_window who mistyped it
+    v_perf  CONSTANT boolean := p_function IS NOT DISTINCT FROM 'pgscore.performance_stats_of';
+    v_kinds CONSTANT text[] := ARRAY['window', 'day']
+                               || CASE WHEN v_perf THEN ARRAY['outcome_window', 'both_windows'] ELSE '{}' END;
+BEGIN
+    IF p_period_kind IS NULL OR p_period_kind = ANY (v_kinds) THEN
+        RETURN p_period_kind;
+    END IF;
+    RAISE EXCEPTION '%: p_period_kind must be %, or NULL for %; got %', coalesce(p_function, 'pgscore'),
+          (SELECT string_agg(quote_literal(k), ' or ' ORDER BY i) FROM unnest(v_kinds) WITH ORDINALITY u(k, i)),
+          CASE WHEN v_perf THEN 'window and day' ELSE 'all' END, quote_literal(p_period_kind)
+        USING ERRCODE = 'invalid_parameter_value',
+              -- (p_period is drift_counts' and drift_counts_of's alone: drift_stats_of and performance_stats_of
+              -- take none, and their hint named it before 0127)
+              HINT = CASE WHEN p_function IN ('pgscore.drift_stats_of', 'pgscore.performance_stats_of')
+                          THEN 'each row''s period, a window''s name or a UTC day (YYYY-MM-DD), names one period '
+                               'of its kind: filter the rows by it'
+                          ELSE 'p_period, a window''s name or a UTC day (YYYY-MM-DD), picks one period of that kind'
+                     END;
+END
+$fn$;
