@@ -90,6 +90,10 @@ EXPECTED = {
     # an unknown model's hint, as scoring's (0120): reads the registry's names; a NULL name has none
     "pgscore.model_name_hint(text)": ("s", True, "u"),
     "pgscore.refresh_monitoring(interval,boolean)": ("v", False, "u"),
+    # silences of alerts (0126): they write pgscore.alert_silences
+    "pgscore.silence_alerts(text,interval,text,text,text,text,text,boolean,timestamp with time zone)":
+        ("v", False, "u"),
+    "pgscore.lift_silence(bigint)": ("v", False, "u"),
     "pgscore.match_outcomes(timestamp with time zone)": ("v", False, "u"),  # updates the outcomes
     "pgscore.judge(text[],double precision[],bigint[])": ("s", False, "s"),
     # the same against noise floors (0085); the floors and the normal quantile read nothing: IMMUTABLE. noise_floor

@@ -517,3 +517,99 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION pgscore.refresh_monitoring(interval, boolean) IS 'Roll the prediction log up by whole 5-minute bucket and by UTC day (looking back p_relook for buckets whose rows changed, by rows of transactions that committed late, and rolling up only those and the new ones; p_rebuild rolls up everything again) and record when each firing alert was first seen. Run it every few minutes from pg_cron or cron';
+
+/*
+ * Silences (migration 0126): an on-call mutes a known condition for a while, saying why; alerts shows it as
+ * silenced (silenced_until, silence_id), pgscore drift and status do not count it. Run as their caller, as
+ * activate is: pgscore_admin inserts the row and sets lifted_*; session_user is who silenced (under SET ROLE, the
+ * person's login, not the role's name).
+ */
+CREATE FUNCTION pgscore.silence_alerts(p_model text, p_for interval, p_reason text, p_what text DEFAULT NULL,
+                                       p_subject text DEFAULT NULL, p_metric text DEFAULT NULL,
+                                       p_window text DEFAULT NULL, p_shadow boolean DEFAULT NULL,
+                                       p_starts_at timestamptz DEFAULT now())
+RETURNS bigint
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_id bigint;
+BEGIN
+    IF p_model IS NULL OR p_for IS NULL OR p_reason IS NULL OR p_starts_at IS NULL THEN
+        RAISE EXCEPTION 'pgscore.silence_alerts: p_model, p_for, p_reason and p_starts_at must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = p_model) THEN
+        RAISE EXCEPTION 'there is no model %', quote_literal(p_model) USING ERRCODE = 'undefined_object',
+            HINT = pgscore.model_name_hint(p_model);
+    END IF;
+    IF btrim(p_reason) = '' THEN
+        RAISE EXCEPTION 'pgscore.silence_alerts: p_reason is blank: say why (the incident, ticket or fix under way)'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_for <= interval '0' THEN
+        RAISE EXCEPTION 'pgscore.silence_alerts: p_for must be a positive interval, got %', p_for
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- (a silence is not a way to switch monitoring off: a metric too sensitive for good has its thresholds)
+    IF p_for > interval '90 days' THEN
+        RAISE EXCEPTION 'pgscore.silence_alerts: p_for must be at most 90 days, got %', p_for
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'silence again when it ends, or change the metric''s thresholds for every model in '
+                         'pgscore.drift_thresholds';
+    END IF;
+    IF p_what IS NOT NULL AND p_what NOT IN ('feature', 'score', 'performance', 'class') THEN
+        RAISE EXCEPTION 'pgscore.silence_alerts: p_what must be feature, score, performance or class (as '
+                        'pgscore.alerts.what), or NULL for any; got %', quote_literal(p_what)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_window IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pgscore.drift_windows w WHERE w.window_name = p_window) THEN
+        RAISE EXCEPTION 'pgscore.silence_alerts: p_window % is not a window of pgscore.drift_windows (%), or NULL '
+                        'for any', quote_literal(p_window),
+                        (SELECT string_agg(quote_literal(w.window_name), ', ' ORDER BY w.sort_order, w.window_name)
+                           FROM pgscore.drift_windows w)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_metric IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pgscore.drift_thresholds t WHERE t.metric = p_metric) THEN
+        RAISE EXCEPTION 'pgscore.silence_alerts: p_metric % is not a metric of pgscore.drift_thresholds (%), or '
+                        'NULL for any', quote_literal(p_metric),
+                        (SELECT string_agg(t.metric, ', ' ORDER BY t.metric) FROM pgscore.drift_thresholds t)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO pgscore.alert_silences (model, what, subject, metric, window_name, shadow, starts_at, ends_at, reason)
+    VALUES (p_model, p_what, p_subject, p_metric, p_window, p_shadow, p_starts_at, p_starts_at + p_for, p_reason)
+    RETURNING id INTO v_id;
+    RETURN v_id;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.silence_alerts(text, interval, text, text, text, text, text, boolean, timestamptz) IS 'Silence the conditions of pgscore.alerts of model p_model that match every matcher given (p_what, p_subject, p_metric, p_window, p_shadow; NULL: any) from p_starts_at for p_for (positive, at most 90 days), saying why (p_reason); returns the silence''s id (pgscore.alert_silences). alerts still lists them, with silenced_until and silence_id; pgscore drift and status do not count them';
+
+CREATE FUNCTION pgscore.lift_silence(p_id bigint)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_row pgscore.alert_silences;
+BEGIN
+    IF p_id IS NULL THEN
+        RAISE EXCEPTION 'pgscore.lift_silence: p_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    UPDATE pgscore.alert_silences s SET lifted_at = now(), lifted_by = session_user
+     WHERE s.id = p_id AND s.lifted_at IS NULL;
+    IF FOUND THEN
+        RETURN;
+    END IF;
+    SELECT * INTO v_row FROM pgscore.alert_silences s WHERE s.id = p_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'there is no silence %', p_id USING ERRCODE = 'undefined_object',
+            HINT = 'list them with: SELECT * FROM pgscore.alert_silences';
+    END IF;
+    -- (lifting twice: nothing to do, as activate says of a version live already)
+    RAISE NOTICE 'silence % was lifted already (at %, by %): nothing was changed', p_id, v_row.lifted_at,
+        v_row.lifted_by;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.lift_silence(bigint) IS 'End silence p_id (pgscore.alert_silences) now: sets its lifted_at and lifted_by (session_user); a NOTICE and nothing changed where it was lifted already';

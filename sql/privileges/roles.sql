@@ -69,6 +69,8 @@ GRANT SELECT ON pgscore.model_versions, pgscore.predictions, pgscore.feature_dri
     pgscore.realised_performance_by_outcome_time TO pgscore_reader;
 -- the windows and thresholds the views and alerts are computed with (dashboards draw the threshold lines)
 GRANT SELECT ON pgscore.drift_windows, pgscore.drift_thresholds TO pgscore_reader;
+-- the silences of alerts, which alerts reads (BI shows who silenced what, why and until when; 0126)
+GRANT SELECT ON pgscore.alert_silences TO pgscore_reader;
 -- the read-only functions behind the drift and performance views (a view runs the functions it
 -- calls with the caller's privileges; these are SECURITY DEFINER and read only)
 GRANT EXECUTE ON FUNCTION pgscore.drift_stats(), pgscore.performance_stats(), pgscore.drift_counts(text, text)
@@ -164,6 +166,10 @@ GRANT USAGE ON SEQUENCE pgscore.rescoring_rescoring_id_seq TO pgscore_admin;  --
 -- own: an advisory lock, which any role may take, let a login granted nothing hold up every deploy and retire
 -- of a model; migration 0043)
 GRANT INSERT, UPDATE ON pgscore.model_locks TO pgscore_admin;
+-- silence_alerts and lift_silence run as their caller (as activate does): a silence is inserted, and lifted by
+-- setting lifted_at and lifted_by alone; never deleted (0126)
+GRANT INSERT ON pgscore.alert_silences TO pgscore_admin;
+GRANT UPDATE (lifted_at, lifted_by) ON pgscore.alert_silences TO pgscore_admin;
 GRANT INSERT, UPDATE, DELETE ON pgscore.drift_windows, pgscore.drift_thresholds,
     pgscore.drift_rollup, pgscore.drift_rollup_day, pgscore.monitoring_state, pgscore.alert_state
     TO pgscore_admin;
@@ -180,6 +186,8 @@ GRANT EXECUTE ON FUNCTION
     pgscore.feature_order_differs(text[], text[], integer, integer),  -- (the deployments' trigger runs it as the role that makes a version live)
     pgscore.score_columns_read(bigint, bigint),  -- (the deployments' trigger and attach_rescoring run it as their caller)
     pgscore.refresh_monitoring(interval, boolean), pgscore.match_outcomes(timestamptz),
+    pgscore.silence_alerts(text, interval, text, text, text, text, text, boolean, timestamptz),
+    pgscore.lift_silence(bigint),
     pgscore.judge(text[], float8[], bigint[]),
     pgscore.judge(text[], float8[], bigint[], float8[]),
     pgscore.create_log_partitions(integer, date), pgscore.drop_log_partitions(interval),

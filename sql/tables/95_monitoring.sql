@@ -108,3 +108,43 @@ CREATE TABLE pgscore.alert_state (
 );
 COMMENT ON TABLE pgscore.alert_state IS 'Each firing condition and when refresh_monitoring() first saw it; rows go when the condition clears';
 COMMENT ON COLUMN pgscore.alert_state.shadow IS 'Whether the condition was a shadow version''s (pgscore.firing.shadow) at the last refresh that found it; NULL for a row recorded before this column';
+
+-- (0126) an on-call's mute: one known condition (or all of a model's) silenced for a while, saying who and why.
+-- pgscore.alerts still lists a silenced condition, with silenced_until and silence_id; pgscore drift and status
+-- do not count it. Rows are never deleted by pgscore: lifting one early sets lifted_at and lifted_by
+CREATE TABLE pgscore.alert_silences (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    model       text NOT NULL,
+    what        text,
+    subject     text,
+    metric      text,
+    window_name text,
+    shadow      boolean,
+    starts_at   timestamptz NOT NULL DEFAULT now(),
+    ends_at     timestamptz NOT NULL,
+    reason      text NOT NULL,
+    created_by  name NOT NULL DEFAULT session_user,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    lifted_at   timestamptz,
+    lifted_by   name,
+    CONSTRAINT alert_silences_ends_check CHECK (ends_at > starts_at),
+    CONSTRAINT alert_silences_reason_check CHECK (btrim(reason) <> ''),
+    CONSTRAINT alert_silences_lifted_check CHECK ((lifted_at IS NULL) = (lifted_by IS NULL))
+);
+-- (alerts looks up the silences in force per model: the ones never lifted)
+CREATE INDEX alert_silences_model_idx ON pgscore.alert_silences (model, ends_at) WHERE lifted_at IS NULL;
+COMMENT ON TABLE pgscore.alert_silences IS 'Silences of alerts (pgscore.silence_alerts, lift_silence): while one is in force (not lifted, starts_at <= now() < ends_at) the conditions of pgscore.alerts it matches show silenced_until and silence_id and pgscore drift and status do not count them; never deleted by pgscore';
+COMMENT ON COLUMN pgscore.alert_silences.id IS 'The silence''s number (pgscore.alerts.silence_id; pgscore unsilence ID)';
+COMMENT ON COLUMN pgscore.alert_silences.model IS 'The model name whose conditions it silences';
+COMMENT ON COLUMN pgscore.alert_silences.what IS 'Silences the conditions of this what alone (feature, score, performance or class, as pgscore.alerts.what); NULL: any';
+COMMENT ON COLUMN pgscore.alert_silences.subject IS 'Silences the conditions of this subject alone (a feature, score, outcomes, ... as pgscore.alerts.subject); NULL: any';
+COMMENT ON COLUMN pgscore.alert_silences.metric IS 'Silences the conditions of this metric alone (pgscore.drift_thresholds.metric); NULL: any';
+COMMENT ON COLUMN pgscore.alert_silences.window_name IS 'Silences the conditions in this window alone (pgscore.drift_windows); NULL: any';
+COMMENT ON COLUMN pgscore.alert_silences.shadow IS 'true: a shadow version''s conditions alone; false: the live version''s alone; NULL: both';
+COMMENT ON COLUMN pgscore.alert_silences.starts_at IS 'When the silence begins';
+COMMENT ON COLUMN pgscore.alert_silences.ends_at IS 'When it ends (at most 90 days after starts_at through silence_alerts)';
+COMMENT ON COLUMN pgscore.alert_silences.reason IS 'Why: the incident, ticket or fix under way';
+COMMENT ON COLUMN pgscore.alert_silences.created_by IS 'The login that silenced (session_user: the person''s login, also under SET ROLE pgscore_admin)';
+COMMENT ON COLUMN pgscore.alert_silences.created_at IS 'When the silence was made';
+COMMENT ON COLUMN pgscore.alert_silences.lifted_at IS 'When it was lifted before its end (pgscore.lift_silence); NULL: not lifted';
+COMMENT ON COLUMN pgscore.alert_silences.lifted_by IS 'The login that lifted it (session_user)';

@@ -2275,14 +2275,25 @@ COMMENT ON COLUMN pgscore.firing.shadow IS 'true for a condition of a shadow ver
 
 CREATE VIEW pgscore.alerts AS
 SELECT f.model, f.version, f.what, f.subject, f.window_name, f.metric, f.value, f.threshold, f.level, s.first_seen AS since,
-       f.shadow
+       f.shadow,
+       -- appended (migration 0126): the silence in force now that matches the row, the one that ends last
+       q.ends_at AS silenced_until, q.id AS silence_id
   FROM pgscore.firing f
   LEFT JOIN pgscore.alert_state s ON s.model = f.model AND s.version = f.version AND s.what = f.what
         AND s.subject = f.subject AND s.window_name = f.window_name AND s.metric = f.metric AND s.level = f.level
+  LEFT JOIN LATERAL (
+        SELECT a.id, a.ends_at FROM pgscore.alert_silences a
+         WHERE a.model = f.model AND a.lifted_at IS NULL AND a.starts_at <= now() AND a.ends_at > now()
+           AND (a.what IS NULL OR a.what = f.what) AND (a.subject IS NULL OR a.subject = f.subject)
+           AND (a.metric IS NULL OR a.metric = f.metric) AND (a.window_name IS NULL OR a.window_name = f.window_name)
+           AND (a.shadow IS NULL OR a.shadow = f.shadow)
+         ORDER BY a.ends_at DESC, a.id DESC LIMIT 1) q ON true
  ORDER BY f.level = 'alert' DESC, f.model, f.shadow, f.version, f.what, f.subject, f.sort_order, f.metric;
 COMMENT ON COLUMN pgscore.alerts.level IS 'warn or alert: the level the condition reached (conditions below warn are not listed)';
 COMMENT ON VIEW pgscore.alerts IS 'Every firing condition: drift of a feature or the score, of a classifier''s predicted-class mix (what class, subject mix, metric class_mix: pgscore.class_drift, since 0122; the live version''s alone), or realised performance (subject outcomes: the window''s predictions judged so far; since 0125 subject outcomes by recorded time: the predictions whose outcome was recorded in the window, realised_performance_by_outcome_time), at warn or alert level in some window, of each model''s live version and of each shadow version scored next to it (shadow true)';
 COMMENT ON COLUMN pgscore.alerts.shadow IS 'true for a condition of a version scored in shadow (pgscore.shadow_versions): its drift against its own baseline, its realised performance by its own predictions (as realised_performance_by_version); false for the live version''s';
+COMMENT ON COLUMN pgscore.alerts.silenced_until IS 'When the silence in force now that matches the condition ends (pgscore.alert_silences: not lifted, begun, not ended; the one that ends last where several match); NULL: not silenced. A silenced condition is listed still; pgscore drift and status do not count it';
+COMMENT ON COLUMN pgscore.alerts.silence_id IS 'That silence''s id (pgscore.alert_silences.id); NULL: not silenced';
 
 /*
  * Each check of the live models' drift and realised performance in the windows, a row per metric, with what

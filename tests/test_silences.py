@@ -1,0 +1,168 @@
+"""Silences of alerts (migration 0126): pgscore.silence_alerts mutes a model's firing conditions (or those matching
+a what, subject, metric, window and shadow) for a while, saying who and why; pgscore.alerts still lists them, with
+silenced_until and silence_id; pgscore.lift_silence ends one early. pgscore drift and status do not count a silenced
+condition toward their exit code and result line, and say it is silenced."""
+
+from __future__ import annotations
+
+import numpy as np
+import psycopg2
+import pytest
+from psycopg2 import errors
+
+from helpers import ensure_role, query
+from pgscore import datasets, registry
+from test_monitoring import drifted, log_rows
+
+
+@pytest.fixture(scope="module")
+def trained():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, names = datasets.churn(3000, seed=0)
+    return X, y, names, make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X, y)
+
+
+@pytest.fixture
+def firing(db_url, trained):
+    """churn deployed, with drifted predictions logged: monthly_charges (and more) alert in every window."""
+    X, y, names, model = trained
+    rec = registry.deploy(db_url, "churn", model, X, y, feature_names=names)
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    Xc = drifted(trained, n=600)
+    log_rows(conn, rec["model_id"], Xc, model.predict_proba(np.nan_to_num(Xc))[:, 1])
+    yield conn
+    conn.close()
+
+
+def _alerts(conn):
+    return query(conn, "SELECT what, subject, window_name, metric, level, silenced_until, silence_id "
+                       "FROM pgscore.alerts WHERE model = 'churn'")
+
+
+def _silenced(conn):
+    return {(w, s, win, m): (until, sid) for w, s, win, m, _, until, sid in _alerts(conn) if sid is not None}
+
+
+def test_a_silence_of_the_model_mutes_every_condition_and_keeps_them_listed(firing):
+    conn = firing
+    rows = _alerts(conn)
+    assert rows and all(sid is None and until is None for *_, until, sid in rows)
+    (sid,), = query(conn, "SELECT pgscore.silence_alerts('churn', '2 hours', 'upstream fix ships tonight')")
+    (ends,), = query(conn, "SELECT ends_at FROM pgscore.alert_silences WHERE id = %s", (sid,))
+    after = _alerts(conn)
+    assert len(after) == len(rows)  # muted, not hidden
+    assert all(r[6] == sid and r[5] == ends for r in after), after
+    (by, reason, starts), = query(conn, "SELECT created_by, reason, ends_at - starts_at FROM pgscore.alert_silences")
+    (login,), = query(conn, "SELECT session_user")
+    assert (by, reason, str(starts)) == (login, "upstream fix ships tonight", "2:00:00")
+
+
+def test_a_silence_by_metric_and_subject_or_by_window_mutes_those_alone(firing):
+    conn = firing
+    query(conn, "SELECT pgscore.silence_alerts('churn', '1 hour', 'known', p_metric => 'psi', "
+                "p_subject => 'monthly_charges')")
+    muted = _silenced(conn)
+    assert muted and {(s, m) for _, s, _, m in muted} == {("monthly_charges", "psi")}
+    windows = {win for w, s, win, m, *_ in _alerts(conn) if (s, m) == ("monthly_charges", "psi")}
+    assert {win for _, _, win, _ in muted} == windows
+    assert any(sid is None for *_, sid in _alerts(conn))  # the other conditions still fire
+    query(conn, "SELECT pgscore.silence_alerts('churn', '1 hour', 'known', p_window => '1 hour')")
+    muted = _silenced(conn)
+    assert all(win == "1 hour" or (s, m) == ("monthly_charges", "psi") for _, s, win, m in muted)
+    assert all(sid is not None for w, s, win, m, _, _, sid in _alerts(conn) if win == "1 hour")
+
+
+def test_a_silence_that_matches_nothing_an_ended_one_or_a_lifted_one_mutes_nothing(firing):
+    conn = firing
+    query(conn, "SELECT pgscore.silence_alerts('churn', '1 hour', 'another metric', p_metric => 'auc_drop')")
+    query(conn, "SELECT pgscore.silence_alerts('churn', '1 hour', 'the shadows alone', p_shadow => true)")
+    query(conn, "SELECT pgscore.silence_alerts('churn', '1 hour', 'ended', p_starts_at => now() - interval '2 hours')")
+    query(conn, "SELECT pgscore.silence_alerts('churn', '1 hour', 'not begun', p_starts_at => now() + interval '1 hour')")
+    (sid,), = query(conn, "SELECT pgscore.silence_alerts('churn', '1 hour', 'lifted')")
+    assert _silenced(conn)
+    query(conn, "SELECT pgscore.lift_silence(%s)", (sid,))
+    assert _silenced(conn) == {}
+    (at, by), = query(conn, "SELECT lifted_at, lifted_by FROM pgscore.alert_silences WHERE id = %s", (sid,))
+    assert at is not None and by == query(conn, "SELECT session_user")[0][0]
+    # lifting twice: a notice, nothing changed
+    conn.notices.clear()
+    query(conn, "SELECT pgscore.lift_silence(%s)", (sid,))
+    assert any(f"silence {sid} was lifted already" in n for n in conn.notices), conn.notices
+    assert query(conn, "SELECT lifted_at FROM pgscore.alert_silences WHERE id = %s", (sid,)) == [(at,)]
+    assert query(conn, "SELECT count(*) FROM pgscore.alert_silences") == [(5,)]  # never deleted
+
+
+def test_two_overlapping_silences_give_the_later_end(firing):
+    conn = firing
+    (a,), = query(conn, "SELECT pgscore.silence_alerts('churn', '3 hours', 'long')")
+    (b,), = query(conn, "SELECT pgscore.silence_alerts('churn', '1 hour', 'short, on psi', p_metric => 'psi')")
+    (ends_a,), = query(conn, "SELECT ends_at FROM pgscore.alert_silences WHERE id = %s", (a,))
+    assert {(until, sid) for until, sid in _silenced(conn).values()} == {(ends_a, a)}
+    query(conn, "SELECT pgscore.lift_silence(%s)", (a,))
+    assert {sid for _, sid in _silenced(conn).values()} == {b}
+
+
+@pytest.mark.parametrize("call, sqlstate, words", [
+    ("silence_alerts('nope', '1 hour', 'x')", "42704", "there is no model 'nope'"),
+    ("silence_alerts('churm', '1 hour', 'x')", "42704", "there is no model 'churm'"),
+    ("silence_alerts('churn', '1 hour', '  ')", "22023", "p_reason is blank"),
+    ("silence_alerts('churn', '0 hours', 'x')", "22023", "p_for must be a positive interval"),
+    ("silence_alerts('churn', '-1 hour', 'x')", "22023", "p_for must be a positive interval"),
+    ("silence_alerts('churn', '91 days', 'x')", "22023", "p_for must be at most 90 days"),
+    ("silence_alerts('churn', '1 hour', 'x', p_what => 'features')", "22023", "p_what must be feature, score"),
+    ("silence_alerts('churn', '1 hour', 'x', p_window => '2 days')", "22023", "p_window '2 days' is not a window"),
+    ("silence_alerts('churn', '1 hour', 'x', p_metric => 'auc')", "22023", "p_metric 'auc' is not a metric"),
+    ("silence_alerts('churn', NULL, 'x')", "22004", "must not be NULL"),
+    ("silence_alerts(NULL, '1 hour', 'x')", "22004", "must not be NULL"),
+    ("silence_alerts('churn', '1 hour', NULL)", "22004", "must not be NULL"),
+    ("lift_silence(12345)", "42704", "there is no silence 12345"),
+    ("lift_silence(NULL)", "22004", "must not be NULL"),
+])
+def test_silence_refuses_bad_arguments_naming_them(firing, call, sqlstate, words):
+    with pytest.raises(psycopg2.Error) as e:
+        query(firing, f"SELECT pgscore.{call}")
+    assert e.value.pgcode == sqlstate and words in e.value.pgerror, e.value.pgerror
+    if "churm" in call:
+        assert "a typo for 'churn'" in e.value.diag.message_hint, e.value.diag.message_hint
+    if "91 days" in call:
+        assert "pgscore.drift_thresholds" in e.value.diag.message_hint
+
+
+@pytest.mark.parametrize("role, may", [("pgscore_admin", True), ("pgscore_reader", False), ("pgscore_app", False)])
+def test_pgscore_admin_silences_and_lifts_the_reader_and_the_app_may_not(firing, role, may):
+    conn = firing
+    (sid,), = query(conn, "SELECT pgscore.silence_alerts('churn', '1 hour', 'by the owner')")
+    conn.autocommit = False
+    try:
+        cur = conn.cursor()
+        cur.execute(f"SET LOCAL ROLE {role}")
+        for call in ("SELECT pgscore.silence_alerts('churn', '1 hour', 'x')", f"SELECT pgscore.lift_silence({sid})"):
+            cur.execute("SAVEPOINT s")
+            if may:
+                cur.execute(call)
+            else:
+                with pytest.raises(errors.InsufficientPrivilege):
+                    cur.execute(call)
+                cur.execute("ROLLBACK TO SAVEPOINT s")
+        cur.execute("SAVEPOINT s")
+        if role == "pgscore_app":  # the app reads no silences; the reader (BI) and the admin do
+            with pytest.raises(errors.InsufficientPrivilege):
+                cur.execute("SELECT * FROM pgscore.alert_silences")
+        else:
+            cur.execute("SELECT count(*) FROM pgscore.alert_silences")
+            assert cur.fetchone()[0] == (2 if may else 1)
+        if role == "pgscore_admin":  # never deleted, nor rewritten but for lifting
+            for stmt in ("DELETE FROM pgscore.alert_silences", "UPDATE pgscore.alert_silences SET reason = 'y'"):
+                cur.execute("SAVEPOINT s")
+                with pytest.raises(errors.InsufficientPrivilege):
+                    cur.execute(stmt)
+                cur.execute("ROLLBACK TO SAVEPOINT s")
+        if role != "pgscore_app":
+            cur.execute("SELECT count(*) FROM pgscore.alerts WHERE silence_id IS NOT NULL")
+    finally:
+        conn.rollback()
+        conn.autocommit = True
