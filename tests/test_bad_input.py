@@ -607,6 +607,30 @@ SQL_CASES = [
     # its helper trusts its argument to be an array's image: only its owner may run it
     ("float8_array_unchecked by another role", "SET ROLE pgscore_app; "
      "SELECT pgscore.float8_array_unchecked(pgscore.float8_image(ARRAY[1.5]))", (), "42501", "permission denied"),
+    # silences of alerts (migration 0126): each argument named, the typo hint for a model's name
+    ("silence_alerts NULL", "SELECT pgscore.silence_alerts(NULL, '1 hour', 'x')", (), "22004", "must not be NULL"),
+    ("silence_alerts injection", "SELECT pgscore.silence_alerts(%s, '1 hour', 'x')", (INJECT,), "42704", "DROP TABLE"),
+    ("silence_alerts a model's name misspelt", "SELECT pgscore.silence_alerts('chrun', '1 hour', 'x')", (), "42704",
+     "there is no model 'chrun'\nHINT:  a typo for 'churn'?"),
+    ("silence_alerts blank reason", "SELECT pgscore.silence_alerts('churn', '1 hour', ' ')", (), "22023",
+     "p_reason is blank"),
+    ("silence_alerts no time", "SELECT pgscore.silence_alerts('churn', '0 seconds', 'x')", (), "22023",
+     "p_for must be a positive interval, got 00:00:00"),
+    ("silence_alerts for ever", "SELECT pgscore.silence_alerts('churn', '1 year', 'x')", (), "22023",
+     "p_for must be at most 90 days, got 1 year\nHINT:  silence again when it ends, or change the metric's "
+     "thresholds for every model in pgscore.drift_thresholds"),
+    ("silence_alerts unknown what", "SELECT pgscore.silence_alerts('churn', '1 hour', 'x', 'drift')", (), "22023",
+     "p_what must be feature, score, performance or class"),
+    ("silence_alerts unknown window", "SELECT pgscore.silence_alerts('churn', '1 hour', 'x', p_window => '1h')", (),
+     "22023", "p_window '1h' is not a window of pgscore.drift_windows ('1 hour', '12 hours', '1 day', '7 days', "
+     "'since deploy')"),
+    ("silence_alerts unknown metric", "SELECT pgscore.silence_alerts('churn', '1 hour', 'x', p_metric => 'PSI')", (),
+     "22023", "p_metric 'PSI' is not a metric of pgscore.drift_thresholds (accuracy_drop, auc_drop"),
+    ("silence_alerts by the app", "SET ROLE pgscore_app; SELECT pgscore.silence_alerts('churn', '1 hour', 'x')", (),
+     "42501", "permission denied"),
+    ("lift_silence NULL", "SELECT pgscore.lift_silence(NULL)", (), "22004", "must not be NULL"),
+    ("lift_silence unknown", "SELECT pgscore.lift_silence(-1)", (), "42704",
+     "there is no silence -1\nHINT:  list them with: SELECT * FROM pgscore.alert_silences"),
     # trigger functions called directly
     ("rescore_events called directly", "SELECT pgscore.rescore_events()", (), "0A000", "trigger"),
     ("rescore_replicated called directly", "SELECT pgscore.rescore_replicated()", (), "0A000", "trigger"),
@@ -620,7 +644,7 @@ SQL_CASES = [
 # the tables a failed call must leave as they were
 STATE = ["pgscore.models", "pgscore.artifacts", "pgscore.deployments", "pgscore.baselines", "pgscore.prediction_log",
          "pgscore.outcomes", "pgscore.rescoring", "pgscore.error_queue", "pgscore.drift_rollup", "customers",
-         "complaints"]
+         "complaints", "pgscore.alert_silences"]
 
 
 def _shop(url):
@@ -924,6 +948,15 @@ CLI_CASES = [
      "error: there is no version 99 of model 'churn' (SQLSTATE 42704)\nHint: list them with: pgscore {db}models"),
     ("retire an unknown model: the command that lists them", ["retire", "nope"], 1,
      "error: there is no model 'nope' (SQLSTATE 42704)\nHint: list them with: pgscore {db}models"),
+    # silences (migration 0126): the server's errors, with their SQLSTATE
+    ("silence without a reason", ["silence", "churn", "--for", "2h"], 2, "the following arguments are required: "
+     "--reason"),
+    ("silence for too long", ["silence", "churn", "--for", "100d", "--reason", "x"], 1,
+     "p_for must be at most 90 days, got 100 days (SQLSTATE 22023)"),
+    ("silence for no interval", ["silence", "churn", "--for", "soon", "--reason", "x"], 1, "SQLSTATE 22007"),
+    ("silence an unknown window", ["silence", "churn", "--for", "2h", "--reason", "x", "--window", "2d"], 1,
+     "p_window '2d' is not a window of pgscore.drift_windows"),
+    ("unsilence an unknown silence", ["unsilence", "99"], 1, "there is no silence 99 (SQLSTATE 42704)"),
 ]
 # commands that take no bad input of their own, against a database that is not there
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/nope"

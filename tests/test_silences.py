@@ -10,7 +10,7 @@ import psycopg2
 import pytest
 from psycopg2 import errors
 
-from helpers import ensure_role, query
+from helpers import pgscore_cli, query
 from pgscore import datasets, registry
 from test_monitoring import drifted, log_rows
 
@@ -166,3 +166,45 @@ def test_pgscore_admin_silences_and_lifts_the_reader_and_the_app_may_not(firing,
     finally:
         conn.rollback()
         conn.autocommit = True
+
+
+def test_drift_and_status_do_not_count_a_silenced_condition_and_say_it_is_silenced(firing, db_url):
+    conn = firing
+    drift = pgscore_cli("drift", "--db", db_url)
+    assert drift.returncode == 1 and "result: ALERT" in drift.stdout and "silenced" not in drift.stdout, drift.stdout
+    # every condition but monthly_charges' silenced by the model alone, monthly_charges' by its subject
+    out = pgscore_cli("silence", "churn", "--for", "2h", "--reason", "upstream fix ships tonight", "--subject",
+                      "monthly_charges", "--db", db_url)
+    assert out.returncode == 0, out.stderr
+    (sid,), = query(conn, "SELECT max(id) FROM pgscore.alert_silences")
+    (n,), = query(conn, "SELECT count(DISTINCT (what, subject, metric, level)) FROM pgscore.alerts "
+                        "WHERE subject = 'monthly_charges'")
+    assert f"silence #{sid}: churn, subject=monthly_charges, until " in out.stdout, out.stdout
+    assert f"it mutes {n} condition{'s' if n != 1 else ''} firing now" in out.stdout, out.stdout
+    drift = pgscore_cli("drift", "--db", db_url)
+    assert drift.returncode == 1, drift.stdout  # the others still fire
+    assert f", {n} silenced\n" in drift.stdout, drift.stdout
+    assert f"(#{sid}, by " in drift.stdout and ": upstream fix ships tonight)" in drift.stdout, drift.stdout
+    out = pgscore_cli("silence", "churn", "--for", "1 day", "--reason", "retrain under way", "--live", "--db", db_url)
+    assert out.returncode == 0, out.stderr
+    drift = pgscore_cli("drift", "--db", db_url)
+    (total,), = query(conn, "SELECT count(DISTINCT (what, subject, metric, level)) FROM pgscore.alerts")
+    assert drift.returncode == 0, drift.stdout  # silenced alone: nothing pages
+    assert f"result: ok - {total} silenced, nothing else at warn or alert" in drift.stdout, drift.stdout
+    assert "(silenced)" in drift.stdout
+    status = " ".join(pgscore_cli("status", "--db", db_url).stdout.split())
+    assert f"alerts at the last refresh: none, {total} silenced (pgscore silences)" in status, status
+    # the list, then one lifted: its conditions count again
+    listed = pgscore_cli("silences", "churn", "--db", db_url).stdout
+    assert "subject=monthly_charges" in listed and "live" in listed and "retrain under way" in listed, listed
+    out = pgscore_cli("unsilence", str(sid + 1), "--db", db_url)
+    assert out.returncode == 0 and f"silence #{sid + 1} lifted" in out.stdout, out.stdout
+    again = pgscore_cli("unsilence", str(sid + 1), "--db", db_url)
+    assert again.returncode == 0 and f"silence {sid + 1} was lifted already" in again.stdout, again.stdout
+    assert pgscore_cli("drift", "--db", db_url).returncode == 1
+    listed = pgscore_cli("silences", "--db", db_url).stdout
+    assert "retrain under way" not in listed, listed
+    listed = pgscore_cli("silences", "--all", "--db", db_url).stdout
+    assert "retrain under way" in listed and "lifted " in listed, listed
+    status = " ".join(pgscore_cli("status", "--db", db_url).stdout.split())
+    assert f"silenced (pgscore silences)" in status and "churn: " in status, status

@@ -457,18 +457,26 @@ def _status(url):
             cur.execute("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) "
                         "'pgscore.alert_state'::pg_catalog.regclass AND a.attname OPERATOR(pg_catalog.=) 'shadow' "
                         "AND NOT a.attisdropped)")
-            cur.execute(_ALERTS.format(recorded="NOT a.shadow, " if cur.fetchone()[0] else ""))
+            recorded = cur.fetchone()[0]
+            cur.execute("SELECT pg_catalog.to_regclass('pgscore.alert_silences') IS NOT NULL")
+            silenced = _SILENCED if cur.fetchone()[0] else "false"  # (a schema before 0126 has no silences)
+            cur.execute(_ALERTS.format(recorded="NOT a.shadow, " if recorded else "", silenced=silenced))
             # per model, the conditions (a what, subject and metric at a level, in the windows it fires in: a line
             # of pgscore drift's alerts table) at each level; before, the rows summed over the models and windows
-            # ('30 at level alert' for two incidents, a feature's metric firing in 5 windows counted 5 times)
-            conditions, shadow_conditions = {}, {}
-            for level, live, model, n in cur.fetchall():
+            # ('30 at level alert' for two incidents, a feature's metric firing in 5 windows counted 5 times). A
+            # condition silenced in every window it fires in is not counted, as pgscore drift does not (0126)
+            conditions, shadow_conditions, n_silenced = {}, {}, 0
+            for level, live, model, n, muted in cur.fetchall():
+                if muted:  # (the live versions', as the line counts them; a shadow's silenced are left out)
+                    n_silenced += live
+                    continue
                 into = conditions if live else shadow_conditions
                 into.setdefault(model, {}).setdefault(level, []).append(n)
-            _say_wrapped(f"alerts at the last refresh: {_counted_conditions(conditions)} (details: "
-                         f"{command('drift')})" + (f"; of shadow versions: {_counted_conditions(shadow_conditions)} "
-                                                   "(SELECT * FROM pgscore.alerts WHERE shadow)"
-                                                   if shadow_conditions else ""))
+            _say_wrapped(f"alerts at the last refresh: {_counted_conditions(conditions)}"
+                         + (f", {n_silenced} silenced (pgscore silences)" if n_silenced else "")
+                         + f" (details: {command('drift')})"
+                         + (f"; of shadow versions: {_counted_conditions(shadow_conditions)} "
+                            "(SELECT * FROM pgscore.alerts WHERE shadow)" if shadow_conditions else ""))
         cur.execute(_PARTITIONS)
         last, today, has_today, in_default, gaps = cur.fetchone()
         latest = None
@@ -670,9 +678,21 @@ _ALERTS = """SELECT a.level, COALESCE({recorded}a.version OPERATOR(pg_catalog.=)
                      FROM pgscore.deployments d JOIN pgscore.models m ON m.model_id OPERATOR(pg_catalog.=) d.model_id
                     WHERE d.model_name OPERATOR(pg_catalog.=) a.model
                       AND d.deployed_at OPERATOR(pg_catalog.<=) s.refreshed_at
-                    ORDER BY d.deployment_id DESC LIMIT 1), true) AS live, a.model, pg_catalog.count(*)
+                    ORDER BY d.deployment_id DESC LIMIT 1), true) AS live, a.model, pg_catalog.count(*),
+                   pg_catalog.bool_and({silenced}) AS silenced
               FROM pgscore.alert_state a CROSS JOIN pgscore.monitoring_state s
              GROUP BY 1, 2, 3, a.version, a.what, a.subject, a.metric"""
+# whether a silence in force now mutes an alert_state row a (migration 0126), as pgscore.alerts matches them: the
+# condition is counted unless every window it fires in is silenced (as pgscore drift counts it)
+_SILENCED = """EXISTS (SELECT 1 FROM pgscore.alert_silences q
+                WHERE q.model OPERATOR(pg_catalog.=) a.model AND q.lifted_at IS NULL
+                  AND q.starts_at OPERATOR(pg_catalog.<=) pg_catalog.now()
+                  AND q.ends_at OPERATOR(pg_catalog.>) pg_catalog.now()
+                  AND (q.what IS NULL OR q.what OPERATOR(pg_catalog.=) a.what)
+                  AND (q.subject IS NULL OR q.subject OPERATOR(pg_catalog.=) a.subject)
+                  AND (q.metric IS NULL OR q.metric OPERATOR(pg_catalog.=) a.metric)
+                  AND (q.window_name IS NULL OR q.window_name OPERATOR(pg_catalog.=) a.window_name)
+                  AND (q.shadow IS NULL OR q.shadow OPERATOR(pg_catalog.=) a.shadow))"""
 # pgscore's roles, whether each is missing, and whether it has one grant install gives it (on any column: the
 # app's INSERT on the log is on its columns but logged_at, migration 0127)
 _ROLES = """SELECT w.name, r.oid IS NULL AS missing,
@@ -2171,6 +2191,104 @@ def _drift(args):
     return report.exit_code(data)
 
 
+# -- silences (migration 0126) -------------------------------------------------
+def _matchers(r: dict) -> str:
+    """A silence's matchers as 'metric=psi subject=monthly_charges window=1 hour live', or 'every condition'."""
+    said = [f"{k}={r[k]}" for k in ("what", "subject", "metric") if r[k] is not None]
+    said += [f"window={r['window_name']}"] if r["window_name"] is not None else []
+    said += [] if r["shadow"] is None else ["shadow" if r["shadow"] else "live"]
+    return " ".join(said) or "every condition"
+
+
+_SILENCE_COLUMNS = ("id, model, what, subject, metric, window_name, shadow, starts_at, ends_at, created_by, reason, "
+                    "lifted_at, lifted_by")
+
+
+def cmd_silence(args):
+    """pgscore silence MODEL --for 2h --reason TEXT [matchers]: pgscore.silence_alerts; prints the id, what it
+    matches and how many conditions firing now it mutes."""
+    import psycopg2
+    import psycopg2.extras
+
+    url = resolve_db(args)
+    require_installed(url)
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    try:
+        cur = conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor)
+        # (the interval is the server's to read: '2h', '30min', '1d', '2 hours', '1 day 12 hours')
+        cur.execute("SELECT pgscore.silence_alerts(%s, %s::interval, %s, p_what => %s, p_subject => %s, "
+                    "p_metric => %s, p_window => %s, p_shadow => %s) AS id",
+                    (args.name, args.for_, args.reason, args.what, args.subject, args.metric, args.window,
+                     args.shadow))
+        sid = cur.fetchone()["id"]
+        cur.execute(f"SELECT {_SILENCE_COLUMNS} FROM pgscore.alert_silences WHERE id = %s", (sid,))
+        r = cur.fetchone()
+        # the conditions firing now that it matches (begun: a silence from a later start mutes none yet)
+        cur.execute("""SELECT count(DISTINCT (a.version, a.what, a.subject, a.metric, a.level)) AS n
+                         FROM pgscore.alerts a JOIN pgscore.alert_silences q ON q.id = %s
+                        WHERE a.model = q.model AND q.starts_at <= now()
+                          AND (q.what IS NULL OR q.what = a.what) AND (q.subject IS NULL OR q.subject = a.subject)
+                          AND (q.metric IS NULL OR q.metric = a.metric)
+                          AND (q.window_name IS NULL OR q.window_name = a.window_name)
+                          AND (q.shadow IS NULL OR q.shadow = a.shadow)""", (sid,))
+        n = cur.fetchone()["n"]
+    finally:
+        conn.close()
+    from pgscore.report import _utc
+
+    _say(f"silence #{sid}: {r['model']}, {_matchers(r)}, until {_utc(r['ends_at'])}")
+    _say(f"it mutes {n} condition{'' if n == 1 else 's'} firing now (pgscore drift and status do not count them; "
+         f"lift it with: {command(f'unsilence {sid}')})")
+    return 0
+
+
+def cmd_silences(args):
+    """pgscore silences [MODEL] [--all]: the silences in force (or every one), a line each."""
+    import psycopg2
+    import psycopg2.extras
+
+    from pgscore.report import _table, _utc
+
+    url = resolve_db(args)
+    require_installed(url)
+    with psycopg2.connect(url) as conn, conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+        cur.execute(f"SELECT {_SILENCE_COLUMNS}, lifted_at IS NULL AND ends_at > now() AS in_force, "
+                    "starts_at > now() AS later FROM pgscore.alert_silences "
+                    "WHERE (%s::text IS NULL OR model = %s) AND (%s OR (lifted_at IS NULL AND ends_at > now())) "
+                    "ORDER BY ends_at, id", (args.name, args.name, args.all))
+        rows = cur.fetchall()
+    conn.close()
+    if not rows:
+        _say("no silences" + ("" if args.all else " in force") + (f" of {args.name}" if args.name else ""))
+        return 0
+    headers = ["id", "model", "matches", "until", "by", "reason"] + (["state"] if args.all else [])
+    table = [[str(r["id"]), r["model"], _matchers(r), _utc(r["ends_at"]), r["created_by"], r["reason"]]
+             + ([f"lifted {_utc(r['lifted_at'])} by {r['lifted_by']}" if r["lifted_at"] else
+                 "from " + _utc(r["starts_at"]) if r["later"] else "in force" if r["in_force"] else "ended"]
+                if args.all else []) for r in rows]
+    _say("\n".join(_table(headers, table, (0,), indent="")))
+    return 0
+
+
+def cmd_unsilence(args):
+    """pgscore unsilence ID: pgscore.lift_silence (a silence lifted already: said, exit 0)."""
+    import psycopg2
+
+    url = resolve_db(args)
+    require_installed(url)
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pgscore.lift_silence(%s)", (args.id,))
+        notices = [n.split(":", 1)[-1].strip() for n in conn.notices]
+    finally:
+        conn.close()
+    _say(notices[-1] if notices else f"silence #{args.id} lifted: the conditions it muted count again")
+    return 0
+
+
 # -- demo --------------------------------------------------------------------
 def cmd_demo(args):
     from pgscore.demo import run
@@ -2375,6 +2493,35 @@ def build_parser() -> argparse.ArgumentParser:
                     help="make it live even where the server cannot load it (every score of it then fails)")
     db_opt(sp)
     sp.set_defaults(func=cmd_activate)
+
+    sp = sub.add_parser("silence", help="silence a model's alerts (or those matching --what, --subject, --metric, "
+                        "--window, --shadow/--live) for a while: pgscore drift and status do not count them")
+    sp.add_argument("name", metavar="MODEL", help="the model's name")
+    sp.add_argument("--for", dest="for_", required=True, metavar="INTERVAL",
+                    help="how long, as PostgreSQL reads an interval: 2h, 30min, 1d, '2 hours' (at most 90 days)")
+    sp.add_argument("--reason", required=True, metavar="TEXT", help="why: the incident, ticket or fix under way")
+    sp.add_argument("--what", metavar="W", help="feature, score, performance or class alone")
+    sp.add_argument("--subject", metavar="S", help="this subject alone (a feature, score, outcomes, ...)")
+    sp.add_argument("--metric", metavar="M", help="this metric alone (pgscore.drift_thresholds)")
+    sp.add_argument("--window", metavar="W", help="this window alone (pgscore.drift_windows)")
+    g = sp.add_mutually_exclusive_group()
+    g.add_argument("--shadow", dest="shadow", action="store_const", const=True,
+                   help="a shadow version's conditions alone")
+    g.add_argument("--live", dest="shadow", action="store_const", const=False,
+                   help="the live version's conditions alone")
+    db_opt(sp)
+    sp.set_defaults(func=cmd_silence, shadow=None)
+
+    sp = sub.add_parser("silences", help="the silences in force (with --all, the ended and lifted ones too)")
+    sp.add_argument("name", nargs="?", metavar="MODEL", help="this model's alone")
+    sp.add_argument("--all", action="store_true", help="every silence, ended and lifted too")
+    db_opt(sp)
+    sp.set_defaults(func=cmd_silences)
+
+    sp = sub.add_parser("unsilence", help="lift a silence now (pgscore silences lists them)")
+    sp.add_argument("id", type=int, metavar="ID", help="the silence's id")
+    db_opt(sp)
+    sp.set_defaults(func=cmd_unsilence)
 
     sp = sub.add_parser("resign", help="sign again, bound to their model and version, the versions signed under the "
                         "first scheme (the bytes alone); exit 1 when one did not verify")

@@ -85,8 +85,21 @@ class DriftData:
 
     @property
     def counted(self) -> list[dict]:
-        """The alerts the result and the exit code count: those in `only`, or all of them."""
+        """The alerts the result and the exit code count: those in `only`, or all of them, but for the ones a
+        silence in force mutes (pgscore.alerts.silence_id; migration 0126)."""
+        return [a for a in self.in_windows if a.get("silence_id") is None]
+
+    @property
+    def in_windows(self) -> list[dict]:
+        """The alerts in the windows counted (`only`, or every window), silenced or not."""
         return [a for a in self.alerts if self.only is None or a["window_name"] == self.only]
+
+    @property
+    def n_silenced(self) -> int:
+        """The conditions (a what, subject and metric at a level) of the windows counted that fire silenced alone:
+        the result and the exit code do not count them (one still firing unsilenced in a counted window counts)."""
+        keys = lambda rows: {(a["model"], a["what"], a["subject"], a["metric"], a["level"]) for a in rows}  # noqa: E731
+        return len(keys(a for a in self.in_windows if a.get("silence_id") is not None) - keys(self.counted))
 
     @property
     def n_alert(self) -> int:
@@ -238,7 +251,9 @@ def _collect(cur, name, window, windows, refreshed, charts) -> DriftData:
                       "ORDER BY model, sort_order", (names,))
     for r in sorted(perf, key=lambda r: order.get(r["window_name"], 99)):
         by_name[r["model"]].performance.append(r)
-    for r in _rows(cur, "SELECT * FROM pgscore.alerts WHERE model = ANY(%s)", (names,)):
+    # (with who silenced a condition and why, where a silence mutes it: migration 0126)
+    for r in _rows(cur, "SELECT a.*, s.created_by AS silenced_by, s.reason AS silence_reason FROM pgscore.alerts a "
+                        "LEFT JOIN pgscore.alert_silences s ON s.id = a.silence_id WHERE a.model = ANY(%s)", (names,)):
         if not r.get("shadow"):  # the live versions' (a shadow version's are in the view too, shadow true)
             by_name[r["model"]].alerts.append(r)
 
@@ -443,10 +458,10 @@ def grouped_alerts(alerts, windows: list[Window]) -> list[dict]:
     the windows' short names, the value (or its range over those windows), the longest it has fired."""
     short = {w.name: w.short for w in windows}
     groups: dict = {}
-    for a in alerts:
-        groups.setdefault((a["what"], a["subject"], a["metric"], a["level"]), []).append(a)
+    for a in alerts:  # (a condition silenced in some windows alone: a line for those, one for the others)
+        groups.setdefault((a["what"], a["subject"], a["metric"], a["level"], a.get("silence_id")), []).append(a)
     out = []
-    for (what, subject, metric, level), rows in groups.items():
+    for (what, subject, metric, level, silence_id), rows in groups.items():
         values = [r["value"] for r in rows if r["value"] is not None]
         lo, hi = (min(values), max(values)) if values else (None, None)
         value = (_metric(metric, lo, ".4g") if _f(lo, ".4g") == _f(hi, ".4g") else
@@ -454,8 +469,16 @@ def grouped_alerts(alerts, windows: list[Window]) -> list[dict]:
         since = [r["since"] for r in rows if r["since"] is not None]
         out.append({"what": what, "subject": subject, "metric": metric, "level": level, "value": value,
                     "windows": " ".join(short.get(r["window_name"], r["window_name"]) for r in rows),
-                    "threshold": rows[0]["threshold"], "since": min(since) if since else None})
+                    "threshold": rows[0]["threshold"], "since": min(since) if since else None,
+                    "silence_id": silence_id, "silenced_until": rows[0].get("silenced_until"),
+                    "silenced_by": rows[0].get("silenced_by"), "silence_reason": rows[0].get("silence_reason")})
     return out
+
+
+def silence_text(a: dict) -> str:
+    """'silenced until 2026-12-06 18:00 UTC (#3, by alice: upstream fix ships tonight)', of an alert or group."""
+    return (f"silenced until {_utc(a['silenced_until'])} (#{a['silence_id']}, by {a.get('silenced_by')}: "
+            f"{a.get('silence_reason')})")
 
 
 FLOOR_NOTE = ("noise floor: a metric at or over its threshold is at warn or alert only where it also exceeds what "
@@ -550,14 +573,16 @@ def render_text(data: DriftData) -> str:
     if any(shown_held(m, data.window) for m in data.models):
         out.extend(_wrap(FLOOR_NOTE, ""))
     where = "" if data.only is None else f" in '{data.only}'"
+    muted = f", {data.n_silenced} silenced" if data.n_silenced else ""
     if data.n_alert:
         worst = sorted({a["model"] for a in data.counted if a["level"] == "alert"})
         say(f"result: ALERT{where} - {data.n_alert} condition(s) at alert level ({', '.join(worst)}), "
-            f"{data.n_warn} at warn")
+            f"{data.n_warn} at warn{muted}")
     elif data.n_warn:
-        say(f"result: ok with warnings{where} - {data.n_warn} condition(s) at warn, none at alert")
+        say(f"result: ok with warnings{where} - {data.n_warn} condition(s) at warn, none at alert{muted}")
     else:
-        say(f"result: ok{where} - nothing at warn or alert")
+        say(f"result: ok{where} - " + (f"{data.n_silenced} silenced, nothing else at warn or alert" if muted
+                                        else "nothing at warn or alert"))
     if data.only is not None and (other := not_counted(data)):
         out.extend(_wrap(f"not counted (--window '{data.only}'): {other}; the exit code counts '{data.only}' "
                          "alone (leave --window out to count every window)", "  "))
@@ -652,10 +677,15 @@ def _text_alerts(m: ModelData, data: DriftData, out: list) -> None:
     n_alert = sum(a["level"] == "alert" for a in m.alerts)
     out.append(f"alerts: {n_alert} at alert, {len(m.alerts) - n_alert} at warn over all windows; one line per "
                "condition, with the windows it fires in")
+    groups = grouped_alerts(m.alerts, data.windows)
     rows = [[a["what"], a["subject"], a["windows"], a["metric"], a["value"], _metric(a["metric"], a["threshold"], "g"),
-             a["level"],
-             _age(a["since"], data.now)] for a in grouped_alerts(m.alerts, data.windows)]
+             a["level"] + (" (silenced)" if a["silence_id"] is not None else ""),
+             _age(a["since"], data.now)] for a in groups]
     out.extend(_table(["what", "subject", "windows", "metric", "value", "threshold", "level", "since"], rows, (4, 5)))
+    for a in groups:  # (migration 0126: listed, not counted)
+        if a["silence_id"] is not None:
+            out.extend(_wrap(f"{a['what']} {a['subject']} {a['metric']} at {a['level']} in {a['windows']}: "
+                             + silence_text(a), "  "))
 
 
 def conditions(alerts, level: str) -> set:
@@ -986,7 +1016,9 @@ def render_html(data: DriftData) -> str:
     elif data.n_warn:
         summary = f'<span class="s-warn">warnings</span>: {data.n_warn} condition(s) at warn, none at alert'
     else:
-        summary = '<span class="s-ok">ok</span>: nothing at warn or alert'
+        summary = '<span class="s-ok">ok</span>: nothing ' + ("else " if data.n_silenced else "") + 'at warn or alert'
+    if data.n_silenced:  # (not counted: migration 0126)
+        summary += f"; {data.n_silenced} silenced"
     if data.only is not None:
         summary += f" in &#39;{_esc(data.only)}&#39;"
         if other := not_counted(data):
