@@ -168,7 +168,7 @@ def test_pgscore_admin_silences_and_lifts_the_reader_and_the_app_may_not(firing,
         conn.autocommit = True
 
 
-def test_drift_and_status_do_not_count_a_silenced_condition_and_say_it_is_silenced(firing, db_url):
+def test_drift_and_status_do_not_count_a_silenced_condition_and_say_it_is_silenced(firing, db_url, tmp_path):
     conn = firing
     drift = pgscore_cli("drift", "--db", db_url)
     assert drift.returncode == 1 and "result: ALERT" in drift.stdout and "silenced" not in drift.stdout, drift.stdout
@@ -192,6 +192,11 @@ def test_drift_and_status_do_not_count_a_silenced_condition_and_say_it_is_silenc
     assert drift.returncode == 0, drift.stdout  # silenced alone: nothing pages
     assert f"result: ok - {total} silenced, nothing else at warn or alert" in drift.stdout, drift.stdout
     assert "(silenced)" in drift.stdout
+    html = tmp_path / "r.html"
+    assert pgscore_cli("drift", "--db", db_url, "--html", str(html)).returncode == 0
+    page = html.read_text()
+    assert f"nothing else at warn or alert; {total} silenced" in page and "(silenced until " in page
+    assert ": retrain under way))" in page
     status = " ".join(pgscore_cli("status", "--db", db_url).stdout.split())
     assert f"alerts at the last refresh: none, {total} silenced (pgscore silences)" in status, status
     # the list, then one lifted: its conditions count again

@@ -2842,7 +2842,7 @@ _NOT_EMPTY = (
     ("event_table", "--table", "give the event table's name (or leave --table out for every wiring)"),
     # a model is never named '' (deploy --name '' failed with exit 1 after reading the file; score --model ''
     # after connecting); the positional NAME of show, rollback, ... is the same name
-    ("name", {"deploy": "--name"}, "give the model's name"),
+    ("name", {"deploy": "--name", "silence": "MODEL", "silences": "MODEL"}, "give the model's name"),
     ("model", "--model", "give the model's name"),
     ("target", "--target", "give the label column of --train (or leave --target out)"),
     # the other free-text options (`--reason "$WHY"` with WHY unset): refused before anything is read or connected
@@ -2850,6 +2850,11 @@ _NOT_EMPTY = (
     # interrupted run prints as --after='' to resume; nor db start --signing-key, where '' turns signing off)
     ("features", "--features", "give the feature names, comma-separated (--features a,b,c)"),
     ("description", "--description", "give what the version is (or leave --description out)"),
+    # pgscore silence's (migration 0126)
+    ("for_", "--for", "give how long, an interval: 2h, 30min, 1d, '2 hours'"),
+    ("what", "--what", "give feature, score, performance or class (or leave --what out for any)"),
+    ("subject", "--subject", "give a feature, score, outcomes, ... (or leave --subject out for any)"),
+    ("metric", "--metric", "give a metric of pgscore.drift_thresholds (or leave --metric out for any)"),
     ("reason", "--reason", "give why, recorded in the history (or leave --reason out)"),
     ("keep", "--keep", "retention needs an interval, for example --keep '90 days' (or leave --keep out to create "
                        "partitions only)"),
@@ -2879,6 +2884,11 @@ def _main(argv=None) -> int:
             libpq_dsn(args.db)
         except PgscoreError as e:
             usage.error(f"--db: {e.message}")
+    if args.command == "silence" and args.window == "":  # (not drift's '1 day')
+        usage.error("--window is empty: give a window_name of pgscore.drift_windows (or leave --window out for any)")
+    if args.command == "silence" and args.reason is not None and not args.reason.strip():  # (required, not blank)
+        usage.error(f"--reason is {'empty' if args.reason == '' else 'blank'}: say why (the incident, ticket or fix "
+                    "under way)")
     for dest, opt, give in _NOT_EMPTY:  # --data-dir "$DIR" with DIR unset: not the default cluster, nor file ''
         if getattr(args, dest, None) == "":
             if isinstance(opt, dict):  # the option's name per command, else the positional's

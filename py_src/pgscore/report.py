@@ -448,7 +448,9 @@ def alert_table(alerts, now, with_model=False):
                                                    "level", "since"]
     rows = [([a["model"]] if with_model else []) +
             [a["what"], a["subject"], a["window_name"], a["metric"], _metric(a["metric"], a["value"], ".4g"),
-             _metric(a["metric"], a["threshold"], "g"), a["level"], _age(a["since"], now)] for a in alerts]
+             _metric(a["metric"], a["threshold"], "g"),
+             a["level"] + (f" ({silence_text(a)})" if a.get("silence_id") is not None else ""),
+             _age(a["since"], now)] for a in alerts]
     off = 1 if with_model else 0
     return headers, rows, (4 + off, 5 + off)
 
