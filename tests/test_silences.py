@@ -81,7 +81,8 @@ def test_a_silence_that_matches_nothing_an_ended_one_or_a_lifted_one_mutes_nothi
     query(conn, "SELECT pgscore.silence_alerts('churn', '1 hour', 'another metric', p_metric => 'auc_drop')")
     query(conn, "SELECT pgscore.silence_alerts('churn', '1 hour', 'the shadows alone', p_shadow => true)")
     query(conn, "SELECT pgscore.silence_alerts('churn', '1 hour', 'ended', p_starts_at => now() - interval '2 hours')")
-    query(conn, "SELECT pgscore.silence_alerts('churn', '1 hour', 'not begun', p_starts_at => now() + interval '1 hour')")
+    query(conn, "SELECT pgscore.silence_alerts('churn', '1 hour', 'not begun', "
+                "p_starts_at => now() + interval '1 hour')")
     (sid,), = query(conn, "SELECT pgscore.silence_alerts('churn', '1 hour', 'lifted')")
     assert _silenced(conn)
     query(conn, "SELECT pgscore.lift_silence(%s)", (sid,))
@@ -113,6 +114,10 @@ def test_two_overlapping_silences_give_the_later_end(firing):
     ("silence_alerts('churn', '0 hours', 'x')", "22023", "p_for must be a positive interval"),
     ("silence_alerts('churn', '-1 hour', 'x')", "22023", "p_for must be a positive interval"),
     ("silence_alerts('churn', '91 days', 'x')", "22023", "p_for must be at most 90 days"),
+    # by the time spanned: three months from May are 92 days (as intervals, '3 months' = '90 days')
+    ("silence_alerts('churn', '3 months', 'x', p_starts_at => '2027-05-01')", "22023", "p_for must be at most 90 days"),
+    ("silence_alerts('churn', '1 mon -31 days', 'x', p_starts_at => '2027-02-01')", "22023",
+     "p_for must be a positive interval"),
     ("silence_alerts('churn', '1 hour', 'x', p_what => 'features')", "22023", "p_what must be feature, score"),
     ("silence_alerts('churn', '1 hour', 'x', p_window => '2 days')", "22023", "p_window '2 days' is not a window"),
     ("silence_alerts('churn', '1 hour', 'x', p_metric => 'auc')", "22023", "p_metric 'auc' is not a metric"),

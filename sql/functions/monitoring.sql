@@ -548,12 +548,14 @@ BEGIN
         RAISE EXCEPTION 'pgscore.silence_alerts: p_reason is blank: say why (the incident, ticket or fix under way)'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF p_for <= interval '0' THEN
+    -- (judged by the time they span from p_starts_at: '3 months' compares equal to '90 days' as intervals, and
+    -- '1 mon -30 days' is neither positive nor negative until added to a date)
+    IF p_starts_at + p_for <= p_starts_at THEN
         RAISE EXCEPTION 'pgscore.silence_alerts: p_for must be a positive interval, got %', p_for
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     -- (a silence is not a way to switch monitoring off: a metric too sensitive for good has its thresholds)
-    IF p_for > interval '90 days' THEN
+    IF p_starts_at + p_for > p_starts_at + interval '90 days' THEN
         RAISE EXCEPTION 'pgscore.silence_alerts: p_for must be at most 90 days, got %', p_for
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'silence again when it ends, or change the metric''s thresholds for every model in '
