@@ -251,9 +251,14 @@ def _collect(cur, name, window, windows, refreshed, charts) -> DriftData:
                       "ORDER BY model, sort_order", (names,))
     for r in sorted(perf, key=lambda r: order.get(r["window_name"], 99)):
         by_name[r["model"]].performance.append(r)
-    # (with who silenced a condition and why, where a silence mutes it: migration 0126)
-    for r in _rows(cur, "SELECT a.*, s.created_by AS silenced_by, s.reason AS silence_reason FROM pgscore.alerts a "
-                        "LEFT JOIN pgscore.alert_silences s ON s.id = a.silence_id WHERE a.model = ANY(%s)", (names,)):
+    alerts = _rows(cur, "SELECT * FROM pgscore.alerts WHERE model = ANY(%s)", (names,))
+    # who silenced a condition and why, where a silence mutes it (migration 0126); read apart, since a join would
+    # not keep the view's order (the windows in their order)
+    silences = {sid: (by, why) for sid, by, why in _rows_t(
+        cur, "SELECT id, created_by, reason FROM pgscore.alert_silences WHERE id = ANY(%s)",
+        (sorted({r["silence_id"] for r in alerts if r.get("silence_id") is not None}),))}
+    for r in alerts:
+        r["silenced_by"], r["silence_reason"] = silences.get(r.get("silence_id"), (None, None))
         if not r.get("shadow"):  # the live versions' (a shadow version's are in the view too, shadow true)
             by_name[r["model"]].alerts.append(r)
 
