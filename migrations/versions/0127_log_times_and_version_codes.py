@@ -7,14 +7,14 @@ char(n) word has a form of its own, given it blank-padded, coded as the columns'
 gives the table's INSERT back and category_code its three arguments.
 
 Revision ID: 0127
-Revises: 0125
+Revises: 0126
 Create Date: 2026-12-06
 """
 
 from pgscore.migrate import run_frozen
 
 revision = "0127"
-down_revision = "0125"
+down_revision = "0126"
 branch_labels = None
 depends_on = None
 
