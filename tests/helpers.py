@@ -251,6 +251,14 @@ UNION ALL
 SELECT 'acl', p.oid::regprocedure::text,
        (SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(coalesce(p.proacl, acldefault('f', p.proowner))) a)
   FROM pg_proc p WHERE p.pronamespace = %(ns)s::regnamespace
+UNION ALL
+-- a column's own rights (GRANT INSERT (...) ON ...: the app's on the log since 0127, the marker's created_at), as a
+-- set; without them a downgrade that left a column grant behind, or an install that granted other columns than
+-- the revisions, compared equal
+SELECT 'column acl', c.oid::regclass::text || '.' || a.attname::text,
+       (SELECT string_agg(x::text, ',' ORDER BY x::text) FROM unnest(a.attacl) x)
+  FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+ WHERE c.relnamespace = %(ns)s::regnamespace AND a.attacl IS NOT NULL
 ORDER BY 1, 2, 3
 """
 
