@@ -216,6 +216,41 @@ def test_the_app_cannot_back_date_a_prediction_and_every_path_still_logs_as_it(u
     assert rows == {"query": 0, "batch": 0, "trigger": 0, "retry": 0, "refresh": 0}, rows
 
 
+def test_every_column_a_path_logs_as_the_app_is_in_its_grant_label_too(urls, db_url):
+    """The app's INSERT on the log is on columns (migration 0127): each column a path names as its caller must be
+    among them. The test above runs no path that writes `label` as the app (the query path's rows go in at commit as
+    the log's owner; predict_batch, score_chunk without p_label_into and an unlabelled wiring name no label), so a
+    grant without `label` passed it while these failed with 42501: the query path past FLUSH_AT predictions in one
+    transaction (written as the caller, before the commit), score_table's p_label_into and a wiring's
+    p_label_column; and the shadow's rows of both, as the app."""
+    churn = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y)
+    registry.deploy(db_url, "churn", churn, X, Y, feature_names=CHURN_FEATURES)
+    registry.deploy(db_url, "churn", churn, X, Y, feature_names=CHURN_FEATURES, activate=False)
+    query(db_url, "SELECT pgscore.set_shadow('churn', 2)")
+    query(db_url, "ALTER TABLE customers ADD COLUMN churn_label text")
+    query(db_url, "SELECT pgscore.attach_rescoring('complaints'::regclass, 'customers'::regclass, 'customer_id', "
+                  "'churn', 'churn_score', %s::jsonb, p_profile_key => 'id', p_label_column => 'churn_label')",
+          (json.dumps(sample.COUNTERS),))
+    app = psycopg2.connect(urls["app"])
+    try:
+        with app, app.cursor() as cur:  # one transaction: FLUSH_AT rows written before its commit, as the app
+            cur.execute("SELECT now()")
+            (start,), = cur.fetchall()
+            cur.execute("SELECT count(pgscore.predict('churn', %s::float8[])) FROM generate_series(1, %s)",
+                        (ROW, auditlog.FLUSH_AT + 1))
+        app.autocommit = True
+        query(app, "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', p_label_into => 'churn_label')")
+        query(app, "INSERT INTO complaints (customer_id) VALUES (3)")  # the wiring's p_label_column
+    finally:
+        app.close()
+    rows = query(db_url, "SELECT source, m.version, count(*), count(l.label), "
+                         "count(*) FILTER (WHERE l.logged_at < %s OR l.logged_at > now()) "
+                         "FROM pgscore.prediction_log l JOIN pgscore.models m USING (model_id) "
+                         "GROUP BY 1, 2 ORDER BY 1, 2", (start,))
+    assert rows == [("batch", 1, 50, 50, 0), ("query", 1, auditlog.FLUSH_AT + 1, auditlog.FLUSH_AT + 1, 0),
+                    ("shadow", 2, 51, 0, 0), ("trigger", 1, 1, 1, 0)], rows
+
+
 def test_a_role_changed_before_commit_keeps_the_transaction_and_its_audit_rows(urls, db_url):
     """The query path's audit rows are written at COMMIT: a SET ROLE to the reader after scoring, or a
     SECURITY DEFINER function of the app's that a reader calls, failed the commit (42501 on the log) and
