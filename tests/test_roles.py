@@ -251,6 +251,26 @@ def test_every_column_a_path_logs_as_the_app_is_in_its_grant_label_too(urls, db_
                     ("shadow", 2, 51, 0, 0), ("trigger", 1, 1, 1, 0)], rows
 
 
+def test_no_partition_of_the_log_takes_a_back_dated_row_from_the_app_or_the_admin(urls, db_url):
+    """The column grant (migration 0127) is on the log itself, which routes a row to its partition without asking
+    for a right on it; the partitions (the default one, and each day create_log_partitions makes later, whose grant
+    is made there) give the app and the admin no INSERT, so a row written into one by name cannot carry a logged_at
+    of its own either: the default partition takes any day."""
+    query(db_url, "SELECT pgscore.create_log_partitions(1, (now() AT TIME ZONE 'UTC')::date + 30)")
+    parts = [p for p, in query(db_url, "SELECT c.oid::regclass::text FROM pg_inherits i JOIN pg_class c "
+                                       "ON c.oid = i.inhrelid WHERE i.inhparent = 'pgscore.prediction_log'::regclass")]
+    assert "pgscore.prediction_log_default" in parts and len(parts) >= 3, parts
+    for login in ("app", "admin"):
+        conn = connect(urls[login])
+        try:
+            for part in parts:
+                with pytest.raises(errors.InsufficientPrivilege):
+                    query(conn, f"INSERT INTO {part} (logged_at, model_id, features, source) "
+                                "VALUES ('2020-01-01', 1, '{1}', 'query')")
+        finally:
+            conn.close()
+
+
 def test_a_role_changed_before_commit_keeps_the_transaction_and_its_audit_rows(urls, db_url):
     """The query path's audit rows are written at COMMIT: a SET ROLE to the reader after scoring, or a
     SECURITY DEFINER function of the app's that a reader calls, failed the commit (42501 on the log) and
