@@ -1345,7 +1345,7 @@ def test_a_schema_behind_this_pgscores_is_noted_and_one_too_old_for_the_operatio
     """On a database whose pgscore schema is older than this pgscore's, deploy_model, retire_model and
     undeploy_model ran with no word (pgscore deploy notes it), and where the schema was too old for them failed
     with a raw SQL error or, worse, did what could not be undone: a version stored with activate=False before
-    0029 records no revision, and its downgrade failed. Now pgscore deploy's note is logged (once a connection),
+    0029 records no revision, and its downgrade failed. Now pgscore deploy's note is logged (once an alembic run),
     and a schema too old for the operation is refused, naming both revisions, before anything changes."""
     from pgscore import migrate
     from pgscore.cli import behind_note
@@ -1508,3 +1508,71 @@ def test_deploy_model_of_a_file_another_scikit_learn_pickled_hints_and_takes_all
         "(allow_version_mismatch=True): " in run.stderr, run.stderr
     (src,), = query(db_url, "SELECT env->'source' FROM pgscore.models WHERE name = 'churn'")
     assert src["scikit-learn"] == "1.5.2"
+
+
+# alembic run twice in one Python process on one pooled engine (an application's own engine, as Flask-Migrate's
+# env.py passes it; a test suite that upgrades and downgrades): the second run gets the first's DBAPI connection
+# back from the pool, with the Connection.info the first left on it
+TWICE = '''
+import sys
+from pathlib import Path
+import psycopg2
+import sqlalchemy
+from alembic import command
+from alembic.config import Config
+from pgscore import migrate
+app, url = Path(sys.argv[1]), sys.argv[2]
+(app / "env.py").write_text("""
+from logging.config import fileConfig
+from alembic import context
+fileConfig(context.config.config_file_name)
+with context.config.attributes["engine"].connect() as conn:
+    context.configure(connection=conn, version_table="twice_alembic_version")
+    with context.begin_transaction():
+        context.run_migrations()
+""")
+dsn = migrate.libpq_dsn(url)
+engine = sqlalchemy.create_engine("postgresql+psycopg2://", creator=lambda: psycopg2.connect(dsn))
+for step in sys.argv[3:]:
+    print(f"== {step}", file=sys.stderr, flush=True)
+    verb, rev = step.split(" ")
+    if verb == "pgscore":  # pgscore install, between the two runs
+        migrate.upgrade(url, rev)
+        continue
+    cfg = Config(str(app / "alembic.ini"))
+    cfg.attributes["engine"] = engine
+    try:
+        getattr(command, verb)(cfg, rev)
+    except Exception as e:
+        print(f"failed: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+'''
+
+
+def test_a_second_alembic_run_on_a_pooled_connection_reads_the_schema_again_and_says_its_rollback(empty_db_url,
+                                                                                                   tmp_path):
+    """What alembic_ops kept of a run (the pgscore schema's revision, the changes pgscore logged, and whether it
+    listened for the transaction's end) was kept on the DBAPI connection (Connection.info), which a pool hands to
+    the next run in the same process: after pgscore install, that run still refused as at the old revision, and a
+    run whose transaction was rolled back said nothing of the versions it logged as deployed (no listener on its
+    Connection). Each run now reads the schema's revision and listens for its own transaction's end."""
+    from pgscore import migrate
+
+    migrate.upgrade(empty_db_url, "0028")
+    example, *_ = make_example(tmp_path, 200, seed=35)
+    (tmp_path / "twice.py").write_text(TWICE)
+    _revision(example, "a2", "a1", "deploy_model('churn', MODEL, sha256(), **CSV, revision=revision, activate=False); "
+              "op.execute('SELECT 1/0')", "undeploy_model('churn', revision=revision)")
+    run = subprocess.run([sys.executable, str(tmp_path / "twice.py"), str(example), empty_db_url, "upgrade a1",
+                          f"pgscore {migrate.head()}", "upgrade head", "upgrade head"], capture_output=True, text=True)
+    first, second, third = run.stderr.split("== upgrade ")[1:]
+    assert "pgscore: deployed churn version 1" in first and "schema is at revision 0028, behind" in first, first
+    assert "failed: DataError" in second and "division by zero" in second, second
+    assert "0028" not in second and "behind this pgscore" not in second, second  # (it is at the head now)
+    said = [line for line in second.splitlines() if "rolled back" in line]
+    assert said == ["WARNI [alembic.pgscore] pgscore: the migration's transaction was rolled back, and with it what "
+                    "pgscore logged above: deployed churn version 2 (alembic revision a2): none of it is stored"], second
+    said = [line for line in third.splitlines() if "rolled back" in line]  # its own, not the second run's again
+    assert said == ["WARNI [alembic.pgscore] pgscore: the migration's transaction was rolled back, and with it what "
+                    "pgscore logged above: deployed churn version 2 (alembic revision a2): none of it is stored"], third
+    assert query(empty_db_url, "SELECT count(*) FROM pgscore.models") == [(1,)]
+    migrate.downgrade(empty_db_url, "base")

@@ -16,6 +16,7 @@ revision=revision, stored_by="<that revision>") in a later revision makes it liv
 from __future__ import annotations
 
 import logging
+import weakref
 
 from pgscore import artifacts, datasets, features, registry, schema
 from pgscore.errors import PgscoreError, UnknownModel, VersionMismatch, command, literal, typo_hint
@@ -65,24 +66,24 @@ _WORDS = "0123"
 def _schema_revision(revision, operation, name):
     """pgscore's schema revision in the migration's database (None where pgscore is not installed: the operation
     says so as before). Where it is behind this pgscore's head, pgscore deploy's note (cli.behind_note) is logged,
-    once a connection; where it is older than `operation` runs correctly on (_OLDEST), a PgscoreError names both
+    once an alembic run; where it is older than `operation` runs correctly on (_OLDEST), a PgscoreError names both
     revisions and says to upgrade pgscore's schema first (before: a raw SQL error, or nothing at all)."""
     from alembic import op
 
     from pgscore import migrate
     from pgscore.cli import behind_note
 
-    info = op.get_bind().info
-    if "pgscore_schema" not in info:
+    ctx = op.get_context()
+    if ctx not in _RUNS:  # (this run's: not the DBAPI connection's Connection.info, which a pool hands on)
         conn = op.get_bind().connection.dbapi_connection
         (there,), = registry._call(conn, "SELECT pg_catalog.to_regclass('public.pgscore_alembic_version') IS NOT "
                                          "NULL AND pg_catalog.to_regnamespace('pgscore') IS NOT NULL", None)
         rows = registry._call(conn, "SELECT version_num FROM public.pgscore_alembic_version", None) if there else []
-        info["pgscore_schema"] = current = rows[0][0] if rows else None
+        _RUNS[ctx] = current = rows[0][0] if rows else None
         head = migrate.head()
         if current is not None and current < head:  # revisions are numbered 0001, 0002, ...
             log.warning("%s", behind_note(current, head, _UPGRADE))
-    current = info["pgscore_schema"]
+    current = _RUNS[ctx]
     if current is not None and current < _OLDEST[operation]:
         raise _too_old(revision, operation, name, current, _OLDEST[operation], (
             f"{operation} needs: pgscore.register_model takes the compiled evaluator deploy_model passes it from "
@@ -105,22 +106,30 @@ def _pending(conn, what):
     if getattr(conn, "autocommit", False):
         return
     bind = op.get_bind()
-    info = bind.info
-    if "pgscore_pending" not in info:
-        info["pgscore_pending"] = []
+    if not event.contains(bind, "rollback", _rolled_back):  # (once a Connection: it may serve run after run)
+        event.listen(bind, "rollback", _rolled_back)
+        event.listen(bind, "commit", _committed)
+    _PENDING.setdefault(bind, []).append(what)
 
-        def rolled_back(connection):
-            said, info["pgscore_pending"][:] = list(info["pgscore_pending"]), []
-            if said:
-                log.warning("pgscore: the migration's transaction was rolled back, and with it what pgscore logged "
-                            "above: %s: none of it is stored", "; ".join(said))
 
-        def committed(connection):
-            info["pgscore_pending"][:] = []
+# what a run and a transaction of it hold, by the objects that live as long as they do: pgscore's schema revision,
+# read once an alembic run (its MigrationContext), and the changes pgscore logged in a Connection's transaction
+# until it ends. (Connection.info, where they were kept, is the DBAPI connection's, which a pool hands to the next
+# run in the same process: that run read the revision as it was before a pgscore install, and its Connection, which
+# no listener was registered on, said nothing of its rollback.)
+_RUNS = weakref.WeakKeyDictionary()
+_PENDING = weakref.WeakKeyDictionary()
 
-        event.listen(bind, "rollback", rolled_back)
-        event.listen(bind, "commit", committed)
-    info["pgscore_pending"].append(what)
+
+def _rolled_back(connection):
+    said = _PENDING.pop(connection, None)
+    if said:
+        log.warning("pgscore: the migration's transaction was rolled back, and with it what pgscore logged above: %s: "
+                    "none of it is stored", "; ".join(said))
+
+
+def _committed(connection):
+    _PENDING.pop(connection, None)
 
 
 # how a revision's user upgrades pgscore's schema (the database given to pgscore, not alembic)
