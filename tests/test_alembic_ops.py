@@ -1576,3 +1576,44 @@ def test_a_second_alembic_run_on_a_pooled_connection_reads_the_schema_again_and_
                     "pgscore logged above: deployed churn version 2 (alembic revision a2): none of it is stored"], third
     assert query(empty_db_url, "SELECT count(*) FROM pgscore.models") == [(1,)]
     migrate.downgrade(empty_db_url, "base")
+
+
+def test_shadow_and_promote_model_on_a_schema_too_old_for_them_are_refused_before_anything_changes(empty_db_url,
+                                                                                                      tmp_path):
+    """promote_model was taken from 0003 on, as the others: before 0121 an activation was recorded as a 'deploy',
+    which undeploy_model read back as the promoting revision's own deploy, so the downgrade of a promotion of a
+    version that was live before (v1, after a2's v2) retired the model, where at the head it makes v2 live again,
+    and a promoted shadow was no shadow again after the downgrade. deploy_model(shadow=True) before 0054 deployed,
+    logged it, and then failed without naming the revision it needs. Both are refused, naming it, before anything
+    changes."""
+    from pgscore import migrate
+
+    migrate.upgrade(empty_db_url, "0053")
+    example, *_ = make_example(tmp_path, 200, seed=36)
+    _revision(example, "a2", "a1", "deploy_model('churn', MODEL, sha256(), **CSV, revision=revision, activate=False, "
+              "shadow=True)", "undeploy_model('churn', revision=revision)")
+    run = alembic(example, empty_db_url, "upgrade", "head")
+    assert run.returncode != 0 and "PgscoreError: alembic revision a2, deploy_model('churn'): this database's " \
+        "pgscore schema is at revision 0053, older than 0054, which scores a version in shadow" in run.stderr, \
+        run.stderr
+    assert "by alembic revision a2" not in run.stderr, run.stderr  # (refused before the deploy)
+    assert "upgrade pgscore's schema first: pgscore install --db URL" in run.stderr
+    migrate.upgrade(empty_db_url, "0120")
+    (example / "versions" / "a2_t.py").unlink()
+    _revision(example, "a2", "a1", "deploy_model('churn', MODEL, sha256(), **CSV, revision=revision)",
+              "undeploy_model('churn', revision=revision)")
+    _revision(example, "a3", "a2", "promote_model('churn', revision=revision, stored_by='a1')",
+              "undeploy_model('churn', revision=revision)", imports="promote_model, undeploy_model")
+    assert alembic(example, empty_db_url, "upgrade", "a2").returncode == 0
+    run = alembic(example, empty_db_url, "upgrade", "a3")
+    assert run.returncode != 0 and "PgscoreError: alembic revision a3, promote_model('churn'): this database's " \
+        "pgscore schema is at revision 0120, older than 0121, which records a promotion" in run.stderr, run.stderr
+    assert history(empty_db_url) == [(1, "deploy", "alembic revision a1"), (2, "deploy", "alembic revision a2")]
+    # at 0121 it goes, and its downgrade makes v2 live again (before 0121 it retired churn)
+    migrate.upgrade(empty_db_url, "0121")
+    assert alembic(example, empty_db_url, "upgrade", "a3").returncode == 0
+    run = alembic(example, empty_db_url, "downgrade", "a2")
+    assert run.returncode == 0, run.stderr
+    assert query(empty_db_url, "SELECT version FROM pgscore.model_versions WHERE name = 'churn' AND live") == [(2,)]
+    assert alembic(example, empty_db_url, "downgrade", "base").returncode == 0
+    migrate.downgrade(empty_db_url, "base")

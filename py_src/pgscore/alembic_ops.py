@@ -54,14 +54,25 @@ def _conn(revision=None, operation=None):
 
 
 # the oldest pgscore schema each operation runs correctly on (docs/alembic.md, "An older pgscore schema"), found by
-# running a deploy, a retire, a version stored without going live and their downgrades at older revisions:
-# register_model takes the compiled evaluator from 0003; a version stored with activate=False records its revision
-# (pgscore.models.reason, which undeploy_model finds it by) from 0029; a model fitted on words keeps them (its
-# text_categories, without which the server cannot code them) from 0123
-_OLDEST = {"deploy_model": "0003", "undeploy_model": "0003", "retire_model": "0003", "promote_model": "0003"}
+# running a deploy, a retire, a version stored without going live, a shadow, a promotion and their downgrades at
+# older revisions: register_model takes the compiled evaluator from 0003; a version stored with activate=False
+# records its revision (pgscore.models.reason, which undeploy_model finds it by) from 0029; shadows are scored from
+# 0054; a promotion is recorded as an 'activate' of its own, with the end of the shadow mark it ends, from 0121
+# (before, undeploy_model read it as the promoting revision's deploy: the downgrade of the promotion of a version
+# live before retired the model, and a shadow promoted was no shadow again); a model fitted on words keeps them
+# (its text_categories, without which the server cannot code them) from 0123
+_OLDEST = {"deploy_model": "0003", "undeploy_model": "0003", "retire_model": "0003", "promote_model": "0121"}
 _STORED_NOT_LIVE = "0029"
+_SHADOWS = "0054"
 _WORDS = "0123"
-
+# why each operation needs its _OLDEST
+_NEEDS = {
+    "deploy_model": "deploy_model needs: pgscore.register_model takes the compiled evaluator deploy_model passes it "
+                    "from there on",
+    "promote_model": "records a promotion as an 'activate' of its own and the end of the shadow mark it ends, which "
+                     "the revision's undeploy_model reads back: before it, the downgrade of the promotion of a "
+                     "version that was live before retired the model, and a promoted shadow was no shadow again",
+}
 
 def _schema_revision(revision, operation, name):
     """pgscore's schema revision in the migration's database (None where pgscore is not installed: the operation
@@ -85,9 +96,7 @@ def _schema_revision(revision, operation, name):
             log.warning("%s", behind_note(current, head, _UPGRADE))
     current = _RUNS[ctx]
     if current is not None and current < _OLDEST[operation]:
-        raise _too_old(revision, operation, name, current, _OLDEST[operation], (
-            f"{operation} needs: pgscore.register_model takes the compiled evaluator deploy_model passes it from "
-            "there on" if operation == "deploy_model" else
+        raise _too_old(revision, operation, name, current, _OLDEST[operation], _NEEDS.get(operation) or (
             f"{operation} is checked on (a deploy, a retire and their downgrades leave the history they leave at "
             "the head); before it, no deploy of this pgscore can have stored a version (pgscore.register_model "
             "takes no compiled evaluator)"))
@@ -162,6 +171,9 @@ def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=
         raise _too_old(revision, "deploy_model", name, current, _STORED_NOT_LIVE, "records the revision a version "
                        "stored with activate=False was stored by (pgscore.models.reason): before it, the revision's "
                        "undeploy_model could not find the version, and its downgrade would fail")
+    if current is not None and shadow and current < _SHADOWS:
+        raise _too_old(revision, "deploy_model", name, current, _SHADOWS, "scores a version in shadow "
+                       "(pgscore.set_shadow, pgscore.shadows)")
     # an error says which revision and which model, whatever it is about (a missing or corrupt artifact or
     # training CSV, and the deploy's own refusals: feature names that do not match the estimator's width, a
     # change of task or features, a name the server refuses), so that a failed `upgrade head` of many
