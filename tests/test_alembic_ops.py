@@ -1508,6 +1508,14 @@ def test_deploy_model_of_a_file_another_scikit_learn_pickled_hints_and_takes_all
         "(allow_version_mismatch=True): " in run.stderr, run.stderr
     (src,), = query(db_url, "SELECT env->'source' FROM pgscore.models WHERE name = 'churn'")
     assert src["scikit-learn"] == "1.5.2"
+    # pgscore show names how the mismatch was let through in words true of a revision too (it said `deployed with
+    # --allow-version-mismatch`, a flag the revision does not have)
+    from helpers import pgscore_cli
+
+    run = pgscore_cli("show", "churn", "--db", db_url)
+    assert run.returncode == 0, run.stderr
+    assert "written with scikit-learn 1.5.2 (deployed with pgscore deploy --allow-version-mismatch or alembic's " \
+        "deploy_model(..., allow_version_mismatch=True))" in run.stdout, run.stdout
 
 
 # alembic run twice in one Python process on one pooled engine (an application's own engine, as Flask-Migrate's

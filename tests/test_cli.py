@@ -965,7 +965,8 @@ def test_deploy_refuses_a_file_pickled_under_another_scikit_learn(db_url, tmp_pa
     assert "InconsistentVersionWarning" not in run.stderr, run.stderr
     assert (f"was written with scikit-learn 1.8.0 and is deployed as this Python's {sklearn.__version__} loads it "
             "(--allow-version-mismatch)") in run.stderr
-    assert "written with scikit-learn 1.8.0 (deployed with --allow-version-mismatch)" in run.stdout
+    assert "written with scikit-learn 1.8.0 (deployed with pgscore deploy --allow-version-mismatch or alembic's " \
+        "deploy_model(..., allow_version_mismatch=True))" in run.stdout
     (src,), = query(db_url, "SELECT env->'source' FROM pgscore.models WHERE name = 'old'")
     assert src["scikit-learn"] == "1.8.0"
     show = pgscore_cli("show", "old", "--db", db_url)

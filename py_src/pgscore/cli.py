@@ -1544,7 +1544,9 @@ def _source(rec) -> str:
     src = (rec.get("env") or {}).get("source")
     if not isinstance(src, dict) or not src.get("sha256"):
         return "- (not recorded: deployed from Python, or before this release)"
-    written = (f", written with scikit-learn {src['scikit-learn']} (deployed with --allow-version-mismatch)"
+    # (the source records that the mismatch was let through, not by which of the two: say both)
+    written = (f", written with scikit-learn {src['scikit-learn']} (deployed with pgscore deploy "
+               "--allow-version-mismatch or alembic's deploy_model(..., allow_version_mismatch=True))"
                if src.get("scikit-learn") else "")
     return f"{src.get('file') or '-'}, sha256 {src['sha256']}{written}"
 
