@@ -1625,3 +1625,26 @@ def test_shadow_and_promote_model_on_a_schema_too_old_for_them_are_refused_befor
     assert query(empty_db_url, "SELECT version FROM pgscore.model_versions WHERE name = 'churn' AND live") == [(2,)]
     assert alembic(example, empty_db_url, "downgrade", "base").returncode == 0
     migrate.downgrade(empty_db_url, "base")
+
+
+def test_a_migration_whose_commit_fails_says_that_what_pgscore_logged_is_not_stored(db_url, tmp_path):
+    """The listener forgot pgscore's changes on SQLAlchemy's commit event, which fires before the COMMIT: where
+    the COMMIT itself failed (a deferred constraint of the application's own revision, a serialization failure),
+    the transaction was rolled back and the log said `deployed churn version 2 ... live` above the traceback,
+    nothing more. Those changes are forgotten once the COMMIT went through."""
+    example, *_ = make_example(tmp_path, 200, seed=37)
+    _revision(example, "a2", "a1", "op.execute('CREATE TABLE parent (id int PRIMARY KEY); CREATE TABLE child (pid int "
+              "REFERENCES parent DEFERRABLE INITIALLY DEFERRED); INSERT INTO child VALUES (1)'); "
+              "deploy_model('churn', MODEL, sha256(), **CSV, revision=revision)", "pass")
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode != 0 and "child_pid_fkey" in run.stderr, run.stderr
+    said = [line for line in run.stderr.splitlines() if "is stored" in line]
+    assert said == ["WARNI [alembic.pgscore] pgscore: the migration's transaction failed to commit (rolled back), and "
+                    "with it what pgscore logged above: deployed churn version 1 (alembic revision a1); deployed churn "
+                    "version 2 (alembic revision a2): none of it is stored"], run.stderr
+    assert query(db_url, "SELECT count(*) FROM pgscore.models") == [(0,)]
+    # a commit that goes through says nothing, and the next run's failed commit names its own changes alone
+    (example / "versions" / "a2_t.py").unlink()
+    _revision(example, "a2", "a1", "pass", "pass")
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode == 0 and "is stored" not in run.stderr, run.stderr

@@ -107,8 +107,9 @@ def _pending(conn, what):
     """Remember `what` (a change pgscore logged as done) until the migration's transaction ends: where it is rolled
     back (a later revision of the same `alembic upgrade` failed, say, in the one transaction alembic runs them in
     unless transaction_per_migration), a warning says that these changes are not stored (before, the log said
-    `deployed churn version 6 ... live` above the traceback, and nothing said it was undone). A change made in an
-    autocommit_block() is committed as it is made: not remembered."""
+    `deployed churn version 6 ... live` above the traceback, and nothing said it was undone); where its COMMIT
+    fails, _commit_failed says the same. A change made in an autocommit_block() is committed as it is made: not
+    remembered."""
     from alembic import op
     from sqlalchemy import event
 
@@ -118,6 +119,9 @@ def _pending(conn, what):
     if not event.contains(bind, "rollback", _rolled_back):  # (once a Connection: it may serve run after run)
         event.listen(bind, "rollback", _rolled_back)
         event.listen(bind, "commit", _committed)
+        event.listen(bind, "begin", _began)
+    if not event.contains(bind.engine, "handle_error", _commit_failed):  # (once an engine: the dialect's)
+        event.listen(bind.engine, "handle_error", _commit_failed)
     _PENDING.setdefault(bind, []).append(what)
 
 
@@ -128,17 +132,39 @@ def _pending(conn, what):
 # no listener was registered on, said nothing of its rollback.)
 _RUNS = weakref.WeakKeyDictionary()
 _PENDING = weakref.WeakKeyDictionary()
+# the changes of a Connection's transaction whose COMMIT was sent: SQLAlchemy's commit event fires before it, and a
+# COMMIT may fail (a deferred constraint, a serialization failure), which rolls the transaction back; kept until the
+# Connection's next transaction begins
+_COMMITTING = weakref.WeakKeyDictionary()
 
 
 def _rolled_back(connection):
-    said = _PENDING.pop(connection, None)
+    said = _PENDING.pop(connection, None) or _COMMITTING.pop(connection, None)
     if said:
         log.warning("pgscore: the migration's transaction was rolled back, and with it what pgscore logged above: %s: "
                     "none of it is stored", "; ".join(said))
 
 
 def _committed(connection):
-    _PENDING.pop(connection, None)
+    said = _PENDING.pop(connection, None)
+    if said:
+        _COMMITTING[connection] = said
+
+
+def _began(connection):
+    _COMMITTING.pop(connection, None)
+
+
+def _commit_failed(context):
+    """handle_error: a COMMIT (no statement) of a transaction whose changes pgscore logged failed."""
+    said = _COMMITTING.pop(context.connection, None) if context.connection is not None and \
+        context.statement is None else None
+    if said and context.is_disconnect:  # (the server may have committed it before the connection went)
+        log.warning("pgscore: the connection was lost as the migration's transaction committed: what pgscore logged "
+                    "above may or may not be stored (pgscore show NAME tells): %s", "; ".join(said))
+    elif said:
+        log.warning("pgscore: the migration's transaction failed to commit (rolled back), and with it what pgscore "
+                    "logged above: %s: none of it is stored", "; ".join(said))
 
 
 # how a revision's user upgrades pgscore's schema (the database given to pgscore, not alembic)
