@@ -1648,3 +1648,18 @@ def test_a_migration_whose_commit_fails_says_that_what_pgscore_logged_is_not_sto
     _revision(example, "a2", "a1", "pass", "pass")
     run = alembic(example, db_url, "upgrade", "head")
     assert run.returncode == 0 and "is stored" not in run.stderr, run.stderr
+
+
+def test_a_deploy_in_an_autocommit_block_is_not_named_by_a_later_rollback(db_url, tmp_path):
+    """docs/alembic.md: a change made in an autocommit_block() is committed as it is made, and a later failure of
+    the same run does not name it (nor what alembic committed as the block began); the version stays (nothing
+    tested it; the block's own commit, as alembic ends it, forgets the change even without _pending's autocommit
+    test)."""
+    example, *_ = make_example(tmp_path, 200, seed=38)
+    _revision(example, "a2", "a1", "\n    with op.get_context().autocommit_block():\n        deploy_model('churn', MODEL, "
+              "sha256(), **CSV, revision=revision)\n    op.execute('SELECT 1/0')", "pass")
+    run = alembic(example, db_url, "upgrade", "head")
+    assert run.returncode != 0 and "division by zero" in run.stderr, run.stderr
+    assert "pgscore: deployed churn version 2" in run.stderr and "is stored" not in run.stderr, run.stderr
+    assert query(db_url, "SELECT version, live FROM pgscore.model_versions WHERE name = 'churn' ORDER BY version") \
+        == [(1, False), (2, True)]
