@@ -63,7 +63,7 @@ def test_every_python_block_is_run_or_marked_no_run():
     # the guide's four drivers' blocks, every one found by the test that runs them
     drivers = [text for page, line, info, text in blocks if kinds[page, line] == "drivers"]
     assert sorted(drivers) == sorted(snippets().values()) and len(drivers) == 4, drivers
-    assert sum(v == "revision" for v in kinds.values()) == 2, kinds
+    assert sum(v == "revision" for v in kinds.values()) == 4, kinds  # a1, the retire; m2 and m3 (shadow, promote)
     unmarked = [(page, line) for page, line, info, text in blocks
                 if info == "no-run" and not text.lstrip().startswith("#")]
     assert not unmarked, f"a ```python no-run block says why in a comment on its first line: {unmarked}"
@@ -84,7 +84,8 @@ def test_the_alembic_revisions_of_the_docs_run(db_url, tmp_path):
     """docs/alembic.md's revision a1 (deploy_model) and the retiring one, as revision a2, upgraded and downgraded."""
     example, *_ = make_example(tmp_path, 200, seed=31)
     revisions = [text for page, line, info, text in python_blocks() if _kind(page, line, info, text) == "revision"]
-    a1, retire = revisions
+    a1, = [t for t in revisions if t.startswith("# versions/a1_")]
+    retire, = [t for t in revisions if "revision = " not in t.replace("revision=revision", "")]
     assert SHA256_PLACEHOLDER in a1 and a1.startswith("# versions/a1_churn_v1.py\n"), a1
     sha = (example / "models" / "churn-1.joblib.sha256").read_text().split()[0]
     (example / "versions" / "a1_churn_v1.py").write_text(a1.replace(SHA256_PLACEHOLDER, f'"{sha}"'))
@@ -106,3 +107,48 @@ def test_the_alembic_revisions_of_the_docs_run(db_url, tmp_path):
     run = _alembic(example, db_url, "downgrade", "base")
     assert run.returncode == 0, run.stderr
     assert query(db_url, "SELECT count(*) FROM pgscore.live_models WHERE name = 'churn'") == [(0,)]
+
+
+def test_the_shadow_then_promote_revisions_of_the_docs_run(db_url, tmp_path):
+    """docs/alembic.md's *Shadow, then promote*: its m2 (deploy_model(activate=False, shadow=True)) and m3
+    (promote_model) run after the page's a1, as written but for what the page leaves to the reader: m2's
+    down_revision names a1 (the page's m1), MODELS is the project's models/ directory, and the pinned hash is the
+    artifact's (its v2 here a copy of the example's model, and of its training CSV). Upgraded, downgraded twice and
+    upgraded again, each step leaves the state the page's table says."""
+    example, *_ = make_example(tmp_path, 200, seed=35)
+    revisions = [text for page, line, info, text in python_blocks() if _kind(page, line, info, text) == "revision"]
+    a1 = revisions[0]
+    m2, = [t for t in revisions if t.startswith("# versions/m2_")]
+    m3, = [t for t in revisions if t.startswith("# versions/m3_")]
+    models = example / "models"
+    sha = (models / "churn-1.joblib.sha256").read_text().split()[0]
+    (models / "churn-2.joblib").write_bytes((models / "churn-1.joblib").read_bytes())
+    (models / "churn-2-train.csv").write_text((models / "churn-train.csv").read_text())
+    (example / "versions" / "a1_churn_v1.py").write_text(a1.replace(SHA256_PLACEHOLDER, f'"{sha}"'))
+    assert 'down_revision = "m1"' in m2 and '"92d8..."' in m2, m2
+    (example / "versions" / "m2.py").write_text(
+        f"from pathlib import Path\nMODELS = Path({str(models)!r})\n"
+        + m2.replace('down_revision = "m1"', 'down_revision = "a1"').replace('"92d8..."', f'"{sha}"'))
+    (example / "versions" / "m3.py").write_text(m3)
+
+    def state():
+        return query(db_url, "SELECT version, live, shadow FROM pgscore.model_versions WHERE name = 'churn' "
+                             "AND (live OR shadow) ORDER BY version")
+
+    for _ in range(2):
+        run = _alembic(example, db_url, "upgrade", "m2")
+        assert run.returncode == 0, run.stderr
+        v1, v2 = [v for v, in query(db_url, "SELECT version FROM pgscore.model_versions WHERE name = 'churn' "
+                                            "ORDER BY version")][-2:]
+        assert state() == [(v1, True, False), (v2, False, True)]
+        run = _alembic(example, db_url, "upgrade", "m3")
+        assert run.returncode == 0, run.stderr
+        assert f"churn version {v2}, stored by alembic revision m2, is live, promoted by alembic revision m3" \
+            in run.stderr, run.stderr
+        assert state() == [(v2, True, False)]
+        run = _alembic(example, db_url, "downgrade", "m2")
+        assert run.returncode == 0, run.stderr
+        assert state() == [(v1, True, False), (v2, False, True)]
+        run = _alembic(example, db_url, "downgrade", "base")
+        assert run.returncode == 0, run.stderr
+        assert state() == []
