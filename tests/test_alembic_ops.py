@@ -1663,3 +1663,25 @@ def test_a_deploy_in_an_autocommit_block_is_not_named_by_a_later_rollback(db_url
     assert "pgscore: deployed churn version 2" in run.stderr and "is stored" not in run.stderr, run.stderr
     assert query(db_url, "SELECT version, live FROM pgscore.model_versions WHERE name = 'churn' ORDER BY version") \
         == [(1, False), (2, True)]
+
+
+def test_promote_model_refuses_a_stored_by_that_is_not_an_ancestor_of_its_revision(db_url, promoting_app, tmp_path):
+    """m3 branched off a1 beside m2 (stored_by="m2" not among its ancestors): once m2 has been downgraded (its shadow
+    ended, its version left stored), `upgrade m3` made live that copy of a revision no longer applied (before: v2
+    live, m2 not applied; `upgrade m2` then stored v3 in shadow next to its live twin). Now the upgrade fails first,
+    saying to make m2 an ancestor of m3, and nothing changes."""
+    copy = tmp_path / "app"
+    shutil.copytree(promoting_app, copy)
+    m3 = copy / "versions" / "m3_promote_v2.py"
+    m3.write_text(m3.read_text().replace('down_revision = "m2"', 'down_revision = "a1"'))
+    assert alembic(copy, db_url, "upgrade", "m2").returncode == 0
+    assert alembic(copy, db_url, "downgrade", "m2@-1").returncode == 0
+    before = history(db_url), live_and_shadows(db_url)
+    assert before[1] == (1, [])
+    run = alembic(copy, db_url, "upgrade", "m3")
+    assert run.returncode != 0, run.stderr
+    assert ("promote_model of alembic revision m3: alembic revision m2 (stored_by) is not an ancestor of revision m3: "
+            "the version it stored may be of an upgrade undone since, or not stored yet") in run.stderr, run.stderr
+    assert "Hint: add 'm2' to revision m3's down_revision or depends_on" in run.stderr, run.stderr
+    assert (history(db_url), live_and_shadows(db_url)) == before
+

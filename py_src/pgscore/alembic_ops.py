@@ -334,6 +334,14 @@ def promote_model(name, *, revision, stored_by, force=False):
                            hint=typo_hint(stored_by, [_revision_of(r) for r in revs],
                                           f"stored_by= names the revision whose deploy_model(..., activate=False) "
                                           f"stored the version to promote ({said})"))
+    ancestors = _ancestors(revision)
+    if ancestors is not None and stored_by not in ancestors:
+        # (alembic may run it before stored_by, or after stored_by's downgrade: it would promote an earlier upgrade's
+        # copy, its revision undone, and `upgrade` of stored_by then store another copy next to it)
+        raise PgscoreError(f"promote_model of alembic revision {revision}: alembic revision {stored_by} (stored_by) "
+                           f"is not an ancestor of revision {revision}: the version it stored may be of an upgrade "
+                           "undone since, or not stored yet", hint=f"add {stored_by!r} to revision {revision}'s "
+                           "down_revision or depends_on, so that alembic runs it first and downgrades it after")
     version = stored[-1][1]
     now = registry._call(conn, _AT, (name, None))
     current = None if not now or now[0][1] == "retire" else now[0][0]
@@ -599,6 +607,24 @@ def _revision_of(reason):
     """The alembic revision a deployment's reason names as having made it (`alembic revision <id>`), or None."""
     prefix = "alembic revision "
     return reason[len(prefix):] if reason and reason.startswith(prefix) else None
+
+
+def _ancestors(revision):
+    """`revision` and the revisions alembic runs before it (its down_revisions and depends_on, theirs, ...), or None
+    where the migration context has no script directory to walk."""
+    from alembic import op
+
+    script = getattr(op.get_context(), "script", None)
+    if script is None:
+        return None
+    seen, todo = set(), [revision]
+    while todo:
+        rev = todo.pop()
+        if rev in seen:
+            continue
+        seen.add(rev)
+        todo.extend(script.get_revision(rev)._all_down_revisions)
+    return seen
 
 
 def _applied():
