@@ -1685,3 +1685,51 @@ def test_promote_model_refuses_a_stored_by_that_is_not_an_ancestor_of_its_revisi
     assert "Hint: add 'm2' to revision m3's down_revision or depends_on" in run.stderr, run.stderr
     assert (history(db_url), live_and_shadows(db_url)) == before
 
+
+def test_the_downgrade_of_a_promotion_undone_by_the_deploy_revisions_downgrade_changes_nothing(db_url,
+                                                                                               promoting_app):
+    """m3 promoted v2; `alembic stamp m2` and a downgrade of m2 made v1 live again (v2 no shadow); m2 upgraded again
+    stored v3 in shadow; `alembic stamp m3` and `downgrade m2` then found m3's activation of v2 (of that earlier
+    upgrade of m2) and set v2 in shadow again next to v3 (before: shadows 2 and 3). That promotion was undone:
+    nothing changes, and the log says so."""
+    app = promoting_app
+    assert alembic(app, db_url, "upgrade", "m3").returncode == 0
+    assert live_and_shadows(db_url) == (2, [])
+    assert alembic(app, db_url, "stamp", "m2").returncode == 0
+    assert alembic(app, db_url, "downgrade", "a1").returncode == 0
+    assert live_and_shadows(db_url) == (1, [])
+    assert alembic(app, db_url, "upgrade", "m2").returncode == 0
+    assert live_and_shadows(db_url) == (1, [3])
+    assert alembic(app, db_url, "stamp", "m3").returncode == 0
+    before = history(db_url)
+    run = alembic(app, db_url, "downgrade", "m2")
+    assert run.returncode == 0, run.stderr
+    assert live_and_shadows(db_url) == (1, [3])
+    assert history(db_url) == before
+    assert ("pgscore: churn: alembic revision m3's promotion of version 2 was undone already (alembic revision m2, "
+            "which stored it, was downgraded or upgraded again since): nothing to do") in run.stderr, run.stderr
+    # and where m2 was not upgraded again (stamped to m3 straight after m2's downgrade): the same
+    assert alembic(app, db_url, "downgrade", "a1").returncode == 0
+    assert alembic(app, db_url, "upgrade", "m3").returncode == 0
+    assert alembic(app, db_url, "stamp", "m2").returncode == 0
+    assert alembic(app, db_url, "downgrade", "a1").returncode == 0
+    assert live_and_shadows(db_url) == (1, [])
+    assert alembic(app, db_url, "stamp", "m3").returncode == 0
+    run = alembic(app, db_url, "downgrade", "m2")
+    assert run.returncode == 0, run.stderr
+    assert live_and_shadows(db_url) == (1, [])
+    assert "alembic revision m3's promotion of version 4 was undone already" in run.stderr, run.stderr
+    # and where m2 was upgraded again while m3's promotion stood (`alembic stamp a1`, `upgrade m2`: v5 in shadow
+    # next to live v4), then `alembic stamp m3`: m3's downgrade leaves v4 live and v5 in shadow, as before
+    assert alembic(app, db_url, "downgrade", "a1").returncode == 0
+    assert alembic(app, db_url, "upgrade", "m3").returncode == 0
+    assert live_and_shadows(db_url) == (5, [])
+    assert alembic(app, db_url, "stamp", "a1").returncode == 0
+    assert alembic(app, db_url, "upgrade", "m2").returncode == 0
+    assert live_and_shadows(db_url) == (5, [6])
+    assert alembic(app, db_url, "stamp", "m3").returncode == 0
+    before = history(db_url)
+    run = alembic(app, db_url, "downgrade", "m2")
+    assert run.returncode == 0, run.stderr
+    assert (live_and_shadows(db_url), history(db_url)) == ((5, [6]), before)
+    assert "alembic revision m3's promotion of version 5 was undone already" in run.stderr, run.stderr

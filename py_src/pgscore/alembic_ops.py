@@ -390,6 +390,15 @@ def _undo_promote(conn, name, revision, promoted_id, version, model_id, why, for
         log.warning("pgscore: %s: alembic revision %s was undone already (a change with reason %r): nothing to do",
                     name, revision, why)
         return
+    # the promotion of a copy that an earlier upgrade of the revision that stored it stored: that revision was
+    # downgraded since (`alembic stamp` past the promotion), which undid it, or upgraded again (a newer copy)
+    if registry._call(conn, schema.VERSION_REASON, None) and registry._call(
+            conn, _STALE_PROMOTION, (model_id, name, promoted_id, name, model_id)):
+        log.warning("pgscore: %s: alembic revision %s's promotion of version %s was undone already (alembic revision "
+                    "%s, which stored it, was downgraded or upgraded again since): nothing to do", name, revision,
+                    version, _revision_of(registry._call(conn, "SELECT reason FROM pgscore.models WHERE model_id = %s",
+                                                         (model_id,))[0][0]))
+        return
     now = registry._call(conn, _AT, (name, None))
     current = None if now[0][1] == "retire" else now[0][0]
     said = "it is retired" if current is None else f"version {current} is live"
@@ -726,6 +735,14 @@ _MADE_LIVE = ("SELECT min(d.deployment_id), (pg_catalog.array_agg(m.version ORDE
 _PROMOTED = ("SELECT d.deployment_id, m.version, m.model_id FROM pgscore.deployments d JOIN pgscore.models m "
              "ON m.model_id = d.model_id WHERE d.model_name = %s AND d.reason = %s AND d.action = 'activate' "
              "ORDER BY d.deployment_id DESC LIMIT 1")
+# whether the promotion (deployment $3) of version $1 belongs to an earlier upgrade of the revision that stored it
+# (models.reason, migration 0029): a downgrade of that revision made another version live (or retired the name)
+# after the promotion, or that revision stored a newer version of the name since
+_STALE_PROMOTION = (
+    "WITH r AS (SELECT m.reason FROM pgscore.models m WHERE m.model_id = %s AND m.reason LIKE 'alembic revision %%') "
+    "SELECT 1 FROM r WHERE EXISTS (SELECT 1 FROM pgscore.deployments d WHERE d.model_name = %s "
+    "AND d.deployment_id > %s AND d.reason = 'alembic downgrade ' || substr(r.reason, 18)) "
+    "OR EXISTS (SELECT 1 FROM pgscore.models n WHERE n.name = %s AND n.model_id > %s AND n.reason = r.reason)")
 # the deployments before deployment $2, newest first: version, action, id, reason
 _BEFORE = ("SELECT m.version, d.action, d.deployment_id, d.reason FROM pgscore.deployments d JOIN pgscore.models m "
            "ON m.model_id = d.model_id WHERE d.model_name = %s AND d.deployment_id < %s ORDER BY d.deployment_id DESC")
