@@ -1733,3 +1733,25 @@ def test_the_downgrade_of_a_promotion_undone_by_the_deploy_revisions_downgrade_c
     assert run.returncode == 0, run.stderr
     assert (live_and_shadows(db_url), history(db_url)) == ((5, [6]), before)
     assert "alembic revision m3's promotion of version 5 was undone already" in run.stderr, run.stderr
+
+
+def test_a_promotion_whose_downgrade_only_set_its_shadow_again_is_undone_already(db_url, promoting_app):
+    """m3 promoted v2, an operator rolled back to v1 by hand: m3's downgrade only set v2 in shadow again (a shadow
+    row, no deployment, with the downgrade's reason). Downgraded again (`alembic stamp m3`) after the operator
+    stopped that shadow, it changes nothing and says so (no test read that shadow row: without it the shadow was
+    set again over the operator's change)."""
+    app = promoting_app
+    assert alembic(app, db_url, "upgrade", "m3").returncode == 0
+    query(db_url, "SELECT pgscore.rollback('churn', 1, 'by hand')")
+    run = alembic(app, db_url, "downgrade", "m2")
+    assert run.returncode == 0, run.stderr
+    assert live_and_shadows(db_url) == (1, [2])
+    assert "pgscore: churn version 2 is scored in shadow again, as before alembic revision m3" in run.stderr
+    query(db_url, "SELECT pgscore.clear_shadow('churn', 2, 'by hand')")
+    assert alembic(app, db_url, "stamp", "m3").returncode == 0
+    before = history(db_url)
+    run = alembic(app, db_url, "downgrade", "m2")
+    assert run.returncode == 0, run.stderr
+    assert (live_and_shadows(db_url), history(db_url)) == ((1, []), before)
+    assert "pgscore: churn: alembic revision m3 was undone already (a change with reason 'alembic downgrade m3'): " \
+        "nothing to do" in run.stderr, run.stderr
