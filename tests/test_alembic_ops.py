@@ -1217,6 +1217,9 @@ def test_a_shadow_promoted_by_a_revision_is_undone_exactly_by_its_downgrade_cycl
         assert live_and_shadows(db_url) == (1, []), cycle
         assert f"pgscore: churn version {v} is no longer scored in shadow, as before alembic revision m2 (it stays " \
             "stored)" in run.stderr, run.stderr
+        # (its shadow ended, the log says nothing contrary: before, `... (version 1 live): nothing to do` followed)
+        assert "pgscore: churn is as it was before alembic revision m2 (version 1 live): nothing else to do" \
+            in run.stderr and "nothing to do" not in run.stderr, run.stderr
         assert "shadow" not in query(db_url, "SELECT string_agg(action, ',') FROM pgscore.deployments")[0][0]
     assert query(db_url, "SELECT count(*) FROM pgscore.models WHERE name = 'churn'") == [(4,)]  # all kept
     # downgraded twice (alembic stamp, downgrade again): nothing changes, and it says so

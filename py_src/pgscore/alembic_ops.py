@@ -570,9 +570,9 @@ def undeploy_model(name, *, revision, force=False):
                   and _revision_of(row[3]) in (None, *(applied - {revision}))][:1]
     target = None if not before or before[0][1] == "retire" else before[0][0]
     back = "retire it" if target is None else f"make version {target} live"
-    if current == target:
-        log.info("pgscore: %s is as it was before alembic revision %s (%s): nothing to do", name, revision,
-                 "retired" if target is None else f"version {target} live")
+    if current == target:  # ("else" where its shadow mark ended above)
+        log.info("pgscore: %s is as it was before alembic revision %s (%s): nothing %sto do", name, revision,
+                 "retired" if target is None else f"version {target} live", "else " if unshadowed else "")
         return
     if current != version:
         said = "it is retired" if current is None else f"version {current} is live"
