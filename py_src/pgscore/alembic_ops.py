@@ -441,6 +441,10 @@ def _undo_promote(conn, name, revision, promoted_id, version, model_id, why, for
                  revision)
         _pending(conn, f"{name} version {version} in shadow again ({why})")
         _say_twins(conn, name, version, why)
+    if was_shadow and target is None:  # (pgscore.set_shadow refuses where no version is live)
+        log.warning("pgscore: %s version %s was scored in shadow before alembic revision %s, and is not again: %s is "
+                    "retired, as it was, and a shadow needs a live version; once one is, set it again: %s", name,
+                    version, revision, name, command(f"shadow {name} {version}"))
     if not changed:
         log.info("pgscore: %s is as it was before alembic revision %s (%s): nothing to do", name, revision,
                  "retired" if target is None else f"version {target} live")
