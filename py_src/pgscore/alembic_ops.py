@@ -407,13 +407,7 @@ def _undo_promote(conn, name, revision, promoted_id, version, model_id, why, for
         log.info("pgscore: %s: %s, set by alembic revision %s (still applied) after alembic revision %s, stays: "
                  "nothing to undo", name, said, other, revision)
         return
-    # what was live before the promotion, as undeploy_model reads it (leaving out downgrades' rows and what
-    # revisions no longer applied did)
-    before = registry._call(conn, _BEFORE if applied is not None else _AT, (name, promoted_id))
-    if applied is not None:
-        before = [row for row in before if not (row[3] or "").startswith("alembic downgrade ")
-                  and _revision_of(row[3]) in (None, *(applied - {revision}))][:1]
-    target = None if not before or before[0][1] == "retire" else before[0][0]
+    target = _live_before(conn, name, revision, promoted_id, applied)  # (as undeploy_model reads it)
     was_shadow = bool(registry._call(conn, "SELECT 1 FROM pgscore.shadows WHERE model_name = %s AND model_id = %s "
                                            "AND action = 'stop' AND since_deployment = %s LIMIT 1",
                                      (name, model_id, promoted_id)))
@@ -564,15 +558,7 @@ def undeploy_model(name, *, revision, force=False):
                  "nothing to undo", name, "it is retired" if current is None else f"version {current} is live",
                  other, revision)
         return
-    # what was live before the revision: the latest deployment that is not of this revision, nor of one no
-    # longer applied (downgraded on another branch, or stamped away), nor a downgrade's (each says what was
-    # live before its revision as things stood then, which a later downgrade on another branch may have
-    # changed): the state the history would have without them. Operators' deployments stay.
-    before = registry._call(conn, _BEFORE if applied is not None else _AT, (name, live_id))
-    if applied is not None:
-        before = [row for row in before if not (row[3] or "").startswith("alembic downgrade ")
-                  and _revision_of(row[3]) in (None, *(applied - {revision}))][:1]
-    target = None if not before or before[0][1] == "retire" else before[0][0]
+    target = _live_before(conn, name, revision, live_id, applied)
     back = "retire it" if target is None else f"make version {target} live"
     if current == target:  # ("else" where its shadow mark ended above)
         log.info("pgscore: %s is as it was before alembic revision %s (%s): nothing %sto do", name, revision,
@@ -593,6 +579,19 @@ def undeploy_model(name, *, revision, force=False):
         _pending(conn, f"{name} version {target} live again ({why})")
         said()
         _say_wired_nulls(conn, name, target, why)
+
+
+def _live_before(conn, name, revision, deployment_id, applied):
+    """The version live before deployment `deployment_id` of `revision` (None: retired, or none was): the latest
+    deployment before it that is not of this revision, nor of one no longer applied (downgraded on another branch,
+    or stamped away), nor a downgrade's (each says what was live before its revision as things stood then, which
+    a later downgrade on another branch may have changed): the state the history would have without them.
+    Operators' deployments stay. `applied`: _applied()'s (None: the deployment just before, whatever it is)."""
+    before = registry._call(conn, _BEFORE if applied is not None else _AT, (name, deployment_id))
+    if applied is not None:
+        before = [row for row in before if not (row[3] or "").startswith("alembic downgrade ")
+                  and _revision_of(row[3]) in (None, *(applied - {revision}))][:1]
+    return None if not before or before[0][1] == "retire" else before[0][0]
 
 
 def _rollback(conn, name, target, why, force):
