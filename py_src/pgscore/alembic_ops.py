@@ -418,16 +418,7 @@ def _undo_promote(conn, name, revision, promoted_id, version, model_id, why, for
                     "retire it" if target is None else f"make version {target} live")
     changed = current != target
     if changed:
-        if target is None:
-            registry._call(conn, "SELECT pgscore.retire(%s, %s)", (name, why))
-            log.info("pgscore: %s retired (no version was live before alembic revision %s)", name, revision)
-            _pending(conn, f"{name} retired ({why})")
-        else:
-            told = _rollback(conn, name, target, why, force)
-            log.info("pgscore: %s version %s is live again, as before alembic revision %s", name, target, revision)
-            _pending(conn, f"{name} version {target} live again ({why})")
-            told()
-            _say_wired_nulls(conn, name, target, why)
+        _back_to(conn, name, revision, target, why, force)
     if was_shadow and target not in (None, version) and version not in registry.shadow_versions(conn, name):
         changed = True
         registry._call(conn, registry.forcing("SELECT pgscore.set_shadow(%s, %s, %s)", force), (name, version, why))
@@ -569,6 +560,11 @@ def undeploy_model(name, *, revision, force=False):
         log.warning("pgscore: %s was deployed, activated or rolled back after alembic revision %s (%s; reason: "
                     "%s); undoing the revision replaces that: it will %s, as before the revision", name, revision,
                     said, now[0][3] or "none given", back)
+    _back_to(conn, name, revision, target, why, force)
+
+
+def _back_to(conn, name, revision, target, why, force):
+    """Make `target` live again (None: retire the name), as before `revision`, and log it."""
     if target is None:
         registry._call(conn, "SELECT pgscore.retire(%s, %s)", (name, why))
         log.info("pgscore: %s retired (no version was live before alembic revision %s)", name, revision)
