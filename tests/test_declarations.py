@@ -94,6 +94,7 @@ EXPECTED = {
     "pgscore.silence_alerts(text,interval,text,text,text,text,text,boolean,timestamp with time zone)":
         ("v", False, "u"),
     "pgscore.lift_silence(bigint)": ("v", False, "u"),
+    "pgscore.guard_alert_silences()": ("v", False, "u"),
     "pgscore.match_outcomes(timestamp with time zone)": ("v", False, "u"),  # updates the outcomes
     "pgscore.judge(text[],double precision[],bigint[])": ("s", False, "s"),
     # the same against noise floors (0085); the floors and the normal quantile read nothing: IMMUTABLE. noise_floor

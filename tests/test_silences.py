@@ -218,3 +218,44 @@ def test_drift_and_status_do_not_count_a_silenced_condition_and_say_it_is_silenc
     assert "retrain under way" in listed and "lifted " in listed, listed
     status = " ".join(pgscore_cli("status", "--db", db_url).stdout.split())
     assert f"silenced (pgscore silences)" in status and "churn: " in status, status
+
+
+def test_pgscore_admin_cannot_unlift_forge_or_stretch_a_silence_by_hand(firing):
+    """The admin's INSERT and UPDATE (lifted_at, lifted_by) on the table are what silence_alerts and lift_silence
+    run with: by hand they let a lifted silence be put back in force (lifted_at = NULL), a lift or a silence be put
+    under another login's name, or a silence made for years. Each is refused; lifting by hand as lift_silence does
+    is not."""
+    conn = firing
+    (lifted,), = query(conn, "SELECT pgscore.silence_alerts('churn', '1 hour', 'lifted')")
+    query(conn, "SELECT pgscore.lift_silence(%s)", (lifted,))
+    (live,), = query(conn, "SELECT pgscore.silence_alerts('churn', '1 hour', 'in force', p_metric => 'psi')")
+    conn.autocommit = False
+    try:
+        cur = conn.cursor()
+        cur.execute("SET LOCAL ROLE pgscore_admin")
+        for stmt in (f"UPDATE pgscore.alert_silences SET lifted_at = NULL, lifted_by = NULL WHERE id = {lifted}",
+                     f"UPDATE pgscore.alert_silences SET lifted_at = now(), lifted_by = 'alice' WHERE id = {lifted}",
+                     f"UPDATE pgscore.alert_silences SET lifted_at = now(), lifted_by = 'alice' WHERE id = {live}",
+                     f"UPDATE pgscore.alert_silences SET lifted_at = now() - interval '1 day', "
+                     f"lifted_by = session_user WHERE id = {live}",
+                     "INSERT INTO pgscore.alert_silences (model, ends_at, reason, created_by) "
+                     "VALUES ('churn', now() + interval '1 hour', 'x', 'alice')",
+                     "INSERT INTO pgscore.alert_silences (model, ends_at, reason) "
+                     "VALUES ('churn', now() + interval '10 years', 'for good')",
+                     "INSERT INTO pgscore.alert_silences (model, ends_at, reason, lifted_at, lifted_by) "
+                     "VALUES ('churn', now() + interval '1 hour', 'x', now(), session_user)"):
+            cur.execute("SAVEPOINT s")
+            with pytest.raises(errors.InsufficientPrivilege) as e:
+                cur.execute(stmt)
+            assert "pgscore.lift_silence" in (e.value.diag.message_hint or ""), (stmt, e.value.pgerror)
+            cur.execute("ROLLBACK TO SAVEPOINT s")
+        # lifting by hand as lift_silence does: taken
+        cur.execute("UPDATE pgscore.alert_silences SET lifted_at = now(), lifted_by = session_user WHERE id = %s",
+                    (live,))
+        cur.execute("RESET ROLE")
+        cur.execute("SELECT id, lifted_at IS NOT NULL, lifted_by = session_user FROM pgscore.alert_silences "
+                    "ORDER BY id")
+        assert cur.fetchall() == [(lifted, True, True), (live, True, True)]
+    finally:
+        conn.rollback()
+        conn.autocommit = True

@@ -615,3 +615,34 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION pgscore.lift_silence(bigint) IS 'End silence p_id (pgscore.alert_silences) now: sets its lifted_at and lifted_by (session_user); a NOTICE and nothing changed where it was lifted already';
+
+/*
+ * What the admin's INSERT and UPDATE (lifted_at, lifted_by) on pgscore.alert_silences allow, which silence_alerts
+ * and lift_silence run with (as their caller): a silence made as silence_alerts makes it (by session_user, now, not
+ * lifted, at most 90 days), and a silence in force lifted once, now, by session_user. By hand the grants let a
+ * lifted silence be put back in force, a silence or a lift be put under another login's name, or a silence be made
+ * for years: refused (a restore of the data alone runs with --disable-triggers, as docs/sql.md says).
+ */
+CREATE FUNCTION pgscore.guard_alert_silences() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.created_by = session_user AND NEW.created_at = now() AND NEW.lifted_at IS NULL
+           AND NEW.lifted_by IS NULL AND NEW.ends_at <= NEW.starts_at + interval '90 days' THEN
+            RETURN NEW;
+        END IF;
+    ELSIF OLD.lifted_at IS NULL AND NEW.lifted_at = now() AND NEW.lifted_by = session_user
+          AND to_jsonb(NEW) - 'lifted_at' - 'lifted_by' = to_jsonb(OLD) - 'lifted_at' - 'lifted_by' THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'pgscore.alert_silences: a silence is made by pgscore.silence_alerts (by session_user, now, for '
+                    'at most 90 days) and lifted once by pgscore.lift_silence (now, by session_user); this % is '
+                    'neither', TG_OP
+        USING ERRCODE = 'insufficient_privilege',
+              HINT = 'silence with pgscore.silence_alerts(model, for, reason, ...), lift with '
+                     'pgscore.lift_silence(id); a lifted silence stays lifted: silence again';
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.guard_alert_silences() IS 'Trigger function of pgscore.alert_silences: an INSERT as silence_alerts makes one (created_by session_user, created_at now, not lifted, at most 90 days) and an UPDATE as lift_silence lifts one (once, now, by session_user), nothing else (migration 0126)';

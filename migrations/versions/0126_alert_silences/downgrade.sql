@@ -25,3 +25,4 @@ GRANT SELECT ON pgscore.alerts TO pgscore_reader, pgscore_admin;
 DROP FUNCTION pgscore.lift_silence(bigint);
 DROP FUNCTION pgscore.silence_alerts(text, interval, text, text, text, text, text, boolean, timestamptz);
 DROP TABLE pgscore.alert_silences;
+DROP FUNCTION pgscore.guard_alert_silences();
