@@ -259,3 +259,20 @@ def test_pgscore_admin_cannot_unlift_forge_or_stretch_a_silence_by_hand(firing):
     finally:
         conn.rollback()
         conn.autocommit = True
+
+
+def test_silence_says_the_conditions_it_mutes_as_drift_counts_them(firing, db_url):
+    """A silence of one window matches a condition that fires in the other windows too: pgscore drift still counts
+    it (and exits 1). pgscore silence said it muted every condition it matched in that window ('it mutes N
+    conditions firing now (pgscore drift and status do not count them') while drift counted every one still."""
+    conn = firing
+    out = pgscore_cli("silence", "churn", "--for", "2h", "--reason", "the hourly window is noisy", "--window",
+                      "1 hour", "--db", db_url)
+    assert out.returncode == 0, out.stderr
+    drift = pgscore_cli("drift", "--db", db_url)
+    assert drift.returncode == 1 and " silenced\n" not in drift.stdout, drift.stdout  # every one counted still
+    (n,), = query(conn, "SELECT count(DISTINCT (what, subject, metric, level)) FROM pgscore.alerts "
+                        "WHERE window_name = '1 hour' AND NOT shadow")
+    assert n > 0
+    assert "it mutes 0 conditions firing now" in out.stdout, out.stdout
+    assert f"{n} more it matches fire in other windows too" in " ".join(out.stdout.split()), out.stdout

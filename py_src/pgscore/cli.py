@@ -2226,22 +2226,30 @@ def cmd_silence(args):
         sid = cur.fetchone()["id"]
         cur.execute(f"SELECT {_SILENCE_COLUMNS} FROM pgscore.alert_silences WHERE id = %s", (sid,))
         r = cur.fetchone()
-        # the conditions firing now that it matches (begun: a silence from a later start mutes none yet)
-        cur.execute("""SELECT count(DISTINCT (a.version, a.what, a.subject, a.metric, a.level)) AS n
-                         FROM pgscore.alerts a JOIN pgscore.alert_silences q ON q.id = %s
-                        WHERE a.model = q.model AND q.starts_at <= now()
-                          AND (q.what IS NULL OR q.what = a.what) AND (q.subject IS NULL OR q.subject = a.subject)
-                          AND (q.metric IS NULL OR q.metric = a.metric)
-                          AND (q.window_name IS NULL OR q.window_name = a.window_name)
-                          AND (q.shadow IS NULL OR q.shadow = a.shadow)""", (sid,))
-        n = cur.fetchone()["n"]
+        # the conditions firing now that it matches (begun: a silence from a later start mutes none yet), and of
+        # those the ones pgscore drift and status no longer count: silenced in every window they fire in (one that
+        # fires unsilenced in another window still counts, as drift counts it)
+        cur.execute("""SELECT count(*) FILTER (WHERE c.muted) AS n, count(*) FILTER (WHERE NOT c.muted) AS partly
+                         FROM (SELECT bool_and(a.silence_id IS NOT NULL) AS muted
+                                 FROM pgscore.alerts a JOIN pgscore.alert_silences q ON q.id = %s
+                                WHERE a.model = q.model
+                                GROUP BY a.shadow, a.version, a.what, a.subject, a.metric, a.level
+                               HAVING bool_or(q.starts_at <= now()
+                                  AND (q.what IS NULL OR q.what = a.what)
+                                  AND (q.subject IS NULL OR q.subject = a.subject)
+                                  AND (q.metric IS NULL OR q.metric = a.metric)
+                                  AND (q.window_name IS NULL OR q.window_name = a.window_name)
+                                  AND (q.shadow IS NULL OR q.shadow = a.shadow))) c""", (sid,))
+        counts = cur.fetchone()
+        n, partly = counts["n"], counts["partly"]
     finally:
         conn.close()
     from pgscore.report import _utc
 
     _say(f"silence #{sid}: {r['model']}, {_matchers(r)}, until {_utc(r['ends_at'])}")
-    _say(f"it mutes {n} condition{'' if n == 1 else 's'} firing now (pgscore drift and status do not count them; "
-         f"lift it with: {command(f'unsilence {sid}')})")
+    _say(f"it mutes {n} condition{'' if n == 1 else 's'} firing now (pgscore drift and status do not count "
+         "them" + (f"; {partly} more it matches fire in other windows too and still count: silence those "
+                   "windows too" if partly else "") + f"; lift it with: {command(f'unsilence {sid}')})")
     return 0
 
 
