@@ -276,3 +276,20 @@ def test_silence_says_the_conditions_it_mutes_as_drift_counts_them(firing, db_ur
     assert n > 0
     assert "it mutes 0 conditions firing now" in out.stdout, out.stdout
     assert f"{n} more it matches fire in other windows too" in " ".join(out.stdout.split()), out.stdout
+
+
+def test_lifting_a_silence_that_ended_says_so_and_changes_nothing(firing, db_url):
+    """lifted_at is 'when it was lifted before its end': lifting one ended already recorded a lift after its end
+    (pgscore silences --all then said 'lifted' of a silence that had ended, and pgscore unsilence that the
+    conditions it muted count again, which they had since its end)."""
+    conn = firing
+    (sid,), = query(conn, "SELECT pgscore.silence_alerts('churn', '1 hour', 'ended', "
+                          "p_starts_at => now() - interval '2 hours')")
+    conn.notices.clear()
+    query(conn, "SELECT pgscore.lift_silence(%s)", (sid,))
+    assert any(f"silence {sid} ended already" in n for n in conn.notices), conn.notices
+    assert query(conn, "SELECT lifted_at, lifted_by FROM pgscore.alert_silences WHERE id = %s", (sid,)) == [(None, None)]
+    out = pgscore_cli("unsilence", str(sid), "--db", db_url)
+    assert out.returncode == 0 and f"silence {sid} ended already" in out.stdout, out.stdout
+    listed = pgscore_cli("silences", "--all", "--db", db_url).stdout
+    assert "ended" in listed and "lifted" not in listed, listed

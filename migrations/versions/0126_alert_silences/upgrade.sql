@@ -126,7 +126,7 @@ BEGIN
         RAISE EXCEPTION 'pgscore.lift_silence: p_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     UPDATE pgscore.alert_silences s SET lifted_at = now(), lifted_by = session_user
-     WHERE s.id = p_id AND s.lifted_at IS NULL;
+     WHERE s.id = p_id AND s.lifted_at IS NULL AND s.ends_at > now();
     IF FOUND THEN
         RETURN;
     END IF;
@@ -135,12 +135,17 @@ BEGIN
         RAISE EXCEPTION 'there is no silence %', p_id USING ERRCODE = 'undefined_object',
             HINT = 'list them with: SELECT * FROM pgscore.alert_silences';
     END IF;
-    -- (lifting twice: nothing to do, as activate says of a version live already)
-    RAISE NOTICE 'silence % was lifted already (at %, by %): nothing was changed', p_id, v_row.lifted_at,
-        v_row.lifted_by;
+    -- (lifting twice, or one ended already: nothing to do, as activate says of a version live already; lifted_at
+    -- is a lift before its end)
+    IF v_row.lifted_at IS NULL THEN
+        RAISE NOTICE 'silence % ended already (at %): nothing was changed', p_id, v_row.ends_at;
+    ELSE
+        RAISE NOTICE 'silence % was lifted already (at %, by %): nothing was changed', p_id, v_row.lifted_at,
+            v_row.lifted_by;
+    END IF;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.lift_silence(bigint) IS 'End silence p_id (pgscore.alert_silences) now: sets its lifted_at and lifted_by (session_user); a NOTICE and nothing changed where it was lifted already';
+COMMENT ON FUNCTION pgscore.lift_silence(bigint) IS 'End silence p_id (pgscore.alert_silences) now: sets its lifted_at and lifted_by (session_user); a NOTICE and nothing changed where it was lifted already or has ended';
 
 /*
  * What the admin's INSERT and UPDATE (lifted_at, lifted_by) on pgscore.alert_silences allow, which silence_alerts
