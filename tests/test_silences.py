@@ -121,6 +121,9 @@ def test_two_overlapping_silences_give_the_later_end(firing):
     ("silence_alerts('churn', '1 hour', 'x', p_what => 'features')", "22023", "p_what must be feature, score"),
     ("silence_alerts('churn', '1 hour', 'x', p_window => '2 days')", "22023", "p_window '2 days' is not a window"),
     ("silence_alerts('churn', '1 hour', 'x', p_metric => 'auc')", "22023", "p_metric 'auc' is not a metric"),
+    # a subject the model's conditions never have (its case wrong, a typo) muted nothing, silently
+    ("silence_alerts('churn', '1 hour', 'x', p_subject => 'Monthly_Charges')", "22023",
+     "p_subject 'Monthly_Charges' is not a subject of model 'churn'"),
     ("silence_alerts('churn', NULL, 'x')", "22004", "must not be NULL"),
     ("silence_alerts(NULL, '1 hour', 'x')", "22004", "must not be NULL"),
     ("silence_alerts('churn', '1 hour', NULL)", "22004", "must not be NULL"),
@@ -133,6 +136,8 @@ def test_silence_refuses_bad_arguments_naming_them(firing, call, sqlstate, words
     assert e.value.pgcode == sqlstate and words in e.value.pgerror, e.value.pgerror
     if "churm" in call:
         assert "a typo for 'churn'" in e.value.diag.message_hint, e.value.diag.message_hint
+    if "Monthly_Charges" in call:
+        assert "'monthly_charges'" in e.value.diag.message_hint, e.value.diag.message_hint
     if "91 days" in call:
         assert "pgscore.drift_thresholds" in e.value.diag.message_hint
 
@@ -293,3 +298,11 @@ def test_lifting_a_silence_that_ended_says_so_and_changes_nothing(firing, db_url
     assert out.returncode == 0 and f"silence {sid} ended already" in out.stdout, out.stdout
     listed = pgscore_cli("silences", "--all", "--db", db_url).stdout
     assert "ended" in listed and "lifted" not in listed, listed
+
+
+def test_each_subject_a_model_has_may_be_silenced(firing):
+    conn = firing
+    (names,), = query(conn, "SELECT feature_names FROM pgscore.models WHERE name = 'churn'")
+    for subject in list(names) + ["score", "outcomes", "outcomes by recorded time", "mix"]:
+        query(conn, "SELECT pgscore.silence_alerts('churn', '1 hour', 'x', p_subject => %s)", (subject,))
+    assert set(names) | {"score"} >= {s for _, s, *_ in _alerts(conn) if _ in ("feature", "score")}

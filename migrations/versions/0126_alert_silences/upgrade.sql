@@ -92,6 +92,20 @@ BEGIN
                         'pgscore.alerts.what), or NULL for any; got %', quote_literal(p_what)
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    IF p_subject IS NOT NULL AND p_subject NOT IN ('outcomes', 'outcomes by recorded time', 'mix')
+       AND NOT EXISTS (SELECT 1 FROM pgscore.baselines b JOIN pgscore.models m ON m.model_id = b.model_id
+                        WHERE m.name = p_model AND b.feature = p_subject) THEN
+        -- (a subject no condition of the model has, its case wrong or a typo, would mute nothing, silently)
+        RAISE EXCEPTION 'pgscore.silence_alerts: p_subject % is not a subject of model %: a feature or the score of '
+                        'its baselines, outcomes, outcomes by recorded time or mix (as pgscore.alerts.subject), or '
+                        'NULL for any', quote_literal(p_subject), quote_literal(p_model)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = coalesce((SELECT 'a typo for ' || string_agg(DISTINCT quote_literal(b.feature), ' or ') || '?'
+                                     FROM pgscore.baselines b JOIN pgscore.models m ON m.model_id = b.model_id
+                                    WHERE m.name = p_model AND lower(b.feature) = lower(p_subject)),
+                                  'list them with: SELECT DISTINCT feature FROM pgscore.baselines JOIN pgscore.models '
+                                  'USING (model_id) WHERE name = ' || quote_literal(p_model));
+    END IF;
     IF p_window IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pgscore.drift_windows w WHERE w.window_name = p_window) THEN
         RAISE EXCEPTION 'pgscore.silence_alerts: p_window % is not a window of pgscore.drift_windows (%), or NULL '
                         'for any', quote_literal(p_window),
