@@ -139,7 +139,8 @@ DB_COMMANDS = {"install": [], "uninstall": [], "status": [], "env": [], "models"
                "retry": [], "refresh-windows": [], "backfill": ["--table", "t"], "maintain": [], "bench": [],
                "show": ["m"], "rollback": ["m"],
                "retire": ["m"], "activate": ["m", "1"], "shadow": ["m", "1"], "deploy": ["m.joblib", "--name", "m"],
-               "score": ["--model", "m", "--table", "t", "--key", "k", "--into", "s"]}
+               "score": ["--model", "m", "--table", "t", "--key", "k", "--into", "s"],
+               "silence": ["m", "--for", "1h", "--reason", "r"], "silences": [], "unsilence": ["1"]}
 
 
 def test_the_unparseable_db_list_is_every_command_that_takes_db():
