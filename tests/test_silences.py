@@ -234,6 +234,8 @@ def test_pgscore_admin_cannot_unlift_forge_or_stretch_a_silence_by_hand(firing):
     (lifted,), = query(conn, "SELECT pgscore.silence_alerts('churn', '1 hour', 'lifted')")
     query(conn, "SELECT pgscore.lift_silence(%s)", (lifted,))
     (live,), = query(conn, "SELECT pgscore.silence_alerts('churn', '1 hour', 'in force', p_metric => 'psi')")
+    (ended,), = query(conn, "SELECT pgscore.silence_alerts('churn', '1 hour', 'ended', p_starts_at => now() - "
+                            "interval '2 hours')")
     conn.autocommit = False
     try:
         cur = conn.cursor()
@@ -243,6 +245,8 @@ def test_pgscore_admin_cannot_unlift_forge_or_stretch_a_silence_by_hand(firing):
                      f"UPDATE pgscore.alert_silences SET lifted_at = now(), lifted_by = 'alice' WHERE id = {live}",
                      f"UPDATE pgscore.alert_silences SET lifted_at = now() - interval '1 day', "
                      f"lifted_by = session_user WHERE id = {live}",
+                     # a lift after its end (lift_silence says it ended already: pgscore silences --all said lifted)
+                     f"UPDATE pgscore.alert_silences SET lifted_at = now(), lifted_by = session_user WHERE id = {ended}",
                      "INSERT INTO pgscore.alert_silences (model, ends_at, reason, created_by) "
                      "VALUES ('churn', now() + interval '1 hour', 'x', 'alice')",
                      "INSERT INTO pgscore.alert_silences (model, ends_at, reason) "
@@ -260,7 +264,7 @@ def test_pgscore_admin_cannot_unlift_forge_or_stretch_a_silence_by_hand(firing):
         cur.execute("RESET ROLE")
         cur.execute("SELECT id, lifted_at IS NOT NULL, lifted_by = session_user FROM pgscore.alert_silences "
                     "ORDER BY id")
-        assert cur.fetchall() == [(lifted, True, True), (live, True, True)]
+        assert cur.fetchall() == [(lifted, True, True), (live, True, True), (ended, False, None)]
     finally:
         conn.rollback()
         conn.autocommit = True

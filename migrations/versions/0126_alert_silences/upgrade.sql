@@ -178,7 +178,7 @@ BEGIN
            AND NEW.lifted_by IS NULL AND NEW.ends_at <= NEW.starts_at + interval '90 days' THEN
             RETURN NEW;
         END IF;
-    ELSIF OLD.lifted_at IS NULL AND NEW.lifted_at = now() AND NEW.lifted_by = session_user
+    ELSIF OLD.lifted_at IS NULL AND now() < OLD.ends_at AND NEW.lifted_at = now() AND NEW.lifted_by = session_user
           AND to_jsonb(NEW) - 'lifted_at' - 'lifted_by' = to_jsonb(OLD) - 'lifted_at' - 'lifted_by' THEN
         RETURN NEW;
     END IF;
