@@ -171,6 +171,15 @@ def _commit_failed(context):
 _UPGRADE = "pgscore install --db URL (the database your alembic env.py connects to), then run alembic again"
 
 
+def _known(conn, name, operation, revision, what=""):
+    """UnknownModel, with the typo hint, where no version of `name` is stored (`what`: said before the hint's
+    list of the models)."""
+    if not registry._call(conn, "SELECT 1 FROM pgscore.models WHERE name = %s LIMIT 1", (name,)):
+        raise UnknownModel(f"{operation} of alembic revision {revision}: there is no model {name!r}",
+                           hint=typo_hint(name, registry.model_names(conn), what + "list the models with: pgscore "
+                                          "models"))
+
+
 def _too_old(revision, operation, name, current, oldest, why):
     return PgscoreError(f"alembic revision {revision}, {operation}({name!r}): this database's pgscore schema is at "
                         f"revision {current}, older than {oldest}, which {why}; nothing was changed",
@@ -317,9 +326,7 @@ def promote_model(name, *, revision, stored_by, force=False):
     this server cannot load the version, unless `force` (pgscore activate --force)."""
     conn = _conn(revision, "promote_model")
     _schema_revision(revision, "promote_model", name)
-    if not registry._call(conn, "SELECT 1 FROM pgscore.models WHERE name = %s LIMIT 1", (name,)):
-        raise UnknownModel(f"promote_model of alembic revision {revision}: there is no model {name!r}",
-                           hint=typo_hint(name, registry.model_names(conn), "list the models with: pgscore models"))
+    _known(conn, name, "promote_model", revision)
     registry.lock_name(conn, name)  # (as undeploy_model: the history read once a change in progress committed)
     versions_say = bool(registry._call(conn, schema.VERSION_REASON, None))
     stored = registry._call(conn, _STORED.replace("@R", "m.reason = %s OR " if versions_say else ""),
@@ -493,10 +500,7 @@ def undeploy_model(name, *, revision, force=False):
                     "pgscore is not installed in this database" if not models else "no model is stored in this "
                     "database (pgscore was uninstalled since the revision, say)", name)
         return
-    if not registry._call(conn, "SELECT 1 FROM pgscore.models WHERE name = %s LIMIT 1", (name,)):
-        raise UnknownModel(f"undeploy_model of alembic revision {revision}: there is no model {name!r}",
-                           hint=typo_hint(name, registry.model_names(conn), "the name deploy_model was given in the "
-                                          "revision's upgrade(); list the models with: pgscore models"))
+    _known(conn, name, "undeploy_model", revision, "the name deploy_model was given in the revision's upgrade(); ")
     # the name's lock before the history is read, as every change of the model takes it: a deploy, activate or
     # rollback of it in another transaction commits first, and is read (before, the rollback below waited for it
     # after the history had been read without it, and replaced it without the warning that names it)
@@ -662,9 +666,7 @@ def retire_model(name, *, revision):
     nothing, and its downgrade does nothing where an earlier cycle's downgrade undid it, else fails saying so."""
     conn = _conn(revision, "retire_model")
     _schema_revision(revision, "retire_model", name)
-    if not registry._call(conn, "SELECT 1 FROM pgscore.models WHERE name = %s LIMIT 1", (name,)):
-        raise UnknownModel(f"retire_model of alembic revision {revision}: there is no model {name!r}",
-                           hint=typo_hint(name, registry.model_names(conn), "list the models with: pgscore models"))
+    _known(conn, name, "retire_model", revision)
     registry.lock_name(conn, name)  # (as undeploy_model: the history read once a change in progress committed)
     now = registry._call(conn, _AT, (name, None))
     if now and now[0][1] == "retire":
