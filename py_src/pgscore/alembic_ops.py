@@ -624,38 +624,33 @@ def _revision_of(reason):
 def _ancestors(revision):
     """`revision` and the revisions alembic runs before it (its down_revisions and depends_on, theirs, ...), or None
     where the migration context has no script directory to walk."""
-    from alembic import op
-
-    script = getattr(op.get_context(), "script", None)
-    if script is None:
-        return None
-    seen, todo = set(), [revision]
-    while todo:
-        rev = todo.pop()
-        if rev in seen:
-            continue
-        seen.add(rev)
-        todo.extend(script.get_revision(rev)._all_down_revisions)
-    return seen
+    return _below(lambda ctx: [revision], lambda r: r._all_down_revisions)
 
 
 def _applied():
     """The revisions alembic holds applied now (ancestors of the heads in its version table, the revision being
     downgraded included), or None where the migration context has no script directory to walk."""
+    return _below(lambda ctx: ctx.get_current_heads(), lambda r: (
+        r.down_revision if isinstance(r.down_revision, (tuple, list)) else [r.down_revision] if r.down_revision
+        else []))
+
+
+def _below(starts, down):
+    """The revisions `starts(ctx)` names and those below them in alembic's script directory, following `down(rev)`
+    (a Revision's revisions below it); None where the migration context has no script directory to walk."""
     from alembic import op
 
     ctx = op.get_context()
     script = getattr(ctx, "script", None)
     if script is None:
         return None
-    seen, todo = set(), list(ctx.get_current_heads())
+    seen, todo = set(), list(starts(ctx))
     while todo:
         rev = todo.pop()
         if rev in seen:
             continue
         seen.add(rev)
-        down = script.get_revision(rev).down_revision
-        todo.extend(down if isinstance(down, (tuple, list)) else [down] if down else [])
+        todo.extend(down(script.get_revision(rev)))
     return seen
 
 
