@@ -684,3 +684,54 @@ def test_category_code_of_a_char_n_word_codes_it_as_predict_batch_does(conn, db_
                        "pgscore.category_code('padded', 'plan', 'pro  '), pgscore.category_code('padded', 'plan', "
                        "'pro'::char(5)), pgscore.category_code('cut', 'plan', 'pro  '::char(9), 1)") \
         == [(-1.0, 2.0, 2.0, 2.0)]
+
+
+ZIPS = ["10115", "20095", "80331"]
+
+
+def zip_model():
+    """A model fitted on zip codes written as text ('10115': words that read as numbers), and age."""
+    rng = np.random.default_rng(3)
+    X = np.empty((200, 2), dtype=object)
+    X[:, 0] = rng.normal(40, 10, 200)
+    X[:, 1] = rng.choice(ZIPS, 200)
+    y = ((X[:, 1] == "80331") | (rng.random(200) < 0.3)).astype(int)
+    ct = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), [1]), ("num", "passthrough", [0])])
+    return Pipeline([("ct", ct), ("lr", LogisticRegression())]).fit(X, y), X, y
+
+
+def test_a_number_for_a_text_feature_whose_words_are_numbers_is_refused_not_scored_as_a_code(conn, db_url):
+    """A zip code column of integers for a feature fitted on the zips as text: to_jsonb(c) gives {"zip": 80331}, an
+    integer column reaches predict_batch, score_table and rescoring. Taken as the code 80331 (an unknown word) it
+    scored silently otherwise than scikit-learn on the word '80331'; as the word, leading zeros are lost (01067 is
+    1067). Every path refuses it, saying why, its hint the cast; the word as text scores as scikit-learn does."""
+    model, X, y = zip_model()
+    registry.deploy(db_url, "z", model, X, y, feature_names=["age", "zip"])
+    want = model.predict_proba(np.array([[40.0, "80331"]], dtype=object))[0, 1]
+    query(conn, "CREATE TABLE homes (id int PRIMARY KEY, age float8, zip int, s float8, scored_at timestamptz)")
+    query(conn, "INSERT INTO homes VALUES (1, 40, 80331, NULL)")
+    # the word, as text: scikit-learn's score, by name and through a query's cast
+    got, = query(conn, "SELECT pgscore.score('z', jsonb_build_object('age', age, 'zip', zip::text)) FROM homes")[0]
+    assert abs(got - want) < 1e-9
+    got, = query(conn, "SELECT score FROM pgscore.predict_batch('z', 'SELECT id, age, zip::text AS zip FROM homes')")[0]
+    assert abs(got - want) < 1e-9
+    calls = {"by name": "SELECT pgscore.score('z', to_jsonb(h) - 'id' - 's' - 'scored_at') FROM homes h",
+             "predict": "SELECT pgscore.predict('z', '{\"age\": 40, \"zip\": 80331}'::jsonb)",
+             "predict_proba": "SELECT pgscore.predict_proba('z', '{\"age\": 40, \"zip\": 0}'::jsonb)",
+             "predict_batch": "SELECT * FROM pgscore.predict_batch('z', 'SELECT id, age, zip FROM homes')",
+             "score_table": "CALL pgscore.score_table('z', 'homes', 'id', 's')"}
+    for what, sql in calls.items():
+        with pytest.raises(psycopg2.Error) as e:
+            query(conn, sql)
+        assert "feature 'zip'" in e.value.diag.message_primary and "words that read as numbers" in \
+            e.value.diag.message_primary, what
+        assert "::text" in e.value.diag.message_hint and "'10115'" in e.value.diag.message_hint, what
+        assert e.value.pgcode == ("22023" if what.startswith("predict") and what != "predict_batch"
+                                  or what == "by name" else "42846"), what
+    assert query(conn, "SELECT s FROM homes") == [(None,)]
+    # rescoring: the profile table's integer column is refused when wired
+    query(conn, "CREATE TABLE visits (home_id int)")
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "SELECT pgscore.attach_rescoring('visits', 'homes', 'home_id', 'z', 's', p_profile_key => 'id')")
+    assert e.value.pgcode == "42846" and "words that read as numbers" in e.value.diag.message_primary
+    # (a feature whose words are no numbers takes a number as its code, as before: test_deployed_by_registry_...)

@@ -380,6 +380,17 @@ def _number_types(plpy, model, columns: dict, table=None, profiles=None) -> tupl
                                f"ADD COLUMN {quote_ident(plpy, f)} float8, filled with the number the model was "
                                "trained on), or score a query that computes it with pgscore.predict_batch and write "
                                "the scores back with UPDATE ... FROM (docs/sql.md, 'Features are numbers')")
+    numbered = getattr(model, "numbered", set())  # text features fitted on words that read as numbers
+    for f, typid in columns.items():
+        if f in numbered and not types[typid]["text"] and f not in labels:
+            col = quote_ident(plpy, f)
+            raise model.numbered_word_error(
+                f, f"the column {literal(f)} of type {types[typid]['name']}", "42846",
+                f"cast it to text in the query ({col}::text AS {col})" if table is None and profiles is None else
+                (f"score a query that casts it ({col}::text AS {col}) with pgscore.predict_batch, or give "
+                 if profiles is None else "give ") + f"{profiles or table} a text column of that name (rename this "
+                f"one, then ADD COLUMN {col} text GENERATED ALWAYS AS (<the renamed column>::text) STORED)"
+                + (", then attach again" if profiles is not None else ""))
     texts = {f for f, typid in columns.items() if types[typid]["text"]}
     keyed = False
     if texts:

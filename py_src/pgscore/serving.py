@@ -170,6 +170,10 @@ class Loaded:
         # name becomes its code (_codes: feature -> word -> code), an unknown word -1, an unknown category
         self.text_categories = dict(text_categories or {})
         self._codes = {f: {w: float(k) for k, w in enumerate(words)} for f, words in self.text_categories.items()}
+        # the text features with a word that reads as a number ('10115', a zip code): a number given for one could
+        # be that word or a code, and is refused (numbered_word_error) rather than scored silently as either
+        self.numbered = {f for f, words in self.text_categories.items() if any(_NUMERAL.fullmatch(str(w).strip())
+                                                                                   for w in words)}
         self._unknown_words = None  # {feature index: word} of the last row given by name with an unknown word
         self.made = None  # when its row was written (_MADE), set by load_as_owner
         self.feature_names, self.classes = feature_names, classes
@@ -257,6 +261,11 @@ class Loaded:
             if v is None:
                 out.append(math.nan)
             elif isinstance(v, (int, float)):  # booleans count as 0/1
+                if name in self.numbered:
+                    said = json.dumps(v) if isinstance(v, bool) else str(int(v)) if v.is_integer() else repr(v)
+                    raise self.numbered_word_error(name, f"the JSON number {said}", "22023",
+                                                   "pass the word as a JSON string (a text column's to_jsonb, or "
+                                                   f"jsonb_build_object(..., {literal(name)}, <column>::text))")
                 if math.isinf(v):  # JSON has no Infinity: a number such as 1e400, which jsonb keeps exactly
                     raise InvalidModel(f"model {self.label}: feature {literal(name)} is out of the range of double "
                                        "precision", sqlstate="22003")
@@ -294,6 +303,22 @@ class Loaded:
         if padded and word not in self._codes[feature]:
             word = word.rstrip(" ")
         return self._codes[feature].get(word, -1.0)
+
+    def numbered_word_error(self, feature, given, sqlstate, how) -> InvalidModel:
+        """The refusal of a number given for a text feature fitted on words that read as numbers (self.numbered):
+        taken as a code (the meaning a number has for any other text feature) it scored a zip code 80331 as an
+        unknown word, silently, where scikit-learn given the word '80331' scores that word; taken as the word, a
+        number has lost the word's form (01067 is 1067, 5.0 is 5) and a code given by name would be misread.
+        `given`: what was given; `how`: how to pass the word as text on that path."""
+        words = self.text_categories[feature]
+        said = ", ".join(map(literal, words[:3])) + (", ..." if len(words) > 3 else "")
+        return InvalidModel(f"model {self.label}: feature {literal(feature)} was fitted on words that read as numbers "
+                            f"({said}) and is given {given}, which could mean such a word or a word's code: it is "
+                            "scored as neither", sqlstate=sqlstate,
+                            hint=f"{how}; each word as the model knows it, leading zeros kept (the words it knows: "
+                                 + ", ".join(map(literal, words[:10])) + (f", ... ({len(words)} in all)" if len(words)
+                                                                          > 10 else "")
+                                 + "); or the codes by position (pgscore.category_code)")
 
     def _word_error(self, msg, X):
         """A strict encoder's refusal of an unknown word (or NULL) of a feature with a vocabulary, naming the feature
@@ -472,6 +497,9 @@ class Loaded:
         err.refusal = kind
         return err
 
+
+# a word that reads as a number (a text feature's, Loaded.numbered): digits, a point, an exponent
+_NUMERAL = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 # the evaluator's refusal of a code it does not know (compiled: `has unknown category -1.0`)
 _UNKNOWN_CODE = re.compile(r"has unknown category (-?\d+(?:\.\d*)?(?:e[-+]?\d+)?|nan)", re.IGNORECASE)
