@@ -2033,6 +2033,24 @@ def test_status_warns_of_pgscore_roles_without_their_grants(db_url):
            "acl.list; pg_restore -L acl.list -d DB DUMP" in said, out
 
 
+def test_status_warns_of_the_app_role_lacking_insert_on_a_column_of_the_log_that_scoring_writes(db_url):
+    """Since 0127 pgscore_app holds INSERT on each column of the log but logged_at, and scoring writes them all:
+    a DBA who revoked one (features) was told nothing (status counted any column's INSERT), while every scoring
+    call failed. Status names the column and the GRANT; the log's logged_at, which no role may insert, is not
+    asked for."""
+    query(db_url, "REVOKE INSERT (features) ON pgscore.prediction_log FROM pgscore_app")
+    out = pgscore_cli("status", "--db", db_url).stdout
+    said = out.replace("\n  ", " ")  # (wrapped)
+    assert "WARNING: roles: pgscore_app lacks INSERT on pgscore.prediction_log (features), which every scoring " \
+        "path writes, and scoring fails: GRANT INSERT (features) ON pgscore.prediction_log TO pgscore_app" in said, out
+    with pytest.raises(psycopg2.Error) as e:  # (what scoring does: every column but logged_at)
+        query(db_url, "SET ROLE pgscore_app; INSERT INTO pgscore.prediction_log (model_id, entity_key, features, "
+                      "score, label, source, cause) VALUES (1, NULL, '{}', NULL, NULL, 'query', NULL)")
+    assert e.value.pgcode == "42501"
+    query(db_url, "GRANT INSERT (features) ON pgscore.prediction_log TO pgscore_app")
+    assert "WARNING: roles" not in pgscore_cli("status", "--db", db_url).stdout
+
+
 def test_a_session_lost_mid_command_is_not_called_a_failure_to_connect(db_url):
     """A session that ends under a command (a crash, a killed backend: libpq's own words, no server
     message) reads as lost, not as 'cannot connect' with a hint about --db; a connection that never opens

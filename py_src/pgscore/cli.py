@@ -397,8 +397,15 @@ def _status(url):
             _say_wrapped("WARNING: " + unsigned_warning(url))
         cur.execute(_ROLES)
         roles = cur.fetchall()
-        lacking = [f"{name} {'does not exist' if missing else 'lacks its grants'}" for name, missing, ok in roles
+        lacking = [f"{name} {'does not exist' if missing else 'lacks its grants'}" for name, missing, ok, _ in roles
                    if missing or not ok]
+        # the app's grant there, but not on a column scoring writes (revoked by hand, say): that column's GRANT
+        columns = [(name, cols) for name, missing, ok, cols in roles if ok and cols]
+        for name, cols in columns:
+            _say_wrapped(f"WARNING: roles: {name} lacks INSERT on pgscore.prediction_log ({cols}), which every "
+                         f"scoring path writes, and scoring fails: GRANT INSERT ({cols}) ON pgscore.prediction_log "
+                         f"TO {name}; docs/sql.md, Roles")
+        roles = [row[:3] for row in roles]
         if lacking:
             acl = "pg_restore -l DUMP | grep ' ACL ' > acl.list; pg_restore -L acl.list -d DB DUMP"
             # (not the whole dump again into this database: its audit log has no unique key, and every row of it
@@ -695,8 +702,18 @@ _SILENCED = """EXISTS (SELECT 1 FROM pgscore.alert_silences q
                   AND (q.shadow IS NULL OR q.shadow OPERATOR(pg_catalog.=) a.shadow))"""
 # pgscore's roles, whether each is missing, and whether it has one grant install gives it (on any column: the
 # app's INSERT on the log is on its columns but logged_at, migration 0127)
+# each pgscore role, whether it is missing, whether it holds the grant that says it has its grants, and the app's
+# columns of the log it may not insert: scoring writes every column but logged_at (granted each since 0127, which
+# no role may insert), so one revoked fails every scoring call (a grant on any column counted as the grant before)
 _ROLES = """SELECT w.name, r.oid IS NULL AS missing,
-                   r.oid IS NOT NULL AND pg_catalog.has_any_column_privilege(r.oid, w.obj, w.priv) AS ok
+                   r.oid IS NOT NULL AND pg_catalog.has_any_column_privilege(r.oid, w.obj, w.priv) AS ok,
+                   (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum)
+                      FROM pg_catalog.pg_attribute a
+                     WHERE w.name OPERATOR(pg_catalog.=) 'pgscore_app' AND r.oid IS NOT NULL
+                       AND a.attrelid OPERATOR(pg_catalog.=) 'pgscore.prediction_log'::pg_catalog.regclass
+                       AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+                       AND a.attname OPERATOR(pg_catalog.<>) 'logged_at'
+                       AND NOT pg_catalog.has_column_privilege(r.oid, a.attrelid, a.attnum, 'INSERT')) AS columns
               FROM (VALUES ('pgscore_admin', 'pgscore.models', 'INSERT'),
                            ('pgscore_app', 'pgscore.prediction_log', 'INSERT'),
                            ('pgscore_reader', 'pgscore.alerts', 'SELECT')) AS w(name, obj, priv)
