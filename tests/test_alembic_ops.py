@@ -1775,3 +1775,40 @@ def test_the_downgrade_of_a_promotion_from_a_retired_model_says_the_shadow_it_ca
     assert ("pgscore: churn version 2 was scored in shadow before alembic revision m3, and is not again: churn is "
             "retired, as it was, and a shadow needs a live version; once one is, set it again: "
             f"{command('shadow churn 2')}") in run.stderr, run.stderr
+
+
+def test_the_downgrade_of_a_promotion_of_a_version_live_already_changes_nothing_and_says_so(db_url, promoting_app,
+                                                                                             tmp_path):
+    """v2 in shadow (m2), made live by hand before m3 promotes it: m3 finds it live already and changes nothing;
+    its downgrade restores exactly that, nothing to undo (before: it failed, `alembic revision m3 stored no version
+    of model 'churn'`, and the user had to `alembic stamp` past it). m2's downgrade then undoes v2's go-live as
+    ever. An undeploy_model of a name the revision's upgrade promotes nowhere still fails (a misspelt name)."""
+    app = promoting_app
+    assert alembic(app, db_url, "upgrade", "m2").returncode == 0
+    query(db_url, "SELECT pgscore.activate('churn', 2, 'by hand')")
+    before = history(db_url), live_and_shadows(db_url)
+    assert before[1] == (2, [])
+    run = alembic(app, db_url, "upgrade", "m3")
+    assert run.returncode == 0, run.stderr
+    assert "churn version 2 (stored by alembic revision m2) is live already: nothing changed" in run.stderr
+    assert (history(db_url), live_and_shadows(db_url)) == before
+    run = alembic(app, db_url, "downgrade", "m2")
+    assert run.returncode == 0, run.stderr
+    assert ("pgscore: churn: alembic revision m3's promote_model changed nothing (the version it promotes was live "
+            "already, or `alembic stamp` ran past the revision): nothing to undo") in run.stderr, run.stderr
+    assert (history(db_url), live_and_shadows(db_url)) == before
+    run = alembic(app, db_url, "downgrade", "a1")
+    assert run.returncode == 0, run.stderr
+    assert live_and_shadows(db_url) == (1, [])
+    # a downgrade naming a model the revision's upgrade does not promote (a misspelt name): still refused
+    X = [[0.0], [1.0], [2.0], [3.0]]
+    registry.deploy(db_url, "other", LogisticRegression().fit(X, [0, 0, 1, 1]), X, [0, 0, 1, 1], feature_names=["x"])
+    copy = tmp_path / "app"
+    shutil.copytree(app, copy)
+    m3 = copy / "versions" / "m3_promote_v2.py"
+    m3.write_text(m3.read_text().replace('undeploy_model("churn"', 'undeploy_model("other"'))
+    assert alembic(copy, db_url, "upgrade", "m2").returncode == 0
+    query(db_url, "SELECT pgscore.activate('churn', (SELECT max(version) FROM pgscore.models WHERE name = 'churn'))")
+    assert alembic(copy, db_url, "upgrade", "m3").returncode == 0
+    run = alembic(copy, db_url, "downgrade", "m2")
+    assert run.returncode != 0 and "alembic revision m3 stored no version of model 'other'" in run.stderr, run.stderr

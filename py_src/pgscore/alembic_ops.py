@@ -15,7 +15,9 @@ revision=revision, stored_by="<that revision>") in a later revision makes it liv
 
 from __future__ import annotations
 
+import ast
 import logging
+import pathlib
 import weakref
 
 from pgscore import artifacts, datasets, features, registry, schema
@@ -519,11 +521,14 @@ def undeploy_model(name, *, revision, force=False):
                                  (name, _reason(revision)))
         if retired:  # the revision's retire_model: make live again the version it retired
             return _undo_retire(conn, name, revision, retired[0][0], why, force)
+        if _promotes(revision, name):  # its promote_model found the version live already, and recorded nothing
+            log.info("pgscore: %s: alembic revision %s's promote_model changed nothing (the version it promotes was "
+                     "live already, or `alembic stamp` ran past the revision): nothing to undo", name, revision)
+            return
         raise UnknownModel(f"undeploy_model: alembic revision {revision} stored no version of model {name!r}",
                            hint="check the name and revision= in the revision's downgrade() against its upgrade() "
                                 "(a retire_model that found the model retired already changed nothing: `alembic "
-                                "stamp` past the revision; so does a promote_model that found the version live "
-                                "already); "
+                                "stamp` past the revision); "
                                 "a version stored with activate=False before pgscore's migration 0029 records no "
                                 "revision: undo it by hand (pgscore rollback) and `alembic stamp` past it")
     ids = [model_id for model_id, _ in stored]
@@ -613,6 +618,30 @@ def _rollback(conn, name, target, why, force):
             if w.startswith("WARNING:"):
                 log.warning("pgscore: %s: %s", name, w.removeprefix("WARNING:").strip())
     return say
+
+
+def _promotes(revision, name) -> bool:
+    """Whether `revision`'s upgrade() calls promote_model with the name `name` written out (read in the revision's
+    file, from alembic's script directory): a promotion of a version live already records nothing, and its
+    downgrade has nothing to undo. False where the file cannot be read, or names the model otherwise (a variable):
+    undeploy_model's error then stands, as for a misspelt name."""
+    from alembic import op
+
+    script = getattr(op.get_context(), "script", None)
+    try:
+        tree = ast.parse(pathlib.Path(script.get_revision(revision).path).read_text(encoding="utf-8"))
+    except Exception:  # (no script directory, an unknown revision, a file gone or unreadable: not known to promote)
+        return False
+    for fn in tree.body:
+        if not (isinstance(fn, ast.FunctionDef) and fn.name == "upgrade"):
+            continue
+        for call in (n for n in ast.walk(fn) if isinstance(n, ast.Call)):
+            if getattr(call.func, "id", getattr(call.func, "attr", None)) != "promote_model":
+                continue
+            arg = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "name"), None)
+            if isinstance(arg, ast.Constant) and arg.value == name:
+                return True
+    return False
 
 
 def _revision_of(reason):
