@@ -310,3 +310,28 @@ def test_each_subject_a_model_has_may_be_silenced(firing):
     for subject in list(names) + ["score", "outcomes", "outcomes by recorded time", "mix"]:
         query(conn, "SELECT pgscore.silence_alerts('churn', '1 hour', 'x', p_subject => %s)", (subject,))
     assert set(names) | {"score"} >= {s for _, s, *_ in _alerts(conn) if _ in ("feature", "score")}
+
+
+def test_drift_reads_no_silences_where_no_alert_is_silenced(firing, db_url):
+    """pgscore drift's collect read pgscore.alert_silences for the alerts' silence ids even where none is silenced:
+    a query for nothing at every report. It reads who silenced and why where an alert is silenced alone (the
+    statements it sends recorded by psycopg2's LoggingConnection)."""
+    import io
+
+    from psycopg2.extras import LoggingConnection
+
+    from pgscore import report
+
+    sent = io.StringIO()
+    conn = psycopg2.connect(db_url, connection_factory=LoggingConnection)
+    conn.initialize(sent)
+    try:
+        data = report.collect(conn, "churn", "1 day", report.check_args(conn, "churn", "1 day"))
+        assert data.alerts and all(a["silence_id"] is None and a["silenced_by"] is None for a in data.alerts)
+        assert "FROM pgscore.alerts" in sent.getvalue() and "alert_silences" not in sent.getvalue()
+        query(firing, "SELECT pgscore.silence_alerts('churn', interval '1 hour', 'retrain under way')")
+        data = report.collect(conn, "churn", "1 day", report.check_args(conn, "churn", "1 day"))
+        assert "FROM pgscore.alert_silences" in sent.getvalue()
+        assert data.alerts and all(a["silence_reason"] == "retrain under way" for a in data.alerts)
+    finally:
+        conn.close()

@@ -253,10 +253,10 @@ def _collect(cur, name, window, windows, refreshed, charts) -> DriftData:
         by_name[r["model"]].performance.append(r)
     alerts = _rows(cur, "SELECT * FROM pgscore.alerts WHERE model = ANY(%s)", (names,))
     # who silenced a condition and why, where a silence mutes it (migration 0126); read apart, since a join would
-    # not keep the view's order (the windows in their order)
+    # not keep the view's order (the windows in their order); not read where nothing is silenced
+    ids = sorted({r["silence_id"] for r in alerts if r.get("silence_id") is not None})
     silences = {sid: (by, why) for sid, by, why in _rows_t(
-        cur, "SELECT id, created_by, reason FROM pgscore.alert_silences WHERE id = ANY(%s)",
-        (sorted({r["silence_id"] for r in alerts if r.get("silence_id") is not None}),))}
+        cur, "SELECT id, created_by, reason FROM pgscore.alert_silences WHERE id = ANY(%s)", (ids,))} if ids else {}
     for r in alerts:
         r["silenced_by"], r["silence_reason"] = silences.get(r.get("silence_id"), (None, None))
         if not r.get("shadow"):  # the live versions' (a shadow version's are in the view too, shadow true)
