@@ -735,3 +735,27 @@ def test_a_number_for_a_text_feature_whose_words_are_numbers_is_refused_not_scor
         query(conn, "SELECT pgscore.attach_rescoring('visits', 'homes', 'home_id', 'z', 's', p_profile_key => 'id')")
     assert e.value.pgcode == "42846" and "words that read as numbers" in e.value.diag.message_primary
     # (a feature whose words are no numbers takes a number as its code, as before: test_deployed_by_registry_...)
+
+
+def test_a_version_fitted_on_zip_words_made_live_over_a_wired_integer_column_is_noted_and_queued_not_misscored(
+        conn, db_url):
+    """v1 fitted on the zips as numbers rescores a profile table's integer column; v2, fitted on them as text, goes
+    live (the go-live check does not read the columns' types): deploy's note names the feature whose numbers v2
+    refuses, and each event's rescoring fails into pgscore.error_queue with the refusal (42846), the score left as
+    v1 wrote it (before: v2 scored the zip as the code 80331, an unknown word, silently)."""
+    model, X, y = zip_model()
+    Xn = X.astype(float)
+    registry.deploy(db_url, "z", LogisticRegression().fit(Xn, y), Xn, y, feature_names=["age", "zip"])
+    query(conn, "CREATE TABLE homes (id int PRIMARY KEY, age float8, zip int, s float8, scored_at timestamptz)")
+    query(conn, "INSERT INTO homes VALUES (1, 40, 80331, NULL)")
+    query(conn, "CREATE TABLE visits (home_id int)")
+    query(conn, "SELECT pgscore.attach_rescoring('visits', 'homes', 'home_id', 'z', 's', p_profile_key => 'id')")
+    query(conn, "INSERT INTO visits VALUES (1)")
+    (v1,), = query(conn, "SELECT s FROM homes")
+    rec = registry.deploy(db_url, "z", model, X, y, feature_names=["age", "zip"])
+    assert "'zip': words that read as numbers, for which this version refuses a number by name or a number column" \
+        in rec["feature_note"], rec["feature_note"]
+    query(conn, "INSERT INTO visits VALUES (1)")
+    assert query(conn, "SELECT s FROM homes") == [(v1,)]
+    (message, sqlstate), = query(conn, "SELECT reason, sqlstate FROM pgscore.error_queue")
+    assert sqlstate == "42846" and "feature 'zip' was fitted on words that read as numbers" in message, message

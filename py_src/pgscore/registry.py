@@ -344,11 +344,17 @@ def _codes_changed_note(known, vocab, names) -> str | None:
 
     said = "; ".join(f"{literal(f)}: {codes(vocab.get(f))} (version {known[0]}: {codes(before.get(f))})"
                      for f in changed)
+    from pgscore.serving import numbered_features  # (serving's rule, as scoring applies it)
+
+    numbered = sorted(numbered_features(vocab) & set(changed))
     return (f"the codes of a text feature differ from the version callers know: {said}. A caller that passes them "
             "as numbers (a float8[], a JSON number, a number column) must give this version's (pgscore.category_code "
             "gives the live version's, and a version's by its p_version, the version score is pinned to; "
             "pgscore.model_versions.text_categories lists each version's words in the order of their codes); words "
-            "given by name or in a text column are coded by each version")
+            "given by name or in a text column are coded by each version" + (
+                f". {', '.join(map(literal, numbered))}: words that read as numbers, for which this version refuses a "
+                "number by name or a number column (a word or a code?): pass the words as text (docs/sql.md, "
+                "'Words that read as numbers')" if numbered else ""))
 
 
 @contextlib.contextmanager

@@ -172,8 +172,7 @@ class Loaded:
         self._codes = {f: {w: float(k) for k, w in enumerate(words)} for f, words in self.text_categories.items()}
         # the text features with a word that reads as a number ('10115', a zip code): a number given for one could
         # be that word or a code, and is refused (numbered_word_error) rather than scored silently as either
-        self.numbered = {f for f, words in self.text_categories.items() if any(_NUMERAL.fullmatch(str(w).strip())
-                                                                                   for w in words)}
+        self.numbered = numbered_features(self.text_categories)
         self._unknown_words = None  # {feature index: word} of the last row given by name with an unknown word
         self.made = None  # when its row was written (_MADE), set by load_as_owner
         self.feature_names, self.classes = feature_names, classes
@@ -500,6 +499,11 @@ class Loaded:
 
 # a word that reads as a number (a text feature's, Loaded.numbered): digits, a point, an exponent
 _NUMERAL = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+def numbered_features(text_categories) -> set:
+    """The text features (of a {feature: words}) with a word that reads as a number: Loaded.numbered."""
+    return {f for f, words in (text_categories or {}).items() if any(_NUMERAL.fullmatch(str(w).strip()) for w in words)}
+
 
 # the evaluator's refusal of a code it does not know (compiled: `has unknown category -1.0`)
 _UNKNOWN_CODE = re.compile(r"has unknown category (-?\d+(?:\.\d*)?(?:e[-+]?\d+)?|nan)", re.IGNORECASE)
