@@ -656,6 +656,21 @@ def test_a_revision_that_retires_a_model_is_undone_by_its_downgrade(db_url, tmp_
     run = alembic(example, db_url, "downgrade", "-1")
     assert run.returncode == 0 and "alembic revision a2 was undone already" in run.stderr, run.stderr
     assert history(db_url) == before
+    # the first time (no earlier cycle): its downgrade has nothing to undo either, and says so (before: it failed,
+    # 'alembic revision a3 stored no version of model churn')
+    (example / "versions" / "a3_retire.py").write_text(
+        (example / "versions" / "a2_retire.py").read_text().replace("revision = 'a2'\ndown_revision = 'a1'",
+                                                                     "revision = 'a3'\ndown_revision = 'a2'"))
+    run = alembic(example, db_url, "upgrade", "a3")
+    assert run.returncode == 0 and "churn has no live version already (reason: by hand): nothing changed" \
+        in run.stderr, run.stderr
+    before = history(db_url)
+    run = alembic(example, db_url, "downgrade", "a2")
+    assert run.returncode == 0 and "pgscore: churn: alembic revision a3's retire_model changed nothing (the model " \
+        "was retired already, or `alembic stamp` ran past the revision): nothing to undo" in run.stderr, run.stderr
+    assert history(db_url) == before
+    assert alembic(example, db_url, "downgrade", "a1").returncode == 0
+    (example / "versions" / "a3_retire.py").unlink()
     # a model that does not exist fails the upgrade, naming it; alembic stays where it was
     (example / "versions" / "a2_retire.py").write_text(
         (example / "versions" / "a2_retire.py").read_text().replace("retire_model('churn'", "retire_model('chrun'"))

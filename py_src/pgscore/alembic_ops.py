@@ -521,14 +521,17 @@ def undeploy_model(name, *, revision, force=False):
                                  (name, _reason(revision)))
         if retired:  # the revision's retire_model: make live again the version it retired
             return _undo_retire(conn, name, revision, retired[0][0], why, force)
-        if _promotes(revision, name):  # its promote_model found the version live already, and recorded nothing
-            log.info("pgscore: %s: alembic revision %s's promote_model changed nothing (the version it promotes was "
-                     "live already, or `alembic stamp` ran past the revision): nothing to undo", name, revision)
-            return
+        # its promote_model found the version live already, or its retire_model the model retired: nothing recorded
+        for operation, already in (("promote_model", "the version it promotes was live already"),
+                                   ("retire_model", "the model was retired already")):
+            if _calls(revision, operation, name):
+                log.info("pgscore: %s: alembic revision %s's %s changed nothing (%s, or `alembic stamp` ran past the "
+                         "revision): nothing to undo", name, revision, operation, already)
+                return
         raise UnknownModel(f"undeploy_model: alembic revision {revision} stored no version of model {name!r}",
                            hint="check the name and revision= in the revision's downgrade() against its upgrade() "
-                                "(a retire_model that found the model retired already changed nothing: `alembic "
-                                "stamp` past the revision); "
+                                "(a promote_model or retire_model that changed nothing, its model named there "
+                                "through a variable, not read: `alembic stamp` past the revision); "
                                 "a version stored with activate=False before pgscore's migration 0029 records no "
                                 "revision: undo it by hand (pgscore rollback) and `alembic stamp` past it")
     ids = [model_id for model_id, _ in stored]
@@ -620,11 +623,12 @@ def _rollback(conn, name, target, why, force):
     return say
 
 
-def _promotes(revision, name) -> bool:
-    """Whether `revision`'s upgrade() calls promote_model with the name `name` written out (read in the revision's
-    file, from alembic's script directory): a promotion of a version live already records nothing, and its
-    downgrade has nothing to undo. False where the file cannot be read, or names the model otherwise (a variable):
-    undeploy_model's error then stands, as for a misspelt name."""
+def _calls(revision, operation, name) -> bool:
+    """Whether `revision`'s upgrade() calls `operation` (promote_model, retire_model) with the name `name` written
+    out (read in the revision's file, from alembic's script directory): a promotion of a version live already, or a
+    retirement of a model retired already, records nothing, and its downgrade has nothing to undo. False where the
+    file cannot be read, or names the model otherwise (a variable): undeploy_model's error then stands, as for a
+    misspelt name."""
     from alembic import op
 
     script = getattr(op.get_context(), "script", None)
@@ -636,7 +640,7 @@ def _promotes(revision, name) -> bool:
         if not (isinstance(fn, ast.FunctionDef) and fn.name == "upgrade"):
             continue
         for call in (n for n in ast.walk(fn) if isinstance(n, ast.Call)):
-            if getattr(call.func, "id", getattr(call.func, "attr", None)) != "promote_model":
+            if getattr(call.func, "id", getattr(call.func, "attr", None)) != operation:
                 continue
             arg = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "name"), None)
             if isinstance(arg, ast.Constant) and arg.value == name:
@@ -687,7 +691,7 @@ def retire_model(name, *, revision):
     """Leave model `name` with no live version, in the revision's transaction (pgscore.retire, with the
     reason `alembic revision <id>`); undeploy_model(name, revision=revision) in downgrade() makes live again
     the version it retired. A model retired already is left as it is (a warning): the revision records
-    nothing, and its downgrade does nothing where an earlier cycle's downgrade undid it, else fails saying so."""
+    nothing, and its downgrade has nothing to undo (undeploy_model reads the revision's retire_model of the name)."""
     conn = _conn(revision, "retire_model")
     _schema_revision(revision, "retire_model", name)
     _known(conn, name, "retire_model", revision)
