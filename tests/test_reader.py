@@ -10,7 +10,11 @@ import numpy as np
 import psycopg2
 import pytest
 from scipy.spatial.distance import jensenshannon
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder
 
 from helpers import ensure_role, query
 from pgscore import datasets, registry
@@ -131,6 +135,43 @@ def test_the_reader_recomputes_the_drift_of_a_window_from_the_baseline_bins_and_
         if feature == "tenure_months":
             assert oor == 40 / 800 and rows[-1][9] == X[:, 0].max()
     assert views["monthly_charges"][3] > 0.4 and abs(views["support_calls"][3]) < 0.2
+
+
+def test_the_reader_reads_each_logged_feature_by_name_a_word_as_its_word(db_url, bi):
+    """Explaining a score: predictions.features holds the values by position and a text feature's codes, which a
+    reader decoded by hand against model_versions (and the obvious jsonb decode, text_categories -> f ->> code,
+    turned an unknown word's -1 into the LAST word). features_by_name (migration 0128, the view's last column:
+    BI tools keep the columns' order) gives each feature by name, a word as its word, an unknown word as
+    "(unknown word)", a NULL or NaN as null; a number as the number."""
+    X = np.array([[float(i % 7), ["basic", "plus", "pro"][i % 3]] for i in range(60)], dtype=object)
+    y = [i % 2 for i in range(60)]
+    ct = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), [1]), ("num", SimpleImputer(), [0])])
+    model = Pipeline([("ct", ct), ("lr", LogisticRegression())]).fit(X, y)
+    registry.deploy(db_url, "explained", model, X, y, feature_names=["age", "plan"])
+    rows = {"a": {"age": 3.5, "plan": "pro"}, "b": {"age": None, "plan": "platinum"}, "c": {"age": 2, "plan": None},
+            "d": {"age": 0, "plan": "basic"}}
+    for key, features in rows.items():
+        query(db_url, "SELECT pgscore.score('explained', %s::jsonb, p_key => %s)", (json.dumps(features), key))
+    got = dict(query(bi, "SELECT entity_key, features_by_name FROM pgscore.predictions WHERE model = 'explained'"))
+    assert got == {"a": {"age": 3.5, "plan": "pro"}, "b": {"age": None, "plan": "(unknown word)"},
+                   "c": {"age": 2, "plan": None}, "d": {"age": 0, "plan": "basic"}}
+    # the log holds the codes (the unknown word -1, NaN for NULL): the column decodes them, -1 not as 'pro'
+    assert query(bi, "SELECT features[2] FROM pgscore.predictions WHERE entity_key = 'b'") == [(-1.0,)]
+    # appended: the columns before it in their order
+    with bi.cursor() as cur:
+        cur.execute("SELECT * FROM pgscore.predictions LIMIT 0")
+        assert [d.name for d in cur.description] == ["logged_at", "model", "version", "model_id", "entity_key",
+                                                     "features", "score", "label", "source", "cause",
+                                                     "features_by_name"]
+    assert "unknown word" in synced_columns(bi)[("predictions", "features_by_name")][1]
+    # a model without words: its numbers, NaN as null
+    Xn, yn, names = datasets.churn(200, seed=1)
+    numbers = Pipeline([("i", SimpleImputer()), ("lr", LogisticRegression(max_iter=500))]).fit(Xn, yn)
+    registry.deploy(db_url, "numbers", numbers, Xn, yn, feature_names=names)
+    query(db_url, "SELECT pgscore.score('numbers', %s::float8[], p_key => 'n')",
+          ([1.5] + [float("nan")] * (len(names) - 1),))
+    (decoded,), = query(bi, "SELECT features_by_name FROM pgscore.predictions WHERE entity_key = 'n'")
+    assert decoded == dict(zip(names, [1.5] + [None] * (len(names) - 1)))
 
 
 def test_maintain_waits_a_bounded_time_behind_a_readers_open_transaction(db_url, bi):
