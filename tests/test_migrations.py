@@ -542,6 +542,49 @@ def test_0097_keeps_version_drift_and_drift_by_day_owner_comments_and_every_gran
     query(db_url, "DROP OWNED BY t_views_owner; DROP ROLE t_views_owner")
 
 
+def test_0128_keeps_predictions_owner_comments_and_every_grant(db_url):
+    """0128 appends features_by_name to pgscore.predictions in place; its downgrade drops the view and makes it
+    again: the owner, a DBA's comments (the view's, a column's), grants on the view and a column, and a
+    grant-option chain with its grantors come back; a view of the user's on it stops the downgrade, named."""
+    for role in ("t_0128_owner", "t_0128_lead", "t_0128_member"):
+        ensure_role(db_url, role)
+    query(db_url, "GRANT USAGE ON SCHEMA pgscore TO t_0128_lead")
+    query(db_url, "GRANT SELECT ON pgscore.predictions TO t_0128_lead WITH GRANT OPTION")
+    query(db_url, "GRANT SELECT (score) ON pgscore.predictions TO t_0128_member")
+    query(db_url, "COMMENT ON COLUMN pgscore.predictions.score IS 'our dashboard''s y axis'")
+    query(db_url, "COMMENT ON VIEW pgscore.predictions IS 'DBA view comment'")
+    query(db_url, "ALTER VIEW pgscore.predictions OWNER TO t_0128_owner")
+    query(db_url, "SET ROLE t_0128_lead; GRANT SELECT ON pgscore.predictions TO t_0128_member; RESET ROLE")
+    state = """
+        SELECT (SELECT array_agg(a::text ORDER BY a::text) FROM unnest(c.relacl) a), c.relowner::regrole::text,
+               (SELECT jsonb_object_agg(t.attname, jsonb_build_array(t.attacl::text, col_description(c.oid, t.attnum)))
+                  FROM pg_attribute t WHERE t.attrelid = c.oid AND t.attnum > 0 AND t.attname <> 'features_by_name'),
+               obj_description(c.oid, 'pg_class')
+          FROM pg_class c WHERE c.oid = 'pgscore.predictions'::regclass"""
+    has = ("SELECT count(*) FROM pg_attribute WHERE attrelid = 'pgscore.predictions'::regclass "
+           "AND attname = 'features_by_name' AND col_description(attrelid, attnum) <> ''")
+    (before,) = query(db_url, state)
+    assert "t_0128_member=r/t_0128_lead" in before[0] and "t_0128_lead=r*/t_0128_owner" in before[0], before
+    assert "pgscore_reader=r/t_0128_owner" in before[0] and before[1] == "t_0128_owner"
+    assert before[2]["score"] == ["{t_0128_member=r/t_0128_owner}", "our dashboard's y axis"]
+    assert before[3] == "DBA view comment" and query(db_url, has) == [(1,)]
+    query(db_url, "CREATE VIEW public.held AS SELECT model, score FROM pgscore.predictions")
+    with pytest.raises(InstallError) as e:
+        migrate.downgrade(db_url, "0127")
+    assert "public.held of yours depend on it" in e.value.detail and "pg_get_viewdef" in e.value.hint
+    assert migrate.current(db_url) == migrate.head()
+    query(db_url, "DROP VIEW public.held")
+    migrate.downgrade(db_url, "0127")
+    assert query(db_url, state) == [before] and query(db_url, has) == [(0,)]
+    migrate.upgrade(db_url)
+    assert query(db_url, state) == [before] and query(db_url, has) == [(1,)]
+    query(db_url, "REVOKE ALL ON pgscore.predictions FROM t_0128_lead, t_0128_member CASCADE")
+    query(db_url, "REVOKE USAGE ON SCHEMA pgscore FROM t_0128_lead")
+    query(db_url, "ALTER VIEW pgscore.predictions OWNER TO postgres")
+    query(db_url, "DROP ROLE t_0128_member; DROP ROLE t_0128_lead")
+    query(db_url, "DROP OWNED BY t_0128_owner; DROP ROLE t_0128_owner")
+
+
 def test_0091_keeps_a_grant_option_chain_with_its_grantors(db_url):
     """A DBA grants SELECT on window_checks (a column of it, and EXECUTE on check_rows) WITH GRANT OPTION, and
     that grantee grants it on to a third role: 0091's downgrade and upgrade make each grant again as its grantor
