@@ -443,7 +443,9 @@ def test_a_chunks_refusal_of_an_unknown_word_says_word_not_category_minus_one(co
         with pytest.raises(psycopg2.Error) as e:
             query(conn, sql)
         assert e.value.pgcode == "22023"
-        assert "feature 'region' holds an unknown word (code -1)" in e.value.diag.message_primary, sql
+        # (score_table reads the row's word by its key since session 61: the word, not the code)
+        what = "the word 'mars'" if "score_table" in sql else "an unknown word (code -1)"
+        assert f"feature 'region' holds {what}" in e.value.diag.message_primary, sql
         assert "-1.0" not in e.value.diag.message_primary
         assert "the words it knows: 'east', 'north', 'south', 'west'" in e.value.diag.message_hint
 
@@ -759,3 +761,115 @@ def test_a_version_fitted_on_zip_words_made_live_over_a_wired_integer_column_is_
     assert query(conn, "SELECT s FROM homes") == [(v1,)]
     (message, sqlstate), = query(conn, "SELECT reason, sqlstate FROM pgscore.error_queue")
     assert sqlstate == "42846" and "feature 'zip' was fitted on words that read as numbers" in message, message
+def test_an_unknown_word_in_a_chunk_names_its_key_and_word_and_is_skipped(conn, db_url, tmp_path):
+    """A user trial (session 61, hT8 finding 1): a strict encoder's refusal of an unknown word in a chunk named
+    neither the row's key nor the word, so `pgscore score --skip-unscorable` stopped (exit 1) instead of skipping
+    the row, and the skipped report lacked it. score_table, predict_batch and the CLI name the key and the word."""
+    model, X, y = binary_model(handle_unknown="error")
+    registry.deploy(db_url, "strict", model, X, y, feature_names=NAMES)
+    make_table(conn)
+    for sql in ("CALL pgscore.score_table('strict', 'customers', 'id', 's', 3)",
+                "SELECT count(*) FROM pgscore.predict_batch('strict', 'SELECT id, age, region, plan FROM customers')"):
+        with pytest.raises(psycopg2.Error) as e:
+            query(conn, sql)
+        said = e.value.diag.message_primary
+        assert e.value.pgcode == "22023", said
+        # (predict_batch's chunk holds the codes: the word is read by the key where the rows are a table's)
+        what = "the word 'mars'" if "score_table" in sql else "an unknown word (code -1)"
+        assert said.removeprefix("pgscore: ").startswith(f"model strict v1: feature 'region' holds {what}"), said
+        assert "(key '5' and 1 more in this chunk of " in said, (sql, said)
+        assert "the words it knows: 'east', 'north', 'south', 'west'" in e.value.diag.message_hint
+    # a long word is cut in the message
+    query(conn, "UPDATE customers SET region = repeat('x', 500) WHERE id = 5")
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "CALL pgscore.score_table('strict', 'customers', 'id', 's')")
+    assert "holds the word 'xxxxxxxx" in e.value.diag.message_primary and len(e.value.diag.message_primary) < 400
+    query(conn, "UPDATE customers SET region = 'mars' WHERE id = 5")
+    # the CLI: both rows of unknown words skipped, named in the report, the others scored (exit 3)
+    report = tmp_path / "skipped.csv"
+    r = pgscore_cli("score", "--model", "strict", "--table", "customers", "--key", "id", "--into", "s",
+                    "--skip-unscorable", "--skipped-report", str(report), "--db", db_url)
+    assert r.returncode == 3, (r.returncode, r.stderr)
+    rows = list(csv.reader(open(report)))
+    assert [row[0] for row in rows[1:]] == ["5", "6"], rows
+    assert "feature 'region' holds the word 'mars'" in rows[1][2] and "(key '5')" in rows[1][2], rows
+    assert "feature 'plan' holds the word 'platinum'" in rows[2][2], rows
+    got = dict(query(conn, "SELECT id, s FROM customers"))
+    assert got[5] is None and got[6] is None
+    want = dict(zip([r[0] for r in ROWS if r[0] not in (5, 6)],
+                    original_scores(model, [r for r in ROWS if r[0] not in (5, 6)])))
+    assert max(abs(got[k] - want[k]) for k in want) < 1e-9
+    # without --skip-unscorable: exit 1, naming the key and the word
+    query(conn, "UPDATE customers SET s = NULL")
+    r = pgscore_cli("score", "--model", "strict", "--table", "customers", "--key", "id", "--into", "s", "--db", db_url)
+    assert r.returncode == 1 and "holds the word 'mars'" in r.stderr and "(key '5'" in r.stderr, r.stderr
+    # --max-skipped 1: stops at the second
+    r = pgscore_cli("score", "--model", "strict", "--table", "customers", "--key", "id", "--into", "s",
+                    "--skip-unscorable", "--max-skipped", "1", "--db", db_url)
+    assert r.returncode != 0 and "more than 1 rows" in r.stderr, r.stderr
+
+
+def test_an_unknown_word_in_rescoring_and_by_position_is_named(conn, db_url):
+    """The rescoring trigger over a profile whose text column holds a word the strict encoder does not know: not
+    strict, the event commits and the profile is queued with a reason naming the feature and the word (and
+    retry_failed says the same); strict, the INSERT fails saying so. By position (codes), -1 is named as a code,
+    never as a word an earlier call by name held."""
+    model, X, y = binary_model(handle_unknown="error")
+    registry.deploy(db_url, "m", model, X, y, feature_names=NAMES)
+    make_table(conn)
+    query(conn, "ALTER TABLE customers ADD COLUMN scored_at timestamptz")
+    query(conn, "CREATE TABLE events (customer_id int)")
+    query(conn, "SELECT pgscore.attach_rescoring('events', 'customers', 'customer_id', 'm', 's', p_profile_key => 'id')")
+    query(conn, "INSERT INTO events SELECT id FROM customers")
+    got = dict(query(conn, "SELECT id, s FROM customers"))
+    assert got[5] is None and got[6] is None and got[1] is not None
+    queued = dict(query(conn, "SELECT entity_key, reason FROM pgscore.error_queue ORDER BY 1"))
+    assert sorted(queued) == ["5", "6"], queued
+    assert "feature 'region' holds the word 'mars'" in queued["5"], queued
+    assert "feature 'plan' holds the word 'platinum'" in queued["6"], queued
+    # one event alone (the single-row path)
+    query(conn, "INSERT INTO events VALUES (5)")
+    (reason,), = query(conn, "SELECT reason FROM pgscore.error_queue WHERE entity_key = '5'")
+    assert "feature 'region' holds the word 'mars'" in reason, reason
+    r = pgscore_cli("retry", "--db", db_url)
+    assert r.returncode == 1 and "holds the word 'mars'" in r.stdout + r.stderr, (r.stdout, r.stderr)
+    # strict: the INSERT fails naming the word and the key
+    query(conn, "SELECT pgscore.detach_rescoring('events', 'customers')")
+    query(conn, "DELETE FROM pgscore.error_queue")
+    query(conn, "SELECT pgscore.attach_rescoring('events', 'customers', 'customer_id', 'm', 's', p_profile_key => 'id', "
+                "p_strict => true)")
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "INSERT INTO events VALUES (1), (5)")
+    assert e.value.pgcode == "22023" and "holds the word 'mars'" in e.value.diag.message_primary, e.value
+    assert "failed for id 5: model m v1: feature 'region'" in e.value.diag.message_primary, e.value.diag.message_primary
+    # by position: the code -1 is said as a code, not as the word of an earlier call by name
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "SELECT pgscore.score('m', '{\"age\": 35, \"region\": \"mars\", \"plan\": \"pro\"}'::jsonb)")
+    assert "holds the word 'mars'" in e.value.diag.message_primary
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "SELECT pgscore.score('m', ARRAY[35, -1, 2]::float8[])")
+    assert e.value.pgcode == "22023"
+    assert "feature 'region' holds an unknown word (code -1)" in e.value.diag.message_primary, e.value
+    assert "the words it knows: 'east'" in e.value.diag.message_hint
+
+
+def test_a_shadow_refusing_an_unknown_word_counts_it_naming_the_word_and_key(conn, db_url):
+    """A strict shadow of a live version that takes unknown words: score_table and the rescoring trigger score the
+    live version and count the shadow's failure, its last message naming the feature, the word and the key."""
+    model, X, y = binary_model()
+    registry.deploy(db_url, "m", model, X, y, feature_names=NAMES)
+    strict, _, _ = binary_model(handle_unknown="error")
+    registry.deploy(db_url, "m", strict, X, y, feature_names=NAMES, activate=False)
+    query(conn, "SELECT pgscore.set_shadow('m', 2)")
+    make_table(conn)
+    query(conn, "CALL pgscore.score_table('m', 'customers', 'id', 's')")
+    assert query(conn, "SELECT count(*) FROM customers WHERE s IS NULL") == [(0,)]
+    (said,), = query(conn, "SELECT last_message FROM pgscore.shadow_failures")
+    assert "feature 'region' holds the word 'mars'" in said and "(key '5' and 1 more in this chunk of 8)" in said, said
+    query(conn, "DELETE FROM pgscore.shadow_failures")
+    query(conn, "ALTER TABLE customers ADD COLUMN scored_at timestamptz")
+    query(conn, "CREATE TABLE events (customer_id int)")
+    query(conn, "SELECT pgscore.attach_rescoring('events', 'customers', 'customer_id', 'm', 's', p_profile_key => 'id')")
+    query(conn, "INSERT INTO events VALUES (6)")
+    (said,), = query(conn, "SELECT last_message FROM pgscore.shadow_failures")
+    assert "feature 'plan' holds the word 'platinum'" in said, said

@@ -21,7 +21,7 @@ from pgscore import auditlog, pgarray, shadowing
 from pgscore.errors import InvalidModel, PgscoreError, check_relation, literal, nearest, of_the_transaction
 from pgscore.lazy import np
 from pgscore.quoting import quote_ident, quote_literal
-from pgscore.serving import Runtime, first_refused, refused_count, refused_features, refused_values
+from pgscore.serving import CATEGORY, Runtime, first_refused, refused_count, refused_features, refused_values
 
 FLOAT8_ARRAY = 1022
 FLOAT8 = 701
@@ -629,16 +629,20 @@ def _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller, fmt):
         yield keys, scores
 
 
-def scored(model, X, keys, labelled, every_classifier=False):
+def scored(model, X, keys, labelled, every_classifier=False, word_of=None):
     """A chunk's scores (and, when `labelled`, a multiclass model's labels, with `every_classifier` a binary
     one's too: scores_and_labels); a row the model cannot take fails the chunk with an error that names its key
-    where a value is missing, infinite or beyond float32's range, so that it can be found among millions."""
+    where a value is missing, infinite or beyond float32's range, or a category (a word) its strict encoder was
+    not fitted on, so that it can be found among millions. `word_of(key, feature)`: that row's word, read by its
+    key (the chunk holds its code, -1), for the error to name, where the caller can read it."""
     try:
         return (model.scores_and_labels(X, every_classifier) if labelled else (model.score(X), None))
     except InvalidModel as e:
         kind = getattr(e, "refusal", None)  # serving.refusal: what kind of value the model refused
         if kind is None:
             raise
+        if kind == CATEGORY:
+            _refused_category(model, X, keys, e, word_of)
         if model.engine == "numpy":  # compiled: it names the feature, and what it takes in each column is known
             first, more, which = _refused_compiled(model, X, kind, getattr(e, "feature", None))
         else:
@@ -661,6 +665,25 @@ def scored(model, X, keys, labelled, every_classifier=False):
                 f" and at least {_COUNTED} more in this chunk of {len(keys)}" if more else "")
         raise InvalidModel(f"{said} (key {key_text(keys[first])}{more}{which})", detail=e.detail, hint=hint,
                            sqlstate=e.sqlstate, **e.objects) from None
+
+
+def _refused_category(model, X, keys, e, word_of):
+    """Raise a strict encoder's refusal of an unknown category in a chunk naming the first row's key, its feature
+    and (`word_of`) its word, and how many more rows the chunk holds that it refuses (found by bisection: a
+    compiled model's and scikit-learn's complaint alike name the feature, not the row); `e` where none is found."""
+    first, more, _ = _refused_by_trying(model, X, CATEGORY)
+    if first is None:
+        raise e
+    alone = _row_refused(model, X[first:first + 1], CATEGORY) or e
+    name = getattr(alone, "feature", None)
+    if word_of is not None and name in model.text_categories and X[first, model.feature_names.index(name)] == -1.0:
+        word = word_of(keys[first], name)
+        if word is not None:
+            alone = model.refused_word(X[first], name, word) or alone
+    more = (f" and {more} more in this chunk of {len(keys)}" if 0 < more < _COUNTED else
+            f" and at least {_COUNTED} more in this chunk of {len(keys)}" if more else "")
+    raise InvalidModel(f"{alone.message} (key {key_text(keys[first])}{more})", detail=alone.detail, hint=alone.hint,
+                       sqlstate=alone.sqlstate, **alone.objects) from None
 
 
 def _row_refused(model, row, kind):
@@ -872,8 +895,28 @@ def _refuse_generated_from(plpy, model, table, column, columns, what):
                        detail=generated_said(plpy, gen) + f" (reads {q})", hint=hint)
 
 
+def _words_by_key(plpy, model, rows, key, ktype, columns) -> dict:
+    """{text feature: SQL of its word in the row of key $1 (text)} of the table `rows` names (TablePlans.word_of)."""
+    q = functools.partial(quote_ident, plpy)
+    return {f: f"SELECT t.{q(f)}::pg_catalog.text AS w FROM {rows} AS t WHERE t.{q(key)} = $1::{ktype}"
+            for f in getattr(model, "text_categories", None) or {} if f in columns}
+
+
 class TablePlans:
     """Prepared read and write statements for scoring one table's key range into one of its columns."""
+
+    def word_of(self, plpy, key, feature):
+        """The word of text feature `feature` in the row of key `key` (text), read where a strict encoder refused its
+        code (scored's error names it); None where it cannot be read."""
+        sql = self._word.get(feature)
+        if sql is None:
+            return None
+        try:
+            with plpy.subtransaction():
+                rows = plpy.execute(plpy.prepare(sql, ["pg_catalog.text"]), [key])
+        except plpy.SPIError:  # (the error without the word, not another one)
+            return None
+        return rows[0]["w"] if rows else None
 
     def __init__(self, plpy, model, table, key, into, log, label_into=None):
         q = functools.partial(quote_ident, plpy)
@@ -940,6 +983,7 @@ class TablePlans:
         self.fmt = features_format(plpy)
         self.into, self.into_type, self.table = into, types[into], table
         ktype, k = types[key], q(key)
+        self._word = _words_by_key(plpy, model, rows, key, ktype, columns)  # (word_of)
         # rows with a NULL key are left out: no key to resume after, none to write the score by. The chunk's
         # rows are locked as they are read, in key order (as rescoring locks profiles): a row another
         # transaction is writing (rescoring on INSERT) is read once it commits, so its score is computed from
@@ -1370,7 +1414,7 @@ def _table_chunk(plpy, model, plans, after, chunk_size, log, table):
     if not keys:
         return 0, after
     X = plans.fmt.decode(r["data"], len(keys), model.n, keys, model)
-    scores, labels = scored(model, X, keys, plans.labelled, plans.labels)
+    scores, labels = scored(model, X, keys, plans.labelled, plans.labels, functools.partial(plans.word_of, plpy))
     fmt = pgarray.format_for(plpy, len(keys))
     args = [keys, fmt.value(scores), keys[0], keys[-1]]
     if log:
@@ -1398,6 +1442,8 @@ class ShadowTablePlans:
     """A shadow version's statements for score_table's chunks of one table: its features read from the rows
     of a chunk the live version wrote (its rows locked already), and its audit rows."""
 
+    word_of = TablePlans.word_of
+
     def __init__(self, plpy, model, table, key):
         q = functools.partial(quote_ident, plpy)
         relkind = plpy.execute(plpy.prepare(_RELKIND, ["pg_catalog.regclass"]), [table])[0]["k"]
@@ -1408,6 +1454,7 @@ class ShadowTablePlans:
         self.fmt, self.model = features_format(plpy), model
         self.by_position = one_array(columns, None)  # one float8[] column features, which the live version laid out
         k, ktype = q(key), types[key]
+        self._word = _words_by_key(plpy, model, rows, key, ktype, columns)  # (word_of)
         read = ("SELECT pg_catalog.array_agg(s.k ORDER BY s.o) AS keys, pg_catalog.string_agg(s.b, "
                 f"''::pg_catalog.bytea ORDER BY s.o) AS data FROM (SELECT t.{k}::pg_catalog.text AS k, "
                 f"COALESCE({self.fmt.sql(feats)}, {self.fmt.sql(EMPTY)}) AS b, t.{k} AS o FROM {rows} AS t WHERE ")
@@ -1479,7 +1526,7 @@ def shadow_chunk(plpy, GD, live, table, key, after, last, n=0, into=None, label_
             if not keys:
                 continue
             X = sp.fmt.decode(r["data"], len(keys), model.n, keys, model)
-            scores, labels = scored(model, X, keys, model.multiclass)
+            scores, labels = scored(model, X, keys, model.multiclass, word_of=functools.partial(sp.word_of, plpy))
             cause = json.loads(auditlog.cause(plpy, "score_table"))
             cause["shadow_of"] = live.model_id
             args = [keys, pgarray.literal(np.asarray(scores, dtype=float).tolist()), model_id, json.dumps(cause)]

@@ -2097,9 +2097,10 @@ def _rescore(plpy, GD, w: Wiring, again=True):
         elif not applied and r.get("unread"):  # read in parts (_read_rows): the others scored together, and
             # every profile written (its counters), those whose features could not be read with no score
             scores, labels = _score_found(model, keys, r["good"], data, failures, plans.fmt,
-                                          w.label_column is not None)
+                                          w.label_column is not None, _word_reader(plpy, w))
         else:
-            scores, labels = _score(model, keys, data, failures, plans.fmt, w.label_column is not None)
+            scores, labels = _score(model, keys, data, failures, plans.fmt, w.label_column is not None,
+                                    _word_reader(plpy, w))
     if w.strict and failures:
         f = failures[0]
         raise PgscoreError(f"rescoring {w.profiles.name} for {w.events.name} failed for {quote_ident(plpy, w.profile_key)} "
@@ -2213,7 +2214,8 @@ def _shadow(plpy, GD, w: Wiring, plans: Plans, keys, scores, failures):
                 skeys, sdata, _ = _features_apart(plpy, sp.read, done, e, shadow_failures,
                                                   "reading the features failed: {}")
             if skeys:
-                sscores, slabels = _score(model, skeys, sdata, shadow_failures, sp.fmt)
+                sscores, slabels = _score(model, skeys, sdata, shadow_failures, sp.fmt,
+                                          word_of=_word_reader(plpy, w))
                 args = [skeys, pgarray.literal(sscores), w.id, w.events.name, model.model_id]
                 plpy.execute(sp.log, args + [slabels] if model.multiclass else args)
         except plpy.SPIError as e:
@@ -2607,10 +2609,11 @@ def _write_args(keys, scores, labels, w: Wiring, model) -> list:
     return args + [labels] if _labelled(w, model) else args
 
 
-def _score(model, keys, data, failures, fmt, every=False) -> tuple[list, list | None]:
+def _score(model, keys, data, failures, fmt, every=False, word_of=None) -> tuple[list, list | None]:
     """Scores in key order, and for a multiclass model the predicted classes (as predict gives them;
     None for other models; with `every`, a binary classifier's too: the wiring's label column); None where a
-    row cannot be scored (its reason added to failures)."""
+    row cannot be scored (its reason added to failures; `word_of`: _word_reader's, for a reason naming the word
+    a strict encoder refused)."""
     labelled = _labels_of(model, every)
     try:
         if len(keys) == 1:  # a single-row INSERT: skip numpy's per-call overhead
@@ -2625,7 +2628,7 @@ def _score(model, keys, data, failures, fmt, every=False) -> tuple[list, list | 
         return scores.tolist(), labels
     except Exception:  # noqa: BLE001 - find the rows at fault
         pass
-    return _score_apart(model, keys, _rows(fmt, data, len(keys), model.n, keys, model), failures, every)
+    return _score_apart(model, keys, _rows(fmt, data, len(keys), model.n, keys, model), failures, every, word_of)
 
 
 def _labels_of(model, every) -> bool:
@@ -2634,16 +2637,18 @@ def _labels_of(model, every) -> bool:
     return model.multiclass or (every and model.task == "binary" and bool(model.classes))
 
 
-def _score_apart(model, keys, rows, failures, every=False) -> tuple[list, list | None]:
+def _score_apart(model, keys, rows, failures, every=False, word_of=None) -> tuple[list, list | None]:
     """_score where its one prediction of every row failed (`rows`: each row's features, or the reason they
     cannot be read, _rows). The rows at fault are set apart: those whose features cannot be read, and those
     holding a value a model may refuse (NaN, which a NULL is too; an infinity; a value beyond float32's
-    range), each scored alone, a row the model refuses failing with its own reason; the others are scored
+    range; an unknown word's code, -1, of a text feature), each scored alone, a row the model refuses failing with
+    its own reason (an unknown word's naming it: `word_of`); the others are scored
     in one prediction, as before (one NULL among 10,000 rows was 10,000 predictions of one row). Where that
     prediction fails too (a model that raises whatever its input), every row is scored alone."""
     import numpy as np
 
     from pgscore.compiled import F32_INF
+    from pgscore.serving import CATEGORY
 
     n, labelled = len(keys), _labels_of(model, every)
     out, labels = [None] * n, ([None] * n if labelled else None)
@@ -2653,6 +2658,9 @@ def _score_apart(model, keys, rows, failures, every=False) -> tuple[list, list |
         X = np.array([rows[i] for i in fine], dtype=float)
         with np.errstate(invalid="ignore"):
             odd = (~np.isfinite(X) | (np.abs(X) >= F32_INF)).any(axis=1)
+        words = [j for j, f in enumerate(model.feature_names) if f in (getattr(model, "text_categories", None) or {})]
+        if words:  # (a strict encoder refuses it: the others are scored together, not each alone)
+            odd |= (X[:, words] == -1.0).any(axis=1)
         together = [i for i, o in zip(fine, odd) if not o]
         alone += [i for i, o in zip(fine, odd) if o]
         try:
@@ -2677,16 +2685,40 @@ def _score_apart(model, keys, rows, failures, every=False) -> tuple[list, list |
             else:
                 out[i] = model.score_row(x)
         except PgscoreError as e:
+            if word_of is not None and getattr(e, "refusal", None) == CATEGORY and e.feature is not None:
+                word = word_of(k, e.feature)
+                e = (model.refused_word(x, e.feature, word) if word is not None else None) or e
             failures.append(Failure([k], e.message, e.sqlstate))
         except Exception as e:  # noqa: BLE001 - an exception inside the model must not lose the event
             failures.append(Failure([k], f"the model raised {type(e).__name__}: {e}", MODEL_RAISED))
     return out, labels
 
 
-def _score_found(model, keys, good, data, failures, fmt, every=False) -> tuple[list, list | None]:
+def _word_reader(plpy, w):
+    """word_of for _score: the word of a profile's text feature, read by its key (the features reach the model as
+    codes, an unknown word -1), for the reason of a strict encoder's refusal to name it; None where it cannot be
+    read (a feature computed, not a column). Called where such a refusal is met only."""
+
+    def word_of(key, feature):
+        if feature not in w.profiles.columns:
+            return None
+        q = partial(quote_ident, plpy)
+        sql = (f"SELECT p.{q(feature)}::pg_catalog.text AS w FROM {w.profiles.name} AS p WHERE p.{q(w.profile_key)} "
+               f"= $1::{w.profiles.types[w.profile_key]}")
+        try:
+            with plpy.subtransaction():
+                rows = plpy.execute(plpy.prepare(sql, ["pg_catalog.text"]), [str(key)])
+        except plpy.SPIError:  # (the reason without the word: never an error of the statement's)
+            return None
+        return rows[0]["w"] if rows else None
+
+    return word_of
+
+
+def _score_found(model, keys, good, data, failures, fmt, every=False, word_of=None) -> tuple[list, list | None]:
     """_score of the profiles `good` (whose features `data` holds), as scores and labels of all `keys`, in
     their order: None for the others (their reason is in failures already)."""
-    scores, labels = (_score(model, good, data, failures, fmt, every) if good
+    scores, labels = (_score(model, good, data, failures, fmt, every, word_of) if good
                       else ([], [] if _labels_of(model, every) else None))
     s = dict(zip(good, scores))
     lab = dict(zip(good, labels)) if labels is not None else None
@@ -3047,7 +3079,8 @@ def retry(plpy, GD, model_name=None, limit=None):
         failures += r.get("failures", [])  # (profiles whose features could not be read: _retry_read)
         found = r.get("good", found)
         if found:
-            scores, labels = _score(model, found, r["data"], failures, plans.fmt, w.label_column is not None)
+            scores, labels = _score(model, found, r["data"], failures, plans.fmt, w.label_column is not None,
+                                    _word_reader(plpy, w))
             unwritten = set()
 
             def execute(keys, scores, labels):
@@ -3255,7 +3288,8 @@ def _rescore_changed(plpy, w: Wiring, plans, changed, failures) -> int:
         failures += r.get("failures", [])  # (profiles whose features could not be read: _retry_read)
         found = r.get("good", r["keys"] or [])
         if found:
-            scores, labels = _score(model, found, r["data"], failures, plans.fmt, w.label_column is not None)
+            scores, labels = _score(model, found, r["data"], failures, plans.fmt, w.label_column is not None,
+                                    _word_reader(plpy, w))
             unwritten = set()
 
             def execute(keys, scores, labels):

@@ -207,6 +207,8 @@ class Loaded:
             return self.from_json(features)
         if features is None:
             raise self._null_features(by_name)
+        if self._unknown_words is not None:  # (an earlier row's by name: not this one's words)
+            self._unknown_words = None
         if len(features) != self.n or features and type(features[0]) is list:  # a list in it: more dimensions
             raise self._shape_error(features)
         if None in features:
@@ -334,13 +336,26 @@ class Loaded:
         name = self.feature_names[j]
         words = self.text_categories[name]
         given = (self._unknown_words or {}).get(j)
-        what = (f"the word {literal(given)}" if given is not None else "NULL" if row[j] != row[j] else
+        what = (f"the word {shown_word(given)}" if given is not None else "NULL" if row[j] != row[j] else
                 "an unknown word (code -1)" if row[j] == -1.0 else f"the code {row[j]:g}")
         err = InvalidModel(f"model {self.label}: feature {literal(name)} holds {what}, which is none of the words the "
                            "model was fitted on, and its encoder refuses an unknown category", sqlstate="22023",
                            hint=_words_hint(words))
-        err.feature, err.refusal = name, None
+        err.feature, err.refusal = name, CATEGORY  # (batch.scored names the key of the first row holding one)
         return err
+
+    def refused_word(self, x, feature, word):
+        """The error of one row `x` (its codes) a strict encoder refuses for an unknown word of `feature`, naming
+        `word`, the row's word as read by its key (a chunk's rows hold codes only: batch.scored); None where
+        scoring it is no such refusal."""
+        self._unknown_words = {self.feature_names.index(feature): word}
+        try:
+            self.score(np.asarray([x], dtype=float))
+        except InvalidModel as e:
+            return e if getattr(e, "refusal", None) == CATEGORY and e.feature == feature else None
+        finally:
+            self._unknown_words = None
+        return None
 
     # -- scoring -------------------------------------------------------------
     def score_row(self, x) -> float:
@@ -464,6 +479,8 @@ class Loaded:
         if words is not None:
             return words
         kind = refusal(msg)
+        if kind is None and "unknown categor" in msg.lower():
+            kind = CATEGORY  # a strict encoder's refusal of a code (a word) it was not fitted on
         missing = None  # the feature whose value of that kind the model refused, if that is the complaint
         codes = None  # the codes it knows, where that feature is one the model one-hot encodes
         named = None  # the feature the complaint names
@@ -474,7 +491,7 @@ class Loaded:
                 codes = self.categories().get(int(m.group(1)))
             msg = _FEATURE_INDEX.sub(lambda _: f"feature {literal(name)}", msg)  # (no escapes read in the name)
             missing = name if kind else None
-        elif kind and len(X) == 1:  # one row (a chunk's rows are told apart by batch.scored)
+        elif kind and kind != CATEGORY and len(X) == 1:  # one row (a chunk's rows are told apart by batch.scored)
             bad, missing = _bad_features(self.feature_names, X, kind, self._refused_alone, self._refused_without)
             msg = f"cannot take {bad}" if bad else msg
         hint = None
@@ -503,6 +520,15 @@ _NUMERAL = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 def numbered_features(text_categories) -> set:
     """The text features (of a {feature: words}) with a word that reads as a number: Loaded.numbered."""
     return {f for f, words in (text_categories or {}).items() if any(_NUMERAL.fullmatch(str(w).strip()) for w in words)}
+
+
+CATEGORY = "unknown category"  # the kind of a strict encoder's refusal of a word (a code) it was not fitted on
+SHOWN_WORD = 60  # characters of a word an error quotes
+
+
+def shown_word(word) -> str:
+    """A word as an error quotes it: the first SHOWN_WORD characters of a long one, then how long it is."""
+    return literal(word) if len(word) <= SHOWN_WORD else f"{literal(word[:SHOWN_WORD])}... ({len(word)} characters)"
 
 
 # the evaluator's refusal of a code it does not know (compiled: `has unknown category -1.0`)
