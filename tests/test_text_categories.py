@@ -873,3 +873,17 @@ def test_a_shadow_refusing_an_unknown_word_counts_it_naming_the_word_and_key(con
     query(conn, "INSERT INTO events VALUES (6)")
     (said,), = query(conn, "SELECT last_message FROM pgscore.shadow_failures")
     assert "feature 'plan' holds the word 'platinum'" in said, said
+
+
+def test_an_unknown_word_in_a_chunk_scikit_learn_scores_names_its_key_and_word(conn, db_url):
+    """The same where scikit-learn scores the model (not compiled): its refusal of a chunk names no row either, and
+    the row is found the same way."""
+    model, X, y = binary_model(handle_unknown="error")
+    registry.deploy(db_url, "strict", model, X, y, feature_names=NAMES, compile=False)
+    assert query(conn, "SELECT engine FROM pgscore.model_versions WHERE name = 'strict' AND live") == [("scikit-learn",)]
+    make_table(conn)
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "CALL pgscore.score_table('strict', 'customers', 'id', 's')")
+    said = e.value.diag.message_primary
+    assert e.value.pgcode == "22023" and "feature 'region' holds the word 'mars'" in said, said
+    assert "(key '5' and 1 more in this chunk of 8)" in said, said
