@@ -671,9 +671,17 @@ def _refused_category(model, X, keys, e, word_of):
     """Raise a strict encoder's refusal of an unknown category in a chunk naming the first row's key, its feature
     and (`word_of`) its word, and how many more rows the chunk holds that it refuses (found by bisection: a
     compiled model's and scikit-learn's complaint alike name the feature, not the row); `e` where none is found."""
-    first, more, _ = _refused_by_trying(model, X, CATEGORY)
+    def refuses(rows):
+        try:
+            model.score(rows)
+        except InvalidModel as err:
+            return getattr(err, "refusal", None) == CATEGORY
+        return False
+
+    first = first_refused(refuses, X)
     if first is None:
         raise e
+    more = refused_count(refuses, X[first + 1:], _COUNTED)
     alone = _row_refused(model, X[first:first + 1], CATEGORY) or e
     name = getattr(alone, "feature", None)
     if word_of is not None and name in model.text_categories and X[first, model.feature_names.index(name)] == -1.0:
