@@ -5,6 +5,7 @@ on the words, an unknown word and NULL included."""
 
 import csv
 import json
+import re
 
 import joblib
 import numpy as np
@@ -887,3 +888,39 @@ def test_an_unknown_word_in_a_chunk_scikit_learn_scores_names_its_key_and_word(c
     said = e.value.diag.message_primary
     assert e.value.pgcode == "22023" and "feature 'region' holds the word 'mars'" in said, said
     assert "(key '5' and 1 more in this chunk of 8)" in said, said
+
+
+def test_the_hint_s_cast_of_a_number_column_gives_the_words_as_the_model_knows_them(conn, db_url):
+    """The refusal's HINT names the cast that reads a number column as the words: taken literally, `zip::text` of a
+    numeric column holding 80331.0 gave '80331.0', and of an integer 1067 (the zip '01067') '1067': unknown words,
+    scored silently under handle_unknown='ignore' (0.674, not scikit-learn's 0.960), the wrong score the refusal
+    is there to prevent. The hint's expression, pasted into the query, scores as scikit-learn does on the words."""
+    rng = np.random.default_rng(3)
+    zips = ["01067", "10115", "80331"]
+    X = np.empty((200, 2), dtype=object)
+    X[:, 0] = rng.normal(40, 10, 200)
+    X[:, 1] = rng.choice(zips, 200)
+    y = ((X[:, 1] == "80331") | (rng.random(200) < 0.3)).astype(int)
+    ct = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), [1]), ("num", "passthrough", [0])])
+    model = Pipeline([("ct", ct), ("lr", LogisticRegression())]).fit(X, y)
+    registry.deploy(db_url, "zz", model, X, y, feature_names=["age", "zip"])
+    want = model.predict_proba(np.array([[40.0, "80331"], [40.0, "01067"]], dtype=object))[:, 1]
+    query(conn, "CREATE TABLE zhomes (id int PRIMARY KEY, age float8, zi int, zn numeric(10,1), zf float8)")
+    query(conn, "INSERT INTO zhomes VALUES (1, 40, 80331, 80331, 80331), (2, 40, 1067, 1067, 1067)")
+    for column in ("zi", "zn", "zf"):
+        with pytest.raises(psycopg2.Error) as e:
+            query(conn, f"SELECT * FROM pgscore.predict_batch('zz', 'SELECT id, age, {column} AS zip FROM zhomes')")
+        assert e.value.pgcode == "42846", column
+        cast = re.search(r"in the query \((.*) AS zip\)", e.value.diag.message_hint).group(1).replace("zip", column)
+        got = query(conn, f"SELECT score FROM pgscore.predict_batch('zz', $q$SELECT id, age, {cast} AS zip FROM "
+                          "zhomes ORDER BY id$q$)")
+        assert [round(s, 9) for s, in got] == [round(s, 9) for s in want], (column, cast)
+    # by name: to_jsonb of the integer column refused, its hint's jsonb_build_object taken literally scores the words
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "SELECT pgscore.score('zz', to_jsonb(h) - 'id' - 'zn' - 'zf' - 'zi' || jsonb_build_object("
+                    "'zip', zi)) FROM zhomes h")
+    assert e.value.pgcode == "22023"
+    cast = re.search(r"jsonb_build_object\(\.\.\., 'zip', (.*?)\), ", e.value.diag.message_hint).group(1)
+    got = query(conn, f"SELECT pgscore.score('zz', jsonb_build_object('age', age, 'zip', "
+                      f"{cast.replace('<column>', 'zi')})) FROM zhomes ORDER BY id")
+    assert [round(s, 9) for s, in got] == [round(s, 9) for s in want], cast

@@ -21,7 +21,8 @@ from pgscore import auditlog, pgarray, shadowing
 from pgscore.errors import InvalidModel, PgscoreError, check_relation, literal, nearest, of_the_transaction
 from pgscore.lazy import np
 from pgscore.quoting import quote_ident, quote_literal
-from pgscore.serving import CATEGORY, Runtime, first_refused, refused_count, refused_features, refused_values
+from pgscore.serving import (CATEGORY, Runtime, first_refused, refused_count, refused_features, refused_values,
+                             word_cast)
 
 FLOAT8_ARRAY = 1022
 FLOAT8 = 701
@@ -384,12 +385,13 @@ def _number_types(plpy, model, columns: dict, table=None, profiles=None) -> tupl
     for f, typid in columns.items():
         if f in numbered and not types[typid]["text"] and f not in labels:
             col = quote_ident(plpy, f)
+            cast = functools.partial(word_cast, typename=types[typid]["name"], words=words[f])
             raise model.numbered_word_error(
                 f, f"the column {literal(f)} of type {types[typid]['name']}", "42846",
-                f"cast it to text in the query ({col}::text AS {col})" if table is None and profiles is None else
-                (f"score a query that casts it ({col}::text AS {col}) with pgscore.predict_batch, or give "
+                f"cast it to text in the query ({cast(col)} AS {col})" if table is None and profiles is None else
+                (f"score a query that casts it ({cast(col)} AS {col}) with pgscore.predict_batch, or give "
                  if profiles is None else "give ") + f"{profiles or table} a text column of that name (rename this "
-                f"one, then ADD COLUMN {col} text GENERATED ALWAYS AS (<the renamed column>::text) STORED)"
+                f"one, then ADD COLUMN {col} text GENERATED ALWAYS AS ({cast('<the renamed column>')}) STORED)"
                 + (", then attach again" if profiles is not None else ""))
     texts = {f for f, typid in columns.items() if types[typid]["text"]}
     keyed = False

@@ -266,7 +266,10 @@ class Loaded:
                     said = json.dumps(v) if isinstance(v, bool) else str(int(v)) if v.is_integer() else repr(v)
                     raise self.numbered_word_error(name, f"the JSON number {said}", "22023",
                                                    "pass the word as a JSON string (a text column's to_jsonb, or "
-                                                   f"jsonb_build_object(..., {literal(name)}, <column>::text))")
+                                                   f"jsonb_build_object(..., {literal(name)}, "
+                                                   + word_cast("<column>", typename=None, words=self.text_categories[
+                                                       name]) + "), pg_catalog.trim_scale(<column>) in it for a "
+                                                   "numeric")
                 if math.isinf(v):  # JSON has no Infinity: a number such as 1e400, which jsonb keeps exactly
                     raise InvalidModel(f"model {self.label}: feature {literal(name)} is out of the range of double "
                                        "precision", sqlstate="22003")
@@ -529,6 +532,23 @@ SHOWN_WORD = 60  # characters of a word an error quotes
 def shown_word(word) -> str:
     """A word as an error quotes it: the first SHOWN_WORD characters of a long one, then how long it is."""
     return literal(word) if len(word) <= SHOWN_WORD else f"{literal(word[:SHOWN_WORD])}... ({len(word)} characters)"
+
+
+def word_cast(col, *, typename, words) -> str:
+    """The cast of number column `col` (of type `typename`; None by name, the type unknown) to the text of a
+    feature's `words` that read as numbers (Loaded.numbered), as the refusal's hint gives it: `col::text` alone gave
+    a numeric's 80331.0 as '80331.0', and an integer 1067 as '1067' where the word is '01067' (unknown words, scored
+    silently under handle_unknown='ignore'): a numeric's scale trimmed where no word has a point, the zeros put back
+    where every word of digits has the same width."""
+    plain = [str(w) for w in words if re.fullmatch(r"\d+", str(w))]
+    # a word such as '2.0' or '1e3': the numeric's text left as it is
+    points = any(re.fullmatch(r"\s*[-+]?[\d.]+([eE][-+]?\d+)?\s*", str(w))
+                 and not re.fullmatch(r"\s*[-+]?\d+\s*", str(w)) for w in words)
+    expr = f"pg_catalog.trim_scale({col})" if typename == "numeric" and not points else col
+    expr = f"{expr}::text"
+    if len({len(w) for w in plain}) == 1 and any(len(w) > 1 and w.startswith("0") for w in plain):
+        expr = f"pg_catalog.lpad({expr}, {len(plain[0])}, '0')"
+    return expr
 
 
 # the evaluator's refusal of a code it does not know (compiled: `has unknown category -1.0`)
