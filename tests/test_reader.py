@@ -157,6 +157,15 @@ def test_the_reader_reads_each_logged_feature_by_name_a_word_as_its_word(db_url,
                    "c": {"age": 2, "plan": None}, "d": {"age": 0, "plan": "basic"}}
     # the log holds the codes (the unknown word -1, NaN for NULL): the column decodes them, -1 not as 'pro'
     assert query(bi, "SELECT features[2] FROM pgscore.predictions WHERE entity_key = 'b'") == [(-1.0,)]
+    # codes given by position that are no word's (past the list, negative, a fraction): the model scored each as an
+    # unknown word, and the column says so (1.5 as an integer was 'pro', 7 and -2 were null, read as missing)
+    unknown = query(db_url, "SELECT pgscore.score('explained', ARRAY[1, -1]::float8[])")[0][0]
+    for key, code in (("e", 7.0), ("f", -2.0), ("g", 1.5)):
+        got, = query(db_url, "SELECT pgscore.score('explained', %s::float8[], p_key => %s)", ([1.0, code], key))[0]
+        assert abs(got - unknown) < 1e-12, code
+    got = dict(query(bi, "SELECT entity_key, features_by_name ->> 'plan' FROM pgscore.predictions "
+                         "WHERE entity_key IN ('e', 'f', 'g')"))
+    assert got == {"e": "(unknown word)", "f": "(unknown word)", "g": "(unknown word)"}, got
     # appended: the columns before it in their order
     with bi.cursor() as cur:
         cur.execute("SELECT * FROM pgscore.predictions LIMIT 0")

@@ -10,10 +10,14 @@ SELECT l.logged_at, m.name AS model, m.version, l.model_id, l.entity_key, l.feat
        (SELECT jsonb_object_agg(f.name, CASE WHEN f.value IS NULL OR f.value = 'NaN' THEN NULL
                                              WHEN NOT coalesce(m.text_categories ? f.name, false)
                                              THEN to_jsonb(f.value)
-                                             -- an unknown word's code: -1 (as an index, the list's LAST word)
-                                             WHEN f.value = -1 THEN to_jsonb('(unknown word)'::text)
-                                             WHEN f.value >= 0 AND f.value < 2147483647
-                                             THEN m.text_categories -> f.name -> f.value::integer END)
+                                             -- a word's code: a whole number within the words' list; any other
+                                             -- (-1, the code of an unknown word, as an index the list's LAST word;
+                                             -- past the list, a fraction 1.5 that ::integer rounds to 2, an
+                                             -- infinity) the model scored as an unknown word
+                                             WHEN f.value >= 0 AND f.value = trunc(f.value)
+                                                  AND f.value < jsonb_array_length(m.text_categories -> f.name)
+                                             THEN m.text_categories -> f.name -> f.value::integer
+                                             ELSE to_jsonb('(unknown word)'::text) END)
           FROM unnest(m.feature_names, l.features) f(name, value) WHERE f.name IS NOT NULL) AS features_by_name
   FROM pgscore.prediction_log l
   JOIN pgscore.models m ON m.model_id = l.model_id;
@@ -27,4 +31,4 @@ COMMENT ON COLUMN pgscore.predictions.score IS 'Positive-class probability, top-
 COMMENT ON COLUMN pgscore.predictions.label IS 'The predicted class, where it was logged: pgscore.predict''s label; a multiclass model''s predicted class whatever logged it (score, predict_proba, batches, rescoring); and the class score_table and score_chunk wrote with p_label_into (since migration 0115) or rescoring wrote into its p_label_column (since migration 0119), a binary classifier''s too; NULL for other scores (a binary classifier''s logged without its class, a regressor''s)';
 COMMENT ON COLUMN pgscore.predictions.source IS 'query, batch, trigger, retry, refresh, or shadow (a version scored next to the live one, never served)';
 COMMENT ON COLUMN pgscore.predictions.cause IS 'What asked for it: user, application, backend, statement time; the events for triggers';
-COMMENT ON COLUMN pgscore.predictions.features_by_name IS 'The feature vector by feature name (migration 0128): {"age": 35, "plan": "pro"}; a text feature''s word, not its code, "(unknown word)" for a word the model was not fitted on (the log keeps its code, -1, not the word); null for NULL or NaN (missing)';
+COMMENT ON COLUMN pgscore.predictions.features_by_name IS 'The feature vector by feature name (migration 0128): {"age": 35, "plan": "pro"}; a text feature''s word, not its code, "(unknown word)" for a word the model was not fitted on (the log keeps its code, -1, not the word) or a code that is no words (given by position: past the list, negative, a fraction); null for NULL or NaN (missing)';
