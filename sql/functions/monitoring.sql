@@ -665,3 +665,139 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION pgscore.guard_alert_silences() IS 'Trigger function of pgscore.alert_silences: an INSERT as silence_alerts makes one (created_by session_user, created_at now, not lifted, at most 90 days) and an UPDATE as lift_silence lifts one (once, now, by session_user), nothing else (migration 0126)';
+
+/*
+ * Per-model thresholds (migration 0129): pgscore.drift_thresholds holds one warn, alert, min_n and confidence per
+ * metric for every model; set_thresholds overrides them for one model (p_subject NULL) or for one of its features
+ * (or its score) alone, each argument left NULL inherited (a subject's from the model's row of the metric, the
+ * model's from drift_thresholds). A set replaces the row it names whole. Run as their caller, as silence_alerts
+ * is: pgscore_admin writes pgscore.drift_threshold_overrides. Every view that judges a metric reads them.
+ */
+CREATE FUNCTION pgscore.set_thresholds(p_model text, p_metric text, p_warn float8 DEFAULT NULL,
+                                       p_alert float8 DEFAULT NULL, p_min_n integer DEFAULT NULL,
+                                       p_confidence float8 DEFAULT NULL, p_subject text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_warn  float8;
+    v_alert float8;
+BEGIN
+    IF p_model IS NULL OR p_metric IS NULL THEN
+        RAISE EXCEPTION 'pgscore.set_thresholds: p_model and p_metric must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = p_model) THEN
+        RAISE EXCEPTION 'there is no model %', quote_literal(p_model) USING ERRCODE = 'undefined_object',
+            HINT = pgscore.model_name_hint(p_model);
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pgscore.drift_thresholds t WHERE t.metric = p_metric) THEN
+        RAISE EXCEPTION 'pgscore.set_thresholds: p_metric % is not a metric of pgscore.drift_thresholds (%)',
+                        quote_literal(p_metric),
+                        (SELECT string_agg(t.metric, ', ' ORDER BY t.metric) FROM pgscore.drift_thresholds t)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_subject IS NOT NULL AND p_metric NOT IN ('psi', 'ks', 'js', 'mean_shift', 'null_rate', 'out_of_range') THEN
+        RAISE EXCEPTION 'pgscore.set_thresholds: % is judged per model, not per feature: p_subject must be NULL',
+                        p_metric
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'a subject narrows a drift metric (psi, ks, js, mean_shift, null_rate, out_of_range) to one '
+                         'feature or the score';
+    END IF;
+    IF p_subject IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM pgscore.baselines b JOIN pgscore.models m ON m.model_id = b.model_id
+                        WHERE m.name = p_model AND b.kind IN ('feature', 'score') AND b.feature = p_subject) THEN
+        -- (an override of a subject the model has not, its case wrong or a typo, would change nothing, silently)
+        RAISE EXCEPTION 'pgscore.set_thresholds: p_subject % is not a feature of model % nor its score (as '
+                        'pgscore.alerts.subject), or NULL for every one', quote_literal(p_subject), quote_literal(p_model)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = coalesce((SELECT 'a typo for ' || string_agg(DISTINCT quote_literal(b.feature), ' or ') || '?'
+                                     FROM pgscore.baselines b JOIN pgscore.models m ON m.model_id = b.model_id
+                                    WHERE m.name = p_model AND b.kind IN ('feature', 'score')
+                                      AND lower(b.feature) = lower(p_subject)),
+                                  'list them with: SELECT DISTINCT feature FROM pgscore.baselines JOIN pgscore.models '
+                                  'USING (model_id) WHERE name = ' || quote_literal(p_model));
+    END IF;
+    IF p_warn IS NULL AND p_alert IS NULL AND p_min_n IS NULL AND p_confidence IS NULL THEN
+        RAISE EXCEPTION 'pgscore.set_thresholds: give at least one of p_warn, p_alert, p_min_n and p_confidence'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'to go back to the inherited thresholds: pgscore.clear_thresholds(model, metric, subject)';
+    END IF;
+    IF p_warn < 0 OR p_alert < 0 OR p_warn = 'NaN' OR p_alert = 'NaN' THEN
+        RAISE EXCEPTION 'pgscore.set_thresholds: p_warn and p_alert must be numbers of at least 0, got % and %',
+                        p_warn, p_alert
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'a level never reached: ''Infinity'' (alert = ''Infinity'': warn only)';
+    END IF;
+    IF p_min_n < 1 THEN
+        RAISE EXCEPTION 'pgscore.set_thresholds: p_min_n must be at least 1, got %', p_min_n
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT (p_confidence > 0 AND p_confidence < 1) THEN
+        RAISE EXCEPTION 'pgscore.set_thresholds: p_confidence must be between 0 and 1 (exclusive), got %', p_confidence
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'e.g. 0.999, the default''s';
+    END IF;
+    IF p_confidence IS NOT NULL AND p_metric = 'class_mix' THEN
+        RAISE EXCEPTION 'pgscore.set_thresholds: class_mix has no noise floor: p_confidence must be NULL'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- warn <= alert as they will be judged, each inherited where not given
+    SELECT coalesce(p_warn, om.warn, t.warn), coalesce(p_alert, om.alert, t.alert) INTO v_warn, v_alert
+      FROM pgscore.drift_thresholds t
+      LEFT JOIN pgscore.drift_threshold_overrides om
+             ON p_subject IS NOT NULL AND om.model = p_model AND om.metric = t.metric AND om.subject IS NULL
+     WHERE t.metric = p_metric;
+    IF v_warn > v_alert THEN
+        RAISE EXCEPTION 'pgscore.set_thresholds: warn % would be above alert % for % of model %', v_warn, v_alert,
+                        p_metric, quote_literal(p_model)
+                        || CASE WHEN p_subject IS NOT NULL THEN ', subject ' || quote_literal(p_subject) ELSE '' END
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'give both p_warn and p_alert, warn at most alert (a NULL one is inherited)';
+    END IF;
+    INSERT INTO pgscore.drift_threshold_overrides AS o (model, metric, subject, warn, alert, min_n, confidence)
+    VALUES (p_model, p_metric, p_subject, p_warn, p_alert, p_min_n, p_confidence)
+        ON CONFLICT ON CONSTRAINT drift_threshold_overrides_key
+        DO UPDATE SET warn = EXCLUDED.warn, alert = EXCLUDED.alert, min_n = EXCLUDED.min_n,
+                      confidence = EXCLUDED.confidence, created_by = session_user, updated_at = now();
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.set_thresholds(text, text, float8, float8, integer, float8, text) IS 'Override pgscore.drift_thresholds for model p_model''s metric p_metric (every version of the name), for its feature (or score) p_subject alone where given (a drift metric): p_warn, p_alert, p_min_n, p_confidence, each NULL inherited (a subject''s from the model''s override, the model''s from drift_thresholds); replaces the row it names (pgscore.drift_threshold_overrides)';
+
+CREATE FUNCTION pgscore.clear_thresholds(p_model text, p_metric text DEFAULT NULL, p_subject text DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_n integer;
+BEGIN
+    IF p_model IS NULL THEN
+        RAISE EXCEPTION 'pgscore.clear_thresholds: p_model must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = p_model)
+       AND NOT EXISTS (SELECT 1 FROM pgscore.drift_threshold_overrides o WHERE o.model = p_model) THEN
+        RAISE EXCEPTION 'there is no model %', quote_literal(p_model) USING ERRCODE = 'undefined_object',
+            HINT = pgscore.model_name_hint(p_model);
+    END IF;
+    IF p_metric IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pgscore.drift_thresholds t WHERE t.metric = p_metric) THEN
+        RAISE EXCEPTION 'pgscore.clear_thresholds: p_metric % is not a metric of pgscore.drift_thresholds (%), or '
+                        'NULL for any', quote_literal(p_metric),
+                        (SELECT string_agg(t.metric, ', ' ORDER BY t.metric) FROM pgscore.drift_thresholds t)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    DELETE FROM pgscore.drift_threshold_overrides o
+     WHERE o.model = p_model AND (p_metric IS NULL OR o.metric = p_metric)
+       AND (p_subject IS NULL OR o.subject = p_subject);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    IF v_n = 0 THEN
+        RAISE NOTICE 'model % has no threshold override%: nothing was cleared', quote_literal(p_model),
+            CASE WHEN p_metric IS NOT NULL THEN ' of ' || p_metric ELSE '' END
+            || CASE WHEN p_subject IS NOT NULL THEN ' for subject ' || quote_literal(p_subject) ELSE '' END;
+    END IF;
+    RETURN v_n;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.clear_thresholds(text, text, text) IS 'Remove model p_model''s overrides of pgscore.drift_thresholds (pgscore.set_thresholds) that match p_metric and p_subject (NULL: any, the model-wide and every subject''s); returns how many; its metrics are judged by what they inherit again';

@@ -71,6 +71,8 @@ GRANT SELECT ON pgscore.model_versions, pgscore.predictions, pgscore.feature_dri
 GRANT SELECT ON pgscore.drift_windows, pgscore.drift_thresholds TO pgscore_reader;
 -- the silences of alerts, which alerts reads (BI shows who silenced what, why and until when; 0126)
 GRANT SELECT ON pgscore.alert_silences TO pgscore_reader;
+-- the per-model overrides of the thresholds, which the views judge by (0129)
+GRANT SELECT ON pgscore.drift_threshold_overrides TO pgscore_reader;
 -- the read-only functions behind the drift and performance views (a view runs the functions it
 -- calls with the caller's privileges; these are SECURITY DEFINER and read only)
 GRANT EXECUTE ON FUNCTION pgscore.drift_stats(), pgscore.performance_stats(), pgscore.drift_counts(text, text)
@@ -170,6 +172,8 @@ GRANT INSERT, UPDATE ON pgscore.model_locks TO pgscore_admin;
 -- setting lifted_at and lifted_by alone; never deleted (0126)
 GRANT INSERT ON pgscore.alert_silences TO pgscore_admin;
 GRANT UPDATE (lifted_at, lifted_by) ON pgscore.alert_silences TO pgscore_admin;
+-- set_thresholds and clear_thresholds run as their caller too (0129): the admin edits thresholds
+GRANT INSERT, UPDATE, DELETE ON pgscore.drift_threshold_overrides TO pgscore_admin;
 GRANT INSERT, UPDATE, DELETE ON pgscore.drift_windows, pgscore.drift_thresholds,
     pgscore.drift_rollup, pgscore.drift_rollup_day, pgscore.monitoring_state, pgscore.alert_state
     TO pgscore_admin;
@@ -188,8 +192,11 @@ GRANT EXECUTE ON FUNCTION
     pgscore.refresh_monitoring(interval, boolean), pgscore.match_outcomes(timestamptz),
     pgscore.silence_alerts(text, interval, text, text, text, text, text, boolean, timestamptz),
     pgscore.lift_silence(bigint),
+    pgscore.set_thresholds(text, text, float8, float8, integer, float8, text), pgscore.clear_thresholds(text, text, text),
     pgscore.judge(text[], float8[], bigint[]),
     pgscore.judge(text[], float8[], bigint[], float8[]),
+    pgscore.judge(text[], float8[], bigint[], text, text),
+    pgscore.judge(text[], float8[], bigint[], float8[], text, text),
     pgscore.create_log_partitions(integer, date), pgscore.drop_log_partitions(interval),
     pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name, boolean, name),
     pgscore.detach_rescoring(regclass, regclass), pgscore.forget_rescoring(bigint), pgscore.rescore_events(),

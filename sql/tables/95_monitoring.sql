@@ -58,6 +58,41 @@ INSERT INTO pgscore.drift_thresholds (metric, warn, alert, min_n, description) V
 INSERT INTO pgscore.drift_thresholds (metric, warn, alert, min_n, description, confidence) VALUES
     ('class_mix', 0.1, 0.2, 100, 'population stability index over a multiclass model''s predicted classes (pgscore.class_drift): the share of each class in the window against its share at deploy; the cut-offs are PSI''s', NULL);
 
+-- (0129) per-model (and per-feature) thresholds: a row overrides drift_thresholds for one model, and with a
+-- subject for one of its features (or its score) alone; each NULL of warn, alert, min_n and confidence inherits
+-- (a subject's from the model's row of the metric, the model's from drift_thresholds). Written through
+-- pgscore.set_thresholds and clear_thresholds; rows stay when the model is retired and apply to any version
+-- deployed again under its name
+CREATE TABLE pgscore.drift_threshold_overrides (
+    model      text NOT NULL,
+    metric     text NOT NULL REFERENCES pgscore.drift_thresholds (metric) ON UPDATE CASCADE ON DELETE CASCADE,
+    subject    text,
+    warn       float8,
+    alert      float8,
+    min_n      integer,
+    confidence float8,
+    created_by name NOT NULL DEFAULT session_user,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT drift_threshold_overrides_key UNIQUE NULLS NOT DISTINCT (model, metric, subject),
+    CONSTRAINT drift_threshold_overrides_subject_check CHECK (subject IS NULL OR metric IN (
+        'psi', 'ks', 'js', 'mean_shift', 'null_rate', 'out_of_range')),
+    CONSTRAINT drift_threshold_overrides_some_check CHECK (
+        warn IS NOT NULL OR alert IS NOT NULL OR min_n IS NOT NULL OR confidence IS NOT NULL),
+    CONSTRAINT drift_threshold_overrides_order_check CHECK (warn >= 0 AND alert >= 0 AND warn <= alert),
+    CONSTRAINT drift_threshold_overrides_min_n_check CHECK (min_n >= 1),
+    CONSTRAINT drift_threshold_overrides_confidence_check CHECK (confidence > 0 AND confidence < 1)
+);
+COMMENT ON TABLE pgscore.drift_threshold_overrides IS 'Per-model (and per-feature) overrides of pgscore.drift_thresholds (pgscore.set_thresholds, clear_thresholds): every view that judges a metric of the model reads them; a NULL column inherits (a subject''s row from the model''s row of the metric, the model''s from drift_thresholds)';
+COMMENT ON COLUMN pgscore.drift_threshold_overrides.model IS 'The model name (every version of it, live or shadow, and any deployed later under the name)';
+COMMENT ON COLUMN pgscore.drift_threshold_overrides.metric IS 'The metric (pgscore.drift_thresholds.metric)';
+COMMENT ON COLUMN pgscore.drift_threshold_overrides.subject IS 'One feature of the model, or score, alone (as pgscore.alerts.subject; drift metrics only); NULL: every feature and the score, or the model''s realised performance or class mix';
+COMMENT ON COLUMN pgscore.drift_threshold_overrides.warn IS 'Level at or above which the metric warns; NULL: inherited';
+COMMENT ON COLUMN pgscore.drift_threshold_overrides.alert IS 'Level at or above which the metric alerts; NULL: inherited';
+COMMENT ON COLUMN pgscore.drift_threshold_overrides.min_n IS 'The fewest values (outcomes) a window needs to be judged; NULL: inherited';
+COMMENT ON COLUMN pgscore.drift_threshold_overrides.confidence IS 'The noise floor''s confidence, family-wise over the model''s features and score as drift_thresholds.confidence is (each check at confidence^(1/k)); NULL: inherited; class_mix has no noise floor, so none';
+COMMENT ON COLUMN pgscore.drift_threshold_overrides.created_by IS 'The login that set it last (session_user)';
+COMMENT ON COLUMN pgscore.drift_threshold_overrides.updated_at IS 'When it was set last';
+
 CREATE TABLE pgscore.drift_rollup (
     model_id bigint NOT NULL,
     bucket   timestamptz NOT NULL,

@@ -1,0 +1,359 @@
+"""Per-model (and per-feature) thresholds (migration 0129): pgscore.set_thresholds overrides pgscore.drift_thresholds
+for one model, or one of its features (or its score) alone; each NULL is inherited (a subject's from the model's
+override, the model's from drift_thresholds). Every place that judges a metric reads them, identically: judge's
+forms with a model, drift_stats_of (in place, noise floors at the override's confidence), class_drift,
+realised_performance (by version, by outcome time), version_drift, alerts and refresh_monitoring; each check an
+override set says so (override: model or subject). clear_thresholds restores what is inherited."""
+
+from __future__ import annotations
+
+import numpy as np
+import psycopg2
+import pytest
+from psycopg2 import errors
+
+from helpers import query
+from pgscore import datasets, migrate, registry
+from test_monitoring import JUDGED_AS_JUDGE, drifted, log_rows
+
+
+@pytest.fixture(scope="module")
+def trained():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, names = datasets.churn(3000, seed=0)
+    return X, y, names, make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X, y)
+
+
+def _deploy_drifted(db_url, conn, trained, name, n=600):
+    X, y, names, model = trained
+    rec = registry.deploy(db_url, name, model, X, y, feature_names=names)
+    Xc = drifted(trained, n=n)
+    log_rows(conn, rec["model_id"], Xc, model.predict_proba(np.nan_to_num(Xc))[:, 1])
+    return rec["model_id"]
+
+
+@pytest.fixture
+def two(db_url, trained):
+    """churn and churn_b, the same model under two names, with the same drifted predictions logged: monthly_charges
+    alerts in every window of both."""
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    _deploy_drifted(db_url, conn, trained, "churn")
+    _deploy_drifted(db_url, conn, trained, "churn_b")
+    yield conn
+    conn.close()
+
+
+def _checks(conn, model, subject="monthly_charges", window="1 hour"):
+    """{metric: (warn, alert, min_n, level, override)} of window_checks, with each check's override."""
+    rows = query(conn, """
+        SELECT c ->> 'metric', (c ->> 'warn')::float8, (c ->> 'alert')::float8, (c ->> 'min_n')::integer,
+               c ->> 'level', c ->> 'override'
+          FROM pgscore.drift_stats() s CROSS JOIN LATERAL jsonb_array_elements(s.checks) c
+         WHERE s.name = %s AND s.feature = %s AND s.period = %s""", (model, subject, window))
+    return {r[0]: r[1:] for r in rows}
+
+
+def _alerts(conn, model, subject="monthly_charges"):
+    return {(w, m, lv) for w, m, lv in query(conn, "SELECT window_name, metric, level FROM pgscore.alerts "
+                                                   "WHERE model = %s AND subject = %s", (model, subject))}
+
+
+def test_an_override_of_one_model_changes_its_levels_and_not_the_other_models(two):
+    conn = two
+    before_a, before_b = _alerts(conn, "churn"), _alerts(conn, "churn_b")
+    assert ("1 hour", "psi", "alert") in before_a and before_a == before_b
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'psi', p_warn => 50, p_alert => 100)")
+    a, b = _checks(conn, "churn"), _checks(conn, "churn_b")
+    assert a["psi"][:2] == (50, 100) and a["psi"][3:] == ("ok", "model"), a["psi"]
+    assert b["psi"][:2] == (0.1, 0.2) and b["psi"][3:] == ("alert", None), b["psi"]
+    assert a["ks"] == b["ks"] and a["ks"][4] is None  # another metric: the defaults, no override said
+    assert not any(m == "psi" for _, m, _ in _alerts(conn, "churn"))
+    assert _alerts(conn, "churn_b") == before_b
+    # every feature of churn, and its score
+    assert query(conn, "SELECT DISTINCT (c ->> 'warn')::float8, c ->> 'override' FROM pgscore.drift_stats() s "
+                       "CROSS JOIN LATERAL jsonb_array_elements(s.checks) c "
+                       "WHERE s.name = 'churn' AND c ->> 'metric' = 'psi'") == [(50, "model")]
+    # feature_drift, score_drift and drift_by_day read the same judgement
+    (st_a,), = query(conn, "SELECT firing FROM pgscore.feature_drift WHERE model = 'churn' "
+                           "AND feature = 'monthly_charges' AND window_name = '1 hour'")
+    (st_b,), = query(conn, "SELECT firing FROM pgscore.feature_drift WHERE model = 'churn_b' "
+                           "AND feature = 'monthly_charges' AND window_name = '1 hour'")
+    assert "psi" not in st_a and "psi" in st_b
+    by_day = ("SELECT DISTINCT c ->> 'level', c ->> 'override' FROM pgscore.drift_by_day d "
+              "CROSS JOIN LATERAL jsonb_array_elements(d.checks) c "
+              "WHERE d.model = %s AND d.feature = 'monthly_charges' AND d.n > 0 AND c ->> 'metric' = 'psi'")
+    assert query(conn, by_day, ("churn",)) == [("ok", "model")]
+    assert query(conn, by_day, ("churn_b",)) == [("alert", None)]
+    # version_drift of the live version, live or not, reads them too
+    (vd,), = query(conn, "SELECT checks FROM pgscore.version_drift('churn', 1) WHERE feature = 'monthly_charges' "
+                         "AND window_name = '1 hour'")
+    psi = next(c for c in vd if c["metric"] == "psi")
+    assert (psi["warn"], psi["alert"], psi["level"], psi["override"]) == (50, 100, "ok", "model")
+    # refresh_monitoring's alert_state follows alerts
+    query(conn, "SELECT * FROM pgscore.refresh_monitoring()")
+    assert query(conn, "SELECT count(*) FROM pgscore.alert_state WHERE model = 'churn' AND metric = 'psi'") == [(0,)]
+    assert query(conn, "SELECT count(*) > 0 FROM pgscore.alert_state WHERE model = 'churn_b' AND metric = 'psi'") \
+        == [(True,)]
+    # cleared: as before, as churn_b
+    assert query(conn, "SELECT pgscore.clear_thresholds('churn')") == [(1,)]
+    assert _alerts(conn, "churn") == before_a
+    assert _checks(conn, "churn") == _checks(conn, "churn_b")
+
+
+def test_a_subjects_override_beats_the_models_and_inherits_what_it_leaves_null(two):
+    conn = two
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'ks', p_warn => 40, p_alert => 90, p_min_n => 5)")
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'ks', p_alert => 95, p_subject => 'monthly_charges')")
+    mc, tenure = _checks(conn, "churn"), _checks(conn, "churn", "tenure_months")
+    assert mc["ks"] == (40, 95, 5, "ok", "subject"), mc["ks"]  # warn and min_n the model's, alert its own
+    assert tenure["ks"][:3] == (40, 90, 5) and tenure["ks"][4] == "model", tenure["ks"]
+    assert _checks(conn, "churn", "score")["ks"][4] == "model"
+    # a subject's override alone, the model's cleared: the rest of the model back to the defaults
+    assert query(conn, "SELECT pgscore.clear_thresholds('churn', 'ks', 'tenure_months')") == [(0,)]
+    query(conn, "DELETE FROM pgscore.drift_threshold_overrides WHERE model = 'churn' AND subject IS NULL")
+    mc, tenure = _checks(conn, "churn"), _checks(conn, "churn", "tenure_months")
+    assert mc["ks"] == (0.1, 95, 100, "warn", "subject"), mc["ks"]
+    assert tenure["ks"] == _checks(conn, "churn_b", "tenure_months")["ks"]
+    # the score alone, by its subject
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'psi', p_min_n => 100000, p_subject => 'score')")
+    assert _checks(conn, "churn", "score")["psi"][3:] == ("insufficient_data", "subject")
+    assert _checks(conn, "churn")["psi"][4] is None
+    assert query(conn, "SELECT pgscore.clear_thresholds('churn')") == [(2,)]
+    assert _checks(conn, "churn") == _checks(conn, "churn_b")
+
+
+def test_drift_stats_judges_each_metric_as_judge_does_with_the_models_overrides(two):
+    """drift_stats_of judges in place (no call of judge per feature and period); with overrides of the model and of
+    a subject, confidences among them (the noise floors at c^(1/k) of the confidence that applies), its checks,
+    status, firing and min_n are judge's with the model and subject, to the byte."""
+    conn = two
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'psi', p_warn => 0.15, p_alert => 0.3, p_confidence => 0.9)")
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'js', p_confidence => 0.99999, p_subject => 'tenure_months')")
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'null_rate', p_min_n => 5000, p_subject => 'data_usage_gb')")
+    query(conn, "SELECT pgscore.set_thresholds('churn_b', 'mean_shift', p_warn => 0.01, p_alert => 0.02)")
+    sql = (JUDGED_AS_JUDGE
+           .replace("(SELECT t.confidence ^ (1 / nb.k::float8) FROM pgscore.drift_thresholds t\n"
+                    "                                    WHERE t.metric = m.metric)",
+                    "(SELECT coalesce(os.confidence, om.confidence, t.confidence) ^ (1 / nb.k::float8) "
+                    "FROM pgscore.drift_thresholds t "
+                    "LEFT JOIN pgscore.drift_threshold_overrides om ON om.model = s.name "
+                    "AND om.metric = t.metric AND om.subject IS NULL "
+                    "LEFT JOIN pgscore.drift_threshold_overrides os ON os.model = s.name "
+                    "AND os.metric = t.metric AND os.subject = s.feature WHERE t.metric = m.metric)")
+           .replace("                   ORDER BY m.i)) j", "                   ORDER BY m.i), s.name, s.feature) j"))
+    assert sql.count("coalesce(os.confidence") == 1 and sql.count("s.name, s.feature) j") == 1
+    (n, differ), = query(conn, sql)
+    assert n > 0 and differ == 0, (n, differ)
+    # and they changed something: the floors at 0.9 and a check of each override
+    (k,), = query(conn, "SELECT count(*) FROM pgscore.drift_stats() s CROSS JOIN LATERAL jsonb_array_elements(s.checks) c "
+                        "WHERE s.name = 'churn' AND c ->> 'metric' = 'psi' AND (c ->> 'confidence')::float8 = 0.9 "
+                        "AND c ->> 'override' = 'model' AND c ? 'floor'")
+    assert k > 0
+    assert query(conn, "SELECT DISTINCT level FROM pgscore.window_checks WHERE model = 'churn' "
+                       "AND subject = 'data_usage_gb' AND metric = 'null_rate'") == [("insufficient_data",)]
+
+
+def test_judge_with_a_model_reads_its_overrides_and_without_one_the_defaults(two):
+    conn = two
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'auc_drop', p_warn => 0.01, p_alert => 0.03)")
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'psi', p_alert => 0.5, p_subject => 'tenure_months')")
+    judge = "SELECT checks, status FROM pgscore.judge(ARRAY['auc_drop', 'psi'], ARRAY[0.04, 0.3], ARRAY[500, 500]::bigint[]"
+    (plain, st), = query(conn, judge + ")")
+    assert st == "alert" and all("override" not in c for c in plain)
+    assert query(conn, judge + ", NULL::text, NULL::text)") == [(plain, st)]
+    (by_model, st), = query(conn, judge + ", 'churn', NULL)")
+    assert {c["metric"]: (c["level"], c.get("override")) for c in by_model} == {
+        "auc_drop": ("alert", "model"), "psi": ("alert", None)}
+    (by_subject, _), = query(conn, judge + ", 'churn', 'tenure_months')")
+    assert {c["metric"]: (c["alert"], c["level"], c.get("override")) for c in by_subject} == {
+        "auc_drop": (0.03, "alert", "model"), "psi": (0.5, "warn", "subject")}
+    # the form with noise floors: a floor above the value holds it at ok, the override's confidence said
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'auc_drop', p_warn => 0.01, p_alert => 0.03, "
+                "p_confidence => 0.9)")
+    (checks, st), = query(conn, "SELECT checks, status FROM pgscore.judge(ARRAY['auc_drop'], ARRAY[0.04], "
+                                "ARRAY[500]::bigint[], ARRAY[0.05], 'churn', NULL)")
+    assert st == "ok" and checks[0]["confidence"] == 0.9 and checks[0]["override"] == "model", checks
+    (checks, st), = query(conn, "SELECT checks, status FROM pgscore.judge(ARRAY['auc_drop'], ARRAY[0.04], "
+                                "ARRAY[500]::bigint[], ARRAY[0.05])")
+    assert st == "ok" and checks[0]["confidence"] == 0.999 and "override" not in checks[0], checks
+
+
+def test_realised_performance_of_one_model_is_judged_by_its_overrides(two, db_url):
+    """A model's own auc_drop and brier_rise min_n: in realised_performance, by version, by outcome time, their
+    checks (performance_stats_of) and alerts; the other model as before."""
+    conn = two
+    for name in ("churn", "churn_b"):  # labels the score does not rank: auc_drop and brier_rise alert
+        query(conn, "SELECT count(pgscore.record_outcome(%s, k::text, (k %% 2)::float8)) "
+                    "FROM generate_series(0, 299) k", (name,))
+    views = ("realised_performance", "realised_performance_by_version", "realised_performance_by_outcome_time")
+    stats = {"window": "false, NULL, 'window'", "by_version": "true, NULL, 'window'",
+             "outcome_window": "false, NULL, 'outcome_window'"}
+
+    def perf(model):
+        out = {}
+        for v in views:
+            out[v] = query(conn, f"SELECT status, firing FROM pgscore.{v} WHERE model = %s "  # noqa: S608
+                                 "AND window_name = '1 hour'", (model,))
+        for k, args in stats.items():
+            for checks, in query(conn, f"SELECT checks FROM pgscore.performance_stats_of({args}) "  # noqa: S608
+                                       "WHERE name = %s AND period = '1 hour'", (model,)):
+                for c in checks:
+                    out[(k, c["metric"])] = (c["min_n"], c["alert"], c["level"], c.get("override"))
+        out["alerts"] = query(conn, "SELECT window_name, metric, level FROM pgscore.alerts WHERE model = %s "
+                                    "AND what = 'performance' ORDER BY 1, 2", (model,))
+        return out
+
+    before = perf("churn_b")
+    assert before == perf("churn")
+    assert before[("window", "auc_drop")][2] == "alert" and before[("window", "brier_rise")][2] == "alert", before
+    assert all(before[v] == [("alert", "accuracy_drop, auc_drop, brier_rise")] for v in views), before
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'auc_drop', p_warn => 5, p_alert => 10)")
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'brier_rise', p_min_n => 100000)")
+    a = perf("churn")
+    for k in stats:
+        assert a[(k, "auc_drop")][1:] == (10, "ok", "model"), a
+        assert a[(k, "brier_rise")][0] == 100000 and a[(k, "brier_rise")][2:] == ("insufficient_data", "model"), a
+        assert a[(k, "accuracy_drop")] == before[(k, "accuracy_drop")]
+    assert all(a[v] == [("alert", "accuracy_drop")] for v in views), a
+    assert not [r for r in a["alerts"] if r[1] in ("auc_drop", "brier_rise")], a["alerts"]
+    assert perf("churn_b") == before
+    query(conn, "SELECT pgscore.clear_thresholds('churn')")
+    assert perf("churn") == before
+
+
+def test_the_class_mix_of_one_model_is_judged_by_its_override(db_url, trained):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, names, _ = trained
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    yk = np.digitize(X[:, 1], np.quantile(X[:, 1], [1 / 3, 2 / 3]))
+    est = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X, np.array(["low", "mid", "high"])[yk])
+    for name in ("tier", "tier_b"):
+        registry.deploy(db_url, name, est, X, np.array(["low", "mid", "high"])[yk], feature_names=names)
+        # every prediction 'high': the mix moves far
+        query(conn, "SELECT count(pgscore.predict(%s, f)) FROM (SELECT ARRAY(SELECT 1e3::float8 FROM "
+                    "generate_series(1, %s)) f FROM generate_series(1, 150)) x", (name, len(names)))
+    sql = "SELECT status, checks FROM pgscore.class_drift WHERE model = %s AND window_name = '1 hour'"
+    (st_a, _), = query(conn, sql, ("tier",))
+    assert st_a == "alert"
+    query(conn, "SELECT pgscore.set_thresholds('tier', 'class_mix', p_min_n => 1000)")
+    (st_a, ca), = query(conn, sql, ("tier",))
+    (st_b, cb), = query(conn, sql, ("tier_b",))
+    assert (st_a, ca[0]["override"], st_b) == ("insufficient_data", "model", "alert"), (ca, cb)
+    assert "override" not in cb[0]
+    assert not query(conn, "SELECT 1 FROM pgscore.alerts WHERE model = 'tier' AND what = 'class'")
+    assert query(conn, "SELECT count(*) > 0 FROM pgscore.alerts WHERE model = 'tier_b' AND what = 'class'") \
+        == [(True,)]
+    conn.close()
+
+
+@pytest.mark.parametrize("call, sqlstate, words", [
+    ("set_thresholds('churm', 'psi', 0.2, 0.3)", "42704", "there is no model 'churm'"),
+    ("set_thresholds('churn', 'PSI', 0.2, 0.3)", "22023", "p_metric 'PSI' is not a metric"),
+    ("set_thresholds('churn', 'psi')", "22023", "give at least one of p_warn"),
+    ("set_thresholds('churn', 'psi', 0.5, 0.3)", "22023", "warn 0.5 would be above alert 0.3"),
+    # inherited: alert 0.2 of the default, below the warn given
+    ("set_thresholds('churn', 'psi', p_warn => 0.25)", "22023", "warn 0.25 would be above alert 0.2"),
+    ("set_thresholds('churn', 'psi', -1, 0.3)", "22023", "at least 0"),
+    ("set_thresholds('churn', 'psi', 'NaN', 0.3)", "22023", "at least 0"),
+    ("set_thresholds('churn', 'psi', p_min_n => 0)", "22023", "p_min_n must be at least 1"),
+    ("set_thresholds('churn', 'psi', p_confidence => 1)", "22023", "between 0 and 1"),
+    ("set_thresholds('churn', 'class_mix', p_confidence => 0.9)", "22023", "class_mix has no noise floor"),
+    ("set_thresholds('churn', 'auc_drop', 0.01, 0.03, p_subject => 'tenure_months')", "22023", "judged per model"),
+    ("set_thresholds('churn', 'psi', 0.2, 0.3, p_subject => 'Tenure_months')", "22023",
+     "p_subject 'Tenure_months' is not a feature of model 'churn'"),
+    ("set_thresholds(NULL, 'psi', 0.2, 0.3)", "22004", "must not be NULL"),
+    ("set_thresholds('churn', NULL, 0.2, 0.3)", "22004", "must not be NULL"),
+    ("clear_thresholds(NULL)", "22004", "must not be NULL"),
+    ("clear_thresholds('churm')", "42704", "there is no model 'churm'"),
+    ("clear_thresholds('churn', 'auc')", "22023", "p_metric 'auc' is not a metric"),
+])
+def test_set_and_clear_refuse_bad_arguments_naming_them(two, call, sqlstate, words):
+    with pytest.raises(psycopg2.Error) as e:
+        query(two, f"SELECT pgscore.{call}")
+    assert e.value.pgcode == sqlstate and words in e.value.pgerror, e.value.pgerror
+    if "churm" in call:
+        assert "a typo for 'churn'" in e.value.diag.message_hint, e.value.diag.message_hint
+    if "Tenure_months" in call:
+        assert "'tenure_months'" in e.value.diag.message_hint, e.value.diag.message_hint
+    assert query(two, "SELECT count(*) FROM pgscore.drift_threshold_overrides") == [(0,)]
+
+
+def test_a_set_replaces_the_row_and_the_table_refuses_what_set_refuses(two):
+    conn = two
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'psi', 0.2, 0.4, 50)")
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'psi', p_alert => 'Infinity')")  # warn only
+    assert query(conn, "SELECT subject, warn, alert, min_n, confidence, created_by = session_user "
+                       "FROM pgscore.drift_threshold_overrides") == [(None, None, float("inf"), None, None, True)]
+    assert _checks(conn, "churn")["psi"][3:] == ("warn", "model")
+    for stmt in ("INSERT INTO pgscore.drift_threshold_overrides (model, metric) VALUES ('churn', 'ks')",
+                 "INSERT INTO pgscore.drift_threshold_overrides (model, metric, warn, alert) VALUES ('churn', 'ks', 2, 1)",
+                 "INSERT INTO pgscore.drift_threshold_overrides (model, metric, subject, warn) "
+                 "VALUES ('churn', 'auc_drop', 'tenure_months', 1)",
+                 "INSERT INTO pgscore.drift_threshold_overrides (model, metric, warn) VALUES ('churn', 'nope', 1)",
+                 "INSERT INTO pgscore.drift_threshold_overrides (model, metric, warn) VALUES ('churn', 'psi', 1)"):
+        with pytest.raises(psycopg2.IntegrityError):
+            query(conn, stmt)
+    assert query(conn, "SELECT pgscore.clear_thresholds('churn', 'psi')") == [(1,)]
+    conn.notices.clear()
+    assert query(conn, "SELECT pgscore.clear_thresholds('churn', 'psi')") == [(0,)]
+    assert "nothing was cleared" in conn.notices[-1]
+
+
+@pytest.mark.parametrize("role, may", [("pgscore_admin", True), ("pgscore_reader", False), ("pgscore_app", False)])
+def test_pgscore_admin_sets_and_clears_thresholds_the_reader_reads_them_and_the_app_neither(two, role, may):
+    conn = two
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'ks', 0.3, 0.4)")
+    conn.autocommit = False
+    try:
+        cur = conn.cursor()
+        cur.execute(f"SET LOCAL ROLE {role}")
+        for call in ("SELECT pgscore.set_thresholds('churn', 'psi', 0.3, 0.4)",
+                     "SELECT pgscore.clear_thresholds('churn', 'ks')",
+                     "DELETE FROM pgscore.drift_threshold_overrides"):
+            cur.execute("SAVEPOINT s")
+            if may:
+                cur.execute(call)
+            else:
+                with pytest.raises(errors.InsufficientPrivilege):
+                    cur.execute(call)
+                cur.execute("ROLLBACK TO SAVEPOINT s")
+        cur.execute("SAVEPOINT s")
+        if role == "pgscore_app":
+            with pytest.raises(errors.InsufficientPrivilege):
+                cur.execute("SELECT * FROM pgscore.drift_threshold_overrides")
+        else:
+            cur.execute("SELECT count(*) FROM pgscore.drift_threshold_overrides")
+            assert cur.fetchone()[0] == (0 if may else 1)
+    finally:
+        conn.rollback()
+        conn.autocommit = True
+
+
+def test_0129_downgrade_drops_the_overrides_and_upgrade_judges_by_them_again(empty_db_url, trained):
+    migrate.upgrade(empty_db_url)
+    conn = psycopg2.connect(empty_db_url)
+    conn.autocommit = True
+    _deploy_drifted(empty_db_url, conn, trained, "churn", n=300)
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'psi', 50, 100)")
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'ks', p_alert => 100, p_subject => 'monthly_charges')")
+    assert _checks(conn, "churn")["psi"][3] == "ok"
+    migrate.downgrade(empty_db_url, "0127")
+    assert query(conn, "SELECT to_regclass('pgscore.drift_threshold_overrides')") == [(None,)]
+    (checks,), = query(conn, "SELECT checks FROM pgscore.drift_stats() WHERE feature = 'monthly_charges' "
+                             "AND period = '1 hour'")
+    assert {c["metric"]: c["level"] for c in checks}["psi"] == "alert"
+    assert all("override" not in c for c in checks)
+    migrate.upgrade(empty_db_url)
+    assert _checks(conn, "churn")["psi"][3:] == ("alert", None)
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'psi', 50, 100)")
+    assert _checks(conn, "churn")["psi"][3:] == ("ok", "model")
+    conn.close()
+    migrate.downgrade(empty_db_url, "base")
