@@ -618,7 +618,7 @@ SQL_CASES = [
      "p_for must be a positive interval, got 00:00:00"),
     ("silence_alerts for ever", "SELECT pgscore.silence_alerts('churn', '1 year', 'x')", (), "22023",
      "p_for must be at most 90 days, got 1 year\nHINT:  silence again when it ends, or change the metric's "
-     "thresholds for every model in pgscore.drift_thresholds"),
+     "thresholds: the model's with pgscore.set_thresholds, every model's in pgscore.drift_thresholds"),
     ("silence_alerts unknown what", "SELECT pgscore.silence_alerts('churn', '1 hour', 'x', 'drift')", (), "22023",
      "p_what must be feature, score, performance or class"),
     ("silence_alerts unknown window", "SELECT pgscore.silence_alerts('churn', '1 hour', 'x', p_window => '1h')", (),
@@ -631,6 +631,32 @@ SQL_CASES = [
     ("lift_silence NULL", "SELECT pgscore.lift_silence(NULL)", (), "22004", "must not be NULL"),
     ("lift_silence unknown", "SELECT pgscore.lift_silence(-1)", (), "42704",
      "there is no silence -1\nHINT:  list them with: SELECT * FROM pgscore.alert_silences"),
+    # per-model thresholds (migration 0129): each argument named, the typo hint for a model's and a feature's name
+    ("set_thresholds NULL", "SELECT pgscore.set_thresholds(NULL, 'psi', 0.2, 0.3)", (), "22004", "must not be NULL"),
+    ("set_thresholds injection", "SELECT pgscore.set_thresholds(%s, 'psi', 0.2, 0.3)", (INJECT,), "42704",
+     "DROP TABLE"),
+    ("set_thresholds a model's name misspelt", "SELECT pgscore.set_thresholds('chrun', 'psi', 0.2, 0.3)", (), "42704",
+     "there is no model 'chrun'\nHINT:  a typo for 'churn'?"),
+    ("set_thresholds unknown metric", "SELECT pgscore.set_thresholds('churn', 'PSI', 0.2, 0.3)", (), "22023",
+     "p_metric 'PSI' is not a metric of pgscore.drift_thresholds (accuracy_drop, auc_drop"),
+    ("set_thresholds nothing to set", "SELECT pgscore.set_thresholds('churn', 'psi')", (), "22023",
+     "give at least one of p_warn, p_alert, p_min_n and p_confidence\nHINT:  to go back to the inherited "
+     "thresholds: pgscore.clear_thresholds(model, metric, subject)"),
+    ("set_thresholds warn above the inherited alert", "SELECT pgscore.set_thresholds('churn', 'psi', 0.3)", (),
+     "22023", "warn 0.3 would be above alert 0.2 for psi of model 'churn'"),
+    ("set_thresholds a feature misspelt", "SELECT pgscore.set_thresholds('churn', 'psi', 0.2, 0.3, p_subject => "
+     "'Tenure_months')", (), "22023", "p_subject 'Tenure_months' is not a feature of model 'churn' nor its score"),
+    ("set_thresholds NaN", "SELECT pgscore.set_thresholds('churn', 'psi', 'NaN', 0.3)", (), "22023", "at least 0"),
+    ("set_thresholds by the app", "SET ROLE pgscore_app; SELECT pgscore.set_thresholds('churn', 'psi', 0.2, 0.3)",
+     (), "42501", "permission denied"),
+    ("clear_thresholds NULL", "SELECT pgscore.clear_thresholds(NULL)", (), "22004", "must not be NULL"),
+    ("clear_thresholds a model's name misspelt", "SELECT pgscore.clear_thresholds('chrun')", (), "42704",
+     "there is no model 'chrun'\nHINT:  a typo for 'churn'?"),
+    ("clear_thresholds unknown metric", "SELECT pgscore.clear_thresholds('churn', 'auc')", (), "22023",
+     "p_metric 'auc' is not a metric"),
+    ("judge with a model, NULL arrays", "SELECT * FROM pgscore.judge(NULL, NULL, NULL, 'churn', NULL)", (), OK, ""),
+    ("judge with a model and floors, NULL arrays", "SELECT * FROM pgscore.judge(NULL, NULL, NULL, NULL, 'churn', "
+     "NULL)", (), OK, ""),
     # trigger functions called directly
     ("rescore_events called directly", "SELECT pgscore.rescore_events()", (), "0A000", "trigger"),
     ("rescore_replicated called directly", "SELECT pgscore.rescore_replicated()", (), "0A000", "trigger"),

@@ -22,6 +22,8 @@ BATCH_ERROR = "pgscore.batch_error(jsonb)"
 ORDER_DIFFERS = "pgscore.feature_order_differs(text[],text[],integer,integer)"
 SCORE_COLUMNS_READ = "pgscore.score_columns_read(bigint,bigint)"
 JUDGE_FLOORS = "pgscore.judge(text[],double precision[],bigint[],double precision[])"
+JUDGE_MODEL = "pgscore.judge(text[],double precision[],bigint[],text,text)"
+JUDGE_FLOORS_MODEL = "pgscore.judge(text[],double precision[],bigint[],double precision[],text,text)"
 NOISE_FLOOR = "pgscore.noise_floor(text,bigint,bigint,double precision[],double precision,double precision,bigint)"
 NORMAL_QUANTILE = "pgscore.normal_quantile(double precision)"
 CHECK_ROWS = "pgscore.check_rows(jsonb)"
@@ -94,9 +96,16 @@ EXPECTED = {
     "pgscore.silence_alerts(text,interval,text,text,text,text,text,boolean,timestamp with time zone)":
         ("v", False, "u"),
     "pgscore.lift_silence(bigint)": ("v", False, "u"),
+    # per-model thresholds (0129): they write pgscore.drift_threshold_overrides
+    "pgscore.set_thresholds(text,text,double precision,double precision,integer,double precision,text)":
+        ("v", False, "u"),
+    "pgscore.clear_thresholds(text,text,text)": ("v", False, "u"),
     "pgscore.guard_alert_silences()": ("v", False, "u"),
     "pgscore.match_outcomes(timestamp with time zone)": ("v", False, "u"),  # updates the outcomes
     "pgscore.judge(text[],double precision[],bigint[])": ("s", False, "s"),
+    # with a model and subject (0129): the overrides read too
+    JUDGE_MODEL: ("s", False, "s"),
+    JUDGE_FLOORS_MODEL: ("s", False, "s"),
     # the same against noise floors (0085); the floors and the normal quantile read nothing: IMMUTABLE. noise_floor
     # is not STRICT (a NULL baseline size, base rate or confidence means something); normal_quantile is
     JUDGE_FLOORS: ("s", False, "s"),
@@ -176,7 +185,8 @@ def test_parallel_safe_functions_work_in_a_parallel_query(conn):
     query(conn, "SET force_parallel_mode = on")  # PostgreSQL 15: every parallel-safe query runs in a worker
     safe = [s for s, (_, _, p) in EXPECTED.items() if p == "s"]
     assert safe == ["pgscore.validate_environment()", ORDER_DIFFERS, SCORE_COLUMNS_READ, "pgscore.signing_on()",
-                    "pgscore.judge(text[],double precision[],bigint[])", JUDGE_FLOORS, NOISE_FLOOR, NORMAL_QUANTILE,
+                    "pgscore.judge(text[],double precision[],bigint[])", JUDGE_MODEL, JUDGE_FLOORS_MODEL, JUDGE_FLOORS,
+                    NOISE_FLOOR, NORMAL_QUANTILE,
                     CHECK_ROWS, CHECK_PERIOD_KIND, IMAGE, DOUBLES, UNCHECKED, BATCH_ERROR, JSONB_FLOAT8]
     # a PL/pgSQL EXCEPTION block starts a subtransaction, which a parallel worker may not (feature_number was
     # declared safe until 0045, and failed over a table with "cannot start subtransactions during a parallel

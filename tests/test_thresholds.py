@@ -12,7 +12,7 @@ import psycopg2
 import pytest
 from psycopg2 import errors
 
-from helpers import query
+from helpers import pgscore_cli, query
 from pgscore import datasets, migrate, registry
 from test_monitoring import JUDGED_AS_JUDGE, drifted, log_rows
 
@@ -252,6 +252,25 @@ def test_the_class_mix_of_one_model_is_judged_by_its_override(db_url, trained):
     assert query(conn, "SELECT count(*) > 0 FROM pgscore.alerts WHERE model = 'tier_b' AND what = 'class'") \
         == [(True,)]
     conn.close()
+
+
+def test_pgscore_drift_judges_by_a_models_own_thresholds_and_says_them(two, db_url, tmp_path):
+    """pgscore drift reads the views, so a model's own thresholds decide its alerts and exit code; it names them
+    under the model, and the HTML report draws the model's PSI lines."""
+    conn = two
+    drift = pgscore_cli("drift", "churn", "--db", db_url)
+    assert drift.returncode == 1 and "own thresholds" not in drift.stdout, drift.stdout
+    # monthly_charges is churn's only drifted feature here: its every metric out of reach, and the score's too
+    for metric in ("psi", "ks", "js", "mean_shift", "null_rate", "out_of_range"):
+        query(conn, "SELECT pgscore.set_thresholds('churn', %s, p_warn => 1e9, p_alert => 1e9)", (metric,))
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'psi', p_alert => 'Infinity', p_subject => 'monthly_charges')")
+    assert not query(conn, "SELECT 1 FROM pgscore.alerts WHERE model = 'churn'")
+    drift = pgscore_cli("drift", "churn", "--db", db_url, "--html", str(tmp_path / "r.html"))
+    assert drift.returncode == 0 and "result: ok" in drift.stdout, drift.stdout
+    text = " ".join(drift.stdout.split())
+    assert "own thresholds (pgscore.drift_threshold_overrides; the rest by pgscore.drift_thresholds): js warn 1e+09 " \
+           "alert 1e+09;" in text and "psi of monthly_charges alert inf" in text, drift.stdout
+    assert pgscore_cli("drift", "churn_b", "--db", db_url).returncode == 1
 
 
 @pytest.mark.parametrize("call, sqlstate, words", [

@@ -62,6 +62,8 @@ class ModelData:
     calibration: list[dict] = field(default_factory=list)
     # the checks that reached a threshold but not their noise floor (so ok), in the windows: pgscore.check_rows
     held: list[dict] = field(default_factory=list)
+    # the model's own thresholds (pgscore.drift_threshold_overrides, migration 0129), which its checks are judged by
+    overrides: list[dict] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -261,6 +263,12 @@ def _collect(cur, name, window, windows, refreshed, charts) -> DriftData:
         r["silenced_by"], r["silence_reason"] = silences.get(r.get("silence_id"), (None, None))
         if not r.get("shadow"):  # the live versions' (a shadow version's are in the view too, shadow true)
             by_name[r["model"]].alerts.append(r)
+
+    # each model's own thresholds (migration 0129: pgscore.set_thresholds), what its checks above were judged by
+    for r in _rows(cur, "SELECT model, metric, subject, warn, alert, min_n, confidence "
+                        "FROM pgscore.drift_threshold_overrides WHERE model = ANY(%s) "
+                        "ORDER BY model, metric, subject NULLS FIRST", (names,)):
+        by_name[r["model"]].overrides.append(r)
 
     _held_back(by_name, windows_rows, perf)
 
@@ -677,7 +685,38 @@ def _text_performance(m: ModelData, windows: list[Window], out: list) -> None:
         out.append(f"    {unmatched} outcome(s) match no prediction logged before them")
 
 
+def thresholds_of(m: ModelData, data: DriftData, metric: str, subject: str | None = None) -> dict | None:
+    """The warn, alert, min_n and confidence `metric` of model `m` (its feature or score `subject`) is judged by: its
+    subject's override, else its model's, else drift_thresholds', value by value, as the views judge (0129)."""
+    base = data.thresholds.get(metric)
+    if base is None:
+        return None
+    rows = {o["subject"]: o for o in m.overrides if o["metric"] == metric and o["subject"] in (None, subject)}
+    out = dict(base)
+    for key in ("warn", "alert", "min_n", "confidence"):
+        for o in (rows.get(subject) if subject is not None else None, rows.get(None)):
+            if o is not None and o[key] is not None:
+                out[key] = o[key]
+                break
+    return out
+
+
+def overrides_text(m: ModelData) -> str:
+    """'own thresholds (pgscore.set_thresholds): auc_drop warn 0.02 alert 0.03; psi of tenure_months ...', or ""."""
+    if not m.overrides:
+        return ""
+    parts = []
+    for o in m.overrides:
+        given = [f"{k} {_metric(o['metric'], o[k], 'g') if k in ('warn', 'alert') else o[k]}"
+                 for k in ("warn", "alert", "min_n", "confidence") if o[k] is not None]
+        parts.append(o["metric"] + (f" of {o['subject']}" if o["subject"] is not None else "") + " " + " ".join(given))
+    return ("own thresholds (pgscore.drift_threshold_overrides; the rest by pgscore.drift_thresholds): "
+            + "; ".join(parts))
+
+
 def _text_alerts(m: ModelData, data: DriftData, out: list) -> None:
+    if m.overrides:
+        out.extend(_wrap(overrides_text(m), ""))
     if not m.alerts:
         out.append("alerts: none")
         return
@@ -825,7 +864,7 @@ def _psi_chart(m: ModelData, data: DriftData):
     ax.barh(y, [r["psi"] for _, r in items], color=[STATUS_COLOUR.get(r["status"], GREY) for _, r in items])
     ax.set_yticks(y)
     ax.set_yticklabels([f for f, _ in items], fontsize=8)
-    t = data.thresholds.get("psi")
+    t = thresholds_of(m, data, "psi")  # (the model's: 0129)
     if t:
         ax.axvline(t["warn"], color=STATUS_COLOUR["warn"], linestyle="--", linewidth=1, label=f"warn {t['warn']:g}")
         ax.axvline(t["alert"], color=STATUS_COLOUR["alert"], linestyle="--", linewidth=1,
@@ -860,7 +899,7 @@ def _score_by_day_chart(m: ModelData, data: DriftData):
     ax1.legend(fontsize=7, frameon=False)
     ax1.set_ylabel("mean score", fontsize=8)
     ax2.bar(x, [r["psi"] or 0 for r in days], color=[STATUS_COLOUR.get(r["status"], GREY) for r in days], width=0.6)
-    t = data.thresholds.get("psi")
+    t = thresholds_of(m, data, "psi", "score")  # (the score's: 0129)
     if t:
         ax2.axhline(t["warn"], color=STATUS_COLOUR["warn"], linestyle="--", linewidth=1)
         ax2.axhline(t["alert"], color=STATUS_COLOUR["alert"], linestyle="--", linewidth=1)

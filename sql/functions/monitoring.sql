@@ -558,8 +558,8 @@ BEGIN
     IF p_starts_at + p_for > p_starts_at + interval '90 days' THEN
         RAISE EXCEPTION 'pgscore.silence_alerts: p_for must be at most 90 days, got %', p_for
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'silence again when it ends, or change the metric''s thresholds for every model in '
-                         'pgscore.drift_thresholds';
+                  HINT = 'silence again when it ends, or change the metric''s thresholds: the model''s with '
+                         'pgscore.set_thresholds, every model''s in pgscore.drift_thresholds';
     END IF;
     IF p_what IS NOT NULL AND p_what NOT IN ('feature', 'score', 'performance', 'class') THEN
         RAISE EXCEPTION 'pgscore.silence_alerts: p_what must be feature, score, performance or class (as '

@@ -778,6 +778,84 @@ SELECT b.model_id, b.name, b.version, b.task, b.period_kind, b.period, b.sort_or
 $fn$;
 COMMENT ON FUNCTION pgscore.performance_stats_of(boolean, bigint[], text) IS 'performance_stats(p_by_version) for the model versions p_model_ids alone (NULL: every one it gives) in the periods of kind p_period_kind (window or day; NULL: both; since 0125 outcome_window, by name alone: each window holding the judged predictions whose outcome was recorded within it, whenever made; both_windows: window and outcome_window in one pass, as alerts reads them): their rows as performance_stats gives them, without ranking the predictions of other versions or periods; the views of realised performance read it for the periods they report (realised_performance and alerts the windows, realised_performance_by_outcome_time the outcome windows, alerts both_windows, performance_by_day the days), shadow_performance_stats for the shadow versions';
 
+-- (silence_alerts' hint for a p_for over 90 days names set_thresholds too)
+CREATE OR REPLACE FUNCTION pgscore.silence_alerts(p_model text, p_for interval, p_reason text, p_what text DEFAULT NULL,
+                                       p_subject text DEFAULT NULL, p_metric text DEFAULT NULL,
+                                       p_window text DEFAULT NULL, p_shadow boolean DEFAULT NULL,
+                                       p_starts_at timestamptz DEFAULT now())
+RETURNS bigint
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_id bigint;
+BEGIN
+    IF p_model IS NULL OR p_for IS NULL OR p_reason IS NULL OR p_starts_at IS NULL THEN
+        RAISE EXCEPTION 'pgscore.silence_alerts: p_model, p_for, p_reason and p_starts_at must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = p_model) THEN
+        RAISE EXCEPTION 'there is no model %', quote_literal(p_model) USING ERRCODE = 'undefined_object',
+            HINT = pgscore.model_name_hint(p_model);
+    END IF;
+    IF btrim(p_reason) = '' THEN
+        RAISE EXCEPTION 'pgscore.silence_alerts: p_reason is blank: say why (the incident, ticket or fix under way)'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- (judged by the time they span from p_starts_at: '3 months' compares equal to '90 days' as intervals, and
+    -- '1 mon -30 days' is neither positive nor negative until added to a date)
+    IF p_starts_at + p_for <= p_starts_at THEN
+        RAISE EXCEPTION 'pgscore.silence_alerts: p_for must be a positive interval, got %', p_for
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- (a silence is not a way to switch monitoring off: a metric too sensitive for good has its thresholds)
+    IF p_starts_at + p_for > p_starts_at + interval '90 days' THEN
+        RAISE EXCEPTION 'pgscore.silence_alerts: p_for must be at most 90 days, got %', p_for
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'silence again when it ends, or change the metric''s thresholds: the model''s with '
+                         'pgscore.set_thresholds, every model''s in pgscore.drift_thresholds';
+    END IF;
+    IF p_what IS NOT NULL AND p_what NOT IN ('feature', 'score', 'performance', 'class') THEN
+        RAISE EXCEPTION 'pgscore.silence_alerts: p_what must be feature, score, performance or class (as '
+                        'pgscore.alerts.what), or NULL for any; got %', quote_literal(p_what)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_subject IS NOT NULL AND p_subject NOT IN ('outcomes', 'outcomes by recorded time', 'mix')
+       AND NOT EXISTS (SELECT 1 FROM pgscore.baselines b JOIN pgscore.models m ON m.model_id = b.model_id
+                        WHERE m.name = p_model AND b.feature = p_subject) THEN
+        -- (a subject no condition of the model has, its case wrong or a typo, would mute nothing, silently)
+        RAISE EXCEPTION 'pgscore.silence_alerts: p_subject % is not a subject of model %: a feature or the score of '
+                        'its baselines, outcomes, outcomes by recorded time or mix (as pgscore.alerts.subject), or '
+                        'NULL for any', quote_literal(p_subject), quote_literal(p_model)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = coalesce((SELECT 'a typo for ' || string_agg(DISTINCT quote_literal(b.feature), ' or ') || '?'
+                                     FROM pgscore.baselines b JOIN pgscore.models m ON m.model_id = b.model_id
+                                    WHERE m.name = p_model AND lower(b.feature) = lower(p_subject)),
+                                  'list them with: SELECT DISTINCT feature FROM pgscore.baselines JOIN pgscore.models '
+                                  'USING (model_id) WHERE name = ' || quote_literal(p_model));
+    END IF;
+    IF p_window IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pgscore.drift_windows w WHERE w.window_name = p_window) THEN
+        RAISE EXCEPTION 'pgscore.silence_alerts: p_window % is not a window of pgscore.drift_windows (%), or NULL '
+                        'for any', quote_literal(p_window),
+                        (SELECT string_agg(quote_literal(w.window_name), ', ' ORDER BY w.sort_order, w.window_name)
+                           FROM pgscore.drift_windows w)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_metric IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pgscore.drift_thresholds t WHERE t.metric = p_metric) THEN
+        RAISE EXCEPTION 'pgscore.silence_alerts: p_metric % is not a metric of pgscore.drift_thresholds (%), or '
+                        'NULL for any', quote_literal(p_metric),
+                        (SELECT string_agg(t.metric, ', ' ORDER BY t.metric) FROM pgscore.drift_thresholds t)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO pgscore.alert_silences (model, what, subject, metric, window_name, shadow, starts_at, ends_at, reason)
+    VALUES (p_model, p_what, p_subject, p_metric, p_window, p_shadow, p_starts_at, p_starts_at + p_for, p_reason)
+    RETURNING id INTO v_id;
+    RETURN v_id;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.silence_alerts(text, interval, text, text, text, text, text, boolean, timestamptz) IS 'Silence the conditions of pgscore.alerts of model p_model that match every matcher given (p_what, p_subject, p_metric, p_window, p_shadow; NULL: any) from p_starts_at for p_for (positive, at most 90 days), saying why (p_reason); returns the silence''s id (pgscore.alert_silences). alerts still lists them, with silenced_until and silence_id; pgscore drift and status do not count them';
+
 /*
  * Per-model thresholds (migration 0129): pgscore.drift_thresholds holds one warn, alert, min_n and confidence per
  * metric for every model; set_thresholds overrides them for one model (p_subject NULL) or for one of its features
