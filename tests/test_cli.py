@@ -140,7 +140,7 @@ DB_COMMANDS = {"install": [], "uninstall": [], "status": [], "env": [], "models"
                "show": ["m"], "rollback": ["m"],
                "retire": ["m"], "activate": ["m", "1"], "shadow": ["m", "1"], "deploy": ["m.joblib", "--name", "m"],
                "score": ["--model", "m", "--table", "t", "--key", "k", "--into", "s"],
-               "silence": ["m", "--for", "1h", "--reason", "r"], "silences": [], "unsilence": ["1"]}
+               "silence": ["m", "--for", "1h", "--reason", "r"], "silences": [], "unsilence": ["1"], "thresholds": []}
 
 
 def test_the_unparseable_db_list_is_every_command_that_takes_db():

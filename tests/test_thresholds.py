@@ -273,6 +273,35 @@ def test_pgscore_drift_judges_by_a_models_own_thresholds_and_says_them(two, db_u
     assert pgscore_cli("drift", "churn_b", "--db", db_url).returncode == 1
 
 
+def test_pgscore_thresholds_sets_lists_and_clears_a_models_own(two, db_url):
+    conn = two
+    out = pgscore_cli("thresholds", "churn", "--metric", "auc_drop", "--warn", "0.02", "--alert", "0.03", "--db", db_url)
+    assert out.returncode == 0 and out.stdout.startswith("set: churn auc_drop"), (out.stdout, out.stderr)
+    out = pgscore_cli("thresholds", "churn", "--metric", "psi", "--alert", "inf", "--subject", "tenure_months",
+                      "--db", db_url)
+    assert out.returncode == 0, out.stderr
+    assert query(conn, "SELECT metric, subject, warn, alert FROM pgscore.drift_threshold_overrides ORDER BY 1") == [
+        ("auc_drop", None, 0.02, 0.03), ("psi", "tenure_months", None, float("inf"))]
+    out = pgscore_cli("thresholds", "--db", db_url)
+    assert out.returncode == 0 and "every model (pgscore.drift_thresholds):" in out.stdout, out.stdout
+    lines = [" ".join(ln.split()) for ln in out.stdout.splitlines()]
+    assert "churn auc_drop (every) 0.02 0.03 postgres" in lines and "churn psi tenure_months inf postgres" in lines, \
+        out.stdout
+    # the server's refusals, with their SQLSTATE; usage errors before anything runs
+    out = pgscore_cli("thresholds", "churn", "--metric", "psi", "--warn", "0.5", "--db", db_url)
+    assert out.returncode == 1 and "warn 0.5 would be above alert 0.2" in out.stderr \
+        and "SQLSTATE 22023" in out.stderr, out.stderr
+    out = pgscore_cli("thresholds", "churn", "--warn", "0.5", "--db", db_url)
+    assert out.returncode == 2 and "give the metric the values are for" in out.stderr, out.stderr
+    out = pgscore_cli("thresholds", "--clear", "--db", db_url)
+    assert out.returncode == 2 and "give the model" in out.stderr, out.stderr
+    out = pgscore_cli("thresholds", "churn", "--clear", "--db", db_url)
+    assert out.returncode == 0 and "cleared 2 overrides of churn" in out.stdout, out.stdout
+    assert query(conn, "SELECT count(*) FROM pgscore.drift_threshold_overrides") == [(0,)]
+    out = pgscore_cli("thresholds", "churn", "--clear", "--db", db_url)
+    assert out.returncode == 0 and "churn: no override to clear" in out.stdout, out.stdout
+
+
 @pytest.mark.parametrize("call, sqlstate, words", [
     ("set_thresholds('churm', 'psi', 0.2, 0.3)", "42704", "there is no model 'churm'"),
     ("set_thresholds('churn', 'PSI', 0.2, 0.3)", "22023", "p_metric 'PSI' is not a metric"),

@@ -2298,6 +2298,71 @@ def cmd_silences(args):
     return 0
 
 
+def cmd_thresholds(args):
+    """pgscore thresholds [MODEL] [--metric M] [--subject S] [--warn X] [--alert Y] [--min-n N] [--confidence C]
+    [--clear]: with a value, pgscore.set_thresholds; with --clear, pgscore.clear_thresholds; else the thresholds each
+    metric is judged by (drift_thresholds, and the overrides of MODEL or every model)."""
+    import psycopg2
+    import psycopg2.extras
+
+    from pgscore.report import _table
+
+    values = (args.warn, args.alert, args.min_n, args.confidence)
+    setting = any(v is not None for v in values)
+    if (setting or args.clear) and args.name is None:
+        raise UsageError("give the model: pgscore thresholds MODEL ...")
+    if setting and args.clear:
+        raise UsageError("--clear takes no --warn, --alert, --min-n or --confidence")
+    if setting and args.metric is None:
+        raise UsageError("give the metric the values are for: --metric M (pgscore thresholds lists them)")
+    url = resolve_db(args)
+    require_installed(url)
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    try:
+        cur = conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor)
+        if setting:
+            cur.execute("SELECT pgscore.set_thresholds(%s, %s, p_warn => %s, p_alert => %s, p_min_n => %s, "
+                        "p_confidence => %s, p_subject => %s)", (args.name, args.metric, *values, args.subject))
+        elif args.clear:
+            cur.execute("SELECT pgscore.clear_thresholds(%s, %s, %s) AS n", (args.name, args.metric, args.subject))
+            n = cur.fetchone()["n"]
+        cur.execute("SELECT metric, warn, alert, min_n, confidence FROM pgscore.drift_thresholds ORDER BY metric")
+        defaults = cur.fetchall()
+        cur.execute("SELECT model, metric, subject, warn, alert, min_n, confidence, created_by "
+                    "FROM pgscore.drift_threshold_overrides WHERE %s::text IS NULL OR model = %s "
+                    "ORDER BY model, metric, subject NULLS FIRST", (args.name, args.name))
+        overrides = cur.fetchall()
+    finally:
+        conn.close()
+    what = (args.name or "") + (f" {args.metric}" if args.metric else "") + (f" of {args.subject}" if args.subject
+                                                                              else "")
+    if setting:
+        _say(f"set: {what} (NULLs inherited: a subject's from the model's, the model's from drift_thresholds)")
+    elif args.clear:
+        _say(f"cleared {n} override{'' if n == 1 else 's'} of {what}: judged by what they inherit again" if n
+             else f"{what}: no override to clear")
+    if not (setting or args.clear):
+        _say("every model (pgscore.drift_thresholds):")
+        rows = [[d["metric"], _g(d["warn"]), _g(d["alert"]), str(d["min_n"]), _g(d["confidence"])] for d in defaults]
+        _say("\n".join(_table(["metric", "warn", "alert", "min_n", "confidence"], rows, (1, 2, 3, 4))))
+    if not overrides:
+        _say(f"no model's own thresholds{f' for {args.name}' if args.name else ''}: every metric by drift_thresholds"
+             + ("" if args.name else " (set one with: " + command("thresholds MODEL --metric M --warn X --alert Y")
+                + ")"))
+        return 0
+    _say("own thresholds (pgscore.drift_threshold_overrides; blank: inherited):")
+    rows = [[o["model"], o["metric"], o["subject"] or "(every)", _g(o["warn"]), _g(o["alert"]), _g(o["min_n"]),
+             _g(o["confidence"]), o["created_by"]] for o in overrides]
+    _say("\n".join(_table(["model", "metric", "subject", "warn", "alert", "min_n", "confidence", "by"], rows,
+                          (3, 4, 5, 6))))
+    return 0
+
+
+def _g(v) -> str:
+    return "" if v is None else f"{v:g}"
+
+
 def cmd_unsilence(args):
     """pgscore unsilence ID: pgscore.lift_silence (a silence lifted already: said, exit 0)."""
     import psycopg2
@@ -2544,6 +2609,20 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--all", action="store_true", help="every silence, ended and lifted too")
     db_opt(sp)
     sp.set_defaults(func=cmd_silences)
+
+    sp = sub.add_parser("thresholds", help="the thresholds each metric is judged by; with --warn, --alert, --min-n or "
+                        "--confidence a model's own (or a feature's), with --clear back to the inherited")
+    sp.add_argument("name", nargs="?", metavar="MODEL", help="the model (to list: its overrides alone)")
+    sp.add_argument("--metric", metavar="M", help="the metric (pgscore.drift_thresholds)")
+    sp.add_argument("--subject", metavar="S", help="one feature of the model, or score, alone (a drift metric)")
+    sp.add_argument("--warn", type=float, metavar="X", help="warn at or above X")
+    sp.add_argument("--alert", type=float, metavar="Y", help="alert at or above Y (inf: never)")
+    sp.add_argument("--min-n", dest="min_n", type=int, metavar="N", help="judge windows of N values (outcomes) or more")
+    sp.add_argument("--confidence", type=float, metavar="C", help="the noise floor's confidence, 0 < C < 1")
+    sp.add_argument("--clear", action="store_true",
+                    help="remove MODEL's overrides (of --metric, --subject where given)")
+    db_opt(sp)
+    sp.set_defaults(func=cmd_thresholds)
 
     sp = sub.add_parser("unsilence", help="lift a silence now (pgscore silences lists them)")
     sp.add_argument("id", type=int, metavar="ID", help="the silence's id")

@@ -6,18 +6,59 @@ RETURNS TABLE (checks jsonb, status text, firing text, min_n integer)
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
-SELECT * FROM pgscore.judge(p_metrics, p_values, p_n, NULL::text, NULL::text)
+WITH c AS (
+    SELECT m.metric, m.value, m.n, t.warn, t.alert, t.min_n,
+           CASE WHEN m.n = 0 THEN 'no_data'
+                WHEN m.n < t.min_n THEN 'insufficient_data'
+                WHEN m.value IS NULL THEN 'not_applicable'
+                WHEN m.value >= t.alert THEN 'alert'
+                WHEN m.value >= t.warn THEN 'warn'
+                ELSE 'ok' END AS level
+      FROM unnest(p_metrics, p_values, p_n) WITH ORDINALITY AS m(metric, value, n, i)
+      JOIN pgscore.drift_thresholds t ON t.metric = m.metric
+)
+SELECT jsonb_agg(jsonb_build_object('metric', c.metric, 'value', c.value, 'n', c.n, 'warn', c.warn,
+                                    'alert', c.alert, 'min_n', c.min_n, 'level', c.level) ORDER BY c.metric),
+       (ARRAY['not_applicable', 'no_data', 'insufficient_data', 'ok', 'warn', 'alert'])[max(
+           CASE c.level WHEN 'alert' THEN 6 WHEN 'warn' THEN 5 WHEN 'ok' THEN 4 WHEN 'insufficient_data' THEN 3
+                        WHEN 'no_data' THEN 2 ELSE 1 END)],
+       string_agg(c.metric, ', ' ORDER BY c.metric) FILTER (WHERE c.level IN ('warn', 'alert')),
+       max(c.min_n) FILTER (WHERE c.level = 'insufficient_data')
+  FROM c
 $fn$;
-COMMENT ON FUNCTION pgscore.judge(text[], float8[], bigint[]) IS 'Levels of metrics against pgscore.drift_thresholds alone (no model: no override applies; pgscore.judge with p_model and p_subject for a model''s): each check as jsonb, the worst level, the metrics firing and the min_n not reached';
+COMMENT ON FUNCTION pgscore.judge(text[], float8[], bigint[]) IS 'Levels of metrics against pgscore.drift_thresholds: each check as jsonb, the worst level, the metrics firing and the min_n not reached';
 
 CREATE OR REPLACE FUNCTION pgscore.judge(p_metrics text[], p_values float8[], p_n bigint[], p_floors float8[])
 RETURNS TABLE (checks jsonb, status text, firing text, min_n integer)
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
-SELECT * FROM pgscore.judge(p_metrics, p_values, p_n, p_floors, NULL::text, NULL::text)
+WITH c AS (
+    SELECT m.metric, m.value, m.n, t.warn, t.alert, t.min_n, t.confidence, f.floor,
+           CASE WHEN m.n = 0 THEN 'no_data'
+                WHEN m.n < t.min_n THEN 'insufficient_data'
+                WHEN m.value IS NULL THEN 'not_applicable'
+                WHEN m.value >= t.alert AND (f.floor IS NULL OR m.value > f.floor) THEN 'alert'
+                WHEN m.value >= t.warn AND (f.floor IS NULL OR m.value > f.floor) THEN 'warn'
+                ELSE 'ok' END AS level
+      FROM unnest(p_metrics, p_values, p_n, p_floors) WITH ORDINALITY AS m(metric, value, n, floor, i)
+      JOIN pgscore.drift_thresholds t ON t.metric = m.metric
+     CROSS JOIN LATERAL (SELECT CASE WHEN t.confidence IS NOT NULL THEN m.floor END AS floor) f
+)
+SELECT jsonb_agg(jsonb_build_object('metric', c.metric, 'value', c.value, 'n', c.n, 'warn', c.warn,
+                                    'alert', c.alert, 'min_n', c.min_n, 'level', c.level)
+                 -- (a metric judged by its threshold alone has the check it had before 0085)
+                 || CASE WHEN c.confidence IS NOT NULL
+                         THEN jsonb_build_object('confidence', c.confidence, 'floor', c.floor) ELSE '{}' END
+                 ORDER BY c.metric),
+       (ARRAY['not_applicable', 'no_data', 'insufficient_data', 'ok', 'warn', 'alert'])[max(
+           CASE c.level WHEN 'alert' THEN 6 WHEN 'warn' THEN 5 WHEN 'ok' THEN 4 WHEN 'insufficient_data' THEN 3
+                        WHEN 'no_data' THEN 2 ELSE 1 END)],
+       string_agg(c.metric, ', ' ORDER BY c.metric) FILTER (WHERE c.level IN ('warn', 'alert')),
+       max(c.min_n) FILTER (WHERE c.level = 'insufficient_data')
+  FROM c
 $fn$;
-COMMENT ON FUNCTION pgscore.judge(text[], float8[], bigint[], float8[]) IS 'Levels of metrics against pgscore.drift_thresholds alone (no model: no override applies; pgscore.judge with p_model and p_subject for a model''s) and their noise floors (pgscore.noise_floor): warn or alert only above the floor as well; each check as jsonb with its confidence and floor, the worst level, the metrics firing and the min_n not reached';
+COMMENT ON FUNCTION pgscore.judge(text[], float8[], bigint[], float8[]) IS 'Levels of metrics against pgscore.drift_thresholds and their noise floors (pgscore.noise_floor): warn or alert only above the floor as well; each check as jsonb with its confidence and floor, the worst level, the metrics firing and the min_n not reached';
 
 CREATE OR REPLACE FUNCTION pgscore.drift_stats_of(p_model_ids bigint[], p_period_kind text)
 RETURNS TABLE (model_id bigint, name text, version integer, period_kind text, period text, sort_order integer,
@@ -38,20 +79,9 @@ WITH live AS MATERIALIZED (SELECT m.model_id, m.name, m.version FROM pgscore.mod
 periods AS MATERIALIZED (SELECT * FROM pgscore.monitoring_periods mp
                           WHERE p_period_kind IS NULL OR mp.period_kind = p_period_kind),
 counts AS MATERIALIZED (SELECT * FROM pgscore.drift_counts_of(p_model_ids, p_period_kind, NULL)),
--- (0129) the overrides of the drift metrics for these models (pgscore.drift_threshold_overrides)
-ovr AS MATERIALIZED (
-    SELECT o.model, o.metric, o.subject, o.warn, o.alert, o.min_n, o.confidence
-      FROM pgscore.drift_threshold_overrides o
-     WHERE o.model IN (SELECT live.name FROM live)
-       AND o.metric IN ('psi', 'ks', 'js', 'mean_shift', 'null_rate', 'out_of_range')
-),
 base AS MATERIALIZED (
     SELECT live.model_id, live.name, live.version, b.kind, b.feature, b.position, b.edges, b.expected, b.mean,
            b.std, b.null_rate, b.n AS base_n,
-           -- (0129) the thresholds it is judged by (th's key): th_model 0 and th_subject '' the defaults alone, the
-           -- model's id with '' its model-wide overrides, with the feature its own (over the model's)
-           CASE WHEN om.model IS NOT NULL OR os.model IS NOT NULL THEN live.model_id ELSE 0 END AS th_model,
-           CASE WHEN os.model IS NOT NULL THEN b.feature ELSE '' END AS th_subject,
            -- constant at training (min = max), whatever std the float arithmetic left (before 0036: 1.1e-16
            -- for a column of 0.3, which made any mean shift of it an alert)
            b.std = 0 OR b.min = b.max AS constant,
@@ -60,9 +90,6 @@ base AS MATERIALIZED (
            count(*) OVER (PARTITION BY live.model_id) AS family,
            count(*) FILTER (WHERE b.kind = 'feature') OVER (PARTITION BY live.model_id) AS family_features
       FROM live JOIN pgscore.baselines b ON b.model_id = live.model_id AND b.kind IN ('feature', 'score')  -- (0122)
-      LEFT JOIN (SELECT DISTINCT o.model FROM ovr o WHERE o.subject IS NULL) om ON om.model = live.name
-      LEFT JOIN (SELECT DISTINCT o.model, o.subject FROM ovr o WHERE o.subject IS NOT NULL) os
-             ON os.model = live.name AND os.subject = b.feature
 ),
 agg AS MATERIALIZED (
     SELECT c.model_id, c.period_kind, c.period, c.kind, c.position,
@@ -123,9 +150,7 @@ stats AS (
                       AND d.kind = b.kind AND d.position = b.position
 ),
 -- pgscore.drift_thresholds in one row (NULLs for a metric it holds no row for), with each metric's check
--- but for its value, n and level built once; since 0129 a row per set of thresholds the features are judged by
--- (th_model, th_subject: base's), each metric's warn, alert, min_n and confidence the feature's override's, else
--- the model's, else drift_thresholds', and its check saying which override set them (override: subject or model)
+-- but for its value, n and level built once
 th AS MATERIALIZED (
     SELECT t.*,
            -- the text of each metric's check up to its value, for checks built as text: jsonb_build_object took
@@ -137,42 +162,25 @@ th AS MATERIALIZED (
            rtrim(t.null_rate_check::text, '}') || ', "value": ' AS null_rate_prefix,
            rtrim(t.out_of_range_check::text, '}') || ', "value": ' AS out_of_range_prefix
       FROM (SELECT t.*, t.psi_min_n IS NOT NULL AND t.ks_min_n IS NOT NULL AND t.js_min_n IS NOT NULL AND t.mean_shift_min_n IS NOT NULL AND t.null_rate_min_n IS NOT NULL AND t.out_of_range_min_n IS NOT NULL AS complete,
-                       jsonb_build_object('metric', 'psi', 'warn', t.psi_warn, 'alert', t.psi_alert, 'min_n', t.psi_min_n) || CASE WHEN t.psi_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.psi_confidence) ELSE '{}' END || CASE WHEN t.psi_override IS NOT NULL THEN jsonb_build_object('override', t.psi_override) ELSE '{}' END AS psi_check,
-                       jsonb_build_object('metric', 'ks', 'warn', t.ks_warn, 'alert', t.ks_alert, 'min_n', t.ks_min_n) || CASE WHEN t.ks_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.ks_confidence) ELSE '{}' END || CASE WHEN t.ks_override IS NOT NULL THEN jsonb_build_object('override', t.ks_override) ELSE '{}' END AS ks_check,
-                       jsonb_build_object('metric', 'js', 'warn', t.js_warn, 'alert', t.js_alert, 'min_n', t.js_min_n) || CASE WHEN t.js_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.js_confidence) ELSE '{}' END || CASE WHEN t.js_override IS NOT NULL THEN jsonb_build_object('override', t.js_override) ELSE '{}' END AS js_check,
-                       jsonb_build_object('metric', 'mean_shift', 'warn', t.mean_shift_warn, 'alert', t.mean_shift_alert, 'min_n', t.mean_shift_min_n) || CASE WHEN t.mean_shift_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.mean_shift_confidence) ELSE '{}' END || CASE WHEN t.mean_shift_override IS NOT NULL THEN jsonb_build_object('override', t.mean_shift_override) ELSE '{}' END AS mean_shift_check,
-                       jsonb_build_object('metric', 'null_rate', 'warn', t.null_rate_warn, 'alert', t.null_rate_alert, 'min_n', t.null_rate_min_n) || CASE WHEN t.null_rate_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.null_rate_confidence) ELSE '{}' END || CASE WHEN t.null_rate_override IS NOT NULL THEN jsonb_build_object('override', t.null_rate_override) ELSE '{}' END AS null_rate_check,
-                       jsonb_build_object('metric', 'out_of_range', 'warn', t.out_of_range_warn, 'alert', t.out_of_range_alert, 'min_n', t.out_of_range_min_n) || CASE WHEN t.out_of_range_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.out_of_range_confidence) ELSE '{}' END || CASE WHEN t.out_of_range_override IS NOT NULL THEN jsonb_build_object('override', t.out_of_range_override) ELSE '{}' END AS out_of_range_check
-      FROM (SELECT p.th_model, p.th_subject, max(e.warn) FILTER (WHERE t.metric = 'psi') AS psi_warn, max(e.alert) FILTER (WHERE t.metric = 'psi') AS psi_alert,
-                   max(e.min_n) FILTER (WHERE t.metric = 'psi') AS psi_min_n, max(e.confidence) FILTER (WHERE t.metric = 'psi') AS psi_confidence,
-                   max(e.warn) FILTER (WHERE t.metric = 'ks') AS ks_warn, max(e.alert) FILTER (WHERE t.metric = 'ks') AS ks_alert,
-                   max(e.min_n) FILTER (WHERE t.metric = 'ks') AS ks_min_n, max(e.confidence) FILTER (WHERE t.metric = 'ks') AS ks_confidence,
-                   max(e.warn) FILTER (WHERE t.metric = 'js') AS js_warn, max(e.alert) FILTER (WHERE t.metric = 'js') AS js_alert,
-                   max(e.min_n) FILTER (WHERE t.metric = 'js') AS js_min_n, max(e.confidence) FILTER (WHERE t.metric = 'js') AS js_confidence,
-                   max(e.warn) FILTER (WHERE t.metric = 'mean_shift') AS mean_shift_warn, max(e.alert) FILTER (WHERE t.metric = 'mean_shift') AS mean_shift_alert,
-                   max(e.min_n) FILTER (WHERE t.metric = 'mean_shift') AS mean_shift_min_n, max(e.confidence) FILTER (WHERE t.metric = 'mean_shift') AS mean_shift_confidence,
-                   max(e.warn) FILTER (WHERE t.metric = 'null_rate') AS null_rate_warn, max(e.alert) FILTER (WHERE t.metric = 'null_rate') AS null_rate_alert,
-                   max(e.min_n) FILTER (WHERE t.metric = 'null_rate') AS null_rate_min_n, max(e.confidence) FILTER (WHERE t.metric = 'null_rate') AS null_rate_confidence,
-                   max(e.warn) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_warn, max(e.alert) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_alert,
-                   max(e.min_n) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_min_n, max(e.confidence) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_confidence,
-                   max(e.override) FILTER (WHERE t.metric = 'psi') AS psi_override,
-                   max(e.override) FILTER (WHERE t.metric = 'ks') AS ks_override,
-                   max(e.override) FILTER (WHERE t.metric = 'js') AS js_override,
-                   max(e.override) FILTER (WHERE t.metric = 'mean_shift') AS mean_shift_override,
-                   max(e.override) FILTER (WHERE t.metric = 'null_rate') AS null_rate_override,
-                   max(e.override) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_override
-              FROM (SELECT DISTINCT b.th_model, b.th_subject, CASE WHEN b.th_model <> 0 THEN b.name END AS name
-                      FROM base b) p
-             CROSS JOIN pgscore.drift_thresholds t
-              LEFT JOIN ovr om ON om.model = p.name AND om.metric = t.metric AND om.subject IS NULL
-              LEFT JOIN ovr os ON p.th_subject <> '' AND os.model = p.name AND os.metric = t.metric
-                              AND os.subject = p.th_subject
-             CROSS JOIN LATERAL (SELECT coalesce(os.warn, om.warn, t.warn) AS warn, coalesce(os.alert, om.alert, t.alert) AS alert,
-                                        coalesce(os.min_n, om.min_n, t.min_n) AS min_n,
-                                        coalesce(os.confidence, om.confidence, t.confidence) AS confidence,
-                                        CASE WHEN os.metric IS NOT NULL THEN 'subject' WHEN om.metric IS NOT NULL THEN 'model' END
-                                            AS override) e
-             GROUP BY p.th_model, p.th_subject) t) t
+                       jsonb_build_object('metric', 'psi', 'warn', t.psi_warn, 'alert', t.psi_alert, 'min_n', t.psi_min_n) || CASE WHEN t.psi_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.psi_confidence) ELSE '{}' END AS psi_check,
+                       jsonb_build_object('metric', 'ks', 'warn', t.ks_warn, 'alert', t.ks_alert, 'min_n', t.ks_min_n) || CASE WHEN t.ks_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.ks_confidence) ELSE '{}' END AS ks_check,
+                       jsonb_build_object('metric', 'js', 'warn', t.js_warn, 'alert', t.js_alert, 'min_n', t.js_min_n) || CASE WHEN t.js_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.js_confidence) ELSE '{}' END AS js_check,
+                       jsonb_build_object('metric', 'mean_shift', 'warn', t.mean_shift_warn, 'alert', t.mean_shift_alert, 'min_n', t.mean_shift_min_n) || CASE WHEN t.mean_shift_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.mean_shift_confidence) ELSE '{}' END AS mean_shift_check,
+                       jsonb_build_object('metric', 'null_rate', 'warn', t.null_rate_warn, 'alert', t.null_rate_alert, 'min_n', t.null_rate_min_n) || CASE WHEN t.null_rate_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.null_rate_confidence) ELSE '{}' END AS null_rate_check,
+                       jsonb_build_object('metric', 'out_of_range', 'warn', t.out_of_range_warn, 'alert', t.out_of_range_alert, 'min_n', t.out_of_range_min_n) || CASE WHEN t.out_of_range_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.out_of_range_confidence) ELSE '{}' END AS out_of_range_check
+      FROM (SELECT max(t.warn) FILTER (WHERE t.metric = 'psi') AS psi_warn, max(t.alert) FILTER (WHERE t.metric = 'psi') AS psi_alert,
+                   max(t.min_n) FILTER (WHERE t.metric = 'psi') AS psi_min_n, max(t.confidence) FILTER (WHERE t.metric = 'psi') AS psi_confidence,
+                   max(t.warn) FILTER (WHERE t.metric = 'ks') AS ks_warn, max(t.alert) FILTER (WHERE t.metric = 'ks') AS ks_alert,
+                   max(t.min_n) FILTER (WHERE t.metric = 'ks') AS ks_min_n, max(t.confidence) FILTER (WHERE t.metric = 'ks') AS ks_confidence,
+                   max(t.warn) FILTER (WHERE t.metric = 'js') AS js_warn, max(t.alert) FILTER (WHERE t.metric = 'js') AS js_alert,
+                   max(t.min_n) FILTER (WHERE t.metric = 'js') AS js_min_n, max(t.confidence) FILTER (WHERE t.metric = 'js') AS js_confidence,
+                   max(t.warn) FILTER (WHERE t.metric = 'mean_shift') AS mean_shift_warn, max(t.alert) FILTER (WHERE t.metric = 'mean_shift') AS mean_shift_alert,
+                   max(t.min_n) FILTER (WHERE t.metric = 'mean_shift') AS mean_shift_min_n, max(t.confidence) FILTER (WHERE t.metric = 'mean_shift') AS mean_shift_confidence,
+                   max(t.warn) FILTER (WHERE t.metric = 'null_rate') AS null_rate_warn, max(t.alert) FILTER (WHERE t.metric = 'null_rate') AS null_rate_alert,
+                   max(t.min_n) FILTER (WHERE t.metric = 'null_rate') AS null_rate_min_n, max(t.confidence) FILTER (WHERE t.metric = 'null_rate') AS null_rate_confidence,
+                   max(t.warn) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_warn, max(t.alert) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_alert,
+                   max(t.min_n) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_min_n, max(t.confidence) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_confidence
+              FROM pgscore.drift_thresholds t) t) t
 ),
 -- the noise floors once per distinct argument (migration 0086; a call cost 4-12 us, and one per metric, feature
 -- and period, more where a level was tested, ~1 s of a 1,000-feature model's feature_drift), none at a NULL
@@ -185,36 +193,36 @@ th AS MATERIALIZED (
 -- of 100); the model's k is a key of the floors too
 sized AS MATERIALIZED (
     SELECT s.n, s.n_valid, coalesce(nullif(round(b.base_n * (1 - b.null_rate)), 0)::bigint, 0) AS n_base,
-           b.base_n, b.null_rate, b.expected, b.family, b.th_model, b.th_subject
+           b.base_n, b.null_rate, b.expected, b.family
       FROM stats s
       JOIN base b ON b.model_id = s.model_id AND b.kind = s.kind AND b.position = s.position
      WHERE s.n > 0
 ),
 size_floors AS MATERIALIZED (
-    SELECT k.n_valid, k.n_base, k.family, k.th_model, k.th_subject,
+    SELECT k.n_valid, k.n_base, k.family,
            CASE WHEN th.ks_confidence IS NOT NULL THEN pgscore.noise_floor('ks', k.n_valid, nullif(k.n_base, 0), NULL, th.ks_confidence ^ (1 / k.family::float8)) END AS ks,
            CASE WHEN th.mean_shift_confidence IS NOT NULL THEN pgscore.noise_floor('mean_shift', k.n_valid, nullif(k.n_base, 0), NULL, th.mean_shift_confidence ^ (1 / k.family::float8)) END AS mean_shift,
            CASE WHEN th.out_of_range_confidence IS NOT NULL THEN pgscore.noise_floor('out_of_range', k.n_valid, nullif(k.n_base, 0), NULL, th.out_of_range_confidence ^ (1 / k.family::float8)) END AS out_of_range
-      FROM (SELECT DISTINCT z.n_valid, z.n_base, z.family, z.th_model, z.th_subject FROM sized z WHERE z.n_valid > 0) k
-      JOIN th ON th.th_model = k.th_model AND th.th_subject = k.th_subject
+      FROM (SELECT DISTINCT z.n_valid, z.n_base, z.family FROM sized z WHERE z.n_valid > 0) k
+     CROSS JOIN th
 ),
 null_floors AS MATERIALIZED (
-    SELECT k.n, k.base_n, k.null_rate, k.family, k.th_model, k.th_subject,
+    SELECT k.n, k.base_n, k.null_rate, k.family,
            CASE WHEN th.null_rate_confidence IS NOT NULL THEN pgscore.noise_floor('null_rate', k.n, nullif(k.base_n, 0), NULL, th.null_rate_confidence ^ (1 / k.family::float8), k.null_rate) END AS floor
-      FROM (SELECT DISTINCT z.n, z.base_n, z.null_rate, z.family, z.th_model, z.th_subject FROM sized z) k
-      JOIN th ON th.th_model = k.th_model AND th.th_subject = k.th_subject
+      FROM (SELECT DISTINCT z.n, z.base_n, z.null_rate, z.family FROM sized z) k
+     CROSS JOIN th
 ),
 js_floors AS MATERIALIZED (
-    SELECT k.n_valid, k.n_base, k.expected, k.family, k.th_model, k.th_subject,
+    SELECT k.n_valid, k.n_base, k.expected, k.family,
            CASE WHEN th.js_confidence IS NOT NULL THEN pgscore.noise_floor('js', k.n_valid, nullif(k.n_base, 0), k.expected, th.js_confidence ^ (1 / k.family::float8)) END AS js
-      FROM (SELECT DISTINCT z.n_valid, z.n_base, z.expected, z.family, z.th_model, z.th_subject FROM sized z WHERE z.n_valid > 0) k
-      JOIN th ON th.th_model = k.th_model AND th.th_subject = k.th_subject
+      FROM (SELECT DISTINCT z.n_valid, z.n_base, z.expected, z.family FROM sized z WHERE z.n_valid > 0) k
+     CROSS JOIN th
 ),
 -- what each check with a confidence says of its family (migration 0091), per model and metric: the model's k
 -- (its features and score), how many of them are features, and the confidence c^(1/k) its floor is at (the one
 -- the floors above are computed at), as the text its checks are built of and as jsonb; NULL at a NULL confidence
 fam AS MATERIALIZED (
-    SELECT f.model_id, f.th_model, f.th_subject,
+    SELECT f.model_id,
            ', "family": ' || f.family || ', "family_features": ' || f.family_features || ', "check_confidence": ' || (th.psi_confidence ^ (1 / f.family::float8))::text AS psi_text,
            jsonb_build_object('family', f.family, 'family_features', f.family_features, 'check_confidence', th.psi_confidence ^ (1 / f.family::float8)) AS psi_json,
            ', "family": ' || f.family || ', "family_features": ' || f.family_features || ', "check_confidence": ' || (th.ks_confidence ^ (1 / f.family::float8))::text AS ks_text,
@@ -227,8 +235,8 @@ fam AS MATERIALIZED (
            jsonb_build_object('family', f.family, 'family_features', f.family_features, 'check_confidence', th.null_rate_confidence ^ (1 / f.family::float8)) AS null_rate_json,
            ', "family": ' || f.family || ', "family_features": ' || f.family_features || ', "check_confidence": ' || (th.out_of_range_confidence ^ (1 / f.family::float8))::text AS out_of_range_text,
            jsonb_build_object('family', f.family, 'family_features', f.family_features, 'check_confidence', th.out_of_range_confidence ^ (1 / f.family::float8)) AS out_of_range_json
-      FROM (SELECT DISTINCT b.model_id, b.family, b.family_features, b.th_model, b.th_subject FROM base b) f
-      JOIN th ON th.th_model = f.th_model AND th.th_subject = f.th_subject
+      FROM (SELECT DISTINCT b.model_id, b.family, b.family_features FROM base b) f
+     CROSS JOIN th
 )
 -- each metric's level and check as pgscore.judge gives them (a metric with no threshold row is left out;
 -- none: NULLs), in place: a call of judge per feature and period cost ~55 us, 105,000 calls for 3,000 features
@@ -266,20 +274,19 @@ SELECT s.*,
                 CASE WHEN l.out_of_range = 'insufficient_data' THEN th.out_of_range_min_n END,
                 CASE WHEN l.psi = 'insufficient_data' THEN th.psi_min_n END) AS min_n
   FROM stats s
+ CROSS JOIN th
   JOIN base b ON b.model_id = s.model_id AND b.kind = s.kind AND b.position = s.position
-  JOIN th ON th.th_model = b.th_model AND th.th_subject = b.th_subject
-  JOIN fam fm ON fm.model_id = b.model_id AND fm.th_model = b.th_model AND fm.th_subject = b.th_subject
+  JOIN fam fm ON fm.model_id = b.model_id
  -- each metric's noise floor at the window's and the baseline's sizes (migration 0085; NULL: the window holds no
  -- value, or the metric's confidence is NULL and the thresholds alone judge it), found among the distinct ones
  -- (0086; n_base 0: a baseline of no valid value, NULL to noise_floor)
  CROSS JOIN LATERAL (SELECT coalesce(nullif(round(b.base_n * (1 - b.null_rate)), 0)::bigint, 0) AS n_base) nb
   LEFT JOIN size_floors fs ON s.n_valid > 0 AND fs.n_valid = s.n_valid AND fs.n_base = nb.n_base
-                          AND fs.family = b.family AND fs.th_model = b.th_model AND fs.th_subject = b.th_subject
+                          AND fs.family = b.family
   LEFT JOIN null_floors fn ON s.n > 0 AND fn.n = s.n AND fn.base_n = b.base_n AND fn.null_rate = b.null_rate
-                          AND fn.family = b.family AND fn.th_model = b.th_model AND fn.th_subject = b.th_subject
+                          AND fn.family = b.family
   LEFT JOIN js_floors fj ON s.n_valid > 0 AND fj.n_valid = s.n_valid AND fj.n_base = nb.n_base
-                        AND fj.expected = b.expected AND fj.family = b.family AND fj.th_model = b.th_model
-                        AND fj.th_subject = b.th_subject
+                        AND fj.expected = b.expected AND fj.family = b.family
  -- PSI's once per feature and period (OFFSET 0: not pulled up into each expression that reads it)
  CROSS JOIN LATERAL (SELECT CASE WHEN s.n_valid > 0 AND th.psi_confidence IS NOT NULL THEN pgscore.noise_floor('psi', s.n_valid, nullif(nb.n_base, 0), b.expected, th.psi_confidence ^ (1 / b.family::float8)) END AS psi
                      OFFSET 0) fp
@@ -363,7 +370,7 @@ SELECT l.model_id, l.name, l.version, l.task, dw.window_name, dw.sort_order,
   FROM live l
  CROSS JOIN pgscore.drift_windows dw
   LEFT JOIN mix m ON m.model_id = l.model_id AND m.window_name = dw.window_name
-  LEFT JOIN LATERAL pgscore.judge(ARRAY['class_mix'], ARRAY[m.psi], ARRAY[coalesce(m.n, 0)], l.name, NULL::text) j
+  LEFT JOIN LATERAL pgscore.judge(ARRAY['class_mix'], ARRAY[m.psi], ARRAY[coalesce(m.n, 0)]) j
          ON l.expected IS NOT NULL
 $fn$;
 COMMENT ON FUNCTION pgscore.class_drift_stats() IS 'Per live classifier and window: the share of each predicted class among its logged predictions against the shares at deploy (its class baseline), their PSI, the class whose share moved most, and the class_mix check; read it through pgscore.class_drift and alerts';
@@ -530,24 +537,11 @@ SELECT b.model_id, b.name, b.version, b.task, b.period_kind, b.period, b.sort_or
  -- smaller class (ho.auc), the window's also at its own where it has 4 or fewer (noise_floor). Not capped at the
  -- deploy AUC (0107 did, in a subquery the planner pulled up, calling noise_floor twice a term): judge flags only
  -- above the floor and no drop exceeds the deploy AUC, so the cap changed no level
- -- (0129) the model's own confidence where an override sets one (pgscore.drift_threshold_overrides), as judge
- -- reads it
  CROSS JOIN (SELECT max(t.confidence) FILTER (WHERE t.metric = 'auc_drop') AS auc_drop,
                     max(t.confidence) FILTER (WHERE t.metric = 'accuracy_drop') AS accuracy_drop,
                     max(t.confidence) FILTER (WHERE t.metric = 'brier_rise') AS brier_rise,
                     max(t.confidence) FILTER (WHERE t.metric = 'rmse_rise') AS rmse_rise
-               FROM pgscore.drift_thresholds t) cd
-  LEFT JOIN (SELECT o.model, max(o.confidence) FILTER (WHERE o.metric = 'auc_drop') AS auc_drop,
-                    max(o.confidence) FILTER (WHERE o.metric = 'accuracy_drop') AS accuracy_drop,
-                    max(o.confidence) FILTER (WHERE o.metric = 'brier_rise') AS brier_rise,
-                    max(o.confidence) FILTER (WHERE o.metric = 'rmse_rise') AS rmse_rise
-               FROM pgscore.drift_threshold_overrides o
-              WHERE o.subject IS NULL AND o.confidence IS NOT NULL
-              GROUP BY o.model) co ON co.model = b.name
- CROSS JOIN LATERAL (SELECT coalesce(co.auc_drop, cd.auc_drop) AS auc_drop,
-                            coalesce(co.accuracy_drop, cd.accuracy_drop) AS accuracy_drop,
-                            coalesce(co.brier_rise, cd.brier_rise) AS brier_rise,
-                            coalesce(co.rmse_rise, cd.rmse_rise) AS rmse_rise) cf
+               FROM pgscore.drift_thresholds t) cf
  -- (migration 0111) auc: the AUC both auc_drop terms are taken at, the deploy AUC but at most the Laplace AUC of the
  -- hold-out's smaller class, (m + 1) / (m + 2): the deploy AUC is as sure as the hold-out it was measured on (0107
  -- took each term's own smaller class, and a window of 5-98 positives at deploy AUCs of 0.95-0.99 got a floor far
@@ -646,8 +640,7 @@ SELECT b.model_id, b.name, b.version, b.task, b.period_kind, b.period, b.sort_or
                                                                      WHEN b.rmse = 0 THEN 0 END END] END,
         array_fill(b.n, ARRAY[CASE b.task WHEN 'binary' THEN 3 ELSE 1 END]),
         CASE b.task WHEN 'binary' THEN ARRAY[fl.auc_drop, fl.accuracy_drop, fl.brier_rise]
-                    WHEN 'multiclass' THEN ARRAY[fl.accuracy_drop] ELSE ARRAY[fl.rmse_rise] END,
-        b.name, NULL::text) c
+                    WHEN 'multiclass' THEN ARRAY[fl.accuracy_drop] ELSE ARRAY[fl.rmse_rise] END) c
 $fn$;
 COMMENT ON FUNCTION pgscore.performance_stats_of(boolean, bigint[], text) IS 'performance_stats(p_by_version) for the model versions p_model_ids alone (NULL: every one it gives) in the periods of kind p_period_kind (window or day; NULL: both; since 0125 outcome_window, by name alone: each window holding the judged predictions whose outcome was recorded within it, whenever made; both_windows: window and outcome_window in one pass, as alerts reads them): their rows as performance_stats gives them, without ranking the predictions of other versions or periods; the views of realised performance read it for the periods they report (realised_performance and alerts the windows, realised_performance_by_outcome_time the outcome windows, alerts both_windows, performance_by_day the days), shadow_performance_stats for the shadow versions';
 
