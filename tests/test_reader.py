@@ -57,8 +57,9 @@ def test_every_documented_view_is_synced_by_the_reader_with_comments(bi):
     # baseline_bins since 0078; window_checks since 0087; class_drift since 0122; realised_performance_by_outcome_time
     # since 0125)
     columns = synced_columns(bi)
-    # (and the silences of alerts, who silenced what and why, since 0126)
-    assert {t for t, _ in columns} == set(views) | {"drift_windows", "drift_thresholds", "alert_silences"}
+    # (and the silences of alerts, who silenced what and why, since 0126; the models' own thresholds since 0129)
+    assert {t for t, _ in columns} == set(views) | {"drift_windows", "drift_thresholds", "alert_silences",
+                                                    "drift_threshold_overrides"}
     for view in views:
         (comment,), = query(bi, "SELECT pg_catalog.obj_description(%s::regclass, 'pg_class')", (f"pgscore.{view}",))
         assert comment, view
