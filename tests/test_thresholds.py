@@ -149,8 +149,8 @@ def test_drift_stats_judges_each_metric_as_judge_does_with_the_models_overrides(
     (n, differ), = query(conn, sql)
     assert n > 0 and differ == 0, (n, differ)
     # and they changed something: the floors at 0.9 and a check of each override
-    (k,), = query(conn, "SELECT count(*) FROM pgscore.drift_stats() s CROSS JOIN LATERAL jsonb_array_elements(s.checks) c "
-                        "WHERE s.name = 'churn' AND c ->> 'metric' = 'psi' AND (c ->> 'confidence')::float8 = 0.9 "
+    (k,), = query(conn, "SELECT count(*) FROM pgscore.drift_stats() s "
+                        "CROSS JOIN LATERAL jsonb_array_elements(s.checks) c WHERE s.name = 'churn' AND c ->> 'metric' = 'psi' AND (c ->> 'confidence')::float8 = 0.9 "
                         "AND c ->> 'override' = 'model' AND c ? 'floor'")
     assert k > 0
     assert query(conn, "SELECT DISTINCT level FROM pgscore.window_checks WHERE model = 'churn' "
@@ -161,7 +161,8 @@ def test_judge_with_a_model_reads_its_overrides_and_without_one_the_defaults(two
     conn = two
     query(conn, "SELECT pgscore.set_thresholds('churn', 'auc_drop', p_warn => 0.01, p_alert => 0.03)")
     query(conn, "SELECT pgscore.set_thresholds('churn', 'psi', p_alert => 0.5, p_subject => 'tenure_months')")
-    judge = "SELECT checks, status FROM pgscore.judge(ARRAY['auc_drop', 'psi'], ARRAY[0.04, 0.3], ARRAY[500, 500]::bigint[]"
+    judge = ("SELECT checks, status FROM pgscore.judge(ARRAY['auc_drop', 'psi'], ARRAY[0.04, 0.3], "
+             "ARRAY[500, 500]::bigint[]")
     (plain, st), = query(conn, judge + ")")
     assert st == "alert" and all("override" not in c for c in plain)
     assert query(conn, judge + ", NULL::text, NULL::text)") == [(plain, st)]
@@ -234,9 +235,10 @@ def test_the_class_mix_of_one_model_is_judged_by_its_override(db_url, trained):
     conn = psycopg2.connect(db_url)
     conn.autocommit = True
     yk = np.digitize(X[:, 1], np.quantile(X[:, 1], [1 / 3, 2 / 3]))
-    est = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X, np.array(["low", "mid", "high"])[yk])
+    labels = np.array(["low", "mid", "high"])[yk]
+    est = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X, labels)
     for name in ("tier", "tier_b"):
-        registry.deploy(db_url, name, est, X, np.array(["low", "mid", "high"])[yk], feature_names=names)
+        registry.deploy(db_url, name, est, X, labels, feature_names=names)
         # every prediction 'high': the mix moves far
         query(conn, "SELECT count(pgscore.predict(%s, f)) FROM (SELECT ARRAY(SELECT 1e3::float8 FROM "
                     "generate_series(1, %s)) f FROM generate_series(1, 150)) x", (name, len(names)))
@@ -275,7 +277,8 @@ def test_pgscore_drift_judges_by_a_models_own_thresholds_and_says_them(two, db_u
 
 def test_pgscore_thresholds_sets_lists_and_clears_a_models_own(two, db_url):
     conn = two
-    out = pgscore_cli("thresholds", "churn", "--metric", "auc_drop", "--warn", "0.02", "--alert", "0.03", "--db", db_url)
+    out = pgscore_cli("thresholds", "churn", "--metric", "auc_drop", "--warn", "0.02", "--alert", "0.03",
+                      "--db", db_url)
     assert out.returncode == 0 and out.stdout.startswith("set: churn auc_drop"), (out.stdout, out.stderr)
     out = pgscore_cli("thresholds", "churn", "--metric", "psi", "--alert", "inf", "--subject", "tenure_months",
                       "--db", db_url)
@@ -342,7 +345,8 @@ def test_a_set_replaces_the_row_and_the_table_refuses_what_set_refuses(two):
                        "FROM pgscore.drift_threshold_overrides") == [(None, None, float("inf"), None, None, True)]
     assert _checks(conn, "churn")["psi"][3:] == ("warn", "model")
     for stmt in ("INSERT INTO pgscore.drift_threshold_overrides (model, metric) VALUES ('churn', 'ks')",
-                 "INSERT INTO pgscore.drift_threshold_overrides (model, metric, warn, alert) VALUES ('churn', 'ks', 2, 1)",
+                 "INSERT INTO pgscore.drift_threshold_overrides (model, metric, warn, alert) "
+                 "VALUES ('churn', 'ks', 2, 1)",
                  "INSERT INTO pgscore.drift_threshold_overrides (model, metric, subject, warn) "
                  "VALUES ('churn', 'auc_drop', 'tenure_months', 1)",
                  "INSERT INTO pgscore.drift_threshold_overrides (model, metric, warn) VALUES ('churn', 'nope', 1)",
