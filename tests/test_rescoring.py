@@ -440,6 +440,118 @@ def test_a_missing_profile_that_cannot_be_created_leaves_the_others_created_and_
     assert state == "P0002" and "retry_failed does not create a missing profile" in reason, reason
 
 
+# a counter whose expression raises for one event's value (10 / 0): the trial's division by zero, a bad cast alike
+FAULTY = {"support_calls": "count", "complaints_30d": {"window": "30 days", "time": "created_at"},
+          "late_payments": {"add": "10 / e.amount"}}
+
+
+def _faulty_shop(conn, defaults=False):
+    """complaints with an amount (5 by default) and the FAULTY counters attached; with `defaults`, every feature
+    column of customers has a default, so that a profile the trigger creates can be scored at once."""
+    query(conn, "ALTER TABLE complaints ADD COLUMN amount numeric DEFAULT 5")
+    if defaults:
+        query(conn, "; ".join(f"ALTER TABLE customers ALTER COLUMN {f} SET DEFAULT 1" for f in CHURN_FEATURES))
+    return attach(conn, counters=FAULTY)
+
+
+def test_a_counter_that_fails_for_one_event_queues_its_profile_alone_and_names_the_event(shop, trained):
+    """Trial hT7, finding 2: one event whose counter expression raises (10 / 0) failed the statement's read, and
+    the read without the features aggregated the counters too: every profile of the statement was queued under
+    that event's error, unscored (their counters written). Now the events' counters are probed by key in halves:
+    the profile at fault alone is queued, no counter of it changed, its reason naming the counter and the event,
+    and the others are counted and scored. retry_failed replays its events once the event is corrected."""
+    rid = _faulty_shop(shop)
+    before = {k: v for k, v in query(shop, "SELECT id, support_calls FROM customers WHERE id <= 10")}
+    late = {k: v for k, v in query(shop, "SELECT id, late_payments FROM customers WHERE id <= 10")}
+    shop.notices.clear()
+    query(shop, "INSERT INTO complaints (customer_id, amount) SELECT g, CASE WHEN g = 7 THEN 0 ELSE 5 END "
+                "FROM generate_series(1, 10) g")
+    (bad,), = query(shop, "SELECT complaint_id FROM complaints WHERE amount = 0")
+    (key, state, reason, cause), = query(shop, "SELECT entity_key, sqlstate, reason, cause FROM pgscore.error_queue")
+    assert (key, state) == ("7", "22012"), (key, state, reason)
+    assert reason.startswith(f'counter late_payments ({{"add": "10 / e.amount"}}) failed on event complaint_id {bad}: '
+                             "division by zero; no counter changed"), reason
+    assert cause["uncounted_event_ids"] == [bad], cause
+    assert query(shop, "SELECT support_calls, late_payments, churn_score FROM customers WHERE id = 7") == [
+        (before[7], late[7], None)]
+    good = [k for k in range(1, 11) if k != 7]
+    got = {k: (c, lp) for k, c, lp in query(shop, "SELECT id, support_calls, late_payments FROM customers "
+                                                  "WHERE id = ANY(%s)", (good,))}
+    assert got == {k: (before[k] + 1, late[k] + 2) for k in good}, got
+    assert_scores_match_model(shop, trained[0], good)
+    assert sorted(int(k) for k, *_ in trigger_log(shop)) == good
+    warning, = [n for n in shop.notices if "could not be rescored" in n]
+    assert "1 profile(s)" in warning, warning
+    query(shop, "UPDATE complaints SET amount = NULL WHERE amount = 0")  # the event corrected
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 1, 0)]
+    assert query(shop, "SELECT support_calls, late_payments FROM customers WHERE id = 7") == [(before[7] + 1, late[7])]
+    assert_scores_match_model(shop, trained[0], [7])
+
+
+def test_a_bad_cast_in_a_counter_queues_only_its_profile_with_the_cast_error(shop, trained):
+    """The realistic form of the fault: a cast of an event's payload field ('n/a' as numeric, 22P02)."""
+    query(shop, "ALTER TABLE complaints ADD COLUMN payload jsonb DEFAULT '{\"days_late\": \"1\"}'")
+    attach(shop, counters={"support_calls": "count",
+                           "late_payments": {"add": "(e.payload OPERATOR(pg_catalog.->>) 'days_late')::numeric"}})
+    query(shop, "INSERT INTO complaints (customer_id, payload) VALUES (1, DEFAULT), (2, '{\"days_late\": \"n/a\"}'), "
+                "(2, DEFAULT), (3, DEFAULT)")
+    (bad,), = query(shop, "SELECT complaint_id FROM complaints WHERE payload->>'days_late' = 'n/a'")
+    (key, state, reason), = query(shop, "SELECT entity_key, sqlstate, reason FROM pgscore.error_queue")
+    assert (key, state) == ("2", "22P02"), reason
+    assert f"failed on event complaint_id {bad}: invalid input syntax for type numeric: \"n/a\"" in reason, reason
+    assert_scores_match_model(shop, trained[0], [1, 3])
+
+
+def test_a_counter_that_fails_for_a_new_profiles_event_leaves_the_others_created_counted_and_scored(shop, trained):
+    """Trial hT7, finding 1: one bad event in a statement that creates profiles left every one of them uncreated
+    and queued ("reading the profiles failed"); backfill_rescoring then created them with every counter at its
+    default and said "0 profiles changed", and retry_failed scored those rows, clearing the queue: a customer
+    with 3 events held 0. Now the statement's other new profiles are created, counted and scored; the one at
+    fault is not created (queued, naming the event); retry_failed still does not create it; backfill_rescoring,
+    once the event is corrected, creates it, recounts it, scores it, clears its queue row and counts it."""
+    rid = _faulty_shop(shop, defaults=True)
+    query(shop, "INSERT INTO complaints (customer_id, amount) VALUES (5001, 5), (5001, 5), (5001, 5), (5002, 0)")
+    (bad,), = query(shop, "SELECT complaint_id FROM complaints WHERE amount = 0")
+    assert query(shop, "SELECT id, support_calls, late_payments FROM customers WHERE id > 5000 ORDER BY id") == [
+        (5001, 4, 7)]  # (the default 1, and 3 events, 10 / 5 each)
+    assert_scores_match_model(shop, trained[0], [5001])
+    (key, state, reason), = query(shop, "SELECT entity_key, sqlstate, reason FROM pgscore.error_queue")
+    assert (key, state) == ("5002", "22012"), reason
+    assert reason.startswith("public.customers has no row with this id, and it was not created: counter late_payments "
+                             f'({{"add": "10 / e.amount"}}) failed on event complaint_id {bad}: division by zero; '
+                             "no counter changed"), reason
+    query(shop, "UPDATE complaints SET amount = NULL WHERE amount = 0")
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 0, 1)]
+    assert query(shop, "SELECT count(*) FROM customers WHERE id = 5002") == [(0,)]
+    assert query(shop, "SELECT pgscore.backfill_rescoring('complaints')")[0][0] >= 1  # 5002 created, counted
+    assert query(shop, "SELECT support_calls, late_payments, complaints_30d FROM customers WHERE id = 5002") == [
+        (1, 0, 1)]  # (add: 0 where every value is NULL, as the backfill documents)
+    assert_scores_match_model(shop, trained[0], [5001, 5002])
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == []
+
+
+def test_backfill_creates_a_queued_missing_profile_with_its_counters_and_counts_it(shop, trained):
+    """A key queued because its profile could not be created (a CHECK): backfill_rescoring, once the cause is
+    gone, created the row with every counter at its default, left it uncounted (queued: left to retry_failed) and
+    returned 0; retry_failed then scored the row on counters that missed its events. Now the backfill counts the
+    rows it creates, queued or not, scores them, clears their queue rows, and returns them in its count."""
+    query(shop, "; ".join(f"ALTER TABLE customers ALTER COLUMN {f} SET DEFAULT 1" for f in CHURN_FEATURES))
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT below_7000 CHECK (id < 7000)")
+    rid = attach(shop)
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (7000), (7000), (7000)")
+    assert query(shop, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("7000", "23514")]
+    query(shop, "ALTER TABLE customers DROP CONSTRAINT below_7000")
+    shop.notices.clear()
+    assert query(shop, "SELECT pgscore.backfill_rescoring('complaints')") == [(1,)]
+    assert not [n for n in shop.notices if "were left" in n], shop.notices
+    assert query(shop, "SELECT support_calls, complaints_30d FROM customers WHERE id = 7000") == [(3, 3)]
+    assert_scores_match_model(shop, trained[0], [7000])
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == []
+    assert rid
+
+
 def test_a_create_every_row_of_which_fails_is_not_tried_again_in_parts(shop):
     """A NOT NULL column without a default (attach warns) refuses every missing profile's row: the INSERT
     gives the key alone. It is tried once, not once per part (each a scan of the statement's events): a

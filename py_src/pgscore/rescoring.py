@@ -812,6 +812,9 @@ class Sql:
         # the new events per key (NULL keys form one group of their own: counted, then skipped)
         per_key = f"SELECT e.{self.ek} AS k, pg_catalog.count(*) AS n{ids}{aggs} FROM {source} AS e "
         self.agg = f"{per_key}GROUP BY e.{self.ek}"
+        # the keys and how many events each has, no counter: read(features=False)'s, where an event's counter
+        # expression may be what failed the read (a division by zero, a cast of a payload field)
+        self.bare_agg = f"SELECT e.{self.ek} AS k, pg_catalog.count(*) AS n FROM {source} AS e GROUP BY e.{self.ek}"
         # the same, of the events of the profiles whose key as text is in $1 (text[]) alone: a part of a read
         # or counters_only that failed for some rows aggregated every event of the statement, then joined its
         # own keys (each part of a 10,000-event statement: 10,000 events)
@@ -885,7 +888,8 @@ class Sql:
         data = (self.fmt.sql(self.features()) if self.model is not None and features
                 else "NULL::pg_catalog.bytea")
         lock = " FOR NO KEY UPDATE OF p" if locking else ""
-        return (f"WITH a AS MATERIALIZED ({self.agg}), "
+        agg = self.agg if features else self.bare_agg  # (without the features, no counter is read: bare_agg)
+        return (f"WITH a AS MATERIALIZED ({agg}), "
                 f"l AS MATERIALIZED (SELECT p.{self.pk} AS k, {data} AS b FROM {self.P} AS p "
                 f"JOIN a ON p.{self.pk} {EQ} a.k ORDER BY p.{self.pk}{lock}) "
                 # which version is live now (the trigger re-plans when it is not the one planned for)
@@ -913,6 +917,27 @@ class Sql:
                 "SELECT pg_catalog.array_agg(l.k::pg_catalog.text ORDER BY l.k) AS keys, "
                 f"pg_catalog.string_agg(COALESCE(l.b, {self.fmt.sql(batch.EMPTY)}), ''::pg_catalog.bytea "
                 "ORDER BY l.k) AS data FROM l")
+
+    def probe(self) -> str:
+        """The counters of the new events of the keys whose text is in $1 (text[]), aggregated (keyed_agg) and
+        thrown away: where an event's counter expression raises (10 / 0, a payload field cast to numeric), the
+        statement fails for the keys it holds, and _faulty_counters finds them in halves. (The whole row is
+        counted: a column no one reads would not be computed.)"""
+        return f"SELECT pg_catalog.count(a) AS n FROM ({self.keyed_agg}) AS a"
+
+    def fault(self, c: Counter, ids=False) -> str:
+        """The aggregate of counter `c` over the new events of the one key $1 (text[] of one) and, with `ids`,
+        of those whose id as text is in $2 (text[]) alone: _fault's search for the event that fails it."""
+        only = (f" AND e.{self.q(self.w.event_id_column)}::pg_catalog.text {EQ} ANY ($2::pg_catalog.text[])"
+                if ids else "")
+        return (f"SELECT {self.aggregate(c)} IS NULL AS x FROM {self.src} AS e WHERE EXISTS (SELECT 1 FROM "
+                f"({self.typed_keys()}) AS t(x) WHERE t.x {EQ} e.{self.ek}){only}")
+
+    def event_ids(self) -> str:
+        """The ids (as text, in order) of the new events of the one key $1 (text[] of one)."""
+        idc = self.q(self.w.event_id_column)
+        return (f"SELECT pg_catalog.array_agg(e.{idc}::pg_catalog.text ORDER BY e.{idc}) AS ids FROM {self.src} AS e "
+                f"WHERE EXISTS (SELECT 1 FROM ({self.typed_keys()}) AS t(x) WHERE t.x {EQ} e.{self.ek})")
 
     def live(self) -> str:
         """The model_id of the wiring's live version; NULL when none is (never deployed, or retired), and for
@@ -1681,6 +1706,9 @@ class Plans:
         self.reread = None  # sql.reread(), prepared when apply fails
         self.bare = None  # sql.read(features=False), prepared when the read fails for some rows' values
         self.keyed = None  # sql.keyed_features(), prepared then too
+        self.probe = None  # sql.probe(), prepared where the read fails for some rows' values (_faulty_counters)
+        self.faults = {}  # (counter index, ids) -> sql.fault(c, ids), prepared as _fault needs them
+        self.ids_of = None  # sql.event_ids(), prepared then too
         # a linear model scored by the statement itself: lock and one write, no read, no Python scoring
         fast = sql.fast() if model is not None and trigger else None
         self.fast = prep(then + fast, _FAST_TYPES) if fast is not None else None
@@ -2094,7 +2122,7 @@ def _rescore(plpy, GD, w: Wiring, again=True):
     if keys:
         if model is None:
             failures.append(Failure(keys, plans.error.message, plans.error.sqlstate))
-        elif not applied and r.get("unread"):  # read in parts (_read_rows): the others scored together, and
+        elif not applied and "good" in r:  # read in parts (_read_rows): the others scored together, and
             # every profile written (its counters), those whose features could not be read with no score
             scores, labels = _score_found(model, keys, r["good"], data, failures, plans.fmt,
                                           w.label_column is not None, _word_reader(plpy, w))
@@ -2105,8 +2133,8 @@ def _rescore(plpy, GD, w: Wiring, again=True):
         f = failures[0]
         raise PgscoreError(f"rescoring {w.profiles.name} for {w.events.name} failed for {quote_ident(plpy, w.profile_key)} "
                            f"{', '.join(map(str, f.keys[:5]))}: {f.reason}", sqlstate=f.sqlstate or "P0001")
-    if scores is not None:
-        _write(plpy, w, plans, r["queued"], keys, scores, labels, failures)
+    if scores is not None:  # (where some keys' counters fail, every write aggregates its own keys' events alone)
+        _write(plpy, w, plans, r["queued"], keys, scores, labels, failures, keyed=bool(r.get("faulty")))
         if w.shadowing:
             _shadow(plpy, GD, w, plans, keys, scores, failures)
     elif keys and not applied:
@@ -2333,18 +2361,28 @@ def _read(plpy, w: Wiring, plans: Plans):
     """Lock and read the affected profiles; create or queue the missing ones (the caller warns about NULL keys:
     _null_keys)."""
     failures, unread = [], []  # (unread: the profiles whose features the last read could not read, _read_rows)
-    r, keys = _read_rows(plpy, w, plans, unread)
+    faults = Faults()  # (the keys whose events' counters fail, found by the first read that fails: _read_rows)
+    r, keys = _read_rows(plpy, w, plans, unread, faults)
     if r["wanted"] > len(keys):
         if r["rls"]:  # (a profile a policy keeps from the role is no missing one)
             _refuse_unlockable(plpy, w, plans)
         if plans.create is not None:
-            uncreated = set()
+            uncreated = set(faults.missing)  # (a key whose events' counters fail is not created: its reason says so)
             try:
-                plpy.execute(plans.create)
+                if faults.missing:  # the others alone
+                    creatable = [k for k in plpy.execute(plans.sql.missing_keys())[0]["keys"] or []
+                                 if k not in faults.missing]
+                    if creatable:
+                        if plans.create_for is None:
+                            plans.create_for = plpy.prepare(plans.sql.create(keyed=True), ["pg_catalog.text[]"])
+                        plpy.execute(plans.create_for, [creatable])
+                else:
+                    plpy.execute(plans.create)
             except plpy.SPIError as e:  # a NOT NULL column without a default, a CHECK, a key no partition takes
                 if w.strict or _must_raise(e):
                     raise
-                missing = plpy.execute(plans.sql.missing_keys())[0]["keys"] or []
+                missing = [k for k in plpy.execute(plans.sql.missing_keys())[0]["keys"] or []
+                           if k not in faults.missing]
                 if plans.create_for is None:
                     plans.create_for = plpy.prepare(plans.sql.create(keyed=True), ["pg_catalog.text[]"])
 
@@ -2365,12 +2403,14 @@ def _read(plpy, w: Wiring, plans: Plans):
                     _in_parts(plpy, create, missing, [None] * len(missing), None, not_created, error=e)
                 # (and where another session created one of them meanwhile, neither found above nor missing now:
                 # the read below finds it, and counts its events)
-                created = len(uncreated) < len(missing) or len(keys) + len(missing) < r["wanted"]
+                created = (len(uncreated) - len(faults.missing) < len(missing)
+                           or len(keys) + len(missing) + len(faults.missing) < r["wanted"])
             else:
                 created = True
             if created:
                 unread = []  # (the read below names them again, with the profiles created)
-                r, keys = _read_rows(plpy, w, plans, unread)  # locks, too, a profile another transaction created meanwhile
+                r, keys = _read_rows(plpy, w, plans, unread, faults)  # locks, too, a profile another transaction
+                # created meanwhile
                 if r["wanted"] > len(keys) + len(uncreated):  # neither created nor found
                     missing = [k for k in plpy.execute(plans.sql.keys(missing_only=True))[0]["keys"] or []
                                if k not in uncreated]
@@ -2389,7 +2429,36 @@ def _read(plpy, w: Wiring, plans: Plans):
                                              "changed", "P0002"))
     # (the events with a NULL key: _rescore warns of them, once, after its last read; a statement is read again
     # when the live version changed since its plans were made, and both reads warned)
+    if faults.bad:  # neither counted nor scored: queued with what failed (first: their reason is the one queued)
+        keys = [k for k in keys if k not in faults.bad]
+        return r, keys, faults.failures(plpy, w) + unread + failures
     return r, keys, unread + failures
+
+
+class Faults:
+    """The keys of a statement whose new events' counters cannot be aggregated (an event's counter expression
+    raises: 10 / 0, 'n/a' cast to numeric), found by _faulty_counters after the statement's read failed for
+    some rows' values: `bad` {key text: (reason, SQLSTATE)}, `missing` those of them with no profile (not
+    created), `probed` whether the search ran (once a statement)."""
+
+    def __init__(self):
+        self.bad, self.missing, self.probed = {}, set(), False
+
+    def failures(self, plpy, w: Wiring) -> list:
+        """A Failure per key: a profile that exists keeps its counters as they were, and its queue row names the
+        events they missed (retry_failed replays them once the event is corrected); one that is missing is not
+        created (retry_failed does not create it; backfill_rescoring does, and counts it)."""
+        out = []
+        for k, (reason, state) in self.bad.items():
+            if k in self.missing and w.missing_profile != "create":  # (queued as missing: _read's P0002)
+                continue
+            if k in self.missing:
+                out.append(Failure([k], f"{w.profiles.name} has no row with this {quote_ident(plpy, w.profile_key)}, "
+                                        f"and it was not created: {reason}; no counter changed", state))
+            else:
+                out.append(Failure([k], _with_recount(plpy, f"{reason}; no counter changed", w, True), state,
+                                   uncounted=True))
+        return out
 
 
 def _every_row_fails(plpy, w: Wiring, e) -> bool:
@@ -2441,12 +2510,15 @@ def _of_some_rows(e) -> bool:
     return (_state(e) or "")[:2] == "22"
 
 
-def _read_rows(plpy, w: Wiring, plans: Plans, failures):
+def _read_rows(plpy, w: Wiring, plans: Plans, failures, faults=None):
     """_locked_read, and where its read fails for some rows' values (_of_some_rows: the statement's one read of
-    every profile's features fails for one profile's cell), the same read without the features, which locks
-    and names the profiles as it does, then their features read in parts (_features_apart): the rows `data`
-    holds are `good`'s, and the profiles at fault (`unread`) are in failures, each with its own reason. Where
-    PostgreSQL computes columns (Wiring.computed), apply() reads the features and finds those at fault."""
+    every profile's features fails for one profile's cell, or an event's counter expression fails for its
+    key), the same read without the features and the counters, which locks and names the profiles as it does;
+    then the keys whose events' counters fail are found in halves (_faulty_counters, into `faults`, once a
+    statement: the trigger's read after it creates the missing profiles finds them there), and the others'
+    features read in parts (_features_apart): the rows `data` holds are `good`'s, and the profiles at fault
+    (`unread`) are in failures, each with its own reason. Where PostgreSQL computes columns (Wiring.computed),
+    apply() reads the features and finds those at fault."""
     try:
         return _locked_read(plpy, w, plans)
     except plpy.SPIError as e:
@@ -2457,12 +2529,92 @@ def _read_rows(plpy, w: Wiring, plans: Plans, failures):
         plans.bare = plpy.prepare(plans.then + plans.sql.read(locking=not w.recomputes, features=False))
     r, keys = _locked_read(plpy, w, plans, plans.bare)
     r = dict(r)
+    if faults is not None and not faults.probed and any(c.kind in KINDS for c in w.counters):
+        faults.probed = True
+        missing = (plpy.execute(plans.sql.missing_keys())[0]["keys"] or []) if r["wanted"] > len(keys) else []
+        faults.bad = _faulty_counters(plpy, w, plans, list(keys) + missing)
+        faults.missing = {k for k in missing if k in faults.bad}
+    bad = faults.bad if faults is not None else {}
+    r["faulty"] = bool(bad)
     if plans.apply is not None:
         return r, keys
     if plans.keyed is None:
         plans.keyed = plpy.prepare(plans.sql.keyed_features(), ["pg_catalog.text[]"])
-    r["good"], r["data"], r["unread"] = _features_apart(plpy, plans.keyed, keys, error, failures)
+    read = [k for k in keys if k not in bad]
+    r["good"], r["data"], r["unread"] = (_features_apart(plpy, plans.keyed, read, None if bad else error, failures)
+                                         if read else ([], b"", set()))
     return r, keys
+
+
+FAULTS_NAMED = 20  # keys whose failing counter and event _faulty_counters looks for, a statement (each ~log2(n) reads)
+
+
+def _faulty_counters(plpy, w: Wiring, plans: Plans, keys) -> dict:
+    """{key text: (reason, SQLSTATE)} of the keys `keys` (text) whose new events' counters cannot be aggregated:
+    the statement's counters aggregated (Sql.probe) for all of them, then, where that fails for a reason in
+    some rows (SQLSTATE classes 22, 23), in halves down to single keys (_in_parts, PARTS_BUDGET statements). The
+    reason names the counter and the event that fails it (_fault; for the first FAULTS_NAMED keys); a part the
+    search stopped at says so. Empty where every key's counters aggregate (the read failed for a feature)."""
+    if not keys:
+        return {}
+    if plans.probe is None:
+        plans.probe = plpy.prepare(plans.sql.probe(), ["pg_catalog.text[]"])
+    bad = {}
+
+    def execute(part, _scores, _labels):
+        plpy.execute(plans.probe, [part])
+
+    def failed(part, _scores, e):
+        if len(part) == 1 and not isinstance(e, Unsearched) and len(bad) < FAULTS_NAMED:
+            bad[part[0]] = _fault(plpy, w, plans, part[0], e)
+            return
+        for k in part:
+            bad[k] = (f"a counter of its events failed: {_message(e)}", _state(e))
+
+    _in_parts(plpy, execute, [str(k) for k in keys], [None] * len(keys), None, failed)
+    return bad
+
+
+def _fault(plpy, w: Wiring, plans: Plans, key, error) -> tuple[str, str]:
+    """(reason, SQLSTATE) of the key `key` whose events' counters fail with `error`: which counter (each
+    aggregated alone over its new events) and, where the events have an id column, which event (their ids in
+    halves: the first that fails the counter alone)."""
+    def runs(plan, args):
+        try:
+            plpy.execute(plan, args)
+            return None
+        except plpy.SPIError as e:
+            if _must_raise(e):
+                raise
+            return e
+
+    for i, c in enumerate(w.counters):
+        if c.kind not in KINDS:
+            continue
+        if (i, False) not in plans.faults:
+            plans.faults[(i, False)] = plpy.prepare(plans.sql.fault(c), ["pg_catalog.text[]"])
+        e = runs(plans.faults[(i, False)], [[key]])
+        if e is not None:
+            break
+    else:  # (each alone aggregates: only together do they fail)
+        return f"a counter of its events failed: {_message(error)}", _state(error)
+    what = f"counter {quote_ident(plpy, c.column)} ({_rule(c)})"
+    if w.event_id_column is None or w.event_id_column not in w.events.columns:
+        return f"{what} failed on one of its events: {_message(e)}", _state(e)
+    if plans.ids_of is None:
+        plans.ids_of = plpy.prepare(plans.sql.event_ids(), ["pg_catalog.text[]"])
+    ids = plpy.execute(plans.ids_of, [[key]])[0]["ids"] or []
+    if (i, True) not in plans.faults:
+        plans.faults[(i, True)] = plpy.prepare(plans.sql.fault(c, ids=True), ["pg_catalog.text[]", "pg_catalog.text[]"])
+    plan = plans.faults[(i, True)]
+    while len(ids) > 1:  # the half that fails (the first), else the other
+        half = ids[:len(ids) // 2]
+        ids = half if runs(plan, [[key], half]) is not None else ids[len(ids) // 2:]
+    alone = runs(plan, [[key], ids]) if ids else None
+    if alone is None:  # (no one event fails it alone: an overflow of their sum, say)
+        return f"{what} failed on its {len(ids)} event(s) together: {_message(e)}", _state(e)
+    return (f"{what} failed on event {quote_ident(plpy, w.event_id_column)} {ids[0]}: {_message(alone)}",
+            _state(alone))
 
 
 def _features_apart(plpy, plan, keys, error, failures, reason="{}"):
@@ -2547,11 +2699,11 @@ def _in_parts(plpy, execute, keys, scores, labels, failed, strict=False, error=N
                   strict, budget=budget)
 
 
-def _write(plpy, w: Wiring, plans: Plans, clear, keys, scores, labels, failures):
+def _write(plpy, w: Wiring, plans: Plans, clear, keys, scores, labels, failures, keyed=False):
     """Counters, scores and audit rows of the profiles `keys` (see _in_parts for a write that fails); a
     profile whose score cannot be written keeps its new counters when they can be, and is queued
-    either way."""
-    first = True  # (the first writes every profile; the others, parts of it, aggregate their own profiles' events)
+    either way. `keyed`: the first write too aggregates the events of its keys alone (Faults)."""
+    first = not keyed  # (the first writes every profile; the others, parts of it, aggregate their own profiles' events)
 
     def execute(keys, scores, labels):
         nonlocal first
@@ -3353,14 +3505,17 @@ def backfill(plpy, GD, event_table, chunk=BACKFILL_CHUNK) -> int:
             continue  # (no counter to recount: the scores are the counters' as they are)
         sql = Sql(plpy, w, None, source=w.events.name)
         listed = plpy.prepare(sql.backfill_keys(), ["pg_catalog.text[]"])
-        plans, failures, done = None, [], set()
+        plans, failures, done, touched = None, [], set(), set()
         # the existing profiles first, locked in key order, then the missing ones created and counted: the order
         # the trigger takes (it locks a statement's profiles, then creates the missing): a create first, out of key
         # order, deadlocked with a transaction holding a profile whose next INSERT named one it created
         for creating in ((False, True) if w.missing_profile == "create" else (False,)):
+            created = set()
             if creating:
                 try:
-                    plpy.execute(sql.create(missing=True))
+                    created = {x["k"] for x in plpy.execute(
+                        sql.create(missing=True) + f" RETURNING p.{quote_ident(plpy, w.profile_key)}::pg_catalog.text "
+                        "AS k")}
                 except plpy.SPIError as e:
                     if _must_raise(e):
                         raise
@@ -3369,17 +3524,35 @@ def backfill(plpy, GD, event_table, chunk=BACKFILL_CHUNK) -> int:
                                  hint="create them, then run backfill_rescoring again")
             r = plpy.execute(listed, [_queued_as_profile_keys(plpy, w)])[0]
             keys = [k for k in r["keys"] or [] if k not in done]
+            # the profiles it created whose key is queued (a missing profile the trigger could not create, or
+            # left uncreated: an event's counter failed): no counter of theirs was ever applied, so the recount
+            # is their count, not one retry_failed's replay would add to; counted and scored here (before, created
+            # with every counter at its default and left so, and retry_failed scored those defaults)
+            fresh = sorted(created - set(keys) - done)
             done.update(keys)
-            if r["queued"] and (creating or w.missing_profile != "create"):
-                plpy.notice(f"pgscore: backfill_rescoring: {r['queued']} profile(s) of {w.profiles.name} queued in "
+            done.update(fresh)
+            left = r["queued"] - len(fresh)
+            if left > 0 and (creating or w.missing_profile != "create"):
+                plpy.notice(f"pgscore: backfill_rescoring: {left} profile(s) of {w.profiles.name} queued in "
                             "pgscore.error_queue were left: retry_failed may replay events into their counters",
                             hint="SELECT * FROM pgscore.retry_failed(), then backfill_rescoring again")
-            if keys and plans is None:
+            if (keys or fresh) and plans is None:
                 plans = _plans(plpy, GD, w, retry="backfill")
             for at in range(0, len(keys), chunk):
-                changed = plpy.execute(plans.recount, [keys[at:at + chunk]])[0]["keys"] or []
-                total += len(changed)
-                _rescore_changed(plpy, w, plans, changed, failures)
+                part = keys[at:at + chunk]
+                changed = plpy.execute(plans.recount, [part])[0]["keys"] or []
+                touched.update(changed)
+                # (a profile it created is rescored, and counted, whether or not a counter moved from its default)
+                new = [k for k in part if k in created and k not in set(changed)]
+                touched.update(new)
+                _rescore_changed(plpy, w, plans, changed + new, failures)
+            for at in range(0, len(fresh), chunk):
+                part = fresh[at:at + chunk]
+                plpy.execute(plpy.prepare(_UNMARK, ["pg_catalog.int8", "pg_catalog.text[]"]), [w.id, part])
+                plpy.execute(plans.recount, [part])
+                touched.update(part)
+                _rescore_changed(plpy, w, plans, part, failures)
+        total += len(touched)
         if w.missing_profile != "create":
             none = plpy.execute(sql.keys(missing_only=True))[0]["keys"] or []
             if none:
@@ -3389,6 +3562,12 @@ def backfill(plpy, GD, event_table, chunk=BACKFILL_CHUNK) -> int:
         if plans is not None:
             queue(plpy, w, plans.queue, failures, via="backfill_rescoring")
     return total
+
+
+# the queue rows of the keys $2 of wiring $1 without the events their counters missed (_mark_uncounted): the backfill
+# recounted those counters from all of the events (a replay after it would count them twice)
+_UNMARK = (f"UPDATE pgscore.error_queue AS q SET cause = {_WITHOUT_UNCOUNTED} WHERE q.rescoring_id "
+           "OPERATOR(pg_catalog.=) $1 AND q.entity_key OPERATOR(pg_catalog.=) ANY ($2)")
 
 
 _QUEUED_TEXTS = ("SELECT pg_catalog.array_agg(q.entity_key ORDER BY q.entity_key) AS keys FROM pgscore.error_queue q "
