@@ -552,6 +552,29 @@ def test_backfill_creates_a_queued_missing_profile_with_its_counters_and_counts_
     assert rid
 
 
+def test_a_key_queued_as_missing_is_not_created_by_its_next_event_but_by_backfill_with_every_event(shop, trained):
+    """A key whose profile could not be created (a CHECK) is queued, its events counted nowhere. Its next event,
+    once the cause was gone, created the row with that event's counters alone, scored it and cleared the queue
+    row: the first events were missing from its counters for good, with nothing queued. Now a key queued as
+    missing is left uncreated by the trigger (queued, its reason saying why and what to run), and
+    backfill_rescoring creates it with the counters of all of its events."""
+    query(shop, "; ".join(f"ALTER TABLE customers ALTER COLUMN {f} SET DEFAULT 1" for f in CHURN_FEATURES))
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT below_7000 CHECK (id < 7000)")
+    attach(shop)
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (7000), (7000)")
+    query(shop, "ALTER TABLE customers DROP CONSTRAINT below_7000")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (7000), (7001), (1)")
+    assert query(shop, "SELECT id, support_calls FROM customers WHERE id >= 7000 ORDER BY id") == [(7001, 2)]
+    (state, reason), = query(shop, "SELECT sqlstate, reason FROM pgscore.error_queue WHERE entity_key = '7000'")
+    assert state == "P0002" and reason.startswith(
+        "public.customers has no row with this id, and it was not created: it is queued as missing, so its earlier "
+        "events were never counted"), reason
+    assert "backfill_rescoring" in reason, reason
+    assert_scores_match_model(shop, trained[0], [1, 7001])
+    query(shop, "SELECT pgscore.backfill_rescoring('complaints')")
+    assert query(shop, "SELECT support_calls FROM customers WHERE id = 7000") == [(3,)]
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+
 def test_a_create_every_row_of_which_fails_is_not_tried_again_in_parts(shop):
     """A NOT NULL column without a default (attach warns) refuses every missing profile's row: the INSERT
     gives the key alone. It is tried once, not once per part (each a scan of the statement's events): a

@@ -1055,8 +1055,11 @@ class Sql:
         whole event table: ON CONFLICT would wait for every profile another transaction is updating)."""
         keys = (f" JOIN pg_catalog.unnest($1::pg_catalog.text[]) AS s(t) ON s.t {EQ} e.{self.ek}::pg_catalog.text"
                 if keyed else "")
+        # the trigger's: not a key queued for the wiring (queued while missing: its earlier events were never
+        # counted, and a row created now would hold this statement's alone; backfill_rescoring creates it)
         none = (f" AND NOT EXISTS (SELECT 1 FROM {self.P} AS x WHERE x.{self.pk} {EQ} e.{self.ek})" if missing
-                else "")
+                else f" AND NOT EXISTS (SELECT 1 FROM pgscore.error_queue AS q WHERE q.rescoring_id {EQ} "
+                     f"{int(self.w.id)}::pg_catalog.int8 AND q.entity_key {EQ} e.{self.ek}::pg_catalog.text)")
         return (f"INSERT INTO {self.w.profiles.name} AS p ({self.pk}) SELECT DISTINCT e.{self.ek} FROM {self.src} AS e"
                 f"{keys} WHERE e.{self.ek} IS NOT NULL{none} ORDER BY 1 ON CONFLICT ({self.pk}) DO NOTHING")
 
@@ -2414,13 +2417,18 @@ def _read(plpy, w: Wiring, plans: Plans):
                 if r["wanted"] > len(keys) + len(uncreated):  # neither created nor found
                     missing = [k for k in plpy.execute(plans.sql.keys(missing_only=True))[0]["keys"] or []
                                if k not in uncreated]
-                    if not r["rls"]:  # a key that changes as the profile key's type, say
+                    queued = set(plpy.execute(plpy.prepare(_QUEUED_OF, ["pg_catalog.int8", "pg_catalog.text[]"]),
+                                              [w.id, missing])[0]["keys"] or []) if missing else set()
+                    if queued:  # queued while missing (Sql.create leaves them)
+                        failures.append(Failure(sorted(queued), _queued_missing(plpy, w), "P0002"))
+                        missing = [k for k in missing if k not in queued]
+                    if missing and not r["rls"]:  # a key that changes as the profile key's type, say
                         failures.append(Failure(missing, f"{w.profiles.name} has no row with this "
                                                          f"{quote_ident(plpy, w.profile_key)} "
                                                          "after creating it (does the key change when cast to "
                                                          f"{quote_ident(plpy, w.profile_key)}'s type?); no counter "
                                                          "changed", "P0002"))
-                    else:
+                    elif missing:
                         raise _hidden(plpy, w, missing)
         else:
             missing = plpy.execute(plans.sql.keys(missing_only=True))[0]["keys"] or []
@@ -2459,6 +2467,20 @@ class Faults:
                 out.append(Failure([k], _with_recount(plpy, f"{reason}; no counter changed", w, True), state,
                                    uncounted=True))
         return out
+
+
+# of the keys $2 (text), those queued for wiring $1
+_QUEUED_OF = ("SELECT pg_catalog.array_agg(s.k ORDER BY s.k) AS keys FROM pg_catalog.unnest($2::pg_catalog.text[]) "
+              "AS s(k) WHERE EXISTS (SELECT 1 FROM pgscore.error_queue AS q WHERE q.rescoring_id OPERATOR(pg_catalog.=) "
+              "$1 AND q.entity_key OPERATOR(pg_catalog.=) s.k)")
+
+
+def _queued_missing(plpy, w: Wiring) -> str:
+    """The reason of a key queued while its profile was missing that a later statement names: not created."""
+    return (f"{w.profiles.name} has no row with this {quote_ident(plpy, w.profile_key)}, and it was not created: it "
+            "is queued as missing, so its earlier events were never counted, and a row created now would miss them; "
+            f"once its cause is fixed, SELECT pgscore.backfill_rescoring({quote_literal(plpy, w.events.name)}) "
+            "creates it with the counters of all of its events; no counter changed")
 
 
 def _every_row_fails(plpy, w: Wiring, e) -> bool:
@@ -3226,7 +3248,9 @@ def retry(plpy, GD, model_name=None, limit=None):
         if lost:  # (one that could not be created is not created here: its events' counters were never applied)
             failures.append(Failure(sorted(lost), f"{w.profiles.name} has no row with this {quote_ident(plpy, w.profile_key)}" + (
                 "; retry_failed does not create a missing profile (the counters of its events were not applied): "
-                "insert its row, with its counters, and retry" if w.missing_profile == "create" else ""), "P0002"))
+                f"SELECT pgscore.backfill_rescoring({quote_literal(plpy, w.events.name)}) creates it with the counters "
+                "of all of its events, or insert its row, with its counters, and retry"
+                if w.missing_profile == "create" else ""), "P0002"))
         scored = 0
         failures += r.get("failures", [])  # (profiles whose features could not be read: _retry_read)
         found = r.get("good", found)
