@@ -488,6 +488,20 @@ def test_a_counter_that_fails_for_one_event_queues_its_profile_alone_and_names_t
     assert_scores_match_model(shop, trained[0], [7])
 
 
+def test_with_no_live_version_a_counter_that_fails_for_one_event_leaves_the_others_counted(shop):
+    """With no live version every profile is queued, but the one event at fault cost the statement's other
+    profiles their reason ("reading the profiles failed: division by zero", not the missing version) and its
+    missing profiles their rows. Now only its key says so; the others are counted (and created), queued for the
+    version."""
+    _faulty_shop(shop, defaults=True)
+    query(shop, "SELECT pgscore.retire('churn')")
+    (calls,), = query(shop, "SELECT support_calls FROM customers WHERE id = 1")
+    query(shop, "INSERT INTO complaints (customer_id, amount) VALUES (1, 5), (2, 0), (5001, 5)")
+    queued = dict(query(shop, "SELECT entity_key, sqlstate FROM pgscore.error_queue"))
+    assert queued == {"1": "55000", "2": "22012", "5001": "55000"}, queued
+    assert query(shop, "SELECT id, support_calls FROM customers WHERE id IN (1, 5001) ORDER BY id") == [
+        (1, calls + 1), (5001, 2)]
+
 def test_a_bad_cast_in_a_counter_queues_only_its_profile_with_the_cast_error(shop, trained):
     """The realistic form of the fault: a cast of an event's payload field ('n/a' as numeric, 22P02)."""
     query(shop, "ALTER TABLE complaints ADD COLUMN payload jsonb DEFAULT '{\"days_late\": \"1\"}'")

@@ -2471,8 +2471,8 @@ class Faults:
 
 # of the keys $2 (text), those queued for wiring $1
 _QUEUED_OF = ("SELECT pg_catalog.array_agg(s.k ORDER BY s.k) AS keys FROM pg_catalog.unnest($2::pg_catalog.text[]) "
-              "AS s(k) WHERE EXISTS (SELECT 1 FROM pgscore.error_queue AS q WHERE q.rescoring_id OPERATOR(pg_catalog.=) "
-              "$1 AND q.entity_key OPERATOR(pg_catalog.=) s.k)")
+              "AS s(k) WHERE EXISTS (SELECT 1 FROM pgscore.error_queue AS q WHERE q.rescoring_id "
+              "OPERATOR(pg_catalog.=) $1 AND q.entity_key OPERATOR(pg_catalog.=) s.k)")
 
 
 def _queued_missing(plpy, w: Wiring) -> str:
@@ -2544,7 +2544,8 @@ def _read_rows(plpy, w: Wiring, plans: Plans, failures, faults=None):
     try:
         return _locked_read(plpy, w, plans)
     except plpy.SPIError as e:
-        if plans.model is None or w.strict or _must_raise(e) or not _of_some_rows(e):
+        # (with no live version the read reads no feature: what failed it is a counter, searched for as below)
+        if (plans.model is None and faults is None) or w.strict or _must_raise(e) or not _of_some_rows(e):
             raise
         error = e
     if plans.bare is None:
@@ -2558,7 +2559,9 @@ def _read_rows(plpy, w: Wiring, plans: Plans, failures, faults=None):
         faults.missing = {k for k in missing if k in faults.bad}
     bad = faults.bad if faults is not None else {}
     r["faulty"] = bool(bad)
-    if plans.apply is not None:
+    if plans.model is None and not bad:  # (not a counter: as before)
+        raise error
+    if plans.apply is not None or plans.model is None:
         return r, keys
     if plans.keyed is None:
         plans.keyed = plpy.prepare(plans.sql.keyed_features(), ["pg_catalog.text[]"])
