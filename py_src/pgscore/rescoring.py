@@ -638,8 +638,11 @@ class HoldPlans:
         if w.missing_profile == "create":
             rows = (f"pg_catalog.json_populate_recordset(NULL::{w.events.name}, $1::pg_catalog.json) AS e "
                     f"WHERE e.{ek} IS NOT NULL")
+            # (not a key queued for the wiring, as Sql.create leaves it: queued while missing)
+            queued = (f" AND NOT EXISTS (SELECT 1 FROM pgscore.error_queue AS q WHERE q.rescoring_id {EQ} "
+                      f"{int(w.id)}::pg_catalog.int8 AND q.entity_key {EQ} e.{ek}::pg_catalog.text)")
             self.create = plpy.prepare(f"INSERT INTO {w.profiles.name} AS p ({pk}) SELECT DISTINCT e.{ek} FROM "
-                                       f"{rows} ORDER BY 1 ON CONFLICT ({pk}) DO NOTHING", ["pg_catalog.json"])
+                                       f"{rows}{queued} ORDER BY 1 ON CONFLICT ({pk}) DO NOTHING", ["pg_catalog.json"])
             self.order = plpy.prepare(f"SELECT pg_catalog.array_agg(s.t ORDER BY s.k, s.t) AS keys FROM (SELECT "
                                       f"DISTINCT e.{ek} AS k, e.{ek}::pg_catalog.text AS t FROM {rows}) AS s",
                                       ["pg_catalog.json"])
