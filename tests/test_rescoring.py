@@ -589,6 +589,22 @@ def test_a_key_queued_as_missing_is_not_created_by_its_next_event_but_by_backfil
     assert query(shop, "SELECT support_calls FROM customers WHERE id = 7000") == [(3,)]
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
 
+def test_a_key_queued_as_missing_with_its_events_named_for_the_replay_is_created_by_its_next_event(shop, trained):
+    """The exception to the rule above: a key queued while its profile was missing whose queue row names its events
+    for retry_failed's replay (a column the wiring uses renamed: _broken) is created by its next event as before,
+    its row kept, and retry_failed replays the earlier events into it."""
+    query(shop, "; ".join(f"ALTER TABLE customers ALTER COLUMN {f} SET DEFAULT 0" for f in CHURN_FEATURES))
+    rid = attach(shop)
+    query(shop, "ALTER TABLE customers RENAME COLUMN last_complaint_at TO lca")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (8000), (8000)")
+    query(shop, "ALTER TABLE customers RENAME COLUMN lca TO last_complaint_at")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (8000)")
+    assert query(shop, "SELECT support_calls FROM customers WHERE id = 8000") == [(1,)]
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue WHERE entity_key = '8000'") == [(1,)]
+    assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 1, 0)]
+    assert query(shop, "SELECT support_calls FROM customers WHERE id = 8000") == [(3,)]
+    assert_scores_match_model(shop, trained[0], [8000])
+
 def test_a_create_every_row_of_which_fails_is_not_tried_again_in_parts(shop):
     """A NOT NULL column without a default (attach warns) refuses every missing profile's row: the INSERT
     gives the key alone. It is tried once, not once per part (each a scan of the statement's events): a

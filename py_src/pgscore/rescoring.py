@@ -640,7 +640,7 @@ class HoldPlans:
                     f"WHERE e.{ek} IS NOT NULL")
             # (not a key queued for the wiring, as Sql.create leaves it: queued while missing)
             queued = (f" AND NOT EXISTS (SELECT 1 FROM pgscore.error_queue AS q WHERE q.rescoring_id {EQ} "
-                      f"{int(w.id)}::pg_catalog.int8 AND q.entity_key {EQ} e.{ek}::pg_catalog.text)")
+                      f"{int(w.id)}::pg_catalog.int8 AND q.entity_key {EQ} e.{ek}::pg_catalog.text {_COUNTED})")
             self.create = plpy.prepare(f"INSERT INTO {w.profiles.name} AS p ({pk}) SELECT DISTINCT e.{ek} FROM "
                                        f"{rows}{queued} ORDER BY 1 ON CONFLICT ({pk}) DO NOTHING", ["pg_catalog.json"])
             self.order = plpy.prepare(f"SELECT pg_catalog.array_agg(s.t ORDER BY s.k, s.t) AS keys FROM (SELECT "
@@ -1059,10 +1059,12 @@ class Sql:
         keys = (f" JOIN pg_catalog.unnest($1::pg_catalog.text[]) AS s(t) ON s.t {EQ} e.{self.ek}::pg_catalog.text"
                 if keyed else "")
         # the trigger's: not a key queued for the wiring (queued while missing: its earlier events were never
-        # counted, and a row created now would hold this statement's alone; backfill_rescoring creates it)
+        # counted, and a row created now would hold this statement's alone; backfill_rescoring creates it), but one
+        # whose queue row names those events for retry_failed's replay (_COUNTED: the write leaves that row)
         none = (f" AND NOT EXISTS (SELECT 1 FROM {self.P} AS x WHERE x.{self.pk} {EQ} e.{self.ek})" if missing
                 else f" AND NOT EXISTS (SELECT 1 FROM pgscore.error_queue AS q WHERE q.rescoring_id {EQ} "
-                     f"{int(self.w.id)}::pg_catalog.int8 AND q.entity_key {EQ} e.{self.ek}::pg_catalog.text)")
+                     f"{int(self.w.id)}::pg_catalog.int8 AND q.entity_key {EQ} e.{self.ek}::pg_catalog.text "
+                     f"{_COUNTED})")
         return (f"INSERT INTO {self.w.profiles.name} AS p ({self.pk}) SELECT DISTINCT e.{self.ek} FROM {self.src} AS e"
                 f"{keys} WHERE e.{self.ek} IS NOT NULL{none} ORDER BY 1 ON CONFLICT ({self.pk}) DO NOTHING")
 
@@ -2475,7 +2477,7 @@ class Faults:
 # of the keys $2 (text), those queued for wiring $1
 _QUEUED_OF = ("SELECT pg_catalog.array_agg(s.k ORDER BY s.k) AS keys FROM pg_catalog.unnest($2::pg_catalog.text[]) "
               "AS s(k) WHERE EXISTS (SELECT 1 FROM pgscore.error_queue AS q WHERE q.rescoring_id "
-              "OPERATOR(pg_catalog.=) $1 AND q.entity_key OPERATOR(pg_catalog.=) s.k)")
+              f"OPERATOR(pg_catalog.=) $1 AND q.entity_key OPERATOR(pg_catalog.=) s.k {_COUNTED})")
 
 
 def _queued_missing(plpy, w: Wiring) -> str:
