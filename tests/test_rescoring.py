@@ -533,7 +533,8 @@ def test_a_counter_that_fails_for_a_new_profiles_event_leaves_the_others_created
     assert (key, state) == ("5002", "22012"), reason
     assert reason.startswith("public.customers has no row with this id, and it was not created: counter late_payments "
                              f'({{"add": "10 / e.amount"}}) failed on event complaint_id {bad}: division by zero; '
-                             "no counter changed"), reason
+                             "no counter changed; once the event is corrected, SELECT "
+                             "pgscore.backfill_rescoring('public.complaints') creates it"), reason
     query(shop, "UPDATE complaints SET amount = NULL WHERE amount = 0")
     assert query(shop, "SELECT * FROM pgscore.retry_failed()") == [(rid, 0, 1)]
     assert query(shop, "SELECT count(*) FROM customers WHERE id = 5002") == [(0,)]

@@ -2467,7 +2467,10 @@ class Faults:
                 continue
             if k in self.missing:
                 out.append(Failure([k], f"{w.profiles.name} has no row with this {quote_ident(plpy, w.profile_key)}, "
-                                        f"and it was not created: {reason}; no counter changed", state))
+                                        f"and it was not created: {reason}; no counter changed; once the event is "
+                                        "corrected, SELECT pgscore.backfill_rescoring("
+                                        f"{quote_literal(plpy, w.events.name)}) creates it with the counters of all "
+                                        "of its events", state))
             else:
                 out.append(Failure([k], _with_recount(plpy, f"{reason}; no counter changed", w, True), state,
                                    uncounted=True))
