@@ -2839,6 +2839,34 @@ def _deploy_gen(db_url, kind):
 
 
 @pytest.mark.parametrize("kind", ["linear", "trees"])
+def test_a_computed_profile_whose_event_fails_a_counter_leaves_the_others_rescored(db_url, kind):
+    """A profile table whose columns PostgreSQL computes (its features read from the counters' UPDATE): an event
+    whose counter expression raises queues its profile alone, naming the event; the others are scored."""
+    model = _deploy_gen(db_url, kind)
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    query(conn, """
+        CREATE TABLE prof (id int PRIMARY KEY, cnt int NOT NULL DEFAULT 0,
+                           "G" float8 GENERATED ALWAYS AS (cnt * 2) STORED, x float8,
+                           score float8, scored_at timestamptz);
+        INSERT INTO prof (id, x) SELECT g, g / 10.0 - 1 FROM generate_series(1, 9) g;
+        CREATE TABLE ev (eid serial, id int, d int DEFAULT 1);
+        SELECT pgscore.attach_rescoring('ev', 'prof', 'id', 'gen', 'score', '{"cnt": {"add": "1 / e.d"}}',
+                                        p_event_id_column => 'eid');""")
+    query(conn, "INSERT INTO ev (id, d) VALUES (3, 1), (5, 1), (5, 0), (7, 1)")
+    rows = query(conn, 'SELECT id, cnt, ARRAY["G", x], score FROM prof WHERE id IN (3, 5, 7) ORDER BY id')
+    assert [(r[0], r[1]) for r in rows] == [(3, 1), (5, 0), (7, 1)]
+    (key, state, reason), = query(conn, "SELECT entity_key, sqlstate, reason FROM pgscore.error_queue")
+    assert (key, state) == ("5", "22012") and reason.startswith(
+        'counter cnt ({"add": "1 / e.d"}) failed on event eid 3: division by zero; no counter changed'), reason
+    good = [r for r in rows if r[0] != 5]
+    want = model.predict_proba(np.array([r[2] for r in good]))[:, 1]
+    assert np.max(np.abs(np.array([r[3] for r in good]) - want)) < 1e-9
+    assert rows[1][3] is None
+    conn.close()
+
+
+@pytest.mark.parametrize("kind", ["linear", "trees"])
 def test_a_computed_profile_whose_counters_fail_leaves_the_others_rescored(db_url, kind):
     """A profile table whose columns PostgreSQL computes: where one profile's counters break a constraint,
     that profile is queued for it and the statement's other profiles take their counters and are scored
