@@ -14,7 +14,7 @@ ROW_FUNCTIONS = [f"pgscore.{f}(text,{t},integer,text)" for f in ("score", "predi
                  for t in ("double precision[]", "jsonb")]
 BATCH = "pgscore.batch_chunks(text,text,integer,integer,boolean,text)"
 PREDICT_BATCH = "pgscore.predict_batch(text,text,integer,integer,boolean,text)"
-SCORE_TABLE = "pgscore.score_table(text,regclass,name,name,integer,integer,boolean,bigint,boolean,text,interval,name)"
+SCORE_TABLE = "pgscore.score_table(text,regclass,name,name,integer,integer,boolean,bigint,boolean,text,interval,name,name)"
 IMAGE = "pgscore.float8_image(double precision[])"
 DOUBLES = "pgscore.float8_array(bytea)"
 UNCHECKED = "pgscore.float8_array_unchecked(bytea)"
@@ -71,7 +71,7 @@ EXPECTED = {
     "pgscore.feature_number(text,text,text)": ("i", True, "u"),
     # the same, naming the row's key (0081): not STRICT, a NULL key must not make the value NULL
     "pgscore.feature_number(text,text,text,text)": ("i", False, "u"),
-    "pgscore.score_chunk(text,regclass,name,name,text,integer,integer,boolean,name)": ("v", False, "u"),
+    "pgscore.score_chunk(text,regclass,name,name,text,integer,integer,boolean,name,name)": ("v", False, "u"),
     SCORE_TABLE: ("v", False, "u"),
     "pgscore.score_table_commit()": ("v", False, "u"),  # score_table's first COMMIT, or 2D000 in its words
     "pgscore.create_log_partitions(integer,date)": ("v", False, "u"),
@@ -166,7 +166,7 @@ def test_declarations(conn):
     jit_off = {s.replace(", ", ",") for s, *_, config in rows if config and "jit=off" in config}
     assert jit_off >= {"pgscore.rescore_events()", "pgscore.retry_failed(text,integer)",
                        "pgscore.refresh_windows(regclass,integer)", "pgscore.backfill_rescoring(regclass)",
-                       "pgscore.score_chunk(text,regclass,name,name,text,integer,integer,boolean,name)"}
+                       "pgscore.score_chunk(text,regclass,name,name,text,integer,integer,boolean,name,name)"}
     # the load checks of what other sessions will score: with the version-mismatch override off, whatever the
     # caller's session set (set_shadow, which runs as its owner, lacked it)
     mismatch_off = {s.replace(", ", ",") for s, *_, config in rows

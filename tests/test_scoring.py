@@ -262,9 +262,9 @@ def test_score_table_runs_for_a_role_granted_what_it_needs_without_pgscore_app(c
                   "SELECT ON pgscore.models, pgscore.deployments, pgscore.shadows",
                   "EXECUTE ON FUNCTION pgscore.load_model(bigint)",
                   "EXECUTE ON FUNCTION pgscore.score_chunk(text, regclass, name, name, text, integer, integer, boolean, "
-                  "name)",
+                  "name, name)",
                   "EXECUTE ON PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, "
-                  "bigint, boolean, text, interval, name)"):
+                  "bigint, boolean, text, interval, name, name)"):
         query(conn, f"GRANT {grant} TO pgscore_t_batcher")
     assert query(conn, "SELECT pg_has_role('pgscore_t_batcher', 'pgscore_app', 'USAGE')") == [(False,)]
     query(conn, "SET ROLE pgscore_t_batcher")

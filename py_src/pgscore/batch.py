@@ -928,7 +928,7 @@ class TablePlans:
             return None
         return rows[0]["w"] if rows else None
 
-    def __init__(self, plpy, model, table, key, into, log, label_into=None):
+    def __init__(self, plpy, model, table, key, into, log, label_into=None, scored_at_into=None):
         q = functools.partial(quote_ident, plpy)
         relkind = plpy.execute(plpy.prepare(_RELKIND, ["pg_catalog.regclass"]), [table])[0]["k"]
         # the table's own rows, not those of tables that inherit from it: its unique index covers its own
@@ -989,6 +989,10 @@ class TablePlans:
         # typmod: an explicit cast to varchar(3) would cut a class short, the assignment refuses it)
         self.label_cast = (None if label_into is None else
                            _label_cast(plpy, model, table, key, label_into, columns, types))
+        # p_scored_at_into: the chunk's now() in the same UPDATE as the score (migration 0130)
+        if scored_at_into is not None:
+            _scored_at_column(plpy, model, table, key, into, label_into, scored_at_into, columns, types)
+        set_at = "" if scored_at_into is None else f", {q(scored_at_into)} = pg_catalog.now()"
         feats = feature_sql(plpy, model, columns, "t", table=table, key=f"t.{q(key)}")
         self.fmt = features_format(plpy)
         self.into, self.into_type, self.table = into, types[into], table
@@ -1033,7 +1037,7 @@ class TablePlans:
                                  f", {rows} AS o") if log else (None, ""))
 
         def write(fmt):  # $2: the scores in pgarray format fmt
-            update = (f"UPDATE {rows} AS t SET {q(into)} = s.s{set_label} FROM ROWS FROM ("
+            update = (f"UPDATE {rows} AS t SET {q(into)} = s.s{set_label}{set_at} FROM ROWS FROM ("
                       f"pg_catalog.unnest($1::pg_catalog.text[]), "
                       f"pg_catalog.unnest({fmt.sql('$2')}){unnest}) AS s({named}){before} "
                       f"WHERE t.{k} = s.k::{ktype} AND t.{k} >= $3::{ktype} AND t.{k} <= $4::{ktype}")
@@ -1092,7 +1096,7 @@ class TablePlans:
                         "(SELECT c.k FROM c ORDER BY c.k DESC LIMIT 1) AS hi FROM c), "
                         # the key range, as the statements above give it: the planner knows nothing of
                         # the chunk's size and would otherwise join the whole table
-                        f"u AS (UPDATE {rows} AS t SET {q(into)} = {link('c.z')} FROM c WHERE t.{k} = c.k "
+                        f"u AS (UPDATE {rows} AS t SET {q(into)} = {link('c.z')}{set_at} FROM c WHERE t.{k} = c.k "
                         f"AND t.{k} >= (SELECT ok.lo FROM ok) AND t.{k} <= (SELECT ok.hi FROM ok) "
                         f"AND (SELECT ok.ok FROM ok) RETURNING c.k::pg_catalog.text AS k, {link('c.z')} AS s"
                         + (", c.f) " if log else ") ") +
@@ -1178,6 +1182,34 @@ def _label_cast(plpy, model, table, key, label_into, columns, types) -> str:
     _refuse_generated_from(plpy, model, table, label_into, columns, "label")
     _writable(plpy, model.label, table, label_into, "label", label_column_hint(plpy, table, columns))
     return label_type(plpy, model, table, label_into, columns, types)
+
+
+SCORED_AT_TYPES = {"timestamp with time zone", "timestamp without time zone"}
+
+
+def _scored_at_column(plpy, model, table, key, into, label_into, col, columns, types) -> None:
+    """The error of a column that cannot take the time each row is scored (p_scored_at_into): missing (42703), the
+    key, score, label or a feature column (22023), a type no time fits (42804), one no UPDATE may write; before any
+    row is written."""
+    q = functools.partial(quote_ident, plpy)
+    add = f"ALTER TABLE {table} ADD COLUMN {q(unused_column('scored_at', columns))} timestamptz"
+    if col not in columns:
+        near = nearest(col, columns)
+        raise InvalidModel(f"table {table} has no column {literal(col)} (the scored-at column); nothing was written",
+                           sqlstate="42703", detail="columns: " + ", ".join(columns),
+                           hint=f"a typo for {literal(near)}? Else add it first: {add}" if near
+                           else f"add it first: {add}")
+    taken = {key: "its key column", into: "its score column", label_into: "its label column"}
+    what = taken.get(col) or (f"a feature of model {model.label}" if col in model.feature_names
+                              or (col == "features" and one_array(columns, None)) else None)
+    if what is not None:
+        raise InvalidModel(f"the scored-at column {literal(col)} of {table} is {what}; nothing was written",
+                           sqlstate="22023", hint=f"write the time into a column of its own: {add}")
+    if types[col] not in SCORED_AT_TYPES:
+        raise InvalidModel(f"column {literal(col)} of {table} is {types[col]}; the scored-at column needs "
+                           "timestamptz or timestamp; nothing was written", sqlstate="42804",
+                           hint=f"write the time into a column of its own: {add}")
+    _writable(plpy, model.label, table, col, "scored-at time", f"write the time into a column of its own: {add}")
 
 
 def refuse_regressor(plpy, model, table, label_into, without=REGRESSOR_LABEL_WITHOUT):
@@ -1345,9 +1377,10 @@ def _hold_column(plpy, GD, oid, table, into):
                             "pgscore score's --after)")
 
 
-def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log, label_into=None):
+def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log, label_into=None, scored_at_into=None):
     """Score the next `chunk_size` rows of `table` after key `after` into column `into` (and, where given, the
-    class pgscore.predict gives each row into `label_into`); returns (rows scored, last key)."""
+    class pgscore.predict gives each row into `label_into`, and the chunk's now() into `scored_at_into`); returns
+    (rows scored, last key)."""
     check_chunk_size(chunk_size)
     for what, v in (("table", table), ("key column", key), ("score column", into)):
         if v is None:
@@ -1379,12 +1412,15 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log, label
     # TablePlans refuses it). Each type read as its column's lock is taken: one catalog read a column and chunk
     score_type = _hold_column(plpy, GD, oid, table, into)
     label_type = None if label_into is None else _hold_column(plpy, GD, oid, table, label_into)
-    ident = (model.model_id, oid, key, into, bool(log), model.made, label_into, label_type, score_type)
+    # (the scored-at column is not held: two runs into two score columns may stamp one column; its type is
+    # checked where the plans are made, and now() is assigned to a timestamp or a timestamptz alike)
+    ident = (model.model_id, oid, key, into, bool(log), model.made, label_into, label_type, score_type,
+             scored_at_into)
     plans = cache.get(ident)
     if plans is None:
         while len(cache) >= TABLE_PLANS_KEPT:  # each holds its model: the oldest go
             del cache[next(iter(cache))]
-        plans = cache[ident] = TablePlans(plpy, model, table, key, into, log, label_into)
+        plans = cache[ident] = TablePlans(plpy, model, table, key, into, log, label_into, scored_at_into)
     try:
         return _table_chunk(plpy, model, plans, after, chunk_size, log, table)
     except plpy.SPIError as e:

@@ -1810,6 +1810,13 @@ def cmd_score(args):
                          "need a column each",
                          hint=f"write the class into a column of its own (ALTER TABLE {args.table} ADD COLUMN "
                               "predicted_class text), then --label-into predicted_class")
+    if args.scored_at_into is not None and args.scored_at_into in (args.into, args.label_into, args.key):
+        what = ("--into" if args.scored_at_into == args.into else "--label-into" if args.scored_at_into ==
+                args.label_into else "--key")
+        raise UsageError(f"--scored-at-into {args.scored_at_into} is the {what} column: the time each row is scored "
+                         "needs a column of its own",
+                         hint=f"ALTER TABLE {args.table} ADD COLUMN scored_at timestamptz, then --scored-at-into "
+                              "scored_at")
     report = None
     if args.skipped_report is not None:  # opened first: a file that cannot be written is said before any work
         try:
@@ -1837,7 +1844,8 @@ def _score(args, url, state):
                                    progress=not args.quiet, state=state, cancel=True, where=args.where,
                                    skip=args.skip_unscorable,
                                    max_skipped=args.max_skipped if args.max_skipped is not None else
-                                   scoring.MAX_SKIPPED, label_into=args.label_into)
+                                   scoring.MAX_SKIPPED, label_into=args.label_into,
+                                   scored_at_into=args.scored_at_into)
     except KeyboardInterrupt as e:
         state.update(e.args[0] if e.args else {})
         _say_skipped(args, state, sys.stderr)
@@ -1896,6 +1904,7 @@ def _score(args, url, state):
     _say(f"scored {done['rows']} row{'' if done['rows'] == 1 else 's'} of {args.table}"
          + (f" where {args.where}" if args.where is not None else "") + f" into {into}"
          + (f" and their classes into {done['shown']['label_into']}" if args.label_into is not None else "")
+         + (f" and the time scored into {args.scored_at_into}" if args.scored_at_into is not None else "")
          + f" with {args.model}{'' if done['version'] is None else ' v' + str(done['version'])} "
          f"in {done['seconds']:.1f} s ({rate} rows/s)"
          + (f"; {done['null_keys']:,} row(s) with a NULL {key} were left out (no key to write a score by)"
@@ -2051,6 +2060,8 @@ def _resume(state, args=None) -> str:
         said.append(opt("--where", args.where))
     if args.label_into is not None:
         said.append(opt("--label-into", args.label_into))
+    if getattr(args, "scored_at_into", None) is not None:
+        said.append(opt("--scored-at-into", args.scored_at_into))
     if args.skip_unscorable:
         said.append("--skip-unscorable")
     if args.max_skipped is not None:
@@ -2663,6 +2674,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="a classifier's: also write each row's predicted class (as pgscore.predict gives it) into "
                          "this column, in the same chunks (text holds any class; integer classes fit an integer "
                          "column)")
+    sp.add_argument("--scored-at-into", metavar="COL",
+                    help="also write the time each row is scored (its chunk's transaction's now()) into this "
+                         "timestamptz or timestamp column, in the same UPDATE as the score (for an incremental "
+                         "--where \"scored_at IS NULL OR updated_at > scored_at\")")
     sp.add_argument("--version", type=int, metavar="N",
                     help="score with this version (default: the live one when the run starts)")
     sp.add_argument("--chunk-size", type=_int_between(1, 1_000_000), default=10000, metavar="N",

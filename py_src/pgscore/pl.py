@@ -257,12 +257,14 @@ def _error_row(e) -> str:
 
 
 @raising_sql_errors
-def score_chunk(plpy, GD, model, table, key, into, after, chunk_size, version, log, label_into=None):
-    # label_into: p_label_into (0115 on; None from the shim of a schema before it)
+def score_chunk(plpy, GD, model, table, key, into, after, chunk_size, version, log, label_into=None,
+                scored_at_into=None):
+    # label_into: p_label_into (0115 on; None from the shim of a schema before it); scored_at_into: p_scored_at_into
+    # (0130 on)
     from pgscore import batch
 
     m = _runtime(plpy, GD).resolve(model, version)
-    n, last = batch.table_chunk(plpy, GD, m, table, key, into, after, chunk_size, log, label_into)
+    n, last = batch.table_chunk(plpy, GD, m, table, key, into, after, chunk_size, log, label_into, scored_at_into)
     if log and n:  # where m is the live version, its shadows score the chunk's rows too
         batch.shadow_chunk(plpy, GD, m, table, key, after, last, n, into, label_into)
     return [(n, last, m.version)]

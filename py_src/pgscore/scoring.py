@@ -21,7 +21,7 @@ MAX_SKIPPED = 100  # rows a run with skip leaves unscored before it stops: past 
 
 def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, after=None, log=True,
                 progress=True, state=None, cancel=False, where=None, skip=False, max_skipped=MAX_SKIPPED,
-                label_into=None) -> dict:
+                label_into=None, scored_at_into=None) -> dict:
     """Score `table` into column `into` in key order, committing each chunk, so an interrupted run keeps
     what it finished and resumes with after=<last key>. KeyboardInterrupt carries the resume state; a
     caller's `state` dict is kept up to date too (rows committed, last key, version), for an error.
@@ -33,7 +33,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
     class 22 naming its key) is left as it is and listed in state["skipped"] as (key, SQLSTATE, message), the rest
     of its chunk scored; more than `max_skipped` of them stop the run. `label_into`: a column that receives the
     class pgscore.predict gives each row (score_chunk's p_label_into), in the same chunks; the run holds its lock
-    too."""
+    too. `scored_at_into`: a column that receives each chunk's now() in the same UPDATE (p_scored_at_into)."""
     import psycopg2
 
     # the audit rows' cause names the application: this one, unless the URL names another
@@ -53,7 +53,8 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
                                          (key, into))
         state["shown"] = {"key": shown_key, "into": shown_into}
         rel = _relation(conn, table, key)
-        job = _Job(conn, model, table, key, into, chunk_size, log, rel, where, skip, max_skipped, state, label_into)
+        job = _Job(conn, model, table, key, into, chunk_size, log, rel, where, skip, max_skipped, state, label_into,
+                   scored_at_into)
         try:
             if where is not None:  # read only, so that nothing is written before the expression is known to be good
                 conn.commit()
@@ -602,11 +603,11 @@ class _Job:
     costs what it did (one call, no savepoint, no key read) without --where."""
 
     def __init__(self, conn, model, table, key, into, chunk_size, log, rel, where, skip, max_skipped, state,
-                 label_into=None):
+                 label_into=None, scored_at_into=None):
         from psycopg2 import sql
 
         self.conn, self.model, self.table, self.key, self.into = conn, model, table, key, into
-        self.label_into = label_into
+        self.label_into, self.scored_at_into = label_into, scored_at_into
         self.chunk_size, self.log, self.where, self.skip, self.max_skipped = chunk_size, log, where, skip, max_skipped
         self.state, self.chunk_after, self.window_sql = state, None, None
         self.pinned = None  # the version each call scores with where the run has none yet (score_table sets it)
@@ -640,11 +641,14 @@ class _Job:
     def _call_chunk(self, after, n, version):
         # (p_label_into named, and only where given: a run without --label-into calls score_chunk as a schema
         # before 0115 has it)
+        # (and p_scored_at_into likewise: 0130 on)
         labels = ", p_label_into => %s" if self.label_into is not None else ""
+        at = ", p_scored_at_into => %s" if self.scored_at_into is not None else ""
         (got, last, used, xid), = _call(self.conn, "SELECT c.*, pg_current_xact_id()::text FROM pgscore.score_chunk("
-                                                   f"%s, %s::regclass, %s, %s, %s, %s, %s, %s{labels}) AS c",
+                                                   f"%s, %s::regclass, %s, %s, %s, %s, %s, %s{labels}{at}) AS c",
                                         (self.model, self.table, self.key, self.into, after, n, version, self.log)
-                                        + ((self.label_into,) if labels else ()))
+                                        + ((self.label_into,) if labels else ())
+                                        + ((self.scored_at_into,) if at else ()))
         return got, last, used, xid
 
     def chunk(self, after, version):

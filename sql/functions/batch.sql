@@ -359,7 +359,7 @@ COMMENT ON FUNCTION pgscore.predict_batch(text, text, integer, integer, boolean,
 CREATE FUNCTION pgscore.score_chunk(p_model text, p_table regclass, p_key name, p_into name,
                                     p_after text DEFAULT NULL, p_chunk_size integer DEFAULT 10000,
                                     p_version integer DEFAULT NULL, p_log boolean DEFAULT true,
-                                    p_label_into name DEFAULT NULL)
+                                    p_label_into name DEFAULT NULL, p_scored_at_into name DEFAULT NULL)
 RETURNS TABLE (rows integer, last_key text, version integer)
 LANGUAGE plpython3u
 VOLATILE PARALLEL UNSAFE
@@ -371,7 +371,7 @@ SET extra_float_digits = 1
 AS $pl$
 @@plpython/score_chunk.py@@
 $pl$;
-COMMENT ON FUNCTION pgscore.score_chunk(text, regclass, name, name, text, integer, integer, boolean, name) IS 'Score the next p_chunk_size rows of a table (in key order, after p_after) into a column (and a classifier''s predicted class, as pgscore.predict gives it, into p_label_into) and log them; returns rows scored, the last key and the version used';
+COMMENT ON FUNCTION pgscore.score_chunk(text, regclass, name, name, text, integer, integer, boolean, name, name) IS 'Score the next p_chunk_size rows of a table (in key order, after p_after) into a column (and a classifier''s predicted class, as pgscore.predict gives it, into p_label_into; the transaction''s now() into p_scored_at_into, in the same UPDATE) and log them; returns rows scored, the last key and the version used';
 
 -- score_table's first step: a COMMIT where its CALL may commit, else 2D000 saying so in its words (PostgreSQL's
 -- own, from a COMMIT in PL/pgSQL, is a bare "invalid transaction termination"; a caller's EXCEPTION WHEN
@@ -389,7 +389,8 @@ CREATE PROCEDURE pgscore.score_table(p_model text, p_table regclass, p_key name,
                                      p_chunk_size integer DEFAULT 10000, p_version integer DEFAULT NULL,
                                      p_log boolean DEFAULT true, INOUT p_rows bigint DEFAULT NULL,
                                      p_commit boolean DEFAULT true, p_after text DEFAULT NULL,
-                                     p_progress interval DEFAULT '10 seconds', p_label_into name DEFAULT NULL)
+                                     p_progress interval DEFAULT '10 seconds', p_label_into name DEFAULT NULL,
+                                     p_scored_at_into name DEFAULT NULL)
 LANGUAGE plpgsql
 AS $fn$
 DECLARE
@@ -411,6 +412,7 @@ DECLARE
     -- pgscore score's resume line repeats --label-into and --no-log
     v_again text := pg_catalog.concat(
         CASE WHEN p_label_into IS NOT NULL THEN pg_catalog.format(', p_label_into => %L', p_label_into) END,
+        CASE WHEN p_scored_at_into IS NOT NULL THEN pg_catalog.format(', p_scored_at_into => %L', p_scored_at_into) END,
         CASE WHEN NOT p_log THEN ', p_log => false' END);
 BEGIN
     IF p_commit IS NULL THEN
@@ -435,7 +437,7 @@ BEGIN
             BEGIN
                 SELECT c.rows, c.last_key, c.version INTO v_n, v_after, v_version
                   FROM pgscore.score_chunk(p_model, p_table, p_key, p_into, v_after, p_chunk_size, v_version,
-                                           p_log, p_label_into) AS c;
+                                           p_log, p_label_into, p_scored_at_into) AS c;
             EXCEPTION WHEN query_canceled OR OTHERS THEN
                 GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
                     v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT, v_schema = SCHEMA_NAME,
@@ -459,7 +461,7 @@ BEGIN
         ELSE
             SELECT c.rows, c.last_key, c.version INTO v_n, v_after, v_version
               FROM pgscore.score_chunk(p_model, p_table, p_key, p_into, v_after, p_chunk_size, v_version, p_log,
-                                       p_label_into) AS c;
+                                       p_label_into, p_scored_at_into) AS c;
         END IF;
         EXIT WHEN v_n OPERATOR(pg_catalog.=) 0;
         p_rows := p_rows OPERATOR(pg_catalog.+) v_n;
@@ -480,4 +482,4 @@ BEGIN
     END LOOP;
 END
 $fn$;
-COMMENT ON PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint, boolean, text, interval, name) IS 'Score a whole table into a column (and a classifier''s predicted class into p_label_into) chunk by chunk, committing after each chunk (outside a transaction block; with p_commit => false, as part of the caller''s transaction), from the first key or after p_after, with a progress NOTICE every p_progress; returns the rows scored';
+COMMENT ON PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint, boolean, text, interval, name, name) IS 'Score a whole table into a column (and a classifier''s predicted class into p_label_into, the time each chunk is scored into p_scored_at_into) chunk by chunk, committing after each chunk (outside a transaction block; with p_commit => false, as part of the caller''s transaction), from the first key or after p_after, with a progress NOTICE every p_progress; returns the rows scored';

@@ -140,7 +140,7 @@ GRANT EXECUTE ON FUNCTION
     pgscore.batch_sql(text, text, integer, integer, boolean, text), pgscore.batch_row(text, integer, text, bytea),
     pgscore.float8_array(bytea), pgscore.feature_number(text, text, text),
     pgscore.feature_number(text, text, text, text),
-    pgscore.score_chunk(text, regclass, name, name, text, integer, integer, boolean, name),
+    pgscore.score_chunk(text, regclass, name, name, text, integer, integer, boolean, name, name),
     pgscore.load_model(bigint),
     pgscore.record_outcome(text, text, text, timestamptz), pgscore.record_outcome(text, text, float8, timestamptz),
     pgscore.record_outcome(text, text, boolean, timestamptz),
@@ -152,7 +152,7 @@ GRANT EXECUTE ON FUNCTION
     pgscore.count_shadow_failure(bigint, text, text, bigint, text)
     TO pgscore_app, pgscore_admin;
 GRANT EXECUTE ON PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint, boolean, text, interval,
-                                                name)
+                                                name, name)
     TO pgscore_app, pgscore_admin;
 
 -- the administrator: everything the app and the reader may do (granted above, not through membership:
