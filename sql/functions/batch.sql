@@ -475,7 +475,11 @@ BEGIN
                   USING HINT = CASE WHEN p_commit
                                     THEN pg_catalog.format('they are committed; after an interruption, CALL it again '
                                                            'with p_after => %L, p_version => %s%s to go on after '
-                                                           'them', v_after, v_version, v_again)
+                                                           'them; where the session ended without a word '
+                                                           '(pg_terminate_backend, a lost connection), later chunks '
+                                                           'may be committed too: read where it got to from the '
+                                                           'audit log (docs/sql.md, score_table, ''After the '
+                                                           'session dies'')', v_after, v_version, v_again)
                                     ELSE 'they commit or roll back with your transaction (p_commit => false)' END;
             v_noted := pg_catalog.clock_timestamp();
         END IF;

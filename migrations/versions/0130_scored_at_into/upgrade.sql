@@ -1,8 +1,9 @@
 -- 0129 to 0130: score_chunk and score_table take p_scored_at_into (appended last, DEFAULT NULL: every named and
--- positional call of before keeps working): the chunk's UPDATE also writes its transaction's now() into that
--- column, beside the score (user trial hT8: a stamp UPDATE after the run marked rows changed meanwhile as
--- fresh). The old signatures are dropped (a second one with defaults would make a call ambiguous) and the new
--- ones made with the same comments and grants.
+-- positional call of before keeps working): the chunk's UPDATE also writes its transaction's now() into that column,
+-- beside the score (user trial hT8: a stamp UPDATE after the run marked rows changed meanwhile as fresh);
+-- score_table's progress NOTICE says in its HINT that it may lag behind what is committed, and where to read the
+-- exact point after a session that died without a word (user trial hT8, finding 2). The old signatures are dropped
+-- (a second one with defaults would make a call ambiguous) and the new ones made with the same comments and grants.
 
 DROP PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint, boolean, text, interval, name);
 
@@ -121,7 +122,11 @@ BEGIN
                   USING HINT = CASE WHEN p_commit
                                     THEN pg_catalog.format('they are committed; after an interruption, CALL it again '
                                                            'with p_after => %L, p_version => %s%s to go on after '
-                                                           'them', v_after, v_version, v_again)
+                                                           'them; where the session ended without a word '
+                                                           '(pg_terminate_backend, a lost connection), later chunks '
+                                                           'may be committed too: read where it got to from the '
+                                                           'audit log (docs/sql.md, score_table, ''After the '
+                                                           'session dies'')', v_after, v_version, v_again)
                                     ELSE 'they commit or roll back with your transaction (p_commit => false)' END;
             v_noted := pg_catalog.clock_timestamp();
         END IF;
