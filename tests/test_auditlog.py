@@ -3,6 +3,7 @@ entity, features, score, source and cause; sampling; rollback; read-only transac
 
 import datetime
 import os
+import re
 import shutil
 import signal
 import socket
@@ -956,8 +957,51 @@ def test_score_progress_off_a_terminal_is_plain_lines(churn, capsys, monkeypatch
     assert done["rows"] == 250
     err = capsys.readouterr().err
     assert "\r" not in err
-    assert err.splitlines()[0].startswith("churn -> t.s: 200 of 250 rows (80%), ")
-    assert err.splitlines()[1].startswith("churn -> t.s: 250 of 250 rows (100%), ") and err.endswith(" rows/s\n")
+    # a line when it starts (once its first chunk is in), then the progress lines, each stamped with its time
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d{4} "
+    lines = err.splitlines()
+    assert re.fullmatch(stamp + r"churn -> t\.s: started, 250 rows to score", lines[0]), lines
+    assert re.match(stamp + r"churn -> t\.s: 200 of 250 rows \(80%\), [\d,]+ rows/s$", lines[1]), lines
+    assert re.match(stamp + r"churn -> t\.s: 250 of 250 rows \(100%\), [\d,]+ rows/s$", lines[2]), lines
+
+
+def test_cli_score_lines_off_a_terminal_say_where_to_resume_and_survive_a_sigkill(churn, tmp_path, monkeypatch,
+                                                                                   capsys):
+    """Off a terminal (cron's log file) each progress line ends with the options that resume after the rows
+    committed so far, and every line is in the file as soon as it is printed: a run killed by SIGKILL (the OOM
+    killer) left an empty log before (user trial hT8, finding 5), with no start line and no resume point."""
+    import shlex
+    import sys
+
+    from pgscore import cli
+
+    query(churn, "CREATE TABLE t (id int PRIMARY KEY, features float8[], s float8)")
+    query(churn, "INSERT INTO t SELECT i, %s, NULL FROM generate_series(1, 250) i", (ROW,))
+    monkeypatch.setattr(scoring._Lines, "LINE_EVERY", 0.0)
+    assert cli.main(["score", "--model", "churn", "--table", "t", "--key", "id", "--into", "s", "--where",
+                     "s IS NULL", "--chunk-size", "100", "--db", churn.dsn]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[1].endswith(" rows/s; committed, resume with: --after=200 --version 1 --where='s IS NULL'"), lines
+    assert shlex.split(lines[1].split("resume with: ")[1])[0] == "--after=200"
+    # SIGKILL, stderr a file: the lines printed before it are in the file
+    query(churn, "UPDATE t SET s = NULL; CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS "
+                 "$$BEGIN PERFORM pg_sleep(0.5); RETURN NULL; END$$; "
+                 "CREATE TRIGGER slow AFTER UPDATE ON t FOR EACH STATEMENT EXECUTE FUNCTION slow()")
+    log = tmp_path / "cron.log"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    with open(log, "w") as out:
+        p = subprocess.Popen([sys.executable, "-m", "pgscore.cli", "score", "--model", "churn", "--table", "t",
+                              "--key", "id", "--into", "s", "--chunk-size", "50", "--db", churn.dsn],
+                             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+    deadline = time.time() + 120
+    while query(churn, "SELECT count(s) FROM t")[0][0] < 100 and p.poll() is None:
+        assert time.time() < deadline
+        time.sleep(0.05)
+    p.send_signal(signal.SIGKILL)
+    p.wait(30)
+    said = log.read_text()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d{4} churn -> t\.s: started, 250 rows to score\n",
+                        said.splitlines(keepends=True)[0]), said
 
 
 @pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM"])

@@ -1845,7 +1845,7 @@ def _score(args, url, state):
                                    skip=args.skip_unscorable,
                                    max_skipped=args.max_skipped if args.max_skipped is not None else
                                    scoring.MAX_SKIPPED, label_into=args.label_into,
-                                   scored_at_into=args.scored_at_into)
+                                   scored_at_into=args.scored_at_into, said=lambda st: _resume(st, args))
     except KeyboardInterrupt as e:
         state.update(e.args[0] if e.args else {})
         _say_skipped(args, state, sys.stderr)
@@ -2959,6 +2959,8 @@ _NOT_EMPTY = (
     ("into", "--into", "give the name of the column that receives the score"),
     ("label_into", "--label-into", "give the name of the column that receives the predicted class (or leave "
                                    "--label-into out to write the score alone)"),
+    ("scored_at_into", "--scored-at-into", "give the name of the timestamptz column that receives the time each row "
+                                           "is scored (or leave --scored-at-into out)"),
     ("dbname", "--dbname", "give a database name (or leave --dbname out for pgscore)"),
     ("event_table", "--table", "give the event table's name (or leave --table out for every wiring)"),
     # a model is never named '' (deploy --name '' failed with exit 1 after reading the file; score --model ''

@@ -21,7 +21,7 @@ MAX_SKIPPED = 100  # rows a run with skip leaves unscored before it stops: past 
 
 def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, after=None, log=True,
                 progress=True, state=None, cancel=False, where=None, skip=False, max_skipped=MAX_SKIPPED,
-                label_into=None, scored_at_into=None) -> dict:
+                label_into=None, scored_at_into=None, said=None) -> dict:
     """Score `table` into column `into` in key order, committing each chunk, so an interrupted run keeps
     what it finished and resumes with after=<last key>. KeyboardInterrupt carries the resume state; a
     caller's `state` dict is kept up to date too (rows committed, last key, version), for an error.
@@ -33,7 +33,9 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
     class 22 naming its key) is left as it is and listed in state["skipped"] as (key, SQLSTATE, message), the rest
     of its chunk scored; more than `max_skipped` of them stop the run. `label_into`: a column that receives the
     class pgscore.predict gives each row (score_chunk's p_label_into), in the same chunks; the run holds its lock
-    too. `scored_at_into`: a column that receives each chunk's now() in the same UPDATE (p_scored_at_into)."""
+    too. `scored_at_into`: a column that receives each chunk's now() in the same UPDATE (p_scored_at_into).
+    `said(state)`: the options that resume after the rows committed so far, which each progress line off a terminal
+    ends with (the CLI's resume line)."""
     import psycopg2
 
     # the audit rows' cause names the application: this one, unless the URL names another
@@ -126,6 +128,8 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
                 done = n + len(skipped)  # the rows gone through (with --where, of those it holds for)
                 if progress and bar is None:  # drawn once the first chunk is in: bad input draws no bar
                     bar = _progress(total, done, begun, f"{model} -> {table}.{shown_into}")
+                    if isinstance(bar, _Lines):  # (its lines say where to go on from, as the rows commit)
+                        bar.resume = (lambda: said(state)) if said is not None else None
                 elif bar is not None:
                     bar.update(done)
                 if stop:
@@ -233,14 +237,25 @@ def _unsized_terminal() -> dict:
     return {"ncols": size.columns or env("COLUMNS", 80), "nrows": size.lines or env("LINES", 24)}
 
 
+def _stamp(t) -> str:
+    """A log line's time: local, to the second, with its offset from UTC."""
+    return time.strftime("%Y-%m-%d %H:%M:%S%z", time.localtime(t))
+
+
 class _Lines:
-    """What the bar says, as a line at most every LINE_EVERY seconds (tqdm's update and close)."""
+    """What the bar says, as a line at most every LINE_EVERY seconds (tqdm's update and close), each stamped with
+    its time and flushed at once (a run killed by SIGKILL, or the OOM killer, leaves its last line in cron's log
+    file), after a line saying when the run started (printed once its first chunk is in: bad input prints none).
+    `resume`: where set, a function giving the options that go on after the rows committed, which each line
+    ends with."""
 
     LINE_EVERY = 30.0
 
     def __init__(self, total, n, begun, desc):
         self.total, self.n, self.begun, self.desc = total, n, begun, desc
         self.said = time.time()
+        self.resume = None
+        print(f"{_stamp(begun)} {desc}: started, {total:,} rows to score", file=sys.stderr, flush=True)
 
     def update(self, n):
         self.n += n
@@ -248,8 +263,9 @@ class _Lines:
         if now - self.said >= self.LINE_EVERY:
             self.said = now
             pct = f" ({100 * self.n / self.total:.0f}%)" if self.total else ""
-            print(f"{self.desc}: {self.n:,} of {self.total:,} rows{pct}, "
-                  f"{self.n / max(now - self.begun, 1e-9):,.0f} rows/s", file=sys.stderr, flush=True)
+            resume = f"; committed, resume with: {self.resume()}" if self.resume is not None else ""
+            print(f"{_stamp(now)} {self.desc}: {self.n:,} of {self.total:,} rows{pct}, "
+                  f"{self.n / max(now - self.begun, 1e-9):,.0f} rows/s{resume}", file=sys.stderr, flush=True)
 
     def close(self):
         pass
