@@ -144,3 +144,20 @@ def test_pgscore_score_scored_at_into_and_its_resume_line(conn, monkeypatch, cap
                     "--scored-at-into", "s", "--db", conn.dsn)
     assert r.returncode == 2, r.stderr
     assert "--scored-at-into s is the --into column" in r.stderr
+
+
+def test_score_tables_resume_hint_repeats_p_scored_at_into(conn):
+    deploy(conn.dsn, "hgb")
+    load_rows(conn, 30)
+    del conn.notices[:]
+    query(conn, "CALL pgscore.score_table('m', 'rows', 'id', 's', 20, p_progress => '0', p_scored_at_into => 'at')")
+    notes = [n for n in conn.notices if "pgscore.score_table:" in n]
+    assert "CALL it again with p_after => '19', p_version => 1, p_scored_at_into => 'at' to go on after them" \
+        in notes[0], notes[0]
+    # and a chunk that fails after committed ones says it in its HINT
+    query(conn, "UPDATE rows SET s = NULL, at = NULL")
+    query(conn, "CREATE FUNCTION no_nan() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$BEGIN IF NEW.id = 25 THEN RAISE EXCEPTION 'row 25' USING ERRCODE = '23514'; END IF; "
+                "RETURN NEW; END$$; CREATE TRIGGER no_nan BEFORE UPDATE ON rows FOR EACH ROW EXECUTE FUNCTION no_nan()")
+    e = sql_error(conn, "CALL pgscore.score_table('m', 'rows', 'id', 's', 20, p_scored_at_into => 'at')")
+    assert "p_after => '19', p_version => 1, p_scored_at_into => 'at'" in e.diag.message_hint, e.diag.message_hint
