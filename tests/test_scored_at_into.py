@@ -161,3 +161,23 @@ def test_score_tables_resume_hint_repeats_p_scored_at_into(conn):
                 "RETURN NEW; END$$; CREATE TRIGGER no_nan BEFORE UPDATE ON rows FOR EACH ROW EXECUTE FUNCTION no_nan()")
     e = sql_error(conn, "CALL pgscore.score_table('m', 'rows', 'id', 's', 20, p_scored_at_into => 'at')")
     assert "p_after => '19', p_version => 1, p_scored_at_into => 'at'" in e.diag.message_hint, e.diag.message_hint
+
+
+def test_a_scored_at_column_no_update_may_write_or_the_role_may_not_is_refused(conn):
+    from helpers import ensure_role
+
+    deploy(conn.dsn, "linear")
+    load_rows(conn, 10)
+    query(conn, "ALTER TABLE rows ADD COLUMN g timestamp GENERATED ALWAYS AS ('2000-01-01'::timestamp) STORED")
+    e = sql_error(conn, "CALL pgscore.score_table('m', 'rows', 'id', 's', p_scored_at_into => 'g')")
+    assert e.pgcode == "428C9" and "column 'g' of public.rows is GENERATED ALWAYS AS" in e.pgerror, e.pgerror
+    ensure_role(conn, "pgscore_t_stamper")
+    query(conn, "GRANT pgscore_app TO pgscore_t_stamper; GRANT SELECT, UPDATE (s) ON rows TO pgscore_t_stamper")
+    with conn.cursor() as cur:
+        cur.execute("SET ROLE pgscore_t_stamper")
+        with pytest.raises(psycopg2.Error) as e:
+            cur.execute("CALL pgscore.score_table('m', 'rows', 'id', 's', p_scored_at_into => 'at')")
+        cur.execute("RESET ROLE")
+    assert e.value.pgcode == "42501" and "may not UPDATE column 'at' of public.rows" in e.value.pgerror, \
+        e.value.pgerror
+    assert query(conn, "SELECT count(s) FROM rows") == [(0,)]
