@@ -136,7 +136,8 @@ def test_a_keyword_dsn_works_for_every_command(empty_db_url):
 
 # each command that takes --db, with the arguments it requires
 DB_COMMANDS = {"install": [], "uninstall": [], "status": [], "env": [], "models": [], "drift": [], "resign": [],
-               "retry": [], "refresh-windows": [], "backfill": ["--table", "t"], "maintain": [], "bench": [],
+               "retry": [], "refresh-windows": [], "backfill": ["--table", "t"], "rescore": ["--table", "t"],
+               "maintain": [], "bench": [],
                "show": ["m"], "rollback": ["m"],
                "retire": ["m"], "activate": ["m", "1"], "shadow": ["m", "1"], "deploy": ["m.joblib", "--name", "m"],
                "score": ["--model", "m", "--table", "t", "--key", "k", "--into", "s"],

@@ -84,6 +84,7 @@ EXPECTED = {
     "pgscore.retry_failed(text,integer)": ("v", False, "u"),
     "pgscore.refresh_windows(regclass,integer)": ("v", False, "u"),  # writes counters, scores and audit rows
     "pgscore.backfill_rescoring(regclass)": ("v", False, "u"),  # the same, from all of the events
+    "pgscore.rescore_profiles(regclass,regclass,text,integer)": ("v", False, "u"),  # scores and audit rows
     "pgscore.load_model(bigint)": ("v", False, "u"),  # fills this backend's model cache
     "pgscore.resign_models()": ("v", False, "u"),  # writes the registry's signatures
     # monitoring: read-only functions are STABLE (they read the registry and the log, and use now())
@@ -166,6 +167,7 @@ def test_declarations(conn):
     jit_off = {s.replace(", ", ",") for s, *_, config in rows if config and "jit=off" in config}
     assert jit_off >= {"pgscore.rescore_events()", "pgscore.retry_failed(text,integer)",
                        "pgscore.refresh_windows(regclass,integer)", "pgscore.backfill_rescoring(regclass)",
+                       "pgscore.rescore_profiles(regclass,regclass,text,integer)",
                        "pgscore.score_chunk(text,regclass,name,name,text,integer,integer,boolean,name,name)"}
     # the load checks of what other sessions will score: with the version-mismatch override off, whatever the
     # caller's session set (set_shadow, which runs as its owner, lacked it)

@@ -5034,3 +5034,99 @@ def assert_counted_by_hand_sample(conn):
     assert query(conn, "SELECT count(*) FROM customers c WHERE support_calls IS DISTINCT FROM (SELECT count(*) FROM "
                        "complaints e WHERE e.customer_id = c.id) AND EXISTS (SELECT 1 FROM complaints e "
                        "WHERE e.customer_id = c.id)") == [(0,)]
+
+
+# -- rescore_profiles: the profiles as they are, with the live version (after a rollback, a profile's own UPDATE) --
+
+def test_rescore_profiles_after_a_rollback_writes_the_live_versions_scores_and_scored_at(shop, trained):
+    """After a rollback the wired profiles keep the score of the version no longer live (the trial's customer 11);
+    pgscore.rescore_profiles rescores them with the live one, score and scored_at as the trigger writes them, one
+    audit row each (source refresh, via rescore_profiles), in pages of p_limit profiles after p_after."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    model, X, y = trained
+    attach(shop)
+    v2 = RandomForestClassifier(n_estimators=10, max_depth=5, random_state=0).fit(X, y)
+    registry.deploy(shop.dsn, "churn", v2, X, y, feature_names=CHURN_FEATURES)
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (11), (12)")
+    query(shop, "SELECT pgscore.rollback('churn')")
+    (stored, live), = query(shop, "SELECT churn_score, pgscore.score('churn', to_jsonb(c)) FROM customers c "
+                                  "WHERE id = 11")
+    assert abs(stored - live) > 1e-6  # v2's score, stale
+    before = query(shop, "SELECT scored_at FROM customers WHERE id = 11")[0][0]
+    query(shop, "UPDATE customers SET monthly_charges = monthly_charges + 40 WHERE id = 13")  # its own column
+    rows = query(shop, "SELECT rescoring_id, profile_table::text, rescored, failed, last_key "
+                       "FROM pgscore.rescore_profiles('complaints', p_limit => 200)")
+    assert [r[1:] for r in rows] == [("customers", 200, 0, "200")]
+    rows = query(shop, "SELECT rescored, failed, last_key FROM pgscore.rescore_profiles('complaints', 'customers', "
+                       "p_after => '200', p_limit => 200)")
+    assert rows == [(N_CUSTOMERS - 200, 0, None)]
+    assert_scores_match_model(shop, model, range(1, N_CUSTOMERS + 1))
+    assert query(shop, "SELECT scored_at > %s FROM customers WHERE id = 11", (before,)) == [(True,)]
+    assert query(shop, "SELECT count(*), count(DISTINCT entity_key) FROM pgscore.prediction_log "
+                       "WHERE source = 'refresh' AND cause->>'via' = 'rescore_profiles'") == [(N_CUSTOMERS, N_CUSTOMERS)]
+
+
+def test_rescore_profiles_leaves_the_queued_and_refuses_bad_arguments(shop):
+    """A queued profile is left to retry_failed (a NOTICE counts it); NULLs, a limit below 1, a table not wired, and
+    p_after over two wirings are refused with their SQLSTATEs."""
+    attach(shop)
+    query(shop, "SELECT pgscore.retire('churn')")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (5)")  # queued
+    query(shop, "SELECT pgscore.activate('churn', 1)")
+    shop.notices.clear()
+    assert query(shop, "SELECT rescored FROM pgscore.rescore_profiles('complaints')") == [(N_CUSTOMERS - 1,)]
+    assert any("1 profile(s) of public.customers queued in pgscore.error_queue were left" in x
+               for x in shop.notices), shop.notices
+    with pytest.raises(errors.NullValueNotAllowed):
+        query(shop, "SELECT * FROM pgscore.rescore_profiles(NULL)")
+    with pytest.raises(errors.InvalidParameterValue):
+        query(shop, "SELECT * FROM pgscore.rescore_profiles('complaints', p_limit => 0)")
+    with pytest.raises(errors.UndefinedObject) as e:
+        query(shop, "SELECT * FROM pgscore.rescore_profiles('customers')")
+    assert "customers is not wired for rescoring" in str(e.value)
+    query(shop, "CREATE TABLE customers2 (LIKE customers INCLUDING ALL)")
+    attach(shop, customers="customers2")
+    with pytest.raises(errors.InvalidParameterValue) as e:
+        query(shop, "SELECT * FROM pgscore.rescore_profiles('complaints', p_after => '5')")
+    assert "complaints has 2 wirings: p_after is a key of one profile table" in str(e.value), e.value
+    assert query(shop, "SELECT rescored, last_key FROM pgscore.rescore_profiles('complaints', 'customers2', '5')") \
+        == [(0, None)]
+    query(shop, "SELECT pgscore.retire('churn')")
+    with pytest.raises(errors.ObjectNotInPrerequisiteState) as e:
+        query(shop, "SELECT * FROM pgscore.rescore_profiles('complaints')")
+    assert "cannot be rescored: model 'churn' has no live version (it was retired)" in str(e.value), e.value
+
+
+def test_pgscore_rollback_and_status_count_the_profiles_another_version_scored_and_pgscore_rescore_fixes_them(
+        shop, db_url, trained):
+    """The trial's finding: after pgscore rollback nothing said the wired profiles kept v2's scores. rollback (and
+    activate) say how many and the command, so does status, the SQL functions a NOTICE with the hint; pgscore rescore
+    rescores them with the live version in chunks (a line per chunk), after which nothing is said."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    model, X, y = trained
+    attach(shop)
+    v2 = RandomForestClassifier(n_estimators=10, max_depth=5, random_state=0).fit(X, y)
+    registry.deploy(shop.dsn, "churn", v2, X, y, feature_names=CHURN_FEATURES)
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (11), (12)")
+    r = pgscore_cli("rollback", "churn", "--db", db_url)
+    assert r.returncode == 0, r
+    said = ("churn: 2 profiles of public.customers (wired from public.complaints) hold another version's score until "
+            "their next event; rescore them with the live version: ")
+    assert said in r.stderr and "rescore --table public.complaints" in r.stderr, r
+    assert said in pgscore_cli("status", "--db", db_url).stdout
+    shop.notices.clear()
+    query(shop, "SELECT pgscore.activate('churn', 2)")
+    assert any("the profiles of public.customers (wired from public.complaints) keep the scores another version gave "
+               "them until their next event" in n for n in shop.notices), shop.notices
+    query(shop, "SELECT pgscore.activate('churn', 1)")
+    r = pgscore_cli("rescore", "--table", "complaints", "--chunk-size", "100", "--db", db_url)
+    assert r.returncode == 0, r
+    assert "wiring 1: complaints -> customers: 100 rescored, 0 queued so far (after key 100)" in r.stdout, r
+    assert (f"wiring 1: complaints -> customers: {N_CUSTOMERS} rescored with the live version, 0 queued"
+            in r.stdout), r
+    assert_scores_match_model(shop, model, range(1, N_CUSTOMERS + 1))
+    assert "another version's score" not in pgscore_cli("status", "--db", db_url).stdout
+    r = pgscore_cli("rescore", "--table", "customers", "--db", db_url)
+    assert r.returncode == 2 and "customers is not wired for rescoring" in r.stderr, r

@@ -974,6 +974,16 @@ def _aging_counters(cur, counters) -> list[str]:
     return cur.fetchone()[0]
 
 
+def _say_stale_scores_in_status(cur, names) -> None:
+    """The wired profiles that hold another version's score than their model's live one (a rollback or activate
+    since their last event; stale_scores), a line per wiring with the command that rescores them."""
+    from pgscore import stale_scores
+
+    for name in sorted(names):
+        for line in stale_scores.lines(name, stale_scores.counts(cur, name), uncounted=False):
+            _say(f"  warning: {line}")
+
+
 def _say_wired_nulls_in_status(cur, live) -> None:
     """deploy's warning of NULLs a wired profile table holds where the live version takes none, for each model with
     wirings and a live version (`live`: its (name, version) pairs); in a savepoint, saying in one line where the
@@ -1123,6 +1133,7 @@ def _rescoring_status(cur):
                      "(docs/sql.md, refresh_windows)")
         _say(line)
     _say_wired_nulls_in_status(cur, {(w[3], w[13]) for w in wirings if w[13] is not None})
+    _say_stale_scores_in_status(cur, {w[3] for w in wirings if w[13] is not None})
     cur.execute(_ORPHAN_TRIGGERS)
     for table, trigger, arg in cur.fetchall():
         _say(f"  trigger {trigger} on {table} names wiring {arg}, which no wiring of that table is: its events "
@@ -1345,6 +1356,63 @@ def _backfill(args):
         _say(f"see the warning above; the queued profiles: SELECT * FROM pgscore.error_queue, then {command('retry')}")
         return 1
     return 0
+
+
+def cmd_rescore(args):
+    """pgscore.rescore_profiles(): rescore the profiles of an event table's wirings with the live version as they
+    are (after a rollback or activate, or an UPDATE of a profile's own columns), --chunk-size profiles a
+    transaction, a line per chunk; exit 1 when some profile was queued, 2 for a --table that does not exist or is
+    not wired, 3 when the rescoring itself fails (no live version, unreachable, not installed, no privilege)."""
+    return _exit_3_on_failure(_rescore, args, "rescore")
+
+
+def _rescore(args):
+    import psycopg2
+
+    url = resolve_db(args)
+    require_installed(url)
+    conn = psycopg2.connect(url)
+    conn.autocommit = True  # a transaction a chunk: what is done stays done if the run is interrupted
+    conn.notices = _Notices()
+    sql = ("SELECT r.rescoring_id, r.profile_table::text, r.rescored, r.failed, r.last_key "
+           "FROM pgscore.rescore_profiles(%s::regclass, %s::regclass, %s, %s) AS r ORDER BY 1")
+    totals = {}  # rescoring_id -> [profile table, rescored, failed]
+    try:
+        with conn.cursor() as cur:
+            try:
+                cur.execute(sql, (args.event_table, args.profile_table, None, args.chunk_size))
+            except psycopg2.Error as e:
+                if not _names_no_table(e):
+                    raise
+                text = database_error_text(e)
+                if "\nHint:" not in text:
+                    text += ("\nHint: --table takes a wired event table's name as SQL writes it (quoted where it has "
+                             "capitals or spaces: --table '\"My Events\"'); the wired ones: SELECT event_table FROM "
+                             "pgscore.rescoring")
+                raise UsageError(text) from None
+            pending = cur.fetchall()
+            while pending:
+                rid, profiles, rescored, failed, last = pending.pop(0)
+                t = totals.setdefault(rid, [profiles, 0, 0])
+                t[1] += rescored
+                t[2] += failed
+                if last is not None:
+                    if not args.quiet:
+                        _say(f"wiring {rid}: {args.event_table} -> {profiles}: {t[1]} rescored, {t[2]} queued so "
+                             f"far (after key {last})")
+                    cur.execute(sql, (args.event_table, profiles, last, args.chunk_size))
+                    pending = cur.fetchall() + pending
+    finally:
+        conn.close()
+    failing = 0
+    for rid, (profiles, rescored, failed) in sorted(totals.items()):
+        failing += failed
+        _say(f"wiring {rid}: {args.event_table} -> {profiles}: {rescored} rescored with the live version, "
+             f"{failed} queued")
+    if failing:
+        _say(f"{failing} profile{'' if failing == 1 else 's'} queued: see their reasons with SELECT * FROM "
+             f"pgscore.error_queue, then {command('retry')}")
+    return 1 if failing else 0
 
 
 class _Notices(list):
@@ -1651,6 +1719,7 @@ def cmd_rollback(args):
     _say(f"{r['name']} version {r['version']} is live again")
     _say_shadows_ended(r)
     _say_wired_nulls(url, r["name"], r["version"])
+    _say_stale_scores(url, r["name"])
     for w in r["warnings"]:  # (a shadow that scores nothing, which the rollback let through)
         _say(w)
     return 0
@@ -1684,7 +1753,28 @@ def cmd_activate(args):
     _say(f"{r['name']} version {r['version']} is live")
     _say_shadows_ended(r)
     _say_wired_nulls(url, r["name"], r["version"])
+    _say_stale_scores(url, r["name"])
     return 0
+
+
+def _say_stale_scores(url, name) -> None:
+    """After a go-live (activate, rollback): the wired profiles that hold another version's score (stale_scores),
+    a line per wiring with the command that rescores them, on stderr; never fails the command."""
+    import psycopg2
+
+    from pgscore import stale_scores
+
+    _flush()
+    try:
+        with psycopg2.connect(url) as conn, conn.cursor() as cur:
+            said = stale_scores.lines(name, stale_scores.counts(cur, name))
+            conn.rollback()
+        conn.close()
+    except psycopg2.Error as e:  # (advice: the go-live is done)
+        said = [f"{name}: the wired profiles holding another version's score were not counted: "
+                f"{str(e).strip().splitlines()[0]}"]
+    for line in said:
+        print(f"warning: {line}", file=sys.stderr, flush=True)
 
 
 def _say_shadows_ended(r) -> None:
@@ -2723,6 +2813,20 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the wired event table (as SQL writes its name)")
     db_opt(sp)
     sp.set_defaults(func=cmd_backfill)
+
+    sp = sub.add_parser("rescore", help="rescore the profiles of an event table's wirings with the live version, "
+                                        "counters unchanged, score and scored_at written as rescoring writes them "
+                                        "(after a rollback or activate, or an UPDATE of a profile's own columns; "
+                                        "exit 1 when some were queued)")
+    sp.add_argument("--table", metavar="EVENTS", dest="event_table", required=True,
+                    help="the wired event table (as SQL writes its name)")
+    sp.add_argument("--profile-table", metavar="PROFILES",
+                    help="only its wiring to this profile table (default: every wiring of the event table)")
+    sp.add_argument("--chunk-size", type=_int_between(1, 1_000_000), default=10000, metavar="N",
+                    help="profiles per transaction (default 10000)")
+    sp.add_argument("--quiet", action="store_true", help="no line per chunk")
+    db_opt(sp)
+    sp.set_defaults(func=cmd_rescore)
 
     sp = sub.add_parser("maintain", help="create the coming days' prediction-log partitions; apply retention")
     sp.add_argument("--days-ahead", type=_int_between(0, 366), default=7, metavar="N",

@@ -415,6 +415,13 @@ def backfill_rescoring(plpy, GD, event_table):
     return rescoring.backfill(plpy, GD, event_table)
 
 
+@raising_sql_errors
+def rescore_profiles(plpy, GD, event_table, profile_table, after, limit):
+    from pgscore import rescoring
+
+    return rescoring.rescore_profiles(plpy, GD, event_table, profile_table, after, limit)
+
+
 # the rows signed under the first scheme (the bytes alone), and one row's bytes: a query per table (no table name
 # formatted into SQL)
 _OLD_SIGNED = {

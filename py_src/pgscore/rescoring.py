@@ -345,8 +345,8 @@ class Wiring:
             if key[0] is not None:  # a new version: the plans of earlier ones (and their models) go
                 for old in [k for k in self.plans if k[0] is not None and (k[0], k[2]) != (key[0], key[2])]:
                     del self.plans[old]
-            cls = (BackfillPlans if retry == "backfill" else RefreshPlans if retry == "refresh" else RetryPlans if retry
-                   else Plans)
+            cls = (BackfillPlans if retry == "backfill" else RefreshPlans if retry == "refresh" else RescorePlans
+                   if retry == "rescore" else RetryPlans if retry else Plans)
             p = self.plans[key] = cls(plpy, self, model, error=error)
         if model is None and error is not None:
             p.error = error  # the latest reason there is no model
@@ -1106,7 +1106,8 @@ class Sql:
                 f"pg_catalog.string_agg(COALESCE(l.b, {self.fmt.sql(batch.EMPTY)}), ''::pg_catalog.bytea "
                 "ORDER BY l.k) AS data FROM l")
 
-    def write(self, retry=False, clear=True, counters=True, refresh=False, keyed=False, backfill=False) -> str:
+    def write(self, retry=False, clear=True, counters=True, refresh=False, keyed=False, backfill=False,
+              rescore=False) -> str:
         """Counters (not on retry), score and scored_at; the audit rows; with `clear`, the profiles'
         queued errors deleted. $1 keys, $2 scores (a float8[] literal, pgarray; NULL: not scored),
         $3 rescoring_id, $4 event table, $5 model_id; for a multiclass model, and any classifier's where the
@@ -1115,8 +1116,9 @@ class Sql:
         before (apply()).
         `refresh`: retry's statement for refresh_windows (its audit rows' source 'refresh'). `keyed`: the
         trigger's, aggregating the events of the keys $1 alone (keyed_agg), for the parts of a write that failed.
-        `backfill`: refresh's, for backfill_rescoring (source 'refresh', its cause's via 'backfill_rescoring')."""
-        refresh = refresh or backfill
+        `backfill`: refresh's, for backfill_rescoring (source 'refresh', its cause's via 'backfill_rescoring').
+        `rescore`: refresh's, for rescore_profiles (source 'refresh', its cause's via 'rescore_profiles')."""
+        refresh = refresh or backfill or rescore
         retry = retry or refresh
         q, w, lit = self.q, self.w, self.lit
         labelled = self.labelled
@@ -1141,7 +1143,8 @@ class Sql:
             agg = self.keyed_agg if keyed else self.agg
             head, frm, where = f"WITH a AS ({agg}), {s}, ", f"a JOIN s ON s.k {EQ} a.k", f"p.{self.pk} {EQ} a.k"
             sets = ([self.set_counters] if w.counters and counters else []) + sets
-        source, via = (("refresh", "backfill_rescoring") if backfill else ("refresh", "refresh_windows") if refresh
+        source, via = (("refresh", "backfill_rescoring") if backfill else ("refresh", "rescore_profiles") if rescore
+                       else ("refresh", "refresh_windows") if refresh
                        else ("retry", "retry_failed") if retry else ("trigger", w.via))
         clear_queue = (f"d AS (DELETE FROM pgscore.error_queue AS q USING u WHERE q.rescoring_id {EQ} $3 "
                        f"AND q.entity_key {EQ} u.q AND u.score IS NOT NULL {_COUNTED}{_CLEARED}) " if clear else "")
@@ -1796,6 +1799,23 @@ class BackfillPlans(RefreshPlans):
     with the reason there is no model), as RefreshPlans with the recount from all of the events (Sql.backfill)."""
 
     backfill = True
+
+
+class RescorePlans:
+    """rescore_profiles' prepared statements for one wiring and model version (or none: the reason there is no
+    model): refresh_windows' read and write of the profiles as they are, no recount (source refresh, via
+    rescore_profiles)."""
+
+    def __init__(self, plpy, w: Wiring, model, error=None):
+        self.model, self.error = model, error
+        self.queue = plpy.prepare(_QUEUE, _QUEUE_TYPES)
+        self.fmt = batch.features_format(plpy)
+        sql = self.sql = Sql(plpy, w, model, source=w.events.name)
+        self.bare = None  # (as RefreshPlans': prepared when the read fails for some rows' values)
+        if model is not None:
+            sql.label_cast = _label_cast(plpy, w, model)
+            self.read = plpy.prepare(sql.retry_read(), ["pg_catalog.text[]"])
+            self.write = plpy.prepare(sql.write(rescore=True), sql.write_types())
 
 
 # -- the trigger -------------------------------------------------------------------------------------
@@ -3603,6 +3623,87 @@ def backfill(plpy, GD, event_table, chunk=BACKFILL_CHUNK) -> int:
 # recounted those counters from all of the events (a replay after it would count them twice)
 _UNMARK = (f"UPDATE pgscore.error_queue AS q SET cause = {_WITHOUT_UNCOUNTED} WHERE q.rescoring_id "
            "OPERATOR(pg_catalog.=) $1 AND q.entity_key OPERATOR(pg_catalog.=) ANY ($2)")
+
+
+RESCORE_LIMIT = 10_000  # rescore_profiles' profiles a call, by default
+
+
+def rescore_profiles(plpy, GD, event_table, profile_table=None, after=None, limit=RESCORE_LIMIT) -> list:
+    """Rescore the profiles of the wirings of `event_table` (those to `profile_table` alone, when given) with the
+    live version as they are, no counter changed: score, label and scored_at written as the trigger writes them,
+    with their audit rows (source refresh, via rescore_profiles). What a rollback or activate leaves (profiles
+    scored by the version live before), or an UPDATE of a profile's own columns (no event, no rescoring). At most
+    `limit` profiles a wiring, in key order, after the key `after` (as text; with more than one wiring, a profile
+    table must be named); those queued in pgscore.error_queue are left to retry_failed (a NOTICE counts them on
+    the first call). Returns (rescoring_id, profile table oid, rescored, failed, last key) per wiring; the last key
+    is NULL when no profile is left after it. A profile that fails is queued, as the trigger queues it."""
+    if event_table is None:
+        raise PgscoreError("pgscore.rescore_profiles: the event table is NULL", sqlstate="22004")
+    if limit is None or limit < 1:
+        raise PgscoreError(f"pgscore.rescore_profiles: p_limit must be a positive number of profiles, got {limit}",
+                           sqlstate="22023")
+    check_relation(event_table, "event table")
+    if profile_table is not None:
+        check_relation(profile_table, "profile table")
+    rows = plpy.execute(plpy.prepare(_REFRESH_WIRINGS, ["pg_catalog.text"]), [event_table])
+    if profile_table is not None:
+        rows = [r for r in rows
+                if plpy.execute(plpy.prepare("SELECT r.profile_table OPERATOR(pg_catalog.=) $2::pg_catalog.regclass"
+                                             "::pg_catalog.text AS it FROM pgscore.rescoring r WHERE r.rescoring_id "
+                                             "OPERATOR(pg_catalog.=) $1", ["pg_catalog.int8", "pg_catalog.text"]),
+                                [r["rescoring_id"], profile_table])[0]["it"]]
+    if not rows:
+        raise PgscoreError(f"{event_table} is not wired for rescoring"
+                           + (f" to {profile_table}" if profile_table is not None else ""), sqlstate="42704",
+                           hint="list wirings with: SELECT * FROM pgscore.rescoring")
+    if after is not None and len(rows) > 1:
+        raise PgscoreError(f"pgscore.rescore_profiles: {event_table} has {len(rows)} wirings: p_after is a key of "
+                           "one profile table", sqlstate="22023",
+                           hint="name the profile table too (p_profile_table)")
+    out = []
+    for row in rows:
+        rid = row["rescoring_id"]
+        GD.get("pgscore.rescoring", {}).pop(rid, None)  # read afresh: its tables may have changed
+        w = wiring(plpy, GD, rid)
+        if w is None:
+            raise PgscoreError(f"wiring {rid} of {event_table} cannot be rescored: its profile table was dropped "
+                               "or renamed", sqlstate="42P01", hint="detach it, then attach the profile table again")
+        if w.missing:
+            raise PgscoreError(f"wiring {w.id} cannot be rescored: column(s) missing: {', '.join(w.missing)}",
+                               sqlstate="42703", hint=_COLUMNS_HINT)
+        others = _others_code(plpy, w)
+        if others:  # as refresh_windows
+            _warn_others_code(plpy, w, "rescore_profiles", others, "run it")
+            continue
+        sql = Sql(plpy, w, None, source=w.events.name)
+        queued = (f"(EXISTS (SELECT 1 FROM pgscore.error_queue q WHERE q.rescoring_id {EQ} "
+                  f"{int(w.id)}::pg_catalog.int8 AND q.entity_key {EQ} p.{sql.pk}::pg_catalog.text) "
+                  f"OR EXISTS (SELECT 1 FROM ({sql.typed_keys('$3')}) AS z(k) WHERE z.k {EQ} p.{sql.pk}))")
+        listed = plpy.prepare(
+            f"SELECT pg_catalog.array_agg(s.t ORDER BY s.k) AS keys FROM (SELECT p.{sql.pk} AS k, "
+            f"p.{sql.pk}::pg_catalog.text AS t FROM {sql.P} AS p WHERE ($1::pg_catalog.text IS NULL OR "
+            f"p.{sql.pk} OPERATOR(pg_catalog.>) $1::pg_catalog.text::{sql.ktype}) AND NOT {queued} "
+            f"ORDER BY p.{sql.pk} LIMIT $2) AS s", ["pg_catalog.text", "pg_catalog.int8", "pg_catalog.text[]"])
+        odd = _queued_as_profile_keys(plpy, w)
+        keys = plpy.execute(listed, [after, limit, odd])[0]["keys"] or []
+        if after is None:
+            (n,) = plpy.execute(f"SELECT pg_catalog.count(*) AS n FROM {sql.P} AS p WHERE {queued}"
+                                .replace("$3", "NULL"))
+            if n["n"]:
+                plpy.notice(f"pgscore: rescore_profiles: {n['n']} profile(s) of {w.profiles.name} queued in "
+                            "pgscore.error_queue were left to retry_failed (it rescores them with the live version)",
+                            hint="SELECT * FROM pgscore.retry_failed()")
+        scored, failures = 0, []
+        if keys:
+            plans = _plans(plpy, GD, w, retry="rescore")
+            if plans.model is None:
+                raise PgscoreError(f"wiring {w.id} ({w.profiles.name}) cannot be rescored: {plans.error.message}",
+                                   sqlstate=plans.error.sqlstate or "55000", hint=plans.error.hint)
+            scored = _rescore_changed(plpy, w, plans, keys, failures)
+            queue(plpy, w, plans.queue, failures, via="rescore_profiles")
+        failed_n = len({k for f in failures for k in f.keys})
+        out.append((w.id, w.profiles.oid, scored, failed_n, keys[-1] if len(keys) == limit else None))
+    return out
 
 
 _QUEUED_TEXTS = ("SELECT pg_catalog.array_agg(q.entity_key ORDER BY q.entity_key) AS keys FROM pgscore.error_queue q "

@@ -60,6 +60,7 @@ SET search_path = pg_catalog, pg_temp
 SET pgscore.allow_version_mismatch = off
 AS $fn$
 DECLARE
+    r record;
     v_model_id bigint;
     v_refusal text;
     v_fix text;
@@ -109,6 +110,16 @@ BEGIN
                         p_name, p_version, p_name, p_version);
         PERFORM pgscore.load_or_refuse(v_model_id, v_refusal, v_fix);
     END IF;
+    -- the wired profiles keep the score of the version live before until their next event, and nothing rescored
+    -- them (migration 0131: the trial's customer 11 held v2's score with v1 live, nothing said so)
+    FOR r IN SELECT w.event_table, w.profile_table FROM pgscore.rescoring w
+              WHERE w.model_name = p_name ORDER BY w.rescoring_id
+    LOOP
+        RAISE NOTICE 'the profiles of % (wired from %) keep the scores another version gave them until their next event',
+              r.profile_table, r.event_table
+            USING HINT = format('rescore them with the live version: SELECT * FROM pgscore.rescore_profiles(%L) '
+                                '(pgscore rescore --table %s)', r.event_table, r.event_table);
+    END LOOP;
     RETURN v_model_id;
 END
 $fn$;
@@ -234,6 +245,16 @@ BEGIN
                    p_name, v_version));
         PERFORM pgscore.load_or_refuse(v_target, v_refusal, v_fix);
     END IF;
+    -- the wired profiles keep the score of the version live before until their next event, and nothing rescored
+    -- them (migration 0131: the trial's customer 11 held v2's score with v1 live, nothing said so)
+    FOR r IN SELECT w.event_table, w.profile_table FROM pgscore.rescoring w
+              WHERE w.model_name = p_name ORDER BY w.rescoring_id
+    LOOP
+        RAISE NOTICE 'the profiles of % (wired from %) keep the scores another version gave them until their next event',
+              r.profile_table, r.event_table
+            USING HINT = format('rescore them with the live version: SELECT * FROM pgscore.rescore_profiles(%L) '
+                                '(pgscore rescore --table %s)', r.event_table, r.event_table);
+    END LOOP;
     RETURN v_target;
 END
 $fn$;

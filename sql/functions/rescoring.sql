@@ -255,3 +255,18 @@ AS $pl$
 @@plpython/backfill_rescoring.py@@
 $pl$;
 COMMENT ON FUNCTION pgscore.backfill_rescoring(regclass) IS 'Recount the counters of the event table''s wirings from all of its events (what attaching over a table with events, or again after a detach, left uncounted: count, add, max, min, last; windows and recomputes too; a set counter is skipped with a NOTICE), creating the missing profiles as the wiring does and leaving the queued ones to retry_failed, and rescore the profiles whose counters changed (audit source refresh, via backfill_rescoring); in key order, 10,000 profiles a statement; returns how many profiles changed';
+
+CREATE FUNCTION pgscore.rescore_profiles(p_event_table regclass, p_profile_table regclass DEFAULT NULL,
+                                         p_after text DEFAULT NULL, p_limit integer DEFAULT 10000)
+RETURNS TABLE (rescoring_id bigint, profile_table regclass, rescored integer, failed integer, last_key text)
+LANGUAGE plpython3u
+VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET "DateStyle" = 'ISO'
+SET "IntervalStyle" = 'postgres'
+SET extra_float_digits = 1
+AS $pl$
+@@plpython/rescore_profiles.py@@
+$pl$;
+COMMENT ON FUNCTION pgscore.rescore_profiles(regclass, regclass, text, integer) IS 'Rescore the profiles of the event table''s wirings (or its wiring to p_profile_table) with the live version as they are, counters unchanged: score, label and scored_at written as the trigger writes them, audit source refresh via rescore_profiles (after a rollback or activate, or an UPDATE of a profile''s own columns); up to p_limit profiles a wiring in key order after p_after; queued profiles are left to retry_failed; one row per wiring, last_key NULL when none is left';

@@ -148,7 +148,7 @@ GRANT EXECUTE ON FUNCTION
     pgscore.record_outcome(text, uuid, boolean, timestamptz), pgscore.record_outcome(text, bigint, text, timestamptz),
     pgscore.record_outcome(text, bigint, float8, timestamptz), pgscore.record_outcome(text, bigint, boolean, timestamptz),
     pgscore.retry_failed(text, integer), pgscore.refresh_windows(regclass, integer),
-    pgscore.backfill_rescoring(regclass),
+    pgscore.backfill_rescoring(regclass), pgscore.rescore_profiles(regclass, regclass, text, integer),
     pgscore.count_shadow_failure(bigint, text, text, bigint, text)
     TO pgscore_app, pgscore_admin;
 GRANT EXECUTE ON PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint, boolean, text, interval,

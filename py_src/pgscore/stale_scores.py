@@ -1,0 +1,94 @@
+"""The wired profiles whose score another version of their model gave (after a rollback or an activate: each keeps it
+until its next event), counted for pgscore rollback, activate and status. Which version scored a profile is read from
+its wiring's scored_at column and the model's deployment history: the version live at that time (the history's last
+go-live at or before it). A profile scored by a transaction that began before a go-live and rescored after it is
+counted as the version before's, so the count errs towards too many (pgscore rescore rescores those too). A profile
+table without a scored_at column is named, not counted. One statement a wiring, a full read of the profile table,
+under STATEMENT_TIMEOUT_MS: a table too big to count in that time is named with the command, not counted."""
+
+import shlex
+
+from pgscore.errors import command
+
+STATEMENT_TIMEOUT_MS = 3000
+LOCK_TIMEOUT_MS = 1000
+
+_WIRINGS = """
+SELECT r.rescoring_id, r.event_table, r.profile_table, r.scored_at_column::pg_catalog.text,
+       n.nspname::pg_catalog.text, c.relname::pg_catalog.text
+  FROM pgscore.rescoring r
+  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(r.profile_table)
+  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+ WHERE r.model_name OPERATOR(pg_catalog.=) %s
+ ORDER BY r.rescoring_id
+"""
+
+# the live version's model_id (NULL: retired, or never made live)
+_LIVE = """
+SELECT CASE WHEN d.action OPERATOR(pg_catalog.<>) 'retire' THEN d.model_id END
+  FROM pgscore.deployments d WHERE d.model_name OPERATOR(pg_catalog.=) %s
+ ORDER BY d.deployment_id DESC LIMIT 1
+"""
+
+_COUNT = """
+SELECT pg_catalog.count(*) FROM {table} AS p
+ WHERE p.{at} IS NOT NULL
+   AND (SELECT d.model_id FROM pgscore.deployments d
+         WHERE d.model_name OPERATOR(pg_catalog.=) %(name)s AND d.action OPERATOR(pg_catalog.<>) 'retire'
+           AND d.deployed_at OPERATOR(pg_catalog.<=) p.{at}
+         ORDER BY d.deployed_at DESC, d.deployment_id DESC LIMIT 1) IS DISTINCT FROM %(live)s
+"""
+
+
+def counts(cur, name) -> list[dict]:
+    """Per wiring of model `name` whose profile table exists: event_table, profile_table, stale (a count, or None
+    where not counted) and why (where not counted). Runs in a transaction of its own on `conn` (a psycopg2
+    connection, not in autocommit), rolled back: it writes nothing."""
+    import psycopg2
+    from psycopg2 import sql
+
+    out = []
+    cur.execute(_WIRINGS, (name,))
+    wirings = cur.fetchall()
+    cur.execute(_LIVE, (name,))
+    row = cur.fetchone()
+    live = row[0] if row else None
+    if live is None:
+        return []  # (no live version: nothing is rescored, there is nothing to compare with)
+    for _rid, events, profiles, at, schema, rel in wirings:
+        said = {"event_table": events, "profile_table": profiles, "stale": None, "why": None}
+        out.append(said)
+        if at is None:
+            said["why"] = "its wiring has no scored_at column: which version scored a profile is not known"
+            continue
+        cur.execute("SAVEPOINT pgscore_stale_scores")
+        try:
+            cur.execute(f"SET LOCAL statement_timeout = {int(STATEMENT_TIMEOUT_MS)}")
+            cur.execute(f"SET LOCAL lock_timeout = {int(LOCK_TIMEOUT_MS)}")
+            cur.execute(sql.SQL(_COUNT).format(table=sql.Identifier(schema, rel), at=sql.Identifier(at)),
+                        {"name": name, "live": live})
+            said["stale"] = cur.fetchone()[0]
+        except psycopg2.errors.QueryCanceled:
+            said["why"] = f"not counted: more than {STATEMENT_TIMEOUT_MS / 1000:g} s"
+        except psycopg2.Error as e:
+            said["why"] = "not counted: " + (e.diag.message_primary or str(e).strip().splitlines()[0])
+        finally:
+            cur.execute("ROLLBACK TO SAVEPOINT pgscore_stale_scores")
+    return out
+
+
+def lines(name, said, uncounted=True) -> list[str]:
+    """What counts() found, in words: a line per wiring with profiles to rescore (and, with `uncounted`, per wiring
+    not counted: after a go-live, not in pgscore status, which would say it at every call), with the command."""
+    out = []
+    for s in said:
+        how = command(f"rescore --table {shlex.quote(s['event_table'])}")
+        if s["stale"]:
+            n = s["stale"]
+            out.append(f"{name}: {n} profile{'' if n == 1 else 's'} of {s['profile_table']} (wired from "
+                       f"{s['event_table']}) hold{'s' if n == 1 else ''} another version's score until "
+                       f"{'its' if n == 1 else 'their'} next event; rescore them with the live version: {how}")
+        elif s["why"] and uncounted:
+            out.append(f"{name}: the profiles of {s['profile_table']} (wired from {s['event_table']}) may hold "
+                       f"another version's score ({s['why']}); rescore them with the live version: {how}")
+    return out
