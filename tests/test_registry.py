@@ -1784,6 +1784,29 @@ def test_two_retires_at_once_append_one(db_url, logit):
                          "ORDER BY deployment_id") == [("deploy", None), ("retire", "first")]
 
 
+def test_a_refused_deploy_names_every_wiring_it_would_leave_unfed_and_no_version_number_it_took(db_url, logit):
+    """A user's trial: a deploy refused for a column two wired tables lack said `2 wiring(s) affected` and named one,
+    and called the refused model "version 2", the number the next deploy then took. The DETAIL names each wiring;
+    the message says the number it would have been (nothing was stored)."""
+    narrow = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X[:, :3], Y)
+    registry.deploy(db_url, "small", narrow, X[:, :3], feature_names=NAMES[:3])
+    for t in ("people", "people_s"):
+        query(db_url, f"CREATE TABLE {t} (id int PRIMARY KEY, s float8, scored_at timestamptz, n int DEFAULT 0, "
+                      + ", ".join(f"{c} float8" for c in NAMES[:3]) + f"); CREATE TABLE {t}_calls (person int)")
+        query(db_url, f"SELECT pgscore.attach_rescoring('{t}_calls', '{t}', 'person', 'small', 's', "
+                      "'{\"n\": \"count\"}', p_profile_key => 'id')")
+    with pytest.raises(InvalidModel) as e:
+        registry.deploy(db_url, "small", logit, X, feature_names=NAMES, allow_feature_change=True)
+    assert e.value.sqlstate == "42703"
+    assert e.value.message.endswith("once live, the version this deploy would have stored (version 2; nothing was "
+                                    "stored) could not rescore it"), e.value.message
+    missing = ", ".join(map(repr, NAMES[3:]))
+    assert e.value.detail == (f"2 wiring(s) affected: public.people (from public.people_calls) lacks {missing}; "
+                              f"public.people_s (from public.people_s_calls) lacks {missing}"), e.value.detail
+    assert registry.deploy(db_url, "small", logit, X, feature_names=NAMES, activate=False,
+                           allow_feature_change=True)["version"] == 2
+
+
 def test_a_deploy_that_would_leave_a_wired_table_unfed_is_refused(db_url, logit):
     """A version whose features a wired profile table lacks would only queue that table's profiles: it is
     not made live (deploy, activate, rollback), and the hint says what to do; not activating is allowed."""

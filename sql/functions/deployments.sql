@@ -346,6 +346,7 @@ DECLARE
     v_s text;
     v_again text;
     v_before integer;
+    v_wired text[] := '{}';
 BEGIN
     -- a version the server would refuse to load, live: every score would fail (signing on and it unsigned, or
     -- signing off and it signed: fail closed). Only a version stored before the key changed can be either
@@ -380,14 +381,22 @@ BEGIN
         IF v_n = 1 THEN
             v_first := r;
         END IF;
+        -- each one, in the DETAIL (migration 0131; before, "2 wiring(s) affected" named the first alone)
+        v_wired := v_wired || format('%s (from %s) lacks %s', r.profile_table, r.event_table, r.missing);
     END LOOP;
     IF v_n > 0 THEN
         -- a version stored in this transaction (deploy) is rolled back with it: deploy it again, not activate it
         SELECT m.version, m.created_at = pg_catalog.now() INTO v_version, v_new
           FROM pgscore.models m WHERE m.model_id = NEW.model_id;
-        RAISE EXCEPTION '%, which % rescores with %, has no column %: once live, version % could not rescore it',
-                v_first.profile_table, v_first.event_table, NEW.model_name, v_first.missing, v_version
-            USING ERRCODE = 'undefined_column', DETAIL = format('%s wiring(s) affected', v_n),
+        -- a version this deploy stores is rolled back with it, and its number with it: the next deploy takes the
+        -- number (migration 0131; before, "version 3 could not rescore it", and the next deploy was version 3)
+        RAISE EXCEPTION '%, which % rescores with %, has no column %: once live, % could not rescore it',
+                v_first.profile_table, v_first.event_table, NEW.model_name, v_first.missing,
+                CASE WHEN v_new THEN format('the version this deploy would have stored (version %s; nothing was stored)',
+                                            v_version)
+                     ELSE format('version %s', v_version) END
+            USING ERRCODE = 'undefined_column',
+                  DETAIL = format('%s wiring(s) affected: %s', v_n, array_to_string(v_wired, '; ')),
                   HINT = CASE
                       WHEN NEW.action = 'rollback' THEN format('add the column(s) to the profile table first, then roll back again (version %s)', v_version)
                       WHEN v_new THEN 'add the column(s) to the profile table first, then deploy again; or store the version without making it live (pgscore deploy --no-activate; in an alembic revision deploy_model(..., activate=False); pgscore.register_model(..., p_activate => false))'
