@@ -87,7 +87,8 @@ def lines(name, said, uncounted=True) -> list[str]:
             n = s["stale"]
             out.append(f"{name}: {n} profile{'' if n == 1 else 's'} of {s['profile_table']} (wired from "
                        f"{s['event_table']}) hold{'s' if n == 1 else ''} another version's score until "
-                       f"{'its' if n == 1 else 'their'} next event; rescore them with the live version: {how}")
+                       f"{'its' if n == 1 else 'their'} next event; rescore {'it' if n == 1 else 'them'} with the live "
+                       f"version: {how}")
         elif s["why"] and uncounted:
             out.append(f"{name}: the profiles of {s['profile_table']} (wired from {s['event_table']}) may hold "
                        f"another version's score ({s['why']}); rescore them with the live version: {how}")
