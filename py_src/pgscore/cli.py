@@ -977,10 +977,18 @@ def _aging_counters(cur, counters) -> list[str]:
 def _say_stale_scores_in_status(cur, names) -> None:
     """The wired profiles that hold another version's score than their model's live one (a rollback or activate
     since their last event; stale_scores), a line per wiring with the command that rescores them."""
+    import psycopg2
+
     from pgscore import stale_scores
 
     for name in sorted(names):
-        for line in stale_scores.lines(name, stale_scores.counts(cur, name), uncounted=False):
+        cur.execute("SAVEPOINT pgscore_status_stale")
+        try:
+            said = stale_scores.lines(name, stale_scores.counts(cur, name), uncounted=False)
+        except psycopg2.Error:  # (advice: the rest of status is said; a role that cannot read the history)
+            said = []
+        cur.execute("ROLLBACK TO SAVEPOINT pgscore_status_stale")
+        for line in said:
             _say(f"  warning: {line}")
 
 
