@@ -924,3 +924,24 @@ def test_the_hint_s_cast_of_a_number_column_gives_the_words_as_the_model_knows_t
     got = query(conn, f"SELECT pgscore.score('zz', jsonb_build_object('age', age, 'zip', "
                       f"{cast.replace('<column>', 'zi')})) FROM zhomes ORDER BY id")
     assert [round(s, 9) for s, in got] == [round(s, 9) for s in want], cast
+
+
+def test_a_code_minus_one_of_a_number_column_is_named_as_a_code_not_a_word(conn, db_url):
+    """A number column of a text feature holds codes (pgscore.category_code's): its -1 is an unknown word's code, and
+    score_table and the rescoring trigger, which read a refused row's word back by its key, say so, not "the word
+    '-1'" (review r2: the column's text read back was named as the word the row held)."""
+    model, X, y = binary_model(handle_unknown="error")
+    registry.deploy(db_url, "m", model, X, y, feature_names=NAMES)
+    query(conn, "CREATE TABLE coded (id int PRIMARY KEY, age float8, region int, plan text, s float8, "
+                "scored_at timestamptz)")
+    query(conn, "INSERT INTO coded VALUES (1, 30, 0, 'pro'), (2, 31, -1, 'pro'), (3, 32, 1, 'basic')")
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "CALL pgscore.score_table('m', 'coded', 'id', 's')")
+    said = e.value.diag.message_primary
+    assert e.value.pgcode == "22023" and "feature 'region' holds an unknown word (code -1)" in said, said
+    assert "'-1'" not in said.split("(key")[0], said
+    query(conn, "CREATE TABLE ev (customer_id int)")
+    query(conn, "SELECT pgscore.attach_rescoring('ev', 'coded', 'customer_id', 'm', 's', p_profile_key => 'id')")
+    query(conn, "INSERT INTO ev VALUES (1), (2), (3)")
+    (reason,), = query(conn, "SELECT reason FROM pgscore.error_queue WHERE entity_key = '2'")
+    assert "feature 'region' holds an unknown word (code -1)" in reason, reason

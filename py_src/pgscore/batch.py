@@ -905,10 +905,28 @@ def _refuse_generated_from(plpy, model, table, column, columns, what):
                        detail=generated_said(plpy, gen) + f" (reads {q})", hint=hint)
 
 
+def word_by_key_sql(plpy, rows, feature, key, ktype) -> str:
+    """SQL of the word of text feature `feature` in the row of `rows` whose `key` is $1 (text), and whether its column
+    holds words (`s`: of a string type, or an ENUM): a number column holds codes, whose text ('-1') is no word."""
+    q = functools.partial(quote_ident, plpy)
+    return (f"SELECT t.{q(feature)}::pg_catalog.text AS w, (SELECT y.typcategory OPERATOR(pg_catalog.=) ANY "
+            f"('{{S,E}}'::pg_catalog.\"char\"[]) FROM pg_catalog.pg_type y WHERE y.oid OPERATOR(pg_catalog.=) "
+            f"pg_catalog.pg_typeof(t.{q(feature)})) AS s FROM {rows} AS t WHERE t.{q(key)} = $1::{ktype}")
+
+
+def read_word(plpy, sql, key):
+    """The word `sql` (word_by_key_sql's) reads for `key`, None where it cannot be read or the column holds codes."""
+    try:
+        with plpy.subtransaction():
+            rows = plpy.execute(plpy.prepare(sql, ["pg_catalog.text"]), [str(key)])
+    except plpy.SPIError:  # (the error without the word, not another one)
+        return None
+    return rows[0]["w"] if rows and rows[0]["s"] else None
+
+
 def _words_by_key(plpy, model, rows, key, ktype, columns) -> dict:
     """{text feature: SQL of its word in the row of key $1 (text)} of the table `rows` names (TablePlans.word_of)."""
-    q = functools.partial(quote_ident, plpy)
-    return {f: f"SELECT t.{q(f)}::pg_catalog.text AS w FROM {rows} AS t WHERE t.{q(key)} = $1::{ktype}"
+    return {f: word_by_key_sql(plpy, rows, f, key, ktype)
             for f in getattr(model, "text_categories", None) or {} if f in columns}
 
 
@@ -919,14 +937,7 @@ class TablePlans:
         """The word of text feature `feature` in the row of key `key` (text), read where a strict encoder refused its
         code (scored's error names it); None where it cannot be read."""
         sql = self._word.get(feature)
-        if sql is None:
-            return None
-        try:
-            with plpy.subtransaction():
-                rows = plpy.execute(plpy.prepare(sql, ["pg_catalog.text"]), [key])
-        except plpy.SPIError:  # (the error without the word, not another one)
-            return None
-        return rows[0]["w"] if rows else None
+        return None if sql is None else read_word(plpy, sql, key)
 
     def __init__(self, plpy, model, table, key, into, log, label_into=None, scored_at_into=None):
         q = functools.partial(quote_ident, plpy)

@@ -2907,15 +2907,8 @@ def _word_reader(plpy, w):
     def word_of(key, feature):
         if feature not in w.profiles.columns:
             return None
-        q = partial(quote_ident, plpy)
-        sql = (f"SELECT p.{q(feature)}::pg_catalog.text AS w FROM {w.profiles.name} AS p WHERE p.{q(w.profile_key)} "
-               f"= $1::{w.profiles.types[w.profile_key]}")
-        try:
-            with plpy.subtransaction():
-                rows = plpy.execute(plpy.prepare(sql, ["pg_catalog.text"]), [str(key)])
-        except plpy.SPIError:  # (the reason without the word: never an error of the statement's)
-            return None
-        return rows[0]["w"] if rows else None
+        return batch.read_word(plpy, batch.word_by_key_sql(plpy, w.profiles.name, feature, w.profile_key,
+                                                          w.profiles.types[w.profile_key]), key)
 
     return word_of
 
