@@ -2864,22 +2864,29 @@ def _score_apart(model, keys, rows, failures, every=False, word_of=None) -> tupl
         with np.errstate(invalid="ignore"):
             odd = (~np.isfinite(X) | (np.abs(X) >= F32_INF)).any(axis=1)
         words = [j for j, f in enumerate(model.feature_names) if f in (getattr(model, "text_categories", None) or {})]
-        if words:  # (a strict encoder refuses it: the others are scored together, not each alone)
-            odd |= (X[:, words] == -1.0).any(axis=1)
-        together = [i for i, o in zip(fine, odd) if not o]
+        # an unknown word's code, -1, set apart only where the model refuses it (a strict encoder): under
+        # handle_unknown='ignore' it is scored with the others (1,000 of them were 1,000 predictions of one row)
+        unknown = (X[:, words] == -1.0).any(axis=1) if words else np.zeros(len(fine), dtype=bool)
+        while True:
+            together = [i for i, o in zip(fine, odd) if not o]
+            try:
+                if len(together) == n:  # the prediction that failed, of the same rows
+                    raise ValueError
+                if together:
+                    scores, labs = model.scores_and_labels(X[~odd], every)
+                    for i, s in zip(together, scores.tolist()):
+                        out[i] = s
+                    if labelled:
+                        for i, label in zip(together, labs):
+                            labels[i] = label
+            except Exception as e:  # noqa: BLE001 - not these rows' values: every row alone, for its own reason
+                if (unknown & ~odd).any() and (len(together) == n or getattr(e, "refusal", None) == CATEGORY):
+                    odd = odd | unknown  # (a strict encoder's refusal: its unknown words alone, the others together)
+                    continue
+                alone += together
+                together = []
+            break
         alone += [i for i, o in zip(fine, odd) if o]
-        try:
-            if len(together) == n:  # the prediction that failed, of the same rows: each alone
-                raise ValueError
-            if together:
-                scores, labs = model.scores_and_labels(X[~odd], every)
-                for i, s in zip(together, scores.tolist()):
-                    out[i] = s
-                if labelled:
-                    for i, label in zip(together, labs):
-                        labels[i] = label
-        except Exception:  # noqa: BLE001 - not these rows' values: every row alone, for its own reason
-            alone += together
     for i in sorted(alone):
         k, x = keys[i], rows[i]
         try:
