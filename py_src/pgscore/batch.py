@@ -663,9 +663,8 @@ def scored(model, X, keys, labelled, every_classifier=False, word_of=None):
             if alone is not None and alone.message != e.message and which in (
                     "", f"; feature {literal(alone.feature)}" if alone.feature is not None else ""):
                 said, hint, which = alone.message, alone.hint, ""
-        more = (f" and {more} more in this chunk of {len(keys)}" if 0 < more < _COUNTED else
-                f" and at least {_COUNTED} more in this chunk of {len(keys)}" if more else "")
-        raise InvalidModel(f"{said} (key {key_text(keys[first])}{more}{which})", detail=e.detail, hint=hint,
+        said = f"{said} (key {key_text(keys[first])}{_more_said(more, len(keys))}{which})"
+        raise InvalidModel(said, detail=e.detail, hint=hint,
                            sqlstate=e.sqlstate, **e.objects) from None
 
 
@@ -673,13 +672,7 @@ def _refused_category(model, X, keys, e, word_of):
     """Raise a strict encoder's refusal of an unknown category in a chunk naming the first row's key, its feature
     and (`word_of`) its word, and how many more rows the chunk holds that it refuses (found by bisection: a
     compiled model's and scikit-learn's complaint alike name the feature, not the row); `e` where none is found."""
-    def refuses(rows):
-        try:
-            model.score(rows)
-        except InvalidModel as err:
-            return getattr(err, "refusal", None) == CATEGORY
-        return False
-
+    refuses = _refuses(model, CATEGORY)
     first = first_refused(refuses, X)
     if first is None:
         raise e
@@ -690,9 +683,8 @@ def _refused_category(model, X, keys, e, word_of):
         word = word_of(keys[first], name)
         if word is not None:
             alone = model.refused_word(X[first], name, word) or alone
-    more = (f" and {more} more in this chunk of {len(keys)}" if 0 < more < _COUNTED else
-            f" and at least {_COUNTED} more in this chunk of {len(keys)}" if more else "")
-    raise InvalidModel(f"{alone.message} (key {key_text(keys[first])}{more})", detail=alone.detail, hint=alone.hint,
+    said = f"{alone.message} (key {key_text(keys[first])}{_more_said(more, len(keys))})"
+    raise InvalidModel(said, detail=alone.detail, hint=alone.hint,
                        sqlstate=alone.sqlstate, **alone.objects) from None
 
 
@@ -706,6 +698,25 @@ def _row_refused(model, row, kind):
 
 
 _COUNTED = 10  # rows refused counted beyond the first where a model (scikit-learn's) is asked row set by row set
+
+
+def _more_said(more, n) -> str:
+    """How many more rows than the first a chunk of `n` holds that the model refuses, as its error says it."""
+    return (f" and {more} more in this chunk of {n}" if 0 < more < _COUNTED else
+            f" and at least {_COUNTED} more in this chunk of {n}" if more else "")
+
+
+def _refuses(model, kind):
+    """refuses(rows) for first_refused and refused_count: whether the model refuses `rows` for a value of `kind`."""
+
+    def refuses(rows):
+        try:
+            model.score(rows)
+        except InvalidModel as err:
+            return getattr(err, "refusal", None) == kind
+        return False
+
+    return refuses
 
 
 def _refused_compiled(model, X, kind, name):
@@ -733,14 +744,7 @@ def _refused_compiled(model, X, kind, name):
 def _refused_by_trying(model, X, kind):
     """The same for a model scikit-learn scores, whose message names no feature: the first row it refuses
     found by bisection, the others counted (up to _COUNTED), the feature by trying another row's value."""
-
-    def refuses(rows):
-        try:
-            model.score(rows)
-        except InvalidModel as err:
-            return getattr(err, "refusal", None) == kind
-        return False
-
+    refuses = _refuses(model, kind)
     first = first_refused(refuses, X)
     if first is None:
         return None, 0, ""
