@@ -933,3 +933,33 @@ def test_0121_downgrade_writes_the_activations_as_0120_wrote_them(empty_db_url):
     registry.activate(empty_db_url, "churn", 2)
     assert query(empty_db_url, actions)[-1] == (2, "activate", None)
     migrate.downgrade(empty_db_url, "base")
+
+
+def test_0130_keeps_a_dbas_grants_on_score_table_and_score_chunk(empty_db_url):
+    """0130 drops and re-makes score_table and score_chunk (a parameter appended): a DBA's grant of either to a role
+    of its own (an ETL login that is no member of pgscore_app) is made again on the new signature, up and down
+    (review r5: the ETL job's CALL failed with 42501 after the upgrade)."""
+    old = {"score_table": "pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint, boolean, "
+                          "text, interval, name)",
+           "score_chunk": "pgscore.score_chunk(text, regclass, name, name, text, integer, integer, boolean, name)"}
+    new = {"score_table": old["score_table"][:-1] + ", name)", "score_chunk": old["score_chunk"][:-1] + ", name)"}
+    migrate.upgrade(empty_db_url, "0129")
+    query(empty_db_url, "DROP ROLE IF EXISTS r5_etl")
+    query(empty_db_url, "CREATE ROLE r5_etl")
+    query(empty_db_url, f"GRANT EXECUTE ON PROCEDURE {old['score_table']} TO r5_etl WITH GRANT OPTION")
+    query(empty_db_url, f"GRANT EXECUTE ON FUNCTION {old['score_chunk']} TO r5_etl")
+
+    def grants(sigs):
+        return query(empty_db_url, "SELECT has_function_privilege('r5_etl', %s, 'EXECUTE'), "
+                                   "has_function_privilege('r5_etl', %s, 'EXECUTE WITH GRANT OPTION'), "
+                                   "has_function_privilege('r5_etl', %s, 'EXECUTE'), "
+                                   "has_function_privilege('public', %s, 'EXECUTE')",
+                     (sigs["score_table"], sigs["score_table"], sigs["score_chunk"], sigs["score_chunk"]))
+
+    assert grants(old) == [(True, True, True, False)]
+    migrate.upgrade(empty_db_url, "0130")
+    assert grants(new) == [(True, True, True, False)]
+    migrate.downgrade(empty_db_url, "0129")
+    assert grants(old) == [(True, True, True, False)]
+    migrate.downgrade(empty_db_url, "base")
+    query(empty_db_url, "DROP ROLE r5_etl")

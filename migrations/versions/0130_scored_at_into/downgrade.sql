@@ -1,6 +1,16 @@
 -- 0130 to 0129: score_chunk and score_table without p_scored_at_into, as 0115 to 0129 left them (comments and
 -- grants too).
 
+-- a DBA's grants on them (to a role of its own, an ETL login say), made again on the new signatures below, as the
+-- owner (review r5: dropped with the functions, the job's CALL failed with 42501 after the migration)
+CREATE TEMPORARY TABLE pgscore_0130_grants AS
+SELECT CASE WHEN p.oid = 'pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint, boolean, text, interval, name, name)'::pg_catalog.regprocedure THEN 'score_table' ELSE 'score_chunk' END AS what,
+       a.grantor, a.grantee, a.is_grantable, p.proowner AS owner
+  FROM pg_catalog.pg_proc p CROSS JOIN LATERAL pg_catalog.aclexplode(p.proacl) a
+ WHERE p.oid IN ('pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint, boolean, text, interval, name, name)'::pg_catalog.regprocedure,
+                 'pgscore.score_chunk(text, regclass, name, name, text, integer, integer, boolean, name, name)'::pg_catalog.regprocedure)
+   AND a.privilege_type = 'EXECUTE' AND a.grantee <> p.proowner;
+
 DROP PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint, boolean, text, interval, name, name);
 
 DROP FUNCTION pgscore.score_chunk(text, regclass, name, name, text, integer, integer, boolean, name, name);
@@ -129,3 +139,24 @@ REVOKE EXECUTE ON FUNCTION pgscore.score_chunk(text, regclass, name, name, text,
 REVOKE EXECUTE ON PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint, boolean, text, interval, name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgscore.score_chunk(text, regclass, name, name, text, integer, integer, boolean, name) TO pgscore_app, pgscore_admin;
 GRANT EXECUTE ON PROCEDURE pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint, boolean, text, interval, name) TO pgscore_app, pgscore_admin;
+
+DO $do$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT g.* FROM pgscore_0130_grants g ORDER BY g.what, g.grantee LOOP
+        IF r.grantor <> r.owner THEN
+            RAISE WARNING 'pgscore''s migration 0130 granted EXECUTE on pgscore.% to % as the owner, not as its grantor %',
+                r.what, CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE r.grantee::pg_catalog.regrole::pg_catalog.text END,
+                r.grantor::pg_catalog.regrole;
+        END IF;
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON %s %s TO %s%s',
+                                  CASE WHEN r.what = 'score_table' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
+                                  CASE WHEN r.what = 'score_table' THEN 'pgscore.score_table(text, regclass, name, name, integer, integer, boolean, bigint, boolean, text, interval, name)'
+                                       ELSE 'pgscore.score_chunk(text, regclass, name, name, text, integer, integer, boolean, name)' END,
+                                  CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE r.grantee::pg_catalog.regrole::pg_catalog.text END,
+                                  CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+END
+$do$;
+DROP TABLE pgscore_0130_grants;
