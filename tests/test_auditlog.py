@@ -960,7 +960,7 @@ def test_score_progress_off_a_terminal_is_plain_lines(churn, capsys, monkeypatch
     # a line when it starts (once its first chunk is in), then the progress lines, each stamped with its time
     stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d{4} "
     lines = err.splitlines()
-    assert re.fullmatch(stamp + r"churn -> t\.s: started, 250 rows to score", lines[0]), lines
+    assert re.fullmatch(stamp + r"churn -> t\.s: started, 250 rows to score, backend \d+", lines[0]), lines
     assert re.match(stamp + r"churn -> t\.s: 200 of 250 rows \(80%\), [\d,]+ rows/s$", lines[1]), lines
     assert re.match(stamp + r"churn -> t\.s: 250 of 250 rows \(100%\), [\d,]+ rows/s$", lines[2]), lines
 
@@ -1000,8 +1000,19 @@ def test_cli_score_lines_off_a_terminal_say_where_to_resume_and_survive_a_sigkil
     p.send_signal(signal.SIGKILL)
     p.wait(30)
     said = log.read_text()
-    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d{4} churn -> t\.s: started, 250 rows to score\n",
-                        said.splitlines(keepends=True)[0]), said
+    started = re.fullmatch(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d{4}) churn -> t\.s: started, 250 rows to score, "
+                           r"backend (\d+)\n", said.splitlines(keepends=True)[0])
+    assert started, said
+    # docs/cli.md's exact point, after another run of the model since (another table, the same keys): the start
+    # line's backend, not the newest run's (review r5: that query gave the other run's last key, 250 here)
+    query(churn, "CREATE TABLE u (id int PRIMARY KEY, features float8[], s float8)")
+    query(churn, "INSERT INTO u SELECT i, %s, NULL FROM generate_series(1, 250) i", (ROW,))
+    assert cli.main(["score", "--model", "churn", "--table", "u", "--key", "id", "--into", "s", "--db", churn.dsn]) == 0
+    point = query(churn, "SELECT max(a.id) AS after, min(p.version) AS version "
+                         "FROM pgscore.predictions p JOIN t a ON a.id = p.entity_key::bigint "
+                         "WHERE p.model = 'churn' AND p.source = 'batch' AND p.logged_at >= %s "
+                         "AND p.cause->>'backend' = %s", started.groups())
+    assert point == [(query(churn, "SELECT max(id) FROM t WHERE s IS NOT NULL")[0][0], 1)], point
 
 
 @pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM"])

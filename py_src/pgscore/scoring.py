@@ -127,7 +127,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
                     break
                 done = n + len(skipped)  # the rows gone through (with --where, of those it holds for)
                 if progress and bar is None:  # drawn once the first chunk is in: bad input draws no bar
-                    bar = _progress(total, done, begun, f"{model} -> {table}.{shown_into}")
+                    bar = _progress(total, done, begun, f"{model} -> {table}.{shown_into}", conn.get_backend_pid())
                     if isinstance(bar, _Lines):  # (its lines say where to go on from, as the rows commit)
                         bar.resume = (lambda: said(state)) if said is not None else None
                 elif bar is not None:
@@ -190,7 +190,7 @@ def say_if_not_live(db, model, version):
               "as --version asks", file=sys.stderr)
 
 
-def _progress(total, n, begun, desc):
+def _progress(total, n, begun, desc, backend=None):
     """tqdm's bar on a terminal; elsewhere (a log file, cron's mail) a plain line every LINE_EVERY
     seconds, not a bar redrawn with carriage returns."""
     if sys.stderr.isatty():
@@ -201,7 +201,7 @@ def _progress(total, n, begun, desc):
                    **_unsized_terminal())
         bar.start_t = bar.last_print_t = begun  # its clock from the first chunk's start
         return bar
-    return _Lines(total, n, begun, desc)
+    return _Lines(total, n, begun, desc, backend)
 
 
 def steps(items, desc, *, unit=" steps", total=None):
@@ -247,15 +247,17 @@ class _Lines:
     its time and flushed at once (a run killed by SIGKILL, or the OOM killer, leaves its last line in cron's log
     file), after a line saying when the run started (printed once its first chunk is in: bad input prints none).
     `resume`: where set, a function giving the options that go on after the rows committed, which each line
-    ends with."""
+    ends with. The start line names the run's `backend` (its audit rows' cause->>'backend': docs/cli.md's exact
+    point after a SIGKILL reads the run's rows by it, whatever ran since)."""
 
     LINE_EVERY = 30.0
 
-    def __init__(self, total, n, begun, desc):
+    def __init__(self, total, n, begun, desc, backend=None):
         self.total, self.n, self.begun, self.desc = total, n, begun, desc
         self.said = time.time()
         self.resume = None
-        print(f"{_stamp(begun)} {desc}: started, {total:,} rows to score", file=sys.stderr, flush=True)
+        print(f"{_stamp(begun)} {desc}: started, {total:,} rows to score"
+              + (f", backend {backend}" if backend is not None else ""), file=sys.stderr, flush=True)
 
     def update(self, n):
         self.n += n
