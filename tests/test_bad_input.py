@@ -678,6 +678,8 @@ SQL_CASES = [
     ("forbid_mutation called directly", "SELECT pgscore.forbid_mutation()", (), "0A000", "trigger"),
     ("forbid_log_update called directly", "SELECT pgscore.forbid_log_update()", (), "0A000", "trigger"),
     ("guard_alert_silences called directly", "SELECT pgscore.guard_alert_silences()", (), "0A000", "trigger"),
+    ("stamp_threshold_overrides called directly", "SELECT pgscore.stamp_threshold_overrides()", (), "0A000",
+     "trigger"),
     # a silence by hand that silence_alerts would not make (0126's trigger alert_silences_guard)
     ("alert_silences forged by hand", "SET ROLE pgscore_admin; INSERT INTO pgscore.alert_silences (model, ends_at, "
      "reason, created_by) VALUES ('churn', now() + interval '1 hour', 'x', 'alice')", (), "42501",

@@ -102,6 +102,7 @@ EXPECTED = {
         ("v", False, "u"),
     "pgscore.clear_thresholds(text,text,text)": ("v", False, "u"),
     "pgscore.guard_alert_silences()": ("v", False, "u"),
+    "pgscore.stamp_threshold_overrides()": ("v", False, "u"),  # (0129) a trigger's
     "pgscore.match_outcomes(timestamp with time zone)": ("v", False, "u"),  # updates the outcomes
     "pgscore.judge(text[],double precision[],bigint[])": ("s", False, "s"),
     # with a model and subject (0129): the overrides read too

@@ -359,6 +359,27 @@ def test_a_set_replaces_the_row_and_the_table_refuses_what_set_refuses(two):
     assert "nothing was cleared" in conn.notices[-1]
 
 
+def test_an_admin_writing_the_table_by_hand_cannot_put_a_row_under_another_name_or_time(two):
+    """created_by and updated_at are who set the row last and when (session_user, now), whatever a hand-written
+    INSERT or UPDATE of the admin's says."""
+    conn = two
+    conn.autocommit = False
+    try:
+        cur = conn.cursor()
+        cur.execute("SET LOCAL ROLE pgscore_admin")
+        cur.execute("INSERT INTO pgscore.drift_threshold_overrides (model, metric, warn, created_by, updated_at) "
+                    "VALUES ('churn', 'psi', 0.05, 'alice', '2001-01-01')")
+        cur.execute("INSERT INTO pgscore.drift_threshold_overrides (model, metric, warn) VALUES ('churn', 'ks', 0.05)")
+        cur.execute("UPDATE pgscore.drift_threshold_overrides SET created_by = 'bob', updated_at = '1999-01-01' "
+                    "WHERE metric = 'ks'")
+        cur.execute("SELECT DISTINCT created_by = session_user, updated_at = now() "
+                    "FROM pgscore.drift_threshold_overrides")
+        assert cur.fetchall() == [(True, True)]
+    finally:
+        conn.rollback()
+        conn.autocommit = True
+
+
 @pytest.mark.parametrize("role, may", [("pgscore_admin", True), ("pgscore_reader", False), ("pgscore_app", False)])
 def test_pgscore_admin_sets_and_clears_thresholds_the_reader_reads_them_and_the_app_neither(two, role, may):
     conn = two

@@ -801,3 +801,20 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION pgscore.clear_thresholds(text, text, text) IS 'Remove model p_model''s overrides of pgscore.drift_thresholds (pgscore.set_thresholds) that match p_metric and p_subject (NULL: any, the model-wide and every subject''s); returns how many; its metrics are judged by what they inherit again';
+
+/*
+ * (0129) created_by and updated_at of pgscore.drift_threshold_overrides are who set a row last and when
+ * (session_user, now): stamped on every INSERT and UPDATE, set_thresholds' and the admin's by hand alike (the
+ * admin's grants would otherwise let a row be put under another login's name, or dated at any time).
+ */
+CREATE FUNCTION pgscore.stamp_threshold_overrides() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    NEW.created_by := session_user;
+    NEW.updated_at := now();
+    RETURN NEW;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.stamp_threshold_overrides() IS 'Trigger function of pgscore.drift_threshold_overrides: each row inserted or updated is stamped with who (session_user) and when (now), whatever the statement gave (migration 0129)';

@@ -726,3 +726,4 @@ DROP FUNCTION pgscore.set_thresholds(text, text, float8, float8, integer, float8
 DROP FUNCTION pgscore.judge(text[], float8[], bigint[], float8[], text, text);
 DROP FUNCTION pgscore.judge(text[], float8[], bigint[], text, text);
 DROP TABLE pgscore.drift_threshold_overrides;
+DROP FUNCTION pgscore.stamp_threshold_overrides();
