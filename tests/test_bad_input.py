@@ -680,6 +680,7 @@ SQL_CASES = [
     ("guard_alert_silences called directly", "SELECT pgscore.guard_alert_silences()", (), "0A000", "trigger"),
     ("stamp_threshold_overrides called directly", "SELECT pgscore.stamp_threshold_overrides()", (), "0A000",
      "trigger"),
+    ("check_threshold_order called directly", "SELECT pgscore.check_threshold_order()", (), "0A000", "trigger"),
     # a silence by hand that silence_alerts would not make (0126's trigger alert_silences_guard)
     ("alert_silences forged by hand", "SET ROLE pgscore_admin; INSERT INTO pgscore.alert_silences (model, ends_at, "
      "reason, created_by) VALUES ('churn', now() + interval '1 hour', 'x', 'alice')", (), "42501",

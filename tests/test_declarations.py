@@ -103,6 +103,7 @@ EXPECTED = {
     "pgscore.clear_thresholds(text,text,text)": ("v", False, "u"),
     "pgscore.guard_alert_silences()": ("v", False, "u"),
     "pgscore.stamp_threshold_overrides()": ("v", False, "u"),  # (0129) a trigger's
+    "pgscore.check_threshold_order()": ("v", False, "u"),
     "pgscore.match_outcomes(timestamp with time zone)": ("v", False, "u"),  # updates the outcomes
     "pgscore.judge(text[],double precision[],bigint[])": ("s", False, "s"),
     # with a model and subject (0129): the overrides read too

@@ -380,6 +380,35 @@ def test_an_admin_writing_the_table_by_hand_cannot_put_a_row_under_another_name_
         conn.autocommit = True
 
 
+@pytest.mark.parametrize("stmts, words", [
+    # the model's warn raised above a subject's own alert, which inherits the model's warn
+    (["SELECT pgscore.set_thresholds('churn', 'psi', 0.5, 1)",
+      "SELECT pgscore.set_thresholds('churn', 'psi', p_alert => 0.6, p_subject => 'tenure_months')",
+      "SELECT pgscore.set_thresholds('churn', 'psi', 0.8, 1)"],
+     "warn 0.8 would be above alert 0.6 for psi of model 'churn', subject 'tenure_months'"),
+    # every model's alert lowered below a model's own warn, which inherits it
+    (["SELECT pgscore.set_thresholds('churn', 'ks', p_warn => 0.15)",
+      "UPDATE pgscore.drift_thresholds SET warn = 0.05, alert = 0.1 WHERE metric = 'ks'"],
+     "warn 0.15 would be above alert 0.1 for ks of model 'churn'"),
+    # by hand: a warn alone above the alert inherited
+    (["INSERT INTO pgscore.drift_threshold_overrides (model, metric, warn) VALUES ('churn', 'js', 0.5)"],
+     "warn 0.5 would be above alert 0.19 for js of model 'churn'"),
+])
+def test_no_write_leaves_a_warn_above_the_alert_it_is_judged_with(two, stmts, words):
+    conn = two
+    for s in stmts[:-1]:
+        query(conn, s)
+    before = query(conn, "SELECT * FROM pgscore.drift_threshold_overrides ORDER BY 1, 2, 3")
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, stmts[-1])
+    assert e.value.pgcode in ("22023", "23514") and words in e.value.pgerror, e.value.pgerror
+    assert e.value.diag.message_hint, e.value.pgerror
+    assert query(conn, "SELECT * FROM pgscore.drift_threshold_overrides ORDER BY 1, 2, 3") == before
+    # what every view judges by: no check with a warn above its alert
+    assert query(conn, "SELECT count(*) FROM pgscore.drift_stats() s CROSS JOIN LATERAL jsonb_array_elements(s.checks) c "
+                       "WHERE (c ->> 'warn')::float8 > (c ->> 'alert')::float8") == [(0,)]
+
+
 @pytest.mark.parametrize("role, may", [("pgscore_admin", True), ("pgscore_reader", False), ("pgscore_app", False)])
 def test_pgscore_admin_sets_and_clears_thresholds_the_reader_reads_them_and_the_app_neither(two, role, may):
     conn = two

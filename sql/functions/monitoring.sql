@@ -818,3 +818,39 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION pgscore.stamp_threshold_overrides() IS 'Trigger function of pgscore.drift_threshold_overrides: each row inserted or updated is stamped with who (session_user) and when (now), whatever the statement gave (migration 0129)';
+
+/*
+ * (0129) warn at most alert as each override is judged, whichever statement changed it: set_thresholds checks the row
+ * it writes, but a model's row raised above a subject's own alert (the subject inheriting the model's warn), a
+ * pgscore.drift_thresholds row lowered below a model's own warn, or a row written by hand, left a check judged with a
+ * warn above its alert (levels warn never reached). Fired after each statement writing either table.
+ */
+CREATE FUNCTION pgscore.check_threshold_order() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    r record;
+BEGIN
+    SELECT o.model, o.metric, o.subject, coalesce(o.warn, om.warn, t.warn) AS warn,
+           coalesce(o.alert, om.alert, t.alert) AS alert INTO r
+      FROM pgscore.drift_threshold_overrides o
+      JOIN pgscore.drift_thresholds t ON t.metric = o.metric
+      LEFT JOIN pgscore.drift_threshold_overrides om
+             ON o.subject IS NOT NULL AND om.model = o.model AND om.metric = o.metric AND om.subject IS NULL
+     WHERE coalesce(o.warn, om.warn, t.warn) > coalesce(o.alert, om.alert, t.alert)
+     ORDER BY o.model, o.metric, o.subject NULLS FIRST
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'pgscore.drift_threshold_overrides: warn % would be above alert % for % of model %', r.warn,
+                        r.alert, r.metric, quote_literal(r.model)
+                        || CASE WHEN r.subject IS NOT NULL THEN ', subject ' || quote_literal(r.subject) ELSE '' END
+            USING ERRCODE = 'check_violation',
+                  HINT = 'a NULL warn or alert is inherited (a subject''s from the model''s override, the model''s '
+                         'from pgscore.drift_thresholds): give that override both with pgscore.set_thresholds, or '
+                         'clear it with pgscore.clear_thresholds';
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.check_threshold_order() IS 'Trigger function of pgscore.drift_threshold_overrides and pgscore.drift_thresholds: refuses a statement that leaves an override judged with a warn above its alert, each inherited where NULL (migration 0129)';

@@ -725,5 +725,7 @@ DROP FUNCTION pgscore.clear_thresholds(text, text, text);
 DROP FUNCTION pgscore.set_thresholds(text, text, float8, float8, integer, float8, text);
 DROP FUNCTION pgscore.judge(text[], float8[], bigint[], float8[], text, text);
 DROP FUNCTION pgscore.judge(text[], float8[], bigint[], text, text);
+DROP TRIGGER drift_thresholds_order ON pgscore.drift_thresholds;
 DROP TABLE pgscore.drift_threshold_overrides;
+DROP FUNCTION pgscore.check_threshold_order();
 DROP FUNCTION pgscore.stamp_threshold_overrides();
