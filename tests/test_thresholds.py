@@ -226,6 +226,28 @@ def test_realised_performance_of_one_model_is_judged_by_its_overrides(two, db_ur
     assert perf("churn") == before
 
 
+def test_a_models_own_confidence_moves_its_performance_floors_and_not_the_other_models(two):
+    """performance_stats_of computes the floors it passes to judge at the model's own confidence (as judge reports
+    it): a lower confidence, a lower floor, for that model alone."""
+    conn = two
+    for name in ("churn", "churn_b"):
+        query(conn, "SELECT count(pgscore.record_outcome(%s, k::text, (k %% 2)::float8)) "
+                    "FROM generate_series(0, 299) k", (name,))
+
+    def auc(model):
+        (checks,), = query(conn, "SELECT checks FROM pgscore.performance_stats_of(false, NULL, 'window') "
+                                 "WHERE name = %s AND period = '1 hour'", (model,))
+        c = next(c for c in checks if c["metric"] == "auc_drop")
+        return c["confidence"], c["floor"], c.get("override")
+
+    before = auc("churn_b")
+    assert auc("churn") == before and before[0] == 0.999 and before[1] is not None, before
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'auc_drop', p_confidence => 0.5)")
+    conf, floor, override = auc("churn")
+    assert (conf, override) == (0.5, "model") and floor < before[1], (conf, floor, before)
+    assert auc("churn_b") == before
+
+
 def test_the_class_mix_of_one_model_is_judged_by_its_override(db_url, trained):
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
