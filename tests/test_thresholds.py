@@ -412,6 +412,11 @@ def test_an_admin_writing_the_table_by_hand_cannot_put_a_row_under_another_name_
     (["SELECT pgscore.set_thresholds('churn', 'ks', p_warn => 0.15)",
       "UPDATE pgscore.drift_thresholds SET warn = 0.05, alert = 0.1 WHERE metric = 'ks'"],
      "warn 0.15 would be above alert 0.1 for ks of model 'churn'"),
+    # the model's row deleted by hand: a subject's own warn then inherits the alert of drift_thresholds
+    (["SELECT pgscore.set_thresholds('churn', 'psi', 0.5, 1)",
+      "SELECT pgscore.set_thresholds('churn', 'psi', p_warn => 0.3, p_subject => 'tenure_months')",
+      "DELETE FROM pgscore.drift_threshold_overrides WHERE subject IS NULL"],
+     "warn 0.3 would be above alert 0.2 for psi of model 'churn', subject 'tenure_months'"),
     # by hand: a warn alone above the alert inherited
     (["INSERT INTO pgscore.drift_threshold_overrides (model, metric, warn) VALUES ('churn', 'js', 0.5)"],
      "warn 0.5 would be above alert 0.19 for js of model 'churn'"),
@@ -429,6 +434,40 @@ def test_no_write_leaves_a_warn_above_the_alert_it_is_judged_with(two, stmts, wo
     # what every view judges by: no check with a warn above its alert
     assert query(conn, "SELECT count(*) FROM pgscore.drift_stats() s CROSS JOIN LATERAL jsonb_array_elements(s.checks) c "
                        "WHERE (c ->> 'warn')::float8 > (c ->> 'alert')::float8") == [(0,)]
+
+
+def test_two_sessions_setting_a_models_and_a_subjects_thresholds_at_once_cannot_invert_them(two, db_url):
+    """One session sets a subject's own alert (under the model's warn), another at the same time the model's warn
+    above it: each alone is sound, so the second waits for the first and then is refused (write skew before)."""
+    import threading
+
+    query(two, "SELECT pgscore.set_thresholds('churn', 'psi', 0.5, 1)")
+    first = psycopg2.connect(db_url)
+    second = psycopg2.connect(db_url)
+    second.autocommit = True
+    got = {}
+
+    def raise_the_models_warn():
+        try:
+            query(second, "SELECT pgscore.set_thresholds('churn', 'psi', 0.8, 1)")
+            got["ok"] = True
+        except psycopg2.Error as e:
+            got["error"] = (e.pgcode, e.pgerror)
+
+    try:
+        query(first, "SELECT pgscore.set_thresholds('churn', 'psi', p_alert => 0.6, p_subject => 'tenure_months')")
+        t = threading.Thread(target=raise_the_models_warn)
+        t.start()
+        t.join(2)
+        assert t.is_alive(), got  # it waits for the first session
+        first.commit()
+        t.join(30)
+    finally:
+        first.close()
+        second.close()
+    assert "error" in got and got["error"][0] in ("22023", "23514") and "would be above alert 0.6" in got["error"][1], got
+    assert query(two, "SELECT subject, warn, alert FROM pgscore.drift_threshold_overrides ORDER BY subject NULLS FIRST") \
+        == [(None, 0.5, 1), ("tenure_months", None, 0.6)]
 
 
 @pytest.mark.parametrize("role, may", [("pgscore_admin", True), ("pgscore_reader", False), ("pgscore_app", False)])

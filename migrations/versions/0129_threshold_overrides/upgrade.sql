@@ -933,6 +933,10 @@ BEGIN
         RAISE EXCEPTION 'pgscore.set_thresholds: class_mix has no noise floor: p_confidence must be NULL'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- (one writer of the overrides at a time, until it commits: two sessions each setting a sound row, a model's warn
+    -- and a subject's alert, could together leave the subject's warn above its alert; check_threshold_order reads
+    -- what the other committed once it has the lock)
+    LOCK TABLE pgscore.drift_threshold_overrides IN SHARE ROW EXCLUSIVE MODE;
     -- warn <= alert as they will be judged, each inherited where not given
     SELECT coalesce(p_warn, om.warn, t.warn), coalesce(p_alert, om.alert, t.alert) INTO v_warn, v_alert
       FROM pgscore.drift_thresholds t
@@ -978,6 +982,7 @@ BEGIN
                         (SELECT string_agg(t.metric, ', ' ORDER BY t.metric) FROM pgscore.drift_thresholds t)
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    LOCK TABLE pgscore.drift_threshold_overrides IN SHARE ROW EXCLUSIVE MODE;  -- (as set_thresholds)
     DELETE FROM pgscore.drift_threshold_overrides o
      WHERE o.model = p_model AND (p_metric IS NULL OR o.metric = p_metric)
        AND (p_subject IS NULL OR o.subject = p_subject);
@@ -1017,7 +1022,8 @@ REVOKE EXECUTE ON FUNCTION pgscore.stamp_threshold_overrides() FROM PUBLIC;
  * (0129) warn at most alert as each override is judged, whichever statement changed it: set_thresholds checks the row
  * it writes, but a model's row raised above a subject's own alert (the subject inheriting the model's warn), a
  * pgscore.drift_thresholds row lowered below a model's own warn, or a row written by hand, left a check judged with a
- * warn above its alert (levels warn never reached). Fired after each statement writing either table.
+ * warn above its alert (levels warn never reached); so did deleting a model's row by hand (its subjects then
+ * inherit drift_thresholds'). Fired after each statement writing either table.
  */
 CREATE FUNCTION pgscore.check_threshold_order() RETURNS trigger
 LANGUAGE plpgsql
@@ -1026,6 +1032,8 @@ AS $fn$
 DECLARE
     r record;
 BEGIN
+    -- (a writer by hand waits for any other, as set_thresholds does, and reads what it committed)
+    LOCK TABLE pgscore.drift_threshold_overrides IN SHARE ROW EXCLUSIVE MODE;
     SELECT o.model, o.metric, o.subject, coalesce(o.warn, om.warn, t.warn) AS warn,
            coalesce(o.alert, om.alert, t.alert) AS alert INTO r
       FROM pgscore.drift_threshold_overrides o
@@ -1048,7 +1056,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION pgscore.check_threshold_order() IS 'Trigger function of pgscore.drift_threshold_overrides and pgscore.drift_thresholds: refuses a statement that leaves an override judged with a warn above its alert, each inherited where NULL (migration 0129)';
-CREATE TRIGGER drift_threshold_overrides_order AFTER INSERT OR UPDATE ON pgscore.drift_threshold_overrides
+CREATE TRIGGER drift_threshold_overrides_order AFTER INSERT OR UPDATE OR DELETE ON pgscore.drift_threshold_overrides
     FOR EACH STATEMENT EXECUTE FUNCTION pgscore.check_threshold_order();
 CREATE TRIGGER drift_thresholds_order AFTER UPDATE ON pgscore.drift_thresholds
     FOR EACH STATEMENT EXECUTE FUNCTION pgscore.check_threshold_order();
