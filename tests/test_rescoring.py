@@ -516,6 +516,21 @@ def test_a_bad_cast_in_a_counter_queues_only_its_profile_with_the_cast_error(sho
     assert_scores_match_model(shop, trained[0], [1, 3])
 
 
+def test_a_counter_that_fails_only_on_events_together_says_how_many(shop, trained):
+    """A sum that overflows only where two events meet (1e308 + 1e308, each alone fine): the search for the event
+    at fault halves the ids and, finding neither half failing alone, said "failed on its 1 event(s) together" (the
+    last half it went to). Now it names the events that fail together: both ids, "2 event(s) together"."""
+    query(shop, "ALTER TABLE complaints ADD COLUMN amount float8 DEFAULT 1")
+    attach(shop, counters={"support_calls": "count", "late_payments": {"add": "e.amount"}})
+    query(shop, "INSERT INTO complaints (customer_id, amount) VALUES (1, 1), (2, 1e308), (2, 1e308), (3, 1)")
+    ids = [i for i, in query(shop, "SELECT complaint_id FROM complaints WHERE amount = 1e308 ORDER BY 1")]
+    (key, state, reason), = query(shop, "SELECT entity_key, sqlstate, reason FROM pgscore.error_queue")
+    assert (key, state) == ("2", "22003"), reason
+    assert reason.startswith('counter late_payments ({"add": "e.amount"}) failed on its 2 event(s) together '
+                             f"(complaint_id {ids[0]}, {ids[1]}): value out of range: overflow"), reason
+    assert_scores_match_model(shop, trained[0], [1, 3])
+
+
 def test_a_counter_that_fails_for_a_new_profiles_event_leaves_the_others_created_counted_and_scored(shop, trained):
     """Trial hT7, finding 1: one bad event in a statement that creates profiles left every one of them uncreated
     and queued ("reading the profiles failed"); backfill_rescoring then created them with every counter at its

@@ -2660,12 +2660,19 @@ def _fault(plpy, w: Wiring, plans: Plans, key, error) -> tuple[str, str]:
     if (i, True) not in plans.faults:
         plans.faults[(i, True)] = plpy.prepare(plans.sql.fault(c, ids=True), ["pg_catalog.text[]", "pg_catalog.text[]"])
     plan = plans.faults[(i, True)]
-    while len(ids) > 1:  # the half that fails (the first), else the other
-        half = ids[:len(ids) // 2]
-        ids = half if runs(plan, [[key], half]) is not None else ids[len(ids) // 2:]
-    alone = runs(plan, [[key], ids]) if ids else None
-    if alone is None:  # (no one event fails it alone: an overflow of their sum, say)
-        return f"{what} failed on its {len(ids)} event(s) together: {_message(e)}", _state(e)
+    while len(ids) > 1:  # the half that fails (the first), else the other; neither: they fail together
+        half, rest = ids[:len(ids) // 2], ids[len(ids) // 2:]
+        if runs(plan, [[key], half]) is not None:
+            ids = half
+        elif runs(plan, [[key], rest]) is not None:
+            ids = rest
+        else:
+            break
+    alone = runs(plan, [[key], ids]) if len(ids) == 1 else None
+    if alone is None:  # (no one event fails it alone: an overflow of their sum, say; the ids named, the first 10)
+        named = ", ".join(ids[:10]) + (", ..." if len(ids) > 10 else "")
+        return (f"{what} failed on its {len(ids)} event(s) together ({quote_ident(plpy, w.event_id_column)} "
+                f"{named}): {_message(e)}", _state(e))
     return (f"{what} failed on event {quote_ident(plpy, w.event_id_column)} {ids[0]}: {_message(alone)}",
             _state(alone))
 
