@@ -5145,3 +5145,36 @@ def test_pgscore_rollback_and_status_count_the_profiles_another_version_scored_a
     assert "another version's score" not in pgscore_cli("status", "--db", db_url).stdout
     r = pgscore_cli("rescore", "--table", "customers", "--db", db_url)
     assert r.returncode == 2 and "customers is not wired for rescoring" in r.stderr, r
+
+
+def test_a_profile_scored_by_the_version_before_while_a_go_live_commits_is_counted(shop, db_url, trained):
+    """A profile's version was read as the one whose go-live's deployed_at (clock_timestamp, inside the go-live's
+    transaction) is the last at or before its scored_at (its scoring transaction's start). An event scored while the
+    go-live's transaction was still open, after that row was written, is scored by the version before, its scored_at
+    later than the deployed_at: it was counted as the live version's, and pgscore status said nothing of it (review
+    r4: customer 11 kept v1's score, v2 live, 0 counted). The count errs towards too many, as stale_scores says: a
+    profile scored since the last go-live is counted where its audit row (logged_at its scored_at) is another
+    version's."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    model, X, y = trained
+    attach(shop)
+    v2 = RandomForestClassifier(n_estimators=10, max_depth=5, random_state=0).fit(X, y)
+    registry.deploy(shop.dsn, "churn", v2, X, y, feature_names=CHURN_FEATURES)
+    query(shop, "SELECT pgscore.rollback('churn')")  # v1 live
+    going = psycopg2.connect(db_url)
+    try:
+        with going.cursor() as cur:
+            cur.execute("SELECT pgscore.activate('churn', 2)")
+            time.sleep(0.05)
+            query(shop, "INSERT INTO complaints (customer_id) VALUES (11)")  # scored by v1, v2's go-live not committed
+        going.commit()
+    finally:
+        going.close()
+    (stored, live), = query(shop, "SELECT churn_score, pgscore.score('churn', to_jsonb(c)) FROM customers c "
+                                  "WHERE id = 11")
+    assert abs(stored - live) > 1e-6  # v1's score, stale
+    said = ("churn: 1 profile of public.customers (wired from public.complaints) holds another version's score until "
+            "its next event")
+    out = pgscore_cli("status", "--db", db_url).stdout
+    assert said in out, out

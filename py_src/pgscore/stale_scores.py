@@ -2,7 +2,10 @@
 until its next event), counted for pgscore rollback, activate and status. Which version scored a profile is read from
 its wiring's scored_at column and the model's deployment history: the version live at that time (the history's last
 go-live at or before it). A profile scored by a transaction that began before a go-live and rescored after it is
-counted as the version before's, so the count errs towards too many (pgscore rescore rescores those too). A profile
+counted as the version before's, so the count errs towards too many (pgscore rescore rescores those too). A go-live's
+deployed_at is the time its row was written, before its transaction commits: a profile scored meanwhile holds the
+version before's score with a scored_at after it, so a profile scored since the last go-live is counted, too, where its
+audit row (logged_at its scored_at, the trigger's now() as well) is another version's. A profile
 table without a scored_at column is named, not counted. One statement a wiring, a full read of the profile table,
 under STATEMENT_TIMEOUT_MS: a table too big to count in that time is named with the command, not counted."""
 
@@ -15,7 +18,7 @@ LOCK_TIMEOUT_MS = 1000
 
 _WIRINGS = """
 SELECT r.rescoring_id, r.event_table, r.profile_table, r.scored_at_column::pg_catalog.text,
-       n.nspname::pg_catalog.text, c.relname::pg_catalog.text
+       n.nspname::pg_catalog.text, c.relname::pg_catalog.text, r.profile_key::pg_catalog.text
   FROM pgscore.rescoring r
   JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(r.profile_table)
   JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
@@ -31,12 +34,24 @@ SELECT CASE WHEN d.action OPERATOR(pg_catalog.<>) 'retire' THEN d.model_id END
 """
 
 _COUNT = """
+WITH o AS MATERIALIZED (
+  -- the audit rows of another version of the model since its last go-live (by the (model_id, logged_at) index)
+  SELECT l.entity_key, l.logged_at FROM pgscore.prediction_log l
+   WHERE l.model_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT m.model_id FROM pgscore.models m
+                                                       WHERE m.name OPERATOR(pg_catalog.=) %(name)s
+                                                         AND m.model_id OPERATOR(pg_catalog.<>) %(live)s))
+     AND l.logged_at OPERATOR(pg_catalog.>=) (SELECT pg_catalog.max(d.deployed_at) FROM pgscore.deployments d
+                                               WHERE d.model_name OPERATOR(pg_catalog.=) %(name)s)
+     AND l.source OPERATOR(pg_catalog.<>) 'shadow'
+     AND (l.cause OPERATOR(pg_catalog.->>) 'rescoring_id') OPERATOR(pg_catalog.=) %(rid)s)
 SELECT pg_catalog.count(*) FROM {table} AS p
  WHERE p.{at} IS NOT NULL
-   AND (SELECT d.model_id FROM pgscore.deployments d
+   AND ((SELECT d.model_id FROM pgscore.deployments d
          WHERE d.model_name OPERATOR(pg_catalog.=) %(name)s AND d.action OPERATOR(pg_catalog.<>) 'retire'
            AND d.deployed_at OPERATOR(pg_catalog.<=) p.{at}
          ORDER BY d.deployed_at DESC, d.deployment_id DESC LIMIT 1) IS DISTINCT FROM %(live)s
+        -- scored while the last go-live's transaction was open (after its deployed_at) by the version before
+        OR (p.{key}::pg_catalog.text, p.{at}) IN (SELECT o.entity_key, o.logged_at FROM o))
 """
 
 
@@ -55,7 +70,7 @@ def counts(cur, name) -> list[dict]:
     live = row[0] if row else None
     if live is None:
         return []  # (no live version: nothing is rescored, there is nothing to compare with)
-    for _rid, events, profiles, at, schema, rel in wirings:
+    for rid, events, profiles, at, schema, rel, key in wirings:
         said = {"event_table": events, "profile_table": profiles, "stale": None, "why": None}
         out.append(said)
         if at is None:
@@ -65,8 +80,11 @@ def counts(cur, name) -> list[dict]:
         try:
             cur.execute(f"SET LOCAL statement_timeout = {int(STATEMENT_TIMEOUT_MS)}")
             cur.execute(f"SET LOCAL lock_timeout = {int(LOCK_TIMEOUT_MS)}")
-            cur.execute(sql.SQL(_COUNT).format(table=sql.Identifier(schema, rel), at=sql.Identifier(at)),
-                        {"name": name, "live": live})
+            # (the audit rows it reads are few, by index: parallel workers' start cost more than they do, 1 s here)
+            cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            cur.execute(sql.SQL(_COUNT).format(table=sql.Identifier(schema, rel), at=sql.Identifier(at),
+                                               key=sql.Identifier(key)),
+                        {"name": name, "live": live, "rid": str(rid)})
             said["stale"] = cur.fetchone()[0]
         except psycopg2.errors.QueryCanceled:
             said["why"] = f"not counted: more than {STATEMENT_TIMEOUT_MS / 1000:g} s"
