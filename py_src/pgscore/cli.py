@@ -1304,12 +1304,7 @@ def _refresh_windows(args):
             # refresh itself had failed)
             if not _names_no_table(e) or (args.event_table is None and e.pgcode in ("3F000", "42601")):
                 raise  # (those two only of a --table given: else the refresh's own, exit 3 as before)
-            text = database_error_text(e)
-            if "\nHint:" not in text:  # (relation "x" does not exist: which names are wanted, and where to see them)
-                text += ("\nHint: --table takes a wired event table's name as SQL writes it (quoted where it has "
-                         "capitals or spaces: --table '\"My Events\"'); the wired ones: SELECT event_table FROM "
-                         "pgscore.rescoring")
-            raise UsageError(text) from None  # a usage error: after refresh-windows' usage line, as the others
+            raise _no_wired_table(e) from None  # a usage error: after refresh-windows' usage line, as the others
         rows = cur.fetchall()
     skipped = failing = done = 0
     for rid, events, profiles, wired_events, wired_profiles, recounted, rescored, failed in rows:
@@ -1351,12 +1346,7 @@ def _backfill(args):
         except psycopg2.Error as e:
             if not _names_no_table(e):
                 raise
-            text = database_error_text(e)
-            if "\nHint:" not in text:
-                text += ("\nHint: --table takes a wired event table's name as SQL writes it (quoted where it has "
-                         "capitals or spaces: --table '\"My Events\"'); the wired ones: SELECT event_table FROM "
-                         "pgscore.rescoring")
-            raise UsageError(text) from None
+            raise _no_wired_table(e) from None
         (n,) = cur.fetchone()
     _say(f"{args.event_table}: every profile's counters recounted from the event table's events; {n} "
          f"profile{'' if n == 1 else 's'} changed, rescored where scored")
@@ -1392,12 +1382,7 @@ def _rescore(args):
             except psycopg2.Error as e:
                 if not _names_no_table(e):
                     raise
-                text = database_error_text(e)
-                if "\nHint:" not in text:
-                    text += ("\nHint: --table takes a wired event table's name as SQL writes it (quoted where it has "
-                             "capitals or spaces: --table '\"My Events\"'); the wired ones: SELECT event_table FROM "
-                             "pgscore.rescoring")
-                raise UsageError(text) from None
+                raise _no_wired_table(e) from None
             pending = cur.fetchall()
             while pending:
                 rid, profiles, rescored, failed, last = pending.pop(0)
@@ -3237,6 +3222,16 @@ def read_only_hint(command_name) -> str:
         hint += (", or pgscore drift --no-refresh here, which reads the views without refreshing the rollups "
                  "(a standby has those the primary's last refresh wrote)")
     return hint
+
+
+def _no_wired_table(e) -> "UsageError":
+    """The usage error of a --table that names no wired event table (_names_no_table): the database's error, and
+    where it has no hint of its own (relation "x" does not exist), which names are wanted and where to see them."""
+    text = database_error_text(e)
+    if "\nHint:" not in text:
+        text += ("\nHint: --table takes a wired event table's name as SQL writes it (quoted where it has capitals or "
+                 "spaces: --table '\"My Events\"'); the wired ones: SELECT event_table FROM pgscore.rescoring")
+    return UsageError(text)
 
 
 def _names_no_table(e) -> bool:
