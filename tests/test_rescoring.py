@@ -5178,3 +5178,26 @@ def test_a_profile_scored_by_the_version_before_while_a_go_live_commits_is_count
             "its next event")
     out = pgscore_cli("status", "--db", db_url).stdout
     assert said in out, out
+
+
+def test_pgscore_deploy_that_goes_live_counts_the_profiles_another_version_scored(shop, db_url, trained, tmp_path):
+    """A deploy that makes its version live leaves the wired profiles with the version before's score as activate
+    and rollback do; they said so (a line per wiring, with pgscore rescore), deploy said nothing (review r4: after
+    `pgscore deploy churn_v2.joblib`, pgscore status counted 9 wirings' profiles, deploy's output none)."""
+    import joblib
+    from sklearn.ensemble import RandomForestClassifier
+
+    _model, X, y = trained
+    attach(shop)
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (11), (12)")  # scored by v1
+    v2 = RandomForestClassifier(n_estimators=10, max_depth=5, random_state=0).fit(X, y)
+    path = tmp_path / "v2.joblib"
+    joblib.dump(v2, path)
+    r = pgscore_cli("deploy", str(path), "--name", "churn", "--features", ",".join(CHURN_FEATURES), "--db", db_url)
+    assert r.returncode == 0, r
+    said = ("churn: 2 profiles of public.customers (wired from public.complaints) hold another version's score until "
+            "their next event; rescore them with the live version: ")
+    assert said in r.stderr and "rescore --table public.complaints" in r.stderr, r
+    r = pgscore_cli("deploy", str(path), "--name", "churn", "--features", ",".join(CHURN_FEATURES), "--no-activate",
+                    "--db", db_url)
+    assert r.returncode == 0 and "another version's score" not in r.stderr, r  # (not live: nothing changed)
