@@ -5201,3 +5201,22 @@ def test_pgscore_deploy_that_goes_live_counts_the_profiles_another_version_score
     r = pgscore_cli("deploy", str(path), "--name", "churn", "--features", ",".join(CHURN_FEATURES), "--no-activate",
                     "--db", db_url)
     assert r.returncode == 0 and "another version's score" not in r.stderr, r  # (not live: nothing changed)
+
+
+def test_register_model_that_goes_live_raises_the_notice_of_activate_per_wiring(shop, trained):
+    """pgscore.register_model making its version live (registry.deploy, alembic's deploy_model) leaves the wired
+    profiles with the version before's score, as activate does; activate and rollback raise a NOTICE per wiring
+    with the rescore_profiles call (0131), register_model raised none (review r4). Not for a first version, nor
+    one stored without going live."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    _model, X, y = trained
+    attach(shop)
+    v2 = RandomForestClassifier(n_estimators=10, max_depth=5, random_state=0).fit(X, y)
+    said = ("the profiles of public.customers (wired from public.complaints) keep the scores another version gave "
+            "them until their next event")
+    shop.notices.clear()
+    registry.deploy(shop, "churn", v2, X, y, feature_names=CHURN_FEATURES, activate=False)
+    assert not any(said in n for n in shop.notices), shop.notices
+    registry.deploy(shop, "churn", v2, X, y, feature_names=CHURN_FEATURES)
+    assert len([n for n in shop.notices if said in n]) == 1, shop.notices

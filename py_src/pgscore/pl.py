@@ -336,7 +336,18 @@ def register_model(plpy, GD, name, artifact, sha, meta, baselines, activate, rea
         plpy.execute(plpy.prepare("INSERT INTO pgscore.deployments (model_name, model_id, action, reason) "
                                   "VALUES ($1, $2, 'deploy', $3)", ["text", "int8", "text"]),
                      [name, model_id, reason])
+        if version > 1:  # (the wired profiles keep the version before's score: activate's NOTICE, migration 0131)
+            for w in plpy.execute(plpy.prepare(_WIRINGS_OF, ["text"]), [name]):
+                plpy.notice(f"the profiles of {w['profile_table']} (wired from {w['event_table']}) keep the scores "
+                            "another version gave them until their next event",
+                            hint=f"rescore them with the live version: SELECT * FROM pgscore.rescore_profiles("
+                                 f"{w['lit']}) (pgscore rescore --table {w['event_table']})")
     return [(model_id, version)]
+
+
+# the wirings of a model, as activate's NOTICE names them
+_WIRINGS_OF = ("SELECT w.event_table, w.profile_table, pg_catalog.quote_literal(w.event_table) AS lit "
+               "FROM pgscore.rescoring w WHERE w.model_name OPERATOR(pg_catalog.=) $1 ORDER BY w.rescoring_id")
 
 
 def _insert_evaluator(plpy, name, version, model_id, data, meta, key):
