@@ -317,7 +317,11 @@ def test_going_live_over_a_wired_profile_table_with_nulls_the_model_refuses_warn
     assert query(db_url, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("0", "22023")]
     second = pgscore_cli("deploy", str(imputing), *deploy)
     assert second.returncode == 0 and "live)" in second.stdout, second.stdout + second.stderr
-    assert "warning" not in second.stderr, second.stderr
+    # (no NULL warning: it takes them; profile 150, which version 1 scored, holds another version's score, as after
+    # an activate: review r4, a live deploy said nothing of it)
+    stale = "warning: risk: 1 profile of public.prof (wired from public.prof_ev) holds another version's score"
+    other = "".join(line for line in second.stderr.splitlines(keepends=True) if not line.startswith(stale))
+    assert stale in second.stderr and "warning" not in other, second.stderr
     back = pgscore_cli("rollback", "risk", "--db", db_url)
     assert back.returncode == 0 and "risk version 1 is live again" in back.stdout, back.stdout + back.stderr
     assert warning in back.stderr, back.stderr

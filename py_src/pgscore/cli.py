@@ -1517,7 +1517,8 @@ def cmd_deploy(args):
         print(f"pgscore: note: {worse_than_live_note(rec)}", file=sys.stderr)
     if rec["live"]:  # (a wired profile table with NULLs the version refuses: each event's rescoring queued)
         _say_wired_nulls(url, rec["name"], rec["version"])
-        _say_stale_scores(url, rec["name"])  # (the wired profiles keep the version before's score: as activate)
+        if rec["version"] > 1:  # (the wired profiles keep the version before's score: as activate; a first, none)
+            _say_stale_scores(url, rec["name"])
     if not args.train:  # a note, on stderr as the others are
         print("pgscore: note: without --train: no baseline (the drift views say no_baseline), no hold-out metrics, "
               "and no compiled evaluator (it is proved equal to scikit-learn on deploy data); deploy with --train "
