@@ -995,3 +995,84 @@ def test_rescoring_sets_unknown_words_apart_only_where_the_encoder_refuses_them(
     assert calls[1] == 100, calls[:3]
     odd = list(range(1, 200, 2))
     assert np.max(np.abs(np.array([scores[i] for i in odd]) - converted.predict_proba(rows[odd])[:, 1])) < 1e-12
+
+
+def _profile_scores(conn, model, ids=None):
+    """The customers' scores (of `ids`, else all) as scikit-learn gives them on the words their rows hold (the rows
+    read back)."""
+    rows = [r for r in query(conn, "SELECT id, age, region, plan FROM customers ORDER BY id") if ids is None or r[0] in ids]
+    return dict(zip([r[0] for r in rows], original_scores(model, rows)))
+
+
+@pytest.mark.parametrize("compile_", [True, False])
+def test_a_last_counter_into_a_text_feature_writes_the_word_and_scores_its_code(conn, db_url, compile_):
+    """A `last` counter feeding a text feature (review r2): its new value is the word, written into the profile's
+    text column as it is, and coded through the model's words as the column is (NULL stays NULL, an unknown word
+    -1, which handle_unknown='ignore' scores); before, the trigger cast the word to float8 and queued every event
+    ('invalid input syntax for type double precision: "north"'), a word the model knows too."""
+    model, X, y = binary_model()
+    registry.deploy(db_url, "m", model, X, y, feature_names=NAMES, compile=compile_)
+    make_table(conn)
+    query(conn, "ALTER TABLE customers ADD COLUMN scored_at timestamptz")
+    query(conn, "CREATE TABLE ev (event_id serial PRIMARY KEY, customer_id int, region text)")
+    query(conn, "SELECT pgscore.attach_rescoring('ev', 'customers', 'customer_id', 'm', 's', "
+                "p_counters => '{\"region\": {\"last\": \"e.region\"}}', p_profile_key => 'id')")
+    query(conn, "INSERT INTO ev (customer_id, region) VALUES (1, 'north')")  # the single-row path
+    assert query(conn, "SELECT count(*) FROM pgscore.error_queue") == [(0,)], query(conn, "TABLE pgscore.error_queue")
+    assert query(conn, "SELECT region FROM customers WHERE id = 1") == [("north",)]
+    # a statement of many: a known word, an unknown one, NULL, two events of one profile (the newest's word kept)
+    query(conn, "INSERT INTO ev (customer_id, region) VALUES (2, 'south'), (3, 'mars'), (4, NULL), (8, 'east'), "
+                "(8, 'west'), (5, 'north')")
+    assert query(conn, "SELECT count(*) FROM pgscore.error_queue") == [(0,)], query(conn, "TABLE pgscore.error_queue")
+    assert dict(query(conn, "SELECT id, region FROM customers WHERE id IN (2, 3, 4, 5, 8)")) == {
+        2: "south", 3: "mars", 4: None, 5: "north", 8: "west"}
+    want = _profile_scores(conn, model)
+    got = dict(query(conn, "SELECT id, s FROM customers WHERE scored_at IS NOT NULL"))
+    assert sorted(got) == [1, 2, 3, 4, 5, 8] and max(abs(got[k] - want[k]) for k in got) < 1e-9, (got, want)
+    # the audit rows hold the codes the model was given: the word's, -1 for 'mars', NaN for NULL
+    logged = dict(query(conn, "SELECT entity_key, features[2] FROM pgscore.prediction_log WHERE source = 'trigger' "
+                              "AND entity_key IN ('1', '3', '8') ORDER BY logged_at"))
+    assert logged == {"1": 1.0, "3": -1.0, "8": 3.0}, logged  # (east, north, south, west: 0 to 3)
+
+
+def test_a_last_counter_into_a_text_feature_of_a_strict_encoder_names_the_unknown_word(conn, db_url):
+    """A strict encoder refuses a counter's unknown word as it refuses a column's: the profile is queued naming the
+    feature and the word, the others scored as scikit-learn scores their words."""
+    model, X, y = binary_model(handle_unknown="error")
+    registry.deploy(db_url, "m", model, X, y, feature_names=NAMES)
+    make_table(conn)
+    query(conn, "ALTER TABLE customers ADD COLUMN scored_at timestamptz")
+    query(conn, "UPDATE customers SET region = 'east', plan = coalesce(plan, 'pro')")
+    query(conn, "CREATE TABLE ev (event_id serial PRIMARY KEY, customer_id int, region text)")
+    query(conn, "SELECT pgscore.attach_rescoring('ev', 'customers', 'customer_id', 'm', 's', "
+                "p_counters => '{\"region\": {\"last\": \"e.region\"}}', p_profile_key => 'id')")
+    query(conn, "INSERT INTO ev (customer_id, region) VALUES (1, 'north'), (2, 'mars'), (3, 'south')")
+    (reason,), = query(conn, "SELECT reason FROM pgscore.error_queue WHERE entity_key = '2'")
+    assert "feature 'region' holds the word 'mars'" in reason, reason
+    assert query(conn, "SELECT count(*) FROM pgscore.error_queue") == [(1,)]
+    assert query(conn, "SELECT region FROM customers WHERE id = 2") == [("mars",)]  # (the word written, not scored)
+    want = _profile_scores(conn, model, (1, 3))
+    got = dict(query(conn, "SELECT id, s FROM customers WHERE id IN (1, 3)"))
+    assert max(abs(got[k] - want[k]) for k in got) < 1e-9, (got, want)
+    query(conn, "INSERT INTO ev (customer_id, region) VALUES (6, 'venus')")  # the single-row path
+    (reason,), = query(conn, "SELECT reason FROM pgscore.error_queue WHERE entity_key = '6'")
+    assert "feature 'region' holds the word 'venus'" in reason, reason
+
+
+@pytest.mark.parametrize("rule", [{"max": "e.region"}, {"min": "e.region"}])
+def test_a_counter_that_orders_words_into_a_text_feature_is_refused_at_attach(conn, db_url, rule):
+    """max and min order words by their spelling, no category's meaning: refused at attach for a text feature of
+    the live version, the wiring not made, the hint naming the rules that keep a word."""
+    wired_model, X, y = binary_model()
+    registry.deploy(db_url, "m", wired_model, X, y, feature_names=NAMES)
+    make_table(conn)
+    query(conn, "ALTER TABLE customers ADD COLUMN scored_at timestamptz")
+    query(conn, "CREATE TABLE ev (event_id serial PRIMARY KEY, customer_id int, region text)")
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "SELECT pgscore.attach_rescoring('ev', 'customers', 'customer_id', 'm', 's', "
+                    "p_counters => %s::jsonb, p_profile_key => 'id')", (json.dumps({"region": rule}),))
+    assert e.value.pgcode == "22023", e.value
+    said = e.value.diag.message_primary
+    assert "counter 'region'" in said and "text feature 'region' of model m v1" in said, said
+    assert '"last"' in e.value.diag.message_hint, e.value.diag.message_hint
+    assert query(conn, "SELECT count(*) FROM pgscore.rescoring") == [(0,)]

@@ -280,24 +280,28 @@ def feature_items(plpy, model, columns: dict, alias: str, exprs: dict | None = N
                            hint="name a column after each feature" + (
                                " (the counters' new values are read by those names)" if exprs else
                                ", or give one float8[] column named features"))
+    words = getattr(model, "text_categories", None) or {}  # each text feature's words (0123): a text column coded
+    # a counter's new value (rescoring's `exprs`) for a text feature is coded as its column's value is: a word where
+    # the column holds words (a string type, an ENUM), a code where it holds codes (a number column)
+    worded = {f for f in exprs if f in words and f in columns}
     as_int, as_text, keyed, padded = _number_types(plpy, model,
-                                                   {f: columns[f] for f in model.feature_names if f not in exprs},
-                                                   table, profiles)
+                                                   {f: columns[f] for f in model.feature_names
+                                                    if f not in exprs or f in worded}, table, profiles)
     keyed = keyed and key is not None
     lit = functools.partial(quote_literal, plpy)
-    words = getattr(model, "text_categories", None) or {}  # each text feature's words (0123): a text column coded
 
     def number(f):
-        if f in exprs:
+        if f in exprs and not (f in worded and f in as_text):
             return f"({exprs[f]})::pg_catalog.float8"
         if f in as_int:
             return f"{alias}.{q(f)}::pg_catalog.int4::pg_catalog.float8"
         if f in as_text and f in words:  # a word: its code, -1 for one the model does not know (0123)
-            col = f"{alias}.{q(f)}::pg_catalog.text"
+            value = f"({exprs[f]})" if f in exprs else f"{alias}.{q(f)}"  # the column, or the counter's new word
+            col = f"{value}::pg_catalog.text"
             vocab = "ARRAY[" + ", ".join(lit(w) for w in words[f]) + "]::pg_catalog.text[]"
             # a char(n)'s word as PostgreSQL gives it (blank-padded: psycopg2, COPY, to_jsonb) where the model
             # knows it so, else as its cast to text cuts it
-            pad = f"pg_catalog.array_position({vocab}, pg_catalog.concat({alias}.{q(f)})), " if f in padded else ""
+            pad = f"pg_catalog.array_position({vocab}, pg_catalog.concat({value})), " if f in padded else ""
             return (f"CASE WHEN {col} IS NULL THEN NULL ELSE coalesce({pad}pg_catalog.array_position({vocab}, "
                     f"{col}), 0) OPERATOR(pg_catalog.-) 1 END::pg_catalog.float8")
         if f in as_text:

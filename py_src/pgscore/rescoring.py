@@ -921,6 +921,17 @@ class Sql:
                 f"pg_catalog.string_agg(COALESCE(l.b, {self.fmt.sql(batch.EMPTY)}), ''::pg_catalog.bytea "
                 "ORDER BY l.k) AS data FROM l")
 
+    def new_word(self, column: str) -> str:
+        """SQL of the word counter `column` (a text feature's column) takes for the profile of the one key $1 (text[]
+        of one), its new value as text, and whether the column holds words (`s`: of a string type, or an ENUM; a
+        number column holds codes), as batch.word_by_key_sql reads a profile's own: a strict encoder's refusal of
+        the statement's new word names that word, not the one the row held before the counter changed it."""
+        col = f"p.{self.q(column)}"
+        return (f"WITH a AS MATERIALIZED ({self.keyed_agg}) SELECT ({self.new_values[column]})::pg_catalog.text AS w, "
+                "(SELECT y.typcategory OPERATOR(pg_catalog.=) ANY ('{S,E}'::pg_catalog.\"char\"[]) FROM "
+                f"pg_catalog.pg_type y WHERE y.oid OPERATOR(pg_catalog.=) pg_catalog.pg_typeof({col})) AS s "
+                f"FROM {self.P} AS p JOIN a ON p.{self.pk} {EQ} a.k")
+
     def probe(self) -> str:
         """The counters of the new events of the keys whose text is in $1 (text[]), aggregated (keyed_agg) and
         thrown away: where an event's counter expression raises (10 / 0, a payload field cast to numeric), the
@@ -2153,10 +2164,10 @@ def _rescore(plpy, GD, w: Wiring, again=True):
         elif not applied and "good" in r:  # read in parts (_read_rows): the others scored together, and
             # every profile written (its counters), those whose features could not be read with no score
             scores, labels = _score_found(model, keys, r["good"], data, failures, plans.fmt,
-                                          w.label_column is not None, _word_reader(plpy, w))
-        else:
+                                          w.label_column is not None, _word_reader(plpy, w, plans.sql))
+        else:  # (read with the counters' new values unless applied: then from the rows they left)
             scores, labels = _score(model, keys, data, failures, plans.fmt, w.label_column is not None,
-                                    _word_reader(plpy, w))
+                                    _word_reader(plpy, w, None if applied else plans.sql))
     if w.strict and failures:
         f = failures[0]
         raise PgscoreError(f"rescoring {w.profiles.name} for {w.events.name} failed for {quote_ident(plpy, w.profile_key)} "
@@ -2913,14 +2924,23 @@ def _score_apart(model, keys, rows, failures, every=False, word_of=None) -> tupl
     return out, labels
 
 
-def _word_reader(plpy, w):
+def _word_reader(plpy, w, new: Sql | None = None):
     """word_of for _score: the word of a profile's text feature, read by its key (the features reach the model as
     codes, an unknown word -1), for the reason of a strict encoder's refusal to name it; None where it cannot be
-    read (a feature computed, not a column). Called where such a refusal is met only."""
+    read (a feature computed, not a column). Called where such a refusal is met only. `new`: the statements of
+    features read with the counters at their new values, not written yet: a counter's column is read as its new
+    value (Sql.new_word), the word the statement's events gave it."""
 
     def word_of(key, feature):
         if feature not in w.profiles.columns:
             return None
+        if new is not None and feature in new.new_values:
+            try:
+                with plpy.subtransaction():
+                    rows = plpy.execute(plpy.prepare(new.new_word(feature), ["pg_catalog.text[]"]), [[str(key)]])
+            except plpy.SPIError:  # (the error without the word, not another one)
+                return None
+            return rows[0]["w"] if rows and rows[0]["s"] else None
         return batch.read_word(plpy, batch.word_by_key_sql(plpy, w.profiles.name, feature, w.profile_key,
                                                           w.profiles.types[w.profile_key]), key)
 
