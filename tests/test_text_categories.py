@@ -1059,10 +1059,13 @@ def test_a_last_counter_into_a_text_feature_of_a_strict_encoder_names_the_unknow
     assert "feature 'region' holds the word 'venus'" in reason, reason
 
 
-@pytest.mark.parametrize("rule", [{"max": "e.region"}, {"min": "e.region"}])
-def test_a_counter_that_orders_words_into_a_text_feature_is_refused_at_attach(conn, db_url, rule):
-    """max and min order words by their spelling, no category's meaning: refused at attach for a text feature of
-    the live version, the wiring not made, the hint naming the rules that keep a word."""
+@pytest.mark.parametrize("rule,state", [({"max": "e.region"}, "22023"), ({"min": "e.region"}, "22023"),
+                                        ({"set": "count(*)"}, "42804"), ({"last": "e.event_id"}, "42804")])
+def test_a_counter_that_gives_no_word_into_a_text_feature_is_refused_at_attach(conn, db_url, rule, state):
+    """max and min order words by their spelling, no category's meaning (22023); a last, set or recompute counter of
+    values that are no words (an integer, which the text column would hold as '3', a word the model does not know:
+    42804): refused at attach for a text feature of the live version, the wiring not made, the hint naming the rules
+    that keep a word. A recompute of the most frequent word is taken."""
     wired_model, X, y = binary_model()
     registry.deploy(db_url, "m", wired_model, X, y, feature_names=NAMES)
     make_table(conn)
@@ -1071,8 +1074,15 @@ def test_a_counter_that_orders_words_into_a_text_feature_is_refused_at_attach(co
     with pytest.raises(psycopg2.Error) as e:
         query(conn, "SELECT pgscore.attach_rescoring('ev', 'customers', 'customer_id', 'm', 's', "
                     "p_counters => %s::jsonb, p_profile_key => 'id')", (json.dumps({"region": rule}),))
-    assert e.value.pgcode == "22023", e.value
+    assert e.value.pgcode == state, e.value
     said = e.value.diag.message_primary
     assert "counter 'region'" in said and "text feature 'region' of model m v1" in said, said
     assert '"last"' in e.value.diag.message_hint, e.value.diag.message_hint
     assert query(conn, "SELECT count(*) FROM pgscore.rescoring") == [(0,)]
+    query(conn, "SELECT pgscore.attach_rescoring('ev', 'customers', 'customer_id', 'm', 's', p_profile_key => 'id', "
+                "p_counters => '{\"region\": {\"recompute\": \"mode() WITHIN GROUP (ORDER BY e.region)\"}}')")
+    query(conn, "INSERT INTO ev (customer_id, region) VALUES (1, 'north'), (1, 'west'), (1, 'north'), (3, 'mars')")
+    assert dict(query(conn, "SELECT id, region FROM customers WHERE id IN (1, 3)")) == {1: "north", 3: "mars"}
+    want = _profile_scores(conn, wired_model, (1, 3))
+    got = dict(query(conn, "SELECT id, s FROM customers WHERE id IN (1, 3)"))
+    assert max(abs(got[k] - want[k]) for k in want) < 1e-9, (got, want)

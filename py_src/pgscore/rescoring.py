@@ -4663,12 +4663,56 @@ def _check_last_is_no_array(plpy, w: Wiring, c: Counter):
                           hint=f"keep it as jsonb (a jsonb column): {json.dumps({'last': f'pg_catalog.to_jsonb({c.expr})'})}")
 
 
+# the rules of a counter that keep a word: the newest event's (last), an aggregate's (set, recompute: mode() say)
+WORD_RULES = ("last", "set", "recompute")
+
+
+def _check_counters_of_words(plpy, w: Wiring, model, made_types: dict):
+    """Refuse a counter feeding a text feature of the live version (its words, 0123) through a profile column that
+    holds words (a string type, an ENUM): a count, an add or a window counts or sums numbers, and a max or a min
+    orders words by their spelling, not by anything the model knows of them (22023); a last, set or recompute counter
+    whose values are no words (an integer, say, which the column would hold as the text '3', an unknown word: 42804).
+    A number column of codes (pgscore.category_code's) is read as codes, whatever its counter."""
+    words = getattr(model, "text_categories", None) or {}
+    for c in w.counters:
+        typid = w.profiles.columns.get(c.column)
+        if c.column not in words or typid is None:
+            continue
+        t = plpy.execute(plpy.prepare(_LAST_TYPE, ["pg_catalog.oid"]), [typid])[0]
+        if t["category"] not in ("S", "E"):
+            continue
+        what = (f"counter {c.column!r} ({_rule(c)}) feeds the text feature {c.column!r} of model {model.label} "
+                f"({column_of(plpy, w.profiles, c.column)}, {w.profiles.types[c.column]}), which the model was "
+                "fitted on words of")
+        expr = c.expr if c.kind in ("max", "min") else f"e.{quote_ident(plpy, c.column)}"
+        hint = (f"keep the newest event's word with a last counter ({json.dumps({'last': expr})}), or an aggregate "
+                f"of words with a set or recompute counter (the most frequent: "
+                f"{json.dumps({'recompute': f'mode() WITHIN GROUP (ORDER BY {expr})'})})")
+        if c.kind not in WORD_RULES:
+            does = {"max": "keeps the word that sorts last by its spelling (GREATEST), no order of the model's",
+                    "min": "keeps the word that sorts first by its spelling (LEAST), no order of the model's",
+                    "window": "counts events, no word",
+                    "add": "counts events, no word" if c.expr == "1" else "adds up numbers, no word"}[c.kind]
+            kind = "count" if c.kind == "add" and c.expr == "1" else c.kind
+            raise WiringError(f"{what}: a {kind} counter {does}; a text feature's counter is a "
+                              f"{', '.join(WORD_RULES[:-1])} or {WORD_RULES[-1]} of words", sqlstate="22023", hint=hint)
+        made = made_types.get(c.column)
+        values = plpy.execute(plpy.prepare(_LAST_TYPE, ["pg_catalog.oid"]), [made])[0] if made else None
+        known = ", ".join(quote_literal(plpy, x) for x in words[c.column][:10])
+        if values is not None and values["category"] not in ("S", "E"):
+            raise WiringError(f"{what}: its values are {values['name']}, not words: the column would hold each as "
+                              "its text, a word the model does not know", sqlstate="42804",
+                              detail=f"the words it knows: {known}" + (", ..." if len(words[c.column]) > 10 else ""),
+                              hint=hint)
+
+
 def _check_statements(plpy, GD, w: Wiring):
     """Prepare (without running) what the trigger will run, with the event table in place of the
     transition table: each counter alone first, so an error names it; then the model's statements."""
     from pgscore.serving import Runtime
 
     all_counters = w.counters
+    made_types = {}  # each counter's new values' type (oid), for _check_counters_of_words
     try:
         for c in all_counters:
             w.counters = [c]
@@ -4696,6 +4740,7 @@ def _check_statements(plpy, GD, w: Wiring):
                                   hint=_set_hint(plpy, w, c) if _state(e) == "42803" else
                                   _condition_add_hint(plpy, w, c) if _state(e) == "42883" and c.kind == "add"
                                   else None) from None
+            made_types[c.column] = made
             if c.kind != "window":
                 _warn_zone_cast(plpy, w, c, expressed)
             if w.profiles.columns[c.column] in INTEGER_TYPES and made in FRACTIONAL_TYPES:
@@ -4731,6 +4776,7 @@ def _check_statements(plpy, GD, w: Wiring):
                           "each rescoring would feed its own output back in", detail=_columns_affected(read))
     if model is not None:
         _check_no_feature_generated_from_a_score_column(plpy, w, model)
+        _check_counters_of_words(plpy, w, model, made_types)
     _check_shadows_read_no_score_column(plpy, w, model)
     _label_cast(plpy, w, model)  # (a regressor, classes the label column cannot hold: in score_table's words)
     try:
