@@ -1086,3 +1086,30 @@ def test_a_counter_that_gives_no_word_into_a_text_feature_is_refused_at_attach(c
     want = _profile_scores(conn, wired_model, (1, 3))
     got = dict(query(conn, "SELECT id, s FROM customers WHERE id IN (1, 3)"))
     assert max(abs(got[k] - want[k]) for k in want) < 1e-9, (got, want)
+
+
+def test_a_last_counter_into_a_char_column_is_coded_padded_as_the_column_holds_it(conn, db_url):
+    """A counter's word into a char(n) column is held blank-padded ('east    '), and a model fitted on words read
+    from such a column knows it so: the counter's new value is coded as the column holds it (cast to the column's
+    type), not as the event's unpadded text, which that model would take as an unknown word."""
+    query(conn, "CREATE TABLE t_char (id int PRIMARY KEY, age float8, region char(8), plan char(9), s float8, "
+                "scored_at timestamptz)")
+    for row in ROWS:
+        query(conn, "INSERT INTO t_char (id, age, region, plan) VALUES (%s, %s, %s, %s)", row)
+    X, y = words_data()
+    padded = np.array([[a, r if r != r else r.ljust(8), p if p != p else p.ljust(9)] for a, r, p in X], dtype=object)
+    ct = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), [1, 2]), ("num", SimpleImputer(), [0])])
+    model = Pipeline([("ct", ct), ("lr", LogisticRegression(max_iter=1000))]).fit(padded, y)
+    registry.deploy(db_url, "padded", model, padded, y, feature_names=NAMES)
+    query(conn, "CREATE TABLE ev (event_id serial PRIMARY KEY, customer_id int, region text)")
+    query(conn, "SELECT pgscore.attach_rescoring('ev', 't_char', 'customer_id', 'padded', 's', "
+                "p_counters => '{\"region\": {\"last\": \"e.region\"}}', p_profile_key => 'id')")
+    query(conn, "INSERT INTO ev (customer_id, region) VALUES (1, 'north'), (2, 'west'), (3, 'mars')")
+    query(conn, "INSERT INTO ev (customer_id, region) VALUES (4, 'south')")
+    rows = query(conn, "SELECT id, age, region, plan FROM t_char WHERE id IN (1, 2, 3, 4) ORDER BY id")
+    assert [r[2] for r in rows] == ["north   ", "west    ", "mars    ", "south   "]
+    want = dict(zip([r[0] for r in rows], original_scores(model, rows)))
+    got = dict(query(conn, "SELECT id, s FROM t_char WHERE id IN (1, 2, 3, 4)"))
+    assert max(abs(got[k] - want[k]) for k in want) < 1e-9, (got, want)
+    logged = dict(query(conn, "SELECT entity_key, features[2] FROM pgscore.prediction_log WHERE source = 'trigger'"))
+    assert logged == {"1": 1.0, "2": 3.0, "3": -1.0, "4": 2.0}, logged

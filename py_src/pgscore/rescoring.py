@@ -869,8 +869,16 @@ class Sql:
         columns = self.w.profiles.columns
         if self.w.counters and not new and batch.one_array(columns, None):
             columns = {c: t for c, t in columns.items() if c != "features"}
-        return batch.feature_sql(self.plpy, self.model, columns, "p", self.new_values if new else None,
-                                 key=f"p.{self.pk}", profiles=self.w.profiles.name)
+        exprs = self.as_held(self.new_values) if new else None
+        return batch.feature_sql(self.plpy, self.model, columns, "p", exprs, key=f"p.{self.pk}",
+                                 profiles=self.w.profiles.name)
+
+    def as_held(self, exprs: dict) -> dict:
+        """`exprs` (column: a counter's new value), each text feature's value cast to its column's type: the word as
+        the column will hold it (a char(n)'s blank-padded, as the model may know it), which batch codes as it codes
+        the column's word."""
+        words = getattr(self.model, "text_categories", None) or {}
+        return {c: f"(({v})::{self.w.profiles.types[c]})" if c in words else v for c, v in exprs.items()}
 
     # -- statements -------------------------------------------------------------------------------
     def lock(self, counted=False) -> str:
@@ -926,8 +934,8 @@ class Sql:
         of one), its new value as text, and whether the column holds words (`s`: of a string type, or an ENUM; a
         number column holds codes), as batch.word_by_key_sql reads a profile's own: a strict encoder's refusal of
         the statement's new word names that word, not the one the row held before the counter changed it."""
-        col = f"p.{self.q(column)}"
-        return (f"WITH a AS MATERIALIZED ({self.keyed_agg}) SELECT ({self.new_values[column]})::pg_catalog.text AS w, "
+        col, held = f"p.{self.q(column)}", self.as_held(self.new_values)[column]
+        return (f"WITH a AS MATERIALIZED ({self.keyed_agg}) SELECT {held}::pg_catalog.text AS w, "
                 "(SELECT y.typcategory OPERATOR(pg_catalog.=) ANY ('{S,E}'::pg_catalog.\"char\"[]) FROM "
                 f"pg_catalog.pg_type y WHERE y.oid OPERATOR(pg_catalog.=) pg_catalog.pg_typeof({col})) AS s "
                 f"FROM {self.P} AS p JOIN a ON p.{self.pk} {EQ} a.k")
@@ -1229,8 +1237,8 @@ class Sql:
             join, exprs = f"{join} ORDER BY p.{self.pk} FOR NO KEY UPDATE OF p", self.new_values
         if batch.wide_array(self.model, w.profiles.columns, exprs):
             return None  # scored in Python (batch.wide_array)
-        in_sql = batch.score_in_sql(self.plpy, self.model, w.profiles.columns, "p", exprs, key=f"p.{self.pk}",
-                                    profiles=w.profiles.name)
+        in_sql = batch.score_in_sql(self.plpy, self.model, w.profiles.columns, "p", self.as_held(exprs),
+                                    key=f"p.{self.pk}", profiles=w.profiles.name)
         if in_sql is None:
             return None
         items, z, link = in_sql
