@@ -520,3 +520,31 @@ def test_0129_downgrade_drops_the_overrides_and_upgrade_judges_by_them_again(emp
     assert _checks(conn, "churn")["psi"][3:] == ("ok", "model")
     conn.close()
     migrate.downgrade(empty_db_url, "base")
+
+
+def test_pgscore_thresholds_setting_one_value_keeps_the_rows_others_and_says_the_row(two, db_url):
+    """The CLI changes only the options given of a row that exists (set_thresholds replaces the row it names whole):
+    --warn alone keeps the model's own alert, min_n and confidence, and says what the row is now."""
+    conn = two
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'psi', 0.3, 0.6, 40, 0.99)")
+    out = pgscore_cli("thresholds", "churn", "--metric", "psi", "--warn", "0.5", "--db", db_url)
+    assert out.returncode == 0, out.stderr
+    assert query(conn, "SELECT subject, warn, alert, min_n, confidence FROM pgscore.drift_threshold_overrides") == [
+        (None, 0.5, 0.6, 40, 0.99)]
+    assert "set: churn psi: warn 0.5, alert 0.6 (kept), min_n 40 (kept), confidence 0.99 (kept)" in out.stdout, \
+        out.stdout
+    # a subject's row is its own: --alert alone on a new one, the others inherited (not copied)
+    out = pgscore_cli("thresholds", "churn", "--metric", "psi", "--subject", "tenure_months", "--alert", "0.7",
+                      "--db", db_url)
+    assert out.returncode == 0 and "set: churn psi of tenure_months: warn inherited, alert 0.7, min_n inherited" in out.stdout, \
+        (out.stdout, out.stderr)
+    assert query(conn, "SELECT warn, alert, min_n, confidence FROM pgscore.drift_threshold_overrides "
+                       "WHERE subject = 'tenure_months'") == [(None, 0.7, None, None)]
+    # a refusal changes nothing
+    out = pgscore_cli("thresholds", "churn", "--metric", "psi", "--warn", "0.9", "--db", db_url)
+    assert out.returncode == 1 and "warn 0.9 would be above alert 0.6" in out.stderr, out.stderr
+    assert query(conn, "SELECT warn, alert FROM pgscore.drift_threshold_overrides WHERE subject IS NULL") == [
+        (0.5, 0.6)]
+    # --clear still clears the row whole
+    out = pgscore_cli("thresholds", "churn", "--metric", "psi", "--clear", "--db", db_url)
+    assert out.returncode == 0 and "cleared 2 overrides" in out.stdout, out.stdout

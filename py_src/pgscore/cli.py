@@ -2418,8 +2418,7 @@ def cmd_thresholds(args):
     try:
         cur = conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor)
         if setting:
-            cur.execute("SELECT pgscore.set_thresholds(%s, %s, p_warn => %s, p_alert => %s, p_min_n => %s, "
-                        "p_confidence => %s, p_subject => %s)", (args.name, args.metric, *values, args.subject))
+            row = _set_keeping_the_rest(conn, cur, args, values)
         elif args.clear:
             cur.execute("SELECT pgscore.clear_thresholds(%s, %s, %s) AS n", (args.name, args.metric, args.subject))
             n = cur.fetchone()["n"]
@@ -2434,7 +2433,10 @@ def cmd_thresholds(args):
     what = (args.name or "") + (f" {args.metric}" if args.metric else "") + (f" of {args.subject}" if args.subject
                                                                               else "")
     if setting:
-        _say(f"set: {what} (NULLs inherited: a subject's from the model's, the model's from drift_thresholds)")
+        parts = [f"{k} {_g(row[k])}{'' if given is not None else ' (kept)'}" if row[k] is not None
+                 else f"{k} inherited" for k, given in zip(("warn", "alert", "min_n", "confidence"), values)]
+        _say(f"set: {what}: {', '.join(parts)}" + (" (inherited: a subject's from the model's row, the model's "
+                                                   "from drift_thresholds)" if None in row.values() else ""))
     elif args.clear:
         _say(f"cleared {n} override{'' if n == 1 else 's'} of {what}: judged by what they inherit again" if n
              else f"{what}: no override to clear")
@@ -2453,6 +2455,33 @@ def cmd_thresholds(args):
     _say("\n".join(_table(["model", "metric", "subject", "warn", "alert", "min_n", "confidence", "by"], rows,
                           (3, 4, 5, 6))))
     return 0
+
+
+def _set_keeping_the_rest(conn, cur, args, values) -> dict:
+    """pgscore.set_thresholds of the row args name with the values given, the row's others (where it exists) kept:
+    set_thresholds replaces the row whole, so --warn alone would put its alert back to the inherited. Read and set
+    in one transaction, the table locked as set_thresholds locks it, so that no other writer's change is lost.
+    Returns the row as it is now (warn, alert, min_n, confidence)."""
+    keys = ("warn", "alert", "min_n", "confidence")
+    conn.autocommit = False
+    try:
+        cur.execute("LOCK TABLE pgscore.drift_threshold_overrides IN SHARE ROW EXCLUSIVE MODE")
+        select = ("SELECT warn, alert, min_n, confidence FROM pgscore.drift_threshold_overrides "
+                  "WHERE model = %s AND metric = %s AND subject IS NOT DISTINCT FROM %s")
+        cur.execute(select, (args.name, args.metric, args.subject))
+        old = cur.fetchone() or dict.fromkeys(keys)
+        merged = [old[k] if v is None else v for k, v in zip(keys, values)]
+        cur.execute("SELECT pgscore.set_thresholds(%s, %s, p_warn => %s, p_alert => %s, p_min_n => %s, "
+                    "p_confidence => %s, p_subject => %s)", (args.name, args.metric, *merged, args.subject))
+        cur.execute(select, (args.name, args.metric, args.subject))
+        row = cur.fetchone()
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        conn.autocommit = True
+    return row
 
 
 def _g(v) -> str:
