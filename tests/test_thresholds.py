@@ -548,3 +548,31 @@ def test_pgscore_thresholds_setting_one_value_keeps_the_rows_others_and_says_the
     # --clear still clears the row whole
     out = pgscore_cli("thresholds", "churn", "--metric", "psi", "--clear", "--db", db_url)
     assert out.returncode == 0 and "cleared 2 overrides" in out.stdout, out.stdout
+
+
+def test_pgscore_thresholds_lists_a_known_model_alone_filtered_by_metric_and_subject(two, db_url):
+    """Listing an unknown model is an error with the typo hint (42704), as other commands give; --metric and
+    --subject narrow the listing (and an unknown metric is refused, 22023)."""
+    conn = two
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'psi', 0.3, 0.6)")
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'ks', 0.3, 0.6)")
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'psi', p_alert => 0.7, p_subject => 'tenure_months')")
+    out = pgscore_cli("thresholds", "churm", "--db", db_url)
+    assert out.returncode == 1 and "there is no model 'churm'" in out.stderr and "SQLSTATE 42704" in out.stderr \
+        and "a typo for 'churn'" in out.stderr, (out.stdout, out.stderr)
+    out = pgscore_cli("thresholds", "churn_b", "--db", db_url)  # a model without its own: said, exit 0
+    assert out.returncode == 0 and "no own thresholds of churn_b" in out.stdout, out.stdout
+    out = pgscore_cli("thresholds", "churn", "--metric", "psi", "--db", db_url)
+    lines = [" ".join(ln.split()) for ln in out.stdout.splitlines()]
+    assert out.returncode == 0 and "churn psi (every) 0.3 0.6 postgres" in lines \
+        and "churn psi tenure_months 0.7 postgres" in lines, out.stdout
+    assert not any(ln.startswith(("churn ks", "ks ")) for ln in lines), out.stdout
+    out = pgscore_cli("thresholds", "--subject", "tenure_months", "--db", db_url)
+    lines = [" ".join(ln.split()) for ln in out.stdout.splitlines()]
+    assert out.returncode == 0 and "churn psi tenure_months 0.7 postgres" in lines, out.stdout
+    assert not any(ln.startswith("churn") and "tenure_months" not in ln for ln in lines), out.stdout
+    out = pgscore_cli("thresholds", "churn", "--metric", "ks", "--subject", "tenure_months", "--db", db_url)
+    assert out.returncode == 0 and "no own thresholds of churn ks of tenure_months" in out.stdout, out.stdout
+    out = pgscore_cli("thresholds", "churn", "--metric", "PSI", "--db", db_url)
+    assert out.returncode == 1 and "--metric 'PSI' is not a metric of pgscore.drift_thresholds (" in out.stderr, \
+        out.stderr

@@ -2424,9 +2424,17 @@ def cmd_thresholds(args):
             n = cur.fetchone()["n"]
         cur.execute("SELECT metric, warn, alert, min_n, confidence FROM pgscore.drift_thresholds ORDER BY metric")
         defaults = cur.fetchall()
+        if not (setting or args.clear):
+            _known_to_list(cur, args, [d["metric"] for d in defaults])
+            defaults = [d for d in defaults if args.metric in (None, d["metric"])]
+        # (listing: --metric and --subject narrow it, as they narrow what --clear removes)
         cur.execute("SELECT model, metric, subject, warn, alert, min_n, confidence, created_by "
-                    "FROM pgscore.drift_threshold_overrides WHERE %s::text IS NULL OR model = %s "
-                    "ORDER BY model, metric, subject NULLS FIRST", (args.name, args.name))
+                    "FROM pgscore.drift_threshold_overrides WHERE (%(m)s::text IS NULL OR model = %(m)s) "
+                    "AND (%(metric)s::text IS NULL OR metric = %(metric)s) "
+                    "AND (%(subject)s::text IS NULL OR subject = %(subject)s) "
+                    "ORDER BY model, metric, subject NULLS FIRST",
+                    {"m": args.name, "metric": None if setting or args.clear else args.metric,
+                     "subject": None if setting or args.clear else args.subject})
         overrides = cur.fetchall()
     finally:
         conn.close()
@@ -2445,9 +2453,13 @@ def cmd_thresholds(args):
         rows = [[d["metric"], _g(d["warn"]), _g(d["alert"]), str(d["min_n"]), _g(d["confidence"])] for d in defaults]
         _say("\n".join(_table(["metric", "warn", "alert", "min_n", "confidence"], rows, (1, 2, 3, 4))))
     if not overrides:
-        _say(f"no model's own thresholds{f' for {args.name}' if args.name else ''}: every metric by drift_thresholds"
-             + ("" if args.name else " (set one with: " + command("thresholds MODEL --metric M --warn X --alert Y")
-                + ")"))
+        if not (setting or args.clear) and (args.metric or args.subject):
+            _say(f"no own thresholds of {args.name or 'any model'}{what[len(args.name or ''):]}: judged by what they "
+                 "inherit")
+            return 0
+        _say(f"no own thresholds of {args.name}: every metric by drift_thresholds" if args.name else
+             "no model's own thresholds: every metric by drift_thresholds (set one with: "
+             + command("thresholds MODEL --metric M --warn X --alert Y") + ")")
         return 0
     _say("own thresholds (pgscore.drift_threshold_overrides; blank: inherited):")
     rows = [[o["model"], o["metric"], o["subject"] or "(every)", _g(o["warn"]), _g(o["alert"]), _g(o["min_n"]),
@@ -2455,6 +2467,27 @@ def cmd_thresholds(args):
     _say("\n".join(_table(["model", "metric", "subject", "warn", "alert", "min_n", "confidence", "by"], rows,
                           (3, 4, 5, 6))))
     return 0
+
+
+def _known_to_list(cur, args, metrics) -> None:
+    """Refuses to list an unknown model (42704, with the typo hint pgscore.model_name_hint gives; a model with
+    overrides left is known) or a --metric not of drift_thresholds, rather than say it has no thresholds of its own."""
+    from pgscore.errors import typo_hint
+
+    if args.metric is not None and args.metric not in metrics:
+        raise PgscoreError(f"--metric {literal(args.metric)} is not a metric of pgscore.drift_thresholds "
+                           f"({', '.join(metrics)})", sqlstate="22023",
+                           hint=typo_hint(args.metric, metrics))
+    if args.name is None:
+        return
+    cur.execute("SELECT EXISTS (SELECT FROM pgscore.model_versions WHERE name = %(n)s) "
+                "OR EXISTS (SELECT FROM pgscore.drift_threshold_overrides WHERE model = %(n)s) AS known",
+                {"n": args.name})
+    if not cur.fetchone()["known"]:
+        cur.execute("SELECT DISTINCT name FROM pgscore.model_versions")
+        raise UnknownModel(f"there is no model {literal(args.name)}",
+                           hint=typo_hint(args.name, [r["name"] for r in cur.fetchall()],
+                                          "list models with: SELECT * FROM pgscore.model_versions"))
 
 
 def _set_keeping_the_rest(conn, cur, args, values) -> dict:
