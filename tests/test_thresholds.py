@@ -576,3 +576,35 @@ def test_pgscore_thresholds_lists_a_known_model_alone_filtered_by_metric_and_sub
     out = pgscore_cli("thresholds", "churn", "--metric", "PSI", "--db", db_url)
     assert out.returncode == 1 and "--metric 'PSI' is not a metric of pgscore.drift_thresholds (" in out.stderr, \
         out.stderr
+
+
+@pytest.mark.parametrize("stmt, sqlstate, words, hint", [
+    ("INSERT INTO pgscore.drift_threshold_overrides (model, metric, warn) VALUES ('churm', 'psi', 0.05)",
+     "42704", "there is no model 'churm'", "a typo for 'churn'"),
+    ("INSERT INTO pgscore.drift_threshold_overrides (model, metric, subject, warn) "
+     "VALUES ('churn', 'psi', 'Tenure_months', 0.05)",
+     "22023", "subject 'Tenure_months' is not a feature of model 'churn' nor its score", "'tenure_months'"),
+    ("UPDATE pgscore.drift_threshold_overrides SET model = 'nosuch'", "42704", "there is no model 'nosuch'", None),
+    ("UPDATE pgscore.drift_threshold_overrides SET subject = 'nope' WHERE metric = 'ks'",
+     "22023", "subject 'nope' is not a feature of model 'churn'", "list them with"),
+])
+def test_an_admins_row_by_hand_names_a_model_and_a_subject_it_has_as_set_thresholds_does(two, stmt, sqlstate, words,
+                                                                                          hint):
+    """A row written by hand is refused where set_thresholds refuses its model or subject (a row of a model not
+    registered, or of a subject the model has not, changed nothing, silently); the score and a feature are taken."""
+    conn = two
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'ks', 0.05, 0.5)")
+    conn.autocommit = False
+    try:
+        cur = conn.cursor()
+        cur.execute("SET LOCAL ROLE pgscore_admin")
+        cur.execute("INSERT INTO pgscore.drift_threshold_overrides (model, metric, subject, warn) "
+                    "VALUES ('churn', 'psi', 'score', 0.05), ('churn', 'js', 'tenure_months', 0.05)")
+        with pytest.raises(psycopg2.Error) as e:
+            cur.execute(stmt)
+        assert e.value.pgcode == sqlstate and words in e.value.pgerror, e.value.pgerror
+        if hint:
+            assert hint in e.value.diag.message_hint, e.value.diag.message_hint
+    finally:
+        conn.rollback()
+        conn.autocommit = True

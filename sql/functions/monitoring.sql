@@ -810,19 +810,43 @@ COMMENT ON FUNCTION pgscore.clear_thresholds(text, text, text) IS 'Remove model 
 /*
  * (0129) created_by and updated_at of pgscore.drift_threshold_overrides are who set a row last and when
  * (session_user, now): stamped on every INSERT and UPDATE, set_thresholds' and the admin's by hand alike (the
- * admin's grants would otherwise let a row be put under another login's name, or dated at any time).
+ * admin's grants would otherwise let a row be put under another login's name, or dated at any time). A row that
+ * names its model or subject anew is checked as set_thresholds checks them: a row by hand of a model not registered,
+ * or of a subject the model has not, changed nothing, silently.
  */
 CREATE FUNCTION pgscore.stamp_threshold_overrides() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
+    IF TG_OP = 'INSERT' OR NEW.model IS DISTINCT FROM OLD.model OR NEW.subject IS DISTINCT FROM OLD.subject THEN
+        IF NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = NEW.model) THEN
+            RAISE EXCEPTION 'pgscore.drift_threshold_overrides: there is no model %', quote_literal(NEW.model)
+                USING ERRCODE = 'undefined_object', HINT = pgscore.model_name_hint(NEW.model);
+        END IF;
+        IF NEW.subject IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM pgscore.baselines b JOIN pgscore.models m ON m.model_id = b.model_id
+                            WHERE m.name = NEW.model AND b.kind IN ('feature', 'score') AND b.feature = NEW.subject)
+        THEN
+            RAISE EXCEPTION 'pgscore.drift_threshold_overrides: subject % is not a feature of model % nor its score '
+                            '(as pgscore.alerts.subject), or NULL for every one', quote_literal(NEW.subject),
+                            quote_literal(NEW.model)
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = coalesce((SELECT 'a typo for ' || string_agg(DISTINCT quote_literal(b.feature), ' or ')
+                                              || '?'
+                                         FROM pgscore.baselines b JOIN pgscore.models m ON m.model_id = b.model_id
+                                        WHERE m.name = NEW.model AND b.kind IN ('feature', 'score')
+                                          AND lower(b.feature) = lower(NEW.subject)),
+                                      'list them with: SELECT DISTINCT feature FROM pgscore.baselines JOIN '
+                                      'pgscore.models USING (model_id) WHERE name = ' || quote_literal(NEW.model));
+        END IF;
+    END IF;
     NEW.created_by := session_user;
     NEW.updated_at := now();
     RETURN NEW;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.stamp_threshold_overrides() IS 'Trigger function of pgscore.drift_threshold_overrides: each row inserted or updated is stamped with who (session_user) and when (now), whatever the statement gave (migration 0129)';
+COMMENT ON FUNCTION pgscore.stamp_threshold_overrides() IS 'Trigger function of pgscore.drift_threshold_overrides: each row inserted or updated is stamped with who (session_user) and when (now), whatever the statement gave; a row naming its model or subject anew is refused where set_thresholds would refuse them (a model not registered, 42704; a subject not one of its features nor its score, 22023) (migration 0129)';
 
 /*
  * (0129) warn at most alert as each override is judged, whichever statement changed it: set_thresholds checks the row
