@@ -3126,7 +3126,8 @@ _NOT_EMPTY = (
     ("event_table", "--table", "give the event table's name (or leave --table out for every wiring)"),
     # a model is never named '' (deploy --name '' failed with exit 1 after reading the file; score --model ''
     # after connecting); the positional NAME of show, rollback, ... is the same name
-    ("name", {"deploy": "--name", "silence": "MODEL", "silences": "MODEL"}, "give the model's name"),
+    ("name", {"deploy": "--name", "silence": "MODEL", "silences": "MODEL", "thresholds": "MODEL"},
+     "give the model's name"),
     ("model", "--model", "give the model's name"),
     ("target", "--target", "give the label column of --train (or leave --target out)"),
     # the other free-text options (`--reason "$WHY"` with WHY unset): refused before anything is read or connected
