@@ -1878,7 +1878,7 @@ def test_every_commands_usage_errors_print_that_commands_usage(capsys):
             assert err.startswith(f"usage: pgscore {command} "), (command, extra, err)
             assert err.count("usage:") == 1, (command, extra, err)
             assert f"\npgscore {command}: error: unrecognized arguments: {' '.join(extra)}\n" in err, (command, err)
-    assert {"db start", "db stop", "shadow", "deploy", "score", "drift", "demo", "backfill"} <= set(seen) and len(seen) == 27
+    assert {"db start", "db stop", "shadow", "deploy", "score", "drift", "demo", "backfill"} <= set(seen) and len(seen) == 29
     # an option before the command is the top parser's, and says so with its usage
     code, _, err = _usage_error(capsys, "--bogus", "models")
     assert code == 2 and err.startswith("usage: pgscore [-h]"), err

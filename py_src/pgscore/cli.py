@@ -3124,6 +3124,8 @@ _NOT_EMPTY = (
                                            "is scored (or leave --scored-at-into out)"),
     ("dbname", "--dbname", "give a database name (or leave --dbname out for pgscore)"),
     ("event_table", "--table", "give the event table's name (or leave --table out for every wiring)"),
+    ("profile_table", "--profile-table", "give the profile table's name (or leave --profile-table out for every "
+                                         "wiring of --table)"),
     # a model is never named '' (deploy --name '' failed with exit 1 after reading the file; score --model ''
     # after connecting); the positional NAME of show, rollback, ... is the same name
     ("name", {"deploy": "--name", "silence": "MODEL", "silences": "MODEL", "thresholds": "MODEL"},
