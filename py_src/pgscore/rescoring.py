@@ -3579,12 +3579,7 @@ def backfill(plpy, GD, event_table, chunk=BACKFILL_CHUNK) -> int:
                                f"{moved[0]['on_name']} (its trigger is there)", sqlstate="42P01",
                                hint=f"detach it with SELECT pgscore.detach_rescoring("
                                     f"{quote_literal(plpy, moved[0]['on_name'])}), then attach it again")
-        if w.missing:
-            raise PgscoreError(f"wiring {w.id} cannot be backfilled: column(s) missing: {', '.join(w.missing)}",
-                               sqlstate="42703", hint=_COLUMNS_HINT)
-        others = _others_code(plpy, w)
-        if others:  # as refresh_windows
-            _warn_others_code(plpy, w, "backfill_rescoring", others, "run it")
+        if not _whole_wiring(plpy, w, "backfilled", "backfill_rescoring"):
             continue
         skipped = [c for c in w.counters if c.kind not in BACKFILLED]
         for c in skipped:
@@ -3660,6 +3655,20 @@ _UNMARK = (f"UPDATE pgscore.error_queue AS q SET cause = {_WITHOUT_UNCOUNTED} WH
            "OPERATOR(pg_catalog.=) $1 AND q.entity_key OPERATOR(pg_catalog.=) ANY ($2)")
 
 
+def _whole_wiring(plpy, w, done, function) -> bool:
+    """Whether `function` (backfill_rescoring, rescore_profiles) goes on with wiring `w`: a column it reads missing
+    is an error (`w` cannot be `done`); for a superuser, a wiring whose profile table's UPDATE would run another
+    role's code as the superuser (_others_code) is skipped with a warning, as refresh_windows skips it."""
+    if w.missing:
+        raise PgscoreError(f"wiring {w.id} cannot be {done}: column(s) missing: {', '.join(w.missing)}",
+                           sqlstate="42703", hint=_COLUMNS_HINT)
+    others = _others_code(plpy, w)
+    if others:
+        _warn_others_code(plpy, w, function, others, "run it")
+        return False
+    return True
+
+
 RESCORE_LIMIT = 10_000  # rescore_profiles' profiles a call, by default
 
 
@@ -3703,12 +3712,7 @@ def rescore_profiles(plpy, GD, event_table, profile_table=None, after=None, limi
         if w is None:
             raise PgscoreError(f"wiring {rid} of {event_table} cannot be rescored: its profile table was dropped "
                                "or renamed", sqlstate="42P01", hint="detach it, then attach the profile table again")
-        if w.missing:
-            raise PgscoreError(f"wiring {w.id} cannot be rescored: column(s) missing: {', '.join(w.missing)}",
-                               sqlstate="42703", hint=_COLUMNS_HINT)
-        others = _others_code(plpy, w)
-        if others:  # as refresh_windows
-            _warn_others_code(plpy, w, "rescore_profiles", others, "run it")
+        if not _whole_wiring(plpy, w, "rescored", "rescore_profiles"):
             continue
         sql = Sql(plpy, w, None, source=w.events.name)
         queued = (f"(EXISTS (SELECT 1 FROM pgscore.error_queue q WHERE q.rescoring_id {EQ} "
