@@ -3566,13 +3566,7 @@ def backfill(plpy, GD, event_table, chunk=BACKFILL_CHUNK) -> int:
                            hint="list wirings with: SELECT * FROM pgscore.rescoring")
     total = 0
     for row in rows:
-        rid = row["rescoring_id"]
-        GD.get("pgscore.rescoring", {}).pop(rid, None)  # read afresh: its tables may have changed
-        w = wiring(plpy, GD, rid)
-        if w is None:
-            raise PgscoreError(f"wiring {rid} of {event_table} cannot be backfilled: its profile table was dropped "
-                               "or renamed", sqlstate="42P01",
-                               hint="detach it, then attach the profile table again")
+        w = _fresh_wiring(plpy, GD, row["rescoring_id"], event_table, "backfilled")
         moved = plpy.execute(plpy.prepare(_MOVED, ["pg_catalog.int8", "pg_catalog.oid"]), [w.id, w.events.oid])
         if moved:
             raise PgscoreError(f"wiring {w.id} cannot be backfilled: its event table {w.events.name} was renamed to "
@@ -3655,6 +3649,17 @@ _UNMARK = (f"UPDATE pgscore.error_queue AS q SET cause = {_WITHOUT_UNCOUNTED} WH
            "OPERATOR(pg_catalog.=) $1 AND q.entity_key OPERATOR(pg_catalog.=) ANY ($2)")
 
 
+def _fresh_wiring(plpy, GD, rid, event_table, done) -> Wiring:
+    """Wiring `rid` of `event_table`, read afresh (its tables may have changed since this session cached it); a
+    profile table dropped or renamed is an error (the wiring cannot be `done`)."""
+    GD.get("pgscore.rescoring", {}).pop(rid, None)
+    w = wiring(plpy, GD, rid)
+    if w is None:
+        raise PgscoreError(f"wiring {rid} of {event_table} cannot be {done}: its profile table was dropped or renamed",
+                           sqlstate="42P01", hint="detach it, then attach the profile table again")
+    return w
+
+
 def _whole_wiring(plpy, w, done, function) -> bool:
     """Whether `function` (backfill_rescoring, rescore_profiles) goes on with wiring `w`: a column it reads missing
     is an error (`w` cannot be `done`); for a superuser, a wiring whose profile table's UPDATE would run another
@@ -3706,12 +3711,7 @@ def rescore_profiles(plpy, GD, event_table, profile_table=None, after=None, limi
                            hint="name the profile table too (p_profile_table)")
     out = []
     for row in rows:
-        rid = row["rescoring_id"]
-        GD.get("pgscore.rescoring", {}).pop(rid, None)  # read afresh: its tables may have changed
-        w = wiring(plpy, GD, rid)
-        if w is None:
-            raise PgscoreError(f"wiring {rid} of {event_table} cannot be rescored: its profile table was dropped "
-                               "or renamed", sqlstate="42P01", hint="detach it, then attach the profile table again")
+        w = _fresh_wiring(plpy, GD, row["rescoring_id"], event_table, "rescored")
         if not _whole_wiring(plpy, w, "rescored", "rescore_profiles"):
             continue
         sql = Sql(plpy, w, None, source=w.events.name)
