@@ -520,9 +520,11 @@ class Loaded:
 # a word that reads as a number (a text feature's, Loaded.numbered): digits, a point, an exponent
 _NUMERAL = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
+
 def numbered_features(text_categories) -> set:
     """The text features (of a {feature: words}) with a word that reads as a number: Loaded.numbered."""
-    return {f for f, words in (text_categories or {}).items() if any(_NUMERAL.fullmatch(str(w).strip()) for w in words)}
+    return {f for f, words in (text_categories or {}).items()
+            if any(_NUMERAL.fullmatch(str(w).strip()) for w in words)}
 
 
 CATEGORY = "unknown category"  # the kind of a strict encoder's refusal of a word (a code) it was not fitted on
@@ -542,8 +544,7 @@ def word_cast(col, *, typename, words) -> str:
     where every word of digits has the same width."""
     plain = [str(w) for w in words if re.fullmatch(r"\d+", str(w))]
     # a word such as '2.0' or '1e3': the numeric's text left as it is
-    points = any(re.fullmatch(r"\s*[-+]?[\d.]+([eE][-+]?\d+)?\s*", str(w))
-                 and not re.fullmatch(r"\s*[-+]?\d+\s*", str(w)) for w in words)
+    points = any(_NUMERAL.fullmatch(str(w).strip()) and not re.fullmatch(r"[-+]?\d+", str(w).strip()) for w in words)
     expr = f"pg_catalog.trim_scale({col})" if typename == "numeric" and not points else col
     expr = f"{expr}::text"
     if len({len(w) for w in plain}) == 1 and any(len(w) > 1 and w.startswith("0") for w in plain):
