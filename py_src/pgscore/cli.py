@@ -340,8 +340,13 @@ def cmd_status(args):
     """What a user should know about an install: versions, signing, who may write models, models, monitoring."""
     import psycopg2.errors
 
+    from pgscore import migrate
+
     url = resolve_db(args)
     require_installed(url)
+    missing = migrate.missing_objects(url)  # (a restore that left some out: the queries below would fail on them)
+    if missing:
+        raise migrate.lacking_error(missing)
     try:
         return _status(url)
     except psycopg2.errors.InsufficientPrivilege as e:

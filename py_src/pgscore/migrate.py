@@ -308,6 +308,80 @@ def damage(conn) -> InstallError | None:
     return None
 
 
+# which of the tables, views and functions a schema at head has (head_objects) this database lacks, in that order
+_MISSING = """SELECT e.kind, e.name
+  FROM ROWS FROM (pg_catalog.unnest(%(kinds)s::text[]), pg_catalog.unnest(%(names)s::text[])) WITH ORDINALITY
+       AS e(kind, name, n)
+ WHERE NOT CASE e.kind
+       WHEN 'function' THEN EXISTS (
+           SELECT 1 FROM pg_catalog.pg_proc p
+            WHERE p.pronamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('pgscore')
+              AND p.proname OPERATOR(pg_catalog.=) e.name)
+       ELSE EXISTS (
+           SELECT 1 FROM pg_catalog.pg_class c
+            WHERE c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('pgscore')
+              AND c.relname OPERATOR(pg_catalog.=) e.name
+              AND c.relkind OPERATOR(pg_catalog.=) ANY (CASE e.kind WHEN 'table' THEN '{r,p}'::"char"[]
+                                                         ELSE '{v,m}'::"char"[] END))
+       END
+ ORDER BY e.n"""
+
+
+def lacking(cur) -> list[tuple[str, str]]:
+    """(kind, name) of each table, view and function that a pgscore schema at this pgscore's head has
+    (head_objects) and this database's lacks, through a psycopg2 cursor: a restore of a dump that left them out
+    (pg_dump -T 'pgscore.prediction_log*' leaves out the audit log, and the five views that read it fail to
+    restore). Empty where pgscore is not installed or its revision is not head (an upgrade makes what it lacks)."""
+    from psycopg2 import sql
+
+    from pgscore import head_objects
+
+    cur.execute("SELECT pg_catalog.to_regnamespace('pgscore') IS NOT NULL AND pg_catalog.to_regclass(%s) IS NOT NULL",
+                (f"public.{VERSION_TABLE}",))
+    if not cur.fetchone()[0]:
+        return []
+    cur.execute(sql.SQL("SELECT version_num FROM {}").format(sql.Identifier("public", VERSION_TABLE)))
+    if [r for r, in cur.fetchall()] != [head()]:
+        return []
+    wanted = ([("table", n) for n in head_objects.TABLES] + [("view", n) for n in head_objects.VIEWS]
+              + [("function", n) for n in head_objects.FUNCTIONS])
+    cur.execute(_MISSING, {"kinds": [k for k, _ in wanted], "names": [n for _, n in wanted]})
+    return [tuple(r) for r in cur.fetchall()]
+
+
+def missing_objects(url: str) -> list[tuple[str, str]]:
+    """lacking() of the database `url` reaches."""
+    import contextlib
+
+    import psycopg2
+
+    try:
+        with contextlib.closing(psycopg2.connect(libpq_dsn(url))) as conn, conn.cursor() as cur:
+            return lacking(cur)
+    except psycopg2.Error as e:
+        raise _explain(e, installing=False) from e
+
+
+def lacking_error(missing: list[tuple[str, str]]) -> InstallError:
+    """What status and install say of a schema at head that lacks some of its objects: which, the likely cause,
+    and the way out (docs/operations.md, 'Backups')."""
+    names = ", ".join(f"{kind} pgscore.{name}" for kind, name in missing)
+    relations = [(k, n) for k, n in missing if k != "function"]
+    picks = " ".join(f"-t 'pgscore.{n}*'" if k == "table" else f"-t pgscore.{n}" for k, n in relations)
+    remake = ("; or make the missing tables and views as a new install makes them, keeping the rows you have: "
+              f"createdb pgscore_scratch; {command('install --db postgresql:///pgscore_scratch')}; pg_dump "
+              f"--schema-only {picks} -d pgscore_scratch | psql -X -v ON_ERROR_STOP=1 -1 -d THIS_DATABASE; "
+              "dropdb pgscore_scratch (docs/operations.md, 'Backups')"
+              if relations and len(relations) == len(missing) else "")
+    return InstallError(
+        f"this database's pgscore schema is at revision {head()} but lacks some of its objects: {names}. It was "
+        "most likely restored from a dump that left them out (pg_dump -T, -t, -n or a pg_restore -L list: "
+        "pg_dump -T 'pgscore.prediction_log*' leaves out the audit log, and with it the views that read it), or "
+        "from a restore that failed part way; scoring fails until they are there", sqlstate="42P01",
+        hint="restore again, into a new database, from a dump that keeps them (to leave the audit log's rows out, "
+        "pg_dump --exclude-table-data='pgscore.prediction_log*', which keeps its definition)" + remake)
+
+
 def _explain(exc: Exception, installing=True) -> PgscoreError:
     """One paragraph that names what is wrong and how to fix it; `installing` False for a command that only
     reads what is installed (a role without pgscore's grants is then told it may not read it, not that
@@ -490,6 +564,10 @@ def upgrade(url: str, revision: str = "head", check_environment: bool = True,
                 problem = damage(conn)
                 if problem is not None:
                     raise problem
+                with conn.connection.cursor() as cur:  # (at head, what a restore left out: nothing would make it)
+                    missing = lacking(cur)
+                if missing:
+                    raise lacking_error(missing)
                 _forget_a_stale_revision(conn)
                 command.upgrade(cfg, revision)
                 if check_environment:

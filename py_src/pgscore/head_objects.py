@@ -1,0 +1,38 @@
+"""The tables, views and functions pgscore's schema has at its head revision, by name (the tables not the log's
+partitions, which are made by the day): what `pgscore status` and `pgscore install` compare a database at head
+with (migrate.missing_objects), to say what a restore left out (pg_dump -T 'pgscore.prediction_log*' leaves out
+the audit log and the views that read it). A revision that adds, renames or drops one changes these lists:
+tests/test_partial_restore.py fails and prints them as a new install at head has them."""
+
+TABLES = (
+    "alert_silences", "alert_state", "artifacts", "baselines", "deployments", "drift_rollup", "drift_rollup_day",
+    "drift_threshold_overrides", "drift_thresholds", "drift_windows", "error_queue", "evaluators", "install_info",
+    "log_pending", "model_locks", "models", "monitoring_state", "outcome_version_matches", "outcomes",
+    "prediction_log", "replicated_pending", "rescoring", "shadow_failures", "shadows",
+)
+
+VIEWS = (
+    "alerts", "baseline_bins", "calibration", "class_drift", "drift_by_day", "drift_checks", "drift_report",
+    "drift_rows", "feature_drift", "firing", "judged_predictions", "judged_predictions_by_version", "live_models",
+    "model_versions", "monitoring_periods", "outcome_matches", "performance_by_day",
+    "performance_by_day_by_version", "performance_rows", "prediction_values", "predictions", "realised_performance",
+    "realised_performance_by_outcome_time", "realised_performance_by_version", "score_drift", "shadow_versions",
+    "window_checks",
+)
+
+FUNCTIONS = (
+    "activate", "attach_rescoring", "backfill_rescoring", "batch_chunks", "batch_error", "batch_row", "batch_sql",
+    "category_code", "check_live_version_fed", "check_period_kind", "check_rows", "check_threshold_order",
+    "class_counts_of", "class_drift_stats", "clear_shadow", "clear_thresholds", "count_shadow_failure",
+    "create_log_partitions", "detach_rescoring", "drift_counts", "drift_counts_of", "drift_stats", "drift_stats_of",
+    "drop_log_partitions", "end_shadow_made_live", "feature_number", "feature_order_differs", "float8_array",
+    "float8_array_unchecked", "float8_image", "flush_query_log", "forbid_log_update", "forbid_mutation",
+    "forget_rescoring", "guard_alert_silences", "jsonb_float8", "judge", "lift_silence", "load_model",
+    "load_or_refuse", "match_outcomes", "model_name_hint", "noise_floor", "normal_quantile", "performance_stats",
+    "performance_stats_of", "predict", "predict_batch", "predict_proba", "record_outcome", "refresh_monitoring",
+    "refresh_windows", "register_model", "rescore_events", "rescore_profiles", "rescore_replicated",
+    "resign_models", "retire", "retry_failed", "rollback", "score", "score_chunk", "score_columns_read",
+    "score_table", "score_table_commit", "set_shadow", "set_thresholds", "shadow_drift_stats",
+    "shadow_performance_stats", "signing_on", "silence_alerts", "stamp_threshold_overrides", "validate_environment",
+    "version_drift", "window_drift_stats",
+)
