@@ -2484,6 +2484,9 @@ def test_status_counts_and_names_model_versions_without_their_artifact(db_url):
     assert "models: 1 (2 versions, 0 live, 0 unsigned)" in out, out
     assert "WARNING: 2 model version(s) without their artifact: lost v1, lost v2; they cannot be scored" in out
     assert "new, empty database" in out
+    # (a trial's pg_restore --data-only without --disable-triggers left this too, and lost profile rows)
+    assert ("or pg_restore --data-only without --disable-triggers (the rescoring triggers fire on the restored events "
+            "and create profile rows first: your profile tables' own rows then fail on their key and are lost)") in out
 
 
 def test_status_on_a_database_restored_without_its_roles_gives_the_grants_alone_not_the_dump_again():

@@ -439,8 +439,10 @@ def _status(url):
                 f"WARNING: {len(bare)} model version(s) without their artifact: {shown}; they cannot be scored, "
                 "and pgscore models and the views leave them out. A partial restore leaves this: pg_restore into "
                 "a database where pgscore install had run (its constraints refuse the dump's artifacts, "
-                "deployments and baselines) or with -t/-L. Restore the whole dump into a new, empty database "
-                "instead (docs/sql.md, Moving a database)")
+                "deployments and baselines), or with -t/-L, or pg_restore --data-only without --disable-triggers "
+                "(the rescoring triggers fire on the restored events and create profile rows first: your profile "
+                "tables' own rows then fail on their key and are lost). Restore the whole dump into a new, empty "
+                "database instead, or its data with --disable-triggers (docs/sql.md, Moving a database)")
         if signing in ("on", "off"):  # live versions this server refuses to load: every score of them fails
             cur.execute("""SELECT pg_catalog.format('%%s v%%s', l.name, l.version) FROM pgscore.live_models l
                              JOIN pgscore.artifacts a ON a.model_id OPERATOR(pg_catalog.=) l.model_id
