@@ -282,3 +282,30 @@ def test_a_version_mismatch_says_when_the_server_is_what_left_the_pins(monkeypat
     assert "Upgrading scikit-learn, numpy or Python" in e.value.hint
     assert artifacts.check_env("m v1", {**here, "scikit-learn": "1.2.0"}, allow_mismatch=True) == [
         f"scikit-learn 1.2.0 (this server has {here['scikit-learn']})"]
+
+
+def test_a_change_to_the_environment_a_running_server_imports_is_warned_of(cluster, tmp_path):
+    """pip install into the environment the server imports reaches every NEW backend at once, no restart (sessions
+    already open keep the old libraries: two versions live in one server, a trial found); docs said it took effect
+    at the restart. scripts/run, about to make or reinstall its .venv, warns where a running server imports it
+    (pgscore.live_env, run by scripts/run before pip)."""
+    import subprocess
+    import sys
+
+    from pgscore import live_env
+
+    if os.geteuid() != 0 and cluster.server_user != os.environ.get("USER"):
+        pytest.skip("another OS user's server: its environment cannot be read")
+    found = live_env.servers_importing(sys.prefix)
+    assert (cluster.pid(), str(cluster.data_dir)) in found, found
+    assert live_env.servers_importing(tmp_path) == []
+    run = subprocess.run([sys.executable, "-m", "pgscore.live_env", sys.prefix], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert (f"pgscore setup: WARNING: the PostgreSQL server of {cluster.data_dir} (pid {cluster.pid()}) imports "
+            f"{sys.prefix}: ") in run.stderr, run.stderr
+    assert "each NEW session of it imports what is installed here at once" in run.stderr, run.stderr
+    quiet = subprocess.run([sys.executable, "-m", "pgscore.live_env", str(tmp_path)], capture_output=True, text=True)
+    assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == "", quiet
+    script = (ROOT / "scripts" / "run").read_text()
+    warn, pip = script.index('-m pgscore.live_env "$VENV"'), script.index("-m pip install")
+    assert warn < pip and warn < script.index('rm -rf "$VENV"'), "scripts/run warns before it changes the venv"
