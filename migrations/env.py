@@ -4,11 +4,12 @@ import os
 from logging.config import fileConfig
 
 from alembic import context
-from pgscore.migrate import VERSION_TABLE, create_engine, server_variables
+from pgscore.migrate import VERSION_TABLE, create_engine, server_variables, step_lines
 
 config = context.config
 if config.config_file_name is not None:  # plain alembic with alembic.ini: it says which revisions it runs
     fileConfig(config.config_file_name, disable_existing_loggers=False)
+    step_lines()
 
 
 def database_url():

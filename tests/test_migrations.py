@@ -213,7 +213,21 @@ def test_plain_alembic_cli_with_x_db_url(empty_db_url, tmp_path):
                           "upgrade", "head"], capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert migrate.current(empty_db_url) == migrate.head()
-    assert "Running upgrade  -> 0001" in run.stderr and f"-> {migrate.head()}, " in run.stderr, run.stderr
+    assert "Running upgrade  -> 0001 (0001_foundation)\n" in run.stderr, run.stderr
+    # one line a revision, which names it (it printed the first paragraph of the revision's docstring: ten lines
+    # for 0131, whose downgrade's line ended "as 0127 left them")
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(migrate.alembic_config(empty_db_url)).get_revision(migrate.head())
+    name = Path(script.path).stem
+    assert f"Running upgrade {script.down_revision} -> {migrate.head()} ({name})\n" in run.stderr, run.stderr
+    assert all(line.startswith("INFO  [alembic") for line in run.stderr.splitlines()), run.stderr
+    run = subprocess.run([str(alembic), "-c", str(ROOT / "alembic.ini"), "-x", f"db_url={empty_db_url}",
+                          "downgrade", script.down_revision], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0 and migrate.current(empty_db_url) == script.down_revision, run.stderr
+    assert (f"Running downgrade {migrate.head()} -> {script.down_revision} (undoes {name}: the schema of revision "
+            f"{script.down_revision})\n") in run.stderr, run.stderr
+    assert all(line.startswith("INFO  [alembic") for line in run.stderr.splitlines()), run.stderr
     run = subprocess.run([str(alembic), "-c", str(ROOT / "alembic.ini"), "downgrade", "base"],
                          capture_output=True, text=True, cwd=tmp_path,
                          env={"PGSCORE_DATABASE_URL": empty_db_url, "PATH": "/usr/bin:/bin"})

@@ -808,6 +808,39 @@ def stale_note(revision: str) -> str:
             "the tables again")
 
 
+def step_line(step) -> str:
+    """What plain alembic says of a revision it runs (its `Running %s` line, whose argument is the step): one line
+    that names the revision's file, and for a downgrade the revision it goes back to. Alembic's own line ends with
+    the first paragraph of the revision's docstring, ten lines for 0131, and for a downgrade (0131 -> 0130) that
+    paragraph described the upgrade, ending "restores the three functions as 0127 left them"."""
+    revision = getattr(step, "revision", None)
+    path = getattr(revision, "path", None)
+    if not path:
+        return str(step)
+    name = Path(path).stem
+    frm, to = (",".join(step.from_revisions_no_deps) or ""), (",".join(step.to_revisions_no_deps) or "base")
+    if step.is_upgrade:
+        return f"{step.name} {frm} -> {to} ({name})"
+    return f"{step.name} {frm} -> {to} (undoes {name}: the schema of revision {to})"
+
+
+def step_lines() -> None:
+    """Plain alembic's `Running ...` lines said as step_line says them (migrations/env.py, where alembic.ini's
+    logging is on)."""
+    import logging
+
+    class _OneLine(logging.Filter):
+        def filter(self, record):
+            args = record.args if isinstance(record.args, tuple) else ()
+            if record.msg == "Running %s" and len(args) == 1 and hasattr(args[0], "is_upgrade"):
+                record.args = (step_line(args[0]),)
+            return True
+
+    logger = logging.getLogger("alembic.runtime.migration")
+    if not any(type(f).__name__ == "_OneLine" for f in logger.filters):
+        logger.addFilter(_OneLine())
+
+
 def head() -> str:
     from alembic.script import ScriptDirectory
 
