@@ -96,3 +96,28 @@ def test_a_dump_without_the_logs_rows_restores_whole(restored_without_the_log, e
         assert query(url, "SELECT pgscore.score('m', ARRAY[1, 2, 3]::float8[]) BETWEEN 0 AND 1") == [(True,)]
     finally:
         query(cluster.url("postgres"), "DROP DATABASE whole_d1")
+
+
+def test_install_repair_makes_the_missing_tables_and_views_as_a_new_install_does(restored_without_the_log, cluster):
+    """`pgscore install --repair` runs the way out itself: a scratch database installed at head, its missing tables
+    and views dumped (pg_dump --schema-only -t ...) and run into this database in one transaction, the scratch
+    database dropped; the rows there are kept. Where nothing is missing it says so and changes nothing."""
+    _, url = restored_without_the_log
+    models = query(url, "SELECT count(*) FROM pgscore.models")
+    run = pgscore_cli("install", "--repair", "--db", url)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert ("made again as a new install at revision " f"{migrate.head()} makes them: table pgscore.prediction_log, "
+            "view pgscore.") in run.stdout, run.stdout
+    assert migrate.missing_objects(url) == []
+    assert query(url, "SELECT count(*) FROM pgscore.models") == models
+    assert query(url, "SELECT count(*) FROM pg_database WHERE datname LIKE 'pgscore_repair_%'") == [(0,)]
+    assert query(url, "SELECT has_table_privilege('pgscore_reader', 'pgscore.predictions', 'SELECT'), "
+                      "has_table_privilege('pgscore_app', 'pgscore.prediction_log', 'SELECT')") == \
+        query(cluster.url("pgscore_template"), "SELECT has_table_privilege('pgscore_reader', 'pgscore.predictions', "
+                                               "'SELECT'), has_table_privilege('pgscore_app', 'pgscore.prediction_log', "
+                                               "'SELECT')")
+    assert query(url, "SELECT pgscore.score('m', ARRAY[1, 2, 3]::float8[]) BETWEEN 0 AND 1") == [(True,)]
+    status = pgscore_cli("status", "--db", url)
+    assert "lacks some of its objects" not in status.stderr, status.stderr
+    again = pgscore_cli("install", "--repair", "--db", url)
+    assert again.returncode == 0 and "nothing to repair: " in again.stdout, again.stdout + again.stderr

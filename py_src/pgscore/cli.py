@@ -231,6 +231,15 @@ def cmd_install(args):
     from pgscore import migrate
 
     url = resolve_db(args)
+    if args.repair:
+        made = migrate.repair(url)
+        if not made:
+            _say(f"nothing to repair: this database's pgscore schema has every table, view and function of revision "
+                 f"{migrate.head()} (or it is not at that revision: run {command('install')})")
+        else:
+            _say(f"made again as a new install at revision {migrate.head()} makes them: "
+                 + ", ".join(f"{kind} pgscore.{name}" for kind, name in made))
+        return 0
     before = migrate.current(url)
     stale = migrate.stale_revision(url) if before is None else None  # a dump of the public schema alone
     report = migrate.upgrade(url, check_environment=not args.no_check, lock_timeout=args.lock_timeout)
@@ -2670,6 +2679,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="how long to wait for a lock another session holds on pgscore's tables (as PostgreSQL "
                          "reads it: 10s, 1min; 0 waits for ever), then fail, changing nothing (default 10s): "
                          "sessions that use a table an upgrade alters wait behind it meanwhile")
+    sp.add_argument("--repair", action="store_true",
+                    help="in a database at head that lacks some of pgscore's tables or views (a restore of a dump "
+                         "taken with pg_dump -T 'pgscore.prediction_log*'), make them as a new install does, from "
+                         "a scratch database installed and dropped for it (needs pg_dump and psql); nothing else")
     sp.set_defaults(func=cmd_install)
 
     sp = sub.add_parser("uninstall", help="remove the pgscore schema (alembic downgrade base)")

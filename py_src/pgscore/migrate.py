@@ -362,6 +362,58 @@ def missing_objects(url: str) -> list[tuple[str, str]]:
         raise _explain(e, installing=False) from e
 
 
+def repair(url: str) -> list[tuple[str, str]]:
+    """Make the tables and views a database at head lacks (lacking) as a new install makes them, with their
+    partitions, indexes, triggers, grants and comments: pgscore installed into a scratch database of the same
+    server, those objects dumped from it (pg_dump --schema-only -t ...) and run here by psql in one transaction
+    (ON_ERROR_STOP: all or nothing), the scratch database dropped. The rows here are not touched. Returns what
+    was made (empty: nothing lacked); a missing function is refused (it cannot be picked by -t)."""
+    import subprocess
+
+    import psycopg2
+    from psycopg2 import sql
+    from psycopg2.extensions import make_dsn
+
+    from pgscore.localdb import pg_bin_dir
+
+    missing = missing_objects(url)
+    if not missing:
+        return []
+    functions = [n for k, n in missing if k == "function"]
+    if functions:
+        raise InstallError("cannot repair: functions are missing, which a dump cannot pick one by one: "
+                           + ", ".join(f"pgscore.{n}" for n in functions), sqlstate="42883",
+                           hint=lacking_error(missing).hint.split("; or make")[0])
+    dsn = libpq_dsn(url)
+    scratch = f"pgscore_repair_{os.getpid()}"
+    admin = psycopg2.connect(dsn)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(scratch)))
+        try:
+            scratch_dsn = make_dsn(dsn, dbname=scratch)
+            upgrade(scratch_dsn, check_environment=False)
+            picks = [a for k, n in missing for a in ("-t", f"pgscore.{n}*" if k == "table" else f"pgscore.{n}")]
+            dump = subprocess.run([str(pg_bin_dir() / "pg_dump"), "--schema-only", *picks, "-d", scratch_dsn],
+                                  capture_output=True, text=True)
+            if dump.returncode != 0:
+                raise InstallError("repairing pgscore failed: pg_dump of the scratch database failed; nothing was "
+                                   "changed", detail=dump.stderr.strip())
+            fix = subprocess.run([str(pg_bin_dir() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-d", dsn],
+                                 input=dump.stdout, capture_output=True, text=True)
+            if fix.returncode != 0:
+                raise InstallError("repairing pgscore failed; nothing was changed", detail=fix.stderr.strip())
+        finally:
+            with admin.cursor() as cur:
+                cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(scratch)))
+    except psycopg2.Error as e:
+        raise _explain(e) from e
+    finally:
+        admin.close()
+    return missing
+
+
 def lacking_error(missing: list[tuple[str, str]]) -> InstallError:
     """What status and install say of a schema at head that lacks some of its objects: which, the likely cause,
     and the way out (docs/operations.md, 'Backups')."""
@@ -369,6 +421,7 @@ def lacking_error(missing: list[tuple[str, str]]) -> InstallError:
     relations = [(k, n) for k, n in missing if k != "function"]
     picks = " ".join(f"-t 'pgscore.{n}*'" if k == "table" else f"-t pgscore.{n}" for k, n in relations)
     remake = ("; or make the missing tables and views as a new install makes them, keeping the rows you have: "
+              f"{command('install --repair')} (a scratch database installed and dropped for it), or by hand: "
               f"createdb pgscore_scratch; {command('install --db postgresql:///pgscore_scratch')}; pg_dump "
               f"--schema-only {picks} -d pgscore_scratch | psql -X -v ON_ERROR_STOP=1 -1 -d THIS_DATABASE; "
               "dropdb pgscore_scratch (docs/operations.md, 'Backups')"
