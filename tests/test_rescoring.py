@@ -5220,3 +5220,39 @@ def test_register_model_that_goes_live_raises_the_notice_of_activate_per_wiring(
     assert not any(said in n for n in shop.notices), shop.notices
     registry.deploy(shop, "churn", v2, X, y, feature_names=CHURN_FEATURES)
     assert len([n for n in shop.notices if said in n]) == 1, shop.notices
+
+
+@pytest.mark.parametrize("path", ["sql", "python"])
+def test_scored_at_never_moves_backwards_when_a_transaction_that_began_earlier_scores_the_profile_later(
+        shop, trained, path):
+    """Session 62: scored_at was the writer's now(), the start of its transaction: an event INSERT (or a
+    rescore_profiles) in a transaction that began before another session scored the profile, writing after it
+    committed, left the newer score (its counters the newest, read under the lock) with an older scored_at. The
+    last committed writer's score stands, and scored_at never moves backwards (the later of the two times), on the
+    trigger's SQL path (a linear model) and its Python path (a forest), and by rescore_profiles."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    model, X, y = trained
+    attach(shop)
+    if path == "python":
+        model = RandomForestClassifier(n_estimators=10, max_depth=5, random_state=0).fit(X, y)
+        registry.deploy(shop.dsn, "churn", model, X, y, feature_names=CHURN_FEATURES)
+    early = psycopg2.connect(shop.dsn)
+    try:
+        for second in ("INSERT INTO complaints (customer_id) VALUES (7)",
+                       "SELECT * FROM pgscore.rescore_profiles('complaints', p_limit => 10)"):
+            with early.cursor() as cur:
+                cur.execute("SELECT now()")  # the transaction begins (and its now() is fixed)
+                (began,) = cur.fetchone()
+                time.sleep(0.05)
+                query(shop, "INSERT INTO complaints (customer_id) VALUES (7)")  # another session, committed
+                (later,) = query(shop, "SELECT scored_at FROM customers WHERE id = 7")[0]
+                assert later > began
+                cur.execute(second)
+            early.commit()
+            (at, calls) = query(shop, "SELECT scored_at, complaints_30d FROM customers WHERE id = 7")[0]
+            assert at >= later, (second, at, later)
+            assert_scores_match_model(shop, model, [7])  # the newest counters' score
+        assert calls == 3
+    finally:
+        early.close()
