@@ -5256,3 +5256,32 @@ def test_scored_at_never_moves_backwards_when_a_transaction_that_began_earlier_s
         assert calls == 3
     finally:
         early.close()
+
+
+@pytest.mark.parametrize("computed", [False, True])
+def test_a_strict_wirings_counter_that_fails_for_one_event_names_the_counter_key_and_event(shop, trained, computed):
+    """Session 62: a strict wiring whose counter expression fails for one event (10 / 0) failed the INSERT with
+    PostgreSQL's bare `division by zero`: no key, no event, no counter, where a wiring that queues names them all
+    (the probe in halves, _fault). Now the strict error names them too, its SQLSTATE kept, with a hint; on a
+    multi-row INSERT and a single row; with a column PostgreSQL computes on the profile table too (the counters
+    applied first, Wiring.computed)."""
+    query(shop, "ALTER TABLE complaints ADD COLUMN amount numeric DEFAULT 5")
+    if computed:
+        query(shop, "ALTER TABLE customers ADD COLUMN twice float8 GENERATED ALWAYS AS (support_calls * 2) STORED")
+    attach(shop, counters=FAULTY, strict=True)
+    (first,), = query(shop, "SELECT nextval('complaints_complaint_id_seq')")
+    for insert in ("INSERT INTO complaints (customer_id, amount) SELECT g, CASE WHEN g = 7 THEN 0 ELSE 5 END "
+                   "FROM generate_series(1, 10) g",
+                   "INSERT INTO complaints (customer_id, amount) VALUES (7, 0)"):
+        with pytest.raises(errors.DivisionByZero) as e:
+            query(shop, insert)
+        message = e.value.diag.message_primary
+        assert message.startswith("pgscore: rescoring public.customers for public.complaints failed for id 7: counter "
+                                  'late_payments ({"add": "10 / e.amount"}) failed on event complaint_id '), message
+        assert message.endswith(": division by zero; the wiring is strict, so the INSERT fails"), message
+        assert int(message.split("complaint_id ")[1].split(":")[0]) > first, message
+        assert "p_strict" in (e.value.diag.message_hint or ""), e.value.diag.message_hint
+    assert query(shop, "SELECT count(*) FROM complaints") == [(0,)]
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    query(shop, "INSERT INTO complaints (customer_id, amount) VALUES (7, 5)")  # a good event goes in
+    assert_scores_match_model(shop, trained[0], [7])

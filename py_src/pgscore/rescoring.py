@@ -2600,6 +2600,8 @@ def _read_rows(plpy, w: Wiring, plans: Plans, failures, faults=None):
     try:
         return _locked_read(plpy, w, plans)
     except plpy.SPIError as e:
+        if w.strict and not _must_raise(e) and _of_some_rows(e):
+            _strict_fault(plpy, w, plans, e)  # (a counter at fault: its error names it, the key and the event)
         # (with no live version the read reads no feature: what failed it is a counter, searched for as below)
         if (plans.model is None and faults is None) or w.strict or _must_raise(e) or not _of_some_rows(e):
             raise
@@ -2625,6 +2627,26 @@ def _read_rows(plpy, w: Wiring, plans: Plans, failures, faults=None):
     r["good"], r["data"], r["unread"] = (_features_apart(plpy, plans.keyed, read, None if bad else error, failures)
                                          if read else ([], b"", set()))
     return r, keys
+
+
+def _strict_fault(plpy, w: Wiring, plans: Plans, error):
+    """A strict wiring's read failed with `error` for some rows' values: where an event's counter expression is what
+    fails (10 / 0), raise the error naming the key, the counter and the event, as a wiring that queues names them in
+    its queue row (_faulty_counters, the first key in key order), with `error`'s SQLSTATE; else return (the read
+    failed for a feature: the caller raises it as it is). Session 62: PostgreSQL's bare message reached the client."""
+    if not any(c.kind in KINDS for c in w.counters):
+        return
+    keys = plpy.execute(plans.sql.keys())[0]["keys"] or []
+    bad = _faulty_counters(plpy, w, plans, keys)
+    if not bad:
+        return
+    key = next(str(k) for k in keys if str(k) in bad)
+    reason, state = bad[key]
+    raise PgscoreError(f"rescoring {w.profiles.name} for {w.events.name} failed for {quote_ident(plpy, w.profile_key)} "
+                       f"{key}: {reason}; the wiring is strict, so the INSERT fails", sqlstate=state or _state(error),
+                       hint="correct the event's values (or the counter's expression, attaching the wiring again); "
+                            "a wiring attached with p_strict => false keeps the events and queues the profile "
+                            "with this reason instead")
 
 
 FAULTS_NAMED = 20  # keys whose failing counter and event _faulty_counters looks for, a statement (each ~log2(n) reads)
