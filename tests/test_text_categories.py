@@ -444,9 +444,9 @@ def test_a_chunks_refusal_of_an_unknown_word_says_word_not_category_minus_one(co
         with pytest.raises(psycopg2.Error) as e:
             query(conn, sql)
         assert e.value.pgcode == "22023"
-        # (score_table reads the row's word by its key since session 61: the word, not the code)
-        what = "the word 'mars'" if "score_table" in sql else "an unknown word (code -1)"
-        assert f"feature 'region' holds {what}" in e.value.diag.message_primary, sql
+        # (score_table reads the row's word by its key since session 61, predict_batch from its query since
+        # session 62: the word, not the code)
+        assert "feature 'region' holds the word 'mars'" in e.value.diag.message_primary, sql
         assert "-1.0" not in e.value.diag.message_primary
         assert "the words it knows: 'east', 'north', 'south', 'west'" in e.value.diag.message_hint
 
@@ -775,9 +775,9 @@ def test_an_unknown_word_in_a_chunk_names_its_key_and_word_and_is_skipped(conn, 
             query(conn, sql)
         said = e.value.diag.message_primary
         assert e.value.pgcode == "22023", said
-        # (predict_batch's chunk holds the codes: the word is read by the key where the rows are a table's)
-        what = "the word 'mars'" if "score_table" in sql else "an unknown word (code -1)"
-        assert said.removeprefix("pgscore: ").startswith(f"model strict v1: feature 'region' holds {what}"), said
+        # (the chunk holds the codes: the word is read by the key, from the table, or from predict_batch's query)
+        assert said.removeprefix("pgscore: ").startswith("model strict v1: feature 'region' holds the word 'mars'"), \
+            said
         assert "(key '5' and 1 more in this chunk of " in said, (sql, said)
         assert "the words it knows: 'east', 'north', 'south', 'west'" in e.value.diag.message_hint
     # a long word is cut in the message
@@ -1113,3 +1113,4 @@ def test_a_last_counter_into_a_char_column_is_coded_padded_as_the_column_holds_i
     assert max(abs(got[k] - want[k]) for k in want) < 1e-9, (got, want)
     logged = dict(query(conn, "SELECT entity_key, features[2] FROM pgscore.prediction_log WHERE source = 'trigger'"))
     assert logged == {"1": 1.0, "2": 3.0, "3": -1.0, "4": 2.0}, logged
+

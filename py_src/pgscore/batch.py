@@ -513,7 +513,33 @@ def query_chunks(plpy, GD, model, query, chunk_size, log, path):
                f"{fmt.sql(feature_sql(plpy, model, columns, 'q', key=f'q.{KEY}'))} AS b FROM ({query}) AS q({KEY})")
         cursor = plpy.cursor(sql)
     cause = auditlog.cause(plpy, "predict_batch")
-    return _chunks(plpy, GD, model, cursor, chunk_size, _logging(plpy, log), cause, caller, fmt)
+    word_of = functools.partial(_query_word, plpy, model, query, columns, caller)
+    return _chunks(plpy, GD, model, cursor, chunk_size, _logging(plpy, log), cause, caller, fmt, word_of)
+
+
+def _query_word(plpy, model, query, columns, caller, key, feature):
+    """The word of text feature `feature` that a row of key `key` (text) of predict_batch's `query` holds and the
+    model was not fitted on, read by running the query again (in the caller's search_path) where a strict encoder
+    refused its code, for the error to name it as score_table's and rescoring's do (session 62: it said "an
+    unknown word (code -1)"); None where the column holds codes (a number type) or no such row is found."""
+    typid = columns.get(feature)
+    if typid is None:
+        return None
+    t = plpy.execute(plpy.prepare("SELECT y.typcategory OPERATOR(pg_catalog.=) ANY ('{S,E}'::pg_catalog.\"char\"[]) "
+                                  "AS s FROM pg_catalog.pg_type y WHERE y.oid OPERATOR(pg_catalog.=) $1",
+                                  ["pg_catalog.oid"]), [typid])
+    if not t or not t[0]["s"]:
+        return None
+    w = f"q.{quote_ident(plpy, feature)}::pg_catalog.text"
+    sql = (f"SELECT {w} AS w FROM ({query}) AS q({KEY}) WHERE q.{KEY}::pg_catalog.text OPERATOR(pg_catalog.=) $1 "
+           f"AND {w} IS NOT NULL AND NOT ({w} OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[])) LIMIT 1")
+    known = [str(x) for x in (model.text_categories or {}).get(feature) or []]
+    try:
+        with caller, plpy.subtransaction():
+            rows = plpy.execute(plpy.prepare(sql, ["pg_catalog.text", "pg_catalog.text[]"]), [str(key), known])
+    except plpy.SPIError:  # (the error without the word, not another one)
+        return None
+    return rows[0]["w"] if rows else None
 
 
 def query_statement(plpy, model, query, chunk_size, log, path) -> str | None:
@@ -603,7 +629,7 @@ def _temp_file_limit(plpy) -> str:
     return plpy.execute("SELECT pg_catalog.current_setting('temp_file_limit') AS v")[0]["v"]
 
 
-def _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller, fmt):
+def _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller, fmt, word_of=None):
     while True:
         with caller:  # functions the query calls look up names as they run
             try:
@@ -628,7 +654,7 @@ def _chunks(plpy, GD, model, cursor, chunk_size, log, cause, caller, fmt):
             raise _null_features(model, keys[i]) from None
         X = fmt.decode(data, len(rows), model.n, keys, model)
         # a multiclass model's rows are logged with their predicted classes (argmax of the chunk)
-        scores, labels = scored(model, X, keys, labelled=log)
+        scores, labels = scored(model, X, keys, labelled=log, word_of=word_of)
         if log:
             auditlog.write_batch(Runtime.get(plpy, GD).log, model.model_id, keys, X, model.n, scores,
                                  labels if labels is not None else [None] * len(keys), "batch", cause)
