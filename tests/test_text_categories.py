@@ -1114,3 +1114,60 @@ def test_a_last_counter_into_a_char_column_is_coded_padded_as_the_column_holds_i
     logged = dict(query(conn, "SELECT entity_key, features[2] FROM pgscore.prediction_log WHERE source = 'trigger'"))
     assert logged == {"1": 1.0, "2": 3.0, "3": -1.0, "4": 2.0}, logged
 
+
+def _numeric_region_model():
+    """A version of the same features whose region is a number (its codes as floats), plan words as before."""
+    X, y = words_data(seed=4)
+    X2 = X.copy()
+    X2[:, 1] = [np.nan if not isinstance(r, str) else float(sorted(REGIONS).index(r)) for r in X[:, 1]]
+    ct = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), [2]),
+                            ("num", Pipeline([("i", SimpleImputer()), ("s", StandardScaler())]), [0, 1])])
+    return Pipeline([("ct", ct), ("lr", LogisticRegression())]).fit(X2, y), X2, y
+
+
+def test_a_version_made_live_that_a_counter_of_words_cannot_feed_is_refused_as_attach_refuses_it(conn, db_url):
+    """Session 62: a counter feeding a text feature was checked against the model's words at attach only. A version
+    made live later that reads the counter's column otherwise went live silently: one whose feature became a number
+    (every event's profile then queued, its word no number), or the first version of a name wired before any was
+    stored (a max counter of words, ordered by their spelling). The deployments' trigger refuses both, as it refuses
+    a version a wired table lacks a column of: nothing stored by a deploy, the live version left live."""
+    model, X, y = binary_model()
+    registry.deploy(db_url, "m", model, X, y, feature_names=NAMES)
+    make_table(conn)
+    query(conn, "CREATE TABLE ev (event_id serial PRIMARY KEY, customer_id int, region text)")
+    query(conn, "SELECT pgscore.attach_rescoring('ev', 'customers', 'customer_id', 'm', 's', p_scored_at_column => "
+                "NULL, p_counters => '{\"region\": {\"last\": \"e.region\"}}', p_profile_key => 'id')")
+    v2, X2, y2 = _numeric_region_model()
+    with pytest.raises(InvalidModel) as e:  # (registry.deploy's error for the SQLSTATE: _translate)
+        registry.deploy(db_url, "m", v2, X2, y2, feature_names=NAMES)
+    said = e.value.message
+    assert e.value.sqlstate == "42804", said
+    assert said.startswith("public.customers, which public.ev rescores with 'm', feeds the feature 'region' a word "
+                           "(counter region, {\"last\": \"e.region\"}), and the version this deploy would have stored "
+                           "(version 2; nothing was stored) reads it as a number"), said
+    assert "deploy --no-activate" in e.value.hint, e.value.hint
+    assert e.value.detail == ('1 counter(s) affected: public.customers (from public.ev): counter region, '
+                              '{"last": "e.region"}, of words into a number'), e.value.detail
+    assert query(conn, "SELECT max(version) FROM pgscore.model_versions WHERE name = 'm'") == [(1,)]
+    query(conn, "INSERT INTO ev (customer_id, region) VALUES (1, 'north')")  # v1 live: scored
+    assert query(conn, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    # stored without going live, then activated: refused the same way, in activate's words
+    registry.deploy(db_url, "m", v2, X2, y2, feature_names=NAMES, activate=False)
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "SELECT pgscore.activate('m', 2)")
+    assert e.value.pgcode == "42804" and "and version 2 reads it as a number" in e.value.diag.message_primary, \
+        e.value.diag.message_primary
+    assert "activate version 2 again" in e.value.diag.message_hint
+    # wired before any version was stored: a max counter of words, refused when a version fitted on them goes live
+    query(conn, "CREATE TABLE ev2 (event_id serial PRIMARY KEY, customer_id int, region text)")
+    query(conn, "SELECT pgscore.attach_rescoring('ev2', 'customers', 'customer_id', 'w', 's', p_scored_at_column => "
+                "NULL, p_counters => '{\"region\": {\"max\": \"e.region\"}}', p_profile_key => 'id')")
+    with pytest.raises(InvalidModel) as e:
+        registry.deploy(db_url, "w", model, X, y, feature_names=NAMES)
+    said = e.value.message
+    assert e.value.sqlstate == "22023", said
+    assert said.startswith("public.customers, which public.ev2 rescores with 'w', feeds the text feature 'region' "
+                           "of the version this deploy would have stored (version 1; nothing was stored) with a max "
+                           "counter (region, {\"max\": \"e.region\"}), which keeps the word that sorts last by its "
+                           "spelling"), said
+    assert query(conn, "SELECT count(*) FROM pgscore.model_versions WHERE name = 'w'") == [(0,)]

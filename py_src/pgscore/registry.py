@@ -86,7 +86,8 @@ def _translate(e):
 
     by_state = {"42704": errors.UnknownModel, "22023": errors.InvalidModel, "XX001": errors.ArtifactError,
                 "42501": errors.SignatureError, "58P01": errors.EnvironmentMismatch,
-                "42703": errors.InvalidModel}  # a version made live that a wired table cannot feed
+                "42703": errors.InvalidModel,  # a version made live that a wired table cannot feed
+                "42804": errors.InvalidModel}  # or a wired counter of words cannot (migration 0132)
     # (pgscore.check_live_version_fed, which checks deploy, activate and rollback alike)
     code = getattr(e, "pgcode", None) or getattr(e, "sqlstate", None)  # psycopg2's name, psycopg 3's
     diag = getattr(e, "diag", None)

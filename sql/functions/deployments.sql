@@ -327,7 +327,9 @@ COMMENT ON FUNCTION pgscore.signing_on() IS 'Whether this server signs and verif
  * shadow that lacks a column of such a table, nor one whose features such an
  * array holds, in its order, where a version scored in shadow now reads it by
  * position as other features (set_shadow checked the shadow against the
- * version live then).
+ * version live then), nor one that a wiring's counter into a column of words
+ * cannot feed: a count, add, window, max or min into a text feature, words
+ * into a feature it reads as a number that another version took as words.
  */
 CREATE FUNCTION pgscore.check_live_version_fed() RETURNS trigger
 LANGUAGE plpgsql
@@ -402,6 +404,79 @@ BEGIN
                       WHEN v_new THEN 'add the column(s) to the profile table first, then deploy again; or store the version without making it live (pgscore deploy --no-activate; in an alembic revision deploy_model(..., activate=False); pgscore.register_model(..., p_activate => false))'
                       ELSE format('add the column(s) to the profile table first, then activate version %s again', v_version)
                   END;
+    END IF;
+    -- a counter feeding a feature of the version through a profile column of words (a string type or an ENUM):
+    -- attach_rescoring refuses, of the version live then, a count, add, window, max or min counter into a text
+    -- feature's column (a model fitted on words: they count or sum numbers, or order words by their spelling,
+    -- 22023); a version made live after the table was wired, or the first of a name wired before any was stored,
+    -- was not checked (migration 0132). Nor is a version that reads as a number a feature another version of the
+    -- name took as words, where a last, set or recompute counter keeps words in its column (42804): every event's
+    -- profile would be queued, its word no number. Each one in the DETAIL, the first in the message
+    v_n := 0;
+    v_wired := '{}';
+    FOR r IN
+        SELECT c.profile_table, c.event_table, c.col, c.rule, c.kind, c.words
+          FROM (SELECT w.profile_table, w.event_table, e.key AS col, e.value::text AS rule,
+                       CASE WHEN e.value = '"count"'::jsonb THEN 'count'
+                            WHEN jsonb_typeof(e.value) = 'object'
+                            THEN (SELECT k FROM jsonb_object_keys(e.value) AS k
+                                   WHERE k IN ('add', 'max', 'min', 'window', 'last', 'set', 'recompute') LIMIT 1)
+                       END AS kind,
+                       coalesce(m.text_categories ? e.key, false) AS words,
+                       EXISTS (SELECT 1 FROM pgscore.models o
+                                WHERE o.name = NEW.model_name AND o.model_id <> NEW.model_id
+                                  AND coalesce(o.text_categories ? e.key, false)) AS words_before
+                  FROM pgscore.rescoring w
+                  JOIN pgscore.models m ON m.model_id = NEW.model_id
+                 CROSS JOIN LATERAL jsonb_each(coalesce(w.counters, '{}'::jsonb)) AS e
+                 WHERE w.model_name = NEW.model_name AND to_regclass(w.profile_table) IS NOT NULL
+                   AND EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgname = w.trigger_name AND NOT t.tgisinternal)
+                   AND e.key = ANY (m.feature_names)
+                   AND EXISTS (SELECT 1 FROM pg_attribute a JOIN pg_type y ON y.oid = a.atttypid
+                                WHERE a.attrelid = to_regclass(w.profile_table) AND a.attname = e.key
+                                  AND a.attnum > 0 AND NOT a.attisdropped AND y.typcategory IN ('S', 'E'))) AS c
+         WHERE (c.words AND c.kind IN ('count', 'add', 'window', 'max', 'min'))
+            OR (NOT c.words AND c.words_before AND c.kind IN ('last', 'set', 'recompute'))
+         ORDER BY c.words DESC, 1, 2, 3
+    LOOP
+        v_n := v_n + 1;
+        IF v_n = 1 THEN
+            v_first := r;
+        END IF;
+        v_wired := v_wired || format('%s (from %s): counter %s, %s, %s', r.profile_table, r.event_table,
+                                     quote_ident(r.col), r.rule,
+                                     CASE WHEN r.words THEN 'into a text feature' ELSE 'of words into a number' END);
+    END LOOP;
+    IF v_n > 0 THEN
+        SELECT m.version, m.created_at = pg_catalog.now() INTO v_version, v_new
+          FROM pgscore.models m WHERE m.model_id = NEW.model_id;
+        v_s := CASE WHEN v_new THEN format('the version this deploy would have stored (version %s; nothing was stored)',
+                                          v_version)
+                    ELSE format('version %s', v_version) END;
+        v_again := format('wire %s anew with a counter the version can read (pgscore.detach_rescoring(%L), then '
+                          'pgscore.attach_rescoring(...) again: a last, set or recompute counter of words for a text '
+                          'feature, a number for a number), or retrain the version on the feature as the wiring feeds '
+                          'it; then ', v_first.profile_table, v_first.event_table);
+        v_again := v_again || CASE
+            WHEN NEW.action = 'rollback' THEN format('roll back again (version %s)', v_version)
+            WHEN v_new THEN 'deploy again; or store the version without making it live (pgscore deploy --no-activate; in an alembic revision deploy_model(..., activate=False); pgscore.register_model(..., p_activate => false))'
+            ELSE format('activate version %s again', v_version) END;
+        v_detail := format('%s counter(s) affected: %s', v_n, array_to_string(v_wired, '; '));
+        IF v_first.words THEN
+            RAISE EXCEPTION '%, which % rescores with %, feeds the text feature % of % with a % counter (%, %), which %: the model was fitted on words; once live, every INSERT into % would score the profiles on what that counter leaves',
+                    v_first.profile_table, v_first.event_table, quote_literal(NEW.model_name),
+                    quote_literal(v_first.col), v_s, v_first.kind, quote_ident(v_first.col), v_first.rule,
+                    CASE v_first.kind WHEN 'max' THEN 'keeps the word that sorts last by its spelling, no order of the model''s'
+                                      WHEN 'min' THEN 'keeps the word that sorts first by its spelling, no order of the model''s'
+                                      WHEN 'add' THEN 'adds up numbers, no word'
+                                      ELSE 'counts events, no word' END,
+                    v_first.event_table
+                USING ERRCODE = 'invalid_parameter_value', DETAIL = v_detail, HINT = v_again;
+        END IF;
+        RAISE EXCEPTION '%, which % rescores with %, feeds the feature % a word (counter %, %), and % reads it as a number: once live, every INSERT into % would queue its profiles, their word no number',
+                v_first.profile_table, v_first.event_table, quote_literal(NEW.model_name), quote_literal(v_first.col),
+                quote_ident(v_first.col), v_first.rule, v_s, v_first.event_table
+            USING ERRCODE = 'datatype_mismatch', DETAIL = v_detail, HINT = v_again;
     END IF;
     -- a wired profile table read by name (no float8[] column features, or counters) whose score or scored_at column
     -- is one of the version's features: each rescoring would write its score into a feature its next read fed back
@@ -537,4 +612,4 @@ BEGIN
     RETURN NULL;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.check_live_version_fed() IS 'Trigger function: refuses a deployment that makes live a version whose features a profile table wired to rescore with its name lacks or whose score column it reads, or while a version scored in shadow lacks a column of such a table or would read its float8[] column features as other features';
+COMMENT ON FUNCTION pgscore.check_live_version_fed() IS 'Trigger function: refuses a deployment that makes live a version whose features a profile table wired to rescore with its name lacks or whose score column it reads, or that a counter of such a wiring cannot feed (a count, add, window, max or min into a text feature, words into a feature it reads as a number), or while a version scored in shadow lacks a column of such a table or would read its float8[] column features as other features';
