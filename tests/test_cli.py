@@ -2899,14 +2899,14 @@ def test_score_stopped_by_a_cancel_says_what_was_written_and_how_to_go_on_in_the
     _stop_at(db_url, "c 017", "RAISE EXCEPTION 'canceling statement due to user request' USING ERRCODE = "
                               "'query_canceled'")
     r = _score(db_url)
-    assert r.returncode == 1, r
+    assert r.returncode == 75, r  # (STOPPED_EXIT: no fault of the data, session 62)
     assert "pgscore: 14 rows were scored and committed before the statement was cancelled (pg_cancel_backend, an " \
            "operator's); resume with: --after='c 014' --version 1\n" in r.stderr, r.stderr
     assert "once it is fixed" not in r.stderr and "canceling statement due to user request (SQLSTATE 57014)" \
         in r.stderr, r.stderr
     assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(14,)]
     r = _score(db_url, "--after", "c 014")
-    assert r.returncode == 1, r
+    assert r.returncode == 75, r  # (STOPPED_EXIT: no fault of the data, session 62)
     assert r.stderr.startswith("pgscore: nothing was written: the statement was cancelled (pg_cancel_backend, an "
                                "operator's) before the first chunk was committed; run it again as it was\n"), \
         r.stderr
@@ -2922,12 +2922,12 @@ def test_score_stopped_by_a_statement_timeout_says_to_shorten_the_chunks_not_to_
     _stop_at(db_url, "c 017", "PERFORM pg_sleep(6)")
     env = {"PGOPTIONS": "-c statement_timeout=3000"}  # (the first chunk loads the model)
     r = _score(db_url, env=env)
-    assert r.returncode == 1, r
+    assert r.returncode == 75, r  # (STOPPED_EXIT: no fault of the data, session 62)
     assert "pgscore: 14 rows were scored and committed before a statement_timeout cancelled a statement; resume " \
            "with a smaller --chunk-size (this run's: 7) or a longer statement_timeout: --after='c 014' --version 1\n" \
         in r.stderr, r.stderr
     r = _score(db_url, "--after", "c 014", env=env)
-    assert r.returncode == 1, r
+    assert r.returncode == 75, r  # (STOPPED_EXIT: no fault of the data, session 62)
     assert r.stderr.startswith("pgscore: nothing was written: a statement_timeout cancelled a statement before the "
                                "first chunk was committed; run it again with a smaller --chunk-size (this run's: 7) "
                                "or a longer statement_timeout\n"), r.stderr
@@ -2944,7 +2944,7 @@ def test_score_stopped_by_a_cancel_in_the_server_s_language_does_not_say_an_oper
     _stop_at(db_url, "c 017", "RAISE EXCEPTION 'storniere Anfrage wegen Zeitüberschreitung der Anweisung' USING "
                               "ERRCODE = 'query_canceled'")
     r = _score(db_url)
-    assert r.returncode == 1, r
+    assert r.returncode == 75, r  # (STOPPED_EXIT: no fault of the data, session 62)
     assert "pgscore: 14 rows were scored and committed before the statement was cancelled (57014: an operator's " \
            "pg_cancel_backend or a statement_timeout); resume with: --after='c 014' --version 1\n" in r.stderr, \
         r.stderr
@@ -2954,11 +2954,13 @@ def test_score_whose_session_ends_under_it_hints_to_resume_not_to_run_it_again(d
     """The server ends the run's session (a restart, pg_terminate_backend) after committed chunks: the resume line
     said `once it is fixed`, and the error's Hint below it `run the command again once the server is back`, a
     rerun that scores and logs the committed rows again (the trial of session 58). Now both say to resume with
-    the line, once the server is back; where nothing was committed, to run it again as it was."""
+    the line, once the server is back; where nothing was committed, to run it again as it was. It exits 75
+    (STOPPED_EXIT, session 62), not 1 as a row the model cannot score does: cron can tell "resume me" from "bad
+    data"."""
     _scored_table(db_url)
     _stop_at(db_url, "c 017", "PERFORM pg_terminate_backend(pg_backend_pid())")
     r = _score(db_url)
-    assert r.returncode == 1, r
+    assert r.returncode == 75, r  # (STOPPED_EXIT: no fault of the data, session 62)
     # (pg_terminate_backend's words, a shutdown's alike: which of the two is not known, and the server may be up)
     assert "pgscore: 14 rows were scored and committed before the server ended the session (an administrator's " \
            "pg_terminate_backend or a shutdown); once the server answers, resume with: --after='c 014' --version 1\n" \
@@ -2970,7 +2972,7 @@ def test_score_whose_session_ends_under_it_hints_to_resume_not_to_run_it_again(d
     assert "run the command again" not in r.stderr and "once it is fixed" not in r.stderr, r.stderr
     assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(14,)]
     r = _score(db_url, "--after", "c 014")
-    assert r.returncode == 1, r
+    assert r.returncode == 75, r  # (STOPPED_EXIT: no fault of the data, session 62)
     assert r.stderr.startswith("pgscore: nothing was written: the server ended the session (an administrator's "
                                "pg_terminate_backend or a shutdown) before the first chunk was committed; once the "
                                "server answers, run it again as it was\n"), r.stderr

@@ -1998,6 +1998,11 @@ def _score(args, url, state):
             cause = _stopped_by(e)
             print(f"pgscore: nothing was written: {cause[0]} before the first chunk was committed; "
                   f"{cause[1]}run it again{_shorter(e, args, ' with') or ' as it was'}", file=sys.stderr)
+        if row is None and _stopped_by(e) is not None:  # no fault in the data: exit STOPPED_EXIT, not 1
+            try:
+                e.pgscore_exit = STOPPED_EXIT
+            except AttributeError:  # (an exception that takes no attribute: 1, as before)
+                pass
         raise
     key, into = done["shown"]["key"], done["shown"]["into"]  # as SQL writes them ("Score", "order")
     rate = done["rows"] / max(done["seconds"], 1e-9)  # (a few rows in a second or more: not '0 rows/s')
@@ -2019,6 +2024,10 @@ def _score(args, url, state):
 
 
 SKIPPED_EXIT = 3  # pgscore score ran to the end, but left rows the model cannot score unscored (--skip-unscorable)
+# pgscore score was stopped by no fault of the data (an operator's cancel or pg_terminate_backend, a shutdown, a
+# statement or idle timeout, the connection lost): resume it with the line it printed. sysexits.h's EX_TEMPFAIL,
+# "try again later", which a scheduler can tell from 1, an error to fix (a row the model cannot score, say)
+STOPPED_EXIT = 75
 SKIPPED_SHOWN = 5  # of those, the ones whose key and reason are printed
 
 
@@ -3223,7 +3232,7 @@ def _main(argv=None) -> int:
         said = older_schema(cause, args.command) if server_message(
             getattr(getattr(cause, "diag", None), "message_primary", None)) == e.message else None
         say_error(said if isinstance(said, PgscoreError) else e, args.command, name)
-        return 1
+        return getattr(e, "pgscore_exit", 1)
     except KeyboardInterrupt:
         print("pgscore: interrupted", file=sys.stderr)
         return 130
@@ -3239,7 +3248,7 @@ def _main(argv=None) -> int:
             # `pgscore models` said `column "engine" does not exist`)
             said = older_schema(e, args.command)
             say_error(said, args.command, name)
-            return 1
+            return getattr(e, "pgscore_exit", 1)  # (pgscore score stopped by no fault of the data: STOPPED_EXIT)
         raise
     finally:
         hinted_database(None)
