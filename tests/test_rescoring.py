@@ -5285,3 +5285,53 @@ def test_a_strict_wirings_counter_that_fails_for_one_event_names_the_counter_key
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
     query(shop, "INSERT INTO complaints (customer_id, amount) VALUES (7, 5)")  # a good event goes in
     assert_scores_match_model(shop, trained[0], [7])
+
+
+def test_rescore_profiles_that_waits_for_a_profile_while_a_version_goes_live_writes_no_older_versions_score(
+        shop, trained):
+    """Session 62: rescore_profiles planned with the version live when it began, then waited for a profile's lock
+    held by an event's transaction; a version made live meanwhile scored that event (the newer version's score),
+    and the rescore then wrote the older version's score over it, the newer version live. It locks the page's
+    profiles before it reads which version is live: the profile ends with the live version's score."""
+    import threading
+
+    from sklearn.ensemble import RandomForestClassifier
+
+    model, X, y = trained
+    attach(shop)
+    v2 = RandomForestClassifier(n_estimators=10, max_depth=5, random_state=0).fit(X, y)
+    registry.deploy(shop.dsn, "churn", v2, X, y, feature_names=CHURN_FEATURES, activate=False)
+    holder = psycopg2.connect(shop.dsn)
+    rescorer = psycopg2.connect(shop.dsn)
+    rescorer.autocommit = True
+    pid, done = rescorer.get_backend_pid(), []
+    t = threading.Thread(target=lambda: done.append(query(
+        rescorer, "SELECT rescored FROM pgscore.rescore_profiles('complaints', p_limit => 10)")))
+    try:
+        with holder.cursor() as cur:
+            cur.execute("SELECT 1 FROM customers WHERE id = 7 FOR NO KEY UPDATE")
+        t.start()
+        for _ in range(200):
+            if query(shop, "SELECT count(*) FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock'",
+                     (pid,))[0][0]:
+                break
+            t.join(0.05)
+        else:
+            pytest.fail("the rescore never waited for the profile's lock")
+        query(shop, "SELECT pgscore.activate('churn', 2)")
+        with holder.cursor() as cur:
+            cur.execute("INSERT INTO complaints (customer_id) VALUES (7)")  # scored by version 2, now live
+        holder.commit()
+        t.join(30)
+        assert not t.is_alive() and done == [[(10,)]], done
+    finally:
+        holder.rollback()
+        t.join(10)
+        holder.close()
+        rescorer.close()
+    feats = np.array([profiles(shop, [7])[7][0]], dtype=float)
+    (stored,), = query(shop, "SELECT churn_score FROM customers WHERE id = 7")
+    assert abs(stored - v2.predict_proba(feats)[0, 1]) < 1e-9, (stored, v2.predict_proba(feats)[0, 1],
+                                                                  model.predict_proba(feats)[0, 1])
+    assert query(shop, "SELECT m.version FROM pgscore.prediction_log l JOIN pgscore.models m USING (model_id) "
+                       "WHERE l.entity_key = '7' AND l.source = 'refresh'") == [(2,)]  # (the rescore's audit row)

@@ -3753,7 +3753,11 @@ def rescore_profiles(plpy, GD, event_table, profile_table=None, after=None, limi
             f"SELECT pg_catalog.array_agg(s.t ORDER BY s.k) AS keys FROM (SELECT p.{sql.pk} AS k, "
             f"p.{sql.pk}::pg_catalog.text AS t FROM {sql.P} AS p WHERE ($1::pg_catalog.text IS NULL OR "
             f"p.{sql.pk} OPERATOR(pg_catalog.>) $1::pg_catalog.text::{sql.ktype}) AND NOT {queued} "
-            f"ORDER BY p.{sql.pk} LIMIT $2) AS s", ["pg_catalog.text", "pg_catalog.int8", "pg_catalog.text[]"])
+            # (locked here, in key order as the trigger locks them, before the live version is read: a page that
+            # waited for an event's transaction, a version made live meanwhile, wrote the older version's score over
+            # the newer one's that event had written, session 62)
+            f"ORDER BY p.{sql.pk} LIMIT $2 FOR NO KEY UPDATE OF p) AS s",
+            ["pg_catalog.text", "pg_catalog.int8", "pg_catalog.text[]"])
         odd = _queued_as_profile_keys(plpy, w)
         keys = plpy.execute(listed, [after, limit, odd])[0]["keys"] or []
         if after is None:
