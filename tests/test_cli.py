@@ -2998,7 +2998,7 @@ def test_score_ended_with_57p01_says_pg_terminate_backend_or_a_shutdown_not_a_sh
         query(db_url, "DROP TRIGGER IF EXISTS stop_here ON t; UPDATE t SET s = -1")
         _stop_at(db_url, "c 017", f"RAISE EXCEPTION '{message}' USING ERRCODE = '{code}'")
         r = _score(db_url)
-        assert r.returncode == 1, r
+        assert r.returncode == 75, r
         assert f"pgscore: 14 rows were scored and committed before {said}; once the server {when}, resume with: " \
                "--after='c 014' --version 1\n" in r.stderr, (code, r.stderr)
         assert f"Hint: what was committed before stays: once the server {when}, resume with the line above" \
@@ -3021,7 +3021,7 @@ def test_score_ended_by_an_idle_timeout_says_which_and_resumes(db_url):
         query(db_url, "DROP TRIGGER IF EXISTS stop_here ON t; UPDATE t SET s = -1")
         _stop_at(db_url, "c 017", f"RAISE EXCEPTION '{message}' USING ERRCODE = '{code}'")
         r = _score(db_url)
-        assert r.returncode == 1, r
+        assert r.returncode == 75, r
         assert f"pgscore: 14 rows were scored and committed before {said}; with a longer {setting} (or 0) for " \
                "the role, resume with: --after='c 014' --version 1\n" in r.stderr, (code, r.stderr)
         assert f"Hint: what was committed before stays: with a longer {setting} (or 0) for the role, resume with " \
@@ -3166,10 +3166,11 @@ def test_score_where_whose_session_ends_in_the_first_count_is_not_called_a_bad_e
     was a usage error, exit 2: `--where '...' is not a boolean SQL expression over the rows of t: server closed the
     connection unexpectedly` (scoring._checked_where took every error for the expression's). Only the expression's
     own errors are now (a syntax error, a column, a type, a value: test_score_refuses_a_bad_where_...); the others
-    end the run as they do in its first chunk: nothing was written, what stopped it, exit 1."""
+    end the run as they do in its first chunk: nothing was written, what stopped it, exit 75 (1 before session
+    62)."""
     _scored_table(db_url, n=10)
     r = _score(db_url, "--where", "pg_terminate_backend(pg_backend_pid())")  # (as an operator's, during the count)
-    assert r.returncode == 1 and "is not a boolean SQL expression" not in r.stderr, r
+    assert r.returncode == 75 and "is not a boolean SQL expression" not in r.stderr, r
     # (libpq may see the FATAL 57P01 first, or only the socket closed: either is said so, not as the expression's)
     assert r.stderr.startswith(("pgscore: nothing was written: the server ended the session (an administrator's "
                                 "pg_terminate_backend or a shutdown) before the first chunk was committed; once the "
@@ -3179,7 +3180,7 @@ def test_score_where_whose_session_ends_in_the_first_count_is_not_called_a_bad_e
         r.stderr
     assert "\npgscore: error: the connection to the database was lost: " in r.stderr, r.stderr
     r = _score(db_url, "--where", "(SELECT true FROM pg_sleep(3))", env={"PGOPTIONS": "-c statement_timeout=1000"})
-    assert r.returncode == 1 and "is not a boolean SQL expression" not in r.stderr, r
+    assert r.returncode == 75 and "is not a boolean SQL expression" not in r.stderr, r
     assert r.stderr.startswith("pgscore: nothing was written: a statement_timeout cancelled a statement before the "
                                "first chunk was committed"), r.stderr
     assert "canceling statement due to statement timeout (SQLSTATE 57014)" in r.stderr, r.stderr
