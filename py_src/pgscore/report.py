@@ -64,6 +64,9 @@ class ModelData:
     held: list[dict] = field(default_factory=list)
     # the model's own thresholds (pgscore.drift_threshold_overrides, migration 0129), which its checks are judged by
     overrides: list[dict] = field(default_factory=list)
+    # what each metric is judged by, (metric, subject) -> pgscore.effective_thresholds' row (0133): the model's
+    # (subject None), the score's and each subject with an override of its own; another subject's is the model's
+    effective: dict = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -269,6 +272,17 @@ def _collect(cur, name, window, windows, refreshed, charts) -> DriftData:
                         "FROM pgscore.drift_threshold_overrides WHERE model = ANY(%s) "
                         "ORDER BY model, metric, subject NULLS FIRST", (names,)):
         by_name[r["model"]].overrides.append(r)
+    # (0133) what each metric is judged by, through the one rule the views judge by (pgscore.effective_thresholds),
+    # not a copy of it: the model's, the score's and each subject that has an override of its own
+    for r in _rows(cur, """
+            SELECT s.model, s.subject, e.*
+              FROM (SELECT n.model, NULL::text AS subject FROM unnest(%(n)s::text[]) n(model)
+                    UNION SELECT n.model, 'score' FROM unnest(%(n)s::text[]) n(model)
+                    UNION SELECT o.model, o.subject FROM pgscore.drift_threshold_overrides o
+                           WHERE o.model = ANY(%(n)s) AND o.subject IS NOT NULL) s
+             CROSS JOIN pgscore.drift_thresholds t
+             CROSS JOIN LATERAL pgscore.effective_thresholds(s.model, t.metric, s.subject) e""", {"n": names}):
+        by_name[r["model"]].effective[(r["metric"], r["subject"])] = r
 
     _held_back(by_name, windows_rows, perf)
 
@@ -456,12 +470,19 @@ def _metric(metric, v, fmt) -> str:
     return _f(v, fmt)
 
 
+def threshold_text(a: dict) -> str:
+    """An alert's threshold as the tables show it, with where it came from where an override set it (0133): '0.03
+    (model's own)', '0.4 (subject's own)'; drift_thresholds' (default) alone."""
+    src = a.get("threshold_from")
+    return _metric(a["metric"], a["threshold"], "g") + (f" ({src}'s own)" if src in ("model", "subject") else "")
+
+
 def alert_table(alerts, now, with_model=False):
     headers = (["model"] if with_model else []) + ["what", "subject", "window", "metric", "value", "threshold",
                                                    "level", "since"]
     rows = [([a["model"]] if with_model else []) +
             [a["what"], a["subject"], a["window_name"], a["metric"], _metric(a["metric"], a["value"], ".4g"),
-             _metric(a["metric"], a["threshold"], "g"),
+             threshold_text(a),
              a["level"] + (f" ({silence_text(a)})" if a.get("silence_id") is not None else ""),
              _age(a["since"], now)] for a in alerts]
     off = 1 if with_model else 0
@@ -484,7 +505,8 @@ def grouped_alerts(alerts, windows: list[Window]) -> list[dict]:
         since = [r["since"] for r in rows if r["since"] is not None]
         out.append({"what": what, "subject": subject, "metric": metric, "level": level, "value": value,
                     "windows": " ".join(short.get(r["window_name"], r["window_name"]) for r in rows),
-                    "threshold": rows[0]["threshold"], "since": min(since) if since else None,
+                    "threshold": rows[0]["threshold"], "threshold_from": rows[0].get("threshold_from"),
+                    "since": min(since) if since else None,
                     "silence_id": silence_id, "silenced_until": rows[0].get("silenced_until"),
                     "silenced_by": rows[0].get("silenced_by"), "silence_reason": rows[0].get("silence_reason")})
     return out
@@ -686,19 +708,10 @@ def _text_performance(m: ModelData, windows: list[Window], out: list) -> None:
 
 
 def thresholds_of(m: ModelData, data: DriftData, metric: str, subject: str | None = None) -> dict | None:
-    """The warn, alert, min_n and confidence `metric` of model `m` (its feature or score `subject`) is judged by: its
-    subject's override, else its model's, else drift_thresholds', value by value, as the views judge (0129)."""
-    base = data.thresholds.get(metric)
-    if base is None:
-        return None
-    rows = {o["subject"]: o for o in m.overrides if o["metric"] == metric and o["subject"] in (None, subject)}
-    out = dict(base)
-    for key in ("warn", "alert", "min_n", "confidence"):
-        for o in (rows.get(subject) if subject is not None else None, rows.get(None)):
-            if o is not None and o[key] is not None:
-                out[key] = o[key]
-                break
-    return out
+    """The warn, alert, min_n and confidence `metric` of model `m` (its feature or score `subject`) is judged by, and
+    where each came from (warn_from...: subject, model or default), as pgscore.effective_thresholds gives them: read
+    through it (0133; before, a copy of its rule here). A subject without an override of its own has the model's."""
+    return m.effective.get((metric, subject)) or m.effective.get((metric, None))
 
 
 def overrides_text(m: ModelData) -> str:
@@ -724,7 +737,7 @@ def _text_alerts(m: ModelData, data: DriftData, out: list) -> None:
     out.append(f"alerts: {n_alert} at alert, {len(m.alerts) - n_alert} at warn over all windows; one line per "
                "condition, with the windows it fires in")
     groups = grouped_alerts(m.alerts, data.windows)
-    rows = [[a["what"], a["subject"], a["windows"], a["metric"], a["value"], _metric(a["metric"], a["threshold"], "g"),
+    rows = [[a["what"], a["subject"], a["windows"], a["metric"], a["value"], threshold_text(a),
              a["level"] + (" (silenced)" if a["silence_id"] is not None else ""),
              _age(a["since"], data.now)] for a in groups]
     out.extend(_table(["what", "subject", "windows", "metric", "value", "threshold", "level", "since"], rows, (4, 5)))

@@ -735,9 +735,10 @@ BEGIN
         RAISE EXCEPTION 'pgscore.set_thresholds: p_min_n must be at least 1, got %', p_min_n
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF NOT (p_confidence > 0 AND p_confidence < 1) THEN
-        RAISE EXCEPTION 'pgscore.set_thresholds: p_confidence must be between 0 and 1 (exclusive), got %', p_confidence
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'e.g. 0.999, the default''s';
+    IF NOT (p_confidence >= 0 AND p_confidence < 1) THEN
+        RAISE EXCEPTION 'pgscore.set_thresholds: p_confidence must be between 0 and 1 (0 included: no noise floor), got %', p_confidence
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'e.g. 0.999, the default''s; 0 for no noise floor (the thresholds alone judge it)';
     END IF;
     IF p_confidence IS NOT NULL AND p_metric = 'class_mix' THEN
         RAISE EXCEPTION 'pgscore.set_thresholds: class_mix has no noise floor: p_confidence must be NULL'
@@ -747,12 +748,25 @@ BEGIN
     -- and a subject's alert, could together leave the subject's warn above its alert; check_threshold_order reads
     -- what the other committed once it has the lock)
     LOCK TABLE pgscore.drift_threshold_overrides IN SHARE ROW EXCLUSIVE MODE;
+    -- (0133) this write's turn: a REPEATABLE READ or SERIALIZABLE transaction whose snapshot missed another
+    -- session's committed write would check the order against thresholds no longer in place; its update of
+    -- threshold_writes' row (which that write updated too) fails instead
+    BEGIN
+        UPDATE pgscore.threshold_writes SET writes = writes + 1;
+    EXCEPTION WHEN serialization_failure THEN
+        RAISE EXCEPTION '%: another session changed the thresholds after this transaction''s snapshot was taken',
+                        'pgscore.set_thresholds'
+            USING ERRCODE = 'serialization_failure',
+                  DETAIL = 'a REPEATABLE READ or SERIALIZABLE transaction checks warn at most alert against the '
+                           'thresholds as its snapshot has them, which may no longer be in place',
+                  HINT = 'run the transaction again (or write thresholds in a READ COMMITTED transaction, the '
+                         'default, which reads what the other committed once it has the lock)';
+    END;
     -- warn <= alert as they will be judged, each inherited where not given
-    SELECT coalesce(p_warn, om.warn, t.warn), coalesce(p_alert, om.alert, t.alert) INTO v_warn, v_alert
-      FROM pgscore.drift_thresholds t
-      LEFT JOIN pgscore.drift_threshold_overrides om
-             ON p_subject IS NOT NULL AND om.model = p_model AND om.metric = t.metric AND om.subject IS NULL
-     WHERE t.metric = p_metric;
+    -- (0133: what it inherits is what the level above it is judged by, pgscore.effective_thresholds: a subject's
+    -- the model's, the model's drift_thresholds')
+    SELECT coalesce(p_warn, e.warn), coalesce(p_alert, e.alert) INTO v_warn, v_alert
+      FROM pgscore.effective_thresholds(CASE WHEN p_subject IS NOT NULL THEN p_model END, p_metric, NULL) e;
     IF v_warn > v_alert THEN
         RAISE EXCEPTION 'pgscore.set_thresholds: warn % would be above alert % for % of model %', v_warn, v_alert,
                         p_metric, quote_literal(p_model)
@@ -864,13 +878,25 @@ DECLARE
 BEGIN
     -- (a writer by hand waits for any other, as set_thresholds does, and reads what it committed)
     LOCK TABLE pgscore.drift_threshold_overrides IN SHARE ROW EXCLUSIVE MODE;
-    SELECT o.model, o.metric, o.subject, coalesce(o.warn, om.warn, t.warn) AS warn,
-           coalesce(o.alert, om.alert, t.alert) AS alert INTO r
+    -- (0133) this write's turn: a REPEATABLE READ or SERIALIZABLE transaction whose snapshot missed another
+    -- session's committed write would check the order against thresholds no longer in place; its update of
+    -- threshold_writes' row (which that write updated too) fails instead
+    BEGIN
+        UPDATE pgscore.threshold_writes SET writes = writes + 1;
+    EXCEPTION WHEN serialization_failure THEN
+        RAISE EXCEPTION '%: another session changed the thresholds after this transaction''s snapshot was taken',
+                        'pgscore.' || TG_TABLE_NAME
+            USING ERRCODE = 'serialization_failure',
+                  DETAIL = 'a REPEATABLE READ or SERIALIZABLE transaction checks warn at most alert against the '
+                           'thresholds as its snapshot has them, which may no longer be in place',
+                  HINT = 'run the transaction again (or write thresholds in a READ COMMITTED transaction, the '
+                         'default, which reads what the other committed once it has the lock)';
+    END;
+    -- (0133: each override as it is judged, pgscore.effective_thresholds)
+    SELECT o.model, o.metric, o.subject, e.warn, e.alert INTO r
       FROM pgscore.drift_threshold_overrides o
-      JOIN pgscore.drift_thresholds t ON t.metric = o.metric
-      LEFT JOIN pgscore.drift_threshold_overrides om
-             ON o.subject IS NOT NULL AND om.model = o.model AND om.metric = o.metric AND om.subject IS NULL
-     WHERE coalesce(o.warn, om.warn, t.warn) > coalesce(o.alert, om.alert, t.alert)
+     CROSS JOIN LATERAL pgscore.effective_thresholds(o.model, o.metric, o.subject) e
+     WHERE e.warn > e.alert
      ORDER BY o.model, o.metric, o.subject NULLS FIRST
      LIMIT 1;
     IF FOUND THEN

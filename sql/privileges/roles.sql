@@ -97,6 +97,9 @@ GRANT EXECUTE ON FUNCTION pgscore.check_rows(jsonb) TO pgscore_reader, pgscore_a
 -- a JSON number as float8, NULL where it is none (0113), which the views of realised performance call as their
 -- reader (performance_rows, realised_performance_by_version, judged_predictions): reads nothing
 GRANT EXECUTE ON FUNCTION pgscore.jsonb_float8(jsonb) TO pgscore_reader, pgscore_admin;
+-- the thresholds a metric of a model is judged by and where each came from (0133): the one rule, which judge,
+-- set_thresholds, the trigger checking their order (run as their caller) and pgscore drift read
+GRANT EXECUTE ON FUNCTION pgscore.effective_thresholds(text, text, text) TO pgscore_reader, pgscore_admin;
 
 -- the application
 GRANT USAGE ON SCHEMA pgscore TO pgscore_app, pgscore_admin;
@@ -174,6 +177,8 @@ GRANT INSERT ON pgscore.alert_silences TO pgscore_admin;
 GRANT UPDATE (lifted_at, lifted_by) ON pgscore.alert_silences TO pgscore_admin;
 -- set_thresholds and clear_thresholds run as their caller too (0129): the admin edits thresholds
 GRANT INSERT, UPDATE, DELETE ON pgscore.drift_threshold_overrides TO pgscore_admin;
+-- every write of the thresholds updates threshold_writes' row, as its writer (0133: check_threshold_order)
+GRANT UPDATE ON pgscore.threshold_writes TO pgscore_admin;
 GRANT INSERT, UPDATE, DELETE ON pgscore.drift_windows, pgscore.drift_thresholds,
     pgscore.drift_rollup, pgscore.drift_rollup_day, pgscore.monitoring_state, pgscore.alert_state
     TO pgscore_admin;

@@ -80,7 +80,8 @@ CREATE TABLE pgscore.drift_threshold_overrides (
         warn IS NOT NULL OR alert IS NOT NULL OR min_n IS NOT NULL OR confidence IS NOT NULL),
     CONSTRAINT drift_threshold_overrides_order_check CHECK (warn >= 0 AND alert >= 0 AND warn <= alert),
     CONSTRAINT drift_threshold_overrides_min_n_check CHECK (min_n >= 1),
-    CONSTRAINT drift_threshold_overrides_confidence_check CHECK (confidence > 0 AND confidence < 1)
+    -- (0133) 0: no noise floor for the model (or the subject), whatever drift_thresholds.confidence holds
+    CONSTRAINT drift_threshold_overrides_confidence_check CHECK (confidence >= 0 AND confidence < 1)
 );
 COMMENT ON TABLE pgscore.drift_threshold_overrides IS 'Per-model (and per-feature) overrides of pgscore.drift_thresholds (pgscore.set_thresholds, clear_thresholds): every view that judges a metric of the model reads them; a NULL column inherits (a subject''s row from the model''s row of the metric, the model''s from drift_thresholds)';
 COMMENT ON COLUMN pgscore.drift_threshold_overrides.model IS 'The model name (every version of it, live or shadow, and any deployed later under the name)';
@@ -89,9 +90,23 @@ COMMENT ON COLUMN pgscore.drift_threshold_overrides.subject IS 'One feature of t
 COMMENT ON COLUMN pgscore.drift_threshold_overrides.warn IS 'Level at or above which the metric warns; NULL: inherited';
 COMMENT ON COLUMN pgscore.drift_threshold_overrides.alert IS 'Level at or above which the metric alerts; NULL: inherited';
 COMMENT ON COLUMN pgscore.drift_threshold_overrides.min_n IS 'The fewest values (outcomes) a window needs to be judged; NULL: inherited';
-COMMENT ON COLUMN pgscore.drift_threshold_overrides.confidence IS 'The noise floor''s confidence, family-wise over the model''s features and score as drift_thresholds.confidence is (each check at confidence^(1/k)); NULL: inherited; class_mix has no noise floor, so none';
+COMMENT ON COLUMN pgscore.drift_threshold_overrides.confidence IS 'The noise floor''s confidence, family-wise over the model''s features and score as drift_thresholds.confidence is (each check at confidence^(1/k)); NULL: inherited; 0 (since 0133): no noise floor, the thresholds alone judge it (a model''s row: every feature and the score that sets none of its own); class_mix has no noise floor, so none';
 COMMENT ON COLUMN pgscore.drift_threshold_overrides.created_by IS 'The login that set it last (session_user)';
 COMMENT ON COLUMN pgscore.drift_threshold_overrides.updated_at IS 'When it was set last';
+
+-- (0133) one row every write of the thresholds updates (pgscore.check_threshold_order, set_thresholds) after taking
+-- the overrides' lock: a REPEATABLE READ (or SERIALIZABLE) transaction whose snapshot was taken before another
+-- session's write committed cannot see that write, and would check warn at most alert against the thresholds as
+-- they were (a model's warn raised to 0.3 by another session, a subject's alert then set to 0.25 under it); its
+-- update of this row fails with 40001 instead, as any update of a row changed since its snapshot does
+CREATE TABLE pgscore.threshold_writes (
+    one    boolean PRIMARY KEY DEFAULT true CONSTRAINT threshold_writes_one_check CHECK (one),
+    writes bigint NOT NULL DEFAULT 0
+);
+INSERT INTO pgscore.threshold_writes DEFAULT VALUES;
+COMMENT ON TABLE pgscore.threshold_writes IS 'One row, updated by every write of pgscore.drift_thresholds and pgscore.drift_threshold_overrides (under the overrides'' lock): a transaction whose snapshot missed another''s committed write fails on it with 40001 rather than check warn at most alert against thresholds no longer in place (migration 0133)';
+COMMENT ON COLUMN pgscore.threshold_writes.one IS 'true: the one row';
+COMMENT ON COLUMN pgscore.threshold_writes.writes IS 'How many statements have written the thresholds since migration 0133';
 
 CREATE TABLE pgscore.drift_rollup (
     model_id bigint NOT NULL,

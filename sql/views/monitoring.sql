@@ -147,6 +147,42 @@ RETURN CASE WHEN jsonb_typeof(p_value) = 'number'
 COMMENT ON FUNCTION pgscore.jsonb_float8(jsonb) IS 'Internal: a JSON number within float8''s range as float8; NULL for anything else (a number past float8''s range, a string, an object, an array, null)';
 
 /*
+ * (0133) The one rule of which thresholds judge a metric: a model's feature's (or score's) own override
+ * (pgscore.drift_threshold_overrides with that subject), else the model's own (subject NULL), else
+ * pgscore.drift_thresholds, value by value (a NULL one inherited); a confidence of 0 set by an override is no
+ * noise floor (NULL here). Each value says where it came from: subject, model or default. Every place that judges
+ * a metric reads it (judge, drift_stats_of, performance_stats_of, set_thresholds, check_threshold_order, pgscore
+ * drift): a copy of the rule drifting from the others was a wrong level. p_model NULL: drift_thresholds' alone;
+ * p_subject NULL: the model's. No row for a metric drift_thresholds has not. A SQL-standard body and no SET
+ * clause, so that it is inlined where it is called (a join of three keyed rows, no call per row): its names were
+ * resolved when it was created, whatever the caller's search_path.
+ */
+CREATE FUNCTION pgscore.effective_thresholds(p_model text, p_metric text, p_subject text DEFAULT NULL)
+RETURNS TABLE (metric text, warn float8, alert float8, min_n integer, confidence float8, warn_from text,
+               alert_from text, min_n_from text, confidence_from text, override text)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT t.metric,
+           coalesce(os.warn, om.warn, t.warn), coalesce(os.alert, om.alert, t.alert),
+           coalesce(os.min_n, om.min_n, t.min_n),
+           -- (an override's 0: no noise floor for the model, or the subject, whatever drift_thresholds holds)
+           nullif(coalesce(os.confidence, om.confidence, t.confidence), 0),
+           CASE WHEN os.warn IS NOT NULL THEN 'subject' WHEN om.warn IS NOT NULL THEN 'model' ELSE 'default' END,
+           CASE WHEN os.alert IS NOT NULL THEN 'subject' WHEN om.alert IS NOT NULL THEN 'model' ELSE 'default' END,
+           CASE WHEN os.min_n IS NOT NULL THEN 'subject' WHEN om.min_n IS NOT NULL THEN 'model' ELSE 'default' END,
+           CASE WHEN os.confidence IS NOT NULL THEN 'subject' WHEN om.confidence IS NOT NULL THEN 'model'
+                ELSE 'default' END,
+           CASE WHEN os.metric IS NOT NULL THEN 'subject' WHEN om.metric IS NOT NULL THEN 'model' END
+      FROM pgscore.drift_thresholds t
+      LEFT JOIN pgscore.drift_threshold_overrides om
+             ON om.model = p_model AND om.metric = t.metric AND om.subject IS NULL
+      LEFT JOIN pgscore.drift_threshold_overrides os
+             ON os.model = p_model AND os.metric = t.metric AND os.subject = p_subject
+     WHERE t.metric = p_metric;
+END;
+COMMENT ON FUNCTION pgscore.effective_thresholds(text, text, text) IS 'The warn, alert, min_n and confidence metric p_metric of model p_model (its feature or score p_subject; NULL: the model''s) is judged by, each the subject''s override, else the model''s, else pgscore.drift_thresholds'' (an override''s confidence 0: none, NULL), and where each came from (subject, model or default), and which override row applies (override: subject, model or NULL); the one definition every view, judge, set_thresholds and pgscore drift read (migration 0133)';
+
+/*
  * One definition of a metric's level: no_data, insufficient_data (fewer
  * values than the metric's min_n), not_applicable (no value, e.g. a mean
  * shift against a constant baseline), else ok / warn / alert against
@@ -159,7 +195,8 @@ LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 WITH c AS (
-    SELECT m.metric, m.value, m.n, e.warn, e.alert, e.min_n, e.override,
+    SELECT m.metric, m.value, m.n, e.warn, e.alert, e.min_n, e.override, e.warn_from, e.alert_from, e.min_n_from,
+           e.confidence_from,
            CASE WHEN m.n = 0 THEN 'no_data'
                 WHEN m.n < e.min_n THEN 'insufficient_data'
                 WHEN m.value IS NULL THEN 'not_applicable'
@@ -167,21 +204,17 @@ WITH c AS (
                 WHEN m.value >= e.warn THEN 'warn'
                 ELSE 'ok' END AS level
       FROM unnest(p_metrics, p_values, p_n) WITH ORDINALITY AS m(metric, value, n, i)
-      JOIN pgscore.drift_thresholds t ON t.metric = m.metric
-      LEFT JOIN pgscore.drift_threshold_overrides om
-             ON om.model = p_model AND om.metric = m.metric AND om.subject IS NULL
-      LEFT JOIN pgscore.drift_threshold_overrides os
-             ON os.model = p_model AND os.metric = m.metric AND os.subject = p_subject
-     CROSS JOIN LATERAL (SELECT coalesce(os.warn, om.warn, t.warn) AS warn, coalesce(os.alert, om.alert, t.alert) AS alert,
-                                coalesce(os.min_n, om.min_n, t.min_n) AS min_n,
-                                coalesce(os.confidence, om.confidence, t.confidence) AS confidence,
-                                CASE WHEN os.metric IS NOT NULL THEN 'subject' WHEN om.metric IS NOT NULL THEN 'model' END
-                                    AS override) e
+     -- (0133) the one rule (a metric without a drift_thresholds row has no row)
+     CROSS JOIN LATERAL pgscore.effective_thresholds(p_model, m.metric, p_subject) e
 )
 SELECT jsonb_agg(jsonb_build_object('metric', c.metric, 'value', c.value, 'n', c.n, 'warn', c.warn,
                                     'alert', c.alert, 'min_n', c.min_n, 'level', c.level)
                  -- (0129: which override set its thresholds; none, by drift_thresholds alone)
-                 || CASE WHEN c.override IS NOT NULL THEN jsonb_build_object('override', c.override) ELSE '{}' END
+                 -- (0133: and where each of its thresholds came from: subject, model or default)
+                 || CASE WHEN c.override IS NOT NULL
+                         THEN jsonb_build_object('override', c.override, 'warn_from', c.warn_from, 'alert_from',
+                                                 c.alert_from, 'min_n_from', c.min_n_from, 'confidence_from',
+                                                 c.confidence_from) ELSE '{}' END
                  ORDER BY c.metric),
        (ARRAY['not_applicable', 'no_data', 'insufficient_data', 'ok', 'warn', 'alert'])[max(
            CASE c.level WHEN 'alert' THEN 6 WHEN 'warn' THEN 5 WHEN 'ok' THEN 4 WHEN 'insufficient_data' THEN 3
@@ -870,7 +903,8 @@ LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 WITH c AS (
-    SELECT m.metric, m.value, m.n, e.warn, e.alert, e.min_n, e.confidence, e.override, f.floor,
+    SELECT m.metric, m.value, m.n, e.warn, e.alert, e.min_n, e.confidence, e.override, e.warn_from, e.alert_from,
+           e.min_n_from, e.confidence_from, f.floor,
            CASE WHEN m.n = 0 THEN 'no_data'
                 WHEN m.n < e.min_n THEN 'insufficient_data'
                 WHEN m.value IS NULL THEN 'not_applicable'
@@ -878,16 +912,8 @@ WITH c AS (
                 WHEN m.value >= e.warn AND (f.floor IS NULL OR m.value > f.floor) THEN 'warn'
                 ELSE 'ok' END AS level
       FROM unnest(p_metrics, p_values, p_n, p_floors) WITH ORDINALITY AS m(metric, value, n, floor, i)
-      JOIN pgscore.drift_thresholds t ON t.metric = m.metric
-      LEFT JOIN pgscore.drift_threshold_overrides om
-             ON om.model = p_model AND om.metric = m.metric AND om.subject IS NULL
-      LEFT JOIN pgscore.drift_threshold_overrides os
-             ON os.model = p_model AND os.metric = m.metric AND os.subject = p_subject
-     CROSS JOIN LATERAL (SELECT coalesce(os.warn, om.warn, t.warn) AS warn, coalesce(os.alert, om.alert, t.alert) AS alert,
-                                coalesce(os.min_n, om.min_n, t.min_n) AS min_n,
-                                coalesce(os.confidence, om.confidence, t.confidence) AS confidence,
-                                CASE WHEN os.metric IS NOT NULL THEN 'subject' WHEN om.metric IS NOT NULL THEN 'model' END
-                                    AS override) e
+     -- (0133) the one rule (a metric without a drift_thresholds row has no row)
+     CROSS JOIN LATERAL pgscore.effective_thresholds(p_model, m.metric, p_subject) e
      CROSS JOIN LATERAL (SELECT CASE WHEN e.confidence IS NOT NULL THEN m.floor END AS floor) f
 )
 SELECT jsonb_agg(jsonb_build_object('metric', c.metric, 'value', c.value, 'n', c.n, 'warn', c.warn,
@@ -896,7 +922,11 @@ SELECT jsonb_agg(jsonb_build_object('metric', c.metric, 'value', c.value, 'n', c
                  || CASE WHEN c.confidence IS NOT NULL
                          THEN jsonb_build_object('confidence', c.confidence, 'floor', c.floor) ELSE '{}' END
                  -- (0129: which override set its thresholds; none, by drift_thresholds alone)
-                 || CASE WHEN c.override IS NOT NULL THEN jsonb_build_object('override', c.override) ELSE '{}' END
+                 -- (0133: and where each of its thresholds came from: subject, model or default)
+                 || CASE WHEN c.override IS NOT NULL
+                         THEN jsonb_build_object('override', c.override, 'warn_from', c.warn_from, 'alert_from',
+                                                 c.alert_from, 'min_n_from', c.min_n_from, 'confidence_from',
+                                                 c.confidence_from) ELSE '{}' END
                  ORDER BY c.metric),
        (ARRAY['not_applicable', 'no_data', 'insufficient_data', 'ok', 'warn', 'alert'])[max(
            CASE c.level WHEN 'alert' THEN 6 WHEN 'warn' THEN 5 WHEN 'ok' THEN 4 WHEN 'insufficient_data' THEN 3
@@ -1171,12 +1201,12 @@ th AS MATERIALIZED (
            rtrim(t.null_rate_check::text, '}') || ', "value": ' AS null_rate_prefix,
            rtrim(t.out_of_range_check::text, '}') || ', "value": ' AS out_of_range_prefix
       FROM (SELECT t.*, t.psi_min_n IS NOT NULL AND t.ks_min_n IS NOT NULL AND t.js_min_n IS NOT NULL AND t.mean_shift_min_n IS NOT NULL AND t.null_rate_min_n IS NOT NULL AND t.out_of_range_min_n IS NOT NULL AS complete,
-                       jsonb_build_object('metric', 'psi', 'warn', t.psi_warn, 'alert', t.psi_alert, 'min_n', t.psi_min_n) || CASE WHEN t.psi_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.psi_confidence) ELSE '{}' END || CASE WHEN t.psi_override IS NOT NULL THEN jsonb_build_object('override', t.psi_override) ELSE '{}' END AS psi_check,
-                       jsonb_build_object('metric', 'ks', 'warn', t.ks_warn, 'alert', t.ks_alert, 'min_n', t.ks_min_n) || CASE WHEN t.ks_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.ks_confidence) ELSE '{}' END || CASE WHEN t.ks_override IS NOT NULL THEN jsonb_build_object('override', t.ks_override) ELSE '{}' END AS ks_check,
-                       jsonb_build_object('metric', 'js', 'warn', t.js_warn, 'alert', t.js_alert, 'min_n', t.js_min_n) || CASE WHEN t.js_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.js_confidence) ELSE '{}' END || CASE WHEN t.js_override IS NOT NULL THEN jsonb_build_object('override', t.js_override) ELSE '{}' END AS js_check,
-                       jsonb_build_object('metric', 'mean_shift', 'warn', t.mean_shift_warn, 'alert', t.mean_shift_alert, 'min_n', t.mean_shift_min_n) || CASE WHEN t.mean_shift_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.mean_shift_confidence) ELSE '{}' END || CASE WHEN t.mean_shift_override IS NOT NULL THEN jsonb_build_object('override', t.mean_shift_override) ELSE '{}' END AS mean_shift_check,
-                       jsonb_build_object('metric', 'null_rate', 'warn', t.null_rate_warn, 'alert', t.null_rate_alert, 'min_n', t.null_rate_min_n) || CASE WHEN t.null_rate_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.null_rate_confidence) ELSE '{}' END || CASE WHEN t.null_rate_override IS NOT NULL THEN jsonb_build_object('override', t.null_rate_override) ELSE '{}' END AS null_rate_check,
-                       jsonb_build_object('metric', 'out_of_range', 'warn', t.out_of_range_warn, 'alert', t.out_of_range_alert, 'min_n', t.out_of_range_min_n) || CASE WHEN t.out_of_range_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.out_of_range_confidence) ELSE '{}' END || CASE WHEN t.out_of_range_override IS NOT NULL THEN jsonb_build_object('override', t.out_of_range_override) ELSE '{}' END AS out_of_range_check
+                       jsonb_build_object('metric', 'psi', 'warn', t.psi_warn, 'alert', t.psi_alert, 'min_n', t.psi_min_n) || CASE WHEN t.psi_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.psi_confidence) ELSE '{}' END || CASE WHEN t.psi_override IS NOT NULL THEN jsonb_build_object('override', t.psi_override) || t.psi_from::jsonb ELSE '{}' END AS psi_check,
+                       jsonb_build_object('metric', 'ks', 'warn', t.ks_warn, 'alert', t.ks_alert, 'min_n', t.ks_min_n) || CASE WHEN t.ks_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.ks_confidence) ELSE '{}' END || CASE WHEN t.ks_override IS NOT NULL THEN jsonb_build_object('override', t.ks_override) || t.ks_from::jsonb ELSE '{}' END AS ks_check,
+                       jsonb_build_object('metric', 'js', 'warn', t.js_warn, 'alert', t.js_alert, 'min_n', t.js_min_n) || CASE WHEN t.js_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.js_confidence) ELSE '{}' END || CASE WHEN t.js_override IS NOT NULL THEN jsonb_build_object('override', t.js_override) || t.js_from::jsonb ELSE '{}' END AS js_check,
+                       jsonb_build_object('metric', 'mean_shift', 'warn', t.mean_shift_warn, 'alert', t.mean_shift_alert, 'min_n', t.mean_shift_min_n) || CASE WHEN t.mean_shift_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.mean_shift_confidence) ELSE '{}' END || CASE WHEN t.mean_shift_override IS NOT NULL THEN jsonb_build_object('override', t.mean_shift_override) || t.mean_shift_from::jsonb ELSE '{}' END AS mean_shift_check,
+                       jsonb_build_object('metric', 'null_rate', 'warn', t.null_rate_warn, 'alert', t.null_rate_alert, 'min_n', t.null_rate_min_n) || CASE WHEN t.null_rate_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.null_rate_confidence) ELSE '{}' END || CASE WHEN t.null_rate_override IS NOT NULL THEN jsonb_build_object('override', t.null_rate_override) || t.null_rate_from::jsonb ELSE '{}' END AS null_rate_check,
+                       jsonb_build_object('metric', 'out_of_range', 'warn', t.out_of_range_warn, 'alert', t.out_of_range_alert, 'min_n', t.out_of_range_min_n) || CASE WHEN t.out_of_range_confidence IS NOT NULL THEN jsonb_build_object('confidence', t.out_of_range_confidence) ELSE '{}' END || CASE WHEN t.out_of_range_override IS NOT NULL THEN jsonb_build_object('override', t.out_of_range_override) || t.out_of_range_from::jsonb ELSE '{}' END AS out_of_range_check
       FROM (SELECT p.th_model, p.th_subject, max(e.warn) FILTER (WHERE t.metric = 'psi') AS psi_warn, max(e.alert) FILTER (WHERE t.metric = 'psi') AS psi_alert,
                    max(e.min_n) FILTER (WHERE t.metric = 'psi') AS psi_min_n, max(e.confidence) FILTER (WHERE t.metric = 'psi') AS psi_confidence,
                    max(e.warn) FILTER (WHERE t.metric = 'ks') AS ks_warn, max(e.alert) FILTER (WHERE t.metric = 'ks') AS ks_alert,
@@ -1190,22 +1220,22 @@ th AS MATERIALIZED (
                    max(e.warn) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_warn, max(e.alert) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_alert,
                    max(e.min_n) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_min_n, max(e.confidence) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_confidence,
                    max(e.override) FILTER (WHERE t.metric = 'psi') AS psi_override,
+                   max(jsonb_build_object('warn_from', e.warn_from, 'alert_from', e.alert_from, 'min_n_from', e.min_n_from, 'confidence_from', e.confidence_from)::text) FILTER (WHERE t.metric = 'psi') AS psi_from,
                    max(e.override) FILTER (WHERE t.metric = 'ks') AS ks_override,
+                   max(jsonb_build_object('warn_from', e.warn_from, 'alert_from', e.alert_from, 'min_n_from', e.min_n_from, 'confidence_from', e.confidence_from)::text) FILTER (WHERE t.metric = 'ks') AS ks_from,
                    max(e.override) FILTER (WHERE t.metric = 'js') AS js_override,
+                   max(jsonb_build_object('warn_from', e.warn_from, 'alert_from', e.alert_from, 'min_n_from', e.min_n_from, 'confidence_from', e.confidence_from)::text) FILTER (WHERE t.metric = 'js') AS js_from,
                    max(e.override) FILTER (WHERE t.metric = 'mean_shift') AS mean_shift_override,
+                   max(jsonb_build_object('warn_from', e.warn_from, 'alert_from', e.alert_from, 'min_n_from', e.min_n_from, 'confidence_from', e.confidence_from)::text) FILTER (WHERE t.metric = 'mean_shift') AS mean_shift_from,
                    max(e.override) FILTER (WHERE t.metric = 'null_rate') AS null_rate_override,
-                   max(e.override) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_override
+                   max(jsonb_build_object('warn_from', e.warn_from, 'alert_from', e.alert_from, 'min_n_from', e.min_n_from, 'confidence_from', e.confidence_from)::text) FILTER (WHERE t.metric = 'null_rate') AS null_rate_from,
+                   max(e.override) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_override,
+                   max(jsonb_build_object('warn_from', e.warn_from, 'alert_from', e.alert_from, 'min_n_from', e.min_n_from, 'confidence_from', e.confidence_from)::text) FILTER (WHERE t.metric = 'out_of_range') AS out_of_range_from
               FROM (SELECT DISTINCT b.th_model, b.th_subject, CASE WHEN b.th_model <> 0 THEN b.name END AS name
                       FROM base b) p
              CROSS JOIN pgscore.drift_thresholds t
-              LEFT JOIN ovr om ON om.model = p.name AND om.metric = t.metric AND om.subject IS NULL
-              LEFT JOIN ovr os ON p.th_subject <> '' AND os.model = p.name AND os.metric = t.metric
-                              AND os.subject = p.th_subject
-             CROSS JOIN LATERAL (SELECT coalesce(os.warn, om.warn, t.warn) AS warn, coalesce(os.alert, om.alert, t.alert) AS alert,
-                                        coalesce(os.min_n, om.min_n, t.min_n) AS min_n,
-                                        coalesce(os.confidence, om.confidence, t.confidence) AS confidence,
-                                        CASE WHEN os.metric IS NOT NULL THEN 'subject' WHEN om.metric IS NOT NULL THEN 'model' END
-                                            AS override) e
+             -- (0133) the one rule, once per set and metric
+             CROSS JOIN LATERAL pgscore.effective_thresholds(p.name, t.metric, nullif(p.th_subject, '')) e
              GROUP BY p.th_model, p.th_subject) t) t
 ),
 -- the noise floors once per distinct argument (migration 0086; a call cost 4-12 us, and one per metric, feature
@@ -2002,22 +2032,14 @@ SELECT b.model_id, b.name, b.version, b.task, b.period_kind, b.period, b.sort_or
  -- above the floor and no drop exceeds the deploy AUC, so the cap changed no level
  -- (0129) the model's own confidence where an override sets one (pgscore.drift_threshold_overrides), as judge
  -- reads it
- CROSS JOIN (SELECT max(t.confidence) FILTER (WHERE t.metric = 'auc_drop') AS auc_drop,
-                    max(t.confidence) FILTER (WHERE t.metric = 'accuracy_drop') AS accuracy_drop,
-                    max(t.confidence) FILTER (WHERE t.metric = 'brier_rise') AS brier_rise,
-                    max(t.confidence) FILTER (WHERE t.metric = 'rmse_rise') AS rmse_rise
-               FROM pgscore.drift_thresholds t) cd
-  LEFT JOIN (SELECT o.model, max(o.confidence) FILTER (WHERE o.metric = 'auc_drop') AS auc_drop,
-                    max(o.confidence) FILTER (WHERE o.metric = 'accuracy_drop') AS accuracy_drop,
-                    max(o.confidence) FILTER (WHERE o.metric = 'brier_rise') AS brier_rise,
-                    max(o.confidence) FILTER (WHERE o.metric = 'rmse_rise') AS rmse_rise
-               FROM pgscore.drift_threshold_overrides o
-              WHERE o.subject IS NULL AND o.confidence IS NOT NULL
-              GROUP BY o.model) co ON co.model = b.name
- CROSS JOIN LATERAL (SELECT coalesce(co.auc_drop, cd.auc_drop) AS auc_drop,
-                            coalesce(co.accuracy_drop, cd.accuracy_drop) AS accuracy_drop,
-                            coalesce(co.brier_rise, cd.brier_rise) AS brier_rise,
-                            coalesce(co.rmse_rise, cd.rmse_rise) AS rmse_rise) cf
+ -- (0133: through the one rule, pgscore.effective_thresholds, once per model)
+ CROSS JOIN LATERAL (SELECT max(e.confidence) FILTER (WHERE e.metric = 'auc_drop') AS auc_drop,
+                            max(e.confidence) FILTER (WHERE e.metric = 'accuracy_drop') AS accuracy_drop,
+                            max(e.confidence) FILTER (WHERE e.metric = 'brier_rise') AS brier_rise,
+                            max(e.confidence) FILTER (WHERE e.metric = 'rmse_rise') AS rmse_rise
+                       FROM pgscore.drift_thresholds t
+                      CROSS JOIN LATERAL pgscore.effective_thresholds(b.name, t.metric, NULL) e
+                      WHERE t.metric IN ('auc_drop', 'accuracy_drop', 'brier_rise', 'rmse_rise')) cf
  -- (migration 0111) auc: the AUC both auc_drop terms are taken at, the deploy AUC but at most the Laplace AUC of the
  -- hold-out's smaller class, (m + 1) / (m + 2): the deploy AUC is as sure as the hold-out it was measured on (0107
  -- took each term's own smaller class, and a window of 5-98 positives at deploy AUCs of 0.95-0.99 got a floor far
@@ -2323,9 +2345,12 @@ COMMENT ON COLUMN pgscore.calibration.n IS 'How many judged predictions the deci
 CREATE VIEW pgscore.firing AS
 SELECT s.name AS model, s.version, s.kind AS what, s.feature AS subject, s.period AS window_name, s.sort_order,
        c.metric, c.value, CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END AS threshold, c.level,
-       false AS shadow
+       false AS shadow,
+       -- appended (migration 0133): where the threshold came from (subject, model: an override; default)
+       coalesce(CASE c.level WHEN 'alert' THEN c.alert_from ELSE c.warn_from END, 'default') AS threshold_from
   FROM pgscore.window_drift_stats() s
- CROSS JOIN LATERAL jsonb_to_recordset(s.checks) c(metric text, value float8, warn float8, alert float8, level text)
+ CROSS JOIN LATERAL jsonb_to_recordset(s.checks) c(metric text, value float8, warn float8, alert float8, level text,
+                                                warn_from text, alert_from text)
  WHERE c.level IN ('warn', 'alert')
 UNION ALL
 -- the live versions' realised performance in the windows by prediction time (subject 'outcomes') and, since
@@ -2335,39 +2360,46 @@ UNION ALL
 SELECT r.name, r.version, 'performance',
        CASE r.period_kind WHEN 'window' THEN 'outcomes' ELSE 'outcomes by recorded time' END, r.period,
        r.sort_order, c.metric, (c.value)::float8, (CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END)::float8,
-       c.level, false
+       c.level, false, coalesce(CASE c.level WHEN 'alert' THEN c.alert_from ELSE c.warn_from END, 'default')
   FROM pgscore.performance_stats_of(false, NULL, 'both_windows') r
- CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text)
+ CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text,
+                                                warn_from text, alert_from text)
  WHERE r.period_kind IN ('window', 'outcome_window') AND c.level IN ('warn', 'alert')
 UNION ALL
 -- each shadow version of a model with a live version: its drift against its own baseline, and its realised
 -- performance judged by its own predictions (shadow_performance_stats: the shadows' alone, in the windows)
 SELECT s.name, s.version, s.kind, s.feature, s.period, s.sort_order, c.metric, c.value,
-       CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END, c.level, true
+       CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END, c.level, true, coalesce(CASE c.level WHEN 'alert' THEN c.alert_from ELSE c.warn_from END, 'default')
   FROM pgscore.shadow_drift_stats() s
- CROSS JOIN LATERAL jsonb_to_recordset(s.checks) c(metric text, value float8, warn float8, alert float8, level text)
+ CROSS JOIN LATERAL jsonb_to_recordset(s.checks) c(metric text, value float8, warn float8, alert float8, level text,
+                                                warn_from text, alert_from text)
  WHERE c.level IN ('warn', 'alert')
 UNION ALL
 SELECT r.name, r.version, 'performance', 'outcomes', r.period, r.sort_order, c.metric, (c.value)::float8,
-       (CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END)::float8, c.level, true
+       (CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END)::float8, c.level, true, coalesce(CASE c.level WHEN 'alert' THEN c.alert_from ELSE c.warn_from END, 'default')
   FROM pgscore.shadow_performance_stats() r
- CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text)
+ CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text,
+                                                warn_from text, alert_from text)
  WHERE c.level IN ('warn', 'alert')
 UNION ALL
 -- the live versions' predicted-class mix (migration 0122): what 'class', subject 'mix'
 SELECT s.name, s.version, 'class', 'mix', s.window_name, s.sort_order, c.metric, c.value,
-       CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END, c.level, false
+       CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END, c.level, false, coalesce(CASE c.level WHEN 'alert' THEN c.alert_from ELSE c.warn_from END, 'default')
   FROM pgscore.class_drift_stats() s
- CROSS JOIN LATERAL jsonb_to_recordset(s.checks) c(metric text, value float8, warn float8, alert float8, level text)
+ CROSS JOIN LATERAL jsonb_to_recordset(s.checks) c(metric text, value float8, warn float8, alert float8, level text,
+                                                warn_from text, alert_from text)
  WHERE c.level IN ('warn', 'alert');
 COMMENT ON VIEW pgscore.firing IS 'Internal: every condition at warn or alert level now, of each live version and each shadow version';
 COMMENT ON COLUMN pgscore.firing.shadow IS 'true for a condition of a shadow version (pgscore.shadow_versions), false for the live version''s';
+COMMENT ON COLUMN pgscore.firing.threshold_from IS 'Where the threshold came from: subject or model (an override, pgscore.set_thresholds) or default (pgscore.drift_thresholds) (migration 0133)';
 
 CREATE VIEW pgscore.alerts AS
 SELECT f.model, f.version, f.what, f.subject, f.window_name, f.metric, f.value, f.threshold, f.level, s.first_seen AS since,
        f.shadow,
        -- appended (migration 0126): the silence in force now that matches the row, the one that ends last
-       q.ends_at AS silenced_until, q.id AS silence_id
+       q.ends_at AS silenced_until, q.id AS silence_id,
+       -- appended (migration 0133): which thresholds raised it
+       f.threshold_from
   FROM pgscore.firing f
   LEFT JOIN pgscore.alert_state s ON s.model = f.model AND s.version = f.version AND s.what = f.what
         AND s.subject = f.subject AND s.window_name = f.window_name AND s.metric = f.metric AND s.level = f.level
@@ -2383,6 +2415,7 @@ COMMENT ON COLUMN pgscore.alerts.level IS 'warn or alert: the level the conditio
 COMMENT ON VIEW pgscore.alerts IS 'Every firing condition: drift of a feature or the score, of a classifier''s predicted-class mix (what class, subject mix, metric class_mix: pgscore.class_drift, since 0122; the live version''s alone), or realised performance (subject outcomes: the window''s predictions judged so far; since 0125 subject outcomes by recorded time: the predictions whose outcome was recorded in the window, realised_performance_by_outcome_time), at warn or alert level in some window, of each model''s live version and of each shadow version scored next to it (shadow true)';
 COMMENT ON COLUMN pgscore.alerts.shadow IS 'true for a condition of a version scored in shadow (pgscore.shadow_versions): its drift against its own baseline, its realised performance by its own predictions (as realised_performance_by_version); false for the live version''s';
 COMMENT ON COLUMN pgscore.alerts.silenced_until IS 'When the silence in force now that matches the condition ends (pgscore.alert_silences: not lifted, begun, not ended; the one that ends last where several match); NULL: not silenced. A silenced condition is listed still; pgscore drift and status do not count it';
+COMMENT ON COLUMN pgscore.alerts.threshold_from IS 'Where threshold came from: subject (the feature''s or score''s own, pgscore.set_thresholds with p_subject), model (the model''s own) or default (pgscore.drift_thresholds, every model''s): an alert the model''s own 0.03 raised says model (migration 0133)';
 COMMENT ON COLUMN pgscore.alerts.silence_id IS 'That silence''s id (pgscore.alert_silences.id); NULL: not silenced';
 
 /*
@@ -2394,7 +2427,12 @@ CREATE VIEW pgscore.window_checks AS
 SELECT c.model, c.version, c.what, c.subject, c.window_name, k.metric, k.value, k.n, k.warn, k.alert, k.min_n,
        k.confidence, k.floor, k.level, k.held_back_from,
        -- appended (migration 0091), so that the readers of the columns before keep them
-       k.family, k.family_features, k.check_confidence
+       k.family, k.family_features, k.check_confidence,
+       -- appended (migration 0133): which override judged it (subject, model; NULL: drift_thresholds alone) and
+       -- where each threshold came from (subject, model or default), as the check says
+       x.o ->> 'override' AS override, coalesce(x.o ->> 'warn_from', 'default') AS warn_from,
+       coalesce(x.o ->> 'alert_from', 'default') AS alert_from, coalesce(x.o ->> 'min_n_from', 'default') AS min_n_from,
+       coalesce(x.o ->> 'confidence_from', 'default') AS confidence_from
   FROM (SELECT s.name AS model, s.version, s.kind AS what, s.feature AS subject, s.period AS window_name,
                s.sort_order, s.kind = 'score' AS last, s.position, s.checks
           FROM pgscore.drift_stats() s
@@ -2404,6 +2442,9 @@ SELECT c.model, c.version, c.what, c.subject, c.window_name, k.metric, k.value, 
           FROM pgscore.performance_stats_of(false, NULL, 'window') p
          WHERE p.period_kind = 'window') c
  CROSS JOIN LATERAL pgscore.check_rows(c.checks) k
+ -- (0133) the check's own keys of its override, where one judged it (none: no key, nothing to find)
+  LEFT JOIN LATERAL (SELECT j AS o FROM jsonb_array_elements(c.checks) j
+                      WHERE j ? 'override' AND j ->> 'metric' = k.metric) x ON true
  ORDER BY c.model, c.what = 'performance', c.last, c.position, c.sort_order, k.metric;
 COMMENT ON VIEW pgscore.window_checks IS 'Per live model and window, each metric checked of its features'' and score''s drift and of its realised performance: the value, thresholds, confidence and noise floor, the level, and whether (held_back_from) the noise floor held at ok a value that reached a threshold';
 COMMENT ON COLUMN pgscore.window_checks.n IS 'How many values (outcomes, for realised performance) the metric was judged on';
@@ -2413,6 +2454,11 @@ COMMENT ON COLUMN pgscore.window_checks.level IS 'ok, warn or alert (or no_data,
 COMMENT ON COLUMN pgscore.window_checks.held_back_from IS 'warn or alert: the level the value reached by the thresholds alone that its noise floor held back to ok; NULL when it held nothing back';
 COMMENT ON COLUMN pgscore.window_checks.family IS 'A drift metric''s k: the features and score of the model its noise floor is family-wise over (the floor is at confidence^(1/k)); NULL for realised performance and where confidence is NULL';
 COMMENT ON COLUMN pgscore.window_checks.family_features IS 'How many of the family''s k are features (k - family_features is 1 where the score is one of them); NULL where family is';
+COMMENT ON COLUMN pgscore.window_checks.override IS 'Which of the model''s own thresholds judged the check (pgscore.set_thresholds): subject (the feature''s or score''s own), model (the model''s); NULL: pgscore.drift_thresholds alone (migration 0133)';
+COMMENT ON COLUMN pgscore.window_checks.warn_from IS 'Where warn came from: subject (the feature''s or score''s override), model (the model''s override) or default (pgscore.drift_thresholds), as pgscore.effective_thresholds gives it (migration 0133)';
+COMMENT ON COLUMN pgscore.window_checks.alert_from IS 'Where alert came from: subject, model or default, as warn_from (migration 0133)';
+COMMENT ON COLUMN pgscore.window_checks.min_n_from IS 'Where min_n came from: subject, model or default, as warn_from (migration 0133)';
+COMMENT ON COLUMN pgscore.window_checks.confidence_from IS 'Where confidence came from: subject, model or default, as warn_from; an override''s 0 is no noise floor (confidence NULL, confidence_from model or subject) (migration 0133)';
 COMMENT ON COLUMN pgscore.window_checks.check_confidence IS 'The confidence the noise floor is at: a drift metric''s confidence^(1/k), k its family; NULL for realised performance (its floor is at confidence) and where confidence is NULL';
 
 /*
