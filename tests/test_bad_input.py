@@ -569,6 +569,11 @@ SQL_CASES = [
     ("version_drift unknown version", "SELECT * FROM pgscore.version_drift('churn', 99)", (), "42704",
      "model 'churn' has no version 99"),
     ("judge NULL arrays", "SELECT * FROM pgscore.judge(NULL, NULL, NULL)", (), OK, ""),
+    # the one rule (0133): NULL or unknown names give the defaults or no row, never an error
+    ("effective_thresholds NULLs", "SELECT * FROM pgscore.effective_thresholds(NULL, NULL, NULL)", (), OK, ""),
+    ("effective_thresholds injection", "SELECT * FROM pgscore.effective_thresholds(%s, %s, %s)",
+     (INJECT, INJECT, INJECT), OK, ""),
+    ("effective_thresholds unknown model", "SELECT * FROM pgscore.effective_thresholds('chrun', 'psi')", (), OK, ""),
     ("judge unequal arrays", "SELECT * FROM pgscore.judge(ARRAY['psi', 'ks'], ARRAY[0.3], ARRAY[500]::bigint[])", (),
      OK, ""),
     # the noise floors (0085): NULL p gives NULL (STRICT), p outside (0, 1) is refused; a floor at a NULL confidence

@@ -28,6 +28,7 @@ NOISE_FLOOR = "pgscore.noise_floor(text,bigint,bigint,double precision[],double 
 NORMAL_QUANTILE = "pgscore.normal_quantile(double precision)"
 CHECK_ROWS = "pgscore.check_rows(jsonb)"
 JSONB_FLOAT8 = "pgscore.jsonb_float8(jsonb)"
+EFFECTIVE = "pgscore.effective_thresholds(text,text,text)"
 CHECK_PERIOD_KIND = "pgscore.check_period_kind(text,text)"
 CATEGORY_CODE = "pgscore.category_code(text,text,text,integer)"
 CATEGORY_CODE_PADDED = "pgscore.category_code(text,text,character,integer)"
@@ -109,6 +110,8 @@ EXPECTED = {
     # with a model and subject (0129): the overrides read too
     JUDGE_MODEL: ("s", False, "s"),
     JUDGE_FLOORS_MODEL: ("s", False, "s"),
+    # the one rule of which thresholds judge a metric (0133): reads drift_thresholds and the overrides
+    EFFECTIVE: ("s", False, "s"),
     # the same against noise floors (0085); the floors and the normal quantile read nothing: IMMUTABLE. noise_floor
     # is not STRICT (a NULL baseline size, base rate or confidence means something); normal_quantile is
     JUDGE_FLOORS: ("s", False, "s"),
@@ -147,6 +150,8 @@ NO_FIXED_PATH = {
     UNCHECKED: "an internal function that runs no query, called by float8_array (which has the clause)",
     JSONB_FLOAT8: "one expression, inlined where it is called (a SET clause keeps a function from being inlined); "
                   "its body is parsed when it is created",
+    EFFECTIVE: "one query, inlined where it is called (judge, drift_stats_of, performance_stats_of: a SET clause keeps "
+               "a function from being inlined); a SQL-standard body, its names resolved when it is created",
     **{sig: "the row path: not SECURITY DEFINER, and the clause cost a sixth of each call (1.3-1.4 us); "
             "tests/test_search_path.py plants look-alikes of every name their queries use"
        for sig in ROW_FUNCTIONS},
@@ -189,7 +194,8 @@ def test_parallel_safe_functions_work_in_a_parallel_query(conn):
     query(conn, "SET force_parallel_mode = on")  # PostgreSQL 15: every parallel-safe query runs in a worker
     safe = [s for s, (_, _, p) in EXPECTED.items() if p == "s"]
     assert safe == ["pgscore.validate_environment()", ORDER_DIFFERS, SCORE_COLUMNS_READ, "pgscore.signing_on()",
-                    "pgscore.judge(text[],double precision[],bigint[])", JUDGE_MODEL, JUDGE_FLOORS_MODEL, JUDGE_FLOORS,
+                    "pgscore.judge(text[],double precision[],bigint[])", JUDGE_MODEL, JUDGE_FLOORS_MODEL, EFFECTIVE,
+                    JUDGE_FLOORS,
                     NOISE_FLOOR, NORMAL_QUANTILE,
                     CHECK_ROWS, CHECK_PERIOD_KIND, IMAGE, DOUBLES, UNCHECKED, BATCH_ERROR, JSONB_FLOAT8]
     # a PL/pgSQL EXCEPTION block starts a subtransaction, which a parallel worker may not (feature_number was
@@ -205,6 +211,9 @@ def test_parallel_safe_functions_work_in_a_parallel_query(conn):
     (status, firing), = query(conn, "SELECT status, firing FROM pgscore.judge(ARRAY['psi', 'ks'], "
                                     "ARRAY[0.25, 0.05], ARRAY[500, 500]::bigint[])")
     assert (status, firing) == ("alert", "psi")
+    # the one rule (0133), in a worker, where the plan puts it
+    assert query(conn, "SELECT e.warn, e.warn_from FROM pg_catalog.generate_series(1, 1) g, "
+                       "pgscore.effective_thresholds(NULL, 'psi' || repeat('x', g - 1)) e") == [(0.1, "default")]
     # with floors (0085): psi 0.25 at 500 values is above its floor, ks 0.25 at 50 values is not
     (status, firing), = query(conn, "SELECT status, firing FROM pgscore.judge(ARRAY['psi', 'ks'], ARRAY[0.25, 0.25], "
                                     "ARRAY[500, 50]::bigint[], ARRAY[pgscore.noise_floor('psi', 500, NULL, array_fill(0.1, ARRAY[10]), 0.999), "

@@ -7,6 +7,8 @@ override set says so (override: model or subject). clear_thresholds restores wha
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import psycopg2
 import pytest
@@ -138,14 +140,10 @@ def test_drift_stats_judges_each_metric_as_judge_does_with_the_models_overrides(
     sql = (JUDGED_AS_JUDGE
            .replace("(SELECT t.confidence ^ (1 / nb.k::float8) FROM pgscore.drift_thresholds t\n"
                     "                                    WHERE t.metric = m.metric)",
-                    "(SELECT coalesce(os.confidence, om.confidence, t.confidence) ^ (1 / nb.k::float8) "
-                    "FROM pgscore.drift_thresholds t "
-                    "LEFT JOIN pgscore.drift_threshold_overrides om ON om.model = s.name "
-                    "AND om.metric = t.metric AND om.subject IS NULL "
-                    "LEFT JOIN pgscore.drift_threshold_overrides os ON os.model = s.name "
-                    "AND os.metric = t.metric AND os.subject = s.feature WHERE t.metric = m.metric)")
+                    "(SELECT e.confidence ^ (1 / nb.k::float8) "
+                    "FROM pgscore.effective_thresholds(s.name, m.metric, s.feature) e)")  # (0133: the one rule)
            .replace("                   ORDER BY m.i)) j", "                   ORDER BY m.i), s.name, s.feature) j"))
-    assert sql.count("coalesce(os.confidence") == 1 and sql.count("s.name, s.feature) j") == 1
+    assert sql.count("effective_thresholds(s.name") == 1 and sql.count("s.name, s.feature) j") == 1
     (n, differ), = query(conn, sql)
     assert n > 0 and differ == 0, (n, differ)
     # and they changed something: the floors at 0.9 and a check of each override
@@ -608,3 +606,260 @@ def test_an_admins_row_by_hand_names_a_model_and_a_subject_it_has_as_set_thresho
     finally:
         conn.rollback()
         conn.autocommit = True
+
+
+# -- (0133) one rule: pgscore.effective_thresholds, and every consumer agreeing with it ---------------------------
+
+SUBJECTS = ("monthly_charges", "tenure_months", "score")
+# (model's row, subject tenure_months' row) of psi and the model's auc_drop, each (warn, alert, min_n, confidence);
+# None: no row. Some values NULL: inherited, one level up.
+GRID = {
+    "none": (None, None, None),
+    "model": ((0.01, 0.02, None, None), None, (0.001, None, 50, 0.9)),
+    "subject": (None, (None, 0.5, 7, None), None),
+    "both": ((0.15, None, 11, 0.9), (None, 0.9, None, 0.99), (None, 0.5, None, None)),
+    "floor off": ((None, None, None, 0), (None, None, None, 0.999), (None, None, None, 0)),
+}
+
+
+def _set_grid(conn, case):
+    query(conn, "DELETE FROM pgscore.drift_threshold_overrides")
+    model, subject, perf = GRID[case]
+    for metric, subj, row in (("psi", None, model), ("psi", "tenure_months", subject), ("auc_drop", None, perf)):
+        if row is not None:
+            query(conn, "SELECT pgscore.set_thresholds('churn', %s, %s, %s, %s, %s, %s)", (metric, *row, subj))
+
+
+def _effective(conn, metric, subject):
+    (row,), = [r for r in query(conn, """
+        SELECT to_jsonb(e) FROM pgscore.effective_thresholds('churn', %s, %s) e""", (metric, subject))]
+    return row
+
+
+KEYS = ("warn", "alert", "min_n", "confidence", "override", "warn_from", "alert_from", "min_n_from", "confidence_from")
+
+
+def _said(check: dict) -> dict:
+    """A check's thresholds and where they came from, as effective_thresholds gives them (a check without an override
+    says none: every threshold drift_thresholds')."""
+    out = {k: check.get(k) for k in KEYS}
+    for k in KEYS[5:]:
+        out[k] = out[k] or "default"
+    return out
+
+
+@pytest.mark.parametrize("case", list(GRID))
+def test_every_consumer_judges_by_effective_thresholds(two, db_url, case):
+    """For a grid of overrides (none, the model's, a subject's, both, some values NULL, a confidence of 0), every
+    place that judges agrees with pgscore.effective_thresholds, value by value and source by source: judge's two
+    forms with the model, drift_stats_of's checks (feature_drift, window_checks), realised performance, window_checks'
+    columns, alerts' threshold and threshold_from, pgscore drift's thresholds (report.thresholds_of) and
+    set_thresholds' refusal of a warn above the alert a subject inherits. A copy of the rule drifting from it (judge
+    reading the model's row before the subject's, say) fails here."""
+    from pgscore import report
+
+    conn = two
+    _set_grid(conn, case)
+    for subject in SUBJECTS:
+        e = _effective(conn, "psi", subject)
+        want = {k: e[k] for k in KEYS}
+        # judge, both forms (the floors' form with a floor of 0: the level by the thresholds)
+        (checks,), = query(conn, "SELECT checks FROM pgscore.judge(ARRAY['psi'], ARRAY[0.05], ARRAY[500]::bigint[], "
+                                 "'churn', %s)", (subject,))
+        assert {**_said(checks[0]), "confidence": e["confidence"]} == want, (case, subject, checks)
+        (checks,), = query(conn, "SELECT checks FROM pgscore.judge(ARRAY['psi'], ARRAY[0.05], ARRAY[500]::bigint[], "
+                                 "ARRAY[0]::float8[], 'churn', %s)", (subject,))
+        assert _said(checks[0]) == want, (case, subject, checks)
+        assert ("floor" in checks[0]) == (e["confidence"] is not None), checks
+        # drift_stats_of, in place: every window's check of the subject
+        for checks, in query(conn, "SELECT checks FROM pgscore.drift_stats() WHERE name = 'churn' AND feature = %s",
+                             (subject,)):
+            c = next(c for c in checks if c["metric"] == "psi")
+            assert _said(c) == want, (case, subject, c)
+        # window_checks' columns
+        rows = query(conn, "SELECT DISTINCT to_jsonb(w) - ARRAY['model', 'version', 'what', 'subject', 'window_name', "
+                           "'metric', 'value', 'n', 'floor', 'level', 'held_back_from', 'family', 'family_features', "
+                           "'check_confidence'] FROM pgscore.window_checks w "
+                           "WHERE model = 'churn' AND subject = %s AND metric = 'psi'", (subject,))
+        assert [r[0] for r in rows] == [{k: v for k, v in want.items() if k != "override" or v is not None}
+                                        | {"override": want["override"]}], (case, subject, rows)
+        # alerts: the threshold and where it came from
+        for level, threshold, src in query(conn, "SELECT level, threshold, threshold_from FROM pgscore.alerts "
+                                                 "WHERE model = 'churn' AND subject = %s AND metric = 'psi'",
+                                           (subject,)):
+            assert (threshold, src) == (e[level], e[level + "_from"]), (case, subject, level, threshold, src)
+    # realised performance's auc_drop (no outcomes: no data, its thresholds all the same)
+    e = _effective(conn, "auc_drop", None)
+    for checks, in query(conn, "SELECT checks FROM pgscore.performance_stats_of(false, NULL, 'both_windows') "
+                               "WHERE name = 'churn'"):
+        c = next(c for c in checks if c["metric"] == "auc_drop")
+        assert _said(c) == {k: e[k] for k in KEYS}, (case, c)
+    # pgscore drift reads the same (its PSI lines, the model's and the score's)
+    rconn = psycopg2.connect(db_url)
+    try:
+        data = report.collect(rconn, "churn", "1 hour", report.check_args(rconn, "churn", "1 hour"))
+    finally:
+        rconn.close()
+    m = data.models[0]
+    for subject in (None, *SUBJECTS):
+        e = _effective(conn, "psi", subject)
+        t = report.thresholds_of(m, data, "psi", subject)
+        assert {k: t[k] for k in KEYS} == {k: e[k] for k in KEYS}, (case, subject, t, e)
+    # set_thresholds refuses a subject's warn above the alert it would inherit (the model's, as effective), and
+    # takes one at it; nothing changed either way
+    inherited = _effective(conn, "psi", None)["alert"]
+    before = query(conn, "SELECT * FROM pgscore.drift_threshold_overrides ORDER BY metric, subject NULLS FIRST")
+    with pytest.raises(errors.InvalidParameterValue) as err:
+        query(conn, "SELECT pgscore.set_thresholds('churn', 'psi', p_warn => %s, p_subject => 'monthly_charges')",
+              (inherited * 1.5,))
+    assert f"alert {inherited:g}" in err.value.pgerror, (case, err.value.pgerror)
+    query(conn, "BEGIN")
+    try:
+        query(conn, "SELECT pgscore.set_thresholds('churn', 'psi', p_warn => %s, p_subject => 'monthly_charges')",
+              (inherited,))
+    finally:
+        query(conn, "ROLLBACK")
+    assert query(conn, "SELECT * FROM pgscore.drift_threshold_overrides ORDER BY metric, subject NULLS FIRST") \
+        == before
+
+
+def test_effective_thresholds_says_each_value_and_where_it_came_from(two):
+    """The one rule called directly: no model, a model without overrides, a model's, a subject's over it (NULLs
+    inherited), a metric drift_thresholds has not (no row), an override's confidence 0 (none: NULL)."""
+    conn = two
+    sql = ("SELECT warn, alert, min_n, confidence, warn_from, alert_from, min_n_from, confidence_from, override "
+           "FROM pgscore.effective_thresholds(%s, %s, %s)")
+    default = (0.1, 0.2, 100, 0.999, "default", "default", "default", "default", None)
+    assert query(conn, sql, (None, "psi", None)) == [default]
+    assert query(conn, sql, ("churn", "psi", "tenure_months")) == [default]
+    assert query(conn, sql, ("churn", "nosuch", None)) == []
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'psi', p_warn => 0.15, p_min_n => 40, p_confidence => 0)")
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'psi', p_alert => 0.5, p_subject => 'tenure_months')")
+    assert query(conn, sql, ("churn", "psi", None)) == [
+        (0.15, 0.2, 40, None, "model", "default", "model", "model", "model")]
+    assert query(conn, sql, ("churn", "psi", "tenure_months")) == [
+        (0.15, 0.5, 40, None, "model", "subject", "model", "model", "subject")]
+    assert query(conn, sql, ("churn", "psi", "monthly_charges")) == query(conn, sql, ("churn", "psi", None))
+    assert query(conn, sql, ("churn_b", "psi", "tenure_months")) == [default]
+    # inlined where it is called: no function scan of it in a plan
+    plan = "\n".join(r[0] for r in query(conn, "EXPLAIN SELECT * FROM pgscore.drift_thresholds t "
+                                               "CROSS JOIN LATERAL pgscore.effective_thresholds('churn', t.metric) e"))
+    assert "Function Scan" not in plan and "drift_threshold_overrides" in plan, plan
+
+
+def test_an_overrides_confidence_0_is_no_noise_floor_for_that_model(two):
+    """A model cannot otherwise turn its noise floor off (NULL inherits): confidence 0 judges by the thresholds
+    alone, its checks as a check without a confidence is (no floor, no family), for its features and score, its
+    realised performance too; another model keeps its floors; a subject's own confidence brings its floor back."""
+    conn = two
+    floors = ("SELECT count(*) FILTER (WHERE c ? 'floor'), count(*) FROM pgscore.drift_stats() s "
+              "CROSS JOIN LATERAL jsonb_array_elements(s.checks) c WHERE s.name = %s AND s.feature = %s "
+              "AND c ->> 'metric' = 'psi'")
+    (with_floor, n), = query(conn, floors, ("churn", "tenure_months"))
+    assert with_floor == n > 0
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'psi', p_confidence => 0)")
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'auc_drop', p_confidence => 0)")
+    for subject in ("tenure_months", "monthly_charges", "score"):
+        assert query(conn, floors, ("churn", subject))[0][0] == 0, subject
+    assert query(conn, floors, ("churn_b", "tenure_months")) == [(n, n)]
+    assert query(conn, "SELECT DISTINCT confidence, floor, confidence_from, held_back_from FROM pgscore.window_checks "
+                       "WHERE model = 'churn' AND metric = 'psi'") == [(None, None, "model", None)]
+    (checks,), = query(conn, "SELECT checks FROM pgscore.performance_stats_of(false, NULL, 'window') "
+                             "WHERE name = 'churn' AND period = '1 hour'")
+    auc = next(c for c in checks if c["metric"] == "auc_drop")
+    assert "confidence" not in auc and "floor" not in auc and auc["confidence_from"] == "model", auc
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'psi', p_confidence => 0.999, p_subject => 'tenure_months')")
+    assert query(conn, floors, ("churn", "tenure_months")) == [(n, n)]
+    assert query(conn, floors, ("churn", "score"))[0][0] == 0
+    with pytest.raises(errors.CheckViolation):  # the table's own check, by hand
+        query(conn, "UPDATE pgscore.drift_threshold_overrides SET confidence = -0.5")
+    with pytest.raises(errors.InvalidParameterValue) as e:
+        query(conn, "SELECT pgscore.set_thresholds('churn', 'psi', p_confidence => -0.5)")
+    assert "0 included: no noise floor" in e.value.pgerror, e.value.pgerror
+
+
+def test_an_alert_an_override_raised_says_so_in_alerts_window_checks_and_pgscore_drift(two, db_url):
+    """An on-call engineer reading an alert can tell the model's own 0.02 raised it, not the global 0.2."""
+    conn = two
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'psi', p_warn => 0.01, p_alert => 0.02)")
+    rows = query(conn, "SELECT DISTINCT model, level, threshold, threshold_from FROM pgscore.alerts "
+                       "WHERE metric = 'psi' AND subject = 'monthly_charges' ORDER BY model")
+    assert rows == [("churn", "alert", 0.02, "model"), ("churn_b", "alert", 0.2, "default")], rows
+    assert query(conn, "SELECT DISTINCT override, warn_from, alert_from, min_n_from, confidence_from "
+                       "FROM pgscore.window_checks WHERE model = 'churn' AND metric = 'psi'") == [
+        ("model", "model", "model", "default", "default")]
+    assert query(conn, "SELECT DISTINCT override, warn_from FROM pgscore.window_checks WHERE model = 'churn_b'") == [
+        (None, "default")]
+    out = " ".join(pgscore_cli("drift", "churn", "--db", db_url).stdout.split())
+    assert re.search(r"feature monthly_charges 1h 12h 1d 7d all psi [0-9.]+ 0\.02 \(model's own\) alert", out) \
+        and re.search(r"feature monthly_charges 1h 12h 1d 7d all ks [0-9.]+ 0\.2 alert", out), out
+    out = " ".join(pgscore_cli("drift", "churn_b", "--db", db_url).stdout.split())
+    assert "own)" not in out, out
+
+
+def _rr_race(db_url, second):
+    """A REPEATABLE READ transaction takes its snapshot; another session sets churn's psi warn 0.3 alert 0.4 and
+    commits; the first then runs `second` (which, judged against its snapshot, would leave warn 0.3 over alert
+    0.25). Returns the error the first got (None: it committed)."""
+    a = psycopg2.connect(db_url)
+    try:
+        a.set_session(isolation_level="REPEATABLE READ")
+        query(a, "SELECT count(*) FROM pgscore.drift_threshold_overrides")  # the snapshot
+        query(db_url, "SELECT pgscore.set_thresholds('churn', 'psi', p_warn => 0.3, p_alert => 0.4)")
+        try:
+            query(a, second)
+            a.commit()
+            return None
+        except psycopg2.Error as e:
+            a.rollback()
+            return e
+    finally:
+        a.close()
+
+
+@pytest.mark.parametrize("second", [
+    "SELECT pgscore.set_thresholds('churn', 'psi', p_alert => 0.25, p_subject => 'tenure_months')",
+    # by hand: the statement trigger's turn
+    "INSERT INTO pgscore.drift_threshold_overrides (model, metric, subject, alert) "
+    "VALUES ('churn', 'psi', 'tenure_months', 0.25)",
+])
+def test_a_repeatable_read_write_that_missed_anothers_cannot_invert_warn_and_alert(two, db_url, second):
+    """set_thresholds and the order trigger lock the overrides, but a REPEATABLE READ snapshot taken before another
+    session's write committed read the thresholds as they were: the subject's alert 0.25 went in under the model's
+    new warn 0.3 (reproduced on 0131 with two psql sessions). Now it fails with 40001 and a hint, nothing written;
+    again, in a fresh transaction, it is refused by the order check as in READ COMMITTED."""
+    conn = two
+    e = _rr_race(db_url, second)
+    assert e is not None and e.pgcode == "40001", e
+    assert "another session changed the thresholds" in e.pgerror and "run the transaction again" in e.pgerror, \
+        e.pgerror
+    assert query(conn, "SELECT subject, warn, alert FROM pgscore.drift_threshold_overrides") == [(None, 0.3, 0.4)]
+    assert query(conn, "SELECT warn <= alert FROM pgscore.effective_thresholds('churn', 'psi', 'tenure_months')") \
+        == [(True,)]
+    b = psycopg2.connect(db_url)
+    try:
+        b.set_session(isolation_level="REPEATABLE READ")
+        with pytest.raises(psycopg2.Error) as again:
+            query(b, second)
+        assert again.value.pgcode in ("22023", "23514"), again.value.pgerror
+        b.rollback()
+    finally:
+        b.close()
+
+
+def test_a_repeatable_read_write_of_drift_thresholds_that_missed_an_override_fails(two, db_url):
+    """A write of drift_thresholds takes its turn as the overrides' writers do: one whose snapshot missed another
+    session's committed write of the thresholds fails with 40001 (whether or not that write inverts anything: its
+    check could not know), nothing changed; a REPEATABLE READ write that missed nothing goes through."""
+    conn = two
+    e = _rr_race(db_url, "UPDATE pgscore.drift_thresholds SET alert = 0.25 WHERE metric = 'psi'")
+    assert e is not None and e.pgcode == "40001", e
+    assert query(conn, "SELECT alert FROM pgscore.drift_thresholds WHERE metric = 'psi'") == [(0.2,)]
+    b = psycopg2.connect(db_url)
+    try:
+        b.set_session(isolation_level="REPEATABLE READ")
+        query(b, "SELECT pgscore.set_thresholds('churn', 'psi', p_alert => 0.35, p_subject => 'tenure_months')")
+        b.commit()
+    finally:
+        b.close()
+    assert query(conn, "SELECT alert FROM pgscore.effective_thresholds('churn', 'psi', 'tenure_months')") == [(0.35,)]

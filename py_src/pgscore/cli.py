@@ -2805,7 +2805,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--warn", type=float, metavar="X", help="warn at or above X")
     sp.add_argument("--alert", type=float, metavar="Y", help="alert at or above Y (inf: never)")
     sp.add_argument("--min-n", dest="min_n", type=int, metavar="N", help="judge windows of N values (outcomes) or more")
-    sp.add_argument("--confidence", type=float, metavar="C", help="the noise floor's confidence, 0 < C < 1")
+    sp.add_argument("--confidence", type=float, metavar="C",
+                    help="the noise floor's confidence, 0 < C < 1; 0: no noise floor (0133)")
     sp.add_argument("--clear", action="store_true",
                     help="remove MODEL's overrides (of --metric, --subject where given)")
     db_opt(sp)
