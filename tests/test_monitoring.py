@@ -1974,6 +1974,9 @@ def test_shadow_alerts_rank_only_the_shadows_predictions_and_give_the_rows_of_th
     order = "ORDER BY shadow, model, version, what, subject, window_name, metric"
     now = query(conn, f"SELECT * FROM pgscore.firing {order}")  # noqa: S608 - fixed text
     was = query(conn, f"SELECT * FROM was.firing {order}")  # noqa: S608 - fixed text
+    # (0133 appended threshold_from: drift_thresholds' here, no override; the columns before compared as they were)
+    assert {r[11] for r in now} == {"default"} and {len(r) for r in was} == {11}
+    now = [r[:11] for r in now]
     shadow = {(r[2], r[6]) for r in now if r[10]}
     assert ("performance", "auc_drop") in shadow and ("feature", "psi") in shadow
     assert any(not r[10] for r in now)
@@ -2028,6 +2031,9 @@ def test_the_views_of_realised_performance_rank_only_the_periods_they_report_and
     for view in views:
         now = query(conn, f"SELECT * FROM pgscore.{view}")  # noqa: S608 - fixed text
         was = query(conn, f"SELECT * FROM was.{view}")  # noqa: S608 - fixed text
+        if view == "firing":  # (0133 appended threshold_from: drift_thresholds' here, no override)
+            assert {r[-1] for r in now} == {"default"} and len(now[0]) == len(was[0]) + 1
+            now = [r[:-1] for r in now]
         if view == "firing":  # the performance by outcome time's conditions (0125), which 0065's firing had not
             by_outcome_time = [r for r in now if r[3] == "outcomes by recorded time"]
             assert {r[6] for r in by_outcome_time} >= {"auc_drop"}, by_outcome_time  # (every outcome recorded now)
@@ -2741,7 +2747,9 @@ def test_each_drift_check_says_its_family_and_the_confidence_its_floor_is_at(chu
     query(conn, "UPDATE pgscore.drift_thresholds SET confidence = NULL WHERE metric = 'psi'")
     cols = query(conn, "SELECT attname FROM pg_attribute WHERE attrelid = 'pgscore.window_checks'::regclass "
                        "AND attnum > 0 ORDER BY attnum")
-    assert [c for c, in cols][-4:] == ["held_back_from", "family", "family_features", "check_confidence"]
+    # (0133 appended where each threshold came from after them)
+    assert [c for c, in cols][-9:] == ["held_back_from", "family", "family_features", "check_confidence", "override",
+                                       "warn_from", "alert_from", "min_n_from", "confidence_from"]
     rows = query(conn, """
         SELECT model, what, metric, confidence, family, family_features, check_confidence,
                check_confidence = confidence ^ (1 / family::float8)
