@@ -560,7 +560,8 @@ def test_a_superusers_refresh_windows_runs_no_code_of_a_profile_tables_owner(url
     with connect(db_url).cursor() as cur:
         rid = sample.rescore_complaints(cur)
     # a complaint that has left the 30 days since it was counted: customer 3's complaints_30d is stale
-    query(db_url, "INSERT INTO complaints (customer_id, created_at) VALUES (3, now() - interval '29 days 23 hours')")
+    # (as the app: a superuser's events would be queued, its profile table the app's: the test below)
+    query(urls["app"], "INSERT INTO complaints (customer_id, created_at) VALUES (3, now() - interval '29 days 23 hours')")
     query(db_url, "UPDATE complaints SET created_at = now() - interval '31 days' WHERE customer_id = 3")
     with connect(urls["app"]).cursor() as cur:  # the app's own trigger on its own table
         cur.execute("CREATE TRIGGER spy BEFORE UPDATE ON public.customers FOR EACH ROW EXECUTE FUNCTION public.spy()")
@@ -580,6 +581,93 @@ def test_a_superusers_refresh_windows_runs_no_code_of_a_profile_tables_owner(url
         (rid, stale, stale)]
     assert query(db_url, "SELECT DISTINCT who::text FROM public.spied") == [(app,)]
     assert query(db_url, "SELECT complaints_30d FROM customers WHERE id = 3") == [(0,)]
+
+def _app_owns_customers_with_a_spy(db_url, urls):
+    """customers owned by the app login, with a BEFORE UPDATE trigger of the app's own that records current_user
+    in public.spied (what an owner's ALTER ROLE ... SUPERUSER would do in its place)."""
+    app = LOGINS["app"]
+    query(db_url, "CREATE TABLE public.spied (who name)")
+    query(db_url, "GRANT INSERT, SELECT ON public.spied TO PUBLIC")
+    query(db_url, "CREATE FUNCTION public.spy() RETURNS trigger LANGUAGE plpgsql AS "
+                  "$$ BEGIN INSERT INTO public.spied VALUES (current_user); RETURN NEW; END $$")
+    query(db_url, f"ALTER FUNCTION public.spy() OWNER TO {app}")
+    query(db_url, f"ALTER TABLE public.customers OWNER TO {app}")
+    with connect(urls["app"]).cursor() as cur:
+        cur.execute("CREATE TRIGGER spy BEFORE INSERT OR UPDATE ON public.customers FOR EACH ROW "
+                    "EXECUTE FUNCTION public.spy()")
+    return app
+
+
+def test_a_superusers_insert_into_a_wired_table_runs_no_code_of_a_profile_tables_owner(urls, db_url):
+    """The rescoring trigger updates the profile table as the inserting role: a superuser's INSERT (a DBA's bulk
+    load, a logical replication apply worker run by a superuser) ran the triggers of a profile table the app owns
+    as the superuser, and its owner could make itself one (the trial of session 62). The superuser's events are
+    kept, no profile of that table is written, each is queued with a reason naming the owner, with a WARNING;
+    the owner's retry rescores them. A non-superuser's INSERT rescores as before."""
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
+                    X, Y, feature_names=CHURN_FEATURES)
+    app = _app_owns_customers_with_a_spy(db_url, urls)
+    with connect(db_url).cursor() as cur:
+        rid = sample.rescore_complaints(cur)
+    counts = "SELECT complaints_30d, churn_score IS NOT NULL FROM customers WHERE id IN (3, 4, 5) ORDER BY id"
+    before = query(db_url, counts)
+    assert [r[0] for r in before] != [2, 1, 1]  # (what the rescorings below change)
+    owner = connect(db_url)
+    owner.notices.clear()
+    query(owner, "INSERT INTO complaints (customer_id) VALUES (3), (3), (4)")
+    assert query(db_url, "SELECT count(*) FROM public.spied") == [(0,)]  # nothing ran as the superuser
+    assert query(db_url, "SELECT count(*) FROM complaints") == [(3,)]  # the events were kept
+    assert query(db_url, counts) == before and not any(r[1] for r in before)  # no profile written
+    warned = [n for n in owner.notices if "WARNING" in n]
+    assert any("superuser" in n and app in n for n in warned), owner.notices
+    owner.close()
+    rows = query(db_url, "SELECT entity_key, reason, sqlstate FROM pgscore.error_queue ORDER BY entity_key")
+    assert [r[0] for r in rows] == ["3", "4"], rows
+    assert all(app in r[1] and "superuser" in r[1] and "retry" in r[1] and r[2] == "42501" for r in rows), rows
+    # the owner's retry counts the superuser's events and rescores them, its trigger running as itself
+    assert query(urls["app"], "SELECT * FROM pgscore.retry_failed()") == [(rid, 2, 0)]
+    assert query(db_url, "SELECT DISTINCT who::text FROM public.spied") == [(app,)]
+    # (complaints_30d, a window, recounted from the event table: the superuser's complaints alone are there)
+    assert query(db_url, counts)[:2] == [(2, True), (1, True)]
+    # the app's own INSERT rescores at once, as ever
+    query(urls["app"], "INSERT INTO complaints (customer_id) VALUES (5)")
+    assert query(db_url, counts)[2] == (1, True)
+    assert query(db_url, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+    # a strict wiring refuses the superuser's INSERT instead (strict: an event not rescored fails its INSERT)
+    query(db_url, "UPDATE pgscore.rescoring SET strict = true WHERE rescoring_id = %s", (rid,))
+    with pytest.raises(errors.InsufficientPrivilege, match=app):
+        query(db_url, "INSERT INTO complaints (customer_id) VALUES (6)")
+    assert query(db_url, "SELECT count(*) FROM public.spied WHERE who::text <> %s", (app,)) == [(0,)]
+
+
+def test_a_superusers_score_table_runs_no_code_of_a_tables_owner(urls, db_url):
+    """score_table and score_chunk (pgscore score) update the table as their caller: a superuser's call (the CLI's
+    default connection to the embedded cluster is one) ran the triggers of a table the app owns as the superuser.
+    Refused now before anything is written (42501), naming the table, the role and the way out; the owner's call
+    scores it."""
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
+                    X, Y, feature_names=CHURN_FEATURES)
+    app = _app_owns_customers_with_a_spy(db_url, urls)
+    for call in ("CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score')",
+                 "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'churn_score', NULL, 10)"):
+        with pytest.raises(errors.InsufficientPrivilege) as e:
+            query(db_url, call)
+        said = str(e.value) + (e.value.diag.message_hint or "")
+        assert "customers" in said and app in said and "superuser" in said and "SET ROLE" in said, said
+    assert query(db_url, "SELECT count(*) FROM public.spied") == [(0,)]
+    assert query(db_url, "SELECT count(*) FROM customers WHERE churn_score IS NOT NULL") == [(0,)]
+    run = pgscore_cli("score", "--model", "churn", "--table", "customers", "--key", "id", "--into", "churn_score",
+                      "--db", db_url)
+    assert run.returncode != 0 and app in run.stderr and "Traceback" not in run.stderr, run.stderr
+    assert query(db_url, "SELECT count(*) FROM public.spied") == [(0,)]
+    # as the owner (SET ROLE, as the hint says), it scores, its trigger running as itself
+    su = connect(db_url)
+    query(su, f"SET ROLE {app}")
+    query(su, "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score')")
+    su.close()
+    assert query(db_url, "SELECT count(*) FROM customers WHERE churn_score IS NULL") == [(0,)]
+    assert query(db_url, "SELECT DISTINCT who::text FROM public.spied") == [(app,)]
+
 
 def test_a_login_granted_nothing_cannot_hold_up_deploys_and_retires(urls, db_url, monkeypatch):
     """Deploys and retires of one model queue on a lock of pgscore's own (pgscore.model_locks, migration 0043),

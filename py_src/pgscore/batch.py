@@ -17,7 +17,7 @@ import math
 import re
 import struct
 
-from pgscore import auditlog, pgarray, shadowing
+from pgscore import auditlog, pgarray, shadowing, superuser
 from pgscore.errors import InvalidModel, PgscoreError, check_relation, literal, nearest, of_the_transaction
 from pgscore.lazy import np
 from pgscore.quoting import quote_ident, quote_literal
@@ -1452,6 +1452,12 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log, label
         oid_plan = GD["pgscore.table_oid"] = plpy.prepare(_TABLE_OID, ["pg_catalog.regclass"])
     # (and by the version's `made`: another version under the same model_id has plans of its own)
     oid = oid_plan.execute([table])[0]["oid"]
+    # a superuser's UPDATE of a table whose owner or triggers are another role's runs their code as the superuser
+    others = superuser.others_code(plpy, GD, lambda: superuser.tree(plpy, oid))
+    if others:
+        raise PgscoreError(f"score_table and score_chunk write each score into its row of {table} as their caller: "
+                           f"{superuser.said(table, others)}; nothing was written", sqlstate="42501",
+                           hint=superuser.way_out("run pgscore score (CALL pgscore.score_table)"))
     # (and by the label column's type: its plans cast each label to it, and were checked against it; and by the
     # score column's: one made again as text between two calls was written with the plans of the float8 one, where
     # TablePlans refuses it). Each type read as its column's lock is taken: one catalog read a column and chunk

@@ -43,7 +43,7 @@ import re
 from dataclasses import dataclass
 from functools import partial
 
-from pgscore import batch, pgarray, shadowing
+from pgscore import batch, pgarray, shadowing, superuser
 from pgscore.errors import (LOCK_NOT_AVAILABLE, InvalidModel, PgscoreError, UnknownModel, check_relation, literal,
                             of_the_transaction, server_message, spi_fields, spi_objects)
 from pgscore.quoting import quote_ident, quote_literal
@@ -1945,9 +1945,18 @@ def on_insert(plpy, GD, TD, again=True, replicated=False):
 
 
 def _on_wired(plpy, GD, w: Wiring, again):
-    """on_insert's rescoring of the events, on the wiring of the table they are in."""
+    """on_insert's rescoring of the events, on the wiring of the table they are in. A superuser's events whose
+    profile table runs another role's code (_others_code) are kept, their profiles queued for a retry by a role
+    that is not (a strict wiring's INSERT fails): its UPDATE would run that code as the superuser."""
     if w.missing:
         return _broken(plpy, GD, w, BrokenWiring(f"column(s) missing: {', '.join(w.missing)}"))
+    others = _others_code(plpy, GD, w)  # (one catalog row read for a caller that is no superuser)
+    if others:
+        how = "pgscore.retry_failed()"
+        return _broken(plpy, GD, w, PgscoreError(
+            f"{superuser.said(w.profiles.name, others)}: retry it with SELECT * FROM {how} as a role that is "
+            "not a superuser (its owner, say)", sqlstate=INSUFFICIENT_PRIVILEGE),
+            hint=superuser.way_out(f"SELECT * FROM {how}"), again=True)
     try:
         done = _rescore(plpy, GD, w, again)
     except plpy.SPIError as e:  # a statement of the wiring's own fails for every profile
@@ -2074,14 +2083,18 @@ def _with_recount(plpy, reason: str, w: Wiring, replay=False) -> str:
     return f"{reason}; {said}" if said else reason
 
 
-def _broken(plpy, GD, w: Wiring, e):
+def _broken(plpy, GD, w: Wiring, e, hint=None, again=False):
     """The wiring's statements cannot be made or run at all: most often a column it counts into, writes
     the score or scored_at to, or reads a key from was renamed or dropped since it was attached. The
     events are kept (unless the wiring is strict), no counter changes, and every profile they name is
-    queued with the reason; the wiring and its tables' columns are read again at the next statement."""
-    forget(GD, w)
+    queued with the reason; the wiring and its tables' columns are read again at the next statement (kept,
+    with `again`: the wiring is sound, the caller is not one to run it, _on_wired). `hint`: what to do,
+    where the error's SQLSTATE does not say it."""
+    if not again:
+        forget(GD, w)
     message = f"rescoring {w.profiles.name} for {w.events.name} fails: {_message(e)}"
-    hint = _COLUMNS_HINT if _unbuildable(e) else "fix the cause, then SELECT * FROM pgscore.retry_failed()"
+    if hint is None:
+        hint = _COLUMNS_HINT if _unbuildable(e) else "fix the cause, then SELECT * FROM pgscore.retry_failed()"
     if w.strict:
         raise PgscoreError(message + "; the wiring is strict, so the INSERT fails", sqlstate=_state(e) or "P0001",
                            hint=hint, **spi_objects(e))
@@ -3189,7 +3202,7 @@ def fold_pending(plpy, GD, model_name=None) -> dict:
         w = wiring(plpy, GD, row["rescoring_id"], replicated=FOLD)
         if w is None or w.missing:  # (its events wait, as its queued profiles do; pgscore status says why)
             continue
-        others = _others_code(plpy, w)
+        others = _others_code(plpy, GD, w)
         if others:
             _warn_others_code(plpy, w, "retry_failed", others, "retry",
                               "; its replicated events held back (pgscore.replicated_pending) wait")
@@ -3273,7 +3286,7 @@ def retry(plpy, GD, model_name=None, limit=None):
                          f"its {n} queued profile(s) wait", hint=_COLUMNS_HINT)
             out.append((w.id, 0, n))
             continue
-        others = _others_code(plpy, w)
+        others = _others_code(plpy, GD, w)
         if others:  # a superuser's UPDATE would run their code as itself
             n = plpy.execute(plpy.prepare(_QUEUED_COUNT, ["pg_catalog.int8"]), [w.id])[0]["n"]
             _warn_others_code(plpy, w, "retry_failed", others, "retry",
@@ -3380,18 +3393,6 @@ def retry(plpy, GD, model_name=None, limit=None):
     return sorted(out + [(i, n, 0) for i, n in folded.items()])
 
 
-# for a superuser's retry: the roles, not superusers, that own the profile table or one of its partitions, or
-# a trigger function on one of them that would fire on its UPDATE (empty for a caller that is no superuser)
-_OTHERS_CODE = ("SELECT pg_catalog.array_agg(DISTINCT r.rolname::pg_catalog.text) AS roles FROM ("
-                "SELECT c.relowner AS o FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) "
-                "ANY ($1::pg_catalog.oid[]) UNION ALL SELECT p.proowner FROM pg_catalog.pg_trigger t "
-                "JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) t.tgfoid "
-                "WHERE t.tgrelid OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.oid[]) "
-                "AND t.tgenabled OPERATOR(pg_catalog.<>) 'D') AS x "
-                "JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) x.o WHERE NOT r.rolsuper "
-                "AND (SELECT u.rolsuper FROM pg_catalog.pg_roles u WHERE u.rolname OPERATOR(pg_catalog.=) CURRENT_USER)")
-
-
 def _retry_read(plpy, plans, keys) -> dict:
     """retry_failed's (and refresh_windows') read of the profiles `keys` (Sql.retry_read). Where it fails for
     some rows' values (_of_some_rows: a text cell that is no number), the read without the features locks and
@@ -3412,22 +3413,18 @@ def _retry_read(plpy, plans, keys) -> dict:
     return r
 
 
-def _others_code(plpy, w: Wiring) -> list[str]:
-    """For a superuser's retry_failed or refresh_windows, the roles (not superusers) whose code an UPDATE of the
-    profile table would run as the superuser: its owner's (triggers, checks, indexes' expressions) and its
-    triggers' functions'; empty for a caller that is no superuser."""
-    rows = plpy.execute(plpy.prepare(_OTHERS_CODE, ["pg_catalog.oid[]"]), [w.tree])
-    return sorted(rows[0]["roles"] or [])
+def _others_code(plpy, GD, w: Wiring) -> list[str]:
+    """For a superuser, the roles (not superusers) whose code an UPDATE of the profile table would run as the
+    superuser (superuser.others_code: its owner's and its triggers' functions'); empty for a caller that is no
+    superuser."""
+    return superuser.others_code(plpy, GD, w.tree)
 
 
 def _warn_others_code(plpy, w: Wiring, by, others, do, left=""):
     """The WARNING of a wiring that a superuser's `by` skips for the code of `others` (_others_code): `left`
     says what it leaves, `do` how to run it instead."""
-    plpy.warning(f"pgscore: {by} skipped wiring {w.id} ({w.events.name} to {w.profiles.name}): a superuser does "
-                 f"not update {w.profiles.name}, whose owner or triggers belong to roles that are not: "
-                 f"{', '.join(others)} (their code would run as the superuser){left}",
-                 hint=f"{do} as a role that is not a superuser, granted pgscore_app and UPDATE on the profile table "
-                      "(its owner, say)")
+    plpy.warning(f"pgscore: {by} skipped wiring {w.id} ({w.events.name} to {w.profiles.name}): "
+                 f"{superuser.said(w.profiles.name, others)}{left}", hint=superuser.way_out(do))
 
 
 # -- refresh_windows ---------------------------------------------------------------------------------
@@ -3492,7 +3489,7 @@ def refresh(plpy, GD, event_table=None, limit=None):
                          f"{', '.join(w.missing)}", hint=_COLUMNS_HINT)
             out.append((w.id, w.events.oid, w.profiles.oid, None, None, None))
             continue
-        others = _others_code(plpy, w)
+        others = _others_code(plpy, GD, w)
         if others:  # as retry_failed
             _warn_others_code(plpy, w, "refresh_windows", others, "run it")
             out.append((w.id, w.events.oid, w.profiles.oid, None, None, None))
@@ -3604,7 +3601,7 @@ def backfill(plpy, GD, event_table, chunk=BACKFILL_CHUNK) -> int:
                                f"{moved[0]['on_name']} (its trigger is there)", sqlstate="42P01",
                                hint=f"detach it with SELECT pgscore.detach_rescoring("
                                     f"{quote_literal(plpy, moved[0]['on_name'])}), then attach it again")
-        if not _whole_wiring(plpy, w, "backfilled", "backfill_rescoring"):
+        if not _whole_wiring(plpy, GD, w, "backfilled", "backfill_rescoring"):
             continue
         skipped = [c for c in w.counters if c.kind not in BACKFILLED]
         for c in skipped:
@@ -3691,14 +3688,14 @@ def _fresh_wiring(plpy, GD, rid, event_table, done) -> Wiring:
     return w
 
 
-def _whole_wiring(plpy, w, done, function) -> bool:
+def _whole_wiring(plpy, GD, w, done, function) -> bool:
     """Whether `function` (backfill_rescoring, rescore_profiles) goes on with wiring `w`: a column it reads missing
     is an error (`w` cannot be `done`); for a superuser, a wiring whose profile table's UPDATE would run another
     role's code as the superuser (_others_code) is skipped with a warning, as refresh_windows skips it."""
     if w.missing:
         raise PgscoreError(f"wiring {w.id} cannot be {done}: column(s) missing: {', '.join(w.missing)}",
                            sqlstate="42703", hint=_COLUMNS_HINT)
-    others = _others_code(plpy, w)
+    others = _others_code(plpy, GD, w)
     if others:
         _warn_others_code(plpy, w, function, others, "run it")
         return False
@@ -3743,7 +3740,7 @@ def rescore_profiles(plpy, GD, event_table, profile_table=None, after=None, limi
     out = []
     for row in rows:
         w = _fresh_wiring(plpy, GD, row["rescoring_id"], event_table, "rescored")
-        if not _whole_wiring(plpy, w, "rescored", "rescore_profiles"):
+        if not _whole_wiring(plpy, GD, w, "rescored", "rescore_profiles"):
             continue
         sql = Sql(plpy, w, None, source=w.events.name)
         queued = (f"(EXISTS (SELECT 1 FROM pgscore.error_queue q WHERE q.rescoring_id {EQ} "

@@ -1,0 +1,68 @@
+"""What a superuser does not write: a table whose writes would run code of roles that are not superusers.
+
+An UPDATE (or INSERT) runs the table's triggers, its checks and its indexes' expressions as the role that
+writes it. A function a role owns is one that role may replace: a superuser that writes a table whose owner,
+or whose triggers' functions' owner, is not a superuser runs that role's code as a superuser, and that role
+can make itself one (ALTER ROLE ... SUPERUSER in its trigger). Every path of pgscore that writes a table it
+does not own as its caller asks others_code first: retry_failed, backfill_rescoring, rescore_profiles,
+refresh_windows and the rescoring trigger (rescoring.py), score_table and score_chunk (batch.py)."""
+
+from __future__ import annotations
+
+# whether the caller (CURRENT_USER: SET ROLE and SECURITY DEFINER change it) is a superuser: one row of pg_authid,
+# a statement without parameters, planned once a session (the rescoring trigger asks at each statement)
+_SUPERUSER = ("SELECT u.rolsuper AS s FROM pg_catalog.pg_roles u "
+              "WHERE u.rolname OPERATOR(pg_catalog.=) CURRENT_USER")
+# the roles that are not superusers whose code a write of the tables @ runs (an array of constants: with a
+# parameter, the statement was planned anew at each call): the tables' owners and the owners of their enabled
+# triggers' functions (run by a superuser alone, who reads pg_authid)
+_OTHERS_CODE = (
+    "SELECT pg_catalog.array_agg(DISTINCT r.rolname::pg_catalog.text) AS roles FROM ("
+    "SELECT c.relowner AS o FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) ANY (@) "
+    "UNION ALL SELECT p.proowner FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_proc p "
+    "ON p.oid OPERATOR(pg_catalog.=) g.tgfoid WHERE g.tgrelid OPERATOR(pg_catalog.=) ANY (@) "
+    "AND g.tgenabled OPERATOR(pg_catalog.<>) 'D') AS x "
+    "JOIN pg_catalog.pg_authid r ON r.oid OPERATOR(pg_catalog.=) x.o WHERE NOT r.rolsuper")
+# a table and its partitions (pg_partition_tree: none for a plain table)
+_TREE = ("SELECT $1 OPERATOR(pg_catalog.||) ARRAY(SELECT p.relid::pg_catalog.oid FROM "
+         "pg_catalog.pg_partition_tree($1) AS p WHERE p.relid OPERATOR(pg_catalog.<>) $1) AS oids")
+_PLANS = "pgscore.others_code"
+PLANS_KEPT = 64  # the tables (sets of oids) whose question a session keeps prepared
+
+
+def others_code(plpy, GD, oids) -> list[str]:
+    """The roles, not superusers, whose code a superuser's write of the tables `oids` (a table and its
+    partitions, tree(); or a callable that returns them, called for a superuser alone) would run as the
+    superuser, sorted; empty for a caller that is no superuser. That is asked first, by a statement of its own
+    (about 10 us: the rescoring trigger asks at each statement); the tables' question is a statement per set of
+    tables, their oids as constants (with them as a parameter it was planned anew at each call, 0.4 to 1.5 ms)."""
+    plans = GD.setdefault(_PLANS, {})
+    if None not in plans:
+        plans[None] = plpy.prepare(_SUPERUSER)
+    if not plans[None].execute()[0]["s"]:
+        return []
+    key = tuple(sorted({int(o) for o in (oids() if callable(oids) else oids)}))
+    plan = plans.get(key)
+    if plan is None:
+        while len(plans) > PLANS_KEPT:
+            del plans[next(k for k in plans if k is not None)]
+        array = "ARRAY[" + ", ".join(f"{o}::pg_catalog.oid" for o in key) + "]"
+        plan = plans[key] = plpy.prepare(_OTHERS_CODE.replace("@", array))
+    return sorted(plan.execute()[0]["roles"] or [])
+
+
+def tree(plpy, oid) -> list[int]:
+    """The table `oid` and its partitions, as they are now."""
+    return plpy.execute(plpy.prepare(_TREE, ["pg_catalog.oid"]), [oid])[0]["oids"]
+
+
+def said(table, others) -> str:
+    """Why a superuser does not write `table` (its name as regclass prints it), for a message."""
+    return (f"a superuser does not write {table}, whose owner or triggers belong to roles that are not: "
+            f"{', '.join(others)} (their code would run as the superuser, and could make them superusers)")
+
+
+def way_out(do) -> str:
+    """The hint: `do` (what to run) as a role that is not a superuser."""
+    return (f"{do} as a role that is not a superuser, granted pgscore_app and the table's privileges: its owner, "
+            "say (its own login, or SET ROLE to it in the superuser's session, then RESET ROLE)")
