@@ -3161,6 +3161,49 @@ def test_score_refuses_a_bad_where_before_it_writes_anything(db_url):
     assert r.returncode == 2 and "--where is empty" in r.stderr, r.stderr
 
 
+def test_score_refuses_a_where_that_closes_the_parenthesis_it_is_put_in(db_url):
+    """--where goes into `(...) IS TRUE` beside the chunk's key bounds: `true) OR (true` parsed there, as the whole
+    statement, and broke out of them (`... AND k <= $2 AND (true) OR (true) IS TRUE`: it said 1,000 NULL keys
+    were left out of a table with none, or that another session changed the rows; the trial of session 62). Text
+    that is not one expression in parentheses is a usage error naming it; nothing is written. Parentheses and
+    brackets that balance, in strings too, are one expression."""
+    _scored_table(db_url, n=10)
+    for where in ("true) OR (true", "k = 'c 001') OR (true", "false) OR k IS NOT NULL OR (false",
+                  "s = -1) IS TRUE OR (true"):
+        r = _score(db_url, "--where", where)
+        assert r.returncode == 2 and r.stderr.startswith("usage: pgscore score "), (where, r)
+        assert f"pgscore score: error: --where {where!r} is not one SQL expression: a parenthesis in it closes " \
+            "before it ends" in r.stderr, (where, r.stderr)
+        assert query(db_url, "SELECT count(*), count(*) FILTER (WHERE s = -1) FROM t") == [(10, 10)], where
+        assert query(db_url, "SELECT count(*) FROM pgscore.prediction_log") == [(0,)], where
+    for where in ("true)) OR ((true", "true] || ARRAY[true"):  # (refused by the parse in parentheses)
+        r = _score(db_url, "--where", where)
+        assert r.returncode == 2 and f"pgscore score: error: --where {where!r} is not" in r.stderr, (where, r.stderr)
+        assert query(db_url, "SELECT count(*) FROM t WHERE s = -1") == [(10,)], where
+    r = _score(db_url, "--where", "(k = ')' OR k LIKE 'c 00%') AND (ARRAY[1, 2])[2] = 2 /* ) */", "--quiet")
+    assert r.returncode == 0 and r.stdout.startswith("scored 9 rows of t where "), r
+    assert query(db_url, "SELECT count(*) FROM t WHERE s = -1") == [(1,)]
+
+
+def test_score_refuses_a_column_name_longer_than_postgresql_keeps(db_url):
+    """A name over 63 bytes (NAMEDATALEN - 1) was cut by PostgreSQL to its first 63 with no word: `--into` 63 c's
+    and more wrote the column of 63 c's, and said it scored into the name given, which no column has. Each of
+    --key, --into, --label-into and --scored-at-into refuses one (exit 2, naming the option and the limit)."""
+    _scored_table(db_url, n=5)
+    c63 = "c" * 63
+    query(db_url, f"ALTER TABLE t ADD COLUMN {c63} float8")
+    long = c63 + "EXTRA_IGNORED"
+    for option in ("--into", "--key", "--label-into", "--scored-at-into"):
+        r = _score(db_url, option, long)
+        assert r.returncode == 2 and r.stderr.startswith("usage: pgscore score "), (option, r)
+        assert f"{option} {long!r} is 76 bytes long: PostgreSQL keeps 63 bytes of a name" in r.stderr, (option, r)
+    assert query(db_url, f"SELECT count({c63}) FROM t") == [(0,)]
+    assert query(db_url, "SELECT count(*) FROM t WHERE s = -1") == [(5,)]
+    r = _score(db_url, "--into", c63, "--quiet")  # (63 bytes: as it is)
+    assert r.returncode == 0, r
+    assert query(db_url, f"SELECT count({c63}) FROM t") == [(5,)]
+
+
 def test_score_where_whose_session_ends_in_the_first_count_is_not_called_a_bad_expression(db_url):
     """A --where whose session was lost during the first row count (its backend terminated, a statement_timeout)
     was a usage error, exit 2: `--where '...' is not a boolean SQL expression over the rows of t: server closed the

@@ -1900,9 +1900,24 @@ def cmd_retire(args):
 _NOT_A_VALUE = ("22P02", "22003", "22007", "22008")  # invalid text, out of range, bad datetime format or field
 
 
+def _names_fit(args, options):
+    """A column name over 63 bytes (NAMEDATALEN - 1), which PostgreSQL cuts to its first 63 with no word (onto
+    another column, where the table has one of that name), is a usage error naming the option."""
+    from pgscore.features import NAMEDATALEN
+
+    for dest, opt in options:
+        value = getattr(args, dest, None)
+        if value is not None and len(value.encode()) >= NAMEDATALEN:
+            raise UsageError(f"{opt} {value!r} is {len(value.encode())} bytes long: PostgreSQL keeps {NAMEDATALEN - 1} "
+                             "bytes of a name and would cut it short, to another column's name perhaps",
+                             hint=f"name a column of the table (at most {NAMEDATALEN - 1} bytes in UTF-8)")
+
+
 def cmd_score(args):
     from pgscore import scoring
 
+    _names_fit(args, (("key", "--key"), ("into", "--into"), ("label_into", "--label-into"),
+                      ("scored_at_into", "--scored-at-into")))
     if not args.skip_unscorable and (args.max_skipped is not None or args.skipped_report is not None):
         raise UsageError(f"{'--max-skipped' if args.max_skipped is not None else '--skipped-report'} goes with "
                          "--skip-unscorable: without it, the first row the model cannot score stops the run")

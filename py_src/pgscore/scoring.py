@@ -522,6 +522,7 @@ def _checked_where(conn, dsn, rel, key, after, where, table, job):
 
     if after is not None and rel[1]:  # --after first: one the key's type cannot read is its error, not --where's
         _call(conn, sql.SQL("SELECT FROM {} WHERE {} > %s LIMIT 0").format(rel[0], sql.Identifier(key)), (after,))
+    _one_expression(conn, dsn, rel, where)
     try:
         texts = [_call_text(conn, *_count_sql(rel, key, after, where))]
         if rel[1]:
@@ -541,6 +542,33 @@ def _checked_where(conn, dsn, rel, key, after, where, table, job):
                          hint=(f"the columns of {table}: {', '.join(columns)}; " if columns else "")
                          + "give one expression, as it would follow WHERE in SELECT ... FROM the table WHERE ...; "
                            "nothing was written") from None
+
+
+def _one_expression(conn, dsn, rel, where):
+    """Refuse a --where that closes the parenthesis it is put in (`true) OR (true`: `... AND k <= $2 AND (true)
+    OR (true) IS TRUE` parsed, as a whole statement, and took the rows out of the chunk's key bounds). Such text
+    parses in parentheses but not in brackets, `ARRAY[...]`, where its `)` closes nothing (and the `]` of one
+    that closes brackets is refused in parentheses, by the checks after this one): parsed by the server, not run,
+    as _one_statement_each parses. Any other fault is left to the checks after this one, which name it."""
+    from psycopg2 import sql
+
+    def text(form):
+        return sql.SQL(form).format(sql.SQL(where), rel[0]).as_string(conn).encode()
+
+    try:
+        _one_statement_each(dsn, [text("SELECT ARRAY[{}] FROM {} LIMIT 0")])
+        return
+    except PgscoreError as e:
+        if e.sqlstate != "42601":  # (not a syntax error: a column the table lacks, a type, a connection refused)
+            return
+    try:
+        _one_statement_each(dsn, [text("SELECT ({}) FROM {} LIMIT 0")])
+    except PgscoreError:
+        return
+    raise UsageError(f"--where {where!r} is not one SQL expression: a parenthesis in it closes before it ends, so "
+                     "it would take rows out of the key bounds of each chunk it is put in (as `(...) IS TRUE`)",
+                     hint="balance its parentheses (give one expression, as it would follow WHERE in SELECT ... FROM "
+                          "the table WHERE ...); nothing was written")
 
 
 # SQLSTATEs (classes, and one code) that end a statement through no fault of its expression: a lost or refused
