@@ -822,6 +822,17 @@ def test_the_app_counts_a_shadows_failures_through_pgscore_alone(urls, db_url):
         assert query(db_url, "SELECT statements, profiles FROM pgscore.shadow_failures") == [(3, 3)]
         assert query(db_url, "SELECT count(*) FROM pgscore.shadow_failures WHERE backend_pid = %s",
                      (app.get_backend_pid(),)) == [(1,)]
+        # a table the caller does not write (may not UPDATE, so scores nothing into): refused, nothing counted (any
+        # app login could make a candidate version look broken in a table it cannot even read; the trial of
+        # session 62). Unqualified, schema-qualified and quoted names alike
+        query(db_url, "CREATE TABLE public.secret (k int)")
+        query(db_url, "CREATE TABLE public.\"Sec ret\" (k int)")
+        query(db_url, "GRANT SELECT ON public.\"Sec ret\" TO pgscore_app")  # (read, not written)
+        for relation in ("public.secret", "secret", 'public."Sec ret"', "public.nosuch"):
+            with pytest.raises(errors.InsufficientPrivilege, match="count_shadow_failure"):
+                query(app, "SELECT pgscore.count_shadow_failure(%s, %s, 'P0001', 123456789, 'forged')", (v2, relation))
+        assert query(db_url, "SELECT statements, profiles FROM pgscore.shadow_failures") == [(3, 3)]
+        assert query(app, "SELECT pgscore.count_shadow_failure(%s, 'customers', '42703', 1, 'why')", (v2,)) == [(True,)]
     finally:
         app.close()
 

@@ -378,6 +378,13 @@ COMMENT ON FUNCTION pgscore.clear_shadow(text, integer, text) IS 'Stop scoring a
  * held too, nothing is counted (NULL) where a prepared transaction holds a
  * lock on the table, and else the count goes to the backend's row: any login
  * may take those advisory locks, and holding both silenced a backend's counts.
+ * p_relation must be a table the calling role (SET ROLE's, else the login:
+ * current_user is this function's owner) may UPDATE, as the rescoring trigger
+ * writes its profile table and score_table its table as that role: else 42501
+ * and nothing counted (0134; before, any app login could count failures of any
+ * shadow in any relation, one it could not read, and make a candidate version
+ * look broken). Within those tables the counts stay the caller's word: it may
+ * make the shadow fail there for real, by the rows it writes.
  */
 CREATE FUNCTION pgscore.count_shadow_failure(p_model_id bigint, p_relation text, p_sqlstate text, p_profiles bigint,
                                              p_message text)
@@ -388,6 +395,8 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     v_row integer;
+    v_role text := coalesce(nullif(current_setting('role'), 'none'), session_user);
+    v_name text[];
 BEGIN
     IF p_model_id IS NULL OR p_relation IS NULL OR p_sqlstate IS NULL OR p_profiles IS NULL OR p_message IS NULL THEN
         RAISE EXCEPTION 'pgscore.count_shadow_failure: model_id, relation, sqlstate, profiles and message must not be NULL'
@@ -402,6 +411,19 @@ BEGIN
         RAISE EXCEPTION 'pgscore.count_shadow_failure: % is not a SQLSTATE (the failure of model_id % in %)',
                 quote_literal(p_sqlstate), p_model_id, p_relation
             USING ERRCODE = 'invalid_parameter_value', HINT = 'give the five characters of the error''s SQLSTATE, 38000 where the model raised';
+    END IF;
+    -- a table the caller writes as it scores (the name as regclass prints it under the caller's search_path, which
+    -- this function does not have: an unqualified name, any schema's table of that name the caller may UPDATE)
+    v_name := parse_ident(p_relation);
+    IF NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE c.relname = v_name[cardinality(v_name)]
+                      AND (cardinality(v_name) = 1 OR n.nspname = v_name[cardinality(v_name) - 1])
+                      AND c.relkind IN ('r', 'p', 'f')
+                      AND has_any_column_privilege(v_role, c.oid, 'UPDATE')) THEN
+        RAISE EXCEPTION 'pgscore.count_shadow_failure: role % does not write %: a shadow''s failures are counted in the table its caller scores, which it may UPDATE (model_id %); nothing was counted',
+                quote_ident(v_role), p_relation, p_model_id
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'the rescoring trigger and score_table count them, as the role that writes the table';
     END IF;
     -- shadow_versions' rule for this one version (its newest mark a start, and no go-live of it since), read
     -- from the tables: the view's DISTINCT ON over every mark cost this path twice as much
@@ -441,7 +463,7 @@ BEGIN
     RETURN true;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.count_shadow_failure(bigint, text, text, bigint, text) IS 'Internal: count a statement or chunk in which a version scored in shadow did not score (this backend''s row of pgscore.shadow_failures, its second while a transaction it prepared holds the first); false, nothing counted, for a version that is no shadow now; NULL, nothing counted, where transactions it prepared hold both rows';
+COMMENT ON FUNCTION pgscore.count_shadow_failure(bigint, text, text, bigint, text) IS 'Internal: count a statement or chunk in which a version scored in shadow did not score in a table the caller may UPDATE (42501 for another: 0134) (this backend''s row of pgscore.shadow_failures, its second while a transaction it prepared holds the first); false, nothing counted, for a version that is no shadow now; NULL, nothing counted, where transactions it prepared hold both rows';
 
 /*
  * A deployment that makes a version scored in shadow live ends its shadow
