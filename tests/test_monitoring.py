@@ -251,6 +251,72 @@ def test_the_score_baseline_comes_from_rows_the_model_did_not_learn(db_url):
         conn.close()
 
 
+def _trial_rows(seed, n, shift=False):
+    """The session-62 trial's generator (hT11 repro/make.py): a lognormal amount, a Poisson count of
+    transactions, an integer age; shifted: the amount three times as large."""
+    r = np.random.default_rng(seed)
+    X = np.column_stack([r.lognormal(3, 1, n) * (3 if shift else 1), r.poisson(3, n), r.integers(1, 2000, n)])
+    z = -4 + 0.01 * X[:, 0] + 0.3 * X[:, 1] - 0.001 * X[:, 2]
+    return X.astype(float), (r.random(n) < 1 / (1 + np.exp(-z))).astype(int)
+
+
+def _score_drift_through_sql(conn, name, X):
+    """Score X with `name` through pgscore.predict_batch (a table of the rows), then the 'since deploy' score
+    drift: psi, ks, status."""
+    from psycopg2.extras import execute_values
+
+    table = pgsql.Identifier(f"rows_{name}")
+    with conn.cursor() as cur:
+        cur.execute(pgsql.SQL("CREATE TABLE {} (id int, amount float8, n_tx float8, age float8)").format(table))
+        execute_values(cur, pgsql.SQL("INSERT INTO {} VALUES %s").format(table).as_string(conn),
+                       [(i, *map(float, r)) for i, r in enumerate(X)])
+    (n,), = query(conn, "SELECT count(*) FROM pgscore.predict_batch(%s, %s)",
+                  (name, pgsql.SQL("SELECT id, amount, n_tx, age FROM {}").format(table).as_string(conn)))
+    assert n == len(X)
+    got, = query(conn, "SELECT psi, ks, status FROM pgscore.score_drift WHERE model = %s "
+                         "AND window_name = 'since deploy'", (name,))
+    return got
+
+
+def test_a_tree_deployed_with_its_target_has_no_score_drift_on_new_rows_of_the_same_kind(db_url):
+    """Session 62 (trial hT11): a DecisionTreeClassifier(max_depth=5) deployed with its target alerted on score drift
+    (PSI 2.36, KS 0.29) in every window of new rows of the very kind it was trained on, every feature at ok: its
+    score baseline was the hold-out copy's scores, and a tree refit on 80% has other leaves, so the deployed
+    tree's scores fell in other bins. Its baseline is now its own training rows' scores (registry.score_baseline:
+    the copy's scores sat on values it never gives), which new rows of the same kind match, and new rows with
+    the amount tripled still alert; a logistic pipeline's baseline is the hold-out's, as before."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = _trial_rows(1, 3000)
+    fresh, _ = _trial_rows(2, 3000)
+    shifted, _ = _trial_rows(3, 3000, shift=True)
+    names = ["amount", "n_tx", "age"]
+    tree = DecisionTreeClassifier(max_depth=5, random_state=0).fit(X, y)
+    logistic = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    try:
+        said = {name: registry.deploy(conn, name, model, X, y, feature_names=names)["metrics"]["score_baseline"]
+                for name, model in (("tree", tree), ("tree_shifted", tree), ("logistic", logistic),
+                                    ("logistic_shifted", logistic))}
+        psi, ks, status = _score_drift_through_sql(conn, "tree", fresh)
+        assert psi < 0.1 and ks < 0.1 and status == "ok", (psi, ks, status)  # (before: 2.36, 0.29, alert)
+        psi, ks, status = _score_drift_through_sql(conn, "tree_shifted", shifted)
+        assert psi > 0.2 and status == "alert", (psi, ks, status)
+        psi, ks, status = _score_drift_through_sql(conn, "logistic", fresh)
+        assert psi < 0.1 and ks < 0.1 and status == "ok", (psi, ks, status)
+        psi, ks, status = _score_drift_through_sql(conn, "logistic_shifted", shifted)
+        assert psi > 0.2 and status == "alert", (psi, ks, status)
+        for name in ("tree", "tree_shifted"):
+            assert re.fullmatch(r"training rows: 3000 scored by this version \(in-sample\): \d+% of the 600 hold-out "
+                                r"rows scored by the copy refit on the rest had a score this version never gives "
+                                r"\(trees' leaves\)", said[name]), said
+        for name in ("logistic", "logistic_shifted"):
+            assert said[name] == "hold-out: 600 rows scored by the copy refit on the rest", said
+    finally:
+        conn.close()
+
+
 def test_rollups_answer_exactly_as_the_log_and_windows_cut_by_time(churn, trained):
     conn, model_id = churn
     _, _, names, model = trained
