@@ -268,6 +268,22 @@ def test_deploy_no_activate_says_how_to_make_the_version_live(db_url, model_file
         f"version, logged and never served, with: pgscore {hinted(db_url)}shadow m 3\n") in third.stdout, third.stdout
 
 
+def test_deploy_no_activate_records_its_reason_in_the_history(db_url, model_file):
+    """deploy --no-activate --reason was refused (exit 2, "--reason is recorded when a version goes live") while
+    `show`'s history lists a version stored without going live "with its reason" (alembic's deploy_model stores
+    one): the reason of a version stored for later (why it was trained, the ticket) is recorded with it and shown
+    in the history, as alembic's is; activate's own --reason is recorded when it goes live."""
+    deploy = ["deploy", str(model_file), "--features", ",".join(NAMES), "--db", db_url, "--name", "m"]
+    first = pgscore_cli(*deploy, "--no-activate", "--reason", "INC-42: retrained on the third quarter")
+    assert first.returncode == 0 and "not live)" in first.stdout, first.stdout + first.stderr
+    up = pgscore_cli("activate", "m", "1", "--reason", "reviewed", "--db", db_url)
+    assert up.returncode == 0, up.stdout + up.stderr
+    history = pgscore_cli("show", "m", "--db", db_url).stdout.split("  history:\n")[1].splitlines()
+    assert re.fullmatch(r"    \S+ \S+ deploy   v1 by \S+, not made live: INC-42: retrained on the third quarter",
+                        history[0]), history
+    assert re.fullmatch(r"    \S+ \S+ activate v1 by \S+: reviewed", history[1]), history
+
+
 def _wired_profiles(db_url, table, nulls, rows=200, analyse=True, wiring="", missing_profile="queue"):
     """A profile table `table` of NAMES (row i: X[i]), the column NAMES[3] NULL in the first `nulls` rows, wired
     to rescore with model 'risk' from events of `table`_ev (`wiring`: attach_rescoring's further arguments; a missing

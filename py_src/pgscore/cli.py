@@ -1475,10 +1475,6 @@ def cmd_deploy(args):
         raise UsageError("--target names the label column of --train CSV: without --train it does nothing",
                            hint="add --train CSV (the baseline and hold-out metrics come from it), or leave "
                                 "--target out")
-    if args.reason and args.no_activate:
-        raise UsageError("--reason is recorded when a version goes live, and --no-activate deploys it without "
-                           "that", hint="give the reason when you make it live: " + command(
-                               f"activate {shlex.quote(args.name)} VERSION --reason TEXT") + " (use --description to describe the version)")
     progress = _deploy_progress()
     if progress is not None and os.path.isfile(args.artifact):
         csv = (f" and {args.train} ({os.path.getsize(args.train) / 2**20:,.1f} MB)"
@@ -2746,7 +2742,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--target", metavar="COL", help="the label column of --train (enables hold-out metrics)")
     sp.add_argument("--sha256", metavar="HEX", help="refuse the file unless its sha256 is this")
     sp.add_argument("--description", metavar="TEXT", help="what the version is, shown by pgscore show")
-    sp.add_argument("--reason", metavar="TEXT", help="why, recorded in the deployment history")
+    sp.add_argument("--reason", metavar="TEXT", help="why, recorded in the deployment history (with "
+                    "--no-activate, with the version stored)")
     sp.add_argument("--no-activate", action="store_true", help="store the version without making it live")
     sp.add_argument("--allow-task-change", action="store_true",
                     help="deploy even if the task or classes differ from the live version's (a regressor "
