@@ -175,8 +175,8 @@ def score_baseline(estimator, task: str, matrix, scores, predicted, held, held_c
     boosted model or k neighbours score their own training rows more surely than new rows: PSI 0.07-1.6 against
     new rows of the same kind); but the version's own scores of its training rows where more than STRAY_SHARE of
     the copy's scores pile up on values the version never gives (stray_share, values_given: a tree's leaves, PSI
-    0.6-7 of the deployed tree's new rows against its copy's, 0.002-0.009 against its own training rows; a
-    50-tree GradientBoostingClassifier on rare positives, 0.07-0.19 against 0.002-0.011).
+    1.8-7.3 of the deployed tree's new rows against its copy's, 0.005-0.015 against its own training rows; a
+    50-tree GradientBoostingClassifier on rare positives, 0.07-0.36 against 0.002-0.011).
     `scores` and `predicted` are the version's own of its training rows `matrix`; `held` and `held_classes` the
     copy's (None: none)."""
     n = len(scores)
