@@ -141,8 +141,8 @@ def _call(conn, sql, params, *, given=False):
 def stray_share(own: np.ndarray, held: np.ndarray) -> float:
     """The share of the hold-out copy's scores `held` that sit on a value the copy gives at least 1% of them
     (STRAY_ATOM) and that is none of `own`, the values the version gives: a tree's leaves (or a boosted model's
-    sums of few), whose values a copy refit on other rows has others of (0 for a model whose scores do not pile up on values, or pile up on the same
-    ones: a forest of pure leaves, k nearest neighbours, a logistic model)."""
+    sums of few), whose values a copy refit on other rows has others of (0 for a model whose scores do not pile
+    up on values, or pile up on the same ones: a forest of pure leaves, k nearest neighbours, a logistic model)."""
     vals, counts = np.unique(np.asarray(held, dtype=float), return_counts=True)
     atom = counts >= max(2.0, STRAY_ATOM * len(held))
     if not atom.any():
