@@ -5335,3 +5335,45 @@ def test_rescore_profiles_that_waits_for_a_profile_while_a_version_goes_live_wri
                                                                   model.predict_proba(feats)[0, 1])
     assert query(shop, "SELECT m.version FROM pgscore.prediction_log l JOIN pgscore.models m USING (model_id) "
                        "WHERE l.entity_key = '7' AND l.source = 'refresh'") == [(2,)]  # (the rescore's audit row)
+
+
+def test_pgscore_score_into_a_wired_score_column_stamps_its_scored_at_so_rollback_counts_every_profile(
+        shop, db_url, trained):
+    """User trial hT12, finding 1: v2 live, the README's nightly `pgscore score --into` the wired table's score column
+    (no --scored-at-into) wrote v2's score and no scored_at, so a rollback counted the profiles by their old scored_at
+    (none, or a few) where all held v2's score, and status before it counted profiles that held the live version's.
+    score_table into a wiring's score column (same table, same column, same model) writes the wiring's scored_at
+    column too, unless the caller names another; a run pinned to another version (p_version) is counted through its
+    audit rows."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    model, X, y = trained
+    attach(shop)
+    v2 = RandomForestClassifier(n_estimators=10, max_depth=5, random_state=0).fit(X, y)
+    registry.deploy(shop.dsn, "churn", v2, X, y, feature_names=CHURN_FEATURES)  # v2 live
+    r = pgscore_cli("score", "--model", "churn", "--table", "customers", "--key", "id", "--into", "churn_score",
+                    "--db", db_url)
+    assert r.returncode == 0, r
+    assert query(shop, "SELECT count(*), count(scored_at) FROM customers") == [(N_CUSTOMERS, N_CUSTOMERS)]
+    out = pgscore_cli("status", "--db", db_url).stdout
+    assert "another version's score" not in out, out  # (each holds the live version's: none to count)
+    r = pgscore_cli("rollback", "churn", "--db", db_url)
+    assert r.returncode == 0, r
+    said = (f"churn: {N_CUSTOMERS} profiles of public.customers (wired from public.complaints) hold another version's "
+            "score until their next event")
+    assert said in r.stderr, r
+    # a run pinned to version 2 (not live now) stamps it too: its audit rows say which version wrote each
+    query(shop, "SELECT pgscore.activate('churn', 1)")
+    query(shop, "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', p_version => 1)")
+    assert "another version's score" not in pgscore_cli("status", "--db", db_url).stdout
+    query(shop, "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', 100, p_version => 2)")
+    out = pgscore_cli("status", "--db", db_url).stdout
+    assert said in out, out
+    # a scored-at column the caller names is the one written; the wiring's is left alone
+    query(shop, "ALTER TABLE customers ADD COLUMN batch_at timestamptz; UPDATE customers SET scored_at = NULL")
+    query(shop, "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', p_scored_at_into => 'batch_at')")
+    assert query(shop, "SELECT count(scored_at), count(batch_at) FROM customers") == [(0, N_CUSTOMERS)]
+    # another column than the wiring's score column: no stamp
+    query(shop, "ALTER TABLE customers ADD COLUMN other_score float8")
+    query(shop, "CALL pgscore.score_table('churn', 'customers', 'id', 'other_score')")
+    assert query(shop, "SELECT count(scored_at) FROM customers") == [(0,)]

@@ -1443,6 +1443,8 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log, label
         raise PgscoreError(f"score_table and score_chunk write each score into its row of {table}: not in a "
                            "read-only transaction",
                            sqlstate="25006", hint="pgscore.predict_batch scores the rows of a query in one")
+    if scored_at_into is None:  # into a wiring's score column: its scored_at column too (_wired_scored_at)
+        scored_at_into = _wired_scored_at(plpy, GD, table, into, model.name)
     cache = GD.setdefault("pgscore.table_plans", {})
     # by the table's oid, not its name: a table made again under the name (a plain one replaced by a
     # partitioned one, whose rows the plans' ONLY would not see) or another one the name reaches under
@@ -1487,6 +1489,33 @@ def table_chunk(plpy, GD, model, table, key, into, after, chunk_size, log, label
                  "committed before are kept, and p_after (--after) goes on after the last of them"
                  + ("; p_log => false (--no-log) keeps no features for audit rows, where you need none" if log
                     else "") + f"; {RAISE_TEMP_FILE_LIMIT}") from None
+
+
+# the scored_at column of the wirings of model $3 that rescore into column $2 of table $1, where it is there and the
+# caller may update it
+_WIRED_SCORED_AT = (
+    "SELECT DISTINCT r.scored_at_column::pg_catalog.text AS c FROM pgscore.rescoring r "
+    "JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) $1 "
+    "AND a.attname OPERATOR(pg_catalog.=) r.scored_at_column AND a.attnum OPERATOR(pg_catalog.>) 0 "
+    "AND NOT a.attisdropped "
+    "WHERE pg_catalog.to_regclass(r.profile_table) OPERATOR(pg_catalog.=) $1 "
+    "AND r.score_column OPERATOR(pg_catalog.=) $2 AND r.model_name OPERATOR(pg_catalog.=) $3 "
+    "AND pg_catalog.has_column_privilege($1, a.attnum, 'UPDATE')")
+
+
+def _wired_scored_at(plpy, GD, table, into, name):
+    """The scored_at column score_table stamps where its caller names none (p_scored_at_into): the one of the
+    wirings of model `name` whose score column is `into` of `table` (user trial hT12: a nightly pgscore score into
+    a wired profile table wrote the score without it, and pgscore rollback, activate and status, which read a
+    profile's version from it (stale_scores), counted the profiles by the version of their last event). None where
+    there is no such wiring, where its wirings name two, or where the column is gone or the caller may not update
+    it (the run writes the score alone, as before)."""
+    plan = GD.get("pgscore.wired_scored_at")
+    if plan is None:
+        plan = GD["pgscore.wired_scored_at"] = plpy.prepare(
+            _WIRED_SCORED_AT, ["pg_catalog.regclass", "pg_catalog.name", "pg_catalog.text"])
+    rows = plan.execute([table, into, name])
+    return rows[0]["c"] if len(rows) == 1 else None
 
 
 def _table_chunk(plpy, model, plans, after, chunk_size, log, table):

@@ -5,7 +5,9 @@ go-live at or before it). A profile scored by a transaction that began before a 
 counted as the version before's, so the count errs towards too many (pgscore rescore rescores those too). A go-live's
 deployed_at is the time its row was written, before its transaction commits: a profile scored meanwhile holds the
 version before's score with a scored_at after it, so a profile scored since the last go-live is counted, too, where its
-audit row (logged_at its scored_at, the trigger's now() as well) is another version's. A profile
+audit row (logged_at its scored_at, the trigger's now() as well) is another version's: the trigger's, and score_table's
+(pgscore score's), which stamps the wiring's scored_at where it writes the wiring's score column, from a run pinned to
+a version that is not live too (p_version; a run with p_log => false leaves no audit row to say so). A profile
 table without a scored_at column is named, not counted. One statement a wiring, a full read of the profile table,
 under STATEMENT_TIMEOUT_MS: a table too big to count in that time is named with the command, not counted."""
 
@@ -43,7 +45,10 @@ WITH o AS MATERIALIZED (
      AND l.logged_at OPERATOR(pg_catalog.>=) (SELECT pg_catalog.max(d.deployed_at) FROM pgscore.deployments d
                                                WHERE d.model_name OPERATOR(pg_catalog.=) %(name)s)
      AND l.source OPERATOR(pg_catalog.<>) 'shadow'
-     AND (l.cause OPERATOR(pg_catalog.->>) 'rescoring_id') OPERATOR(pg_catalog.=) %(rid)s)
+     AND ((l.cause OPERATOR(pg_catalog.->>) 'rescoring_id') OPERATOR(pg_catalog.=) %(rid)s
+          -- score_table's (pgscore score's) rows: it stamps the wiring's scored_at too, pinned to any version
+          OR (l.source OPERATOR(pg_catalog.=) 'batch'
+              AND (l.cause OPERATOR(pg_catalog.->>) 'via') OPERATOR(pg_catalog.=) 'score_table')))
 SELECT pg_catalog.count(*) FROM {table} AS p
  WHERE p.{at} IS NOT NULL
    AND ((SELECT d.model_id FROM pgscore.deployments d
