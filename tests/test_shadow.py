@@ -1820,3 +1820,47 @@ def test_a_shadow_whose_read_meets_one_profiles_bad_cell_scores_the_others_and_c
     for k in range(11, 17):
         assert got[k] == pytest.approx(v1.predict_proba(np.array([f[k]]))[0, 1], abs=1e-9)
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+
+
+def test_score_tables_shadow_reads_around_one_rows_bad_cell_and_pgscore_score_prints_its_warning(shop, db_url,
+                                                                                                 trained):
+    """User trial hT12, finding 2: one 'n/a' in a text column only the shadow reads failed score_table's one read of
+    the chunk's rows, and the shadow scored none of the chunk (3,000 rows for one cell), where the trigger reads its
+    profiles in halves and scores the others; and pgscore score printed none of the server's WARNINGs (exit 0,
+    silent). Now the chunk's rows are read in halves as the trigger's (rescoring._features_apart), each SQLSTATE
+    counted with its rows, the WARNING naming their keys; pgscore score prints the WARNING on stderr."""
+    v1, *_ = trained
+    query(shop, "ALTER TABLE customers ADD COLUMN loyalty text")
+    query(shop, "UPDATE customers SET loyalty = (id % 7)::text")
+    query(shop, "UPDATE customers SET loyalty = 'n/a' WHERE id = 13")
+    query(shop, "UPDATE customers SET loyalty = '1e400' WHERE id = 36")
+    deploy_reading(db_url, trained, "loyalty")  # v3: the 12 features and loyalty
+    query(shop, "SELECT pgscore.set_shadow('churn', 3)")
+    conn = connect(db_url)  # (a session of its own: each warns once of a version and SQLSTATE)
+    try:
+        query(conn, "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', 20)")  # 3 chunks
+        warned = [n for n in conn.notices if "shadow version churn v3" in n]
+    finally:
+        conn.close()
+    assert sorted(int(r[1]) for r in log(shop, "shadow") if r[0] == 3) == [i for i in range(1, N + 1)
+                                                                           if i not in (13, 36)]
+    m3 = query(shop, "SELECT model_id FROM pgscore.models WHERE name = 'churn' AND version = 3")[0][0]
+    assert query(shop, "SELECT model_id, sqlstate, statements, profiles FROM pgscore.shadow_failures "
+                       "ORDER BY sqlstate") == [(m3, "22003", 1, 1), (m3, "22P02", 1, 1)]
+    assert len(warned) == 2, warned
+    p02, = [n for n in warned if "22P02" in n]
+    assert "did not score 1 row(s) of a chunk of public.customers (id 13)" in p02 and "'n/a'" in p02, p02
+    # the shadow's scores are its own on each row's features; the live version wrote every row
+    f = features(shop, range(1, N + 1))
+    got = dict(query(shop, "SELECT id, churn_score FROM customers WHERE id <= %s", (N,)))
+    for k in range(1, N + 1):
+        assert got[k] == pytest.approx(v1.predict_proba(np.array([f[k]]))[0, 1], abs=1e-9)
+    shadow = {int(r[1]): r for r in log(shop, "shadow") if r[0] == 3}
+    assert shadow[14][3] == [*f[14], 14 % 7]  # (its features: the 12 and loyalty)
+    # pgscore score: the server's WARNING on stderr (a session of its own, which warns again)
+    r = pgscore_cli("score", "--model", "churn", "--table", "customers", "--key", "id", "--into", "churn_score",
+                    "--chunk-size", "20", "--db", db_url)
+    assert r.returncode == 0, r
+    assert "WARNING:  pgscore: shadow version churn v3 did not score 1 row(s) of a chunk of public.customers (id 13)" \
+        in r.stderr, r
+    assert "22003" in r.stderr, r

@@ -1587,12 +1587,22 @@ class ShadowTablePlans:
         # the rows the live version's statement wrote: in the chunk's key range, with the xmin of its last row (one
         # UPDATE writes the chunk, in one PL/Python subtransaction). A row another session inserted into the
         # range since (this is a later statement, READ COMMITTED) was not scored by the live version: nor here
-        wrote = (f" AND t.xmin OPERATOR(pg_catalog.=) (SELECT w.xmin FROM {rows} AS w WHERE w.{k} = $LAST::{ktype})"
-                 ") AS s")
+        written = f" AND t.xmin OPERATOR(pg_catalog.=) (SELECT w.xmin FROM {rows} AS w WHERE w.{k} = $LAST::{ktype})"
+        wrote = written + ") AS s"
         self.read = plpy.prepare(read + f"t.{k} > $1::{ktype} AND t.{k} <= $2::{ktype}" + wrote.replace("$LAST", "$2"),
                                  ["pg_catalog.text", "pg_catalog.text"])
         self.first = plpy.prepare(read + f"t.{k} IS NOT NULL AND t.{k} <= $1::{ktype}" + wrote.replace("$LAST", "$1"),
                                   ["pg_catalog.text"])
+        # where a read fails for a value some rows hold (22: a text cell that is no number): the rows' keys alone, then
+        # their features by key in halves, as the trigger's shadow reads (rescoring._features_apart)
+        keys = f"SELECT pg_catalog.array_agg(t.{k}::pg_catalog.text ORDER BY t.{k}) AS keys FROM {rows} AS t WHERE "
+        self.read_keys = plpy.prepare(keys + f"t.{k} > $1::{ktype} AND t.{k} <= $2::{ktype}"
+                                      + written.replace("$LAST", "$2"),
+                                      ["pg_catalog.text", "pg_catalog.text"])
+        self.first_keys = plpy.prepare(keys + f"t.{k} IS NOT NULL AND t.{k} <= $1::{ktype}"
+                                       + written.replace("$LAST", "$1"), ["pg_catalog.text"])
+        self.by_keys = plpy.prepare(read + f"t.{k} = ANY($1::pg_catalog.text[]::{ktype}[])) AS s",
+                                    ["pg_catalog.text[]"])
         labelled = model.multiclass
         self.log = plpy.prepare(
             f"WITH s AS (SELECT s.k::{ktype} AS o, s.* FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
@@ -1647,11 +1657,25 @@ def shadow_chunk(plpy, GD, live, table, key, after, last, n=0, into=None, label_
             else:
                 _reads_the_score(plpy, model, table, into)
                 _reads_the_score(plpy, model, table, label_into, "classes")
-            r = (sp.first.execute([last]) if after is None else sp.read.execute([after, last]))[0]
-            keys = r["keys"] or []
+            failures = []
+            try:
+                r = (sp.first.execute([last]) if after is None else sp.read.execute([after, last]))[0]
+                keys, data = r["keys"] or [], r["data"]
+            except plpy.SPIError as e:
+                from pgscore import rescoring
+
+                if of_the_transaction(getattr(e, "sqlstate", None)) or not rescoring._of_some_rows(e):
+                    raise
+                # a value some rows hold (a text cell that is no number, in a column the live version may not
+                # read): the others read in halves, as the trigger's shadow reads its profiles (the rows are
+                # locked already, by the live version's UPDATE); those at fault counted, each part with its reason
+                k = (sp.first_keys.execute([last]) if after is None else sp.read_keys.execute([after, last]))[0]
+                keys, data, _ = rescoring._features_apart(plpy, sp.by_keys, k["keys"] or [], e, failures,
+                                                          "reading the features failed: {}")
+            _shadow_failed_rows(plpy, GD, live.name, model_id, label, table, key, failures)
             if not keys:
                 continue
-            X = sp.fmt.decode(r["data"], len(keys), model.n, keys, model)
+            X = sp.fmt.decode(data, len(keys), model.n, keys, model)
             scores, labels = scored(model, X, keys, model.multiclass, word_of=functools.partial(sp.word_of, plpy))
             cause = json.loads(auditlog.cause(plpy, "score_table"))
             cause["shadow_of"] = live.model_id
@@ -1711,6 +1735,20 @@ def _shadow_failed(plpy, GD, name, model_id, label, table, n, sqlstate, reason):
     """A chunk the shadow did not score: counted, and warned of once per session (shadowing.failed)."""
     shadowing.failed(plpy, GD, model_id, label, name, str(table), sqlstate, n, f"{n} row(s) of a chunk of {table}",
                      reason)
+
+
+def _shadow_failed_rows(plpy, GD, name, model_id, label, table, key, failures):
+    """The rows of a chunk the shadow could not read (`failures`, rescoring.Failure each: its keys, reason and
+    SQLSTATE), counted one count per SQLSTATE, naming their first keys, as the trigger's shadow counts its profiles."""
+    by_state = {}
+    for f in failures:
+        by_state.setdefault(f.sqlstate or shadowing.MODEL_RAISED, []).append(f)
+    for state, fs in by_state.items():
+        keys = [k for f in fs for k in f.keys]
+        n = len(keys)
+        shadowing.failed(plpy, GD, model_id, label, name, str(table), state, n,
+                         f"{n} row(s) of a chunk of {table} ({quote_ident(plpy, key)} "
+                         f"{', '.join(map(str, keys[:5]))}{', ...' if n > 5 else ''})", fs[0].reason)
 
 
 def _unfit(model, plans, keys, scores):

@@ -1438,6 +1438,17 @@ class _Notices(list):
             _say(notice.strip())
 
 
+class _Warnings(list):
+    """A psycopg2 notices list that prints each WARNING from the server on stderr as it arrives (pgscore score's:
+    a shadow version that did not score rows of a chunk, which the command said nothing of: user trial hT12)."""
+
+    def append(self, notice):
+        super().append(notice)
+        if notice.startswith("WARNING:"):
+            _flush()
+            print(notice.strip(), file=sys.stderr, flush=True)
+
+
 # -- registry ----------------------------------------------------------------
 def _note_off_pins():
     """A note on stderr where this environment's scikit-learn or numpy is not pgscore's pins: the version is
@@ -1957,7 +1968,8 @@ def _score(args, url, state):
                                    skip=args.skip_unscorable,
                                    max_skipped=args.max_skipped if args.max_skipped is not None else
                                    scoring.MAX_SKIPPED, label_into=args.label_into,
-                                   scored_at_into=args.scored_at_into, said=lambda st: _resume(st, args))
+                                   scored_at_into=args.scored_at_into, said=lambda st: _resume(st, args),
+                                   notices=_Warnings())
     except KeyboardInterrupt as e:
         state.update(e.args[0] if e.args else {})
         _say_skipped(args, state, sys.stderr)

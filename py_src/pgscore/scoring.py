@@ -21,7 +21,7 @@ MAX_SKIPPED = 100  # rows a run with skip leaves unscored before it stops: past 
 
 def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, after=None, log=True,
                 progress=True, state=None, cancel=False, where=None, skip=False, max_skipped=MAX_SKIPPED,
-                label_into=None, scored_at_into=None, said=None) -> dict:
+                label_into=None, scored_at_into=None, said=None, notices=None) -> dict:
     """Score `table` into column `into` in key order, committing each chunk, so an interrupted run keeps
     what it finished and resumes with after=<last key>. KeyboardInterrupt carries the resume state; a
     caller's `state` dict is kept up to date too (rows committed, last key, version), for an error.
@@ -35,11 +35,14 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
     class pgscore.predict gives each row (score_chunk's p_label_into), in the same chunks; the run holds its lock
     too. `scored_at_into`: a column that receives each chunk's now() in the same UPDATE (p_scored_at_into).
     `said(state)`: the options that resume after the rows committed so far, which each progress line off a terminal
-    ends with (the CLI's resume line)."""
+    ends with (the CLI's resume line). `notices`: a list the connection's notices go to (psycopg2's conn.notices,
+    the CLI's, which prints the server's WARNINGs as they come: a shadow's failure, say)."""
     import psycopg2
 
     # the audit rows' cause names the application: this one, unless the URL names another
     conn = psycopg2.connect(db, fallback_application_name="pgscore score") if isinstance(db, str) else db
+    if notices is not None:
+        conn.notices = notices
     # a second connection's parameters (the --where check's, the in-doubt COMMIT's question), read while the
     # caller's connection is open: a closed one has none to give
     again = _dsn_of(db)
