@@ -1864,3 +1864,34 @@ def test_score_tables_shadow_reads_around_one_rows_bad_cell_and_pgscore_score_pr
     assert "WARNING:  pgscore: shadow version churn v3 did not score 1 row(s) of a chunk of public.customers (id 13)" \
         in r.stderr, r
     assert "22003" in r.stderr, r
+
+
+def _guide_block(first_line):
+    """The ```sql block of docs/guide.md that begins with `first_line`."""
+    import re
+
+    from helpers import ROOT
+
+    text = (ROOT / "docs" / "guide.md").read_text()
+    m = re.search(r"^```sql\n(" + re.escape(first_line) + r".*?)^```", text, re.M | re.S)
+    assert m, first_line
+    return m.group(1)
+
+
+def test_the_guides_live_and_shadow_pairs_count_each_statements_pair_once(shop, trained):
+    """User trial hT12, finding 4: the guide's "decisions that would change" query joined a shadow row to the live
+    rows of its entity with the same logged_at (the transaction's start): 3 INSERT statements of events for one
+    customer in one transaction gave 9 pairs, each shadow score with every live score of the transaction. Joined on
+    the cause's statement_at too, each shadow row meets its own statement's live row: 3."""
+    query(shop, "SELECT pgscore.set_shadow('churn', 2)")
+    with shop.cursor() as cur:
+        cur.execute("BEGIN")
+        for _ in range(3):
+            cur.execute("INSERT INTO complaints (customer_id, kind) VALUES (7, 'billing')")
+        cur.execute("COMMIT")
+    assert len([r for r in log(shop, "shadow") if r[1] == "7"]) == 3
+    (n, _changed), = query(shop, _guide_block("-- decisions that would change, on what version 1 scored since the "
+                                              "shadow began"))
+    assert n == 3
+    rows = query(shop, _guide_block("SELECT l.label AS live_class, s.label AS shadow_class"))
+    assert sum(r[2] for r in rows) == 3, rows
