@@ -1285,6 +1285,31 @@ def test_a_deploy_revision_run_again_shadows_a_twin_and_the_promotion_of_the_new
         assert live_and_shadows(db_url) == (v, [2]), cycle
 
 
+def test_promote_model_logs_the_wired_profiles_that_keep_the_version_befores_score(db_url, promoting_app):
+    """User trial hT12, finding 5: pgscore activate says how many wired profiles keep the score another version gave
+    them, with pgscore rescore; promote_model (and a downgrade's go-live) said nothing, and pgscore status counted
+    3,000 right after. It logs activate's line per wiring (stale_scores), on the migration's connection."""
+    app = promoting_app
+    assert alembic(app, db_url, "upgrade", "m2").returncode == 0  # v1 live, v2 shadow
+    names = query(db_url, "SELECT feature_names FROM pgscore.models WHERE name = 'churn' AND version = 1")[0][0]
+    cols = ", ".join(f"{n} float8 DEFAULT 0" for n in names)
+    query(db_url, f"CREATE TABLE people (id int PRIMARY KEY, {cols}, s float8, scored_at timestamptz, "
+                  "n int DEFAULT 0)")
+    query(db_url, "CREATE TABLE calls (person int)")
+    query(db_url, "INSERT INTO people (id) SELECT generate_series(1, 3)")
+    query(db_url, "SELECT pgscore.attach_rescoring('calls', 'people', 'person', 'churn', 's', %s::jsonb, "
+                  "p_profile_key => 'id')", ('{"n": "count"}',))
+    query(db_url, "INSERT INTO calls VALUES (1), (2), (3)")  # scored by v1
+    run = alembic(app, db_url, "upgrade", "m3")
+    assert run.returncode == 0, run.stderr
+    assert ("pgscore: alembic revision m3: churn: 3 profiles of public.people (wired from public.calls) hold another "
+            "version's score until their next event; rescore them with the live version: ") in run.stderr, run.stderr
+    assert "rescore --table public.calls" in run.stderr, run.stderr
+    run = alembic(app, db_url, "downgrade", "-1")  # v1 live again: the profiles hold its score
+    assert run.returncode == 0 and "another version's score" not in run.stderr, run.stderr
+    query(db_url, "SELECT pgscore.detach_rescoring('calls', 'people')")
+
+
 def test_promote_model_of_a_version_that_was_no_shadow_and_its_refusals(db_url, promoting_app, tmp_path):
     """A version stored by m2 whose shadow was stopped by hand: the promotion's downgrade makes v1 live and leaves
     it no shadow, as it was. A stored_by that stored nothing fails the upgrade with the revisions that did, and

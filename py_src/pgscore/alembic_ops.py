@@ -270,6 +270,7 @@ def deploy_model(name, path, sha256, *, revision, feature_names=None, train_csv=
         log.warning("pgscore: alembic revision %s: %s", revision, worse_than_live_note(rec))
     if rec["live"]:  # (a wired profile table with NULLs the version refuses: each event's rescoring queued)
         _say_wired_nulls(conn, name, rec["version"], _reason(revision))
+        _say_stale_scores(conn, name, _reason(revision))
     if shadow:
         rec["shadow"] = _shadow(conn, name, rec["version"], revision)
     _say_twins(conn, name, rec["version"], _reason(revision))
@@ -364,6 +365,7 @@ def promote_model(name, *, revision, stored_by, force=False):
     _pending(conn, f"{name} version {version} live (promoted by alembic revision {revision})")
     said()
     _say_wired_nulls(conn, name, version, _reason(revision))
+    _say_stale_scores(conn, name, _reason(revision))
     _say_twins(conn, name, version, _reason(revision))
 
 
@@ -480,6 +482,33 @@ def _say_wired_nulls(conn, name, version, by):
         log.warning("pgscore: %s: %s", by, w)
 
 
+def _say_stale_scores(conn, name, by):
+    """pgscore activate's and rollback's line per wiring whose profiles hold another version's score (stale_scores:
+    the version made live by `by` does not rescore them until their next event), with pgscore rescore, written to
+    alembic's log (user trial hT12: a promotion said nothing, and pgscore status counted 3,000 right after); never
+    fails the migration. On the migration's connection, which alone sees the go-live, in a savepoint rolled back
+    (a connection in autocommit outside a transaction block: a transaction of its own, rolled back)."""
+    from pgscore import stale_scores
+
+    own = bool(getattr(conn, "autocommit", False)) and conn.info.transaction_status == 0
+    try:
+        with conn.cursor() as cur:
+            cur.execute("BEGIN" if own else "SAVEPOINT pgscore_stale_scores_of")
+            try:
+                said = stale_scores.lines(name, stale_scores.counts(cur, name))
+            finally:
+                cur.execute("ROLLBACK" if own else "ROLLBACK TO SAVEPOINT pgscore_stale_scores_of")
+                if not own:
+                    cur.execute("RELEASE SAVEPOINT pgscore_stale_scores_of")
+    except registry._db_errors() as e:  # (advice: the migration goes on)
+        log.info("pgscore: %s: %s: the wired profiles that hold another version's score were not counted (%s); "
+                 "pgscore status counts them, and %s rescores them", by, name, str(e).strip().splitlines()[0],
+                 command("rescore --table EVENT_TABLE"))
+        return
+    for w in said:
+        log.warning("pgscore: %s: %s", by, w)
+
+
 def undeploy_model(name, *, revision, force=False):
     """Undo what `revision`'s deploy_model did to model `name`: make live again what was live before the
     first of the versions it stored went live (or retire the model if nothing was): a revision may store
@@ -587,6 +616,7 @@ def _back_to(conn, name, revision, target, why, force):
         _pending(conn, f"{name} version {target} live again ({why})")
         said()
         _say_wired_nulls(conn, name, target, why)
+        _say_stale_scores(conn, name, why)
 
 
 def _live_before(conn, name, revision, deployment_id, applied):

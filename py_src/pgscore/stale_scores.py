@@ -63,9 +63,10 @@ SELECT pg_catalog.count(*) FROM {table} AS p
 def counts(cur, name) -> list[dict]:
     """Per wiring of model `name` whose profile table exists: event_table, profile_table, stale (a count, or None
     where not counted) and why (where not counted). Runs in a transaction of its own on `conn` (a psycopg2
-    connection, not in autocommit), rolled back: it writes nothing."""
-    import psycopg2
-    from psycopg2 import sql
+    connection, not in autocommit), rolled back: it writes nothing; or in the caller's transaction (an alembic
+    revision's, psycopg2's or psycopg 3's connection: the identifiers quoted by the server, either driver's errors),
+    each wiring's count in a savepoint rolled back."""
+    from pgscore.registry import _db_errors
 
     out = []
     cur.execute(_WIRINGS, (name,))
@@ -87,14 +88,17 @@ def counts(cur, name) -> list[dict]:
             cur.execute(f"SET LOCAL lock_timeout = {int(LOCK_TIMEOUT_MS)}")
             # (the audit rows it reads are few, by index: parallel workers' start cost more than they do, 1 s here)
             cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-            cur.execute(sql.SQL(_COUNT).format(table=sql.Identifier(schema, rel), at=sql.Identifier(at),
-                                               key=sql.Identifier(key)),
-                        {"name": name, "live": live, "rid": str(rid)})
+            cur.execute("SELECT pg_catalog.quote_ident(%s) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) "
+                        "pg_catalog.quote_ident(%s), pg_catalog.quote_ident(%s), pg_catalog.quote_ident(%s)",
+                        (schema, rel, at, key))
+            table, at_q, key_q = cur.fetchone()
+            cur.execute(_COUNT.format(table=table, at=at_q, key=key_q), {"name": name, "live": live, "rid": str(rid)})
             said["stale"] = cur.fetchone()[0]
-        except psycopg2.errors.QueryCanceled:
-            said["why"] = f"not counted: more than {STATEMENT_TIMEOUT_MS / 1000:g} s"
-        except psycopg2.Error as e:
-            said["why"] = "not counted: " + (e.diag.message_primary or str(e).strip().splitlines()[0])
+        except _db_errors() as e:
+            if (getattr(e, "pgcode", None) or getattr(e, "sqlstate", None)) == "57014":  # query_canceled
+                said["why"] = f"not counted: more than {STATEMENT_TIMEOUT_MS / 1000:g} s"
+            else:
+                said["why"] = "not counted: " + (e.diag.message_primary or str(e).strip().splitlines()[0])
         finally:
             cur.execute("ROLLBACK TO SAVEPOINT pgscore_stale_scores")
     return out
