@@ -2409,3 +2409,21 @@ def test_engine_note_reads_the_same_whatever_the_sessions_extra_float_digits(db_
                  for digits in (0, 3)}
         shown = repr(diff).removesuffix(".0")  # (PostgreSQL writes 0, not 0.0)
         assert notes[0] == notes[3] and notes[0].endswith(f"(max difference {shown})"), (name, notes)
+
+
+def test_pgscore_deploy_of_other_features_or_another_task_says_its_sqlstate(db_url, logit, tmp_path):
+    """User trial hT12: the deploy's refusal of a changed feature set printed `pgscore: error: ...` without the
+    SQLSTATE the README promises with every error (the check runs in the client, before the server is asked, and
+    the CLI labelled only the database's errors with theirs). Both refusals of a deploy say theirs, 22023."""
+    registry.deploy(db_url, "churn", logit, X, Y, feature_names=NAMES)
+    path = tmp_path / "v2.joblib"
+    joblib.dump(LogisticRegression(max_iter=500).fit(X[:, ::-1], Y), path)
+    run = pgscore_cli("deploy", str(path), "--name", "churn", "--features", ",".join(NAMES[::-1]), "--db", db_url)
+    assert run.returncode == 1, run
+    first = run.stderr.splitlines()[0]
+    assert first.startswith("pgscore: error: churn v1 takes the features") and first.endswith("(SQLSTATE 22023)"), \
+        run.stderr
+    joblib.dump(LinearRegression().fit(X, X[:, 1]), path)
+    run = pgscore_cli("deploy", str(path), "--name", "churn", "--features", ",".join(NAMES), "--db", db_url)
+    assert run.returncode == 1 and "is a regression model" in run.stderr, run
+    assert run.stderr.splitlines()[0].endswith("(SQLSTATE 22023)"), run.stderr

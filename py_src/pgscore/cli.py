@@ -3325,6 +3325,8 @@ def error_text(e, command_name, name=None) -> str:
             if isinstance(cause, _db_errors()) else None
         if state is None and isinstance(e, UnknownModel):  # (registry.show reads the view itself: no model is
             state = e.sqlstate  # what the server's functions refuse with 42704, and `pgscore retire nope` says so)
+        if state is None and getattr(e, "sqlstate_said", False):  # a refusal the client makes where the server's
+            state = e.sqlstate  # would say one (deploy's of other features or another task: user trial hT12)
         if state:  # the database's own code (pgscore's exception may carry a default of its own)
             first += f" (SQLSTATE {state})"
         if hint is None and (state or e.sqlstate) == "25006":

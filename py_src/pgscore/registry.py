@@ -522,11 +522,13 @@ def _check_same_task(name, known, task, classes):
     def kind(t, c):
         return f"a {t} model" + (f" (classes {', '.join(map(repr, c))})" if c else "")
 
-    raise InvalidModel(f"{name} v{version} is {kind(old_task, old_classes)}, and this estimator is "
-                       f"{kind(task, classes)}: what reads {name}'s scores (rescored tables, outcomes, "
-                       "dashboards) reads them as the former", sqlstate="22023",
-                       hint=f"deploy it under another name; or, if every reader of {name} expects the change, "
-                            "with --allow-task-change (allow_task_change=True)")
+    e = InvalidModel(f"{name} v{version} is {kind(old_task, old_classes)}, and this estimator is "
+                     f"{kind(task, classes)}: what reads {name}'s scores (rescored tables, outcomes, "
+                     "dashboards) reads them as the former", sqlstate="22023",
+                     hint=f"deploy it under another name; or, if every reader of {name} expects the change, "
+                          "with --allow-task-change (allow_task_change=True)")
+    e.sqlstate_said = True  # (the CLI prints it, as the deploy's refusals by the server say theirs)
+    raise e
 
 
 def _check_same_features(name, known, names):
@@ -540,12 +542,14 @@ def _check_same_features(name, known, names):
     what = "; ".join(filter(None, (f"without {', '.join(gone)}" if gone else "",
                                    f"with {', '.join(new)}" if new else "",
                                    "in another order" if not gone and not new else "")))
-    raise InvalidModel(f"{name} v{version} takes the features {', '.join(old)}, and this estimator takes "
-                       f"{', '.join(names)} ({what}): a caller of pgscore.score('{name}', ARRAY[...]) passes "
-                       "them by position", sqlstate="22023",
-                       hint="deploy it under another name; or, once every caller that passes an array passes the "
-                            "new features in the new order (callers by name, jsonb, and rescoring read them by "
-                            "name), with --allow-feature-change (allow_feature_change=True)")
+    e = InvalidModel(f"{name} v{version} takes the features {', '.join(old)}, and this estimator takes "
+                     f"{', '.join(names)} ({what}): a caller of pgscore.score('{name}', ARRAY[...]) passes "
+                     "them by position", sqlstate="22023",
+                     hint="deploy it under another name; or, once every caller that passes an array passes the "
+                          "new features in the new order (callers by name, jsonb, and rescoring read them by "
+                          "name), with --allow-feature-change (allow_feature_change=True)")
+    e.sqlstate_said = True  # (the CLI prints it, as the deploy's refusals by the server say theirs)
+    raise e
 
 
 def compile_evaluator(estimator, task, n_features, matrix) -> tuple[bytes | None, dict]:
