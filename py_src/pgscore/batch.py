@@ -1503,13 +1503,20 @@ _WIRED_SCORED_AT = (
     "AND pg_catalog.has_column_privilege($1, a.attnum, 'UPDATE')")
 
 
+_READS_WIRINGS = ("SELECT w IS NOT NULL AND pg_catalog.has_table_privilege(w, 'SELECT') AS ok "
+                  "FROM pg_catalog.to_regclass('pgscore.rescoring') AS w")
+
+
 def _wired_scored_at(plpy, GD, table, into, name):
     """The scored_at column score_table stamps where its caller names none (p_scored_at_into): the one of the
     wirings of model `name` whose score column is `into` of `table` (user trial hT12: a nightly pgscore score into
     a wired profile table wrote the score without it, and pgscore rollback, activate and status, which read a
     profile's version from it (stale_scores), counted the profiles by the version of their last event). None where
     there is no such wiring, where its wirings name two, or where the column is gone or the caller may not update
-    it (the run writes the score alone, as before)."""
+    it, and where the caller may not read pgscore.rescoring (a role granted score_table and its table alone, not
+    pgscore_app): the run writes the score alone, as before."""
+    if not plpy.execute(_READS_WIRINGS)[0]["ok"]:
+        return None
     plan = GD.get("pgscore.wired_scored_at")
     if plan is None:
         plan = GD["pgscore.wired_scored_at"] = plpy.prepare(
