@@ -12,7 +12,7 @@ at 1e-4 and KS at the bin edges), against each candidate baseline drawn from the
               set: not available from the training data alone, shown as the target every other is measured by)
   chosen      the rule deploy uses (registry.score_baseline): see its docstring
 
-Bounded: 3 tasks x 8 families (and 2 on the trial's fraud data, rare positives) x SEEDS seeds, N rows each (about 2-4 minutes on one core at N=3000, SEEDS=3).
+Bounded: 3 tasks x 8 families (and 2 on the trial's fraud data, rare positives) x SEEDS seeds, N rows each (760 s at N=3000, SEEDS=3 with OMP_NUM_THREADS=1 on the shared machine, as docs/performance.md says; 39 s at 600 1).
 Run: .venv/bin/python scripts/score_baseline_study.py [N] [SEEDS]
 """
 
