@@ -208,7 +208,9 @@ def test_drift_and_status_do_not_count_a_silenced_condition_and_say_it_is_silenc
     assert f"nothing else at warn or alert; {total} silenced" in page and "(silenced until " in page
     assert ": retrain under way))" in page
     status = " ".join(pgscore_cli("status", "--db", db_url).stdout.split())
-    assert f"alerts at the last refresh: none, {total} silenced (pgscore silences)" in status, status
+    line = status.split("alerts at the last refresh: ")[1].split(" prediction log: ")[0]
+    assert line.startswith(f"churn: none at warn or alert, {total} silenced (details: pgscore "), line
+    assert line.endswith(" silences)"), line  # where they are listed
     # the list, then one lifted: its conditions count again
     listed = pgscore_cli("silences", "churn", "--db", db_url).stdout
     assert "subject=monthly_charges" in listed and "live" in listed and "retrain under way" in listed, listed
@@ -222,7 +224,38 @@ def test_drift_and_status_do_not_count_a_silenced_condition_and_say_it_is_silenc
     listed = pgscore_cli("silences", "--all", "--db", db_url).stdout
     assert "retrain under way" in listed and "lifted " in listed, listed
     status = " ".join(pgscore_cli("status", "--db", db_url).stdout.split())
-    assert f"silenced (pgscore silences)" in status and "churn: " in status, status
+    assert f", {n} silenced (details: pgscore " in status and "alerts at the last refresh: churn: " in status, status
+
+
+def test_status_counts_the_silenced_conditions_of_each_model_apart(firing, db_url):
+    """hT11 (12 models): pgscore status put the fleet-wide silenced count after whichever model came last
+    (`tree_repro: 3 conditions at alert (in 5 windows), 5 silenced`, churn_eu's 5) and left out the model whose
+    every condition was silenced. Each model says its own now, one wholly silenced listed too."""
+    conn = firing
+    query(conn, "SELECT * FROM pgscore.refresh_monitoring()")
+    (firing_n,), = query(conn, "SELECT count(DISTINCT (what, subject, metric, level)) FROM pgscore.alert_state "
+                               "WHERE model = 'churn' AND level = 'alert'")
+    # a second model's conditions (by hand, as the refresh records them), every one of them silenced; listed first
+    query(conn, "INSERT INTO pgscore.alert_state (model, version, what, subject, window_name, metric, level) "
+                "SELECT 'a_churn', 1, 'feature', s, w, 'psi', 'alert' FROM unnest(ARRAY['x', 'y']) s, "
+                "unnest(ARRAY['1 hour', '1 day']) w")
+    query(conn, "INSERT INTO pgscore.alert_silences (model, ends_at, reason) "
+                "VALUES ('a_churn', now() + interval '1 hour', 'INC-1')")
+    status = " ".join(pgscore_cli("status", "--db", db_url).stdout.split())
+    assert "alerts at the last refresh: a_churn: none at warn or alert, 2 silenced; churn: " \
+           f"{firing_n} conditions at alert" in status, status
+    line = status.split("alerts at the last refresh: ")[1].split(" (details: ")[0]
+    assert line.count("silenced") == 1, line  # churn's none
+    # churn's monthly_charges silenced too: each model its own count
+    out = pgscore_cli("silence", "churn", "--for", "2h", "--reason", "x", "--subject", "monthly_charges",
+                      "--db", db_url)
+    assert out.returncode == 0, out.stderr
+    (n,), = query(conn, "SELECT count(DISTINCT (what, subject, metric, level)) FROM pgscore.alert_state "
+                        "WHERE model = 'churn' AND subject = 'monthly_charges'")
+    status = " ".join(pgscore_cli("status", "--db", db_url).stdout.split())
+    assert "alerts at the last refresh: a_churn: none at warn or alert, 2 silenced; churn: " in status, status
+    line = status.split("; churn: ")[1].split(" (details: ")[0]
+    assert line.endswith(f", {n} silenced"), line
 
 
 def test_pgscore_admin_cannot_unlift_forge_or_stretch_a_silence_by_hand(firing):

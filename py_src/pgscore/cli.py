@@ -488,16 +488,19 @@ def _status(url):
             # of pgscore drift's alerts table) at each level; before, the rows summed over the models and windows
             # ('30 at level alert' for two incidents, a feature's metric firing in 5 windows counted 5 times). A
             # condition silenced in every window it fires in is not counted, as pgscore drift does not (0126)
-            conditions, shadow_conditions, n_silenced = {}, {}, 0
+            # (per model: one count for the fleet was said after whichever model came last, hT11 of session 62,
+            # and a model whose every condition was silenced was left out)
+            conditions, shadow_conditions, silenced = {}, {}, {}
             for level, live, model, n, muted in cur.fetchall():
                 if muted:  # (the live versions', as the line counts them; a shadow's silenced are left out)
-                    n_silenced += live
+                    if live:
+                        silenced[model] = silenced.get(model, 0) + 1
                     continue
                 into = conditions if live else shadow_conditions
                 into.setdefault(model, {}).setdefault(level, []).append(n)
-            _say_wrapped(f"alerts at the last refresh: {_counted_conditions(conditions)}"
-                         + (f", {n_silenced} silenced (pgscore silences)" if n_silenced else "")
-                         + f" (details: {command('drift')})"
+            _say_wrapped(f"alerts at the last refresh: {_counted_conditions(conditions, silenced)}"
+                         + f" (details: {command('drift')}"
+                         + (f"; silences: {command('silences')})" if silenced else ")")
                          + (f"; of shadow versions: {_counted_conditions(shadow_conditions)} "
                             "(SELECT * FROM pgscore.alerts WHERE shadow)" if shadow_conditions else ""))
         cur.execute(_PARTITIONS)
@@ -674,18 +677,22 @@ def _say_shadows(cur):
                 f"stop the shadow: {command(f'shadow {name} {version} --off')}")
 
 
-def _counted_conditions(by_model: dict) -> str:
+def _counted_conditions(by_model: dict, silenced: dict | None = None) -> str:
     """{model: {level: [windows of each condition]}} as `churn: 3 conditions at alert (in 1-5 windows), 1 condition
-    at warn (in 2 windows); fraud: ...`, alert first, then warn; "none" for none."""
+    at warn (in 2 windows), 2 silenced; fraud: ...`, alert first, then warn, then the model's conditions silenced
+    ({model: how many}; a model with these alone `churn_eu: none at warn or alert, 5 silenced`); "none" for none."""
+    silenced = silenced or {}
     parts = []
-    for model in sorted(by_model):
-        levels = by_model[model]
+    for model in sorted(set(by_model) | set(silenced)):
+        levels = by_model.get(model, {})
         said = []
         for level in sorted(levels, key=lambda lv: ({"alert": 0, "warn": 1}.get(lv, 2), lv)):
             ws = levels[level]
             span = str(min(ws)) if min(ws) == max(ws) else f"{min(ws)}-{max(ws)}"
             said.append(f"{len(ws)} condition{'s' if len(ws) != 1 else ''} at {level} "
                         f"(in {span} window{'s' if max(ws) != 1 else ''})")
+        said = said or ["none at warn or alert"]
+        said += [f"{silenced[model]} silenced"] if silenced.get(model) else []
         parts.append(f"{model}: {', '.join(said)}")
     return "; ".join(parts) or "none"
 
