@@ -736,3 +736,67 @@ def test_drift_counts_conditions_as_status_does_one_per_metric_however_many_wind
     assert f"result: ALERT in '1 hour' - {n_cond_hour} condition(s) at alert level (churn)" in r.stdout, r.stdout
     assert re.search(rf"not counted \(--window '1 hour'\): churn: {n_cond_else} at alert, \d+ at warn in ",
                      " ".join(r.stdout.split())), r.stdout
+
+
+@pytest.fixture
+def fleet(db_url, trained):
+    """Three live models (hT11: a fleet of 12): a_quiet scored on its training rows, b_loud and c_muted on rows with
+    monthly_charges four standard deviations up, c_muted's every condition silenced."""
+    X, y, names, model = trained
+    Xc = X[:600].copy()
+    Xc[:, 1] += 4 * X[:, 1].std()
+    for name, rows in (("a_quiet", X[:600]), ("b_loud", Xc), ("c_muted", Xc)):
+        registry.deploy(db_url, name, model, X, y, feature_names=names)
+        score_rows(db_url, name, rows)
+    query(db_url, "SELECT pgscore.silence_alerts('c_muted', '1 hour', 'INC-1: upstream fix under way')")
+    return db_url
+
+
+def _summary(out):
+    """The summary table's rows under its heading, {model: [worst, at alert, at warn, silenced]}."""
+    lines = out.split("\nsummary, worst first")[1].split("\n\n")[0].splitlines()[2:]
+    return {ln.split()[0]: ln.split()[1:] for ln in lines}
+
+
+def test_drift_of_several_models_summarises_each_at_the_top_worst_first(fleet):
+    """hT11: with a dozen models the text ran 352-369 lines with its verdict at the very end; a table at the top says
+    each model's worst level and its conditions at alert, at warn and silenced, worst first."""
+    r = drift(fleet)
+    assert r.returncode == 1, r.stdout + r.stderr
+    out = r.stdout
+    assert out.index("\nsummary, worst first") < out.index("\n== "), out
+    rows = _summary(out)
+    assert list(rows) == ["b_loud", "a_quiet", "c_muted"], out
+    assert rows["b_loud"][0] == "alert" and int(rows["b_loud"][1]) > 0 and rows["b_loud"][3] == "0", out
+    assert rows["a_quiet"] == ["ok", "0", "0", "0"], out
+    muted = int(rows["c_muted"][3])
+    assert rows["c_muted"][:3] == ["ok", "0", "0"] and muted > 0, out
+    # the same counts as the result line's
+    assert f"result: ALERT - {rows['b_loud'][1]} condition(s) at alert level (b_loud), {rows['b_loud'][2]} at " \
+           f"warn, {muted} silenced" in out, out
+    assert "summary" not in drift(fleet, "b_loud").stdout  # one model: its section is its summary
+
+
+def test_drift_alerting_shows_the_models_at_warn_or_alert_alone_and_exits_as_before(fleet):
+    r = drift(fleet, "--alerting")
+    assert r.returncode == 1, r.stdout + r.stderr
+    out = r.stdout
+    assert "== b_loud v1" in out and "== a_quiet" not in out and "== c_muted" not in out, out
+    assert list(_summary(out)) == ["b_loud", "a_quiet", "c_muted"], out  # the summary keeps every model
+    assert "--alerting: 2 models with nothing at warn or alert left out: a_quiet, c_muted (silenced alone)" \
+           in " ".join(out.split()), out
+    assert "result: ALERT - " in out
+    quiet = drift(fleet, "a_quiet", "--alerting")
+    assert quiet.returncode == 0, quiet.stdout + quiet.stderr
+    assert "== a_quiet" not in quiet.stdout and "--alerting: 1 model with nothing at warn or alert left out: " \
+           "a_quiet" in quiet.stdout, quiet.stdout
+    assert "result: ok - nothing at warn or alert" in quiet.stdout
+
+
+def test_drift_of_several_named_models_reads_those_alone(fleet):
+    r = drift(fleet, "a_quiet", "c_muted")
+    assert r.returncode == 0, r.stdout + r.stderr  # b_loud's alerts are not counted
+    assert "2 live models" in r.stdout and "== a_quiet v1" in r.stdout and "== c_muted v1" in r.stdout, r.stdout
+    assert "b_loud" not in r.stdout, r.stdout
+    bad = drift(fleet, "a_quiet", "b_lodu")
+    assert bad.returncode == 2 and "there is no model 'b_lodu'" in bad.stderr and "b_loud" in bad.stderr, bad.stderr

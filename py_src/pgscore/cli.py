@@ -2315,7 +2315,8 @@ def cmd_drift(args):
     """Drift, realised performance and alerts of the live models; exit 1 when an alert fires, 2 for an
     unknown model or window, 3 when the check itself fails or its report cannot be written (so that cron
     can tell a failed check from an alert)."""
-    return _exit_3_on_failure(_drift, args, "drift", getattr(args, "name", None))
+    names = getattr(args, "name", None) or []
+    return _exit_3_on_failure(_drift, args, "drift", names[0] if len(names) == 1 else None)
 
 
 def _drift(args):
@@ -2338,15 +2339,18 @@ def _drift(args):
     conn = psycopg2.connect(url)
     try:
         try:
-            windows = report.check_args(conn, args.name, window)
+            for name in args.name or [None]:  # (several: each checked, the first unknown said)
+                windows = report.check_args(conn, name, window)
         except (UnknownModel, report.UnknownWindow) as e:  # a usage error (exit 2), with drift's usage line as
             # the CLI's other usage errors print it (before: the error line alone, without the usage line)
             raise UsageError(e.message, detail=e.detail, hint=e.hint, sqlstate=e.sqlstate) from None
         refreshed = None if args.no_refresh else report.refresh(conn)
-        data = report.collect(conn, args.name, window, windows, refreshed=refreshed, charts=bool(args.html))
+        data = report.collect(conn, args.name or None, window, windows, refreshed=refreshed,
+                              charts=bool(args.html))
         # with --window, the result line and the exit code count that window's alerts alone (before, an alert in
         # any window exited 1: a cron job paging on '5 minutes' paged for 7 days after one bad hour)
         data.only = args.window
+        data.alerting = args.alerting
     finally:
         conn.close()
     _say(report.render_text(data))
@@ -2958,7 +2962,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_maintain)
 
     sp = sub.add_parser("drift", help="drift, realised performance and alerts of the live models (exit 1 on alert)")
-    sp.add_argument("name", nargs="?", metavar="NAME", help="one model (default: every live model)")
+    sp.add_argument("name", nargs="*", metavar="NAME", help="the models (default: every live model)")
+    sp.add_argument("--alerting", action="store_true",
+                    help="the text's sections of the models at warn or alert alone (the summary at the top lists "
+                    "every model, and the result line and the exit code count them all as before)")
     sp.add_argument("--window", metavar="W",
                     help="the window the feature table and histograms show, a row of pgscore.drift_windows "
                     "(default '1 day'); every window's status is shown too. Given, the result line and the exit "

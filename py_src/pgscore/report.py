@@ -83,6 +83,8 @@ class DriftData:
     thresholds: dict
     # the window the result line and the exit code count (`pgscore drift --window W`); None: every window
     only: str | None = None
+    # `pgscore drift --alerting`: the text's sections of the models at warn or alert alone (the summary keeps all)
+    alerting: bool = False
 
     @property
     def alerts(self) -> list[dict]:
@@ -115,6 +117,21 @@ class DriftData:
     @property
     def n_warn(self) -> int:
         return len(conditions(self.counted, "warn"))
+
+    def summary(self) -> list[dict]:
+        """Per model, as the result line counts them (the windows counted; a condition silenced in every counted
+        window it fires in apart): its worst level (alert, warn, ok) and its conditions at alert, at warn and
+        silenced; worst first, then by name (hT11 of session 62: a dozen models' text had its verdict at the end)."""
+        keys = lambda rows: {(a["what"], a["subject"], a["metric"], a["level"]) for a in rows}  # noqa: E731
+        rows = []
+        for m in self.models:
+            counted = [a for a in self.counted if a["model"] == m.name]
+            muted = [a for a in self.in_windows if a["model"] == m.name and a.get("silence_id") is not None]
+            n_alert, n_warn = len(conditions(counted, "alert")), len(conditions(counted, "warn"))
+            rows.append({"model": m.name, "worst": "alert" if n_alert else "warn" if n_warn else "ok",
+                         "alert": n_alert, "warn": n_warn, "silenced": len(keys(muted) - keys(counted))})
+        rank = {"alert": 0, "warn": 1, "ok": 2}
+        return sorted(rows, key=lambda r: (rank[r["worst"]], r["model"]))
 
     @property
     def unwatched(self) -> list[str]:
@@ -201,9 +218,9 @@ def refresh(conn) -> dict:
             from e
 
 
-def collect(conn, name: str | None, window: str, windows: list[Window], *, refreshed: dict | None = None,
+def collect(conn, name: str | list[str] | None, window: str, windows: list[Window], *, refreshed: dict | None = None,
             charts: bool = False) -> DriftData:
-    """Read the views for the live models (or just `name`) in one REPEATABLE READ, read-only snapshot.
+    """Read the views for the live models (or just `name`, or the names of a list) in one REPEATABLE READ, read-only snapshot.
 
     With charts=True, also what the HTML report draws: per-bin counts, drift by day, performance by
     day and calibration.
@@ -223,7 +240,7 @@ def _collect(cur, name, window, windows, refreshed, charts) -> DriftData:
     (now,), = _rows_t(cur, "SELECT now()")
     thresholds = {r["metric"]: r for r in _rows(cur, "SELECT metric, warn, alert, min_n, confidence "
                                                      "FROM pgscore.drift_thresholds")}
-    names = [name] if name else None
+    names = [name] if isinstance(name, str) else list(name) if name else None  # (pgscore drift A B: several)
     models = [ModelData(**r) for r in _rows(cur, """
         SELECT name, version, task, model_id, feature_names FROM pgscore.model_versions
          WHERE live AND (%(names)s::text[] IS NULL OR name = ANY(%(names)s)) ORDER BY name""", {"names": names})]
@@ -591,7 +608,25 @@ def render_text(data: DriftData) -> str:
         f"window '{data.window}'")
     say(f"rollups refreshed up to {_utc(data.refreshed['rolled_until'])}" if data.refreshed
         else "rollups not refreshed (--no-refresh); alerts no refresh has seen yet show since 'new'")
-    for m in data.models:
+    summary = data.summary()
+    if len(data.models) > 1:  # (one model: its section is its summary)
+        say("")
+        where = "every window" if data.only is None else f"'{data.only}'"
+        say(f"summary, worst first (conditions in {where}, as the result line counts them):")
+        out.extend(_table(["model", "worst", "at alert", "at warn", "silenced"],
+                          [[r["model"], r["worst"], r["alert"], r["warn"], r["silenced"]] for r in summary],
+                          (2, 3, 4)))
+    shown = data.models
+    if data.alerting:
+        calm = [r for r in summary if r["worst"] == "ok"]
+        left = {r["model"] for r in calm}
+        shown = [m for m in data.models if m.name not in left]
+        if calm:
+            say("")
+            out.extend(_wrap(f"--alerting: {len(calm)} model{'s' if len(calm) != 1 else ''} with nothing at warn "
+                             "or alert left out: " + ", ".join(
+                                 r["model"] + (" (silenced alone)" if r["silenced"] else "") for r in calm), "  "))
+    for m in shown:
         say("")
         say(f"== {m.title} " + "=" * max(0, 92 - len(m.title)))
         no_score_base = bool(m.score) and m.score[0]["status"] == "no_baseline"
@@ -607,7 +642,7 @@ def render_text(data: DriftData) -> str:
         say("")
         _text_alerts(m, data, out)
     say("")
-    if any(shown_held(m, data.window) for m in data.models):
+    if any(shown_held(m, data.window) for m in shown):
         out.extend(_wrap(FLOOR_NOTE, ""))
     where = "" if data.only is None else f" in '{data.only}'"
     muted = f", {data.n_silenced} silenced" if data.n_silenced else ""
