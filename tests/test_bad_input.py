@@ -686,6 +686,11 @@ SQL_CASES = [
     ("stamp_threshold_overrides called directly", "SELECT pgscore.stamp_threshold_overrides()", (), "0A000",
      "trigger"),
     ("check_threshold_order called directly", "SELECT pgscore.check_threshold_order()", (), "0A000", "trigger"),
+    ("explain_model_delete called directly", "SELECT pgscore.explain_model_delete()", (), "0A000", "trigger"),
+    ("forget_deleted_namesake called directly", "SELECT pgscore.forget_deleted_namesake()", (), "0A000", "trigger"),
+    # (0135) a version still referred to, deleted by hand: what refers to it and a hint, not a bare 23503
+    ("a model version deleted by hand", "DELETE FROM pgscore.models WHERE name = 'churn'", (), "23503",
+     "pgscore retire churn"),
     # a silence by hand that silence_alerts would not make (0126's trigger alert_silences_guard)
     ("alert_silences forged by hand", "SET ROLE pgscore_admin; INSERT INTO pgscore.alert_silences (model, ends_at, "
      "reason, created_by) VALUES ('churn', now() + interval '1 hour', 'x', 'alice')", (), "42501",

@@ -105,6 +105,9 @@ EXPECTED = {
     "pgscore.guard_alert_silences()": ("v", False, "u"),
     "pgscore.stamp_threshold_overrides()": ("v", False, "u"),  # (0129) a trigger's
     "pgscore.check_threshold_order()": ("v", False, "u"),
+    # (0135) pgscore.models' triggers: a DELETE explained, a first version dropping what a deleted namesake left
+    "pgscore.explain_model_delete()": ("v", False, "u"),
+    "pgscore.forget_deleted_namesake()": ("v", False, "u"),
     "pgscore.match_outcomes(timestamp with time zone)": ("v", False, "u"),  # updates the outcomes
     "pgscore.judge(text[],double precision[],bigint[])": ("s", False, "s"),
     # with a model and subject (0129): the overrides read too
