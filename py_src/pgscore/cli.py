@@ -3249,11 +3249,15 @@ def _main(argv=None) -> int:
             if isinstance(opt, dict):  # the option's name per command, else the positional's
                 opt = opt.get(args.command, "NAME")
             usage.error(f"{opt} is empty: {give}")
+    if args.command == "drift" and "" in args.name:  # (its NAMEs a list: `pgscore drift "$M"` with M unset)
+        usage.error("NAME is empty: give the model's name (or leave NAME out for every live model)")
     if args.command == "bench" and args.db is not None and (args.data_dir or args.port):
         usage.error("pgscore bench takes --db, or --data-dir and --port, not both")
     if args.command == "bench" and args.db is not None and args.keep_running:
         usage.error("--keep-running is about the embedded cluster pgscore bench starts, not a database given with --db")
     name = getattr(args, "name", None) or getattr(args, "model", None)  # the model a hint may name
+    if isinstance(name, list):  # (drift's NAMEs: one named, or none)
+        name = name[0] if len(name) == 1 else None
     # (bench's hints are about its own database; the setting is the process's: a command run in process, by a
     # test or a program of one's own, must not leave its database in the next one's hints)
     hinted_database(args.db if args.command not in ("db", "demo", "bench") else None,
