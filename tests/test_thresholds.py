@@ -778,6 +778,21 @@ def test_an_overrides_confidence_0_is_no_noise_floor_for_that_model(two):
     assert "0 included: no noise floor" in e.value.pgerror, e.value.pgerror
 
 
+def test_an_overrides_confidence_0_is_said_as_no_noise_floor_by_the_cli(two, db_url):
+    """A confidence of 0 reads as a very low confidence ('confidence 0.0'), not as what it is since 0133, no noise
+    floor: pgscore thresholds (its set line and its listing) and pgscore drift's own thresholds say so."""
+    out = pgscore_cli("thresholds", "churn", "--metric", "psi", "--confidence", "0", "--db", db_url)
+    assert out.returncode == 0, out.stderr
+    said = " ".join(out.stdout.split())
+    assert "set: churn psi: warn inherited, alert inherited, min_n inherited, confidence 0 (no noise floor)" in said \
+        and re.search(r"churn psi \(every\) 0 \(no noise floor\) ", said), said
+    listed = " ".join(pgscore_cli("thresholds", "churn", "--db", db_url).stdout.split())
+    assert re.search(r"churn psi \(every\) 0 \(no noise floor\) ", listed), listed
+    query(two, "SELECT pgscore.set_thresholds('churn', 'ks', p_confidence => 0.9)")
+    drift = " ".join(pgscore_cli("drift", "churn", "--db", db_url).stdout.split())
+    assert "ks confidence 0.9; psi confidence 0 (no noise floor)" in drift, drift
+
+
 def test_an_alert_an_override_raised_says_so_in_alerts_window_checks_and_pgscore_drift(two, db_url):
     """An on-call engineer reading an alert can tell the model's own 0.02 raised it, not the global 0.2."""
     conn = two

@@ -2499,8 +2499,10 @@ def cmd_thresholds(args):
         conn.close()
     what = (args.name or "") + (f" {args.metric}" if args.metric else "") + (f" of {args.subject}" if args.subject
                                                                               else "")
+    from pgscore.report import confidence_text
+    show = {"warn": _g, "alert": _g, "min_n": _g, "confidence": confidence_text}
     if setting:
-        parts = [f"{k} {_g(row[k])}{'' if given is not None else ' (kept)'}" if row[k] is not None
+        parts = [f"{k} {show[k](row[k])}{'' if given is not None else ' (kept)'}" if row[k] is not None
                  else f"{k} inherited" for k, given in zip(("warn", "alert", "min_n", "confidence"), values)]
         _say(f"set: {what}: {', '.join(parts)}" + (" (inherited: a subject's from the model's row, the model's "
                                                    "from drift_thresholds)" if None in row.values() else ""))
@@ -2522,7 +2524,7 @@ def cmd_thresholds(args):
         return 0
     _say("own thresholds (pgscore.drift_threshold_overrides; blank: inherited):")
     rows = [[o["model"], o["metric"], o["subject"] or "(every)", _g(o["warn"]), _g(o["alert"]), _g(o["min_n"]),
-             _g(o["confidence"]), o["created_by"]] for o in overrides]
+             confidence_text(o["confidence"]), o["created_by"]] for o in overrides]
     _say("\n".join(_table(["model", "metric", "subject", "warn", "alert", "min_n", "confidence", "by"], rows,
                           (3, 4, 5, 6))))
     return 0

@@ -749,14 +749,21 @@ def thresholds_of(m: ModelData, data: DriftData, metric: str, subject: str | Non
     return m.effective.get((metric, subject)) or m.effective.get((metric, None))
 
 
+def confidence_text(v) -> str:
+    """An override's confidence as pgscore drift and pgscore thresholds say it: 0 (since 0133) is no noise floor,
+    which '0' alone read as a very low confidence; blank where none is set."""
+    return "" if v is None else "0 (no noise floor)" if v == 0 else f"{v:g}"
+
+
 def overrides_text(m: ModelData) -> str:
     """'own thresholds (pgscore.set_thresholds): auc_drop warn 0.02 alert 0.03; psi of tenure_months ...', or ""."""
     if not m.overrides:
         return ""
     parts = []
     for o in m.overrides:
-        given = [f"{k} {_metric(o['metric'], o[k], 'g') if k in ('warn', 'alert') else o[k]}"
-                 for k in ("warn", "alert", "min_n", "confidence") if o[k] is not None]
+        shown = {"warn": _metric(o["metric"], o["warn"], "g"), "alert": _metric(o["metric"], o["alert"], "g"),
+                 "min_n": o["min_n"], "confidence": confidence_text(o["confidence"])}
+        given = [f"{k} {shown[k]}" for k in ("warn", "alert", "min_n", "confidence") if o[k] is not None]
         parts.append(o["metric"] + (f" of {o['subject']}" if o["subject"] is not None else "") + " " + " ".join(given))
     return ("own thresholds (pgscore.drift_threshold_overrides; the rest by pgscore.drift_thresholds): "
             + "; ".join(parts))
