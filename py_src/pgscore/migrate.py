@@ -362,12 +362,20 @@ def missing_objects(url: str) -> list[tuple[str, str]]:
         raise _explain(e, installing=False) from e
 
 
+# the partitions (the log's, by the day: a partitioned table's dump has none of them) of the tables named
+_PARTITIONS = """SELECT c.relname FROM pg_catalog.unnest(%s::text[]) AS m(name),
+       pg_catalog.pg_partition_tree(pg_catalog.format('pgscore.%%I', m.name)::pg_catalog.regclass) t
+  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.relid
+ WHERE t.level OPERATOR(pg_catalog.>) 0"""
+
+
 def repair(url: str) -> list[tuple[str, str]]:
     """Make the tables and views a database at head lacks (lacking) as a new install makes them, with their
     partitions, indexes, triggers, grants and comments: pgscore installed into a scratch database of the same
     server, those objects dumped from it (pg_dump --schema-only -t ...) and run here by psql in one transaction
     (ON_ERROR_STOP: all or nothing), the scratch database dropped. The rows here are not touched. Returns what
     was made (empty: nothing lacked); a missing function is refused (it cannot be picked by -t)."""
+    import contextlib
     import subprocess
 
     import psycopg2
@@ -394,7 +402,11 @@ def repair(url: str) -> list[tuple[str, str]]:
         try:
             scratch_dsn = make_dsn(dsn, dbname=scratch)
             upgrade(scratch_dsn, check_environment=False)
-            picks = [a for k, n in missing for a in ("-t", f"pgscore.{n}*" if k == "table" else f"pgscore.{n}")]
+            # each by its exact name, a table with its partitions (a pattern `drift_rollup*` took drift_rollup_day)
+            with contextlib.closing(psycopg2.connect(scratch_dsn)) as conn, conn.cursor() as cur:
+                cur.execute(_PARTITIONS, ([n for k, n in missing if k == "table"],))
+                names = [f"pgscore.{n}" for k, n in missing] + [f"pgscore.{r}" for r, in cur.fetchall()]
+            picks = [a for n in names for a in ("-t", n)]
             dump = subprocess.run([str(pg_bin_dir() / "pg_dump"), "--schema-only", *picks, "-d", scratch_dsn],
                                   capture_output=True, text=True)
             if dump.returncode != 0:
@@ -419,7 +431,13 @@ def lacking_error(missing: list[tuple[str, str]]) -> InstallError:
     and the way out (docs/operations.md, 'Backups')."""
     names = ", ".join(f"{kind} pgscore.{name}" for kind, name in missing)
     relations = [(k, n) for k, n in missing if k != "function"]
-    picks = " ".join(f"-t 'pgscore.{n}*'" if k == "table" else f"-t pgscore.{n}" for k, n in relations)
+    from pgscore import head_objects
+
+    def pick(kind, name):  # a table with its partitions (the log's, by the day), but not a table named like them
+        alike = [o for o in head_objects.TABLES + head_objects.VIEWS if o.startswith(f"{name}_")]
+        return f"-t pgscore.{name}" + (f" -t 'pgscore.{name}_*'" if kind == "table" and not alike else "")
+
+    picks = " ".join(pick(k, n) for k, n in relations)
     remake = ("; or make the missing tables and views as a new install makes them, keeping the rows you have: "
               f"{command('install --repair')} (a scratch database installed and dropped for it), or by hand: "
               f"createdb pgscore_scratch; {command('install --db postgresql:///pgscore_scratch')}; pg_dump "
