@@ -136,3 +136,25 @@ def test_install_repair_of_a_table_whose_name_begins_another_ones_makes_it_alone
     assert "made again as a new install at revision" in run.stdout and "table pgscore.drift_rollup" in run.stdout
     assert migrate.missing_objects(db_url) == []
     assert query(db_url, "SELECT count(*) FROM pgscore.drift_rollup") == [(0,)]
+
+
+def test_install_repair_gives_the_password_to_pg_dump_and_psql_by_the_environment_not_their_command_line(
+        db_url, tmp_path, monkeypatch):
+    """A password in --db's URL went on pg_dump's and psql's command lines (`-d 'postgresql://u:secret@...'`),
+    which every local user reads in ps and /proc/PID/cmdline; libpq reads it from PGPASSWORD as well."""
+    import os
+    import stat
+
+    bins = tmp_path / "bin"
+    bins.mkdir()
+    for tool in ("pg_dump", "psql"):  # the real tools, each run recording its arguments and PGPASSWORD
+        (bins / tool).write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" "PGPASSWORD=$PGPASSWORD" >> {tmp_path}/seen\n'
+                                 f'exec {pg_bin_dir() / tool} "$@"\n')
+        (bins / tool).chmod(stat.S_IRWXU)
+    query(db_url, "DROP TABLE pgscore.drift_rollup CASCADE")
+    url = db_url.replace("postgresql://postgres@", "postgresql://postgres:s3cret%20pw@")
+    run = pgscore_cli("install", "--repair", "--db", url, env={**os.environ, "PGSCORE_PG_BIN": str(bins)})
+    assert run.returncode == 0, run.stdout + run.stderr
+    seen = (tmp_path / "seen").read_text()
+    assert seen.count("PGPASSWORD=s3cret pw\n") == 2 and "s3cret" not in seen.replace("PGPASSWORD=s3cret pw", ""), seen
+    assert migrate.missing_objects(db_url) == []

@@ -380,7 +380,7 @@ def repair(url: str) -> list[tuple[str, str]]:
 
     import psycopg2
     from psycopg2 import sql
-    from psycopg2.extensions import make_dsn
+    from psycopg2.extensions import make_dsn, parse_dsn
 
     from pgscore.localdb import pg_bin_dir
 
@@ -407,13 +407,19 @@ def repair(url: str) -> list[tuple[str, str]]:
                 cur.execute(_PARTITIONS, ([n for k, n in missing if k == "table"],))
                 names = [f"pgscore.{n}" for k, n in missing] + [f"pgscore.{r}" for r, in cur.fetchall()]
             picks = [a for n in names for a in ("-t", n)]
-            dump = subprocess.run([str(pg_bin_dir() / "pg_dump"), "--schema-only", *picks, "-d", scratch_dsn],
-                                  capture_output=True, text=True)
+            # a password goes by the environment: a command line is anyone's to read (ps, /proc/PID/cmdline)
+            options = parse_dsn(dsn)
+            password = options.pop("password", None)
+            env = {**os.environ, **({"PGPASSWORD": password} if password is not None else {})}
+            dump = subprocess.run([str(pg_bin_dir() / "pg_dump"), "--schema-only", *picks,
+                                   "-d", make_dsn(**{**options, "dbname": scratch})],
+                                  capture_output=True, text=True, env=env)
             if dump.returncode != 0:
                 raise InstallError("repairing pgscore failed: pg_dump of the scratch database failed; nothing was "
                                    "changed", detail=dump.stderr.strip())
-            fix = subprocess.run([str(pg_bin_dir() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-d", dsn],
-                                 input=dump.stdout, capture_output=True, text=True)
+            fix = subprocess.run([str(pg_bin_dir() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1",
+                                  "-d", make_dsn(**options)],
+                                 input=dump.stdout, capture_output=True, text=True, env=env)
             if fix.returncode != 0:
                 raise InstallError("repairing pgscore failed; nothing was changed", detail=fix.stderr.strip())
         finally:
