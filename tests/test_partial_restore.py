@@ -158,3 +158,16 @@ def test_install_repair_gives_the_password_to_pg_dump_and_psql_by_the_environmen
     seen = (tmp_path / "seen").read_text()
     assert seen.count("PGPASSWORD=s3cret pw\n") == 2 and "s3cret" not in seen.replace("PGPASSWORD=s3cret pw", ""), seen
     assert migrate.missing_objects(db_url) == []
+
+
+def test_the_other_commands_on_a_restore_without_the_log_name_what_it_lacks(restored_without_the_log):
+    """status and install named what the restore left out; `pgscore drift` (and every command whose query read the
+    log or a view on it) still said `pgscore is not installed in this database, or its schema is older`, with
+    `pgscore install` as the way out, which refuses (it names the missing objects)."""
+    _, url = restored_without_the_log
+    drift = pgscore_cli("drift", "--db", url)
+    assert drift.returncode != 0, drift.stdout + drift.stderr
+    assert "not installed in this database, or its schema is older" not in drift.stderr, drift.stderr
+    assert (f"pgscore: error: this database's pgscore schema is at revision {migrate.head()} but lacks some of "
+            "its objects: table pgscore.prediction_log, view pgscore.") in drift.stderr, drift.stderr
+    assert "install --repair" in drift.stderr, drift.stderr

@@ -122,6 +122,15 @@ def older_schema(e, command_name=None):
         return e
     if code == "42703" and e.diag.statement_position is None:  # not the command's statement's own column: one a
         return e  # function of pgscore's raised (a wired table that cannot feed a version, deploy's 42703)
+    if _RESOLVED is not None:  # a schema at head that a restore left some objects out of: which, and the way out
+        try:
+            missing = migrate.missing_objects(_RESOLVED)
+        except Exception:  # noqa: BLE001 - (the error said is the command's own)
+            missing = []
+        if missing:
+            said = migrate.lacking_error(missing)
+            said.__cause__ = e
+            return said
     if code != "42703":
         said = _translate(e)  # (one that names pgscore's schema or an object of it)
         if isinstance(said, PgscoreError):
