@@ -171,3 +171,18 @@ def test_the_other_commands_on_a_restore_without_the_log_name_what_it_lacks(rest
     assert (f"pgscore: error: this database's pgscore schema is at revision {migrate.head()} but lacks some of "
             "its objects: table pgscore.prediction_log, view pgscore.") in drift.stderr, drift.stderr
     assert "install --repair" in drift.stderr, drift.stderr
+
+
+def test_install_repair_makes_a_table_with_the_rows_a_new_install_gives_it_and_the_keys_that_point_at_it(db_url):
+    """A schema-only dump of the scratch database made drift_thresholds empty (a new install seeds its defaults:
+    every drift check then had no threshold), and the foreign key of drift_threshold_overrides on it, which the
+    restore lost with it (it is the other table's), was not made again."""
+    seeds = query(db_url, "SELECT * FROM pgscore.drift_thresholds ORDER BY metric")
+    assert seeds
+    query(db_url, "DROP TABLE pgscore.drift_thresholds CASCADE")
+    run = pgscore_cli("install", "--repair", "--db", db_url)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert query(db_url, "SELECT * FROM pgscore.drift_thresholds ORDER BY metric") == seeds
+    assert query(db_url, "SELECT conname FROM pg_constraint "
+                         "WHERE conrelid = 'pgscore.drift_threshold_overrides'::regclass AND contype = 'f'") == \
+        [("drift_threshold_overrides_metric_fkey",)]

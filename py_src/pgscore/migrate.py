@@ -368,6 +368,14 @@ _PARTITIONS = """SELECT c.relname FROM pg_catalog.unnest(%s::text[]) AS m(name),
   JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.relid
  WHERE t.level OPERATOR(pg_catalog.>) 0"""
 
+# the constraints of pgscore's tables but those named (which their dump makes), each with the statement that adds it
+_CONSTRAINTS = """SELECT c.relname, k.conname,
+       pg_catalog.format('ALTER TABLE %%I.%%I ADD CONSTRAINT %%I %%s', 'pgscore', c.relname, k.conname,
+                         pg_catalog.pg_get_constraintdef(k.oid))
+  FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) k.conrelid
+ WHERE c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('pgscore') AND NOT c.relispartition
+   AND k.conparentid OPERATOR(pg_catalog.=) 0 AND c.relname OPERATOR(pg_catalog.<>) ALL (%s::text[])"""
+
 
 def repair(url: str) -> list[tuple[str, str]]:
     """Make the tables and views a database at head lacks (lacking) as a new install makes them, with their
@@ -406,12 +414,18 @@ def repair(url: str) -> list[tuple[str, str]]:
             with contextlib.closing(psycopg2.connect(scratch_dsn)) as conn, conn.cursor() as cur:
                 cur.execute(_PARTITIONS, ([n for k, n in missing if k == "table"],))
                 names = [f"pgscore.{n}" for k, n in missing] + [f"pgscore.{r}" for r, in cur.fetchall()]
+                cur.execute(_CONSTRAINTS, ([n for k, n in missing if k == "table"],))
+                constraints = cur.fetchall()
+            with contextlib.closing(psycopg2.connect(dsn)) as conn, conn.cursor() as cur:
+                cur.execute(_CONSTRAINTS, ([],))  # (the keys of the tables here that pointed at one lost with it)
+                here = {(t, c) for t, c, _ in cur.fetchall()}
+            keys = "".join(f"{add};\n" for t, c, add in constraints if (t, c) not in here)
             picks = [a for n in names for a in ("-t", n)]
             # a password goes by the environment: a command line is anyone's to read (ps, /proc/PID/cmdline)
             options = parse_dsn(dsn)
             password = options.pop("password", None)
             env = {**os.environ, **({"PGPASSWORD": password} if password is not None else {})}
-            dump = subprocess.run([str(pg_bin_dir() / "pg_dump"), "--schema-only", *picks,
+            dump = subprocess.run([str(pg_bin_dir() / "pg_dump"), *picks,  # (with the rows a new install gives)
                                    "-d", make_dsn(**{**options, "dbname": scratch})],
                                   capture_output=True, text=True, env=env)
             if dump.returncode != 0:
@@ -419,7 +433,7 @@ def repair(url: str) -> list[tuple[str, str]]:
                                    "changed", detail=dump.stderr.strip())
             fix = subprocess.run([str(pg_bin_dir() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1",
                                   "-d", make_dsn(**options)],
-                                 input=dump.stdout, capture_output=True, text=True, env=env)
+                                 input=dump.stdout + keys, capture_output=True, text=True, env=env)
             if fix.returncode != 0:
                 raise InstallError("repairing pgscore failed; nothing was changed", detail=fix.stderr.strip())
         finally:
@@ -447,7 +461,7 @@ def lacking_error(missing: list[tuple[str, str]]) -> InstallError:
     remake = ("; or make the missing tables and views as a new install makes them, keeping the rows you have: "
               f"{command('install --repair')} (a scratch database installed and dropped for it), or by hand: "
               f"createdb pgscore_scratch; {command('install --db postgresql:///pgscore_scratch')}; pg_dump "
-              f"--schema-only {picks} -d pgscore_scratch | psql -X -v ON_ERROR_STOP=1 -1 -d THIS_DATABASE; "
+              f"{picks} -d pgscore_scratch | psql -X -v ON_ERROR_STOP=1 -1 -d THIS_DATABASE; "
               "dropdb pgscore_scratch (docs/operations.md, 'Backups')"
               if relations and len(relations) == len(missing) else "")
     return InstallError(
