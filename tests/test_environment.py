@@ -309,3 +309,21 @@ def test_a_change_to_the_environment_a_running_server_imports_is_warned_of(clust
     script = (ROOT / "scripts" / "run").read_text()
     warn, pip = script.index('-m pgscore.live_env "$VENV"'), script.index("-m pip install")
     assert warn < pip and warn < script.index('rm -rf "$VENV"'), "scripts/run warns before it changes the venv"
+
+
+def test_the_live_environment_check_runs_this_checkouts_code_whatever_state_the_venv_is_in(tmp_path):
+    """scripts/run ran `$VENV/bin/python -m pgscore.live_env` before it remade or reinstalled a .venv: one whose
+    pip install had failed, or copied with the checkout from another place (its editable install naming the
+    other's code), said `No module named pgscore.live_env` on every run instead of checking. It runs the server's
+    Python on this checkout's py_src (live_env is standard library only)."""
+    import re
+    import subprocess
+    import venv
+
+    script = (ROOT / "scripts" / "run").read_text()
+    line = re.search(r"^ *(.*-m pgscore\.live_env \"\$VENV\".*)$", script, re.M).group(1)
+    bare = tmp_path / "venv"
+    venv.create(bare, with_pip=False)  # a venv pgscore was never installed into
+    run = subprocess.run(["bash", "-c", f'ROOT={ROOT}; VENV={bare}; SERVER_PYTHON=/usr/bin/python3; {line}'],
+                         capture_output=True, text=True)
+    assert run.returncode == 0 and run.stderr == "", run.stderr
