@@ -186,3 +186,20 @@ def test_install_repair_makes_a_table_with_the_rows_a_new_install_gives_it_and_t
     assert query(db_url, "SELECT conname FROM pg_constraint "
                          "WHERE conrelid = 'pgscore.drift_threshold_overrides'::regclass AND contype = 'f'") == \
         [("drift_threshold_overrides_metric_fkey",)]
+
+
+def test_install_repair_with_a_database_named_as_its_scratch_one_there_makes_another_and_leaves_that_alone(
+        db_url, cluster):
+    """The scratch database was pgscore_repair_PID: a database of that name there (another client's repair, on
+    another host, with the same PID; or a user's) failed the repair with `already exists`."""
+    import os
+
+    taken = f"pgscore_repair_{os.getpid()}"
+    query(cluster.url("postgres"), f"CREATE DATABASE {taken}")
+    try:
+        query(db_url, "DROP TABLE pgscore.drift_rollup CASCADE")
+        assert migrate.repair(db_url) == [("table", "drift_rollup")]
+        assert migrate.missing_objects(db_url) == []
+        assert query(db_url, "SELECT datname FROM pg_database WHERE datname LIKE 'pgscore_repair_%'") == [(taken,)]
+    finally:
+        query(cluster.url("postgres"), f"DROP DATABASE {taken}")

@@ -401,7 +401,9 @@ def repair(url: str) -> list[tuple[str, str]]:
                            + ", ".join(f"pgscore.{n}" for n in functions), sqlstate="42883",
                            hint=lacking_error(missing).hint.split("; or make")[0])
     dsn = libpq_dsn(url)
-    scratch = f"pgscore_repair_{os.getpid()}"
+    import secrets
+
+    scratch = f"pgscore_repair_{os.getpid()}_{secrets.token_hex(4)}"  # (not another client's of the same PID)
     admin = psycopg2.connect(dsn)
     admin.autocommit = True
     try:
