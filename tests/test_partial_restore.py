@@ -29,6 +29,9 @@ def test_the_list_of_heads_objects_is_what_the_head_schema_builds(db_url):
                                            "WHERE pronamespace = 'pgscore'::regnamespace ORDER BY 1")]
     assert (list(head_objects.TABLES), list(head_objects.VIEWS), list(head_objects.FUNCTIONS)) == \
         (tables, views, functions), f"TABLES = {tuple(tables)}\nVIEWS = {tuple(views)}\nFUNCTIONS = {tuple(functions)}"
+    forms = dict(query(db_url, "SELECT proname, count(*) FROM pg_proc WHERE pronamespace = 'pgscore'::regnamespace "
+                               "GROUP BY 1 HAVING count(*) > 1 ORDER BY 1"))
+    assert head_objects.FORMS == forms, f"FORMS = {forms}"
     assert migrate.missing_objects(db_url) == []
 
 
@@ -203,3 +206,12 @@ def test_install_repair_with_a_database_named_as_its_scratch_one_there_makes_ano
         assert query(db_url, "SELECT datname FROM pg_database WHERE datname LIKE 'pgscore_repair_%'") == [(taken,)]
     finally:
         query(cluster.url("postgres"), f"DROP DATABASE {taken}")
+
+
+def test_a_schema_at_head_that_lacks_one_form_of_an_overloaded_function_names_it(db_url):
+    """The check compared function names: a DBA's `DROP FUNCTION` of one of record_outcome's nine forms (or
+    score's two) left status and install saying nothing, and that form's every call failing."""
+    query(db_url, "DROP FUNCTION pgscore.record_outcome(text, uuid, boolean, timestamptz)")
+    assert migrate.missing_objects(db_url) == [("function", "record_outcome")]
+    status = pgscore_cli("status", "--db", db_url)
+    assert "lacks some of its objects: function pgscore.record_outcome" in status.stderr, status.stderr

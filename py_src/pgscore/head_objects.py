@@ -36,3 +36,9 @@ FUNCTIONS = (
     "shadow_drift_stats", "shadow_performance_stats", "signing_on", "silence_alerts", "stamp_threshold_overrides",
     "validate_environment", "version_drift", "window_drift_stats",
 )
+
+# how many forms (signatures) the functions with more than one have: a DROP FUNCTION of one form is missing too
+FORMS = {
+    "category_code": 2, "feature_number": 2, "judge": 4, "performance_stats": 2, "predict": 2, "predict_proba": 2,
+    "record_outcome": 9, "score": 2,
+}

@@ -313,10 +313,11 @@ _MISSING = """SELECT e.kind, e.name
   FROM ROWS FROM (pg_catalog.unnest(%(kinds)s::text[]), pg_catalog.unnest(%(names)s::text[])) WITH ORDINALITY
        AS e(kind, name, n)
  WHERE NOT CASE e.kind
-       WHEN 'function' THEN EXISTS (
-           SELECT 1 FROM pg_catalog.pg_proc p
+       WHEN 'function' THEN (
+           SELECT pg_catalog.count(*) FROM pg_catalog.pg_proc p
             WHERE p.pronamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('pgscore')
               AND p.proname OPERATOR(pg_catalog.=) e.name)
+           OPERATOR(pg_catalog.>=) COALESCE((%(forms)s::jsonb OPERATOR(pg_catalog.->>) e.name)::bigint, 1)
        ELSE EXISTS (
            SELECT 1 FROM pg_catalog.pg_class c
             WHERE c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('pgscore')
@@ -332,6 +333,8 @@ def lacking(cur) -> list[tuple[str, str]]:
     (head_objects) and this database's lacks, through a psycopg2 cursor: a restore of a dump that left them out
     (pg_dump -T 'pgscore.prediction_log*' leaves out the audit log, and the five views that read it fail to
     restore). Empty where pgscore is not installed or its revision is not head (an upgrade makes what it lacks)."""
+    import json
+
     from psycopg2 import sql
 
     from pgscore import head_objects
@@ -345,7 +348,8 @@ def lacking(cur) -> list[tuple[str, str]]:
         return []
     wanted = ([("table", n) for n in head_objects.TABLES] + [("view", n) for n in head_objects.VIEWS]
               + [("function", n) for n in head_objects.FUNCTIONS])
-    cur.execute(_MISSING, {"kinds": [k for k, _ in wanted], "names": [n for _, n in wanted]})
+    cur.execute(_MISSING, {"kinds": [k for k, _ in wanted], "names": [n for _, n in wanted],
+                           "forms": json.dumps(head_objects.FORMS)})
     return [tuple(r) for r in cur.fetchall()]
 
 
