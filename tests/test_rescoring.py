@@ -5377,3 +5377,53 @@ def test_pgscore_score_into_a_wired_score_column_stamps_its_scored_at_so_rollbac
     query(shop, "ALTER TABLE customers ADD COLUMN other_score float8")
     query(shop, "CALL pgscore.score_table('churn', 'customers', 'id', 'other_score')")
     assert query(shop, "SELECT count(scored_at) FROM customers") == [(0,)]
+
+
+def test_refresh_windows_that_waits_for_a_profile_while_a_version_goes_live_scores_with_the_live_version(
+        shop, trained):
+    """Session 62 (review): refresh_windows planned with the version live when it began, then its recount waited
+    for a profile's lock (held by the rescore_profiles an activate is followed by, say); it wrote the older
+    version's score over the newer one's, the newer version live. The plans are asked again once the profiles are
+    held: the window's profile ends with the live version's score, its audit row that version's."""
+    import threading
+
+    from sklearn.ensemble import RandomForestClassifier
+
+    model, X, y = trained
+    no_counts(shop)
+    rid = attach(shop)
+    query(shop, f"INSERT INTO complaints (customer_id, created_at) VALUES (7, {EDGE})")
+    time.sleep(1.5)  # its complaint is now out of the window: refresh_windows recounts 7 and rescores it
+    v2 = RandomForestClassifier(n_estimators=10, max_depth=5, random_state=0).fit(X, y)
+    registry.deploy(shop.dsn, "churn", v2, X, y, feature_names=CHURN_FEATURES, activate=False)
+    holder = psycopg2.connect(shop.dsn)
+    refresher = psycopg2.connect(shop.dsn)
+    refresher.autocommit = True
+    pid, done = refresher.get_backend_pid(), []
+    t = threading.Thread(target=lambda: done.append(query(refresher, REFRESH, (None, None))))
+    try:
+        with holder.cursor() as cur:
+            cur.execute("SELECT 1 FROM customers WHERE id = 7 FOR NO KEY UPDATE")
+        t.start()
+        for _ in range(200):
+            if query(shop, "SELECT count(*) FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock'",
+                     (pid,))[0][0]:
+                break
+            t.join(0.05)
+        else:
+            pytest.fail("refresh_windows never waited for the profile's lock")
+        query(shop, "SELECT pgscore.activate('churn', 2)")
+        holder.commit()
+        t.join(30)
+        assert not t.is_alive() and done == [[(rid, "complaints", "customers", 1, 1, 0)]], done
+    finally:
+        holder.rollback()
+        t.join(10)
+        holder.close()
+        refresher.close()
+    feats = np.array([profiles(shop, [7])[7][0]], dtype=float)
+    (stored,), = query(shop, "SELECT churn_score FROM customers WHERE id = 7")
+    assert abs(stored - v2.predict_proba(feats)[0, 1]) < 1e-9, (stored, v2.predict_proba(feats)[0, 1],
+                                                                  model.predict_proba(feats)[0, 1])
+    assert query(shop, "SELECT m.version FROM pgscore.prediction_log l JOIN pgscore.models m USING (model_id) "
+                       "WHERE l.entity_key = '7' AND l.source = 'refresh'") == [(2,)]

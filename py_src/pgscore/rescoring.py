@@ -3532,29 +3532,40 @@ def refresh(plpy, GD, event_table=None, limit=None):
                 if _must_raise(e):
                     raise
                 _in_parts(plpy, recount, keys, [None] * len(keys), None, not_recounted, error=e)
-        scored = _rescore_changed(plpy, w, plans, changed, failures)
+        scored = _rescore_changed(plpy, w, plans, changed, failures,
+                                  lambda: _plans(plpy, GD, w, retry="refresh"))  # noqa: B023 - called now
         queue(plpy, w, plans.queue, failures, via="refresh_windows")
         failed_n = len({k for f in failures for k in f.keys})
         out.append((w.id, w.events.oid, w.profiles.oid, len(changed), scored, failed_n))
     return out
 
 
-def _rescore_changed(plpy, w: Wiring, plans, changed, failures) -> int:
+def _rescore_changed(plpy, w: Wiring, plans, changed, failures, replan=None) -> int:
     """Rescore the profiles `changed` (keys as text) whose counters refresh_windows or backfill_rescoring just
     recounted, with their plans (RefreshPlans, BackfillPlans): read, scored, written with their audit rows; the
-    profiles that fail are added to `failures`. Returns how many were scored."""
+    profiles that fail are added to `failures`. Returns how many were scored. `replan`: the plans of the version
+    live now, asked once the read holds the profiles' locks: the plans were made before the recount waited for
+    them, and a version made live meanwhile (its scores written by the rescore_profiles that held them) is the
+    one to score with, not the older one planned for (session 62)."""
     scored = 0
     if changed and plans.model is None:
         failures.append(Failure(changed, plans.error.message, plans.error.sqlstate))
     elif changed:
-        model = plans.model
         try:
             r = _retry_read(plpy, plans, changed)
+            now = replan() if replan is not None else plans
+            if now is not plans:  # another version went live while the recount waited: read with its plans
+                plans = now
+                if plans.model is None:
+                    failures.append(Failure(changed, plans.error.message, plans.error.sqlstate))
+                    return 0
+                r = _retry_read(plpy, plans, changed)
         except plpy.SPIError as e:
             if _must_raise(e) or _state(e) == INSUFFICIENT_PRIVILEGE:
                 raise  # (the recount is written: failing here would lose it with the transaction)
             r = {"keys": None}
             failures.append(Failure(changed, f"reading the profiles failed: {_message(e)}", _state(e)))
+        model = plans.model
         failures += r.get("failures", [])  # (profiles whose features could not be read: _retry_read)
         found = r.get("good", r["keys"] or [])
         if found:
@@ -3645,6 +3656,9 @@ def backfill(plpy, GD, event_table, chunk=BACKFILL_CHUNK) -> int:
                             hint="SELECT * FROM pgscore.retry_failed(), then backfill_rescoring again")
             if (keys or fresh) and plans is None:
                 plans = _plans(plpy, GD, w, retry="backfill")
+
+            def replan():  # (the version live once a chunk's profiles are held: _rescore_changed)
+                return _plans(plpy, GD, w, retry="backfill")  # noqa: B023 - called now
             for at in range(0, len(keys), chunk):
                 part = keys[at:at + chunk]
                 changed = plpy.execute(plans.recount, [part])[0]["keys"] or []
@@ -3652,13 +3666,13 @@ def backfill(plpy, GD, event_table, chunk=BACKFILL_CHUNK) -> int:
                 # (a profile it created is rescored, and counted, whether or not a counter moved from its default)
                 new = [k for k in part if k in created and k not in set(changed)]
                 touched.update(new)
-                _rescore_changed(plpy, w, plans, changed + new, failures)
+                _rescore_changed(plpy, w, plans, changed + new, failures, replan)
             for at in range(0, len(fresh), chunk):
                 part = fresh[at:at + chunk]
                 plpy.execute(plpy.prepare(_UNMARK, ["pg_catalog.int8", "pg_catalog.text[]"]), [w.id, part])
                 plpy.execute(plans.recount, [part])
                 touched.update(part)
-                _rescore_changed(plpy, w, plans, part, failures)
+                _rescore_changed(plpy, w, plans, part, failures, replan)
         total += len(touched)
         if w.missing_profile != "create":
             none = plpy.execute(sql.keys(missing_only=True))[0]["keys"] or []
