@@ -5427,3 +5427,27 @@ def test_refresh_windows_that_waits_for_a_profile_while_a_version_goes_live_scor
                                                                   model.predict_proba(feats)[0, 1])
     assert query(shop, "SELECT m.version FROM pgscore.prediction_log l JOIN pgscore.models m USING (model_id) "
                        "WHERE l.entity_key = '7' AND l.source = 'refresh'") == [(2,)]
+
+
+@pytest.mark.parametrize("path", ["sql", "python"])
+def test_a_scored_at_in_the_future_does_not_stick_the_next_score_writes_the_time_it_is(shop, trained, path):
+    """Session 62 (review): GREATEST(scored_at, now()) kept a scored_at later than the clock for ever: one set by
+    hand, loaded from elsewhere, written while the clock ran ahead (then stepped back), or by a session of a zone
+    ahead into a timestamp column; every later score left it as it was, so a check for stale scores saw a fresh
+    one. A time later than the clock is not kept: the next score writes the time it is (on the trigger's SQL and
+    Python paths, and by rescore_profiles); one not later than the clock still wins over an earlier now()."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    model, X, y = trained
+    attach(shop)
+    if path == "python":
+        model = RandomForestClassifier(n_estimators=10, max_depth=5, random_state=0).fit(X, y)
+        registry.deploy(shop.dsn, "churn", model, X, y, feature_names=CHURN_FEATURES)
+    for write in ("INSERT INTO complaints (customer_id) VALUES (7)",
+                  "SELECT * FROM pgscore.rescore_profiles('complaints', p_limit => 10)"):
+        query(shop, "UPDATE customers SET scored_at = now() + interval '10 years' WHERE id = 7")
+        (before,) = query(shop, "SELECT clock_timestamp()")[0]
+        query(shop, write)
+        (at, after) = query(shop, "SELECT scored_at, clock_timestamp() FROM customers WHERE id = 7")[0]
+        assert before <= at <= after, (write, before, at, after)
+        assert_scores_match_model(shop, model, [7])

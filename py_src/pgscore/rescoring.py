@@ -1473,8 +1473,13 @@ _JSONB_CAT = "OPERATOR(pg_catalog.||)"
 def _scored_at(ts) -> str:
     """What a write sets the scored_at column `ts` (quoted) of the profile `p` to: its transaction's now(), or the
     time the profile holds where that is later (a transaction that began before the one that scored it last, and
-    writes after that one committed, under the profile's lock): scored_at never moves backwards (session 62)."""
-    return f"GREATEST(p.{ts}, pg_catalog.now())"
+    writes after that one committed, under the profile's lock): scored_at never moves backwards (session 62). A
+    time the profile holds later than the clock (set by hand, loaded, written while the clock ran ahead or by a
+    session of a zone ahead into a timestamp column) is no writer's: the write's now() replaces it, not that time
+    kept for ever (no later score would have moved it, review r2). (GREATEST ignores the NULL of a time not kept, as
+    it does a NULL scored_at: now().)"""
+    return (f"GREATEST(pg_catalog.now(), CASE WHEN p.{ts} OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp() "
+            f"THEN p.{ts} END)")
 
 
 def ids_sql(ek, idc, source, profiles=None, pk=None) -> str:
