@@ -1171,3 +1171,20 @@ def test_a_version_made_live_that_a_counter_of_words_cannot_feed_is_refused_as_a
                            "counter (region, {\"max\": \"e.region\"}), which keeps the word that sorts last by its "
                            "spelling"), said
     assert query(conn, "SELECT count(*) FROM pgscore.model_versions WHERE name = 'w'") == [(0,)]
+
+
+
+
+def test_predict_batch_names_the_word_of_a_null_keys_row(conn, db_url):
+    """Review r2 (session 62): predict_batch ran its query again for the row of the refused key by its text,
+    str(key): a NULL key's was 'None', which found no row (or a row keyed 'None', another row's word), so the
+    error said the code, not the word. A NULL key finds the row whose key is NULL."""
+    model, X, y = binary_model(handle_unknown="error")
+    registry.deploy(db_url, "strict", model, X, y, feature_names=NAMES)
+    make_table(conn)
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, "SELECT count(*) FROM pgscore.predict_batch('strict', $$SELECT CASE WHEN id = 5 THEN NULL "
+                    "ELSE id::text END, age, region, plan FROM customers$$)")
+    said = e.value.diag.message_primary
+    assert e.value.pgcode == "22023", said
+    assert "feature 'region' holds the word 'mars'" in said and "(key NULL" in said, said

@@ -531,12 +531,15 @@ def _query_word(plpy, model, query, columns, caller, key, feature):
     if not t or not t[0]["s"]:
         return None
     w = f"q.{quote_ident(plpy, feature)}::pg_catalog.text"
-    sql = (f"SELECT {w} AS w FROM ({query}) AS q({KEY}) WHERE q.{KEY}::pg_catalog.text OPERATOR(pg_catalog.=) $1 "
-           f"AND {w} IS NOT NULL AND NOT ({w} OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[])) LIMIT 1")
+    # (a NULL key's row by its NULL: str(None), 'None', named the word of a row keyed 'None', review r2)
+    sql = (f"SELECT {w} AS w FROM ({query}) AS q({KEY}) WHERE (q.{KEY}::pg_catalog.text OPERATOR(pg_catalog.=) $1 "
+           f"OR (q.{KEY} IS NULL AND $1 IS NULL)) AND {w} IS NOT NULL "
+           f"AND NOT ({w} OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[])) LIMIT 1")
     known = [str(x) for x in (model.text_categories or {}).get(feature) or []]
     try:
         with caller, plpy.subtransaction():
-            rows = plpy.execute(plpy.prepare(sql, ["pg_catalog.text", "pg_catalog.text[]"]), [str(key), known])
+            rows = plpy.execute(plpy.prepare(sql, ["pg_catalog.text", "pg_catalog.text[]"]),
+                                [None if key is None else str(key), known])
     except plpy.SPIError:  # (the error without the word, not another one)
         return None
     return rows[0]["w"] if rows else None
