@@ -5451,3 +5451,52 @@ def test_a_scored_at_in_the_future_does_not_stick_the_next_score_writes_the_time
         (at, after) = query(shop, "SELECT scored_at, clock_timestamp() FROM customers WHERE id = 7")[0]
         assert before <= at <= after, (write, before, at, after)
         assert_scores_match_model(shop, model, [7])
+
+
+def test_retry_failed_that_waits_for_a_profile_while_a_version_goes_live_scores_with_the_live_version(shop, trained):
+    """Review r2 (session 62): retry_failed planned with the version live when it began, then its replay waited for
+    a queued profile's lock; a version made live meanwhile, it wrote the older version's score (a profile whose queue
+    row names uncounted events stays queued when an event rescores it, so retry_failed writes after that event's
+    newer score). The plans are asked again once the profiles are held: the live version's score."""
+    import threading
+
+    from sklearn.ensemble import RandomForestClassifier
+
+    model, X, y = trained
+    rid = attach(shop)
+    query(shop, "UPDATE customers SET support_calls = 999 WHERE id = 5")
+    query(shop, "ALTER TABLE customers ADD CONSTRAINT few_calls CHECK (support_calls < 1000)")
+    query(shop, "INSERT INTO complaints (customer_id) VALUES (5)")  # its counters' update fails: queued
+    assert query(shop, "SELECT count(*) FROM pgscore.error_queue WHERE entity_key = '5'") == [(1,)]
+    query(shop, "UPDATE customers SET support_calls = 0 WHERE id = 5")  # the cause fixed
+    v2 = RandomForestClassifier(n_estimators=10, max_depth=5, random_state=0).fit(X, y)
+    registry.deploy(shop.dsn, "churn", v2, X, y, feature_names=CHURN_FEATURES, activate=False)
+    holder = psycopg2.connect(shop.dsn)
+    retrier = psycopg2.connect(shop.dsn)
+    retrier.autocommit = True
+    pid, done = retrier.get_backend_pid(), []
+    t = threading.Thread(target=lambda: done.append(query(retrier, "SELECT * FROM pgscore.retry_failed()")))
+    try:
+        with holder.cursor() as cur:
+            cur.execute("SELECT 1 FROM customers WHERE id = 5 FOR NO KEY UPDATE")
+        t.start()
+        for _ in range(200):
+            if query(shop, "SELECT count(*) FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock'",
+                     (pid,))[0][0]:
+                break
+            t.join(0.05)
+        else:
+            pytest.fail("retry_failed never waited for the profile's lock")
+        query(shop, "SELECT pgscore.activate('churn', 2)")
+        holder.commit()
+        t.join(30)
+        assert not t.is_alive() and done == [[(rid, 1, 0)]], done
+    finally:
+        holder.rollback()
+        t.join(10)
+        holder.close()
+        retrier.close()
+    feats = np.array([profiles(shop, [5])[5][0]], dtype=float)
+    (stored,), = query(shop, "SELECT churn_score FROM customers WHERE id = 5")
+    assert abs(stored - v2.predict_proba(feats)[0, 1]) < 1e-9, (stored, v2.predict_proba(feats)[0, 1],
+                                                                  model.predict_proba(feats)[0, 1])

@@ -3348,6 +3348,12 @@ def retry(plpy, GD, model_name=None, limit=None):
             if len(still) < len(keys):  # a retry running at the same time took these: each is rescored once
                 keys = still
                 r = _retry_read(plpy, plans, keys) if keys else {"keys": None}
+            # the version live once the profiles are held (the replay, the recount or this read waited for them): one
+            # made live meanwhile scores them, not the one planned for before (review r2, session 62)
+            now = _plans(plpy, GD, w, retry=True)
+            if now is not plans and now.model is not None and keys:
+                plans, model = now, now.model
+                r = _retry_read(plpy, plans, keys)
         except plpy.SPIError as e:
             if not _not_allowed(plpy, w, e):  # the queued reasons stay: they are the profiles' own
                 queue(plpy, w, plans.queue, failures + [Failure(keys, f"reading the profiles failed: {_message(e)}",
