@@ -103,8 +103,8 @@ def candidates(est, task, X, y, Xref):
         oof[te] = features.scores_of(clone(est).fit(X[tr], y[tr]), task, X[te])
     out["oof"] = oof
     out["reference"] = features.scores_of(est, task, Xref)
-    _, held, _ = metrics.holdout(est, X, y, task, matrix=X)  # deploy's own hold-out, then its rule
-    out["chosen"], _, note = registry.score_baseline(est, task, X, out["in-sample"], None, held, None)
+    _, held, _, fit = metrics.holdout(est, X, y, task, matrix=X)  # deploy's own hold-out, then its rule
+    out["chosen"], _, note = registry.score_baseline(est, task, X, out["in-sample"], None, held, None, fit)
     out["chosen_is"] = note.split(":")[0]
     return out
 

@@ -72,7 +72,7 @@ def test_a_multiclass_deploy_captures_the_class_mix_of_the_rows_its_score_baseli
     predicts for the hold-out rows, which the score baseline is drawn from too; edges 1..k-1; n the hold-out's."""
     conn, model_id = tier
     X, y, _, model = tier_data
-    _, held, held_classes = metrics.holdout(model, X, y, "multiclass", matrix=X)
+    _, held, held_classes, _ = metrics.holdout(model, X, y, "multiclass", matrix=X)
     (classes,), = query(conn, "SELECT classes FROM pgscore.models WHERE model_id = %s", (model_id,))
     expected = [float(np.mean(held_classes == c)) for c in classes]
     rows = query(conn, "SELECT feature, position, edges, expected, n, null_rate, mean FROM pgscore.baselines "

@@ -260,18 +260,21 @@ def _trial_rows(seed, n, shift=False):
     return X.astype(float), (r.random(n) < 1 / (1 + np.exp(-z))).astype(int)
 
 
-def _score_drift_through_sql(conn, name, X):
-    """Score X with `name` through pgscore.predict_batch (a table of the rows), then the 'since deploy' score
-    drift: psi, ks, status."""
+def _score_drift_through_sql(conn, name, X, names=("amount", "n_tx", "age")):
+    """Score X (columns `names`) with `name` through pgscore.predict_batch (a table of the rows), then the
+    'since deploy' score drift: psi, ks, status."""
     from psycopg2.extras import execute_values
 
     table = pgsql.Identifier(f"rows_{name}")
+    cols = [pgsql.Identifier(c) for c in names]
     with conn.cursor() as cur:
-        cur.execute(pgsql.SQL("CREATE TABLE {} (id int, amount float8, n_tx float8, age float8)").format(table))
+        cur.execute(pgsql.SQL("CREATE TABLE {} (id int, {})").format(
+            table, pgsql.SQL(", ").join(pgsql.SQL("{} float8").format(c) for c in cols)))
         execute_values(cur, pgsql.SQL("INSERT INTO {} VALUES %s").format(table).as_string(conn),
                        [(i, *map(float, r)) for i, r in enumerate(X)])
     (n,), = query(conn, "SELECT count(*) FROM pgscore.predict_batch(%s, %s)",
-                  (name, pgsql.SQL("SELECT id, amount, n_tx, age FROM {}").format(table).as_string(conn)))
+                  (name, pgsql.SQL("SELECT id, {} FROM {}").format(pgsql.SQL(", ").join(cols), table)
+                   .as_string(conn)))
     assert n == len(X)
     got, = query(conn, "SELECT psi, ks, status FROM pgscore.score_drift WHERE model = %s "
                          "AND window_name = 'since deploy'", (name,))
@@ -309,8 +312,9 @@ def test_a_tree_deployed_with_its_target_has_no_score_drift_on_new_rows_of_the_s
         assert psi > 0.2 and status == "alert", (psi, ks, status)
         for name in ("tree", "tree_shifted"):
             assert re.fullmatch(r"training rows: 3000 scored by this version \(in-sample\): \d+% of the 600 hold-out "
-                                r"rows scored by the copy refit on the rest had a score this version never gives "
-                                r"\(trees' leaves\)", said[name]), said
+                                r"rows scored by the copy refit on the rest had a score this version never gives, "
+                                r"and the copy scored its 2400 training rows as it scored them \(PSI \d\.\d\d\d, "
+                                r"at most \d\.\d\d\d\)", said[name]), said
         for name in ("logistic", "logistic_shifted"):
             assert said[name] == "hold-out: 600 rows scored by the copy refit on the rest", said
     finally:
@@ -335,6 +339,45 @@ def test_extra_trees_deployed_with_its_target_keep_the_hold_out_baseline(db_url)
         assert said["metrics"]["score_baseline"] == "hold-out: 600 rows scored by the copy refit on the rest", said
         psi, ks, status = _score_drift_through_sql(conn, "extra", fresh)
         assert psi < 0.1 and status == "ok", (psi, ks, status)
+    finally:
+        conn.close()
+
+
+def test_a_calibrated_forest_deployed_with_its_target_has_no_score_drift_on_new_rows_of_the_same_kind(db_url):
+    """Session 62 review r5: CalibratedClassifierCV(RandomForestClassifier(50), method="isotonic") on 1,000 rows gives
+    scores that pile up on few values (the isotonic steps), which the hold-out copy's refit steps miss, so the rule
+    took the version's own training rows' scores; but the forest scores its training rows more surely than new ones,
+    and new rows of the very kind it was trained on alerted (PSI 0.278; the hold-out's baseline gave 0.070). The
+    copy scores its own training rows unlike the rows it did not learn from (it overfits), so the in-sample scores
+    would be as far from new rows': the baseline stays the hold-out's, and metrics.score_baseline says why. New
+    rows shifted still alert."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import RandomForestClassifier
+
+    def rows(seed, n, shift=0.0):  # the review's generator (r5-work/cal.py)
+        r = np.random.default_rng(seed)
+        X = r.normal(size=(n, 4))
+        X[:, 0] += shift
+        return X, (X[:, 0] + 0.5 * X[:, 1] - 0.7 * X[:, 2] + r.normal(size=n) > 0.3).astype(int)
+
+    X, y = rows(1, 1000)
+    fresh, _ = rows(2, 3000)
+    shifted, _ = rows(3, 3000, shift=1.5)
+    names = ("a", "b", "c", "d")
+    model = CalibratedClassifierCV(RandomForestClassifier(50, random_state=0, n_jobs=1), method="isotonic").fit(X, y)
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    try:
+        said = {name: registry.deploy(conn, name, model, X, y, feature_names=list(names))["metrics"]["score_baseline"]
+                for name in ("calibrated", "calibrated_shifted")}
+        psi, ks, status = _score_drift_through_sql(conn, "calibrated", fresh, names)
+        assert psi < 0.1 and status == "ok", (psi, ks, status)  # (before: the in-sample baseline, 0.278, alert)
+        psi, ks, status = _score_drift_through_sql(conn, "calibrated_shifted", shifted, names)
+        assert psi > 0.2 and status == "alert", (psi, ks, status)
+        for text in said.values():
+            assert re.fullmatch(r"hold-out: 200 rows scored by the copy refit on the rest \(\d+% of them had a score "
+                                r"this version never gives, but the copy scored its 800 training rows unlike them: "
+                                r"PSI \d\.\d\d\d over [\d.]+, so it fits its training rows\)", text), said
     finally:
         conn.close()
 

@@ -37,14 +37,16 @@ class HoldoutError(Exception):
 
 
 def holdout(estimator, X, y, task: str, test_size: float = HOLDOUT_SHARE, seed: int = 0,
-            matrix=None) -> tuple[dict, np.ndarray | None, np.ndarray | None]:
+            matrix=None) -> tuple[dict, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
     """Refit a clone on the rest, measure on the held-out part (the deployed estimator is untouched).
 
     Returns the metrics and, given `matrix` (X as the float array the server scores), the clone's
     scores of the held-out rows of it: scores of rows the model did not learn from, which is what it
     will give in service (a forest or a boosted model scores its own training rows more confidently);
     then, for a multiclass model, the classes the clone predicts for those rows (the class mix's baseline,
-    migration 0122). None for the scores and classes when the hold-out was skipped."""
+    migration 0122); then the clone's scores of the rows it was refit on (registry.score_baseline compares
+    them with its hold-out scores: a model that scores its training rows unlike new ones). None for the
+    scores and classes when the hold-out was skipped."""
     from sklearn.base import clone
     from sklearn.model_selection import train_test_split
 
@@ -52,9 +54,9 @@ def holdout(estimator, X, y, task: str, test_size: float = HOLDOUT_SHARE, seed: 
 
     y = np.asarray(y)
     if len(y) < HOLDOUT_MIN_ROWS:
-        return {"holdout": "skipped: fewer than 10 rows"}, None, None
+        return {"holdout": "skipped: fewer than 10 rows"}, None, None, None
     strat = y if task != "regression" and np.unique(y, return_counts=True)[1].min() >= 2 else None
-    X_tr, X_te, y_tr, y_te, _, at = train_test_split(X, y, np.arange(len(y)), test_size=test_size,
+    X_tr, X_te, y_tr, y_te, fit_at, at = train_test_split(X, y, np.arange(len(y)), test_size=test_size,
                                                      random_state=seed, stratify=strat)
     try:
         model = clone(estimator).fit(X_tr, y_tr)
@@ -72,9 +74,10 @@ def holdout(estimator, X, y, task: str, test_size: float = HOLDOUT_SHARE, seed: 
         # the realised AUC's noise floor counts the hold-out's own sampling noise, by its positives (migration 0098)
         out["holdout_positives"] = int(np.sum(y_te == model.classes_[1]))
     if matrix is None:
-        return out, None, None
+        return out, None, None, None
     return (out, features.scores_of(model, task, matrix[at]),
-            features.predicted_of(model, matrix[at]) if task == "multiclass" else None)
+            features.predicted_of(model, matrix[at]) if task == "multiclass" else None,
+            features.scores_of(model, task, matrix[fit_at]))
 
 
 def _finite(metrics: dict) -> dict:

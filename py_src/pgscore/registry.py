@@ -20,9 +20,12 @@ MODEL_COLUMNS = ("model_id", "name", "version", "task", "estimator", "feature_na
 VERIFY_ROWS = 5000  # deploy-data rows the compiled evaluator is checked on
 HELD_SCORES = 100  # hold-out scores needed for the score baseline to be drawn from them (else the training rows')
 # the hold-out copy's scores are not the score baseline where more than this share of them sit on values the copy
-# gives at least STRAY_ATOM of them and the version never gives (score_baseline: a tree's leaves)
+# gives at least STRAY_ATOM of them and the version never gives (score_baseline: a tree's leaves), unless the copy
+# scores the rows it was refit on unlike them: a PSI over FIT_PSI, plus what two samples of one distribution of these
+# sizes give by chance ((bins - 1)(1/n + 1/m)): it fits its training rows, and so does the version (score_baseline)
 STRAY_SHARE = 0.1
 STRAY_ATOM = 0.01
+FIT_PSI = 0.1
 
 
 @contextlib.contextmanager
@@ -168,7 +171,19 @@ def values_given(estimator, task: str, matrix: np.ndarray, scores: np.ndarray) -
         return scores
 
 
-def score_baseline(estimator, task: str, matrix, scores, predicted, held, held_classes) -> tuple:
+def fit_psi(fit: np.ndarray, held: np.ndarray) -> tuple[float, float]:
+    """The PSI of the hold-out copy's scores of the rows it did not learn from, `held`, against a baseline of its
+    scores of the rows it was refit on, `fit` (binned as the drift views bin a score baseline, shares floored at
+    1e-4), and the most it may be for the copy to score both alike: FIT_PSI plus the PSI two samples of one
+    distribution of these sizes give by chance, (bins - 1)(1/len(held) + 1/len(fit))."""
+    d = baseline.describe_column(fit)
+    edges, e = np.asarray(d["edges"], dtype=float), np.asarray(d["expected"], dtype=float)
+    c = np.maximum(baseline.bin_fractions(np.asarray(held, dtype=float), edges), 1e-4)
+    e = np.maximum(e, 1e-4)
+    return float(np.sum((c - e) * np.log(c / e))), FIT_PSI + len(edges) * (1 / len(held) + 1 / len(fit))
+
+
+def score_baseline(estimator, task: str, matrix, scores, predicted, held, held_classes, fit) -> tuple:
     """The scores (and, for a multiclass model, predicted classes) the score baseline is drawn from, and what
     `metrics.score_baseline` says of them (session 62, scripts/score_baseline_study.py): the hold-out copy's
     scores of the rows it did not learn from where at least HELD_SCORES were held out (a forest, extra trees, a
@@ -176,18 +191,29 @@ def score_baseline(estimator, task: str, matrix, scores, predicted, held, held_c
     new rows of the same kind); but the version's own scores of its training rows where more than STRAY_SHARE of
     the copy's scores pile up on values the version never gives (stray_share, values_given: a tree's leaves, PSI
     1.8-7.3 of the deployed tree's new rows against its copy's, 0.005-0.015 against its own training rows; a
-    50-tree GradientBoostingClassifier on rare positives, 0.07-0.36 against 0.002-0.011).
+    50-tree GradientBoostingClassifier on rare positives, 0.07-0.36 against 0.002-0.011) and the copy scores the
+    rows it was refit on as it scores those it did not learn from (fit_psi): a model that fits its training rows
+    scores them unlike new rows, and so would its in-sample baseline (review r5: an isotonic-calibrated 50-tree
+    forest on 1,000 rows, whose scores pile up on the isotonic steps, PSI 0.278 of new rows against its in-sample
+    scores, 0.070 against the hold-out's); `metrics.score_baseline` says what was found.
     `scores` and `predicted` are the version's own of its training rows `matrix`; `held` and `held_classes` the
-    copy's (None: none)."""
+    copy's, `fit` the copy's scores of the rows it was refit on (None: none)."""
     n = len(scores)
     if held is None or len(held) < HELD_SCORES:
         return scores, predicted, f"training rows: {n} scored by this version (in-sample)"
+    said = f"hold-out: {len(held)} rows scored by the copy refit on the rest"
     stray = stray_share(values_given(estimator, task, matrix, scores), held)
-    if stray > STRAY_SHARE:
-        return scores, predicted, (
-            f"training rows: {n} scored by this version (in-sample): {stray:.0%} of the {len(held)} hold-out rows "
-            "scored by the copy refit on the rest had a score this version never gives (trees' leaves)")
-    return held, held_classes, f"hold-out: {len(held)} rows scored by the copy refit on the rest"
+    if stray <= STRAY_SHARE:
+        return held, held_classes, said
+    psi, most = fit_psi(fit, held)
+    if psi > most:
+        return held, held_classes, (
+            f"{said} ({stray:.0%} of them had a score this version never gives, but the copy scored its {len(fit)} "
+            f"training rows unlike them: PSI {psi:.3f} over {most:.3f}, so it fits its training rows)")
+    return scores, predicted, (
+        f"training rows: {n} scored by this version (in-sample): {stray:.0%} of the {len(held)} hold-out rows "
+        f"scored by the copy refit on the rest had a score this version never gives, and the copy scored its "
+        f"{len(fit)} training rows as it scored them (PSI {psi:.3f}, at most {most:.3f})")
 
 
 def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=None, activate=True,
@@ -289,7 +315,7 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     }
     if vocab:  # (register_model stores it where the schema has the column, 0123 on)
         meta["text_categories"] = vocab
-    held = held_classes = None
+    held = held_classes = fit = None
     if y is not None and validate:
         if len(matrix) >= metrics.HOLDOUT_MIN_ROWS:  # (the one step that trains: a big model's takes minutes)
             held_out = math.ceil(len(matrix) * metrics.HOLDOUT_SHARE)
@@ -297,7 +323,7 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
                 f"({len(matrix) - held_out:,}), to measure it on the other {held_out:,}")
         try:
             # (a model fitted on words: its copy refit on the words, as the original was, and scoring them)
-            meta["metrics"], held, held_classes = (
+            meta["metrics"], held, held_classes, fit = (
                 metrics.holdout(original, X, y, task, matrix=features.object_rows(X)) if vocab else
                 metrics.holdout(estimator, X, y, task, matrix=matrix))
         except metrics.HoldoutError as e:  # (a traceback before; errors of pgscore's own code still are)
@@ -316,7 +342,7 @@ def deploy(db, name, estimator, X, y=None, *, feature_names=None, description=No
     predicted = features.predicted_of(estimator, matrix) if task == "multiclass" and scores is not None else None
     if scores is not None:  # the score baseline: what service will look like
         scores, predicted, meta["metrics"]["score_baseline"] = score_baseline(
-            estimator, task, matrix, scores, predicted, held, held_classes)
+            estimator, task, matrix, scores, predicted, held, held_classes, fit)
     rows = baseline.capture(matrix, names, scores, n_bins) if X is not None else []
     if predicted is not None:
         rows.append(baseline.class_mix(predicted, classes))
