@@ -37,16 +37,17 @@ class HoldoutError(Exception):
 
 
 def holdout(estimator, X, y, task: str, test_size: float = HOLDOUT_SHARE, seed: int = 0,
-            matrix=None) -> tuple[dict, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+            matrix=None) -> tuple[dict, np.ndarray | None, np.ndarray | None, tuple | None]:
     """Refit a clone on the rest, measure on the held-out part (the deployed estimator is untouched).
 
     Returns the metrics and, given `matrix` (X as the float array the server scores), the clone's
     scores of the held-out rows of it: scores of rows the model did not learn from, which is what it
     will give in service (a forest or a boosted model scores its own training rows more confidently);
     then, for a multiclass model, the classes the clone predicts for those rows (the class mix's baseline,
-    migration 0122); then the clone's scores of the rows it was refit on (registry.score_baseline compares
-    them with its hold-out scores: a model that scores its training rows unlike new ones). None for the
-    scores and classes when the hold-out was skipped."""
+    migration 0122); then (the positions in `matrix` of the rows the clone was refit on, its scores of them):
+    registry.score_baseline compares those with its hold-out scores (a model that scores its training rows unlike
+    new ones) and with the deployed version's scores of the same rows. None for the scores, classes and the pair
+    when the hold-out was skipped."""
     from sklearn.base import clone
     from sklearn.model_selection import train_test_split
 
@@ -77,7 +78,7 @@ def holdout(estimator, X, y, task: str, test_size: float = HOLDOUT_SHARE, seed: 
         return out, None, None, None
     return (out, features.scores_of(model, task, matrix[at]),
             features.predicted_of(model, matrix[at]) if task == "multiclass" else None,
-            features.scores_of(model, task, matrix[fit_at]))
+            (fit_at, features.scores_of(model, task, matrix[fit_at])))
 
 
 def _finite(metrics: dict) -> dict:
