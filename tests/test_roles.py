@@ -640,6 +640,50 @@ def test_a_superusers_insert_into_a_wired_table_runs_no_code_of_a_profile_tables
     assert query(db_url, "SELECT count(*) FROM public.spied WHERE who::text <> %s", (app,)) == [(0,)]
 
 
+def test_a_trigger_made_while_a_superusers_insert_waits_does_not_run_as_the_superuser(urls, db_url):
+    """The check of a superuser's INSERT read the catalog before its UPDATE of the profile table took the table's
+    lock: a role granted TRIGGER on a superuser's profile table (the admin, as docs/sql.md grants it) that made a
+    trigger in a transaction still open saw it fire as the superuser once it committed (the superuser's UPDATE
+    waited for that lock, then ran the new trigger; review r4 of session 62). The lock is taken before the
+    check now, which then sees the trigger and queues the profiles."""
+    import threading
+    import time
+
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
+                    X, Y, feature_names=CHURN_FEATURES)
+    admin_login = LOGINS["admin"]
+    query(db_url, "CREATE TABLE public.spied (who name)")
+    query(db_url, "GRANT INSERT, SELECT ON public.spied TO PUBLIC")
+    query(db_url, "CREATE FUNCTION public.spy() RETURNS trigger LANGUAGE plpgsql AS "
+                  "$$ BEGIN INSERT INTO public.spied VALUES (current_user); RETURN NEW; END $$")
+    query(db_url, f"ALTER FUNCTION public.spy() OWNER TO {admin_login}")
+    with connect(db_url).cursor() as cur:
+        sample.rescore_complaints(cur)
+    admin = psycopg2.connect(urls["admin"])  # (a transaction left open)
+    su = connect(db_url)
+    done = []
+    try:
+        query(admin, "CREATE TRIGGER spy BEFORE UPDATE ON public.customers FOR EACH ROW EXECUTE FUNCTION public.spy()")
+        pid = su.get_backend_pid()
+        worker = threading.Thread(target=lambda: done.append(
+            query(su, "INSERT INTO complaints (customer_id) VALUES (3)")))
+        worker.start()
+        for _ in range(200):  # the superuser's INSERT waits for the table's lock
+            if query(db_url, "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)) == [("Lock",)]:
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the superuser's INSERT did not wait for the trigger's transaction")
+        admin.commit()
+        worker.join(30)
+        assert not worker.is_alive()
+    finally:
+        admin.close()
+        su.close()
+    assert query(db_url, "SELECT count(*) FROM public.spied WHERE who = 'postgres'") == [(0,)]
+    assert query(db_url, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("3", "42501")]
+
+
 def test_a_superusers_score_table_runs_no_code_of_a_tables_owner(urls, db_url):
     """score_table and score_chunk (pgscore score) update the table as their caller: a superuser's call (the CLI's
     default connection to the embedded cluster is one) ran the triggers of a table the app owns as the superuser.

@@ -26,6 +26,10 @@ _OTHERS_CODE = (
 # a table and its partitions (pg_partition_tree: none for a plain table)
 _TREE = ("SELECT $1 OPERATOR(pg_catalog.||) ARRAY(SELECT p.relid::pg_catalog.oid FROM "
          "pg_catalog.pg_partition_tree($1) AS p WHERE p.relid OPERATOR(pg_catalog.<>) $1) AS oids")
+# the tables' names, to take the lock their write takes (ROW EXCLUSIVE) before they are asked about
+_NAMES = ("SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS name FROM pg_catalog.pg_class c "
+          "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
+          "WHERE c.oid OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.oid[]) ORDER BY c.oid")
 _PLANS = "pgscore.others_code"
 PLANS_KEPT = 64  # the tables (sets of oids) whose question a session keeps prepared
 
@@ -42,6 +46,12 @@ def others_code(plpy, GD, oids) -> list[str]:
     if not plans[None].execute()[0]["s"]:
         return []
     key = tuple(sorted({int(o) for o in (oids() if callable(oids) else oids)}))
+    # the lock the write takes, taken first: a trigger made (CREATE TRIGGER waits for it) in a transaction that
+    # commits after the question was read, before the write had the lock, fired as the superuser (review r4 of
+    # session 62). With it held, a statement after it (READ COMMITTED) reads the catalog the write will run with
+    names = [r["name"] for r in plpy.execute(plpy.prepare(_NAMES, ["pg_catalog.oid[]"]), [list(key)])]
+    if names:
+        plpy.execute(f"LOCK TABLE ONLY {', '.join(names)} IN ROW EXCLUSIVE MODE")
     plan = plans.get(key)
     if plan is None:
         while len(plans) > PLANS_KEPT:
