@@ -473,6 +473,17 @@ def _relation(conn, table, key):
     its name alone (that qualifies its columns); a bad table fails here with the server's error."""
     from psycopg2 import sql
 
+    from pgscore.features import NAMEDATALEN
+
+    # a part over 63 bytes, which regclass cuts short (a NOTICE no one sees), named another table perhaps: a
+    # name of 63 bytes or fewer has none (parse_ident does not cut)
+    if len(table.encode()) >= NAMEDATALEN:
+        for (part,) in _call(conn, "SELECT p FROM pg_catalog.unnest(pg_catalog.parse_ident(%s, false)) AS p",
+                             (table,)):
+            if len(part.encode()) >= NAMEDATALEN:
+                raise UsageError(f"--table {table!r}: {part!r} is {len(part.encode())} bytes long: PostgreSQL keeps "
+                                 f"{NAMEDATALEN - 1} bytes of a name and would cut it short, to another table's name "
+                                 "perhaps", hint=f"name a table (each part at most {NAMEDATALEN - 1} bytes in UTF-8)")
     (schema, name, kind, has_key), = _call(
         conn, "SELECT n.nspname, c.relname, c.relkind, EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid "
               "AND a.attname = %s AND a.attnum > 0 AND NOT a.attisdropped) FROM pg_class c JOIN pg_namespace n "
