@@ -620,6 +620,8 @@ def test_a_superusers_insert_into_a_wired_table_runs_no_code_of_a_profile_tables
     assert query(db_url, counts) == before and not any(r[1] for r in before)  # no profile written
     warned = [n for n in owner.notices if "WARNING" in n]
     assert any("superuser" in n and app in n for n in warned), owner.notices
+    # (its hint says how, as docs/sql.md says: the generic "fix the cause" hint was shown instead; review r4)
+    assert any("HINT:" in n and "not a superuser" in n and "SET ROLE" in n for n in warned), owner.notices
     owner.close()
     rows = query(db_url, "SELECT entity_key, reason, sqlstate FROM pgscore.error_queue ORDER BY entity_key")
     assert [r[0] for r in rows] == ["3", "4"], rows

@@ -2116,7 +2116,7 @@ def _broken(plpy, GD, w: Wiring, e, hint=None, again=False):
                                               w.source))
                             if named else _QUEUE, _QUEUE_TYPES)
         queue(plpy, w, plan, [Failure(keys, _with_recount(plpy, f"{message}; no counter changed", w, named), _state(e),
-                                      uncounted=named)], via="trigger")
+                                      uncounted=named)], via="trigger", hint=hint)
     else:
         plpy.warning(f"pgscore: {message}; the events were kept and no profile was rescored", hint=hint)
     return None
@@ -3057,8 +3057,9 @@ INSUFFICIENT_PRIVILEGE = "42501"
 DISK_FULL = "53100"
 
 
-def queue(plpy, w: Wiring, plan, failures, via):
-    """One error-queue row per failed profile (attempts counted up if it is already queued)."""
+def queue(plpy, w: Wiring, plan, failures, via, hint=None):
+    """One error-queue row per failed profile (attempts counted up if it is already queued); `hint`: the trigger's
+    WARNING's, where "fix the cause" does not say what to do."""
     reasons = {}
     for f in failures:
         for k in f.keys:
@@ -3110,7 +3111,7 @@ def queue(plpy, w: Wiring, plan, failures, via):
     if via == "trigger":
         plpy.warning(f"pgscore: {len(keys)} profile(s) of {w.profiles.name} could not be rescored "
                      f"({why}); the events were kept and the profiles queued in pgscore.error_queue",
-                     hint="fix the cause, then SELECT * FROM pgscore.retry_failed()" + unlive)
+                     hint=(hint or "fix the cause, then SELECT * FROM pgscore.retry_failed()") + unlive)
     elif via == "retry":
         plpy.warning(f"pgscore: retry_failed: {len(keys)} profile(s) of {w.profiles.name} still could not be "
                      f"rescored ({why}); they stay queued in pgscore.error_queue",
