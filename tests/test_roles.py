@@ -715,6 +715,29 @@ def test_a_superusers_score_table_runs_no_code_of_a_tables_owner(urls, db_url):
     assert query(db_url, "SELECT DISTINCT who::text FROM public.spied") == [(app,)]
 
 
+def test_a_superusers_pgscore_score_of_a_view_runs_no_code_of_its_owner(urls, db_url):
+    """pgscore score counted the rows of --table before score_chunk's check: a view the app owns, whose column
+    calls a function of the app's, ran that function as the superuser (once a row; an ALTER ROLE ... SUPERUSER in
+    it would make the app one; review r4 of session 62). A view takes no unique key, so score_chunk refuses it
+    anyway: it is refused before anything is read now (exit 1, 42P10, the view named)."""
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
+                    X, Y, feature_names=CHURN_FEATURES)
+    app = LOGINS["app"]
+    query(db_url, "CREATE TABLE public.spied (who name)")
+    query(db_url, "GRANT INSERT, SELECT ON public.spied TO PUBLIC")
+    query(db_url, f"GRANT CREATE ON SCHEMA public TO {app}")
+    with connect(urls["app"]).cursor() as cur:
+        cur.execute("CREATE FUNCTION public.spyf() RETURNS int LANGUAGE plpgsql AS "
+                    "$$ BEGIN INSERT INTO public.spied VALUES (current_user); RETURN 1; END $$")
+        cur.execute("CREATE VIEW public.cv AS SELECT c.*, public.spyf() AS x FROM customers c")
+    for where in (None, "id > 3"):
+        run = pgscore_cli("score", "--model", "churn", "--table", "cv", "--key", "id", "--into", "churn_score",
+                          "--db", db_url, *(("--where", where) if where else ()))
+        assert query(db_url, "SELECT count(*) FROM public.spied") == [(0,)], where  # nothing ran as postgres
+        assert run.returncode == 1 and "cv" in run.stderr and "view" in run.stderr, run
+        assert "Traceback" not in run.stderr, run.stderr
+
+
 def test_a_login_granted_nothing_cannot_hold_up_deploys_and_retires(urls, db_url, monkeypatch):
     """Deploys and retires of one model queue on a lock of pgscore's own (pgscore.model_locks, migration 0043),
     which only pgscore_admin may take. On an advisory lock (hashtext('pgscore.models'), hashtext(name)), which

@@ -488,6 +488,11 @@ def _relation(conn, table, key):
         conn, "SELECT n.nspname, c.relname, c.relkind, EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid "
               "AND a.attname = %s AND a.attnum > 0 AND NOT a.attisdropped) FROM pg_class c JOIN pg_namespace n "
               "ON n.oid = c.relnamespace WHERE c.oid = %s::regclass", (key, table), given=True)
+    if kind == "v":  # refused before its rows are read: a view's functions run as the reader (a superuser, say)
+        raise PgscoreError(f"{table} is a view, which has no index and takes no primary key: each score is written "
+                           "back by its key, so a key must name one row; nothing was read or written",
+                           sqlstate="42P10", hint="use the table it reads from (pgscore.predict_batch scores the "
+                                                  "rows of any query without writing them back)")
     named = sql.Identifier(schema, name)  # (its columns' qualifier: ORDER BY "s"."t"."k", not an output column)
     return sql.SQL("" if kind == "p" else "ONLY ") + named, has_key, named
 
