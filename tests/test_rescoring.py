@@ -5258,6 +5258,31 @@ def test_scored_at_never_moves_backwards_when_a_transaction_that_began_earlier_s
         early.close()
 
 
+def test_score_chunk_into_a_wired_score_column_never_moves_its_scored_at_backwards(shop, trained):
+    """Review r6 (session 62): score_chunk (pgscore score) into a wiring's score column stamps the wiring's scored_at
+    with the chunk's now(), where every other write of it is GREATEST(scored_at, now()): a chunk whose transaction
+    began before an event's, writing after that one committed, moved the profile's scored_at back to before the
+    event's (a reader polling `scored_at > last seen` misses the row). It keeps the later of the two, as the
+    trigger does; the score written is the chunk's (the last committed writer's)."""
+    attach(shop)
+    early = psycopg2.connect(shop.dsn)
+    try:
+        with early.cursor() as cur:
+            cur.execute("SELECT now()")  # the chunk's transaction begins (its now() fixed)
+            (began,) = cur.fetchone()
+            time.sleep(0.05)
+            query(shop, "INSERT INTO complaints (customer_id) VALUES (7)")  # another session, committed
+            (later,) = query(shop, "SELECT scored_at FROM customers WHERE id = 7")[0]
+            assert later > began
+            cur.execute("SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'churn_score', '6', 1)")
+            assert cur.fetchall()[0][:2] == (1, "7")
+        early.commit()
+        (at,) = query(shop, "SELECT scored_at FROM customers WHERE id = 7")[0]
+        assert at >= later, (at, later, began)
+    finally:
+        early.close()
+
+
 @pytest.mark.parametrize("computed", [False, True])
 def test_a_strict_wirings_counter_that_fails_for_one_event_names_the_counter_key_and_event(shop, trained, computed):
     """Session 62: a strict wiring whose counter expression fails for one event (10 / 0) failed the INSERT with

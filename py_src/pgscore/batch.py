@@ -1037,10 +1037,13 @@ class TablePlans:
         # typmod: an explicit cast to varchar(3) would cut a class short, the assignment refuses it)
         self.label_cast = (None if label_into is None else
                            _label_cast(plpy, model, table, key, label_into, columns, types))
-        # p_scored_at_into: the chunk's now() in the same UPDATE as the score (migration 0130)
+        # p_scored_at_into: the chunk's now() in the same UPDATE as the score (migration 0130), or the time the row
+        # holds where that is later (an event's, committed after the chunk's transaction began): as every write of a
+        # wiring's scored_at, it never moves backwards (rescoring._scored_at; review r6, session 62)
         if scored_at_into is not None:
             _scored_at_column(plpy, model, table, key, into, label_into, scored_at_into, columns, types)
-        set_at = "" if scored_at_into is None else f", {q(scored_at_into)} = pg_catalog.now()"
+        set_at = ("" if scored_at_into is None else
+                  f", {q(scored_at_into)} = GREATEST(t.{q(scored_at_into)}, pg_catalog.now())")
         feats = feature_sql(plpy, model, columns, "t", table=table, key=f"t.{q(key)}")
         self.fmt = features_format(plpy)
         self.into, self.into_type, self.table = into, types[into], table
