@@ -3,6 +3,7 @@ written (the rescoring trigger, score_table), logged under its own model_id with
 served; set_shadow's refusals; a shadow that fails never fails the statement."""
 
 import json
+import re
 
 import numpy as np
 import psycopg2
@@ -1866,6 +1867,26 @@ def test_score_tables_shadow_reads_around_one_rows_bad_cell_and_pgscore_score_pr
     assert "22003" in r.stderr, r
 
 
+def test_pgscore_score_on_a_terminal_prints_the_servers_warning_on_a_line_of_its_own_not_after_the_bar(shop, db_url,
+                                                                                                          trained):
+    """Review r6 (session 62): pgscore score printed the server's WARNING on stderr as it came, where on a terminal
+    tqdm's bar is drawn (redrawn with carriage returns, no newline): a chunk's WARNING after the first chunk was
+    glued to the end of the bar's line ("... 20/50 [00:00<?, ? rows/s]WARNING:  pgscore: shadow ..."). It is
+    written through the bar (cleared, the WARNING on its own line, the bar drawn again below it)."""
+    from helpers import pgscore_cli_on_a_terminal
+
+    query(shop, "ALTER TABLE customers ADD COLUMN loyalty text")
+    query(shop, "UPDATE customers SET loyalty = CASE WHEN id = 36 THEN 'n/a' ELSE (id % 7)::text END")
+    deploy_reading(db_url, trained, "loyalty")  # v3
+    query(shop, "SELECT pgscore.set_shadow('churn', 3)")
+    r = pgscore_cli_on_a_terminal("score", "--model", "churn", "--table", "customers", "--key", "id", "--into",
+                                  "churn_score", "--chunk-size", "20", "--db", db_url)  # 36: the second chunk's
+    assert r.returncode == 0, r
+    pieces = [p for p in re.split(r"[\r\n]", r.stderr) if "pgscore: shadow version churn v3" in p]
+    assert pieces and all(p.startswith("WARNING:") for p in pieces), r.stderr
+    assert "20/50" in r.stderr, r.stderr  # (the bar was drawn before it)
+
+
 def _guide_block(first_line):
     """The ```sql block of docs/guide.md that begins with `first_line`."""
     import re
@@ -1895,3 +1916,4 @@ def test_the_guides_live_and_shadow_pairs_count_each_statements_pair_once(shop, 
     assert n == 3
     rows = query(shop, _guide_block("SELECT l.label AS live_class, s.label AS shadow_class"))
     assert sum(r[2] for r in rows) == 3, rows
+

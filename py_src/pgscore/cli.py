@@ -1462,7 +1462,12 @@ class _Warnings(list):
         super().append(notice)
         if notice.startswith("WARNING:"):
             _flush()
-            print(notice.strip(), file=sys.stderr, flush=True)
+            if sys.stderr.isatty():  # through the bar drawn there (cleared, the WARNING, the bar again below it):
+                from tqdm import tqdm  # printed as it is, it was glued to the end of the bar's line
+
+                tqdm.write(notice.strip(), file=sys.stderr)
+            else:
+                print(notice.strip(), file=sys.stderr, flush=True)
 
 
 # -- registry ----------------------------------------------------------------
