@@ -5525,3 +5525,45 @@ def test_retry_failed_that_waits_for_a_profile_while_a_version_goes_live_scores_
     (stored,), = query(shop, "SELECT churn_score FROM customers WHERE id = 5")
     assert abs(stored - v2.predict_proba(feats)[0, 1]) < 1e-9, (stored, v2.predict_proba(feats)[0, 1],
                                                                   model.predict_proba(feats)[0, 1])
+
+
+
+def test_the_stale_count_is_not_jit_compiled_past_its_statement_timeout(shop, db_url, trained, monkeypatch):
+    """Review r6 (session 62): the count of the profiles another version scored (stale_scores: pgscore rollback,
+    activate, status, alembic's promote_model) runs a subquery per profile, which PostgreSQL's planner costs high
+    (12.5M for 200,000 profiles): with jit on (PostgreSQL's default) it was JIT-compiled with inlining and
+    optimisation, 3 s of its 3.7 s at 200,000 profiles (1.25 s without), past the count's 3 s statement_timeout, so
+    no count was given. The count runs with jit off; here, JIT forced on a small table, under a timeout JIT alone
+    exceeds."""
+    import time as _time
+
+    from pgscore import stale_scores
+
+    attach(shop)
+    query(shop, "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score')")  # stamps scored_at (v1)
+    from sklearn.ensemble import RandomForestClassifier
+
+    model, X, y = trained
+    v2 = RandomForestClassifier(n_estimators=10, max_depth=5, random_state=0).fit(X, y)
+    registry.deploy(shop.dsn, "churn", v2, X, y, feature_names=CHURN_FEATURES)  # v2 live: every profile v1's
+    conn = psycopg2.connect(db_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_catalog.pg_jit_available()")
+            if not cur.fetchone()[0]:
+                pytest.skip("this server has no JIT")
+            cur.execute("SET jit = on; SET jit_above_cost = 0; SET jit_inline_above_cost = 0; "
+                        "SET jit_optimize_above_cost = 0")
+            conn.commit()
+            t = _time.perf_counter()
+            cur.execute("EXPLAIN (ANALYZE) " + stale_scores._COUNT.format(table="public.customers", at="scored_at",
+                                                                         key="id"),
+                        {"name": "churn", "live": 0, "rid": "0"})
+            jitted = _time.perf_counter() - t
+            assert any("JIT" in r[0] for r in cur.fetchall())  # (what the count met)
+            conn.rollback()
+            monkeypatch.setattr(stale_scores, "STATEMENT_TIMEOUT_MS", max(1, int(jitted * 1000 / 3)))
+            said = stale_scores.counts(cur, "churn")
+        assert [(s["stale"], s["why"]) for s in said] == [(N_CUSTOMERS, None)], (said, jitted)
+    finally:
+        conn.close()
