@@ -5567,3 +5567,34 @@ def test_the_stale_count_is_not_jit_compiled_past_its_statement_timeout(shop, db
         assert [(s["stale"], s["why"]) for s in said] == [(N_CUSTOMERS, None)], (said, jitted)
     finally:
         conn.close()
+
+
+def test_the_stale_count_reads_a_profile_table_whose_name_holds_a_percent_sign(shop, db_url, trained):
+    """Review r6 (session 62): stale_scores formats the quoted identifiers into a statement it sends with named
+    parameters, so a '%' in a profile table's name (or its key's, or its scored_at column's) was read by the driver as
+    a placeholder: "cu%stomers" was named, not counted ("argument formats can't be mixed"; psycopg 3: "positional and
+    named placeholders cannot be mixed"), and one whose '%' is followed by another letter than s raised psycopg2's
+    TypeError, which the count does not catch. The identifiers' '%' are doubled; the count is given."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    from pgscore import stale_scores
+
+    query(shop, 'CREATE TABLE "cu%stomers" (LIKE customers INCLUDING ALL); '
+                'INSERT INTO "cu%stomers" SELECT * FROM customers')
+    query(shop, "SELECT pgscore.attach_rescoring('complaints', '\"cu%stomers\"', 'customer_id', 'churn', "
+                "'churn_score', p_profile_key => 'id')")
+    query(shop, "CALL pgscore.score_table('churn', '\"cu%stomers\"', 'id', 'churn_score')")  # v1's, stamped
+    model, X, y = trained
+    v2 = RandomForestClassifier(n_estimators=10, max_depth=5, random_state=0).fit(X, y)
+    registry.deploy(shop.dsn, "churn", v2, X, y, feature_names=CHURN_FEATURES)  # v2 live: every profile v1's
+    conn = psycopg2.connect(db_url)
+    try:
+        with conn.cursor() as cur:
+            said = stale_scores.counts(cur, "churn")
+        assert [(s["profile_table"], s["stale"], s["why"]) for s in said] == [
+            ('public."cu%stomers"', N_CUSTOMERS, None)], said
+    finally:
+        conn.close()
+    r = pgscore_cli("status", "--db", db_url)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r
+    assert f"{N_CUSTOMERS} profiles of public.\"cu%stomers\"" in r.stdout, r.stdout

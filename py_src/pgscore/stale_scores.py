@@ -94,7 +94,8 @@ def counts(cur, name) -> list[dict]:
             cur.execute("SELECT pg_catalog.quote_ident(%s) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) "
                         "pg_catalog.quote_ident(%s), pg_catalog.quote_ident(%s), pg_catalog.quote_ident(%s)",
                         (schema, rel, at, key))
-            table, at_q, key_q = cur.fetchone()
+            # (each '%' doubled: the statement goes with named parameters, where the driver reads '%' as a placeholder)
+            table, at_q, key_q = (x.replace("%", "%%") for x in cur.fetchone())
             cur.execute(_COUNT.format(table=table, at=at_q, key=key_q), {"name": name, "live": live, "rid": str(rid)})
             said["stale"] = cur.fetchone()[0]
         except _db_errors() as e:
