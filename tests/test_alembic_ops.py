@@ -1285,11 +1285,20 @@ def test_a_deploy_revision_run_again_shadows_a_twin_and_the_promotion_of_the_new
         assert live_and_shadows(db_url) == (v, [2]), cycle
 
 
-def test_promote_model_logs_the_wired_profiles_that_keep_the_version_befores_score(db_url, promoting_app):
+@pytest.mark.parametrize("driver", ["psycopg2", "psycopg"])
+def test_promote_model_logs_the_wired_profiles_that_keep_the_version_befores_score(db_url, promoting_app, tmp_path,
+                                                                                     driver):
     """User trial hT12, finding 5: pgscore activate says how many wired profiles keep the score another version gave
     them, with pgscore rescore; promote_model (and a downgrade's go-live) said nothing, and pgscore status counted
-    3,000 right after. It logs activate's line per wiring (stale_scores), on the migration's connection."""
+    3,000 right after. It logs activate's line per wiring (stale_scores), on the migration's connection: psycopg2's
+    (the example's env.py) and psycopg 3's (SQLAlchemy's postgresql+psycopg://; review r6: untested)."""
+    import shutil
+
     app = promoting_app
+    if driver == "psycopg":
+        app = tmp_path / "app"
+        shutil.copytree(promoting_app, app)
+        through_psycopg3(app)
     assert alembic(app, db_url, "upgrade", "m2").returncode == 0  # v1 live, v2 shadow
     names = query(db_url, "SELECT feature_names FROM pgscore.models WHERE name = 'churn' AND version = 1")[0][0]
     cols = ", ".join(f"{n} float8 DEFAULT 0" for n in names)
