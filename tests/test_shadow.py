@@ -1887,6 +1887,36 @@ def test_pgscore_score_on_a_terminal_prints_the_servers_warning_on_a_line_of_its
     assert "20/50" in r.stderr, r.stderr  # (the bar was drawn before it)
 
 
+def test_score_tables_shadow_warning_says_where_its_search_for_the_bad_rows_stopped(shop, db_url, trained):
+    """Review r6 (session 62): score_table's shadow reads a chunk in halves around bad cells, at most PARTS_BUDGET
+    statements (rescoring._in_parts); past it each part left is counted whole. With every other row bad (600 rows,
+    one chunk) the WARNING said "did not score 592 row(s) ... feature 'loyalty' must be a number, got 'n/a'" as if
+    every one held 'n/a', where about half were readable rows of parts not searched. It says so now: how many rows
+    were in parts not searched, and that the search stopped."""
+    from pgscore import rescoring
+
+    cols = [r[0] for r in query(shop, "SELECT column_name FROM information_schema.columns WHERE table_name = "
+                                      "'customers' AND column_name <> 'id' AND is_generated = 'NEVER' "
+                                      "AND column_default IS NULL")]
+    cl = ", ".join(cols)
+    query(shop, f"INSERT INTO customers (id, {cl}) SELECT 1000 + g * 50 + c.id, {cl} FROM customers c, "
+                "generate_series(0, 10) g WHERE c.id <= 50")  # 600 rows in all
+    query(shop, "ALTER TABLE customers ADD COLUMN loyalty text")
+    query(shop, "UPDATE customers SET loyalty = CASE WHEN id % 2 = 0 THEN 'n/a' ELSE (id % 7)::text END")
+    deploy_reading(db_url, trained, "loyalty")  # v3
+    query(shop, "SELECT pgscore.set_shadow('churn', 3)")
+    conn = connect(db_url)
+    try:
+        query(conn, "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', 1000)")
+        warned = [n for n in conn.notices if "shadow version churn v3" in n]
+    finally:
+        conn.close()
+    (said,) = warned
+    (lost,) = [r[0] for r in query(shop, "SELECT profiles FROM pgscore.shadow_failures")]
+    assert lost > 300, lost  # (300 rows hold 'n/a': more were not searched)
+    assert f"stopped after {rescoring.PARTS_BUDGET} statements" in said, said
+
+
 def _guide_block(first_line):
     """The ```sql block of docs/guide.md that begins with `first_line`."""
     import re

@@ -1753,15 +1753,23 @@ def _shadow_failed(plpy, GD, name, model_id, label, table, n, sqlstate, reason):
 def _shadow_failed_rows(plpy, GD, name, model_id, label, table, key, failures):
     """The rows of a chunk the shadow could not read (`failures`, rescoring.Failure each: its keys, reason and
     SQLSTATE), counted one count per SQLSTATE, naming their first keys, as the trigger's shadow counts its profiles."""
+    from pgscore.rescoring import PARTS_BUDGET
+
     by_state = {}
     for f in failures:
         by_state.setdefault(f.sqlstate or shadowing.MODEL_RAISED, []).append(f)
     for state, fs in by_state.items():
         keys = [k for f in fs for k in f.keys]
         n = len(keys)
+        # the parts counted whole once the search stopped (rescoring.Unsearched's note in their reason): their rows
+        # may be readable, which the first part's reason, a single row's, does not say (review r6)
+        whole = sum(len(f.keys) for f in fs if f"stopped after {PARTS_BUDGET} statements" in f.reason)
         shadowing.failed(plpy, GD, model_id, label, name, str(table), state, n,
                          f"{n} row(s) of a chunk of {table} ({quote_ident(plpy, key)} "
-                         f"{', '.join(map(str, keys[:5]))}{', ...' if n > 5 else ''})", fs[0].reason)
+                         f"{', '.join(map(str, keys[:5]))}{', ...' if n > 5 else ''}"
+                         + (f"; {whole} of them in parts not searched, each readable or not: the search for the "
+                            f"rows at fault stopped after {PARTS_BUDGET} statements" if whole else "") + ")",
+                         fs[0].reason)
 
 
 def _unfit(model, plans, keys, scores):
