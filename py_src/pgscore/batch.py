@@ -1043,7 +1043,7 @@ class TablePlans:
         if scored_at_into is not None:
             _scored_at_column(plpy, model, table, key, into, label_into, scored_at_into, columns, types)
         set_at = ("" if scored_at_into is None else
-                  f", {q(scored_at_into)} = GREATEST(t.{q(scored_at_into)}, pg_catalog.now())")
+                  f", {q(scored_at_into)} = {scored_at_sql(q(scored_at_into), 't')}")
         feats = feature_sql(plpy, model, columns, "t", table=table, key=f"t.{q(key)}")
         self.fmt = features_format(plpy)
         self.into, self.into_type, self.table = into, types[into], table
@@ -1511,6 +1511,19 @@ _WIRED_SCORED_AT = (
 
 _READS_WIRINGS = ("SELECT w IS NOT NULL AND pg_catalog.has_table_privilege(w, 'SELECT') AS ok "
                   "FROM pg_catalog.to_regclass('pgscore.rescoring') AS w")
+
+
+def scored_at_sql(ts, alias="p") -> str:
+    """What a write sets the scored_at column `ts` (quoted) of the row `alias` (a profile, a scored row) to: its
+    transaction's now(), or the time the row holds where that is later (a transaction that began before the one
+    that scored it last, and writes after that one committed, under the row's lock): scored_at never moves
+    backwards (session 62; the rescoring trigger, rescore_profiles, retry and score_table alike). A time the row
+    holds later than the clock (set by hand, loaded, written while the clock ran ahead or by a session of a zone
+    ahead into a timestamp column) is no writer's: the write's now() replaces it, not that time kept for ever (no
+    later score would have moved it, review r2). (GREATEST ignores the NULL of a time not kept, as it does a NULL
+    scored_at: now().)"""
+    return (f"GREATEST(pg_catalog.now(), CASE WHEN {alias}.{ts} OPERATOR(pg_catalog.<=) "
+            f"pg_catalog.clock_timestamp() THEN {alias}.{ts} END)")
 
 
 def _wired_scored_at(plpy, GD, table, into, name):

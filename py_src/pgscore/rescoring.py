@@ -1150,7 +1150,7 @@ class Sql:
             ts = q(w.scored_at_column)
             # (never backwards: a transaction that began before the one that scored the profile last, writing
             # after it committed, keeps the later time; its score stands, its counters read under the lock)
-            sets.append(f"{ts} = CASE WHEN s.score IS NULL THEN p.{ts} ELSE {_scored_at(ts)} END")
+            sets.append(f"{ts} = CASE WHEN s.score IS NULL THEN p.{ts} ELSE {batch.scored_at_sql(ts)} END")
         # the keys as text ($1: the profile key's own text, or a queued key's as it was queued), each cast
         # to the key's type (Wiring.key_type: current, see retyped)
         s = (f"s AS (SELECT s.q::{self.ktype} AS k, s.* FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
@@ -1249,7 +1249,7 @@ class Sql:
         score = link("n.z")
         sets = [f"{q(col)} = n.c{i}" for i, col in enumerate(cols)] + [f"{q(w.score_column)} = {score}"]
         if w.scored_at_column:
-            sets.append(f"{q(w.scored_at_column)} = {_scored_at(q(w.scored_at_column))}")
+            sets.append(f"{q(w.scored_at_column)} = {batch.scored_at_sql(q(w.scored_at_column))}")
         n = f"n AS MATERIALIZED (SELECT a.k, a.n, a.ids, {news}, ARRAY[{', '.join(items)}] AS f, {z} AS z"
         # (and no column computed by PostgreSQL, which this statement would read at its old value: a
         # trigger created since the wiring was read; the general path then reads the wiring again)
@@ -1468,18 +1468,6 @@ class Sql:
 
 QUEUED_IDS = 1000  # event ids a queue row keeps (the first ones), for the audit row that clears it
 _JSONB_CAT = "OPERATOR(pg_catalog.||)"
-
-
-def _scored_at(ts) -> str:
-    """What a write sets the scored_at column `ts` (quoted) of the profile `p` to: its transaction's now(), or the
-    time the profile holds where that is later (a transaction that began before the one that scored it last, and
-    writes after that one committed, under the profile's lock): scored_at never moves backwards (session 62). A
-    time the profile holds later than the clock (set by hand, loaded, written while the clock ran ahead or by a
-    session of a zone ahead into a timestamp column) is no writer's: the write's now() replaces it, not that time
-    kept for ever (no later score would have moved it, review r2). (GREATEST ignores the NULL of a time not kept, as
-    it does a NULL scored_at: now().)"""
-    return (f"GREATEST(pg_catalog.now(), CASE WHEN p.{ts} OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp() "
-            f"THEN p.{ts} END)")
 
 
 def ids_sql(ek, idc, source, profiles=None, pk=None) -> str:
