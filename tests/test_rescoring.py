@@ -5312,29 +5312,21 @@ def test_a_strict_wirings_counter_that_fails_for_one_event_names_the_counter_key
     assert_scores_match_model(shop, trained[0], [7])
 
 
-def test_rescore_profiles_that_waits_for_a_profile_while_a_version_goes_live_writes_no_older_versions_score(
-        shop, trained):
-    """Session 62: rescore_profiles planned with the version live when it began, then waited for a profile's lock
-    held by an event's transaction; a version made live meanwhile scored that event (the newer version's score),
-    and the rescore then wrote the older version's score over it, the newer version live. It locks the page's
-    profiles before it reads which version is live: the profile ends with the live version's score."""
+def _v2_made_live_while_waiting(shop, key, statement, args=None, in_holder=None):
+    """Runs `statement` (with `args`) on a connection of its own while another holds profile `key`'s lock, and
+    once it waits for that lock makes version 2 live (the holder running `in_holder` first, if given) and commits
+    the holder: the race of a statement that planned with the version live when it began (session 62, reviews
+    r2 and L). Returns the statement's rows."""
     import threading
 
-    from sklearn.ensemble import RandomForestClassifier
-
-    model, X, y = trained
-    attach(shop)
-    v2 = RandomForestClassifier(n_estimators=10, max_depth=5, random_state=0).fit(X, y)
-    registry.deploy(shop.dsn, "churn", v2, X, y, feature_names=CHURN_FEATURES, activate=False)
     holder = psycopg2.connect(shop.dsn)
-    rescorer = psycopg2.connect(shop.dsn)
-    rescorer.autocommit = True
-    pid, done = rescorer.get_backend_pid(), []
-    t = threading.Thread(target=lambda: done.append(query(
-        rescorer, "SELECT rescored FROM pgscore.rescore_profiles('complaints', p_limit => 10)")))
+    waiter = psycopg2.connect(shop.dsn)
+    waiter.autocommit = True
+    pid, done = waiter.get_backend_pid(), []
+    t = threading.Thread(target=lambda: done.append(query(waiter, statement, args)))
     try:
         with holder.cursor() as cur:
-            cur.execute("SELECT 1 FROM customers WHERE id = 7 FOR NO KEY UPDATE")
+            cur.execute("SELECT 1 FROM customers WHERE id = %s FOR NO KEY UPDATE", (key,))
         t.start()
         for _ in range(200):
             if query(shop, "SELECT count(*) FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock'",
@@ -5342,22 +5334,47 @@ def test_rescore_profiles_that_waits_for_a_profile_while_a_version_goes_live_wri
                 break
             t.join(0.05)
         else:
-            pytest.fail("the rescore never waited for the profile's lock")
+            pytest.fail(f"{statement} never waited for the profile's lock")
         query(shop, "SELECT pgscore.activate('churn', 2)")
-        with holder.cursor() as cur:
-            cur.execute("INSERT INTO complaints (customer_id) VALUES (7)")  # scored by version 2, now live
+        if in_holder:
+            with holder.cursor() as cur:
+                cur.execute(in_holder)
         holder.commit()
         t.join(30)
-        assert not t.is_alive() and done == [[(10,)]], done
+        assert not t.is_alive() and len(done) == 1, done
+        return done[0]
     finally:
         holder.rollback()
         t.join(10)
         holder.close()
-        rescorer.close()
-    feats = np.array([profiles(shop, [7])[7][0]], dtype=float)
-    (stored,), = query(shop, "SELECT churn_score FROM customers WHERE id = 7")
+        waiter.close()
+
+
+def _holds_v2s_score(shop, key, v2, model):
+    """Profile `key` holds version 2's score of its features (not `model`'s, version 1)."""
+    feats = np.array([profiles(shop, [key])[key][0]], dtype=float)
+    (stored,), = query(shop, "SELECT churn_score FROM customers WHERE id = %s", (key,))
     assert abs(stored - v2.predict_proba(feats)[0, 1]) < 1e-9, (stored, v2.predict_proba(feats)[0, 1],
                                                                   model.predict_proba(feats)[0, 1])
+
+
+def test_rescore_profiles_that_waits_for_a_profile_while_a_version_goes_live_writes_no_older_versions_score(
+        shop, trained):
+    """Session 62: rescore_profiles planned with the version live when it began, then waited for a profile's lock
+    held by an event's transaction; a version made live meanwhile scored that event (the newer version's score),
+    and the rescore then wrote the older version's score over it, the newer version live. It locks the page's
+    profiles before it reads which version is live: the profile ends with the live version's score."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    model, X, y = trained
+    attach(shop)
+    v2 = RandomForestClassifier(n_estimators=10, max_depth=5, random_state=0).fit(X, y)
+    registry.deploy(shop.dsn, "churn", v2, X, y, feature_names=CHURN_FEATURES, activate=False)
+    rows = _v2_made_live_while_waiting(
+        shop, 7, "SELECT rescored FROM pgscore.rescore_profiles('complaints', p_limit => 10)",
+        in_holder="INSERT INTO complaints (customer_id) VALUES (7)")  # (scored by version 2, now live)
+    assert rows == [(10,)], rows
+    _holds_v2s_score(shop, 7, v2, model)
     assert query(shop, "SELECT m.version FROM pgscore.prediction_log l JOIN pgscore.models m USING (model_id) "
                        "WHERE l.entity_key = '7' AND l.source = 'refresh'") == [(2,)]  # (the rescore's audit row)
 
@@ -5410,8 +5427,6 @@ def test_refresh_windows_that_waits_for_a_profile_while_a_version_goes_live_scor
     for a profile's lock (held by the rescore_profiles an activate is followed by, say); it wrote the older
     version's score over the newer one's, the newer version live. The plans are asked again once the profiles are
     held: the window's profile ends with the live version's score, its audit row that version's."""
-    import threading
-
     from sklearn.ensemble import RandomForestClassifier
 
     model, X, y = trained
@@ -5421,35 +5436,9 @@ def test_refresh_windows_that_waits_for_a_profile_while_a_version_goes_live_scor
     time.sleep(1.5)  # its complaint is now out of the window: refresh_windows recounts 7 and rescores it
     v2 = RandomForestClassifier(n_estimators=10, max_depth=5, random_state=0).fit(X, y)
     registry.deploy(shop.dsn, "churn", v2, X, y, feature_names=CHURN_FEATURES, activate=False)
-    holder = psycopg2.connect(shop.dsn)
-    refresher = psycopg2.connect(shop.dsn)
-    refresher.autocommit = True
-    pid, done = refresher.get_backend_pid(), []
-    t = threading.Thread(target=lambda: done.append(query(refresher, REFRESH, (None, None))))
-    try:
-        with holder.cursor() as cur:
-            cur.execute("SELECT 1 FROM customers WHERE id = 7 FOR NO KEY UPDATE")
-        t.start()
-        for _ in range(200):
-            if query(shop, "SELECT count(*) FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock'",
-                     (pid,))[0][0]:
-                break
-            t.join(0.05)
-        else:
-            pytest.fail("refresh_windows never waited for the profile's lock")
-        query(shop, "SELECT pgscore.activate('churn', 2)")
-        holder.commit()
-        t.join(30)
-        assert not t.is_alive() and done == [[(rid, "complaints", "customers", 1, 1, 0)]], done
-    finally:
-        holder.rollback()
-        t.join(10)
-        holder.close()
-        refresher.close()
-    feats = np.array([profiles(shop, [7])[7][0]], dtype=float)
-    (stored,), = query(shop, "SELECT churn_score FROM customers WHERE id = 7")
-    assert abs(stored - v2.predict_proba(feats)[0, 1]) < 1e-9, (stored, v2.predict_proba(feats)[0, 1],
-                                                                  model.predict_proba(feats)[0, 1])
+    rows = _v2_made_live_while_waiting(shop, 7, REFRESH, (None, None))
+    assert rows == [(rid, "complaints", "customers", 1, 1, 0)], rows
+    _holds_v2s_score(shop, 7, v2, model)
     assert query(shop, "SELECT m.version FROM pgscore.prediction_log l JOIN pgscore.models m USING (model_id) "
                        "WHERE l.entity_key = '7' AND l.source = 'refresh'") == [(2,)]
 
@@ -5483,8 +5472,6 @@ def test_retry_failed_that_waits_for_a_profile_while_a_version_goes_live_scores_
     a queued profile's lock; a version made live meanwhile, it wrote the older version's score (a profile whose queue
     row names uncounted events stays queued when an event rescores it, so retry_failed writes after that event's
     newer score). The plans are asked again once the profiles are held: the live version's score."""
-    import threading
-
     from sklearn.ensemble import RandomForestClassifier
 
     model, X, y = trained
@@ -5496,35 +5483,9 @@ def test_retry_failed_that_waits_for_a_profile_while_a_version_goes_live_scores_
     query(shop, "UPDATE customers SET support_calls = 0 WHERE id = 5")  # the cause fixed
     v2 = RandomForestClassifier(n_estimators=10, max_depth=5, random_state=0).fit(X, y)
     registry.deploy(shop.dsn, "churn", v2, X, y, feature_names=CHURN_FEATURES, activate=False)
-    holder = psycopg2.connect(shop.dsn)
-    retrier = psycopg2.connect(shop.dsn)
-    retrier.autocommit = True
-    pid, done = retrier.get_backend_pid(), []
-    t = threading.Thread(target=lambda: done.append(query(retrier, "SELECT * FROM pgscore.retry_failed()")))
-    try:
-        with holder.cursor() as cur:
-            cur.execute("SELECT 1 FROM customers WHERE id = 5 FOR NO KEY UPDATE")
-        t.start()
-        for _ in range(200):
-            if query(shop, "SELECT count(*) FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock'",
-                     (pid,))[0][0]:
-                break
-            t.join(0.05)
-        else:
-            pytest.fail("retry_failed never waited for the profile's lock")
-        query(shop, "SELECT pgscore.activate('churn', 2)")
-        holder.commit()
-        t.join(30)
-        assert not t.is_alive() and done == [[(rid, 1, 0)]], done
-    finally:
-        holder.rollback()
-        t.join(10)
-        holder.close()
-        retrier.close()
-    feats = np.array([profiles(shop, [5])[5][0]], dtype=float)
-    (stored,), = query(shop, "SELECT churn_score FROM customers WHERE id = 5")
-    assert abs(stored - v2.predict_proba(feats)[0, 1]) < 1e-9, (stored, v2.predict_proba(feats)[0, 1],
-                                                                  model.predict_proba(feats)[0, 1])
+    rows = _v2_made_live_while_waiting(shop, 5, "SELECT * FROM pgscore.retry_failed()")
+    assert rows == [(rid, 1, 0)], rows
+    _holds_v2s_score(shop, 5, v2, model)
 
 
 
