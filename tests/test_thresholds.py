@@ -7,6 +7,7 @@ override set says so (override: model or subject). clear_thresholds restores wha
 
 from __future__ import annotations
 
+import logging
 import re
 
 import numpy as np
@@ -878,3 +879,90 @@ def test_a_repeatable_read_write_of_drift_thresholds_that_missed_an_override_fai
     finally:
         b.close()
     assert query(conn, "SELECT alert FROM pgscore.effective_thresholds('churn', 'psi', 'tenure_months')") == [(0.35,)]
+
+
+def test_two_admins_updating_drift_thresholds_by_hand_at_once_do_not_deadlock(db_url):
+    """Session A updates psi's row of drift_thresholds, session B then ks's, A then ks's: B waits for A (one writer
+    of the thresholds at a time) before it locks any row, so A goes on and both commit. Before, the statement
+    trigger took the overrides' lock after the statement had locked its row: B held ks and waited for the lock A
+    held, A waited for ks, and one of them failed with 40P01 (deadlock detected)."""
+    import threading
+    import time
+
+    a = psycopg2.connect(db_url)
+    b = psycopg2.connect(db_url)
+    b.autocommit = True
+    got = {}
+    try:
+        query(a, "SET statement_timeout = '20s'")
+        query(b, "SET statement_timeout = '20s'")
+        (b_pid,), = query(b, "SELECT pg_backend_pid()")
+        query(a, "UPDATE pgscore.drift_thresholds SET warn = warn WHERE metric = 'psi'")
+
+        def b_updates_ks():
+            try:
+                query(b, "UPDATE pgscore.drift_thresholds SET warn = warn WHERE metric = 'ks'")
+                got["b"] = "ok"
+            except psycopg2.Error as e:
+                got["b"] = (e.pgcode, e.pgerror)
+
+        t = threading.Thread(target=b_updates_ks)
+        t.start()
+        waited = time.monotonic() + 10
+        while time.monotonic() < waited and not query(
+                db_url, "SELECT 1 FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock'", (b_pid,)):
+            time.sleep(0.05)
+        assert t.is_alive(), got  # B waits for A
+        try:
+            query(a, "UPDATE pgscore.drift_thresholds SET warn = warn WHERE metric = 'ks'")
+            a.commit()
+            got["a"] = "ok"
+        except psycopg2.Error as e:
+            got["a"] = (e.pgcode, e.pgerror)
+            a.rollback()
+        t.join(30)
+        assert not t.is_alive()
+    finally:
+        a.close()
+        b.close()
+    assert got == {"a": "ok", "b": "ok"}, got
+
+
+def test_0133_downgrade_warns_of_each_override_whose_confidence_0_it_drops(empty_db_url, trained, caplog):
+    """0132 has no "no noise floor" for an override (0 was refused; NULL inherits): the downgrade deletes a row that
+    set confidence 0 alone and makes another's 0 NULL, and says so, a WARNING each (model, metric, subject, what it
+    becomes), rather than refuse an operator's rollback; the other overrides as they were."""
+    migrate.upgrade(empty_db_url)
+    conn = psycopg2.connect(empty_db_url)
+    conn.autocommit = True
+    _deploy_drifted(empty_db_url, conn, trained, "churn", n=50)
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'psi', p_confidence => 0)")
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'ks', 0.3, 0.5, p_confidence => 0)")
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'js', p_confidence => 0, p_subject => 'tenure_months', "
+                "p_min_n => 40)")
+    query(conn, "SELECT pgscore.set_thresholds('churn', 'mean_shift', 1, 2, p_confidence => 0.9)")
+    # the server's notices to the downgrade's connection, as SQLAlchemy's psycopg2 dialect logs them (alembic's too)
+    caplog.set_level(logging.INFO, logger="sqlalchemy.dialects.postgresql")
+    migrate.downgrade(empty_db_url, "0132")
+    said = [r.getMessage() for r in caplog.records]
+    warned = sorted(" ".join(n.split()) for n in said if n.startswith("WARNING:") and "confidence 0" in n)
+    assert len(warned) == 3, (said, query(conn, "SELECT * FROM pgscore.drift_threshold_overrides"))
+    assert "override of js of model 'churn', subject 'tenure_months'" in warned[0] \
+        and "confidence NULL (inherited" in warned[0], warned
+    assert "override of ks of model 'churn' (the model's)" in warned[1] and "confidence NULL" in warned[1], warned
+    assert "override of psi of model 'churn' (the model's)" in warned[2] and "deleted" in warned[2], warned
+    assert query(conn, "SELECT metric, subject, warn, alert, min_n, confidence FROM pgscore.drift_threshold_overrides "
+                       "ORDER BY metric") == [("js", "tenure_months", None, None, 40, None),
+                                              ("ks", None, 0.3, 0.5, None, None),
+                                              ("mean_shift", None, 1, 2, None, 0.9)]
+    conn.close()
+    migrate.downgrade(empty_db_url, "base")
+
+
+def test_window_checks_confidence_is_commented_as_the_confidence_it_was_judged_at(conn):
+    """Since 0129 the confidence of a check is an override's where one sets it (NULL for an override's 0, no noise
+    floor), not drift_thresholds.confidence alone, as the column's comment said."""
+    said = dict(query(conn, "SELECT a.attname, col_description(a.attrelid, a.attnum) FROM pg_attribute a "
+                            "WHERE a.attrelid = 'pgscore.window_checks'::regclass AND a.attnum > 0"))
+    assert "override" in said["confidence"] and "confidence 0" in said["confidence"], said["confidence"]
+    assert not any("The metric's drift_thresholds.confidence" in (c or "") for c in said.values()), said

@@ -867,7 +867,8 @@ COMMENT ON FUNCTION pgscore.stamp_threshold_overrides() IS 'Trigger function of 
  * it writes, but a model's row raised above a subject's own alert (the subject inheriting the model's warn), a
  * pgscore.drift_thresholds row lowered below a model's own warn, or a row written by hand, left a check judged with a
  * warn above its alert (levels warn never reached); so did deleting a model's row by hand (its subjects then
- * inherit drift_thresholds'). Fired after each statement writing either table.
+ * inherit drift_thresholds'). Fired after each statement writing either table; and (0133) before it, where it waits
+ * for any other writer of the thresholds before the statement locks a row.
  */
 CREATE FUNCTION pgscore.check_threshold_order() RETURNS trigger
 LANGUAGE plpgsql
@@ -876,22 +877,28 @@ AS $fn$
 DECLARE
     r record;
 BEGIN
-    -- (a writer by hand waits for any other, as set_thresholds does, and reads what it committed)
-    LOCK TABLE pgscore.drift_threshold_overrides IN SHARE ROW EXCLUSIVE MODE;
-    -- (0133) this write's turn: a REPEATABLE READ or SERIALIZABLE transaction whose snapshot missed another
-    -- session's committed write would check the order against thresholds no longer in place; its update of
-    -- threshold_writes' row (which that write updated too) fails instead
-    BEGIN
-        UPDATE pgscore.threshold_writes SET writes = writes + 1;
-    EXCEPTION WHEN serialization_failure THEN
-        RAISE EXCEPTION '%: another session changed the thresholds after this transaction''s snapshot was taken',
-                        'pgscore.' || TG_TABLE_NAME
-            USING ERRCODE = 'serialization_failure',
-                  DETAIL = 'a REPEATABLE READ or SERIALIZABLE transaction checks warn at most alert against the '
-                           'thresholds as its snapshot has them, which may no longer be in place',
-                  HINT = 'run the transaction again (or write thresholds in a READ COMMITTED transaction, the '
-                         'default, which reads what the other committed once it has the lock)';
-    END;
+    -- (0133) the writer's turn is taken BEFORE the statement, ahead of any row lock it takes: taken after (0129: in
+    -- the AFTER trigger alone), a session updating drift_thresholds' ks row waited for the overrides' lock that
+    -- another held, which then waited for the ks row: one of them failed with 40P01 (deadlock detected)
+    IF TG_WHEN = 'BEFORE' THEN
+        -- (a writer by hand waits for any other, as set_thresholds does, and reads what it committed)
+        LOCK TABLE pgscore.drift_threshold_overrides IN SHARE ROW EXCLUSIVE MODE;
+        -- (0133) this write's turn: a REPEATABLE READ or SERIALIZABLE transaction whose snapshot missed another
+        -- session's committed write would check the order against thresholds no longer in place; its update of
+        -- threshold_writes' row (which that write updated too) fails instead
+        BEGIN
+            UPDATE pgscore.threshold_writes SET writes = writes + 1;
+        EXCEPTION WHEN serialization_failure THEN
+            RAISE EXCEPTION '%: another session changed the thresholds after this transaction''s snapshot was taken',
+                            'pgscore.' || TG_TABLE_NAME
+                USING ERRCODE = 'serialization_failure',
+                      DETAIL = 'a REPEATABLE READ or SERIALIZABLE transaction checks warn at most alert against the '
+                               'thresholds as its snapshot has them, which may no longer be in place',
+                      HINT = 'run the transaction again (or write thresholds in a READ COMMITTED transaction, the '
+                             'default, which reads what the other committed once it has the lock)';
+        END;
+        RETURN NULL;
+    END IF;
     -- (0133: each override as it is judged, pgscore.effective_thresholds)
     SELECT o.model, o.metric, o.subject, e.warn, e.alert INTO r
       FROM pgscore.drift_threshold_overrides o
@@ -911,4 +918,4 @@ BEGIN
     RETURN NULL;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.check_threshold_order() IS 'Trigger function of pgscore.drift_threshold_overrides and pgscore.drift_thresholds: refuses a statement that leaves an override judged with a warn above its alert, each inherited where NULL (migration 0129)';
+COMMENT ON FUNCTION pgscore.check_threshold_order() IS 'Trigger function of pgscore.drift_threshold_overrides and pgscore.drift_thresholds: before a statement writing either, waits for any other writer of the thresholds (their lock, taken before any row lock: migration 0133) and takes its turn in pgscore.threshold_writes; after it, refuses a statement that leaves an override judged with a warn above its alert, each inherited where NULL (migration 0129)';

@@ -1,6 +1,6 @@
 -- 0133 to 0132: pgscore.effective_thresholds dropped, each place that judges with its own copy of the rule again
 -- (as 0129 left them), window_checks without the columns of where its thresholds came from, an override's confidence
--- above 0 again (a row of 0, no noise floor, becomes NULL: inherited, the only way back).
+-- above 0 again (a row of 0, no noise floor, becomes NULL: inherited, the only way back; a WARNING for each).
 
 CREATE OR REPLACE FUNCTION pgscore.judge(p_metrics text[], p_values float8[], p_n bigint[], p_model text, p_subject text)
 RETURNS TABLE (checks jsonb, status text, firing text, min_n integer)
@@ -750,6 +750,8 @@ END
 $fn$;
 COMMENT ON FUNCTION pgscore.set_thresholds(text, text, float8, float8, integer, float8, text) IS 'Override pgscore.drift_thresholds for model p_model''s metric p_metric (every version of the name), for its feature (or score) p_subject alone where given (a drift metric): p_warn, p_alert, p_min_n, p_confidence, each NULL inherited (a subject''s from the model''s override, the model''s from drift_thresholds); replaces the row it names (pgscore.drift_threshold_overrides)';
 
+DROP TRIGGER drift_threshold_overrides_turn ON pgscore.drift_threshold_overrides;
+DROP TRIGGER drift_thresholds_turn ON pgscore.drift_thresholds;
 CREATE OR REPLACE FUNCTION pgscore.check_threshold_order() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -1260,10 +1262,34 @@ DROP FUNCTION pgscore.effective_thresholds(text, text, text);
 DROP TABLE pgscore.threshold_writes;
 
 ALTER TABLE pgscore.drift_threshold_overrides DROP CONSTRAINT drift_threshold_overrides_confidence_check;
--- (a row that set confidence 0 alone would be empty: dropped, as clear_thresholds would)
-DELETE FROM pgscore.drift_threshold_overrides
- WHERE confidence = 0 AND warn IS NULL AND alert IS NULL AND min_n IS NULL;
-UPDATE pgscore.drift_threshold_overrides SET confidence = NULL WHERE confidence = 0;
+-- (a row that set confidence 0 alone would be empty: dropped, as clear_thresholds would; another's 0 becomes NULL,
+-- inherited: 0132 has no way to say "no noise floor" for one model. Each said with a WARNING, as 0052's downgrade
+-- says what it cannot keep, rather than refuse: a refusal would block an operator's rollback)
+DO $do$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT o.model, o.metric, o.subject,
+                    o.warn IS NULL AND o.alert IS NULL AND o.min_n IS NULL AS alone
+               FROM pgscore.drift_threshold_overrides o
+              WHERE o.confidence = 0
+              ORDER BY o.model, o.metric, o.subject NULLS FIRST LOOP
+        IF r.alone THEN
+            DELETE FROM pgscore.drift_threshold_overrides o
+             WHERE o.model = r.model AND o.metric = r.metric AND o.subject IS NOT DISTINCT FROM r.subject;
+        ELSE
+            UPDATE pgscore.drift_threshold_overrides o SET confidence = NULL
+             WHERE o.model = r.model AND o.metric = r.metric AND o.subject IS NOT DISTINCT FROM r.subject;
+        END IF;
+        RAISE WARNING 'pgscore''s migration 0133 downgrade: the override of % of model % set confidence 0 (no noise floor), which revision 0132 cannot hold: %',
+                      r.metric, quote_literal(r.model)
+                      || CASE WHEN r.subject IS NOT NULL THEN ', subject ' || quote_literal(r.subject) ELSE ' (the model''s)' END,
+                      CASE WHEN r.alone THEN 'deleted (it set nothing else), so its metric is judged with the noise floor it inherits again'
+                           ELSE 'its confidence NULL (inherited), so its metric is judged with the noise floor it inherits again, its other thresholds kept' END
+            USING HINT = 'to judge the metric by its thresholds alone at revision 0132, set pgscore.drift_thresholds.confidence NULL for it (every model''s); or upgrade again and set confidence 0 with pgscore.set_thresholds';
+    END LOOP;
+END
+$do$;
 ALTER TABLE pgscore.drift_threshold_overrides ADD CONSTRAINT drift_threshold_overrides_confidence_check
     CHECK (confidence > 0 AND confidence < 1);
 

@@ -3,7 +3,8 @@
 -- forms with a model, drift_stats_of, performance_stats_of, set_thresholds and check_threshold_order (each had its
 -- own copy); checks an override judged say where each threshold came from, and window_checks has columns for it;
 -- an override's confidence 0 is no noise floor; writes of thresholds in a REPEATABLE READ transaction whose
--- snapshot missed another's committed write are refused (40001): every write updates pgscore.threshold_writes' row.
+-- snapshot missed another's committed write are refused (40001): every write updates pgscore.threshold_writes' row,
+-- and a writer of either table takes its turn before its statement locks a row (two admins deadlocked: 40P01).
 ALTER TABLE pgscore.drift_threshold_overrides DROP CONSTRAINT drift_threshold_overrides_confidence_check;
 ALTER TABLE pgscore.drift_threshold_overrides ADD CONSTRAINT drift_threshold_overrides_confidence_check
     CHECK (confidence >= 0 AND confidence < 1);
@@ -808,22 +809,28 @@ AS $fn$
 DECLARE
     r record;
 BEGIN
-    -- (a writer by hand waits for any other, as set_thresholds does, and reads what it committed)
-    LOCK TABLE pgscore.drift_threshold_overrides IN SHARE ROW EXCLUSIVE MODE;
-    -- (0133) this write's turn: a REPEATABLE READ or SERIALIZABLE transaction whose snapshot missed another
-    -- session's committed write would check the order against thresholds no longer in place; its update of
-    -- threshold_writes' row (which that write updated too) fails instead
-    BEGIN
-        UPDATE pgscore.threshold_writes SET writes = writes + 1;
-    EXCEPTION WHEN serialization_failure THEN
-        RAISE EXCEPTION '%: another session changed the thresholds after this transaction''s snapshot was taken',
-                        'pgscore.' || TG_TABLE_NAME
-            USING ERRCODE = 'serialization_failure',
-                  DETAIL = 'a REPEATABLE READ or SERIALIZABLE transaction checks warn at most alert against the '
-                           'thresholds as its snapshot has them, which may no longer be in place',
-                  HINT = 'run the transaction again (or write thresholds in a READ COMMITTED transaction, the '
-                         'default, which reads what the other committed once it has the lock)';
-    END;
+    -- (0133) the writer's turn is taken BEFORE the statement, ahead of any row lock it takes: taken after (0129: in
+    -- the AFTER trigger alone), a session updating drift_thresholds' ks row waited for the overrides' lock that
+    -- another held, which then waited for the ks row: one of them failed with 40P01 (deadlock detected)
+    IF TG_WHEN = 'BEFORE' THEN
+        -- (a writer by hand waits for any other, as set_thresholds does, and reads what it committed)
+        LOCK TABLE pgscore.drift_threshold_overrides IN SHARE ROW EXCLUSIVE MODE;
+        -- (0133) this write's turn: a REPEATABLE READ or SERIALIZABLE transaction whose snapshot missed another
+        -- session's committed write would check the order against thresholds no longer in place; its update of
+        -- threshold_writes' row (which that write updated too) fails instead
+        BEGIN
+            UPDATE pgscore.threshold_writes SET writes = writes + 1;
+        EXCEPTION WHEN serialization_failure THEN
+            RAISE EXCEPTION '%: another session changed the thresholds after this transaction''s snapshot was taken',
+                            'pgscore.' || TG_TABLE_NAME
+                USING ERRCODE = 'serialization_failure',
+                      DETAIL = 'a REPEATABLE READ or SERIALIZABLE transaction checks warn at most alert against the '
+                               'thresholds as its snapshot has them, which may no longer be in place',
+                      HINT = 'run the transaction again (or write thresholds in a READ COMMITTED transaction, the '
+                             'default, which reads what the other committed once it has the lock)';
+        END;
+        RETURN NULL;
+    END IF;
     -- (0133: each override as it is judged, pgscore.effective_thresholds)
     SELECT o.model, o.metric, o.subject, e.warn, e.alert INTO r
       FROM pgscore.drift_threshold_overrides o
@@ -843,7 +850,12 @@ BEGIN
     RETURN NULL;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.check_threshold_order() IS 'Trigger function of pgscore.drift_threshold_overrides and pgscore.drift_thresholds: refuses a statement that leaves an override judged with a warn above its alert, each inherited where NULL (migration 0129)';
+COMMENT ON FUNCTION pgscore.check_threshold_order() IS 'Trigger function of pgscore.drift_threshold_overrides and pgscore.drift_thresholds: before a statement writing either, waits for any other writer of the thresholds (their lock, taken before any row lock: migration 0133) and takes its turn in pgscore.threshold_writes; after it, refuses a statement that leaves an override judged with a warn above its alert, each inherited where NULL (migration 0129)';
+-- (0133) a writer of either table waits for any other before its statement locks a row (deadlocks before)
+CREATE TRIGGER drift_threshold_overrides_turn BEFORE INSERT OR UPDATE OR DELETE ON pgscore.drift_threshold_overrides
+    FOR EACH STATEMENT EXECUTE FUNCTION pgscore.check_threshold_order();
+CREATE TRIGGER drift_thresholds_turn BEFORE UPDATE ON pgscore.drift_thresholds
+    FOR EACH STATEMENT EXECUTE FUNCTION pgscore.check_threshold_order();
 
 CREATE OR REPLACE VIEW pgscore.firing AS
 SELECT s.name AS model, s.version, s.kind AS what, s.feature AS subject, s.period AS window_name, s.sort_order,
@@ -946,7 +958,7 @@ SELECT c.model, c.version, c.what, c.subject, c.window_name, k.metric, k.value, 
  ORDER BY c.model, c.what = 'performance', c.last, c.position, c.sort_order, k.metric;
 COMMENT ON VIEW pgscore.window_checks IS 'Per live model and window, each metric checked of its features'' and score''s drift and of its realised performance: the value, thresholds, confidence and noise floor, the level, and whether (held_back_from) the noise floor held at ok a value that reached a threshold';
 COMMENT ON COLUMN pgscore.window_checks.n IS 'How many values (outcomes, for realised performance) the metric was judged on';
-COMMENT ON COLUMN pgscore.window_checks.confidence IS 'The metric''s drift_thresholds.confidence: its level is warn or alert only above its noise floor too, which for a drift metric is family-wise over the model''s features and score (each of k at confidence^(1/k)) and for realised performance at this confidence; NULL: judged by the thresholds alone';
+COMMENT ON COLUMN pgscore.window_checks.confidence IS 'The confidence the metric was judged at: its override''s where one sets it (pgscore.set_thresholds: the subject''s, else the model''s; confidence_from says which), else its drift_thresholds.confidence; its level is warn or alert only above its noise floor too, which for a drift metric is family-wise over the model''s features and score (each of k at confidence^(1/k)) and for realised performance at this confidence; NULL: judged by the thresholds alone (no confidence, or an override''s confidence 0: no noise floor) (migration 0133)';
 COMMENT ON COLUMN pgscore.window_checks.floor IS 'What sampling alone makes the metric reach at the window''s size (pgscore.noise_floor): a drift metric''s at confidence^(1/k), k the model''s features and score, realised performance''s at the confidence; NULL at a NULL confidence or where the window holds no value';
 COMMENT ON COLUMN pgscore.window_checks.level IS 'ok, warn or alert (or no_data, insufficient_data, not_applicable when the metric cannot be judged), by the thresholds and the noise floor';
 COMMENT ON COLUMN pgscore.window_checks.held_back_from IS 'warn or alert: the level the value reached by the thresholds alone that its noise floor held back to ok; NULL when it held nothing back';
