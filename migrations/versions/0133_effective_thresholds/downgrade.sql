@@ -865,6 +865,10 @@ CREATE TEMPORARY TABLE pgscore_0133_window_checks_comments AS
 SELECT a.attname, pg_catalog.col_description(a.attrelid, a.attnum) AS description
   FROM pg_catalog.pg_attribute a
  WHERE a.attrelid = 'pgscore.window_checks'::pg_catalog.regclass AND a.attnum > 0 AND NOT a.attisdropped;
+-- (confidence's comment as 0133 wrote it is 0131's again, made below; one of the DBA's own is kept)
+UPDATE pgscore_0133_window_checks_comments SET description = NULL
+ WHERE attname = 'confidence'
+   AND description = 'The confidence the metric was judged at: its override''s where one sets it (pgscore.set_thresholds: the subject''s, else the model''s; confidence_from says which), else its drift_thresholds.confidence; its level is warn or alert only above its noise floor too, which for a drift metric is family-wise over the model''s features and score (each of k at confidence^(1/k)) and for realised performance at this confidence; NULL: judged by the thresholds alone (no confidence, or an override''s confidence 0: no noise floor) (migration 0133)';
 
 CREATE TEMPORARY TABLE pgscore_0133_window_checks_column_grants AS
 SELECT a.attname, g.grantor, g.grantee, g.privilege_type, g.is_grantable
