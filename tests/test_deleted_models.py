@@ -109,3 +109,14 @@ def test_a_first_version_says_what_a_deleted_namesake_left_that_it_dropped(deplo
     finally:
         conn.rollback()
         conn.autocommit = True
+
+
+def test_a_names_first_version_takes_no_turn_of_the_threshold_writers_where_none_was_left(db_url, trained):
+    """Session 62 (lead): the first version's trigger deleted the name's overrides even where there were none, and a
+    DELETE of no row still fires the overrides' statement trigger (0133): the threshold writers' lock and a write of
+    threshold_writes at every first deploy, so a deploy in a REPEATABLE READ transaction that missed another's
+    threshold write failed with 40001. Where nothing was left, the first version writes nothing of the thresholds."""
+    X, y, names, model = trained
+    (before,), = query(db_url, "SELECT xmin::text FROM pgscore.threshold_writes")
+    registry.deploy(db_url, "fresh_name", model, X, y, feature_names=names)
+    assert query(db_url, "SELECT xmin::text FROM pgscore.threshold_writes") == [(before,)]

@@ -45,7 +45,7 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     v_silences bigint;
-    v_overrides bigint;
+    v_overrides bigint := 0;
     v_states bigint;
 BEGIN
     IF EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = NEW.name AND m.model_id <> NEW.model_id) THEN
@@ -53,8 +53,12 @@ BEGIN
     END IF;
     DELETE FROM pgscore.alert_silences q WHERE q.model = NEW.name;
     GET DIAGNOSTICS v_silences = ROW_COUNT;
-    DELETE FROM pgscore.drift_threshold_overrides o WHERE o.model = NEW.name;
-    GET DIAGNOSTICS v_overrides = ROW_COUNT;
+    -- (only where there are some: a DELETE, even of no row, takes the threshold writers' turn, 0133: the
+    -- overrides' lock and a write of threshold_writes, which every first deploy need not)
+    IF EXISTS (SELECT 1 FROM pgscore.drift_threshold_overrides o WHERE o.model = NEW.name) THEN
+        DELETE FROM pgscore.drift_threshold_overrides o WHERE o.model = NEW.name;
+        GET DIAGNOSTICS v_overrides = ROW_COUNT;
+    END IF;
     DELETE FROM pgscore.alert_state a WHERE a.model = NEW.name;
     GET DIAGNOSTICS v_states = ROW_COUNT;
     IF v_silences + v_overrides + v_states > 0 THEN
