@@ -272,7 +272,8 @@ def test_plain_alembic_downgrade_names_the_view_of_yours_that_stops_it(db_url, t
     out = run.stdout + run.stderr
     assert run.returncode != 0
     assert "FAILED: pgscore's migration stopped, and nothing was changed" in run.stdout, out
-    assert "view my_alerts depends on view pgscore.alerts" in run.stdout, out
+    # (named by the first downgrade that makes pgscore.alerts again: 0133's since session 62, 0061's before)
+    assert "public.my_alerts of yours depend on" in run.stdout, out
     assert "pg_get_viewdef" in run.stdout and "CASCADE" not in out and "Traceback" not in out, out
     assert migrate.current(db_url) == migrate.head()
     query(db_url, "DROP VIEW public.my_alerts")
@@ -411,6 +412,9 @@ def test_0091_keeps_window_checks_and_check_rows_owner_comments_and_every_grant(
     window_checks stops the downgrade and the upgrade, named, and the hint does not say CASCADE."""
     ensure_role(db_url, "Grafana Reader")
     ensure_role(db_url, "t_views_owner")  # roles outlive a failed run's database
+    # (from 0132, the revision before 0133 added window_checks' columns of where each threshold came from and
+    # reworded its confidence's comment: this test is 0091's round trip, up to the revision it was written at)
+    migrate.downgrade(db_url, "0132")
     query(db_url, 'GRANT SELECT ON pgscore.window_checks TO "Grafana Reader" WITH GRANT OPTION')
     query(db_url, "GRANT SELECT ON pgscore.window_checks TO PUBLIC")
     query(db_url, 'GRANT SELECT (model, metric) ON pgscore.window_checks TO "Grafana Reader"')
@@ -435,17 +439,17 @@ def test_0091_keeps_window_checks_and_check_rows_owner_comments_and_every_grant(
     with pytest.raises(InstallError) as e:
         migrate.downgrade(db_url, "0090")
     assert "public.held of yours depend on them" in e.value.detail and "CASCADE" not in str(e.value)
-    assert "pg_get_viewdef" in e.value.hint and migrate.current(db_url) == migrate.head()
+    assert "pg_get_viewdef" in e.value.hint and migrate.current(db_url) == "0132"
     query(db_url, "DROP VIEW public.held")
     migrate.downgrade(db_url, "0090")
     assert query(db_url, state) == [before] and query(db_url, new_columns) == [(0,)]
     query(db_url, "CREATE VIEW public.held AS SELECT model, metric FROM pgscore.window_checks")  # the upgrade's too
     with pytest.raises(InstallError) as e:
-        migrate.upgrade(db_url)
+        migrate.upgrade(db_url, "0132")
     assert "public.held of yours depend on them" in e.value.detail and "CASCADE" not in str(e.value)
     assert migrate.current(db_url) == "0090"
     query(db_url, "DROP VIEW public.held")
-    migrate.upgrade(db_url)
+    migrate.upgrade(db_url, "0132")
     assert query(db_url, state) == [before] and query(db_url, new_columns) == [(3,)]
     query(db_url, 'REVOKE ALL ON pgscore.window_checks FROM "Grafana Reader", PUBLIC')
     query(db_url, 'REVOKE ALL ON FUNCTION pgscore.check_rows(jsonb) FROM "Grafana Reader"')
