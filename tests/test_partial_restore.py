@@ -177,19 +177,21 @@ def test_the_other_commands_on_a_restore_without_the_log_name_what_it_lacks(rest
 
 
 def test_install_repair_makes_a_table_with_the_rows_a_new_install_gives_it_and_the_keys_that_point_at_it(db_url):
-    """A schema-only dump of the scratch database made drift_thresholds empty (a new install seeds its defaults:
-    every drift check then had no threshold), and the foreign key of drift_threshold_overrides on it, which the
-    restore lost with it (it is the other table's), was not made again."""
-    seeds = query(db_url, "SELECT * FROM pgscore.drift_thresholds ORDER BY metric")
+    """A schema-only dump of the scratch database made a seeded table empty (a new install seeds drift_windows and
+    drift_thresholds: every drift check then had no window or no threshold), and the foreign key of another table
+    on a missing one, which the restore lost with it (it is the other table's), was not made again. (Since 0133,
+    drift_thresholds has a function that depends on it, effective_thresholds, which a repair does not make: a
+    seeded table and a pointed-at table with none, drift_windows and rescoring, stand in for it here.)"""
+    seeds = query(db_url, "SELECT * FROM pgscore.drift_windows ORDER BY 1")
     assert seeds
-    query(db_url, "DROP TABLE pgscore.drift_thresholds CASCADE")
+    query(db_url, "DROP TABLE pgscore.drift_windows CASCADE")
+    query(db_url, "DROP TABLE pgscore.rescoring CASCADE")
     run = pgscore_cli("install", "--repair", "--db", db_url)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert query(db_url, "SELECT * FROM pgscore.drift_thresholds ORDER BY metric") == seeds
+    assert query(db_url, "SELECT * FROM pgscore.drift_windows ORDER BY 1") == seeds
     assert query(db_url, "SELECT conname FROM pg_constraint "
-                         "WHERE conrelid = 'pgscore.drift_threshold_overrides'::regclass AND contype = 'f'") == \
-        [("drift_threshold_overrides_metric_fkey",)]
-
+                         "WHERE conrelid = 'pgscore.error_queue'::regclass AND contype = 'f'") == \
+        [("error_queue_rescoring_id_fkey",)]
 
 def test_install_repair_with_a_database_named_as_its_scratch_one_there_makes_another_and_leaves_that_alone(
         db_url, cluster):
