@@ -552,6 +552,18 @@ SQL_CASES = [
     ("class_counts_of NULL, unknown and repeated versions (0122)",
      "SELECT * FROM pgscore.class_counts_of(ARRAY[NULL, -1, 1, 1]::bigint[])", (), OK, ""),
     ("class_counts_of NULL versions", "SELECT * FROM pgscore.class_counts_of(NULL)", (), OK, ""),
+    # the drift, realised performance, firing conditions and alerts of the models named (0136): a name not live, NULL
+    # and repeated ones, an injection are no rows of theirs; a misspelt period kind is refused as drift_stats_of's
+    ("drift_rows_of misspelt period kind", "SELECT * FROM pgscore.drift_rows_of('{churn}', 'days')", (), "22023",
+     "pgscore.drift_rows_of: p_period_kind must be 'window' or 'day', or NULL for all; got 'days'"),
+    ("drift_rows_of unknown, NULL and repeated names",
+     "SELECT * FROM pgscore.drift_rows_of(ARRAY[NULL, %s, 'nope', 'churn', 'churn'], 'window')", (INJECT,), OK, ""),
+    ("performance_rows_of unknown, NULL and repeated names",
+     "SELECT * FROM pgscore.performance_rows_of(ARRAY[NULL, %s, 'nope', 'churn', 'churn'])", (INJECT,), OK, ""),
+    ("firing_of unknown, NULL and repeated names",
+     "SELECT * FROM pgscore.firing_of(ARRAY[NULL, %s, 'nope', 'churn', 'churn'])", (INJECT,), OK, ""),
+    ("alerts_of unknown, NULL and repeated names",
+     "SELECT * FROM pgscore.alerts_of(ARRAY[NULL, %s, 'nope', 'churn', 'churn'])", (INJECT,), OK, ""),
     ("performance_stats NULL", "SELECT * FROM pgscore.performance_stats(NULL)", (), OK, ""),
     ("performance_stats_of NULL, unknown and repeated versions",
      "SELECT * FROM pgscore.performance_stats_of(NULL, ARRAY[NULL, -1, 1, 1]::bigint[], NULL)", (), OK, ""),

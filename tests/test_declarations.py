@@ -139,6 +139,11 @@ EXPECTED = {
     "pgscore.class_counts_of(bigint[])": ("s", False, "u"),  # class_drift's counts (0122)
     "pgscore.performance_stats_of(boolean,bigint[],text)": ("s", False, "u"),
     "pgscore.shadow_performance_stats()": ("s", False, "u"),  # the shadow versions' performance, for alerts
+    # the drift rows, realised performance, firing conditions and alerts of the models named (0136)
+    "pgscore.drift_rows_of(text[],text)": ("s", False, "u"),
+    "pgscore.performance_rows_of(text[])": ("s", False, "u"),
+    "pgscore.firing_of(text[])": ("s", False, "u"),
+    "pgscore.alerts_of(text[])": ("s", False, "u"),
     IMAGE: ("i", True, "s"),  # bytes of its argument, nothing else
     DOUBLES: ("i", True, "s"),  # an array of its argument's bytes, nothing else
     UNCHECKED: ("i", True, "s"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import re
 import shlex
 import shutil
@@ -800,3 +801,113 @@ def test_drift_of_several_named_models_reads_those_alone(fleet):
     assert "b_loud" not in r.stdout, r.stdout
     bad = drift(fleet, "a_quiet", "b_lodu")
     assert bad.returncode == 2 and "there is no model 'b_lodu'" in bad.stderr and "b_loud" in bad.stderr, bad.stderr
+
+
+def _differences(a, b, at=""):
+    """Where two nested dicts or lists differ: [(path, a's, b's)]; floats in the last bits alone (a sum of the same
+    values in another order: another plan) are the same."""
+    if isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys():
+        return [d for k in a for d in _differences(a[k], b[k], f"{at}.{k}")]
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _differences(x, y, f"{at}[{i}]")]
+    if isinstance(a, float) and isinstance(b, float):
+        return [] if math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-15) or (math.isnan(a) and math.isnan(b)) \
+            else [(at, a, b)]
+    return [] if a == b else [(at, a, b)]
+
+
+def _same_rows(a, b):
+    """The same rows in any order, floats to their last bits (each statement's windows end at its own
+    statement_timestamp(): the log's parts may be summed in another order)."""
+    def key(r):
+        return repr([round(v, 9) if isinstance(v, float) and math.isfinite(v) else v for v in r])
+    return _differences(sorted(a, key=key), sorted(b, key=key)) == []
+
+
+NOISE_FLOOR = "pgscore.noise_floor(text,bigint,bigint,float8[],float8,float8,bigint)"
+
+
+def _collected(url, names, charts=False):
+    """What pgscore drift reads of `names` (report.collect's reads, in one transaction), each model's data as a dict,
+    and how many noise floors the database computed for it (pgscore.noise_floor's calls: each judged window of each
+    model it computed the drift or realised performance of)."""
+    import dataclasses
+
+    import psycopg2
+
+    from pgscore import report
+
+    conn = psycopg2.connect(url)
+    try:
+        windows = report.check_args(conn, names[0], report.DEFAULT_WINDOW)
+        with conn.cursor() as cur:
+            cur.execute("SET LOCAL track_functions = 'all'")
+            data = report._collect(cur, names, report.DEFAULT_WINDOW, windows, None, charts)
+            cur.execute("SELECT coalesce(pg_stat_get_xact_function_calls(%s::regprocedure), 0)", (NOISE_FLOOR,))
+            (calls,), = cur.fetchall()
+        conn.rollback()
+    finally:
+        conn.close()
+    return {m.name: dataclasses.asdict(m) for m in data.models}, calls
+
+
+@pytest.mark.parametrize("charts", [False, True])
+def test_drift_of_one_model_computes_that_models_alone(fleet, charts):
+    """hT11 (12 models): `pgscore drift NAME` took as long as the fleet's drift (4.3-6.2 s), since the views it read
+    (drift_rows, performance_rows, alerts) computed every live model's drift and performance before their filter on
+    the model. It reads drift_rows_of, performance_rows_of and alerts_of (0136) for the models named: what it shows
+    of a model is what the fleet's read shows of it, and no noise floor of another model is computed."""
+    every, calls_every = _collected(fleet, ["a_quiet", "b_loud", "c_muted"], charts)
+    for name in every:
+        one, calls_one = _collected(fleet, [name], charts)
+        assert list(one) == [name]
+        assert _differences(one[name], every[name]) == [], name
+        assert 0 < calls_one < calls_every, (name, calls_one, calls_every)
+    # b_loud's drift, performance and alerts computed alone, none of the others'
+    _, calls_loud = _collected(fleet, ["b_loud"], charts)
+    _, calls_quiet = _collected(fleet, ["a_quiet"], charts)
+    assert calls_loud + calls_quiet < calls_every
+
+
+def test_the_functions_of_the_models_named_give_the_views_rows_of_those_models(fleet):
+    """drift_rows_of, performance_rows_of, firing_of and alerts_of (0136): with NULL the views' rows (the views read
+    them so), with names those models' rows alone, in the view's order where it has one (alerts); a name not live,
+    NULL among the names or none at all, no rows of theirs; a misspelt period kind is refused (22023)."""
+    import psycopg2
+
+    conn = psycopg2.connect(fleet)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # (one now(): the same windows)
+
+            def rows(sql, params=None):
+                cur.execute(sql, params)
+                return cur.fetchall()
+
+            for view, call, key in (("drift_rows", "drift_rows_of(%s, NULL)", "model"),
+                                    ("performance_rows", "performance_rows_of(%s)", "model"),
+                                    ("firing", "firing_of(%s)", "model"),
+                                    ("alerts", "alerts_of(%s)", "model")):
+                every = rows(f"SELECT * FROM pgscore.{view}")  # noqa: S608 - fixed names
+                assert every and _same_rows(rows(f"SELECT * FROM pgscore.{call}", (None,)), every), view
+                col = [d.name for d in cur.description].index(key)
+                for names in (["b_loud"], ["a_quiet", "c_muted"], ["b_loud", None, "b_loud", "nope"]):
+                    got = rows(f"SELECT * FROM pgscore.{call}", (names,))  # noqa: S608 - fixed names
+                    want = [r for r in every if r[col] in names]
+                    assert want and _same_rows(got, want), (view, names)
+                    if view == "alerts":  # in the view's order
+                        assert _differences(got, want) == [], names
+                assert rows(f"SELECT * FROM pgscore.{call}", (["nope"],)) == [], view  # noqa: S608
+                assert rows(f"SELECT * FROM pgscore.{call}", ([],)) == [], view  # noqa: S608
+            assert any(r[0] == "b_loud" for r in rows("SELECT * FROM pgscore.alerts_of('{b_loud}')"))
+            # the periods: the windows, the days, or both (the view's)
+            loud = rows("SELECT * FROM pgscore.drift_rows WHERE model = 'b_loud'")
+            for kind in ("window", "day"):
+                assert _same_rows(rows("SELECT * FROM pgscore.drift_rows_of('{b_loud}', %s)", (kind,)),
+                                  [r for r in loud if r[5] == kind]), kind
+        conn.rollback()
+        with pytest.raises(psycopg2.Error) as e, conn.cursor() as cur:
+            cur.execute("SELECT * FROM pgscore.drift_rows_of('{b_loud}', 'windows')")
+        assert e.value.pgcode == "22023" and "pgscore.drift_rows_of: p_period_kind must be" in str(e.value)
+    finally:
+        conn.close()

@@ -250,11 +250,13 @@ def _collect(cur, name, window, windows, refreshed, charts) -> DriftData:
     names = list(by_name)
 
     # score_drift, feature_drift and drift_by_day are views of one pgscore.drift_report, each of which
-    # runs pgscore.drift_stats() (every window and day of every live model): read it once, not three times,
-    # from drift_rows (drift_report with each row's checks), with what the noise floors held back in the windows
+    # runs pgscore.drift_stats() (every window and day of every live model): read once, not three times, from
+    # drift_rows_of (drift_report's rows with their checks) for these models alone and, without the charts, the
+    # windows alone (0136: through the view drift_rows, one model's drift computed every live model's, each day
+    # too), with what the noise floors held back in the windows
     drift = _rows(cur, "SELECT r.*, CASE WHEN r.period_kind = 'window' THEN " + HELD_SQL + " END AS held "
-                       "FROM pgscore.drift_rows r WHERE model = ANY(%s) "
-                       "ORDER BY model, kind, position, sort_order, period", (names,))
+                       "FROM pgscore.drift_rows_of(%s, %s) r "
+                       "ORDER BY model, kind, position, sort_order, period", (names, None if charts else "window"))
     windows_rows = [{**r, "window_name": r["period"]} for r in drift if r["period_kind"] == "window"]
     for r in sorted((r for r in windows_rows if r["kind"] == "score"), key=lambda r: order.get(r["window_name"], 99)):
         by_name[r["model"]].score.append(r)
@@ -268,12 +270,13 @@ def _collect(cur, name, window, windows, refreshed, charts) -> DriftData:
     for m in models:  # features in the model's order
         pos = {f: i for i, f in enumerate(m.feature_names)}
         m.features = dict(sorted(m.features.items(), key=lambda kv: pos.get(kv[0], len(pos))))
-    # realised_performance's rows with what the noise floors held back (performance_rows: with their checks)
-    perf = _rows(cur, "SELECT r.*, " + HELD_SQL + " AS held FROM pgscore.performance_rows r WHERE model = ANY(%s) "
+    # realised_performance's rows with what the noise floors held back (performance_rows: with their checks), and
+    # the alerts, of these models alone (0136: the views computed every live model's first)
+    perf = _rows(cur, "SELECT r.*, " + HELD_SQL + " AS held FROM pgscore.performance_rows_of(%s) r "
                       "ORDER BY model, sort_order", (names,))
     for r in sorted(perf, key=lambda r: order.get(r["window_name"], 99)):
         by_name[r["model"]].performance.append(r)
-    alerts = _rows(cur, "SELECT * FROM pgscore.alerts WHERE model = ANY(%s)", (names,))
+    alerts = _rows(cur, "SELECT * FROM pgscore.alerts_of(%s)", (names,))
     # who silenced a condition and why, where a silence mutes it (migration 0126); read apart, since a join would
     # not keep the view's order (the windows in their order); not read where nothing is silenced
     ids = sorted({r["silence_id"] for r in alerts if r.get("silence_id") is not None})

@@ -89,6 +89,11 @@ GRANT EXECUTE ON FUNCTION pgscore.performance_stats_of(boolean, bigint[], text) 
 GRANT EXECUTE ON FUNCTION pgscore.window_drift_stats() TO pgscore_reader, pgscore_admin;
 -- the live classifiers' predicted-class mix, which class_drift and alerts read (0122)
 GRANT EXECUTE ON FUNCTION pgscore.class_drift_stats() TO pgscore_reader, pgscore_admin;
+-- the drift rows, realised performance, firing conditions and alerts of the models named (0136): what the views
+-- drift_rows, performance_rows, firing and alerts read for every model (and so their readers call), and pgscore
+-- drift NAME for the models it shows
+GRANT EXECUTE ON FUNCTION pgscore.drift_rows_of(text[], text), pgscore.performance_rows_of(text[]),
+    pgscore.firing_of(text[]), pgscore.alerts_of(text[]) TO pgscore_reader, pgscore_admin;
 -- the noise floors the levels are judged against, and the normal quantile behind them: they read nothing
 GRANT EXECUTE ON FUNCTION pgscore.noise_floor(text, bigint, bigint, float8[], float8, float8, bigint),
     pgscore.normal_quantile(float8) TO pgscore_reader, pgscore_admin;

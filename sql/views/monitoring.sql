@@ -85,10 +85,15 @@ WITH p AS (
 )
 SELECT c.period_kind, c.period, c.sort_order, c.starts, c.ends, c.bucket_from,
        greatest(least(greatest(s.rolled_until, c.bucket_from), c.ends), c.bucket_from) AS bucket_to
-  FROM c CROSS JOIN pgscore.monitoring_state s;
+  -- (0136) its one row (a boolean key that must be true) through LIMIT 1, which the planner takes for one row:
+  -- monitoring_state is rarely analyzed (a new install's never, until autovacuum counts 50 refreshes), and
+  -- unanalyzed it was taken for 1,810 rows, each period as many; performance_stats_of then planned a hash join
+  -- of 1e14 rows in 16.7 million batches, which cost every call 0.5-0.7 s whatever the models asked for
+  FROM c CROSS JOIN (SELECT ms.rolled_until FROM pgscore.monitoring_state ms LIMIT 1) s;
 COMMENT ON VIEW pgscore.monitoring_periods IS 'Internal: each window and each of the last 30 UTC days, and which part of it the rollups cover';
 
--- The functions that take a period kind (drift_counts, drift_counts_of, drift_stats_of, performance_stats_of)
+-- The functions that take a period kind (drift_counts, drift_counts_of, drift_stats_of, performance_stats_of,
+-- drift_rows_of)
 -- check it here first: before 0089 a misspelt kind ('windows') matched no period and gave no rows, as if
 -- nothing had been logged. The kinds are monitoring_periods' own, in its order (tests/test_bad_input.py
 -- checks that they agree); NULL picks every kind. A period (p_period) is not checked: windows come and go
@@ -112,9 +117,10 @@ BEGIN
           (SELECT string_agg(quote_literal(k), ' or ' ORDER BY i) FROM unnest(v_kinds) WITH ORDINALITY u(k, i)),
           CASE WHEN v_perf THEN 'window and day' ELSE 'all' END, quote_literal(p_period_kind)
         USING ERRCODE = 'invalid_parameter_value',
-              -- (p_period is drift_counts' and drift_counts_of's alone: drift_stats_of and performance_stats_of
-              -- take none, and their hint named it before 0127)
-              HINT = CASE WHEN p_function IN ('pgscore.drift_stats_of', 'pgscore.performance_stats_of')
+              -- (p_period is drift_counts' and drift_counts_of's alone: drift_stats_of, performance_stats_of and
+              -- drift_rows_of (0136) take none, and their hint named it before 0127)
+              HINT = CASE WHEN p_function IN ('pgscore.drift_stats_of', 'pgscore.performance_stats_of',
+                                              'pgscore.drift_rows_of')
                           THEN 'each row''s period, a window''s name or a UTC day (YYYY-MM-DD), names one period '
                                'of its kind: filter the rows by it'
                           ELSE 'p_period, a window''s name or a UTC day (YYYY-MM-DD), picks one period of that kind'
@@ -1435,9 +1441,26 @@ SELECT s.model_id, s.name, s.version, s.period_kind, s.period, s.sort_order, s.k
 COMMENT ON VIEW pgscore.drift_checks IS 'Internal: one row per drift metric with its thresholds and level';
 COMMENT ON COLUMN pgscore.drift_checks.n IS 'How many values of the feature (or score) the metric was judged on in the period (window or UTC day): for null_rate every prediction of the version logged in it, NULL and NaN ones included; for the others its non-NULL, non-NaN values';
 
--- drift_report with each row's checks (migration 0087): what pgscore drift reads, in the one run of drift_stats()
--- that also gives its rows, for the checks the noise floors held back (pgscore.check_rows)
-CREATE VIEW pgscore.drift_rows AS
+-- drift_report with each row's checks (migration 0087) for the live models p_models (NULL: every one) in the
+-- periods of kind p_period_kind (window or day; NULL: both): what pgscore drift reads, in the one run of
+-- drift_stats_of that also gives its rows, for the checks the noise floors held back (pgscore.check_rows).
+-- (0136) A function of the models asked for: through the view, pgscore drift NAME ran drift_stats() over every
+-- window and day of every live model and its filter dropped the others' rows (a set-returning function takes no
+-- filter), so one model's drift cost the fleet's (12 models: 4.3-6.2 s for one, as long as for all); the view is
+-- drift_rows_of(NULL, NULL), its rows as before
+CREATE FUNCTION pgscore.drift_rows_of(p_models text[], p_period_kind text)
+RETURNS TABLE (model text, version integer, kind text, feature text, "position" integer, period_kind text,
+               period text, sort_order integer, n bigint, null_rate float8, baseline_null_rate float8, mean float8,
+               baseline_mean float8, mean_shift float8, out_of_range float8, psi float8, ks float8, js float8,
+               status text, firing text, note text, checks jsonb)
+LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+ROWS 2000
+AS $fn$
+SELECT pgscore.check_period_kind('pgscore.drift_rows_of', p_period_kind);
+WITH live AS MATERIALIZED (SELECT lm.model_id, lm.name, lm.version FROM pgscore.live_models lm
+                            WHERE p_models IS NULL OR lm.name = ANY (p_models))
 SELECT s.name AS model, s.version, s.kind, s.feature, s.position, s.period_kind, s.period, s.sort_order,
        s.n, s.null_rate, s.baseline_null_rate, s.mean, s.baseline_mean, s.mean_shift, s.out_of_range,
        s.psi, s.ks, s.js, s.status, s.firing,
@@ -1447,16 +1470,26 @@ SELECT s.name AS model, s.version, s.kind, s.feature, s.position, s.period_kind,
             WHEN s.constant_baseline THEN 'constant in the baseline: mean shift undefined, any other value is out of range'
        END AS note,
        s.checks
-  FROM pgscore.drift_stats() s
+  FROM pgscore.drift_stats_of(ARRAY(SELECT live.model_id FROM live), p_period_kind) s
 UNION ALL
 SELECT m.name, m.version, k.kind, NULL, NULL, 'window', w.window_name, w.sort_order,
        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'no_baseline', NULL,
        'deployed without training data, so there is no baseline: redeploy with --train (or X) to monitor drift',
        NULL
-  FROM pgscore.live_models m
+  FROM live m
  CROSS JOIN (VALUES ('feature'), ('score')) k(kind)
  CROSS JOIN pgscore.drift_windows w
- WHERE NOT EXISTS (SELECT 1 FROM pgscore.baselines b WHERE b.model_id = m.model_id AND b.kind = k.kind);
+ WHERE p_period_kind IS DISTINCT FROM 'day'
+   AND NOT EXISTS (SELECT 1 FROM pgscore.baselines b WHERE b.model_id = m.model_id AND b.kind = k.kind)
+$fn$;
+COMMENT ON FUNCTION pgscore.drift_rows_of(text[], text) IS 'pgscore.drift_rows of the live models p_models alone (NULL: every live model; a name not live has no rows) in the periods of kind p_period_kind (window or day; NULL: both), computed for them alone: what pgscore drift NAME reads, at the cost of the models named (migration 0136)';
+
+-- (the rows of drift_rows_of for every live model and period)
+CREATE VIEW pgscore.drift_rows AS
+SELECT r.model, r.version, r.kind, r.feature, r.position, r.period_kind, r.period, r.sort_order,
+       r.n, r.null_rate, r.baseline_null_rate, r.mean, r.baseline_mean, r.mean_shift, r.out_of_range,
+       r.psi, r.ks, r.js, r.status, r.firing, r.note, r.checks
+  FROM pgscore.drift_rows_of(NULL, NULL) r;
 COMMENT ON VIEW pgscore.drift_rows IS 'Internal: drift rows of every kind and period, with their status, a note and their checks';
 COMMENT ON COLUMN pgscore.drift_rows.n IS 'How many predictions of the version were logged in the period (window or UTC day): the feature''s (or score''s) values, NULL and NaN ones included (null_rate is their share); NULL for a version without a baseline (status no_baseline)';
 COMMENT ON COLUMN pgscore.drift_rows.checks IS 'Each drift metric checked, with its value, thresholds, level and (where its confidence is set) its confidence and noise floor, and (since 0091) its family: family (the k features and score its floor is family-wise over), family_features and check_confidence (the confidence^(1/k) its floor is at)';
@@ -2196,9 +2229,22 @@ SELECT * FROM pgscore.performance_stats_of(true, ARRAY(SELECT sv.model_id FROM p
 $fn$;
 COMMENT ON FUNCTION pgscore.shadow_performance_stats() IS 'The realised performance of every shadow version (pgscore.shadow_versions) of a model with a live version, per window, by its own predictions (as performance_stats(true) gives it); read it through alerts';
 
--- realised_performance with each row's window order and checks (migration 0087): what pgscore drift reads, in the
--- one run of performance_stats_of that also gives its rows, for the checks the noise floors held back
-CREATE VIEW pgscore.performance_rows AS
+-- realised_performance with each row's window order and checks (migration 0087) for the live models p_models
+-- (NULL: every one): what pgscore drift reads, in the one run of performance_stats_of that also gives its rows,
+-- for the checks the noise floors held back. (0136) A function of the models asked for, as drift_rows_of is: the
+-- view's filter came after every live model's realised performance was computed; the view is
+-- performance_rows_of(NULL), its rows as before
+CREATE FUNCTION pgscore.performance_rows_of(p_models text[])
+RETURNS TABLE (model text, version integer, task text, window_name text, n bigint, positives bigint, auc float8,
+               accuracy float8, "precision" float8, recall float8, brier float8, log_loss float8, mae float8,
+               rmse float8, deploy_auc float8, deploy_accuracy float8, deploy_brier float8, deploy_log_loss float8,
+               deploy_mae float8, deploy_rmse float8, status text, firing text, note text, unmatched_outcomes bigint,
+               deploy_precision float8, deploy_recall float8, sort_order integer, checks jsonb)
+LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+ROWS 100
+AS $fn$
 SELECT name AS model, version, task, period AS window_name, n, positives, auc, accuracy, precision, recall, brier,
        log_loss, mae, rmse, deploy_auc, deploy_accuracy, deploy_brier, deploy_log_loss, deploy_mae, deploy_rmse,
        status, firing,
@@ -2218,9 +2264,20 @@ SELECT name AS model, version, task, period AS window_name, n, positives, auc, a
        pgscore.jsonb_float8(deploy_metrics -> 'recall') AS deploy_recall,
        sort_order, checks
   FROM (SELECT p.*, m.metrics AS deploy_metrics
-          FROM pgscore.performance_stats_of(false, NULL, 'window') p
+          FROM pgscore.performance_stats_of(false, CASE WHEN p_models IS NOT NULL THEN ARRAY(
+                   SELECT lm.model_id FROM pgscore.live_models lm WHERE lm.name = ANY (p_models)) END, 'window') p
           JOIN pgscore.models m ON m.model_id = p.model_id) p
- WHERE period_kind = 'window';
+ WHERE period_kind = 'window'
+$fn$;
+COMMENT ON FUNCTION pgscore.performance_rows_of(text[]) IS 'pgscore.performance_rows of the live models p_models alone (NULL: every live model; a name not live has no rows), computed for them alone: what pgscore drift NAME reads, at the cost of the models named (migration 0136)';
+
+-- (the rows of performance_rows_of for every live model)
+CREATE VIEW pgscore.performance_rows AS
+SELECT r.model, r.version, r.task, r.window_name, r.n, r.positives, r.auc, r.accuracy, r.precision, r.recall,
+       r.brier, r.log_loss, r.mae, r.rmse, r.deploy_auc, r.deploy_accuracy, r.deploy_brier, r.deploy_log_loss,
+       r.deploy_mae, r.deploy_rmse, r.status, r.firing, r.note, r.unmatched_outcomes, r.deploy_precision,
+       r.deploy_recall, r.sort_order, r.checks
+  FROM pgscore.performance_rows_of(NULL) r;
 COMMENT ON VIEW pgscore.performance_rows IS 'Internal: realised_performance with each row''s window order and checks';
 COMMENT ON COLUMN pgscore.performance_rows.n IS 'How many predictions made in the window have a matched outcome';
 
@@ -2342,13 +2399,30 @@ COMMENT ON COLUMN pgscore.calibration.n IS 'How many judged predictions the deci
 
 -- (the live versions' drift in the windows alone, as the other branches read theirs: through drift_checks,
 -- drift_stats() judged every one of the 30 days as well, with their noise floors, for the filter to drop; 0103)
-CREATE VIEW pgscore.firing AS
+-- (0136) The conditions of the models p_models alone (NULL: every model's), each branch computed for them alone:
+-- through the view pgscore.alerts WHERE model = ... computed every live and shadow version's drift and realised
+-- performance first, so pgscore drift NAME cost the fleet's. Each branch as the view's read it: the live
+-- versions' drift (window_drift_stats), realised performance, the shadows' (shadow_drift_stats,
+-- shadow_performance_stats: the shadow versions of a model with a live version) and the class mix
+CREATE FUNCTION pgscore.firing_of(p_models text[])
+RETURNS TABLE (model text, version integer, what text, subject text, window_name text, sort_order integer,
+               metric text, value float8, threshold float8, level text, shadow boolean, threshold_from text)
+LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+ROWS 100
+AS $fn$
+WITH live AS MATERIALIZED (SELECT lm.model_id, lm.name FROM pgscore.live_models lm
+                            WHERE p_models IS NULL OR lm.name = ANY (p_models)),
+shadows AS MATERIALIZED (SELECT sv.model_id FROM pgscore.shadow_versions sv
+                           JOIN live lm ON lm.name = sv.name
+                          WHERE sv.model_id <> lm.model_id)
 SELECT s.name AS model, s.version, s.kind AS what, s.feature AS subject, s.period AS window_name, s.sort_order,
        c.metric, c.value, CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END AS threshold, c.level,
        false AS shadow,
        -- appended (migration 0133): where the threshold came from (subject, model: an override; default)
        coalesce(CASE c.level WHEN 'alert' THEN c.alert_from ELSE c.warn_from END, 'default') AS threshold_from
-  FROM pgscore.window_drift_stats() s
+  FROM pgscore.drift_stats_of(ARRAY(SELECT l.model_id FROM live l), 'window') s
  CROSS JOIN LATERAL jsonb_to_recordset(s.checks) c(metric text, value float8, warn float8, alert float8, level text,
                                                 warn_from text, alert_from text)
  WHERE c.level IN ('warn', 'alert')
@@ -2361,7 +2435,8 @@ SELECT r.name, r.version, 'performance',
        CASE r.period_kind WHEN 'window' THEN 'outcomes' ELSE 'outcomes by recorded time' END, r.period,
        r.sort_order, c.metric, (c.value)::float8, (CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END)::float8,
        c.level, false, coalesce(CASE c.level WHEN 'alert' THEN c.alert_from ELSE c.warn_from END, 'default')
-  FROM pgscore.performance_stats_of(false, NULL, 'both_windows') r
+  FROM pgscore.performance_stats_of(false, CASE WHEN p_models IS NOT NULL THEN ARRAY(SELECT l.model_id FROM live l) END,
+                                    'both_windows') r
  CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text,
                                                 warn_from text, alert_from text)
  WHERE r.period_kind IN ('window', 'outcome_window') AND c.level IN ('warn', 'alert')
@@ -2370,14 +2445,14 @@ UNION ALL
 -- performance judged by its own predictions (shadow_performance_stats: the shadows' alone, in the windows)
 SELECT s.name, s.version, s.kind, s.feature, s.period, s.sort_order, c.metric, c.value,
        CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END, c.level, true, coalesce(CASE c.level WHEN 'alert' THEN c.alert_from ELSE c.warn_from END, 'default')
-  FROM pgscore.shadow_drift_stats() s
+  FROM pgscore.drift_stats_of(ARRAY(SELECT sh.model_id FROM shadows sh), 'window') s
  CROSS JOIN LATERAL jsonb_to_recordset(s.checks) c(metric text, value float8, warn float8, alert float8, level text,
                                                 warn_from text, alert_from text)
  WHERE c.level IN ('warn', 'alert')
 UNION ALL
 SELECT r.name, r.version, 'performance', 'outcomes', r.period, r.sort_order, c.metric, (c.value)::float8,
        (CASE c.level WHEN 'alert' THEN c.alert ELSE c.warn END)::float8, c.level, true, coalesce(CASE c.level WHEN 'alert' THEN c.alert_from ELSE c.warn_from END, 'default')
-  FROM pgscore.shadow_performance_stats() r
+  FROM pgscore.performance_stats_of(true, ARRAY(SELECT sh.model_id FROM shadows sh), 'window') r
  CROSS JOIN LATERAL jsonb_to_recordset(r.checks) c(metric text, value float8, warn float8, alert float8, level text,
                                                 warn_from text, alert_from text)
  WHERE c.level IN ('warn', 'alert')
@@ -2388,19 +2463,36 @@ SELECT s.name, s.version, 'class', 'mix', s.window_name, s.sort_order, c.metric,
   FROM pgscore.class_drift_stats() s
  CROSS JOIN LATERAL jsonb_to_recordset(s.checks) c(metric text, value float8, warn float8, alert float8, level text,
                                                 warn_from text, alert_from text)
- WHERE c.level IN ('warn', 'alert');
+ WHERE c.level IN ('warn', 'alert') AND (p_models IS NULL OR s.name = ANY (p_models))
+$fn$;
+COMMENT ON FUNCTION pgscore.firing_of(text[]) IS 'pgscore.firing of the models p_models alone (NULL: every model), each condition computed for them alone: every condition at warn or alert level now of their live versions and of their shadow versions (migration 0136)';
+
+CREATE VIEW pgscore.firing AS
+SELECT f.model, f.version, f.what, f.subject, f.window_name, f.sort_order, f.metric, f.value, f.threshold, f.level,
+       f.shadow, f.threshold_from
+  FROM pgscore.firing_of(NULL) f;
 COMMENT ON VIEW pgscore.firing IS 'Internal: every condition at warn or alert level now, of each live version and each shadow version';
 COMMENT ON COLUMN pgscore.firing.shadow IS 'true for a condition of a shadow version (pgscore.shadow_versions), false for the live version''s';
 COMMENT ON COLUMN pgscore.firing.threshold_from IS 'Where the threshold came from: subject or model (an override, pgscore.set_thresholds) or default (pgscore.drift_thresholds) (migration 0133)';
 
-CREATE VIEW pgscore.alerts AS
+-- (0136) pgscore.alerts of the models p_models alone (NULL: every model's), their conditions computed for them
+-- alone (firing_of): what pgscore drift NAME reads; the view is alerts_of(NULL), its rows in its order as before
+CREATE FUNCTION pgscore.alerts_of(p_models text[])
+RETURNS TABLE (model text, version integer, what text, subject text, window_name text, metric text, value float8,
+               threshold float8, level text, since timestamptz, shadow boolean, silenced_until timestamptz,
+               silence_id bigint, threshold_from text)
+LANGUAGE sql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+ROWS 100
+AS $fn$
 SELECT f.model, f.version, f.what, f.subject, f.window_name, f.metric, f.value, f.threshold, f.level, s.first_seen AS since,
        f.shadow,
        -- appended (migration 0126): the silence in force now that matches the row, the one that ends last
        q.ends_at AS silenced_until, q.id AS silence_id,
        -- appended (migration 0133): which thresholds raised it
        f.threshold_from
-  FROM pgscore.firing f
+  FROM pgscore.firing_of(p_models) f
   LEFT JOIN pgscore.alert_state s ON s.model = f.model AND s.version = f.version AND s.what = f.what
         AND s.subject = f.subject AND s.window_name = f.window_name AND s.metric = f.metric AND s.level = f.level
   LEFT JOIN LATERAL (
@@ -2410,7 +2502,14 @@ SELECT f.model, f.version, f.what, f.subject, f.window_name, f.metric, f.value, 
            AND (a.metric IS NULL OR a.metric = f.metric) AND (a.window_name IS NULL OR a.window_name = f.window_name)
            AND (a.shadow IS NULL OR a.shadow = f.shadow)
          ORDER BY a.ends_at DESC, a.id DESC LIMIT 1) q ON true
- ORDER BY f.level = 'alert' DESC, f.model, f.shadow, f.version, f.what, f.subject, f.sort_order, f.metric;
+ ORDER BY f.level = 'alert' DESC, f.model, f.shadow, f.version, f.what, f.subject, f.sort_order, f.metric
+$fn$;
+COMMENT ON FUNCTION pgscore.alerts_of(text[]) IS 'pgscore.alerts of the models p_models alone (NULL: every model), in the view''s order, computed for them alone: what pgscore drift NAME reads, at the cost of the models named (migration 0136)';
+
+CREATE VIEW pgscore.alerts AS
+SELECT a.model, a.version, a.what, a.subject, a.window_name, a.metric, a.value, a.threshold, a.level, a.since,
+       a.shadow, a.silenced_until, a.silence_id, a.threshold_from
+  FROM pgscore.alerts_of(NULL) a;
 COMMENT ON COLUMN pgscore.alerts.level IS 'warn or alert: the level the condition reached (conditions below warn are not listed)';
 COMMENT ON VIEW pgscore.alerts IS 'Every firing condition: drift of a feature or the score, of a classifier''s predicted-class mix (what class, subject mix, metric class_mix: pgscore.class_drift, since 0122; the live version''s alone), or realised performance (subject outcomes: the window''s predictions judged so far; since 0125 subject outcomes by recorded time: the predictions whose outcome was recorded in the window, realised_performance_by_outcome_time), at warn or alert level in some window, of each model''s live version and of each shadow version scored next to it (shadow true)';
 COMMENT ON COLUMN pgscore.alerts.shadow IS 'true for a condition of a version scored in shadow (pgscore.shadow_versions): its drift against its own baseline, its realised performance by its own predictions (as realised_performance_by_version); false for the live version''s';
