@@ -959,6 +959,48 @@ def test_0133_downgrade_warns_of_each_override_whose_confidence_0_it_drops(empty
     migrate.downgrade(empty_db_url, "base")
 
 
+def test_a_downgrades_warnings_are_printed_by_pgscore_uninstall_and_plain_alembic(empty_db_url, trained, tmp_path):
+    """0133's downgrade warns of each override with confidence 0 it drops, but neither `pgscore uninstall` nor plain
+    `alembic downgrade` (alembic.ini, migrations/env.py) printed the server's WARNINGs: the operator never saw them
+    (session 62's CLI printed pgscore score's and deploy's). Both print them on stderr as they come, the server's
+    own DDL chatter (`... does not exist, skipping`, `drop cascades to ...`) left out."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from helpers import ROOT
+
+    def override():
+        conn = psycopg2.connect(empty_db_url)
+        conn.autocommit = True
+        query(conn, "SELECT pgscore.set_thresholds('churn', 'psi', p_confidence => 0)")
+        conn.close()
+
+    said = "WARNING:  pgscore's migration 0133 downgrade: the override of psi of model 'churn' (the model's) set " \
+           "confidence 0 (no noise floor), which revision 0132 cannot hold: deleted"
+    alembic = Path(sys.executable).with_name("alembic")
+    run = subprocess.run([str(alembic), "-c", str(ROOT / "alembic.ini"), "-x", f"db_url={empty_db_url}",
+                          "upgrade", "head"], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0 and "skipping" not in run.stderr, run.stderr  # (DROP ... IF EXISTS: not said)
+    conn = psycopg2.connect(empty_db_url)
+    conn.autocommit = True
+    _deploy_drifted(empty_db_url, conn, trained, "churn", n=50)
+    conn.close()
+    override()
+    run = subprocess.run([str(alembic), "-c", str(ROOT / "alembic.ini"), "-x", f"db_url={empty_db_url}",
+                          "downgrade", "0132"], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0 and said in run.stderr, run.stderr
+    assert "HINT:  to judge the metric by its thresholds alone at revision 0132" in run.stderr, run.stderr
+    assert run.stderr.count("WARNING:") == 1, run.stderr
+
+    migrate.upgrade(empty_db_url)
+    override()
+    gone = pgscore_cli("uninstall", "--db", empty_db_url)
+    assert gone.returncode == 0 and said in gone.stderr, gone.stdout + gone.stderr
+    assert gone.stderr.count("WARNING:") == 1 and "drop cascades" not in gone.stderr, gone.stderr
+    assert migrate.current(empty_db_url) is None
+
+
 def test_window_checks_confidence_is_commented_as_the_confidence_it_was_judged_at(conn):
     """Since 0129 the confidence of a check is an override's where one sets it (NULL for an override's 0, no noise
     floor), not drift_thresholds.confidence alone, as the column's comment said."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import sys
 from pathlib import Path
 
 from pgscore.errors import InstallError, PgscoreError, command
@@ -186,9 +187,30 @@ def create_engine(url: str):
     from sqlalchemy.pool import NullPool
 
     dsn = libpq_dsn(url)
+
+    def connect():
+        conn = psycopg2.connect(dsn)
+        conn.notices = ServerNotices()  # what the revisions raise, said as it comes
+        return conn
+
     # psycopg2 named explicitly: SQLAlchemy 2.1 defaults to psycopg 3, which parses '%' even without parameters
-    return sqlalchemy.create_engine("postgresql+psycopg2://", creator=lambda: psycopg2.connect(dsn),
-                                    poolclass=NullPool)
+    return sqlalchemy.create_engine("postgresql+psycopg2://", creator=connect, poolclass=NullPool)
+
+
+class ServerNotices(list):
+    """A psycopg2 notices list that prints each NOTICE or WARNING of the server on stderr as it comes (after the
+    statement that raised it: a revision's SQL is one), as pgscore score prints its WARNINGs: 0133's downgrade warns
+    of each override it drops, and neither pgscore uninstall nor plain alembic said so (their connections kept the
+    notices unread). The server's own chatter of the DDL is left out: `... does not exist, skipping` of a DROP ...
+    IF EXISTS, `drop cascades to ...` of the schema's drop. Kept in the list too, for SQLAlchemy's psycopg2 dialect,
+    which logs them (logger sqlalchemy.dialects.postgresql at INFO)."""
+
+    CHATTER = re.compile(r"NOTICE:  (.* (does not exist|already exists), skipping|drop cascades to .*)$", re.S)
+
+    def append(self, notice):
+        super().append(notice)
+        if not self.CHATTER.match(notice.strip()):
+            print(notice.strip(), file=sys.stderr, flush=True)
 
 
 def run_frozen(revision_file: str, name: str) -> None:
