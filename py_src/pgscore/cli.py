@@ -2989,8 +2989,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report with charts")
     sp.add_argument("--no-refresh", action="store_true",
                     help="do not run pgscore.refresh_monitoring() first (the views still read the log past the last "
-                    "refresh, only slower; alerts no refresh has seen have no 'since'); it still needs a role granted "
-                    "pgscore_admin, as it reads the monitoring's internal views")
+                    "refresh, only slower; alerts no refresh has seen have no 'since'); a role granted pgscore_reader "
+                    "may run it (since 0136), with --html one granted pgscore_admin")
     db_opt(sp)
     sp.set_defaults(func=cmd_drift)
 

@@ -212,7 +212,7 @@ def refresh(conn) -> dict:
         with conn, conn.cursor() as cur:
             return _rows(cur, "SELECT * FROM pgscore.refresh_monitoring()")[0]
     except psycopg2.errors.InsufficientPrivilege as e:
-        # (the caller names the role: pgscore_admin, which --no-refresh needs too, for the internal views; the
+        # (the caller names the role: pgscore_admin, which --no-refresh --html needs too, for the baselines; the
         # driver's error as the cause, so that the message carries the database's SQLSTATE as --no-refresh's does)
         raise PgscoreError(f"cannot refresh the monitoring rollups: {e.diag.message_primary}", sqlstate="42501") \
             from e
