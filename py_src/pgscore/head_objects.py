@@ -21,20 +21,21 @@ VIEWS = (
 )
 
 FUNCTIONS = (
-    "activate", "attach_rescoring", "backfill_rescoring", "batch_chunks", "batch_error", "batch_row", "batch_sql",
-    "category_code", "check_live_version_fed", "check_period_kind", "check_rows", "check_threshold_order",
+    "activate", "alerts_of", "attach_rescoring", "backfill_rescoring", "batch_chunks", "batch_error", "batch_row",
+    "batch_sql", "category_code", "check_live_version_fed", "check_period_kind", "check_rows", "check_threshold_order",
     "class_counts_of", "class_drift_stats", "clear_shadow", "clear_thresholds", "count_shadow_failure",
-    "create_log_partitions", "detach_rescoring", "drift_counts", "drift_counts_of", "drift_stats", "drift_stats_of",
-    "drop_log_partitions", "effective_thresholds", "end_shadow_made_live", "explain_model_delete", "feature_number",
-    "feature_order_differs", "float8_array", "float8_array_unchecked", "float8_image", "flush_query_log",
-    "forbid_log_update", "forbid_mutation", "forget_deleted_namesake", "forget_rescoring", "guard_alert_silences",
-    "jsonb_float8", "judge", "lift_silence", "load_model", "load_or_refuse", "match_outcomes", "model_name_hint",
-    "noise_floor", "normal_quantile", "performance_stats", "performance_stats_of", "predict", "predict_batch",
-    "predict_proba", "record_outcome", "refresh_monitoring", "refresh_windows", "register_model", "rescore_events",
-    "rescore_profiles", "rescore_replicated", "resign_models", "retire", "retry_failed", "rollback", "score",
-    "score_chunk", "score_columns_read", "score_table", "score_table_commit", "set_shadow", "set_thresholds",
-    "shadow_drift_stats", "shadow_performance_stats", "signing_on", "silence_alerts", "stamp_threshold_overrides",
-    "validate_environment", "version_drift", "window_drift_stats",
+    "create_log_partitions", "detach_rescoring", "drift_counts", "drift_counts_of", "drift_rows_of", "drift_stats",
+    "drift_stats_of", "drop_log_partitions", "effective_thresholds", "end_shadow_made_live", "explain_model_delete",
+    "feature_number", "feature_order_differs", "firing_of", "float8_array", "float8_array_unchecked", "float8_image",
+    "flush_query_log", "forbid_log_update", "forbid_mutation", "forget_deleted_namesake", "forget_rescoring",
+    "guard_alert_silences", "jsonb_float8", "judge", "lift_silence", "load_model", "load_or_refuse", "match_outcomes",
+    "model_name_hint", "noise_floor", "normal_quantile", "performance_rows_of", "performance_stats",
+    "performance_stats_of", "predict", "predict_batch", "predict_proba", "record_outcome", "refresh_monitoring",
+    "refresh_windows", "register_model", "rescore_events", "rescore_profiles", "rescore_replicated", "resign_models",
+    "retire", "retry_failed", "rollback", "score", "score_chunk", "score_columns_read", "score_table",
+    "score_table_commit", "set_shadow", "set_thresholds", "shadow_drift_stats", "shadow_performance_stats",
+    "signing_on", "silence_alerts", "stamp_threshold_overrides", "validate_environment", "version_drift",
+    "window_drift_stats",
 )
 
 # how many forms (signatures) the functions with more than one have: a DROP FUNCTION of one form is missing too
