@@ -901,8 +901,57 @@ def test_the_app_counts_a_shadows_failures_through_pgscore_alone(urls, db_url):
             with pytest.raises(errors.InsufficientPrivilege, match="count_shadow_failure"):
                 query(app, "SELECT pgscore.count_shadow_failure(%s, %s, 'P0001', 123456789, 'forged')", (v2, relation))
         assert query(db_url, "SELECT statements, profiles FROM pgscore.shadow_failures") == [(3, 3)]
-        assert query(app, "SELECT pgscore.count_shadow_failure(%s, 'customers', '42703', 1, 'why')", (v2,)) == [(True,)]
+        # its own table by a name resolved on the function's search_path alone (0137: 0134 took any schema's
+        # table of the name): unqualified, refused; schema-qualified, counted under that name
+        with pytest.raises(errors.InsufficientPrivilege, match="schema-qualified"):
+            query(app, "SELECT pgscore.count_shadow_failure(%s, 'customers', '42703', 1, 'why')", (v2,))
+        assert query(app, "SELECT pgscore.count_shadow_failure(%s, 'public.\"customers\"', '42703', 1, 'why')",
+                     (v2,)) == [(True,)]
+        assert query(db_url, "SELECT relation, statements, profiles FROM pgscore.shadow_failures") == [
+            ("public.customers", 4, 4)]
     finally:
+        app.close()
+
+
+def test_no_shadow_failure_is_counted_through_a_temporary_or_other_schemas_table_of_a_profile_tables_name(
+        urls, db_url):
+    """0134 counted a shadow's failures in a table the caller may UPDATE, found by its name in any schema: a role
+    that may not write public.customers (the admin: SELECT and TRIGGER) made a temporary table customers (or was
+    granted UPDATE on another schema's customers) and counted 123,456,789 failures under 'customers', which
+    pgscore status prints as the failures of customers. The name is resolved exactly (search_path pg_catalog,
+    pg_temp: schema-qualified, as the rescoring trigger and score_table give it), a temporary table is refused,
+    and the count is keyed on the table's schema-qualified name; the trigger and score_table count as before."""
+    v1 = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y)
+    registry.deploy(db_url, "churn", v1, X, Y, feature_names=CHURN_FEATURES)
+    registry.deploy(db_url, "churn", v1, X, Y, feature_names=[*CHURN_FEATURES[:11], "loyalty"], activate=False,
+                    allow_feature_change=True)  # v2: a column the profile table lacks
+    with connect(db_url).cursor() as cur:
+        sample.rescore_complaints(cur)
+    query(db_url, "SELECT pgscore.set_shadow('churn', 2, p_force => true)")
+    (v2,), = query(db_url, "SELECT model_id FROM pgscore.models WHERE version = 2")
+    query(db_url, "CREATE SCHEMA other")
+    query(db_url, "CREATE TABLE other.customers (id int)")
+    query(db_url, "GRANT USAGE ON SCHEMA other TO pgscore_admin")
+    query(db_url, "GRANT SELECT, UPDATE ON other.customers TO pgscore_admin")
+    admin, app = connect(urls["admin"]), connect(urls["app"])
+    try:
+        query(admin, "CREATE TEMP TABLE customers (id int)")
+        call = "SELECT pgscore.count_shadow_failure(%s, %s, 'P0001', 123456789, 'forged')"
+        for relation in ("customers", "pg_temp.customers", "public.customers"):
+            with pytest.raises(errors.InsufficientPrivilege, match="count_shadow_failure"):
+                query(admin, call, (v2, relation))
+        assert query(db_url, "SELECT count(*) FROM pgscore.shadow_failures") == [(0,)]
+        # another schema's table it writes: counted under that table's name, apart from public.customers
+        assert query(admin, call, (v2, "other.customers")) == [(True,)]
+        assert query(db_url, "SELECT relation, profiles FROM pgscore.shadow_failures") == [
+            ("other.customers", 123456789)]
+        # the trigger and score_table count what they fail to score, under the names they give
+        query(app, "INSERT INTO complaints (customer_id) VALUES (3)")
+        query(app, "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', 20)")
+        assert query(db_url, "SELECT relation, sum(statements)::int, sum(profiles)::int FROM pgscore.shadow_failures "
+                             "WHERE relation <> 'other.customers' GROUP BY 1") == [("public.customers", 4, 51)]
+    finally:
+        admin.close()
         app.close()
 
 

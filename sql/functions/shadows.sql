@@ -384,7 +384,14 @@ COMMENT ON FUNCTION pgscore.clear_shadow(text, integer, text) IS 'Stop scoring a
  * and nothing counted (0134; before, any app login could count failures of any
  * shadow in any relation, one it could not read, and make a candidate version
  * look broken). Within those tables the counts stay the caller's word: it may
- * make the shadow fail there for real, by the rows it writes.
+ * make the shadow fail there for real, by the rows it writes. The name is
+ * resolved exactly, under this function's search_path (pg_catalog, pg_temp):
+ * schema-qualified, as the trigger and score_table give it (regclass's text
+ * under that path); a temporary table is refused, and the count is keyed on
+ * the table's schema-qualified name (0137: 0134 took any schema's table of the
+ * name, a temporary one among them, and kept the name as given, so a role
+ * that may not write public.customers made a temporary table customers and
+ * counted failures that pgscore status printed as those of customers).
  */
 CREATE FUNCTION pgscore.count_shadow_failure(p_model_id bigint, p_relation text, p_sqlstate text, p_profiles bigint,
                                              p_message text)
@@ -396,7 +403,8 @@ AS $fn$
 DECLARE
     v_row integer;
     v_role text := coalesce(nullif(current_setting('role'), 'none'), session_user);
-    v_name text[];
+    v_oid regclass;
+    v_relation text;
 BEGIN
     IF p_model_id IS NULL OR p_relation IS NULL OR p_sqlstate IS NULL OR p_profiles IS NULL OR p_message IS NULL THEN
         RAISE EXCEPTION 'pgscore.count_shadow_failure: model_id, relation, sqlstate, profiles and message must not be NULL'
@@ -412,18 +420,19 @@ BEGIN
                 quote_literal(p_sqlstate), p_model_id, p_relation
             USING ERRCODE = 'invalid_parameter_value', HINT = 'give the five characters of the error''s SQLSTATE, 38000 where the model raised';
     END IF;
-    -- a table the caller writes as it scores (the name as regclass prints it under the caller's search_path, which
-    -- this function does not have: an unqualified name, any schema's table of that name the caller may UPDATE)
-    v_name := parse_ident(p_relation);
-    IF NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                    WHERE c.relname = v_name[cardinality(v_name)]
-                      AND (cardinality(v_name) = 1 OR n.nspname = v_name[cardinality(v_name) - 1])
-                      AND c.relkind IN ('r', 'p', 'f')
-                      AND has_any_column_privilege(v_role, c.oid, 'UPDATE')) THEN
-        RAISE EXCEPTION 'pgscore.count_shadow_failure: role % does not write %: a shadow''s failures are counted in the table its caller scores, which it may UPDATE (model_id %); nothing was counted',
+    -- a table the caller writes as it scores, by its name as the trigger and score_table give it (regclass's text
+    -- under this function's search_path: schema-qualified), resolved exactly; not a temporary table (0137: 0134
+    -- took any schema's table of the name, a temporary one among them); counted under its schema-qualified name
+    v_oid := to_regclass(p_relation);
+    SELECT format('%I.%I', n.nspname, c.relname) INTO v_relation
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.oid = v_oid AND c.relkind IN ('r', 'p', 'f') AND c.relpersistence <> 't'
+       AND has_any_column_privilege(v_role, c.oid, 'UPDATE');
+    IF v_relation IS NULL THEN
+        RAISE EXCEPTION 'pgscore.count_shadow_failure: role % does not write %: a shadow''s failures are counted in the table its caller scores, which it may UPDATE, named schema-qualified, not a temporary table (model_id %); nothing was counted',
                 quote_ident(v_role), p_relation, p_model_id
             USING ERRCODE = 'insufficient_privilege',
-                  HINT = 'the rescoring trigger and score_table count them, as the role that writes the table';
+                  HINT = 'the rescoring trigger and score_table count them, as the role that writes the table, under its schema-qualified name';
     END IF;
     -- shadow_versions' rule for this one version (its newest mark a start, and no go-live of it since), read
     -- from the tables: the view's DISTINCT ON over every mark cost this path twice as much
@@ -455,7 +464,7 @@ BEGIN
     END IF;
     INSERT INTO pgscore.shadow_failures AS f (model_id, relation, sqlstate, backend_pid, statements, profiles, first_at,
                                               last_at, last_message)
-    VALUES (p_model_id, p_relation, p_sqlstate, v_row, 1, p_profiles, clock_timestamp(), clock_timestamp(),
+    VALUES (p_model_id, v_relation, p_sqlstate, v_row, 1, p_profiles, clock_timestamp(), clock_timestamp(),
             p_message)
     ON CONFLICT (model_id, relation, sqlstate, backend_pid) DO UPDATE
        SET statements = f.statements + 1, profiles = f.profiles + EXCLUDED.profiles, last_at = EXCLUDED.last_at,
@@ -463,7 +472,7 @@ BEGIN
     RETURN true;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.count_shadow_failure(bigint, text, text, bigint, text) IS 'Internal: count a statement or chunk in which a version scored in shadow did not score in a table the caller may UPDATE (42501 for another: 0134) (this backend''s row of pgscore.shadow_failures, its second while a transaction it prepared holds the first); false, nothing counted, for a version that is no shadow now; NULL, nothing counted, where transactions it prepared hold both rows';
+COMMENT ON FUNCTION pgscore.count_shadow_failure(bigint, text, text, bigint, text) IS 'Internal: count a statement or chunk in which a version scored in shadow did not score in a table the caller may UPDATE, named schema-qualified, not temporary (42501 for another: 0134, 0137), under its schema-qualified name (this backend''s row of pgscore.shadow_failures, its second while a transaction it prepared holds the first); false, nothing counted, for a version that is no shadow now; NULL, nothing counted, where transactions it prepared hold both rows';
 
 /*
  * A deployment that makes a version scored in shadow live ends its shadow
