@@ -686,6 +686,61 @@ def test_a_trigger_made_while_a_superusers_insert_waits_does_not_run_as_the_supe
     assert query(db_url, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("3", "42501")]
 
 
+@pytest.mark.parametrize("isolation", ["REPEATABLE READ", "SERIALIZABLE"])
+def test_a_trigger_committed_after_a_superusers_repeatable_read_snapshot_does_not_run_as_the_superuser(
+        urls, db_url, isolation):
+    """A superuser's REPEATABLE READ (or SERIALIZABLE) transaction read the catalog for the check through its
+    snapshot, while its write runs the triggers the table has now: a trigger the admin (granted TRIGGER on the
+    superuser's profile table, as docs/sql.md grants it) committed after that snapshot fired as the superuser
+    (review r4 of session 62). In such a transaction the check names every role that is not a superuser and
+    may add a trigger to the table (its owner, a holder of TRIGGER; read through the system cache, as of the
+    write's lock): the INSERT's profiles are queued, score_chunk refused. In READ COMMITTED, or once no such
+    role is left, the superuser's writes go on."""
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
+                    X, Y, feature_names=CHURN_FEATURES)
+    admin_login = LOGINS["admin"]
+    query(db_url, "CREATE TABLE public.spied (who name)")
+    query(db_url, "GRANT INSERT, SELECT ON public.spied TO PUBLIC")
+    query(db_url, "CREATE FUNCTION public.spy() RETURNS trigger LANGUAGE plpgsql AS "
+                  "$$ BEGIN INSERT INTO public.spied VALUES (current_user); RETURN NEW; END $$")
+    query(db_url, f"ALTER FUNCTION public.spy() OWNER TO {admin_login}")
+    with connect(db_url).cursor() as cur:
+        sample.rescore_complaints(cur)
+    su = psycopg2.connect(db_url)
+    try:
+        for write, n in (("INSERT INTO complaints (customer_id) VALUES (3)", 1),
+                         ("SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'churn_score', NULL, 10)",
+                          10)):
+            query(su, f"SET TRANSACTION ISOLATION LEVEL {isolation}")
+            query(su, "SELECT count(*) FROM customers")  # the transaction's snapshot
+            query(urls["admin"], "CREATE TRIGGER spy BEFORE UPDATE ON public.customers FOR EACH ROW "
+                                 "EXECUTE FUNCTION public.spy()")
+            if write.startswith("INSERT"):
+                su.notices.clear()
+                query(su, write)
+                # nothing ran as postgres (the spy's row would be the superuser transaction's own)
+                assert query(su, "SELECT count(*) FROM public.spied") == [(0,)], write
+                assert any("pgscore_t_admin" in m and "REPEATABLE READ" in m for m in su.notices), su.notices
+                assert query(su, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("3", "42501")]
+            else:
+                with pytest.raises(errors.InsufficientPrivilege, match="pgscore_t_admin"):
+                    query(su, write)
+            su.rollback()
+            query(db_url, "DROP TRIGGER spy ON public.customers")
+        # in READ COMMITTED the check reads the catalog the write runs with: no trigger, the write goes on
+        query(su, "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'churn_score', NULL, 10)")
+        su.commit()
+        # no role that is not a superuser may add a trigger: the superuser's REPEATABLE READ write goes on
+        query(db_url, "REVOKE TRIGGER ON customers FROM pgscore_admin")
+        query(su, f"SET TRANSACTION ISOLATION LEVEL {isolation}")
+        query(su, "INSERT INTO complaints (customer_id) VALUES (4)")
+        su.commit()
+        assert query(db_url, "SELECT churn_score IS NOT NULL FROM customers WHERE id = 4") == [(True,)]
+        assert query(db_url, "SELECT count(*) FROM pgscore.error_queue WHERE entity_key = '4'") == [(0,)]
+    finally:
+        su.close()
+
+
 def test_a_superusers_score_table_runs_no_code_of_a_tables_owner(urls, db_url):
     """score_table and score_chunk (pgscore score) update the table as their caller: a superuser's call (the CLI's
     default connection to the embedded cluster is one) ran the triggers of a table the app owns as the superuser.

@@ -10,8 +10,11 @@ refresh_windows and the rescoring trigger (rescoring.py), score_table and score_
 from __future__ import annotations
 
 # whether the caller (CURRENT_USER: SET ROLE and SECURITY DEFINER change it) is a superuser: one row of pg_authid,
-# a statement without parameters, planned once a session (the rescoring trigger asks at each statement)
-_SUPERUSER = ("SELECT u.rolsuper AS s FROM pg_catalog.pg_roles u "
+# a statement without parameters, planned once a session (the rescoring trigger asks at each statement); and whether
+# the transaction reads the catalog through a snapshot of its own (REPEATABLE READ, SERIALIZABLE), taken before the
+# write's lock: a trigger committed after it the write runs, and the question below does not see
+_SUPERUSER = ("SELECT u.rolsuper AS s, pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.=) "
+              "ANY ('{repeatable read,serializable}'::pg_catalog.text[]) AS old FROM pg_catalog.pg_roles u "
               "WHERE u.rolname OPERATOR(pg_catalog.=) CURRENT_USER")
 # the roles that are not superusers whose code a write of the tables @ runs (an array of constants: with a
 # parameter, the statement was planned anew at each call): the tables' owners and the owners of their enabled
@@ -23,6 +26,24 @@ _OTHERS_CODE = (
     "ON p.oid OPERATOR(pg_catalog.=) g.tgfoid WHERE g.tgrelid OPERATOR(pg_catalog.=) ANY (@) "
     "AND g.tgenabled OPERATOR(pg_catalog.<>) 'D') AS x "
     "JOIN pg_catalog.pg_authid r ON r.oid OPERATOR(pg_catalog.=) x.o WHERE NOT r.rolsuper")
+# in a transaction of its own snapshot, also each role that is not a superuser and may add a trigger to the tables
+# now (TRIGGER; or its grant option, which the owner and its members hold even where it revoked its own TRIGGER, as
+# it may grant that back): has_table_privilege reads the table's owner and ACL and the roles'
+# memberships through the system cache, which reads the catalog as of now (after the lock: what the write's relcache
+# holds), not through the transaction's snapshot. Said as such: such a role's trigger may be there or not
+MAY_ADD = "may add a trigger, which this REPEATABLE READ or SERIALIZABLE transaction's snapshot would not see"
+_OTHERS_CODE_OLD_SNAPSHOT = (
+    "SELECT pg_catalog.array_agg(r.rolname::pg_catalog.text OPERATOR(pg_catalog.||) CASE WHEN x.may "
+    "THEN ' (" + MAY_ADD.replace("'", "''") + ")' ELSE '' END) AS roles FROM ("
+    "SELECT y.o, pg_catalog.bool_and(y.may) AS may FROM ("
+    "SELECT c.relowner AS o, false AS may FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) ANY (@) "
+    "UNION ALL SELECT p.proowner, false FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_proc p "
+    "ON p.oid OPERATOR(pg_catalog.=) g.tgfoid WHERE g.tgrelid OPERATOR(pg_catalog.=) ANY (@) "
+    "AND g.tgenabled OPERATOR(pg_catalog.<>) 'D' "
+    "UNION ALL SELECT a.oid, true FROM pg_catalog.pg_authid a WHERE NOT a.rolsuper AND EXISTS (SELECT FROM "
+    "pg_catalog.unnest(@) AS t(o) WHERE pg_catalog.has_table_privilege(a.oid, t.o, "
+    "'TRIGGER, TRIGGER WITH GRANT OPTION'))) AS y "
+    "GROUP BY y.o) AS x JOIN pg_catalog.pg_authid r ON r.oid OPERATOR(pg_catalog.=) x.o WHERE NOT r.rolsuper")
 # a table and its partitions (pg_partition_tree: none for a plain table)
 _TREE = ("SELECT $1 OPERATOR(pg_catalog.||) ARRAY(SELECT p.relid::pg_catalog.oid FROM "
          "pg_catalog.pg_partition_tree($1) AS p WHERE p.relid OPERATOR(pg_catalog.<>) $1) AS oids")
@@ -41,12 +62,17 @@ def others_code(plpy, GD, oids) -> list[str]:
     partitions, tree(); or a callable that returns them, called for a superuser alone) would run as the
     superuser, sorted; empty for a caller that is no superuser. That is asked first, by a statement of its own
     (about 10 us: the rescoring trigger asks at each statement); the tables' question is a statement per set of
-    tables, their oids as constants (with them as a parameter it was planned anew at each call, 0.4 to 1.5 ms)."""
+    tables, their oids as constants (with them as a parameter it was planned anew at each call, 0.4 to 1.5 ms).
+    In a REPEATABLE READ or SERIALIZABLE transaction the catalog read is its snapshot's, older than the write's
+    lock, so the roles that may add a trigger to the tables now are named too (MAY_ADD): such a transaction of a
+    superuser writes a table no role that is not a superuser may add a trigger to (session 63)."""
     plans = GD.setdefault(_PLANS, {})
     if None not in plans:
         plans[None] = plpy.prepare(_SUPERUSER)
-    if not plans[None].execute()[0]["s"]:
+    caller = plans[None].execute()[0]
+    if not caller["s"]:
         return []
+    old = bool(caller["old"])
     key = tuple(sorted({int(o) for o in (oids() if callable(oids) else oids)}))
     # the lock the write takes, taken first: a trigger made (CREATE TRIGGER waits for it) in a transaction that
     # commits after the question was read, before the write had the lock, fired as the superuser (review r4 of
@@ -54,12 +80,13 @@ def others_code(plpy, GD, oids) -> list[str]:
     names = [r["name"] for r in plpy.execute(plpy.prepare(_NAMES, ["pg_catalog.oid[]"]), [list(key)])]
     if names:
         plpy.execute(f"LOCK TABLE ONLY {', '.join(names)} IN ROW EXCLUSIVE MODE")
-    plan = plans.get(key)
+    plan = plans.get((key, old))
     if plan is None:
         while len(plans) > PLANS_KEPT:
             del plans[next(k for k in plans if k is not None)]
         array = "ARRAY[" + ", ".join(f"{o}::pg_catalog.oid" for o in key) + "]"
-        plan = plans[key] = plpy.prepare(_OTHERS_CODE.replace("@", array))
+        question = _OTHERS_CODE_OLD_SNAPSHOT if old else _OTHERS_CODE
+        plan = plans[(key, old)] = plpy.prepare(question.replace("@", array))
     return sorted(plan.execute()[0]["roles"] or [])
 
 
