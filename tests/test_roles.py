@@ -741,6 +741,109 @@ def test_a_trigger_committed_after_a_superusers_repeatable_read_snapshot_does_no
         su.close()
 
 
+# code of the app's reached from a superuser's table other than through a trigger's function: (what the superuser
+# adds to customers, the customer whose complaint is inserted; 999 has no profile: the trigger INSERTs it)
+_REACHED = {
+    "default": ("ALTER TABLE customers ADD COLUMN d float8 DEFAULT public.spy_f(0)", 999),
+    "generated": ("ALTER TABLE customers ADD COLUMN g float8 GENERATED ALWAYS AS (public.spy_f(churn_score)) STORED",
+                  3),
+    "index_expression": ("CREATE INDEX customers_spied ON customers (public.spy_f(churn_score))", 3),
+    "partial_index": ("CREATE INDEX customers_spied ON customers (id) WHERE public.spy_b(churn_score)", 3),
+    "check": ("ALTER TABLE customers ADD CONSTRAINT spied CHECK (public.spy_b(churn_score))", 3),
+    "operator": ("ALTER TABLE customers ADD CONSTRAINT spied CHECK (churn_score OPERATOR(public.===) 0)", 3),
+    "domain_check": ("CREATE DOMAIN public.spied_time AS timestamptz CHECK (public.spy_b(0)); "
+                     "ALTER TABLE customers ALTER COLUMN last_complaint_at TYPE public.spied_time", 3),
+    "domain_owner": (None, 3),  # the app's own domain, to which it may add such a CHECK at any time
+    "trigger_when": ("CREATE TRIGGER spied BEFORE UPDATE ON customers FOR EACH ROW WHEN (public.spy_b(NEW.churn_score)) "
+                     "EXECUTE FUNCTION suppress_redundant_updates_trigger()", 3),
+    "rule": ("CREATE RULE spied AS ON UPDATE TO customers DO ALSO SELECT public.spy_f(0)", 3),  # (refused anyway)
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_REACHED))
+def test_a_superusers_insert_runs_no_code_of_another_role_reached_from_its_profile_tables_expressions(
+        urls, db_url, kind):
+    """The check named the profile table's owner and its triggers' functions' owners alone: a function of the
+    app's (which the app may replace with an ALTER ROLE ... SUPERUSER at any time) called from a column's DEFAULT
+    or generation expression, an index's expression or predicate, a CHECK constraint (or an operator in one), a
+    domain's CHECK on a column's type (or a domain the app owns), a trigger's WHEN or a rule of a table the
+    superuser owns ran as the superuser when its events were inserted. Those are named now (pg_depend of the
+    table's objects on functions and operators owned by roles that are not superusers): the events are kept and
+    their profiles queued; the app's own INSERT runs them as the app."""
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
+                    X, Y, feature_names=CHURN_FEATURES)
+    app = LOGINS["app"]
+    query(db_url, f"GRANT CREATE ON SCHEMA public TO {app}")
+    with connect(urls["app"]).cursor() as cur:  # the app's functions, each saying as whom it runs
+        for name, returns in (("spy_f", "float8"), ("spy_b", "boolean")):
+            cur.execute(f"CREATE FUNCTION public.{name}(float8) RETURNS {returns} LANGUAGE plpgsql IMMUTABLE AS "
+                        f"$$ BEGIN RAISE NOTICE 'spied as %', current_user; RETURN {'1' if returns == 'float8' else 'true'}; "
+                        "END $$")
+        cur.execute("CREATE FUNCTION public.spy_eq(float8, float8) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS "
+                    "$$ BEGIN RAISE NOTICE 'spied as %', current_user; RETURN true; END $$")
+        cur.execute("CREATE OPERATOR public.=== (FUNCTION = public.spy_eq, LEFTARG = float8, RIGHTARG = float8)")
+        cur.execute("CREATE DOMAIN public.apps_time AS timestamptz")
+    with connect(db_url).cursor() as cur:
+        sample.rescore_complaints(cur)
+    adds, customer = _REACHED[kind]
+    query(db_url, adds or "ALTER TABLE customers ALTER COLUMN last_complaint_at TYPE public.apps_time")
+    if kind == "domain_owner":  # what the app could do once the superuser's column is of its domain
+        query(urls["app"], "ALTER DOMAIN public.apps_time ADD CHECK (public.spy_b(0))")
+    su = connect(db_url)
+    try:
+        su.notices.clear()
+        query(su, "INSERT INTO complaints (customer_id) VALUES (%s)", (customer,))
+        assert not [n for n in su.notices if "spied as postgres" in n], su.notices
+        assert query(db_url, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [(str(customer), "42501")]
+        (reason,), = query(db_url, "SELECT reason FROM pgscore.error_queue")
+        assert app in reason, reason
+        # score_chunk (pgscore score) likewise refuses before writing
+        with pytest.raises(errors.InsufficientPrivilege, match=app):
+            query(su, "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'churn_score', NULL, 10)")
+        assert not [n for n in su.notices if "spied as postgres" in n], su.notices
+    finally:
+        su.close()
+    if kind == "rule":  # (pgscore's writes refuse a DO ALSO rule before running anything: 0A000, whoever writes)
+        return
+    # the app's own INSERT writes the profile, its code running as itself (a new customer, 998, where the
+    # superuser's was 999)
+    app_conn = connect(urls["app"])
+    try:
+        app_conn.notices.clear()
+        query(app_conn, "INSERT INTO complaints (customer_id) VALUES (%s)", (998 if customer == 999 else customer,))
+        assert any(f"spied as {app}" in n for n in app_conn.notices), app_conn.notices
+        assert query(db_url, "SELECT count(*) FROM pgscore.error_queue WHERE entity_key <> %s AND sqlstate = '42501'",
+                     (str(customer),)) == [(0,)]  # (998, no features, is queued as not scored: not refused)
+    finally:
+        app_conn.close()
+
+
+def test_a_superusers_insert_is_not_refused_for_a_row_security_policy_it_bypasses(urls, db_url):
+    """A superuser bypasses row-level security (FORCE ROW LEVEL SECURITY too: it binds the table's owner alone), so
+    a policy's function of another role's never runs in its write: the check does not name it, and the write goes
+    on (the policy's function is not called)."""
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
+                    X, Y, feature_names=CHURN_FEATURES)
+    app = LOGINS["app"]
+    query(db_url, f"GRANT CREATE ON SCHEMA public TO {app}")
+    query(urls["app"], "CREATE FUNCTION public.spy_b(float8) RETURNS boolean LANGUAGE plpgsql AS "
+                       "$$ BEGIN RAISE NOTICE 'spied as %', current_user; RETURN true; END $$")
+    with connect(db_url).cursor() as cur:
+        sample.rescore_complaints(cur)
+    query(db_url, "ALTER TABLE customers ENABLE ROW LEVEL SECURITY; ALTER TABLE customers FORCE ROW LEVEL SECURITY; "
+                  "CREATE POLICY spied ON customers USING (public.spy_b(churn_score)) "
+                  "WITH CHECK (public.spy_b(churn_score))")
+    su = connect(db_url)
+    try:
+        su.notices.clear()
+        query(su, "INSERT INTO complaints (customer_id) VALUES (3)")
+        assert not [n for n in su.notices if "spied as" in n], su.notices
+        assert query(db_url, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+        assert query(db_url, "SELECT churn_score IS NOT NULL FROM customers WHERE id = 3") == [(True,)]
+    finally:
+        su.close()
+
+
 def test_a_superusers_score_table_runs_no_code_of_a_tables_owner(urls, db_url):
     """score_table and score_chunk (pgscore score) update the table as their caller: a superuser's call (the CLI's
     default connection to the embedded cluster is one) ran the triggers of a table the app owns as the superuser.

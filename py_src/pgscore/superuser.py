@@ -2,10 +2,11 @@
 
 An UPDATE (or INSERT) runs the table's triggers, its checks and its indexes' expressions as the role that
 writes it. A function a role owns is one that role may replace: a superuser that writes a table whose owner,
-or whose triggers' functions' owner, is not a superuser runs that role's code as a superuser, and that role
-can make itself one (ALTER ROLE ... SUPERUSER in its trigger). Every path of pgscore that writes a table it
-does not own as its caller asks others_code first: retry_failed, backfill_rescoring, rescore_profiles,
-refresh_windows and the rescoring trigger (rescoring.py), score_table and score_chunk (batch.py)."""
+or whose triggers' functions' owner (or the owner of a function its defaults, generated columns, indexes,
+constraints, rules or columns' domains call, or of such a domain), is not a superuser runs that role's code as a
+superuser, and that role can make itself one (ALTER ROLE ... SUPERUSER in its trigger). Every path of pgscore
+that writes a table it does not own as its caller asks others_code first: retry_failed, backfill_rescoring,
+rescore_profiles, refresh_windows and the rescoring trigger (rescoring.py), score_table and score_chunk (batch.py)."""
 
 from __future__ import annotations
 
@@ -17,33 +18,64 @@ _SUPERUSER = ("SELECT u.rolsuper AS s, pg_catalog.current_setting('transaction_i
               "ANY ('{repeatable read,serializable}'::pg_catalog.text[]) AS old FROM pg_catalog.pg_roles u "
               "WHERE u.rolname OPERATOR(pg_catalog.=) CURRENT_USER")
 # the roles that are not superusers whose code a write of the tables @ runs (an array of constants: with a
-# parameter, the statement was planned anew at each call): the tables' owners and the owners of their enabled
-# triggers' functions (run by a superuser alone, who reads pg_authid)
-_OTHERS_CODE = (
-    "SELECT pg_catalog.array_agg(DISTINCT r.rolname::pg_catalog.text) AS roles FROM ("
-    "SELECT c.relowner AS o FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) ANY (@) "
-    "UNION ALL SELECT p.proowner FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_proc p "
-    "ON p.oid OPERATOR(pg_catalog.=) g.tgfoid WHERE g.tgrelid OPERATOR(pg_catalog.=) ANY (@) "
-    "AND g.tgenabled OPERATOR(pg_catalog.<>) 'D') AS x "
-    "JOIN pg_catalog.pg_authid r ON r.oid OPERATOR(pg_catalog.=) x.o WHERE NOT r.rolsuper")
-# in a transaction of its own snapshot, also each role that is not a superuser and may add a trigger to the tables
-# now (TRIGGER; or its grant option, which the owner and its members hold even where it revoked its own TRIGGER, as
-# it may grant that back): has_table_privilege reads the table's owner and ACL and the roles'
-# memberships through the system cache, which reads the catalog as of now (after the lock: what the write's relcache
-# holds), not through the transaction's snapshot. Said as such: such a role's trigger may be there or not
-MAY_ADD = "may add a trigger, which this REPEATABLE READ or SERIALIZABLE transaction's snapshot would not see"
-_OTHERS_CODE_OLD_SNAPSHOT = (
-    "SELECT pg_catalog.array_agg(r.rolname::pg_catalog.text OPERATOR(pg_catalog.||) CASE WHEN x.may "
-    "THEN ' (" + MAY_ADD.replace("'", "''") + ")' ELSE '' END) AS roles FROM ("
-    "SELECT y.o, pg_catalog.bool_and(y.may) AS may FROM ("
+# parameter, the statement was planned anew at each call; run by a superuser alone, who reads pg_authid): the
+# tables' owners; the owners of the functions their objects call, as pg_depend records them (enabled triggers'
+# functions and WHEN conditions, columns' DEFAULTs and generation expressions, indexes' expressions and predicates,
+# CHECK and other constraints, rules, partition keys; an operator's function), evaluated in an INSERT or UPDATE as
+# the writing role; the domains of their columns (pg_depend's rows of a column on its type: a domain is never
+# pinned), of those domains' base domains and of arrays of them, with the functions of their CHECKs, and their
+# owners, who may add a CHECK (session 63). Row-level security policies are
+# left out: a superuser bypasses them. {may}: in a transaction of its own snapshot, the roles that may add a trigger.
+# (The catalogs by their fixed oids: pg_class 1259, pg_trigger 2620, pg_attrdef 2604, pg_constraint 2606, pg_rewrite
+# 2618, pg_proc 1255, pg_operator 2617, pg_type 1247; each object's dependencies read by pg_depend's index on the
+# depender: the columns' types so too, where pg_attribute joined to pg_type cost 0.2 ms a call)
+_CODE = (
+    "WITH RECURSIVE d(oid, owner, base) AS (SELECT t.oid, t.typowner, t.typbasetype FROM pg_catalog.pg_depend x "
+    "JOIN pg_catalog.pg_type e ON e.oid OPERATOR(pg_catalog.=) x.refobjid JOIN pg_catalog.pg_type t "
+    "ON t.oid OPERATOR(pg_catalog.=) ANY (ARRAY[e.oid, e.typelem]) AND t.typtype OPERATOR(pg_catalog.=) 'd' "
+    "WHERE x.classid OPERATOR(pg_catalog.=) 1259 AND x.objid OPERATOR(pg_catalog.=) ANY (@) "
+    "AND x.refclassid OPERATOR(pg_catalog.=) 1247 "
+    "UNION SELECT t.oid, t.typowner, t.typbasetype FROM d, LATERAL (SELECT t.oid, t.typowner, t.typbasetype "
+    "FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) d.base "
+    "AND t.typtype OPERATOR(pg_catalog.=) 'd' OFFSET 0) AS t), "
+    "o(classid, objid) AS (SELECT 1259::pg_catalog.oid, t.o FROM pg_catalog.unnest(@) AS t(o) "
+    "UNION ALL SELECT 2620::pg_catalog.oid, g.oid FROM pg_catalog.pg_trigger g "
+    "WHERE g.tgrelid OPERATOR(pg_catalog.=) ANY (@) AND g.tgenabled OPERATOR(pg_catalog.<>) 'D' "
+    "UNION ALL SELECT 2604::pg_catalog.oid, f.oid FROM pg_catalog.pg_attrdef f "
+    "WHERE f.adrelid OPERATOR(pg_catalog.=) ANY (@) "
+    "UNION ALL SELECT 1259::pg_catalog.oid, i.indexrelid FROM pg_catalog.pg_index i "
+    "WHERE i.indrelid OPERATOR(pg_catalog.=) ANY (@) "
+    "UNION ALL SELECT 2606::pg_catalog.oid, k.oid FROM pg_catalog.pg_constraint k "
+    "WHERE k.conrelid OPERATOR(pg_catalog.=) ANY (@) "
+    "UNION ALL SELECT 2606::pg_catalog.oid, k.oid FROM d, LATERAL (SELECT k.oid FROM pg_catalog.pg_constraint k "
+    "WHERE k.contypid OPERATOR(pg_catalog.=) d.oid) AS k "
+    "UNION ALL SELECT 2618::pg_catalog.oid, w.oid FROM pg_catalog.pg_rewrite w "
+    "WHERE w.ev_class OPERATOR(pg_catalog.=) ANY (@)), "
+    "f(oid) AS (SELECT pg_catalog.unnest(ARRAY(SELECT CASE WHEN x.refclassid OPERATOR(pg_catalog.=) 1255 "
+    "THEN x.refobjid ELSE (SELECT r.oprcode::pg_catalog.oid FROM pg_catalog.pg_operator r "
+    "WHERE r.oid OPERATOR(pg_catalog.=) x.refobjid) END FROM pg_catalog.pg_depend x "
+    "WHERE x.classid OPERATOR(pg_catalog.=) o.classid AND x.objid OPERATOR(pg_catalog.=) o.objid "
+    "AND x.refclassid OPERATOR(pg_catalog.=) ANY ('{1255,2617}'::pg_catalog.oid[]))) FROM o) "
+    "SELECT pg_catalog.array_agg(r.rolname::pg_catalog.text OPERATOR(pg_catalog.||) CASE WHEN y.may "
+    "THEN ' ({said})' ELSE '' END) AS roles FROM (SELECT x.o, pg_catalog.bool_and(x.may) AS may FROM ("
     "SELECT c.relowner AS o, false AS may FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) ANY (@) "
     "UNION ALL SELECT p.proowner, false FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_proc p "
     "ON p.oid OPERATOR(pg_catalog.=) g.tgfoid WHERE g.tgrelid OPERATOR(pg_catalog.=) ANY (@) "
     "AND g.tgenabled OPERATOR(pg_catalog.<>) 'D' "
-    "UNION ALL SELECT a.oid, true FROM pg_catalog.pg_authid a WHERE NOT a.rolsuper AND EXISTS (SELECT FROM "
-    "pg_catalog.unnest(@) AS t(o) WHERE pg_catalog.has_table_privilege(a.oid, t.o, "
-    "'TRIGGER, TRIGGER WITH GRANT OPTION'))) AS y "
-    "GROUP BY y.o) AS x JOIN pg_catalog.pg_authid r ON r.oid OPERATOR(pg_catalog.=) x.o WHERE NOT r.rolsuper")
+    "UNION ALL SELECT p.proowner, false FROM f JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) f.oid "
+    "UNION ALL SELECT d.owner, false FROM d{may}) AS x GROUP BY x.o) AS y "
+    "JOIN pg_catalog.pg_authid r ON r.oid OPERATOR(pg_catalog.=) y.o WHERE NOT r.rolsuper")
+# in a transaction of its own snapshot (REPEATABLE READ, SERIALIZABLE), also each role that is not a superuser and
+# may add a trigger to the tables now (TRIGGER; or its grant option, which the owner and its members hold even where
+# it revoked its own TRIGGER, as it may grant that back): has_table_privilege reads the table's owner and ACL and the
+# roles' memberships through the system cache, which reads the catalog as of now (after the lock: what the write's
+# relcache holds), not through the transaction's snapshot. Said as such: such a role's trigger may be there or not
+MAY_ADD = "may add a trigger, which this REPEATABLE READ or SERIALIZABLE transaction's snapshot would not see"
+_MAY_ADD = (" UNION ALL SELECT a.oid, true FROM pg_catalog.pg_authid a WHERE NOT a.rolsuper AND EXISTS (SELECT FROM "
+            "pg_catalog.unnest(@) AS t(o) WHERE pg_catalog.has_table_privilege(a.oid, t.o, "
+            "'TRIGGER, TRIGGER WITH GRANT OPTION'))")
+_OTHERS_CODE = _CODE.replace("{said}", MAY_ADD.replace("'", "''")).replace("{may}", "")
+_OTHERS_CODE_OLD_SNAPSHOT = _CODE.replace("{said}", MAY_ADD.replace("'", "''")).replace("{may}", _MAY_ADD)
 # a table and its partitions (pg_partition_tree: none for a plain table)
 _TREE = ("SELECT $1 OPERATOR(pg_catalog.||) ARRAY(SELECT p.relid::pg_catalog.oid FROM "
          "pg_catalog.pg_partition_tree($1) AS p WHERE p.relid OPERATOR(pg_catalog.<>) $1) AS oids")
@@ -97,7 +129,8 @@ def tree(plpy, oid) -> list[int]:
 
 def said(table, others) -> str:
     """Why a superuser does not write `table` (its name as regclass prints it), for a message."""
-    return (f"a superuser does not write {table}, whose owner or triggers belong to roles that are not: "
+    return (f"a superuser does not write {table}, whose owner, triggers or other code (defaults, indexes, "
+            "constraints, domains: the functions they call) belong to roles that are not: "
             f"{', '.join(others)} (their code would run as the superuser, and could make them superusers)")
 
 
