@@ -818,6 +818,41 @@ def test_a_superusers_insert_runs_no_code_of_another_role_reached_from_its_profi
         app_conn.close()
 
 
+def test_a_superusers_insert_runs_no_function_of_another_role_that_a_wirings_counter_calls(urls, db_url):
+    """A wiring's counters are SQL expressions over the events (attach_rescoring's p_counters), evaluated by the
+    trigger's statements as the inserting role: a counter calling a function of the app's ran it as the superuser
+    at the superuser's INSERT, both tables the superuser's (the check read the profile table's catalog alone).
+    The functions (and operators' functions) a wiring's counters call are named too now, found by PostgreSQL's
+    parse of them (a temporary view's dependencies, made once a session per wiring, for a superuser alone)."""
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
+                    X, Y, feature_names=CHURN_FEATURES)
+    app = LOGINS["app"]
+    query(db_url, f"GRANT CREATE ON SCHEMA public TO {app}")
+    query(urls["app"], "CREATE FUNCTION public.spy_f(float8) RETURNS float8 LANGUAGE plpgsql AS "
+                       "$$ BEGIN RAISE NOTICE 'spied as %', current_user; RETURN 1; END $$")
+    with connect(db_url).cursor() as cur:
+        sample.rescore_complaints(cur, counters={**sample.COUNTERS,
+                                                 "support_calls": {"add": "public.spy_f(0)::int"}})
+    su = connect(db_url)
+    try:
+        su.notices.clear()
+        query(su, "INSERT INTO complaints (customer_id) VALUES (3)")
+        assert not [n for n in su.notices if "spied as postgres" in n], su.notices
+        assert query(db_url, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("3", "42501")]
+        (reason,), = query(db_url, "SELECT reason FROM pgscore.error_queue")
+        assert app in reason, reason
+    finally:
+        su.close()
+    app_conn = connect(urls["app"])  # the app's own INSERT runs it as the app, and rescores
+    try:
+        app_conn.notices.clear()
+        query(app_conn, "INSERT INTO complaints (customer_id) VALUES (4)")
+        assert any(f"spied as {app}" in n for n in app_conn.notices), app_conn.notices
+        assert query(db_url, "SELECT churn_score IS NOT NULL FROM customers WHERE id = 4") == [(True,)]
+    finally:
+        app_conn.close()
+
+
 def test_a_superusers_insert_is_not_refused_for_a_row_security_policy_it_bypasses(urls, db_url):
     """A superuser bypasses row-level security (FORCE ROW LEVEL SECURITY too: it binds the table's owner alone), so
     a policy's function of another role's never runs in its write: the check does not name it, and the write goes

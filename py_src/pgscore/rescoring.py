@@ -39,6 +39,7 @@ counters' expressions are the wiring owner's SQL, checked to be single expressio
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from functools import partial
@@ -300,6 +301,7 @@ class Wiring:
         self.missing_profile, self.strict = row["missing_profile"], row["strict"] and not replicated
         self.stamp = row["stamp"]  # the row's xmin: another row under this id (or the row changed) is told apart
         self._rewired = None  # _REWIRED, prepared at its first use
+        self.counter_code = None  # what its counters call (counter_code), read at a superuser's first write
         self.recomputes = any(c.recomputed for c in self.counters)  # some counter reads the event table
         self.plans: dict = {}  # (model_id or None: no usable model, retry?, its made) -> Plans
         self.last = None  # the trigger's plans of the previous statement
@@ -3415,9 +3417,56 @@ def _retry_read(plpy, plans, keys) -> dict:
 
 def _others_code(plpy, GD, w: Wiring) -> list[str]:
     """For a superuser, the roles (not superusers) whose code an UPDATE of the profile table would run as the
-    superuser (superuser.others_code: its owner's and its triggers' functions'); empty for a caller that is no
-    superuser."""
-    return superuser.others_code(plpy, GD, w.tree)
+    superuser (superuser.others_code: its owner's, its triggers' functions', ...), or the wiring's counters
+    (counter_code); empty for a caller that is no superuser."""
+    return superuser.others_code(plpy, GD, w.tree, lambda: counter_code(plpy, w))
+
+
+# what a wiring's counters' expressions call, read from PostgreSQL's own parse of them: the dependencies of a view
+# made of them (in a subtransaction rolled back at once: nothing of it stays; in schema pgscore, not pg_temp, which
+# PREPARE TRANSACTION would then refuse) on functions, operators (their functions), views and domains
+_COUNTER_CODE = (
+    "SELECT pg_catalog.array_agg(x.refobjid) FILTER (WHERE x.refclassid OPERATOR(pg_catalog.=) 1255) AS procs, "
+    "pg_catalog.array_agg((SELECT r.oprcode::pg_catalog.oid FROM pg_catalog.pg_operator r "
+    "WHERE r.oid OPERATOR(pg_catalog.=) x.refobjid)) FILTER (WHERE x.refclassid OPERATOR(pg_catalog.=) 2617) AS ops, "
+    "pg_catalog.array_agg(x.refobjid) FILTER (WHERE x.refclassid OPERATOR(pg_catalog.=) 1259 AND (SELECT c.relkind "
+    "FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) x.refobjid) OPERATOR(pg_catalog.<>) 'r') AS rels, "
+    "pg_catalog.array_agg(x.refobjid) FILTER (WHERE x.refclassid OPERATOR(pg_catalog.=) 1247) AS types "
+    "FROM pg_catalog.pg_rewrite w JOIN pg_catalog.pg_depend x ON x.classid OPERATOR(pg_catalog.=) 2618 "
+    "AND x.objid OPERATOR(pg_catalog.=) w.oid WHERE w.ev_class OPERATOR(pg_catalog.=) $1::pg_catalog.regclass")
+
+
+class _Undone(Exception):
+    """Rolls back the subtransaction of counter_code's view."""
+
+
+def counter_code(plpy, w: Wiring) -> dict:
+    """The functions (operators' too), views and domains the wiring's counters' expressions call, as oids
+    {"procs", "rels", "types"} (superuser.others_code names their owners): the trigger's statements evaluate
+    them as the inserting role. Read once per wiring and session, for a superuser alone."""
+    if w.counter_code is not None:
+        return w.counter_code
+    exprs = [(c.expr, c.kind in ("set", "recompute")) for c in w.counters if c.expr is not None]
+    exprs += [(c.by, False) for c in w.counters if c.by is not None]
+    found = {}
+    if exprs:
+        view = f"pgscore.{quote_ident(plpy, f'counter_code_{int(w.id)}_{os.getpid()}')}"  # (the backend's pid)
+        cols = ", ".join(f"(SELECT ({e}) FROM {w.events.name} AS e{'' if agg else ' LIMIT 1'}) AS c{i}"
+                         for i, (e, agg) in enumerate(exprs))
+        try:
+            with plpy.subtransaction():
+                plpy.execute(f"CREATE VIEW {view} AS SELECT {cols}")
+                found = plpy.execute(plpy.prepare(_COUNTER_CODE, ["pg_catalog.text"]), [view])[0]
+                raise _Undone
+        except _Undone:
+            found = {"procs": (found["procs"] or []) + (found["ops"] or []), "rels": found["rels"] or [],
+                     "types": found["types"] or []}
+        except plpy.SPIError as e:  # not read: its code unknown, so not run by a superuser (not cached)
+            if of_the_transaction(_state(e)):
+                raise
+            return {"unread": f"the functions its counters call, which could not be read ({_message(e)})"}
+    w.counter_code = found
+    return found
 
 
 def _warn_others_code(plpy, w: Wiring, by, others, do, left=""):

@@ -35,6 +35,8 @@ _CODE = (
     "ON t.oid OPERATOR(pg_catalog.=) ANY (ARRAY[e.oid, e.typelem]) AND t.typtype OPERATOR(pg_catalog.=) 'd' "
     "WHERE x.classid OPERATOR(pg_catalog.=) 1259 AND x.objid OPERATOR(pg_catalog.=) ANY (@) "
     "AND x.refclassid OPERATOR(pg_catalog.=) 1247 "
+    "UNION ALL SELECT t.oid, t.typowner, t.typbasetype FROM pg_catalog.pg_type t "
+    "WHERE t.oid OPERATOR(pg_catalog.=) ANY ({types}) AND t.typtype OPERATOR(pg_catalog.=) 'd' "
     "UNION SELECT t.oid, t.typowner, t.typbasetype FROM d, LATERAL (SELECT t.oid, t.typowner, t.typbasetype "
     "FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) d.base "
     "AND t.typtype OPERATOR(pg_catalog.=) 'd' OFFSET 0) AS t), "
@@ -63,6 +65,8 @@ _CODE = (
     "ON p.oid OPERATOR(pg_catalog.=) g.tgfoid WHERE g.tgrelid OPERATOR(pg_catalog.=) ANY (@) "
     "AND g.tgenabled OPERATOR(pg_catalog.<>) 'D' "
     "UNION ALL SELECT p.proowner, false FROM f JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) f.oid "
+    "UNION ALL SELECT p.proowner, false FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) ANY ({procs}) "
+    "UNION ALL SELECT c.relowner, false FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) ANY ({rels}) "
     "UNION ALL SELECT d.owner, false FROM d{may}) AS x GROUP BY x.o) AS y "
     "JOIN pg_catalog.pg_authid r ON r.oid OPERATOR(pg_catalog.=) y.o WHERE NOT r.rolsuper")
 # in a transaction of its own snapshot (REPEATABLE READ, SERIALIZABLE), also each role that is not a superuser and
@@ -89,7 +93,12 @@ _PLANS = "pgscore.others_code"
 PLANS_KEPT = 64  # the tables (sets of oids) whose question a session keeps prepared
 
 
-def others_code(plpy, GD, oids) -> list[str]:
+def _oids(values) -> str:
+    """An oid[] of constants, for a question planned once per set of them."""
+    return "ARRAY[" + ", ".join(f"{int(o)}::pg_catalog.oid" for o in values) + "]::pg_catalog.oid[]"
+
+
+def others_code(plpy, GD, oids, more=None) -> list[str]:
     """The roles, not superusers, whose code a superuser's write of the tables `oids` (a table and its
     partitions, tree(); or a callable that returns them, called for a superuser alone) would run as the
     superuser, sorted; empty for a caller that is no superuser. That is asked first, by a statement of its own
@@ -97,7 +106,10 @@ def others_code(plpy, GD, oids) -> list[str]:
     tables, their oids as constants (with them as a parameter it was planned anew at each call, 0.4 to 1.5 ms).
     In a REPEATABLE READ or SERIALIZABLE transaction the catalog read is its snapshot's, older than the write's
     lock, so the roles that may add a trigger to the tables now are named too (MAY_ADD): such a transaction of a
-    superuser writes a table no role that is not a superuser may add a trigger to (session 63)."""
+    superuser writes a table no role that is not a superuser may add a trigger to (session 63). `more`: a callable
+    (called for a superuser alone) that returns further code the write runs, {"procs", "rels", "types"} of oids
+    (functions, views, domains: a wiring's counters', rescoring.counter_code), whose owners are named too; or
+    {"unread": why}, said after the roles."""
     plans = GD.setdefault(_PLANS, {})
     if None not in plans:
         plans[None] = plpy.prepare(_SUPERUSER)
@@ -106,20 +118,24 @@ def others_code(plpy, GD, oids) -> list[str]:
         return []
     old = bool(caller["old"])
     key = tuple(sorted({int(o) for o in (oids() if callable(oids) else oids)}))
+    extra = more() if more is not None else {}
+    unread = [extra["unread"]] if extra.get("unread") else []
+    extra = tuple(tuple(sorted({int(o) for o in extra.get(k) or ()})) for k in ("procs", "rels", "types"))
     # the lock the write takes, taken first: a trigger made (CREATE TRIGGER waits for it) in a transaction that
     # commits after the question was read, before the write had the lock, fired as the superuser (review r4 of
     # session 62). With it held, a statement after it (READ COMMITTED) reads the catalog the write will run with
     names = [r["name"] for r in plpy.execute(plpy.prepare(_NAMES, ["pg_catalog.oid[]"]), [list(key)])]
     if names:
         plpy.execute(f"LOCK TABLE ONLY {', '.join(names)} IN ROW EXCLUSIVE MODE")
-    plan = plans.get((key, old))
+    plan = plans.get((key, old, extra))
     if plan is None:
         while len(plans) > PLANS_KEPT:
             del plans[next(k for k in plans if k is not None)]
-        array = "ARRAY[" + ", ".join(f"{o}::pg_catalog.oid" for o in key) + "]"
-        question = _OTHERS_CODE_OLD_SNAPSHOT if old else _OTHERS_CODE
-        plan = plans[(key, old)] = plpy.prepare(question.replace("@", array))
-    return sorted(plan.execute()[0]["roles"] or [])
+        question = (_OTHERS_CODE_OLD_SNAPSHOT if old else _OTHERS_CODE).replace("@", _oids(key))
+        for name, values in zip(("procs", "rels", "types"), extra):
+            question = question.replace("{" + name + "}", _oids(values))
+        plan = plans[(key, old, extra)] = plpy.prepare(question)
+    return sorted(plan.execute()[0]["roles"] or []) + unread
 
 
 def tree(plpy, oid) -> list[int]:
