@@ -14,8 +14,9 @@ from __future__ import annotations
 # a statement without parameters, planned once a session (the rescoring trigger asks at each statement); and whether
 # the transaction reads the catalog through a snapshot of its own (REPEATABLE READ, SERIALIZABLE), taken before the
 # write's lock: a trigger committed after it the write runs, and the question below does not see
-_SUPERUSER = ("SELECT u.rolsuper AS s, pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.=) "
-              "ANY ('{repeatable read,serializable}'::pg_catalog.text[]) AS old FROM pg_catalog.pg_roles u "
+_SUPERUSER = ("SELECT u.rolsuper AS s, u.rolsuper AND pg_catalog.current_setting('transaction_isolation') "
+              "OPERATOR(pg_catalog.=) ANY ('{repeatable read,serializable}'::pg_catalog.text[]) AS old "
+              "FROM pg_catalog.pg_roles u "
               "WHERE u.rolname OPERATOR(pg_catalog.=) CURRENT_USER")
 # the roles that are not superusers whose code a write of the tables @ runs (an array of constants: with a
 # parameter, the statement was planned anew at each call; run by a superuser alone, who reads pg_authid): the
