@@ -75,7 +75,8 @@ _CODE = (
 # it revoked its own TRIGGER, as it may grant that back): has_table_privilege reads the table's owner and ACL and the
 # roles' memberships through the system cache, which reads the catalog as of now (after the lock: what the write's
 # relcache holds), not through the transaction's snapshot. Said as such: such a role's trigger may be there or not
-MAY_ADD = "may add a trigger, which this REPEATABLE READ or SERIALIZABLE transaction's snapshot would not see"
+MAY_ADD = ("may add a trigger, which this REPEATABLE READ or SERIALIZABLE transaction's snapshot would not see: "
+           "write in a READ COMMITTED one")
 _MAY_ADD = (" UNION ALL SELECT a.oid, true FROM pg_catalog.pg_authid a WHERE NOT a.rolsuper AND EXISTS (SELECT FROM "
             "pg_catalog.unnest(@) AS t(o) WHERE pg_catalog.has_table_privilege(a.oid, t.o, "
             "'TRIGGER, TRIGGER WITH GRANT OPTION'))")
