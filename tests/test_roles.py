@@ -853,6 +853,32 @@ def test_a_superusers_insert_runs_no_function_of_another_role_that_a_wirings_cou
         app_conn.close()
 
 
+def test_a_superusers_insert_whose_wirings_counters_cannot_be_read_is_queued_not_written(urls, db_url):
+    """What a wiring's counters call is read from a view of them made (and rolled back) at a superuser's first write
+    of the session: where it cannot be made (here a DBA's event trigger refuses every CREATE VIEW), their code is
+    unknown, and the superuser does not write: its events are queued, the reason saying why; nothing is cached,
+    so once the view can be made the superuser's next INSERT rescores."""
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
+                    X, Y, feature_names=CHURN_FEATURES)
+    with connect(db_url).cursor() as cur:
+        sample.rescore_complaints(cur)
+    query(db_url, "CREATE FUNCTION public.no_views() RETURNS event_trigger LANGUAGE plpgsql AS "
+                  "$$ BEGIN RAISE EXCEPTION 'no views here'; END $$")
+    query(db_url, "CREATE EVENT TRIGGER no_views ON ddl_command_start WHEN TAG IN ('CREATE VIEW') "
+                  "EXECUTE FUNCTION public.no_views()")
+    su = connect(db_url)
+    try:
+        query(su, "INSERT INTO complaints (customer_id) VALUES (3)")
+        (key, state, reason), = query(db_url, "SELECT entity_key, sqlstate, reason FROM pgscore.error_queue")
+        assert (key, state) == ("3", "42501") and "could not be read" in reason and "no views here" in reason, reason
+        query(db_url, "DROP EVENT TRIGGER no_views")
+        query(su, "INSERT INTO complaints (customer_id) VALUES (4)")
+        assert query(db_url, "SELECT churn_score IS NOT NULL FROM customers WHERE id = 4") == [(True,)]
+        assert query(db_url, "SELECT count(*) FROM pgscore.error_queue WHERE entity_key = '4'") == [(0,)]
+    finally:
+        su.close()
+
+
 def test_a_superusers_insert_is_not_refused_for_a_row_security_policy_it_bypasses(urls, db_url):
     """A superuser bypasses row-level security (FORCE ROW LEVEL SECURITY too: it binds the table's owner alone), so
     a policy's function of another role's never runs in its write: the check does not name it, and the write goes
