@@ -2467,6 +2467,90 @@ def cmd_silences(args):
     return 0
 
 
+def _interval(td) -> str:
+    """A timedelta as 1d 02:03:04 (seconds rounded)."""
+    secs = int(round(td.total_seconds()))
+    days, rest = divmod(secs, 86400)
+    return (f"{days}d " if days else "") + f"{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
+
+
+def _num(x, fmt=".4f") -> str:
+    return "-" if x is None else format(x, fmt)
+
+
+def cmd_shadows(args):
+    """pgscore shadows [NAME]: each version scored in shadow now, against the live version: its pairs
+    (pgscore.shadow_comparison), its failures, and both judged on the same outcomes (pgscore.realised_against_live).
+    Reads views alone: a pgscore_reader may run it."""
+    import psycopg2
+    import psycopg2.extras
+
+    from pgscore.errors import typo_hint
+    from pgscore.report import _utc
+
+    url = resolve_db(args)
+    require_installed(url)
+    with psycopg2.connect(url) as conn, conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+        if args.name is not None:
+            cur.execute("SELECT DISTINCT name FROM pgscore.model_versions")
+            names = [r["name"] for r in cur.fetchall()]
+            if args.name not in names:
+                raise UnknownModel(f"there is no model {literal(args.name)}",
+                                   hint=typo_hint(args.name, names, "list models with: pgscore models"))
+        cur.execute("SELECT s.name, s.version, s.model_id, s.since, s.set_by, s.reason, l.version AS live_version "
+                    "FROM pgscore.shadow_versions s LEFT JOIN pgscore.model_versions l ON l.name = s.name AND l.live "
+                    "WHERE %(n)s::text IS NULL OR s.name = %(n)s ORDER BY s.name, s.version", {"n": args.name})
+        shadows = cur.fetchall()
+        cur.execute("SELECT * FROM pgscore.shadow_comparison WHERE shadow_model_id = ANY(%s) "
+                    "ORDER BY model, shadow_version, live_version", ([r["model_id"] for r in shadows],))
+        pairs = cur.fetchall()
+        cur.execute("SELECT * FROM pgscore.realised_against_live WHERE model_id = ANY(%s)",
+                    ([r["model_id"] for r in shadows],))
+        realised = {r["model_id"]: r for r in cur.fetchall()}
+    conn.close()
+    if not shadows:
+        _say("no version" + (f" of {args.name}" if args.name else "") + " is scored in shadow "
+             "(set one with: pgscore shadow NAME VERSION)")
+        return 0
+    for s in shadows:
+        live = f"v{s['live_version']}" if s["live_version"] is not None else "no live version"
+        _say(f"{s['name']} v{s['version']} in shadow since {_utc(s['since'])} (by {s['set_by']}"
+             + (f": {s['reason']}" if s["reason"] else "") + f"), next to {live}")
+        rows = [p for p in pairs if p["shadow_model_id"] == s["model_id"]]
+        mine = [p for p in rows if p["pairs"]]
+        if not mine:
+            _say("  pairs: none yet (it scores where the live version's scores are written: rescoring on INSERT, "
+                 "pgscore score)")
+        for p in mine:
+            changed = ("-" if not p["decisions_compared"] else
+                       f"{p['decisions_changed']} of {p['decisions_compared']} "
+                       f"({100 * p['decisions_changed_share']:.1f}%)")
+            agree = ("-" if not p["labelled_pairs"] else
+                     f"{100 * p['label_agreement']:.1f}% of {p['labelled_pairs']}")
+            _say(f"  against v{p['live_version']}: {p['pairs']} pairs ({_utc(p['first_at'])} to {_utc(p['last_at'])}), "
+                 f"decisions changed {changed}, labels agree {agree}, mean |diff| {_num(p['mean_abs_diff'])}, "
+                 f"max |diff| {_num(p['max_abs_diff'])}")
+        failed = rows[0] if rows else None
+        if failed is not None and failed["failed_statements"]:
+            _say(f"  failures: {failed['failed_statements']} statement(s) or chunk(s), {failed['failed_profiles']} "
+                 "profile(s) or row(s) not scored in shadow (pgscore.shadow_failures; pgscore status says why)")
+        else:
+            _say("  failures: none counted")
+        r = realised.get(s["model_id"])
+        if r is None:
+            _say(f"  outcomes: none judges a prediction of both v{s['version']} and {live}")
+            continue
+        behind = (f", {r['older_than_live']} judge a prediction of v{s['version']} older than v{r['live_version']}'s "
+                  f"(by up to {_interval(r['max_behind_live'])}, on older features)" if r["older_than_live"] else "")
+        _say(f"  outcomes judging both: {r['outcomes']}, {r['same_transaction']} of them predictions of the same "
+             f"transaction{behind}")
+        if r["same_transaction"]:
+            metrics = [(k, r[k], r[f"live_{k}"]) for k in ("accuracy", "brier", "mae") if r[k] is not None]
+            _say(f"  on those {r['same_transaction']}: " + ", ".join(
+                f"{k} {_num(v)} (v{r['live_version']} {_num(lv)})" for k, v, lv in metrics))
+    return 0
+
+
 def cmd_thresholds(args):
     """pgscore thresholds [MODEL] [--metric M] [--subject S] [--warn X] [--alert Y] [--min-n N] [--confidence C]
     [--clear]: with a value, pgscore.set_thresholds; with --clear, pgscore.clear_thresholds; else the thresholds each
@@ -2885,6 +2969,12 @@ def build_parser() -> argparse.ArgumentParser:
                          "(it scores where it can; its failures are counted, see pgscore status)")
     db_opt(sp)
     sp.set_defaults(func=cmd_shadow)
+
+    sp = sub.add_parser("shadows", help="each version scored in shadow against the live one: pairs, agreement, "
+                                        "failures, both judged on the same outcomes")
+    sp.add_argument("name", nargs="?", metavar="NAME", help="this model's alone (default: every model's)")
+    db_opt(sp)
+    sp.set_defaults(func=cmd_shadows)
 
     sp = sub.add_parser("retire", help="leave a model with no live version (scoring it fails until one is made live)")
     sp.add_argument("name", metavar="NAME", help="the model to leave with no live version")

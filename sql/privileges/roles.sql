@@ -67,6 +67,8 @@ GRANT SELECT ON pgscore.model_versions, pgscore.predictions, pgscore.feature_dri
     pgscore.calibration, pgscore.alerts, pgscore.shadow_versions, pgscore.realised_performance_by_version,
     pgscore.performance_by_day_by_version, pgscore.baseline_bins, pgscore.window_checks, pgscore.class_drift,
     pgscore.realised_performance_by_outcome_time TO pgscore_reader;
+-- a shadow against the live version: its pairs, their agreement, and both judged on the same outcomes (0138)
+GRANT SELECT ON pgscore.shadow_pairs, pgscore.shadow_comparison, pgscore.realised_against_live TO pgscore_reader;
 -- the windows and thresholds the views and alerts are computed with (dashboards draw the threshold lines)
 GRANT SELECT ON pgscore.drift_windows, pgscore.drift_thresholds TO pgscore_reader;
 -- the silences of alerts, which alerts reads (BI shows who silenced what, why and until when; 0126)

@@ -1,0 +1,190 @@
+"""A shadow against the live version (migration 0138; session 62's trial T12, findings 3, 4 and 6):
+pgscore.shadow_pairs pairs each shadow prediction with its own statement's live prediction once (the guide's join
+on logged_at gave 3 x 3 = 9 pairs for three statements of one transaction), pgscore.shadow_comparison sums them,
+pgscore.realised_against_live says which judged predictions are older than the live version's, and
+`pgscore shadows` prints them, for a pgscore_reader too."""
+
+import psycopg2
+import pytest
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from helpers import ensure_role, make_shop, pgscore_cli, query
+from pgscore import datasets, registry
+from pgscore.datasets import CHURN_FEATURES
+
+N = 30
+# the guide's join before session 63 (docs/guide.md, "Shadow scoring"), without the cause's statement_at
+GUIDE_JOIN = ("SELECT count(*) FROM pgscore.predictions s JOIN pgscore.predictions l ON l.entity_key = s.entity_key "
+              "AND l.logged_at = s.logged_at AND l.source <> 'shadow' AND l.model = 'churn' "
+              "WHERE s.source = 'shadow' AND s.model = 'churn' AND s.version = 2 AND s.entity_key = %s")
+
+
+@pytest.fixture(scope="module")
+def trained():
+    X, y, _ = datasets.churn(1500, seed=5)
+    v1 = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X, y)
+    v2 = RandomForestClassifier(n_estimators=5, max_depth=3, random_state=0).fit(X, y)
+    return v1, v2, X, y
+
+
+@pytest.fixture(scope="module")
+def shop_template(built_template, trained):
+    v1, v2, X, y = trained
+
+    def build(url):
+        make_shop(url, v1, X, y, N, rescore=True).close()
+        registry.deploy(url, "churn", v2, X, y, feature_names=CHURN_FEATURES, activate=False)
+
+    return built_template(build)
+
+
+@pytest.fixture
+def shop(db_url):
+    conn = psycopg2.connect(db_url)
+    conn.autocommit = True
+    query(conn, "SELECT pgscore.set_shadow('churn', 2)")
+    yield conn
+    conn.close()
+
+
+def raw_pairs(conn):
+    """The pairs recounted from the raw log: a shadow row and the live row of the same entity, transaction and
+    statement time whose features are the shadow's (both versions read the same 12 features of the profile as it
+    was after that statement), each live row taken once."""
+    rows = query(conn, "SELECT l.source, m.version, l.entity_key, l.logged_at, l.cause->>'statement_at', l.features, "
+                       "l.score, m.metrics->>'threshold' FROM pgscore.prediction_log l JOIN pgscore.models m "
+                       "USING (model_id) ORDER BY l.logged_at, l.entity_key")
+    live = [r for r in rows if r[0] != "shadow"]
+    used, pairs = set(), []
+    for s in (r for r in rows if r[0] == "shadow"):
+        i = next(i for i, r in enumerate(live) if i not in used and r[2:6] == s[2:6])
+        used.add(i)
+        pairs.append((live[i], s))
+    return pairs
+
+
+def insert(cur, key):
+    cur.execute("INSERT INTO complaints (customer_id, kind) VALUES (%s, 'billing')", (key,))
+
+
+def test_shadow_pairs_pair_each_shadow_row_with_its_own_statements_live_row_once(shop, db_url):
+    with psycopg2.connect(db_url) as conn, conn.cursor() as cur:  # one transaction, three statements for 7
+        for _ in range(3):
+            insert(cur, 7)
+    conn.close()
+    # one statement that inserts three times (a function: its statements share statement_at): 8
+    query(shop, "DO $$ BEGIN FOR i IN 1..3 LOOP INSERT INTO complaints (customer_id, kind) VALUES (8, 'billing'); "
+                "END LOOP; END $$")
+    assert query(shop, GUIDE_JOIN, ("7",)) == [(9,)]  # the guide's old join: each shadow row with 3 live rows
+    assert query(shop, GUIDE_JOIN, ("8",)) == [(9,)]
+    query(shop, "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', 20)")  # 2 chunks, N rows
+    got = query(shop, "SELECT entity_key, live_version, shadow_version, live_score, shadow_score, live_source, "
+                      "abs_diff, decision_changed FROM pgscore.shadow_pairs WHERE model = 'churn' ORDER BY 1")
+    raw = raw_pairs(shop)
+    assert len(got) == len(raw) == 3 + 3 + N
+    assert sorted((k, 1, 2, round(ls, 12), round(ss, 12)) for k, _, _, ls, ss, *_ in got) == sorted(
+        (l_[2], l_[1], s[1], round(l_[6], 12), round(s[6], 12)) for l_, s in raw)
+    by_trigger = [r for r in got if r[5] == "trigger"]
+    assert [r[0] for r in by_trigger] == ["7"] * 3 + ["8"] * 3 and len(got) - len(by_trigger) == N
+    # the three of one transaction (and of one statement) each with its own statement's: 7's and 8's complaint
+    # counters 1, 2, 3, three different pairs each
+    assert len({(r[3], r[4]) for r in by_trigger if r[0] == "7"}) == 3
+    assert len({(r[3], r[4]) for r in by_trigger if r[0] == "8"}) == 3
+    assert {r[5] for r in got} == {"trigger", "batch"}
+    assert all(r[6] == pytest.approx(abs(r[4] - r[3]), abs=1e-15) for r in got)
+    # the summary against a recount from the raw log
+    t1 = float(raw[0][0][7] or 0.5)
+    t2 = float(raw[0][1][7] or 0.5)
+    diffs = [abs(s[6] - l_[6]) for l_, s in raw]
+    changed = sum((l_[6] > t1) != (s[6] > t2) for l_, s in raw)
+    assert sum(bool(r[7]) for r in got) == changed
+    summary = query(shop, "SELECT model, shadow_version, live_version, in_shadow, pairs, decisions_compared, "
+                          "decisions_changed, decisions_changed_share, mean_abs_diff, max_abs_diff, failed_statements, "
+                          "labelled_pairs, label_agreement FROM pgscore.shadow_comparison")
+    assert len(summary) == 1
+    s = summary[0]
+    assert s[:7] == ("churn", 2, 1, True, len(raw), len(raw), changed)
+    assert s[7] == pytest.approx(changed / len(raw)) and s[8] == pytest.approx(sum(diffs) / len(diffs))
+    assert s[9] == pytest.approx(max(diffs)) and s[10:] == (0, 0, None)
+
+
+def test_shadow_comparison_has_a_row_for_a_shadow_with_no_pair_and_counts_its_failures(shop, trained):
+    assert query(shop, "SELECT model, shadow_version, live_version, in_shadow, pairs, failed_statements "
+                       "FROM pgscore.shadow_comparison") == [("churn", 2, None, True, 0, 0)]
+    # (the counts as count_shadow_failure keeps them, one row per backend: summed)
+    query(shop, "INSERT INTO pgscore.shadow_failures SELECT model_id, 'public.customers', '22P02', p, 2, 30, now(), "
+                "now(), 'x' FROM pgscore.models, generate_series(1, 2) p WHERE version = 2")
+    assert query(shop, "SELECT pairs, failed_statements, failed_profiles FROM pgscore.shadow_comparison") == [
+        (0, 4, 60)]
+    query(shop, "SELECT pgscore.clear_shadow('churn')")
+    assert query(shop, "SELECT count(*) FROM pgscore.shadow_comparison") == [(0,)]
+
+
+def test_realised_against_live_says_which_judged_predictions_are_older_than_the_live_ones(shop):
+    insert_ = "INSERT INTO complaints (customer_id, kind) VALUES (%s, 'billing')"
+    query(shop, insert_, (12,))  # v1 and v2 in one statement
+    query(shop, insert_, (14,))
+    query(shop, "SELECT pgscore.clear_shadow('churn')")
+    query(shop, "SELECT pg_sleep(0.05)")
+    query(shop, insert_, (14,))  # v1 alone: v2's prediction of 14 is older now, on fewer complaints
+    for key, y in (("12", "1"), ("14", "0")):
+        query(shop, "SELECT pgscore.record_outcome('churn', %s, %s, now() + interval '1 second')", (key, y))
+    log = {(v, k, t): s for v, k, t, s in query(
+        shop, "SELECT m.version, l.entity_key, l.logged_at, l.score FROM pgscore.prediction_log l "
+              "JOIN pgscore.models m USING (model_id)")}
+    newest = {}
+    for (v, k, t), s in sorted(log.items(), key=lambda kv: kv[0][2]):
+        newest[(v, k)] = (t, s)
+    rows = query(shop, "SELECT model, version, live_version, outcomes, same_transaction, older_than_live, "
+                       "max_behind_live, newer_than_live, brier, live_brier, accuracy, live_accuracy "
+                       "FROM pgscore.realised_against_live")
+    assert len(rows) == 1
+    r = rows[0]
+    behind = newest[(1, "14")][0] - newest[(2, "14")][0]
+    assert r[:6] == ("churn", 2, 1, 2, 1, 1) and r[6] == behind and behind.total_seconds() > 0 and r[7] == 0
+    # the metrics on 12 alone, the outcome both predicted in the same transaction
+    s2, s1 = newest[(2, "12")][1], newest[(1, "12")][1]
+    assert r[8] == pytest.approx((s2 - 1) ** 2) and r[9] == pytest.approx((s1 - 1) ** 2)
+    assert r[10] == float(s2 > 0.5) and r[11] == float(s1 > 0.5)
+
+
+def test_the_views_are_the_readers_and_commented(shop, db_url):
+    ensure_role(db_url, "pgscore_t_cmp_reader", login=True)
+    query(db_url, "GRANT pgscore_reader TO pgscore_t_cmp_reader")
+    reader = db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_cmp_reader@")
+    for view in ("shadow_pairs", "shadow_comparison", "realised_against_live"):
+        assert query(reader, f"SELECT count(*) >= 0 FROM pgscore.{view}") == [(True,)]
+        assert query(shop, "SELECT obj_description(%s::regclass, 'pg_class') IS NOT NULL",
+                     (f"pgscore.{view}",)) == [(True,)]
+    app = query(shop, "SELECT has_table_privilege('pgscore_app', 'pgscore.shadow_pairs', 'SELECT')")
+    assert app == [(False,)]
+
+
+def test_the_cli_prints_each_shadow_against_the_live_version_for_a_reader(shop, db_url):
+    ensure_role(db_url, "pgscore_t_cmp_reader", login=True)
+    query(db_url, "GRANT pgscore_reader TO pgscore_t_cmp_reader")
+    reader = db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_cmp_reader@")
+    run = pgscore_cli("shadows", "--db", reader)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("churn v2 in shadow since ") and "next to v1" in run.stdout, run.stdout
+    assert "pairs: none yet" in run.stdout and "failures: none counted" in run.stdout, run.stdout
+    query(shop, "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', 100)")
+    query(shop, "SELECT pgscore.record_outcome('churn', '3', '1', now() + interval '1 second')")
+    run = pgscore_cli("shadows", "churn", "--db", reader)
+    assert run.returncode == 0, run.stderr
+    (changed, compared), = query(shop, "SELECT decisions_changed, decisions_compared FROM pgscore.shadow_comparison")
+    assert f"  against v1: {N} pairs (" in run.stdout and f"decisions changed {changed} of {compared} (" in run.stdout
+    assert "outcomes judging both: 1, 1 of them predictions of the same transaction\n" in run.stdout, run.stdout
+    assert "  on those 1: accuracy " in run.stdout and "brier " in run.stdout, run.stdout
+    run = pgscore_cli("shadows", "chrun", "--db", reader)
+    assert run.returncode == 1 and "there is no model 'chrun' (SQLSTATE 42704)" in run.stderr, run.stderr
+    assert "churn" in run.stderr.split("Hint:")[1], run.stderr
+    query(shop, "SELECT pgscore.clear_shadow('churn')")
+    run = pgscore_cli("shadows", "--db", reader)
+    assert (run.returncode, run.stdout) == (0, "no version is scored in shadow (set one with: pgscore shadow NAME "
+                                               "VERSION)\n"), run.stdout + run.stderr
+    run = pgscore_cli("shadows", "", "--db", reader)
+    assert run.returncode == 2 and "NAME is empty" in run.stderr, run.stderr
