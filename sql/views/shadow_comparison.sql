@@ -51,6 +51,8 @@ COMMENT ON COLUMN pgscore.shadow_pairs.shadow_label IS 'The shadow version''s cl
 COMMENT ON COLUMN pgscore.shadow_pairs.abs_diff IS 'abs(shadow_score - live_score)';
 COMMENT ON COLUMN pgscore.shadow_pairs.decision_changed IS 'Whether the shadow would have decided otherwise: for binary classifiers, each score against its own version''s decision threshold (metrics->>''threshold'', 0.5 where none is recorded; a score equal to it is negative); for multiclass, the classes differ; NULL for regressors';
 
+COMMENT ON COLUMN pgscore.shadow_pairs.live_model_id IS 'The live version''s model version row (the shadow row''s cause->>''shadow_of'')';
+COMMENT ON COLUMN pgscore.shadow_pairs.shadow_model_id IS 'The shadow version''s model version row';
 /*
  * Per model, shadow version and live version: how far the pairs of shadow_pairs agree, and how many statements
  * the shadow failed in (pgscore.shadow_failures, its current count: set_shadow and clear_shadow empty it), with
@@ -94,6 +96,12 @@ COMMENT ON COLUMN pgscore.shadow_comparison.max_abs_diff IS 'Largest abs(shadow_
 COMMENT ON COLUMN pgscore.shadow_comparison.failed_statements IS 'Statements (rescoring) and chunks (score_table) the shadow failed in, as pgscore.shadow_failures counts them since it was set';
 COMMENT ON COLUMN pgscore.shadow_comparison.failed_profiles IS 'Profiles or rows the shadow did not score in them';
 
+COMMENT ON COLUMN pgscore.shadow_comparison.model IS 'Model name';
+COMMENT ON COLUMN pgscore.shadow_comparison.shadow_version IS 'The version scored in shadow';
+COMMENT ON COLUMN pgscore.shadow_comparison.first_at IS 'When the first pair was logged';
+COMMENT ON COLUMN pgscore.shadow_comparison.last_at IS 'When the last pair was logged';
+COMMENT ON COLUMN pgscore.shadow_comparison.shadow_model_id IS 'The shadow version''s model version row';
+COMMENT ON COLUMN pgscore.shadow_comparison.live_model_id IS 'The live version''s model version row (NULL: no pair yet)';
 /*
  * realised_performance_by_version judges each version on its own newest prediction of the entity at or before the
  * outcome: a shadow that failed, or was not run (retry_failed, refresh_windows and rescore_profiles score the live
@@ -110,17 +118,20 @@ SELECT b.model, b.version, b.live_version, b.task, count(*) AS outcomes,
        max(b.live_predicted_at - b.predicted_at) FILTER (WHERE b.predicted_at < b.live_predicted_at) AS max_behind_live,
        avg(b.live_predicted_at - b.predicted_at) FILTER (WHERE b.predicted_at < b.live_predicted_at) AS mean_behind_live,
        count(*) FILTER (WHERE b.predicted_at > b.live_predicted_at) AS newer_than_live,
-       avg(CASE WHEN b.task = 'binary' THEN ((b.score > b.threshold) = (b.y = 1))::integer
-                WHEN b.task = 'multiclass' THEN (b.label = b.outcome #>> '{}')::integer END) FILTER (WHERE b.same)
-           AS accuracy,
-       avg(CASE WHEN b.task = 'binary' THEN ((b.live_score > b.live_threshold) = (b.y = 1))::integer
-                WHEN b.task = 'multiclass' THEN (b.live_label = b.outcome #>> '{}')::integer END) FILTER (WHERE b.same)
-           AS live_accuracy,
+       avg(CASE WHEN b.task = 'binary' THEN ((b.score > b.threshold) = (b.y = 1))::integer::float8
+                WHEN b.task = 'multiclass' THEN (b.label = b.outcome #>> '{}')::integer::float8 END)
+           FILTER (WHERE b.same) AS accuracy,
+       avg(CASE WHEN b.task = 'binary' THEN ((b.live_score > b.live_threshold) = (b.y = 1))::integer::float8
+                WHEN b.task = 'multiclass' THEN (b.live_label = b.outcome #>> '{}')::integer::float8 END)
+           FILTER (WHERE b.same) AS live_accuracy,
        avg((b.score - b.y) ^ 2) FILTER (WHERE b.same) AS brier,
        avg((b.live_score - b.y) ^ 2) FILTER (WHERE b.same) AS live_brier,
        -- (each absolute error at most 1e140, as the realised views take it: avg() of absurd ones overflowed)
-       avg(least(abs(b.score - b.y_value), 1e140)) FILTER (WHERE b.same) AS mae,
-       avg(least(abs(b.live_score - b.y_value), 1e140)) FILTER (WHERE b.same) AS live_mae,
+       -- (least() ignores a NULL: a classifier's, which has no y_value, would read 1e140)
+       avg(CASE WHEN b.y_value IS NOT NULL THEN least(abs(b.score - b.y_value), 1e140) END) FILTER (WHERE b.same)
+           AS mae,
+       avg(CASE WHEN b.y_value IS NOT NULL THEN least(abs(b.live_score - b.y_value), 1e140) END) FILTER (WHERE b.same)
+           AS live_mae,
        b.model_id, b.live_model_id
   FROM (SELECT m.name AS model, m.version, lm.version AS live_version, m.task, m.model_id, lm.model_id AS live_model_id,
                v.predicted_at, lv.predicted_at AS live_predicted_at, v.predicted_at = lv.predicted_at AS same,
@@ -148,3 +159,9 @@ COMMENT ON COLUMN pgscore.realised_against_live.brier IS 'This version''s Brier 
 COMMENT ON COLUMN pgscore.realised_against_live.live_brier IS 'The live version''s Brier score on the same outcomes (binary)';
 COMMENT ON COLUMN pgscore.realised_against_live.mae IS 'This version''s mean absolute error on the same_transaction outcomes (regression)';
 COMMENT ON COLUMN pgscore.realised_against_live.live_mae IS 'The live version''s mean absolute error on the same outcomes (regression)';
+COMMENT ON COLUMN pgscore.realised_against_live.model IS 'Model name';
+COMMENT ON COLUMN pgscore.realised_against_live.version IS 'A version other than the live one (a shadow, or one live before)';
+COMMENT ON COLUMN pgscore.realised_against_live.live_version IS 'The version live now';
+COMMENT ON COLUMN pgscore.realised_against_live.task IS 'binary, multiclass or regression (both versions'')';
+COMMENT ON COLUMN pgscore.realised_against_live.model_id IS 'This version''s model version row';
+COMMENT ON COLUMN pgscore.realised_against_live.live_model_id IS 'The live version''s model version row';
