@@ -15,8 +15,8 @@ VIEWS = (
     "alerts", "baseline_bins", "calibration", "class_drift", "drift_by_day", "drift_checks", "drift_report",
     "drift_rows", "feature_drift", "firing", "judged_predictions", "judged_predictions_by_version", "live_models",
     "model_versions", "monitoring_periods", "outcome_matches", "performance_by_day",
-    "performance_by_day_by_version", "performance_rows", "prediction_values", "predictions", "realised_performance",
-    "realised_against_live", "realised_performance_by_outcome_time", "realised_performance_by_version", "score_drift",
+    "performance_by_day_by_version", "performance_rows", "prediction_values", "predictions", "realised_against_live",
+    "realised_performance", "realised_performance_by_outcome_time", "realised_performance_by_version", "score_drift",
     "shadow_comparison", "shadow_pairs", "shadow_versions", "window_checks",
 )
 

@@ -166,4 +166,4 @@ COMMENT ON COLUMN pgscore.realised_against_live.live_version IS 'The version liv
 COMMENT ON COLUMN pgscore.realised_against_live.task IS 'binary, multiclass or regression (both versions'')';
 COMMENT ON COLUMN pgscore.realised_against_live.model_id IS 'This version''s model version row';
 COMMENT ON COLUMN pgscore.realised_against_live.live_model_id IS 'The live version''s model version row';
-GRANT SELECT ON pgscore.shadow_pairs, pgscore.shadow_comparison, pgscore.realised_against_live TO pgscore_reader;
+GRANT SELECT ON pgscore.shadow_pairs, pgscore.shadow_comparison, pgscore.realised_against_live TO pgscore_reader, pgscore_admin;
