@@ -564,6 +564,18 @@ def test_0128_keeps_predictions_owner_comments_and_every_grant(db_url):
     """0128 appends features_by_name to pgscore.predictions in place; its downgrade drops the view and makes it
     again: the owner, a DBA's comments (the view's, a column's), grants on the view and a column, and a
     grant-option chain with its grantors come back; a view of the user's on it stops the downgrade, named."""
+    _keeps_predictions_owner_comments_and_every_grant(db_url, "0127", "features_by_name")
+
+
+def test_0139_keeps_predictions_owner_comments_and_every_grant(db_url):
+    """0139 appends written_by to pgscore.predictions in place (and to the log); its downgrade makes the view
+    again as 0128's does, and drops the log's column."""
+    _keeps_predictions_owner_comments_and_every_grant(db_url, "0135", "written_by")
+    assert query(db_url, "SELECT column_default FROM information_schema.columns WHERE table_schema = 'pgscore' "
+                         "AND table_name = 'prediction_log' AND column_name = 'written_by'") == [("SESSION_USER",)]
+
+
+def _keeps_predictions_owner_comments_and_every_grant(db_url, down_to, column):
     for role in ("t_0128_owner", "t_0128_lead", "t_0128_member"):
         ensure_role(db_url, role)
     query(db_url, "GRANT USAGE ON SCHEMA pgscore TO t_0128_lead")
@@ -576,26 +588,27 @@ def test_0128_keeps_predictions_owner_comments_and_every_grant(db_url):
     state = """
         SELECT (SELECT array_agg(a::text ORDER BY a::text) FROM unnest(c.relacl) a), c.relowner::regrole::text,
                (SELECT jsonb_object_agg(t.attname, jsonb_build_array(t.attacl::text, col_description(c.oid, t.attnum)))
-                  FROM pg_attribute t WHERE t.attrelid = c.oid AND t.attnum > 0 AND t.attname <> 'features_by_name'),
+                  FROM pg_attribute t WHERE t.attrelid = c.oid AND t.attnum > 0
+                   AND t.attname NOT IN ('features_by_name', 'written_by')),
                obj_description(c.oid, 'pg_class')
           FROM pg_class c WHERE c.oid = 'pgscore.predictions'::regclass"""
     has = ("SELECT count(*) FROM pg_attribute WHERE attrelid = 'pgscore.predictions'::regclass "
-           "AND attname = 'features_by_name' AND col_description(attrelid, attnum) <> ''")
+           "AND attname = %s AND col_description(attrelid, attnum) <> ''", (column,))
     (before,) = query(db_url, state)
     assert "t_0128_member=r/t_0128_lead" in before[0] and "t_0128_lead=r*/t_0128_owner" in before[0], before
     assert "pgscore_reader=r/t_0128_owner" in before[0] and before[1] == "t_0128_owner"
     assert before[2]["score"] == ["{t_0128_member=r/t_0128_owner}", "our dashboard's y axis"]
-    assert before[3] == "DBA view comment" and query(db_url, has) == [(1,)]
+    assert before[3] == "DBA view comment" and query(db_url, *has) == [(1,)]
     query(db_url, "CREATE VIEW public.held AS SELECT model, score FROM pgscore.predictions")
     with pytest.raises(InstallError) as e:
-        migrate.downgrade(db_url, "0127")
+        migrate.downgrade(db_url, down_to)
     assert "public.held of yours depend on it" in e.value.detail and "pg_get_viewdef" in e.value.hint
     assert migrate.current(db_url) == migrate.head()
     query(db_url, "DROP VIEW public.held")
-    migrate.downgrade(db_url, "0127")
-    assert query(db_url, state) == [before] and query(db_url, has) == [(0,)]
+    migrate.downgrade(db_url, down_to)
+    assert query(db_url, state) == [before] and query(db_url, *has) == [(0,)]
     migrate.upgrade(db_url)
-    assert query(db_url, state) == [before] and query(db_url, has) == [(1,)]
+    assert query(db_url, state) == [before] and query(db_url, *has) == [(1,)]
     query(db_url, "REVOKE ALL ON pgscore.predictions FROM t_0128_lead, t_0128_member CASCADE")
     query(db_url, "REVOKE USAGE ON SCHEMA pgscore FROM t_0128_lead")
     query(db_url, "ALTER VIEW pgscore.predictions OWNER TO postgres")

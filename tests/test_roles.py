@@ -216,6 +216,50 @@ def test_the_app_cannot_back_date_a_prediction_and_every_path_still_logs_as_it(u
     assert rows == {"query": 0, "batch": 0, "trigger": 0, "retry": 0, "refresh": 0}, rows
 
 
+def test_every_log_row_names_the_login_that_wrote_it_which_the_writer_cannot_set(urls, db_url):
+    """pgscore.prediction_log.written_by (migration 0139): the session's login, a default no writer may set. A
+    pgscore_app login wrote rows whose cause named postgres and whose backend and statement time were a real
+    query's, and nothing told them from pgscore's own (a trial's record_outcome judged a customer on one). Every
+    path stamps the real login: the query path's rows (written at COMMIT as the log's owner, after a SET ROLE
+    too), the batches', the trigger's and a row written by hand."""
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
+                    X, Y, feature_names=CHURN_FEATURES)
+    with connect(db_url).cursor() as cur:
+        sample.rescore_complaints(cur)
+    (mid,), = query(db_url, "SELECT model_id FROM pgscore.models WHERE name = 'churn'")
+    for login in ("app", "admin"):
+        conn = connect(urls[login])
+        try:
+            with pytest.raises(errors.InsufficientPrivilege) as e:
+                query(conn, "INSERT INTO pgscore.prediction_log (model_id, features, score, source, written_by) "
+                            "VALUES (%s, %s, 0.9, 'query', 'postgres')", (mid, ROW))
+            assert "prediction_log" in e.value.pgerror
+        finally:
+            conn.close()
+    app = connect(urls["app"])
+    query(app, "SELECT pgscore.score('churn', %s::float8[], NULL, 'q1')", (ROW,))
+    with app.cursor() as cur:  # the query path's rows go in at COMMIT, as the log's owner, whatever the role then
+        cur.execute("BEGIN")
+        cur.execute("SELECT pgscore.score('churn', %s::float8[], NULL, 'q2')", (ROW,))
+        cur.execute("SET LOCAL ROLE pgscore_app")
+        cur.execute("COMMIT")
+    cols = ", ".join(CHURN_FEATURES)
+    query(app, f"SELECT * FROM pgscore.predict_batch('churn', 'SELECT id, {cols} FROM customers WHERE id <= 3')")
+    query(app, "SELECT * FROM pgscore.score_chunk('churn', 'customers', 'id', 'churn_score', p_chunk_size => 5)")
+    query(app, "INSERT INTO complaints (customer_id) VALUES (3)")
+    query(app, "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
+               "VALUES (%s, 'forged', %s, 0.01, 'query', jsonb_build_object('user', 'postgres'))", (mid, ROW))
+    app.close()
+    rows = query(db_url, "SELECT source, written_by, count(*) FROM pgscore.prediction_log GROUP BY 1, 2 ORDER BY 1")
+    assert rows == [("batch", LOGINS["app"], 8), ("query", LOGINS["app"], 3), ("trigger", LOGINS["app"], 1)], rows
+    # the reader's view shows it, as its last column (the columns before it unchanged)
+    cols = [c for c, in query(db_url, "SELECT attname FROM pg_attribute WHERE attrelid = 'pgscore.predictions'::regclass "
+                                      "AND attnum > 0 ORDER BY attnum")]
+    assert cols[-2:] == ["features_by_name", "written_by"], cols
+    assert query(urls["bi"], "SELECT written_by, cause->>'user' FROM pgscore.predictions WHERE entity_key = 'forged'") \
+        == [(LOGINS["app"], "postgres")]
+
+
 def test_every_column_a_path_logs_as_the_app_is_in_its_grant_label_too(urls, db_url):
     """The app's INSERT on the log is on columns (migration 0127): each column a path names as its caller must be
     among them. The test above runs no path that writes `label` as the app (the query path's rows go in at commit as

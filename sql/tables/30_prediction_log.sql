@@ -15,6 +15,8 @@ CREATE TABLE pgscore.prediction_log (
     label      text,
     source     text NOT NULL,
     cause      jsonb,
+    -- who wrote the row (migration 0139): the session's login, which the roles' column grant leaves out
+    written_by text DEFAULT SESSION_USER,
     CONSTRAINT prediction_log_source_check CHECK (source IN ('query', 'batch', 'trigger', 'retry', 'refresh', 'shadow'))
 ) PARTITION BY RANGE (logged_at);
 CREATE TABLE pgscore.prediction_log_default PARTITION OF pgscore.prediction_log DEFAULT;
@@ -22,3 +24,4 @@ CREATE INDEX prediction_log_model_time_idx ON pgscore.prediction_log (model_id, 
 -- outcomes find the prediction they judge by entity, newest first (pgscore.outcome_matches)
 CREATE INDEX prediction_log_entity_time_idx ON pgscore.prediction_log (entity_key, logged_at) WHERE entity_key IS NOT NULL;
 COMMENT ON TABLE pgscore.prediction_log IS 'Every prediction: model, entity, features, score, source (query/batch/trigger/retry/refresh/shadow) and cause';
+COMMENT ON COLUMN pgscore.prediction_log.written_by IS 'The login (session_user) of the session that wrote the row: its default, a column no pgscore role may INSERT (migration 0139); NULL for a row logged before 0139 (not recorded)';

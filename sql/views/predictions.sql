@@ -18,7 +18,9 @@ SELECT l.logged_at, m.name AS model, m.version, l.model_id, l.entity_key, l.feat
                                                   AND f.value < jsonb_array_length(m.text_categories -> f.name)
                                              THEN m.text_categories -> f.name -> f.value::integer
                                              ELSE to_jsonb('(unknown word)'::text) END)
-          FROM unnest(m.feature_names, l.features) f(name, value) WHERE f.name IS NOT NULL) AS features_by_name
+          FROM unnest(m.feature_names, l.features) f(name, value) WHERE f.name IS NOT NULL) AS features_by_name,
+       -- (after it: appended by migration 0139; NULL for a row logged before)
+       l.written_by
   FROM pgscore.prediction_log l
   JOIN pgscore.models m ON m.model_id = l.model_id;
 COMMENT ON VIEW pgscore.predictions IS 'Every logged prediction with its model name and version';
@@ -32,3 +34,4 @@ COMMENT ON COLUMN pgscore.predictions.label IS 'The predicted class, where it wa
 COMMENT ON COLUMN pgscore.predictions.source IS 'query, batch, trigger, retry, refresh, or shadow (a version scored next to the live one, never served)';
 COMMENT ON COLUMN pgscore.predictions.cause IS 'What asked for it: user, application, backend, statement time; the events for triggers';
 COMMENT ON COLUMN pgscore.predictions.features_by_name IS 'The feature vector by feature name (migration 0128): {"age": 35, "plan": "pro"}; a text feature''s word, not its code, "(unknown word)" for a word the model was not fitted on (the log keeps its code, -1, not the word) or a code that is no words (given by position: past the list, negative, a fraction); null for NULL or NaN (missing)';
+COMMENT ON COLUMN pgscore.predictions.written_by IS 'The login (session_user) of the session that wrote the row (migration 0139): taken by the log itself, no writer may set it; NULL for a row logged before 0139 (not recorded)';
