@@ -735,8 +735,9 @@ _SILENCED = """EXISTS (SELECT 1 FROM pgscore.alert_silences q
 # pgscore's roles, whether each is missing, and whether it has one grant install gives it (on any column: the
 # app's INSERT on the log is on its columns but logged_at, migration 0127)
 # each pgscore role, whether it is missing, whether it holds the grant that says it has its grants, and the app's
-# columns of the log it may not insert: scoring writes every column but logged_at (granted each since 0127, which
-# no role may insert), so one revoked fails every scoring call (a grant on any column counted as the grant before)
+# columns of the log it may not insert: scoring writes every column but logged_at and written_by (granted each since
+# 0127, which no role may insert; written_by since 0139), so one revoked fails every scoring call (a grant on any
+# column counted as the grant before)
 _ROLES = """SELECT w.name, r.oid IS NULL AS missing,
                    r.oid IS NOT NULL AND pg_catalog.has_any_column_privilege(r.oid, w.obj, w.priv) AS ok,
                    (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum)
@@ -744,7 +745,7 @@ _ROLES = """SELECT w.name, r.oid IS NULL AS missing,
                      WHERE w.name OPERATOR(pg_catalog.=) 'pgscore_app' AND r.oid IS NOT NULL
                        AND a.attrelid OPERATOR(pg_catalog.=) 'pgscore.prediction_log'::pg_catalog.regclass
                        AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
-                       AND a.attname OPERATOR(pg_catalog.<>) 'logged_at'
+                       AND a.attname OPERATOR(pg_catalog.<>) ALL (ARRAY['logged_at', 'written_by']::pg_catalog.name[])
                        AND NOT pg_catalog.has_column_privilege(r.oid, a.attrelid, a.attnum, 'INSERT')) AS columns
               FROM (VALUES ('pgscore_admin', 'pgscore.models', 'INSERT'),
                            ('pgscore_app', 'pgscore.prediction_log', 'INSERT'),
