@@ -235,6 +235,22 @@ def test_sampling_and_off(churn):
     assert e.value.pgcode == "22023" and "pgscore.log_queries" in e.value.pgerror
 
 
+def test_a_sampled_row_says_its_rate_so_that_a_count_can_be_scaled(churn):
+    """Under sampling the logged rows' cause said nothing of it: a trial's 1,000 scores at '0.1' left 103 rows
+    that read as 103 predictions. Each sampled row names its rate (cause->>'sample_rate'); rows logged whole
+    name none."""
+    query(churn, "SET pgscore.log_queries = '0.25'")
+    query(churn, "SELECT count(pgscore.score('churn', f)) FROM customers WHERE id <= 4000")
+    rates = query(churn, "SELECT cause->>'sample_rate', count(*), sum(1 / (cause->>'sample_rate')::float8) "
+                         "FROM pgscore.predictions GROUP BY 1")
+    assert len(rates) == 1 and rates[0][0] == "0.25" and 800 < rates[0][1] < 1200, rates  # 1,000 expected
+    assert 3200 < rates[0][2] < 4800  # the count scaled: 4,000 served
+    query(churn, "SET pgscore.log_queries = 'all'")
+    query(churn, "SELECT count(pgscore.score('churn', f)) FROM customers WHERE id <= 3")
+    query(churn, "SELECT count(*) FROM pgscore.predict_batch('churn', 'SELECT id, f AS features FROM customers WHERE id <= 2')")
+    assert logged(churn, "NOT cause ? 'sample_rate'") == 5
+
+
 def test_log_queries_set_local_lasts_one_transaction(churn):
     """Behind a pooler in transaction mode a plain SET stays with the server session, and governs the next
     client's logging: docs/sql.md says to use SET LOCAL (or set_config(..., true)), which the setting,

@@ -2051,6 +2051,29 @@ def test_the_demo_refuses_a_users_tables_before_it_installs_anything():
         assert query(url, "SELECT to_regnamespace('pgscore') IS NULL") == [(True,)]
 
 
+def test_status_says_the_query_path_log_setting_in_force_by_role_and_database(db_url):
+    """ALTER ROLE app SET pgscore.log_queries = 'off' (by the superuser) left that login's scores unlogged for good,
+    and status said nothing of it (a compliance trial): it says the setting in force and each role's and
+    database's own, from pg_db_role_setting."""
+    out = pgscore_cli("status", "--db", db_url).stdout
+    assert re.search(r"^query-path log: all$", out, re.M), out
+    ensure_role(db_url, "pgscore_t_quiet", login=True)
+    ensure_role(db_url, "pgscore_t_sampled", login=True)
+    (db,), = query(db_url, "SELECT current_database()")
+    query(db_url, "ALTER ROLE pgscore_t_quiet SET pgscore.log_queries = 'off'")
+    query(db_url, f'ALTER ROLE pgscore_t_sampled IN DATABASE "{db}" SET pgscore.log_queries = \'0.1\'')
+    query(db_url, f'ALTER DATABASE "{db}" SET pgscore.log_queries = \'0.5\'')
+    try:
+        out = pgscore_cli("status", "--db", db_url).stdout
+    finally:
+        query(db_url, "ALTER ROLE pgscore_t_quiet RESET pgscore.log_queries")
+        query(db_url, f'ALTER ROLE pgscore_t_sampled IN DATABASE "{db}" RESET pgscore.log_queries')
+        query(db_url, f'ALTER DATABASE "{db}" RESET pgscore.log_queries')
+    said = out.replace("\n  ", " ")  # (wrapped)
+    assert f"query-path log: all (database {db}: 0.5; role pgscore_t_quiet: off; role pgscore_t_sampled in database " \
+           f"{db}: 0.1; sampled rows say their rate: cause->>'sample_rate')" in said, out
+
+
 def test_status_warns_of_pgscore_roles_without_their_grants(db_url):
     """A database restored into another cluster without its roles: status says which role lacks what."""
     assert "WARNING: roles" not in pgscore_cli("status", "--db", db_url).stdout

@@ -152,6 +152,8 @@ class QueryLog:
         r = self.settings_plan.execute([None])[0]
         self.rate = parse_mode(r["mode"])
         self.cause = r["cause"]
+        if 0.0 < self.rate < 1.0:  # a sampled row says its rate, so that a count of them can be scaled up
+            self.cause = self.cause[:self.cause.rindex("}")] + f', "sample_rate" : {self.rate!r}}}'
         if r["read_only"] == "on" and self.rate > 0:
             self.plpy.warning("pgscore: read-only transaction: predictions of this statement are scored "
                               "but not written to pgscore.prediction_log")

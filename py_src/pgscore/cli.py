@@ -542,6 +542,7 @@ def _status(url):
                 "'The way out', step 2)" if oldest_in_default else "")
              + f"; {command('maintain')} --keep '90 days' deletes the days older than that "
              "(docs/operations-disk.md)")
+        _say_query_log_setting(cur)
         if in_default:
             ahead = latest is not None and (last is None or latest > last)
             _say(f"prediction log: {'over ' if in_default > _DEFAULT_ROWS else ''}"
@@ -554,6 +555,53 @@ def _status(url):
                     f"{command('maintain')} moves them into partitions of their days (31 days a run)"))
         _rescoring_status(cur)
     return 0
+
+
+# the settings of pgscore.log_queries made by ALTER ROLE / ALTER DATABASE that apply in this database
+_LOG_SETTINGS = """
+SELECT CASE WHEN s.setrole = 0 AND s.setdatabase = 0 THEN 'every role'
+            WHEN s.setrole = 0 THEN 'database ' || d.datname
+            WHEN s.setdatabase = 0 THEN 'role ' || r.rolname
+            ELSE 'role ' || r.rolname || ' in database ' || d.datname END,
+       pg_catalog.substr(c.c, pg_catalog.length('pgscore.log_queries=') + 1)
+  FROM pg_catalog.pg_db_role_setting s
+ CROSS JOIN LATERAL pg_catalog.unnest(s.setconfig) c(c)
+  LEFT JOIN pg_catalog.pg_roles r ON r.oid = s.setrole
+  LEFT JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase
+ WHERE s.setdatabase IN (0, (SELECT o.oid FROM pg_catalog.pg_database o
+                               WHERE o.datname = pg_catalog.current_database()))
+   AND pg_catalog.lower(c.c) LIKE 'pgscore.log_queries=%'
+ ORDER BY s.setrole <> 0, s.setdatabase = 0 DESC, r.rolname"""
+
+
+def _say_query_log_setting(cur):
+    """The query path's log setting in force here (the server's, as far as this login can tell) and each role's
+    and database's own (ALTER ROLE / DATABASE ... SET pgscore.log_queries), which no scoring session shows."""
+    import psycopg2
+
+    cur.execute("SELECT s.setting, s.source FROM pg_catalog.pg_settings s WHERE s.name = 'pgscore.log_queries'")
+    row = cur.fetchone()
+    server = "all"
+    if row and row[1] not in ("user", "database", "database user", "session", "client"):
+        server = row[0]
+    elif row:  # this session's value came from a role's or database's setting: the server's own is the file's
+        cur.execute("SAVEPOINT pgscore_file_settings")
+        try:
+            cur.execute("SELECT f.setting FROM pg_catalog.pg_file_settings f WHERE f.name = 'pgscore.log_queries' "
+                        "AND f.applied ORDER BY f.seqno DESC LIMIT 1")
+            got = cur.fetchone()
+            server = got[0] if got else "all"
+        except psycopg2.Error:  # (pg_file_settings is the superuser's)
+            cur.execute("ROLLBACK TO SAVEPOINT pgscore_file_settings")
+            server = "the server's own unknown to this login"
+        cur.execute("RELEASE SAVEPOINT pgscore_file_settings")
+    cur.execute(_LOG_SETTINGS)
+    settings = [f"{who}: {value}" for who, value in cur.fetchall()]
+    values = [server] + [v.split(": ", 1)[1] for v in settings]
+    sampled = any(v.strip().lower() not in ("all", "on", "true", "off", "none", "false", "0", "1")
+                  for v in values if not v.startswith("the server"))
+    notes = settings + (["sampled rows say their rate: cause->>'sample_rate'"] if sampled else [])
+    _say_wrapped(f"query-path log: {server}" + (f" ({'; '.join(notes)})" if notes else ""))
 
 
 def _say_live_versions_that_do_not_load(cur, url, named):
