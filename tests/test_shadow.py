@@ -1929,6 +1929,32 @@ def _guide_block(first_line):
     return m.group(1)
 
 
+def test_statement_at_is_written_in_utc_in_one_format_on_every_path_whatever_the_sessions_time_zone(shop):
+    """A compliance trial (hT13, finding 6): under SET TimeZone = 'Pacific/Kiritimati' a query's and a
+    predict_batch's rows said "statement_at": "...T06:11:59.222959+14:00", next to others' "+00:00": a text
+    comparison or sort (LIKE '2026-12-06%', the resume query's equality) gave wrong answers. Every path writes it
+    in UTC, always six digits of microseconds ("2026-12-06T16:11:59.222959+00:00"), the shadow rows as their
+    statement's live rows (the pairs join on it)."""
+    query(shop, "SELECT pgscore.set_shadow('churn', 2)")
+    query(shop, "SET TimeZone = 'Pacific/Kiritimati'")
+    insert(shop, 1, 2)  # the trigger: live and shadow rows
+    query(shop, "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score')")  # batch and shadow rows
+    cols = ", ".join(CHURN_FEATURES)
+    query(shop, f"SELECT count(*) FROM pgscore.predict_batch('churn', 'SELECT id, {cols} FROM customers LIMIT 3')")
+    query(shop, f"SELECT pgscore.score('churn', ARRAY[{cols}]::float8[], p_key => 'q') FROM customers WHERE id = 1")
+    rows = query(shop, "SELECT source, cause->>'via', cause->>'statement_at', "
+                       "to_char((cause->>'statement_at')::timestamptz AT TIME ZONE 'UTC', "
+                       "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"') FROM pgscore.prediction_log")
+    assert {r[0] for r in rows} == {"trigger", "shadow", "batch", "query"}, rows
+    for source, via, at, utc in rows:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00", at) and at == utc, (source, via, at)
+    # each statement's live and shadow rows carry one statement_at: the trigger's, and score_table's
+    by_via = {}
+    for source, via, at, _ in rows:
+        by_via.setdefault(via, set()).add(at)
+    assert len(by_via["trigger"]) == 1 and len(by_via["score_table"]) == 1, by_via
+
+
 def test_the_guides_live_and_shadow_pairs_count_each_statements_pair_once(shop, trained):
     """User trial hT12, finding 4: the guide's "decisions that would change" query joined a shadow row to the live
     rows of its entity with the same logged_at (the transaction's start): 3 INSERT statements of events for one

@@ -54,10 +54,14 @@ def _statement(kind, fmt):
 _ARM = "INSERT INTO pgscore.log_pending DEFAULT VALUES"
 _DEFER = "SET CONSTRAINTS pgscore.log_pending_flush DEFERRED"
 _DISARM = f"DELETE FROM pgscore.log_pending p WHERE p.xid {EQ} pg_catalog.pg_current_xact_id()"
+# the statement's start as the cause's text: in UTC, in one format (microseconds always six digits), whatever the
+# writer's TimeZone, so that rows compare and sort as text ('...+14:00' next to '...+00:00' did not; session 63)
+STATEMENT_AT = ("pg_catalog.to_char(pg_catalog.timezone('UTC'::pg_catalog.text, pg_catalog.statement_timestamp()), "
+                "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'::pg_catalog.text)")
 # who and what asked: the audit rows' cause ($1 names the path for batches, NULL for queries)
 CAUSE = ("pg_catalog.json_strip_nulls(pg_catalog.json_build_object('via', $1::pg_catalog.text, 'user', CURRENT_USER, "
          "'application', pg_catalog.current_setting('application_name'), 'backend', pg_catalog.pg_backend_pid(), "
-         "'statement_at', pg_catalog.statement_timestamp()))::pg_catalog.text")
+         f"'statement_at', {STATEMENT_AT}))::pg_catalog.text")
 _SETTINGS = ("SELECT pg_catalog.current_setting('pgscore.log_queries', true) AS mode, "
              f"pg_catalog.current_setting('transaction_read_only') AS read_only, {CAUSE} AS cause")
 

@@ -44,7 +44,7 @@ import re
 from dataclasses import dataclass
 from functools import partial
 
-from pgscore import batch, pgarray, shadowing, superuser
+from pgscore import auditlog, batch, pgarray, shadowing, superuser
 from pgscore.errors import (LOCK_NOT_AVAILABLE, InvalidModel, PgscoreError, UnknownModel, check_relation, literal,
                             of_the_transaction, server_message, spi_fields, spi_objects)
 from pgscore.quoting import quote_ident, quote_literal
@@ -1042,7 +1042,7 @@ class Sql:
         common = (f"{head}, 'rescoring_id', "
                   f"{rescoring_id}, 'event_table', {event_table}::pg_catalog.text, 'user', CURRENT_USER, "
                   "'application', (SELECT pg_catalog.current_setting('application_name')), 'backend', "
-                  "pg_catalog.pg_backend_pid(), 'statement_at', pg_catalog.statement_timestamp())")
+                  f"pg_catalog.pg_backend_pid(), 'statement_at', {auditlog.STATEMENT_AT})")
         if not events:
             return common
         # what every row of the statement shares built once (an InitPlan), each row's events added to it: built
