@@ -172,7 +172,7 @@ def test_the_reader_reads_each_logged_feature_by_name_a_word_as_its_word(db_url,
         cur.execute("SELECT * FROM pgscore.predictions LIMIT 0")
         assert [d.name for d in cur.description] == ["logged_at", "model", "version", "model_id", "entity_key",
                                                      "features", "score", "label", "source", "cause",
-                                                     "features_by_name"]
+                                                     "features_by_name", "written_by"]  # (then 0139's)
     assert "unknown word" in synced_columns(bi)[("predictions", "features_by_name")][1]
     # a model without words: its numbers, NaN as null
     Xn, yn, names = datasets.churn(200, seed=1)
