@@ -2074,6 +2074,19 @@ def test_status_says_the_query_path_log_setting_in_force_by_role_and_database(db
            f"{db}: 0.1; sampled rows say their rate: cause->>'sample_rate')" in said, out
 
 
+def test_status_warns_of_a_role_that_may_write_the_logs_written_by(db_url):
+    """written_by (migration 0139) holds because no pgscore role may INSERT it: a table-wide GRANT INSERT on the log
+    (a DBA's) gives it back, and that role's rows may name any login. Status names the role and the grants that
+    put it right."""
+    assert "written_by" not in pgscore_cli("status", "--db", db_url).stdout
+    query(db_url, "GRANT INSERT ON pgscore.prediction_log TO pgscore_app")
+    out = pgscore_cli("status", "--db", db_url).stdout
+    said = out.replace("\n  ", " ")  # (wrapped)
+    assert "WARNING: roles: pgscore_app may INSERT pgscore.prediction_log.written_by, so its rows may name any " \
+           "login: REVOKE INSERT ON pgscore.prediction_log FROM pgscore_app; GRANT INSERT (model_id, entity_key, features, " \
+           "score, label, source, cause) ON pgscore.prediction_log TO pgscore_app" in said, out
+
+
 def test_status_warns_of_pgscore_roles_without_their_grants(db_url):
     """A database restored into another cluster without its roles: status says which role lacks what."""
     assert "WARNING: roles" not in pgscore_cli("status", "--db", db_url).stdout
