@@ -1810,6 +1810,41 @@ def test_an_operator_intervention_fails_the_insert(shop, strict):
     assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
 
 
+@pytest.mark.parametrize("strict", [False, True], ids=["queue", "strict"])
+def test_a_statement_timeout_during_the_first_model_load_fails_the_insert(shop, trained, db_url, strict):
+    """A statement_timeout that passes while a fresh backend loads the model (here the import of scikit-learn
+    and the unpickling of a model scored in Python, ~1 s, under a 200 ms timeout) fails the INSERT with 57014
+    when the load ends, as the first pgscore.score() of a fresh backend does: before, the INSERT ran past it
+    and committed (4.15 s under a 1 s timeout in an SRE's trial). Nothing of it stays, nothing is queued; the
+    model stays loaded, so the same statement again scores at once."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    _, X, y = trained
+    hgb = HistGradientBoostingClassifier(max_iter=10).fit(X, y)
+    registry.deploy(db_url, "churn", hgb, X, y, feature_names=CHURN_FEATURES)
+    attach(shop, strict=strict)
+    before = profiles(shop, [9])[9]
+    fresh = psycopg2.connect(shop.dsn)
+    fresh.autocommit = True
+    try:
+        query(fresh, "SET statement_timeout = '200ms'")
+        started = time.monotonic()
+        with pytest.raises(errors.QueryCanceled) as e:
+            query(fresh, "INSERT INTO complaints (customer_id) VALUES (9)")
+        took = time.monotonic() - started
+        assert "statement timeout" in e.value.diag.message_primary, e.value.diag.message_primary
+        assert took > 0.2, took
+        assert profiles(shop, [9])[9][1:3] == before[1:3]  # support_calls, complaints_30d: unchanged
+        assert query(shop, "SELECT count(*) FROM complaints") == [(0,)]
+        assert query(shop, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+        query(fresh, "INSERT INTO complaints (customer_id) VALUES (9)")  # loaded now: within the timeout
+    finally:
+        fresh.close()
+    after = profiles(shop, [9])[9]
+    assert (after[1] - before[1], after[2]) == (1, 1)
+    assert_scores_match_model(shop, hgb, [9])
+
+
 def test_missing_values_are_imputed_in_the_write_statement(shop, trained, db_url):
     from sklearn.impute import SimpleImputer
 

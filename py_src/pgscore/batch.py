@@ -1713,6 +1713,8 @@ def shadow_chunk(plpy, GD, live, table, key, after, last, n=0, into=None, label_
             _shadow_failed(plpy, GD, live.name, model_id, label, table, n, getattr(e, "sqlstate", None),
                            str(e.args[0]) if e.args else str(e))
         except PgscoreError as e:
+            if of_the_transaction(e.sqlstate):  # (a cancel met while loading the shadow: the chunk's)
+                raise
             _shadow_failed(plpy, GD, live.name, model_id, label, table, n, e.sqlstate, e.message)
         except Exception as e:  # noqa: BLE001 - the shadow's model raised: the live chunk stands
             _shadow_failed(plpy, GD, live.name, model_id, label, table, n, shadowing.MODEL_RAISED,

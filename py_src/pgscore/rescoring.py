@@ -2285,6 +2285,8 @@ def _shadow(plpy, GD, w: Wiring, plans: Plans, keys, scores, failures):
                     raise
                 w.shadow_plans[model_id] = (Failure([], _message(e), _state(e)), time.monotonic())
             except PgscoreError as e:
+                if of_the_transaction(e.sqlstate):  # (a cancel met while loading the shadow: the statement's)
+                    raise
                 w.shadow_plans[model_id] = (Failure([], e.message, e.sqlstate), time.monotonic())
             if isinstance(w.shadow_plans[model_id], tuple):
                 _shadow_failed(plpy, GD, w, model_id, w.shadow_plans[model_id][0], len(done))
@@ -2366,6 +2368,8 @@ def _plans(plpy, GD, w: Wiring, retry=False):
     try:
         model = Runtime.get(plpy, GD).resolve(w.model_name)
     except PgscoreError as e:  # no live model, or it cannot be loaded
+        if of_the_transaction(e.sqlstate):  # a cancel or statement_timeout met as the load ended: the INSERT's
+            raise  # (it was taken for no model, and the next resolve found the model loaded and scored: 57014 lost)
         return w.plans_for(plpy, None, retry, error=e)
     try:
         return w.plans_for(plpy, model, retry)
