@@ -581,6 +581,8 @@ SQL_CASES = [
     ("version_drift unknown version", "SELECT * FROM pgscore.version_drift('churn', 99)", (), "42704",
      "model 'churn' has no version 99"),
     ("judge NULL arrays", "SELECT * FROM pgscore.judge(NULL, NULL, NULL)", (), OK, ""),
+    # the health check (0140): no argument, a row per check
+    ("health", "SELECT * FROM pgscore.health()", (), OK, ""),
     # the one rule (0133): NULL or unknown names give the defaults or no row, never an error
     ("effective_thresholds NULLs", "SELECT * FROM pgscore.effective_thresholds(NULL, NULL, NULL)", (), OK, ""),
     ("effective_thresholds injection", "SELECT * FROM pgscore.effective_thresholds(%s, %s, %s)",

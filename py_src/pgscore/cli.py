@@ -560,6 +560,7 @@ def _status(url):
                     if ahead and last is not None else
                     f"{command('maintain')} moves them into partitions of their days (31 days a run)"))
         _rescoring_status(cur)
+        _say_health(cur)
     return 0
 
 
@@ -608,6 +609,19 @@ def _say_query_log_setting(cur):
                   for v in values if not v.startswith("the server"))
     notes = settings + (["sampled rows say their rate: cause->>'sample_rate'"] if sampled else [])
     _say_wrapped(f"query-path log: {server}" + (f" ({'; '.join(notes)})" if notes else ""))
+
+
+def _say_health(cur):
+    """The last line: pgscore.health()'s checks that are not ok (status itself exits 0 whatever it finds: it
+    reports; pgscore health is the probe, exit 1 on any). Nothing on a schema before 0140."""
+    cur.execute("SELECT pg_catalog.to_regprocedure('pgscore.health()') IS NOT NULL")
+    if not cur.fetchone()[0]:
+        return
+    cur.execute("SELECT h.check_name, h.state FROM pgscore.health() AS h")
+    bad = sorted((r for r in cur.fetchall() if r[1] != "ok"), key=lambda r: (r[1] != "fail", r[0]))
+    worst = "OK" if not bad else "FAIL" if bad[0][1] == "fail" else "WARN"
+    _say(f"health: {worst}" + (": " + ", ".join(f"{n} {st}" for n, st in bad) if bad else "")
+         + f" ({command('health')}; status exits 0 whatever it finds)")
 
 
 def _say_live_versions_that_do_not_load(cur, url, named):
@@ -1309,6 +1323,30 @@ def _exit_3_on_failure(run, args, command: str, name=None) -> int:
     except (PgscoreError, psycopg2.Error) as e:
         say_error(older_schema(e, command), command, name)
         return 3
+
+
+def cmd_health(args):
+    """pgscore.health(), a line per check: exit 0 when every check is ok, 1 when one warns or fails, 3 when the
+    check itself cannot run (unreachable, not installed, a schema before 0140, no privilege), for a probe."""
+    return _exit_3_on_failure(_health, args, "health")
+
+
+def _health(args):
+    import psycopg2
+
+    url = resolve_db(args)
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        conn.set_session(readonly=True)
+        cur.execute("SELECT h.check_name, h.state, h.value, h.detail FROM pgscore.health() AS h")
+        rows = cur.fetchall()
+    conn.close()
+    counts = {st: sum(1 for r in rows if r[1] == st) for st in ("fail", "warn", "ok")}
+    worst = "FAIL" if counts["fail"] else "WARN" if counts["warn"] else "OK"
+    print(f"pgscore health: {worst} ({counts['fail']} fail, {counts['warn']} warn, {counts['ok']} ok)")
+    for name, st, value, detail in rows:
+        shown = "-" if value is None else f"{int(value)}" if float(value).is_integer() else f"{value:.1f}"
+        print(f"{st.upper()} {name} {shown}: {detail}")
+    return 0 if worst == "OK" else 1
 
 
 def cmd_retry(args):
@@ -2905,6 +2943,11 @@ def build_parser() -> argparse.ArgumentParser:
     db_opt(sp)
     sp.set_defaults(func=cmd_status)
 
+    sp = sub.add_parser("health", help="a cheap health check for a probe, a line per check (exit 1 when one warns "
+                                       "or fails, 3 when the check cannot run)")
+    db_opt(sp)
+    sp.set_defaults(func=cmd_health)
+
     sp = sub.add_parser("env", help="print the Python environment seen inside the database")
     db_opt(sp)
     sp.set_defaults(func=cmd_env)
@@ -3601,6 +3644,7 @@ ROLE_NEEDED = {
     "refresh-windows": "a role granted pgscore_app or pgscore_admin (it runs pgscore.refresh_windows()), with "
                        "SELECT and UPDATE on the profile tables and SELECT on the event tables",
     "status": "a superuser or a role granted pgscore_admin (it reads pgscore's registry and settings)",
+    "health": "a role granted pgscore_reader, pgscore_app or pgscore_admin (it runs pgscore.health())",
     "drift": "a role granted pgscore_admin: it reads pgscore's registry and monitoring tables, and refreshes the "
              "rollups (pgscore_reader reads the views, pgscore.alerts, pgscore.feature_drift, ..., in SQL)",
     "uninstall": "a superuser, like install: it drops PL/Python functions, which only a superuser may do",

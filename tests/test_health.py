@@ -1,0 +1,176 @@
+"""pgscore.health() and pgscore health: a cheap check for a probe, one row (and line) per check."""
+
+import datetime
+
+import psycopg2
+import pytest
+from psycopg2 import errors
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from helpers import ensure_role, hinted, make_shop, pgscore_cli, query
+from pgscore import datasets
+
+CHECKS = ["monitoring_refresh", "error_queue", "rescoring", "shadow_failures", "log_partitions", "alerts"]
+
+
+@pytest.fixture(scope="module")
+def trained():
+    X, y, _ = datasets.churn(600, seed=5)
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X, y), X, y
+
+
+@pytest.fixture(scope="module")
+def shop_template(built_template, trained):
+    model, X, y = trained
+    return built_template(lambda url: make_shop(url, model, X, y, 50, rescore=True).close())
+
+
+def health(conn_or_url):
+    """{check: (state, value, detail)}, in the function's order."""
+    rows = query(conn_or_url, "SELECT check_name, state, value, detail FROM pgscore.health()")
+    assert [r[0] for r in rows] == CHECKS, rows
+    return {r[0]: r[1:] for r in rows}
+
+
+def states(conn_or_url):
+    return {k: v[0] for k, v in health(conn_or_url).items()}
+
+
+def test_a_fresh_install_is_healthy_and_the_command_exits_0(db_url):
+    h = health(db_url)
+    assert {k: v[0] for k, v in h.items()} == dict.fromkeys(CHECKS, "ok"), h
+    assert h["monitoring_refresh"][1:] == (None, "never refreshed (no live model)")
+    assert h["log_partitions"][1] == 7  # install makes today's and the 7 days after it
+    run = pgscore_cli("health", "--db", db_url)
+    assert run.returncode == 0, (run.stdout, run.stderr)
+    lines = run.stdout.splitlines()
+    assert lines[0] == "pgscore health: OK (0 fail, 0 warn, 6 ok)", run.stdout
+    assert [ln.split()[:2] for ln in lines[1:]] == [["OK", c] for c in CHECKS], run.stdout
+    assert "OK error_queue 0: no profile waits" in lines, run.stdout
+    assert "OK monitoring_refresh -: never refreshed (no live model)" in lines, run.stdout
+
+
+def test_each_check_warns_and_fails_and_the_command_exits_1(shop_template, clone_of):
+    url = clone_of(shop_template)
+    query(url, "SELECT * FROM pgscore.refresh_monitoring()")
+    assert states(url) == dict.fromkeys(CHECKS, "ok"), health(url)
+    # the monitoring: refreshed 20 minutes ago warns, 2 hours ago fails
+    query(url, "UPDATE pgscore.monitoring_state SET refreshed_at = now() - interval '20 minutes'")
+    state, value, detail = health(url)["monitoring_refresh"]
+    assert (state, round(value)) == ("warn", 1200) and detail.startswith("last refresh 00:20:00 ago"), detail
+    query(url, "UPDATE pgscore.monitoring_state SET refreshed_at = now() - interval '2 hours'")
+    assert states(url)["monitoring_refresh"] == "fail"
+    query(url, "UPDATE pgscore.monitoring_state SET refreshed_at = now()")
+    # a wired model retired: the wiring fails; its events are kept and their profiles queued (warn, then fail
+    # once the oldest has waited over an hour)
+    query(url, "SELECT pgscore.retire('churn')")
+    query(url, "INSERT INTO complaints (customer_id) VALUES (3), (4)")
+    h = health(url)
+    assert h["rescoring"][:2] == ("fail", 1), h["rescoring"]
+    assert ("wiring 1: public.complaints -> public.customers: model 'churn' has no live version (events are kept"
+            in h["rescoring"][2]), h["rescoring"]
+    assert h["error_queue"][:2] == ("warn", 2), h["error_queue"]
+    assert "2 profile(s) wait, the oldest since " in h["error_queue"][2]
+    query(url, "UPDATE pgscore.error_queue SET first_failed_at = now() - interval '2 hours'")
+    assert states(url)["error_queue"] == "fail"
+    run = pgscore_cli("health", "--db", url)
+    assert run.returncode == 1, (run.stdout, run.stderr)
+    assert run.stdout.startswith("pgscore health: FAIL (2 fail, 0 warn, 4 ok)\n"), run.stdout
+    assert "\nFAIL rescoring 1: wiring 1: public.complaints -> public.customers: " in run.stdout, run.stdout
+    assert "\nFAIL error_queue 2: 2 profile(s) wait" in run.stdout, run.stdout
+    # pgscore status reports and exits 0 (it ran); its last line gives the checks that are not ok
+    run = pgscore_cli("status", "--db", url)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-1] == (f"health: FAIL: error_queue fail, rescoring fail (pgscore {hinted(url)}"
+                                           "health; status exits 0 whatever it finds)"), run.stdout
+    query(url, "SELECT pgscore.activate('churn', 1)")
+    query(url, "DELETE FROM pgscore.error_queue")
+    # the trigger disabled (the wiring's, by its name in pgscore.rescoring)
+    (trigger,), = query(url, "SELECT trigger_name FROM pgscore.rescoring")
+    query(url, f'ALTER TABLE complaints DISABLE TRIGGER "{trigger}"')
+    assert "its trigger is dropped or disabled" in health(url)["rescoring"][2]
+    query(url, f'ALTER TABLE complaints ENABLE TRIGGER "{trigger}"')
+    assert states(url) == dict.fromkeys(CHECKS, "ok"), health(url)
+    # a shadow's failures in the last day warn; older ones do not
+    query(url, "INSERT INTO pgscore.shadow_failures VALUES (1, 'public.customers', '22P02', 1, 3, 7, now(), now(), "
+               "'x'), (1, 'public.customers', '42703', 2, 1, 5, now() - interval '3 days', now() - interval '2 days', "
+               "'y')")
+    state, value, detail = health(url)["shadow_failures"]
+    assert (state, value) == ("warn", 7) and detail.startswith("churn v1 on public.customers: 7 profile(s), "), detail
+    query(url, "DELETE FROM pgscore.shadow_failures WHERE sqlstate = '22P02'")
+    assert states(url)["shadow_failures"] == "ok"
+    # the log's partitions: none for tomorrow warns, none for today fails
+    (today,), = query(url, "SELECT (now() AT TIME ZONE 'UTC')::date")
+    query(url, f"DROP TABLE pgscore.prediction_log_{today + datetime.timedelta(1):%Y%m%d}")
+    assert health(url)["log_partitions"][:2] == ("warn", 7)
+    query(url, f"DROP TABLE pgscore.prediction_log_{today:%Y%m%d}")
+    state, _, detail = health(url)["log_partitions"]
+    assert state == "fail" and detail.startswith(f"no partition for today ({today:%Y-%m-%d} UTC)"), detail
+    query(url, "SELECT pgscore.create_log_partitions(7)")
+    # the alerts the last refresh stored: a live version's at alert fails, at warn warns, a silenced one is not
+    # counted, a shadow's neither
+    query(url, "INSERT INTO pgscore.alert_state (model, version, what, subject, window_name, metric, level, shadow) "
+               "VALUES ('churn', 1, 'feature', 'age', '1 day', 'psi', 'warn', false), "
+               "('churn', 2, 'feature', 'age', '1 day', 'psi', 'alert', true)")
+    state, value, detail = health(url)["alerts"]
+    assert (state, value) == ("warn", 0) and "churn: 0 at alert, 1 at warn" in detail, detail
+    query(url, "INSERT INTO pgscore.alert_state (model, version, what, subject, window_name, metric, level, shadow) "
+               "SELECT 'churn', 1, 'score', 'score', w, 'ks', 'alert', false FROM unnest(ARRAY['1 hour', '1 day']) w")
+    assert health(url)["alerts"][:2] == ("fail", 1)  # one condition, in two windows
+    query(url, "SELECT pgscore.silence_alerts('churn', '1 hour', 'INC-1', p_metric => 'ks')")
+    assert health(url)["alerts"][:2] == ("warn", 0)
+    run = pgscore_cli("health", "--db", url)
+    assert run.returncode == 1 and run.stdout.startswith("pgscore health: WARN (0 fail, 1 warn, 5 ok)\n"), run.stdout
+
+
+def test_it_reads_no_log_and_a_reader_may_run_it(shop_template, clone_of):
+    """Cheap: no partition of the audit log is read (no drift computed); run as its owner, so that a monitoring
+    login granted pgscore_reader alone calls it (and the command runs as it), a role granted nothing may not."""
+    url = clone_of(shop_template)
+    query(url, "INSERT INTO complaints (customer_id) SELECT g % 50 + 1 FROM generate_series(1, 200) g")
+    query(url, "SELECT * FROM pgscore.refresh_monitoring()")
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM pgscore.health()")
+            cur.execute("SELECT relname, seq_scan, idx_scan FROM pg_stat_xact_all_tables "
+                        "WHERE relname LIKE 'prediction_log%%' AND seq_scan + coalesce(idx_scan, 0) > 0 "
+                        "OR relname IN ('drift_rollup', 'drift_rollup_day', 'outcomes', 'baselines') "
+                        "AND seq_scan + coalesce(idx_scan, 0) > 0")
+            assert cur.fetchall() == []
+            # (the same read counts a scan of the log: the check can fail)
+            cur.execute("SELECT count(*) FROM pgscore.prediction_log")
+            cur.execute("SELECT count(*) FROM pg_stat_xact_all_tables WHERE relname LIKE 'prediction_log%%' "
+                        "AND seq_scan > 0")
+            assert cur.fetchone()[0] > 0
+    finally:
+        conn.rollback()
+        conn.close()
+    ensure_role(url, "health_probe", login=True)
+    ensure_role(url, "health_nobody", login=True)
+    query(url, "GRANT pgscore_reader TO health_probe")
+    try:
+        probe = url.replace("postgresql://postgres@", "postgresql://health_probe@")
+        assert states(probe) == dict.fromkeys(CHECKS, "ok")
+        run = pgscore_cli("health", "--db", probe)
+        assert run.returncode == 0, (run.stdout, run.stderr)
+        with pytest.raises(errors.InsufficientPrivilege):
+            query(url.replace("postgresql://postgres@", "postgresql://health_nobody@"), "SELECT * FROM pgscore.health()")
+        run = pgscore_cli("health", "--db", url.replace("postgresql://postgres@", "postgresql://health_nobody@"))
+        assert run.returncode == 3, (run.stdout, run.stderr)
+        assert "permission denied for schema pgscore (SQLSTATE 42501)" in run.stderr, run.stderr
+        assert "pgscore health needs a role granted pgscore_reader, pgscore_app or pgscore_admin" in run.stderr
+    finally:
+        query(url, "REVOKE pgscore_reader FROM health_probe")
+
+
+def test_the_command_exits_3_where_pgscore_is_not_installed_or_no_server_answers(empty_db_url):
+    run = pgscore_cli("health", "--db", empty_db_url)
+    assert run.returncode == 3, (run.stdout, run.stderr)
+    assert run.stdout == ""
+    assert "pgscore is not installed in this database" in run.stderr, run.stderr
+    run = pgscore_cli("health", "--db", "postgresql://postgres@127.0.0.1:1/nope")  # no server answers
+    assert run.returncode == 3 and "cannot connect to the database" in run.stderr, (run.stdout, run.stderr)
+    assert "Traceback" not in run.stderr
