@@ -3085,6 +3085,93 @@ def test_score_ended_by_an_idle_timeout_says_which_and_resumes(db_url):
         assert "once it is fixed" not in r.stderr, r.stderr
 
 
+def test_score_stopped_by_a_lock_timeout_exits_75_says_it_is_transient_and_resumes(db_url):
+    """A lock_timeout (55P03) behind another transaction's row lock ended the run with `N rows were scored and
+    committed before the error; once it is fixed, resume with`, exit 1 and no Hint: a job that resumes on 75 and
+    pages on 1 paged someone for a lock wait (the SRE trial of session 63). It is transient: exit 75, the line
+    says what stopped it and resumes."""
+    _scored_table(db_url)
+    holder = psycopg2.connect(db_url)
+    try:
+        holder.cursor().execute("SELECT k FROM t WHERE k = 'c 017' FOR UPDATE")  # (held until the run is over)
+        r = _score(db_url, env={"PGOPTIONS": "-c lock_timeout=1000"})
+    finally:
+        holder.close()
+    assert r.returncode == 75, r
+    assert "pgscore: 14 rows were scored and committed before a lock wait timed out (55P03 lock_not_available, " \
+           "transient: another transaction held a lock longer than lock_timeout); resume with: --after='c 014' " \
+           "--version 1\n" in r.stderr, r.stderr
+    assert "Hint: what was committed before stays: resume with the line above" in r.stderr, r.stderr
+    assert "once it is fixed" not in r.stderr, r.stderr
+    assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(14,)]
+
+
+def test_score_chosen_as_a_deadlock_s_victim_exits_75_and_resumes(db_url):
+    """A deadlock (40P01) between a chunk and another transaction, real, on two connections: the chunk waits for
+    a lock the other holds while the other waits for a row the chunk wrote; the server ends the chunk. Transient
+    (run again, it goes through): exit 75 and the resume line, not 1."""
+    import threading
+
+    _scored_table(db_url)
+    query(db_url, "CREATE TABLE u (x int); INSERT INTO u VALUES (1)")
+    # the chunk writes u's row, then waits for advisory lock 7, which the other transaction holds
+    _stop_at(db_url, "c 017", "UPDATE public.u SET x = x + 1; PERFORM pg_advisory_xact_lock(7)")
+    other = psycopg2.connect(db_url)
+    cur = other.cursor()
+    cur.execute("SET deadlock_timeout = '30s'; SELECT pg_advisory_xact_lock(7)")  # (the run is the one to detect it)
+    failed = []
+
+    def then_wait_for_the_chunk():
+        for _ in range(600):
+            if query(db_url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 7 "
+                             "AND NOT granted") != [(0,)]:
+                break
+            time.sleep(0.1)
+        try:
+            cur.execute("UPDATE u SET x = x + 1")  # waits for the chunk's row: a deadlock
+        except psycopg2.Error as e:  # (not this one's: its deadlock_timeout is longer)
+            failed.append(e)
+        other.rollback()
+
+    thread = threading.Thread(target=then_wait_for_the_chunk)
+    thread.start()
+    try:
+        r = _score(db_url)
+    finally:
+        thread.join(60)
+        other.close()
+    assert not failed, failed
+    assert r.returncode == 75, r
+    assert "(SQLSTATE 40P01)" in r.stderr, r.stderr
+    assert "pgscore: 14 rows were scored and committed before a deadlock ended a chunk (40P01 deadlock_detected, " \
+           "transient: another transaction locked the same rows in another order); resume with: --after='c 014' " \
+           "--version 1\n" in r.stderr, r.stderr
+    assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(14,)]
+
+
+@pytest.mark.parametrize("code, said", [
+    ("40001", "a serialization failure ended a chunk (40001 serialization_failure, transient: a concurrent "
+              "transaction's write)"),
+    ("53200", "the server ran out of a resource (53200 out_of_memory, transient: "),
+    ("53100", "the server ran out of a resource (53100 disk_full, transient: "),
+    ("08006", "the connection to the database failed (08006, transient)"),
+])
+def test_score_stopped_by_a_transient_class_exits_75(db_url, code, said):
+    """Serialization failures (40001), the server out of memory, disk or connections (class 53), and a connection
+    failure the server reports (class 08) are no fault of the data: exit 75 and the resume line, not 1 with `once
+    it is fixed`."""
+    _scored_table(db_url)
+    _stop_at(db_url, "c 017", f"RAISE EXCEPTION 'stopped here' USING ERRCODE = '{code}'")
+    r = _score(db_url)
+    assert r.returncode == 75, r
+    assert f"pgscore: 14 rows were scored and committed before {said}" in r.stderr, r.stderr
+    assert "resume with: --after='c 014' --version 1\n" in r.stderr and "once it is fixed" not in r.stderr, r.stderr
+    assert "Hint: what was committed before stays:" in r.stderr, r.stderr
+    r = _score(db_url, "--after", "c 014")
+    assert r.returncode == 75, r
+    assert r.stderr.startswith(f"pgscore: nothing was written: {said}"), r.stderr
+
+
 def test_score_where_without_a_second_connection_says_so_not_the_expression(db_url):
     """--where's expression is parsed on a second connection (psycopg 3): where it cannot be made (the role's
     CONNECTION LIMIT, max_connections, pg_hba.conf), the run ended in a traceback (psycopg.OperationalError). It

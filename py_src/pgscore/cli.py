@@ -2239,7 +2239,32 @@ def _stopped_by(e):
                 "for the role, ")
     if lost_connection(e):
         return "the connection to the database was lost", "once the server is back, "
+    if code in TRANSIENT:
+        return TRANSIENT[code]
+    if code and code[:2] in TRANSIENT and code != "08P01":  # (its class's words, with its SQLSTATE)
+        return TRANSIENT[code[:2]][0].format(code=code), TRANSIENT[code[:2]][1]
     return None
+
+
+# the other server errors that are no fault of the data (session 63: they exited 1, "once it is fixed", and a job
+# that resumes on 75 and pages on 1 paged someone for a lock wait): what stopped the run, as a line says it, and
+# when to go on; by SQLSTATE, else by class (53: the server out of memory, disk or connections, which a later run
+# may find again until an operator acts, but which no change of the data or the command fixes; 08: a connection
+# failure the server reports, not 08P01, a protocol violation)
+TRANSIENT = {
+    "55P03": ("a lock wait timed out (55P03 lock_not_available, transient: another transaction held a lock longer "
+              "than lock_timeout)", ""),
+    "40P01": ("a deadlock ended a chunk (40P01 deadlock_detected, transient: another transaction locked the same "
+              "rows in another order)", ""),
+    "40001": ("a serialization failure ended a chunk (40001 serialization_failure, transient: a concurrent "
+              "transaction's write)", ""),
+    "53100": ("the server ran out of a resource (53100 disk_full, transient: the server's disk is full)",
+              "once there is room on the server's disk, "),
+    "53200": ("the server ran out of a resource (53200 out_of_memory, transient: the server's memory)", ""),
+    "53300": ("the server ran out of a resource (53300 too_many_connections, transient: max_connections)", ""),
+    "53": ("the server ran out of a resource ({code}, transient)", ""),
+    "08": ("the connection to the database failed ({code}, transient)", "once the server is back, "),
+}
 
 
 # the server's words for a session it ended by its backend's SIGTERM (57P01): pg_terminate_backend's and a
@@ -3618,7 +3643,7 @@ def command_error_text(e, command_name, name=None) -> str:
                  "the chunks committed before it stay: where there were some, the --after printed above resumes)")
     if e.pgcode == "25006" and "\nHint:" not in text:
         text += f"\nHint: {read_only_hint(command_name)}"
-    if e.pgcode in ("57P01", "57P02", "57P03", "57P05", "25P03") and getattr(e, "resume_hint", None) \
+    if _stopped_by(e) is not None and e.pgcode != "57014" and getattr(e, "resume_hint", None) \
             and "\nHint:" not in text:
         text += f"\nHint: what was committed before stays: {e.resume_hint}"
     if e.pgcode == "58P01" and "cannot be imported by the database's Python" in text:
