@@ -1384,6 +1384,9 @@ class _TransactionPooler:
     def pids(self):
         return [s.info.backend_pid for s in self.sessions]
 
+    def get_backend_pid(self):
+        return -1  # (libpq's idea of its server process: a pooler's own cancel key, as PgBouncer gives, no pid)
+
     def cursor(self, *a, **kw):
         return self.sessions[self.at].cursor(*a, **kw)
 

@@ -1,6 +1,7 @@
 """pgscore install / uninstall / env / demo, through the CLI."""
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -3170,6 +3171,114 @@ def test_score_stopped_by_a_transient_class_exits_75(db_url, code, said):
     r = _score(db_url, "--after", "c 014")
     assert r.returncode == 75, r
     assert r.stderr.startswith(f"pgscore: nothing was written: {said}"), r.stderr
+
+
+def test_transaction_pooled_tells_a_client_that_kept_its_server_session_from_one_that_did_not(db_url):
+    """The seam of pgscore score's refusal of a transaction pooler (scoring.transaction_pooled), fed the server
+    processes of real sessions: a client's two transactions in two server processes, or another client's transaction
+    in its process between them, is pooled by transaction; in the same process with the other client elsewhere (a
+    direct connection, a pool in session mode), not. And a direct connection is told as such: libpq's cancel key is
+    its server process."""
+    from pgscore import scoring
+
+    a, b = psycopg2.connect(db_url), psycopg2.connect(db_url)
+    try:
+        pa, pb = (query(c, "SELECT pg_backend_pid()")[0][0] for c in (a, b))
+        assert pa != pb
+        assert scoring.transaction_pooled(pa, pa, pb) is None
+        assert scoring.transaction_pooled(pa, pb, pb) == f"its transactions ran in server processes {pa} and {pb}"
+        assert scoring.transaction_pooled(pa, pa, pa) == (
+            f"another client's transaction ran in server process {pa}, this connection's session between two of its "
+            "transactions")
+        assert scoring.own_server_session(a, db_url) == pa == a.get_backend_pid()
+    finally:
+        a.close()
+        b.close()
+
+
+@contextlib.contextmanager
+def _pgbouncer(cluster, mode):
+    """A PgBouncer of the test's own in front of `cluster`, in pool_mode `mode`, on a Unix socket of a directory of its
+    own (no TCP port): its libpq parameters. Skipped where PgBouncer is not installed."""
+    exe = shutil.which("pgbouncer") or ("/usr/sbin/pgbouncer" if os.path.exists("/usr/sbin/pgbouncer") else None)
+    if exe is None:
+        pytest.skip("pgbouncer is not installed")
+    d = make_tmpdir("pgscore-pgbouncer-")
+    (d / "users.txt").write_text('"postgres" ""\n')
+    (d / "pgbouncer.ini").write_text(
+        f"[databases]\n* = host={cluster.socket_dir} port={cluster.port}\n[pgbouncer]\nlisten_addr =\n"
+        f"listen_port = 6432\nunix_socket_dir = {d}\nauth_type = trust\nauth_file = {d}/users.txt\n"
+        f"pool_mode = {mode}\ndefault_pool_size = 4\nlogfile = {d}/pgbouncer.log\n"
+        "ignore_startup_parameters = extra_float_digits,options\n")
+    if os.geteuid() == 0:  # (PgBouncer refuses to run as root: as the server's OS user)
+        shutil.chown(d, "postgres")
+    proc = subprocess.Popen([exe, *(["-u", "postgres"] if os.geteuid() == 0 else []), str(d / "pgbouncer.ini")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if (d / ".s.PGSQL.6432").exists():
+                break
+            time.sleep(0.05)
+        yield f"host={d} port=6432 user=postgres"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def _score_through(dsn):
+    return pgscore_cli("score", "--model", "m", "--table", "t", "--key", "k", "--into", "s", "--chunk-size", "7",
+                       "--db", dsn)
+
+
+def test_score_through_a_transaction_pooler_is_refused_before_anything_is_done(db_url, cluster):
+    """Through PgBouncer in transaction mode pgscore score took its session lock in one server session, scored
+    chunks, then stopped (`needs a connection of its own`, exit 1) or gave the lock back from another server session
+    (the server's `WARNING: you don't own a lock of type ExclusiveLock`), and the lock stayed with an idle pooled
+    session that refused every later run; its start line printed PgBouncer's cancel key as `backend` (the SRE trial
+    of session 63). The pooler is told before anything is read or written: exit 2, what to connect through instead,
+    no lock left. In session mode the run goes through, and its start line names the server process."""
+    _scored_table(db_url)
+    dbname = db_url.split("/")[3].split("?")[0]
+    with _pgbouncer(cluster, "transaction") as pooled:
+        r = _score_through(f"{pooled} dbname={dbname}")
+    assert r.returncode == 2, r
+    assert "pgscore score: error: pgscore score needs a server session of its own for the run, and this connection " \
+           "goes through a pooler in transaction mode (PgBouncer's pool_mode = transaction): " in r.stderr, r.stderr
+    assert "nothing was read or written\nHint: connect to the server directly, or through a pool in session mode, " \
+           "where a client keeps its server session: PgBouncer's pool_mode = session, or a second [databases] entry " \
+           "for such jobs" in r.stderr, r.stderr
+    assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(0,)]
+    assert query(db_url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == [(0,)]
+    with _pgbouncer(cluster, "session") as pooled:
+        r = _score_through(f"{pooled} dbname={dbname}")
+    assert r.returncode == 0, r
+    assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(30,)]
+    pids = re.findall(r"backend (-?\d+)", r.stderr)
+    assert pids and all(int(p) > 0 for p in pids), r.stderr  # (the server's process, not PgBouncer's cancel key)
+
+
+def test_score_refused_by_a_lock_an_idle_session_holds_names_it_and_the_way_out(db_url):
+    """A run refused by the column's lock said `another session is scoring ... (process N, ...)`, Hint `wait for it
+    to finish, or stop it where it runs (Ctrl-C)`; where the holder is an idle pooled server session (a run through a
+    transaction pooler left the lock there) it never finishes (the SRE trial of session 63). An idle holder is named
+    as such, with its process, application, since when, and the way out."""
+    _scored_table(db_url)
+    holder = psycopg2.connect(db_url, application_name="left behind")
+    holder.autocommit = True
+    try:
+        pid = query(holder, "SELECT pg_backend_pid() FROM (SELECT pg_try_advisory_lock('t'::regclass::oid::int4, "
+                            "attnum::int4) FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 's') l")[0][0]
+        time.sleep(6)  # (idle longer than scoring.IDLE_HOLDER: not a run between two chunks)
+        r = _score(db_url)
+    finally:
+        holder.close()
+    assert r.returncode == 1, r
+    assert f"pgscore: error: the lock on t.s is held by an idle session, not a run at work: process {pid}, left " \
+           "behind, idle since " in r.stderr, r.stderr
+    assert f"Hint: end that session: SELECT pg_terminate_backend({pid}); or PgBouncer's RECONNECT" in r.stderr, \
+        r.stderr
+    assert "wait for it to finish" not in r.stderr, r.stderr
 
 
 def test_score_where_without_a_second_connection_says_so_not_the_expression(db_url):

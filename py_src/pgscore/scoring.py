@@ -52,6 +52,9 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
     bar = None
     held = held_label = label_holder = None
     try:
+        # a transaction pooler gives each transaction any server session: refused before anything is read or
+        # written (the run's lock is its server session's)
+        server_pid = own_server_session(conn, again, "score")
         # the key and score columns as SQL writes them (quote_ident: "Score", "order"), for what is printed; the
         # table is given as SQL writes it already
         (shown_key, shown_into), = _call(conn, "SELECT pg_catalog.quote_ident(%s), pg_catalog.quote_ident(%s)",
@@ -130,7 +133,7 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
                     break
                 done = n + len(skipped)  # the rows gone through (with --where, of those it holds for)
                 if progress and bar is None:  # drawn once the first chunk is in: bad input draws no bar
-                    bar = _progress(total, done, begun, f"{model} -> {table}.{shown_into}", conn.get_backend_pid())
+                    bar = _progress(total, done, begun, f"{model} -> {table}.{shown_into}", server_pid)
                     if isinstance(bar, _Lines):  # (its lines say where to go on from, as the rows commit)
                         bar.resume = (lambda: said(state)) if said is not None else None
                 elif bar is not None:
@@ -406,12 +409,22 @@ def _hold_column(conn, table, into, shown=None):
     if got:
         return held, pid
     # who holds it: the other run's backend (pg_locks keeps the keys as oids; classid is the table's oid)
-    who = _call(conn, "SELECT a.pid, a.application_name, a.backend_start FROM pg_locks l "
+    who = _call(conn, "SELECT a.pid, a.application_name, a.backend_start, a.state, a.state_change, "
+                      "EXTRACT(epoch FROM now() - a.state_change)::float8 FROM pg_locks l "
                       "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
                       "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
                       "AND l.classid = %s::regclass AND l.objid = %s::int4::oid AND l.objsubid = 2",
                 (table, held[1]))
-    pid, app, since = who[0] if who else (None, None, None)
+    pid, app, since, activity, changed, idle = who[0] if who else (None, None, None, None, None, None)
+    if pid and activity == "idle" and idle is not None and idle >= IDLE_HOLDER:
+        # not a run at work (whose session is idle only between a chunk's COMMIT and the next chunk): a session a
+        # run through a transaction pooler left the lock in, idle in the pool, which never finishes
+        raise PgscoreError(f"the lock on {table}.{shown or into} is held by an idle session, not a run at work: "
+                           f"process {pid}" + (f", {app}" if app else "") + f", idle since {changed:%Y-%m-%d %H:%M:%S}"
+                           f" ({idle:,.0f} s); it keeps the lock until it ends (a pooled server session left it "
+                           "by a run through a pooler in transaction mode); nothing was scored",
+                           hint=f"end that session: SELECT pg_terminate_backend({pid}); or PgBouncer's RECONNECT "
+                                "(on its admin console) for its database; then run this again")
     by = (f" (process {pid}" + (f", {app}" if app else "") + (f", connected since {since:%Y-%m-%d %H:%M:%S}"
                                                                 if since else "") + ")") if pid else ""
     raise PgscoreError(f"another session is scoring {table}.{shown or into}{by}: two runs at once would both score "
@@ -420,8 +433,62 @@ def _hold_column(conn, table, into, shown=None):
                             "that it prints")
 
 
-POOLED_HINT = ("connect to the server directly, or through a pool in session mode (pool_mode = session), where a "
-               "client keeps its server session; then go on with the --after it printed")
+IDLE_HOLDER = 5.0  # seconds a session holding a column's lock has been idle (not in a transaction): not a run's
+
+
+def own_server_session(conn, dsn, command="score"):
+    """The server process of `conn`'s session, or a UsageError where `conn` goes through a pooler in transaction
+    (or statement) mode, where each transaction may run in another server session: a command that holds a session
+    lock across its transactions (pgscore score's on its column) would take it in one and give it back in another
+    ("you don't own a lock of type ExclusiveLock"), leaving it in an idle pooled session (the SRE trial of session
+    63). Nothing is written. Direct: libpq's idea of its server process (the cancel key) is the server's
+    pg_backend_pid(), one statement. Else a pooler or a proxy: a second client of `dsn` opens a transaction, then
+    `conn` asks again; in session mode `conn` keeps its server session and the other gets another, in transaction
+    mode `conn`'s session went back to the pool between its transactions (PgBouncer hands the one last given back
+    first: the other client gets it, or `conn` another). A second client that cannot connect leaves it untold
+    (each chunk still checks its session: _same_session)."""
+    import psycopg2
+
+    (first,), = _call(conn, "SELECT pg_catalog.pg_backend_pid()", None)
+    if conn.get_backend_pid() == first:  # (in the run's first transaction, which goes on)
+        return first
+    conn.commit()
+    try:
+        other = psycopg2.connect(dsn, fallback_application_name=f"pgscore {command}")
+    except psycopg2.Error:
+        return first
+    try:
+        (taken,), = _call(other, "SELECT pg_catalog.pg_backend_pid()", None)  # (its transaction stays open)
+        (second,), = _call(conn, "SELECT pg_catalog.pg_backend_pid()", None)
+        conn.commit()
+    finally:
+        other.close()
+    pooled = transaction_pooled(first, second, taken)
+    if pooled:
+        raise UsageError(f"pgscore {command} needs a server session of its own for the run, and this connection "
+                         "goes through a pooler in transaction mode (PgBouncer's pool_mode = transaction): "
+                         f"{pooled}; it would take its lock in one server session and could not give it back from "
+                         "another, leaving it with an idle pooled session that refuses later runs; nothing was read "
+                         "or written", hint=POOLED_HINT)
+    return second
+
+
+def transaction_pooled(first, second, taken) -> str | None:
+    """What shows a client's transactions running in other server sessions: `first` and `second`, the server
+    process of two of its transactions, `taken` that of another client's transaction open between them; None where
+    the client kept its server session (direct, or a pool in session mode)."""
+    if second != first:
+        return f"its transactions ran in server processes {first} and {second}"
+    if taken == first:
+        return (f"another client's transaction ran in server process {first}, this connection's session between "
+                "two of its transactions")
+    return None
+
+
+POOLED_HINT = ("connect to the server directly, or through a pool in session mode, where a client keeps its server "
+               "session: PgBouncer's pool_mode = session, or a second [databases] entry for such jobs, say "
+               "'mydb_session = dbname=mydb pool_mode=session'; a run stopped midway goes on with the --after it "
+               "printed")
 
 
 def _same_session(conn, holder, table, into):
