@@ -3173,6 +3173,28 @@ def test_score_stopped_by_a_transient_class_exits_75(db_url, code, said):
     assert r.stderr.startswith(f"pgscore: nothing was written: {said}"), r.stderr
 
 
+def test_score_whose_connection_is_killed_during_a_commit_exits_75_with_the_lines_for_either_end(db_url):
+    """The connection goes during a chunk's COMMIT (a deferred trigger terminates the run's backend): no fault of the
+    data, exit 75 (review r2 of session 62 left it untested). The server is asked how the chunk ended: aborted (the
+    resume line before it), or, asked before the backend ended it, in doubt (both lines and how to ask; a chunk
+    scored twice is logged twice, so the line does not say to resume either way)."""
+    _scored_table(db_url)
+    query(db_url, "CREATE FUNCTION gone_at_commit() RETURNS trigger LANGUAGE plpgsql AS "
+                  "$$BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END$$; "
+                  "CREATE CONSTRAINT TRIGGER gone_at_commit AFTER UPDATE ON t DEFERRABLE INITIALLY DEFERRED "
+                  "FOR EACH ROW WHEN (NEW.k = 'c 017') EXECUTE FUNCTION gone_at_commit()")
+    r = _score(db_url)
+    assert r.returncode == 75, r
+    assert "once it is fixed" not in r.stderr and "Hint: " in r.stderr, r.stderr
+    assert ("pgscore: 14 rows were scored and committed before the server ended the session (an administrator's "
+            "pg_terminate_backend or a shutdown); once the server answers, resume with: --after='c 014' --version 1\n"
+            in r.stderr) or (
+        "pgscore: the connection was lost while the last chunk was being committed, and whether it committed is "
+        "unknown: " in r.stderr and "if 'committed', 21 rows are, resume with: --after='c 021' --version 1; if "
+        "'aborted', 14 rows are, resume with: --after='c 014' --version 1" in r.stderr), r.stderr
+    assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(14,)]
+
+
 def test_transaction_pooled_tells_a_client_that_kept_its_server_session_from_one_that_did_not(db_url):
     """The seam of pgscore score's refusal of a transaction pooler (scoring.transaction_pooled), fed the server
     processes of real sessions: a client's two transactions in two server processes, or another client's transaction
