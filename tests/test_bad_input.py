@@ -372,6 +372,17 @@ SQL_CASES = [
     ("drop_log_partitions zero: an example", "SELECT pgscore.drop_log_partitions('0 days')", (), "22023",
      "p_older_than, the retention period, must be a positive interval (got 00:00:00)\nHINT:  retention keeps whole UTC days, at least one: for "
      "example '90 days'"),
+    # retention and erasure (0141)
+    ("redact_log_features without a unit", "SELECT pgscore.redact_log_features('2')", (), "22023",
+     "p_older_than, how long features are kept, must be at least 1 day (got 00:00:02)"),
+    ("redact_log_features NULL", "SELECT pgscore.redact_log_features(NULL)", (), "22023",
+     "must be at least 1 day (got <NULL>)"),
+    ("redact_log_features no rows a call", "SELECT pgscore.redact_log_features('2 years', 0)", (), "22023",
+     "p_limit, the rows redacted a call, must be at least 1 and p_recheck not NULL (got 0, f)"),
+    ("erase_entity NULL key", "SELECT * FROM pgscore.erase_entity(NULL)", (), "22023",
+     "p_key, the entity key to erase, must not be NULL"),
+    ("erase_entity unknown model", "SELECT * FROM pgscore.erase_entity('7', 'nosuch')", (), "42704",
+     "there is no model 'nosuch'\nHINT:  p_model NULL erases the entity's rows of every model"),
     # rescoring
     ("attach an oid of no relation", "SELECT pgscore.attach_rescoring(0::oid::regclass, 'customers', 'customer_id', "
      "'churn', 'churn_score')", (), "42P01", "there is no relation with oid 0 (the event table)"),

@@ -77,6 +77,9 @@ EXPECTED = {
     "pgscore.score_table_commit()": ("v", False, "u"),  # score_table's first COMMIT, or 2D000 in its words
     "pgscore.create_log_partitions(integer,date)": ("v", False, "u"),
     "pgscore.drop_log_partitions(interval)": ("v", False, "u"),
+    # retention and erasure (0141): they write the log, the outcomes and pgscore.log_retention
+    "pgscore.redact_log_features(interval,integer,boolean)": ("v", False, "u"),
+    "pgscore.erase_entity(text,text)": ("v", False, "u"),
     "pgscore.attach_rescoring(regclass,regclass,name,text,name,jsonb,name,name,text,boolean,name,boolean,name)": ("v", False, "u"),
     "pgscore.detach_rescoring(regclass,regclass)": ("v", False, "u"),
     "pgscore.forget_rescoring(bigint)": ("v", False, "u"),

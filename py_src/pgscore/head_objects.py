@@ -7,8 +7,9 @@ tests/test_partial_restore.py fails and prints them as a new install at head has
 TABLES = (
     "alert_silences", "alert_state", "artifacts", "baselines", "deployments", "drift_rollup", "drift_rollup_day",
     "drift_threshold_overrides", "drift_thresholds", "drift_windows", "error_queue", "evaluators", "install_info",
-    "log_pending", "model_locks", "models", "monitoring_state", "outcome_version_matches", "outcomes",
-    "prediction_log", "replicated_pending", "rescoring", "shadow_failures", "shadows", "threshold_writes",
+    "log_pending", "log_retention", "model_locks", "models", "monitoring_state", "outcome_version_matches", "outcomes",
+    "prediction_log", "replicated_pending", "rescoring", "retention_policy", "shadow_failures", "shadows",
+    "threshold_writes",
 )
 
 VIEWS = (
@@ -25,17 +26,17 @@ FUNCTIONS = (
     "batch_sql", "category_code", "check_live_version_fed", "check_period_kind", "check_rows", "check_threshold_order",
     "class_counts_of", "class_drift_stats", "clear_shadow", "clear_thresholds", "count_shadow_failure",
     "create_log_partitions", "detach_rescoring", "drift_counts", "drift_counts_of", "drift_rows_of", "drift_stats",
-    "drift_stats_of", "drop_log_partitions", "effective_thresholds", "end_shadow_made_live", "explain_model_delete",
-    "feature_number", "feature_order_differs", "firing_of", "float8_array", "float8_array_unchecked", "float8_image",
-    "flush_query_log", "forbid_log_update", "forbid_mutation", "forget_deleted_namesake", "forget_rescoring",
-    "guard_alert_silences", "health", "jsonb_float8", "judge", "lift_silence", "load_model", "load_or_refuse",
-    "match_outcomes", "model_name_hint", "noise_floor", "normal_quantile", "performance_rows_of", "performance_stats",
-    "performance_stats_of", "predict", "predict_batch", "predict_proba", "record_outcome", "refresh_monitoring",
-    "refresh_windows", "register_model", "rescore_events", "rescore_profiles", "rescore_replicated", "resign_models",
-    "retire", "retry_failed", "rollback", "score", "score_chunk", "score_columns_read", "score_table",
-    "score_table_commit", "set_shadow", "set_thresholds", "shadow_drift_stats", "shadow_performance_stats",
-    "signing_on", "silence_alerts", "stamp_threshold_overrides", "validate_environment", "version_drift",
-    "window_drift_stats",
+    "drift_stats_of", "drop_log_partitions", "effective_thresholds", "end_shadow_made_live", "erase_entity",
+    "explain_model_delete", "feature_number", "feature_order_differs", "firing_of", "float8_array",
+    "float8_array_unchecked", "float8_image", "flush_query_log", "forbid_log_update", "forbid_mutation",
+    "forget_deleted_namesake", "forget_rescoring", "guard_alert_silences", "health", "jsonb_float8", "judge",
+    "lift_silence", "load_model", "load_or_refuse", "match_outcomes", "model_name_hint", "noise_floor",
+    "normal_quantile", "performance_rows_of", "performance_stats", "performance_stats_of", "predict", "predict_batch",
+    "predict_proba", "record_outcome", "redact_log_features", "refresh_monitoring", "refresh_windows", "register_model",
+    "rescore_events", "rescore_profiles", "rescore_replicated", "resign_models", "retire", "retry_failed", "rollback",
+    "score", "score_chunk", "score_columns_read", "score_table", "score_table_commit", "set_shadow", "set_thresholds",
+    "shadow_drift_stats", "shadow_performance_stats", "signing_on", "silence_alerts", "stamp_threshold_overrides",
+    "validate_environment", "version_drift", "window_drift_stats",
 )
 
 # how many forms (signatures) the functions with more than one have: a DROP FUNCTION of one form is missing too

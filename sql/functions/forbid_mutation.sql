@@ -27,16 +27,39 @@ COMMENT ON FUNCTION pgscore.forbid_mutation() IS 'Trigger function: refuses UPDA
  * The prediction log is append-only too: an audit trail that can be edited
  * is none, and refresh_monitoring takes a bucket whose row count did not
  * change to hold the rows it rolled up. Retention removes whole days
- * (drop_log_partitions), never single rows' values.
+ * (drop_log_partitions) and one entity's rows (erase_entity), never single
+ * rows' values; one change only (migration 0141): a row's features emptied,
+ * nothing else of it changed, by redact_log_features, which first records its
+ * call in pgscore.log_retention with its cut: the row must be logged before
+ * the cut of a redaction of the updating transaction itself. No setting lets
+ * a writer past (a role that may write log_retention is its owner).
+ * pgscore.log_retention is append-only too, but for the rows of the
+ * transaction that writes them (its functions record a call, then its counts).
  */
 CREATE FUNCTION pgscore.forbid_log_update() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
+    IF TG_TABLE_NAME = 'log_retention' THEN
+        IF TG_LEVEL = 'ROW' AND OLD.xid = pg_current_xact_id() THEN
+            RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+        END IF;
+        RAISE EXCEPTION 'pgscore.log_retention is append-only: % is not allowed', TG_OP
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'it records what drop_log_partitions, redact_log_features and erase_entity removed';
+    END IF;
+    IF NEW.features = '{}'::float8[] AND cardinality(OLD.features) > 0
+       AND (NEW.logged_at, NEW.model_id, NEW.entity_key, NEW.score, NEW.label, NEW.source, NEW.cause)
+           IS NOT DISTINCT FROM (OLD.logged_at, OLD.model_id, OLD.entity_key, OLD.score, OLD.label, OLD.source, OLD.cause)
+       AND EXISTS (SELECT 1 FROM pgscore.log_retention r
+                    WHERE r.xid = pg_current_xact_id() AND r.action = 'redact' AND OLD.logged_at < r.cut) THEN
+        RETURN NEW;
+    END IF;
     RAISE EXCEPTION 'pgscore.prediction_log is append-only: UPDATE is not allowed'
         USING ERRCODE = 'insufficient_privilege',
-              HINT = 'log a new prediction instead; pgscore.drop_log_partitions removes whole days';
+              HINT = 'log a new prediction instead; pgscore.drop_log_partitions removes whole days, '
+                     'pgscore.redact_log_features the features of old days, pgscore.erase_entity an entity''s rows';
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.forbid_log_update() IS 'Trigger function: refuses UPDATE on pgscore.prediction_log (and each of its partitions), which is append-only';
+COMMENT ON FUNCTION pgscore.forbid_log_update() IS 'Trigger function: refuses UPDATE on pgscore.prediction_log (and each of its partitions), which is append-only, but a row''s features emptied by pgscore.redact_log_features (0141); and UPDATE, DELETE and TRUNCATE on pgscore.log_retention but of the rows of the writing transaction';

@@ -169,6 +169,9 @@ DECLARE
     v_buckets bigint;
     v_days bigint;
     v_outcomes bigint;
+    v_floor interval;
+    v_part_rows bigint := 0;
+    v_n bigint;
 BEGIN
     IF p_older_than IS NULL OR p_older_than <= interval '0' THEN
         RAISE EXCEPTION 'pgscore.drop_log_partitions: p_older_than, the retention period, must be a positive interval (got %)', p_older_than
@@ -180,6 +183,13 @@ BEGIN
         RAISE EXCEPTION 'pgscore.drop_log_partitions: p_older_than, the retention period, must be at least 1 day (got %)', p_older_than
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'retention keeps whole UTC days; a number without a unit is seconds: write ''90 days'', not ''90''';
+    END IF;
+    -- the floor the schema's owner set (migration 0141), whoever calls
+    SELECT p.keep_log INTO v_floor FROM pgscore.retention_policy p;
+    IF p_older_than < v_floor THEN
+        RAISE EXCEPTION 'pgscore.drop_log_partitions: p_older_than % is shorter than the retention floor, %', p_older_than, v_floor
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'pgscore.retention_policy.keep_log, which the owner of the pgscore schema alone may lower';
     END IF;
     -- whole UTC days: the day that holds now() - p_older_than is kept, in its partition and in the default
     -- partition alike, so that the drift rollups of every day dropped can go with it. The period is
@@ -200,6 +210,9 @@ BEGIN
          ORDER BY 2
     LOOP
         CONTINUE WHEN (v_part.day::timestamp AT TIME ZONE 'UTC') >= v_cut;
+        -- its rows, counted for the record (migration 0141)
+        EXECUTE format('SELECT count(*) FROM pgscore.%I', v_part.relname) INTO v_n;
+        v_part_rows := v_part_rows + v_n;
         EXECUTE format('DROP TABLE pgscore.%I', v_part.relname);
         v_dropped := v_dropped + 1;
     END LOOP;
@@ -227,9 +240,16 @@ BEGIN
     DELETE FROM pgscore.outcome_version_matches WHERE predicted_at < v_cut;
     RAISE NOTICE 'pgscore.drop_log_partitions: before %: % daily partition(s) dropped, % row(s) deleted from the default partition, % rollup row(s) deleted (% of 5 minutes, % of a day), % outcome(s) of those days deleted',
         v_cut, v_dropped, v_rows, v_buckets + v_days, v_buckets, v_days, v_outcomes;
+    -- recorded where a reader sees it, each call that removed something (migration 0141)
+    IF v_dropped > 0 OR v_rows > 0 OR v_buckets + v_days > 0 OR v_outcomes > 0 THEN
+        INSERT INTO pgscore.log_retention (action, cut, rows, detail)
+        VALUES ('drop', v_cut, v_part_rows + v_rows,
+                jsonb_build_object('partitions', v_dropped, 'default_rows', v_rows, 'rollup_rows', v_buckets + v_days,
+                                   'outcomes', v_outcomes, 'older_than', p_older_than::text));
+    END IF;
     RETURN v_dropped;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.drop_log_partitions(interval) IS 'Retention in whole UTC days: drop the daily partitions of pgscore.prediction_log of the days before the one holding now() - p_older_than, delete the default partition''s rows, the drift rollups of those days, the outcomes that judge predictions of those days and the unmatched outcomes observed in them; returns partitions dropped (a NOTICE gives all four counts)';
+COMMENT ON FUNCTION pgscore.drop_log_partitions(interval) IS 'Retention in whole UTC days: drop the daily partitions of pgscore.prediction_log of the days before the one holding now() - p_older_than, delete the default partition''s rows, the drift rollups of those days, the outcomes that judge predictions of those days and the unmatched outcomes observed in them; returns partitions dropped (a NOTICE gives all four counts); refuses a period shorter than pgscore.retention_policy.keep_log, and records what it removed in pgscore.log_retention (0141)';
 
 SELECT pgscore.create_log_partitions();

@@ -75,6 +75,8 @@ GRANT SELECT ON pgscore.drift_windows, pgscore.drift_thresholds TO pgscore_reade
 GRANT SELECT ON pgscore.alert_silences TO pgscore_reader;
 -- the per-model overrides of the thresholds, which the views judge by (0129)
 GRANT SELECT ON pgscore.drift_threshold_overrides TO pgscore_reader;
+-- what retention and erasure removed, and the floor of retention (an auditor reads them; 0141)
+GRANT SELECT ON pgscore.log_retention, pgscore.retention_policy TO pgscore_reader;
 -- the read-only functions behind the drift and performance views (a view runs the functions it
 -- calls with the caller's privileges; these are SECURITY DEFINER and read only)
 GRANT EXECUTE ON FUNCTION pgscore.drift_stats(), pgscore.performance_stats(), pgscore.drift_counts(text, text)
@@ -212,6 +214,7 @@ GRANT EXECUTE ON FUNCTION
     pgscore.judge(text[], float8[], bigint[], text, text),
     pgscore.judge(text[], float8[], bigint[], float8[], text, text),
     pgscore.create_log_partitions(integer, date), pgscore.drop_log_partitions(interval),
+    pgscore.redact_log_features(interval, integer, boolean), pgscore.erase_entity(text, text),
     pgscore.attach_rescoring(regclass, regclass, name, text, name, jsonb, name, name, text, boolean, name, boolean, name),
     pgscore.detach_rescoring(regclass, regclass), pgscore.forget_rescoring(bigint), pgscore.rescore_events(),
     pgscore.rescore_replicated(),

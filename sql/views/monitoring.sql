@@ -22,7 +22,8 @@ SELECT m.model_id, m.name, m.version, m.task, m.classes, m.metrics, m.feature_na
  WHERE d.action <> 'retire';
 COMMENT ON VIEW pgscore.live_models IS 'Internal: the live version of each model name';
 
--- every value of every logged prediction, binned on its model's baseline (bin -1: NULL or NaN). A row whose
+-- every value of every logged prediction, binned on its model's baseline (bin -1: NULL or NaN); of a row redacted
+-- (redact_log_features: features an empty array), its score alone. A row whose
 -- features are stored in more than 1 kB (over ~120 features; out of line, in TOAST, past ~2 kB) has them
 -- read once, unnested, each value joined to its baseline by position: a subscript of such an array per
 -- baseline row read it whole again (a model of 3,000 features: 8.3-9.2 s for 200 logged rows, 0.17-0.24 s
@@ -38,6 +39,9 @@ SELECT l.model_id, l.logged_at, b.kind, b.position, v.x,
   JOIN pgscore.baselines b ON b.model_id = l.model_id AND b.kind <> 'class'
  CROSS JOIN LATERAL (SELECT CASE WHEN b.kind = 'score' THEN l.score ELSE l.features[b.position + 1] END AS x) v
  WHERE pg_column_size(l.features) <= 1024 AND pg_column_compression(l.features) IS NULL
+   -- a row whose features redact_log_features removed (an empty array) has its score alone: its features' values
+   -- were read as NULL, a null rate of 100% for the days redacted (migration 0141)
+   AND (b.kind = 'score' OR cardinality(l.features) > 0)
 UNION ALL
 SELECT l.model_id, l.logged_at, b.kind, b.position, v.x,
        CASE WHEN v.x IS NULL OR v.x = 'NaN'::float8 THEN -1 ELSE width_bucket(v.x, b.edges) END AS bin,
@@ -1511,7 +1515,7 @@ SELECT model, version, feature, window_name, n, psi, ks, js, mean, baseline_mean
 COMMENT ON VIEW pgscore.feature_drift IS 'Per live model, feature and window: the current distribution of the feature in the prediction log against its training baseline';
 -- its own n, feature and baseline_mean (migration outcome_words): the column dictionary's are every drift view's,
 -- the score's too, and its n said "predictions, or matched outcomes"
-COMMENT ON COLUMN pgscore.feature_drift.n IS 'How many predictions of the version were logged in the window: the feature''s values, NULL and NaN ones included (null_rate is their share; the drift metrics read the others)';
+COMMENT ON COLUMN pgscore.feature_drift.n IS 'How many predictions of the version were logged in the window: the feature''s values, NULL and NaN ones included (null_rate is their share; the drift metrics read the others); a prediction whose features pgscore.redact_log_features removed counts in score_drift''s n alone (0141)';
 COMMENT ON COLUMN pgscore.feature_drift.feature IS 'Feature name';
 COMMENT ON COLUMN pgscore.feature_drift.baseline_mean IS 'Mean of the feature on the training data (its values present, not NULL or NaN)';
 

@@ -28,7 +28,7 @@ COMMENT ON COLUMN pgscore.predictions.logged_at IS 'When the prediction was logg
 COMMENT ON COLUMN pgscore.predictions.model IS 'Model name';
 COMMENT ON COLUMN pgscore.predictions.version IS 'The model version that produced this prediction';
 COMMENT ON COLUMN pgscore.predictions.entity_key IS 'The entity scored, where known (p_key, the batch key, the profile key)';
-COMMENT ON COLUMN pgscore.predictions.features IS 'The feature vector, in the model''s feature order (NaN for missing)';
+COMMENT ON COLUMN pgscore.predictions.features IS 'The feature vector, in the model''s feature order (NaN for missing); empty ({}) where pgscore.redact_log_features removed it (0141): features_by_name then names every feature with null';
 COMMENT ON COLUMN pgscore.predictions.score IS 'Positive-class probability, top-class probability or regression value';
 COMMENT ON COLUMN pgscore.predictions.label IS 'The predicted class, where it was logged: pgscore.predict''s label; a multiclass model''s predicted class whatever logged it (score, predict_proba, batches, rescoring); and the class score_table and score_chunk wrote with p_label_into (since migration 0115) or rescoring wrote into its p_label_column (since migration 0119), a binary classifier''s too; NULL for other scores (a binary classifier''s logged without its class, a regressor''s)';
 COMMENT ON COLUMN pgscore.predictions.source IS 'query, batch, trigger, retry, refresh, or shadow (a version scored next to the live one, never served)';

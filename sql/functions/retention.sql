@@ -1,0 +1,156 @@
+/*
+ * Features kept for less time than decisions (migration 0141): the rows logged before the UTC day that holds
+ * now() - p_older_than keep their model, score, label, source, cause, entity key and time, and lose their
+ * features (an empty array). Set-based, one partition after another from the oldest, at most p_limit rows a call
+ * (call it again until it returns fewer); the partitions of the days before the cut of the last call that left no
+ * row are not read again (p_recheck reads them: rows logged back-dated into such a day after it). The only UPDATE
+ * the log's append-only trigger lets through: the call is recorded in pgscore.log_retention first, and the trigger
+ * lets a row's features go alone, of a row before the cut of a redaction of its own transaction.
+ */
+CREATE FUNCTION pgscore.redact_log_features(p_older_than interval, p_limit integer DEFAULT 100000,
+                                            p_recheck boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_floor interval;
+    v_cut timestamptz;
+    v_done timestamptz;
+    v_id bigint;
+    v_left bigint;
+    v_n bigint;
+    v_rows bigint := 0;
+    v_parts integer := 0;
+    v_part record;
+BEGIN
+    IF p_older_than IS NULL OR p_older_than < interval '1 day' THEN
+        RAISE EXCEPTION 'pgscore.redact_log_features: p_older_than, how long features are kept, must be at least 1 day (got %)', p_older_than
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'features are kept for whole UTC days; a number without a unit is seconds: write ''2 years'', not ''2''';
+    END IF;
+    IF p_limit IS NULL OR p_limit < 1 OR p_recheck IS NULL THEN
+        RAISE EXCEPTION 'pgscore.redact_log_features: p_limit, the rows redacted a call, must be at least 1 and p_recheck not NULL (got %, %)', p_limit, p_recheck
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'for example 100000: call it again until it returns fewer';
+    END IF;
+    SELECT p.keep_features INTO v_floor FROM pgscore.retention_policy p;
+    IF p_older_than < v_floor THEN
+        RAISE EXCEPTION 'pgscore.redact_log_features: p_older_than % is shorter than the floor of features'' retention, %', p_older_than, v_floor
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'pgscore.retention_policy.keep_features, which the owner of the pgscore schema alone may lower';
+    END IF;
+    v_cut := date_trunc('day', (now() AT TIME ZONE 'UTC') - p_older_than) AT TIME ZONE 'UTC';
+    -- as drop_log_partitions and create_log_partitions: one call at a time, and no day dropped or made meanwhile
+    LOCK TABLE ONLY pgscore.prediction_log IN SHARE UPDATE EXCLUSIVE MODE;
+    IF NOT p_recheck THEN
+        SELECT max(r.cut) INTO v_done FROM pgscore.log_retention r
+         WHERE r.action = 'redact' AND r.detail @> '{"complete": true}';
+    END IF;
+    -- recorded first: the append-only trigger lets through the rows before this cut, in this transaction alone
+    INSERT INTO pgscore.log_retention (action, cut) VALUES ('redact', v_cut) RETURNING retention_id INTO v_id;
+    v_left := p_limit;
+    FOR v_part IN
+        SELECT s.relname, s.day
+          FROM (SELECT c.relname, to_date(right(c.relname, 8), 'YYYYMMDD') AS day
+                  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                 WHERE i.inhparent = 'pgscore.prediction_log'::regclass AND c.relname ~ '^prediction_log_[0-9]{8}$'
+                UNION ALL
+                SELECT 'prediction_log_default'::name, NULL::date) s
+         ORDER BY s.day NULLS FIRST
+    LOOP
+        EXIT WHEN v_left = 0;
+        CONTINUE WHEN v_part.day IS NOT NULL AND (v_part.day::timestamp AT TIME ZONE 'UTC') >= v_cut;
+        CONTINUE WHEN v_part.day IS NOT NULL AND ((v_part.day + 1)::timestamp AT TIME ZONE 'UTC') <= v_done;
+        EXECUTE format('UPDATE pgscore.%I SET features = ''{}'' WHERE ctid = ANY (ARRAY(SELECT ctid FROM pgscore.%I '
+                       'WHERE logged_at < $1 AND cardinality(features) > 0 LIMIT $2))', v_part.relname, v_part.relname)
+            USING v_cut, v_left;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+        IF v_n > 0 THEN
+            v_parts := v_parts + 1;
+        END IF;
+        v_rows := v_rows + v_n;
+        v_left := v_left - v_n;
+    END LOOP;
+    RAISE NOTICE 'pgscore.redact_log_features: before %: % row(s) redacted in % partition(s); %', v_cut, v_rows, v_parts,
+        CASE WHEN v_left > 0 THEN 'none left' ELSE 'more may remain: call it again' END;
+    -- kept where it redacted rows, or where none is left before a newer cut than the last such call's
+    IF v_rows > 0 OR (v_left > 0 AND v_cut > coalesce(v_done, '-infinity')) THEN
+        UPDATE pgscore.log_retention
+           SET rows = v_rows, detail = jsonb_build_object('partitions', v_parts, 'complete', v_left > 0,
+                                                          'older_than', p_older_than::text)
+         WHERE retention_id = v_id;
+    ELSE
+        DELETE FROM pgscore.log_retention WHERE retention_id = v_id;
+    END IF;
+    RETURN v_rows;
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.redact_log_features(interval, integer, boolean) IS 'Empty the features of at most p_limit rows of pgscore.prediction_log logged before the UTC day holding now() - p_older_than, keeping their decisions (model, score, label, source, cause, entity key, time); returns how many; p_older_than at least pgscore.retention_policy.keep_features; recorded in pgscore.log_retention (0141)';
+
+/*
+ * One entity erased (migration 0141: a customer's erasure, GDPR article 17): its rows in every pgscore table that
+ * holds entity keys, of one model (p_model) or of all: the audit log, the outcomes and each version's prediction
+ * they judge (outcome_version_matches, which has no key and outlived a DELETE of its outcome), the rescoring error
+ * queue and the replicated events held back. Recorded in pgscore.log_retention with the key's SHA-256, never the
+ * key. The drift rollups hold counts alone: the next refresh_monitoring re-reads the buckets whose rows went. The
+ * entity's rows in the user's own tables (profiles, events) are the user's to delete.
+ */
+CREATE FUNCTION pgscore.erase_entity(p_key text, p_model text DEFAULT NULL)
+RETURNS TABLE (table_name text, rows bigint)
+LANGUAGE plpgsql
+VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_ids bigint[];
+    v_wirings bigint[];
+    v_log bigint;
+    v_outcomes bigint;
+    v_matches bigint;
+    v_errors bigint;
+    v_pending bigint;
+BEGIN
+    IF p_key IS NULL THEN
+        RAISE EXCEPTION 'pgscore.erase_entity: p_key, the entity key to erase, must not be NULL'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'the key as the log holds it, as text: pgscore.predictions.entity_key';
+    END IF;
+    IF p_model IS NOT NULL THEN
+        SELECT array_agg(m.model_id) INTO v_ids FROM pgscore.models m WHERE m.name = p_model;
+        IF v_ids IS NULL THEN
+            RAISE EXCEPTION 'pgscore.erase_entity: there is no model %', quote_literal(p_model)
+                USING ERRCODE = 'undefined_object',
+                      HINT = 'p_model NULL erases the entity''s rows of every model';
+        END IF;
+        SELECT coalesce(array_agg(w.rescoring_id), '{}') INTO v_wirings
+          FROM pgscore.rescoring w WHERE w.model_name = p_model;
+    END IF;
+    DELETE FROM pgscore.prediction_log l WHERE l.entity_key = p_key AND (v_ids IS NULL OR l.model_id = ANY (v_ids));
+    GET DIAGNOSTICS v_log = ROW_COUNT;
+    WITH o AS (
+        DELETE FROM pgscore.outcomes o WHERE o.entity_key = p_key AND (p_model IS NULL OR o.model_name = p_model)
+        RETURNING o.outcome_id
+    ), m AS (
+        DELETE FROM pgscore.outcome_version_matches v USING o WHERE v.outcome_id = o.outcome_id RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM o), (SELECT count(*) FROM m) INTO v_outcomes, v_matches;
+    DELETE FROM pgscore.error_queue e
+     WHERE e.entity_key = p_key
+       AND (p_model IS NULL OR e.model_name = p_model OR (e.model_name IS NULL AND e.rescoring_id = ANY (v_wirings)));
+    GET DIAGNOSTICS v_errors = ROW_COUNT;
+    DELETE FROM pgscore.replicated_pending r
+     WHERE r.entity_key = p_key AND (p_model IS NULL OR r.rescoring_id = ANY (v_wirings));
+    GET DIAGNOSTICS v_pending = ROW_COUNT;
+    INSERT INTO pgscore.log_retention (action, model, entity_sha256, rows, detail)
+    VALUES ('erase', p_model, encode(sha256(convert_to(p_key, 'UTF8')), 'hex'), v_log,
+            jsonb_build_object('pgscore.prediction_log', v_log, 'pgscore.outcomes', v_outcomes,
+                               'pgscore.outcome_version_matches', v_matches, 'pgscore.error_queue', v_errors,
+                               'pgscore.replicated_pending', v_pending));
+    RETURN QUERY VALUES ('pgscore.prediction_log', v_log), ('pgscore.outcomes', v_outcomes),
+                        ('pgscore.outcome_version_matches', v_matches), ('pgscore.error_queue', v_errors),
+                        ('pgscore.replicated_pending', v_pending);
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.erase_entity(text, text) IS 'Erase an entity: delete its rows of model p_model (NULL: every model) from pgscore.prediction_log, outcomes, outcome_version_matches, error_queue and replicated_pending; returns the rows deleted per table and records them in pgscore.log_retention with the key''s SHA-256, not the key (0141)';

@@ -1,0 +1,204 @@
+"""Retention and erasure of the audit log (session 63, a compliance auditor's trial): features removed from old
+days while their decisions stay (redact_log_features), one customer's rows erased from every pgscore table
+(erase_entity), and every drop, redaction and erasure recorded in pgscore.log_retention, under a floor the
+schema's owner sets (pgscore.retention_policy)."""
+
+import hashlib
+
+import psycopg2
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from helpers import ensure_role, query
+from pgscore import datasets, registry
+
+X, Y, NAMES = datasets.churn(400, seed=5)
+ROW = X[0].tolist()
+ADMIN, APP, BI = "pgscore_t_ret_admin", "pgscore_t_ret_app", "pgscore_t_ret_bi"
+
+
+def connect(url):
+    c = psycopg2.connect(url)
+    c.autocommit = True
+    return c
+
+
+@pytest.fixture
+def churn(db_url):
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y)
+    registry.deploy(db_url, "churn", model, X, Y, feature_names=NAMES)
+    c = connect(db_url)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def logins(db_url, churn):
+    """A login of each role (roles are the cluster's: made once, granted again in each database)."""
+    for name, role in ((ADMIN, "pgscore_admin"), (APP, "pgscore_app"), (BI, "pgscore_reader")):
+        ensure_role(db_url, name, login=True)
+        query(db_url, f"GRANT {role} TO {name}")
+    made = {k: connect(db_url.replace("postgresql://postgres@", f"postgresql://{n}@"))
+            for k, n in (("admin", ADMIN), ("app", APP), ("bi", BI))}
+    yield made
+    for c in made.values():
+        c.close()
+
+
+def refused(conn, sql, params=None):
+    with pytest.raises(psycopg2.Error) as e:
+        query(conn, sql, params)
+    return e.value
+
+
+def log_rows(conn, ages, key_prefix="k"):
+    """One prediction of the live churn model per age (an interval before now), keyed key_prefix-i."""
+    for i, age in enumerate(ages):
+        query(conn, "INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, label, "
+                    "source, cause) SELECT now() - %s::interval, model_id, %s, %s, 0.25, '1', 'batch', "
+                    "'{\"via\": \"test\"}' FROM pgscore.models WHERE name = 'churn'",
+              (age, f"{key_prefix}-{i}", ROW))
+
+
+def test_redaction_keeps_the_decisions_of_old_days_and_drops_their_features(churn, logins):
+    """Finding 3: decisions kept 7 years, features 2. The log's append-only trigger refused every UPDATE, even
+    the owner's, and retention dropped whole days: redact_log_features empties the features of the rows logged
+    before the cut, a bounded number a call, and keeps model, score, label, source, cause, entity key and time;
+    the trigger lets it through, and nothing else."""
+    log_rows(churn, ["3 years", "3 years 1 day", "2 years 2 days", "1 year", "0 days"])
+    # two of the old days in partitions of their own, the others wait in the default partition
+    query(churn, "SELECT pgscore.create_log_partitions(0, ((now() - interval '3 years') AT TIME ZONE 'UTC')::date)")
+    keep = "SELECT entity_key, logged_at, model_id, score, label, source, cause FROM pgscore.prediction_log ORDER BY 1"
+    before = query(churn, keep)
+    admin = logins["admin"]
+    del admin.notices[:]
+    assert query(admin, "SELECT pgscore.redact_log_features('2 years', 2)") == [(2,)]
+    assert query(admin, "SELECT pgscore.redact_log_features('2 years', 2)") == [(1,)]
+    assert query(admin, "SELECT pgscore.redact_log_features('2 years', 2)") == [(0,)]  # idempotent
+    assert any("redact_log_features" in n and "row(s)" in n for n in admin.notices), admin.notices
+    assert query(churn, keep) == before
+    assert query(churn, "SELECT entity_key, cardinality(features) FROM pgscore.prediction_log ORDER BY 1") \
+        == [("k-0", 0), ("k-1", 0), ("k-2", 0), ("k-3", len(NAMES)), ("k-4", len(NAMES))]
+    # the predictions view names the features, with no value
+    assert query(churn, "SELECT features_by_name->>%s FROM pgscore.predictions WHERE entity_key = 'k-0'", (NAMES[0],)) \
+        == [(None,)]
+    # recorded, each call that removed something, by whom and before when
+    rows = query(churn, "SELECT action, by_user, rows, cut < now() - interval '2 years' "
+                        "FROM pgscore.log_retention ORDER BY retention_id")
+    assert rows == [("redact", ADMIN, 2, True), ("redact", ADMIN, 1, True)]
+    assert query(logins["bi"], "SELECT count(*) FROM pgscore.log_retention") == [(2,)]
+    # every other UPDATE is refused, the owner's too, and one that changes more than the features within the call
+    e = refused(churn, "UPDATE pgscore.prediction_log SET features = '{}' WHERE entity_key = 'k-4'")
+    assert e.pgcode == "42501" and "append-only" in e.pgerror and "redact_log_features" in e.diag.message_hint
+    assert refused(logins["app"], "SELECT pgscore.redact_log_features('2 years')").pgcode == "42501"
+    assert refused(logins["app"], "UPDATE pgscore.prediction_log SET features = '{}'").pgcode == "42501"
+    for bad in ("NULL", "'-1 day'", "'90'"):
+        e = refused(admin, f"SELECT pgscore.redact_log_features({bad})")
+        assert e.pgcode == "22023" and e.diag.message_hint, bad
+    assert refused(admin, "SELECT pgscore.redact_log_features('2 years', 0)").pgcode == "22023"
+
+
+def test_drift_over_redacted_days_leaves_their_features_out(churn, logins):
+    """A redacted row has no feature values: the drift views count its score and leave it out of its features'
+    counts (it read as a NULL value of every feature, a null rate of 100% for those days, before)."""
+    log_rows(churn, ["3 years"] * 5 + ["1 hour"] * 3)
+    query(churn, "INSERT INTO pgscore.drift_windows (window_name, length, sort_order) VALUES ('5 years', '5 years', 99)")
+    query(churn, "SELECT pgscore.redact_log_features('2 years')")
+    for rebuild in (False, True):  # read from the log, then from the rollups
+        if rebuild:
+            query(churn, "SELECT * FROM pgscore.refresh_monitoring(p_rebuild => true)")
+        assert query(churn, "SELECT n FROM pgscore.score_drift WHERE window_name = '5 years'") == [(8,)]
+        assert set(query(churn, "SELECT n, null_rate FROM pgscore.feature_drift WHERE window_name = '5 years'")) \
+            == {(3, 0.0)}, rebuild
+        assert query(churn, "SELECT count(*) FROM pgscore.drift_by_day") [0][0] >= 0
+    query(logins["bi"], "SELECT * FROM pgscore.alerts")
+
+
+def test_drops_are_recorded_under_the_owners_floor(churn, logins):
+    """Finding 5: drop_log_partitions left only a client NOTICE and had no floor. Every drop is recorded in
+    pgscore.log_retention; the owner sets a floor in pgscore.retention_policy that an admin cannot lower."""
+    log_rows(churn, ["400 days", "40 days", "0 days"])
+    query(churn, "SELECT pgscore.create_log_partitions(0, ((now() - interval '400 days') AT TIME ZONE 'UTC')::date)")
+    admin = logins["admin"]
+    assert query(admin, "SELECT keep_log, keep_features FROM pgscore.retention_policy") == [(None, None)]
+    assert refused(admin, "UPDATE pgscore.retention_policy SET keep_log = '1 day'").pgcode == "42501"
+    query(churn, "UPDATE pgscore.retention_policy SET keep_log = '365 days', keep_features = '30 days'")
+    e = refused(admin, "SELECT pgscore.drop_log_partitions('30 days')")
+    assert e.pgcode == "42501" and "365 days" in e.pgerror and "retention_policy" in e.diag.message_hint
+    e = refused(admin, "SELECT pgscore.redact_log_features('7 days')")
+    assert e.pgcode == "42501" and "30 days" in e.pgerror
+    assert query(churn, "SELECT count(*) FROM pgscore.prediction_log") == [(3,)]
+    assert query(admin, "SELECT pgscore.drop_log_partitions('365 days')") == [(1,)]
+    assert query(churn, "SELECT count(*) FROM pgscore.prediction_log") == [(2,)]
+    assert query(admin, "SELECT pgscore.drop_log_partitions('365 days')") == [(0,)]  # nothing to drop: no record
+    rows = query(logins["bi"], "SELECT action, by_user, rows, detail->>'partitions' FROM pgscore.log_retention")
+    assert rows == [("drop", ADMIN, 1, "1")]
+    for who in ("admin", "app", "bi"):
+        assert refused(logins[who], "DELETE FROM pgscore.log_retention").pgcode == "42501"
+        assert refused(logins[who], "INSERT INTO pgscore.log_retention (action) VALUES ('drop')").pgcode == "42501"
+    # the record itself is append-only, for its owner too
+    e = refused(churn, "UPDATE pgscore.log_retention SET rows = 0")
+    assert e.pgcode == "42501"
+
+
+def test_erasure_removes_a_customer_from_every_table_and_records_it(churn, logins):
+    """Finding 4: only a superuser could erase a customer, and outcome_version_matches kept the decision after.
+    erase_entity, run by an admin, deletes the key's rows from the log, the outcomes and their per-version
+    matches, the error queue and the held replicated events, says per table how many, records the erasure with
+    a hash of the key, and the views keep working."""
+    query(churn, "SELECT pgscore.score('churn', %s::float8[], p_key => 'cust-9')", (ROW,))
+    query(churn, "SELECT pgscore.score('churn', %s::float8[], p_key => 'cust-8')", (ROW,))
+    log_rows(churn, ["40 days"], key_prefix="cust-9")  # 'cust-9-0': another customer
+    query(churn, "SELECT pgscore.record_outcome('churn', 'cust-9', '1')")
+    query(churn, "SELECT pgscore.record_outcome('churn', 'cust-8', '0')")
+    assert query(churn, "SELECT count(*) FROM pgscore.outcome_version_matches") == [(2,)]
+    query(churn, "INSERT INTO pgscore.error_queue (model_name, profile_table, entity_key, reason) VALUES "
+                 "('churn', 'public.customers', 'cust-9', 'x'), ('churn', 'public.customers', 'cust-8', 'x')")
+    # an event of a two_phase subscription held back for the key (put there by a replication worker alone: here
+    # by the superuser, past the row-level security)
+    query(churn, "INSERT INTO pgscore.replicated_pending (rescoring_id, entity_key, event) VALUES "
+                 "(1, 'cust-9', '{\"id\": \"cust-9\"}'), (1, 'cust-8', '{}')")
+    admin = logins["admin"]
+    got = dict(query(admin, "SELECT table_name, rows FROM pgscore.erase_entity('cust-9')"))
+    assert got == {"pgscore.prediction_log": 1, "pgscore.outcomes": 1, "pgscore.outcome_version_matches": 1,
+                   "pgscore.error_queue": 1, "pgscore.replicated_pending": 1}
+    # nothing of the key is left in any column of any pgscore table
+    found = query(churn, """
+        SELECT c.relname, a.attname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+         WHERE c.relnamespace = 'pgscore'::regnamespace AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
+           AND a.atttypid IN ('text'::regtype, 'jsonb'::regtype, 'json'::regtype)""")
+    for rel, col in found:
+        (n,), = query(churn, f'SELECT count(*) FROM pgscore."{rel}" WHERE "{col}"::text ~ %s', (r"\mcust-9\M(?!-)",))
+        assert n == 0, (rel, col)
+    assert query(churn, "SELECT entity_key FROM pgscore.prediction_log ORDER BY 1") == [("cust-8",), ("cust-9-0",)]
+    assert query(churn, "SELECT count(*) FROM pgscore.outcome_version_matches") == [(1,)]
+    digest = hashlib.sha256(b"cust-9").hexdigest()
+    assert query(logins["bi"], "SELECT action, by_user, model, entity_sha256, rows, detail->>'pgscore.outcomes' "
+                               "FROM pgscore.log_retention") == [("erase", ADMIN, None, digest, 1, "1")]
+    assert query(churn, "SELECT count(*) FROM pgscore.log_retention WHERE detail::text ~ 'cust-9'") == [(0,)]
+    # the views keep working
+    query(logins["bi"], "SELECT * FROM pgscore.realised_performance")
+    query(churn, "SELECT * FROM pgscore.refresh_monitoring()")
+    query(logins["bi"], "SELECT * FROM pgscore.score_drift")
+    # one model alone: another model's rows of the key stay
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y)
+    registry.deploy(churn.dsn, "upsell", model, X, Y, feature_names=NAMES)
+    query(churn, "SELECT pgscore.score(m, %s::float8[], p_key => 'cust-8') FROM unnest('{churn,upsell}'::text[]) m",
+          (ROW,))
+    got = dict(query(admin, "SELECT table_name, rows FROM pgscore.erase_entity('cust-8', 'upsell')"))
+    assert got["pgscore.prediction_log"] == 1 and got["pgscore.outcomes"] == 0
+    assert query(churn, "SELECT m.name, count(*) FROM pgscore.prediction_log l JOIN pgscore.models m USING (model_id) "
+                        "WHERE entity_key = 'cust-8' GROUP BY 1") == [("churn", 2)]
+    assert query(churn, "SELECT model FROM pgscore.log_retention ORDER BY retention_id DESC LIMIT 1") == [("upsell",)]
+    # an erasure of nothing is recorded too (the request was carried out)
+    assert dict(query(admin, "SELECT table_name, rows FROM pgscore.erase_entity('nobody')"))["pgscore.prediction_log"] == 0
+    assert query(churn, "SELECT count(*) FROM pgscore.log_retention WHERE action = 'erase'") == [(3,)]
+    # bad input, and the app may not erase
+    for sql, code in (("SELECT * FROM pgscore.erase_entity(NULL)", "22023"),
+                      ("SELECT * FROM pgscore.erase_entity('cust-8', 'nosuch')", "42704")):
+        e = refused(admin, sql)
+        assert e.pgcode == code and e.diag.message_hint, sql
+    assert refused(logins["app"], "SELECT * FROM pgscore.erase_entity('cust-8')").pgcode == "42501"
+
