@@ -1008,6 +1008,13 @@ CLI_CASES = [
     ("shadow without a version or --off", ["shadow", "churn"], 2, "a VERSION to score in shadow, or --off"),
     ("shadow with --off and --force", ["shadow", "churn", "--off", "--force"], 2, "--force sets a shadow, --off stops one"),
     ("shadow a version with --off and --reason", ["shadow", "churn", "x"], 2, "invalid int value"),
+    # redaction (migration 0141)
+    ("maintain a keep-features without a unit", ["maintain", "--keep-features", "2"], 2,
+     "--keep-features 2 has no unit: PostgreSQL reads a bare number as seconds"),
+    ("maintain a keep-features that is not an interval", ["maintain", "--keep-features", "garbage"], 2,
+     "--keep-features 'garbage' is not an interval"),
+    ("maintain a keep-features under a day", ["maintain", "--keep-features", "12 hours"], 2,
+     "--keep-features '12 hours' is under a day"),
     ("maintain a keep that is not an interval", ["maintain", "--keep", "garbage"], 2,
      "--keep 'garbage' is not an interval"),
     ("maintain a keep without a unit", ["maintain", "--keep", "90"], 2,

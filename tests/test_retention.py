@@ -11,8 +11,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import ensure_role, query
-from pgscore import datasets, registry
+from helpers import ensure_role, pgscore_cli, query
+from pgscore import datasets, registry, scoring
 
 X, Y, NAMES = datasets.churn(400, seed=5)
 ROW = X[0].tolist()
@@ -79,6 +79,11 @@ def test_redaction_keeps_the_decisions_of_old_days_and_drops_their_features(chur
     assert query(admin, "SELECT pgscore.redact_log_features('2 years', 2)") == [(0,)]  # idempotent
     assert any("redact_log_features" in n and "row(s)" in n for n in admin.notices), admin.notices
     assert query(churn, keep) == before
+    # a row logged back-dated later into a day redacted whole: that day is read again with p_recheck alone
+    log_rows(churn, ["3 years"], key_prefix="late")
+    assert query(admin, "SELECT pgscore.redact_log_features('2 years', 2)") == [(0,)]
+    assert query(admin, "SELECT pgscore.redact_log_features('2 years', 2, p_recheck => true)") == [(1,)]
+    query(churn, "DELETE FROM pgscore.prediction_log WHERE entity_key = 'late-0'")
     assert query(churn, "SELECT entity_key, cardinality(features) FROM pgscore.prediction_log ORDER BY 1") \
         == [("k-0", 0), ("k-1", 0), ("k-2", 0), ("k-3", len(NAMES)), ("k-4", len(NAMES))]
     # the predictions view names the features, with no value
@@ -87,8 +92,8 @@ def test_redaction_keeps_the_decisions_of_old_days_and_drops_their_features(chur
     # recorded, each call that removed something, by whom and before when
     rows = query(churn, "SELECT action, by_user, rows, cut < now() - interval '2 years' "
                         "FROM pgscore.log_retention ORDER BY retention_id")
-    assert rows == [("redact", ADMIN, 2, True), ("redact", ADMIN, 1, True)]
-    assert query(logins["bi"], "SELECT count(*) FROM pgscore.log_retention") == [(2,)]
+    assert rows == [("redact", ADMIN, 2, True), ("redact", ADMIN, 1, True), ("redact", ADMIN, 1, True)]
+    assert query(logins["bi"], "SELECT count(*) FROM pgscore.log_retention") == [(3,)]
     # every other UPDATE is refused, the owner's too, and one that changes more than the features within the call
     e = refused(churn, "UPDATE pgscore.prediction_log SET features = '{}' WHERE entity_key = 'k-4'")
     assert e.pgcode == "42501" and "append-only" in e.pgerror and "redact_log_features" in e.diag.message_hint
@@ -202,3 +207,27 @@ def test_erasure_removes_a_customer_from_every_table_and_records_it(churn, login
         assert e.pgcode == code and e.diag.message_hint, sql
     assert refused(logins["app"], "SELECT * FROM pgscore.erase_entity('cust-8')").pgcode == "42501"
 
+
+def test_maintain_keep_features_redacts_in_calls_of_their_own(churn):
+    """pgscore maintain --keep-features: redact_log_features called until one call redacts fewer than its limit,
+    after the partitions and retention; a period refused is a usage error before anything changes."""
+    log_rows(churn, ["3 years"] * 3 + ["1 day"])
+    url = churn.dsn
+    r = pgscore_cli("maintain", "--keep", "2555 days", "--keep-features", "2 years", "--db", url)
+    assert r.returncode == 0, r.stderr
+    assert "features kept '2 years': 3 row(s) redacted (before " in r.stdout and "none left" in r.stdout, r.stdout
+    assert query(churn, "SELECT count(*) FILTER (WHERE features = '{}'), count(*) FROM pgscore.prediction_log") \
+        == [(3, 4)]
+    # calls of at most `limit` rows, each committed (of a day with no partition: in the default partition, read at
+    # every call; a day's partition before the last complete call's cut is read again with p_recheck alone)
+    log_rows(churn, ["2 years 10 days"] * 5, key_prefix="m")
+    assert scoring.redact_features(url, "2 years", limit=2)[0] == 5
+    assert query(churn, "SELECT count(*), sum(rows) FROM pgscore.log_retention WHERE action = 'redact'") == [(4, 8)]
+    query(churn, "UPDATE pgscore.retention_policy SET keep_features = '3 years'")
+    r = pgscore_cli("maintain", "--keep-features", "2 years", "--db", url)
+    assert r.returncode == 1 and "shorter than the floor of features' retention" in r.stderr, r.stderr
+    before = query(churn, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'pgscore.prediction_log'::regclass")
+    r = pgscore_cli("maintain", "--days-ahead", "30", "--keep-features", "2", "--db", url)
+    assert r.returncode == 2 and "has no unit" in r.stderr, r.stderr
+    assert query(churn, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'pgscore.prediction_log'::regclass") \
+        == before  # nothing made

@@ -2356,6 +2356,8 @@ def cmd_maintain(args):
     from pgscore import scoring
 
     held = {}
+    if args.keep_features is not None:  # read before anything changes
+        scoring.check_features_period(resolve_db(args), args.keep_features)
     made, deleted, past, warned = scoring.maintain(resolve_db(args), days_ahead=args.days_ahead, keep=args.keep,
                                                    lock_timeout=args.lock_timeout, held=held)
     for w in warned:  # (a past day left in the default partition, and why: the server's words, with its HINT)
@@ -2364,6 +2366,10 @@ def cmd_maintain(args):
          + (f", of which {past}" if past else "")
          + (f"; retention {args.keep!r}, {deleted}" if deleted else ""))
     _say_default_days(held, args.days_ahead, warned)
+    if args.keep_features is not None:  # (after the partitions: calls of their own, each committed; migration 0141)
+        rows, said = scoring.redact_features(resolve_db(args), args.keep_features, lock_timeout=args.lock_timeout)
+        _say(f"prediction log: features kept {args.keep_features!r}: {rows} row(s) redacted"
+             + (f" ({said})" if said else ""))
     return 0
 
 
@@ -3192,6 +3198,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--days-ahead", type=_int_between(0, 366), default=7, metavar="N",
                     help="daily partitions to have ready after today's (default 7; 0 to 366)")
     sp.add_argument("--keep", metavar="INTERVAL", help="drop log partitions older than this, e.g. '90 days'")
+    sp.add_argument("--keep-features", metavar="INTERVAL",
+                    help="empty the features of log rows older than this, keeping their decisions, e.g. '2 years' "
+                         "(pgscore.redact_log_features)")
     sp.add_argument("--lock-timeout", default="10s", metavar="DURATION", type=_duration,
                     help="how long to wait for a lock another session holds on the prediction log (as PostgreSQL "
                          "reads it: 10s, 1min; 0 waits for ever), then fail, changing nothing (default 10s): "
@@ -3451,6 +3460,8 @@ _NOT_EMPTY = (
     ("reason", "--reason", "give why, recorded in the history (or leave --reason out)"),
     ("keep", "--keep", "retention needs an interval, for example --keep '90 days' (or leave --keep out to create "
                        "partitions only)"),
+    ("keep_features", "--keep-features", "redaction needs an interval, for example --keep-features '2 years' (or "
+                                         "leave --keep-features out to keep every feature)"),
     ("window", "--window", "give a window_name of pgscore.drift_windows (or leave --window out for '1 day')"),
     ("where", "--where", "give a boolean SQL expression over the table's columns (or leave --where out to score "
                          "every row)"),

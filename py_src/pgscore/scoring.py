@@ -1092,3 +1092,60 @@ def maintain(db, days_ahead=7, keep=None, lock_timeout=MAINTAIN_LOCK_TIMEOUT, he
     warned = [n for n in made_said if n.startswith("WARNING:")]
     return made, dropped[-1] if dropped else None, past[-1] if past else None, warned
 
+
+REDACT_LIMIT = 100000  # rows a call of redact_log_features, each committed
+
+
+def check_features_period(db, older_than) -> None:
+    """--keep-features read before anything changes: empty, without a unit, no interval PostgreSQL reads, or under
+    a day, a UsageError (pgscore maintain exits 2)."""
+    if not older_than.strip():  # `--keep-features "$KEEP"` with KEEP unset
+        raise UsageError("--keep-features is empty: redaction needs an interval",
+                         hint="for example --keep-features '2 years'; leave --keep-features out to keep every feature")
+    if re.fullmatch(r"\s*[-+]?(\d+\.?\d*|\.\d+)\s*", older_than):
+        raise UsageError(f"--keep-features {older_than.strip()} has no unit: PostgreSQL reads a bare number as "
+                         "seconds, and features are kept for whole UTC days, at least one",
+                         hint=f"give its unit: --keep-features '{older_than.strip()} days'")
+    import psycopg2
+
+    with connection(db) as conn:
+        try:
+            (short,), = _call(conn, "SELECT %s::interval < interval '1 day'", (older_than,))
+        except psycopg2.DataError as e:
+            if e.pgcode not in ("22007", "22008", "22015"):
+                raise
+            raise UsageError(f"--keep-features {older_than!r} is not an interval PostgreSQL reads",
+                             hint="for example --keep-features '2 years'") from None
+    if short:
+        raise UsageError(f"--keep-features {older_than!r} is under a day: features are kept for whole UTC days, at "
+                         "least one", hint="for example --keep-features '2 years'")
+
+
+def redact_features(db, older_than, lock_timeout=MAINTAIN_LOCK_TIMEOUT, limit=REDACT_LIMIT) -> tuple[int, str | None]:
+    """Empty the features of the prediction-log rows logged before the UTC day holding now() - older_than, keeping
+    their decisions (pgscore.redact_log_features, migration 0141): calls of at most `limit` rows, each its own
+    transaction, until one redacts fewer. Returns the rows redacted and the last call's NOTICE (the cut, the
+    partitions, whether rows remain). Check the period first (check_features_period); one under the owner's floor
+    (pgscore.retention_policy) is the server's 42501."""
+    from psycopg2 import errors as pg_errors
+
+    total, said = 0, []
+    while True:
+        with connection(db) as conn:
+            if lock_timeout is not None:
+                _call(conn, "SELECT pg_catalog.set_config('lock_timeout', %s, true)", (lock_timeout,))
+            _call(conn, "SELECT pg_catalog.set_config('client_min_messages', 'notice', true)", None)
+            try:
+                with server_notices(conn) as said:
+                    n = _call(conn, "SELECT pgscore.redact_log_features(%s::interval, %s)", (older_than, limit))[0][0]
+            except pg_errors.LockNotAvailable as e:
+                raise PgscoreError(
+                    f"pgscore maintain waited {lock_timeout} for a lock another session holds on the prediction log; "
+                    f"{total} row(s) redacted before it", detail=e.diag.message_primary, sqlstate="55P03",
+                    hint="let the session holding it end (pg_stat_activity), and run maintain again") from None
+        total += n
+        if n < limit:
+            break
+    told = [x.split("redact_log_features: ", 1)[1].strip() for x in said if "redact_log_features: " in x]
+    return total, told[-1] if told else None
+
