@@ -4,7 +4,8 @@ import os
 from logging.config import fileConfig
 
 from alembic import context
-from pgscore.migrate import VERSION_TABLE, create_engine, server_variables, step_lines
+from pgscore.errors import InstallError
+from pgscore.migrate import VERSION_TABLE, before_a_downgrade, create_engine, server_variables, step_lines
 
 config = context.config
 if config.config_file_name is not None:  # plain alembic with alembic.ini: it says which revisions it runs
@@ -36,6 +37,11 @@ def run():
     try:
         with engine.connect() as conn:
             _migrate(conn)
+    except InstallError as e:  # plain alembic: a downgrade refused (before_a_downgrade), as alembic's FAILED
+        from alembic.util import CommandError
+
+        raise CommandError(f"pgscore: {e.message} (SQLSTATE {e.sqlstate})"
+                           + "".join(f"\n{x}" for x in (e.detail, e.hint and "Hint: " + e.hint) if x)) from e
     except Exception as e:  # noqa: BLE001
         # plain alembic: objects of the user's that a revision's DROP stopped are named with what to do, not
         # with the server's DROP ... CASCADE (pgscore's own commands pass a connection and say it themselves)
@@ -53,6 +59,8 @@ def _migrate(conn):
     context.configure(connection=conn, version_table=VERSION_TABLE, transactional_ddl=True,
                       transaction_per_migration=False)
     with context.begin_transaction():
+        # a downgrade: the rescoring trigger's tables first, all at once; what it would drop of users' rows refused
+        before_a_downgrade(conn, context)
         context.run_migrations()
         _share_version_table(conn)
 

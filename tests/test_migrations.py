@@ -994,3 +994,128 @@ def test_0130_keeps_a_dbas_grants_on_score_table_and_score_chunk(empty_db_url):
     assert grants(old) == [(True, True, True, False)]
     migrate.downgrade(empty_db_url, "base")
     query(empty_db_url, "DROP ROLE r5_etl")
+
+
+def _wired(url, label=None):
+    """A deployed churn model and a wiring of events `ev` to profiles `p` (with a label column `lab` if asked)."""
+    import json
+
+    X, y, names = datasets.churn(300, seed=2)
+    registry.deploy(url, "churn", LogisticRegression(max_iter=500).fit(X, y), X, y, feature_names=names)
+    query(url, "CREATE TABLE p (id int PRIMARY KEY, " + ", ".join(f"{n} float8" for n in names)
+          + ", score float8, scored_at timestamptz, lab text); CREATE TABLE ev (eid bigserial PRIMARY KEY, pid int)")
+    query(url, f"INSERT INTO p (id, {', '.join(names)}) SELECT i, {', '.join(['1'] * len(names))} "
+               "FROM generate_series(1, 5) i")
+    query(url, "SELECT pgscore.attach_rescoring('ev', 'p', 'pid', 'churn', 'score', %s::jsonb, p_profile_key => 'id'"
+               + (", p_label_column => 'lab'" if label else "") + ")", (json.dumps({"support_calls": "count"}),))
+
+
+def test_a_downgrade_that_would_drop_what_users_wrote_is_refused_naming_it(db_url, tmp_path):
+    """docs/operations.md (Going back): a downgrade past 0126, 0129 or 0119 drops the silences, the threshold
+    overrides and the wirings' label columns written since; it did so with no word (a rollback for an hour, and
+    upgrading again, lost the alert tuning). It is refused now, naming each revision and what it drops, with how
+    to save the rows and the option that goes on (migrate.downgrade's drop_user_data, plain alembic's
+    -x drop_user_data=yes); nothing changes meanwhile."""
+    import subprocess
+    import sys
+
+    _wired(db_url, label=True)
+    query(db_url, "SELECT pgscore.silence_alerts('churn', '2 days', 'INC-42', p_metric => 'auc_drop')")
+    query(db_url, "SELECT pgscore.set_thresholds('churn', 'psi', p_warn => 0.5, p_alert => 2.0)")
+    with pytest.raises(InstallError) as e:
+        migrate.downgrade(db_url, "0118")
+    said = str(e.value)
+    assert e.value.sqlstate == "55000", said
+    assert e.value.message.startswith("downgrading pgscore to revision 0118 would drop what users wrote"), said
+    for line in ("0129 drops 1 threshold override (pgscore.drift_threshold_overrides)",
+                 "0126 drops 1 silence (pgscore.alert_silences)",
+                 "0119 drops 1 wiring's label column (pgscore.rescoring.label_column)"):
+        assert line in e.value.detail, said
+    assert "\\copy pgscore.alert_silences TO" in e.value.hint and "drop_user_data" in e.value.hint, said
+    assert migrate.current(db_url) == migrate.head()
+    assert query(db_url, "SELECT (SELECT count(*) FROM pgscore.alert_silences), "
+                         "(SELECT count(*) FROM pgscore.drift_threshold_overrides), "
+                         "(SELECT label_column FROM pgscore.rescoring)") == [(1, 1, "lab")]
+    # plain alembic: the same, as alembic's FAILED (no traceback); -x drop_user_data=yes goes on
+    alembic = [str(Path(sys.executable).with_name("alembic")), "-c", str(ROOT / "alembic.ini"), "-x", f"db_url={db_url}"]
+    run = subprocess.run([*alembic, "downgrade", "0125"], capture_output=True, text=True, cwd=tmp_path)
+    out = run.stdout + run.stderr
+    assert run.returncode != 0 and "Traceback" not in out, out
+    assert "0126 drops 1 silence (pgscore.alert_silences)" in out and "-x drop_user_data=yes" in out, out
+    assert "0119" not in out and migrate.current(db_url) == migrate.head(), out
+    run = subprocess.run([*alembic, "-x", "drop_user_data=yes", "downgrade", "0125"], capture_output=True, text=True,
+                         cwd=tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert migrate.current(db_url) == "0125"
+    migrate.downgrade(db_url, "0118", drop_user_data=True)
+    assert migrate.current(db_url) == "0118"
+
+
+def test_a_downgrade_with_nothing_to_lose_goes_on_unasked(db_url):
+    """A downgrade past revisions that would drop users' rows, where there are none, goes on as before."""
+    _wired(db_url)
+    query(db_url, "SELECT pgscore.set_thresholds('churn', 'psi', p_warn => 0.5, p_alert => 2.0)")
+    query(db_url, "SELECT pgscore.clear_thresholds('churn')")
+    migrate.downgrade(db_url, "0118")
+    assert migrate.current(db_url) == "0118"
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_a_downgrade_does_not_deadlock_with_a_rescoring_insert(db_url, warm):
+    """Under traffic every downgrade cancelled one single-row INSERT into a wired table with 40P01: the trigger
+    takes pgscore.deployments, then models (a backend's first call reads pgscore.rescoring before them), and the
+    downgrade took models (0135's DROP TRIGGER), then deployments (0121's). Made certain here: a session holds a
+    table the downgrade drops between the two (0133's threshold_writes), so that it waits there holding models;
+    the INSERT's trigger takes deployments and waits for models; the session ends. Now the downgrade takes the
+    trigger's tables first, all at once or none (the INSERT waits for it, holding none of them)."""
+    import threading
+    import time
+
+    _wired(db_url)
+    blocker, app, watch = (psycopg2.connect(db_url) for _ in range(3))
+    app.autocommit = watch.autocommit = True
+    known = {c.get_backend_pid() for c in (blocker, app, watch)}
+    if warm:
+        with app.cursor() as cur:
+            cur.execute("INSERT INTO ev (pid) VALUES (1)")
+    with blocker.cursor() as cur:
+        cur.execute("LOCK TABLE pgscore.threshold_writes IN ACCESS SHARE MODE")
+    failures = []
+
+    def run(what):
+        try:
+            what()
+        except Exception as e:  # noqa: BLE001
+            failures.append(e)
+
+    def waiting(sql, args=()):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with watch.cursor() as cur:
+                cur.execute(sql, args)
+                if cur.fetchone()[0]:
+                    return
+            time.sleep(0.05)
+        raise AssertionError(f"never: {sql}")
+
+    def insert():
+        with app.cursor() as cur:
+            cur.execute("INSERT INTO ev (pid) VALUES (2)")
+
+    down = threading.Thread(target=run, args=(lambda: migrate.downgrade(db_url, "0120", lock_timeout="60s"),))
+    down.start()
+    # the downgrade waits for threshold_writes, holding models (and, now, the trigger's other tables)
+    waiting("SELECT EXISTS (SELECT 1 FROM pg_locks l WHERE NOT l.pid = ANY(%s) AND NOT l.granted "
+            "AND l.relation = 'pgscore.threshold_writes'::regclass)", (list(known),))
+    ins = threading.Thread(target=run, args=(insert,))
+    ins.start()
+    # warm, the trigger waits for models holding deployments; cold, for models holding rescoring and deployments
+    waiting("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = %s AND NOT granted)", (app.get_backend_pid(),))
+    blocker.rollback()
+    down.join(60)
+    ins.join(60)
+    assert not failures, failures
+    assert migrate.current(db_url) == "0120"
+    assert query(db_url, "SELECT count(*) FROM ev WHERE pid = 2") == [(1,)]
+    for c in (blocker, app, watch):
+        c.close()

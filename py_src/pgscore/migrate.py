@@ -808,10 +808,13 @@ END
 $do$"""
 
 
-def downgrade(url: str, revision: str = "base", lock_timeout: str = LOCK_TIMEOUT) -> None:
+def downgrade(url: str, revision: str = "base", lock_timeout: str = LOCK_TIMEOUT,
+              drop_user_data: bool = False) -> None:
     """alembic downgrade in one transaction; to base, also drop our (then empty) version table. Like an
     upgrade, it waits at most `lock_timeout` for a lock another session holds (every session that uses
-    pgscore waits behind it meanwhile), then fails, changing nothing."""
+    pgscore waits behind it meanwhile), then fails, changing nothing. A downgrade (not to base) that would drop
+    rows users wrote (USER_DATA: silences, threshold overrides, label columns) is refused, naming them, unless
+    `drop_user_data`."""
     from alembic import command
     from sqlalchemy import MetaData, Table, text
 
@@ -822,6 +825,7 @@ def downgrade(url: str, revision: str = "base", lock_timeout: str = LOCK_TIMEOUT
         try:
             with engine.connect() as conn, conn.begin():
                 cfg.attributes["connection"] = conn
+                cfg.attributes["drop_user_data"] = drop_user_data  # (env.py: before_a_downgrade)
                 conn.execute(text("SELECT pg_catalog.set_config('lock_timeout', :t, true)"), {"t": lock_timeout})
                 if revision == "base":  # refused before any lock is taken (_DEPENDENTS)
                     execute_script(conn, _DEPENDENTS)
@@ -830,6 +834,8 @@ def downgrade(url: str, revision: str = "base", lock_timeout: str = LOCK_TIMEOUT
                     Table(VERSION_TABLE, MetaData()).drop(conn, checkfirst=True)
         finally:
             engine.dispose()
+    except InstallError:  # (before_a_downgrade's refusal, said as it is)
+        raise
     except Exception as e:  # noqa: BLE001
         orig = getattr(e, "orig", None) or e  # SQLAlchemy's wrapper, or psycopg2's own error (run_frozen)
         hint, detail = None, str(orig).strip()
@@ -860,6 +866,127 @@ def downgrade(url: str, revision: str = "base", lock_timeout: str = LOCK_TIMEOUT
                                     "longer with --lock-timeout (0: for ever; sessions that use pgscore wait behind "
                                     "it meanwhile)") from e
         raise InstallError(f"{what} failed; nothing was changed", detail=detail, hint=hint) from e
+
+
+# what a downgrade drops of what users wrote (not what pgscore derives again: rollups, alert states, baselines), by
+# the revision whose downgrade drops it: (one row's noun, the plural, where it is kept, a column the count needs or
+# None, which rows, how to save them with psql). A downgrade past any with rows is refused unless asked to go on
+# (downgrade's drop_user_data, plain alembic's -x drop_user_data=yes): it dropped them with no word, and upgrading
+# again does not bring them back. From revision 0100 on (docs/operations.md, "Going back to an earlier release")
+USER_DATA = {
+    "0133": (("threshold override that set confidence 0 alone", "threshold overrides that set confidence 0 alone",
+              "pgscore.drift_threshold_overrides", "drift_threshold_overrides", "confidence",
+              "confidence = 0 AND warn IS NULL AND alert IS NULL AND min_n IS NULL",
+              "\\copy pgscore.drift_threshold_overrides TO 'drift_threshold_overrides.csv' CSV HEADER"),),
+    "0129": (("threshold override", "threshold overrides", "pgscore.drift_threshold_overrides",
+              "drift_threshold_overrides", None, "true",
+              "\\copy pgscore.drift_threshold_overrides TO 'drift_threshold_overrides.csv' CSV HEADER"),),
+    "0126": (("silence", "silences", "pgscore.alert_silences", "alert_silences", None, "true",
+              "\\copy pgscore.alert_silences TO 'alert_silences.csv' CSV HEADER"),),
+    "0119": (("wiring's label column", "wirings' label columns", "pgscore.rescoring.label_column", "rescoring",
+              "label_column", "label_column IS NOT NULL",
+              "\\copy (SELECT rescoring_id, event_table, profile_table, model_name, label_column FROM "
+              "pgscore.rescoring WHERE label_column IS NOT NULL) TO 'label_columns.csv' CSV HEADER"),),
+}
+
+# the tables a rescoring trigger reads or writes (in the order it takes them: a backend's first call reads
+# pgscore.rescoring first, later ones after shadows), which a downgrade takes all at once before anything else
+# (NOWAIT, all or none, tried again every 20 ms for as long as lock_timeout allows: a downgrade waiting with
+# models locked while an INSERT's trigger held deployments and waited for models cancelled the INSERT, 40P01;
+# two orders of the trigger's own, the first call's and the later ones', leave no one order to wait in)
+_LOCK_TRIGGER_TABLES = """DO $do$
+DECLARE
+    v_tables text;
+    v_wait text := pg_catalog.current_setting('lock_timeout');
+    v_until timestamptz;
+BEGIN
+    SELECT pg_catalog.string_agg(pg_catalog.format('pgscore.%I', t.name), ', ' ORDER BY t.n) INTO v_tables
+      FROM pg_catalog.unnest(ARRAY['deployments', 'models', 'evaluators', 'log_pending', 'shadows',
+                                   'rescoring', 'error_queue', 'replicated_pending', 'shadow_failures'])
+           WITH ORDINALITY AS t(name, n)
+     WHERE pg_catalog.to_regclass(pg_catalog.format('pgscore.%I', t.name)) IS NOT NULL;
+    IF v_tables IS NULL THEN
+        RETURN;
+    END IF;
+    IF v_wait::interval > interval '0' THEN
+        v_until := pg_catalog.clock_timestamp() + v_wait::interval;
+    END IF;
+    LOOP
+        BEGIN
+            EXECUTE 'LOCK TABLE ' || v_tables || ' IN ACCESS EXCLUSIVE MODE NOWAIT';
+            RETURN;
+        EXCEPTION WHEN lock_not_available THEN
+            IF v_until IS NOT NULL AND pg_catalog.clock_timestamp() >= v_until THEN
+                RAISE EXCEPTION 'canceling statement due to lock timeout: the locks of % (waited %)', v_tables, v_wait
+                    USING ERRCODE = 'lock_not_available';
+            END IF;
+        END;
+        PERFORM pg_catalog.pg_sleep(0.02);
+    END LOOP;
+END
+$do$"""
+
+
+def downgrading(context) -> tuple[list[str], bool]:
+    """The revisions alembic's command is about to undo (newest first), and whether it goes down to base; ([], False)
+    for an upgrade, a stamp or any other command. `context` is env.py's alembic.context, configured."""
+    from alembic.runtime.migration import RevisionStep
+
+    mc = context.get_context()
+    fn = mc.opts.get("fn")
+    if fn is None or "destination_rev" not in mc.opts:  # (current, history: a fn that prints)
+        return [], False
+    steps = [s for s in fn(mc.get_current_heads(), mc) if isinstance(s, RevisionStep) and s.is_downgrade]
+    return [s.revision.revision for s in steps], any(not s.to_revisions_no_deps for s in steps)
+
+
+def user_data_lost(conn, revisions) -> list[tuple[str, str, str]]:
+    """What undoing `revisions` would drop of what users wrote: (revision, what, how to save it), one a table."""
+    from psycopg2 import sql
+
+    lost = []
+    with conn.connection.cursor() as cur:
+        for revision in revisions:
+            for one, many, kept_in, table, column, where, save in USER_DATA.get(revision, ()):
+                cur.execute("SELECT pg_catalog.to_regclass(%(t)s) IS NOT NULL AND (%(c)s::text IS NULL OR EXISTS "
+                            "(SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) "
+                            "pg_catalog.to_regclass(%(t)s) AND a.attname OPERATOR(pg_catalog.=) %(c)s "
+                            "AND NOT a.attisdropped))", {"t": f"pgscore.{table}", "c": column})
+                if not cur.fetchone()[0]:
+                    continue
+                cur.execute(sql.SQL("SELECT pg_catalog.count(*) FROM {} WHERE " + where)
+                            .format(sql.Identifier("pgscore", table)))
+                n = cur.fetchone()[0]
+                if n:
+                    lost.append((revision, f"{revision} drops {n} {one if n == 1 else many} ({kept_in})", save))
+    return lost
+
+
+def before_a_downgrade(conn, context) -> None:
+    """Where alembic's command (env.py) undoes revisions: first the rescoring trigger's tables, all at once
+    (_LOCK_TRIGGER_TABLES); then, unless to base (pgscore uninstall: everything goes), a refusal naming what it
+    would drop of what users wrote (USER_DATA), unless asked to go on."""
+    revisions, to_base = downgrading(context)
+    if not revisions:
+        return
+    execute_script(conn, _LOCK_TRIGGER_TABLES)
+    if to_base:
+        return
+    config = context.config
+    asked = (config.attributes.get("drop_user_data")
+             or (context.get_x_argument(as_dictionary=True).get("drop_user_data") or "").lower() == "yes")
+    lost = user_data_lost(conn, revisions)
+    if not lost or asked:
+        return
+    target = revisions[-1]
+    below = context.get_context().script.get_revision(target).down_revision or "base"
+    saves = list(dict.fromkeys(save for _, _, save in lost))
+    raise InstallError(
+        f"downgrading pgscore to revision {below} would drop what users wrote since; nothing was changed",
+        detail="\n".join(what for _, what, _ in lost), sqlstate="55000",
+        hint="save the rows first if you want them (psql: " + "; ".join(saves) + "), then downgrade again asking "
+             "to drop them: plain alembic with -x drop_user_data=yes, Python's pgscore.migrate.downgrade with "
+             "drop_user_data=True (docs/operations.md, 'Going back to an earlier release')")
 
 
 # the version table says a revision, and there is no pgscore schema: a dump of the public schema alone (pg_dump
