@@ -139,9 +139,26 @@ def test_install_refuses_a_server_that_runs_code_from_before_it_reported_its_hea
     assert ("the database server runs an older release's pgscore code, from before pgscore reported the schema "
             f"revision it knows, this pgscore up to {migrate.head()}; both say version 0.1.0") in e.value.message
     assert e.value.detail == f"the server imports pgscore from {release / 'py_src'}"
-    assert "restart the server (not a reload)" in e.value.hint and e.value.hint.endswith("run the install again")
+    # an embedded cluster (db start made it): restarted by this release's db stop and db start, not by installing
+    # this release into the environment the server imports (T15: the way back, which docs/operations.md keeps)
+    assert (f"restart the cluster with this release: {localdb.command('db stop', cluster.data_dir)} then "
+            f"{localdb.command('db start', cluster.data_dir)}") in e.value.hint, e.value.hint
+    assert "--data-dir" in e.value.hint and "install this release into" not in e.value.hint, e.value.hint
+    assert e.value.hint.endswith("run the install again")
     assert migrate.current(url) is None, "a refused install must roll back"
     assert query(url, "SELECT to_regnamespace('pgscore')") == [(None,)]
+
+
+def test_another_servers_older_code_is_hinted_to_import_this_environment_built_beside(release_cluster):
+    """A server that is no embedded cluster and imports an older release: the hint points it at this environment,
+    built beside the one it imports (which stays as the way back); it said first to install this release into
+    the environment the server imports, in place, which docs/operations.md "Upgrading" warns against."""
+    report = {"head": "0100", "pgscore": "0.1.0", "pgscore_path": "/opt/pgscore/venv/lib/python3.11/site-packages"}
+    what, where, fix = migrate.other_release(report)
+    assert what.startswith("the database server runs an older release's pgscore code, which knows schema revisions "
+                           "up to 0100")
+    assert "install this release into" not in fix and "restart the server (not a reload) with PYTHONPATH=" in fix
+    assert "built beside the one it imports now, which stays as the way back" in fix, fix
 
 
 def test_install_refuses_a_server_that_runs_another_releases_code_and_status_says_so(release_cluster):

@@ -691,7 +691,7 @@ def upgrade(url: str, revision: str = "head", check_environment: bool = True,
                 command.upgrade(cfg, revision)
                 if check_environment:
                     report = execute_script(conn, "SELECT pgscore.validate_environment()")[0]
-                    problem = other_release(report)
+                    problem = other_release(report, embedded_data_dir(conn))
                     if problem is not None:
                         raise InstallError(problem[0] + "; nothing was changed", detail=problem[1],
                                            hint=problem[2] + ", then run the install again")
@@ -704,12 +704,13 @@ def upgrade(url: str, revision: str = "head", check_environment: bool = True,
     return report
 
 
-def other_release(report) -> tuple[str, str, str] | None:
+def other_release(report, embedded=None) -> tuple[str, str, str] | None:
     """Where the server's Python runs another release's pgscore code than this one (from `report`, what
     validate_environment() returned): what is wrong, where the server imports it from, and what to do. An
     install from a new release while the server ran the old one's code succeeded, and every deploy then
     failed: both may say version 0.1.0, the schema revision each knows tells them apart. None where the server
-    runs this release's code."""
+    runs this release's code. `embedded`: the data directory of an embedded cluster the server is
+    (embedded_data_dir), restarted by `db stop` and `db start` of this release."""
     import json
 
     import pgscore
@@ -722,9 +723,13 @@ def other_release(report) -> tuple[str, str, str] | None:
     if theirs is None or theirs < ours:  # code from before its report named its head is older than this
         what = ("an older release's pgscore code, from before pgscore reported the schema revision it knows"
                 if theirs is None else f"an older release's pgscore code, which knows schema revisions up to {theirs}")
-        fix = ("install this release into the environment the server imports pgscore from "
-               "(docs/operations.md, 'Installing into an existing server') and restart the server (not a reload); "
-               "or, to have it import this environment, " + import_fix())
+        if embedded is not None:  # (installing into the environment it imports would lose the way back)
+            fix = (f"restart the cluster with this release: {command('db stop', embedded)} then "
+                   f"{command('db start', embedded)} (it then imports this environment's pgscore; the older "
+                   "environment stays as it is, the way back)")
+        else:
+            fix = ("to have it import this environment (built beside the one it imports now, which stays as the "
+                   "way back: docs/operations.md, 'Upgrading'), " + import_fix())
     else:
         what = f"a newer release's pgscore code, which knows schema revisions up to {theirs}"
         fix = ("install with the pgscore of the release the server runs (its environment's pgscore command); or, "
@@ -733,6 +738,20 @@ def other_release(report) -> tuple[str, str, str] | None:
             f"; it says version {info.get('pgscore')}, this one {pgscore.__version__}")
     return (f"the database server runs {what}, this pgscore up to {ours}{same}",
             f"the server imports pgscore from {info.get('pgscore_path')}", fix)
+
+
+def embedded_data_dir(conn):
+    """The data directory of the server `conn` reaches where it is an embedded cluster (pgscore db start made
+    it, on this host), else None (or where this role may not read the setting)."""
+    from pgscore.localdb import STATE_FILE
+    from sqlalchemy import text
+
+    where = conn.execute(text("SELECT s.setting FROM pg_catalog.pg_settings s "
+                              "WHERE s.name OPERATOR(pg_catalog.=) 'data_directory'")).scalar()
+    try:
+        return Path(where) if where and (Path(where) / STATE_FILE).is_file() else None
+    except OSError:
+        return None
 
 
 def refused_by_your_objects(e: BaseException) -> str | None:
