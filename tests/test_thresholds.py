@@ -17,6 +17,7 @@ from psycopg2 import errors
 
 from helpers import pgscore_cli, query
 from pgscore import datasets, migrate, registry
+from pgscore.errors import InstallError
 from test_monitoring import JUDGED_AS_JUDGE, drifted, log_rows
 
 
@@ -507,7 +508,10 @@ def test_0129_downgrade_drops_the_overrides_and_upgrade_judges_by_them_again(emp
     query(conn, "SELECT pgscore.set_thresholds('churn', 'psi', 50, 100)")
     query(conn, "SELECT pgscore.set_thresholds('churn', 'ks', p_alert => 100, p_subject => 'monthly_charges')")
     assert _checks(conn, "churn")["psi"][3] == "ok"
-    migrate.downgrade(empty_db_url, "0127")
+    with pytest.raises(InstallError, match="would drop what users wrote") as e:  # (unless asked: the overrides go)
+        migrate.downgrade(empty_db_url, "0127")
+    assert "0129 drops 2 threshold overrides (pgscore.drift_threshold_overrides)" in e.value.detail
+    migrate.downgrade(empty_db_url, "0127", drop_user_data=True)
     assert query(conn, "SELECT to_regclass('pgscore.drift_threshold_overrides')") == [(None,)]
     (checks,), = query(conn, "SELECT checks FROM pgscore.drift_stats() WHERE feature = 'monthly_charges' "
                              "AND period = '1 hour'")
@@ -943,7 +947,11 @@ def test_0133_downgrade_warns_of_each_override_whose_confidence_0_it_drops(empty
     query(conn, "SELECT pgscore.set_thresholds('churn', 'mean_shift', 1, 2, p_confidence => 0.9)")
     # the server's notices to the downgrade's connection, as SQLAlchemy's psycopg2 dialect logs them (alembic's too)
     caplog.set_level(logging.INFO, logger="sqlalchemy.dialects.postgresql")
-    migrate.downgrade(empty_db_url, "0132")
+    with pytest.raises(InstallError, match="would drop what users wrote") as e:  # (psi's row: deleted, unless asked)
+        migrate.downgrade(empty_db_url, "0132")
+    assert e.value.detail == "0133 drops 1 threshold override that set confidence 0 alone " \
+                             "(pgscore.drift_threshold_overrides)"
+    migrate.downgrade(empty_db_url, "0132", drop_user_data=True)
     said = [r.getMessage() for r in caplog.records]
     warned = sorted(" ".join(n.split()) for n in said if n.startswith("WARNING:") and "confidence 0" in n)
     assert len(warned) == 3, (said, query(conn, "SELECT * FROM pgscore.drift_threshold_overrides"))
