@@ -1119,3 +1119,24 @@ def test_a_downgrade_does_not_deadlock_with_a_rescoring_insert(db_url, warm):
     assert query(db_url, "SELECT count(*) FROM ev WHERE pid = 2") == [(1,)]
     for c in (blocker, app, watch):
         c.close()
+
+
+def test_a_downgrade_waits_for_the_trigger_s_tables_within_its_lock_timeout(db_url):
+    """Taking the rescoring trigger's tables all at once (tried again and again), a downgrade still gives up after
+    its lock_timeout, named as before (a session left in a transaction that read pgscore.models), changing nothing."""
+    import time
+
+    holder = psycopg2.connect(db_url)
+    query(holder, "SELECT count(*) FROM pgscore.models")
+    started = time.monotonic()
+    with pytest.raises(InstallError) as e:
+        migrate.downgrade(db_url, "0134", lock_timeout="1s")
+    assert time.monotonic() - started < 8
+    assert e.value.message == ("downgrading pgscore to revision 0134 waited too long for a lock another session holds "
+                               "on one of pgscore's objects; nothing was changed"), str(e.value)
+    assert "pg_stat_activity" in e.value.hint
+    holder.rollback()
+    holder.close()
+    assert migrate.current(db_url) == migrate.head()
+    migrate.downgrade(db_url, "0134")
+    assert migrate.current(db_url) == "0134"
