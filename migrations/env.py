@@ -5,7 +5,7 @@ from logging.config import fileConfig
 
 from alembic import context
 from pgscore.errors import InstallError
-from pgscore.migrate import VERSION_TABLE, before_a_downgrade, create_engine, server_variables, step_lines
+from pgscore.migrate import VERSION_TABLE, before_migrating, create_engine, server_variables, step_lines
 
 config = context.config
 if config.config_file_name is not None:  # plain alembic with alembic.ini: it says which revisions it runs
@@ -37,7 +37,7 @@ def run():
     try:
         with engine.connect() as conn:
             _migrate(conn)
-    except InstallError as e:  # plain alembic: a downgrade refused (before_a_downgrade), as alembic's FAILED
+    except InstallError as e:  # plain alembic: a downgrade refused (before_migrating), as alembic's FAILED
         from alembic.util import CommandError
 
         raise CommandError(f"pgscore: {e.message} (SQLSTATE {e.sqlstate})"
@@ -59,8 +59,8 @@ def _migrate(conn):
     context.configure(connection=conn, version_table=VERSION_TABLE, transactional_ddl=True,
                       transaction_per_migration=False)
     with context.begin_transaction():
-        # a downgrade: the rescoring trigger's tables first, all at once; what it would drop of users' rows refused
-        before_a_downgrade(conn, context)
+        # the rescoring trigger's tables first, all at once; a downgrade's drop of users' rows refused unless asked
+        before_migrating(conn, context)
         context.run_migrations()
         _share_version_table(conn)
 

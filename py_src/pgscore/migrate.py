@@ -844,7 +844,7 @@ def downgrade(url: str, revision: str = "base", lock_timeout: str = LOCK_TIMEOUT
         try:
             with engine.connect() as conn, conn.begin():
                 cfg.attributes["connection"] = conn
-                cfg.attributes["drop_user_data"] = drop_user_data  # (env.py: before_a_downgrade)
+                cfg.attributes["drop_user_data"] = drop_user_data  # (env.py: before_migrating)
                 conn.execute(text("SELECT pg_catalog.set_config('lock_timeout', :t, true)"), {"t": lock_timeout})
                 if revision == "base":  # refused before any lock is taken (_DEPENDENTS)
                     execute_script(conn, _DEPENDENTS)
@@ -853,7 +853,7 @@ def downgrade(url: str, revision: str = "base", lock_timeout: str = LOCK_TIMEOUT
                     Table(VERSION_TABLE, MetaData()).drop(conn, checkfirst=True)
         finally:
             engine.dispose()
-    except InstallError:  # (before_a_downgrade's refusal, said as it is)
+    except InstallError:  # (before_migrating's refusal, said as it is)
         raise
     except Exception as e:  # noqa: BLE001
         orig = getattr(e, "orig", None) or e  # SQLAlchemy's wrapper, or psycopg2's own error (run_frozen)
@@ -909,10 +909,11 @@ USER_DATA = {
 }
 
 # the tables a rescoring trigger reads or writes (in the order it takes them: a backend's first call reads
-# pgscore.rescoring first, later ones after shadows), which a downgrade takes all at once before anything else
+# pgscore.rescoring first, later ones after shadows), which an upgrade or downgrade takes all at once first
 # (NOWAIT, all or none, tried again every 20 ms for as long as lock_timeout allows: a downgrade waiting with
-# models locked while an INSERT's trigger held deployments and waited for models cancelled the INSERT, 40P01;
-# two orders of the trigger's own, the first call's and the later ones', leave no one order to wait in)
+# models locked while an INSERT's trigger held deployments and waited for models cancelled the INSERT, 40P01, as
+# did an upgrade from 0100 holding rescoring; two orders of the trigger's own, the first call's and the later
+# ones', leave no one order to wait in)
 _LOCK_TRIGGER_TABLES = """DO $do$
 DECLARE
     v_tables text;
@@ -946,17 +947,17 @@ END
 $do$"""
 
 
-def downgrading(context) -> tuple[list[str], bool]:
-    """The revisions alembic's command is about to undo (newest first), and whether it goes down to base; ([], False)
-    for an upgrade, a stamp or any other command. `context` is env.py's alembic.context, configured."""
+def migrating(context) -> tuple[list, bool]:
+    """The revision steps alembic's command is about to run (an upgrade's or a downgrade's; none for a stamp or
+    any other command), and whether they go down to base. `context` is env.py's alembic.context, configured."""
     from alembic.runtime.migration import RevisionStep
 
     mc = context.get_context()
     fn = mc.opts.get("fn")
     if fn is None or "destination_rev" not in mc.opts:  # (current, history: a fn that prints)
         return [], False
-    steps = [s for s in fn(mc.get_current_heads(), mc) if isinstance(s, RevisionStep) and s.is_downgrade]
-    return [s.revision.revision for s in steps], any(not s.to_revisions_no_deps for s in steps)
+    steps = [s for s in fn(mc.get_current_heads(), mc) if isinstance(s, RevisionStep)]
+    return steps, any(s.is_downgrade and not s.to_revisions_no_deps for s in steps)
 
 
 def user_data_lost(conn, revisions) -> list[tuple[str, str, str]]:
@@ -981,15 +982,16 @@ def user_data_lost(conn, revisions) -> list[tuple[str, str, str]]:
     return lost
 
 
-def before_a_downgrade(conn, context) -> None:
-    """Where alembic's command (env.py) undoes revisions: first the rescoring trigger's tables, all at once
-    (_LOCK_TRIGGER_TABLES); then, unless to base (pgscore uninstall: everything goes), a refusal naming what it
-    would drop of what users wrote (USER_DATA), unless asked to go on."""
-    revisions, to_base = downgrading(context)
-    if not revisions:
+def before_migrating(conn, context) -> None:
+    """Where alembic's command (env.py) runs revisions: first the rescoring trigger's tables, all at once
+    (_LOCK_TRIGGER_TABLES); then, for a downgrade (not to base: pgscore uninstall, where everything goes), a
+    refusal naming what it would drop of what users wrote (USER_DATA), unless asked to go on."""
+    steps, to_base = migrating(context)
+    if not steps:
         return
     execute_script(conn, _LOCK_TRIGGER_TABLES)
-    if to_base:
+    revisions = [s.revision.revision for s in steps if s.is_downgrade]
+    if not revisions or to_base:
         return
     config = context.config
     asked = (config.attributes.get("drop_user_data")
