@@ -916,3 +916,27 @@ def test_the_functions_of_the_models_named_give_the_views_rows_of_those_models(f
         assert e.value.pgcode == "22023" and "pgscore.drift_rows_of: p_period_kind must be" in str(e.value)
     finally:
         conn.close()
+
+
+def test_the_readers_drift_of_a_model_not_live_says_so_and_exits_2(db_url, trained):
+    """Since 0136 a role granted pgscore_reader runs `pgscore drift --no-refresh`; named a model with no live version
+    it failed (exit 3, 'permission denied for table deployments', hinting pgscore_admin), where the admin is told the
+    model has no live version (exit 2): the check read pgscore.deployments, which the reader does not see, to tell a
+    retired model from one never made live. The reader is told the model has no live version, with the same hint,
+    and exit 2."""
+    X, y, names, model = trained
+    for name in ("churn", "gone", "never"):
+        registry.deploy(db_url, name, model, X, y, feature_names=names, activate=name != "never")
+    query(db_url, "SELECT pgscore.retire('gone')")
+    ensure_role(db_url, "pgscore_t_bi2", login=True)
+    query(db_url, "GRANT pgscore_reader TO pgscore_t_bi2")
+    bi = db_url.replace("postgresql://postgres@", "postgresql://pgscore_t_bi2@")
+    for name, why in (("gone", "(it was retired)"), ("never", "(none was made live yet")):
+        admin = pgscore_cli("drift", name, "--no-refresh", "--db", db_url)
+        assert admin.returncode == 2 and f"model '{name}' has no live version {why}" in admin.stderr, admin.stderr
+        r = pgscore_cli("drift", name, "--no-refresh", "--db", bi)
+        assert r.returncode == 2, r.stdout + r.stderr
+        assert f"pgscore drift: error: model '{name}' has no live version" in r.stderr, r.stderr
+        assert f"make a version live with: pgscore --db {shlex.quote(bi)} activate {name} VERSION" in r.stderr \
+            or f"activate {name} VERSION" in r.stderr, r.stderr
+        assert "permission denied" not in r.stderr, r.stderr

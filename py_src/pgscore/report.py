@@ -195,9 +195,17 @@ def check_args(conn, name: str | None, window: str) -> list[Window]:
             if not live:
                 # retired, or never made live (every version deployed with --no-activate): said so (before, "it
                 # was retired" of a model never live too)
-                cur.execute("SELECT EXISTS (SELECT 1 FROM pgscore.deployments d WHERE d.model_name = %s)", (name,))
-                went_live, = cur.fetchone()
+                # (a role granted pgscore_reader, which runs --no-refresh since 0136, does not see the deployments:
+                # not told which, rather than 42501 and exit 3)
+                # (the privilege is checked for the whole statement, whatever a CASE in it picks: asked apart)
+                cur.execute("SELECT pg_catalog.has_table_privilege('pgscore.deployments', 'SELECT')")
+                (sees,), went_live = cur.fetchone(), None
+                if sees:
+                    cur.execute("SELECT EXISTS (SELECT 1 FROM pgscore.deployments d WHERE d.model_name = %s)",
+                                (name,))
+                    went_live, = cur.fetchone()
                 raise UnknownModel(f"model {name!r} has no live version " + (
+                    "(retired, or none was made live yet)" if went_live is None else
                     "(it was retired)" if went_live else "(none was made live yet: deployed with --no-activate)"),
                     hint="make a version live with: " + command(f"activate {shlex.quote(name)} VERSION"))
     _short_names(windows)
