@@ -344,6 +344,8 @@ def test_a_check_that_cannot_run_exits_3_not_1(empty_db_url, db_url, trained):
         assert r.stderr.splitlines()[0].endswith(" (SQLSTATE 42501)"), r.stderr
         assert "Hint: pgscore drift needs a role granted pgscore_admin" in r.stderr, r.stderr
         assert "pgscore_reader reads the views" in r.stderr, r.stderr
+        # (what the reader may run: the hint said the admin was needed for the registry and monitoring tables)
+        assert "pgscore_reader may run it with --no-refresh, without --html" in r.stderr, r.stderr
 
 
 def test_the_at_deploy_row_shows_every_hold_out_metric(churn, trained):

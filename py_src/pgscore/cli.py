@@ -3681,8 +3681,9 @@ ROLE_NEEDED = {
                        "SELECT and UPDATE on the profile tables and SELECT on the event tables",
     "status": "a superuser or a role granted pgscore_admin (it reads pgscore's registry and settings)",
     "health": "a role granted pgscore_reader, pgscore_app or pgscore_admin (it runs pgscore.health())",
-    "drift": "a role granted pgscore_admin: it reads pgscore's registry and monitoring tables, and refreshes the "
-             "rollups (pgscore_reader reads the views, pgscore.alerts, pgscore.feature_drift, ..., in SQL)",
+    "drift": "a role granted pgscore_admin: it refreshes the rollups, and --html reads the baselines (pgscore_reader "
+             "may run it with --no-refresh, without --html, since migration 0136; pgscore_reader reads the views, "
+             "pgscore.alerts, pgscore.feature_drift, ..., in SQL)",
     "uninstall": "a superuser, like install: it drops PL/Python functions, which only a superuser may do",
     "install": "a superuser: it creates PL/Python (untrusted) functions, three roles and their grants",
 }
