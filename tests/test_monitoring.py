@@ -1981,6 +1981,14 @@ def test_alerts_include_a_shadows_drift_and_performance_and_keep_the_live_versio
     assert {r[0] for r in shadow} == {2}
     assert (2, "feature", "monthly_charges", "psi", "alert", None) in shadow
     assert (2, "performance", "outcomes", "auc_drop", "alert", None) in shadow
+    # (0136) alerts_of of the model named gives the view's rows, the shadow's with them, in its order; of a name not
+    # live, none (not the shadows of the live models)
+    named = query(conn, f"SELECT {cols}, shadow FROM pgscore.alerts_of('{{churn}}')")  # noqa: S608 - fixed columns
+    every = query(conn, f"SELECT {cols}, shadow FROM pgscore.alerts")  # noqa: S608 - fixed columns
+    assert [r[:6] + r[7:] for r in named] == [r[:6] + r[7:] for r in every] and any(r[-1] for r in named)
+    assert [r[6] for r in named] == pytest.approx([r[6] for r in every], rel=1e-12)
+    assert query(conn, "SELECT count(*) FROM pgscore.alerts_of('{nope}')") == [(0,)]
+    assert query(conn, "SELECT count(*) FROM pgscore.firing_of('{nope}')") == [(0,)]
     # against the shadow's own baseline, as version_drift gives it
     (psi,), = query(conn, "SELECT value FROM pgscore.alerts WHERE shadow AND subject = 'monthly_charges' "
                           "AND metric = 'psi' AND window_name = '1 day'")
