@@ -53,13 +53,14 @@ def synced_columns(bi):
 
 def test_every_documented_view_is_synced_by_the_reader_with_comments(bi):
     views = documented_views()
-    assert len(views) == 17  # (shadow_versions, realised_performance_by_version since 0054, 0056; performance_by_day_by_version;
+    assert len(views) == 20  # (shadow_versions, realised_performance_by_version since 0054, 0056; performance_by_day_by_version;
     # baseline_bins since 0078; window_checks since 0087; class_drift since 0122; realised_performance_by_outcome_time
-    # since 0125)
+    # since 0125; shadow_pairs, shadow_comparison and realised_against_live since 0138)
     columns = synced_columns(bi)
-    # (and the silences of alerts, who silenced what and why, since 0126; the models' own thresholds since 0129)
+    # (and the silences of alerts, who silenced what and why, since 0126; the models' own thresholds since 0129;
+    # what retention and erasure removed, and the floors, since 0141)
     assert {t for t, _ in columns} == set(views) | {"drift_windows", "drift_thresholds", "alert_silences",
-                                                    "drift_threshold_overrides"}
+                                                    "drift_threshold_overrides", "log_retention", "retention_policy"}
     for view in views:
         (comment,), = query(bi, "SELECT pg_catalog.obj_description(%s::regclass, 'pg_class')", (f"pgscore.{view}",))
         assert comment, view

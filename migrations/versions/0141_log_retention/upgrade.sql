@@ -22,6 +22,7 @@ CREATE TABLE pgscore.log_retention (
 -- the append-only trigger of the log finds a redaction of its own transaction by it
 CREATE INDEX log_retention_xid_idx ON pgscore.log_retention (xid);
 COMMENT ON TABLE pgscore.log_retention IS 'Every drop of log days (drop_log_partitions), redaction of features (redact_log_features) and erasure of an entity (erase_entity): when, by whom, what and how many rows; written by those functions alone, append-only';
+COMMENT ON COLUMN pgscore.log_retention.retention_id IS 'The record''s number, in the order the records were made';
 COMMENT ON COLUMN pgscore.log_retention.at IS 'When it ran (the start of its transaction)';
 COMMENT ON COLUMN pgscore.log_retention.by_user IS 'The login that ran it (session_user)';
 COMMENT ON COLUMN pgscore.log_retention.action IS 'drop (whole UTC days), redact (the features of the rows before cut) or erase (one entity''s rows)';
