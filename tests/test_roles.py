@@ -897,6 +897,36 @@ def test_a_superusers_insert_runs_no_function_of_another_role_that_a_wirings_cou
         app_conn.close()
 
 
+def test_a_superusers_insert_runs_no_cast_of_another_roles_type_that_a_wirings_counter_assigns(urls, db_url):
+    """A counter's value is assigned to its profile column: where the events' column is of a type of the app's, a
+    cast the app made from it (CREATE CAST ... WITH FUNCTION, as its type's owner may, at any time) ran the app's
+    function as the superuser at the superuser's INSERT, both tables the superuser's: the counters' view held the
+    expression alone, not its cast, and the check named the owners of domains alone. The owner of a type of the
+    counters' values (or of the profile table's columns) that is not a superuser is named now (review r2 of
+    session 63)."""
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
+                    X, Y, feature_names=CHURN_FEATURES)
+    app = LOGINS["app"]
+    query(db_url, f"GRANT CREATE ON SCHEMA public TO {app}")
+    query(urls["app"], "CREATE TYPE public.mood AS ENUM ('low', 'high')")
+    query(urls["app"], "CREATE FUNCTION public.mood_num(public.mood) RETURNS float8 LANGUAGE plpgsql AS "
+                       "$$ BEGIN RAISE NOTICE 'spied as %', current_user; RETURN 1; END $$")
+    query(urls["app"], "CREATE CAST (public.mood AS float8) WITH FUNCTION public.mood_num(public.mood) AS ASSIGNMENT")
+    query(db_url, "ALTER TABLE complaints ADD COLUMN mood public.mood DEFAULT 'low'")
+    with connect(db_url).cursor() as cur:
+        sample.rescore_complaints(cur, counters={**sample.COUNTERS, "support_calls": {"last": "e.mood"}})
+    su = connect(db_url)
+    try:
+        su.notices.clear()
+        query(su, "INSERT INTO complaints (customer_id) VALUES (3)")
+        assert not [n for n in su.notices if "spied as postgres" in n], su.notices
+        assert query(db_url, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("3", "42501")]
+        (reason,), = query(db_url, "SELECT reason FROM pgscore.error_queue")
+        assert app in reason, reason
+    finally:
+        su.close()
+
+
 def test_a_superusers_insert_whose_wirings_counters_cannot_be_read_is_queued_not_written(urls, db_url):
     """What a wiring's counters call is read from a view of them made (and rolled back) at a superuser's first write
     of the session: where it cannot be made (here a DBA's event trigger refuses every CREATE VIEW), their code is

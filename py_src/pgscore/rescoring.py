@@ -3435,8 +3435,12 @@ _COUNTER_CODE = (
     "WHERE r.oid OPERATOR(pg_catalog.=) x.refobjid)) FILTER (WHERE x.refclassid OPERATOR(pg_catalog.=) 2617) AS ops, "
     "pg_catalog.array_agg(x.refobjid) FILTER (WHERE x.refclassid OPERATOR(pg_catalog.=) 1259 AND (SELECT c.relkind "
     "FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) x.refobjid) OPERATOR(pg_catalog.<>) 'r') AS rels, "
-    "pg_catalog.array_agg(x.refobjid) FILTER (WHERE x.refclassid OPERATOR(pg_catalog.=) 1247) AS types "
-    "FROM pg_catalog.pg_rewrite w JOIN pg_catalog.pg_depend x ON x.classid OPERATOR(pg_catalog.=) 2618 "
+    "pg_catalog.array_agg(x.refobjid) FILTER (WHERE x.refclassid OPERATOR(pg_catalog.=) 1247) AS types, "
+    # the types of their values, as the view's columns have them (pg_depend: a type that is not pinned), whose
+    # owners may add a cast that the value's assignment to its profile column runs (review r2 of session 63)
+    "(SELECT pg_catalog.array_agg(v.refobjid) FROM pg_catalog.pg_depend v WHERE v.classid OPERATOR(pg_catalog.=) "
+    "1259 AND v.objid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass AND v.refclassid OPERATOR(pg_catalog.=) 1247) "
+    "AS valued FROM pg_catalog.pg_rewrite w JOIN pg_catalog.pg_depend x ON x.classid OPERATOR(pg_catalog.=) 2618 "
     "AND x.objid OPERATOR(pg_catalog.=) w.oid WHERE w.ev_class OPERATOR(pg_catalog.=) $1::pg_catalog.regclass")
 
 
@@ -3464,7 +3468,7 @@ def counter_code(plpy, w: Wiring) -> dict:
                 raise _Undone
         except _Undone:
             found = {"procs": (found["procs"] or []) + (found["ops"] or []), "rels": found["rels"] or [],
-                     "types": found["types"] or []}
+                     "types": (found["types"] or []) + (found["valued"] or [])}
         except plpy.SPIError as e:  # not read: its code unknown, so not run by a superuser (not cached)
             if of_the_transaction(_state(e)):
                 raise

@@ -25,7 +25,8 @@ _SUPERUSER = ("SELECT u.rolsuper AS s, u.rolsuper AND pg_catalog.current_setting
 # CHECK and other constraints, rules, partition keys; an operator's function), evaluated in an INSERT or UPDATE as
 # the writing role; the domains of their columns (pg_depend's rows of a column on its type: a domain is never
 # pinned), of those domains' base domains and of arrays of them, with the functions of their CHECKs, and their
-# owners, who may add a CHECK (session 63). Row-level security policies are
+# owners, who may add a CHECK (session 63); the owners of any type of the columns (and of the counters' values,
+# {types}), who may add a cast from or to it that a write's assignment runs (review r2 of session 63). Row-level security policies are
 # left out: a superuser bypasses them. {may}: in a transaction of its own snapshot, the roles that may add a trigger.
 # (The catalogs by their fixed oids: pg_class 1259, pg_trigger 2620, pg_attrdef 2604, pg_constraint 2606, pg_rewrite
 # 2618, pg_proc 1255, pg_operator 2617, pg_type 1247; each object's dependencies read by pg_depend's index on the
@@ -68,7 +69,11 @@ _CODE = (
     "UNION ALL SELECT p.proowner, false FROM f JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) f.oid "
     "UNION ALL SELECT p.proowner, false FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) ANY ({procs}) "
     "UNION ALL SELECT c.relowner, false FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) ANY ({rels}) "
-    "UNION ALL SELECT d.owner, false FROM d{may}) AS x GROUP BY x.o) AS y "
+    "UNION ALL SELECT d.owner, false FROM d "
+    "UNION ALL SELECT t.typowner, false FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) ANY ({types}) "
+    "OR t.oid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT x.refobjid FROM pg_catalog.pg_depend x "
+    "WHERE x.classid OPERATOR(pg_catalog.=) 1259 AND x.objid OPERATOR(pg_catalog.=) ANY (@) "
+    "AND x.refclassid OPERATOR(pg_catalog.=) 1247)){may}) AS x GROUP BY x.o) AS y "
     "JOIN pg_catalog.pg_authid r ON r.oid OPERATOR(pg_catalog.=) y.o WHERE NOT r.rolsuper")
 # in a transaction of its own snapshot (REPEATABLE READ, SERIALIZABLE), also each role that is not a superuser and
 # may add a trigger to the tables now (TRIGGER; or its grant option, which the owner and its members hold even where
