@@ -927,6 +927,38 @@ def test_a_superusers_insert_runs_no_cast_of_another_roles_type_that_a_wirings_c
         su.close()
 
 
+def test_a_superusers_insert_is_refused_where_a_role_may_add_an_overload_of_a_function_its_counters_call(urls, db_url):
+    """A counter calling a superuser's function public.f(float8) as public.f(0): a role that may CREATE in public
+    may add public.f(integer), a closer match, after the session read what the counters call (once a session per
+    wiring); the trigger's plan, analysed again (an ANALYZE of the event table, autovacuum's say), then called the
+    app's function as the superuser (review r2 of session 63). Such a role is named, with why."""
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
+                    X, Y, feature_names=CHURN_FEATURES)
+    app = LOGINS["app"]
+    query(db_url, "CREATE FUNCTION public.dba_f(float8) RETURNS float8 LANGUAGE plpgsql AS "
+                  "$$ BEGIN RAISE NOTICE 'dba as %', current_user; RETURN 1; END $$")
+    with connect(db_url).cursor() as cur:
+        sample.rescore_complaints(cur, counters={**sample.COUNTERS,
+                                                 "support_calls": {"add": "public.dba_f(0)::int"}})
+    su = connect(db_url)
+    try:
+        query(su, "INSERT INTO complaints (customer_id) VALUES (3)")  # nobody may add one: written
+        assert query(db_url, "SELECT count(*) FROM pgscore.error_queue") == [(0,)]
+        query(db_url, f"GRANT CREATE ON SCHEMA public TO {app}")
+        query(su, "INSERT INTO complaints (customer_id) VALUES (4)")
+        assert query(db_url, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("4", "42501")]
+        (reason,), = query(db_url, "SELECT reason FROM pgscore.error_queue")
+        assert f"{app} (may create a function in schema public" in reason, reason
+        query(urls["app"], "CREATE FUNCTION public.dba_f(integer) RETURNS float8 LANGUAGE plpgsql AS "
+                           "$$ BEGIN RAISE NOTICE 'spied as %', current_user; RETURN 1; END $$")
+        query(su, "ANALYZE complaints")
+        su.notices.clear()
+        query(su, "INSERT INTO complaints (customer_id) VALUES (5)")
+        assert not [n for n in su.notices if "spied as postgres" in n], su.notices
+    finally:
+        su.close()
+
+
 def test_a_superusers_insert_whose_wirings_counters_cannot_be_read_is_queued_not_written(urls, db_url):
     """What a wiring's counters call is read from a view of them made (and rolled back) at a superuser's first write
     of the session: where it cannot be made (here a DBA's event trigger refuses every CREATE VIEW), their code is

@@ -61,19 +61,32 @@ _CODE = (
     "WHERE x.classid OPERATOR(pg_catalog.=) o.classid AND x.objid OPERATOR(pg_catalog.=) o.objid "
     "AND x.refclassid OPERATOR(pg_catalog.=) ANY ('{1255,2617}'::pg_catalog.oid[]))) FROM o) "
     "SELECT pg_catalog.array_agg(r.rolname::pg_catalog.text OPERATOR(pg_catalog.||) CASE WHEN y.may "
-    "THEN ' ({said})' ELSE '' END) AS roles FROM (SELECT x.o, pg_catalog.bool_and(x.may) AS may FROM ("
-    "SELECT c.relowner AS o, false AS may FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) ANY (@) "
-    "UNION ALL SELECT p.proowner, false FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_proc p "
+    "THEN ' (' OPERATOR(pg_catalog.||) y.why OPERATOR(pg_catalog.||) ')' ELSE '' END) AS roles FROM (SELECT x.o, "
+    "pg_catalog.bool_and(x.why IS NOT NULL) AS may, pg_catalog.string_agg(DISTINCT x.why, '; ') AS why FROM ("
+    "SELECT c.relowner AS o, NULL::pg_catalog.text AS why FROM pg_catalog.pg_class c "
+    "WHERE c.oid OPERATOR(pg_catalog.=) ANY (@) "
+    "UNION ALL SELECT p.proowner, NULL FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_proc p "
     "ON p.oid OPERATOR(pg_catalog.=) g.tgfoid WHERE g.tgrelid OPERATOR(pg_catalog.=) ANY (@) "
     "AND g.tgenabled OPERATOR(pg_catalog.<>) 'D' "
-    "UNION ALL SELECT p.proowner, false FROM f JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) f.oid "
-    "UNION ALL SELECT p.proowner, false FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) ANY ({procs}) "
-    "UNION ALL SELECT c.relowner, false FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) ANY ({rels}) "
-    "UNION ALL SELECT d.owner, false FROM d "
-    "UNION ALL SELECT t.typowner, false FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) ANY ({types}) "
+    "UNION ALL SELECT p.proowner, NULL FROM f JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) f.oid "
+    "UNION ALL SELECT p.proowner, NULL FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) ANY ({procs}) "
+    "UNION ALL SELECT c.relowner, NULL FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) ANY ({rels}) "
+    "UNION ALL SELECT d.owner, NULL FROM d "
+    "UNION ALL SELECT t.typowner, NULL FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) ANY ({types}) "
     "OR t.oid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT x.refobjid FROM pg_catalog.pg_depend x "
     "WHERE x.classid OPERATOR(pg_catalog.=) 1259 AND x.objid OPERATOR(pg_catalog.=) ANY (@) "
-    "AND x.refclassid OPERATOR(pg_catalog.=) 1247)){may}) AS x GROUP BY x.o) AS y "
+    "AND x.refclassid OPERATOR(pg_catalog.=) 1247)) "
+    # a role (not a superuser) that may CREATE in the schema of a function (an operator's) the counters call may add
+    # an overload of it, a closer match, that the trigger's plan, analysed again, calls: after the counters were
+    # read, once a session (review r2 of session 63)
+    "UNION ALL SELECT a.oid, 'may create a function in schema ' OPERATOR(pg_catalog.||) "
+    "pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) ' that its counters would call in place of theirs' "
+    # (pg_database_owner, the owner of public, stands for the database's owner, asked as itself)
+    "FROM pg_catalog.pg_namespace n JOIN pg_catalog.pg_authid a ON NOT a.rolsuper "
+    "AND a.rolname OPERATOR(pg_catalog.<>) 'pg_database_owner' "
+    "AND pg_catalog.has_schema_privilege(a.oid, n.oid, 'CREATE') "
+    "WHERE n.oid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT p.pronamespace FROM pg_catalog.pg_proc p "
+    "WHERE p.oid OPERATOR(pg_catalog.=) ANY ({procs}))){may}) AS x GROUP BY x.o) AS y "
     "JOIN pg_catalog.pg_authid r ON r.oid OPERATOR(pg_catalog.=) y.o WHERE NOT r.rolsuper")
 # in a transaction of its own snapshot (REPEATABLE READ, SERIALIZABLE), also each role that is not a superuser and
 # may add a trigger to the tables now (TRIGGER; or its grant option, which the owner and its members hold even where
@@ -82,11 +95,11 @@ _CODE = (
 # relcache holds), not through the transaction's snapshot. Said as such: such a role's trigger may be there or not
 MAY_ADD = ("may add a trigger, which this REPEATABLE READ or SERIALIZABLE transaction's snapshot would not see: "
            "write in a READ COMMITTED one")
-_MAY_ADD = (" UNION ALL SELECT a.oid, true FROM pg_catalog.pg_authid a WHERE NOT a.rolsuper AND EXISTS (SELECT FROM "
-            "pg_catalog.unnest(@) AS t(o) WHERE pg_catalog.has_table_privilege(a.oid, t.o, "
+_MAY_ADD = (" UNION ALL SELECT a.oid, '{said}' FROM pg_catalog.pg_authid a WHERE NOT a.rolsuper "
+            "AND EXISTS (SELECT FROM pg_catalog.unnest(@) AS t(o) WHERE pg_catalog.has_table_privilege(a.oid, t.o, "
             "'TRIGGER, TRIGGER WITH GRANT OPTION'))")
-_OTHERS_CODE = _CODE.replace("{said}", MAY_ADD.replace("'", "''")).replace("{may}", "")
-_OTHERS_CODE_OLD_SNAPSHOT = _CODE.replace("{said}", MAY_ADD.replace("'", "''")).replace("{may}", _MAY_ADD)
+_OTHERS_CODE = _CODE.replace("{may}", "")
+_OTHERS_CODE_OLD_SNAPSHOT = _CODE.replace("{may}", _MAY_ADD.replace("{said}", MAY_ADD.replace("'", "''")))
 # a table and its partitions (pg_partition_tree: none for a plain table)
 _TREE = ("SELECT $1 OPERATOR(pg_catalog.||) ARRAY(SELECT p.relid::pg_catalog.oid FROM "
          "pg_catalog.pg_partition_tree($1) AS p WHERE p.relid OPERATOR(pg_catalog.<>) $1) AS oids")
