@@ -867,7 +867,8 @@ def test_a_superusers_insert_runs_no_function_of_another_role_that_a_wirings_cou
     trigger's statements as the inserting role: a counter calling a function of the app's ran it as the superuser
     at the superuser's INSERT, both tables the superuser's (the check read the profile table's catalog alone).
     The functions (and operators' functions) a wiring's counters call are named too now, found by PostgreSQL's
-    parse of them (a temporary view's dependencies, made once a session per wiring, for a superuser alone)."""
+    parse of them (the dependencies of a view of them made in schema pgscore and rolled back, once a session per
+    wiring, for a superuser alone)."""
     registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
                     X, Y, feature_names=CHURN_FEATURES)
     app = LOGINS["app"]
