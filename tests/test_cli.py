@@ -2088,6 +2088,24 @@ def test_status_warns_of_a_role_that_may_write_the_logs_written_by(db_url):
            "score, label, source, cause) ON pgscore.prediction_log TO pgscore_app" in said, out
 
 
+def test_status_warns_of_a_role_that_may_write_written_by_through_a_partition_of_the_log(db_url):
+    """A role's INSERT on a partition of the log writes the partition's written_by (and logged_at) as it likes:
+    ALTER DEFAULT PRIVILEGES ... GRANT INSERT ON TABLES (a DBA's) gives it on every day create_log_partitions
+    makes, and a GRANT on the default partition on every row whose day has none. Status read the log's own grants
+    alone, and said nothing; it names the partition and the REVOKE."""
+    query(db_url, "ALTER DEFAULT PRIVILEGES IN SCHEMA pgscore GRANT INSERT ON TABLES TO pgscore_app")
+    query(db_url, "SELECT pgscore.create_log_partitions(0, '2030-01-02')")
+    query(db_url, "GRANT INSERT (written_by, model_id) ON pgscore.prediction_log_default TO pgscore_admin")
+    said = pgscore_cli("status", "--db", db_url).stdout.replace("\n  ", " ")  # (wrapped)
+    assert "WARNING: roles: pgscore_app may INSERT pgscore.prediction_log_20300102.written_by, a partition of " \
+           "pgscore.prediction_log, so its rows may name any login: REVOKE INSERT ON pgscore.prediction_log_20300102 " \
+           "FROM pgscore_app" in said, said
+    assert "WARNING: roles: pgscore_admin may INSERT pgscore.prediction_log_default.written_by, a partition of " \
+           "pgscore.prediction_log, so its rows may name any login: REVOKE INSERT ON pgscore.prediction_log_default " \
+           "FROM pgscore_admin" in said, said
+    assert "may INSERT pgscore.prediction_log.written_by" not in said, said
+
+
 def test_status_warns_of_pgscore_roles_without_their_grants(db_url):
     """A database restored into another cluster without its roles: status says which role lacks what."""
     assert "WARNING: roles" not in pgscore_cli("status", "--db", db_url).stdout

@@ -430,11 +430,16 @@ def _status(url):
                          f"TO {name}; docs/sql.md, Roles")
         roles = [row[:3] for row in roles]
         cur.execute(_WRITTEN_BY_WRITERS)
-        for (name,) in cur.fetchall():  # (0139: a row's login holds while no role but the log's owner may write it)
-            _say_wrapped(f"WARNING: roles: {name} may INSERT pgscore.prediction_log.written_by, so its rows may name "
-                         f"any login: REVOKE INSERT ON pgscore.prediction_log FROM {name}; GRANT INSERT (model_id, "
-                         f"entity_key, features, score, label, source, cause) ON pgscore.prediction_log TO {name}; "
-                         "docs/sql.md, Roles")
+        for table, name in cur.fetchall():  # (0139: a row's login holds while no role but the owner may write it)
+            # a partition's INSERT (ALTER DEFAULT PRIVILEGES ... ON TABLES gives it to each new day) writes the
+            # row straight into it: the log's columns' grant does not apply; the roles write the log, never a day
+            part = table != "prediction_log"
+            _say_wrapped(f"WARNING: roles: {name} may INSERT pgscore.{table}.written_by"
+                         + (", a partition of pgscore.prediction_log," if part else ",")
+                         + f" so its rows may name any login: REVOKE INSERT ON pgscore.{table} FROM {name}; "
+                         + ("" if part else f"GRANT INSERT (model_id, entity_key, features, score, label, source, "
+                                            f"cause) ON pgscore.prediction_log TO {name}; ")
+                         + "docs/sql.md, Roles")
         if lacking:
             acl = "pg_restore -l DUMP | grep ' ACL ' > acl.list; pg_restore -L acl.list -d DB DUMP"
             # (not the whole dump again into this database: its audit log has no unique key, and every row of it
@@ -806,15 +811,20 @@ _SILENCED = """EXISTS (SELECT 1 FROM pgscore.alert_silences q
 # columns of the log it may not insert: scoring writes every column but logged_at and written_by (granted each since
 # 0127, which no role may insert; written_by since 0139), so one revoked fails every scoring call (a grant on any
 # column counted as the grant before)
-# the roles granted INSERT on the log's written_by (a table-wide GRANT INSERT, say), but its owner (migration 0139)
+# the roles granted INSERT on the written_by of the log or of one of its partitions (a table-wide GRANT INSERT, say;
+# ALTER DEFAULT PRIVILEGES, on each day create_log_partitions makes), but the table's owner (migration 0139)
 _WRITTEN_BY_WRITERS = """
-SELECT DISTINCT CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(r.rolname) END
+SELECT DISTINCT pg_catalog.quote_ident(c.relname),
+       CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(r.rolname) END
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attname = 'written_by'
  CROSS JOIN LATERAL pg_catalog.aclexplode(pg_catalog.array_cat(c.relacl, a.attacl)) g
   LEFT JOIN pg_catalog.pg_roles r ON r.oid = g.grantee
- WHERE c.oid = 'pgscore.prediction_log'::pg_catalog.regclass AND g.privilege_type = 'INSERT'
-   AND g.grantee <> c.relowner"""
+ WHERE (c.oid = 'pgscore.prediction_log'::pg_catalog.regclass
+        OR c.oid IN (SELECT i.inhrelid FROM pg_catalog.pg_inherits i
+                      WHERE i.inhparent = 'pgscore.prediction_log'::pg_catalog.regclass))
+   AND g.privilege_type = 'INSERT' AND g.grantee <> c.relowner
+ ORDER BY 1, 2"""
 _ROLES = """SELECT w.name, r.oid IS NULL AS missing,
                    r.oid IS NOT NULL AND pg_catalog.has_any_column_privilege(r.oid, w.obj, w.priv) AS ok,
                    (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum)
