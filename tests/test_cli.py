@@ -2106,6 +2106,17 @@ def test_status_warns_of_a_role_that_may_write_written_by_through_a_partition_of
     assert "may INSERT pgscore.prediction_log.written_by" not in said, said
 
 
+def test_status_tells_public_to_revoke_insert_on_the_log_not_to_grant_it_columns(db_url):
+    """A GRANT INSERT ON pgscore.prediction_log TO PUBLIC: status's put-right said REVOKE ... FROM PUBLIC; GRANT
+    INSERT (model_id, ...) ON pgscore.prediction_log TO PUBLIC, every role of the cluster given the log's columns.
+    No pgscore install grants PUBLIC anything on the log: the REVOKE alone."""
+    query(db_url, "GRANT INSERT ON pgscore.prediction_log TO PUBLIC")
+    said = pgscore_cli("status", "--db", db_url).stdout.replace("\n  ", " ")  # (wrapped)
+    assert "WARNING: roles: PUBLIC may INSERT pgscore.prediction_log.written_by, so its rows may name any login: " \
+           "REVOKE INSERT ON pgscore.prediction_log FROM PUBLIC; docs/sql.md, Roles" in said, said
+    assert "TO PUBLIC" not in said, said
+
+
 def test_status_warns_of_pgscore_roles_without_their_grants(db_url):
     """A database restored into another cluster without its roles: status says which role lacks what."""
     assert "WARNING: roles" not in pgscore_cli("status", "--db", db_url).stdout

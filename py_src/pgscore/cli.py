@@ -437,8 +437,10 @@ def _status(url):
             _say_wrapped(f"WARNING: roles: {name} may INSERT pgscore.{table}.written_by"
                          + (", a partition of pgscore.prediction_log," if part else ",")
                          + f" so its rows may name any login: REVOKE INSERT ON pgscore.{table} FROM {name}; "
-                         + ("" if part else f"GRANT INSERT (model_id, entity_key, features, score, label, source, "
-                                            f"cause) ON pgscore.prediction_log TO {name}; ")
+                         # (PUBLIC: no install grants it the log; its columns' grant would give every role them)
+                         + ("" if part or name == "PUBLIC" else
+                            f"GRANT INSERT (model_id, entity_key, features, score, label, source, cause) ON "
+                            f"pgscore.prediction_log TO {name}; ")
                          + "docs/sql.md, Roles")
         if lacking:
             acl = "pg_restore -l DUMP | grep ' ACL ' > acl.list; pg_restore -L acl.list -d DB DUMP"
