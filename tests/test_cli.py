@@ -2117,6 +2117,28 @@ def test_status_tells_public_to_revoke_insert_on_the_log_not_to_grant_it_columns
     assert "TO PUBLIC" not in said, said
 
 
+def test_status_warns_of_a_query_path_log_setting_that_fails_every_score(db_url):
+    """ALTER ROLE ... SET pgscore.log_queries = '10%' (no value pgscore reads: every score of that role's sessions
+    fails, 22023) was listed as a sampling rate, 'sampled rows say their rate'; and '1.0', which logs every row, read
+    as sampling too. Status warns of the one with the statement that puts it right, and says sampling where a rate
+    samples alone."""
+    ensure_role(db_url, "pgscore_t_pct", login=True)
+    ensure_role(db_url, "pgscore_t_whole", login=True)
+    (db,), = query(db_url, "SELECT current_database()")
+    query(db_url, "ALTER ROLE pgscore_t_pct SET pgscore.log_queries = '10%'")
+    query(db_url, f'ALTER ROLE pgscore_t_whole IN DATABASE "{db}" SET pgscore.log_queries = \'1.0\'')
+    try:
+        said = pgscore_cli("status", "--db", db_url).stdout.replace("\n  ", " ")  # (wrapped)
+    finally:
+        query(db_url, "ALTER ROLE pgscore_t_pct RESET pgscore.log_queries")
+        query(db_url, f'ALTER ROLE pgscore_t_whole IN DATABASE "{db}" RESET pgscore.log_queries')
+    assert f"query-path log: all (role pgscore_t_pct: 10%; role pgscore_t_whole in database {db}: 1.0)" in said, said
+    assert "WARNING: query-path log: role pgscore_t_pct's pgscore.log_queries '10%' is not all, off or a rate " \
+           "between 0 and 1: every score, predict and predict_proba of its sessions fails (22023): ALTER ROLE " \
+           "pgscore_t_pct RESET pgscore.log_queries (or SET it to a value that is)" in said, said
+    assert "sample_rate" not in said and "pgscore_t_whole's" not in said, said
+
+
 def test_status_warns_of_pgscore_roles_without_their_grants(db_url):
     """A database restored into another cluster without its roles: status says which role lacks what."""
     assert "WARNING: roles" not in pgscore_cli("status", "--db", db_url).stdout

@@ -577,7 +577,13 @@ SELECT CASE WHEN s.setrole = 0 AND s.setdatabase = 0 THEN 'every role'
             WHEN s.setrole = 0 THEN 'database ' || d.datname
             WHEN s.setdatabase = 0 THEN 'role ' || r.rolname
             ELSE 'role ' || r.rolname || ' in database ' || d.datname END,
-       pg_catalog.substr(c.c, pg_catalog.length('pgscore.log_queries=') + 1)
+       pg_catalog.substr(c.c, pg_catalog.length('pgscore.log_queries=') + 1),
+       -- the statement that removes it
+       CASE WHEN s.setrole = 0 AND s.setdatabase = 0 THEN 'ALTER ROLE ALL'
+            WHEN s.setrole = 0 THEN pg_catalog.format('ALTER DATABASE %I', d.datname)
+            WHEN s.setdatabase = 0 THEN pg_catalog.format('ALTER ROLE %I', r.rolname)
+            ELSE pg_catalog.format('ALTER ROLE %I IN DATABASE %I', r.rolname, d.datname) END
+            || ' RESET pgscore.log_queries'
   FROM pg_catalog.pg_db_role_setting s
  CROSS JOIN LATERAL pg_catalog.unnest(s.setconfig) c(c)
   LEFT JOIN pg_catalog.pg_roles r ON r.oid = s.setrole
@@ -592,6 +598,8 @@ def _say_query_log_setting(cur):
     """The query path's log setting in force here (the server's, as far as this login can tell) and each role's
     and database's own (ALTER ROLE / DATABASE ... SET pgscore.log_queries), which no scoring session shows."""
     import psycopg2
+
+    from pgscore import auditlog
 
     cur.execute("SELECT s.setting, s.source FROM pg_catalog.pg_settings s WHERE s.name = 'pgscore.log_queries'")
     row = cur.fetchone()
@@ -610,12 +618,24 @@ def _say_query_log_setting(cur):
             server = "the server's own unknown to this login"
         cur.execute("RELEASE SAVEPOINT pgscore_file_settings")
     cur.execute(_LOG_SETTINGS)
-    settings = [f"{who}: {value}" for who, value in cur.fetchall()]
-    values = [server] + [v.split(": ", 1)[1] for v in settings]
-    sampled = any(v.strip().lower() not in ("all", "on", "true", "off", "none", "false", "0", "1")
-                  for v in values if not v.startswith("the server"))
-    notes = settings + (["sampled rows say their rate: cause->>'sample_rate'"] if sampled else [])
+    rows = cur.fetchall()
+    known = ([] if server.startswith("the server") else
+             [("the server", server, "ALTER SYSTEM RESET pgscore.log_queries (or postgresql.conf's line)")])
+    # each value as the query path reads it: a rate that samples (0 < rate < 1: '1.0' logs every row), or none
+    # pgscore reads ('10%'), which fails every score of the sessions that take it (22023) and was listed as a rate
+    sampled, invalid = False, []
+    for who, value, reset in known + rows:
+        try:
+            sampled = sampled or 0.0 < auditlog.parse_mode(value) < 1.0
+        except PgscoreError:
+            invalid.append((who, value, reset))
+    notes = [f"{who}: {value}" for who, value, _ in rows]
+    notes += ["sampled rows say their rate: cause->>'sample_rate'"] if sampled else []
     _say_wrapped(f"query-path log: {server}" + (f" ({'; '.join(notes)})" if notes else ""))
+    for who, value, reset in invalid:
+        _say_wrapped(f"WARNING: query-path log: {who}'s pgscore.log_queries {value!r} is not all, off or a rate "
+                     "between 0 and 1: every score, predict and predict_proba of its sessions fails (22023): "
+                     f"{reset} (or SET it to a value that is)")
 
 
 def _say_health(cur):
