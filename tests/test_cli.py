@@ -2094,15 +2094,17 @@ def test_status_warns_of_a_role_that_may_write_written_by_through_a_partition_of
     makes, and a GRANT on the default partition on every row whose day has none. Status read the log's own grants
     alone, and said nothing; it names the partition and the REVOKE."""
     query(db_url, "ALTER DEFAULT PRIVILEGES IN SCHEMA pgscore GRANT INSERT ON TABLES TO pgscore_app")
-    query(db_url, "SELECT pgscore.create_log_partitions(0, '2030-01-02')")
+    query(db_url, "SELECT pgscore.create_log_partitions(1, '2030-01-02')")
     query(db_url, "GRANT INSERT (written_by, model_id) ON pgscore.prediction_log_default TO pgscore_admin")
     said = pgscore_cli("status", "--db", db_url).stdout.replace("\n  ", " ")  # (wrapped)
-    assert "WARNING: roles: pgscore_app may INSERT pgscore.prediction_log_20300102.written_by, a partition of " \
-           "pgscore.prediction_log, so its rows may name any login: REVOKE INSERT ON pgscore.prediction_log_20300102 " \
-           "FROM pgscore_app" in said, said
-    assert "WARNING: roles: pgscore_admin may INSERT pgscore.prediction_log_default.written_by, a partition of " \
-           "pgscore.prediction_log, so its rows may name any login: REVOKE INSERT ON pgscore.prediction_log_default " \
-           "FROM pgscore_admin" in said, said
+    # one line a role, however many days
+    assert "WARNING: roles: pgscore_app may INSERT written_by into 2 partitions of pgscore.prediction_log, so its " \
+           "rows may name any login: REVOKE INSERT ON pgscore.prediction_log_20300102, pgscore.prediction_log_20300103 " \
+           "FROM pgscore_app (and where a default privilege gives each new day it, \\ddp pgscore: ALTER DEFAULT " \
+           "PRIVILEGES ... REVOKE)" in said, said
+    assert "WARNING: roles: pgscore_admin may INSERT written_by into 1 partition of pgscore.prediction_log, so its " \
+           "rows may name any login: REVOKE INSERT ON pgscore.prediction_log_default FROM pgscore_admin" in said, said
+    assert said.count("may INSERT written_by into") == 2, said
     assert "may INSERT pgscore.prediction_log.written_by" not in said, said
 
 

@@ -430,18 +430,26 @@ def _status(url):
                          f"TO {name}; docs/sql.md, Roles")
         roles = [row[:3] for row in roles]
         cur.execute(_WRITTEN_BY_WRITERS)
+        parts = {}
         for table, name in cur.fetchall():  # (0139: a row's login holds while no role but the owner may write it)
-            # a partition's INSERT (ALTER DEFAULT PRIVILEGES ... ON TABLES gives it to each new day) writes the
-            # row straight into it: the log's columns' grant does not apply; the roles write the log, never a day
-            part = table != "prediction_log"
-            _say_wrapped(f"WARNING: roles: {name} may INSERT pgscore.{table}.written_by"
-                         + (", a partition of pgscore.prediction_log," if part else ",")
-                         + f" so its rows may name any login: REVOKE INSERT ON pgscore.{table} FROM {name}; "
+            if table != "prediction_log":
+                parts.setdefault(name, []).append(f"pgscore.{table}")
+                continue
+            _say_wrapped(f"WARNING: roles: {name} may INSERT pgscore.prediction_log.written_by, so its rows may name "
+                         f"any login: REVOKE INSERT ON pgscore.prediction_log FROM {name}; "
                          # (PUBLIC: no install grants it the log; its columns' grant would give every role them)
-                         + ("" if part or name == "PUBLIC" else
+                         + ("" if name == "PUBLIC" else
                             f"GRANT INSERT (model_id, entity_key, features, score, label, source, cause) ON "
                             f"pgscore.prediction_log TO {name}; ")
                          + "docs/sql.md, Roles")
+        # a partition's INSERT writes the row straight into it, the log's columns' grant not applied: one line a
+        # role, however many days (GRANT ... ON ALL TABLES, ALTER DEFAULT PRIVILEGES ... ON TABLES gives each new one)
+        for name, tables in parts.items():
+            n = len(tables)
+            _say_wrapped(f"WARNING: roles: {name} may INSERT written_by into {n} partition{'s' if n > 1 else ''} of "
+                         f"pgscore.prediction_log, so its rows may name any login: REVOKE INSERT ON "
+                         f"{', '.join(tables)} FROM {name} (and where a default privilege gives each new day it, "
+                         f"\\ddp pgscore: ALTER DEFAULT PRIVILEGES ... REVOKE); docs/sql.md, Roles")
         if lacking:
             acl = "pg_restore -l DUMP | grep ' ACL ' > acl.list; pg_restore -L acl.list -d DB DUMP"
             # (not the whole dump again into this database: its audit log has no unique key, and every row of it
@@ -846,7 +854,7 @@ SELECT DISTINCT pg_catalog.quote_ident(c.relname),
         OR c.oid IN (SELECT i.inhrelid FROM pg_catalog.pg_inherits i
                       WHERE i.inhparent = 'pgscore.prediction_log'::pg_catalog.regclass))
    AND g.privilege_type = 'INSERT' AND g.grantee <> c.relowner
- ORDER BY 1, 2"""
+ ORDER BY 2, 1"""
 _ROLES = """SELECT w.name, r.oid IS NULL AS missing,
                    r.oid IS NOT NULL AND pg_catalog.has_any_column_privilege(r.oid, w.obj, w.priv) AS ok,
                    (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum)
