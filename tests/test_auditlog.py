@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import psycopg2
@@ -249,6 +250,10 @@ def test_a_sampled_row_says_its_rate_so_that_a_count_can_be_scaled(churn):
     query(churn, "SELECT count(pgscore.score('churn', f)) FROM customers WHERE id <= 3")
     query(churn, "SELECT count(*) FROM pgscore.predict_batch('churn', 'SELECT id, f AS features FROM customers WHERE id <= 2')")
     assert logged(churn, "NOT cause ? 'sample_rate'") == 5
+    # docs/sql.md's scaled count, taken literally, counts the rows logged whole too (a sum over NULL left them out)
+    doc = (Path(__file__).parent.parent / "docs" / "sql.md").read_text()
+    (expr,) = re.findall(r"`(sum\(1 / [^`]*sample_rate[^`]*)`", doc)
+    assert query(churn, f"SELECT {expr} FROM pgscore.predictions WHERE NOT cause ? 'sample_rate'") == [(5,)], expr
 
 
 def test_log_queries_set_local_lasts_one_transaction(churn):
