@@ -111,6 +111,21 @@ def test_shadow_pairs_pair_each_shadow_row_with_its_own_statements_live_row_once
     assert s[9] == pytest.approx(max(diffs)) and s[10:] == (0, 0, None)
 
 
+def test_a_statement_the_shadow_did_not_score_in_leaves_the_next_ones_paired_with_their_own(shop):
+    """Three rescorings of 9 in one statement (a function), the shadow scoring the second and third alone (it
+    failed in the first, or was set in between): its two rows are the second and third statements' and must pair
+    with those statements' live rows, not with the first and second by rank."""
+    query(shop, "SELECT pgscore.clear_shadow('churn')")
+    query(shop, "DO $$ BEGIN INSERT INTO complaints (customer_id, kind) VALUES (9, 'billing'); "
+                "PERFORM pgscore.set_shadow('churn', 2); "
+                "INSERT INTO complaints (customer_id, kind) VALUES (9, 'billing'); "
+                "INSERT INTO complaints (customer_id, kind) VALUES (9, 'billing'); END $$")
+    raw = raw_pairs(shop)
+    assert len(raw) == 2  # (the live rows of the second and third statements: their features are the shadow's)
+    got = query(shop, "SELECT live_score, shadow_score FROM pgscore.shadow_pairs WHERE entity_key = '9' ORDER BY 2")
+    assert got == sorted(((l_[6], s[6]) for l_, s in raw), key=lambda r: r[1])
+
+
 def test_shadow_comparison_has_a_row_for_a_shadow_with_no_pair_and_counts_its_failures(shop, trained):
     assert query(shop, "SELECT model, shadow_version, live_version, in_shadow, pairs, failed_statements "
                        "FROM pgscore.shadow_comparison") == [("churn", 2, None, True, 0, 0)]

@@ -6,9 +6,14 @@
  * rescoring trigger and score_table log both so; nothing else scores in shadow (the query path, retry_failed,
  * refresh_windows and rescore_profiles do not). Joined on logged_at alone, a transaction that rescores an entity
  * in three statements paired each shadow row with three live rows (9 pairs). Rows that share all of that (the
- * statements of one function call share statement_at) are paired in the order they were logged, the k-th shadow
- * row with the k-th live row, so that none is counted twice. Each shadow row finds its live row by the log's
- * (entity_key, logged_at) index: ask for one model's, or a time range's, and only those are read.
+ * statements of one function call share statement_at) are told apart by the command that wrote them (cmin: the
+ * live row is written, then the shadow's, in each rescoring): a shadow row pairs with the live row written last
+ * before it. Ranking them instead (the k-th shadow row with the k-th live row, 0138) paired a shadow that did not
+ * score in the first of them (it failed there, or was set in between) with the statement before its own; and the
+ * physical order (ctid) is not the order written where inserts fill space freed by a VACUUM (rolled-back rows).
+ * Rows restored by COPY share one command: their physical order, the dump's, decides then. Each shadow row finds
+ * its live row by the log's (entity_key, logged_at) index: ask for one model's, or a time range's, and only those
+ * are read.
  */
 CREATE VIEW pgscore.shadow_pairs AS
 SELECT s.logged_at, ms.name AS model, s.entity_key, s.statement_at,
@@ -22,8 +27,7 @@ SELECT s.logged_at, ms.name AS model, s.entity_key, s.statement_at,
        l.model_id AS live_model_id, s.model_id AS shadow_model_id
   FROM (SELECT p.logged_at, p.model_id, p.entity_key, p.score, p.label,
                (p.cause ->> 'statement_at')::timestamptz AS statement_at, (p.cause ->> 'shadow_of')::bigint AS shadow_of,
-               row_number() OVER (PARTITION BY p.model_id, p.entity_key, p.logged_at, p.cause ->> 'statement_at'
-                                  ORDER BY p.ctid) AS nth
+               p.cmin::text::bigint AS command, p.ctid
           FROM pgscore.prediction_log p
          WHERE p.source = 'shadow' AND p.entity_key IS NOT NULL) s
   CROSS JOIN LATERAL (
@@ -32,8 +36,9 @@ SELECT s.logged_at, ms.name AS model, s.entity_key, s.statement_at,
          WHERE l.entity_key = s.entity_key AND l.logged_at = s.logged_at AND l.model_id = s.shadow_of
            AND l.source <> 'shadow'
            AND (l.cause ->> 'statement_at')::timestamptz IS NOT DISTINCT FROM s.statement_at
-         ORDER BY l.ctid
-        OFFSET s.nth - 1 LIMIT 1) l
+           AND (l.cmin::text::bigint < s.command OR (l.cmin::text::bigint = s.command AND l.ctid < s.ctid))
+         ORDER BY l.cmin::text::bigint DESC, l.ctid DESC
+         LIMIT 1) l
   JOIN pgscore.models ms ON ms.model_id = s.model_id
   JOIN pgscore.models ml ON ml.model_id = l.model_id;
 COMMENT ON VIEW pgscore.shadow_pairs IS 'Each shadow prediction with the live prediction of its own statement, each pair once (the same entity, transaction and statement time; the live version its cause names): what a shadow would have decided against what was served (migration 0138)';
