@@ -231,3 +231,34 @@ def test_maintain_keep_features_redacts_in_calls_of_their_own(churn):
     assert r.returncode == 2 and "has no unit" in r.stderr, r.stderr
     assert query(churn, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'pgscore.prediction_log'::regclass") \
         == before  # nothing made
+
+
+def test_the_floor_holds_in_calendar_time_not_in_interval_arithmetic(churn, logins):
+    """Review r6: the floor was compared as an interval, and PostgreSQL compares a year as 360 days: under
+    keep_log = keep_features = '1 year' an admin's drop_log_partitions('360 days') and redact_log_features('360
+    days') passed it and removed a row 362 days old, which the floor keeps (under '7 years', '2521 days' took 36
+    days more). The floor is the day it cuts at: a period whose cut is later is refused."""
+    log_rows(churn, ["362 days", "0 days"])
+    query(churn, "SELECT pgscore.create_log_partitions(0, ((now() - interval '362 days') AT TIME ZONE 'UTC')::date)")
+    query(churn, "UPDATE pgscore.retention_policy SET keep_log = '1 year', keep_features = '1 year'")
+    admin = logins["admin"]
+    for fn in ("redact_log_features", "drop_log_partitions"):
+        e = refused(admin, f"SELECT pgscore.{fn}('360 days')")
+        assert e.pgcode == "42501" and "1 year" in e.pgerror and "retention_policy" in e.diag.message_hint, fn
+    assert query(churn, "SELECT count(*) FROM pgscore.prediction_log WHERE cardinality(features) > 0") == [(2,)]
+    # a period that cuts at the floor's day, or before it, is accepted
+    assert query(admin, "SELECT pgscore.redact_log_features('12 mons')") == [(0,)]
+    assert query(admin, "SELECT pgscore.drop_log_partitions('1 year 1 day')") == [(0,)]
+    assert query(churn, "SELECT count(*) FROM pgscore.prediction_log") == [(2,)]
+
+
+def test_the_redaction_door_changes_the_features_alone(churn):
+    """Review r6: the trigger's one UPDATE compared the columns it named, not written_by (0139): in a transaction
+    that recorded a redaction, an UPDATE emptying the features could also rewrite who wrote the row. Every column
+    but the features must stay."""
+    log_rows(churn, ["3 days"])
+    e = refused(churn, "DO $$ BEGIN INSERT INTO pgscore.log_retention (action, cut) VALUES ('redact', now()); "
+                       "UPDATE pgscore.prediction_log SET features = '{}', written_by = 'mallory'; END $$")
+    assert e.pgcode == "42501" and "append-only" in e.pgerror
+    assert query(churn, "SELECT cardinality(features), written_by FROM pgscore.prediction_log") \
+        == [(len(NAMES), "postgres")]

@@ -49,9 +49,9 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'it records what drop_log_partitions, redact_log_features and erase_entity removed';
     END IF;
+    -- every column but the features unchanged, written_by (0139) and any added later included (review r6)
     IF NEW.features = '{}'::float8[] AND cardinality(OLD.features) > 0
-       AND (NEW.logged_at, NEW.model_id, NEW.entity_key, NEW.score, NEW.label, NEW.source, NEW.cause)
-           IS NOT DISTINCT FROM (OLD.logged_at, OLD.model_id, OLD.entity_key, OLD.score, OLD.label, OLD.source, OLD.cause)
+       AND to_jsonb(NEW) - 'features' = to_jsonb(OLD) - 'features'
        AND EXISTS (SELECT 1 FROM pgscore.log_retention r
                     WHERE r.xid = pg_current_xact_id() AND r.action = 'redact' AND OLD.logged_at < r.cut) THEN
         RETURN NEW;

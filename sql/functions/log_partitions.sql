@@ -186,7 +186,9 @@ BEGIN
     END IF;
     -- the floor the schema's owner set (migration 0141), whoever calls
     SELECT p.keep_log INTO v_floor FROM pgscore.retention_policy p;
-    IF p_older_than < v_floor THEN
+    -- the floor is the day it cuts at, not an interval compared (a year compares as 360 days; review r6)
+    IF date_trunc('day', (now() AT TIME ZONE 'UTC') - p_older_than)
+       > date_trunc('day', (now() AT TIME ZONE 'UTC') - v_floor) THEN
         RAISE EXCEPTION 'pgscore.drop_log_partitions: p_older_than % is shorter than the retention floor, %', p_older_than, v_floor
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'pgscore.retention_policy.keep_log, which the owner of the pgscore schema alone may lower';

@@ -36,7 +36,9 @@ BEGIN
                   HINT = 'for example 100000: call it again until it returns fewer';
     END IF;
     SELECT p.keep_features INTO v_floor FROM pgscore.retention_policy p;
-    IF p_older_than < v_floor THEN
+    -- the floor is the day it cuts at, not an interval compared (a year compares as 360 days; review r6)
+    IF date_trunc('day', (now() AT TIME ZONE 'UTC') - p_older_than)
+       > date_trunc('day', (now() AT TIME ZONE 'UTC') - v_floor) THEN
         RAISE EXCEPTION 'pgscore.redact_log_features: p_older_than % is shorter than the floor of features'' retention, %', p_older_than, v_floor
             USING ERRCODE = 'insufficient_privilege',
                   HINT = 'pgscore.retention_policy.keep_features, which the owner of the pgscore schema alone may lower';
