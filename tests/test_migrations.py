@@ -1051,6 +1051,27 @@ def test_a_downgrade_that_would_drop_what_users_wrote_is_refused_naming_it(db_ur
     assert migrate.current(db_url) == "0118"
 
 
+def test_a_downgrade_past_0141_is_refused_where_retention_was_recorded(db_url):
+    """0141's downgrade drops pgscore.log_retention, the record of every drop, redaction and erasure of the log (an
+    auditor's evidence; review r6: a round trip lost it with no word, the redacted rows staying redacted with
+    nothing to say why), and the owner's floors: refused now as the other revisions' users' rows are."""
+    _wired(db_url)
+    query(db_url, "SELECT pgscore.erase_entity('42')")
+    query(db_url, "UPDATE pgscore.retention_policy SET keep_log = '7 years'")
+    with pytest.raises(InstallError) as e:
+        migrate.downgrade(db_url, "0140")
+    said = str(e.value)
+    assert e.value.sqlstate == "55000", said
+    for line in ("0141 drops 1 retention record (pgscore.log_retention)",
+                 "0141 drops 1 retention floor (pgscore.retention_policy)"):
+        assert line in e.value.detail, said
+    assert "\\copy pgscore.log_retention TO" in e.value.hint, said
+    assert migrate.current(db_url) == migrate.head()
+    assert query(db_url, "SELECT count(*) FROM pgscore.log_retention") == [(1,)]
+    migrate.downgrade(db_url, "0140", drop_user_data=True)
+    assert migrate.current(db_url) == "0140"
+
+
 def test_a_downgrade_with_nothing_to_lose_goes_on_unasked(db_url):
     """A downgrade past revisions that would drop users' rows, where there are none, goes on as before."""
     _wired(db_url)

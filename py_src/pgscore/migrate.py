@@ -893,6 +893,12 @@ def downgrade(url: str, revision: str = "base", lock_timeout: str = LOCK_TIMEOUT
 # (downgrade's drop_user_data, plain alembic's -x drop_user_data=yes): it dropped them with no word, and upgrading
 # again does not bring them back. From revision 0100 on (docs/operations.md, "Going back to an earlier release")
 USER_DATA = {
+    # (0141: the record of what retention and erasure removed, evidence an auditor asks for, and the owner's floors)
+    "0141": (("retention record", "retention records", "pgscore.log_retention", "log_retention", None, "true",
+              "\\copy pgscore.log_retention TO 'log_retention.csv' CSV HEADER"),
+             ("retention floor", "retention floors", "pgscore.retention_policy", "retention_policy", None,
+              "keep_log IS NOT NULL OR keep_features IS NOT NULL",
+              "\\copy pgscore.retention_policy TO 'retention_policy.csv' CSV HEADER"),),
     "0133": (("threshold override that set confidence 0 alone", "threshold overrides that set confidence 0 alone",
               "pgscore.drift_threshold_overrides", "drift_threshold_overrides", "confidence",
               "confidence = 0 AND warn IS NULL AND alert IS NULL AND min_n IS NULL",
