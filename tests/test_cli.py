@@ -3272,9 +3272,10 @@ def test_transaction_pooled_tells_a_client_that_kept_its_server_session_from_one
 
 
 @contextlib.contextmanager
-def _pgbouncer(cluster, mode):
-    """A PgBouncer of the test's own in front of `cluster`, in pool_mode `mode`, on a Unix socket of a directory of its
-    own (no TCP port): its libpq parameters. Skipped where PgBouncer is not installed."""
+def _pgbouncer(cluster, mode, size=4, wait=120):
+    """A PgBouncer of the test's own in front of `cluster`, in pool_mode `mode`, `size` server sessions, a client waiting
+    for one `wait` seconds at most (query_wait_timeout), on a Unix socket of a directory of its own (no TCP port): its
+    libpq parameters. Skipped where PgBouncer is not installed."""
     exe = shutil.which("pgbouncer") or ("/usr/sbin/pgbouncer" if os.path.exists("/usr/sbin/pgbouncer") else None)
     if exe is None:
         pytest.skip("pgbouncer is not installed")
@@ -3283,7 +3284,7 @@ def _pgbouncer(cluster, mode):
     (d / "pgbouncer.ini").write_text(
         f"[databases]\n* = host={cluster.socket_dir} port={cluster.port}\n[pgbouncer]\nlisten_addr =\n"
         f"listen_port = 6432\nunix_socket_dir = {d}\nauth_type = trust\nauth_file = {d}/users.txt\n"
-        f"pool_mode = {mode}\ndefault_pool_size = 4\nlogfile = {d}/pgbouncer.log\n"
+        f"pool_mode = {mode}\ndefault_pool_size = {size}\nquery_wait_timeout = {wait}\nlogfile = {d}/pgbouncer.log\n"
         "ignore_startup_parameters = extra_float_digits,options\n")
     if os.geteuid() == 0:  # (PgBouncer refuses to run as root: as the server's OS user)
         shutil.chown(d, "postgres")
@@ -3331,6 +3332,33 @@ def test_score_through_a_transaction_pooler_is_refused_before_anything_is_done(d
     assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(30,)]
     pids = re.findall(r"backend (-?\d+)", r.stderr)
     assert pids and all(int(p) > 0 for p in pids), r.stderr  # (the server's process, not PgBouncer's cancel key)
+
+
+def test_score_through_a_pool_with_no_server_to_spare_is_not_held_up_by_the_pooler_check(db_url, cluster):
+    """The pooler check asks a second client for a transaction between two of the run's own. Where the pool had no
+    server for it (a pool in session mode whose one server the run holds: the hint's own `mydb_session` entry for
+    such jobs, at pool_size 1; or a transaction pool of one server, which the run's next transaction then waited for
+    behind the second client's open one) the run waited PgBouncer's query_wait_timeout (120 s by default), then
+    exited 75 saying that the server had closed its connection, as a restart would: a job that resumes on 75 never
+    scored a row (review r5 of session 63). The check waits a few seconds at most: the session pool's run goes
+    through, the transaction pool's is refused (exit 2) as with servers to spare."""
+    _scored_table(db_url)
+    dbname = db_url.split("/")[3].split("?")[0]
+    with _pgbouncer(cluster, "transaction", size=1, wait=20) as pooled:
+        started = time.monotonic()
+        r = _score_through(f"{pooled} dbname={dbname}")
+        took = time.monotonic() - started
+    assert r.returncode == 2, r
+    assert "goes through a pooler in transaction mode" in r.stderr, r.stderr
+    assert took < 15, took
+    assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(0,)]
+    with _pgbouncer(cluster, "session", size=1, wait=20) as pooled:
+        started = time.monotonic()
+        r = _score_through(f"{pooled} dbname={dbname}")
+        took = time.monotonic() - started
+    assert r.returncode == 0, r
+    assert took < 15, took
+    assert query(db_url, "SELECT count(*) FROM t WHERE s <> -1") == [(30,)]
 
 
 def test_score_refused_by_a_lock_an_idle_session_holds_names_it_and_the_way_out(db_url):

@@ -445,24 +445,17 @@ def own_server_session(conn, dsn, command="score"):
     pg_backend_pid(), one statement. Else a pooler or a proxy: a second client of `dsn` opens a transaction, then
     `conn` asks again; in session mode `conn` keeps its server session and the other gets another, in transaction
     mode `conn`'s session went back to the pool between its transactions (PgBouncer hands the one last given back
-    first: the other client gets it, or `conn` another). A second client that cannot connect leaves it untold
-    (each chunk still checks its session: _same_session)."""
-    import psycopg2
-
+    first: the other client gets it, or `conn` another). A second client that cannot connect or is given no server
+    session in POOLER_CHECK_SECONDS leaves it untold (each chunk still checks its session: _same_session)."""
     (first,), = _call(conn, "SELECT pg_catalog.pg_backend_pid()", None)
     if conn.get_backend_pid() == first:  # (in the run's first transaction, which goes on)
         return first
     conn.commit()
-    try:
-        other = psycopg2.connect(dsn, fallback_application_name=f"pgscore {command}")
-    except psycopg2.Error:
+    taken = _other_client_s_session(dsn, command)
+    if taken is None:
         return first
-    try:
-        (taken,), = _call(other, "SELECT pg_catalog.pg_backend_pid()", None)  # (its transaction stays open)
-        (second,), = _call(conn, "SELECT pg_catalog.pg_backend_pid()", None)
-        conn.commit()
-    finally:
-        other.close()
+    (second,), = _call(conn, "SELECT pg_catalog.pg_backend_pid()", None)
+    conn.commit()
     pooled = transaction_pooled(first, second, taken)
     if pooled:
         raise UsageError(f"pgscore {command} needs a server session of its own for the run, and this connection "
@@ -471,6 +464,35 @@ def own_server_session(conn, dsn, command="score"):
                          "another, leaving it with an idle pooled session that refuses later runs; nothing was read "
                          "or written", hint=POOLED_HINT)
     return second
+
+
+POOLER_CHECK_SECONDS = 5.0  # how long the pooler check's second client waits for a server session of the pool
+
+
+def _other_client_s_session(dsn, command, seconds=POOLER_CHECK_SECONDS):
+    """The server process a second client of `dsn` is given for a transaction, its transaction ended before the run
+    asks again; None where it cannot connect or is given none in `seconds`. A pool with no server session to spare
+    (one in session mode whose servers are all taken, the run's among them; one of a single server in transaction
+    mode, which the run's next transaction waited for behind the other's open one) held the run up for the pooler's
+    query_wait_timeout (120 s by default), then exited 75 as if the server had closed the run's connection (review
+    r5 of session 63)."""
+    import functools
+
+    import psycopg2
+    import psycopg2.extensions as ext
+
+    previous = ext.get_wait_callback()
+    ext.set_wait_callback(functools.partial(_wait, deadline=time.monotonic() + seconds))
+    try:
+        with contextlib.closing(psycopg2.connect(dsn, connect_timeout=max(2, int(seconds)),
+                                                 fallback_application_name=f"pgscore {command}")) as other:
+            other.autocommit = True  # (its server session back to the pool with the answer)
+            (taken,), = _call(other, "SELECT pg_catalog.pg_backend_pid()", None)
+            return taken
+    except psycopg2.Error:
+        return None
+    finally:
+        ext.set_wait_callback(previous)
 
 
 def transaction_pooled(first, second, taken) -> str | None:
