@@ -3226,6 +3226,24 @@ def test_score_stopped_by_a_transient_class_exits_75(db_url, code, said):
     assert r.stderr.startswith(f"pgscore: nothing was written: {said}"), r.stderr
 
 
+def test_score_stopped_by_temp_file_limit_exits_1_not_75(db_url):
+    """temp_file_limit (53400 configuration_limit_exceeded, class 53) is a setting the same chunk meets again at every
+    run: pgscore's own error says to score smaller chunks or raise the limit. It exited 75 with `the server ran out
+    of a resource (53400, transient)` and `run it again as it was`, which a job resuming on 75 does for ever (review
+    r5 of session 63: a real temp_file_limit on a demo). It exits 1, `once it is fixed`, as any error to fix."""
+    _scored_table(db_url)
+    _stop_at(db_url, "c 017", "SET LOCAL work_mem = '64kB'; SET LOCAL temp_file_limit = '64kB'; "
+                              "PERFORM count(*) FROM (SELECT g FROM generate_series(1, 100000) g ORDER BY -g) x")
+    r = _score(db_url)
+    assert r.returncode == 1, r
+    assert "(SQLSTATE 53400)" in r.stderr and "transient" not in r.stderr, r.stderr
+    assert "pgscore: 14 rows were scored and committed before the error; once it is fixed, resume with: " \
+           "--after='c 014' --version 1\n" in r.stderr, r.stderr
+    r = _score(db_url, "--after", "c 014")
+    assert r.returncode == 1, r
+    assert "(SQLSTATE 53400)" in r.stderr and "transient" not in r.stderr and "run it again" not in r.stderr, r.stderr
+
+
 def test_score_whose_connection_is_killed_during_a_commit_exits_75_with_the_lines_for_either_end(db_url):
     """The connection goes during a chunk's COMMIT (a deferred trigger terminates the run's backend): no fault of the
     data, exit 75 (review r2 of session 62 left it untested). The server is asked how the chunk ended: aborted (the

@@ -2281,7 +2281,7 @@ def _stopped_by(e):
         return "the connection to the database was lost", "once the server is back, "
     if code in TRANSIENT:
         return TRANSIENT[code]
-    if code and code[:2] in TRANSIENT and code != "08P01":  # (its class's words, with its SQLSTATE)
+    if code and code[:2] in TRANSIENT and code not in NOT_TRANSIENT:  # (its class's words, with its SQLSTATE)
         return TRANSIENT[code[:2]][0].format(code=code), TRANSIENT[code[:2]][1]
     return None
 
@@ -2305,6 +2305,11 @@ TRANSIENT = {
     "53": ("the server ran out of a resource ({code}, transient)", ""),
     "08": ("the connection to the database failed ({code}, transient)", "once the server is back, "),
 }
+# of those classes, the ones the same run meets again: a protocol violation (08P01), and a setting's limit (53400
+# configuration_limit_exceeded: temp_file_limit, which a chunk past it exceeds at every run; score_table's error says
+# to score smaller chunks or raise the limit), which exited 75 "transient ... run it again as it was" (review r5 of
+# session 63)
+NOT_TRANSIENT = ("08P01", "53400")
 
 
 # the server's words for a session it ended by its backend's SIGTERM (57P01): pg_terminate_backend's and a
