@@ -1846,6 +1846,36 @@ def test_a_statement_timeout_during_the_first_model_load_fails_the_insert(shop, 
     assert_scores_match_model(shop, hgb, [9])
 
 
+def test_a_statement_timeout_while_the_insert_loads_its_shadow_fails_the_insert(shop, trained, db_url):
+    """A statement_timeout that passes while a rescoring INSERT loads the version scored in shadow (a forest of
+    scikit-learn's ensemble, which the backend, the live pipeline loaded, had not imported) fails the INSERT with
+    57014 when the load ends, as loading the live version does: the cancel is the statement's, not the shadow's
+    failure. Without the re-raise the shadow took it for its own failure to load, counted it in shadow_failures,
+    and the INSERT committed past its timeout (review r5 of session 63: the shadow's half of that change had no
+    test). Nothing of it stays, no shadow failure is counted."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    _, X, y = trained
+    attach(shop)
+    fresh = psycopg2.connect(shop.dsn)
+    fresh.autocommit = True
+    try:
+        query(fresh, "INSERT INTO complaints (customer_id) VALUES (8)")  # the live version loaded in this backend
+        forest = RandomForestClassifier(n_estimators=300, random_state=0).fit(X, y)
+        registry.deploy(db_url, "churn", forest, X, y, feature_names=CHURN_FEATURES, activate=False)
+        registry.set_shadow(db_url, "churn", 2)
+        query(fresh, "SET statement_timeout = '200ms'")
+        started = time.monotonic()
+        with pytest.raises(errors.QueryCanceled) as e:
+            query(fresh, "INSERT INTO complaints (customer_id) VALUES (9)")
+        assert "statement timeout" in e.value.diag.message_primary, e.value.diag.message_primary
+        assert time.monotonic() - started > 0.2
+    finally:
+        fresh.close()
+    assert query(shop, "SELECT count(*) FROM complaints WHERE customer_id = 9") == [(0,)]
+    assert query(shop, "SELECT count(*) FROM pgscore.shadow_failures") == [(0,)]
+
+
 def test_missing_values_are_imputed_in_the_write_statement(shop, trained, db_url):
     from sklearn.impute import SimpleImputer
 
