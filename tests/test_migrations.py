@@ -1222,3 +1222,24 @@ def test_an_upgrade_does_not_deadlock_with_a_rescoring_insert(db_url):
     assert query(db_url, "SELECT count(*) FROM ev WHERE pid = 2") == [(1,)]
     for c in (blocker, app, watch):
         c.close()
+
+
+def test_the_refusals_copy_commands_run_as_they_are_in_psql(db_url, tmp_path):
+    """The refusal's hint gives psql's \\copy of each table it would drop rows of. They were joined with '; ' on one
+    line: pasted into psql, the first \\copy took the rest of the line as its own ('syntax error at or near "\\"'),
+    left an empty file and saved nothing of the others. Each is a line of its own now: the hint's \\copy lines, fed
+    to psql as they are, save every row."""
+    import subprocess
+
+    _wired(db_url)
+    query(db_url, "SELECT pgscore.silence_alerts('churn', '2 days', 'INC-42', p_metric => 'auc_drop')")
+    query(db_url, "SELECT pgscore.set_thresholds('churn', 'psi', p_warn => 0.5, p_alert => 2.0)")
+    with pytest.raises(InstallError) as e:
+        migrate.downgrade(db_url, "0125")
+    lines = [x for x in e.value.hint.splitlines() if x.startswith("\\copy")]
+    assert len(lines) == 2, e.value.hint
+    run = subprocess.run(["psql", "-X", "-v", "ON_ERROR_STOP=1", db_url], input="\n".join(lines) + "\n",
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    for name, rows in (("drift_threshold_overrides.csv", 1), ("alert_silences.csv", 1)):
+        assert len((tmp_path / name).read_text().splitlines()) == 1 + rows, name

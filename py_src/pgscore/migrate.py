@@ -1011,9 +1011,10 @@ def before_migrating(conn, context) -> None:
     raise InstallError(
         f"downgrading pgscore to revision {below} would drop what users wrote since; nothing was changed",
         detail="\n".join(what for _, what, _ in lost), sqlstate="55000",
-        hint="save the rows first if you want them (psql: " + "; ".join(saves) + "), then downgrade again asking "
-             "to drop them: plain alembic with -x drop_user_data=yes, Python's pgscore.migrate.downgrade with "
-             "drop_user_data=True (docs/operations.md, 'Going back to an earlier release')")
+        hint="save the rows first if you want them, then downgrade again asking to drop them: plain alembic with "
+             "-x drop_user_data=yes, Python's pgscore.migrate.downgrade with drop_user_data=True (docs/operations.md, "
+             "'Going back to an earlier release'). To save them, in psql, each line as it is (a \\copy takes the "
+             "rest of its line):\n" + "\n".join(saves))
 
 
 # the version table says a revision, and there is no pgscore schema: a dump of the public schema alone (pg_dump
