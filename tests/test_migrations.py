@@ -1243,3 +1243,40 @@ def test_the_refusals_copy_commands_run_as_they_are_in_psql(db_url, tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     for name, rows in (("drift_threshold_overrides.csv", 1), ("alert_silences.csv", 1)):
         assert len((tmp_path / name).read_text().splitlines()) == 1 + rows, name
+
+
+def test_a_downgrade_gets_the_trigger_s_tables_while_readers_overlap(db_url):
+    """Taking the trigger's tables with NOWAIT alone, tried again every 20 ms, never found them all free while two
+    readers' queries of pgscore.models overlapped (measured on a demo cluster: two BI sessions, 1 s queries half a
+    second apart: the downgrade gave up after its 10 s, where a LOCK waiting its turn had them in 0.7 s). Between
+    tries it now waits its turn for a table another session holds (holding none of the others), so that the readers
+    coming after wait behind it."""
+    import threading
+    import time
+
+    stop = time.monotonic() + 9
+    failures = []
+
+    def reader(offset):
+        try:
+            c = psycopg2.connect(db_url)
+            c.autocommit = True
+            time.sleep(offset)
+            with c.cursor() as cur:
+                while time.monotonic() < stop:
+                    cur.execute("SELECT count(*), pg_sleep(0.5) FROM pgscore.models")
+            c.close()
+        except Exception as e:  # noqa: BLE001
+            failures.append(e)
+
+    readers = [threading.Thread(target=reader, args=(o,)) for o in (0, 0.25)]
+    for t in readers:
+        t.start()
+    time.sleep(1)
+    try:
+        migrate.downgrade(db_url, "0140", lock_timeout="4s")
+    finally:
+        for t in readers:
+            t.join(20)
+    assert not failures, failures
+    assert migrate.current(db_url) == "0140"

@@ -916,17 +916,22 @@ USER_DATA = {
 
 # the tables a rescoring trigger reads or writes (in the order it takes them: a backend's first call reads
 # pgscore.rescoring first, later ones after shadows), which an upgrade or downgrade takes all at once first
-# (NOWAIT, all or none, tried again every 20 ms for as long as lock_timeout allows: a downgrade waiting with
+# (NOWAIT, all or none, tried again for as long as lock_timeout allows, between tries waiting its turn for one another
+# session holds, holding none of the others, or 20 ms where none is held: a downgrade waiting with
 # models locked while an INSERT's trigger held deployments and waited for models cancelled the INSERT, 40P01, as
 # did an upgrade from 0100 holding rescoring; two orders of the trigger's own, the first call's and the later
 # ones', leave no one order to wait in)
 _LOCK_TRIGGER_TABLES = """DO $do$
 DECLARE
     v_tables text;
+    v_oids oid[];
+    v_busy regclass;
     v_wait text := pg_catalog.current_setting('lock_timeout');
     v_until timestamptz;
 BEGIN
-    SELECT pg_catalog.string_agg(pg_catalog.format('pgscore.%I', t.name), ', ' ORDER BY t.n) INTO v_tables
+    SELECT pg_catalog.string_agg(pg_catalog.format('pgscore.%I', t.name), ', ' ORDER BY t.n),
+           pg_catalog.array_agg(pg_catalog.to_regclass(pg_catalog.format('pgscore.%I', t.name))::oid)
+      INTO v_tables, v_oids
       FROM pg_catalog.unnest(ARRAY['deployments', 'models', 'evaluators', 'log_pending', 'shadows',
                                    'rescoring', 'error_queue', 'replicated_pending', 'shadow_failures'])
            WITH ORDINALITY AS t(name, n)
@@ -939,7 +944,18 @@ BEGIN
     END IF;
     LOOP
         BEGIN
+            -- holding none of them (a failed try let go of all), wait in the queue for one another session holds,
+            -- so that the sessions coming after wait behind this one (NOWAIT alone, while readers' queries of
+            -- models overlapped, never found them all free); then try them all at once, without waiting
+            IF v_busy IS NOT NULL THEN
+                IF v_until IS NOT NULL THEN
+                    PERFORM pg_catalog.set_config('lock_timeout', GREATEST(1, pg_catalog.ceil(
+                        1000 * extract(epoch FROM v_until - pg_catalog.clock_timestamp())))::bigint || 'ms', true);
+                END IF;
+                EXECUTE pg_catalog.format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', v_busy);
+            END IF;
             EXECUTE 'LOCK TABLE ' || v_tables || ' IN ACCESS EXCLUSIVE MODE NOWAIT';
+            PERFORM pg_catalog.set_config('lock_timeout', v_wait, true);
             RETURN;
         EXCEPTION WHEN lock_not_available THEN
             IF v_until IS NOT NULL AND pg_catalog.clock_timestamp() >= v_until THEN
@@ -947,7 +963,14 @@ BEGIN
                     USING ERRCODE = 'lock_not_available';
             END IF;
         END;
-        PERFORM pg_catalog.pg_sleep(0.02);
+        SELECT l.relation::regclass INTO v_busy
+          FROM pg_catalog.pg_locks l
+         WHERE l.relation OPERATOR(pg_catalog.=) ANY (v_oids) AND l.granted
+           AND l.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()
+         LIMIT 1;
+        IF v_busy IS NULL THEN
+            PERFORM pg_catalog.pg_sleep(0.02);
+        END IF;
     END LOOP;
 END
 $do$"""
