@@ -1081,27 +1081,10 @@ def test_a_downgrade_with_nothing_to_lose_goes_on_unasked(db_url):
     assert migrate.current(db_url) == "0118"
 
 
-@pytest.mark.parametrize("warm", [True, False])
-def test_a_downgrade_does_not_deadlock_with_a_rescoring_insert(db_url, warm):
-    """Under traffic every downgrade cancelled one single-row INSERT into a wired table with 40P01: the trigger
-    takes pgscore.deployments, then models (a backend's first call reads pgscore.rescoring before them), and the
-    downgrade took models (0135's DROP TRIGGER), then deployments (0121's). Made certain here: a session holds a
-    table the downgrade drops between the two (0133's threshold_writes), so that it waits there holding models;
-    the INSERT's trigger takes deployments and waits for models; the session ends. Now the downgrade takes the
-    trigger's tables first, all at once or none (the INSERT waits for it, holding none of them)."""
-    import threading
+def _concurrently(failures, watch, app):
+    """The deadlock tests' three helpers: run(what) in a thread, adding what it raised to `failures`; waiting(sql,
+    args) until `watch` finds it true (at most 30 s); insert() of event 2 by `app`."""
     import time
-
-    _wired(db_url)
-    blocker, app, watch = (psycopg2.connect(db_url) for _ in range(3))
-    app.autocommit = watch.autocommit = True
-    known = {c.get_backend_pid() for c in (blocker, app, watch)}
-    if warm:
-        with app.cursor() as cur:
-            cur.execute("INSERT INTO ev (pid) VALUES (1)")
-    with blocker.cursor() as cur:
-        cur.execute("LOCK TABLE pgscore.threshold_writes IN ACCESS SHARE MODE")
-    failures = []
 
     def run(what):
         try:
@@ -1122,6 +1105,31 @@ def test_a_downgrade_does_not_deadlock_with_a_rescoring_insert(db_url, warm):
     def insert():
         with app.cursor() as cur:
             cur.execute("INSERT INTO ev (pid) VALUES (2)")
+
+    return run, waiting, insert
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_a_downgrade_does_not_deadlock_with_a_rescoring_insert(db_url, warm):
+    """Under traffic every downgrade cancelled one single-row INSERT into a wired table with 40P01: the trigger
+    takes pgscore.deployments, then models (a backend's first call reads pgscore.rescoring before them), and the
+    downgrade took models (0135's DROP TRIGGER), then deployments (0121's). Made certain here: a session holds a
+    table the downgrade drops between the two (0133's threshold_writes), so that it waits there holding models;
+    the INSERT's trigger takes deployments and waits for models; the session ends. Now the downgrade takes the
+    trigger's tables first, all at once or none (the INSERT waits for it, holding none of them)."""
+    import threading
+
+    _wired(db_url)
+    blocker, app, watch = (psycopg2.connect(db_url) for _ in range(3))
+    app.autocommit = watch.autocommit = True
+    known = {c.get_backend_pid() for c in (blocker, app, watch)}
+    if warm:
+        with app.cursor() as cur:
+            cur.execute("INSERT INTO ev (pid) VALUES (1)")
+    with blocker.cursor() as cur:
+        cur.execute("LOCK TABLE pgscore.threshold_writes IN ACCESS SHARE MODE")
+    failures = []
+    run, waiting, insert = _concurrently(failures, watch, app)
 
     down = threading.Thread(target=run, args=(lambda: migrate.downgrade(db_url, "0120", lock_timeout="60s"),))
     down.start()
@@ -1170,7 +1178,6 @@ def test_an_upgrade_does_not_deadlock_with_a_rescoring_insert(db_url):
     Made certain: a session holds shadows, so the INSERT's trigger waits there holding deployments; the upgrade
     from 0118 starts; the session ends. Now an upgrade too takes the trigger's tables first, all at once or none."""
     import threading
-    import time
 
     _wired(db_url)
     migrate.downgrade(db_url, "0118")
@@ -1182,26 +1189,7 @@ def test_an_upgrade_does_not_deadlock_with_a_rescoring_insert(db_url):
     with blocker.cursor() as cur:
         cur.execute("LOCK TABLE pgscore.shadows IN ACCESS EXCLUSIVE MODE")
     failures = []
-
-    def run(what):
-        try:
-            what()
-        except Exception as e:  # noqa: BLE001
-            failures.append(e)
-
-    def waiting(sql, args=()):
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with watch.cursor() as cur:
-                cur.execute(sql, args)
-                if cur.fetchone()[0]:
-                    return
-            time.sleep(0.05)
-        raise AssertionError(f"never: {sql}")
-
-    def insert():
-        with app.cursor() as cur:
-            cur.execute("INSERT INTO ev (pid) VALUES (2)")
+    run, waiting, insert = _concurrently(failures, watch, app)
 
     ins = threading.Thread(target=run, args=(insert,))
     ins.start()
