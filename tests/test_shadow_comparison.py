@@ -206,3 +206,67 @@ def test_the_cli_prints_each_shadow_against_the_live_version_for_a_reader(shop, 
                                                "VERSION)\n"), run.stdout + run.stderr
     run = pgscore_cli("shadows", "", "--db", reader)
     assert run.returncode == 2 and "NAME is empty" in run.stderr, run.stderr
+
+
+def test_each_version_is_judged_on_its_last_statements_score_in_one_transaction(shop, db_url):
+    """Review r3: a transaction of three INSERTs for one customer logs three rows of each version sharing logged_at;
+    outcome matching took each version's newest by logged_at alone, so v1 could be judged on its first statement's
+    score and v2 on its second. Each is judged on its last statement's (statement_at, then the command: cmin),
+    and realised_against_live compares them on the same statement's features. record_outcome and a rebuild
+    (refresh_monitoring, match_outcomes) alike."""
+    with psycopg2.connect(db_url) as conn, conn.cursor() as cur:
+        for _ in range(3):
+            insert(cur, 21)
+    conn.close()
+    query(shop, "DO $$ BEGIN FOR i IN 1..3 LOOP INSERT INTO complaints (customer_id, kind) VALUES (22, 'billing'); "
+                "END LOOP; END $$")
+    last = {}
+    for key in ("21", "22"):
+        rows = query(shop, "SELECT m.version, l.score, (l.cause->>'statement_at')::timestamptz, l.cmin::text::int "
+                           "FROM pgscore.prediction_log l JOIN pgscore.models m USING (model_id) "
+                           "WHERE l.entity_key = %s ORDER BY 3, 4", (key,))
+        assert len(rows) == 6 and len({r[1] for r in rows if r[0] == 1}) == 3, rows  # three different scores
+        for v in (1, 2):
+            last[(key, v)] = [r[1] for r in rows if r[0] == v][-1]
+    for key in ("21", "22"):
+        query(shop, "SELECT pgscore.record_outcome('churn', %s, '1', now() + interval '1 second')", (key,))
+
+    def judged():
+        return {(k, v): s for k, v, s in query(
+            shop, "SELECT o.entity_key, m.version, vm.score FROM pgscore.outcome_version_matches vm "
+                  "JOIN pgscore.outcomes o USING (outcome_id) JOIN pgscore.models m USING (model_id)")}
+
+    assert judged() == last
+    assert query(shop, "SELECT entity_key, judged_score FROM pgscore.outcomes ORDER BY 1") == [
+        ("21", last[("21", 1)]), ("22", last[("22", 1)])]
+    # a rebuild corrects one judged on another statement of the same transaction (as before 0144)
+    query(shop, "UPDATE pgscore.outcome_version_matches SET score = -1")
+    query(shop, "UPDATE pgscore.outcomes SET judged_score = -1")
+    query(shop, "SELECT pgscore.refresh_monitoring(p_rebuild => true)")
+    assert judged() == last
+    assert query(shop, "SELECT entity_key, judged_score FROM pgscore.outcomes ORDER BY 1") == [
+        ("21", last[("21", 1)]), ("22", last[("22", 1)])]
+    assert query(shop, "SELECT outcomes, same_transaction FROM pgscore.realised_against_live") == [(2, 2)]
+
+
+def _log_rows_read(plan):
+    """Rows the plan's scans of the log's partitions returned (each loop's)."""
+    own = plan.get("Actual Rows", 0) * plan.get("Actual Loops", 1) if plan.get(
+        "Relation Name", "").startswith("prediction_log") else 0
+    return own + sum(_log_rows_read(p) for p in plan.get("Plans", []))
+
+
+def test_shadow_comparison_of_some_versions_reads_their_log_rows_alone(shop):
+    """Review r3: the view summed every pair of the log and FULL JOINed shadow_versions, so `pgscore shadows`' filter
+    on shadow_model_id never reached the log (one shadow with one pair: 51,001 pairs built, 13.4 s). Asked for a
+    version with no shadow row, it reads no row of the log; asked for the shadow, its rows and their live rows."""
+    query(shop, "CALL pgscore.score_table('churn', 'customers', 'id', 'churn_score', 100)")  # N pairs of v2
+    v1, v2 = (query(shop, "SELECT model_id FROM pgscore.models WHERE name = 'churn' AND version = %s", (v,))[0][0]
+              for v in (1, 2))
+    explain = "EXPLAIN (ANALYZE, FORMAT JSON) SELECT * FROM pgscore.shadow_comparison WHERE shadow_model_id = ANY(%s)"
+    (plan,), = query(shop, explain, ([v1],))
+    assert _log_rows_read(plan[0]["Plan"]) == 0
+    (plan,), = query(shop, explain, ([v2],))
+    assert _log_rows_read(plan[0]["Plan"]) == 2 * N  # (each shadow row, and the live row it pairs with)
+    assert query(shop, "SELECT shadow_version, pairs FROM pgscore.shadow_comparison WHERE shadow_model_id = ANY(%s)",
+                 ([v1, v2],)) == [(2, N)]

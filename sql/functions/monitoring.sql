@@ -137,25 +137,29 @@ BEGIN
     -- entity, where the planner could not tell the two indexes apart: ~60 ms a call at 100,000 rows, ~0.3 ms
     -- analysed (docs/performance.md). Here the join's `l.model_id + 0` is no condition of that index, so the
     -- entity's index is walked from p_observed_at back and the walk stops at the model's first row: an
-    -- entity many models score is not read whole (a subquery with OFFSET 0 read and sorted all its rows)
+    -- entity many models score is not read whole (a subquery with OFFSET 0 read and sorted all its rows).
+    -- The rows of one transaction share logged_at: the last of them is its last statement's (statement_at),
+    -- then the one written last in it (the command, cmin; then the physical order, for rows one COPY restored)
+    -- (migration 0144: the newest by logged_at alone was any of them)
     SELECT l.model_id, l.logged_at, l.score, l.label INTO v_judged
       FROM pgscore.prediction_log l JOIN pgscore.models m ON m.model_id = l.model_id + 0
      WHERE l.entity_key = p_entity_key AND l.logged_at <= p_observed_at AND m.name = p_model
        AND l.source <> 'shadow'  -- (a shadow's prediction was never served)
-     ORDER BY l.logged_at DESC
+     ORDER BY l.logged_at DESC, (l.cause ->> 'statement_at')::timestamptz DESC NULLS LAST, l.cmin::text::bigint DESC, l.ctid DESC
      LIMIT 1;
     -- the prediction each version of the model made of the entity last by then, served or in shadow, kept in
-    -- outcome_version_matches (pgscore.match_outcomes finds them for a prediction logged later)
+    -- outcome_version_matches (pgscore.match_outcomes finds them for a prediction logged later); of one
+    -- transaction's, its last statement's, as above (a live and a shadow version each judged on the same one)
     SELECT array_agg(p.model_id), array_agg(p.logged_at), array_agg(p.score), array_agg(p.label)
       INTO v_models, v_times, v_scores, v_labels
       FROM (SELECT DISTINCT ON (l.model_id) l.model_id, l.logged_at, l.score, l.label
-              FROM (SELECT l.model_id, l.logged_at, l.score, l.label
+              FROM (SELECT l.model_id, l.logged_at, l.score, l.label, l.cause, l.cmin, l.ctid
                       FROM pgscore.prediction_log l
                      WHERE l.entity_key = p_entity_key AND l.logged_at <= p_observed_at
                     OFFSET 0) l
               JOIN pgscore.models m ON m.model_id = l.model_id
              WHERE m.name = p_model
-             ORDER BY l.model_id, l.logged_at DESC) p;
+             ORDER BY l.model_id, l.logged_at DESC, (l.cause ->> 'statement_at')::timestamptz DESC NULLS LAST, l.cmin::text::bigint DESC, l.ctid DESC) p;
     -- recorded_by: the caller's role (this function runs as pgscore's owner, whom current_user names;
     -- before migration 0037 every outcome was recorded by it)
     INSERT INTO pgscore.outcomes (model_name, entity_key, outcome, observed_at, judged_model_id, predicted_at,
@@ -308,15 +312,19 @@ BEGIN
               JOIN pgscore.models pm ON pm.model_id = l.model_id + 0
              WHERE l.entity_key = o2.entity_key AND l.logged_at <= o2.observed_at AND pm.name = o2.model_name
                AND l.source <> 'shadow'
-             ORDER BY l.logged_at DESC
+             ORDER BY l.logged_at DESC, (l.cause ->> 'statement_at')::timestamptz DESC NULLS LAST, l.cmin::text::bigint DESC, l.ctid DESC
              LIMIT 1) p ON true
      WHERE o.outcome_id = o2.outcome_id AND (o2.judged_at IS NULL OR p_since = '-infinity')
-       AND (o.judged_at IS NULL OR p.logged_at > coalesce(o.predicted_at, '-infinity'::timestamptz));
+       AND (o.judged_at IS NULL OR p.logged_at > coalesce(o.predicted_at, '-infinity'::timestamptz)
+            -- (a rebuild corrects one judged on another statement of the same transaction: before 0144)
+            OR (p_since = '-infinity' AND p.logged_at = o.predicted_at
+                AND (p.model_id, p.score, p.label) IS DISTINCT FROM (o.judged_model_id, o.judged_score, o.judged_label)));
     GET DIAGNOSTICS v_rows = ROW_COUNT;
     -- each version's own prediction, for the outcomes never looked at for it (recorded before
     -- outcome_version_matches was added; marked here in the same statement) and every outcome on a rebuild:
-    -- each version's newest before the outcome, in one read of the entity's predictions; only a newer
-    -- prediction replaces the one a row holds
+    -- each version's newest before the outcome (of one transaction's, its last statement's, as record_outcome
+    -- takes it), in one read of the entity's predictions; only a newer prediction replaces the one a row holds
+    -- (and, on a rebuild, another of the same transaction: one judged before 0144 on another statement's)
     WITH todo AS (
         UPDATE pgscore.outcomes o SET versions_judged_at = now()
          WHERE o.versions_judged_at IS NULL
@@ -330,16 +338,18 @@ BEGIN
              WHERE p_since = '-infinity') o
      CROSS JOIN LATERAL (
             SELECT DISTINCT ON (l.model_id) l.model_id, l.logged_at, l.score, l.label
-              FROM (SELECT l.model_id, l.logged_at, l.score, l.label
+              FROM (SELECT l.model_id, l.logged_at, l.score, l.label, l.cause, l.cmin, l.ctid
                       FROM pgscore.prediction_log l
                      WHERE l.entity_key = o.entity_key AND l.logged_at <= o.observed_at
                     OFFSET 0) l
               JOIN pgscore.models pm ON pm.model_id = l.model_id
              WHERE pm.name = o.model_name
-             ORDER BY l.model_id, l.logged_at DESC) p
+             ORDER BY l.model_id, l.logged_at DESC, (l.cause ->> 'statement_at')::timestamptz DESC NULLS LAST, l.cmin::text::bigint DESC, l.ctid DESC) p
     ON CONFLICT (outcome_id, model_id) DO UPDATE
        SET predicted_at = excluded.predicted_at, score = excluded.score, label = excluded.label, matched_at = now()
-     WHERE excluded.predicted_at > vm.predicted_at;
+     WHERE excluded.predicted_at > vm.predicted_at
+        OR (p_since = '-infinity' AND excluded.predicted_at = vm.predicted_at
+            AND (excluded.score, excluded.label) IS DISTINCT FROM (vm.score, vm.label));
     IF p_since = '-infinity' THEN
         RETURN v_rows;
     END IF;
@@ -349,15 +359,17 @@ BEGIN
     -- locked), and the newest of all where newer than the one the outcome holds
     -- (each version's newest served and newest in shadow: the outcome judges the newest served, a version's
     -- row holds its newest of either; a shadow's prediction was never served)
+    -- (of one transaction's rows, its last statement's: statement_at, then the command, as above)
     WITH p AS MATERIALIZED (
         SELECT DISTINCT ON (c.outcome_id, l.model_id, l.source <> 'shadow')
-               c.outcome_id, l.model_id, l.logged_at, l.score, l.label, l.source <> 'shadow' AS served
+               c.outcome_id, l.model_id, l.logged_at, l.score, l.label, l.source <> 'shadow' AS served,
+               (l.cause ->> 'statement_at')::timestamptz AS statement_at, l.cmin::text::bigint AS command, l.ctid
           FROM pgscore.outcomes c
           JOIN pgscore.models pm ON pm.name = c.model_name
           JOIN pgscore.prediction_log l ON l.model_id = pm.model_id AND l.entity_key = c.entity_key
                                        AND l.logged_at <= c.observed_at AND l.logged_at >= p_since
          WHERE c.observed_at >= p_since AND c.judged_at IS NOT NULL
-         ORDER BY c.outcome_id, l.model_id, l.source <> 'shadow', l.logged_at DESC
+         ORDER BY c.outcome_id, l.model_id, l.source <> 'shadow', l.logged_at DESC, (l.cause ->> 'statement_at')::timestamptz DESC NULLS LAST, l.cmin::text::bigint DESC, l.ctid DESC
     ),
     versions AS (
         INSERT INTO pgscore.outcome_version_matches AS vm (outcome_id, model_id, predicted_at, score, label)
@@ -366,7 +378,8 @@ BEGIN
          WHERE NOT EXISTS (SELECT 1 FROM pgscore.outcome_version_matches e
                             WHERE e.outcome_id = p.outcome_id AND e.model_id = p.model_id
                               AND e.predicted_at >= p.logged_at)
-         ORDER BY p.outcome_id, p.model_id, p.logged_at DESC
+         ORDER BY p.outcome_id, p.model_id, p.logged_at DESC, p.statement_at DESC NULLS LAST, p.command DESC,
+                  p.ctid DESC
         ON CONFLICT (outcome_id, model_id) DO UPDATE
            SET predicted_at = excluded.predicted_at, score = excluded.score, label = excluded.label, matched_at = now()
          WHERE excluded.predicted_at > vm.predicted_at
@@ -374,7 +387,8 @@ BEGIN
     UPDATE pgscore.outcomes o
        SET judged_model_id = n.model_id, predicted_at = n.logged_at, judged_score = n.score,
            judged_label = n.label, judged_at = now()
-      FROM (SELECT DISTINCT ON (p.outcome_id) p.* FROM p WHERE p.served ORDER BY p.outcome_id, p.logged_at DESC) n
+      FROM (SELECT DISTINCT ON (p.outcome_id) p.* FROM p WHERE p.served
+             ORDER BY p.outcome_id, p.logged_at DESC, p.statement_at DESC NULLS LAST, p.command DESC, p.ctid DESC) n
      WHERE o.outcome_id = n.outcome_id AND n.logged_at > coalesce(o.predicted_at, '-infinity'::timestamptz);
     GET DIAGNOSTICS v_chunk = ROW_COUNT;
     RETURN v_rows + v_chunk;

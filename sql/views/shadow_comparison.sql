@@ -61,18 +61,25 @@ COMMENT ON COLUMN pgscore.shadow_pairs.shadow_model_id IS 'The shadow version''s
 /*
  * Per model, shadow version and live version: how far the pairs of shadow_pairs agree, and how many statements
  * the shadow failed in (pgscore.shadow_failures, its current count: set_shadow and clear_shadow empty it), with
- * whether the version is a shadow now and since when.
+ * whether the version is a shadow now and since when. Each version's pairs are summed from its own shadow rows
+ * (the log's (model_id, logged_at) index): asked for some versions (WHERE shadow_model_id = ANY (...), as
+ * `pgscore shadows` asks), it reads their rows alone (migration 0144: a FULL JOIN of the sums of every pair of
+ * the log with shadow_versions kept the filter from reaching the log, which cost ~0.15 ms a shadow row ever
+ * logged, of any model, for one shadow).
  */
 CREATE VIEW pgscore.shadow_comparison AS
-SELECT coalesce(p.model, sv.name) AS model, coalesce(p.shadow_version, sv.version) AS shadow_version, p.live_version,
+SELECT m.name AS model, m.version AS shadow_version, p.live_version,
        sv.model_id IS NOT NULL AS in_shadow, sv.since, coalesce(p.pairs, 0) AS pairs, p.first_at, p.last_at,
        coalesce(p.labelled_pairs, 0) AS labelled_pairs, p.label_agreement, coalesce(p.decisions_compared, 0)
        AS decisions_compared, coalesce(p.decisions_changed, 0) AS decisions_changed,
        p.decisions_changed::float8 / nullif(p.decisions_compared, 0) AS decisions_changed_share,
        p.mean_abs_diff, p.max_abs_diff,
        coalesce(f.statements, 0) AS failed_statements, coalesce(f.profiles, 0) AS failed_profiles,
-       coalesce(p.shadow_model_id, sv.model_id) AS shadow_model_id, p.live_model_id
-  FROM (SELECT sp.model, sp.shadow_version, sp.live_version, sp.shadow_model_id, sp.live_model_id,
+       m.model_id AS shadow_model_id, p.live_model_id
+  FROM pgscore.models m
+  LEFT JOIN pgscore.shadow_versions sv ON sv.model_id = m.model_id
+  LEFT JOIN LATERAL (
+        SELECT sp.live_version, sp.live_model_id,
                count(*) AS pairs, min(sp.logged_at) AS first_at, max(sp.logged_at) AS last_at,
                count(*) FILTER (WHERE sp.live_label IS NOT NULL AND sp.shadow_label IS NOT NULL) AS labelled_pairs,
                avg((sp.live_label = sp.shadow_label)::integer::float8) AS label_agreement,
@@ -80,12 +87,12 @@ SELECT coalesce(p.model, sv.name) AS model, coalesce(p.shadow_version, sv.versio
                count(*) FILTER (WHERE sp.decision_changed) AS decisions_changed,
                avg(sp.abs_diff) AS mean_abs_diff, max(sp.abs_diff) AS max_abs_diff
           FROM pgscore.shadow_pairs sp
-         GROUP BY sp.model, sp.shadow_version, sp.live_version, sp.shadow_model_id, sp.live_model_id) p
-  -- (a shadow that has scored nothing yet, or failed in every statement, has a row too: pairs 0, its failures)
-  FULL JOIN pgscore.shadow_versions sv ON sv.model_id = p.shadow_model_id
+         WHERE sp.shadow_model_id = m.model_id
+         GROUP BY sp.live_version, sp.live_model_id) p ON true
   LEFT JOIN (SELECT sf.model_id, sum(sf.statements) AS statements, sum(sf.profiles) AS profiles
-               FROM pgscore.shadow_failures sf GROUP BY sf.model_id) f
-         ON f.model_id = coalesce(p.shadow_model_id, sv.model_id);
+               FROM pgscore.shadow_failures sf GROUP BY sf.model_id) f ON f.model_id = m.model_id
+ -- (a version with pairs, and a shadow that has scored nothing yet, or failed in every statement: pairs 0)
+ WHERE p.pairs IS NOT NULL OR sv.model_id IS NOT NULL;
 COMMENT ON VIEW pgscore.shadow_comparison IS 'Per model, shadow version and the live version it was scored next to: the pairs of shadow_pairs, how far they agree, and the statements the shadow failed in (migration 0138)';
 COMMENT ON COLUMN pgscore.shadow_comparison.live_version IS 'The live version the shadow was scored next to (NULL: no pair yet)';
 COMMENT ON COLUMN pgscore.shadow_comparison.in_shadow IS 'Whether the version is scored in shadow now (pgscore.shadow_versions)';
@@ -114,7 +121,9 @@ COMMENT ON COLUMN pgscore.shadow_comparison.live_model_id IS 'The live version''
  * version other than the live one (a shadow, or one live before): the outcomes that judge a prediction of both,
  * how many judge one of this version older than the live version's (and by how much), and the metrics of both
  * on the outcomes judging predictions both logged in the same transaction alone, a comparison on the same
- * features.
+ * features: of a transaction that rescored the entity in several statements, each version is judged on its row of
+ * the last statement it scored in (outcome_version_matches: statement_at, then the command; migration 0144, before
+ * which it was any of the transaction's rows), the same statement unless the shadow failed in the last.
  */
 CREATE VIEW pgscore.realised_against_live AS
 SELECT b.model, b.version, b.live_version, b.task, count(*) AS outcomes,
@@ -153,7 +162,7 @@ SELECT b.model, b.version, b.live_version, b.task, count(*) AS outcomes,
  GROUP BY b.model, b.version, b.live_version, b.task, b.model_id, b.live_model_id;
 COMMENT ON VIEW pgscore.realised_against_live IS 'Per model version other than the live one that outcomes judge with the live one: how many of its judged predictions are older than the live version''s for the same outcome (judged on older features), and both versions'' metrics on the outcomes judging predictions both logged in the same transaction (migration 0138)';
 COMMENT ON COLUMN pgscore.realised_against_live.outcomes IS 'Outcomes that judge a prediction of this version and one of the live version (each version''s newest of the entity at or before the outcome)';
-COMMENT ON COLUMN pgscore.realised_against_live.same_transaction IS 'Of them, those whose two judged predictions were logged in the same transaction (the same logged_at): the ones the metrics of this view judge';
+COMMENT ON COLUMN pgscore.realised_against_live.same_transaction IS 'Of them, those whose two judged predictions were logged in the same transaction (the same logged_at): the ones the metrics of this view judge. Each version is judged on its prediction of the transaction''s last statement it scored in (statement_at, then the command that wrote it; migration 0144): the same statement, on the same features, unless the shadow failed in the last one'
 COMMENT ON COLUMN pgscore.realised_against_live.older_than_live IS 'Of them, those whose prediction of this version was logged before the live version''s: a shadow that failed or was not run (retry, refresh_windows, rescore), judged on older features';
 COMMENT ON COLUMN pgscore.realised_against_live.max_behind_live IS 'How much older than the live version''s its oldest such prediction is';
 COMMENT ON COLUMN pgscore.realised_against_live.mean_behind_live IS 'How much older than the live version''s such predictions are, on average';
