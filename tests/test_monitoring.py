@@ -1054,6 +1054,16 @@ def test_outcomes_judge_the_predictions_0115_judged(churn):
                  "VIEW pgscore.outcome_matches"):
         assert text.count(kind) == 1, kind
         text = text.replace(kind, kind.replace("pgscore.", old + "."))
+    # (migration 0144: of one transaction's rows, which share logged_at, the lookups take the last statement's, then
+    # the last written, where 0115's took any: the reference takes them so too, outcome_matches' aside, which 0144
+    # left as it was)
+    tie = "(l.cause->>'statement_at')::timestamptz DESC NULLS LAST, l.cmin::text::bigint DESC, l.ctid DESC"
+    views_at = text.index("VIEW " + old + ".outcome_matches")
+    text = text[:views_at].replace("l.logged_at DESC", "l.logged_at DESC, " + tie).replace(
+        "l.source <> 'shadow' AS served", "l.source <> 'shadow' AS served, (l.cause->>'statement_at')::timestamptz "
+        "AS statement_at, l.cmin::text::bigint AS command, l.ctid").replace(
+        "p.logged_at DESC", "p.logged_at DESC, p.statement_at DESC NULLS LAST, p.command DESC, p.ctid DESC"
+    ) + text[views_at:]
     query(conn, pgsql.SQL("CREATE SCHEMA {}").format(pgsql.Identifier(old)))
     query(conn, text)
     ids = [model_id] + [
