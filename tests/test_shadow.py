@@ -1959,7 +1959,8 @@ def test_the_guides_live_and_shadow_pairs_count_each_statements_pair_once(shop, 
     """User trial hT12, finding 4: the guide's "decisions that would change" query joined a shadow row to the live
     rows of its entity with the same logged_at (the transaction's start): 3 INSERT statements of events for one
     customer in one transaction gave 9 pairs, each shadow score with every live score of the transaction. Joined on
-    the cause's statement_at too, each shadow row meets its own statement's live row: 3."""
+    the cause's statement_at too, each shadow row meets its own statement's live row: 3. The guide reads the views
+    pgscore.shadow_comparison and shadow_pairs since 0138 (they pair each shadow row with its own statement's)."""
     query(shop, "SELECT pgscore.set_shadow('churn', 2)")
     with shop.cursor() as cur:
         cur.execute("BEGIN")
@@ -1967,9 +1968,10 @@ def test_the_guides_live_and_shadow_pairs_count_each_statements_pair_once(shop, 
             cur.execute("INSERT INTO complaints (customer_id, kind) VALUES (7, 'billing')")
         cur.execute("COMMIT")
     assert len([r for r in log(shop, "shadow") if r[1] == "7"]) == 3
-    (n, _changed), = query(shop, _guide_block("-- decisions that would change, on what version 1 scored since the "
-                                              "shadow began"))
-    assert n == 3
-    rows = query(shop, _guide_block("SELECT l.label AS live_class, s.label AS shadow_class"))
+    summary, pairs = (x.strip() for x in _guide_block("-- the summary: pairs, decisions that would change").split(";")
+                      if x.strip())
+    (shadow_version, live_version, n, *_), = query(shop, summary)
+    assert (shadow_version, live_version, n) == (2, 1, 3)
+    rows = query(shop, pairs)
     assert sum(r[2] for r in rows) == 3, rows
 
