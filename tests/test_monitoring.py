@@ -736,6 +736,51 @@ def test_alerts_list_firing_conditions_and_since_when(churn, trained):
     assert firing == 0 and query(conn, "SELECT count(*) FROM pgscore.alert_state") == [(0,)]
 
 
+def test_an_empty_monitoring_state_silences_nothing_and_a_refresh_puts_its_row_back(churn, trained):
+    """A partial restore that left pgscore.monitoring_state empty (review r1 of session 63): monitoring_periods gave
+    no period, so every drift and performance view and alerts_of were empty, and refresh_monitoring() said 0 firing
+    and left the table empty. Its row missing reads as never refreshed (every row from the log, as before the first
+    refresh); health says so; the next refresh puts the row back, rolling everything up again."""
+    conn, model_id = churn
+    _, _, _, model = trained
+    Xc = drifted(trained, n=800)
+    ago = np.array(["2 minutes", "30 minutes", "5 hours", "3 days"])[np.arange(len(Xc)) % 4]
+    log_rows(conn, model_id, Xc, model.predict_proba(np.nan_to_num(Xc))[:, 1], ago=ago)
+    (_, _, _, firing), = query(conn, "SELECT * FROM pgscore.refresh_monitoring()")
+    assert firing > 0
+    drift = "SELECT feature, window_name, n, psi, status FROM pgscore.feature_drift ORDER BY 1, 2"
+    by_day = "SELECT kind, feature, day, n, psi FROM pgscore.drift_by_day WHERE n > 0 ORDER BY 1, 2, 3"
+    alerts = ("SELECT model, what, subject, window_name, metric, level FROM pgscore.alerts_of(ARRAY['churn']) "
+              "ORDER BY 1, 2, 3, 4, 5")
+    rollups = "SELECT * FROM pgscore.drift_rollup ORDER BY 1, 2, 3, 4, 5"
+    want = {q: query(conn, q) for q in (drift, by_day, alerts)}
+    want_rollups = query(conn, rollups)
+    assert all(want.values()) and want_rollups
+
+    query(conn, "DELETE FROM pgscore.monitoring_state")
+    # every row from the log: the same rows and counts, the PSI to summation order
+    got = query(conn, drift)
+    assert [(r[0], r[1], r[2], r[4]) for r in got] == [(r[0], r[1], r[2], r[4]) for r in want[drift]]
+    assert [r[3] for r in got] == pytest.approx([r[3] for r in want[drift]], abs=TOL, nan_ok=True)
+    got = query(conn, by_day)
+    assert [r[:4] for r in got] == [r[:4] for r in want[by_day]]
+    assert [r[4] for r in got] == pytest.approx([r[4] for r in want[by_day]], abs=TOL, nan_ok=True)
+    assert query(conn, alerts) == want[alerts]
+    (state, detail), = query(conn, "SELECT state, detail FROM pgscore.health() WHERE check_name = 'monitoring_refresh'")
+    assert state == "warn" and "pgscore.monitoring_state has no row" in detail, detail
+    assert "SELECT FROM pgscore.refresh_monitoring()" in detail, detail
+
+    (_, rolled_until, _, firing2), = query(conn, "SELECT * FROM pgscore.refresh_monitoring()")
+    assert firing2 == firing
+    assert query(conn, "SELECT rolled_until, refreshed_at IS NOT NULL FROM pgscore.monitoring_state") == [
+        (rolled_until, True)]
+    got_rollups = query(conn, rollups)  # rolled up again, as a rebuild rolls them
+    assert [r[:6] + r[7:] for r in got_rollups] == [r[:6] + r[7:] for r in want_rollups]
+    assert day_rollups_are_sums_of_buckets(conn)
+    assert query(conn, alerts) == want[alerts]
+    assert query(conn, "SELECT state FROM pgscore.health() WHERE check_name = 'monitoring_refresh'") == [("ok",)]
+
+
 def test_scoring_in_sql_feeds_the_drift_views(churn, trained):
     """End to end: predictions made by pgscore.score land in the log and in feature_drift."""
     conn, _ = churn

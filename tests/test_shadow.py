@@ -1975,3 +1975,20 @@ def test_the_guides_live_and_shadow_pairs_count_each_statements_pair_once(shop, 
     rows = query(shop, pairs)
     assert sum(r[2] for r in rows) == 3, rows
 
+
+
+@pytest.mark.parametrize("relation", ["a.b.c.d", "nosuchdb.public.customers", 'public."customers', "", ".", "a..b"])
+def test_count_shadow_failure_of_an_improper_name_says_what_it_says_of_a_table_it_cannot_write(shop, relation):
+    """An improper relation name (too many dots, another database's, an unclosed quote, empty) raised the name's
+    parser's bare error (42601 improper relation name, 0A000 cross-database references, 42602 invalid name syntax)
+    before 0145: it is a table the caller does not write, with the function's own message and hint, as an
+    unknown table is; nothing counted."""
+    query(shop, "SELECT pgscore.set_shadow('churn', 2)")
+    (v2,), = query(shop, "SELECT model_id FROM pgscore.models WHERE name = 'churn' AND version = 2")
+    with pytest.raises(errors.InsufficientPrivilege) as e:
+        query(shop, "SELECT pgscore.count_shadow_failure(%s, %s, '42703', 1, 'why')", (v2, relation))
+    assert e.value.diag.message_primary.startswith("pgscore.count_shadow_failure: role ")
+    assert f"does not write {relation}: a shadow's failures are counted in the table its caller scores" in \
+        e.value.diag.message_primary
+    assert e.value.diag.message_hint.startswith("the rescoring trigger and score_table count them")
+    assert query(shop, "SELECT count(*) FROM pgscore.shadow_failures") == [(0,)]

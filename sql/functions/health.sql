@@ -35,7 +35,12 @@ BEGIN
     v_age := extract(epoch FROM v_now - v_refreshed);
     check_name := 'monitoring_refresh';
     value := v_age;
-    IF v_refreshed IS NULL THEN
+    IF NOT FOUND THEN  -- (0145) a partial restore left the table empty: the next refresh puts the row back
+        state := 'warn';
+        detail := 'pgscore.monitoring_state has no row (a partial restore?): no alert is stored, and the drift views '
+                  'read the whole log, until SELECT FROM pgscore.refresh_monitoring() puts it back (it rolls the log '
+                  'up again); schedule it every 5 minutes';
+    ELSIF v_refreshed IS NULL THEN
         state := CASE WHEN v_live > 0 THEN 'warn' ELSE 'ok' END;
         detail := 'never refreshed' || CASE WHEN v_live > 0 THEN ': no alert is stored, and the drift views read the '
                   'whole log; schedule SELECT FROM pgscore.refresh_monitoring() every 5 minutes' ELSE ' (no live model)'

@@ -422,6 +422,12 @@ BEGIN
         RAISE EXCEPTION 'pgscore.refresh_monitoring: p_relook must be an interval >= 0 and p_rebuild true or false'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- (0145) its one row put back where a partial restore left the table empty (it stayed empty, and each refresh
+    -- said 0 firing while every view read no period): what the rollups hold is not known then to be what the log
+    -- holds, so they are rolled up again, as a rebuild rolls them
+    INSERT INTO pgscore.monitoring_state DEFAULT VALUES ON CONFLICT (singleton) DO NOTHING;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    p_rebuild := p_rebuild OR v_rows > 0;
     -- one refresh at a time; a second waits and then finds little to do
     SELECT s.rolled_until INTO v_until FROM pgscore.monitoring_state s FOR UPDATE;
     v_from := CASE WHEN p_rebuild THEN '-infinity'::timestamptz

@@ -422,8 +422,14 @@ BEGIN
     END IF;
     -- a table the caller writes as it scores, by its name as the trigger and score_table give it (regclass's text
     -- under this function's search_path: schema-qualified), resolved exactly; not a temporary table (0137: 0134
-    -- took any schema's table of the name, a temporary one among them); counted under its schema-qualified name
-    v_oid := to_regclass(p_relation);
+    -- took any schema's table of the name, a temporary one among them); counted under its schema-qualified name.
+    -- A name that is no name of a relation (too many dots, another database's, an unclosed quote, empty) is one
+    -- it does not write either (0145: to_regclass raised its parser's bare 42601, 0A000 or 42602)
+    BEGIN
+        v_oid := to_regclass(p_relation);
+    EXCEPTION WHEN syntax_error OR feature_not_supported OR invalid_name THEN
+        v_oid := NULL;
+    END;
     SELECT format('%I.%I', n.nspname, c.relname) INTO v_relation
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE c.oid = v_oid AND c.relkind IN ('r', 'p', 'f') AND c.relpersistence <> 't'
@@ -472,7 +478,7 @@ BEGIN
     RETURN true;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.count_shadow_failure(bigint, text, text, bigint, text) IS 'Internal: count a statement or chunk in which a version scored in shadow did not score in a table the caller may UPDATE, named schema-qualified, not temporary (42501 for another: 0134, 0137), under its schema-qualified name (this backend''s row of pgscore.shadow_failures, its second while a transaction it prepared holds the first); false, nothing counted, for a version that is no shadow now; NULL, nothing counted, where transactions it prepared hold both rows';
+COMMENT ON FUNCTION pgscore.count_shadow_failure(bigint, text, text, bigint, text) IS 'Internal: count a statement or chunk in which a version scored in shadow did not score in a table the caller may UPDATE, named schema-qualified, not temporary (42501 for another, and for a name that is no relation''s: 0134, 0137, 0145), under its schema-qualified name (this backend''s row of pgscore.shadow_failures, its second while a transaction it prepared holds the first); false, nothing counted, for a version that is no shadow now; NULL, nothing counted, where transactions it prepared hold both rows';
 
 /*
  * A deployment that makes a version scored in shadow live ends its shadow

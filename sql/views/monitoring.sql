@@ -88,12 +88,16 @@ WITH p AS (
       FROM p
 )
 SELECT c.period_kind, c.period, c.sort_order, c.starts, c.ends, c.bucket_from,
-       greatest(least(greatest(s.rolled_until, c.bucket_from), c.ends), c.bucket_from) AS bucket_to
+       greatest(least(greatest(coalesce(s.rolled_until, '-infinity'), c.bucket_from), c.ends), c.bucket_from)
+           AS bucket_to
   -- (0136) its one row (a boolean key that must be true) through LIMIT 1, which the planner takes for one row:
   -- monitoring_state is rarely analyzed (a new install's never, until autovacuum counts 50 refreshes), and
   -- unanalyzed it was taken for 1,810 rows, each period as many; performance_stats_of then planned a hash join
   -- of 1e14 rows in 16.7 million batches, which cost every call 0.5-0.7 s whatever the models asked for
-  FROM c CROSS JOIN (SELECT ms.rolled_until FROM pgscore.monitoring_state ms LIMIT 1) s;
+  -- (0145) and its row missing (a partial restore that left the table empty) as never refreshed: '-infinity', no
+  -- rollup read, every row from the log. Joined, it gave no period at all, and every drift and performance view
+  -- and alerts_of came back empty, as if nothing were logged
+  FROM c LEFT JOIN (SELECT ms.rolled_until FROM pgscore.monitoring_state ms LIMIT 1) s ON true;
 COMMENT ON VIEW pgscore.monitoring_periods IS 'Internal: each window and each of the last 30 UTC days, and which part of it the rollups cover';
 
 -- The functions that take a period kind (drift_counts, drift_counts_of, drift_stats_of, performance_stats_of,
