@@ -183,6 +183,12 @@ def test_install_refuses_a_server_that_runs_another_releases_code_and_status_say
     assert run.returncode == 0, run.stderr
     assert (f"WARNING: the database server runs an older release's pgscore code, which knows schema revisions up "
             f"to {before}, this pgscore up to {head}") in run.stdout
+    # an embedded cluster: restarted by this release's db stop and db start, as install says (status and env gave
+    # the hint of another server, to have it import this environment)
+    for said in (run.stdout, pgscore_cli("env", "--db", url).stdout):
+        assert (f"restart the cluster with this release: {localdb.command('db stop', cluster.data_dir)} then "
+                f"{localdb.command('db start', cluster.data_dir)}") in said, said
+        assert "PYTHONPATH=" not in said.split("WARNING: the database server runs")[1].split("\n")[0], said
     migrate.downgrade(url)
     _serve(release, ROOT)  # this release's code: what the embedded and the test clusters run
     assert migrate.upgrade(url)["head"] == head

@@ -322,7 +322,8 @@ def cmd_env(args):
     require_installed(url)
     with psycopg2.connect(url) as conn, conn.cursor() as cur:
         cur.execute("SELECT pgscore.validate_environment()")
-        _print_env(cur.fetchone()[0])
+        report = cur.fetchone()[0]
+        _print_env(report, _embedded_data_dir(cur))
     return 0
 
 
@@ -404,7 +405,7 @@ def _status(url):
         cur.execute("SELECT pgscore.validate_environment()")
         env = cur.fetchone()[0]
         env = json.loads(env) if isinstance(env, str) else env
-        _print_env(env)
+        _print_env(env, _embedded_data_dir(cur))
         signing = env.get("signing", "off")
         _say(f"signing: {signing}")
         _say_unbound_signatures(cur)
@@ -1328,7 +1329,23 @@ def _rescoring_status(cur):
                  "pgscore.replicated_pending")
 
 
-def _print_env(report):
+def _embedded_data_dir(cur):
+    """migrate.embedded_data_dir through a psycopg2 cursor: the data directory of the server where it is an embedded
+    cluster (db start made it, on this host), else None (or where this role may not read the setting)."""
+    from pgscore.localdb import STATE_FILE
+
+    cur.execute("SELECT s.setting FROM pg_catalog.pg_settings s WHERE s.name OPERATOR(pg_catalog.=) 'data_directory'")
+    where = (cur.fetchone() or (None,))[0]
+    try:
+        return Path(where) if where and (Path(where) / STATE_FILE).is_file() else None
+    except OSError:
+        return None
+
+
+def _print_env(report, embedded=None):
+    """What the server's Python runs, and a warning where it runs another release's code; `embedded`: the data
+    directory of an embedded cluster the server is (_embedded_data_dir), whose fix is this release's db stop and db
+    start, as install says (without it, status and env gave another server's fix)."""
     from pgscore import migrate
     from pgscore.localdb import SERVER_THREAD_ENV
 
@@ -1336,7 +1353,7 @@ def _print_env(report):
         report = json.loads(report)
     keys = ["python", "pgscore", "scikit_learn", "numpy", "scipy", "joblib", "threadpoolctl"]
     _say("inside the database: " + ", ".join(f"{k.replace('_', '-')} {report.get(k)}" for k in keys))
-    other = migrate.other_release(report)
+    other = migrate.other_release(report, embedded)
     if other is not None:  # every deploy fails until the server runs this release's code
         what, where, fix = other
         _say(f"WARNING: {what} ({where}); pgscore's functions may fail there (a deploy with `cannot import name "
