@@ -841,6 +841,53 @@ def test_cli_score_and_maintain(churn):
         assert r.returncode == 2 and "--keep is empty: retention needs an interval" in r.stderr, r.stderr
 
 
+def test_one_score_runs_rows_share_one_run_id_and_another_run_has_its_own(churn):
+    """`pgscore score` logs each chunk with its own statement's statement_at (a compliance trial of session 63:
+    grouping by it counted one run of 3 chunks as 3 runs). Every row of a run now says the run in cause->>'run' (the
+    run's start in statement_at's form and its server process), the same in each chunk; a second run has another.
+    A CALL of score_table is one run too; a driver of its own names its run by pgscore.run; a query's rows name none."""
+    url = churn.dsn
+    query(churn, "CREATE TABLE profiles (customer_id text PRIMARY KEY, "
+                 + ", ".join(f"{n} float8" for n in NAMES) + ", churn_score float8)")
+    query(churn, "INSERT INTO profiles SELECT 'c' || lpad(i::text, 5, '0'), "
+                 + ", ".join(f"%s + i" for _ in NAMES) + ", NULL FROM generate_series(1, 2500) i", ROW)
+    runs = []
+    for _ in range(2):
+        query(churn, "UPDATE profiles SET churn_score = NULL")
+        r = pgscore_cli("score", "--model", "churn", "--table", "profiles", "--key", "customer_id", "--into",
+                        "churn_score", "--chunk-size", "1000", "--db", url)
+        assert r.returncode == 0, r.stderr
+        runs.append(query(churn, "SELECT cause->>'run', count(*), count(DISTINCT cause->>'statement_at'), "
+                                 "min(cause->>'statement_at') FROM pgscore.prediction_log WHERE source = 'batch' "
+                                 "AND coalesce(cause->>'run', '') <> ALL(%s::text[]) GROUP BY 1",
+                          ([row[0] for rows in runs for row in rows],)))
+    (first, n1, chunks1, at1), = runs[0]
+    (second, n2, chunks2, _), = runs[1]
+    assert (n1, chunks1, n2, chunks2) == (2500, 3, 2500, 3)  # one run id over 3 chunks' statement_at, each run
+    assert first is not None and second is not None and first != second
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00/\d+", first), first
+    assert first.split("/")[0] < at1  # the run's start, before its first chunk's statement
+    # a CALL: its chunks are one statement, one run (its start and its backend)
+    query(churn, "UPDATE profiles SET churn_score = NULL")
+    query(churn, "CALL pgscore.score_table('churn', 'profiles', 'customer_id', 'churn_score', 1000)")
+    call = query(churn, "SELECT cause->>'run' = (cause->>'statement_at') || '/' || (cause->>'backend'), count(*) "
+                        "FROM pgscore.prediction_log WHERE source = 'batch' AND cause->>'run' <> ALL(%s) GROUP BY 1",
+                 ([first, second],))
+    assert call == [(True, 2500)]
+    # a driver of its own calls score_chunk chunk by chunk, naming its run
+    query(churn, "SET pgscore.run = 'nightly-2026-12-06'")
+    for after in (None, "c01000"):
+        query(churn, "SELECT * FROM pgscore.score_chunk('churn', 'profiles', 'customer_id', 'churn_score', %s, 1000)",
+              (after,))
+    query(churn, "RESET pgscore.run")
+    assert query(churn, "SELECT count(*), count(DISTINCT cause->>'statement_at') FROM pgscore.prediction_log "
+                        "WHERE cause->>'run' = 'nightly-2026-12-06'") == [(2000, 2)]
+    # a query's rows: no run (the statement is its own), whatever pgscore.run says
+    query(churn, "SET pgscore.run = 'x'")
+    query(churn, "SELECT pgscore.score('churn', %s::float8[])", (ROW,))
+    assert query(churn, "SELECT cause ? 'run' FROM pgscore.prediction_log WHERE source = 'query'") == [(False,)]
+
+
 def test_maintain_keep_too_long_is_said_to_be_too_long(churn):
     """--keep '1000000 years' is an interval, too long to subtract from now (timestamp out of range, 22008):
     said so, not 'not an interval PostgreSQL reads'; an interval out of range itself is not one it reads."""

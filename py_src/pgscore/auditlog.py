@@ -58,10 +58,17 @@ _DISARM = f"DELETE FROM pgscore.log_pending p WHERE p.xid {EQ} pg_catalog.pg_cur
 # writer's TimeZone, so that rows compare and sort as text ('...+14:00' next to '...+00:00' did not; session 63)
 STATEMENT_AT = ("pg_catalog.to_char(pg_catalog.timezone('UTC'::pg_catalog.text, pg_catalog.statement_timestamp()), "
                 "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'::pg_catalog.text)")
+# the run a score_table row is of (session 63: `pgscore score` logs each chunk in a statement of its own, so one run
+# of 3 chunks had 3 statement_at): pgscore.run where the session names one (pgscore score names its run so: its
+# start in statement_at's form and its server process, RUN below), else the statement's own start and process (a
+# CALL of score_table is one statement however many chunks it commits)
+RUN = f"pg_catalog.concat({STATEMENT_AT}, '/', pg_catalog.pg_backend_pid())"
+_RUN_OF = (f"CASE WHEN $1::pg_catalog.text OPERATOR(pg_catalog.=) 'score_table' THEN coalesce("
+           f"nullif(pg_catalog.current_setting('pgscore.run', true), ''), {RUN}) END")
 # who and what asked: the audit rows' cause ($1 names the path for batches, NULL for queries)
 CAUSE = ("pg_catalog.json_strip_nulls(pg_catalog.json_build_object('via', $1::pg_catalog.text, 'user', CURRENT_USER, "
          "'application', pg_catalog.current_setting('application_name'), 'backend', pg_catalog.pg_backend_pid(), "
-         f"'statement_at', {STATEMENT_AT}))::pg_catalog.text")
+         f"'statement_at', {STATEMENT_AT}, 'run', {_RUN_OF}))::pg_catalog.text")
 _SETTINGS = ("SELECT pg_catalog.current_setting('pgscore.log_queries', true) AS mode, "
              f"pg_catalog.current_setting('transaction_read_only') AS read_only, {CAUSE} AS cause")
 

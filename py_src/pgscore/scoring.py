@@ -51,10 +51,15 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
     started = time.perf_counter()
     bar = None
     held = held_label = label_holder = None
+    run_set = False
     try:
         # a transaction pooler gives each transaction any server session: refused before anything is read or
         # written (the run's lock is its server session's)
         server_pid = own_server_session(conn, again, "score")
+        # one run id on every row the run logs, in each chunk's statement (auditlog._RUN_OF): the session's own
+        # pgscore.run where it names one (PGOPTIONS), else the run's start and server process; the session's again
+        # at the end
+        run_set = _name_the_run(conn)
         # the key and score columns as SQL writes them (quote_ident: "Score", "order"), for what is printed; the
         # table is given as SQL writes it already
         (shown_key, shown_into), = _call(conn, "SELECT pg_catalog.quote_ident(%s), pg_catalog.quote_ident(%s)",
@@ -153,6 +158,8 @@ def score_table(db, model, table, key, into, *, chunk_size=10000, version=None, 
             _let_go(conn, held, holder, table, shown_into)
         if held_label and not conn.closed:  # (and the label column's)
             _let_go(conn, held_label, label_holder, table, state["shown"]["label_into"])
+        if run_set and not isinstance(db, str) and not conn.closed:  # (a caller's connection, used again)
+            _unname_the_run(conn)
         if isinstance(db, str):
             conn.close()  # (a lock not let go above goes with the session, where nothing pools it)
     return {**state, "seconds": time.perf_counter() - started, "null_keys": null_keys}
@@ -529,6 +536,33 @@ def _same_session(conn, holder, table, into):
 
 
 LET_GO_TRIES = 20
+
+
+def _name_the_run(conn) -> bool:
+    """Set pgscore.run for the session (committed with the run's first transaction), where it names no run of its
+    own, to the run's start (statement_at's form) and server process: every chunk's rows then carry it in their cause
+    (`run`). Whether it was set (and so is to be unset at the end, on a connection the caller keeps)."""
+    from pgscore import auditlog
+
+    (was,), = _call(conn, "SELECT pg_catalog.current_setting('pgscore.run', true)", None)
+    if was:
+        return False
+    _call(conn, f"SELECT pg_catalog.set_config('pgscore.run', {auditlog.RUN}, false)", None)
+    return True
+
+
+def _unname_the_run(conn):
+    """The session's pgscore.run as it was before the run (none): on a caller's connection, a later score_chunk's rows
+    are not the run's."""
+    import psycopg2
+
+    try:
+        if conn.get_transaction_status() != psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+            conn.rollback()  # (a failed chunk's, rolled back already; _let_go rolled back any other)
+        _call(conn, "SELECT pg_catalog.set_config('pgscore.run', '', false)", None)
+        conn.commit()
+    except (psycopg2.Error, PgscoreError):  # a broken connection's went with its session
+        return
 
 
 def _let_go(conn, held, holder, table, into):
