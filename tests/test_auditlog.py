@@ -874,6 +874,19 @@ def test_one_score_runs_rows_share_one_run_id_and_another_run_has_its_own(churn)
                         "FROM pgscore.prediction_log WHERE source = 'batch' AND cause->>'run' <> ALL(%s) GROUP BY 1",
                  ([first, second],))
     assert call == [(True, 2500)]
+    # the library on a caller's connection: one run, and the session's pgscore.run unset again at its end
+    caller = psycopg2.connect(url)
+    try:
+        query(churn, "UPDATE profiles SET churn_score = NULL")
+        assert scoring.score_table(caller, "churn", "profiles", "customer_id", "churn_score", chunk_size=1000,
+                                   progress=False)["rows"] == 2500
+        assert query(caller, "SELECT current_setting('pgscore.run', true)") == [("",)]
+    finally:
+        caller.close()
+    assert query(churn, "SELECT count(DISTINCT cause->>'run'), count(DISTINCT cause->>'statement_at') "
+                        "FROM pgscore.prediction_log WHERE source = 'batch' AND cause->>'run' <> ALL(%s) "
+                        "AND cause->>'run' <> (cause->>'statement_at') || '/' || (cause->>'backend')",
+                 ([first, second],)) == [(1, 3)]
     # a driver of its own calls score_chunk chunk by chunk, naming its run
     query(churn, "SET pgscore.run = 'nightly-2026-12-06'")
     for after in (None, "c01000"):
