@@ -27,7 +27,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import ensure_role, nested_statements, plans_of, query
+from helpers import ensure_role, nested_statements, pgscore_cli, plans_of, query
 from pgscore import datasets, registry, report
 
 TOL = 1e-9
@@ -769,6 +769,10 @@ def test_an_empty_monitoring_state_silences_nothing_and_a_refresh_puts_its_row_b
     (state, detail), = query(conn, "SELECT state, detail FROM pgscore.health() WHERE check_name = 'monitoring_refresh'")
     assert state == "warn" and "pgscore.monitoring_state has no row" in detail, detail
     assert "SELECT FROM pgscore.refresh_monitoring()" in detail, detail
+    run = pgscore_cli("status", "--db", conn.dsn)  # (it failed: a TypeError, cannot unpack None)
+    assert run.returncode == 0, run.stderr
+    assert ("monitoring: pgscore.monitoring_state has no row (a partial restore?): the next SELECT * FROM "
+            "pgscore.refresh_monitoring() puts it back") in run.stdout, run.stdout
 
     (_, rolled_until, _, firing2), = query(conn, "SELECT * FROM pgscore.refresh_monitoring()")
     assert firing2 == firing

@@ -502,9 +502,15 @@ def _status(url):
         _say_first_scheme_signatures(cur, url, signing, set(unloadable) | failing)
         _say_shadows(cur)
         cur.execute("SELECT rolled_until, refreshed_at FROM pgscore.monitoring_state")
-        rolled, refreshed = cur.fetchone()
+        state = cur.fetchone()
+        rolled, refreshed = state or (None, None)
         _say("monitoring: " + (f"last refresh {refreshed:%Y-%m-%d %H:%M:%S %Z}, rollups until {rolled:%H:%M %Z}"
-                                if refreshed else "never refreshed (SELECT * FROM pgscore.refresh_monitoring())"))
+                                if refreshed else "never refreshed (SELECT * FROM pgscore.refresh_monitoring())"
+                                if state else
+                                # (a partial restore that left it empty: status failed, cannot unpack None; 0145)
+                                "pgscore.monitoring_state has no row (a partial restore?): the next SELECT * FROM "
+                                "pgscore.refresh_monitoring() puts it back, and rolls the log up again; until then "
+                                "no alert is stored"))
         if refreshed:
             # (a shadow version's apart: pgscore drift shows the live versions', the view pgscore.alerts both; each
             # as it was at the refresh)
