@@ -562,11 +562,7 @@ def test_a_superusers_retry_runs_no_code_of_a_profile_tables_owner(urls, db_url)
     registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
                     X, Y, feature_names=CHURN_FEATURES)
     app = LOGINS["app"]
-    query(db_url, "CREATE TABLE public.spied (who name)")
-    query(db_url, "GRANT INSERT, SELECT ON public.spied TO PUBLIC")
-    query(db_url, "CREATE FUNCTION public.spy() RETURNS trigger LANGUAGE plpgsql AS "
-                  "$$ BEGIN INSERT INTO public.spied VALUES (current_user); RETURN NEW; END $$")
-    query(db_url, f"ALTER FUNCTION public.spy() OWNER TO {app}")
+    _spy_owned_by(db_url, app)
     query(db_url, f"ALTER TABLE public.customers OWNER TO {app}")
     with connect(urls["app"]).cursor() as cur:  # the app's own trigger on its own table
         cur.execute("CREATE TRIGGER spy BEFORE UPDATE ON public.customers FOR EACH ROW EXECUTE FUNCTION public.spy()")
@@ -595,11 +591,7 @@ def test_a_superusers_refresh_windows_runs_no_code_of_a_profile_tables_owner(url
     registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
                     X, Y, feature_names=CHURN_FEATURES)
     app = LOGINS["app"]
-    query(db_url, "CREATE TABLE public.spied (who name)")
-    query(db_url, "GRANT INSERT, SELECT ON public.spied TO PUBLIC")
-    query(db_url, "CREATE FUNCTION public.spy() RETURNS trigger LANGUAGE plpgsql AS "
-                  "$$ BEGIN INSERT INTO public.spied VALUES (current_user); RETURN NEW; END $$")
-    query(db_url, f"ALTER FUNCTION public.spy() OWNER TO {app}")
+    _spy_owned_by(db_url, app)
     query(db_url, f"ALTER TABLE public.customers OWNER TO {app}")
     with connect(db_url).cursor() as cur:
         rid = sample.rescore_complaints(cur)
@@ -626,15 +618,21 @@ def test_a_superusers_refresh_windows_runs_no_code_of_a_profile_tables_owner(url
     assert query(db_url, "SELECT DISTINCT who::text FROM public.spied") == [(app,)]
     assert query(db_url, "SELECT complaints_30d FROM customers WHERE id = 3") == [(0,)]
 
-def _app_owns_customers_with_a_spy(db_url, urls):
-    """customers owned by the app login, with a BEFORE UPDATE trigger of the app's own that records current_user
-    in public.spied (what an owner's ALTER ROLE ... SUPERUSER would do in its place)."""
-    app = LOGINS["app"]
+def _spy_owned_by(db_url, login):
+    """public.spy(), a trigger function owned by `login` that records current_user in public.spied (what an
+    owner's ALTER ROLE ... SUPERUSER would do in its place)."""
     query(db_url, "CREATE TABLE public.spied (who name)")
     query(db_url, "GRANT INSERT, SELECT ON public.spied TO PUBLIC")
     query(db_url, "CREATE FUNCTION public.spy() RETURNS trigger LANGUAGE plpgsql AS "
                   "$$ BEGIN INSERT INTO public.spied VALUES (current_user); RETURN NEW; END $$")
-    query(db_url, f"ALTER FUNCTION public.spy() OWNER TO {app}")
+    query(db_url, f"ALTER FUNCTION public.spy() OWNER TO {login}")
+
+
+def _app_owns_customers_with_a_spy(db_url, urls):
+    """customers owned by the app login, with a BEFORE UPDATE trigger of the app's own that records current_user
+    in public.spied (what an owner's ALTER ROLE ... SUPERUSER would do in its place)."""
+    app = LOGINS["app"]
+    _spy_owned_by(db_url, app)
     query(db_url, f"ALTER TABLE public.customers OWNER TO {app}")
     with connect(urls["app"]).cursor() as cur:
         cur.execute("CREATE TRIGGER spy BEFORE INSERT OR UPDATE ON public.customers FOR EACH ROW "
@@ -698,11 +696,7 @@ def test_a_trigger_made_while_a_superusers_insert_waits_does_not_run_as_the_supe
     registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
                     X, Y, feature_names=CHURN_FEATURES)
     admin_login = LOGINS["admin"]
-    query(db_url, "CREATE TABLE public.spied (who name)")
-    query(db_url, "GRANT INSERT, SELECT ON public.spied TO PUBLIC")
-    query(db_url, "CREATE FUNCTION public.spy() RETURNS trigger LANGUAGE plpgsql AS "
-                  "$$ BEGIN INSERT INTO public.spied VALUES (current_user); RETURN NEW; END $$")
-    query(db_url, f"ALTER FUNCTION public.spy() OWNER TO {admin_login}")
+    _spy_owned_by(db_url, admin_login)
     with connect(db_url).cursor() as cur:
         sample.rescore_complaints(cur)
     admin = psycopg2.connect(urls["admin"])  # (a transaction left open)
@@ -743,11 +737,7 @@ def test_a_trigger_committed_after_a_superusers_repeatable_read_snapshot_does_no
     registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
                     X, Y, feature_names=CHURN_FEATURES)
     admin_login = LOGINS["admin"]
-    query(db_url, "CREATE TABLE public.spied (who name)")
-    query(db_url, "GRANT INSERT, SELECT ON public.spied TO PUBLIC")
-    query(db_url, "CREATE FUNCTION public.spy() RETURNS trigger LANGUAGE plpgsql AS "
-                  "$$ BEGIN INSERT INTO public.spied VALUES (current_user); RETURN NEW; END $$")
-    query(db_url, f"ALTER FUNCTION public.spy() OWNER TO {admin_login}")
+    _spy_owned_by(db_url, admin_login)
     with connect(db_url).cursor() as cur:
         sample.rescore_complaints(cur)
     su = psycopg2.connect(db_url)
