@@ -249,6 +249,21 @@ def test_each_version_is_judged_on_its_last_statements_score_in_one_transaction(
     assert query(shop, "SELECT outcomes, same_transaction FROM pgscore.realised_against_live") == [(2, 2)]
 
 
+def test_a_log_row_whose_cause_has_no_valid_statement_at_stops_no_outcome_and_no_refresh(shop):
+    """Review r8: 0144 sorted one transaction's rows by (cause->>'statement_at')::timestamptz, a cast that raised on
+    a row whose cause's statement_at is no time, and pgscore_app may INSERT a log row with any cause: one such row
+    made record_outcome fail for its entity and refresh_monitoring (match_outcomes) fail for every model. Such a
+    row sorts as one without statement_at (last of its transaction)."""
+    query(shop, "INSERT INTO complaints (customer_id, kind) VALUES (21, 'billing')")
+    query(shop, "SET ROLE pgscore_app; INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, "
+                "source, cause) SELECT l.model_id, '21', l.features, 0.25, 'query', '{\"statement_at\": \"soon\"}' "
+                "FROM pgscore.prediction_log l WHERE l.entity_key = '21' AND l.source = 'trigger' LIMIT 1; RESET ROLE")
+    query(shop, "SELECT pgscore.record_outcome('churn', '21', '1', now() + interval '1 hour')")
+    query(shop, "SELECT pgscore.refresh_monitoring()")
+    query(shop, "SELECT pgscore.refresh_monitoring(p_rebuild => true)")
+    assert query(shop, "SELECT entity_key, judged_score FROM pgscore.outcomes") == [("21", 0.25)]
+
+
 def _log_rows_read(plan):
     """Rows the plan's scans of the log's partitions returned (each loop's)."""
     own = plan.get("Actual Rows", 0) * plan.get("Actual Loops", 1) if plan.get(

@@ -150,11 +150,13 @@ BEGIN
     -- The rows of one transaction share logged_at: the last of them is its last statement's (statement_at),
     -- then the one written last in it (the command, cmin; then the physical order, for rows one COPY restored)
     -- (migration 0144: the newest by logged_at alone was any of them)
+    -- (statement_at read by jsonpath, silently: a cause's statement_at that is no time, which a role that may
+    -- INSERT log rows can write, sorts as none; a cast raised on it, and stopped every refresh: review r8)
     SELECT l.model_id, l.logged_at, l.score, l.label INTO v_judged
       FROM pgscore.prediction_log l JOIN pgscore.models m ON m.model_id = l.model_id + 0
      WHERE l.entity_key = p_entity_key AND l.logged_at <= p_observed_at AND m.name = p_model
        AND l.source <> 'shadow'  -- (a shadow's prediction was never served)
-     ORDER BY l.logged_at DESC, (l.cause ->> 'statement_at')::timestamptz DESC NULLS LAST, l.cmin::text::bigint DESC, l.ctid DESC
+     ORDER BY l.logged_at DESC, (jsonb_path_query_first(l.cause, '$.statement_at.datetime()', '{}', true) #>> '{}')::timestamptz DESC NULLS LAST, l.cmin::text::bigint DESC, l.ctid DESC
      LIMIT 1;
     -- the prediction each version of the model made of the entity last by then, served or in shadow, kept in
     -- outcome_version_matches (pgscore.match_outcomes finds them for a prediction logged later); of one
@@ -168,7 +170,7 @@ BEGIN
                     OFFSET 0) l
               JOIN pgscore.models m ON m.model_id = l.model_id
              WHERE m.name = p_model
-             ORDER BY l.model_id, l.logged_at DESC, (l.cause ->> 'statement_at')::timestamptz DESC NULLS LAST, l.cmin::text::bigint DESC, l.ctid DESC) p;
+             ORDER BY l.model_id, l.logged_at DESC, (jsonb_path_query_first(l.cause, '$.statement_at.datetime()', '{}', true) #>> '{}')::timestamptz DESC NULLS LAST, l.cmin::text::bigint DESC, l.ctid DESC) p;
     -- recorded_by: the caller's role (this function runs as pgscore's owner, whom current_user names;
     -- before migration 0037 every outcome was recorded by it)
     INSERT INTO pgscore.outcomes (model_name, entity_key, outcome, observed_at, judged_model_id, predicted_at,
@@ -223,7 +225,7 @@ BEGIN
               JOIN pgscore.models pm ON pm.model_id = l.model_id + 0
              WHERE l.entity_key = o2.entity_key AND l.logged_at <= o2.observed_at AND pm.name = o2.model_name
                AND l.source <> 'shadow'
-             ORDER BY l.logged_at DESC, (l.cause ->> 'statement_at')::timestamptz DESC NULLS LAST, l.cmin::text::bigint DESC, l.ctid DESC
+             ORDER BY l.logged_at DESC, (jsonb_path_query_first(l.cause, '$.statement_at.datetime()', '{}', true) #>> '{}')::timestamptz DESC NULLS LAST, l.cmin::text::bigint DESC, l.ctid DESC
              LIMIT 1) p ON true
      WHERE o.outcome_id = o2.outcome_id AND (o2.judged_at IS NULL OR p_since = '-infinity')
        AND (o.judged_at IS NULL OR p.logged_at > coalesce(o.predicted_at, '-infinity'::timestamptz)
@@ -255,7 +257,7 @@ BEGIN
                     OFFSET 0) l
               JOIN pgscore.models pm ON pm.model_id = l.model_id
              WHERE pm.name = o.model_name
-             ORDER BY l.model_id, l.logged_at DESC, (l.cause ->> 'statement_at')::timestamptz DESC NULLS LAST, l.cmin::text::bigint DESC, l.ctid DESC) p
+             ORDER BY l.model_id, l.logged_at DESC, (jsonb_path_query_first(l.cause, '$.statement_at.datetime()', '{}', true) #>> '{}')::timestamptz DESC NULLS LAST, l.cmin::text::bigint DESC, l.ctid DESC) p
     ON CONFLICT (outcome_id, model_id) DO UPDATE
        SET predicted_at = excluded.predicted_at, score = excluded.score, label = excluded.label, matched_at = now()
      WHERE excluded.predicted_at > vm.predicted_at
@@ -274,13 +276,13 @@ BEGIN
     WITH p AS MATERIALIZED (
         SELECT DISTINCT ON (c.outcome_id, l.model_id, l.source <> 'shadow')
                c.outcome_id, l.model_id, l.logged_at, l.score, l.label, l.source <> 'shadow' AS served,
-               (l.cause ->> 'statement_at')::timestamptz AS statement_at, l.cmin::text::bigint AS command, l.ctid
+               (jsonb_path_query_first(l.cause, '$.statement_at.datetime()', '{}', true) #>> '{}')::timestamptz AS statement_at, l.cmin::text::bigint AS command, l.ctid
           FROM pgscore.outcomes c
           JOIN pgscore.models pm ON pm.name = c.model_name
           JOIN pgscore.prediction_log l ON l.model_id = pm.model_id AND l.entity_key = c.entity_key
                                        AND l.logged_at <= c.observed_at AND l.logged_at >= p_since
          WHERE c.observed_at >= p_since AND c.judged_at IS NOT NULL
-         ORDER BY c.outcome_id, l.model_id, l.source <> 'shadow', l.logged_at DESC, (l.cause ->> 'statement_at')::timestamptz DESC NULLS LAST, l.cmin::text::bigint DESC, l.ctid DESC
+         ORDER BY c.outcome_id, l.model_id, l.source <> 'shadow', l.logged_at DESC, (jsonb_path_query_first(l.cause, '$.statement_at.datetime()', '{}', true) #>> '{}')::timestamptz DESC NULLS LAST, l.cmin::text::bigint DESC, l.ctid DESC
     ),
     versions AS (
         INSERT INTO pgscore.outcome_version_matches AS vm (outcome_id, model_id, predicted_at, score, label)
