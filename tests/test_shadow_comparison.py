@@ -6,6 +6,7 @@ pgscore.realised_against_live says which judged predictions are older than the l
 
 import psycopg2
 import pytest
+from psycopg2 import sql as pgsql
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -262,6 +263,37 @@ def test_a_log_row_whose_cause_has_no_valid_statement_at_stops_no_outcome_and_no
     query(shop, "SELECT pgscore.refresh_monitoring()")
     query(shop, "SELECT pgscore.refresh_monitoring(p_rebuild => true)")
     assert query(shop, "SELECT entity_key, judged_score FROM pgscore.outcomes") == [("21", 0.25)]
+
+
+def test_one_statements_rows_are_told_apart_by_the_command_not_the_physical_order(shop, db_url):
+    """Review r8: the tie-break's command (cmin) was not what any test depended on: rows written in order lie in
+    that physical order too, and ctid alone gave the same answers. Three rows of one transaction and one statement
+    time (a DO block's statements), scored 0.9, 0.5, 0.1 in that order, then the partition rewritten in score order
+    (CLUSTER keeps each row's cmin, not its place): the last written, 0.1, is judged, by record_outcome and by a
+    rebuild alike."""
+    (v1,), = query(shop, "SELECT model_id FROM pgscore.models WHERE name = 'churn' AND version = 1")
+    with psycopg2.connect(db_url) as conn, conn.cursor() as cur:  # one transaction
+        for score in (0.9, 0.5, 0.1):
+            cur.execute("INSERT INTO pgscore.prediction_log (logged_at, model_id, entity_key, features, score, source, "
+                        "cause) SELECT now() - interval '1 hour', %s, 'c1', array_fill(0::float8, ARRAY[12]), %s, "
+                        "'trigger', jsonb_build_object('statement_at', '2026-01-01T00:00:00.000000+00:00')",
+                        (v1, score))
+    conn.close()
+    (schema, table), = query(shop, "SELECT DISTINCT n.nspname, c.relname FROM pgscore.prediction_log l "
+                                   "JOIN pg_class c ON c.oid = l.tableoid JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                   "WHERE l.entity_key = 'c1'")
+    part = pgsql.Identifier(schema, table)
+    query(shop, pgsql.SQL("CREATE INDEX r8_by_score ON {} (score); CLUSTER {} USING r8_by_score").format(part, part))
+    assert [r[0] for r in query(shop, "SELECT score FROM pgscore.prediction_log WHERE entity_key = 'c1' "
+                                      "ORDER BY ctid")] == [0.1, 0.5, 0.9]
+    query(shop, "SELECT pgscore.record_outcome('churn', 'c1', '1')")
+    judged = "SELECT o.judged_score, vm.score FROM pgscore.outcomes o JOIN pgscore.outcome_version_matches vm " \
+             "USING (outcome_id) WHERE o.entity_key = 'c1' AND vm.model_id = %s"
+    assert query(shop, judged, (v1,)) == [(0.1, 0.1)]
+    query(shop, "UPDATE pgscore.outcome_version_matches SET score = -1")
+    query(shop, "UPDATE pgscore.outcomes SET judged_score = -1")
+    query(shop, "SELECT pgscore.refresh_monitoring(p_rebuild => true)")
+    assert query(shop, judged, (v1,)) == [(0.1, 0.1)]
 
 
 def _log_rows_read(plan):
