@@ -317,3 +317,23 @@ def test_shadow_comparison_of_some_versions_reads_their_log_rows_alone(shop):
     assert _log_rows_read(plan[0]["Plan"]) == 2 * N  # (each shadow row, and the live row it pairs with)
     assert query(shop, "SELECT shadow_version, pairs FROM pgscore.shadow_comparison WHERE shadow_model_id = ANY(%s)",
                  ([v1, v2],)) == [(2, N)]
+
+
+def test_a_shadow_row_whose_cause_is_no_time_or_no_version_breaks_no_comparison(shop):
+    """Review r8: shadow_pairs cast (cause->>'statement_at')::timestamptz and (cause->>'shadow_of')::bigint, and
+    pgscore_app may INSERT a log row with any cause: one such shadow row, in a transaction that also rescored its
+    entity (so that the pairing reads it), made shadow_pairs, shadow_comparison and pgscore shadows fail (22007,
+    22P02) for its version. Such a row pairs with nothing now; the real pairs stay."""
+    (before,), = query(shop, "SELECT pairs FROM pgscore.shadow_comparison WHERE model = 'churn' AND shadow_version = 2")
+    for cause in ('{"statement_at": "soon", "shadow_of": %s}', '{"statement_at": "2026-01-01T00:00:00+00:00", '
+                                                              '"shadow_of": "x"}'):
+        # one transaction (one simple query): the event's live and shadow rows, then the app's own shadow row
+        query(shop, "INSERT INTO complaints (customer_id, kind) VALUES (21, 'billing'); SET ROLE pgscore_app; "
+                    "INSERT INTO pgscore.prediction_log (model_id, entity_key, features, score, source, cause) "
+                    "SELECT l.model_id, '21', l.features, 0.25, 'shadow', "
+                    "replace(%s, '%%s', (l.cause ->> 'shadow_of'))::jsonb FROM pgscore.prediction_log l "
+                    "WHERE l.entity_key = '21' AND l.source = 'shadow' AND l.logged_at = now() LIMIT 1; RESET ROLE",
+                    (cause,))
+    assert query(shop, "SELECT pairs FROM pgscore.shadow_comparison WHERE model = 'churn' AND shadow_version = 2") \
+        == [(before + 2,)]
+    assert query(shop, "SELECT count(*) FROM pgscore.shadow_pairs WHERE entity_key = '21'") == [(2,)]

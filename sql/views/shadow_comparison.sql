@@ -26,7 +26,8 @@ SELECT s.logged_at, ms.name AS model, s.entity_key, s.statement_at,
             WHEN ms.task = 'multiclass' AND ml.task = 'multiclass' THEN l.label <> s.label END AS decision_changed,
        l.model_id AS live_model_id, s.model_id AS shadow_model_id
   FROM (SELECT p.logged_at, p.model_id, p.entity_key, p.score, p.label,
-               (p.cause ->> 'statement_at')::timestamptz AS statement_at, (p.cause ->> 'shadow_of')::bigint AS shadow_of,
+               (jsonb_path_query_first(p.cause, '$.statement_at.datetime()', '{}', true) #>> '{}')::timestamptz AS statement_at,
+               CASE WHEN p.cause ->> 'shadow_of' ~ '^[0-9]{1,18}$' THEN (p.cause ->> 'shadow_of')::bigint END AS shadow_of,
                p.cmin::text::bigint AS command, p.ctid
           FROM pgscore.prediction_log p
          WHERE p.source = 'shadow' AND p.entity_key IS NOT NULL) s
@@ -35,7 +36,8 @@ SELECT s.logged_at, ms.name AS model, s.entity_key, s.statement_at,
           FROM pgscore.prediction_log l
          WHERE l.entity_key = s.entity_key AND l.logged_at = s.logged_at AND l.model_id = s.shadow_of
            AND l.source <> 'shadow'
-           AND (l.cause ->> 'statement_at')::timestamptz IS NOT DISTINCT FROM s.statement_at
+           AND (jsonb_path_query_first(l.cause, '$.statement_at.datetime()', '{}', true) #>> '{}')::timestamptz
+               IS NOT DISTINCT FROM s.statement_at
            AND (l.cmin::text::bigint < s.command OR (l.cmin::text::bigint = s.command AND l.ctid < s.ctid))
          ORDER BY l.cmin::text::bigint DESC, l.ctid DESC
          LIMIT 1) l
