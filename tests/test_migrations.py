@@ -570,12 +570,14 @@ def test_0128_keeps_predictions_owner_comments_and_every_grant(db_url):
 def test_0139_keeps_predictions_owner_comments_and_every_grant(db_url):
     """0139 appends written_by to pgscore.predictions in place (and to the log); its downgrade makes the view
     again as 0128's does, and drops the log's column."""
-    _keeps_predictions_owner_comments_and_every_grant(db_url, "0135", "written_by")
+    _keeps_predictions_owner_comments_and_every_grant(db_url, "0138", "written_by")
     assert query(db_url, "SELECT column_default FROM information_schema.columns WHERE table_schema = 'pgscore' "
                          "AND table_name = 'prediction_log' AND column_name = 'written_by'") == [("SESSION_USER",)]
 
 
 def _keeps_predictions_owner_comments_and_every_grant(db_url, down_to, column):
+    # (every column's grants, and the comment the DBA set, on score: pgscore's own columns' comments are the
+    # revision's, and 0139 rewords cause's, which a downgrade to 0127 gives back as 0127 had it)
     for role in ("t_0128_owner", "t_0128_lead", "t_0128_member"):
         ensure_role(db_url, role)
     query(db_url, "GRANT USAGE ON SCHEMA pgscore TO t_0128_lead")
@@ -587,7 +589,8 @@ def _keeps_predictions_owner_comments_and_every_grant(db_url, down_to, column):
     query(db_url, "SET ROLE t_0128_lead; GRANT SELECT ON pgscore.predictions TO t_0128_member; RESET ROLE")
     state = """
         SELECT (SELECT array_agg(a::text ORDER BY a::text) FROM unnest(c.relacl) a), c.relowner::regrole::text,
-               (SELECT jsonb_object_agg(t.attname, jsonb_build_array(t.attacl::text, col_description(c.oid, t.attnum)))
+               (SELECT jsonb_object_agg(t.attname, jsonb_build_array(
+                           t.attacl::text, CASE WHEN t.attname = 'score' THEN col_description(c.oid, t.attnum) END))
                   FROM pg_attribute t WHERE t.attrelid = c.oid AND t.attnum > 0
                    AND t.attname NOT IN ('features_by_name', 'written_by')),
                obj_description(c.oid, 'pg_class')
