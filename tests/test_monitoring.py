@@ -1511,7 +1511,9 @@ def test_every_view_and_column_has_a_comment(conn):
 # counterpart) or deploy_brier (NULL)
 COLUMN_COMMENTS = {
     ("feature_drift", "n"): "How many predictions of the version were logged in the window: the feature's values, "
-                            "NULL and NaN ones included (null_rate is their share; the drift metrics read the others)",
+                            "NULL and NaN ones included (null_rate is their share; the drift metrics read the others); "
+                            "a prediction whose features pgscore.redact_log_features removed counts in score_drift's n "
+                            "alone (0141)",
     ("feature_drift", "feature"): "Feature name",
     ("feature_drift", "baseline_mean"): "Mean of the feature on the training data (its values present, not NULL or "
                                         "NaN)",

@@ -148,8 +148,12 @@ def test_alerts_reads_both_kinds_of_window_in_one_call_that_gives_each_as_its_ow
     each = query(conn, f"SELECT {cols} FROM pgscore.performance_stats_of(false, NULL, 'window') UNION ALL "  # noqa: S608
                        f"SELECT {cols} FROM pgscore.performance_stats_of(false, NULL, 'outcome_window') ORDER BY 1, 3")
     assert both == each and len(both) == 10
+    # (since 0136 the view reads pgscore.firing_of(NULL), whose body holds the call)
     (defn,), = query(conn, "SELECT pg_get_viewdef('pgscore.firing'::regclass)")
-    assert defn.count("performance_stats_of(") == 1, defn
+    assert "firing_of(" in defn and "performance_stats_of(" not in defn, defn
+    (body,), = query(conn, "SELECT pg_get_functiondef('pgscore.firing_of(text[])'::regprocedure)")
+    # (the live versions' one call, both kinds; the shadows' is another, performance_stats_of(true, ...))
+    assert body.count("performance_stats_of(false") == 1 and "'both_windows'" in body, body
     # the live rows of both subjects as before: by outcome time in every window, by prediction time since deploy
     got = query(conn, "SELECT subject, window_name, metric, level, value FROM pgscore.alerts "
                       "WHERE what = 'performance' AND NOT shadow ORDER BY 1, 2, 3")
