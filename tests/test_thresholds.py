@@ -995,8 +995,11 @@ def test_a_downgrades_warnings_are_printed_by_pgscore_uninstall_and_plain_alembi
     _deploy_drifted(empty_db_url, conn, trained, "churn", n=50)
     conn.close()
     override()
+    # (asked to go on: the override is what users wrote, which a downgrade is refused to drop unasked, and the
+    # refusal names it; the WARNING then says each one dropped)
     run = subprocess.run([str(alembic), "-c", str(ROOT / "alembic.ini"), "-x", f"db_url={empty_db_url}",
-                          "downgrade", "0132"], capture_output=True, text=True, cwd=tmp_path)
+                          "-x", "drop_user_data=yes", "downgrade", "0132"], capture_output=True, text=True,
+                         cwd=tmp_path)
     assert run.returncode == 0 and said in run.stderr, run.stderr
     assert "HINT:  to judge the metric by its thresholds alone at revision 0132" in run.stderr, run.stderr
     assert run.stderr.count("WARNING:") == 1, run.stderr
