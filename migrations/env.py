@@ -5,7 +5,8 @@ from logging.config import fileConfig
 
 from alembic import context
 from pgscore.errors import InstallError
-from pgscore.migrate import VERSION_TABLE, before_migrating, create_engine, server_variables, step_lines
+from pgscore.migrate import (VERSION_TABLE, before_migrating, create_engine, offline_user_data_warning,
+                             server_variables, step_lines)
 
 config = context.config
 if config.config_file_name is not None:  # plain alembic with alembic.ini: it says which revisions it runs
@@ -98,6 +99,7 @@ if context.is_offline_mode():
     # the SQL is only written out: the dialect is all it needs (a keyword DSN is no SQLAlchemy URL)
     context.configure(dialect_name="postgresql", version_table=VERSION_TABLE, literal_binds=True)
     with context.begin_transaction():
+        offline_user_data_warning(context)  # a downgrade's script: what it drops of what users wrote, uncounted
         context.run_migrations()
         # the grants an online run makes (_share_version_table): without them the pgscore roles could not read
         # the revision of a schema installed with this script (pgscore status, drift and retry refused them)

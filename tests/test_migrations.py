@@ -283,6 +283,34 @@ def test_plain_alembic_downgrade_names_the_view_of_yours_that_stops_it(db_url, t
     assert migrate.current(db_url) == "0060"
 
 
+def test_an_offline_downgrade_script_says_what_it_drops_of_what_users_wrote(tmp_path):
+    """`alembic downgrade 0145:0118 --sql` writes a script that drops silences, overrides, label columns, the
+    retention record and written_by: with no database to count in, it says so on stderr and in a comment at the
+    script's head, each with its \\copy (before: not a word; the online downgrade's refusal never ran). A script
+    that undoes none of them says nothing."""
+    import subprocess
+    import sys
+
+    alembic = [str(Path(sys.executable).with_name("alembic")), "-c", str(ROOT / "alembic.ini"), "-x",
+               "db_url=host=/nonexistent dbname=x"]
+    run = subprocess.run([*alembic, "downgrade", "0145:0118", "--sql"], capture_output=True, text=True,
+                         cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    head, _, rest = run.stdout.partition("-- Running downgrade")
+    for what in ("undoing 0141 drops every retention record (pgscore.log_retention)",
+                 "undoing 0139 drops every audit row's written_by", "undoing 0129 drops every threshold override",
+                 "undoing 0126 drops every silence (pgscore.alert_silences)",
+                 "undoing 0119 drops every wiring's label column",
+                 "\\copy pgscore.alert_silences TO 'alert_silences.csv' CSV HEADER"):
+        assert f"-- {what}" in head or f"--   {what}" in head or f"--     {what}" in head, (what, head)
+        assert what in run.stderr, (what, run.stderr)
+    assert "pgscore: WARNING: this downgrade script drops what users wrote" in run.stderr
+    assert "DROP TABLE pgscore.alert_silences" in rest
+    quiet = subprocess.run([*alembic, "downgrade", "0145:0142", "--sql"], capture_output=True, text=True,
+                           cwd=tmp_path)
+    assert quiet.returncode == 0 and "WARNING" not in quiet.stderr and "drops what users wrote" not in quiet.stdout
+
+
 def test_offline_sql_builds_what_upgrade_builds(db_url, empty_db_url, tmp_path):
     """`alembic upgrade head --sql` writes the whole script (for a DBA to read and run), no database needed;
     run by hand, it builds exactly what the online upgrade builds, the grants on the version table included

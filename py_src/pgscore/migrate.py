@@ -1040,6 +1040,43 @@ def before_migrating(conn, context) -> None:
              "rest of its line):\n" + "\n".join(saves))
 
 
+# (an offline script cannot count: it names every table and column a downgrade it writes would drop rows of, and
+# 0139's written_by, which an online downgrade does not count either)
+_OFFLINE_ALSO = {"0139": ("every audit row's written_by (pgscore.prediction_log.written_by)",
+                          "\\copy (SELECT logged_at, model_id, entity_key, written_by FROM pgscore.prediction_log WHERE "
+                          "written_by IS NOT NULL) TO 'written_by.csv' CSV HEADER")}
+
+
+def offline_user_data_warning(context) -> None:
+    """alembic's offline mode (--sql), writing a downgrade: no database to count in, so the script starts with a
+    comment naming what each revision it undoes drops of what users wrote (USER_DATA, 0139's written_by) and how to
+    save it first, and says the same on stderr (a DBA reviewing the script read nothing of it: the online
+    downgrade's refusal never ran)."""
+    import sys
+
+    steps, to_base = migrating(context)
+    revisions = [s.revision.revision for s in steps if s.is_downgrade]
+    if not revisions or to_base:
+        return
+    lines = []
+    for revision in revisions:
+        for one, many, kept_in, table, column, where, save in USER_DATA.get(revision, ()):
+            which = f"{kept_in}: {where}" if where != "true" else kept_in
+            lines.append((f"undoing {revision} drops every {one} ({which})", save))
+        if revision in _OFFLINE_ALSO:
+            what, save = _OFFLINE_ALSO[revision]
+            lines.append((f"undoing {revision} drops {what}", save))
+    if not lines:
+        return
+    text = ["pgscore: WARNING: this downgrade script drops what users wrote, and an upgrade does not bring it back "
+            "(written offline: nothing was counted; the online downgrade refuses where there are rows, "
+            "docs/operations.md, 'Going back to an earlier release'). Save them first, in psql:"]
+    for what, save in lines:
+        text += [f"  {what}", f"    {save}"]
+    print("\n".join(text), file=sys.stderr)
+    context.get_context().impl.static_output("".join(f"-- {t}\n" for t in text))
+
+
 # the version table says a revision, and there is no pgscore schema: a dump of the public schema alone (pg_dump
 # -n public carries the table) restored into a database without pgscore; the revision describes nothing here
 _STALE = "SELECT pg_catalog.to_regclass(:t) IS NOT NULL AND pg_catalog.to_regnamespace('pgscore') IS NULL"
