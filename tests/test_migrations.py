@@ -1074,7 +1074,16 @@ def test_a_downgrade_that_would_drop_what_users_wrote_is_refused_naming_it(db_ur
     assert run.returncode != 0 and "Traceback" not in out, out
     assert "0126 drops 1 silence (pgscore.alert_silences)" in out and "-x drop_user_data=yes" in out, out
     assert "0119" not in out and migrate.current(db_url) == migrate.head(), out
-    run = subprocess.run([*alembic, "-x", "drop_user_data=yes", "downgrade", "0125"], capture_output=True, text=True,
+    # a value that is neither yes nor no is refused as such (it read as no, and the refusal named yes alone); no
+    # says no
+    for value, said in (("y", "-x drop_user_data=y: not yes or no; nothing was changed (SQLSTATE 22023)"),
+                        ("no", "0126 drops 1 silence")):
+        run = subprocess.run([*alembic, "-x", f"drop_user_data={value}", "downgrade", "0125"], capture_output=True,
+                             text=True, cwd=tmp_path)
+        out = run.stdout + run.stderr
+        assert run.returncode != 0 and said in out and "Traceback" not in out, (value, out)
+        assert migrate.current(db_url) == migrate.head(), out
+    run = subprocess.run([*alembic, "-x", "drop_user_data=true", "downgrade", "0125"], capture_output=True, text=True,
                          cwd=tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     assert migrate.current(db_url) == "0125"

@@ -1011,6 +1011,21 @@ def user_data_lost(conn, revisions) -> list[tuple[str, str, str]]:
     return lost
 
 
+def _x_yes(context, name: str) -> bool:
+    """Plain alembic's `-x NAME=yes` (or true, on, 1); no, false, off, 0 or no -x say no; any other value is
+    refused (InstallError 22023), not read as no: `-x drop_user_data=y` went on to refuse again, naming yes alone."""
+    given = context.get_x_argument(as_dictionary=True).get(name)
+    if given is None:
+        return False
+    value = given.strip().lower()
+    if value in ("yes", "true", "on", "1"):
+        return True
+    if value in ("no", "false", "off", "0", ""):
+        return False
+    raise InstallError(f"-x {name}={given}: not yes or no; nothing was changed", sqlstate="22023",
+                       hint=f"write -x {name}=yes (or true, on, 1) to go on, or leave it out")
+
+
 def before_migrating(conn, context) -> None:
     """Where alembic's command (env.py) runs revisions: first the rescoring trigger's tables, all at once
     (_LOCK_TRIGGER_TABLES); then, for a downgrade (not to base: pgscore uninstall, where everything goes), a
@@ -1023,8 +1038,7 @@ def before_migrating(conn, context) -> None:
     if not revisions or to_base:
         return
     config = context.config
-    asked = (config.attributes.get("drop_user_data")
-             or (context.get_x_argument(as_dictionary=True).get("drop_user_data") or "").lower() == "yes")
+    asked = config.attributes.get("drop_user_data") or _x_yes(context, "drop_user_data")
     lost = user_data_lost(conn, revisions)
     if not lost or asked:
         return
