@@ -791,6 +791,16 @@ _REACHED = {
     "trigger_when": ("CREATE TRIGGER spied BEFORE UPDATE ON customers FOR EACH ROW WHEN (public.spy_b(NEW.churn_score)) "
                      "EXECUTE FUNCTION suppress_redundant_updates_trigger()", 3),
     "rule": ("CREATE RULE spied AS ON UPDATE TO customers DO ALSO SELECT public.spy_f(0)", 3),  # (refused anyway)
+    # a superuser's function whose BEGIN ATOMIC body calls the app's (pg_depend records the call; session 64)
+    "atomic_body": ("CREATE FUNCTION public.dba_b(float8) RETURNS boolean LANGUAGE sql IMMUTABLE "
+                    "BEGIN ATOMIC SELECT public.spy_b($1); END; "
+                    "ALTER TABLE customers ADD CONSTRAINT spied CHECK (public.dba_b(churn_score))", 3),
+    # an index of a superuser's operator class (CREATE OPERATOR CLASS takes one) whose support function is the app's:
+    # each index entry the write adds is compared by it (the scores set first: NULLs are compared by no function)
+    "opclass": ("UPDATE customers SET churn_score = 0.5; CREATE OPERATOR CLASS public.spied_ops FOR TYPE float8 "
+                "USING btree AS OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, "
+                "FUNCTION 1 public.spy_cmp(float8, float8); "
+                "CREATE INDEX customers_spied ON customers (churn_score public.spied_ops)", 3),
 }
 
 
@@ -817,6 +827,8 @@ def test_a_superusers_insert_runs_no_code_of_another_role_reached_from_its_profi
                     "$$ BEGIN RAISE NOTICE 'spied as %', current_user; RETURN true; END $$")
         cur.execute("CREATE OPERATOR public.=== (FUNCTION = public.spy_eq, LEFTARG = float8, RIGHTARG = float8)")
         cur.execute("CREATE DOMAIN public.apps_time AS timestamptz")
+        cur.execute("CREATE FUNCTION public.spy_cmp(float8, float8) RETURNS integer LANGUAGE plpgsql IMMUTABLE AS "
+                    "$$ BEGIN RAISE NOTICE 'spied as %', current_user; RETURN btfloat8cmp($1, $2); END $$")
     with connect(db_url).cursor() as cur:
         sample.rescore_complaints(cur)
     adds, customer = _REACHED[kind]
@@ -886,6 +898,51 @@ def test_a_superusers_insert_runs_no_function_of_another_role_that_a_wirings_cou
         assert query(db_url, "SELECT churn_score IS NOT NULL FROM customers WHERE id = 4") == [(True,)]
     finally:
         app_conn.close()
+
+
+# a counter reaching a function of the app's other than by naming it: (what the superuser makes, the counter)
+_COUNTER_REACHES = {
+    # the app's operator, schema-qualified (its function the app's)
+    "operator": (None, "CASE WHEN 0::float8 OPERATOR(public.===) 0 THEN 1 ELSE 0 END"),
+    # a superuser's function whose BEGIN ATOMIC body calls the app's
+    "atomic_body": ("CREATE FUNCTION public.dba_f(float8) RETURNS float8 LANGUAGE sql BEGIN ATOMIC "
+                    "SELECT public.spy_f($1); END", "public.dba_f(0)::int"),
+    # a superuser's view whose column calls the app's function
+    "view": ("CREATE VIEW public.dba_v AS SELECT public.spy_f(0) AS x", "(SELECT x::int FROM public.dba_v)"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_COUNTER_REACHES))
+def test_a_superusers_insert_runs_no_function_of_another_role_that_a_wirings_counter_reaches(urls, db_url, kind):
+    """A counter's expression reaching the app's function through an operator named OPERATOR(public.===), a
+    superuser's function whose BEGIN ATOMIC body calls it (pg_depend records that call, as a view's), or a
+    superuser's view (session 64's review of the check): the superuser's INSERT must not run it; the events are
+    kept and their profiles queued, naming the app."""
+    registry.deploy(db_url, "churn", make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y),
+                    X, Y, feature_names=CHURN_FEATURES)
+    app = LOGINS["app"]
+    query(db_url, f"GRANT CREATE ON SCHEMA public TO {app}")
+    query(urls["app"], "CREATE FUNCTION public.spy_f(float8) RETURNS float8 LANGUAGE plpgsql AS "
+                       "$$ BEGIN RAISE NOTICE 'spied as %', current_user; RETURN 1; END $$")
+    query(urls["app"], "CREATE FUNCTION public.spy_eq(float8, float8) RETURNS boolean LANGUAGE plpgsql AS "
+                       "$$ BEGIN RAISE NOTICE 'spied as %', current_user; RETURN true; END $$")
+    query(urls["app"], "CREATE OPERATOR public.=== (FUNCTION = public.spy_eq, LEFTARG = float8, RIGHTARG = float8)")
+    query(db_url, f"REVOKE CREATE ON SCHEMA public FROM {app}")  # (else named for the overloads it may add)
+    makes, counter = _COUNTER_REACHES[kind]
+    if makes:
+        query(db_url, makes)
+    with connect(db_url).cursor() as cur:
+        sample.rescore_complaints(cur, counters={**sample.COUNTERS, "support_calls": {"add": counter}})
+    su = connect(db_url)
+    try:
+        su.notices.clear()
+        query(su, "INSERT INTO complaints (customer_id) VALUES (3)")
+        assert not [n for n in su.notices if "spied as postgres" in n], su.notices
+        assert query(db_url, "SELECT entity_key, sqlstate FROM pgscore.error_queue") == [("3", "42501")]
+        (reason,), = query(db_url, "SELECT reason FROM pgscore.error_queue")
+        assert app in reason, reason
+    finally:
+        su.close()
 
 
 def test_a_superusers_insert_runs_no_cast_of_another_roles_type_that_a_wirings_counter_assigns(urls, db_url):

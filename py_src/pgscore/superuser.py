@@ -18,16 +18,39 @@ _SUPERUSER = ("SELECT u.rolsuper AS s, u.rolsuper AND pg_catalog.current_setting
               "OPERATOR(pg_catalog.=) ANY ('{repeatable read,serializable}'::pg_catalog.text[]) AS old "
               "FROM pg_catalog.pg_roles u "
               "WHERE u.rolname OPERATOR(pg_catalog.=) CURRENT_USER")
+# what the objects {deps} (rows x(refclassid, refobjid) of pg_depend) make a write call, as rows e(k, o): 'f' a
+# function (one named, an operator's, an operator class's support function or operator's: an index's comparisons
+# call them), 'r' a relation (its owner named but of a table, whose reading runs none of its owner's code), 'w' a
+# view's rule (what its columns call; session 64)
+_EDGES = (
+    "SELECT e.k, e.o FROM ({deps}) AS x, LATERAL (SELECT 'f'::pg_catalog.text AS k, x.refobjid AS o "
+    "WHERE x.refclassid OPERATOR(pg_catalog.=) 1255 "
+    "UNION ALL SELECT 'f', r.oprcode::pg_catalog.oid FROM pg_catalog.pg_operator r "
+    "WHERE x.refclassid OPERATOR(pg_catalog.=) 2617 AND r.oid OPERATOR(pg_catalog.=) x.refobjid "
+    "UNION ALL SELECT 'f', a.amproc::pg_catalog.oid FROM pg_catalog.pg_amproc a "
+    "WHERE x.refclassid OPERATOR(pg_catalog.=) 2616 AND a.amprocfamily OPERATOR(pg_catalog.=) (SELECT k.opcfamily "
+    "FROM pg_catalog.pg_opclass k WHERE k.oid OPERATOR(pg_catalog.=) x.refobjid) "
+    "UNION ALL SELECT 'f', r.oprcode::pg_catalog.oid FROM pg_catalog.pg_amop a JOIN pg_catalog.pg_operator r "
+    "ON r.oid OPERATOR(pg_catalog.=) a.amopopr WHERE x.refclassid OPERATOR(pg_catalog.=) 2616 "
+    "AND a.amopfamily OPERATOR(pg_catalog.=) (SELECT k.opcfamily FROM pg_catalog.pg_opclass k "
+    "WHERE k.oid OPERATOR(pg_catalog.=) x.refobjid) "
+    "UNION ALL SELECT 'r', x.refobjid WHERE x.refclassid OPERATOR(pg_catalog.=) 1259 "
+    "UNION ALL SELECT 'w', w.oid FROM pg_catalog.pg_rewrite w WHERE x.refclassid OPERATOR(pg_catalog.=) 1259 "
+    "AND w.ev_class OPERATOR(pg_catalog.=) x.refobjid) AS e")
 # the roles that are not superusers whose code a write of the tables @ runs (an array of constants: with a
 # parameter, the statement was planned anew at each call; run by a superuser alone, who reads pg_authid): the
 # tables' owners; the owners of the functions their objects call, as pg_depend records them (enabled triggers'
 # functions and WHEN conditions, columns' DEFAULTs and generation expressions, indexes' expressions and predicates,
 # CHECK and other constraints, rules, partition keys; an operator's function), evaluated in an INSERT or UPDATE as
-# the writing role; the domains of their columns (pg_depend's rows of a column on its type: a domain is never
-# pinned), of those domains' base domains and of arrays of them, with the functions of their CHECKs, and their
-# owners, who may add a CHECK (session 63); the owners of any type of the columns (and of the counters' values,
-# {types}), who may add a cast from or to it that a write's assignment runs (review r2 of session 63). Row-level security policies are
-# left out: a superuser bypasses them. {may}: in a transaction of its own snapshot, the roles that may add a trigger.
+# the writing role; what those functions call in turn where pg_depend records it (a BEGIN ATOMIC body; a view the
+# counters read: what its columns call), and an index's or partition key's operator class that is not built in (its
+# support functions, its operators' functions: they compare each entry the write adds) (session 64; a string body,
+# PL/pgSQL's, is not read: nothing records what it calls, resolved as it runs); the domains of their columns
+# (pg_depend's rows of a column on its type: a domain is never pinned), of those domains' base domains and of arrays
+# of them, with the functions of their CHECKs, and their owners, who may add a CHECK (session 63); the owners of any
+# type of the columns (and of the counters' values, {types}), who may add a cast from or to it that a write's
+# assignment runs (review r2 of session 63). Row-level security policies are left out: a superuser bypasses them.
+# {may}: in a transaction of its own snapshot, the roles that may add a trigger.
 # (The catalogs by their fixed oids: pg_class 1259, pg_trigger 2620, pg_attrdef 2604, pg_constraint 2606, pg_rewrite
 # 2618, pg_proc 1255, pg_operator 2617, pg_type 1247; each object's dependencies read by pg_depend's index on the
 # depender: the columns' types so too, where pg_attribute joined to pg_type cost 0.2 ms a call)
@@ -55,11 +78,31 @@ _CODE = (
     "WHERE k.contypid OPERATOR(pg_catalog.=) d.oid) AS k "
     "UNION ALL SELECT 2618::pg_catalog.oid, w.oid FROM pg_catalog.pg_rewrite w "
     "WHERE w.ev_class OPERATOR(pg_catalog.=) ANY (@)), "
-    "f(oid) AS (SELECT pg_catalog.unnest(ARRAY(SELECT CASE WHEN x.refclassid OPERATOR(pg_catalog.=) 1255 "
-    "THEN x.refobjid ELSE (SELECT r.oprcode::pg_catalog.oid FROM pg_catalog.pg_operator r "
-    "WHERE r.oid OPERATOR(pg_catalog.=) x.refobjid) END FROM pg_catalog.pg_depend x "
-    "WHERE x.classid OPERATOR(pg_catalog.=) o.classid AND x.objid OPERATOR(pg_catalog.=) o.objid "
-    "AND x.refclassid OPERATOR(pg_catalog.=) ANY ('{1255,2617}'::pg_catalog.oid[]))) FROM o) "
+    # g: one row per step, the functions (fs) and views' rules (ws) seen, and those new at the step (nf, nw; nr the
+    # relations): rows of (class, oid) recursed over were estimated past jit_above_cost (1.2 million), which JIT then
+    # compiled at each statement (2 s)
+    "g(fs, ws, nf, nw, nr) AS (SELECT s.f, s.w, s.f, s.w, '{}'::pg_catalog.oid[] FROM (SELECT ARRAY(SELECT e.o "
+    "FROM (" + _EDGES.replace("{deps}", "SELECT x.refclassid, x.refobjid FROM o, LATERAL (SELECT x.refclassid, "
+                              "x.refobjid FROM pg_catalog.pg_depend x "
+                              "WHERE x.classid OPERATOR(pg_catalog.=) o.classid "
+                              "AND x.objid OPERATOR(pg_catalog.=) o.objid AND x.refclassid OPERATOR(pg_catalog.=) "
+                              "ANY ('{1255,2617,2616}'::pg_catalog.oid[]) OFFSET 0) AS x") + ") AS e "
+    "WHERE e.k OPERATOR(pg_catalog.=) 'f' UNION SELECT pg_catalog.unnest({procs})) AS f, "
+    "ARRAY(SELECT w.oid FROM pg_catalog.pg_rewrite w WHERE w.ev_class OPERATOR(pg_catalog.=) ANY ({rels})) AS w "
+    "OFFSET 0) AS s "
+    "UNION ALL SELECT g.fs OPERATOR(pg_catalog.||) s.f, g.ws OPERATOR(pg_catalog.||) s.w, s.f, s.w, s.r FROM g, "
+    "LATERAL (SELECT pg_catalog.array_agg(DISTINCT e.o) FILTER (WHERE e.k OPERATOR(pg_catalog.=) 'f' "
+    "AND e.o OPERATOR(pg_catalog.<>) ALL (g.fs)) AS f, pg_catalog.array_agg(DISTINCT e.o) FILTER (WHERE e.k "
+    "OPERATOR(pg_catalog.=) 'w' AND e.o OPERATOR(pg_catalog.<>) ALL (g.ws)) AS w, pg_catalog.array_agg(DISTINCT e.o) "
+    "FILTER (WHERE e.k OPERATOR(pg_catalog.=) 'r') AS r FROM ("
+    + _EDGES.replace("{deps}", "SELECT x.refclassid, x.refobjid FROM pg_catalog.pg_depend x "
+                     "WHERE x.classid OPERATOR(pg_catalog.=) 1255 AND x.objid OPERATOR(pg_catalog.=) ANY (g.nf) "
+                     "AND x.refclassid OPERATOR(pg_catalog.=) ANY ('{1255,2617,2616,1259}'::pg_catalog.oid[]) "
+                     "UNION ALL SELECT x.refclassid, x.refobjid FROM pg_catalog.pg_depend x "
+                     "WHERE x.classid OPERATOR(pg_catalog.=) 2618 AND x.objid OPERATOR(pg_catalog.=) ANY (g.nw) "
+                     "AND x.refclassid OPERATOR(pg_catalog.=) ANY ('{1255,2617,2616,1259}'::pg_catalog.oid[])") +
+    ") AS e) AS s WHERE pg_catalog.cardinality(g.nf) OPERATOR(pg_catalog.>) 0 "
+    "OR pg_catalog.cardinality(g.nw) OPERATOR(pg_catalog.>) 0) "
     "SELECT pg_catalog.array_agg(r.rolname::pg_catalog.text OPERATOR(pg_catalog.||) CASE WHEN y.may "
     "THEN ' (' OPERATOR(pg_catalog.||) y.why OPERATOR(pg_catalog.||) ')' ELSE '' END) AS roles FROM (SELECT x.o, "
     "pg_catalog.bool_and(x.why IS NOT NULL) AS may, pg_catalog.string_agg(DISTINCT x.why, '; ') AS why FROM ("
@@ -68,8 +111,10 @@ _CODE = (
     "UNION ALL SELECT p.proowner, NULL FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_proc p "
     "ON p.oid OPERATOR(pg_catalog.=) g.tgfoid WHERE g.tgrelid OPERATOR(pg_catalog.=) ANY (@) "
     "AND g.tgenabled OPERATOR(pg_catalog.<>) 'D' "
-    "UNION ALL SELECT p.proowner, NULL FROM f JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) f.oid "
-    "UNION ALL SELECT p.proowner, NULL FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) ANY ({procs}) "
+    "UNION ALL SELECT p.proowner, NULL FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) "
+    "ANY (ARRAY(SELECT pg_catalog.unnest(g.nf) FROM g)) "
+    "UNION ALL SELECT r.relowner, NULL FROM pg_catalog.pg_class r WHERE r.oid OPERATOR(pg_catalog.=) "
+    "ANY (ARRAY(SELECT pg_catalog.unnest(g.nr) FROM g)) AND r.relkind OPERATOR(pg_catalog.<>) 'r' "
     "UNION ALL SELECT c.relowner, NULL FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) ANY ({rels}) "
     "UNION ALL SELECT d.owner, NULL FROM d "
     "UNION ALL SELECT t.typowner, NULL FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) ANY ({types}) "
