@@ -1308,3 +1308,26 @@ def test_a_downgrade_gets_the_trigger_s_tables_while_readers_overlap(db_url):
             t.join(20)
     assert not failures, failures
     assert migrate.current(db_url) == "0140"
+
+
+PREV_0147 = "0145"  # the revision before 0147 (the session may rechain it)
+
+
+def test_0147_names_a_floor_with_a_negative_part_before_it_adds_its_check(db_url):
+    """0147 refuses a retention floor with a negative part ('-1 mon 31 days': 1 day to 0141's CHECK, which compared
+    it as an interval, no day at all in December): an upgrade over such a floor is refused naming it and what to
+    do, not with ADD CONSTRAINT's bare check violation; set in parts of one sign, it upgrades."""
+    migrate.downgrade(db_url, PREV_0147)
+    query(db_url, "UPDATE pgscore.retention_policy SET keep_features = '-1 mon 31 days'")
+    with pytest.raises(InstallError) as e:
+        migrate.upgrade(db_url)
+    said = str(e.value)
+    assert "0147" in said and "negative part" in said and "keep_features -1 mons +31 days" in said, said
+    assert "UPDATE pgscore.retention_policy" in said, said
+    assert migrate.current(db_url) == PREV_0147
+    query(db_url, "UPDATE pgscore.retention_policy SET keep_features = '1 mon 1 day'")
+    migrate.upgrade(db_url)
+    assert migrate.current(db_url) == migrate.head()
+    with pytest.raises(psycopg2.Error) as e:
+        query(db_url, "UPDATE pgscore.retention_policy SET keep_log = '-1 mon 31 days'")
+    assert e.value.pgcode == "23514"

@@ -168,7 +168,8 @@ def test_erasure_removes_a_customer_from_every_table_and_records_it(churn, login
     admin = logins["admin"]
     got = dict(query(admin, "SELECT table_name, rows FROM pgscore.erase_entity('cust-9')"))
     assert got == {"pgscore.prediction_log": 1, "pgscore.outcomes": 1, "pgscore.outcome_version_matches": 1,
-                   "pgscore.error_queue": 1, "pgscore.replicated_pending": 1}
+                   "pgscore.error_queue": 1, "pgscore.replicated_pending": 1, "pgscore.shadow_failures": 0,
+                   "pgscore.error_queue (reason)": 0}
     # nothing of the key is left in any column of any pgscore table
     found = query(churn, """
         SELECT c.relname, a.attname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
@@ -262,3 +263,99 @@ def test_the_redaction_door_changes_the_features_alone(churn):
     assert e.pgcode == "42501" and "append-only" in e.pgerror
     assert query(churn, "SELECT cardinality(features), written_by FROM pgscore.prediction_log") \
         == [(len(NAMES), "postgres")]
+
+
+# (session 64, task A1) '-1 mon 31 days' is 1 day to PostgreSQL's interval comparison (a month compares as 30 days)
+# and none at all in December, whose month is 31 days: now() minus it is now(), and the cut today's midnight
+MIXED = ("-1 mon 31 days", "1 mon -29 days", "1 year -359 days", "2 days -25:00")
+
+
+def test_a_period_with_a_negative_part_is_refused_not_compared_as_30_day_months(churn, logins):
+    """0141's 'at least 1 day' compared p_older_than with interval '1 day', which takes a month for 30 days: a
+    period of mixed signs, '-1 mon 31 days', passed it and is no day at all where the month has 31 days (on
+    December 6 it cut at today's midnight: drop_log_partitions dropped yesterday, which '1 day' keeps), and more or
+    less than a day on other dates. A period with a negative part is refused (22023) by both functions, by the
+    floor's CHECK and by pgscore maintain (a usage error, exit 2), before anything changes."""
+    log_rows(churn, ["1 day", "0 days"])
+    query(churn, "SELECT pgscore.create_log_partitions(0, ((now() - interval '1 day') AT TIME ZONE 'UTC')::date)")
+    admin = logins["admin"]
+    for period in MIXED:
+        for fn in ("drop_log_partitions", "redact_log_features"):
+            e = refused(admin, f"SELECT pgscore.{fn}(%s)", (period,))
+            assert e.pgcode == "22023" and "negative part" in e.pgerror and e.diag.message_hint, (fn, period)
+        for col in ("keep_log", "keep_features"):
+            e = refused(churn, f"UPDATE pgscore.retention_policy SET {col} = %s", (period,))
+            assert e.pgcode == "23514" and e.diag.constraint_name == f"retention_policy_{col}_check", (col, period)
+        for opt in ("--keep", "--keep-features"):
+            r = pgscore_cli("maintain", opt, period, "--db", churn.dsn)
+            assert r.returncode == 2 and "negative part" in r.stderr, (opt, period, r.stderr)
+    assert query(churn, "SELECT count(*), count(*) FILTER (WHERE cardinality(features) > 0) "
+                        "FROM pgscore.prediction_log") == [(2, 2)]
+    assert query(churn, "SELECT count(*) FROM pgscore.log_retention") == [(0,)]
+    # whole positive parts still pass, and a month is a calendar month
+    query(churn, "UPDATE pgscore.retention_policy SET keep_log = '1 mon', keep_features = '1 day'")
+    assert query(admin, "SELECT pgscore.drop_log_partitions('1 mon 1 day')") == [(0,)]
+    assert query(admin, "SELECT pgscore.redact_log_features('1 day 00:00:01')") == [(0,)]
+
+
+def test_maintain_refuses_keep_features_under_the_floor_before_it_changes_anything(churn):
+    """A --keep-features shorter than pgscore.retention_policy.keep_features was refused by the server after
+    maintain had committed --keep's drops and the partitions (exit 1 with half the run done). It is read first
+    now: refused (exit 1, 42501, the server's words) before any partition is made or dropped."""
+    log_rows(churn, ["400 days", "0 days"])
+    query(churn, "SELECT pgscore.create_log_partitions(0, ((now() - interval '400 days') AT TIME ZONE 'UTC')::date)")
+    query(churn, "UPDATE pgscore.retention_policy SET keep_features = '3 years'")
+    parts = "SELECT count(*) FROM pg_inherits WHERE inhparent = 'pgscore.prediction_log'::regclass"
+    before = query(churn, parts)
+    r = pgscore_cli("maintain", "--keep", "365 days", "--days-ahead", "30", "--keep-features", "2 years",
+                    "--db", churn.dsn)
+    assert r.returncode == 1 and "shorter than the floor of features' retention" in r.stderr, r.stderr
+    assert "42501" in r.stderr and "retention_policy.keep_features" in r.stderr, r.stderr
+    assert "partition(s) created" not in r.stdout, r.stdout
+    assert query(churn, parts) == before  # nothing dropped, nothing made
+    assert query(churn, "SELECT count(*) FROM pgscore.prediction_log") == [(2,)]
+    assert query(churn, "SELECT count(*) FROM pgscore.log_retention") == [(0,)]
+
+
+def test_erasure_scrubs_the_free_text_that_names_the_key(churn, logins):
+    """erase_entity deleted the key's rows, and left the key where pgscore keeps free text: a shadow's last
+    failure message (pgscore.shadow_failures.last_message, a scoring error that may name the profile and its
+    values) and the reason of another profile's queued rescoring. Such text is replaced, of the model asked (or
+    every model's), counted per table and recorded in log_retention; another key's text stays."""
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, Y)
+    registry.deploy(churn.dsn, "upsell", model, X, Y, feature_names=NAMES)
+    ids = dict(query(churn, "SELECT name, model_id FROM pgscore.models"))
+    # (written by count_shadow_failure alone, as its owner: here by the superuser)
+    query(churn, "INSERT INTO pgscore.shadow_failures VALUES "
+                 "(%(c)s, 'public.customers', '22023', 1, 1, 1, now(), now(), 'profile cust-9: tenure -3 out of range'),"
+                 "(%(c)s, 'public.customers', 'XX000', 1, 1, 1, now(), now(), 'profile cust-8: tenure -4 out of range'),"
+                 "(%(u)s, 'public.customers', '22023', 1, 1, 1, now(), now(), 'profile cust-9: tenure -3 out of range')",
+          {"c": ids["churn"], "u": ids["upsell"]})
+    query(churn, "INSERT INTO pgscore.error_queue (model_name, profile_table, entity_key, reason) VALUES "
+                 "('churn', 'public.customers', 'cust-8', 'batch with cust-9 failed: duplicate key'), "
+                 "('churn', 'public.customers', 'cust-7', 'x')")
+    admin = logins["admin"]
+    got = dict(query(admin, "SELECT table_name, rows FROM pgscore.erase_entity('cust-9', 'churn')"))
+    assert got["pgscore.shadow_failures"] == 1 and got["pgscore.error_queue (reason)"] == 1, got
+    assert query(churn, "SELECT m.name, f.last_message FROM pgscore.shadow_failures f JOIN pgscore.models m "
+                        "USING (model_id) ORDER BY 1, 2") == [
+        ("churn", "(erased: the text named an erased entity key)"), ("churn", "profile cust-8: tenure -4 out of range"),
+        ("upsell", "profile cust-9: tenure -3 out of range")]
+    assert query(churn, "SELECT entity_key, reason FROM pgscore.error_queue ORDER BY 1") == [
+        ("cust-7", "x"), ("cust-8", "(erased: the text named an erased entity key)")]
+    assert query(churn, "SELECT detail->>'pgscore.shadow_failures', detail->>'pgscore.error_queue (reason)' "
+                        "FROM pgscore.log_retention") == [("1", "1")]
+    # every model: nothing of the key is left in any text or json column of any pgscore table
+    got = dict(query(admin, "SELECT table_name, rows FROM pgscore.erase_entity('cust-9')"))
+    assert got["pgscore.shadow_failures"] == 1, got
+    found = query(churn, """
+        SELECT c.relname, a.attname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+         WHERE c.relnamespace = 'pgscore'::regnamespace AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
+           AND a.atttypid IN ('text'::regtype, 'jsonb'::regtype, 'json'::regtype)""")
+    for rel, col in found:
+        (n,), = query(churn, f'SELECT count(*) FROM pgscore."{rel}" WHERE "{col}"::text ~ %s', (r"\mcust-9\M",))
+        assert n == 0, (rel, col)
+    # an empty key scrubs nothing (every text holds it)
+    got = dict(query(admin, "SELECT table_name, rows FROM pgscore.erase_entity('')"))
+    assert got["pgscore.shadow_failures"] == 0 and got["pgscore.error_queue (reason)"] == 0, got
+    assert query(churn, "SELECT count(*) FROM pgscore.error_queue WHERE reason = 'x'") == [(1,)]

@@ -1152,9 +1152,17 @@ def maintain(db, days_ahead=7, keep=None, lock_timeout=MAINTAIN_LOCK_TIMEOUT, he
 REDACT_LIMIT = 100000  # rows a call of redact_log_features, each committed
 
 
+# a period with a part of each sign ('-1 mon 31 days'), as drop_log_partitions and redact_log_features refuse it
+# (migration 0147): PostgreSQL compares a month as 30 days, and such a period is a different length on other dates
+NEGATIVE_PART = ("(extract(year FROM {0}) < 0 OR extract(month FROM {0}) < 0 OR extract(day FROM {0}) < 0 "
+                 "OR extract(hour FROM {0}) < 0 OR extract(minute FROM {0}) < 0 OR extract(second FROM {0}) < 0)")
+
+
 def check_features_period(db, older_than) -> None:
-    """--keep-features read before anything changes: empty, without a unit, no interval PostgreSQL reads, or under
-    a day, a UsageError (pgscore maintain exits 2)."""
+    """--keep-features read before anything changes: empty, without a unit, no interval PostgreSQL reads, with a
+    negative part or under a day, a UsageError (pgscore maintain exits 2); shorter than the floor the schema's owner
+    set (pgscore.retention_policy.keep_features), the server's refusal in its words (42501, exit 1), before the
+    partitions and --keep are committed (session 64: after them, a run half done)."""
     if not older_than.strip():  # `--keep-features "$KEEP"` with KEEP unset
         raise UsageError("--keep-features is empty: redaction needs an interval",
                          hint="for example --keep-features '2 years'; leave --keep-features out to keep every feature")
@@ -1166,12 +1174,32 @@ def check_features_period(db, older_than) -> None:
 
     with connection(db) as conn:
         try:
-            (short,), = _call(conn, "SELECT %s::interval < interval '1 day'", (older_than,))
+            (short, mixed), = _call(conn, "SELECT i < interval '1 day', " + NEGATIVE_PART.format("i")
+                                    + " FROM (SELECT %s::interval AS i) p", (older_than,))
         except psycopg2.DataError as e:
             if e.pgcode not in ("22007", "22008", "22015"):
                 raise
             raise UsageError(f"--keep-features {older_than!r} is not an interval PostgreSQL reads",
                              hint="for example --keep-features '2 years'") from None
+        if mixed:
+            raise UsageError(f"--keep-features {older_than!r} has a negative part: a month is 28 to 31 days, so such "
+                             "a period is a different length on different dates",
+                             hint="write the period in parts of one sign: --keep-features '2 years'")
+        # the floor, as redact_log_features reads it (migration 0143: the UTC day each cuts at), where the schema
+        # has one (0141)
+        floor = [] if short or not _call(conn, "SELECT pg_catalog.to_regclass('pgscore.retention_policy') IS NOT "
+                                               "NULL", None)[0][0] else _call(
+            conn, "SELECT p.keep_features::text, %s::interval::text FROM pgscore.retention_policy p "
+                  "WHERE pg_catalog.date_trunc('day', (pg_catalog.now() AT TIME ZONE 'UTC') - %s::interval) "
+                  "> pg_catalog.date_trunc('day', (pg_catalog.now() AT TIME ZONE 'UTC') - p.keep_features)",
+                  (older_than, older_than))
+    if floor:
+        e = PgscoreError(f"pgscore.redact_log_features: p_older_than {floor[0][1]} is shorter than the floor of "
+                         f"features' retention, {floor[0][0]}: nothing was changed", sqlstate="42501",
+                         hint="pgscore.retention_policy.keep_features, which the owner of the pgscore schema alone "
+                              "may lower")
+        e.sqlstate_said = True  # (the CLI prints it, as the server's refusal said it)
+        raise e
     if short:
         raise UsageError(f"--keep-features {older_than!r} is under a day: features are kept for whole UTC days, at "
                          "least one", hint="for example --keep-features '2 years'")

@@ -178,7 +178,17 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'retention keeps whole UTC days, at least one: for example ''90 days''';
     END IF;
-    -- a number without a unit is seconds to PostgreSQL: '90' would keep today alone
+    -- a part of each sign (session 64): compared as an interval, a month is 30 days, and '-1 mon 31 days' (1 day
+    -- to the comparison below) is none in a month of 31 days, its cut today's midnight
+    IF extract(year FROM p_older_than) < 0 OR extract(month FROM p_older_than) < 0
+       OR extract(day FROM p_older_than) < 0 OR extract(hour FROM p_older_than) < 0
+       OR extract(minute FROM p_older_than) < 0 OR extract(second FROM p_older_than) < 0 THEN
+        RAISE EXCEPTION 'pgscore.drop_log_partitions: p_older_than, the retention period, has a negative part (got %): a month is 28 to 31 days, so such a period is a different length on different dates', p_older_than
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'write the period in parts of one sign: ''90 days'', ''3 mons'' or ''1 year 6 mons''';
+    END IF;
+    -- a number without a unit is seconds to PostgreSQL: '90' would keep today alone (every part positive or zero:
+    -- a month is at least 28 days, so this comparison is exact)
     IF p_older_than < interval '1 day' THEN
         RAISE EXCEPTION 'pgscore.drop_log_partitions: p_older_than, the retention period, must be at least 1 day (got %)', p_older_than
             USING ERRCODE = 'invalid_parameter_value',

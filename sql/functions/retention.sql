@@ -25,6 +25,16 @@ DECLARE
     v_parts integer := 0;
     v_part record;
 BEGIN
+    -- a part of each sign (session 64): compared as an interval, a month is 30 days, and '-1 mon 31 days' (1 day
+    -- to the comparison below) is none in a month of 31 days, its cut today's midnight
+    IF extract(year FROM p_older_than) < 0 OR extract(month FROM p_older_than) < 0
+       OR extract(day FROM p_older_than) < 0 OR extract(hour FROM p_older_than) < 0
+       OR extract(minute FROM p_older_than) < 0 OR extract(second FROM p_older_than) < 0 THEN
+        RAISE EXCEPTION 'pgscore.redact_log_features: p_older_than, how long features are kept, has a negative part (got %): a month is 28 to 31 days, so such a period is a different length on different dates', p_older_than
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'write the period in parts of one sign: ''2 years'', ''730 days'' or ''1 year 6 mons''';
+    END IF;
+    -- (every part positive or zero: a month is at least 28 days, so this comparison is exact)
     IF p_older_than IS NULL OR p_older_than < interval '1 day' THEN
         RAISE EXCEPTION 'pgscore.redact_log_features: p_older_than, how long features are kept, must be at least 1 day (got %)', p_older_than
             USING ERRCODE = 'invalid_parameter_value',
@@ -98,6 +108,11 @@ COMMENT ON FUNCTION pgscore.redact_log_features(interval, integer, boolean) IS '
  * queue and the replicated events held back. Recorded in pgscore.log_retention with the key's SHA-256, never the
  * key. The drift rollups hold counts alone: the next refresh_monitoring re-reads the buckets whose rows went. The
  * entity's rows in the user's own tables (profiles, events) are the user's to delete.
+ * Free text pgscore keeps that may name the key (session 64) is replaced where it holds the key (a substring: a
+ * short key's erasure replaces more): a shadow's last failure message (pgscore.shadow_failures.last_message, an
+ * error of the scoring, which may name the profile and its values) and the reason of another key's queued
+ * rescoring (pgscore.error_queue.reason). Text people wrote (a deployment's, shadow's, silence's reason, a
+ * model's description) is not read: an operator's to edit, where the append-only tables let them.
  */
 CREATE FUNCTION pgscore.erase_entity(p_key text, p_model text DEFAULT NULL)
 RETURNS TABLE (table_name text, rows bigint)
@@ -113,6 +128,9 @@ DECLARE
     v_matches bigint;
     v_errors bigint;
     v_pending bigint;
+    v_messages bigint := 0;
+    v_reasons bigint := 0;
+    v_erased constant text := '(erased: the text named an erased entity key)';
 BEGIN
     IF p_key IS NULL THEN
         RAISE EXCEPTION 'pgscore.erase_entity: p_key, the entity key to erase, must not be NULL'
@@ -145,14 +163,26 @@ BEGIN
     DELETE FROM pgscore.replicated_pending r
      WHERE r.entity_key = p_key AND (p_model IS NULL OR r.rescoring_id = ANY (v_wirings));
     GET DIAGNOSTICS v_pending = ROW_COUNT;
+    -- free text that names the key (an empty key is in every text: none is read)
+    IF p_key <> '' THEN
+        UPDATE pgscore.shadow_failures f SET last_message = v_erased
+         WHERE strpos(f.last_message, p_key) > 0 AND (v_ids IS NULL OR f.model_id = ANY (v_ids));
+        GET DIAGNOSTICS v_messages = ROW_COUNT;
+        UPDATE pgscore.error_queue e SET reason = v_erased
+         WHERE strpos(e.reason, p_key) > 0
+           AND (p_model IS NULL OR e.model_name = p_model OR (e.model_name IS NULL AND e.rescoring_id = ANY (v_wirings)));
+        GET DIAGNOSTICS v_reasons = ROW_COUNT;
+    END IF;
     INSERT INTO pgscore.log_retention (action, model, entity_sha256, rows, detail)
     VALUES ('erase', p_model, encode(sha256(convert_to(p_key, 'UTF8')), 'hex'), v_log,
             jsonb_build_object('pgscore.prediction_log', v_log, 'pgscore.outcomes', v_outcomes,
                                'pgscore.outcome_version_matches', v_matches, 'pgscore.error_queue', v_errors,
-                               'pgscore.replicated_pending', v_pending));
+                               'pgscore.replicated_pending', v_pending, 'pgscore.shadow_failures', v_messages,
+                               'pgscore.error_queue (reason)', v_reasons));
     RETURN QUERY VALUES ('pgscore.prediction_log', v_log), ('pgscore.outcomes', v_outcomes),
                         ('pgscore.outcome_version_matches', v_matches), ('pgscore.error_queue', v_errors),
-                        ('pgscore.replicated_pending', v_pending);
+                        ('pgscore.replicated_pending', v_pending), ('pgscore.shadow_failures', v_messages),
+                        ('pgscore.error_queue (reason)', v_reasons);
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.erase_entity(text, text) IS 'Erase an entity: delete its rows of model p_model (NULL: every model) from pgscore.prediction_log, outcomes, outcome_version_matches, error_queue and replicated_pending; returns the rows deleted per table and records them in pgscore.log_retention with the key''s SHA-256, not the key (0141)';
+COMMENT ON FUNCTION pgscore.erase_entity(text, text) IS 'Erase an entity: delete its rows of model p_model (NULL: every model) from pgscore.prediction_log, outcomes, outcome_version_matches, error_queue and replicated_pending, and replace the free text holding the key (shadow_failures.last_message, another key''s error_queue.reason; 0147); returns the rows deleted or rewritten per table and records them in pgscore.log_retention with the key''s SHA-256, not the key (0141)';

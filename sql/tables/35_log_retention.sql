@@ -29,18 +29,28 @@ COMMENT ON COLUMN pgscore.log_retention.model IS 'erase: the model whose rows we
 COMMENT ON COLUMN pgscore.log_retention.cut IS 'drop and redact: the rows logged before this instant (the start of a UTC day)';
 COMMENT ON COLUMN pgscore.log_retention.entity_sha256 IS 'erase: the SHA-256 of the entity key''s UTF-8 bytes, in hex (the key itself is not kept)';
 COMMENT ON COLUMN pgscore.log_retention.rows IS 'Rows of pgscore.prediction_log removed (drop, erase) or redacted (redact)';
-COMMENT ON COLUMN pgscore.log_retention.detail IS 'The counts of each kind: drop, partitions, default_rows, rollup_rows and outcomes; redact, partitions and complete (no row before the cut was left); erase, the rows removed per table';
+COMMENT ON COLUMN pgscore.log_retention.detail IS 'The counts of each kind: drop, partitions, default_rows, rollup_rows and outcomes; redact, partitions and complete (no row before the cut was left); erase, the rows removed per table, and (since 0147) those whose free text named the key and was replaced: pgscore.shadow_failures (last_message) and pgscore.error_queue (reason)';
 COMMENT ON COLUMN pgscore.log_retention.xid IS 'The transaction that wrote it';
 
 /*
  * The floor of retention (migration 0141): one row, which the schema's owner alone may change (no role is
  * granted UPDATE). drop_log_partitions refuses a retention period shorter than keep_log, redact_log_features one
- * shorter than keep_features, whoever calls them; NULL: no floor.
+ * shorter than keep_features, whoever calls them; NULL: no floor. A floor is at least a day and has no negative
+ * part (a month is 28 to 31 days: '-1 mon 31 days' would be a different length on different dates; session 64).
  */
 CREATE TABLE pgscore.retention_policy (
     one           boolean PRIMARY KEY DEFAULT true CONSTRAINT retention_policy_one_check CHECK (one),
-    keep_log      interval CONSTRAINT retention_policy_keep_log_check CHECK (keep_log >= interval '1 day'),
-    keep_features interval CONSTRAINT retention_policy_keep_features_check CHECK (keep_features >= interval '1 day')
+    -- at least a day, with no negative part (session 64: '-1 mon 31 days' compares as 1 day and is none in December)
+    keep_log      interval CONSTRAINT retention_policy_keep_log_check CHECK (
+        keep_log >= interval '1 day'
+        AND extract(year FROM keep_log) >= 0 AND extract(month FROM keep_log) >= 0
+        AND extract(day FROM keep_log) >= 0 AND extract(hour FROM keep_log) >= 0
+        AND extract(minute FROM keep_log) >= 0 AND extract(second FROM keep_log) >= 0),
+    keep_features interval CONSTRAINT retention_policy_keep_features_check CHECK (
+        keep_features >= interval '1 day'
+        AND extract(year FROM keep_features) >= 0 AND extract(month FROM keep_features) >= 0
+        AND extract(day FROM keep_features) >= 0 AND extract(hour FROM keep_features) >= 0
+        AND extract(minute FROM keep_features) >= 0 AND extract(second FROM keep_features) >= 0)
 );
 INSERT INTO pgscore.retention_policy DEFAULT VALUES;
 COMMENT ON TABLE pgscore.retention_policy IS 'One row: the shortest retention periods drop_log_partitions (keep_log) and redact_log_features (keep_features) accept, whoever calls them; set by the schema''s owner alone';
