@@ -372,6 +372,12 @@ SQL_CASES = [
     ("drop_log_partitions zero: an example", "SELECT pgscore.drop_log_partitions('0 days')", (), "22023",
      "p_older_than, the retention period, must be a positive interval (got 00:00:00)\nHINT:  retention keeps whole UTC days, at least one: for "
      "example '90 days'"),
+    # a part of each sign: 1 day to an interval comparison, none in a month of 31 days (0147)
+    ("drop_log_partitions with a negative part", "SELECT pgscore.drop_log_partitions('-1 mon 31 days')", (), "22023",
+     "p_older_than, the retention period, has a negative part (got -1 mons +31 days)"),
+    ("redact_log_features with a negative part", "SELECT pgscore.redact_log_features('1 mon -29 days')", (), "22023",
+     "has a negative part (got 1 mon -29 days): a month is 28 to 31 days, so such a period is a different length on "
+     "different dates\nHINT:  write the period in parts of one sign"),
     # retention and erasure (0141)
     ("redact_log_features without a unit", "SELECT pgscore.redact_log_features('2')", (), "22023",
      "p_older_than, how long features are kept, must be at least 1 day (got 00:00:02)"),
