@@ -901,6 +901,39 @@ def test_one_score_runs_rows_share_one_run_id_and_another_run_has_its_own(churn)
     assert query(churn, "SELECT cause ? 'run' FROM pgscore.prediction_log WHERE source = 'query'") == [(False,)]
 
 
+def test_each_predict_batch_call_is_a_run_of_its_own(churn):
+    """predict_batch's rows had no cause->>'run' (a data engineer's trial of session 64: docs/sql.md's "runs of a
+    model" query gave one NULL row for four calls: a dbt table, a materialized view's create and refresh, a CTAS).
+    Each call is a run now, as a CALL of score_table is (its statement's start and server process), on both of its
+    paths (one SQL statement for a linear model, chunks for another) and over all of its chunks; a session that names
+    its run (pgscore.run) names predict_batch's too."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    registry.deploy(churn.dsn, "rf", RandomForestClassifier(n_estimators=5, random_state=0).fit(X, Y), X, Y,
+                    feature_names=NAMES, compile=False)
+    batch = ("SELECT count(*) FROM pgscore.predict_batch(%s, 'SELECT id, f AS features FROM customers "
+             "WHERE id <= 250', p_chunk_size => 100)")
+    for model in ("churn", "churn", "rf", "rf"):
+        query(churn, batch, (model,))
+    runs = query(churn, "SELECT model, cause->>'run', count(*), count(DISTINCT cause->>'statement_at'), "
+                        "bool_and(cause->>'run' = (cause->>'statement_at') || '/' || (cause->>'backend')) "
+                        "FROM pgscore.predictions WHERE source = 'batch' GROUP BY 1, 2 ORDER BY 1, 2")
+    expected = [("churn", 250, 1, True)] * 2 + [("rf", 250, 1, True)] * 2
+    assert [(m, n, at, own) for m, _, n, at, own in runs] == expected, runs
+    assert len({r[1] for r in runs}) == 4 and all(r[1] is not None for r in runs)
+    query(churn, "SET pgscore.run = 'dbt-2026-12-06'")
+    for model in ("churn", "rf"):
+        query(churn, batch, (model,))
+    query(churn, "RESET pgscore.run")
+    assert query(churn, "SELECT count(*), count(DISTINCT cause->>'statement_at') FROM pgscore.predictions "
+                        "WHERE cause->>'run' = 'dbt-2026-12-06'") == [(500, 2)]
+    # docs/sql.md's runs of a model, newest first: one row a call (it was one NULL row of 750)
+    doc = (Path(__file__).parent.parent / "docs" / "sql.md").read_text()
+    (runs_query,) = re.findall(r"`(SELECT cause->>'run', count\(\*\)[^`]*)`", doc)
+    assert [(run == "dbt-2026-12-06", n) for run, n, _ in query(churn, runs_query.replace("'churn'", "'rf'"))] \
+        == [(True, 250), (False, 250), (False, 250)]
+
+
 def test_maintain_keep_too_long_is_said_to_be_too_long(churn):
     """--keep '1000000 years' is an interval, too long to subtract from now (timestamp out of range, 22008):
     said so, not 'not an interval PostgreSQL reads'; an interval out of range itself is not one it reads."""

@@ -58,12 +58,14 @@ _DISARM = f"DELETE FROM pgscore.log_pending p WHERE p.xid {EQ} pg_catalog.pg_cur
 # writer's TimeZone, so that rows compare and sort as text ('...+14:00' next to '...+00:00' did not; session 63)
 STATEMENT_AT = ("pg_catalog.to_char(pg_catalog.timezone('UTC'::pg_catalog.text, pg_catalog.statement_timestamp()), "
                 "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'::pg_catalog.text)")
-# the run a score_table row is of (session 63: `pgscore score` logs each chunk in a statement of its own, so one run
-# of 3 chunks had 3 statement_at): pgscore.run where the session names one (pgscore score names its run so: its
-# start in statement_at's form and its server process, RUN below), else the statement's own start and process (a
-# CALL of score_table is one statement however many chunks it commits)
+# the run a score_table or predict_batch row is of (session 63: `pgscore score` logs each chunk in a statement of its
+# own, so one run of 3 chunks had 3 statement_at): pgscore.run where the session names one (pgscore score names its
+# run so: its start in statement_at's form and its server process, RUN below), else the statement's own start and
+# process (a CALL of score_table is one statement however many chunks it commits; so is a predict_batch, whose rows
+# had no run before session 64, and a dbt model's or a materialized view's calls all read as one)
 RUN = f"pg_catalog.concat({STATEMENT_AT}, '/', pg_catalog.pg_backend_pid())"
-_RUN_OF = (f"CASE WHEN $1::pg_catalog.text OPERATOR(pg_catalog.=) 'score_table' THEN coalesce("
+_RUN_OF = (f"CASE WHEN $1::pg_catalog.text OPERATOR(pg_catalog.=) ANY "
+           f"('{{score_table,predict_batch}}'::pg_catalog.text[]) THEN coalesce("
            f"nullif(pg_catalog.current_setting('pgscore.run', true), ''), {RUN}) END")
 # who and what asked: the audit rows' cause ($1 names the path for batches, NULL for queries)
 CAUSE = ("pg_catalog.json_strip_nulls(pg_catalog.json_build_object('via', $1::pg_catalog.text, 'user', CURRENT_USER, "
