@@ -202,9 +202,11 @@ class QueryLog:
                 detail="where the transaction logged a prediction before the refresh, at the same level (not "
                        "since a SAVEPOINT, nor inside a PL/pgSQL block with an EXCEPTION clause), the trigger is "
                        "queued already and the refresh's predictions are logged at commit",
-                hint="score into a table instead (CREATE TABLE AS, INSERT INTO ... SELECT, CALL pgscore.score_table) "
-                     "and build the view on it, or refresh with SET LOCAL pgscore.log_queries = off, which logs "
-                     "nothing (docs/sql.md, 'In the SQL you write')")
+                hint="build it on pgscore.predict_batch instead (SELECT key, score FROM pgscore.predict_batch("
+                     "'model', 'SELECT id, * FROM schema.table')), which writes its audit rows itself, at the CREATE "
+                     "and at each REFRESH; or score into a table (CREATE TABLE AS, INSERT INTO ... SELECT, CALL "
+                     "pgscore.score_table) and build the view on it; or refresh with SET LOCAL pgscore.log_queries = "
+                     "off, which logs nothing (docs/sql.md, 'In the SQL you write')")
         before = self.flushes
         self.plpy.execute(self.arm_plan)
         if self.flushes != before:  # SET CONSTRAINTS ALL IMMEDIATE fired the flush at once: defer it again
