@@ -114,6 +114,7 @@ EXPECTED = {
     # the health check (0140): reads small tables and the catalogs, as its owner; not in a parallel worker (a probe's
     # one call, never planned there)
     "pgscore.health()": ("s", False, "u"),
+    "pgscore.health(text[])": ("s", False, "u"),
     "pgscore.match_outcomes(timestamp with time zone)": ("v", False, "u"),  # updates the outcomes
     "pgscore.judge(text[],double precision[],bigint[])": ("s", False, "s"),
     # with a model and subject (0129): the overrides read too

@@ -12,7 +12,8 @@ from sklearn.preprocessing import StandardScaler
 from helpers import ensure_role, hinted, make_shop, pgscore_cli, query
 from pgscore import datasets
 
-CHECKS = ["monitoring_refresh", "error_queue", "rescoring", "shadow_failures", "log_partitions", "alerts"]
+CHECKS = ["monitoring_refresh", "error_queue", "rescoring", "shadow_failures", "log_partitions", "alerts",
+          "standby"]
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +47,52 @@ def test_a_fresh_install_is_healthy_and_the_command_exits_0(db_url):
     run = pgscore_cli("health", "--db", db_url)
     assert run.returncode == 0, (run.stdout, run.stderr)
     lines = run.stdout.splitlines()
-    assert lines[0] == "pgscore health: OK (0 fail, 0 warn, 6 ok)", run.stdout
+    assert lines[0] == "pgscore health: OK (0 fail, 0 warn, 7 ok)", run.stdout
     assert [ln.split()[:2] for ln in lines[1:]] == [["OK", c] for c in CHECKS], run.stdout
     assert "OK error_queue 0: no profile waits" in lines, run.stdout
     assert "OK monitoring_refresh -: never refreshed (no live model)" in lines, run.stdout
+    assert "OK standby -: not a standby (not in recovery): this server takes the writes" in lines, run.stdout
+
+
+def test_the_checks_of_some_models_alone(shop_template, clone_of):
+    """A pipeline's probe of its own model (the data engineer's trial, T16): pgscore health failed on another
+    team's model's alerts, wirings and queue. pgscore.health(p_models) and `pgscore health NAME...` count those of
+    the names alone; the refresh and the log's partitions stay the database's; a name of no model is 42704 (the
+    command: exit 2), not an ok."""
+    url = clone_of(shop_template)
+    query(url, "SELECT * FROM pgscore.refresh_monitoring()")
+    # another model (a copy of churn's version under another name, retired: no live version) that fails
+    query(url, "INSERT INTO pgscore.alert_state (model, version, what, subject, window_name, metric, level, shadow) "
+               "VALUES ('other', 1, 'feature', 'age', '1 day', 'psi', 'alert', false)")
+    query(url, "SELECT pgscore.retire('churn')")
+    query(url, "INSERT INTO complaints (customer_id) VALUES (3)")
+    every = states(url)
+    assert (every["alerts"], every["rescoring"], every["error_queue"]) == ("fail", "fail", "warn"), health(url)
+    rows = query(url, "SELECT check_name, state, value FROM pgscore.health(ARRAY['churn'])")
+    assert [r[0] for r in rows] == CHECKS, rows
+    mine = {r[0]: r[1:] for r in rows}
+    assert mine["alerts"] == ("ok", 0) and mine["rescoring"] == ("fail", 1) and mine["error_queue"] == ("warn", 1), mine
+    # churn live again, its queue emptied, an alert of its own: its checks see it
+    query(url, "INSERT INTO pgscore.alert_state (model, version, what, subject, window_name, metric, level, shadow) "
+               "VALUES ('churn', 1, 'score', 'score', '1 day', 'ks', 'alert', false)")
+    query(url, "SELECT pgscore.activate('churn', 1)")
+    query(url, "DELETE FROM pgscore.error_queue")
+    mine = {r[0]: r[1:] for r in query(url, "SELECT check_name, state, value FROM pgscore.health(ARRAY['churn'])")}
+    assert mine["alerts"] == ("fail", 1) and mine["rescoring"] == ("ok", 0), mine
+    query(url, "DELETE FROM pgscore.alert_state WHERE model = 'churn'")
+    run = pgscore_cli("health", "churn", "--db", url)
+    assert run.returncode == 0 and run.stdout.startswith("pgscore health: OK (0 fail, 0 warn, 7 ok)\n"), run.stdout
+    run = pgscore_cli("health", "--db", url)  # every model: 'other''s alert
+    assert run.returncode == 1 and "\nFAIL alerts 1: " in run.stdout and "other: 1 at alert" in run.stdout, run.stdout
+    # names of no model
+    for names in (["nope"], ["churn", "nope", "zz"], []):
+        with pytest.raises(errors.UndefinedObject) as e:
+            query(url, "SELECT * FROM pgscore.health(%s::text[])", (names,))
+        assert str(e.value).startswith("pgscore.health: no model named "), e.value
+    assert "'nope', 'zz'" in str(pytest.raises(errors.UndefinedObject, query, url,
+                                               "SELECT * FROM pgscore.health(ARRAY['churn', 'nope', 'zz'])").value)
+    run = pgscore_cli("health", "nope", "--db", url)
+    assert run.returncode == 2 and "no model named 'nope'" in run.stderr, (run.stdout, run.stderr)
 
 
 def test_each_check_warns_and_fails_and_the_command_exits_1(shop_template, clone_of):
@@ -77,7 +120,7 @@ def test_each_check_warns_and_fails_and_the_command_exits_1(shop_template, clone
     assert states(url)["error_queue"] == "fail"
     run = pgscore_cli("health", "--db", url)
     assert run.returncode == 1, (run.stdout, run.stderr)
-    assert run.stdout.startswith("pgscore health: FAIL (2 fail, 0 warn, 4 ok)\n"), run.stdout
+    assert run.stdout.startswith("pgscore health: FAIL (2 fail, 0 warn, 5 ok)\n"), run.stdout
     assert "\nFAIL rescoring 1: wiring 1: public.complaints -> public.customers: " in run.stdout, run.stdout
     assert "\nFAIL error_queue 2: 2 profile(s) wait" in run.stdout, run.stdout
     # pgscore status reports and exits 0 (it ran); its last line gives the checks that are not ok
@@ -122,7 +165,7 @@ def test_each_check_warns_and_fails_and_the_command_exits_1(shop_template, clone
     query(url, "SELECT pgscore.silence_alerts('churn', '1 hour', 'INC-1', p_metric => 'ks')")
     assert health(url)["alerts"][:2] == ("warn", 0)
     run = pgscore_cli("health", "--db", url)
-    assert run.returncode == 1 and run.stdout.startswith("pgscore health: WARN (0 fail, 1 warn, 5 ok)\n"), run.stdout
+    assert run.returncode == 1 and run.stdout.startswith("pgscore health: WARN (0 fail, 1 warn, 6 ok)\n"), run.stdout
 
 
 def test_it_reads_no_log_and_a_reader_may_run_it(shop_template, clone_of):

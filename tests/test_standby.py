@@ -126,6 +126,15 @@ def test_commands_on_a_standby_read_and_those_that_write_say_where_to_run(replic
     """Every command that writes failed on a standby with PostgreSQL's bare 'cannot execute INSERT in a
     read-only transaction' and no hint; pgscore drift (which refreshes the rollups first) alike."""
     _, standby = replica
+    # pgscore health says it is a standby and how far its replay is (0153; before: nothing said it)
+    r = pgscore_cli("--db", standby, "health")
+    line = next((ln for ln in r.stdout.splitlines() if " standby " in ln), r.stdout)
+    assert line.startswith(("OK standby 0: a standby, streaming, its replay caught up",
+                            "OK standby ")), r.stdout
+    assert "a standby, streaming" in line and "run on the primary" in line, line
+    (state, value), = query(psycopg2.connect(standby),
+                            "SELECT state, value FROM pgscore.health() WHERE check_name = 'standby'")
+    assert state == "ok" and value is not None and value < 60, (state, value)
     for args in (["models"], ["show", "churn"], ["env"], ["status"]):
         r = pgscore_cli("--db", standby, *args)
         assert r.returncode == 0, (args, r.stderr)

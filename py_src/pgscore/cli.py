@@ -1397,10 +1397,19 @@ def cmd_health(args):
 def _health(args):
     import psycopg2
 
+    import psycopg2.errors
+
     url = resolve_db(args)
     with psycopg2.connect(url) as conn, conn.cursor() as cur:
         conn.set_session(readonly=True)
-        cur.execute("SELECT h.check_name, h.state, h.value, h.detail FROM pgscore.health() AS h")
+        if args.names:  # (0153) a pipeline's probe of its own models: their wirings, queue, shadows and alerts
+            try:
+                cur.execute("SELECT h.check_name, h.state, h.value, h.detail FROM pgscore.health(%s::text[]) AS h",
+                            (list(args.names),))
+            except psycopg2.errors.UndefinedObject as e:  # a name of no model: a usage error (exit 2)
+                raise UsageError(database_error_text(e)) from None
+        else:
+            cur.execute("SELECT h.check_name, h.state, h.value, h.detail FROM pgscore.health() AS h")
         rows = cur.fetchall()
     conn.close()
     counts = {st: sum(1 for r in rows if r[1] == st) for st in ("fail", "warn", "ok")}
@@ -3048,6 +3057,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("health", help="a cheap health check for a probe, a line per check (exit 1 when one warns "
                                        "or fails, 3 when the check cannot run)")
+    sp.add_argument("names", nargs="*", metavar="NAME",
+                    help="check these models alone (their wirings, queued profiles, shadow failures and alerts; the "
+                         "refresh, the log's partitions and the standby are the database's); default: every model")
     db_opt(sp)
     sp.set_defaults(func=cmd_health)
 

@@ -6,13 +6,16 @@
  * owner, so that pgscore_reader (a monitoring login) may call it: it returns counts, times and names of
  * tables and models, never a profile's key or a reason's text.
  */
-CREATE FUNCTION pgscore.health()
+CREATE FUNCTION pgscore.health(p_models text[])
 RETURNS TABLE (check_name text, state text, value float8, detail text)
 LANGUAGE plpgsql
 STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
+    v_unknown text;
+    v_receiving boolean;
+    v_behind boolean;
     v_now timestamptz := now();
     v_today date := (now() AT TIME ZONE 'UTC')::date;
     v_live integer;
@@ -29,8 +32,22 @@ DECLARE
     v_alert integer;
     v_warn integer;
 BEGIN
+    -- (0153) the checks of some models alone (a pipeline's probe of its own model: another team's alerts failed
+    -- it): the wirings, queued profiles, shadow failures and alerts of these names; the refresh, the log's
+    -- partitions and the standby are the database's. A name of no model is an error, not an ok
+    IF p_models IS NOT NULL THEN
+        SELECT string_agg(quote_literal(n), ', ' ORDER BY n) INTO v_unknown
+          FROM unnest(p_models) AS n
+         WHERE n IS NULL OR NOT EXISTS (SELECT 1 FROM pgscore.models m WHERE m.name = n);
+        IF v_unknown IS NOT NULL OR cardinality(p_models) = 0 THEN
+            RAISE EXCEPTION 'pgscore.health: no model named %', coalesce(v_unknown, '(an empty list)')
+                USING ERRCODE = 'undefined_object',
+                      HINT = 'list the models with: SELECT DISTINCT name FROM pgscore.model_versions (pgscore models); '
+                             'pgscore.health() checks them all';
+        END IF;
+    END IF;
     -- the monitoring: refresh_monitoring() stores the alerts and rolls the log up (docs: every 5 minutes)
-    SELECT count(*) INTO v_live FROM pgscore.live_models;
+    SELECT count(*) INTO v_live FROM pgscore.live_models WHERE p_models IS NULL OR name = ANY (p_models);
     SELECT s.refreshed_at INTO v_refreshed FROM pgscore.monitoring_state s;
     v_age := extract(epoch FROM v_now - v_refreshed);
     check_name := 'monitoring_refresh';
@@ -56,7 +73,10 @@ BEGIN
 
     -- profiles the rescoring trigger could not score: their events committed, their scores wait for a retry
     SELECT count(*), min(q.first_failed_at), max(q.attempts), count(*) FILTER (WHERE q.rescoring_id IS NULL)
-      INTO v_n, v_oldest, v_tries, v_unowned FROM pgscore.error_queue q;
+      INTO v_n, v_oldest, v_tries, v_unowned FROM pgscore.error_queue q
+     WHERE p_models IS NULL
+        OR EXISTS (SELECT 1 FROM pgscore.rescoring r
+                    WHERE r.rescoring_id = q.rescoring_id AND r.model_name = ANY (p_models));
     check_name := 'error_queue';
     value := v_n;
     state := CASE WHEN v_n = 0 THEN 'ok' WHEN v_now - v_oldest > interval '1 hour' THEN 'fail' ELSE 'warn' END;
@@ -74,7 +94,8 @@ BEGIN
                to_regclass(r.event_table) AS events, to_regclass(r.profile_table) AS profiles,
                NOT EXISTS (SELECT 1 FROM pgscore.live_models l WHERE l.name = r.model_name) AS no_live,
                r.trigger_name
-          FROM pgscore.rescoring r),
+          FROM pgscore.rescoring r
+         WHERE p_models IS NULL OR r.model_name = ANY (p_models)),
     why AS (
         SELECT w.rescoring_id, w.event_table, w.profile_table, w.model_name, w.strict,
                concat_ws(', ',
@@ -96,7 +117,9 @@ BEGIN
     check_name := 'rescoring';
     value := v_n;
     state := CASE WHEN v_n = 0 THEN 'ok' ELSE 'fail' END;
-    detail := CASE WHEN v_n = 0 THEN format('%s wiring(s), each rescoring', (SELECT count(*) FROM pgscore.rescoring))
+    detail := CASE WHEN v_n = 0 THEN format('%s wiring(s), each rescoring', (SELECT count(*) FROM pgscore.rescoring r
+                                                                          WHERE p_models IS NULL
+                                                                             OR r.model_name = ANY (p_models)))
                    ELSE v_list || ' (events are kept and their profiles queued; pgscore status says what fixes it)' END;
     RETURN NEXT;
 
@@ -109,7 +132,8 @@ BEGIN
       FROM (SELECT s.model_id, s.relation, s.sqlstate, sum(s.profiles) AS profiles, max(s.last_at) AS last_at
               FROM pgscore.shadow_failures s
              GROUP BY 1, 2, 3 HAVING max(s.last_at) > v_now - interval '1 day') f
-      LEFT JOIN pgscore.models m ON m.model_id = f.model_id;
+      LEFT JOIN pgscore.models m ON m.model_id = f.model_id
+     WHERE p_models IS NULL OR m.name = ANY (p_models);
     check_name := 'shadow_failures';
     value := v_n;
     state := CASE WHEN v_n = 0 THEN 'ok' ELSE 'warn' END;
@@ -140,7 +164,7 @@ BEGIN
     WITH c AS (
         SELECT a.model, a.level
           FROM pgscore.alert_state a
-         WHERE a.shadow IS NOT TRUE
+         WHERE a.shadow IS NOT TRUE AND (p_models IS NULL OR a.model = ANY (p_models))
          GROUP BY a.model, a.version, a.what, a.subject, a.metric, a.level
         HAVING NOT bool_and(EXISTS (
                    SELECT 1 FROM pgscore.alert_silences q
@@ -163,6 +187,49 @@ BEGIN
                    ELSE format('conditions at the last refresh (%s): %s (details: pgscore drift --no-refresh)',
                                to_char(v_refreshed AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"'), v_list) END;
     RETURN NEXT;
+
+    -- (0153) a hot standby: how far its replay is behind (nothing here writes: rescoring, refresh_monitoring and
+    -- maintain run on the primary, whose state the checks above read as replayed). A WAL receiver's pid is
+    -- visible to any role; the rest of pg_stat_wal_receiver is not, and is not needed
+    check_name := 'standby';
+    IF NOT pg_is_in_recovery() THEN
+        value := NULL;
+        state := 'ok';
+        detail := 'not a standby (not in recovery): this server takes the writes';
+    ELSE
+        v_receiving := EXISTS (SELECT 1 FROM pg_catalog.pg_stat_wal_receiver w WHERE w.pid IS NOT NULL);
+        v_behind := pg_last_wal_receive_lsn() IS DISTINCT FROM pg_last_wal_replay_lsn();
+        value := CASE WHEN v_receiving AND NOT v_behind THEN 0
+                      ELSE extract(epoch FROM v_now - pg_last_xact_replay_timestamp()) END;
+        state := CASE WHEN NOT v_receiving THEN 'warn' WHEN value > 1800 THEN 'fail' WHEN value > 60 THEN 'warn'
+                      ELSE 'ok' END;
+        detail := CASE WHEN NOT v_receiving
+                       THEN format('a standby with no WAL receiver: not streaming from the primary (replaying from an '
+                                   'archive, or the primary unreachable); its last replayed transaction committed %s '
+                                   'ago', coalesce(date_trunc('second', v_now - pg_last_xact_replay_timestamp())::text,
+                                                   'never'))
+                       WHEN NOT v_behind THEN 'a standby, streaming, its replay caught up with what it received'
+                       ELSE format('a standby, streaming, its replay %s behind the primary''s last transaction it '
+                                   'replayed (a query on it that conflicts with replay holds it back up to '
+                                   'max_standby_streaming_delay; so do the primary''s pgscore maintain days: '
+                                   'docs/sql.md, ''On a standby'')',
+                                   date_trunc('second', v_now - pg_last_xact_replay_timestamp())) END
+                  || '; writes (rescoring, refresh_monitoring, pgscore maintain, deploys) run on the primary';
+    END IF;
+    RETURN NEXT;
 END
 $fn$;
-COMMENT ON FUNCTION pgscore.health() IS 'A cheap health check, one row per check (monitoring_refresh, error_queue, rescoring, shadow_failures, log_partitions, alerts), each ok, warn or fail with a value and what to do; reads small tables and the catalogs alone (no drift computed, no model loaded); pgscore health prints it';
+COMMENT ON FUNCTION pgscore.health(text[]) IS 'pgscore.health() of some models alone (migration 0153): their wirings, queued profiles, shadow failures and alerts; the refresh, the log''s partitions and the standby are the database''s';
+
+-- every model (0140's function, reading 0153's)
+CREATE FUNCTION pgscore.health()
+RETURNS TABLE (check_name text, state text, value float8, detail text)
+LANGUAGE plpgsql
+STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    RETURN QUERY SELECT * FROM pgscore.health(NULL::text[]);
+END
+$fn$;
+COMMENT ON FUNCTION pgscore.health() IS 'A cheap health check, one row per check (monitoring_refresh, error_queue, rescoring, shadow_failures, log_partitions, alerts, standby), each ok, warn or fail with a value and what to do; reads small tables and the catalogs alone (no drift computed, no model loaded); pgscore health prints it';

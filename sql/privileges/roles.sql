@@ -111,6 +111,7 @@ GRANT EXECUTE ON FUNCTION pgscore.jsonb_float8(jsonb) TO pgscore_reader, pgscore
 GRANT EXECUTE ON FUNCTION pgscore.effective_thresholds(text, text, text) TO pgscore_reader, pgscore_admin;
 -- the health check (0140): counts, times and names from small tables, read as its owner, for a monitoring login
 GRANT EXECUTE ON FUNCTION pgscore.health() TO pgscore_reader, pgscore_app, pgscore_admin;
+GRANT EXECUTE ON FUNCTION pgscore.health(text[]) TO pgscore_reader, pgscore_app, pgscore_admin;
 
 -- the application
 GRANT USAGE ON SCHEMA pgscore TO pgscore_app, pgscore_admin;
